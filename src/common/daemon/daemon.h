@@ -1,0 +1,41 @@
+/* daemon.h: the skeleton every splitvirt daemon's main() runs: options, configuration,
+ * sockets (from systemd or bound here), sd_notify, signals and idle exit. */
+#pragma once
+
+#include <glib.h>
+
+#include "rpc/server.h"
+#include "util/conffile.h"
+
+typedef struct SvDaemon SvDaemon;
+
+typedef struct {
+    const char *name;        /* "virtqemud": names the sockets' units, the config file, the server */
+    const char *sock_prefix; /* "virtqemud" (or "libvirt" for the proxy): socket file names */
+    /* Set up the driver; called once the configuration is read, before any
+     * client can connect. Adds the programs to sv_daemon_get_server(). */
+    gboolean (*init)(SvDaemon *d, GError **error);
+    /* Release the driver's state; guests are left running. */
+    void (*cleanup)(SvDaemon *d);
+} SvDaemonDriver;
+
+/* Run a daemon to its end; returns the process exit status. */
+int sv_daemon_main(const SvDaemonDriver *drv, int argc, char **argv);
+
+/* ROOT + an absolute standard path ("/run/libvirt" -> "ROOT/run/libvirt"). (transfer full) */
+char *sv_daemon_path(SvDaemon *d, const char *std_path);
+/* The --root directory, "" without one. */
+const char *sv_daemon_get_root(SvDaemon *d);
+SvServer *sv_daemon_get_server(SvDaemon *d);
+SvServer *sv_daemon_get_admin_server(SvDaemon *d);
+SvConfFile *sv_daemon_get_config(SvDaemon *d);
+gboolean sv_daemon_is_verbose(SvDaemon *d);
+gpointer sv_daemon_get_driver_data(SvDaemon *d);
+void sv_daemon_set_driver_data(SvDaemon *d, gpointer data);
+
+/* Hold off idle exit (guests running, work in flight); each inhibit needs one uninhibit. */
+void sv_daemon_inhibit(SvDaemon *d);
+void sv_daemon_uninhibit(SvDaemon *d);
+
+/* Ask the loop to end (as SIGTERM does). */
+void sv_daemon_quit(SvDaemon *d);

@@ -1,0 +1,31 @@
+/* message.h: encoded outgoing messages and the XDR helpers around them. */
+#pragma once
+
+#include <glib.h>
+#include <rpc/rpc.h>
+
+#include "frame.h"
+
+/* One whole message ready for the wire, length word included. */
+typedef struct SvMsg {
+    gsize len;
+    gsize off; /* bytes already written */
+    guint8 data[];
+} SvMsg;
+
+/* Header + XDR-encoded obj (filter may be xdr_void). NULL with error when
+ * the payload does not encode or exceeds the message limit. */
+SvMsg *sv_msg_encode(const SvHeader *h, xdrproc_t filter, void *obj, GError **error);
+
+/* Header + raw payload bytes (stream data). */
+SvMsg *sv_msg_new_raw(const SvHeader *h, const void *data, gsize len);
+
+/* Header with status ERROR and the error payload built from `error`. */
+SvMsg *sv_msg_encode_error(const SvHeader *h, const GError *error);
+
+/* Decode `len` payload bytes with filter into obj (zeroed by the caller). */
+gboolean sv_xdr_decode(const guint8 *payload, gsize len, xdrproc_t filter, void *obj,
+                       GError **error);
+
+/* Rebuild a GError from an error payload. */
+GError *sv_error_from_payload(const guint8 *payload, gsize len);

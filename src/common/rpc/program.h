@@ -1,0 +1,52 @@
+/* program.h: what the RPC layer knows of a program: its procedures as table entries. */
+#pragma once
+
+#include <glib.h>
+#include <rpc/rpc.h>
+
+typedef struct SvCall SvCall;
+
+/* The void filter with the signature every XDR filter has (libtirpc declares xdr_void(void)). */
+bool_t sv_xdr_void(XDR *xdrs, void *obj);
+
+enum {
+    SV_PROC_RO = 1 << 0,     /* allowed on a read-only connection */
+    SV_PROC_NOOPEN = 1 << 1, /* allowed before CONNECT_OPEN */
+    SV_PROC_OPEN = 1 << 2,   /* opens the connection */
+    SV_PROC_CLOSE = 1 << 3,  /* closes the connection once the reply is out */
+    SV_PROC_MSG = 1 << 4,    /* a MESSAGE sent by the server, never a call */
+};
+
+typedef gboolean (*SvInvokeFunc)(const void *handlers, SvCall *call, void *args, void *ret,
+                                 GError **error);
+
+typedef struct {
+    int proc;
+    const char *name; /* "CONNECT_OPEN" */
+    const char *api;  /* "virConnectOpen", for the read-only denial */
+    xdrproc_t args_filter;
+    guint args_size;
+    xdrproc_t ret_filter;
+    guint ret_size;
+    guint flags;
+    gsize handler_offset; /* offset of the handler in the program's handler struct */
+    SvInvokeFunc invoke;
+} SvProcInfo;
+
+typedef struct {
+    guint32 prog;
+    guint32 vers;
+    const SvProcInfo *procs; /* sorted by proc */
+    guint n_procs;
+} SvProgramInfo;
+
+/* The entry for `proc`, or NULL. */
+const SvProcInfo *sv_program_info_lookup(const SvProgramInfo *info, int proc);
+
+/* Whether `handlers` has a handler for this entry. */
+static inline gboolean
+sv_proc_has_handler(const SvProcInfo *p, const void *handlers)
+{
+    return p->invoke && handlers &&
+           *(void *const *)((const char *)handlers + p->handler_offset) != NULL;
+}

@@ -1,0 +1,331 @@
+/* remote.c: the remote program's handshake calls, event registrations and event fan-out. */
+#include "remote.h"
+
+#include <string.h>
+
+#include "protocol/sv_net.h"
+#include "util/error.h"
+
+typedef struct {
+    int callback_id; /* 0 for the legacy forms */
+    int event_id;
+    gboolean has_dom;
+    guint8 uuid[16];
+} Registration;
+
+typedef struct {
+    GArray *regs; /* Registration */
+    int next_callback_id;
+    gboolean close_callback;
+} RemoteClient;
+
+static void
+remote_client_free(gpointer p)
+{
+    RemoteClient *rc = p;
+
+    g_array_unref(rc->regs);
+    g_free(rc);
+}
+
+static RemoteClient *
+remote_client(SvClient *c)
+{
+    gpointer *slot = sv_client_remote_slot(c, remote_client_free);
+
+    if (!*slot) {
+        RemoteClient *rc = g_new0(RemoteClient, 1);
+        rc->regs = g_array_new(FALSE, FALSE, sizeof(Registration));
+        rc->next_callback_id = 1;
+        *slot = rc;
+    }
+    return *slot;
+}
+
+guint
+sv_remote_client_n_registrations(SvClient *c)
+{
+    return remote_client(c)->regs->len;
+}
+
+static gboolean
+auth_list(SvCall *call, remote_auth_list_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->types.types_len = 1;
+    ret->types.types_val = g_new0(remote_auth_type, 1);
+    ret->types.types_val[0] = REMOTE_AUTH_NONE;
+    return TRUE;
+}
+
+gboolean
+sv_remote_generic_feature(SvCall *call, int feature, int *supported, GError **error)
+{
+    SvClient *c = sv_call_get_client(call);
+
+    switch (feature) {
+    case SV_FEATURE_PROGRAM_KEEPALIVE:
+        /* Asked before CONNECT_OPEN; answering it turns on our PINGs. */
+        sv_client_start_keepalive(c);
+        *supported = 1;
+        return TRUE;
+    case SV_FEATURE_FD_PASSING:
+    case SV_FEATURE_REMOTE_EVENT_CALLBACK:
+    case SV_FEATURE_REMOTE_CLOSE_CALLBACK:
+        *supported = 1;
+        return TRUE;
+    default:
+        break;
+    }
+    if (!sv_client_is_open(c)) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "hypervisor connection not open");
+        return FALSE;
+    }
+    switch (feature) {
+    case SV_FEATURE_TYPED_PARAM_STRING:
+    case SV_FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER:
+        *supported = 1;
+        return TRUE;
+    case SV_FEATURE_REMOTE:
+        *supported = 0;
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
+static gboolean
+connect_supports_feature(SvCall *call, remote_connect_supports_feature_args *args,
+                         remote_connect_supports_feature_ret *ret, GError **error)
+{
+    if (sv_remote_generic_feature(call, args->feature, &ret->supported, error))
+        return TRUE;
+    if (error && *error)
+        return FALSE;
+    ret->supported = 0;
+    return TRUE;
+}
+
+static gboolean
+connect_close(SvCall *call, GError **error)
+{
+    (void)call;
+    (void)error;
+    return TRUE; /* the table's "close" flag closes the connection after the reply */
+}
+
+static gboolean
+register_close_callback(SvCall *call, GError **error)
+{
+    (void)error;
+    remote_client(sv_call_get_client(call))->close_callback = TRUE;
+    return TRUE;
+}
+
+static gboolean
+unregister_close_callback(SvCall *call, GError **error)
+{
+    (void)error;
+    remote_client(sv_call_get_client(call))->close_callback = FALSE;
+    return TRUE;
+}
+
+static int
+add_registration(SvClient *c, int event_id, const remote_nonnull_domain *dom, gboolean legacy)
+{
+    RemoteClient *rc = remote_client(c);
+    Registration r = {0};
+
+    r.callback_id = legacy ? 0 : rc->next_callback_id++;
+    r.event_id = event_id;
+    if (dom) {
+        r.has_dom = TRUE;
+        memcpy(r.uuid, dom->uuid, 16);
+    }
+    g_array_append_val(rc->regs, r);
+    return r.callback_id;
+}
+
+/* Remove the legacy registration of event_id; FALSE when there is none. */
+static gboolean
+remove_legacy(SvClient *c, int event_id)
+{
+    RemoteClient *rc = remote_client(c);
+
+    for (guint i = 0; i < rc->regs->len; i++) {
+        Registration *r = &g_array_index(rc->regs, Registration, i);
+        if (r->callback_id == 0 && r->event_id == event_id) {
+            g_array_remove_index(rc->regs, i);
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+static gboolean
+event_callback_register_any(SvCall *call, remote_connect_domain_event_callback_register_any_args *a,
+                            remote_connect_domain_event_callback_register_any_ret *ret,
+                            GError **error)
+{
+    if (a->eventID < 0 || a->eventID >= SV_EVENT_ID_LAST) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "unsupported event ID %d",
+                     a->eventID);
+        return FALSE;
+    }
+    ret->callbackID = add_registration(sv_call_get_client(call), a->eventID, a->dom, FALSE);
+    return TRUE;
+}
+
+static gboolean
+event_callback_deregister_any(SvCall *call,
+                              remote_connect_domain_event_callback_deregister_any_args *a,
+                              GError **error)
+{
+    RemoteClient *rc = remote_client(sv_call_get_client(call));
+
+    for (guint i = 0; i < rc->regs->len; i++) {
+        if (g_array_index(rc->regs, Registration, i).callback_id == a->callbackID &&
+            a->callbackID > 0) {
+            g_array_remove_index(rc->regs, i);
+            return TRUE;
+        }
+    }
+    sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "callback ID %d not registered",
+                 a->callbackID);
+    return FALSE;
+}
+
+static gboolean
+event_register_any(SvCall *call, remote_connect_domain_event_register_any_args *a, GError **error)
+{
+    SvClient *c = sv_call_get_client(call);
+
+    if (a->eventID < 0 || a->eventID >= SV_EVENT_ID_LEGACY_LAST) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "unsupported event ID %d",
+                     a->eventID);
+        return FALSE;
+    }
+    remove_legacy(c, a->eventID); /* one registration per event id, as libvirt keeps */
+    add_registration(c, a->eventID, NULL, TRUE);
+    return TRUE;
+}
+
+static gboolean
+event_deregister_any(SvCall *call, remote_connect_domain_event_deregister_any_args *a,
+                     GError **error)
+{
+    if (a->eventID < 0 || a->eventID >= SV_EVENT_ID_LEGACY_LAST ||
+        !remove_legacy(sv_call_get_client(call), a->eventID)) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "domain event %d not registered",
+                     a->eventID);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+event_register(SvCall *call, remote_connect_domain_event_register_ret *ret, GError **error)
+{
+    SvClient *c = sv_call_get_client(call);
+
+    (void)error;
+    remove_legacy(c, SV_EVENT_ID_LIFECYCLE);
+    add_registration(c, SV_EVENT_ID_LIFECYCLE, NULL, TRUE);
+    ret->cb_registered = 1;
+    return TRUE;
+}
+
+static gboolean
+event_deregister(SvCall *call, remote_connect_domain_event_deregister_ret *ret, GError **error)
+{
+    if (!remove_legacy(sv_call_get_client(call), SV_EVENT_ID_LIFECYCLE)) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "domain event %d not registered",
+                     SV_EVENT_ID_LIFECYCLE);
+        return FALSE;
+    }
+    ret->cb_registered = 0;
+    return TRUE;
+}
+
+void
+sv_remote_common_handlers(SvRemoteHandlers *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->auth_list = auth_list;
+    h->connect_supports_feature = connect_supports_feature;
+    h->connect_close = connect_close;
+    h->connect_register_close_callback = register_close_callback;
+    h->connect_unregister_close_callback = unregister_close_callback;
+    h->connect_domain_event_callback_register_any = event_callback_register_any;
+    h->connect_domain_event_callback_deregister_any = event_callback_deregister_any;
+    h->connect_domain_event_register_any = event_register_any;
+    h->connect_domain_event_deregister_any = event_deregister_any;
+    h->connect_domain_event_register = event_register;
+    h->connect_domain_event_deregister = event_deregister;
+}
+
+typedef struct {
+    int event_id;
+    const remote_nonnull_domain *dom;
+    int event;
+    int detail;
+} Emit;
+
+static void
+emit_to_client(SvClient *c, gpointer data)
+{
+    const Emit *e = data;
+    RemoteClient *rc;
+
+    if (!sv_client_is_open(c))
+        return;
+    rc = remote_client(c);
+    for (guint i = 0; i < rc->regs->len && !sv_client_is_closed(c); i++) {
+        const Registration r = g_array_index(rc->regs, Registration, i);
+        if (r.event_id != e->event_id || (r.has_dom && memcmp(r.uuid, e->dom->uuid, 16) != 0))
+            continue;
+        if (e->event_id == SV_EVENT_ID_LIFECYCLE) {
+            remote_domain_event_lifecycle_msg m = {*e->dom, e->event, e->detail};
+            if (r.callback_id) {
+                remote_domain_event_callback_lifecycle_msg cm = {r.callback_id, m};
+                sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                                     REMOTE_PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE,
+                                     (xdrproc_t)xdr_remote_domain_event_callback_lifecycle_msg,
+                                     &cm);
+            } else {
+                sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                                     REMOTE_PROC_DOMAIN_EVENT_LIFECYCLE,
+                                     (xdrproc_t)xdr_remote_domain_event_lifecycle_msg, &m);
+            }
+        } else if (e->event_id == SV_EVENT_ID_REBOOT) {
+            remote_domain_event_reboot_msg m = {*e->dom};
+            if (r.callback_id) {
+                remote_domain_event_callback_reboot_msg cm = {r.callback_id, m};
+                sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                                     REMOTE_PROC_DOMAIN_EVENT_CALLBACK_REBOOT,
+                                     (xdrproc_t)xdr_remote_domain_event_callback_reboot_msg, &cm);
+            } else {
+                sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                                     REMOTE_PROC_DOMAIN_EVENT_REBOOT,
+                                     (xdrproc_t)xdr_remote_domain_event_reboot_msg, &m);
+            }
+        }
+    }
+}
+
+void
+sv_remote_emit_lifecycle(SvServer *srv, const remote_nonnull_domain *dom, int event, int detail)
+{
+    Emit e = {SV_EVENT_ID_LIFECYCLE, dom, event, detail};
+
+    sv_server_foreach_client(srv, emit_to_client, &e);
+}
+
+void
+sv_remote_emit_reboot(SvServer *srv, const remote_nonnull_domain *dom)
+{
+    Emit e = {SV_EVENT_ID_REBOOT, dom, 0, 0};
+
+    sv_server_foreach_client(srv, emit_to_client, &e);
+}

@@ -1,0 +1,43 @@
+/* remote.h: what every daemon's remote program shares: the handshake calls, close
+ * callbacks, event registrations and the event fan-out. */
+#pragma once
+
+#include "remote_dispatch.h"
+#include "server.h"
+
+#define SV_EVENT_ID_LIFECYCLE 0
+#define SV_EVENT_ID_REBOOT 1
+#define SV_EVENT_ID_LAST 27       /* virDomainEventID LAST in libvirt 9.0.0 */
+#define SV_EVENT_ID_LEGACY_LAST 16 /* the legacy REGISTER_ANY accepts 0..15 */
+
+/* VIR_DRV_FEATURE_* numbers used on the wire. */
+enum {
+    SV_FEATURE_REMOTE = 2,
+    SV_FEATURE_FD_PASSING = 8,
+    SV_FEATURE_TYPED_PARAM_STRING = 9,
+    SV_FEATURE_PROGRAM_KEEPALIVE = 10,
+    SV_FEATURE_REMOTE_EVENT_CALLBACK = 14,
+    SV_FEATURE_REMOTE_CLOSE_CALLBACK = 15,
+    SV_FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER = 16,
+};
+
+/* Fill h with the shared handlers: AUTH_LIST, CONNECT_SUPPORTS_FEATURE,
+ * CONNECT_CLOSE, the close-callback pair and every event (de)registration.
+ * A driver overlays its own handlers on top. */
+void sv_remote_common_handlers(SvRemoteHandlers *h);
+
+/* For a driver's CONNECT_SUPPORTS_FEATURE: answers the features the RPC layer
+ * and every driver share (returns TRUE with *supported set), or fails before
+ * CONNECT_OPEN; returns FALSE with *error unset when the driver must answer. */
+gboolean sv_remote_generic_feature(SvCall *call, int feature, int *supported, GError **error);
+
+/* Send a lifecycle event to every registration that matches, in both the
+ * callback form (318) and the legacy form (107). */
+void sv_remote_emit_lifecycle(SvServer *srv, const remote_nonnull_domain *dom, int event,
+                              int detail);
+
+/* Send a REBOOT event (319 / 169). */
+void sv_remote_emit_reboot(SvServer *srv, const remote_nonnull_domain *dom);
+
+/* How many event registrations a client holds (tests, admin). */
+guint sv_remote_client_n_registrations(SvClient *c);

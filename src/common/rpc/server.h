@@ -1,0 +1,111 @@
+/* server.h: the RPC server: listening sockets, client connections, dispatch, keepalive. */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+#include "frame.h"
+#include "message.h"
+#include "program.h"
+
+typedef struct SvServer SvServer;
+typedef struct SvClient SvClient;
+
+typedef struct {
+    guint max_clients;         /* further connections are accepted and closed at once */
+    guint max_client_requests; /* deferred calls per client before its reads pause */
+    gsize max_message;         /* header + payload, at most SV_MESSAGE_MAX */
+    gsize max_client_output;   /* queued bytes to one client before it is dropped */
+    guint keepalive_interval;  /* seconds; 0 disables server PINGs */
+    guint keepalive_count;
+} SvServerConfig;
+
+/* libvirt's defaults. */
+void sv_server_config_init(SvServerConfig *cfg);
+
+SvServer *sv_server_new(const char *name, const SvServerConfig *cfg);
+void sv_server_free(SvServer *srv);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvServer, sv_server_free)
+
+const char *sv_server_get_name(SvServer *srv);
+
+/* Serve `info` with `handlers` (transfer none; must outlive the server). */
+void sv_server_add_program(SvServer *srv, const SvProgramInfo *info, const void *handlers);
+
+/* Accept on a listening socket (transfer full). Connections from it are
+ * read-only when `readonly`. */
+void sv_server_add_listener(SvServer *srv, int fd, gboolean readonly);
+
+/* Stop accepting (for shutdown); clients are left alone. */
+void sv_server_close_listeners(SvServer *srv);
+
+guint sv_server_n_clients(SvServer *srv);
+
+/* Called after a client connects or goes away (for idle accounting). */
+void sv_server_set_clients_changed(SvServer *srv, void (*fn)(SvServer *, gpointer), gpointer data);
+
+/* Called when a client goes away, before its state is freed, so drivers can
+ * drop what they keep for it. */
+void sv_server_set_client_closed(SvServer *srv, void (*fn)(SvClient *, gpointer), gpointer data);
+
+/* Each client, in connection order. */
+void sv_server_foreach_client(SvServer *srv, void (*fn)(SvClient *, gpointer), gpointer data);
+
+/* Connect a socketpair end as a client (tests, in-process use). */
+SvClient *sv_server_add_client_fd(SvServer *srv, int fd, gboolean readonly);
+
+/* ---- clients ---- */
+SvClient *sv_client_ref(SvClient *c);
+void sv_client_unref(SvClient *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvClient, sv_client_unref)
+
+guint64 sv_client_get_id(SvClient *c);
+SvServer *sv_client_get_server(SvClient *c);
+gboolean sv_client_is_readonly(SvClient *c);
+void sv_client_set_readonly(SvClient *c);
+gboolean sv_client_is_open(SvClient *c);
+gboolean sv_client_is_closed(SvClient *c);
+/* Peer credentials from SO_PEERCRED; FALSE when unknown. */
+gboolean sv_client_get_peer(SvClient *c, uid_t *uid, gid_t *gid, pid_t *pid);
+gint64 sv_client_get_connect_time(SvClient *c); /* g_get_real_time() at accept */
+
+/* Driver data attached to the connection, freed when it goes. */
+void sv_client_set_data(SvClient *c, gpointer data, GDestroyNotify free_fn);
+gpointer sv_client_get_data(SvClient *c);
+
+/* The remote program's per-connection state slot (remote.c owns it). */
+gpointer *sv_client_remote_slot(SvClient *c, GDestroyNotify free_fn);
+
+/* Queue an encoded message (transfer full). A client whose output queue
+ * passes the limit is closed; returns FALSE then. */
+gboolean sv_client_send(SvClient *c, SvMsg *msg);
+
+/* Queue a MESSAGE of program `prog` (events: serial 1, status OK). */
+gboolean sv_client_send_event(SvClient *c, guint32 prog, guint32 vers, int proc,
+                              xdrproc_t filter, void *obj);
+
+/* Close the connection now (pending output is dropped). */
+void sv_client_close(SvClient *c, const char *reason);
+
+/* Start server PINGs for this client (the keepalive feature was asked for). */
+void sv_client_start_keepalive(SvClient *c);
+
+/* Handler for client STREAM messages (console streams; NULL drops them). */
+void sv_client_set_stream_handler(SvClient *c,
+                                  void (*fn)(SvClient *, const SvHeader *, const guint8 *payload,
+                                             gsize len, gpointer),
+                                  gpointer data);
+
+/* ---- calls ---- */
+SvClient *sv_call_get_client(SvCall *call); /* (transfer none) */
+const SvHeader *sv_call_get_header(SvCall *call);
+const SvProcInfo *sv_call_get_proc(SvCall *call);
+
+/* Keep the call to answer it later: returns the owned handle to pass to
+ * sv_call_reply() or sv_call_fail(). The handler then returns TRUE. */
+SvCall *sv_call_defer(SvCall *call);
+
+/* Complete a deferred call with its return value (transfer none; the caller
+ * frees it) or with an error (transfer full). Either consumes the call. */
+void sv_call_reply(SvCall *call, void *ret);
+void sv_call_fail(SvCall *call, GError *error);

@@ -1,0 +1,27 @@
+/* host.h: facts about the host every driver reports: CPU and memory, hostname, UUID. */
+#pragma once
+
+#include <glib.h>
+
+typedef struct {
+    char model[32];     /* "x86_64" */
+    guint64 memory_kib; /* total memory */
+    int cpus;
+    int mhz;
+    int nodes;
+    int sockets;
+    int cores;
+    int threads;
+} SvHostInfo;
+
+/* Read /proc and sysfs; never fails (unknown fields stay plausible). */
+void sv_host_info_get(SvHostInfo *info);
+
+/* Free memory in bytes (MemFree + reclaimable caches, as libvirt reports MemFree only: MemFree). */
+guint64 sv_host_free_memory(void);
+
+/* A stable host UUID in 8-4-4-4-12 form (DMI product UUID, else /etc/machine-id). (transfer full) */
+char *sv_host_uuid(void);
+
+/* The host's architecture name as libvirt spells it ("x86_64"). */
+const char *sv_host_arch(void);

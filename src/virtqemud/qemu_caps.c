@@ -1,0 +1,327 @@
+/* qemu_caps.c: probing QEMU and caching what it said. */
+#include "qemu_caps.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include "util/error.h"
+#include "util/fd.h"
+
+#define RECHECK_US (2 * G_USEC_PER_SEC) /* how often the binary's mtime is looked at */
+
+typedef struct {
+    QemuCapsReadyFunc cb;
+    gpointer data;
+} Waiter;
+
+struct QemuCaps {
+    char *emulator;
+    char *cache_file;
+    gboolean loaded; /* disk cache looked at */
+    gboolean ready;
+    gint64 mtime;          /* of the binary the facts came from */
+    gint64 last_check_us;  /* monotonic time of the last mtime check */
+    guint64 version;
+    GPtrArray *machines;   /* QemuMachine */
+    GArray *waiters;       /* Waiter, while a probe runs */
+    char *version_out;     /* first probe step's output */
+    gint64 probe_mtime;
+};
+
+static void
+machine_free(gpointer p)
+{
+    QemuMachine *m = p;
+
+    g_free(m->name);
+    g_free(m->canonical);
+    g_free(m);
+}
+
+QemuCaps *
+qemu_caps_new(const char *emulator, const char *cache_dir)
+{
+    QemuCaps *caps = g_new0(QemuCaps, 1);
+
+    caps->emulator = g_strdup(emulator);
+    caps->cache_file = g_build_filename(cache_dir, "capabilities.ini", NULL);
+    caps->machines = g_ptr_array_new_with_free_func(machine_free);
+    caps->waiters = g_array_new(FALSE, FALSE, sizeof(Waiter));
+    return caps;
+}
+
+void
+qemu_caps_free(QemuCaps *caps)
+{
+    if (!caps)
+        return;
+    g_free(caps->emulator);
+    g_free(caps->cache_file);
+    g_ptr_array_unref(caps->machines);
+    g_array_unref(caps->waiters);
+    g_free(caps->version_out);
+    g_free(caps);
+}
+
+const char *
+qemu_caps_get_emulator(QemuCaps *caps)
+{
+    return caps->emulator;
+}
+
+guint64
+qemu_caps_get_version(QemuCaps *caps)
+{
+    return caps->version;
+}
+
+const GPtrArray *
+qemu_caps_get_machines(QemuCaps *caps)
+{
+    return caps->machines;
+}
+
+gboolean
+qemu_caps_parse_version(const char *text, guint64 *version)
+{
+    const char *p = strstr(text, "version ");
+    unsigned major, minor, micro = 0;
+
+    if (!p || sscanf(p + 8, "%u.%u.%u", &major, &minor, &micro) < 2)
+        return FALSE;
+    *version = (guint64)major * 1000000 + minor * 1000 + micro;
+    return TRUE;
+}
+
+GPtrArray *
+qemu_caps_parse_machines(const char *text)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(machine_free);
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+    for (char **l = lines; *l; l++) {
+        g_auto(GStrv) words = NULL;
+        const char *alias;
+        QemuMachine *m;
+
+        if (!**l || g_str_has_prefix(*l, "Supported machines") || g_ascii_isspace(**l))
+            continue;
+        if (strstr(*l, "(deprecated)"))
+            continue;
+        words = g_strsplit_set(*l, " \t", 2);
+        if (!words[0] || !*words[0] || g_str_equal(words[0], "none"))
+            continue;
+        m = g_new0(QemuMachine, 1);
+        m->name = g_strdup(words[0]);
+        alias = strstr(*l, "(alias of ");
+        if (alias) {
+            const char *end = strchr(alias + 10, ')');
+            if (end)
+                m->canonical = g_strndup(alias + 10, end - (alias + 10));
+        }
+        g_ptr_array_add(out, m);
+    }
+    return out;
+}
+
+gboolean
+qemu_caps_kvm_usable(void)
+{
+    g_auto(SvFd) fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+    return fd >= 0 && ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
+}
+
+static gint64
+binary_mtime(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0)
+        return -1;
+    return (gint64)st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000;
+}
+
+static void
+cache_load(QemuCaps *caps)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autofree char *path = NULL;
+    g_auto(GStrv) machines = NULL;
+    gint64 mtime;
+
+    caps->loaded = TRUE;
+    if (!g_key_file_load_from_file(kf, caps->cache_file, G_KEY_FILE_NONE, NULL))
+        return;
+    path = g_key_file_get_string(kf, "qemu", "path", NULL);
+    mtime = g_key_file_get_int64(kf, "qemu", "mtime", NULL);
+    if (!path || !g_str_equal(path, caps->emulator) || mtime != binary_mtime(caps->emulator))
+        return;
+    caps->version = g_key_file_get_uint64(kf, "qemu", "version", NULL);
+    machines = g_key_file_get_string_list(kf, "qemu", "machines", NULL, NULL);
+    g_ptr_array_set_size(caps->machines, 0);
+    for (char **m = machines; m && *m; m++) {
+        QemuMachine *qm = g_new0(QemuMachine, 1);
+        char *eq = strchr(*m, '=');
+        qm->name = eq ? g_strndup(*m, eq - *m) : g_strdup(*m);
+        qm->canonical = eq ? g_strdup(eq + 1) : NULL;
+        g_ptr_array_add(caps->machines, qm);
+    }
+    caps->mtime = mtime;
+    caps->ready = caps->version > 0;
+    caps->last_check_us = g_get_monotonic_time();
+}
+
+static void
+cache_store(QemuCaps *caps)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *dir = g_path_get_dirname(caps->cache_file);
+    g_autoptr(GError) error = NULL;
+
+    g_key_file_set_string(kf, "qemu", "path", caps->emulator);
+    g_key_file_set_int64(kf, "qemu", "mtime", caps->mtime);
+    g_key_file_set_uint64(kf, "qemu", "version", caps->version);
+    for (guint i = 0; i < caps->machines->len; i++) {
+        QemuMachine *m = caps->machines->pdata[i];
+        g_ptr_array_add(list, m->canonical ? g_strdup_printf("%s=%s", m->name, m->canonical)
+                                           : g_strdup(m->name));
+    }
+    g_key_file_set_string_list(kf, "qemu", "machines", (const char *const *)list->pdata,
+                               list->len);
+    /* A lost cache only costs a probe, so failures are logged, not fatal. */
+    if (g_mkdir_with_parents(dir, 0755) < 0 ||
+        !g_key_file_save_to_file(kf, caps->cache_file, &error))
+        g_warning("cannot write QEMU capability cache '%s': %s", caps->cache_file,
+                  error ? error->message : g_strerror(errno));
+}
+
+gboolean
+qemu_caps_is_ready(QemuCaps *caps)
+{
+    gint64 now;
+
+    if (!caps->loaded)
+        cache_load(caps);
+    if (!caps->ready)
+        return FALSE;
+    now = g_get_monotonic_time();
+    if (now - caps->last_check_us > RECHECK_US) {
+        caps->last_check_us = now;
+        if (binary_mtime(caps->emulator) != caps->mtime)
+            caps->ready = FALSE; /* upgraded or replaced: probe again */
+    }
+    return caps->ready;
+}
+
+static void
+probe_done(QemuCaps *caps, GError *error)
+{
+    g_autoptr(GArray) waiters = caps->waiters;
+
+    caps->waiters = g_array_new(FALSE, FALSE, sizeof(Waiter));
+    for (guint i = 0; i < waiters->len; i++) {
+        Waiter *w = &g_array_index(waiters, Waiter, i);
+        w->cb(caps, error, w->data);
+    }
+    if (error)
+        g_error_free(error);
+}
+
+static GSubprocess *
+spawn(QemuCaps *caps, const char *arg1, const char *arg2, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    GSubprocess *p = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                          G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                                      &local, caps->emulator, arg1, arg2, NULL);
+    if (!p)
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "Failed to probe QEMU '%s': %s",
+                     caps->emulator, local->message);
+    return p;
+}
+
+static void
+machines_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    QemuCaps *caps = data;
+    g_autofree char *out = NULL;
+    g_autoptr(GError) local = NULL;
+    GError *error = NULL;
+
+    if (!g_subprocess_communicate_utf8_finish(G_SUBPROCESS(src), res, &out, NULL, &local)) {
+        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "Failed to list QEMU machine types: %s", local->message);
+    } else if (!qemu_caps_parse_version(caps->version_out, &caps->version)) {
+        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "Cannot parse the version of '%s' from its output", caps->emulator);
+    } else {
+        g_ptr_array_unref(caps->machines);
+        caps->machines = qemu_caps_parse_machines(out);
+        caps->mtime = caps->probe_mtime;
+        caps->ready = TRUE;
+        caps->last_check_us = g_get_monotonic_time();
+        cache_store(caps);
+    }
+    g_object_unref(src);
+    probe_done(caps, error);
+}
+
+static void
+version_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    QemuCaps *caps = data;
+    g_autoptr(GError) local = NULL;
+    GError *error = NULL;
+    GSubprocess *p;
+
+    g_free(caps->version_out);
+    caps->version_out = NULL;
+    if (!g_subprocess_communicate_utf8_finish(G_SUBPROCESS(src), res, &caps->version_out, NULL,
+                                              &local)) {
+        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "Failed to probe QEMU '%s': %s", caps->emulator, local->message);
+        g_object_unref(src);
+        probe_done(caps, error);
+        return;
+    }
+    g_object_unref(src);
+    p = spawn(caps, "-machine", "help", &error);
+    if (!p) {
+        probe_done(caps, error);
+        return;
+    }
+    g_subprocess_communicate_utf8_async(p, NULL, NULL, machines_done, caps);
+}
+
+void
+qemu_caps_probe_async(QemuCaps *caps, QemuCapsReadyFunc cb, gpointer data)
+{
+    Waiter w = {cb, data};
+    GError *error = NULL;
+    GSubprocess *p;
+
+    g_array_append_val(caps->waiters, w);
+    if (caps->waiters->len > 1)
+        return; /* a probe is already on its way */
+    caps->probe_mtime = binary_mtime(caps->emulator);
+    if (caps->probe_mtime < 0) {
+        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "Cannot find QEMU binary %s: %s", caps->emulator, g_strerror(errno));
+        probe_done(caps, error);
+        return;
+    }
+    p = spawn(caps, "--version", NULL, &error);
+    if (!p) {
+        probe_done(caps, error);
+        return;
+    }
+    g_subprocess_communicate_utf8_async(p, NULL, NULL, version_done, caps);
+}

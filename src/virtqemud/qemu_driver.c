@@ -1,0 +1,432 @@
+/* qemu_driver.c: virtqemud's connection and host procedures. */
+#include "qemu_driver.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "qemu_caps.h"
+#include "remote.h"
+#include "sv-config.h"
+#include "util/error.h"
+#include "util/host.h"
+
+/* The library version we report: the libvirt release whose protocol we speak. */
+#define QEMU_LIB_VERSION 9000000
+
+typedef struct {
+    SvDaemon *daemon;
+    QemuCaps *caps;
+    SvRemoteHandlers handlers;
+    gboolean kvm;
+    char *host_uuid;
+} QemuDriver;
+
+typedef struct {
+    char *uri; /* as CONNECT_GET_URI reports it */
+} QemuConn;
+
+/* One driver per process: handlers reach it here, as libvirt's drivers do. */
+static QemuDriver *driver;
+
+static void
+conn_free(gpointer p)
+{
+    QemuConn *qc = p;
+
+    g_free(qc->uri);
+    g_free(qc);
+}
+
+static QemuConn *
+conn_of(SvCall *call)
+{
+    return sv_client_get_data(sv_call_get_client(call));
+}
+
+/* ---------------------------------------------------------------- open */
+
+/* Check a URI as CONNECT_OPEN gives it (transport, host and remote-only
+ * parameters already removed by the client). Returns the URI to report. */
+static char *
+check_uri(const char *name, GError **error)
+{
+    g_autofree char *scheme = NULL, *path = NULL;
+    const char *sep;
+
+    if (!name || !*name)
+        return g_strdup("qemu:///system");
+    sep = strstr(name, "://");
+    if (!sep) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_NO_CONNECT, "%s", name);
+        return NULL;
+    }
+    scheme = g_ascii_strdown(name, sep - name);
+    if (!g_str_equal(scheme, "qemu")) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_NO_CONNECT, "%s", name);
+        return NULL;
+    }
+    path = g_strdup(strchr(sep + 3, '/') ? strchr(sep + 3, '/') : "");
+    if (strchr(path, '?'))
+        *strchr(path, '?') = '\0';
+    if (!g_str_equal(path, "/system") && !g_str_equal(path, "/session")) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
+                     "unexpected qemu URI path '%s', try qemu:///system", path);
+        return NULL;
+    }
+    return g_strdup_printf("qemu://%s", path);
+}
+
+static gboolean
+connect_open(SvCall *call, remote_connect_open_args *args, GError **error)
+{
+    g_autofree char *uri = check_uri(args->name ? *args->name : NULL, error);
+    QemuConn *qc;
+
+    if (!uri)
+        return FALSE;
+    qc = g_new0(QemuConn, 1);
+    qc->uri = g_steal_pointer(&uri);
+    sv_client_set_data(sv_call_get_client(call), qc, conn_free);
+    return TRUE;
+}
+
+static gboolean
+connect_get_uri(SvCall *call, remote_connect_get_uri_ret *ret, GError **error)
+{
+    (void)error;
+    ret->uri = g_strdup(conn_of(call)->uri);
+    return TRUE;
+}
+
+static gboolean
+connect_supports_feature(SvCall *call, remote_connect_supports_feature_args *args,
+                         remote_connect_supports_feature_ret *ret, GError **error)
+{
+    if (sv_remote_generic_feature(call, args->feature, &ret->supported, error))
+        return TRUE;
+    if (*error)
+        return FALSE;
+    /* The qemu driver's own answers (migration features it would offer). */
+    switch (args->feature) {
+    case 3: case 4: case 6: case 7: case 11: case 12: case 13:
+        ret->supported = 1;
+        break;
+    default:
+        ret->supported = 0;
+    }
+    return TRUE;
+}
+
+/* ---------------------------------------------------------------- host */
+
+static gboolean
+connect_get_type(SvCall *call, remote_connect_get_type_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->type = g_strdup("QEMU");
+    return TRUE;
+}
+
+static gboolean
+connect_get_lib_version(SvCall *call, remote_connect_get_lib_version_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->lib_ver = QEMU_LIB_VERSION;
+    return TRUE;
+}
+
+static gboolean
+connect_get_hostname(SvCall *call, remote_connect_get_hostname_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->hostname = g_strdup(g_get_host_name());
+    return TRUE;
+}
+
+static gboolean
+connect_is_secure(SvCall *call, remote_connect_is_secure_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->secure = 1; /* a local unix socket */
+    return TRUE;
+}
+
+static gboolean
+connect_get_max_vcpus(SvCall *call, remote_connect_get_max_vcpus_args *args,
+                      remote_connect_get_max_vcpus_ret *ret, GError **error)
+{
+    const char *type = args->type ? *args->type : NULL;
+
+    (void)call;
+    if (type && g_ascii_strcasecmp(type, "qemu") != 0 && g_ascii_strcasecmp(type, "kvm") != 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG, "unknown type '%s'", type);
+        return FALSE;
+    }
+    ret->max_vcpus = 255;
+    return TRUE;
+}
+
+static gboolean
+node_get_info(SvCall *call, remote_node_get_info_ret *ret, GError **error)
+{
+    SvHostInfo info;
+
+    (void)call;
+    (void)error;
+    sv_host_info_get(&info);
+    memcpy(ret->model, info.model, sizeof(ret->model));
+    ret->memory = info.memory_kib;
+    ret->cpus = info.cpus;
+    ret->mhz = info.mhz;
+    ret->nodes = info.nodes;
+    ret->sockets = info.sockets;
+    ret->cores = info.cores;
+    ret->threads = info.threads;
+    return TRUE;
+}
+
+static gboolean
+node_get_free_memory(SvCall *call, remote_node_get_free_memory_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->freeMem = sv_host_free_memory();
+    return TRUE;
+}
+
+static gboolean
+node_get_security_model(SvCall *call, remote_node_get_security_model_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    /* No security driver yet: an empty model means "none". */
+    ret->model.model_len = 0;
+    ret->doi.doi_len = 0;
+    return TRUE;
+}
+
+static char *
+capabilities_xml(QemuDriver *drv)
+{
+    GString *s = g_string_new("<capabilities>\n\n  <host>\n");
+    SvHostInfo info;
+    const GPtrArray *machines = qemu_caps_get_machines(drv->caps);
+
+    sv_host_info_get(&info);
+    g_string_append_printf(s, "    <uuid>%s</uuid>\n", drv->host_uuid);
+    g_string_append_printf(s,
+                           "    <cpu>\n      <arch>%s</arch>\n"
+                           "      <topology sockets='%d' dies='1' cores='%d' threads='%d'/>\n"
+                           "    </cpu>\n",
+                           sv_host_arch(), info.sockets, info.cores, info.threads);
+    g_string_append(s, "    <power_management/>\n    <iommu support='no'/>\n");
+    g_string_append_printf(s,
+                           "    <topology>\n      <cells num='1'>\n"
+                           "        <cell id='0'>\n"
+                           "          <memory unit='KiB'>%" G_GUINT64_FORMAT "</memory>\n"
+                           "          <cpus num='%d'>\n",
+                           info.memory_kib, info.cpus);
+    for (int i = 0; i < info.cpus; i++)
+        g_string_append_printf(s,
+                               "            <cpu id='%d' socket_id='0' die_id='0' core_id='%d' "
+                               "siblings='%d'/>\n",
+                               i, i, i);
+    g_string_append(s, "          </cpus>\n        </cell>\n      </cells>\n    </topology>\n");
+    g_string_append(s, "    <secmodel>\n      <model>none</model>\n      <doi>0</doi>\n"
+                       "    </secmodel>\n  </host>\n\n");
+    g_string_append_printf(s,
+                           "  <guest>\n    <os_type>hvm</os_type>\n"
+                           "    <arch name='%s'>\n      <wordsize>64</wordsize>\n"
+                           "      <emulator>%s</emulator>\n",
+                           "x86_64", qemu_caps_get_emulator(drv->caps));
+    for (guint i = 0; i < machines->len; i++) {
+        const QemuMachine *m = machines->pdata[i];
+        if (m->canonical)
+            g_string_append_printf(s, "      <machine canonical='%s'>%s</machine>\n",
+                                   m->canonical, m->name);
+        else
+            g_string_append_printf(s, "      <machine>%s</machine>\n", m->name);
+    }
+    g_string_append(s, "      <domain type='qemu'/>\n");
+    if (drv->kvm)
+        g_string_append(s, "      <domain type='kvm'/>\n");
+    g_string_append(s, "    </arch>\n    <features>\n      <acpi default='on' toggle='yes'/>\n"
+                       "      <apic default='on' toggle='no'/>\n      <cpuselection/>\n"
+                       "      <deviceboot/>\n"
+                       "      <disksnapshot default='on' toggle='no'/>\n"
+                       "    </features>\n  </guest>\n\n</capabilities>\n");
+    return g_string_free(s, FALSE);
+}
+
+/* CONNECT_GET_VERSION and CONNECT_GET_CAPABILITIES need the probe; the first
+ * caller after a QEMU change waits for it without blocking anyone else. */
+static void
+answer_with_caps(SvCall *call, QemuCaps *caps)
+{
+    int proc = sv_call_get_header(call)->proc;
+
+    if (proc == REMOTE_PROC_CONNECT_GET_VERSION) {
+        remote_connect_get_version_ret ret = {qemu_caps_get_version(caps)};
+        sv_call_reply(call, &ret);
+    } else {
+        remote_connect_get_capabilities_ret ret = {capabilities_xml(driver)};
+        sv_call_reply(call, &ret);
+        g_free(ret.capabilities);
+    }
+}
+
+static void
+caps_ready(QemuCaps *caps, const GError *error, gpointer data)
+{
+    SvCall *call = data;
+
+    if (error)
+        sv_call_fail(call, g_error_copy(error));
+    else
+        answer_with_caps(call, caps);
+}
+
+static gboolean
+connect_get_version(SvCall *call, remote_connect_get_version_ret *ret, GError **error)
+{
+    (void)error;
+    if (qemu_caps_is_ready(driver->caps)) {
+        ret->hv_ver = qemu_caps_get_version(driver->caps);
+        return TRUE;
+    }
+    qemu_caps_probe_async(driver->caps, caps_ready, sv_call_defer(call));
+    return TRUE;
+}
+
+static gboolean
+connect_get_capabilities(SvCall *call, remote_connect_get_capabilities_ret *ret, GError **error)
+{
+    (void)error;
+    if (qemu_caps_is_ready(driver->caps)) {
+        ret->capabilities = capabilities_xml(driver);
+        return TRUE;
+    }
+    qemu_caps_probe_async(driver->caps, caps_ready, sv_call_defer(call));
+    return TRUE;
+}
+
+/* ---------------------------------------------------------------- domains (none yet) */
+
+static gboolean
+connect_list_all_domains(SvCall *call, remote_connect_list_all_domains_args *args,
+                         remote_connect_list_all_domains_ret *ret, GError **error)
+{
+    (void)call;
+    if (!sv_check_flags(args->flags, 0xffff, SV_FROM_QEMU, "qemuConnectListAllDomains", error))
+        return FALSE;
+    ret->domains.domains_len = 0;
+    ret->ret = 0;
+    return TRUE;
+}
+
+static gboolean
+connect_num_of_domains(SvCall *call, remote_connect_num_of_domains_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->num = 0;
+    return TRUE;
+}
+
+static gboolean
+connect_num_of_defined_domains(SvCall *call, remote_connect_num_of_defined_domains_ret *ret,
+                               GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->num = 0;
+    return TRUE;
+}
+
+static gboolean
+connect_list_domains(SvCall *call, remote_connect_list_domains_args *args,
+                     remote_connect_list_domains_ret *ret, GError **error)
+{
+    (void)call;
+    if (args->maxids < 0 || args->maxids > REMOTE_DOMAIN_LIST_MAX) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "maxids > REMOTE_DOMAIN_LIST_MAX");
+        return FALSE;
+    }
+    ret->ids.ids_len = 0;
+    return TRUE;
+}
+
+static gboolean
+connect_list_defined_domains(SvCall *call, remote_connect_list_defined_domains_args *args,
+                             remote_connect_list_defined_domains_ret *ret, GError **error)
+{
+    (void)call;
+    if (args->maxnames < 0 || args->maxnames > REMOTE_DOMAIN_LIST_MAX) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "maxnames > REMOTE_DOMAIN_LIST_MAX");
+        return FALSE;
+    }
+    ret->names.names_len = 0;
+    return TRUE;
+}
+
+/* ---------------------------------------------------------------- daemon glue */
+
+static gboolean
+qemu_init(SvDaemon *d, GError **error)
+{
+    g_autofree char *cache = sv_daemon_path(d, "/var/cache/libvirt/qemu");
+    g_autofree char *emulator = g_strdup(SV_QEMU_DEFAULT_EMULATOR);
+    SvRemoteHandlers own = {
+        .connect_open = connect_open,
+        .connect_get_uri = connect_get_uri,
+        .connect_supports_feature = connect_supports_feature,
+        .connect_get_type = connect_get_type,
+        .connect_get_version = connect_get_version,
+        .connect_get_lib_version = connect_get_lib_version,
+        .connect_get_hostname = connect_get_hostname,
+        .connect_is_secure = connect_is_secure,
+        .connect_get_max_vcpus = connect_get_max_vcpus,
+        .connect_get_capabilities = connect_get_capabilities,
+        .node_get_info = node_get_info,
+        .node_get_free_memory = node_get_free_memory,
+        .node_get_security_model = node_get_security_model,
+        .connect_list_all_domains = connect_list_all_domains,
+        .connect_num_of_domains = connect_num_of_domains,
+        .connect_list_domains = connect_list_domains,
+        .connect_num_of_defined_domains = connect_num_of_defined_domains,
+        .connect_list_defined_domains = connect_list_defined_domains,
+    };
+
+    if (!sv_conf_file_get_string(sv_daemon_get_config(d), "emulator", &emulator, error))
+        return FALSE;
+    driver = g_new0(QemuDriver, 1);
+    driver->daemon = d;
+    driver->caps = qemu_caps_new(emulator, cache);
+    driver->kvm = qemu_caps_kvm_usable();
+    driver->host_uuid = sv_host_uuid();
+    sv_remote_common_handlers(&driver->handlers);
+    sv_remote_handlers_overlay(&driver->handlers, &own);
+    sv_server_add_program(sv_daemon_get_server(d), &sv_remote_handlers_info, &driver->handlers);
+    sv_daemon_set_driver_data(d, driver);
+    return TRUE;
+}
+
+static void
+qemu_cleanup(SvDaemon *d)
+{
+    (void)d;
+    qemu_caps_free(driver->caps);
+    g_free(driver->host_uuid);
+    g_clear_pointer(&driver, g_free);
+}
+
+const SvDaemonDriver qemu_daemon_driver = {
+    .name = "virtqemud",
+    .sock_prefix = "virtqemud",
+    .init = qemu_init,
+    .cleanup = qemu_cleanup,
+};
