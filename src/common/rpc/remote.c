@@ -281,7 +281,7 @@ emit_to_client(SvClient *c, gpointer data)
     if (!sv_client_is_open(c))
         return;
     rc = remote_client(c);
-    for (guint i = 0; i < rc->regs->len && !sv_client_is_closed(c); i++) {
+    for (guint i = 0; !sv_client_is_closed(c) && i < rc->regs->len; i++) {
         const Registration r = g_array_index(rc->regs, Registration, i);
         if (r.event_id != e->event_id || (r.has_dom && memcmp(r.uuid, e->dom->uuid, 16) != 0))
             continue;

@@ -544,7 +544,7 @@ dispatch_call(SvClient *c, const SvHeader *h, const guint8 *payload, gsize plen)
         return;
     }
     p = sv_program_info_lookup(prog->info, h->proc);
-    if (!p || !sv_proc_has_handler(p, prog->handlers)) {
+    if (!p || (p->flags & SV_PROC_MSG)) {
         sv_error_set(&error, SV_FROM_RPC, SV_ERR_RPC, "unknown procedure: %d", h->proc);
         reply_error(c, h, error);
         return;
@@ -562,6 +562,13 @@ dispatch_call(SvClient *c, const SvHeader *h, const guint8 *payload, gsize plen)
     if (c->readonly && !(p->flags & SV_PROC_RO)) {
         sv_error_set(&error, SV_FROM_DOMAIN, SV_ERR_OPERATION_DENIED,
                      "read only access prevents %s", p->api);
+        reply_error(c, h, error);
+        return;
+    }
+    /* Checked after the connection rules, as libvirt checks read-only access in
+     * its public API before the driver can say it lacks the call. */
+    if (!sv_proc_has_handler(p, prog->handlers)) {
+        sv_error_set(&error, SV_FROM_RPC, SV_ERR_RPC, "unknown procedure: %d", h->proc);
         reply_error(c, h, error);
         return;
     }
