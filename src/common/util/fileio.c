@@ -1,0 +1,83 @@
+/* fileio.c: durable writes (temp file, fsync, rename, directory fsync). */
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fd.h"
+
+static gboolean
+fsync_dir_of(const char *path, GError **error)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_auto(SvFd) fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0 || fsync(fd) < 0) {
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot sync directory '%s'", dir);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+sv_file_write_atomic(const char *path, const char *data, gsize len, guint mode, GError **error)
+{
+    g_autofree char *tmp = g_strdup_printf("%s.new-XXXXXX", path);
+    g_auto(SvFd) fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, mode);
+    gsize off = 0;
+
+    if (fd < 0) {
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot create '%s'", tmp);
+        return FALSE;
+    }
+    while (off < len) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot write '%s'", tmp);
+            unlink(tmp);
+            return FALSE;
+        }
+        off += n;
+    }
+    if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot sync '%s'", tmp);
+        unlink(tmp);
+        return FALSE;
+    }
+    sv_fd_clear(&fd);
+    if (rename(tmp, path) < 0) {
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot rename '%s' to '%s'", tmp, path);
+        unlink(tmp);
+        return FALSE;
+    }
+    return fsync_dir_of(path, error);
+}
+
+gboolean
+sv_file_remove_durable(const char *path, GError **error)
+{
+    if (unlink(path) < 0) {
+        if (errno == ENOENT)
+            return TRUE;
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot remove '%s'", path);
+        return FALSE;
+    }
+    return fsync_dir_of(path, error);
+}
+
+gboolean
+sv_mkdir_p(const char *path, guint mode, GError **error)
+{
+    if (g_mkdir_with_parents(path, mode) < 0) {
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot create directory '%s'", path);
+        return FALSE;
+    }
+    return TRUE;
+}

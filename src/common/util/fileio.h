@@ -1,0 +1,16 @@
+/* fileio.h: durable file replacement and small file helpers. */
+#pragma once
+
+#include <glib.h>
+
+/* Replace path with data durably: write a temporary file beside it, fsync it,
+ * rename it over path, fsync the directory. Readers see the old or the new
+ * content, never a mix. */
+gboolean sv_file_write_atomic(const char *path, const char *data, gsize len, guint mode,
+                              GError **error);
+
+/* Remove path and fsync its directory; a missing file is not an error. */
+gboolean sv_file_remove_durable(const char *path, GError **error);
+
+/* mkdir -p with mode, as a libvirt error. */
+gboolean sv_mkdir_p(const char *path, guint mode, GError **error);
