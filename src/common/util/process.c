@@ -1,0 +1,373 @@
+/* process.c: pidfd-held processes and the kill state machine. */
+#include "process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/close_range.h>
+#include <sys/pidfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fd.h"
+
+typedef struct {
+    SvProcessKillFunc done;
+    gpointer data;
+    gboolean graceful;
+} KillWaiter;
+
+struct SvProcess {
+    pid_t pid;
+    int pidfd;
+    guint64 start_time;
+    gboolean is_child;
+    SvProcessState state;
+    guint watch;
+    guint timer;
+    int last_signal;      /* SIGTERM or SIGKILL, for the error text */
+    gboolean graceful;    /* the running kill request never escalates */
+    guint kill_ms;
+    GArray *waiters;      /* KillWaiter */
+    SvProcessExitFunc exit_fn;
+    gpointer exit_data;
+    SvProcessExit how;
+};
+
+static const char *state_names[SV_PROCESS_STATE_LAST] = {
+    "alive", "sigterm-sent", "sigkill-sent", "exited", "failed",
+};
+
+const char *
+sv_process_state_to_string(SvProcessState s)
+{
+    return s < SV_PROCESS_STATE_LAST ? state_names[s] : NULL;
+}
+
+guint64
+sv_process_read_start_time(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    g_autofree char *text = NULL;
+    const char *p;
+    int field = 2;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return 0;
+    /* The command name may hold spaces and parentheses: fields resume after the last ')'. */
+    p = strrchr(text, ')');
+    if (!p)
+        return 0;
+    p++;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        field++;
+        if (field == 22)
+            return g_ascii_strtoull(p, NULL, 10);
+        while (*p && *p != ' ')
+            p++;
+    }
+    return 0;
+}
+
+static void
+finish_waiters(SvProcess *proc, const GError *error)
+{
+    g_autoptr(GArray) waiters = proc->waiters;
+
+    proc->waiters = g_array_new(FALSE, FALSE, sizeof(KillWaiter));
+    for (guint i = 0; i < waiters->len; i++) {
+        KillWaiter *w = &g_array_index(waiters, KillWaiter, i);
+        w->done(proc, error, w->data);
+    }
+}
+
+static void
+stop_timer(SvProcess *proc)
+{
+    if (proc->timer)
+        g_source_remove(proc->timer);
+    proc->timer = 0;
+}
+
+static gboolean
+on_pidfd(gint fd, GIOCondition cond, gpointer data)
+{
+    SvProcess *proc = data;
+    siginfo_t info = {0};
+
+    (void)fd;
+    (void)cond;
+    proc->watch = 0;
+    stop_timer(proc);
+    proc->state = SV_PROCESS_EXITED;
+    /* Reap our own child now; anyone else's is its parent's to reap. */
+    if (proc->is_child && waitid(P_PIDFD, proc->pidfd, &info, WEXITED) == 0) {
+        proc->how.known = TRUE;
+        proc->how.signaled = info.si_code != CLD_EXITED;
+        proc->how.code = info.si_status;
+    }
+    g_debug("process %d exited", (int)proc->pid);
+    finish_waiters(proc, NULL);
+    if (proc->exit_fn)
+        proc->exit_fn(proc, &proc->how, proc->exit_data);
+    return G_SOURCE_REMOVE;
+}
+
+static SvProcess *
+process_new(pid_t pid, int pidfd, guint64 start_time, gboolean is_child)
+{
+    SvProcess *proc = g_new0(SvProcess, 1);
+
+    proc->pid = pid;
+    proc->pidfd = pidfd;
+    proc->start_time = start_time;
+    proc->is_child = is_child;
+    proc->state = SV_PROCESS_ALIVE;
+    proc->waiters = g_array_new(FALSE, FALSE, sizeof(KillWaiter));
+    proc->watch = g_unix_fd_add(pidfd, G_IO_IN, on_pidfd, proc);
+    return proc;
+}
+
+void
+sv_process_free(SvProcess *proc)
+{
+    if (!proc)
+        return;
+    stop_timer(proc);
+    if (proc->watch)
+        g_source_remove(proc->watch);
+    close(proc->pidfd);
+    g_array_unref(proc->waiters);
+    g_free(proc);
+}
+
+void
+sv_process_set_exit_func(SvProcess *proc, SvProcessExitFunc fn, gpointer data)
+{
+    proc->exit_fn = fn;
+    proc->exit_data = data;
+}
+
+pid_t
+sv_process_get_pid(SvProcess *proc)
+{
+    return proc->pid;
+}
+
+guint64
+sv_process_get_start_time(SvProcess *proc)
+{
+    return proc->start_time;
+}
+
+SvProcessState
+sv_process_get_state(SvProcess *proc)
+{
+    return proc->state;
+}
+
+gboolean
+sv_process_is_alive(SvProcess *proc)
+{
+    return proc->state != SV_PROCESS_EXITED;
+}
+
+gboolean
+sv_process_signal(SvProcess *proc, int sig, GError **error)
+{
+    if (proc->state == SV_PROCESS_EXITED)
+        return FALSE;
+    if (pidfd_send_signal(proc->pidfd, sig, NULL, 0) < 0) {
+        if (errno == ESRCH)
+            return FALSE; /* exited; the pidfd will say so on the loop */
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "Failed to terminate process %lld with %s",
+                           (long long)proc->pid, sig == SIGKILL ? "SIGKILL" : "SIGTERM");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+timeout_error(SvProcess *proc, GError **error)
+{
+    sv_error_set_errno(error, SV_FROM_NONE, EBUSY, "Failed to terminate process %lld with SIG%s",
+                       (long long)proc->pid, proc->last_signal == SIGKILL ? "KILL" : "TERM");
+}
+
+static gboolean
+on_timeout(gpointer data)
+{
+    SvProcess *proc = data;
+    g_autoptr(GError) error = NULL;
+
+    proc->timer = 0;
+    if (proc->state == SV_PROCESS_TERM_SENT && !proc->graceful) {
+        g_debug("process %d outlived SIGTERM, sending SIGKILL", (int)proc->pid);
+        proc->state = SV_PROCESS_KILL_SENT;
+        proc->last_signal = SIGKILL;
+        if (!sv_process_signal(proc, SIGKILL, &error) && error) {
+            proc->state = SV_PROCESS_FAILED;
+            finish_waiters(proc, error);
+            return G_SOURCE_REMOVE;
+        }
+        proc->timer = g_timeout_add(proc->kill_ms, on_timeout, proc);
+        return G_SOURCE_REMOVE;
+    }
+    /* Graceful wait over, or even SIGKILL did not end it (D state, frozen). */
+    proc->state = SV_PROCESS_FAILED;
+    timeout_error(proc, &error);
+    g_message("%s", error->message);
+    finish_waiters(proc, error);
+    /* Still alive: a later request starts over. */
+    if (proc->state == SV_PROCESS_FAILED)
+        proc->state = SV_PROCESS_ALIVE;
+    return G_SOURCE_REMOVE;
+}
+
+void
+sv_process_kill(SvProcess *proc, gboolean graceful, guint term_ms, guint kill_ms,
+                SvProcessKillFunc done, gpointer data)
+{
+    KillWaiter w = {done, data, graceful};
+    g_autoptr(GError) error = NULL;
+
+    if (proc->state == SV_PROCESS_EXITED) {
+        done(proc, NULL, data);
+        return;
+    }
+    g_array_append_val(proc->waiters, w);
+    if (proc->state == SV_PROCESS_TERM_SENT || proc->state == SV_PROCESS_KILL_SENT) {
+        if (!graceful && proc->graceful) {
+            proc->graceful = FALSE; /* the timer now escalates instead of failing */
+            proc->kill_ms = kill_ms;
+        }
+        return;
+    }
+    proc->graceful = graceful;
+    proc->kill_ms = kill_ms;
+    proc->state = SV_PROCESS_TERM_SENT;
+    proc->last_signal = SIGTERM;
+    if (!sv_process_signal(proc, SIGTERM, &error)) {
+        if (error) {
+            proc->state = SV_PROCESS_ALIVE;
+            finish_waiters(proc, error);
+        }
+        return; /* gone already: the pidfd reports it */
+    }
+    proc->timer = g_timeout_add(term_ms, on_timeout, proc);
+}
+
+SvProcess *
+sv_process_attach(pid_t pid, guint64 start_time, GError **error)
+{
+    g_auto(SvFd) fd = -1;
+
+    if (pid <= 1 || sv_process_read_start_time(pid) != start_time) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_OPERATION_FAILED,
+                     "process %d is gone or is another process", (int)pid);
+        return NULL;
+    }
+    fd = pidfd_open(pid, 0);
+    /* Checked again through the pidfd's lifetime: if the PID was recycled in
+     * between, the start time now differs and the fd names a stranger. */
+    if (fd < 0 || sv_process_read_start_time(pid) != start_time) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_OPERATION_FAILED,
+                     "process %d is gone or is another process", (int)pid);
+        return NULL;
+    }
+    return process_new(pid, g_steal_fd(&fd), start_time, FALSE);
+}
+
+static void
+child_exec(const SvSpawnOptions *o, int devnull, int errpipe)
+{
+    int in = o->stdin_fd >= 0 ? o->stdin_fd : devnull;
+    int out = o->stdout_fd >= 0 ? o->stdout_fd : devnull;
+    int err = o->stderr_fd >= 0 ? o->stderr_fd : out;
+    int e;
+
+    /* Move the pipe out of the way of fds the caller wants at fixed numbers. */
+    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+        goto fail;
+    /* Nothing of the daemon's leaks into the child: every fd from 3 up closes
+     * at exec (the error pipe too, which is how the parent learns exec worked). */
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        goto fail;
+    for (guint i = 0; i < o->n_keep_fds; i++) {
+        if (o->keep_fds[i] != errpipe)
+            fcntl(o->keep_fds[i], F_SETFD, 0);
+    }
+    if (o->new_session && setsid() < 0)
+        goto fail;
+    /* The daemon ignores SIGPIPE; the child starts with default dispositions. */
+    signal(SIGPIPE, SIG_DFL);
+    {
+        sigset_t all;
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+    }
+    if (o->child_setup)
+        o->child_setup(o->child_setup_data);
+    if (o->envp)
+        execve(o->argv[0], (char *const *)o->argv, (char *const *)o->envp);
+    else
+        execv(o->argv[0], (char *const *)o->argv);
+fail:
+    e = errno;
+    if (write(errpipe, &e, sizeof(e)) < 0)
+        _exit(127);
+    _exit(127);
+}
+
+SvProcess *
+sv_process_spawn(const SvSpawnOptions *opts, GError **error)
+{
+    int pipefd[2];
+    g_auto(SvFd) devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    g_auto(SvFd) rd = -1;
+    g_auto(SvFd) pidfd = -1;
+    pid_t pid;
+    int child_errno = 0;
+    ssize_t n;
+
+    if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot prepare to run '%s'",
+                           opts->argv[0]);
+        return NULL;
+    }
+    rd = pipefd[0];
+    pid = fork();
+    if (pid < 0) {
+        close(pipefd[1]);
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot fork '%s'", opts->argv[0]);
+        return NULL;
+    }
+    if (pid == 0)
+        child_exec(opts, devnull, pipefd[1]);
+    close(pipefd[1]);
+    /* Our unreaped child cannot be recycled, so this pidfd is certainly it. */
+    pidfd = pidfd_open(pid, 0);
+    do {
+        n = read(rd, &child_errno, sizeof(child_errno));
+    } while (n < 0 && errno == EINTR);
+    if (n == sizeof(child_errno)) {
+        waitpid(pid, NULL, 0);
+        sv_error_set_errno(error, SV_FROM_NONE, child_errno, "cannot execute '%s'",
+                           opts->argv[0]);
+        return NULL;
+    }
+    if (pidfd < 0) {
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "pidfd_open(%d) failed", (int)pid);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return NULL;
+    }
+    return process_new(pid, g_steal_fd(&pidfd), sv_process_read_start_time(pid), TRUE);
+}

@@ -1,0 +1,82 @@
+/* process.h: a process held by a pidfd, and the kill state machine that ends it.
+ *
+ * States: ALIVE -> TERM_SENT -> KILL_SENT -> EXITED, with FAILED when a wait
+ * times out. Exit is a readable pidfd, seen on the loop the moment it happens,
+ * whether or not the process is our child; a recycled PID is never signalled
+ * because signals go through the pidfd. Nothing sleeps or polls. */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+typedef enum {
+    SV_PROCESS_ALIVE,
+    SV_PROCESS_TERM_SENT,
+    SV_PROCESS_KILL_SENT,
+    SV_PROCESS_EXITED,
+    SV_PROCESS_FAILED,
+    SV_PROCESS_STATE_LAST
+} SvProcessState;
+
+const char *sv_process_state_to_string(SvProcessState s);
+
+typedef struct SvProcess SvProcess;
+
+/* How the process ended: exit code, signal, or unknown (not our child). */
+typedef struct {
+    gboolean known;
+    gboolean signaled;
+    int code; /* exit status, or the signal number when signaled */
+} SvProcessExit;
+
+typedef void (*SvProcessExitFunc)(SvProcess *proc, const SvProcessExit *how, gpointer data);
+
+/* Completion of one kill request: error NULL once the process is gone, else
+ * SYSTEM_ERROR/EBUSY "Failed to terminate process PID with SIG...". */
+typedef void (*SvProcessKillFunc)(SvProcess *proc, const GError *error, gpointer data);
+
+typedef struct {
+    const char *const *argv;
+    const char *const *envp; /* NULL: inherit */
+    int stdin_fd;            /* -1: /dev/null */
+    int stdout_fd;           /* -1: /dev/null */
+    int stderr_fd;           /* -1: same as stdout */
+    const int *keep_fds;     /* extra fds passed through at the same numbers */
+    guint n_keep_fds;
+    gboolean new_session; /* setsid(): daemon signals never reach it */
+    /* Runs in the child after fork, before exec (async-signal-safe work only). */
+    void (*child_setup)(gpointer data);
+    gpointer child_setup_data;
+} SvSpawnOptions;
+
+/* fork + exec with every other fd closed; an exec failure is reported here. */
+SvProcess *sv_process_spawn(const SvSpawnOptions *opts, GError **error);
+
+/* Take hold of an existing process, if it is still the one started at
+ * `start_time` (field 22 of /proc/PID/stat); otherwise fail, signalling nothing. */
+SvProcess *sv_process_attach(pid_t pid, guint64 start_time, GError **error);
+
+/* Field 22 of /proc/PID/stat (clock ticks since boot); 0 when unreadable. */
+guint64 sv_process_read_start_time(pid_t pid);
+
+/* Called once, when the process is seen to exit. */
+void sv_process_set_exit_func(SvProcess *proc, SvProcessExitFunc fn, gpointer data);
+
+pid_t sv_process_get_pid(SvProcess *proc);
+guint64 sv_process_get_start_time(SvProcess *proc);
+SvProcessState sv_process_get_state(SvProcess *proc);
+gboolean sv_process_is_alive(SvProcess *proc);
+
+/* Send one signal through the pidfd (no state change); FALSE once exited. */
+gboolean sv_process_signal(SvProcess *proc, int sig, GError **error);
+
+/* End the process: SIGTERM, wait term_ms; then, unless graceful, SIGKILL and
+ * wait kill_ms. Graceful requests never send SIGKILL: after term_ms they fail
+ * and the process is left as it is. A request made while another runs joins
+ * it (a forced request upgrades a graceful one). */
+void sv_process_kill(SvProcess *proc, gboolean graceful, guint term_ms, guint kill_ms,
+                     SvProcessKillFunc done, gpointer data);
+
+/* Stop watching (the process keeps running) and free. */
+void sv_process_free(SvProcess *proc);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvProcess, sv_process_free)

@@ -1,0 +1,247 @@
+/* test-process.c: the kill state machine against real children: ones that exit at once,
+ * ignore SIGTERM, and cannot die even on SIGKILL (frozen in a cgroup v1 freezer). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/error.h"
+#include "util/process.h"
+
+typedef struct {
+    gboolean exited;
+    SvProcessExit how;
+    gboolean killed;
+    GError *kill_error;
+} Seen;
+
+static void
+on_exit_cb(SvProcess *proc, const SvProcessExit *how, gpointer data)
+{
+    Seen *s = data;
+
+    (void)proc;
+    s->exited = TRUE;
+    s->how = *how;
+}
+
+static void
+on_kill(SvProcess *proc, const GError *error, gpointer data)
+{
+    Seen *s = data;
+
+    (void)proc;
+    s->killed = TRUE;
+    g_clear_error(&s->kill_error);
+    s->kill_error = error ? g_error_copy(error) : NULL;
+}
+
+static void
+run_until(gboolean *flag, int timeout_ms)
+{
+    gint64 end = g_get_monotonic_time() + timeout_ms * 1000;
+
+    while (!*flag && g_get_monotonic_time() < end)
+        g_main_context_iteration(NULL, TRUE);
+}
+
+static SvProcess *
+spawn_sh(const char *script, Seen *seen)
+{
+    const char *argv[] = {"/bin/sh", "-c", script, NULL};
+    SvSpawnOptions o = {.argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+                        .new_session = TRUE};
+    g_autoptr(GError) error = NULL;
+    SvProcess *p = sv_process_spawn(&o, &error);
+
+    g_assert_no_error(error);
+    sv_process_set_exit_func(p, on_exit_cb, seen);
+    return p;
+}
+
+static void
+test_exits_at_once(void)
+{
+    Seen s = {0};
+    g_autoptr(SvProcess) p = spawn_sh("exit 3", &s);
+
+    run_until(&s.exited, 5000);
+    g_assert_true(s.exited);
+    g_assert_true(s.how.known);
+    g_assert_false(s.how.signaled);
+    g_assert_cmpint(s.how.code, ==, 3);
+    g_assert_cmpint(sv_process_get_state(p), ==, SV_PROCESS_EXITED);
+    /* Killing what has exited succeeds at once. */
+    sv_process_kill(p, FALSE, 100, 100, on_kill, &s);
+    g_assert_true(s.killed);
+    g_assert_null(s.kill_error);
+}
+
+static void
+test_honours_sigterm(void)
+{
+    Seen s = {0};
+    g_autoptr(SvProcess) p = spawn_sh("exec sleep 100", &s);
+    gint64 t0 = g_get_monotonic_time();
+
+    sv_process_kill(p, FALSE, 5000, 5000, on_kill, &s);
+    run_until(&s.killed, 10000);
+    g_assert_true(s.killed);
+    g_assert_null(s.kill_error);
+    g_assert_true(s.exited);
+    g_assert_true(s.how.signaled);
+    g_assert_cmpint(s.how.code, ==, SIGTERM);
+    /* Seen through the pidfd at once, not after a poll interval. */
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 1000 * 1000);
+}
+
+static void
+test_ignores_sigterm(void)
+{
+    Seen s = {0};
+    g_autoptr(SvProcess) p = spawn_sh("trap '' TERM; exec sleep 100", &s);
+    gint64 t0;
+
+    usleep(50 * 1000); /* let the shell install its trap */
+    /* Graceful: fails after the wait, never sends SIGKILL, leaves it running. */
+    t0 = g_get_monotonic_time();
+    sv_process_kill(p, TRUE, 300, 300, on_kill, &s);
+    run_until(&s.killed, 5000);
+    g_assert_true(s.killed);
+    g_assert_error(s.kill_error, sv_error_quark(SV_FROM_NONE), SV_ERR_SYSTEM_ERROR);
+    g_assert_cmpint(sv_error_get_extra(s.kill_error)->int1, ==, EBUSY);
+    {
+        g_autofree char *want = g_strdup_printf(
+            "Failed to terminate process %d with SIGTERM: Device or resource busy",
+            (int)sv_process_get_pid(p));
+        g_assert_cmpstr(s.kill_error->message, ==, want);
+    }
+    g_assert_cmpint(g_get_monotonic_time() - t0, >=, 290 * 1000);
+    g_assert_false(s.exited);
+    g_assert_true(sv_process_is_alive(p));
+    g_assert_cmpint(kill(sv_process_get_pid(p), 0), ==, 0);
+
+    /* Forced: SIGTERM is ignored, so SIGKILL after term_ms ends it. */
+    s.killed = FALSE;
+    sv_process_kill(p, FALSE, 200, 2000, on_kill, &s);
+    run_until(&s.killed, 5000);
+    g_assert_true(s.killed);
+    g_assert_null(s.kill_error);
+    g_assert_true(s.how.signaled);
+    g_assert_cmpint(s.how.code, ==, SIGKILL);
+}
+
+static gboolean
+write_file(const char *path, const char *text)
+{
+    return g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_NONE, 0644, NULL);
+}
+
+static void
+test_cannot_die(void)
+{
+    const char *freezer = "/sys/fs/cgroup/freezer";
+    g_autofree char *cg = NULL, *procs = NULL, *state = NULL, *pid = NULL;
+    Seen s = {0};
+    g_autoptr(SvProcess) p = NULL;
+
+    if (getuid() != 0 || !g_file_test(freezer, G_FILE_TEST_IS_DIR)) {
+        g_test_skip("needs root and the cgroup v1 freezer");
+        return;
+    }
+    cg = g_strdup_printf("%s/sv-test-%d", freezer, (int)getpid());
+    g_assert_cmpint(mkdir(cg, 0755), ==, 0);
+    procs = g_build_filename(cg, "cgroup.procs", NULL);
+    state = g_build_filename(cg, "freezer.state", NULL);
+    p = spawn_sh("exec sleep 100", &s);
+    pid = g_strdup_printf("%d", (int)sv_process_get_pid(p));
+    g_assert_true(write_file(procs, pid));
+    g_assert_true(write_file(state, "FROZEN"));
+
+    sv_process_kill(p, FALSE, 200, 300, on_kill, &s);
+    run_until(&s.killed, 5000);
+    g_assert_true(s.killed);
+    g_assert_error(s.kill_error, sv_error_quark(SV_FROM_NONE), SV_ERR_SYSTEM_ERROR);
+    g_assert_nonnull(strstr(s.kill_error->message, "with SIGKILL: Device or resource busy"));
+    g_assert_false(s.exited);
+
+    /* Thawed, the pending SIGKILL lands and the exit is seen. */
+    g_assert_true(write_file(state, "THAWED"));
+    run_until(&s.exited, 5000);
+    g_assert_true(s.exited);
+    g_assert_cmpint(rmdir(cg), ==, 0);
+}
+
+static void
+test_attach_checks_identity(void)
+{
+    Seen s = {0};
+    g_autoptr(SvProcess) p = spawn_sh("exec sleep 100", &s);
+    pid_t pid = sv_process_get_pid(p);
+    guint64 st = sv_process_get_start_time(p);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvProcess) wrong = NULL, right = NULL;
+
+    g_assert_cmpuint(st, >, 0);
+    wrong = sv_process_attach(pid, st + 1, &error);
+    g_assert_null(wrong);
+    g_assert_nonnull(error);
+    g_assert_cmpint(kill(pid, 0), ==, 0); /* never signalled */
+    g_clear_error(&error);
+    right = sv_process_attach(pid, st, &error);
+    g_assert_no_error(error);
+    sv_process_set_exit_func(right, on_exit_cb, &s);
+    /* Not our child (for this object): exit is still seen, status unknown. */
+    sv_process_kill(right, FALSE, 2000, 2000, on_kill, &s);
+    run_until(&s.killed, 5000);
+    g_assert_null(s.kill_error);
+    g_assert_true(s.exited);
+}
+
+static void
+test_spawn_failure(void)
+{
+    const char *argv[] = {"/nonexistent/qemu", NULL};
+    SvSpawnOptions o = {.argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvProcess) p = sv_process_spawn(&o, &error);
+
+    g_assert_null(p);
+    g_assert_error(error, sv_error_quark(SV_FROM_NONE), SV_ERR_SYSTEM_ERROR);
+    g_assert_cmpint(sv_error_get_extra(error)->int1, ==, ENOENT);
+}
+
+static void
+test_no_inherited_fds(void)
+{
+    Seen s = {0};
+    g_autofree char *out = g_strdup_printf("/tmp/sv-fds-%d", (int)getpid());
+    g_autofree char *script = g_strdup_printf("ls /proc/self/fd > %s", out);
+    g_autofree char *text = NULL;
+    int leak = dup(2); /* an fd without CLOEXEC that must not reach the child */
+    g_autoptr(SvProcess) p = spawn_sh(script, &s);
+    g_auto(GStrv) fds = NULL;
+
+    run_until(&s.exited, 5000);
+    g_assert_true(g_file_get_contents(out, &text, NULL, NULL));
+    fds = g_strsplit(g_strstrip(text), "\n", -1);
+    /* 0, 1, 2 and the fd ls itself opens for /proc/self/fd. */
+    g_assert_cmpuint(g_strv_length(fds), <=, 4);
+    close(leak);
+    unlink(out);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/process/exits-at-once", test_exits_at_once);
+    g_test_add_func("/process/honours-sigterm", test_honours_sigterm);
+    g_test_add_func("/process/ignores-sigterm", test_ignores_sigterm);
+    g_test_add_func("/process/cannot-die", test_cannot_die);
+    g_test_add_func("/process/attach-identity", test_attach_checks_identity);
+    g_test_add_func("/process/spawn-failure", test_spawn_failure);
+    g_test_add_func("/process/no-inherited-fds", test_no_inherited_fds);
+    return g_test_run();
+}
