@@ -1,0 +1,316 @@
+/* qemu_monitor.c: QMP over a unix socket: greeting, capabilities, commands with ids, events. */
+#include "qemu_monitor.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "qmp_reader.h"
+#include "util/error.h"
+#include "util/fd.h"
+
+#define QMP_MAX_MESSAGE (16 * 1024 * 1024)
+
+typedef struct {
+    guint64 id;
+    char *cmd;
+    char *text; /* the serialized command, while waiting for the handshake */
+    QemuMonitorReplyFunc cb;
+    gpointer data;
+} Pending;
+
+struct QemuMonitor {
+    int fd;
+    guint watch;
+    QmpReader *reader;
+    QemuMonitorCallbacks cb;
+    gpointer user;
+    gboolean negotiated;
+    gboolean closed;
+    gboolean in_callback;
+    gboolean free_pending; /* freed from inside a callback */
+    guint64 next_id;
+    GQueue pending; /* Pending, in send order */
+    GString *out;
+};
+
+static void pending_free(Pending *p)
+{
+    g_free(p->cmd);
+    g_free(p->text);
+    g_free(p);
+}
+
+int
+qemu_monitor_connect(const char *path, GError **error)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    g_auto(SvFd) fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "monitor socket path '%s' is too long", path);
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        sv_error_set_errno(error, SV_FROM_QEMU, errno, "Failed to connect monitor socket '%s'",
+                           path);
+        return -1;
+    }
+    return g_steal_fd(&fd);
+}
+
+static void
+flush_out(QemuMonitor *mon)
+{
+    while (mon->out->len && !mon->closed) {
+        ssize_t n = send(mon->fd, mon->out->str, mon->out->len, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            break; /* EAGAIN: the monitor socket buffer is large; tried again on next read */
+        }
+        g_string_erase(mon->out, 0, n);
+    }
+}
+
+static void
+close_monitor(QemuMonitor *mon)
+{
+    g_autoptr(GError) error = NULL;
+    Pending *p;
+
+    if (mon->closed)
+        return;
+    mon->closed = TRUE;
+    if (mon->watch)
+        g_source_remove(mon->watch);
+    mon->watch = 0;
+    sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
+                 "QEMU monitor closed before replying");
+    while ((p = g_queue_pop_head(&mon->pending))) {
+        if (p->cb)
+            p->cb(mon, NULL, error, p->data);
+        pending_free(p);
+    }
+    if (mon->cb.eof)
+        mon->cb.eof(mon, mon->user);
+}
+
+static void
+send_text(QemuMonitor *mon, const char *text)
+{
+    g_string_append(mon->out, text);
+    g_string_append(mon->out, "\r\n");
+    flush_out(mon);
+}
+
+static void
+handle_message(QemuMonitor *mon, const char *text)
+{
+    g_autoptr(JsonParser) parser = json_parser_new_immutable();
+    JsonObject *obj;
+
+    if (!json_parser_load_from_data(parser, text, -1, NULL) ||
+        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+        g_warning("QEMU monitor sent something that is not a JSON object");
+        return;
+    }
+    obj = json_node_get_object(json_parser_get_root(parser));
+    if (json_object_has_member(obj, "QMP")) {
+        send_text(mon, "{\"execute\":\"qmp_capabilities\",\"id\":0}");
+        return;
+    }
+    if (json_object_has_member(obj, "event")) {
+        JsonNode *data = json_object_get_member(obj, "data");
+        if (mon->cb.event)
+            mon->cb.event(mon, json_object_get_string_member(obj, "event"),
+                          data && JSON_NODE_HOLDS_OBJECT(data) ? json_node_get_object(data) : NULL,
+                          mon->user);
+        return;
+    }
+    if (json_object_has_member(obj, "return") || json_object_has_member(obj, "error")) {
+        guint64 id = json_object_has_member(obj, "id")
+                         ? (guint64)json_object_get_int_member(obj, "id")
+                         : G_MAXUINT64;
+        Pending *p;
+
+        if (id == 0 && !mon->negotiated) {
+            mon->negotiated = TRUE;
+            for (GList *l = mon->pending.head; l; l = l->next) {
+                Pending *q = l->data;
+                send_text(mon, q->text);
+                g_clear_pointer(&q->text, g_free);
+            }
+            if (mon->cb.ready)
+                mon->cb.ready(mon, mon->user);
+            return;
+        }
+        p = g_queue_peek_head(&mon->pending);
+        if (!p || p->id != id) {
+            g_warning("QEMU monitor replied to unknown command id %" G_GUINT64_FORMAT, id);
+            return;
+        }
+        g_queue_pop_head(&mon->pending);
+        if (p->cb) {
+            if (json_object_has_member(obj, "error")) {
+                g_autoptr(GError) error = NULL;
+                JsonObject *e = json_object_get_object_member(obj, "error");
+                const char *desc = e ? json_object_get_string_member_with_default(e, "desc", "?")
+                                     : "?";
+                sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                             "unable to execute QEMU command '%s': %s", p->cmd, desc);
+                p->cb(mon, NULL, error, p->data);
+            } else {
+                p->cb(mon, json_object_get_member(obj, "return"), NULL, p->data);
+            }
+        }
+        pending_free(p);
+    }
+}
+
+/* Read what is there; on EOF or error close. */
+static void
+read_some(QemuMonitor *mon, gboolean to_end)
+{
+    char buf[65536];
+
+    mon->in_callback = TRUE;
+    while (!mon->closed) {
+        g_autoptr(GPtrArray) msgs = g_ptr_array_new_with_free_func(g_free);
+        ssize_t n = recv(mon->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN && !to_end)
+            break;
+        if (n < 0 && errno == EAGAIN) {
+            /* The process is gone but its socket end lingers: nothing more will come. */
+            close_monitor(mon);
+            break;
+        }
+        if (n <= 0) {
+            close_monitor(mon);
+            break;
+        }
+        if (!qmp_reader_feed(mon->reader, buf, n, msgs))
+            g_warning("QEMU monitor message over %d bytes dropped", QMP_MAX_MESSAGE);
+        for (guint i = 0; i < msgs->len && !mon->free_pending; i++)
+            handle_message(mon, msgs->pdata[i]);
+        if (mon->free_pending)
+            break;
+    }
+    mon->in_callback = FALSE;
+    if (mon->free_pending)
+        qemu_monitor_free(mon);
+}
+
+static gboolean
+on_readable(gint fd, GIOCondition cond, gpointer data)
+{
+    QemuMonitor *mon = data;
+
+    (void)fd;
+    (void)cond;
+    flush_out(mon);
+    read_some(mon, FALSE);
+    return G_SOURCE_CONTINUE;
+}
+
+QemuMonitor *
+qemu_monitor_new(int fd, const QemuMonitorCallbacks *cb, gpointer user)
+{
+    QemuMonitor *mon = g_new0(QemuMonitor, 1);
+
+    mon->fd = fd;
+    mon->cb = *cb;
+    mon->user = user;
+    mon->reader = qmp_reader_new(QMP_MAX_MESSAGE);
+    mon->next_id = 1;
+    mon->out = g_string_new(NULL);
+    g_queue_init(&mon->pending);
+    mon->watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, mon);
+    return mon;
+}
+
+void
+qemu_monitor_free(QemuMonitor *mon)
+{
+    if (!mon)
+        return;
+    if (mon->in_callback) {
+        mon->free_pending = TRUE;
+        mon->cb = (QemuMonitorCallbacks){0};
+        return;
+    }
+    if (mon->watch)
+        g_source_remove(mon->watch);
+    g_queue_free_full(&mon->pending, (GDestroyNotify)pending_free);
+    g_queue_init(&mon->pending);
+    close(mon->fd);
+    qmp_reader_free(mon->reader);
+    g_string_free(mon->out, TRUE);
+    g_free(mon);
+}
+
+void
+qemu_monitor_command(QemuMonitor *mon, const char *cmd, JsonObject *args, QemuMonitorReplyFunc cb,
+                     gpointer data)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = NULL;
+    Pending *p;
+
+    if (mon->closed) {
+        g_autoptr(GError) error = NULL;
+        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "QEMU monitor is closed");
+        if (args)
+            json_object_unref(args);
+        if (cb)
+            cb(mon, NULL, error, data);
+        return;
+    }
+    p = g_new0(Pending, 1);
+    p->id = mon->next_id++;
+    p->cmd = g_strdup(cmd);
+    p->cb = cb;
+    p->data = data;
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "execute");
+    json_builder_add_string_value(b, cmd);
+    if (args) {
+        JsonNode *n = json_node_init_object(json_node_alloc(), args);
+        json_builder_set_member_name(b, "arguments");
+        json_builder_add_value(b, n);
+        json_object_unref(args);
+    }
+    json_builder_set_member_name(b, "id");
+    json_builder_add_int_value(b, (gint64)p->id);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    json_generator_set_root(gen, root);
+    p->text = json_generator_to_data(gen, NULL);
+    g_queue_push_tail(&mon->pending, p);
+    if (mon->negotiated) {
+        send_text(mon, p->text);
+        g_clear_pointer(&p->text, g_free);
+    }
+}
+
+void
+qemu_monitor_drain(QemuMonitor *mon)
+{
+    if (!mon->closed && !mon->in_callback)
+        read_some(mon, TRUE);
+}
+
+gboolean
+qemu_monitor_is_closed(QemuMonitor *mon)
+{
+    return mon->closed;
+}

@@ -1,0 +1,38 @@
+/* qemu_monitor.h: an asynchronous QMP client on the daemon's loop. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+typedef struct QemuMonitor QemuMonitor;
+
+typedef struct {
+    /* The capabilities handshake finished: commands may flow. */
+    void (*ready)(QemuMonitor *mon, gpointer user);
+    /* An asynchronous event; data may be NULL. */
+    void (*event)(QemuMonitor *mon, const char *name, JsonObject *data, gpointer user);
+    /* The socket closed or broke; no further callbacks follow. */
+    void (*eof)(QemuMonitor *mon, gpointer user);
+} QemuMonitorCallbacks;
+
+/* Take a connected socket (transfer full). */
+QemuMonitor *qemu_monitor_new(int fd, const QemuMonitorCallbacks *cb, gpointer user);
+void qemu_monitor_free(QemuMonitor *mon);
+
+/* The reply to one command: `ret` is the "return" member, or NULL with error set. */
+typedef void (*QemuMonitorReplyFunc)(QemuMonitor *mon, JsonNode *ret, const GError *error,
+                                     gpointer data);
+
+/* Send `cmd` with optional arguments (transfer full); cb may be NULL. Commands
+ * issued before the handshake wait for it. */
+void qemu_monitor_command(QemuMonitor *mon, const char *cmd, JsonObject *args,
+                          QemuMonitorReplyFunc cb, gpointer data);
+
+/* Read and dispatch whatever the socket holds now, to its end if the peer is
+ * gone: used when the process is seen to exit, so no event is lost. */
+void qemu_monitor_drain(QemuMonitor *mon);
+
+gboolean qemu_monitor_is_closed(QemuMonitor *mon);
+
+/* Connect to a monitor socket path without blocking (it must be listening). */
+int qemu_monitor_connect(const char *path, GError **error);
