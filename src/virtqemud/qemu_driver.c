@@ -203,9 +203,12 @@ node_get_security_model(SvCall *call, remote_node_get_security_model_ret *ret, G
 {
     (void)call;
     (void)error;
-    /* No security driver yet: an empty model means "none". */
-    ret->model.model_len = 0;
-    ret->doi.doi_len = 0;
+    /* No security driver yet: an empty model means "none". As libvirt does,
+     * each string goes out with its NUL counted, so an empty one is [0]. */
+    ret->model.model_len = 1;
+    ret->model.model_val = g_new0(char, 1);
+    ret->doi.doi_len = 1;
+    ret->doi.doi_val = g_new0(char, 1);
     return TRUE;
 }
 

@@ -191,8 +191,8 @@ event_callback_deregister_any(SvCall *call,
             return TRUE;
         }
     }
-    sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "callback ID %d not registered",
-                 a->callbackID);
+    sv_error_set_literal(error, SV_FROM_RPC, SV_ERR_RPC, "domain event callback %d not registered",
+                         a->callbackID);
     return FALSE;
 }
 

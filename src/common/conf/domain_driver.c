@@ -1,0 +1,711 @@
+/* domain_driver.c: shared domain procedures; definitions reach disk before the reply. */
+#include "domain_driver.h"
+
+#include <string.h>
+
+#include "conf/uuid.h"
+#include "util/error.h"
+
+static SvDomainDriver *drv;
+
+static const char *
+fn_name(const char *suffix)
+{
+    static char buf[128];
+
+    g_snprintf(buf, sizeof(buf), "%s%s", drv->prefix, suffix);
+    return buf;
+}
+
+static gboolean
+check_flags(guint flags, guint supported, const char *suffix, GError **error)
+{
+    return sv_check_flags(flags, supported, drv->from, fn_name(suffix), error);
+}
+
+void
+sv_domain_driver_emit(SvDomainDriver *d, SvDomainObj *obj, int event, int detail)
+{
+    remote_nonnull_domain dom;
+
+    sv_domain_obj_to_remote(obj, &dom);
+    sv_remote_emit_lifecycle(d->server, &dom, event, detail);
+    g_free(dom.name);
+}
+
+gboolean
+sv_domain_driver_check_active(SvDomainObj *obj, GError **error)
+{
+    if (!sv_domain_obj_is_active(obj)) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static SvDomainObj *
+lookup(const remote_nonnull_domain *dom, GError **error)
+{
+    return sv_domain_list_lookup_handle(drv->list, dom, drv->from, error);
+}
+
+static void
+not_found(GError **error, const char *what, const char *fmt_value)
+{
+    switch (drv->lookup_style) {
+    case SV_LOOKUP_STYLE_QEMU:
+        sv_error_set(error, drv->from, SV_ERR_NO_DOMAIN, "no domain with matching %s %s", what,
+                     fmt_value);
+        break;
+    case SV_LOOKUP_STYLE_LXC:
+        sv_error_set(error, drv->from, SV_ERR_NO_DOMAIN, "No domain with matching %s %s", what,
+                     fmt_value);
+        break;
+    case SV_LOOKUP_STYLE_LIBXL:
+        sv_error_set_literal(error, drv->from, SV_ERR_NO_DOMAIN, "Domain not found");
+        break;
+    }
+}
+
+/* ---------------------------------------------------------------- lookups */
+
+static gboolean
+lookup_by_name(SvCall *call, remote_domain_lookup_by_name_args *a,
+               remote_domain_lookup_by_name_ret *ret, GError **error)
+{
+    SvDomainObj *obj = sv_domain_list_find_by_name(drv->list, a->name);
+
+    (void)call;
+    if (!obj) {
+        g_autofree char *q = g_strdup_printf("'%s'", a->name);
+        not_found(error, "name", q);
+        return FALSE;
+    }
+    sv_domain_obj_to_remote(obj, &ret->dom);
+    return TRUE;
+}
+
+static gboolean
+lookup_by_uuid(SvCall *call, remote_domain_lookup_by_uuid_args *a,
+               remote_domain_lookup_by_uuid_ret *ret, GError **error)
+{
+    SvDomainObj *obj = sv_domain_list_find_by_uuid(drv->list, (const guint8 *)a->uuid);
+
+    (void)call;
+    if (!obj) {
+        char uuid[37];
+        g_autofree char *q = NULL;
+        sv_uuid_format((const guint8 *)a->uuid, uuid);
+        q = g_strdup_printf("'%s'", uuid);
+        not_found(error, "uuid", q);
+        return FALSE;
+    }
+    sv_domain_obj_to_remote(obj, &ret->dom);
+    return TRUE;
+}
+
+static gboolean
+lookup_by_id(SvCall *call, remote_domain_lookup_by_id_args *a, remote_domain_lookup_by_id_ret *ret,
+             GError **error)
+{
+    SvDomainObj *obj = sv_domain_list_find_by_id(drv->list, a->id);
+
+    (void)call;
+    if (!obj) {
+        g_autofree char *q = g_strdup_printf("%d", a->id);
+        not_found(error, "id", q);
+        return FALSE;
+    }
+    sv_domain_obj_to_remote(obj, &ret->dom);
+    return TRUE;
+}
+
+/* ---------------------------------------------------------------- listing */
+
+static gboolean
+list_all(SvCall *call, remote_connect_list_all_domains_args *a,
+         remote_connect_list_all_domains_ret *ret, GError **error)
+{
+    g_autoptr(GPtrArray) objs = NULL;
+
+    (void)call;
+    if (!check_flags(a->flags, SV_LIST_ALL_FLAGS, "ConnectListAllDomains", error))
+        return FALSE;
+    objs = sv_domain_list_filter(drv->list, a->flags);
+    if (objs->len > REMOTE_DOMAIN_LIST_MAX) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "Too many domains '%u' for limit '%d'",
+                     objs->len, REMOTE_DOMAIN_LIST_MAX);
+        return FALSE;
+    }
+    ret->ret = objs->len;
+    if (a->need_results) {
+        ret->domains.domains_len = objs->len;
+        ret->domains.domains_val = g_new0(remote_nonnull_domain, objs->len);
+        for (guint i = 0; i < objs->len; i++)
+            sv_domain_obj_to_remote(objs->pdata[i], &ret->domains.domains_val[i]);
+    }
+    return TRUE;
+}
+
+static gboolean
+num_of_domains(SvCall *call, remote_connect_num_of_domains_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->num = sv_domain_list_count_active(drv->list, TRUE);
+    return TRUE;
+}
+
+static gboolean
+num_of_defined(SvCall *call, remote_connect_num_of_defined_domains_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->num = sv_domain_list_count_active(drv->list, FALSE);
+    return TRUE;
+}
+
+static gboolean
+list_domains(SvCall *call, remote_connect_list_domains_args *a, remote_connect_list_domains_ret *ret,
+             GError **error)
+{
+    g_autoptr(GPtrArray) objs = NULL;
+    guint n;
+
+    (void)call;
+    if (a->maxids < 0 || a->maxids > REMOTE_DOMAIN_LIST_MAX) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "maxids > REMOTE_DOMAIN_LIST_MAX");
+        return FALSE;
+    }
+    objs = sv_domain_list_filter(drv->list, SV_LIST_ACTIVE);
+    n = MIN(objs->len, (guint)a->maxids);
+    ret->ids.ids_len = n;
+    ret->ids.ids_val = g_new0(int, MAX(n, 1));
+    for (guint i = 0; i < n; i++)
+        ret->ids.ids_val[i] = ((SvDomainObj *)objs->pdata[i])->id;
+    return TRUE;
+}
+
+static gboolean
+list_defined(SvCall *call, remote_connect_list_defined_domains_args *a,
+             remote_connect_list_defined_domains_ret *ret, GError **error)
+{
+    g_autoptr(GPtrArray) objs = NULL;
+    guint n;
+
+    (void)call;
+    if (a->maxnames < 0 || a->maxnames > REMOTE_DOMAIN_LIST_MAX) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "maxnames > REMOTE_DOMAIN_LIST_MAX");
+        return FALSE;
+    }
+    objs = sv_domain_list_filter(drv->list, SV_LIST_INACTIVE);
+    n = MIN(objs->len, (guint)a->maxnames);
+    ret->names.names_len = n;
+    ret->names.names_val = g_new0(char *, MAX(n, 1));
+    for (guint i = 0; i < n; i++)
+        ret->names.names_val[i] = g_strdup(((SvDomainObj *)objs->pdata[i])->def->name);
+    return TRUE;
+}
+
+/* ---------------------------------------------------------------- define */
+
+typedef struct {
+    SvCall *call;
+    SvDomainDef *def;
+    gboolean transient_made_persistent;
+} DefineJob;
+
+static gboolean
+check_conflicts(SvDomainDef *def, GError **error)
+{
+    SvDomainObj *by_name = sv_domain_list_find_by_name(drv->list, def->name);
+    SvDomainObj *by_uuid = sv_domain_list_find_by_uuid(drv->list, def->uuid);
+    const guint8 *pending = g_hash_table_lookup(drv->pending, def->name);
+    char uuid[37];
+
+    if (by_name && memcmp(by_name->def->uuid, def->uuid, 16) != 0) {
+        sv_uuid_format(by_name->def->uuid, uuid);
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
+                     "domain '%s' already exists with uuid %s", def->name, uuid);
+        return FALSE;
+    }
+    if (by_uuid && !g_str_equal(by_uuid->def->name, def->name)) {
+        sv_uuid_format(by_uuid->def->uuid, uuid);
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
+                     "domain '%s' is already defined with uuid %s", by_uuid->def->name, uuid);
+        return FALSE;
+    }
+    if (pending && memcmp(pending, def->uuid, 16) != 0) {
+        sv_uuid_format(pending, uuid);
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
+                     "domain '%s' already exists with uuid %s", def->name, uuid);
+        return FALSE;
+    }
+    if (by_name && by_name->busy) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
+                     "domain '%s' is already being removed", def->name);
+        return FALSE;
+    }
+    /* A UUID being written under another name is as good as defined. */
+    {
+        GHashTableIter it;
+        gpointer name, u;
+        g_hash_table_iter_init(&it, drv->pending);
+        while (g_hash_table_iter_next(&it, &name, &u)) {
+            if (memcmp(u, def->uuid, 16) == 0 && !g_str_equal(name, def->name)) {
+                sv_uuid_format(def->uuid, uuid);
+                sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
+                             "domain '%s' is already defined with uuid %s", (char *)name, uuid);
+                return FALSE;
+            }
+        }
+    }
+    return TRUE;
+}
+
+static void
+define_done(const GError *error, gpointer data)
+{
+    DefineJob *job = data;
+    SvDomainDef *def = job->def;
+    SvDomainObj *obj;
+    int detail;
+    remote_domain_define_xml_ret ret = {0};
+
+    g_hash_table_remove(drv->pending, def->name);
+    if (error) {
+        sv_call_fail(job->call, g_error_copy(error));
+        sv_domain_def_free(def);
+        g_free(job);
+        return;
+    }
+    obj = sv_domain_list_find_by_uuid(drv->list, def->uuid);
+    if (obj) {
+        detail = SV_EVENT_DEFINED_UPDATED;
+        if (sv_domain_obj_is_active(obj)) {
+            /* Takes effect at the next start, as with libvirt. */
+            sv_domain_def_free(obj->new_def);
+            obj->new_def = def;
+        } else {
+            sv_domain_obj_set_def(obj, def);
+        }
+        obj->persistent = TRUE;
+    } else {
+        detail = SV_EVENT_DEFINED_ADDED;
+        obj = sv_domain_list_add(drv->list, def, TRUE);
+    }
+    sv_domain_driver_emit(drv, obj, SV_EVENT_DEFINED, detail);
+    sv_domain_obj_to_remote(obj, &ret.dom);
+    sv_call_reply(job->call, &ret);
+    g_free(ret.dom.name);
+    g_free(job);
+}
+
+static gboolean
+define_common(SvCall *call, const char *xml, guint flags, const char *fn, GError **error)
+{
+    g_autoptr(SvDomainDef) def = NULL;
+    g_autofree char *text = NULL;
+    DefineJob *job;
+
+    if (!check_flags(flags, 1 /* VALIDATE */, fn, error))
+        return FALSE;
+    def = sv_domain_def_parse(xml, (flags & 1) ? SV_DOMAIN_PARSE_VALIDATE : 0, error);
+    if (!def)
+        return FALSE;
+    if (drv->check_def && !drv->check_def(drv, def, error))
+        return FALSE;
+    if (!check_conflicts(def, error))
+        return FALSE;
+    text = sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_INACTIVE);
+    g_hash_table_insert(drv->pending, g_strdup(def->name), g_memdup2(def->uuid, 16));
+    job = g_new0(DefineJob, 1);
+    job->call = sv_call_defer(call);
+    job->def = g_steal_pointer(&def);
+    sv_domain_store_save_async(drv->store, job->def->name, text, define_done, job);
+    return TRUE;
+}
+
+static gboolean
+define_xml(SvCall *call, remote_domain_define_xml_args *a, remote_domain_define_xml_ret *ret,
+           GError **error)
+{
+    (void)ret;
+    return define_common(call, a->xml, 0, "DomainDefineXMLFlags", error);
+}
+
+static gboolean
+define_xml_flags(SvCall *call, remote_domain_define_xml_flags_args *a,
+                 remote_domain_define_xml_flags_ret *ret, GError **error)
+{
+    (void)ret;
+    return define_common(call, a->xml, a->flags, "DomainDefineXMLFlags", error);
+}
+
+/* ---------------------------------------------------------------- undefine */
+
+typedef struct {
+    SvCall *call;
+    guint8 uuid[16];
+} UndefineJob;
+
+static void
+undefine_done(const GError *error, gpointer data)
+{
+    UndefineJob *job = data;
+    SvDomainObj *obj = sv_domain_list_find_by_uuid(drv->list, job->uuid);
+
+    if (obj)
+        obj->busy = FALSE;
+    if (error) {
+        sv_call_fail(job->call, g_error_copy(error));
+    } else {
+        if (obj) {
+            obj->persistent = FALSE;
+            obj->autostart = FALSE;
+            g_clear_pointer(&obj->new_def, sv_domain_def_free);
+            sv_domain_driver_emit(drv, obj, SV_EVENT_UNDEFINED, SV_EVENT_UNDEFINED_REMOVED);
+            /* A running domain lives on as a transient one until it stops. */
+            if (!sv_domain_obj_is_active(obj))
+                sv_domain_list_remove(drv->list, obj);
+        }
+        sv_call_reply(job->call, NULL);
+    }
+    g_free(job);
+}
+
+static gboolean
+undefine_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GError **error)
+{
+    SvDomainObj *obj;
+    UndefineJob *job;
+
+    /* Managed save, snapshots, checkpoints, NVRAM and TPM state do not exist
+     * here, so every flag asking to remove or keep them is satisfied. */
+    if (!check_flags(flags, 0x7f, "DomainUndefineFlags", error))
+        return FALSE;
+    obj = lookup(dom, error);
+    if (!obj)
+        return FALSE;
+    if (!obj->persistent) {
+        sv_error_set(error, drv->from, SV_ERR_OPERATION_INVALID,
+                     "cannot undefine transient domain");
+        return FALSE;
+    }
+    if (obj->busy) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
+                     "domain '%s' is already being removed", obj->def->name);
+        return FALSE;
+    }
+    obj->busy = TRUE;
+    job = g_new0(UndefineJob, 1);
+    job->call = sv_call_defer(call);
+    memcpy(job->uuid, obj->def->uuid, 16);
+    sv_domain_store_remove_async(drv->store, obj->def->name, undefine_done, job);
+    return TRUE;
+}
+
+static gboolean
+undefine(SvCall *call, remote_domain_undefine_args *a, GError **error)
+{
+    return undefine_common(call, &a->dom, 0, error);
+}
+
+static gboolean
+undefine_flags(SvCall *call, remote_domain_undefine_flags_args *a, GError **error)
+{
+    return undefine_common(call, &a->dom, a->flags, error);
+}
+
+/* ---------------------------------------------------------------- queries */
+
+static gboolean
+get_xml_desc(SvCall *call, remote_domain_get_xml_desc_args *a, remote_domain_get_xml_desc_ret *ret,
+             GError **error)
+{
+    SvDomainObj *obj;
+    const SvDomainDef *def;
+    gboolean inactive;
+
+    (void)call;
+    /* SECURE 1, INACTIVE 2, UPDATE_CPU 4, MIGRATABLE 8. */
+    if (!check_flags(a->flags, 0xf, "DomainGetXMLDesc", error))
+        return FALSE;
+    obj = lookup(&a->dom, error);
+    if (!obj)
+        return FALSE;
+    inactive = (a->flags & 2) || !sv_domain_obj_is_active(obj);
+    def = (inactive && obj->new_def) ? obj->new_def : obj->def;
+    ret->xml = sv_domain_def_format(def, inactive ? -1 : obj->id,
+                                    inactive ? SV_DOMAIN_FORMAT_INACTIVE : 0);
+    return TRUE;
+}
+
+static gboolean
+get_info(SvCall *call, remote_domain_get_info_args *a, remote_domain_get_info_ret *ret,
+         GError **error)
+{
+    SvDomainObj *obj = lookup(&a->dom, error);
+
+    (void)call;
+    if (!obj)
+        return FALSE;
+    ret->state = obj->state;
+    ret->maxMem = obj->def->memory_kib;
+    ret->memory = obj->def->current_memory_kib;
+    ret->nrVirtCpu = obj->def->vcpus;
+    ret->cpuTime = (sv_domain_obj_is_active(obj) && drv->cpu_time) ? drv->cpu_time(drv, obj) : 0;
+    return TRUE;
+}
+
+static gboolean
+get_state(SvCall *call, remote_domain_get_state_args *a, remote_domain_get_state_ret *ret,
+          GError **error)
+{
+    SvDomainObj *obj;
+
+    (void)call;
+    if (!check_flags(a->flags, 0, "DomainGetState", error))
+        return FALSE;
+    obj = lookup(&a->dom, error);
+    if (!obj)
+        return FALSE;
+    ret->state = obj->state;
+    ret->reason = obj->reason;
+    return TRUE;
+}
+
+static gboolean
+get_control_info(SvCall *call, remote_domain_get_control_info_args *a,
+                 remote_domain_get_control_info_ret *ret, GError **error)
+{
+    SvDomainObj *obj;
+
+    (void)call;
+    if (!check_flags(a->flags, 0, "DomainGetControlInfo", error))
+        return FALSE;
+    obj = lookup(&a->dom, error);
+    if (!obj || !sv_domain_driver_check_active(obj, error))
+        return FALSE;
+    ret->state = 0; /* VIR_DOMAIN_CONTROL_OK: calls are never stuck behind a job here */
+    ret->details = 0;
+    ret->stateTime = 0;
+    return TRUE;
+}
+
+static gboolean
+is_active(SvCall *call, remote_domain_is_active_args *a, remote_domain_is_active_ret *ret,
+          GError **error)
+{
+    SvDomainObj *obj = lookup(&a->dom, error);
+
+    (void)call;
+    if (!obj)
+        return FALSE;
+    ret->active = sv_domain_obj_is_active(obj);
+    return TRUE;
+}
+
+static gboolean
+is_persistent(SvCall *call, remote_domain_is_persistent_args *a,
+              remote_domain_is_persistent_ret *ret, GError **error)
+{
+    SvDomainObj *obj = lookup(&a->dom, error);
+
+    (void)call;
+    if (!obj)
+        return FALSE;
+    ret->persistent = obj->persistent;
+    return TRUE;
+}
+
+static gboolean
+is_updated(SvCall *call, remote_domain_is_updated_args *a, remote_domain_is_updated_ret *ret,
+           GError **error)
+{
+    SvDomainObj *obj = lookup(&a->dom, error);
+
+    (void)call;
+    if (!obj)
+        return FALSE;
+    ret->updated = 0; /* no live device changes exist to be out of date */
+    return TRUE;
+}
+
+static gboolean
+get_autostart(SvCall *call, remote_domain_get_autostart_args *a,
+              remote_domain_get_autostart_ret *ret, GError **error)
+{
+    SvDomainObj *obj = lookup(&a->dom, error);
+
+    (void)call;
+    if (!obj)
+        return FALSE;
+    ret->autostart = obj->autostart;
+    return TRUE;
+}
+
+typedef struct {
+    SvCall *call;
+    guint8 uuid[16];
+    gboolean on;
+} AutostartJob;
+
+static void
+autostart_done(const GError *error, gpointer data)
+{
+    AutostartJob *job = data;
+    SvDomainObj *obj = sv_domain_list_find_by_uuid(drv->list, job->uuid);
+
+    if (error) {
+        sv_call_fail(job->call, g_error_copy(error));
+    } else {
+        if (obj)
+            obj->autostart = job->on;
+        sv_call_reply(job->call, NULL);
+    }
+    g_free(job);
+}
+
+static gboolean
+set_autostart(SvCall *call, remote_domain_set_autostart_args *a, GError **error)
+{
+    SvDomainObj *obj = lookup(&a->dom, error);
+    AutostartJob *job;
+
+    if (!obj)
+        return FALSE;
+    if (!obj->persistent) {
+        sv_error_set(error, drv->from, SV_ERR_OPERATION_INVALID,
+                     "cannot set autostart for transient domain");
+        return FALSE;
+    }
+    if ((a->autostart != 0) == obj->autostart)
+        return TRUE;
+    job = g_new0(AutostartJob, 1);
+    job->call = sv_call_defer(call);
+    memcpy(job->uuid, obj->def->uuid, 16);
+    job->on = a->autostart != 0;
+    sv_domain_store_autostart_async(drv->store, obj->def->name, job->on, autostart_done, job);
+    return TRUE;
+}
+
+static gboolean
+get_os_type(SvCall *call, remote_domain_get_os_type_args *a, remote_domain_get_os_type_ret *ret,
+            GError **error)
+{
+    SvDomainObj *obj = lookup(&a->dom, error);
+
+    (void)call;
+    if (!obj)
+        return FALSE;
+    ret->type = g_strdup(obj->def->os.type ? obj->def->os.type : "hvm");
+    return TRUE;
+}
+
+static gboolean
+get_max_memory(SvCall *call, remote_domain_get_max_memory_args *a,
+               remote_domain_get_max_memory_ret *ret, GError **error)
+{
+    SvDomainObj *obj = lookup(&a->dom, error);
+
+    (void)call;
+    if (!obj)
+        return FALSE;
+    ret->memory = obj->def->memory_kib;
+    return TRUE;
+}
+
+static gboolean
+get_max_vcpus(SvCall *call, remote_domain_get_max_vcpus_args *a,
+              remote_domain_get_max_vcpus_ret *ret, GError **error)
+{
+    SvDomainObj *obj = lookup(&a->dom, error);
+
+    (void)call;
+    if (!obj || !sv_domain_driver_check_active(obj, error))
+        return FALSE;
+    ret->num = obj->def->vcpus;
+    return TRUE;
+}
+
+static gboolean
+has_managed_save(SvCall *call, remote_domain_has_managed_save_image_args *a,
+                 remote_domain_has_managed_save_image_ret *ret, GError **error)
+{
+    (void)call;
+    if (!check_flags(a->flags, 0, "DomainHasManagedSaveImage", error) || !lookup(&a->dom, error))
+        return FALSE;
+    ret->result = 0;
+    return TRUE;
+}
+
+static gboolean
+snapshot_num(SvCall *call, remote_domain_snapshot_num_args *a, remote_domain_snapshot_num_ret *ret,
+             GError **error)
+{
+    (void)call;
+    if (!check_flags(a->flags, 0x7ff, "DomainSnapshotNum", error) || !lookup(&a->dom, error))
+        return FALSE;
+    ret->num = 0;
+    return TRUE;
+}
+
+static gboolean
+get_messages(SvCall *call, remote_domain_get_messages_args *a, remote_domain_get_messages_ret *ret,
+             GError **error)
+{
+    (void)call;
+    if (!check_flags(a->flags, 3, "DomainGetMessages", error) || !lookup(&a->dom, error))
+        return FALSE;
+    ret->msgs.msgs_len = 0;
+    return TRUE;
+}
+
+static gboolean
+get_security_label(SvCall *call, remote_domain_get_security_label_args *a,
+                   remote_domain_get_security_label_ret *ret, GError **error)
+{
+    (void)call;
+    if (!lookup(&a->dom, error))
+        return FALSE;
+    ret->label.label_len = 0; /* security driver "none" */
+    ret->enforcing = 0;
+    return TRUE;
+}
+
+void
+sv_domain_driver_install(SvDomainDriver *d, SvRemoteHandlers *h)
+{
+    drv = d;
+    if (!d->pending)
+        d->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    h->domain_lookup_by_name = lookup_by_name;
+    h->domain_lookup_by_uuid = lookup_by_uuid;
+    h->domain_lookup_by_id = lookup_by_id;
+    h->connect_list_all_domains = list_all;
+    h->connect_num_of_domains = num_of_domains;
+    h->connect_num_of_defined_domains = num_of_defined;
+    h->connect_list_domains = list_domains;
+    h->connect_list_defined_domains = list_defined;
+    h->domain_define_xml = define_xml;
+    h->domain_define_xml_flags = define_xml_flags;
+    h->domain_undefine = undefine;
+    h->domain_undefine_flags = undefine_flags;
+    h->domain_get_xml_desc = get_xml_desc;
+    h->domain_get_info = get_info;
+    h->domain_get_state = get_state;
+    h->domain_get_control_info = get_control_info;
+    h->domain_is_active = is_active;
+    h->domain_is_persistent = is_persistent;
+    h->domain_is_updated = is_updated;
+    h->domain_get_autostart = get_autostart;
+    h->domain_set_autostart = set_autostart;
+    h->domain_get_os_type = get_os_type;
+    h->domain_get_max_memory = get_max_memory;
+    h->domain_get_max_vcpus = get_max_vcpus;
+    h->domain_has_managed_save_image = has_managed_save;
+    h->domain_snapshot_num = snapshot_num;
+    h->domain_get_messages = get_messages;
+    h->domain_get_security_label = get_security_label;
+}

@@ -1,0 +1,55 @@
+/* domain_driver.h: the domain procedures every hypervisor driver shares: define, undefine,
+ * lookups, listing, queries and autostart, with libvirt's errors and events. */
+#pragma once
+
+#include "conf/domain_obj.h"
+#include "conf/domain_store.h"
+#include "remote.h"
+
+/* virDomainEventType and the details used here. */
+enum {
+    SV_EVENT_DEFINED = 0,
+    SV_EVENT_UNDEFINED = 1,
+    SV_EVENT_STARTED = 2,
+    SV_EVENT_SUSPENDED = 3,
+    SV_EVENT_RESUMED = 4,
+    SV_EVENT_STOPPED = 5,
+    SV_EVENT_SHUTDOWN = 6,
+    SV_EVENT_PMSUSPENDED = 7,
+    SV_EVENT_CRASHED = 8,
+};
+enum { SV_EVENT_DEFINED_ADDED = 0, SV_EVENT_DEFINED_UPDATED = 1 };
+enum { SV_EVENT_UNDEFINED_REMOVED = 0 };
+
+/* How a driver words "no such domain" (they differ, and clients show it). */
+typedef enum {
+    SV_LOOKUP_STYLE_QEMU,  /* "no domain with matching name 'x'" */
+    SV_LOOKUP_STYLE_LXC,   /* "No domain with matching name 'x'" */
+    SV_LOOKUP_STYLE_LIBXL, /* "Domain not found", no detail */
+} SvLookupStyle;
+
+typedef struct SvDomainDriver SvDomainDriver;
+
+struct SvDomainDriver {
+    const char *prefix; /* "qemu", "lxc", "libxl": names functions in flag errors */
+    int from;           /* the driver's error domain */
+    SvLookupStyle lookup_style;
+    SvServer *server;
+    SvDomainList *list;
+    SvDomainStore *store;
+    /* Refuse definitions this driver cannot run (virt type, os type, ...). */
+    gboolean (*check_def)(SvDomainDriver *drv, SvDomainDef *def, GError **error);
+    /* Nanoseconds of CPU a running domain has used; NULL reports 0. */
+    guint64 (*cpu_time)(SvDomainDriver *drv, SvDomainObj *obj);
+    gpointer data;
+    GHashTable *pending; /* name -> uuid of definitions being written */
+};
+
+/* Point the shared handlers of h at drv (one driver per process). */
+void sv_domain_driver_install(SvDomainDriver *drv, SvRemoteHandlers *h);
+
+/* Send a lifecycle event for obj to every registered client. */
+void sv_domain_driver_emit(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
+
+/* Fail with the driver's "domain is not running" (OPERATION_INVALID, DOMAIN). */
+gboolean sv_domain_driver_check_active(SvDomainObj *obj, GError **error);

@@ -1,0 +1,263 @@
+/* domain_obj.c: the domain list with its indexes and libvirt's listing filters. */
+#include "domain_obj.h"
+
+#include <string.h>
+
+#include "conf/uuid.h"
+#include "util/error.h"
+
+struct SvDomainList {
+    GHashTable *by_name; /* name -> obj (owns objs) */
+    GHashTable *by_uuid; /* uuid bytes -> obj */
+    GHashTable *by_id;   /* id -> obj, active only */
+    int next_id;
+};
+
+static const char *state_names[SV_DOMAIN_STATE_LAST] = {
+    "nostate", "running", "blocked", "paused", "shutdown", "shutoff", "crashed", "pmsuspended",
+};
+
+const char *
+sv_domain_state_to_string(int state)
+{
+    return state >= 0 && state < SV_DOMAIN_STATE_LAST ? state_names[state] : NULL;
+}
+
+int
+sv_domain_state_from_string(const char *s)
+{
+    for (int i = 0; i < SV_DOMAIN_STATE_LAST; i++) {
+        if (s && g_str_equal(s, state_names[i]))
+            return i;
+    }
+    return -1;
+}
+
+static guint
+uuid_hash(gconstpointer p)
+{
+    guint h;
+
+    memcpy(&h, p, sizeof(h)); /* random bytes hash themselves */
+    return h;
+}
+
+static gboolean
+uuid_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, 16) == 0;
+}
+
+static void
+obj_free(gpointer p)
+{
+    SvDomainObj *obj = p;
+
+    if (obj->priv && obj->priv_free)
+        obj->priv_free(obj->priv);
+    sv_domain_def_free(obj->def);
+    sv_domain_def_free(obj->new_def);
+    g_free(obj);
+}
+
+SvDomainList *
+sv_domain_list_new(void)
+{
+    SvDomainList *list = g_new0(SvDomainList, 1);
+
+    /* Keys are copies, so a definition can be replaced under its object. */
+    list->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, obj_free);
+    list->by_uuid = g_hash_table_new_full(uuid_hash, uuid_equal, g_free, NULL);
+    list->by_id = g_hash_table_new(g_direct_hash, g_direct_equal);
+    list->next_id = 1;
+    return list;
+}
+
+void
+sv_domain_list_free(SvDomainList *list)
+{
+    if (!list)
+        return;
+    g_hash_table_unref(list->by_id);
+    g_hash_table_unref(list->by_uuid);
+    g_hash_table_unref(list->by_name);
+    g_free(list);
+}
+
+SvDomainObj *
+sv_domain_list_add(SvDomainList *list, SvDomainDef *def, gboolean persistent)
+{
+    SvDomainObj *obj = g_new0(SvDomainObj, 1);
+
+    obj->def = def;
+    obj->id = -1;
+    obj->state = SV_DOMAIN_SHUTOFF;
+    obj->reason = 0;
+    obj->state_time = g_get_real_time();
+    obj->persistent = persistent;
+    g_hash_table_insert(list->by_name, g_strdup(def->name), obj);
+    g_hash_table_insert(list->by_uuid, g_memdup2(def->uuid, 16), obj);
+    return obj;
+}
+
+void
+sv_domain_list_remove(SvDomainList *list, SvDomainObj *obj)
+{
+    if (obj->id > 0)
+        g_hash_table_remove(list->by_id, GINT_TO_POINTER(obj->id));
+    g_hash_table_remove(list->by_uuid, obj->def->uuid);
+    g_hash_table_remove(list->by_name, obj->def->name); /* frees obj */
+}
+
+SvDomainObj *
+sv_domain_list_find_by_name(SvDomainList *list, const char *name)
+{
+    return g_hash_table_lookup(list->by_name, name);
+}
+
+SvDomainObj *
+sv_domain_list_find_by_uuid(SvDomainList *list, const guint8 uuid[16])
+{
+    return g_hash_table_lookup(list->by_uuid, uuid);
+}
+
+SvDomainObj *
+sv_domain_list_find_by_id(SvDomainList *list, int id)
+{
+    return id > 0 ? g_hash_table_lookup(list->by_id, GINT_TO_POINTER(id)) : NULL;
+}
+
+void
+sv_domain_list_assign_id(SvDomainList *list, SvDomainObj *obj)
+{
+    sv_domain_list_set_id(list, obj, list->next_id);
+}
+
+void
+sv_domain_list_set_id(SvDomainList *list, SvDomainObj *obj, int id)
+{
+    sv_domain_list_clear_id(list, obj);
+    obj->id = id;
+    g_hash_table_insert(list->by_id, GINT_TO_POINTER(id), obj);
+    if (id >= list->next_id)
+        list->next_id = id + 1;
+}
+
+void
+sv_domain_list_clear_id(SvDomainList *list, SvDomainObj *obj)
+{
+    if (obj->id > 0)
+        g_hash_table_remove(list->by_id, GINT_TO_POINTER(obj->id));
+    obj->id = -1;
+}
+
+void
+sv_domain_obj_set_def(SvDomainObj *obj, SvDomainDef *def)
+{
+    g_assert(memcmp(obj->def->uuid, def->uuid, 16) == 0);
+    g_assert(g_str_equal(obj->def->name, def->name));
+    sv_domain_def_free(obj->def);
+    obj->def = def;
+}
+
+gboolean
+sv_domain_obj_is_active(const SvDomainObj *obj)
+{
+    return obj->id > 0;
+}
+
+static gboolean
+matches(const SvDomainObj *obj, guint f)
+{
+    gboolean active = sv_domain_obj_is_active(obj);
+
+    if ((f & (SV_LIST_ACTIVE | SV_LIST_INACTIVE)) &&
+        !((f & SV_LIST_ACTIVE && active) || (f & SV_LIST_INACTIVE && !active)))
+        return FALSE;
+    if ((f & (SV_LIST_PERSISTENT | SV_LIST_TRANSIENT)) &&
+        !((f & SV_LIST_PERSISTENT && obj->persistent) ||
+          (f & SV_LIST_TRANSIENT && !obj->persistent)))
+        return FALSE;
+    if (f & (SV_LIST_RUNNING | SV_LIST_PAUSED | SV_LIST_SHUTOFF | SV_LIST_OTHER)) {
+        gboolean running = obj->state == SV_DOMAIN_RUNNING;
+        gboolean paused = obj->state == SV_DOMAIN_PAUSED;
+        gboolean shutoff = obj->state == SV_DOMAIN_SHUTOFF;
+        gboolean other = !running && !paused && !shutoff;
+        if (!((f & SV_LIST_RUNNING && running) || (f & SV_LIST_PAUSED && paused) ||
+              (f & SV_LIST_SHUTOFF && shutoff) || (f & SV_LIST_OTHER && other)))
+            return FALSE;
+    }
+    /* No managed save images, snapshots or checkpoints exist in splitvirt. */
+    if ((f & (SV_LIST_MANAGEDSAVE | SV_LIST_NO_MANAGEDSAVE)) && !(f & SV_LIST_NO_MANAGEDSAVE))
+        return FALSE;
+    if ((f & (SV_LIST_AUTOSTART | SV_LIST_NO_AUTOSTART)) &&
+        !((f & SV_LIST_AUTOSTART && obj->autostart) ||
+          (f & SV_LIST_NO_AUTOSTART && !obj->autostart)))
+        return FALSE;
+    if ((f & (SV_LIST_HAS_SNAPSHOT | SV_LIST_NO_SNAPSHOT)) && !(f & SV_LIST_NO_SNAPSHOT))
+        return FALSE;
+    if ((f & (SV_LIST_HAS_CHECKPOINT | SV_LIST_NO_CHECKPOINT)) && !(f & SV_LIST_NO_CHECKPOINT))
+        return FALSE;
+    return TRUE;
+}
+
+static gint
+by_name(gconstpointer a, gconstpointer b)
+{
+    const SvDomainObj *x = *(SvDomainObj *const *)a, *y = *(SvDomainObj *const *)b;
+
+    return strcmp(x->def->name, y->def->name);
+}
+
+GPtrArray *
+sv_domain_list_filter(SvDomainList *list, guint flags)
+{
+    GPtrArray *out = g_ptr_array_sized_new(g_hash_table_size(list->by_name));
+    GHashTableIter it;
+    gpointer obj;
+
+    g_hash_table_iter_init(&it, list->by_name);
+    while (g_hash_table_iter_next(&it, NULL, &obj)) {
+        if (matches(obj, flags))
+            g_ptr_array_add(out, obj);
+    }
+    g_ptr_array_sort(out, by_name);
+    return out;
+}
+
+guint
+sv_domain_list_count_active(SvDomainList *list, gboolean active)
+{
+    guint n = g_hash_table_size(list->by_id);
+
+    return active ? n : g_hash_table_size(list->by_name) - n;
+}
+
+guint
+sv_domain_list_size(SvDomainList *list)
+{
+    return g_hash_table_size(list->by_name);
+}
+
+void
+sv_domain_obj_to_remote(const SvDomainObj *obj, remote_nonnull_domain *out)
+{
+    out->name = g_strdup(obj->def->name);
+    memcpy(out->uuid, obj->def->uuid, 16);
+    out->id = obj->id;
+}
+
+SvDomainObj *
+sv_domain_list_lookup_handle(SvDomainList *list, const remote_nonnull_domain *dom, int from,
+                             GError **error)
+{
+    SvDomainObj *obj = sv_domain_list_find_by_uuid(list, (const guint8 *)dom->uuid);
+    char uuid[37];
+
+    if (!obj) {
+        sv_uuid_format((const guint8 *)dom->uuid, uuid);
+        sv_error_set(error, from, SV_ERR_NO_DOMAIN, "no domain with matching uuid '%s' (%s)", uuid,
+                     dom->name);
+    }
+    return obj;
+}

@@ -1,0 +1,97 @@
+/* domain_obj.h: the domains a driver knows: definitions with state, indexed by name, UUID and id. */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/domain_conf.h"
+#include "protocol/sv_remote.h"
+
+/* virDomainState values (wire ABI). */
+typedef enum {
+    SV_DOMAIN_NOSTATE = 0,
+    SV_DOMAIN_RUNNING = 1,
+    SV_DOMAIN_BLOCKED = 2,
+    SV_DOMAIN_PAUSED = 3,
+    SV_DOMAIN_SHUTDOWN = 4,
+    SV_DOMAIN_SHUTOFF = 5,
+    SV_DOMAIN_CRASHED = 6,
+    SV_DOMAIN_PMSUSPENDED = 7,
+    SV_DOMAIN_STATE_LAST
+} SvDomainState;
+
+/* virConnectListAllDomainsFlags. */
+enum {
+    SV_LIST_ACTIVE = 1 << 0,
+    SV_LIST_INACTIVE = 1 << 1,
+    SV_LIST_PERSISTENT = 1 << 2,
+    SV_LIST_TRANSIENT = 1 << 3,
+    SV_LIST_RUNNING = 1 << 4,
+    SV_LIST_PAUSED = 1 << 5,
+    SV_LIST_SHUTOFF = 1 << 6,
+    SV_LIST_OTHER = 1 << 7,
+    SV_LIST_MANAGEDSAVE = 1 << 8,
+    SV_LIST_NO_MANAGEDSAVE = 1 << 9,
+    SV_LIST_AUTOSTART = 1 << 10,
+    SV_LIST_NO_AUTOSTART = 1 << 11,
+    SV_LIST_HAS_SNAPSHOT = 1 << 12,
+    SV_LIST_NO_SNAPSHOT = 1 << 13,
+    SV_LIST_HAS_CHECKPOINT = 1 << 14,
+    SV_LIST_NO_CHECKPOINT = 1 << 15,
+    SV_LIST_ALL_FLAGS = (1 << 16) - 1,
+};
+
+typedef struct {
+    SvDomainDef *def;     /* the running definition, or the persistent one when inactive */
+    SvDomainDef *new_def; /* the persistent definition defined while running, or NULL */
+    int id;               /* -1 while inactive */
+    int state;            /* SvDomainState */
+    int reason;
+    gint64 state_time;    /* g_get_real_time() of the last state change */
+    gboolean persistent;
+    gboolean autostart;
+    gboolean busy;        /* a definition write or removal is in flight */
+    gpointer priv;        /* the driver's per-domain data */
+    GDestroyNotify priv_free;
+} SvDomainObj;
+
+/* The state strings libvirt writes in status files ("running", "shutoff", ...). */
+const char *sv_domain_state_to_string(int state);
+int sv_domain_state_from_string(const char *s);
+
+typedef struct SvDomainList SvDomainList;
+
+SvDomainList *sv_domain_list_new(void);
+void sv_domain_list_free(SvDomainList *list);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvDomainList, sv_domain_list_free)
+
+/* A new inactive object for def (transfer full), added to the list. */
+SvDomainObj *sv_domain_list_add(SvDomainList *list, SvDomainDef *def, gboolean persistent);
+void sv_domain_list_remove(SvDomainList *list, SvDomainObj *obj);
+
+SvDomainObj *sv_domain_list_find_by_name(SvDomainList *list, const char *name);
+SvDomainObj *sv_domain_list_find_by_uuid(SvDomainList *list, const guint8 uuid[16]);
+SvDomainObj *sv_domain_list_find_by_id(SvDomainList *list, int id);
+
+/* Give obj a fresh id and index it (on start); sv_domain_list_clear_id on stop. */
+void sv_domain_list_assign_id(SvDomainList *list, SvDomainObj *obj);
+void sv_domain_list_clear_id(SvDomainList *list, SvDomainObj *obj);
+/* Keep the id given (reconnect), and keep later ids above it. */
+void sv_domain_list_set_id(SvDomainList *list, SvDomainObj *obj, int id);
+
+/* Replace obj's definition (same UUID; the name may not change here). */
+void sv_domain_obj_set_def(SvDomainObj *obj, SvDomainDef *def);
+
+gboolean sv_domain_obj_is_active(const SvDomainObj *obj);
+
+/* Objects matching virConnectListAllDomains flags, sorted by name. (transfer container) */
+GPtrArray *sv_domain_list_filter(SvDomainList *list, guint flags);
+guint sv_domain_list_count_active(SvDomainList *list, gboolean active);
+guint sv_domain_list_size(SvDomainList *list);
+
+/* Fill a wire domain (name copied). */
+void sv_domain_obj_to_remote(const SvDomainObj *obj, remote_nonnull_domain *out);
+
+/* Look up the object a client's handle names (by UUID), or fail with NO_DOMAIN
+ * "no domain with matching uuid '%s' (%s)" in error domain `from`. */
+SvDomainObj *sv_domain_list_lookup_handle(SvDomainList *list, const remote_nonnull_domain *dom,
+                                          int from, GError **error);

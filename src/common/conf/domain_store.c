@@ -1,0 +1,259 @@
+/* domain_store.c: durable definition files, written by one worker thread in FIFO order so
+ * the loop never waits for an fsync and two writes of one file never reorder. */
+#include "domain_store.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/error.h"
+#include "util/fileio.h"
+
+typedef enum { OP_WRITE, OP_REMOVE, OP_LINK, OP_UNLINK } OpType;
+
+typedef struct {
+    OpType type;
+    char *path;
+    char *target; /* OP_LINK: link target; OP_WRITE: data */
+    char *extra;  /* OP_REMOVE of a definition: its autostart link */
+    SvStoreDoneFunc done;
+    gpointer data;
+    GError *error;
+} Op;
+
+struct SvDomainStore {
+    char *dir;
+    char *autostart_dir;
+    GThreadPool *pool;
+    GMutex lock; /* guards `queued`: the worker and the loop both touch it */
+    GCond idle;
+    guint queued;
+};
+
+SvDomainStore *
+sv_domain_store_new(const char *config_dir)
+{
+    SvDomainStore *store = g_new0(SvDomainStore, 1);
+
+    store->dir = g_strdup(config_dir);
+    store->autostart_dir = g_build_filename(config_dir, "autostart", NULL);
+    g_mutex_init(&store->lock);
+    g_cond_init(&store->idle);
+    return store;
+}
+
+const char *
+sv_domain_store_get_dir(SvDomainStore *store)
+{
+    return store->dir;
+}
+
+void
+sv_domain_store_flush(SvDomainStore *store)
+{
+    g_mutex_lock(&store->lock);
+    while (store->queued)
+        g_cond_wait(&store->idle, &store->lock);
+    g_mutex_unlock(&store->lock);
+    /* Deliver the completions the worker handed to the loop. */
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+}
+
+void
+sv_domain_store_free(SvDomainStore *store)
+{
+    if (!store)
+        return;
+    if (store->pool)
+        g_thread_pool_free(store->pool, FALSE, TRUE);
+    g_mutex_clear(&store->lock);
+    g_cond_clear(&store->idle);
+    g_free(store->dir);
+    g_free(store->autostart_dir);
+    g_free(store);
+}
+
+static void
+op_free(Op *op)
+{
+    g_free(op->path);
+    g_free(op->target);
+    g_free(op->extra);
+    g_clear_error(&op->error);
+    g_free(op);
+}
+
+static gboolean
+op_complete(gpointer p)
+{
+    Op *op = p;
+
+    if (op->done)
+        op->done(op->error, op->data);
+    op_free(op);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+op_run(Op *op)
+{
+    g_autofree char *dir = g_path_get_dirname(op->path);
+
+    switch (op->type) {
+    case OP_WRITE:
+        if (sv_mkdir_p(dir, 0755, &op->error))
+            sv_file_write_atomic(op->path, op->target, strlen(op->target), 0600, &op->error);
+        break;
+    case OP_REMOVE:
+        if (op->extra && !sv_file_remove_durable(op->extra, &op->error))
+            break;
+        sv_file_remove_durable(op->path, &op->error);
+        break;
+    case OP_LINK:
+        if (!sv_mkdir_p(dir, 0755, &op->error))
+            break;
+        if (unlink(op->path) < 0 && errno != ENOENT) {
+            sv_error_set_errno(&op->error, SV_FROM_NONE, errno, "cannot remove '%s'", op->path);
+            break;
+        }
+        if (symlink(op->target, op->path) < 0)
+            sv_error_set_errno(&op->error, SV_FROM_NONE, errno,
+                               "Failed to create symlink '%s' to '%s'", op->path, op->target);
+        break;
+    case OP_UNLINK:
+        sv_file_remove_durable(op->path, &op->error);
+        break;
+    }
+}
+
+static void
+worker(gpointer p, gpointer user)
+{
+    SvDomainStore *store = user;
+
+    op_run(p);
+    g_idle_add_full(G_PRIORITY_DEFAULT, op_complete, p, NULL);
+    g_mutex_lock(&store->lock);
+    if (--store->queued == 0)
+        g_cond_broadcast(&store->idle);
+    g_mutex_unlock(&store->lock);
+}
+
+static void
+enqueue(SvDomainStore *store, OpType type, char *path, char *target, char *extra,
+        SvStoreDoneFunc done, gpointer data)
+{
+    Op *op = g_new0(Op, 1);
+
+    op->type = type;
+    op->path = path;
+    op->target = target;
+    op->extra = extra;
+    op->done = done;
+    op->data = data;
+    if (!store->pool)
+        store->pool = g_thread_pool_new(worker, store, 1, TRUE, NULL);
+    g_mutex_lock(&store->lock);
+    store->queued++;
+    g_mutex_unlock(&store->lock);
+    g_thread_pool_push(store->pool, op, NULL);
+}
+
+static char *
+config_path(SvDomainStore *store, const char *name)
+{
+    g_autofree char *file = g_strconcat(name, ".xml", NULL);
+
+    return g_build_filename(store->dir, file, NULL);
+}
+
+static char *
+autostart_path(SvDomainStore *store, const char *name)
+{
+    g_autofree char *file = g_strconcat(name, ".xml", NULL);
+
+    return g_build_filename(store->autostart_dir, file, NULL);
+}
+
+void
+sv_domain_store_save_async(SvDomainStore *store, const char *name, const char *xml,
+                           SvStoreDoneFunc done, gpointer data)
+{
+    enqueue(store, OP_WRITE, config_path(store, name), g_strdup(xml), NULL, done, data);
+}
+
+void
+sv_domain_store_remove_async(SvDomainStore *store, const char *name, SvStoreDoneFunc done,
+                             gpointer data)
+{
+    enqueue(store, OP_REMOVE, config_path(store, name), NULL, autostart_path(store, name), done,
+            data);
+}
+
+void
+sv_domain_store_autostart_async(SvDomainStore *store, const char *name, gboolean on,
+                                SvStoreDoneFunc done, gpointer data)
+{
+    if (on)
+        enqueue(store, OP_LINK, autostart_path(store, name), config_path(store, name), NULL, done,
+                data);
+    else
+        enqueue(store, OP_UNLINK, autostart_path(store, name), NULL, NULL, done, data);
+}
+
+void
+sv_domain_store_write_file_async(SvDomainStore *store, const char *path, const char *data,
+                                 SvStoreDoneFunc done, gpointer user_data)
+{
+    enqueue(store, OP_WRITE, g_strdup(path), g_strdup(data), NULL, done, user_data);
+}
+
+void
+sv_domain_store_remove_file_async(SvDomainStore *store, const char *path, SvStoreDoneFunc done,
+                                  gpointer user_data)
+{
+    enqueue(store, OP_UNLINK, g_strdup(path), NULL, NULL, done, user_data);
+}
+
+guint
+sv_domain_store_load_all(SvDomainStore *store, SvDomainList *list,
+                         gboolean (*check)(SvDomainDef *def, GError **error))
+{
+    g_autoptr(GDir) dir = g_dir_open(store->dir, 0, NULL);
+    const char *entry;
+    guint n = 0;
+
+    if (!dir)
+        return 0;
+    while ((entry = g_dir_read_name(dir))) {
+        g_autofree char *path = NULL, *text = NULL, *want = NULL, *link = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(SvDomainDef) def = NULL;
+        SvDomainObj *obj;
+
+        if (!g_str_has_suffix(entry, ".xml"))
+            continue;
+        path = g_build_filename(store->dir, entry, NULL);
+        if (!g_file_get_contents(path, &text, NULL, &error) ||
+            !(def = sv_domain_def_parse(text, 0, &error)) || (check && !check(def, &error))) {
+            g_warning("skipping domain definition '%s': %s", path, error->message);
+            continue;
+        }
+        want = g_strconcat(def->name, ".xml", NULL);
+        if (!g_str_equal(want, entry)) {
+            g_warning("skipping domain definition '%s': it defines '%s'", path, def->name);
+            continue;
+        }
+        if (sv_domain_list_find_by_uuid(list, def->uuid) ||
+            sv_domain_list_find_by_name(list, def->name)) {
+            g_warning("skipping domain definition '%s': its UUID is already defined", path);
+            continue;
+        }
+        link = autostart_path(store, def->name);
+        obj = sv_domain_list_add(list, g_steal_pointer(&def), TRUE);
+        obj->autostart = g_file_test(link, G_FILE_TEST_EXISTS);
+        n++;
+    }
+    return n;
+}

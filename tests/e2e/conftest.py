@@ -1,0 +1,109 @@
+"""conftest.py: fixtures that give each test its own root and daemons, and check them after.
+
+Every daemon a test starts is stopped with SIGTERM at teardown; the test then
+fails if any daemon left a sanitizer report or exited with an unexpected
+status. A watchdog kills the daemons of a test that hangs, so a blocked client
+call returns and the test fails instead of blocking the run.
+
+Run from the repository: SV_BUILD_DIR=build /usr/bin/python3 -m pytest -q tests/e2e
+SV_E2E_KEEP=1 keeps each test's root (daemon stderr is in ROOT/<label>.stderr);
+SV_E2E_WATCHDOG=SECS changes the per-test limit (60 s).
+"""
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from svdaemon import Daemon, DaemonError, daemon_binary
+
+TEST_WATCHDOG = float(os.environ.get("SV_E2E_WATCHDOG", "60"))
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+def pytest_report_header(config):
+    return "splitvirt daemon under test: %s" % daemon_binary()
+
+
+@pytest.fixture
+def root():
+    """A short private root, so unix socket paths stay below 108 bytes."""
+    path = tempfile.mkdtemp(prefix="sv.", dir="/tmp")
+    yield Path(path)
+    if not os.environ.get("SV_E2E_KEEP"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class DaemonSet:
+    """The daemons of one test, stopped and checked together at teardown."""
+
+    def __init__(self, root):
+        self.root = root
+        self.daemons = []
+        self.lock = threading.Lock()
+        self.watchdog_fired = False
+
+    def new(self, **kw):
+        kw.setdefault("label", "virtqemud-%d" % len(self.daemons))
+        d = Daemon(self.root, **kw)
+        with self.lock:
+            self.daemons.append(d)
+        return d
+
+    def start(self, wait=True, **kw):
+        return self.new(**kw).start(wait=wait)
+
+    def watchdog(self):
+        with self.lock:
+            self.watchdog_fired = True
+            for d in self.daemons:
+                if d.alive():
+                    d.killed_by_watchdog = True
+                    d.kill()
+
+    def finish(self):
+        problems = []
+        for d in self.daemons:
+            try:
+                d.stop()
+            except DaemonError as e:
+                problems.append(str(e))
+            problems += d.problems()
+        return problems
+
+
+@pytest.fixture
+def daemons(root, request):
+    ds = DaemonSet(root)
+    timer = threading.Timer(TEST_WATCHDOG, ds.watchdog)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield ds
+    finally:
+        timer.cancel()
+        problems = ds.finish()
+        failed = getattr(request.node, "rep_call", None)
+        if problems or (failed is not None and failed.failed):
+            for d in ds.daemons:
+                print("---- stderr of %s (%s) ----" % (d.label, " ".join(d.command())))
+                print(d.stderr_tail(60))
+        if ds.watchdog_fired:
+            problems.insert(0, "test exceeded the %.0f s watchdog" % TEST_WATCHDOG)
+        if problems:
+            pytest.fail("daemon check failed:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def daemon(daemons):
+    """A virtqemud with default settings, ready to serve."""
+    return daemons.start()
