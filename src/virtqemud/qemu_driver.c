@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "conf/domain_driver.h"
 #include "qemu_caps.h"
+#include "qemu_command.h"
+#include "qemu_process.h"
 #include "remote.h"
 #include "sv-config.h"
 #include "util/error.h"
@@ -19,6 +22,10 @@ typedef struct {
     SvRemoteHandlers handlers;
     gboolean kvm;
     char *host_uuid;
+    SvDomainList *list;
+    SvDomainStore *store;
+    SvDomainDriver domains;
+    QemuProcessContext process;
 } QemuDriver;
 
 typedef struct {
@@ -317,72 +324,82 @@ connect_get_capabilities(SvCall *call, remote_connect_get_capabilities_ret *ret,
     return TRUE;
 }
 
-/* ---------------------------------------------------------------- domains (none yet) */
+/* ---------------------------------------------------------------- definitions */
 
+/* What a QEMU guest must be, beyond what the XML parser checks. */
 static gboolean
-connect_list_all_domains(SvCall *call, remote_connect_list_all_domains_args *args,
-                         remote_connect_list_all_domains_ret *ret, GError **error)
+qemu_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
 {
-    (void)call;
-    if (!sv_check_flags(args->flags, 0xffff, SV_FROM_QEMU, "qemuConnectListAllDomains", error))
-        return FALSE;
-    ret->domains.domains_len = 0;
-    ret->ret = 0;
-    return TRUE;
-}
+    const char *emulator = def->emulator ? def->emulator : qemu_caps_get_emulator(driver->caps);
 
-static gboolean
-connect_num_of_domains(SvCall *call, remote_connect_num_of_domains_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->num = 0;
-    return TRUE;
-}
-
-static gboolean
-connect_num_of_defined_domains(SvCall *call, remote_connect_num_of_defined_domains_ret *ret,
-                               GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->num = 0;
-    return TRUE;
-}
-
-static gboolean
-connect_list_domains(SvCall *call, remote_connect_list_domains_args *args,
-                     remote_connect_list_domains_ret *ret, GError **error)
-{
-    (void)call;
-    if (args->maxids < 0 || args->maxids > REMOTE_DOMAIN_LIST_MAX) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "maxids > REMOTE_DOMAIN_LIST_MAX");
+    (void)d;
+    if (def->type != SV_DOMAIN_VIRT_QEMU && def->type != SV_DOMAIN_VIRT_KVM) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Emulator '%s' does not support virt type '%s'", emulator,
+                     sv_domain_virt_type_to_string(def->type));
         return FALSE;
     }
-    ret->ids.ids_len = 0;
-    return TRUE;
-}
-
-static gboolean
-connect_list_defined_domains(SvCall *call, remote_connect_list_defined_domains_args *args,
-                             remote_connect_list_defined_domains_ret *ret, GError **error)
-{
-    (void)call;
-    if (args->maxnames < 0 || args->maxnames > REMOTE_DOMAIN_LIST_MAX) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "maxnames > REMOTE_DOMAIN_LIST_MAX");
+    if (def->os.type && !g_str_equal(def->os.type, "hvm")) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Emulator '%s' does not support os type '%s'", emulator, def->os.type);
         return FALSE;
     }
-    ret->names.names_len = 0;
+    if (!qemu_command_check_def(def, error))
+        return FALSE;
+    if (def->on_crash != SV_DOMAIN_LIFECYCLE_DESTROY &&
+        def->on_crash != SV_DOMAIN_LIFECYCLE_PRESERVE &&
+        def->on_crash != SV_DOMAIN_LIFECYCLE_RESTART) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "on_crash '%s' is not supported; use destroy, preserve or restart",
+                     sv_domain_lifecycle_action_to_string(def->on_crash));
+        return FALSE;
+    }
     return TRUE;
 }
 
 /* ---------------------------------------------------------------- daemon glue */
+
+static void
+client_closed(SvClient *client, gpointer data)
+{
+    (void)data;
+    qemu_process_client_closed(client);
+}
+
+/* The kill state machine's waits, from virtqemud.conf: seconds, or *_ms for tests. */
+static gboolean
+load_timeouts(SvConfFile *conf, QemuTimeouts *t, GError **error)
+{
+    const struct {
+        const char *key;
+        guint *ms;
+        guint def_s;
+    } keys[] = {
+        {"term_timeout", &t->term_timeout_ms, 10},
+        {"kill_timeout", &t->kill_timeout_ms, 5},
+        {"graceful_timeout", &t->graceful_timeout_ms, 15},
+        {"start_timeout", &t->start_timeout_ms, 30},
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        g_autofree char *ms_key = g_strconcat(keys[i].key, "_ms", NULL);
+        guint s = keys[i].def_s;
+        if (!sv_conf_file_get_uint(conf, keys[i].key, &s, error))
+            return FALSE;
+        *keys[i].ms = s * 1000;
+        if (!sv_conf_file_get_uint(conf, ms_key, keys[i].ms, error))
+            return FALSE;
+    }
+    return TRUE;
+}
 
 static gboolean
 qemu_init(SvDaemon *d, GError **error)
 {
     g_autofree char *cache = sv_daemon_path(d, "/var/cache/libvirt/qemu");
     g_autofree char *emulator = g_strdup(SV_QEMU_DEFAULT_EMULATOR);
+    g_autofree char *config_dir = NULL;
+    guint n;
     SvRemoteHandlers own = {
         .connect_open = connect_open,
         .connect_get_uri = connect_get_uri,
@@ -397,11 +414,6 @@ qemu_init(SvDaemon *d, GError **error)
         .node_get_info = node_get_info,
         .node_get_free_memory = node_get_free_memory,
         .node_get_security_model = node_get_security_model,
-        .connect_list_all_domains = connect_list_all_domains,
-        .connect_num_of_domains = connect_num_of_domains,
-        .connect_list_domains = connect_list_domains,
-        .connect_num_of_defined_domains = connect_num_of_defined_domains,
-        .connect_list_defined_domains = connect_list_defined_domains,
     };
 
     if (!sv_conf_file_get_string(sv_daemon_get_config(d), "emulator", &emulator, error))
@@ -411,7 +423,33 @@ qemu_init(SvDaemon *d, GError **error)
     driver->caps = qemu_caps_new(emulator, cache);
     driver->kvm = qemu_caps_kvm_usable();
     driver->host_uuid = sv_host_uuid();
+    config_dir = sv_daemon_path(d, "/etc/libvirt/qemu");
+    driver->list = sv_domain_list_new();
+    driver->store = sv_domain_store_new(config_dir);
+    driver->domains = (SvDomainDriver){
+        .prefix = "qemu",
+        .from = SV_FROM_QEMU,
+        .lookup_style = SV_LOOKUP_STYLE_QEMU,
+        .server = sv_daemon_get_server(d),
+        .list = driver->list,
+        .store = driver->store,
+        .check_def = qemu_check_def,
+        .cpu_time = qemu_process_cpu_time,
+    };
+    if (!load_timeouts(sv_daemon_get_config(d), &driver->process.timeouts, error))
+        return FALSE;
+    driver->process.daemon = d;
+    driver->process.domains = &driver->domains;
+    driver->process.caps = driver->caps;
+    driver->process.lib_dir = sv_daemon_path(d, "/var/lib/libvirt/qemu");
+    driver->process.run_dir = sv_daemon_path(d, "/run/libvirt/qemu");
+    driver->process.log_dir = sv_daemon_path(d, "/var/log/libvirt/qemu");
+    n = sv_domain_store_load_all(driver->store, driver->list, NULL);
+    g_debug("loaded %u domain definitions from %s", n, config_dir);
     sv_remote_common_handlers(&driver->handlers);
+    sv_domain_driver_install(&driver->domains, &driver->handlers);
+    qemu_process_install(&driver->process, &driver->handlers);
+    sv_server_set_client_closed(sv_daemon_get_server(d), client_closed, NULL);
     sv_remote_handlers_overlay(&driver->handlers, &own);
     sv_server_add_program(sv_daemon_get_server(d), &sv_remote_handlers_info, &driver->handlers);
     sv_daemon_set_driver_data(d, driver);
@@ -422,6 +460,13 @@ static void
 qemu_cleanup(SvDaemon *d)
 {
     (void)d;
+    sv_domain_store_flush(driver->store);
+    sv_domain_store_free(driver->store);
+    sv_domain_list_free(driver->list);
+    g_hash_table_unref(driver->domains.pending);
+    g_free(driver->process.lib_dir);
+    g_free(driver->process.run_dir);
+    g_free(driver->process.log_dir);
     qemu_caps_free(driver->caps);
     g_free(driver->host_uuid);
     g_clear_pointer(&driver, g_free);

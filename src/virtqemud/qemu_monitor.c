@@ -249,8 +249,7 @@ qemu_monitor_free(QemuMonitor *mon)
     }
     if (mon->watch)
         g_source_remove(mon->watch);
-    g_queue_free_full(&mon->pending, (GDestroyNotify)pending_free);
-    g_queue_init(&mon->pending);
+    g_queue_clear_full(&mon->pending, (GDestroyNotify)pending_free);
     close(mon->fd);
     qmp_reader_free(mon->reader);
     g_string_free(mon->out, TRUE);

@@ -92,6 +92,23 @@ typedef enum {
     SV_DOMAIN_CPU_MATCH_LAST
 } SvDomainCpuMatch;
 
+/* <cpu check=...>; DEFAULT is not formatted. */
+typedef enum {
+    SV_DOMAIN_CPU_CHECK_DEFAULT,
+    SV_DOMAIN_CPU_CHECK_NONE,
+    SV_DOMAIN_CPU_CHECK_PARTIAL,
+    SV_DOMAIN_CPU_CHECK_FULL,
+    SV_DOMAIN_CPU_CHECK_LAST
+} SvDomainCpuCheck;
+
+/* An optional on/off attribute ("absent" is never valid in XML). */
+typedef enum {
+    SV_DOMAIN_SWITCH_ABSENT,
+    SV_DOMAIN_SWITCH_ON,
+    SV_DOMAIN_SWITCH_OFF,
+    SV_DOMAIN_SWITCH_LAST
+} SvDomainSwitch;
+
 /* <cpu><model fallback=...> (default allow). */
 typedef enum {
     SV_DOMAIN_CPU_FALLBACK_ALLOW,
@@ -276,6 +293,8 @@ struct SvDomainDef {
     guint features; /* SvDomainFeature bits */
     SvDomainCpuMode cpu_mode;
     SvDomainCpuMatch cpu_match;
+    SvDomainCpuCheck cpu_check;
+    SvDomainSwitch cpu_migratable; /* only with host-passthrough or maximum */
     char *cpu_model; /* only with mode custom */
     SvDomainCpuFallback cpu_fallback;
     SvDomainClockOffset clock_offset;
@@ -300,8 +319,10 @@ struct SvDomainDef {
 };
 
 typedef enum {
-    /* Refuse elements libvirt's schema does not know, as libvirt's VALIDATE flag does
-     * (without it they are dropped silently, as libvirt does). */
+    /* Refuse elements libvirt's schema does not know, with libvirt's schema error, as its
+     * VALIDATE flag does (without it they are dropped silently, as libvirt does). Only
+     * unknown elements are checked, not the rest of the schema (unknown attributes,
+     * misplaced or missing elements), which the parser handles as without the flag. */
     SV_DOMAIN_PARSE_VALIDATE = 1 << 0,
     /* The XML is a new definition rather than a saved live state: ignore the pty paths
      * in <source path=>, as libvirt does when defining. */
@@ -358,6 +379,10 @@ const char *sv_domain_cpu_mode_to_string(int v);
 int sv_domain_cpu_mode_from_string(const char *s);
 const char *sv_domain_cpu_match_to_string(int v);
 int sv_domain_cpu_match_from_string(const char *s);
+const char *sv_domain_cpu_check_to_string(int v);
+int sv_domain_cpu_check_from_string(const char *s);
+const char *sv_domain_switch_to_string(int v);
+int sv_domain_switch_from_string(const char *s);
 const char *sv_domain_cpu_fallback_to_string(int v);
 int sv_domain_cpu_fallback_from_string(const char *s);
 const char *sv_domain_clock_offset_to_string(int v);

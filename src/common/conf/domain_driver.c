@@ -310,7 +310,8 @@ define_common(SvCall *call, const char *xml, guint flags, const char *fn, GError
 
     if (!check_flags(flags, 1 /* VALIDATE */, fn, error))
         return FALSE;
-    def = sv_domain_def_parse(xml, (flags & 1) ? SV_DOMAIN_PARSE_VALIDATE : 0, error);
+    def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE | ((flags & 1) ? SV_DOMAIN_PARSE_VALIDATE : 0),
+                              error);
     if (!def)
         return FALSE;
     if (drv->check_def && !drv->check_def(drv, def, error))

@@ -236,7 +236,7 @@ sv_domain_store_load_all(SvDomainStore *store, SvDomainList *list,
             continue;
         path = g_build_filename(store->dir, entry, NULL);
         if (!g_file_get_contents(path, &text, NULL, &error) ||
-            !(def = sv_domain_def_parse(text, 0, &error)) || (check && !check(def, &error))) {
+            !(def = sv_domain_def_parse(text, SV_DOMAIN_PARSE_INACTIVE, &error)) || (check && !check(def, &error))) {
             g_warning("skipping domain definition '%s': %s", path, error->message);
             continue;
         }

@@ -430,10 +430,12 @@ daemon_cleanup(SvDaemon *d)
         sv_server_close_listeners(d->admin);
     for (guint i = 0; i < d->created_sockets->len; i++)
         unlink(d->created_sockets->pdata[i]);
-    if (d->drv->cleanup && d->driver_data)
-        d->drv->cleanup(d);
+    /* Clients go first: their close hooks still reach the driver. */
     sv_server_free(d->server);
     sv_server_free(d->admin);
+    d->server = d->admin = NULL;
+    if (d->drv->cleanup && d->driver_data)
+        d->drv->cleanup(d);
     if (d->pid_fd >= 0) {
         unlink(d->pid_path);
         close(d->pid_fd);

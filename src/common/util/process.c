@@ -114,9 +114,12 @@ on_pidfd(gint fd, GIOCondition cond, gpointer data)
         proc->how.code = info.si_status;
     }
     g_debug("process %d exited", (int)proc->pid);
-    finish_waiters(proc, NULL);
+    /* The owner learns of the exit first, so that by the time a kill request
+     * completes, the owner's state already says the process is gone. The owner
+     * must not free proc from its exit callback (free it from an idle). */
     if (proc->exit_fn)
         proc->exit_fn(proc, &proc->how, proc->exit_data);
+    finish_waiters(proc, NULL);
     return G_SOURCE_REMOVE;
 }
 

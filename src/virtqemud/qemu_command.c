@@ -1,0 +1,276 @@
+/* qemu_command.c: domain definition -> QEMU argv. */
+#include "qemu_command.h"
+
+#include <string.h>
+
+#include "conf/uuid.h"
+#include "util/error.h"
+
+char *
+qemu_domain_dir_name(int id, const char *name)
+{
+    const char *end = name;
+
+    /* 20 bytes, as libvirt cuts it, but never in the middle of a character. */
+    while (*end && end - name < 20) {
+        const char *next = g_utf8_next_char(end);
+        if (next - name > 20)
+            break;
+        end = next;
+    }
+    return g_strdup_printf("domain-%d-%.*s", id, (int)(end - name), name);
+}
+
+/* QEMU option values separate with commas; a literal comma is doubled. */
+static char *
+qemu_escape(const char *s)
+{
+    GString *out = g_string_new(NULL);
+
+    for (; *s; s++) {
+        if (*s == ',')
+            g_string_append_c(out, ',');
+        g_string_append_c(out, *s);
+    }
+    return g_string_free(out, FALSE);
+}
+
+static void
+add(GPtrArray *argv, const char *a)
+{
+    g_ptr_array_add(argv, g_strdup(a));
+}
+
+static void G_GNUC_PRINTF(2, 3)
+addf(GPtrArray *argv, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_ptr_array_add(argv, g_strdup_vprintf(fmt, ap));
+    va_end(ap);
+}
+
+gboolean
+qemu_command_check_def(const SvDomainDef *def, GError **error)
+{
+    if (def->cpu_mode == SV_DOMAIN_CPU_MODE_HOST_PASSTHROUGH && def->type != SV_DOMAIN_VIRT_KVM) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "CPU mode 'host-passthrough' needs domain type 'kvm', not '%s'",
+                     sv_domain_virt_type_to_string(def->type));
+        return FALSE;
+    }
+    for (guint i = 0; i < def->filesystems->len; i++) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "filesystem passthrough is not supported for QEMU guests");
+        return FALSE;
+    }
+    for (guint i = 0, ide = 0; i < def->disks->len; i++) {
+        const SvDomainDiskDef *d = def->disks->pdata[i];
+        gboolean virtio = d->bus == SV_DOMAIN_DISK_BUS_VIRTIO &&
+                          d->device != SV_DOMAIN_DISK_DEVICE_CDROM;
+        if (!virtio && d->bus != SV_DOMAIN_DISK_BUS_IDE) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "disk bus '%s' is not supported by the QEMU driver (use virtio or ide)",
+                         sv_domain_disk_bus_to_string(d->bus));
+            return FALSE;
+        }
+        if (!virtio && ++ide > 4) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "at most 4 IDE disks fit the pc machine's IDE buses");
+            return FALSE;
+        }
+    }
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        const SvDomainNetDef *n = def->interfaces->pdata[i];
+        if (n->type == SV_DOMAIN_NET_TYPE_ETHERNET && !n->target_dev) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "interface type 'ethernet' needs <target dev='TAP'/> for QEMU");
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static const char *
+cpu_arg(const SvDomainDef *def)
+{
+    switch (def->cpu_mode) {
+    case SV_DOMAIN_CPU_MODE_HOST_PASSTHROUGH:
+        return "host";
+    case SV_DOMAIN_CPU_MODE_HOST_MODEL:
+        return def->type == SV_DOMAIN_VIRT_KVM ? "host" : "max";
+    case SV_DOMAIN_CPU_MODE_MAXIMUM:
+        return "max";
+    case SV_DOMAIN_CPU_MODE_CUSTOM:
+    default:
+        return def->cpu_model;
+    }
+}
+
+static void
+build_disks(const SvDomainDef *def, GPtrArray *argv)
+{
+    guint ide = 0;
+
+    for (guint i = 0; i < def->disks->len; i++) {
+        const SvDomainDiskDef *d = def->disks->pdata[i];
+        g_autofree char *path = d->source ? qemu_escape(d->source) : NULL;
+        const char *fmt = d->format == SV_DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw";
+        gboolean cdrom = d->device == SV_DOMAIN_DISK_DEVICE_CDROM;
+
+        add(argv, "-drive");
+        if (path)
+            addf(argv, "file=%s,format=%s,if=none,id=drive-%s%s", path, fmt, d->target_dev,
+                 d->readonly ? ",readonly=on" : "");
+        else
+            addf(argv, "if=none,id=drive-%s,readonly=on", d->target_dev);
+        add(argv, "-device");
+        if (d->bus == SV_DOMAIN_DISK_BUS_VIRTIO && !cdrom) {
+            addf(argv, "virtio-blk-pci,drive=drive-%s,id=%s", d->target_dev, d->target_dev);
+        } else {
+            /* The pc machine's two IDE buses, two units each. */
+            addf(argv, "%s,drive=drive-%s,id=%s,bus=ide.%u,unit=%u", cdrom ? "ide-cd" : "ide-hd",
+                 d->target_dev, d->target_dev, ide / 2, ide % 2);
+            ide++;
+        }
+    }
+}
+
+static void
+build_nets(const SvDomainDef *def, GPtrArray *argv)
+{
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        const SvDomainNetDef *n = def->interfaces->pdata[i];
+        const char *model = n->model ? n->model : "e1000";
+
+        add(argv, "-netdev");
+        if (n->type == SV_DOMAIN_NET_TYPE_USER) {
+            addf(argv, "user,id=hostnet%u", i);
+        } else {
+            g_autofree char *tap = qemu_escape(n->target_dev);
+            addf(argv, "tap,id=hostnet%u,ifname=%s,script=no,downscript=no", i, tap);
+        }
+        if (g_str_equal(model, "virtio"))
+            model = "virtio-net-pci";
+        add(argv, "-device");
+        if (n->mac)
+            addf(argv, "%s,netdev=hostnet%u,id=net%u,mac=%s", model, i, i, n->mac);
+        else
+            addf(argv, "%s,netdev=hostnet%u,id=net%u", model, i, i);
+    }
+}
+
+static void
+build_chardev(GPtrArray *argv, const SvDomainChrDef *c, const char *alias)
+{
+    add(argv, "-chardev");
+    if (c->type == SV_DOMAIN_CHR_TYPE_FILE) {
+        g_autofree char *p = qemu_escape(c->source_path);
+        addf(argv, "file,id=char%s,path=%s,append=on", alias, p);
+    } else {
+        addf(argv, "pty,id=char%s", alias);
+    }
+}
+
+static void
+build_serials(const SvDomainDef *def, GPtrArray *argv)
+{
+    GPtrArray *serials = def->serials;
+
+    /* A <console> with no <serial> is the first serial port, as in libvirt. */
+    if (serials->len == 0 && def->consoles->len > 0)
+        serials = def->consoles;
+    for (guint i = 0; i < serials->len && i < 4; i++) {
+        const SvDomainChrDef *c = serials->pdata[i];
+        g_autofree char *alias = g_strdup_printf("serial%u", i);
+
+        build_chardev(argv, c, alias);
+        add(argv, "-device");
+        addf(argv, "isa-serial,chardev=char%s,id=%s", alias, alias);
+    }
+}
+
+GStrv
+qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GError **error)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *name = qemu_escape(def->name);
+    char uuid[37];
+    const char *cpu;
+
+    if (!qemu_command_check_def(def, error))
+        return NULL;
+    sv_uuid_format(def->uuid, uuid);
+    add(argv, def->emulator ? def->emulator : opts->emulator);
+    add(argv, "-name");
+    addf(argv, "guest=%s,debug-threads=on", name);
+    add(argv, "-S");
+    add(argv, "-machine");
+    addf(argv, "%s,usb=off,dump-guest-core=off", def->os.machine ? def->os.machine : "pc");
+    /* The accelerator follows the domain type, never the mere presence of /dev/kvm. */
+    add(argv, "-accel");
+    add(argv, def->type == SV_DOMAIN_VIRT_KVM ? "kvm" : "tcg");
+    cpu = cpu_arg(def);
+    if (cpu) {
+        add(argv, "-cpu");
+        add(argv, cpu);
+    }
+    add(argv, "-m");
+    addf(argv, "size=%" G_GUINT64_FORMAT "k", def->memory_kib);
+    add(argv, "-smp");
+    addf(argv, "%u", def->vcpus);
+    add(argv, "-uuid");
+    add(argv, uuid);
+    add(argv, "-display");
+    add(argv, "none");
+    add(argv, "-no-user-config");
+    add(argv, "-nodefaults");
+    add(argv, "-chardev");
+    addf(argv, "socket,id=charmonitor,fd=%d,server=on,wait=off", opts->monitor_fd);
+    add(argv, "-mon");
+    add(argv, "chardev=charmonitor,id=monitor,mode=control");
+    add(argv, "-rtc");
+    add(argv, def->clock_offset == SV_DOMAIN_CLOCK_OFFSET_LOCALTIME ? "base=localtime"
+                                                                    : "base=utc");
+    add(argv, "-no-shutdown");
+    if (!(def->features & SV_DOMAIN_FEATURE_ACPI))
+        add(argv, "-no-acpi");
+    if (def->os.n_boot_devs > 0 && !def->os.kernel) {
+        char order[SV_DOMAIN_BOOT_LAST + 1] = {0};
+        static const char letters[SV_DOMAIN_BOOT_LAST] = {'a', 'c', 'd', 'n'};
+        for (guint i = 0; i < def->os.n_boot_devs; i++)
+            order[i] = letters[def->os.boot_devs[i]];
+        add(argv, "-boot");
+        addf(argv, "order=%s,strict=on", order);
+    }
+    if (def->os.kernel) {
+        add(argv, "-kernel");
+        add(argv, def->os.kernel);
+    }
+    if (def->os.initrd) {
+        add(argv, "-initrd");
+        add(argv, def->os.initrd);
+    }
+    if (def->os.cmdline) {
+        add(argv, "-append");
+        add(argv, def->os.cmdline);
+    }
+    build_disks(def, argv);
+    build_nets(def, argv);
+    build_serials(def, argv);
+    if (def->panic) {
+        add(argv, "-device");
+        add(argv, "pvpanic");
+    }
+    if (def->memballoon_model && g_str_equal(def->memballoon_model, "virtio")) {
+        add(argv, "-device");
+        add(argv, "virtio-balloon-pci,id=balloon0");
+    }
+    add(argv, "-sandbox");
+    add(argv, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+    add(argv, "-msg");
+    add(argv, "timestamp=on");
+    g_ptr_array_add(argv, NULL);
+    return (GStrv)g_ptr_array_steal(argv, NULL);
+}

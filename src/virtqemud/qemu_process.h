@@ -1,0 +1,33 @@
+/* qemu_process.h: running QEMU guests: start, QMP events, the kill path, and the
+ * lifecycle procedures built on them. */
+#pragma once
+
+#include "conf/domain_driver.h"
+#include "daemon/daemon.h"
+#include "qemu_caps.h"
+
+typedef struct {
+    guint term_timeout_ms;     /* SIGTERM to SIGKILL in a plain destroy */
+    guint kill_timeout_ms;     /* SIGKILL to giving up */
+    guint graceful_timeout_ms; /* SIGTERM to failing a GRACEFUL destroy */
+    guint start_timeout_ms;    /* exec to QMP ready */
+} QemuTimeouts;
+
+typedef struct {
+    SvDaemon *daemon;
+    SvDomainDriver *domains;
+    QemuCaps *caps;
+    QemuTimeouts timeouts;
+    char *lib_dir; /* ROOT/var/lib/libvirt/qemu */
+    char *run_dir; /* ROOT/run/libvirt/qemu */
+    char *log_dir; /* ROOT/var/log/libvirt/qemu */
+} QemuProcessContext;
+
+/* Install the lifecycle handlers (create, destroy, shutdown, ...) into h. */
+void qemu_process_install(QemuProcessContext *ctx, SvRemoteHandlers *h);
+
+/* A client went away: destroy the guests it started with AUTODESTROY. */
+void qemu_process_client_closed(SvClient *client);
+
+/* CPU time of a running guest's QEMU, in ns. */
+guint64 qemu_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj);
