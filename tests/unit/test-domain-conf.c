@@ -1,0 +1,589 @@
+/* test-domain-conf.c: domain XML parsing, validation and formatting against golden files.
+ *
+ * Each tests/data/domain/CASE.xml is parsed and compared byte for byte with CASE.out (the
+ * formatted definition) or CASE.err ("code domain message" of the error). Cases named
+ * validate-* are parsed with SV_DOMAIN_PARSE_VALIDATE, inactive-* with
+ * SV_DOMAIN_PARSE_INACTIVE. The data directory is argv[1], else $SV_TEST_DATA, else the
+ * build's SV_TEST_DATA_DIR. SV_REGENERATE=1 rewrites the expected files instead: review the
+ * diff before committing it. */
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "conf/domain_conf.h"
+#include "conf/uuid.h"
+#include "util/error.h"
+
+#ifndef SV_TEST_DATA_DIR
+#define SV_TEST_DATA_DIR "tests/data/domain"
+#endif
+
+static const char *data_dir;
+static gboolean regenerate;
+
+typedef struct {
+    char *name;
+    guint flags;
+} Case;
+
+static void
+case_free(gpointer p)
+{
+    Case *c = p;
+
+    g_free(c->name);
+    g_free(c);
+}
+
+static char *
+case_path(const Case *c, const char *ext)
+{
+    g_autofree char *file = g_strconcat(c->name, ext, NULL);
+
+    return g_build_filename(data_dir, file, NULL);
+}
+
+static char *
+read_file(const char *path)
+{
+    g_autoptr(GError) error = NULL;
+    char *text = NULL;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, &error));
+    g_assert_no_error(error);
+    return text;
+}
+
+/* "code domain message\n": what the .err files hold. */
+static char *
+describe_error(const GError *error)
+{
+    return g_strdup_printf("%d %d %s\n", error->code, sv_error_get_from(error), error->message);
+}
+
+/* Parse, then check that formatting is a fixed point and that a copy formats the same. */
+static char *
+parse_and_format(const char *xml, guint flags, GError **error)
+{
+    g_autoptr(SvDomainDef) def = sv_domain_def_parse(xml, flags, error);
+    g_autoptr(SvDomainDef) again = NULL;
+    g_autoptr(SvDomainDef) copy = NULL;
+    g_autoptr(GError) again_error = NULL;
+    g_autofree char *second = NULL;
+    g_autofree char *copied = NULL;
+    char *out;
+
+    if (!def)
+        return NULL;
+    out = sv_domain_def_format(def, -1, 0);
+    again = sv_domain_def_parse(out, 0, &again_error);
+    g_assert_no_error(again_error);
+    second = sv_domain_def_format(again, -1, 0);
+    g_assert_cmpstr(second, ==, out);
+    g_assert_cmpmem(again->uuid, 16, def->uuid, 16);
+    copy = sv_domain_def_copy(def);
+    copied = sv_domain_def_format(copy, -1, 0);
+    g_assert_cmpstr(copied, ==, out);
+    return out;
+}
+
+static void
+check_expected(const Case *c, const char *ext, const char *other_ext, const char *actual)
+{
+    g_autofree char *path = case_path(c, ext);
+    g_autofree char *other = case_path(c, other_ext);
+    g_autofree char *expected = NULL;
+
+    if (regenerate) {
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true(g_file_set_contents(path, actual, -1, &error));
+        g_assert_no_error(error);
+        (void)g_remove(other);
+        return;
+    }
+    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+        g_test_message("%s: expected %s, got:\n%s", c->name, ext, actual);
+        g_test_fail();
+        return;
+    }
+    expected = read_file(path);
+    g_assert_cmpstr(actual, ==, expected);
+}
+
+static void
+test_golden(gconstpointer data)
+{
+    const Case *c = data;
+    g_autofree char *xml_path = case_path(c, ".xml");
+    g_autofree char *xml = read_file(xml_path);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *out = parse_and_format(xml, c->flags, &error);
+
+    if (out) {
+        check_expected(c, ".out", ".err", out);
+        return;
+    }
+    g_assert_nonnull(error);
+    {
+        g_autofree char *err = describe_error(error);
+
+        check_expected(c, ".err", ".out", err);
+    }
+}
+
+/* Every .out is itself a fixed point: parsing and formatting it gives it back. */
+static void
+test_roundtrip(gconstpointer data)
+{
+    const Case *c = data;
+    g_autofree char *path = case_path(c, ".out");
+    g_autofree char *expected = read_file(path);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *out = parse_and_format(expected, 0, &error);
+
+    g_assert_no_error(error);
+    g_assert_cmpstr(out, ==, expected);
+}
+
+static void
+assert_error(const char *xml, guint flags, int code, int from, const char *message)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) def = sv_domain_def_parse(xml, flags, &error);
+
+    g_assert_null(def);
+    g_assert_nonnull(error);
+    g_assert_cmpint(error->code, ==, code);
+    g_assert_cmpint(sv_error_get_from(error), ==, from);
+    if (message)
+        g_assert_cmpstr(error->message, ==, message);
+}
+
+/* 100,000 nested elements: libxml2's depth limit (256 without XML_PARSE_HUGE) must stop the
+ * parse at once with libvirt's error format, and the message must stay bounded although the
+ * offending line is 300 KB long. */
+static void
+test_deep_nesting(void)
+{
+    const guint depth = 100000;
+    g_autoptr(GString) xml = g_string_new("<domain type='kvm'><name>deep</name>");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) def = NULL;
+    gint64 start;
+
+    for (guint i = 0; i < depth; i++)
+        g_string_append(xml, "<a>");
+    for (guint i = 0; i < depth; i++)
+        g_string_append(xml, "</a>");
+    g_string_append(xml, "</domain>");
+    start = g_get_monotonic_time();
+    def = sv_domain_def_parse(xml->str, 0, &error);
+    g_assert_null(def);
+    g_assert_error(error, sv_error_quark(SV_FROM_DOMAIN), SV_ERR_XML_DETAIL);
+    g_assert_true(g_str_has_prefix(error->message, "(domain_definition):1: Excessive depth in "
+                                                   "document: 256 use XML_PARSE_HUGE option\n"));
+    g_assert_cmpuint(strlen(error->message), <, 70000);
+    /* Generous for sanitizer builds; an unbounded parse would take far longer. */
+    g_assert_cmpint(g_get_monotonic_time() - start, <, 5 * G_USEC_PER_SEC);
+}
+
+/* An external entity pointing at a real file is refused before anything is read. */
+static void
+test_external_entity_file(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("sv-domain-conf-XXXXXX", &error);
+    g_autofree char *secret = NULL;
+    g_autofree char *dtd = NULL;
+    g_autofree char *xml = NULL;
+
+    g_assert_no_error(error);
+    secret = g_build_filename(dir, "secret", NULL);
+    dtd = g_build_filename(dir, "evil.dtd", NULL);
+    g_assert_true(g_file_set_contents(secret, "TOPSECRET", -1, NULL));
+    xml = g_strdup_printf("<!DOCTYPE domain SYSTEM 'file://%s' [<!ENTITY s SYSTEM 'file://%s'>]>"
+                          "<domain type='kvm'><name>&s;</name><memory>1024</memory>"
+                          "<os><type>hvm</type></os></domain>",
+                          dtd, secret);
+    assert_error(xml, 0, SV_ERR_XML_ERROR, SV_FROM_DOMAIN,
+                 "XML error: entity references and DTDs are not allowed in domain XML");
+    /* An external DTD that would declare the entity is not loaded either. */
+    g_assert_true(g_file_set_contents(dtd, "<!ENTITY s SYSTEM 'secret'>", -1, NULL));
+    g_free(xml);
+    xml = g_strdup_printf("<!DOCTYPE domain SYSTEM 'file://%s'>"
+                          "<domain type='kvm'><name>&s;</name><memory>1024</memory>"
+                          "<os><type>hvm</type></os></domain>",
+                          dtd);
+    assert_error(xml, 0, SV_ERR_XML_ERROR, SV_FROM_DOMAIN, NULL);
+    g_assert_cmpint(g_remove(secret), ==, 0);
+    g_assert_cmpint(g_remove(dtd), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
+/* The wire fields beyond the message, as libvirt sets them. */
+static void
+test_error_extras(void)
+{
+    struct {
+        const char *xml;
+        guint flags;
+        const char *str1;
+        gboolean has_str2;
+    } cases[] = {
+        {"hello", 0, "%s", TRUE},
+        {"<domain type='kvm'><memory>1</memory></domain>", 0, "missing name information", FALSE},
+        {"<domain type='kvm'><name>x</name><memory>1</memory><os><type>hvm</type></os>"
+         "<bogus/></domain>",
+         SV_DOMAIN_PARSE_VALIDATE, "XML document failed to validate against schema: %s", TRUE},
+        {"<domain type='kvm'><name>x</name><memory unit='T'>99999999999</memory>"
+         "<os><type>hvm</type></os></domain>",
+         0, "numerical overflow: %s", TRUE},
+        {"<domain type='kvm'><name>x</name><memory>1</memory><os><type>hvm</type></os>"
+         "<devices><disk><target dev='vda'/></disk></devices></domain>",
+         0, "missing source information for device %s", TRUE},
+        {"<domain type='kvm'><name>x</name><memory>1</memory><os><type>hvm</type></os>"
+         "<devices><disk device='cdrom'/></devices></domain>",
+         0, "missing target information for device", FALSE},
+        {"<domain type='kvm'><name>x</name><memory>1</memory><os><type>hvm</type></os>"
+         "<devices><hostdev/></devices></domain>",
+         0, "unsupported configuration: %s", TRUE},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(SvDomainDef) def = sv_domain_def_parse(cases[i].xml, cases[i].flags, &error);
+        const SvErrorExtra *x;
+
+        g_assert_null(def);
+        x = sv_error_get_extra(error);
+        g_assert_nonnull(x);
+        g_assert_cmpstr(x->str1, ==, cases[i].str1);
+        g_assert_true((x->str2 != NULL) == cases[i].has_str2);
+        g_assert_cmpint(x->level, ==, 2);
+        g_assert_cmpint(x->int1, ==, -1);
+    }
+}
+
+static void
+test_uuid_parse(void)
+{
+    static const guint8 want[16] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+                                    0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+    const char *good[] = {
+        "01234567-89ab-cdef-0123-456789abcdef",
+        "01234567-89AB-CDEF-0123-456789ABCDEF",
+        "0123456789abcdef0123456789abcdef",
+        "  0123456789ABCDEF0123456789abcdef\n",
+        "0123-4567-89ab-cdef-0123-4567-89ab-cdef", /* libvirt's liberal separators */
+        "01 23 45 67 89 ab cd ef 01 23 45 67 89 ab cd ef",
+    };
+    const char *bad[] = {
+        "",
+        "0123456789abcdef0123456789abcde",
+        "0123456789abcdef0123456789abcdef0",
+        "0123456789abcdef0123456789abcdeg",
+        "0-123456789abcdef0123456789abcdef",
+        "01234567-89ab-cdef-0123-456789abcdef-",
+        "01234567-89ab-cdef-0123-456789abcdef x",
+        "{01234567-89ab-cdef-0123-456789abcdef}",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
+        guint8 out[16] = {0};
+
+        g_assert_true(sv_uuid_parse(good[i], out));
+        g_assert_cmpmem(out, 16, want, 16);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        guint8 out[16];
+
+        g_assert_false(sv_uuid_parse(bad[i], out));
+    }
+}
+
+static void
+test_uuid_format_generate(void)
+{
+    static const guint8 uuid[16] = {0xde, 0xad, 0xbe, 0xef, 0x00, 0x01, 0x4a, 0xbc,
+                                    0x80, 0x00, 0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa};
+    char text[SV_UUID_STRING_LEN + 1];
+    guint8 a[16];
+    guint8 b[16];
+    guint8 back[16];
+
+    sv_uuid_format(uuid, text);
+    g_assert_cmpstr(text, ==, "deadbeef-0001-4abc-8000-ffeeddccbbaa");
+    sv_uuid_generate(a);
+    sv_uuid_generate(b);
+    g_assert_true(memcmp(a, b, 16) != 0);
+    g_assert_cmpuint(a[6] >> 4, ==, 4);
+    g_assert_cmpuint(a[8] >> 6, ==, 2);
+    sv_uuid_format(a, text);
+    g_assert_true(sv_uuid_parse(text, back));
+    g_assert_cmpmem(back, 16, a, 16);
+}
+
+/* A missing <uuid> gets a fresh random one, kept by formatting. */
+static void
+test_uuid_generated(void)
+{
+    const char *xml = "<domain type='kvm'><name>gen</name><memory>1024</memory>"
+                      "<os><type>hvm</type></os></domain>";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) a = sv_domain_def_parse(xml, 0, &error);
+    g_autoptr(SvDomainDef) b = sv_domain_def_parse(xml, 0, &error);
+    g_autoptr(SvDomainDef) again = NULL;
+    g_autofree char *out = NULL;
+
+    g_assert_no_error(error);
+    g_assert_true(memcmp(a->uuid, b->uuid, 16) != 0);
+    g_assert_cmpuint(a->uuid[6] >> 4, ==, 4);
+    out = sv_domain_def_format(a, -1, 0);
+    again = sv_domain_def_parse(out, 0, &error);
+    g_assert_no_error(error);
+    g_assert_cmpmem(again->uuid, 16, a->uuid, 16);
+}
+
+typedef const char *(*ToString)(int v);
+typedef int (*FromString)(const char *s);
+
+static void
+check_table(const char *what, ToString to, FromString from, int last)
+{
+    g_test_message("%s", what);
+    for (int i = 0; i < last; i++) {
+        const char *s = to(i);
+
+        g_assert_nonnull(s);
+        g_assert_cmpint(from(s), ==, i);
+    }
+    g_assert_null(to(last));
+    g_assert_null(to(-1));
+    g_assert_cmpint(from("no-such-value"), ==, -1);
+    g_assert_cmpint(from(NULL), ==, -1);
+}
+
+#define CHECK_TABLE(what, last)                                                                \
+    check_table(#what, sv_domain_##what##_to_string, sv_domain_##what##_from_string, last)
+
+static void
+test_string_tables(void)
+{
+    CHECK_TABLE(virt_type, SV_DOMAIN_VIRT_LAST);
+    CHECK_TABLE(lifecycle_action, SV_DOMAIN_LIFECYCLE_LAST);
+    CHECK_TABLE(cpu_placement, SV_DOMAIN_CPU_PLACEMENT_LAST);
+    CHECK_TABLE(boot_dev, SV_DOMAIN_BOOT_LAST);
+    CHECK_TABLE(loader_type, SV_DOMAIN_LOADER_TYPE_LAST);
+    CHECK_TABLE(tristate, SV_DOMAIN_TRISTATE_LAST);
+    CHECK_TABLE(cpu_mode, SV_DOMAIN_CPU_MODE_LAST);
+    CHECK_TABLE(cpu_match, SV_DOMAIN_CPU_MATCH_LAST);
+    CHECK_TABLE(cpu_check, SV_DOMAIN_CPU_CHECK_LAST);
+    CHECK_TABLE(switch, SV_DOMAIN_SWITCH_LAST);
+    CHECK_TABLE(cpu_fallback, SV_DOMAIN_CPU_FALLBACK_LAST);
+    CHECK_TABLE(clock_offset, SV_DOMAIN_CLOCK_OFFSET_LAST);
+    CHECK_TABLE(disk_type, SV_DOMAIN_DISK_TYPE_LAST);
+    CHECK_TABLE(disk_device, SV_DOMAIN_DISK_DEVICE_LAST);
+    CHECK_TABLE(disk_format, SV_DOMAIN_DISK_FORMAT_LAST);
+    CHECK_TABLE(disk_bus, SV_DOMAIN_DISK_BUS_LAST);
+    CHECK_TABLE(fs_type, SV_DOMAIN_FS_TYPE_LAST);
+    CHECK_TABLE(fs_access_mode, SV_DOMAIN_FS_ACCESS_LAST);
+    CHECK_TABLE(net_type, SV_DOMAIN_NET_TYPE_LAST);
+    CHECK_TABLE(chr_type, SV_DOMAIN_CHR_TYPE_LAST);
+    CHECK_TABLE(controller_type, SV_DOMAIN_CONTROLLER_LAST);
+    CHECK_TABLE(idmap_kind, SV_DOMAIN_IDMAP_LAST);
+    g_assert_cmpstr(sv_domain_lifecycle_action_to_string(SV_DOMAIN_LIFECYCLE_RENAME_RESTART), ==,
+                    "rename-restart");
+
+    /* Features are bits: the table maps each bit. */
+    for (int bit = 1; bit < SV_DOMAIN_FEATURE_LAST; bit <<= 1) {
+        const char *s = sv_domain_feature_to_string(bit);
+
+        g_assert_nonnull(s);
+        g_assert_cmpint(sv_domain_feature_from_string(s), ==, bit);
+    }
+    g_assert_null(sv_domain_feature_to_string(SV_DOMAIN_FEATURE_LAST));
+    g_assert_null(sv_domain_feature_to_string(SV_DOMAIN_FEATURE_ACPI | SV_DOMAIN_FEATURE_PAE));
+    g_assert_cmpint(sv_domain_feature_from_string("hap"), ==, -1);
+}
+
+static void
+test_name_check(void)
+{
+    g_autofree char *max = g_strnfill(200, 'n');
+    g_autofree char *too_long = g_strnfill(201, 'n');
+    const char *good[] = {"vm-1", "a.b", "x.", "Ünïcode 日本", "with space", max};
+    struct {
+        const char *name;
+        int code;
+        int from;
+    } bad[] = {
+        {NULL, SV_ERR_NO_NAME, SV_FROM_DOMAIN},
+        {"", SV_ERR_NO_NAME, SV_FROM_DOMAIN},
+        {"a/b", SV_ERR_XML_ERROR, SV_FROM_DOMAIN},
+        {"/", SV_ERR_XML_ERROR, SV_FROM_DOMAIN},
+        {".hidden", SV_ERR_XML_ERROR, SV_FROM_DOMAIN},
+        {"..", SV_ERR_XML_ERROR, SV_FROM_DOMAIN},
+        {"bad\xff", SV_ERR_XML_ERROR, SV_FROM_DOMAIN},
+        {"a\x01", SV_ERR_XML_ERROR, SV_FROM_DOMAIN},
+        {"a\tb", SV_ERR_XML_ERROR, SV_FROM_DOMAIN},
+        {"a\x7f", SV_ERR_XML_ERROR, SV_FROM_DOMAIN},
+        {"a\nb", SV_ERR_XML_DETAIL, SV_FROM_XML},
+        {too_long, SV_ERR_XML_ERROR, SV_FROM_DOMAIN},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true(sv_domain_name_check(good[i], &error));
+        g_assert_no_error(error);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) error = NULL;
+
+        g_assert_false(sv_domain_name_check(bad[i].name, &error));
+        g_assert_error(error, sv_error_quark(bad[i].from), bad[i].code);
+    }
+}
+
+/* The live id, and pty paths: live state shown only without INACTIVE, dropped on a define
+ * (PARSE_INACTIVE). */
+static void
+test_live_and_inactive(void)
+{
+    const char *xml = "<domain type='qemu'><name>live</name><memory>1024</memory>"
+                      "<os><type>hvm</type></os><devices>"
+                      "<serial type='pty'><source path='/dev/pts/3'/></serial>"
+                      "<console type='pty'><source path='/dev/pts/3'/></console>"
+                      "</devices></domain>";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) def = sv_domain_def_parse(xml, 0, &error);
+    g_autoptr(SvDomainDef) defined = NULL;
+    g_autofree char *live = NULL;
+    g_autofree char *inactive = NULL;
+    g_autofree char *fresh = NULL;
+
+    g_assert_no_error(error);
+    live = sv_domain_def_format(def, 7, 0);
+    inactive = sv_domain_def_format(def, 7, SV_DOMAIN_FORMAT_INACTIVE);
+    g_assert_true(g_str_has_prefix(live, "<domain type='qemu' id='7'>\n"));
+    g_assert_nonnull(strstr(live, "<console type='pty' tty='/dev/pts/3'>\n"
+                                  "      <source path='/dev/pts/3'/>\n"));
+    g_assert_nonnull(strstr(live, "<serial type='pty'>\n      <source path='/dev/pts/3'/>\n"));
+    g_assert_true(g_str_has_prefix(inactive, "<domain type='qemu'>\n"));
+    g_assert_null(strstr(inactive, "/dev/pts/3"));
+    g_assert_null(strstr(inactive, "tty="));
+
+    defined = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE, &error);
+    g_assert_no_error(error);
+    fresh = sv_domain_def_format(defined, 7, 0);
+    g_assert_null(strstr(fresh, "/dev/pts/3"));
+}
+
+/* Fields drivers read, as documented in domain_conf.h. */
+static void
+test_fields(void)
+{
+    g_autofree char *path = g_build_filename(data_dir, "qemu-full.xml", NULL);
+    g_autofree char *xml = read_file(path);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) def = sv_domain_def_parse(xml, 0, &error);
+    const SvDomainDiskDef *disk;
+    const SvDomainChrDef *serial;
+
+    g_assert_no_error(error);
+    g_assert_cmpint(def->type, ==, SV_DOMAIN_VIRT_KVM);
+    g_assert_cmpstr(def->name, ==, "full-guest");
+    g_assert_cmpuint(def->memory_kib, ==, 2097152);
+    g_assert_cmpuint(def->current_memory_kib, ==, 1572864);
+    g_assert_cmpuint(def->vcpus, ==, 4);
+    g_assert_cmpstr(def->os.type, ==, "hvm");
+    g_assert_cmpuint(def->os.n_boot_devs, ==, 3);
+    g_assert_cmpint(def->os.boot_devs[0], ==, SV_DOMAIN_BOOT_CDROM);
+    g_assert_cmpuint(def->features, ==,
+                     SV_DOMAIN_FEATURE_ACPI | SV_DOMAIN_FEATURE_APIC | SV_DOMAIN_FEATURE_PAE);
+    g_assert_cmpint(def->on_crash, ==, SV_DOMAIN_LIFECYCLE_COREDUMP_RESTART);
+    g_assert_cmpuint(def->disks->len, ==, 4);
+    disk = def->disks->pdata[0];
+    g_assert_cmpstr(disk->source, ==, "/var/lib/libvirt/images/full.qcow2");
+    g_assert_cmpint(disk->format, ==, SV_DOMAIN_DISK_FORMAT_QCOW2);
+    g_assert_cmpint(disk->bus, ==, SV_DOMAIN_DISK_BUS_VIRTIO);
+    g_assert_cmpuint(def->serials->len, ==, 2);
+    serial = def->serials->pdata[1];
+    g_assert_cmpint(serial->type, ==, SV_DOMAIN_CHR_TYPE_FILE);
+    g_assert_cmpuint(serial->target_port, ==, 1);
+    g_assert_true(def->graphics_none);
+    g_assert_true(def->panic);
+    g_assert_cmpstr(def->memballoon_model, ==, "virtio");
+    g_assert_null(def->metadata);
+}
+
+static int
+compare_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Register one golden test per CASE.xml and one round-trip test per CASE.out. */
+static GPtrArray *
+add_golden_tests(void)
+{
+    GPtrArray *cases = g_ptr_array_new_with_free_func(case_free);
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDir) dir = g_dir_open(data_dir, 0, &error);
+    const char *entry;
+
+    g_assert_no_error(error);
+    while ((entry = g_dir_read_name(dir))) {
+        if (g_str_has_suffix(entry, ".xml"))
+            g_ptr_array_add(names, g_strndup(entry, strlen(entry) - 4));
+    }
+    g_ptr_array_sort(names, compare_names);
+    for (guint i = 0; i < names->len; i++) {
+        Case *c = g_new0(Case, 1);
+        g_autofree char *golden = NULL;
+        g_autofree char *out = NULL;
+
+        c->name = g_strdup(names->pdata[i]);
+        if (g_str_has_prefix(c->name, "validate-"))
+            c->flags |= SV_DOMAIN_PARSE_VALIDATE;
+        if (g_str_has_prefix(c->name, "inactive-"))
+            c->flags |= SV_DOMAIN_PARSE_INACTIVE;
+        g_ptr_array_add(cases, c);
+        golden = g_strdup_printf("/domain-conf/golden/%s", c->name);
+        g_test_add_data_func(golden, c, test_golden);
+        out = case_path(c, ".out");
+        if (!regenerate && g_file_test(out, G_FILE_TEST_EXISTS)) {
+            g_autofree char *roundtrip = g_strdup_printf("/domain-conf/roundtrip/%s", c->name);
+
+            g_test_add_data_func(roundtrip, c, test_roundtrip);
+        }
+    }
+    return cases;
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autoptr(GPtrArray) cases = NULL;
+
+    g_test_init(&argc, &argv, NULL);
+    data_dir = argc > 1 ? argv[1] : g_getenv("SV_TEST_DATA");
+    if (!data_dir)
+        data_dir = SV_TEST_DATA_DIR;
+    regenerate = g_strcmp0(g_getenv("SV_REGENERATE"), "1") == 0;
+
+    cases = add_golden_tests();
+    g_test_add_func("/domain-conf/deep-nesting", test_deep_nesting);
+    g_test_add_func("/domain-conf/external-entity-file", test_external_entity_file);
+    g_test_add_func("/domain-conf/error-extras", test_error_extras);
+    g_test_add_func("/domain-conf/uuid/parse", test_uuid_parse);
+    g_test_add_func("/domain-conf/uuid/format-generate", test_uuid_format_generate);
+    g_test_add_func("/domain-conf/uuid/generated", test_uuid_generated);
+    g_test_add_func("/domain-conf/string-tables", test_string_tables);
+    g_test_add_func("/domain-conf/name-check", test_name_check);
+    g_test_add_func("/domain-conf/live-and-inactive", test_live_and_inactive);
+    g_test_add_func("/domain-conf/fields", test_fields);
+    return g_test_run();
+}
