@@ -1004,6 +1004,16 @@ domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
 
 /* ---------------------------------------------------------------- glue */
 
+const char *
+qemu_process_get_pty(SvDomainObj *obj, guint serial)
+{
+    QemuDomain *qd = obj->priv;
+
+    if (!qd || qd->starting || serial >= qd->ptys->len)
+        return NULL;
+    return qd->ptys->pdata[serial];
+}
+
 static void
 autodestroy_one(gpointer key, gpointer value, gpointer data)
 {

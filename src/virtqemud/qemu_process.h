@@ -29,5 +29,11 @@ void qemu_process_install(QemuProcessContext *ctx, SvRemoteHandlers *h);
 /* A client went away: destroy the guests it started with AUTODESTROY. */
 void qemu_process_client_closed(SvClient *client);
 
+/* The pty QEMU gave serial port N, or NULL (not a pty, not known yet). */
+const char *qemu_process_get_pty(SvDomainObj *obj, guint serial);
+
+/* Install DOMAIN_OPEN_CONSOLE (qemu_console.c). */
+void qemu_console_install(QemuProcessContext *ctx, SvRemoteHandlers *h);
+
 /* CPU time of a running guest's QEMU, in ns. */
 guint64 qemu_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj);

@@ -77,7 +77,14 @@ struct SvClient {
     GDestroyNotify remote_free;
     void (*stream_fn)(SvClient *, const SvHeader *, const guint8 *, gsize, gpointer);
     gpointer stream_data;
+    GArray *close_notify; /* CloseNotify */
+    GList *streams;       /* SvStream, owned by stream.c */
 };
+
+typedef struct {
+    void (*fn)(SvClient *, gpointer);
+    gpointer data;
+} CloseNotify;
 
 struct SvCall {
     SvClient *client;
@@ -226,6 +233,40 @@ sv_client_set_stream_handler(SvClient *c,
 }
 
 void
+sv_client_add_close_notify(SvClient *c, void (*fn)(SvClient *, gpointer), gpointer data)
+{
+    CloseNotify n = {fn, data};
+
+    if (!c->close_notify)
+        c->close_notify = g_array_new(FALSE, FALSE, sizeof(CloseNotify));
+    g_array_append_val(c->close_notify, n);
+}
+
+void
+sv_client_remove_close_notify(SvClient *c, void (*fn)(SvClient *, gpointer), gpointer data)
+{
+    for (guint i = 0; c->close_notify && i < c->close_notify->len; i++) {
+        CloseNotify *n = &g_array_index(c->close_notify, CloseNotify, i);
+        if (n->fn == fn && n->data == data) {
+            g_array_remove_index(c->close_notify, i);
+            return;
+        }
+    }
+}
+
+GList **
+sv_client_streams(SvClient *c)
+{
+    return &c->streams;
+}
+
+gsize
+sv_client_get_output_bytes(SvClient *c)
+{
+    return c->out_bytes;
+}
+
+void
 sv_client_close(SvClient *c, const char *reason)
 {
     SvServer *srv = c->srv;
@@ -250,6 +291,13 @@ sv_client_close(SvClient *c, const char *reason)
     c->out_bytes = 0;
     sv_frame_reader_free(c->reader);
     c->reader = NULL;
+    if (c->close_notify) {
+        g_autoptr(GArray) notify = g_steal_pointer(&c->close_notify);
+        for (guint i = 0; i < notify->len; i++) {
+            CloseNotify *n = &g_array_index(notify, CloseNotify, i);
+            n->fn(c, n->data);
+        }
+    }
     if (srv->client_closed)
         srv->client_closed(c, srv->client_closed_data);
     if (c->data && c->data_free)

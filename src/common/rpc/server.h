@@ -84,6 +84,16 @@ gboolean sv_client_send(SvClient *c, SvMsg *msg);
 gboolean sv_client_send_event(SvClient *c, guint32 prog, guint32 vers, int proc,
                               xdrproc_t filter, void *obj);
 
+/* Called once when the connection goes (before the driver's client_closed). */
+void sv_client_add_close_notify(SvClient *c, void (*fn)(SvClient *, gpointer), gpointer data);
+void sv_client_remove_close_notify(SvClient *c, void (*fn)(SvClient *, gpointer), gpointer data);
+
+/* The connection's open streams (stream.c's list). */
+GList **sv_client_streams(SvClient *c);
+
+/* Bytes queued to the client and not yet written (flow control of streams). */
+gsize sv_client_get_output_bytes(SvClient *c);
+
 /* Close the connection now (pending output is dropped). */
 void sv_client_close(SvClient *c, const char *reason);
 

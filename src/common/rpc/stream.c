@@ -1,0 +1,150 @@
+/* stream.c: server side of libvirt streams. */
+#include "stream.h"
+
+#include "protocol/sv_net.h"
+#include "util/error.h"
+
+#define CHUNK_MAX 262120 /* VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX: what libvirtd sends at most */
+
+struct SvStream {
+    SvClient *client; /* not a reference: the stream never outlives its connection */
+    SvHeader hdr;
+    SvStreamCallbacks cb;
+    gpointer user;
+};
+
+static void
+stream_remove(SvStream *st)
+{
+    GList **l = sv_client_streams(st->client);
+
+    *l = g_list_remove(*l, st);
+    g_free(st);
+}
+
+static void
+on_client_closed(SvClient *c, gpointer data)
+{
+    GList **l = sv_client_streams(c);
+
+    (void)data;
+    while (*l) {
+        SvStream *st = (*l)->data;
+        if (st->cb.closed)
+            st->cb.closed(st, TRUE, st->user);
+        stream_remove(st);
+    }
+}
+
+static void
+send_status(SvStream *st, guint32 status)
+{
+    SvHeader h = st->hdr;
+
+    h.type = SV_NET_STREAM;
+    h.status = status;
+    sv_client_send(st->client, sv_msg_new_raw(&h, NULL, 0));
+}
+
+static void
+on_stream_message(SvClient *c, const SvHeader *h, const guint8 *payload, gsize len, gpointer data)
+{
+    GList **l = sv_client_streams(c);
+    SvStream *st = NULL;
+
+    (void)data;
+    for (GList *it = *l; it; it = it->next) {
+        SvStream *s = it->data;
+        if (s->hdr.prog == h->prog && s->hdr.vers == h->vers && s->hdr.proc == h->proc &&
+            s->hdr.serial == h->serial) {
+            st = s;
+            break;
+        }
+    }
+    if (!st || h->type != SV_NET_STREAM)
+        return; /* unmatched or holes: dropped, as libvirt does */
+    switch (h->status) {
+    case SV_NET_CONTINUE:
+        if (st->cb.recv)
+            st->cb.recv(st, payload, len, st->user);
+        break;
+    case SV_NET_OK:    /* finish */
+    case SV_NET_ERROR: /* abort */
+        send_status(st, SV_NET_OK);
+        if (st->cb.closed)
+            st->cb.closed(st, h->status == SV_NET_ERROR, st->user);
+        stream_remove(st);
+        break;
+    default: {
+        g_autoptr(GError) error = NULL;
+        sv_error_set(&error, SV_FROM_STREAMS, SV_ERR_RPC,
+                     "stream aborted with unexpected status %u", h->status);
+        sv_stream_abort(st, error);
+        break;
+    }
+    }
+}
+
+SvStream *
+sv_stream_new(SvCall *call, const SvStreamCallbacks *cb, gpointer user)
+{
+    SvStream *st = g_new0(SvStream, 1);
+    SvClient *c = sv_call_get_client(call);
+    GList **l = sv_client_streams(c);
+
+    st->client = c;
+    st->hdr = *sv_call_get_header(call);
+    st->cb = *cb;
+    st->user = user;
+    if (!*l) {
+        sv_client_set_stream_handler(c, on_stream_message, NULL);
+        sv_client_remove_close_notify(c, on_client_closed, NULL);
+        sv_client_add_close_notify(c, on_client_closed, NULL);
+    }
+    *l = g_list_append(*l, st);
+    return st;
+}
+
+void
+sv_stream_send(SvStream *st, const guint8 *data, gsize len)
+{
+    SvHeader h = st->hdr;
+
+    h.type = SV_NET_STREAM;
+    h.status = SV_NET_CONTINUE;
+    while (len > 0) {
+        gsize n = MIN(len, CHUNK_MAX);
+        if (!sv_client_send(st->client, sv_msg_new_raw(&h, data, n)))
+            return;
+        data += n;
+        len -= n;
+    }
+}
+
+void
+sv_stream_send_eof(SvStream *st)
+{
+    send_status(st, SV_NET_CONTINUE);
+}
+
+void
+sv_stream_abort(SvStream *st, const GError *error)
+{
+    SvHeader h = st->hdr;
+
+    h.type = SV_NET_STREAM;
+    sv_client_send(st->client, sv_msg_encode_error(&h, error));
+    stream_remove(st);
+}
+
+gboolean
+sv_stream_can_send(SvStream *st, gsize limit)
+{
+    return sv_client_get_output_bytes(st->client) <= limit;
+}
+
+SvClient *
+sv_stream_get_client(SvStream *st)
+{
+    return st->client;
+}

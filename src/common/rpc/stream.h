@@ -1,0 +1,33 @@
+/* stream.h: libvirt's data streams (virsh console) on one connection: STREAM messages
+ * bound to the (prog, vers, proc, serial) of the call that opened them. */
+#pragma once
+
+#include "server.h"
+
+typedef struct SvStream SvStream;
+
+typedef struct {
+    /* Data from the client (raw bytes, never acknowledged). */
+    void (*recv)(SvStream *st, const guint8 *data, gsize len, gpointer user);
+    /* The client finished (OK) or aborted (ERROR) the stream, or went away:
+     * the stream is closed and freed right after this returns. */
+    void (*closed)(SvStream *st, gboolean aborted, gpointer user);
+} SvStreamCallbacks;
+
+/* A stream for the call being handled (use before replying to it). */
+SvStream *sv_stream_new(SvCall *call, const SvStreamCallbacks *cb, gpointer user);
+
+/* Send data (split into messages of at most 262120 bytes). */
+void sv_stream_send(SvStream *st, const guint8 *data, gsize len);
+
+/* End of data from our side: an empty CONTINUE. The client then finishes. */
+void sv_stream_send_eof(SvStream *st);
+
+/* Fail the stream: a STREAM ERROR with the error payload; the stream is then
+ * closed on our side and freed (closed() is not called). */
+void sv_stream_abort(SvStream *st, const GError *error);
+
+/* Whether the client is keeping up: no more than `limit` bytes queued to it. */
+gboolean sv_stream_can_send(SvStream *st, gsize limit);
+
+SvClient *sv_stream_get_client(SvStream *st);
