@@ -450,6 +450,7 @@ qemu_init(SvDaemon *d, GError **error)
     sv_domain_driver_install(&driver->domains, &driver->handlers);
     qemu_process_install(&driver->process, &driver->handlers);
     qemu_console_install(&driver->process, &driver->handlers);
+    qemu_process_reconnect_all();
     sv_server_set_client_closed(sv_daemon_get_server(d), client_closed, NULL);
     sv_remote_handlers_overlay(&driver->handlers, &own);
     sv_server_add_program(sv_daemon_get_server(d), &sv_remote_handlers_info, &driver->handlers);

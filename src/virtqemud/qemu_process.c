@@ -3,7 +3,12 @@
  * A guest's state changes in one place, set_state(), which logs the
  * transition; events go out right after it. The process is held by a pidfd
  * (util/process.c): its exit is seen at once, the monitor is then read to its
- * end, and only then is STOPPED decided, so no QMP event is lost or reordered. */
+ * end, and only then is STOPPED decided, so no QMP event is lost or reordered.
+ *
+ * Every state change is also written to a status file, ROOT/run/libvirt/qemu/
+ * NAME.xml, from which a restarted daemon finds its guests again (reconnect,
+ * at the end of this file). The file is long because start, events, stop and
+ * reconnect share the per-guest state and its invariants. */
 #include "qemu_process.h"
 
 #include <errno.h>
@@ -14,6 +19,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
 #include "conf/uuid.h"
 #include "qemu_command.h"
@@ -109,7 +117,9 @@ state_name(int state)
     return sv_domain_state_to_string(state);
 }
 
-/* The one place a guest's state changes. */
+static void save_status(SvDomainObj *obj);
+
+/* The one place a guest's state changes; the status file follows it. */
 static void
 set_state(SvDomainObj *obj, int state, int reason)
 {
@@ -119,6 +129,7 @@ set_state(SvDomainObj *obj, int state, int reason)
     obj->state = state;
     obj->reason = reason;
     obj->state_time = g_get_real_time();
+    save_status(obj);
 }
 
 static void
@@ -153,6 +164,47 @@ log_line(QemuDomain *qd, const char *fmt, ...)
     line = g_strdup_printf("%.23s+0000: %s\n", ts, msg);
     if (write(qd->log_fd, line, strlen(line)) < 0)
         g_debug("cannot write the guest log: %s", g_strerror(errno));
+}
+
+/* ---------------------------------------------------------------- status files */
+
+static char *
+status_path(SvDomainObj *obj)
+{
+    return g_strdup_printf("%s/%s.xml", ctx->run_dir, obj->def->name);
+}
+
+/* Write what a restarted daemon needs to find this guest again; remove the file
+ * once the guest is gone. Written off the loop, in order, atomically. */
+static void
+save_status(SvDomainObj *obj)
+{
+    QemuDomain *qd = obj->priv;
+    g_autofree char *path = status_path(obj);
+    g_autofree char *live = NULL;
+    g_autofree char *sock = NULL;
+    GString *x;
+
+    if (!qd || !qd->proc || obj->state == SV_DOMAIN_SHUTOFF) {
+        sv_domain_store_remove_file_async(ctx->domains->store, path, NULL, NULL);
+        return;
+    }
+    sock = g_build_filename(qd->dir, "monitor.sock", NULL);
+    live = sv_domain_def_format(obj->def, obj->id, 0);
+    x = g_string_new(NULL);
+    g_string_append_printf(
+        x,
+        "<domstatus state='%s' reason='%d' statetime='%" G_GINT64_FORMAT "' pid='%d' "
+        "starttime='%" G_GUINT64_FORMAT "' persistent='%d' destroying='%d' fakereboot='%d' "
+        "crashdestroy='%d' crashrestart='%d' autodestroy='%d' starting='%d'>\n"
+        "  <monitor path='%s'/>\n",
+        state_name(obj->state), obj->reason, obj->state_time, (int)sv_process_get_pid(qd->proc),
+        sv_process_get_start_time(qd->proc), obj->persistent, qd->destroying, qd->fake_reboot,
+        qd->crash_destroy, qd->crash_restart, qd->autodestroy_client != 0, qd->starting, sock);
+    g_string_append(x, live);
+    g_string_append(x, "</domstatus>\n");
+    sv_domain_store_write_file_async(ctx->domains->store, path, x->str, NULL, NULL);
+    g_string_free(x, TRUE);
 }
 
 /* ---------------------------------------------------------------- stop */
@@ -440,10 +492,18 @@ chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
             if (g_str_has_prefix(label, "charserial") && g_str_has_prefix(file, "pty:")) {
                 n = (guint)g_ascii_strtoull(label + 10, NULL, 10);
                 if (n < 16) {
+                    GPtrArray *serials =
+                        obj->def->serials->len ? obj->def->serials : obj->def->consoles;
                     if (qd->ptys->len <= n)
                         g_ptr_array_set_size(qd->ptys, n + 1);
                     g_free(qd->ptys->pdata[n]);
                     qd->ptys->pdata[n] = g_strdup(file + 4);
+                    /* The live XML shows it, as libvirt's does. */
+                    if (n < serials->len) {
+                        SvDomainChrDef *chr = serials->pdata[n];
+                        g_free(chr->source_path);
+                        chr->source_path = g_strdup(file + 4);
+                    }
                 }
             }
         }
@@ -792,8 +852,10 @@ destroy_done(SvProcess *proc, const GError *error, gpointer data)
     (void)proc;
     if (error) {
         /* The guest lives on in its state; a later destroy may try again. */
-        if (obj && priv_of(obj))
+        if (obj && priv_of(obj)) {
             priv_of(obj)->destroying = FALSE;
+            save_status(obj);
+        }
         sv_call_fail(job->call, g_error_copy(error));
     } else {
         if (job->remove_logs) {
@@ -826,6 +888,7 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     job->remove_logs = (flags & 2) != 0;
     job->name = g_strdup(obj->def->name);
     qd->destroying = TRUE;
+    save_status(obj);
     sv_process_kill(qd->proc, graceful,
                     graceful ? ctx->timeouts.graceful_timeout_ms : ctx->timeouts.term_timeout_ms,
                     ctx->timeouts.kill_timeout_ms, destroy_done, job);
@@ -1088,4 +1151,263 @@ qemu_process_install(QemuProcessContext *c, SvRemoteHandlers *h)
     h->domain_reset = domain_reset;
     h->domain_suspend = domain_suspend;
     h->domain_resume = domain_resume;
+}
+
+/* ---------------------------------------------------------------- reconnect */
+
+static void
+reconcile(SvDomainObj *obj, const char *status)
+{
+    QemuDomain *qd = priv_of(obj);
+
+    /* What happened while no daemon watched is not replayed as events; from
+     * here on, every change is. */
+    if (g_str_equal(status, "running")) {
+        if (obj->state != SV_DOMAIN_RUNNING && obj->state != SV_DOMAIN_SHUTDOWN)
+            set_state(obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
+    } else if (g_str_equal(status, "shutdown")) {
+        if (obj->state != SV_DOMAIN_SHUTDOWN)
+            set_state(obj, SV_DOMAIN_SHUTDOWN, 0);
+    } else if (g_str_equal(status, "guest-panicked")) {
+        if (obj->state != SV_DOMAIN_CRASHED)
+            set_state(obj, SV_DOMAIN_CRASHED, CRASHED_REASON_PANICKED);
+        if (!qd->crash_destroy && obj->def->on_crash != SV_DOMAIN_LIFECYCLE_PRESERVE) {
+            qd->crash_destroy = TRUE;
+            qd->crash_restart = obj->def->on_crash == SV_DOMAIN_LIFECYCLE_RESTART;
+        }
+    } else if (obj->state == SV_DOMAIN_RUNNING) {
+        set_state(obj, SV_DOMAIN_PAUSED, PAUSED_UNKNOWN);
+    }
+    /* Carry through what was under way, or what the guest asked for meanwhile. */
+    if (qd->starting) {
+        g_message("domain %s: its start never finished, stopping it", obj->def->name);
+        qd->starting = FALSE;
+        qd->crash_destroy = TRUE;
+        kill_guest(qd);
+    } else if (qd->destroying || qd->crash_destroy || obj->state == SV_DOMAIN_SHUTDOWN) {
+        kill_guest(qd);
+    } else if (qd->autodestroy_client) {
+        g_message("domain %s: its AUTODESTROY client is gone, destroying", obj->def->name);
+        qd->destroying = TRUE;
+        kill_guest(qd);
+    }
+    save_status(obj);
+}
+
+static void
+query_status_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+{
+    SvDomainObj *obj = find(data);
+    const char *status = "running";
+
+    (void)mon;
+    if (!obj || !priv_of(obj))
+        return;
+    if (error) {
+        g_warning("domain %s: query-status failed after reconnect: %s", obj->def->name,
+                  error->message);
+        return;
+    }
+    if (ret && JSON_NODE_HOLDS_OBJECT(ret))
+        status = json_object_get_string_member_with_default(json_node_get_object(ret), "status",
+                                                            "running");
+    g_debug("domain %s: reconnected, QEMU says '%s'", obj->def->name, status);
+    reconcile(obj, status);
+}
+
+static void
+on_reconnect_ready(QemuMonitor *mon, gpointer user)
+{
+    qemu_monitor_command(mon, "query-status", NULL, query_status_done, user);
+}
+
+static char *
+attr(xmlNodePtr n, const char *name)
+{
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+    char *out = v ? g_strdup((const char *)v) : NULL;
+
+    xmlFree(v);
+    return out;
+}
+
+static gint64
+attr_int(xmlNodePtr n, const char *name)
+{
+    g_autofree char *v = attr(n, name);
+
+    return v ? g_ascii_strtoll(v, NULL, 10) : 0;
+}
+
+static xmlNodePtr
+child(xmlNodePtr n, const char *name)
+{
+    for (xmlNodePtr c = n->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE && g_str_equal((const char *)c->name, name))
+            return c;
+    }
+    return NULL;
+}
+
+/* Remove what a gone guest left: status and pid files, its directory. */
+static void
+remove_leftovers(const char *name, const char *status_file, const char *monitor)
+{
+    g_autofree char *pid = g_strdup_printf("%s/%s.pid", ctx->run_dir, name);
+
+    unlink(status_file);
+    unlink(pid);
+    if (monitor) {
+        g_autofree char *dir = g_path_get_dirname(monitor);
+        unlink(monitor);
+        rmdir(dir);
+    }
+}
+
+static void
+reconnect_one(const char *path)
+{
+    g_autofree char *text = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) def = NULL;
+    g_autofree char *monitor = NULL, *state = NULL, *domxml = NULL;
+    xmlDocPtr doc;
+    xmlNodePtr root, dom, mon;
+    xmlBufferPtr buf;
+    SvDomainObj *obj;
+    QemuDomain *qd;
+    SvProcess *proc;
+    QemuMonitorCallbacks cb = {on_reconnect_ready, on_event, on_monitor_eof};
+    int id, mon_fd;
+    gboolean persistent;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return;
+    doc = xmlReadMemory(text, strlen(text), path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                                           XML_PARSE_NOWARNING);
+    root = doc ? xmlDocGetRootElement(doc) : NULL;
+    dom = root ? child(root, "domain") : NULL;
+    mon = root ? child(root, "monitor") : NULL;
+    if (!dom || !mon || !g_str_equal((const char *)root->name, "domstatus")) {
+        g_warning("ignoring unreadable status file '%s'", path);
+        if (doc)
+            xmlFreeDoc(doc);
+        unlink(path);
+        return;
+    }
+    monitor = attr(mon, "path");
+    state = attr(root, "state");
+    id = (int)attr_int(dom, "id");
+    buf = xmlBufferCreate();
+    xmlNodeDump(buf, doc, dom, 0, 0);
+    domxml = g_strdup((const char *)xmlBufferContent(buf));
+    xmlBufferFree(buf);
+    def = sv_domain_def_parse(domxml, 0, &error);
+    if (!def) {
+        g_warning("ignoring status file '%s': %s", path, error->message);
+        xmlFreeDoc(doc);
+        return;
+    }
+    proc = sv_process_attach((pid_t)attr_int(root, "pid"), (guint64)attr_int(root, "starttime"),
+                             &error);
+    obj = sv_domain_list_find_by_uuid(ctx->domains->list, def->uuid);
+    persistent = attr_int(root, "persistent") != 0 && obj != NULL;
+    if (!proc) {
+        /* Gone, or its PID now belongs to another process: never signalled. */
+        g_message("domain %s: QEMU is gone (%s); cleaning up", def->name, error->message);
+        remove_leftovers(def->name, path, monitor);
+        if (obj && !sv_domain_obj_is_active(obj))
+            obj->reason = SHUTOFF_CRASHED;
+        xmlFreeDoc(doc);
+        return;
+    }
+    if (obj) {
+        obj->new_def = obj->def;
+        obj->def = g_steal_pointer(&def);
+        obj->persistent = persistent;
+    } else {
+        obj = sv_domain_list_add(ctx->domains->list, g_steal_pointer(&def), FALSE);
+    }
+    sv_domain_list_set_id(ctx->domains->list, obj, id > 0 ? id : 1);
+    qd = g_new0(QemuDomain, 1);
+    qd->log_fd = -1;
+    qd->ptys = g_ptr_array_new_with_free_func(g_free);
+    qd->proc = proc;
+    qd->dir = g_path_get_dirname(monitor);
+    qd->pid_path = g_strdup_printf("%s/%s.pid", ctx->run_dir, obj->def->name);
+    qd->destroying = attr_int(root, "destroying") != 0;
+    qd->fake_reboot = attr_int(root, "fakereboot") != 0;
+    qd->crash_destroy = attr_int(root, "crashdestroy") != 0;
+    qd->crash_restart = attr_int(root, "crashrestart") != 0;
+    qd->autodestroy_client = attr_int(root, "autodestroy") ? G_MAXUINT64 : 0;
+    qd->starting = attr_int(root, "starting") != 0;
+    {
+        GPtrArray *serials = obj->def->serials->len ? obj->def->serials : obj->def->consoles;
+        for (guint i = 0; i < serials->len; i++) {
+            SvDomainChrDef *chr = serials->pdata[i];
+            g_ptr_array_add(qd->ptys, g_strdup(chr->source_path));
+        }
+    }
+    obj->priv = qd;
+    obj->priv_free = qemu_domain_free;
+    obj->state = sv_domain_state_from_string(state);
+    if (obj->state < 0)
+        obj->state = SV_DOMAIN_RUNNING;
+    obj->reason = (int)attr_int(root, "reason");
+    obj->state_time = attr_int(root, "statetime");
+    xmlFreeDoc(doc);
+    qd->log_fd = open_log(obj, NULL);
+    log_line(qd, "reconnected to pid %d", (int)sv_process_get_pid(proc));
+    sv_daemon_inhibit(ctx->daemon);
+    sv_process_set_exit_func(proc, on_exit_cb, obj->def->uuid);
+    g_message("domain %s: reconnecting to QEMU pid %d (%s)", obj->def->name,
+              (int)sv_process_get_pid(proc), state_name(obj->state));
+    mon_fd = qemu_monitor_connect(monitor, &error);
+    if (mon_fd < 0) {
+        /* Alive but unreachable: it cannot be managed, so it is stopped. */
+        g_warning("domain %s: %s; stopping it", obj->def->name, error->message);
+        qd->crash_destroy = TRUE;
+        kill_guest(qd);
+        return;
+    }
+    qd->mon = qemu_monitor_new(mon_fd, &cb, obj->def->uuid);
+}
+
+static void
+autostart_all(void)
+{
+    g_autofree char *marker = g_build_filename(ctx->run_dir, "autostarted", NULL);
+    g_autoptr(GPtrArray) objs = NULL;
+
+    /* Once per boot of the host (ROOT/run is a tmpfs there), not per activation. */
+    if (g_file_test(marker, G_FILE_TEST_EXISTS))
+        return;
+    if (!sv_mkdir_p(ctx->run_dir, 0755, NULL) ||
+        !g_file_set_contents_full(marker, "", 0, G_FILE_SET_CONTENTS_NONE, 0600, NULL))
+        g_warning("cannot create autostart marker '%s'", marker);
+    objs = sv_domain_list_filter(ctx->domains->list, SV_LIST_AUTOSTART | SV_LIST_INACTIVE);
+    for (guint i = 0; i < objs->len; i++) {
+        SvDomainObj *obj = objs->pdata[i];
+        g_autoptr(GError) error = NULL;
+
+        g_message("autostarting domain %s", obj->def->name);
+        if (!start_guest(obj, NULL, 0, &error))
+            g_warning("autostart of domain %s failed: %s", obj->def->name, error->message);
+    }
+}
+
+void
+qemu_process_reconnect_all(void)
+{
+    g_autoptr(GDir) dir = g_dir_open(ctx->run_dir, 0, NULL);
+    const char *entry;
+
+    while (dir && (entry = g_dir_read_name(dir))) {
+        g_autofree char *path = NULL;
+        if (!g_str_has_suffix(entry, ".xml"))
+            continue;
+        path = g_build_filename(ctx->run_dir, entry, NULL);
+        reconnect_one(path);
+    }
+    autostart_all();
 }

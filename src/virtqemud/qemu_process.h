@@ -26,6 +26,10 @@ typedef struct {
 /* Install the lifecycle handlers (create, destroy, shutdown, ...) into h. */
 void qemu_process_install(QemuProcessContext *ctx, SvRemoteHandlers *h);
 
+/* Find running guests again from their status files, then autostart domains
+ * once per host boot. Call after the definitions are loaded. */
+void qemu_process_reconnect_all(void);
+
 /* A client went away: destroy the guests it started with AUTODESTROY. */
 void qemu_process_client_closed(SvClient *client);
 

@@ -91,6 +91,8 @@ op_complete(gpointer p)
 
     if (op->done)
         op->done(op->error, op->data);
+    else if (op->error)
+        g_warning("%s", op->error->message); /* nobody waits: at least it is seen */
     op_free(op);
     return G_SOURCE_REMOVE;
 }
