@@ -32,12 +32,58 @@ run() {
 
 echo "virtqemud (pid $pid) is serving $root/run/libvirt/virtqemud-sock"
 run version
-run uri
-run hostname
 run nodeinfo
+
+# A real guest: the tiny multiboot kernel from tests/guest, under QEMU TCG.
+cat > "$root/demo.xml" <<XML
+<domain type='qemu'>
+  <name>demo</name>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$PWD/build/tests/guest/svguest.elf</kernel>
+    <cmdline>tick</cmdline>
+  </os>
+  <features><acpi/></features>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <serial type='pty'/>
+    <console type='pty'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+XML
+
+virsh -c "$uri" event --all --loop > "$root/events.txt" 2>&1 &
+events=$!
+sleep 0.3
+run define "$root/demo.xml"
 run list --all
-printf '\n$ virsh ... capabilities | head -12\n'
-virsh -c "$uri" capabilities | head -12
+run start demo
+sleep 0.5
+run list
+run domstate --reason demo
+run suspend demo
+run domstate --reason demo
+run resume demo
+run shutdown demo
+i=0
+while [ "$(virsh -c "$uri" domstate demo)" != "shut off" ] && [ $i -lt 100 ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
+run domstate --reason demo
+run start demo
+run destroy demo
+run domstate --reason demo
+run undefine demo
+sleep 0.2
+kill "$events" 2>/dev/null || true
+wait "$events" 2>/dev/null || true
+printf '\n$ virsh -c ... event --all --loop   (what a second client saw meanwhile)\n'
+cat "$root/events.txt"
+
 printf '\n$ virsh -r -c ...virtqemud-sock-ro hostname   (the read-only socket)\n'
 virsh -c "qemu+unix:///system?socket=$root/run/libvirt/virtqemud-sock-ro" -r hostname
 echo
