@@ -17,7 +17,11 @@ typedef struct {
     GArray *regs; /* Registration */
     int next_callback_id;
     gboolean close_callback;
+    gboolean has_identity; /* set by a trusted proxy with CONNECT_SET_IDENTITY */
+    gint64 uid, gid, pid;
 } RemoteClient;
+
+static uid_t identity_uid = 0; /* besides root, the one user allowed to set identities */
 
 static void
 remote_client_free(gpointer p)
@@ -249,6 +253,62 @@ event_deregister(SvCall *call, remote_connect_domain_event_deregister_ret *ret, 
 }
 
 void
+sv_remote_set_proxy_uid(uid_t uid)
+{
+    identity_uid = uid;
+}
+
+static gboolean
+connect_set_identity(SvCall *call, remote_connect_set_identity_args *a, GError **error)
+{
+    SvClient *c = sv_call_get_client(call);
+    RemoteClient *rc;
+    uid_t uid;
+
+    /* Only root or the proxy's own user may speak for someone else. */
+    if (!sv_client_get_peer(c, &uid, NULL, NULL) || (uid != 0 && uid != identity_uid)) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_ACCESS_DENIED,
+                     "only root or the proxy user may set the client identity");
+        return FALSE;
+    }
+    if (!sv_check_flags(a->flags, 0, SV_FROM_RPC, "virConnectSetIdentity", error))
+        return FALSE;
+    rc = remote_client(c);
+    for (guint i = 0; i < a->params.params_len; i++) {
+        const remote_typed_param *p = &a->params.params_val[i];
+        gint64 v;
+        switch (p->value.type) {
+        case 1: v = p->value.remote_typed_param_value_u.i; break;
+        case 2: v = p->value.remote_typed_param_value_u.ui; break;
+        case 3: v = p->value.remote_typed_param_value_u.l; break;
+        case 4: v = (gint64)p->value.remote_typed_param_value_u.ul; break;
+        default: continue;
+        }
+        if (g_str_equal(p->field, "unix-user-id"))
+            rc->uid = v;
+        else if (g_str_equal(p->field, "unix-group-id"))
+            rc->gid = v;
+        else if (g_str_equal(p->field, "process-id"))
+            rc->pid = v;
+    }
+    rc->has_identity = TRUE;
+    return TRUE;
+}
+
+gboolean
+sv_remote_client_get_identity(SvClient *c, gint64 *uid, gint64 *gid, gint64 *pid)
+{
+    RemoteClient *rc = remote_client(c);
+
+    if (!rc->has_identity)
+        return FALSE;
+    *uid = rc->uid;
+    *gid = rc->gid;
+    *pid = rc->pid;
+    return TRUE;
+}
+
+void
 sv_remote_common_handlers(SvRemoteHandlers *h)
 {
     memset(h, 0, sizeof(*h));
@@ -263,6 +323,7 @@ sv_remote_common_handlers(SvRemoteHandlers *h)
     h->connect_domain_event_deregister_any = event_deregister_any;
     h->connect_domain_event_register = event_register;
     h->connect_domain_event_deregister = event_deregister;
+    h->connect_set_identity = connect_set_identity;
 }
 
 typedef struct {

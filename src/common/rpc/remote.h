@@ -39,5 +39,11 @@ void sv_remote_emit_lifecycle(SvServer *srv, const remote_nonnull_domain *dom, i
 /* Send a REBOOT event (319 / 169). */
 void sv_remote_emit_reboot(SvServer *srv, const remote_nonnull_domain *dom);
 
+/* Besides root, the user whose connections may use CONNECT_SET_IDENTITY (the proxy). */
+void sv_remote_set_proxy_uid(uid_t uid);
+
+/* The identity a trusted proxy set for this connection; FALSE when none. */
+gboolean sv_remote_client_get_identity(SvClient *c, gint64 *uid, gint64 *gid, gint64 *pid);
+
 /* How many event registrations a client holds (tests, admin). */
 guint sv_remote_client_n_registrations(SvClient *c);

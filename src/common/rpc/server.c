@@ -79,6 +79,12 @@ struct SvClient {
     gpointer stream_data;
     GArray *close_notify; /* CloseNotify */
     GList *streams;       /* SvStream, owned by stream.c */
+    /* Relay mode (virtproxyd): every frame but keepalive goes to relay_fn. */
+    void (*relay_fn)(SvClient *, const guint8 *frame, gsize len, gpointer);
+    gpointer relay_data;
+    void (*drain_fn)(SvClient *, gpointer);
+    gpointer drain_data;
+    gboolean paused; /* reads held by the owner (relay back-pressure) */
 };
 
 typedef struct {
@@ -254,6 +260,39 @@ sv_client_remove_close_notify(SvClient *c, void (*fn)(SvClient *, gpointer), gpo
     }
 }
 
+void
+sv_client_set_relay(SvClient *c, void (*fn)(SvClient *, const guint8 *, gsize, gpointer),
+                    gpointer data)
+{
+    c->relay_fn = fn;
+    c->relay_data = data;
+}
+
+void
+sv_client_set_drain_func(SvClient *c, void (*fn)(SvClient *, gpointer), gpointer data)
+{
+    c->drain_fn = fn;
+    c->drain_data = data;
+}
+
+void
+sv_client_pause(SvClient *c, gboolean paused)
+{
+    if (c->closed || c->paused == paused)
+        return;
+    c->paused = paused;
+    if (!paused && sv_frame_reader_pending(c->reader) && !c->in_dispatch)
+        client_process(c);
+    else
+        client_update_cond(c);
+}
+
+void
+sv_client_mark_open(SvClient *c)
+{
+    c->open = TRUE;
+}
+
 GList **
 sv_client_streams(SvClient *c)
 {
@@ -391,7 +430,7 @@ client_update_cond(SvClient *c)
 
     if (c->closed)
         return;
-    if (!c->closing && c->pending < c->srv->cfg.max_client_requests &&
+    if (!c->closing && !c->paused && c->pending < c->srv->cfg.max_client_requests &&
         c->out_bytes < OUTPUT_PAUSE_READS)
         want |= G_IO_IN;
     if (c->outq.length)
@@ -444,6 +483,8 @@ client_flush(SvClient *c)
         return;
     }
     client_update_cond(c);
+    if (c->drain_fn && c->out_bytes < OUTPUT_PAUSE_READS / 2)
+        c->drain_fn(c, c->drain_data);
 }
 
 /* ---------------------------------------------------------------- dispatch */
@@ -539,6 +580,37 @@ sv_call_reply(SvCall *call, void *ret)
     if (!call->client->closed)
         reply_ok(call, ret);
     call_finish(call);
+}
+
+void
+sv_call_reply_frame(SvCall *call, const guint8 *frame, gsize len)
+{
+    SvClient *c = call->client;
+
+    g_return_if_fail(call->heap && len >= SV_FRAME_MIN);
+    if (!c->closed) {
+        SvMsg *m = g_malloc(sizeof(SvMsg) + len);
+        SvHeader h;
+
+        m->len = len;
+        m->off = 0;
+        memcpy(m->data, frame, len);
+        sv_header_decode(frame + SV_FRAME_LEN_SIZE, &h);
+        if ((call->proc->flags & SV_PROC_OPEN) && h.status == SV_NET_OK)
+            c->open = TRUE;
+        sv_client_send(c, m);
+    }
+    call_finish(call);
+}
+
+void
+sv_client_close_after_flush(SvClient *c)
+{
+    if (c->closed)
+        return;
+    c->closing = TRUE;
+    if (!c->in_dispatch)
+        client_flush(c);
 }
 
 void
@@ -656,6 +728,10 @@ dispatch_frame(SvClient *c, const guint8 *frame, gsize len)
 
     sv_header_decode(frame + SV_FRAME_LEN_SIZE, &h);
     c->ka_rx = TRUE;
+    if (c->relay_fn && !(h.type == SV_NET_MESSAGE && h.prog == SV_KEEPALIVE_PROGRAM)) {
+        c->relay_fn(c, frame, len, c->relay_data);
+        return;
+    }
     switch (h.type) {
     case SV_NET_CALL:
         dispatch_call(c, &h, payload, plen);
@@ -688,7 +764,8 @@ client_process(SvClient *c)
 
     sv_client_ref(c);
     c->in_dispatch = TRUE;
-    while (!c->closed && !c->closing && c->pending < c->srv->cfg.max_client_requests) {
+    while (!c->closed && !c->closing && !c->paused &&
+           c->pending < c->srv->cfg.max_client_requests) {
         gsize len;
         const guint8 *frame = sv_frame_reader_next(c->reader, &len, &error);
         if (!frame) {

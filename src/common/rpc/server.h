@@ -88,11 +88,29 @@ gboolean sv_client_send_event(SvClient *c, guint32 prog, guint32 vers, int proc,
 void sv_client_add_close_notify(SvClient *c, void (*fn)(SvClient *, gpointer), gpointer data);
 void sv_client_remove_close_notify(SvClient *c, void (*fn)(SvClient *, gpointer), gpointer data);
 
+/* Relay mode: from now on every frame but keepalive goes to fn, whole (length
+ * word included), instead of being dispatched. */
+void sv_client_set_relay(SvClient *c, void (*fn)(SvClient *, const guint8 *frame, gsize len,
+                                                 gpointer),
+                         gpointer data);
+
+/* Called when the output queue has drained below half the read-pause mark. */
+void sv_client_set_drain_func(SvClient *c, void (*fn)(SvClient *, gpointer), gpointer data);
+
+/* Stop or resume reading from the client (back-pressure from elsewhere). */
+void sv_client_pause(SvClient *c, gboolean paused);
+
+/* Mark the connection open (a relayed CONNECT_OPEN succeeded). */
+void sv_client_mark_open(SvClient *c);
+
 /* The connection's open streams (stream.c's list). */
 GList **sv_client_streams(SvClient *c);
 
 /* Bytes queued to the client and not yet written (flow control of streams). */
 gsize sv_client_get_output_bytes(SvClient *c);
+
+/* Close once everything queued has been written. */
+void sv_client_close_after_flush(SvClient *c);
 
 /* Close the connection now (pending output is dropped). */
 void sv_client_close(SvClient *c, const char *reason);
@@ -119,3 +137,7 @@ SvCall *sv_call_defer(SvCall *call);
  * frees it) or with an error (transfer full). Either consumes the call. */
 void sv_call_reply(SvCall *call, void *ret);
 void sv_call_fail(SvCall *call, GError *error);
+
+/* Complete a deferred call with a whole reply frame received from elsewhere
+ * (a relayed CONNECT_OPEN); an OK status opens the connection. */
+void sv_call_reply_frame(SvCall *call, const guint8 *frame, gsize len);

@@ -1,0 +1,337 @@
+/* client.c: an outgoing protocol connection on the loop (virtproxyd's backends, tests). */
+#include "client.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "protocol/sv_net.h"
+#include "util/error.h"
+#include "util/fd.h"
+
+#define PAUSE_MARK (1024 * 1024)
+
+typedef struct {
+    guint32 serial;
+    SvRpcReplyFunc cb;
+    gpointer data;
+} Pending;
+
+struct SvRpcConn {
+    int fd;
+    guint watch;
+    GIOCondition cond;
+    SvFrameReader *reader;
+    GQueue outq; /* SvMsg */
+    gsize out_bytes;
+    SvRpcConnCallbacks cb;
+    gpointer user;
+    GArray *pending; /* Pending */
+    guint32 next_serial;
+    gboolean paused;
+    gboolean closed;
+    gboolean in_read;
+    gboolean free_requested;
+};
+
+int
+sv_rpc_connect_unix(const char *path, GError **error)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    g_auto(SvFd) fd = -1;
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        sv_error_set_errno(error, SV_FROM_RPC, ENAMETOOLONG, "Failed to connect socket to '%s'",
+                           path);
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        sv_error_set_errno(error, SV_FROM_RPC, errno, "Failed to connect socket to '%s'", path);
+        return -1;
+    }
+    g_unix_set_fd_nonblocking(fd, TRUE, NULL);
+    return g_steal_fd(&fd);
+}
+
+static void conn_close(SvRpcConn *conn);
+
+static void
+update_watch(SvRpcConn *conn);
+
+static void
+flush(SvRpcConn *conn)
+{
+    gboolean was_full = conn->out_bytes >= PAUSE_MARK / 2;
+
+    while (conn->outq.length && !conn->closed) {
+        struct iovec iov[64];
+        int n = 0;
+        ssize_t w;
+
+        for (GList *l = conn->outq.head; l && n < 64; l = l->next, n++) {
+            SvMsg *m = l->data;
+            iov[n].iov_base = m->data + m->off;
+            iov[n].iov_len = m->len - m->off;
+        }
+        w = writev(conn->fd, iov, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                conn_close(conn);
+            break;
+        }
+        conn->out_bytes -= w;
+        while (w > 0) {
+            SvMsg *m = g_queue_peek_head(&conn->outq);
+            gsize left = m->len - m->off;
+            if ((gsize)w >= left) {
+                w -= left;
+                g_free(g_queue_pop_head(&conn->outq));
+            } else {
+                m->off += w;
+                w = 0;
+            }
+        }
+    }
+    if (conn->closed)
+        return;
+    update_watch(conn);
+    if (was_full && conn->out_bytes < PAUSE_MARK / 2 && conn->cb.drained)
+        conn->cb.drained(conn, conn->user);
+}
+
+static void
+queue(SvRpcConn *conn, SvMsg *m)
+{
+    if (conn->closed) {
+        g_free(m);
+        return;
+    }
+    conn->out_bytes += m->len;
+    g_queue_push_tail(&conn->outq, m);
+    flush(conn);
+}
+
+void
+sv_rpc_conn_send_frame(SvRpcConn *conn, const guint8 *frame, gsize len)
+{
+    SvMsg *m = g_malloc(sizeof(SvMsg) + len);
+
+    m->len = len;
+    m->off = 0;
+    memcpy(m->data, frame, len);
+    queue(conn, m);
+}
+
+void
+sv_rpc_conn_call(SvRpcConn *conn, guint32 prog, guint32 vers, int proc, xdrproc_t filter,
+                 void *args, SvRpcReplyFunc cb, gpointer data)
+{
+    SvHeader h = {prog, vers, proc, SV_NET_CALL, conn->next_serial++, SV_NET_OK};
+    Pending p = {h.serial, cb, data};
+    g_autoptr(GError) error = NULL;
+    SvMsg *m = sv_msg_encode(&h, filter, args, &error);
+
+    if (!m) {
+        cb(conn, &h, NULL, 0, error, data);
+        return;
+    }
+    g_array_append_val(conn->pending, p);
+    queue(conn, m);
+}
+
+static void
+handle_frame(SvRpcConn *conn, const guint8 *frame, gsize len)
+{
+    SvHeader h;
+
+    sv_header_decode(frame + SV_FRAME_LEN_SIZE, &h);
+    if (h.type == SV_NET_MESSAGE && h.prog == SV_KEEPALIVE_PROGRAM) {
+        if (h.proc == SV_KEEPALIVE_PROC_PING) {
+            SvHeader pong = {SV_KEEPALIVE_PROGRAM, SV_KEEPALIVE_VERSION, SV_KEEPALIVE_PROC_PONG,
+                             SV_NET_MESSAGE, 0, SV_NET_OK};
+            queue(conn, sv_msg_new_raw(&pong, NULL, 0));
+        }
+        return;
+    }
+    if (h.type == SV_NET_REPLY) {
+        for (guint i = 0; i < conn->pending->len; i++) {
+            Pending p = g_array_index(conn->pending, Pending, i);
+            if (p.serial != h.serial)
+                continue;
+            g_array_remove_index(conn->pending, i);
+            if (h.status == SV_NET_OK) {
+                p.cb(conn, &h, frame + SV_FRAME_MIN, len - SV_FRAME_MIN, NULL, p.data);
+            } else {
+                g_autoptr(GError) e =
+                    sv_error_from_payload(frame + SV_FRAME_MIN, len - SV_FRAME_MIN);
+                p.cb(conn, &h, NULL, 0, e, p.data);
+            }
+            return;
+        }
+    }
+    if (conn->cb.frame)
+        conn->cb.frame(conn, frame, len, conn->user);
+}
+
+static void
+read_frames(SvRpcConn *conn)
+{
+    g_autoptr(GError) error = NULL;
+
+    while (!conn->closed && !conn->paused && !conn->free_requested) {
+        gsize len;
+        const guint8 *f = sv_frame_reader_next(conn->reader, &len, &error);
+        if (!f) {
+            if (error) {
+                g_message("backend connection: %s", error->message);
+                conn_close(conn);
+            }
+            return;
+        }
+        handle_frame(conn, f, len);
+    }
+}
+
+static gboolean
+on_io(gint fd, GIOCondition cond, gpointer data)
+{
+    SvRpcConn *conn = data;
+
+    (void)fd;
+    conn->in_read = TRUE;
+    if (cond & G_IO_OUT)
+        flush(conn);
+    if (!conn->closed && (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR))) {
+        for (int round = 0; round < 16 && !conn->closed && !conn->paused; round++) {
+            gsize size;
+            guint8 *space = sv_frame_reader_space(conn->reader, &size);
+            ssize_t n = recv(conn->fd, space, size, 0);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && errno == EAGAIN)
+                break;
+            if (n <= 0) {
+                read_frames(conn); /* what arrived before the end still counts */
+                conn_close(conn);
+                break;
+            }
+            sv_frame_reader_commit(conn->reader, n);
+            read_frames(conn);
+            if ((gsize)n < size)
+                break;
+        }
+    }
+    conn->in_read = FALSE;
+    if (conn->free_requested) {
+        conn->free_requested = FALSE;
+        conn->watch = 0; /* already removed by conn_close or about to be by returning */
+        sv_rpc_conn_free(conn);
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+update_watch(SvRpcConn *conn)
+{
+    GIOCondition want = 0;
+
+    if (conn->closed)
+        return;
+    if (!conn->paused)
+        want |= G_IO_IN;
+    if (conn->outq.length)
+        want |= G_IO_OUT;
+    if (want == conn->cond && conn->watch)
+        return;
+    if (conn->watch)
+        g_source_remove(conn->watch);
+    conn->watch = want ? g_unix_fd_add(conn->fd, want, on_io, conn) : 0;
+    conn->cond = want;
+}
+
+static void
+conn_close(SvRpcConn *conn)
+{
+    if (conn->closed)
+        return;
+    conn->closed = TRUE;
+    /* Removing the source being dispatched is allowed; it goes after dispatch. */
+    if (conn->watch)
+        g_source_remove(conn->watch);
+    conn->watch = 0;
+    /* Calls of our own still waiting learn it now. */
+    while (conn->pending->len) {
+        Pending p = g_array_index(conn->pending, Pending, 0);
+        g_autoptr(GError) e = NULL;
+        SvHeader h = {0};
+        g_array_remove_index(conn->pending, 0);
+        sv_error_set_errno(&e, SV_FROM_RPC, EIO, "End of file while reading data");
+        p.cb(conn, &h, NULL, 0, e, p.data);
+    }
+    if (conn->cb.closed)
+        conn->cb.closed(conn, conn->user);
+}
+
+SvRpcConn *
+sv_rpc_conn_new(int fd, const SvRpcConnCallbacks *cb, gpointer user)
+{
+    SvRpcConn *conn = g_new0(SvRpcConn, 1);
+
+    conn->fd = fd;
+    conn->cb = *cb;
+    conn->user = user;
+    conn->reader = sv_frame_reader_new(SV_MESSAGE_MAX);
+    conn->pending = g_array_new(FALSE, FALSE, sizeof(Pending));
+    g_queue_init(&conn->outq);
+    update_watch(conn);
+    return conn;
+}
+
+void
+sv_rpc_conn_free(SvRpcConn *conn)
+{
+    if (!conn)
+        return;
+    if (conn->in_read) {
+        conn->free_requested = TRUE;
+        conn->cb = (SvRpcConnCallbacks){0};
+        conn->closed = TRUE;
+        if (conn->watch)
+            g_source_remove(conn->watch);
+        conn->watch = 0;
+        return;
+    }
+    if (conn->watch)
+        g_source_remove(conn->watch);
+    close(conn->fd);
+    g_queue_clear_full(&conn->outq, g_free);
+    sv_frame_reader_free(conn->reader);
+    g_array_unref(conn->pending);
+    g_free(conn);
+}
+
+gsize
+sv_rpc_conn_get_output_bytes(SvRpcConn *conn)
+{
+    return conn->out_bytes;
+}
+
+void
+sv_rpc_conn_pause(SvRpcConn *conn, gboolean paused)
+{
+    if (conn->closed || conn->paused == paused)
+        return;
+    conn->paused = paused;
+    if (!paused)
+        read_frames(conn);
+    update_watch(conn);
+}

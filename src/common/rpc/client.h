@@ -1,0 +1,45 @@
+/* client.h: the client side of the protocol on the daemon's loop: one connection to a
+ * server, the same framing, calls with replies, and raw frames for relays. */
+#pragma once
+
+#include <glib.h>
+
+#include "frame.h"
+#include "message.h"
+
+typedef struct SvRpcConn SvRpcConn;
+
+typedef struct {
+    /* A whole frame from the server that is not the reply to one of our own
+     * calls nor keepalive (length word included). */
+    void (*frame)(SvRpcConn *conn, const guint8 *frame, gsize len, gpointer user);
+    /* The connection broke or the server closed it; nothing follows. */
+    void (*closed)(SvRpcConn *conn, gpointer user);
+    /* The output queue drained below half its pause mark. */
+    void (*drained)(SvRpcConn *conn, gpointer user);
+} SvRpcConnCallbacks;
+
+/* Connect to a unix socket without blocking the loop for long (a local
+ * connect completes or fails at once). Errors are libvirt's
+ * "Failed to connect socket to 'PATH': ..." (SYSTEM_ERROR, RPC). */
+int sv_rpc_connect_unix(const char *path, GError **error);
+
+/* Take a connected socket (transfer full). */
+SvRpcConn *sv_rpc_conn_new(int fd, const SvRpcConnCallbacks *cb, gpointer user);
+void sv_rpc_conn_free(SvRpcConn *conn);
+
+/* Reply to one of our own calls: status OK with ret decoded, or error set. */
+typedef void (*SvRpcReplyFunc)(SvRpcConn *conn, const SvHeader *h, const guint8 *payload,
+                               gsize len, const GError *error, gpointer data);
+
+/* Send a call of our own; its reply goes to cb, never to the frame callback. */
+void sv_rpc_conn_call(SvRpcConn *conn, guint32 prog, guint32 vers, int proc, xdrproc_t filter,
+                      void *args, SvRpcReplyFunc cb, gpointer data);
+
+/* Queue raw frame bytes (copied once). */
+void sv_rpc_conn_send_frame(SvRpcConn *conn, const guint8 *frame, gsize len);
+
+gsize sv_rpc_conn_get_output_bytes(SvRpcConn *conn);
+
+/* Stop or resume reading (back-pressure). */
+void sv_rpc_conn_pause(SvRpcConn *conn, gboolean paused);

@@ -1,0 +1,365 @@
+/* proxy.c: virtproxyd answers the calls made before CONNECT_OPEN itself, picks a backend
+ * daemon by the URI, hands it the client's identity, forwards the open, and then relays
+ * whole frames both ways, reading only their 24-byte headers' framing. */
+#include "proxy.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "client.h"
+#include "protocol/sv_net.h"
+#include "remote.h"
+#include "util/error.h"
+
+#define RELAY_MARK (1024 * 1024) /* queued bytes on one side before the other side pauses */
+
+typedef struct {
+    SvDaemon *daemon;
+    SvRemoteHandlers handlers;
+    char *run_dir; /* ROOT/run/libvirt */
+} Proxy;
+
+typedef struct {
+    SvClient *client; /* not a reference: freed with the client */
+    SvRpcConn *backend;
+    SvCall *open_call;
+    SvHeader open_hdr;
+    guint open_flags;
+    char *open_name;     /* as the client sent it, NULL for absent */
+    GPtrArray *candidates; /* driver names still to try: "qemu", "lxc", "xen" */
+    char *backend_uri;   /* the URI forwarded to the backend */
+    GError *last_error;
+    gboolean probing;    /* empty URI: a backend that declines is skipped */
+    gboolean paired;
+} ProxyConn;
+
+static Proxy *proxy;
+
+static void try_next_backend(ProxyConn *pc);
+
+static void
+proxy_conn_free(gpointer p)
+{
+    ProxyConn *pc = p;
+
+    g_clear_pointer(&pc->backend, sv_rpc_conn_free);
+    if (pc->open_call) {
+        g_autoptr(GError) e = NULL;
+        sv_error_set(&e, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "client socket is closed");
+        sv_call_fail(pc->open_call, g_steal_pointer(&e));
+    }
+    g_clear_pointer(&pc->candidates, g_ptr_array_unref);
+    g_clear_error(&pc->last_error);
+    g_free(pc->open_name);
+    g_free(pc->backend_uri);
+    g_free(pc);
+}
+
+static ProxyConn *
+conn_of(SvClient *c)
+{
+    ProxyConn *pc = sv_client_get_data(c);
+
+    if (!pc) {
+        pc = g_new0(ProxyConn, 1);
+        pc->client = c;
+        sv_client_set_data(c, pc, proxy_conn_free);
+    }
+    return pc;
+}
+
+/* ---------------------------------------------------------------- relay */
+
+static void
+relay_from_client(SvClient *c, const guint8 *frame, gsize len, gpointer data)
+{
+    ProxyConn *pc = data;
+
+    if (!pc->backend)
+        return;
+    sv_rpc_conn_send_frame(pc->backend, frame, len);
+    /* A backend that does not keep up holds the client, not our memory. */
+    if (sv_rpc_conn_get_output_bytes(pc->backend) > RELAY_MARK)
+        sv_client_pause(c, TRUE);
+}
+
+static void
+backend_drained(SvRpcConn *conn, gpointer user)
+{
+    ProxyConn *pc = user;
+
+    (void)conn;
+    sv_client_pause(pc->client, FALSE);
+}
+
+static void
+client_drained(SvClient *c, gpointer data)
+{
+    ProxyConn *pc = data;
+
+    (void)c;
+    if (pc->backend)
+        sv_rpc_conn_pause(pc->backend, FALSE);
+}
+
+static void
+open_reply(ProxyConn *pc, const guint8 *frame, gsize len)
+{
+    SvHeader h;
+    SvCall *call = pc->open_call;
+
+    sv_header_decode(frame + SV_FRAME_LEN_SIZE, &h);
+    if (h.status != SV_NET_OK && pc->probing && pc->candidates->len) {
+        /* This hypervisor is not here (Xen on most hosts): try the next one. */
+        g_clear_error(&pc->last_error);
+        pc->last_error = sv_error_from_payload(frame + SV_FRAME_MIN, len - SV_FRAME_MIN);
+        g_clear_pointer(&pc->backend, sv_rpc_conn_free);
+        try_next_backend(pc);
+        return;
+    }
+    pc->open_call = NULL;
+    if (h.status == SV_NET_OK) {
+        pc->paired = TRUE;
+        sv_client_set_relay(pc->client, relay_from_client, pc);
+        sv_client_set_drain_func(pc->client, client_drained, pc);
+        g_debug("client %" G_GUINT64_FORMAT " relayed to %s", sv_client_get_id(pc->client),
+                pc->backend_uri);
+    } else {
+        g_clear_pointer(&pc->backend, sv_rpc_conn_free);
+    }
+    sv_call_reply_frame(call, frame, len);
+}
+
+static void
+backend_frame(SvRpcConn *conn, const guint8 *frame, gsize len, gpointer user)
+{
+    ProxyConn *pc = user;
+
+    (void)conn;
+    if (!pc->paired) {
+        SvHeader h;
+        sv_header_decode(frame + SV_FRAME_LEN_SIZE, &h);
+        if (pc->open_call && h.type == SV_NET_REPLY && h.serial == pc->open_hdr.serial &&
+            h.proc == REMOTE_PROC_CONNECT_OPEN)
+            open_reply(pc, frame, len);
+        return;
+    }
+    {
+        SvMsg *m = g_malloc(sizeof(SvMsg) + len);
+        m->len = len;
+        m->off = 0;
+        memcpy(m->data, frame, len); /* the one copy a relayed frame costs */
+        sv_client_send(pc->client, m);
+    }
+    if (sv_client_get_output_bytes(pc->client) > RELAY_MARK && pc->backend)
+        sv_rpc_conn_pause(pc->backend, TRUE);
+}
+
+static void
+backend_closed(SvRpcConn *conn, gpointer user)
+{
+    ProxyConn *pc = user;
+
+    (void)conn;
+    if (pc->open_call) {
+        g_autoptr(GError) e = NULL;
+        SvCall *call = pc->open_call;
+        sv_error_set_errno(&e, SV_FROM_RPC, EIO, "End of file while reading data");
+        if (pc->probing && pc->candidates->len) {
+            g_clear_error(&pc->last_error);
+            pc->last_error = g_steal_pointer(&e);
+            try_next_backend(pc);
+            return;
+        }
+        pc->open_call = NULL;
+        sv_call_fail(call, g_steal_pointer(&e));
+        return;
+    }
+    /* The backend went away: so does this client, once what it was sent is out. */
+    g_message("backend of client %" G_GUINT64_FORMAT " closed its connection",
+              sv_client_get_id(pc->client));
+    sv_client_close_after_flush(pc->client);
+}
+
+/* ---------------------------------------------------------------- open */
+
+static void
+forward_open(ProxyConn *pc)
+{
+    char *name = pc->backend_uri;
+    remote_connect_open_args a = {&name, pc->open_flags};
+    g_autoptr(GError) error = NULL;
+    g_autofree SvMsg *m = NULL;
+    SvHeader h = pc->open_hdr;
+
+    /* The client's own serial: the reply goes back to it as it comes. */
+    h.type = SV_NET_CALL;
+    h.status = SV_NET_OK;
+    m = sv_msg_encode(&h, (xdrproc_t)xdr_remote_connect_open_args, &a, &error);
+    sv_rpc_conn_send_frame(pc->backend, m->data, m->len);
+}
+
+static void
+identity_done(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
+              const GError *error, gpointer data)
+{
+    ProxyConn *pc = data;
+
+    (void)conn;
+    (void)h;
+    (void)payload;
+    (void)len;
+    if (!pc->open_call)
+        return;
+    if (error) {
+        SvCall *call = pc->open_call;
+        pc->open_call = NULL;
+        sv_call_fail(call, g_error_copy(error));
+        g_clear_pointer(&pc->backend, sv_rpc_conn_free);
+        return;
+    }
+    forward_open(pc);
+}
+
+static void
+auth_done(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
+          const GError *error, gpointer data)
+{
+    ProxyConn *pc = data;
+    remote_typed_param params[3];
+    remote_connect_set_identity_args a = {{0, params}, 0};
+    uid_t uid;
+    gid_t gid;
+    pid_t pid;
+
+    (void)h;
+    (void)payload;
+    (void)len;
+    if (!pc->open_call)
+        return;
+    if (error) {
+        identity_done(conn, h, NULL, 0, error, pc);
+        return;
+    }
+    /* Who is really asking, so the backend's access rules hold end to end. */
+    if (sv_client_get_peer(pc->client, &uid, &gid, &pid)) {
+        params[0] = (remote_typed_param){"unix-user-id", {.type = 4}};
+        params[0].value.remote_typed_param_value_u.ul = uid;
+        params[1] = (remote_typed_param){"unix-group-id", {.type = 4}};
+        params[1].value.remote_typed_param_value_u.ul = gid;
+        params[2] = (remote_typed_param){"process-id", {.type = 3}};
+        params[2].value.remote_typed_param_value_u.l = pid;
+        a.params.params_len = 3;
+    }
+    sv_rpc_conn_call(conn, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_CONNECT_SET_IDENTITY,
+                     (xdrproc_t)xdr_remote_connect_set_identity_args, &a, identity_done, pc);
+}
+
+static char *
+socket_path(ProxyConn *pc, const char *drv)
+{
+    gboolean ro = sv_client_is_readonly(pc->client);
+
+    return g_strdup_printf("%s/virt%sd-sock%s", proxy->run_dir, drv, ro ? "-ro" : "");
+}
+
+static void
+try_next_backend(ProxyConn *pc)
+{
+    SvRpcConnCallbacks cb = {backend_frame, backend_closed, backend_drained};
+
+    while (pc->candidates->len) {
+        g_autofree char *drv = g_ptr_array_steal_index(pc->candidates, 0);
+        g_autofree char *path = socket_path(pc, drv);
+        g_autoptr(GError) error = NULL;
+        int fd = sv_rpc_connect_unix(path, &error);
+
+        if (fd < 0) {
+            g_clear_error(&pc->last_error);
+            pc->last_error = g_steal_pointer(&error);
+            continue;
+        }
+        g_free(pc->backend_uri);
+        pc->backend_uri = pc->probing ? g_strdup_printf("%s:///system", drv)
+                                      : g_strdup(pc->open_name);
+        pc->backend = sv_rpc_conn_new(fd, &cb, pc);
+        sv_rpc_conn_call(pc->backend, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                         REMOTE_PROC_AUTH_LIST, (xdrproc_t)sv_xdr_void, NULL, auth_done, pc);
+        return;
+    }
+    {
+        SvCall *call = pc->open_call;
+        GError *e = pc->last_error;
+        pc->last_error = NULL;
+        pc->open_call = NULL;
+        if (!e)
+            sv_error_set(&e, SV_FROM_NONE, SV_ERR_NO_CONNECT, "%s",
+                         "the empty URI: no hypervisor daemon is running");
+        sv_call_fail(call, e);
+    }
+}
+
+static gboolean
+connect_open(SvCall *call, remote_connect_open_args *a, GError **error)
+{
+    ProxyConn *pc = conn_of(sv_call_get_client(call));
+    const char *name = a->name ? *a->name : NULL;
+    static const char *const drivers[] = {"qemu", "lxc", "xen"};
+
+    pc->candidates = g_ptr_array_new_with_free_func(g_free);
+    if (!name || !*name) {
+        pc->probing = TRUE;
+        for (gsize i = 0; i < G_N_ELEMENTS(drivers); i++)
+            g_ptr_array_add(pc->candidates, g_strdup(drivers[i]));
+    } else {
+        const char *sep = strstr(name, "://");
+        g_autofree char *scheme = sep ? g_ascii_strdown(name, sep - name) : NULL;
+        for (gsize i = 0; scheme && i < G_N_ELEMENTS(drivers); i++) {
+            if (g_str_equal(scheme, drivers[i]))
+                g_ptr_array_add(pc->candidates, g_strdup(drivers[i]));
+        }
+        if (!pc->candidates->len) {
+            sv_error_set(error, SV_FROM_NONE, SV_ERR_NO_CONNECT, "%s", name);
+            return FALSE;
+        }
+    }
+    pc->open_name = g_strdup(name);
+    pc->open_flags = a->flags;
+    pc->open_hdr = *sv_call_get_header(call);
+    pc->open_call = sv_call_defer(call);
+    try_next_backend(pc);
+    return TRUE;
+}
+
+static gboolean
+proxy_init(SvDaemon *d, GError **error)
+{
+    SvRemoteHandlers own = {.connect_open = connect_open};
+
+    (void)error;
+    proxy = g_new0(Proxy, 1);
+    proxy->daemon = d;
+    proxy->run_dir = sv_daemon_path(d, "/run/libvirt");
+    sv_remote_common_handlers(&proxy->handlers);
+    sv_remote_handlers_overlay(&proxy->handlers, &own);
+    /* Before the open only the handshake is ours; after it everything is relayed. */
+    sv_server_add_program(sv_daemon_get_server(d), &sv_remote_handlers_info, &proxy->handlers);
+    sv_daemon_set_driver_data(d, proxy);
+    return TRUE;
+}
+
+static void
+proxy_cleanup(SvDaemon *d)
+{
+    (void)d;
+    g_free(proxy->run_dir);
+    g_clear_pointer(&proxy, g_free);
+}
+
+const SvDaemonDriver proxy_daemon_driver = {
+    .name = "virtproxyd",
+    .sock_prefix = "libvirt",
+    .init = proxy_init,
+    .cleanup = proxy_cleanup,
+};
