@@ -108,10 +108,18 @@ cpu_arg(const SvDomainDef *def)
     }
 }
 
+static gboolean
+is_q35(const SvDomainDef *def)
+{
+    return def->os.machine &&
+           (g_str_has_prefix(def->os.machine, "q35") || g_str_has_prefix(def->os.machine, "pc-q35"));
+}
+
 static void
 build_disks(const SvDomainDef *def, GPtrArray *argv)
 {
     guint ide = 0;
+    gboolean q35 = is_q35(def);
 
     for (guint i = 0; i < def->disks->len; i++) {
         const SvDomainDiskDef *d = def->disks->pdata[i];
@@ -128,6 +136,11 @@ build_disks(const SvDomainDef *def, GPtrArray *argv)
         add(argv, "-device");
         if (d->bus == SV_DOMAIN_DISK_BUS_VIRTIO && !cdrom) {
             addf(argv, "virtio-blk-pci,drive=drive-%s,id=%s", d->target_dev, d->target_dev);
+        } else if (q35) {
+            /* q35's AHCI controller: six buses of one unit each. */
+            addf(argv, "%s,drive=drive-%s,id=%s,bus=ide.%u", cdrom ? "ide-cd" : "ide-hd",
+                 d->target_dev, d->target_dev, ide);
+            ide++;
         } else {
             /* The pc machine's two IDE buses, two units each. */
             addf(argv, "%s,drive=drive-%s,id=%s,bus=ide.%u,unit=%u", cdrom ? "ide-cd" : "ide-hd",
