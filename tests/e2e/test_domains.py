@@ -554,8 +554,9 @@ def test_invalid_utf8_name_over_raw_rpc(daemon, root):
             msg = u._take(u.u32())
             # libxml2 refuses the document; the message echoes the source line.
             assert (code, domain) == (ERR_XML_DETAIL, FROM_DOMAIN), (code, domain, msg)
-            assert msg == (b"(domain_definition):1: Input is not proper UTF-8, indicate encoding !\n"
-                           b"Bytes: 0xFF 0xFE 0x6E 0x61\n" + xml + b"\n" + b"-" * 29 + b"^")
+            assert msg == (b"(domain_definition):1: Input is not proper UTF-8, "
+                           b"indicate encoding !\nBytes: 0xFF 0xFE 0x6E 0x61\n"
+                           + xml + b"\n" + b"-" * 29 + b"^")
         assert snapshot(root) == before
         # Still serving, and the daemon still takes a well-formed non-ASCII name.
         good = "<domain type='qemu'><name>b\u00e4d</name><memory>65536</memory>" \
@@ -882,7 +883,6 @@ def test_read_only_socket(daemon, root):
         assert ET.fromstring(d.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)).find("name").text \
             == "guarded"
         assert snapshot(root) == before
-        del d
         rw.lookupByName("guarded").undefine()
     finally:
         ro.close()
