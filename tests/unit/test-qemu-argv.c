@@ -25,7 +25,10 @@ render(const char *xml_path)
     if (!argv)
         return g_strdup_printf("%d %d %s\n", error->code, sv_error_get_from(error),
                                error->message);
-    return g_strconcat(g_strjoinv("\n", argv), "\n", NULL);
+    {
+        g_autofree char *joined = g_strjoinv("\n", argv);
+        return g_strconcat(joined, "\n", NULL);
+    }
 }
 
 static void
