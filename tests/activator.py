@@ -96,6 +96,7 @@ class Activator:
         self.cond = threading.Condition()
         self._socks = []
         self._fds = []           # the listening fds, all >= HIGH_FD, close-on-exec
+        self.inodes = []         # (st_dev, st_ino) of each socket file as bound
         self._stop_r = self._stop_w = -1
         self._thread = None
         self._stopping = False
@@ -207,6 +208,20 @@ class Activator:
             except FileNotFoundError:
                 pass
 
+    def replaced_sockets(self):
+        """The socket paths that are no longer the files this activator bound (a
+        daemon that ignored LISTEN_FDS and bound its own would replace them)."""
+        out = []
+        for path, ident in zip(self.paths, self.inodes):
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                out.append(path)
+                continue
+            if (st.st_dev, st.st_ino) != ident:
+                out.append(path)
+        return out
+
     def kill_daemon(self):
         """SIGKILL a running daemon (a watchdog's last resort); the activator goes on."""
         return self.signal_daemon(signal.SIGKILL)
@@ -232,6 +247,8 @@ class Activator:
         self._socks.append(s)
         s.bind(path)
         os.chmod(path, mode)
+        st = os.stat(path)
+        self.inodes.append((st.st_dev, st.st_ino))
         s.listen(256)
         s.setblocking(False)
         self._fds.append(fcntl.fcntl(s.fileno(), fcntl.F_DUPFD_CLOEXEC, HIGH_FD))

@@ -32,6 +32,8 @@ typedef struct {
     GError *last_error;
     gboolean probing;    /* empty URI: a backend that declines is skipped */
     gboolean paired;
+    gboolean backend_corked; /* frames from one client read, sent in one write */
+    gboolean client_corked;  /* frames from one backend read, sent in one write */
 } ProxyConn;
 
 static Proxy *proxy;
@@ -78,10 +80,38 @@ relay_from_client(SvClient *c, const guint8 *frame, gsize len, gpointer data)
 
     if (!pc->backend)
         return;
+    if (!pc->backend_corked) {
+        pc->backend_corked = TRUE;
+        sv_rpc_conn_cork(pc->backend);
+    }
     sv_rpc_conn_send_frame(pc->backend, frame, len);
     /* A backend that does not keep up holds the client, not our memory. */
     if (sv_rpc_conn_get_output_bytes(pc->backend) > RELAY_MARK)
         sv_client_pause(c, TRUE);
+}
+
+static void
+client_batch_done(SvClient *c, gpointer data)
+{
+    ProxyConn *pc = data;
+
+    (void)c;
+    if (pc->backend_corked && pc->backend) {
+        pc->backend_corked = FALSE;
+        sv_rpc_conn_uncork(pc->backend);
+    }
+}
+
+static void
+backend_batch_done(SvRpcConn *conn, gpointer user)
+{
+    ProxyConn *pc = user;
+
+    (void)conn;
+    if (pc->client_corked) {
+        pc->client_corked = FALSE;
+        sv_client_uncork(pc->client);
+    }
 }
 
 static void
@@ -121,7 +151,7 @@ open_reply(ProxyConn *pc, const guint8 *frame, gsize len)
     pc->open_call = NULL;
     if (h.status == SV_NET_OK) {
         pc->paired = TRUE;
-        sv_client_set_relay(pc->client, relay_from_client, pc);
+        sv_client_set_relay(pc->client, relay_from_client, client_batch_done, pc);
         sv_client_set_drain_func(pc->client, client_drained, pc);
         g_debug("client %" G_GUINT64_FORMAT " relayed to %s", sv_client_get_id(pc->client),
                 pc->backend_uri);
@@ -144,6 +174,10 @@ backend_frame(SvRpcConn *conn, const guint8 *frame, gsize len, gpointer user)
             h.proc == REMOTE_PROC_CONNECT_OPEN)
             open_reply(pc, frame, len);
         return;
+    }
+    if (!pc->client_corked) {
+        pc->client_corked = TRUE;
+        sv_client_cork(pc->client);
     }
     {
         SvMsg *m = g_malloc(sizeof(SvMsg) + len);
@@ -175,6 +209,10 @@ backend_closed(SvRpcConn *conn, gpointer user)
         pc->open_call = NULL;
         sv_call_fail(call, g_steal_pointer(&e));
         return;
+    }
+    if (pc->client_corked) {
+        pc->client_corked = FALSE;
+        sv_client_uncork(pc->client);
     }
     /* The backend went away: so does this client, once what it was sent is out. */
     g_message("backend of client %" G_GUINT64_FORMAT " closed its connection",
@@ -267,7 +305,7 @@ socket_path(ProxyConn *pc, const char *drv)
 static void
 try_next_backend(ProxyConn *pc)
 {
-    SvRpcConnCallbacks cb = {backend_frame, backend_closed, backend_drained};
+    SvRpcConnCallbacks cb = {backend_frame, backend_closed, backend_drained, backend_batch_done};
 
     while (pc->candidates->len) {
         g_autofree char *drv = g_ptr_array_steal_index(pc->candidates, 0);

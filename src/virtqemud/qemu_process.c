@@ -61,6 +61,7 @@ typedef struct {
     gboolean destroying; /* our own kill: QEMU's SHUTDOWN is not an event */
     gboolean fake_reboot;
     gboolean rebooting;     /* reset in place after a SHUTDOWN: its STOP is no pause */
+    gboolean pausing;       /* our own `stop` is on its way: its STOP means PAUSED/USER */
     gboolean crash_destroy; /* on_crash destroy/restart: exit is STOPPED/CRASHED */
     gboolean crash_restart;
     guint64 autodestroy_client; /* client id, 0 for none */
@@ -207,6 +208,48 @@ save_status(SvDomainObj *obj)
     g_string_free(x, TRUE);
 }
 
+/* A reply to a call that changed the guest's state goes out only once the
+ * status file says so: a daemon killed right after replying must not come
+ * back believing something else. */
+typedef struct {
+    SvCall *call;
+    gpointer ret;
+    GDestroyNotify free_ret;
+} SavedReply;
+
+static void
+saved_reply_done(const GError *error, gpointer data)
+{
+    SavedReply *r = data;
+
+    if (error)
+        g_warning("status file not written before replying: %s", error->message);
+    sv_call_reply(r->call, r->ret);
+    if (r->ret && r->free_ret)
+        r->free_ret(r->ret);
+    g_free(r);
+}
+
+static void
+reply_when_saved(SvCall *call, gpointer ret, GDestroyNotify free_ret)
+{
+    SavedReply *r = g_new0(SavedReply, 1);
+
+    r->call = call;
+    r->ret = ret;
+    r->free_ret = free_ret;
+    sv_domain_store_barrier_async(ctx->domains->store, saved_reply_done, r);
+}
+
+static void
+free_dom_ret(gpointer p)
+{
+    remote_domain_create_xml_ret *ret = p;
+
+    g_free(ret->dom.name);
+    g_free(ret);
+}
+
 /* ---------------------------------------------------------------- stop */
 
 /* The guest is gone: clean up and tell everyone. */
@@ -324,7 +367,8 @@ on_shutdown_event(SvDomainObj *obj, JsonObject *data)
     QemuDomain *qd = priv_of(obj);
     int detail = SHUTDOWN_FINISHED;
 
-    if (obj->state == SV_DOMAIN_SHUTDOWN || qd->destroying || qd->starting)
+    /* Our own kills make QEMU report a host SHUTDOWN: that is not the guest's. */
+    if (obj->state == SV_DOMAIN_SHUTDOWN || qd->destroying || qd->starting || qd->crash_destroy)
         return;
     if (qd->fake_reboot || obj->def->on_poweroff == SV_DOMAIN_LIFECYCLE_RESTART) {
         /* A reboot: reset and go on, no SHUTDOWN state or event. */
@@ -379,7 +423,7 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer user)
         /* After a SHUTDOWN or a panic QEMU stops its vCPUs: that is not a pause. */
         if (obj->state == SV_DOMAIN_RUNNING && !qd->starting && !qd->destroying &&
             !qd->rebooting) {
-            set_state(obj, SV_DOMAIN_PAUSED, PAUSED_UNKNOWN);
+            set_state(obj, SV_DOMAIN_PAUSED, qd->pausing ? PAUSED_USER : PAUSED_UNKNOWN);
             emit(obj, SV_EVENT_SUSPENDED, SUSPENDED_PAUSED);
         }
     } else if (g_str_equal(name, "RESUME")) {
@@ -422,12 +466,11 @@ reply_started(SvDomainObj *obj, SvCall *call)
     int proc = sv_call_get_header(call)->proc;
 
     if (proc == REMOTE_PROC_DOMAIN_CREATE) {
-        sv_call_reply(call, NULL);
+        reply_when_saved(call, NULL, NULL);
     } else {
-        remote_domain_create_xml_ret ret = {0};
-        sv_domain_obj_to_remote(obj, &ret.dom);
-        sv_call_reply(call, &ret);
-        g_free(ret.dom.name);
+        remote_domain_create_xml_ret *ret = g_new0(remote_domain_create_xml_ret, 1);
+        sv_domain_obj_to_remote(obj, &ret->dom);
+        reply_when_saved(call, ret, free_dom_ret);
     }
 }
 
@@ -862,7 +905,7 @@ destroy_done(SvProcess *proc, const GError *error, gpointer data)
             g_autofree char *log = g_strdup_printf("%s/%s.log", ctx->log_dir, job->name);
             unlink(log);
         }
-        sv_call_reply(job->call, NULL);
+        reply_when_saved(job->call, NULL, NULL);
     }
     g_free(job->name);
     g_free(job);
@@ -942,8 +985,10 @@ mon_job_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
             set_state(obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
             emit(obj, SV_EVENT_RESUMED, RESUMED_UNPAUSED);
         }
+        if (job->kind == JOB_SUSPEND)
+            priv_of(obj)->pausing = FALSE;
     }
-    sv_call_reply(job->call, NULL);
+    reply_when_saved(job->call, NULL, NULL);
     g_free(job);
 }
 
@@ -1039,6 +1084,7 @@ domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
         return TRUE; /* libvirt: no error, no event */
     if (!check_running(obj, SV_FROM_DOMAIN, error))
         return FALSE;
+    priv_of(obj)->pausing = TRUE;
     monitor_job(call, obj, "stop", JOB_SUSPEND);
     return TRUE;
 }
@@ -1176,7 +1222,13 @@ reconcile(SvDomainObj *obj, const char *status)
             qd->crash_restart = obj->def->on_crash == SV_DOMAIN_LIFECYCLE_RESTART;
         }
     } else if (obj->state == SV_DOMAIN_RUNNING) {
-        set_state(obj, SV_DOMAIN_PAUSED, PAUSED_UNKNOWN);
+        /* As libvirt maps QEMU's run states to pause reasons. */
+        int reason = PAUSED_USER;
+        if (g_str_equal(status, "io-error"))
+            reason = 5;
+        else if (g_str_equal(status, "watchdog"))
+            reason = 6;
+        set_state(obj, SV_DOMAIN_PAUSED, reason);
     }
     /* Carry through what was under way, or what the guest asked for meanwhile. */
     if (qd->starting) {
@@ -1362,6 +1414,10 @@ reconnect_one(const char *path)
     sv_process_set_exit_func(proc, on_exit_cb, obj->def->uuid);
     g_message("domain %s: reconnecting to QEMU pid %d (%s)", obj->def->name,
               (int)sv_process_get_pid(proc), state_name(obj->state));
+    /* A stop under way needs no monitor: carry it through now, even if QEMU
+     * never answers again (SIGSTOPped, wedged). */
+    if (qd->destroying || qd->crash_destroy || obj->state == SV_DOMAIN_SHUTDOWN)
+        kill_guest(qd);
     mon_fd = qemu_monitor_connect(monitor, &error);
     if (mon_fd < 0) {
         /* Alive but unreachable: it cannot be managed, so it is stopped. */

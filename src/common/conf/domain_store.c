@@ -9,7 +9,7 @@
 #include "util/error.h"
 #include "util/fileio.h"
 
-typedef enum { OP_WRITE, OP_REMOVE, OP_LINK, OP_UNLINK } OpType;
+typedef enum { OP_WRITE, OP_REMOVE, OP_LINK, OP_UNLINK, OP_BARRIER } OpType;
 
 typedef struct {
     OpType type;
@@ -20,6 +20,9 @@ typedef struct {
     gpointer data;
     GError *error;
 } Op;
+
+static void enqueue(SvDomainStore *store, OpType type, char *path, char *target, char *extra,
+                    SvStoreDoneFunc done, gpointer data);
 
 struct SvDomainStore {
     char *dir;
@@ -46,6 +49,12 @@ const char *
 sv_domain_store_get_dir(SvDomainStore *store)
 {
     return store->dir;
+}
+
+void
+sv_domain_store_barrier_async(SvDomainStore *store, SvStoreDoneFunc done, gpointer data)
+{
+    enqueue(store, OP_BARRIER, NULL, NULL, NULL, done, data);
 }
 
 void
@@ -100,7 +109,7 @@ op_complete(gpointer p)
 static void
 op_run(Op *op)
 {
-    g_autofree char *dir = g_path_get_dirname(op->path);
+    g_autofree char *dir = op->path ? g_path_get_dirname(op->path) : NULL;
 
     switch (op->type) {
     case OP_WRITE:
@@ -125,6 +134,8 @@ op_run(Op *op)
         break;
     case OP_UNLINK:
         sv_file_remove_durable(op->path, &op->error);
+        break;
+    case OP_BARRIER:
         break;
     }
 }

@@ -41,5 +41,9 @@ void sv_domain_store_write_file_async(SvDomainStore *store, const char *path, co
 void sv_domain_store_remove_file_async(SvDomainStore *store, const char *path,
                                        SvStoreDoneFunc done, gpointer user_data);
 
+/* done runs once every operation queued before it has completed (a reply that
+ * must not overtake the state it reports). */
+void sv_domain_store_barrier_async(SvDomainStore *store, SvStoreDoneFunc done, gpointer data);
+
 /* Wait until every queued operation has completed (shutdown, tests). */
 void sv_domain_store_flush(SvDomainStore *store);

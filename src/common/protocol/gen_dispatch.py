@@ -31,8 +31,8 @@ class XFile:
     @staticmethod
     def _strip(text):
         # Keep trailing annotation comments on enum lines as "@@...@@" tokens.
-        text = re.sub(r"/\*([A-Za-z_: ]*)\*/[ \t]*$", lambda m: "@@%s@@" % m.group(1).strip(),
-                      text, flags=re.M)
+        text = re.sub(r"(=[^\n/]*)/\*([A-Za-z_: ]*)\*/[ \t]*$",
+                      lambda m: "%s@@%s@@" % (m.group(1), m.group(2).strip()), text, flags=re.M)
         text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
         text = re.sub(r"^%.*$", "", text, flags=re.M)
         return text

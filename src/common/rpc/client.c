@@ -36,6 +36,7 @@ struct SvRpcConn {
     gboolean closed;
     gboolean in_read;
     gboolean free_requested;
+    guint corked;
 };
 
 int
@@ -116,7 +117,22 @@ queue(SvRpcConn *conn, SvMsg *m)
     }
     conn->out_bytes += m->len;
     g_queue_push_tail(&conn->outq, m);
-    flush(conn);
+    if (!conn->corked)
+        flush(conn);
+}
+
+void
+sv_rpc_conn_cork(SvRpcConn *conn)
+{
+    conn->corked++;
+}
+
+void
+sv_rpc_conn_uncork(SvRpcConn *conn)
+{
+    g_return_if_fail(conn->corked > 0);
+    if (--conn->corked == 0 && !conn->closed)
+        flush(conn);
 }
 
 void
@@ -228,6 +244,8 @@ on_io(gint fd, GIOCondition cond, gpointer data)
             if ((gsize)n < size)
                 break;
         }
+        if (!conn->closed && !conn->free_requested && conn->cb.batch_done)
+            conn->cb.batch_done(conn, conn->user);
     }
     conn->in_read = FALSE;
     if (conn->free_requested) {

@@ -17,6 +17,8 @@ typedef struct {
     void (*closed)(SvRpcConn *conn, gpointer user);
     /* The output queue drained below half its pause mark. */
     void (*drained)(SvRpcConn *conn, gpointer user);
+    /* Every frame of one read has been handed to `frame`. */
+    void (*batch_done)(SvRpcConn *conn, gpointer user);
 } SvRpcConnCallbacks;
 
 /* Connect to a unix socket without blocking the loop for long (a local
@@ -40,6 +42,10 @@ void sv_rpc_conn_call(SvRpcConn *conn, guint32 prog, guint32 vers, int proc, xdr
 void sv_rpc_conn_send_frame(SvRpcConn *conn, const guint8 *frame, gsize len);
 
 gsize sv_rpc_conn_get_output_bytes(SvRpcConn *conn);
+
+/* Hold writes until the matching uncork, to send a batch of frames at once. */
+void sv_rpc_conn_cork(SvRpcConn *conn);
+void sv_rpc_conn_uncork(SvRpcConn *conn);
 
 /* Stop or resume reading (back-pressure). */
 void sv_rpc_conn_pause(SvRpcConn *conn, gboolean paused);

@@ -85,6 +85,8 @@ struct SvClient {
     void (*drain_fn)(SvClient *, gpointer);
     gpointer drain_data;
     gboolean paused; /* reads held by the owner (relay back-pressure) */
+    guint corked;    /* output is queued, not written, while > 0 */
+    void (*relay_batch_fn)(SvClient *, gpointer);
 };
 
 typedef struct {
@@ -262,9 +264,10 @@ sv_client_remove_close_notify(SvClient *c, void (*fn)(SvClient *, gpointer), gpo
 
 void
 sv_client_set_relay(SvClient *c, void (*fn)(SvClient *, const guint8 *, gsize, gpointer),
-                    gpointer data)
+                    void (*batch_done)(SvClient *, gpointer), gpointer data)
 {
     c->relay_fn = fn;
+    c->relay_batch_fn = batch_done;
     c->relay_data = data;
 }
 
@@ -363,9 +366,23 @@ sv_client_send(SvClient *c, SvMsg *msg)
         sv_client_close(c, "output queue over its limit");
         return FALSE;
     }
-    if (!c->in_dispatch)
+    if (!c->in_dispatch && !c->corked)
         client_flush(c);
     return !c->closed;
+}
+
+void
+sv_client_cork(SvClient *c)
+{
+    c->corked++;
+}
+
+void
+sv_client_uncork(SvClient *c)
+{
+    g_return_if_fail(c->corked > 0);
+    if (--c->corked == 0 && !c->in_dispatch && !c->closed)
+        client_flush(c);
 }
 
 gboolean
@@ -778,7 +795,10 @@ client_process(SvClient *c)
         dispatch_frame(c, frame, len);
     }
     c->in_dispatch = FALSE;
-    if (!c->closed)
+    /* A relay forwards what one read brought in one write, too. */
+    if (!c->closed && c->relay_fn && c->relay_batch_fn)
+        c->relay_batch_fn(c, c->relay_data);
+    if (!c->closed && !c->corked)
         client_flush(c);
     sv_client_unref(c);
 }

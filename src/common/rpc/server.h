@@ -92,7 +92,12 @@ void sv_client_remove_close_notify(SvClient *c, void (*fn)(SvClient *, gpointer)
  * word included), instead of being dispatched. */
 void sv_client_set_relay(SvClient *c, void (*fn)(SvClient *, const guint8 *frame, gsize len,
                                                  gpointer),
-                         gpointer data);
+                         void (*batch_done)(SvClient *, gpointer), gpointer data);
+
+/* Hold writes to the client until the matching uncork (batching frames that
+ * arrive together elsewhere into one write). */
+void sv_client_cork(SvClient *c);
+void sv_client_uncork(SvClient *c);
 
 /* Called when the output queue has drained below half the read-pause mark. */
 void sv_client_set_drain_func(SvClient *c, void (*fn)(SvClient *, gpointer), gpointer data);
