@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "client.h"
+#include "private_dispatch.h"
 #include "protocol/sv_net.h"
 #include "remote.h"
 #include "util/error.h"
@@ -18,6 +19,7 @@ typedef struct {
     SvDaemon *daemon;
     SvRemoteHandlers handlers;
     char *run_dir; /* ROOT/run/libvirt */
+    gboolean handoff; /* hand connections to backends instead of relaying them */
 } Proxy;
 
 typedef struct {
@@ -32,6 +34,7 @@ typedef struct {
     GError *last_error;
     gboolean probing;    /* empty URI: a backend that declines is skipped */
     gboolean paired;
+    gboolean handing_off; /* an ADOPT_CLIENT is on its way */
     gboolean backend_corked; /* frames from one client read, sent in one write */
     gboolean client_corked;  /* frames from one backend read, sent in one write */
 } ProxyConn;
@@ -39,6 +42,14 @@ typedef struct {
 static Proxy *proxy;
 
 static void try_next_backend(ProxyConn *pc);
+
+/* The open failed: the client hears why and may go on (calls before an open). */
+static void
+fail_open(ProxyConn *pc, SvCall *call, GError *error)
+{
+    sv_client_pause(pc->client, FALSE);
+    sv_call_fail(call, error);
+}
 
 static void
 proxy_conn_free(gpointer p)
@@ -149,6 +160,7 @@ open_reply(ProxyConn *pc, const guint8 *frame, gsize len)
         return;
     }
     pc->open_call = NULL;
+    sv_client_pause(pc->client, FALSE);
     if (h.status == SV_NET_OK) {
         pc->paired = TRUE;
         sv_client_set_relay(pc->client, relay_from_client, client_batch_done, pc);
@@ -207,7 +219,7 @@ backend_closed(SvRpcConn *conn, gpointer user)
             return;
         }
         pc->open_call = NULL;
-        sv_call_fail(call, g_steal_pointer(&e));
+        fail_open(pc, call, g_steal_pointer(&e));
         return;
     }
     if (pc->client_corked) {
@@ -253,7 +265,7 @@ identity_done(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize l
     if (error) {
         SvCall *call = pc->open_call;
         pc->open_call = NULL;
-        sv_call_fail(call, g_error_copy(error));
+        fail_open(pc, call, g_error_copy(error));
         g_clear_pointer(&pc->backend, sv_rpc_conn_free);
         return;
     }
@@ -334,7 +346,149 @@ try_next_backend(ProxyConn *pc)
         if (!e)
             sv_error_set(&e, SV_FROM_NONE, SV_ERR_NO_CONNECT, "%s",
                          "the empty URI: no hypervisor daemon is running");
-        sv_call_fail(call, e);
+        fail_open(pc, call, e);
+    }
+}
+
+/* ---------------------------------------------------------------- hand-off */
+
+static void handoff_next(ProxyConn *pc);
+
+static void
+handoff_done(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
+             const GError *error, gpointer data)
+{
+    ProxyConn *pc = data;
+    SvCall *call = pc->open_call;
+
+    (void)conn;
+    (void)h;
+    (void)payload;
+    (void)len;
+    if (!call)
+        return;
+    if (error) {
+        /* A backend that cannot adopt (another implementation): relay instead. */
+        g_message("hand-off to %s refused (%s); relaying this client", pc->backend_uri,
+                  error->message);
+        g_clear_pointer(&pc->backend, sv_rpc_conn_free);
+        pc->handing_off = FALSE;
+        g_ptr_array_insert(pc->candidates, 0, g_strdup(pc->backend_uri));
+        *strstr(pc->candidates->pdata[0], ":") = '\0';
+        pc->probing = FALSE;
+        try_next_backend(pc);
+        return;
+    }
+    /* The backend answers the client from now on, on the very same socket:
+     * our copy of it closes, the connection lives on. */
+    pc->open_call = NULL;
+    sv_call_abandon(call);
+    g_debug("client %" G_GUINT64_FORMAT " handed to %s", sv_client_get_id(pc->client),
+            pc->backend_uri);
+    sv_client_close(pc->client, "handed to its backend");
+}
+
+static void
+handoff_send(ProxyConn *pc)
+{
+    char *name = pc->backend_uri;
+    remote_connect_open_args oa = {&name, pc->open_flags};
+    SvHeader h = pc->open_hdr;
+    g_autoptr(GError) error = NULL;
+    g_autofree SvMsg *open_msg = NULL;
+    g_autofree guint8 *rest = NULL;
+    g_autoptr(GByteArray) input = g_byte_array_new();
+    sv_private_adopt_client_args a = {0};
+    gsize rest_len = 0;
+
+    /* The client's CONNECT_OPEN, as it sent it but naming the backend's URI,
+     * then whatever it sent after it: the backend answers all of it. */
+    h.type = SV_NET_CALL;
+    h.status = SV_NET_OK;
+    open_msg = sv_msg_encode(&h, (xdrproc_t)xdr_remote_connect_open_args, &oa, &error);
+    g_byte_array_append(input, open_msg->data, open_msg->len);
+    rest = sv_client_steal_input(pc->client, &rest_len);
+    g_byte_array_append(input, rest, rest_len);
+    a.flags = (sv_client_is_readonly(pc->client) ? SV_PRIVATE_ADOPT_READONLY : 0) |
+              (sv_client_keepalive_enabled(pc->client) ? SV_PRIVATE_ADOPT_KEEPALIVE : 0);
+    a.input.input_len = input->len;
+    a.input.input_val = (char *)input->data;
+    pc->handing_off = TRUE;
+    if (!sv_rpc_conn_call_with_fd(pc->backend, SV_PRIVATE_PROGRAM, SV_PRIVATE_PROTOCOL_VERSION,
+                                  SV_PRIVATE_PROC_ADOPT_CLIENT,
+                                  (xdrproc_t)xdr_sv_private_adopt_client_args, &a,
+                                  sv_client_get_fd(pc->client), handoff_done, pc, &error)) {
+        SvCall *call = pc->open_call;
+        pc->open_call = NULL;
+        fail_open(pc, call, g_steal_pointer(&error));
+    }
+}
+
+static void
+probe_done(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
+           const GError *error, gpointer data)
+{
+    ProxyConn *pc = data;
+
+    (void)conn;
+    (void)h;
+    (void)payload;
+    (void)len;
+    if (!pc->open_call)
+        return;
+    if (error) {
+        /* This hypervisor is not here: the next one. */
+        g_clear_error(&pc->last_error);
+        pc->last_error = g_error_copy(error);
+        g_clear_pointer(&pc->backend, sv_rpc_conn_free);
+        handoff_next(pc);
+        return;
+    }
+    handoff_send(pc);
+}
+
+static void
+handoff_next(ProxyConn *pc)
+{
+    SvRpcConnCallbacks cb = {backend_frame, backend_closed, backend_drained, backend_batch_done};
+
+    while (pc->candidates->len) {
+        g_autofree char *drv = g_ptr_array_steal_index(pc->candidates, 0);
+        g_autofree char *path = socket_path(pc, drv);
+        g_autoptr(GError) error = NULL;
+        int fd = sv_rpc_connect_unix(path, &error);
+
+        if (fd < 0) {
+            g_clear_error(&pc->last_error);
+            pc->last_error = g_steal_pointer(&error);
+            continue;
+        }
+        g_free(pc->backend_uri);
+        pc->backend_uri = pc->probing ? g_strdup_printf("%s:///system", drv)
+                                      : g_strdup(pc->open_name);
+        pc->backend = sv_rpc_conn_new(fd, &cb, pc);
+        if (pc->probing) {
+            /* Ask first whether this daemon's hypervisor is here: once handed
+             * over, the client could not be taken back. */
+            char *uri = pc->backend_uri;
+            remote_connect_open_args oa = {&uri, pc->open_flags & 1};
+            sv_rpc_conn_call(pc->backend, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                             REMOTE_PROC_CONNECT_OPEN, (xdrproc_t)xdr_remote_connect_open_args,
+                             &oa, probe_done, pc);
+        } else {
+            handoff_send(pc);
+        }
+        return;
+    }
+    {
+        SvCall *call = pc->open_call;
+        GError *e = pc->last_error;
+        pc->last_error = NULL;
+        pc->open_call = NULL;
+        if (!e)
+            sv_error_set(&e, SV_FROM_NONE, SV_ERR_NO_CONNECT, "%s",
+                         "the empty URI: no hypervisor daemon is running");
+        fail_open(pc, call, e);
     }
 }
 
@@ -366,7 +520,13 @@ connect_open(SvCall *call, remote_connect_open_args *a, GError **error)
     pc->open_flags = a->flags;
     pc->open_hdr = *sv_call_get_header(call);
     pc->open_call = sv_call_defer(call);
-    try_next_backend(pc);
+    /* Nothing more is dispatched here until the backend is chosen: what the
+     * client sends meanwhile goes to the backend. */
+    sv_client_pause(pc->client, TRUE);
+    if (proxy->handoff)
+        handoff_next(pc);
+    else
+        try_next_backend(pc);
     return TRUE;
 }
 
@@ -374,9 +534,12 @@ static gboolean
 proxy_init(SvDaemon *d, GError **error)
 {
     SvRemoteHandlers own = {.connect_open = connect_open};
+    guint handoff = 1;
 
-    (void)error;
+    if (!sv_conf_file_get_uint(sv_daemon_get_config(d), "client_handoff", &handoff, error))
+        return FALSE;
     proxy = g_new0(Proxy, 1);
+    proxy->handoff = handoff != 0;
     proxy->daemon = d;
     proxy->run_dir = sv_daemon_path(d, "/run/libvirt");
     sv_remote_common_handlers(&proxy->handlers);

@@ -83,7 +83,7 @@ void sv_domain_obj_set_def(SvDomainObj *obj, SvDomainDef *def);
 
 gboolean sv_domain_obj_is_active(const SvDomainObj *obj);
 
-/* Objects matching virConnectListAllDomains flags, sorted by name. (transfer container) */
+/* Objects matching virConnectListAllDomains flags, in no order. (transfer container) */
 GPtrArray *sv_domain_list_filter(SvDomainList *list, guint flags);
 guint sv_domain_list_count_active(SvDomainList *list, gboolean active);
 guint sv_domain_list_size(SvDomainList *list);

@@ -163,6 +163,59 @@ sv_rpc_conn_call(SvRpcConn *conn, guint32 prog, guint32 vers, int proc, xdrproc_
     queue(conn, m);
 }
 
+gboolean
+sv_rpc_conn_call_with_fd(SvRpcConn *conn, guint32 prog, guint32 vers, int proc,
+                         xdrproc_t filter, void *args, int fd, SvRpcReplyFunc cb, gpointer data,
+                         GError **error)
+{
+    SvHeader h = {prog, vers, proc, SV_NET_CALL, conn->next_serial++, SV_NET_OK};
+    Pending p = {h.serial, cb, data};
+    g_autofree SvMsg *m = NULL;
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    struct iovec iov;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                         .msg_controllen = sizeof(ctl.buf)};
+    struct cmsghdr *cm;
+    ssize_t n;
+
+    m = sv_msg_encode(&h, filter, args, error);
+    if (!m)
+        return FALSE;
+    if (conn->outq.length || conn->closed) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR,
+                     "cannot send a descriptor behind queued output");
+        return FALSE;
+    }
+    /* The descriptor rides on the message's first byte, so it arrives with it. */
+    memset(ctl.buf, 0, sizeof(ctl.buf));
+    cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    iov.iov_base = m->data;
+    iov.iov_len = m->len;
+    do {
+        n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        sv_error_set_errno(error, SV_FROM_RPC, n < 0 ? errno : EIO,
+                           "cannot hand a connection over");
+        return FALSE;
+    }
+    g_array_append_val(conn->pending, p);
+    if ((gsize)n < m->len) {
+        m->off = n;
+        conn->out_bytes += m->len - n;
+        g_queue_push_tail(&conn->outq, g_steal_pointer(&m));
+        update_watch(conn);
+    }
+    return TRUE;
+}
+
 static void
 handle_frame(SvRpcConn *conn, const guint8 *frame, gsize len)
 {

@@ -38,6 +38,12 @@ typedef void (*SvRpcReplyFunc)(SvRpcConn *conn, const SvHeader *h, const guint8 
 void sv_rpc_conn_call(SvRpcConn *conn, guint32 prog, guint32 vers, int proc, xdrproc_t filter,
                       void *args, SvRpcReplyFunc cb, gpointer data);
 
+/* Send a call of our own carrying one descriptor (SCM_RIGHTS on its first
+ * byte). Needs an empty output queue; fd stays owned by the caller. */
+gboolean sv_rpc_conn_call_with_fd(SvRpcConn *conn, guint32 prog, guint32 vers, int proc,
+                                  xdrproc_t filter, void *args, int fd, SvRpcReplyFunc cb,
+                                  gpointer data, GError **error);
+
 /* Queue raw frame bytes (copied once). */
 void sv_rpc_conn_send_frame(SvRpcConn *conn, const guint8 *frame, gsize len);
 

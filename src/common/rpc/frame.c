@@ -56,6 +56,16 @@ sv_frame_reader_free(SvFrameReader *r)
     g_free(r);
 }
 
+guint8 *
+sv_frame_reader_steal(SvFrameReader *r, gsize *len)
+{
+    guint8 *out = g_memdup2(r->buf + r->start, r->end - r->start);
+
+    *len = r->end - r->start;
+    r->start = r->end = 0;
+    return out;
+}
+
 gsize
 sv_frame_reader_pending(const SvFrameReader *r)
 {

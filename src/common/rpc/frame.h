@@ -57,5 +57,8 @@ void sv_frame_reader_commit(SvFrameReader *r, gsize n);
  * set: length under 28 or over the limit; the stream cannot be resynced). */
 const guint8 *sv_frame_reader_next(SvFrameReader *r, gsize *len, GError **error);
 
+/* Take every byte buffered and not yet returned as a frame. (transfer full) */
+guint8 *sv_frame_reader_steal(SvFrameReader *r, gsize *len);
+
 /* Bytes buffered but not yet returned as frames. */
 gsize sv_frame_reader_pending(const SvFrameReader *r);

@@ -258,15 +258,22 @@ sv_remote_set_proxy_uid(uid_t uid)
     identity_uid = uid;
 }
 
+gboolean
+sv_remote_peer_trusted(SvClient *c)
+{
+    uid_t uid;
+
+    return sv_client_get_peer(c, &uid, NULL, NULL) && (uid == 0 || uid == identity_uid);
+}
+
 static gboolean
 connect_set_identity(SvCall *call, remote_connect_set_identity_args *a, GError **error)
 {
     SvClient *c = sv_call_get_client(call);
     RemoteClient *rc;
-    uid_t uid;
 
     /* Only root or the proxy's own user may speak for someone else. */
-    if (!sv_client_get_peer(c, &uid, NULL, NULL) || (uid != 0 && uid != identity_uid)) {
+    if (!sv_remote_peer_trusted(c)) {
         sv_error_set(error, SV_FROM_RPC, SV_ERR_ACCESS_DENIED,
                      "only root or the proxy user may set the client identity");
         return FALSE;

@@ -42,6 +42,9 @@ void sv_remote_emit_reboot(SvServer *srv, const remote_nonnull_domain *dom);
 /* Besides root, the user whose connections may use CONNECT_SET_IDENTITY (the proxy). */
 void sv_remote_set_proxy_uid(uid_t uid);
 
+/* Whether the peer is root or the proxy user. */
+gboolean sv_remote_peer_trusted(SvClient *c);
+
 /* The identity a trusted proxy set for this connection; FALSE when none. */
 gboolean sv_remote_client_get_identity(SvClient *c, gint64 *uid, gint64 *gid, gint64 *pid);
 

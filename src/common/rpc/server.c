@@ -86,6 +86,7 @@ struct SvClient {
     gpointer drain_data;
     gboolean paused; /* reads held by the owner (relay back-pressure) */
     guint corked;    /* output is queued, not written, while > 0 */
+    GArray *fds;     /* descriptors received as SCM_RIGHTS, not yet taken */
     void (*relay_batch_fn)(SvClient *, gpointer);
 };
 
@@ -333,6 +334,9 @@ sv_client_close(SvClient *c, const char *reason)
     c->out_bytes = 0;
     sv_frame_reader_free(c->reader);
     c->reader = NULL;
+    for (guint i = 0; c->fds && i < c->fds->len; i++)
+        close(g_array_index(c->fds, int, i));
+    g_clear_pointer(&c->fds, g_array_unref);
     if (c->close_notify) {
         g_autoptr(GArray) notify = g_steal_pointer(&c->close_notify);
         for (guint i = 0; i < notify->len; i++) {
@@ -621,6 +625,25 @@ sv_call_reply_frame(SvCall *call, const guint8 *frame, gsize len)
 }
 
 void
+sv_call_abandon(SvCall *call)
+{
+    g_return_if_fail(call->heap);
+    call_finish(call);
+}
+
+int
+sv_client_get_fd(SvClient *c)
+{
+    return c->fd;
+}
+
+gboolean
+sv_client_keepalive_enabled(SvClient *c)
+{
+    return c->ka_timer != 0;
+}
+
+void
 sv_client_close_after_flush(SvClient *c)
 {
     if (c->closed)
@@ -804,6 +827,63 @@ client_process(SvClient *c)
 }
 
 static void
+keep_fds(SvClient *c, struct msghdr *msg)
+{
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        for (gsize i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+            if (!c->fds)
+                c->fds = g_array_new(FALSE, FALSE, sizeof(int));
+            if (c->fds->len >= 32) {
+                close(fd); /* a client piling up descriptors gets none kept */
+                continue;
+            }
+            g_array_append_val(c->fds, fd);
+        }
+    }
+}
+
+int
+sv_client_take_fd(SvClient *c)
+{
+    int fd;
+
+    if (!c->fds || !c->fds->len)
+        return -1;
+    fd = g_array_index(c->fds, int, 0);
+    g_array_remove_index(c->fds, 0);
+    return fd;
+}
+
+guint8 *
+sv_client_steal_input(SvClient *c, gsize *len)
+{
+    return sv_frame_reader_steal(c->reader, len);
+}
+
+SvClient *
+sv_server_adopt_client(SvServer *srv, int fd, gboolean readonly, const guint8 *input, gsize len)
+{
+    SvClient *c = sv_server_add_client_fd(srv, fd, readonly);
+
+    while (len > 0) {
+        gsize size;
+        guint8 *space = sv_frame_reader_space(c->reader, &size);
+        gsize n = MIN(size, len);
+        memcpy(space, input, n);
+        sv_frame_reader_commit(c->reader, n);
+        input += n;
+        len -= n;
+    }
+    if (sv_frame_reader_pending(c->reader))
+        client_process(c);
+    return c;
+}
+
+static void
 client_readable(SvClient *c)
 {
     gsize total = 0;
@@ -811,7 +891,18 @@ client_readable(SvClient *c)
     while (!c->closed && total < READ_BUDGET && (c->cond & G_IO_IN)) {
         gsize size;
         guint8 *space = sv_frame_reader_space(c->reader, &size);
-        ssize_t n = recv(c->fd, space, size, 0);
+        /* Descriptors may ride along (splitvirt's ADOPT_CLIENT): keep them. */
+        union {
+            struct cmsghdr align;
+            char buf[CMSG_SPACE(sizeof(int) * 4)];
+        } ctl;
+        struct iovec iov = {space, size};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                             .msg_controllen = sizeof(ctl.buf)};
+        ssize_t n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
+
+        if (n > 0 && msg.msg_controllen)
+            keep_fds(c, &msg);
 
         if (n < 0) {
             if (errno == EINTR)

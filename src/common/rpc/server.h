@@ -54,6 +54,11 @@ void sv_server_foreach_client(SvServer *srv, void (*fn)(SvClient *, gpointer), g
 /* Connect a socketpair end as a client (tests, in-process use). */
 SvClient *sv_server_add_client_fd(SvServer *srv, int fd, gboolean readonly);
 
+/* Take over a connection another daemon accepted (transfer full), with the
+ * bytes it had read from it and not answered, processed as if read here. */
+SvClient *sv_server_adopt_client(SvServer *srv, int fd, gboolean readonly, const guint8 *input,
+                                 gsize len);
+
 /* ---- clients ---- */
 SvClient *sv_client_ref(SvClient *c);
 void sv_client_unref(SvClient *c);
@@ -108,6 +113,18 @@ void sv_client_pause(SvClient *c, gboolean paused);
 /* Mark the connection open (a relayed CONNECT_OPEN succeeded). */
 void sv_client_mark_open(SvClient *c);
 
+/* The connection's socket (transfer none). */
+int sv_client_get_fd(SvClient *c);
+
+/* Whether server PINGs run for this client. */
+gboolean sv_client_keepalive_enabled(SvClient *c);
+
+/* A descriptor the client sent as SCM_RIGHTS (transfer full), or -1. */
+int sv_client_take_fd(SvClient *c);
+
+/* Every byte read from the client and not yet dispatched. (transfer full) */
+guint8 *sv_client_steal_input(SvClient *c, gsize *len);
+
 /* The connection's open streams (stream.c's list). */
 GList **sv_client_streams(SvClient *c);
 
@@ -142,6 +159,10 @@ SvCall *sv_call_defer(SvCall *call);
  * frees it) or with an error (transfer full). Either consumes the call. */
 void sv_call_reply(SvCall *call, void *ret);
 void sv_call_fail(SvCall *call, GError *error);
+
+/* Finish a deferred call without answering it: its connection has been
+ * handed to another daemon, which answers. */
+void sv_call_abandon(SvCall *call);
 
 /* Complete a deferred call with a whole reply frame received from elsewhere
  * (a relayed CONNECT_OPEN); an OK status opens the connection. */

@@ -1,0 +1,57 @@
+/* private.c: ADOPT_CLIENT: take over a client connection from virtproxyd. */
+#include "private.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "private_dispatch.h"
+#include "remote.h"
+#include "util/error.h"
+
+static gboolean
+adopt_client(SvCall *call, sv_private_adopt_client_args *a, GError **error)
+{
+    SvClient *from = sv_call_get_client(call);
+    SvClient *c;
+    int fd, type = 0;
+    socklen_t len = sizeof(type);
+
+    /* Only root or the proxy's user may hand us connections (and say read-only). */
+    if (!sv_remote_peer_trusted(from)) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_ACCESS_DENIED,
+                     "only root or the proxy user may hand over connections");
+        return FALSE;
+    }
+    if (!sv_check_flags(a->flags, SV_PRIVATE_ADOPT_READONLY | SV_PRIVATE_ADOPT_KEEPALIVE,
+                        SV_FROM_RPC, "adoptClient", error))
+        return FALSE;
+    fd = sv_client_take_fd(from);
+    if (fd < 0) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "no connection came with ADOPT_CLIENT");
+        return FALSE;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) {
+        close(fd);
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "ADOPT_CLIENT needs a stream socket");
+        return FALSE;
+    }
+    c = sv_server_adopt_client(sv_client_get_server(from), fd,
+                               a->flags & SV_PRIVATE_ADOPT_READONLY,
+                               (const guint8 *)a->input.input_val, a->input.input_len);
+    if (a->flags & SV_PRIVATE_ADOPT_KEEPALIVE)
+        sv_client_start_keepalive(c);
+    g_debug("adopted client %" G_GUINT64_FORMAT " from client %" G_GUINT64_FORMAT,
+            sv_client_get_id(c), sv_client_get_id(from));
+    return TRUE;
+}
+
+static const SvPrivateHandlers handlers = {
+    .adopt_client = adopt_client,
+};
+
+void
+sv_private_serve(SvServer *srv)
+{
+    sv_server_add_program(srv, &sv_private_handlers_info, &handlers);
+}
