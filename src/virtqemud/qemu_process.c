@@ -614,8 +614,13 @@ start_cleanup(SvDomainObj *obj, GError *error)
     logfile = g_strdup_printf("%s/%s.log", ctx->log_dir, obj->def->name);
     log_line(qd, "start failed: %s", error->message);
     tail = log_tail(logfile);
-    sv_error_set(&full, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "QEMU failed to start: %s%s%s",
-                 error->message, *tail ? "\n" : "", tail);
+    {
+        /* The cause's own detail, without its template's prefix. */
+        const SvErrorExtra *x = sv_error_get_extra(error);
+        const char *why = x && x->str2 ? x->str2 : error->message;
+        sv_error_set(&full, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "QEMU failed to start: %s%s%s",
+                     why, *tail ? "\n" : "", tail);
+    }
     g_error_free(error);
     g_warning("domain %s: %s", obj->def->name, full->message);
     if (qd->pid_path)
@@ -1025,7 +1030,9 @@ shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gbo
     if (!check_flags(flags, 1, reboot ? "qemuDomainReboot" : "qemuDomainShutdownFlags", error))
         return FALSE;
     obj = lookup(dom, error);
-    if (!obj || !check_running(obj, SV_FROM_QEMU, error))
+    /* libvirt's shutdown checks the state itself (QEMU domain); reboot uses
+     * the shared check (DOMAIN domain). */
+    if (!obj || !check_running(obj, reboot ? SV_FROM_DOMAIN : SV_FROM_QEMU, error))
         return FALSE;
     if (reboot)
         priv_of(obj)->fake_reboot = TRUE;

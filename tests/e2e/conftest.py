@@ -107,3 +107,13 @@ def daemons(root, request):
 def daemon(daemons):
     """A virtqemud with default settings, ready to serve."""
     return daemons.start()
+
+
+@pytest.fixture
+def host(daemons, root, request):
+    """A virtqemud with short kill timeouts, a connection, an event client and the test
+    guest's kernel, for tests with real QEMU guests; after the test, the check that no
+    QEMU process, pid file or domain directory is left (guests.py)."""
+    import guests
+
+    yield from guests.host_fixture(daemons, root, request)
