@@ -3,13 +3,15 @@
 #include "domain_store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util/error.h"
+#include "util/fd.h"
 #include "util/fileio.h"
 
-typedef enum { OP_WRITE, OP_REMOVE, OP_LINK, OP_UNLINK, OP_BARRIER } OpType;
+typedef enum { OP_WRITE, OP_REMOVE, OP_LINK, OP_UNLINK, OP_BARRIER, OP_SYNC_DIR } OpType;
 
 typedef struct {
     OpType type;
@@ -137,6 +139,13 @@ op_run(Op *op)
         break;
     case OP_BARRIER:
         break;
+    case OP_SYNC_DIR: {
+        g_auto(SvFd) fd = open(op->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) < 0)
+            sv_error_set_errno(&op->error, SV_FROM_NONE, errno, "cannot sync directory '%s'",
+                               op->path);
+        break;
+    }
     }
 }
 
@@ -200,8 +209,28 @@ void
 sv_domain_store_remove_async(SvDomainStore *store, const char *name, SvStoreDoneFunc done,
                              gpointer data)
 {
-    enqueue(store, OP_REMOVE, config_path(store, name), NULL, autostart_path(store, name), done,
-            data);
+    g_autofree char *config = config_path(store, name);
+    g_autofree char *link = autostart_path(store, name);
+    g_autoptr(GError) error = NULL;
+    guint queued;
+
+    g_mutex_lock(&store->lock);
+    queued = store->queued;
+    g_mutex_unlock(&store->lock);
+    if (queued) {
+        /* Behind a write of the same file: keep the order. */
+        enqueue(store, OP_REMOVE, g_steal_pointer(&config), NULL, g_steal_pointer(&link), done,
+                data);
+        return;
+    }
+    /* Nothing queued: an unlink is atomic and quick, so it happens here and the
+     * caller hears at once; the directory's fsync (against power loss) follows
+     * on the worker, in order with whatever comes next. */
+    if ((unlink(link) < 0 && errno != ENOENT) || (unlink(config) < 0 && errno != ENOENT))
+        sv_error_set_errno(&error, SV_FROM_NONE, errno, "cannot remove '%s'", config);
+    done(error, data);
+    if (!error)
+        enqueue(store, OP_SYNC_DIR, g_strdup(store->dir), NULL, NULL, NULL, NULL);
 }
 
 void
