@@ -33,6 +33,7 @@ struct SvDomainStore {
     GMutex lock; /* guards `queued`: the worker and the loop both touch it */
     GCond idle;
     guint queued;
+    guint queued_files; /* of those, operations that write or remove files */
 };
 
 SvDomainStore *
@@ -154,9 +155,13 @@ worker(gpointer p, gpointer user)
 {
     SvDomainStore *store = user;
 
+    gboolean touches = ((Op *)p)->type != OP_SYNC_DIR && ((Op *)p)->type != OP_BARRIER;
+
     op_run(p);
     g_idle_add_full(G_PRIORITY_DEFAULT, op_complete, p, NULL);
     g_mutex_lock(&store->lock);
+    if (touches)
+        store->queued_files--;
     if (--store->queued == 0)
         g_cond_broadcast(&store->idle);
     g_mutex_unlock(&store->lock);
@@ -178,6 +183,8 @@ enqueue(SvDomainStore *store, OpType type, char *path, char *target, char *extra
         store->pool = g_thread_pool_new(worker, store, 1, TRUE, NULL);
     g_mutex_lock(&store->lock);
     store->queued++;
+    if (type != OP_SYNC_DIR && type != OP_BARRIER)
+        store->queued_files++;
     g_mutex_unlock(&store->lock);
     g_thread_pool_push(store->pool, op, NULL);
 }
@@ -215,7 +222,7 @@ sv_domain_store_remove_async(SvDomainStore *store, const char *name, SvStoreDone
     guint queued;
 
     g_mutex_lock(&store->lock);
-    queued = store->queued;
+    queued = store->queued_files;
     g_mutex_unlock(&store->lock);
     if (queued) {
         /* Behind a write of the same file: keep the order. */
