@@ -13,7 +13,7 @@ static gboolean
 adopt_client(SvCall *call, sv_private_adopt_client_args *a, GError **error)
 {
     SvClient *from = sv_call_get_client(call);
-    SvClient *c;
+    guint64 id;
     int fd, type = 0;
     socklen_t len = sizeof(type);
 
@@ -36,13 +36,12 @@ adopt_client(SvCall *call, sv_private_adopt_client_args *a, GError **error)
         sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "ADOPT_CLIENT needs a stream socket");
         return FALSE;
     }
-    c = sv_server_adopt_client(sv_client_get_server(from), fd,
-                               a->flags & SV_PRIVATE_ADOPT_READONLY,
-                               (const guint8 *)a->input.input_val, a->input.input_len);
-    if (a->flags & SV_PRIVATE_ADOPT_KEEPALIVE)
-        sv_client_start_keepalive(c);
-    g_debug("adopted client %" G_GUINT64_FORMAT " from client %" G_GUINT64_FORMAT,
-            sv_client_get_id(c), sv_client_get_id(from));
+    id = sv_server_adopt_client(sv_client_get_server(from), fd,
+                                a->flags & SV_PRIVATE_ADOPT_READONLY,
+                                a->flags & SV_PRIVATE_ADOPT_KEEPALIVE,
+                                (const guint8 *)a->input.input_val, a->input.input_len);
+    g_debug("adopted client %" G_GUINT64_FORMAT " from client %" G_GUINT64_FORMAT, id,
+            sv_client_get_id(from));
     return TRUE;
 }
 

@@ -864,10 +864,15 @@ sv_client_steal_input(SvClient *c, gsize *len)
     return sv_frame_reader_steal(c->reader, len);
 }
 
-SvClient *
-sv_server_adopt_client(SvServer *srv, int fd, gboolean readonly, const guint8 *input, gsize len)
+guint64
+sv_server_adopt_client(SvServer *srv, int fd, gboolean readonly, gboolean keepalive,
+                       const guint8 *input, gsize len)
 {
     SvClient *c = sv_server_add_client_fd(srv, fd, readonly);
+    guint64 id = c->id;
+
+    if (keepalive)
+        sv_client_start_keepalive(c);
 
     while (len > 0) {
         gsize size;
@@ -878,9 +883,10 @@ sv_server_adopt_client(SvServer *srv, int fd, gboolean readonly, const guint8 *i
         input += n;
         len -= n;
     }
+    /* The client may be gone when this returns (it hung up meanwhile). */
     if (sv_frame_reader_pending(c->reader))
         client_process(c);
-    return c;
+    return id;
 }
 
 static void

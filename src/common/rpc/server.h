@@ -55,9 +55,10 @@ void sv_server_foreach_client(SvServer *srv, void (*fn)(SvClient *, gpointer), g
 SvClient *sv_server_add_client_fd(SvServer *srv, int fd, gboolean readonly);
 
 /* Take over a connection another daemon accepted (transfer full), with the
- * bytes it had read from it and not answered, processed as if read here. */
-SvClient *sv_server_adopt_client(SvServer *srv, int fd, gboolean readonly, const guint8 *input,
-                                 gsize len);
+ * bytes it had read from it and not answered, processed as if read here.
+ * Returns the new client's id (the client itself may already be gone). */
+guint64 sv_server_adopt_client(SvServer *srv, int fd, gboolean readonly, gboolean keepalive,
+                               const guint8 *input, gsize len);
 
 /* ---- clients ---- */
 SvClient *sv_client_ref(SvClient *c);
