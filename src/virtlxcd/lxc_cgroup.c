@@ -1,0 +1,487 @@
+/* lxc_cgroup.c: a container's cgroup on cgroup v1 or v2. */
+#include "lxc_cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/error.h"
+#include "util/fd.h"
+
+/* The v1 controllers a container joins, in the order they are created. cpuset is left
+ * out: a new v1 cpuset cgroup needs cpus and mems copied in before it takes a process. */
+static const char *const v1_controllers[] = {"memory", "pids", "freezer", "cpu", "cpuacct",
+                                             "devices"};
+/* The v2 controllers enabled for it (when the kernel offers them). */
+static const char *const v2_controllers[] = {"memory", "pids", "cpu"};
+
+/* Device nodes a container may use (v1 devices.allow lines). */
+static const char *const allowed_devices[] = {
+    "c 1:3 rwm",   /* null */
+    "c 1:5 rwm",   /* zero */
+    "c 1:7 rwm",   /* full */
+    "c 1:8 rwm",   /* random */
+    "c 1:9 rwm",   /* urandom */
+    "c 5:0 rwm",   /* tty */
+    "c 5:1 rwm",   /* console */
+    "c 5:2 rwm",   /* ptmx */
+    "c 136:* rwm", /* ptys, the host's console pty among them */
+};
+
+static const char *const version_names[LXC_CGROUP_VERSION_LAST] = {"v1", "v2"};
+
+const char *
+lxc_cgroup_version_to_string(int v)
+{
+    return v >= 0 && v < LXC_CGROUP_VERSION_LAST ? version_names[v] : NULL;
+}
+
+int
+lxc_cgroup_version_from_string(const char *s)
+{
+    for (int i = 0; s && i < LXC_CGROUP_VERSION_LAST; i++) {
+        if (g_str_equal(s, version_names[i]))
+            return i;
+    }
+    return -1;
+}
+
+typedef struct {
+    GPtrArray *controllers; /* "memory", or "cpu" and "cpuacct" when co-mounted; empty on v2 */
+    char *mount;            /* the hierarchy's root directory */
+    char *dir;              /* mount/path */
+} Hierarchy;
+
+struct LxcCgroup {
+    LxcCgroupVersion version;
+    char *path;
+    GPtrArray *hier; /* Hierarchy, one per distinct mount */
+};
+
+static void
+hierarchy_free(gpointer p)
+{
+    Hierarchy *h = p;
+
+    g_ptr_array_unref(h->controllers);
+    g_free(h->mount);
+    g_free(h->dir);
+    g_free(h);
+}
+
+char *
+lxc_cgroup_default_parent(const char *root)
+{
+    g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, root ? root : "", -1);
+
+    return g_strdup_printf("splitvirt-%.12s", sum);
+}
+
+/* A controller mounted together with another one ("cpu,cpuacct", reached through two
+ * symlinks) joins that hierarchy: its directory is created and filled only once. */
+static void
+add_hierarchy(LxcCgroup *cg, const char *controller, const char *mount)
+{
+    g_autofree char *real = realpath(mount, NULL);
+    Hierarchy *h;
+
+    for (guint i = 0; real && i < cg->hier->len; i++) {
+        g_autofree char *other = NULL;
+        h = cg->hier->pdata[i];
+        other = realpath(h->mount, NULL);
+        if (other && g_str_equal(real, other)) {
+            g_ptr_array_add(h->controllers, g_strdup(controller));
+            return;
+        }
+    }
+    h = g_new0(Hierarchy, 1);
+    h->controllers = g_ptr_array_new_with_free_func(g_free);
+    if (*controller)
+        g_ptr_array_add(h->controllers, g_strdup(controller));
+    h->mount = g_strdup(mount);
+    h->dir = g_build_filename(mount, cg->path, NULL);
+    g_ptr_array_add(cg->hier, h);
+}
+
+LxcCgroup *
+lxc_cgroup_new(const char *mount_root, const char *path, GError **error)
+{
+    g_autofree char *unified = g_build_filename(mount_root, "cgroup.controllers", NULL);
+    LxcCgroup *cg;
+
+    g_return_val_if_fail(path && *path && !g_path_is_absolute(path), NULL);
+    cg = g_new0(LxcCgroup, 1);
+    cg->path = g_strdup(path);
+    cg->hier = g_ptr_array_new_with_free_func(hierarchy_free);
+    if (g_file_test(unified, G_FILE_TEST_EXISTS)) {
+        cg->version = LXC_CGROUP_V2;
+        add_hierarchy(cg, "", mount_root);
+        return cg;
+    }
+    cg->version = LXC_CGROUP_V1;
+    for (gsize i = 0; i < G_N_ELEMENTS(v1_controllers); i++) {
+        g_autofree char *mount = g_build_filename(mount_root, v1_controllers[i], NULL);
+        g_autofree char *procs = g_build_filename(mount, "cgroup.procs", NULL);
+
+        if (g_file_test(procs, G_FILE_TEST_EXISTS))
+            add_hierarchy(cg, v1_controllers[i], mount);
+    }
+    if (cg->hier->len == 0) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR,
+                     "no usable cgroup hierarchy under '%s' (neither cgroup v2 nor any of the "
+                     "v1 controllers memory, pids, freezer, cpu, cpuacct, devices)",
+                     mount_root);
+        lxc_cgroup_free(cg);
+        return NULL;
+    }
+    return cg;
+}
+
+void
+lxc_cgroup_free(LxcCgroup *cg)
+{
+    if (!cg)
+        return;
+    g_ptr_array_unref(cg->hier);
+    g_free(cg->path);
+    g_free(cg);
+}
+
+LxcCgroupVersion
+lxc_cgroup_get_version(LxcCgroup *cg)
+{
+    return cg->version;
+}
+
+const char *
+lxc_cgroup_get_path(LxcCgroup *cg)
+{
+    return cg->path;
+}
+
+static Hierarchy *
+find_hierarchy(LxcCgroup *cg, const char *controller)
+{
+    if (cg->version == LXC_CGROUP_V2)
+        return cg->hier->pdata[0];
+    for (guint i = 0; i < cg->hier->len; i++) {
+        Hierarchy *h = cg->hier->pdata[i];
+        for (guint j = 0; j < h->controllers->len; j++) {
+            if (g_str_equal(h->controllers->pdata[j], controller))
+                return h;
+        }
+    }
+    return NULL;
+}
+
+const char *
+lxc_cgroup_get_dir(LxcCgroup *cg, const char *controller)
+{
+    Hierarchy *h = find_hierarchy(cg, controller);
+
+    return h ? h->dir : NULL;
+}
+
+/* Write one line to an existing cgroupfs file (never created: a missing file is an error).
+ * cgroupfs ignores the file position and strips the newline; in a fake tree (tests) the
+ * appended lines record every write in order. */
+static gboolean
+write_file(const char *dir, const char *file, const char *text, GError **error)
+{
+    g_autofree char *path = g_build_filename(dir, file, NULL);
+    g_autofree char *line = g_strconcat(text, "\n", NULL);
+    g_auto(SvFd) fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    gsize len = strlen(line);
+
+    if (fd < 0 || write(fd, line, len) != (ssize_t)len) {
+        sv_error_set_errno(error, SV_FROM_CGROUP, errno, "Unable to write to '%s'", path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static char *
+read_file(const char *dir, const char *file)
+{
+    g_autofree char *path = g_build_filename(dir, file, NULL);
+    char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return NULL;
+    return text;
+}
+
+static gboolean
+make_dir(const char *path, GError **error)
+{
+    if (g_mkdir_with_parents(path, 0755) < 0) {
+        sv_error_set_errno(error, SV_FROM_CGROUP, errno, "Unable to create cgroup '%s'", path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Enable the offered controllers for the children of dir. */
+static gboolean
+enable_below(const char *dir, char **offered, GError **error)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(v2_controllers); i++) {
+        g_autofree char *word = g_strconcat("+", v2_controllers[i], NULL);
+        if (g_strv_contains((const char *const *)offered, v2_controllers[i]) &&
+            !write_file(dir, "cgroup.subtree_control", word, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* v2: a cgroup has a controller only when its parent enabled it for its children, so every
+ * directory from the root down to the container's parent enables them. */
+static gboolean
+enable_v2_controllers(LxcCgroup *cg, GError **error)
+{
+    Hierarchy *h = cg->hier->pdata[0];
+    g_autofree char *text = read_file(h->mount, "cgroup.controllers");
+    g_auto(GStrv) offered = g_strsplit_set(text ? text : "", " \n", -1);
+    g_auto(GStrv) parts = g_strsplit(cg->path, "/", -1);
+    g_autofree char *dir = g_strdup(h->mount);
+
+    for (guint level = 0; parts[level] && parts[level + 1]; level++) {
+        char *next;
+
+        if (!*parts[level])
+            continue;
+        if (!enable_below(dir, offered, error))
+            return FALSE;
+        next = g_build_filename(dir, parts[level], NULL);
+        g_free(dir);
+        dir = next;
+        if (!make_dir(dir, error))
+            return FALSE;
+    }
+    return enable_below(dir, offered, error);
+}
+
+gboolean
+lxc_cgroup_create(LxcCgroup *cg, GError **error)
+{
+    if (cg->version == LXC_CGROUP_V2 && !enable_v2_controllers(cg, error))
+        return FALSE;
+    for (guint i = 0; i < cg->hier->len; i++) {
+        Hierarchy *h = cg->hier->pdata[i];
+        if (!make_dir(h->dir, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static Hierarchy *
+need_controller(LxcCgroup *cg, const char *controller, GError **error)
+{
+    Hierarchy *h = find_hierarchy(cg, controller);
+
+    if (!h)
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR,
+                     "Unable to find '%s' cgroups controller mount", controller);
+    return h;
+}
+
+gboolean
+lxc_cgroup_set_memory_limit(LxcCgroup *cg, guint64 bytes, GError **error)
+{
+    Hierarchy *h = need_controller(cg, "memory", error);
+    g_autofree char *text = g_strdup_printf("%" G_GUINT64_FORMAT, bytes);
+
+    if (!h)
+        return FALSE;
+    return write_file(h->dir, cg->version == LXC_CGROUP_V2 ? "memory.max" : "memory.limit_in_bytes",
+                      text, error);
+}
+
+gboolean
+lxc_cgroup_restrict_devices(LxcCgroup *cg, GError **error)
+{
+    Hierarchy *h = cg->version == LXC_CGROUP_V1 ? find_hierarchy(cg, "devices") : NULL;
+
+    if (!h)
+        return TRUE;
+    if (!write_file(h->dir, "devices.deny", "a", error))
+        return FALSE;
+    for (gsize i = 0; i < G_N_ELEMENTS(allowed_devices); i++) {
+        if (!write_file(h->dir, "devices.allow", allowed_devices[i], error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+lxc_cgroup_add_process(LxcCgroup *cg, pid_t pid, GError **error)
+{
+    g_autofree char *text = g_strdup_printf("%d", (int)pid);
+
+    for (guint i = 0; i < cg->hier->len; i++) {
+        Hierarchy *h = cg->hier->pdata[i];
+        if (!write_file(h->dir, "cgroup.procs", text, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+lxc_cgroup_set_frozen(LxcCgroup *cg, gboolean frozen, GError **error)
+{
+    Hierarchy *h = need_controller(cg, "freezer", error);
+
+    if (!h)
+        return FALSE;
+    if (cg->version == LXC_CGROUP_V2)
+        return write_file(h->dir, "cgroup.freeze", frozen ? "1" : "0", error);
+    return write_file(h->dir, "freezer.state", frozen ? "FROZEN" : "THAWED", error);
+}
+
+gboolean
+lxc_cgroup_is_frozen(LxcCgroup *cg)
+{
+    Hierarchy *h = find_hierarchy(cg, "freezer");
+    g_autofree char *text = NULL;
+    const char *state;
+
+    if (!h)
+        return FALSE;
+    text = read_file(h->dir, cg->version == LXC_CGROUP_V2 ? "cgroup.freeze" : "freezer.state");
+    if (!text)
+        return FALSE;
+    g_strstrip(text);
+    /* The last line: the file's one line, or the last write in a fake tree. */
+    state = strrchr(text, '\n') ? strrchr(text, '\n') + 1 : text;
+    /* v1 says FREEZING until every task has stopped: it is on its way, so it counts. */
+    return cg->version == LXC_CGROUP_V2 ? g_str_equal(state, "1") : !g_str_equal(state, "THAWED");
+}
+
+static gint
+cmp_pid(gconstpointer a, gconstpointer b)
+{
+    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+GArray *
+lxc_cgroup_get_pids(LxcCgroup *cg)
+{
+    GArray *pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+    GArray *out = g_array_new(FALSE, FALSE, sizeof(pid_t));
+
+    for (guint i = 0; i < cg->hier->len; i++) {
+        Hierarchy *h = cg->hier->pdata[i];
+        g_autofree char *text = read_file(h->dir, "cgroup.procs");
+        g_auto(GStrv) lines = g_strsplit(text ? text : "", "\n", -1);
+
+        for (guint j = 0; lines[j]; j++) {
+            char *end;
+            gint64 v = g_ascii_strtoll(lines[j], &end, 10);
+            pid_t pid = (pid_t)v;
+            if (end != lines[j] && v > 0 && v <= G_MAXINT)
+                g_array_append_val(pids, pid);
+        }
+    }
+    g_array_sort(pids, cmp_pid);
+    for (guint i = 0; i < pids->len; i++) {
+        pid_t p = g_array_index(pids, pid_t, i);
+        if (out->len == 0 || g_array_index(out, pid_t, out->len - 1) != p)
+            g_array_append_val(out, p);
+    }
+    g_array_unref(pids);
+    return out;
+}
+
+guint
+lxc_cgroup_kill_all(LxcCgroup *cg, int sig)
+{
+    g_autoptr(GArray) pids = NULL;
+    gboolean was_frozen, froze;
+    guint n = 0;
+
+    if (cg->version == LXC_CGROUP_V2 && sig == SIGKILL) {
+        Hierarchy *h = cg->hier->pdata[0];
+        g_autofree char *kill_file = g_build_filename(h->dir, "cgroup.kill", NULL);
+        if (g_file_test(kill_file, G_FILE_TEST_EXISTS)) {
+            pids = lxc_cgroup_get_pids(cg);
+            if (write_file(h->dir, "cgroup.kill", "1", NULL))
+                return pids->len;
+            g_clear_pointer(&pids, g_array_unref);
+        }
+    }
+    was_frozen = lxc_cgroup_is_frozen(cg);
+    froze = was_frozen || lxc_cgroup_set_frozen(cg, TRUE, NULL);
+    pids = lxc_cgroup_get_pids(cg);
+    for (guint i = 0; i < pids->len; i++) {
+        if (kill(g_array_index(pids, pid_t, i), sig) == 0)
+            n++;
+    }
+    /* Thawed even if it was frozen before: a frozen v1 task sits on its signal. */
+    if (froze)
+        lxc_cgroup_set_frozen(cg, FALSE, NULL);
+    return n;
+}
+
+gboolean
+lxc_cgroup_remove(LxcCgroup *cg, GError **error)
+{
+    gboolean ok = TRUE;
+
+    for (guint i = 0; i < cg->hier->len; i++) {
+        Hierarchy *h = cg->hier->pdata[i];
+        g_autofree char *dir = g_strdup(h->dir);
+
+        if (rmdir(dir) < 0 && errno != ENOENT) {
+            if (ok)
+                sv_error_set_errno(error, SV_FROM_CGROUP, errno, "Unable to remove cgroup '%s'",
+                                   dir);
+            ok = FALSE;
+            continue;
+        }
+        /* Parents go too once empty; another container still in one keeps it. */
+        for (;;) {
+            char *parent = g_path_get_dirname(dir);
+            g_free(dir);
+            dir = parent;
+            if (strlen(dir) <= strlen(h->mount) || rmdir(dir) < 0)
+                break;
+        }
+    }
+    return ok;
+}
+
+gboolean
+lxc_cgroup_exists(LxcCgroup *cg)
+{
+    for (guint i = 0; i < cg->hier->len; i++) {
+        Hierarchy *h = cg->hier->pdata[i];
+        if (g_file_test(h->dir, G_FILE_TEST_IS_DIR))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+guint64
+lxc_cgroup_get_cpu_time(LxcCgroup *cg)
+{
+    Hierarchy *h = find_hierarchy(cg, cg->version == LXC_CGROUP_V2 ? "cpu" : "cpuacct");
+    g_autofree char *text = NULL;
+    const char *p;
+
+    if (!h)
+        return 0;
+    if (cg->version == LXC_CGROUP_V1) {
+        text = read_file(h->dir, "cpuacct.usage");
+        return text ? g_ascii_strtoull(text, NULL, 10) : 0;
+    }
+    text = read_file(h->dir, "cpu.stat");
+    if (!text || !(p = strstr(text, "usage_usec ")))
+        return 0;
+    return g_ascii_strtoull(p + strlen("usage_usec "), NULL, 10) * 1000;
+}

@@ -1,0 +1,459 @@
+/* lxc_driver.c: virtlxcd's connection and host procedures, configuration and set-up. */
+#include "lxc_driver.h"
+
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "conf/domain_driver.h"
+#include "lxc_cgroup.h"
+#include "lxc_process.h"
+#include "remote.h"
+#include "util/error.h"
+#include "util/host.h"
+
+/* The library version we report: the libvirt release whose protocol we speak. */
+#define LXC_LIB_VERSION 9000000
+#define SUPERVISOR_NAME "virtlxcd-supervisor"
+#define DEFAULT_CGROUP_ROOT "/sys/fs/cgroup"
+
+typedef struct {
+    SvDaemon *daemon;
+    SvRemoteHandlers handlers;
+    char *host_uuid;
+    SvDomainList *list;
+    SvDomainStore *store;
+    SvDomainDriver domains;
+    LxcProcessContext process;
+} LxcDriver;
+
+/* One driver per process: handlers reach it here, as libvirt's drivers do. */
+static LxcDriver *driver;
+
+/* ---------------------------------------------------------------- open */
+
+/* libvirt's lxcConnectOpen: lxc:///system, and the empty, "/" or missing path too. */
+static gboolean
+check_uri(const char *name, GError **error)
+{
+    g_autofree char *scheme = NULL, *path = NULL;
+    const char *sep, *slash;
+
+    if (!name || !*name)
+        return TRUE;
+    sep = strstr(name, "://");
+    scheme = sep ? g_ascii_strdown(name, sep - name) : NULL;
+    if (!scheme || !g_str_equal(scheme, "lxc")) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_NO_CONNECT, "%s", name);
+        return FALSE;
+    }
+    slash = strchr(sep + 3, '/');
+    path = g_strdup(slash ? slash : "");
+    if (strchr(path, '?'))
+        *strchr(path, '?') = '\0';
+    if (*path && !g_str_equal(path, "/") && !g_str_equal(path, "/system")) {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
+                     "Unexpected LXC URI path '%s', try lxc:///system", path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+connect_open(SvCall *call, remote_connect_open_args *args, GError **error)
+{
+    (void)call;
+    return check_uri(args->name ? *args->name : NULL, error);
+}
+
+static gboolean
+connect_get_uri(SvCall *call, remote_connect_get_uri_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->uri = g_strdup("lxc:///system");
+    return TRUE;
+}
+
+static gboolean
+connect_supports_feature(SvCall *call, remote_connect_supports_feature_args *args,
+                         remote_connect_supports_feature_ret *ret, GError **error)
+{
+    if (sv_remote_generic_feature(call, args->feature, &ret->supported, error))
+        return TRUE;
+    if (*error)
+        return FALSE;
+    ret->supported = 0; /* no migration of any kind */
+    return TRUE;
+}
+
+/* ---------------------------------------------------------------- host */
+
+static gboolean
+connect_get_type(SvCall *call, remote_connect_get_type_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->type = g_strdup("LXC");
+    return TRUE;
+}
+
+/* The "hypervisor" version of containers is the kernel's: major * 1000000 + minor * 1000 +
+ * micro, from uname's release ("6.1.0-18-amd64" gives 6001000). */
+static gboolean
+connect_get_version(SvCall *call, remote_connect_get_version_ret *ret, GError **error)
+{
+    struct utsname u;
+    guint64 part[3] = {0, 0, 0};
+    const char *p;
+
+    (void)call;
+    uname(&u);
+    p = u.release;
+    for (int i = 0; i < 3; i++) {
+        char *end;
+        if (!g_ascii_isdigit(*p))
+            break;
+        part[i] = g_ascii_strtoull(p, &end, 10);
+        p = end;
+        if (*p != '.')
+            break;
+        p++;
+    }
+    if (!g_ascii_isdigit(u.release[0])) {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR, "Unknown release: %s",
+                     u.release);
+        return FALSE;
+    }
+    ret->hv_ver = part[0] * 1000000 + part[1] * 1000 + part[2];
+    return TRUE;
+}
+
+static gboolean
+connect_get_lib_version(SvCall *call, remote_connect_get_lib_version_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->lib_ver = LXC_LIB_VERSION;
+    return TRUE;
+}
+
+static gboolean
+connect_get_hostname(SvCall *call, remote_connect_get_hostname_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->hostname = g_strdup(g_get_host_name());
+    return TRUE;
+}
+
+static gboolean
+connect_is_secure(SvCall *call, remote_connect_is_secure_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->secure = 1; /* a local unix socket */
+    return TRUE;
+}
+
+static gboolean
+node_get_info(SvCall *call, remote_node_get_info_ret *ret, GError **error)
+{
+    SvHostInfo info;
+
+    (void)call;
+    (void)error;
+    sv_host_info_get(&info);
+    memcpy(ret->model, info.model, sizeof(ret->model));
+    ret->memory = info.memory_kib;
+    ret->cpus = info.cpus;
+    ret->mhz = info.mhz;
+    ret->nodes = info.nodes;
+    ret->sockets = info.sockets;
+    ret->cores = info.cores;
+    ret->threads = info.threads;
+    return TRUE;
+}
+
+static gboolean
+node_get_free_memory(SvCall *call, remote_node_get_free_memory_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->freeMem = sv_host_free_memory();
+    return TRUE;
+}
+
+static gboolean
+node_get_security_model(SvCall *call, remote_node_get_security_model_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    /* No security driver: an empty model means "none"; each string goes out with its NUL
+     * counted, as libvirt sends it. */
+    ret->model.model_len = 1;
+    ret->model.model_val = g_new0(char, 1);
+    ret->doi.doi_len = 1;
+    ret->doi.doi_val = g_new0(char, 1);
+    return TRUE;
+}
+
+static char *
+capabilities_xml(LxcDriver *drv)
+{
+    GString *s = g_string_new("<capabilities>\n\n  <host>\n");
+    SvHostInfo info;
+
+    sv_host_info_get(&info);
+    g_string_append_printf(s, "    <uuid>%s</uuid>\n", drv->host_uuid);
+    g_string_append_printf(s,
+                           "    <cpu>\n      <arch>%s</arch>\n"
+                           "      <topology sockets='%d' dies='1' cores='%d' threads='%d'/>\n"
+                           "    </cpu>\n",
+                           sv_host_arch(), info.sockets, info.cores, info.threads);
+    g_string_append(s, "    <power_management/>\n    <iommu support='no'/>\n");
+    g_string_append_printf(s,
+                           "    <topology>\n      <cells num='1'>\n"
+                           "        <cell id='0'>\n"
+                           "          <memory unit='KiB'>%" G_GUINT64_FORMAT "</memory>\n"
+                           "          <cpus num='%d'>\n",
+                           info.memory_kib, info.cpus);
+    for (int i = 0; i < info.cpus; i++)
+        g_string_append_printf(s,
+                               "            <cpu id='%d' socket_id='0' die_id='0' core_id='%d' "
+                               "siblings='%d'/>\n",
+                               i, i, i);
+    g_string_append(s, "          </cpus>\n        </cell>\n      </cells>\n    </topology>\n");
+    g_string_append(s, "    <secmodel>\n      <model>none</model>\n      <doi>0</doi>\n"
+                       "    </secmodel>\n  </host>\n\n");
+    g_string_append_printf(s,
+                           "  <guest>\n    <os_type>exe</os_type>\n"
+                           "    <arch name='%s'>\n      <wordsize>64</wordsize>\n"
+                           "      <emulator>%s</emulator>\n"
+                           "      <domain type='lxc'/>\n    </arch>\n  </guest>\n\n"
+                           "</capabilities>\n",
+                           sv_host_arch(), drv->process.supervisor);
+    return g_string_free(s, FALSE);
+}
+
+static gboolean
+connect_get_capabilities(SvCall *call, remote_connect_get_capabilities_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->capabilities = capabilities_xml(driver);
+    return TRUE;
+}
+
+/* ---------------------------------------------------------------- definitions */
+
+/* What a container must be, beyond what the XML parser checks. What only matters when it
+ * starts (root filesystem, console, interfaces) is checked then (lxc_spec.c). */
+static gboolean
+check_def(SvDomainDef *def, GError **error)
+{
+    const char *emulator = def->emulator ? def->emulator : driver->process.supervisor;
+
+    if (def->type != SV_DOMAIN_VIRT_LXC) {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Emulator '%s' does not support virt type '%s'", emulator,
+                     sv_domain_virt_type_to_string(def->type));
+        return FALSE;
+    }
+    if (!g_str_equal(def->os.type, "exe")) {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Emulator '%s' does not support os type '%s'", emulator, def->os.type);
+        return FALSE;
+    }
+    if (!def->os.init) {
+        /* libvirt's domain_conf.c says so for every exe domain. */
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "init binary must be specified");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+lxc_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
+{
+    (void)d;
+    return check_def(def, error);
+}
+
+/* ---------------------------------------------------------------- daemon glue */
+
+static void
+client_closed(SvClient *client, gpointer data)
+{
+    (void)data;
+    lxc_process_client_closed(client);
+}
+
+/* The kill state machine's waits, from virtlxcd.conf: seconds, or *_ms for tests. */
+static gboolean
+load_timeouts(SvConfFile *conf, LxcTimeouts *t, GError **error)
+{
+    const struct {
+        const char *key;
+        guint *ms;
+        guint def_s;
+    } keys[] = {
+        {"term_timeout", &t->term_timeout_ms, 10},
+        {"kill_timeout", &t->kill_timeout_ms, 5},
+        {"graceful_timeout", &t->graceful_timeout_ms, 15},
+        {"start_timeout", &t->start_timeout_ms, 30},
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        g_autofree char *ms_key = g_strconcat(keys[i].key, "_ms", NULL);
+        guint s = keys[i].def_s;
+        if (!sv_conf_file_get_uint(conf, keys[i].key, &s, error))
+            return FALSE;
+        *keys[i].ms = s * 1000;
+        if (!sv_conf_file_get_uint(conf, ms_key, keys[i].ms, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* The supervisor binary: `supervisor` in virtlxcd.conf, else the one next to this daemon
+ * (a build tree), else the installed one. */
+static char *
+find_supervisor(SvConfFile *conf, GError **error)
+{
+    g_autofree char *configured = NULL;
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+
+    if (!sv_conf_file_get_string(conf, "supervisor", &configured, error))
+        return NULL;
+    if (configured)
+        return g_steal_pointer(&configured);
+    if (self) {
+        g_autofree char *dir = g_path_get_dirname(self);
+        char *beside = g_build_filename(dir, SUPERVISOR_NAME, NULL);
+        if (g_file_test(beside, G_FILE_TEST_IS_EXECUTABLE))
+            return beside;
+        g_free(beside);
+    }
+    return g_build_filename(LXC_LIBEXECDIR, SUPERVISOR_NAME, NULL);
+}
+
+static gboolean
+load_config(SvDaemon *d, LxcProcessContext *p, GError **error)
+{
+    SvConfFile *conf = sv_daemon_get_config(d);
+
+    p->cgroup_root = g_strdup(DEFAULT_CGROUP_ROOT);
+    p->cgroup_parent = lxc_cgroup_default_parent(sv_daemon_get_root(d));
+    if (!load_timeouts(conf, &p->timeouts, error) ||
+        !sv_conf_file_get_string(conf, "cgroup_root", &p->cgroup_root, error) ||
+        !sv_conf_file_get_string(conf, "cgroup_parent", &p->cgroup_parent, error))
+        return FALSE;
+    if (!*p->cgroup_parent || g_path_is_absolute(p->cgroup_parent) ||
+        strstr(p->cgroup_parent, "..")) {
+        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED,
+                     "cgroup_parent must be a relative path below the cgroup root, not '%s'",
+                     p->cgroup_parent);
+        return FALSE;
+    }
+    p->supervisor = find_supervisor(conf, error);
+    return p->supervisor != NULL;
+}
+
+static gboolean
+load_check(SvDomainDef *def, GError **error)
+{
+    return check_def(def, error);
+}
+
+static void
+lxc_process_context_clear(LxcProcessContext *p)
+{
+    g_free(p->run_dir);
+    g_free(p->log_dir);
+    g_free(p->supervisor);
+    g_free(p->cgroup_root);
+    g_free(p->cgroup_parent);
+}
+
+static gboolean
+lxc_init(SvDaemon *d, GError **error)
+{
+    g_autofree char *config_dir = sv_daemon_path(d, "/etc/libvirt/lxc");
+    guint n;
+    SvRemoteHandlers own = {
+        .connect_open = connect_open,
+        .connect_get_uri = connect_get_uri,
+        .connect_supports_feature = connect_supports_feature,
+        .connect_get_type = connect_get_type,
+        .connect_get_version = connect_get_version,
+        .connect_get_lib_version = connect_get_lib_version,
+        .connect_get_hostname = connect_get_hostname,
+        .connect_is_secure = connect_is_secure,
+        .connect_get_capabilities = connect_get_capabilities,
+        .node_get_info = node_get_info,
+        .node_get_free_memory = node_get_free_memory,
+        .node_get_security_model = node_get_security_model,
+    };
+
+    driver = g_new0(LxcDriver, 1);
+    driver->daemon = d;
+    if (!load_config(d, &driver->process, error)) {
+        lxc_process_context_clear(&driver->process);
+        g_clear_pointer(&driver, g_free);
+        return FALSE;
+    }
+    driver->host_uuid = sv_host_uuid();
+    driver->list = sv_domain_list_new();
+    driver->store = sv_domain_store_new(config_dir);
+    driver->domains = (SvDomainDriver){
+        .prefix = "lxc",
+        .from = SV_FROM_LXC,
+        .lookup_style = SV_LOOKUP_STYLE_LXC,
+        .server = sv_daemon_get_server(d),
+        .list = driver->list,
+        .store = driver->store,
+        .check_def = lxc_check_def,
+        .cpu_time = lxc_process_cpu_time,
+    };
+    driver->process.daemon = d;
+    driver->process.domains = &driver->domains;
+    driver->process.run_dir = sv_daemon_path(d, "/run/libvirt/lxc");
+    driver->process.log_dir = sv_daemon_path(d, "/var/log/libvirt/lxc");
+    n = sv_domain_store_load_all(driver->store, driver->list, load_check);
+    g_debug("loaded %u container definitions from %s; supervisor %s, cgroups %s/*/%s", n,
+            config_dir, driver->process.supervisor, driver->process.cgroup_root,
+            driver->process.cgroup_parent);
+    sv_remote_common_handlers(&driver->handlers);
+    sv_domain_driver_install(&driver->domains, &driver->handlers);
+    lxc_process_install(&driver->process, &driver->handlers);
+    lxc_console_install(&driver->process, &driver->handlers);
+    lxc_process_reconnect_all();
+    sv_server_set_client_closed(sv_daemon_get_server(d), client_closed, NULL);
+    sv_remote_handlers_overlay(&driver->handlers, &own);
+    sv_server_add_program(sv_daemon_get_server(d), &sv_remote_handlers_info, &driver->handlers);
+    sv_daemon_set_driver_data(d, driver);
+    return TRUE;
+}
+
+static void
+lxc_cleanup(SvDaemon *d)
+{
+    (void)d;
+    /* Containers keep running: their supervisors do not depend on us. */
+    sv_domain_store_flush(driver->store);
+    sv_domain_list_free(driver->list);
+    sv_domain_store_free(driver->store);
+    if (driver->domains.pending)
+        g_hash_table_unref(driver->domains.pending);
+    lxc_process_context_clear(&driver->process);
+    g_free(driver->host_uuid);
+    g_clear_pointer(&driver, g_free);
+}
+
+const SvDaemonDriver lxc_daemon_driver = {
+    .name = "virtlxcd",
+    .sock_prefix = "virtlxcd",
+    .init = lxc_init,
+    .cleanup = lxc_cleanup,
+};

@@ -1,0 +1,43 @@
+/* lxc_process.h: running containers: start through a supervisor, status from it, the kill
+ * path, and the lifecycle procedures built on them. */
+#pragma once
+
+#include "conf/domain_driver.h"
+#include "daemon/daemon.h"
+
+typedef struct {
+    guint term_timeout_ms;     /* SIGTERM to SIGKILL in a plain destroy */
+    guint kill_timeout_ms;     /* SIGKILL to giving up */
+    guint graceful_timeout_ms; /* SIGTERM to failing a GRACEFUL destroy */
+    guint start_timeout_ms;    /* supervisor start to init running */
+} LxcTimeouts;
+
+typedef struct {
+    SvDaemon *daemon;
+    SvDomainDriver *domains;
+    LxcTimeouts timeouts;
+    char *run_dir;       /* ROOT/run/libvirt/lxc: status files and supervisor sockets */
+    char *log_dir;       /* ROOT/var/log/libvirt/lxc */
+    char *supervisor;    /* the virtlxcd-supervisor binary */
+    char *cgroup_root;   /* "/sys/fs/cgroup" */
+    char *cgroup_parent; /* every container's cgroup is PARENT/NAME.libvirt-lxc */
+} LxcProcessContext;
+
+/* Install the lifecycle handlers (create, destroy, shutdown, ...) into h. */
+void lxc_process_install(LxcProcessContext *ctx, SvRemoteHandlers *h);
+
+/* Find running containers again through their status files and supervisors, then
+ * autostart domains once per host boot. Call after the definitions are loaded. */
+void lxc_process_reconnect_all(void);
+
+/* A client went away: destroy the containers it started with AUTODESTROY. */
+void lxc_process_client_closed(SvClient *client);
+
+/* CPU time of a running container's cgroup, in ns. */
+guint64 lxc_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj);
+
+/* The supervisor socket of a running container whose init runs, or NULL. */
+const char *lxc_process_get_console_socket(SvDomainObj *obj);
+
+/* Install DOMAIN_OPEN_CONSOLE (lxc_console.c). */
+void lxc_console_install(LxcProcessContext *ctx, SvRemoteHandlers *h);

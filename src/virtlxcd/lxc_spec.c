@@ -1,0 +1,296 @@
+/* lxc_spec.c: the launch spec, from a definition and as a key file. */
+#include "lxc_spec.h"
+
+#include <string.h>
+
+#include "conf/uuid.h"
+#include "util/error.h"
+
+#define HOSTNAME_MAX 64 /* what sethostname() takes on Linux */
+
+static void
+mount_free(gpointer p)
+{
+    LxcSpecMount *m = p;
+
+    g_free(m->source);
+    g_free(m->target);
+    g_free(m);
+}
+
+static void
+net_free(gpointer p)
+{
+    LxcSpecNet *n = p;
+
+    g_free(n->host_name);
+    g_free(n->guest_name);
+    g_free(n->mac);
+    g_free(n);
+}
+
+static LxcSpec *
+spec_new(void)
+{
+    LxcSpec *s = g_new0(LxcSpec, 1);
+
+    s->mounts = g_ptr_array_new_with_free_func(mount_free);
+    s->nets = g_ptr_array_new_with_free_func(net_free);
+    return s;
+}
+
+void
+lxc_spec_free(LxcSpec *spec)
+{
+    if (!spec)
+        return;
+    g_free(spec->name);
+    g_free(spec->uuid);
+    g_free(spec->hostname);
+    g_free(spec->root);
+    g_free(spec->init);
+    g_strfreev(spec->initargs);
+    g_ptr_array_unref(spec->mounts);
+    g_ptr_array_unref(spec->nets);
+    g_free(spec->cgroup_root);
+    g_free(spec->cgroup_path);
+    g_free(spec);
+}
+
+static gboolean
+unsupported(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean
+unsupported(GError **error, const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED, "%s", msg);
+    return FALSE;
+}
+
+/* "/a//b/" -> "/a/b"; the root stays "/". */
+static char *
+clean_path(const char *path)
+{
+    g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+    GString *out = g_string_new(NULL);
+
+    for (guint i = 0; parts[i]; i++) {
+        if (*parts[i])
+            g_string_append_printf(out, "/%s", parts[i]);
+    }
+    if (out->len == 0)
+        g_string_append_c(out, '/');
+    return g_string_free(out, FALSE);
+}
+
+static gboolean
+check_devices(const SvDomainDef *def, GError **error)
+{
+    if (def->consoles->len == 0)
+        return unsupported(error, "At least one PTY console is required");
+    for (guint i = 0; i < def->consoles->len; i++) {
+        const SvDomainChrDef *c = def->consoles->pdata[i];
+        if (c->type != SV_DOMAIN_CHR_TYPE_PTY)
+            return unsupported(error, "Only PTY console types are supported");
+    }
+    if (def->consoles->len > 1)
+        return unsupported(error, "Only one console is supported; it becomes /dev/console");
+    if (def->disks->len)
+        return unsupported(error, "Disk devices are not supported by this driver");
+    if (def->idmaps->len)
+        return unsupported(error, "User namespaces (<idmap>) are not supported by this driver");
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        const SvDomainNetDef *n = def->interfaces->pdata[i];
+        if (n->type != SV_DOMAIN_NET_TYPE_ETHERNET)
+            return unsupported(error, "Unsupported net type %s",
+                               sv_domain_net_type_to_string(n->type));
+    }
+    return TRUE;
+}
+
+static gboolean
+add_filesystems(LxcSpec *spec, const SvDomainDef *def, GError **error)
+{
+    for (guint i = 0; i < def->filesystems->len; i++) {
+        const SvDomainFsDef *fs = def->filesystems->pdata[i];
+        g_autofree char *target = NULL;
+        LxcSpecMount *m;
+
+        if (!g_path_is_absolute(fs->source_dir) || !g_path_is_absolute(fs->target_dir))
+            return unsupported(error, "Filesystem paths must be absolute: '%s' on '%s'",
+                               fs->source_dir, fs->target_dir);
+        target = clean_path(fs->target_dir);
+        if (strstr(target, "/../") || g_str_has_suffix(target, "/.."))
+            return unsupported(error, "Filesystem target '%s' leaves the container's root",
+                               fs->target_dir);
+        if (g_str_equal(target, "/")) {
+            if (spec->root)
+                return unsupported(error, "More than one root filesystem");
+            spec->root = clean_path(fs->source_dir);
+            continue;
+        }
+        m = g_new0(LxcSpecMount, 1);
+        m->source = clean_path(fs->source_dir);
+        m->target = g_steal_pointer(&target);
+        m->readonly = fs->readonly;
+        g_ptr_array_add(spec->mounts, m);
+    }
+    /* libvirt would share the host's / with the container instead; this driver always
+     * gives a container its own root. */
+    if (!spec->root)
+        return unsupported(error, "A root filesystem is required: <filesystem type='mount'> "
+                                  "with <target dir='/'/>");
+    return TRUE;
+}
+
+LxcSpec *
+lxc_spec_new_from_def(const SvDomainDef *def, const LxcSpecContext *ctx, GError **error)
+{
+    g_autoptr(LxcSpec) spec = spec_new();
+    char uuid[SV_UUID_STRING_LEN + 1];
+
+    if (!def->os.init || !g_path_is_absolute(def->os.init)) {
+        unsupported(error, "The init path '%s' must be absolute", def->os.init ? def->os.init : "");
+        return NULL;
+    }
+    if (!check_devices(def, error) || !add_filesystems(spec, def, error))
+        return NULL;
+    sv_uuid_format(def->uuid, uuid);
+    spec->name = g_strdup(def->name);
+    spec->uuid = g_strdup(uuid);
+    spec->hostname = g_strndup(def->name, HOSTNAME_MAX);
+    spec->init = g_strdup(def->os.init);
+    spec->initargs = g_new0(char *, def->os.initargs->len + 1);
+    for (guint i = 0; i < def->os.initargs->len; i++)
+        spec->initargs[i] = g_strdup(def->os.initargs->pdata[i]);
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        const SvDomainNetDef *n = def->interfaces->pdata[i];
+        LxcSpecNet *net;
+
+        g_return_val_if_fail(n->target_dev && n->mac, NULL);
+        net = g_new0(LxcSpecNet, 1);
+        net->host_name = g_strdup(n->target_dev);
+        net->guest_name = g_strdup_printf("eth%u", i);
+        net->mac = g_strdup(n->mac);
+        g_ptr_array_add(spec->nets, net);
+    }
+    spec->memory = def->memory_kib * 1024;
+    spec->cgroup_root = g_strdup(ctx->cgroup_root);
+    spec->cgroup_path = g_strdup_printf("%s/%s.libvirt-lxc", ctx->cgroup_parent, def->name);
+    spec->reboot_restarts = def->on_reboot == SV_DOMAIN_LIFECYCLE_RESTART;
+    return g_steal_pointer(&spec);
+}
+
+char *
+lxc_spec_format(const LxcSpec *spec)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+
+    g_key_file_set_string(kf, "container", "name", spec->name);
+    g_key_file_set_string(kf, "container", "uuid", spec->uuid);
+    g_key_file_set_string(kf, "container", "hostname", spec->hostname);
+    g_key_file_set_string(kf, "container", "root", spec->root);
+    g_key_file_set_string(kf, "container", "init", spec->init);
+    g_key_file_set_string_list(kf, "container", "initargs",
+                               (const char *const *)spec->initargs,
+                               g_strv_length(spec->initargs));
+    g_key_file_set_uint64(kf, "container", "memory", spec->memory);
+    g_key_file_set_boolean(kf, "container", "reboot_restarts", spec->reboot_restarts);
+    g_key_file_set_string(kf, "cgroup", "root", spec->cgroup_root);
+    g_key_file_set_string(kf, "cgroup", "path", spec->cgroup_path);
+    for (guint i = 0; i < spec->mounts->len; i++) {
+        const LxcSpecMount *m = spec->mounts->pdata[i];
+        g_autofree char *group = g_strdup_printf("mount %u", i);
+        g_key_file_set_string(kf, group, "source", m->source);
+        g_key_file_set_string(kf, group, "target", m->target);
+        g_key_file_set_boolean(kf, group, "readonly", m->readonly);
+    }
+    for (guint i = 0; i < spec->nets->len; i++) {
+        const LxcSpecNet *n = spec->nets->pdata[i];
+        g_autofree char *group = g_strdup_printf("net %u", i);
+        g_key_file_set_string(kf, group, "host", n->host_name);
+        g_key_file_set_string(kf, group, "guest", n->guest_name);
+        g_key_file_set_string(kf, group, "mac", n->mac);
+    }
+    return g_key_file_to_data(kf, NULL, NULL);
+}
+
+static char *
+need_string(GKeyFile *kf, const char *group, const char *key, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    char *v = g_key_file_get_string(kf, group, key, &local);
+
+    if (!v)
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR, "bad container spec: %s",
+                     local->message);
+    return v;
+}
+
+static gboolean
+parse_sections(LxcSpec *spec, GKeyFile *kf, GError **error)
+{
+    for (guint i = 0;; i++) {
+        g_autofree char *group = g_strdup_printf("mount %u", i);
+        LxcSpecMount *m;
+
+        if (!g_key_file_has_group(kf, group))
+            break;
+        m = g_new0(LxcSpecMount, 1);
+        g_ptr_array_add(spec->mounts, m);
+        if (!(m->source = need_string(kf, group, "source", error)) ||
+            !(m->target = need_string(kf, group, "target", error)))
+            return FALSE;
+        m->readonly = g_key_file_get_boolean(kf, group, "readonly", NULL);
+    }
+    for (guint i = 0;; i++) {
+        g_autofree char *group = g_strdup_printf("net %u", i);
+        LxcSpecNet *n;
+
+        if (!g_key_file_has_group(kf, group))
+            break;
+        n = g_new0(LxcSpecNet, 1);
+        g_ptr_array_add(spec->nets, n);
+        if (!(n->host_name = need_string(kf, group, "host", error)) ||
+            !(n->guest_name = need_string(kf, group, "guest", error)) ||
+            !(n->mac = need_string(kf, group, "mac", error)))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+LxcSpec *
+lxc_spec_parse(const char *text, GError **error)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(LxcSpec) spec = spec_new();
+    g_autoptr(GError) local = NULL;
+
+    if (!g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_NONE, &local)) {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR, "bad container spec: %s",
+                     local->message);
+        return NULL;
+    }
+    if (!(spec->name = need_string(kf, "container", "name", error)) ||
+        !(spec->uuid = need_string(kf, "container", "uuid", error)) ||
+        !(spec->hostname = need_string(kf, "container", "hostname", error)) ||
+        !(spec->root = need_string(kf, "container", "root", error)) ||
+        !(spec->init = need_string(kf, "container", "init", error)) ||
+        !(spec->cgroup_root = need_string(kf, "cgroup", "root", error)) ||
+        !(spec->cgroup_path = need_string(kf, "cgroup", "path", error)))
+        return NULL;
+    spec->initargs = g_key_file_get_string_list(kf, "container", "initargs", NULL, NULL);
+    if (!spec->initargs)
+        spec->initargs = g_new0(char *, 1);
+    spec->memory = g_key_file_get_uint64(kf, "container", "memory", NULL);
+    spec->reboot_restarts = g_key_file_get_boolean(kf, "container", "reboot_restarts", NULL);
+    if (!parse_sections(spec, kf, error))
+        return NULL;
+    return g_steal_pointer(&spec);
+}

@@ -1,0 +1,53 @@
+/* lxc_spec.h: the launch spec: everything a supervisor needs to build and run one container,
+ * computed by the daemon from the live definition and handed to the supervisor on its stdin
+ * as a key file, so that the supervisor never parses domain XML. */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/domain_conf.h"
+
+typedef struct {
+    char *source; /* host directory */
+    char *target; /* absolute path inside the container */
+    gboolean readonly;
+} LxcSpecMount;
+
+typedef struct {
+    char *host_name;  /* the veth end left in the daemon's network namespace */
+    char *guest_name; /* the end moved into the container: eth0, eth1, ... */
+    char *mac;        /* of the guest end */
+} LxcSpecNet;
+
+typedef struct {
+    char *name;
+    char *uuid;
+    char *hostname;      /* the name, cut to what sethostname() takes */
+    char *root;          /* host directory that becomes the container's / */
+    char *init;          /* absolute, inside the container */
+    GStrv initargs;      /* never NULL */
+    GPtrArray *mounts;   /* LxcSpecMount, besides the root, in definition order */
+    GPtrArray *nets;     /* LxcSpecNet */
+    guint64 memory;      /* hard limit in bytes; 0 for none */
+    char *cgroup_root;   /* "/sys/fs/cgroup" */
+    char *cgroup_path;   /* relative to each hierarchy's root */
+    gboolean reboot_restarts; /* <on_reboot>restart: a reboot inside starts init again */
+} LxcSpec;
+
+typedef struct {
+    const char *cgroup_root;
+    const char *cgroup_parent; /* the container's cgroup is PARENT/NAME.libvirt-lxc */
+} LxcSpecContext;
+
+/* Check that the definition can run as a container here and build its spec. Every
+ * <interface> needs its target dev and MAC set by the caller. Errors are libvirt's
+ * CONFIG_UNSUPPORTED (LXC) where libvirt refuses the same start. (transfer full) */
+LxcSpec *lxc_spec_new_from_def(const SvDomainDef *def, const LxcSpecContext *ctx,
+                               GError **error);
+
+/* The spec as key-file text, and back. format(parse(format(s))) == format(s). */
+char *lxc_spec_format(const LxcSpec *spec);
+LxcSpec *lxc_spec_parse(const char *text, GError **error);
+
+void lxc_spec_free(LxcSpec *spec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LxcSpec, lxc_spec_free)

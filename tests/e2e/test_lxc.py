@@ -1,0 +1,964 @@
+"""test_lxc.py: virtlxcd running real containers, driven by the stock virsh and python3-libvirt.
+
+Each test builds a busybox root filesystem (busybox-static's binary, its applet links from
+`busybox --install -s`, /etc/passwd and /etc/group, two init scripts) under its private
+--root, and runs virtlxcd there with short kill timeouts. The init scripts put a shell on
+/dev/console and wait in an interruptible `wait`, so their traps run at once:
+
+  /sbin/svinit          trap 'exit 0' TERM   (shutdown works)   trap 'reboot -f' HUP
+  /sbin/svinit-noterm   no TERM handler: SIGTERM from outside cannot reach a PID 1
+  /sbin/svinit-initctl  reads sysvinit requests from /dev/initctl, nothing else
+
+reboot -f calls reboot(), which ends the init of a child PID namespace with SIGHUP; the
+supervisor then starts it again in place. After every test, whatever happened, the
+containers are destroyed and the test fails if any process, cgroup, mount, socket or
+status file of them is left, or if a supervisor's log holds a sanitizer report.
+Expected values: libvirt-wire-facts.md sections 4, 5, 6, 8, 11 and 12.
+"""
+
+import hashlib
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from svdaemon import SANITIZER_MARKERS, build_dir
+
+libvirt = pytest.importorskip("libvirt")
+libvirt.registerErrorHandler(lambda ctx, err: None, None)
+
+if not shutil.which("virsh"):
+    pytest.skip("virsh (libvirt-clients) not installed", allow_module_level=True)
+BUSYBOX = shutil.which("busybox") or "/bin/busybox"
+if not os.path.exists(BUSYBOX) or os.geteuid() != 0:
+    pytest.skip("needs root and busybox-static", allow_module_level=True)
+
+VIRSH_TIMEOUT = 30
+EVENT_TIMEOUT = 10.0
+CONSOLE_TIMEOUT = 10.0
+CGROUP_MOUNT = Path("/sys/fs/cgroup")
+
+# The daemon's kill waits, short so that GRACEFUL failures and SIGTERM-proof inits are quick.
+CONFIG = "term_timeout_ms = 400\nkill_timeout_ms = 2000\ngraceful_timeout_ms = 800\n"
+
+# virDomainEventType and details; state reasons (facts, section 4).
+DEFINED, UNDEFINED, STARTED, SUSPENDED, RESUMED, STOPPED = 0, 1, 2, 3, 4, 5
+ADDED, REMOVED, BOOTED, PAUSED, UNPAUSED = 0, 0, 0, 0, 0
+SHUTDOWN, DESTROYED, FAILED = 0, 1, 5
+REBOOT = "REBOOT"
+
+INIT_TERM = """#!/bin/sh
+trap 'exit 0' TERM
+trap 'reboot -f' HUP
+/bin/sh -c 'while :; do /bin/sh; done' </dev/console >/dev/console 2>&1 &
+while :; do sleep 1 & wait $!; done
+"""
+
+INIT_NOTERM = """#!/bin/sh
+trap 'reboot -f' HUP
+/bin/sh -c 'while :; do /bin/sh; done' </dev/console >/dev/console 2>&1 &
+while :; do sleep 1 & wait $!; done
+"""
+
+# sysvinit's way: requests on the /dev/initctl FIFO; the runlevel is byte 8 ('0' or '6').
+# The FIFO appears already open for reading, so a request never finds it without a reader.
+INIT_INITCTL = """#!/bin/sh
+/bin/sh -c 'while :; do /bin/sh; done' </dev/console >/dev/console 2>&1 &
+mkfifo /dev/.initctl
+exec 3<>/dev/.initctl
+mv /dev/.initctl /dev/initctl
+while :; do
+  dd of=/tmp/initreq bs=384 count=1 <&3 2>/dev/null
+  case "$(od -An -tx1 -j8 -N1 /tmp/initreq)" in
+    *30*) exit 0 ;;
+    *36*) reboot -f ;;
+  esac
+done
+"""
+
+
+# ---------------------------------------------------------------- helpers
+
+def make_rootfs(path):
+    """A busybox root filesystem: 2 MB, built in a few milliseconds."""
+    for d in ("bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev", "tmp", "root"):
+        (path / d).mkdir(parents=True, exist_ok=True)
+    shutil.copy2(BUSYBOX, path / "bin" / "busybox")
+    subprocess.run(["chroot", str(path), "/bin/busybox", "--install", "-s"], check=True)
+    (path / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
+    (path / "etc" / "group").write_text("root:x:0:\n")
+    for name, text in (("svinit", INIT_TERM), ("svinit-noterm", INIT_NOTERM),
+                       ("svinit-initctl", INIT_INITCTL)):
+        (path / "sbin" / name).write_text(text)
+        (path / "sbin" / name).chmod(0o755)
+    return path
+
+
+def container_xml(name, rootfs, init="/sbin/svinit", memory_mib=64, devices="", uuid=None):
+    u = "<uuid>%s</uuid>" % uuid if uuid else ""
+    return ("<domain type='lxc'><name>%s</name>%s<memory unit='MiB'>%d</memory>"
+            "<os><type>exe</type><init>%s</init></os>"
+            "<devices><filesystem type='mount'><source dir='%s'/><target dir='/'/></filesystem>"
+            "%s<console type='pty'/></devices></domain>"
+            % (name, u, memory_mib, init, rootfs, devices))
+
+
+def mountinfo():
+    """The host's mounts, without the ids that change from one read to the next."""
+    with open("/proc/self/mountinfo") as f:
+        return sorted(" ".join(line.split()[3:]) for line in f)
+
+
+def cgroup_parent(root):
+    return "splitvirt-" + hashlib.sha256(str(root).encode()).hexdigest()[:12]
+
+
+def cgroup_dirs(root):
+    """Every directory of this daemon's cgroup parent, in every hierarchy."""
+    parent = cgroup_parent(root)
+    return sorted(str(p) for p in CGROUP_MOUNT.glob("*/" + parent) if p.is_dir())
+
+
+def cgroup_of(pid, controller):
+    with open("/proc/%d/cgroup" % pid) as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            if controller in ctrls.split(","):
+                return CGROUP_MOUNT / controller / path.lstrip("/")
+    raise KeyError(controller)
+
+
+def processes_of(root):
+    """Supervisors (their --socket is under root) and container processes (their cgroup is
+    under the daemon's cgroup parent) still alive."""
+    parent = "/" + cgroup_parent(root) + "/"
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open("/proc/%s/cgroup" % entry) as f:
+                cg = f.read()
+            with open("/proc/%s/stat" % entry) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state == "Z":
+            continue  # this host's PID 1 reaps orphans lazily; a zombie is gone already
+        if ("virtlxcd-supervisor" in cmd and str(root) in cmd) or parent in cg:
+            found.append((int(entry), cmd.strip()))
+    return found
+
+
+def wait_until(pred, timeout=10.0, step=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
+def wait_handler(pid, sig=signal.SIGTERM):
+    """Wait until init has a handler for sig: until then, the kernel drops that signal when
+    it comes from outside the container (an init script installs its traps a moment after
+    it starts)."""
+    def caught():
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (sig - 1)))
+        return False
+    assert wait_until(caught), "init %d never caught signal %d" % (pid, sig)
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------- events
+
+_loop_lock = threading.Lock()
+_loop_started = False
+
+
+def ensure_event_loop():
+    """libvirt's default event loop, run by one thread for the whole session (the one of
+    guests.py when it exists, so that a single loop serves every test module)."""
+    global _loop_started
+    with _loop_lock:
+        if _loop_started:
+            return
+        try:
+            from guests import ensure_event_loop as shared
+        except Exception:
+            shared = None
+        if shared is not None:
+            shared()
+        else:
+            libvirt.virEventRegisterDefaultImpl()
+
+            def run():
+                while True:
+                    libvirt.virEventRunDefaultImpl()
+
+            threading.Thread(target=run, name="libvirt-event-loop", daemon=True).start()
+        _loop_started = True
+
+
+class Events:
+    """Every LIFECYCLE (as (event, detail)) and REBOOT event one connection receives."""
+
+    def __init__(self, uri):
+        ensure_event_loop()
+        self.conn = libvirt.open(uri)
+        self.cond = threading.Condition()
+        self.log = []
+        self.ids = [
+            self.conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                             self._lifecycle, None),
+            self.conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_REBOOT,
+                                             self._reboot, None),
+        ]
+
+    def _lifecycle(self, conn, dom, event, detail, opaque):
+        with self.cond:
+            self.log.append((dom.name(), event, detail))
+            self.cond.notify_all()
+
+    def _reboot(self, conn, dom, opaque):
+        with self.cond:
+            self.log.append((dom.name(), REBOOT))
+            self.cond.notify_all()
+
+    def wait_for(self, n, timeout=EVENT_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while len(self.log) < n and time.monotonic() < deadline:
+                self.cond.wait(max(0.0, deadline - time.monotonic()))
+            return list(self.log)
+
+    def settle(self, n, quiet=0.3):
+        """Every event, once n have arrived and no further one follows for a moment."""
+        self.wait_for(n)
+        time.sleep(quiet)
+        with self.cond:
+            return list(self.log)
+
+    def close(self):
+        for i in self.ids:
+            try:
+                self.conn.domainEventDeregisterAny(i)
+            except libvirt.libvirtError:
+                pass
+        self.conn.close()
+
+
+# ---------------------------------------------------------------- console
+
+class Console:
+    """`virsh console NAME` under a pseudo-terminal, as a person would run it."""
+
+    def __init__(self, uri, name):
+        self.buf = b""
+        self.prompted = False
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.environ["LC_ALL"] = "C"
+            os.execvp("virsh", ["virsh", "-c", uri, "console", name])
+        assert self.read_until(b"Escape character is"), self.text()
+
+    def wait_prompt(self, timeout=CONSOLE_TIMEOUT):
+        """Press Enter until the container's shell shows its prompt: typing before the
+        shell reads the terminal could be lost."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            n = len(self.buf)
+            os.write(self.fd, b"\r")
+            if self.read_until(b"# ", 0.5, start=n):
+                return
+        raise AssertionError("no shell prompt on the console:\n" + self.text())
+
+    def text(self):
+        return self.buf.decode(errors="replace")
+
+    def read_until(self, pattern, timeout=CONSOLE_TIMEOUT, start=0):
+        """Read until the bytes or regex `pattern` shows up after offset `start`; FALSE on
+        timeout or end of file."""
+        deadline = time.monotonic() + timeout
+        found = (lambda: pattern in self.buf[start:]) if isinstance(pattern, bytes) else \
+            (lambda: pattern.search(self.buf, start) is not None)
+        while not found() and time.monotonic() < deadline:
+            r, _, _ = select.select([self.fd], [], [], 0.05)
+            if r:
+                try:
+                    data = os.read(self.fd, 65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                self.buf += data
+        return found()
+
+    def run(self, command):
+        """Run a shell command on the container's console and return its output."""
+        if not self.prompted:
+            self.wait_prompt()
+            self.prompted = True
+        n = len(self.buf)
+        os.write(self.fd, b"echo S$((40+2))S; %s; echo E$((40+3))E\r" % command.encode())
+        assert self.read_until(re.compile(rb"E43E\r?\n"), start=n), self.text()
+        out = self.buf[n:]
+        start = out.index(b"S42S") + len(b"S42S")
+        return out[start:out.index(b"E43E")].decode(errors="replace").replace("\r", "").strip()
+
+    def close(self):
+        """Leave with the escape key; virsh finishes the stream and exits 0."""
+        try:
+            os.write(self.fd, b"\x1d")
+        except OSError:
+            pass
+        return self.wait()
+
+    def wait(self, timeout=CONSOLE_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.read_until(b"\0never\0", 0.05)
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                os.close(self.fd)
+                return os.waitstatus_to_exitcode(status)
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self.fd)
+        raise AssertionError("virsh console did not exit:\n" + self.text())
+
+
+# ---------------------------------------------------------------- the fixture
+
+class Lxc:
+    """One virtlxcd under the test's root, with helpers; `finish` checks that nothing of any
+    container is left."""
+
+    def __init__(self, daemons, root):
+        self.daemons = daemons
+        self.root = root
+        self.daemon = None
+        self.n = 0
+        self.mounts_before = mountinfo()
+        self.events = []
+
+    # daemons
+
+    def start_daemon(self, **kw):
+        self.n += 1
+        kw.setdefault("config", CONFIG)
+        self.daemon = self.daemons.start(name="virtlxcd", label="virtlxcd-%d" % self.n, **kw)
+        return self.daemon
+
+    @property
+    def uri(self):
+        return "lxc+unix:///system?socket=%s" % self.daemon.sock
+
+    def open(self):
+        return libvirt.open(self.uri)
+
+    def watch(self):
+        ev = Events(self.uri)
+        self.events.append(ev)
+        return ev
+
+    def virsh(self, *args, check=True):
+        env = dict(os.environ, LC_ALL="C")
+        env.pop("LIBVIRT_DEFAULT_URI", None)
+        r = subprocess.run(["timeout", "-k", "5", str(VIRSH_TIMEOUT), "virsh", "-c", self.uri]
+                           + list(args), capture_output=True, text=True, env=env,
+                           stdin=subprocess.DEVNULL)
+        assert r.returncode != 124, "virsh %s timed out:\n%s" % (" ".join(args), r.stderr)
+        if check:
+            assert r.returncode == 0, "virsh %s failed (%d):\n%s" % (" ".join(args),
+                                                                     r.returncode, r.stderr)
+        return r
+
+    def console(self, name):
+        return Console(self.uri, name)
+
+    # containers
+
+    def rootfs(self, name):
+        return make_rootfs(self.root / ("rootfs-" + name))
+
+    def xml(self, name, **kw):
+        return container_xml(name, self.rootfs(name), **kw)
+
+    def status(self, name):
+        return self.root / "run" / "libvirt" / "lxc" / ("%s.xml" % name)
+
+    def init_pid(self, name, other_than=None, timeout=5.0):
+        """The host PID of the container's init, from its status file (written just after
+        the state changes, so it may take a moment; after a reboot, pass the old one)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                m = re.search(r"<init pid='(\d+)'", self.status(name).read_text())
+            except FileNotFoundError:
+                m = None
+            if m and int(m.group(1)) > 1 and int(m.group(1)) != other_than:
+                return int(m.group(1))
+            assert time.monotonic() < deadline, "no init pid in the status file of " + name
+            time.sleep(0.01)
+
+    # after the test
+
+    def cleanup(self):
+        """Destroy what still runs, through the daemon when there is one, else by force."""
+        for ev in self.events:
+            try:
+                ev.close()
+            except libvirt.libvirtError:
+                pass
+        if self.daemon is not None and self.daemon.alive():
+            try:
+                c = self.open()
+                for dom in c.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+                    try:
+                        dom.destroy()
+                    except libvirt.libvirtError:
+                        pass
+                c.close()
+            except libvirt.libvirtError:
+                pass
+        wait_until(lambda: not processes_of(self.root), timeout=5)
+        for pid, _ in processes_of(self.root):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        wait_until(lambda: not processes_of(self.root), timeout=5)
+        for d in sorted(cgroup_dirs(self.root), key=len, reverse=True):
+            for sub in sorted(Path(d).glob("**/"), key=lambda p: len(str(p)), reverse=True):
+                try:
+                    os.rmdir(sub)
+                except OSError:
+                    pass
+
+    def leftovers(self):
+        """What of the containers is still there, as readable lines."""
+        out = ["process %d: %s" % p for p in processes_of(self.root)]
+        out += ["cgroup %s" % d for d in cgroup_dirs(self.root)]
+        run = self.root / "run" / "libvirt" / "lxc"
+        if run.exists():
+            out += ["file %s" % p for p in run.iterdir() if p.suffix in (".xml", ".sock")]
+        if mountinfo() != self.mounts_before:
+            out.append("the host's mounts changed: %s"
+                       % sorted(set(mountinfo()) ^ set(self.mounts_before)))
+        logs = self.root / "var" / "log" / "libvirt" / "lxc"
+        for log in logs.glob("*.log") if logs.exists() else []:
+            text = log.read_text(errors="replace")
+            out += ["%s: %r" % (log.name, m) for m in SANITIZER_MARKERS if m in text]
+        return out
+
+
+@pytest.fixture
+def lxc(daemons, root):
+    if not (build_dir() / "src" / "virtlxcd" / "virtlxcd").exists():
+        pytest.skip("virtlxcd not built")
+    x = Lxc(daemons, root)
+    try:
+        yield x
+    finally:
+        x.cleanup()
+    problems = x.leftovers()
+    if problems:
+        pytest.fail("left behind by the containers:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+def error_of(fn, *args):
+    with pytest.raises(libvirt.libvirtError) as exc:
+        fn(*args)
+    e = exc.value
+    return e.get_error_code(), e.get_error_domain(), str(e)
+
+
+# ---------------------------------------------------------------- connection
+
+def test_connection_uri_and_sockets(lxc):
+    d = lxc.start_daemon()
+    for p in (d.sock, d.sock_ro, d.sock_admin):
+        assert p.exists()
+    assert [p.name for p in (d.sock, d.sock_ro, d.sock_admin)] == [
+        "virtlxcd-sock", "virtlxcd-sock-ro", "virtlxcd-admin-sock"]
+    c = lxc.open()
+    try:
+        assert c.getType() == "LXC"
+        assert c.getURI() == lxc.uri
+        assert c.getVersion() > 0
+        caps = c.getCapabilities()
+        assert "<os_type>exe</os_type>" in caps and "<domain type='lxc'/>" in caps
+    finally:
+        c.close()
+    assert error_of(libvirt.open, "lxc+unix:///bogus?socket=%s" % d.sock) == (
+        libvirt.VIR_ERR_INTERNAL_ERROR, libvirt.VIR_FROM_LXC,
+        "internal error: Unexpected LXC URI path '/bogus', try lxc:///system")
+    assert error_of(libvirt.open, "qemu+unix:///system?socket=%s" % d.sock) == (
+        libvirt.VIR_ERR_NO_CONNECT, libvirt.VIR_FROM_NONE,
+        "no connection driver available for qemu:///system")
+
+
+def test_definitions_refused(lxc):
+    lxc.start_daemon()
+    c = lxc.open()
+    rootfs = lxc.root / "nothing"
+    try:
+        xml = container_xml("x", rootfs)
+        assert error_of(c.defineXML, xml.replace("type='lxc'", "type='kvm'")) == (
+            libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_LXC,
+            "unsupported configuration: Emulator '%s' does not support virt type 'kvm'"
+            % (build_dir() / "src" / "virtlxcd" / "virtlxcd-supervisor"))
+        assert error_of(c.defineXML, xml.replace("<type>exe</type><init>/sbin/svinit</init>",
+                                                 "<type>hvm</type>"))[0] == \
+            libvirt.VIR_ERR_CONFIG_UNSUPPORTED
+        assert error_of(c.defineXML, xml.replace("<init>/sbin/svinit</init>", "")) == (
+            libvirt.VIR_ERR_XML_ERROR, libvirt.VIR_FROM_DOMAIN,
+            "XML error: init binary must be specified")
+        dom = c.defineXML(xml.replace("<console type='pty'/>", ""))
+        assert error_of(dom.create) == (
+            libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_LXC,
+            "unsupported configuration: At least one PTY console is required")
+        assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, 0]
+        dom.undefine()
+        assert error_of(c.lookupByName, "x") == (
+            libvirt.VIR_ERR_NO_DOMAIN, libvirt.VIR_FROM_LXC,
+            "Domain not found: No domain with matching name 'x'")
+    finally:
+        c.close()
+
+
+# ---------------------------------------------------------------- a container's life
+
+def test_lifecycle_with_virsh_console_and_events(lxc):
+    lxc.start_daemon()
+    ev = lxc.watch()
+    xml_path = lxc.root / "web.xml"
+    xml_path.write_text(lxc.xml("web", memory_mib=48))
+    lxc.virsh("define", str(xml_path))
+    lxc.virsh("start", "web")
+    out = lxc.virsh("list", "--all").stdout
+    assert re.search(r"^\s*\d+\s+web\s+running\s*$", out, re.M), out
+    init = lxc.init_pid("web")
+    assert alive(init)
+
+    # Limits are the cgroup's.
+    mem = cgroup_of(init, "memory")
+    assert mem.name == "web.libvirt-lxc" and mem.parent.name == cgroup_parent(lxc.root)
+    assert (mem / "memory.limit_in_bytes").read_text().strip() == str(48 * 1024 * 1024)
+    frz = cgroup_of(init, "freezer")
+
+    con = lxc.console("web")
+    try:
+        ps = con.run("ps")
+        assert re.search(r"^\s*1\s+\S+\s+.*svinit", ps, re.M), ps
+        assert con.run("hostname") == "web"
+        assert con.run("cat /proc/self/mountinfo | wc -l").isdigit()
+        # init's stdio is the console, and /dev/console is the pty libvirt reports.
+        dumped = lxc.virsh("dumpxml", "web").stdout
+        tty = re.search(r"<console type='pty' tty='(/dev/pts/\d+)'>", dumped).group(1)
+        assert con.run("readlink /proc/1/fd/0") == "/dev/console"
+        assert tty.startswith("/dev/pts/")
+    finally:
+        assert con.close() == 0
+
+    lxc.virsh("suspend", "web")
+    assert lxc.virsh("domstate", "--reason", "web").stdout.strip() == "paused (user)"
+    assert (frz / "freezer.state").read_text().strip() in ("FROZEN", "FREEZING")
+    lxc.virsh("suspend", "web")  # already paused: no error, no event
+    lxc.virsh("resume", "web")
+    assert (frz / "freezer.state").read_text().strip() == "THAWED"
+    r = lxc.virsh("resume", "web", check=False)
+    assert "domain is already running" in r.stderr
+
+    # Reboot: SIGHUP, the script's reboot -f, init ends with SIGHUP and starts again.
+    wait_handler(init, signal.SIGHUP)
+    lxc.virsh("reboot", "web")
+    assert wait_until(lambda: not alive(init))
+    init = lxc.init_pid("web", other_than=init)
+    con = lxc.console("web")
+    try:
+        assert con.run("echo back") == "back"
+    finally:
+        assert con.close() == 0
+
+    wait_handler(init, signal.SIGTERM)
+    lxc.virsh("shutdown", "web")
+    assert wait_until(lambda: lxc.virsh("domstate", "--reason", "web").stdout.strip()
+                      == "shut off (shutdown)")
+    assert not alive(init)
+    assert cgroup_dirs(lxc.root) == []
+    assert mountinfo() == lxc.mounts_before
+
+    lxc.virsh("start", "web")
+    lxc.virsh("destroy", "web")
+    assert lxc.virsh("domstate", "--reason", "web").stdout.strip() == "shut off (destroyed)"
+    lxc.virsh("undefine", "web")
+    assert ev.settle(9) == [
+        ("web", DEFINED, ADDED), ("web", STARTED, BOOTED), ("web", SUSPENDED, PAUSED),
+        ("web", RESUMED, UNPAUSED), ("web", REBOOT), ("web", STOPPED, SHUTDOWN),
+        ("web", STARTED, BOOTED), ("web", STOPPED, DESTROYED), ("web", UNDEFINED, REMOVED)]
+
+
+def test_graceful_destroy_cannot_reach_init_without_handler(lxc):
+    lxc.start_daemon()
+    ev = lxc.watch()
+    c = lxc.open()
+    try:
+        dom = c.createXML(lxc.xml("stubborn", init="/sbin/svinit-noterm"), 0)
+        init = lxc.init_pid("stubborn")
+        assert dom.isPersistent() == 0
+        # SIGTERM reaches a PID namespace's init only if it has a handler: shutdown does
+        # nothing, and a GRACEFUL destroy gives up after graceful_timeout.
+        dom.shutdown()
+        t0 = time.monotonic()
+        with pytest.raises(libvirt.libvirtError) as exc:
+            dom.destroyFlags(libvirt.VIR_DOMAIN_DESTROY_GRACEFUL)
+        assert 0.7 <= time.monotonic() - t0 < 5
+        e = exc.value
+        assert (e.get_error_code(), e.get_error_domain(), str(e)) == (
+            libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_NONE,
+            "Failed to terminate process %d with SIGTERM: Device or resource busy" % init)
+        assert e.get_int1() == 16  # EBUSY
+        assert dom.state() == [libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_BOOTED]
+        assert alive(init)
+        # A plain destroy escalates to SIGKILL, which always arrives.
+        dom.destroy()
+        assert not alive(init)
+        assert error_of(c.lookupByName, "stubborn")[0] == libvirt.VIR_ERR_NO_DOMAIN
+        assert ev.settle(2) == [("stubborn", STARTED, BOOTED), ("stubborn", STOPPED, DESTROYED)]
+    finally:
+        c.close()
+
+
+def test_destroy_paused_container(lxc):
+    lxc.start_daemon()
+    ev = lxc.watch()
+    c = lxc.open()
+    try:
+        # A frozen container cannot act on any signal: destroy thaws it first. When a
+        # GRACEFUL destroy then fails, it is frozen again, as it was.
+        dom = c.createXML(lxc.xml("cold", init="/sbin/svinit-noterm"), 0)
+        init = lxc.init_pid("cold")
+        frz = cgroup_of(init, "freezer")
+        dom.suspend()
+        assert error_of(dom.destroyFlags, libvirt.VIR_DOMAIN_DESTROY_GRACEFUL)[0] == \
+            libvirt.VIR_ERR_SYSTEM_ERROR
+        assert dom.state() == [libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PAUSED_USER]
+        assert (frz / "freezer.state").read_text().strip() in ("FROZEN", "FREEZING")
+        dom.destroy()
+        assert not alive(init)
+        assert ev.settle(3) == [("cold", STARTED, BOOTED), ("cold", SUSPENDED, PAUSED),
+                                ("cold", STOPPED, DESTROYED)]
+    finally:
+        c.close()
+
+
+def test_killed_from_outside(lxc):
+    lxc.start_daemon()
+    ev = lxc.watch()
+    c = lxc.open()
+    try:
+        dom = c.defineXML(lxc.xml("victim"))
+        dom.create()
+        os.kill(lxc.init_pid("victim"), signal.SIGKILL)
+        assert ev.wait_for(3)[-1] == ("victim", STOPPED, FAILED)
+        assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_CRASHED]
+        # The supervisor killed from outside takes its container with it.
+        dom.create()
+        sup = dom.ID()
+        init = lxc.init_pid("victim")
+        os.kill(sup, signal.SIGKILL)
+        assert ev.wait_for(5)[-1] == ("victim", STOPPED, FAILED)
+        assert wait_until(lambda: not alive(init))
+        assert ev.settle(5) == [("victim", DEFINED, ADDED), ("victim", STARTED, BOOTED),
+                                ("victim", STOPPED, FAILED), ("victim", STARTED, BOOTED),
+                                ("victim", STOPPED, FAILED)]
+    finally:
+        c.close()
+
+
+def test_start_failures_leave_nothing(lxc):
+    lxc.start_daemon()
+    c = lxc.open()
+    try:
+        rootfs = lxc.rootfs("broken")
+        dom = c.defineXML(container_xml("broken", rootfs, init="/sbin/nope"))
+        assert error_of(dom.create) == (
+            libvirt.VIR_ERR_INTERNAL_ERROR, libvirt.VIR_FROM_LXC,
+            "internal error: guest failed to start: cannot find init path '/sbin/nope' "
+            "relative to container root: No such file or directory")
+        assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_FAILED]
+        assert lxc.leftovers() == []
+        missing = lxc.root / "no-such-rootfs"
+        code, domain, msg = error_of(c.createXML, container_xml("gone", missing), 0)
+        assert (code, domain) == (libvirt.VIR_ERR_INTERNAL_ERROR, libvirt.VIR_FROM_LXC)
+        assert msg == ("internal error: guest failed to start: cannot bind mount the root "
+                       "filesystem '%s': No such file or directory" % missing)
+        assert error_of(c.lookupByName, "gone")[0] == libvirt.VIR_ERR_NO_DOMAIN
+        assert lxc.leftovers() == []
+        assert (rootfs / "sbin" / "svinit").exists() and not (rootfs / ".oldroot").exists()
+    finally:
+        c.close()
+
+
+def test_console_errors(lxc):
+    lxc.start_daemon()
+    c = lxc.open()
+    try:
+        dom = c.defineXML(lxc.xml("con"))
+        st = c.newStream(0)
+        assert error_of(dom.openConsole, None, st, 0) == (
+            libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_FROM_DOMAIN,
+            "Requested operation is not valid: domain is not running")
+        dom.create()
+        assert error_of(dom.openConsole, None, c.newStream(0), 1) == (
+            libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_FROM_LXC,
+            "unsupported flags (0x1) in function lxcDomainOpenConsole")
+        assert error_of(dom.openConsole, "serial0", c.newStream(0), 0) == (
+            libvirt.VIR_ERR_INTERNAL_ERROR, libvirt.VIR_FROM_LXC,
+            "internal error: cannot find console device 'serial0'")
+        # No exclusive access: two consoles at once, both see the container's output.
+        a, b = lxc.console("con"), lxc.console("con")
+        try:
+            assert a.run("echo one") == "one"
+            assert b.read_until(b"one")
+            assert b.run("echo two") == "two"
+        finally:
+            assert a.close() == 0 and b.close() == 0
+        # A container that ends ends its consoles: virsh sees end of file and exits 0.
+        con = lxc.console("con")
+        os.write(con.fd, b"\r")
+        dom.destroy()
+        assert con.wait() == 0
+    finally:
+        c.close()
+
+
+# ---------------------------------------------------------------- durability
+
+def test_daemon_killed_containers_survive_and_reconnect(lxc):
+    d = lxc.start_daemon()
+    c = lxc.open()
+    dom = c.defineXML(lxc.xml("durable"))
+    dom.create()
+    dom_id = dom.ID()
+    init = lxc.init_pid("durable")
+    con = lxc.console("durable")
+    assert con.run("echo before") == "before"
+    c.close()
+    d.expected_status = -signal.SIGKILL
+    d.send_signal(signal.SIGKILL)
+    d.wait_exit(5)
+    # The console session ends with the daemon (virsh says so and waits for the escape
+    # key); the container does not notice.
+    assert con.read_until(b"Disconnected from")
+    con.close()
+    time.sleep(0.3)
+    assert alive(init)
+    assert lxc.status("durable").exists()
+
+    lxc.start_daemon()
+    ev = lxc.watch()
+    c = lxc.open()
+    try:
+        dom = c.lookupByName("durable")
+        assert dom.ID() == dom_id
+        assert dom.state() == [libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_BOOTED]
+        out = lxc.virsh("list").stdout
+        assert re.search(r"^\s*%d\s+durable\s+running" % dom_id, out, re.M), out
+        con = lxc.console("durable")
+        try:
+            assert con.run("echo after") == "after"
+            assert re.search(r"^\s*1\s+\S+\s+.*svinit", con.run("ps"), re.M)
+        finally:
+            assert con.close() == 0
+        dom.suspend()
+        dom.resume()
+        dom.destroy()
+        assert not alive(init)
+        assert ev.settle(3) == [("durable", SUSPENDED, PAUSED), ("durable", RESUMED, UNPAUSED),
+                                ("durable", STOPPED, DESTROYED)]
+    finally:
+        c.close()
+
+
+def test_idle_exit_held_while_containers_run(lxc):
+    d = lxc.start_daemon(args=["--timeout", "1"])
+    c = lxc.open()
+    c.createXML(lxc.xml("idle"), 0)
+    c.close()
+    # A running container holds the daemon up with no client connected...
+    time.sleep(2.0)
+    assert d.alive()
+    c = lxc.open()
+    c.lookupByName("idle").destroy()
+    c.close()
+    # ...and once it is gone, the daemon leaves.
+    assert d.wait_exit(5) == 0
+
+
+def test_autostart_once_per_boot(lxc):
+    marker = lxc.root / "run" / "libvirt" / "lxc" / "autostarted"
+    d = lxc.start_daemon()
+    c = lxc.open()
+    try:
+        dom = c.defineXML(lxc.xml("auto"))
+        dom.setAutostart(1)
+        dom.create()
+        first = lxc.init_pid("auto")
+        c.close()
+        c = None
+        d.stop()
+        # A new boot of the host (ROOT/run is gone there), but the container still runs:
+        # it is reconnected, not started twice.
+        marker.unlink()
+        lxc.start_daemon()
+        c = lxc.open()
+        dom = c.lookupByName("auto")
+        assert dom.isActive() and lxc.init_pid("auto") == first
+        dom.destroy()
+        c.close()
+        c = None
+        lxc.daemon.stop()
+        marker.unlink()
+        lxc.start_daemon()
+        c = lxc.open()
+        dom = c.lookupByName("auto")
+        assert dom.isActive(), "not autostarted after a new boot"
+        assert lxc.init_pid("auto") != first
+        dom.destroy()
+        c.close()
+        c = None
+        # The same boot, the daemon restarted: no second autostart.
+        lxc.daemon.stop()
+        lxc.start_daemon()
+        c = lxc.open()
+        assert not c.lookupByName("auto").isActive()
+    finally:
+        if c is not None:
+            c.close()
+
+
+def test_initctl_shutdown_and_reboot(lxc):
+    lxc.start_daemon()
+    ev = lxc.watch()
+    c = lxc.open()
+    try:
+        dom = c.defineXML(lxc.xml("sysv", init="/sbin/svinit-initctl"))
+        dom.create()
+        init = lxc.init_pid("sysv")
+        assert wait_until(lambda: os.path.exists("/proc/%d/root/dev/initctl" % init))
+        dom.reboot(libvirt.VIR_DOMAIN_REBOOT_INITCTL)
+        assert ev.wait_for(3)[-1] == ("sysv", REBOOT)
+        init = lxc.init_pid("sysv", other_than=init)
+        assert wait_until(lambda: os.path.exists("/proc/%d/root/dev/initctl" % init))
+        dom.shutdownFlags(libvirt.VIR_DOMAIN_SHUTDOWN_INITCTL)
+        assert ev.wait_for(4)[-1] == ("sysv", STOPPED, SHUTDOWN)
+        assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_SHUTDOWN]
+        # Without a FIFO, asking for initctl alone fails; the default falls back to SIGTERM.
+        other = c.createXML(lxc.xml("plain"), 0)
+        wait_handler(lxc.init_pid("plain"))
+        assert error_of(other.shutdownFlags, libvirt.VIR_DOMAIN_SHUTDOWN_INITCTL) == (
+            libvirt.VIR_ERR_OPERATION_UNSUPPORTED, libvirt.VIR_FROM_LXC,
+            "Operation not supported: Container does not provide an initctl pipe")
+        assert error_of(other.shutdownFlags, libvirt.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) == (
+            libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_FROM_LXC,
+            "unsupported flags (0x1) in function lxcDomainShutdownFlags")
+        other.shutdown()
+        assert ev.settle(6) == [("sysv", DEFINED, ADDED), ("sysv", STARTED, BOOTED),
+                                ("sysv", REBOOT), ("sysv", STOPPED, SHUTDOWN),
+                                ("plain", STARTED, BOOTED), ("plain", STOPPED, SHUTDOWN)]
+    finally:
+        c.close()
+
+
+def test_autodestroy_when_client_leaves(lxc):
+    lxc.start_daemon()
+    ev = lxc.watch()
+    c = lxc.open()
+    c.createXML(lxc.xml("temp"), libvirt.VIR_DOMAIN_START_AUTODESTROY)
+    init = lxc.init_pid("temp")
+    c.close()
+    assert ev.settle(2) == [("temp", STARTED, BOOTED), ("temp", STOPPED, DESTROYED)]
+    assert not alive(init)
+
+
+# ---------------------------------------------------------------- network and proxy
+
+def test_ethernet_interfaces_in_private_netns(lxc):
+    if not shutil.which("unshare") or not shutil.which("nsenter") or not shutil.which("ip"):
+        pytest.skip("needs unshare, nsenter and ip")
+    d = lxc.start_daemon(wrapper=["unshare", "-n"])
+    devices = ("<interface type='ethernet'><mac address='52:54:00:aa:bb:01'/>"
+               "<target dev='svveth0'/></interface><interface type='ethernet'/>")
+    c = lxc.open()
+    try:
+        dom = c.createXML(lxc.xml("net", devices=devices), 0)
+        live = dom.XMLDesc(0)
+        auto = re.findall(r"<target dev='([^']+)'/>", live)
+        assert auto[0] == "svveth0" and auto[1].startswith("veth")
+        macs = re.findall(r"<mac address='([^']+)'/>", live)
+        assert macs[0] == "52:54:00:aa:bb:01" and macs[1].startswith("52:54:00:")
+
+        def daemon_links():
+            r = subprocess.run(["nsenter", "-t", str(d.pid), "-n", "ip", "-o", "link"],
+                               capture_output=True, text=True, check=True)
+            return r.stdout
+
+        links = daemon_links()
+        assert "svveth0@" in links and auto[1] + "@" in links
+        # The host's own namespace never sees them.
+        host = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+        assert "svveth0" not in host
+        con = lxc.console("net")
+        try:
+            assert con.run("ls /sys/class/net").split() == ["eth0", "eth1", "lo"]
+            assert con.run("cat /sys/class/net/eth0/address") == "52:54:00:aa:bb:01"
+            assert con.run("cat /sys/class/net/eth1/address") == macs[1]
+            assert "UP" in con.run("ip -o link show eth0")
+        finally:
+            assert con.close() == 0
+        dom.destroy()
+        assert wait_until(lambda: "svveth0" not in daemon_links())
+    finally:
+        c.close()
+
+
+def test_through_virtproxyd(lxc):
+    proxy = build_dir() / "src" / "virtproxyd" / "virtproxyd"
+    if not proxy.exists():
+        pytest.skip("virtproxyd not built")
+    lxc.start_daemon()
+    sock = lxc.root / "run" / "libvirt" / "libvirt-sock"
+    lxc.daemons.start(name="virtproxyd", label="virtproxyd", ready_path=sock)
+    c = libvirt.open("lxc+unix:///system?socket=%s" % sock)
+    try:
+        assert c.getType() == "LXC"
+        dom = c.createXML(lxc.xml("viaproxy"), 0)
+        assert [d.name() for d in c.listAllDomains(0)] == ["viaproxy"]
+        assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+        dom.destroy()
+        assert c.listAllDomains(0) == []
+    finally:
+        c.close()

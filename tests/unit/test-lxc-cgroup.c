@@ -1,0 +1,373 @@
+/* test-lxc-cgroup.c: container cgroups against fake v1 and v2 trees in a temporary directory
+ * (plain files, so every write the code makes is recorded as one appended line), plus the
+ * version string table. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lxc_cgroup.h"
+#include "util/error.h"
+
+#define PATH "splitvirt-test/web.libvirt-lxc"
+
+typedef struct {
+    char *root;
+} Fixture;
+
+static void
+touch(const char *dir, const char *file, const char *content)
+{
+    g_autofree char *path = g_build_filename(dir, file, NULL);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+    g_file_set_contents(path, content, -1, &error);
+    g_assert_no_error(error);
+}
+
+static char *
+slurp(const char *dir, const char *file)
+{
+    g_autofree char *path = g_build_filename(dir, file, NULL);
+    char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return g_strdup("<missing>");
+    return text;
+}
+
+static void
+remove_tree(const char *path)
+{
+    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+    const char *name;
+
+    while (dir && (name = g_dir_read_name(dir))) {
+        g_autofree char *child = g_build_filename(path, name, NULL);
+        if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+            remove_tree(child);
+        else
+            unlink(child);
+    }
+    rmdir(path);
+}
+
+/* A v1 tree: one directory per controller, "cpu" and "cpuacct" co-mounted as on many
+ * distributions (two links to "cpu,cpuacct"). */
+static void
+setup_v1(Fixture *f, gconstpointer data)
+{
+    static const char *const plain[] = {"memory", "pids", "freezer", "devices"};
+    g_autofree char *both = NULL;
+
+    (void)data;
+    f->root = g_dir_make_tmp("sv-cgroup-XXXXXX", NULL);
+    for (gsize i = 0; i < G_N_ELEMENTS(plain); i++) {
+        g_autofree char *dir = g_build_filename(f->root, plain[i], NULL);
+        touch(dir, "cgroup.procs", "");
+    }
+    both = g_build_filename(f->root, "cpu,cpuacct", NULL);
+    touch(both, "cgroup.procs", "");
+    touch(both, "cpuacct.stat", "");
+    {
+        g_autofree char *cpu = g_build_filename(f->root, "cpu", NULL);
+        g_autofree char *cpuacct = g_build_filename(f->root, "cpuacct", NULL);
+        g_assert_cmpint(symlink("cpu,cpuacct", cpu), ==, 0);
+        g_assert_cmpint(symlink("cpu,cpuacct", cpuacct), ==, 0);
+    }
+}
+
+static void
+setup_v2(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    f->root = g_dir_make_tmp("sv-cgroup-XXXXXX", NULL);
+    touch(f->root, "cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
+    touch(f->root, "cgroup.subtree_control", "");
+    touch(f->root, "cgroup.procs", "");
+}
+
+static void
+teardown(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    remove_tree(f->root);
+    g_free(f->root);
+}
+
+static void
+test_version_strings(void)
+{
+    for (int v = 0; v < LXC_CGROUP_VERSION_LAST; v++)
+        g_assert_cmpint(lxc_cgroup_version_from_string(lxc_cgroup_version_to_string(v)), ==, v);
+    g_assert_null(lxc_cgroup_version_to_string(LXC_CGROUP_VERSION_LAST));
+    g_assert_cmpint(lxc_cgroup_version_from_string("v3"), ==, -1);
+    g_assert_cmpint(lxc_cgroup_version_from_string(NULL), ==, -1);
+}
+
+static void
+test_default_parent(void)
+{
+    g_autofree char *a = lxc_cgroup_default_parent("/tmp/a");
+    g_autofree char *b = lxc_cgroup_default_parent("/tmp/b");
+    g_autofree char *a2 = lxc_cgroup_default_parent("/tmp/a");
+
+    g_assert_true(g_str_has_prefix(a, "splitvirt-"));
+    g_assert_cmpuint(strlen(a), ==, strlen("splitvirt-") + 12);
+    g_assert_cmpstr(a, ==, a2);
+    g_assert_cmpstr(a, !=, b);
+}
+
+static void
+test_v1_lifecycle(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(LxcCgroup) cg = lxc_cgroup_new(f->root, PATH, &error);
+    g_autofree char *mem = NULL, *frz = NULL, *dev = NULL;
+    g_autofree char *text = NULL;
+
+    (void)data;
+    g_assert_no_error(error);
+    g_assert_cmpint(lxc_cgroup_get_version(cg), ==, LXC_CGROUP_V1);
+    /* cpu and cpuacct are one hierarchy: one directory serves both names. */
+    g_assert_cmpstr(lxc_cgroup_get_dir(cg, "cpu"), ==, lxc_cgroup_get_dir(cg, "cpuacct"));
+    g_assert_null(lxc_cgroup_get_dir(cg, "blkio"));
+    g_assert_false(lxc_cgroup_exists(cg));
+    g_assert_true(lxc_cgroup_create(cg, &error));
+    g_assert_no_error(error);
+    g_assert_true(lxc_cgroup_exists(cg));
+    mem = g_build_filename(f->root, "memory", PATH, NULL);
+    frz = g_build_filename(f->root, "freezer", PATH, NULL);
+    dev = g_build_filename(f->root, "devices", PATH, NULL);
+    g_assert_cmpstr(lxc_cgroup_get_dir(cg, "memory"), ==, mem);
+    g_assert_true(g_file_test(mem, G_FILE_TEST_IS_DIR));
+    /* The kernel's files, as a new cgroup has them. */
+    touch(mem, "memory.limit_in_bytes", "");
+    touch(mem, "cgroup.procs", "");
+    touch(frz, "freezer.state", "THAWED\n");
+    touch(dev, "devices.deny", "");
+    touch(dev, "devices.allow", "");
+
+    g_assert_true(lxc_cgroup_set_memory_limit(cg, 64 * 1024 * 1024, &error));
+    text = slurp(mem, "memory.limit_in_bytes");
+    g_assert_cmpstr(text, ==, "67108864\n");
+    g_clear_pointer(&text, g_free);
+
+    g_assert_true(lxc_cgroup_restrict_devices(cg, &error));
+    text = slurp(dev, "devices.deny");
+    g_assert_cmpstr(text, ==, "a\n");
+    g_clear_pointer(&text, g_free);
+    text = slurp(dev, "devices.allow");
+    g_assert_true(g_str_has_prefix(text, "c 1:3 rwm\n"));
+    g_assert_nonnull(strstr(text, "c 136:* rwm\n"));
+    g_clear_pointer(&text, g_free);
+
+    g_assert_false(lxc_cgroup_is_frozen(cg));
+    g_assert_true(lxc_cgroup_set_frozen(cg, TRUE, &error));
+    g_assert_true(lxc_cgroup_is_frozen(cg));
+    g_assert_true(lxc_cgroup_set_frozen(cg, FALSE, &error));
+    g_assert_false(lxc_cgroup_is_frozen(cg));
+    text = slurp(frz, "freezer.state");
+    g_assert_cmpstr(text, ==, "THAWED\nFROZEN\nTHAWED\n");
+    g_clear_pointer(&text, g_free);
+    g_assert_no_error(error);
+
+    /* Hierarchies without a cgroup.procs yet (a fake tree) cannot take a process. */
+    g_assert_false(lxc_cgroup_add_process(cg, 4242, &error));
+    g_assert_error(error, sv_error_quark(SV_FROM_CGROUP), SV_ERR_SYSTEM_ERROR);
+    g_clear_error(&error);
+}
+
+static void
+test_v1_missing_controller(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *frz = g_build_filename(f->root, "freezer", NULL);
+    g_autoptr(LxcCgroup) cg = NULL;
+
+    (void)data;
+    remove_tree(frz);
+    cg = lxc_cgroup_new(f->root, PATH, &error);
+    g_assert_no_error(error);
+    g_assert_null(lxc_cgroup_get_dir(cg, "freezer"));
+    g_assert_false(lxc_cgroup_set_frozen(cg, TRUE, &error));
+    g_assert_nonnull(error);
+    g_assert_cmpstr(error->message, ==,
+                    "internal error: Unable to find 'freezer' cgroups controller mount");
+}
+
+static void
+test_no_hierarchy(void)
+{
+    g_autofree char *root = g_dir_make_tmp("sv-cgroup-XXXXXX", NULL);
+    g_autoptr(GError) error = NULL;
+    LxcCgroup *cg = lxc_cgroup_new(root, PATH, &error);
+
+    g_assert_null(cg);
+    g_assert_nonnull(error);
+    g_assert_nonnull(strstr(error->message, "no usable cgroup hierarchy"));
+    rmdir(root);
+}
+
+/* A real child stands for a container process listed in cgroup.procs. */
+static pid_t
+spawn_sleeper(void)
+{
+    pid_t pid = fork();
+
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        pause();
+        _exit(0);
+    }
+    return pid;
+}
+
+static void
+test_v1_kill_all(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(LxcCgroup) cg = lxc_cgroup_new(f->root, PATH, &error);
+    g_autofree char *frz = g_build_filename(f->root, "freezer", PATH, NULL);
+    g_autofree char *mem = g_build_filename(f->root, "memory", PATH, NULL);
+    g_autofree char *procs = NULL, *text = NULL;
+    g_autoptr(GArray) pids = NULL;
+    pid_t a = spawn_sleeper(), b = spawn_sleeper();
+    int status;
+
+    (void)data;
+    g_assert_true(lxc_cgroup_create(cg, &error));
+    /* Both hierarchies list a, one lists b: each is signalled once. */
+    procs = g_strdup_printf("%d\n%d\n", (int)a, (int)b);
+    touch(frz, "cgroup.procs", procs);
+    g_free(procs);
+    procs = g_strdup_printf("%d\n", (int)a);
+    touch(mem, "cgroup.procs", procs);
+    touch(frz, "freezer.state", "THAWED\n");
+    pids = lxc_cgroup_get_pids(cg);
+    g_assert_cmpuint(pids->len, ==, 2);
+    g_assert_cmpint(g_array_index(pids, pid_t, 0), ==, MIN(a, b));
+    g_assert_cmpuint(lxc_cgroup_kill_all(cg, SIGTERM), ==, 2);
+    g_assert_cmpint(waitpid(a, &status, 0), ==, a);
+    g_assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+    g_assert_cmpint(waitpid(b, &status, 0), ==, b);
+    /* Frozen while listing and signalling, thawed after. */
+    text = slurp(frz, "freezer.state");
+    g_assert_cmpstr(text, ==, "THAWED\nFROZEN\nTHAWED\n");
+}
+
+static void
+test_v1_remove(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(LxcCgroup) cg = lxc_cgroup_new(f->root, PATH, &error);
+    g_autoptr(LxcCgroup) other = lxc_cgroup_new(f->root, "splitvirt-test/db.libvirt-lxc", &error);
+    g_autofree char *parent = g_build_filename(f->root, "memory", "splitvirt-test", NULL);
+
+    (void)data;
+    g_assert_true(lxc_cgroup_create(cg, &error));
+    g_assert_true(lxc_cgroup_create(other, &error));
+    /* The shared parent stays while another container uses it. */
+    g_assert_true(lxc_cgroup_remove(cg, &error));
+    g_assert_no_error(error);
+    g_assert_false(lxc_cgroup_exists(cg));
+    g_assert_true(g_file_test(parent, G_FILE_TEST_IS_DIR));
+    g_assert_true(lxc_cgroup_remove(other, &error));
+    g_assert_false(g_file_test(parent, G_FILE_TEST_EXISTS));
+    /* Removing what is gone is fine. */
+    g_assert_true(lxc_cgroup_remove(cg, &error));
+    g_assert_no_error(error);
+}
+
+static void
+test_v2_lifecycle(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(LxcCgroup) cg = lxc_cgroup_new(f->root, PATH, &error);
+    g_autofree char *parent = g_build_filename(f->root, "splitvirt-test", NULL);
+    g_autofree char *dir = g_build_filename(f->root, PATH, NULL);
+    g_autofree char *text = NULL;
+
+    (void)data;
+    g_assert_no_error(error);
+    g_assert_cmpint(lxc_cgroup_get_version(cg), ==, LXC_CGROUP_V2);
+    g_assert_cmpstr(lxc_cgroup_get_dir(cg, "memory"), ==, dir);
+    g_assert_cmpstr(lxc_cgroup_get_dir(cg, "freezer"), ==, dir);
+    /* The parent directory must exist with its control file before create writes it; the
+     * kernel creates it with mkdir, the fake tree gets it here. */
+    touch(parent, "cgroup.subtree_control", "");
+    g_assert_true(lxc_cgroup_create(cg, &error));
+    g_assert_no_error(error);
+    /* The root and the parent both pass the offered controllers down, in order. */
+    text = slurp(f->root, "cgroup.subtree_control");
+    g_assert_cmpstr(text, ==, "+memory\n+pids\n+cpu\n");
+    g_clear_pointer(&text, g_free);
+    text = slurp(parent, "cgroup.subtree_control");
+    g_assert_cmpstr(text, ==, "+memory\n+pids\n+cpu\n");
+    g_clear_pointer(&text, g_free);
+    g_assert_true(g_file_test(dir, G_FILE_TEST_IS_DIR));
+
+    touch(dir, "memory.max", "");
+    touch(dir, "cgroup.freeze", "0\n");
+    touch(dir, "cgroup.procs", "");
+    touch(dir, "cpu.stat", "usage_usec 1500\nuser_usec 1000\n");
+    g_assert_true(lxc_cgroup_set_memory_limit(cg, 1 << 20, &error));
+    text = slurp(dir, "memory.max");
+    g_assert_cmpstr(text, ==, "1048576\n");
+    g_clear_pointer(&text, g_free);
+    /* No device controller on v2: nothing to write, nothing fails. */
+    g_assert_true(lxc_cgroup_restrict_devices(cg, &error));
+    g_assert_false(lxc_cgroup_is_frozen(cg));
+    g_assert_true(lxc_cgroup_set_frozen(cg, TRUE, &error));
+    g_assert_true(lxc_cgroup_is_frozen(cg));
+    g_assert_true(lxc_cgroup_add_process(cg, 4242, &error));
+    text = slurp(dir, "cgroup.procs");
+    g_assert_cmpstr(text, ==, "4242\n");
+    g_clear_pointer(&text, g_free);
+    g_assert_cmpuint(lxc_cgroup_get_cpu_time(cg), ==, 1500000);
+    g_assert_no_error(error);
+}
+
+static void
+test_v2_kill_uses_cgroup_kill(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(LxcCgroup) cg = lxc_cgroup_new(f->root, PATH, &error);
+    g_autofree char *parent = g_build_filename(f->root, "splitvirt-test", NULL);
+    g_autofree char *dir = g_build_filename(f->root, PATH, NULL);
+    g_autofree char *text = NULL;
+
+    (void)data;
+    touch(parent, "cgroup.subtree_control", "");
+    g_assert_true(lxc_cgroup_create(cg, &error));
+    touch(dir, "cgroup.procs", "1\n"); /* never signalled: cgroup.kill does the work */
+    touch(dir, "cgroup.kill", "");
+    touch(dir, "cgroup.freeze", "");
+    g_assert_cmpuint(lxc_cgroup_kill_all(cg, SIGKILL), ==, 1);
+    text = slurp(dir, "cgroup.kill");
+    g_assert_cmpstr(text, ==, "1\n");
+    g_clear_pointer(&text, g_free);
+    text = slurp(dir, "cgroup.freeze");
+    g_assert_cmpstr(text, ==, "");
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/lxc-cgroup/version-strings", test_version_strings);
+    g_test_add_func("/lxc-cgroup/default-parent", test_default_parent);
+    g_test_add_func("/lxc-cgroup/no-hierarchy", test_no_hierarchy);
+    g_test_add("/lxc-cgroup/v1/lifecycle", Fixture, NULL, setup_v1, test_v1_lifecycle, teardown);
+    g_test_add("/lxc-cgroup/v1/missing-controller", Fixture, NULL, setup_v1,
+               test_v1_missing_controller, teardown);
+    g_test_add("/lxc-cgroup/v1/kill-all", Fixture, NULL, setup_v1, test_v1_kill_all, teardown);
+    g_test_add("/lxc-cgroup/v1/remove", Fixture, NULL, setup_v1, test_v1_remove, teardown);
+    g_test_add("/lxc-cgroup/v2/lifecycle", Fixture, NULL, setup_v2, test_v2_lifecycle, teardown);
+    g_test_add("/lxc-cgroup/v2/kill", Fixture, NULL, setup_v2, test_v2_kill_uses_cgroup_kill,
+               teardown);
+    return g_test_run();
+}
