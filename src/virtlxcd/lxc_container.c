@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h> /* the ST_ flags statfs() reports */
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -93,6 +96,27 @@ make_node_file(const char *path)
     return 0;
 }
 
+/* A bind mount made read-only keeps its other flags: a remount that would drop nosuid,
+ * nodev or noexec is refused in a user namespace (those flags are locked there), and
+ * dropping them is never what was asked. The atime flags stay as they are by default. */
+static int
+remount_readonly(const char *target)
+{
+    static const struct {
+        unsigned long st, ms;
+    } keep[] = {{ST_NOSUID, MS_NOSUID}, {ST_NODEV, MS_NODEV}, {ST_NOEXEC, MS_NOEXEC}};
+    unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+    struct statfs st;
+
+    if (statfs(target, &st) < 0)
+        return -1;
+    for (gsize i = 0; i < G_N_ELEMENTS(keep); i++) {
+        if ((unsigned long)st.f_flags & keep[i].st)
+            flags |= keep[i].ms;
+    }
+    return mount(NULL, target, NULL, flags, NULL);
+}
+
 static void
 bind_mounts(const LxcChildPlan *p)
 {
@@ -107,8 +131,7 @@ bind_mounts(const LxcChildPlan *p)
             fail(p, "cannot create mount point '", m->target, "'");
         if (mount(m->source, m->target, NULL, MS_BIND | MS_REC, NULL) < 0)
             fail(p, "cannot bind mount filesystem '", m->source, "'");
-        if (m->readonly &&
-            mount(NULL, m->target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+        if (m->readonly && remount_readonly(m->target) < 0)
             fail(p, "cannot make filesystem '", m->source, "' read-only");
     }
 }
@@ -217,6 +240,25 @@ reset_signals(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* In a user namespace whose maps the parent has written: become its root. Raw system calls,
+ * for this process alone (glibc's would try to reach the parent's other threads). The
+ * supplementary groups went before clone(): setgroups() is denied in the namespace. */
+static void
+become_root(const LxcChildPlan *p)
+{
+    struct pollfd parent = {.fd = p->error_fd, .events = 0};
+
+    if (syscall(SYS_setresgid, 0, 0, 0) < 0)
+        fail(p, "cannot become gid 0 in the container's user namespace", NULL, NULL);
+    if (syscall(SYS_setresuid, 0, 0, 0) < 0)
+        fail(p, "cannot become uid 0 in the container's user namespace", NULL, NULL);
+    /* New credentials cleared the parent-death signal: set it again, and go if the
+     * supervisor died meanwhile (the error pipe then has no reader left). */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (poll(&parent, 1, 0) < 0 || (parent.revents & POLLERR))
+        _exit(1);
+}
+
 void
 lxc_container_child(const LxcChildPlan *p)
 {
@@ -228,6 +270,8 @@ lxc_container_child(const LxcChildPlan *p)
     if (read(p->sync_fd, &go, 1) != 1)
         _exit(1);
     close(p->sync_fd);
+    if (p->userns)
+        become_root(p);
     bind_mounts(p);
     enter_root(p);
     populate_dev(p);

@@ -4,7 +4,12 @@
  *
  * It runs in a child cloned from the supervisor, so it only makes async-signal-safe calls
  * on data the parent prepared in an LxcChildPlan, and reports a failure as one fixed-size
- * LxcChildError written to a close-on-exec pipe: end of file on that pipe means init runs. */
+ * LxcChildError written to a close-on-exec pipe: end of file on that pipe means init runs.
+ *
+ * In a user namespace (<idmap>) it does all of that as the container's root, which is an
+ * unprivileged uid on the host: the root filesystem, the paths to it and to every mounted
+ * source, and the console pty must be accessible to that uid, and there is no mknod (the
+ * device nodes are bind mounts of the host's anyway). */
 #pragma once
 
 #include <glib.h>
@@ -19,6 +24,8 @@ typedef struct {
     int sync_fd;  /* read end: one byte arrives once the parent has put us into our cgroup
                    * and network links; end of file means the parent gave up */
     int error_fd; /* write end, close-on-exec */
+    gboolean userns; /* born in its own user namespace: once released (its uid and gid maps
+                      * written), it becomes uid and gid 0 there before anything else */
     const char *root;
     const LxcChildMount *mounts;
     guint n_mounts;

@@ -683,6 +683,24 @@ start_plan_clear(StartPlan *p)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(StartPlan, start_plan_clear)
 
+/* With <idmap>, the container's root is an unprivileged uid on the host, which has to own
+ * the root filesystem (the container makes its mount points there as that uid). A root
+ * that cannot be looked at is the supervisor's to report, as without a map. */
+static gboolean
+check_root_owner(const LxcSpec *spec, GError **error)
+{
+    guint uid = lxc_spec_idmap_root(spec->uidmap);
+    struct stat st;
+
+    if (!spec->uidmap->len || stat(spec->root, &st) < 0 || st.st_uid == uid)
+        return TRUE;
+    sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
+                 "The root filesystem '%s' must be owned by uid %u, the container's root "
+                 "user on the host (<idmap>), not by uid %u",
+                 spec->root, uid, (guint)st.st_uid);
+    return FALSE;
+}
+
 /* Everything that can be refused before anything is created. */
 static gboolean
 plan_start(SvDomainDef *live, StartPlan *p, GError **error)
@@ -692,7 +710,7 @@ plan_start(SvDomainDef *live, StartPlan *p, GError **error)
 
     complete_interfaces(live);
     p->spec = lxc_spec_new_from_def(live, &sctx, error);
-    if (!p->spec)
+    if (!p->spec || !check_root_owner(p->spec, error))
         return FALSE;
     p->socket_path = g_strdup_printf("%s/%s.sock", ctx->run_dir, live->name);
     if (strlen(p->socket_path) >= sizeof(sa.sun_path)) {

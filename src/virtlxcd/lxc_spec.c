@@ -7,6 +7,7 @@
 #include "util/error.h"
 
 #define HOSTNAME_MAX 64 /* what sethostname() takes on Linux */
+#define IDMAP_TEXT_MAX 4096 /* a uid_map or gid_map write must be shorter than a page */
 
 static void
 mount_free(gpointer p)
@@ -36,6 +37,8 @@ spec_new(void)
 
     s->mounts = g_ptr_array_new_with_free_func(mount_free);
     s->nets = g_ptr_array_new_with_free_func(net_free);
+    s->uidmap = g_array_new(FALSE, TRUE, sizeof(LxcSpecIdMap));
+    s->gidmap = g_array_new(FALSE, TRUE, sizeof(LxcSpecIdMap));
     return s;
 }
 
@@ -52,6 +55,8 @@ lxc_spec_free(LxcSpec *spec)
     g_strfreev(spec->initargs);
     g_ptr_array_unref(spec->mounts);
     g_ptr_array_unref(spec->nets);
+    g_array_unref(spec->uidmap);
+    g_array_unref(spec->gidmap);
     g_free(spec->cgroup_root);
     g_free(spec->cgroup_path);
     g_free(spec);
@@ -103,8 +108,6 @@ check_devices(const SvDomainDef *def, GError **error)
         return unsupported(error, "Only one console is supported; it becomes /dev/console");
     if (def->disks->len)
         return unsupported(error, "Disk devices are not supported by this driver");
-    if (def->idmaps->len)
-        return unsupported(error, "User namespaces (<idmap>) are not supported by this driver");
     for (guint i = 0; i < def->interfaces->len; i++) {
         const SvDomainNetDef *n = def->interfaces->pdata[i];
         if (n->type != SV_DOMAIN_NET_TYPE_ETHERNET)
@@ -149,6 +152,105 @@ add_filesystems(LxcSpec *spec, const SvDomainDef *def, GError **error)
     return TRUE;
 }
 
+static gint
+compare_target(gconstpointer a, gconstpointer b)
+{
+    const LxcSpecIdMap *x = a, *y = b;
+
+    return x->target < y->target ? -1 : x->target > y->target;
+}
+
+/* What the kernel would refuse in a uid_map or gid_map, refused here with the ranges named:
+ * empty ranges, ranges past the last valid id ((uid_t)-1 is not one), ranges overlapping
+ * inside or outside, too many of them or too long a text. The parser already sorted them by start and checked
+ * that the first starts at 0; that 0 is really mapped is checked again here. */
+static gboolean
+check_idmap(GArray *map, const char *kind, GError **error)
+{
+    g_autoptr(GArray) by_target = NULL;
+    g_autofree char *text = NULL;
+
+    if (map->len > LXC_SPEC_IDMAP_MAX)
+        return unsupported(error, "<idmap> has %u %s ranges; the kernel takes at most %d",
+                           map->len, kind, LXC_SPEC_IDMAP_MAX);
+    for (guint i = 0; i < map->len; i++) {
+        const LxcSpecIdMap *m = &g_array_index(map, LxcSpecIdMap, i);
+
+        if (m->count == 0)
+            return unsupported(error, "Invalid <idmap> %s range start='%u' target='%u' "
+                                      "count='0': it maps no ids", kind, m->start, m->target);
+        if ((guint64)m->start + m->count > G_MAXUINT32 ||
+            (guint64)m->target + m->count > G_MAXUINT32)
+            return unsupported(error, "Invalid <idmap> %s range start='%u' target='%u' "
+                                      "count='%u': it goes past id %u", kind, m->start,
+                               m->target, m->count, G_MAXUINT32 - 1);
+    }
+    if (map->len == 0 || g_array_index(map, LxcSpecIdMap, 0).start != 0)
+        return unsupported(error, "<idmap> must map %s 0, the container's root", kind);
+    for (guint i = 1; i < map->len; i++) {
+        const LxcSpecIdMap *a = &g_array_index(map, LxcSpecIdMap, i - 1);
+        const LxcSpecIdMap *b = &g_array_index(map, LxcSpecIdMap, i);
+
+        if ((guint64)a->start + a->count > b->start)
+            return unsupported(error, "<idmap> %s ranges overlap inside the container: "
+                                      "start='%u' count='%u' and start='%u' count='%u'",
+                               kind, a->start, a->count, b->start, b->count);
+    }
+    text = lxc_spec_idmap_format(map);
+    if (strlen(text) >= IDMAP_TEXT_MAX)
+        return unsupported(error, "<idmap> %s ranges take %zu bytes as a map; the kernel takes "
+                                  "fewer than %d", kind, strlen(text), IDMAP_TEXT_MAX);
+    by_target = g_array_copy(map);
+    g_array_sort(by_target, compare_target);
+    for (guint i = 1; i < by_target->len; i++) {
+        const LxcSpecIdMap *a = &g_array_index(by_target, LxcSpecIdMap, i - 1);
+        const LxcSpecIdMap *b = &g_array_index(by_target, LxcSpecIdMap, i);
+
+        if ((guint64)a->target + a->count > b->target)
+            return unsupported(error, "<idmap> %s ranges overlap on the host: "
+                                      "target='%u' count='%u' and target='%u' count='%u'",
+                               kind, a->target, a->count, b->target, b->count);
+    }
+    return TRUE;
+}
+
+static gboolean
+add_idmaps(LxcSpec *spec, const SvDomainDef *def, GError **error)
+{
+    for (guint i = 0; i < def->idmaps->len; i++) {
+        const SvDomainIdMapDef *d = def->idmaps->pdata[i];
+        LxcSpecIdMap m = {d->start, d->target, d->count};
+
+        g_array_append_val(d->kind == SV_DOMAIN_IDMAP_UID ? spec->uidmap : spec->gidmap, m);
+    }
+    if (spec->uidmap->len == 0 && spec->gidmap->len == 0)
+        return TRUE;
+    return check_idmap(spec->uidmap, "uid", error) && check_idmap(spec->gidmap, "gid", error);
+}
+
+guint
+lxc_spec_idmap_root(const GArray *map)
+{
+    for (guint i = 0; i < map->len; i++) {
+        const LxcSpecIdMap *m = &g_array_index(map, LxcSpecIdMap, i);
+        if (m->start == 0 && m->count > 0)
+            return m->target;
+    }
+    return 0;
+}
+
+char *
+lxc_spec_idmap_format(const GArray *map)
+{
+    GString *s = g_string_new(NULL);
+
+    for (guint i = 0; i < map->len; i++) {
+        const LxcSpecIdMap *m = &g_array_index(map, LxcSpecIdMap, i);
+        g_string_append_printf(s, "%u %u %u\n", m->start, m->target, m->count);
+    }
+    return g_string_free(s, FALSE);
+}
+
 LxcSpec *
 lxc_spec_new_from_def(const SvDomainDef *def, const LxcSpecContext *ctx, GError **error)
 {
@@ -159,7 +261,8 @@ lxc_spec_new_from_def(const SvDomainDef *def, const LxcSpecContext *ctx, GError 
         unsupported(error, "The init path '%s' must be absolute", def->os.init ? def->os.init : "");
         return NULL;
     }
-    if (!check_devices(def, error) || !add_filesystems(spec, def, error))
+    if (!check_devices(def, error) || !add_filesystems(spec, def, error) ||
+        !add_idmaps(spec, def, error))
         return NULL;
     sv_uuid_format(def->uuid, uuid);
     spec->name = g_strdup(def->name);
@@ -218,6 +321,16 @@ lxc_spec_format(const LxcSpec *spec)
         g_key_file_set_string(kf, group, "guest", n->guest_name);
         g_key_file_set_string(kf, group, "mac", n->mac);
     }
+    for (guint k = 0; k < 2; k++) {
+        const GArray *map = k ? spec->gidmap : spec->uidmap;
+        for (guint i = 0; i < map->len; i++) {
+            const LxcSpecIdMap *m = &g_array_index(map, LxcSpecIdMap, i);
+            g_autofree char *group = g_strdup_printf("%s %u", k ? "gidmap" : "uidmap", i);
+            g_key_file_set_uint64(kf, group, "start", m->start);
+            g_key_file_set_uint64(kf, group, "target", m->target);
+            g_key_file_set_uint64(kf, group, "count", m->count);
+        }
+    }
     return g_key_file_to_data(kf, NULL, NULL);
 }
 
@@ -231,6 +344,40 @@ need_string(GKeyFile *kf, const char *group, const char *key, GError **error)
         sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR, "bad container spec: %s",
                      local->message);
     return v;
+}
+
+static gboolean
+need_id(GKeyFile *kf, const char *group, const char *key, guint *out, GError **error)
+{
+    g_autofree char *v = need_string(kf, group, key, error);
+    guint64 n;
+
+    if (!v)
+        return FALSE;
+    if (!g_ascii_string_to_unsigned(v, 10, 0, G_MAXUINT32, &n, NULL)) {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
+                     "bad container spec: [%s] %s=%s is not an id", group, key, v);
+        return FALSE;
+    }
+    *out = (guint)n;
+    return TRUE;
+}
+
+static gboolean
+parse_idmap(GKeyFile *kf, const char *kind, GArray *map, GError **error)
+{
+    for (guint i = 0;; i++) {
+        g_autofree char *group = g_strdup_printf("%s %u", kind, i);
+        LxcSpecIdMap m;
+
+        if (!g_key_file_has_group(kf, group))
+            return TRUE;
+        if (!need_id(kf, group, "start", &m.start, error) ||
+            !need_id(kf, group, "target", &m.target, error) ||
+            !need_id(kf, group, "count", &m.count, error))
+            return FALSE;
+        g_array_append_val(map, m);
+    }
 }
 
 static gboolean
@@ -261,6 +408,14 @@ parse_sections(LxcSpec *spec, GKeyFile *kf, GError **error)
             !(n->guest_name = need_string(kf, group, "guest", error)) ||
             !(n->mac = need_string(kf, group, "mac", error)))
             return FALSE;
+    }
+    if (!parse_idmap(kf, "uidmap", spec->uidmap, error) ||
+        !parse_idmap(kf, "gidmap", spec->gidmap, error))
+        return FALSE;
+    if (!spec->uidmap->len != !spec->gidmap->len) {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
+                     "bad container spec: a uid map needs a gid map and the other way round");
+        return FALSE;
     }
     return TRUE;
 }

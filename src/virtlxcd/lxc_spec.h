@@ -19,6 +19,17 @@ typedef struct {
     char *mac;        /* of the guest end */
 } LxcSpecNet;
 
+/* One range of a user namespace's uid or gid map: ids START.. inside are TARGET.. outside;
+ * one line of /proc/PID/uid_map or gid_map. */
+typedef struct {
+    guint start;
+    guint target;
+    guint count;
+} LxcSpecIdMap;
+
+/* The kernel's limit on lines in one uid_map or gid_map. */
+#define LXC_SPEC_IDMAP_MAX 340
+
 typedef struct {
     char *name;
     char *uuid;
@@ -28,6 +39,10 @@ typedef struct {
     GStrv initargs;      /* never NULL */
     GPtrArray *mounts;   /* LxcSpecMount, besides the root, in definition order */
     GPtrArray *nets;     /* LxcSpecNet */
+    /* <idmap>: both empty, or the container gets its own user namespace with these maps
+     * (LxcSpecIdMap, sorted by start; the first maps id 0, the container's root). */
+    GArray *uidmap;
+    GArray *gidmap;
     guint64 memory;      /* hard limit in bytes; 0 for none */
     char *cgroup_root;   /* "/sys/fs/cgroup" */
     char *cgroup_path;   /* relative to each hierarchy's root */
@@ -44,6 +59,13 @@ typedef struct {
  * CONFIG_UNSUPPORTED (LXC) where libvirt refuses the same start. (transfer full) */
 LxcSpec *lxc_spec_new_from_def(const SvDomainDef *def, const LxcSpecContext *ctx,
                                GError **error);
+
+/* The host id that id 0 inside maps to (0 without a user namespace). */
+guint lxc_spec_idmap_root(const GArray *map);
+
+/* The map as /proc/PID/uid_map or gid_map takes it, in one write: "START TARGET COUNT\n"
+ * per range. (transfer full) */
+char *lxc_spec_idmap_format(const GArray *map);
 
 /* The spec as key-file text, and back. format(parse(format(s))) == format(s). */
 char *lxc_spec_format(const LxcSpec *spec);

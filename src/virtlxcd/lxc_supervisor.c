@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,9 @@
 #include "util/process.h"
 
 #define CLONE_FLAGS (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
+/* With <idmap>, the user namespace comes with the others, which it then owns: the child
+ * may mount /proc and sysfs because its PID and network namespaces belong to it. */
+#define CLONE_FLAGS_USERNS (CLONE_FLAGS | CLONE_NEWUSER)
 #define CGROUP_RETRY_MS 20
 #define CGROUP_RETRIES 250 /* 5 s for the last processes to leave the cgroup */
 
@@ -92,6 +96,12 @@ set_state(Supervisor *sup, SupState to)
 }
 
 /* ---------------------------------------------------------------- building */
+
+static gboolean
+has_userns(const LxcSpec *spec)
+{
+    return spec->uidmap->len > 0;
+}
 
 /* What the child needs, kept alive until it has exec'ed or failed. */
 typedef struct {
@@ -159,6 +169,7 @@ launch_new(Supervisor *sup)
     g_ptr_array_add(l->envp, NULL);
     l->console = g_strconcat(LXC_CHILD_OLDROOT, lxc_relay_get_pty_path(sup->relay), NULL);
     l->plan = (LxcChildPlan){
+        .userns = has_userns(spec),
         .root = spec->root,
         .mounts = (const LxcChildMount *)(gpointer)l->mounts->data,
         .n_mounts = l->mounts->len,
@@ -170,6 +181,59 @@ launch_new(Supervisor *sup)
         .envp = (char *const *)l->envp->pdata,
     };
     return l;
+}
+
+static gboolean
+write_proc_file(pid_t pid, const char *name, const char *text, GError **error)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/%s", (int)pid, name);
+    g_auto(SvFd) fd = open(path, O_WRONLY | O_CLOEXEC);
+    gsize len = strlen(text);
+
+    /* The kernel takes a map in one write() or not at all. */
+    if (fd < 0 || write(fd, text, len) != (ssize_t)len) {
+        sv_error_set_errno(error, SV_FROM_LXC, errno, "cannot write %s", path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The parent's part of a user namespace: its maps, uid first; setgroups() is denied there
+ * before the gid map goes in, as for an unprivileged writer (so nothing in the container
+ * can change its supplementary groups, su and login included). */
+static gboolean
+write_idmaps(Supervisor *sup, pid_t pid, GError **error)
+{
+    g_autofree char *uids = lxc_spec_idmap_format(sup->spec->uidmap);
+    g_autofree char *gids = lxc_spec_idmap_format(sup->spec->gidmap);
+
+    return write_proc_file(pid, "uid_map", uids, error) &&
+           write_proc_file(pid, "setgroups", "deny", error) &&
+           write_proc_file(pid, "gid_map", gids, error);
+}
+
+/* Before a clone() into a user namespace: what its root needs on the host side. The
+ * console becomes the container root's own (it opens it as that unprivileged uid), and the
+ * supervisor drops its supplementary groups, which the child inherits and could not drop
+ * itself once setgroups() is denied in its namespace: they would keep the host's group
+ * permissions inside. The supervisor needs none of them, being root. */
+static gboolean
+prepare_userns(Supervisor *sup, GError **error)
+{
+    const char *pty = lxc_relay_get_pty_path(sup->relay);
+    guint uid = lxc_spec_idmap_root(sup->spec->uidmap);
+    guint gid = lxc_spec_idmap_root(sup->spec->gidmap);
+
+    if (chown(pty, uid, gid) < 0) {
+        sv_error_set_errno(error, SV_FROM_LXC, errno, "cannot give the console %s to uid %u",
+                           pty, uid);
+        return FALSE;
+    }
+    if (setgroups(0, NULL) < 0) {
+        sv_error_set_errno(error, SV_FROM_LXC, errno, "cannot drop supplementary groups");
+        return FALSE;
+    }
+    return TRUE;
 }
 
 static gboolean
@@ -188,10 +252,13 @@ prepare_cgroup(Supervisor *sup, GError **error)
     return TRUE;
 }
 
-/* The parent's part once the child exists: cgroup and links, before the child goes on. */
+/* The parent's part once the child exists: id maps, cgroup and links, before the child
+ * goes on. */
 static gboolean
 place_child(Supervisor *sup, pid_t pid, GError **error)
 {
+    if (has_userns(sup->spec) && !write_idmaps(sup, pid, error))
+        return FALSE;
     if (!lxc_cgroup_add_process(sup->cgroup, pid, error))
         return FALSE;
     for (guint i = 0; i < sup->spec->nets->len; i++) {
@@ -237,6 +304,15 @@ read_child_report(Supervisor *sup, gboolean announce)
         e.what[sizeof(e.what) - 1] = '\0';
         g_free(sup->start_error);
         sup->start_error = g_strdup_printf("%s: %s", e.what, g_strerror(e.err));
+        if (has_userns(sup->spec) && e.err == EACCES) {
+            char *hint = g_strdup_printf(
+                "%s (with <idmap>, the container's root is uid %u on the host: its root "
+                "filesystem, the directories above it and the sources of its filesystems "
+                "must be accessible to that uid)",
+                sup->start_error, lxc_spec_idmap_root(sup->spec->uidmap));
+            g_free(sup->start_error);
+            sup->start_error = hint;
+        }
     } else if (n < 0 && errno == EAGAIN) {
         return; /* not yet */
     }
@@ -308,6 +384,8 @@ launch(Supervisor *sup, GError **error)
 
     if (!prepare_cgroup(sup, error))
         return FALSE;
+    if (has_userns(sup->spec) && !prepare_userns(sup, error))
+        return FALSE;
     l = launch_new(sup);
     if (pipe2(sync_fds, O_CLOEXEC) < 0) {
         sv_error_set_errno(error, SV_FROM_LXC, errno, "cannot create a pipe");
@@ -323,7 +401,9 @@ launch(Supervisor *sup, GError **error)
     l->plan.error_fd = err_fds[1];
     fflush(NULL);
     /* Fork semantics (no new stack): the child runs lxc_container_child on a copy of ours. */
-    pid = (pid_t)syscall(SYS_clone, CLONE_FLAGS | SIGCHLD, NULL, NULL, NULL, NULL);
+    pid = (pid_t)syscall(SYS_clone,
+                         (has_userns(sup->spec) ? CLONE_FLAGS_USERNS : CLONE_FLAGS) | SIGCHLD,
+                         NULL, NULL, NULL, NULL);
     if (pid == 0) {
         close(sync_fds[1]);
         close(err_fds[0]);

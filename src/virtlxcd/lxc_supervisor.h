@@ -6,10 +6,11 @@
  *
  *   virtlxcd-supervisor --name NAME --listen-fd FD --socket PATH [--verbose]
  *
- * It builds the container (cgroup, namespaces, veth pairs, console pty), holds the pty's
- * master and init's exit status, restarts init in place after a reboot from inside, and
- * tears everything down when init ends. The daemon may come and go meanwhile: the
- * supervisor never depends on it, and a restarted daemon reconnects through the socket.
+ * It builds the container (cgroup, namespaces, veth pairs, console pty; with <idmap>, a
+ * user namespace too, whose uid and gid maps it writes), holds the pty's master and init's
+ * exit status, restarts init in place after a reboot from inside, and tears everything
+ * down when init ends. The daemon may come and go meanwhile: the supervisor never depends
+ * on it, and a restarted daemon reconnects through the socket.
  *
  * SIGTERM or SIGINT stop the container (SIGKILL to all of it) and the supervisor with it,
  * once a connected daemon has seen EXITED, or at once when none is connected. SIGHUP is

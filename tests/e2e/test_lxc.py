@@ -10,7 +10,9 @@ Each test builds a busybox root filesystem (busybox-static's binary, its applet 
   /sbin/svinit-initctl  reads sysvinit requests from /dev/initctl, nothing else
 
 reboot -f calls reboot(), which ends the init of a child PID namespace with SIGHUP; the
-supervisor then starts it again in place. After every test, whatever happened, the
+supervisor then starts it again in place. Containers with <idmap> run in their own user
+namespace as uid 100000 on the host: their root filesystem is chowned to it, and the test's
+private root is made traversable (0711) for it. After every test, whatever happened, the
 containers are destroyed and the test fails if any process, cgroup, mount, socket or
 status file of them is left, or if a supervisor's log holds a sanitizer report.
 Expected values: libvirt-wire-facts.md sections 4, 5, 6, 8, 11 and 12.
@@ -102,13 +104,40 @@ def make_rootfs(path):
     return path
 
 
-def container_xml(name, rootfs, init="/sbin/svinit", memory_mib=64, devices="", uuid=None):
+def container_xml(name, rootfs, init="/sbin/svinit", memory_mib=64, devices="", uuid=None,
+                  idmap=""):
     u = "<uuid>%s</uuid>" % uuid if uuid else ""
     return ("<domain type='lxc'><name>%s</name>%s<memory unit='MiB'>%d</memory>"
-            "<os><type>exe</type><init>%s</init></os>"
+            "<os><type>exe</type><init>%s</init></os>%s"
             "<devices><filesystem type='mount'><source dir='%s'/><target dir='/'/></filesystem>"
             "%s<console type='pty'/></devices></domain>"
-            % (name, u, memory_mib, init, rootfs, devices))
+            % (name, u, memory_mib, init, idmap and "<idmap>%s</idmap>" % idmap, rootfs,
+               devices))
+
+
+# The container's root is uid and gid 100000 on the host (test-guests.md: user namespaces).
+IDMAP_BASE = 100000
+IDMAP = ("<uid start='0' target='100000' count='65536'/>"
+         "<gid start='0' target='100000' count='65536'/>")
+
+
+def chown_tree(path, uid, gid):
+    """chown -R, links included (busybox's applets are symlinks)."""
+    os.lchown(path, uid, gid)
+    for top, dirs, files in os.walk(path):
+        for n in dirs + files:
+            os.lchown(os.path.join(top, n), uid, gid)
+
+
+def proc_ids(pid):
+    """Uid, Gid and Groups of /proc/PID/status."""
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("Uid", "Gid", "Groups"):
+                out[key] = value.split()
+    return out
 
 
 def mountinfo():
@@ -180,6 +209,14 @@ def wait_handler(pid, sig=signal.SIGTERM):
                     return bool(int(line.split()[1], 16) & (1 << (sig - 1)))
         return False
     assert wait_until(caught), "init %d never caught signal %d" % (pid, sig)
+
+
+def ignores(pid, sig):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("SigIgn:"):
+                return bool(int(line.split()[1], 16) & (1 << (sig - 1)))
+    return False
 
 
 def alive(pid):
@@ -960,5 +997,227 @@ def test_through_virtproxyd(lxc):
         assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
         dom.destroy()
         assert c.listAllDomains(0) == []
+    finally:
+        c.close()
+
+
+# ---------------------------------------------------------------- user namespaces
+
+def test_idmap_user_namespace(lxc):
+    if not shutil.which("setpriv"):
+        pytest.skip("needs setpriv")
+    # Supplementary groups the container must not inherit (it could not drop them itself:
+    # setgroups() is denied in its namespace).
+    d = lxc.start_daemon(wrapper=["setpriv", "--groups", "4,27"])
+    assert proc_ids(d.pid)["Groups"] == ["4", "27"]
+    ev = lxc.watch()
+    # The mapped root must reach its root filesystem: the test's private root is 0700.
+    lxc.root.chmod(0o711)
+    rootfs = lxc.rootfs("userns")
+    chown_tree(rootfs, IDMAP_BASE, IDMAP_BASE)
+    # A read-only filesystem from a nosuid,nodev,noexec mount: in a user namespace those
+    # flags are locked, so making the bind read-only must keep them.
+    shared = lxc.root / "shared"
+    shared.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "nosuid,nodev,noexec,size=1m", "svshared",
+                    str(shared)], check=True)
+    mounts = mountinfo()
+    c = None
+    try:
+        c = lxc.open()
+        (shared / "hello").write_text("hi\n")
+        devices = ("<filesystem type='mount' accessmode='passthrough'><source dir='%s'/>"
+                   "<target dir='/mnt/shared'/><readonly/></filesystem>" % shared)
+        dom = c.defineXML(container_xml("userns", rootfs, idmap=IDMAP, devices=devices))
+        assert "<uid start='0' target='100000' count='65536'/>" in dom.XMLDesc(0)
+        dom.create()
+        init = lxc.init_pid("userns")
+        # On the host, the container's root is uid and gid 100000, with no other group.
+        ids = proc_ids(init)
+        assert ids["Uid"] == [str(IDMAP_BASE)] * 4 and ids["Gid"] == [str(IDMAP_BASE)] * 4
+        assert ids["Groups"] == []
+        with open("/proc/%d/uid_map" % init) as f:
+            assert f.read().split() == ["0", str(IDMAP_BASE), "65536"]
+        assert os.readlink("/proc/%d/ns/user" % init) != os.readlink("/proc/self/ns/user")
+
+        con = lxc.console("userns")
+        try:
+            assert con.run("cat /proc/self/uid_map").split() == ["0", "100000", "65536"]
+            assert con.run("cat /proc/self/gid_map").split() == ["0", "100000", "65536"]
+            assert con.run("cat /proc/self/setgroups") == "deny"
+            assert con.run("id -u") == "0"
+            assert con.run("id -g") == "0"
+            assert con.run("id -G") == "0"
+            assert con.run("hostname") == "userns"
+            assert re.search(r"^\s*1\s+\S+\s+.*svinit", con.run("ps"), re.M)
+            # /dev is bind mounts of the host's nodes; mknod is the kernel's to refuse.
+            assert con.run("echo gone > /dev/null && head -c 4 /dev/zero | wc -c") == "4"
+            assert "Operation not permitted" in con.run("mknod /tmp/null c 1 3 2>&1")
+            assert con.run("readlink /proc/1/fd/0") == "/dev/console"
+            assert con.run("stat -c %u:%g /dev/console") == "0:0"
+            # What the container's root writes belongs to uid 100000 outside.
+            con.run("touch /root/made-inside")
+            assert con.run("cat /mnt/shared/hello") == "hi"
+            assert "Read-only file system" in con.run("touch /mnt/shared/no 2>&1")
+            opts = con.run("grep ' /mnt/shared ' /proc/mounts").split()[3].split(",")
+            assert {"ro", "nosuid", "nodev", "noexec"} <= set(opts), opts
+        finally:
+            assert con.close() == 0
+        st = os.stat(rootfs / "root" / "made-inside")
+        assert (st.st_uid, st.st_gid) == (IDMAP_BASE, IDMAP_BASE)
+
+        # A reboot starts init again in a new user namespace with the same maps.
+        wait_handler(init, signal.SIGHUP)
+        dom.reboot(0)
+        assert wait_until(lambda: not alive(init))
+        init = lxc.init_pid("userns", other_than=init)
+        assert proc_ids(init)["Uid"] == [str(IDMAP_BASE)] * 4
+        con = lxc.console("userns")
+        try:
+            assert con.run("id -u") == "0"
+        finally:
+            assert con.close() == 0
+
+        wait_handler(init, signal.SIGTERM)
+        dom.shutdown()
+        assert wait_until(lambda: dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF,
+                                                  libvirt.VIR_DOMAIN_SHUTOFF_SHUTDOWN])
+        assert not alive(init)
+        assert processes_of(lxc.root) == []
+        assert cgroup_dirs(lxc.root) == []
+        assert mountinfo() == mounts
+
+        dom.create()
+        init = lxc.init_pid("userns")
+        assert proc_ids(init)["Uid"] == [str(IDMAP_BASE)] * 4
+        dom.destroy()
+        assert not alive(init)
+        assert processes_of(lxc.root) == []
+        assert cgroup_dirs(lxc.root) == []
+        assert mountinfo() == mounts
+        assert not (rootfs / ".oldroot").exists()
+
+        assert ev.settle(6) == [
+            ("userns", DEFINED, ADDED), ("userns", STARTED, BOOTED), ("userns", REBOOT),
+            ("userns", STOPPED, SHUTDOWN), ("userns", STARTED, BOOTED),
+            ("userns", STOPPED, DESTROYED)]
+        ev.close()
+        lxc.events.remove(ev)
+
+        # Becoming root in its namespace cleared init's parent-death signal; it was set
+        # again: with no daemon around to clean up, the supervisor killed from outside still
+        # takes the container with it, even an init that ignores the console's hangup.
+        nohup = rootfs / "sbin" / "svinit-nohup"
+        nohup.write_text(INIT_TERM.replace("trap 'reboot -f' HUP", "trap '' HUP"))
+        nohup.chmod(0o755)
+        os.lchown(nohup, IDMAP_BASE, IDMAP_BASE)
+        dom = c.defineXML(container_xml("userns", rootfs, init="/sbin/svinit-nohup",
+                                        idmap=IDMAP, devices=devices, uuid=dom.UUIDString()))
+        dom.create()
+        init = lxc.init_pid("userns")
+        assert wait_until(lambda: ignores(init, signal.SIGHUP))
+        supervisor = dom.ID()
+        c.close()
+        c = None
+        d.expected_status = -signal.SIGKILL
+        d.send_signal(signal.SIGKILL)
+        d.wait_exit(5)
+        os.kill(supervisor, signal.SIGKILL)
+        assert wait_until(lambda: not alive(init))
+        assert wait_until(lambda: processes_of(lxc.root) == [])
+        # The next daemon finds it gone and clears what is left.
+        lxc.start_daemon()
+        c = lxc.open()
+        dom = c.lookupByName("userns")
+        assert dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF
+        assert cgroup_dirs(lxc.root) == []
+        assert mountinfo() == mounts
+        dom.undefine()
+        assert not (shared / "no").exists()
+    finally:
+        if c is not None:
+            c.close()
+        # The container's copy of the mount is in its own namespace: this never waits for it.
+        subprocess.run(["umount", str(shared)], check=True)
+
+
+def test_idmap_refused(lxc):
+    lxc.start_daemon()
+    rootfs = lxc.rootfs("maps")
+    c = lxc.open()
+
+    def refused_at_start(name, idmap):
+        dom = c.defineXML(container_xml(name, rootfs, idmap=idmap))
+        try:
+            err = error_of(dom.create)
+            assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, 0]
+            assert lxc.leftovers() == []
+            return err
+        finally:
+            dom.undefine()
+
+    try:
+        # The parser wants both maps, and uid and gid 0 mapped.
+        assert error_of(c.defineXML, container_xml(
+            "x", rootfs, idmap="<uid start='1' target='100001' count='10'/>"
+                               "<gid start='0' target='100000' count='10'/>")) == (
+            libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_DOMAIN,
+            "unsupported configuration: You must map the root user of container")
+        assert error_of(c.defineXML, container_xml(
+            "x", rootfs, idmap="<uid start='0' target='100000' count='10'/>")) == (
+            libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_DOMAIN,
+            "unsupported configuration: uid and gid should be mapped both")
+        # What the kernel would refuse in a map is refused at start, before anything runs.
+        assert refused_at_start("count", "<uid start='0' target='100000' count='0'/>"
+                                         "<gid start='0' target='100000' count='65536'/>") == (
+            libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_LXC,
+            "unsupported configuration: Invalid <idmap> uid range start='0' target='100000' "
+            "count='0': it maps no ids")
+        assert refused_at_start("overlap", "<uid start='0' target='100000' count='65536'/>"
+                                           "<uid start='100' target='300000' count='10'/>"
+                                           "<gid start='0' target='100000' count='65536'/>") == (
+            libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_LXC,
+            "unsupported configuration: <idmap> uid ranges overlap inside the container: "
+            "start='0' count='65536' and start='100' count='10'")
+        assert refused_at_start("hostoverlap", "<uid start='0' target='100000' count='65536'/>"
+                                               "<gid start='0' target='100000' count='10'/>"
+                                               "<gid start='10' target='100005' count='10'/>") == (
+            libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_LXC,
+            "unsupported configuration: <idmap> gid ranges overlap on the host: "
+            "target='100000' count='10' and target='100005' count='10'")
+        # The mapped root must own the root filesystem...
+        assert refused_at_start("owner", IDMAP) == (
+            libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_LXC,
+            "unsupported configuration: The root filesystem '%s' must be owned by uid 100000, "
+            "the container's root user on the host (<idmap>), not by uid 0" % rootfs)
+        # ...and reach it: here the test's private root (0700) stands in the way.
+        chown_tree(rootfs, IDMAP_BASE, IDMAP_BASE)
+        dom = c.defineXML(container_xml("reach", rootfs, idmap=IDMAP))
+        assert error_of(dom.create) == (
+            libvirt.VIR_ERR_INTERNAL_ERROR, libvirt.VIR_FROM_LXC,
+            "internal error: guest failed to start: cannot bind mount the root filesystem "
+            "'%s': Permission denied (with <idmap>, the container's root is uid 100000 on the "
+            "host: its root filesystem, the directories above it and the sources of its "
+            "filesystems must be accessible to that uid)" % rootfs)
+        assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_FAILED]
+        assert lxc.leftovers() == []
+        # Once it can, it starts; with maps of several ranges too.
+        lxc.root.chmod(0o711)
+        ranges = ("<uid start='0' target='100000' count='1000'/>"
+                  "<uid start='1000' target='101000' count='64536'/>"
+                  "<gid start='0' target='100000' count='5'/>"
+                  "<gid start='5' target='200005' count='1'/>"
+                  "<gid start='6' target='100006' count='65530'/>")
+        dom = c.defineXML(container_xml("reach", rootfs, idmap=ranges, uuid=dom.UUIDString()))
+        dom.create()
+        init = lxc.init_pid("reach")
+        with open("/proc/%d/uid_map" % init) as f:
+            assert [line.split() for line in f] == [["0", "100000", "1000"],
+                                                    ["1000", "101000", "64536"]]
+        with open("/proc/%d/gid_map" % init) as f:
+            assert [line.split() for line in f] == [["0", "100000", "5"], ["5", "200005", "1"],
+                                                    ["6", "100006", "65530"]]
+        dom.destroy()
+        dom.undefine()
     finally:
         c.close()

@@ -85,6 +85,17 @@ test_parse_errors(void)
         "", "not a key file", "[container]\nname=x\n",
         "[container]\nname=x\nuuid=u\nhostname=x\nroot=/r\ninit=/i\n[cgroup]\nroot=/c\n"
         "path=p\n[mount 0]\nsource=/s\n",
+        /* idmap ranges: every number present and an id; both maps or neither */
+        "[container]\nname=x\nuuid=u\nhostname=x\nroot=/r\ninit=/i\n[cgroup]\nroot=/c\n"
+        "path=p\n[uidmap 0]\nstart=0\ntarget=100000\n[gidmap 0]\nstart=0\ntarget=1\ncount=1\n",
+        "[container]\nname=x\nuuid=u\nhostname=x\nroot=/r\ninit=/i\n[cgroup]\nroot=/c\n"
+        "path=p\n[uidmap 0]\nstart=0\ntarget=-1\ncount=1\n[gidmap 0]\nstart=0\ntarget=1\n"
+        "count=1\n",
+        "[container]\nname=x\nuuid=u\nhostname=x\nroot=/r\ninit=/i\n[cgroup]\nroot=/c\n"
+        "path=p\n[uidmap 0]\nstart=0\ntarget=4294967296\ncount=1\n[gidmap 0]\nstart=0\n"
+        "target=1\ncount=1\n",
+        "[container]\nname=x\nuuid=u\nhostname=x\nroot=/r\ninit=/i\n[cgroup]\nroot=/c\n"
+        "path=p\n[uidmap 0]\nstart=0\ntarget=100000\ncount=65536\n",
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -94,6 +105,47 @@ test_parse_errors(void)
         g_assert_nonnull(error);
         g_assert_true(g_str_has_prefix(error->message, "internal error: bad container spec"));
     }
+}
+
+/* The maps as the supervisor writes them to /proc/PID/uid_map and gid_map, and the host
+ * id of the container's root. */
+static void
+test_idmap_text(void)
+{
+    g_autofree char *xml_path = data_path("idmap-ranges", ".xml");
+    g_autofree char *xml = NULL, *uid_text = NULL, *gid_text = NULL, *none = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) def = NULL;
+    g_autoptr(LxcSpec) spec = NULL;
+    g_autoptr(LxcSpec) plain = NULL;
+    LxcSpecContext ctx = {"/sys/fs/cgroup", "splitvirt-test"};
+
+    g_assert_true(g_file_get_contents(xml_path, &xml, NULL, NULL));
+    def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE, &error);
+    g_assert_no_error(error);
+    spec = lxc_spec_new_from_def(def, &ctx, &error);
+    g_assert_no_error(error);
+    uid_text = lxc_spec_idmap_format(spec->uidmap);
+    gid_text = lxc_spec_idmap_format(spec->gidmap);
+    g_assert_cmpstr(uid_text, ==, "0 200000 1000\n1000 1000 1\n1001 201001 64535\n");
+    g_assert_cmpstr(gid_text, ==, uid_text);
+    g_assert_cmpuint(lxc_spec_idmap_root(spec->uidmap), ==, 200000);
+    g_assert_cmpuint(lxc_spec_idmap_root(spec->gidmap), ==, 200000);
+
+    g_clear_pointer(&xml, g_free);
+    g_clear_pointer(&xml_path, g_free);
+    g_clear_pointer(&def, sv_domain_def_free);
+    xml_path = data_path("basic", ".xml");
+    g_assert_true(g_file_get_contents(xml_path, &xml, NULL, NULL));
+    def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE, &error);
+    g_assert_no_error(error);
+    plain = lxc_spec_new_from_def(def, &ctx, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(plain->uidmap->len, ==, 0);
+    g_assert_cmpuint(plain->gidmap->len, ==, 0);
+    none = lxc_spec_idmap_format(plain->uidmap);
+    g_assert_cmpstr(none, ==, "");
+    g_assert_cmpuint(lxc_spec_idmap_root(plain->uidmap), ==, 0);
 }
 
 /* The status file keeps what reconnect needs, and the live definition. */
@@ -166,5 +218,6 @@ main(int argc, char **argv)
     }
     g_test_add_func("/lxc-spec/parse-errors", test_parse_errors);
     g_test_add_func("/lxc-spec/status-round-trip", test_status_round_trip);
+    g_test_add_func("/lxc-spec/idmap-text", test_idmap_text);
     return g_test_run();
 }
