@@ -14,6 +14,8 @@
 #include "lxc_process.h"
 
 #include <errno.h>
+#include <glib-unix.h>
+#include <sys/pidfd.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <signal.h>
@@ -265,6 +267,60 @@ reply_started(SvDomainObj *obj, SvCall *call)
     }
 }
 
+/* Removes a cgroup once every process in it has exited, seen through pidfds
+ * (a killed process lingers a moment, and rmdir of a busy cgroup fails). */
+typedef struct {
+    LxcCgroup *cg;
+    char *name;
+    guint pending;
+} CgroupReaper;
+
+static void
+reaper_finish(CgroupReaper *r)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!lxc_cgroup_remove(r->cg, &error))
+        g_warning("domain %s: cgroup %s is left behind: %s", r->name,
+                  lxc_cgroup_get_path(r->cg), error ? error->message : "busy");
+    lxc_cgroup_free(r->cg);
+    g_free(r->name);
+    g_free(r);
+}
+
+static gboolean
+reaper_exited(gint fd, GIOCondition cond, gpointer data)
+{
+    CgroupReaper *r = data;
+
+    (void)cond;
+    close(fd);
+    if (--r->pending == 0)
+        reaper_finish(r);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+cgroup_remove_when_empty(LxcCgroup *cg, const char *name)
+{
+    CgroupReaper *r = g_new0(CgroupReaper, 1);
+    g_autoptr(GArray) pids = NULL;
+
+    r->cg = cg;
+    r->name = g_strdup(name);
+    lxc_cgroup_kill_all(cg, SIGKILL);
+    pids = lxc_cgroup_get_pids(cg);
+    for (guint i = 0; pids && i < pids->len; i++) {
+        int fd = pidfd_open(g_array_index(pids, pid_t, i), 0);
+        if (fd < 0)
+            continue; /* already gone */
+        r->pending++;
+        g_unix_fd_add(fd, G_IO_IN, reaper_exited, r);
+    }
+    if (r->pending == 0)
+        reaper_finish(r);
+}
+
 /* The supervisor has cleaned up and exited: the container is gone. */
 static void
 container_stopped(SvDomainObj *obj)
@@ -280,13 +336,10 @@ container_stopped(SvDomainObj *obj)
     ld->stop_waiters = g_ptr_array_new();
     if (was_starting)
         ld->shutoff_reason = SHUTOFF_FAILED; /* a start that failed: no STOPPED event */
-    /* What the supervisor should have removed already, in case it could not. */
-    if (ld->cgroup && lxc_cgroup_exists(ld->cgroup)) {
-        lxc_cgroup_kill_all(ld->cgroup, SIGKILL);
-        if (!lxc_cgroup_remove(ld->cgroup, NULL))
-            g_warning("domain %s: cgroup %s is left behind", obj->def->name,
-                      lxc_cgroup_get_path(ld->cgroup));
-    }
+    /* What the supervisor should have removed already, in case it could not
+     * (it was killed): its processes die, then the cgroup goes. */
+    if (ld->cgroup && lxc_cgroup_exists(ld->cgroup))
+        cgroup_remove_when_empty(g_steal_pointer(&ld->cgroup), obj->def->name);
     if (ld->socket_path)
         unlink(ld->socket_path);
     log_line(ld, "shutting down, reason=%s", reasons[ld->shutoff_reason]);
