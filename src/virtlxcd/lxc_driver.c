@@ -289,33 +289,6 @@ client_closed(SvClient *client, gpointer data)
     lxc_process_client_closed(client);
 }
 
-/* The kill state machine's waits, from virtlxcd.conf: seconds, or *_ms for tests. */
-static gboolean
-load_timeouts(SvConfFile *conf, LxcTimeouts *t, GError **error)
-{
-    const struct {
-        const char *key;
-        guint *ms;
-        guint def_s;
-    } keys[] = {
-        {"term_timeout", &t->term_timeout_ms, 10},
-        {"kill_timeout", &t->kill_timeout_ms, 5},
-        {"graceful_timeout", &t->graceful_timeout_ms, 15},
-        {"start_timeout", &t->start_timeout_ms, 30},
-    };
-
-    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
-        g_autofree char *ms_key = g_strconcat(keys[i].key, "_ms", NULL);
-        guint s = keys[i].def_s;
-        if (!sv_conf_file_get_uint(conf, keys[i].key, &s, error))
-            return FALSE;
-        *keys[i].ms = s * 1000;
-        if (!sv_conf_file_get_uint(conf, ms_key, keys[i].ms, error))
-            return FALSE;
-    }
-    return TRUE;
-}
-
 /* The supervisor binary: `supervisor` in virtlxcd.conf, else the one next to this daemon
  * (a build tree), else the installed one. */
 static char *
@@ -345,7 +318,7 @@ load_config(SvDaemon *d, LxcProcessContext *p, GError **error)
 
     p->cgroup_root = g_strdup(DEFAULT_CGROUP_ROOT);
     p->cgroup_parent = lxc_cgroup_default_parent(sv_daemon_get_root(d));
-    if (!load_timeouts(conf, &p->timeouts, error) ||
+    if (!sv_kill_timeouts_load(conf, &p->timeouts, error) ||
         !sv_conf_file_get_string(conf, "cgroup_root", &p->cgroup_root, error) ||
         !sv_conf_file_get_string(conf, "cgroup_parent", &p->cgroup_parent, error))
         return FALSE;

@@ -5,12 +5,7 @@
 #include "conf/domain_driver.h"
 #include "daemon/daemon.h"
 
-typedef struct {
-    guint term_timeout_ms;     /* SIGTERM to SIGKILL in a plain destroy */
-    guint kill_timeout_ms;     /* SIGKILL to giving up */
-    guint graceful_timeout_ms; /* SIGTERM to failing a GRACEFUL destroy */
-    guint start_timeout_ms;    /* supervisor start to init running */
-} LxcTimeouts;
+typedef SvKillTimeouts LxcTimeouts;
 
 typedef struct {
     SvDaemon *daemon;

@@ -4,10 +4,13 @@
 #include <errno.h>
 #include <string.h>
 
+#include <selinux/selinux.h>
+
 #include "conf/domain_driver.h"
 #include "qemu_caps.h"
 #include "qemu_command.h"
 #include "qemu_process.h"
+#include "qemu_security.h"
 #include "private.h"
 #include "remote.h"
 #include "sv-config.h"
@@ -27,6 +30,10 @@ typedef struct {
     SvDomainStore *store;
     SvDomainDriver domains;
     QemuProcessContext process;
+    QemuSecurity *security;
+    /* The shared DOMAIN_GET_XML_DESC, which the live <seclabel> is added to. */
+    gboolean (*common_get_xml_desc)(SvCall *call, remote_domain_get_xml_desc_args *args,
+                                    remote_domain_get_xml_desc_ret *ret, GError **error);
 } QemuDriver;
 
 typedef struct {
@@ -206,18 +213,93 @@ node_get_free_memory(SvCall *call, remote_node_get_free_memory_ret *ret, GError 
     return TRUE;
 }
 
+/* ---------------------------------------------------------------- security */
+
+/* A char<> string as libvirt sends it: its NUL counted, so "" is [0]. */
+static char *
+wire_chars(const char *s, u_int *out_len)
+{
+    *out_len = (u_int)strlen(s) + 1;
+    return g_strdup(s);
+}
+
 static gboolean
 node_get_security_model(SvCall *call, remote_node_get_security_model_ret *ret, GError **error)
 {
     (void)call;
     (void)error;
-    /* No security driver yet: an empty model means "none". As libvirt does,
-     * each string goes out with its NUL counted, so an empty one is [0]. */
-    ret->model.model_len = 1;
-    ret->model.model_val = g_new0(char, 1);
-    ret->doi.doi_len = 1;
-    ret->doi.doi_val = g_new0(char, 1);
+    /* An empty model means the "none" driver. */
+    ret->model.model_val = wire_chars(qemu_security_get_model(driver->security),
+                                      &ret->model.model_len);
+    ret->doi.doi_val = wire_chars(qemu_security_get_doi(driver->security), &ret->doi.doi_len);
     return TRUE;
+}
+
+static gboolean
+domain_get_security_label(SvCall *call, remote_domain_get_security_label_args *args,
+                          remote_domain_get_security_label_ret *ret, GError **error)
+{
+    SvDomainObj *obj = sv_domain_list_lookup_handle(driver->list, &args->dom, SV_FROM_QEMU, error);
+    const QemuSecLabel *label;
+
+    (void)call;
+    if (!obj)
+        return FALSE;
+    /* As libvirt: a running guest's label and the host's enforcing mode; an
+     * inactive or unlabelled guest has the empty label. */
+    label = sv_domain_obj_is_active(obj) ? qemu_process_get_seclabel(obj) : NULL;
+    ret->label.label_val = wire_chars(label ? qemu_security_label_get_label(label) : "",
+                                      &ret->label.label_len);
+    ret->enforcing = label ? security_getenforce() > 0 : 0;
+    return TRUE;
+}
+
+/* The shared formatter knows no dynamic labels (a definition cannot ask for
+ * one): the live XML of a labelled guest gets its <seclabel> here, where
+ * libvirt puts it, last in <domain>. */
+static gboolean
+domain_get_xml_desc(SvCall *call, remote_domain_get_xml_desc_args *args,
+                    remote_domain_get_xml_desc_ret *ret, GError **error)
+{
+    const QemuSecLabel *label;
+    g_autofree char *element = NULL;
+    SvDomainObj *obj;
+    char *end;
+
+    if (!driver->common_get_xml_desc(call, args, ret, error))
+        return FALSE;
+    obj = sv_domain_list_lookup_handle(driver->list, &args->dom, SV_FROM_QEMU, NULL);
+    if (!obj || (args->flags & 2 /* INACTIVE */) || !sv_domain_obj_is_active(obj) ||
+        !(label = qemu_process_get_seclabel(obj)))
+        return TRUE;
+    end = g_strrstr(ret->xml, "</domain>");
+    if (end) {
+        char *xml = ret->xml;
+        element = qemu_security_label_format_xml(label);
+        *end = '\0';
+        ret->xml = g_strconcat(xml, element, "</domain>", end + strlen("</domain>"), NULL);
+        g_free(xml);
+    }
+    return TRUE;
+}
+
+static void
+append_secmodel(GString *s, QemuSecurity *sec)
+{
+    const char *model = qemu_security_get_model(sec);
+
+    if (!*model) {
+        g_string_append(s, "    <secmodel>\n      <model>none</model>\n      <doi>0</doi>\n"
+                           "    </secmodel>\n");
+        return;
+    }
+    g_string_append_printf(s, "    <secmodel>\n      <model>%s</model>\n      <doi>%s</doi>\n",
+                           model, qemu_security_get_doi(sec));
+    g_string_append_printf(s, "      <baselabel type='kvm'>%s</baselabel>\n",
+                           qemu_security_get_base_label(sec, TRUE));
+    g_string_append_printf(s, "      <baselabel type='qemu'>%s</baselabel>\n",
+                           qemu_security_get_base_label(sec, FALSE));
+    g_string_append(s, "    </secmodel>\n");
 }
 
 static char *
@@ -247,8 +329,8 @@ capabilities_xml(QemuDriver *drv)
                                "siblings='%d'/>\n",
                                i, i, i);
     g_string_append(s, "          </cpus>\n        </cell>\n      </cells>\n    </topology>\n");
-    g_string_append(s, "    <secmodel>\n      <model>none</model>\n      <doi>0</doi>\n"
-                       "    </secmodel>\n  </host>\n\n");
+    append_secmodel(s, drv->security);
+    g_string_append(s, "  </host>\n\n");
     g_string_append_printf(s,
                            "  <guest>\n    <os_type>hvm</os_type>\n"
                            "    <arch name='%s'>\n      <wordsize>64</wordsize>\n"
@@ -367,39 +449,14 @@ client_closed(SvClient *client, gpointer data)
     qemu_process_client_closed(client);
 }
 
-/* The kill state machine's waits, from virtqemud.conf: seconds, or *_ms for tests. */
-static gboolean
-load_timeouts(SvConfFile *conf, QemuTimeouts *t, GError **error)
-{
-    const struct {
-        const char *key;
-        guint *ms;
-        guint def_s;
-    } keys[] = {
-        {"term_timeout", &t->term_timeout_ms, 10},
-        {"kill_timeout", &t->kill_timeout_ms, 5},
-        {"graceful_timeout", &t->graceful_timeout_ms, 15},
-        {"start_timeout", &t->start_timeout_ms, 30},
-    };
-
-    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
-        g_autofree char *ms_key = g_strconcat(keys[i].key, "_ms", NULL);
-        guint s = keys[i].def_s;
-        if (!sv_conf_file_get_uint(conf, keys[i].key, &s, error))
-            return FALSE;
-        *keys[i].ms = s * 1000;
-        if (!sv_conf_file_get_uint(conf, ms_key, keys[i].ms, error))
-            return FALSE;
-    }
-    return TRUE;
-}
-
 static gboolean
 qemu_init(SvDaemon *d, GError **error)
 {
     g_autofree char *cache = sv_daemon_path(d, "/var/cache/libvirt/qemu");
     g_autofree char *emulator = g_strdup(SV_QEMU_DEFAULT_EMULATOR);
     g_autofree char *config_dir = NULL;
+    g_autofree char *lib_dir = sv_daemon_path(d, "/var/lib/libvirt/qemu");
+    g_autoptr(QemuSecurity) security = NULL;
     guint n;
     SvRemoteHandlers own = {
         .connect_open = connect_open,
@@ -415,9 +472,14 @@ qemu_init(SvDaemon *d, GError **error)
         .node_get_info = node_get_info,
         .node_get_free_memory = node_get_free_memory,
         .node_get_security_model = node_get_security_model,
+        .domain_get_security_label = domain_get_security_label,
+        .domain_get_xml_desc = domain_get_xml_desc,
     };
 
     if (!sv_conf_file_get_string(sv_daemon_get_config(d), "emulator", &emulator, error))
+        return FALSE;
+    security = qemu_security_new(sv_daemon_get_config(d), lib_dir, error);
+    if (!security)
         return FALSE;
     driver = g_new0(QemuDriver, 1);
     driver->daemon = d;
@@ -437,18 +499,21 @@ qemu_init(SvDaemon *d, GError **error)
         .check_def = qemu_check_def,
         .cpu_time = qemu_process_cpu_time,
     };
-    if (!load_timeouts(sv_daemon_get_config(d), &driver->process.timeouts, error))
+    if (!sv_kill_timeouts_load(sv_daemon_get_config(d), &driver->process.timeouts, error))
         return FALSE;
+    driver->security = g_steal_pointer(&security);
+    driver->process.security = driver->security;
+    driver->process.lib_dir = g_steal_pointer(&lib_dir);
     driver->process.daemon = d;
     driver->process.domains = &driver->domains;
     driver->process.caps = driver->caps;
-    driver->process.lib_dir = sv_daemon_path(d, "/var/lib/libvirt/qemu");
     driver->process.run_dir = sv_daemon_path(d, "/run/libvirt/qemu");
     driver->process.log_dir = sv_daemon_path(d, "/var/log/libvirt/qemu");
     n = sv_domain_store_load_all(driver->store, driver->list, NULL);
     g_debug("loaded %u domain definitions from %s", n, config_dir);
     sv_remote_common_handlers(&driver->handlers);
     sv_domain_driver_install(&driver->domains, &driver->handlers);
+    driver->common_get_xml_desc = driver->handlers.domain_get_xml_desc;
     qemu_process_install(&driver->process, &driver->handlers);
     qemu_console_install(&driver->process, &driver->handlers);
     qemu_process_reconnect_all();
@@ -472,6 +537,7 @@ qemu_cleanup(SvDaemon *d)
     g_free(driver->process.run_dir);
     g_free(driver->process.log_dir);
     qemu_caps_free(driver->caps);
+    qemu_security_free(driver->security);
     g_free(driver->host_uuid);
     g_clear_pointer(&driver, g_free);
 }

@@ -26,6 +26,7 @@
 #include "conf/uuid.h"
 #include "qemu_command.h"
 #include "qemu_monitor.h"
+#include "qemu_security.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fileio.h"
@@ -66,6 +67,7 @@ typedef struct {
     gboolean crash_restart;
     guint64 autodestroy_client; /* client id, 0 for none */
     int log_fd;
+    QemuSecLabel *sec; /* SELinux label and relabelled files; NULL when unlabelled */
 } QemuDomain;
 
 static QemuProcessContext *ctx;
@@ -109,6 +111,8 @@ qemu_domain_free(gpointer p)
     g_free(qd->pid_path);
     if (qd->ptys)
         g_ptr_array_unref(qd->ptys);
+    /* Labels stay: the guest may live on without us (daemon exit). */
+    qemu_security_label_free(qd->sec);
     g_free(qd);
 }
 
@@ -184,6 +188,7 @@ save_status(SvDomainObj *obj)
     g_autofree char *path = status_path(obj);
     g_autofree char *live = NULL;
     g_autofree char *sock = NULL;
+    g_autofree char *sec_attrs = NULL, *sec_files = NULL;
     GString *x;
 
     if (!qd || !qd->proc || obj->state == SV_DOMAIN_SHUTOFF) {
@@ -192,16 +197,19 @@ save_status(SvDomainObj *obj)
     }
     sock = g_build_filename(qd->dir, "monitor.sock", NULL);
     live = sv_domain_def_format(obj->def, obj->id, 0);
+    sec_attrs = qemu_security_label_format_status_attrs(qd->sec);
+    sec_files = qemu_security_label_format_status_children(ctx->security, qd->sec);
     x = g_string_new(NULL);
     g_string_append_printf(
         x,
         "<domstatus state='%s' reason='%d' statetime='%" G_GINT64_FORMAT "' pid='%d' "
         "starttime='%" G_GUINT64_FORMAT "' persistent='%d' destroying='%d' fakereboot='%d' "
-        "crashdestroy='%d' crashrestart='%d' autodestroy='%d' starting='%d'>\n"
-        "  <monitor path='%s'/>\n",
+        "crashdestroy='%d' crashrestart='%d' autodestroy='%d' starting='%d'%s>\n"
+        "  <monitor path='%s'/>\n%s",
         state_name(obj->state), obj->reason, obj->state_time, (int)sv_process_get_pid(qd->proc),
         sv_process_get_start_time(qd->proc), obj->persistent, qd->destroying, qd->fake_reboot,
-        qd->crash_destroy, qd->crash_restart, qd->autodestroy_client != 0, qd->starting, sock);
+        qd->crash_destroy, qd->crash_restart, qd->autodestroy_client != 0, qd->starting,
+        sec_attrs, sock, sec_files);
     g_string_append(x, live);
     g_string_append(x, "</domstatus>\n");
     sv_domain_store_write_file_async(ctx->domains->store, path, x->str, NULL, NULL);
@@ -276,6 +284,7 @@ guest_stopped(SvDomainObj *obj, int shutoff_reason, int stopped_detail)
         unlink(sock);
         rmdir(qd->dir);
     }
+    qemu_security_label_release(ctx->security, qd->sec);
     sv_domain_list_clear_id(ctx->domains->list, obj);
     set_state(obj, SV_DOMAIN_SHUTOFF, shutoff_reason);
     emit(obj, SV_EVENT_STOPPED, stopped_detail);
@@ -630,6 +639,7 @@ start_cleanup(SvDomainObj *obj, GError *error)
         unlink(sock);
         rmdir(qd->dir);
     }
+    qemu_security_label_release(ctx->security, qd->sec);
     sv_domain_list_clear_id(ctx->domains->list, obj);
     set_state(obj, SV_DOMAIN_SHUTOFF, SHUTOFF_FAILED);
     sv_daemon_uninhibit(ctx->daemon);
@@ -717,6 +727,7 @@ start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     QemuDomain *qd;
     g_autofree char *dirname = NULL, *sock_path = NULL, *cmdline = NULL, *pid_text = NULL;
     g_auto(GStrv) argv = NULL;
+    g_auto(GStrv) envp = NULL;
     g_auto(SvFd) listen_fd = -1;
     int mon_fd;
     QemuCommandOptions copts = {0};
@@ -745,8 +756,15 @@ start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     sock_path = g_build_filename(qd->dir, "monitor.sock", NULL);
     qd->log_fd = open_log(obj, error);
     if (qd->log_fd < 0 || !sv_mkdir_p(qd->dir, 0750, error) ||
+        !qemu_security_prepare_dir(ctx->security, qd->dir, error) ||
         !sv_mkdir_p(ctx->run_dir, 0755, error) ||
-        (listen_fd = monitor_listen(sock_path, error)) < 0)
+        !qemu_security_label_new(ctx->security, obj->def, &qd->sec, error) ||
+        !qemu_security_label_apply(ctx->security, qd->sec, obj->def, error) ||
+        !qemu_security_set_socket_label(ctx->security, qd->sec, error))
+        goto fail;
+    listen_fd = monitor_listen(sock_path, error);
+    qemu_security_clear_socket_label(ctx->security, qd->sec);
+    if (listen_fd < 0)
         goto fail;
     copts.emulator = qemu_caps_get_emulator(ctx->caps);
     copts.monitor_fd = listen_fd;
@@ -758,14 +776,22 @@ start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
              g_get_host_name());
     if (write(qd->log_fd, cmdline, strlen(cmdline)) < 0 || write(qd->log_fd, "\n", 1) < 0)
         g_debug("cannot write the guest log");
+    envp = qemu_security_build_env(ctx->security, qd->dir);
     sopts.argv = (const char *const *)argv;
+    sopts.envp = (const char *const *)envp;
     sopts.stdin_fd = -1;
     sopts.stdout_fd = qd->log_fd;
     sopts.stderr_fd = qd->log_fd;
     sopts.keep_fds = &copts.monitor_fd;
     sopts.n_keep_fds = 1;
     sopts.new_session = TRUE;
+    /* QEMU drops to its user in the child; its label comes with the exec. */
+    sopts.child_setup = qemu_security_child_setup;
+    sopts.child_setup_data = ctx->security;
+    if (!qemu_security_set_exec_label(ctx->security, qd->sec, error))
+        goto fail;
     qd->proc = sv_process_spawn(&sopts, error);
+    qemu_security_clear_exec_label(ctx->security, qd->sec);
     if (!qd->proc)
         goto fail;
     /* Connected before our copy of the listening socket closes, so the
@@ -1120,6 +1146,14 @@ domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
 
 /* ---------------------------------------------------------------- glue */
 
+const QemuSecLabel *
+qemu_process_get_seclabel(SvDomainObj *obj)
+{
+    QemuDomain *qd = obj->priv;
+
+    return qd ? qd->sec : NULL;
+}
+
 const char *
 qemu_process_get_pty(SvDomainObj *obj, guint serial)
 {
@@ -1323,8 +1357,10 @@ remove_leftovers(const char *name, const char *status_file, const char *monitor)
     }
 }
 
+/* stale_labels collects the labels of guests found gone, released once every
+ * status file is read (a file they shared may still be in use). */
 static void
-reconnect_one(const char *path)
+reconnect_one(const char *path, GPtrArray *stale_labels)
 {
     g_autofree char *text = NULL;
     g_autoptr(GError) error = NULL;
@@ -1374,6 +1410,11 @@ reconnect_one(const char *path)
     if (!proc) {
         /* Gone, or its PID now belongs to another process: never signalled. */
         g_message("domain %s: QEMU is gone (%s); cleaning up", def->name, error->message);
+        {
+            QemuSecLabel *label = qemu_security_label_from_status(ctx->security, root);
+            if (label)
+                g_ptr_array_add(stale_labels, label);
+        }
         remove_leftovers(def->name, path, monitor);
         if (obj && !sv_domain_obj_is_active(obj))
             obj->reason = SHUTOFF_CRASHED;
@@ -1414,6 +1455,7 @@ reconnect_one(const char *path)
         obj->state = SV_DOMAIN_RUNNING;
     obj->reason = (int)attr_int(root, "reason");
     obj->state_time = attr_int(root, "statetime");
+    qd->sec = qemu_security_label_from_status(ctx->security, root);
     xmlFreeDoc(doc);
     qd->log_fd = open_log(obj, NULL);
     log_line(qd, "reconnected to pid %d", (int)sv_process_get_pid(proc));
@@ -1463,6 +1505,8 @@ void
 qemu_process_reconnect_all(void)
 {
     g_autoptr(GDir) dir = g_dir_open(ctx->run_dir, 0, NULL);
+    g_autoptr(GPtrArray) stale_labels =
+        g_ptr_array_new_with_free_func((GDestroyNotify)qemu_security_label_free);
     const char *entry;
 
     while (dir && (entry = g_dir_read_name(dir))) {
@@ -1470,7 +1514,9 @@ qemu_process_reconnect_all(void)
         if (!g_str_has_suffix(entry, ".xml"))
             continue;
         path = g_build_filename(ctx->run_dir, entry, NULL);
-        reconnect_one(path);
+        reconnect_one(path, stale_labels);
     }
+    for (guint i = 0; i < stale_labels->len; i++)
+        qemu_security_label_release(ctx->security, stale_labels->pdata[i]);
     autostart_all();
 }

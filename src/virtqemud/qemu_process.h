@@ -5,19 +5,16 @@
 #include "conf/domain_driver.h"
 #include "daemon/daemon.h"
 #include "qemu_caps.h"
+#include "qemu_security.h"
 
-typedef struct {
-    guint term_timeout_ms;     /* SIGTERM to SIGKILL in a plain destroy */
-    guint kill_timeout_ms;     /* SIGKILL to giving up */
-    guint graceful_timeout_ms; /* SIGTERM to failing a GRACEFUL destroy */
-    guint start_timeout_ms;    /* exec to QMP ready */
-} QemuTimeouts;
+typedef SvKillTimeouts QemuTimeouts;
 
 typedef struct {
     SvDaemon *daemon;
     SvDomainDriver *domains;
     QemuCaps *caps;
     QemuTimeouts timeouts;
+    QemuSecurity *security; /* QEMU's user, group and SELinux labels */
     char *lib_dir; /* ROOT/var/lib/libvirt/qemu */
     char *run_dir; /* ROOT/run/libvirt/qemu */
     char *log_dir; /* ROOT/var/log/libvirt/qemu */
@@ -35,6 +32,9 @@ void qemu_process_client_closed(SvClient *client);
 
 /* The pty QEMU gave serial port N, or NULL (not a pty, not known yet). */
 const char *qemu_process_get_pty(SvDomainObj *obj, guint serial);
+
+/* A running guest's SELinux label, or NULL (not running, not labelled). (transfer none) */
+const QemuSecLabel *qemu_process_get_seclabel(SvDomainObj *obj);
 
 /* Install DOMAIN_OPEN_CONSOLE (qemu_console.c). */
 void qemu_console_install(QemuProcessContext *ctx, SvRemoteHandlers *h);

@@ -680,6 +680,32 @@ get_security_label(SvCall *call, remote_domain_get_security_label_args *a,
     return TRUE;
 }
 
+gboolean
+sv_kill_timeouts_load(SvConfFile *conf, SvKillTimeouts *t, GError **error)
+{
+    const struct {
+        const char *key;
+        guint *ms;
+        guint def_s;
+    } keys[] = {
+        {"term_timeout", &t->term_timeout_ms, 10},
+        {"kill_timeout", &t->kill_timeout_ms, 5},
+        {"graceful_timeout", &t->graceful_timeout_ms, 15},
+        {"start_timeout", &t->start_timeout_ms, 30},
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        g_autofree char *ms_key = g_strconcat(keys[i].key, "_ms", NULL);
+        guint s = keys[i].def_s;
+        if (!sv_conf_file_get_uint(conf, keys[i].key, &s, error))
+            return FALSE;
+        *keys[i].ms = s * 1000;
+        if (!sv_conf_file_get_uint(conf, ms_key, keys[i].ms, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 void
 sv_domain_driver_install(SvDomainDriver *d, SvRemoteHandlers *h)
 {

@@ -4,6 +4,7 @@
 
 #include "conf/domain_obj.h"
 #include "conf/domain_store.h"
+#include "util/conffile.h"
 #include "remote.h"
 
 /* virDomainEventType and the details used here. */
@@ -27,6 +28,19 @@ typedef enum {
     SV_LOOKUP_STYLE_LXC,   /* "No domain with matching name 'x'" */
     SV_LOOKUP_STYLE_LIBXL, /* "Domain not found", no detail */
 } SvLookupStyle;
+
+/* The waits of the kill state machine and of a start, shared by the drivers. */
+typedef struct {
+    guint term_timeout_ms;     /* SIGTERM to SIGKILL in a plain destroy */
+    guint kill_timeout_ms;     /* SIGKILL to giving up */
+    guint graceful_timeout_ms; /* SIGTERM to failing a GRACEFUL destroy */
+    guint start_timeout_ms;    /* exec to the guest being up */
+} SvKillTimeouts;
+
+/* Read term_timeout, kill_timeout, graceful_timeout and start_timeout (seconds;
+ * defaults 10, 5, 15, 30) or their *_ms variants (for tests) from a daemon's
+ * configuration. */
+gboolean sv_kill_timeouts_load(SvConfFile *conf, SvKillTimeouts *t, GError **error);
 
 typedef struct SvDomainDriver SvDomainDriver;
 

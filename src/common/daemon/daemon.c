@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <glib-unix.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "rpc/admin.h"
+#include "remote.h"
 #include "sv-config.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -29,6 +32,7 @@ struct SvDaemon {
     SvConfFile *conf;
     SvServer *server;
     SvServer *admin;
+    SvAdmin *admin_program; /* served on `admin`; lists `server` and `admin` */
     GMainLoop *loop;
     guint idle_timer;
     guint inhibitors;
@@ -121,6 +125,24 @@ clients_changed(SvServer *srv, gpointer data)
 {
     (void)srv;
     idle_update(data);
+}
+
+void
+sv_daemon_set_timeout(SvDaemon *d, guint timeout)
+{
+    d->timeout = (int)MIN(timeout, (guint)G_MAXINT / 1000);
+    /* A running timer counts down the old value: start over with the new one. */
+    if (d->idle_timer) {
+        g_source_remove(d->idle_timer);
+        d->idle_timer = 0;
+    }
+    idle_update(d);
+}
+
+static void
+admin_set_timeout(guint timeout, gpointer data)
+{
+    sv_daemon_set_timeout(data, timeout);
 }
 
 void
@@ -328,6 +350,7 @@ server_config(SvDaemon *d, const char *prefix, SvServerConfig *cfg, GError **err
         guint *val;
     } keys[] = {
         {"max_clients", &cfg->max_clients},
+        {"max_anonymous_clients", &cfg->max_anonymous_clients},
         {"max_client_requests", &cfg->max_client_requests},
         {"keepalive_interval", &cfg->keepalive_interval},
         {"keepalive_count", &cfg->keepalive_count},
@@ -347,8 +370,39 @@ server_config(SvDaemon *d, const char *prefix, SvServerConfig *cfg, GError **err
                      "%smax_client_requests must be at least 1", prefix);
         return FALSE;
     }
+    /* Reported by virt-admin only (no client ever waits for auth): a small max_clients
+     * caps it rather than failing as libvirt would. */
+    cfg->max_anonymous_clients = MIN(cfg->max_anonymous_clients, cfg->max_clients);
     cfg->max_message = MIN(max_msg, SV_MESSAGE_MAX);
     cfg->max_client_output = max_out;
+    return TRUE;
+}
+
+/* The user virtproxyd runs as may hand over connections and identities
+ * (`proxy_user`, default the build's proxy user; "root" or absent: root only). */
+static gboolean
+proxy_user_setup(SvDaemon *d, GError **error)
+{
+    g_autofree char *name = g_strdup(SV_PROXY_USER);
+    struct passwd *pw;
+    char *end;
+    guint64 uid;
+
+    if (!sv_conf_file_get_string(d->conf, "proxy_user", &name, error))
+        return FALSE;
+    if (!name || !*name || g_str_equal(name, "root"))
+        return TRUE;
+    uid = g_ascii_strtoull(name, &end, 10);
+    if (*end) {
+        /* Looked up once at start, before the loop runs. */
+        pw = getpwnam(name);
+        if (!pw) {
+            g_debug("proxy user '%s' does not exist; only root may hand over clients", name);
+            return TRUE;
+        }
+        uid = pw->pw_uid;
+    }
+    sv_remote_set_proxy_uid((uid_t)uid);
     return TRUE;
 }
 
@@ -370,6 +424,8 @@ daemon_setup(SvDaemon *d, GError **error)
     if (!d->conf)
         return FALSE;
     sv_config_logging(d->conf, d->verbose);
+    if (!proxy_user_setup(d, error))
+        return FALSE;
     if (d->timeout < 0) {
         guint t = 0;
         if (!sv_conf_file_get_uint(d->conf, "timeout", &t, error))
@@ -379,12 +435,17 @@ daemon_setup(SvDaemon *d, GError **error)
     sv_server_config_init(&cfg);
     sv_server_config_init(&admin_cfg);
     admin_cfg.max_clients = 5000;
+    admin_cfg.max_anonymous_clients = 0; /* as libvirt's admin server */
     if (!server_config(d, "", &cfg, error) || !server_config(d, "admin_", &admin_cfg, error))
         return FALSE;
     d->server = sv_server_new(d->drv->name, &cfg);
     d->admin = sv_server_new(admin_name, &admin_cfg);
     sv_server_set_clients_changed(d->server, clients_changed, d);
     sv_server_set_clients_changed(d->admin, clients_changed, d);
+    d->admin_program = sv_admin_new(admin_set_timeout, d);
+    sv_admin_add_server(d->admin_program, d->server);
+    sv_admin_add_server(d->admin_program, d->admin);
+    sv_admin_serve(d->admin_program, d->admin);
 
     if (!d->pid_path) {
         g_autofree char *name = g_strdup_printf("/run/%s.pid", d->drv->name);
@@ -434,6 +495,7 @@ daemon_cleanup(SvDaemon *d)
     sv_server_free(d->server);
     sv_server_free(d->admin);
     d->server = d->admin = NULL;
+    g_clear_pointer(&d->admin_program, sv_admin_free);
     if (d->drv->cleanup && d->driver_data)
         d->drv->cleanup(d);
     if (d->pid_fd >= 0) {

@@ -33,6 +33,10 @@ gboolean sv_daemon_is_verbose(SvDaemon *d);
 gpointer sv_daemon_get_driver_data(SvDaemon *d);
 void sv_daemon_set_driver_data(SvDaemon *d, gpointer data);
 
+/* Exit after `timeout` seconds with no client and nothing inhibiting (0: never);
+ * replaces --timeout at run time (virt-admin daemon-timeout). */
+void sv_daemon_set_timeout(SvDaemon *d, guint timeout);
+
 /* Hold off idle exit (guests running, work in flight); each inhibit needs one uninhibit. */
 void sv_daemon_inhibit(SvDaemon *d);
 void sv_daemon_uninhibit(SvDaemon *d);

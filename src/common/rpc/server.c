@@ -40,6 +40,7 @@ struct SvServer {
     gpointer clients_changed_data;
     void (*client_closed)(SvClient *, gpointer);
     gpointer client_closed_data;
+    gpointer user_data;
 };
 
 typedef struct {
@@ -111,6 +112,7 @@ void
 sv_server_config_init(SvServerConfig *cfg)
 {
     cfg->max_clients = 5000;
+    cfg->max_anonymous_clients = 20;
     cfg->max_client_requests = 5;
     cfg->max_message = SV_MESSAGE_MAX;
     cfg->max_client_output = 64 * 1024 * 1024;
@@ -1098,6 +1100,48 @@ guint
 sv_server_n_clients(SvServer *srv)
 {
     return srv->clients.length;
+}
+
+guint
+sv_server_get_max_clients(SvServer *srv)
+{
+    return srv->cfg.max_clients;
+}
+
+guint
+sv_server_get_max_anonymous_clients(SvServer *srv)
+{
+    return srv->cfg.max_anonymous_clients;
+}
+
+void
+sv_server_set_client_limits(SvServer *srv, guint max_clients, guint max_anonymous_clients)
+{
+    srv->cfg.max_clients = max_clients;
+    srv->cfg.max_anonymous_clients = max_anonymous_clients;
+}
+
+SvClient *
+sv_server_lookup_client(SvServer *srv, guint64 id)
+{
+    for (GList *l = srv->clients.head; l; l = l->next) {
+        SvClient *c = l->data;
+        if (c->id == id && !c->closed)
+            return c;
+    }
+    return NULL;
+}
+
+void
+sv_server_set_user_data(SvServer *srv, gpointer data)
+{
+    srv->user_data = data;
+}
+
+gpointer
+sv_server_get_user_data(SvServer *srv)
+{
+    return srv->user_data;
 }
 
 void

@@ -12,11 +12,12 @@ typedef struct SvServer SvServer;
 typedef struct SvClient SvClient;
 
 typedef struct {
-    guint max_clients;         /* further connections are accepted and closed at once */
-    guint max_client_requests; /* deferred calls per client before its reads pause */
-    gsize max_message;         /* header + payload, at most SV_MESSAGE_MAX */
-    gsize max_client_output;   /* queued bytes to one client before it is dropped */
-    guint keepalive_interval;  /* seconds; 0 disables server PINGs */
+    guint max_clients;           /* further connections are accepted and closed at once */
+    guint max_anonymous_clients; /* reported limit on clients before authentication */
+    guint max_client_requests;   /* deferred calls per client before its reads pause */
+    gsize max_message;           /* header + payload, at most SV_MESSAGE_MAX */
+    gsize max_client_output;     /* queued bytes to one client before it is dropped */
+    guint keepalive_interval;    /* seconds; 0 disables server PINGs */
     guint keepalive_count;
 } SvServerConfig;
 
@@ -40,6 +41,21 @@ void sv_server_add_listener(SvServer *srv, int fd, gboolean readonly);
 void sv_server_close_listeners(SvServer *srv);
 
 guint sv_server_n_clients(SvServer *srv);
+
+/* The client limits (virt-admin srv-clients-info/-set). Lowering max_clients below
+ * the current count keeps the connected clients and refuses new ones. Every client
+ * counts as authenticated once connected (auth "none"), so the anonymous limit is
+ * reported and stored, never reached. */
+guint sv_server_get_max_clients(SvServer *srv);
+guint sv_server_get_max_anonymous_clients(SvServer *srv);
+void sv_server_set_client_limits(SvServer *srv, guint max_clients, guint max_anonymous_clients);
+
+/* The client with this id, or NULL when it is gone. (transfer none) */
+SvClient *sv_server_lookup_client(SvServer *srv, guint64 id);
+
+/* Data for the programs served on srv, e.g. the admin program's context. (transfer none) */
+void sv_server_set_user_data(SvServer *srv, gpointer data);
+gpointer sv_server_get_user_data(SvServer *srv);
 
 /* Called after a client connects or goes away (for idle accounting). */
 void sv_server_set_clients_changed(SvServer *srv, void (*fn)(SvServer *, gpointer), gpointer data);
