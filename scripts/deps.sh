@@ -7,7 +7,8 @@ PACKAGES="
 meson ninja-build pkg-config gcc libc6-dev
 libglib2.0-dev libtirpc-dev libxml2-dev libsystemd-dev libjson-glib-dev libselinux1-dev
 python3 python3-libvirt python3-pytest libvirt-clients
-systemd qemu-system-x86 busybox-static util-linux procps
+systemd qemu-system-x86 busybox-static util-linux procps iproute2
+libxen-dev groff-base man-db
 "
 
 missing=""

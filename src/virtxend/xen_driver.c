@@ -1,0 +1,403 @@
+/* xen_driver.c: virtxend's connection, host and conversion procedures, and the daemon glue.
+ *
+ * The daemon serves xen:///system whether or not the host runs Xen: without a hypervisor
+ * (no control domain, or libxl cannot reach it) conversions, capabilities and definitions
+ * work, and every call that needs the hypervisor fails with "the Xen hypervisor is not
+ * available on this host"; nothing keeps the daemon from idling out. */
+#include "xen_driver.h"
+
+#include <string.h>
+
+#include "conf/domain_driver.h"
+#include "private.h"
+#include "remote.h"
+#include "util/error.h"
+#include "util/host.h"
+#include "xen_ctx.h"
+#include "xen_host.h"
+#include "xen_process.h"
+#include "xen_xl.h"
+
+/* The library version we report: the libvirt release whose protocol we speak. */
+#define XEN_LIB_VERSION 9000000
+#define XEN_URI "xen:///system"
+
+typedef struct {
+    SvDaemon *daemon;
+    XenCtx *xen; /* NULL without a hypervisor */
+    guint64 version;
+    char *host_uuid;
+    SvRemoteHandlers handlers;
+    SvDomainList *list;
+    SvDomainStore *store;
+    SvDomainDriver domains;
+    XenProcessContext process;
+} XenDriver;
+
+/* One driver per process: handlers reach it here, as libvirt's drivers do. */
+static XenDriver *driver;
+
+/* ---------------------------------------------------------------- open */
+
+/* Check a URI as CONNECT_OPEN gives it (transport, host and socket parameter already
+ * removed by the client); returns the URI to report. As libvirt's libxl driver, the paths
+ * "", "/" and "/system" all mean the one Xen host. */
+static char *
+check_uri(const char *name, GError **error)
+{
+    g_autofree char *scheme = NULL, *path = NULL;
+    const char *sep;
+
+    if (!name || !*name)
+        return g_strdup(XEN_URI);
+    sep = strstr(name, "://");
+    scheme = sep ? g_ascii_strdown(name, sep - name) : NULL;
+    if (!scheme || !g_str_equal(scheme, "xen")) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_NO_CONNECT, "%s", name);
+        return NULL;
+    }
+    path = g_strdup(strchr(sep + 3, '/') ? strchr(sep + 3, '/') : "");
+    if (strchr(path, '?'))
+        *strchr(path, '?') = '\0';
+    if (!g_str_equal(path, "") && !g_str_equal(path, "/") && !g_str_equal(path, "/system")) {
+        sv_error_set(error, SV_FROM_LIBXL, SV_ERR_INTERNAL_ERROR,
+                     "unexpected Xen URI path '%s', try " XEN_URI, path);
+        return NULL;
+    }
+    return g_strdup_printf("xen://%s", path);
+}
+
+static gboolean
+connect_open(SvCall *call, remote_connect_open_args *args, GError **error)
+{
+    char *uri = check_uri(args->name ? *args->name : NULL, error);
+
+    if (!uri)
+        return FALSE;
+    sv_client_set_data(sv_call_get_client(call), uri, g_free);
+    return TRUE;
+}
+
+static gboolean
+connect_get_uri(SvCall *call, remote_connect_get_uri_ret *ret, GError **error)
+{
+    (void)error;
+    ret->uri = g_strdup(sv_client_get_data(sv_call_get_client(call)));
+    return TRUE;
+}
+
+static gboolean
+connect_supports_feature(SvCall *call, remote_connect_supports_feature_args *args,
+                         remote_connect_supports_feature_ret *ret, GError **error)
+{
+    if (sv_remote_generic_feature(call, args->feature, &ret->supported, error))
+        return TRUE;
+    if (*error)
+        return FALSE;
+    /* The libxl driver's own answers: MIGRATION_P2P, MIGRATION_V3, MIGRATION_PARAMS. */
+    ret->supported = args->feature == 4 || args->feature == 6 || args->feature == 13;
+    return TRUE;
+}
+
+/* ---------------------------------------------------------------- host */
+
+static gboolean
+connect_get_type(SvCall *call, remote_connect_get_type_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->type = g_strdup("Xen");
+    return TRUE;
+}
+
+/* 0 without a hypervisor: virsh then says it "Cannot extract running Xen hypervisor
+ * version". */
+static gboolean
+connect_get_version(SvCall *call, remote_connect_get_version_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->hv_ver = driver->version;
+    return TRUE;
+}
+
+static gboolean
+connect_get_lib_version(SvCall *call, remote_connect_get_lib_version_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->lib_ver = XEN_LIB_VERSION;
+    return TRUE;
+}
+
+static gboolean
+connect_get_hostname(SvCall *call, remote_connect_get_hostname_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->hostname = g_strdup(g_get_host_name());
+    return TRUE;
+}
+
+static gboolean
+connect_is_secure(SvCall *call, remote_connect_is_secure_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->secure = 1; /* a local unix socket */
+    return TRUE;
+}
+
+static gboolean
+connect_get_max_vcpus(SvCall *call, remote_connect_get_max_vcpus_args *args,
+                      remote_connect_get_max_vcpus_ret *ret, GError **error)
+{
+    const char *type = args->type ? *args->type : NULL;
+    int max;
+
+    (void)call;
+    if (type && g_ascii_strcasecmp(type, "xen") != 0) {
+        sv_error_set(error, SV_FROM_LIBXL, SV_ERR_INVALID_ARG, "unknown type '%s'", type);
+        return FALSE;
+    }
+    if (!xen_process_check_available(error))
+        return FALSE;
+    max = libxl_get_max_cpus(xen_ctx_get(driver->xen));
+    if (max <= 0) {
+        sv_error_set(error, SV_FROM_LIBXL, SV_ERR_OPERATION_FAILED,
+                     "libxenlight cannot tell the maximum number of CPUs");
+        return FALSE;
+    }
+    ret->max_vcpus = max;
+    return TRUE;
+}
+
+static gboolean
+node_get_info(SvCall *call, remote_node_get_info_ret *ret, GError **error)
+{
+    SvHostInfo info;
+
+    (void)call;
+    (void)error;
+    sv_host_info_get(&info);
+    memcpy(ret->model, info.model, sizeof(ret->model));
+    ret->memory = info.memory_kib;
+    ret->cpus = info.cpus;
+    ret->mhz = info.mhz;
+    ret->nodes = info.nodes;
+    ret->sockets = info.sockets;
+    ret->cores = info.cores;
+    ret->threads = info.threads;
+    return TRUE;
+}
+
+static gboolean
+node_get_free_memory(SvCall *call, remote_node_get_free_memory_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->freeMem = sv_host_free_memory();
+    return TRUE;
+}
+
+static gboolean
+node_get_security_model(SvCall *call, remote_node_get_security_model_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    /* No security driver: an empty model means "none", each string sent with its NUL. */
+    ret->model.model_len = 1;
+    ret->model.model_val = g_new0(char, 1);
+    ret->doi.doi_len = 1;
+    ret->doi.doi_val = g_new0(char, 1);
+    return TRUE;
+}
+
+static gboolean
+connect_get_capabilities(SvCall *call, remote_connect_get_capabilities_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->capabilities = xen_host_capabilities(driver->host_uuid);
+    return TRUE;
+}
+
+/* ---------------------------------------------------------------- conversions */
+
+static gboolean
+check_format(const char *format, GError **error)
+{
+    if (!g_str_equal(format, XEN_XL_FORMAT)) {
+        sv_error_set(error, SV_FROM_LIBXL, SV_ERR_INVALID_ARG, "unsupported config type %s",
+                     format);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+connect_domain_xml_to_native(SvCall *call, remote_connect_domain_xml_to_native_args *args,
+                             remote_connect_domain_xml_to_native_ret *ret, GError **error)
+{
+    (void)call;
+    if (!sv_check_flags(args->flags, 0, SV_FROM_LIBXL, "libxlConnectDomainXMLToNative", error) ||
+        !check_format(args->nativeFormat, error))
+        return FALSE;
+    ret->nativeConfig = xen_xl_domxml_to_native(args->domainXml, error);
+    return ret->nativeConfig != NULL;
+}
+
+static gboolean
+connect_domain_xml_from_native(SvCall *call, remote_connect_domain_xml_from_native_args *args,
+                               remote_connect_domain_xml_from_native_ret *ret, GError **error)
+{
+    (void)call;
+    if (!sv_check_flags(args->flags, 0, SV_FROM_LIBXL, "libxlConnectDomainXMLFromNative",
+                        error) ||
+        !check_format(args->nativeFormat, error))
+        return FALSE;
+    ret->domainXml = xen_xl_native_to_domxml(args->nativeConfig, error);
+    return ret->domainXml != NULL;
+}
+
+/* ---------------------------------------------------------------- definitions */
+
+static gboolean
+xen_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
+{
+    (void)d;
+    return xen_def_check(def, error);
+}
+
+static gboolean
+check_stored_def(SvDomainDef *def, GError **error)
+{
+    return xen_def_check(def, error);
+}
+
+/* ---------------------------------------------------------------- daemon glue */
+
+/* From virtxend.conf: the GRACEFUL wait (the drivers' shared timeout keys), and where the
+ * hypervisor probe looks (tests point it at files of their own). */
+static gboolean
+load_config(SvConfFile *conf, char **caps_path, char **xenstored_path, GError **error)
+{
+    SvKillTimeouts timeouts;
+
+    if (!sv_kill_timeouts_load(conf, &timeouts, error))
+        return FALSE;
+    driver->process.graceful_timeout_ms = timeouts.graceful_timeout_ms;
+    return sv_conf_file_get_string(conf, "xen_capabilities_path", caps_path, error) &&
+           sv_conf_file_get_string(conf, "xen_xenstored_path", xenstored_path, error);
+}
+
+/* The hypervisor, when this host is a Xen control domain libxl can reach. */
+static void
+probe_hypervisor(const char *caps_path, const char *xenstored_path)
+{
+    g_autoptr(GError) error = NULL;
+    const libxl_version_info *v;
+
+    if (!xen_host_is_dom0(caps_path, xenstored_path)) {
+        g_message("this host is not a Xen control domain (%s, %s): serving conversions, "
+                  "capabilities and definitions only",
+                  caps_path, xenstored_path);
+        return;
+    }
+    driver->xen = xen_ctx_new(xen_process_on_event, NULL, &error);
+    if (!driver->xen) {
+        g_message("Xen hypervisor not usable: %s", error->message);
+        return;
+    }
+    v = libxl_get_version_info(xen_ctx_get(driver->xen));
+    if (v)
+        driver->version =
+            xen_host_version_number(v->xen_version_major, v->xen_version_minor,
+                                    v->xen_version_extra);
+}
+
+static gboolean
+xen_init(SvDaemon *d, GError **error)
+{
+    g_autofree char *caps_path = g_strdup("/proc/xen/capabilities");
+    g_autofree char *xenstored_path = g_strdup("/dev/xen/xenstored");
+    g_autofree char *config_dir = NULL;
+    guint n;
+    SvRemoteHandlers own = {
+        .connect_open = connect_open,
+        .connect_get_uri = connect_get_uri,
+        .connect_supports_feature = connect_supports_feature,
+        .connect_get_type = connect_get_type,
+        .connect_get_version = connect_get_version,
+        .connect_get_lib_version = connect_get_lib_version,
+        .connect_get_hostname = connect_get_hostname,
+        .connect_is_secure = connect_is_secure,
+        .connect_get_max_vcpus = connect_get_max_vcpus,
+        .connect_get_capabilities = connect_get_capabilities,
+        .connect_domain_xml_to_native = connect_domain_xml_to_native,
+        .connect_domain_xml_from_native = connect_domain_xml_from_native,
+        .node_get_info = node_get_info,
+        .node_get_free_memory = node_get_free_memory,
+        .node_get_security_model = node_get_security_model,
+    };
+
+    driver = g_new0(XenDriver, 1);
+    driver->daemon = d;
+    sv_daemon_set_driver_data(d, driver);
+    if (!load_config(sv_daemon_get_config(d), &caps_path, &xenstored_path, error))
+        return FALSE;
+    probe_hypervisor(caps_path, xenstored_path);
+    driver->host_uuid = sv_host_uuid();
+    config_dir = sv_daemon_path(d, "/etc/libvirt/libxl");
+    driver->list = sv_domain_list_new();
+    driver->store = sv_domain_store_new(config_dir);
+    driver->domains = (SvDomainDriver){
+        .prefix = "libxl",
+        .from = SV_FROM_LIBXL,
+        .lookup_style = SV_LOOKUP_STYLE_LIBXL,
+        .server = sv_daemon_get_server(d),
+        .list = driver->list,
+        .store = driver->store,
+        .check_def = xen_check_def,
+        .cpu_time = xen_process_cpu_time,
+    };
+    driver->process.daemon = d;
+    driver->process.domains = &driver->domains;
+    driver->process.xen = driver->xen;
+    driver->process.run_dir = sv_daemon_path(d, "/run/libvirt/libxl");
+    n = sv_domain_store_load_all(driver->store, driver->list, check_stored_def);
+    g_debug("loaded %u domain definitions from %s", n, config_dir);
+    sv_remote_common_handlers(&driver->handlers);
+    sv_domain_driver_install(&driver->domains, &driver->handlers);
+    xen_process_install(&driver->process, &driver->handlers);
+    xen_process_reconnect_all();
+    sv_remote_handlers_overlay(&driver->handlers, &own);
+    sv_server_add_program(sv_daemon_get_server(d), &sv_remote_handlers_info, &driver->handlers);
+    sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
+    return TRUE;
+}
+
+static void
+xen_cleanup(SvDaemon *d)
+{
+    (void)d;
+    if (driver->store)
+        sv_domain_store_flush(driver->store);
+    /* Guests keep running: stop watching them, then let libxl go. */
+    xen_process_shutdown();
+    g_clear_pointer(&driver->xen, xen_ctx_free);
+    g_clear_pointer(&driver->list, sv_domain_list_free);
+    g_clear_pointer(&driver->store, sv_domain_store_free);
+    if (driver->domains.pending)
+        g_hash_table_unref(driver->domains.pending);
+    g_free(driver->process.run_dir);
+    g_free(driver->host_uuid);
+    g_clear_pointer(&driver, g_free);
+}
+
+const SvDaemonDriver xen_daemon_driver = {
+    .name = "virtxend",
+    .sock_prefix = "virtxend",
+    .init = xen_init,
+    .cleanup = xen_cleanup,
+};

@@ -1,0 +1,601 @@
+"""test_xen.py: virtxend, the Xen daemon, driven by stock virsh and python3-libvirt.
+
+Three groups:
+- without a hypervisor (this host has no /proc/xen): the connection opens, conversions
+  between domain XML and xl.cfg match tests/data/xl/ through `virsh domxml-to-native` and
+  `domxml-from-native`, definitions and capabilities work, every call that needs Xen says
+  so, and the daemon idles out;
+- with the fake libxl (tests/fake-libxl, LD_PRELOADed, its "hypervisor" a directory):
+  create, shutdown, destroy, GRACEFUL destroy that times out, pause and resume, what the
+  guest does by itself (poweroff, reboot, crash, `xl destroy`), and a daemon SIGKILLed and
+  restarted that finds its running domain again from the status file and libxl's list;
+- through virtproxyd: xen:///system on the proxy's socket reaches virtxend.
+
+Error codes, domains and texts: libvirt-wire-facts.md sections 4 and 11 (libxl rows).
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+import rawrpc
+from guests import Events
+from svdaemon import build_dir, daemon_binary
+
+libvirt = pytest.importorskip("libvirt")
+libvirt.registerErrorHandler(lambda ctx, err: None, None)
+
+if not daemon_binary("virtxend").exists():
+    pytest.skip("virtxend not built (libxenlight missing, or -Dxen=disabled)",
+                allow_module_level=True)
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "xl"
+FAKE_LIBXL = build_dir() / "tests" / "fake-libxl" / "fake-libxl.so"
+GRACEFUL_MS = 1000
+VIRSH_TIMEOUT = 30
+
+# virErrorNumber / virErrorDomain (section 4).
+ERR_INTERNAL_ERROR, ERR_INVALID_ARG, ERR_OPERATION_FAILED = 1, 8, 9
+ERR_SYSTEM_ERROR, ERR_NO_DOMAIN, ERR_OPERATION_INVALID, ERR_CONFIG_UNSUPPORTED = 38, 42, 55, 67
+FROM_DOMAIN, FROM_LIBXL = 20, 41
+EBUSY = 16
+RUNNING, PAUSED, SHUTOFF = 1, 3, 5
+
+NO_XEN = "operation failed: the Xen hypervisor is not available on this host"
+
+PV_XML = """<domain type='xen'>
+  <name>%(name)s</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os><type>xen</type><kernel>/boot/vmlinuz</kernel><cmdline>console=hvc0</cmdline></os>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <disk type='file'><driver name='qemu' type='raw'/>
+      <source file='/var/lib/xen/images/%(name)s.img'/><target dev='xvda'/></disk>
+    <interface type='ethernet'><mac address='00:16:3e:00:00:01'/></interface>
+    <console type='pty'><target type='xen'/></console>
+  </devices>
+</domain>"""
+
+
+def pv_xml(name):
+    return PV_XML % {"name": name}
+
+
+def uri_for(path):
+    return "xen+unix:///system?socket=%s" % path
+
+
+def error_of(fn, *args):
+    """(code, domain, message) of the libvirtError fn(*args) raises."""
+    with pytest.raises(libvirt.libvirtError) as exc:
+        fn(*args)
+    e = exc.value
+    return (e.get_error_code(), e.get_error_domain(), e.get_error_message())
+
+
+def virsh(uri, *args, check=True):
+    env = dict(os.environ, LC_ALL="C")
+    env.pop("LIBVIRT_DEFAULT_URI", None)
+    argv = ["timeout", "-k", "5", str(VIRSH_TIMEOUT), "virsh", "-c", uri] + [str(a) for a in args]
+    r = subprocess.run(argv, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+    if check:
+        assert r.returncode == 0, "%s failed (%d):\n%s" % (" ".join(argv), r.returncode, r.stderr)
+    return r
+
+
+def start_xend(daemons, root, config="", env=None, args=("--timeout", "0"), label="virtxend"):
+    return daemons.start(name="virtxend", label=label, config=config or None, env=env,
+                         args=list(args))
+
+
+# ---------------------------------------------------------------- without Xen
+
+def test_no_xen_host_calls(daemons, root):
+    d = start_xend(daemons, root)
+    conn = libvirt.open(uri_for(d.sock))
+    try:
+        assert conn.getType() == "Xen"
+        assert conn.getVersion() == 0  # virsh: "Cannot extract running Xen hypervisor version"
+        caps = conn.getCapabilities()
+        for needle in ("<os_type>hvm</os_type>", "<os_type>xen</os_type>",
+                       "<domain type='xen'/>", "<machine>xenpv</machine>"):
+            assert needle in caps
+        assert error_of(conn.getMaxVcpus, "kvm") == (ERR_INVALID_ARG, FROM_LIBXL,
+                                                     "invalid argument: unknown type 'kvm'")
+        assert conn.getInfo()[1] > 0
+    finally:
+        conn.close()
+
+
+def test_no_xen_definitions_work_and_starting_fails(daemons, root):
+    d = start_xend(daemons, root)
+    conn = libvirt.open(uri_for(d.sock))
+    try:
+        dom = conn.defineXML(pv_xml("nox"))
+        assert (root / "etc" / "libvirt" / "libxl" / "nox.xml").exists()
+        assert [x.name() for x in conn.listAllDomains(0)] == ["nox"]
+        assert conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE) == []
+        assert [x.name() for x in conn.listAllDomains(
+            libvirt.VIR_CONNECT_LIST_DOMAINS_INACTIVE)] == ["nox"]
+        assert dom.state() == [SHUTOFF, 0]
+        expected = (ERR_OPERATION_FAILED, FROM_LIBXL, NO_XEN)
+        assert error_of(dom.create) == expected
+        assert error_of(dom.createWithFlags, libvirt.VIR_DOMAIN_START_PAUSED) == expected
+        assert error_of(conn.createXML, pv_xml("nox2"), 0) == expected
+        assert error_of(dom.shutdown) == expected
+        assert error_of(dom.destroy) == expected
+        assert error_of(dom.suspend) == expected
+        assert error_of(conn.lookupByName, "nox2") == (ERR_NO_DOMAIN, FROM_LIBXL,
+                                                        "Domain not found")
+        dom.undefine()
+        assert conn.listAllDomains(0) == []
+    finally:
+        conn.close()
+
+
+def test_no_xen_define_refuses_other_types(daemons, root):
+    d = start_xend(daemons, root)
+    conn = libvirt.open(uri_for(d.sock))
+    try:
+        xml = ("<domain type='kvm'><name>k</name><memory>65536</memory>"
+               "<os><type>hvm</type></os></domain>")
+        assert error_of(conn.defineXML, xml) == (
+            ERR_CONFIG_UNSUPPORTED, FROM_LIBXL,
+            "unsupported configuration: domain type 'kvm' is not supported by libxenlight; "
+            "use 'xen'")
+    finally:
+        conn.close()
+
+
+def test_wrong_uri_path(daemons, root):
+    d = start_xend(daemons, root)
+    uri = "xen+unix:///session?socket=%s" % d.sock
+    assert error_of(libvirt.open, uri) == (
+        ERR_INTERNAL_ERROR, FROM_LIBXL,
+        "internal error: unexpected Xen URI path '/session', try xen:///system")
+
+
+def test_uri_paths_and_reported_uri(daemons, root):
+    """libxl takes "", "/" and "/system" (the client shows its own URI; the raw reply is
+    the server's)."""
+    d = start_xend(daemons, root)
+    for name, want in (("xen:///system", "xen:///system"), ("xen:///", "xen:///"),
+                       (None, "xen:///system")):
+        with rawrpc.Client(str(d.sock)) as c:
+            c.auth_list()
+            c.connect_open(name)
+            assert c.get_string(rawrpc.PROC_CONNECT_GET_URI) == want
+            assert c.get_string(rawrpc.PROC_CONNECT_GET_TYPE) == "Xen"
+    assert error_of(libvirt.open, "lxc+unix:///system?socket=%s" % d.sock)[:2] == (5, 0)
+
+
+def golden_pairs():
+    """(input, expected output, direction) for every case of tests/data/xl/."""
+    cases = []
+    for cfg in sorted(DATA.glob("*.cfg")):
+        n = cfg.name
+        if n.startswith("err-") or n.endswith(".out.cfg"):
+            continue
+        if n.endswith(".in.cfg"):
+            cases.append((cfg, DATA / n.replace(".in.cfg", ".out.xml"), "domxml-from-native"))
+        else:
+            xml = cfg.with_suffix(".xml")
+            cases.append((xml, cfg, "domxml-to-native"))
+            cases.append((cfg, xml, "domxml-from-native"))
+    for xml in sorted(DATA.glob("*.in.xml")):
+        cases.append((xml, DATA / xml.name.replace(".in.xml", ".out.cfg"), "domxml-to-native"))
+    return cases
+
+
+def test_virsh_conversions_match_golden_files(daemons, root):
+    d = start_xend(daemons, root)
+    uri = uri_for(d.sock)
+    cases = golden_pairs()
+    assert len(cases) >= 10
+    for src, want, command in cases:
+        r = virsh(uri, command, "xen-xl", src)
+        # virsh prints the result and a newline of its own.
+        assert r.stdout == want.read_text() + "\n", "%s %s" % (command, src.name)
+
+
+def test_virsh_conversion_errors(daemons, root):
+    d = start_xend(daemons, root)
+    uri = uri_for(d.sock)
+    r = virsh(uri, "domxml-to-native", "xen-xl", DATA / "err-user-net.xml", check=False)
+    assert r.returncode == 1
+    assert ("error: unsupported configuration: interface type 'user'; Xen guests use "
+            "'ethernet'") in r.stderr
+    r = virsh(uri, "domxml-from-native", "xen-xl", DATA / "err-bridge.cfg", check=False)
+    assert r.returncode == 1
+    assert "setting 'bridge' (bridged interfaces are not supported" in r.stderr
+    r = virsh(uri, "domxml-to-native", "xen-xm", DATA / "pv-basic.xml", check=False)
+    assert "error: invalid argument: unsupported config type xen-xm" in r.stderr
+
+
+def test_conversions_through_python(daemons, root):
+    d = start_xend(daemons, root)
+    conn = libvirt.open(uri_for(d.sock))
+    try:
+        xml = (DATA / "pv-basic.xml").read_text()
+        assert conn.domainXMLToNative("xen-xl", xml, 0) == (DATA / "pv-basic.cfg").read_text()
+        cfg = (DATA / "hvm-basic.cfg").read_text()
+        assert conn.domainXMLFromNative("xen-xl", cfg, 0) == (DATA / "hvm-basic.xml").read_text()
+        assert error_of(conn.domainXMLToNative, "xen-xl", xml, 1) == (
+            ERR_INVALID_ARG, FROM_LIBXL,
+            "unsupported flags (0x1) in function libxlConnectDomainXMLToNative")
+        assert error_of(conn.domainXMLFromNative, "xen-xl", "name = ", 0) == (
+            ERR_CONFIG_UNSUPPORTED, 9,  # CONF: the file's syntax
+            "unsupported configuration: xl.cfg:1: expected a value, not end of file")
+    finally:
+        conn.close()
+
+
+def test_real_libxl_without_a_hypervisor(daemons, root):
+    """The probe says "control domain" but libxl cannot reach Xen: the same answers."""
+    caps = root / "xen-capabilities"
+    caps.write_text("control_d\n")
+    d = start_xend(daemons, root, config='xen_capabilities_path = "%s"\n' % caps)
+    conn = libvirt.open(uri_for(d.sock))
+    try:
+        dom = conn.defineXML(pv_xml("real"))
+        assert error_of(dom.create) == (ERR_OPERATION_FAILED, FROM_LIBXL, NO_XEN)
+        assert conn.getVersion() == 0
+    finally:
+        conn.close()
+    assert "Xen hypervisor not usable" in d.stderr_text()
+
+
+def test_no_xen_daemon_idles_out(daemons, root):
+    d = start_xend(daemons, root, args=("--timeout", "1"))
+    conn = libvirt.open(uri_for(d.sock))
+    conn.defineXML(pv_xml("idle"))
+    conn.close()
+    assert d.wait_exit(10) == 0
+
+
+# ---------------------------------------------------------------- with the fake libxl
+
+def asan_runtime():
+    """The sanitizer runtime, when virtxend is ASan-instrumented: it must come first in
+    LD_PRELOAD."""
+    out = subprocess.run(["ldd", str(daemon_binary("virtxend"))], capture_output=True,
+                         text=True).stdout
+    if "libasan" not in out:
+        return None
+    return subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True,
+                          text=True).stdout.strip()
+
+
+class FakeXen:
+    """A virtxend over the fake libxl, a python3-libvirt connection and an event client."""
+
+    def __init__(self, daemons, root):
+        if not FAKE_LIBXL.exists():
+            pytest.skip("fake libxl %s not built" % FAKE_LIBXL)
+        self.daemons = daemons
+        self.root = root
+        self.state = root / "fakexen"
+        self.state.mkdir()
+        caps = root / "xen-capabilities"
+        caps.write_text("control_d\n")
+        self.config = ('xen_capabilities_path = "%s"\ngraceful_timeout_ms = %d\n'
+                       % (caps, GRACEFUL_MS))
+        preload = [p for p in (asan_runtime(), str(FAKE_LIBXL)) if p]
+        self.env = {"LD_PRELOAD": ":".join(preload), "SV_FAKE_LIBXL_DIR": str(self.state),
+                    "SV_FAKE_LIBXL_DELAY_MS": "30"}
+        self.conn = None
+        self.events = None
+        self.start()
+
+    def start(self):
+        n = len(self.daemons.daemons)
+        self.daemon = start_xend(self.daemons, self.root, config=self.config, env=self.env,
+                                 label="virtxend-%d" % n)
+        self.uri = uri_for(self.daemon.sock)
+        self.conn = libvirt.open(self.uri)
+        self.events = Events(self.uri)
+
+    def close(self):
+        if self.events:
+            self.events.close()
+        if self.conn:
+            try:
+                self.conn.close()
+            except libvirt.libvirtError:
+                pass
+        self.events = self.conn = None
+
+    def calls(self):
+        p = self.state / "calls"
+        return p.read_text().splitlines() if p.exists() else []
+
+    def domains(self):
+        """{domid: (uuid, state, name)} of the fake hypervisor."""
+        out = {}
+        for f in (self.state / "domains").iterdir():
+            uuid, state, _, name = f.read_text().split()
+            out[int(f.name)] = (uuid, state, name)
+        return out
+
+    def ctl(self, line):
+        with open(self.state / "ctl", "w") as f:
+            f.write(line + "\n")
+
+    def flag(self, name, on=True):
+        p = self.state / name
+        if on:
+            p.touch()
+        elif p.exists():
+            p.unlink()
+
+    def status_file(self, name):
+        return self.root / "run" / "libvirt" / "libxl" / ("%s.xml" % name)
+
+
+@pytest.fixture
+def xen(daemons, root):
+    x = FakeXen(daemons, root)
+    yield x
+    x.close()
+
+
+def wait_until(pred, what, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "timed out waiting for %s" % what
+        time.sleep(0.02)
+
+
+def wait_state(dom, state, timeout=10):
+    deadline = time.monotonic() + timeout
+    while dom.state()[0] != state:
+        assert time.monotonic() < deadline, "%s state %r, waited for %d" % (
+            dom.name(), dom.state(), state)
+        time.sleep(0.02)
+    return dom.state()
+
+
+def test_fake_create_and_shutdown(xen):
+    dom = xen.conn.defineXML(pv_xml("vm1"))
+    dom.create()
+    assert dom.isActive() and dom.state() == [RUNNING, 1]  # booted
+    domid = dom.ID()
+    assert xen.domains()[domid][1:] == ("running", "vm1")
+    assert ("create vm1 type=pv maxmem=262144 mem=262144 vcpus=1 disks=1 nics=1 "
+            "kernel=/boot/vmlinuz") in xen.calls()
+    assert xen.conn.lookupByID(domid).name() == "vm1"
+    assert dom.info()[4] == domid * 10**9  # CPU time, from libxl_domain_info
+    assert xen.conn.getMaxVcpus("xen") == 64
+    assert xen.conn.getVersion() == 4017002
+    assert "id='%d'" % domid in dom.XMLDesc(0)
+    # Status files are written off the loop, in order.
+    wait_until(xen.status_file("vm1").exists, "the status file of vm1")
+    assert error_of(dom.create) == (ERR_OPERATION_INVALID, FROM_LIBXL,
+                                    "Requested operation is not valid: Domain is already running")
+    dom.shutdown()
+    xen.events.expect("vm1", ["DEFINED/ADDED", "STARTED/BOOTED", "SHUTDOWN/GUEST",
+                              "STOPPED/SHUTDOWN"])
+    assert dom.state() == [SHUTOFF, 1]  # shutdown
+    assert xen.conn.lookupByName("vm1").ID() == -1
+    # The shut-down domain was reaped, and nothing of it is left.
+    assert "destroy %d" % domid in xen.calls()
+    assert domid not in xen.domains()
+    wait_until(lambda: not xen.status_file("vm1").exists(), "vm1's status file to go")
+
+
+def test_fake_destroy(xen):
+    dom = xen.conn.defineXML(pv_xml("vm2"))
+    dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+    assert dom.state() == [PAUSED, 1]  # user
+    domid = dom.ID()
+    assert "unpause %d" % domid not in xen.calls()
+    dom.destroy()
+    xen.events.expect("vm2", ["DEFINED/ADDED", "STARTED/BOOTED", "SUSPENDED/PAUSED",
+                              "STOPPED/DESTROYED"])
+    assert dom.state() == [SHUTOFF, 2]  # destroyed
+    assert domid not in xen.domains()
+    assert error_of(dom.destroy) == (ERR_OPERATION_INVALID, FROM_DOMAIN,
+                                     "Requested operation is not valid: domain is not running")
+
+
+def test_fake_graceful_destroy_times_out_without_forcing(xen):
+    dom = xen.conn.defineXML(pv_xml("vm3"))
+    dom.create()
+    domid = dom.ID()
+    xen.flag("ignore-shutdown")
+    t0 = time.monotonic()
+    with pytest.raises(libvirt.libvirtError) as exc:
+        dom.destroyFlags(libvirt.VIR_DOMAIN_DESTROY_GRACEFUL)
+    waited = time.monotonic() - t0
+    e = exc.value
+    assert (e.get_error_code(), e.get_error_domain(), e.get_error_message()) == (
+        ERR_SYSTEM_ERROR, FROM_LIBXL,
+        "Failed to terminate domain %d with shutdown: Device or resource busy" % domid)
+    assert e.get_int1() == EBUSY
+    assert GRACEFUL_MS / 1000 - 0.1 <= waited < GRACEFUL_MS / 1000 + 5
+    # Asked to shut down, never destroyed: the guest runs on.
+    assert "shutdown %d" % domid in xen.calls()
+    assert "destroy %d" % domid not in xen.calls()
+    assert dom.state() == [RUNNING, 1]
+    assert xen.domains()[domid][1] == "running"
+    # A guest that listens: GRACEFUL ends it as a destroy, reaping it once it shut down.
+    xen.flag("ignore-shutdown", False)
+    dom.destroyFlags(libvirt.VIR_DOMAIN_DESTROY_GRACEFUL)
+    xen.events.expect("vm3", ["DEFINED/ADDED", "STARTED/BOOTED", "STOPPED/DESTROYED"])
+    assert dom.state() == [SHUTOFF, 2]
+    assert error_of(dom.destroyFlags, 4) == (
+        ERR_INVALID_ARG, FROM_LIBXL, "unsupported flags (0x4) in function libxlDomainDestroyFlags")
+
+
+def test_fake_pause_and_resume(xen):
+    dom = xen.conn.defineXML(pv_xml("vm4"))
+    dom.create()
+    domid = dom.ID()
+    dom.suspend()
+    assert dom.state() == [PAUSED, 1]  # user
+    assert xen.domains()[domid][1] == "paused"
+    dom.suspend()  # already paused: no error, no event
+    dom.resume()
+    assert dom.state() == [RUNNING, 5]  # unpaused
+    assert xen.domains()[domid][1] == "running"
+    dom.resume()  # libxl's driver: no error for a running domain
+    dom.destroy()
+    xen.events.expect("vm4", ["DEFINED/ADDED", "STARTED/BOOTED", "SUSPENDED/PAUSED",
+                              "RESUMED/UNPAUSED", "STOPPED/DESTROYED"])
+
+
+def test_fake_guest_initiated_events(xen):
+    dom = xen.conn.defineXML(pv_xml("vm5"))
+    dom.create()
+    xen.ctl("poweroff %d" % dom.ID())
+    wait_state(dom, SHUTOFF)
+    assert dom.state() == [SHUTOFF, 1]
+    dom.create()
+    xen.ctl("crash %d" % dom.ID())  # on_crash destroy
+    wait_state(dom, SHUTOFF)
+    assert dom.state() == [SHUTOFF, 3]  # crashed
+    dom.create()
+    first = dom.ID()
+    xen.ctl("reboot %d" % first)  # on_reboot restart: a new Xen domain
+    xen.events.wait_count("vm5", 10)
+    dom = xen.conn.lookupByName("vm5")
+    assert dom.state() == [RUNNING, 1] and dom.ID() != first
+    xen.ctl("destroy %d" % dom.ID())  # xl destroy, behind the daemon's back
+    wait_state(dom, SHUTOFF)
+    assert dom.state() == [SHUTOFF, 2]
+    xen.events.expect("vm5", [
+        "DEFINED/ADDED",
+        "STARTED/BOOTED", "SHUTDOWN/GUEST", "STOPPED/SHUTDOWN",
+        "STARTED/BOOTED", "CRASHED/PANICKED", "STOPPED/CRASHED",
+        "STARTED/BOOTED", "STOPPED/SHUTDOWN", "STARTED/BOOTED",
+        "STOPPED/DESTROYED"])
+    assert xen.domains() == {}
+
+
+def test_fake_reboot(xen):
+    dom = xen.conn.defineXML(pv_xml("vm6"))
+    dom.create()
+    first = dom.ID()
+    dom.reboot()
+    # Xen reboots a guest as a new domain: libvirt's libxl driver reports a stop and a start.
+    xen.events.expect("vm6", ["DEFINED/ADDED", "STARTED/BOOTED", "STOPPED/SHUTDOWN",
+                              "STARTED/BOOTED"])
+    dom = xen.conn.lookupByName("vm6")
+    assert dom.state() == [RUNNING, 1] and dom.ID() != first
+    assert "reboot %d" % first in xen.calls() and "destroy %d" % first in xen.calls()
+    assert error_of(dom.reboot, 1) == (
+        ERR_INVALID_ARG, FROM_LIBXL, "unsupported flags (0x1) in function libxlDomainReboot")
+    dom.destroy()
+
+
+def test_fake_autostart_once_per_boot(xen):
+    dom = xen.conn.defineXML(pv_xml("auto"))
+    dom.setAutostart(1)
+    marker = xen.root / "run" / "libvirt" / "libxl" / "autostarted"
+    assert marker.exists()  # this daemon's start was the boot's autostart
+    xen.close()
+    assert xen.daemon.stop() == 0
+    marker.unlink()  # a new boot: ROOT/run is a tmpfs
+    xen.start()
+    dom = xen.conn.lookupByName("auto")
+    wait_state(dom, RUNNING)
+    dom.destroy()
+    xen.close()
+    assert xen.daemon.stop() == 0
+    # Same boot: a daemon restarted (socket activation, idle exit) does not start it again.
+    xen.start()
+    assert not xen.conn.lookupByName("auto").isActive()
+    assert sum(c.startswith("create auto") for c in xen.calls()) == 1
+
+
+def test_fake_transient_domain(xen):
+    dom = xen.conn.createXML(pv_xml("tr"), 0)
+    assert dom.isActive() and not dom.isPersistent()
+    dom.destroy()
+    xen.events.expect("tr", ["STARTED/BOOTED", "STOPPED/DESTROYED"])
+    assert error_of(xen.conn.lookupByName, "tr") == (ERR_NO_DOMAIN, FROM_LIBXL,
+                                                      "Domain not found")
+
+
+def test_fake_create_failure(xen):
+    dom = xen.conn.defineXML(pv_xml("bad"))
+    xen.flag("fail-create")
+    assert error_of(dom.create) == (
+        ERR_INTERNAL_ERROR, FROM_LIBXL,
+        "internal error: libxenlight failed to create new domain 'bad' (error -3)")
+    assert dom.state() == [SHUTOFF, 6]  # failed
+    assert not dom.isActive()
+
+
+def test_fake_restart_reconnects_to_running_domain(xen):
+    dom = xen.conn.defineXML(pv_xml("keep"))
+    dom.create()
+    dom.suspend()
+    dom2 = xen.conn.createXML(pv_xml("gone"), 0)
+    ids = {"keep": dom.ID(), "gone": dom2.ID()}
+    wait_until(lambda: (xen.status_file("keep").exists() and xen.status_file("gone").exists()
+                        and "paused" in xen.status_file("keep").read_text()),
+               "the status files")
+    xen.close()
+    xen.daemon.expected_status = -signal.SIGKILL
+    xen.daemon.send_signal(signal.SIGKILL)
+    xen.daemon.wait_exit(10)
+    # While no daemon watched: one guest shut itself down.
+    line = (xen.state / "domains" / str(ids["gone"])).read_text().split()
+    (xen.state / "domains" / str(ids["gone"])).write_text(
+        "%s shutdown 0 %s\n" % (line[0], line[3]))
+    calls_before = len(xen.calls())
+    xen.start()
+    dom = xen.conn.lookupByName("keep")
+    assert dom.isActive() and dom.ID() == ids["keep"]
+    assert dom.state() == [PAUSED, 1]
+    assert dom.isPersistent()
+    new_calls = xen.calls()[calls_before:]
+    assert "list" in new_calls and "evenable %d" % ids["keep"] in new_calls
+    assert not any(c.startswith("create") for c in new_calls)
+    # The other one is finished now: libxl reports its shutdown, the daemon reaps it (it
+    # may do so before this client could register for events).
+    def gone():
+        try:
+            xen.conn.lookupByName("gone")
+            return False
+        except libvirt.libvirtError as e:
+            return e.get_error_code() == ERR_NO_DOMAIN
+
+    wait_until(gone, "the transient domain to be reaped and forgotten")
+    assert "destroy %d" % ids["gone"] in xen.calls()
+    assert ids["gone"] not in xen.domains()
+    dom.resume()
+    dom.shutdown()
+    xen.events.expect("keep", ["RESUMED/UNPAUSED", "SHUTDOWN/GUEST", "STOPPED/SHUTDOWN"])
+    assert xen.domains() == {}
+    wait_until(lambda: not xen.status_file("keep").exists(), "keep's status file to go")
+
+
+# ---------------------------------------------------------------- through virtproxyd
+
+@pytest.mark.parametrize("handoff", [1, 0], ids=["handoff", "relay"])
+def test_proxy_reaches_virtxend(daemons, root, handoff):
+    if not daemon_binary("virtproxyd").exists():
+        pytest.skip("virtproxyd not built")
+    start_xend(daemons, root)
+    proxy = daemons.start(name="virtproxyd", label="virtproxyd", args=["--timeout", "0"],
+                          config="client_handoff = %d\n" % handoff,
+                          ready_path=root / "run" / "libvirt" / "libvirt-sock")
+    uri = uri_for(proxy.run_dir / "libvirt-sock")
+    conn = libvirt.open(uri)
+    try:
+        assert conn.getType() == "Xen"
+        conn.defineXML(pv_xml("via-proxy"))
+        assert (root / "etc" / "libvirt" / "libxl" / "via-proxy.xml").exists()
+    finally:
+        conn.close()
+    r = virsh(uri, "domxml-to-native", "xen-xl", DATA / "pv-disks.xml")
+    assert r.stdout == (DATA / "pv-disks.cfg").read_text() + "\n"
