@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <syslog.h>
 #include <systemd/sd-journal.h>
@@ -228,6 +229,20 @@ sv_log_init(const char *progname, gboolean verbose)
     g_log_set_writer_func(writer, NULL, NULL);
 }
 
+/* JOURNAL_STREAM is "DEV:INODE" of the journal's stream; it counts only if
+ * stderr is still that stream (not redirected since). */
+static gboolean
+stderr_is_journal(void)
+{
+    const char *js = g_getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+
+    if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+        return FALSE;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void
 sv_config_logging(SvConfFile *conf, gboolean verbose)
 {
@@ -244,6 +259,8 @@ sv_config_logging(SvConfFile *conf, gboolean verbose)
         min_level = (int)level;
     if (verbose)
         min_level = 1;
+    gboolean outputs_set = FALSE;
+
     for (gsize i = 0; i < G_N_ELEMENTS(lists); i++) {
         g_autofree char *spec = NULL;
         g_autoptr(GError) error = NULL;
@@ -251,6 +268,14 @@ sv_config_logging(SvConfFile *conf, gboolean verbose)
         if (!sv_conf_file_get_string(conf, lists[i].key, &spec, &error) ||
             (spec && !lists[i].set(spec, &error)))
             g_warning("ignoring %s: %s", lists[i].key, error->message);
+        else if (spec && lists[i].set == sv_log_set_outputs)
+            outputs_set = TRUE;
+    }
+    /* Under systemd, stderr may be the journal itself: then log to it natively
+     * (levels and fields kept) unless log_outputs says otherwise. */
+    if (!outputs_set && stderr_is_journal()) {
+        g_autofree char *spec = g_strdup_printf("%d:journald", min_level);
+        sv_log_set_outputs(spec, NULL);
     }
 }
 
