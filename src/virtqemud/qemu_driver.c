@@ -18,7 +18,6 @@
 #include "util/host.h"
 
 /* The library version we report: the libvirt release whose protocol we speak. */
-#define QEMU_LIB_VERSION 9000000
 
 typedef struct {
     SvDaemon *daemon;
@@ -144,33 +143,6 @@ connect_get_type(SvCall *call, remote_connect_get_type_ret *ret, GError **error)
 }
 
 static gboolean
-connect_get_lib_version(SvCall *call, remote_connect_get_lib_version_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->lib_ver = QEMU_LIB_VERSION;
-    return TRUE;
-}
-
-static gboolean
-connect_get_hostname(SvCall *call, remote_connect_get_hostname_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->hostname = g_strdup(g_get_host_name());
-    return TRUE;
-}
-
-static gboolean
-connect_is_secure(SvCall *call, remote_connect_is_secure_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->secure = 1; /* a local unix socket */
-    return TRUE;
-}
-
-static gboolean
 connect_get_max_vcpus(SvCall *call, remote_connect_get_max_vcpus_args *args,
                       remote_connect_get_max_vcpus_ret *ret, GError **error)
 {
@@ -182,34 +154,6 @@ connect_get_max_vcpus(SvCall *call, remote_connect_get_max_vcpus_args *args,
         return FALSE;
     }
     ret->max_vcpus = 255;
-    return TRUE;
-}
-
-static gboolean
-node_get_info(SvCall *call, remote_node_get_info_ret *ret, GError **error)
-{
-    SvHostInfo info;
-
-    (void)call;
-    (void)error;
-    sv_host_info_get(&info);
-    memcpy(ret->model, info.model, sizeof(ret->model));
-    ret->memory = info.memory_kib;
-    ret->cpus = info.cpus;
-    ret->mhz = info.mhz;
-    ret->nodes = info.nodes;
-    ret->sockets = info.sockets;
-    ret->cores = info.cores;
-    ret->threads = info.threads;
-    return TRUE;
-}
-
-static gboolean
-node_get_free_memory(SvCall *call, remote_node_get_free_memory_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->freeMem = sv_host_free_memory();
     return TRUE;
 }
 
@@ -464,13 +408,8 @@ qemu_init(SvDaemon *d, GError **error)
         .connect_supports_feature = connect_supports_feature,
         .connect_get_type = connect_get_type,
         .connect_get_version = connect_get_version,
-        .connect_get_lib_version = connect_get_lib_version,
-        .connect_get_hostname = connect_get_hostname,
-        .connect_is_secure = connect_is_secure,
         .connect_get_max_vcpus = connect_get_max_vcpus,
         .connect_get_capabilities = connect_get_capabilities,
-        .node_get_info = node_get_info,
-        .node_get_free_memory = node_get_free_memory,
         .node_get_security_model = node_get_security_model,
         .domain_get_security_label = domain_get_security_label,
         .domain_get_xml_desc = domain_get_xml_desc,

@@ -19,7 +19,6 @@
 #include "xen_xl.h"
 
 /* The library version we report: the libvirt release whose protocol we speak. */
-#define XEN_LIB_VERSION 9000000
 #define XEN_URI "xen:///system"
 
 typedef struct {
@@ -122,33 +121,6 @@ connect_get_version(SvCall *call, remote_connect_get_version_ret *ret, GError **
 }
 
 static gboolean
-connect_get_lib_version(SvCall *call, remote_connect_get_lib_version_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->lib_ver = XEN_LIB_VERSION;
-    return TRUE;
-}
-
-static gboolean
-connect_get_hostname(SvCall *call, remote_connect_get_hostname_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->hostname = g_strdup(g_get_host_name());
-    return TRUE;
-}
-
-static gboolean
-connect_is_secure(SvCall *call, remote_connect_is_secure_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->secure = 1; /* a local unix socket */
-    return TRUE;
-}
-
-static gboolean
 connect_get_max_vcpus(SvCall *call, remote_connect_get_max_vcpus_args *args,
                       remote_connect_get_max_vcpus_ret *ret, GError **error)
 {
@@ -169,47 +141,6 @@ connect_get_max_vcpus(SvCall *call, remote_connect_get_max_vcpus_args *args,
         return FALSE;
     }
     ret->max_vcpus = max;
-    return TRUE;
-}
-
-static gboolean
-node_get_info(SvCall *call, remote_node_get_info_ret *ret, GError **error)
-{
-    SvHostInfo info;
-
-    (void)call;
-    (void)error;
-    sv_host_info_get(&info);
-    memcpy(ret->model, info.model, sizeof(ret->model));
-    ret->memory = info.memory_kib;
-    ret->cpus = info.cpus;
-    ret->mhz = info.mhz;
-    ret->nodes = info.nodes;
-    ret->sockets = info.sockets;
-    ret->cores = info.cores;
-    ret->threads = info.threads;
-    return TRUE;
-}
-
-static gboolean
-node_get_free_memory(SvCall *call, remote_node_get_free_memory_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->freeMem = sv_host_free_memory();
-    return TRUE;
-}
-
-static gboolean
-node_get_security_model(SvCall *call, remote_node_get_security_model_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    /* No security driver: an empty model means "none", each string sent with its NUL. */
-    ret->model.model_len = 1;
-    ret->model.model_val = g_new0(char, 1);
-    ret->doi.doi_len = 1;
-    ret->doi.doi_val = g_new0(char, 1);
     return TRUE;
 }
 
@@ -329,16 +260,10 @@ xen_init(SvDaemon *d, GError **error)
         .connect_supports_feature = connect_supports_feature,
         .connect_get_type = connect_get_type,
         .connect_get_version = connect_get_version,
-        .connect_get_lib_version = connect_get_lib_version,
-        .connect_get_hostname = connect_get_hostname,
-        .connect_is_secure = connect_is_secure,
         .connect_get_max_vcpus = connect_get_max_vcpus,
         .connect_get_capabilities = connect_get_capabilities,
         .connect_domain_xml_to_native = connect_domain_xml_to_native,
         .connect_domain_xml_from_native = connect_domain_xml_from_native,
-        .node_get_info = node_get_info,
-        .node_get_free_memory = node_get_free_memory,
-        .node_get_security_model = node_get_security_model,
     };
 
     driver = g_new0(XenDriver, 1);

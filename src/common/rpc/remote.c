@@ -5,6 +5,7 @@
 
 #include "protocol/sv_net.h"
 #include "util/error.h"
+#include "util/host.h"
 
 typedef struct {
     int callback_id; /* 0 for the legacy forms */
@@ -315,6 +316,80 @@ sv_remote_client_get_identity(SvClient *c, gint64 *uid, gint64 *gid, gint64 *pid
     return TRUE;
 }
 
+/* ---- host facts every driver reports the same way ---- */
+
+/* The library version we report: the libvirt release whose protocol we speak. */
+#define SV_LIB_VERSION 9000000
+
+static gboolean
+connect_get_lib_version(SvCall *call, remote_connect_get_lib_version_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->lib_ver = SV_LIB_VERSION;
+    return TRUE;
+}
+
+static gboolean
+connect_get_hostname(SvCall *call, remote_connect_get_hostname_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->hostname = g_strdup(g_get_host_name());
+    return TRUE;
+}
+
+static gboolean
+connect_is_secure(SvCall *call, remote_connect_is_secure_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->secure = 1; /* a local unix socket */
+    return TRUE;
+}
+
+static gboolean
+node_get_info(SvCall *call, remote_node_get_info_ret *ret, GError **error)
+{
+    SvHostInfo info;
+
+    (void)call;
+    (void)error;
+    sv_host_info_get(&info);
+    memcpy(ret->model, info.model, sizeof(ret->model));
+    ret->memory = info.memory_kib;
+    ret->cpus = info.cpus;
+    ret->mhz = info.mhz;
+    ret->nodes = info.nodes;
+    ret->sockets = info.sockets;
+    ret->cores = info.cores;
+    ret->threads = info.threads;
+    return TRUE;
+}
+
+static gboolean
+node_get_free_memory(SvCall *call, remote_node_get_free_memory_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    ret->freeMem = sv_host_free_memory();
+    return TRUE;
+}
+
+static gboolean
+node_get_security_model(SvCall *call, remote_node_get_security_model_ret *ret, GError **error)
+{
+    (void)call;
+    (void)error;
+    /* No security driver: an empty model means "none"; each string goes out with its NUL
+     * counted, as libvirt sends it. A driver with a security model overrides this. */
+    ret->model.model_len = 1;
+    ret->model.model_val = g_new0(char, 1);
+    ret->doi.doi_len = 1;
+    ret->doi.doi_val = g_new0(char, 1);
+    return TRUE;
+}
+
 void
 sv_remote_common_handlers(SvRemoteHandlers *h)
 {
@@ -331,6 +406,12 @@ sv_remote_common_handlers(SvRemoteHandlers *h)
     h->connect_domain_event_register = event_register;
     h->connect_domain_event_deregister = event_deregister;
     h->connect_set_identity = connect_set_identity;
+    h->connect_get_lib_version = connect_get_lib_version;
+    h->connect_get_hostname = connect_get_hostname;
+    h->connect_is_secure = connect_is_secure;
+    h->node_get_info = node_get_info;
+    h->node_get_free_memory = node_get_free_memory;
+    h->node_get_security_model = node_get_security_model;
 }
 
 typedef struct {

@@ -22,7 +22,9 @@ enum {
 };
 
 /* Fill h with the shared handlers: AUTH_LIST, CONNECT_SUPPORTS_FEATURE,
- * CONNECT_CLOSE, the close-callback pair and every event (de)registration.
+ * CONNECT_CLOSE, the close-callback pair, every event (de)registration, and the
+ * host facts every driver reports alike (hostname, node info, free memory, library
+ * version, is-secure, the "none" security model).
  * A driver overlays its own handlers on top. */
 void sv_remote_common_handlers(SvRemoteHandlers *h);
 
