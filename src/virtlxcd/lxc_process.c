@@ -235,13 +235,7 @@ save_status(SvDomainObj *obj)
 static void
 set_state(SvDomainObj *obj, int state, int reason)
 {
-    if (obj->state != state || obj->reason != reason)
-        g_message("domain %s: %s/%d -> %s/%d", obj->def->name,
-                  sv_domain_state_to_string(obj->state), obj->reason,
-                  sv_domain_state_to_string(state), reason);
-    obj->state = state;
-    obj->reason = reason;
-    obj->state_time = g_get_real_time();
+    sv_domain_obj_set_state(obj, state, reason);
     save_status(obj);
 }
 
@@ -427,6 +421,8 @@ on_supervisor_exit(SvProcess *proc, const SvProcessExit *how, gpointer data)
         if (ld->starting && !ld->start_error)
             sv_error_set(&ld->start_error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
                          "guest failed to start: the container supervisor exited unexpectedly");
+        if (!ld->destroying)
+            sv_domain_obj_set_cause(obj, "the container supervisor (exited)");
         ld->ended = TRUE;
         ld->shutoff_reason = ld->destroying ? SHUTOFF_DESTROYED : SHUTOFF_CRASHED;
         ld->stopped_detail = ld->destroying ? STOPPED_DESTROYED : STOPPED_FAILED;
@@ -556,6 +552,10 @@ on_exited(SvDomainObj *obj, const LxcMsg *msg)
         sv_error_set(&ld->start_error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
                      "guest failed to start: init ended at once (%s %d)",
                      msg->signaled ? "signal" : "exit status", msg->code);
+    if (!ld->destroying)
+        sv_domain_obj_set_cause(obj, "the container (init %s %d)",
+                                msg->signaled ? "killed by signal" : "exited with status",
+                                msg->code);
     if (!msg->signaled || msg->code == SIGINT || msg->code == SIGHUP)
         container_ended(obj, SHUTOFF_SHUTDOWN, STOPPED_SHUTDOWN);
     else
@@ -575,6 +575,7 @@ on_failed(SvDomainObj *obj, const LxcMsg *msg)
         return;
     }
     /* A reboot that could not start init again. */
+    sv_domain_obj_set_cause(obj, "the container supervisor (restart failed)");
     g_warning("domain %s: restart after reboot failed: %s", obj->def->name, msg->text);
     container_ended(obj, SHUTOFF_CRASHED, STOPPED_FAILED);
 }
@@ -869,6 +870,10 @@ start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     sv_process_set_exit_func(ld->supervisor, on_supervisor_exit, run_key(ld));
     sv_daemon_inhibit(ctx->daemon);
     ld->starting = TRUE;
+    if (call)
+        sv_domain_driver_set_cause_call(obj, call);
+    else
+        sv_domain_obj_set_cause(obj, "the daemon (autostart)");
     if (call) {
         ld->start_call = sv_call_defer(call);
         if (flags & START_AUTODESTROY)
@@ -1031,6 +1036,7 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     if (!obj || !sv_domain_driver_check_active(obj, error))
         return FALSE;
     ld = priv_of(obj);
+    sv_domain_driver_set_cause_call(obj, call);
     job = g_new0(DestroyJob, 1);
     job->call = sv_call_defer(call);
     job->remove_logs = (flags & DESTROY_REMOVE_LOGS) != 0;
@@ -1106,7 +1112,8 @@ initctl_request(pid_t init, char runlevel)
 /* libvirt's order: initctl unless only SIGNAL was asked for, then the signal unless only
  * INITCTL was (SIGTERM to power off, SIGHUP to reboot). */
 static gboolean
-shutdown_common(const remote_nonnull_domain *dom, guint flags, gboolean reboot, GError **error)
+shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gboolean reboot,
+                GError **error)
 {
     SvDomainObj *obj;
     LxcDomain *ld;
@@ -1140,6 +1147,7 @@ shutdown_common(const remote_nonnull_domain *dom, guint flags, gboolean reboot, 
             return FALSE;
         }
     }
+    sv_domain_driver_set_cause_call(obj, call);
     log_line(ld, "%s requested", reboot ? "reboot" : "shutdown");
     return TRUE;
 }
@@ -1147,22 +1155,19 @@ shutdown_common(const remote_nonnull_domain *dom, guint flags, gboolean reboot, 
 static gboolean
 domain_shutdown(SvCall *call, remote_domain_shutdown_args *a, GError **error)
 {
-    (void)call;
-    return shutdown_common(&a->dom, 0, FALSE, error);
+    return shutdown_common(call, &a->dom, 0, FALSE, error);
 }
 
 static gboolean
 domain_shutdown_flags(SvCall *call, remote_domain_shutdown_flags_args *a, GError **error)
 {
-    (void)call;
-    return shutdown_common(&a->dom, a->flags, FALSE, error);
+    return shutdown_common(call, &a->dom, a->flags, FALSE, error);
 }
 
 static gboolean
 domain_reboot(SvCall *call, remote_domain_reboot_args *a, GError **error)
 {
-    (void)call;
-    return shutdown_common(&a->dom, a->flags, TRUE, error);
+    return shutdown_common(call, &a->dom, a->flags, TRUE, error);
 }
 
 static gboolean
@@ -1171,7 +1176,6 @@ domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
     SvDomainObj *obj = lookup(&a->dom, error);
     LxcDomain *ld;
 
-    (void)call;
     if (!obj || !sv_domain_driver_check_active(obj, error))
         return FALSE;
     ld = priv_of(obj);
@@ -1182,6 +1186,7 @@ domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
         sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_FAILED, "Suspend operation failed");
         return FALSE;
     }
+    sv_domain_driver_set_cause_call(obj, call);
     set_state(obj, SV_DOMAIN_PAUSED, PAUSED_USER);
     emit(obj, SV_EVENT_SUSPENDED, SUSPENDED_PAUSED);
     return TRUE;
@@ -1193,7 +1198,6 @@ domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
     SvDomainObj *obj = lookup(&a->dom, error);
     LxcDomain *ld;
 
-    (void)call;
     if (!obj || !sv_domain_driver_check_active(obj, error))
         return FALSE;
     ld = priv_of(obj);
@@ -1207,6 +1211,7 @@ domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
         sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_FAILED, "Resume operation failed");
         return FALSE;
     }
+    sv_domain_driver_set_cause_call(obj, call);
     set_state(obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
     emit(obj, SV_EVENT_RESUMED, RESUMED_UNPAUSED);
     return TRUE;
@@ -1224,11 +1229,12 @@ lxc_process_get_console_socket(SvDomainObj *obj)
 
 /* Destroy with nobody waiting for the answer. */
 static void
-destroy_quietly(SvDomainObj *obj)
+destroy_quietly(SvDomainObj *obj, const char *why)
 {
     LxcDomain *ld = priv_of(obj);
 
     ld->destroying = TRUE;
+    sv_domain_obj_set_cause(obj, "the daemon (%s)", why);
     save_status(obj);
     if (ld->cgroup && lxc_cgroup_is_frozen(ld->cgroup))
         lxc_cgroup_set_frozen(ld->cgroup, FALSE, NULL);
@@ -1254,7 +1260,7 @@ lxc_process_client_closed(SvClient *client)
         if (ld && ld->autodestroy_client == id && !ld->destroying) {
             g_message("domain %s: its client went away, destroying (AUTODESTROY)",
                       obj->def->name);
-            destroy_quietly(obj);
+            destroy_quietly(obj, "its AUTODESTROY client went away");
         }
     }
 }
@@ -1338,10 +1344,11 @@ adopt(SvDomainObj *obj, const LxcStatus *st, int id, SvProcess *supervisor, int 
     /* Carry through what was under way: an unfinished start or a destroy. The supervisor's
      * greeting (RUNNING, EXITED or FAILED) brings the rest up to date. */
     if (st->starting || ld->destroying || ld->autodestroy_client) {
-        g_message("domain %s: %s; stopping it", obj->def->name,
-                  ld->destroying ? "a destroy was under way"
-                                 : (ld->autodestroy_client ? "its AUTODESTROY client is gone"
-                                                           : "its start never finished"));
+        const char *why = ld->destroying ? "a destroy was under way"
+                                         : (ld->autodestroy_client ? "its AUTODESTROY client is gone"
+                                                                   : "its start never finished");
+        g_message("domain %s: %s; stopping it", obj->def->name, why);
+        sv_domain_obj_set_cause(obj, "the daemon (after a restart: %s)", why);
         ld->destroying = TRUE;
         stop_supervisor(ld);
     }

@@ -63,7 +63,6 @@ typedef struct {
     gboolean fake_reboot;
     gboolean rebooting;     /* reset in place after a SHUTDOWN: its STOP is no pause */
     gboolean pausing;       /* our own `stop` is on its way: its STOP means PAUSED/USER */
-    char *cause;            /* who asked for the change under way, for the log */
     guint jobs;             /* monitor commands of clients' calls under way */
     gboolean crash_destroy; /* on_crash destroy/restart: exit is STOPPED/CRASHED */
     gboolean crash_restart;
@@ -111,7 +110,6 @@ qemu_domain_free(gpointer p)
         close(qd->log_fd);
     g_free(qd->dir);
     g_free(qd->pid_path);
-    g_free(qd->cause);
     if (qd->ptys)
         g_ptr_array_unref(qd->ptys);
     /* Labels stay: the guest may live on without us (daemon exit). */
@@ -128,46 +126,10 @@ state_name(int state)
 static void save_status(SvDomainObj *obj);
 
 /* The one place a guest's state changes; the status file follows it. */
-/* Record who asked for what happens next to this guest: a client's call, the
- * guest, QEMU, the daemon itself. */
-static void G_GNUC_PRINTF(2, 3)
-set_cause(SvDomainObj *obj, const char *fmt, ...)
-{
-    QemuDomain *qd = obj->priv;
-    va_list ap;
-
-    if (!qd)
-        return;
-    g_free(qd->cause);
-    va_start(ap, fmt);
-    qd->cause = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-}
-
-static void
-set_cause_call(SvDomainObj *obj, SvCall *call)
-{
-    SvClient *c = sv_call_get_client(call);
-    uid_t uid = 0;
-    pid_t pid = 0;
-
-    sv_client_get_peer(c, &uid, NULL, &pid);
-    set_cause(obj, "client %" G_GUINT64_FORMAT " (uid %d, pid %d) %s", sv_client_get_id(c),
-              (int)uid, (int)pid, sv_call_get_proc(call)->api);
-}
-
 static void
 set_state(SvDomainObj *obj, int state, int reason)
 {
-    QemuDomain *qd = obj->priv;
-
-    if (obj->state != state || obj->reason != reason)
-        g_message("domain %s: %s/%d -> %s/%d, asked by %s", obj->def->name,
-                  state_name(obj->state), obj->reason, state_name(state), reason,
-                  qd && qd->cause ? qd->cause : "the daemon");
-    obj->state = state;
-    obj->reason = reason;
-    obj->state_time = g_get_real_time();
+    sv_domain_obj_set_state(obj, state, reason);
     save_status(obj);
 }
 
@@ -357,7 +319,7 @@ on_exit_cb(SvProcess *proc, const SvProcessExit *how, gpointer data)
     if (qd->mon)
         qemu_monitor_drain(qd->mon);
     if (!qd->destroying && !qd->crash_destroy && obj->state != SV_DOMAIN_SHUTDOWN)
-        set_cause(obj, "QEMU (exited)");
+        sv_domain_obj_set_cause(obj, "QEMU (exited)");
     if (qd->starting) {
         g_autoptr(GError) error = NULL;
         sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
@@ -464,7 +426,7 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer user)
     g_debug("domain %s: QMP event %s", obj->def->name, name);
     /* An event that answers a client's command is that client's doing. */
     if (!qd->destroying && !qd->pausing && !qd->starting && !qd->jobs)
-        set_cause(obj, "QEMU (event %s)", name);
+        sv_domain_obj_set_cause(obj, "QEMU (event %s)", name);
     if (g_str_equal(name, "SHUTDOWN")) {
         on_shutdown_event(obj, data);
     } else if (g_str_equal(name, "STOP")) {
@@ -787,9 +749,9 @@ start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     obj->priv = qd;
     obj->priv_free = qemu_domain_free;
     if (call)
-        set_cause_call(obj, call);
+        sv_domain_driver_set_cause_call(obj, call);
     else
-        set_cause(obj, "the daemon (autostart or on_crash restart)");
+        sv_domain_obj_set_cause(obj, "the daemon (autostart or on_crash restart)");
     sv_daemon_inhibit(ctx->daemon);
     /* From here on a failure goes through start_failed(), which undoes all this. */
     qd->starting = TRUE;
@@ -1005,7 +967,7 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     job->remove_logs = (flags & 2) != 0;
     job->name = g_strdup(obj->def->name);
     qd->destroying = TRUE;
-    set_cause_call(obj, call);
+    sv_domain_driver_set_cause_call(obj, call);
     save_status(obj);
     sv_process_kill(qd->proc, graceful,
                     graceful ? ctx->timeouts.graceful_timeout_ms : ctx->timeouts.term_timeout_ms,
@@ -1074,7 +1036,7 @@ monitor_job(SvCall *call, SvDomainObj *obj, const char *cmd, int kind)
 {
     MonJob *job = g_new0(MonJob, 1);
 
-    set_cause_call(obj, call);
+    sv_domain_driver_set_cause_call(obj, call);
     priv_of(obj)->jobs++;
     job->call = sv_call_defer(call);
     memcpy(job->uuid, obj->def->uuid, 16);

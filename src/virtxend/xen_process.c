@@ -213,13 +213,7 @@ set_state(SvDomainObj *obj, int state, int reason)
     if (!transition_allowed(obj->state, state))
         g_warning("domain %s: unexpected transition %s -> %s", obj->def->name,
                   sv_domain_state_to_string(obj->state), sv_domain_state_to_string(state));
-    if (obj->state != state || obj->reason != reason)
-        g_message("domain %s: %s/%d -> %s/%d", obj->def->name,
-                  sv_domain_state_to_string(obj->state), obj->reason,
-                  sv_domain_state_to_string(state), reason);
-    obj->state = state;
-    obj->reason = reason;
-    obj->state_time = g_get_real_time();
+    sv_domain_obj_set_state(obj, state, reason);
     save_status(obj);
 }
 
@@ -459,6 +453,8 @@ on_domain_shutdown(SvDomainObj *obj, int reason)
     g_debug("domain %s: libxl DOMAIN_SHUTDOWN, reason %d", obj->def->name, reason);
     if (xd->starting || xd->destroy_started || xd->stop_reason != STOP_NONE)
         return;
+    if (!xd->graceful)
+        sv_domain_obj_set_cause(obj, "Xen (domain shutdown, reason %d)", reason);
     if (xd->graceful) {
         /* A GRACEFUL destroy got its shutdown: reap the domain, as a destroy. */
         for (GList *l = xd->graceful; l; l = l->next) {
@@ -508,6 +504,8 @@ xen_process_on_event(const libxl_event *event, gpointer user)
         break;
     case LIBXL_EVENT_TYPE_DOMAIN_DEATH:
         g_debug("domain %s: libxl DOMAIN_DEATH", obj->def->name);
+        if (priv_of(obj)->stop_reason == STOP_NONE)
+            sv_domain_obj_set_cause(obj, "Xen (domain died)");
         guest_gone(obj);
         break;
     default:
@@ -680,6 +678,10 @@ start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     }
     sv_daemon_inhibit(ctx->daemon);
     if (call)
+        sv_domain_driver_set_cause_call(obj, call);
+    else
+        sv_domain_obj_set_cause(obj, "the daemon (autostart)");
+    if (call)
         xd->start_call = sv_call_defer(call);
     g_message("domain %s: creating", obj->def->name);
     return TRUE;
@@ -838,6 +840,7 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
         !sv_domain_driver_check_active(obj, error))
         return FALSE;
     xd = priv_of(obj);
+    sv_domain_driver_set_cause_call(obj, call);
     if (xd->destroy_started || !(flags & DESTROY_GRACEFUL)) {
         xd->stop_reason = STOP_DESTROY;
         xd->restart = FALSE;
@@ -875,7 +878,8 @@ domain_destroy_flags(SvCall *call, remote_domain_destroy_flags_args *a, GError *
 }
 
 static gboolean
-shutdown_common(const remote_nonnull_domain *dom, guint flags, gboolean reboot, GError **error)
+shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gboolean reboot,
+                GError **error)
 {
     SvDomainObj *obj;
     guint32 domid;
@@ -889,6 +893,7 @@ shutdown_common(const remote_nonnull_domain *dom, guint flags, gboolean reboot, 
     if (!obj || !xen_process_check_available(error) || !check_running(obj, error))
         return FALSE;
     domid = priv_of(obj)->domid;
+    sv_domain_driver_set_cause_call(obj, call);
     rc = reboot ? libxl_domain_reboot(lx(), domid, NULL) : libxl_domain_shutdown(lx(), domid, NULL);
     if (rc != 0) {
         sv_error_set(error, SV_FROM_LIBXL, SV_ERR_OPERATION_FAILED,
@@ -902,22 +907,19 @@ shutdown_common(const remote_nonnull_domain *dom, guint flags, gboolean reboot, 
 static gboolean
 domain_shutdown(SvCall *call, remote_domain_shutdown_args *a, GError **error)
 {
-    (void)call;
-    return shutdown_common(&a->dom, 0, FALSE, error);
+    return shutdown_common(call, &a->dom, 0, FALSE, error);
 }
 
 static gboolean
 domain_shutdown_flags(SvCall *call, remote_domain_shutdown_flags_args *a, GError **error)
 {
-    (void)call;
-    return shutdown_common(&a->dom, a->flags, FALSE, error);
+    return shutdown_common(call, &a->dom, a->flags, FALSE, error);
 }
 
 static gboolean
 domain_reboot(SvCall *call, remote_domain_reboot_args *a, GError **error)
 {
-    (void)call;
-    return shutdown_common(&a->dom, a->flags, TRUE, error);
+    return shutdown_common(call, &a->dom, a->flags, TRUE, error);
 }
 
 static gboolean
@@ -938,6 +940,7 @@ domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
                      "Failed to suspend domain '%u' with libxenlight", domid);
         return FALSE;
     }
+    sv_domain_driver_set_cause_call(obj, call);
     set_state(obj, SV_DOMAIN_PAUSED, PAUSED_USER);
     emit(obj, SV_EVENT_SUSPENDED, SUSPENDED_PAUSED);
     reply_when_saved(sv_call_defer(call), NULL, NULL);
@@ -962,6 +965,7 @@ domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
                      "Failed to resume domain '%u' with libxenlight", domid);
         return FALSE;
     }
+    sv_domain_driver_set_cause_call(obj, call);
     set_state(obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
     emit(obj, SV_EVENT_RESUMED, RESUMED_UNPAUSED);
     reply_when_saved(sv_call_defer(call), NULL, NULL);
@@ -1168,8 +1172,10 @@ reconnect_one(const char *path, const libxl_dominfo *list, int n)
     if (libxl_evenable_domain_death(lx(), domid, domid, &xd->death) != 0)
         g_warning("domain %s: cannot watch domain %u for its end", obj->def->name, domid);
     /* A destroy or a stop under way when the daemon went is carried through. */
-    if (xd->stop_reason != STOP_NONE)
+    if (xd->stop_reason != STOP_NONE) {
+        sv_domain_obj_set_cause(obj, "the daemon (after a restart: a stop was under way)");
         begin_destroy_quietly(obj);
+    }
 }
 
 static void

@@ -1221,3 +1221,46 @@ def test_idmap_refused(lxc):
         dom.undefine()
     finally:
         c.close()
+
+
+def transitions(daemon, name):
+    """The daemon's lifecycle log lines for name: [(old, new, who asked)]."""
+    out = []
+    for line in daemon.stderr_text().splitlines():
+        m = re.search(r"domain %s: (\S+) -> (\S+), asked by (.*)$" % re.escape(name), line)
+        if m:
+            out.append(m.groups())
+    return out
+
+
+def test_log_says_who_asked(lxc):
+    lxc.start_daemon()
+    ev = lxc.watch()
+    c = lxc.open()
+    try:
+        dom = c.defineXML(lxc.xml("who"))
+        dom.create()
+        dom.suspend()
+        dom.resume()
+        os.kill(lxc.init_pid("who"), signal.SIGKILL)
+        assert ev.wait_for(5)[-1] == ("who", STOPPED, FAILED)
+        dom.create()
+        dom.destroy()
+        assert ev.wait_for(7)[-1] == ("who", STOPPED, libvirt.VIR_DOMAIN_EVENT_STOPPED_DESTROYED)
+    finally:
+        c.close()
+    me = r"client \d+ \(uid %d, pid %d\) " % (os.getuid(), os.getpid())
+    expected = [
+        (r"shutoff/\d+", r"paused/\d+", me + "virDomainCreate"),
+        (r"paused/\d+", "running/1", me + "virDomainCreate"),
+        ("running/1", "paused/1", me + "virDomainSuspend"),
+        ("paused/1", "running/5", me + "virDomainResume"),
+        ("running/5", "shutoff/3", r"the container \(init killed by signal 9\)"),
+        (r"shutoff/3", r"paused/\d+", me + "virDomainCreate"),
+        (r"paused/\d+", "running/1", me + "virDomainCreate"),
+        ("running/1", "shutoff/2", me + "virDomainDestroy"),
+    ]
+    lines = transitions(lxc.daemon, "who")
+    assert len(lines) == len(expected), lines
+    for got, want in zip(lines, expected):
+        assert all(re.fullmatch(w, g) for g, w in zip(got, want)), (got, want)

@@ -7,6 +7,7 @@ live on, and no pid file or domain directory may be left.
 """
 
 import os
+import re
 import shutil
 import signal
 import threading
@@ -561,4 +562,39 @@ def test_start_when_qemu_exits_at_once(host):
     good.create()
     assert good.state() == [RUNNING, 1]
     good.destroy()
+    host.assert_clean()
+
+
+# ---------------------------------------------------------------- the log
+
+def transitions(daemon, name):
+    """The daemon's lifecycle log lines for name: [(old, new, who asked)]."""
+    out = []
+    for line in daemon.stderr_text().splitlines():
+        m = re.search(r"domain %s: (\S+) -> (\S+), asked by (.*)$" % re.escape(name), line)
+        if m:
+            out.append(m.groups())
+    return out
+
+
+def test_log_says_who_asked(host):
+    dom = host.define("who", "off=1500", on_poweroff="destroy")
+    dom.create()
+    dom.suspend()
+    dom.resume()
+    host.events.expect("who", [ADDED, BOOTED, PAUSED_EV, UNPAUSED, SHUTDOWN_GUEST,
+                               STOPPED_SHUTDOWN])
+    me = "client \\d+ \\(uid %d, pid %d\\) " % (os.getuid(), os.getpid())
+    lines = transitions(host.daemon, "who")
+    expected = [
+        ("shutoff/\\d+", "paused/\\d+", me + "virDomainCreate"),
+        ("paused/\\d+", "running/1", me + "virDomainCreate"),
+        ("running/1", "paused/1", me + "virDomainSuspend"),
+        ("paused/1", "running/5", me + "virDomainResume"),
+        ("running/5", "shutdown/0", "QEMU \\(event SHUTDOWN\\)"),
+        ("shutdown/0", "shutoff/1", "QEMU \\(.*\\)"),
+    ]
+    assert len(lines) == len(expected), lines
+    for got, want in zip(lines, expected):
+        assert all(re.fullmatch(w, g) for g, w in zip(got, want)), (got, want)
     host.assert_clean()

@@ -15,6 +15,7 @@ Error codes, domains and texts: libvirt-wire-facts.md sections 4 and 11 (libxl r
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -599,3 +600,41 @@ def test_proxy_reaches_virtxend(daemons, root, handoff):
         conn.close()
     r = virsh(uri, "domxml-to-native", "xen-xl", DATA / "pv-disks.xml")
     assert r.stdout == (DATA / "pv-disks.cfg").read_text() + "\n"
+
+
+def transitions(daemon, name):
+    """The daemon's lifecycle log lines for name: [(old, new, who asked)]."""
+    out = []
+    for line in daemon.stderr_text().splitlines():
+        m = re.search(r"domain %s: (\S+) -> (\S+), asked by (.*)$" % re.escape(name), line)
+        if m:
+            out.append(m.groups())
+    return out
+
+
+def test_fake_log_says_who_asked(xen):
+    dom = xen.conn.defineXML(pv_xml("who"))
+    dom.create()
+    dom.suspend()
+    dom.resume()
+    xen.ctl("poweroff %d" % dom.ID())
+    wait_state(dom, SHUTOFF)
+    dom.create()
+    dom.destroy()
+    xen.events.expect("who", ["DEFINED/ADDED", "STARTED/BOOTED", "SUSPENDED/PAUSED",
+                              "RESUMED/UNPAUSED", "SHUTDOWN/GUEST", "STOPPED/SHUTDOWN",
+                              "STARTED/BOOTED", "STOPPED/DESTROYED"])
+    me = r"client \d+ \(uid %d, pid %d\) " % (os.getuid(), os.getpid())
+    expected = [
+        (r"shutoff/\d+", "running/1", me + "virDomainCreate"),
+        ("running/1", "paused/1", me + "virDomainSuspend"),
+        ("paused/1", "running/5", me + "virDomainResume"),
+        ("running/5", r"shutdown/\d+", r"Xen \(domain shutdown, reason \d+\)"),
+        (r"shutdown/\d+", "shutoff/1", r"Xen \(domain shutdown, reason \d+\)"),
+        ("shutoff/1", "running/1", me + "virDomainCreate"),
+        ("running/1", "shutoff/2", me + "virDomainDestroy"),
+    ]
+    lines = transitions(xen.daemon, "who")
+    assert len(lines) == len(expected), lines
+    for got, want in zip(lines, expected):
+        assert all(re.fullmatch(w, g) for g, w in zip(got, want)), (got, want)

@@ -741,3 +741,16 @@ sv_domain_driver_install(SvDomainDriver *d, SvRemoteHandlers *h)
     h->domain_get_messages = get_messages;
     h->domain_get_security_label = get_security_label;
 }
+
+void
+sv_domain_driver_set_cause_call(SvDomainObj *obj, SvCall *call)
+{
+    SvClient *c = sv_call_get_client(call);
+    uid_t uid = 0;
+    pid_t pid = 0;
+
+    sv_client_get_peer(c, &uid, NULL, &pid);
+    sv_domain_obj_set_cause(obj, "client %" G_GUINT64_FORMAT " (uid %d, pid %d) %s",
+                            sv_client_get_id(c), (int)uid, (int)pid,
+                            sv_call_get_proc(call)->api);
+}

@@ -65,5 +65,9 @@ void sv_domain_driver_install(SvDomainDriver *drv, SvRemoteHandlers *h);
 /* Send a lifecycle event for obj to every registered client. */
 void sv_domain_driver_emit(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
 
+/* Name the client call as the cause of obj's next transitions: its connection id, the
+ * peer's uid and pid, and the API it called. */
+void sv_domain_driver_set_cause_call(SvDomainObj *obj, SvCall *call);
+
 /* Fail with the driver's "domain is not running" (OPERATION_INVALID, DOMAIN). */
 gboolean sv_domain_driver_check_active(SvDomainObj *obj, GError **error);

@@ -1,6 +1,7 @@
 /* domain_obj.c: the domain list with its indexes and libvirt's listing filters. */
 #include "domain_obj.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "conf/uuid.h"
@@ -57,6 +58,7 @@ obj_free(gpointer p)
         obj->priv_free(obj->priv);
     sv_domain_def_free(obj->def);
     sv_domain_def_free(obj->new_def);
+    g_free(obj->cause);
     g_free(obj);
 }
 
@@ -253,4 +255,28 @@ sv_domain_list_lookup_handle(SvDomainList *list, const remote_nonnull_domain *do
                      dom->name);
     }
     return obj;
+}
+
+void
+sv_domain_obj_set_cause(SvDomainObj *obj, const char *fmt, ...)
+{
+    va_list ap;
+
+    g_free(obj->cause);
+    va_start(ap, fmt);
+    obj->cause = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+}
+
+void
+sv_domain_obj_set_state(SvDomainObj *obj, int state, int reason)
+{
+    if (obj->state != state || obj->reason != reason)
+        g_message("domain %s: %s/%d -> %s/%d, asked by %s", obj->def->name,
+                  sv_domain_state_to_string(obj->state), obj->reason,
+                  sv_domain_state_to_string(state), reason,
+                  obj->cause ? obj->cause : "the daemon");
+    obj->state = state;
+    obj->reason = reason;
+    obj->state_time = g_get_real_time();
 }

@@ -50,6 +50,7 @@ typedef struct {
     gboolean persistent;
     gboolean autostart;
     gboolean busy;        /* a definition write or removal is in flight */
+    char *cause;          /* who asked for the change under way, for the log */
     gpointer priv;        /* the driver's per-domain data */
     GDestroyNotify priv_free;
 } SvDomainObj;
@@ -82,6 +83,14 @@ void sv_domain_list_set_id(SvDomainList *list, SvDomainObj *obj, int id);
 void sv_domain_obj_set_def(SvDomainObj *obj, SvDomainDef *def);
 
 gboolean sv_domain_obj_is_active(const SvDomainObj *obj);
+
+/* Record who asked for what happens next to obj (a client's call, the guest, the
+ * hypervisor, the daemon); the next transitions are logged with it. */
+void sv_domain_obj_set_cause(SvDomainObj *obj, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* The one state-change step every driver shares: one log line (old state, new state,
+ * reasons, who asked) when anything changes, then the new state and its time. */
+void sv_domain_obj_set_state(SvDomainObj *obj, int state, int reason);
 
 /* Objects matching virConnectListAllDomains flags, in no order. (transfer container) */
 GPtrArray *sv_domain_list_filter(SvDomainList *list, guint flags);
