@@ -6,6 +6,7 @@ stderr carries no sanitizer report (the suite also runs under ASan/UBSan).
 """
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -198,7 +199,6 @@ def connect_unix(path, timeout=5.0):
 
 def qemu_version():
     """(major, minor, micro) of the installed qemu-system-x86_64, or None."""
-    import re
     import shutil
 
     exe = shutil.which("qemu-system-x86_64")
@@ -215,3 +215,17 @@ def meminfo_kib(key):
             if line.startswith(key + ":"):
                 return int(line.split()[1])
     raise KeyError(key)
+
+
+def assert_transitions(daemon, name, expected):
+    """The daemon's lifecycle log lines for the guest name, one per state change
+    ("domain NAME: OLD -> NEW, asked by WHO"), match expected: [(old, new, who)]
+    regular expressions, in order."""
+    got = []
+    for line in daemon.stderr_text().splitlines():
+        m = re.search(r"domain %s: (\S+) -> (\S+), asked by (.*)$" % re.escape(name), line)
+        if m:
+            got.append(m.groups())
+    assert len(got) == len(expected), got
+    for g, w in zip(got, expected):
+        assert all(re.fullmatch(wi, gi) for gi, wi in zip(g, w)), (g, w)

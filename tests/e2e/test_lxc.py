@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from svdaemon import SANITIZER_MARKERS, build_dir
+from svdaemon import SANITIZER_MARKERS, assert_transitions, build_dir
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -1223,15 +1223,6 @@ def test_idmap_refused(lxc):
         c.close()
 
 
-def transitions(daemon, name):
-    """The daemon's lifecycle log lines for name: [(old, new, who asked)]."""
-    out = []
-    for line in daemon.stderr_text().splitlines():
-        m = re.search(r"domain %s: (\S+) -> (\S+), asked by (.*)$" % re.escape(name), line)
-        if m:
-            out.append(m.groups())
-    return out
-
 
 def test_log_says_who_asked(lxc):
     lxc.start_daemon()
@@ -1260,7 +1251,4 @@ def test_log_says_who_asked(lxc):
         (r"paused/\d+", "running/1", me + "virDomainCreate"),
         ("running/1", "shutoff/2", me + "virDomainDestroy"),
     ]
-    lines = transitions(lxc.daemon, "who")
-    assert len(lines) == len(expected), lines
-    for got, want in zip(lines, expected):
-        assert all(re.fullmatch(w, g) for g, w in zip(got, want)), (got, want)
+    assert_transitions(lxc.daemon, "who", expected)

@@ -7,7 +7,6 @@ live on, and no pid file or domain directory may be left.
 """
 
 import os
-import re
 import shutil
 import signal
 import threading
@@ -15,6 +14,7 @@ import time
 
 import pytest
 
+from svdaemon import assert_transitions
 from guests import (CRASHED, EVENT_TIMEOUT, GRACEFUL_MS, KILL_MS, PAUSED, RUNNING, SHUTOFF,
                     TERM_MS, PtyProcess, libvirt, qemu_processes, virsh_env)
 
@@ -567,15 +567,6 @@ def test_start_when_qemu_exits_at_once(host):
 
 # ---------------------------------------------------------------- the log
 
-def transitions(daemon, name):
-    """The daemon's lifecycle log lines for name: [(old, new, who asked)]."""
-    out = []
-    for line in daemon.stderr_text().splitlines():
-        m = re.search(r"domain %s: (\S+) -> (\S+), asked by (.*)$" % re.escape(name), line)
-        if m:
-            out.append(m.groups())
-    return out
-
 
 def test_log_says_who_asked(host):
     dom = host.define("who", "off=1500", on_poweroff="destroy")
@@ -584,17 +575,14 @@ def test_log_says_who_asked(host):
     dom.resume()
     host.events.expect("who", [ADDED, BOOTED, PAUSED_EV, UNPAUSED, SHUTDOWN_GUEST,
                                STOPPED_SHUTDOWN])
-    me = "client \\d+ \\(uid %d, pid %d\\) " % (os.getuid(), os.getpid())
-    lines = transitions(host.daemon, "who")
+    me = r"client \d+ \(uid %d, pid %d\) " % (os.getuid(), os.getpid())
     expected = [
-        ("shutoff/\\d+", "paused/\\d+", me + "virDomainCreate"),
-        ("paused/\\d+", "running/1", me + "virDomainCreate"),
+        (r"shutoff/\d+", r"paused/\d+", me + "virDomainCreate"),
+        (r"paused/\d+", "running/1", me + "virDomainCreate"),
         ("running/1", "paused/1", me + "virDomainSuspend"),
         ("paused/1", "running/5", me + "virDomainResume"),
-        ("running/5", "shutdown/0", "QEMU \\(event SHUTDOWN\\)"),
-        ("shutdown/0", "shutoff/1", "QEMU \\(.*\\)"),
+        ("running/5", "shutdown/0", r"QEMU \(event SHUTDOWN\)"),
+        ("shutdown/0", "shutoff/1", r"QEMU \(.*\)"),
     ]
-    assert len(lines) == len(expected), lines
-    for got, want in zip(lines, expected):
-        assert all(re.fullmatch(w, g) for g, w in zip(got, want)), (got, want)
+    assert_transitions(host.daemon, "who", expected)
     host.assert_clean()

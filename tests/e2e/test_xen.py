@@ -15,8 +15,6 @@ Error codes, domains and texts: libvirt-wire-facts.md sections 4 and 11 (libxl r
 """
 
 import os
-import re
-import shutil
 import signal
 import subprocess
 import time
@@ -26,7 +24,7 @@ import pytest
 
 import rawrpc
 from guests import Events
-from svdaemon import build_dir, daemon_binary
+from svdaemon import assert_transitions, build_dir, daemon_binary
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -602,15 +600,6 @@ def test_proxy_reaches_virtxend(daemons, root, handoff):
     assert r.stdout == (DATA / "pv-disks.cfg").read_text() + "\n"
 
 
-def transitions(daemon, name):
-    """The daemon's lifecycle log lines for name: [(old, new, who asked)]."""
-    out = []
-    for line in daemon.stderr_text().splitlines():
-        m = re.search(r"domain %s: (\S+) -> (\S+), asked by (.*)$" % re.escape(name), line)
-        if m:
-            out.append(m.groups())
-    return out
-
 
 def test_fake_log_says_who_asked(xen):
     dom = xen.conn.defineXML(pv_xml("who"))
@@ -634,7 +623,4 @@ def test_fake_log_says_who_asked(xen):
         ("shutoff/1", "running/1", me + "virDomainCreate"),
         ("running/1", "shutoff/2", me + "virDomainDestroy"),
     ]
-    lines = transitions(xen.daemon, "who")
-    assert len(lines) == len(expected), lines
-    for got, want in zip(lines, expected):
-        assert all(re.fullmatch(w, g) for g, w in zip(got, want)), (got, want)
+    assert_transitions(xen.daemon, "who", expected)
