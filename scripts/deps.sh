@@ -9,6 +9,7 @@ libglib2.0-dev libtirpc-dev libxml2-dev libsystemd-dev libjson-glib-dev libselin
 python3 python3-libvirt python3-pytest libvirt-clients
 systemd qemu-system-x86 busybox-static util-linux procps iproute2
 libxen-dev groff-base man-db
+clang-14 libclang-rt-14-dev valgrind
 "
 
 missing=""

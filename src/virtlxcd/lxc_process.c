@@ -923,57 +923,19 @@ static gboolean
 domain_create_xml(SvCall *call, remote_domain_create_xml_args *a, remote_domain_create_xml_ret *ret,
                   GError **error)
 {
-    g_autoptr(SvDomainDef) def = NULL;
     SvDomainObj *obj;
-    char uuid[SV_UUID_STRING_LEN + 1];
+    guint8 uuid[16];
 
     (void)ret;
-    if (!check_flags(a->flags, START_AUTODESTROY | START_VALIDATE, "lxcDomainCreateXMLWithFiles",
-                     error))
+    if (!check_flags(a->flags, START_AUTODESTROY | START_VALIDATE, "lxcDomainCreateXMLWithFiles", error))
         return FALSE;
-    def = sv_domain_def_parse(a->xml_desc,
-                              SV_DOMAIN_PARSE_INACTIVE |
-                                  ((a->flags & START_VALIDATE) ? SV_DOMAIN_PARSE_VALIDATE : 0),
-                              error);
-    if (!def || !ctx->domains->check_def(ctx->domains, def, error))
-        return FALSE;
-    obj = sv_domain_list_find_by_uuid(ctx->domains->list, def->uuid);
+    obj = sv_domain_driver_create_xml_begin(ctx->domains, a->xml_desc,
+                                            (a->flags & START_VALIDATE) != 0, error);
     if (!obj)
-        obj = sv_domain_list_find_by_name(ctx->domains->list, def->name);
-    if (!obj) {
-        obj = sv_domain_list_add(ctx->domains->list, g_steal_pointer(&def), FALSE);
-        if (!start_container(obj, call, a->flags, error)) {
-            sv_domain_list_remove(ctx->domains->list, obj);
-            return FALSE;
-        }
-        return TRUE;
-    }
-    if (sv_domain_obj_is_active(obj)) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID,
-                     "domain '%s' is already active", obj->def->name);
         return FALSE;
-    }
-    if (memcmp(obj->def->uuid, def->uuid, 16) != 0) {
-        sv_uuid_format(obj->def->uuid, uuid);
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
-                     "domain '%s' already exists with uuid %s", def->name, uuid);
-        return FALSE;
-    }
-    if (!g_str_equal(obj->def->name, def->name)) {
-        sv_uuid_format(obj->def->uuid, uuid);
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
-                     "domain '%s' is already defined with uuid %s", obj->def->name, uuid);
-        return FALSE;
-    }
-    /* A persistent domain started with another definition runs with that one; its
-     * stored configuration comes back when it stops. */
-    obj->new_def = obj->def;
-    obj->def = g_steal_pointer(&def);
+    memcpy(uuid, obj->def->uuid, 16);
     if (!start_container(obj, call, a->flags, error)) {
-        if (obj->new_def) {
-            sv_domain_obj_set_def(obj, obj->new_def);
-            obj->new_def = NULL;
-        }
+        sv_domain_driver_create_xml_abort(ctx->domains, uuid);
         return FALSE;
     }
     return TRUE;

@@ -645,6 +645,11 @@ start_cleanup(SvDomainObj *obj, GError *error)
     set_state(obj, SV_DOMAIN_SHUTOFF, SHUTOFF_FAILED);
     sv_daemon_uninhibit(ctx->daemon);
     g_clear_pointer(&obj->priv, qemu_domain_free);
+    if (obj->new_def) {
+        /* It never ran: its persistent definition is the one to keep. */
+        sv_domain_obj_set_def(obj, obj->new_def);
+        obj->new_def = NULL;
+    }
     if (!obj->persistent)
         sv_domain_list_remove(ctx->domains->list, obj);
     return full;
@@ -868,48 +873,19 @@ static gboolean
 domain_create_xml(SvCall *call, remote_domain_create_xml_args *a, remote_domain_create_xml_ret *ret,
                   GError **error)
 {
-    g_autoptr(SvDomainDef) def = NULL;
     SvDomainObj *obj;
+    guint8 uuid[16];
 
     (void)ret;
     if (!check_flags(a->flags, CREATE_FLAGS, "qemuDomainCreateXML", error))
         return FALSE;
-    def = sv_domain_def_parse(a->xml_desc,
-                              SV_DOMAIN_PARSE_INACTIVE |
-                                  ((a->flags & 16) ? SV_DOMAIN_PARSE_VALIDATE : 0),
-                              error);
-    if (!def || !ctx->domains->check_def(ctx->domains, def, error))
-        return FALSE;
-    obj = sv_domain_list_find_by_uuid(ctx->domains->list, def->uuid);
+    obj = sv_domain_driver_create_xml_begin(ctx->domains, a->xml_desc,
+                                            (a->flags & 16) != 0, error);
     if (!obj)
-        obj = sv_domain_list_find_by_name(ctx->domains->list, def->name);
-    if (obj) {
-        char uuid[37];
-        if (sv_domain_obj_is_active(obj)) {
-            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID,
-                         "domain '%s' is already active", obj->def->name);
-            return FALSE;
-        }
-        if (memcmp(obj->def->uuid, def->uuid, 16) != 0) {
-            sv_uuid_format(obj->def->uuid, uuid);
-            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
-                         "domain '%s' already exists with uuid %s", def->name, uuid);
-            return FALSE;
-        }
-        if (!g_str_equal(obj->def->name, def->name)) {
-            sv_uuid_format(obj->def->uuid, uuid);
-            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
-                         "domain '%s' is already defined with uuid %s", obj->def->name, uuid);
-            return FALSE;
-        }
-        /* Starting a persistent domain with another definition: it runs with
-         * this one, and its stored configuration returns when it stops. */
-        obj->new_def = obj->def;
-        obj->def = g_steal_pointer(&def);
-    } else {
-        obj = sv_domain_list_add(ctx->domains->list, g_steal_pointer(&def), FALSE);
-    }
+        return FALSE;
+    memcpy(uuid, obj->def->uuid, 16);
     if (!start_guest(obj, call, a->flags, error)) {
+        sv_domain_driver_create_xml_abort(ctx->domains, uuid);
         return FALSE;
     }
     return TRUE;

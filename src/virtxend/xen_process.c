@@ -752,56 +752,20 @@ static gboolean
 domain_create_xml(SvCall *call, remote_domain_create_xml_args *a, remote_domain_create_xml_ret *ret,
                   GError **error)
 {
-    g_autoptr(SvDomainDef) def = NULL;
     SvDomainObj *obj;
-    gboolean added = FALSE;
-    char uuid[SV_UUID_STRING_LEN + 1];
+    guint8 uuid[16];
 
     (void)ret;
     if (!check_flags(a->flags, START_PAUSED | START_VALIDATE, "libxlDomainCreateXML", error) ||
         !xen_process_check_available(error))
         return FALSE;
-    def = sv_domain_def_parse(a->xml_desc,
-                              SV_DOMAIN_PARSE_INACTIVE |
-                                  ((a->flags & START_VALIDATE) ? SV_DOMAIN_PARSE_VALIDATE : 0),
-                              error);
-    if (!def || !ctx->domains->check_def(ctx->domains, def, error))
-        return FALSE;
-    obj = sv_domain_list_find_by_uuid(ctx->domains->list, def->uuid);
+    obj = sv_domain_driver_create_xml_begin(ctx->domains, a->xml_desc,
+                                            (a->flags & START_VALIDATE) != 0, error);
     if (!obj)
-        obj = sv_domain_list_find_by_name(ctx->domains->list, def->name);
-    if (obj) {
-        if (sv_domain_obj_is_active(obj) || obj->priv) {
-            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID,
-                         "domain '%s' is already active", obj->def->name);
-            return FALSE;
-        }
-        if (memcmp(obj->def->uuid, def->uuid, 16) != 0) {
-            sv_uuid_format(obj->def->uuid, uuid);
-            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
-                         "domain '%s' already exists with uuid %s", def->name, uuid);
-            return FALSE;
-        }
-        if (!g_str_equal(obj->def->name, def->name)) {
-            sv_uuid_format(obj->def->uuid, uuid);
-            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
-                         "domain '%s' is already defined with uuid %s", obj->def->name, uuid);
-            return FALSE;
-        }
-        /* It runs with this definition; the stored one returns when it stops. */
-        obj->new_def = obj->def;
-        obj->def = g_steal_pointer(&def);
-    } else {
-        obj = sv_domain_list_add(ctx->domains->list, g_steal_pointer(&def), FALSE);
-        added = TRUE;
-    }
+        return FALSE;
+    memcpy(uuid, obj->def->uuid, 16);
     if (!start_guest(obj, call, a->flags, error)) {
-        if (added)
-            sv_domain_list_remove(ctx->domains->list, obj);
-        else if (obj->new_def) {
-            sv_domain_def_free(obj->def);
-            obj->def = g_steal_pointer(&obj->new_def);
-        }
+        sv_domain_driver_create_xml_abort(ctx->domains, uuid);
         return FALSE;
     }
     return TRUE;

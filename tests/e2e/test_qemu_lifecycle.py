@@ -182,6 +182,28 @@ def test_transient_create_xml(host):
     host.assert_clean()
 
 
+def test_create_xml_refused_at_start_leaves_nothing(host):
+    """A definition the QEMU driver cannot run, found when the start begins: no transient
+    domain stays behind, and a persistent one keeps its own definition."""
+    ERR_CONFIG_UNSUPPORTED = 67
+    bad = host.xml("ghost", "").replace("</domain>", "<cpu mode='host-passthrough'/></domain>")
+    code, domain, msg = error_of(host.conn.createXML, bad, 0)
+    assert (code, domain) == (ERR_CONFIG_UNSUPPORTED, FROM_QEMU)
+    assert "host-passthrough" in msg
+    assert error_of(host.conn.lookupByName, "ghost")[0] == ERR_NO_DOMAIN
+    assert host.conn.listAllDomains(0) == []
+    # The same, over a defined domain of that name and UUID.
+    dom = host.define("ghost", "")
+    before = dom.XMLDesc(0)
+    uuid = dom.UUIDString()
+    bad = host.xml("ghost", "").replace(
+        "<name>ghost</name>", "<name>ghost</name><uuid>%s</uuid>" % uuid).replace(
+        "</domain>", "<cpu mode='host-passthrough'/></domain>")
+    assert error_of(host.conn.createXML, bad, 0)[0] == ERR_CONFIG_UNSUPPORTED
+    assert dom.XMLDesc(0) == before and dom.isActive() == 0 and dom.isPersistent() == 1
+    host.assert_clean()
+
+
 def test_autodestroy_when_the_starting_client_leaves(host):
     host.define("auto", "")
     c2 = libvirt.open(host.uri)

@@ -754,3 +754,59 @@ sv_domain_driver_set_cause_call(SvDomainObj *obj, SvCall *call)
                             sv_client_get_id(c), (int)uid, (int)pid,
                             sv_call_get_proc(call)->api);
 }
+
+SvDomainObj *
+sv_domain_driver_create_xml_begin(SvDomainDriver *drv, const char *xml, gboolean validate,
+                                  GError **error)
+{
+    g_autoptr(SvDomainDef) def = NULL;
+    SvDomainObj *obj;
+    char uuid[SV_UUID_STRING_LEN + 1];
+
+    def = sv_domain_def_parse(xml,
+                              SV_DOMAIN_PARSE_INACTIVE | (validate ? SV_DOMAIN_PARSE_VALIDATE : 0),
+                              error);
+    if (!def || !drv->check_def(drv, def, error))
+        return NULL;
+    obj = sv_domain_list_find_by_uuid(drv->list, def->uuid);
+    if (!obj)
+        obj = sv_domain_list_find_by_name(drv->list, def->name);
+    if (!obj)
+        return sv_domain_list_add(drv->list, g_steal_pointer(&def), FALSE);
+    /* A driver's data lives from the start of a start to the end of a stop. */
+    if (sv_domain_obj_is_active(obj) || obj->priv) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID,
+                     "domain '%s' is already active", obj->def->name);
+        return NULL;
+    }
+    if (memcmp(obj->def->uuid, def->uuid, 16) != 0) {
+        sv_uuid_format(obj->def->uuid, uuid);
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
+                     "domain '%s' already exists with uuid %s", def->name, uuid);
+        return NULL;
+    }
+    if (!g_str_equal(obj->def->name, def->name)) {
+        sv_uuid_format(obj->def->uuid, uuid);
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
+                     "domain '%s' is already defined with uuid %s", obj->def->name, uuid);
+        return NULL;
+    }
+    obj->new_def = obj->def;
+    obj->def = g_steal_pointer(&def);
+    return obj;
+}
+
+void
+sv_domain_driver_create_xml_abort(SvDomainDriver *drv, const guint8 uuid[16])
+{
+    SvDomainObj *obj = sv_domain_list_find_by_uuid(drv->list, uuid);
+
+    if (!obj || sv_domain_obj_is_active(obj) || obj->priv)
+        return;
+    if (!obj->persistent) {
+        sv_domain_list_remove(drv->list, obj);
+    } else if (obj->new_def) {
+        sv_domain_obj_set_def(obj, obj->new_def);
+        obj->new_def = NULL;
+    }
+}

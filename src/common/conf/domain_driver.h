@@ -65,6 +65,17 @@ void sv_domain_driver_install(SvDomainDriver *drv, SvRemoteHandlers *h);
 /* Send a lifecycle event for obj to every registered client. */
 void sv_domain_driver_emit(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
 
+/* CREATE_XML's common part: parse xml (with the schema check when validate), let the
+ * driver check it, and put it in place: a new transient domain, or the inactive one of the
+ * same name and UUID, which then runs with this definition (its own returns when it
+ * stops). libvirt's errors for an active domain or a name/UUID clash. The driver then
+ * starts the domain; if that fails, sv_domain_driver_create_xml_abort() undoes this. */
+SvDomainObj *sv_domain_driver_create_xml_begin(SvDomainDriver *drv, const char *xml,
+                                               gboolean validate, GError **error);
+/* After a failed start: a transient domain goes, a persistent one gets its own definition
+ * back. Nothing happens if the driver's cleanup did that already. */
+void sv_domain_driver_create_xml_abort(SvDomainDriver *drv, const guint8 uuid[16]);
+
 /* Name the client call as the cause of obj's next transitions: its connection id, the
  * peer's uid and pid, and the API it called. */
 void sv_domain_driver_set_cause_call(SvDomainObj *obj, SvCall *call);
