@@ -247,20 +247,6 @@ emit(SvDomainObj *obj, int event, int detail)
 
 /* ---------------------------------------------------------------- stop */
 
-static void
-reply_started(SvDomainObj *obj, SvCall *call)
-{
-    if (sv_call_get_header(call)->proc == REMOTE_PROC_DOMAIN_CREATE) {
-        sv_call_reply(call, NULL);
-    } else {
-        /* CREATE_WITH_FLAGS and CREATE_XML return the same remote_nonnull_domain. */
-        remote_domain_create_xml_ret ret = {0};
-        sv_domain_obj_to_remote(obj, &ret.dom);
-        sv_call_reply(call, &ret);
-        g_free(ret.dom.name);
-    }
-}
-
 /* Removes a cgroup once every process in it has exited, seen through pidfds
  * (a killed process lingers a moment, and rmdir of a busy cgroup fails). */
 typedef struct {
@@ -484,7 +470,7 @@ start_finished(SvDomainObj *obj)
     set_state(obj, SV_DOMAIN_RUNNING, RUNNING_BOOTED);
     emit(obj, SV_EVENT_STARTED, STARTED_BOOTED);
     if (call)
-        reply_started(obj, call);
+        sv_domain_driver_reply_started(ctx->domains, obj, call);
 }
 
 static void

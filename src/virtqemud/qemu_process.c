@@ -212,48 +212,6 @@ save_status(SvDomainObj *obj)
     g_string_free(x, TRUE);
 }
 
-/* A reply to a call that changed the guest's state goes out only once the
- * status file says so: a daemon killed right after replying must not come
- * back believing something else. */
-typedef struct {
-    SvCall *call;
-    gpointer ret;
-    GDestroyNotify free_ret;
-} SavedReply;
-
-static void
-saved_reply_done(const GError *error, gpointer data)
-{
-    SavedReply *r = data;
-
-    if (error)
-        g_warning("status file not written before replying: %s", error->message);
-    sv_call_reply(r->call, r->ret);
-    if (r->ret && r->free_ret)
-        r->free_ret(r->ret);
-    g_free(r);
-}
-
-static void
-reply_when_saved(SvCall *call, gpointer ret, GDestroyNotify free_ret)
-{
-    SavedReply *r = g_new0(SavedReply, 1);
-
-    r->call = call;
-    r->ret = ret;
-    r->free_ret = free_ret;
-    sv_domain_store_barrier_async(ctx->domains->store, saved_reply_done, r);
-}
-
-static void
-free_dom_ret(gpointer p)
-{
-    remote_domain_create_xml_ret *ret = p;
-
-    g_free(ret->dom.name);
-    g_free(ret);
-}
-
 /* ---------------------------------------------------------------- stop */
 
 /* The guest is gone: clean up and tell everyone. */
@@ -471,20 +429,6 @@ on_monitor_eof(QemuMonitor *mon, gpointer user)
 /* ---------------------------------------------------------------- start */
 
 static void
-reply_started(SvDomainObj *obj, SvCall *call)
-{
-    int proc = sv_call_get_header(call)->proc;
-
-    if (proc == REMOTE_PROC_DOMAIN_CREATE) {
-        reply_when_saved(call, NULL, NULL);
-    } else {
-        remote_domain_create_xml_ret *ret = g_new0(remote_domain_create_xml_ret, 1);
-        sv_domain_obj_to_remote(obj, &ret->dom);
-        reply_when_saved(call, ret, free_dom_ret);
-    }
-}
-
-static void
 start_finished(SvDomainObj *obj)
 {
     QemuDomain *qd = priv_of(obj);
@@ -504,7 +448,7 @@ start_finished(SvDomainObj *obj)
         emit(obj, SV_EVENT_STARTED, STARTED_BOOTED);
     }
     if (call)
-        reply_started(obj, call);
+        sv_domain_driver_reply_started(ctx->domains, obj, call);
 }
 
 static void
@@ -917,7 +861,7 @@ destroy_done(SvProcess *proc, const GError *error, gpointer data)
             g_autofree char *log = g_strdup_printf("%s/%s.log", ctx->log_dir, job->name);
             unlink(log);
         }
-        reply_when_saved(job->call, NULL, NULL);
+        sv_domain_driver_reply_when_saved(ctx->domains, job->call, NULL, NULL);
     }
     g_free(job->name);
     g_free(job);
@@ -1003,7 +947,7 @@ mon_job_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
         if (job->kind == JOB_SUSPEND)
             priv_of(obj)->pausing = FALSE;
     }
-    reply_when_saved(job->call, NULL, NULL);
+    sv_domain_driver_reply_when_saved(ctx->domains, job->call, NULL, NULL);
     g_free(job);
 }
 

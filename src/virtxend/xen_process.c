@@ -254,48 +254,6 @@ save_status(SvDomainObj *obj)
     sv_domain_store_write_file_async(ctx->domains->store, path, text, NULL, NULL);
 }
 
-/* A reply to a call that changed the guest's state goes out only once the status file
- * says so: a daemon killed right after replying must not come back believing otherwise. */
-typedef struct {
-    SvCall *call;
-    gpointer ret;
-    GDestroyNotify free_ret;
-} SavedReply;
-
-static void
-saved_reply_done(const GError *error, gpointer data)
-{
-    SavedReply *r = data;
-
-    if (error)
-        g_warning("status file not written before replying: %s", error->message);
-    sv_call_reply(r->call, r->ret);
-    if (r->ret && r->free_ret)
-        r->free_ret(r->ret);
-    g_free(r);
-}
-
-/* (transfer full of call and ret) */
-static void
-reply_when_saved(SvCall *call, gpointer ret, GDestroyNotify free_ret)
-{
-    SavedReply *r = g_new0(SavedReply, 1);
-
-    r->call = call;
-    r->ret = ret;
-    r->free_ret = free_ret;
-    sv_domain_store_barrier_async(ctx->domains->store, saved_reply_done, r);
-}
-
-static void
-free_dom_ret(gpointer p)
-{
-    remote_domain_create_xml_ret *ret = p;
-
-    g_free(ret->dom.name);
-    g_free(ret);
-}
-
 /* ---------------------------------------------------------------- stop */
 
 /* The domain no longer exists in Xen: clean up and tell everyone. */
@@ -343,7 +301,7 @@ guest_gone(SvDomainObj *obj)
     }
     g_clear_pointer(&obj->priv, xen_domain_free);
     for (guint i = 0; i < calls->len; i++)
-        reply_when_saved(calls->pdata[i], NULL, NULL);
+        sv_domain_driver_reply_when_saved(ctx->domains, calls->pdata[i], NULL, NULL);
     if (restart) {
         g_autoptr(GError) error = NULL;
         if (!start_guest(obj, NULL, 0, &error))
@@ -516,19 +474,6 @@ xen_process_on_event(const libxl_event *event, gpointer user)
 /* ---------------------------------------------------------------- start */
 
 static void
-reply_started(SvDomainObj *obj, SvCall *call)
-{
-    if (sv_call_get_header(call)->proc == REMOTE_PROC_DOMAIN_CREATE) {
-        reply_when_saved(call, NULL, NULL);
-    } else {
-        /* CREATE_XML and CREATE_WITH_FLAGS return the same {dom}. */
-        remote_domain_create_xml_ret *ret = g_new0(remote_domain_create_xml_ret, 1);
-        sv_domain_obj_to_remote(obj, &ret->dom);
-        reply_when_saved(call, ret, free_dom_ret);
-    }
-}
-
-static void
 orphan_destroyed(int rc, gpointer data)
 {
     g_autofree DomKey *k = data;
@@ -621,7 +566,7 @@ create_done(int rc, gpointer data)
         emit(obj, SV_EVENT_STARTED, STARTED_BOOTED);
     }
     if (xd->start_call)
-        reply_started(obj, g_steal_pointer(&xd->start_call));
+        sv_domain_driver_reply_started(ctx->domains, obj, g_steal_pointer(&xd->start_call));
 }
 
 gboolean
@@ -907,7 +852,7 @@ domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
     sv_domain_driver_set_cause_call(obj, call);
     set_state(obj, SV_DOMAIN_PAUSED, PAUSED_USER);
     emit(obj, SV_EVENT_SUSPENDED, SUSPENDED_PAUSED);
-    reply_when_saved(sv_call_defer(call), NULL, NULL);
+    sv_domain_driver_reply_when_saved(ctx->domains, sv_call_defer(call), NULL, NULL);
     return TRUE;
 }
 
@@ -932,7 +877,7 @@ domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
     sv_domain_driver_set_cause_call(obj, call);
     set_state(obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
     emit(obj, SV_EVENT_RESUMED, RESUMED_UNPAUSED);
-    reply_when_saved(sv_call_defer(call), NULL, NULL);
+    sv_domain_driver_reply_when_saved(ctx->domains, sv_call_defer(call), NULL, NULL);
     return TRUE;
 }
 

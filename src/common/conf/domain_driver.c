@@ -810,3 +810,58 @@ sv_domain_driver_create_xml_abort(SvDomainDriver *drv, const guint8 uuid[16])
         obj->new_def = NULL;
     }
 }
+
+typedef struct {
+    SvCall *call;
+    gpointer ret;
+    GDestroyNotify free_ret;
+} SavedReply;
+
+static void
+saved_reply_done(const GError *error, gpointer data)
+{
+    SavedReply *r = data;
+
+    if (error)
+        g_warning("status file not written before replying: %s", error->message);
+    sv_call_reply(r->call, r->ret);
+    if (r->ret && r->free_ret)
+        r->free_ret(r->ret);
+    g_free(r);
+}
+
+void
+sv_domain_driver_reply_when_saved(SvDomainDriver *drv, SvCall *call, gpointer ret,
+                                  GDestroyNotify free_ret)
+{
+    SavedReply *r = g_new0(SavedReply, 1);
+
+    r->call = call;
+    r->ret = ret;
+    r->free_ret = free_ret;
+    sv_domain_store_barrier_async(drv->store, saved_reply_done, r);
+}
+
+static void
+free_dom_ret(gpointer p)
+{
+    remote_domain_create_xml_ret *ret = p;
+
+    g_free(ret->dom.name);
+    g_free(ret);
+}
+
+void
+sv_domain_driver_reply_started(SvDomainDriver *drv, SvDomainObj *obj, SvCall *call)
+{
+    remote_domain_create_xml_ret *ret;
+
+    if (sv_call_get_header(call)->proc == REMOTE_PROC_DOMAIN_CREATE) {
+        sv_domain_driver_reply_when_saved(drv, call, NULL, NULL);
+        return;
+    }
+    /* CREATE_WITH_FLAGS and CREATE_XML return the same remote_nonnull_domain. */
+    ret = g_new0(remote_domain_create_xml_ret, 1);
+    sv_domain_obj_to_remote(obj, &ret->dom);
+    sv_domain_driver_reply_when_saved(drv, call, ret, free_dom_ret);
+}

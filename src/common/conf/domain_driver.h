@@ -76,6 +76,15 @@ SvDomainObj *sv_domain_driver_create_xml_begin(SvDomainDriver *drv, const char *
  * back. Nothing happens if the driver's cleanup did that already. */
 void sv_domain_driver_create_xml_abort(SvDomainDriver *drv, const guint8 uuid[16]);
 
+/* Reply to a call that changed a guest's state once the status files written before
+ * it are on disk: a daemon killed right after replying must not come back believing
+ * something else. (transfer full of call and ret; free_ret frees ret after the reply) */
+void sv_domain_driver_reply_when_saved(SvDomainDriver *drv, SvCall *call, gpointer ret,
+                                       GDestroyNotify free_ret);
+/* The reply to a start once the guest runs (and its status file says so): nothing for
+ * CREATE, the domain for CREATE_WITH_FLAGS and CREATE_XML. */
+void sv_domain_driver_reply_started(SvDomainDriver *drv, SvDomainObj *obj, SvCall *call);
+
 /* Name the client call as the cause of obj's next transitions: its connection id, the
  * peer's uid and pid, and the API it called. */
 void sv_domain_driver_set_cause_call(SvDomainObj *obj, SvCall *call);
