@@ -249,30 +249,10 @@ append_secmodel(GString *s, QemuSecurity *sec)
 static char *
 capabilities_xml(QemuDriver *drv)
 {
-    GString *s = g_string_new("<capabilities>\n\n  <host>\n");
-    SvHostInfo info;
+    GString *s = g_string_new("<capabilities>\n\n");
     const GPtrArray *machines = qemu_caps_get_machines(drv->caps);
 
-    sv_host_info_get(&info);
-    g_string_append_printf(s, "    <uuid>%s</uuid>\n", drv->host_uuid);
-    g_string_append_printf(s,
-                           "    <cpu>\n      <arch>%s</arch>\n"
-                           "      <topology sockets='%d' dies='1' cores='%d' threads='%d'/>\n"
-                           "    </cpu>\n",
-                           sv_host_arch(), info.sockets, info.cores, info.threads);
-    g_string_append(s, "    <power_management/>\n    <iommu support='no'/>\n");
-    g_string_append_printf(s,
-                           "    <topology>\n      <cells num='1'>\n"
-                           "        <cell id='0'>\n"
-                           "          <memory unit='KiB'>%" G_GUINT64_FORMAT "</memory>\n"
-                           "          <cpus num='%d'>\n",
-                           info.memory_kib, info.cpus);
-    for (int i = 0; i < info.cpus; i++)
-        g_string_append_printf(s,
-                               "            <cpu id='%d' socket_id='0' die_id='0' core_id='%d' "
-                               "siblings='%d'/>\n",
-                               i, i, i);
-    g_string_append(s, "          </cpus>\n        </cell>\n      </cells>\n    </topology>\n");
+    sv_host_capabilities_begin(s, drv->host_uuid, "");
     append_secmodel(s, drv->security);
     g_string_append(s, "  </host>\n\n");
     g_string_append_printf(s,

@@ -25,3 +25,8 @@ char *sv_host_uuid(void);
 
 /* The host's architecture name as libvirt spells it ("x86_64"). */
 const char *sv_host_arch(void);
+
+/* The start of a capabilities document's <host>: its uuid, cpu, power management and
+ * iommu, then extra (the driver's own elements, or ""), then this host as one NUMA cell.
+ * The caller adds <secmodel> and closes the element. */
+void sv_host_capabilities_begin(GString *s, const char *host_uuid, const char *extra);
