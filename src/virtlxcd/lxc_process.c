@@ -884,49 +884,6 @@ check_flags(guint flags, guint supported, const char *func, GError **error)
     return sv_check_flags(flags, supported, SV_FROM_LXC, func, error);
 }
 
-static gboolean
-domain_create_with_flags(SvCall *call, remote_domain_create_with_flags_args *a,
-                         remote_domain_create_with_flags_ret *ret, GError **error)
-{
-    SvDomainObj *obj;
-
-    (void)ret;
-    if (!check_flags(a->flags, START_AUTODESTROY, "lxcDomainCreateWithFiles", error))
-        return FALSE;
-    obj = lookup(&a->dom, error);
-    return obj && start_container(obj, call, a->flags, error);
-}
-
-static gboolean
-domain_create(SvCall *call, remote_domain_create_args *a, GError **error)
-{
-    SvDomainObj *obj = lookup(&a->dom, error);
-
-    return obj && start_container(obj, call, 0, error);
-}
-
-static gboolean
-domain_create_xml(SvCall *call, remote_domain_create_xml_args *a, remote_domain_create_xml_ret *ret,
-                  GError **error)
-{
-    SvDomainObj *obj;
-    guint8 uuid[16];
-
-    (void)ret;
-    if (!check_flags(a->flags, START_AUTODESTROY | START_VALIDATE, "lxcDomainCreateXMLWithFiles", error))
-        return FALSE;
-    obj = sv_domain_driver_create_xml_begin(ctx->domains, a->xml_desc,
-                                            (a->flags & START_VALIDATE) != 0, error);
-    if (!obj)
-        return FALSE;
-    memcpy(uuid, obj->def->uuid, 16);
-    if (!start_container(obj, call, a->flags, error)) {
-        sv_domain_driver_create_xml_abort(ctx->domains, uuid);
-        return FALSE;
-    }
-    return TRUE;
-}
-
 static void
 destroy_job_finish(DestroyJob *job, const GError *error)
 {
@@ -1225,12 +1182,18 @@ lxc_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 lxc_process_install(LxcProcessContext *c, SvRemoteHandlers *h)
 {
+    SvDomainStarter starter = {
+        .start = start_container,
+        .with_flags = START_AUTODESTROY,
+        .with_flags_suffix = "DomainCreateWithFiles",
+        .xml_flags = START_AUTODESTROY | START_VALIDATE,
+        .xml_suffix = "DomainCreateXMLWithFiles",
+    };
+
     ctx = c;
     if (!runs)
         runs = g_hash_table_new(g_direct_hash, g_direct_equal);
-    h->domain_create = domain_create;
-    h->domain_create_with_flags = domain_create_with_flags;
-    h->domain_create_xml = domain_create_xml;
+    sv_domain_driver_install_starts(ctx->domains, &starter, h);
     h->domain_destroy = domain_destroy;
     h->domain_destroy_flags = domain_destroy_flags;
     h->domain_shutdown = domain_shutdown;

@@ -792,49 +792,6 @@ check_flags(guint flags, guint supported, const char *func, GError **error)
 /* START_PAUSED, AUTODESTROY, BYPASS_CACHE, FORCE_BOOT, VALIDATE. */
 #define CREATE_FLAGS 0x1f
 
-static gboolean
-domain_create_with_flags(SvCall *call, remote_domain_create_with_flags_args *a,
-                         remote_domain_create_with_flags_ret *ret, GError **error)
-{
-    SvDomainObj *obj;
-
-    (void)ret;
-    if (!check_flags(a->flags, CREATE_FLAGS, "qemuDomainCreateWithFlags", error))
-        return FALSE;
-    obj = lookup(&a->dom, error);
-    return obj && start_guest(obj, call, a->flags, error);
-}
-
-static gboolean
-domain_create(SvCall *call, remote_domain_create_args *a, GError **error)
-{
-    SvDomainObj *obj = lookup(&a->dom, error);
-
-    return obj && start_guest(obj, call, 0, error);
-}
-
-static gboolean
-domain_create_xml(SvCall *call, remote_domain_create_xml_args *a, remote_domain_create_xml_ret *ret,
-                  GError **error)
-{
-    SvDomainObj *obj;
-    guint8 uuid[16];
-
-    (void)ret;
-    if (!check_flags(a->flags, CREATE_FLAGS, "qemuDomainCreateXML", error))
-        return FALSE;
-    obj = sv_domain_driver_create_xml_begin(ctx->domains, a->xml_desc,
-                                            (a->flags & 16) != 0, error);
-    if (!obj)
-        return FALSE;
-    memcpy(uuid, obj->def->uuid, 16);
-    if (!start_guest(obj, call, a->flags, error)) {
-        sv_domain_driver_create_xml_abort(ctx->domains, uuid);
-        return FALSE;
-    }
-    return TRUE;
-}
-
 typedef struct {
     SvCall *call;
     guint8 uuid[16];
@@ -1156,10 +1113,16 @@ qemu_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 qemu_process_install(QemuProcessContext *c, SvRemoteHandlers *h)
 {
+    SvDomainStarter starter = {
+        .start = start_guest,
+        .with_flags = CREATE_FLAGS,
+        .with_flags_suffix = "DomainCreateWithFlags",
+        .xml_flags = CREATE_FLAGS,
+        .xml_suffix = "DomainCreateXML",
+    };
+
     ctx = c;
-    h->domain_create = domain_create;
-    h->domain_create_with_flags = domain_create_with_flags;
-    h->domain_create_xml = domain_create_xml;
+    sv_domain_driver_install_starts(ctx->domains, &starter, h);
     h->domain_destroy = domain_destroy;
     h->domain_destroy_flags = domain_destroy_flags;
     h->domain_shutdown = domain_shutdown;

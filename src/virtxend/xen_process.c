@@ -673,50 +673,6 @@ check_not_stopping(SvDomainObj *obj, GError **error)
 }
 
 static gboolean
-domain_create_with_flags(SvCall *call, remote_domain_create_with_flags_args *a,
-                         remote_domain_create_with_flags_ret *ret, GError **error)
-{
-    SvDomainObj *obj;
-
-    (void)ret;
-    if (!check_flags(a->flags, START_PAUSED, "libxlDomainCreateWithFlags", error))
-        return FALSE;
-    obj = lookup(&a->dom, error);
-    return obj && start_guest(obj, call, a->flags, error);
-}
-
-static gboolean
-domain_create(SvCall *call, remote_domain_create_args *a, GError **error)
-{
-    SvDomainObj *obj = lookup(&a->dom, error);
-
-    return obj && start_guest(obj, call, 0, error);
-}
-
-static gboolean
-domain_create_xml(SvCall *call, remote_domain_create_xml_args *a, remote_domain_create_xml_ret *ret,
-                  GError **error)
-{
-    SvDomainObj *obj;
-    guint8 uuid[16];
-
-    (void)ret;
-    if (!check_flags(a->flags, START_PAUSED | START_VALIDATE, "libxlDomainCreateXML", error) ||
-        !xen_process_check_available(error))
-        return FALSE;
-    obj = sv_domain_driver_create_xml_begin(ctx->domains, a->xml_desc,
-                                            (a->flags & START_VALIDATE) != 0, error);
-    if (!obj)
-        return FALSE;
-    memcpy(uuid, obj->def->uuid, 16);
-    if (!start_guest(obj, call, a->flags, error)) {
-        sv_domain_driver_create_xml_abort(ctx->domains, uuid);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-static gboolean
 graceful_timed_out(gpointer data)
 {
     GracefulJob *job = data;
@@ -900,10 +856,16 @@ xen_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 xen_process_install(XenProcessContext *c, SvRemoteHandlers *h)
 {
+    SvDomainStarter starter = {
+        .start = start_guest,
+        .with_flags = START_PAUSED,
+        .with_flags_suffix = "DomainCreateWithFlags",
+        .xml_flags = START_PAUSED | START_VALIDATE,
+        .xml_suffix = "DomainCreateXML",
+    };
+
     ctx = c;
-    h->domain_create = domain_create;
-    h->domain_create_with_flags = domain_create_with_flags;
-    h->domain_create_xml = domain_create_xml;
+    sv_domain_driver_install_starts(ctx->domains, &starter, h);
     h->domain_destroy = domain_destroy;
     h->domain_destroy_flags = domain_destroy_flags;
     h->domain_shutdown = domain_shutdown;

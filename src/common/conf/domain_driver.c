@@ -755,9 +755,11 @@ sv_domain_driver_set_cause_call(SvDomainObj *obj, SvCall *call)
                             sv_call_get_proc(call)->api);
 }
 
-SvDomainObj *
-sv_domain_driver_create_xml_begin(SvDomainDriver *drv, const char *xml, gboolean validate,
-                                  GError **error)
+/* CREATE_XML's first half: parse xml, let the driver check it, and put it in place: a
+ * new transient domain, or the inactive one of the same name and UUID, which then runs
+ * with this definition (its own returns when it stops). */
+static SvDomainObj *
+create_xml_begin(const char *xml, gboolean validate, GError **error)
 {
     g_autoptr(SvDomainDef) def = NULL;
     SvDomainObj *obj;
@@ -796,8 +798,10 @@ sv_domain_driver_create_xml_begin(SvDomainDriver *drv, const char *xml, gboolean
     return obj;
 }
 
-void
-sv_domain_driver_create_xml_abort(SvDomainDriver *drv, const guint8 uuid[16])
+/* After a failed start: a transient domain goes, a persistent one gets its own definition
+ * back. Nothing happens if the driver's cleanup did that already. */
+static void
+create_xml_abort(const guint8 uuid[16])
 {
     SvDomainObj *obj = sv_domain_list_find_by_uuid(drv->list, uuid);
 
@@ -864,4 +868,59 @@ sv_domain_driver_reply_started(SvDomainDriver *drv, SvDomainObj *obj, SvCall *ca
     ret = g_new0(remote_domain_create_xml_ret, 1);
     sv_domain_obj_to_remote(obj, &ret->dom);
     sv_domain_driver_reply_when_saved(drv, call, ret, free_dom_ret);
+}
+
+static SvDomainStarter starter;
+
+static gboolean
+domain_create(SvCall *call, remote_domain_create_args *a, GError **error)
+{
+    SvDomainObj *obj = lookup(&a->dom, error);
+
+    return obj && starter.start(obj, call, 0, error);
+}
+
+static gboolean
+domain_create_with_flags(SvCall *call, remote_domain_create_with_flags_args *a,
+                         remote_domain_create_with_flags_ret *ret, GError **error)
+{
+    SvDomainObj *obj;
+
+    (void)ret; /* the reply is sent when the guest runs */
+    if (!check_flags(a->flags, starter.with_flags, starter.with_flags_suffix, error))
+        return FALSE;
+    obj = lookup(&a->dom, error);
+    return obj && starter.start(obj, call, a->flags, error);
+}
+
+static gboolean
+domain_create_xml(SvCall *call, remote_domain_create_xml_args *a, remote_domain_create_xml_ret *ret,
+                  GError **error)
+{
+    SvDomainObj *obj;
+    guint8 uuid[16];
+
+    (void)ret;
+    if (!check_flags(a->flags, starter.xml_flags, starter.xml_suffix, error))
+        return FALSE;
+    obj = create_xml_begin(a->xml_desc, (a->flags & SV_START_VALIDATE) != 0, error);
+    if (!obj)
+        return FALSE;
+    memcpy(uuid, obj->def->uuid, 16);
+    if (!starter.start(obj, call, a->flags, error)) {
+        create_xml_abort(uuid);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void
+sv_domain_driver_install_starts(SvDomainDriver *d, const SvDomainStarter *s,
+                                SvRemoteHandlers *h)
+{
+    g_assert(d == drv);
+    starter = *s;
+    h->domain_create = domain_create;
+    h->domain_create_with_flags = domain_create_with_flags;
+    h->domain_create_xml = domain_create_xml;
 }

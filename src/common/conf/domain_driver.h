@@ -65,16 +65,25 @@ void sv_domain_driver_install(SvDomainDriver *drv, SvRemoteHandlers *h);
 /* Send a lifecycle event for obj to every registered client. */
 void sv_domain_driver_emit(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
 
-/* CREATE_XML's common part: parse xml (with the schema check when validate), let the
- * driver check it, and put it in place: a new transient domain, or the inactive one of the
- * same name and UUID, which then runs with this definition (its own returns when it
- * stops). libvirt's errors for an active domain or a name/UUID clash. The driver then
- * starts the domain; if that fails, sv_domain_driver_create_xml_abort() undoes this. */
-SvDomainObj *sv_domain_driver_create_xml_begin(SvDomainDriver *drv, const char *xml,
-                                               gboolean validate, GError **error);
-/* After a failed start: a transient domain goes, a persistent one gets its own definition
- * back. Nothing happens if the driver's cleanup did that already. */
-void sv_domain_driver_create_xml_abort(SvDomainDriver *drv, const guint8 uuid[16]);
+/* virDomainCreateFlags the shared start procedures know of. */
+enum { SV_START_PAUSED = 1, SV_START_AUTODESTROY = 2, SV_START_VALIDATE = 16 };
+
+/* How a driver starts a domain, for the shared CREATE, CREATE_WITH_FLAGS and CREATE_XML. */
+typedef struct {
+    /* Start obj (inactive): the call is answered once the guest runs (see
+     * sv_domain_driver_reply_started) or its start fails; FALSE with error set when the
+     * start cannot begin, leaving obj as it was. */
+    gboolean (*start)(SvDomainObj *obj, SvCall *call, guint flags, GError **error);
+    guint with_flags;              /* the flags CREATE_WITH_FLAGS accepts */
+    const char *with_flags_suffix; /* names libvirt's function in flag errors, after the
+                                      driver's prefix: "DomainCreateWithFlags" */
+    guint xml_flags;               /* the flags CREATE_XML accepts */
+    const char *xml_suffix;        /* "DomainCreateXML" */
+} SvDomainStarter;
+
+/* Serve CREATE, CREATE_WITH_FLAGS and CREATE_XML of h with starter (copied). */
+void sv_domain_driver_install_starts(SvDomainDriver *drv, const SvDomainStarter *starter,
+                                     SvRemoteHandlers *h);
 
 /* Reply to a call that changed a guest's state once the status files written before
  * it are on disk: a daemon killed right after replying must not come back believing
