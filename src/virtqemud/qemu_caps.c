@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <gio/gio.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/process.h"
 
 #define RECHECK_US (2 * G_USEC_PER_SEC) /* how often the binary's mtime is looked at */
 
@@ -235,30 +235,15 @@ probe_done(QemuCaps *caps, GError *error)
         g_error_free(error);
 }
 
-static GSubprocess *
-spawn(QemuCaps *caps, const char *arg1, const char *arg2, GError **error)
-{
-    g_autoptr(GError) local = NULL;
-    GSubprocess *p = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                          G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                                      &local, caps->emulator, arg1, arg2, NULL);
-    if (!p)
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "Failed to probe QEMU '%s': %s",
-                     caps->emulator, local->message);
-    return p;
-}
-
 static void
-machines_done(GObject *src, GAsyncResult *res, gpointer data)
+machines_done(const char *out, const GError *failed, gpointer data)
 {
     QemuCaps *caps = data;
-    g_autofree char *out = NULL;
-    g_autoptr(GError) local = NULL;
     GError *error = NULL;
 
-    if (!g_subprocess_communicate_utf8_finish(G_SUBPROCESS(src), res, &out, NULL, &local)) {
+    if (failed) {
         sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                     "Failed to list QEMU machine types: %s", local->message);
+                     "Failed to list QEMU machine types: %s", failed->message);
     } else if (!qemu_caps_parse_version(caps->version_out, &caps->version)) {
         sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
                      "Cannot parse the version of '%s' from its output", caps->emulator);
@@ -270,35 +255,39 @@ machines_done(GObject *src, GAsyncResult *res, gpointer data)
         caps->last_check_us = g_get_monotonic_time();
         cache_store(caps);
     }
-    g_object_unref(src);
+    probe_done(caps, error);
+}
+
+/* Run the emulator with args, its output to fn; a failure to start ends the probe. */
+static void
+run(QemuCaps *caps, const char *arg1, const char *arg2, SvCaptureFunc fn)
+{
+    const char *argv[] = {caps->emulator, arg1, arg2, NULL};
+    g_autoptr(GError) local = NULL;
+    GError *error = NULL;
+
+    if (sv_process_capture_async(argv, fn, caps, &local))
+        return;
+    sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "Failed to probe QEMU '%s': %s",
+                 caps->emulator, local->message);
     probe_done(caps, error);
 }
 
 static void
-version_done(GObject *src, GAsyncResult *res, gpointer data)
+version_done(const char *out, const GError *failed, gpointer data)
 {
     QemuCaps *caps = data;
-    g_autoptr(GError) local = NULL;
     GError *error = NULL;
-    GSubprocess *p;
 
-    g_free(caps->version_out);
-    caps->version_out = NULL;
-    if (!g_subprocess_communicate_utf8_finish(G_SUBPROCESS(src), res, &caps->version_out, NULL,
-                                              &local)) {
+    if (failed) {
         sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                     "Failed to probe QEMU '%s': %s", caps->emulator, local->message);
-        g_object_unref(src);
+                     "Failed to probe QEMU '%s': %s", caps->emulator, failed->message);
         probe_done(caps, error);
         return;
     }
-    g_object_unref(src);
-    p = spawn(caps, "-machine", "help", &error);
-    if (!p) {
-        probe_done(caps, error);
-        return;
-    }
-    g_subprocess_communicate_utf8_async(p, NULL, NULL, machines_done, caps);
+    g_free(caps->version_out);
+    caps->version_out = g_strdup(out);
+    run(caps, "-machine", "help", machines_done);
 }
 
 void
@@ -306,7 +295,6 @@ qemu_caps_probe_async(QemuCaps *caps, QemuCapsReadyFunc cb, gpointer data)
 {
     Waiter w = {cb, data};
     GError *error = NULL;
-    GSubprocess *p;
 
     g_array_append_val(caps->waiters, w);
     if (caps->waiters->len > 1)
@@ -318,10 +306,5 @@ qemu_caps_probe_async(QemuCaps *caps, QemuCapsReadyFunc cb, gpointer data)
         probe_done(caps, error);
         return;
     }
-    p = spawn(caps, "--version", NULL, &error);
-    if (!p) {
-        probe_done(caps, error);
-        return;
-    }
-    g_subprocess_communicate_utf8_async(p, NULL, NULL, version_done, caps);
+    run(caps, "--version", NULL, version_done);
 }

@@ -137,7 +137,9 @@ load_identity(QemuSecurity *sec, SvConfFile *conf, GError **error)
     sec->user_name = pw ? g_strdup(pw->pw_name) : NULL;
     sec->switch_ids = sec->uid != geteuid() || sec->gid != getegid();
     sec->set_groups = sec->switch_ids && geteuid() == 0;
-    if (sec->user_name) {
+    /* The supplementary groups matter only to a child that switches to them; looking
+     * them up asks every group database (NSS modules loaded for good), so only then. */
+    if (sec->set_groups && sec->user_name) {
         int n = 16;
         sec->groups = g_new(gid_t, n);
         if (getgrouplist(sec->user_name, sec->gid, sec->groups, &n) < 0) {

@@ -223,6 +223,7 @@ test_no_inherited_fds(void)
     g_autoptr(SvProcess) p = spawn_sh(script, &s);
     g_auto(GStrv) fds = NULL;
 
+    g_assert_nonnull(p);
     run_until(&s.exited, 5000);
     g_assert_true(g_file_get_contents(out, &text, NULL, NULL));
     fds = g_strsplit(g_strstrip(text), "\n", -1);
@@ -230,6 +231,77 @@ test_no_inherited_fds(void)
     g_assert_cmpuint(g_strv_length(fds), <=, 4);
     close(leak);
     unlink(out);
+}
+
+typedef struct {
+    gboolean done;
+    char *output;
+    GError *error;
+} Captured;
+
+static void
+on_captured(const char *output, const GError *error, gpointer data)
+{
+    Captured *c = data;
+
+    c->done = TRUE;
+    c->output = g_strdup(output);
+    c->error = error ? g_error_copy(error) : NULL;
+}
+
+static void
+capture_sh(const char *script, Captured *c)
+{
+    const char *argv[] = {"/bin/sh", "-c", script, NULL};
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(sv_process_capture_async(argv, on_captured, c, &error));
+    g_assert_no_error(error);
+    run_until(&c->done, 5000);
+    g_assert_true(c->done);
+}
+
+/* stdout is collected whole, however it is split; stderr is not part of it. */
+static void
+test_capture_output(void)
+{
+    Captured c = {0};
+
+    capture_sh("echo one; echo err >&2; sleep 0.1; head -c 100000 /dev/zero | tr '\\0' x; "
+               "echo; echo two", &c);
+    g_assert_no_error(c.error);
+    g_assert_true(g_str_has_prefix(c.output, "one\nxxx"));
+    g_assert_true(g_str_has_suffix(c.output, "x\ntwo\n"));
+    g_assert_cmpuint(strlen(c.output), ==, 4 + 100000 + 1 + 4);
+    g_assert_null(strstr(c.output, "err"));
+    g_free(c.output);
+}
+
+/* A helper that fails says so; one that cannot start fails at once. */
+static void
+test_capture_failures(void)
+{
+    const char *missing[] = {"/nonexistent/helper", NULL};
+    Captured c = {0};
+    g_autoptr(GError) error = NULL;
+
+    capture_sh("echo partial; exit 3", &c);
+    g_assert_error(c.error, sv_error_quark(SV_FROM_NONE), SV_ERR_INTERNAL_ERROR);
+    g_assert_nonnull(strstr(c.error->message, "exited with status 3"));
+    g_assert_cmpstr(c.output, ==, "partial\n");
+    g_clear_error(&c.error);
+    g_free(c.output);
+
+    memset(&c, 0, sizeof(c));
+    capture_sh("kill -9 $$", &c);
+    g_assert_nonnull(c.error);
+    g_assert_nonnull(strstr(c.error->message, "killed by signal 9"));
+    g_clear_error(&c.error);
+    g_free(c.output);
+
+    g_assert_false(sv_process_capture_async(missing, on_captured, &c, &error));
+    g_assert_nonnull(error);
+    g_assert_nonnull(strstr(error->message, "cannot execute '/nonexistent/helper'"));
 }
 
 int
@@ -243,5 +315,7 @@ main(int argc, char **argv)
     g_test_add_func("/process/attach-identity", test_attach_checks_identity);
     g_test_add_func("/process/spawn-failure", test_spawn_failure);
     g_test_add_func("/process/no-inherited-fds", test_no_inherited_fds);
+    g_test_add_func("/process/capture-output", test_capture_output);
+    g_test_add_func("/process/capture-failures", test_capture_failures);
     return g_test_run();
 }

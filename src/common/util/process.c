@@ -374,3 +374,117 @@ sv_process_spawn(const SvSpawnOptions *opts, GError **error)
     }
     return process_new(pid, g_steal_fd(&pidfd), sv_process_read_start_time(pid), TRUE);
 }
+
+/* ---------------------------------------------------------------- capture */
+
+#define CAPTURE_MAX (4u << 20)
+
+typedef struct {
+    SvProcess *proc;
+    char *name;
+    GString *out;
+    SvProcessExit how;
+    gboolean exited, eof;
+    guint watch;
+    SvCaptureFunc fn;
+    gpointer data;
+} Capture;
+
+static gboolean
+capture_free_idle(gpointer data)
+{
+    Capture *c = data;
+
+    sv_process_free(c->proc);
+    g_string_free(c->out, TRUE);
+    g_free(c->name);
+    g_free(c);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+capture_finish(Capture *c)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!c->exited || !c->eof)
+        return;
+    if (c->how.signaled)
+        sv_error_set(&error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "'%s' was killed by signal %d",
+                     c->name, c->how.code);
+    else if (c->how.known && c->how.code != 0)
+        sv_error_set(&error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "'%s' exited with status %d",
+                     c->name, c->how.code);
+    else if (c->out->len >= CAPTURE_MAX)
+        sv_error_set(&error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
+                     "'%s' wrote more than %u bytes", c->name, CAPTURE_MAX);
+    c->fn(c->out->str, error, c->data);
+    /* Not from inside the process's own exit notification. */
+    g_idle_add(capture_free_idle, c);
+}
+
+static void
+capture_exited(SvProcess *proc, const SvProcessExit *how, gpointer data)
+{
+    Capture *c = data;
+
+    (void)proc;
+    c->how = *how;
+    c->exited = TRUE;
+    capture_finish(c);
+}
+
+static gboolean
+capture_readable(gint fd, GIOCondition cond, gpointer data)
+{
+    Capture *c = data;
+    char buf[8192];
+    ssize_t n;
+
+    (void)cond;
+    while ((n = read(fd, buf, sizeof(buf))) > 0) {
+        if (c->out->len < CAPTURE_MAX)
+            g_string_append_len(c->out, buf, MIN((gsize)n, CAPTURE_MAX - c->out->len));
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return G_SOURCE_CONTINUE;
+    close(fd);
+    c->watch = 0;
+    c->eof = TRUE;
+    capture_finish(c);
+    return G_SOURCE_REMOVE;
+}
+
+gboolean
+sv_process_capture_async(const char *const *argv, SvCaptureFunc fn, gpointer data,
+                         GError **error)
+{
+    g_auto(SvFd) devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    int pipefd[2];
+    SvSpawnOptions opts = {.argv = argv, .stdin_fd = -1};
+    Capture *c;
+
+    if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot prepare to run '%s'", argv[0]);
+        return FALSE;
+    }
+    /* Only our end: the child writes as to any pipe. */
+    fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+    opts.stdout_fd = pipefd[1];
+    opts.stderr_fd = devnull;
+    c = g_new0(Capture, 1);
+    c->proc = sv_process_spawn(&opts, error);
+    close(pipefd[1]);
+    if (!c->proc) {
+        close(pipefd[0]);
+        g_free(c);
+        return FALSE;
+    }
+    c->name = g_strdup(argv[0]);
+    c->out = g_string_new(NULL);
+    c->fn = fn;
+    c->data = data;
+    sv_process_set_exit_func(c->proc, capture_exited, c);
+    c->watch = g_unix_fd_add(pipefd[0], G_IO_IN | G_IO_HUP | G_IO_ERR, capture_readable, c);
+    return TRUE;
+}

@@ -79,4 +79,13 @@ void sv_process_kill(SvProcess *proc, gboolean graceful, guint term_ms, guint ki
 
 /* Stop watching (the process keeps running) and free. */
 void sv_process_free(SvProcess *proc);
+
+/* Output of a short-lived helper: what it wrote to stdout (at most 4 MiB), and how it
+ * ended; error set when it could not run or ended otherwise than with status 0. */
+typedef void (*SvCaptureFunc)(const char *output, const GError *error, gpointer data);
+
+/* Run argv with stdout to a pipe read on the main loop (stdin and stderr /dev/null), and
+ * call fn once it has exited and its output ended. FALSE with error when it cannot start. */
+gboolean sv_process_capture_async(const char *const *argv, SvCaptureFunc fn, gpointer data,
+                                  GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvProcess, sv_process_free)
