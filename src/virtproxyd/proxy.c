@@ -43,12 +43,16 @@ static Proxy *proxy;
 
 static void try_next_backend(ProxyConn *pc);
 
-/* The open failed: the client hears why and may go on (calls before an open). */
+/* The open failed: the client hears why and may go on (calls before an open).
+ * The reply goes first, then what the client sent after the open is dispatched;
+ * that may close the client and free pc, so callers must not touch pc afterwards. */
 static void
 fail_open(ProxyConn *pc, SvCall *call, GError *error)
 {
-    sv_client_pause(pc->client, FALSE);
+    SvClient *client = pc->client;
+
     sv_call_fail(call, error);
+    sv_client_pause(client, FALSE);
 }
 
 static void
@@ -149,6 +153,7 @@ open_reply(ProxyConn *pc, const guint8 *frame, gsize len)
 {
     SvHeader h;
     SvCall *call = pc->open_call;
+    SvClient *client;
 
     sv_header_decode(frame + SV_FRAME_LEN_SIZE, &h);
     if (h.status != SV_NET_OK && pc->probing && pc->candidates->len) {
@@ -160,7 +165,6 @@ open_reply(ProxyConn *pc, const guint8 *frame, gsize len)
         return;
     }
     pc->open_call = NULL;
-    sv_client_pause(pc->client, FALSE);
     if (h.status == SV_NET_OK) {
         pc->paired = TRUE;
         sv_client_set_relay(pc->client, relay_from_client, client_batch_done, pc);
@@ -170,7 +174,12 @@ open_reply(ProxyConn *pc, const guint8 *frame, gsize len)
     } else {
         g_clear_pointer(&pc->backend, sv_rpc_conn_free);
     }
+    /* Only now, paired (or not) and answered, may the frames the client sent after
+     * its open be dispatched: they go to the relay, after the open's reply. One of
+     * them may close the client, which frees pc. */
+    client = pc->client;
     sv_call_reply_frame(call, frame, len);
+    sv_client_pause(client, FALSE);
 }
 
 static void
@@ -265,8 +274,8 @@ identity_done(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize l
     if (error) {
         SvCall *call = pc->open_call;
         pc->open_call = NULL;
-        fail_open(pc, call, g_error_copy(error));
         g_clear_pointer(&pc->backend, sv_rpc_conn_free);
+        fail_open(pc, call, g_error_copy(error));
         return;
     }
     forward_open(pc);
@@ -424,6 +433,30 @@ handoff_send(ProxyConn *pc)
     }
 }
 
+/* Once handed over, the client's socket has another writer: every reply we queued for
+ * it (AUTH_LIST and the like, often read in the same batch as the open) must be on the
+ * wire first, or it would come after the backend's replies, or be dropped, or interleave
+ * with them. */
+static void
+handoff_when_drained(SvClient *c, gpointer data)
+{
+    ProxyConn *pc = data;
+
+    if (sv_client_get_output_bytes(c) > 0)
+        return;
+    sv_client_set_drain_func(c, NULL, NULL);
+    if (pc->open_call && pc->backend)
+        handoff_send(pc);
+}
+
+static void
+handoff_start(ProxyConn *pc)
+{
+    sv_client_set_drain_func(pc->client, handoff_when_drained, pc);
+    if (sv_client_get_output_bytes(pc->client) == 0)
+        handoff_when_drained(pc->client, pc);
+}
+
 static void
 probe_done(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
            const GError *error, gpointer data)
@@ -444,7 +477,7 @@ probe_done(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
         handoff_next(pc);
         return;
     }
-    handoff_send(pc);
+    handoff_start(pc);
 }
 
 static void
@@ -476,7 +509,7 @@ handoff_next(ProxyConn *pc)
                              REMOTE_PROC_CONNECT_OPEN, (xdrproc_t)xdr_remote_connect_open_args,
                              &oa, probe_done, pc);
         } else {
-            handoff_send(pc);
+            handoff_start(pc);
         }
         return;
     }
