@@ -215,9 +215,10 @@ def subreaper_main(cmd):
 # Setup: packages, build, Debian's libvirtd, our daemon
 
 
-def ensure_packages():
+def ensure_packages(extra=()):
+    """apt-get install whichever of PACKAGES (and extra) is not installed yet."""
     missing = []
-    for pkg in PACKAGES:
+    for pkg in [*PACKAGES, *extra]:
         r = run(["dpkg-query", "-W", "-f=${db:Status-Status}", pkg], capture_output=True,
                 text=True)
         if r.stdout.strip() != "installed":
@@ -250,6 +251,17 @@ def build_tree(work, no_build):
         r = run(["ninja", "-C", BUILD], cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
     if r.returncode != 0:
         raise BenchError(f"build failed:\n{tail(blog, 30)}")
+
+
+def load_bench(name):
+    """Imports the bench script bench/NAME (no .py suffix) as a module, for bench/run."""
+    import importlib.machinery
+    import importlib.util
+    loader = importlib.machinery.SourceFileLoader(f"bench_{name}", str(BENCH / name))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
 
 
 def daemon_path(override):
