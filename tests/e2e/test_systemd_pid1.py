@@ -1,0 +1,347 @@
+"""test_systemd_pid1.py: the units under a real systemd as PID 1.
+
+These machines have no systemd as PID 1, so the test boots one: systemd 252 from Debian,
+in new PID, mount and cgroup namespaces, with a private /run, private libvirt directories,
+its cgroup trees rooted at the test's own cgroup, and a unit path holding only the units
+meson generated for this build (systemd/verify/: the installed units with ExecStart at the
+built programs) and empty stand-ins for the targets they order against. Nothing of the
+host's configuration is read or changed; killing the namespace's PID 1 ends everything in
+it, and the cgroups it made are removed.
+
+What it shows, with the units' whole sandbox applied by systemd itself:
+- socket activation of virtqemud and virtproxyd (Type=notify: systemctl waits for READY=1),
+  the socket modes and the proxy's group on the backend's read-write socket;
+- a real guest survives `systemctl restart` and `systemctl stop` of virtqemud
+  (KillMode=process), and the next daemon, activated by a client, takes it over;
+- virtproxyd runs as its own user, hands a legacy-mode client to virtqemud, and the
+  guest's lifecycle works through it.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from guests import domain_xml, guest_elf
+from svdaemon import SANITIZER_MARKERS, build_dir
+
+SYSTEMD = Path("/lib/systemd/systemd")
+TARGETS = ("sysinit", "basic", "sockets", "shutdown", "multi-user", "paths", "timers",
+           "network", "network-online", "local-fs", "remote-fs", "slices")
+# The libvirt directories the daemons use, private to the namespace.
+PRIVATE_DIRS = ("/etc/libvirt", "/var/lib/libvirt", "/var/log/libvirt", "/var/cache/libvirt")
+BOOT_TIMEOUT = 20
+CALL_TIMEOUT = 30
+
+BOOT_SCRIPT = r"""#!/bin/sh
+set -e
+mount -t tmpfs -o mode=755 tmpfs /run
+mkdir -p /run/systemd
+# cgroup trees rooted at this namespace's cgroup, so systemd's slices stay inside it.
+if [ "$(stat -fc %%T /sys/fs/cgroup)" = cgroup2fs ]; then
+    mount -t cgroup2 cgroup2 /sys/fs/cgroup
+else
+    mount -t tmpfs -o mode=755 cgroup_root /sys/fs/cgroup
+    for c in blkio cpu,cpuacct cpuset devices freezer memory pids; do
+        mkdir -p /sys/fs/cgroup/$c
+        mount -t cgroup -o $c cgroup /sys/fs/cgroup/$c 2>/dev/null || rmdir /sys/fs/cgroup/$c
+    done
+    mkdir -p /sys/fs/cgroup/systemd
+    mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
+fi
+# An empty private directory at $1, made without touching the host's file system: a
+# tmpfs on the nearest directory that exists, then the rest inside it.
+private_dir() {
+    a="$1"
+    while [ ! -d "$a" ]; do a=$(dirname "$a"); done
+    mount -t tmpfs -o mode=755 tmpfs "$a"
+    mkdir -p "$1"
+}
+for d in %(dirs)s; do
+    private_dir "$d"
+done
+[ -d "%(confdir)s" ] || private_dir "%(confdir)s"
+mount --bind "%(root)s/conf" "%(confdir)s"
+mount --bind "%(root)s/passwd" /etc/passwd
+mount --bind "%(root)s/group" /etc/group
+export SYSTEMD_UNIT_PATH="%(root)s/units"
+exec %(systemd)s --system --unit=sv-test.target --log-level=notice
+"""
+
+
+def sanitized():
+    """True when this build uses a sanitizer (its b_sanitize option)."""
+    try:
+        opts = json.loads((build_dir() / "meson-info" / "intro-buildoptions.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return any(o["name"] == "b_sanitize" and o["value"] not in ("none", "") for o in opts)
+
+
+def unused_id(path, start=61000):
+    """A number no entry of the passwd or group file at path uses."""
+    used = {int(line.split(":")[2]) for line in Path(path).read_text().splitlines()
+            if line.count(":") >= 3 and line.split(":")[2].isdigit()}
+    n = start
+    while n in used:
+        n += 1
+    return n
+
+
+def own_cgroups():
+    """{hierarchy directory under /sys/fs/cgroup: our cgroup path in it}."""
+    out = {}
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":
+            name = "unified" if Path("/sys/fs/cgroup/unified").is_dir() else ""
+        elif controllers == "name=systemd":
+            name = "systemd"
+        else:
+            name = controllers
+        out[Path("/sys/fs/cgroup") / name] = path.lstrip("/")
+    return out
+
+
+class Pid1:
+    """systemd as PID 1 of private namespaces, and commands run inside them."""
+
+    def __init__(self, root):
+        self.root = root
+        self.proc = None
+        self.pid = None
+        self.cgroups = own_cgroups()
+        units = root / "units"
+        units.mkdir()
+        for t in TARGETS:
+            (units / ("%s.target" % t)).write_text("[Unit]\nDescription=stand-in %s\n" % t)
+        (units / "sv-test.target").write_text("[Unit]\nDescription=test\n")
+        verify = build_dir() / "systemd" / "verify"
+        for unit in verify.iterdir():
+            if unit.name.startswith(("virtqemud", "virtproxyd")):
+                shutil.copy(unit, units / unit.name)
+        # The units' --config path: a private directory with the test's settings.
+        self.confdir = self.unit_config_dir(units / "virtqemud.service")
+        conf = root / "conf"
+        conf.mkdir()
+        (conf / "virtqemud.conf").write_text("log_level = 2\nterm_timeout = 5\n")
+        (conf / "virtproxyd.conf").write_text("log_level = 2\n")
+        # The proxy's system user, as sysusers would make it, in private copies.
+        self.proxy_uid = unused_id("/etc/passwd")
+        self.proxy_gid = unused_id("/etc/group")
+        (root / "passwd").write_text(Path("/etc/passwd").read_text() +
+                                     "virtproxyd:x:%d:%d::/nonexistent:/usr/sbin/nologin\n"
+                                     % (self.proxy_uid, self.proxy_gid))
+        (root / "group").write_text(Path("/etc/group").read_text() +
+                                    "virtproxyd:x:%d:\n" % self.proxy_gid)
+        # Where the services' output goes (there is no journal), and sanitizer settings
+        # a seccomp-filtered service can live with (LeakSanitizer needs ptrace).
+        for name in ("virtqemud", "virtproxyd"):
+            dropin = units / ("%s.service.d" % name)
+            dropin.mkdir()
+            text = "[Service]\nStandardOutput=append:%s/%s.log\nStandardError=inherit\n" % (
+                root, name)
+            if sanitized():
+                text += "Environment=ASAN_OPTIONS=detect_leaks=0:abort_on_error=1\n"
+                text += "Environment=UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1\n"
+            (dropin / "test.conf").write_text(text)
+        script = root / "boot.sh"
+        script.write_text(BOOT_SCRIPT % {"dirs": " ".join(PRIVATE_DIRS), "root": root,
+                                         "confdir": self.confdir, "systemd": SYSTEMD})
+        script.chmod(0o755)
+
+    @staticmethod
+    def unit_config_dir(service):
+        for line in service.read_text().splitlines():
+            if line.startswith("ExecStart="):
+                args = line.split()
+                return str(Path(args[args.index("--config") + 1]).parent)
+        raise AssertionError("no ExecStart in %s" % service)
+
+    def boot(self):
+        self.proc = subprocess.Popen(
+            ["unshare", "--pid", "--fork", "--mount", "--cgroup", "--propagation", "private",
+             "--mount-proc", str(self.root / "boot.sh")],
+            stdout=open(self.root / "pid1.log", "wb"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("systemd did not start: %s" %
+                                     (self.root / "pid1.log").read_text())
+            children = Path("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid))
+            kids = children.read_text().split() if children.exists() else []
+            if kids:
+                self.pid = int(kids[0])
+                r = self.run(["systemctl", "is-system-running"], check=False)
+                if r.stdout.strip() in ("running", "degraded"):
+                    return
+            time.sleep(0.05)
+        raise AssertionError("systemd did not reach its target: %s" %
+                             (self.root / "pid1.log").read_text())
+
+    def run(self, argv, check=True, timeout=CALL_TIMEOUT):
+        r = subprocess.run(["nsenter", "-t", str(self.pid), "-m", "-p", "-C"] + argv,
+                           capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError("%s failed (%d): %s%s" % (" ".join(argv), r.returncode,
+                                                            r.stdout, r.stderr))
+        return r
+
+    def systemctl(self, *args, check=True):
+        return self.run(["systemctl", "--no-pager"] + list(args), check=check)
+
+    def show(self, unit, prop):
+        return self.systemctl("show", "-p", prop, "--value", unit).stdout.strip()
+
+    def virsh(self, uri, *args, check=True):
+        return self.run(["virsh", "-q", "-c", uri] + list(args), check=check)
+
+    def file(self, path):
+        """A file of the namespace's private mounts, read from outside."""
+        return Path("/proc/%d/root%s" % (self.pid, path))
+
+    def logs(self):
+        text = ""
+        for name in ("pid1", "virtqemud", "virtproxyd"):
+            p = self.root / ("%s.log" % name)
+            if p.exists():
+                text += "---- %s ----\n%s" % (name, p.read_text(errors="replace"))
+        return text
+
+    def shutdown(self):
+        """End the namespace: its PID 1 killed, everything in it goes."""
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.proc:
+            self.proc.wait(timeout=10)
+        # The cgroups systemd made below ours, deepest first, once their processes are gone.
+        deadline = time.monotonic() + 5
+        for tree, own in self.cgroups.items():
+            for top in ("init.scope", "system.slice", "user.slice"):
+                base = tree / own / top
+                if not base.is_dir():
+                    continue
+                for d in sorted(base.rglob("*"), key=lambda p: len(p.parts), reverse=True) + [
+                        base]:
+                    while d.is_dir():
+                        try:
+                            d.rmdir()
+                        except OSError:
+                            if time.monotonic() > deadline:
+                                break
+                            time.sleep(0.05)
+                            continue
+
+
+@pytest.fixture
+def pid1(root):
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    for tool in ("unshare", "nsenter", "virsh"):
+        if not shutil.which(tool):
+            pytest.skip("%s not installed" % tool)
+    if not SYSTEMD.exists():
+        pytest.skip("systemd not installed")
+    p = Pid1(root)
+    try:
+        p.boot()
+        yield p
+    finally:
+        logs = p.logs()
+        p.shutdown()
+        for marker in SANITIZER_MARKERS:
+            assert marker not in logs, logs
+
+
+def qemu_pid(p, name):
+    """QEMU's pid in the namespace (its pid file says that one)."""
+    return int(p.file("/run/libvirt/qemu/%s.pid" % name).read_text())
+
+
+def alive(p, pid):
+    """A live, non-zombie process of the namespace."""
+    try:
+        return p.file("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_guest_survives_restart_and_stop_of_its_daemon(pid1, root):
+    p = pid1
+    p.systemctl("start", "virtqemud.socket", "virtqemud-ro.socket", "virtqemud-admin.socket")
+    modes = {n: oct(p.file("/run/libvirt/" + n).stat().st_mode & 0o777)
+             for n in ("virtqemud-sock", "virtqemud-sock-ro", "virtqemud-admin-sock")}
+    assert modes == {"virtqemud-sock": "0o660", "virtqemud-sock-ro": "0o666",
+                     "virtqemud-admin-sock": "0o600"}
+    assert p.file("/run/libvirt/virtqemud-sock").stat().st_gid == p.proxy_gid
+    assert p.show("virtqemud.service", "ActiveState") == "inactive"
+
+    # The first client activates the daemon; Type=notify means READY=1 came.
+    xml = root / "g.xml"
+    xml.write_text(domain_xml("sdg", str(guest_elf()), "tick"))
+    p.virsh("qemu:///system", "define", str(xml))
+    assert p.show("virtqemud.service", "ActiveState") == "active"
+    first = int(p.show("virtqemud.service", "MainPID"))
+    p.virsh("qemu:///system", "start", "sdg")
+    qemu = qemu_pid(p, "sdg")
+    assert alive(p, qemu)
+    # QEMU runs in the daemon's service, under its sandbox.
+    status = p.file("/proc/%d/status" % qemu).read_text()
+    assert "NoNewPrivs:\t1" in status
+
+    # Restart: the daemon goes, the guest stays, the new daemon takes it over.
+    p.systemctl("restart", "virtqemud.service")
+    second = int(p.show("virtqemud.service", "MainPID"))
+    assert second not in (0, first)
+    assert alive(p, qemu) and qemu_pid(p, "sdg") == qemu
+    assert p.virsh("qemu:///system", "domstate", "sdg", "--reason").stdout.strip() == \
+        "running (booted)"
+
+    # Stop: nothing runs the daemon until a client comes; the guest still runs.
+    p.systemctl("stop", "virtqemud.service")
+    assert p.show("virtqemud.service", "ActiveState") == "inactive"
+    assert alive(p, qemu)
+    out = p.virsh("qemu:///system", "list").stdout
+    assert "sdg" in out and "running" in out
+    assert int(p.show("virtqemud.service", "MainPID")) not in (0, first, second)
+
+    p.virsh("qemu:///system", "destroy", "sdg")
+    deadline = time.monotonic() + 10
+    while alive(p, qemu) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not alive(p, qemu)
+    assert p.virsh("qemu:///system", "domstate", "sdg", "--reason").stdout.strip() == \
+        "shut off (destroyed)"
+    p.systemctl("stop", "virtqemud.service")
+    assert p.show("virtqemud.service", "Result") == "success"
+
+
+def test_proxy_as_its_own_user_hands_clients_over(pid1, root):
+    p = pid1
+    p.systemctl("start", "virtqemud.socket", "virtqemud-ro.socket", "virtqemud-admin.socket",
+                "virtproxyd.socket", "virtproxyd-ro.socket", "virtproxyd-admin.socket")
+    xml = root / "g.xml"
+    xml.write_text(domain_xml("viaproxy", str(guest_elf()), "tick"))
+    legacy = "qemu:///system?mode=legacy"
+    p.virsh(legacy, "define", str(xml))
+    proxy = int(p.show("virtproxyd.service", "MainPID"))
+    status = p.file("/proc/%d/status" % proxy).read_text()
+    uid_line = [line for line in status.splitlines() if line.startswith("Uid:")][0]
+    assert uid_line.split()[1:] == [str(p.proxy_uid)] * 4
+    cap_line = [line for line in status.splitlines() if line.startswith("CapEff:")][0]
+    assert int(cap_line.split()[1], 16) == 0
+    p.virsh(legacy, "start", "viaproxy")
+    assert p.virsh(legacy, "domstate", "viaproxy").stdout.strip() == "running"
+    p.virsh(legacy, "destroy", "viaproxy")
+    p.virsh(legacy, "undefine", "viaproxy")
+    assert p.virsh(legacy, "list", "--all").stdout.strip() == ""
+    # The proxy passed the clients on: the backend saw them as its own.
+    assert p.show("virtqemud.service", "ActiveState") == "active"
