@@ -586,6 +586,12 @@ set_autostart(SvCall *call, remote_domain_set_autostart_args *a, GError **error)
                      "cannot set autostart for transient domain");
         return FALSE;
     }
+    if (obj->busy) {
+        /* Its removal is queued: a link written after it would outlive the definition. */
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
+                     "domain '%s' is already being removed", obj->def->name);
+        return FALSE;
+    }
     if ((a->autostart != 0) == obj->autostart)
         return TRUE;
     job = g_new0(AutostartJob, 1);

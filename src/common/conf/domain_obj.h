@@ -49,7 +49,7 @@ typedef struct {
     gint64 state_time;    /* g_get_real_time() of the last state change */
     gboolean persistent;
     gboolean autostart;
-    gboolean busy;        /* a definition write or removal is in flight */
+    gboolean busy;        /* its removal (undefine) is in flight */
     char *cause;          /* who asked for the change under way, for the log */
     gpointer priv;        /* the driver's per-domain data */
     GDestroyNotify priv_free;

@@ -281,9 +281,16 @@ sv_domain_store_load_all(SvDomainStore *store, SvDomainList *list,
         g_autoptr(SvDomainDef) def = NULL;
         SvDomainObj *obj;
 
+        path = g_build_filename(store->dir, entry, NULL);
+        if (sv_file_is_atomic_temp(entry)) {
+            /* A daemon killed in the middle of a write left its temporary file; the
+             * definition itself is the old or the new one, whole. Nothing writes yet. */
+            if (unlink(path) < 0)
+                g_warning("cannot remove '%s': %s", path, g_strerror(errno));
+            continue;
+        }
         if (!g_str_has_suffix(entry, ".xml"))
             continue;
-        path = g_build_filename(store->dir, entry, NULL);
         if (!g_file_get_contents(path, &text, NULL, &error) ||
             !(def = sv_domain_def_parse(text, SV_DOMAIN_PARSE_INACTIVE, &error)) || (check && !check(def, &error))) {
             g_warning("skipping domain definition '%s': %s", path, error->message);

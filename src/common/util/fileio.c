@@ -11,6 +11,10 @@
 #include "error.h"
 #include "fd.h"
 
+/* sv_file_write_atomic()'s temporary files are "<path>" TEMP_INFIX "XXXXXX". */
+#define TEMP_INFIX ".new-"
+#define TEMP_RANDOM 6
+
 static gboolean
 fsync_dir_of(const char *path, GError **error)
 {
@@ -27,7 +31,7 @@ fsync_dir_of(const char *path, GError **error)
 gboolean
 sv_file_write_atomic(const char *path, const char *data, gsize len, guint mode, GError **error)
 {
-    g_autofree char *tmp = g_strdup_printf("%s.new-XXXXXX", path);
+    g_autofree char *tmp = g_strconcat(path, TEMP_INFIX "XXXXXX", NULL);
     g_auto(SvFd) fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, mode);
     gsize off = 0;
 
@@ -58,6 +62,15 @@ sv_file_write_atomic(const char *path, const char *data, gsize len, guint mode, 
         return FALSE;
     }
     return fsync_dir_of(path, error);
+}
+
+gboolean
+sv_file_is_atomic_temp(const char *name)
+{
+    gsize len = strlen(name);
+    gsize tail = strlen(TEMP_INFIX) + TEMP_RANDOM;
+
+    return len > tail && strncmp(name + len - tail, TEMP_INFIX, strlen(TEMP_INFIX)) == 0;
 }
 
 gboolean

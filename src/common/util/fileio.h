@@ -9,6 +9,11 @@
 gboolean sv_file_write_atomic(const char *path, const char *data, gsize len, guint mode,
                               GError **error);
 
+/* Whether the file name (no directory) is the temporary file of an
+ * sv_file_write_atomic() that never reached its rename, e.g. because the
+ * process was killed: such files are garbage once no write is running. */
+gboolean sv_file_is_atomic_temp(const char *name);
+
 /* Remove path and fsync its directory; a missing file is not an error. */
 gboolean sv_file_remove_durable(const char *path, GError **error);
 
