@@ -188,31 +188,10 @@ xen_domain_new(SvDomainObj *obj)
 
 static void save_status(SvDomainObj *obj);
 
-/* Which state changes happen; anything else is a bug worth a warning. */
-static gboolean
-transition_allowed(int from, int to)
-{
-    static const guint allowed[SV_DOMAIN_STATE_LAST] = {
-        [SV_DOMAIN_SHUTOFF] = 1u << SV_DOMAIN_RUNNING | 1u << SV_DOMAIN_PAUSED,
-        [SV_DOMAIN_RUNNING] = 1u << SV_DOMAIN_PAUSED | 1u << SV_DOMAIN_SHUTDOWN |
-                              1u << SV_DOMAIN_CRASHED | 1u << SV_DOMAIN_SHUTOFF,
-        [SV_DOMAIN_PAUSED] = 1u << SV_DOMAIN_RUNNING | 1u << SV_DOMAIN_SHUTDOWN |
-                             1u << SV_DOMAIN_CRASHED | 1u << SV_DOMAIN_SHUTOFF,
-        [SV_DOMAIN_SHUTDOWN] = 1u << SV_DOMAIN_CRASHED | 1u << SV_DOMAIN_SHUTOFF,
-        [SV_DOMAIN_CRASHED] = 1u << SV_DOMAIN_SHUTOFF,
-    };
-
-    return from == to || (from >= 0 && from < SV_DOMAIN_STATE_LAST && to >= 0 &&
-                          to < SV_DOMAIN_STATE_LAST && (allowed[from] & (1u << to)));
-}
-
 /* The one place a guest's state changes; the status file follows it. */
 static void
 set_state(SvDomainObj *obj, int state, int reason)
 {
-    if (!transition_allowed(obj->state, state))
-        g_warning("domain %s: unexpected transition %s -> %s", obj->def->name,
-                  sv_domain_state_to_string(obj->state), sv_domain_state_to_string(state));
     sv_domain_obj_set_state(obj, state, reason);
     save_status(obj);
 }

@@ -172,7 +172,7 @@ class Daemon:
         """What is wrong with this run, as readable lines; empty when all is well."""
         out = []
         text = self.stderr_text()
-        for marker in SANITIZER_MARKERS:
+        for marker in SANITIZER_MARKERS + ("unexpected transition",):
             if marker in text:
                 out.append("%s: stderr contains %r" % (self.label, marker))
         if self.killed_by_watchdog:

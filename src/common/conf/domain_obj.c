@@ -268,9 +268,36 @@ sv_domain_obj_set_cause(SvDomainObj *obj, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The state changes a guest can go through, whatever the hypervisor: a start (to RUNNING,
+ * or PAUSED while it starts), pauses and resumes, the guest's own shutdown or crash, a
+ * reset out of those (on_poweroff/on_crash, a reboot in place), and the end. Anything
+ * else is a driver bug, logged loudly. NOSTATE is where a new object begins. */
+static gboolean
+transition_allowed(int from, int to)
+{
+    static const guint allowed[SV_DOMAIN_STATE_LAST] = {
+        [SV_DOMAIN_NOSTATE] = ~0u,
+        [SV_DOMAIN_SHUTOFF] = 1u << SV_DOMAIN_RUNNING | 1u << SV_DOMAIN_PAUSED,
+        [SV_DOMAIN_RUNNING] = 1u << SV_DOMAIN_PAUSED | 1u << SV_DOMAIN_SHUTDOWN |
+                              1u << SV_DOMAIN_CRASHED | 1u << SV_DOMAIN_SHUTOFF,
+        [SV_DOMAIN_PAUSED] = 1u << SV_DOMAIN_RUNNING | 1u << SV_DOMAIN_SHUTDOWN |
+                             1u << SV_DOMAIN_CRASHED | 1u << SV_DOMAIN_SHUTOFF,
+        [SV_DOMAIN_SHUTDOWN] = 1u << SV_DOMAIN_RUNNING | 1u << SV_DOMAIN_PAUSED |
+                               1u << SV_DOMAIN_CRASHED | 1u << SV_DOMAIN_SHUTOFF,
+        [SV_DOMAIN_CRASHED] = 1u << SV_DOMAIN_RUNNING | 1u << SV_DOMAIN_PAUSED |
+                              1u << SV_DOMAIN_SHUTOFF,
+    };
+
+    return from == to || (from >= 0 && from < SV_DOMAIN_STATE_LAST && to >= 0 &&
+                          to < SV_DOMAIN_STATE_LAST && (allowed[from] & (1u << to)));
+}
+
 void
 sv_domain_obj_set_state(SvDomainObj *obj, int state, int reason)
 {
+    if (!transition_allowed(obj->state, state))
+        g_warning("domain %s: unexpected transition %s -> %s", obj->def->name,
+                  sv_domain_state_to_string(obj->state), sv_domain_state_to_string(state));
     if (obj->state != state || obj->reason != reason)
         g_message("domain %s: %s/%d -> %s/%d, asked by %s", obj->def->name,
                   sv_domain_state_to_string(obj->state), obj->reason,

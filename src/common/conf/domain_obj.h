@@ -88,8 +88,9 @@ gboolean sv_domain_obj_is_active(const SvDomainObj *obj);
  * hypervisor, the daemon); the next transitions are logged with it. */
 void sv_domain_obj_set_cause(SvDomainObj *obj, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
-/* The one state-change step every driver shares: one log line (old state, new state,
- * reasons, who asked) when anything changes, then the new state and its time. */
+/* The one state-change step every driver shares: checks the transition against the
+ * table every hypervisor follows (a warning for anything else), one log line (old state,
+ * new state, reasons, who asked) when anything changes, then the new state and its time. */
 void sv_domain_obj_set_state(SvDomainObj *obj, int state, int reason);
 
 /* Objects matching virConnectListAllDomains flags, in no order. (transfer container) */
