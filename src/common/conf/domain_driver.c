@@ -141,8 +141,7 @@ list_all(SvCall *call, remote_connect_list_all_domains_args *a,
     if (a->need_results) {
         ret->domains.domains_len = objs->len;
         ret->domains.domains_val = g_new0(remote_nonnull_domain, objs->len);
-        for (guint i = 0; i < objs->len; i++)
-            sv_domain_obj_to_remote(objs->pdata[i], &ret->domains.domains_val[i]);
+        sv_domain_objs_to_remote(objs, ret->domains.domains_val);
     }
     return TRUE;
 }

@@ -212,7 +212,8 @@ sv_domain_list_filter(SvDomainList *list, guint flags)
 
     g_hash_table_iter_init(&it, list->by_name);
     while (g_hash_table_iter_next(&it, NULL, &obj)) {
-        if (matches(obj, flags))
+        /* No flags, no filter: the objects themselves are not touched here. */
+        if (!flags || matches(obj, flags))
             g_ptr_array_add(out, obj);
     }
     /* Unsorted, as libvirt's: clients sort for display, and a sort here was
@@ -232,6 +233,29 @@ guint
 sv_domain_list_size(SvDomainList *list)
 {
     return g_hash_table_size(list->by_name);
+}
+
+void
+sv_domain_objs_to_remote(GPtrArray *objs, remote_nonnull_domain *out)
+{
+    /* Thousands of objects, their definitions and names are scattered over the heap:
+     * ask for each a few steps ahead (object, then its definition, then the name), so
+     * the loop does not wait on memory three times per domain. */
+    enum { AHEAD = 12 };
+    SvDomainObj **o = (SvDomainObj **)objs->pdata;
+    guint n = objs->len;
+
+    for (guint i = 0; i < n; i++) {
+        if (i + AHEAD < n)
+            __builtin_prefetch(o[i + AHEAD]);
+        if (i + AHEAD / 2 < n)
+            __builtin_prefetch(o[i + AHEAD / 2]->def);
+        if (i + AHEAD / 4 < n) {
+            __builtin_prefetch(o[i + AHEAD / 4]->def->name);
+            __builtin_prefetch(o[i + AHEAD / 4]->def->uuid);
+        }
+        sv_domain_obj_to_remote(o[i], &out[i]);
+    }
 }
 
 void

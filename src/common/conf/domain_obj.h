@@ -100,6 +100,8 @@ guint sv_domain_list_size(SvDomainList *list);
 
 /* Fill a wire domain (name copied). */
 void sv_domain_obj_to_remote(const SvDomainObj *obj, remote_nonnull_domain *out);
+/* The same for every object of objs, into out (objs->len elements), in order. */
+void sv_domain_objs_to_remote(GPtrArray *objs, remote_nonnull_domain *out);
 
 /* Look up the object a client's handle names (by UUID), or fail with NO_DOMAIN
  * "no domain with matching uuid '%s' (%s)" in error domain `from`. */
