@@ -109,6 +109,55 @@ send_text(QemuMonitor *mon, const char *text)
     flush_out(mon);
 }
 
+/* Members of QEMU's messages, checked: json-glib's typed getters only g_critical() on a
+ * member of another type, and what QEMU writes is input like any other. */
+const char *
+qemu_json_string(JsonObject *obj, const char *name)
+{
+    JsonNode *n = obj ? json_object_get_member(obj, name) : NULL;
+
+    if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+        return NULL;
+    return json_node_get_string(n);
+}
+
+gboolean
+qemu_json_bool(JsonObject *obj, const char *name, gboolean otherwise)
+{
+    JsonNode *n = obj ? json_object_get_member(obj, name) : NULL;
+
+    if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_BOOLEAN)
+        return otherwise;
+    return json_node_get_boolean(n);
+}
+
+JsonObject *
+qemu_json_array_object(JsonArray *a, guint i)
+{
+    JsonNode *n = json_array_get_element(a, i);
+
+    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static JsonObject *
+member_object(JsonObject *obj, const char *name)
+{
+    JsonNode *n = json_object_get_member(obj, name);
+
+    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+/* The command id of a reply; G_MAXUINT64 (no command's) when absent or not an integer. */
+static guint64
+member_id(JsonObject *obj)
+{
+    JsonNode *n = json_object_get_member(obj, "id");
+
+    if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
+        return G_MAXUINT64;
+    return (guint64)json_node_get_int(n);
+}
+
 static void
 handle_message(QemuMonitor *mon, const char *text)
 {
@@ -126,17 +175,17 @@ handle_message(QemuMonitor *mon, const char *text)
         return;
     }
     if (json_object_has_member(obj, "event")) {
-        JsonNode *data = json_object_get_member(obj, "data");
+        const char *name = qemu_json_string(obj, "event");
+        if (!name) {
+            g_warning("QEMU monitor sent an event without a name");
+            return;
+        }
         if (mon->cb.event)
-            mon->cb.event(mon, json_object_get_string_member(obj, "event"),
-                          data && JSON_NODE_HOLDS_OBJECT(data) ? json_node_get_object(data) : NULL,
-                          mon->user);
+            mon->cb.event(mon, name, member_object(obj, "data"), mon->user);
         return;
     }
     if (json_object_has_member(obj, "return") || json_object_has_member(obj, "error")) {
-        guint64 id = json_object_has_member(obj, "id")
-                         ? (guint64)json_object_get_int_member(obj, "id")
-                         : G_MAXUINT64;
+        guint64 id = member_id(obj);
         Pending *p;
 
         if (id == 0 && !mon->negotiated) {
@@ -159,11 +208,10 @@ handle_message(QemuMonitor *mon, const char *text)
         if (p->cb) {
             if (json_object_has_member(obj, "error")) {
                 g_autoptr(GError) error = NULL;
-                JsonObject *e = json_object_get_object_member(obj, "error");
-                const char *desc = e ? json_object_get_string_member_with_default(e, "desc", "?")
-                                     : "?";
+                JsonObject *e = member_object(obj, "error");
+                const char *desc = e ? qemu_json_string(e, "desc") : NULL;
                 sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                             "unable to execute QEMU command '%s': %s", p->cmd, desc);
+                             "unable to execute QEMU command '%s': %s", p->cmd, desc ? desc : "?");
                 p->cb(mon, NULL, error, p->data);
             } else {
                 p->cb(mon, json_object_get_member(obj, "return"), NULL, p->data);

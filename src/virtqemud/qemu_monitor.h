@@ -36,3 +36,10 @@ gboolean qemu_monitor_is_closed(QemuMonitor *mon);
 
 /* Connect to a monitor socket path without blocking (it must be listening). */
 int qemu_monitor_connect(const char *path, GError **error);
+
+/* QMP members read without trusting their type (QEMU's output is input): a string member,
+ * or NULL when absent or of another type; a boolean, or otherwise; an array's object
+ * element, or NULL. obj may be NULL. */
+const char *qemu_json_string(JsonObject *obj, const char *name);
+gboolean qemu_json_bool(JsonObject *obj, const char *name, gboolean otherwise);
+JsonObject *qemu_json_array_object(JsonArray *a, guint i);

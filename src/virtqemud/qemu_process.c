@@ -343,7 +343,7 @@ on_shutdown_event(SvDomainObj *obj, JsonObject *data)
         return;
     }
     if (data && json_object_has_member(data, "guest"))
-        detail = json_object_get_boolean_member(data, "guest") ? SHUTDOWN_GUEST : SHUTDOWN_HOST;
+        detail = qemu_json_bool(data, "guest", FALSE) ? SHUTDOWN_GUEST : SHUTDOWN_HOST;
     set_state(obj, SV_DOMAIN_SHUTDOWN, 0);
     emit(obj, SV_EVENT_SHUTDOWN, detail);
     /* on_poweroff destroy (and preserve, which QEMU cannot hold): end QEMU. */
@@ -482,11 +482,12 @@ chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
     if (ret && JSON_NODE_HOLDS_ARRAY(ret)) {
         JsonArray *a = json_node_get_array(ret);
         for (guint i = 0; i < json_array_get_length(a); i++) {
-            JsonObject *c = json_array_get_object_element(a, i);
-            const char *label = json_object_get_string_member_with_default(c, "label", "");
-            const char *file = json_object_get_string_member_with_default(c, "filename", "");
+            JsonObject *c = qemu_json_array_object(a, i);
+            const char *label = qemu_json_string(c, "label");
+            const char *file = qemu_json_string(c, "filename");
             guint n;
-            if (g_str_has_prefix(label, "charserial") && g_str_has_prefix(file, "pty:")) {
+            if (label && file && g_str_has_prefix(label, "charserial") &&
+                g_str_has_prefix(file, "pty:")) {
                 n = (guint)g_ascii_strtoull(label + 10, NULL, 10);
                 if (n < 16) {
                     GPtrArray *serials =
@@ -1195,8 +1196,9 @@ query_status_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer
         return;
     }
     if (ret && JSON_NODE_HOLDS_OBJECT(ret))
-        status = json_object_get_string_member_with_default(json_node_get_object(ret), "status",
-                                                            "running");
+        status = qemu_json_string(json_node_get_object(ret), "status");
+    if (!status)
+        status = "running";
     g_debug("domain %s: reconnected, QEMU says '%s'", obj->def->name, status);
     reconcile(obj, status);
 }

@@ -59,7 +59,8 @@ sv_frame_reader_free(SvFrameReader *r)
 guint8 *
 sv_frame_reader_steal(SvFrameReader *r, gsize *len)
 {
-    guint8 *out = g_memdup2(r->buf + r->start, r->end - r->start);
+    /* Nothing received yet leaves buf NULL, and NULL + 0 is undefined. */
+    guint8 *out = r->end > r->start ? g_memdup2(r->buf + r->start, r->end - r->start) : NULL;
 
     *len = r->end - r->start;
     r->start = r->end = 0;

@@ -368,7 +368,6 @@ parse_output(const char *item, GError **error)
 {
     g_auto(GStrv) tok = g_strsplit(item, ":", -1);
     guint count = g_strv_length(tok);
-    g_autofree char *path = NULL;
     LogOutput *o;
     int prio, dest;
 

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""gen-corpus.py: (re)write the generated seed files of tests/fuzz/corpus.
+
+Frames are built with tests/e2e/rawrpc.py's encoders; domain XML and xl.cfg seeds are
+copied from tests/data. Seeds added by hand (regressions, named crash-*, leak-*,
+timeout-*) are left alone. Run from anywhere: python3 tests/fuzz/gen-corpus.py
+"""
+
+import os
+import re
+import shutil
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+
+import rawrpc as r  # noqa: E402
+
+CORPUS = os.path.join(HERE, "corpus")
+ADMIN_PROGRAM = 0x06900690
+PRIVATE_PROGRAM = 0x53564950
+UUID = bytes(range(16))
+
+
+def write(harness, name, data):
+    d = os.path.join(CORPUS, harness)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+def call(proc, payload=b"", serial=0, prog=r.REMOTE_PROGRAM, status=r.OK):
+    return r.encode_frame(prog, 1, proc, r.CALL, serial, status, payload)
+
+
+def dom(name="fuzz", dom_id=-1):
+    """remote_nonnull_domain: name, uuid, id."""
+    return r.string(name) + r.opaque_fixed(UUID, 16) + r.i32(dom_id)
+
+
+def typed_params(params):
+    out = r.u32(len(params))
+    for field, kind, value in params:
+        out += r.string(field) + r.i32(kind)
+        out += {1: lambda v: r.i32(v), 2: lambda v: r.u32(v), 3: lambda v: struct.pack(">q", v),
+                4: r.uhyper, 5: lambda v: struct.pack(">d", v), 6: lambda v: r.i32(v),
+                7: r.string}[kind](value)
+    return out
+
+
+def remote_procs():
+    """Every remote procedure number and name from sv_remote.x."""
+    text = open(os.path.join(ROOT, "src", "common", "protocol", "sv_remote.x")).read()
+    return [(int(n), name) for name, n in re.findall(r"REMOTE_PROC_(\w+)\s*=\s*(\d+)", text)]
+
+
+OPEN = call(r.PROC_CONNECT_OPEN, r.opt_string("test:///default") + r.u32(0))
+OPEN_RO = call(r.PROC_CONNECT_OPEN, r.opt_string("test:///default") + r.u32(1))
+XML = open(os.path.join(ROOT, "tests", "data", "domain", "minimal.xml")).read()
+
+
+def frames():
+    write("frame", "open-version", b"\x03" + OPEN + call(r.PROC_CONNECT_GET_VERSION, serial=1))
+    write("frame", "define-xml", b"\x10" + call(r.PROC_DOMAIN_DEFINE_XML, r.string(XML), 2))
+    reply = r.encode_frame(r.REMOTE_PROGRAM, 1, r.PROC_CONNECT_GET_VERSION, r.REPLY, 1, r.OK,
+                           r.uhyper(9000000))
+    err = r.encode_frame(r.REMOTE_PROGRAM, 1, r.PROC_DOMAIN_LOOKUP_BY_NAME, r.REPLY, 3, r.ERROR,
+                         r.i32(42) + r.i32(10) + r.opt_string("Domain not found: x")
+                         + r.i32(2) + r.u32(0) + r.opt_string("x") + r.u32(0) + r.u32(0)
+                         + r.i32(-1) + r.i32(-1) + r.u32(0))
+    event = r.encode_frame(r.REMOTE_PROGRAM, 1, 318, r.MESSAGE, 1, r.OK,
+                           r.i32(1) + dom() + r.i32(5) + r.i32(0))
+    write("frame", "replies-events", b"\x00" + reply + err + event)
+    ping = r.encode_frame(r.KEEPALIVE_PROGRAM, 1, r.KEEPALIVE_PING, r.MESSAGE, 0, r.OK)
+    write("frame", "keepalive-split", b"\x00" + ping + ping[:13])
+    write("frame", "too-small", b"\xff" + struct.pack(">I", 27) + b"\0" * 24)
+    write("frame", "too-large", b"\x07" + struct.pack(">I", 0x7FFFFFFF) + b"\0" * 24)
+    write("frame", "identity", b"\x05" + call(
+        333, typed_params([("user-name", 7, "root"), ("unix-user-id", 4, 0),
+                           ("process-id", 3, 1), ("x", 5, 1.5)]) + r.u32(0), 4))
+
+
+def dispatch():
+    flags_open = b"\x02"
+    write("dispatch", "handshake", b"\x00" + call(r.PROC_CONNECT_SUPPORTS_FEATURE, r.i32(10))
+          + call(r.PROC_AUTH_LIST, serial=1) + OPEN + call(r.PROC_CONNECT_GET_TYPE, serial=4)
+          + call(r.PROC_CONNECT_GET_VERSION, serial=5) + call(r.PROC_CONNECT_CLOSE, serial=8))
+    write("dispatch", "readonly-define", b"\x00" + OPEN_RO
+          + call(r.PROC_DOMAIN_DEFINE_XML, r.string(XML), 1)
+          + call(r.PROC_CONNECT_LIST_ALL_DOMAINS, r.i32(1) + r.u32(0), 4))
+    write("dispatch", "readonly-socket", b"\x03" + call(r.PROC_DOMAIN_DEFINE_XML, r.string(XML), 1))
+    write("dispatch", "not-open", b"\x00" + call(r.PROC_DOMAIN_LOOKUP_BY_NAME, r.string("x"), 1)
+          + OPEN + OPEN)
+    write("dispatch", "events", flags_open
+          + call(r.PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, r.i32(0) + r.u32(1) + dom(), 1)
+          + call(r.PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, r.i32(1) + r.u32(0), 4)
+          + call(r.PROC_CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, r.i32(1), 5)
+          + call(r.PROC_CONNECT_DOMAIN_EVENT_REGISTER_ANY, r.i32(0), 8)
+          + call(r.PROC_CONNECT_DOMAIN_EVENT_DEREGISTER_ANY, r.i32(0), 9)
+          + call(r.PROC_CONNECT_DOMAIN_EVENT_REGISTER, serial=12)
+          + call(r.PROC_CONNECT_DOMAIN_EVENT_DEREGISTER, serial=13)
+          + call(r.PROC_CONNECT_REGISTER_CLOSE_CALLBACK, serial=16)
+          + call(r.PROC_CONNECT_UNREGISTER_CLOSE_CALLBACK, serial=17))
+    write("dispatch", "identity", flags_open + call(
+        333, typed_params([("user-name", 7, "root"), ("unix-user-id", 4, 0),
+                           ("unix-group-id", 4, 0), ("process-id", 3, 1),
+                           ("selinux-context", 7, "system_u")]) + r.u32(0), 4))
+    write("dispatch", "host-facts", flags_open + b"".join(
+        call(p, serial=4 * i) for i, p in enumerate(
+            [r.PROC_NODE_GET_INFO, r.PROC_CONNECT_GET_HOSTNAME, r.PROC_NODE_GET_FREE_MEMORY,
+             r.PROC_CONNECT_IS_SECURE, r.PROC_CONNECT_GET_LIB_VERSION,
+             r.PROC_NODE_GET_SECURITY_MODEL, r.PROC_CONNECT_GET_URI])))
+    # Every procedure once (CONNECT_CLOSE last: it ends the connection), each with a domain
+    # and flags as arguments (right for most of them; the fuzzer mutates the rest into
+    # shape), serials cycling through the stand-in's accept / fail / defer choices.
+    procs = [n for n, _ in remote_procs() if n != r.PROC_CONNECT_CLOSE]
+    write("dispatch", "every-procedure", flags_open + b"".join(
+        call(n, dom() + r.u32(0), serial=i) for i, n in enumerate(procs + [r.PROC_CONNECT_CLOSE])))
+    write("dispatch", "define-lookup", flags_open
+          + call(r.PROC_DOMAIN_DEFINE_XML, r.string(XML), 1)
+          + call(r.PROC_DOMAIN_LOOKUP_BY_NAME, r.string("fuzz"), 4)
+          + call(21, r.opaque_fixed(UUID, 16), 5)
+          + call(r.PROC_CONNECT_LIST_ALL_DOMAINS, r.i32(1) + r.u32(0), 8)
+          + call(38, r.string("xen-xl") + r.string("name = 'a'\n") + r.u32(0), 9))
+    write("dispatch", "admin", b"\x00" + call(1, r.u32(0), 0, ADMIN_PROGRAM)
+          + call(4, r.u32(1) + r.u32(0), 1, ADMIN_PROGRAM)
+          + call(5, r.string("virtqemud") + r.u32(0), 4, ADMIN_PROGRAM)
+          + call(13, r.string("virtqemud") + typed_params([("nclients_max", 2, 10)]) + r.u32(0),
+                 5, ADMIN_PROGRAM)
+          + call(16, r.opt_string("1:stderr") + r.u32(0), 8, ADMIN_PROGRAM))
+    write("dispatch", "private-adopt", b"\x00" + call(
+        1, r.u32(3) + r.string(OPEN), 1, PRIVATE_PROGRAM))
+    ping = r.encode_frame(r.KEEPALIVE_PROGRAM, 1, r.KEEPALIVE_PING, r.MESSAGE, 0, r.OK)
+    write("dispatch", "keepalive-bad-type", b"\x00" + ping
+          + r.encode_frame(r.REMOTE_PROGRAM, 1, 3, r.STREAM, 1, r.CONTINUE, b"data")
+          + call(3, serial=2, status=r.ERROR) + call(9999, serial=3) + call(3, serial=4, prog=7)
+          + r.encode_frame(r.REMOTE_PROGRAM, 1, 3, r.REPLY, 5, r.OK))
+
+
+def copy_files(harness, src_dir, names):
+    for n in names:
+        shutil.copy(os.path.join(ROOT, "tests", "data", src_dir, n),
+                    os.path.join(CORPUS, harness, n))
+
+
+def domain_xml():
+    os.makedirs(os.path.join(CORPUS, "domain-xml"), exist_ok=True)
+    copy_files("domain-xml", "domain", [
+        "minimal.xml", "qemu-full.xml", "lxc-container.xml", "cpu-custom.xml",
+        "lifecycle-actions.xml", "live-pty-paths.xml", "memory-units-tib.xml",
+        "metadata-namespaces.xml", "ports-and-indexes.xml", "escaping.xml",
+        "unknown-elements-dropped.xml", "hostile-billion-laughs.xml", "hostile-xinclude.xml",
+        "hostile-external-entity.xml", "err-disk-no-source.xml", "err-bad-uuid.xml"])
+
+
+def qmp():
+    greeting = ('{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, '
+                '"package": "Debian 1:7.2"}, "capabilities": ["oob"]}}\r\n')
+    write("qmp", "greeting-replies", "\x00" + greeting + '{"return": {}, "id": 0}\r\n'
+          + '{"return": {"running": true, "singlestep": false, "status": "running"}, "id": 1}\r\n'
+          + '{"return": {}, "id": 2}\r\n')
+    write("qmp", "events", "\x02" + greeting + '{"return": {}, "id": 0}\r\n'
+          + '{"timestamp": {"seconds": 1700000000, "microseconds": 1}, "event": "STOP"}\r\n'
+          + '{"timestamp": {"seconds": 1700000000, "microseconds": 2}, "event": "SHUTDOWN", '
+          '"data": {"guest": true, "reason": "guest-shutdown"}}\r\n'
+          + '{"event": "RESET", "data": {"guest": false, "reason": "host-qmp-system-reset"}}\n')
+    write("qmp", "error-reply", "\x00" + greeting + '{"return": {}, "id": 0}\r\n'
+          + '{"id": 1, "error": {"class": "GenericError", "desc": "bad \\"}\\" thing"}}\r\n'
+          + '{"return": [1, {"a": "}"}], "id": 2}')
+    write("qmp", "garbage-split", "\x00" + 'junk {"return": {}, "id": 7}\n]]} {"QMP": '
+          + '{"version": {}}}{"return":{},"id":0}{"event":"STOP","data":{"x":[{"y":"\\\\"}]}}'
+          + '{"unterminated": "str')
+
+
+def xl_cfg():
+    os.makedirs(os.path.join(CORPUS, "xl-cfg"), exist_ok=True)
+    copy_files("xl-cfg", "xl", [
+        "hvm-basic.cfg", "hvm-ovmf.cfg", "legacy.in.cfg", "pv-basic.cfg", "pv-disks.cfg",
+        "pv-minimal.cfg", "pv-root-extra.in.cfg", "err-hex-escape.cfg", "err-nested-list.cfg",
+        "err-syntax.cfg", "err-unterminated.cfg"])
+
+
+if __name__ == "__main__":
+    frames()
+    dispatch()
+    domain_xml()
+    qmp()
+    xl_cfg()
