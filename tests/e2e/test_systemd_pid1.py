@@ -83,6 +83,21 @@ def sanitized():
     return any(o["name"] == "b_sanitize" and o["value"] not in ("none", "") for o in opts)
 
 
+def reach_build_tree(path):
+    """Drop-in lines that let a service run programs from the build tree at path.
+
+    An installed daemon lives in /usr; a test's build tree may sit in /tmp or a home
+    directory, which virtproxyd's PrivateTmp= and ProtectHome= hide. Only the setting that
+    hides this tree is relaxed; the rest of the sandbox stays as installed."""
+    text = ""
+    path = str(Path(path).resolve())
+    if any(path.startswith(d + "/") for d in ("/tmp", "/var/tmp")):
+        text += "PrivateTmp=no\n"
+    if any(path.startswith(d + "/") for d in ("/home", "/root", "/run/user")):
+        text += "ProtectHome=no\n"
+    return text
+
+
 def unused_id(path, start=61000):
     """A number no entry of the passwd or group file at path uses."""
     used = {int(line.split(":")[2]) for line in Path(path).read_text().splitlines()
@@ -146,6 +161,7 @@ class Pid1:
             dropin.mkdir()
             text = "[Service]\nStandardOutput=append:%s/%s.log\nStandardError=inherit\n" % (
                 root, name)
+            text += reach_build_tree(build_dir())
             if sanitized():
                 text += "Environment=ASAN_OPTIONS=detect_leaks=0:abort_on_error=1\n"
                 text += "Environment=UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1\n"
