@@ -1373,29 +1373,6 @@ reconnect_one(const char *path, GPtrArray *stale_labels)
     qd->mon = qemu_monitor_new(mon_fd, &cb, obj->def->uuid);
 }
 
-static void
-autostart_all(void)
-{
-    g_autofree char *marker = g_build_filename(ctx->run_dir, "autostarted", NULL);
-    g_autoptr(GPtrArray) objs = NULL;
-
-    /* Once per boot of the host (ROOT/run is a tmpfs there), not per activation. */
-    if (g_file_test(marker, G_FILE_TEST_EXISTS))
-        return;
-    if (!sv_mkdir_p(ctx->run_dir, 0755, NULL) ||
-        !g_file_set_contents_full(marker, "", 0, G_FILE_SET_CONTENTS_NONE, 0600, NULL))
-        g_warning("cannot create autostart marker '%s'", marker);
-    objs = sv_domain_list_filter(ctx->domains->list, SV_LIST_AUTOSTART | SV_LIST_INACTIVE);
-    for (guint i = 0; i < objs->len; i++) {
-        SvDomainObj *obj = objs->pdata[i];
-        g_autoptr(GError) error = NULL;
-
-        g_message("autostarting domain %s", obj->def->name);
-        if (!start_guest(obj, NULL, 0, &error))
-            g_warning("autostart of domain %s failed: %s", obj->def->name, error->message);
-    }
-}
-
 void
 qemu_process_reconnect_all(void)
 {
@@ -1413,5 +1390,5 @@ qemu_process_reconnect_all(void)
     }
     for (guint i = 0; i < stale_labels->len; i++)
         qemu_security_label_release(ctx->security, stale_labels->pdata[i]);
-    autostart_all();
+    sv_domain_driver_autostart(ctx->domains, ctx->run_dir);
 }

@@ -5,6 +5,7 @@
 
 #include "conf/uuid.h"
 #include "util/error.h"
+#include "util/fileio.h"
 
 static SvDomainDriver *drv;
 
@@ -928,4 +929,27 @@ sv_domain_driver_install_starts(SvDomainDriver *d, const SvDomainStarter *s,
     h->domain_create = domain_create;
     h->domain_create_with_flags = domain_create_with_flags;
     h->domain_create_xml = domain_create_xml;
+}
+
+void
+sv_domain_driver_autostart(SvDomainDriver *d, const char *run_dir)
+{
+    g_autofree char *marker = g_build_filename(run_dir, "autostarted", NULL);
+    g_autoptr(GPtrArray) objs = NULL;
+
+    g_assert(d == drv && starter.start);
+    if (g_file_test(marker, G_FILE_TEST_EXISTS))
+        return;
+    if (!sv_mkdir_p(run_dir, 0755, NULL) ||
+        !g_file_set_contents_full(marker, "", 0, G_FILE_SET_CONTENTS_NONE, 0600, NULL))
+        g_warning("cannot create autostart marker '%s'", marker);
+    objs = sv_domain_list_filter(drv->list, SV_LIST_AUTOSTART | SV_LIST_INACTIVE);
+    for (guint i = 0; i < objs->len; i++) {
+        SvDomainObj *obj = objs->pdata[i];
+        g_autoptr(GError) error = NULL;
+
+        g_message("autostarting domain %s", obj->def->name);
+        if (!starter.start(obj, NULL, 0, &error))
+            g_warning("autostart of domain %s failed: %s", obj->def->name, error->message);
+    }
 }

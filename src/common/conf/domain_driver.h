@@ -85,6 +85,11 @@ typedef struct {
 void sv_domain_driver_install_starts(SvDomainDriver *drv, const SvDomainStarter *starter,
                                      SvRemoteHandlers *h);
 
+/* Start every inactive domain marked autostart with the installed starter, once per boot
+ * of the host: a marker in run_dir (a tmpfs there) says it was done, so a daemon activated
+ * again later does not start what was stopped on purpose. */
+void sv_domain_driver_autostart(SvDomainDriver *drv, const char *run_dir);
+
 /* Reply to a call that changed a guest's state once the status files written before
  * it are on disk: a daemon killed right after replying must not come back believing
  * something else. (transfer full of call and ret; free_ret frees ret after the reply) */
