@@ -968,18 +968,6 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     return TRUE;
 }
 
-static gboolean
-domain_destroy(SvCall *call, remote_domain_destroy_args *a, GError **error)
-{
-    return destroy_common(call, &a->dom, 0, error);
-}
-
-static gboolean
-domain_destroy_flags(SvCall *call, remote_domain_destroy_flags_args *a, GError **error)
-{
-    return destroy_common(call, &a->dom, a->flags, error);
-}
-
 /* sysvinit's request on /dev/initctl (struct init_request, 384 bytes). */
 typedef struct {
     gint32 magic;
@@ -1055,24 +1043,6 @@ shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gbo
     sv_domain_driver_set_cause_call(obj, call);
     log_line(ld, "%s requested", reboot ? "reboot" : "shutdown");
     return TRUE;
-}
-
-static gboolean
-domain_shutdown(SvCall *call, remote_domain_shutdown_args *a, GError **error)
-{
-    return shutdown_common(call, &a->dom, 0, FALSE, error);
-}
-
-static gboolean
-domain_shutdown_flags(SvCall *call, remote_domain_shutdown_flags_args *a, GError **error)
-{
-    return shutdown_common(call, &a->dom, a->flags, FALSE, error);
-}
-
-static gboolean
-domain_reboot(SvCall *call, remote_domain_reboot_args *a, GError **error)
-{
-    return shutdown_common(call, &a->dom, a->flags, TRUE, error);
 }
 
 static gboolean
@@ -1182,23 +1152,20 @@ lxc_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 lxc_process_install(LxcProcessContext *c, SvRemoteHandlers *h)
 {
-    SvDomainStarter starter = {
+    SvDomainLifecycle lifecycle = {
         .start = start_container,
         .with_flags = START_AUTODESTROY,
         .with_flags_suffix = "DomainCreateWithFiles",
         .xml_flags = START_AUTODESTROY | START_VALIDATE,
         .xml_suffix = "DomainCreateXMLWithFiles",
+        .destroy = destroy_common,
+        .shutdown = shutdown_common,
     };
 
     ctx = c;
     if (!runs)
         runs = g_hash_table_new(g_direct_hash, g_direct_equal);
-    sv_domain_driver_install_starts(ctx->domains, &starter, h);
-    h->domain_destroy = domain_destroy;
-    h->domain_destroy_flags = domain_destroy_flags;
-    h->domain_shutdown = domain_shutdown;
-    h->domain_shutdown_flags = domain_shutdown_flags;
-    h->domain_reboot = domain_reboot;
+    sv_domain_driver_install_lifecycle(ctx->domains, &lifecycle, h);
     h->domain_suspend = domain_suspend;
     h->domain_resume = domain_resume;
 }

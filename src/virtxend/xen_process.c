@@ -710,18 +710,6 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
 }
 
 static gboolean
-domain_destroy(SvCall *call, remote_domain_destroy_args *a, GError **error)
-{
-    return destroy_common(call, &a->dom, 0, error);
-}
-
-static gboolean
-domain_destroy_flags(SvCall *call, remote_domain_destroy_flags_args *a, GError **error)
-{
-    return destroy_common(call, &a->dom, a->flags, error);
-}
-
-static gboolean
 shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gboolean reboot,
                 GError **error)
 {
@@ -746,24 +734,6 @@ shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gbo
         return FALSE;
     }
     return TRUE;
-}
-
-static gboolean
-domain_shutdown(SvCall *call, remote_domain_shutdown_args *a, GError **error)
-{
-    return shutdown_common(call, &a->dom, 0, FALSE, error);
-}
-
-static gboolean
-domain_shutdown_flags(SvCall *call, remote_domain_shutdown_flags_args *a, GError **error)
-{
-    return shutdown_common(call, &a->dom, a->flags, FALSE, error);
-}
-
-static gboolean
-domain_reboot(SvCall *call, remote_domain_reboot_args *a, GError **error)
-{
-    return shutdown_common(call, &a->dom, a->flags, TRUE, error);
 }
 
 static gboolean
@@ -835,21 +805,18 @@ xen_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 xen_process_install(XenProcessContext *c, SvRemoteHandlers *h)
 {
-    SvDomainStarter starter = {
+    SvDomainLifecycle lifecycle = {
         .start = start_guest,
         .with_flags = START_PAUSED,
         .with_flags_suffix = "DomainCreateWithFlags",
         .xml_flags = START_PAUSED | START_VALIDATE,
         .xml_suffix = "DomainCreateXML",
+        .destroy = destroy_common,
+        .shutdown = shutdown_common,
     };
 
     ctx = c;
-    sv_domain_driver_install_starts(ctx->domains, &starter, h);
-    h->domain_destroy = domain_destroy;
-    h->domain_destroy_flags = domain_destroy_flags;
-    h->domain_shutdown = domain_shutdown;
-    h->domain_shutdown_flags = domain_shutdown_flags;
-    h->domain_reboot = domain_reboot;
+    sv_domain_driver_install_lifecycle(ctx->domains, &lifecycle, h);
     h->domain_suspend = domain_suspend;
     h->domain_resume = domain_resume;
 }

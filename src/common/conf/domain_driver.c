@@ -876,14 +876,15 @@ sv_domain_driver_reply_started(SvDomainDriver *drv, SvDomainObj *obj, SvCall *ca
     sv_domain_driver_reply_when_saved(drv, call, ret, free_dom_ret);
 }
 
-static SvDomainStarter starter;
+/* The driver's start and stop functions (one driver per process). */
+static SvDomainLifecycle lifecycle;
 
 static gboolean
 domain_create(SvCall *call, remote_domain_create_args *a, GError **error)
 {
     SvDomainObj *obj = lookup(&a->dom, error);
 
-    return obj && starter.start(obj, call, 0, error);
+    return obj && lifecycle.start(obj, call, 0, error);
 }
 
 static gboolean
@@ -893,10 +894,10 @@ domain_create_with_flags(SvCall *call, remote_domain_create_with_flags_args *a,
     SvDomainObj *obj;
 
     (void)ret; /* the reply is sent when the guest runs */
-    if (!check_flags(a->flags, starter.with_flags, starter.with_flags_suffix, error))
+    if (!check_flags(a->flags, lifecycle.with_flags, lifecycle.with_flags_suffix, error))
         return FALSE;
     obj = lookup(&a->dom, error);
-    return obj && starter.start(obj, call, a->flags, error);
+    return obj && lifecycle.start(obj, call, a->flags, error);
 }
 
 static gboolean
@@ -907,28 +908,63 @@ domain_create_xml(SvCall *call, remote_domain_create_xml_args *a, remote_domain_
     guint8 uuid[16];
 
     (void)ret;
-    if (!check_flags(a->flags, starter.xml_flags, starter.xml_suffix, error))
+    if (!check_flags(a->flags, lifecycle.xml_flags, lifecycle.xml_suffix, error))
         return FALSE;
     obj = create_xml_begin(a->xml_desc, (a->flags & SV_START_VALIDATE) != 0, error);
     if (!obj)
         return FALSE;
     memcpy(uuid, obj->def->uuid, 16);
-    if (!starter.start(obj, call, a->flags, error)) {
+    if (!lifecycle.start(obj, call, a->flags, error)) {
         create_xml_abort(uuid);
         return FALSE;
     }
     return TRUE;
 }
 
-void
-sv_domain_driver_install_starts(SvDomainDriver *d, const SvDomainStarter *s,
-                                SvRemoteHandlers *h)
+static gboolean
+domain_destroy(SvCall *call, remote_domain_destroy_args *a, GError **error)
 {
-    g_assert(d == drv);
-    starter = *s;
+    return lifecycle.destroy(call, &a->dom, 0, error);
+}
+
+static gboolean
+domain_destroy_flags(SvCall *call, remote_domain_destroy_flags_args *a, GError **error)
+{
+    return lifecycle.destroy(call, &a->dom, a->flags, error);
+}
+
+static gboolean
+domain_shutdown(SvCall *call, remote_domain_shutdown_args *a, GError **error)
+{
+    return lifecycle.shutdown(call, &a->dom, 0, FALSE, error);
+}
+
+static gboolean
+domain_shutdown_flags(SvCall *call, remote_domain_shutdown_flags_args *a, GError **error)
+{
+    return lifecycle.shutdown(call, &a->dom, a->flags, FALSE, error);
+}
+
+static gboolean
+domain_reboot(SvCall *call, remote_domain_reboot_args *a, GError **error)
+{
+    return lifecycle.shutdown(call, &a->dom, a->flags, TRUE, error);
+}
+
+void
+sv_domain_driver_install_lifecycle(SvDomainDriver *d, const SvDomainLifecycle *lc,
+                                   SvRemoteHandlers *h)
+{
+    g_assert(d == drv && lc->start && lc->destroy && lc->shutdown);
+    lifecycle = *lc;
     h->domain_create = domain_create;
     h->domain_create_with_flags = domain_create_with_flags;
     h->domain_create_xml = domain_create_xml;
+    h->domain_destroy = domain_destroy;
+    h->domain_destroy_flags = domain_destroy_flags;
+    h->domain_shutdown = domain_shutdown;
+    h->domain_shutdown_flags = domain_shutdown_flags;
+    h->domain_reboot = domain_reboot;
 }
 
 void
@@ -937,7 +973,7 @@ sv_domain_driver_autostart(SvDomainDriver *d, const char *run_dir)
     g_autofree char *marker = g_build_filename(run_dir, "autostarted", NULL);
     g_autoptr(GPtrArray) objs = NULL;
 
-    g_assert(d == drv && starter.start);
+    g_assert(d == drv && lifecycle.start);
     if (g_file_test(marker, G_FILE_TEST_EXISTS))
         return;
     if (!sv_mkdir_p(run_dir, 0755, NULL) ||
@@ -949,7 +985,7 @@ sv_domain_driver_autostart(SvDomainDriver *d, const char *run_dir)
         g_autoptr(GError) error = NULL;
 
         g_message("autostarting domain %s", obj->def->name);
-        if (!starter.start(obj, NULL, 0, &error))
+        if (!lifecycle.start(obj, NULL, 0, &error))
             g_warning("autostart of domain %s failed: %s", obj->def->name, error->message);
     }
 }

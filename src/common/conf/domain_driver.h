@@ -68,7 +68,8 @@ void sv_domain_driver_emit(SvDomainDriver *drv, SvDomainObj *obj, int event, int
 /* virDomainCreateFlags the shared start procedures know of. */
 enum { SV_START_PAUSED = 1, SV_START_AUTODESTROY = 2, SV_START_VALIDATE = 16 };
 
-/* How a driver starts a domain, for the shared CREATE, CREATE_WITH_FLAGS and CREATE_XML. */
+/* How a driver starts and stops a domain, for the shared CREATE, CREATE_WITH_FLAGS,
+ * CREATE_XML, DESTROY, DESTROY_FLAGS, SHUTDOWN, SHUTDOWN_FLAGS and REBOOT. */
 typedef struct {
     /* Start obj (inactive): the call is answered once the guest runs (see
      * sv_domain_driver_reply_started) or its start fails; FALSE with error set when the
@@ -79,13 +80,20 @@ typedef struct {
                                       driver's prefix: "DomainCreateWithFlags" */
     guint xml_flags;               /* the flags CREATE_XML accepts */
     const char *xml_suffix;        /* "DomainCreateXML" */
-} SvDomainStarter;
+    /* DESTROY (flags 0) and DESTROY_FLAGS: the driver checks the flags, and answers the
+     * call (deferred) once the guest is gone. */
+    gboolean (*destroy)(SvCall *call, const remote_nonnull_domain *dom, guint flags,
+                        GError **error);
+    /* SHUTDOWN (flags 0), SHUTDOWN_FLAGS and REBOOT (reboot TRUE): ask the guest. */
+    gboolean (*shutdown)(SvCall *call, const remote_nonnull_domain *dom, guint flags,
+                         gboolean reboot, GError **error);
+} SvDomainLifecycle;
 
-/* Serve CREATE, CREATE_WITH_FLAGS and CREATE_XML of h with starter (copied). */
-void sv_domain_driver_install_starts(SvDomainDriver *drv, const SvDomainStarter *starter,
-                                     SvRemoteHandlers *h);
+/* Serve the procedures of SvDomainLifecycle in h with lc (copied). */
+void sv_domain_driver_install_lifecycle(SvDomainDriver *drv, const SvDomainLifecycle *lc,
+                                        SvRemoteHandlers *h);
 
-/* Start every inactive domain marked autostart with the installed starter, once per boot
+/* Start every inactive domain marked autostart with the installed start function, once per boot
  * of the host: a marker in run_dir (a tmpfs there) says it was done, so a daemon activated
  * again later does not start what was stopped on purpose. */
 void sv_domain_driver_autostart(SvDomainDriver *drv, const char *run_dir);
