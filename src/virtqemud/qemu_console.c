@@ -21,7 +21,6 @@ typedef struct {
     int fd;
     guint in_watch;
     guint out_watch;
-    guint retry;
     GByteArray *to_guest;
     gboolean eof_sent;
 } Console;
@@ -38,8 +37,6 @@ console_free(Console *con)
         g_source_remove(con->in_watch);
     if (con->out_watch)
         g_source_remove(con->out_watch);
-    if (con->retry)
-        g_source_remove(con->retry);
     if (con->fd >= 0)
         close(con->fd);
     g_byte_array_unref(con->to_guest);
@@ -64,14 +61,11 @@ console_eof(Console *con)
     }
 }
 
-static gboolean
-retry_input(gpointer data)
+static void
+client_caught_up(SvStream *st, gpointer data)
 {
-    Console *con = data;
-
-    con->retry = 0;
-    console_watch_input(con);
-    return G_SOURCE_REMOVE;
+    (void)st;
+    console_watch_input(data);
 }
 
 static gboolean
@@ -85,7 +79,7 @@ on_pty_readable(gint fd, GIOCondition cond, gpointer data)
     if (!sv_stream_can_send(con->st, OUTPUT_LIMIT)) {
         /* The client is behind: stop reading until its queue drains. */
         con->in_watch = 0;
-        con->retry = g_timeout_add(10, retry_input, con);
+        sv_stream_when_drained(con->st, client_caught_up, con);
         return G_SOURCE_REMOVE;
     }
     n = read(fd, buf, sizeof(buf));

@@ -1252,3 +1252,31 @@ def test_log_says_who_asked(lxc):
         ("running/1", "shutoff/2", me + "virDomainDestroy"),
     ]
     assert_transitions(lxc.daemon, "who", expected)
+
+
+def test_console_output_waits_for_a_slow_client(lxc):
+    """A client that stops reading its console: the daemon stops reading the container's
+    pty once 1 MiB is queued to it, goes on when the client has caught up, and nothing is
+    lost; other clients are served meanwhile."""
+    lxc.start_daemon()
+    c = lxc.open()
+    try:
+        c.defineXML(lxc.xml("chatty")).create()
+        con = lxc.console("chatty")
+        try:
+            con.wait_prompt()
+            con.prompted = True
+            n = len(con.buf)
+            size = 3 * 1024 * 1024
+            os.write(con.fd, b"head -c %d /dev/zero | tr '\\0' x; echo; echo E$((40+3))E\r" % size)
+            time.sleep(2)  # not reading: the stream backs up to the daemon
+            assert c.lookupByName("chatty").isActive() == 1  # others are served
+            assert con.read_until(re.compile(rb"E43E\r?\n"), start=n), con.text()[-500:]
+            out = con.buf[n:]
+            out = out[out.index(b"\n") + 1:]  # past the echoed command
+            assert out.count(b"x") == size
+        finally:
+            assert con.close() == 0
+        c.lookupByName("chatty").destroy()
+    finally:
+        c.close()

@@ -11,6 +11,8 @@ struct SvStream {
     SvHeader hdr;
     SvStreamCallbacks cb;
     gpointer user;
+    SvStreamDrainedFunc drained; /* a producer waiting for the client to catch up */
+    gpointer drained_data;
 };
 
 static void
@@ -147,4 +149,35 @@ SvClient *
 sv_stream_get_client(SvStream *st)
 {
     return st->client;
+}
+
+/* The connection's output queue drained: every stream of it waiting for that goes on. */
+static void
+on_client_drained(SvClient *c, gpointer data)
+{
+    g_autoptr(GPtrArray) waiting = g_ptr_array_new();
+
+    (void)data;
+    for (GList *it = *sv_client_streams(c); it; it = it->next) {
+        SvStream *st = it->data;
+        if (st->drained)
+            g_ptr_array_add(waiting, st);
+    }
+    /* Each callback may only resume its producer; none removes a stream. */
+    for (guint i = 0; i < waiting->len; i++) {
+        SvStream *st = waiting->pdata[i];
+        SvStreamDrainedFunc fn = st->drained;
+
+        st->drained = NULL;
+        fn(st, st->drained_data);
+    }
+}
+
+void
+sv_stream_when_drained(SvStream *st, SvStreamDrainedFunc fn, gpointer data)
+{
+    st->drained = fn;
+    st->drained_data = data;
+    if (fn)
+        sv_client_set_drain_func(st->client, on_client_drained, NULL);
 }

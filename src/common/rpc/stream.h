@@ -30,4 +30,10 @@ void sv_stream_abort(SvStream *st, const GError *error);
 /* Whether the client is keeping up: no more than `limit` bytes queued to it. */
 gboolean sv_stream_can_send(SvStream *st, gsize limit);
 
+/* Call fn once, when the client has caught up (its output queue drained below half the
+ * mark at which the server stops reading its calls): for a producer that stopped on
+ * sv_stream_can_send(). fn NULL cancels; the wait ends with the stream. */
+typedef void (*SvStreamDrainedFunc)(SvStream *st, gpointer data);
+void sv_stream_when_drained(SvStream *st, SvStreamDrainedFunc fn, gpointer data);
+
 SvClient *sv_stream_get_client(SvStream *st);
