@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "conf/domain_conf.h"
+#include "conf/domain_obj.h"
 #include "conf/uuid.h"
 #include "util/error.h"
 
@@ -563,6 +564,51 @@ add_golden_tests(void)
     return cases;
 }
 
+static SvDomainDef *
+minimal_def(const char *name)
+{
+    g_autofree char *xml = g_strdup_printf(
+        "<domain type='qemu'><name>%s</name><memory>65536</memory>"
+        "<os><type>hvm</type></os></domain>", name);
+    g_autoptr(GError) error = NULL;
+    SvDomainDef *def = sv_domain_def_parse(xml, 0, &error);
+
+    g_assert_no_error(error);
+    return def;
+}
+
+/* Weak handles: a run's handle finds its object while the run lasts and nothing after,
+ * not even a later run of the same domain or a new object in the same memory. */
+static void
+test_list_runs(void)
+{
+    g_autoptr(SvDomainList) list = sv_domain_list_new();
+    SvDomainObj *a = sv_domain_list_add(list, minimal_def("a"), TRUE);
+    SvDomainObj *b = sv_domain_list_add(list, minimal_def("b"), FALSE);
+    guint ra = sv_domain_list_begin_run(list, a);
+    guint rb = sv_domain_list_begin_run(list, b);
+    guint ra2;
+
+    g_assert_cmpuint(ra, !=, 0);
+    g_assert_cmpuint(ra, !=, rb);
+    g_assert_true(sv_domain_list_find_run(list, ra) == a);
+    g_assert_true(sv_domain_list_find_run(list, rb) == b);
+    g_assert_null(sv_domain_list_find_run(list, 0));
+    sv_domain_list_end_run(list, a);
+    g_assert_null(sv_domain_list_find_run(list, ra));
+    g_assert_cmpuint(a->run, ==, 0);
+    ra2 = sv_domain_list_begin_run(list, a);
+    g_assert_cmpuint(ra2, !=, ra);
+    g_assert_null(sv_domain_list_find_run(list, ra));
+    g_assert_true(sv_domain_list_find_run(list, ra2) == a);
+    /* Removing the object ends its run. */
+    sv_domain_list_remove(list, b);
+    g_assert_null(sv_domain_list_find_run(list, rb));
+    b = sv_domain_list_add(list, minimal_def("b"), FALSE);
+    g_assert_null(sv_domain_list_find_run(list, rb));
+    g_assert_cmpuint(b->run, ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -583,6 +629,7 @@ main(int argc, char **argv)
     g_test_add_func("/domain-conf/uuid/generated", test_uuid_generated);
     g_test_add_func("/domain-conf/string-tables", test_string_tables);
     g_test_add_func("/domain-conf/name-check", test_name_check);
+    g_test_add_func("/domain-list/runs", test_list_runs);
     g_test_add_func("/domain-conf/live-and-inactive", test_live_and_inactive);
     g_test_add_func("/domain-conf/fields", test_fields);
     return g_test_run();

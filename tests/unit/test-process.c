@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/error.h"
@@ -304,6 +306,153 @@ test_capture_failures(void)
     g_assert_nonnull(strstr(error->message, "cannot execute '/nonexistent/helper'"));
 }
 
+/* A forced request joining a graceful one kills on its own timeline: SIGKILL term_ms
+ * after the forced request, not after the graceful request's longer wait. */
+static void
+test_forced_joins_graceful(void)
+{
+    Seen s = {0}, g = {0};
+    g_autoptr(SvProcess) p = spawn_sh("trap '' TERM; exec sleep 100", &s);
+    gint64 t0;
+    gboolean graceful = FALSE;
+    gint64 deadline = 0;
+
+    usleep(50 * 1000);
+    sv_process_kill(p, TRUE, 20000, 2000, on_kill, &g);
+    g_assert_true(sv_process_get_kill(p, &graceful, &deadline));
+    g_assert_true(graceful);
+    t0 = g_get_monotonic_time();
+    sv_process_kill(p, FALSE, 300, 2000, on_kill, &s);
+    g_assert_true(sv_process_get_kill(p, &graceful, &deadline));
+    g_assert_false(graceful);
+    g_assert_cmpint(deadline, <=, t0 + 300 * 1000);
+    run_until(&s.killed, 5000);
+    g_assert_true(s.killed);
+    g_assert_null(s.kill_error);
+    g_assert_true(s.how.signaled);
+    g_assert_cmpint(s.how.code, ==, SIGKILL);
+    /* Well before the graceful request's 20 s; its waiter sees the process gone. */
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 5 * 1000 * 1000);
+    g_assert_true(g.killed);
+    g_assert_null(g.kill_error);
+    g_assert_false(sv_process_get_kill(p, NULL, NULL));
+}
+
+/* A kill carried on from a recorded deadline (a restarted daemon): graceful stays
+ * graceful and fails at that deadline; one already past acts at once. */
+static void
+test_kill_until(void)
+{
+    Seen s = {0};
+    g_autoptr(SvProcess) p = spawn_sh("trap '' TERM; exec sleep 100", &s);
+    gint64 t0;
+
+    usleep(50 * 1000);
+    t0 = g_get_monotonic_time();
+    sv_process_kill_until(p, TRUE, t0 + 300 * 1000, 2000, on_kill, &s);
+    run_until(&s.killed, 5000);
+    g_assert_nonnull(s.kill_error);
+    g_assert_nonnull(strstr(s.kill_error->message, "with SIGTERM"));
+    g_assert_cmpint(g_get_monotonic_time() - t0, >=, 290 * 1000);
+    g_assert_true(sv_process_is_alive(p));
+
+    s.killed = FALSE;
+    t0 = g_get_monotonic_time();
+    sv_process_kill_until(p, FALSE, t0 - 1000 * 1000, 2000, on_kill, &s);
+    run_until(&s.killed, 5000);
+    g_assert_null(s.kill_error);
+    g_assert_cmpint(s.how.code, ==, SIGKILL);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 2 * 1000 * 1000);
+}
+
+static SvProcess *
+spawn_held(const char *script, Seen *seen)
+{
+    const char *argv[] = {"/bin/sh", "-c", script, NULL};
+    SvSpawnOptions o = {.argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+                        .new_session = TRUE, .hold_exec = TRUE};
+    g_autoptr(GError) error = NULL;
+    SvProcess *p = sv_process_spawn(&o, &error);
+
+    g_assert_no_error(error);
+    if (seen)
+        sv_process_set_exit_func(p, on_exit_cb, seen);
+    return p;
+}
+
+/* A held child runs its program only once released; freed instead, it exits without. */
+static void
+test_hold_exec(void)
+{
+    g_autofree char *mark = g_strdup_printf("/tmp/sv-held-%d", (int)getpid());
+    g_autofree char *script = g_strdup_printf("touch %s", mark);
+    g_autoptr(GError) error = NULL;
+    Seen s = {0};
+    SvProcess *p = spawn_held(script, &s);
+
+    usleep(100 * 1000);
+    g_assert_false(g_file_test(mark, G_FILE_TEST_EXISTS));
+    g_assert_true(sv_process_is_alive(p));
+    g_assert_true(sv_process_release(p, &error));
+    g_assert_no_error(error);
+    run_until(&s.exited, 5000);
+    g_assert_cmpint(s.how.code, ==, 0);
+    g_assert_true(g_file_test(mark, G_FILE_TEST_EXISTS));
+    g_assert_false(sv_process_release(p, &error)); /* once only */
+    g_clear_error(&error);
+    sv_process_free(p);
+    unlink(mark);
+
+    /* Never released: freeing it closes the gate and the child leaves. */
+    {
+        pid_t pid;
+        siginfo_t info = {0};
+        p = spawn_held(script, NULL);
+        pid = sv_process_get_pid(p);
+        sv_process_free(p);
+        g_assert_cmpint(waitid(P_PID, pid, &info, WEXITED), ==, 0);
+        g_assert_cmpint(info.si_status, ==, 127);
+        g_assert_false(g_file_test(mark, G_FILE_TEST_EXISTS));
+    }
+}
+
+/* The owner dies while its child is held: the child never runs the program. */
+static void
+test_hold_exec_owner_dies(void)
+{
+    g_autofree char *mark = g_strdup_printf("/tmp/sv-orphan-%d", (int)getpid());
+    g_autofree char *pidfile = g_strdup_printf("/tmp/sv-orphan-pid-%d", (int)getpid());
+    g_autofree char *text = NULL;
+    pid_t owner = fork();
+    int status;
+    pid_t held;
+
+    if (owner == 0) {
+        g_autofree char *script = g_strdup_printf("touch %s", mark);
+        SvProcess *p = spawn_held(script, NULL);
+        g_autofree char *pid = g_strdup_printf("%d", (int)sv_process_get_pid(p));
+        g_file_set_contents(pidfile, pid, -1, NULL);
+        _exit(0); /* as a daemon SIGKILLed between fork and its status file */
+    }
+    g_assert_cmpint(waitpid(owner, &status, 0), ==, owner);
+    g_assert_true(g_file_get_contents(pidfile, &text, NULL, NULL));
+    held = (pid_t)atoi(text);
+    /* Reparented away from us: watch it through a pidfd until it is gone. */
+    {
+        g_autoptr(GError) error = NULL;
+        Seen s = {0};
+        g_autoptr(SvProcess) p =
+            sv_process_attach(held, sv_process_read_start_time(held), &error);
+        if (p) {
+            sv_process_set_exit_func(p, on_exit_cb, &s);
+            run_until(&s.exited, 5000);
+            g_assert_true(s.exited);
+        }
+    }
+    g_assert_false(g_file_test(mark, G_FILE_TEST_EXISTS));
+    unlink(pidfile);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -317,5 +466,9 @@ main(int argc, char **argv)
     g_test_add_func("/process/no-inherited-fds", test_no_inherited_fds);
     g_test_add_func("/process/capture-output", test_capture_output);
     g_test_add_func("/process/capture-failures", test_capture_failures);
+    g_test_add_func("/process/forced-joins-graceful", test_forced_joins_graceful);
+    g_test_add_func("/process/kill-until", test_kill_until);
+    g_test_add_func("/process/hold-exec", test_hold_exec);
+    g_test_add_func("/process/hold-exec-owner-dies", test_hold_exec_owner_dies);
     return g_test_run();
 }

@@ -55,6 +55,9 @@ struct SvDomainDriver {
     gboolean (*check_def)(SvDomainDriver *drv, SvDomainDef *def, GError **error);
     /* Nanoseconds of CPU a running domain has used; NULL reports 0. */
     guint64 (*cpu_time)(SvDomainDriver *drv, SvDomainObj *obj);
+    /* An active domain became persistent (define) or transient (undefine): the
+     * driver's status file must say so, or a restarted daemon forgets. NULL: none. */
+    void (*persistence_changed)(SvDomainDriver *drv, SvDomainObj *obj);
     gpointer data;
     GHashTable *pending; /* name -> uuid of definitions being written */
 };

@@ -11,7 +11,9 @@ struct SvDomainList {
     GHashTable *by_name; /* name -> obj (owns objs) */
     GHashTable *by_uuid; /* uuid bytes -> obj */
     GHashTable *by_id;   /* id -> obj, active only */
+    GHashTable *by_run;  /* run handle -> obj, while the run lasts */
     int next_id;
+    guint next_run;
 };
 
 static const char *state_names[SV_DOMAIN_STATE_LAST] = {
@@ -71,6 +73,7 @@ sv_domain_list_new(void)
     list->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, obj_free);
     list->by_uuid = g_hash_table_new_full(uuid_hash, uuid_equal, g_free, NULL);
     list->by_id = g_hash_table_new(g_direct_hash, g_direct_equal);
+    list->by_run = g_hash_table_new(g_direct_hash, g_direct_equal);
     list->next_id = 1;
     return list;
 }
@@ -80,6 +83,7 @@ sv_domain_list_free(SvDomainList *list)
 {
     if (!list)
         return;
+    g_hash_table_unref(list->by_run);
     g_hash_table_unref(list->by_id);
     g_hash_table_unref(list->by_uuid);
     g_hash_table_unref(list->by_name);
@@ -105,6 +109,7 @@ sv_domain_list_add(SvDomainList *list, SvDomainDef *def, gboolean persistent)
 void
 sv_domain_list_remove(SvDomainList *list, SvDomainObj *obj)
 {
+    sv_domain_list_end_run(list, obj);
     if (obj->id > 0)
         g_hash_table_remove(list->by_id, GINT_TO_POINTER(obj->id));
     g_hash_table_remove(list->by_uuid, obj->def->uuid);
@@ -151,6 +156,32 @@ sv_domain_list_clear_id(SvDomainList *list, SvDomainObj *obj)
     if (obj->id > 0)
         g_hash_table_remove(list->by_id, GINT_TO_POINTER(obj->id));
     obj->id = -1;
+}
+
+guint
+sv_domain_list_begin_run(SvDomainList *list, SvDomainObj *obj)
+{
+    sv_domain_list_end_run(list, obj);
+    /* After 2^32 runs the numbers wrap: skip 0 and any handle still in use. */
+    do {
+        obj->run = ++list->next_run;
+    } while (obj->run == 0 || g_hash_table_contains(list->by_run, GUINT_TO_POINTER(obj->run)));
+    g_hash_table_insert(list->by_run, GUINT_TO_POINTER(obj->run), obj);
+    return obj->run;
+}
+
+void
+sv_domain_list_end_run(SvDomainList *list, SvDomainObj *obj)
+{
+    if (obj->run)
+        g_hash_table_remove(list->by_run, GUINT_TO_POINTER(obj->run));
+    obj->run = 0;
+}
+
+SvDomainObj *
+sv_domain_list_find_run(SvDomainList *list, guint run)
+{
+    return run ? g_hash_table_lookup(list->by_run, GUINT_TO_POINTER(run)) : NULL;
 }
 
 void

@@ -51,6 +51,7 @@ typedef struct {
     gboolean autostart;
     gboolean busy;        /* its removal (undefine) is in flight */
     char *cause;          /* who asked for the change under way, for the log */
+    guint run;            /* weak handle of the driver's current run, 0 for none */
     gpointer priv;        /* the driver's per-domain data */
     GDestroyNotify priv_free;
 } SvDomainObj;
@@ -78,6 +79,17 @@ void sv_domain_list_assign_id(SvDomainList *list, SvDomainObj *obj);
 void sv_domain_list_clear_id(SvDomainList *list, SvDomainObj *obj);
 /* Keep the id given (reconnect), and keep later ids above it. */
 void sv_domain_list_set_id(SvDomainList *list, SvDomainObj *obj, int id);
+
+/* Weak handles. A run is one life of a guest under a driver, from the start of a
+ * start (or a reconnect) until the driver lets go of it. Callbacks of asynchronous
+ * steps (a process exit, a monitor reply, a timer, a worker's completion) hold the
+ * run's handle instead of a pointer, and look the object up again after anything
+ * that may have ended the run or freed the object: a handle whose run has ended
+ * finds nothing, and a later run of the same domain has another handle. Handles are
+ * never 0, so GUINT_TO_POINTER(run) is a valid callback datum. */
+guint sv_domain_list_begin_run(SvDomainList *list, SvDomainObj *obj);
+void sv_domain_list_end_run(SvDomainList *list, SvDomainObj *obj);
+SvDomainObj *sv_domain_list_find_run(SvDomainList *list, guint run);
 
 /* Replace obj's definition (same UUID; the name may not change here). */
 void sv_domain_obj_set_def(SvDomainObj *obj, SvDomainDef *def);

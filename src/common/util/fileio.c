@@ -94,3 +94,30 @@ sv_mkdir_p(const char *path, guint mode, GError **error)
     }
     return TRUE;
 }
+
+gboolean
+sv_path_is_within(const char *path, const char *dir)
+{
+    gsize dlen;
+    const char *rest;
+
+    if (!path || !dir || path[0] != '/' || dir[0] != '/')
+        return FALSE;
+    dlen = strlen(dir);
+    while (dlen > 1 && dir[dlen - 1] == '/')
+        dlen--;
+    if (strncmp(path, dir, dlen) != 0 || (dlen > 1 && path[dlen] != '/'))
+        return FALSE;
+    rest = path + dlen + (dlen > 1 ? 1 : 0);
+    if (!*rest)
+        return FALSE;
+    for (;;) {
+        const char *slash = strchr(rest, '/');
+        gsize n = slash ? (gsize)(slash - rest) : strlen(rest);
+        if (n == 0 || (n == 1 && rest[0] == '.') || (n == 2 && rest[0] == '.' && rest[1] == '.'))
+            return FALSE;
+        if (!slash)
+            return TRUE;
+        rest = slash + 1;
+    }
+}

@@ -19,3 +19,9 @@ gboolean sv_file_remove_durable(const char *path, GError **error);
 
 /* mkdir -p with mode, as a libvirt error. */
 gboolean sv_mkdir_p(const char *path, guint mode, GError **error);
+
+/* Whether path names something inside dir, by its text alone: both absolute, and path
+ * is dir, a '/', then one or more components none of which is empty, "." or "..".
+ * For paths read back from files an attacker may have written (status files), before
+ * anything is opened, removed or signalled through them. */
+gboolean sv_path_is_within(const char *path, const char *dir);

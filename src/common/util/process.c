@@ -32,7 +32,11 @@ struct SvProcess {
     guint timer;
     int last_signal;      /* SIGTERM or SIGKILL, for the error text */
     gboolean graceful;    /* the running kill request never escalates */
+    gint64 term_deadline; /* monotonic end of the SIGTERM wait of the running request */
     guint kill_ms;
+    int gate;             /* held before exec: the write end the child waits on, or -1 */
+    int exec_status;      /* held: the read end telling whether exec worked, or -1 */
+    char *exec_name;      /* held: the program, for errors */
     GArray *waiters;      /* KillWaiter */
     SvProcessExitFunc exit_fn;
     gpointer exit_data;
@@ -133,6 +137,8 @@ process_new(pid_t pid, int pidfd, guint64 start_time, gboolean is_child)
     proc->start_time = start_time;
     proc->is_child = is_child;
     proc->state = SV_PROCESS_ALIVE;
+    proc->gate = -1;
+    proc->exec_status = -1;
     proc->waiters = g_array_new(FALSE, FALSE, sizeof(KillWaiter));
     proc->watch = g_unix_fd_add(pidfd, G_IO_IN, on_pidfd, proc);
     return proc;
@@ -146,6 +152,12 @@ sv_process_free(SvProcess *proc)
     stop_timer(proc);
     if (proc->watch)
         g_source_remove(proc->watch);
+    /* A held child that was never released sees its gate close and exits. */
+    if (proc->gate >= 0)
+        close(proc->gate);
+    if (proc->exec_status >= 0)
+        close(proc->exec_status);
+    g_free(proc->exec_name);
     close(proc->pidfd);
     g_array_unref(proc->waiters);
     g_free(proc);
@@ -234,9 +246,19 @@ on_timeout(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* (Re)arm the timer for the end of the SIGTERM wait. */
+static void
+arm_term_timer(SvProcess *proc)
+{
+    gint64 left = proc->term_deadline - g_get_monotonic_time();
+
+    stop_timer(proc);
+    proc->timer = g_timeout_add(left > 0 ? (guint)((left + 999) / 1000) : 0, on_timeout, proc);
+}
+
 void
-sv_process_kill(SvProcess *proc, gboolean graceful, guint term_ms, guint kill_ms,
-                SvProcessKillFunc done, gpointer data)
+sv_process_kill_until(SvProcess *proc, gboolean graceful, gint64 term_deadline, guint kill_ms,
+                      SvProcessKillFunc done, gpointer data)
 {
     KillWaiter w = {done, data, graceful};
     g_autoptr(GError) error = NULL;
@@ -247,14 +269,20 @@ sv_process_kill(SvProcess *proc, gboolean graceful, guint term_ms, guint kill_ms
     }
     g_array_append_val(proc->waiters, w);
     if (proc->state == SV_PROCESS_TERM_SENT || proc->state == SV_PROCESS_KILL_SENT) {
+        /* A forced request never waits longer than it would have on its own. */
         if (!graceful && proc->graceful) {
             proc->graceful = FALSE; /* the timer now escalates instead of failing */
             proc->kill_ms = kill_ms;
+            if (proc->state == SV_PROCESS_TERM_SENT && term_deadline < proc->term_deadline) {
+                proc->term_deadline = term_deadline;
+                arm_term_timer(proc);
+            }
         }
         return;
     }
     proc->graceful = graceful;
     proc->kill_ms = kill_ms;
+    proc->term_deadline = term_deadline;
     proc->state = SV_PROCESS_TERM_SENT;
     proc->last_signal = SIGTERM;
     if (!sv_process_signal(proc, SIGTERM, &error)) {
@@ -264,7 +292,27 @@ sv_process_kill(SvProcess *proc, gboolean graceful, guint term_ms, guint kill_ms
         }
         return; /* gone already: the pidfd reports it */
     }
-    proc->timer = g_timeout_add(term_ms, on_timeout, proc);
+    arm_term_timer(proc);
+}
+
+void
+sv_process_kill(SvProcess *proc, gboolean graceful, guint term_ms, guint kill_ms,
+                SvProcessKillFunc done, gpointer data)
+{
+    sv_process_kill_until(proc, graceful, g_get_monotonic_time() + (gint64)term_ms * 1000,
+                          kill_ms, done, data);
+}
+
+gboolean
+sv_process_get_kill(SvProcess *proc, gboolean *graceful, gint64 *term_deadline)
+{
+    if (proc->state != SV_PROCESS_TERM_SENT && proc->state != SV_PROCESS_KILL_SENT)
+        return FALSE;
+    if (graceful)
+        *graceful = proc->graceful;
+    if (term_deadline)
+        *term_deadline = proc->term_deadline;
+    return TRUE;
 }
 
 SvProcess *
@@ -289,7 +337,7 @@ sv_process_attach(pid_t pid, guint64 start_time, GError **error)
 }
 
 static void
-child_exec(const SvSpawnOptions *o, int devnull, int errpipe)
+child_exec(const SvSpawnOptions *o, int devnull, int errpipe, int gate)
 {
     int in = o->stdin_fd >= 0 ? o->stdin_fd : devnull;
     int out = o->stdout_fd >= 0 ? o->stdout_fd : devnull;
@@ -304,7 +352,7 @@ child_exec(const SvSpawnOptions *o, int devnull, int errpipe)
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         goto fail;
     for (guint i = 0; i < o->n_keep_fds; i++) {
-        if (o->keep_fds[i] != errpipe)
+        if (o->keep_fds[i] != errpipe && o->keep_fds[i] != gate)
             fcntl(o->keep_fds[i], F_SETFD, 0);
     }
     if (o->new_session && setsid() < 0)
@@ -318,6 +366,17 @@ child_exec(const SvSpawnOptions *o, int devnull, int errpipe)
     }
     if (o->child_setup)
         o->child_setup(o->child_setup_data);
+    if (gate >= 0) {
+        char go;
+        ssize_t n;
+        do {
+            n = read(gate, &go, 1);
+        } while (n < 0 && errno == EINTR);
+        /* The owner let go without releasing us, or died: run nothing. */
+        if (n != 1)
+            _exit(127);
+        close(gate);
+    }
     if (o->envp)
         execve(o->argv[0], (char *const *)o->argv, (char *const *)o->envp);
     else
@@ -329,16 +388,36 @@ fail:
     _exit(127);
 }
 
+/* Wait for the child's exec: FALSE with error when it failed (and the child is reaped
+ * when `reap`; otherwise its pidfd reports the exit on the loop). */
+static gboolean
+wait_exec(pid_t pid, int status_fd, const char *name, gboolean reap, GError **error)
+{
+    int child_errno = 0;
+    ssize_t n;
+
+    do {
+        n = read(status_fd, &child_errno, sizeof(child_errno));
+    } while (n < 0 && errno == EINTR);
+    if (n == sizeof(child_errno)) {
+        if (reap)
+            waitpid(pid, NULL, 0);
+        sv_error_set_errno(error, SV_FROM_NONE, child_errno, "cannot execute '%s'", name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 SvProcess *
 sv_process_spawn(const SvSpawnOptions *opts, GError **error)
 {
-    int pipefd[2];
+    int pipefd[2], gatefd[2] = {-1, -1};
     g_auto(SvFd) devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     g_auto(SvFd) rd = -1;
     g_auto(SvFd) pidfd = -1;
+    g_auto(SvFd) gate = -1;
+    SvProcess *proc;
     pid_t pid;
-    int child_errno = 0;
-    ssize_t n;
 
     if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
         sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot prepare to run '%s'",
@@ -346,33 +425,74 @@ sv_process_spawn(const SvSpawnOptions *opts, GError **error)
         return NULL;
     }
     rd = pipefd[0];
-    pid = fork();
-    if (pid < 0) {
+    if (opts->hold_exec && pipe2(gatefd, O_CLOEXEC) < 0) {
         close(pipefd[1]);
-        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot fork '%s'", opts->argv[0]);
-        return NULL;
-    }
-    if (pid == 0)
-        child_exec(opts, devnull, pipefd[1]);
-    close(pipefd[1]);
-    /* Our unreaped child cannot be recycled, so this pidfd is certainly it. */
-    pidfd = pidfd_open(pid, 0);
-    do {
-        n = read(rd, &child_errno, sizeof(child_errno));
-    } while (n < 0 && errno == EINTR);
-    if (n == sizeof(child_errno)) {
-        waitpid(pid, NULL, 0);
-        sv_error_set_errno(error, SV_FROM_NONE, child_errno, "cannot execute '%s'",
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot prepare to run '%s'",
                            opts->argv[0]);
         return NULL;
     }
+    gate = gatefd[1];
+    pid = fork();
+    if (pid < 0) {
+        close(pipefd[1]);
+        if (gatefd[0] >= 0)
+            close(gatefd[0]);
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot fork '%s'", opts->argv[0]);
+        return NULL;
+    }
+    if (pid == 0) {
+        /* Only the daemon may hold the gate's write end, or its death goes unseen. */
+        if (gatefd[1] >= 0)
+            close(gatefd[1]);
+        child_exec(opts, devnull, pipefd[1], gatefd[0]);
+    }
+    close(pipefd[1]);
+    if (gatefd[0] >= 0)
+        close(gatefd[0]);
+    /* Our unreaped child cannot be recycled, so this pidfd is certainly it. */
+    pidfd = pidfd_open(pid, 0);
+    if (!opts->hold_exec && !wait_exec(pid, rd, opts->argv[0], TRUE, error))
+        return NULL;
     if (pidfd < 0) {
         sv_error_set_errno(error, SV_FROM_NONE, errno, "pidfd_open(%d) failed", (int)pid);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         return NULL;
     }
-    return process_new(pid, g_steal_fd(&pidfd), sv_process_read_start_time(pid), TRUE);
+    proc = process_new(pid, g_steal_fd(&pidfd), sv_process_read_start_time(pid), TRUE);
+    if (opts->hold_exec) {
+        proc->gate = g_steal_fd(&gate);
+        proc->exec_status = g_steal_fd(&rd);
+        proc->exec_name = g_strdup(opts->argv[0]);
+    }
+    return proc;
+}
+
+gboolean
+sv_process_release(SvProcess *proc, GError **error)
+{
+    g_auto(SvFd) status = proc->exec_status;
+    g_auto(SvFd) gate = proc->gate;
+    char go = 1;
+    ssize_t n;
+
+    proc->exec_status = proc->gate = -1;
+    if (gate < 0) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
+                     "process %d is not waiting to be released", (int)proc->pid);
+        return FALSE;
+    }
+    do {
+        n = write(gate, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) {
+        /* The child is gone already; its pidfd says so on the loop. */
+        sv_error_set_errno(error, SV_FROM_NONE, errno ? errno : EPIPE,
+                           "cannot release process %d", (int)proc->pid);
+        return FALSE;
+    }
+    sv_fd_clear(&gate);
+    return wait_exec(proc->pid, status, proc->exec_name, FALSE, error);
 }
 
 /* ---------------------------------------------------------------- capture */

@@ -47,10 +47,21 @@ typedef struct {
     /* Runs in the child after fork, before exec (async-signal-safe work only). */
     void (*child_setup)(gpointer data);
     gpointer child_setup_data;
+    /* The child waits before exec until sv_process_release(): the owner first records
+     * the PID durably (a status file), so that no program of ours ever runs that a
+     * restarted daemon cannot find. If the owner frees the process instead, or the
+     * daemon dies first, the child exits (status 127) without running the program. */
+    gboolean hold_exec;
 } SvSpawnOptions;
 
-/* fork + exec with every other fd closed; an exec failure is reported here. */
+/* fork + exec with every other fd closed; an exec failure is reported here (with
+ * hold_exec, by sv_process_release()). */
 SvProcess *sv_process_spawn(const SvSpawnOptions *opts, GError **error);
+
+/* Let a child spawned with hold_exec run its program; an exec failure is reported
+ * here (the child has then exited). FALSE too when the process was not held or was
+ * released already. */
+gboolean sv_process_release(SvProcess *proc, GError **error);
 
 /* Take hold of an existing process, if it is still the one started at
  * `start_time` (field 22 of /proc/PID/stat); otherwise fail, signalling nothing. */
@@ -73,9 +84,22 @@ gboolean sv_process_signal(SvProcess *proc, int sig, GError **error);
 /* End the process: SIGTERM, wait term_ms; then, unless graceful, SIGKILL and
  * wait kill_ms. Graceful requests never send SIGKILL: after term_ms they fail
  * and the process is left as it is. A request made while another runs joins
- * it (a forced request upgrades a graceful one). */
+ * it: a forced request turns a graceful one into a forced one, and its SIGKILL
+ * comes at the forced request's own deadline (term_ms after it was made) when
+ * that is earlier than the graceful one's. */
 void sv_process_kill(SvProcess *proc, gboolean graceful, guint term_ms, guint kill_ms,
                      SvProcessKillFunc done, gpointer data);
+
+/* The same with the end of the SIGTERM wait given as a g_get_monotonic_time()
+ * instant (the system's CLOCK_MONOTONIC, so one recorded by an earlier daemon
+ * still holds): how a restarted daemon carries on a kill its predecessor began.
+ * SIGTERM is sent (again); a deadline already past acts at once. */
+void sv_process_kill_until(SvProcess *proc, gboolean graceful, gint64 term_deadline,
+                           guint kill_ms, SvProcessKillFunc done, gpointer data);
+
+/* Whether a kill request is under way; if so, whether it is graceful and when its
+ * SIGTERM wait ends (g_get_monotonic_time() instant), for status files. */
+gboolean sv_process_get_kill(SvProcess *proc, gboolean *graceful, gint64 *term_deadline);
 
 /* Stop watching (the process keeps running) and free. */
 void sv_process_free(SvProcess *proc);
