@@ -16,7 +16,7 @@
 
 typedef struct {
     const char *source; /* host directory */
-    const char *target; /* root + target: where it goes, as seen before pivot_root */
+    const char *target; /* absolute inside the container: looked up with its root as "/" */
     gboolean readonly;
 } LxcChildMount;
 

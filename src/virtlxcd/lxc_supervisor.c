@@ -144,8 +144,7 @@ launch_new(Supervisor *sup)
     l->mounts = g_array_new(FALSE, TRUE, sizeof(LxcChildMount));
     for (guint i = 0; i < spec->mounts->len; i++) {
         const LxcSpecMount *m = spec->mounts->pdata[i];
-        LxcChildMount cm = {m->source, keep(l, g_strconcat(spec->root, m->target, NULL)),
-                            m->readonly};
+        LxcChildMount cm = {m->source, m->target, m->readonly};
         g_array_append_val(l->mounts, cm);
     }
     l->ifaces = g_ptr_array_new();

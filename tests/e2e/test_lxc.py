@@ -1280,3 +1280,99 @@ def test_console_output_waits_for_a_slow_client(lxc):
         c.lookupByName("chatty").destroy()
     finally:
         c.close()
+
+
+# ---------------------------------------------------------------- hostile root filesystems
+
+def fs_xml(source, target, readonly=False):
+    return ("<filesystem type='mount'><source dir='%s'/><target dir='%s'/>%s</filesystem>"
+            % (source, target, "<readonly/>" if readonly else ""))
+
+
+def test_bind_mount_targets_resolve_inside_the_root(lxc):
+    """<filesystem> targets are looked up with the container's root as "/", as libvirt does
+    once it has pivoted into it: an absolute or climbing symbolic link in the root
+    filesystem, as the target or as one of its parents, leads to a place inside that root,
+    never to the host's. Directories missing on the way are made there."""
+    lxc.start_daemon()
+    host = lxc.root / "host"          # what the links in the root filesystem name
+    host.mkdir()
+    src = lxc.root / "src"
+    src.mkdir()
+    (src / "marker").write_text("from-src\n")
+    rootfs = lxc.rootfs("links")
+    inside = rootfs / str(host).lstrip("/")  # the same path, inside the root
+    inside.mkdir(parents=True)
+    climb = "../" * 12
+    (rootfs / "abs").symlink_to(host)                              # absolute, to the host
+    (rootfs / "rel").symlink_to(climb + str(host).lstrip("/"))     # relative, climbing out
+    (rootfs / "srv").mkdir()
+    (rootfs / "srv" / "data").symlink_to(climb + "tmp")            # a parent component
+    (rootfs / "cfg").symlink_to("/etc")                            # the target itself
+    etc_before = sorted(os.listdir("/etc"))
+    tmp_before = sorted(os.listdir("/tmp"))
+    devices = "".join(fs_xml(src, t) for t in ("/abs/a", "/rel/b", "/srv/data/c/d", "/cfg"))
+    c = lxc.open()
+    try:
+        dom = c.createXML(container_xml("links", rootfs, devices=devices), 0)
+        con = lxc.console("links")
+        try:
+            for t in ("/abs/a", "/rel/b", "/srv/data/c/d", "/cfg", "/etc", str(host) + "/a"):
+                assert con.run("cat %s/marker" % t) == "from-src", t
+        finally:
+            assert con.close() == 0
+        dom.destroy()
+    finally:
+        c.close()
+    # The host was never touched; the mount points were made inside the root.
+    assert list(host.iterdir()) == []
+    assert sorted(os.listdir("/etc")) == etc_before
+    assert sorted(p for p in os.listdir("/tmp") if p in tmp_before or p == "c") == tmp_before
+    assert (inside / "a").is_dir() and (inside / "b").is_dir()
+    assert (rootfs / "tmp" / "c" / "d").is_dir()
+
+
+def test_bind_mount_targets_that_cannot_be_resolved(lxc):
+    """What leads nowhere inside the root fails the start with a clear error and leaves
+    nothing, as in libvirt: an absolute link to a host directory the root filesystem does
+    not have, and a magic link of a proc file system inside the root filesystem that
+    would lead into the host's root."""
+    lxc.start_daemon()
+    host = lxc.root / "host"
+    host.mkdir()
+    src = lxc.root / "src"
+    src.mkdir()
+    rootfs = lxc.rootfs("bad")
+    (rootfs / "abs").symlink_to(host)
+    escape = "sv-escape-%d" % os.getpid()
+    hostproc = rootfs / "hostproc"
+    hostproc.mkdir()
+    (rootfs / "magic").symlink_to("/hostproc/self/root")
+    c = lxc.open()
+    try:
+        code, domain, msg = error_of(c.createXML, container_xml(
+            "bad", rootfs, devices=fs_xml(src, "/abs/x")), 0)
+        assert (code, domain) == (libvirt.VIR_ERR_INTERNAL_ERROR, libvirt.VIR_FROM_LXC)
+        assert msg == ("internal error: guest failed to start: cannot create mount point "
+                       "'/abs' in the container's root (a symbolic link to nothing "
+                       "there): File exists"), msg
+        assert lxc.leftovers() == []
+        assert list(host.iterdir()) == []
+        subprocess.run(["mount", "-t", "proc", "svproc", str(hostproc)], check=True)
+        try:
+            code, domain, msg = error_of(c.createXML, container_xml(
+                "bad", rootfs, devices=fs_xml(src, "/magic/" + escape)), 0)
+        finally:
+            subprocess.run(["umount", str(hostproc)], check=True)
+        assert (code, domain) == (libvirt.VIR_ERR_INTERNAL_ERROR, libvirt.VIR_FROM_LXC)
+        assert msg == ("internal error: guest failed to start: cannot resolve mount point "
+                       "'/magic' in the container's root: Too many levels of symbolic "
+                       "links"), msg
+        assert lxc.leftovers() == []
+    finally:
+        c.close()
+        escaped = Path("/") / escape
+        found = escaped.exists()
+        if found:
+            escaped.rmdir()
+    assert not found, "the supervisor made %s on the host" % escaped
