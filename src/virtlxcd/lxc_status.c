@@ -27,9 +27,14 @@ lxc_status_format(const LxcStatus *st, const SvDomainDef *def, int id)
 
     g_string_append_printf(x,
                            "<domstatus state='%s' reason='%d' statetime='%" G_GINT64_FORMAT "' "
-                           "persistent='%d' destroying='%d' starting='%d' autodestroy='%d'>\n",
+                           "persistent='%d' destroying='%d' starting='%d' autodestroy='%d'",
                            sv_domain_state_to_string(st->state), st->reason, st->state_time,
                            st->persistent, st->destroying, st->starting, st->autodestroy);
+    if (st->destroying)
+        g_string_append_printf(x, " destroymode='%s' destroydeadline='%" G_GINT64_FORMAT "'",
+                               st->destroy_graceful ? "graceful" : "forced",
+                               st->destroy_deadline);
+    g_string_append(x, ">\n");
     g_string_append_printf(x,
                            "  <supervisor pid='%d' starttime='%" G_GUINT64_FORMAT
                            "' socket='%s'/>\n",
@@ -94,6 +99,11 @@ parse_doc(xmlDocPtr doc, LxcStatus *st, int *ret_id, GError **error)
     st->state_time = attr_int(root, "statetime");
     st->persistent = attr_int(root, "persistent") != 0;
     st->destroying = attr_int(root, "destroying") != 0;
+    {
+        g_autofree char *mode = attr(root, "destroymode");
+        st->destroy_graceful = mode && g_str_equal(mode, "graceful");
+    }
+    st->destroy_deadline = attr_int(root, "destroydeadline");
     st->starting = attr_int(root, "starting") != 0;
     st->autodestroy = attr_int(root, "autodestroy") != 0;
     st->supervisor_pid = (pid_t)attr_int(sup, "pid");

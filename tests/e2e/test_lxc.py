@@ -1310,14 +1310,14 @@ def test_bind_mount_targets_resolve_inside_the_root(lxc):
     (rootfs / "srv" / "data").symlink_to(climb + "tmp")            # a parent component
     (rootfs / "cfg").symlink_to("/etc")                            # the target itself
     etc_before = sorted(os.listdir("/etc"))
-    tmp_before = sorted(os.listdir("/tmp"))
-    devices = "".join(fs_xml(src, t) for t in ("/abs/a", "/rel/b", "/srv/data/c/d", "/cfg"))
+    deep = "/srv/data/sv-bind-%d/d" % os.getpid()   # /tmp/sv-bind-PID/d inside the root
+    devices = "".join(fs_xml(src, t) for t in ("/abs/a", "/rel/b", deep, "/cfg"))
     c = lxc.open()
     try:
         dom = c.createXML(container_xml("links", rootfs, devices=devices), 0)
         con = lxc.console("links")
         try:
-            for t in ("/abs/a", "/rel/b", "/srv/data/c/d", "/cfg", "/etc", str(host) + "/a"):
+            for t in ("/abs/a", "/rel/b", deep, "/cfg", "/etc", str(host) + "/a"):
                 assert con.run("cat %s/marker" % t) == "from-src", t
         finally:
             assert con.close() == 0
@@ -1327,9 +1327,9 @@ def test_bind_mount_targets_resolve_inside_the_root(lxc):
     # The host was never touched; the mount points were made inside the root.
     assert list(host.iterdir()) == []
     assert sorted(os.listdir("/etc")) == etc_before
-    assert sorted(p for p in os.listdir("/tmp") if p in tmp_before or p == "c") == tmp_before
+    assert not Path("/tmp/sv-bind-%d" % os.getpid()).exists()
     assert (inside / "a").is_dir() and (inside / "b").is_dir()
-    assert (rootfs / "tmp" / "c" / "d").is_dir()
+    assert (rootfs / "tmp" / ("sv-bind-%d" % os.getpid()) / "d").is_dir()
 
 
 def test_bind_mount_targets_that_cannot_be_resolved(lxc):
@@ -1376,3 +1376,270 @@ def test_bind_mount_targets_that_cannot_be_resolved(lxc):
         if found:
             escaped.rmdir()
     assert not found, "the supervisor made %s on the host" % escaped
+
+
+# ---------------------------------------------------------------- restarts and status files
+
+def children_of(pid):
+    """The live (non-zombie) child processes of pid."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(entry))
+    return out
+
+
+def test_start_fails_when_its_record_cannot_be_written(lxc):
+    """The status file naming the supervisor is on disk before the supervisor runs: with the
+    status directory full (a small tmpfs over it, in the daemon's own mount namespace) a
+    start fails with the write's error, and no supervisor or container is left."""
+    if not shutil.which("unshare"):
+        pytest.skip("needs unshare")
+    run = lxc.root / "run" / "libvirt" / "lxc"
+    run.mkdir(parents=True)
+    fill = ('mount -t tmpfs -o size=16k svfull "$0" && '
+            '{ dd if=/dev/zero of="$0/fill" bs=1k 2>/dev/null; true; } && exec "$@"')
+    d = lxc.start_daemon(wrapper=["unshare", "-m", "--propagation", "private",
+                                  "sh", "-c", fill, str(run)])
+    c = lxc.open()
+    try:
+        dom = c.defineXML(lxc.xml("full"))
+        code, domain, msg = error_of(dom.create)
+        assert (code, domain) == (libvirt.VIR_ERR_OPERATION_FAILED, libvirt.VIR_FROM_LXC)
+        assert msg.startswith("operation failed: guest failed to start: cannot record the "
+                              "container's status: cannot write '%s/full.xml.new-" % run), msg
+        assert msg.endswith(": No space left on device"), msg
+        assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_FAILED]
+        assert wait_until(lambda: children_of(d.pid) == [])
+        assert processes_of(lxc.root) == [] and cgroup_dirs(lxc.root) == []
+        # A transient one goes away altogether.
+        assert error_of(c.createXML, lxc.xml("gone"), 0)[0] == libvirt.VIR_ERR_OPERATION_FAILED
+        assert error_of(c.lookupByName, "gone")[0] == libvirt.VIR_ERR_NO_DOMAIN
+        assert wait_until(lambda: children_of(d.pid) == [])
+        assert processes_of(lxc.root) == []
+    finally:
+        c.close()
+
+
+def status_file_xml(name, uuid, supervisor_pid, supervisor_start, socket, cgroup,
+                    init_pid=0, init_start=0, state="running", extra=""):
+    return ("<domstatus state='%s' reason='1' statetime='0' persistent='0' destroying='0' "
+            "starting='0' autodestroy='0'%s>\n"
+            "  <supervisor pid='%d' starttime='%d' socket='%s'/>\n"
+            "  <init pid='%d' starttime='%d'/>\n"
+            "  <cgroup path='%s'/>\n"
+            "<domain type='lxc' id='%d'><name>%s</name><uuid>%s</uuid>"
+            "<memory unit='KiB'>65536</memory><os><type>exe</type><init>/sbin/init</init></os>"
+            "<devices><console type='pty'/></devices></domain>\n</domstatus>\n"
+            % (state, extra, supervisor_pid, supervisor_start, socket, init_pid, init_start,
+               cgroup, supervisor_pid, name, uuid))
+
+
+def start_time(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
+def test_hostile_status_files_touch_nothing(lxc):
+    """Status files are input an attacker may have written: each names a process of the
+    test's (with its right start time), a cgroup outside the daemon's tree or a socket
+    outside its run directory. The daemon sets each aside without signalling, killing or
+    removing anything it names; and it removes the temporary files of status writes a
+    killed daemon never finished."""
+    run = lxc.root / "run" / "libvirt" / "lxc"
+    run.mkdir(parents=True)
+    victims = [subprocess.Popen(["sleep", "300"]) for _ in range(4)]
+    parent = cgroup_parent(lxc.root)
+    victim_cgroups = []
+    try:
+        for i, v in enumerate(victims[2:]):
+            cg = CGROUP_MOUNT / "memory" / ("sv-victim-%d-%d" % (os.getpid(), i))
+            cg.mkdir()
+            (cg / "cgroup.procs").write_text(str(v.pid))
+            victim_cgroups.append(cg)
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        outside = lxc.root / "precious.sock"
+        outside.write_text("keep me\n")
+        files = {
+            # A live process that is no supervisor, its socket missing: never signalled.
+            "impostor": status_file_xml("impostor", "11111111-1111-4111-8111-111111111111",
+                                        victims[0].pid, start_time(victims[0].pid),
+                                        run / "impostor.sock", parent + "/impostor.libvirt-lxc"),
+            # The supervisor gone; init and the cgroup (climbing out with ..) name victims.
+            "climber": status_file_xml("climber", "22222222-2222-4222-8222-222222222222",
+                                       dead.pid, 1, run / "climber.sock",
+                                       parent + "/../" + victim_cgroups[0].name,
+                                       init_pid=victims[1].pid,
+                                       init_start=start_time(victims[1].pid)),
+            # A cgroup outside the daemon's parent.
+            "outsider": status_file_xml("outsider", "33333333-3333-4333-8333-333333333333",
+                                        dead.pid, 1, run / "outsider.sock",
+                                        victim_cgroups[1].name),
+            # A socket outside the run directory.
+            "sockpath": status_file_xml("sockpath", "44444444-4444-4444-8444-444444444444",
+                                        dead.pid, 1, outside, parent + "/sockpath.libvirt-lxc"),
+        }
+        for name, text in files.items():
+            (run / (name + ".xml")).write_text(text)
+        stale = run / "web.xml.new-a1B2c3"
+        stale.write_text("<domstatus")
+        d = lxc.start_daemon()
+        c = lxc.open()
+        try:
+            assert c.listAllDomains(0) == []
+        finally:
+            c.close()
+        time.sleep(0.5)
+        assert all(v.poll() is None for v in victims), [v.poll() for v in victims]
+        for cg, v in zip(victim_cgroups, victims[2:]):
+            assert str(v.pid) in (cg / "cgroup.procs").read_text().split()
+        assert outside.read_text() == "keep me\n"
+        for name in files:
+            assert not (run / (name + ".xml")).exists()
+            assert (run / (name + ".xml.rejected")).read_text() == files[name]
+        assert not stale.exists()
+        log = d.stderr_text()
+        assert "is not a container supervisor" in log
+        assert log.count("setting aside status file") == 4
+    finally:
+        for v in victims:
+            v.kill()
+            v.wait()
+        for cg in victim_cgroups:
+            wait_until(lambda: not (cg / "cgroup.procs").read_text().strip())
+            cg.rmdir()
+
+
+def test_no_second_container_when_its_status_file_is_set_aside(lxc):
+    """A container whose status file cannot be trusted any more is left alone, and its
+    domain cannot be started a second time while it lives."""
+    d = lxc.start_daemon()
+    c = lxc.open()
+    dom = c.defineXML(lxc.xml("twice"))
+    dom.create()
+    init = lxc.init_pid("twice")
+    c.close()
+    d.expected_status = -signal.SIGKILL
+    d.send_signal(signal.SIGKILL)
+    d.wait_exit(5)
+    # Someone spoils the status file.
+    lxc.status("twice").write_text(lxc.status("twice").read_text()
+                                   .replace("socket='", "socket='/tmp/elsewhere/"))
+    lxc.start_daemon()
+    c = lxc.open()
+    try:
+        dom = c.lookupByName("twice")
+        assert dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF
+        assert alive(init)
+        code, domain, msg = error_of(dom.create)
+        assert (code, domain) == (libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_FROM_LXC)
+        assert "a container of domain 'twice' still runs outside the daemon's control" in msg
+        assert alive(init)
+        sups = [p for p, cmd in processes_of(lxc.root) if "virtlxcd-supervisor" in cmd]
+        assert len(sups) == 1
+    finally:
+        c.close()
+    # What the daemon let alone is the test's to end.
+    os.kill(sups[0], signal.SIGKILL)
+    assert wait_until(lambda: not alive(init))
+    (lxc.root / "run" / "libvirt" / "lxc" / "twice.sock").unlink()
+
+
+def test_persistence_survives_a_restart(lxc):
+    """create (transient), then define while it runs, then a daemon restart: the definition
+    on disk decides, so the domain stays persistent, a destroy keeps it, undefine works."""
+    d = lxc.start_daemon()
+    c = lxc.open()
+    xml = lxc.xml("keeper", uuid="5e1f0000-0000-4000-8000-00000000cafe")
+    dom = c.createXML(xml, 0)
+    assert dom.isPersistent() == 0
+    c.defineXML(xml)
+    assert dom.isPersistent() == 1
+    c.close()
+    d.expected_status = -signal.SIGKILL
+    d.send_signal(signal.SIGKILL)
+    d.wait_exit(5)
+    lxc.start_daemon()
+    out = lxc.virsh("dominfo", "keeper").stdout
+    assert re.search(r"^Persistent:\s+yes$", out, re.M), out
+    assert re.search(r"^State:\s+running$", out, re.M), out
+    lxc.virsh("destroy", "keeper")
+    out = lxc.virsh("list", "--all").stdout
+    assert re.search(r"^\s*-\s+keeper\s+shut off\s*$", out, re.M), out
+    lxc.virsh("undefine", "keeper")
+    assert "keeper" not in lxc.virsh("list", "--all").stdout
+
+
+def test_graceful_destroy_survives_a_restart(lxc):
+    """A GRACEFUL destroy of a container whose init ignores SIGTERM, the daemon SIGKILLed
+    while it waits: the restarted daemon carries on the same request until its deadline,
+    and it fails as it would have (logged, for the client is gone); the container is never
+    SIGKILLed and keeps running, no longer marked as being destroyed."""
+    config = "term_timeout_ms = 400\nkill_timeout_ms = 2000\ngraceful_timeout_ms = 3000\n"
+    d = lxc.start_daemon(config=config)
+    c = lxc.open()
+    c.createXML(lxc.xml("stubborn", init="/sbin/svinit-noterm"), 0)
+    c.close()
+    init = lxc.init_pid("stubborn")
+    env = dict(os.environ, LC_ALL="C")
+    t0 = time.monotonic()
+    destroy = subprocess.Popen(["virsh", "-c", lxc.uri, "destroy", "--graceful", "stubborn"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert wait_until(lambda: "destroying='1'" in lxc.status("stubborn").read_text())
+    time.sleep(0.3)
+    d.expected_status = -signal.SIGKILL
+    d.send_signal(signal.SIGKILL)
+    d.wait_exit(5)
+    destroy.communicate(timeout=VIRSH_TIMEOUT)
+    assert destroy.returncode != 0
+    d2 = lxc.start_daemon(config=config)
+    assert wait_until(lambda: "GRACEFUL destroy begun before the daemon restarted failed"
+                      in d2.stderr_text(), timeout=10)
+    assert time.monotonic() - t0 >= 2.9
+    # Well past where a forced kill would have come (term 0.4 s + kill 2 s).
+    time.sleep(3)
+    assert alive(init)
+    assert "destroying='0'" in lxc.status("stubborn").read_text()
+    out = lxc.virsh("domstate", "stubborn").stdout.strip()
+    assert out == "running", out
+    log = d2.stderr_text()
+    assert "outlived SIGTERM, sending SIGKILL" not in log
+    assert "Failed to terminate process %d with SIGTERM" % init in log
+    # A plain destroy afterwards works.
+    lxc.virsh("destroy", "stubborn")
+    assert not alive(init)
+
+
+def test_forced_destroy_keeps_its_timeline_across_a_restart(lxc):
+    """A plain destroy waits term_timeout before SIGKILL; carried on by a restarted daemon,
+    the SIGKILL comes at the first request's deadline, neither at once nor a full wait
+    after the restart."""
+    config = "term_timeout_ms = 4000\nkill_timeout_ms = 2000\ngraceful_timeout_ms = 800\n"
+    d = lxc.start_daemon(config=config)
+    c = lxc.open()
+    c.createXML(lxc.xml("slow", init="/sbin/svinit-noterm"), 0)
+    c.close()
+    init = lxc.init_pid("slow")
+    env = dict(os.environ, LC_ALL="C")
+    t0 = time.monotonic()
+    destroy = subprocess.Popen(["virsh", "-c", lxc.uri, "destroy", "slow"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert wait_until(lambda: "destroying='1'" in lxc.status("slow").read_text())
+    time.sleep(1.5 - (time.monotonic() - t0))
+    d.expected_status = -signal.SIGKILL
+    d.send_signal(signal.SIGKILL)
+    d.wait_exit(5)
+    destroy.communicate(timeout=VIRSH_TIMEOUT)
+    lxc.start_daemon(config=config)
+    assert wait_until(lambda: not alive(init), timeout=10)
+    t = time.monotonic() - t0
+    assert 3.5 <= t <= 6.5, t
+    assert wait_until(lambda: lxc.virsh("list", "--all").stdout.count("slow") == 0)

@@ -158,7 +158,8 @@ test_status_round_trip(void)
     g_autoptr(SvDomainDef) def = NULL;
     g_autoptr(SvDomainDef) back = NULL;
     LxcStatus st = {.state = 3, .reason = 1, .state_time = 1700000000123456, .persistent = TRUE,
-                    .destroying = TRUE, .autodestroy = TRUE, .supervisor_pid = 4321,
+                    .destroying = TRUE, .destroy_graceful = TRUE,
+                    .destroy_deadline = 123456789012, .autodestroy = TRUE, .supervisor_pid = 4321,
                     .supervisor_start = 99887766, .socket = "/r/run/libvirt/lxc/net.sock",
                     .init_pid = 4323, .init_start = 99887770,
                     .cgroup = "splitvirt-test/net.libvirt-lxc"};
@@ -176,6 +177,8 @@ test_status_round_trip(void)
     g_assert_cmpint(out.reason, ==, 1);
     g_assert_cmpint(out.state_time, ==, st.state_time);
     g_assert_true(out.persistent && out.destroying && out.autodestroy && !out.starting);
+    g_assert_true(out.destroy_graceful);
+    g_assert_cmpint(out.destroy_deadline, ==, 123456789012);
     g_assert_cmpint(out.supervisor_pid, ==, 4321);
     g_assert_cmpuint(out.supervisor_start, ==, 99887766);
     g_assert_cmpstr(out.socket, ==, st.socket);

@@ -1,0 +1,106 @@
+/* lxc_domain.h: what the files of a running container's life share inside virtlxcd: the
+ * per-container state and the steps every path goes through (lxc_process.c), the start
+ * (lxc_start.c), the procedures that act on a running container (lxc_control.c) and the
+ * reconnect after a restart (lxc_reconnect.c).
+ *
+ * A container's run begins at its start or reconnect (sv_domain_list_begin_run) and ends
+ * when the daemon lets go of it (lxc_domain_release). Every asynchronous callback holds the
+ * run's handle, never a pointer, and finds the object again with lxc_domain_find_run(). */
+#pragma once
+
+#include "conf/domain_driver.h"
+#include "lxc_cgroup.h"
+#include "lxc_monitor.h"
+#include "lxc_process.h"
+#include "lxc_status.h"
+#include "util/process.h"
+
+/* virDomainEvent details and state reasons used here (facts, section 4). */
+enum { LXC_STARTED_BOOTED = 0 };
+enum { LXC_SUSPENDED_PAUSED = 0 };
+enum { LXC_RESUMED_UNPAUSED = 0 };
+enum { LXC_STOPPED_SHUTDOWN = 0, LXC_STOPPED_DESTROYED = 1, LXC_STOPPED_FAILED = 5 };
+enum { LXC_RUNNING_BOOTED = 1, LXC_RUNNING_UNPAUSED = 5 };
+enum { LXC_PAUSED_USER = 1, LXC_PAUSED_STARTING_UP = 11 };
+enum {
+    LXC_SHUTOFF_SHUTDOWN = 1,
+    LXC_SHUTOFF_DESTROYED = 2,
+    LXC_SHUTOFF_CRASHED = 3,
+    LXC_SHUTOFF_FAILED = 6
+};
+
+typedef struct {
+    SvProcess *supervisor;
+    SvProcess *init;      /* NULL until init runs, and between a reboot and the next init */
+    LxcMonitor *mon;
+    LxcCgroup *cgroup;
+    char *socket_path;
+    SvCall *start_call;
+    guint start_timer;
+    gboolean starting;
+    gboolean held;        /* the supervisor waits before exec until its record is on disk */
+    gboolean destroying;  /* our destroy: the end is DESTROYED */
+    gboolean ended;       /* the supervisor reported the end, or vanished */
+    int shutoff_reason;   /* decided when ended */
+    int stopped_detail;
+    GError *start_error;
+    GPtrArray *stop_waiters; /* LxcDestroyJob: answered once the container is SHUTOFF */
+    gboolean refreeze;       /* a GRACEFUL destroy thawed the paused container */
+    guint64 autodestroy_client;
+    int log_fd;
+    /* A destroy an earlier daemon began, carried on once the supervisor names init. */
+    gboolean carried;
+    gboolean carried_graceful;
+    gint64 carried_deadline; /* g_get_monotonic_time() end of its SIGTERM wait */
+    gboolean carrying;       /* the kill on init under way is that destroy */
+} LxcDomain;
+
+/* A destroy call waiting for the container to be gone. */
+typedef struct {
+    SvCall *call;
+    gboolean remove_logs;
+    char *log;
+} LxcDestroyJob;
+
+extern LxcProcessContext *lxc_ctx;
+
+static inline LxcDomain *
+lxc_domain_of(SvDomainObj *obj)
+{
+    return obj->priv;
+}
+
+/* Begin a run of obj with fresh per-container state. */
+LxcDomain *lxc_domain_new(SvDomainObj *obj);
+/* End the run and free the per-container state (the daemon lets go of the container). */
+void lxc_domain_release(SvDomainObj *obj);
+/* The object of a callback's run handle, if that run goes on and has its state. */
+SvDomainObj *lxc_domain_find_run(gpointer data);
+/* The callback datum of obj's current run. */
+gpointer lxc_domain_run_key(SvDomainObj *obj);
+
+void lxc_domain_log(LxcDomain *ld, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* The container's log file, opened for appending. */
+int lxc_domain_open_log(SvDomainObj *obj, GError **error);
+char *lxc_domain_status_path(const char *name);
+
+/* Write the status file (removed once SHUTOFF) off the loop, in order; done (may be NULL)
+ * runs on the loop once it is on disk or failed. */
+void lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
+/* The one place a container's state changes; the status file follows it. */
+void lxc_domain_set_state(SvDomainObj *obj, int state, int reason);
+void lxc_domain_emit(SvDomainObj *obj, int event, int detail);
+
+/* Tell the supervisor to stop the container (SIGTERM; a supervisor still held before
+ * exec is killed, as it has run nothing yet). */
+void lxc_domain_stop_supervisor(LxcDomain *ld);
+/* The supervisor's process and control connection callbacks of obj's run. */
+void lxc_domain_watch_supervisor(SvDomainObj *obj, int control);
+/* Kill init (or stop the supervisor when init is not known) with nobody waiting. */
+void lxc_domain_destroy_quietly(SvDomainObj *obj, const char *why);
+/* A kill of init from a destroy: graceful or not, SIGTERM wait ending at term_deadline. */
+void lxc_domain_kill_init(SvDomainObj *obj, gboolean graceful, gint64 term_deadline);
+void lxc_destroy_job_finish(LxcDestroyJob *job, const GError *error);
+
+/* The start of the shared lifecycle (lxc_start.c). */
+gboolean lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error);

@@ -1,0 +1,363 @@
+/* lxc_start.c: starting a container: what can be refused before anything runs, the
+ * supervisor spawned and held before exec, its record written durably, then its release.
+ *
+ * The order is what makes a restarted daemon find every container of ours: no supervisor
+ * runs before the status file naming it (pid, start time, "starting") is on disk. A start
+ * whose record cannot be written fails, and its held supervisor goes without having run
+ * anything; a daemon that dies before the release takes the held child with it (it sees
+ * its gate close and exits). */
+#include "lxc_domain.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lxc_netdev.h"
+#include "lxc_spec.h"
+#include "sv-config.h"
+#include "util/error.h"
+#include "util/fd.h"
+#include "util/fileio.h"
+
+#define SPEC_MAX 65536 /* the spec goes through a pipe before the supervisor reads it */
+
+static gboolean
+start_timed_out(gpointer data)
+{
+    SvDomainObj *obj = lxc_domain_find_run(data);
+    LxcDomain *ld;
+
+    if (!obj)
+        return G_SOURCE_REMOVE;
+    ld = lxc_domain_of(obj);
+    ld->start_timer = 0;
+    if (!ld->start_error)
+        sv_error_set(&ld->start_error, SV_FROM_LXC, SV_ERR_OPERATION_TIMEOUT,
+                     "guest failed to start: init was not running after %u ms",
+                     lxc_ctx->timeouts.start_timeout_ms);
+    lxc_domain_stop_supervisor(ld);
+    return G_SOURCE_REMOVE;
+}
+
+/* A listening socket for the supervisor, and our control connection to it, queued in its
+ * backlog before the supervisor even runs. */
+static int
+supervisor_socket(const char *path, int *ret_control, GError **error)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    g_auto(SvFd) fd = -1;
+
+    strcpy(sa.sun_path, path);
+    unlink(path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
+        sv_error_set_errno(error, SV_FROM_LXC, errno, "Failed to listen on '%s'", path);
+        return -1;
+    }
+    chmod(path, 0600);
+    *ret_control = lxc_monitor_connect(path, "control", error);
+    if (*ret_control < 0)
+        return -1;
+    return g_steal_fd(&fd);
+}
+
+/* The spec, readable from the returned pipe end (it fits the pipe's buffer). */
+static int
+spec_pipe(const char *text, GError **error)
+{
+    int fds[2];
+    gsize len = strlen(text);
+
+    if (len > SPEC_MAX) {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
+                     "the container's configuration is too large (%zu bytes)", len);
+        return -1;
+    }
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        sv_error_set_errno(error, SV_FROM_LXC, errno, "cannot create a pipe");
+        return -1;
+    }
+    fcntl(fds[1], F_SETPIPE_SZ, SPEC_MAX);
+    if (write(fds[1], text, len) != (ssize_t)len) {
+        sv_error_set_errno(error, SV_FROM_LXC, errno, "cannot hand over the container spec");
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    close(fds[1]);
+    return fds[0];
+}
+
+static gboolean
+target_dev_taken(const char *name)
+{
+    g_autoptr(GPtrArray) objs = sv_domain_list_filter(lxc_ctx->domains->list, SV_LIST_ACTIVE);
+
+    if (lxc_netdev_exists(name))
+        return TRUE;
+    for (guint j = 0; j < objs->len; j++) {
+        SvDomainDef *d = ((SvDomainObj *)objs->pdata[j])->def;
+        for (guint k = 0; k < d->interfaces->len; k++) {
+            const char *t = ((SvDomainNetDef *)d->interfaces->pdata[k])->target_dev;
+            if (t && g_str_equal(t, name))
+                return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* What libvirt fills in at start: MACs and host-side link names that were not given. */
+static void
+complete_interfaces(SvDomainDef *def)
+{
+    guint next = 0;
+
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        SvDomainNetDef *n = def->interfaces->pdata[i];
+
+        if (!n->mac)
+            n->mac = g_strdup_printf("52:54:00:%02x:%02x:%02x", g_random_int_range(0, 256),
+                                     g_random_int_range(0, 256), g_random_int_range(0, 256));
+        while (!n->target_dev) {
+            g_autofree char *name = g_strdup_printf("veth%u", next++);
+            if (!target_dev_taken(name))
+                n->target_dev = g_steal_pointer(&name);
+        }
+    }
+}
+
+typedef struct {
+    LxcSpec *spec;
+    char *socket_path;
+    LxcCgroup *cgroup;
+} StartPlan;
+
+static void
+start_plan_clear(StartPlan *p)
+{
+    lxc_spec_free(p->spec);
+    g_free(p->socket_path);
+    lxc_cgroup_free(p->cgroup);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(StartPlan, start_plan_clear)
+
+/* With <idmap>, the container's root is an unprivileged uid on the host, which has to own
+ * the root filesystem (the container makes its mount points there as that uid). A root
+ * that cannot be looked at is the supervisor's to report, as without a map. */
+static gboolean
+check_root_owner(const LxcSpec *spec, GError **error)
+{
+    guint uid = lxc_spec_idmap_root(spec->uidmap);
+    struct stat st;
+
+    if (!spec->uidmap->len || stat(spec->root, &st) < 0 || st.st_uid == uid)
+        return TRUE;
+    sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
+                 "The root filesystem '%s' must be owned by uid %u, the container's root "
+                 "user on the host (<idmap>), not by uid %u",
+                 spec->root, uid, (guint)st.st_uid);
+    return FALSE;
+}
+
+/* Never a second container for a domain whose container lives: one a restarted daemon
+ * could not take back (its status file was set aside) still has its cgroup. */
+static gboolean
+check_cgroup_free(LxcCgroup *cg, const char *name, GError **error)
+{
+    g_autoptr(GArray) pids = lxc_cgroup_get_pids(cg);
+
+    if (!pids || pids->len == 0)
+        return TRUE;
+    sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_INVALID,
+                 "a container of domain '%s' still runs outside the daemon's control: its "
+                 "cgroup %s holds process %d", name, lxc_cgroup_get_path(cg),
+                 (int)g_array_index(pids, pid_t, 0));
+    return FALSE;
+}
+
+/* Everything that can be refused before anything is created. */
+static gboolean
+plan_start(SvDomainDef *live, StartPlan *p, GError **error)
+{
+    LxcSpecContext sctx = {lxc_ctx->cgroup_root, lxc_ctx->cgroup_parent};
+    struct sockaddr_un sa;
+
+    complete_interfaces(live);
+    p->spec = lxc_spec_new_from_def(live, &sctx, error);
+    if (!p->spec || !check_root_owner(p->spec, error))
+        return FALSE;
+    p->socket_path = g_strdup_printf("%s/%s.sock", lxc_ctx->run_dir, live->name);
+    if (strlen(p->socket_path) >= sizeof(sa.sun_path)) {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
+                     "supervisor socket path '%s' is %zu bytes; at most %zu fit in a UNIX "
+                     "socket address (use a shorter name or root directory)",
+                     p->socket_path, strlen(p->socket_path), sizeof(sa.sun_path) - 1);
+        return FALSE;
+    }
+    p->cgroup = lxc_cgroup_new(lxc_ctx->cgroup_root, p->spec->cgroup_path, error);
+    return p->cgroup && check_cgroup_free(p->cgroup, live->name, error);
+}
+
+/* The supervisor, held before exec, with our control connection queued on its socket. */
+static SvProcess *
+spawn_supervisor(SvDomainObj *obj, LxcDomain *ld, const LxcSpec *spec, GError **error)
+{
+    g_autofree char *text = lxc_spec_format(spec);
+    g_auto(SvFd) listen_fd = -1;
+    g_auto(SvFd) control = -1;
+    g_auto(SvFd) spec_fd = -1;
+    g_autofree char *fd_arg = NULL;
+    const char *argv[10];
+    SvSpawnOptions o = {0};
+    SvProcess *proc;
+    int n = 0;
+
+    if (!sv_mkdir_p(lxc_ctx->run_dir, 0755, error) ||
+        (listen_fd = supervisor_socket(ld->socket_path, &control, error)) < 0 ||
+        (spec_fd = spec_pipe(text, error)) < 0)
+        return NULL;
+    fd_arg = g_strdup_printf("%d", listen_fd);
+    argv[n++] = lxc_ctx->supervisor;
+    argv[n++] = "--name";
+    argv[n++] = obj->def->name;
+    argv[n++] = "--listen-fd";
+    argv[n++] = fd_arg;
+    argv[n++] = "--socket";
+    argv[n++] = ld->socket_path;
+    if (sv_daemon_is_verbose(lxc_ctx->daemon))
+        argv[n++] = "--verbose";
+    argv[n] = NULL;
+    o.argv = argv;
+    o.stdin_fd = spec_fd;
+    o.stdout_fd = ld->log_fd;
+    o.stderr_fd = ld->log_fd;
+    o.keep_fds = &listen_fd;
+    o.n_keep_fds = 1;
+    o.new_session = TRUE; /* nothing aimed at the daemon's process group reaches it */
+    o.hold_exec = TRUE;
+    proc = sv_process_spawn(&o, error);
+    if (proc) {
+        ld->supervisor = proc;
+        ld->held = TRUE;
+        lxc_domain_watch_supervisor(obj, g_steal_fd(&control));
+    }
+    return proc;
+}
+
+/* The record naming the held supervisor is on disk (or could not be written): let it run,
+ * or let it go and fail the start. Either way its exit, if any, ends the run. */
+static void
+start_recorded(const GError *error, gpointer data)
+{
+    SvDomainObj *obj = lxc_domain_find_run(data);
+    g_autoptr(GError) release_error = NULL;
+    LxcDomain *ld;
+
+    if (!obj || !(ld = lxc_domain_of(obj))->held)
+        return;
+    if (error || ld->destroying) {
+        if (error && !ld->start_error)
+            sv_error_set(&ld->start_error, SV_FROM_LXC, SV_ERR_OPERATION_FAILED,
+                         "guest failed to start: cannot record the container's status: %s",
+                         error->message);
+        lxc_domain_stop_supervisor(ld); /* still held: it goes without running anything */
+        return;
+    }
+    ld->held = FALSE;
+    if (!sv_process_release(ld->supervisor, &release_error)) {
+        /* It has exited (exec failed): its exit ends the run with this error. */
+        g_clear_error(&ld->start_error);
+        ld->start_error = g_error_new(SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
+                                      "guest failed to start: %s", release_error->message);
+        return;
+    }
+    ld->start_timer = g_timeout_add(lxc_ctx->timeouts.start_timeout_ms, start_timed_out,
+                                    lxc_domain_run_key(obj));
+}
+
+/* Undo a start that failed before its supervisor existed: obj is as it was. */
+static void
+start_abort(SvDomainObj *obj)
+{
+    LxcDomain *ld = lxc_domain_of(obj);
+
+    if (ld->socket_path)
+        unlink(ld->socket_path);
+    if (obj->new_def) {
+        sv_domain_obj_set_def(obj, obj->new_def);
+        obj->new_def = NULL;
+    }
+    lxc_domain_release(obj);
+    obj->state = SV_DOMAIN_SHUTOFF;
+    obj->reason = LXC_SHUTOFF_FAILED;
+}
+
+/* The live definition, the run's state and the held supervisor; FALSE when nothing runs. */
+static gboolean
+start_prepare(SvDomainObj *obj, GError **error)
+{
+    g_autoptr(SvDomainDef) live = sv_domain_def_copy(obj->def);
+    g_auto(StartPlan) plan = {0};
+    LxcDomain *ld;
+
+    if (!plan_start(live, &plan, error))
+        return FALSE;
+    /* From here the container runs on its live definition; the persistent one comes back
+     * when it stops (a definition written meanwhile replaces it there). */
+    if (obj->persistent && !obj->new_def) {
+        obj->new_def = obj->def;
+        obj->def = g_steal_pointer(&live);
+    } else {
+        sv_domain_obj_set_def(obj, g_steal_pointer(&live));
+    }
+    ld = lxc_domain_new(obj);
+    ld->socket_path = g_steal_pointer(&plan.socket_path);
+    ld->cgroup = g_steal_pointer(&plan.cgroup);
+    ld->log_fd = lxc_domain_open_log(obj, error);
+    if (ld->log_fd >= 0) {
+        lxc_domain_log(ld, "starting up splitvirt version: %s, hostname: %s", SV_VERSION,
+                       g_get_host_name());
+        spawn_supervisor(obj, ld, plan.spec, error);
+    }
+    if (!ld->supervisor) {
+        g_prefix_error(error, "guest failed to start: ");
+        start_abort(obj);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
+{
+    LxcDomain *ld;
+
+    if (sv_domain_obj_is_active(obj)) {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_INVALID, "Domain is already running");
+        return FALSE;
+    }
+    if (!start_prepare(obj, error))
+        return FALSE;
+    ld = lxc_domain_of(obj);
+    /* libvirt's LXC driver names a running container by its controller's pid. */
+    sv_domain_list_set_id(lxc_ctx->domains->list, obj, (int)sv_process_get_pid(ld->supervisor));
+    sv_daemon_inhibit(lxc_ctx->daemon);
+    ld->starting = TRUE;
+    if (call)
+        sv_domain_driver_set_cause_call(obj, call);
+    else
+        sv_domain_obj_set_cause(obj, "the daemon (autostart)");
+    if (call) {
+        ld->start_call = sv_call_defer(call);
+        if (flags & SV_START_AUTODESTROY)
+            ld->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
+    }
+    sv_domain_obj_set_state(obj, SV_DOMAIN_PAUSED, LXC_PAUSED_STARTING_UP);
+    lxc_domain_save_status(obj, start_recorded, lxc_domain_run_key(obj));
+    return TRUE;
+}
