@@ -89,9 +89,10 @@ def virsh(uri, *args, check=True):
     return r
 
 
-def start_xend(daemons, root, config="", env=None, args=("--timeout", "0"), label="virtxend"):
+def start_xend(daemons, root, config="", env=None, args=("--timeout", "0"), label="virtxend",
+               wrapper=()):
     return daemons.start(name="virtxend", label=label, config=config or None, env=env,
-                         args=list(args))
+                         args=list(args), wrapper=list(wrapper))
 
 
 # ---------------------------------------------------------------- without Xen
@@ -293,10 +294,10 @@ class FakeXen:
         self.events = None
         self.start()
 
-    def start(self):
+    def start(self, wrapper=(), config=None):
         n = len(self.daemons.daemons)
-        self.daemon = start_xend(self.daemons, self.root, config=self.config, env=self.env,
-                                 label="virtxend-%d" % n)
+        self.daemon = start_xend(self.daemons, self.root, config=config or self.config,
+                                 env=self.env, label="virtxend-%d" % n, wrapper=wrapper)
         self.uri = uri_for(self.daemon.sock)
         self.conn = libvirt.open(self.uri)
         self.events = Events(self.uri)
@@ -336,6 +337,17 @@ class FakeXen:
 
     def status_file(self, name):
         return self.root / "run" / "libvirt" / "libxl" / ("%s.xml" % name)
+
+    def kill_daemon(self):
+        """SIGKILL the daemon, as a crash would."""
+        self.close()
+        self.daemon.expected_status = -signal.SIGKILL
+        self.daemon.send_signal(signal.SIGKILL)
+        self.daemon.wait_exit(10)
+
+    def add_domain(self, domid, uuid, name, state="running"):
+        """A domain in the fake hypervisor that no daemon made."""
+        (self.state / "domains" / str(domid)).write_text("%s %s -1 %s\n" % (uuid, state, name))
 
 
 @pytest.fixture
@@ -624,3 +636,173 @@ def test_fake_log_says_who_asked(xen):
         ("running/1", "shutoff/2", me + "virDomainDestroy"),
     ]
     assert_transitions(xen.daemon, "who", expected)
+
+
+# ---------------------------------------------------------------- restarts and status files
+
+def test_fake_start_fails_when_its_record_cannot_be_written(xen):
+    """The status file is on disk before libxl is asked for the domain: with the status
+    directory full (a small tmpfs over it, in the daemon's own mount namespace) a start
+    fails with the write's error and nothing is created in Xen."""
+    import shutil
+    if not shutil.which("unshare"):
+        pytest.skip("needs unshare")
+    run = xen.root / "run" / "libvirt" / "libxl"
+    xen.close()
+    assert xen.daemon.stop() == 0
+    fill = ('mount -t tmpfs -o size=16k svfull "$0" && '
+            '{ dd if=/dev/zero of="$0/fill" bs=1k 2>/dev/null; true; } && exec "$@"')
+    xen.start(wrapper=["unshare", "-m", "--propagation", "private", "sh", "-c", fill, str(run)])
+    dom = xen.conn.defineXML(pv_xml("full"))
+    code, domain, msg = error_of(dom.create)
+    assert (code, domain) == (ERR_OPERATION_FAILED, FROM_LIBXL)
+    assert msg.startswith("operation failed: domain 'full' cannot start: cannot record its "
+                          "status: cannot write '%s/full.xml.new-" % run), msg
+    assert msg.endswith(": No space left on device"), msg
+    assert dom.state() == [SHUTOFF, 6]  # failed
+    assert not any(c.startswith("create") for c in xen.calls())
+    assert xen.domains() == {}
+    assert error_of(xen.conn.createXML, pv_xml("gone"), 0)[0] == ERR_OPERATION_FAILED
+    assert error_of(xen.conn.lookupByName, "gone")[0] == ERR_NO_DOMAIN
+    assert xen.domains() == {}
+
+
+def test_fake_daemon_killed_during_create(xen):
+    """The daemon dies while libxl creates the domain: the restarted daemon finds the
+    unfinished start in its status file and destroys what libxl made (its client never
+    heard of success); the guest can then be started again, once."""
+    dom = xen.conn.defineXML(pv_xml("half"))
+    (xen.state / "create-delay-ms").write_text("5000")
+    env = dict(os.environ, LC_ALL="C")
+    start = subprocess.Popen(["virsh", "-c", xen.uri, "start", "half"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=env)
+    wait_until(lambda: xen.domains() != {}, "libxl to make the domain")
+    (domid,) = xen.domains()
+    xen.kill_daemon()
+    start.communicate(timeout=VIRSH_TIMEOUT)
+    assert start.returncode != 0
+    (xen.state / "create-delay-ms").unlink()
+    xen.start()
+    wait_until(lambda: xen.domains() == {}, "the half-made domain to be destroyed")
+    assert "destroy %d" % domid in xen.calls()
+    dom = xen.conn.lookupByName("half")
+    assert dom.state() == [SHUTOFF, 6]  # failed
+    dom.create()
+    assert [d[2] for d in xen.domains().values()] == ["half"]
+    dom.destroy()
+    assert "its start never finished; destroying domain %d" % domid in xen.daemon.stderr_text()
+
+
+def test_fake_graceful_destroy_survives_a_restart(xen):
+    """A GRACEFUL destroy, the daemon SIGKILLed while it waits for the guest: the restarted
+    daemon waits until the same deadline and fails then (logged, for the client is gone),
+    never destroying the guest; a guest that does shut down within a carried wait is
+    reaped as destroyed."""
+    config = xen.config.replace("graceful_timeout_ms = %d" % GRACEFUL_MS,
+                                "graceful_timeout_ms = 3000")
+    xen.close()
+    assert xen.daemon.stop() == 0
+    xen.start(config=config)
+    dom = xen.conn.defineXML(pv_xml("calm"))
+    dom.create()
+    domid = dom.ID()
+    xen.flag("ignore-shutdown")
+    env = dict(os.environ, LC_ALL="C")
+    t0 = time.monotonic()
+    destroy = subprocess.Popen(["virsh", "-c", xen.uri, "destroy", "--graceful", "calm"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    wait_until(lambda: "shutdown %d" % domid in xen.calls(), "the shutdown request")
+    time.sleep(0.5)
+    xen.kill_daemon()
+    destroy.communicate(timeout=VIRSH_TIMEOUT)
+    xen.start(config=config)
+    wait_until(lambda: "GRACEFUL destroy begun before the daemon restarted failed"
+               in xen.daemon.stderr_text(), "the carried GRACEFUL destroy to fail")
+    assert time.monotonic() - t0 >= 2.9
+    assert "Failed to terminate domain %d with shutdown" % domid in xen.daemon.stderr_text()
+    assert "destroy %d" % domid not in xen.calls()
+    assert xen.domains()[domid][1] == "running"
+    dom = xen.conn.lookupByName("calm")
+    assert dom.state() == [RUNNING, 1]
+    wait_until(lambda: "graceful='0'" in xen.status_file("calm").read_text(), "the status")
+
+    # Again, and this time the guest listens within the carried wait.
+    destroy = subprocess.Popen(["virsh", "-c", xen.uri, "destroy", "--graceful", "calm"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    wait_until(lambda: xen.calls().count("shutdown %d" % domid) == 2, "the shutdown request")
+    time.sleep(0.3)
+    xen.kill_daemon()
+    destroy.communicate(timeout=VIRSH_TIMEOUT)
+    xen.start(config=config)
+    xen.ctl("poweroff %d" % domid)
+    dom = xen.conn.lookupByName("calm")
+    wait_state(dom, SHUTOFF)
+    assert dom.state() == [SHUTOFF, 2]  # destroyed, as the GRACEFUL destroy asked
+    assert xen.domains() == {}
+
+
+def test_fake_persistence_survives_a_restart(xen):
+    """create (transient), then define while it runs, then a daemon restart: the definition
+    on disk decides, so the domain stays persistent, a destroy keeps it, undefine works."""
+    xml = pv_xml("keeper").replace("<name>", "<uuid>5e1f0000-0000-4000-8000-0000000000fe</uuid>"
+                                   "<name>", 1)
+    dom = xen.conn.createXML(xml, 0)
+    assert dom.isPersistent() == 0
+    xen.conn.defineXML(xml)
+    assert dom.isPersistent() == 1
+    wait_until(lambda: "persistent='1'" in xen.status_file("keeper").read_text(),
+               "the status file to follow the define")
+    xen.kill_daemon()
+    xen.start()
+    out = virsh(xen.uri, "dominfo", "keeper").stdout
+    assert "Persistent:     yes" in out, out
+    virsh(xen.uri, "destroy", "keeper")
+    assert "keeper" in virsh(xen.uri, "list", "--all").stdout
+    virsh(xen.uri, "undefine", "keeper")
+    assert "keeper" not in virsh(xen.uri, "list", "--all").stdout
+
+
+def xen_status(name, uuid, domid, stopreason="none", starting=0, extra=""):
+    return ("<domstatus state='running' reason='1' statetime='0' domid='%d' persistent='0' "
+            "stopreason='%s' restart='0' starting='%d' graceful='0'%s>\n"
+            "<domain type='xen' id='%d'><name>%s</name><uuid>%s</uuid>"
+            "<memory unit='MiB'>256</memory><vcpu>1</vcpu><os><type>xen</type>"
+            "<kernel>/boot/vmlinuz</kernel></os></domain>\n</domstatus>\n"
+            % (domid, stopreason, starting, extra, domid, name, uuid))
+
+
+def test_fake_hostile_status_files_touch_no_domain(xen):
+    """Status files are input an attacker may have written: one names a domain of someone
+    else's (its domid and UUID, another name) with a destroy under way, others fields that
+    cannot be. Each is set aside and no domain is destroyed, nor by an unfinished start with
+    that domain's UUID; temporary files of unfinished status writes are removed."""
+    xen.close()
+    assert xen.daemon.stop() == 0
+    foreign = "77777777-7777-4777-8777-777777777777"
+    xen.add_domain(42, foreign, "someone-elses")
+    run = xen.root / "run" / "libvirt" / "libxl"
+    run.mkdir(parents=True, exist_ok=True)
+    # An unfinished start destroys only domains with its UUID and its name: none here.
+    (run / "starter.xml").write_text(xen_status("starter", foreign, 0, starting=1))
+    files = {
+        "victim": xen_status("victim", foreign, 42, stopreason="destroy"),
+        "badstop": xen_status("badstop", "88888888-8888-4888-8888-888888888888", 42,
+                              stopreason="explode"),
+        "badid": xen_status("badid", "99999999-9999-4999-8999-999999999999", 70000),
+        "misnamed": xen_status("other", "66666666-6666-4666-8666-666666666666", 42),
+    }
+    for name, text in files.items():
+        (run / (name + ".xml")).write_text(text)
+    stale = run / "vm.xml.new-Zz0912"
+    stale.write_text("<dom")
+    xen.start()
+    assert xen.conn.listAllDomains(0) == []
+    assert xen.domains() == {42: (foreign, "running", "someone-elses")}
+    assert not any(c.startswith("destroy") for c in xen.calls())
+    for name, text in files.items():
+        assert not (run / (name + ".xml")).exists()
+        assert (run / (name + ".xml.rejected")).read_text() == text
+    assert not (run / "starter.xml").exists()
+    assert not stale.exists()
+    assert xen.daemon.stderr_text().count("setting aside status file") == 4
+    (xen.state / "domains" / "42").unlink()

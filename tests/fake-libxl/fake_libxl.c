@@ -9,6 +9,8 @@
  *                   DOMID", "destroy DOMID", "pause DOMID", ...;
  *   ignore-shutdown if present, guests ignore shutdown and reboot requests;
  *   fail-create     if present, creates fail;
+ *   create-delay-ms if present, the milliseconds a create takes to complete (the domain
+ *                   exists from the call on, paused, as libxl makes it before it returns);
  *   ctl             a FIFO the test writes "poweroff|reboot|crash|destroy DOMID" lines to,
  *                   as if the guest (or `xl destroy`) did it; watched through the
  *                   application's fd hook.
@@ -45,7 +47,6 @@ typedef struct {
     int reason;                /* ACT_*SHUTDOWN: libxl_shutdown_reason */
     libxl_asyncop_how how;     /* completion of create and destroy */
     gboolean has_how;
-    guint32 *domid_out;        /* ACT_CREATE */
     char *name;                /* ACT_CREATE */
     guint8 uuid[16];           /* ACT_CREATE */
     void *for_app;             /* the application's timeout registration */
@@ -268,23 +269,15 @@ run_action(libxl_ctx *ctx, Action *a)
     int rc = 0;
 
     switch (a->kind) {
-    case ACT_CREATE:
-        if (flag_file(ctx, "fail-create")) {
+    case ACT_CREATE: {
+        Dom d;
+        /* Made at the call; gone meanwhile (destroyed by someone): the create fails. */
+        if (a->domid == 0 || !dom_read(ctx, a->domid, &d))
             rc = ERROR_FAIL;
-        } else {
-            Dom d;
-            guint32 domid = next_domid(ctx);
-
-            memset(&d, 0, sizeof(d));
-            memcpy(d.uuid, a->uuid, 16);
-            g_strlcpy(d.state, "paused", sizeof(d.state));
-            d.reason = -1;
-            g_strlcpy(d.name, a->name, sizeof(d.name));
-            dom_write(ctx, domid, &d);
-            *a->domid_out = domid;
-            log_call(ctx, "created %s %u", a->name, domid);
-        }
+        else
+            log_call(ctx, "created %s %u", a->name, a->domid);
         break;
+    }
     case ACT_GUEST_SHUTDOWN:
         guest_shutdown(ctx, a->domid, a->reason);
         break;
@@ -453,6 +446,17 @@ libxl_get_max_cpus(libxl_ctx *ctx)
 
 /* ---------------------------------------------------------------- domains */
 
+static guint
+create_delay(libxl_ctx *ctx)
+{
+    g_autofree char *path = path_of(ctx, "create-delay-ms");
+    g_autofree char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return ctx->delay_ms;
+    return (guint)g_ascii_strtoull(text, NULL, 10);
+}
+
 int
 libxl_domain_create_new(libxl_ctx *ctx, libxl_domain_config *d_config, uint32_t *domid,
                         const libxl_asyncop_how *ao_how,
@@ -471,12 +475,23 @@ libxl_domain_create_new(libxl_ctx *ctx, libxl_domain_config *d_config, uint32_t 
              d_config->num_nics, b->kernel ? b->kernel : "-");
     a->name = g_strdup(d_config->c_info.name);
     memcpy(a->uuid, libxl_uuid_bytearray(&d_config->c_info.uuid), 16);
-    a->domid_out = domid;
+    if (!flag_file(ctx, "fail-create")) {
+        Dom d;
+
+        memset(&d, 0, sizeof(d));
+        memcpy(d.uuid, a->uuid, 16);
+        g_strlcpy(d.state, "paused", sizeof(d.state));
+        d.reason = -1;
+        g_strlcpy(d.name, a->name, sizeof(d.name));
+        a->domid = next_domid(ctx);
+        dom_write(ctx, a->domid, &d);
+        *domid = a->domid;
+    }
     if (ao_how) {
         a->how = *ao_how;
         a->has_how = TRUE;
     }
-    arm(ctx, a, ctx->delay_ms);
+    arm(ctx, a, create_delay(ctx));
     return 0;
 }
 
@@ -633,6 +648,14 @@ libxl_dominfo_list_free(libxl_dominfo *list, int nb_domain)
 {
     (void)nb_domain;
     free(list);
+}
+
+char *
+libxl_domid_to_name(libxl_ctx *ctx, uint32_t domid)
+{
+    Dom d;
+
+    return dom_read(ctx, domid, &d) ? strdup(d.name) : NULL;
 }
 
 int

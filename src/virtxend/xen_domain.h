@@ -1,0 +1,111 @@
+/* xen_domain.h: what the files of a Xen guest's life share inside virtxend: the per-guest
+ * state, its status file, its end and libxl's events (xen_process.c), the start
+ * (xen_start.c), the procedures (xen_control.c) and the reconnect after a restart
+ * (xen_reconnect.c).
+ *
+ * A guest's run begins at its start or reconnect (sv_domain_list_begin_run) and ends when
+ * the daemon lets go of it (xen_domain_release). Every completion, event and timer holds
+ * the run's handle, never a pointer, and finds the object again with xen_domain_find_run(). */
+#pragma once
+
+#include "xen_process.h"
+
+/* virDomainEvent details used here. */
+enum { XEN_STARTED_BOOTED = 0 };
+enum { XEN_SUSPENDED_PAUSED = 0 };
+enum { XEN_RESUMED_UNPAUSED = 0 };
+enum {
+    XEN_STOPPED_SHUTDOWN = 0,
+    XEN_STOPPED_DESTROYED = 1,
+    XEN_STOPPED_CRASHED = 2,
+    XEN_STOPPED_FAILED = 5
+};
+enum { XEN_SHUTDOWN_GUEST = 1 };
+enum { XEN_CRASHED_PANICKED = 0 };
+/* State reasons. */
+enum { XEN_RUNNING_BOOTED = 1, XEN_RUNNING_UNPAUSED = 5 };
+enum { XEN_PAUSED_UNKNOWN = 0, XEN_PAUSED_USER = 1 };
+enum { XEN_SHUTDOWN_UNKNOWN = 0 };
+enum {
+    XEN_SHUTOFF_UNKNOWN = 0,
+    XEN_SHUTOFF_SHUTDOWN = 1,
+    XEN_SHUTOFF_DESTROYED = 2,
+    XEN_SHUTOFF_CRASHED = 3,
+    XEN_SHUTOFF_FAILED = 6
+};
+enum { XEN_CRASHED_REASON_PANICKED = 1 };
+
+/* Why a guest's end began: the STOPPED event it will get. */
+typedef enum {
+    XEN_STOP_NONE,     /* not ending; DOMAIN_DEATH then means someone else destroyed it */
+    XEN_STOP_SHUTDOWN, /* the guest shut down or rebooted */
+    XEN_STOP_DESTROY,  /* a destroy call */
+    XEN_STOP_CRASH,    /* the guest crashed */
+    XEN_STOP_LAST
+} XenStopReason;
+
+const char *xen_stop_reason_to_string(int r);
+int xen_stop_reason_from_string(const char *s);
+
+/* A GRACEFUL destroy waiting for the guest to shut itself down. */
+typedef struct {
+    guint run;      /* the guest's run */
+    SvCall *call;   /* NULL when carried on from an earlier daemon: its client is gone */
+    gint64 deadline; /* g_get_monotonic_time() when it fails */
+    guint timer;
+} XenGracefulJob;
+
+typedef struct {
+    guint32 domid;                   /* 0 until created */
+    libxl_evgen_domain_death *death; /* DOMAIN_SHUTDOWN and DOMAIN_DEATH for domid */
+    gboolean starting;
+    gboolean start_paused;
+    SvCall *start_call;
+    libxl_domain_config *d_config; /* while creating: libxl reads it until the end */
+    guint32 created_domid;         /* libxl writes it during the create */
+    XenStopReason stop_reason;
+    gboolean restart;         /* start again once gone (on_reboot, on_crash restart) */
+    gboolean destroy_started; /* libxl_domain_destroy is running */
+    GPtrArray *destroy_calls; /* of SvCall: answered once the guest is gone */
+    GList *graceful;          /* of XenGracefulJob */
+} XenDomain;
+
+extern XenProcessContext *xen_ctx;
+
+static inline XenDomain *
+xen_domain_of(SvDomainObj *obj)
+{
+    return obj->priv;
+}
+
+libxl_ctx *xen_lx(void);
+
+/* Begin a run of obj with fresh per-guest state. */
+XenDomain *xen_domain_new(SvDomainObj *obj);
+/* End the run and free the per-guest state. */
+void xen_domain_release(SvDomainObj *obj);
+/* The object of a callback's run handle, if that run goes on. */
+SvDomainObj *xen_domain_find_run(gpointer data);
+gpointer xen_domain_run_key(SvDomainObj *obj);
+
+char *xen_domain_status_path(const char *name);
+/* Write the status file (removed once the guest is gone) off the loop, in order; done (may
+ * be NULL) runs on the loop once it is on disk or failed. */
+void xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
+/* The one place a guest's state changes; the status file follows it. */
+void xen_domain_set_state(SvDomainObj *obj, int state, int reason);
+void xen_domain_emit(SvDomainObj *obj, int event, int detail);
+
+/* Start destroying the domain (once); the calls in destroy_calls are answered when it is
+ * gone. The _quietly form logs (and fails those calls) instead of returning an error. */
+gboolean xen_domain_begin_destroy(SvDomainObj *obj, GError **error);
+void xen_domain_begin_destroy_quietly(SvDomainObj *obj);
+/* Destroy a Xen domain nothing tracks (a start that failed, or never finished). */
+void xen_domain_destroy_orphan(guint32 domid);
+
+/* A GRACEFUL destroy that fails at deadline unless the guest shuts down first. */
+void xen_graceful_add(SvDomainObj *obj, SvCall *call, gint64 deadline);
+void xen_graceful_job_free(XenGracefulJob *job);
+
+/* The start of the shared lifecycle (xen_start.c). */
+gboolean xen_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error);

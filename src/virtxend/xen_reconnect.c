@@ -1,0 +1,351 @@
+/* xen_reconnect.c: a restarted daemon takes back the Xen guests of its status files.
+ *
+ * The rule (docs/lifecycle.md): every domain of ours was recorded in a status file before
+ * libxl was asked to create it (xen_start.c), so the status files are the whole list. Each
+ * is hostile input until checked: its name, its fields, and the domain it names, which
+ * must be in libxl's list with the recorded domid, UUID and name. One that fails is logged
+ * and set aside (NAME.xml.rejected) without touching any domain. A checked one is adopted,
+ * and what was under way goes on: a stop (destroy, shutdown, crash) is carried through, a
+ * GRACEFUL destroy waits until its recorded deadline and fails then (logged: its client is
+ * gone), and a start that never finished has its domains destroyed (its client never heard
+ * of success). One whose domain is gone is removed. Temporary files of status writes a
+ * killed daemon never finished are removed. */
+#include "xen_domain.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxl_utils.h>
+
+#include "util/error.h"
+#include "util/fileio.h"
+
+/* What a status file says besides the live definition. */
+typedef struct {
+    int state;
+    int reason;
+    gint64 state_time;
+    guint32 domid;
+    int stop_reason;
+    gboolean restart;
+    gboolean starting;
+    gint64 graceful; /* deadline of a GRACEFUL destroy under way, or 0 */
+} XenStatus;
+
+static char *
+attr(xmlNodePtr n, const char *name)
+{
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+    char *out = v ? g_strdup((const char *)v) : NULL;
+
+    xmlFree(v);
+    return out;
+}
+
+static gint64
+attr_int(xmlNodePtr n, const char *name)
+{
+    g_autofree char *v = attr(n, name);
+
+    return v ? g_ascii_strtoll(v, NULL, 10) : 0;
+}
+
+static gboolean
+invalid(GError **error, const char *fmt, const char *what)
+{
+    sv_error_set(error, SV_FROM_LIBXL, SV_ERR_INTERNAL_ERROR, fmt, what ? what : "");
+    return FALSE;
+}
+
+/* The fields of <domstatus>, checked for what they can be on their own. */
+static gboolean
+read_fields(xmlNodePtr root, XenStatus *st, GError **error)
+{
+    g_autofree char *state = attr(root, "state");
+    g_autofree char *stop = attr(root, "stopreason");
+    gint64 domid = attr_int(root, "domid");
+
+    st->state = sv_domain_state_from_string(state);
+    if (st->state < 0)
+        return invalid(error, "its state '%s' is unknown", state);
+    st->reason = (int)attr_int(root, "reason");
+    st->state_time = attr_int(root, "statetime");
+    st->stop_reason = stop ? xen_stop_reason_from_string(stop) : XEN_STOP_NONE;
+    if (st->stop_reason < 0)
+        return invalid(error, "its stop reason '%s' is unknown", stop);
+    st->restart = attr_int(root, "restart") != 0;
+    st->starting = attr_int(root, "starting") != 0;
+    st->graceful = attr_int(root, "graceful");
+    /* Xen's guests have ids from 1 up to below DOMID_FIRST_RESERVED (0x7ff0). */
+    if ((!st->starting && (domid < 1 || domid >= 0x7ff0)) || (st->starting && domid != 0))
+        return invalid(error, "its domain id is not that of a guest%s", NULL);
+    st->domid = (guint32)domid;
+    return TRUE;
+}
+
+/* The <domain> of a status file and its other fields; the definition's name must be the
+ * file's. (transfer full) */
+static SvDomainDef *
+read_status(const char *path, const char *entry, XenStatus *st, GError **error)
+{
+    g_autofree char *text = NULL;
+    g_autofree char *want = NULL;
+    g_autoptr(SvDomainDef) def = NULL;
+    xmlDocPtr doc;
+    xmlNodePtr root, dom = NULL;
+    xmlBufferPtr buf;
+    gboolean ok;
+
+    if (!g_file_get_contents(path, &text, NULL, error))
+        return NULL;
+    doc = xmlReadMemory(text, (int)strlen(text), path, NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    root = doc ? xmlDocGetRootElement(doc) : NULL;
+    for (xmlNodePtr c = root ? root->children : NULL; c && !dom; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, (const xmlChar *)"domain"))
+            dom = c;
+    }
+    if (!dom || !xmlStrEqual(root->name, (const xmlChar *)"domstatus")) {
+        sv_error_set(error, SV_FROM_LIBXL, SV_ERR_INTERNAL_ERROR, "unreadable status file");
+        if (doc)
+            xmlFreeDoc(doc);
+        return NULL;
+    }
+    buf = xmlBufferCreate();
+    xmlNodeDump(buf, doc, dom, 0, 0);
+    def = sv_domain_def_parse((const char *)xmlBufferContent(buf), 0, error);
+    xmlBufferFree(buf);
+    ok = def && read_fields(root, st, error);
+    xmlFreeDoc(doc);
+    if (!ok)
+        return NULL;
+    want = g_strconcat(def->name, ".xml", NULL);
+    if (!g_str_equal(entry, want)) {
+        invalid(error, "it describes domain '%s'", def->name);
+        return NULL;
+    }
+    return g_steal_pointer(&def);
+}
+
+/* A status file that cannot be trusted: logged and kept aside for a person to look at. */
+static void
+set_aside(const char *path, const GError *why)
+{
+    g_autofree char *aside = g_strconcat(path, ".rejected", NULL);
+
+    g_warning("setting aside status file '%s' as '%s', touching no domain: %s", path, aside,
+              why->message);
+    if (rename(path, aside) < 0)
+        g_warning("cannot rename '%s': %s", path, g_strerror(errno));
+}
+
+/* Whether libxl's domain domid is the guest of def: same UUID and name. */
+static gboolean
+is_guest(const libxl_dominfo *info, const SvDomainDef *def)
+{
+    char *name;
+    gboolean same;
+
+    if (memcmp(libxl_uuid_bytearray_const(&info->uuid), def->uuid, 16) != 0)
+        return FALSE;
+    name = libxl_domid_to_name(xen_lx(), info->domid);
+    same = name && g_str_equal(name, def->name);
+    free(name);
+    return same;
+}
+
+/* The domain a status file names, if it lives: its domid, UUID and name match. NULL when
+ * it is gone; an error when another guest has its domid and UUID. */
+static const libxl_dominfo *
+find_domain(const libxl_dominfo *list, int n, const XenStatus *st, const SvDomainDef *def,
+            GError **error)
+{
+    for (int i = 0; i < n; i++) {
+        if (list[i].domid != st->domid ||
+            memcmp(libxl_uuid_bytearray_const(&list[i].uuid), def->uuid, 16) != 0)
+            continue;
+        if (list[i].dying)
+            return NULL;
+        if (!is_guest(&list[i], def)) {
+            sv_error_set(error, SV_FROM_LIBXL, SV_ERR_INTERNAL_ERROR,
+                         "domain %u is not named '%s'", st->domid, def->name);
+            return NULL;
+        }
+        return &list[i];
+    }
+    return NULL;
+}
+
+/* A start that never finished: whatever libxl made of it goes (its client never heard of
+ * success). Only domains with the guest's UUID and name are ours. */
+static void
+finish_unfinished_start(const char *path, const SvDomainDef *def, const libxl_dominfo *list,
+                        int n)
+{
+    SvDomainObj *obj = sv_domain_list_find_by_uuid(xen_ctx->domains->list, def->uuid);
+
+    for (int i = 0; i < n; i++) {
+        if (list[i].dying || !is_guest(&list[i], def))
+            continue;
+        g_message("domain %s: its start never finished; destroying domain %u", def->name,
+                  list[i].domid);
+        xen_domain_destroy_orphan(list[i].domid);
+    }
+    if (obj && !sv_domain_obj_is_active(obj))
+        obj->reason = XEN_SHUTOFF_FAILED;
+    unlink(path);
+}
+
+/* The per-guest state and the state/reason a status file recorded. */
+static XenDomain *
+restore_domain(SvDomainObj *obj, const XenStatus *st)
+{
+    XenDomain *xd = xen_domain_new(obj);
+
+    xd->domid = st->domid;
+    xd->stop_reason = st->stop_reason;
+    xd->restart = st->restart;
+    obj->state = st->state == SV_DOMAIN_SHUTOFF ? SV_DOMAIN_RUNNING : st->state;
+    obj->reason = st->reason;
+    obj->state_time = st->state_time;
+    return xd;
+}
+
+/* The object of a live guest of this definition. The definition on disk decides
+ * persistence: a guest whose domain is defined there is persistent. */
+static SvDomainObj *
+object_for(SvDomainDef **def, GError **error)
+{
+    SvDomainList *list = xen_ctx->domains->list;
+    SvDomainObj *obj = sv_domain_list_find_by_uuid(list, (*def)->uuid);
+
+    if (!obj && sv_domain_list_find_by_name(list, (*def)->name)) {
+        invalid(error, "domain '%s' is defined with another UUID", (*def)->name);
+        return NULL;
+    }
+    if (!obj)
+        return sv_domain_list_add(list, g_steal_pointer(def), FALSE);
+    if (!g_str_equal(obj->def->name, (*def)->name) || obj->priv) {
+        invalid(error, "its UUID belongs to domain '%s'", obj->def->name);
+        return NULL;
+    }
+    /* Defined on disk: it runs with its live definition until it stops. */
+    obj->new_def = obj->def;
+    obj->def = g_steal_pointer(def);
+    obj->persistent = TRUE;
+    return obj;
+}
+
+/* What was under way when the earlier daemon went goes on. */
+static void
+carry_on(SvDomainObj *obj, const XenStatus *st)
+{
+    XenDomain *xd = xen_domain_of(obj);
+
+    if (xd->stop_reason != XEN_STOP_NONE) {
+        sv_domain_obj_set_cause(obj, "the daemon (after a restart: a stop was under way)");
+        xen_domain_begin_destroy_quietly(obj);
+    } else if (st->graceful) {
+        /* The shutdown request stays with the guest (xenstore); only the wait goes on. */
+        g_message("domain %s: carrying on the GRACEFUL destroy begun before the restart",
+                  obj->def->name);
+        sv_domain_obj_set_cause(obj, "the daemon (after a restart: a GRACEFUL destroy)");
+        xen_graceful_add(obj, NULL, st->graceful);
+    }
+}
+
+/* Take the guest of a checked status file back. */
+static void
+adopt(SvDomainObj *obj, const XenStatus *st, const libxl_dominfo *info)
+{
+    XenDomain *xd = restore_domain(obj, st);
+    guint32 domid = st->domid;
+
+    sv_domain_list_set_id(xen_ctx->domains->list, obj, (int)domid);
+    sv_daemon_inhibit(xen_ctx->daemon);
+    g_message("domain %s: reconnected to domain %u (%s)", obj->def->name, domid,
+              sv_domain_state_to_string(obj->state));
+    /* What changed while no daemon watched is not replayed, except that a guest which
+     * shut down or crashed meanwhile is reported by libxl below, as a fresh event. */
+    if (info->paused && obj->state == SV_DOMAIN_RUNNING)
+        xen_domain_set_state(obj, SV_DOMAIN_PAUSED, XEN_PAUSED_UNKNOWN);
+    else if (!info->paused && !info->shutdown && obj->state == SV_DOMAIN_PAUSED)
+        xen_domain_set_state(obj, SV_DOMAIN_RUNNING, XEN_RUNNING_UNPAUSED);
+    else
+        xen_domain_save_status(obj, NULL, NULL);
+    if (libxl_evenable_domain_death(xen_lx(), domid, domid, &xd->death) != 0)
+        g_warning("domain %s: cannot watch domain %u for its end", obj->def->name, domid);
+    carry_on(obj, st);
+}
+
+/* Take the guest of one status file back, or clean up after one that is gone. */
+static void
+reconnect_one(const char *path, const char *entry, const libxl_dominfo *list, int n)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) def = NULL;
+    const libxl_dominfo *info;
+    XenStatus st = {0};
+    SvDomainObj *obj;
+
+    def = read_status(path, entry, &st, &error);
+    if (!def) {
+        set_aside(path, error);
+        return;
+    }
+    if (st.starting) {
+        finish_unfinished_start(path, def, list, n);
+        return;
+    }
+    info = find_domain(list, n, &st, def, &error);
+    if (!info && error) {
+        set_aside(path, error);
+        return;
+    }
+    if (!info) {
+        g_message("domain %s: domain %u is gone; cleaning up", def->name, st.domid);
+        unlink(path);
+        return;
+    }
+    obj = object_for(&def, &error);
+    if (!obj) {
+        set_aside(path, error);
+        return;
+    }
+    adopt(obj, &st, info);
+}
+
+void
+xen_process_reconnect_all(void)
+{
+    g_autoptr(GDir) dir = NULL;
+    libxl_dominfo *list;
+    const char *entry;
+    int n = 0;
+
+    /* Without a hypervisor no guest can run: status files wait for one. */
+    if (!xen_ctx->xen)
+        return;
+    if (!sv_mkdir_p(xen_ctx->run_dir, 0755, NULL))
+        g_warning("cannot create '%s'", xen_ctx->run_dir);
+    list = libxl_list_domain(xen_lx(), &n);
+    dir = g_dir_open(xen_ctx->run_dir, 0, NULL);
+    while (dir && (entry = g_dir_read_name(dir))) {
+        g_autofree char *path = g_build_filename(xen_ctx->run_dir, entry, NULL);
+
+        if (sv_file_is_atomic_temp(entry)) {
+            /* A status write a killed daemon never finished; the file itself is whole. */
+            if (unlink(path) < 0)
+                g_warning("cannot remove '%s': %s", path, g_strerror(errno));
+        } else if (g_str_has_suffix(entry, ".xml")) {
+            reconnect_one(path, entry, list, list ? n : 0);
+        }
+    }
+    if (list)
+        libxl_dominfo_list_free(list, n);
+    sv_domain_driver_autostart(xen_ctx->domains, xen_ctx->run_dir);
+}

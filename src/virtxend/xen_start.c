@@ -1,0 +1,202 @@
+/* xen_start.c: starting a Xen guest: its record first, then libxl_domain_create_new.
+ *
+ * The status file (starting='1', with the guest's UUID and name) is on disk before libxl
+ * is asked for the domain, so a domain of ours can never outlive a daemon that has no
+ * record of it: a restarted daemon finds a start that never finished and destroys what
+ * libxl made of it (xen_reconnect.c). A start whose record cannot be written fails before
+ * anything exists in Xen. */
+#include "xen_domain.h"
+
+#include <string.h>
+
+#include "util/error.h"
+#include "xen_config.h"
+#include "xen_xl.h"
+
+#define START_PAUSED 1
+
+/* A start went wrong: nothing of the guest remains. (transfer full of error) */
+static void
+start_failed(SvDomainObj *obj, GError *error)
+{
+    XenDomain *xd = xen_domain_of(obj);
+    SvCall *call = g_steal_pointer(&xd->start_call);
+
+    g_warning("domain %s: %s", obj->def->name, error->message);
+    if (xd->death)
+        libxl_evdisable_domain_death(xen_lx(), xd->death);
+    xd->death = NULL;
+    sv_domain_list_clear_id(xen_ctx->domains->list, obj);
+    xd->domid = 0;
+    xd->starting = FALSE;
+    xen_domain_set_state(obj, SV_DOMAIN_SHUTOFF, XEN_SHUTOFF_FAILED);
+    sv_daemon_uninhibit(xen_ctx->daemon);
+    xen_domain_release(obj);
+    if (call)
+        sv_call_fail(call, error);
+    else
+        g_error_free(error);
+    if (!obj->persistent)
+        sv_domain_list_remove(xen_ctx->domains->list, obj);
+}
+
+/* The domain exists and runs (or is paused, as asked). */
+static void
+start_done(SvDomainObj *obj)
+{
+    XenDomain *xd = xen_domain_of(obj);
+
+    xd->starting = FALSE;
+    if (xd->start_paused) {
+        xen_domain_set_state(obj, SV_DOMAIN_PAUSED, XEN_PAUSED_USER);
+        xen_domain_emit(obj, SV_EVENT_STARTED, XEN_STARTED_BOOTED);
+        xen_domain_emit(obj, SV_EVENT_SUSPENDED, XEN_SUSPENDED_PAUSED);
+    } else {
+        xen_domain_set_state(obj, SV_DOMAIN_RUNNING, XEN_RUNNING_BOOTED);
+        xen_domain_emit(obj, SV_EVENT_STARTED, XEN_STARTED_BOOTED);
+    }
+    if (xd->start_call)
+        sv_domain_driver_reply_started(xen_ctx->domains, obj, g_steal_pointer(&xd->start_call));
+}
+
+static void
+create_done(int rc, gpointer data)
+{
+    SvDomainObj *obj = xen_domain_find_run(data);
+    XenDomain *xd;
+    guint32 domid;
+    GError *error = NULL;
+
+    if (!obj || !xen_domain_of(obj)->starting)
+        return;
+    xd = xen_domain_of(obj);
+    domid = xd->created_domid;
+    libxl_domain_config_dispose(xd->d_config);
+    g_clear_pointer(&xd->d_config, g_free);
+    if (rc != 0) {
+        if (domid != 0 && domid != (guint32)INVALID_DOMID)
+            xen_domain_destroy_orphan(domid);
+        sv_error_set(&error, SV_FROM_LIBXL, SV_ERR_INTERNAL_ERROR,
+                     "libxenlight failed to create new domain '%s' (error %d)", obj->def->name,
+                     rc);
+        start_failed(obj, error);
+        return;
+    }
+    xd->domid = domid;
+    sv_domain_list_set_id(xen_ctx->domains->list, obj, (int)domid);
+    if (libxl_evenable_domain_death(xen_lx(), domid, domid, &xd->death) != 0)
+        g_warning("domain %s: cannot watch domain %u for its end", obj->def->name, domid);
+    /* libxl creates domains paused; they run once unpaused, as xl does. */
+    if (!xd->start_paused && (rc = libxl_domain_unpause(xen_lx(), domid, NULL)) != 0) {
+        xen_domain_destroy_orphan(domid);
+        sv_error_set(&error, SV_FROM_LIBXL, SV_ERR_INTERNAL_ERROR,
+                     "libxenlight failed to unpause domain '%s' (error %d)", obj->def->name, rc);
+        start_failed(obj, error);
+        return;
+    }
+    start_done(obj);
+}
+
+/* The record is on disk (or could not be written): ask libxl for the domain, or fail. */
+static void
+start_recorded(const GError *record_error, gpointer data)
+{
+    SvDomainObj *obj = xen_domain_find_run(data);
+    XenDomain *xd;
+    const libxl_asyncop_how *how;
+    GError *error = NULL;
+    int rc;
+
+    if (!obj || !(xd = xen_domain_of(obj))->starting)
+        return;
+    if (record_error) {
+        sv_error_set(&error, SV_FROM_LIBXL, SV_ERR_OPERATION_FAILED,
+                     "domain '%s' cannot start: cannot record its status: %s", obj->def->name,
+                     record_error->message);
+        start_failed(obj, error);
+        return;
+    }
+    how = xen_ctx_ao(xen_ctx->xen, create_done, xen_domain_run_key(obj));
+    /* libxl reads d_config and writes created_domid until the create completes. */
+    rc = libxl_domain_create_new(xen_lx(), xd->d_config, &xd->created_domid, how, NULL);
+    if (rc != 0) {
+        xen_ctx_ao_cancel(xen_ctx->xen, how);
+        sv_error_set(&error, SV_FROM_LIBXL, SV_ERR_INTERNAL_ERROR,
+                     "libxenlight failed to create new domain '%s' (error %d)", obj->def->name,
+                     rc);
+        start_failed(obj, error);
+        return;
+    }
+    g_message("domain %s: creating", obj->def->name);
+}
+
+gboolean
+xen_process_check_available(GError **error)
+{
+    if (!xen_ctx->xen) {
+        sv_error_set(error, SV_FROM_LIBXL, SV_ERR_OPERATION_FAILED,
+                     "the Xen hypervisor is not available on this host");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Never a second domain for a guest whose domain lives in Xen (one a restarted daemon
+ * could not take back, its status file set aside). */
+static gboolean
+check_not_in_xen(SvDomainObj *obj, GError **error)
+{
+    int n = 0;
+    libxl_dominfo *list = libxl_list_domain(xen_lx(), &n);
+    guint32 found = 0;
+
+    for (int i = 0; list && i < n && !found; i++) {
+        if (!list[i].dying &&
+            memcmp(libxl_uuid_bytearray_const(&list[i].uuid), obj->def->uuid, 16) == 0)
+            found = list[i].domid;
+    }
+    if (list)
+        libxl_dominfo_list_free(list, n);
+    if (!found)
+        return TRUE;
+    sv_error_set(error, SV_FROM_LIBXL, SV_ERR_OPERATION_INVALID,
+                 "domain '%s' still runs in Xen as domain %u, outside the daemon's control",
+                 obj->def->name, found);
+    return FALSE;
+}
+
+/* Record the start, then ask libxl; the call (if any) is answered when the guest runs. */
+gboolean
+xen_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
+{
+    XenDomain *xd;
+
+    if (!xen_process_check_available(error))
+        return FALSE;
+    if (sv_domain_obj_is_active(obj)) {
+        sv_error_set(error, SV_FROM_LIBXL, SV_ERR_OPERATION_INVALID, "Domain is already running");
+        return FALSE;
+    }
+    if (obj->priv) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID,
+                     "domain '%s' is already being started", obj->def->name);
+        return FALSE;
+    }
+    if (!xen_def_check(obj->def, error) || !check_not_in_xen(obj, error))
+        return FALSE;
+    xd = xen_domain_new(obj);
+    xd->starting = TRUE;
+    xd->start_paused = (flags & START_PAUSED) != 0;
+    xd->d_config = g_new0(libxl_domain_config, 1);
+    libxl_domain_config_init(xd->d_config);
+    xen_config_build(obj->def, xd->d_config);
+    sv_daemon_inhibit(xen_ctx->daemon);
+    if (call)
+        sv_domain_driver_set_cause_call(obj, call);
+    else
+        sv_domain_obj_set_cause(obj, "the daemon (autostart)");
+    if (call)
+        xd->start_call = sv_call_defer(call);
+    xen_domain_save_status(obj, start_recorded, xen_domain_run_key(obj));
+    return TRUE;
+}
