@@ -1405,7 +1405,7 @@ def test_start_fails_when_its_record_cannot_be_written(lxc):
     run = lxc.root / "run" / "libvirt" / "lxc"
     run.mkdir(parents=True)
     fill = ('mount -t tmpfs -o size=16k svfull "$0" && '
-            '{ dd if=/dev/zero of="$0/fill" bs=1k 2>/dev/null; true; } && exec "$@"')
+            '{ LD_PRELOAD= dd if=/dev/zero of="$0/fill" bs=1k 2>/dev/null; true; } && exec "$@"')
     d = lxc.start_daemon(wrapper=["unshare", "-m", "--propagation", "private",
                                   "sh", "-c", fill, str(run)])
     c = lxc.open()

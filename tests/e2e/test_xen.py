@@ -651,7 +651,7 @@ def test_fake_start_fails_when_its_record_cannot_be_written(xen):
     xen.close()
     assert xen.daemon.stop() == 0
     fill = ('mount -t tmpfs -o size=16k svfull "$0" && '
-            '{ dd if=/dev/zero of="$0/fill" bs=1k 2>/dev/null; true; } && exec "$@"')
+            '{ LD_PRELOAD= dd if=/dev/zero of="$0/fill" bs=1k 2>/dev/null; true; } && exec "$@"')
     xen.start(wrapper=["unshare", "-m", "--propagation", "private", "sh", "-c", fill, str(run)])
     dom = xen.conn.defineXML(pv_xml("full"))
     code, domain, msg = error_of(dom.create)
