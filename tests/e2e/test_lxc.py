@@ -1380,6 +1380,23 @@ def test_bind_mount_targets_that_cannot_be_resolved(lxc):
 
 # ---------------------------------------------------------------- restarts and status files
 
+def supervisors_of(root):
+    """The supervisors alive, without the processes they fork or clone (a container child
+    about to exec init, a sanitizer's helper), which carry the supervisor's command line
+    for a moment."""
+    procs = {pid: cmd for pid, cmd in processes_of(root) if "virtlxcd-supervisor" in cmd}
+    out = []
+    for pid in procs:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+        if ppid not in procs:
+            out.append(pid)
+    return out
+
+
 def children_of(pid):
     """The live (non-zombie) child processes of pid."""
     out = []
@@ -1543,7 +1560,7 @@ def test_no_second_container_when_its_status_file_is_set_aside(lxc):
         assert (code, domain) == (libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_FROM_LXC)
         assert "a container of domain 'twice' still runs outside the daemon's control" in msg
         assert alive(init)
-        sups = [p for p, cmd in processes_of(lxc.root) if "virtlxcd-supervisor" in cmd]
+        sups = supervisors_of(lxc.root)
         assert len(sups) == 1
     finally:
         c.close()
@@ -1643,3 +1660,46 @@ def test_forced_destroy_keeps_its_timeline_across_a_restart(lxc):
     t = time.monotonic() - t0
     assert 3.5 <= t <= 6.5, t
     assert wait_until(lambda: lxc.virsh("list", "--all").stdout.count("slow") == 0)
+
+
+def test_daemon_killed_during_starts_leaves_no_orphan(lxc):
+    """The daemon SIGKILLed at moments spread over a start, again and again: each restarted
+    daemon knows every supervisor and container that runs (it adopts them, or stops the
+    ones whose start never finished), and never runs two for one domain."""
+    rootfs = lxc.rootfs("race")
+    env = dict(os.environ, LC_ALL="C")
+    d = lxc.start_daemon()
+    c = lxc.open()
+    c.defineXML(container_xml("race", rootfs))
+    c.close()
+    for i in range(24):
+        start = subprocess.Popen(["virsh", "-c", lxc.uri, "start", "race"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        # From the fork of the supervisor on, 0 to 5 ms later.
+        assert wait_until(lambda: children_of(d.pid), timeout=10, step=0.0005)
+        time.sleep(0.001 * (i % 6))
+        d.expected_status = -signal.SIGKILL
+        d.send_signal(signal.SIGKILL)
+        d.wait_exit(5)
+        start.wait(timeout=VIRSH_TIMEOUT)
+        d = lxc.start_daemon()
+        c = lxc.open()
+        try:
+            dom = c.lookupByName("race")
+            # Asked first: a container stops only once its supervisor has exited.
+            active, dom_id = dom.isActive(), dom.ID()
+            sups = supervisors_of(lxc.root)
+            assert len(sups) <= 1, sups
+            # A supervisor that runs is the daemon's: its domain is active under its id.
+            assert not sups or (active and dom_id == sups[0]), (i, sups, active, dom_id)
+            if dom.isActive():
+                try:
+                    dom.destroy()
+                except libvirt.libvirtError:
+                    pass  # already ending: a start that never finished is being stopped
+            assert wait_until(lambda: not dom.isActive(), timeout=10)
+            assert wait_until(lambda: processes_of(lxc.root) == [], timeout=10), \
+                processes_of(lxc.root)
+        finally:
+            c.close()
+    assert lxc.leftovers() == []
