@@ -430,14 +430,17 @@ on_domain_shutdown(SvDomainObj *obj, int reason)
     }
 }
 
+/* Events carry the run handle they were enabled with (libxl's for_user). */
 void
 xen_process_on_event(const libxl_event *event, gpointer user)
 {
-    SvDomainObj *obj = sv_domain_list_find_by_id(xen_ctx->domains->list, (int)event->domid);
+    SvDomainObj *obj = event->for_user <= G_MAXUINT
+                           ? xen_domain_find_run(GUINT_TO_POINTER((guint)event->for_user))
+                           : NULL;
 
     (void)user;
-    /* Events about domains already gone (or never ours) are dropped. */
-    if (!obj || !xen_domain_of(obj) || xen_domain_of(obj)->domid != event->domid)
+    /* Events about runs already over (or domains never ours) are dropped. */
+    if (!obj || xen_domain_of(obj)->domid != event->domid)
         return;
     switch (event->type) {
     case LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN:

@@ -277,7 +277,7 @@ adopt(SvDomainObj *obj, const XenStatus *st, const libxl_dominfo *info)
         xen_domain_set_state(obj, SV_DOMAIN_RUNNING, XEN_RUNNING_UNPAUSED);
     else
         xen_domain_save_status(obj, NULL, NULL);
-    if (libxl_evenable_domain_death(xen_lx(), domid, domid, &xd->death) != 0)
+    if (libxl_evenable_domain_death(xen_lx(), domid, obj->run, &xd->death) != 0)
         g_warning("domain %s: cannot watch domain %u for its end", obj->def->name, domid);
     carry_on(obj, st);
 }

@@ -84,7 +84,7 @@ create_done(int rc, gpointer data)
     }
     xd->domid = domid;
     sv_domain_list_set_id(xen_ctx->domains->list, obj, (int)domid);
-    if (libxl_evenable_domain_death(xen_lx(), domid, domid, &xd->death) != 0)
+    if (libxl_evenable_domain_death(xen_lx(), domid, obj->run, &xd->death) != 0)
         g_warning("domain %s: cannot watch domain %u for its end", obj->def->name, domid);
     /* libxl creates domains paused; they run once unpaused, as xl does. */
     if (!xd->start_paused && (rc = libxl_domain_unpause(xen_lx(), domid, NULL)) != 0) {
