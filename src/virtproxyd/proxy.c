@@ -37,6 +37,7 @@ typedef struct {
     gboolean handing_off; /* an ADOPT_CLIENT is on its way */
     gboolean backend_corked; /* frames from one client read, sent in one write */
     gboolean client_corked;  /* frames from one backend read, sent in one write */
+    gboolean close_sent;     /* the client sent CONNECT_CLOSE: the backend will hang up */
 } ProxyConn;
 
 static Proxy *proxy;
@@ -88,13 +89,35 @@ conn_of(SvClient *c)
 
 /* ---------------------------------------------------------------- relay */
 
+/* A client's own CONNECT_SET_IDENTITY would reach the backend from us, whom it trusts:
+ * only a client the backends would trust itself may send one. The backend already has
+ * the real peer's identity, sent before the open. TRUE when the frame was answered here. */
+static gboolean
+refuse_identity(SvClient *c, const guint8 *frame)
+{
+    g_autoptr(GError) error = NULL;
+    SvHeader h;
+
+    sv_header_decode(frame + SV_FRAME_LEN_SIZE, &h);
+    if (h.prog != REMOTE_PROGRAM || h.proc != REMOTE_PROC_CONNECT_SET_IDENTITY ||
+        h.type != SV_NET_CALL || sv_remote_peer_trusted(c))
+        return FALSE;
+    sv_remote_identity_denied(c, &error);
+    h.type = SV_NET_REPLY;
+    sv_client_send(c, sv_msg_encode_error(&h, error));
+    return TRUE;
+}
+
 static void
 relay_from_client(SvClient *c, const guint8 *frame, gsize len, gpointer data)
 {
     ProxyConn *pc = data;
 
-    if (!pc->backend)
+    if (!pc->backend || refuse_identity(c, frame))
         return;
+    if (sv_be32(frame + SV_FRAME_LEN_SIZE) == REMOTE_PROGRAM &&
+        (gint32)sv_be32(frame + SV_FRAME_LEN_SIZE + 8) == REMOTE_PROC_CONNECT_CLOSE)
+        pc->close_sent = TRUE;
     if (!pc->backend_corked) {
         pc->backend_corked = TRUE;
         sv_rpc_conn_cork(pc->backend);
@@ -235,9 +258,14 @@ backend_closed(SvRpcConn *conn, gpointer user)
         pc->client_corked = FALSE;
         sv_client_uncork(pc->client);
     }
-    /* The backend went away: so does this client, once what it was sent is out. */
-    g_message("backend of client %" G_GUINT64_FORMAT " closed its connection",
-              sv_client_get_id(pc->client));
+    /* The backend went away: so does this client, once what it was sent is out. After
+     * the client's CONNECT_CLOSE that is its normal exit. */
+    if (pc->close_sent)
+        g_debug("client %" G_GUINT64_FORMAT " closed its connection",
+                sv_client_get_id(pc->client));
+    else
+        g_message("backend of client %" G_GUINT64_FORMAT " closed its connection",
+                  sv_client_get_id(pc->client));
     sv_client_close_after_flush(pc->client);
 }
 

@@ -1150,3 +1150,18 @@ def test_set_identity_refused_for_non_root(stack):
     with Client(str(stack.qemud.sock)) as c:
         c.auth_list()
         c.call(PROC_CONNECT_SET_IDENTITY, payload).done()
+
+
+def test_normal_client_exit_logged_at_debug(stack):
+    """A client that says CONNECT_CLOSE and goes is a normal exit: virtproxyd logs it at
+    debug level, never at info or above (issue 15: "backend of client N closed its
+    connection" at info for every virsh run through the relay). A backend that goes away
+    on its own still gets its info line (test_backend_killed_mid_call)."""
+    virsh(stack.uri, "list")
+    virsh(uri_for(stack.sock_ro), "list", readonly=True)
+    lines = stack.proxy.stderr_text().splitlines()
+    # The daemon's own start and stop are info; nothing about clients is.
+    noisy = [ln for ln in lines if re.search(r": (info|warning|error|critical) : ", ln)
+             and "client" in ln]
+    assert noisy == [], noisy
+    assert any(re.search(r": debug : virtproxyd: client \d+ closed", ln) for ln in lines), lines

@@ -6,6 +6,7 @@ test_keepalive_closes_silent_client); a proxy client that never reads its replie
 (../e2e/test_proxy.py test_non_reading_client_is_bounded).
 """
 
+import os
 import re
 import socket
 import threading
@@ -198,6 +199,11 @@ def test_client_that_never_reads_its_events(daemons, root):
     reader.close()
     worker.close()
     assert re.search(r"client \d+ closed: output queue over its limit", daemon.stderr_text())
+    # Dropping a client is worth a warning naming it (issue 15: it was a debug line).
+    assert re.search(r": warning : virtqemud: virtqemud: dropping client \d+ "
+                     r"\(uid %d, pid %d\): it does not read what it is sent, and its queue passed "
+                     r"max_client_output \(%d bytes\)" % (os.getuid(), os.getpid(), MAX_OUTPUT),
+                     daemon.stderr_text()), daemon.stderr_tail()
     assert_still_serving(t)
 
 
