@@ -225,11 +225,11 @@ test_truncated(Fixture *f, gconstpointer d)
     rpc_test_pipe_close(&p);
 }
 
-/* Descriptors on read-write bytes that no message claims: kept only while their bytes
- * wait to be processed, one at most here (ADOPT_CLIENT takes one), and more pending
- * than a message may carry ends the connection. */
+/* Descriptors on read-write bytes that no message announces (here inside a frame that
+ * is not complete) are closed as soon as the bytes are in, one by one; the connection
+ * goes on. */
 static void
-test_unclaimed_bounded(Fixture *f, gconstpointer d)
+test_unclaimed_closed(Fixture *f, gconstpointer d)
 {
     guint8 big[64] = {0}; /* the start of a 4 KiB frame, sent a byte at a time */
     RpcTestPipe p[SV_NET_NUM_FDS_MAX + 1];
@@ -240,15 +240,10 @@ test_unclaimed_bounded(Fixture *f, gconstpointer d)
     for (int i = 0; i <= SV_NET_NUM_FDS_MAX; i++) {
         p[i] = rpc_test_pipe();
         rpc_test_send(f->fd, big + i, 1, &p[i].wr, 1);
-        rpc_test_spin(0);
-        if (i > 0) /* beyond the one a procedure could take: closed at once */
-            g_assert_true(rpc_test_pipe_closed_by_peer(&p[i], 2000));
-    }
-    g_assert_true(rpc_test_wait_eof(f->fd, 2000));
-    for (int i = 0; i <= SV_NET_NUM_FDS_MAX; i++) {
         g_assert_true(rpc_test_pipe_closed_by_peer(&p[i], 2000));
         rpc_test_pipe_close(&p[i]);
     }
+    g_assert_false(sv_client_is_closed(f->client));
 }
 
 /* ---------------------------------------------------------------- ADOPT_CLIENT */
@@ -311,6 +306,40 @@ test_adopt(Fixture *f, gconstpointer d)
     send_msg(f, get_type(SV_NET_CALL, -1), NULL, 0);
     expect_ok(f, REMOTE_PROC_CONNECT_GET_TYPE);
     sv_rpc_conn_free(conn);
+}
+
+/* The message first, its descriptor later, in another read: kept while its message
+ * waits for it, then taken. */
+static void
+test_adopt_split(Fixture *f, gconstpointer d)
+{
+    char *name = "test:///";
+    remote_connect_open_args oa = {&name, 0};
+    g_autofree SvMsg *open = rpc_test_frame(REMOTE_PROGRAM, REMOTE_PROC_CONNECT_OPEN,
+                                            SV_NET_CALL, 7,
+                                            (xdrproc_t)xdr_remote_connect_open_args, &oa, -1);
+    sv_private_adopt_client_args a = {0, {open->len, (char *)open->data}};
+    int pair[2];
+
+    (void)d;
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), ==, 0);
+    send_msg(f, rpc_test_frame(SV_PRIVATE_PROGRAM, SV_PRIVATE_PROC_ADOPT_CLIENT,
+                               SV_NET_CALL_WITH_FDS, 3,
+                               (xdrproc_t)xdr_sv_private_adopt_client_args, &a, 1), NULL, 0);
+    rpc_test_spin(50);
+    send_dummy(f, &pair[1]);
+    close(pair[1]);
+    expect_ok(f, SV_PRIVATE_PROC_ADOPT_CLIENT);
+    /* The adopted connection answers its open. */
+    {
+        g_autoptr(GBytes) r = rpc_test_recv(pair[0], 2000);
+        SvHeader h;
+        g_assert_nonnull(r);
+        rpc_test_header(r, &h);
+        g_assert_cmpint(h.proc, ==, REMOTE_PROC_CONNECT_OPEN);
+        g_assert_cmpuint(h.status, ==, SV_NET_OK);
+    }
+    close(pair[0]);
 }
 
 static SvMsg *
@@ -379,7 +408,8 @@ main(int argc, char **argv)
     ADD("/fdpass/dummy-without-descriptor", test_broken_framing, NULL);
     ADD("/fdpass/too-many-announced", test_too_many_announced, NULL);
     ADD("/fdpass/truncated", test_truncated, NULL);
-    ADD("/fdpass/unclaimed-bounded", test_unclaimed_bounded, NULL);
+    ADD("/fdpass/unclaimed-closed", test_unclaimed_closed, NULL);
+    ADD("/fdpass/adopt-split", test_adopt_split, NULL);
     ADD("/fdpass/adopt", test_adopt, NULL);
     ADD("/fdpass/adopt-plain-call", test_adopt_plain_call, NULL);
     ADD("/fdpass/adopt-two", test_adopt_two, NULL);

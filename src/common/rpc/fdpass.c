@@ -11,8 +11,8 @@
  *
  * A connection keeps at most as many descriptors as the procedures served on it can
  * take (one, today: ADOPT_CLIENT), and a read-only or refused connection none: any
- * other is closed on arrival. Those kept are closed as soon as the bytes they came
- * with are processed without a message claiming them. */
+ * other is closed on arrival. Those kept are closed as soon as the bytes received are
+ * processed and no message waiting for its dummy bytes announced them. */
 #include <string.h>
 #include <unistd.h>
 
@@ -155,13 +155,26 @@ sv_fdpass_next_frame(SvClient *c, gsize *len, SvFrameFds *fds, GError **error)
 }
 
 void
-sv_fdpass_sweep(SvClient *c)
+sv_fdpass_sweep(SvClient *c, gboolean blocked)
 {
     guint64 done = sv_client_processed_pos(c);
+    guint64 lo = done, hi = done; /* the dummy bytes a waiting message announced */
 
+    if (!blocked) {
+        gsize len;
+        const guint8 *frame = sv_frame_reader_peek(c->reader, &len, NULL);
+        if (frame && len >= SV_FRAME_MIN + 4 &&
+            sv_be32(frame + SV_FRAME_LEN_SIZE + 12) == SV_NET_CALL_WITH_FDS) {
+            lo = done + len;
+            hi = lo + MIN(sv_be32(frame + SV_FRAME_MIN), SV_NET_NUM_FDS_MAX);
+        }
+    }
+    /* With every whole message processed, a descriptor no waiting message announced
+     * came inside a message or outside any: it goes at once. While processing is held
+     * (requests in flight, the owner pausing), those of unprocessed bytes wait. */
     for (guint i = 0; c->marks && i < c->marks->len;) {
         SvFdMark m = g_array_index(c->marks, SvFdMark, i);
-        if (m.pos >= done) {
+        if (m.pos >= done && (blocked || (m.pos >= lo && m.pos < hi))) {
             i++;
             continue;
         }

@@ -153,8 +153,10 @@ gboolean sv_fdpass_received(SvClient *c, struct msghdr *msg, gsize n, GError **e
  * or on error (*error set: the connection must end). */
 const guint8 *sv_fdpass_next_frame(SvClient *c, gsize *len, SvFrameFds *fds, GError **error);
 
-/* Close the descriptors of bytes already processed that no message claimed. */
-void sv_fdpass_sweep(SvClient *c);
+/* Close the descriptors no message claimed or may still claim: those of processed
+ * bytes, and, unless processing is `blocked` with bytes left, every one but those a
+ * message waiting for its dummy bytes announced. */
+void sv_fdpass_sweep(SvClient *c, gboolean blocked);
 
 /* Close every descriptor the connection still holds. */
 void sv_fdpass_clear(SvClient *c);

@@ -506,7 +506,7 @@ sv_client_steal_input(SvClient *c, gsize *len)
     guint8 *out = sv_frame_reader_steal(c->reader, len);
 
     /* Descriptors that came with those bytes stay behind, closed. */
-    sv_fdpass_sweep(c);
+    sv_fdpass_sweep(c, FALSE);
     return out;
 }
 
@@ -555,7 +555,7 @@ sv_client_process(SvClient *c)
     }
     c->in_dispatch = FALSE;
     if (!c->closed)
-        sv_fdpass_sweep(c);
+        sv_fdpass_sweep(c, c->paused || c->pending >= c->srv->cfg.max_client_requests);
     /* A relay forwards what one read brought in one write, too. */
     if (!c->closed && c->relay_fn && c->relay_batch_fn)
         c->relay_batch_fn(c, c->relay_data);
