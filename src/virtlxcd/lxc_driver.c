@@ -332,6 +332,7 @@ lxc_cleanup(SvDaemon *d)
 const SvDaemonDriver lxc_daemon_driver = {
     .name = "virtlxcd",
     .sock_prefix = "virtlxcd",
+    .driver_name = "LXC",
     .init = lxc_init,
     .cleanup = lxc_cleanup,
 };

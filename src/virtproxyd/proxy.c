@@ -37,6 +37,7 @@ typedef struct {
     gboolean handing_off; /* an ADOPT_CLIENT is on its way */
     gboolean backend_corked; /* frames from one client read, sent in one write */
     gboolean client_corked;  /* frames from one backend read, sent in one write */
+    gboolean close_sent;     /* the client sent CONNECT_CLOSE: the backend will hang up */
 } ProxyConn;
 
 static Proxy *proxy;
@@ -88,13 +89,35 @@ conn_of(SvClient *c)
 
 /* ---------------------------------------------------------------- relay */
 
+/* A client's own CONNECT_SET_IDENTITY would reach the backend from us, whom it trusts:
+ * only a client the backends would trust itself may send one. The backend already has
+ * the real peer's identity, sent before the open. TRUE when the frame was answered here. */
+static gboolean
+refuse_identity(SvClient *c, const guint8 *frame)
+{
+    g_autoptr(GError) error = NULL;
+    SvHeader h;
+
+    sv_header_decode(frame + SV_FRAME_LEN_SIZE, &h);
+    if (h.prog != REMOTE_PROGRAM || h.proc != REMOTE_PROC_CONNECT_SET_IDENTITY ||
+        h.type != SV_NET_CALL || sv_remote_peer_trusted(c))
+        return FALSE;
+    sv_remote_identity_denied(c, &error);
+    h.type = SV_NET_REPLY;
+    sv_client_send(c, sv_msg_encode_error(&h, error));
+    return TRUE;
+}
+
 static void
 relay_from_client(SvClient *c, const guint8 *frame, gsize len, gpointer data)
 {
     ProxyConn *pc = data;
 
-    if (!pc->backend)
+    if (!pc->backend || refuse_identity(c, frame))
         return;
+    if (sv_be32(frame + SV_FRAME_LEN_SIZE) == REMOTE_PROGRAM &&
+        (gint32)sv_be32(frame + SV_FRAME_LEN_SIZE + 8) == REMOTE_PROC_CONNECT_CLOSE)
+        pc->close_sent = TRUE;
     if (!pc->backend_corked) {
         pc->backend_corked = TRUE;
         sv_rpc_conn_cork(pc->backend);
@@ -235,9 +258,14 @@ backend_closed(SvRpcConn *conn, gpointer user)
         pc->client_corked = FALSE;
         sv_client_uncork(pc->client);
     }
-    /* The backend went away: so does this client, once what it was sent is out. */
-    g_message("backend of client %" G_GUINT64_FORMAT " closed its connection",
-              sv_client_get_id(pc->client));
+    /* The backend went away: so does this client, once what it was sent is out. After
+     * the client's CONNECT_CLOSE that is its normal exit. */
+    if (pc->close_sent)
+        g_debug("client %" G_GUINT64_FORMAT " closed its connection",
+                sv_client_get_id(pc->client));
+    else
+        g_message("backend of client %" G_GUINT64_FORMAT " closed its connection",
+                  sv_client_get_id(pc->client));
     sv_client_close_after_flush(pc->client);
 }
 
@@ -247,7 +275,9 @@ static void
 forward_open(ProxyConn *pc)
 {
     char *name = pc->backend_uri;
-    remote_connect_open_args a = {&name, pc->open_flags};
+    /* The backend's read-only socket forces it too; said here all the same. */
+    guint ro = sv_client_is_readonly(pc->client) ? 1 : 0;
+    remote_connect_open_args a = {&name, pc->open_flags | ro};
     g_autoptr(GError) error = NULL;
     g_autofree SvMsg *m = NULL;
     SvHeader h = pc->open_hdr;
@@ -315,10 +345,13 @@ auth_done(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
                      (xdrproc_t)xdr_remote_connect_set_identity_args, &a, identity_done, pc);
 }
 
+/* A relayed client reaches the backend's socket of its own kind; a hand-off goes to
+ * the read-write socket whatever the client's kind, since only read-write connections
+ * take descriptors (the READONLY flag of ADOPT_CLIENT carries the client's kind). */
 static char *
-socket_path(ProxyConn *pc, const char *drv)
+socket_path(ProxyConn *pc, const char *drv, gboolean handoff)
 {
-    gboolean ro = sv_client_is_readonly(pc->client);
+    gboolean ro = !handoff && sv_client_is_readonly(pc->client);
 
     return g_strdup_printf("%s/virt%sd-sock%s", proxy->run_dir, drv, ro ? "-ro" : "");
 }
@@ -330,7 +363,7 @@ try_next_backend(ProxyConn *pc)
 
     while (pc->candidates->len) {
         g_autofree char *drv = g_ptr_array_steal_index(pc->candidates, 0);
-        g_autofree char *path = socket_path(pc, drv);
+        g_autofree char *path = socket_path(pc, drv, FALSE);
         g_autoptr(GError) error = NULL;
         int fd = sv_rpc_connect_unix(path, &error);
 
@@ -487,10 +520,18 @@ handoff_next(ProxyConn *pc)
 
     while (pc->candidates->len) {
         g_autofree char *drv = g_ptr_array_steal_index(pc->candidates, 0);
-        g_autofree char *path = socket_path(pc, drv);
+        g_autofree char *path = socket_path(pc, drv, TRUE);
         g_autoptr(GError) error = NULL;
         int fd = sv_rpc_connect_unix(path, &error);
 
+        if (fd < 0 && sv_client_is_readonly(pc->client)) {
+            /* A read-only client is relayed through the backend's read-only socket
+             * when the read-write one is out of reach: it gets there, or hears why
+             * not as libvirt says it, naming that socket. */
+            g_ptr_array_insert(pc->candidates, 0, g_steal_pointer(&drv));
+            try_next_backend(pc);
+            return;
+        }
         if (fd < 0) {
             g_clear_error(&pc->last_error);
             pc->last_error = g_steal_pointer(&error);
@@ -504,7 +545,9 @@ handoff_next(ProxyConn *pc)
             /* Ask first whether this daemon's hypervisor is here: once handed
              * over, the client could not be taken back. */
             char *uri = pc->backend_uri;
-            remote_connect_open_args oa = {&uri, pc->open_flags & 1};
+            /* Not read-only: the same connection then carries ADOPT_CLIENT, which a
+             * read-only connection may not (the client's own open says read-only). */
+            remote_connect_open_args oa = {&uri, 0};
             sv_rpc_conn_call(pc->backend, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
                              REMOTE_PROC_CONNECT_OPEN, (xdrproc_t)xdr_remote_connect_open_args,
                              &oa, probe_done, pc);
@@ -594,6 +637,8 @@ proxy_cleanup(SvDaemon *d)
 const SvDaemonDriver proxy_daemon_driver = {
     .name = "virtproxyd",
     .sock_prefix = "libvirt",
+    .driver_name = "remote",
+    .fds_per_client = 2, /* relayed: the client's socket and one to its backend */
     .init = proxy_init,
     .cleanup = proxy_cleanup,
 };

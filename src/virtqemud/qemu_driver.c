@@ -464,6 +464,7 @@ qemu_cleanup(SvDaemon *d)
 const SvDaemonDriver qemu_daemon_driver = {
     .name = "virtqemud",
     .sock_prefix = "virtqemud",
+    .driver_name = "QEMU",
     .init = qemu_init,
     .cleanup = qemu_cleanup,
 };

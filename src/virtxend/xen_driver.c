@@ -324,6 +324,7 @@ xen_cleanup(SvDaemon *d)
 const SvDaemonDriver xen_daemon_driver = {
     .name = "virtxend",
     .sock_prefix = "virtxend",
+    .driver_name = "xenlight",
     .init = xen_init,
     .cleanup = xen_cleanup,
 };

@@ -472,7 +472,8 @@ def test_virsh_readonly_socket(stack):
         # virsh -r: the client library refuses by itself.
         r = virsh(ro_uri, "destroy", name, readonly=True, check=False)
         assert r.returncode == 1 and want in r.stderr, r.stderr
-        # Without -r: the client asks, and the daemon behind the -ro socket refuses.
+        # Without -r: the client asks, and virtqemud refuses (the connection came from
+        # the -ro socket).
         r = virsh(ro_uri, "destroy", name, check=False)
         assert r.returncode == 1 and want in r.stderr, r.stderr
         r = virsh(ro_uri, "define", stack.write_xml("pxro2"), check=False)
@@ -523,7 +524,9 @@ def test_unprivileged_user_on_readonly_socket(stack):
 
 def test_readonly_socket_raw(stack):
     """A raw client on libvirt-sock-ro, open flags 0: reads work, writes are refused
-    by virtqemud (the proxy dialled virtqemud-sock-ro), with the wire error intact."""
+    by virtqemud (relayed, the proxy dialled virtqemud-sock-ro; handed over, the
+    connection was adopted read-only through virtqemud-sock), with the wire error
+    intact."""
     with Client(str(stack.sock)) as c:
         c.open()
         define(c, simple_xml("pxraw"))
@@ -568,7 +571,8 @@ def test_legacy_mode_and_empty_uri_reach_the_proxy(stack):
     # The default mode (auto) with no virtqemud-sock in sight falls back to libvirt-sock.
     r = run_tool(ns_argv(stack.run, ["virsh", "-c", "qemu:///system", "uri"]), "virsh uri")
     assert r.returncode == 0 and r.stdout.strip() == "qemu:///system", r.stderr
-    # Read-only goes to libvirt-sock-ro, and the proxy dials virtqemud-sock-ro.
+    # Read-only goes to libvirt-sock-ro; the proxy relays through virtqemud-sock-ro or
+    # hands the connection over, read-only, through virtqemud-sock.
     r = run_tool(ns_argv(stack.run, ["virsh", "-r", "-c", "", "undefine", "pxns"]), "virsh -r")
     assert r.returncode == 1
     assert "read only access prevents virDomainUndefine" in r.stderr, r.stderr
@@ -1150,3 +1154,18 @@ def test_set_identity_refused_for_non_root(stack):
     with Client(str(stack.qemud.sock)) as c:
         c.auth_list()
         c.call(PROC_CONNECT_SET_IDENTITY, payload).done()
+
+
+def test_normal_client_exit_logged_at_debug(stack):
+    """A client that says CONNECT_CLOSE and goes is a normal exit: virtproxyd logs it at
+    debug level, never at info or above (issue 15: "backend of client N closed its
+    connection" at info for every virsh run through the relay). A backend that goes away
+    on its own still gets its info line (test_backend_killed_mid_call)."""
+    virsh(stack.uri, "list")
+    virsh(uri_for(stack.sock_ro), "list", readonly=True)
+    lines = stack.proxy.stderr_text().splitlines()
+    # The daemon's own start and stop are info; nothing about clients is.
+    noisy = [ln for ln in lines if re.search(r": (info|warning|error|critical) : ", ln)
+             and "client" in ln]
+    assert noisy == [], noisy
+    assert any(re.search(r": debug : virtproxyd: client \d+ closed", ln) for ln in lines), lines

@@ -11,12 +11,14 @@ from hostile import Target
 PROXY_MODES = {"proxy-handoff": "client_handoff = 1\n", "proxy-relay": "client_handoff = 0\n"}
 
 
-def start_qemud(daemons, root, config=""):
-    d = daemons.start(config=config or None, args=["--timeout", "0"])
+def start_qemud(daemons, root, config="", wrapper=()):
+    d = daemons.start(config=config or None, args=["--timeout", "0"], wrapper=wrapper)
     return Target("virtqemud", d.sock, "qemu:///system", "QEMU", [d])
 
 
-def start_proxy(daemons, root, mode):
+def start_proxy(daemons, root, mode, wrapper=()):
+    """virtproxyd (run under wrapper) in front of a virtqemud; the proxy is the Target's
+    last process."""
     etc = root / "etc" / "libvirt"
     etc.mkdir(parents=True, exist_ok=True)
     conf = etc / "virtproxyd.conf"
@@ -24,7 +26,7 @@ def start_proxy(daemons, root, mode):
     qemud = daemons.start(label="virtqemud", args=["--timeout", "0"])
     sock = root / "run" / "libvirt" / "libvirt-sock"
     proxy = daemons.start(name="virtproxyd", label="virtproxyd", ready_path=sock,
-                          args=["--timeout", "0"])
+                          args=["--timeout", "0"], wrapper=wrapper)
     return Target(mode, sock, "qemu:///system", "QEMU", [qemud, proxy])
 
 

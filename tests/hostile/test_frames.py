@@ -58,11 +58,13 @@ CASES = [
      ("error", GET_TYPE, rawrpc.ERR_RPC, FROM_RPC, "Unexpected message status 2")),
     ("status-99", frame(status=99),
      ("error", GET_TYPE, rawrpc.ERR_RPC, FROM_RPC, "Unexpected message status 99")),
-    # Message types a client must not send: replies, fd-carrying calls without fds,
-    # and types that do not exist. The bytes after them cannot be trusted.
+    # Message types a client must not send: replies, an fd-carrying call whose dummy
+    # byte comes without its descriptor (libvirt's receiver fails the same way), and
+    # types that do not exist. The bytes after them cannot be trusted.
     ("type-reply", frame(mtype=REPLY), "close"),
     ("type-reply-error", frame(mtype=REPLY, status=ERROR), "close"),
-    ("type-call-with-fds", frame(mtype=4, payload=u32(1)), "close"),
+    ("type-call-with-fds", frame(mtype=4, payload=u32(1)) + b"\0", "close"),
+    ("type-call-with-33-fds", frame(mtype=4, payload=u32(33)), "close"),
     ("type-reply-with-fds", frame(mtype=5, payload=u32(0)), "close"),
     ("type-7", frame(mtype=7), "close"),
     ("type-negative", frame(mtype=0xFFFFFFFF), "close"),

@@ -140,6 +140,68 @@ test_header(void)
     g_assert_cmpint(back.proc, ==, -1);
 }
 
+/* A length word promising the largest frame reserves nothing: the buffer grows with
+ * the bytes that arrive (issue 15: a client could make the daemon reserve 32 MiB with
+ * four bytes, before it had even opened its connection). */
+static void
+test_grows_with_bytes_not_promises(void)
+{
+    g_autoptr(SvFrameReader) r = sv_frame_reader_new(SV_MESSAGE_MAX);
+    g_autoptr(GError) error = NULL;
+    gsize size, got = 0, len;
+    guint8 *space = sv_frame_reader_space(r, &size);
+
+    sv_put_be32(space, SV_MESSAGE_MAX + SV_FRAME_LEN_SIZE);
+    memset(space + 4, 0, 24);
+    sv_frame_reader_commit(r, 28);
+    g_assert_null(sv_frame_reader_next(r, &len, &error));
+    g_assert_no_error(error);
+    space = sv_frame_reader_space(r, &size);
+    g_assert_cmpuint(size, <, 64 * 1024);
+    /* After a MiB has come, room for about as much again, not for the 32 promised. */
+    while (got < 1024 * 1024) {
+        space = sv_frame_reader_space(r, &size);
+        memset(space, 0xab, size);
+        sv_frame_reader_commit(r, size);
+        got += size;
+    }
+    sv_frame_reader_space(r, &size);
+    g_assert_cmpuint(size, <=, 2 * got);
+    g_assert_null(sv_frame_reader_next(r, &len, &error));
+    g_assert_no_error(error);
+}
+
+/* peek leaves the frame first; consume drops it, and then bytes outside the framing. */
+static void
+test_peek_and_consume(void)
+{
+    g_autoptr(SvFrameReader) r = sv_frame_reader_new(SV_MESSAGE_MAX);
+    g_autoptr(GByteArray) a = make_frame(32, 28);
+    g_autoptr(GByteArray) b = make_frame(28, 24);
+    g_autoptr(GError) error = NULL;
+    const guint8 *f, *g;
+    gsize size, len;
+    guint8 *space = sv_frame_reader_space(r, &size);
+
+    memcpy(space, a->data, a->len);
+    space[a->len] = 0; /* a byte outside the framing */
+    memcpy(space + a->len + 1, b->data, b->len);
+    sv_frame_reader_commit(r, a->len + 1 + b->len);
+    f = sv_frame_reader_peek(r, &len, &error);
+    g_assert_nonnull(f);
+    g_assert_cmpuint(len, ==, 32);
+    g = sv_frame_reader_peek(r, &len, &error);
+    g_assert_true(f == g);
+    sv_frame_reader_consume(r, len + 1);
+    g_assert_cmpuint(sv_be32(f), ==, 32); /* still readable after consume */
+    g_assert_cmpuint(sv_frame_reader_pending(r), ==, 28);
+    f = sv_frame_reader_next(r, &len, &error);
+    g_assert_nonnull(f);
+    g_assert_cmpuint(len, ==, 28);
+    g_assert_cmpuint(sv_frame_reader_pending(r), ==, 0);
+    g_assert_no_error(error);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -150,5 +212,7 @@ main(int argc, char **argv)
     g_test_add_func("/frame/bad-lengths", test_bad_lengths);
     g_test_add_func("/frame/exact-limits", test_exact_limits);
     g_test_add_func("/frame/header", test_header);
+    g_test_add_func("/frame/grows-with-bytes", test_grows_with_bytes_not_promises);
+    g_test_add_func("/frame/peek-and-consume", test_peek_and_consume);
     return g_test_run();
 }

@@ -40,6 +40,47 @@ t_get_type(SvCall *call, remote_connect_get_type_ret *ret, GError **error)
 
 static Fixture *current;
 
+/* Warnings and messages logged while capturing, as "LEVEL text"-less texts; warnings
+ * are otherwise fatal in tests. */
+static GPtrArray *captured;
+
+static GLogWriterOutput
+capture_writer(GLogLevelFlags level, const GLogField *fields, gsize n, gpointer data)
+{
+    (void)data;
+    if (!(level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE)))
+        return G_LOG_WRITER_HANDLED;
+    for (gsize i = 0; i < n; i++) {
+        if (g_str_equal(fields[i].key, "MESSAGE"))
+            g_ptr_array_add(captured, g_strdup(fields[i].value));
+    }
+    return G_LOG_WRITER_HANDLED;
+}
+
+static gboolean capture_on;
+
+static GLogWriterOutput
+test_writer(GLogLevelFlags level, const GLogField *fields, gsize n, gpointer data)
+{
+    if (capture_on)
+        return capture_writer(level, fields, n, data);
+    return g_log_writer_default(level, fields, n, data);
+}
+
+static void
+log_capture_start(void)
+{
+    g_clear_pointer(&captured, g_ptr_array_unref);
+    captured = g_ptr_array_new_with_free_func(g_free);
+    capture_on = TRUE;
+}
+
+static void
+log_capture_stop(void)
+{
+    capture_on = FALSE;
+}
+
 static gboolean
 t_get_version(SvCall *call, remote_connect_get_version_ret *ret, GError **error)
 {
@@ -406,16 +447,25 @@ test_output_limit(Fixture *f, gconstpointer d)
     send_msg(f, REMOTE_PROGRAM, 316, SV_NET_CALL, 1, SV_NET_OK,
              (xdrproc_t)xdr_remote_connect_domain_event_callback_register_any_args, &a);
     r = recv_msg(f, 2000);
-    /* A client that never reads: its queue grows to the limit and it is dropped. */
+    /* A client that never reads: its queue grows to the limit and it is dropped, with a
+     * warning naming it (issue 15: it was a debug line). */
+    g_autofree char *want = g_strdup_printf(
+        "test: dropping client 1 (uid %u, pid %d): it does not read what it is sent, and its "
+        "queue passed max_client_output (262144 bytes)", (guint)getuid(), (int)getpid());
+    log_capture_start();
     for (int i = 0; i < 200000 && !sv_client_is_closed(f->client); i++)
         sv_remote_emit_lifecycle(f->srv, &dom, 2, 0);
+    log_capture_stop();
     g_assert_true(sv_client_is_closed(f->client));
+    g_assert_cmpuint(captured->len, ==, 1);
+    g_assert_cmpstr(captured->pdata[0], ==, want);
 }
 
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_log_set_writer_func(test_writer, NULL, NULL);
 #define ADD(path, fn, data) \
     g_test_add(path, Fixture, data, setup, fn, teardown)
     ADD("/server/open-rules", test_open_rules, NULL);

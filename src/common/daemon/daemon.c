@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -350,6 +351,7 @@ server_config(SvDaemon *d, const char *prefix, SvServerConfig *cfg, GError **err
         guint *val;
     } keys[] = {
         {"max_clients", &cfg->max_clients},
+        {"max_readonly_clients", &cfg->max_readonly_clients},
         {"max_anonymous_clients", &cfg->max_anonymous_clients},
         {"max_client_requests", &cfg->max_client_requests},
         {"keepalive_interval", &cfg->keepalive_interval},
@@ -406,6 +408,58 @@ proxy_user_setup(SvDaemon *d, GError **error)
     return TRUE;
 }
 
+/* Descriptors the daemon keeps for itself beyond its clients' (listeners, log, pid
+ * file, the loop's own, guests' monitors and logs, refused clients being answered). */
+#define SV_DAEMON_FD_RESERVE 64
+
+/* One limit cut to share of the room, at least 1. */
+static guint
+scaled(guint limit, guint64 room, guint64 total)
+{
+    return (guint)MAX(1, (guint64)limit * room / total);
+}
+
+/* Raise the soft descriptor limit to the hard one (a daemon started by hand keeps the
+ * usual 1024), then make the client limits fit under it with our own needs, cutting
+ * them in proportion with a warning when they do not: running out of descriptors
+ * would otherwise lock everyone out, root included. */
+static void
+fit_client_limits(SvDaemon *d, SvServerConfig *cfg, SvServerConfig *admin_cfg)
+{
+    guint per = MAX(d->drv->fds_per_client, 1);
+    guint64 clients, need, room;
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit raised = {rl.rlim_max, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl = raised;
+        else
+            g_debug("cannot raise the descriptor limit to %llu: %s",
+                    (unsigned long long)rl.rlim_max, g_strerror(errno));
+    }
+    clients = (guint64)per * (cfg->max_clients + cfg->max_readonly_clients) +
+              admin_cfg->max_clients;
+    need = clients + SV_DAEMON_FD_RESERVE;
+    if (rl.rlim_cur == RLIM_INFINITY || need <= rl.rlim_cur)
+        return;
+    room = rl.rlim_cur > SV_DAEMON_FD_RESERVE + 3 ? rl.rlim_cur - SV_DAEMON_FD_RESERVE : 3;
+    g_warning("%s: the descriptor limit (%llu) is below what the client limits need (%llu): "
+              "max_clients %u -> %u, max_readonly_clients %u -> %u, admin_max_clients %u -> %u",
+              d->drv->name, (unsigned long long)rl.rlim_cur, (unsigned long long)need,
+              cfg->max_clients, scaled(cfg->max_clients, room, clients),
+              cfg->max_readonly_clients, scaled(cfg->max_readonly_clients, room, clients),
+              admin_cfg->max_clients, scaled(admin_cfg->max_clients, room, clients));
+    cfg->max_clients = scaled(cfg->max_clients, room, clients);
+    cfg->max_readonly_clients = scaled(cfg->max_readonly_clients, room, clients);
+    admin_cfg->max_clients = scaled(admin_cfg->max_clients, room, clients);
+    cfg->max_anonymous_clients = MIN(cfg->max_anonymous_clients, cfg->max_clients);
+    admin_cfg->max_anonymous_clients = MIN(admin_cfg->max_anonymous_clients,
+                                           admin_cfg->max_clients);
+}
+
 static gboolean
 daemon_setup(SvDaemon *d, GError **error)
 {
@@ -438,6 +492,8 @@ daemon_setup(SvDaemon *d, GError **error)
     admin_cfg.max_anonymous_clients = 0; /* as libvirt's admin server */
     if (!server_config(d, "", &cfg, error) || !server_config(d, "admin_", &admin_cfg, error))
         return FALSE;
+    fit_client_limits(d, &cfg, &admin_cfg);
+    sv_remote_set_driver_name(d->drv->driver_name ? d->drv->driver_name : "remote");
     d->server = sv_server_new(d->drv->name, &cfg);
     d->admin = sv_server_new(admin_name, &admin_cfg);
     sv_server_set_clients_changed(d->server, clients_changed, d);

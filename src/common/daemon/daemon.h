@@ -12,6 +12,9 @@ typedef struct SvDaemon SvDaemon;
 typedef struct {
     const char *name;        /* "virtqemud": names the sockets' units, the config file, the server */
     const char *sock_prefix; /* "virtqemud" (or "libvirt" for the proxy): socket file names */
+    const char *driver_name; /* libvirt's connection driver name, named by access errors
+                              * ("QEMU"); NULL: "remote" */
+    guint fds_per_client;    /* descriptors one client costs the daemon; 0: 1 */
     /* Set up the driver; called once the configuration is read, before any
      * client can connect. Adds the programs to sv_daemon_get_server(). */
     gboolean (*init)(SvDaemon *d, GError **error);

@@ -35,6 +35,9 @@ enum {
 #define SERVER_CLIENTS_CURRENT        "nclients"
 #define SERVER_CLIENTS_UNAUTH_MAX     "nclients_unauth_max"
 #define SERVER_CLIENTS_UNAUTH_CURRENT "nclients_unauth"
+/* splitvirt's own: read-only sockets have their own limit (max_readonly_clients). */
+#define SERVER_CLIENTS_RO_MAX         "nclients_readonly_max"
+#define SERVER_CLIENTS_RO_CURRENT     "nclients_readonly"
 
 struct SvAdmin {
     SvAdminHandlers handlers;
@@ -179,8 +182,10 @@ connect_open(SvCall *call, admin_connect_open_args *args, GError **error)
     if (!sv_check_flags(args->flags, 0, SV_FROM_ADMIN, "adminDispatchConnectOpen", error))
         return FALSE;
     /* The socket's mode already limits who connects; libvirt also insists on its own
-     * uid, so a socket opened up by mistake still grants nothing. */
-    if (!sv_client_get_peer(sv_call_get_client(call), &uid, NULL, &pid) || uid != geteuid()) {
+     * uid, so a socket opened up by mistake still grants nothing. Root is always let in
+     * (docs/operations.md): virtproxyd runs as its own user, and root administers it. */
+    if (!sv_client_get_peer(sv_call_get_client(call), &uid, NULL, &pid) ||
+        (uid != 0 && uid != geteuid())) {
         sv_error_set(error, SV_FROM_ADMIN, SV_ERR_OPERATION_DENIED,
                      "Disallowing client %lld with uid %lld", (long long)pid, (long long)uid);
         return FALSE;
@@ -500,11 +505,16 @@ server_get_client_limits(SvCall *call, admin_server_get_client_limits_args *args
     if (!srv ||
         !sv_check_flags(args->flags, 0, SV_FROM_ADMIN, "adminServerGetClientLimits", error))
         return FALSE;
-    p = ret->params.params_val = g_new0(admin_typed_param, 4);
+    p = ret->params.params_val = g_new0(admin_typed_param, 6);
     param_add_uint(p, n, SERVER_CLIENTS_MAX, sv_server_get_max_clients(srv));
     param_add_uint(p, n, SERVER_CLIENTS_CURRENT, sv_server_n_clients(srv));
     param_add_uint(p, n, SERVER_CLIENTS_UNAUTH_MAX, sv_server_get_max_anonymous_clients(srv));
     param_add_uint(p, n, SERVER_CLIENTS_UNAUTH_CURRENT, 0); /* auth "none": never pending */
+    /* virt-admin prints every parameter it gets, so these show where they apply. */
+    if (sv_server_serves_readonly(srv)) {
+        param_add_uint(p, n, SERVER_CLIENTS_RO_MAX, sv_server_get_max_readonly_clients(srv));
+        param_add_uint(p, n, SERVER_CLIENTS_RO_CURRENT, sv_server_n_readonly_clients(srv));
+    }
     return TRUE;
 }
 
@@ -512,9 +522,10 @@ static gboolean
 server_set_client_limits(SvCall *call, admin_server_set_client_limits_args *args,
                          GError **error)
 {
-    static const char *const names[] = {SERVER_CLIENTS_MAX, SERVER_CLIENTS_UNAUTH_MAX};
+    static const char *const names[] = {SERVER_CLIENTS_MAX, SERVER_CLIENTS_UNAUTH_MAX,
+                                        SERVER_CLIENTS_RO_MAX};
     SvServer *srv = server_get_admin(call, args->srv.name, error);
-    gint64 values[G_N_ELEMENTS(names)] = {-1, -1};
+    gint64 values[G_N_ELEMENTS(names)] = {-1, -1, -1};
     gint64 max, max_unauth;
 
     if (!srv ||
@@ -536,8 +547,11 @@ server_set_client_limits(SvCall *call, admin_server_set_client_limits_args *args
         return FALSE;
     }
     sv_server_set_client_limits(srv, (guint)max, (guint)max_unauth);
-    g_message("server %s: max_clients %u, max_anonymous_clients %u (set by an administrator)",
-              sv_server_get_name(srv), (guint)max, (guint)max_unauth);
+    if (values[2] >= 0)
+        sv_server_set_max_readonly_clients(srv, (guint)values[2]);
+    g_message("server %s: max_clients %u, max_anonymous_clients %u, max_readonly_clients %u "
+              "(set by an administrator)", sv_server_get_name(srv), (guint)max,
+              (guint)max_unauth, sv_server_get_max_readonly_clients(srv));
     return TRUE;
 }
 

@@ -2,6 +2,7 @@
 #include "client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib-unix.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,12 +22,19 @@ typedef struct {
     gpointer data;
 } Pending;
 
+/* A descriptor to send, with its dummy byte, once `after` is written (NULL: now). */
+typedef struct {
+    SvMsg *after;
+    int fd; /* our own duplicate */
+} FdSend;
+
 struct SvRpcConn {
     int fd;
     guint watch;
     GIOCondition cond;
     SvFrameReader *reader;
     GQueue outq; /* SvMsg */
+    GQueue fdq;  /* FdSend, in the order of the messages they follow */
     gsize out_bytes;
     SvRpcConnCallbacks cb;
     gpointer user;
@@ -65,20 +73,84 @@ static void conn_close(SvRpcConn *conn);
 static void
 update_watch(SvRpcConn *conn);
 
+/* Send the descriptor at the head of fdq, due now: 1 on success, 0 when the socket is
+ * full, -1 on error. */
+static int
+send_fd(SvRpcConn *conn)
+{
+    FdSend *f = g_queue_peek_head(&conn->fdq);
+    char dummy = 0;
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    struct iovec iov = {&dummy, 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                         .msg_controllen = sizeof(ctl.buf)};
+    struct cmsghdr *cm;
+    ssize_t n;
+
+    memset(ctl.buf, 0, sizeof(ctl.buf));
+    cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &f->fd, sizeof(int));
+    do {
+        n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno == EAGAIN ? 0 : -1;
+    close(f->fd);
+    g_free(g_queue_pop_head(&conn->fdq));
+    return 1;
+}
+
+/* Account for w bytes written from the head of outq. */
+static void
+consume_output(SvRpcConn *conn, gsize w)
+{
+    conn->out_bytes -= w;
+    while (w > 0) {
+        SvMsg *m = g_queue_peek_head(&conn->outq);
+        gsize left = m->len - m->off;
+        FdSend *f = g_queue_peek_head(&conn->fdq);
+        if (w < left) {
+            m->off += w;
+            return;
+        }
+        w -= left;
+        if (f && f->after == m)
+            f->after = NULL; /* its message is out: the descriptor is due */
+        g_free(g_queue_pop_head(&conn->outq));
+    }
+}
+
 static void
 flush(SvRpcConn *conn)
 {
     gboolean was_full = conn->out_bytes >= PAUSE_MARK / 2;
 
-    while (conn->outq.length && !conn->closed) {
+    while ((conn->outq.length || conn->fdq.length) && !conn->closed) {
+        FdSend *f = g_queue_peek_head(&conn->fdq);
         struct iovec iov[64];
-        int n = 0;
+        int n = 0, r;
         ssize_t w;
 
-        for (GList *l = conn->outq.head; l && n < 64; l = l->next, n++) {
+        if (f && !f->after) {
+            /* Descriptors go right after their message, before any later byte. */
+            if ((r = send_fd(conn)) < 0)
+                conn_close(conn);
+            if (r <= 0)
+                break;
+            continue;
+        }
+        for (GList *l = conn->outq.head; l && n < 64; l = l->next) {
             SvMsg *m = l->data;
             iov[n].iov_base = m->data + m->off;
-            iov[n].iov_len = m->len - m->off;
+            iov[n++].iov_len = m->len - m->off;
+            if (f && f->after == m)
+                break;
         }
         w = writev(conn->fd, iov, n);
         if (w < 0) {
@@ -88,18 +160,7 @@ flush(SvRpcConn *conn)
                 conn_close(conn);
             break;
         }
-        conn->out_bytes -= w;
-        while (w > 0) {
-            SvMsg *m = g_queue_peek_head(&conn->outq);
-            gsize left = m->len - m->off;
-            if ((gsize)w >= left) {
-                w -= left;
-                g_free(g_queue_pop_head(&conn->outq));
-            } else {
-                m->off += w;
-                w = 0;
-            }
-        }
+        consume_output(conn, w);
     }
     if (conn->closed)
         return;
@@ -163,56 +224,53 @@ sv_rpc_conn_call(SvRpcConn *conn, guint32 prog, guint32 vers, int proc, xdrproc_
     queue(conn, m);
 }
 
+typedef struct {
+    guint32 nfds;
+    xdrproc_t filter;
+    void *args;
+} WithFds;
+
+/* A CALL_WITH_FDS payload: the descriptor count, then the arguments. */
+static bool_t
+xdr_with_fds(XDR *xdrs, void *obj)
+{
+    WithFds *w = obj;
+
+    return xdr_u_int(xdrs, &w->nfds) && w->filter(xdrs, w->args, 0);
+}
+
 gboolean
 sv_rpc_conn_call_with_fd(SvRpcConn *conn, guint32 prog, guint32 vers, int proc,
                          xdrproc_t filter, void *args, int fd, SvRpcReplyFunc cb, gpointer data,
                          GError **error)
 {
-    SvHeader h = {prog, vers, proc, SV_NET_CALL, conn->next_serial++, SV_NET_OK};
+    SvHeader h = {prog, vers, proc, SV_NET_CALL_WITH_FDS, conn->next_serial, SV_NET_OK};
     Pending p = {h.serial, cb, data};
-    g_autofree SvMsg *m = NULL;
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } ctl;
-    struct iovec iov;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                         .msg_controllen = sizeof(ctl.buf)};
-    struct cmsghdr *cm;
-    ssize_t n;
+    WithFds w = {1, filter, args};
+    FdSend *f;
+    SvMsg *m;
+    int dup;
 
-    m = sv_msg_encode(&h, filter, args, error);
+    if (conn->closed) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "connection closed");
+        return FALSE;
+    }
+    m = sv_msg_encode(&h, (xdrproc_t)xdr_with_fds, &w, error);
     if (!m)
         return FALSE;
-    if (conn->outq.length || conn->closed) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR,
-                     "cannot send a descriptor behind queued output");
+    dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (dup < 0) {
+        sv_error_set_errno(error, SV_FROM_RPC, errno, "cannot hand a connection over");
+        g_free(m);
         return FALSE;
     }
-    /* The descriptor rides on the message's first byte, so it arrives with it. */
-    memset(ctl.buf, 0, sizeof(ctl.buf));
-    cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    iov.iov_base = m->data;
-    iov.iov_len = m->len;
-    do {
-        n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    if (n <= 0) {
-        sv_error_set_errno(error, SV_FROM_RPC, n < 0 ? errno : EIO,
-                           "cannot hand a connection over");
-        return FALSE;
-    }
+    conn->next_serial++;
     g_array_append_val(conn->pending, p);
-    if ((gsize)n < m->len) {
-        m->off = n;
-        conn->out_bytes += m->len - n;
-        g_queue_push_tail(&conn->outq, g_steal_pointer(&m));
-        update_watch(conn);
-    }
+    f = g_new0(FdSend, 1);
+    f->after = m;
+    f->fd = dup;
+    g_queue_push_tail(&conn->fdq, f);
+    queue(conn, m);
     return TRUE;
 }
 
@@ -319,7 +377,7 @@ update_watch(SvRpcConn *conn)
         return;
     if (!conn->paused)
         want |= G_IO_IN;
-    if (conn->outq.length)
+    if (conn->outq.length || conn->fdq.length)
         want |= G_IO_OUT;
     if (want == conn->cond && conn->watch)
         return;
@@ -363,6 +421,7 @@ sv_rpc_conn_new(int fd, const SvRpcConnCallbacks *cb, gpointer user)
     conn->reader = sv_frame_reader_new(SV_MESSAGE_MAX);
     conn->pending = g_array_new(FALSE, FALSE, sizeof(Pending));
     g_queue_init(&conn->outq);
+    g_queue_init(&conn->fdq);
     update_watch(conn);
     return conn;
 }
@@ -385,6 +444,11 @@ sv_rpc_conn_free(SvRpcConn *conn)
         g_source_remove(conn->watch);
     close(conn->fd);
     g_queue_clear_full(&conn->outq, g_free);
+    while (conn->fdq.length) {
+        FdSend *f = g_queue_pop_head(&conn->fdq);
+        close(f->fd);
+        g_free(f);
+    }
     sv_frame_reader_free(conn->reader);
     g_array_unref(conn->pending);
     g_free(conn);

@@ -38,8 +38,9 @@ typedef void (*SvRpcReplyFunc)(SvRpcConn *conn, const SvHeader *h, const guint8 
 void sv_rpc_conn_call(SvRpcConn *conn, guint32 prog, guint32 vers, int proc, xdrproc_t filter,
                       void *args, SvRpcReplyFunc cb, gpointer data);
 
-/* Send a call of our own carrying one descriptor (SCM_RIGHTS on its first
- * byte). Needs an empty output queue; fd stays owned by the caller. */
+/* Send a call of our own carrying one descriptor: a CALL_WITH_FDS message, then the
+ * descriptor with its dummy byte (sv_net.x). A duplicate of fd is sent, so fd stays
+ * the caller's; FALSE with *error set when the call cannot be queued. */
 gboolean sv_rpc_conn_call_with_fd(SvRpcConn *conn, guint32 prog, guint32 vers, int proc,
                                   xdrproc_t filter, void *args, int fd, SvRpcReplyFunc cb,
                                   gpointer data, GError **error);

@@ -73,26 +73,13 @@ sv_frame_reader_pending(const SvFrameReader *r)
     return r->end - r->start;
 }
 
-/* Bytes the frame at start needs in all, when its length word is known and valid. */
-static gsize
-wanted(const SvFrameReader *r)
-{
-    gsize have = r->end - r->start;
-    guint32 len;
-
-    if (have < SV_FRAME_LEN_SIZE)
-        return SV_FRAME_LEN_SIZE;
-    len = sv_be32(r->buf + r->start);
-    if (len < SV_FRAME_MIN || len - SV_FRAME_LEN_SIZE > r->max_message)
-        return SV_FRAME_LEN_SIZE; /* reported by next() */
-    return len;
-}
+/* Room kept free at the end of the buffer for one receive. */
+#define MIN_ROOM 512
 
 guint8 *
 sv_frame_reader_space(SvFrameReader *r, gsize *size)
 {
     gsize have = r->end - r->start;
-    gsize need;
 
     if (have == 0) {
         r->start = r->end = 0;
@@ -102,18 +89,16 @@ sv_frame_reader_space(SvFrameReader *r, gsize *size)
             r->cap = 0;
         }
     }
-    need = MAX(wanted(r), INITIAL_CAP);
-    if (r->cap - r->start < need || r->cap - r->end < 512) {
-        /* Move the partial frame to the front, then grow if still short. */
-        if (r->start > 0) {
+    /* The buffer grows with the bytes that actually arrived, never with what a length
+     * word announces: a peer that promises 32 MiB and sends 28 bytes costs 4 KiB. */
+    if (r->cap - r->end < MIN_ROOM) {
+        if (r->start > 0 && have <= r->cap / 2) {
+            /* Half the buffer or more is consumed frames: reuse it. */
             memmove(r->buf, r->buf + r->start, have);
             r->start = 0;
             r->end = have;
-        }
-        if (r->cap < need || r->cap - r->end < 512) {
+        } else {
             gsize cap = MAX(r->cap * 2, INITIAL_CAP);
-            while (cap < need)
-                cap *= 2;
             r->buf = g_realloc(r->buf, cap);
             r->cap = cap;
         }
@@ -130,10 +115,9 @@ sv_frame_reader_commit(SvFrameReader *r, gsize n)
 }
 
 const guint8 *
-sv_frame_reader_next(SvFrameReader *r, gsize *len, GError **error)
+sv_frame_reader_peek(SvFrameReader *r, gsize *len, GError **error)
 {
     gsize have = r->end - r->start;
-    const guint8 *frame;
     guint32 flen;
 
     if (have < SV_FRAME_LEN_SIZE)
@@ -152,8 +136,23 @@ sv_frame_reader_next(SvFrameReader *r, gsize *len, GError **error)
     }
     if (have < flen)
         return NULL;
-    frame = r->buf + r->start;
-    r->start += flen;
     *len = flen;
+    return r->buf + r->start;
+}
+
+void
+sv_frame_reader_consume(SvFrameReader *r, gsize n)
+{
+    g_assert(n <= r->end - r->start);
+    r->start += n;
+}
+
+const guint8 *
+sv_frame_reader_next(SvFrameReader *r, gsize *len, GError **error)
+{
+    const guint8 *frame = sv_frame_reader_peek(r, len, error);
+
+    if (frame)
+        sv_frame_reader_consume(r, *len);
     return frame;
 }

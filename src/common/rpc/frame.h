@@ -46,7 +46,8 @@ SvFrameReader *sv_frame_reader_new(gsize max_message);
 void sv_frame_reader_free(SvFrameReader *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvFrameReader, sv_frame_reader_free)
 
-/* Where to put the next bytes; *size is at least 1. (transfer none) */
+/* Where to put the next bytes; *size is at least 1. The buffer grows with the
+ * bytes received, never ahead to a length word's promise. (transfer none) */
 guint8 *sv_frame_reader_space(SvFrameReader *r, gsize *size);
 
 /* Account for n bytes written into the space. */
@@ -56,6 +57,14 @@ void sv_frame_reader_commit(SvFrameReader *r, gsize n);
  * on the reader; NULL when none is complete yet or on error (then *error is
  * set: length under 28 or over the limit; the stream cannot be resynced). */
 const guint8 *sv_frame_reader_next(SvFrameReader *r, gsize *len, GError **error);
+
+/* The same frame without taking it: it stays first until consumed. The pointer
+ * stays valid across sv_frame_reader_consume(), until the next space() or free. */
+const guint8 *sv_frame_reader_peek(SvFrameReader *r, gsize *len, GError **error);
+
+/* Drop n buffered bytes (n <= pending) from the front: a peeked frame, or bytes
+ * that follow a frame outside the framing (the dummy bytes of descriptors). */
+void sv_frame_reader_consume(SvFrameReader *r, gsize n);
 
 /* Take every byte buffered and not yet returned as a frame. (transfer full) */
 guint8 *sv_frame_reader_steal(SvFrameReader *r, gsize *len);

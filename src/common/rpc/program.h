@@ -29,15 +29,23 @@ typedef struct {
     xdrproc_t ret_filter;
     guint ret_size;
     guint flags;
+    guint max_fds;        /* descriptors a CALL_WITH_FDS of it may carry (.x "fds:N") */
     gsize handler_offset; /* offset of the handler in the program's handler struct */
     SvInvokeFunc invoke;
 } SvProcInfo;
+
+/* Asked, after the arguments are decoded, about a call allowed on read-only
+ * connections: FALSE with *error set when these arguments are not (libvirt's checks
+ * that depend on flags, e.g. virDomainGetXMLDesc with the secure flag). */
+typedef gboolean (*SvReadonlyCheckFunc)(SvCall *call, const SvProcInfo *proc, const void *args,
+                                        GError **error);
 
 typedef struct {
     guint32 prog;
     guint32 vers;
     const SvProcInfo *procs; /* sorted by proc */
     guint n_procs;
+    SvReadonlyCheckFunc readonly_check; /* NULL: the table's "ro" says it all */
 } SvProgramInfo;
 
 /* The entry for `proc`, or NULL. */

@@ -18,11 +18,10 @@ typedef struct {
     GArray *regs; /* Registration */
     int next_callback_id;
     gboolean close_callback;
-    gboolean has_identity; /* set by a trusted proxy with CONNECT_SET_IDENTITY */
-    gint64 uid, gid, pid;
 } RemoteClient;
 
 static uid_t identity_uid = 0; /* besides root, the one user allowed to set identities */
+static const char *driver_name = "remote"; /* libvirt's name of the connection driver */
 
 static void
 remote_client_free(gpointer p)
@@ -267,21 +266,40 @@ sv_remote_peer_trusted(SvClient *c)
     return sv_client_get_peer(c, &uid, NULL, NULL) && (uid == 0 || uid == identity_uid);
 }
 
+void
+sv_remote_set_driver_name(const char *name)
+{
+    driver_name = name;
+}
+
+void
+sv_remote_identity_denied(SvClient *c, GError **error)
+{
+    gint64 uid, pid;
+
+    /* libvirt's access manager tells the caller only that it was denied; the log says
+     * why (and what the client is). */
+    sv_client_get_who(c, &uid, &pid);
+    g_message("client %" G_GUINT64_FORMAT " (uid %" G_GINT64_FORMAT ", pid %" G_GINT64_FORMAT
+              "): CONNECT_SET_IDENTITY refused: only root or the proxy user may set the client "
+              "identity", sv_client_get_id(c), uid, pid);
+    sv_error_set(error, SV_FROM_ACCESS, SV_ERR_ACCESS_DENIED, "'%s' denied access",
+                 driver_name);
+}
+
 static gboolean
 connect_set_identity(SvCall *call, remote_connect_set_identity_args *a, GError **error)
 {
     SvClient *c = sv_call_get_client(call);
-    RemoteClient *rc;
+    gint64 uid = -1, gid = -1, pid = -1;
 
     /* Only root or the proxy's own user may speak for someone else. */
     if (!sv_remote_peer_trusted(c)) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_ACCESS_DENIED,
-                     "only root or the proxy user may set the client identity");
+        sv_remote_identity_denied(c, error);
         return FALSE;
     }
     if (!sv_check_flags(a->flags, 0, SV_FROM_RPC, "virConnectSetIdentity", error))
         return FALSE;
-    rc = remote_client(c);
     for (guint i = 0; i < a->params.params_len; i++) {
         const remote_typed_param *p = &a->params.params_val[i];
         gint64 v;
@@ -293,27 +311,43 @@ connect_set_identity(SvCall *call, remote_connect_set_identity_args *a, GError *
         default: continue;
         }
         if (g_str_equal(p->field, "unix-user-id"))
-            rc->uid = v;
+            uid = v;
         else if (g_str_equal(p->field, "unix-group-id"))
-            rc->gid = v;
+            gid = v;
         else if (g_str_equal(p->field, "process-id"))
-            rc->pid = v;
+            pid = v;
     }
-    rc->has_identity = TRUE;
+    sv_client_set_identity(c, uid, gid, pid);
     return TRUE;
 }
 
 gboolean
 sv_remote_client_get_identity(SvClient *c, gint64 *uid, gint64 *gid, gint64 *pid)
 {
-    RemoteClient *rc = remote_client(c);
+    return sv_client_get_identity(c, uid, gid, pid);
+}
 
-    if (!rc->has_identity)
-        return FALSE;
-    *uid = rc->uid;
-    *gid = rc->gid;
-    *pid = rc->pid;
-    return TRUE;
+/* VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_MIGRATABLE: the flags of virDomainGetXMLDesc
+ * that may reveal secrets. */
+#define GET_XML_DESC_SECRET_FLAGS (1u | 8u)
+
+gboolean
+sv_remote_readonly_check(SvCall *call, const SvProcInfo *proc, const void *args,
+                         GError **error)
+{
+    (void)call;
+    switch (proc->proc) {
+    case REMOTE_PROC_DOMAIN_GET_XML_DESC:
+        if (((const remote_domain_get_xml_desc_args *)args)->flags &
+            GET_XML_DESC_SECRET_FLAGS) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_DENIED,
+                         "virDomainGetXMLDesc with secure flag");
+            return FALSE;
+        }
+        return TRUE;
+    default:
+        return TRUE;
+    }
 }
 
 /* ---- host facts every driver reports the same way ---- */

@@ -50,5 +50,19 @@ gboolean sv_remote_peer_trusted(SvClient *c);
 /* The identity a trusted proxy set for this connection; FALSE when none. */
 gboolean sv_remote_client_get_identity(SvClient *c, gint64 *uid, gint64 *gid, gint64 *pid);
 
+/* libvirt's name of the daemon's connection driver ("QEMU", "LXC", "xenlight", and
+ * "remote", the default, for the proxy), which access errors name. (transfer none) */
+void sv_remote_set_driver_name(const char *name);
+
+/* Refuse a CONNECT_SET_IDENTITY from a client that may not set one, with libvirt's
+ * access error (ACCESS_DENIED, "access denied: 'QEMU' denied access"); the reason
+ * goes to the log. */
+void sv_remote_identity_denied(SvClient *c, GError **error);
+
+/* The remote program's read-only checks that depend on arguments, asked by every
+ * daemon's dispatcher for calls allowed on read-only connections (see sv_remote.x). */
+gboolean sv_remote_readonly_check(SvCall *call, const SvProcInfo *proc, const void *args,
+                                  GError **error);
+
 /* How many event registrations a client holds (tests, admin). */
 guint sv_remote_client_n_registrations(SvClient *c);

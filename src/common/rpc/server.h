@@ -1,4 +1,5 @@
-/* server.h: the RPC server: listening sockets, client connections, dispatch, keepalive. */
+/* server.h: the RPC server: listening sockets and client limits (listener.c), client
+ * connections and keepalive (server.c), descriptors (fdpass.c), dispatch (dispatch.c). */
 #pragma once
 
 #include <glib.h>
@@ -12,7 +13,9 @@ typedef struct SvServer SvServer;
 typedef struct SvClient SvClient;
 
 typedef struct {
-    guint max_clients;           /* further connections are accepted and closed at once */
+    guint max_clients;           /* connections from read-write sockets; further ones are
+                                  * answered with an error and closed (listener.c) */
+    guint max_readonly_clients;  /* the same for read-only sockets, counted apart */
     guint max_anonymous_clients; /* reported limit on clients before authentication */
     guint max_client_requests;   /* deferred calls per client before its reads pause */
     gsize max_message;           /* header + payload, at most SV_MESSAGE_MAX */
@@ -42,13 +45,19 @@ void sv_server_close_listeners(SvServer *srv);
 
 guint sv_server_n_clients(SvServer *srv);
 
-/* The client limits (virt-admin srv-clients-info/-set). Lowering max_clients below
- * the current count keeps the connected clients and refuses new ones. Every client
+/* The client limits (virt-admin srv-clients-info/-set). Lowering a limit below the
+ * current count keeps the connected clients and refuses new ones. Every client
  * counts as authenticated once connected (auth "none"), so the anonymous limit is
  * reported and stored, never reached. */
 guint sv_server_get_max_clients(SvServer *srv);
+guint sv_server_get_max_readonly_clients(SvServer *srv);
 guint sv_server_get_max_anonymous_clients(SvServer *srv);
 void sv_server_set_client_limits(SvServer *srv, guint max_clients, guint max_anonymous_clients);
+void sv_server_set_max_readonly_clients(SvServer *srv, guint max);
+/* Clients that came in on a read-only socket. */
+guint sv_server_n_readonly_clients(SvServer *srv);
+/* Whether the server has a read-only listener (so its read-only limit means something). */
+gboolean sv_server_serves_readonly(SvServer *srv);
 
 /* The client with this id, or NULL when it is gone. (transfer none) */
 SvClient *sv_server_lookup_client(SvServer *srv, guint64 id);
@@ -70,11 +79,12 @@ void sv_server_foreach_client(SvServer *srv, void (*fn)(SvClient *, gpointer), g
 /* Connect a socketpair end as a client (tests, in-process use). */
 SvClient *sv_server_add_client_fd(SvServer *srv, int fd, gboolean readonly);
 
-/* Take over a connection another daemon accepted (transfer full), with the
- * bytes it had read from it and not answered, processed as if read here.
- * Returns the new client's id (the client itself may already be gone). */
+/* Take over a connection another daemon accepted (transfer full on success), with
+ * the bytes it had read from it and not answered, processed as if read here.
+ * Returns the new client's id (the client itself may already be gone), or 0 with
+ * *error set when the client's limit is reached. */
 guint64 sv_server_adopt_client(SvServer *srv, int fd, gboolean readonly, gboolean keepalive,
-                               const guint8 *input, gsize len);
+                               const guint8 *input, gsize len, GError **error);
 
 /* ---- clients ---- */
 SvClient *sv_client_ref(SvClient *c);
@@ -89,6 +99,12 @@ gboolean sv_client_is_open(SvClient *c);
 gboolean sv_client_is_closed(SvClient *c);
 /* Peer credentials from SO_PEERCRED; FALSE when unknown. */
 gboolean sv_client_get_peer(SvClient *c, uid_t *uid, gid_t *gid, pid_t *pid);
+/* The identity a trusted proxy forwarded for this connection (CONNECT_SET_IDENTITY,
+ * checked by remote.c); get returns FALSE when none was set. */
+void sv_client_set_identity(SvClient *c, gint64 uid, gint64 gid, gint64 pid);
+gboolean sv_client_get_identity(SvClient *c, gint64 *uid, gint64 *gid, gint64 *pid);
+/* Who the client is for logs: the forwarded identity, else the peer; -1 unknown. */
+void sv_client_get_who(SvClient *c, gint64 *uid, gint64 *pid);
 gint64 sv_client_get_connect_time(SvClient *c); /* g_get_real_time() at accept */
 
 /* Driver data attached to the connection, freed when it goes. */
@@ -136,8 +152,6 @@ int sv_client_get_fd(SvClient *c);
 /* Whether server PINGs run for this client. */
 gboolean sv_client_keepalive_enabled(SvClient *c);
 
-/* A descriptor the client sent as SCM_RIGHTS (transfer full), or -1. */
-int sv_client_take_fd(SvClient *c);
 
 /* Every byte read from the client and not yet dispatched. (transfer full) */
 guint8 *sv_client_steal_input(SvClient *c, gsize *len);
@@ -167,6 +181,11 @@ void sv_client_set_stream_handler(SvClient *c,
 SvClient *sv_call_get_client(SvCall *call); /* (transfer none) */
 const SvHeader *sv_call_get_header(SvCall *call);
 const SvProcInfo *sv_call_get_proc(SvCall *call);
+
+/* The next descriptor that came with the call (a CALL_WITH_FDS of a procedure whose
+ * .x annotation takes them; fdpass.c), transfer full, or -1. Those not taken are
+ * closed when the call completes. */
+int sv_call_take_fd(SvCall *call);
 
 /* Keep the call to answer it later: returns the owned handle to pass to
  * sv_call_reply() or sv_call_fail(). The handler then returns TRUE. */

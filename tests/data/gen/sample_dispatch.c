@@ -2,6 +2,10 @@
 #include <stddef.h>
 #include "sample_dispatch.h"
 
+/* The program's checks on read-only connections that depend on arguments. */
+gboolean sample_readonly_check(SvCall *call, const SvProcInfo *proc, const void *args,
+    GError **error);
+
 static gboolean
 invoke_open(const void *handlers, SvCall *call, void *args, void *ret,
     GError **error)
@@ -26,15 +30,25 @@ invoke_count(const void *handlers, SvCall *call, void *args, void *ret,
     return ((const SvSampleHandlers *)handlers)->count(call, ret, error);
 }
 
+static gboolean
+invoke_send_files(const void *handlers, SvCall *call, void *args, void *ret,
+    GError **error)
+{
+    (void)args;
+    (void)ret;
+    return ((const SvSampleHandlers *)handlers)->send_files(call, error);
+}
+
 static const SvProcInfo procs[] = {
-    { 1, "OPEN", "virOpen", (xdrproc_t)sv_xdr_void, 0, (xdrproc_t)sv_xdr_void, 0, SV_PROC_RO | SV_PROC_NOOPEN | SV_PROC_OPEN, offsetof(SvSampleHandlers, open), invoke_open },
-    { 2, "ECHO", "virEcho", (xdrproc_t)xdr_sample_echo_args, sizeof(sample_echo_args), (xdrproc_t)xdr_sample_echo_ret, sizeof(sample_echo_ret), SV_PROC_RO, offsetof(SvSampleHandlers, echo), invoke_echo },
-    { 3, "COUNT", "sampleCountThings", (xdrproc_t)sv_xdr_void, 0, (xdrproc_t)xdr_sample_count_ret, sizeof(sample_count_ret), 0, offsetof(SvSampleHandlers, count), invoke_count },
-    { 4, "PING", "virPing", (xdrproc_t)xdr_sample_ping_msg, sizeof(sample_ping_msg), (xdrproc_t)sv_xdr_void, 0, SV_PROC_MSG, 0, NULL },
+    { 1, "OPEN", "virOpen", (xdrproc_t)sv_xdr_void, 0, (xdrproc_t)sv_xdr_void, 0, SV_PROC_RO | SV_PROC_NOOPEN | SV_PROC_OPEN, 0, offsetof(SvSampleHandlers, open), invoke_open },
+    { 2, "ECHO", "virEcho", (xdrproc_t)xdr_sample_echo_args, sizeof(sample_echo_args), (xdrproc_t)xdr_sample_echo_ret, sizeof(sample_echo_ret), SV_PROC_RO, 0, offsetof(SvSampleHandlers, echo), invoke_echo },
+    { 3, "COUNT", "sampleCountThings", (xdrproc_t)sv_xdr_void, 0, (xdrproc_t)xdr_sample_count_ret, sizeof(sample_count_ret), 0, 0, offsetof(SvSampleHandlers, count), invoke_count },
+    { 4, "PING", "virPing", (xdrproc_t)xdr_sample_ping_msg, sizeof(sample_ping_msg), (xdrproc_t)sv_xdr_void, 0, SV_PROC_MSG, 0, 0, NULL },
+    { 5, "SEND_FILES", "virSendFiles", (xdrproc_t)sv_xdr_void, 0, (xdrproc_t)sv_xdr_void, 0, 0, 3, offsetof(SvSampleHandlers, send_files), invoke_send_files },
 };
 
 const SvProgramInfo sv_sample_handlers_info = {
-    SAMPLE_PROGRAM, SAMPLE_VERSION, procs, G_N_ELEMENTS(procs),
+    SAMPLE_PROGRAM, SAMPLE_VERSION, procs, G_N_ELEMENTS(procs), sample_readonly_check,
 };
 
 void
@@ -46,4 +60,6 @@ sv_sample_handlers_overlay(SvSampleHandlers *dst, const SvSampleHandlers *src)
         dst->echo = src->echo;
     if (src->count)
         dst->count = src->count;
+    if (src->send_files)
+        dst->send_files = src->send_files;
 }

@@ -13,6 +13,7 @@ typedef struct SvSampleHandlers {
     gboolean (*open)(SvCall *call, GError **error);
     gboolean (*echo)(SvCall *call, sample_echo_args *args, sample_echo_ret *ret, GError **error);
     gboolean (*count)(SvCall *call, sample_count_ret *ret, GError **error);
+    gboolean (*send_files)(SvCall *call, GError **error);
 } SvSampleHandlers;
 
 extern const SvProgramInfo sv_sample_handlers_info;
