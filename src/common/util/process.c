@@ -357,8 +357,11 @@ child_exec(const SvSpawnOptions *o, int devnull, int errpipe, int gate)
     }
     if (o->new_session && setsid() < 0)
         goto fail;
-    /* The daemon ignores SIGPIPE; the child starts with default dispositions. */
-    signal(SIGPIPE, SIG_DFL);
+    /* The child starts with default dispositions: the daemon ignores SIGPIPE, and its
+     * handlers (GLib's for SIGTERM, SIGINT, SIGHUP) would otherwise catch, until exec,
+     * the SIGTERM that is to end a child held at the gate. */
+    for (int sig = 1; sig < NSIG; sig++)
+        signal(sig, SIG_DFL);
     {
         sigset_t all;
         sigemptyset(&all);
