@@ -302,6 +302,22 @@ def test_shutdown_ignored_by_the_guest(host):
     host.assert_clean()
 
 
+def test_shutdown_after_an_ignored_reboot_is_no_reboot(host):
+    """A reboot and then a shutdown, both ignored by the guest: the shutdown request
+    clears the reset the reboot asked for, as libvirt does, so the guest's own power-off
+    2.5 s after READY ends it. (It was reset instead and kept running.)"""
+    dom = host.define("deaf2", "ignore off=2500", on_poweroff="destroy")
+    con = host.start_ready(dom)
+    dom.reboot()
+    con.wait_for("GUEST: power button ignored")
+    dom.shutdown()
+    con.wait_for("GUEST: power button ignored", count=2)
+    host.events.expect("deaf2", [ADDED, BOOTED, PAUSED_EV, UNPAUSED, SHUTDOWN_GUEST,
+                                 STOPPED_SHUTDOWN])
+    assert dom.state() == [SHUTOFF, 1]  # SHUTOFF/SHUTDOWN
+    host.assert_clean()
+
+
 # ---------------------------------------------------------------- reboot and reset
 
 @pytest.mark.parametrize("how", ["reboot", "reset"])
