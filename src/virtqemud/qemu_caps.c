@@ -418,7 +418,12 @@ run(QemuCaps *caps, const char *arg1, const char *arg2, SvCaptureFunc fn)
     g_autoptr(GError) local = NULL;
     GError *error = NULL;
 
-    if (sv_process_capture_async(argv, fn, caps, &local))
+    /* As QEMU's guests get it: nothing of the daemon's environment (preloads, sanitizer
+     * options) reaches QEMU. */
+    static const char *const envp[] = {
+        "LC_ALL=C", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+
+    if (sv_process_capture_env_async(argv, envp, fn, caps, &local))
         return;
     sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "Failed to probe QEMU '%s': %s",
                  caps->emulator, local->message);

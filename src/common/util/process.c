@@ -582,9 +582,16 @@ gboolean
 sv_process_capture_async(const char *const *argv, SvCaptureFunc fn, gpointer data,
                          GError **error)
 {
+    return sv_process_capture_env_async(argv, NULL, fn, data, error);
+}
+
+gboolean
+sv_process_capture_env_async(const char *const *argv, const char *const *envp,
+                             SvCaptureFunc fn, gpointer data, GError **error)
+{
     g_auto(SvFd) devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     int pipefd[2];
-    SvSpawnOptions opts = {.argv = argv, .stdin_fd = -1};
+    SvSpawnOptions opts = {.argv = argv, .envp = envp, .stdin_fd = -1};
     Capture *c;
 
     if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
