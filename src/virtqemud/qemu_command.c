@@ -186,6 +186,33 @@ is_q35(const SvDomainDef *def)
            (g_str_has_prefix(def->os.machine, "q35") || g_str_has_prefix(def->os.machine, "pc-q35"));
 }
 
+/* The boot order, or a kernel: its path, initrd and command line are whole arguments,
+ * which QEMU takes as they are whatever they contain. */
+static void
+build_boot(const SvDomainDef *def, GPtrArray *argv)
+{
+    if (def->os.n_boot_devs > 0 && !def->os.kernel) {
+        char order[SV_DOMAIN_BOOT_LAST + 1] = {0};
+        static const char letters[SV_DOMAIN_BOOT_LAST] = {'a', 'c', 'd', 'n'};
+        for (guint i = 0; i < def->os.n_boot_devs; i++)
+            order[i] = letters[def->os.boot_devs[i]];
+        add(argv, "-boot");
+        addf(argv, "order=%s,strict=on", order);
+    }
+    if (def->os.kernel) {
+        add(argv, "-kernel");
+        add(argv, def->os.kernel);
+    }
+    if (def->os.initrd) {
+        add(argv, "-initrd");
+        add(argv, def->os.initrd);
+    }
+    if (def->os.cmdline) {
+        add(argv, "-append");
+        add(argv, def->os.cmdline);
+    }
+}
+
 static void
 build_disks(const SvDomainDef *def, GPtrArray *argv)
 {
@@ -323,26 +350,7 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     add(argv, "-no-shutdown");
     if (!(def->features & SV_DOMAIN_FEATURE_ACPI))
         add(argv, "-no-acpi");
-    if (def->os.n_boot_devs > 0 && !def->os.kernel) {
-        char order[SV_DOMAIN_BOOT_LAST + 1] = {0};
-        static const char letters[SV_DOMAIN_BOOT_LAST] = {'a', 'c', 'd', 'n'};
-        for (guint i = 0; i < def->os.n_boot_devs; i++)
-            order[i] = letters[def->os.boot_devs[i]];
-        add(argv, "-boot");
-        addf(argv, "order=%s,strict=on", order);
-    }
-    if (def->os.kernel) {
-        add(argv, "-kernel");
-        add(argv, def->os.kernel);
-    }
-    if (def->os.initrd) {
-        add(argv, "-initrd");
-        add(argv, def->os.initrd);
-    }
-    if (def->os.cmdline) {
-        add(argv, "-append");
-        add(argv, def->os.cmdline);
-    }
+    build_boot(def, argv);
     build_disks(def, argv);
     build_nets(def, argv);
     build_serials(def, argv);
