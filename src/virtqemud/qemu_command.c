@@ -1,7 +1,9 @@
 /* qemu_command.c: domain definition -> QEMU argv. */
 #include "qemu_command.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "conf/uuid.h"
 #include "util/error.h"
@@ -33,6 +35,33 @@ qemu_escape(const char *s)
         g_string_append_c(out, *s);
     }
     return g_string_free(out, FALSE);
+}
+
+const char *
+qemu_command_emulator(const SvDomainDef *def, const char *default_emulator)
+{
+    return def->emulator ? def->emulator : default_emulator;
+}
+
+gboolean
+qemu_command_check_emulator(const char *emulator, const char *default_emulator,
+                            const char *const *allowed, gboolean must_exist, GError **error)
+{
+    struct stat st;
+
+    if (must_exist && stat(emulator, &st) < 0) {
+        sv_error_set_errno(error, SV_FROM_QEMU, errno, "Cannot check QEMU binary %s", emulator);
+        return FALSE;
+    }
+    /* By its name as written: what runs is what the administrator listed. */
+    if (g_str_equal(emulator, default_emulator) ||
+        (allowed && g_strv_contains(allowed, emulator)))
+        return TRUE;
+    sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                 "emulator '%s' is neither the capabilities' emulator '%s' nor listed in "
+                 "allowed_emulators",
+                 emulator, default_emulator);
+    return FALSE;
 }
 
 static void
@@ -108,11 +137,80 @@ cpu_arg(const SvDomainDef *def)
     }
 }
 
+/* The NIC device QEMU gets for a <model type=>: libvirt's "virtio" is QEMU's
+ * virtio-net-pci; without a model, e1000 as libvirt picks on x86. */
+static const char *
+nic_device(const SvDomainNetDef *n)
+{
+    const char *model = n->model ? n->model : "e1000";
+
+    return g_str_equal(model, "virtio") ? "virtio-net-pci" : model;
+}
+
+/* What only the probed QEMU can tell: its machine types, CPU models and NICs. */
+static gboolean
+check_caps(const SvDomainDef *def, const QemuCommandOptions *opts, GError **error)
+{
+    const char *machine = def->os.machine ? def->os.machine : "pc";
+    const char *cpu = cpu_arg(def);
+
+    if (!qemu_caps_has_machine(opts->caps, machine)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Emulator '%s' does not support machine type '%s'",
+                     qemu_command_emulator(def, opts->emulator), machine);
+        return FALSE;
+    }
+    if (def->cpu_mode == SV_DOMAIN_CPU_MODE_CUSTOM && cpu &&
+        !qemu_caps_has_cpu_model(opts->caps, cpu)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "CPU model %s is not supported by hypervisor", cpu);
+        return FALSE;
+    }
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        const SvDomainNetDef *n = def->interfaces->pdata[i];
+        if (!qemu_caps_has_nic_model(opts->caps, nic_device(n))) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "Emulator '%s' does not support NIC model '%s'",
+                         qemu_command_emulator(def, opts->emulator),
+                         n->model ? n->model : nic_device(n));
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 static gboolean
 is_q35(const SvDomainDef *def)
 {
     return def->os.machine &&
            (g_str_has_prefix(def->os.machine, "q35") || g_str_has_prefix(def->os.machine, "pc-q35"));
+}
+
+/* The boot order, or a kernel: its path, initrd and command line are whole arguments,
+ * which QEMU takes as they are whatever they contain. */
+static void
+build_boot(const SvDomainDef *def, GPtrArray *argv)
+{
+    if (def->os.n_boot_devs > 0 && !def->os.kernel) {
+        char order[SV_DOMAIN_BOOT_LAST + 1] = {0};
+        static const char letters[SV_DOMAIN_BOOT_LAST] = {'a', 'c', 'd', 'n'};
+        for (guint i = 0; i < def->os.n_boot_devs; i++)
+            order[i] = letters[def->os.boot_devs[i]];
+        add(argv, "-boot");
+        addf(argv, "order=%s,strict=on", order);
+    }
+    if (def->os.kernel) {
+        add(argv, "-kernel");
+        add(argv, def->os.kernel);
+    }
+    if (def->os.initrd) {
+        add(argv, "-initrd");
+        add(argv, def->os.initrd);
+    }
+    if (def->os.cmdline) {
+        add(argv, "-append");
+        add(argv, def->os.cmdline);
+    }
 }
 
 static void
@@ -128,9 +226,13 @@ build_disks(const SvDomainDef *def, GPtrArray *argv)
         gboolean cdrom = d->device == SV_DOMAIN_DISK_DEVICE_CDROM;
 
         add(argv, "-drive");
+        /* The protocol driver is named, so QEMU reads the path as a path: a "json:" or
+         * "nbd:" prefix in it is no block driver specification. */
         if (path)
-            addf(argv, "file=%s,format=%s,if=none,id=drive-%s%s", path, fmt, d->target_dev,
-                 d->readonly ? ",readonly=on" : "");
+            addf(argv, "file.driver=%s,file.filename=%s,format=%s,if=none,id=drive-%s%s",
+                 d->type == SV_DOMAIN_DISK_TYPE_BLOCK ? (cdrom ? "host_cdrom" : "host_device")
+                                                      : "file",
+                 path, fmt, d->target_dev, d->readonly ? ",readonly=on" : "");
         else
             addf(argv, "if=none,id=drive-%s,readonly=on", d->target_dev);
         add(argv, "-device");
@@ -155,7 +257,7 @@ build_nets(const SvDomainDef *def, GPtrArray *argv)
 {
     for (guint i = 0; i < def->interfaces->len; i++) {
         const SvDomainNetDef *n = def->interfaces->pdata[i];
-        const char *model = n->model ? n->model : "e1000";
+        const char *model = nic_device(n);
 
         add(argv, "-netdev");
         if (n->type == SV_DOMAIN_NET_TYPE_USER) {
@@ -164,8 +266,6 @@ build_nets(const SvDomainDef *def, GPtrArray *argv)
             g_autofree char *tap = qemu_escape(n->target_dev);
             addf(argv, "tap,id=hostnet%u,ifname=%s,script=no,downscript=no", i, tap);
         }
-        if (g_str_equal(model, "virtio"))
-            model = "virtio-net-pci";
         add(argv, "-device");
         if (n->mac)
             addf(argv, "%s,netdev=hostnet%u,id=net%u,mac=%s", model, i, i, n->mac);
@@ -209,18 +309,19 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
     g_autofree char *name = qemu_escape(def->name);
+    g_autofree char *machine = qemu_escape(def->os.machine ? def->os.machine : "pc");
     char uuid[37];
     const char *cpu;
 
-    if (!qemu_command_check_def(def, error))
+    if (!qemu_command_check_def(def, error) || !check_caps(def, opts, error))
         return NULL;
     sv_uuid_format(def->uuid, uuid);
-    add(argv, def->emulator ? def->emulator : opts->emulator);
+    add(argv, qemu_command_emulator(def, opts->emulator));
     add(argv, "-name");
     addf(argv, "guest=%s,debug-threads=on", name);
     add(argv, "-S");
     add(argv, "-machine");
-    addf(argv, "%s,usb=off,dump-guest-core=off", def->os.machine ? def->os.machine : "pc");
+    addf(argv, "%s,usb=off,dump-guest-core=off", machine);
     /* The accelerator follows the domain type, never the mere presence of /dev/kvm. */
     add(argv, "-accel");
     add(argv, def->type == SV_DOMAIN_VIRT_KVM ? "kvm" : "tcg");
@@ -249,26 +350,7 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     add(argv, "-no-shutdown");
     if (!(def->features & SV_DOMAIN_FEATURE_ACPI))
         add(argv, "-no-acpi");
-    if (def->os.n_boot_devs > 0 && !def->os.kernel) {
-        char order[SV_DOMAIN_BOOT_LAST + 1] = {0};
-        static const char letters[SV_DOMAIN_BOOT_LAST] = {'a', 'c', 'd', 'n'};
-        for (guint i = 0; i < def->os.n_boot_devs; i++)
-            order[i] = letters[def->os.boot_devs[i]];
-        add(argv, "-boot");
-        addf(argv, "order=%s,strict=on", order);
-    }
-    if (def->os.kernel) {
-        add(argv, "-kernel");
-        add(argv, def->os.kernel);
-    }
-    if (def->os.initrd) {
-        add(argv, "-initrd");
-        add(argv, def->os.initrd);
-    }
-    if (def->os.cmdline) {
-        add(argv, "-append");
-        add(argv, def->os.cmdline);
-    }
+    build_boot(def, argv);
     build_disks(def, argv);
     build_nets(def, argv);
     build_serials(def, argv);

@@ -351,6 +351,12 @@ qemu_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
                      "Emulator '%s' does not support os type '%s'", emulator, def->os.type);
         return FALSE;
     }
+    /* Checked at define as libvirt does (its capabilities lookup stats the binary), and
+     * at every start again. */
+    if (!qemu_command_check_emulator(emulator, qemu_caps_get_emulator(driver->caps),
+                                     (const char *const *)driver->process.allowed_emulators,
+                                     TRUE, error))
+        return FALSE;
     if (!qemu_command_check_def(def, error))
         return FALSE;
     if (def->on_crash != SV_DOMAIN_LIFECYCLE_DESTROY &&
@@ -381,6 +387,7 @@ qemu_init(SvDaemon *d, GError **error)
     g_autofree char *config_dir = NULL;
     g_autofree char *lib_dir = sv_daemon_path(d, "/var/lib/libvirt/qemu");
     g_autoptr(QemuSecurity) security = NULL;
+    g_auto(GStrv) allowed = NULL;
     guint n;
     SvRemoteHandlers own = {
         .connect_open = connect_open,
@@ -395,8 +402,16 @@ qemu_init(SvDaemon *d, GError **error)
         .domain_get_xml_desc = domain_get_xml_desc,
     };
 
-    if (!sv_conf_file_get_string(sv_daemon_get_config(d), "emulator", &emulator, error))
+    if (!sv_conf_file_get_string(sv_daemon_get_config(d), "emulator", &emulator, error) ||
+        !sv_conf_file_get_strv(sv_daemon_get_config(d), "allowed_emulators", &allowed, error))
         return FALSE;
+    for (char **a = allowed; a && *a; a++) {
+        if (!g_path_is_absolute(*a)) {
+            sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED,
+                         "allowed_emulators: '%s' is not an absolute path", *a);
+            return FALSE;
+        }
+    }
     security = qemu_security_new(sv_daemon_get_config(d), lib_dir, error);
     if (!security)
         return FALSE;
@@ -428,6 +443,7 @@ qemu_init(SvDaemon *d, GError **error)
     driver->process.caps = driver->caps;
     driver->process.run_dir = sv_daemon_path(d, "/run/libvirt/qemu");
     driver->process.log_dir = sv_daemon_path(d, "/var/log/libvirt/qemu");
+    driver->process.allowed_emulators = g_steal_pointer(&allowed);
     n = sv_domain_store_load_all(driver->store, driver->list, NULL);
     g_debug("loaded %u domain definitions from %s", n, config_dir);
     sv_remote_common_handlers(&driver->handlers);
@@ -455,6 +471,7 @@ qemu_cleanup(SvDaemon *d)
     g_free(driver->process.lib_dir);
     g_free(driver->process.run_dir);
     g_free(driver->process.log_dir);
+    g_strfreev(driver->process.allowed_emulators);
     qemu_caps_free(driver->caps);
     qemu_security_free(driver->security);
     g_free(driver->host_uuid);

@@ -18,13 +18,15 @@ typedef struct {
     char *lib_dir; /* ROOT/var/lib/libvirt/qemu */
     char *run_dir; /* ROOT/run/libvirt/qemu */
     char *log_dir; /* ROOT/var/log/libvirt/qemu */
+    GStrv allowed_emulators; /* allowed_emulators: run besides the capabilities' emulator */
 } QemuProcessContext;
 
 /* Install the lifecycle handlers (create, destroy, shutdown, ...) into h. */
 void qemu_process_install(QemuProcessContext *ctx, SvRemoteHandlers *h);
 
-/* Find running guests again from their status files, then autostart domains
- * once per host boot. Call after the definitions are loaded. */
+/* Find running guests again from their status files (adopting or killing every QEMU
+ * they name, per docs/lifecycle.md), then autostart domains once per host boot. Call
+ * after the definitions are loaded and before serving. */
 void qemu_process_reconnect_all(void);
 
 /* A client went away: destroy the guests it started with AUTODESTROY. */

@@ -13,6 +13,9 @@ What the tests share:
 - the `host` fixture (declared in conftest.py): a virtqemud with short kill timeouts,
   a connection, an event client, and, after the test, the check that nothing of any
   guest is left: no QEMU process of this root, no pid file, no domain-* directory.
+- A stand-in emulator (standin_qemu.py, copied to ROOT/standin-qemu and listed in the
+  daemon's allowed_emulators): host.standin, for what real QEMU cannot be made to do on
+  cue.
 
 The kernel is copied into the test's root, so every QEMU of a test names the
 root on its command line and /proc tells whether one survived.
@@ -48,6 +51,20 @@ TERM_MS = 1500
 KILL_MS = 3000
 DAEMON_CONFIG = ("graceful_timeout_ms = %d\nterm_timeout_ms = %d\nkill_timeout_ms = %d\n"
                  % (GRACEFUL_MS, TERM_MS, KILL_MS))
+
+
+def install_standin(root):
+    """Copy the stand-in emulator into root; its path, for <emulator> and the daemon's
+    allowed_emulators key."""
+    path = Path(root) / "standin-qemu"
+    shutil.copyfile(Path(__file__).with_name("standin_qemu.py"), path)
+    os.chmod(path, 0o755)
+    return path
+
+
+def daemon_config(root, extra=""):
+    """DAEMON_CONFIG with the stand-in emulator of root allowed."""
+    return DAEMON_CONFIG + 'allowed_emulators = [ "%s" ]\n' % install_standin(root) + extra
 
 # virDomainState and the reasons the tests see (section 4).
 RUNNING, PAUSED, SHUTOFF, CRASHED = 1, 3, 5, 6
@@ -418,6 +435,7 @@ class Host:
         self.uri = uri_for(daemon.sock)
         self.kernel = self.root / "svguest.elf"
         shutil.copyfile(guest_elf(), self.kernel)
+        self.standin = self.root / "standin-qemu"
         self.qemu_run = self.root / "run" / "libvirt" / "qemu"
         self.qemu_lib = self.root / "var" / "lib" / "libvirt" / "qemu"
         self.qemu_log = self.root / "var" / "log" / "libvirt" / "qemu"
@@ -550,7 +568,7 @@ def host_fixture(daemons, root, request):
         pytest.skip("test guest %s not built" % guest_elf())
     if not os.path.exists(QEMU):
         pytest.skip("%s not installed" % QEMU)
-    d = daemons.start(config=DAEMON_CONFIG)
+    d = daemons.start(config=daemon_config(root))
     h = Host(d, root)
     yield h
     rep = getattr(request.node, "rep_call", None)

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <glib-unix.h>
+
 #include "util/error.h"
 #include "util/process.h"
 
@@ -453,6 +455,33 @@ test_hold_exec_owner_dies(void)
     unlink(pidfile);
 }
 
+static gboolean
+on_sigterm(gpointer data)
+{
+    (void)data;
+    return G_SOURCE_CONTINUE;
+}
+
+/* A held child dies of SIGTERM even in a daemon that handles SIGTERM itself: the
+ * daemon's handler is not the child's. */
+static void
+test_hold_exec_sigterm(void)
+{
+    guint watch = g_unix_signal_add(SIGTERM, on_sigterm, NULL);
+    g_autoptr(GError) error = NULL;
+    Seen s = {0};
+    SvProcess *p = spawn_held("true", &s);
+
+    usleep(100 * 1000); /* at the gate */
+    g_assert_true(sv_process_signal(p, SIGTERM, &error));
+    run_until(&s.exited, 5000);
+    g_assert_true(s.exited);
+    g_assert_true(s.how.signaled);
+    g_assert_cmpint(s.how.code, ==, SIGTERM);
+    sv_process_free(p);
+    g_source_remove(watch);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -470,5 +499,6 @@ main(int argc, char **argv)
     g_test_add_func("/process/kill-until", test_kill_until);
     g_test_add_func("/process/hold-exec", test_hold_exec);
     g_test_add_func("/process/hold-exec-owner-dies", test_hold_exec_owner_dies);
+    g_test_add_func("/process/hold-exec-sigterm", test_hold_exec_sigterm);
     return g_test_run();
 }

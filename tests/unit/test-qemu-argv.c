@@ -1,13 +1,53 @@
 /* test-qemu-argv.c: golden QEMU command lines: tests/data/qemu-argv/CASE.xml beside
- * CASE.args (one argument per line) or CASE.err (code domain message).
+ * CASE.args (one argument per line) or CASE.err (code domain message), against the facts
+ * of a QEMU 7.2 probe captured in tests/data/qemu-argv/probe. Then hostile values in
+ * every element that reaches the command line (tests/data/qemu-argv/hostile): each is
+ * refused or leaves the command line's shape (its arguments, options and keys) as it
+ * is, and what happened to each is compared with hostile/outcomes.txt.
  * SV_REGENERATE=1 rewrites the expected files instead of comparing. */
 #include <string.h>
 
 #include "conf/domain_conf.h"
+#include "qemu_caps.h"
 #include "qemu_command.h"
 #include "util/error.h"
 
+#define QEMU "/usr/bin/qemu-system-x86_64"
+
 static const char *data_dir = SV_TEST_DATA_DIR;
+static QemuCaps *caps;
+
+static char *
+probe_output(const char *name)
+{
+    g_autofree char *path = g_strdup_printf("%s/probe/%s", data_dir, name);
+    char *text = NULL;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    return text;
+}
+
+static QemuCaps *
+captured_caps(void)
+{
+    g_autofree char *version = probe_output("version.txt");
+    g_autofree char *machines = probe_output("machine-help.txt");
+    g_autofree char *cpus = probe_output("cpu-help.txt");
+    g_autofree char *devices = probe_output("device-help.txt");
+
+    return qemu_caps_new_from_output(QEMU, version, machines, cpus, devices);
+}
+
+static void
+compare_golden(const char *want_path, const char *got)
+{
+    g_autofree char *want = NULL;
+
+    if (g_getenv("SV_REGENERATE"))
+        g_assert_true(g_file_set_contents(want_path, got, -1, NULL));
+    g_assert_true(g_file_get_contents(want_path, &want, NULL, NULL));
+    g_assert_cmpstr(got, ==, want);
+}
 
 static char *
 render(const char *xml_path)
@@ -16,7 +56,7 @@ render(const char *xml_path)
     g_autoptr(GError) error = NULL;
     g_autoptr(SvDomainDef) def = NULL;
     g_auto(GStrv) argv = NULL;
-    QemuCommandOptions opts = {"/usr/bin/qemu-system-x86_64", 3};
+    QemuCommandOptions opts = {QEMU, 3, caps};
 
     g_assert_true(g_file_get_contents(xml_path, &xml, NULL, NULL));
     def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE, &error);
@@ -40,12 +80,217 @@ check_case(gconstpointer data)
     gboolean is_err = g_str_has_prefix(name, "err-");
     g_autofree char *want_path =
         g_strdup_printf("%s/%s.%s", data_dir, name, is_err ? "err" : "args");
-    g_autofree char *want = NULL;
 
-    if (g_getenv("SV_REGENERATE"))
-        g_assert_true(g_file_set_contents(want_path, got, -1, NULL));
-    g_assert_true(g_file_get_contents(want_path, &want, NULL, NULL));
-    g_assert_cmpstr(got, ==, want);
+    compare_golden(want_path, got);
+}
+
+/* The probe parsers on captured output: what -cpu and -device list. */
+static void
+test_probe_parsers(void)
+{
+    g_autoptr(QemuCaps) c = captured_caps();
+
+    g_assert_cmpuint(qemu_caps_get_version(c), ==, 7002022);
+    g_assert_true(qemu_caps_has_machine(c, "pc"));
+    g_assert_true(qemu_caps_has_machine(c, "pc-q35-7.2"));
+    g_assert_false(qemu_caps_has_machine(c, "pc,usb=on"));
+    g_assert_true(qemu_caps_has_cpu_model(c, "qemu64"));
+    g_assert_true(qemu_caps_has_cpu_model(c, "Broadwell-noTSX-IBRS"));
+    g_assert_true(qemu_caps_has_cpu_model(c, "max"));
+    g_assert_false(qemu_caps_has_cpu_model(c, "3dnow")); /* a CPUID flag, not a model */
+    g_assert_false(qemu_caps_has_cpu_model(c, "Available"));
+    g_assert_true(qemu_caps_has_nic_model(c, "e1000"));
+    g_assert_true(qemu_caps_has_nic_model(c, "virtio-net-pci"));
+    g_assert_true(qemu_caps_has_nic_model(c, "virtio-net")); /* its alias */
+    g_assert_true(qemu_caps_has_nic_model(c, "rtl8139"));
+    g_assert_false(qemu_caps_has_nic_model(c, "ne2k_isa"));  /* ISA, not PCI */
+    g_assert_false(qemu_caps_has_nic_model(c, "usb-net"));   /* USB */
+    g_assert_false(qemu_caps_has_nic_model(c, "virtio-blk-pci")); /* not a network device */
+    g_assert_false(qemu_caps_has_nic_model(c, "pci-testdev"));
+}
+
+/* ---------------------------------------------------------------- hostile values */
+
+typedef struct {
+    const char *placeholder;
+    const char *benign;
+} Element;
+
+static const Element elements[] = {
+    {"@NAME@", "guest"},
+    {"@MACHINE@", "pc"},
+    {"@KERNEL@", "/boot/vmlinuz"},
+    {"@INITRD@", "/boot/initrd.img"},
+    {"@CMDLINE@", "console=ttyS0"},
+    {"@CPU@", "qemu64"},
+    {"@EMULATOR@", QEMU},
+    {"@DISK@", "/var/lib/images/disk.img"},
+    {"@TARGET@", "vda"},
+    {"@MAC@", "52:54:00:12:34:56"},
+    {"@TAP@", "tap0"},
+    {"@NICMODEL@", "virtio"},
+    {"@SERIAL@", "/var/log/serial.log"},
+};
+
+typedef struct {
+    const char *name;
+    const char *value;
+} Hostile;
+
+static const Hostile hostile_values[] = {
+    {"comma", "x,id=evil"},
+    {"commas", "x,,y=z"},
+    {"equals", "x=y"},
+    {"dash", "-S"},
+    {"dashes", "--daemonize"},
+    {"device", "e1000,romfile=/etc/shadow"},
+    {"newline", "x\n-S"},
+    {"space", "x -S"},
+    {"trailing", "x,"},
+    {"long", NULL}, /* 5000 bytes, below */
+};
+
+/* XML-escaped, newlines kept (attribute values would fold them into spaces). */
+static char *
+xml_escape(const char *v)
+{
+    GString *out = g_string_new(NULL);
+
+    for (; *v; v++) {
+        switch (*v) {
+        case '&': g_string_append(out, "&amp;"); break;
+        case '<': g_string_append(out, "&lt;"); break;
+        case '\'': g_string_append(out, "&apos;"); break;
+        case '"': g_string_append(out, "&quot;"); break;
+        case '\n': g_string_append(out, "&#10;"); break;
+        default: g_string_append_c(out, *v);
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* The base document with `value` in element `which` (-1: none) and benign values
+ * elsewhere. */
+static char *
+hostile_xml(const char *base, int which, const char *value)
+{
+    g_autofree char *doc = g_strdup(base);
+
+    for (guint i = 0; i < G_N_ELEMENTS(elements); i++) {
+        g_auto(GStrv) parts = g_strsplit(doc, elements[i].placeholder, -1);
+        g_autofree char *v = xml_escape((int)i == which ? value : elements[i].benign);
+        g_free(doc);
+        doc = g_strjoinv(v, parts);
+    }
+    return g_steal_pointer(&doc);
+}
+
+/* The keys of an option argument as QEMU's option parser sees them: comma-separated
+ * pieces (",," is a comma inside a value), each "key=value" or a bare positional one. */
+static char *
+option_keys(const char *arg)
+{
+    GString *keys = g_string_new(NULL);
+    gboolean in_value = FALSE;
+
+    for (const char *p = arg; *p; p++) {
+        if (*p == ',' && p[1] == ',') {
+            p++;
+            continue;
+        }
+        if (*p == ',') {
+            g_string_append_c(keys, '|');
+            in_value = FALSE;
+            continue;
+        }
+        if (*p == '=')
+            in_value = TRUE;
+        else if (!in_value)
+            g_string_append_c(keys, *p);
+    }
+    return g_string_free(keys, FALSE);
+}
+
+/* Whether argv has the shape of want: as many arguments, options where options were, and
+ * the same keys in every option argument; values of options QEMU takes whole (-kernel,
+ * -initrd, -append) and the program name are values, whatever they contain. */
+static void
+assert_same_shape(GStrv want, GStrv argv, const char *what)
+{
+    guint n = g_strv_length(want);
+
+    if (g_strv_length(argv) != n)
+        g_error("%s: %u arguments instead of %u", what, g_strv_length(argv), n);
+    for (guint i = 1; i < n; i++) {
+        const char *prev = want[i - 1];
+        g_autofree char *k1 = NULL, *k2 = NULL;
+        if (g_str_equal(prev, "-kernel") || g_str_equal(prev, "-initrd") ||
+            g_str_equal(prev, "-append"))
+            continue;
+        if ((want[i][0] == '-') != (argv[i][0] == '-'))
+            g_error("%s: argument %u '%s' where '%s' was", what, i, argv[i], want[i]);
+        /* Keys, and positional pieces (a device or machine type) as they were. */
+        k1 = option_keys(want[i]);
+        k2 = option_keys(argv[i]);
+        if (!g_str_equal(k1, k2))
+            g_error("%s: argument %u '%s' has keys '%s', not '%s'", what, i, argv[i], k2, k1);
+    }
+}
+
+/* One hostile case: its outcome, for the golden file; the shape checked when it runs. */
+static char *
+hostile_case(const char *base, GStrv want, int which, const char *value)
+{
+    g_autofree char *xml = hostile_xml(base, which, value);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE, &error);
+    QemuCommandOptions opts = {QEMU, 3, caps};
+    g_auto(GStrv) argv = NULL;
+
+    if (!def)
+        return g_strdup_printf("define: %d %d", error->code, sv_error_get_from(error));
+    if (!qemu_command_check_emulator(qemu_command_emulator(def, QEMU), QEMU, NULL, FALSE,
+                                     &error))
+        return g_strdup_printf("emulator: %d %d", error->code, sv_error_get_from(error));
+    argv = qemu_command_build(def, &opts, &error);
+    if (!argv)
+        return g_strdup_printf("start: %d %d", error->code, sv_error_get_from(error));
+    assert_same_shape(want, argv, elements[which].placeholder);
+    return g_strdup("runs, same shape");
+}
+
+static void
+test_hostile_values(void)
+{
+    g_autofree char *base_path = g_strdup_printf("%s/hostile/base.xml", data_dir);
+    g_autofree char *out_path = g_strdup_printf("%s/hostile/outcomes.txt", data_dir);
+    g_autofree char *base = NULL, *base_xml = NULL, *longv = g_strnfill(5000, 'A');
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) def = NULL;
+    g_autoptr(GString) got = g_string_new(NULL);
+    QemuCommandOptions opts = {QEMU, 3, caps};
+    g_auto(GStrv) want = NULL;
+
+    g_assert_true(g_file_get_contents(base_path, &base, NULL, NULL));
+    base_xml = hostile_xml(base, -1, NULL);
+    def = sv_domain_def_parse(base_xml, SV_DOMAIN_PARSE_INACTIVE, &error);
+    g_assert_no_error(error);
+    want = qemu_command_build(def, &opts, &error);
+    g_assert_no_error(error);
+    for (guint e = 0; e < G_N_ELEMENTS(elements); e++) {
+        for (guint h = 0; h < G_N_ELEMENTS(hostile_values); h++) {
+            for (int path = 0; path < 2; path++) {
+                const char *raw = hostile_values[h].value ? hostile_values[h].value : longv;
+                g_autofree char *value = g_strconcat(path ? "/p/" : "", raw, NULL);
+                g_autofree char *outcome = hostile_case(base, want, (int)e, value);
+                g_autofree char *label = g_strconcat(path ? "/p/" : "", hostile_values[h].name,
+                                                     NULL);
+                g_string_append_printf(got, "%-11s %-12s %s\n", elements[e].placeholder, label,
+                                       outcome);
+            }
+        }
+    }
+    compare_golden(out_path, got->str);
 }
 
 static void
@@ -71,6 +316,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     if (argc > 1)
         data_dir = argv[1];
+    caps = captured_caps();
     dir = g_dir_open(data_dir, 0, NULL);
     g_assert_nonnull(dir);
     while ((e = g_dir_read_name(dir))) {
@@ -83,5 +329,7 @@ main(int argc, char **argv)
         g_test_add_data_func(path, names->pdata[i], check_case);
     }
     g_test_add_func("/qemu-argv/dir-name", test_dir_name);
+    g_test_add_func("/qemu-argv/probe-parsers", test_probe_parsers);
+    g_test_add_func("/qemu-argv/hostile-values", test_hostile_values);
     return g_test_run();
 }

@@ -1780,6 +1780,8 @@ parse_mac(const xmlNode *node, SvDomainNetDef *net, GError **error)
     return TRUE;
 }
 
+#define NET_MODEL_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
+
 static gboolean
 parse_interface(const xmlNode *node, SvDomainDef *def, GError **error)
 {
@@ -1793,6 +1795,13 @@ parse_interface(const xmlNode *node, SvDomainDef *def, GError **error)
     net->type = type;
     net->model = child_prop(node, "model", "type");
     net->target_dev = child_prop(node, "target", "dev");
+    /* As libvirt: a model it does not know is taken, but only as one plain word (it ends
+     * up in a hypervisor's command line). */
+    if (net->model && strspn(net->model, NET_MODEL_CHARS) < strlen(net->model)) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG,
+                     "Model name contains invalid characters");
+        return FALSE;
+    }
     g_ptr_array_add(def->interfaces, g_steal_pointer(&net));
     return TRUE;
 }

@@ -357,8 +357,11 @@ child_exec(const SvSpawnOptions *o, int devnull, int errpipe, int gate)
     }
     if (o->new_session && setsid() < 0)
         goto fail;
-    /* The daemon ignores SIGPIPE; the child starts with default dispositions. */
-    signal(SIGPIPE, SIG_DFL);
+    /* The child starts with default dispositions: the daemon ignores SIGPIPE, and its
+     * handlers (GLib's for SIGTERM, SIGINT, SIGHUP) would otherwise catch, until exec,
+     * the SIGTERM that is to end a child held at the gate. */
+    for (int sig = 1; sig < NSIG; sig++)
+        signal(sig, SIG_DFL);
     {
         sigset_t all;
         sigemptyset(&all);
@@ -579,9 +582,16 @@ gboolean
 sv_process_capture_async(const char *const *argv, SvCaptureFunc fn, gpointer data,
                          GError **error)
 {
+    return sv_process_capture_env_async(argv, NULL, fn, data, error);
+}
+
+gboolean
+sv_process_capture_env_async(const char *const *argv, const char *const *envp,
+                             SvCaptureFunc fn, gpointer data, GError **error)
+{
     g_auto(SvFd) devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     int pipefd[2];
-    SvSpawnOptions opts = {.argv = argv, .stdin_fd = -1};
+    SvSpawnOptions opts = {.argv = argv, .envp = envp, .stdin_fd = -1};
     Capture *c;
 
     if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {

@@ -112,4 +112,7 @@ typedef void (*SvCaptureFunc)(const char *output, const GError *error, gpointer 
  * call fn once it has exited and its output ended. FALSE with error when it cannot start. */
 gboolean sv_process_capture_async(const char *const *argv, SvCaptureFunc fn, gpointer data,
                                   GError **error);
+/* The same with the environment envp (NULL: the daemon's). */
+gboolean sv_process_capture_env_async(const char *const *argv, const char *const *envp,
+                                      SvCaptureFunc fn, gpointer data, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvProcess, sv_process_free)

@@ -1,0 +1,167 @@
+/* qemu_domain.c: a QEMU guest's private data, its run handle, its one state setter, its
+ * log and the forced kill nobody waits on. */
+#include "qemu_domain.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qemu_status.h"
+#include "util/error.h"
+#include "util/fileio.h"
+
+QemuProcessContext *qemu_ctx;
+
+static gboolean
+free_process_idle(gpointer proc)
+{
+    sv_process_free(proc);
+    return G_SOURCE_REMOVE;
+}
+
+void
+qemu_domain_free_process_later(SvProcess *proc)
+{
+    if (proc)
+        g_idle_add(free_process_idle, proc);
+}
+
+static void
+qemu_domain_free(gpointer p)
+{
+    QemuDomain *qd = p;
+
+    g_clear_pointer(&qd->mon, qemu_monitor_free);
+    qemu_domain_free_process_later(qd->proc);
+    if (qd->start_timer)
+        g_source_remove(qd->start_timer);
+    if (qd->log_fd >= 0)
+        close(qd->log_fd);
+    g_free(qd->dir);
+    g_free(qd->pid_path);
+    g_ptr_array_unref(qd->ptys);
+    if (qd->start_error)
+        g_error_free(qd->start_error);
+    /* Labels stay: the guest may live on without us (daemon exit). */
+    qemu_security_label_free(qd->sec);
+    g_free(qd);
+}
+
+guint
+qemu_domain_begin(SvDomainObj *obj)
+{
+    QemuDomain *qd = g_new0(QemuDomain, 1);
+
+    g_assert(!obj->priv);
+    qd->log_fd = -1;
+    qd->log_offset = -1;
+    qd->ptys = g_ptr_array_new_with_free_func(g_free);
+    obj->priv = qd;
+    obj->priv_free = qemu_domain_free;
+    return sv_domain_list_begin_run(qemu_ctx->domains->list, obj);
+}
+
+void
+qemu_domain_end(SvDomainObj *obj)
+{
+    sv_domain_list_end_run(qemu_ctx->domains->list, obj);
+    g_clear_pointer(&obj->priv, qemu_domain_free);
+}
+
+SvDomainObj *
+qemu_domain_find(gpointer run)
+{
+    SvDomainObj *obj = sv_domain_list_find_run(qemu_ctx->domains->list, GPOINTER_TO_UINT(run));
+
+    return obj && obj->priv ? obj : NULL;
+}
+
+void
+qemu_domain_set_state(SvDomainObj *obj, int state, int reason)
+{
+    sv_domain_obj_set_state(obj, state, reason);
+    qemu_status_save(obj);
+}
+
+void
+qemu_domain_emit(SvDomainObj *obj, int event, int detail)
+{
+    sv_domain_driver_emit(qemu_ctx->domains, obj, event, detail);
+}
+
+static void
+kill_quietly_done(SvProcess *proc, const GError *error, gpointer data)
+{
+    (void)proc;
+    (void)data;
+    if (error)
+        g_warning("%s", error->message);
+}
+
+void
+qemu_domain_kill(SvDomainObj *obj)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    g_autoptr(GError) error = NULL;
+
+    if (!qd->proc) {
+        /* Still waiting for what QEMU's command line needs: nothing runs yet. */
+        if (qd->starting) {
+            sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
+                         "domain '%s' was stopped during its start", obj->def->name);
+            qemu_start_failed(obj, g_steal_pointer(&error));
+        }
+        return;
+    }
+    sv_process_kill(qd->proc, FALSE, qemu_ctx->timeouts.term_timeout_ms,
+                    qemu_ctx->timeouts.kill_timeout_ms, kill_quietly_done, NULL);
+    qemu_status_save(obj);
+}
+
+int
+qemu_domain_open_log(SvDomainObj *obj, GError **error)
+{
+    g_autofree char *path = g_strdup_printf("%s/%s.log", qemu_ctx->log_dir, obj->def->name);
+    int fd;
+
+    if (!sv_mkdir_p(qemu_ctx->log_dir, 0700, error))
+        return -1;
+    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0)
+        sv_error_set_errno(error, SV_FROM_QEMU, errno, "cannot open log file '%s'", path);
+    return fd;
+}
+
+void
+qemu_domain_log(QemuDomain *qd, const char *fmt, ...)
+{
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autofree char *ts = g_date_time_format(now, "%Y-%m-%d %H:%M:%S.%f");
+    g_autofree char *msg = NULL;
+    g_autofree char *line = NULL;
+    va_list ap;
+
+    if (qd->log_fd < 0)
+        return;
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    line = g_strdup_printf("%.23s+0000: %s\n", ts, msg);
+    if (write(qd->log_fd, line, strlen(line)) < 0)
+        g_debug("cannot write the guest log: %s", g_strerror(errno));
+}
+
+void
+qemu_domain_remove_files(SvDomainObj *obj)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+
+    if (qd->pid_path)
+        sv_domain_store_remove_file_async(qemu_ctx->domains->store, qd->pid_path, NULL, NULL);
+    if (qd->dir) {
+        g_autofree char *sock = g_build_filename(qd->dir, "monitor.sock", NULL);
+        unlink(sock);
+        rmdir(qd->dir);
+    }
+}

@@ -1,0 +1,110 @@
+/* qemu_domain.h: a QEMU guest's private data while it runs, and what the parts of
+ * virtqemud's process code share about it (start, stop and events, status files,
+ * reconnect). Internal to src/virtqemud.
+ *
+ * Lifetime: the data exists from the first step of a start (or a reconnect) until
+ * the guest is gone, and with it a run: the weak handle every asynchronous callback
+ * holds (GUINT_TO_POINTER(run)) and looks the guest up by again, with
+ * qemu_domain_find(), after anything that may have ended the run. */
+#pragma once
+
+#include <sys/types.h>
+
+#include "conf/domain_driver.h"
+#include "qemu_monitor.h"
+#include "qemu_process.h"
+#include "qemu_security.h"
+#include "util/process.h"
+
+/* virDomainEvent details. */
+enum { STARTED_BOOTED = 0 };
+enum { SUSPENDED_PAUSED = 0 };
+enum { RESUMED_UNPAUSED = 0 };
+enum { STOPPED_SHUTDOWN = 0, STOPPED_DESTROYED = 1, STOPPED_CRASHED = 2, STOPPED_FAILED = 5 };
+enum { SHUTDOWN_FINISHED = 0, SHUTDOWN_GUEST = 1, SHUTDOWN_HOST = 2 };
+enum { CRASHED_PANICKED = 0 };
+/* State reasons. */
+enum { RUNNING_BOOTED = 1, RUNNING_UNPAUSED = 5, RUNNING_CRASHED = 9 };
+enum { PAUSED_UNKNOWN = 0, PAUSED_USER = 1, PAUSED_IOERROR = 5, PAUSED_WATCHDOG = 6,
+       PAUSED_STARTING_UP = 11 };
+enum { SHUTOFF_SHUTDOWN = 1, SHUTOFF_DESTROYED = 2, SHUTOFF_CRASHED = 3, SHUTOFF_FAILED = 6 };
+enum { CRASHED_REASON_PANICKED = 1 };
+
+typedef struct {
+    SvProcess *proc;
+    QemuMonitor *mon;
+    char *dir;        /* LIB/domain-ID-NAME: the monitor socket, QEMU's home */
+    char *pid_path;   /* RUN/NAME.pid */
+    GPtrArray *ptys;  /* chardev pty paths, index = serial number */
+    int log_fd;
+    QemuSecLabel *sec; /* SELinux label and relabelled files; NULL when unlabelled */
+    /* The start, while it runs. */
+    gboolean starting;
+    SvCall *start_call;   /* the create call waiting for the guest to run */
+    guint start_flags;    /* SV_START_* */
+    guint start_timer;
+    GError *start_error;  /* the start failed (first cause); told once QEMU is gone */
+    gboolean start_killing;
+    off_t log_offset;     /* where QEMU's own output begins in its log, or -1 */
+    /* What is under way. */
+    gboolean destroying;    /* our own kill: QEMU's SHUTDOWN is not an event */
+    gboolean fake_reboot;   /* a reboot asked for: the next SHUTDOWN resets instead */
+    gboolean rebooting;     /* reset in place after a SHUTDOWN: its STOP is no pause */
+    gboolean pausing;       /* our own `stop` is on its way: its STOP means PAUSED/USER */
+    guint jobs;             /* monitor commands of clients' calls under way */
+    gboolean crash_destroy; /* on_crash destroy/restart: exit is STOPPED/CRASHED */
+    gboolean crash_restart;
+    guint64 autodestroy_client; /* client id, 0 for none */
+} QemuDomain;
+
+/* The driver's context (one driver per process), set by qemu_process_install(). */
+extern QemuProcessContext *qemu_ctx;
+
+/* Give obj new private data and begin its run; the run's handle. */
+guint qemu_domain_begin(SvDomainObj *obj);
+/* The guest is gone: end the run and free the private data (what it holds of the
+ * process is freed from an idle, never inside the process's own callbacks). */
+void qemu_domain_end(SvDomainObj *obj);
+
+/* The guest of a run handle, if that run still lasts. */
+SvDomainObj *qemu_domain_find(gpointer run);
+static inline QemuDomain *
+qemu_domain_of(SvDomainObj *obj)
+{
+    return obj->priv;
+}
+static inline gpointer
+qemu_domain_handle(SvDomainObj *obj)
+{
+    return GUINT_TO_POINTER(obj->run);
+}
+
+/* The one place a guest's state changes; the status file follows it. */
+void qemu_domain_set_state(SvDomainObj *obj, int state, int reason);
+void qemu_domain_emit(SvDomainObj *obj, int event, int detail);
+
+/* End QEMU through the kill state machine, forced, with nobody waiting on it (guest
+ * power-off, on_crash, AUTODESTROY, reconnect); the status file records the request.
+ * A start without a process yet fails instead. */
+void qemu_domain_kill(SvDomainObj *obj);
+
+/* The guest's log, ROOT/var/log/libvirt/qemu/NAME.log. */
+int qemu_domain_open_log(SvDomainObj *obj, GError **error);
+void qemu_domain_log(QemuDomain *qd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* Remove what a guest leaves on disk while it runs: the pid file (through the store's
+ * worker, in order with its write), the monitor socket and the per-guest directory. */
+void qemu_domain_remove_files(SvDomainObj *obj);
+
+/* sv_process_free() from an idle: never from inside the process's own callbacks. */
+void qemu_domain_free_process_later(SvProcess *proc);
+
+/* Start: qemu_start.c. SvDomainLifecycle.start. */
+gboolean qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error);
+/* A start that went wrong: err (transfer full) is the cause;
+ * once QEMU is gone, nothing of the guest remains and the waiting call fails. */
+void qemu_start_failed(SvDomainObj *obj, GError *err);
+
+/* Stop: qemu_process.c. QEMU's exit (the pidfd) and monitor events, for reconnect. */
+void qemu_process_on_exit(SvProcess *proc, const SvProcessExit *how, gpointer run);
+extern const QemuMonitorCallbacks qemu_process_monitor_events;

@@ -1,0 +1,463 @@
+/* qemu_reconnect.c: a restarted daemon finds its guests again from their status files.
+ *
+ * The rule (docs/lifecycle.md, "Restarts"), for each ROOT/run/libvirt/qemu/NAME.xml:
+ *  - it is read as hostile input (qemu_status_load()); one that fails is logged and set
+ *    aside as NAME.xml.rejected, and nothing it names is touched;
+ *  - its process is taken by pid and start time (a pid now another process's is never
+ *    signalled), and must run the emulator the status names (/proc/PID/exe); one that
+ *    does not is set aside too, and one that still runs our own executable is a QEMU
+ *    forked by a daemon that died before recording it: it exits by itself, unrun;
+ *  - a process that is gone leaves its files and labels, which go; the domain is
+ *    SHUTOFF/CRASHED;
+ *  - a start that never finished (the status says "starting") is killed at once: its
+ *    client never heard it start;
+ *  - a kill that was under way (destroy, GRACEFUL or not, a guest power-off, on_crash)
+ *    goes on in the same mode with the same deadline;
+ *  - anything else is adopted: QMP is reconnected and the state brought up to date.
+ * Then what no live guest owns goes: temporary files of interrupted writes, pid files,
+ * empty guest directories. Once this returns, a domain whose QEMU lives is active, so
+ * no second QEMU is ever started for it. */
+#include "qemu_process.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qemu_domain.h"
+#include "qemu_status.h"
+#include "util/error.h"
+#include "util/fileio.h"
+
+/* ---------------------------------------------------------------- what was under way */
+
+static void
+reconcile(SvDomainObj *obj, const char *status)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+
+    /* What happened while no daemon watched is not replayed as events; from
+     * here on, every change is. */
+    if (g_str_equal(status, "running")) {
+        if (obj->state != SV_DOMAIN_RUNNING && obj->state != SV_DOMAIN_SHUTDOWN)
+            qemu_domain_set_state(obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
+    } else if (g_str_equal(status, "shutdown")) {
+        if (obj->state != SV_DOMAIN_SHUTDOWN)
+            qemu_domain_set_state(obj, SV_DOMAIN_SHUTDOWN, 0);
+    } else if (g_str_equal(status, "guest-panicked")) {
+        if (obj->state != SV_DOMAIN_CRASHED)
+            qemu_domain_set_state(obj, SV_DOMAIN_CRASHED, CRASHED_REASON_PANICKED);
+        if (!qd->crash_destroy && obj->def->on_crash != SV_DOMAIN_LIFECYCLE_PRESERVE) {
+            qd->crash_destroy = TRUE;
+            qd->crash_restart = obj->def->on_crash == SV_DOMAIN_LIFECYCLE_RESTART;
+        }
+    } else if (obj->state == SV_DOMAIN_RUNNING) {
+        /* As libvirt maps QEMU's run states to pause reasons. */
+        int reason = PAUSED_USER;
+        if (g_str_equal(status, "io-error"))
+            reason = PAUSED_IOERROR;
+        else if (g_str_equal(status, "watchdog"))
+            reason = PAUSED_WATCHDOG;
+        qemu_domain_set_state(obj, SV_DOMAIN_PAUSED, reason);
+    }
+    /* Carry through what the guest asked for meanwhile; a kill carried on already
+     * keeps its own mode. */
+    if (sv_process_get_kill(qd->proc, NULL, NULL)) {
+    } else if (qd->crash_destroy || obj->state == SV_DOMAIN_SHUTDOWN) {
+        qemu_domain_kill(obj);
+    } else if (qd->autodestroy_client) {
+        g_message("domain %s: its AUTODESTROY client is gone, destroying", obj->def->name);
+        qd->destroying = TRUE;
+        qemu_domain_kill(obj);
+    }
+    qemu_status_save(obj);
+}
+
+static void
+query_status_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+    const char *status = NULL;
+
+    (void)mon;
+    if (!obj)
+        return;
+    if (error) {
+        g_warning("domain %s: query-status failed after reconnect: %s", obj->def->name,
+                  error->message);
+        return;
+    }
+    if (ret && JSON_NODE_HOLDS_OBJECT(ret))
+        status = qemu_json_string(json_node_get_object(ret), "status");
+    g_debug("domain %s: reconnected, QEMU says '%s'", obj->def->name, status);
+    reconcile(obj, status ? status : "running");
+}
+
+static void
+on_reconnect_ready(QemuMonitor *mon, gpointer run)
+{
+    qemu_monitor_command(mon, "query-status", NULL, query_status_done, run);
+}
+
+static void
+on_reconnect_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
+{
+    qemu_process_monitor_events.event(mon, name, data, run);
+}
+
+static void
+on_reconnect_eof(QemuMonitor *mon, gpointer run)
+{
+    qemu_process_monitor_events.eof(mon, run);
+}
+
+/* A GRACEFUL destroy asked of the previous daemon ended as it would have: the client
+ * is gone, so the result is only logged, and a guest that outlived SIGTERM runs on. */
+static void
+graceful_done(SvProcess *proc, const GError *error, gpointer run)
+{
+    SvDomainObj *obj;
+
+    (void)proc;
+    if (!error || !(obj = qemu_domain_find(run)))
+        return;
+    g_warning("domain %s: the graceful destroy asked before the daemon restarted failed: %s; "
+              "the guest keeps running",
+              obj->def->name, error->message);
+    qemu_domain_of(obj)->destroying = FALSE;
+    qemu_status_save(obj);
+}
+
+static void
+forced_done(SvProcess *proc, const GError *error, gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    (void)proc;
+    if (error)
+        g_warning("domain %s: %s", obj ? obj->def->name : "?", error->message);
+}
+
+/* Go on with the kill the status records: same mode, same deadline (a status without
+ * one, from an older daemon, gets a plain one from now). */
+static void
+carry_on_kill(SvDomainObj *obj, const QemuStatus *st)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    gboolean graceful = qd->destroying && st->kill_mode == QEMU_KILL_GRACEFUL;
+    gint64 deadline = st->kill_mode != QEMU_KILL_NONE
+                          ? st->kill_deadline
+                          : g_get_monotonic_time() +
+                                (gint64)qemu_ctx->timeouts.term_timeout_ms * 1000;
+
+    g_message("domain %s: carrying on its %s kill (SIGTERM wait ends in %" G_GINT64_FORMAT
+              " ms)",
+              obj->def->name, graceful ? "graceful" : "forced",
+              MAX(0, deadline - g_get_monotonic_time()) / 1000);
+    sv_process_kill_until(qd->proc, graceful, deadline, qemu_ctx->timeouts.kill_timeout_ms,
+                          graceful ? graceful_done : forced_done, qemu_domain_handle(obj));
+    qemu_status_save(obj);
+}
+
+/* What the status says was under way goes on; the guest's monitor is reconnected. */
+static void
+carry_on(SvDomainObj *obj, const QemuStatus *st)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    QemuMonitorCallbacks cb = {on_reconnect_ready, on_reconnect_event, on_reconnect_eof};
+    g_autoptr(GError) error = NULL;
+    gboolean graceful;
+    int mon_fd;
+
+    if (st->starting) {
+        /* Its client never heard it start: nothing of it is kept. */
+        g_message("domain %s: its start never finished, stopping it", obj->def->name);
+        qd->crash_destroy = TRUE;
+        sv_process_kill_until(qd->proc, FALSE, g_get_monotonic_time(),
+                              qemu_ctx->timeouts.kill_timeout_ms, forced_done,
+                              qemu_domain_handle(obj));
+        qemu_status_save(obj);
+        return;
+    }
+    /* A stop under way needs no monitor: carry it through now, even if QEMU never
+     * answers again (SIGSTOPped, wedged). */
+    if (qd->destroying || qd->crash_destroy || obj->state == SV_DOMAIN_SHUTDOWN)
+        carry_on_kill(obj, st);
+    mon_fd = qemu_monitor_connect(st->monitor, &error);
+    if (mon_fd >= 0) {
+        qd->mon = qemu_monitor_new(mon_fd, &cb, qemu_domain_handle(obj));
+        return;
+    }
+    /* Alive but unreachable: it cannot be managed, so it is stopped; but a graceful
+     * destroy under way stays graceful. */
+    if (sv_process_get_kill(qd->proc, &graceful, NULL) && graceful) {
+        g_warning("domain %s: %s; its graceful destroy goes on", obj->def->name,
+                  error->message);
+        return;
+    }
+    g_warning("domain %s: %s; stopping it", obj->def->name, error->message);
+    qd->crash_destroy = TRUE;
+    qemu_domain_kill(obj);
+}
+
+/* ---------------------------------------------------------------- one status file */
+
+static void
+set_aside(const char *path, const GError *why, gboolean *rejected)
+{
+    g_autofree char *aside = g_strconcat(path, ".rejected", NULL);
+
+    g_warning("status file '%s' set aside as '%s', nothing it names touched: %s", path, aside,
+              why->message);
+    if (rename(path, aside) < 0)
+        g_warning("cannot rename '%s': %s", path, g_strerror(errno));
+    *rejected = TRUE;
+}
+
+/* The program a process runs, as /proc/PID/exe names it (without the " (deleted)" of a
+ * QEMU upgraded under a running guest). (transfer full) */
+static char *
+process_exe(pid_t pid)
+{
+    g_autofree char *link = g_strdup_printf("/proc/%d/exe", (int)pid);
+    char *exe = g_file_read_link(link, NULL);
+
+    if (exe && g_str_has_suffix(exe, " (deleted)"))
+        exe[strlen(exe) - strlen(" (deleted)")] = '\0';
+    return exe;
+}
+
+/* Whether pid has exited but not been reaped yet (its parent, our predecessor, is gone and
+ * init reaps lazily): it has no executable any more, and nothing more will happen to it. */
+static gboolean
+process_is_zombie(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    g_autofree char *text = NULL;
+    const char *p;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL) || !(p = strrchr(text, ')')))
+        return TRUE; /* gone altogether */
+    return p[1] == ' ' && p[2] == 'Z';
+}
+
+typedef enum { PROC_OURS, PROC_GONE, PROC_FOREIGN } ProcCheck;
+
+/* Take the status's process, if it is the QEMU the status names: same pid and start
+ * time, and it runs the status's emulator. Nothing is signalled. */
+static ProcCheck
+attach(const QemuStatus *st, SvProcess **out, GError **error)
+{
+    g_autofree char *exe = NULL, *self = NULL, *real = NULL;
+    SvProcess *proc = sv_process_attach(st->pid, st->start_time, error);
+
+    if (!proc)
+        return PROC_GONE;
+    exe = process_exe(st->pid);
+    real = realpath(st->emulator, NULL);
+    /* Read after the pidfd was taken, and the start time checked again after it: the
+     * executable is this very process's, not a later one's with the same pid. */
+    if (sv_process_read_start_time(st->pid) != st->start_time || (!exe &&
+                                                                  process_is_zombie(st->pid))) {
+        sv_process_free(proc);
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "pid %d exited",
+                     (int)st->pid);
+        return PROC_GONE;
+    }
+    if (exe && (g_str_equal(exe, st->emulator) || g_strcmp0(exe, real) == 0)) {
+        *out = proc;
+        return PROC_OURS;
+    }
+    sv_process_free(proc);
+    self = g_file_read_link("/proc/self/exe", NULL);
+    if (exe && self && g_str_equal(exe, self)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
+                     "pid %d never ran QEMU (its daemon died before letting it); it exits "
+                     "by itself",
+                     (int)st->pid);
+        return PROC_GONE;
+    }
+    sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "pid %d runs '%s', not '%s'",
+                 (int)st->pid, exe ? exe : "(unknown)", st->emulator);
+    return PROC_FOREIGN;
+}
+
+/* A guest found gone: its files go, its label waits in stale_labels (released once
+ * every status file is read: a file they shared may still be in use). */
+static void
+forget(const char *path, QemuStatus *st, SvDomainObj *obj, GPtrArray *stale_labels)
+{
+    QemuSecLabel *label = qemu_security_label_from_status(qemu_ctx->security,
+                                                          xmlDocGetRootElement(st->doc));
+    g_autofree char *pid = g_strdup_printf("%s/%s.pid", qemu_ctx->run_dir, st->def->name);
+    g_autofree char *dir = g_path_get_dirname(st->monitor);
+
+    if (label)
+        g_ptr_array_add(stale_labels, label);
+    unlink(path);
+    unlink(pid);
+    unlink(st->monitor);
+    rmdir(dir);
+    if (obj)
+        obj->reason = SHUTOFF_CRASHED;
+}
+
+/* Make obj (NULL: a new transient domain) the running guest the status describes. */
+static SvDomainObj *
+adopt(SvDomainObj *obj, QemuStatus *st, SvProcess *proc)
+{
+    GPtrArray *serials = st->def->serials->len ? st->def->serials : st->def->consoles;
+    QemuDomain *qd;
+
+    /* Persistence is what is on disk: a definition there makes the guest persistent
+     * whatever the status says. */
+    if (obj) {
+        obj->new_def = obj->def;
+        obj->def = g_steal_pointer(&st->def);
+        obj->persistent = TRUE;
+    } else {
+        obj = sv_domain_list_add(qemu_ctx->domains->list, g_steal_pointer(&st->def), FALSE);
+    }
+    sv_domain_list_set_id(qemu_ctx->domains->list, obj, st->id);
+    qemu_domain_begin(obj);
+    qd = qemu_domain_of(obj);
+    qd->proc = proc;
+    qd->dir = g_path_get_dirname(st->monitor);
+    qd->pid_path = g_strdup_printf("%s/%s.pid", qemu_ctx->run_dir, obj->def->name);
+    qd->destroying = st->destroying;
+    qd->fake_reboot = st->fake_reboot;
+    qd->crash_destroy = st->crash_destroy;
+    qd->crash_restart = st->crash_restart;
+    qd->autodestroy_client = st->autodestroy ? G_MAXUINT64 : 0;
+    for (guint i = 0; i < serials->len; i++) {
+        SvDomainChrDef *chr = serials->pdata[i];
+        g_ptr_array_add(qd->ptys, g_strdup(chr->source_path));
+    }
+    obj->state = st->state;
+    obj->reason = st->reason;
+    obj->state_time = st->state_time;
+    qd->sec = qemu_security_label_from_status(qemu_ctx->security,
+                                              xmlDocGetRootElement(st->doc));
+    qd->log_fd = qemu_domain_open_log(obj, NULL);
+    qemu_domain_log(qd, "reconnected to pid %d", (int)sv_process_get_pid(proc));
+    sv_daemon_inhibit(qemu_ctx->daemon);
+    sv_process_set_exit_func(proc, qemu_process_on_exit, qemu_domain_handle(obj));
+    g_message("domain %s: reconnecting to QEMU pid %d (%s)", obj->def->name,
+              (int)sv_process_get_pid(proc), sv_domain_state_to_string(obj->state));
+    return obj;
+}
+
+static void
+reconnect_one(const char *path, GPtrArray *stale_labels, gboolean *rejected)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(QemuStatus) st = qemu_status_load(path, &error);
+    SvProcess *proc = NULL;
+    SvDomainObj *obj;
+
+    if (!st) {
+        set_aside(path, error, rejected);
+        return;
+    }
+    obj = sv_domain_list_find_by_uuid(qemu_ctx->domains->list, st->def->uuid);
+    if ((!obj && sv_domain_list_find_by_name(qemu_ctx->domains->list, st->def->name)) ||
+        (obj && (obj->priv || !g_str_equal(obj->def->name, st->def->name)))) {
+        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "another domain or status file has its name or UUID");
+        set_aside(path, error, rejected);
+        return;
+    }
+    switch (attach(st, &proc, &error)) {
+    case PROC_FOREIGN:
+        set_aside(path, error, rejected);
+        return;
+    case PROC_GONE:
+        g_message("domain %s: QEMU is gone (%s); cleaning up", st->def->name, error->message);
+        forget(path, st, obj, stale_labels);
+        return;
+    case PROC_OURS:
+        break;
+    }
+    obj = adopt(obj, st, proc);
+    carry_on(obj, st);
+}
+
+/* ---------------------------------------------------------------- leftovers */
+
+/* Temporary files of writes a killed daemon never finished: garbage, as nothing writes
+ * yet. */
+static void
+remove_temp_files(void)
+{
+    g_autoptr(GDir) dir = g_dir_open(qemu_ctx->run_dir, 0, NULL);
+    const char *entry;
+
+    while (dir && (entry = g_dir_read_name(dir))) {
+        g_autofree char *path = g_build_filename(qemu_ctx->run_dir, entry, NULL);
+        if (sv_file_is_atomic_temp(entry) && unlink(path) < 0)
+            g_warning("cannot remove '%s': %s", path, g_strerror(errno));
+    }
+}
+
+/* Pid files and guest directories of starts a killed daemon never recorded (their QEMU
+ * never ran): no live guest owns them. */
+static void
+remove_unowned(void)
+{
+    g_autoptr(GDir) run = g_dir_open(qemu_ctx->run_dir, 0, NULL);
+    g_autoptr(GDir) lib = g_dir_open(qemu_ctx->lib_dir, 0, NULL);
+    g_autoptr(GHashTable) dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GPtrArray) active = sv_domain_list_filter(qemu_ctx->domains->list, SV_LIST_ACTIVE);
+    const char *entry;
+
+    for (guint i = 0; i < active->len; i++) {
+        SvDomainObj *obj = active->pdata[i];
+        g_hash_table_add(dirs, g_path_get_basename(qemu_domain_of(obj)->dir));
+    }
+    while (run && (entry = g_dir_read_name(run))) {
+        g_autofree char *name = NULL, *path = NULL;
+        SvDomainObj *obj;
+        if (!g_str_has_suffix(entry, ".pid"))
+            continue;
+        name = g_strndup(entry, strlen(entry) - 4);
+        obj = sv_domain_list_find_by_name(qemu_ctx->domains->list, name);
+        path = g_build_filename(qemu_ctx->run_dir, entry, NULL);
+        if (!obj || !obj->priv)
+            unlink(path);
+    }
+    while (lib && (entry = g_dir_read_name(lib))) {
+        g_autofree char *path = g_build_filename(qemu_ctx->lib_dir, entry, NULL);
+        g_autofree char *sock = g_build_filename(path, "monitor.sock", NULL);
+        if (!g_str_has_prefix(entry, "domain-") || g_hash_table_contains(dirs, entry))
+            continue;
+        unlink(sock);
+        rmdir(path); /* only if empty: anything else in it is not ours to judge */
+    }
+}
+
+void
+qemu_process_reconnect_all(void)
+{
+    g_autoptr(GDir) dir = NULL;
+    g_autoptr(GPtrArray) stale_labels =
+        g_ptr_array_new_with_free_func((GDestroyNotify)qemu_security_label_free);
+    gboolean rejected = FALSE;
+    const char *entry;
+
+    remove_temp_files();
+    dir = g_dir_open(qemu_ctx->run_dir, 0, NULL);
+    while (dir && (entry = g_dir_read_name(dir))) {
+        g_autofree char *path = NULL;
+        if (!g_str_has_suffix(entry, ".xml"))
+            continue;
+        path = g_build_filename(qemu_ctx->run_dir, entry, NULL);
+        reconnect_one(path, stale_labels, &rejected);
+    }
+    for (guint i = 0; i < stale_labels->len; i++)
+        qemu_security_label_release(qemu_ctx->security, stale_labels->pdata[i]);
+    /* What a set-aside status names is not touched, and its files cannot be told from
+     * stale ones: then nothing unowned is removed either. */
+    if (!rejected)
+        remove_unowned();
+    sv_domain_driver_autostart(qemu_ctx->domains, qemu_ctx->run_dir);
+}

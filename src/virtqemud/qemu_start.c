@@ -1,0 +1,534 @@
+/* qemu_start.c: starting a QEMU guest, from the create call to RUNNING (or nothing left).
+ *
+ * The steps, each on the loop, each callback finding the guest again by its run:
+ *  1. checks that need nothing but the definition; the guest becomes active
+ *     (PAUSED/STARTING_UP) with its private data and run;
+ *  2. the QEMU probe, when its facts are not at hand (machine types, CPU and NIC models
+ *     the command line is checked against);
+ *  3. the guest's directory, labels, monitor socket and command line; QEMU is forked
+ *     but held before exec;
+ *  4. the pid file and the status file (pid, start time, "starting") are written
+ *     durably; only then is QEMU let go, so no QEMU of ours ever runs that a restarted
+ *     daemon cannot find; a start whose record cannot be written fails and QEMU never
+ *     runs;
+ *  5. QMP handshake, query-chardev (pty paths), cont unless START_PAUSED: RUNNING.
+ * A failure at any step goes through qemu_start_failed(): QEMU is killed, and only once
+ * it is gone is the guest made inactive and the call failed, so no second start of the
+ * same domain can overlap a QEMU still dying. */
+#include "qemu_domain.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "qemu_command.h"
+#include "qemu_status.h"
+#include "sv-config.h"
+#include "util/error.h"
+#include "util/fd.h"
+#include "util/fileio.h"
+
+/* What a start error quotes of QEMU's own output: its last lines, at most this much. */
+#define START_ERROR_LINES 5
+#define START_ERROR_BYTES 1024
+
+static void start_spawn(SvDomainObj *obj);
+
+/* ---------------------------------------------------------------- the end of a start */
+
+static void
+start_finished(SvDomainObj *obj)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    SvCall *call = g_steal_pointer(&qd->start_call);
+
+    qd->starting = FALSE;
+    if (qd->start_timer)
+        g_source_remove(qd->start_timer);
+    qd->start_timer = 0;
+    if (qd->start_flags & SV_START_PAUSED) {
+        qemu_domain_set_state(obj, SV_DOMAIN_PAUSED, PAUSED_USER);
+        qemu_domain_emit(obj, SV_EVENT_STARTED, STARTED_BOOTED);
+        qemu_domain_emit(obj, SV_EVENT_SUSPENDED, SUSPENDED_PAUSED);
+    } else {
+        qemu_domain_set_state(obj, SV_DOMAIN_RUNNING, RUNNING_BOOTED);
+        qemu_domain_emit(obj, SV_EVENT_STARTED, STARTED_BOOTED);
+    }
+    if (call)
+        sv_domain_driver_reply_started(qemu_ctx->domains, obj, call);
+}
+
+/* The last lines QEMU itself printed in this start (after our command line), for the
+ * error: what it said when it gave up. (transfer full) */
+static char *
+qemu_output_tail(SvDomainObj *obj)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    g_autofree char *path = g_strdup_printf("%s/%s.log", qemu_ctx->log_dir, obj->def->name);
+    g_autofree char *buf = NULL, *joined = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GPtrArray) last = g_ptr_array_new();
+    g_auto(SvFd) fd = -1;
+    off_t end, from;
+    ssize_t n;
+
+    if (qd->log_offset < 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+        (end = lseek(fd, 0, SEEK_END)) <= qd->log_offset)
+        return g_strdup("");
+    from = MAX(qd->log_offset, end - 64 * 1024);
+    buf = g_malloc0(end - from + 1);
+    n = pread(fd, buf, end - from, from);
+    if (n <= 0)
+        return g_strdup("");
+    lines = g_strsplit(buf, "\n", -1);
+    for (gint i = (gint)g_strv_length(lines) - 1; i >= 0 && last->len < START_ERROR_LINES; i--) {
+        if (*g_strstrip(lines[i]))
+            g_ptr_array_insert(last, 0, lines[i]);
+    }
+    g_ptr_array_add(last, NULL);
+    joined = g_strjoinv("\n", (char **)last->pdata);
+    n = (ssize_t)strlen(joined);
+    return g_strdup(n > START_ERROR_BYTES ? joined + n - START_ERROR_BYTES : joined);
+}
+
+/* The error a start ends with (transfer full): found before QEMU was forked (the
+ * definition, the probe, the guest's directory), the cause as it is; after, QEMU failed
+ * to start, with the last lines it printed. */
+static GError *
+start_error(SvDomainObj *obj)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    GError *error = g_steal_pointer(&qd->start_error);
+    g_autofree char *tail = NULL;
+    const SvErrorExtra *x;
+    const char *why;
+    GError *full = NULL;
+
+    if (!qd->proc) {
+        qemu_domain_log(qd, "start failed: %s", error->message);
+        return error;
+    }
+    tail = qemu_output_tail(obj); /* before our own line below */
+    qemu_domain_log(qd, "start failed: %s", error->message);
+    /* The cause's own detail, without its template's prefix. */
+    x = sv_error_get_extra(error);
+    why = x && x->str2 ? x->str2 : error->message;
+    sv_error_set(&full, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "QEMU failed to start: %s%s%s",
+                 why, *tail ? "\n" : "", tail);
+    g_error_free(error);
+    return full;
+}
+
+/* QEMU is gone (or never ran): nothing of the guest may remain. The error for the
+ * caller (transfer full). */
+static GError *
+start_cleanup(SvDomainObj *obj)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    GError *full = start_error(obj);
+
+    g_warning("domain %s: %s", obj->def->name, full->message);
+    qd->starting = FALSE;
+    g_clear_pointer(&qd->mon, qemu_monitor_free);
+    qemu_domain_remove_files(obj);
+    qemu_security_label_release(qemu_ctx->security, qd->sec);
+    sv_domain_list_clear_id(qemu_ctx->domains->list, obj);
+    qemu_domain_set_state(obj, SV_DOMAIN_SHUTOFF, SHUTOFF_FAILED);
+    sv_daemon_uninhibit(qemu_ctx->daemon);
+    qemu_domain_end(obj);
+    if (obj->new_def) {
+        /* It never ran: its persistent definition is the one to keep. */
+        sv_domain_obj_set_def(obj, obj->new_def);
+        obj->new_def = NULL;
+    }
+    if (!obj->persistent)
+        sv_domain_list_remove(qemu_ctx->domains->list, obj);
+    return full;
+}
+
+/* Fail the waiting call and leave nothing of the guest. */
+static void
+start_fail_now(SvDomainObj *obj)
+{
+    SvCall *call = g_steal_pointer(&qemu_domain_of(obj)->start_call);
+    GError *full = start_cleanup(obj);
+
+    if (call)
+        sv_call_fail(call, full);
+    else
+        g_error_free(full);
+}
+
+static void
+start_kill_done(SvProcess *proc, const GError *error, gpointer run)
+{
+    SvDomainObj *obj;
+
+    (void)proc;
+    if (!error)
+        return; /* its exit (qemu_process_on_exit) finished the start */
+    /* Not even SIGKILL ended it (D state): give the domain back all the same. */
+    g_warning("%s", error->message);
+    if ((obj = qemu_domain_find(run)))
+        start_fail_now(obj);
+}
+
+void
+qemu_start_failed(SvDomainObj *obj, GError *err)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+
+    if (qd->start_error)
+        g_error_free(err); /* the first cause is the one to tell */
+    else
+        qd->start_error = err;
+    if (qd->start_timer)
+        g_source_remove(qd->start_timer);
+    qd->start_timer = 0;
+    if (qd->proc && sv_process_is_alive(qd->proc)) {
+        /* Once it is gone, its exit comes back here. */
+        if (!qd->start_killing) {
+            qd->start_killing = TRUE;
+            sv_process_kill(qd->proc, FALSE, 0, qemu_ctx->timeouts.kill_timeout_ms,
+                            start_kill_done, qemu_domain_handle(obj));
+        }
+        return;
+    }
+    start_fail_now(obj);
+}
+
+/* ---------------------------------------------------------------- QMP */
+
+static void
+cont_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    (void)mon;
+    (void)ret;
+    if (!obj || !qemu_domain_of(obj)->starting || qemu_domain_of(obj)->start_error)
+        return;
+    if (error)
+        qemu_start_failed(obj, g_error_copy(error));
+    else
+        start_finished(obj);
+}
+
+/* Learn the pty each serial port got: "pty:/dev/pts/N". */
+static void
+learn_ptys(SvDomainObj *obj, JsonNode *ret)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    GPtrArray *serials = obj->def->serials->len ? obj->def->serials : obj->def->consoles;
+    JsonArray *a;
+
+    if (!ret || !JSON_NODE_HOLDS_ARRAY(ret))
+        return;
+    a = json_node_get_array(ret);
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        JsonObject *c = qemu_json_array_object(a, i);
+        const char *label = qemu_json_string(c, "label");
+        const char *file = qemu_json_string(c, "filename");
+        guint n;
+
+        if (!label || !file || !g_str_has_prefix(label, "charserial") ||
+            !g_str_has_prefix(file, "pty:"))
+            continue;
+        n = (guint)g_ascii_strtoull(label + 10, NULL, 10);
+        if (n >= 16)
+            continue;
+        if (qd->ptys->len <= n)
+            g_ptr_array_set_size(qd->ptys, n + 1);
+        g_free(qd->ptys->pdata[n]);
+        qd->ptys->pdata[n] = g_strdup(file + 4);
+        /* The live XML shows it, as libvirt's does. */
+        if (n < serials->len) {
+            SvDomainChrDef *chr = serials->pdata[n];
+            g_free(chr->source_path);
+            chr->source_path = g_strdup(file + 4);
+        }
+    }
+}
+
+static void
+chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+    QemuDomain *qd;
+
+    if (!obj || !(qd = qemu_domain_of(obj))->starting || qd->start_error)
+        return;
+    if (error) {
+        qemu_start_failed(obj, g_error_copy(error));
+        return;
+    }
+    learn_ptys(obj, ret);
+    if (qd->start_flags & SV_START_PAUSED)
+        start_finished(obj);
+    else
+        qemu_monitor_command(mon, "cont", NULL, cont_done, run);
+}
+
+static void
+on_monitor_ready(QemuMonitor *mon, gpointer run)
+{
+    qemu_monitor_command(mon, "query-chardev", NULL, chardev_done, run);
+}
+
+static void
+on_monitor_eof(QemuMonitor *mon, gpointer run)
+{
+    qemu_process_monitor_events.eof(mon, run);
+}
+
+static void
+on_monitor_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
+{
+    qemu_process_monitor_events.event(mon, name, data, run);
+}
+
+static gboolean
+start_timed_out(gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+    g_autoptr(GError) error = NULL;
+
+    if (!obj)
+        return G_SOURCE_REMOVE;
+    qemu_domain_of(obj)->start_timer = 0;
+    sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_TIMEOUT,
+                 "QEMU's monitor did not answer within %u ms",
+                 qemu_ctx->timeouts.start_timeout_ms);
+    qemu_start_failed(obj, g_steal_pointer(&error));
+    return G_SOURCE_REMOVE;
+}
+
+/* ---------------------------------------------------------------- the record, then exec */
+
+/* The pid and status files are on disk (or not): let QEMU run, or fail. */
+static void
+record_written(const GError *error, gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+    g_autoptr(GError) local = NULL;
+    QemuDomain *qd;
+
+    if (!obj || !(qd = qemu_domain_of(obj))->starting || qd->start_error || qd->destroying ||
+        !qd->proc || !sv_process_is_alive(qd->proc))
+        return; /* the start is ending: its kill ends the child, which never ran QEMU */
+    if (error) {
+        sv_error_set(&local, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
+                     "cannot record the guest before running QEMU: %s", error->message);
+        qemu_start_failed(obj, g_steal_pointer(&local));
+        return;
+    }
+    if (!sv_process_release(qd->proc, &local)) {
+        qemu_start_failed(obj, g_steal_pointer(&local));
+        return;
+    }
+    g_debug("domain %s: recorded; QEMU pid %d runs", obj->def->name,
+            (int)sv_process_get_pid(qd->proc));
+}
+
+/* Write the pid file, then the status file (same worker, in order); QEMU runs once both
+ * are on disk. */
+static void
+record_then_release(SvDomainObj *obj)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    g_autofree char *pid_text = g_strdup_printf("%d\n", (int)sv_process_get_pid(qd->proc));
+
+    sv_domain_store_write_file_async(qemu_ctx->domains->store, qd->pid_path, pid_text, NULL,
+                                     NULL);
+    qemu_status_save_then(obj, record_written, qemu_domain_handle(obj));
+}
+
+/* ---------------------------------------------------------------- spawn */
+
+/* A listening unix socket at path, for QEMU to serve QMP on. */
+static int
+monitor_listen(const char *path, GError **error)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    g_auto(SvFd) fd = -1;
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "monitor socket path '%s' is %zu bytes; at most %zu fit in a UNIX socket "
+                     "address (use a shorter root directory)",
+                     path, strlen(path), sizeof(sa.sun_path) - 1);
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    unlink(path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
+        sv_error_set_errno(error, SV_FROM_QEMU, errno, "cannot listen on monitor socket '%s'",
+                           path);
+        return -1;
+    }
+    return g_steal_fd(&fd);
+}
+
+/* The guest's directory, log, labels and listening monitor socket. */
+static int
+prepare(SvDomainObj *obj, const char *sock_path, GError **error)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    int listen_fd;
+
+    qd->log_fd = qemu_domain_open_log(obj, error);
+    if (qd->log_fd < 0 || !sv_mkdir_p(qd->dir, 0750, error) ||
+        !qemu_security_prepare_dir(qemu_ctx->security, qd->dir, error) ||
+        !sv_mkdir_p(qemu_ctx->run_dir, 0755, error) ||
+        !qemu_security_label_new(qemu_ctx->security, obj->def, &qd->sec, error) ||
+        !qemu_security_label_apply(qemu_ctx->security, qd->sec, obj->def, error) ||
+        !qemu_security_set_socket_label(qemu_ctx->security, qd->sec, error))
+        return -1;
+    listen_fd = monitor_listen(sock_path, error);
+    qemu_security_clear_socket_label(qemu_ctx->security, qd->sec);
+    return listen_fd;
+}
+
+/* The log's start header and command line; QEMU's own output follows. */
+static void
+log_command_line(QemuDomain *qd, GStrv argv)
+{
+    g_autofree char *cmdline = g_strjoinv(" ", argv);
+
+    qemu_domain_log(qd, "starting up splitvirt version: %s, hostname: %s", SV_VERSION,
+                    g_get_host_name());
+    if (write(qd->log_fd, cmdline, strlen(cmdline)) < 0 || write(qd->log_fd, "\n", 1) < 0)
+        g_debug("cannot write the guest log");
+    qd->log_offset = lseek(qd->log_fd, 0, SEEK_END);
+}
+
+/* Fork QEMU, held before exec, and connect to its monitor socket. */
+static gboolean
+fork_held(SvDomainObj *obj, GStrv argv, int listen_fd, const char *sock_path, GError **error)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    g_auto(GStrv) envp = qemu_security_build_env(qemu_ctx->security, qd->dir);
+    SvSpawnOptions sopts = {0};
+    QemuMonitorCallbacks cb = {on_monitor_ready, on_monitor_event, on_monitor_eof};
+    int mon_fd;
+
+    sopts.argv = (const char *const *)argv;
+    sopts.envp = (const char *const *)envp;
+    sopts.stdin_fd = -1;
+    sopts.stdout_fd = qd->log_fd;
+    sopts.stderr_fd = qd->log_fd;
+    sopts.keep_fds = &listen_fd;
+    sopts.n_keep_fds = 1;
+    sopts.new_session = TRUE;
+    sopts.hold_exec = TRUE;
+    /* QEMU drops to its user in the child; its label comes with the exec. */
+    sopts.child_setup = qemu_security_child_setup;
+    sopts.child_setup_data = qemu_ctx->security;
+    if (!qemu_security_set_exec_label(qemu_ctx->security, qd->sec, error))
+        return FALSE;
+    qd->proc = sv_process_spawn(&sopts, error);
+    qemu_security_clear_exec_label(qemu_ctx->security, qd->sec);
+    if (!qd->proc)
+        return FALSE;
+    sv_process_set_exit_func(qd->proc, qemu_process_on_exit, qemu_domain_handle(obj));
+    /* Connected while the child holds the listening socket, so the connection waits in
+     * its backlog whatever QEMU does next. */
+    mon_fd = qemu_monitor_connect(sock_path, error);
+    if (mon_fd < 0)
+        return FALSE;
+    qd->mon = qemu_monitor_new(mon_fd, &cb, qemu_domain_handle(obj));
+    return TRUE;
+}
+
+static void
+start_spawn(SvDomainObj *obj)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    g_autofree char *dirname = qemu_domain_dir_name(obj->id, obj->def->name);
+    g_autofree char *sock_path = NULL;
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) argv = NULL;
+    g_auto(SvFd) listen_fd = -1;
+    QemuCommandOptions copts = {0};
+
+    qd->dir = g_build_filename(qemu_ctx->lib_dir, dirname, NULL);
+    qd->pid_path = g_strdup_printf("%s/%s.pid", qemu_ctx->run_dir, obj->def->name);
+    sock_path = g_build_filename(qd->dir, "monitor.sock", NULL);
+    copts.emulator = qemu_caps_get_emulator(qemu_ctx->caps);
+    copts.caps = qemu_ctx->caps;
+    listen_fd = prepare(obj, sock_path, &error);
+    if (listen_fd >= 0) {
+        copts.monitor_fd = listen_fd;
+        argv = qemu_command_build(obj->def, &copts, &error);
+    }
+    if (argv) {
+        log_command_line(qd, argv);
+        if (fork_held(obj, argv, listen_fd, sock_path, &error)) {
+            record_then_release(obj);
+            return;
+        }
+    }
+    qemu_start_failed(obj, g_steal_pointer(&error));
+}
+
+static void
+caps_ready(QemuCaps *caps, const GError *error, gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    (void)caps;
+    if (!obj || !qemu_domain_of(obj)->starting || qemu_domain_of(obj)->start_error)
+        return;
+    if (error)
+        qemu_start_failed(obj, g_error_copy(error));
+    else
+        start_spawn(obj);
+}
+
+/* ---------------------------------------------------------------- begin */
+
+gboolean
+qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
+{
+    QemuDomain *qd;
+    const char *default_emulator = qemu_caps_get_emulator(qemu_ctx->caps);
+
+    if (sv_domain_obj_is_active(obj)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is already running");
+        return FALSE;
+    }
+    if (!qemu_command_check_def(obj->def, error) ||
+        !qemu_command_check_emulator(qemu_command_emulator(obj->def, default_emulator),
+                                     default_emulator,
+                                     (const char *const *)qemu_ctx->allowed_emulators, TRUE,
+                                     error))
+        return FALSE;
+    sv_domain_list_assign_id(qemu_ctx->domains->list, obj);
+    qemu_domain_begin(obj);
+    qd = qemu_domain_of(obj);
+    if (call)
+        sv_domain_driver_set_cause_call(obj, call);
+    else
+        sv_domain_obj_set_cause(obj, "the daemon (autostart or on_crash restart)");
+    sv_daemon_inhibit(qemu_ctx->daemon);
+    /* From here on a failure goes through qemu_start_failed(), which undoes all this. */
+    qd->starting = TRUE;
+    qd->start_flags = flags;
+    if (call) {
+        qd->start_call = sv_call_defer(call);
+        if (flags & SV_START_AUTODESTROY)
+            qd->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
+    }
+    qd->start_timer = g_timeout_add(qemu_ctx->timeouts.start_timeout_ms, start_timed_out,
+                                    qemu_domain_handle(obj));
+    qemu_domain_set_state(obj, SV_DOMAIN_PAUSED, PAUSED_STARTING_UP);
+    if (qemu_caps_is_ready(qemu_ctx->caps))
+        start_spawn(obj);
+    else
+        qemu_caps_probe_async(qemu_ctx->caps, caps_ready, qemu_domain_handle(obj));
+    return TRUE;
+}
