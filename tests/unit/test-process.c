@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -482,6 +483,29 @@ test_hold_exec_sigterm(void)
     g_source_remove(watch);
 }
 
+/* Children start with the soft descriptor limit the daemon was started with, not the
+ * one it raised for its clients. */
+static void
+test_child_nofile(void)
+{
+    struct rlimit rl;
+    Captured c = {0};
+
+    g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &rl), ==, 0);
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 600) {
+        g_test_skip("the hard descriptor limit is below 600");
+        return;
+    }
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 65536 : rl.rlim_max;
+    g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &rl), ==, 0);
+    sv_process_set_child_nofile(512);
+    capture_sh("ulimit -n", &c);
+    sv_process_set_child_nofile(RLIM_INFINITY);
+    g_assert_no_error(c.error);
+    g_assert_cmpstr(c.output, ==, "512\n");
+    g_free(c.output);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -498,6 +522,7 @@ main(int argc, char **argv)
     g_test_add_func("/process/forced-joins-graceful", test_forced_joins_graceful);
     g_test_add_func("/process/kill-until", test_kill_until);
     g_test_add_func("/process/hold-exec", test_hold_exec);
+    g_test_add_func("/process/child-nofile", test_child_nofile);
     g_test_add_func("/process/hold-exec-owner-dies", test_hold_exec_owner_dies);
     g_test_add_func("/process/hold-exec-sigterm", test_hold_exec_sigterm);
     return g_test_run();

@@ -21,6 +21,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/log.h"
+#include "util/process.h"
 
 struct SvDaemon {
     const SvDaemonDriver *drv;
@@ -432,6 +433,7 @@ fit_client_limits(SvDaemon *d, SvServerConfig *cfg, SvServerConfig *admin_cfg)
 
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
         return;
+    sv_process_set_child_nofile(rl.rlim_cur);
     if (rl.rlim_cur < rl.rlim_max) {
         struct rlimit raised = {rl.rlim_max, rl.rlim_max};
         if (setrlimit(RLIMIT_NOFILE, &raised) == 0)

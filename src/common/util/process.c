@@ -9,6 +9,7 @@
 #include <string.h>
 #include <linux/close_range.h>
 #include <sys/pidfd.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -336,6 +337,16 @@ sv_process_attach(pid_t pid, guint64 start_time, GError **error)
     return process_new(pid, g_steal_fd(&fd), start_time, FALSE);
 }
 
+/* The soft descriptor limit children start with: the one the daemon was started with,
+ * before it raised its own (RLIM_INFINITY: leave the child's as inherited). */
+static rlim_t child_nofile = RLIM_INFINITY;
+
+void
+sv_process_set_child_nofile(guint64 soft)
+{
+    child_nofile = (rlim_t)soft;
+}
+
 static void
 child_exec(const SvSpawnOptions *o, int devnull, int errpipe, int gate)
 {
@@ -357,6 +368,13 @@ child_exec(const SvSpawnOptions *o, int devnull, int errpipe, int gate)
     }
     if (o->new_session && setsid() < 0)
         goto fail;
+    if (child_nofile != RLIM_INFINITY) {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > child_nofile) {
+            rl.rlim_cur = child_nofile;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+    }
     /* The child starts with default dispositions: the daemon ignores SIGPIPE, and its
      * handlers (GLib's for SIGTERM, SIGINT, SIGHUP) would otherwise catch, until exec,
      * the SIGTERM that is to end a child held at the gate. */

@@ -54,6 +54,11 @@ typedef struct {
     gboolean hold_exec;
 } SvSpawnOptions;
 
+/* The soft RLIMIT_NOFILE every child is given (lowered to, never raised): a daemon that
+ * raises its own limit for its clients passes the one it was started with, so QEMU and
+ * the helpers start as they would have without us. Not called: children inherit ours. */
+void sv_process_set_child_nofile(guint64 soft);
+
 /* fork + exec with every other fd closed; an exec failure is reported here (with
  * hold_exec, by sv_process_release()). */
 SvProcess *sv_process_spawn(const SvSpawnOptions *opts, GError **error);
