@@ -38,8 +38,9 @@ from svinstall import installed_tree
 SYSTEMD = Path("/lib/systemd/systemd")
 TARGETS = ("sysinit", "basic", "sockets", "shutdown", "multi-user", "paths", "timers",
            "network", "network-online", "local-fs", "remote-fs", "slices")
-# The libvirt directories the daemons use, private to the namespace.
+# The daemons whose installed units the namespace gets.
 DAEMONS = ("virtqemud", "virtproxyd")
+# The libvirt directories the daemons use, private to the namespace.
 PRIVATE_DIRS = ("/etc/libvirt", "/var/lib/libvirt", "/var/log/libvirt", "/var/cache/libvirt")
 BOOT_TIMEOUT = 20
 CALL_TIMEOUT = 30
@@ -337,6 +338,9 @@ def test_guest_survives_restart_and_stop_of_its_daemon(pid1, root):
     p.virsh("qemu:///system", "define", str(xml))
     assert p.show("virtqemud.service", "ActiveState") == "active"
     first = int(p.show("virtqemud.service", "MainPID"))
+    # The installed program, at its installed path.
+    installed = Pid1.exec_start(root / "units" / "virtqemud.service")[0]
+    assert os.readlink(p.file("/proc/%d/exe" % first)) == installed
     p.virsh("qemu:///system", "start", "sdg")
     qemu = qemu_pid(p, "sdg")
     assert alive(p, qemu)
