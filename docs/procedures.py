@@ -4,13 +4,22 @@
 Derived from the sources, never by hand:
 - the procedures and their public API names: src/common/protocol/sv_remote.x and
   sv_private.x, read by gen_dispatch.py (the same parser the build uses);
-- what a daemon serves: the handlers it installs. Every daemon starts from
-  sv_remote_common_handlers() (src/common/rpc/remote.c); the domain daemons add
-  sv_domain_driver_install() (src/common/conf/domain_driver.c); then come the daemon's own
-  `h->NAME = ...` assignments and `.NAME = ...` fields of its SvRemoteHandlers
-  initializers in src/DAEMON/*.c. sv_private_serve() adds ADOPT_CLIENT.
+- what a daemon serves: the handlers it installs, in the order it installs them (a later
+  one replaces an earlier one). Every daemon starts from sv_remote_common_handlers()
+  (src/common/rpc/remote.c); the domain daemons add sv_domain_driver_install() and
+  sv_domain_driver_install_lifecycle() (src/common/conf/domain_driver.c); then come the
+  daemon's own `h->NAME = func` assignments and the `.NAME = func` fields of its
+  SvRemoteHandlers initializers in src/DAEMON/*.c. sv_private_serve() adds ADOPT_CLIENT.
+- which answers are constant: a handler whose reply is only ever filled with fixed values
+  (every use of `ret` in its body is `ret->FIELD = VALUE;` with VALUE a number, an
+  upper-case macro, NULL/TRUE/FALSE, a string literal or an empty string) answers the same
+  whatever the domain or the host. Such a procedure is never listed as implemented: it is
+  marked `constant` and listed under "Constant answers" with its value and why. The only
+  exceptions are in FINAL below: fixed values that are the complete answer (the driver's
+  name, the transport's security); they are listed too, under "Fixed answers".
 
 Run from the repository: python3 docs/procedures.py > docs/procedures.md
+(tests/unit/check_procedures.py fails when the file is not what this script writes.)
 """
 
 import re
@@ -22,6 +31,41 @@ sys.path.insert(0, str(SRC / "common" / "protocol"))
 import gen_dispatch  # noqa: E402
 
 DAEMONS = ("virtqemud", "virtlxcd", "virtxend", "virtproxyd")
+
+# A value of a reply field that does not depend on anything.
+LITERAL = re.compile(r'^(-?\d+[uUlL]*|[A-Z][A-Z0-9_]*|"[^"]*"|g_strdup\("[^"]*"\)|'
+                     r'g_new0\(char, 1\))$')
+RET_ASSIGN = re.compile(r"\bret->([\w.]+)\s*=\s*([^;]+);[ \t]*(?:/\*(.*?)\*/)?", re.S)
+
+# Fixed values that are the whole, real answer, and why: implemented.
+FINAL = {
+    "connect_get_type": "the driver's name, which is what libvirt answers",
+    "connect_get_uri": "the one URI the daemon serves",
+    "connect_is_secure": "the daemons serve only local unix sockets, which libvirt also "
+                         "reports as secure",
+    "connect_get_lib_version": "libvirt 9.0.0, the release whose protocol the daemons speak",
+    "connect_domain_event_register": "the callback is registered; the reply only "
+                                     "confirms it",
+    "connect_domain_event_deregister": "the callback is removed (an error when there was "
+                                       "none); the reply only confirms it",
+}
+
+# Why a constant answer is what it is (the source's own comment is used when this has none).
+WHY = {
+    "domain_has_managed_save_image": "no managed save exists: always 0 (no image)",
+    "domain_snapshot_num": "no snapshots exist: always 0",
+    "domain_get_messages": "no messages (taint, deprecation) are recorded: always none",
+    "domain_get_control_info": "no job can hold up the monitor: always OK, details 0, "
+                               "no time in that state",
+    "domain_is_updated": "no live change can leave the persistent definition behind: "
+                         "always 0",
+    "domain_get_security_label": "no security driver: the empty label, as libvirt's "
+                                 "`none` driver answers",
+    "node_get_security_model": "no security driver: the empty model (`none`), as libvirt's "
+                               "`none` driver answers",
+    "connect_get_max_vcpus": "the same for every type and host: not probed from QEMU "
+                             "or KVM",
+}
 
 
 def function_body(text, name):
@@ -37,21 +81,38 @@ def function_body(text, name):
 
 
 def assigned(text):
-    """Handler names assigned in text: `h->NAME = ...` and the `.NAME = ...` fields of
-    SvRemoteHandlers initializers."""
-    names = set(re.findall(r"\bh->(\w+)\s*=", text))
+    """{handler name: C function} of text: `h->NAME = func` and the `.NAME = func` fields of
+    SvRemoteHandlers initializers (the later of two assignments wins)."""
+    out = dict(re.findall(r"\bh->(\w+)\s*=\s*(\w+)\s*;", text))
     for block in re.findall(r"SvRemoteHandlers\s+\w+\s*=\s*\{(.*?)\};", text, re.S):
-        names |= set(re.findall(r"\.(\w+)\s*=", block))
-    return names
+        out.update(re.findall(r"\.(\w+)\s*=\s*(\w+)", block))
+    return out
+
+
+def constant_answer(body):
+    """[(field, value, comment)] when the body fills its reply with fixed values only,
+    else None."""
+    found = RET_ASSIGN.findall(body)
+    uses = len(re.findall(r"\bret\b", body))
+    if not found or uses != len(found):
+        return None  # no reply, or ret is read, passed on or filled from something else
+    if not all(LITERAL.match(value.strip()) for _, value, _ in found):
+        return None
+    return [(field, value.strip(), (comment or "").strip()) for field, value, comment in found]
 
 
 def served(procs):
-    """{daemon: set of remote handler names} and {daemon: serves ADOPT_CLIENT}, or None for
-    a daemon whose sources are not there yet."""
-    common = assigned(function_body((SRC / "common/rpc/remote.c").read_text(),
-                                    "sv_remote_common_handlers"))
-    domain = assigned(function_body((SRC / "common/conf/domain_driver.c").read_text(),
-                                    "sv_domain_driver_install"))
+    """{daemon: {handler name: constant answer or None}} and {daemon: serves ADOPT_CLIENT};
+    None for a daemon whose sources are not there yet."""
+    remote_c = (SRC / "common/rpc/remote.c").read_text()
+    domain_c = (SRC / "common/conf/domain_driver.c").read_text()
+    layers = [
+        (None, remote_c, assigned(function_body(remote_c, "sv_remote_common_handlers"))),
+        ("sv_domain_driver_install(", domain_c,
+         assigned(function_body(domain_c, "sv_domain_driver_install"))),
+        ("sv_domain_driver_install_lifecycle(", domain_c,
+         assigned(function_body(domain_c, "sv_domain_driver_install_lifecycle"))),
+    ]
     names = {p["lower"] for p in procs}
     out, adopt = {}, {}
     for d in DAEMONS:
@@ -60,13 +121,58 @@ def served(procs):
             out[d] = None
             continue
         text = "\n".join(f.read_text() for f in files)
-        own = assigned(text)
-        handlers = common | own
-        if "sv_domain_driver_install(" in text:
-            handlers |= domain
-        out[d] = handlers & names
+        where = {}  # handler -> (function, the text that defines it)
+        for call, src, handlers in layers + [(None, text, assigned(text))]:
+            if call is None or call in text:
+                where.update({h: (fn, src) for h, fn in handlers.items()})
+        out[d] = {h: constant_answer(function_body(src, fn))
+                  for h, (fn, src) in where.items() if h in names}
         adopt[d] = "sv_private_serve(" in text
     return out, adopt
+
+
+def is_constant(handlers, d, name):
+    """Served with a fixed answer that is not the whole answer: not implemented."""
+    return bool(handlers[d].get(name)) and name not in FINAL
+
+
+def why(p, answer):
+    if p["lower"] in FINAL:
+        return FINAL[p["lower"]]
+    if p["lower"] in WHY:
+        return WHY[p["lower"]]
+    comments = [c for _, _, c in answer if c]
+    return "; ".join(comments) if comments else "the same answer whatever is asked"
+
+
+def write_fixed(w, remote, handlers, present, final):
+    """The fixed answers: the placeholders (final False) or the complete ones (True)."""
+    w("| # | procedure | daemons | fixed answer | why |\n| ---: | --- | --- | --- | --- |\n")
+    for p in sorted(remote, key=lambda p: p["num"]):
+        if (p["lower"] in FINAL) != final:
+            continue
+        by_answer = {}
+        for d in present:
+            answer = handlers[d].get(p["lower"])
+            if answer:
+                by_answer.setdefault(tuple(answer), []).append(d)
+        for answer, daemons in by_answer.items():
+            value = ", ".join("`%s = %s`" % (f, v) for f, v, _ in answer)
+            w("| %d | `%s` | %s | %s | %s |\n" % (p["num"], p["short"], ", ".join(daemons),
+                                                 value, why(p, answer)))
+
+
+def write_constants(w, remote, handlers, present):
+    w("\n## Constant answers\n\n")
+    w("These procedures are served, but their reply is a fixed value, the same for every\n"
+      "domain and every host state, because the feature behind it does not exist in the\n"
+      "daemon. They are marked `constant` above and are not implemented until they answer\n"
+      "from real state.\n\n")
+    write_fixed(w, remote, handlers, present, False)
+    w("\n## Fixed answers\n\n")
+    w("These replies are fixed values too, but the value is the complete answer; they are\n"
+      "implemented (`yes` above).\n\n")
+    write_fixed(w, remote, handlers, present, True)
 
 
 def main():
@@ -81,12 +187,15 @@ def main():
         # Before CONNECT_OPEN only procedures allowed on an unopened connection reach the
         # proxy's own handlers; from the open on, the client's calls go to its backend.
         before_open = {p["lower"] for p in remote if "noopen" in p["flags"]}
-        handlers["virtproxyd"] &= before_open
+        handlers["virtproxyd"] = {h: c for h, c in handlers["virtproxyd"].items()
+                                  if h in before_open}
     w = sys.stdout.write
     w("# Procedures each daemon serves\n\n")
     w("Generated by `python3 docs/procedures.py > docs/procedures.md` from the handlers each\n"
       "daemon installs (see the script); do not edit by hand. A procedure a daemon does not\n"
-      "serve gets libvirt's answer for an unknown procedure.\n\n")
+      "serve gets libvirt's answer for an unknown procedure. `yes`: implemented;\n"
+      "`constant`: served with a fixed answer (see [Constant answers](#constant-answers)),\n"
+      "not implemented.\n\n")
     w("virtproxyd serves the handshake itself (`AUTH_LIST`, `CONNECT_SUPPORTS_FEATURE`,\n"
       "keepalive) and `CONNECT_OPEN`, which picks the backend; every later call of that\n"
       "client is the backend's, on the connection handed over to it, or relayed\n"
@@ -98,12 +207,21 @@ def main():
     w("## Remote program (0x20008086)\n\n")
     w("| # | procedure | public API | %s |\n" % " | ".join(present))
     w("| ---: | --- | --- | %s |\n" % " | ".join(":---:" for _ in present))
+
+    def mark(d, p):
+        if p["lower"] not in handlers[d]:
+            return ""
+        return "constant" if is_constant(handlers, d, p["lower"]) else "yes"
+
     for p in sorted(remote, key=lambda p: p["num"]):
-        marks = ["yes" if p["lower"] in handlers[d] else "" for d in present]
-        w("| %d | `%s` | `%s` | %s |\n" % (p["num"], p["short"], p["api"], " | ".join(marks)))
-    w("\n| daemon | remote procedures served |\n| --- | ---: |\n")
+        w("| %d | `%s` | `%s` | %s |\n" % (p["num"], p["short"], p["api"],
+                                           " | ".join(mark(d, p) for d in present)))
+    w("\n| daemon | implemented | constant answers | not served |\n| --- | ---: | ---: | ---: |\n")
     for d in present:
-        w("| %s | %d of %d |\n" % (d, len(handlers[d]), len(remote)))
+        const = sum(1 for h in handlers[d] if is_constant(handlers, d, h))
+        w("| %s | %d of %d | %d | %d |\n" % (d, len(handlers[d]) - const, len(remote), const,
+                                              len(remote) - len(handlers[d])))
+    write_constants(w, remote, handlers, present)
     w("\n## splitvirt's private program (sv_private.x)\n\n")
     w("| # | procedure | %s |\n" % " | ".join(present))
     w("| ---: | --- | %s |\n" % " | ".join(":---:" for _ in present))

@@ -1,7 +1,8 @@
 #!/bin/sh
 # test.sh: install what is missing, build, and run the whole suite three times: in the
 # normal build, in an AddressSanitizer + UndefinedBehaviorSanitizer build, and in a build
-# without the Xen driver; then the fuzz suite in a clang libFuzzer build.
+# without the Xen driver; then the fuzz suite in a clang libFuzzer build. The summary at
+# the end lists failures, then every skipped test or case with the reason it was skipped.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
@@ -22,18 +23,7 @@ meson test -C build-asan --print-errorlogs --no-rebuild || status=1
 meson test -C build-noxen --print-errorlogs --no-rebuild || status=1
 meson test -C build-fuzz --print-errorlogs --no-rebuild --suite fuzz || status=1
 
-/usr/bin/python3 - build build-asan build-noxen build-fuzz <<'PY'
-import json, sys
-passed = failed = 0
-for d in sys.argv[1:]:
-    with open(d + "/meson-logs/testlog.json") as f:
-        for line in f:
-            r = json.loads(line)
-            if r["result"] in ("OK", "EXPECTEDFAIL", "SKIP"):
-                passed += 1
-            else:
-                failed += 1
-                print("FAILED: %s (%s) in %s" % (r["name"], r["result"], d))
-print("tests: %d passed, %d failed" % (passed, failed))
-PY
+# Failures, then every skipped test or case with its reason, then the counts (a skip is
+# not a pass, nor a failure).
+/usr/bin/python3 scripts/summary.py build build-asan build-noxen build-fuzz
 exit $status

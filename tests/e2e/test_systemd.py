@@ -26,7 +26,6 @@ SV_BUILD_DIR names the build tree (built beforehand: the install does not rebuil
 """
 
 import grp
-import json
 import os
 import pwd
 import re
@@ -34,7 +33,6 @@ import shlex
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -42,6 +40,7 @@ import pytest
 
 import rawrpc
 from svdaemon import build_dir, repo_dir, sanitizer_env
+from svinstall import installed_tree
 
 def _built_here(name):
     return (build_dir() / "src" / name / name).exists()
@@ -214,50 +213,12 @@ def unused_id():
 
 # ---------------------------------------------------------------- the installed tree
 
-class Install:
-    """`meson install --destdir` of the build tree, and where its files went."""
-
-    def __init__(self, destdir):
-        self.destdir = Path(destdir)
-        bdir = build_dir()
-        run(["meson", "install", "-C", bdir, "--destdir", destdir, "--no-rebuild", "--quiet"],
-            timeout=300)
-        installed = json.loads(run(["meson", "introspect", "--installed", bdir]).stdout)
-        self.installed = sorted(installed.values())
-
-    def path(self, suffix):
-        """The installed path (without DESTDIR) that ends in /suffix."""
-        found = [p for p in self.installed if p.endswith("/" + suffix)]
-        assert len(found) == 1, "installed files ending in /%s: %r" % (suffix, found)
-        return found[0]
-
-    def dest(self, path):
-        """A path of the installed tree inside DESTDIR."""
-        return self.destdir / str(path).lstrip("/")
-
-    def unit(self, name):
-        return self.dest(self.path(name))
-
-    def unitdir(self):
-        return self.dest(os.path.dirname(self.path("virtqemud.service")))
-
-    def mandir(self):
-        return self.dest(os.path.dirname(os.path.dirname(self.path("man8/virtqemud.8"))))
-
-
 @pytest.fixture(scope="module")
 def install():
     if not built("virtqemud"):
         pytest.skip("virtqemud not built in %s" % build_dir())
     need_tool("meson")
-    destdir = tempfile.mkdtemp(prefix="sv-install.", dir="/tmp")
-    # Readable by the unprivileged proxy of test_proxy_as_its_own_user.
-    os.chmod(destdir, 0o755)
-    try:
-        yield Install(destdir)
-    finally:
-        if not os.environ.get("SV_E2E_KEEP"):
-            shutil.rmtree(destdir, ignore_errors=True)
+    yield from installed_tree()
 
 
 def test_install_layout(install):

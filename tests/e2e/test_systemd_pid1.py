@@ -2,11 +2,15 @@
 
 These machines have no systemd as PID 1, so the test boots one: systemd 252 from Debian,
 in new PID, mount and cgroup namespaces, with a private /run, private libvirt directories,
-its cgroup trees rooted at the test's own cgroup, and a unit path holding only the units
-meson generated for this build (systemd/verify/: the installed units with ExecStart at the
-built programs) and empty stand-ins for the targets they order against. Nothing of the
-host's configuration is read or changed; killing the namespace's PID 1 ends everything in
-it, and the cgroups it made are removed.
+its cgroup trees rooted at the test's own cgroup, and a unit path holding only the units of
+a `meson install --destdir` of this build and empty stand-ins for the targets they order
+against. Inside the namespace the installed programs appear at their installed paths (the
+install's directory laid over the host's with an overlay), so the units run exactly as
+installed, whatever directory the build tree sits in: virtproxyd's own user could not enter
+a clone under /root (mode 0700), and its sandbox hides /tmp and home directories. The
+installed configuration files, with the test's settings added, are the ones the daemons
+read. Nothing of the host's configuration is read or changed; killing the namespace's PID 1
+ends everything in it, and the cgroups it made are removed.
 
 What it shows, with the units' whole sandbox applied by systemd itself:
 - socket activation of virtqemud and virtproxyd (Type=notify: systemctl waits for READY=1),
@@ -29,10 +33,13 @@ import pytest
 
 from guests import domain_xml, guest_elf
 from svdaemon import SANITIZER_MARKERS, build_dir
+from svinstall import installed_tree
 
 SYSTEMD = Path("/lib/systemd/systemd")
 TARGETS = ("sysinit", "basic", "sockets", "shutdown", "multi-user", "paths", "timers",
            "network", "network-online", "local-fs", "remote-fs", "slices")
+# The daemons whose installed units the namespace gets.
+DAEMONS = ("virtqemud", "virtproxyd")
 # The libvirt directories the daemons use, private to the namespace.
 PRIVATE_DIRS = ("/etc/libvirt", "/var/lib/libvirt", "/var/log/libvirt", "/var/cache/libvirt")
 BOOT_TIMEOUT = 20
@@ -62,6 +69,19 @@ private_dir() {
     mount -t tmpfs -o mode=755 tmpfs "$a"
     mkdir -p "$1"
 }
+# The installed directory $1 of DESTDIR at its installed path: laid over the host's
+# directory (which stays unchanged, and visible below), or in a private one.
+expose() {
+    if [ -d "$1" ]; then
+        mount -t overlay overlay -o "lowerdir=%(dest)s$1:$1" "$1"
+    else
+        private_dir "$1"
+        mount --bind "%(dest)s$1" "$1"
+    fi
+}
+for d in %(progdirs)s; do
+    expose "$d"
+done
 for d in %(dirs)s; do
     private_dir "$d"
 done
@@ -81,21 +101,6 @@ def sanitized():
     except (OSError, ValueError):
         return False
     return any(o["name"] == "b_sanitize" and o["value"] not in ("none", "") for o in opts)
-
-
-def reach_build_tree(path):
-    """Drop-in lines that let a service run programs from the build tree at path.
-
-    An installed daemon lives in /usr; a test's build tree may sit in /tmp or a home
-    directory, which virtproxyd's PrivateTmp= and ProtectHome= hide. Only the setting that
-    hides this tree is relaxed; the rest of the sandbox stays as installed."""
-    text = ""
-    path = str(Path(path).resolve())
-    if any(path.startswith(d + "/") for d in ("/tmp", "/var/tmp")):
-        text += "PrivateTmp=no\n"
-    if any(path.startswith(d + "/") for d in ("/home", "/root", "/run/user")):
-        text += "ProtectHome=no\n"
-    return text
 
 
 def unused_id(path, start=61000):
@@ -126,7 +131,7 @@ def own_cgroups():
 class Pid1:
     """systemd as PID 1 of private namespaces, and commands run inside them."""
 
-    def __init__(self, root):
+    def __init__(self, root, install):
         self.root = root
         self.proc = None
         self.pid = None
@@ -136,16 +141,22 @@ class Pid1:
         for t in TARGETS:
             (units / ("%s.target" % t)).write_text("[Unit]\nDescription=stand-in %s\n" % t)
         (units / "sv-test.target").write_text("[Unit]\nDescription=test\n")
-        verify = build_dir() / "systemd" / "verify"
-        for unit in verify.iterdir():
-            if unit.name.startswith(("virtqemud", "virtproxyd")):
+        # The installed units, unchanged.
+        for unit in install.unitdir().iterdir():
+            if unit.name.startswith(DAEMONS):
                 shutil.copy(unit, units / unit.name)
-        # The units' --config path: a private directory with the test's settings.
+        # The directories of the programs they start, shown at their installed paths.
+        self.progdirs = sorted({os.path.dirname(self.exec_start(units / (n + ".service"))[0])
+                                for n in DAEMONS})
+        # The units' configuration directory: a private one with the installed files plus
+        # the test's settings.
         self.confdir = self.unit_config_dir(units / "virtqemud.service")
         conf = root / "conf"
         conf.mkdir()
-        (conf / "virtqemud.conf").write_text("log_level = 2\nterm_timeout = 5\n")
-        (conf / "virtproxyd.conf").write_text("log_level = 2\n")
+        for name, extra in (("virtqemud", "log_level = 2\nterm_timeout = 5\n"),
+                            ("virtproxyd", "log_level = 2\n")):
+            installed = install.dest(install.path("libvirt/%s.conf" % name)).read_text()
+            (conf / ("%s.conf" % name)).write_text(installed + extra)
         # The proxy's system user, as sysusers would make it, in private copies.
         self.proxy_uid = unused_id("/etc/passwd")
         self.proxy_gid = unused_id("/etc/group")
@@ -161,23 +172,32 @@ class Pid1:
             dropin.mkdir()
             text = "[Service]\nStandardOutput=append:%s/%s.log\nStandardError=inherit\n" % (
                 root, name)
-            text += reach_build_tree(build_dir())
             if sanitized():
                 text += "Environment=ASAN_OPTIONS=detect_leaks=0:abort_on_error=1\n"
                 text += "Environment=UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1\n"
             (dropin / "test.conf").write_text(text)
         script = root / "boot.sh"
         script.write_text(BOOT_SCRIPT % {"dirs": " ".join(PRIVATE_DIRS), "root": root,
-                                         "confdir": self.confdir, "systemd": SYSTEMD})
+                                         "confdir": self.confdir, "systemd": SYSTEMD,
+                                         "dest": install.destdir,
+                                         "progdirs": " ".join(self.progdirs)})
         script.chmod(0o755)
 
     @staticmethod
-    def unit_config_dir(service):
+    def exec_start(service):
+        """The words of a unit's ExecStart=."""
         for line in service.read_text().splitlines():
             if line.startswith("ExecStart="):
-                args = line.split()
-                return str(Path(args[args.index("--config") + 1]).parent)
+                return line[len("ExecStart="):].split()
         raise AssertionError("no ExecStart in %s" % service)
+
+    @classmethod
+    def unit_config_dir(cls, service):
+        """The directory of the unit's --config, or the daemons' default."""
+        args = cls.exec_start(service)
+        if "--config" not in args:
+            return "/etc/libvirt"
+        return str(Path(args[args.index("--config") + 1]).parent)
 
     def boot(self):
         self.proc = subprocess.Popen(
@@ -257,16 +277,28 @@ class Pid1:
                             continue
 
 
-@pytest.fixture
-def pid1(root):
+def need_pid1():
+    """Skip unless this test can boot systemd in namespaces."""
     if os.geteuid() != 0:
         pytest.skip("needs root")
-    for tool in ("unshare", "nsenter", "virsh"):
+    for tool in ("unshare", "nsenter", "virsh", "meson"):
         if not shutil.which(tool):
             pytest.skip("%s not installed" % tool)
     if not SYSTEMD.exists():
         pytest.skip("systemd not installed")
-    p = Pid1(root)
+    if not (build_dir() / "src" / "virtproxyd" / "virtproxyd").exists():
+        pytest.skip("virtproxyd not built in %s" % build_dir())
+
+
+@pytest.fixture(scope="module")
+def install():
+    need_pid1()
+    yield from installed_tree()
+
+
+@pytest.fixture
+def pid1(root, install):
+    p = Pid1(root, install)
     try:
         p.boot()
         yield p
@@ -306,6 +338,9 @@ def test_guest_survives_restart_and_stop_of_its_daemon(pid1, root):
     p.virsh("qemu:///system", "define", str(xml))
     assert p.show("virtqemud.service", "ActiveState") == "active"
     first = int(p.show("virtqemud.service", "MainPID"))
+    # The installed program, at its installed path.
+    installed = Pid1.exec_start(root / "units" / "virtqemud.service")[0]
+    assert os.readlink(p.file("/proc/%d/exe" % first)) == installed
     p.virsh("qemu:///system", "start", "sdg")
     qemu = qemu_pid(p, "sdg")
     assert alive(p, qemu)
@@ -354,6 +389,9 @@ def test_proxy_as_its_own_user_hands_clients_over(pid1, root):
     assert uid_line.split()[1:] == [str(p.proxy_uid)] * 4
     cap_line = [line for line in status.splitlines() if line.startswith("CapEff:")][0]
     assert int(cap_line.split()[1], 16) == 0
+    # It runs the installed program, at its installed path.
+    installed = Pid1.exec_start(root / "units" / "virtproxyd.service")[0]
+    assert os.readlink(p.file("/proc/%d/exe" % proxy)) == installed
     p.virsh(legacy, "start", "viaproxy")
     assert p.virsh(legacy, "domstate", "viaproxy").stdout.strip() == "running"
     p.virsh(legacy, "destroy", "viaproxy")
