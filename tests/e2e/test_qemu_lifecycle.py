@@ -192,7 +192,8 @@ def test_create_xml_refused_at_start_leaves_nothing(host):
     code, domain, msg = error_of(host.conn.createXML, bad, 0)
     assert (code, domain) == (ERR_CONFIG_UNSUPPORTED, FROM_QEMU)
     assert "host-passthrough" in msg
-    assert error_of(host.conn.lookupByName, "ghost")[0] == ERR_NO_DOMAIN
+    gone = error_of(host.conn.lookupByName, "ghost")
+    assert gone[0] == ERR_NO_DOMAIN, gone
     assert host.conn.listAllDomains(0) == []
     # The same, over a defined domain of that name and UUID.
     dom = host.define("ghost", "")
