@@ -26,28 +26,13 @@
 
 LxcProcessContext *lxc_ctx;
 
-static gboolean
-free_process_idle(gpointer proc)
-{
-    sv_process_free(proc);
-    return G_SOURCE_REMOVE;
-}
-
-/* A process is never freed from inside its own exit or kill callbacks. */
-static void
-free_process_later(SvProcess *proc)
-{
-    if (proc)
-        g_idle_add(free_process_idle, proc);
-}
-
 static void
 lxc_domain_free(gpointer p)
 {
     LxcDomain *ld = p;
 
-    free_process_later(ld->supervisor);
-    free_process_later(ld->init);
+    sv_process_free_later(ld->supervisor); /* never inside its own callbacks */
+    sv_process_free_later(ld->init);
     lxc_monitor_free(ld->mon);
     lxc_cgroup_free(ld->cgroup);
     if (ld->start_timer)
@@ -483,7 +468,7 @@ attach_init(SvDomainObj *obj, const LxcMsg *msg, GError **error)
 
     if (!init)
         return FALSE;
-    free_process_later(ld->init);
+    sv_process_free_later(ld->init);
     ld->init = init;
     sv_process_set_exit_func(init, on_init_exit, lxc_domain_run_key(obj));
     lxc_domain_log(ld, "init is process %d", (int)msg->pid);

@@ -14,45 +14,12 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fileio.h"
-
-/* Whether /proc/PID/exe is `path`, or that file replaced since (an upgrade). */
-static gboolean
-exe_is(pid_t pid, const char *path)
-{
-    g_autofree char *link = g_strdup_printf("/proc/%d/exe", (int)pid);
-    g_autofree char *exe = g_file_read_link(link, NULL);
-    g_autofree char *want = realpath(path, NULL);
-    g_autofree char *deleted = NULL;
-
-    if (!exe)
-        return FALSE;
-    if (!want)
-        want = g_strdup(path);
-    deleted = g_strconcat(want, " (deleted)", NULL);
-    return g_str_equal(exe, want) || g_str_equal(exe, deleted);
-}
-
-/* A process that has exited and waits to be reaped (by PID 1, when its parent was the
- * daemon that died) has no executable to look at: it is gone. */
-static gboolean
-is_zombie(pid_t pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
-    g_autofree char *text = NULL;
-    const char *end;
-
-    if (!g_file_get_contents(path, &text, NULL, NULL))
-        return TRUE;
-    end = strrchr(text, ')');
-    return !end || end[1] != ' ' || end[2] == 'Z' || end[2] == 'X';
-}
 
 static gboolean
 invalid(GError **error, const char *fmt, const char *what)
@@ -92,28 +59,30 @@ check_status(const char *entry, const SvDomainDef *def, const LxcStatus *st, GEr
 static SvProcess *
 find_supervisor(const LxcStatus *st, gboolean *ret_held, GError **error)
 {
-    g_autoptr(SvProcess) proc = sv_process_attach(st->supervisor_pid, st->supervisor_start, NULL);
-    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    g_autoptr(GError) found = NULL;
+    SvProcess *proc = NULL;
 
     *ret_held = FALSE;
-    if (!proc)
+    switch (sv_process_attach_checked(st->supervisor_pid, st->supervisor_start,
+                                      lxc_ctx->supervisor, &proc, &found)) {
+    case SV_PROCESS_CHECK_OURS:
+        return proc;
+    case SV_PROCESS_CHECK_GONE:
         return NULL;
-    if (!exe_is(st->supervisor_pid, lxc_ctx->supervisor)) {
-        if (is_zombie(st->supervisor_pid))
-            return NULL;
-        if (st->starting && self && exe_is(st->supervisor_pid, self)) {
+    case SV_PROCESS_CHECK_UNRUN:
+        /* Only a start that never finished leaves a supervisor held. */
+        if (st->starting) {
             *ret_held = TRUE;
             return NULL;
         }
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
-                     "process %d is not a container supervisor (%s)", (int)st->supervisor_pid,
-                     lxc_ctx->supervisor);
-        return NULL;
+        break;
+    default:
+        break;
     }
-    /* The executable was read after the pidfd was taken: the same process still? */
-    if (sv_process_read_start_time(st->supervisor_pid) != st->supervisor_start)
-        return NULL;
-    return g_steal_pointer(&proc);
+    sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
+                 "process %d is not a container supervisor (%s): %s", (int)st->supervisor_pid,
+                 lxc_ctx->supervisor, found->message);
+    return NULL;
 }
 
 /* A status file that cannot be trusted: logged and kept aside for a person to look at. */

@@ -13,27 +13,13 @@
 
 QemuProcessContext *qemu_ctx;
 
-static gboolean
-free_process_idle(gpointer proc)
-{
-    sv_process_free(proc);
-    return G_SOURCE_REMOVE;
-}
-
-void
-qemu_domain_free_process_later(SvProcess *proc)
-{
-    if (proc)
-        g_idle_add(free_process_idle, proc);
-}
-
 static void
 qemu_domain_free(gpointer p)
 {
     QemuDomain *qd = p;
 
     g_clear_pointer(&qd->mon, qemu_monitor_free);
-    qemu_domain_free_process_later(qd->proc);
+    sv_process_free_later(qd->proc); /* never inside its own callbacks */
     if (qd->start_timer)
         g_source_remove(qd->start_timer);
     if (qd->log_fd >= 0)

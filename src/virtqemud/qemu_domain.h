@@ -96,9 +96,6 @@ void qemu_domain_log(QemuDomain *qd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
  * worker, in order with its write), the monitor socket and the per-guest directory. */
 void qemu_domain_remove_files(SvDomainObj *obj);
 
-/* sv_process_free() from an idle: never from inside the process's own callbacks. */
-void qemu_domain_free_process_later(SvProcess *proc);
-
 /* Start: qemu_start.c. SvDomainLifecycle.start. */
 gboolean qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error);
 /* A start that went wrong: err (transfer full) is the cause;

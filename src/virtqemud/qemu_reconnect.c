@@ -20,7 +20,6 @@
 #include "qemu_process.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -214,74 +213,6 @@ set_aside(const char *path, const GError *why, gboolean *rejected)
     *rejected = TRUE;
 }
 
-/* The program a process runs, as /proc/PID/exe names it (without the " (deleted)" of a
- * QEMU upgraded under a running guest). (transfer full) */
-static char *
-process_exe(pid_t pid)
-{
-    g_autofree char *link = g_strdup_printf("/proc/%d/exe", (int)pid);
-    char *exe = g_file_read_link(link, NULL);
-
-    if (exe && g_str_has_suffix(exe, " (deleted)"))
-        exe[strlen(exe) - strlen(" (deleted)")] = '\0';
-    return exe;
-}
-
-/* Whether pid has exited but not been reaped yet (its parent, our predecessor, is gone and
- * init reaps lazily): it has no executable any more, and nothing more will happen to it. */
-static gboolean
-process_is_zombie(pid_t pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
-    g_autofree char *text = NULL;
-    const char *p;
-
-    if (!g_file_get_contents(path, &text, NULL, NULL) || !(p = strrchr(text, ')')))
-        return TRUE; /* gone altogether */
-    return p[1] == ' ' && p[2] == 'Z';
-}
-
-typedef enum { PROC_OURS, PROC_GONE, PROC_FOREIGN } ProcCheck;
-
-/* Take the status's process, if it is the QEMU the status names: same pid and start
- * time, and it runs the status's emulator. Nothing is signalled. */
-static ProcCheck
-attach(const QemuStatus *st, SvProcess **out, GError **error)
-{
-    g_autofree char *exe = NULL, *self = NULL, *real = NULL;
-    SvProcess *proc = sv_process_attach(st->pid, st->start_time, error);
-
-    if (!proc)
-        return PROC_GONE;
-    exe = process_exe(st->pid);
-    real = realpath(st->emulator, NULL);
-    /* Read after the pidfd was taken, and the start time checked again after it: the
-     * executable is this very process's, not a later one's with the same pid. */
-    if (sv_process_read_start_time(st->pid) != st->start_time || (!exe &&
-                                                                  process_is_zombie(st->pid))) {
-        sv_process_free(proc);
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "pid %d exited",
-                     (int)st->pid);
-        return PROC_GONE;
-    }
-    if (exe && (g_str_equal(exe, st->emulator) || g_strcmp0(exe, real) == 0)) {
-        *out = proc;
-        return PROC_OURS;
-    }
-    sv_process_free(proc);
-    self = g_file_read_link("/proc/self/exe", NULL);
-    if (exe && self && g_str_equal(exe, self)) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
-                     "pid %d never ran QEMU (its daemon died before letting it); it exits "
-                     "by itself",
-                     (int)st->pid);
-        return PROC_GONE;
-    }
-    sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "pid %d runs '%s', not '%s'",
-                 (int)st->pid, exe ? exe : "(unknown)", st->emulator);
-    return PROC_FOREIGN;
-}
-
 /* A guest found gone: its files go, its label waits in stale_labels (released once
  * every status file is read: a file they shared may still be in use). */
 static void
@@ -367,16 +298,20 @@ reconnect_one(const char *path, GPtrArray *stale_labels, gboolean *rejected)
         set_aside(path, error, rejected);
         return;
     }
-    switch (attach(st, &proc, &error)) {
-    case PROC_FOREIGN:
-        set_aside(path, error, rejected);
-        return;
-    case PROC_GONE:
+    /* Its process, if it is the QEMU the status names: same pid and start time, and it
+     * runs the status's emulator. One that still runs our own executable is a QEMU forked
+     * by a daemon that died before recording it: it exits by itself, unrun. */
+    switch (sv_process_attach_checked(st->pid, st->start_time, st->emulator, &proc, &error)) {
+    case SV_PROCESS_CHECK_OURS:
+        break;
+    case SV_PROCESS_CHECK_GONE:
+    case SV_PROCESS_CHECK_UNRUN:
         g_message("domain %s: QEMU is gone (%s); cleaning up", st->def->name, error->message);
         forget(path, st, obj, stale_labels);
         return;
-    case PROC_OURS:
-        break;
+    default:
+        set_aside(path, error, rejected);
+        return;
     }
     obj = adopt(obj, st, proc);
     carry_on(obj, st);
