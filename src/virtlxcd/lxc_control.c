@@ -57,7 +57,7 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     job = g_new0(LxcDestroyJob, 1);
     job->call = sv_call_defer(call);
     job->remove_logs = (flags & DESTROY_REMOVE_LOGS) != 0;
-    job->log = g_strdup_printf("%s/%s.log", lxc_ctx->log_dir, obj->def->name);
+    job->log = sv_guest_log_path(lxc_ctx->log_dir, obj->def->name);
     g_ptr_array_add(ld->stop_waiters, job);
     if (!ld->init || ld->ended) {
         /* Still starting, between a reboot and the next init, or already ending: the
@@ -150,7 +150,7 @@ shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gbo
         }
     }
     sv_domain_driver_set_cause_call(obj, call);
-    lxc_domain_log(ld, "%s requested", reboot ? "reboot" : "shutdown");
+    sv_guest_log_printf(ld->log_fd, "%s requested", reboot ? "reboot" : "shutdown");
     return TRUE;
 }
 

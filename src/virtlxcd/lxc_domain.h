@@ -13,6 +13,7 @@
 #include "lxc_monitor.h"
 #include "lxc_process.h"
 #include "lxc_status.h"
+#include "util/guest_log.h"
 #include "util/process.h"
 
 /* virDomainEvent details and state reasons used here (facts, section 4). */
@@ -79,8 +80,8 @@ SvDomainObj *lxc_domain_find_run(gpointer data);
 /* The callback datum of obj's current run. */
 gpointer lxc_domain_run_key(SvDomainObj *obj);
 
-void lxc_domain_log(LxcDomain *ld, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-/* The container's log file, opened for appending. */
+/* The container's log file, ROOT/var/log/libvirt/lxc/NAME.log, opened for appending
+ * (util/guest_log.h); the daemon's lines go in with sv_guest_log_printf(ld->log_fd, ...). */
 int lxc_domain_open_log(SvDomainObj *obj, GError **error);
 char *lxc_domain_status_path(const char *name);
 

@@ -13,16 +13,12 @@
  * daemon restart in lxc_reconnect.c. */
 #include "lxc_domain.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <glib-unix.h>
 #include <signal.h>
-#include <string.h>
 #include <sys/pidfd.h>
 #include <unistd.h>
 
 #include "util/error.h"
-#include "util/fileio.h"
 
 LxcProcessContext *lxc_ctx;
 
@@ -79,37 +75,11 @@ lxc_domain_run_key(SvDomainObj *obj)
     return GUINT_TO_POINTER(obj->run);
 }
 
-void
-lxc_domain_log(LxcDomain *ld, const char *fmt, ...)
-{
-    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    g_autofree char *ts = g_date_time_format(now, "%Y-%m-%d %H:%M:%S.%f");
-    g_autofree char *msg = NULL;
-    g_autofree char *line = NULL;
-    va_list ap;
-
-    if (ld->log_fd < 0)
-        return;
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    line = g_strdup_printf("%.23s+0000: %s\n", ts, msg);
-    if (write(ld->log_fd, line, strlen(line)) < 0)
-        g_debug("cannot write the container log: %s", g_strerror(errno));
-}
-
 int
 lxc_domain_open_log(SvDomainObj *obj, GError **error)
 {
-    g_autofree char *path = g_strdup_printf("%s/%s.log", lxc_ctx->log_dir, obj->def->name);
-    int fd;
-
-    if (!sv_mkdir_p(lxc_ctx->log_dir, 0700, error))
-        return -1;
-    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0)
-        sv_error_set_errno(error, SV_FROM_LXC, errno, "Failed to open '%s'", path);
-    return fd;
+    return sv_guest_log_open(lxc_ctx->log_dir, obj->def->name, SV_FROM_LXC, "Failed to open",
+                             error);
 }
 
 /* ---------------------------------------------------------------- state */
@@ -273,7 +243,7 @@ container_stopped(SvDomainObj *obj)
         cgroup_remove_when_empty(g_steal_pointer(&ld->cgroup), obj->def->name);
     if (ld->socket_path)
         unlink(ld->socket_path);
-    lxc_domain_log(ld, "shutting down, reason=%s", reasons[ld->shutoff_reason]);
+    sv_guest_log_printf(ld->log_fd, "shutting down, reason=%s", reasons[ld->shutoff_reason]);
     sv_domain_list_clear_id(lxc_ctx->domains->list, obj);
     lxc_domain_set_state(obj, SV_DOMAIN_SHUTOFF, ld->shutoff_reason);
     if (!was_starting)
@@ -471,7 +441,7 @@ attach_init(SvDomainObj *obj, const LxcMsg *msg, GError **error)
     sv_process_free_later(ld->init);
     ld->init = init;
     sv_process_set_exit_func(init, on_init_exit, lxc_domain_run_key(obj));
-    lxc_domain_log(ld, "init is process %d", (int)msg->pid);
+    sv_guest_log_printf(ld->log_fd, "init is process %d", (int)msg->pid);
     return TRUE;
 }
 
@@ -572,7 +542,7 @@ on_rebooted(SvDomainObj *obj, const LxcMsg *msg)
 
     if (!attach_init(obj, msg, &error))
         g_debug("domain %s: %s", obj->def->name, error->message);
-    lxc_domain_log(ld, "rebooted");
+    sv_guest_log_printf(ld->log_fd, "rebooted");
     lxc_domain_save_status(obj, NULL, NULL);
     if (ld->destroying) {
         /* A reboot raced with our destroy: the new init goes too. */

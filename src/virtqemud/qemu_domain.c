@@ -2,14 +2,10 @@
  * log and the forced kill nobody waits on. */
 #include "qemu_domain.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "qemu_status.h"
 #include "util/error.h"
-#include "util/fileio.h"
 
 QemuProcessContext *qemu_ctx;
 
@@ -108,34 +104,8 @@ qemu_domain_kill(SvDomainObj *obj)
 int
 qemu_domain_open_log(SvDomainObj *obj, GError **error)
 {
-    g_autofree char *path = g_strdup_printf("%s/%s.log", qemu_ctx->log_dir, obj->def->name);
-    int fd;
-
-    if (!sv_mkdir_p(qemu_ctx->log_dir, 0700, error))
-        return -1;
-    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0)
-        sv_error_set_errno(error, SV_FROM_QEMU, errno, "cannot open log file '%s'", path);
-    return fd;
-}
-
-void
-qemu_domain_log(QemuDomain *qd, const char *fmt, ...)
-{
-    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    g_autofree char *ts = g_date_time_format(now, "%Y-%m-%d %H:%M:%S.%f");
-    g_autofree char *msg = NULL;
-    g_autofree char *line = NULL;
-    va_list ap;
-
-    if (qd->log_fd < 0)
-        return;
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    line = g_strdup_printf("%.23s+0000: %s\n", ts, msg);
-    if (write(qd->log_fd, line, strlen(line)) < 0)
-        g_debug("cannot write the guest log: %s", g_strerror(errno));
+    return sv_guest_log_open(qemu_ctx->log_dir, obj->def->name, SV_FROM_QEMU,
+                             "cannot open log file", error);
 }
 
 void

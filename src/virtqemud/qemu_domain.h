@@ -14,6 +14,7 @@
 #include "qemu_monitor.h"
 #include "qemu_process.h"
 #include "qemu_security.h"
+#include "util/guest_log.h"
 #include "util/process.h"
 
 /* virDomainEvent details. */
@@ -88,9 +89,9 @@ void qemu_domain_emit(SvDomainObj *obj, int event, int detail);
  * A start without a process yet fails instead. */
 void qemu_domain_kill(SvDomainObj *obj);
 
-/* The guest's log, ROOT/var/log/libvirt/qemu/NAME.log. */
+/* The guest's log, ROOT/var/log/libvirt/qemu/NAME.log (util/guest_log.h); the daemon's
+ * lines go in with sv_guest_log_printf(qd->log_fd, ...). */
 int qemu_domain_open_log(SvDomainObj *obj, GError **error);
-void qemu_domain_log(QemuDomain *qd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /* Remove what a guest leaves on disk while it runs: the pid file (through the store's
  * worker, in order with its write), the monitor socket and the per-guest directory. */

@@ -26,7 +26,7 @@ guest_stopped(SvDomainObj *obj, int shutoff_reason, int stopped_detail)
                                     "migrated", "saved", "failed"};
     gboolean restart = qd->crash_restart;
 
-    qemu_domain_log(qd, "shutting down, reason=%s",
+    sv_guest_log_printf(qd->log_fd, "shutting down, reason=%s",
                     shutoff_reason < (int)G_N_ELEMENTS(reasons) ? reasons[shutoff_reason]
                                                                 : "unknown");
     g_clear_pointer(&qd->mon, qemu_monitor_free);
@@ -244,7 +244,7 @@ destroy_done(SvProcess *proc, const GError *error, gpointer data)
         sv_call_fail(job->call, g_error_copy(error));
     } else {
         if (job->remove_logs) {
-            g_autofree char *log = g_strdup_printf("%s/%s.log", qemu_ctx->log_dir, job->name);
+            g_autofree char *log = sv_guest_log_path(qemu_ctx->log_dir, job->name);
             unlink(log);
         }
         sv_domain_driver_reply_when_saved(qemu_ctx->domains, job->call, NULL, NULL);

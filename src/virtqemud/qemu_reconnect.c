@@ -270,7 +270,7 @@ adopt(SvDomainObj *obj, QemuStatus *st, SvProcess *proc)
     qd->sec = qemu_security_label_from_status(qemu_ctx->security,
                                               xmlDocGetRootElement(st->doc));
     qd->log_fd = qemu_domain_open_log(obj, NULL);
-    qemu_domain_log(qd, "reconnected to pid %d", (int)sv_process_get_pid(proc));
+    sv_guest_log_printf(qd->log_fd, "reconnected to pid %d", (int)sv_process_get_pid(proc));
     sv_daemon_inhibit(qemu_ctx->daemon);
     sv_process_set_exit_func(proc, qemu_process_on_exit, qemu_domain_handle(obj));
     g_message("domain %s: reconnecting to QEMU pid %d (%s)", obj->def->name,

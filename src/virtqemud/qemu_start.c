@@ -67,7 +67,7 @@ static char *
 qemu_output_tail(SvDomainObj *obj)
 {
     QemuDomain *qd = qemu_domain_of(obj);
-    g_autofree char *path = g_strdup_printf("%s/%s.log", qemu_ctx->log_dir, obj->def->name);
+    g_autofree char *path = sv_guest_log_path(qemu_ctx->log_dir, obj->def->name);
     g_autofree char *buf = NULL, *joined = NULL;
     g_auto(GStrv) lines = NULL;
     g_autoptr(GPtrArray) last = g_ptr_array_new();
@@ -108,11 +108,11 @@ start_error(SvDomainObj *obj)
     GError *full = NULL;
 
     if (!qd->proc) {
-        qemu_domain_log(qd, "start failed: %s", error->message);
+        sv_guest_log_printf(qd->log_fd, "start failed: %s", error->message);
         return error;
     }
     tail = qemu_output_tail(obj); /* before our own line below */
-    qemu_domain_log(qd, "start failed: %s", error->message);
+    sv_guest_log_printf(qd->log_fd, "start failed: %s", error->message);
     /* The cause's own detail, without its template's prefix. */
     x = sv_error_get_extra(error);
     why = x && x->str2 ? x->str2 : error->message;
@@ -399,7 +399,7 @@ log_command_line(QemuDomain *qd, GStrv argv)
 {
     g_autofree char *cmdline = g_strjoinv(" ", argv);
 
-    qemu_domain_log(qd, "starting up splitvirt version: %s, hostname: %s", SV_VERSION,
+    sv_guest_log_printf(qd->log_fd, "starting up splitvirt version: %s, hostname: %s", SV_VERSION,
                     g_get_host_name());
     if (write(qd->log_fd, cmdline, strlen(cmdline)) < 0 || write(qd->log_fd, "\n", 1) < 0)
         g_debug("cannot write the guest log");
