@@ -3,9 +3,11 @@
  * (lxc_start.c), the procedures that act on a running container (lxc_control.c) and the
  * reconnect after a restart (lxc_reconnect.c).
  *
- * A container's run begins at its start or reconnect (sv_domain_list_begin_run) and ends
- * when the daemon lets go of it (lxc_domain_release). Every asynchronous callback holds the
- * run's handle, never a pointer, and finds the object again with lxc_domain_find_run(). */
+ * A container's run begins at its start or reconnect (lxc_domain_new, which attaches the
+ * per-container state) and ends when the daemon lets go of it (sv_domain_list_release_run,
+ * conf/domain_obj.h). Every asynchronous callback holds the run's key
+ * (sv_domain_obj_run_key), never a pointer, and finds the object again with
+ * lxc_domain_find_run(). */
 #pragma once
 
 #include "conf/domain_driver.h"
@@ -73,12 +75,8 @@ lxc_domain_of(SvDomainObj *obj)
 
 /* Begin a run of obj with fresh per-container state. */
 LxcDomain *lxc_domain_new(SvDomainObj *obj);
-/* End the run and free the per-container state (the daemon lets go of the container). */
-void lxc_domain_release(SvDomainObj *obj);
 /* The object of a callback's run handle, if that run goes on and has its state. */
 SvDomainObj *lxc_domain_find_run(gpointer data);
-/* The callback datum of obj's current run. */
-gpointer lxc_domain_run_key(SvDomainObj *obj);
 
 /* The container's log file, ROOT/var/log/libvirt/lxc/NAME.log, opened for appending
  * (util/guest_log.h); the daemon's lines go in with sv_guest_log_printf(ld->log_fd, ...). */

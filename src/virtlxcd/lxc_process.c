@@ -48,31 +48,14 @@ lxc_domain_new(SvDomainObj *obj)
 
     ld->log_fd = -1;
     ld->stop_waiters = g_ptr_array_new();
-    obj->priv = ld;
-    obj->priv_free = lxc_domain_free;
-    sv_domain_list_begin_run(lxc_ctx->domains->list, obj);
+    sv_domain_list_attach_run(lxc_ctx->domains->list, obj, ld, lxc_domain_free);
     return ld;
-}
-
-void
-lxc_domain_release(SvDomainObj *obj)
-{
-    sv_domain_list_end_run(lxc_ctx->domains->list, obj);
-    g_clear_pointer(&obj->priv, lxc_domain_free);
 }
 
 SvDomainObj *
 lxc_domain_find_run(gpointer data)
 {
-    SvDomainObj *obj = sv_domain_list_find_run(lxc_ctx->domains->list, GPOINTER_TO_UINT(data));
-
-    return obj && obj->priv ? obj : NULL;
-}
-
-gpointer
-lxc_domain_run_key(SvDomainObj *obj)
-{
-    return GUINT_TO_POINTER(obj->run);
+    return sv_domain_list_find_attached(lxc_ctx->domains->list, data);
 }
 
 int
@@ -253,7 +236,7 @@ container_stopped(SvDomainObj *obj)
         sv_domain_obj_set_def(obj, obj->new_def);
         obj->new_def = NULL;
     }
-    lxc_domain_release(obj);
+    sv_domain_list_release_run(lxc_ctx->domains->list, obj);
     if (!obj->persistent)
         sv_domain_list_remove(lxc_ctx->domains->list, obj);
     answer_stopped(waiters, start_call, start_error);
@@ -392,7 +375,7 @@ lxc_domain_kill_init(SvDomainObj *obj, gboolean graceful, gint64 term_deadline)
     ld->destroying = TRUE;
     ld->carried = FALSE;
     sv_process_kill_until(ld->init, graceful, term_deadline, lxc_ctx->timeouts.kill_timeout_ms,
-                          destroy_killed, lxc_domain_run_key(obj));
+                          destroy_killed, sv_domain_obj_run_key(obj));
     lxc_domain_save_status(obj, NULL, NULL); /* with the request's mode and deadline */
 }
 
@@ -440,7 +423,7 @@ attach_init(SvDomainObj *obj, const LxcMsg *msg, GError **error)
         return FALSE;
     sv_process_free_later(ld->init);
     ld->init = init;
-    sv_process_set_exit_func(init, on_init_exit, lxc_domain_run_key(obj));
+    sv_process_set_exit_func(init, on_init_exit, sv_domain_obj_run_key(obj));
     sv_guest_log_printf(ld->log_fd, "init is process %d", (int)msg->pid);
     return TRUE;
 }
@@ -643,7 +626,7 @@ lxc_domain_watch_supervisor(SvDomainObj *obj, int control)
 {
     LxcDomain *ld = lxc_domain_of(obj);
 
-    sv_process_set_exit_func(ld->supervisor, on_supervisor_exit, lxc_domain_run_key(obj));
+    sv_process_set_exit_func(ld->supervisor, on_supervisor_exit, sv_domain_obj_run_key(obj));
     ld->mon = lxc_monitor_new(control, &(LxcMonitorCallbacks){on_monitor_message, on_monitor_eof},
-                              lxc_domain_run_key(obj));
+                              sv_domain_obj_run_key(obj));
 }

@@ -170,31 +170,6 @@ adopt(SvDomainObj *obj, const LxcStatus *st, int id, SvProcess *supervisor, int 
     lxc_domain_save_status(obj, NULL, NULL);
 }
 
-/* The domain object a live container of this definition belongs to. The definition on
- * disk decides persistence: a container whose domain is defined there is persistent
- * (whatever the status file says, which may predate a define or an undefine). */
-static SvDomainObj *
-object_for(SvDomainDef **def, GError **error)
-{
-    SvDomainList *list = lxc_ctx->domains->list;
-    SvDomainObj *obj = sv_domain_list_find_by_uuid(list, (*def)->uuid);
-
-    if (!obj && sv_domain_list_find_by_name(list, (*def)->name)) {
-        invalid(error, "domain '%s' is defined with another UUID", (*def)->name);
-        return NULL;
-    }
-    if (!obj)
-        return sv_domain_list_add(list, g_steal_pointer(def), FALSE);
-    if (!g_str_equal(obj->def->name, (*def)->name) || obj->priv) {
-        invalid(error, "its UUID belongs to domain '%s'", obj->def->name);
-        return NULL;
-    }
-    obj->new_def = obj->def;
-    obj->def = g_steal_pointer(def);
-    obj->persistent = TRUE;
-    return obj;
-}
-
 /* A checked status file whose supervisor lives: adopt it, or stop what cannot be managed. */
 static void
 take_back(const char *path, SvDomainDef **def, const LxcStatus *st, int id,
@@ -211,12 +186,13 @@ take_back(const char *path, SvDomainDef **def, const LxcStatus *st, int id,
         sv_process_free(supervisor);
         return;
     }
-    obj = object_for(def, &error);
-    if (!obj) {
+    /* The definition on disk decides persistence (conf/domain_obj.h). */
+    if (!sv_domain_list_check_live(lxc_ctx->domains->list, *def, SV_FROM_LXC, &error)) {
         set_aside(path, error);
         sv_process_free(supervisor);
         return;
     }
+    obj = sv_domain_list_take_live(lxc_ctx->domains->list, g_steal_pointer(def));
     adopt(obj, st, id, supervisor, g_steal_fd(&control));
 }
 

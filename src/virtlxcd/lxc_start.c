@@ -277,7 +277,7 @@ start_recorded(const GError *error, gpointer data)
         return;
     }
     ld->start_timer = g_timeout_add(lxc_ctx->timeouts.start_timeout_ms, start_timed_out,
-                                    lxc_domain_run_key(obj));
+                                    sv_domain_obj_run_key(obj));
 }
 
 /* Undo a start that failed before its supervisor existed: obj is as it was. */
@@ -292,7 +292,7 @@ start_abort(SvDomainObj *obj)
         sv_domain_obj_set_def(obj, obj->new_def);
         obj->new_def = NULL;
     }
-    lxc_domain_release(obj);
+    sv_domain_list_release_run(lxc_ctx->domains->list, obj);
     obj->state = SV_DOMAIN_SHUTOFF;
     obj->reason = LXC_SHUTOFF_FAILED;
 }
@@ -358,6 +358,6 @@ lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
             ld->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
     }
     sv_domain_obj_set_state(obj, SV_DOMAIN_PAUSED, LXC_PAUSED_STARTING_UP);
-    lxc_domain_save_status(obj, start_recorded, lxc_domain_run_key(obj));
+    lxc_domain_save_status(obj, start_recorded, sv_domain_obj_run_key(obj));
     return TRUE;
 }

@@ -35,28 +35,16 @@ qemu_domain_begin(SvDomainObj *obj)
 {
     QemuDomain *qd = g_new0(QemuDomain, 1);
 
-    g_assert(!obj->priv);
     qd->log_fd = -1;
     qd->log_offset = -1;
     qd->ptys = g_ptr_array_new_with_free_func(g_free);
-    obj->priv = qd;
-    obj->priv_free = qemu_domain_free;
-    return sv_domain_list_begin_run(qemu_ctx->domains->list, obj);
-}
-
-void
-qemu_domain_end(SvDomainObj *obj)
-{
-    sv_domain_list_end_run(qemu_ctx->domains->list, obj);
-    g_clear_pointer(&obj->priv, qemu_domain_free);
+    return sv_domain_list_attach_run(qemu_ctx->domains->list, obj, qd, qemu_domain_free);
 }
 
 SvDomainObj *
 qemu_domain_find(gpointer run)
 {
-    SvDomainObj *obj = sv_domain_list_find_run(qemu_ctx->domains->list, GPOINTER_TO_UINT(run));
-
-    return obj && obj->priv ? obj : NULL;
+    return sv_domain_list_find_attached(qemu_ctx->domains->list, run);
 }
 
 void

@@ -63,9 +63,9 @@ extern QemuProcessContext *qemu_ctx;
 
 /* Give obj new private data and begin its run; the run's handle. */
 guint qemu_domain_begin(SvDomainObj *obj);
-/* The guest is gone: end the run and free the private data (what it holds of the
- * process is freed from an idle, never inside the process's own callbacks). */
-void qemu_domain_end(SvDomainObj *obj);
+/* The guest is gone: sv_domain_list_release_run() ends the run and frees the private
+ * data (what it holds of the process is freed from an idle, never inside the process's
+ * own callbacks). */
 
 /* The guest of a run handle, if that run still lasts. */
 SvDomainObj *qemu_domain_find(gpointer run);
@@ -73,11 +73,6 @@ static inline QemuDomain *
 qemu_domain_of(SvDomainObj *obj)
 {
     return obj->priv;
-}
-static inline gpointer
-qemu_domain_handle(SvDomainObj *obj)
-{
-    return GUINT_TO_POINTER(obj->run);
 }
 
 /* The one place a guest's state changes; the status file follows it. */

@@ -40,7 +40,7 @@ guest_stopped(SvDomainObj *obj, int shutoff_reason, int stopped_detail)
         sv_domain_obj_set_def(obj, obj->new_def);
         obj->new_def = NULL;
     }
-    qemu_domain_end(obj);
+    sv_domain_list_release_run(qemu_ctx->domains->list, obj);
     if (!obj->persistent) {
         sv_domain_list_remove(qemu_ctx->domains->list, obj);
         return;
@@ -277,7 +277,7 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     }
     job = g_new0(DestroyJob, 1);
     job->call = sv_call_defer(call);
-    job->run = qemu_domain_handle(obj);
+    job->run = sv_domain_obj_run_key(obj);
     job->remove_logs = (flags & 2) != 0;
     job->name = g_strdup(obj->def->name);
     sv_process_kill(qd->proc, graceful,
@@ -348,7 +348,7 @@ monitor_job(SvCall *call, SvDomainObj *obj, const char *cmd, int kind)
     sv_domain_driver_set_cause_call(obj, call);
     qemu_domain_of(obj)->jobs++;
     job->call = sv_call_defer(call);
-    job->run = qemu_domain_handle(obj);
+    job->run = sv_domain_obj_run_key(obj);
     job->kind = kind;
     qemu_monitor_command(qemu_domain_of(obj)->mon, cmd, NULL, mon_job_done, job);
 }

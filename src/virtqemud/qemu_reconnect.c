@@ -154,7 +154,7 @@ carry_on_kill(SvDomainObj *obj, const QemuStatus *st)
               obj->def->name, graceful ? "graceful" : "forced",
               MAX(0, deadline - g_get_monotonic_time()) / 1000);
     sv_process_kill_until(qd->proc, graceful, deadline, qemu_ctx->timeouts.kill_timeout_ms,
-                          graceful ? graceful_done : forced_done, qemu_domain_handle(obj));
+                          graceful ? graceful_done : forced_done, sv_domain_obj_run_key(obj));
     qemu_status_save(obj);
 }
 
@@ -174,7 +174,7 @@ carry_on(SvDomainObj *obj, const QemuStatus *st)
         qd->crash_destroy = TRUE;
         sv_process_kill_until(qd->proc, FALSE, g_get_monotonic_time(),
                               qemu_ctx->timeouts.kill_timeout_ms, forced_done,
-                              qemu_domain_handle(obj));
+                              sv_domain_obj_run_key(obj));
         qemu_status_save(obj);
         return;
     }
@@ -184,7 +184,7 @@ carry_on(SvDomainObj *obj, const QemuStatus *st)
         carry_on_kill(obj, st);
     mon_fd = qemu_monitor_connect(st->monitor, &error);
     if (mon_fd >= 0) {
-        qd->mon = qemu_monitor_new(mon_fd, &cb, qemu_domain_handle(obj));
+        qd->mon = qemu_monitor_new(mon_fd, &cb, sv_domain_obj_run_key(obj));
         return;
     }
     /* Alive but unreachable: it cannot be managed, so it is stopped; but a graceful
@@ -233,22 +233,16 @@ forget(const char *path, QemuStatus *st, SvDomainObj *obj, GPtrArray *stale_labe
         obj->reason = SHUTOFF_CRASHED;
 }
 
-/* Make obj (NULL: a new transient domain) the running guest the status describes. */
+/* Make the domain of the status's definition the running guest the status describes; the
+ * definition on disk decides its persistence (conf/domain_obj.h). */
 static SvDomainObj *
-adopt(SvDomainObj *obj, QemuStatus *st, SvProcess *proc)
+adopt(QemuStatus *st, SvProcess *proc)
 {
     GPtrArray *serials = st->def->serials->len ? st->def->serials : st->def->consoles;
+    SvDomainObj *obj;
     QemuDomain *qd;
 
-    /* Persistence is what is on disk: a definition there makes the guest persistent
-     * whatever the status says. */
-    if (obj) {
-        obj->new_def = obj->def;
-        obj->def = g_steal_pointer(&st->def);
-        obj->persistent = TRUE;
-    } else {
-        obj = sv_domain_list_add(qemu_ctx->domains->list, g_steal_pointer(&st->def), FALSE);
-    }
+    obj = sv_domain_list_take_live(qemu_ctx->domains->list, g_steal_pointer(&st->def));
     sv_domain_list_set_id(qemu_ctx->domains->list, obj, st->id);
     qemu_domain_begin(obj);
     qd = qemu_domain_of(obj);
@@ -272,7 +266,7 @@ adopt(SvDomainObj *obj, QemuStatus *st, SvProcess *proc)
     qd->log_fd = qemu_domain_open_log(obj, NULL);
     sv_guest_log_printf(qd->log_fd, "reconnected to pid %d", (int)sv_process_get_pid(proc));
     sv_daemon_inhibit(qemu_ctx->daemon);
-    sv_process_set_exit_func(proc, qemu_process_on_exit, qemu_domain_handle(obj));
+    sv_process_set_exit_func(proc, qemu_process_on_exit, sv_domain_obj_run_key(obj));
     g_message("domain %s: reconnecting to QEMU pid %d (%s)", obj->def->name,
               (int)sv_process_get_pid(proc), sv_domain_state_to_string(obj->state));
     return obj;
@@ -290,14 +284,11 @@ reconnect_one(const char *path, GPtrArray *stale_labels, gboolean *rejected)
         set_aside(path, error, rejected);
         return;
     }
-    obj = sv_domain_list_find_by_uuid(qemu_ctx->domains->list, st->def->uuid);
-    if ((!obj && sv_domain_list_find_by_name(qemu_ctx->domains->list, st->def->name)) ||
-        (obj && (obj->priv || !g_str_equal(obj->def->name, st->def->name)))) {
-        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                     "another domain or status file has its name or UUID");
+    if (!sv_domain_list_check_live(qemu_ctx->domains->list, st->def, SV_FROM_QEMU, &error)) {
         set_aside(path, error, rejected);
         return;
     }
+    obj = sv_domain_list_find_by_uuid(qemu_ctx->domains->list, st->def->uuid);
     /* Its process, if it is the QEMU the status names: same pid and start time, and it
      * runs the status's emulator. One that still runs our own executable is a QEMU forked
      * by a daemon that died before recording it: it exits by itself, unrun. */
@@ -313,7 +304,7 @@ reconnect_one(const char *path, GPtrArray *stale_labels, gboolean *rejected)
         set_aside(path, error, rejected);
         return;
     }
-    obj = adopt(obj, st, proc);
+    obj = adopt(st, proc);
     carry_on(obj, st);
 }
 

@@ -138,7 +138,7 @@ start_cleanup(SvDomainObj *obj)
     sv_domain_list_clear_id(qemu_ctx->domains->list, obj);
     qemu_domain_set_state(obj, SV_DOMAIN_SHUTOFF, SHUTOFF_FAILED);
     sv_daemon_uninhibit(qemu_ctx->daemon);
-    qemu_domain_end(obj);
+    sv_domain_list_release_run(qemu_ctx->domains->list, obj);
     if (obj->new_def) {
         /* It never ran: its persistent definition is the one to keep. */
         sv_domain_obj_set_def(obj, obj->new_def);
@@ -193,7 +193,7 @@ qemu_start_failed(SvDomainObj *obj, GError *err)
         if (!qd->start_killing) {
             qd->start_killing = TRUE;
             sv_process_kill(qd->proc, FALSE, 0, qemu_ctx->timeouts.kill_timeout_ms,
-                            start_kill_done, qemu_domain_handle(obj));
+                            start_kill_done, sv_domain_obj_run_key(obj));
         }
         return;
     }
@@ -343,7 +343,7 @@ record_then_release(SvDomainObj *obj)
 
     sv_domain_store_write_file_async(qemu_ctx->domains->store, qd->pid_path, pid_text, NULL,
                                      NULL);
-    qemu_status_save_then(obj, record_written, qemu_domain_handle(obj));
+    qemu_status_save_then(obj, record_written, sv_domain_obj_run_key(obj));
 }
 
 /* ---------------------------------------------------------------- spawn */
@@ -434,13 +434,13 @@ fork_held(SvDomainObj *obj, GStrv argv, int listen_fd, const char *sock_path, GE
     qemu_security_clear_exec_label(qemu_ctx->security, qd->sec);
     if (!qd->proc)
         return FALSE;
-    sv_process_set_exit_func(qd->proc, qemu_process_on_exit, qemu_domain_handle(obj));
+    sv_process_set_exit_func(qd->proc, qemu_process_on_exit, sv_domain_obj_run_key(obj));
     /* Connected while the child holds the listening socket, so the connection waits in
      * its backlog whatever QEMU does next. */
     mon_fd = qemu_monitor_connect(sock_path, error);
     if (mon_fd < 0)
         return FALSE;
-    qd->mon = qemu_monitor_new(mon_fd, &cb, qemu_domain_handle(obj));
+    qd->mon = qemu_monitor_new(mon_fd, &cb, sv_domain_obj_run_key(obj));
     return TRUE;
 }
 
@@ -524,11 +524,11 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
             qd->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
     }
     qd->start_timer = g_timeout_add(qemu_ctx->timeouts.start_timeout_ms, start_timed_out,
-                                    qemu_domain_handle(obj));
+                                    sv_domain_obj_run_key(obj));
     qemu_domain_set_state(obj, SV_DOMAIN_PAUSED, PAUSED_STARTING_UP);
     if (qemu_caps_is_ready(qemu_ctx->caps))
         start_spawn(obj);
     else
-        qemu_caps_probe_async(qemu_ctx->caps, caps_ready, qemu_domain_handle(obj));
+        qemu_caps_probe_async(qemu_ctx->caps, caps_ready, sv_domain_obj_run_key(obj));
     return TRUE;
 }

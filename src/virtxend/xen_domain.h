@@ -3,9 +3,11 @@
  * (xen_start.c), the procedures (xen_control.c) and the reconnect after a restart
  * (xen_reconnect.c).
  *
- * A guest's run begins at its start or reconnect (sv_domain_list_begin_run) and ends when
- * the daemon lets go of it (xen_domain_release). Every completion, event and timer holds
- * the run's handle, never a pointer, and finds the object again with xen_domain_find_run(). */
+ * A guest's run begins at its start or reconnect (xen_domain_new, which attaches the
+ * per-guest state) and ends when the daemon lets go of it (sv_domain_list_release_run,
+ * conf/domain_obj.h). Every completion, event and timer holds the run's key
+ * (sv_domain_obj_run_key), never a pointer, and finds the object again with
+ * xen_domain_find_run(). */
 #pragma once
 
 #include "xen_process.h"
@@ -82,11 +84,8 @@ libxl_ctx *xen_lx(void);
 
 /* Begin a run of obj with fresh per-guest state. */
 XenDomain *xen_domain_new(SvDomainObj *obj);
-/* End the run and free the per-guest state. */
-void xen_domain_release(SvDomainObj *obj);
 /* The object of a callback's run handle, if that run goes on. */
 SvDomainObj *xen_domain_find_run(gpointer data);
-gpointer xen_domain_run_key(SvDomainObj *obj);
 
 char *xen_domain_status_path(const char *name);
 /* Write the status file (removed once the guest is gone) off the loop, in order; done (may

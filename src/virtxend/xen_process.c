@@ -95,31 +95,14 @@ xen_domain_new(SvDomainObj *obj)
     XenDomain *xd = g_new0(XenDomain, 1);
 
     xd->destroy_calls = g_ptr_array_new();
-    obj->priv = xd;
-    obj->priv_free = xen_domain_free;
-    sv_domain_list_begin_run(xen_ctx->domains->list, obj);
+    sv_domain_list_attach_run(xen_ctx->domains->list, obj, xd, xen_domain_free);
     return xd;
-}
-
-void
-xen_domain_release(SvDomainObj *obj)
-{
-    sv_domain_list_end_run(xen_ctx->domains->list, obj);
-    g_clear_pointer(&obj->priv, xen_domain_free);
 }
 
 SvDomainObj *
 xen_domain_find_run(gpointer data)
 {
-    SvDomainObj *obj = sv_domain_list_find_run(xen_ctx->domains->list, GPOINTER_TO_UINT(data));
-
-    return obj && obj->priv ? obj : NULL;
-}
-
-gpointer
-xen_domain_run_key(SvDomainObj *obj)
-{
-    return GUINT_TO_POINTER(obj->run);
+    return sv_domain_list_find_attached(xen_ctx->domains->list, data);
 }
 
 /* ---------------------------------------------------------------- state */
@@ -217,7 +200,7 @@ guest_gone(SvDomainObj *obj)
         sv_domain_obj_set_def(obj, obj->new_def);
         obj->new_def = NULL;
     }
-    xen_domain_release(obj);
+    sv_domain_list_release_run(xen_ctx->domains->list, obj);
     for (guint i = 0; i < calls->len; i++)
         sv_domain_driver_reply_when_saved(xen_ctx->domains, calls->pdata[i], NULL, NULL);
     if (restart) {
@@ -262,7 +245,7 @@ xen_domain_begin_destroy(SvDomainObj *obj, GError **error)
 
     if (xd->destroy_started)
         return TRUE;
-    how = xen_ctx_ao(xen_ctx->xen, destroy_done, xen_domain_run_key(obj));
+    how = xen_ctx_ao(xen_ctx->xen, destroy_done, sv_domain_obj_run_key(obj));
     rc = libxl_domain_destroy(xen_lx(), xd->domid, how);
     if (rc != 0) {
         xen_ctx_ao_cancel(xen_ctx->xen, how);

@@ -215,31 +215,6 @@ restore_domain(SvDomainObj *obj, const XenStatus *st)
     return xd;
 }
 
-/* The object of a live guest of this definition. The definition on disk decides
- * persistence: a guest whose domain is defined there is persistent. */
-static SvDomainObj *
-object_for(SvDomainDef **def, GError **error)
-{
-    SvDomainList *list = xen_ctx->domains->list;
-    SvDomainObj *obj = sv_domain_list_find_by_uuid(list, (*def)->uuid);
-
-    if (!obj && sv_domain_list_find_by_name(list, (*def)->name)) {
-        invalid(error, "domain '%s' is defined with another UUID", (*def)->name);
-        return NULL;
-    }
-    if (!obj)
-        return sv_domain_list_add(list, g_steal_pointer(def), FALSE);
-    if (!g_str_equal(obj->def->name, (*def)->name) || obj->priv) {
-        invalid(error, "its UUID belongs to domain '%s'", obj->def->name);
-        return NULL;
-    }
-    /* Defined on disk: it runs with its live definition until it stops. */
-    obj->new_def = obj->def;
-    obj->def = g_steal_pointer(def);
-    obj->persistent = TRUE;
-    return obj;
-}
-
 /* What was under way when the earlier daemon went goes on. */
 static void
 carry_on(SvDomainObj *obj, const XenStatus *st)
@@ -311,11 +286,12 @@ reconnect_one(const char *path, const char *entry, const libxl_dominfo *list, in
         unlink(path);
         return;
     }
-    obj = object_for(&def, &error);
-    if (!obj) {
+    /* The definition on disk decides persistence (conf/domain_obj.h). */
+    if (!sv_domain_list_check_live(xen_ctx->domains->list, def, SV_FROM_LIBXL, &error)) {
         set_aside(path, error);
         return;
     }
+    obj = sv_domain_list_take_live(xen_ctx->domains->list, g_steal_pointer(&def));
     adopt(obj, &st, info);
 }
 

@@ -31,7 +31,7 @@ start_failed(SvDomainObj *obj, GError *error)
     xd->starting = FALSE;
     xen_domain_set_state(obj, SV_DOMAIN_SHUTOFF, XEN_SHUTOFF_FAILED);
     sv_daemon_uninhibit(xen_ctx->daemon);
-    xen_domain_release(obj);
+    sv_domain_list_release_run(xen_ctx->domains->list, obj);
     if (call)
         sv_call_fail(call, error);
     else
@@ -116,7 +116,7 @@ start_recorded(const GError *record_error, gpointer data)
         start_failed(obj, error);
         return;
     }
-    how = xen_ctx_ao(xen_ctx->xen, create_done, xen_domain_run_key(obj));
+    how = xen_ctx_ao(xen_ctx->xen, create_done, sv_domain_obj_run_key(obj));
     /* libxl reads d_config and writes created_domid until the create completes. */
     rc = libxl_domain_create_new(xen_lx(), xd->d_config, &xd->created_domid, how, NULL);
     if (rc != 0) {
@@ -197,6 +197,6 @@ xen_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         sv_domain_obj_set_cause(obj, "the daemon (autostart)");
     if (call)
         xd->start_call = sv_call_defer(call);
-    xen_domain_save_status(obj, start_recorded, xen_domain_run_key(obj));
+    xen_domain_save_status(obj, start_recorded, sv_domain_obj_run_key(obj));
     return TRUE;
 }
