@@ -12,11 +12,10 @@
  * of status writes a killed daemon never finished are removed. */
 #include "lxc_domain.h"
 
-#include <errno.h>
 #include <signal.h>
-#include <string.h>
 #include <unistd.h>
 
+#include "conf/domain_status.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fileio.h"
@@ -83,18 +82,6 @@ find_supervisor(const LxcStatus *st, gboolean *ret_held, GError **error)
                  "process %d is not a container supervisor (%s): %s", (int)st->supervisor_pid,
                  lxc_ctx->supervisor, found->message);
     return NULL;
-}
-
-/* A status file that cannot be trusted: logged and kept aside for a person to look at. */
-static void
-set_aside(const char *path, const GError *why)
-{
-    g_autofree char *aside = g_strconcat(path, ".rejected", NULL);
-
-    g_warning("setting aside status file '%s' as '%s', touching nothing it names: %s", path,
-              aside, why->message);
-    if (rename(path, aside) < 0)
-        g_warning("cannot rename '%s': %s", path, g_strerror(errno));
 }
 
 /* The supervisor is gone (and with it, through PR_SET_PDEATHSIG, the container): what it
@@ -188,7 +175,7 @@ take_back(const char *path, SvDomainDef **def, const LxcStatus *st, int id,
     }
     /* The definition on disk decides persistence (conf/domain_obj.h). */
     if (!sv_domain_list_check_live(lxc_ctx->domains->list, *def, SV_FROM_LXC, &error)) {
-        set_aside(path, error);
+        sv_status_set_aside(path, error);
         sv_process_free(supervisor);
         return;
     }
@@ -197,7 +184,7 @@ take_back(const char *path, SvDomainDef **def, const LxcStatus *st, int id,
 }
 
 static void
-reconnect_one(const char *path, const char *entry)
+reconnect_one(const char *path, const char *entry, gpointer data)
 {
     g_autofree char *text = NULL;
     g_autoptr(GError) error = NULL;
@@ -207,11 +194,12 @@ reconnect_one(const char *path, const char *entry)
     gboolean held;
     int id = 0;
 
+    (void)data;
     if (!g_file_get_contents(path, &text, NULL, &error))
         return;
     def = lxc_status_parse(text, &st, &id, &error);
     if (!def || !check_status(entry, def, &st, &error)) {
-        set_aside(path, error);
+        sv_status_set_aside(path, error);
         lxc_status_clear(&st);
         return;
     }
@@ -219,7 +207,7 @@ reconnect_one(const char *path, const char *entry)
     if (supervisor) {
         take_back(path, &def, &st, id, supervisor);
     } else if (error) {
-        set_aside(path, error);
+        sv_status_set_aside(path, error);
     } else {
         SvDomainObj *obj = sv_domain_list_find_by_uuid(lxc_ctx->domains->list, def->uuid);
         g_message("domain %s: %s; cleaning up", def->name,
@@ -235,19 +223,6 @@ reconnect_one(const char *path, const char *entry)
 void
 lxc_process_reconnect_all(void)
 {
-    g_autoptr(GDir) dir = g_dir_open(lxc_ctx->run_dir, 0, NULL);
-    const char *entry;
-
-    while (dir && (entry = g_dir_read_name(dir))) {
-        g_autofree char *path = g_build_filename(lxc_ctx->run_dir, entry, NULL);
-
-        if (sv_file_is_atomic_temp(entry)) {
-            /* A status write a killed daemon never finished; the file itself is whole. */
-            if (unlink(path) < 0)
-                g_warning("cannot remove '%s': %s", path, g_strerror(errno));
-        } else if (g_str_has_suffix(entry, ".xml")) {
-            reconnect_one(path, entry);
-        }
-    }
+    sv_status_dir_walk(lxc_ctx->run_dir, reconnect_one, NULL);
     sv_domain_driver_autostart(lxc_ctx->domains, lxc_ctx->run_dir);
 }

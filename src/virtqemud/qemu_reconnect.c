@@ -19,14 +19,13 @@
  * no second QEMU is ever started for it. */
 #include "qemu_process.h"
 
-#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/domain_status.h"
 #include "qemu_domain.h"
 #include "qemu_status.h"
 #include "util/error.h"
-#include "util/fileio.h"
 
 /* ---------------------------------------------------------------- what was under way */
 
@@ -201,16 +200,17 @@ carry_on(SvDomainObj *obj, const QemuStatus *st)
 
 /* ---------------------------------------------------------------- one status file */
 
-static void
-set_aside(const char *path, const GError *why, gboolean *rejected)
-{
-    g_autofree char *aside = g_strconcat(path, ".rejected", NULL);
+/* What one pass over the status files gathers. */
+typedef struct {
+    GPtrArray *stale_labels; /* of QemuSecLabel: released once every status file is read */
+    gboolean rejected;       /* a status file was set aside */
+} Reconnect;
 
-    g_warning("status file '%s' set aside as '%s', nothing it names touched: %s", path, aside,
-              why->message);
-    if (rename(path, aside) < 0)
-        g_warning("cannot rename '%s': %s", path, g_strerror(errno));
-    *rejected = TRUE;
+static void
+set_aside(const char *path, const GError *why, Reconnect *r)
+{
+    sv_status_set_aside(path, why);
+    r->rejected = TRUE;
 }
 
 /* A guest found gone: its files go, its label waits in stale_labels (released once
@@ -273,19 +273,21 @@ adopt(QemuStatus *st, SvProcess *proc)
 }
 
 static void
-reconnect_one(const char *path, GPtrArray *stale_labels, gboolean *rejected)
+reconnect_one(const char *path, const char *entry, gpointer data)
 {
+    Reconnect *r = data;
     g_autoptr(GError) error = NULL;
     g_autoptr(QemuStatus) st = qemu_status_load(path, &error);
     SvProcess *proc = NULL;
     SvDomainObj *obj;
 
+    (void)entry; /* qemu_status_load() checks the file's name from its path */
     if (!st) {
-        set_aside(path, error, rejected);
+        set_aside(path, error, r);
         return;
     }
     if (!sv_domain_list_check_live(qemu_ctx->domains->list, st->def, SV_FROM_QEMU, &error)) {
-        set_aside(path, error, rejected);
+        set_aside(path, error, r);
         return;
     }
     obj = sv_domain_list_find_by_uuid(qemu_ctx->domains->list, st->def->uuid);
@@ -298,10 +300,10 @@ reconnect_one(const char *path, GPtrArray *stale_labels, gboolean *rejected)
     case SV_PROCESS_CHECK_GONE:
     case SV_PROCESS_CHECK_UNRUN:
         g_message("domain %s: QEMU is gone (%s); cleaning up", st->def->name, error->message);
-        forget(path, st, obj, stale_labels);
+        forget(path, st, obj, r->stale_labels);
         return;
     default:
-        set_aside(path, error, rejected);
+        set_aside(path, error, r);
         return;
     }
     obj = adopt(st, proc);
@@ -309,21 +311,6 @@ reconnect_one(const char *path, GPtrArray *stale_labels, gboolean *rejected)
 }
 
 /* ---------------------------------------------------------------- leftovers */
-
-/* Temporary files of writes a killed daemon never finished: garbage, as nothing writes
- * yet. */
-static void
-remove_temp_files(void)
-{
-    g_autoptr(GDir) dir = g_dir_open(qemu_ctx->run_dir, 0, NULL);
-    const char *entry;
-
-    while (dir && (entry = g_dir_read_name(dir))) {
-        g_autofree char *path = g_build_filename(qemu_ctx->run_dir, entry, NULL);
-        if (sv_file_is_atomic_temp(entry) && unlink(path) < 0)
-            g_warning("cannot remove '%s': %s", path, g_strerror(errno));
-    }
-}
 
 /* Pid files and guest directories of starts a killed daemon never recorded (their QEMU
  * never ran): no live guest owns them. */
@@ -364,26 +351,16 @@ remove_unowned(void)
 void
 qemu_process_reconnect_all(void)
 {
-    g_autoptr(GDir) dir = NULL;
     g_autoptr(GPtrArray) stale_labels =
         g_ptr_array_new_with_free_func((GDestroyNotify)qemu_security_label_free);
-    gboolean rejected = FALSE;
-    const char *entry;
+    Reconnect r = {stale_labels, FALSE};
 
-    remove_temp_files();
-    dir = g_dir_open(qemu_ctx->run_dir, 0, NULL);
-    while (dir && (entry = g_dir_read_name(dir))) {
-        g_autofree char *path = NULL;
-        if (!g_str_has_suffix(entry, ".xml"))
-            continue;
-        path = g_build_filename(qemu_ctx->run_dir, entry, NULL);
-        reconnect_one(path, stale_labels, &rejected);
-    }
+    sv_status_dir_walk(qemu_ctx->run_dir, reconnect_one, &r);
     for (guint i = 0; i < stale_labels->len; i++)
         qemu_security_label_release(qemu_ctx->security, stale_labels->pdata[i]);
     /* What a set-aside status names is not touched, and its files cannot be told from
      * stale ones: then nothing unowned is removed either. */
-    if (!rejected)
+    if (!r.rejected)
         remove_unowned();
     sv_domain_driver_autostart(qemu_ctx->domains, qemu_ctx->run_dir);
 }
