@@ -241,14 +241,6 @@ lxc_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 }
 
 void
-lxc_process_persistence_changed(SvDomainDriver *drv, SvDomainObj *obj)
-{
-    (void)drv;
-    if (obj->priv)
-        lxc_domain_save_status(obj, NULL, NULL);
-}
-
-void
 lxc_process_install(LxcProcessContext *c, SvRemoteHandlers *h)
 {
     SvDomainLifecycle lifecycle = {
@@ -262,6 +254,7 @@ lxc_process_install(LxcProcessContext *c, SvRemoteHandlers *h)
     };
 
     lxc_ctx = c;
+    c->domains->save_status = lxc_domain_save_status;
     sv_domain_driver_install_lifecycle(lxc_ctx->domains, &lifecycle, h);
     h->domain_suspend = domain_suspend;
     h->domain_resume = domain_resume;

@@ -122,8 +122,7 @@ lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
 void
 lxc_domain_set_state(SvDomainObj *obj, int state, int reason)
 {
-    sv_domain_obj_set_state(obj, state, reason);
-    lxc_domain_save_status(obj, NULL, NULL);
+    sv_domain_driver_set_state(lxc_ctx->domains, obj, state, reason);
 }
 
 void
@@ -450,10 +449,7 @@ start_finished(SvDomainObj *obj)
     if (ld->start_timer)
         g_source_remove(ld->start_timer);
     ld->start_timer = 0;
-    lxc_domain_set_state(obj, SV_DOMAIN_RUNNING, LXC_RUNNING_BOOTED);
-    lxc_domain_emit(obj, SV_EVENT_STARTED, LXC_STARTED_BOOTED);
-    if (call)
-        sv_domain_driver_reply_started(lxc_ctx->domains, obj, call);
+    sv_domain_driver_start_done(lxc_ctx->domains, obj, FALSE, call);
 }
 
 /* A destroy an earlier daemon began goes on with its mode and deadline, now that init is

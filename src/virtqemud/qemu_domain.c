@@ -50,8 +50,7 @@ qemu_domain_find(gpointer run)
 void
 qemu_domain_set_state(SvDomainObj *obj, int state, int reason)
 {
-    sv_domain_obj_set_state(obj, state, reason);
-    qemu_status_save(obj);
+    sv_domain_driver_set_state(qemu_ctx->domains, obj, state, reason);
 }
 
 void

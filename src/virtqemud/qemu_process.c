@@ -537,7 +537,7 @@ qemu_process_install(QemuProcessContext *c, SvRemoteHandlers *h)
     };
 
     qemu_ctx = c;
-    c->domains->persistence_changed = qemu_status_persistence_changed;
+    c->domains->save_status = qemu_status_save_then;
     sv_domain_driver_install_lifecycle(qemu_ctx->domains, &lifecycle, h);
     h->domain_reset = domain_reset;
     h->domain_suspend = domain_suspend;

@@ -49,16 +49,8 @@ start_finished(SvDomainObj *obj)
     if (qd->start_timer)
         g_source_remove(qd->start_timer);
     qd->start_timer = 0;
-    if (qd->start_flags & SV_START_PAUSED) {
-        qemu_domain_set_state(obj, SV_DOMAIN_PAUSED, PAUSED_USER);
-        qemu_domain_emit(obj, SV_EVENT_STARTED, STARTED_BOOTED);
-        qemu_domain_emit(obj, SV_EVENT_SUSPENDED, SUSPENDED_PAUSED);
-    } else {
-        qemu_domain_set_state(obj, SV_DOMAIN_RUNNING, RUNNING_BOOTED);
-        qemu_domain_emit(obj, SV_EVENT_STARTED, STARTED_BOOTED);
-    }
-    if (call)
-        sv_domain_driver_reply_started(qemu_ctx->domains, obj, call);
+    sv_domain_driver_start_done(qemu_ctx->domains, obj, (qd->start_flags & SV_START_PAUSED) != 0,
+                                call);
 }
 
 /* The last lines QEMU itself printed in this start (after our command line), for the

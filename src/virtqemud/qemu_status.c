@@ -92,29 +92,10 @@ qemu_status_save_then(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
     sv_domain_store_write_file_async(qemu_ctx->domains->store, path, text, done, data);
 }
 
-static void
-save_done(const GError *error, gpointer data)
-{
-    char *name = data;
-
-    /* A guest whose status is not on disk is found shut off by a restarted daemon. */
-    if (error)
-        g_warning("domain %s: cannot write its status file: %s", name, error->message);
-    g_free(name);
-}
-
 void
 qemu_status_save(SvDomainObj *obj)
 {
-    qemu_status_save_then(obj, save_done, g_strdup(obj->def->name));
-}
-
-void
-qemu_status_persistence_changed(SvDomainDriver *drv, SvDomainObj *obj)
-{
-    (void)drv;
-    if (obj->priv)
-        qemu_status_save(obj);
+    sv_domain_driver_save_status(qemu_ctx->domains, obj);
 }
 
 /* ---------------------------------------------------------------- reading */

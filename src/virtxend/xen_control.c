@@ -179,14 +179,6 @@ xen_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 }
 
 void
-xen_process_persistence_changed(SvDomainDriver *drv, SvDomainObj *obj)
-{
-    (void)drv;
-    if (obj->priv)
-        xen_domain_save_status(obj, NULL, NULL);
-}
-
-void
 xen_process_install(XenProcessContext *c, SvRemoteHandlers *h)
 {
     SvDomainLifecycle lifecycle = {
@@ -200,6 +192,7 @@ xen_process_install(XenProcessContext *c, SvRemoteHandlers *h)
     };
 
     xen_ctx = c;
+    c->domains->save_status = xen_domain_save_status;
     sv_domain_driver_install_lifecycle(xen_ctx->domains, &lifecycle, h);
     h->domain_suspend = domain_suspend;
     h->domain_resume = domain_resume;

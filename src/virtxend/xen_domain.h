@@ -13,7 +13,6 @@
 #include "xen_process.h"
 
 /* virDomainEvent details used here. */
-enum { XEN_STARTED_BOOTED = 0 };
 enum { XEN_SUSPENDED_PAUSED = 0 };
 enum { XEN_RESUMED_UNPAUSED = 0 };
 enum {
@@ -25,7 +24,7 @@ enum {
 enum { XEN_SHUTDOWN_GUEST = 1 };
 enum { XEN_CRASHED_PANICKED = 0 };
 /* State reasons. */
-enum { XEN_RUNNING_BOOTED = 1, XEN_RUNNING_UNPAUSED = 5 };
+enum { XEN_RUNNING_UNPAUSED = 5 };
 enum { XEN_PAUSED_UNKNOWN = 0, XEN_PAUSED_USER = 1 };
 enum { XEN_SHUTDOWN_UNKNOWN = 0 };
 enum {

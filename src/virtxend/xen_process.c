@@ -110,8 +110,7 @@ xen_domain_find_run(gpointer data)
 void
 xen_domain_set_state(SvDomainObj *obj, int state, int reason)
 {
-    sv_domain_obj_set_state(obj, state, reason);
-    xen_domain_save_status(obj, NULL, NULL);
+    sv_domain_driver_set_state(xen_ctx->domains, obj, state, reason);
 }
 
 void

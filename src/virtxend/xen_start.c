@@ -47,16 +47,8 @@ start_done(SvDomainObj *obj)
     XenDomain *xd = xen_domain_of(obj);
 
     xd->starting = FALSE;
-    if (xd->start_paused) {
-        xen_domain_set_state(obj, SV_DOMAIN_PAUSED, XEN_PAUSED_USER);
-        xen_domain_emit(obj, SV_EVENT_STARTED, XEN_STARTED_BOOTED);
-        xen_domain_emit(obj, SV_EVENT_SUSPENDED, XEN_SUSPENDED_PAUSED);
-    } else {
-        xen_domain_set_state(obj, SV_DOMAIN_RUNNING, XEN_RUNNING_BOOTED);
-        xen_domain_emit(obj, SV_EVENT_STARTED, XEN_STARTED_BOOTED);
-    }
-    if (xd->start_call)
-        sv_domain_driver_reply_started(xen_ctx->domains, obj, g_steal_pointer(&xd->start_call));
+    sv_domain_driver_start_done(xen_ctx->domains, obj, xd->start_paused,
+                                g_steal_pointer(&xd->start_call));
 }
 
 static void
