@@ -262,15 +262,6 @@ container_ended(SvDomainObj *obj, int shutoff_reason, int stopped_detail)
         container_stopped(obj);
 }
 
-static void
-kill_quietly_done(SvProcess *proc, const GError *error, gpointer data)
-{
-    (void)proc;
-    (void)data;
-    if (error)
-        g_warning("%s", error->message);
-}
-
 void
 lxc_domain_stop_supervisor(LxcDomain *ld)
 {
@@ -283,7 +274,7 @@ lxc_domain_stop_supervisor(LxcDomain *ld)
         return;
     }
     sv_process_kill(ld->supervisor, FALSE, lxc_ctx->timeouts.term_timeout_ms,
-                    lxc_ctx->timeouts.kill_timeout_ms, kill_quietly_done, NULL);
+                    lxc_ctx->timeouts.kill_timeout_ms, sv_process_kill_warn, NULL);
 }
 
 static void

@@ -59,15 +59,6 @@ qemu_domain_emit(SvDomainObj *obj, int event, int detail)
     sv_domain_driver_emit(qemu_ctx->domains, obj, event, detail);
 }
 
-static void
-kill_quietly_done(SvProcess *proc, const GError *error, gpointer data)
-{
-    (void)proc;
-    (void)data;
-    if (error)
-        g_warning("%s", error->message);
-}
-
 void
 qemu_domain_kill(SvDomainObj *obj)
 {
@@ -84,7 +75,7 @@ qemu_domain_kill(SvDomainObj *obj)
         return;
     }
     sv_process_kill(qd->proc, FALSE, qemu_ctx->timeouts.term_timeout_ms,
-                    qemu_ctx->timeouts.kill_timeout_ms, kill_quietly_done, NULL);
+                    qemu_ctx->timeouts.kill_timeout_ms, sv_process_kill_warn, NULL);
     qemu_status_save(obj);
 }
 

@@ -662,6 +662,23 @@ test_free_later(void)
     sv_process_free_later(NULL);
 }
 
+/* A kill nobody waits on: success says nothing, a failure is a warning (fatal in tests, so
+ * seen from a subprocess). */
+static void
+test_kill_warn(void)
+{
+    if (g_test_subprocess()) {
+        g_autoptr(GError) error = NULL;
+        sv_process_kill_warn(NULL, NULL, NULL);
+        sv_error_set(&error, SV_FROM_NONE, SV_ERR_SYSTEM_ERROR, "Failed to terminate process 7");
+        sv_process_kill_warn(NULL, error, NULL);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_failed();
+    g_test_trap_assert_stderr("*WARNING*Failed to terminate process 7*");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -686,5 +703,6 @@ main(int argc, char **argv)
     g_test_add_func("/process/attach-checked-unrun", test_attach_checked_unrun);
     g_test_add_func("/process/attach-checked-replaced", test_attach_checked_replaced);
     g_test_add_func("/process/free-later", test_free_later);
+    g_test_add_func("/process/kill-warn", test_kill_warn);
     return g_test_run();
 }

@@ -318,6 +318,15 @@ sv_process_kill(SvProcess *proc, gboolean graceful, guint term_ms, guint kill_ms
                           kill_ms, done, data);
 }
 
+void
+sv_process_kill_warn(SvProcess *proc, const GError *error, gpointer data)
+{
+    (void)proc;
+    (void)data;
+    if (error)
+        g_warning("%s", error->message);
+}
+
 gboolean
 sv_process_get_kill(SvProcess *proc, gboolean *graceful, gint64 *term_deadline)
 {

@@ -128,6 +128,9 @@ void sv_process_kill(SvProcess *proc, gboolean graceful, guint term_ms, guint ki
 void sv_process_kill_until(SvProcess *proc, gboolean graceful, gint64 term_deadline,
                            guint kill_ms, SvProcessKillFunc done, gpointer data);
 
+/* A SvProcessKillFunc for a kill nobody waits on: a failure is logged as a warning. */
+void sv_process_kill_warn(SvProcess *proc, const GError *error, gpointer data);
+
 /* Whether a kill request is under way; if so, whether it is graceful and when its
  * SIGTERM wait ends (g_get_monotonic_time() instant), for status files. */
 gboolean sv_process_get_kill(SvProcess *proc, gboolean *graceful, gint64 *term_deadline);
