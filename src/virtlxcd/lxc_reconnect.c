@@ -223,6 +223,6 @@ reconnect_one(const char *path, const char *entry, gpointer data)
 void
 lxc_process_reconnect_all(void)
 {
-    sv_status_dir_walk(lxc_ctx->run_dir, reconnect_one, NULL);
+    sv_file_walk_dir(lxc_ctx->run_dir, ".xml", reconnect_one, NULL);
     sv_domain_driver_autostart(lxc_ctx->domains, lxc_ctx->run_dir);
 }

@@ -26,6 +26,7 @@
 #include "qemu_domain.h"
 #include "qemu_status.h"
 #include "util/error.h"
+#include "util/fileio.h"
 
 /* ---------------------------------------------------------------- what was under way */
 
@@ -355,7 +356,7 @@ qemu_process_reconnect_all(void)
         g_ptr_array_new_with_free_func((GDestroyNotify)qemu_security_label_free);
     Reconnect r = {stale_labels, FALSE};
 
-    sv_status_dir_walk(qemu_ctx->run_dir, reconnect_one, &r);
+    sv_file_walk_dir(qemu_ctx->run_dir, ".xml", reconnect_one, &r);
     for (guint i = 0; i < stale_labels->len; i++)
         qemu_security_label_release(qemu_ctx->security, stale_labels->pdata[i]);
     /* What a set-aside status names is not touched, and its files cannot be told from

@@ -274,7 +274,7 @@ xen_process_reconnect_all(void)
     domains.list = libxl_list_domain(xen_lx(), &domains.n);
     if (!domains.list)
         domains.n = 0;
-    sv_status_dir_walk(xen_ctx->run_dir, reconnect_one, &domains);
+    sv_file_walk_dir(xen_ctx->run_dir, ".xml", reconnect_one, &domains);
     if (domains.list)
         libxl_dominfo_list_free(domains.list, domains.n);
     sv_domain_driver_autostart(xen_ctx->domains, xen_ctx->run_dir);

@@ -7,6 +7,7 @@
 
 #include "conf/domain_status.h"
 #include "util/error.h"
+#include "util/fileio.h"
 
 /* The warnings logged (fatal in tests otherwise), their texts. */
 static GPtrArray *warnings;
@@ -128,7 +129,7 @@ test_dir_walk(void)
         write_file(dir, kept[i], "keep");
     write_file(dir, "web.xml.new-a1B2c3", "<domstatus"); /* a write a killed daemon left */
 
-    sv_status_dir_walk(dir, on_status, seen);
+    sv_file_walk_dir(dir, ".xml", on_status, seen);
     g_ptr_array_sort(seen, compare_str);
     g_assert_cmpuint(seen->len, ==, G_N_ELEMENTS(walked));
     g_assert_cmpuint(warnings->len, ==, G_N_ELEMENTS(walked));
@@ -149,7 +150,7 @@ test_dir_walk(void)
 
     /* No directory: nothing to walk. */
     g_ptr_array_set_size(seen, 0);
-    sv_status_dir_walk(missing, on_status, seen);
+    sv_file_walk_dir(missing, ".xml", on_status, seen);
     g_assert_cmpuint(seen->len, ==, 0);
 
     {

@@ -1,5 +1,4 @@
-/* domain_status.c: status files: reading them back, setting aside the untrusted ones, and
- * the run directory's walk after a restart. */
+/* domain_status.c: status files: reading them back, and setting aside the untrusted ones. */
 #include "domain_status.h"
 
 #include <errno.h>
@@ -10,7 +9,6 @@
 #include <libxml/parser.h>
 
 #include "util/error.h"
-#include "util/fileio.h"
 
 xmlDocPtr
 sv_status_read(const char *text, gsize len, int from, GError **error)
@@ -81,27 +79,4 @@ sv_status_set_aside(const char *path, const GError *why)
               aside, why->message);
     if (rename(path, aside) < 0)
         g_warning("cannot rename '%s': %s", path, g_strerror(errno));
-}
-
-void
-sv_status_dir_walk(const char *dir, SvStatusFileFunc fn, gpointer data)
-{
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    g_autoptr(GPtrArray) status = g_ptr_array_new_with_free_func(g_free);
-    const char *entry;
-
-    /* Read whole first: what fn does (a file set aside, removed) never changes the walk. */
-    while (d && (entry = g_dir_read_name(d))) {
-        g_autofree char *path = g_build_filename(dir, entry, NULL);
-        if (sv_file_is_atomic_temp(entry)) {
-            if (unlink(path) < 0)
-                g_warning("cannot remove '%s': %s", path, g_strerror(errno));
-        } else if (g_str_has_suffix(entry, ".xml")) {
-            g_ptr_array_add(status, g_strdup(entry));
-        }
-    }
-    for (guint i = 0; i < status->len; i++) {
-        g_autofree char *path = g_build_filename(dir, status->pdata[i], NULL);
-        fn(path, status->pdata[i], data);
-    }
 }

@@ -30,11 +30,5 @@ SvDomainDef *sv_status_parse_domain(xmlDocPtr doc, xmlNodePtr dom, GError **erro
  * saying why. Nothing it names is touched, and nothing reads it again. */
 void sv_status_set_aside(const char *path, const GError *why);
 
-/* Called for a status file: path is DIR/ENTRY, entry is NAME.xml. */
-typedef void (*SvStatusFileFunc)(const char *path, const char *entry, gpointer data);
-
 /* A restarted daemon's walk over its run directory, before any status file is written:
- * the temporary files of status writes a killed daemon never finished are removed (the
- * files they were to replace are whole), then fn runs for every NAME.xml in turn. Nothing
- * else there is touched (files set aside, sockets, pid files). No directory, no walk. */
-void sv_status_dir_walk(const char *dir, SvStatusFileFunc fn, gpointer data);
+ * sv_file_walk_dir(run_dir, ".xml", fn, data) (util/fileio.h). */
