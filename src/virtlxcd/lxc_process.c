@@ -209,8 +209,6 @@ static void
 container_stopped(SvDomainObj *obj)
 {
     LxcDomain *ld = lxc_domain_of(obj);
-    static const char *const reasons[] = {"unknown", "shutdown", "destroyed", "crashed",
-                                          "migrated", "saved", "failed"};
     g_autoptr(GPtrArray) waiters = g_steal_pointer(&ld->stop_waiters);
     SvCall *start_call = g_steal_pointer(&ld->start_call);
     GError *start_error = g_steal_pointer(&ld->start_error);
@@ -225,17 +223,11 @@ container_stopped(SvDomainObj *obj)
         cgroup_remove_when_empty(g_steal_pointer(&ld->cgroup), obj->def->name);
     if (ld->socket_path)
         unlink(ld->socket_path);
-    sv_guest_log_printf(ld->log_fd, "shutting down, reason=%s", reasons[ld->shutoff_reason]);
-    sv_domain_list_clear_id(lxc_ctx->domains->list, obj);
-    lxc_domain_set_state(obj, SV_DOMAIN_SHUTOFF, ld->shutoff_reason);
-    if (!was_starting)
-        lxc_domain_emit(obj, SV_EVENT_STOPPED, ld->stopped_detail);
+    sv_guest_log_printf(ld->log_fd, "shutting down, reason=%s",
+                        sv_domain_shutoff_reason_to_string(ld->shutoff_reason));
+    sv_domain_driver_stopped(lxc_ctx->domains, obj, ld->shutoff_reason,
+                             was_starting ? -1 : ld->stopped_detail);
     sv_daemon_uninhibit(lxc_ctx->daemon);
-    if (obj->new_def) {
-        sv_domain_obj_set_def(obj, obj->new_def);
-        obj->new_def = NULL;
-    }
-    sv_domain_list_release_run(lxc_ctx->domains->list, obj);
     if (!obj->persistent)
         sv_domain_list_remove(lxc_ctx->domains->list, obj);
     answer_stopped(waiters, start_call, start_error);

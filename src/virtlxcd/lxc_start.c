@@ -288,10 +288,7 @@ start_abort(SvDomainObj *obj)
 
     if (ld->socket_path)
         unlink(ld->socket_path);
-    if (obj->new_def) {
-        sv_domain_obj_set_def(obj, obj->new_def);
-        obj->new_def = NULL;
-    }
+    sv_domain_obj_restore_def(obj);
     sv_domain_list_release_run(lxc_ctx->domains->list, obj);
     obj->state = SV_DOMAIN_SHUTOFF;
     obj->reason = LXC_SHUTOFF_FAILED;

@@ -22,25 +22,15 @@ static void
 guest_stopped(SvDomainObj *obj, int shutoff_reason, int stopped_detail)
 {
     QemuDomain *qd = qemu_domain_of(obj);
-    static const char *reasons[] = {"unknown", "shutdown", "destroyed", "crashed",
-                                    "migrated", "saved", "failed"};
     gboolean restart = qd->crash_restart;
 
     sv_guest_log_printf(qd->log_fd, "shutting down, reason=%s",
-                    shutoff_reason < (int)G_N_ELEMENTS(reasons) ? reasons[shutoff_reason]
-                                                                : "unknown");
+                        sv_domain_shutoff_reason_to_string(shutoff_reason));
     g_clear_pointer(&qd->mon, qemu_monitor_free);
     qemu_domain_remove_files(obj);
     qemu_security_label_release(qemu_ctx->security, qd->sec);
-    sv_domain_list_clear_id(qemu_ctx->domains->list, obj);
-    qemu_domain_set_state(obj, SV_DOMAIN_SHUTOFF, shutoff_reason);
-    qemu_domain_emit(obj, SV_EVENT_STOPPED, stopped_detail);
+    sv_domain_driver_stopped(qemu_ctx->domains, obj, shutoff_reason, stopped_detail);
     sv_daemon_uninhibit(qemu_ctx->daemon);
-    if (obj->new_def) {
-        sv_domain_obj_set_def(obj, obj->new_def);
-        obj->new_def = NULL;
-    }
-    sv_domain_list_release_run(qemu_ctx->domains->list, obj);
     if (!obj->persistent) {
         sv_domain_list_remove(qemu_ctx->domains->list, obj);
         return;

@@ -127,15 +127,9 @@ start_cleanup(SvDomainObj *obj)
     g_clear_pointer(&qd->mon, qemu_monitor_free);
     qemu_domain_remove_files(obj);
     qemu_security_label_release(qemu_ctx->security, qd->sec);
-    sv_domain_list_clear_id(qemu_ctx->domains->list, obj);
-    qemu_domain_set_state(obj, SV_DOMAIN_SHUTOFF, SHUTOFF_FAILED);
+    /* It never ran: no STOPPED, and its persistent definition is the one to keep. */
+    sv_domain_driver_stopped(qemu_ctx->domains, obj, SHUTOFF_FAILED, -1);
     sv_daemon_uninhibit(qemu_ctx->daemon);
-    sv_domain_list_release_run(qemu_ctx->domains->list, obj);
-    if (obj->new_def) {
-        /* It never ran: its persistent definition is the one to keep. */
-        sv_domain_obj_set_def(obj, obj->new_def);
-        obj->new_def = NULL;
-    }
     if (!obj->persistent)
         sv_domain_list_remove(qemu_ctx->domains->list, obj);
     return full;

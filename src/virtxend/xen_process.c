@@ -191,15 +191,8 @@ guest_gone(SvDomainObj *obj)
         libxl_evdisable_domain_death(xen_lx(), xd->death);
         xd->death = NULL;
     }
-    sv_domain_list_clear_id(xen_ctx->domains->list, obj);
-    xen_domain_set_state(obj, SV_DOMAIN_SHUTOFF, reason);
-    xen_domain_emit(obj, SV_EVENT_STOPPED, detail);
+    sv_domain_driver_stopped(xen_ctx->domains, obj, reason, detail);
     sv_daemon_uninhibit(xen_ctx->daemon);
-    if (obj->new_def) {
-        sv_domain_obj_set_def(obj, obj->new_def);
-        obj->new_def = NULL;
-    }
-    sv_domain_list_release_run(xen_ctx->domains->list, obj);
     for (guint i = 0; i < calls->len; i++)
         sv_domain_driver_reply_when_saved(xen_ctx->domains, calls->pdata[i], NULL, NULL);
     if (restart) {

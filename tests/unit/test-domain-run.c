@@ -1,5 +1,6 @@
 /* test-domain-run.c: the state setter the drivers share (the status file follows every
- * change, a failed write is logged) and the end of a start that succeeded. */
+ * change, a failed write is logged), the end of a start that succeeded, and the end of a
+ * run once the guest is gone. */
 #include "conf/domain_driver.h"
 #include "util/error.h"
 
@@ -112,6 +113,59 @@ test_start_done(void)
     sv_server_free(srv);
 }
 
+static void
+count_free(gpointer p)
+{
+    (*(int *)p)++;
+}
+
+/* The guest is gone: inactive, SHUTOFF with its reason written, the persistent definition
+ * back, the run and its data ended. */
+static void
+test_stopped(void)
+{
+    g_autoptr(SvDomainList) list = sv_domain_list_new();
+    SvServer *srv = sv_server_new("test", NULL);
+    SvDomainDriver drv = {.list = list, .save_status = fake_save_status, .server = srv};
+    SvDomainObj *obj = add_domain(list, "web");
+    SvDomainDef *on_disk = obj->def;
+    SvDomainDef *live = sv_domain_def_copy(on_disk);
+    int freed = 0;
+    gpointer key;
+
+    g_array_set_size(saves, 0);
+    obj->new_def = on_disk; /* started: it runs on its live copy */
+    obj->def = live;
+    sv_domain_list_assign_id(list, obj);
+    sv_domain_list_attach_run(list, obj, &freed, count_free);
+    key = sv_domain_obj_run_key(obj);
+    sv_domain_obj_set_state(obj, SV_DOMAIN_RUNNING, 1);
+    sv_domain_driver_stopped(&drv, obj, 2 /* destroyed */, 1);
+    g_assert_false(sv_domain_obj_is_active(obj));
+    g_assert_null(sv_domain_list_find_by_id(list, 1));
+    g_assert_cmpint(obj->state, ==, SV_DOMAIN_SHUTOFF);
+    g_assert_cmpint(obj->reason, ==, 2);
+    g_assert_cmpuint(saves->len, ==, 1);
+    g_assert_cmpint(g_array_index(saves, Save, 0).state, ==, SV_DOMAIN_SHUTOFF);
+    g_array_index(saves, Save, 0).done(NULL, g_array_index(saves, Save, 0).data);
+    g_assert_true(obj->def == on_disk);
+    g_assert_null(obj->new_def);
+    g_assert_cmpint(freed, ==, 1);
+    g_assert_null(obj->priv);
+    g_assert_null(sv_domain_list_find_attached(list, key));
+    sv_server_free(srv);
+}
+
+static void
+test_shutoff_reasons(void)
+{
+    g_assert_cmpstr(sv_domain_shutoff_reason_to_string(0), ==, "unknown");
+    g_assert_cmpstr(sv_domain_shutoff_reason_to_string(2), ==, "destroyed");
+    g_assert_cmpstr(sv_domain_shutoff_reason_to_string(6), ==, "failed");
+    g_assert_cmpstr(sv_domain_shutoff_reason_to_string(7), ==, "unknown");
+    g_assert_cmpstr(sv_domain_shutoff_reason_to_string(-1), ==, "unknown");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -121,5 +175,7 @@ main(int argc, char **argv)
     g_log_set_writer_func(capture_writer, NULL, NULL);
     g_test_add_func("/domain-run/set-state", test_set_state);
     g_test_add_func("/domain-run/start-done", test_start_done);
+    g_test_add_func("/domain-run/stopped", test_stopped);
+    g_test_add_func("/domain-run/shutoff-reasons", test_shutoff_reasons);
     return g_test_run();
 }

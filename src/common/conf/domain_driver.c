@@ -813,12 +813,10 @@ create_xml_abort(const guint8 uuid[16])
 
     if (!obj || sv_domain_obj_is_active(obj) || obj->priv)
         return;
-    if (!obj->persistent) {
+    if (!obj->persistent)
         sv_domain_list_remove(drv->list, obj);
-    } else if (obj->new_def) {
-        sv_domain_obj_set_def(obj, obj->new_def);
-        obj->new_def = NULL;
-    }
+    else
+        sv_domain_obj_restore_def(obj);
 }
 
 typedef struct {

@@ -135,6 +135,14 @@ void sv_domain_driver_save_status(SvDomainDriver *drv, SvDomainObj *obj);
  * status file follows. Events are the caller's, after it. */
 void sv_domain_driver_set_state(SvDomainDriver *drv, SvDomainObj *obj, int state, int reason);
 
+/* The guest is gone (its processes, its hypervisor domain), or its start failed: obj
+ * becomes inactive and SHUTOFF with reason (the status file follows: removed), STOPPED
+ * goes out with detail (a start that failed, detail -1, has none), the persistent
+ * definition takes the live one's place, and the run ends with its driver data. The
+ * rest is the caller's: the daemon's inhibition, the calls waiting, a transient domain's
+ * removal, a restart. */
+void sv_domain_driver_stopped(SvDomainDriver *drv, SvDomainObj *obj, int reason, int detail);
+
 /* A start has succeeded: RUNNING/BOOTED with STARTED/BOOTED, or, asked to start paused,
  * PAUSED/USER with STARTED/BOOTED then SUSPENDED/PAUSED; the waiting call (transfer full;
  * NULL for a start nobody waits on) is answered once the status file saying so is on

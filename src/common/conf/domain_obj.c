@@ -36,6 +36,18 @@ sv_domain_state_from_string(const char *s)
     return -1;
 }
 
+static const char *const shutoff_reason_names[] = {
+    "unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed",
+};
+
+const char *
+sv_domain_shutoff_reason_to_string(int reason)
+{
+    if (reason < 0 || reason >= (int)G_N_ELEMENTS(shutoff_reason_names))
+        return shutoff_reason_names[0];
+    return shutoff_reason_names[reason];
+}
+
 static guint
 uuid_hash(gconstpointer p)
 {
@@ -257,6 +269,15 @@ sv_domain_obj_set_def(SvDomainObj *obj, SvDomainDef *def)
     g_assert(g_str_equal(obj->def->name, def->name));
     sv_domain_def_free(obj->def);
     obj->def = def;
+}
+
+void
+sv_domain_obj_restore_def(SvDomainObj *obj)
+{
+    if (obj->new_def) {
+        sv_domain_obj_set_def(obj, obj->new_def);
+        obj->new_def = NULL;
+    }
 }
 
 gboolean

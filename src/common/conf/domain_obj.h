@@ -60,6 +60,11 @@ typedef struct {
 const char *sv_domain_state_to_string(int state);
 int sv_domain_state_from_string(const char *s);
 
+/* virDomainShutoffReason as libvirt's guest logs name it ("shutting down, reason=%s"):
+ * "unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed"; a number
+ * it does not know is "unknown" too. */
+const char *sv_domain_shutoff_reason_to_string(int reason);
+
 typedef struct SvDomainList SvDomainList;
 
 SvDomainList *sv_domain_list_new(void);
@@ -127,6 +132,10 @@ SvDomainObj *sv_domain_list_take_live(SvDomainList *list, SvDomainDef *live);
 
 /* Replace obj's definition (same UUID; the name may not change here). */
 void sv_domain_obj_set_def(SvDomainObj *obj, SvDomainDef *def);
+
+/* The guest is gone (or its start failed): the persistent definition waiting in new_def,
+ * if any, takes the place of the live one it ran on. */
+void sv_domain_obj_restore_def(SvDomainObj *obj);
 
 gboolean sv_domain_obj_is_active(const SvDomainObj *obj);
 

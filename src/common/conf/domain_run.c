@@ -1,5 +1,6 @@
 /* domain_run.c: what the drivers share of a guest's run: the one state setter, with the
- * status file following every change, and the end of a start that succeeded. */
+ * status file following every change, the end of a start that succeeded, and the end of
+ * the run once the guest is gone. */
 #include "domain_driver.h"
 
 static void
@@ -23,6 +24,17 @@ sv_domain_driver_set_state(SvDomainDriver *drv, SvDomainObj *obj, int state, int
 {
     sv_domain_obj_set_state(obj, state, reason);
     sv_domain_driver_save_status(drv, obj);
+}
+
+void
+sv_domain_driver_stopped(SvDomainDriver *drv, SvDomainObj *obj, int reason, int detail)
+{
+    sv_domain_list_clear_id(drv->list, obj);
+    sv_domain_driver_set_state(drv, obj, SV_DOMAIN_SHUTOFF, reason);
+    if (detail >= 0)
+        sv_domain_driver_emit(drv, obj, SV_EVENT_STOPPED, detail);
+    sv_domain_obj_restore_def(obj);
+    sv_domain_list_release_run(drv->list, obj);
 }
 
 void
