@@ -147,7 +147,8 @@ adopt(SvDomainObj *obj, const LxcStatus *st, int id, SvProcess *supervisor, int 
     obj->state = st->state;
     obj->reason = st->reason;
     obj->state_time = st->state_time;
-    sv_guest_log_printf(ld->log_fd, "reconnected to supervisor %d", (int)sv_process_get_pid(supervisor));
+    sv_guest_log_printf(ld->log_fd, "reconnected to supervisor %d",
+                        (int)sv_process_get_pid(supervisor));
     g_message("domain %s: reconnecting to supervisor pid %d", obj->def->name,
               (int)sv_process_get_pid(supervisor));
     sv_daemon_inhibit(lxc_ctx->daemon);

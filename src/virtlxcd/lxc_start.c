@@ -317,8 +317,8 @@ start_prepare(SvDomainObj *obj, GError **error)
     ld->cgroup = g_steal_pointer(&plan.cgroup);
     ld->log_fd = lxc_domain_open_log(obj, error);
     if (ld->log_fd >= 0) {
-        sv_guest_log_printf(ld->log_fd, "starting up splitvirt version: %s, hostname: %s", SV_VERSION,
-                       g_get_host_name());
+        sv_guest_log_printf(ld->log_fd, "starting up splitvirt version: %s, hostname: %s",
+                            SV_VERSION, g_get_host_name());
         spawn_supervisor(obj, ld, plan.spec, error);
     }
     if (!ld->supervisor) {

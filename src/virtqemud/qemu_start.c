@@ -385,8 +385,8 @@ log_command_line(QemuDomain *qd, GStrv argv)
 {
     g_autofree char *cmdline = g_strjoinv(" ", argv);
 
-    sv_guest_log_printf(qd->log_fd, "starting up splitvirt version: %s, hostname: %s", SV_VERSION,
-                    g_get_host_name());
+    sv_guest_log_printf(qd->log_fd, "starting up splitvirt version: %s, hostname: %s",
+                        SV_VERSION, g_get_host_name());
     if (write(qd->log_fd, cmdline, strlen(cmdline)) < 0 || write(qd->log_fd, "\n", 1) < 0)
         g_debug("cannot write the guest log");
     qd->log_offset = lseek(qd->log_fd, 0, SEEK_END);
