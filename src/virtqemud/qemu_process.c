@@ -208,8 +208,9 @@ check_flags(guint flags, guint supported, const char *func, GError **error)
     return sv_check_flags(flags, supported, SV_FROM_QEMU, func, error);
 }
 
-/* START_PAUSED, AUTODESTROY, BYPASS_CACHE, FORCE_BOOT, VALIDATE. */
-#define CREATE_FLAGS 0x1f
+#define CREATE_FLAGS                                                                       \
+    (SV_START_PAUSED | SV_START_AUTODESTROY | SV_START_BYPASS_CACHE | SV_START_FORCE_BOOT |    \
+     SV_START_VALIDATE)
 
 typedef struct {
     SvCall *call;
@@ -249,9 +250,10 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     SvDomainObj *obj;
     QemuDomain *qd;
     DestroyJob *job;
-    gboolean graceful = flags & 1;
+    gboolean graceful = flags & SV_DESTROY_GRACEFUL;
 
-    if (!check_flags(flags, 3 /* GRACEFUL | REMOVE_LOGS */, "qemuDomainDestroyFlags", error))
+    if (!check_flags(flags, SV_DESTROY_GRACEFUL | SV_DESTROY_REMOVE_LOGS, "qemuDomainDestroyFlags",
+                     error))
         return FALSE;
     obj = lookup(dom, error);
     if (!obj || !sv_domain_driver_check_active(obj, error))
@@ -268,7 +270,7 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     job = g_new0(DestroyJob, 1);
     job->call = sv_call_defer(call);
     job->run = sv_domain_obj_run_key(obj);
-    job->remove_logs = (flags & 2) != 0;
+    job->remove_logs = (flags & SV_DESTROY_REMOVE_LOGS) != 0;
     job->name = g_strdup(obj->def->name);
     sv_process_kill(qd->proc, graceful,
                     graceful ? qemu_ctx->timeouts.graceful_timeout_ms
@@ -362,7 +364,8 @@ shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gbo
     SvDomainObj *obj;
 
     /* Only the ACPI power button exists here (no guest agent, initctl or signal). */
-    if (!check_flags(flags, 1, reboot ? "qemuDomainReboot" : "qemuDomainShutdownFlags", error))
+    if (!check_flags(flags, SV_SHUTDOWN_ACPI_POWER_BTN,
+                     reboot ? "qemuDomainReboot" : "qemuDomainShutdownFlags", error))
         return FALSE;
     obj = lookup(dom, error);
     /* libvirt's shutdown checks the state itself (QEMU domain); reboot uses

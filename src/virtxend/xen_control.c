@@ -8,11 +8,6 @@
 
 #include "util/error.h"
 
-#define START_PAUSED 1
-#define START_VALIDATE 16
-#define DESTROY_GRACEFUL 1
-#define SHUTDOWN_PARAVIRT 16
-
 static SvDomainObj *
 lookup(const remote_nonnull_domain *dom, GError **error)
 {
@@ -58,7 +53,7 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     XenDomain *xd;
     int rc;
 
-    if (!check_flags(flags, DESTROY_GRACEFUL, "libxlDomainDestroyFlags", error))
+    if (!check_flags(flags, SV_DESTROY_GRACEFUL, "libxlDomainDestroyFlags", error))
         return FALSE;
     obj = lookup(dom, error);
     if (!obj || !xen_process_check_available(error) ||
@@ -66,7 +61,7 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
         return FALSE;
     xd = xen_domain_of(obj);
     sv_domain_driver_set_cause_call(obj, call);
-    if (xd->destroy_started || !(flags & DESTROY_GRACEFUL)) {
+    if (xd->destroy_started || !(flags & SV_DESTROY_GRACEFUL)) {
         xd->stop_reason = XEN_STOP_DESTROY;
         xd->restart = FALSE;
         if (!xen_domain_begin_destroy(obj, error))
@@ -94,7 +89,7 @@ shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gbo
     int rc;
 
     /* libxl has one way: the PV control node (PARAVIRT). */
-    if (!check_flags(flags, SHUTDOWN_PARAVIRT,
+    if (!check_flags(flags, SV_SHUTDOWN_PARAVIRT,
                      reboot ? "libxlDomainReboot" : "libxlDomainShutdownFlags", error))
         return FALSE;
     obj = lookup(dom, error);
@@ -183,9 +178,9 @@ xen_process_install(XenProcessContext *c, SvRemoteHandlers *h)
 {
     SvDomainLifecycle lifecycle = {
         .start = xen_start_guest,
-        .with_flags = START_PAUSED,
+        .with_flags = SV_START_PAUSED,
         .with_flags_suffix = "DomainCreateWithFlags",
-        .xml_flags = START_PAUSED | START_VALIDATE,
+        .xml_flags = SV_START_PAUSED | SV_START_VALIDATE,
         .xml_suffix = "DomainCreateXML",
         .destroy = destroy_common,
         .shutdown = shutdown_common,

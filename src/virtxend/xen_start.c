@@ -13,8 +13,6 @@
 #include "xen_config.h"
 #include "xen_xl.h"
 
-#define START_PAUSED 1
-
 /* A start went wrong: nothing of the guest remains. (transfer full of error) */
 static void
 start_failed(SvDomainObj *obj, GError *error)
@@ -178,7 +176,7 @@ xen_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         return FALSE;
     xd = xen_domain_new(obj);
     xd->starting = TRUE;
-    xd->start_paused = (flags & START_PAUSED) != 0;
+    xd->start_paused = (flags & SV_START_PAUSED) != 0;
     xd->d_config = g_new0(libxl_domain_config, 1);
     libxl_domain_config_init(xd->d_config);
     xen_config_build(obj->def, xd->d_config);

@@ -76,8 +76,24 @@ void sv_domain_driver_install(SvDomainDriver *drv, SvRemoteHandlers *h);
 /* Send a lifecycle event for obj to every registered client. */
 void sv_domain_driver_emit(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
 
-/* virDomainCreateFlags the shared start procedures know of. */
-enum { SV_START_PAUSED = 1, SV_START_AUTODESTROY = 2, SV_START_VALIDATE = 16 };
+/* virDomainCreateFlags. */
+enum {
+    SV_START_PAUSED = 1,
+    SV_START_AUTODESTROY = 2,
+    SV_START_BYPASS_CACHE = 4,
+    SV_START_FORCE_BOOT = 8,
+    SV_START_VALIDATE = 16,
+};
+/* virDomainDestroyFlagsValues. */
+enum { SV_DESTROY_GRACEFUL = 1, SV_DESTROY_REMOVE_LOGS = 2 };
+/* virDomainShutdownFlagValues. */
+enum {
+    SV_SHUTDOWN_ACPI_POWER_BTN = 1,
+    SV_SHUTDOWN_GUEST_AGENT = 2,
+    SV_SHUTDOWN_INITCTL = 4,
+    SV_SHUTDOWN_SIGNAL = 8,
+    SV_SHUTDOWN_PARAVIRT = 16,
+};
 
 /* How a driver starts and stops a domain, for the shared CREATE, CREATE_WITH_FLAGS,
  * CREATE_XML, DESTROY, DESTROY_FLAGS, SHUTDOWN, SHUTDOWN_FLAGS and REBOOT. */
