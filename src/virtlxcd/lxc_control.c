@@ -165,8 +165,8 @@ domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
         return FALSE;
     }
     sv_domain_driver_set_cause_call(obj, call);
-    lxc_domain_set_state(obj, SV_DOMAIN_PAUSED, LXC_PAUSED_USER);
-    lxc_domain_emit(obj, SV_EVENT_SUSPENDED, LXC_SUSPENDED_PAUSED);
+    sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_PAUSED, LXC_PAUSED_USER);
+    sv_domain_driver_emit(lxc_ctx->domains, obj, SV_EVENT_SUSPENDED, LXC_SUSPENDED_PAUSED);
     return TRUE;
 }
 
@@ -190,8 +190,8 @@ domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
         return FALSE;
     }
     sv_domain_driver_set_cause_call(obj, call);
-    lxc_domain_set_state(obj, SV_DOMAIN_RUNNING, LXC_RUNNING_UNPAUSED);
-    lxc_domain_emit(obj, SV_EVENT_RESUMED, LXC_RESUMED_UNPAUSED);
+    sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_RUNNING, LXC_RUNNING_UNPAUSED);
+    sv_domain_driver_emit(lxc_ctx->domains, obj, SV_EVENT_RESUMED, LXC_RESUMED_UNPAUSED);
     return TRUE;
 }
 

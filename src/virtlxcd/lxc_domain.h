@@ -85,9 +85,9 @@ char *lxc_domain_status_path(const char *name);
 /* Write the status file (removed once SHUTOFF) off the loop, in order; done (may be NULL)
  * runs on the loop once it is on disk or failed. */
 void lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
-/* The one place a container's state changes; the status file follows it. */
-void lxc_domain_set_state(SvDomainObj *obj, int state, int reason);
-void lxc_domain_emit(SvDomainObj *obj, int event, int detail);
+/* A container's state changes in one place, sv_domain_driver_set_state(lxc_ctx->domains,
+ * ...), which writes the status file through lxc_domain_save_status (the driver's
+ * save_status); events go out with sv_domain_driver_emit() right after. */
 
 /* Tell the supervisor to stop the container (SIGTERM; a supervisor still held before
  * exec is killed, as it has run nothing yet). */

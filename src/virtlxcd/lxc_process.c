@@ -1,7 +1,7 @@
 /* lxc_process.c: the life of a container as the daemon sees it, from its run's start to the
  * STOPPED event: its state, its status file, the supervisor's reports and the end.
  *
- * A container's state changes in one place, lxc_domain_set_state(), which logs the
+ * A container's state changes in one place, sv_domain_driver_set_state(), which logs the
  * transition and rewrites the status file (lxc_status.h); events go out right after it. The
  * daemon holds two processes by pidfd: the supervisor (lxc_supervisor.h), which owns the
  * container, and the container's init, which the kill state machine (util/process.h)
@@ -117,18 +117,6 @@ lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
     st.cgroup = ld->cgroup ? (char *)lxc_cgroup_get_path(ld->cgroup) : NULL;
     text = lxc_status_format(&st, obj->def, obj->id);
     sv_domain_store_write_file_async(lxc_ctx->domains->store, path, text, done, data);
-}
-
-void
-lxc_domain_set_state(SvDomainObj *obj, int state, int reason)
-{
-    sv_domain_driver_set_state(lxc_ctx->domains, obj, state, reason);
-}
-
-void
-lxc_domain_emit(SvDomainObj *obj, int event, int detail)
-{
-    sv_domain_driver_emit(lxc_ctx->domains, obj, event, detail);
 }
 
 /* ---------------------------------------------------------------- the end */
@@ -466,9 +454,9 @@ running_again(SvDomainObj *obj)
     }
     if (ld->cgroup && lxc_cgroup_is_frozen(ld->cgroup)) {
         if (obj->state != SV_DOMAIN_PAUSED)
-            lxc_domain_set_state(obj, SV_DOMAIN_PAUSED, LXC_PAUSED_USER);
+            sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_PAUSED, LXC_PAUSED_USER);
     } else if (obj->state != SV_DOMAIN_RUNNING) {
-        lxc_domain_set_state(obj, SV_DOMAIN_RUNNING, LXC_RUNNING_UNPAUSED);
+        sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_RUNNING, LXC_RUNNING_UNPAUSED);
     }
     lxc_domain_save_status(obj, NULL, NULL);
     if (ld->destroying)

@@ -48,18 +48,6 @@ qemu_domain_find(gpointer run)
 }
 
 void
-qemu_domain_set_state(SvDomainObj *obj, int state, int reason)
-{
-    sv_domain_driver_set_state(qemu_ctx->domains, obj, state, reason);
-}
-
-void
-qemu_domain_emit(SvDomainObj *obj, int event, int detail)
-{
-    sv_domain_driver_emit(qemu_ctx->domains, obj, event, detail);
-}
-
-void
 qemu_domain_kill(SvDomainObj *obj)
 {
     QemuDomain *qd = qemu_domain_of(obj);

@@ -74,9 +74,9 @@ qemu_domain_of(SvDomainObj *obj)
     return obj->priv;
 }
 
-/* The one place a guest's state changes; the status file follows it. */
-void qemu_domain_set_state(SvDomainObj *obj, int state, int reason);
-void qemu_domain_emit(SvDomainObj *obj, int event, int detail);
+/* A guest's state changes in one place, sv_domain_driver_set_state(qemu_ctx->domains,
+ * ...), which writes the status file through qemu_status_save_then (the driver's
+ * save_status); events go out with sv_domain_driver_emit() right after. */
 
 /* End QEMU through the kill state machine, forced, with nobody waiting on it (guest
  * power-off, on_crash, AUTODESTROY, reconnect); the status file records the request.

@@ -111,8 +111,8 @@ on_shutdown_event(SvDomainObj *obj, JsonObject *data)
     }
     if (data && json_object_has_member(data, "guest"))
         detail = qemu_json_bool(data, "guest", FALSE) ? SHUTDOWN_GUEST : SHUTDOWN_HOST;
-    qemu_domain_set_state(obj, SV_DOMAIN_SHUTDOWN, 0);
-    qemu_domain_emit(obj, SV_EVENT_SHUTDOWN, detail);
+    sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_SHUTDOWN, 0);
+    sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_SHUTDOWN, detail);
     /* on_poweroff destroy (and preserve, which QEMU cannot hold): end QEMU. */
     qemu_domain_kill(obj);
 }
@@ -124,8 +124,8 @@ on_panic_event(SvDomainObj *obj)
 
     if (qd->destroying || obj->state == SV_DOMAIN_CRASHED)
         return;
-    qemu_domain_set_state(obj, SV_DOMAIN_CRASHED, CRASHED_REASON_PANICKED);
-    qemu_domain_emit(obj, SV_EVENT_CRASHED, CRASHED_PANICKED);
+    sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_CRASHED, CRASHED_REASON_PANICKED);
+    sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_CRASHED, CRASHED_PANICKED);
     switch (obj->def->on_crash) {
     case SV_DOMAIN_LIFECYCLE_RESTART:
         qd->crash_restart = TRUE;
@@ -159,8 +159,9 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
         /* After a SHUTDOWN or a panic QEMU stops its vCPUs: that is not a pause. */
         if (obj->state == SV_DOMAIN_RUNNING && !qd->starting && !qd->destroying &&
             !qd->rebooting) {
-            qemu_domain_set_state(obj, SV_DOMAIN_PAUSED, qd->pausing ? PAUSED_USER : PAUSED_UNKNOWN);
-            qemu_domain_emit(obj, SV_EVENT_SUSPENDED, SUSPENDED_PAUSED);
+            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED,
+                                       qd->pausing ? PAUSED_USER : PAUSED_UNKNOWN);
+            sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_SUSPENDED, SUSPENDED_PAUSED);
         }
     } else if (g_str_equal(name, "RESUME")) {
         if (qd->rebooting) {
@@ -168,8 +169,8 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
             return;
         }
         if (obj->state == SV_DOMAIN_PAUSED && !qd->starting) {
-            qemu_domain_set_state(obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
-            qemu_domain_emit(obj, SV_EVENT_RESUMED, RESUMED_UNPAUSED);
+            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
+            sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_RESUMED, RESUMED_UNPAUSED);
         }
     } else if (g_str_equal(name, "RESET")) {
         if (!qd->starting) {
@@ -296,14 +297,14 @@ static void
 mon_job_state(SvDomainObj *obj, int kind)
 {
     if (kind == JOB_SUSPEND && obj->state == SV_DOMAIN_RUNNING) {
-        qemu_domain_set_state(obj, SV_DOMAIN_PAUSED, PAUSED_USER);
-        qemu_domain_emit(obj, SV_EVENT_SUSPENDED, SUSPENDED_PAUSED);
+        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, PAUSED_USER);
+        sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_SUSPENDED, SUSPENDED_PAUSED);
     } else if (kind == JOB_SUSPEND && obj->state == SV_DOMAIN_PAUSED) {
-        qemu_domain_set_state(obj, SV_DOMAIN_PAUSED, PAUSED_USER);
+        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, PAUSED_USER);
     } else if (kind == JOB_RESUME &&
                (obj->state == SV_DOMAIN_PAUSED || obj->state == SV_DOMAIN_CRASHED)) {
-        qemu_domain_set_state(obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
-        qemu_domain_emit(obj, SV_EVENT_RESUMED, RESUMED_UNPAUSED);
+        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
+        sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_RESUMED, RESUMED_UNPAUSED);
     }
     if (kind == JOB_SUSPEND)
         qemu_domain_of(obj)->pausing = FALSE;

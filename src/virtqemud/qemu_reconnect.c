@@ -39,13 +39,14 @@ reconcile(SvDomainObj *obj, const char *status)
      * here on, every change is. */
     if (g_str_equal(status, "running")) {
         if (obj->state != SV_DOMAIN_RUNNING && obj->state != SV_DOMAIN_SHUTDOWN)
-            qemu_domain_set_state(obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
+            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
     } else if (g_str_equal(status, "shutdown")) {
         if (obj->state != SV_DOMAIN_SHUTDOWN)
-            qemu_domain_set_state(obj, SV_DOMAIN_SHUTDOWN, 0);
+            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_SHUTDOWN, 0);
     } else if (g_str_equal(status, "guest-panicked")) {
         if (obj->state != SV_DOMAIN_CRASHED)
-            qemu_domain_set_state(obj, SV_DOMAIN_CRASHED, CRASHED_REASON_PANICKED);
+            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_CRASHED,
+                                       CRASHED_REASON_PANICKED);
         if (!qd->crash_destroy && obj->def->on_crash != SV_DOMAIN_LIFECYCLE_PRESERVE) {
             qd->crash_destroy = TRUE;
             qd->crash_restart = obj->def->on_crash == SV_DOMAIN_LIFECYCLE_RESTART;
@@ -57,7 +58,7 @@ reconcile(SvDomainObj *obj, const char *status)
             reason = PAUSED_IOERROR;
         else if (g_str_equal(status, "watchdog"))
             reason = PAUSED_WATCHDOG;
-        qemu_domain_set_state(obj, SV_DOMAIN_PAUSED, reason);
+        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, reason);
     }
     /* Carry through what the guest asked for meanwhile; a kill carried on already
      * keeps its own mode. */

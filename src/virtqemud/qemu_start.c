@@ -511,7 +511,7 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     }
     qd->start_timer = g_timeout_add(qemu_ctx->timeouts.start_timeout_ms, start_timed_out,
                                     sv_domain_obj_run_key(obj));
-    qemu_domain_set_state(obj, SV_DOMAIN_PAUSED, PAUSED_STARTING_UP);
+    sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, PAUSED_STARTING_UP);
     if (qemu_caps_is_ready(qemu_ctx->caps))
         start_spawn(obj);
     else

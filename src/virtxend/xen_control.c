@@ -126,8 +126,8 @@ domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
         return FALSE;
     }
     sv_domain_driver_set_cause_call(obj, call);
-    xen_domain_set_state(obj, SV_DOMAIN_PAUSED, XEN_PAUSED_USER);
-    xen_domain_emit(obj, SV_EVENT_SUSPENDED, XEN_SUSPENDED_PAUSED);
+    sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_PAUSED, XEN_PAUSED_USER);
+    sv_domain_driver_emit(xen_ctx->domains, obj, SV_EVENT_SUSPENDED, XEN_SUSPENDED_PAUSED);
     sv_domain_driver_reply_when_saved(xen_ctx->domains, sv_call_defer(call), NULL, NULL);
     return TRUE;
 }
@@ -151,8 +151,8 @@ domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
         return FALSE;
     }
     sv_domain_driver_set_cause_call(obj, call);
-    xen_domain_set_state(obj, SV_DOMAIN_RUNNING, XEN_RUNNING_UNPAUSED);
-    xen_domain_emit(obj, SV_EVENT_RESUMED, XEN_RESUMED_UNPAUSED);
+    sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_RUNNING, XEN_RUNNING_UNPAUSED);
+    sv_domain_driver_emit(xen_ctx->domains, obj, SV_EVENT_RESUMED, XEN_RESUMED_UNPAUSED);
     sv_domain_driver_reply_when_saved(xen_ctx->domains, sv_call_defer(call), NULL, NULL);
     return TRUE;
 }

@@ -90,9 +90,9 @@ char *xen_domain_status_path(const char *name);
 /* Write the status file (removed once the guest is gone) off the loop, in order; done (may
  * be NULL) runs on the loop once it is on disk or failed. */
 void xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
-/* The one place a guest's state changes; the status file follows it. */
-void xen_domain_set_state(SvDomainObj *obj, int state, int reason);
-void xen_domain_emit(SvDomainObj *obj, int event, int detail);
+/* A guest's state changes in one place, sv_domain_driver_set_state(xen_ctx->domains,
+ * ...), which writes the status file through xen_domain_save_status (the driver's
+ * save_status); events go out with sv_domain_driver_emit() right after. */
 
 /* Start destroying the domain (once); the calls in destroy_calls are answered when it is
  * gone. The _quietly form logs (and fails those calls) instead of returning an error. */

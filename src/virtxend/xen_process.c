@@ -1,7 +1,7 @@
 /* xen_process.c: the life of a Xen guest as the daemon sees it: its run, its state and
  * status file, libxl's events about it, and its end.
  *
- * A guest's state changes in one place, xen_domain_set_state(), which checks the
+ * A guest's state changes in one place, sv_domain_driver_set_state(), which checks the
  * transition, logs it and rewrites the status file ROOT/run/libvirt/libxl/NAME.xml; events
  * go out right after. libxl reports a guest that shut down, rebooted or crashed with
  * DOMAIN_SHUTDOWN: the driver then acts on the definition's on_poweroff/on_reboot/on_crash,
@@ -106,18 +106,6 @@ xen_domain_find_run(gpointer data)
 }
 
 /* ---------------------------------------------------------------- state */
-
-void
-xen_domain_set_state(SvDomainObj *obj, int state, int reason)
-{
-    sv_domain_driver_set_state(xen_ctx->domains, obj, state, reason);
-}
-
-void
-xen_domain_emit(SvDomainObj *obj, int event, int detail)
-{
-    sv_domain_driver_emit(xen_ctx->domains, obj, event, detail);
-}
 
 char *
 xen_domain_status_path(const char *name)
@@ -390,15 +378,17 @@ on_domain_shutdown(SvDomainObj *obj, int reason)
     case LIBXL_SHUTDOWN_REASON_CRASH:
     case LIBXL_SHUTDOWN_REASON_WATCHDOG:
         if (obj->state != SV_DOMAIN_CRASHED) {
-            xen_domain_set_state(obj, SV_DOMAIN_CRASHED, XEN_CRASHED_REASON_PANICKED);
-            xen_domain_emit(obj, SV_EVENT_CRASHED, XEN_CRASHED_PANICKED);
+            sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_CRASHED,
+                                       XEN_CRASHED_REASON_PANICKED);
+            sv_domain_driver_emit(xen_ctx->domains, obj, SV_EVENT_CRASHED, XEN_CRASHED_PANICKED);
         }
         apply_action(obj, obj->def->on_crash, XEN_STOP_CRASH);
         break;
     default: /* poweroff, and what a guest can only ask for itself (soft reset, suspend) */
         if (obj->state != SV_DOMAIN_SHUTDOWN) {
-            xen_domain_set_state(obj, SV_DOMAIN_SHUTDOWN, XEN_SHUTDOWN_UNKNOWN);
-            xen_domain_emit(obj, SV_EVENT_SHUTDOWN, XEN_SHUTDOWN_GUEST);
+            sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_SHUTDOWN,
+                                       XEN_SHUTDOWN_UNKNOWN);
+            sv_domain_driver_emit(xen_ctx->domains, obj, SV_EVENT_SHUTDOWN, XEN_SHUTDOWN_GUEST);
         }
         apply_action(obj, obj->def->on_poweroff, XEN_STOP_SHUTDOWN);
         break;

@@ -205,9 +205,9 @@ adopt(SvDomainObj *obj, const XenStatus *st, const libxl_dominfo *info)
     /* What changed while no daemon watched is not replayed, except that a guest which
      * shut down or crashed meanwhile is reported by libxl below, as a fresh event. */
     if (info->paused && obj->state == SV_DOMAIN_RUNNING)
-        xen_domain_set_state(obj, SV_DOMAIN_PAUSED, XEN_PAUSED_UNKNOWN);
+        sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_PAUSED, XEN_PAUSED_UNKNOWN);
     else if (!info->paused && !info->shutdown && obj->state == SV_DOMAIN_PAUSED)
-        xen_domain_set_state(obj, SV_DOMAIN_RUNNING, XEN_RUNNING_UNPAUSED);
+        sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_RUNNING, XEN_RUNNING_UNPAUSED);
     else
         xen_domain_save_status(obj, NULL, NULL);
     if (libxl_evenable_domain_death(xen_lx(), domid, obj->run, &xd->death) != 0)

@@ -27,7 +27,7 @@ start_failed(SvDomainObj *obj, GError *error)
     sv_domain_list_clear_id(xen_ctx->domains->list, obj);
     xd->domid = 0;
     xd->starting = FALSE;
-    xen_domain_set_state(obj, SV_DOMAIN_SHUTOFF, XEN_SHUTOFF_FAILED);
+    sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_SHUTOFF, XEN_SHUTOFF_FAILED);
     sv_daemon_uninhibit(xen_ctx->daemon);
     sv_domain_list_release_run(xen_ctx->domains->list, obj);
     if (call)
