@@ -59,6 +59,7 @@ static SvProcess *
 find_supervisor(const LxcStatus *st, gboolean *ret_held, GError **error)
 {
     g_autoptr(GError) found = NULL;
+    const SvErrorExtra *x;
     SvProcess *proc = NULL;
 
     *ret_held = FALSE;
@@ -78,9 +79,10 @@ find_supervisor(const LxcStatus *st, gboolean *ret_held, GError **error)
     default:
         break;
     }
+    x = sv_error_get_extra(found); /* what it runs, without the template's prefix */
     sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
                  "process %d is not a container supervisor (%s): %s", (int)st->supervisor_pid,
-                 lxc_ctx->supervisor, found->message);
+                 lxc_ctx->supervisor, x && x->str2 ? x->str2 : found->message);
     return NULL;
 }
 
