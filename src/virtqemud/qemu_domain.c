@@ -1,5 +1,5 @@
-/* qemu_domain.c: a QEMU guest's private data, its run handle, its one state setter, its
- * log and the forced kill nobody waits on. */
+/* qemu_domain.c: a QEMU guest's private data and its run, its log, the files it leaves
+ * while it runs, and the forced kill nobody waits on. */
 #include "qemu_domain.h"
 
 #include <unistd.h>
