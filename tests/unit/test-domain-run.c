@@ -3,6 +3,7 @@
  * run once the guest is gone. */
 #include "conf/domain_driver.h"
 #include "util/error.h"
+#include "warnings.h"
 
 /* The status writes asked for, as a driver's save_status sees them. */
 typedef struct {
@@ -14,7 +15,6 @@ typedef struct {
 } Save;
 
 static GArray *saves;
-static GPtrArray *warnings;
 
 static void
 fake_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
@@ -22,17 +22,6 @@ fake_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
     Save s = {obj, obj->state, obj->reason, done, data};
 
     g_array_append_val(saves, s);
-}
-
-static GLogWriterOutput
-capture_writer(GLogLevelFlags level, const GLogField *fields, gsize n, gpointer data)
-{
-    (void)data;
-    for (gsize i = 0; i < n && (level & G_LOG_LEVEL_WARNING); i++) {
-        if (g_str_equal(fields[i].key, "MESSAGE"))
-            g_ptr_array_add(warnings, g_strdup(fields[i].value));
-    }
-    return G_LOG_WRITER_HANDLED;
 }
 
 static SvDomainObj *
@@ -59,7 +48,7 @@ test_set_state(void)
     Save *s;
 
     g_array_set_size(saves, 0);
-    g_ptr_array_set_size(warnings, 0);
+    g_ptr_array_set_size(test_warnings, 0);
     sv_domain_list_assign_id(list, obj);
     sv_domain_driver_set_state(&drv, obj, SV_DOMAIN_PAUSED, 11);
     g_assert_cmpint(obj->state, ==, SV_DOMAIN_PAUSED);
@@ -70,7 +59,7 @@ test_set_state(void)
     g_assert_cmpint(s->state, ==, SV_DOMAIN_PAUSED);
     g_assert_nonnull(s->done);
     s->done(NULL, s->data); /* written: nothing said */
-    g_assert_cmpuint(warnings->len, ==, 0);
+    g_assert_cmpuint(test_warnings->len, ==, 0);
 
     sv_domain_driver_set_state(&drv, obj, SV_DOMAIN_RUNNING, 5);
     g_assert_cmpuint(saves->len, ==, 2);
@@ -78,8 +67,8 @@ test_set_state(void)
     g_assert_cmpint(s->state, ==, SV_DOMAIN_RUNNING);
     sv_error_set_errno(&error, SV_FROM_NONE, 28, "cannot write '%s'", "web.xml");
     s->done(error, s->data);
-    g_assert_cmpuint(warnings->len, ==, 1);
-    g_assert_cmpstr(warnings->pdata[0], ==,
+    g_assert_cmpuint(test_warnings->len, ==, 1);
+    g_assert_cmpstr(test_warnings->pdata[0], ==,
                     "domain web: cannot write its status file: cannot write 'web.xml': "
                     "No space left on device");
 }
@@ -171,8 +160,7 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     saves = g_array_new(FALSE, TRUE, sizeof(Save));
-    warnings = g_ptr_array_new_with_free_func(g_free);
-    g_log_set_writer_func(capture_writer, NULL, NULL);
+    test_warnings_capture();
     g_test_add_func("/domain-run/set-state", test_set_state);
     g_test_add_func("/domain-run/start-done", test_start_done);
     g_test_add_func("/domain-run/stopped", test_stopped);

@@ -1,27 +1,11 @@
 /* test-domain-status.c: what the drivers share of their status files: reading one back as
- * hostile input, setting one aside, and the run directory's walk after a restart. */
-#include <errno.h>
+ * hostile input, and setting one aside. */
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf/domain_status.h"
 #include "util/error.h"
-#include "util/fileio.h"
-
-/* The warnings logged (fatal in tests otherwise), their texts. */
-static GPtrArray *warnings;
-
-static GLogWriterOutput
-capture_writer(GLogLevelFlags level, const GLogField *fields, gsize n, gpointer data)
-{
-    (void)data;
-    for (gsize i = 0; i < n && (level & G_LOG_LEVEL_WARNING); i++) {
-        if (g_str_equal(fields[i].key, "MESSAGE"))
-            g_ptr_array_add(warnings, g_strdup(fields[i].value));
-    }
-    return G_LOG_WRITER_HANDLED;
-}
+#include "warnings.h"
 
 static const char *status_xml =
     "<domstatus state='running' reason='1' statetime='1700000000' pid='4242'>\n"
@@ -78,89 +62,29 @@ test_read_refuses(void)
     }
 }
 
+/* A file that cannot be trusted is renamed NAME.xml.rejected, whole, with one warning. */
 static void
-write_file(const char *dir, const char *name, const char *text)
-{
-    g_autofree char *path = g_build_filename(dir, name, NULL);
-
-    g_assert_true(g_file_set_contents(path, text, -1, NULL));
-}
-
-static gboolean
-exists(const char *dir, const char *name)
-{
-    g_autofree char *path = g_build_filename(dir, name, NULL);
-
-    return g_file_test(path, G_FILE_TEST_EXISTS);
-}
-
-/* What the walk saw: the entries given, each set aside as a driver would. */
-static void
-on_status(const char *path, const char *entry, gpointer data)
-{
-    GPtrArray *seen = data;
-    g_autoptr(GError) why = NULL;
-    g_autofree char *base = g_path_get_basename(path);
-
-    g_assert_cmpstr(base, ==, entry);
-    g_ptr_array_add(seen, g_strdup(entry));
-    sv_error_set(&why, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "a test");
-    sv_status_set_aside(path, why);
-}
-
-static gint
-compare_str(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static void
-test_dir_walk(void)
+test_set_aside(void)
 {
     g_autofree char *dir = g_dir_make_tmp("sv-status-XXXXXX", NULL);
-    g_autofree char *missing = g_build_filename(dir, "missing", NULL);
-    g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
-    static const char *kept[] = {"c.xml.rejected", "web.sock", "web.pid", "x.xmlnot"};
-    static const char *walked[] = {"a.xml", "b.xml", "web.xml"};
+    g_autofree char *path = g_build_filename(dir, "web.xml", NULL);
+    g_autofree char *aside = g_strconcat(path, ".rejected", NULL);
+    g_autofree char *text = NULL;
+    g_autofree char *want = NULL;
+    g_autoptr(GError) why = NULL;
 
-    for (gsize i = 0; i < G_N_ELEMENTS(walked); i++)
-        write_file(dir, walked[i], status_xml);
-    for (gsize i = 0; i < G_N_ELEMENTS(kept); i++)
-        write_file(dir, kept[i], "keep");
-    write_file(dir, "web.xml.new-a1B2c3", "<domstatus"); /* a write a killed daemon left */
-
-    sv_file_walk_dir(dir, ".xml", on_status, seen);
-    g_ptr_array_sort(seen, compare_str);
-    g_assert_cmpuint(seen->len, ==, G_N_ELEMENTS(walked));
-    g_assert_cmpuint(warnings->len, ==, G_N_ELEMENTS(walked));
-    for (gsize i = 0; i < G_N_ELEMENTS(walked); i++) {
-        g_autofree char *aside = g_strconcat(walked[i], ".rejected", NULL);
-        g_autofree char *warning = g_strdup_printf(
-            "setting aside status file '%s/%s' as '%s/%s', touching nothing it names: "
-            "internal error: a test", dir, walked[i], dir, aside);
-        g_assert_true(g_ptr_array_find_with_equal_func(warnings, warning, g_str_equal, NULL));
-        g_assert_cmpstr(seen->pdata[i], ==, walked[i]);
-        /* Set aside: renamed, contents whole. */
-        g_assert_false(exists(dir, walked[i]));
-        g_assert_true(exists(dir, aside));
-    }
-    for (gsize i = 0; i < G_N_ELEMENTS(kept); i++)
-        g_assert_true(exists(dir, kept[i]));
-    g_assert_false(exists(dir, "web.xml.new-a1B2c3"));
-
-    /* No directory: nothing to walk. */
-    g_ptr_array_set_size(seen, 0);
-    sv_file_walk_dir(missing, ".xml", on_status, seen);
-    g_assert_cmpuint(seen->len, ==, 0);
-
-    {
-        g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-        const char *e;
-        while ((e = g_dir_read_name(d))) {
-            g_autofree char *path = g_build_filename(dir, e, NULL);
-            unlink(path);
-        }
-    }
+    g_assert_true(g_file_set_contents(path, status_xml, -1, NULL));
+    sv_error_set(&why, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "a test");
+    g_ptr_array_set_size(test_warnings, 0);
+    sv_status_set_aside(path, why);
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_get_contents(aside, &text, NULL, NULL));
+    g_assert_cmpstr(text, ==, status_xml);
+    want = g_strdup_printf("setting aside status file '%s' as '%s', touching nothing it names: "
+                           "internal error: a test", path, aside);
+    g_assert_cmpuint(test_warnings->len, ==, 1);
+    g_assert_cmpstr(test_warnings->pdata[0], ==, want);
+    g_assert_cmpint(unlink(aside), ==, 0);
     g_assert_cmpint(rmdir(dir), ==, 0);
 }
 
@@ -168,10 +92,9 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    warnings = g_ptr_array_new_with_free_func(g_free);
-    g_log_set_writer_func(capture_writer, NULL, NULL);
+    test_warnings_capture();
     g_test_add_func("/domain-status/read", test_read);
     g_test_add_func("/domain-status/read-refuses", test_read_refuses);
-    g_test_add_func("/domain-status/dir-walk", test_dir_walk);
+    g_test_add_func("/domain-status/set-aside", test_set_aside);
     return g_test_run();
 }
