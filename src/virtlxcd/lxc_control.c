@@ -15,12 +15,6 @@
 #include "util/error.h"
 #include "util/fd.h"
 
-#define START_VALIDATE 16
-#define DESTROY_GRACEFUL 1
-#define DESTROY_REMOVE_LOGS 2
-#define SHUTDOWN_INITCTL 4
-#define SHUTDOWN_SIGNAL 8
-
 static SvDomainObj *
 lookup(const remote_nonnull_domain *dom, GError **error)
 {
@@ -42,11 +36,11 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     SvDomainObj *obj;
     LxcDomain *ld;
     LxcDestroyJob *job;
-    gboolean graceful = flags & DESTROY_GRACEFUL;
+    gboolean graceful = flags & SV_DESTROY_GRACEFUL;
     guint term_ms = graceful ? lxc_ctx->timeouts.graceful_timeout_ms
                              : lxc_ctx->timeouts.term_timeout_ms;
 
-    if (!check_flags(flags, DESTROY_GRACEFUL | DESTROY_REMOVE_LOGS, "lxcDomainDestroyFlags",
+    if (!check_flags(flags, SV_DESTROY_GRACEFUL | SV_DESTROY_REMOVE_LOGS, "lxcDomainDestroyFlags",
                      error))
         return FALSE;
     obj = lookup(dom, error);
@@ -56,8 +50,8 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     sv_domain_driver_set_cause_call(obj, call);
     job = g_new0(LxcDestroyJob, 1);
     job->call = sv_call_defer(call);
-    job->remove_logs = (flags & DESTROY_REMOVE_LOGS) != 0;
-    job->log = g_strdup_printf("%s/%s.log", lxc_ctx->log_dir, obj->def->name);
+    job->remove_logs = (flags & SV_DESTROY_REMOVE_LOGS) != 0;
+    job->log = sv_guest_log_path(lxc_ctx->log_dir, obj->def->name);
     g_ptr_array_add(ld->stop_waiters, job);
     if (!ld->init || ld->ended) {
         /* Still starting, between a reboot and the next init, or already ending: the
@@ -121,7 +115,7 @@ shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gbo
     LxcDomain *ld;
     gboolean done = FALSE;
 
-    if (!check_flags(flags, SHUTDOWN_INITCTL | SHUTDOWN_SIGNAL,
+    if (!check_flags(flags, SV_SHUTDOWN_INITCTL | SV_SHUTDOWN_SIGNAL,
                      reboot ? "lxcDomainReboot" : "lxcDomainShutdownFlags", error))
         return FALSE;
     obj = lookup(dom, error);
@@ -133,9 +127,9 @@ shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gbo
                      "Init process ID is not yet known");
         return FALSE;
     }
-    if (flags == 0 || (flags & SHUTDOWN_INITCTL)) {
+    if (flags == 0 || (flags & SV_SHUTDOWN_INITCTL)) {
         done = initctl_request(sv_process_get_pid(ld->init), reboot ? '6' : '0');
-        if (!done && flags != 0 && !(flags & SHUTDOWN_SIGNAL)) {
+        if (!done && flags != 0 && !(flags & SV_SHUTDOWN_SIGNAL)) {
             sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_UNSUPPORTED,
                          "Container does not provide an initctl pipe");
             return FALSE;
@@ -150,7 +144,7 @@ shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gbo
         }
     }
     sv_domain_driver_set_cause_call(obj, call);
-    lxc_domain_log(ld, "%s requested", reboot ? "reboot" : "shutdown");
+    sv_guest_log_printf(ld->log_fd, "%s requested", reboot ? "reboot" : "shutdown");
     return TRUE;
 }
 
@@ -171,8 +165,8 @@ domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
         return FALSE;
     }
     sv_domain_driver_set_cause_call(obj, call);
-    lxc_domain_set_state(obj, SV_DOMAIN_PAUSED, LXC_PAUSED_USER);
-    lxc_domain_emit(obj, SV_EVENT_SUSPENDED, LXC_SUSPENDED_PAUSED);
+    sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_PAUSED, LXC_PAUSED_USER);
+    sv_domain_driver_emit(lxc_ctx->domains, obj, SV_EVENT_SUSPENDED, LXC_SUSPENDED_PAUSED);
     return TRUE;
 }
 
@@ -196,8 +190,8 @@ domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
         return FALSE;
     }
     sv_domain_driver_set_cause_call(obj, call);
-    lxc_domain_set_state(obj, SV_DOMAIN_RUNNING, LXC_RUNNING_UNPAUSED);
-    lxc_domain_emit(obj, SV_EVENT_RESUMED, LXC_RESUMED_UNPAUSED);
+    sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_RUNNING, LXC_RUNNING_UNPAUSED);
+    sv_domain_driver_emit(lxc_ctx->domains, obj, SV_EVENT_RESUMED, LXC_RESUMED_UNPAUSED);
     return TRUE;
 }
 
@@ -241,27 +235,20 @@ lxc_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 }
 
 void
-lxc_process_persistence_changed(SvDomainDriver *drv, SvDomainObj *obj)
-{
-    (void)drv;
-    if (obj->priv)
-        lxc_domain_save_status(obj, NULL, NULL);
-}
-
-void
 lxc_process_install(LxcProcessContext *c, SvRemoteHandlers *h)
 {
     SvDomainLifecycle lifecycle = {
         .start = lxc_start_container,
         .with_flags = SV_START_AUTODESTROY,
         .with_flags_suffix = "DomainCreateWithFiles",
-        .xml_flags = SV_START_AUTODESTROY | START_VALIDATE,
+        .xml_flags = SV_START_AUTODESTROY | SV_START_VALIDATE,
         .xml_suffix = "DomainCreateXMLWithFiles",
         .destroy = destroy_common,
         .shutdown = shutdown_common,
     };
 
     lxc_ctx = c;
+    c->domains->save_status = lxc_domain_save_status;
     sv_domain_driver_install_lifecycle(lxc_ctx->domains, &lifecycle, h);
     h->domain_suspend = domain_suspend;
     h->domain_resume = domain_resume;

@@ -3,9 +3,11 @@
  * (lxc_start.c), the procedures that act on a running container (lxc_control.c) and the
  * reconnect after a restart (lxc_reconnect.c).
  *
- * A container's run begins at its start or reconnect (sv_domain_list_begin_run) and ends
- * when the daemon lets go of it (lxc_domain_release). Every asynchronous callback holds the
- * run's handle, never a pointer, and finds the object again with lxc_domain_find_run(). */
+ * A container's run begins at its start or reconnect (lxc_domain_new, which attaches the
+ * per-container state) and ends when the daemon lets go of it (sv_domain_list_release_run,
+ * conf/domain_obj.h). Every asynchronous callback holds the run's key
+ * (sv_domain_obj_run_key), never a pointer, and finds the object again with
+ * lxc_domain_find_run(). */
 #pragma once
 
 #include "conf/domain_driver.h"
@@ -13,14 +15,14 @@
 #include "lxc_monitor.h"
 #include "lxc_process.h"
 #include "lxc_status.h"
+#include "util/guest_log.h"
 #include "util/process.h"
 
 /* virDomainEvent details and state reasons used here (facts, section 4). */
-enum { LXC_STARTED_BOOTED = 0 };
 enum { LXC_SUSPENDED_PAUSED = 0 };
 enum { LXC_RESUMED_UNPAUSED = 0 };
 enum { LXC_STOPPED_SHUTDOWN = 0, LXC_STOPPED_DESTROYED = 1, LXC_STOPPED_FAILED = 5 };
-enum { LXC_RUNNING_BOOTED = 1, LXC_RUNNING_UNPAUSED = 5 };
+enum { LXC_RUNNING_UNPAUSED = 5 };
 enum { LXC_PAUSED_USER = 1, LXC_PAUSED_STARTING_UP = 11 };
 enum {
     LXC_SHUTOFF_SHUTDOWN = 1,
@@ -72,24 +74,20 @@ lxc_domain_of(SvDomainObj *obj)
 
 /* Begin a run of obj with fresh per-container state. */
 LxcDomain *lxc_domain_new(SvDomainObj *obj);
-/* End the run and free the per-container state (the daemon lets go of the container). */
-void lxc_domain_release(SvDomainObj *obj);
 /* The object of a callback's run handle, if that run goes on and has its state. */
 SvDomainObj *lxc_domain_find_run(gpointer data);
-/* The callback datum of obj's current run. */
-gpointer lxc_domain_run_key(SvDomainObj *obj);
 
-void lxc_domain_log(LxcDomain *ld, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-/* The container's log file, opened for appending. */
+/* The container's log file, ROOT/var/log/libvirt/lxc/NAME.log, opened for appending
+ * (util/guest_log.h); the daemon's lines go in with sv_guest_log_printf(ld->log_fd, ...). */
 int lxc_domain_open_log(SvDomainObj *obj, GError **error);
 char *lxc_domain_status_path(const char *name);
 
 /* Write the status file (removed once SHUTOFF) off the loop, in order; done (may be NULL)
  * runs on the loop once it is on disk or failed. */
 void lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
-/* The one place a container's state changes; the status file follows it. */
-void lxc_domain_set_state(SvDomainObj *obj, int state, int reason);
-void lxc_domain_emit(SvDomainObj *obj, int event, int detail);
+/* A container's state changes in one place, sv_domain_driver_set_state(lxc_ctx->domains,
+ * ...), which writes the status file through lxc_domain_save_status (the driver's
+ * save_status); events go out with sv_domain_driver_emit() right after. */
 
 /* Tell the supervisor to stop the container (SIGTERM; a supervisor still held before
  * exec is killed, as it has run nothing yet). */

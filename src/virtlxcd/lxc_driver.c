@@ -292,7 +292,6 @@ lxc_init(SvDaemon *d, GError **error)
         .store = driver->store,
         .check_def = lxc_check_def,
         .cpu_time = lxc_process_cpu_time,
-        .persistence_changed = lxc_process_persistence_changed,
     };
     driver->process.daemon = d;
     driver->process.domains = &driver->domains;

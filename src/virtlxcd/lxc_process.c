@@ -1,7 +1,7 @@
 /* lxc_process.c: the life of a container as the daemon sees it, from its run's start to the
  * STOPPED event: its state, its status file, the supervisor's reports and the end.
  *
- * A container's state changes in one place, lxc_domain_set_state(), which logs the
+ * A container's state changes in one place, sv_domain_driver_set_state(), which logs the
  * transition and rewrites the status file (lxc_status.h); events go out right after it. The
  * daemon holds two processes by pidfd: the supervisor (lxc_supervisor.h), which owns the
  * container, and the container's init, which the kill state machine (util/process.h)
@@ -13,41 +13,22 @@
  * daemon restart in lxc_reconnect.c. */
 #include "lxc_domain.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <glib-unix.h>
 #include <signal.h>
-#include <string.h>
 #include <sys/pidfd.h>
 #include <unistd.h>
 
 #include "util/error.h"
-#include "util/fileio.h"
 
 LxcProcessContext *lxc_ctx;
-
-static gboolean
-free_process_idle(gpointer proc)
-{
-    sv_process_free(proc);
-    return G_SOURCE_REMOVE;
-}
-
-/* A process is never freed from inside its own exit or kill callbacks. */
-static void
-free_process_later(SvProcess *proc)
-{
-    if (proc)
-        g_idle_add(free_process_idle, proc);
-}
 
 static void
 lxc_domain_free(gpointer p)
 {
     LxcDomain *ld = p;
 
-    free_process_later(ld->supervisor);
-    free_process_later(ld->init);
+    sv_process_free_later(ld->supervisor); /* never inside its own callbacks */
+    sv_process_free_later(ld->init);
     lxc_monitor_free(ld->mon);
     lxc_cgroup_free(ld->cgroup);
     if (ld->start_timer)
@@ -67,64 +48,21 @@ lxc_domain_new(SvDomainObj *obj)
 
     ld->log_fd = -1;
     ld->stop_waiters = g_ptr_array_new();
-    obj->priv = ld;
-    obj->priv_free = lxc_domain_free;
-    sv_domain_list_begin_run(lxc_ctx->domains->list, obj);
+    sv_domain_list_attach_run(lxc_ctx->domains->list, obj, ld, lxc_domain_free);
     return ld;
-}
-
-void
-lxc_domain_release(SvDomainObj *obj)
-{
-    sv_domain_list_end_run(lxc_ctx->domains->list, obj);
-    g_clear_pointer(&obj->priv, lxc_domain_free);
 }
 
 SvDomainObj *
 lxc_domain_find_run(gpointer data)
 {
-    SvDomainObj *obj = sv_domain_list_find_run(lxc_ctx->domains->list, GPOINTER_TO_UINT(data));
-
-    return obj && obj->priv ? obj : NULL;
-}
-
-gpointer
-lxc_domain_run_key(SvDomainObj *obj)
-{
-    return GUINT_TO_POINTER(obj->run);
-}
-
-void
-lxc_domain_log(LxcDomain *ld, const char *fmt, ...)
-{
-    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    g_autofree char *ts = g_date_time_format(now, "%Y-%m-%d %H:%M:%S.%f");
-    g_autofree char *msg = NULL;
-    g_autofree char *line = NULL;
-    va_list ap;
-
-    if (ld->log_fd < 0)
-        return;
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    line = g_strdup_printf("%.23s+0000: %s\n", ts, msg);
-    if (write(ld->log_fd, line, strlen(line)) < 0)
-        g_debug("cannot write the container log: %s", g_strerror(errno));
+    return sv_domain_list_find_attached(lxc_ctx->domains->list, data);
 }
 
 int
 lxc_domain_open_log(SvDomainObj *obj, GError **error)
 {
-    g_autofree char *path = g_strdup_printf("%s/%s.log", lxc_ctx->log_dir, obj->def->name);
-    int fd;
-
-    if (!sv_mkdir_p(lxc_ctx->log_dir, 0700, error))
-        return -1;
-    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0)
-        sv_error_set_errno(error, SV_FROM_LXC, errno, "Failed to open '%s'", path);
-    return fd;
+    return sv_guest_log_open(lxc_ctx->log_dir, obj->def->name, SV_FROM_LXC, "Failed to open",
+                             error);
 }
 
 /* ---------------------------------------------------------------- state */
@@ -179,19 +117,6 @@ lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
     st.cgroup = ld->cgroup ? (char *)lxc_cgroup_get_path(ld->cgroup) : NULL;
     text = lxc_status_format(&st, obj->def, obj->id);
     sv_domain_store_write_file_async(lxc_ctx->domains->store, path, text, done, data);
-}
-
-void
-lxc_domain_set_state(SvDomainObj *obj, int state, int reason)
-{
-    sv_domain_obj_set_state(obj, state, reason);
-    lxc_domain_save_status(obj, NULL, NULL);
-}
-
-void
-lxc_domain_emit(SvDomainObj *obj, int event, int detail)
-{
-    sv_domain_driver_emit(lxc_ctx->domains, obj, event, detail);
 }
 
 /* ---------------------------------------------------------------- the end */
@@ -272,8 +197,6 @@ static void
 container_stopped(SvDomainObj *obj)
 {
     LxcDomain *ld = lxc_domain_of(obj);
-    static const char *const reasons[] = {"unknown", "shutdown", "destroyed", "crashed",
-                                          "migrated", "saved", "failed"};
     g_autoptr(GPtrArray) waiters = g_steal_pointer(&ld->stop_waiters);
     SvCall *start_call = g_steal_pointer(&ld->start_call);
     GError *start_error = g_steal_pointer(&ld->start_error);
@@ -288,17 +211,11 @@ container_stopped(SvDomainObj *obj)
         cgroup_remove_when_empty(g_steal_pointer(&ld->cgroup), obj->def->name);
     if (ld->socket_path)
         unlink(ld->socket_path);
-    lxc_domain_log(ld, "shutting down, reason=%s", reasons[ld->shutoff_reason]);
-    sv_domain_list_clear_id(lxc_ctx->domains->list, obj);
-    lxc_domain_set_state(obj, SV_DOMAIN_SHUTOFF, ld->shutoff_reason);
-    if (!was_starting)
-        lxc_domain_emit(obj, SV_EVENT_STOPPED, ld->stopped_detail);
+    sv_guest_log_printf(ld->log_fd, "shutting down, reason=%s",
+                        sv_domain_shutoff_reason_to_string(ld->shutoff_reason));
+    sv_domain_driver_stopped(lxc_ctx->domains, obj, ld->shutoff_reason,
+                             was_starting ? -1 : ld->stopped_detail);
     sv_daemon_uninhibit(lxc_ctx->daemon);
-    if (obj->new_def) {
-        sv_domain_obj_set_def(obj, obj->new_def);
-        obj->new_def = NULL;
-    }
-    lxc_domain_release(obj);
     if (!obj->persistent)
         sv_domain_list_remove(lxc_ctx->domains->list, obj);
     answer_stopped(waiters, start_call, start_error);
@@ -325,15 +242,6 @@ container_ended(SvDomainObj *obj, int shutoff_reason, int stopped_detail)
         container_stopped(obj);
 }
 
-static void
-kill_quietly_done(SvProcess *proc, const GError *error, gpointer data)
-{
-    (void)proc;
-    (void)data;
-    if (error)
-        g_warning("%s", error->message);
-}
-
 void
 lxc_domain_stop_supervisor(LxcDomain *ld)
 {
@@ -346,7 +254,7 @@ lxc_domain_stop_supervisor(LxcDomain *ld)
         return;
     }
     sv_process_kill(ld->supervisor, FALSE, lxc_ctx->timeouts.term_timeout_ms,
-                    lxc_ctx->timeouts.kill_timeout_ms, kill_quietly_done, NULL);
+                    lxc_ctx->timeouts.kill_timeout_ms, sv_process_kill_warn, NULL);
 }
 
 static void
@@ -437,7 +345,7 @@ lxc_domain_kill_init(SvDomainObj *obj, gboolean graceful, gint64 term_deadline)
     ld->destroying = TRUE;
     ld->carried = FALSE;
     sv_process_kill_until(ld->init, graceful, term_deadline, lxc_ctx->timeouts.kill_timeout_ms,
-                          destroy_killed, lxc_domain_run_key(obj));
+                          destroy_killed, sv_domain_obj_run_key(obj));
     lxc_domain_save_status(obj, NULL, NULL); /* with the request's mode and deadline */
 }
 
@@ -483,10 +391,10 @@ attach_init(SvDomainObj *obj, const LxcMsg *msg, GError **error)
 
     if (!init)
         return FALSE;
-    free_process_later(ld->init);
+    sv_process_free_later(ld->init);
     ld->init = init;
-    sv_process_set_exit_func(init, on_init_exit, lxc_domain_run_key(obj));
-    lxc_domain_log(ld, "init is process %d", (int)msg->pid);
+    sv_process_set_exit_func(init, on_init_exit, sv_domain_obj_run_key(obj));
+    sv_guest_log_printf(ld->log_fd, "init is process %d", (int)msg->pid);
     return TRUE;
 }
 
@@ -512,10 +420,7 @@ start_finished(SvDomainObj *obj)
     if (ld->start_timer)
         g_source_remove(ld->start_timer);
     ld->start_timer = 0;
-    lxc_domain_set_state(obj, SV_DOMAIN_RUNNING, LXC_RUNNING_BOOTED);
-    lxc_domain_emit(obj, SV_EVENT_STARTED, LXC_STARTED_BOOTED);
-    if (call)
-        sv_domain_driver_reply_started(lxc_ctx->domains, obj, call);
+    sv_domain_driver_start_done(lxc_ctx->domains, obj, FALSE, call);
 }
 
 /* A destroy an earlier daemon began goes on with its mode and deadline, now that init is
@@ -549,9 +454,9 @@ running_again(SvDomainObj *obj)
     }
     if (ld->cgroup && lxc_cgroup_is_frozen(ld->cgroup)) {
         if (obj->state != SV_DOMAIN_PAUSED)
-            lxc_domain_set_state(obj, SV_DOMAIN_PAUSED, LXC_PAUSED_USER);
+            sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_PAUSED, LXC_PAUSED_USER);
     } else if (obj->state != SV_DOMAIN_RUNNING) {
-        lxc_domain_set_state(obj, SV_DOMAIN_RUNNING, LXC_RUNNING_UNPAUSED);
+        sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_RUNNING, LXC_RUNNING_UNPAUSED);
     }
     lxc_domain_save_status(obj, NULL, NULL);
     if (ld->destroying)
@@ -587,7 +492,7 @@ on_rebooted(SvDomainObj *obj, const LxcMsg *msg)
 
     if (!attach_init(obj, msg, &error))
         g_debug("domain %s: %s", obj->def->name, error->message);
-    lxc_domain_log(ld, "rebooted");
+    sv_guest_log_printf(ld->log_fd, "rebooted");
     lxc_domain_save_status(obj, NULL, NULL);
     if (ld->destroying) {
         /* A reboot raced with our destroy: the new init goes too. */
@@ -688,7 +593,7 @@ lxc_domain_watch_supervisor(SvDomainObj *obj, int control)
 {
     LxcDomain *ld = lxc_domain_of(obj);
 
-    sv_process_set_exit_func(ld->supervisor, on_supervisor_exit, lxc_domain_run_key(obj));
+    sv_process_set_exit_func(ld->supervisor, on_supervisor_exit, sv_domain_obj_run_key(obj));
     ld->mon = lxc_monitor_new(control, &(LxcMonitorCallbacks){on_monitor_message, on_monitor_eof},
-                              lxc_domain_run_key(obj));
+                              sv_domain_obj_run_key(obj));
 }

@@ -31,9 +31,6 @@ void lxc_process_client_closed(SvClient *client);
 /* CPU time of a running container's cgroup, in ns. */
 guint64 lxc_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj);
 
-/* An active container became persistent or transient: its status file says so. */
-void lxc_process_persistence_changed(SvDomainDriver *drv, SvDomainObj *obj);
-
 /* The supervisor socket of a running container whose init runs, or NULL. */
 const char *lxc_process_get_console_socket(SvDomainObj *obj);
 

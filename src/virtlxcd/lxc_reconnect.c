@@ -12,47 +12,13 @@
  * of status writes a killed daemon never finished are removed. */
 #include "lxc_domain.h"
 
-#include <errno.h>
 #include <signal.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
+#include "conf/domain_status.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fileio.h"
-
-/* Whether /proc/PID/exe is `path`, or that file replaced since (an upgrade). */
-static gboolean
-exe_is(pid_t pid, const char *path)
-{
-    g_autofree char *link = g_strdup_printf("/proc/%d/exe", (int)pid);
-    g_autofree char *exe = g_file_read_link(link, NULL);
-    g_autofree char *want = realpath(path, NULL);
-    g_autofree char *deleted = NULL;
-
-    if (!exe)
-        return FALSE;
-    if (!want)
-        want = g_strdup(path);
-    deleted = g_strconcat(want, " (deleted)", NULL);
-    return g_str_equal(exe, want) || g_str_equal(exe, deleted);
-}
-
-/* A process that has exited and waits to be reaped (by PID 1, when its parent was the
- * daemon that died) has no executable to look at: it is gone. */
-static gboolean
-is_zombie(pid_t pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
-    g_autofree char *text = NULL;
-    const char *end;
-
-    if (!g_file_get_contents(path, &text, NULL, NULL))
-        return TRUE;
-    end = strrchr(text, ')');
-    return !end || end[1] != ' ' || end[2] == 'Z' || end[2] == 'X';
-}
 
 static gboolean
 invalid(GError **error, const char *fmt, const char *what)
@@ -92,40 +58,32 @@ check_status(const char *entry, const SvDomainDef *def, const LxcStatus *st, GEr
 static SvProcess *
 find_supervisor(const LxcStatus *st, gboolean *ret_held, GError **error)
 {
-    g_autoptr(SvProcess) proc = sv_process_attach(st->supervisor_pid, st->supervisor_start, NULL);
-    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    g_autoptr(GError) found = NULL;
+    const SvErrorExtra *x;
+    SvProcess *proc = NULL;
 
     *ret_held = FALSE;
-    if (!proc)
+    switch (sv_process_attach_checked(st->supervisor_pid, st->supervisor_start,
+                                      lxc_ctx->supervisor, &proc, &found)) {
+    case SV_PROCESS_CHECK_OURS:
+        return proc;
+    case SV_PROCESS_CHECK_GONE:
         return NULL;
-    if (!exe_is(st->supervisor_pid, lxc_ctx->supervisor)) {
-        if (is_zombie(st->supervisor_pid))
-            return NULL;
-        if (st->starting && self && exe_is(st->supervisor_pid, self)) {
+    case SV_PROCESS_CHECK_UNRUN:
+        /* Only a start that never finished leaves a supervisor held. */
+        if (st->starting) {
             *ret_held = TRUE;
             return NULL;
         }
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
-                     "process %d is not a container supervisor (%s)", (int)st->supervisor_pid,
-                     lxc_ctx->supervisor);
-        return NULL;
+        break;
+    default:
+        break;
     }
-    /* The executable was read after the pidfd was taken: the same process still? */
-    if (sv_process_read_start_time(st->supervisor_pid) != st->supervisor_start)
-        return NULL;
-    return g_steal_pointer(&proc);
-}
-
-/* A status file that cannot be trusted: logged and kept aside for a person to look at. */
-static void
-set_aside(const char *path, const GError *why)
-{
-    g_autofree char *aside = g_strconcat(path, ".rejected", NULL);
-
-    g_warning("setting aside status file '%s' as '%s', touching nothing it names: %s", path,
-              aside, why->message);
-    if (rename(path, aside) < 0)
-        g_warning("cannot rename '%s': %s", path, g_strerror(errno));
+    x = sv_error_get_extra(found); /* what it runs, without the template's prefix */
+    sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
+                 "process %d is not a container supervisor (%s): %s", (int)st->supervisor_pid,
+                 lxc_ctx->supervisor, x && x->str2 ? x->str2 : found->message);
+    return NULL;
 }
 
 /* The supervisor is gone (and with it, through PR_SET_PDEATHSIG, the container): what it
@@ -191,7 +149,8 @@ adopt(SvDomainObj *obj, const LxcStatus *st, int id, SvProcess *supervisor, int 
     obj->state = st->state;
     obj->reason = st->reason;
     obj->state_time = st->state_time;
-    lxc_domain_log(ld, "reconnected to supervisor %d", (int)sv_process_get_pid(supervisor));
+    sv_guest_log_printf(ld->log_fd, "reconnected to supervisor %d",
+                        (int)sv_process_get_pid(supervisor));
     g_message("domain %s: reconnecting to supervisor pid %d", obj->def->name,
               (int)sv_process_get_pid(supervisor));
     sv_daemon_inhibit(lxc_ctx->daemon);
@@ -199,31 +158,6 @@ adopt(SvDomainObj *obj, const LxcStatus *st, int id, SvProcess *supervisor, int 
     /* The supervisor's greeting (RUNNING, EXITED or FAILED) brings the rest up to date. */
     carry_on(obj, st);
     lxc_domain_save_status(obj, NULL, NULL);
-}
-
-/* The domain object a live container of this definition belongs to. The definition on
- * disk decides persistence: a container whose domain is defined there is persistent
- * (whatever the status file says, which may predate a define or an undefine). */
-static SvDomainObj *
-object_for(SvDomainDef **def, GError **error)
-{
-    SvDomainList *list = lxc_ctx->domains->list;
-    SvDomainObj *obj = sv_domain_list_find_by_uuid(list, (*def)->uuid);
-
-    if (!obj && sv_domain_list_find_by_name(list, (*def)->name)) {
-        invalid(error, "domain '%s' is defined with another UUID", (*def)->name);
-        return NULL;
-    }
-    if (!obj)
-        return sv_domain_list_add(list, g_steal_pointer(def), FALSE);
-    if (!g_str_equal(obj->def->name, (*def)->name) || obj->priv) {
-        invalid(error, "its UUID belongs to domain '%s'", obj->def->name);
-        return NULL;
-    }
-    obj->new_def = obj->def;
-    obj->def = g_steal_pointer(def);
-    obj->persistent = TRUE;
-    return obj;
 }
 
 /* A checked status file whose supervisor lives: adopt it, or stop what cannot be managed. */
@@ -242,17 +176,18 @@ take_back(const char *path, SvDomainDef **def, const LxcStatus *st, int id,
         sv_process_free(supervisor);
         return;
     }
-    obj = object_for(def, &error);
-    if (!obj) {
-        set_aside(path, error);
+    /* The definition on disk decides persistence (conf/domain_obj.h). */
+    if (!sv_domain_list_check_live(lxc_ctx->domains->list, *def, SV_FROM_LXC, &error)) {
+        sv_status_set_aside(path, error);
         sv_process_free(supervisor);
         return;
     }
+    obj = sv_domain_list_take_live(lxc_ctx->domains->list, g_steal_pointer(def));
     adopt(obj, st, id, supervisor, g_steal_fd(&control));
 }
 
 static void
-reconnect_one(const char *path, const char *entry)
+reconnect_one(const char *path, const char *entry, gpointer data)
 {
     g_autofree char *text = NULL;
     g_autoptr(GError) error = NULL;
@@ -262,11 +197,12 @@ reconnect_one(const char *path, const char *entry)
     gboolean held;
     int id = 0;
 
+    (void)data;
     if (!g_file_get_contents(path, &text, NULL, &error))
         return;
     def = lxc_status_parse(text, &st, &id, &error);
     if (!def || !check_status(entry, def, &st, &error)) {
-        set_aside(path, error);
+        sv_status_set_aside(path, error);
         lxc_status_clear(&st);
         return;
     }
@@ -274,7 +210,7 @@ reconnect_one(const char *path, const char *entry)
     if (supervisor) {
         take_back(path, &def, &st, id, supervisor);
     } else if (error) {
-        set_aside(path, error);
+        sv_status_set_aside(path, error);
     } else {
         SvDomainObj *obj = sv_domain_list_find_by_uuid(lxc_ctx->domains->list, def->uuid);
         g_message("domain %s: %s; cleaning up", def->name,
@@ -290,19 +226,6 @@ reconnect_one(const char *path, const char *entry)
 void
 lxc_process_reconnect_all(void)
 {
-    g_autoptr(GDir) dir = g_dir_open(lxc_ctx->run_dir, 0, NULL);
-    const char *entry;
-
-    while (dir && (entry = g_dir_read_name(dir))) {
-        g_autofree char *path = g_build_filename(lxc_ctx->run_dir, entry, NULL);
-
-        if (sv_file_is_atomic_temp(entry)) {
-            /* A status write a killed daemon never finished; the file itself is whole. */
-            if (unlink(path) < 0)
-                g_warning("cannot remove '%s': %s", path, g_strerror(errno));
-        } else if (g_str_has_suffix(entry, ".xml")) {
-            reconnect_one(path, entry);
-        }
-    }
+    sv_file_walk_dir(lxc_ctx->run_dir, ".xml", reconnect_one, NULL);
     sv_domain_driver_autostart(lxc_ctx->domains, lxc_ctx->run_dir);
 }

@@ -277,7 +277,7 @@ start_recorded(const GError *error, gpointer data)
         return;
     }
     ld->start_timer = g_timeout_add(lxc_ctx->timeouts.start_timeout_ms, start_timed_out,
-                                    lxc_domain_run_key(obj));
+                                    sv_domain_obj_run_key(obj));
 }
 
 /* Undo a start that failed before its supervisor existed: obj is as it was. */
@@ -288,11 +288,8 @@ start_abort(SvDomainObj *obj)
 
     if (ld->socket_path)
         unlink(ld->socket_path);
-    if (obj->new_def) {
-        sv_domain_obj_set_def(obj, obj->new_def);
-        obj->new_def = NULL;
-    }
-    lxc_domain_release(obj);
+    sv_domain_obj_restore_def(obj);
+    sv_domain_list_release_run(lxc_ctx->domains->list, obj);
     obj->state = SV_DOMAIN_SHUTOFF;
     obj->reason = LXC_SHUTOFF_FAILED;
 }
@@ -320,8 +317,8 @@ start_prepare(SvDomainObj *obj, GError **error)
     ld->cgroup = g_steal_pointer(&plan.cgroup);
     ld->log_fd = lxc_domain_open_log(obj, error);
     if (ld->log_fd >= 0) {
-        lxc_domain_log(ld, "starting up splitvirt version: %s, hostname: %s", SV_VERSION,
-                       g_get_host_name());
+        sv_guest_log_printf(ld->log_fd, "starting up splitvirt version: %s, hostname: %s",
+                            SV_VERSION, g_get_host_name());
         spawn_supervisor(obj, ld, plan.spec, error);
     }
     if (!ld->supervisor) {
@@ -358,6 +355,6 @@ lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
             ld->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
     }
     sv_domain_obj_set_state(obj, SV_DOMAIN_PAUSED, LXC_PAUSED_STARTING_UP);
-    lxc_domain_save_status(obj, start_recorded, lxc_domain_run_key(obj));
+    lxc_domain_save_status(obj, start_recorded, sv_domain_obj_run_key(obj));
     return TRUE;
 }

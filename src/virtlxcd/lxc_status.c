@@ -3,10 +3,8 @@
 
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
 #include "conf/domain_obj.h"
+#include "conf/domain_status.h"
 #include "util/error.h"
 
 void
@@ -47,91 +45,53 @@ lxc_status_format(const LxcStatus *st, const SvDomainDef *def, int id)
     return g_string_free(x, FALSE);
 }
 
-static xmlNodePtr
-child(xmlNodePtr n, const char *name)
-{
-    for (xmlNodePtr c = n->children; c; c = c->next) {
-        if (c->type == XML_ELEMENT_NODE && g_str_equal((const char *)c->name, name))
-            return c;
-    }
-    return NULL;
-}
-
-static char *
-attr(xmlNodePtr n, const char *name)
-{
-    xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)name) : NULL;
-    char *out = v ? g_strdup((const char *)v) : NULL;
-
-    xmlFree(v);
-    return out;
-}
-
-static gint64
-attr_int(xmlNodePtr n, const char *name)
-{
-    g_autofree char *v = attr(n, name);
-
-    return v ? g_ascii_strtoll(v, NULL, 10) : 0;
-}
-
 static SvDomainDef *
 parse_doc(xmlDocPtr doc, LxcStatus *st, int *ret_id, GError **error)
 {
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    xmlNodePtr dom = root ? child(root, "domain") : NULL;
-    xmlNodePtr sup = root ? child(root, "supervisor") : NULL;
-    xmlNodePtr init = root ? child(root, "init") : NULL;
+    xmlNodePtr dom = sv_status_child(root, "domain");
+    xmlNodePtr sup = sv_status_child(root, "supervisor");
+    xmlNodePtr init = sv_status_child(root, "init");
     g_autofree char *state = NULL;
-    g_autofree char *domxml = NULL;
-    xmlBufferPtr buf;
 
-    if (!dom || !sup || !g_str_equal((const char *)root->name, "domstatus")) {
+    if (!dom || !sup) {
         sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
-                     "not a container status file (no <domstatus>, <supervisor> or <domain>)");
+                     "not a container status file (no <supervisor> or <domain>)");
         return NULL;
     }
-    state = attr(root, "state");
+    state = sv_status_attr(root, "state");
     st->state = sv_domain_state_from_string(state);
     if (st->state < 0)
         st->state = 1; /* running */
-    st->reason = (int)attr_int(root, "reason");
-    st->state_time = attr_int(root, "statetime");
-    st->persistent = attr_int(root, "persistent") != 0;
-    st->destroying = attr_int(root, "destroying") != 0;
+    st->reason = (int)sv_status_attr_int(root, "reason");
+    st->state_time = sv_status_attr_int(root, "statetime");
+    st->persistent = sv_status_attr_int(root, "persistent") != 0;
+    st->destroying = sv_status_attr_int(root, "destroying") != 0;
     {
-        g_autofree char *mode = attr(root, "destroymode");
+        g_autofree char *mode = sv_status_attr(root, "destroymode");
         st->destroy_graceful = mode && g_str_equal(mode, "graceful");
     }
-    st->destroy_deadline = attr_int(root, "destroydeadline");
-    st->starting = attr_int(root, "starting") != 0;
-    st->autodestroy = attr_int(root, "autodestroy") != 0;
-    st->supervisor_pid = (pid_t)attr_int(sup, "pid");
-    st->supervisor_start = (guint64)attr_int(sup, "starttime");
-    st->socket = attr(sup, "socket");
-    st->init_pid = (pid_t)attr_int(init, "pid");
-    st->init_start = (guint64)attr_int(init, "starttime");
-    st->cgroup = attr(child(root, "cgroup"), "path");
-    *ret_id = (int)attr_int(dom, "id");
-    buf = xmlBufferCreate();
-    xmlNodeDump(buf, doc, dom, 0, 0);
-    domxml = g_strdup((const char *)xmlBufferContent(buf));
-    xmlBufferFree(buf);
-    return sv_domain_def_parse(domxml, 0, error);
+    st->destroy_deadline = sv_status_attr_int(root, "destroydeadline");
+    st->starting = sv_status_attr_int(root, "starting") != 0;
+    st->autodestroy = sv_status_attr_int(root, "autodestroy") != 0;
+    st->supervisor_pid = (pid_t)sv_status_attr_int(sup, "pid");
+    st->supervisor_start = (guint64)sv_status_attr_int(sup, "starttime");
+    st->socket = sv_status_attr(sup, "socket");
+    st->init_pid = (pid_t)sv_status_attr_int(init, "pid");
+    st->init_start = (guint64)sv_status_attr_int(init, "starttime");
+    st->cgroup = sv_status_attr(sv_status_child(root, "cgroup"), "path");
+    *ret_id = (int)sv_status_attr_int(dom, "id");
+    return sv_status_parse_domain(doc, dom, error);
 }
 
 SvDomainDef *
 lxc_status_parse(const char *text, LxcStatus *st, int *ret_id, GError **error)
 {
-    xmlDocPtr doc = xmlReadMemory(text, (int)strlen(text), "status", NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlDocPtr doc = sv_status_read(text, strlen(text), SV_FROM_LXC, error);
     SvDomainDef *def;
 
-    if (!doc) {
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
-                     "the container status file is not XML");
+    if (!doc)
         return NULL;
-    }
     def = parse_doc(doc, st, ret_id, error);
     xmlFreeDoc(doc);
     if (!def)

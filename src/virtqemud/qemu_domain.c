@@ -1,31 +1,13 @@
-/* qemu_domain.c: a QEMU guest's private data, its run handle, its one state setter, its
- * log and the forced kill nobody waits on. */
+/* qemu_domain.c: a QEMU guest's private data and its run, its log, the files it leaves
+ * while it runs, and the forced kill nobody waits on. */
 #include "qemu_domain.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "qemu_status.h"
 #include "util/error.h"
-#include "util/fileio.h"
 
 QemuProcessContext *qemu_ctx;
-
-static gboolean
-free_process_idle(gpointer proc)
-{
-    sv_process_free(proc);
-    return G_SOURCE_REMOVE;
-}
-
-void
-qemu_domain_free_process_later(SvProcess *proc)
-{
-    if (proc)
-        g_idle_add(free_process_idle, proc);
-}
 
 static void
 qemu_domain_free(gpointer p)
@@ -33,7 +15,7 @@ qemu_domain_free(gpointer p)
     QemuDomain *qd = p;
 
     g_clear_pointer(&qd->mon, qemu_monitor_free);
-    qemu_domain_free_process_later(qd->proc);
+    sv_process_free_later(qd->proc); /* never inside its own callbacks */
     if (qd->start_timer)
         g_source_remove(qd->start_timer);
     if (qd->log_fd >= 0)
@@ -53,50 +35,16 @@ qemu_domain_begin(SvDomainObj *obj)
 {
     QemuDomain *qd = g_new0(QemuDomain, 1);
 
-    g_assert(!obj->priv);
     qd->log_fd = -1;
     qd->log_offset = -1;
     qd->ptys = g_ptr_array_new_with_free_func(g_free);
-    obj->priv = qd;
-    obj->priv_free = qemu_domain_free;
-    return sv_domain_list_begin_run(qemu_ctx->domains->list, obj);
-}
-
-void
-qemu_domain_end(SvDomainObj *obj)
-{
-    sv_domain_list_end_run(qemu_ctx->domains->list, obj);
-    g_clear_pointer(&obj->priv, qemu_domain_free);
+    return sv_domain_list_attach_run(qemu_ctx->domains->list, obj, qd, qemu_domain_free);
 }
 
 SvDomainObj *
 qemu_domain_find(gpointer run)
 {
-    SvDomainObj *obj = sv_domain_list_find_run(qemu_ctx->domains->list, GPOINTER_TO_UINT(run));
-
-    return obj && obj->priv ? obj : NULL;
-}
-
-void
-qemu_domain_set_state(SvDomainObj *obj, int state, int reason)
-{
-    sv_domain_obj_set_state(obj, state, reason);
-    qemu_status_save(obj);
-}
-
-void
-qemu_domain_emit(SvDomainObj *obj, int event, int detail)
-{
-    sv_domain_driver_emit(qemu_ctx->domains, obj, event, detail);
-}
-
-static void
-kill_quietly_done(SvProcess *proc, const GError *error, gpointer data)
-{
-    (void)proc;
-    (void)data;
-    if (error)
-        g_warning("%s", error->message);
+    return sv_domain_list_find_attached(qemu_ctx->domains->list, run);
 }
 
 void
@@ -115,41 +63,15 @@ qemu_domain_kill(SvDomainObj *obj)
         return;
     }
     sv_process_kill(qd->proc, FALSE, qemu_ctx->timeouts.term_timeout_ms,
-                    qemu_ctx->timeouts.kill_timeout_ms, kill_quietly_done, NULL);
+                    qemu_ctx->timeouts.kill_timeout_ms, sv_process_kill_warn, NULL);
     qemu_status_save(obj);
 }
 
 int
 qemu_domain_open_log(SvDomainObj *obj, GError **error)
 {
-    g_autofree char *path = g_strdup_printf("%s/%s.log", qemu_ctx->log_dir, obj->def->name);
-    int fd;
-
-    if (!sv_mkdir_p(qemu_ctx->log_dir, 0700, error))
-        return -1;
-    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0)
-        sv_error_set_errno(error, SV_FROM_QEMU, errno, "cannot open log file '%s'", path);
-    return fd;
-}
-
-void
-qemu_domain_log(QemuDomain *qd, const char *fmt, ...)
-{
-    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    g_autofree char *ts = g_date_time_format(now, "%Y-%m-%d %H:%M:%S.%f");
-    g_autofree char *msg = NULL;
-    g_autofree char *line = NULL;
-    va_list ap;
-
-    if (qd->log_fd < 0)
-        return;
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    line = g_strdup_printf("%.23s+0000: %s\n", ts, msg);
-    if (write(qd->log_fd, line, strlen(line)) < 0)
-        g_debug("cannot write the guest log: %s", g_strerror(errno));
+    return sv_guest_log_open(qemu_ctx->log_dir, obj->def->name, SV_FROM_QEMU,
+                             "cannot open log file", error);
 }
 
 void

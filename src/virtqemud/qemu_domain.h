@@ -14,17 +14,17 @@
 #include "qemu_monitor.h"
 #include "qemu_process.h"
 #include "qemu_security.h"
+#include "util/guest_log.h"
 #include "util/process.h"
 
 /* virDomainEvent details. */
-enum { STARTED_BOOTED = 0 };
 enum { SUSPENDED_PAUSED = 0 };
 enum { RESUMED_UNPAUSED = 0 };
 enum { STOPPED_SHUTDOWN = 0, STOPPED_DESTROYED = 1, STOPPED_CRASHED = 2, STOPPED_FAILED = 5 };
 enum { SHUTDOWN_FINISHED = 0, SHUTDOWN_GUEST = 1, SHUTDOWN_HOST = 2 };
 enum { CRASHED_PANICKED = 0 };
 /* State reasons. */
-enum { RUNNING_BOOTED = 1, RUNNING_UNPAUSED = 5, RUNNING_CRASHED = 9 };
+enum { RUNNING_UNPAUSED = 5, RUNNING_CRASHED = 9 };
 enum { PAUSED_UNKNOWN = 0, PAUSED_USER = 1, PAUSED_IOERROR = 5, PAUSED_WATCHDOG = 6,
        PAUSED_STARTING_UP = 11 };
 enum { SHUTOFF_SHUTDOWN = 1, SHUTOFF_DESTROYED = 2, SHUTOFF_CRASHED = 3, SHUTOFF_FAILED = 6 };
@@ -62,9 +62,9 @@ extern QemuProcessContext *qemu_ctx;
 
 /* Give obj new private data and begin its run; the run's handle. */
 guint qemu_domain_begin(SvDomainObj *obj);
-/* The guest is gone: end the run and free the private data (what it holds of the
- * process is freed from an idle, never inside the process's own callbacks). */
-void qemu_domain_end(SvDomainObj *obj);
+/* The guest is gone: sv_domain_list_release_run() ends the run and frees the private
+ * data (what it holds of the process is freed from an idle, never inside the process's
+ * own callbacks). */
 
 /* The guest of a run handle, if that run still lasts. */
 SvDomainObj *qemu_domain_find(gpointer run);
@@ -73,31 +73,23 @@ qemu_domain_of(SvDomainObj *obj)
 {
     return obj->priv;
 }
-static inline gpointer
-qemu_domain_handle(SvDomainObj *obj)
-{
-    return GUINT_TO_POINTER(obj->run);
-}
 
-/* The one place a guest's state changes; the status file follows it. */
-void qemu_domain_set_state(SvDomainObj *obj, int state, int reason);
-void qemu_domain_emit(SvDomainObj *obj, int event, int detail);
+/* A guest's state changes in one place, sv_domain_driver_set_state(qemu_ctx->domains,
+ * ...), which writes the status file through qemu_status_save_then (the driver's
+ * save_status); events go out with sv_domain_driver_emit() right after. */
 
 /* End QEMU through the kill state machine, forced, with nobody waiting on it (guest
  * power-off, on_crash, AUTODESTROY, reconnect); the status file records the request.
  * A start without a process yet fails instead. */
 void qemu_domain_kill(SvDomainObj *obj);
 
-/* The guest's log, ROOT/var/log/libvirt/qemu/NAME.log. */
+/* The guest's log, ROOT/var/log/libvirt/qemu/NAME.log (util/guest_log.h); the daemon's
+ * lines go in with sv_guest_log_printf(qd->log_fd, ...). */
 int qemu_domain_open_log(SvDomainObj *obj, GError **error);
-void qemu_domain_log(QemuDomain *qd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /* Remove what a guest leaves on disk while it runs: the pid file (through the store's
  * worker, in order with its write), the monitor socket and the per-guest directory. */
 void qemu_domain_remove_files(SvDomainObj *obj);
-
-/* sv_process_free() from an idle: never from inside the process's own callbacks. */
-void qemu_domain_free_process_later(SvProcess *proc);
 
 /* Start: qemu_start.c. SvDomainLifecycle.start. */
 gboolean qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error);

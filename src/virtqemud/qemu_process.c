@@ -22,25 +22,15 @@ static void
 guest_stopped(SvDomainObj *obj, int shutoff_reason, int stopped_detail)
 {
     QemuDomain *qd = qemu_domain_of(obj);
-    static const char *reasons[] = {"unknown", "shutdown", "destroyed", "crashed",
-                                    "migrated", "saved", "failed"};
     gboolean restart = qd->crash_restart;
 
-    qemu_domain_log(qd, "shutting down, reason=%s",
-                    shutoff_reason < (int)G_N_ELEMENTS(reasons) ? reasons[shutoff_reason]
-                                                                : "unknown");
+    sv_guest_log_printf(qd->log_fd, "shutting down, reason=%s",
+                        sv_domain_shutoff_reason_to_string(shutoff_reason));
     g_clear_pointer(&qd->mon, qemu_monitor_free);
     qemu_domain_remove_files(obj);
     qemu_security_label_release(qemu_ctx->security, qd->sec);
-    sv_domain_list_clear_id(qemu_ctx->domains->list, obj);
-    qemu_domain_set_state(obj, SV_DOMAIN_SHUTOFF, shutoff_reason);
-    qemu_domain_emit(obj, SV_EVENT_STOPPED, stopped_detail);
+    sv_domain_driver_stopped(qemu_ctx->domains, obj, shutoff_reason, stopped_detail);
     sv_daemon_uninhibit(qemu_ctx->daemon);
-    if (obj->new_def) {
-        sv_domain_obj_set_def(obj, obj->new_def);
-        obj->new_def = NULL;
-    }
-    qemu_domain_end(obj);
     if (!obj->persistent) {
         sv_domain_list_remove(qemu_ctx->domains->list, obj);
         return;
@@ -121,8 +111,8 @@ on_shutdown_event(SvDomainObj *obj, JsonObject *data)
     }
     if (data && json_object_has_member(data, "guest"))
         detail = qemu_json_bool(data, "guest", FALSE) ? SHUTDOWN_GUEST : SHUTDOWN_HOST;
-    qemu_domain_set_state(obj, SV_DOMAIN_SHUTDOWN, 0);
-    qemu_domain_emit(obj, SV_EVENT_SHUTDOWN, detail);
+    sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_SHUTDOWN, 0);
+    sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_SHUTDOWN, detail);
     /* on_poweroff destroy (and preserve, which QEMU cannot hold): end QEMU. */
     qemu_domain_kill(obj);
 }
@@ -134,8 +124,8 @@ on_panic_event(SvDomainObj *obj)
 
     if (qd->destroying || obj->state == SV_DOMAIN_CRASHED)
         return;
-    qemu_domain_set_state(obj, SV_DOMAIN_CRASHED, CRASHED_REASON_PANICKED);
-    qemu_domain_emit(obj, SV_EVENT_CRASHED, CRASHED_PANICKED);
+    sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_CRASHED, CRASHED_REASON_PANICKED);
+    sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_CRASHED, CRASHED_PANICKED);
     switch (obj->def->on_crash) {
     case SV_DOMAIN_LIFECYCLE_RESTART:
         qd->crash_restart = TRUE;
@@ -169,8 +159,9 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
         /* After a SHUTDOWN or a panic QEMU stops its vCPUs: that is not a pause. */
         if (obj->state == SV_DOMAIN_RUNNING && !qd->starting && !qd->destroying &&
             !qd->rebooting) {
-            qemu_domain_set_state(obj, SV_DOMAIN_PAUSED, qd->pausing ? PAUSED_USER : PAUSED_UNKNOWN);
-            qemu_domain_emit(obj, SV_EVENT_SUSPENDED, SUSPENDED_PAUSED);
+            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED,
+                                       qd->pausing ? PAUSED_USER : PAUSED_UNKNOWN);
+            sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_SUSPENDED, SUSPENDED_PAUSED);
         }
     } else if (g_str_equal(name, "RESUME")) {
         if (qd->rebooting) {
@@ -178,8 +169,8 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
             return;
         }
         if (obj->state == SV_DOMAIN_PAUSED && !qd->starting) {
-            qemu_domain_set_state(obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
-            qemu_domain_emit(obj, SV_EVENT_RESUMED, RESUMED_UNPAUSED);
+            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
+            sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_RESUMED, RESUMED_UNPAUSED);
         }
     } else if (g_str_equal(name, "RESET")) {
         if (!qd->starting) {
@@ -218,8 +209,9 @@ check_flags(guint flags, guint supported, const char *func, GError **error)
     return sv_check_flags(flags, supported, SV_FROM_QEMU, func, error);
 }
 
-/* START_PAUSED, AUTODESTROY, BYPASS_CACHE, FORCE_BOOT, VALIDATE. */
-#define CREATE_FLAGS 0x1f
+#define CREATE_FLAGS                                                                       \
+    (SV_START_PAUSED | SV_START_AUTODESTROY | SV_START_BYPASS_CACHE | SV_START_FORCE_BOOT |    \
+     SV_START_VALIDATE)
 
 typedef struct {
     SvCall *call;
@@ -244,7 +236,7 @@ destroy_done(SvProcess *proc, const GError *error, gpointer data)
         sv_call_fail(job->call, g_error_copy(error));
     } else {
         if (job->remove_logs) {
-            g_autofree char *log = g_strdup_printf("%s/%s.log", qemu_ctx->log_dir, job->name);
+            g_autofree char *log = sv_guest_log_path(qemu_ctx->log_dir, job->name);
             unlink(log);
         }
         sv_domain_driver_reply_when_saved(qemu_ctx->domains, job->call, NULL, NULL);
@@ -259,9 +251,10 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     SvDomainObj *obj;
     QemuDomain *qd;
     DestroyJob *job;
-    gboolean graceful = flags & 1;
+    gboolean graceful = flags & SV_DESTROY_GRACEFUL;
 
-    if (!check_flags(flags, 3 /* GRACEFUL | REMOVE_LOGS */, "qemuDomainDestroyFlags", error))
+    if (!check_flags(flags, SV_DESTROY_GRACEFUL | SV_DESTROY_REMOVE_LOGS, "qemuDomainDestroyFlags",
+                     error))
         return FALSE;
     obj = lookup(dom, error);
     if (!obj || !sv_domain_driver_check_active(obj, error))
@@ -277,8 +270,8 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     }
     job = g_new0(DestroyJob, 1);
     job->call = sv_call_defer(call);
-    job->run = qemu_domain_handle(obj);
-    job->remove_logs = (flags & 2) != 0;
+    job->run = sv_domain_obj_run_key(obj);
+    job->remove_logs = (flags & SV_DESTROY_REMOVE_LOGS) != 0;
     job->name = g_strdup(obj->def->name);
     sv_process_kill(qd->proc, graceful,
                     graceful ? qemu_ctx->timeouts.graceful_timeout_ms
@@ -304,14 +297,14 @@ static void
 mon_job_state(SvDomainObj *obj, int kind)
 {
     if (kind == JOB_SUSPEND && obj->state == SV_DOMAIN_RUNNING) {
-        qemu_domain_set_state(obj, SV_DOMAIN_PAUSED, PAUSED_USER);
-        qemu_domain_emit(obj, SV_EVENT_SUSPENDED, SUSPENDED_PAUSED);
+        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, PAUSED_USER);
+        sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_SUSPENDED, SUSPENDED_PAUSED);
     } else if (kind == JOB_SUSPEND && obj->state == SV_DOMAIN_PAUSED) {
-        qemu_domain_set_state(obj, SV_DOMAIN_PAUSED, PAUSED_USER);
+        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, PAUSED_USER);
     } else if (kind == JOB_RESUME &&
                (obj->state == SV_DOMAIN_PAUSED || obj->state == SV_DOMAIN_CRASHED)) {
-        qemu_domain_set_state(obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
-        qemu_domain_emit(obj, SV_EVENT_RESUMED, RESUMED_UNPAUSED);
+        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
+        sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_RESUMED, RESUMED_UNPAUSED);
     }
     if (kind == JOB_SUSPEND)
         qemu_domain_of(obj)->pausing = FALSE;
@@ -348,7 +341,7 @@ monitor_job(SvCall *call, SvDomainObj *obj, const char *cmd, int kind)
     sv_domain_driver_set_cause_call(obj, call);
     qemu_domain_of(obj)->jobs++;
     job->call = sv_call_defer(call);
-    job->run = qemu_domain_handle(obj);
+    job->run = sv_domain_obj_run_key(obj);
     job->kind = kind;
     qemu_monitor_command(qemu_domain_of(obj)->mon, cmd, NULL, mon_job_done, job);
 }
@@ -372,7 +365,8 @@ shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gbo
     SvDomainObj *obj;
 
     /* Only the ACPI power button exists here (no guest agent, initctl or signal). */
-    if (!check_flags(flags, 1, reboot ? "qemuDomainReboot" : "qemuDomainShutdownFlags", error))
+    if (!check_flags(flags, SV_SHUTDOWN_ACPI_POWER_BTN,
+                     reboot ? "qemuDomainReboot" : "qemuDomainShutdownFlags", error))
         return FALSE;
     obj = lookup(dom, error);
     /* libvirt's shutdown checks the state itself (QEMU domain); reboot uses
@@ -537,7 +531,7 @@ qemu_process_install(QemuProcessContext *c, SvRemoteHandlers *h)
     };
 
     qemu_ctx = c;
-    c->domains->persistence_changed = qemu_status_persistence_changed;
+    c->domains->save_status = qemu_status_save_then;
     sv_domain_driver_install_lifecycle(qemu_ctx->domains, &lifecycle, h);
     h->domain_reset = domain_reset;
     h->domain_suspend = domain_suspend;

@@ -19,11 +19,10 @@
  * no second QEMU is ever started for it. */
 #include "qemu_process.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/domain_status.h"
 #include "qemu_domain.h"
 #include "qemu_status.h"
 #include "util/error.h"
@@ -40,13 +39,14 @@ reconcile(SvDomainObj *obj, const char *status)
      * here on, every change is. */
     if (g_str_equal(status, "running")) {
         if (obj->state != SV_DOMAIN_RUNNING && obj->state != SV_DOMAIN_SHUTDOWN)
-            qemu_domain_set_state(obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
+            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
     } else if (g_str_equal(status, "shutdown")) {
         if (obj->state != SV_DOMAIN_SHUTDOWN)
-            qemu_domain_set_state(obj, SV_DOMAIN_SHUTDOWN, 0);
+            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_SHUTDOWN, 0);
     } else if (g_str_equal(status, "guest-panicked")) {
         if (obj->state != SV_DOMAIN_CRASHED)
-            qemu_domain_set_state(obj, SV_DOMAIN_CRASHED, CRASHED_REASON_PANICKED);
+            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_CRASHED,
+                                       CRASHED_REASON_PANICKED);
         if (!qd->crash_destroy && obj->def->on_crash != SV_DOMAIN_LIFECYCLE_PRESERVE) {
             qd->crash_destroy = TRUE;
             qd->crash_restart = obj->def->on_crash == SV_DOMAIN_LIFECYCLE_RESTART;
@@ -58,7 +58,7 @@ reconcile(SvDomainObj *obj, const char *status)
             reason = PAUSED_IOERROR;
         else if (g_str_equal(status, "watchdog"))
             reason = PAUSED_WATCHDOG;
-        qemu_domain_set_state(obj, SV_DOMAIN_PAUSED, reason);
+        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, reason);
     }
     /* Carry through what the guest asked for meanwhile; a kill carried on already
      * keeps its own mode. */
@@ -155,7 +155,7 @@ carry_on_kill(SvDomainObj *obj, const QemuStatus *st)
               obj->def->name, graceful ? "graceful" : "forced",
               MAX(0, deadline - g_get_monotonic_time()) / 1000);
     sv_process_kill_until(qd->proc, graceful, deadline, qemu_ctx->timeouts.kill_timeout_ms,
-                          graceful ? graceful_done : forced_done, qemu_domain_handle(obj));
+                          graceful ? graceful_done : forced_done, sv_domain_obj_run_key(obj));
     qemu_status_save(obj);
 }
 
@@ -175,7 +175,7 @@ carry_on(SvDomainObj *obj, const QemuStatus *st)
         qd->crash_destroy = TRUE;
         sv_process_kill_until(qd->proc, FALSE, g_get_monotonic_time(),
                               qemu_ctx->timeouts.kill_timeout_ms, forced_done,
-                              qemu_domain_handle(obj));
+                              sv_domain_obj_run_key(obj));
         qemu_status_save(obj);
         return;
     }
@@ -185,7 +185,7 @@ carry_on(SvDomainObj *obj, const QemuStatus *st)
         carry_on_kill(obj, st);
     mon_fd = qemu_monitor_connect(st->monitor, &error);
     if (mon_fd >= 0) {
-        qd->mon = qemu_monitor_new(mon_fd, &cb, qemu_domain_handle(obj));
+        qd->mon = qemu_monitor_new(mon_fd, &cb, sv_domain_obj_run_key(obj));
         return;
     }
     /* Alive but unreachable: it cannot be managed, so it is stopped; but a graceful
@@ -202,84 +202,17 @@ carry_on(SvDomainObj *obj, const QemuStatus *st)
 
 /* ---------------------------------------------------------------- one status file */
 
+/* What one pass over the status files gathers. */
+typedef struct {
+    GPtrArray *stale_labels; /* of QemuSecLabel: released once every status file is read */
+    gboolean rejected;       /* a status file was set aside */
+} Reconnect;
+
 static void
-set_aside(const char *path, const GError *why, gboolean *rejected)
+set_aside(const char *path, const GError *why, Reconnect *r)
 {
-    g_autofree char *aside = g_strconcat(path, ".rejected", NULL);
-
-    g_warning("status file '%s' set aside as '%s', nothing it names touched: %s", path, aside,
-              why->message);
-    if (rename(path, aside) < 0)
-        g_warning("cannot rename '%s': %s", path, g_strerror(errno));
-    *rejected = TRUE;
-}
-
-/* The program a process runs, as /proc/PID/exe names it (without the " (deleted)" of a
- * QEMU upgraded under a running guest). (transfer full) */
-static char *
-process_exe(pid_t pid)
-{
-    g_autofree char *link = g_strdup_printf("/proc/%d/exe", (int)pid);
-    char *exe = g_file_read_link(link, NULL);
-
-    if (exe && g_str_has_suffix(exe, " (deleted)"))
-        exe[strlen(exe) - strlen(" (deleted)")] = '\0';
-    return exe;
-}
-
-/* Whether pid has exited but not been reaped yet (its parent, our predecessor, is gone and
- * init reaps lazily): it has no executable any more, and nothing more will happen to it. */
-static gboolean
-process_is_zombie(pid_t pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
-    g_autofree char *text = NULL;
-    const char *p;
-
-    if (!g_file_get_contents(path, &text, NULL, NULL) || !(p = strrchr(text, ')')))
-        return TRUE; /* gone altogether */
-    return p[1] == ' ' && p[2] == 'Z';
-}
-
-typedef enum { PROC_OURS, PROC_GONE, PROC_FOREIGN } ProcCheck;
-
-/* Take the status's process, if it is the QEMU the status names: same pid and start
- * time, and it runs the status's emulator. Nothing is signalled. */
-static ProcCheck
-attach(const QemuStatus *st, SvProcess **out, GError **error)
-{
-    g_autofree char *exe = NULL, *self = NULL, *real = NULL;
-    SvProcess *proc = sv_process_attach(st->pid, st->start_time, error);
-
-    if (!proc)
-        return PROC_GONE;
-    exe = process_exe(st->pid);
-    real = realpath(st->emulator, NULL);
-    /* Read after the pidfd was taken, and the start time checked again after it: the
-     * executable is this very process's, not a later one's with the same pid. */
-    if (sv_process_read_start_time(st->pid) != st->start_time || (!exe &&
-                                                                  process_is_zombie(st->pid))) {
-        sv_process_free(proc);
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "pid %d exited",
-                     (int)st->pid);
-        return PROC_GONE;
-    }
-    if (exe && (g_str_equal(exe, st->emulator) || g_strcmp0(exe, real) == 0)) {
-        *out = proc;
-        return PROC_OURS;
-    }
-    sv_process_free(proc);
-    self = g_file_read_link("/proc/self/exe", NULL);
-    if (exe && self && g_str_equal(exe, self)) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
-                     "pid %d never ran QEMU (its daemon died before letting it); it exits "
-                     "by itself",
-                     (int)st->pid);
-        return PROC_GONE;
-    }
-    sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "pid %d runs '%s', not '%s'",
-                 (int)st->pid, exe ? exe : "(unknown)", st->emulator);
-    return PROC_FOREIGN;
+    sv_status_set_aside(path, why);
+    r->rejected = TRUE;
 }
 
 /* A guest found gone: its files go, its label waits in stale_labels (released once
@@ -302,22 +235,16 @@ forget(const char *path, QemuStatus *st, SvDomainObj *obj, GPtrArray *stale_labe
         obj->reason = SHUTOFF_CRASHED;
 }
 
-/* Make obj (NULL: a new transient domain) the running guest the status describes. */
+/* Make the domain of the status's definition the running guest the status describes; the
+ * definition on disk decides its persistence (conf/domain_obj.h). */
 static SvDomainObj *
-adopt(SvDomainObj *obj, QemuStatus *st, SvProcess *proc)
+adopt(QemuStatus *st, SvProcess *proc)
 {
     GPtrArray *serials = st->def->serials->len ? st->def->serials : st->def->consoles;
+    SvDomainObj *obj;
     QemuDomain *qd;
 
-    /* Persistence is what is on disk: a definition there makes the guest persistent
-     * whatever the status says. */
-    if (obj) {
-        obj->new_def = obj->def;
-        obj->def = g_steal_pointer(&st->def);
-        obj->persistent = TRUE;
-    } else {
-        obj = sv_domain_list_add(qemu_ctx->domains->list, g_steal_pointer(&st->def), FALSE);
-    }
+    obj = sv_domain_list_take_live(qemu_ctx->domains->list, g_steal_pointer(&st->def));
     sv_domain_list_set_id(qemu_ctx->domains->list, obj, st->id);
     qemu_domain_begin(obj);
     qd = qemu_domain_of(obj);
@@ -339,65 +266,53 @@ adopt(SvDomainObj *obj, QemuStatus *st, SvProcess *proc)
     qd->sec = qemu_security_label_from_status(qemu_ctx->security,
                                               xmlDocGetRootElement(st->doc));
     qd->log_fd = qemu_domain_open_log(obj, NULL);
-    qemu_domain_log(qd, "reconnected to pid %d", (int)sv_process_get_pid(proc));
+    sv_guest_log_printf(qd->log_fd, "reconnected to pid %d", (int)sv_process_get_pid(proc));
     sv_daemon_inhibit(qemu_ctx->daemon);
-    sv_process_set_exit_func(proc, qemu_process_on_exit, qemu_domain_handle(obj));
+    sv_process_set_exit_func(proc, qemu_process_on_exit, sv_domain_obj_run_key(obj));
     g_message("domain %s: reconnecting to QEMU pid %d (%s)", obj->def->name,
               (int)sv_process_get_pid(proc), sv_domain_state_to_string(obj->state));
     return obj;
 }
 
 static void
-reconnect_one(const char *path, GPtrArray *stale_labels, gboolean *rejected)
+reconnect_one(const char *path, const char *entry, gpointer data)
 {
+    Reconnect *r = data;
     g_autoptr(GError) error = NULL;
     g_autoptr(QemuStatus) st = qemu_status_load(path, &error);
     SvProcess *proc = NULL;
     SvDomainObj *obj;
 
+    (void)entry; /* qemu_status_load() checks the file's name from its path */
     if (!st) {
-        set_aside(path, error, rejected);
+        set_aside(path, error, r);
+        return;
+    }
+    if (!sv_domain_list_check_live(qemu_ctx->domains->list, st->def, SV_FROM_QEMU, &error)) {
+        set_aside(path, error, r);
         return;
     }
     obj = sv_domain_list_find_by_uuid(qemu_ctx->domains->list, st->def->uuid);
-    if ((!obj && sv_domain_list_find_by_name(qemu_ctx->domains->list, st->def->name)) ||
-        (obj && (obj->priv || !g_str_equal(obj->def->name, st->def->name)))) {
-        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                     "another domain or status file has its name or UUID");
-        set_aside(path, error, rejected);
-        return;
-    }
-    switch (attach(st, &proc, &error)) {
-    case PROC_FOREIGN:
-        set_aside(path, error, rejected);
-        return;
-    case PROC_GONE:
-        g_message("domain %s: QEMU is gone (%s); cleaning up", st->def->name, error->message);
-        forget(path, st, obj, stale_labels);
-        return;
-    case PROC_OURS:
+    /* Its process, if it is the QEMU the status names: same pid and start time, and it
+     * runs the status's emulator. One that still runs our own executable is a QEMU forked
+     * by a daemon that died before recording it: it exits by itself, unrun. */
+    switch (sv_process_attach_checked(st->pid, st->start_time, st->emulator, &proc, &error)) {
+    case SV_PROCESS_CHECK_OURS:
         break;
+    case SV_PROCESS_CHECK_GONE:
+    case SV_PROCESS_CHECK_UNRUN:
+        g_message("domain %s: QEMU is gone (%s); cleaning up", st->def->name, error->message);
+        forget(path, st, obj, r->stale_labels);
+        return;
+    default:
+        set_aside(path, error, r);
+        return;
     }
-    obj = adopt(obj, st, proc);
+    obj = adopt(st, proc);
     carry_on(obj, st);
 }
 
 /* ---------------------------------------------------------------- leftovers */
-
-/* Temporary files of writes a killed daemon never finished: garbage, as nothing writes
- * yet. */
-static void
-remove_temp_files(void)
-{
-    g_autoptr(GDir) dir = g_dir_open(qemu_ctx->run_dir, 0, NULL);
-    const char *entry;
-
-    while (dir && (entry = g_dir_read_name(dir))) {
-        g_autofree char *path = g_build_filename(qemu_ctx->run_dir, entry, NULL);
-        if (sv_file_is_atomic_temp(entry) && unlink(path) < 0)
-            g_warning("cannot remove '%s': %s", path, g_strerror(errno));
-    }
-}
 
 /* Pid files and guest directories of starts a killed daemon never recorded (their QEMU
  * never ran): no live guest owns them. */
@@ -438,26 +353,16 @@ remove_unowned(void)
 void
 qemu_process_reconnect_all(void)
 {
-    g_autoptr(GDir) dir = NULL;
     g_autoptr(GPtrArray) stale_labels =
         g_ptr_array_new_with_free_func((GDestroyNotify)qemu_security_label_free);
-    gboolean rejected = FALSE;
-    const char *entry;
+    Reconnect r = {stale_labels, FALSE};
 
-    remove_temp_files();
-    dir = g_dir_open(qemu_ctx->run_dir, 0, NULL);
-    while (dir && (entry = g_dir_read_name(dir))) {
-        g_autofree char *path = NULL;
-        if (!g_str_has_suffix(entry, ".xml"))
-            continue;
-        path = g_build_filename(qemu_ctx->run_dir, entry, NULL);
-        reconnect_one(path, stale_labels, &rejected);
-    }
+    sv_file_walk_dir(qemu_ctx->run_dir, ".xml", reconnect_one, &r);
     for (guint i = 0; i < stale_labels->len; i++)
         qemu_security_label_release(qemu_ctx->security, stale_labels->pdata[i]);
     /* What a set-aside status names is not touched, and its files cannot be told from
      * stale ones: then nothing unowned is removed either. */
-    if (!rejected)
+    if (!r.rejected)
         remove_unowned();
     sv_domain_driver_autostart(qemu_ctx->domains, qemu_ctx->run_dir);
 }

@@ -23,6 +23,7 @@
 #include <selinux/context.h>
 #include <selinux/selinux.h>
 
+#include "conf/domain_status.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -550,20 +551,10 @@ qemu_security_label_format_status_children(QemuSecurity *sec, const QemuSecLabel
     return g_string_free(s, FALSE);
 }
 
-static char *
-prop(xmlNodePtr n, const char *name)
-{
-    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-    char *out = v ? g_strdup((const char *)v) : NULL;
-
-    xmlFree(v);
-    return out;
-}
-
 QemuSecLabel *
 qemu_security_label_from_status(QemuSecurity *sec, xmlNodePtr domstatus)
 {
-    g_autofree char *label = prop(domstatus, "seclabel");
+    g_autofree char *label = sv_status_attr(domstatus, "seclabel");
     QemuSecLabel *l;
 
     if (!label)
@@ -576,7 +567,7 @@ qemu_security_label_from_status(QemuSecurity *sec, xmlNodePtr domstatus)
     }
     l = label_alloc();
     l->label = g_steal_pointer(&label);
-    l->imagelabel = prop(domstatus, "imagelabel");
+    l->imagelabel = sv_status_attr(domstatus, "imagelabel");
     if (!l->imagelabel)
         l->imagelabel = g_strdup("");
     l->mcs = label_categories(l->label);
@@ -588,8 +579,8 @@ qemu_security_label_from_status(QemuSecurity *sec, xmlNodePtr domstatus)
 
         if (c->type != XML_ELEMENT_NODE || !g_str_equal((const char *)c->name, "relabel"))
             continue;
-        path = prop(c, "path");
-        original = prop(c, "original");
+        path = sv_status_attr(c, "path");
+        original = sv_status_attr(c, "original");
         if (!path || !original || label_has_file(l, path))
             continue;
         use = g_hash_table_lookup(sec->files, path);

@@ -49,16 +49,8 @@ start_finished(SvDomainObj *obj)
     if (qd->start_timer)
         g_source_remove(qd->start_timer);
     qd->start_timer = 0;
-    if (qd->start_flags & SV_START_PAUSED) {
-        qemu_domain_set_state(obj, SV_DOMAIN_PAUSED, PAUSED_USER);
-        qemu_domain_emit(obj, SV_EVENT_STARTED, STARTED_BOOTED);
-        qemu_domain_emit(obj, SV_EVENT_SUSPENDED, SUSPENDED_PAUSED);
-    } else {
-        qemu_domain_set_state(obj, SV_DOMAIN_RUNNING, RUNNING_BOOTED);
-        qemu_domain_emit(obj, SV_EVENT_STARTED, STARTED_BOOTED);
-    }
-    if (call)
-        sv_domain_driver_reply_started(qemu_ctx->domains, obj, call);
+    sv_domain_driver_start_done(qemu_ctx->domains, obj, (qd->start_flags & SV_START_PAUSED) != 0,
+                                call);
 }
 
 /* The last lines QEMU itself printed in this start (after our command line), for the
@@ -67,7 +59,7 @@ static char *
 qemu_output_tail(SvDomainObj *obj)
 {
     QemuDomain *qd = qemu_domain_of(obj);
-    g_autofree char *path = g_strdup_printf("%s/%s.log", qemu_ctx->log_dir, obj->def->name);
+    g_autofree char *path = sv_guest_log_path(qemu_ctx->log_dir, obj->def->name);
     g_autofree char *buf = NULL, *joined = NULL;
     g_auto(GStrv) lines = NULL;
     g_autoptr(GPtrArray) last = g_ptr_array_new();
@@ -108,11 +100,11 @@ start_error(SvDomainObj *obj)
     GError *full = NULL;
 
     if (!qd->proc) {
-        qemu_domain_log(qd, "start failed: %s", error->message);
+        sv_guest_log_printf(qd->log_fd, "start failed: %s", error->message);
         return error;
     }
     tail = qemu_output_tail(obj); /* before our own line below */
-    qemu_domain_log(qd, "start failed: %s", error->message);
+    sv_guest_log_printf(qd->log_fd, "start failed: %s", error->message);
     /* The cause's own detail, without its template's prefix. */
     x = sv_error_get_extra(error);
     why = x && x->str2 ? x->str2 : error->message;
@@ -135,15 +127,9 @@ start_cleanup(SvDomainObj *obj)
     g_clear_pointer(&qd->mon, qemu_monitor_free);
     qemu_domain_remove_files(obj);
     qemu_security_label_release(qemu_ctx->security, qd->sec);
-    sv_domain_list_clear_id(qemu_ctx->domains->list, obj);
-    qemu_domain_set_state(obj, SV_DOMAIN_SHUTOFF, SHUTOFF_FAILED);
+    /* It never ran: no STOPPED, and its persistent definition is the one to keep. */
+    sv_domain_driver_stopped(qemu_ctx->domains, obj, SHUTOFF_FAILED, -1);
     sv_daemon_uninhibit(qemu_ctx->daemon);
-    qemu_domain_end(obj);
-    if (obj->new_def) {
-        /* It never ran: its persistent definition is the one to keep. */
-        sv_domain_obj_set_def(obj, obj->new_def);
-        obj->new_def = NULL;
-    }
     if (!obj->persistent)
         sv_domain_list_remove(qemu_ctx->domains->list, obj);
     return full;
@@ -193,7 +179,7 @@ qemu_start_failed(SvDomainObj *obj, GError *err)
         if (!qd->start_killing) {
             qd->start_killing = TRUE;
             sv_process_kill(qd->proc, FALSE, 0, qemu_ctx->timeouts.kill_timeout_ms,
-                            start_kill_done, qemu_domain_handle(obj));
+                            start_kill_done, sv_domain_obj_run_key(obj));
         }
         return;
     }
@@ -343,7 +329,7 @@ record_then_release(SvDomainObj *obj)
 
     sv_domain_store_write_file_async(qemu_ctx->domains->store, qd->pid_path, pid_text, NULL,
                                      NULL);
-    qemu_status_save_then(obj, record_written, qemu_domain_handle(obj));
+    qemu_status_save_then(obj, record_written, sv_domain_obj_run_key(obj));
 }
 
 /* ---------------------------------------------------------------- spawn */
@@ -399,8 +385,8 @@ log_command_line(QemuDomain *qd, GStrv argv)
 {
     g_autofree char *cmdline = g_strjoinv(" ", argv);
 
-    qemu_domain_log(qd, "starting up splitvirt version: %s, hostname: %s", SV_VERSION,
-                    g_get_host_name());
+    sv_guest_log_printf(qd->log_fd, "starting up splitvirt version: %s, hostname: %s",
+                        SV_VERSION, g_get_host_name());
     if (write(qd->log_fd, cmdline, strlen(cmdline)) < 0 || write(qd->log_fd, "\n", 1) < 0)
         g_debug("cannot write the guest log");
     qd->log_offset = lseek(qd->log_fd, 0, SEEK_END);
@@ -434,13 +420,13 @@ fork_held(SvDomainObj *obj, GStrv argv, int listen_fd, const char *sock_path, GE
     qemu_security_clear_exec_label(qemu_ctx->security, qd->sec);
     if (!qd->proc)
         return FALSE;
-    sv_process_set_exit_func(qd->proc, qemu_process_on_exit, qemu_domain_handle(obj));
+    sv_process_set_exit_func(qd->proc, qemu_process_on_exit, sv_domain_obj_run_key(obj));
     /* Connected while the child holds the listening socket, so the connection waits in
      * its backlog whatever QEMU does next. */
     mon_fd = qemu_monitor_connect(sock_path, error);
     if (mon_fd < 0)
         return FALSE;
-    qd->mon = qemu_monitor_new(mon_fd, &cb, qemu_domain_handle(obj));
+    qd->mon = qemu_monitor_new(mon_fd, &cb, sv_domain_obj_run_key(obj));
     return TRUE;
 }
 
@@ -524,11 +510,11 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
             qd->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
     }
     qd->start_timer = g_timeout_add(qemu_ctx->timeouts.start_timeout_ms, start_timed_out,
-                                    qemu_domain_handle(obj));
-    qemu_domain_set_state(obj, SV_DOMAIN_PAUSED, PAUSED_STARTING_UP);
+                                    sv_domain_obj_run_key(obj));
+    sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, PAUSED_STARTING_UP);
     if (qemu_caps_is_ready(qemu_ctx->caps))
         start_spawn(obj);
     else
-        qemu_caps_probe_async(qemu_ctx->caps, caps_ready, qemu_domain_handle(obj));
+        qemu_caps_probe_async(qemu_ctx->caps, caps_ready, sv_domain_obj_run_key(obj));
     return TRUE;
 }

@@ -9,8 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-
+#include "conf/domain_status.h"
 #include "qemu_command.h"
 #include "qemu_domain.h"
 #include "util/error.h"
@@ -93,29 +92,10 @@ qemu_status_save_then(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
     sv_domain_store_write_file_async(qemu_ctx->domains->store, path, text, done, data);
 }
 
-static void
-save_done(const GError *error, gpointer data)
-{
-    char *name = data;
-
-    /* A guest whose status is not on disk is found shut off by a restarted daemon. */
-    if (error)
-        g_warning("domain %s: cannot write its status file: %s", name, error->message);
-    g_free(name);
-}
-
 void
 qemu_status_save(SvDomainObj *obj)
 {
-    qemu_status_save_then(obj, save_done, g_strdup(obj->def->name));
-}
-
-void
-qemu_status_persistence_changed(SvDomainDriver *drv, SvDomainObj *obj)
-{
-    (void)drv;
-    if (obj->priv)
-        qemu_status_save(obj);
+    sv_domain_driver_save_status(qemu_ctx->domains, obj);
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -133,32 +113,12 @@ qemu_status_free(QemuStatus *st)
     g_free(st);
 }
 
-static char *
-attr(xmlNodePtr n, const char *name)
-{
-    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-    char *out = v ? g_strdup((const char *)v) : NULL;
-
-    xmlFree(v);
-    return out;
-}
-
-static xmlNodePtr
-child(xmlNodePtr n, const char *name)
-{
-    for (xmlNodePtr c = n->children; c; c = c->next) {
-        if (c->type == XML_ELEMENT_NODE && g_str_equal((const char *)c->name, name))
-            return c;
-    }
-    return NULL;
-}
-
 /* An integer attribute in [min, max]; absent gives `otherwise`. */
 static gboolean
 attr_int(xmlNodePtr n, const char *name, gint64 min, gint64 max, gint64 otherwise, gint64 *out,
          GError **error)
 {
-    g_autofree char *v = attr(n, name);
+    g_autofree char *v = sv_status_attr(n, name);
     g_autoptr(GError) local = NULL;
 
     if (!v) {
@@ -182,19 +142,6 @@ attr_flag(xmlNodePtr n, const char *name, gboolean *out, GError **error)
         return FALSE;
     *out = v != 0;
     return TRUE;
-}
-
-/* The live definition inside <domstatus>, parsed as live state (pty paths kept). */
-static SvDomainDef *
-parse_domain(xmlDocPtr doc, xmlNodePtr dom, GError **error)
-{
-    xmlBufferPtr buf = xmlBufferCreate();
-    SvDomainDef *def;
-
-    xmlNodeDump(buf, doc, dom, 0, 0);
-    def = sv_domain_def_parse((const char *)xmlBufferContent(buf), 0, error);
-    xmlBufferFree(buf);
-    return def;
 }
 
 /* A pty QEMU allocated: /dev/pts/N, nothing else (the console opens it). */
@@ -258,7 +205,7 @@ check_relabels(xmlNodePtr root, const SvDomainDef *def, GError **error)
         g_autofree char *path = NULL;
         if (c->type != XML_ELEMENT_NODE || !g_str_equal((const char *)c->name, "relabel"))
             continue;
-        path = attr(c, "path");
+        path = sv_status_attr(c, "path");
         if (!path || !def_names_file(def, path)) {
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
                          "relabelled file '%s' is not one the definition names",
@@ -273,8 +220,8 @@ check_relabels(xmlNodePtr root, const SvDomainDef *def, GError **error)
 static gboolean
 load_attrs(xmlNodePtr root, QemuStatus *st, GError **error)
 {
-    g_autofree char *state = attr(root, "state");
-    g_autofree char *mode = attr(root, "killmode");
+    g_autofree char *state = sv_status_attr(root, "state");
+    g_autofree char *mode = sv_status_attr(root, "killmode");
     gint64 v;
     int kill_mode = mode ? qemu_kill_mode_from_string(mode) : QEMU_KILL_NONE;
 
@@ -336,7 +283,7 @@ load_places(const char *path, xmlNodePtr dom, xmlNodePtr mon, QemuStatus *st, GE
     st->id = (int)id;
     dir = qemu_domain_dir_name(st->id, st->def->name);
     want_mon = g_build_filename(qemu_ctx->lib_dir, dir, "monitor.sock", NULL);
-    st->monitor = attr(mon, "path");
+    st->monitor = sv_status_attr(mon, "path");
     if (!st->monitor || !g_str_equal(st->monitor, want_mon)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
                      "monitor socket '%s' is not %s", st->monitor ? st->monitor : "(none)",
@@ -358,16 +305,17 @@ qemu_status_load(const char *path, GError **error)
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "cannot read it");
         return NULL;
     }
-    st->doc = xmlReadMemory(text, (int)len, path, NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    root = st->doc ? xmlDocGetRootElement(st->doc) : NULL;
-    dom = root ? child(root, "domain") : NULL;
-    mon = root ? child(root, "monitor") : NULL;
-    if (!dom || !mon || !g_str_equal((const char *)root->name, "domstatus")) {
+    st->doc = sv_status_read(text, len, SV_FROM_QEMU, error);
+    if (!st->doc)
+        return NULL;
+    root = xmlDocGetRootElement(st->doc);
+    dom = sv_status_child(root, "domain");
+    mon = sv_status_child(root, "monitor");
+    if (!dom || !mon) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "it is not a <domstatus>");
         return NULL;
     }
-    st->def = parse_domain(st->doc, dom, error);
+    st->def = sv_status_parse_domain(st->doc, dom, error);
     if (!st->def || !load_attrs(root, st, error) || !load_places(path, dom, mon, st, error) ||
         !check_ptys(st->def, error) || !check_relabels(root, st->def, error))
         return NULL;

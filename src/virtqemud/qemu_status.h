@@ -14,9 +14,6 @@
 void qemu_status_save(SvDomainObj *obj);
 void qemu_status_save_then(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
 
-/* SvDomainDriver.persistence_changed: a running guest was defined or undefined. */
-void qemu_status_persistence_changed(SvDomainDriver *drv, SvDomainObj *obj);
-
 typedef enum {
     QEMU_KILL_NONE,
     QEMU_KILL_GRACEFUL,

@@ -8,11 +8,6 @@
 
 #include "util/error.h"
 
-#define START_PAUSED 1
-#define START_VALIDATE 16
-#define DESTROY_GRACEFUL 1
-#define SHUTDOWN_PARAVIRT 16
-
 static SvDomainObj *
 lookup(const remote_nonnull_domain *dom, GError **error)
 {
@@ -58,7 +53,7 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     XenDomain *xd;
     int rc;
 
-    if (!check_flags(flags, DESTROY_GRACEFUL, "libxlDomainDestroyFlags", error))
+    if (!check_flags(flags, SV_DESTROY_GRACEFUL, "libxlDomainDestroyFlags", error))
         return FALSE;
     obj = lookup(dom, error);
     if (!obj || !xen_process_check_available(error) ||
@@ -66,7 +61,7 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
         return FALSE;
     xd = xen_domain_of(obj);
     sv_domain_driver_set_cause_call(obj, call);
-    if (xd->destroy_started || !(flags & DESTROY_GRACEFUL)) {
+    if (xd->destroy_started || !(flags & SV_DESTROY_GRACEFUL)) {
         xd->stop_reason = XEN_STOP_DESTROY;
         xd->restart = FALSE;
         if (!xen_domain_begin_destroy(obj, error))
@@ -94,7 +89,7 @@ shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gbo
     int rc;
 
     /* libxl has one way: the PV control node (PARAVIRT). */
-    if (!check_flags(flags, SHUTDOWN_PARAVIRT,
+    if (!check_flags(flags, SV_SHUTDOWN_PARAVIRT,
                      reboot ? "libxlDomainReboot" : "libxlDomainShutdownFlags", error))
         return FALSE;
     obj = lookup(dom, error);
@@ -131,8 +126,8 @@ domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
         return FALSE;
     }
     sv_domain_driver_set_cause_call(obj, call);
-    xen_domain_set_state(obj, SV_DOMAIN_PAUSED, XEN_PAUSED_USER);
-    xen_domain_emit(obj, SV_EVENT_SUSPENDED, XEN_SUSPENDED_PAUSED);
+    sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_PAUSED, XEN_PAUSED_USER);
+    sv_domain_driver_emit(xen_ctx->domains, obj, SV_EVENT_SUSPENDED, XEN_SUSPENDED_PAUSED);
     sv_domain_driver_reply_when_saved(xen_ctx->domains, sv_call_defer(call), NULL, NULL);
     return TRUE;
 }
@@ -156,8 +151,8 @@ domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
         return FALSE;
     }
     sv_domain_driver_set_cause_call(obj, call);
-    xen_domain_set_state(obj, SV_DOMAIN_RUNNING, XEN_RUNNING_UNPAUSED);
-    xen_domain_emit(obj, SV_EVENT_RESUMED, XEN_RESUMED_UNPAUSED);
+    sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_RUNNING, XEN_RUNNING_UNPAUSED);
+    sv_domain_driver_emit(xen_ctx->domains, obj, SV_EVENT_RESUMED, XEN_RESUMED_UNPAUSED);
     sv_domain_driver_reply_when_saved(xen_ctx->domains, sv_call_defer(call), NULL, NULL);
     return TRUE;
 }
@@ -179,27 +174,20 @@ xen_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 }
 
 void
-xen_process_persistence_changed(SvDomainDriver *drv, SvDomainObj *obj)
-{
-    (void)drv;
-    if (obj->priv)
-        xen_domain_save_status(obj, NULL, NULL);
-}
-
-void
 xen_process_install(XenProcessContext *c, SvRemoteHandlers *h)
 {
     SvDomainLifecycle lifecycle = {
         .start = xen_start_guest,
-        .with_flags = START_PAUSED,
+        .with_flags = SV_START_PAUSED,
         .with_flags_suffix = "DomainCreateWithFlags",
-        .xml_flags = START_PAUSED | START_VALIDATE,
+        .xml_flags = SV_START_PAUSED | SV_START_VALIDATE,
         .xml_suffix = "DomainCreateXML",
         .destroy = destroy_common,
         .shutdown = shutdown_common,
     };
 
     xen_ctx = c;
+    c->domains->save_status = xen_domain_save_status;
     sv_domain_driver_install_lifecycle(xen_ctx->domains, &lifecycle, h);
     h->domain_suspend = domain_suspend;
     h->domain_resume = domain_resume;

@@ -3,15 +3,16 @@
  * (xen_start.c), the procedures (xen_control.c) and the reconnect after a restart
  * (xen_reconnect.c).
  *
- * A guest's run begins at its start or reconnect (sv_domain_list_begin_run) and ends when
- * the daemon lets go of it (xen_domain_release). Every completion, event and timer holds
- * the run's handle, never a pointer, and finds the object again with xen_domain_find_run(). */
+ * A guest's run begins at its start or reconnect (xen_domain_new, which attaches the
+ * per-guest state) and ends when the daemon lets go of it (sv_domain_list_release_run,
+ * conf/domain_obj.h). Every completion, event and timer holds the run's key
+ * (sv_domain_obj_run_key), never a pointer, and finds the object again with
+ * xen_domain_find_run(). */
 #pragma once
 
 #include "xen_process.h"
 
 /* virDomainEvent details used here. */
-enum { XEN_STARTED_BOOTED = 0 };
 enum { XEN_SUSPENDED_PAUSED = 0 };
 enum { XEN_RESUMED_UNPAUSED = 0 };
 enum {
@@ -23,7 +24,7 @@ enum {
 enum { XEN_SHUTDOWN_GUEST = 1 };
 enum { XEN_CRASHED_PANICKED = 0 };
 /* State reasons. */
-enum { XEN_RUNNING_BOOTED = 1, XEN_RUNNING_UNPAUSED = 5 };
+enum { XEN_RUNNING_UNPAUSED = 5 };
 enum { XEN_PAUSED_UNKNOWN = 0, XEN_PAUSED_USER = 1 };
 enum { XEN_SHUTDOWN_UNKNOWN = 0 };
 enum {
@@ -82,19 +83,16 @@ libxl_ctx *xen_lx(void);
 
 /* Begin a run of obj with fresh per-guest state. */
 XenDomain *xen_domain_new(SvDomainObj *obj);
-/* End the run and free the per-guest state. */
-void xen_domain_release(SvDomainObj *obj);
 /* The object of a callback's run handle, if that run goes on. */
 SvDomainObj *xen_domain_find_run(gpointer data);
-gpointer xen_domain_run_key(SvDomainObj *obj);
 
 char *xen_domain_status_path(const char *name);
 /* Write the status file (removed once the guest is gone) off the loop, in order; done (may
  * be NULL) runs on the loop once it is on disk or failed. */
 void xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
-/* The one place a guest's state changes; the status file follows it. */
-void xen_domain_set_state(SvDomainObj *obj, int state, int reason);
-void xen_domain_emit(SvDomainObj *obj, int event, int detail);
+/* A guest's state changes in one place, sv_domain_driver_set_state(xen_ctx->domains,
+ * ...), which writes the status file through xen_domain_save_status (the driver's
+ * save_status); events go out with sv_domain_driver_emit() right after. */
 
 /* Start destroying the domain (once); the calls in destroy_calls are answered when it is
  * gone. The _quietly form logs (and fails those calls) instead of returning an error. */

@@ -285,7 +285,6 @@ xen_init(SvDaemon *d, GError **error)
         .store = driver->store,
         .check_def = xen_check_def,
         .cpu_time = xen_process_cpu_time,
-        .persistence_changed = xen_process_persistence_changed,
     };
     driver->process.daemon = d;
     driver->process.domains = &driver->domains;

@@ -1,7 +1,7 @@
 /* xen_process.c: the life of a Xen guest as the daemon sees it: its run, its state and
  * status file, libxl's events about it, and its end.
  *
- * A guest's state changes in one place, xen_domain_set_state(), which checks the
+ * A guest's state changes in one place, sv_domain_driver_set_state(), which checks the
  * transition, logs it and rewrites the status file ROOT/run/libvirt/libxl/NAME.xml; events
  * go out right after. libxl reports a guest that shut down, rebooted or crashed with
  * DOMAIN_SHUTDOWN: the driver then acts on the definition's on_poweroff/on_reboot/on_crash,
@@ -95,47 +95,17 @@ xen_domain_new(SvDomainObj *obj)
     XenDomain *xd = g_new0(XenDomain, 1);
 
     xd->destroy_calls = g_ptr_array_new();
-    obj->priv = xd;
-    obj->priv_free = xen_domain_free;
-    sv_domain_list_begin_run(xen_ctx->domains->list, obj);
+    sv_domain_list_attach_run(xen_ctx->domains->list, obj, xd, xen_domain_free);
     return xd;
-}
-
-void
-xen_domain_release(SvDomainObj *obj)
-{
-    sv_domain_list_end_run(xen_ctx->domains->list, obj);
-    g_clear_pointer(&obj->priv, xen_domain_free);
 }
 
 SvDomainObj *
 xen_domain_find_run(gpointer data)
 {
-    SvDomainObj *obj = sv_domain_list_find_run(xen_ctx->domains->list, GPOINTER_TO_UINT(data));
-
-    return obj && obj->priv ? obj : NULL;
-}
-
-gpointer
-xen_domain_run_key(SvDomainObj *obj)
-{
-    return GUINT_TO_POINTER(obj->run);
+    return sv_domain_list_find_attached(xen_ctx->domains->list, data);
 }
 
 /* ---------------------------------------------------------------- state */
-
-void
-xen_domain_set_state(SvDomainObj *obj, int state, int reason)
-{
-    sv_domain_obj_set_state(obj, state, reason);
-    xen_domain_save_status(obj, NULL, NULL);
-}
-
-void
-xen_domain_emit(SvDomainObj *obj, int event, int detail)
-{
-    sv_domain_driver_emit(xen_ctx->domains, obj, event, detail);
-}
 
 char *
 xen_domain_status_path(const char *name)
@@ -209,15 +179,8 @@ guest_gone(SvDomainObj *obj)
         libxl_evdisable_domain_death(xen_lx(), xd->death);
         xd->death = NULL;
     }
-    sv_domain_list_clear_id(xen_ctx->domains->list, obj);
-    xen_domain_set_state(obj, SV_DOMAIN_SHUTOFF, reason);
-    xen_domain_emit(obj, SV_EVENT_STOPPED, detail);
+    sv_domain_driver_stopped(xen_ctx->domains, obj, reason, detail);
     sv_daemon_uninhibit(xen_ctx->daemon);
-    if (obj->new_def) {
-        sv_domain_obj_set_def(obj, obj->new_def);
-        obj->new_def = NULL;
-    }
-    xen_domain_release(obj);
     for (guint i = 0; i < calls->len; i++)
         sv_domain_driver_reply_when_saved(xen_ctx->domains, calls->pdata[i], NULL, NULL);
     if (restart) {
@@ -262,7 +225,7 @@ xen_domain_begin_destroy(SvDomainObj *obj, GError **error)
 
     if (xd->destroy_started)
         return TRUE;
-    how = xen_ctx_ao(xen_ctx->xen, destroy_done, xen_domain_run_key(obj));
+    how = xen_ctx_ao(xen_ctx->xen, destroy_done, sv_domain_obj_run_key(obj));
     rc = libxl_domain_destroy(xen_lx(), xd->domid, how);
     if (rc != 0) {
         xen_ctx_ao_cancel(xen_ctx->xen, how);
@@ -415,15 +378,17 @@ on_domain_shutdown(SvDomainObj *obj, int reason)
     case LIBXL_SHUTDOWN_REASON_CRASH:
     case LIBXL_SHUTDOWN_REASON_WATCHDOG:
         if (obj->state != SV_DOMAIN_CRASHED) {
-            xen_domain_set_state(obj, SV_DOMAIN_CRASHED, XEN_CRASHED_REASON_PANICKED);
-            xen_domain_emit(obj, SV_EVENT_CRASHED, XEN_CRASHED_PANICKED);
+            sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_CRASHED,
+                                       XEN_CRASHED_REASON_PANICKED);
+            sv_domain_driver_emit(xen_ctx->domains, obj, SV_EVENT_CRASHED, XEN_CRASHED_PANICKED);
         }
         apply_action(obj, obj->def->on_crash, XEN_STOP_CRASH);
         break;
     default: /* poweroff, and what a guest can only ask for itself (soft reset, suspend) */
         if (obj->state != SV_DOMAIN_SHUTDOWN) {
-            xen_domain_set_state(obj, SV_DOMAIN_SHUTDOWN, XEN_SHUTDOWN_UNKNOWN);
-            xen_domain_emit(obj, SV_EVENT_SHUTDOWN, XEN_SHUTDOWN_GUEST);
+            sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_SHUTDOWN,
+                                       XEN_SHUTDOWN_UNKNOWN);
+            sv_domain_driver_emit(xen_ctx->domains, obj, SV_EVENT_SHUTDOWN, XEN_SHUTDOWN_GUEST);
         }
         apply_action(obj, obj->def->on_poweroff, XEN_STOP_SHUTDOWN);
         break;

@@ -32,8 +32,5 @@ void xen_process_reconnect_all(void);
 /* Stop watching the guests (they keep running); call before freeing the libxl context. */
 void xen_process_shutdown(void);
 
-/* An active guest became persistent or transient: its status file says so. */
-void xen_process_persistence_changed(SvDomainDriver *drv, SvDomainObj *obj);
-
 /* CPU time a running guest has used, in ns (libxl_domain_info). */
 guint64 xen_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj);

@@ -12,15 +12,13 @@
  * killed daemon never finished are removed. */
 #include "xen_domain.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <libxl_utils.h>
 
+#include "conf/domain_status.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -36,24 +34,6 @@ typedef struct {
     gint64 graceful; /* deadline of a GRACEFUL destroy under way, or 0 */
 } XenStatus;
 
-static char *
-attr(xmlNodePtr n, const char *name)
-{
-    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-    char *out = v ? g_strdup((const char *)v) : NULL;
-
-    xmlFree(v);
-    return out;
-}
-
-static gint64
-attr_int(xmlNodePtr n, const char *name)
-{
-    g_autofree char *v = attr(n, name);
-
-    return v ? g_ascii_strtoll(v, NULL, 10) : 0;
-}
-
 static gboolean
 invalid(GError **error, const char *fmt, const char *what)
 {
@@ -65,21 +45,21 @@ invalid(GError **error, const char *fmt, const char *what)
 static gboolean
 read_fields(xmlNodePtr root, XenStatus *st, GError **error)
 {
-    g_autofree char *state = attr(root, "state");
-    g_autofree char *stop = attr(root, "stopreason");
-    gint64 domid = attr_int(root, "domid");
+    g_autofree char *state = sv_status_attr(root, "state");
+    g_autofree char *stop = sv_status_attr(root, "stopreason");
+    gint64 domid = sv_status_attr_int(root, "domid");
 
     st->state = sv_domain_state_from_string(state);
     if (st->state < 0)
         return invalid(error, "its state '%s' is unknown", state);
-    st->reason = (int)attr_int(root, "reason");
-    st->state_time = attr_int(root, "statetime");
+    st->reason = (int)sv_status_attr_int(root, "reason");
+    st->state_time = sv_status_attr_int(root, "statetime");
     st->stop_reason = stop ? xen_stop_reason_from_string(stop) : XEN_STOP_NONE;
     if (st->stop_reason < 0)
         return invalid(error, "its stop reason '%s' is unknown", stop);
-    st->restart = attr_int(root, "restart") != 0;
-    st->starting = attr_int(root, "starting") != 0;
-    st->graceful = attr_int(root, "graceful");
+    st->restart = sv_status_attr_int(root, "restart") != 0;
+    st->starting = sv_status_attr_int(root, "starting") != 0;
+    st->graceful = sv_status_attr_int(root, "graceful");
     /* Xen's guests have ids from 1 up to below DOMID_FIRST_RESERVED (0x7ff0). */
     if ((!st->starting && (domid < 1 || domid >= 0x7ff0)) || (st->starting && domid != 0))
         return invalid(error, "its domain id is not that of a guest%s", NULL);
@@ -96,29 +76,19 @@ read_status(const char *path, const char *entry, XenStatus *st, GError **error)
     g_autofree char *want = NULL;
     g_autoptr(SvDomainDef) def = NULL;
     xmlDocPtr doc;
-    xmlNodePtr root, dom = NULL;
-    xmlBufferPtr buf;
+    xmlNodePtr root, dom;
+    gsize len;
     gboolean ok;
 
-    if (!g_file_get_contents(path, &text, NULL, error))
+    if (!g_file_get_contents(path, &text, &len, error) ||
+        !(doc = sv_status_read(text, len, SV_FROM_LIBXL, error)))
         return NULL;
-    doc = xmlReadMemory(text, (int)strlen(text), path, NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    root = doc ? xmlDocGetRootElement(doc) : NULL;
-    for (xmlNodePtr c = root ? root->children : NULL; c && !dom; c = c->next) {
-        if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, (const xmlChar *)"domain"))
-            dom = c;
-    }
-    if (!dom || !xmlStrEqual(root->name, (const xmlChar *)"domstatus")) {
+    root = xmlDocGetRootElement(doc);
+    dom = sv_status_child(root, "domain");
+    if (!dom)
         sv_error_set(error, SV_FROM_LIBXL, SV_ERR_INTERNAL_ERROR, "unreadable status file");
-        if (doc)
-            xmlFreeDoc(doc);
-        return NULL;
-    }
-    buf = xmlBufferCreate();
-    xmlNodeDump(buf, doc, dom, 0, 0);
-    def = sv_domain_def_parse((const char *)xmlBufferContent(buf), 0, error);
-    xmlBufferFree(buf);
+    else
+        def = sv_status_parse_domain(doc, dom, error);
     ok = def && read_fields(root, st, error);
     xmlFreeDoc(doc);
     if (!ok)
@@ -129,18 +99,6 @@ read_status(const char *path, const char *entry, XenStatus *st, GError **error)
         return NULL;
     }
     return g_steal_pointer(&def);
-}
-
-/* A status file that cannot be trusted: logged and kept aside for a person to look at. */
-static void
-set_aside(const char *path, const GError *why)
-{
-    g_autofree char *aside = g_strconcat(path, ".rejected", NULL);
-
-    g_warning("setting aside status file '%s' as '%s', touching no domain: %s", path, aside,
-              why->message);
-    if (rename(path, aside) < 0)
-        g_warning("cannot rename '%s': %s", path, g_strerror(errno));
 }
 
 /* Whether libxl's domain domid is the guest of def: same UUID and name. */
@@ -215,31 +173,6 @@ restore_domain(SvDomainObj *obj, const XenStatus *st)
     return xd;
 }
 
-/* The object of a live guest of this definition. The definition on disk decides
- * persistence: a guest whose domain is defined there is persistent. */
-static SvDomainObj *
-object_for(SvDomainDef **def, GError **error)
-{
-    SvDomainList *list = xen_ctx->domains->list;
-    SvDomainObj *obj = sv_domain_list_find_by_uuid(list, (*def)->uuid);
-
-    if (!obj && sv_domain_list_find_by_name(list, (*def)->name)) {
-        invalid(error, "domain '%s' is defined with another UUID", (*def)->name);
-        return NULL;
-    }
-    if (!obj)
-        return sv_domain_list_add(list, g_steal_pointer(def), FALSE);
-    if (!g_str_equal(obj->def->name, (*def)->name) || obj->priv) {
-        invalid(error, "its UUID belongs to domain '%s'", obj->def->name);
-        return NULL;
-    }
-    /* Defined on disk: it runs with its live definition until it stops. */
-    obj->new_def = obj->def;
-    obj->def = g_steal_pointer(def);
-    obj->persistent = TRUE;
-    return obj;
-}
-
 /* What was under way when the earlier daemon went goes on. */
 static void
 carry_on(SvDomainObj *obj, const XenStatus *st)
@@ -272,9 +205,9 @@ adopt(SvDomainObj *obj, const XenStatus *st, const libxl_dominfo *info)
     /* What changed while no daemon watched is not replayed, except that a guest which
      * shut down or crashed meanwhile is reported by libxl below, as a fresh event. */
     if (info->paused && obj->state == SV_DOMAIN_RUNNING)
-        xen_domain_set_state(obj, SV_DOMAIN_PAUSED, XEN_PAUSED_UNKNOWN);
+        sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_PAUSED, XEN_PAUSED_UNKNOWN);
     else if (!info->paused && !info->shutdown && obj->state == SV_DOMAIN_PAUSED)
-        xen_domain_set_state(obj, SV_DOMAIN_RUNNING, XEN_RUNNING_UNPAUSED);
+        sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_RUNNING, XEN_RUNNING_UNPAUSED);
     else
         xen_domain_save_status(obj, NULL, NULL);
     if (libxl_evenable_domain_death(xen_lx(), domid, obj->run, &xd->death) != 0)
@@ -283,9 +216,17 @@ adopt(SvDomainObj *obj, const XenStatus *st, const libxl_dominfo *info)
 }
 
 /* Take the guest of one status file back, or clean up after one that is gone. */
+/* libxl's domain list, read once for the walk over the status files. */
+typedef struct {
+    libxl_dominfo *list;
+    int n;
+} Domains;
+
 static void
-reconnect_one(const char *path, const char *entry, const libxl_dominfo *list, int n)
+reconnect_one(const char *path, const char *entry, gpointer data)
 {
+    const libxl_dominfo *list = ((Domains *)data)->list;
+    int n = ((Domains *)data)->n;
     g_autoptr(GError) error = NULL;
     g_autoptr(SvDomainDef) def = NULL;
     const libxl_dominfo *info;
@@ -294,7 +235,7 @@ reconnect_one(const char *path, const char *entry, const libxl_dominfo *list, in
 
     def = read_status(path, entry, &st, &error);
     if (!def) {
-        set_aside(path, error);
+        sv_status_set_aside(path, error);
         return;
     }
     if (st.starting) {
@@ -303,7 +244,7 @@ reconnect_one(const char *path, const char *entry, const libxl_dominfo *list, in
     }
     info = find_domain(list, n, &st, def, &error);
     if (!info && error) {
-        set_aside(path, error);
+        sv_status_set_aside(path, error);
         return;
     }
     if (!info) {
@@ -311,41 +252,30 @@ reconnect_one(const char *path, const char *entry, const libxl_dominfo *list, in
         unlink(path);
         return;
     }
-    obj = object_for(&def, &error);
-    if (!obj) {
-        set_aside(path, error);
+    /* The definition on disk decides persistence (conf/domain_obj.h). */
+    if (!sv_domain_list_check_live(xen_ctx->domains->list, def, SV_FROM_LIBXL, &error)) {
+        sv_status_set_aside(path, error);
         return;
     }
+    obj = sv_domain_list_take_live(xen_ctx->domains->list, g_steal_pointer(&def));
     adopt(obj, &st, info);
 }
 
 void
 xen_process_reconnect_all(void)
 {
-    g_autoptr(GDir) dir = NULL;
-    libxl_dominfo *list;
-    const char *entry;
-    int n = 0;
+    Domains domains = {NULL, 0};
 
     /* Without a hypervisor no guest can run: status files wait for one. */
     if (!xen_ctx->xen)
         return;
     if (!sv_mkdir_p(xen_ctx->run_dir, 0755, NULL))
         g_warning("cannot create '%s'", xen_ctx->run_dir);
-    list = libxl_list_domain(xen_lx(), &n);
-    dir = g_dir_open(xen_ctx->run_dir, 0, NULL);
-    while (dir && (entry = g_dir_read_name(dir))) {
-        g_autofree char *path = g_build_filename(xen_ctx->run_dir, entry, NULL);
-
-        if (sv_file_is_atomic_temp(entry)) {
-            /* A status write a killed daemon never finished; the file itself is whole. */
-            if (unlink(path) < 0)
-                g_warning("cannot remove '%s': %s", path, g_strerror(errno));
-        } else if (g_str_has_suffix(entry, ".xml")) {
-            reconnect_one(path, entry, list, list ? n : 0);
-        }
-    }
-    if (list)
-        libxl_dominfo_list_free(list, n);
+    domains.list = libxl_list_domain(xen_lx(), &domains.n);
+    if (!domains.list)
+        domains.n = 0;
+    sv_file_walk_dir(xen_ctx->run_dir, ".xml", reconnect_one, &domains);
+    if (domains.list)
+        libxl_dominfo_list_free(domains.list, domains.n);
     sv_domain_driver_autostart(xen_ctx->domains, xen_ctx->run_dir);
 }

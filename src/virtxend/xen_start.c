@@ -13,8 +13,6 @@
 #include "xen_config.h"
 #include "xen_xl.h"
 
-#define START_PAUSED 1
-
 /* A start went wrong: nothing of the guest remains. (transfer full of error) */
 static void
 start_failed(SvDomainObj *obj, GError *error)
@@ -29,9 +27,9 @@ start_failed(SvDomainObj *obj, GError *error)
     sv_domain_list_clear_id(xen_ctx->domains->list, obj);
     xd->domid = 0;
     xd->starting = FALSE;
-    xen_domain_set_state(obj, SV_DOMAIN_SHUTOFF, XEN_SHUTOFF_FAILED);
+    sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_SHUTOFF, XEN_SHUTOFF_FAILED);
     sv_daemon_uninhibit(xen_ctx->daemon);
-    xen_domain_release(obj);
+    sv_domain_list_release_run(xen_ctx->domains->list, obj);
     if (call)
         sv_call_fail(call, error);
     else
@@ -47,16 +45,8 @@ start_done(SvDomainObj *obj)
     XenDomain *xd = xen_domain_of(obj);
 
     xd->starting = FALSE;
-    if (xd->start_paused) {
-        xen_domain_set_state(obj, SV_DOMAIN_PAUSED, XEN_PAUSED_USER);
-        xen_domain_emit(obj, SV_EVENT_STARTED, XEN_STARTED_BOOTED);
-        xen_domain_emit(obj, SV_EVENT_SUSPENDED, XEN_SUSPENDED_PAUSED);
-    } else {
-        xen_domain_set_state(obj, SV_DOMAIN_RUNNING, XEN_RUNNING_BOOTED);
-        xen_domain_emit(obj, SV_EVENT_STARTED, XEN_STARTED_BOOTED);
-    }
-    if (xd->start_call)
-        sv_domain_driver_reply_started(xen_ctx->domains, obj, g_steal_pointer(&xd->start_call));
+    sv_domain_driver_start_done(xen_ctx->domains, obj, xd->start_paused,
+                                g_steal_pointer(&xd->start_call));
 }
 
 static void
@@ -116,7 +106,7 @@ start_recorded(const GError *record_error, gpointer data)
         start_failed(obj, error);
         return;
     }
-    how = xen_ctx_ao(xen_ctx->xen, create_done, xen_domain_run_key(obj));
+    how = xen_ctx_ao(xen_ctx->xen, create_done, sv_domain_obj_run_key(obj));
     /* libxl reads d_config and writes created_domid until the create completes. */
     rc = libxl_domain_create_new(xen_lx(), xd->d_config, &xd->created_domid, how, NULL);
     if (rc != 0) {
@@ -186,7 +176,7 @@ xen_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         return FALSE;
     xd = xen_domain_new(obj);
     xd->starting = TRUE;
-    xd->start_paused = (flags & START_PAUSED) != 0;
+    xd->start_paused = (flags & SV_START_PAUSED) != 0;
     xd->d_config = g_new0(libxl_domain_config, 1);
     libxl_domain_config_init(xd->d_config);
     xen_config_build(obj->def, xd->d_config);
@@ -197,6 +187,6 @@ xen_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         sv_domain_obj_set_cause(obj, "the daemon (autostart)");
     if (call)
         xd->start_call = sv_call_defer(call);
-    xen_domain_save_status(obj, start_recorded, xen_domain_run_key(obj));
+    xen_domain_save_status(obj, start_recorded, sv_domain_obj_run_key(obj));
     return TRUE;
 }

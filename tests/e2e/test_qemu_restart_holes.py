@@ -339,7 +339,7 @@ def restart_and_check_set_aside(host, name, sleeper, connected=None):
             connected.accept()
     assert host.state(name)[0] == SHUTOFF
     assert aside.exists() and not host.status_file(name).exists()
-    assert "status file '%s' set aside" % host.status_file(name) in d.stderr_text()
+    assert "setting aside status file '%s'" % host.status_file(name) in d.stderr_text()
     # Once the administrator removes the file set aside, the next daemon clears the
     # guest's pid file and directory, which it kept while the file was there.
     assert host.pid_file(name).exists() and host.domain_dirs()

@@ -609,6 +609,115 @@ test_list_runs(void)
     g_assert_cmpuint(b->run, ==, 0);
 }
 
+static int priv_freed;
+static gboolean priv_expect_detached;
+
+static void
+priv_free(gpointer p)
+{
+    if (priv_expect_detached)
+        g_assert_null(((SvDomainObj *)((gpointer *)p)[0])->priv); /* detached first */
+    priv_freed++;
+    g_free(p);
+}
+
+/* A run's driver data: attached with the run, found through the run's key while both
+ * last, freed when the daemon lets go of the guest or the object goes. */
+static void
+test_list_run_data(void)
+{
+    g_autoptr(SvDomainList) list = sv_domain_list_new();
+    SvDomainObj *a = sv_domain_list_add(list, minimal_def("a"), TRUE);
+    SvDomainObj *b = sv_domain_list_add(list, minimal_def("b"), TRUE);
+    gpointer *pa = g_new0(gpointer, 1), *pb = g_new0(gpointer, 1);
+    gpointer key;
+
+    pa[0] = a;
+    pb[0] = b;
+    priv_freed = 0;
+    priv_expect_detached = TRUE;
+    g_assert_cmpuint(sv_domain_list_attach_run(list, a, pa, priv_free), ==, a->run);
+    key = sv_domain_obj_run_key(a);
+    g_assert_true(a->priv == pa);
+    g_assert_true(sv_domain_list_find_attached(list, key) == a);
+    g_assert_null(sv_domain_list_find_attached(list, NULL));
+    sv_domain_list_release_run(list, a);
+    g_assert_cmpint(priv_freed, ==, 1);
+    g_assert_null(a->priv);
+    g_assert_cmpuint(a->run, ==, 0);
+    g_assert_null(sv_domain_list_find_attached(list, key));
+    /* A run without driver data is found by its handle, not as attached. */
+    key = GUINT_TO_POINTER(sv_domain_list_begin_run(list, a));
+    g_assert_true(sv_domain_list_find_run(list, GPOINTER_TO_UINT(key)) == a);
+    g_assert_null(sv_domain_list_find_attached(list, key));
+    sv_domain_list_end_run(list, a);
+    /* Removing an object frees its data with it. */
+    sv_domain_list_attach_run(list, b, pb, priv_free);
+    key = sv_domain_obj_run_key(b);
+    priv_expect_detached = FALSE;
+    sv_domain_list_remove(list, b);
+    g_assert_cmpint(priv_freed, ==, 2);
+    g_assert_null(sv_domain_list_find_attached(list, key));
+}
+
+static SvDomainDef *
+def_with_uuid(const char *name, const char *uuid)
+{
+    SvDomainDef *def = minimal_def(name);
+
+    g_assert_true(sv_uuid_parse(uuid, def->uuid));
+    return def;
+}
+
+/* The rule a restarted daemon applies to a live definition read back: no name or UUID of
+ * another domain, not running twice, and the definition on disk decides persistence. */
+static void
+test_list_take_live(void)
+{
+    static const char *u1 = "11111111-1111-4111-8111-111111111111";
+    static const char *u2 = "22222222-2222-4222-8222-222222222222";
+    g_autoptr(SvDomainList) list = sv_domain_list_new();
+    SvDomainObj *defined = sv_domain_list_add(list, def_with_uuid("web", u1), TRUE);
+    SvDomainDef *on_disk = defined->def;
+    g_autoptr(SvDomainDef) other_uuid = def_with_uuid("web", u2);
+    g_autoptr(SvDomainDef) other_name = def_with_uuid("db", u1);
+    g_autoptr(GError) error = NULL;
+    SvDomainDef *live = def_with_uuid("web", u1);
+    SvDomainObj *obj;
+
+    g_assert_false(sv_domain_list_check_live(list, other_uuid, SV_FROM_LXC, &error));
+    g_assert_error(error, sv_error_quark(SV_FROM_LXC), SV_ERR_INTERNAL_ERROR);
+    g_assert_nonnull(strstr(error->message, "domain 'web' is defined with another UUID"));
+    g_clear_error(&error);
+    g_assert_false(sv_domain_list_check_live(list, other_name, SV_FROM_LIBXL, &error));
+    g_assert_error(error, sv_error_quark(SV_FROM_LIBXL), SV_ERR_INTERNAL_ERROR);
+    g_assert_nonnull(strstr(error->message, "its UUID belongs to domain 'web'"));
+    g_clear_error(&error);
+
+    /* Defined on disk: persistent, running on the live definition, the one on disk kept. */
+    g_assert_true(sv_domain_list_check_live(list, live, SV_FROM_QEMU, &error));
+    g_assert_no_error(error);
+    obj = sv_domain_list_take_live(list, live);
+    g_assert_true(obj == defined);
+    g_assert_true(obj->def == live);
+    g_assert_true(obj->new_def == on_disk);
+    g_assert_true(obj->persistent);
+    sv_domain_list_attach_run(list, obj, g_new0(int, 1), g_free);
+    /* A second status file for the same guest. */
+    g_assert_false(sv_domain_list_check_live(list, live, SV_FROM_QEMU, &error));
+    g_assert_nonnull(strstr(error->message, "domain 'web' runs already"));
+    g_clear_error(&error);
+
+    /* Not defined: a new transient domain, whatever its status file said. */
+    live = def_with_uuid("scratch", u2);
+    g_assert_true(sv_domain_list_check_live(list, live, SV_FROM_QEMU, &error));
+    obj = sv_domain_list_take_live(list, live);
+    g_assert_true(sv_domain_list_find_by_name(list, "scratch") == obj);
+    g_assert_true(obj->def == live);
+    g_assert_null(obj->new_def);
+    g_assert_false(obj->persistent);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -630,6 +739,8 @@ main(int argc, char **argv)
     g_test_add_func("/domain-conf/string-tables", test_string_tables);
     g_test_add_func("/domain-conf/name-check", test_name_check);
     g_test_add_func("/domain-list/runs", test_list_runs);
+    g_test_add_func("/domain-list/run-data", test_list_run_data);
+    g_test_add_func("/domain-list/take-live", test_list_take_live);
     g_test_add_func("/domain-conf/live-and-inactive", test_live_and_inactive);
     g_test_add_func("/domain-conf/fields", test_fields);
     return g_test_run();

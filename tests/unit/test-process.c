@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -506,6 +507,178 @@ test_child_nofile(void)
     g_free(c.output);
 }
 
+/* Wait until pid runs a program whose name ends with `tail` (a shell about to exec it). */
+static void
+wait_exe(pid_t pid, const char *tail)
+{
+    gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+    for (;;) {
+        g_autofree char *exe = sv_process_read_exe(pid);
+        if ((exe && g_str_has_suffix(exe, tail)) || g_get_monotonic_time() > end)
+            break;
+        usleep(10 * 1000);
+    }
+}
+
+/* The process a status file names is taken only if pid, start time and program all match;
+ * whatever is found, nothing is signalled. */
+static void
+test_attach_checked(void)
+{
+    Seen s = {0};
+    g_autoptr(SvProcess) p = spawn_sh("exec sleep 100", &s);
+    pid_t pid = sv_process_get_pid(p);
+    guint64 st = sv_process_get_start_time(p);
+    g_autoptr(GError) error = NULL;
+    SvProcess *found = NULL;
+
+    wait_exe(pid, "/sleep");
+    /* /bin/sleep is found through its links (/bin -> usr/bin on merged /usr). */
+    g_assert_cmpint(sv_process_attach_checked(pid, st, "/bin/sleep", &found, &error), ==,
+                    SV_PROCESS_CHECK_OURS);
+    g_assert_no_error(error);
+    g_assert_nonnull(found);
+    g_assert_cmpint(sv_process_get_pid(found), ==, pid);
+    g_clear_pointer(&found, sv_process_free);
+
+    g_assert_cmpint(sv_process_attach_checked(pid, st, "/bin/true", &found, &error), ==,
+                    SV_PROCESS_CHECK_FOREIGN);
+    g_assert_null(found);
+    g_assert_nonnull(error);
+    g_assert_nonnull(strstr(error->message, "not '/bin/true'"));
+    g_clear_error(&error);
+
+    g_assert_cmpint(sv_process_attach_checked(pid, st + 1, "/bin/sleep", &found, &error), ==,
+                    SV_PROCESS_CHECK_GONE);
+    g_assert_null(found);
+    g_assert_nonnull(error);
+    g_clear_error(&error);
+    g_assert_true(sv_process_is_alive(p));
+    g_assert_cmpint(kill(pid, 0), ==, 0); /* never signalled */
+    sv_process_kill(p, FALSE, 2000, 2000, on_kill, &s);
+    run_until(&s.killed, 5000);
+}
+
+/* A child that has exited but is not reaped yet has no program to look at: gone. */
+static void
+test_attach_checked_zombie(void)
+{
+    g_autoptr(GError) error = NULL;
+    SvProcess *found = NULL;
+    siginfo_t info = {0};
+    pid_t pid = fork();
+    guint64 st;
+
+    if (pid == 0)
+        _exit(0);
+    g_assert_cmpint(waitid(P_PID, pid, &info, WEXITED | WNOWAIT), ==, 0);
+    st = sv_process_read_start_time(pid);
+    g_assert_cmpuint(st, >, 0);
+    g_assert_cmpint(sv_process_attach_checked(pid, st, "/bin/sleep", &found, &error), ==,
+                    SV_PROCESS_CHECK_GONE);
+    g_assert_null(found);
+    g_assert_nonnull(error);
+    g_assert_cmpint(waitpid(pid, NULL, 0), ==, pid);
+}
+
+/* A child held before exec runs the daemon's own executable: it never ran its program. */
+static void
+test_attach_checked_unrun(void)
+{
+    SvProcess *held = spawn_held("exit 0", NULL);
+    pid_t pid = sv_process_get_pid(held);
+    g_autoptr(GError) error = NULL;
+    SvProcess *found = NULL;
+
+    g_assert_cmpint(sv_process_attach_checked(pid, sv_process_get_start_time(held), "/bin/sh",
+                                              &found, &error),
+                    ==, SV_PROCESS_CHECK_UNRUN);
+    g_assert_null(found);
+    g_assert_nonnull(error);
+    sv_process_free(held);
+    g_assert_cmpint(waitpid(pid, NULL, 0), ==, pid);
+}
+
+/* A program replaced under a running process (an upgrade) is still the one named. */
+static void
+test_attach_checked_replaced(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("sv-exe-XXXXXX", NULL);
+    g_autofree char *copy = g_build_filename(dir, "sleeper", NULL);
+    g_autofree char *text = NULL;
+    g_autofree char *script = g_strdup_printf("exec %s 100", copy);
+    g_autofree char *exe = NULL;
+    g_autoptr(GError) error = NULL;
+    SvProcess *found = NULL;
+    Seen s = {0};
+    SvProcess *p;
+    gsize len;
+
+    g_assert_true(g_file_get_contents("/bin/sleep", &text, &len, NULL));
+    g_assert_true(g_file_set_contents_full(copy, text, len, G_FILE_SET_CONTENTS_NONE, 0755,
+                                           NULL));
+    p = spawn_sh(script, &s);
+    wait_exe(sv_process_get_pid(p), "/sleeper");
+    g_assert_cmpint(unlink(copy), ==, 0);
+    exe = sv_process_read_exe(sv_process_get_pid(p));
+    g_assert_cmpstr(exe, ==, copy); /* without " (deleted)" */
+    g_assert_cmpint(sv_process_attach_checked(sv_process_get_pid(p), sv_process_get_start_time(p),
+                                              copy, &found, &error),
+                    ==, SV_PROCESS_CHECK_OURS);
+    g_assert_no_error(error);
+    sv_process_free(found);
+    sv_process_kill(p, FALSE, 2000, 2000, on_kill, &s);
+    run_until(&s.killed, 5000);
+    sv_process_free(p);
+    rmdir(dir);
+}
+
+static void
+free_later_on_exit(SvProcess *proc, const SvProcessExit *how, gpointer data)
+{
+    (void)how;
+    *(gboolean *)data = TRUE;
+    sv_process_free_later(proc); /* inside its own callback: not freed yet */
+}
+
+/* A process freed from its own exit callback is freed once the loop is idle (LeakSanitizer
+ * in the sanitizer build sees it otherwise). */
+static void
+test_free_later(void)
+{
+    const char *argv[] = {"/bin/true", NULL};
+    SvSpawnOptions o = {.argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+    g_autoptr(GError) error = NULL;
+    SvProcess *p = sv_process_spawn(&o, &error);
+    gboolean exited = FALSE;
+
+    g_assert_no_error(error);
+    sv_process_set_exit_func(p, free_later_on_exit, &exited);
+    run_until(&exited, 5000);
+    g_assert_true(exited);
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    sv_process_free_later(NULL);
+}
+
+/* A kill nobody waits on: success says nothing, a failure is a warning (fatal in tests, so
+ * seen from a subprocess). */
+static void
+test_kill_warn(void)
+{
+    if (g_test_subprocess()) {
+        g_autoptr(GError) error = NULL;
+        sv_process_kill_warn(NULL, NULL, NULL);
+        sv_error_set(&error, SV_FROM_NONE, SV_ERR_SYSTEM_ERROR, "Failed to terminate process 7");
+        sv_process_kill_warn(NULL, error, NULL);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_failed();
+    g_test_trap_assert_stderr("*WARNING*Failed to terminate process 7*");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -525,5 +698,11 @@ main(int argc, char **argv)
     g_test_add_func("/process/child-nofile", test_child_nofile);
     g_test_add_func("/process/hold-exec-owner-dies", test_hold_exec_owner_dies);
     g_test_add_func("/process/hold-exec-sigterm", test_hold_exec_sigterm);
+    g_test_add_func("/process/attach-checked", test_attach_checked);
+    g_test_add_func("/process/attach-checked-zombie", test_attach_checked_zombie);
+    g_test_add_func("/process/attach-checked-unrun", test_attach_checked_unrun);
+    g_test_add_func("/process/attach-checked-replaced", test_attach_checked_replaced);
+    g_test_add_func("/process/free-later", test_free_later);
+    g_test_add_func("/process/kill-warn", test_kill_warn);
     return g_test_run();
 }

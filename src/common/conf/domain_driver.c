@@ -290,8 +290,8 @@ define_done(const GError *error, gpointer data)
             sv_domain_obj_set_def(obj, def);
         }
         obj->persistent = TRUE;
-        if (sv_domain_obj_is_active(obj) && drv->persistence_changed)
-            drv->persistence_changed(drv, obj);
+        if (sv_domain_obj_is_active(obj) && obj->priv && drv->save_status)
+            sv_domain_driver_save_status(drv, obj);
     } else {
         detail = SV_EVENT_DEFINED_ADDED;
         obj = sv_domain_list_add(drv->list, def, TRUE);
@@ -371,8 +371,8 @@ undefine_done(const GError *error, gpointer data)
             /* A running domain lives on as a transient one until it stops. */
             if (!sv_domain_obj_is_active(obj))
                 sv_domain_list_remove(drv->list, obj);
-            else if (drv->persistence_changed)
-                drv->persistence_changed(drv, obj);
+            else if (obj->priv && drv->save_status)
+                sv_domain_driver_save_status(drv, obj);
         }
         sv_call_reply(job->call, NULL);
     }
@@ -813,12 +813,10 @@ create_xml_abort(const guint8 uuid[16])
 
     if (!obj || sv_domain_obj_is_active(obj) || obj->priv)
         return;
-    if (!obj->persistent) {
+    if (!obj->persistent)
         sv_domain_list_remove(drv->list, obj);
-    } else if (obj->new_def) {
-        sv_domain_obj_set_def(obj, obj->new_def);
-        obj->new_def = NULL;
-    }
+    else
+        sv_domain_obj_restore_def(obj);
 }
 
 typedef struct {

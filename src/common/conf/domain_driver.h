@@ -21,6 +21,11 @@ enum {
 };
 enum { SV_EVENT_DEFINED_ADDED = 0, SV_EVENT_DEFINED_UPDATED = 1 };
 enum { SV_EVENT_UNDEFINED_REMOVED = 0 };
+enum { SV_EVENT_STARTED_BOOTED = 0 };
+enum { SV_EVENT_SUSPENDED_PAUSED = 0 };
+/* virDomainRunningReason and virDomainPausedReason values used here. */
+enum { SV_RUNNING_BOOTED = 1 };
+enum { SV_PAUSED_USER = 1 };
 
 /* How a driver words "no such domain" (they differ, and clients show it). */
 typedef enum {
@@ -55,9 +60,12 @@ struct SvDomainDriver {
     gboolean (*check_def)(SvDomainDriver *drv, SvDomainDef *def, GError **error);
     /* Nanoseconds of CPU a running domain has used; NULL reports 0. */
     guint64 (*cpu_time)(SvDomainDriver *drv, SvDomainObj *obj);
-    /* An active domain became persistent (define) or transient (undefine): the
-     * driver's status file must say so, or a restarted daemon forgets. NULL: none. */
-    void (*persistence_changed)(SvDomainDriver *drv, SvDomainObj *obj);
+    /* Write obj's status file (or remove it once the guest is gone), off the loop, in
+     * order; done (may be NULL) runs on the loop once it is on disk or failed. Called
+     * on every state change (sv_domain_driver_set_state) and when a running domain is
+     * defined or undefined (its persistence is in the file, or a restarted daemon
+     * forgets it). NULL: the driver keeps no status files. */
+    void (*save_status)(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
     gpointer data;
     GHashTable *pending; /* name -> uuid of definitions being written */
 };
@@ -68,8 +76,24 @@ void sv_domain_driver_install(SvDomainDriver *drv, SvRemoteHandlers *h);
 /* Send a lifecycle event for obj to every registered client. */
 void sv_domain_driver_emit(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
 
-/* virDomainCreateFlags the shared start procedures know of. */
-enum { SV_START_PAUSED = 1, SV_START_AUTODESTROY = 2, SV_START_VALIDATE = 16 };
+/* virDomainCreateFlags. */
+enum {
+    SV_START_PAUSED = 1,
+    SV_START_AUTODESTROY = 2,
+    SV_START_BYPASS_CACHE = 4,
+    SV_START_FORCE_BOOT = 8,
+    SV_START_VALIDATE = 16,
+};
+/* virDomainDestroyFlagsValues. */
+enum { SV_DESTROY_GRACEFUL = 1, SV_DESTROY_REMOVE_LOGS = 2 };
+/* virDomainShutdownFlagValues. */
+enum {
+    SV_SHUTDOWN_ACPI_POWER_BTN = 1,
+    SV_SHUTDOWN_GUEST_AGENT = 2,
+    SV_SHUTDOWN_INITCTL = 4,
+    SV_SHUTDOWN_SIGNAL = 8,
+    SV_SHUTDOWN_PARAVIRT = 16,
+};
 
 /* How a driver starts and stops a domain, for the shared CREATE, CREATE_WITH_FLAGS,
  * CREATE_XML, DESTROY, DESTROY_FLAGS, SHUTDOWN, SHUTDOWN_FLAGS and REBOOT. */
@@ -116,3 +140,28 @@ void sv_domain_driver_set_cause_call(SvDomainObj *obj, SvCall *call);
 
 /* Fail with the driver's "domain is not running" (OPERATION_INVALID, DOMAIN). */
 gboolean sv_domain_driver_check_active(SvDomainObj *obj, GError **error);
+
+/* A guest's run (domain_run.c). */
+
+/* Write obj's status file (drv->save_status); a write that fails is logged, for a guest
+ * whose status is not on disk is found shut off by a restarted daemon. */
+void sv_domain_driver_save_status(SvDomainDriver *drv, SvDomainObj *obj);
+
+/* The one state setter of a driver: sv_domain_obj_set_state() (checked, logged), then the
+ * status file follows. Events are the caller's, after it. */
+void sv_domain_driver_set_state(SvDomainDriver *drv, SvDomainObj *obj, int state, int reason);
+
+/* The guest is gone (its processes, its hypervisor domain), or its start failed: obj
+ * becomes inactive and SHUTOFF with reason (the status file follows: removed), STOPPED
+ * goes out with detail (a start that failed, detail -1, has none), the persistent
+ * definition takes the live one's place, and the run ends with its driver data. The
+ * rest is the caller's: the daemon's inhibition, the calls waiting, a transient domain's
+ * removal, a restart. */
+void sv_domain_driver_stopped(SvDomainDriver *drv, SvDomainObj *obj, int reason, int detail);
+
+/* A start has succeeded: RUNNING/BOOTED with STARTED/BOOTED, or, asked to start paused,
+ * PAUSED/USER with STARTED/BOOTED then SUSPENDED/PAUSED; the waiting call (transfer full;
+ * NULL for a start nobody waits on) is answered once the status file saying so is on
+ * disk (sv_domain_driver_reply_started). */
+void sv_domain_driver_start_done(SvDomainDriver *drv, SvDomainObj *obj, gboolean paused,
+                                 SvCall *call);

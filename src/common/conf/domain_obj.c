@@ -36,6 +36,18 @@ sv_domain_state_from_string(const char *s)
     return -1;
 }
 
+static const char *const shutoff_reason_names[] = {
+    "unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed",
+};
+
+const char *
+sv_domain_shutoff_reason_to_string(int reason)
+{
+    if (reason < 0 || reason >= (int)G_N_ELEMENTS(shutoff_reason_names))
+        return shutoff_reason_names[0];
+    return shutoff_reason_names[reason];
+}
+
 static guint
 uuid_hash(gconstpointer p)
 {
@@ -184,6 +196,72 @@ sv_domain_list_find_run(SvDomainList *list, guint run)
     return run ? g_hash_table_lookup(list->by_run, GUINT_TO_POINTER(run)) : NULL;
 }
 
+guint
+sv_domain_list_attach_run(SvDomainList *list, SvDomainObj *obj, gpointer priv,
+                          GDestroyNotify priv_free)
+{
+    g_assert(!obj->priv);
+    obj->priv = priv;
+    obj->priv_free = priv_free;
+    return sv_domain_list_begin_run(list, obj);
+}
+
+void
+sv_domain_list_release_run(SvDomainList *list, SvDomainObj *obj)
+{
+    gpointer priv = g_steal_pointer(&obj->priv);
+
+    sv_domain_list_end_run(list, obj);
+    /* NULL before it is freed: what its free function runs never finds it. */
+    if (priv && obj->priv_free)
+        obj->priv_free(priv);
+}
+
+SvDomainObj *
+sv_domain_list_find_attached(SvDomainList *list, gpointer key)
+{
+    SvDomainObj *obj = sv_domain_list_find_run(list, GPOINTER_TO_UINT(key));
+
+    return obj && obj->priv ? obj : NULL;
+}
+
+gboolean
+sv_domain_list_check_live(SvDomainList *list, const SvDomainDef *live, int from, GError **error)
+{
+    SvDomainObj *obj = sv_domain_list_find_by_uuid(list, live->uuid);
+
+    if (!obj && sv_domain_list_find_by_name(list, live->name)) {
+        sv_error_set(error, from, SV_ERR_INTERNAL_ERROR,
+                     "domain '%s' is defined with another UUID", live->name);
+        return FALSE;
+    }
+    if (obj && !g_str_equal(obj->def->name, live->name)) {
+        sv_error_set(error, from, SV_ERR_INTERNAL_ERROR, "its UUID belongs to domain '%s'",
+                     obj->def->name);
+        return FALSE;
+    }
+    if (obj && obj->priv) {
+        sv_error_set(error, from, SV_ERR_INTERNAL_ERROR,
+                     "domain '%s' runs already (another status file names it)", live->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+SvDomainObj *
+sv_domain_list_take_live(SvDomainList *list, SvDomainDef *live)
+{
+    SvDomainObj *obj = sv_domain_list_find_by_uuid(list, live->uuid);
+
+    if (!obj)
+        return sv_domain_list_add(list, live, FALSE);
+    g_assert(!obj->priv);
+    obj->new_def = obj->def;
+    obj->def = live;
+    obj->persistent = TRUE;
+    return obj;
+}
+
 void
 sv_domain_obj_set_def(SvDomainObj *obj, SvDomainDef *def)
 {
@@ -191,6 +269,15 @@ sv_domain_obj_set_def(SvDomainObj *obj, SvDomainDef *def)
     g_assert(g_str_equal(obj->def->name, def->name));
     sv_domain_def_free(obj->def);
     obj->def = def;
+}
+
+void
+sv_domain_obj_restore_def(SvDomainObj *obj)
+{
+    if (obj->new_def) {
+        sv_domain_obj_set_def(obj, obj->new_def);
+        obj->new_def = NULL;
+    }
 }
 
 gboolean

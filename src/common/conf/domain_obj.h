@@ -60,6 +60,11 @@ typedef struct {
 const char *sv_domain_state_to_string(int state);
 int sv_domain_state_from_string(const char *s);
 
+/* virDomainShutoffReason as libvirt's guest logs name it ("shutting down, reason=%s"):
+ * "unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed"; a number
+ * it does not know is "unknown" too. */
+const char *sv_domain_shutoff_reason_to_string(int reason);
+
 typedef struct SvDomainList SvDomainList;
 
 SvDomainList *sv_domain_list_new(void);
@@ -91,8 +96,46 @@ guint sv_domain_list_begin_run(SvDomainList *list, SvDomainObj *obj);
 void sv_domain_list_end_run(SvDomainList *list, SvDomainObj *obj);
 SvDomainObj *sv_domain_list_find_run(SvDomainList *list, guint run);
 
+/* The callback datum of obj's current run (GUINT_TO_POINTER of its handle). */
+static inline gpointer
+sv_domain_obj_run_key(const SvDomainObj *obj)
+{
+    return GUINT_TO_POINTER(obj->run);
+}
+
+/* A driver's data of a run. What a driver keeps about a running guest (its processes,
+ * what is under way) lives in obj->priv, exactly as long as the run: it is attached when
+ * the run begins (a start, a reconnect) and freed when the daemon lets go of the guest.
+ *
+ * Attach priv (transfer full; priv_free frees it, also when obj is removed) to obj, which
+ * has none, and begin a run; its handle. */
+guint sv_domain_list_attach_run(SvDomainList *list, SvDomainObj *obj, gpointer priv,
+                                GDestroyNotify priv_free);
+/* End obj's run and free its driver data (NULL first, then freed). */
+void sv_domain_list_release_run(SvDomainList *list, SvDomainObj *obj);
+/* The object of a callback's datum (sv_domain_obj_run_key()), if that run goes on with
+ * its driver data; NULL once it has ended. */
+SvDomainObj *sv_domain_list_find_attached(SvDomainList *list, gpointer key);
+
+/* A restarted daemon takes back a running guest from the live definition its status file
+ * recorded. Whether it may: no other domain has its name or its UUID, and its own domain
+ * is not running already (another status file named it). FALSE with INTERNAL_ERROR in
+ * error domain `from` saying which. */
+gboolean sv_domain_list_check_live(SvDomainList *list, const SvDomainDef *live, int from,
+                                   GError **error);
+/* The object of that guest, live (transfer full) its definition, once
+ * sv_domain_list_check_live() has passed. The definition on disk decides persistence,
+ * whatever the status file says (it may predate a define or an undefine): a domain defined
+ * there is persistent and runs on live until it stops (its definition waits in new_def);
+ * any other becomes a new transient domain. */
+SvDomainObj *sv_domain_list_take_live(SvDomainList *list, SvDomainDef *live);
+
 /* Replace obj's definition (same UUID; the name may not change here). */
 void sv_domain_obj_set_def(SvDomainObj *obj, SvDomainDef *def);
+
+/* The guest is gone (or its start failed): the persistent definition waiting in new_def,
+ * if any, takes the place of the live one it ran on. */
+void sv_domain_obj_restore_def(SvDomainObj *obj);
 
 gboolean sv_domain_obj_is_active(const SvDomainObj *obj);
 

@@ -265,51 +265,52 @@ sv_domain_store_remove_file_async(SvDomainStore *store, const char *path, SvStor
     enqueue(store, OP_UNLINK, g_strdup(path), NULL, NULL, done, user_data);
 }
 
+typedef struct {
+    SvDomainStore *store;
+    SvDomainList *list;
+    gboolean (*check)(SvDomainDef *def, GError **error);
+    guint n;
+} Load;
+
+static void
+load_one(const char *path, const char *entry, gpointer data)
+{
+    Load *l = data;
+    g_autofree char *text = NULL, *want = NULL, *link = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) def = NULL;
+    SvDomainObj *obj;
+
+    if (!g_file_get_contents(path, &text, NULL, &error) ||
+        !(def = sv_domain_def_parse(text, SV_DOMAIN_PARSE_INACTIVE, &error)) ||
+        (l->check && !l->check(def, &error))) {
+        g_warning("skipping domain definition '%s': %s", path, error->message);
+        return;
+    }
+    want = g_strconcat(def->name, ".xml", NULL);
+    if (!g_str_equal(want, entry)) {
+        g_warning("skipping domain definition '%s': it defines '%s'", path, def->name);
+        return;
+    }
+    if (sv_domain_list_find_by_uuid(l->list, def->uuid) ||
+        sv_domain_list_find_by_name(l->list, def->name)) {
+        g_warning("skipping domain definition '%s': its UUID is already defined", path);
+        return;
+    }
+    link = autostart_path(l->store, def->name);
+    obj = sv_domain_list_add(l->list, g_steal_pointer(&def), TRUE);
+    obj->autostart = g_file_test(link, G_FILE_TEST_EXISTS);
+    l->n++;
+}
+
 guint
 sv_domain_store_load_all(SvDomainStore *store, SvDomainList *list,
                          gboolean (*check)(SvDomainDef *def, GError **error))
 {
-    g_autoptr(GDir) dir = g_dir_open(store->dir, 0, NULL);
-    const char *entry;
-    guint n = 0;
+    Load l = {store, list, check, 0};
 
-    if (!dir)
-        return 0;
-    while ((entry = g_dir_read_name(dir))) {
-        g_autofree char *path = NULL, *text = NULL, *want = NULL, *link = NULL;
-        g_autoptr(GError) error = NULL;
-        g_autoptr(SvDomainDef) def = NULL;
-        SvDomainObj *obj;
-
-        path = g_build_filename(store->dir, entry, NULL);
-        if (sv_file_is_atomic_temp(entry)) {
-            /* A daemon killed in the middle of a write left its temporary file; the
-             * definition itself is the old or the new one, whole. Nothing writes yet. */
-            if (unlink(path) < 0)
-                g_warning("cannot remove '%s': %s", path, g_strerror(errno));
-            continue;
-        }
-        if (!g_str_has_suffix(entry, ".xml"))
-            continue;
-        if (!g_file_get_contents(path, &text, NULL, &error) ||
-            !(def = sv_domain_def_parse(text, SV_DOMAIN_PARSE_INACTIVE, &error)) || (check && !check(def, &error))) {
-            g_warning("skipping domain definition '%s': %s", path, error->message);
-            continue;
-        }
-        want = g_strconcat(def->name, ".xml", NULL);
-        if (!g_str_equal(want, entry)) {
-            g_warning("skipping domain definition '%s': it defines '%s'", path, def->name);
-            continue;
-        }
-        if (sv_domain_list_find_by_uuid(list, def->uuid) ||
-            sv_domain_list_find_by_name(list, def->name)) {
-            g_warning("skipping domain definition '%s': its UUID is already defined", path);
-            continue;
-        }
-        link = autostart_path(store, def->name);
-        obj = sv_domain_list_add(list, g_steal_pointer(&def), TRUE);
-        obj->autostart = g_file_test(link, G_FILE_TEST_EXISTS);
-        n++;
-    }
-    return n;
+    /* Temporary files of writes a killed daemon never finished go first; the definitions
+     * themselves are the old or the new ones, whole. Nothing writes yet. */
+    sv_file_walk_dir(store->dir, ".xml", load_one, &l);
+    return l.n;
 }

@@ -73,6 +73,28 @@ sv_file_is_atomic_temp(const char *name)
     return len > tail && strncmp(name + len - tail, TEMP_INFIX, strlen(TEMP_INFIX)) == 0;
 }
 
+void
+sv_file_walk_dir(const char *dir, const char *suffix, SvFileWalkFunc fn, gpointer data)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func(g_free);
+    const char *entry;
+
+    while (d && (entry = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, entry, NULL);
+        if (sv_file_is_atomic_temp(entry)) {
+            if (unlink(path) < 0)
+                g_warning("cannot remove '%s': %s", path, g_strerror(errno));
+        } else if (g_str_has_suffix(entry, suffix)) {
+            g_ptr_array_add(entries, g_strdup(entry));
+        }
+    }
+    for (guint i = 0; i < entries->len; i++) {
+        g_autofree char *path = g_build_filename(dir, entries->pdata[i], NULL);
+        fn(path, entries->pdata[i], data);
+    }
+}
+
 gboolean
 sv_file_remove_durable(const char *path, GError **error)
 {

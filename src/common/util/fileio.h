@@ -14,6 +14,17 @@ gboolean sv_file_write_atomic(const char *path, const char *data, gsize len, gui
  * process was killed: such files are garbage once no write is running. */
 gboolean sv_file_is_atomic_temp(const char *name);
 
+/* Called for a file of a directory walk: path is DIR/ENTRY. */
+typedef void (*SvFileWalkFunc)(const char *path, const char *entry, gpointer data);
+
+/* A restarted daemon's walk over a directory it writes with sv_file_write_atomic()
+ * (definitions, status files), before it writes there again: the temporary files of
+ * writes a killed daemon never finished are removed (the files they were to replace are
+ * whole, old or new), then fn runs for every entry ending in suffix, in turn. The
+ * directory is read whole first, so what fn does there never changes the walk. Nothing
+ * else is touched. No directory, no walk. */
+void sv_file_walk_dir(const char *dir, const char *suffix, SvFileWalkFunc fn, gpointer data);
+
 /* Remove path and fsync its directory; a missing file is not an error. */
 gboolean sv_file_remove_durable(const char *path, GError **error);
 

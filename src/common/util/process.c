@@ -164,6 +164,20 @@ sv_process_free(SvProcess *proc)
     g_free(proc);
 }
 
+static gboolean
+free_idle(gpointer proc)
+{
+    sv_process_free(proc);
+    return G_SOURCE_REMOVE;
+}
+
+void
+sv_process_free_later(SvProcess *proc)
+{
+    if (proc)
+        g_idle_add(free_idle, proc);
+}
+
 void
 sv_process_set_exit_func(SvProcess *proc, SvProcessExitFunc fn, gpointer data)
 {
@@ -304,6 +318,15 @@ sv_process_kill(SvProcess *proc, gboolean graceful, guint term_ms, guint kill_ms
                           kill_ms, done, data);
 }
 
+void
+sv_process_kill_warn(SvProcess *proc, const GError *error, gpointer data)
+{
+    (void)proc;
+    (void)data;
+    if (error)
+        g_warning("%s", error->message);
+}
+
 gboolean
 sv_process_get_kill(SvProcess *proc, gboolean *graceful, gint64 *term_deadline)
 {
@@ -339,6 +362,84 @@ sv_process_attach(pid_t pid, guint64 start_time, GError **error)
 
 /* The soft descriptor limit children start with: the one the daemon was started with,
  * before it raised its own (RLIM_INFINITY: leave the child's as inherited). */
+#define DELETED_SUFFIX " (deleted)"
+
+char *
+sv_process_read_exe(pid_t pid)
+{
+    g_autofree char *link = g_strdup_printf("/proc/%d/exe", (int)pid);
+    char *exe = g_file_read_link(link, NULL);
+
+    if (exe && g_str_has_suffix(exe, DELETED_SUFFIX))
+        exe[strlen(exe) - strlen(DELETED_SUFFIX)] = '\0';
+    return exe;
+}
+
+/* Whether pid has exited but is not reaped yet (state Z or X; its parent, a daemon that
+ * died, is gone and PID 1 reaps lazily): it has no executable any more, and nothing more
+ * will happen to it. An unreadable stat is a process gone altogether. */
+static gboolean
+is_zombie(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    g_autofree char *text = NULL;
+    const char *end;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return TRUE;
+    end = strrchr(text, ')');
+    return !end || end[1] != ' ' || end[2] == 'Z' || end[2] == 'X';
+}
+
+/* Whether the program running (already without " (deleted)") is the file path names, or
+ * what its symbolic links lead to. */
+static gboolean
+exe_is(const char *running, const char *path)
+{
+    g_autofree char *real = NULL;
+
+    if (!running || !path)
+        return FALSE;
+    if (g_str_equal(running, path))
+        return TRUE;
+    real = realpath(path, NULL);
+    return real && g_str_equal(running, real);
+}
+
+SvProcessCheck
+sv_process_attach_checked(pid_t pid, guint64 start_time, const char *exe, SvProcess **ret_proc,
+                          GError **error)
+{
+    g_autoptr(SvProcess) proc = sv_process_attach(pid, start_time, error);
+    g_autofree char *running = NULL, *self = NULL;
+
+    if (!proc)
+        return SV_PROCESS_CHECK_GONE;
+    running = sv_process_read_exe(pid);
+    /* Read after the pidfd was taken, then the start time checked again: the executable
+     * read is this very process's, not that of a later one under the same pid. */
+    if (sv_process_read_start_time(pid) != start_time || (!running && is_zombie(pid))) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_OPERATION_FAILED, "process %d has exited",
+                     (int)pid);
+        return SV_PROCESS_CHECK_GONE;
+    }
+    if (exe_is(running, exe)) {
+        *ret_proc = g_steal_pointer(&proc);
+        return SV_PROCESS_CHECK_OURS;
+    }
+    self = sv_process_read_exe(getpid());
+    if (running && self && g_str_equal(running, self)) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_OPERATION_FAILED,
+                     "process %d never ran '%s' (the daemon that forked it died before "
+                     "letting it); it exits by itself",
+                     (int)pid, exe);
+        return SV_PROCESS_CHECK_UNRUN;
+    }
+    sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "process %d runs '%s', not '%s'",
+                 (int)pid, running ? running : "(unknown)", exe);
+    return SV_PROCESS_CHECK_FOREIGN;
+}
+
 static rlim_t child_nofile = RLIM_INFINITY;
 
 void

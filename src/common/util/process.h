@@ -75,6 +75,32 @@ SvProcess *sv_process_attach(pid_t pid, guint64 start_time, GError **error);
 /* Field 22 of /proc/PID/stat (clock ticks since boot); 0 when unreadable. */
 guint64 sv_process_read_start_time(pid_t pid);
 
+/* The program pid runs, as /proc/PID/exe names it, without the " (deleted)" the kernel
+ * adds once that file has been replaced (an upgrade under a running process); NULL when
+ * unreadable (exited, a kernel thread). (transfer full) */
+char *sv_process_read_exe(pid_t pid);
+
+/* What sv_process_attach_checked() found under a recorded pid and start time. */
+typedef enum {
+    SV_PROCESS_CHECK_OURS,    /* that very process, running the expected program */
+    SV_PROCESS_CHECK_GONE,    /* exited (a zombie waiting to be reaped counts as exited) */
+    SV_PROCESS_CHECK_UNRUN,   /* it runs the daemon's own executable: a child forked held
+                               * before exec (SvSpawnOptions.hold_exec) whose daemon died
+                               * before releasing it; it exits by itself, having run nothing */
+    SV_PROCESS_CHECK_FOREIGN, /* another program lives under that pid and start time */
+    SV_PROCESS_CHECK_LAST
+} SvProcessCheck;
+
+/* The identity check before a restarted daemon touches a process a status file names
+ * (read as hostile input): take hold of it only if it is still the process recorded, by
+ * pid and start time (checked again once its pidfd is held, so the executable read is
+ * that very process's) and by the program it runs, `exe` (a symbolic link followed, a
+ * file replaced since accepted). Nothing is signalled, whatever the result. OURS sets
+ * *ret_proc (transfer full); every other result leaves it alone and sets error saying
+ * what was found. */
+SvProcessCheck sv_process_attach_checked(pid_t pid, guint64 start_time, const char *exe,
+                                         SvProcess **ret_proc, GError **error);
+
 /* Called once, when the process is seen to exit. */
 void sv_process_set_exit_func(SvProcess *proc, SvProcessExitFunc fn, gpointer data);
 
@@ -102,12 +128,19 @@ void sv_process_kill(SvProcess *proc, gboolean graceful, guint term_ms, guint ki
 void sv_process_kill_until(SvProcess *proc, gboolean graceful, gint64 term_deadline,
                            guint kill_ms, SvProcessKillFunc done, gpointer data);
 
+/* A SvProcessKillFunc for a kill nobody waits on: a failure is logged as a warning. */
+void sv_process_kill_warn(SvProcess *proc, const GError *error, gpointer data);
+
 /* Whether a kill request is under way; if so, whether it is graceful and when its
  * SIGTERM wait ends (g_get_monotonic_time() instant), for status files. */
 gboolean sv_process_get_kill(SvProcess *proc, gboolean *graceful, gint64 *term_deadline);
 
 /* Stop watching (the process keeps running) and free. */
 void sv_process_free(SvProcess *proc);
+
+/* sv_process_free() from an idle callback, for code that may run inside proc's own exit or
+ * kill callbacks, where it must not be freed yet. NULL does nothing. */
+void sv_process_free_later(SvProcess *proc);
 
 /* Output of a short-lived helper: what it wrote to stdout (at most 4 MiB), and how it
  * ended; error set when it could not run or ended otherwise than with status 0. */
