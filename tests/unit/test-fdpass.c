@@ -64,12 +64,12 @@ teardown(Fixture *f, gconstpointer data)
     rpc_test_spin(0);
 }
 
+/* Send m (transfer full) with fds. */
 static void
 send_msg(Fixture *f, SvMsg *m, const int *fds, int n)
 {
-    g_autofree SvMsg *owned = m;
-
     rpc_test_send(f->fd, m->data, m->len, fds, n);
+    g_free(m);
 }
 
 /* The descriptor's dummy byte, as libvirt sends it after a CALL_WITH_FDS message. */
