@@ -321,25 +321,32 @@ class PtyProcess:
         self.data = b""
         self.closed = False
         self.status = None
+        # The reader thread alone closes the pty: closed under its select(), the number
+        # could be reused at once by another descriptor of this process (a libvirt
+        # connection's socket), whose bytes it would then steal. kill() asks it through
+        # this pipe instead.
+        self.stop_r, self.stop_w = os.pipe()
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
     def _read(self):
         while True:
             try:
-                r, _, _ = select.select([self.fd], [], [], 0.5)
+                r, _, _ = select.select([self.fd, self.stop_r], [], [], 0.5)
                 if not r:
                     continue
-                chunk = os.read(self.fd, 65536)
+                chunk = b"" if self.stop_r in r else os.read(self.fd, 65536)
             except OSError:  # EIO once the child side is gone
                 chunk = b""
             with self.cond:
                 if not chunk:
                     self.closed = True
                     self.cond.notify_all()
-                    return
+                    break
                 self.data += chunk
                 self.cond.notify_all()
+        os.close(self.fd)
+        os.close(self.stop_r)
 
     def text(self):
         with self.cond:
@@ -363,7 +370,10 @@ class PtyProcess:
                 self.cond.wait(min(left, 0.5))
 
     def send(self, data):
-        os.write(self.fd, data.encode() if isinstance(data, str) else data)
+        with self.cond:
+            # Once the reader has closed the pty its number may name another descriptor.
+            assert not self.closed, "%r: its terminal is closed" % " ".join(self.argv)
+            os.write(self.fd, data.encode() if isinstance(data, str) else data)
 
     def running(self):
         """True while the program has not exited (reaps it when it has)."""
@@ -394,10 +404,11 @@ class PtyProcess:
                 self.wait(5)
             except AssertionError:
                 pass
-        try:
-            os.close(self.fd)
-        except OSError:
-            pass
+        if self.stop_w >= 0:
+            os.write(self.stop_w, b"x")
+            self.thread.join(5)
+            os.close(self.stop_w)
+            self.stop_w = -1
 
 
 def virsh_env():

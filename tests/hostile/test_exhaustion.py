@@ -78,10 +78,12 @@ class Attacker:
             pytest.skip("descriptor hard limit %d too low for %d connections" % (hard, count))
         os.chmod(root, 0o711)
         self.lines = []
-        self.proc = subprocess.Popen([sys.executable, str(ATTACKER), str(sock_ro), str(count),
-                                      str(seconds)], stdin=subprocess.PIPE,
+        # The script's text goes on the command line: nobody may not be able to read the
+        # source tree (a clone under /root is 0700), nor enter the current directory.
+        self.proc = subprocess.Popen([sys.executable, "-c", ATTACKER.read_text(), str(sock_ro),
+                                      str(count), str(seconds)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, user=NOBODY,
-                                     group=NOBODY, extra_groups=[])
+                                     group=NOBODY, extra_groups=[], cwd="/")
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
