@@ -10,6 +10,7 @@ SV_E2E_KEEP=1 keeps each test's root (daemon stderr is in ROOT/<label>.stderr);
 SV_E2E_WATCHDOG=SECS changes the per-test limit (60 s).
 """
 
+import gc
 import os
 import shutil
 import tempfile
@@ -34,9 +35,21 @@ def pytest_report_header(config):
     return "splitvirt daemon under test: %s" % daemon_binary()
 
 
+def collect_garbage():
+    """Close now the libvirt objects earlier code dropped inside reference cycles (a
+    traceback that holds a frame, a callback that holds its connection).
+
+    Left to the collector, such a connection is closed whenever it next runs: possibly on
+    this thread between a failed call and python-libvirt's virGetLastError(), where the
+    close of a connection whose daemon is gone replaces the call's own error with
+    "client socket is closed" (seen as a lookup failing with INTERNAL_ERROR)."""
+    gc.collect()
+
+
 @pytest.fixture
 def root():
     """A short private root, so unix socket paths stay below 108 bytes."""
+    collect_garbage()
     path = tempfile.mkdtemp(prefix="sv.", dir="/tmp")
     yield Path(path)
     if not os.environ.get("SV_E2E_KEEP"):
@@ -91,6 +104,7 @@ def daemons(root, request):
         yield ds
     finally:
         timer.cancel()
+        collect_garbage()  # the test's dropped connections close while their daemons live
         problems = ds.finish()
         failed = getattr(request.node, "rep_call", None)
         if problems or (failed is not None and failed.failed):

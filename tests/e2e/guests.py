@@ -405,7 +405,10 @@ class PtyProcess:
             except AssertionError:
                 pass
         if self.stop_w >= 0:
-            os.write(self.stop_w, b"x")
+            try:
+                os.write(self.stop_w, b"x")
+            except BrokenPipeError:
+                pass  # the reader has finished already
             self.thread.join(5)
             os.close(self.stop_w)
             self.stop_w = -1
