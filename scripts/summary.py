@@ -86,7 +86,11 @@ def summarize(build_dirs, write=print):
     write("skipped: %d" % sum(n for n, _ in skips))
     for _, s in skips:
         write("  " + s)
-    write("tests: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    inside = sum(n for n, _ in skips) - skipped
+    write("tests: %d passed, %d failed, %d skipped%s" % (
+        passed, failed, skipped,
+        "; %d skipped case%s within tests, listed above" % (
+            inside, "" if inside == 1 else "s") if inside else ""))
     return passed, failed, skipped
 
 
