@@ -46,14 +46,17 @@ static void try_next_backend(ProxyConn *pc);
 
 /* The open failed: the client hears why and may go on (calls before an open).
  * The reply goes first, then what the client sent after the open is dispatched;
- * that may close the client and free pc, so callers must not touch pc afterwards. */
+ * that may close the client and free pc, so callers must not touch pc afterwards.
+ * Writing the reply may close the client too, and the call held the last reference
+ * to it: ours keeps it until we are done. */
 static void
 fail_open(ProxyConn *pc, SvCall *call, GError *error)
 {
-    SvClient *client = pc->client;
+    SvClient *client = sv_client_ref(pc->client);
 
     sv_call_fail(call, error);
     sv_client_pause(client, FALSE);
+    sv_client_unref(client);
 }
 
 static void
@@ -123,8 +126,9 @@ relay_from_client(SvClient *c, const guint8 *frame, gsize len, gpointer data)
         sv_rpc_conn_cork(pc->backend);
     }
     sv_rpc_conn_send_frame(pc->backend, frame, len);
-    /* A backend that does not keep up holds the client, not our memory. */
-    if (sv_rpc_conn_get_output_bytes(pc->backend) > RELAY_MARK)
+    /* A backend that does not keep up holds the client, not our memory. (A write that
+     * failed closed it: its closed callback ran, and our copy may be gone.) */
+    if (pc->backend && sv_rpc_conn_get_output_bytes(pc->backend) > RELAY_MARK)
         sv_client_pause(c, TRUE);
 }
 
@@ -199,10 +203,12 @@ open_reply(ProxyConn *pc, const guint8 *frame, gsize len)
     }
     /* Only now, paired (or not) and answered, may the frames the client sent after
      * its open be dispatched: they go to the relay, after the open's reply. One of
-     * them may close the client, which frees pc. */
-    client = pc->client;
+     * them may close the client, which frees pc; so may the reply's own write (a
+     * client gone), which also drops the call's reference: ours holds it. */
+    client = sv_client_ref(pc->client);
     sv_call_reply_frame(call, frame, len);
     sv_client_pause(client, FALSE);
+    sv_client_unref(client);
 }
 
 static void
@@ -402,6 +408,7 @@ handoff_done(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize le
 {
     ProxyConn *pc = data;
     SvCall *call = pc->open_call;
+    SvClient *client;
 
     (void)conn;
     (void)h;
@@ -424,10 +431,12 @@ handoff_done(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize le
     /* The backend answers the client from now on, on the very same socket:
      * our copy of it closes, the connection lives on. */
     pc->open_call = NULL;
-    sv_call_abandon(call);
     g_debug("client %" G_GUINT64_FORMAT " handed to %s", sv_client_get_id(pc->client),
             pc->backend_uri);
-    sv_client_close(pc->client, "handed to its backend");
+    client = sv_client_ref(pc->client);
+    sv_call_abandon(call); /* may run the client's queued input, and close it: pc goes */
+    sv_client_close(client, "handed to its backend");
+    sv_client_unref(client);
 }
 
 static void

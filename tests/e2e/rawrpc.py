@@ -260,7 +260,11 @@ class Client:
         self.serial = 0
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
-        self.sock.connect(path)
+        try:
+            self.sock.connect(path)
+        except OSError:
+            self.sock.close()
+            raise
         self._buf = b""
         self.messages = []  # MESSAGE-type frames seen while waiting for replies
 

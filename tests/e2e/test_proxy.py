@@ -810,6 +810,89 @@ def test_clients_leaving_during_open(stack):
     assert stack.proxy.alive() and stack.qemud.alive()
 
 
+class SlowBackend:
+    """A stand-in for virtqemud on ROOT/run/libvirt/virtqemud-sock that answers every call
+    at once except the last step of the proxy's open (CONNECT_OPEN when relaying,
+    ADOPT_CLIENT when handing off), which it answers only once `release` is set."""
+
+    HELD = {(rawrpc.REMOTE_PROGRAM, rawrpc.PROC_CONNECT_OPEN), (0x53564950, 1)}
+
+    def __init__(self, path):
+        self.release = threading.Event()
+        self.held = threading.Event()
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(str(path))
+        self.srv.listen(8)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        conn, _ = self.srv.accept()
+        buf = b""
+        with conn:
+            while True:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                buf += chunk
+                while len(buf) >= 4 and len(buf) >= struct.unpack(">I", buf[:4])[0]:
+                    n = struct.unpack(">I", buf[:4])[0]
+                    prog, vers, proc, _, serial, _ = rawrpc.decode_header(buf[4:28])
+                    buf = buf[n:]
+                    payload = u32(1) + i32(0) if proc == rawrpc.PROC_AUTH_LIST else b""
+                    if (prog, proc) in self.HELD:
+                        self.held.set()
+                        self.release.wait(30)
+                    try:
+                        conn.sendall(rawrpc.encode_frame(prog, vers, proc, rawrpc.REPLY,
+                                                         serial, rawrpc.OK, payload))
+                    except (BrokenPipeError, ConnectionResetError):
+                        return  # the proxy dropped us with its client: as it should
+
+    def close(self):
+        self.release.set()
+        self.srv.close()
+
+
+@pytest.mark.parametrize("how", ["hang-up", "stops-reading"])
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_client_gone_before_backend_answers(daemons, root, mode, how):
+    """The client goes while the backend has its open; the backend then answers. Writing
+    that answer to the client may close the client and drop the last reference to it: the
+    proxy must not use it after that (an ASan run caught virtproxyd reading a freed client
+    there, once in a full suite run; this makes the order certain)."""
+    run = Path(root) / "run" / "libvirt"
+    run.mkdir(parents=True)
+    etc = Path(root) / "etc" / "libvirt"
+    etc.mkdir(parents=True)
+    (etc / "virtproxyd.conf").write_text(PROXY_CONF + MODES[mode])
+    backend = SlowBackend(run / "virtqemud-sock")
+    try:
+        proxy = daemons.start(name="virtproxyd", label="virtproxyd",
+                              ready_path=run / "libvirt-sock", args=["--timeout", "0"])
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(str(run / "libvirt-sock"))
+        s.sendall(rawrpc.encode_frame(rawrpc.REMOTE_PROGRAM, 1, rawrpc.PROC_CONNECT_OPEN,
+                                      rawrpc.CALL, 1, rawrpc.OK,
+                                      opt_string("qemu:///system") + u32(0)))
+        assert backend.held.wait(10), "the proxy never forwarded the open"
+        if how == "hang-up":
+            s.close()
+            time.sleep(0.3)  # the proxy sees the hang-up while the open is held
+        else:
+            # It cannot see this one: its write of the open's reply is what fails.
+            s.shutdown(socket.SHUT_RD)
+        backend.release.set()
+        backend.thread.join(10)
+        time.sleep(0.2)
+        s.close()
+        assert proxy.alive(), proxy.stderr_tail(60)
+        with Client(str(run / "libvirt-sock")) as c:
+            assert c.auth_list() == [0]
+    finally:
+        backend.close()
+
+
 def test_large_frames_relayed(stack):
     """A 2 MiB DEFINE_XML call and its 2 MiB GET_XML_DESC reply, through the proxy."""
     text = "".join("line %06d of a long description\n" % i for i in range(2 * 1024 * 1024 // 32))

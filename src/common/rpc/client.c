@@ -42,8 +42,8 @@ struct SvRpcConn {
     guint32 next_serial;
     gboolean paused;
     gboolean closed;
-    gboolean in_read;
-    gboolean free_requested;
+    guint depth;             /* our entry points on the stack: callbacks may free us */
+    gboolean free_requested; /* freed while depth > 0: done when the last one returns */
     guint corked;
 };
 
@@ -69,6 +69,26 @@ sv_rpc_connect_unix(const char *path, GError **error)
 }
 
 static void conn_close(SvRpcConn *conn);
+static void conn_destroy(SvRpcConn *conn);
+
+/* Every entry point that can reach a callback (a reply, closed, drained) brackets itself
+ * with enter/leave: a callback may free the connection, which then happens in leave,
+ * once nothing of ours is still using it. leave says whether it is still there. */
+static void
+enter(SvRpcConn *conn)
+{
+    conn->depth++;
+}
+
+static gboolean
+leave(SvRpcConn *conn)
+{
+    if (--conn->depth == 0 && conn->free_requested) {
+        conn_destroy(conn);
+        return FALSE;
+    }
+    return TRUE;
+}
 
 static void
 update_watch(SvRpcConn *conn);
@@ -178,8 +198,11 @@ queue(SvRpcConn *conn, SvMsg *m)
     }
     conn->out_bytes += m->len;
     g_queue_push_tail(&conn->outq, m);
-    if (!conn->corked)
+    if (!conn->corked) {
+        enter(conn);
         flush(conn);
+        leave(conn); /* the caller must not use conn after queueing */
+    }
 }
 
 void
@@ -192,8 +215,11 @@ void
 sv_rpc_conn_uncork(SvRpcConn *conn)
 {
     g_return_if_fail(conn->corked > 0);
-    if (--conn->corked == 0 && !conn->closed)
+    if (--conn->corked == 0 && !conn->closed) {
+        enter(conn);
         flush(conn);
+        leave(conn);
+    }
 }
 
 void
@@ -333,7 +359,7 @@ on_io(gint fd, GIOCondition cond, gpointer data)
     SvRpcConn *conn = data;
 
     (void)fd;
-    conn->in_read = TRUE;
+    enter(conn);
     if (cond & G_IO_OUT)
         flush(conn);
     if (!conn->closed && (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR))) {
@@ -358,14 +384,7 @@ on_io(gint fd, GIOCondition cond, gpointer data)
         if (!conn->closed && !conn->free_requested && conn->cb.batch_done)
             conn->cb.batch_done(conn, conn->user);
     }
-    conn->in_read = FALSE;
-    if (conn->free_requested) {
-        conn->free_requested = FALSE;
-        conn->watch = 0; /* already removed by conn_close or about to be by returning */
-        sv_rpc_conn_free(conn);
-        return G_SOURCE_REMOVE;
-    }
-    return G_SOURCE_CONTINUE;
+    return leave(conn) ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static void
@@ -426,20 +445,9 @@ sv_rpc_conn_new(int fd, const SvRpcConnCallbacks *cb, gpointer user)
     return conn;
 }
 
-void
-sv_rpc_conn_free(SvRpcConn *conn)
+static void
+conn_destroy(SvRpcConn *conn)
 {
-    if (!conn)
-        return;
-    if (conn->in_read) {
-        conn->free_requested = TRUE;
-        conn->cb = (SvRpcConnCallbacks){0};
-        conn->closed = TRUE;
-        if (conn->watch)
-            g_source_remove(conn->watch);
-        conn->watch = 0;
-        return;
-    }
     if (conn->watch)
         g_source_remove(conn->watch);
     close(conn->fd);
@@ -454,6 +462,26 @@ sv_rpc_conn_free(SvRpcConn *conn)
     g_free(conn);
 }
 
+void
+sv_rpc_conn_free(SvRpcConn *conn)
+{
+    if (!conn)
+        return;
+    if (conn->depth) {
+        /* Nothing of the owner's is called any more: not its callbacks, nor the replies
+         * to its calls still pending (conn_close may be going through them now). */
+        conn->free_requested = TRUE;
+        conn->cb = (SvRpcConnCallbacks){0};
+        g_array_set_size(conn->pending, 0);
+        conn->closed = TRUE;
+        if (conn->watch)
+            g_source_remove(conn->watch);
+        conn->watch = 0;
+        return;
+    }
+    conn_destroy(conn);
+}
+
 gsize
 sv_rpc_conn_get_output_bytes(SvRpcConn *conn)
 {
@@ -466,7 +494,9 @@ sv_rpc_conn_pause(SvRpcConn *conn, gboolean paused)
     if (conn->closed || conn->paused == paused)
         return;
     conn->paused = paused;
+    enter(conn);
     if (!paused)
         read_frames(conn);
     update_watch(conn);
+    leave(conn);
 }

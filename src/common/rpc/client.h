@@ -28,6 +28,10 @@ int sv_rpc_connect_unix(const char *path, GError **error);
 
 /* Take a connected socket (transfer full). */
 SvRpcConn *sv_rpc_conn_new(int fd, const SvRpcConnCallbacks *cb, gpointer user);
+/* Any callback may free the connection, also one run from inside a call, a send, an
+ * uncork or a pause (a write that fails closes it, and its pending calls hear so at
+ * once): the memory goes when the outermost of those returns, and their caller must not
+ * use the connection after them unless it knows nobody freed it. */
 void sv_rpc_conn_free(SvRpcConn *conn);
 
 /* Reply to one of our own calls: status OK with ret decoded, or error set. */
