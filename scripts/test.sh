@@ -1,29 +1,56 @@
 #!/bin/sh
-# test.sh: install what is missing, build, and run the whole suite three times: in the
-# normal build, in an AddressSanitizer + UndefinedBehaviorSanitizer build, and in a build
-# without the Xen driver; then the fuzz suite in a clang libFuzzer build. The summary at
-# the end lists failures, then every skipped test or case with the reason it was skipped.
+# test.sh: install what is missing, build, and run the suite: the fast tests in every
+# build (normal, AddressSanitizer + UndefinedBehaviorSanitizer, without the Xen driver)
+# and the slow ones (tests marked slow: real guests by the dozen, long runs; see
+# tests/README.md) in the normal build only; then the fuzz regressions in a clang
+# libFuzzer build. The summary at the end lists failures, then every skipped test or case
+# with the reason it was skipped, then how long each part took.
 set -eu
 cd "$(dirname "$0")/.."
-sh scripts/deps.sh
-sh scripts/build.sh build
-sh scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+timings=$(mktemp)
+trap 'rm -f "$timings"' EXIT
+
+# part NAME COMMAND...: run it, note how long it took; a failure fails the whole run at the
+# end (status), after every part had its turn.
+status=0
+part() {
+    name=$1
+    shift
+    start=$(date +%s)
+    "$@" || status=1
+    echo "$name $(($(date +%s) - start))" >>"$timings"
+}
+
+begin=$(date +%s)
+part "install what is missing" sh scripts/deps.sh
+[ $status -eq 0 ] || exit 1
+part "build: normal" sh scripts/build.sh build
+part "build: asan+ubsan" sh scripts/build.sh build-asan -Db_sanitize=address,undefined \
+    -Db_lundef=false -Dbuildtype=debug -Dslow_tests=false
 # Once more without the Xen driver, which must build and pass on its own too.
-sh scripts/build.sh build-noxen -Dxen=disabled
+part "build: no xen" sh scripts/build.sh build-noxen -Dxen=disabled -Dslow_tests=false
 # The libFuzzer harnesses (clang), run as regressions over their seed corpora.
-CC=clang-14 sh scripts/build.sh build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
-    -Db_lundef=false -De2e=false -Dbuildtype=debug
+part "build: fuzz (clang)" env CC=clang-14 sh scripts/build.sh build-fuzz -Dfuzz=true \
+    -Db_sanitize=address,undefined -Db_lundef=false -De2e=false -Dbuildtype=debug
+[ $status -eq 0 ] || exit 1
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:halt_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
-status=0
-meson test -C build --print-errorlogs --no-rebuild || status=1
-meson test -C build-asan --print-errorlogs --no-rebuild || status=1
-meson test -C build-noxen --print-errorlogs --no-rebuild || status=1
-meson test -C build-fuzz --print-errorlogs --no-rebuild --suite fuzz || status=1
+part "tests: normal (fast and slow)" meson test -C build --print-errorlogs --no-rebuild
+part "tests: asan+ubsan (fast)" meson test -C build-asan --print-errorlogs --no-rebuild
+part "tests: no xen (fast)" meson test -C build-noxen --print-errorlogs --no-rebuild
+part "tests: fuzz regressions" meson test -C build-fuzz --print-errorlogs --no-rebuild \
+    --suite fuzz
 
 # Failures, then every skipped test or case with its reason, then the counts (a skip is
-# not a pass, nor a failure).
+# not a pass, nor a failure), then the time of each part.
 /usr/bin/python3 scripts/summary.py build build-asan build-noxen build-fuzz
+echo "time per part:"
+while read -r line; do
+    secs=${line##* }
+    printf '  %-32s %4d:%02d\n' "${line% *}" $((secs / 60)) $((secs % 60))
+done <"$timings"
+total=$(($(date +%s) - begin))
+printf '  %-32s %4d:%02d\n' "all" $((total / 60)) $((total % 60))
 exit $status

@@ -31,6 +31,22 @@ def pytest_runtest_makereport(item, call):
     setattr(item, "rep_" + rep.when, rep)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """A test not marked slow or stress is fast (before -m selects, see pytest.ini)."""
+    for item in items:
+        if not any(item.get_closest_marker(name) for name in ("slow", "stress")):
+            item.add_marker(pytest.mark.fast)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A selection that finds no test (the slow suite before any test is marked slow) is
+    skipped whole, with its reason as the last line, never passed (exit 77: meson's skip)."""
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        print("\nno test is marked %r yet" % session.config.getoption("markexpr"))
+        session.exitstatus = 77
+
+
 def pytest_report_header(config):
     return "splitvirt daemon under test: %s" % daemon_binary()
 

@@ -20,6 +20,8 @@ _spec.loader.exec_module(_e2e)
 
 pytest_runtest_makereport = _e2e.pytest_runtest_makereport
 pytest_report_header = _e2e.pytest_report_header
+pytest_collection_modifyitems = _e2e.pytest_collection_modifyitems
+pytest_sessionfinish = _e2e.pytest_sessionfinish
 root = _e2e.root
 daemons = _e2e.daemons
 daemon = _e2e.daemon
