@@ -12,6 +12,7 @@
 
 #include "conf/domain_conf.h"
 #include "conf/domain_obj.h"
+#include "conf/domain_schema.h"
 #include "conf/uuid.h"
 #include "util/error.h"
 
@@ -408,6 +409,47 @@ test_string_tables(void)
     g_assert_cmpint(sv_domain_feature_from_string("hap"), ==, -1);
 }
 
+static gboolean
+has_word(const char *list, const char *word)
+{
+    g_auto(GStrv) words = g_strsplit(list, " ", -1);
+
+    return g_strv_contains((const char *const *)words, word);
+}
+
+/* The table generated at build time from the installed libvirt schema: sorted as the
+ * lookup's bsearch() needs, and saying what libvirt 9.0.0's domain.rng says. */
+static void
+test_schema_table(void)
+{
+    const SvSchemaElement *domain = sv_domain_schema_find("domain");
+    const SvSchemaElement *disk = sv_domain_schema_find("disk");
+
+    g_assert_cmpuint(sv_domain_schema_known_len, >, 100);
+    for (gsize i = 0; i < sv_domain_schema_known_len; i++) {
+        const SvSchemaElement *e = &sv_domain_schema_known[i];
+
+        if (i > 0)
+            g_assert_cmpint(strcmp(sv_domain_schema_known[i - 1].name, e->name), <, 0);
+        g_assert_true(sv_domain_schema_find(e->name) == e);
+        g_assert_true(*e->children || *e->attrs);
+    }
+    g_assert_nonnull(domain);
+    g_assert_true(has_word(domain->children, "devices"));
+    g_assert_true(has_word(domain->children, "memoryBacking"));
+    g_assert_true(has_word(domain->attrs, "type"));
+    /* qemu:commandline is known by its namespace, never as a bare <commandline>. */
+    g_assert_false(has_word(domain->children, "commandline"));
+    g_assert_nonnull(disk);
+    g_assert_true(has_word(disk->children, "iotune"));
+    g_assert_true(has_word(disk->attrs, "snapshot"));
+    /* The host CPU's definition counts too: every definition of <cpu> adds up. */
+    g_assert_true(has_word(sv_domain_schema_find("cpu")->children, "arch"));
+    g_assert_null(sv_domain_schema_find("no-such-element"));
+    /* A text-only leaf has no entry. */
+    g_assert_null(sv_domain_schema_find("name"));
+}
+
 static void
 test_name_check(void)
 {
@@ -737,6 +779,7 @@ main(int argc, char **argv)
     g_test_add_func("/domain-conf/uuid/format-generate", test_uuid_format_generate);
     g_test_add_func("/domain-conf/uuid/generated", test_uuid_generated);
     g_test_add_func("/domain-conf/string-tables", test_string_tables);
+    g_test_add_func("/domain-conf/schema-table", test_schema_table);
     g_test_add_func("/domain-conf/name-check", test_name_check);
     g_test_add_func("/domain-list/runs", test_list_runs);
     g_test_add_func("/domain-list/run-data", test_list_run_data);

@@ -1,4 +1,7 @@
-/* domain_conf.h: the domain definition: parse, validate and format libvirt domain XML. */
+/* domain_conf.h: the domain definition: parse, validate and format libvirt domain XML.
+ * Implemented in domain_def.c (enums, new, free, copy), domain_xml.c (safe reading),
+ * domain_schema.c (the schema check), domain_parse.c and domain_parse_devices.c,
+ * domain_validate.c (defaults, checks, names) and domain_format.c. */
 #pragma once
 
 #include <glib.h>

@@ -1,0 +1,319 @@
+/* domain_def.c: the domain definition as data: its enums' string tables, and new, free and
+ * deep copy. */
+#include "conf/domain_conf.h"
+
+#include "conf/domain_parse.h"
+
+/* ---- string tables ------------------------------------------------------------------ */
+
+static int
+table_index(const char *const *table, int n, const char *s)
+{
+    if (!s)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        if (g_str_equal(table[i], s))
+            return i;
+    }
+    return -1;
+}
+
+#define ENUM_IMPL(what, last, ...)                                                             \
+    static const char *const what##_names[] = {__VA_ARGS__};                                   \
+    G_STATIC_ASSERT(G_N_ELEMENTS(what##_names) == (last));                                     \
+    const char *sv_domain_##what##_to_string(int v)                                            \
+    {                                                                                          \
+        return v >= 0 && v < (last) ? what##_names[v] : NULL;                                  \
+    }                                                                                          \
+    int sv_domain_##what##_from_string(const char *s)                                          \
+    {                                                                                          \
+        return table_index(what##_names, (last), s);                                           \
+    }
+
+ENUM_IMPL(virt_type, SV_DOMAIN_VIRT_LAST, "qemu", "kvm", "lxc", "xen")
+ENUM_IMPL(lifecycle_action, SV_DOMAIN_LIFECYCLE_LAST, "destroy", "restart", "preserve",
+          "rename-restart", "coredump-destroy", "coredump-restart")
+ENUM_IMPL(cpu_placement, SV_DOMAIN_CPU_PLACEMENT_LAST, "static", "auto")
+ENUM_IMPL(boot_dev, SV_DOMAIN_BOOT_LAST, "fd", "hd", "cdrom", "network")
+ENUM_IMPL(loader_type, SV_DOMAIN_LOADER_TYPE_LAST, "none", "rom", "pflash")
+ENUM_IMPL(tristate, SV_DOMAIN_TRISTATE_LAST, "absent", "yes", "no")
+ENUM_IMPL(cpu_mode, SV_DOMAIN_CPU_MODE_LAST, "custom", "host-model", "host-passthrough",
+          "maximum")
+ENUM_IMPL(cpu_match, SV_DOMAIN_CPU_MATCH_LAST, "exact", "minimum", "strict")
+ENUM_IMPL(cpu_check, SV_DOMAIN_CPU_CHECK_LAST, "default", "none", "partial", "full")
+ENUM_IMPL(switch, SV_DOMAIN_SWITCH_LAST, "absent", "on", "off")
+ENUM_IMPL(cpu_fallback, SV_DOMAIN_CPU_FALLBACK_LAST, "allow", "forbid")
+ENUM_IMPL(clock_offset, SV_DOMAIN_CLOCK_OFFSET_LAST, "utc", "localtime")
+ENUM_IMPL(disk_type, SV_DOMAIN_DISK_TYPE_LAST, "file", "block")
+ENUM_IMPL(disk_device, SV_DOMAIN_DISK_DEVICE_LAST, "disk", "cdrom")
+ENUM_IMPL(disk_format, SV_DOMAIN_DISK_FORMAT_LAST, "none", "raw", "qcow2")
+ENUM_IMPL(disk_bus, SV_DOMAIN_DISK_BUS_LAST, "ide", "fdc", "scsi", "virtio", "xen", "usb", "uml",
+          "sata", "sd")
+ENUM_IMPL(fs_type, SV_DOMAIN_FS_TYPE_LAST, "mount")
+ENUM_IMPL(fs_access_mode, SV_DOMAIN_FS_ACCESS_LAST, "passthrough", "mapped", "squash")
+ENUM_IMPL(net_type, SV_DOMAIN_NET_TYPE_LAST, "user", "ethernet")
+ENUM_IMPL(chr_type, SV_DOMAIN_CHR_TYPE_LAST, "pty", "file")
+ENUM_IMPL(controller_type, SV_DOMAIN_CONTROLLER_LAST, "ide", "fdc", "scsi", "sata",
+          "virtio-serial", "ccid", "usb", "pci", "xenbus", "isa")
+ENUM_IMPL(idmap_kind, SV_DOMAIN_IDMAP_LAST, "uid", "gid")
+
+/* Features are bits, so their table is indexed by bit number. */
+static const char *const feature_names[] = {"acpi", "apic", "pae"};
+G_STATIC_ASSERT(1 << G_N_ELEMENTS(feature_names) == SV_DOMAIN_FEATURE_LAST);
+
+const char *
+sv_domain_feature_to_string(int v)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(feature_names); i++) {
+        if (v == 1 << i)
+            return feature_names[i];
+    }
+    return NULL;
+}
+
+int
+sv_domain_feature_from_string(const char *s)
+{
+    int i = table_index(feature_names, G_N_ELEMENTS(feature_names), s);
+
+    return i < 0 ? -1 : 1 << i;
+}
+
+/* ---- construction and destruction ------------------------------------------------------ */
+
+void
+sv_domain_disk_def_free(gpointer p)
+{
+    SvDomainDiskDef *d = p;
+
+    if (!d)
+        return;
+    g_free(d->driver_name);
+    g_free(d->source);
+    g_free(d->target_dev);
+    g_free(d);
+}
+
+void
+sv_domain_fs_def_free(gpointer p)
+{
+    SvDomainFsDef *f = p;
+
+    if (!f)
+        return;
+    g_free(f->source_dir);
+    g_free(f->target_dir);
+    g_free(f);
+}
+
+void
+sv_domain_net_def_free(gpointer p)
+{
+    SvDomainNetDef *n = p;
+
+    if (!n)
+        return;
+    g_free(n->mac);
+    g_free(n->model);
+    g_free(n->target_dev);
+    g_free(n);
+}
+
+void
+sv_domain_chr_def_free(gpointer p)
+{
+    SvDomainChrDef *c = p;
+
+    if (!c)
+        return;
+    g_free(c->source_path);
+    g_free(c->target_type);
+    g_free(c);
+}
+
+void
+sv_domain_controller_def_free(gpointer p)
+{
+    SvDomainControllerDef *c = p;
+
+    if (!c)
+        return;
+    g_free(c->model);
+    g_free(c);
+}
+
+SvDomainDef *
+sv_domain_def_new(void)
+{
+    SvDomainDef *def = g_new0(SvDomainDef, 1);
+
+    def->vcpus = 1;
+    def->placement = SV_DOMAIN_CPU_PLACEMENT_STATIC;
+    def->os.initargs = g_ptr_array_new_with_free_func(g_free);
+    def->cpu_mode = SV_DOMAIN_CPU_MODE_CUSTOM;
+    def->cpu_match = SV_DOMAIN_CPU_MATCH_EXACT;
+    def->cpu_fallback = SV_DOMAIN_CPU_FALLBACK_ALLOW;
+    def->clock_offset = SV_DOMAIN_CLOCK_OFFSET_UTC;
+    def->on_poweroff = SV_DOMAIN_LIFECYCLE_DESTROY;
+    def->on_reboot = SV_DOMAIN_LIFECYCLE_RESTART;
+    def->on_crash = SV_DOMAIN_LIFECYCLE_DESTROY;
+    def->disks = g_ptr_array_new_with_free_func(sv_domain_disk_def_free);
+    def->filesystems = g_ptr_array_new_with_free_func(sv_domain_fs_def_free);
+    def->interfaces = g_ptr_array_new_with_free_func(sv_domain_net_def_free);
+    def->serials = g_ptr_array_new_with_free_func(sv_domain_chr_def_free);
+    def->consoles = g_ptr_array_new_with_free_func(sv_domain_chr_def_free);
+    def->controllers = g_ptr_array_new_with_free_func(sv_domain_controller_def_free);
+    def->idmaps = g_ptr_array_new_with_free_func(g_free);
+    return def;
+}
+
+void
+sv_domain_def_free(SvDomainDef *def)
+{
+    SvDomainOsDef *os;
+
+    if (!def)
+        return;
+    os = &def->os;
+    g_free(def->name);
+    g_free(def->title);
+    g_free(def->description);
+    g_free(def->metadata);
+    g_free(os->type);
+    g_free(os->arch);
+    g_free(os->machine);
+    g_free(os->loader);
+    g_free(os->kernel);
+    g_free(os->initrd);
+    g_free(os->cmdline);
+    g_free(os->init);
+    g_clear_pointer(&os->initargs, g_ptr_array_unref);
+    g_free(def->cpu_model);
+    g_free(def->seclabel_model);
+    g_free(def->emulator);
+    g_clear_pointer(&def->disks, g_ptr_array_unref);
+    g_clear_pointer(&def->filesystems, g_ptr_array_unref);
+    g_clear_pointer(&def->interfaces, g_ptr_array_unref);
+    g_clear_pointer(&def->serials, g_ptr_array_unref);
+    g_clear_pointer(&def->consoles, g_ptr_array_unref);
+    g_clear_pointer(&def->controllers, g_ptr_array_unref);
+    g_clear_pointer(&def->idmaps, g_ptr_array_unref);
+    g_free(def->panic_model);
+    g_free(def->memballoon_model);
+    g_free(def);
+}
+
+/* ---- copy -------------------------------------------------------------------------------- */
+
+static gpointer
+disk_copy(gconstpointer src, gpointer data G_GNUC_UNUSED)
+{
+    const SvDomainDiskDef *s = src;
+    SvDomainDiskDef *d = g_memdup2(s, sizeof(*s));
+
+    d->driver_name = g_strdup(s->driver_name);
+    d->source = g_strdup(s->source);
+    d->target_dev = g_strdup(s->target_dev);
+    return d;
+}
+
+static gpointer
+fs_copy(gconstpointer src, gpointer data G_GNUC_UNUSED)
+{
+    const SvDomainFsDef *s = src;
+    SvDomainFsDef *d = g_memdup2(s, sizeof(*s));
+
+    d->source_dir = g_strdup(s->source_dir);
+    d->target_dir = g_strdup(s->target_dir);
+    return d;
+}
+
+static gpointer
+net_copy(gconstpointer src, gpointer data G_GNUC_UNUSED)
+{
+    const SvDomainNetDef *s = src;
+    SvDomainNetDef *d = g_memdup2(s, sizeof(*s));
+
+    d->mac = g_strdup(s->mac);
+    d->model = g_strdup(s->model);
+    d->target_dev = g_strdup(s->target_dev);
+    return d;
+}
+
+static gpointer
+chr_copy(gconstpointer src, gpointer data G_GNUC_UNUSED)
+{
+    const SvDomainChrDef *s = src;
+    SvDomainChrDef *d = g_memdup2(s, sizeof(*s));
+
+    d->source_path = g_strdup(s->source_path);
+    d->target_type = g_strdup(s->target_type);
+    return d;
+}
+
+static gpointer
+controller_copy(gconstpointer src, gpointer data G_GNUC_UNUSED)
+{
+    const SvDomainControllerDef *s = src;
+    SvDomainControllerDef *d = g_memdup2(s, sizeof(*s));
+
+    d->model = g_strdup(s->model);
+    return d;
+}
+
+static gpointer
+idmap_copy(gconstpointer src, gpointer data G_GNUC_UNUSED)
+{
+    return g_memdup2(src, sizeof(SvDomainIdMapDef));
+}
+
+static gpointer
+str_copy(gconstpointer src, gpointer data G_GNUC_UNUSED)
+{
+    return g_strdup(src);
+}
+
+/* Replace `*array`, a pointer shallow-copied from the source, by a deep copy; the copy keeps
+ * the source's free function. */
+static void
+array_copy(GPtrArray **array, GCopyFunc copy)
+{
+    *array = g_ptr_array_copy(*array, copy, NULL);
+}
+
+SvDomainDef *
+sv_domain_def_copy(const SvDomainDef *def)
+{
+    SvDomainDef *d;
+    SvDomainOsDef *o;
+
+    g_return_val_if_fail(def != NULL, NULL);
+    d = g_memdup2(def, sizeof(*def));
+    o = &d->os;
+    d->name = g_strdup(def->name);
+    d->title = g_strdup(def->title);
+    d->description = g_strdup(def->description);
+    d->metadata = g_strdup(def->metadata);
+    o->type = g_strdup(def->os.type);
+    o->arch = g_strdup(def->os.arch);
+    o->machine = g_strdup(def->os.machine);
+    o->loader = g_strdup(def->os.loader);
+    o->kernel = g_strdup(def->os.kernel);
+    o->initrd = g_strdup(def->os.initrd);
+    o->cmdline = g_strdup(def->os.cmdline);
+    o->init = g_strdup(def->os.init);
+    array_copy(&o->initargs, str_copy);
+    d->cpu_model = g_strdup(def->cpu_model);
+    d->seclabel_model = g_strdup(def->seclabel_model);
+    d->emulator = g_strdup(def->emulator);
+    array_copy(&d->disks, disk_copy);
+    array_copy(&d->filesystems, fs_copy);
+    array_copy(&d->interfaces, net_copy);
+    array_copy(&d->serials, chr_copy);
+    array_copy(&d->consoles, chr_copy);
+    array_copy(&d->controllers, controller_copy);
+    array_copy(&d->idmaps, idmap_copy);
+    d->panic_model = g_strdup(def->panic_model);
+    d->memballoon_model = g_strdup(def->memballoon_model);
+    return d;
+}

@@ -1,0 +1,747 @@
+/* domain_parse.c: parse libvirt domain XML into an SvDomainDef, apart from the devices
+ * (domain_parse_devices.c); and the value readers and errors the parts of the parser share.
+ *
+ * The order of work in sv_domain_def_parse() follows libvirt's, so a document with several
+ * problems mostly reports the one libvirt reports:
+ *   read (well-formedness, no entities) -> root name -> schema check (VALIDATE only) ->
+ *   parse each part -> refuse known-but-unimplemented XML -> defaults -> validate. */
+#include "conf/domain_conf.h"
+
+#include <string.h>
+
+#include "conf/domain_parse.h"
+#include "conf/domain_schema.h"
+#include "conf/domain_xml.h"
+#include "conf/uuid.h"
+#include "util/error.h"
+
+/* libvirt's limit on memory in bytes, virMemoryMaxValue(false) = LLONG_MAX. */
+#define MEMORY_MAX_BYTES ((guint64)G_MAXINT64)
+
+/* Values libvirt 9.0.0 knows and splitvirt does not implement: these are refused as
+ * unsupported, while values nobody knows get libvirt's own error. Space-separated. */
+#define UNSUPPORTED_VIRT_TYPES                                                                 \
+    "kqemu uml openvz test vmware hyperv vbox phyp parallels vz bhyve hvf ch"
+#define UNSUPPORTED_OS_TYPES "uml xenpvh"
+#define UNSUPPORTED_CLOCK_OFFSETS "timezone variable absolute"
+#define UNSUPPORTED_SECLABEL_TYPES "dynamic static"
+
+/* Architectures, kept as strings, checked against libvirt's list. */
+#define KNOWN_ARCHES                                                                           \
+    "aarch64 alpha armv6l armv7l armv7b cris i686 ia64 lm32 m68k microblaze microblazeel mips "  \
+    "mipsel mips64 mips64el openrisc parisc parisc64 ppc ppcle ppc64 ppc64le ppcemb riscv32 "    \
+    "riscv64 s390 s390x sh4 sh4eb sparc sparc64 unicore32 x86_64 xtensa xtensaeb"
+
+/* ---- values and errors ------------------------------------------------------------------ */
+
+gboolean
+sv_word_in(const char *list, const char *word)
+{
+    gsize len = strlen(word);
+
+    if (!list || len == 0)
+        return FALSE;
+    for (const char *p = list; (p = strstr(p, word)); p += len) {
+        if ((p == list || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+gboolean
+sv_domain_parse_u64(const char *s, guint64 *out)
+{
+    guint64 v = 0;
+
+    if (!s || !*s)
+        return FALSE;
+    for (const char *p = s; *p; p++) {
+        guint d = (guint)(*p - '0');
+
+        if (!g_ascii_isdigit(*p) || v > (G_MAXUINT64 - d) / 10)
+            return FALSE;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return TRUE;
+}
+
+gboolean
+sv_domain_parse_int_range(const char *s, guint *out)
+{
+    guint64 v;
+
+    if (!sv_domain_parse_u64(s, &v) || v > G_MAXINT)
+        return FALSE;
+    *out = (guint)v;
+    return TRUE;
+}
+
+gboolean
+sv_domain_parse_uint(const char *s, guint *out)
+{
+    guint64 v;
+
+    if (!sv_domain_parse_u64(s, &v) || v > G_MAXUINT)
+        return FALSE;
+    *out = (guint)v;
+    return TRUE;
+}
+
+gboolean
+sv_domain_prop_enum(const xmlNode *node, const char *attr, SvDomainFromString from_string,
+                    int min, const char *unsupported, gboolean required, int *out,
+                    GError **error)
+{
+    g_autofree char *v = sv_xml_prop(node, attr);
+    int i;
+
+    if (!v) {
+        if (required) {
+            sv_xml_error_missing_attr(error, node, attr);
+            return FALSE;
+        }
+        return TRUE;
+    }
+    i = from_string(v);
+    if (i >= min) {
+        *out = i;
+        return TRUE;
+    }
+    if (sv_word_in(unsupported, v))
+        sv_domain_error_unsupported_value(error, node, attr, v);
+    else
+        sv_xml_error_invalid_attr(error, node, attr, v);
+    return FALSE;
+}
+
+void
+sv_domain_error_templated(GError **error, int from, int code, const char *tmpl,
+                          const char *bare, const char *detail)
+{
+    g_autofree char *msg = NULL;
+
+    if (!detail) {
+        g_propagate_error(error, sv_error_new_full(from, code, bare, 2, bare, NULL, NULL, -1, -1));
+        return;
+    }
+    msg = g_strdup_printf(tmpl, detail);
+    g_propagate_error(error, sv_error_new_full(from, code, msg, 2, tmpl, detail, NULL, -1, -1));
+}
+
+void
+sv_domain_error_unsupported(GError **error, const char *what)
+{
+    sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                 "%s is not supported by splitvirt", what);
+}
+
+void
+sv_domain_error_unsupported_value(GError **error, const xmlNode *node, const char *attr,
+                                  const char *value)
+{
+    g_autofree char *what = g_strdup_printf("<%s %s='%s'>", node->name, attr, value);
+
+    sv_domain_error_unsupported(error, what);
+}
+
+/* ---- parsing: identity and resources --------------------------------------------------- */
+
+/* <domain type=>, name, uuid, os type, arch and machine: libvirt's virDomainDefParseIDs and
+ * virDomainDefParseCaps, in their order. */
+static gboolean
+parse_ids(const xmlNode *root, SvDomainDef *def, GError **error)
+{
+    g_autofree char *type = sv_xml_prop(root, "type");
+    g_autofree char *uuid = sv_xml_child_text(root, "uuid");
+    int v;
+
+    def->name = sv_xml_child_text(root, "name");
+    if (!def->name) {
+        sv_error_set_literal(error, SV_FROM_DOMAIN, SV_ERR_NO_NAME, "missing name information");
+        return FALSE;
+    }
+    /* libvirt checks newlines here, in its generic XML layer; the rest comes later. */
+    if (strchr(def->name, '\n')) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_DETAIL, "invalid char in name: \n");
+        return FALSE;
+    }
+    if (!uuid)
+        sv_uuid_generate(def->uuid);
+    else if (!sv_uuid_parse(uuid, def->uuid)) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR, "malformed uuid element");
+        return FALSE;
+    }
+    if (!type) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR,
+                     "missing domain type attribute");
+        return FALSE;
+    }
+    v = sv_domain_virt_type_from_string(type);
+    if (v < 0 && sv_word_in(UNSUPPORTED_VIRT_TYPES, type)) {
+        sv_domain_error_unsupported_value(error, root, "type", type);
+        return FALSE;
+    }
+    if (v < 0) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED, "invalid domain type %s",
+                     type);
+        return FALSE;
+    }
+    def->type = v;
+    return TRUE;
+}
+
+static gboolean
+parse_os_type(const xmlNode *root, SvDomainDef *def, GError **error)
+{
+    xmlNode *os = sv_xml_child(root, "os");
+    xmlNode *type = os ? sv_xml_child(os, "type") : NULL;
+    g_autofree char *text = sv_xml_text(type);
+
+    if (!text) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "an os <type> must be specified");
+        return FALSE;
+    }
+    if (sv_word_in(UNSUPPORTED_OS_TYPES, text)) {
+        g_autofree char *what = g_strdup_printf("os type '%s'", text);
+
+        sv_domain_error_unsupported(error, what);
+        return FALSE;
+    }
+    if (!sv_word_in("hvm xen linux exe", text)) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED, "unknown OS type '%s'",
+                     text);
+        return FALSE;
+    }
+    /* libvirt's back-compat hack: xen PV guests have always been called 'linux'. */
+    if (def->type == SV_DOMAIN_VIRT_XEN && g_str_equal(text, "xen")) {
+        g_free(text);
+        text = g_strdup("linux");
+    }
+    def->os.type = g_steal_pointer(&text);
+    def->os.arch = sv_xml_prop(type, "arch");
+    def->os.machine = sv_xml_prop(type, "machine");
+    if (def->os.arch && !sv_word_in(KNOWN_ARCHES, def->os.arch)) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED, "Unknown architecture %s",
+                     def->os.arch);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_title(const xmlNode *root, SvDomainDef *def, GError **error)
+{
+    def->title = sv_xml_child_text(root, "title");
+    if (def->title && strchr(def->title, '\n')) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
+                     "Domain title can't contain newlines");
+        return FALSE;
+    }
+    def->description = sv_xml_child_text(root, "description");
+    return TRUE;
+}
+
+/* libvirt's virXMLNodeSanitizeNamespaces: keep only namespaced child elements, and only the
+ * first per namespace, so each application owns exactly one element. */
+static void
+metadata_sanitize(xmlNode *metadata)
+{
+    xmlNode *c = metadata->children;
+
+    while (c) {
+        xmlNode *next = c->next;
+
+        if (c->type != XML_ELEMENT_NODE || !c->ns || !c->ns->href) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+            c = next;
+            continue;
+        }
+        for (xmlNode *d = next; d;) {
+            xmlNode *dnext = d->next;
+
+            if (d->type == XML_ELEMENT_NODE && d->ns && d->ns->href &&
+                xmlStrEqual(d->ns->href, c->ns->href)) {
+                if (d == next)
+                    next = dnext;
+                xmlUnlinkNode(d);
+                xmlFreeNode(d);
+            }
+            d = dnext;
+        }
+        c = next;
+    }
+}
+
+/* <metadata> as a standalone element: the copy into a new document declares the namespaces
+ * its content borrowed from ancestors, so the string parses on its own. */
+static void
+parse_metadata(const xmlNode *root, SvDomainDef *def)
+{
+    xmlNode *node = sv_xml_child(root, "metadata");
+    xmlDoc *doc;
+    xmlNode *copy;
+
+    if (!node)
+        return;
+    doc = xmlNewDoc((const xmlChar *)"1.0");
+    copy = xmlDocCopyNode(node, doc, 1);
+    if (!copy)
+        g_error("%s: out of memory", G_STRLOC);
+    xmlDocSetRootElement(doc, copy);
+    metadata_sanitize(copy);
+    def->metadata = sv_xml_node_dump(doc, copy, 0);
+    xmlFreeDoc(doc);
+}
+
+/* libvirt's virScaleInteger on a value from an element with a unit attribute, giving KiB
+ * rounded up. `xpath` names the element in libvirt's error. A missing or empty element
+ * gives 0, as in libvirt. */
+static gboolean
+parse_memory_value(const xmlNode *node, const char *xpath, guint64 *out_kib, GError **error)
+{
+    g_autofree char *text = sv_xml_text(node);
+    g_autofree char *unit = node ? sv_xml_prop(node, "unit") : NULL;
+    guint64 value = 0;
+    guint64 scale = 1024;
+
+    *out_kib = 0;
+    if (!text)
+        return TRUE;
+    if (!sv_domain_parse_u64(text, &value)) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
+                     "Invalid value '%s' for element or attribute '%s'", text, xpath);
+        return FALSE;
+    }
+    if (unit && *unit) {
+        static const char *const prefixes = "kmgtpe";
+        const char *p = strchr(prefixes, g_ascii_tolower(unit[0]));
+        guint64 base = 0;
+
+        if (!g_ascii_strcasecmp(unit, "b") || !g_ascii_strcasecmp(unit, "byte") ||
+            !g_ascii_strcasecmp(unit, "bytes"))
+            base = 1;
+        else if (p && (!unit[1] || !g_ascii_strcasecmp(unit + 1, "iB")))
+            base = 1024;
+        else if (p && g_ascii_tolower(unit[1]) == 'b' && !unit[2])
+            base = 1000;
+        if (!base) {
+            sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG, "unknown suffix '%s'", unit);
+            return FALSE;
+        }
+        scale = 1;
+        if (base > 1) {
+            for (const char *q = prefixes; q <= p; q++)
+                scale *= base;
+        }
+    }
+    if (value && value > MEMORY_MAX_BYTES / scale) {
+        g_autofree char *detail =
+            g_strdup_printf("value too large: %" G_GUINT64_FORMAT "%s", value, unit ? unit : "");
+
+        sv_domain_error_templated(error, SV_FROM_NONE, SV_ERR_OVERFLOW, "numerical overflow: %s",
+                                  "numerical overflow", detail);
+        return FALSE;
+    }
+    *out_kib = (value * scale + 1023) / 1024;
+    return TRUE;
+}
+
+static gboolean
+parse_memory(const xmlNode *root, SvDomainDef *def, GError **error)
+{
+    if (!parse_memory_value(sv_xml_child(root, "memory"), "./memory[1]", &def->memory_kib,
+                            error))
+        return FALSE;
+    return parse_memory_value(sv_xml_child(root, "currentMemory"), "./currentMemory[1]",
+                              &def->current_memory_kib, error);
+}
+
+static gboolean
+parse_vcpu(const xmlNode *root, SvDomainDef *def, GError **error)
+{
+    xmlNode *node = sv_xml_child(root, "vcpu");
+    g_autofree char *text = NULL;
+    int placement = SV_DOMAIN_CPU_PLACEMENT_STATIC;
+
+    if (!node)
+        return TRUE;
+    text = sv_xml_text_raw(node);
+    if (!sv_domain_parse_uint(text, &def->vcpus)) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
+                     "maximum vcpus count must be an integer");
+        return FALSE;
+    }
+    if (!sv_domain_prop_enum(node, "placement", sv_domain_cpu_placement_from_string, 0, NULL, FALSE,
+                             &placement, error))
+        return FALSE;
+    def->placement = placement;
+    return TRUE;
+}
+
+/* ---- parsing: os, features, cpu, clock, lifecycle, idmap, seclabel ------------------- */
+
+/* Children of <os> that only some os types use. libvirt ignores them for the others, which
+ * would lose them silently, so they are refused instead. */
+static gboolean
+check_os_children(const xmlNode *os, const char *os_type, GError **error)
+{
+    static const struct {
+        const char *element;
+        const char *os_types;
+    } uses[] = {
+        {"loader", "hvm"},         {"boot", "hvm"},         {"kernel", "hvm linux"},
+        {"initrd", "hvm linux"},   {"cmdline", "hvm linux"}, {"init", "exe"},
+        {"initarg", "exe"},
+    };
+
+    for (const xmlNode *c = os->children; c; c = c->next) {
+        for (guint i = 0; i < G_N_ELEMENTS(uses); i++) {
+            g_autofree char *what = NULL;
+
+            if (!sv_xml_is(c, uses[i].element) || sv_word_in(uses[i].os_types, os_type))
+                continue;
+            what = g_strdup_printf("<%s> with os type '%s'", uses[i].element, os_type);
+            sv_domain_error_unsupported(error, what);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_loader(const xmlNode *os, SvDomainDef *def, GError **error)
+{
+    xmlNode *node = sv_xml_child(os, "loader");
+    int type = SV_DOMAIN_LOADER_TYPE_NONE;
+    int readonly = SV_DOMAIN_TRISTATE_ABSENT;
+
+    if (!node)
+        return TRUE;
+    if (!sv_domain_prop_enum(node, "readonly", sv_domain_tristate_from_string, 1, NULL, FALSE,
+                             &readonly, error) ||
+        !sv_domain_prop_enum(node, "type", sv_domain_loader_type_from_string, 1, NULL, FALSE, &type,
+                             error))
+        return FALSE;
+    def->os.loader = sv_xml_text(node);
+    /* libvirt's post-parse: a loader path without a type is a ROM. */
+    if (def->os.loader && type == SV_DOMAIN_LOADER_TYPE_NONE)
+        type = SV_DOMAIN_LOADER_TYPE_ROM;
+    def->os.loader_type = type;
+    def->os.loader_readonly = readonly;
+    return TRUE;
+}
+
+static gboolean
+parse_os(const xmlNode *root, SvDomainDef *def, GError **error)
+{
+    xmlNode *os = sv_xml_child(root, "os");
+    SvDomainOsDef *o = &def->os;
+
+    if (!check_os_children(os, o->type, error) || !parse_loader(os, def, error))
+        return FALSE;
+    o->kernel = sv_xml_child_text(os, "kernel");
+    o->initrd = sv_xml_child_text(os, "initrd");
+    o->cmdline = sv_xml_child_text(os, "cmdline");
+    o->init = sv_xml_child_text(os, "init");
+    for (const xmlNode *c = os->children; c; c = c->next) {
+        int dev = 0;
+
+        if (sv_xml_is(c, "initarg")) {
+            char *arg = sv_xml_text(c);
+
+            if (!arg) {
+                sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
+                             "No data supplied for <initarg> element");
+                return FALSE;
+            }
+            g_ptr_array_add(o->initargs, arg);
+        }
+        if (!sv_xml_is(c, "boot"))
+            continue;
+        if (!sv_domain_prop_enum(c, "dev", sv_domain_boot_dev_from_string, 0, NULL, TRUE, &dev,
+                                 error))
+            return FALSE;
+        /* libvirt keeps the first VIR_DOMAIN_BOOT_LAST entries and ignores the rest. */
+        if (o->n_boot_devs < SV_DOMAIN_BOOT_LAST)
+            o->boot_devs[o->n_boot_devs++] = dev;
+    }
+    return TRUE;
+}
+
+static void
+parse_features(const xmlNode *root, SvDomainDef *def)
+{
+    xmlNode *node = sv_xml_child(root, "features");
+
+    if (!node)
+        return;
+    for (const xmlNode *c = node->children; c; c = c->next) {
+        int bit;
+
+        if (c->type != XML_ELEMENT_NODE || c->ns)
+            continue;
+        bit = sv_domain_feature_from_string((const char *)c->name);
+        if (bit > 0)
+            def->features |= (guint)bit;
+    }
+}
+
+/* <cpu>'s attributes, checked as libvirt's virCPUDefParseXML does. */
+static gboolean
+parse_cpu_attrs(const xmlNode *node, SvDomainDef *def, GError **error)
+{
+    g_autofree char *mode = sv_xml_prop(node, "mode");
+    int match = SV_DOMAIN_CPU_MATCH_EXACT;
+    int check = SV_DOMAIN_CPU_CHECK_DEFAULT;
+    int migratable = SV_DOMAIN_SWITCH_ABSENT;
+    int v = mode ? sv_domain_cpu_mode_from_string(mode) : SV_DOMAIN_CPU_MODE_CUSTOM;
+
+    if (v < 0) {
+        sv_error_set(error, SV_FROM_CPU, SV_ERR_CONFIG_UNSUPPORTED, "Invalid mode attribute '%s'",
+                     mode);
+        return FALSE;
+    }
+    def->cpu_mode = v;
+    if (!sv_domain_prop_enum(node, "match", sv_domain_cpu_match_from_string, 0, NULL, FALSE, &match,
+                             error) ||
+        !sv_domain_prop_enum(node, "check", sv_domain_cpu_check_from_string, 0, NULL, FALSE, &check,
+                             error) ||
+        !sv_domain_prop_enum(node, "migratable", sv_domain_switch_from_string, 1, NULL, FALSE,
+                             &migratable, error))
+        return FALSE;
+    if (migratable != SV_DOMAIN_SWITCH_ABSENT &&
+        def->cpu_mode != SV_DOMAIN_CPU_MODE_HOST_PASSTHROUGH &&
+        def->cpu_mode != SV_DOMAIN_CPU_MODE_MAXIMUM) {
+        sv_error_set(error, SV_FROM_CPU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Attribute migratable is only allowed for 'host-passthrough' / 'maximum' "
+                     "CPU mode");
+        return FALSE;
+    }
+    def->cpu_match = match;
+    def->cpu_check = check;
+    def->cpu_migratable = migratable;
+    return TRUE;
+}
+
+static gboolean
+parse_cpu(const xmlNode *root, SvDomainDef *def, GError **error)
+{
+    xmlNode *node = sv_xml_child(root, "cpu");
+    xmlNode *model;
+    g_autofree char *fallback = NULL;
+    int v;
+
+    if (!node)
+        return TRUE;
+    if (!parse_cpu_attrs(node, def, error))
+        return FALSE;
+    model = sv_xml_child(node, "model");
+    if (model) {
+        fallback = sv_xml_prop(model, "fallback");
+        v = fallback ? sv_domain_cpu_fallback_from_string(fallback)
+                     : SV_DOMAIN_CPU_FALLBACK_ALLOW;
+        if (v < 0) {
+            sv_error_set(error, SV_FROM_CPU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "Invalid fallback attribute");
+            return FALSE;
+        }
+        def->cpu_fallback = v;
+        def->cpu_model = sv_xml_text(model);
+    }
+    if (def->cpu_model && def->cpu_mode != SV_DOMAIN_CPU_MODE_CUSTOM) {
+        sv_domain_error_unsupported(error, "<model> in <cpu> with a mode other than 'custom'");
+        return FALSE;
+    }
+    if (!def->cpu_model && def->cpu_mode == SV_DOMAIN_CPU_MODE_CUSTOM &&
+        def->cpu_check != SV_DOMAIN_CPU_CHECK_DEFAULT) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "check attribute specified for CPU with no model");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_clock(const xmlNode *root, SvDomainDef *def, GError **error)
+{
+    xmlNode *node = sv_xml_child(root, "clock");
+    g_autofree char *offset = node ? sv_xml_prop(node, "offset") : NULL;
+    int v;
+
+    if (!offset)
+        return TRUE;
+    v = sv_domain_clock_offset_from_string(offset);
+    if (v < 0 && sv_word_in(UNSUPPORTED_CLOCK_OFFSETS, offset)) {
+        sv_domain_error_unsupported_value(error, node, "offset", offset);
+        return FALSE;
+    }
+    if (v < 0) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "unknown clock offset '%s'", offset);
+        return FALSE;
+    }
+    def->clock_offset = v;
+    return TRUE;
+}
+
+static gboolean
+parse_lifecycle(const xmlNode *root, SvDomainDef *def, GError **error)
+{
+    const struct {
+        const char *element;
+        SvDomainLifecycleAction *out;
+    } events[] = {
+        {"on_poweroff", &def->on_poweroff},
+        {"on_reboot", &def->on_reboot},
+        {"on_crash", &def->on_crash},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(events); i++) {
+        g_autofree char *text = sv_xml_child_text(root, events[i].element);
+        int v;
+
+        if (!text)
+            continue;
+        v = sv_domain_lifecycle_action_from_string(text);
+        if (v < 0) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                         "unknown %s action: %s", events[i].element, text);
+            return FALSE;
+        }
+        *events[i].out = v;
+    }
+    return TRUE;
+}
+
+static gint
+idmap_compare(gconstpointer a, gconstpointer b)
+{
+    const SvDomainIdMapDef *x = *(SvDomainIdMapDef *const *)a;
+    const SvDomainIdMapDef *y = *(SvDomainIdMapDef *const *)b;
+
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static gboolean
+parse_idmaps(const xmlNode *root, SvDomainDef *def, GError **error)
+{
+    for (const xmlNode *m = root->children; m; m = m->next) {
+        if (!sv_xml_is(m, "idmap"))
+            continue;
+        for (const xmlNode *c = m->children; c; c = c->next) {
+            g_autofree char *start = NULL;
+            g_autofree char *target = NULL;
+            g_autofree char *count = NULL;
+            SvDomainIdMapDef entry = {0};
+
+            if (!sv_xml_is(c, "uid") && !sv_xml_is(c, "gid"))
+                continue;
+            entry.kind = sv_xml_is(c, "uid") ? SV_DOMAIN_IDMAP_UID : SV_DOMAIN_IDMAP_GID;
+            start = sv_xml_prop(c, "start");
+            target = sv_xml_prop(c, "target");
+            count = sv_xml_prop(c, "count");
+            if (!sv_domain_parse_uint(start, &entry.start) ||
+                !sv_domain_parse_uint(target, &entry.target) ||
+                !sv_domain_parse_uint(count, &entry.count)) {
+                sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
+                             "invalid idmap start/target/count settings");
+                return FALSE;
+            }
+            g_ptr_array_add(def->idmaps, g_memdup2(&entry, sizeof(entry)));
+        }
+    }
+    /* libvirt sorts each list by start; uids come first in its output. */
+    g_ptr_array_sort(def->idmaps, idmap_compare);
+    return TRUE;
+}
+
+static gboolean
+parse_seclabel(const xmlNode *root, SvDomainDef *def, GError **error)
+{
+    xmlNode *node = NULL;
+    g_autofree char *type = NULL;
+
+    for (xmlNode *c = root->children; c; c = c->next) {
+        if (!sv_xml_is(c, "seclabel"))
+            continue;
+        if (node) {
+            sv_domain_error_unsupported(error, "more than one <seclabel>");
+            return FALSE;
+        }
+        node = c;
+    }
+    if (!node)
+        return TRUE;
+    /* Without a type libvirt picks dynamic labelling, which needs a security driver. */
+    type = sv_xml_prop(node, "type");
+    if (!type) {
+        sv_domain_error_unsupported(error, "<seclabel> without type='none'");
+        return FALSE;
+    }
+    if (!g_str_equal(type, "none")) {
+        if (sv_word_in(UNSUPPORTED_SECLABEL_TYPES, type))
+            sv_domain_error_unsupported_value(error, node, "type", type);
+        else
+            sv_xml_error_invalid_attr(error, node, "type", type);
+        return FALSE;
+    }
+    def->seclabel_none = TRUE;
+    def->seclabel_model = sv_xml_prop(node, "model");
+    return TRUE;
+}
+
+/* ---- parse entry point ----------------------------------------------------------------- */
+
+static gboolean
+parse_root(const xmlNode *root, SvDomainDef *def, guint flags, GError **error)
+{
+    if (!parse_ids(root, def, error) || !parse_os_type(root, def, error) ||
+        !parse_title(root, def, error))
+        return FALSE;
+    parse_metadata(root, def);
+    if (!parse_memory(root, def, error) || !parse_vcpu(root, def, error) ||
+        !parse_os(root, def, error) || !parse_idmaps(root, def, error) ||
+        !parse_clock(root, def, error) || !parse_lifecycle(root, def, error))
+        return FALSE;
+    parse_features(root, def);
+    return parse_cpu(root, def, error) && parse_seclabel(root, def, error) &&
+           sv_domain_parse_devices(root, def, flags, error);
+}
+
+SvDomainDef *
+sv_domain_def_parse(const char *xml, guint flags, GError **error)
+{
+    g_autoptr(SvDomainDef) def = NULL;
+    xmlDoc *doc;
+    xmlNode *root;
+    gboolean ok;
+
+    g_return_val_if_fail(xml != NULL, NULL);
+    doc = sv_xml_read_domain(xml, error);
+    if (!doc)
+        return NULL;
+    root = xmlDocGetRootElement(doc);
+    if (!root) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR, "missing root element");
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    if (!g_str_equal((const char *)root->name, "domain")) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
+                     "expecting root element of 'domain', not '%s'", root->name);
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    def = sv_domain_def_new();
+    ok = (!(flags & SV_DOMAIN_PARSE_VALIDATE) ||
+          sv_domain_schema_check(root, SV_DOMAIN_SCHEMA_UNKNOWN, error)) &&
+         parse_root(root, def, flags, error) &&
+         sv_domain_schema_check(root, SV_DOMAIN_SCHEMA_UNSUPPORTED, error) &&
+         sv_domain_def_post_parse(def, error) && sv_domain_def_validate(def, error);
+    xmlFreeDoc(doc);
+    return ok ? g_steal_pointer(&def) : NULL;
+}

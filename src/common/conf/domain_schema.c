@@ -1,0 +1,217 @@
+/* domain_schema.c: the schema check. Two tables meet here: what splitvirt parses (below,
+ * by hand, next to the parser it describes) and what libvirt's schema knows (generated at
+ * build time from the installed schema by gen_domain_schema.py). A child or attribute in
+ * the first is parsed; one only in the second is refused as unsupported, so no
+ * configuration is lost silently; one in neither is unknown to libvirt, refused with
+ * libvirt's schema error under VALIDATE and otherwise dropped, as libvirt drops it. */
+#include "conf/domain_schema.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/domain_parse.h"
+#include "conf/domain_xml.h"
+#include "util/error.h"
+
+/* The schema libvirt names in its validation errors. */
+#define SCHEMA_FILE "/usr/share/libvirt/schemas/domain.rng"
+
+/* libvirt's own namespaces (qemu:commandline, lxc:namespace, xen:commandline...). */
+#define LIBVIRT_NS_PREFIX "http://libvirt.org/schemas/domain/"
+
+/* For each element splitvirt parses (keyed "parent/name"), the children and attributes it
+ * handles. Attributes listed here but not stored (domain id, serial tty) are output-only in
+ * libvirt and ignored on input as libvirt ignores them. */
+typedef struct {
+    const char *path;
+    const char *children;
+    const char *attrs;
+} HandledElement;
+
+static const HandledElement handled_elements[] = {
+    {"/domain",
+     "name uuid title description metadata memory currentMemory vcpu os features cpu clock "
+     "on_poweroff on_reboot on_crash idmap seclabel devices",
+     "type id"},
+    {"domain/memory", "", "unit"},
+    {"domain/currentMemory", "", "unit"},
+    {"domain/vcpu", "", "placement"},
+    {"domain/os", "type loader kernel initrd cmdline boot init initarg", ""},
+    {"os/type", "", "arch machine"},
+    {"os/loader", "", "type readonly"},
+    {"os/boot", "", "dev"},
+    {"domain/features", "acpi apic pae", ""},
+    {"domain/cpu", "model", "mode match check migratable"},
+    {"cpu/model", "", "fallback"},
+    {"domain/clock", "", "offset"},
+    {"domain/idmap", "uid gid", ""},
+    {"idmap/uid", "", "start target count"},
+    {"idmap/gid", "", "start target count"},
+    {"domain/seclabel", "", "type model"},
+    {"domain/devices",
+     "emulator disk filesystem interface serial console controller panic memballoon graphics", ""},
+    {"devices/disk", "driver source target readonly", "type device"},
+    {"disk/driver", "", "name type"},
+    {"disk/source", "", "file dev"},
+    {"disk/target", "", "dev bus"},
+    {"devices/filesystem", "source target readonly", "type accessmode"},
+    {"filesystem/source", "", "dir"},
+    {"filesystem/target", "", "dir"},
+    {"devices/interface", "mac model target", "type"},
+    {"interface/mac", "", "address"},
+    {"interface/model", "", "type"},
+    {"interface/target", "", "dev"},
+    {"devices/serial", "source target", "type tty"},
+    {"serial/source", "", "path"},
+    {"serial/target", "", "type port"},
+    {"devices/console", "source target", "type tty"},
+    {"console/source", "", "path"},
+    {"console/target", "", "type port"},
+    {"devices/controller", "", "type index model"},
+    {"devices/panic", "", "model"},
+    {"devices/memballoon", "", "model"},
+    {"devices/graphics", "", "type"},
+};
+
+static const HandledElement *
+find_handled(const char *parent, const char *name)
+{
+    g_autofree char *path = g_strconcat(parent ? parent : "", "/", name, NULL);
+
+    for (guint i = 0; i < G_N_ELEMENTS(handled_elements); i++) {
+        if (g_str_equal(handled_elements[i].path, path))
+            return &handled_elements[i];
+    }
+    return NULL;
+}
+
+static int
+compare_name(const void *key, const void *entry)
+{
+    return strcmp(key, ((const SvSchemaElement *)entry)->name);
+}
+
+const SvSchemaElement *
+sv_domain_schema_find(const char *name)
+{
+    return bsearch(name, sv_domain_schema_known, sv_domain_schema_known_len,
+                   sizeof(SvSchemaElement), compare_name);
+}
+
+static char *
+qualified_name(const xmlNode *n)
+{
+    if (n->ns && n->ns->prefix)
+        return g_strdup_printf("%s:%s", n->ns->prefix, n->name);
+    return g_strdup((const char *)n->name);
+}
+
+/* libvirt's schema error for unknown element `child` under `parent`, itself under the
+ * top-level element `top` (NULL when `parent` is the root). The texts are libxml2's
+ * RelaxNG messages as libvirt 9.0.0 reports them. */
+static void
+set_schema_error(GError **error, const xmlNode *parent, const char *top, const xmlNode *child)
+{
+    g_autoptr(GString) lines = g_string_new(NULL);
+    g_autofree char *detail = NULL;
+    g_autofree char *msg = NULL;
+
+    if (!top) {
+        g_string_append_printf(lines, "Element domain has extra content: %s\n", child->name);
+    } else {
+        /* The interleave in <domain> hides the inner message for most elements; <os> and
+         * <clock> are sequences and name the culprit first. */
+        if (g_str_equal(top, "os") && sv_xml_is(parent, "os"))
+            g_string_append_printf(lines, "Element os has extra content: %s\n", child->name);
+        else if (g_str_equal(top, "clock") && sv_xml_is(parent, "clock"))
+            g_string_append_printf(lines, "Expecting element timer, got %s\n", child->name);
+        g_string_append_printf(lines,
+                               "Extra element %s in interleave\n"
+                               "Element domain failed to validate content\n",
+                               top);
+    }
+    detail = g_strdup_printf("Unable to validate doc against %s\n%s", SCHEMA_FILE, lines->str);
+    msg = g_strdup_printf("XML document failed to validate against schema: %s", detail);
+    g_propagate_error(error, sv_error_new_full(SV_FROM_XML, SV_ERR_XML_INVALID_SCHEMA, msg, 2,
+                                               "XML document failed to validate against schema: %s",
+                                               detail, NULL, -1, -1));
+}
+
+static gboolean
+check_attrs(const xmlNode *node, const HandledElement *handled, const SvSchemaElement *known,
+            const char *parent, GError **error)
+{
+    for (const xmlAttr *a = node->properties; a; a = a->next) {
+        g_autofree char *what = NULL;
+
+        if (a->ns || sv_word_in(handled->attrs, (const char *)a->name) || !known ||
+            !sv_word_in(known->attrs, (const char *)a->name))
+            continue;
+        if (parent && !g_str_equal(parent, "domain") && !g_str_equal(parent, "devices"))
+            what = g_strdup_printf("attribute '%s' of <%s> in <%s>", a->name, node->name, parent);
+        else
+            what = g_strdup_printf("attribute '%s' of <%s>", a->name, node->name);
+        sv_domain_error_unsupported(error, what);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+is_known_child(const xmlNode *child, const SvSchemaElement *known)
+{
+    if (child->ns)
+        return child->ns->href &&
+               g_str_has_prefix((const char *)child->ns->href, LIBVIRT_NS_PREFIX);
+    return known && sv_word_in(known->children, (const char *)child->name);
+}
+
+/* Walk the elements splitvirt handles, looking at each child it does not handle.
+ * `parent` is the name of node's parent (NULL for the root), `top` the top-level element
+ * node is in (NULL for the root itself). */
+static gboolean
+check_element(const xmlNode *node, const char *parent, const char *top,
+              SvDomainSchemaPass pass, GError **error)
+{
+    const HandledElement *handled = find_handled(parent, (const char *)node->name);
+    const SvSchemaElement *known = sv_domain_schema_find((const char *)node->name);
+
+    /* <metadata> holds anything; leaves parsed as text have no entry either. */
+    if (!handled)
+        return TRUE;
+    if (pass == SV_DOMAIN_SCHEMA_UNSUPPORTED && !check_attrs(node, handled, known, parent, error))
+        return FALSE;
+    for (const xmlNode *c = node->children; c; c = c->next) {
+        g_autofree char *qname = NULL;
+        g_autofree char *what = NULL;
+
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (!c->ns && sv_word_in(handled->children, (const char *)c->name)) {
+            if (!check_element(c, (const char *)node->name,
+                               top ? top : (const char *)c->name, pass, error))
+                return FALSE;
+            continue;
+        }
+        if (pass == SV_DOMAIN_SCHEMA_UNKNOWN && !is_known_child(c, known)) {
+            set_schema_error(error, node, top, c);
+            return FALSE;
+        }
+        if (pass == SV_DOMAIN_SCHEMA_UNSUPPORTED && is_known_child(c, known)) {
+            qname = qualified_name(c);
+            if (!parent || g_str_equal((const char *)node->name, "devices"))
+                what = g_strdup_printf("<%s>", qname);
+            else
+                what = g_strdup_printf("<%s> in <%s>", qname, node->name);
+            sv_domain_error_unsupported(error, what);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+gboolean
+sv_domain_schema_check(const xmlNode *root, SvDomainSchemaPass pass, GError **error)
+{
+    return check_element(root, NULL, NULL, pass, error);
+}
