@@ -11,6 +11,8 @@ import subprocess
 import sys
 import tempfile
 
+import tap
+
 
 def check_table(gen, data, tmp):
     out = os.path.join(tmp, "sample_known.c")
@@ -48,15 +50,7 @@ def main():
     gen, data = sys.argv[1:3]
     with tempfile.TemporaryDirectory() as tmp:
         results = check_table(gen, data, tmp) + check_refusal(gen, data, tmp)
-    print("1..%d" % len(results))
-    status = 0
-    for i, (name, ok, detail) in enumerate(results, 1):
-        print("%s %d - %s" % ("ok" if ok else "not ok", i, name))
-        if not ok:
-            status = 1
-            for line in detail:
-                print("# " + line)
-    return status
+    return tap.report(results)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ import importlib.util
 import subprocess
 import sys
 
+import tap
+
 # (what, handler body, constant?)
 BODIES = [
     ("a fixed number", "if (!lookup(&a->dom, error)) return FALSE;\n    ret->num = 0;\n"
@@ -42,15 +44,7 @@ def main():
     checks.append(("%s is what procedures.py writes (else: python3 docs/procedures.py > "
                    "docs/procedures.md)" % doc, r.returncode == 0 and not diff,
                    r.stderr + diff))
-    print("1..%d" % len(checks))
-    status = 0
-    for i, (what, ok, detail) in enumerate(checks, 1):
-        print("%s %d - %s" % ("ok" if ok else "not ok", i, what))
-        if not ok:
-            status = 1
-            for line in detail.splitlines():
-                print("# " + line)
-    return status
+    return tap.report(checks)
 
 
 if __name__ == "__main__":
