@@ -6,8 +6,8 @@ Derived from the sources, never by hand:
   sv_private.x, read by gen_dispatch.py (the same parser the build uses);
 - what a daemon serves: the handlers it installs, in the order it installs them (a later
   one replaces an earlier one). Every daemon starts from sv_remote_common_handlers()
-  (src/common/rpc/remote.c); the domain daemons add sv_domain_driver_install() and
-  sv_domain_driver_install_lifecycle() (src/common/conf/domain_driver.c); then come the
+  (src/common/programs/remote.c); the domain daemons add sv_domain_driver_install() and
+  sv_domain_driver_install_lifecycle() (src/common/domain/domain_driver.c); then come the
   daemon's own `h->NAME = func` assignments and the `.NAME = func` fields of its
   SvRemoteHandlers initializers in src/DAEMON/*.c. sv_private_serve() adds ADOPT_CLIENT.
 - which answers are constant: a handler whose reply is only ever filled with fixed values
@@ -104,8 +104,8 @@ def constant_answer(body):
 def served(procs):
     """{daemon: {handler name: constant answer or None}} and {daemon: serves ADOPT_CLIENT};
     None for a daemon whose sources are not there yet."""
-    remote_c = (SRC / "common/rpc/remote.c").read_text()
-    domain_c = (SRC / "common/conf/domain_driver.c").read_text()
+    remote_c = (SRC / "common/programs/remote.c").read_text()
+    domain_c = (SRC / "common/domain/domain_driver.c").read_text()
     layers = [
         (None, remote_c, assigned(function_body(remote_c, "sv_remote_common_handlers"))),
         ("sv_domain_driver_install(", domain_c,

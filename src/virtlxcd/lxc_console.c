@@ -9,7 +9,7 @@
 
 #include "lxc_monitor.h"
 #include "lxc_process.h"
-#include "stream.h"
+#include "rpc/stream.h"
 #include "util/error.h"
 #include "util/fd.h"
 

@@ -10,7 +10,7 @@
  * lxc_domain_find_run(). */
 #pragma once
 
-#include "conf/domain_driver.h"
+#include "domain/domain_driver.h"
 #include "lxc_cgroup.h"
 #include "lxc_monitor.h"
 #include "lxc_process.h"

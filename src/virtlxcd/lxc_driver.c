@@ -5,10 +5,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "conf/domain_driver.h"
+#include "domain/domain_driver.h"
 #include "lxc_cgroup.h"
 #include "lxc_process.h"
-#include "remote.h"
+#include "programs/remote.h"
 #include "util/error.h"
 #include "util/host.h"
 

@@ -2,8 +2,8 @@
  * path, and the lifecycle procedures built on them. */
 #pragma once
 
-#include "conf/domain_driver.h"
 #include "daemon/daemon.h"
+#include "domain/domain_driver.h"
 
 typedef SvKillTimeouts LxcTimeouts;
 

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "client.h"
-#include "private_dispatch.h"
+#include "programs/remote.h"
+#include "protocol/private_dispatch.h"
 #include "protocol/sv_net.h"
-#include "remote.h"
+#include "rpc/client.h"
 #include "util/error.h"
 
 #define RELAY_MARK (1024 * 1024) /* queued bytes on one side before the other side pauses */

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "qemu_process.h"
-#include "stream.h"
+#include "rpc/stream.h"
 #include "util/error.h"
 #include "util/fd.h"
 

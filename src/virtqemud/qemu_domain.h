@@ -10,7 +10,7 @@
 
 #include <sys/types.h>
 
-#include "conf/domain_driver.h"
+#include "domain/domain_driver.h"
 #include "qemu_monitor.h"
 #include "qemu_process.h"
 #include "qemu_security.h"

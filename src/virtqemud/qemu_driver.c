@@ -6,13 +6,13 @@
 
 #include <selinux/selinux.h>
 
-#include "conf/domain_driver.h"
+#include "domain/domain_driver.h"
+#include "programs/private.h"
+#include "programs/remote.h"
 #include "qemu_caps.h"
 #include "qemu_command.h"
 #include "qemu_process.h"
 #include "qemu_security.h"
-#include "private.h"
-#include "remote.h"
 #include "sv-config.h"
 #include "util/error.h"
 #include "util/host.h"

@@ -2,8 +2,8 @@
  * lifecycle procedures built on them. */
 #pragma once
 
-#include "conf/domain_driver.h"
 #include "daemon/daemon.h"
+#include "domain/domain_driver.h"
 #include "qemu_caps.h"
 #include "qemu_security.h"
 

@@ -6,7 +6,7 @@
 #include <libxml/tree.h>
 #include <sys/types.h>
 
-#include "conf/domain_driver.h"
+#include "domain/domain_driver.h"
 
 /* Write obj's status file, or remove it once the guest is gone (no process, or shut
  * off). Written off the loop by the definitions' store, in order, atomically; done

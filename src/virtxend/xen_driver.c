@@ -8,9 +8,9 @@
 
 #include <string.h>
 
-#include "conf/domain_driver.h"
-#include "private.h"
-#include "remote.h"
+#include "domain/domain_driver.h"
+#include "programs/private.h"
+#include "programs/remote.h"
 #include "util/error.h"
 #include "util/host.h"
 #include "xen_ctx.h"

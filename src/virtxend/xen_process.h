@@ -4,8 +4,8 @@
 
 #include <libxl.h>
 
-#include "conf/domain_driver.h"
 #include "daemon/daemon.h"
+#include "domain/domain_driver.h"
 #include "xen_ctx.h"
 
 typedef struct {

@@ -20,11 +20,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "admin_dispatch.h"
-#include "private_dispatch.h"
+#include "programs/remote.h"
+#include "protocol/admin_dispatch.h"
+#include "protocol/private_dispatch.h"
 #include "protocol/sv_net.h"
 #include "protocol/sv_remote.h"
-#include "remote.h"
 #include "util/error.h"
 
 int LLVMFuzzerTestOneInput(const guint8 *data, size_t size);

@@ -10,8 +10,8 @@
  * bytes. */
 #include <string.h>
 
+#include "protocol/remote_dispatch.h"
 #include "protocol/sv_net.h"
-#include "remote_dispatch.h"
 #include "rpc/frame.h"
 #include "rpc/message.h"
 #include "util/error.h"

@@ -9,9 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "protocol/program.h"
 #include "protocol/sv_net.h"
 #include "rpc/message.h"
-#include "rpc/program.h"
 
 /* Run the loop for up to ms, or until nothing is left to do when ms is 0. */
 static inline void

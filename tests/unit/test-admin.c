@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "admin.h"
+#include "programs/admin.h"
 #include "protocol/sv_admin.h"
 #include "protocol/sv_net.h"
 #include "util/error.h"

@@ -1,7 +1,7 @@
 /* test-domain-run.c: the state setter the drivers share (the status file follows every
  * change, a failed write is logged), the end of a start that succeeded, and the end of a
  * run once the guest is gone. */
-#include "conf/domain_driver.h"
+#include "domain/domain_driver.h"
 #include "util/error.h"
 #include "warnings.h"
 

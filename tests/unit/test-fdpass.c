@@ -5,11 +5,11 @@
  * procedure that takes one, end to end with the sender virtproxyd uses. */
 #include "rpc-test.h"
 
-#include "client.h"
-#include "private.h"
-#include "private_dispatch.h"
+#include "programs/private.h"
+#include "programs/remote.h"
+#include "protocol/private_dispatch.h"
 #include "protocol/sv_remote.h"
-#include "remote.h"
+#include "rpc/client.h"
 #include "util/error.h"
 
 typedef struct {

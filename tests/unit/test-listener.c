@@ -7,8 +7,8 @@
 #include <sys/resource.h>
 #include <sys/un.h>
 
+#include "programs/remote.h"
 #include "protocol/sv_remote.h"
-#include "remote.h"
 #include "util/error.h"
 
 typedef struct {

@@ -10,10 +10,10 @@
 
 #include <glib.h>
 
-#include "client.h"
+#include "protocol/program.h"
 #include "protocol/sv_remote.h"
+#include "rpc/client.h"
 #include "util/error.h"
-#include "program.h"
 
 typedef struct {
     SvRpcConn *conn;

@@ -5,9 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "programs/remote.h"
 #include "protocol/sv_net.h"
 #include "protocol/sv_remote.h"
-#include "remote.h"
 #include "util/error.h"
 
 typedef struct {

@@ -1,11 +1,11 @@
 /* test-xdr.c: XDR round trips and the wire sizes clients depend on. */
 #include <string.h>
 
+#include "protocol/program.h"
+#include "protocol/remote_dispatch.h"
 #include "protocol/sv_net.h"
 #include "protocol/sv_remote.h"
 #include "rpc/message.h"
-#include "rpc/program.h"
-#include "remote_dispatch.h"
 #include "util/error.h"
 
 static GBytes *

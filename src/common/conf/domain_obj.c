@@ -1,5 +1,5 @@
 /* domain_obj.c: the domain list with its indexes and libvirt's listing filters. */
-#include "domain_obj.h"
+#include "conf/domain_obj.h"
 
 #include <stdarg.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* domain_status.c: status files: reading them back, and setting aside the untrusted ones. */
-#include "domain_status.h"
+#include "conf/domain_status.h"
 
 #include <errno.h>
 #include <stdio.h>

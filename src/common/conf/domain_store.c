@@ -1,6 +1,6 @@
 /* domain_store.c: durable definition files, written by one worker thread in FIFO order so
  * the loop never waits for an fsync and two writes of one file never reorder. */
-#include "domain_store.h"
+#include "conf/domain_store.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* uuid.c: libvirt-compatible UUID parsing, formatting and generation. */
-#include "uuid.h"
+#include "conf/uuid.h"
 
 #include <errno.h>
 #include <sys/random.h>

@@ -1,5 +1,5 @@
 /* daemon.c: the daemon skeleton shared by every splitvirt daemon. */
-#include "daemon.h"
+#include "daemon/daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +15,8 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#include "rpc/admin.h"
-#include "remote.h"
+#include "programs/admin.h"
+#include "programs/remote.h"
 #include "sv-config.h"
 #include "util/error.h"
 #include "util/fd.h"

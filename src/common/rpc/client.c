@@ -1,5 +1,5 @@
 /* client.c: an outgoing protocol connection on the loop (virtproxyd's backends, tests). */
-#include "client.h"
+#include "rpc/client.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,8 +4,8 @@
 
 #include <glib.h>
 
-#include "frame.h"
-#include "message.h"
+#include "rpc/frame.h"
+#include "rpc/message.h"
 
 typedef struct SvRpcConn SvRpcConn;
 

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "protocol/sv_remote.h"
-#include "server-internal.h"
+#include "rpc/server-internal.h"
 #include "util/error.h"
 
 SvClient *

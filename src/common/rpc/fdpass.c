@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "server-internal.h"
+#include "rpc/server-internal.h"
 #include "util/error.h"
 
 typedef struct {

@@ -1,5 +1,5 @@
 /* frame.c: the pure frame reader. */
-#include "frame.h"
+#include "rpc/frame.h"
 
 #include <string.h>
 

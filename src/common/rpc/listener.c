@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "server-internal.h"
+#include "rpc/server-internal.h"
 #include "util/error.h"
 
 #define ACCEPT_BATCH 64        /* connections accepted per wake-up before others run */

@@ -1,10 +1,10 @@
 /* message.c: encoding of replies, errors and events into SvMsg buffers. */
-#include "message.h"
+#include "rpc/message.h"
 
 #include <string.h>
 
+#include "protocol/program.h"
 #include "protocol/sv_net.h"
-#include "program.h"
 #include "util/error.h"
 
 /* The loop is single-threaded, so one scratch buffer serves every encode;

@@ -4,7 +4,7 @@
 #include <glib.h>
 #include <rpc/rpc.h>
 
-#include "frame.h"
+#include "rpc/frame.h"
 
 /* One whole message ready for the wire, length word included. */
 typedef struct SvMsg {

@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 
 #include "protocol/sv_net.h"
-#include "server.h"
+#include "rpc/server.h"
 
 typedef struct {
     const SvProgramInfo *info;

@@ -1,7 +1,7 @@
 /* server.c: client connections: their state, bounded output queues, reading (with the
  * descriptors that come along, fdpass.c), keepalive, and the server object. Listening
  * sockets and client limits are listener.c; calls are dispatch.c. */
-#include "server.h"
+#include "rpc/server.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -10,7 +10,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "server-internal.h"
+#include "rpc/server-internal.h"
 #include "util/error.h"
 
 #define READ_BUDGET (256 * 1024)         /* bytes read per wake-up before yielding */

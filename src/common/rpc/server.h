@@ -5,9 +5,9 @@
 #include <glib.h>
 #include <sys/types.h>
 
-#include "frame.h"
-#include "message.h"
-#include "program.h"
+#include "protocol/program.h"
+#include "rpc/frame.h"
+#include "rpc/message.h"
 
 typedef struct SvServer SvServer;
 typedef struct SvClient SvClient;

@@ -1,5 +1,5 @@
 /* stream.c: server side of libvirt streams. */
-#include "stream.h"
+#include "rpc/stream.h"
 
 #include "protocol/sv_net.h"
 #include "util/error.h"

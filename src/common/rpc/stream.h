@@ -2,7 +2,7 @@
  * bound to the (prog, vers, proc, serial) of the call that opened them. */
 #pragma once
 
-#include "server.h"
+#include "rpc/server.h"
 
 typedef struct SvStream SvStream;
 

@@ -1,11 +1,11 @@
 /* conffile.c: a small parser for libvirt-style configuration files. */
-#include "conffile.h"
+#include "util/conffile.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 
 typedef enum { VAL_INT, VAL_STRING, VAL_LIST } ValType;
 

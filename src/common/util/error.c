@@ -1,5 +1,5 @@
 /* error.c: one extended GError domain per libvirt error domain, carrying libvirt's extra fields. */
-#include "error.h"
+#include "util/error.h"
 
 #include <errno.h>
 #include <string.h>

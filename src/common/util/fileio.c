@@ -1,5 +1,5 @@
 /* fileio.c: durable writes (temp file, fsync, rename, directory fsync). */
-#include "fileio.h"
+#include "util/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "fd.h"
+#include "util/error.h"
+#include "util/fd.h"
 
 /* sv_file_write_atomic()'s temporary files are "<path>" TEMP_INFIX "XXXXXX". */
 #define TEMP_INFIX ".new-"

@@ -1,5 +1,5 @@
 /* guest_log.c: a guest's log file and the daemon's timestamped lines in it. */
-#include "guest_log.h"
+#include "util/guest_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "fileio.h"
+#include "util/error.h"
+#include "util/fileio.h"
 
 char *
 sv_guest_log_path(const char *dir, const char *name)

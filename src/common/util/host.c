@@ -1,5 +1,5 @@
 /* host.c: host facts read from /proc, /sys and /etc. */
-#include "host.h"
+#include "util/host.h"
 
 #include <stdlib.h>
 #include <string.h>

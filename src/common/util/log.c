@@ -1,6 +1,6 @@
 /* log.c: a structured-log writer in libvirt's line format, with libvirt's filters and
  * outputs. */
-#include "log.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "util/error.h"
 
 typedef struct {
     char *match; /* a glob: "*qemu*" for the filter "1:qemu" */

@@ -4,7 +4,7 @@
 
 #include <glib.h>
 
-#include "conffile.h"
+#include "util/conffile.h"
 
 /* Install the log writer; debug messages only when verbose. */
 void sv_log_init(const char *progname, gboolean verbose);

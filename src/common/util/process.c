@@ -1,5 +1,5 @@
 /* process.c: pidfd-held processes and the kill state machine. */
-#include "process.h"
+#include "util/process.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "fd.h"
+#include "util/error.h"
+#include "util/fd.h"
 
 typedef struct {
     SvProcessKillFunc done;

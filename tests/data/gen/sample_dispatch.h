@@ -3,7 +3,7 @@
 
 #include <glib.h>
 #include "sample.h"
-#include "rpc/program.h"
+#include "protocol/program.h"
 
 /* One typed handler per procedure. A handler either fills *ret and returns
  * TRUE, returns FALSE with *error set, or calls sv_call_defer() and returns

@@ -1,7 +1,7 @@
 /* domain_run.c: what the drivers share of a guest's run: the one state setter, with the
  * status file following every change, the end of a start that succeeded, and the end of
  * the run once the guest is gone. */
-#include "domain_driver.h"
+#include "domain/domain_driver.h"
 
 static void
 save_done(const GError *error, gpointer data)

@@ -2,8 +2,8 @@
  * callbacks, event registrations and the event fan-out. */
 #pragma once
 
-#include "remote_dispatch.h"
-#include "server.h"
+#include "protocol/remote_dispatch.h"
+#include "rpc/server.h"
 
 #define SV_EVENT_ID_LIFECYCLE 0
 #define SV_EVENT_ID_REBOOT 1

@@ -1,5 +1,5 @@
 /* admin.c: the admin program's handlers: servers, clients, limits, logging, idle timeout. */
-#include "admin.h"
+#include "programs/admin.h"
 
 #include <gio/gio.h>
 #include <grp.h>
@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "remote.h"
+#include "programs/remote.h"
 #include "util/error.h"
 #include "util/log.h"
 

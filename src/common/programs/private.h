@@ -2,7 +2,7 @@
  * client connections virtproxyd hands it. */
 #pragma once
 
-#include "server.h"
+#include "rpc/server.h"
 
 /* Serve ADOPT_CLIENT on srv (the daemon's main server). */
 void sv_private_serve(SvServer *srv);

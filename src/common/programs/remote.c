@@ -1,5 +1,5 @@
 /* remote.c: the remote program's handshake calls, event registrations and event fan-out. */
-#include "remote.h"
+#include "programs/remote.h"
 
 #include <string.h>
 

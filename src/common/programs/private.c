@@ -1,12 +1,12 @@
 /* private.c: ADOPT_CLIENT: take over a client connection from virtproxyd. */
-#include "private.h"
+#include "programs/private.h"
 
 #include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "private_dispatch.h"
-#include "remote.h"
+#include "programs/remote.h"
+#include "protocol/private_dispatch.h"
 #include "util/error.h"
 #include "util/fd.h"
 

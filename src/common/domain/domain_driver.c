@@ -1,5 +1,5 @@
 /* domain_driver.c: shared domain procedures; definitions reach disk before the reply. */
-#include "domain_driver.h"
+#include "domain/domain_driver.h"
 
 #include <string.h>
 

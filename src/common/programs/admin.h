@@ -2,8 +2,8 @@
  * servers and their clients, client limits, logging settings and the idle timeout. */
 #pragma once
 
-#include "admin_dispatch.h"
-#include "server.h"
+#include "protocol/admin_dispatch.h"
+#include "rpc/server.h"
 
 /* The libvirt release whose admin protocol this is (CONNECT_GET_LIB_VERSION). */
 #define SV_ADMIN_LIB_VERSION 9000000

@@ -4,8 +4,8 @@
 
 #include "conf/domain_obj.h"
 #include "conf/domain_store.h"
+#include "programs/remote.h"
 #include "util/conffile.h"
-#include "remote.h"
 
 /* virDomainEventType and the details used here. */
 enum {
