@@ -4,7 +4,6 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "conf/uuid.h"
 #include "util/error.h"
 
 struct SvDomainList {
@@ -351,52 +350,6 @@ guint
 sv_domain_list_size(SvDomainList *list)
 {
     return g_hash_table_size(list->by_name);
-}
-
-void
-sv_domain_objs_to_remote(GPtrArray *objs, remote_nonnull_domain *out)
-{
-    /* Thousands of objects, their definitions and names are scattered over the heap:
-     * ask for each a few steps ahead (object, then its definition, then the name), so
-     * the loop does not wait on memory three times per domain. */
-    enum { AHEAD = 12 };
-    SvDomainObj **o = (SvDomainObj **)objs->pdata;
-    guint n = objs->len;
-
-    for (guint i = 0; i < n; i++) {
-        if (i + AHEAD < n)
-            __builtin_prefetch(o[i + AHEAD]);
-        if (i + AHEAD / 2 < n)
-            __builtin_prefetch(o[i + AHEAD / 2]->def);
-        if (i + AHEAD / 4 < n) {
-            __builtin_prefetch(o[i + AHEAD / 4]->def->name);
-            __builtin_prefetch(o[i + AHEAD / 4]->def->uuid);
-        }
-        sv_domain_obj_to_remote(o[i], &out[i]);
-    }
-}
-
-void
-sv_domain_obj_to_remote(const SvDomainObj *obj, remote_nonnull_domain *out)
-{
-    out->name = g_strdup(obj->def->name);
-    memcpy(out->uuid, obj->def->uuid, 16);
-    out->id = obj->id;
-}
-
-SvDomainObj *
-sv_domain_list_lookup_handle(SvDomainList *list, const remote_nonnull_domain *dom, int from,
-                             GError **error)
-{
-    SvDomainObj *obj = sv_domain_list_find_by_uuid(list, (const guint8 *)dom->uuid);
-    char uuid[37];
-
-    if (!obj) {
-        sv_uuid_format((const guint8 *)dom->uuid, uuid);
-        sv_error_set(error, from, SV_ERR_NO_DOMAIN, "no domain with matching uuid '%s' (%s)", uuid,
-                     dom->name);
-    }
-    return obj;
 }
 
 void

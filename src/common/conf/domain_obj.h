@@ -4,7 +4,6 @@
 #include <glib.h>
 
 #include "conf/domain_conf.h"
-#include "protocol/sv_remote.h"
 
 /* virDomainState values (wire ABI). */
 typedef enum {
@@ -152,13 +151,3 @@ void sv_domain_obj_set_state(SvDomainObj *obj, int state, int reason);
 GPtrArray *sv_domain_list_filter(SvDomainList *list, guint flags);
 guint sv_domain_list_count_active(SvDomainList *list, gboolean active);
 guint sv_domain_list_size(SvDomainList *list);
-
-/* Fill a wire domain (name copied). */
-void sv_domain_obj_to_remote(const SvDomainObj *obj, remote_nonnull_domain *out);
-/* The same for every object of objs, into out (objs->len elements), in order. */
-void sv_domain_objs_to_remote(GPtrArray *objs, remote_nonnull_domain *out);
-
-/* Look up the object a client's handle names (by UUID), or fail with NO_DOMAIN
- * "no domain with matching uuid '%s' (%s)" in error domain `from`. */
-SvDomainObj *sv_domain_list_lookup_handle(SvDomainList *list, const remote_nonnull_domain *dom,
-                                          int from, GError **error);

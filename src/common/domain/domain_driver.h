@@ -4,6 +4,7 @@
 
 #include "conf/domain_obj.h"
 #include "conf/domain_store.h"
+#include "domain/domain_wire.h"
 #include "programs/remote.h"
 #include "util/conffile.h"
 
