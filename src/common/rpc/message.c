@@ -3,7 +3,6 @@
 
 #include <string.h>
 
-#include "protocol/program.h"
 #include "protocol/sv_net.h"
 #include "util/error.h"
 
@@ -11,14 +10,6 @@
  * the message is then copied out at its exact size. */
 #define SCRATCH_SIZE (64 * 1024)
 static guint8 scratch[SCRATCH_SIZE];
-
-bool_t
-sv_xdr_void(XDR *xdrs, void *obj)
-{
-    (void)xdrs;
-    (void)obj;
-    return TRUE;
-}
 
 static SvMsg *
 msg_alloc(gsize len)

@@ -35,23 +35,6 @@ sv_server_config_init(SvServerConfig *cfg)
     cfg->keepalive_count = 5;
 }
 
-const SvProcInfo *
-sv_program_info_lookup(const SvProgramInfo *info, int proc)
-{
-    guint lo = 0, hi = info->n_procs;
-
-    while (lo < hi) {
-        guint mid = (lo + hi) / 2;
-        if (info->procs[mid].proc == proc)
-            return &info->procs[mid];
-        if (info->procs[mid].proc < proc)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
 /* ---------------------------------------------------------------- clients */
 
 SvClient *
