@@ -122,6 +122,24 @@ def test_every_write_procedure_denied_on_readonly_socket(daemons, root, target):
 
 
 @pytest.mark.parametrize("target", TARGETS)
+def test_open_flag_makes_readwrite_socket_readonly(daemons, root, target):
+    """CONNECT_OPEN with flag bit 0 (VIR_CONNECT_RO) on the read-write socket makes the
+    connection read-only, as the read-only socket does (stock clients refuse writes on
+    such a connection themselves, so a raw client shows the daemon's side)."""
+    sock_ro, uri = start_target(daemons, root, target)
+    sock = Path(str(sock_ro)[:-len("-ro")])
+    with Client(str(sock)) as c:
+        c.open(uri, flags=1)
+        expect_denied(c, rawrpc.REMOTE_PROGRAM, rawrpc.PROC_DOMAIN_DEFINE_XML, b"",
+                      "read only access prevents virDomainDefineXML")
+        c.call(rawrpc.PROC_CONNECT_LIST_ALL_DOMAINS, i32(1) + u32(0))
+    with Client(str(sock)) as c:
+        c.open(uri)  # flags 0 on the same socket: read-write
+        _, err = c.call_error(rawrpc.PROC_DOMAIN_DEFINE_XML, string("<domain/>"))
+        assert err.code != ERR_OPERATION_DENIED, err
+
+
+@pytest.mark.parametrize("target", TARGETS)
 def test_get_xml_desc_secure_denied_on_readonly_socket(daemons, root, target):
     """virDomainGetXMLDesc with VIR_DOMAIN_XML_SECURE (1) or MIGRATABLE (8) is refused on a
     read-only connection before the domain is looked up, as in libvirt's public API;

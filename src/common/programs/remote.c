@@ -350,6 +350,13 @@ sv_remote_readonly_check(SvCall *call, const SvProcInfo *proc, const void *args,
     }
 }
 
+void
+sv_remote_on_open(SvCall *call, const void *args)
+{
+    if (((const remote_connect_open_args *)args)->flags & SV_CONNECT_RO)
+        sv_client_set_readonly(sv_call_get_client(call));
+}
+
 /* ---- host facts every driver reports the same way ---- */
 
 /* The library version we report: the libvirt release whose protocol we speak. */

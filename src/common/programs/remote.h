@@ -10,6 +10,9 @@
 #define SV_EVENT_ID_LAST 27       /* virDomainEventID LAST in libvirt 9.0.0 */
 #define SV_EVENT_ID_LEGACY_LAST 16 /* the legacy REGISTER_ANY accepts 0..15 */
 
+/* CONNECT_OPEN's flag bit for a read-only connection (VIR_CONNECT_RO). */
+#define SV_CONNECT_RO 1u
+
 /* VIR_DRV_FEATURE_* numbers used on the wire. */
 enum {
     SV_FEATURE_REMOTE = 2,
@@ -63,6 +66,11 @@ void sv_remote_identity_denied(SvClient *c, GError **error);
  * daemon's dispatcher for calls allowed on read-only connections (see sv_remote.x). */
 gboolean sv_remote_readonly_check(SvCall *call, const SvProcInfo *proc, const void *args,
                                   GError **error);
+
+/* The remote program's part of CONNECT_OPEN, told its arguments before the handler runs:
+ * flag SV_CONNECT_RO makes the connection read-only (the socket it came in on may have
+ * made it so already; nothing makes it read-write again). */
+void sv_remote_on_open(SvCall *call, const void *args);
 
 /* How many event registrations a client holds (tests, admin). */
 guint sv_remote_client_n_registrations(SvClient *c);

@@ -190,7 +190,7 @@ def snake(tname):
     return re.sub(r"(?<!^)([A-Z])", r"_\1", tname).lower()
 
 
-def gen_source(x, procs, prog, vers, tname, hname, out, ro_check=None):
+def gen_source(x, procs, prog, vers, tname, hname, out, ro_check=None, on_open=None):
     calls = [p for p in procs if "msg" not in p["flags"]]
     w = out.write
     sn = snake(tname)
@@ -200,6 +200,9 @@ def gen_source(x, procs, prog, vers, tname, hname, out, ro_check=None):
         w("/* The program's checks on read-only connections that depend on arguments. */\n")
         w("gboolean %s(SvCall *call, const SvProcInfo *proc, const void *args,\n"
           "    GError **error);\n\n" % ro_check)
+    if on_open:
+        w("/* The program's part of opening a connection, given the open's arguments. */\n")
+        w("void %s(SvCall *call, const void *args);\n\n" % on_open)
     for p in calls:
         args = ["call"]
         if p["args"]:
@@ -234,8 +237,8 @@ def gen_source(x, procs, prog, vers, tname, hname, out, ro_check=None):
         w("    { %d, \"%s\", \"%s\", %s, %s, %s, %s, %s, %d, %s, %s },\n"
           % (p["num"], p["short"], p["api"], af, asz, rf, rsz, flags, p["fds"], off, inv))
     w("};\n\n")
-    w("const SvProgramInfo %s_info = {\n    %s, %s, procs, G_N_ELEMENTS(procs), %s,\n};\n\n"
-      % (sn, prog, vers, ro_check or "NULL"))
+    w("const SvProgramInfo %s_info = {\n    %s, %s, procs, G_N_ELEMENTS(procs),\n"
+      "    %s, %s,\n};\n\n" % (sn, prog, vers, ro_check or "NULL", on_open or "NULL"))
     w("void\n%s_overlay(%s *dst, const %s *src)\n{\n" % (sn, tname, tname))
     for p in calls:
         w("    if (src->%s)\n        dst->%s = src->%s;\n" % (p["lower"], p["lower"], p["lower"]))
@@ -282,6 +285,8 @@ def main():
     ap.add_argument("--layout", help="write the layout description here ('-' for stdout)")
     ap.add_argument("--readonly-check",
                     help="function the dispatcher asks about calls on read-only connections")
+    ap.add_argument("--on-open",
+                    help="function the dispatcher tells the arguments of a call that opens")
     a = ap.parse_args()
     with open(a.xfile) as f:
         x = XFile(f.read())
@@ -294,7 +299,7 @@ def main():
         import os
         with open(a.source, "w") as f:
             gen_source(x, procs, a.program, a.version, a.handlers, os.path.basename(a.header), f,
-                       a.readonly_check)
+                       a.readonly_check, a.on_open)
     if a.layout:
         if a.layout == "-":
             gen_layout(x, sys.stdout)

@@ -40,12 +40,19 @@ typedef struct {
 typedef gboolean (*SvReadonlyCheckFunc)(SvCall *call, const SvProcInfo *proc, const void *args,
                                         GError **error);
 
+/* Told, after the arguments of a call that opens the connection (SV_PROC_OPEN) are decoded
+ * and before its handler runs, what the open asks for beyond "open": the remote program's
+ * CONNECT_OPEN makes the connection read-only when its flags say so. The transport knows
+ * no program's arguments; this is how a program applies them to the connection. */
+typedef void (*SvOpenFunc)(SvCall *call, const void *args);
+
 typedef struct {
     guint32 prog;
     guint32 vers;
     const SvProcInfo *procs; /* sorted by proc */
     guint n_procs;
     SvReadonlyCheckFunc readonly_check; /* NULL: the table's "ro" says it all */
+    SvOpenFunc on_open;                 /* NULL: opening changes nothing else */
 } SvProgramInfo;
 
 /* The entry for `proc`, or NULL. */

@@ -3,7 +3,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "protocol/sv_remote.h"
 #include "rpc/server-internal.h"
 #include "util/error.h"
 
@@ -279,11 +278,8 @@ dispatch_call(SvClient *c, const SvHeader *h, const guint8 *payload, gsize plen,
         xdr_free(p->args_filter, (char *)&args);
         return;
     }
-    if ((p->flags & SV_PROC_OPEN) && h->prog == REMOTE_PROGRAM) {
-        /* Read-only is the client's flag bit 0, or forced by the socket it came in on. */
-        if (((remote_connect_open_args *)&args)->flags & 1)
-            c->readonly = TRUE;
-    }
+    if ((p->flags & SV_PROC_OPEN) && prog->info->on_open)
+        prog->info->on_open(&call, &args);
     accept_fds(&call, fds);
     ok = p->invoke(prog->handlers, &call, &args, &ret, &error);
     if (!ok) {

@@ -6,6 +6,9 @@
 gboolean sample_readonly_check(SvCall *call, const SvProcInfo *proc, const void *args,
     GError **error);
 
+/* The program's part of opening a connection, given the open's arguments. */
+void sample_on_open(SvCall *call, const void *args);
+
 static gboolean
 invoke_open(const void *handlers, SvCall *call, void *args, void *ret,
     GError **error)
@@ -48,7 +51,8 @@ static const SvProcInfo procs[] = {
 };
 
 const SvProgramInfo sv_sample_handlers_info = {
-    SAMPLE_PROGRAM, SAMPLE_VERSION, procs, G_N_ELEMENTS(procs), sample_readonly_check,
+    SAMPLE_PROGRAM, SAMPLE_VERSION, procs, G_N_ELEMENTS(procs),
+    sample_readonly_check, sample_on_open,
 };
 
 void
