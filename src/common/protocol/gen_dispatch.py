@@ -190,6 +190,24 @@ def snake(tname):
     return re.sub(r"(?<!^)([A-Z])", r"_\1", tname).lower()
 
 
+def gen_buffer_check(calls, w):
+    """The dispatcher decodes a call's arguments into, and takes its return value from, a
+    buffer of SV_PROC_BUF_SIZE bytes (program.h): a union of every call's types, asserted
+    to fit, makes a larger type fail the build instead of a call."""
+    types = []
+    for p in calls:
+        for t in (p["args"], p["ret"]):
+            if t and t not in types:
+                types.append(t)
+    w("/* Every call's arguments and return value fit the dispatcher's buffer. */\n")
+    w("typedef union {\n    char none;\n")
+    for i, t in enumerate(types):
+        w("    %s t%d;\n" % (t, i))
+    w("} CallTypes;\n")
+    w("_Static_assert(sizeof(CallTypes) <= SV_PROC_BUF_SIZE,\n"
+      "    \"a call's arguments or return value exceed SV_PROC_BUF_SIZE (program.h)\");\n\n")
+
+
 def gen_source(x, procs, prog, vers, tname, hname, out, ro_check=None, on_open=None):
     calls = [p for p in procs if "msg" not in p["flags"]]
     w = out.write
@@ -237,6 +255,7 @@ def gen_source(x, procs, prog, vers, tname, hname, out, ro_check=None, on_open=N
         w("    { %d, \"%s\", \"%s\", %s, %s, %s, %s, %s, %d, %s, %s },\n"
           % (p["num"], p["short"], p["api"], af, asz, rf, rsz, flags, p["fds"], off, inv))
     w("};\n\n")
+    gen_buffer_check(calls, w)
     w("const SvProgramInfo %s_info = {\n    %s, %s, procs, G_N_ELEMENTS(procs),\n"
       "    %s, %s,\n};\n\n" % (sn, prog, vers, ro_check or "NULL", on_open or "NULL"))
     w("void\n%s_overlay(%s *dst, const %s *src)\n{\n" % (sn, tname, tname))

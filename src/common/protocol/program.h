@@ -17,6 +17,12 @@ enum {
     SV_PROC_MSG = 1 << 4,    /* a MESSAGE sent by the server, never a call */
 };
 
+/* The most bytes a procedure's decoded arguments, or its return value, may take: the
+ * dispatcher holds both on its stack. The generated table of every program asserts at
+ * build time that its types fit; the admission of a call checks it again for a table
+ * made by hand (rpc/admission.c). */
+#define SV_PROC_BUF_SIZE 512
+
 typedef gboolean (*SvInvokeFunc)(const void *handlers, SvCall *call, void *args, void *ret,
                                  GError **error);
 

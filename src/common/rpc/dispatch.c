@@ -1,8 +1,9 @@
-/* dispatch.c: calls: the connection rules every program's procedures share (open,
- * read-only, descriptors), decoding, the handler, and the reply, now or deferred. */
+/* dispatch.c: calls: admission (admission.c: open, read-only, handler), descriptors,
+ * decoding, the handler, and the reply, now or deferred. */
 #include <string.h>
 #include <unistd.h>
 
+#include "rpc/admission.h"
 #include "rpc/server-internal.h"
 #include "util/error.h"
 
@@ -172,48 +173,21 @@ sv_server_find_program(SvServer *srv, guint32 prog, guint32 vers)
     return NULL;
 }
 
-/* The rules before the arguments are decoded, in libvirt's order: the procedure, the
- * connection being open, read-only access, then whether this daemon implements it. */
+/* The rules before the arguments are decoded (admission.c), on the facts of this
+ * connection. */
 static const SvProcInfo *
 check_call(SvClient *c, const SvHeader *h, const SvServerProgram **out_prog, GError **error)
 {
-    const SvServerProgram *prog;
-    const SvProcInfo *p;
+    const SvServerProgram *prog = sv_server_find_program(c->srv, h->prog, h->vers);
+    SvCallFacts facts = {
+        .hdr = h,
+        .program = prog ? prog->info : NULL,
+        .handlers = prog ? prog->handlers : NULL,
+        .open = c->open,
+        .readonly = c->readonly,
+    };
+    const SvProcInfo *p = sv_call_admit(&facts, error);
 
-    if (h->status != SV_NET_OK) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "Unexpected message status %u", h->status);
-        return NULL;
-    }
-    prog = sv_server_find_program(c->srv, h->prog, h->vers);
-    if (!prog) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "Cannot find program %d version %d",
-                     (int)h->prog, (int)h->vers);
-        return NULL;
-    }
-    p = sv_program_info_lookup(prog->info, h->proc);
-    if (!p || (p->flags & SV_PROC_MSG)) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "unknown procedure: %d", h->proc);
-        return NULL;
-    }
-    if (!(p->flags & SV_PROC_NOOPEN) && !c->open) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "hypervisor connection not open");
-        return NULL;
-    }
-    if ((p->flags & SV_PROC_OPEN) && c->open) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "connection already open");
-        return NULL;
-    }
-    if (c->readonly && !(p->flags & SV_PROC_RO)) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_DENIED,
-                     "read only access prevents %s", p->api);
-        return NULL;
-    }
-    /* Checked after the connection rules, as libvirt checks read-only access in
-     * its public API before the driver can say it lacks the call. */
-    if (!sv_proc_has_handler(p, prog->handlers)) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "unknown procedure: %d", h->proc);
-        return NULL;
-    }
     *out_prog = prog;
     return p;
 }
@@ -243,8 +217,10 @@ accept_fds(SvCall *call, SvFrameFds *fds)
     fds->n = 0;
 }
 
+/* Admission and the generated tables (protocol/program.h) keep every procedure's types
+ * within it. */
 typedef union {
-    guint8 b[512];
+    guint8 b[SV_PROC_BUF_SIZE];
     gint64 align;
     double d;
     void *p;
@@ -265,7 +241,6 @@ dispatch_call(SvClient *c, const SvHeader *h, const guint8 *payload, gsize plen,
         reply_error(c, h, error);
         return;
     }
-    g_assert(p->args_size <= sizeof(args) && p->ret_size <= sizeof(ret));
     memset(&args, 0, p->args_size);
     memset(&ret, 0, p->ret_size);
     if (!sv_xdr_decode(payload, plen, p->args_filter, &args, &error)) {

@@ -50,6 +50,16 @@ static const SvProcInfo procs[] = {
     { 5, "SEND_FILES", "virSendFiles", (xdrproc_t)sv_xdr_void, 0, (xdrproc_t)sv_xdr_void, 0, 0, 3, offsetof(SvSampleHandlers, send_files), invoke_send_files },
 };
 
+/* Every call's arguments and return value fit the dispatcher's buffer. */
+typedef union {
+    char none;
+    sample_echo_args t0;
+    sample_echo_ret t1;
+    sample_count_ret t2;
+} CallTypes;
+_Static_assert(sizeof(CallTypes) <= SV_PROC_BUF_SIZE,
+    "a call's arguments or return value exceed SV_PROC_BUF_SIZE (program.h)");
+
 const SvProgramInfo sv_sample_handlers_info = {
     SAMPLE_PROGRAM, SAMPLE_VERSION, procs, G_N_ELEMENTS(procs),
     sample_readonly_check, sample_on_open,

@@ -1,0 +1,27 @@
+/* admission.h: whether a call goes on to its handler: the rules every program's procedures
+ * share, as one pure function of the facts the dispatcher gathers (dispatch.c). */
+#pragma once
+
+#include <glib.h>
+
+#include "protocol/program.h"
+#include "rpc/frame.h"
+
+/* What admission looks at; the dispatcher fills it from the call's header and its
+ * connection. Nothing here is owned. */
+typedef struct {
+    const SvHeader *hdr;
+    const SvProgramInfo *program; /* the program served with hdr's number and version, or NULL */
+    const void *handlers;         /* that program's handler struct (NULL: none at all) */
+    gboolean open;                /* the connection is open (CONNECT_OPEN answered OK) */
+    gboolean readonly;            /* the connection is read-only */
+} SvCallFacts;
+
+/* The table entry of the call when it may go on to decoding its arguments; NULL with
+ * *error set to the libvirt error to reply with when it may not. The rules, in libvirt's
+ * order: the header's status, the program, the procedure, the connection being open (or
+ * not yet, for one that opens it), read-only access, whether a handler exists, and last
+ * whether its types fit the dispatcher's buffer (SV_PROC_BUF_SIZE; only a table made by
+ * hand can fail that, the generated ones are checked at build time). Pure: it reads
+ * `facts` and the tables they point to, and nothing else. */
+const SvProcInfo *sv_call_admit(const SvCallFacts *facts, GError **error);

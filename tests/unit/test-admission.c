@@ -1,0 +1,232 @@
+/* test-admission.c: the rules a call passes before its arguments are decoded
+ * (rpc/admission.c), on facts alone: a program table made here, no sockets, no server. */
+#include <stddef.h>
+
+#include <glib.h>
+
+#include "protocol/sv_net.h"
+#include "rpc/admission.h"
+#include "util/error.h"
+
+#define TEST_PROGRAM 0x5eed
+#define TEST_VERSION 1
+
+enum {
+    PROC_OPEN = 1,    /* opens the connection; allowed read-only, before the open */
+    PROC_READ = 2,    /* allowed read-only */
+    PROC_WRITE = 3,   /* not allowed read-only */
+    PROC_PING = 4,    /* a MESSAGE the server sends, never a call */
+    PROC_FEATURE = 5, /* allowed before the open and read-only */
+    PROC_BIG = 6,     /* arguments over the dispatcher's buffer */
+    PROC_MISSING = 7, /* no handler in this daemon */
+};
+
+typedef struct {
+    gboolean (*open)(void);
+    gboolean (*read)(void);
+    gboolean (*write)(void);
+    gboolean (*feature)(void);
+    gboolean (*big)(void);
+    gboolean (*missing)(void);
+} Handlers;
+
+static gboolean
+handler(void)
+{
+    return TRUE;
+}
+
+/* Admission asks only whether an entry has an invoke function and a handler at its
+ * offset; this one is never called. */
+static gboolean
+invoke(const void *handlers, SvCall *call, void *args, void *ret, GError **error)
+{
+    (void)handlers, (void)call, (void)args, (void)ret, (void)error;
+    g_assert_not_reached();
+}
+
+/* A call's entry (no XDR filters: admission never decodes). */
+#define ENTRY(num, name, api, size, flags, field)                                                  \
+    {num, name, api, NULL, size, NULL, 0, flags, 0, offsetof(Handlers, field), invoke}
+
+static const SvProcInfo procs[] = {
+    ENTRY(PROC_OPEN, "OPEN", "virOpen", 8, SV_PROC_OPEN | SV_PROC_NOOPEN | SV_PROC_RO, open),
+    ENTRY(PROC_READ, "READ", "virRead", 8, SV_PROC_RO, read),
+    ENTRY(PROC_WRITE, "WRITE", "virWrite", 8, 0, write),
+    {PROC_PING, "PING", "virPing", NULL, 0, NULL, 0, SV_PROC_MSG, 0, 0, NULL},
+    ENTRY(PROC_FEATURE, "FEATURE", "virFeature", 0, SV_PROC_NOOPEN | SV_PROC_RO, feature),
+    ENTRY(PROC_BIG, "BIG", "virBig", SV_PROC_BUF_SIZE + 1, SV_PROC_RO, big),
+    ENTRY(PROC_MISSING, "MISSING", "virMissing", 8, 0, missing),
+};
+
+static const SvProgramInfo program = {
+    TEST_PROGRAM, TEST_VERSION, procs, G_N_ELEMENTS(procs), NULL, NULL,
+};
+
+static const Handlers handlers = {
+    .open = handler,
+    .read = handler,
+    .write = handler,
+    .feature = handler,
+    .big = handler,
+};
+
+typedef struct {
+    SvHeader hdr;
+    SvCallFacts facts;
+} Call;
+
+/* A call of `proc` to the test program on an open read-write connection; cases change
+ * one fact at a time. */
+static void
+call_init(Call *c, int proc)
+{
+    c->hdr = (SvHeader){TEST_PROGRAM, TEST_VERSION, proc, SV_NET_CALL, 7, SV_NET_OK};
+    c->facts = (SvCallFacts){&c->hdr, &program, &handlers, TRUE, FALSE};
+}
+
+static void
+expect_admitted(const Call *c)
+{
+    g_autoptr(GError) error = NULL;
+    const SvProcInfo *p = sv_call_admit(&c->facts, &error);
+
+    g_assert_no_error(error);
+    g_assert_nonnull(p);
+    g_assert_cmpint(p->proc, ==, c->hdr.proc);
+}
+
+static void
+expect_refused(const Call *c, int from, int code, const char *message)
+{
+    g_autoptr(GError) error = NULL;
+
+    g_assert_null(sv_call_admit(&c->facts, &error));
+    g_assert_error(error, sv_error_quark(from), code);
+    g_assert_cmpstr(error->message, ==, message);
+}
+
+static void
+test_admitted(void)
+{
+    Call c;
+
+    call_init(&c, PROC_WRITE);
+    expect_admitted(&c);
+    call_init(&c, PROC_READ);
+    c.facts.readonly = TRUE;
+    expect_admitted(&c);
+    call_init(&c, PROC_OPEN);
+    c.facts.open = FALSE;
+    expect_admitted(&c);
+    call_init(&c, PROC_FEATURE);
+    c.facts.open = FALSE;
+    c.facts.readonly = TRUE;
+    expect_admitted(&c);
+}
+
+static void
+test_header_and_table(void)
+{
+    Call c;
+
+    call_init(&c, PROC_READ);
+    c.hdr.status = SV_NET_ERROR;
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_RPC, "Unexpected message status 1");
+    call_init(&c, PROC_READ);
+    c.hdr.prog = 0x12345678;
+    c.facts.program = NULL;
+    c.facts.handlers = NULL;
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_RPC, "Cannot find program 305419896 version 1");
+    call_init(&c, 99);
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_RPC, "unknown procedure: 99");
+    call_init(&c, -1);
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_RPC, "unknown procedure: -1");
+    call_init(&c, PROC_PING);
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_RPC, "unknown procedure: 4");
+}
+
+static void
+test_open(void)
+{
+    Call c;
+
+    call_init(&c, PROC_READ);
+    c.facts.open = FALSE;
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR,
+                   "internal error: hypervisor connection not open");
+    call_init(&c, PROC_OPEN);
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR,
+                   "internal error: connection already open");
+}
+
+static void
+test_readonly(void)
+{
+    Call c;
+
+    call_init(&c, PROC_WRITE);
+    c.facts.readonly = TRUE;
+    expect_refused(&c, SV_FROM_DOMAIN, SV_ERR_OPERATION_DENIED,
+                   "operation forbidden: read only access prevents virWrite");
+}
+
+static void
+test_handler(void)
+{
+    Call c;
+
+    call_init(&c, PROC_MISSING);
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_RPC, "unknown procedure: 7");
+    call_init(&c, PROC_READ);
+    c.facts.handlers = NULL;
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_RPC, "unknown procedure: 2");
+}
+
+static void
+test_too_large(void)
+{
+    Call c;
+
+    call_init(&c, PROC_BIG);
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR,
+                   "internal error: procedure BIG: arguments or return value over 512 bytes");
+}
+
+/* libvirt's order: the first rule broken is the one answered. */
+static void
+test_order(void)
+{
+    Call c;
+
+    /* Not open beats read-only: a write before the open on a read-only socket. */
+    call_init(&c, PROC_WRITE);
+    c.facts.open = FALSE;
+    c.facts.readonly = TRUE;
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR,
+                   "internal error: hypervisor connection not open");
+    /* Read-only beats a missing handler. */
+    call_init(&c, PROC_MISSING);
+    c.facts.readonly = TRUE;
+    expect_refused(&c, SV_FROM_DOMAIN, SV_ERR_OPERATION_DENIED,
+                   "operation forbidden: read only access prevents virMissing");
+    /* A bad status beats everything, even an unknown program. */
+    call_init(&c, 99);
+    c.hdr.status = SV_NET_ERROR;
+    c.facts.program = NULL;
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_RPC, "Unexpected message status 1");
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/admission/admitted", test_admitted);
+    g_test_add_func("/admission/header-and-table", test_header_and_table);
+    g_test_add_func("/admission/open", test_open);
+    g_test_add_func("/admission/readonly", test_readonly);
+    g_test_add_func("/admission/handler", test_handler);
+    g_test_add_func("/admission/too-large", test_too_large);
+    g_test_add_func("/admission/order", test_order);
+    return g_test_run();
+}
