@@ -9,7 +9,7 @@ program is only on the admin socket): a raw client sends each on the read-only s
 virtqemud, virtlxcd, virtxend (when built) and virtproxyd (hand-off and relay) and must
 get libvirt's OPERATION_DENIED (code 29, domain DOMAIN 20), "operation forbidden: read only
 access prevents virXxx", whatever the arguments. Checks that depend on arguments
-(sv_remote_readonly_check) have their own cases.
+(the remote program's read-only check, sv_remote_hooks) have their own cases.
 """
 
 import os

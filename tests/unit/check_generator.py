@@ -17,7 +17,6 @@ def main():
         subprocess.run([sys.executable, gen, os.path.join(data, "sample.x"), "--prefix", "sample",
                         "--program", "SAMPLE_PROGRAM", "--version", "SAMPLE_VERSION",
                         "--handlers", "SvSampleHandlers", "--xheader", "sample.h",
-                        "--readonly-check", "sample_readonly_check", "--on-open", "sample_on_open",
                         "--header", paths[0], "--source", paths[1], "--layout", paths[2]],
                        check=True)
         print("1..%d" % len(outs))

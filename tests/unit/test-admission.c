@@ -60,7 +60,7 @@ static const SvProcInfo procs[] = {
 };
 
 static const SvProgramInfo program = {
-    TEST_PROGRAM, TEST_VERSION, procs, G_N_ELEMENTS(procs), NULL, NULL,
+    TEST_PROGRAM, TEST_VERSION, procs, G_N_ELEMENTS(procs),
 };
 
 static const Handlers handlers = {

@@ -46,7 +46,7 @@ setup(Fixture *f, gconstpointer data)
     f->srv = sv_server_new("test", NULL);
     sv_remote_common_handlers(&f->handlers);
     sv_remote_handlers_overlay(&f->handlers, &own);
-    sv_server_add_program(f->srv, &sv_remote_handlers_info, &f->handlers);
+    sv_remote_serve(f->srv, &f->handlers);
     sv_private_serve(f->srv);
     sv_remote_set_proxy_uid(getuid()); /* this process may hand over connections */
     g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);

@@ -108,7 +108,7 @@ setup(Fixture *f, gconstpointer data)
     f->srv = sv_server_new("test", &cfg);
     sv_remote_common_handlers(&f->handlers);
     sv_remote_handlers_overlay(&f->handlers, &own);
-    sv_server_add_program(f->srv, &sv_remote_handlers_info, &f->handlers);
+    sv_remote_serve(f->srv, &f->handlers);
     g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
     f->fd = sv[0];
     f->client = sv_client_ref(sv_server_add_client_fd(f->srv, sv[1], FALSE));

@@ -433,7 +433,8 @@ get_xml_desc(SvCall *call, remote_domain_get_xml_desc_args *a, remote_domain_get
     gboolean inactive;
 
     /* SECURE 1, INACTIVE 2, UPDATE_CPU 4, MIGRATABLE 8. SECURE and MIGRATABLE on a
-     * read-only connection never get here: sv_remote_readonly_check() refuses them. */
+     * read-only connection never get here: the remote program's read-only check
+     * (sv_remote_hooks) refuses them. */
     (void)call;
     if (!check_flags(a->flags, 0xf, "DomainGetXMLDesc", error))
         return FALSE;

@@ -331,9 +331,8 @@ sv_remote_client_get_identity(SvClient *c, gint64 *uid, gint64 *gid, gint64 *pid
  * that may reveal secrets. */
 #define GET_XML_DESC_SECRET_FLAGS (1u | 8u)
 
-gboolean
-sv_remote_readonly_check(SvCall *call, const SvProcInfo *proc, const void *args,
-                         GError **error)
+static gboolean
+remote_readonly_check(SvCall *call, const SvProcInfo *proc, const void *args, GError **error)
 {
     (void)call;
     switch (proc->proc) {
@@ -350,11 +349,22 @@ sv_remote_readonly_check(SvCall *call, const SvProcInfo *proc, const void *args,
     }
 }
 
-void
-sv_remote_on_open(SvCall *call, const void *args)
+static void
+remote_on_open(SvCall *call, const void *args)
 {
     if (((const remote_connect_open_args *)args)->flags & SV_CONNECT_RO)
         sv_client_set_readonly(sv_call_get_client(call));
+}
+
+const SvProgramHooks sv_remote_hooks = {
+    .readonly_check = remote_readonly_check,
+    .on_open = remote_on_open,
+};
+
+void
+sv_remote_serve(SvServer *srv, const SvRemoteHandlers *handlers)
+{
+    sv_server_add_program_hooks(srv, &sv_remote_handlers_info, handlers, &sv_remote_hooks);
 }
 
 /* ---- host facts every driver reports the same way ---- */

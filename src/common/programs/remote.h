@@ -62,15 +62,15 @@ void sv_remote_set_driver_name(const char *name);
  * goes to the log. */
 void sv_remote_identity_denied(SvClient *c, GError **error);
 
-/* The remote program's read-only checks that depend on arguments, asked by every
- * daemon's dispatcher for calls allowed on read-only connections (see sv_remote.x). */
-gboolean sv_remote_readonly_check(SvCall *call, const SvProcInfo *proc, const void *args,
-                                  GError **error);
+/* The remote program's hooks: its read-only checks that depend on arguments (asked for
+ * calls allowed on read-only connections; see sv_remote.x), and its part of CONNECT_OPEN
+ * (flag SV_CONNECT_RO makes the connection read-only; the socket it came in on may have
+ * made it so already, and nothing makes it read-write again). */
+extern const SvProgramHooks sv_remote_hooks;
 
-/* The remote program's part of CONNECT_OPEN, told its arguments before the handler runs:
- * flag SV_CONNECT_RO makes the connection read-only (the socket it came in on may have
- * made it so already; nothing makes it read-write again). */
-void sv_remote_on_open(SvCall *call, const void *args);
+/* Serve the remote program on `srv` with `handlers` (transfer none; must outlive the
+ * server) and the remote program's hooks. Every daemon's remote program goes this way. */
+void sv_remote_serve(SvServer *srv, const SvRemoteHandlers *handlers);
 
 /* How many event registrations a client holds (tests, admin). */
 guint sv_remote_client_n_registrations(SvClient *c);

@@ -52,14 +52,22 @@ typedef gboolean (*SvReadonlyCheckFunc)(SvCall *call, const SvProcInfo *proc, co
  * no program's arguments; this is how a program applies them to the connection. */
 typedef void (*SvOpenFunc)(SvCall *call, const void *args);
 
+/* The generated table of a program. */
 typedef struct {
     guint32 prog;
     guint32 vers;
     const SvProcInfo *procs; /* sorted by proc */
     guint n_procs;
+} SvProgramInfo;
+
+/* What a program adds to its table when it is served (sv_server_add_program_hooks): the
+ * hooks the dispatcher calls with the decoded arguments of some calls. The program's own
+ * module defines them (programs/remote.c), so neither the generated table nor the
+ * transport names them. */
+typedef struct {
     SvReadonlyCheckFunc readonly_check; /* NULL: the table's "ro" says it all */
     SvOpenFunc on_open;                 /* NULL: opening changes nothing else */
-} SvProgramInfo;
+} SvProgramHooks;
 
 /* The entry for `proc`, or NULL. */
 const SvProcInfo *sv_program_info_lookup(const SvProgramInfo *info, int proc);

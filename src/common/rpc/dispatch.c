@@ -247,14 +247,14 @@ dispatch_call(SvClient *c, const SvHeader *h, const guint8 *payload, gsize plen,
         reply_error(c, h, error);
         return;
     }
-    if (c->readonly && prog->info->readonly_check &&
-        !prog->info->readonly_check(&call, p, &args, &error)) {
+    if (c->readonly && prog->hooks->readonly_check &&
+        !prog->hooks->readonly_check(&call, p, &args, &error)) {
         reply_error(c, h, error);
         xdr_free(p->args_filter, (char *)&args);
         return;
     }
-    if ((p->flags & SV_PROC_OPEN) && prog->info->on_open)
-        prog->info->on_open(&call, &args);
+    if ((p->flags & SV_PROC_OPEN) && prog->hooks->on_open)
+        prog->hooks->on_open(&call, &args);
     accept_fds(&call, fds);
     ok = p->invoke(prog->handlers, &call, &args, &ret, &error);
     if (!ok) {

@@ -11,6 +11,7 @@
 typedef struct {
     const SvProgramInfo *info;
     const void *handlers;
+    const SvProgramHooks *hooks; /* never NULL */
 } SvServerProgram;
 
 /* Which limit a client counts against: the socket it came in on. */

@@ -718,7 +718,16 @@ sv_server_get_name(SvServer *srv)
 void
 sv_server_add_program(SvServer *srv, const SvProgramInfo *info, const void *handlers)
 {
-    SvServerProgram p = {info, handlers};
+    static const SvProgramHooks none;
+
+    sv_server_add_program_hooks(srv, info, handlers, &none);
+}
+
+void
+sv_server_add_program_hooks(SvServer *srv, const SvProgramInfo *info, const void *handlers,
+                            const SvProgramHooks *hooks)
+{
+    SvServerProgram p = {info, handlers, hooks};
 
     g_array_append_val(srv->programs, p);
     /* What a connection may hold on to before a message claims it (fdpass.c). */

@@ -36,6 +36,10 @@ const char *sv_server_get_name(SvServer *srv);
 /* Serve `info` with `handlers` (transfer none; must outlive the server). */
 void sv_server_add_program(SvServer *srv, const SvProgramInfo *info, const void *handlers);
 
+/* The same with the program's hooks (transfer none; must outlive the server). */
+void sv_server_add_program_hooks(SvServer *srv, const SvProgramInfo *info, const void *handlers,
+                                 const SvProgramHooks *hooks);
+
 /* Accept on a listening socket (transfer full). Connections from it are
  * read-only when `readonly`. */
 void sv_server_add_listener(SvServer *srv, int fd, gboolean readonly);

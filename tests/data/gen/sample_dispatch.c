@@ -2,13 +2,6 @@
 #include <stddef.h>
 #include "sample_dispatch.h"
 
-/* The program's checks on read-only connections that depend on arguments. */
-gboolean sample_readonly_check(SvCall *call, const SvProcInfo *proc, const void *args,
-    GError **error);
-
-/* The program's part of opening a connection, given the open's arguments. */
-void sample_on_open(SvCall *call, const void *args);
-
 static gboolean
 invoke_open(const void *handlers, SvCall *call, void *args, void *ret,
     GError **error)
@@ -62,7 +55,6 @@ _Static_assert(sizeof(CallTypes) <= SV_PROC_BUF_SIZE,
 
 const SvProgramInfo sv_sample_handlers_info = {
     SAMPLE_PROGRAM, SAMPLE_VERSION, procs, G_N_ELEMENTS(procs),
-    sample_readonly_check, sample_on_open,
 };
 
 void
