@@ -75,15 +75,7 @@ conn_free(gpointer p)
 static gboolean
 flush_conn(Conn *c)
 {
-    while (c->out->len) {
-        ssize_t n = send(c->fd, c->out->data, c->out->len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errno == EAGAIN;
-        g_byte_array_remove_range(c->out, 0, (guint)n);
-    }
-    return TRUE;
+    return sv_fd_write_queued(c->fd, c->out);
 }
 
 static gboolean
@@ -125,15 +117,7 @@ send_line(Conn *c, const char *line)
 static gboolean
 flush_pty(LxcRelay *r)
 {
-    while (r->to_pty->len) {
-        ssize_t n = write(r->master, r->to_pty->data, r->to_pty->len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errno == EAGAIN;
-        g_byte_array_remove_range(r->to_pty, 0, (guint)n);
-    }
-    return TRUE;
+    return sv_fd_write_queued(r->master, r->to_pty);
 }
 
 static gboolean

@@ -20,3 +20,20 @@ sv_fd_clear(SvFd *fd)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SvFd, sv_fd_clear)
 
 /* Usage: g_auto(SvFd) fd = open(...); ... return g_steal_fd(&fd); */
+
+/* Write what a non-blocking fd takes of buf, removing it from buf; FALSE when the fd
+ * failed (anything but EAGAIN). A socket's gone peer is EPIPE: every process of ours
+ * ignores SIGPIPE. */
+static inline gboolean
+sv_fd_write_queued(int fd, GByteArray *buf)
+{
+    while (buf->len) {
+        ssize_t n = write(fd, buf->data, buf->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno == EAGAIN;
+        g_byte_array_remove_range(buf, 0, (guint)n);
+    }
+    return TRUE;
+}
