@@ -41,6 +41,10 @@ def table_checks(mod, table):
         seen_vir.add(vir)
     check("no name is there twice", problems)
 
+    ends = ["SV_%s_%s" % (mod.upper_snake(g), "ALL" if g in flag_groups else "LAST")
+            for g, _ in groups]
+    check("no name is that of a group's _LAST or _ALL", sorted(seen.intersection(ends)))
+
     check("each name is libvirt's with SV_ for VIR_",
           ["%s for %s" % (n, v) for _, (n, _, v, _) in rows
            if not v.startswith("VIR_") or n != "SV_" + v[4:]])

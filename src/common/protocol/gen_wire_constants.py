@@ -3,6 +3,8 @@
 wire_constants.tsv (its header comment describes the format): one typedef'd enum per group,
 in the table's order, named after libvirt's type (virDomainState -> SvDomainState)."""
 
+import functools
+import operator
 import re
 import sys
 
@@ -64,15 +66,20 @@ def render(groups, flag_groups, table_name):
            " * %s by gen_wire_constants.py. Do not edit. */" % table_name,
            "#pragma once", ""]
     for group, rows in groups:
-        last = None if group in flag_groups else "SV_%s_LAST" % upper_snake(group)
-        width = max(len(n) for n in [r[0] for r in rows] + ([last] if last else []))
+        # An enum ends with its _LAST sentinel, a set of flags with _ALL, every bit of it.
+        if group in flag_groups:
+            end = "SV_%s_ALL" % upper_snake(group)
+            end_value = "0x%x" % functools.reduce(operator.or_, (r[1] for r in rows), 0)
+        else:
+            end = "SV_%s_LAST" % upper_snake(group)
+            end_value = "%d" % (max(r[1] for r in rows) + 1)
+        width = max(len(n) for n in [r[0] for r in rows] + [end])
         out.append("/* %s */" % group)
         out.append("typedef enum {")
         for name, value, vir_name, alias in rows:
             shown = alias if alias else str(value)
             out.append("    %s = %s, /* %s */" % (name.ljust(width), shown, vir_name))
-        if last:
-            out.append("    %s = %d" % (last.ljust(width), max(r[1] for r in rows) + 1))
+        out.append("    %s = %s" % (end.ljust(width), end_value))
         out.append("} Sv%s;" % group[3:])
         out.append("")
     return "\n".join(out)
