@@ -11,8 +11,6 @@
 #include "util/error.h"
 #include "util/fd.h"
 
-#define CONSOLE_FORCE 1
-#define CONSOLE_SAFE 2
 #define OUTPUT_LIMIT (1024 * 1024) /* queued to the client before we stop reading */
 
 typedef struct {
@@ -212,7 +210,7 @@ domain_open_console(SvCall *call, remote_domain_open_console_args *a, GError **e
     const char *pty;
     int port;
 
-    if (!sv_check_flags(a->flags, CONSOLE_FORCE | CONSOLE_SAFE, SV_FROM_QEMU,
+    if (!sv_check_flags(a->flags, SV_DOMAIN_CONSOLE_FORCE | SV_DOMAIN_CONSOLE_SAFE, SV_FROM_QEMU,
                         "qemuDomainOpenConsole", error))
         return FALSE;
     obj = sv_domain_list_lookup_handle(ctx->domains->list, &a->dom, SV_FROM_QEMU, error);
@@ -236,7 +234,7 @@ domain_open_console(SvCall *call, remote_domain_open_console_args *a, GError **e
         return FALSE;
     }
     old = g_hash_table_lookup(consoles, obj->def->uuid);
-    if (old && !(a->flags & CONSOLE_FORCE)) {
+    if (old && !(a->flags & SV_DOMAIN_CONSOLE_FORCE)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
                      "Active console session exists for this domain");
         return FALSE;

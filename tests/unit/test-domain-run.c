@@ -90,10 +90,10 @@ test_start_done(void)
     sv_domain_obj_set_state(b, SV_DOMAIN_PAUSED, 11);
     sv_domain_driver_start_done(&drv, a, FALSE, NULL);
     g_assert_cmpint(a->state, ==, SV_DOMAIN_RUNNING);
-    g_assert_cmpint(a->reason, ==, SV_RUNNING_BOOTED);
+    g_assert_cmpint(a->reason, ==, SV_DOMAIN_RUNNING_BOOTED);
     sv_domain_driver_start_done(&drv, b, TRUE, NULL);
     g_assert_cmpint(b->state, ==, SV_DOMAIN_PAUSED);
-    g_assert_cmpint(b->reason, ==, SV_PAUSED_USER);
+    g_assert_cmpint(b->reason, ==, SV_DOMAIN_PAUSED_USER);
     g_assert_cmpuint(saves->len, ==, 2);
     for (guint i = 0; i < saves->len; i++) {
         Save *s = &g_array_index(saves, Save, i);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "protocol/sv_remote.h"
+#include "protocol/sv_wire_constants.h"
 #include "server-internal.h"
 #include "util/error.h"
 
@@ -280,8 +281,8 @@ dispatch_call(SvClient *c, const SvHeader *h, const guint8 *payload, gsize plen,
         return;
     }
     if ((p->flags & SV_PROC_OPEN) && h->prog == REMOTE_PROGRAM) {
-        /* Read-only is the client's flag bit 0, or forced by the socket it came in on. */
-        if (((remote_connect_open_args *)&args)->flags & 1)
+        /* Read-only is the client's RO flag, or forced by the socket it came in on. */
+        if (((remote_connect_open_args *)&args)->flags & SV_CONNECT_RO)
             c->readonly = TRUE;
     }
     accept_fds(&call, fds);
