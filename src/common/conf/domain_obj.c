@@ -37,7 +37,10 @@ sv_domain_state_from_string(const char *s)
 }
 
 static const char *const shutoff_reason_names[] = {
-    "unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed",
+    [SV_DOMAIN_SHUTOFF_UNKNOWN] = "unknown",     [SV_DOMAIN_SHUTOFF_SHUTDOWN] = "shutdown",
+    [SV_DOMAIN_SHUTOFF_DESTROYED] = "destroyed", [SV_DOMAIN_SHUTOFF_CRASHED] = "crashed",
+    [SV_DOMAIN_SHUTOFF_MIGRATED] = "migrated",   [SV_DOMAIN_SHUTOFF_SAVED] = "saved",
+    [SV_DOMAIN_SHUTOFF_FAILED] = "failed",
 };
 
 const char *
