@@ -37,7 +37,8 @@ def parse(path):
                 continue
             cols = line.split("\t")
             if len(cols) != 4:
-                raise TableError("%s: expected 4 tab-separated columns, got %d" % (where, len(cols)))
+                raise TableError("%s: expected 4 tab-separated columns, got %d"
+                                 % (where, len(cols)))
             group, name, value, vir_name = cols
             if not group.startswith("vir"):
                 raise TableError("%s: group %r is not a libvirt type name" % (where, group))
@@ -51,7 +52,8 @@ def parse(path):
             else:
                 known = {r[0]: r[1] for r in rows}
                 if value not in known:
-                    raise TableError("%s: %s is not an earlier constant of %s" % (where, value, group))
+                    raise TableError("%s: %s is not an earlier constant of %s"
+                                     % (where, value, group))
                 alias = value
                 number = known[value]
             rows.append((name, number, vir_name, alias))
