@@ -36,12 +36,12 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     SvDomainObj *obj;
     LxcDomain *ld;
     LxcDestroyJob *job;
-    gboolean graceful = flags & SV_DESTROY_GRACEFUL;
+    gboolean graceful = flags & SV_DOMAIN_DESTROY_GRACEFUL;
     guint term_ms = graceful ? lxc_ctx->timeouts.graceful_timeout_ms
                              : lxc_ctx->timeouts.term_timeout_ms;
 
-    if (!check_flags(flags, SV_DESTROY_GRACEFUL | SV_DESTROY_REMOVE_LOGS, "lxcDomainDestroyFlags",
-                     error))
+    if (!check_flags(flags, SV_DOMAIN_DESTROY_GRACEFUL | SV_DOMAIN_DESTROY_REMOVE_LOGS,
+                     "lxcDomainDestroyFlags", error))
         return FALSE;
     obj = lookup(dom, error);
     if (!obj || !sv_domain_driver_check_active(obj, error))
@@ -50,7 +50,7 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     sv_domain_driver_set_cause_call(obj, call);
     job = g_new0(LxcDestroyJob, 1);
     job->call = sv_call_defer(call);
-    job->remove_logs = (flags & SV_DESTROY_REMOVE_LOGS) != 0;
+    job->remove_logs = (flags & SV_DOMAIN_DESTROY_REMOVE_LOGS) != 0;
     job->log = sv_guest_log_path(lxc_ctx->log_dir, obj->def->name);
     g_ptr_array_add(ld->stop_waiters, job);
     if (!ld->init || ld->ended) {
@@ -115,7 +115,7 @@ shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gbo
     LxcDomain *ld;
     gboolean done = FALSE;
 
-    if (!check_flags(flags, SV_SHUTDOWN_INITCTL | SV_SHUTDOWN_SIGNAL,
+    if (!check_flags(flags, SV_DOMAIN_SHUTDOWN_INITCTL | SV_DOMAIN_SHUTDOWN_SIGNAL,
                      reboot ? "lxcDomainReboot" : "lxcDomainShutdownFlags", error))
         return FALSE;
     obj = lookup(dom, error);
@@ -127,9 +127,9 @@ shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gbo
                      "Init process ID is not yet known");
         return FALSE;
     }
-    if (flags == 0 || (flags & SV_SHUTDOWN_INITCTL)) {
+    if (flags == 0 || (flags & SV_DOMAIN_SHUTDOWN_INITCTL)) {
         done = initctl_request(sv_process_get_pid(ld->init), reboot ? '6' : '0');
-        if (!done && flags != 0 && !(flags & SV_SHUTDOWN_SIGNAL)) {
+        if (!done && flags != 0 && !(flags & SV_DOMAIN_SHUTDOWN_SIGNAL)) {
             sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_UNSUPPORTED,
                          "Container does not provide an initctl pipe");
             return FALSE;
@@ -165,8 +165,9 @@ domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
         return FALSE;
     }
     sv_domain_driver_set_cause_call(obj, call);
-    sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_PAUSED, LXC_PAUSED_USER);
-    sv_domain_driver_emit(lxc_ctx->domains, obj, SV_EVENT_SUSPENDED, LXC_SUSPENDED_PAUSED);
+    sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER);
+    sv_domain_driver_emit(lxc_ctx->domains, obj, SV_DOMAIN_EVENT_SUSPENDED,
+                          SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
     return TRUE;
 }
 
@@ -190,8 +191,10 @@ domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
         return FALSE;
     }
     sv_domain_driver_set_cause_call(obj, call);
-    sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_RUNNING, LXC_RUNNING_UNPAUSED);
-    sv_domain_driver_emit(lxc_ctx->domains, obj, SV_EVENT_RESUMED, LXC_RESUMED_UNPAUSED);
+    sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_RUNNING,
+                               SV_DOMAIN_RUNNING_UNPAUSED);
+    sv_domain_driver_emit(lxc_ctx->domains, obj, SV_DOMAIN_EVENT_RESUMED,
+                          SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
     return TRUE;
 }
 
@@ -213,7 +216,7 @@ lxc_process_client_closed(SvClient *client)
 
     if (!lxc_ctx)
         return;
-    active = sv_domain_list_filter(lxc_ctx->domains->list, SV_LIST_ACTIVE);
+    active = sv_domain_list_filter(lxc_ctx->domains->list, SV_CONNECT_LIST_DOMAINS_ACTIVE);
     for (guint i = 0; i < active->len; i++) {
         SvDomainObj *obj = active->pdata[i];
         LxcDomain *ld = obj->priv;
@@ -239,9 +242,9 @@ lxc_process_install(LxcProcessContext *c, SvRemoteHandlers *h)
 {
     SvDomainLifecycle lifecycle = {
         .start = lxc_start_container,
-        .with_flags = SV_START_AUTODESTROY,
+        .with_flags = SV_DOMAIN_START_AUTODESTROY,
         .with_flags_suffix = "DomainCreateWithFiles",
-        .xml_flags = SV_START_AUTODESTROY | SV_START_VALIDATE,
+        .xml_flags = SV_DOMAIN_START_AUTODESTROY | SV_DOMAIN_START_VALIDATE,
         .xml_suffix = "DomainCreateXMLWithFiles",
         .destroy = destroy_common,
         .shutdown = shutdown_common,

@@ -18,19 +18,6 @@
 #include "util/guest_log.h"
 #include "util/process.h"
 
-/* virDomainEvent details and state reasons used here (facts, section 4). */
-enum { LXC_SUSPENDED_PAUSED = 0 };
-enum { LXC_RESUMED_UNPAUSED = 0 };
-enum { LXC_STOPPED_SHUTDOWN = 0, LXC_STOPPED_DESTROYED = 1, LXC_STOPPED_FAILED = 5 };
-enum { LXC_RUNNING_UNPAUSED = 5 };
-enum { LXC_PAUSED_USER = 1, LXC_PAUSED_STARTING_UP = 11 };
-enum {
-    LXC_SHUTOFF_SHUTDOWN = 1,
-    LXC_SHUTOFF_DESTROYED = 2,
-    LXC_SHUTOFF_CRASHED = 3,
-    LXC_SHUTOFF_FAILED = 6
-};
-
 typedef struct {
     SvProcess *supervisor;
     SvProcess *init;      /* NULL until init runs, and between a reboot and the next init */

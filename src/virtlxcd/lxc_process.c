@@ -204,7 +204,7 @@ container_stopped(SvDomainObj *obj)
 
     ld->stop_waiters = g_ptr_array_new();
     if (was_starting)
-        ld->shutoff_reason = LXC_SHUTOFF_FAILED; /* a start that failed: no STOPPED event */
+        ld->shutoff_reason = SV_DOMAIN_SHUTOFF_FAILED; /* a start that failed: no STOPPED event */
     /* What the supervisor should have removed already, in case it could not
      * (it was killed): its processes die, then the cgroup goes. */
     if (ld->cgroup && lxc_cgroup_exists(ld->cgroup))
@@ -232,8 +232,8 @@ container_ended(SvDomainObj *obj, int shutoff_reason, int stopped_detail)
         return;
     ld->ended = TRUE;
     if (ld->destroying) {
-        shutoff_reason = LXC_SHUTOFF_DESTROYED;
-        stopped_detail = LXC_STOPPED_DESTROYED;
+        shutoff_reason = SV_DOMAIN_SHUTOFF_DESTROYED;
+        stopped_detail = SV_DOMAIN_EVENT_STOPPED_DESTROYED;
     }
     ld->shutoff_reason = shutoff_reason;
     ld->stopped_detail = stopped_detail;
@@ -282,8 +282,10 @@ on_supervisor_exit(SvProcess *proc, const SvProcessExit *how, gpointer data)
         if (!ld->destroying)
             sv_domain_obj_set_cause(obj, "the container supervisor (exited)");
         ld->ended = TRUE;
-        ld->shutoff_reason = ld->destroying ? LXC_SHUTOFF_DESTROYED : LXC_SHUTOFF_CRASHED;
-        ld->stopped_detail = ld->destroying ? LXC_STOPPED_DESTROYED : LXC_STOPPED_FAILED;
+        ld->shutoff_reason =
+            ld->destroying ? SV_DOMAIN_SHUTOFF_DESTROYED : SV_DOMAIN_SHUTOFF_CRASHED;
+        ld->stopped_detail =
+            ld->destroying ? SV_DOMAIN_EVENT_STOPPED_DESTROYED : SV_DOMAIN_EVENT_STOPPED_FAILED;
     }
     container_stopped(obj);
 }
@@ -454,9 +456,11 @@ running_again(SvDomainObj *obj)
     }
     if (ld->cgroup && lxc_cgroup_is_frozen(ld->cgroup)) {
         if (obj->state != SV_DOMAIN_PAUSED)
-            sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_PAUSED, LXC_PAUSED_USER);
+            sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_PAUSED,
+                                       SV_DOMAIN_PAUSED_USER);
     } else if (obj->state != SV_DOMAIN_RUNNING) {
-        sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_RUNNING, LXC_RUNNING_UNPAUSED);
+        sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_RUNNING,
+                                   SV_DOMAIN_RUNNING_UNPAUSED);
     }
     lxc_domain_save_status(obj, NULL, NULL);
     if (ld->destroying)
@@ -522,9 +526,9 @@ on_exited(SvDomainObj *obj, const LxcMsg *msg)
                                 msg->signaled ? "killed by signal" : "exited with status",
                                 msg->code);
     if (!msg->signaled || msg->code == SIGINT || msg->code == SIGHUP)
-        container_ended(obj, LXC_SHUTOFF_SHUTDOWN, LXC_STOPPED_SHUTDOWN);
+        container_ended(obj, SV_DOMAIN_SHUTOFF_SHUTDOWN, SV_DOMAIN_EVENT_STOPPED_SHUTDOWN);
     else
-        container_ended(obj, LXC_SHUTOFF_CRASHED, LXC_STOPPED_FAILED);
+        container_ended(obj, SV_DOMAIN_SHUTOFF_CRASHED, SV_DOMAIN_EVENT_STOPPED_FAILED);
 }
 
 static void
@@ -536,13 +540,13 @@ on_failed(SvDomainObj *obj, const LxcMsg *msg)
         g_clear_error(&ld->start_error);
         sv_error_set(&ld->start_error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
                      "guest failed to start: %s", msg->text);
-        container_ended(obj, LXC_SHUTOFF_FAILED, LXC_STOPPED_FAILED);
+        container_ended(obj, SV_DOMAIN_SHUTOFF_FAILED, SV_DOMAIN_EVENT_STOPPED_FAILED);
         return;
     }
     /* A reboot that could not start init again. */
     sv_domain_obj_set_cause(obj, "the container supervisor (restart failed)");
     g_warning("domain %s: restart after reboot failed: %s", obj->def->name, msg->text);
-    container_ended(obj, LXC_SHUTOFF_CRASHED, LXC_STOPPED_FAILED);
+    container_ended(obj, SV_DOMAIN_SHUTOFF_CRASHED, SV_DOMAIN_EVENT_STOPPED_FAILED);
 }
 
 static void

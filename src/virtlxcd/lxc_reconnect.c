@@ -218,7 +218,7 @@ reconnect_one(const char *path, const char *entry, gpointer data)
                        : "its supervisor is gone");
         clean_gone(&st, path);
         if (obj && !sv_domain_obj_is_active(obj))
-            obj->reason = LXC_SHUTOFF_CRASHED;
+            obj->reason = SV_DOMAIN_SHUTOFF_CRASHED;
     }
     lxc_status_clear(&st);
 }

@@ -96,7 +96,8 @@ spec_pipe(const char *text, GError **error)
 static gboolean
 target_dev_taken(const char *name)
 {
-    g_autoptr(GPtrArray) objs = sv_domain_list_filter(lxc_ctx->domains->list, SV_LIST_ACTIVE);
+    g_autoptr(GPtrArray) objs =
+        sv_domain_list_filter(lxc_ctx->domains->list, SV_CONNECT_LIST_DOMAINS_ACTIVE);
 
     if (lxc_netdev_exists(name))
         return TRUE;
@@ -291,7 +292,7 @@ start_abort(SvDomainObj *obj)
     sv_domain_obj_restore_def(obj);
     sv_domain_list_release_run(lxc_ctx->domains->list, obj);
     obj->state = SV_DOMAIN_SHUTOFF;
-    obj->reason = LXC_SHUTOFF_FAILED;
+    obj->reason = SV_DOMAIN_SHUTOFF_FAILED;
 }
 
 /* The live definition, the run's state and the held supervisor; FALSE when nothing runs. */
@@ -351,10 +352,10 @@ lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         sv_domain_obj_set_cause(obj, "the daemon (autostart)");
     if (call) {
         ld->start_call = sv_call_defer(call);
-        if (flags & SV_START_AUTODESTROY)
+        if (flags & SV_DOMAIN_START_AUTODESTROY)
             ld->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
     }
-    sv_domain_obj_set_state(obj, SV_DOMAIN_PAUSED, LXC_PAUSED_STARTING_UP);
+    sv_domain_obj_set_state(obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_STARTING_UP);
     lxc_domain_save_status(obj, start_recorded, sv_domain_obj_run_key(obj));
     return TRUE;
 }

@@ -62,7 +62,7 @@ parse_doc(xmlDocPtr doc, LxcStatus *st, int *ret_id, GError **error)
     state = sv_status_attr(root, "state");
     st->state = sv_domain_state_from_string(state);
     if (st->state < 0)
-        st->state = 1; /* running */
+        st->state = SV_DOMAIN_RUNNING;
     st->reason = (int)sv_status_attr_int(root, "reason");
     st->state_time = sv_status_attr_int(root, "statetime");
     st->persistent = sv_status_attr_int(root, "persistent") != 0;

@@ -11,9 +11,6 @@
 #include "util/error.h"
 #include "util/fd.h"
 
-#define CONSOLE_FORCE 1
-#define CONSOLE_SAFE 2
-
 /* One console per domain (exclusive access, as libvirt's QEMU driver). */
 typedef struct {
     guint8 uuid[16];
@@ -91,7 +88,7 @@ domain_open_console(SvCall *call, remote_domain_open_console_args *a, GError **e
     const char *pty;
     int port, fd;
 
-    if (!sv_check_flags(a->flags, CONSOLE_FORCE | CONSOLE_SAFE, SV_FROM_QEMU,
+    if (!sv_check_flags(a->flags, SV_DOMAIN_CONSOLE_FORCE | SV_DOMAIN_CONSOLE_SAFE, SV_FROM_QEMU,
                         "qemuDomainOpenConsole", error))
         return FALSE;
     obj = sv_domain_list_lookup_handle(ctx->domains->list, &a->dom, SV_FROM_QEMU, error);
@@ -115,7 +112,7 @@ domain_open_console(SvCall *call, remote_domain_open_console_args *a, GError **e
         return FALSE;
     }
     old = g_hash_table_lookup(consoles, obj->def->uuid);
-    if (old && !(a->flags & CONSOLE_FORCE)) {
+    if (old && !(a->flags & SV_DOMAIN_CONSOLE_FORCE)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
                      "Active console session exists for this domain");
         return FALSE;

@@ -17,19 +17,6 @@
 #include "util/guest_log.h"
 #include "util/process.h"
 
-/* virDomainEvent details. */
-enum { SUSPENDED_PAUSED = 0 };
-enum { RESUMED_UNPAUSED = 0 };
-enum { STOPPED_SHUTDOWN = 0, STOPPED_DESTROYED = 1, STOPPED_CRASHED = 2, STOPPED_FAILED = 5 };
-enum { SHUTDOWN_FINISHED = 0, SHUTDOWN_GUEST = 1, SHUTDOWN_HOST = 2 };
-enum { CRASHED_PANICKED = 0 };
-/* State reasons. */
-enum { RUNNING_UNPAUSED = 5, RUNNING_CRASHED = 9 };
-enum { PAUSED_UNKNOWN = 0, PAUSED_USER = 1, PAUSED_IOERROR = 5, PAUSED_WATCHDOG = 6,
-       PAUSED_STARTING_UP = 11 };
-enum { SHUTOFF_SHUTDOWN = 1, SHUTOFF_DESTROYED = 2, SHUTOFF_CRASHED = 3, SHUTOFF_FAILED = 6 };
-enum { CRASHED_REASON_PANICKED = 1 };
-
 typedef struct {
     SvProcess *proc;
     QemuMonitor *mon;
@@ -41,7 +28,7 @@ typedef struct {
     /* The start, while it runs. */
     gboolean starting;
     SvCall *start_call;   /* the create call waiting for the guest to run */
-    guint start_flags;    /* SV_START_* */
+    guint start_flags;    /* SV_DOMAIN_START_* */
     guint start_timer;
     GError *start_error;  /* the start failed (first cause); told once QEMU is gone */
     gboolean start_killing;

@@ -122,7 +122,13 @@ connect_supports_feature(SvCall *call, remote_connect_supports_feature_args *arg
         return FALSE;
     /* The qemu driver's own answers (migration features it would offer). */
     switch (args->feature) {
-    case 3: case 4: case 6: case 7: case 11: case 12: case 13:
+    case SV_DRV_FEATURE_MIGRATION_V2:
+    case SV_DRV_FEATURE_MIGRATION_P2P:
+    case SV_DRV_FEATURE_MIGRATION_V3:
+    case SV_DRV_FEATURE_MIGRATE_CHANGE_PROTECTION:
+    case SV_DRV_FEATURE_XML_MIGRATABLE:
+    case SV_DRV_FEATURE_MIGRATION_OFFLINE:
+    case SV_DRV_FEATURE_MIGRATION_PARAMS:
         ret->supported = 1;
         break;
     default:
@@ -213,7 +219,7 @@ domain_get_xml_desc(SvCall *call, remote_domain_get_xml_desc_args *args,
     if (!driver->common_get_xml_desc(call, args, ret, error))
         return FALSE;
     obj = sv_domain_list_lookup_handle(driver->list, &args->dom, SV_FROM_QEMU, NULL);
-    if (!obj || (args->flags & 2 /* INACTIVE */) || !sv_domain_obj_is_active(obj) ||
+    if (!obj || (args->flags & SV_DOMAIN_XML_INACTIVE) || !sv_domain_obj_is_active(obj) ||
         !(label = qemu_process_get_seclabel(obj)))
         return TRUE;
     end = g_strrstr(ret->xml, "</domain>");

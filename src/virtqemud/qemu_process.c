@@ -71,13 +71,13 @@ qemu_process_on_exit(SvProcess *proc, const SvProcessExit *how, gpointer run)
         return;
     }
     if (qd->destroying)
-        guest_stopped(obj, SHUTOFF_DESTROYED, STOPPED_DESTROYED);
+        guest_stopped(obj, SV_DOMAIN_SHUTOFF_DESTROYED, SV_DOMAIN_EVENT_STOPPED_DESTROYED);
     else if (qd->crash_destroy)
-        guest_stopped(obj, SHUTOFF_CRASHED, STOPPED_CRASHED);
+        guest_stopped(obj, SV_DOMAIN_SHUTOFF_CRASHED, SV_DOMAIN_EVENT_STOPPED_CRASHED);
     else if (obj->state == SV_DOMAIN_SHUTDOWN)
-        guest_stopped(obj, SHUTOFF_SHUTDOWN, STOPPED_SHUTDOWN);
+        guest_stopped(obj, SV_DOMAIN_SHUTOFF_SHUTDOWN, SV_DOMAIN_EVENT_STOPPED_SHUTDOWN);
     else
-        guest_stopped(obj, SHUTOFF_CRASHED, STOPPED_FAILED);
+        guest_stopped(obj, SV_DOMAIN_SHUTOFF_CRASHED, SV_DOMAIN_EVENT_STOPPED_FAILED);
 }
 
 /* ---------------------------------------------------------------- QMP events */
@@ -97,7 +97,7 @@ static void
 on_shutdown_event(SvDomainObj *obj, JsonObject *data)
 {
     QemuDomain *qd = qemu_domain_of(obj);
-    int detail = SHUTDOWN_FINISHED;
+    int detail = SV_DOMAIN_EVENT_SHUTDOWN_FINISHED;
 
     /* Our own kills make QEMU report a host SHUTDOWN: that is not the guest's. */
     if (obj->state == SV_DOMAIN_SHUTDOWN || qd->destroying || qd->starting || qd->crash_destroy)
@@ -110,9 +110,11 @@ on_shutdown_event(SvDomainObj *obj, JsonObject *data)
         return;
     }
     if (data && json_object_has_member(data, "guest"))
-        detail = qemu_json_bool(data, "guest", FALSE) ? SHUTDOWN_GUEST : SHUTDOWN_HOST;
-    sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_SHUTDOWN, 0);
-    sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_SHUTDOWN, detail);
+        detail = qemu_json_bool(data, "guest", FALSE) ? SV_DOMAIN_EVENT_SHUTDOWN_GUEST
+                                                      : SV_DOMAIN_EVENT_SHUTDOWN_HOST;
+    sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_SHUTDOWN,
+                               SV_DOMAIN_SHUTDOWN_UNKNOWN);
+    sv_domain_driver_emit(qemu_ctx->domains, obj, SV_DOMAIN_EVENT_SHUTDOWN, detail);
     /* on_poweroff destroy (and preserve, which QEMU cannot hold): end QEMU. */
     qemu_domain_kill(obj);
 }
@@ -124,8 +126,10 @@ on_panic_event(SvDomainObj *obj)
 
     if (qd->destroying || obj->state == SV_DOMAIN_CRASHED)
         return;
-    sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_CRASHED, CRASHED_REASON_PANICKED);
-    sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_CRASHED, CRASHED_PANICKED);
+    sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_CRASHED,
+                               SV_DOMAIN_CRASHED_PANICKED);
+    sv_domain_driver_emit(qemu_ctx->domains, obj, SV_DOMAIN_EVENT_CRASHED,
+                          SV_DOMAIN_EVENT_CRASHED_PANICKED);
     switch (obj->def->on_crash) {
     case SV_DOMAIN_LIFECYCLE_RESTART:
         qd->crash_restart = TRUE;
@@ -160,8 +164,10 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
         if (obj->state == SV_DOMAIN_RUNNING && !qd->starting && !qd->destroying &&
             !qd->rebooting) {
             sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED,
-                                       qd->pausing ? PAUSED_USER : PAUSED_UNKNOWN);
-            sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_SUSPENDED, SUSPENDED_PAUSED);
+                                       qd->pausing ? SV_DOMAIN_PAUSED_USER
+                                                   : SV_DOMAIN_PAUSED_UNKNOWN);
+            sv_domain_driver_emit(qemu_ctx->domains, obj, SV_DOMAIN_EVENT_SUSPENDED,
+                                  SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
         }
     } else if (g_str_equal(name, "RESUME")) {
         if (qd->rebooting) {
@@ -169,8 +175,10 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
             return;
         }
         if (obj->state == SV_DOMAIN_PAUSED && !qd->starting) {
-            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
-            sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_RESUMED, RESUMED_UNPAUSED);
+            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING,
+                                       SV_DOMAIN_RUNNING_UNPAUSED);
+            sv_domain_driver_emit(qemu_ctx->domains, obj, SV_DOMAIN_EVENT_RESUMED,
+                                  SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
         }
     } else if (g_str_equal(name, "RESET")) {
         if (!qd->starting) {
@@ -209,9 +217,9 @@ check_flags(guint flags, guint supported, const char *func, GError **error)
     return sv_check_flags(flags, supported, SV_FROM_QEMU, func, error);
 }
 
-#define CREATE_FLAGS                                                                       \
-    (SV_START_PAUSED | SV_START_AUTODESTROY | SV_START_BYPASS_CACHE | SV_START_FORCE_BOOT |    \
-     SV_START_VALIDATE)
+#define CREATE_FLAGS                                                                               \
+    (SV_DOMAIN_START_PAUSED | SV_DOMAIN_START_AUTODESTROY | SV_DOMAIN_START_BYPASS_CACHE |         \
+     SV_DOMAIN_START_FORCE_BOOT | SV_DOMAIN_START_VALIDATE)
 
 typedef struct {
     SvCall *call;
@@ -251,10 +259,10 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     SvDomainObj *obj;
     QemuDomain *qd;
     DestroyJob *job;
-    gboolean graceful = flags & SV_DESTROY_GRACEFUL;
+    gboolean graceful = flags & SV_DOMAIN_DESTROY_GRACEFUL;
 
-    if (!check_flags(flags, SV_DESTROY_GRACEFUL | SV_DESTROY_REMOVE_LOGS, "qemuDomainDestroyFlags",
-                     error))
+    if (!check_flags(flags, SV_DOMAIN_DESTROY_GRACEFUL | SV_DOMAIN_DESTROY_REMOVE_LOGS,
+                     "qemuDomainDestroyFlags", error))
         return FALSE;
     obj = lookup(dom, error);
     if (!obj || !sv_domain_driver_check_active(obj, error))
@@ -271,7 +279,7 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     job = g_new0(DestroyJob, 1);
     job->call = sv_call_defer(call);
     job->run = sv_domain_obj_run_key(obj);
-    job->remove_logs = (flags & SV_DESTROY_REMOVE_LOGS) != 0;
+    job->remove_logs = (flags & SV_DOMAIN_DESTROY_REMOVE_LOGS) != 0;
     job->name = g_strdup(obj->def->name);
     sv_process_kill(qd->proc, graceful,
                     graceful ? qemu_ctx->timeouts.graceful_timeout_ms
@@ -297,14 +305,17 @@ static void
 mon_job_state(SvDomainObj *obj, int kind)
 {
     if (kind == JOB_SUSPEND && obj->state == SV_DOMAIN_RUNNING) {
-        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, PAUSED_USER);
-        sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_SUSPENDED, SUSPENDED_PAUSED);
+        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER);
+        sv_domain_driver_emit(qemu_ctx->domains, obj, SV_DOMAIN_EVENT_SUSPENDED,
+                              SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
     } else if (kind == JOB_SUSPEND && obj->state == SV_DOMAIN_PAUSED) {
-        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, PAUSED_USER);
+        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER);
     } else if (kind == JOB_RESUME &&
                (obj->state == SV_DOMAIN_PAUSED || obj->state == SV_DOMAIN_CRASHED)) {
-        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
-        sv_domain_driver_emit(qemu_ctx->domains, obj, SV_EVENT_RESUMED, RESUMED_UNPAUSED);
+        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING,
+                                   SV_DOMAIN_RUNNING_UNPAUSED);
+        sv_domain_driver_emit(qemu_ctx->domains, obj, SV_DOMAIN_EVENT_RESUMED,
+                              SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
     }
     if (kind == JOB_SUSPEND)
         qemu_domain_of(obj)->pausing = FALSE;
@@ -365,7 +376,7 @@ shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gbo
     SvDomainObj *obj;
 
     /* Only the ACPI power button exists here (no guest agent, initctl or signal). */
-    if (!check_flags(flags, SV_SHUTDOWN_ACPI_POWER_BTN,
+    if (!check_flags(flags, SV_DOMAIN_SHUTDOWN_ACPI_POWER_BTN,
                      reboot ? "qemuDomainReboot" : "qemuDomainShutdownFlags", error))
         return FALSE;
     obj = lookup(dom, error);
@@ -430,9 +441,9 @@ domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is pmsuspended");
         return FALSE;
     }
-    if (qemu_domain_of(obj)->starting || !(obj->state == SV_DOMAIN_PAUSED ||
-                                     (obj->state == SV_DOMAIN_CRASHED &&
-                                      obj->reason == CRASHED_REASON_PANICKED))) {
+    if (qemu_domain_of(obj)->starting ||
+        !(obj->state == SV_DOMAIN_PAUSED ||
+          (obj->state == SV_DOMAIN_CRASHED && obj->reason == SV_DOMAIN_CRASHED_PANICKED))) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
                      "domain is already running");
         return FALSE;
@@ -481,7 +492,7 @@ qemu_process_client_closed(SvClient *client)
 
     if (!qemu_ctx)
         return;
-    active = sv_domain_list_filter(qemu_ctx->domains->list, SV_LIST_ACTIVE);
+    active = sv_domain_list_filter(qemu_ctx->domains->list, SV_CONNECT_LIST_DOMAINS_ACTIVE);
     for (guint i = 0; i < active->len; i++)
         autodestroy_one(active->pdata[i], id);
 }

@@ -39,25 +39,27 @@ reconcile(SvDomainObj *obj, const char *status)
      * here on, every change is. */
     if (g_str_equal(status, "running")) {
         if (obj->state != SV_DOMAIN_RUNNING && obj->state != SV_DOMAIN_SHUTDOWN)
-            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING, RUNNING_UNPAUSED);
+            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING,
+                                       SV_DOMAIN_RUNNING_UNPAUSED);
     } else if (g_str_equal(status, "shutdown")) {
         if (obj->state != SV_DOMAIN_SHUTDOWN)
-            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_SHUTDOWN, 0);
+            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_SHUTDOWN,
+                                       SV_DOMAIN_SHUTDOWN_UNKNOWN);
     } else if (g_str_equal(status, "guest-panicked")) {
         if (obj->state != SV_DOMAIN_CRASHED)
             sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_CRASHED,
-                                       CRASHED_REASON_PANICKED);
+                                       SV_DOMAIN_CRASHED_PANICKED);
         if (!qd->crash_destroy && obj->def->on_crash != SV_DOMAIN_LIFECYCLE_PRESERVE) {
             qd->crash_destroy = TRUE;
             qd->crash_restart = obj->def->on_crash == SV_DOMAIN_LIFECYCLE_RESTART;
         }
     } else if (obj->state == SV_DOMAIN_RUNNING) {
         /* As libvirt maps QEMU's run states to pause reasons. */
-        int reason = PAUSED_USER;
+        int reason = SV_DOMAIN_PAUSED_USER;
         if (g_str_equal(status, "io-error"))
-            reason = PAUSED_IOERROR;
+            reason = SV_DOMAIN_PAUSED_IOERROR;
         else if (g_str_equal(status, "watchdog"))
-            reason = PAUSED_WATCHDOG;
+            reason = SV_DOMAIN_PAUSED_WATCHDOG;
         sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, reason);
     }
     /* Carry through what the guest asked for meanwhile; a kill carried on already
@@ -232,7 +234,7 @@ forget(const char *path, QemuStatus *st, SvDomainObj *obj, GPtrArray *stale_labe
     unlink(st->monitor);
     rmdir(dir);
     if (obj)
-        obj->reason = SHUTOFF_CRASHED;
+        obj->reason = SV_DOMAIN_SHUTOFF_CRASHED;
 }
 
 /* Make the domain of the status's definition the running guest the status describes; the
@@ -322,7 +324,8 @@ remove_unowned(void)
     g_autoptr(GDir) run = g_dir_open(qemu_ctx->run_dir, 0, NULL);
     g_autoptr(GDir) lib = g_dir_open(qemu_ctx->lib_dir, 0, NULL);
     g_autoptr(GHashTable) dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_autoptr(GPtrArray) active = sv_domain_list_filter(qemu_ctx->domains->list, SV_LIST_ACTIVE);
+    g_autoptr(GPtrArray) active =
+        sv_domain_list_filter(qemu_ctx->domains->list, SV_CONNECT_LIST_DOMAINS_ACTIVE);
     const char *entry;
 
     for (guint i = 0; i < active->len; i++) {

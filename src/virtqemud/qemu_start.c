@@ -49,8 +49,8 @@ start_finished(SvDomainObj *obj)
     if (qd->start_timer)
         g_source_remove(qd->start_timer);
     qd->start_timer = 0;
-    sv_domain_driver_start_done(qemu_ctx->domains, obj, (qd->start_flags & SV_START_PAUSED) != 0,
-                                call);
+    sv_domain_driver_start_done(qemu_ctx->domains, obj,
+                                (qd->start_flags & SV_DOMAIN_START_PAUSED) != 0, call);
 }
 
 /* The last lines QEMU itself printed in this start (after our command line), for the
@@ -128,7 +128,7 @@ start_cleanup(SvDomainObj *obj)
     qemu_domain_remove_files(obj);
     qemu_security_label_release(qemu_ctx->security, qd->sec);
     /* It never ran: no STOPPED, and its persistent definition is the one to keep. */
-    sv_domain_driver_stopped(qemu_ctx->domains, obj, SHUTOFF_FAILED, -1);
+    sv_domain_driver_stopped(qemu_ctx->domains, obj, SV_DOMAIN_SHUTOFF_FAILED, -1);
     sv_daemon_uninhibit(qemu_ctx->daemon);
     if (!obj->persistent)
         sv_domain_list_remove(qemu_ctx->domains->list, obj);
@@ -252,7 +252,7 @@ chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
         return;
     }
     learn_ptys(obj, ret);
-    if (qd->start_flags & SV_START_PAUSED)
+    if (qd->start_flags & SV_DOMAIN_START_PAUSED)
         start_finished(obj);
     else
         qemu_monitor_command(mon, "cont", NULL, cont_done, run);
@@ -506,12 +506,13 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     qd->start_flags = flags;
     if (call) {
         qd->start_call = sv_call_defer(call);
-        if (flags & SV_START_AUTODESTROY)
+        if (flags & SV_DOMAIN_START_AUTODESTROY)
             qd->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
     }
     qd->start_timer = g_timeout_add(qemu_ctx->timeouts.start_timeout_ms, start_timed_out,
                                     sv_domain_obj_run_key(obj));
-    sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, PAUSED_STARTING_UP);
+    sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED,
+                               SV_DOMAIN_PAUSED_STARTING_UP);
     if (qemu_caps_is_ready(qemu_ctx->caps))
         start_spawn(obj);
     else

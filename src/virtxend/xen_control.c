@@ -53,7 +53,7 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     XenDomain *xd;
     int rc;
 
-    if (!check_flags(flags, SV_DESTROY_GRACEFUL, "libxlDomainDestroyFlags", error))
+    if (!check_flags(flags, SV_DOMAIN_DESTROY_GRACEFUL, "libxlDomainDestroyFlags", error))
         return FALSE;
     obj = lookup(dom, error);
     if (!obj || !xen_process_check_available(error) ||
@@ -61,7 +61,7 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
         return FALSE;
     xd = xen_domain_of(obj);
     sv_domain_driver_set_cause_call(obj, call);
-    if (xd->destroy_started || !(flags & SV_DESTROY_GRACEFUL)) {
+    if (xd->destroy_started || !(flags & SV_DOMAIN_DESTROY_GRACEFUL)) {
         xd->stop_reason = XEN_STOP_DESTROY;
         xd->restart = FALSE;
         if (!xen_domain_begin_destroy(obj, error))
@@ -89,7 +89,7 @@ shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gbo
     int rc;
 
     /* libxl has one way: the PV control node (PARAVIRT). */
-    if (!check_flags(flags, SV_SHUTDOWN_PARAVIRT,
+    if (!check_flags(flags, SV_DOMAIN_SHUTDOWN_PARAVIRT,
                      reboot ? "libxlDomainReboot" : "libxlDomainShutdownFlags", error))
         return FALSE;
     obj = lookup(dom, error);
@@ -126,8 +126,9 @@ domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
         return FALSE;
     }
     sv_domain_driver_set_cause_call(obj, call);
-    sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_PAUSED, XEN_PAUSED_USER);
-    sv_domain_driver_emit(xen_ctx->domains, obj, SV_EVENT_SUSPENDED, XEN_SUSPENDED_PAUSED);
+    sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER);
+    sv_domain_driver_emit(xen_ctx->domains, obj, SV_DOMAIN_EVENT_SUSPENDED,
+                          SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
     sv_domain_driver_reply_when_saved(xen_ctx->domains, sv_call_defer(call), NULL, NULL);
     return TRUE;
 }
@@ -151,8 +152,10 @@ domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
         return FALSE;
     }
     sv_domain_driver_set_cause_call(obj, call);
-    sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_RUNNING, XEN_RUNNING_UNPAUSED);
-    sv_domain_driver_emit(xen_ctx->domains, obj, SV_EVENT_RESUMED, XEN_RESUMED_UNPAUSED);
+    sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_RUNNING,
+                               SV_DOMAIN_RUNNING_UNPAUSED);
+    sv_domain_driver_emit(xen_ctx->domains, obj, SV_DOMAIN_EVENT_RESUMED,
+                          SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
     sv_domain_driver_reply_when_saved(xen_ctx->domains, sv_call_defer(call), NULL, NULL);
     return TRUE;
 }
@@ -178,9 +181,9 @@ xen_process_install(XenProcessContext *c, SvRemoteHandlers *h)
 {
     SvDomainLifecycle lifecycle = {
         .start = xen_start_guest,
-        .with_flags = SV_START_PAUSED,
+        .with_flags = SV_DOMAIN_START_PAUSED,
         .with_flags_suffix = "DomainCreateWithFlags",
-        .xml_flags = SV_START_PAUSED | SV_START_VALIDATE,
+        .xml_flags = SV_DOMAIN_START_PAUSED | SV_DOMAIN_START_VALIDATE,
         .xml_suffix = "DomainCreateXML",
         .destroy = destroy_common,
         .shutdown = shutdown_common,

@@ -12,30 +12,6 @@
 
 #include "xen_process.h"
 
-/* virDomainEvent details used here. */
-enum { XEN_SUSPENDED_PAUSED = 0 };
-enum { XEN_RESUMED_UNPAUSED = 0 };
-enum {
-    XEN_STOPPED_SHUTDOWN = 0,
-    XEN_STOPPED_DESTROYED = 1,
-    XEN_STOPPED_CRASHED = 2,
-    XEN_STOPPED_FAILED = 5
-};
-enum { XEN_SHUTDOWN_GUEST = 1 };
-enum { XEN_CRASHED_PANICKED = 0 };
-/* State reasons. */
-enum { XEN_RUNNING_UNPAUSED = 5 };
-enum { XEN_PAUSED_UNKNOWN = 0, XEN_PAUSED_USER = 1 };
-enum { XEN_SHUTDOWN_UNKNOWN = 0 };
-enum {
-    XEN_SHUTOFF_UNKNOWN = 0,
-    XEN_SHUTOFF_SHUTDOWN = 1,
-    XEN_SHUTOFF_DESTROYED = 2,
-    XEN_SHUTOFF_CRASHED = 3,
-    XEN_SHUTOFF_FAILED = 6
-};
-enum { XEN_CRASHED_REASON_PANICKED = 1 };
-
 /* Why a guest's end began: the STOPPED event it will get. */
 typedef enum {
     XEN_STOP_NONE,     /* not ending; DOMAIN_DEATH then means someone else destroyed it */

@@ -93,8 +93,10 @@ connect_supports_feature(SvCall *call, remote_connect_supports_feature_args *arg
         return TRUE;
     if (*error)
         return FALSE;
-    /* The libxl driver's own answers: MIGRATION_P2P, MIGRATION_V3, MIGRATION_PARAMS. */
-    ret->supported = args->feature == 4 || args->feature == 6 || args->feature == 13;
+    /* The libxl driver's own answers. */
+    ret->supported = args->feature == SV_DRV_FEATURE_MIGRATION_P2P ||
+                     args->feature == SV_DRV_FEATURE_MIGRATION_V3 ||
+                     args->feature == SV_DRV_FEATURE_MIGRATION_PARAMS;
     return TRUE;
 }
 

@@ -157,14 +157,14 @@ guest_gone(SvDomainObj *obj)
     XenDomain *xd = xen_domain_of(obj);
     g_autoptr(GPtrArray) calls = g_steal_pointer(&xd->destroy_calls);
     gboolean restart = xd->restart;
-    int reason = XEN_SHUTOFF_DESTROYED, detail = XEN_STOPPED_DESTROYED;
+    int reason = SV_DOMAIN_SHUTOFF_DESTROYED, detail = SV_DOMAIN_EVENT_STOPPED_DESTROYED;
 
     if (xd->stop_reason == XEN_STOP_SHUTDOWN) {
-        reason = XEN_SHUTOFF_SHUTDOWN;
-        detail = XEN_STOPPED_SHUTDOWN;
+        reason = SV_DOMAIN_SHUTOFF_SHUTDOWN;
+        detail = SV_DOMAIN_EVENT_STOPPED_SHUTDOWN;
     } else if (xd->stop_reason == XEN_STOP_CRASH) {
-        reason = XEN_SHUTOFF_CRASHED;
-        detail = XEN_STOPPED_CRASHED;
+        reason = SV_DOMAIN_SHUTOFF_CRASHED;
+        detail = SV_DOMAIN_EVENT_STOPPED_CRASHED;
     } /* else destroyed, by us or behind our back (xl destroy): as libvirt, DESTROYED */
     xd->destroy_calls = g_ptr_array_new();
     /* A GRACEFUL destroy whose guest went away otherwise got what it asked for. */
@@ -379,16 +379,18 @@ on_domain_shutdown(SvDomainObj *obj, int reason)
     case LIBXL_SHUTDOWN_REASON_WATCHDOG:
         if (obj->state != SV_DOMAIN_CRASHED) {
             sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_CRASHED,
-                                       XEN_CRASHED_REASON_PANICKED);
-            sv_domain_driver_emit(xen_ctx->domains, obj, SV_EVENT_CRASHED, XEN_CRASHED_PANICKED);
+                                       SV_DOMAIN_CRASHED_PANICKED);
+            sv_domain_driver_emit(xen_ctx->domains, obj, SV_DOMAIN_EVENT_CRASHED,
+                                  SV_DOMAIN_EVENT_CRASHED_PANICKED);
         }
         apply_action(obj, obj->def->on_crash, XEN_STOP_CRASH);
         break;
     default: /* poweroff, and what a guest can only ask for itself (soft reset, suspend) */
         if (obj->state != SV_DOMAIN_SHUTDOWN) {
             sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_SHUTDOWN,
-                                       XEN_SHUTDOWN_UNKNOWN);
-            sv_domain_driver_emit(xen_ctx->domains, obj, SV_EVENT_SHUTDOWN, XEN_SHUTDOWN_GUEST);
+                                       SV_DOMAIN_SHUTDOWN_UNKNOWN);
+            sv_domain_driver_emit(xen_ctx->domains, obj, SV_DOMAIN_EVENT_SHUTDOWN,
+                                  SV_DOMAIN_EVENT_SHUTDOWN_GUEST);
         }
         apply_action(obj, obj->def->on_poweroff, XEN_STOP_SHUTDOWN);
         break;

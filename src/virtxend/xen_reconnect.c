@@ -154,7 +154,7 @@ finish_unfinished_start(const char *path, const SvDomainDef *def, const libxl_do
         xen_domain_destroy_orphan(list[i].domid);
     }
     if (obj && !sv_domain_obj_is_active(obj))
-        obj->reason = XEN_SHUTOFF_FAILED;
+        obj->reason = SV_DOMAIN_SHUTOFF_FAILED;
     unlink(path);
 }
 
@@ -205,9 +205,11 @@ adopt(SvDomainObj *obj, const XenStatus *st, const libxl_dominfo *info)
     /* What changed while no daemon watched is not replayed, except that a guest which
      * shut down or crashed meanwhile is reported by libxl below, as a fresh event. */
     if (info->paused && obj->state == SV_DOMAIN_RUNNING)
-        sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_PAUSED, XEN_PAUSED_UNKNOWN);
+        sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_PAUSED,
+                                   SV_DOMAIN_PAUSED_UNKNOWN);
     else if (!info->paused && !info->shutdown && obj->state == SV_DOMAIN_PAUSED)
-        sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_RUNNING, XEN_RUNNING_UNPAUSED);
+        sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_RUNNING,
+                                   SV_DOMAIN_RUNNING_UNPAUSED);
     else
         xen_domain_save_status(obj, NULL, NULL);
     if (libxl_evenable_domain_death(xen_lx(), domid, obj->run, &xd->death) != 0)

@@ -27,7 +27,7 @@ start_failed(SvDomainObj *obj, GError *error)
     sv_domain_list_clear_id(xen_ctx->domains->list, obj);
     xd->domid = 0;
     xd->starting = FALSE;
-    sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_SHUTOFF, XEN_SHUTOFF_FAILED);
+    sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_SHUTOFF, SV_DOMAIN_SHUTOFF_FAILED);
     sv_daemon_uninhibit(xen_ctx->daemon);
     sv_domain_list_release_run(xen_ctx->domains->list, obj);
     if (call)
@@ -176,7 +176,7 @@ xen_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         return FALSE;
     xd = xen_domain_new(obj);
     xd->starting = TRUE;
-    xd->start_paused = (flags & SV_START_PAUSED) != 0;
+    xd->start_paused = (flags & SV_DOMAIN_START_PAUSED) != 0;
     xd->d_config = g_new0(libxl_domain_config, 1);
     libxl_domain_config_init(xd->d_config);
     xen_config_build(obj->def, xd->d_config);

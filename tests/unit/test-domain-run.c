@@ -50,9 +50,9 @@ test_set_state(void)
     g_array_set_size(saves, 0);
     g_ptr_array_set_size(test_warnings, 0);
     sv_domain_list_assign_id(list, obj);
-    sv_domain_driver_set_state(&drv, obj, SV_DOMAIN_PAUSED, 11);
+    sv_domain_driver_set_state(&drv, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_STARTING_UP);
     g_assert_cmpint(obj->state, ==, SV_DOMAIN_PAUSED);
-    g_assert_cmpint(obj->reason, ==, 11);
+    g_assert_cmpint(obj->reason, ==, SV_DOMAIN_PAUSED_STARTING_UP);
     g_assert_cmpuint(saves->len, ==, 1);
     s = &g_array_index(saves, Save, 0);
     g_assert_true(s->obj == obj);
@@ -61,7 +61,7 @@ test_set_state(void)
     s->done(NULL, s->data); /* written: nothing said */
     g_assert_cmpuint(test_warnings->len, ==, 0);
 
-    sv_domain_driver_set_state(&drv, obj, SV_DOMAIN_RUNNING, 5);
+    sv_domain_driver_set_state(&drv, obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_UNPAUSED);
     g_assert_cmpuint(saves->len, ==, 2);
     s = &g_array_index(saves, Save, 1);
     g_assert_cmpint(s->state, ==, SV_DOMAIN_RUNNING);
@@ -86,14 +86,14 @@ test_start_done(void)
     g_array_set_size(saves, 0);
     sv_domain_list_assign_id(list, a);
     sv_domain_list_assign_id(list, b);
-    sv_domain_obj_set_state(a, SV_DOMAIN_PAUSED, 11);
-    sv_domain_obj_set_state(b, SV_DOMAIN_PAUSED, 11);
+    sv_domain_obj_set_state(a, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_STARTING_UP);
+    sv_domain_obj_set_state(b, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_STARTING_UP);
     sv_domain_driver_start_done(&drv, a, FALSE, NULL);
     g_assert_cmpint(a->state, ==, SV_DOMAIN_RUNNING);
-    g_assert_cmpint(a->reason, ==, SV_RUNNING_BOOTED);
+    g_assert_cmpint(a->reason, ==, SV_DOMAIN_RUNNING_BOOTED);
     sv_domain_driver_start_done(&drv, b, TRUE, NULL);
     g_assert_cmpint(b->state, ==, SV_DOMAIN_PAUSED);
-    g_assert_cmpint(b->reason, ==, SV_PAUSED_USER);
+    g_assert_cmpint(b->reason, ==, SV_DOMAIN_PAUSED_USER);
     g_assert_cmpuint(saves->len, ==, 2);
     for (guint i = 0; i < saves->len; i++) {
         Save *s = &g_array_index(saves, Save, i);
@@ -128,12 +128,13 @@ test_stopped(void)
     sv_domain_list_assign_id(list, obj);
     sv_domain_list_attach_run(list, obj, &freed, count_free);
     key = sv_domain_obj_run_key(obj);
-    sv_domain_obj_set_state(obj, SV_DOMAIN_RUNNING, 1);
-    sv_domain_driver_stopped(&drv, obj, 2 /* destroyed */, 1);
+    sv_domain_obj_set_state(obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_BOOTED);
+    sv_domain_driver_stopped(&drv, obj, SV_DOMAIN_SHUTOFF_DESTROYED,
+                             SV_DOMAIN_EVENT_STOPPED_DESTROYED);
     g_assert_false(sv_domain_obj_is_active(obj));
     g_assert_null(sv_domain_list_find_by_id(list, 1));
     g_assert_cmpint(obj->state, ==, SV_DOMAIN_SHUTOFF);
-    g_assert_cmpint(obj->reason, ==, 2);
+    g_assert_cmpint(obj->reason, ==, SV_DOMAIN_SHUTOFF_DESTROYED);
     g_assert_cmpuint(saves->len, ==, 1);
     g_assert_cmpint(g_array_index(saves, Save, 0).state, ==, SV_DOMAIN_SHUTOFF);
     g_array_index(saves, Save, 0).done(NULL, g_array_index(saves, Save, 0).data);

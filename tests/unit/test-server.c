@@ -405,7 +405,7 @@ test_events(Fixture *f, gconstpointer d)
 
     (void)d;
     open_conn(f, "test:///", 0, 0);
-    a.eventID = SV_EVENT_ID_LAST;
+    a.eventID = SV_DOMAIN_EVENT_ID_LAST;
     send_msg(f, REMOTE_PROGRAM, 316, SV_NET_CALL, 1, SV_NET_OK,
              (xdrproc_t)xdr_remote_connect_domain_event_callback_register_any_args, &a);
     expect_error(f, SV_ERR_INTERNAL_ERROR, SV_FROM_RPC, "internal error: unsupported event ID 27");

@@ -36,7 +36,10 @@ sv_domain_state_from_string(const char *s)
 }
 
 static const char *const shutoff_reason_names[] = {
-    "unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed",
+    [SV_DOMAIN_SHUTOFF_UNKNOWN] = "unknown",     [SV_DOMAIN_SHUTOFF_SHUTDOWN] = "shutdown",
+    [SV_DOMAIN_SHUTOFF_DESTROYED] = "destroyed", [SV_DOMAIN_SHUTOFF_CRASHED] = "crashed",
+    [SV_DOMAIN_SHUTOFF_MIGRATED] = "migrated",   [SV_DOMAIN_SHUTOFF_SAVED] = "saved",
+    [SV_DOMAIN_SHUTOFF_FAILED] = "failed",
 };
 
 const char *
@@ -109,7 +112,7 @@ sv_domain_list_add(SvDomainList *list, SvDomainDef *def, gboolean persistent)
     obj->def = def;
     obj->id = -1;
     obj->state = SV_DOMAIN_SHUTOFF;
-    obj->reason = 0;
+    obj->reason = SV_DOMAIN_SHUTOFF_UNKNOWN;
     obj->state_time = g_get_real_time();
     obj->persistent = persistent;
     g_hash_table_insert(list->by_name, g_strdup(def->name), obj);
@@ -290,32 +293,39 @@ matches(const SvDomainObj *obj, guint f)
 {
     gboolean active = sv_domain_obj_is_active(obj);
 
-    if ((f & (SV_LIST_ACTIVE | SV_LIST_INACTIVE)) &&
-        !((f & SV_LIST_ACTIVE && active) || (f & SV_LIST_INACTIVE && !active)))
+    if ((f & (SV_CONNECT_LIST_DOMAINS_ACTIVE | SV_CONNECT_LIST_DOMAINS_INACTIVE)) &&
+        !((f & SV_CONNECT_LIST_DOMAINS_ACTIVE && active) ||
+          (f & SV_CONNECT_LIST_DOMAINS_INACTIVE && !active)))
         return FALSE;
-    if ((f & (SV_LIST_PERSISTENT | SV_LIST_TRANSIENT)) &&
-        !((f & SV_LIST_PERSISTENT && obj->persistent) ||
-          (f & SV_LIST_TRANSIENT && !obj->persistent)))
+    if ((f & (SV_CONNECT_LIST_DOMAINS_PERSISTENT | SV_CONNECT_LIST_DOMAINS_TRANSIENT)) &&
+        !((f & SV_CONNECT_LIST_DOMAINS_PERSISTENT && obj->persistent) ||
+          (f & SV_CONNECT_LIST_DOMAINS_TRANSIENT && !obj->persistent)))
         return FALSE;
-    if (f & (SV_LIST_RUNNING | SV_LIST_PAUSED | SV_LIST_SHUTOFF | SV_LIST_OTHER)) {
+    if (f & (SV_CONNECT_LIST_DOMAINS_RUNNING | SV_CONNECT_LIST_DOMAINS_PAUSED |
+             SV_CONNECT_LIST_DOMAINS_SHUTOFF | SV_CONNECT_LIST_DOMAINS_OTHER)) {
         gboolean running = obj->state == SV_DOMAIN_RUNNING;
         gboolean paused = obj->state == SV_DOMAIN_PAUSED;
         gboolean shutoff = obj->state == SV_DOMAIN_SHUTOFF;
         gboolean other = !running && !paused && !shutoff;
-        if (!((f & SV_LIST_RUNNING && running) || (f & SV_LIST_PAUSED && paused) ||
-              (f & SV_LIST_SHUTOFF && shutoff) || (f & SV_LIST_OTHER && other)))
+        if (!((f & SV_CONNECT_LIST_DOMAINS_RUNNING && running) ||
+              (f & SV_CONNECT_LIST_DOMAINS_PAUSED && paused) ||
+              (f & SV_CONNECT_LIST_DOMAINS_SHUTOFF && shutoff) ||
+              (f & SV_CONNECT_LIST_DOMAINS_OTHER && other)))
             return FALSE;
     }
     /* No managed save images, snapshots or checkpoints exist in splitvirt. */
-    if ((f & (SV_LIST_MANAGEDSAVE | SV_LIST_NO_MANAGEDSAVE)) && !(f & SV_LIST_NO_MANAGEDSAVE))
+    if ((f & (SV_CONNECT_LIST_DOMAINS_MANAGEDSAVE | SV_CONNECT_LIST_DOMAINS_NO_MANAGEDSAVE)) &&
+        !(f & SV_CONNECT_LIST_DOMAINS_NO_MANAGEDSAVE))
         return FALSE;
-    if ((f & (SV_LIST_AUTOSTART | SV_LIST_NO_AUTOSTART)) &&
-        !((f & SV_LIST_AUTOSTART && obj->autostart) ||
-          (f & SV_LIST_NO_AUTOSTART && !obj->autostart)))
+    if ((f & (SV_CONNECT_LIST_DOMAINS_AUTOSTART | SV_CONNECT_LIST_DOMAINS_NO_AUTOSTART)) &&
+        !((f & SV_CONNECT_LIST_DOMAINS_AUTOSTART && obj->autostart) ||
+          (f & SV_CONNECT_LIST_DOMAINS_NO_AUTOSTART && !obj->autostart)))
         return FALSE;
-    if ((f & (SV_LIST_HAS_SNAPSHOT | SV_LIST_NO_SNAPSHOT)) && !(f & SV_LIST_NO_SNAPSHOT))
+    if ((f & (SV_CONNECT_LIST_DOMAINS_HAS_SNAPSHOT | SV_CONNECT_LIST_DOMAINS_NO_SNAPSHOT)) &&
+        !(f & SV_CONNECT_LIST_DOMAINS_NO_SNAPSHOT))
         return FALSE;
-    if ((f & (SV_LIST_HAS_CHECKPOINT | SV_LIST_NO_CHECKPOINT)) && !(f & SV_LIST_NO_CHECKPOINT))
+    if ((f & (SV_CONNECT_LIST_DOMAINS_HAS_CHECKPOINT | SV_CONNECT_LIST_DOMAINS_NO_CHECKPOINT)) &&
+        !(f & SV_CONNECT_LIST_DOMAINS_NO_CHECKPOINT))
         return FALSE;
     return TRUE;
 }

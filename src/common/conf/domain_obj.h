@@ -4,40 +4,7 @@
 #include <glib.h>
 
 #include "conf/domain_conf.h"
-
-/* virDomainState values (wire ABI). */
-typedef enum {
-    SV_DOMAIN_NOSTATE = 0,
-    SV_DOMAIN_RUNNING = 1,
-    SV_DOMAIN_BLOCKED = 2,
-    SV_DOMAIN_PAUSED = 3,
-    SV_DOMAIN_SHUTDOWN = 4,
-    SV_DOMAIN_SHUTOFF = 5,
-    SV_DOMAIN_CRASHED = 6,
-    SV_DOMAIN_PMSUSPENDED = 7,
-    SV_DOMAIN_STATE_LAST
-} SvDomainState;
-
-/* virConnectListAllDomainsFlags. */
-enum {
-    SV_LIST_ACTIVE = 1 << 0,
-    SV_LIST_INACTIVE = 1 << 1,
-    SV_LIST_PERSISTENT = 1 << 2,
-    SV_LIST_TRANSIENT = 1 << 3,
-    SV_LIST_RUNNING = 1 << 4,
-    SV_LIST_PAUSED = 1 << 5,
-    SV_LIST_SHUTOFF = 1 << 6,
-    SV_LIST_OTHER = 1 << 7,
-    SV_LIST_MANAGEDSAVE = 1 << 8,
-    SV_LIST_NO_MANAGEDSAVE = 1 << 9,
-    SV_LIST_AUTOSTART = 1 << 10,
-    SV_LIST_NO_AUTOSTART = 1 << 11,
-    SV_LIST_HAS_SNAPSHOT = 1 << 12,
-    SV_LIST_NO_SNAPSHOT = 1 << 13,
-    SV_LIST_HAS_CHECKPOINT = 1 << 14,
-    SV_LIST_NO_CHECKPOINT = 1 << 15,
-    SV_LIST_ALL_FLAGS = (1 << 16) - 1,
-};
+#include "protocol/sv_wire_constants.h"
 
 typedef struct {
     SvDomainDef *def;     /* the running definition, or the persistent one when inactive */

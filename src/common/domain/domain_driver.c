@@ -130,7 +130,8 @@ list_all(SvCall *call, remote_connect_list_all_domains_args *a,
     g_autoptr(GPtrArray) objs = NULL;
 
     (void)call;
-    if (!check_flags(a->flags, SV_LIST_ALL_FLAGS, "ConnectListAllDomains", error))
+    if (!check_flags(a->flags, SV_CONNECT_LIST_ALL_DOMAINS_FLAGS_ALL, "ConnectListAllDomains",
+                     error))
         return FALSE;
     objs = sv_domain_list_filter(drv->list, a->flags);
     if (objs->len > REMOTE_DOMAIN_LIST_MAX) {
@@ -177,7 +178,7 @@ list_domains(SvCall *call, remote_connect_list_domains_args *a, remote_connect_l
         sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "maxids > REMOTE_DOMAIN_LIST_MAX");
         return FALSE;
     }
-    objs = sv_domain_list_filter(drv->list, SV_LIST_ACTIVE);
+    objs = sv_domain_list_filter(drv->list, SV_CONNECT_LIST_DOMAINS_ACTIVE);
     n = MIN(objs->len, (guint)a->maxids);
     ret->ids.ids_len = n;
     ret->ids.ids_val = g_new0(int, MAX(n, 1));
@@ -198,7 +199,7 @@ list_defined(SvCall *call, remote_connect_list_defined_domains_args *a,
         sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "maxnames > REMOTE_DOMAIN_LIST_MAX");
         return FALSE;
     }
-    objs = sv_domain_list_filter(drv->list, SV_LIST_INACTIVE);
+    objs = sv_domain_list_filter(drv->list, SV_CONNECT_LIST_DOMAINS_INACTIVE);
     n = MIN(objs->len, (guint)a->maxnames);
     ret->names.names_len = n;
     ret->names.names_val = g_new0(char *, MAX(n, 1));
@@ -281,7 +282,7 @@ define_done(const GError *error, gpointer data)
     }
     obj = sv_domain_list_find_by_uuid(drv->list, def->uuid);
     if (obj) {
-        detail = SV_EVENT_DEFINED_UPDATED;
+        detail = SV_DOMAIN_EVENT_DEFINED_UPDATED;
         if (sv_domain_obj_is_active(obj)) {
             /* Takes effect at the next start, as with libvirt. */
             sv_domain_def_free(obj->new_def);
@@ -293,10 +294,10 @@ define_done(const GError *error, gpointer data)
         if (sv_domain_obj_is_active(obj) && obj->priv && drv->save_status)
             sv_domain_driver_save_status(drv, obj);
     } else {
-        detail = SV_EVENT_DEFINED_ADDED;
+        detail = SV_DOMAIN_EVENT_DEFINED_ADDED;
         obj = sv_domain_list_add(drv->list, def, TRUE);
     }
-    sv_domain_driver_emit(drv, obj, SV_EVENT_DEFINED, detail);
+    sv_domain_driver_emit(drv, obj, SV_DOMAIN_EVENT_DEFINED, detail);
     sv_domain_obj_to_remote(obj, &ret.dom);
     sv_call_reply(job->call, &ret);
     g_free(ret.dom.name);
@@ -310,10 +311,13 @@ define_common(SvCall *call, const char *xml, guint flags, const char *fn, GError
     g_autofree char *text = NULL;
     DefineJob *job;
 
-    if (!check_flags(flags, 1 /* VALIDATE */, fn, error))
+    if (!check_flags(flags, SV_DOMAIN_DEFINE_VALIDATE, fn, error))
         return FALSE;
-    def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE | ((flags & 1) ? SV_DOMAIN_PARSE_VALIDATE : 0),
-                              error);
+    def = sv_domain_def_parse(
+        xml,
+        SV_DOMAIN_PARSE_INACTIVE |
+            ((flags & SV_DOMAIN_DEFINE_VALIDATE) ? SV_DOMAIN_PARSE_VALIDATE : 0),
+        error);
     if (!def)
         return FALSE;
     if (drv->check_def && !drv->check_def(drv, def, error))
@@ -367,7 +371,8 @@ undefine_done(const GError *error, gpointer data)
             obj->persistent = FALSE;
             obj->autostart = FALSE;
             g_clear_pointer(&obj->new_def, sv_domain_def_free);
-            sv_domain_driver_emit(drv, obj, SV_EVENT_UNDEFINED, SV_EVENT_UNDEFINED_REMOVED);
+            sv_domain_driver_emit(drv, obj, SV_DOMAIN_EVENT_UNDEFINED,
+                                  SV_DOMAIN_EVENT_UNDEFINED_REMOVED);
             /* A running domain lives on as a transient one until it stops. */
             if (!sv_domain_obj_is_active(obj))
                 sv_domain_list_remove(drv->list, obj);
@@ -387,7 +392,7 @@ undefine_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GEr
 
     /* Managed save, snapshots, checkpoints, NVRAM and TPM state do not exist
      * here, so every flag asking to remove or keep them is satisfied. */
-    if (!check_flags(flags, 0x7f, "DomainUndefineFlags", error))
+    if (!check_flags(flags, SV_DOMAIN_UNDEFINE_FLAGS_VALUES_ALL, "DomainUndefineFlags", error))
         return FALSE;
     obj = lookup(dom, error);
     if (!obj)
@@ -436,12 +441,12 @@ get_xml_desc(SvCall *call, remote_domain_get_xml_desc_args *a, remote_domain_get
      * read-only connection never get here: the remote program's read-only check
      * (sv_remote_hooks) refuses them. */
     (void)call;
-    if (!check_flags(a->flags, 0xf, "DomainGetXMLDesc", error))
+    if (!check_flags(a->flags, SV_DOMAIN_XML_FLAGS_ALL, "DomainGetXMLDesc", error))
         return FALSE;
     obj = lookup(&a->dom, error);
     if (!obj)
         return FALSE;
-    inactive = (a->flags & 2) || !sv_domain_obj_is_active(obj);
+    inactive = (a->flags & SV_DOMAIN_XML_INACTIVE) || !sv_domain_obj_is_active(obj);
     def = (inactive && obj->new_def) ? obj->new_def : obj->def;
     ret->xml = sv_domain_def_format(def, inactive ? -1 : obj->id,
                                     inactive ? SV_DOMAIN_FORMAT_INACTIVE : 0);
@@ -494,8 +499,8 @@ get_control_info(SvCall *call, remote_domain_get_control_info_args *a,
     obj = lookup(&a->dom, error);
     if (!obj || !sv_domain_driver_check_active(obj, error))
         return FALSE;
-    ret->state = 0; /* VIR_DOMAIN_CONTROL_OK: calls are never stuck behind a job here */
-    ret->details = 0;
+    ret->state = SV_DOMAIN_CONTROL_OK; /* calls are never stuck behind a job here */
+    ret->details = SV_DOMAIN_CONTROL_ERROR_REASON_NONE;
     ret->stateTime = 0;
     return TRUE;
 }
@@ -658,7 +663,8 @@ snapshot_num(SvCall *call, remote_domain_snapshot_num_args *a, remote_domain_sna
              GError **error)
 {
     (void)call;
-    if (!check_flags(a->flags, 0x7ff, "DomainSnapshotNum", error) || !lookup(&a->dom, error))
+    if (!check_flags(a->flags, SV_DOMAIN_SNAPSHOT_LIST_FLAGS_ALL, "DomainSnapshotNum", error) ||
+        !lookup(&a->dom, error))
         return FALSE;
     ret->num = 0;
     return TRUE;
@@ -669,7 +675,8 @@ get_messages(SvCall *call, remote_domain_get_messages_args *a, remote_domain_get
              GError **error)
 {
     (void)call;
-    if (!check_flags(a->flags, 3, "DomainGetMessages", error) || !lookup(&a->dom, error))
+    if (!check_flags(a->flags, SV_DOMAIN_MESSAGE_TYPE_ALL, "DomainGetMessages", error) ||
+        !lookup(&a->dom, error))
         return FALSE;
     ret->msgs.msgs_len = 0;
     return TRUE;
@@ -909,7 +916,7 @@ domain_create_xml(SvCall *call, remote_domain_create_xml_args *a, remote_domain_
     (void)ret;
     if (!check_flags(a->flags, lifecycle.xml_flags, lifecycle.xml_suffix, error))
         return FALSE;
-    obj = create_xml_begin(a->xml_desc, (a->flags & SV_START_VALIDATE) != 0, error);
+    obj = create_xml_begin(a->xml_desc, (a->flags & SV_DOMAIN_START_VALIDATE) != 0, error);
     if (!obj)
         return FALSE;
     memcpy(uuid, obj->def->uuid, 16);
@@ -978,7 +985,8 @@ sv_domain_driver_autostart(SvDomainDriver *d, const char *run_dir)
     if (!sv_mkdir_p(run_dir, 0755, NULL) ||
         !g_file_set_contents_full(marker, "", 0, G_FILE_SET_CONTENTS_NONE, 0600, NULL))
         g_warning("cannot create autostart marker '%s'", marker);
-    objs = sv_domain_list_filter(drv->list, SV_LIST_AUTOSTART | SV_LIST_INACTIVE);
+    objs = sv_domain_list_filter(drv->list, SV_CONNECT_LIST_DOMAINS_AUTOSTART |
+                                                SV_CONNECT_LIST_DOMAINS_INACTIVE);
     for (guint i = 0; i < objs->len; i++) {
         SvDomainObj *obj = objs->pdata[i];
         g_autoptr(GError) error = NULL;

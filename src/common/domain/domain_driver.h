@@ -8,26 +8,6 @@
 #include "programs/remote.h"
 #include "util/conffile.h"
 
-/* virDomainEventType and the details used here. */
-enum {
-    SV_EVENT_DEFINED = 0,
-    SV_EVENT_UNDEFINED = 1,
-    SV_EVENT_STARTED = 2,
-    SV_EVENT_SUSPENDED = 3,
-    SV_EVENT_RESUMED = 4,
-    SV_EVENT_STOPPED = 5,
-    SV_EVENT_SHUTDOWN = 6,
-    SV_EVENT_PMSUSPENDED = 7,
-    SV_EVENT_CRASHED = 8,
-};
-enum { SV_EVENT_DEFINED_ADDED = 0, SV_EVENT_DEFINED_UPDATED = 1 };
-enum { SV_EVENT_UNDEFINED_REMOVED = 0 };
-enum { SV_EVENT_STARTED_BOOTED = 0 };
-enum { SV_EVENT_SUSPENDED_PAUSED = 0 };
-/* virDomainRunningReason and virDomainPausedReason values used here. */
-enum { SV_RUNNING_BOOTED = 1 };
-enum { SV_PAUSED_USER = 1 };
-
 /* How a driver words "no such domain" (they differ, and clients show it). */
 typedef enum {
     SV_LOOKUP_STYLE_QEMU,  /* "no domain with matching name 'x'" */
@@ -76,25 +56,6 @@ void sv_domain_driver_install(SvDomainDriver *drv, SvRemoteHandlers *h);
 
 /* Send a lifecycle event for obj to every registered client. */
 void sv_domain_driver_emit(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
-
-/* virDomainCreateFlags. */
-enum {
-    SV_START_PAUSED = 1,
-    SV_START_AUTODESTROY = 2,
-    SV_START_BYPASS_CACHE = 4,
-    SV_START_FORCE_BOOT = 8,
-    SV_START_VALIDATE = 16,
-};
-/* virDomainDestroyFlagsValues. */
-enum { SV_DESTROY_GRACEFUL = 1, SV_DESTROY_REMOVE_LOGS = 2 };
-/* virDomainShutdownFlagValues. */
-enum {
-    SV_SHUTDOWN_ACPI_POWER_BTN = 1,
-    SV_SHUTDOWN_GUEST_AGENT = 2,
-    SV_SHUTDOWN_INITCTL = 4,
-    SV_SHUTDOWN_SIGNAL = 8,
-    SV_SHUTDOWN_PARAVIRT = 16,
-};
 
 /* How a driver starts and stops a domain, for the shared CREATE, CREATE_WITH_FLAGS,
  * CREATE_XML, DESTROY, DESTROY_FLAGS, SHUTDOWN, SHUTDOWN_FLAGS and REBOOT. */

@@ -32,7 +32,7 @@ sv_domain_driver_stopped(SvDomainDriver *drv, SvDomainObj *obj, int reason, int 
     sv_domain_list_clear_id(drv->list, obj);
     sv_domain_driver_set_state(drv, obj, SV_DOMAIN_SHUTOFF, reason);
     if (detail >= 0)
-        sv_domain_driver_emit(drv, obj, SV_EVENT_STOPPED, detail);
+        sv_domain_driver_emit(drv, obj, SV_DOMAIN_EVENT_STOPPED, detail);
     sv_domain_obj_restore_def(obj);
     sv_domain_list_release_run(drv->list, obj);
 }
@@ -42,12 +42,13 @@ sv_domain_driver_start_done(SvDomainDriver *drv, SvDomainObj *obj, gboolean paus
                             SvCall *call)
 {
     if (paused) {
-        sv_domain_driver_set_state(drv, obj, SV_DOMAIN_PAUSED, SV_PAUSED_USER);
-        sv_domain_driver_emit(drv, obj, SV_EVENT_STARTED, SV_EVENT_STARTED_BOOTED);
-        sv_domain_driver_emit(drv, obj, SV_EVENT_SUSPENDED, SV_EVENT_SUSPENDED_PAUSED);
+        sv_domain_driver_set_state(drv, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER);
+        sv_domain_driver_emit(drv, obj, SV_DOMAIN_EVENT_STARTED, SV_DOMAIN_EVENT_STARTED_BOOTED);
+        sv_domain_driver_emit(drv, obj, SV_DOMAIN_EVENT_SUSPENDED,
+                              SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
     } else {
-        sv_domain_driver_set_state(drv, obj, SV_DOMAIN_RUNNING, SV_RUNNING_BOOTED);
-        sv_domain_driver_emit(drv, obj, SV_EVENT_STARTED, SV_EVENT_STARTED_BOOTED);
+        sv_domain_driver_set_state(drv, obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_BOOTED);
+        sv_domain_driver_emit(drv, obj, SV_DOMAIN_EVENT_STARTED, SV_DOMAIN_EVENT_STARTED_BOOTED);
     }
     if (call)
         sv_domain_driver_reply_started(drv, obj, call);

@@ -12,17 +12,6 @@
 #include "util/error.h"
 #include "util/log.h"
 
-/* virTypedParameterType, the discriminant of admin_typed_param_value. */
-enum {
-    TYPED_PARAM_INT = 1,
-    TYPED_PARAM_UINT = 2,
-    TYPED_PARAM_LLONG = 3,
-    TYPED_PARAM_ULLONG = 4,
-    TYPED_PARAM_DOUBLE = 5,
-    TYPED_PARAM_BOOLEAN = 6,
-    TYPED_PARAM_STRING = 7,
-};
-
 /* Typed parameter names (libvirt-admin.h). */
 #define CLIENT_INFO_READONLY          "readonly"
 #define CLIENT_INFO_UNIX_USER_ID      "unix_user_id"
@@ -125,7 +114,7 @@ param_add(admin_typed_param *params, u_int *n, const char *field, int type)
 static void
 param_add_uint(admin_typed_param *params, u_int *n, const char *field, guint v)
 {
-    param_add(params, n, field, TYPED_PARAM_UINT)->value.admin_typed_param_value_u.ui = v;
+    param_add(params, n, field, SV_TYPED_PARAM_UINT)->value.admin_typed_param_value_u.ui = v;
 }
 
 static const char *
@@ -134,7 +123,7 @@ typed_param_type_name(int type)
     static const char *const names[] = {NULL,     "int",    "uint",    "llong",
                                         "ullong", "double", "boolean", "string"};
 
-    return type >= TYPED_PARAM_INT && type <= TYPED_PARAM_STRING ? names[type] : "unknown";
+    return type >= SV_TYPED_PARAM_INT && type <= SV_TYPED_PARAM_STRING ? names[type] : "unknown";
 }
 
 /* As virTypedParamsValidate for uint parameters: each of params is one of the n
@@ -154,11 +143,11 @@ params_get_uints(const admin_typed_param *params, u_int n_params, const char *co
                          "parameter '%s' not supported", p->field);
             return FALSE;
         }
-        if (p->value.type != TYPED_PARAM_UINT) {
+        if (p->value.type != SV_TYPED_PARAM_UINT) {
             sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG,
                          "invalid type '%s' for parameter '%s', expected '%s'",
                          typed_param_type_name(p->value.type), p->field,
-                         typed_param_type_name(TYPED_PARAM_UINT));
+                         typed_param_type_name(SV_TYPED_PARAM_UINT));
             return FALSE;
         }
         if (values[k] >= 0) {
@@ -428,24 +417,24 @@ client_info_reply(GObject *source, GAsyncResult *res, gpointer data)
 
     (void)source;
     p = ret.params.params_val = g_new0(admin_typed_param, 8);
-    param_add(p, n, CLIENT_INFO_READONLY, TYPED_PARAM_BOOLEAN)->value.admin_typed_param_value_u.b =
-        ci->readonly;
+    param_add(p, n, CLIENT_INFO_READONLY, SV_TYPED_PARAM_BOOLEAN)
+        ->value.admin_typed_param_value_u.b = ci->readonly;
     if (ci->have_ids) {
-        param_add(p, n, CLIENT_INFO_UNIX_USER_ID, TYPED_PARAM_INT)
+        param_add(p, n, CLIENT_INFO_UNIX_USER_ID, SV_TYPED_PARAM_INT)
             ->value.admin_typed_param_value_u.i = (int)ci->uid;
         if (ci->user_name)
-            param_add(p, n, CLIENT_INFO_UNIX_USER_NAME, TYPED_PARAM_STRING)
+            param_add(p, n, CLIENT_INFO_UNIX_USER_NAME, SV_TYPED_PARAM_STRING)
                 ->value.admin_typed_param_value_u.s = g_strdup(ci->user_name);
-        param_add(p, n, CLIENT_INFO_UNIX_GROUP_ID, TYPED_PARAM_INT)
+        param_add(p, n, CLIENT_INFO_UNIX_GROUP_ID, SV_TYPED_PARAM_INT)
             ->value.admin_typed_param_value_u.i = (int)ci->gid;
         if (ci->group_name)
-            param_add(p, n, CLIENT_INFO_UNIX_GROUP_NAME, TYPED_PARAM_STRING)
+            param_add(p, n, CLIENT_INFO_UNIX_GROUP_NAME, SV_TYPED_PARAM_STRING)
                 ->value.admin_typed_param_value_u.s = g_strdup(ci->group_name);
-        param_add(p, n, CLIENT_INFO_UNIX_PROCESS_ID, TYPED_PARAM_INT)
+        param_add(p, n, CLIENT_INFO_UNIX_PROCESS_ID, SV_TYPED_PARAM_INT)
             ->value.admin_typed_param_value_u.i = (int)ci->pid;
     }
     if (ci->selinux_context)
-        param_add(p, n, CLIENT_INFO_SELINUX_CONTEXT, TYPED_PARAM_STRING)
+        param_add(p, n, CLIENT_INFO_SELINUX_CONTEXT, SV_TYPED_PARAM_STRING)
             ->value.admin_typed_param_value_u.s = g_strdup(ci->selinux_context);
     sv_call_reply(call, &ret);
     xdr_free((xdrproc_t)xdr_admin_client_get_info_ret, (char *)&ret);

@@ -69,14 +69,14 @@ sv_remote_generic_feature(SvCall *call, int feature, int *supported, GError **er
     SvClient *c = sv_call_get_client(call);
 
     switch (feature) {
-    case SV_FEATURE_PROGRAM_KEEPALIVE:
+    case SV_DRV_FEATURE_PROGRAM_KEEPALIVE:
         /* Asked before CONNECT_OPEN; answering it turns on our PINGs. */
         sv_client_start_keepalive(c);
         *supported = 1;
         return TRUE;
-    case SV_FEATURE_FD_PASSING:
-    case SV_FEATURE_REMOTE_EVENT_CALLBACK:
-    case SV_FEATURE_REMOTE_CLOSE_CALLBACK:
+    case SV_DRV_FEATURE_FD_PASSING:
+    case SV_DRV_FEATURE_REMOTE_EVENT_CALLBACK:
+    case SV_DRV_FEATURE_REMOTE_CLOSE_CALLBACK:
         *supported = 1;
         return TRUE;
     default:
@@ -87,11 +87,11 @@ sv_remote_generic_feature(SvCall *call, int feature, int *supported, GError **er
         return FALSE;
     }
     switch (feature) {
-    case SV_FEATURE_TYPED_PARAM_STRING:
-    case SV_FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER:
+    case SV_DRV_FEATURE_TYPED_PARAM_STRING:
+    case SV_DRV_FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER:
         *supported = 1;
         return TRUE;
-    case SV_FEATURE_REMOTE:
+    case SV_DRV_FEATURE_REMOTE:
         *supported = 0;
         return TRUE;
     default:
@@ -172,7 +172,7 @@ event_callback_register_any(SvCall *call, remote_connect_domain_event_callback_r
                             remote_connect_domain_event_callback_register_any_ret *ret,
                             GError **error)
 {
-    if (a->eventID < 0 || a->eventID >= SV_EVENT_ID_LAST) {
+    if (a->eventID < 0 || a->eventID >= SV_DOMAIN_EVENT_ID_LAST) {
         sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "unsupported event ID %d",
                      a->eventID);
         return FALSE;
@@ -234,8 +234,8 @@ event_register(SvCall *call, remote_connect_domain_event_register_ret *ret, GErr
     SvClient *c = sv_call_get_client(call);
 
     (void)error;
-    remove_legacy(c, SV_EVENT_ID_LIFECYCLE);
-    add_registration(c, SV_EVENT_ID_LIFECYCLE, NULL, TRUE);
+    remove_legacy(c, SV_DOMAIN_EVENT_ID_LIFECYCLE);
+    add_registration(c, SV_DOMAIN_EVENT_ID_LIFECYCLE, NULL, TRUE);
     ret->cb_registered = 1;
     return TRUE;
 }
@@ -243,9 +243,9 @@ event_register(SvCall *call, remote_connect_domain_event_register_ret *ret, GErr
 static gboolean
 event_deregister(SvCall *call, remote_connect_domain_event_deregister_ret *ret, GError **error)
 {
-    if (!remove_legacy(sv_call_get_client(call), SV_EVENT_ID_LIFECYCLE)) {
+    if (!remove_legacy(sv_call_get_client(call), SV_DOMAIN_EVENT_ID_LIFECYCLE)) {
         sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "domain event %d not registered",
-                     SV_EVENT_ID_LIFECYCLE);
+                     SV_DOMAIN_EVENT_ID_LIFECYCLE);
         return FALSE;
     }
     ret->cb_registered = 0;
@@ -327,9 +327,8 @@ sv_remote_client_get_identity(SvClient *c, gint64 *uid, gint64 *gid, gint64 *pid
     return sv_client_get_identity(c, uid, gid, pid);
 }
 
-/* VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_MIGRATABLE: the flags of virDomainGetXMLDesc
- * that may reveal secrets. */
-#define GET_XML_DESC_SECRET_FLAGS (1u | 8u)
+/* The flags of virDomainGetXMLDesc that may reveal secrets. */
+#define GET_XML_DESC_SECRET_FLAGS (SV_DOMAIN_XML_SECURE | SV_DOMAIN_XML_MIGRATABLE)
 
 static gboolean
 remote_readonly_check(SvCall *call, const SvProcInfo *proc, const void *args, GError **error)
@@ -485,7 +484,7 @@ emit_to_client(SvClient *c, gpointer data)
         const Registration r = g_array_index(rc->regs, Registration, i);
         if (r.event_id != e->event_id || (r.has_dom && memcmp(r.uuid, e->dom->uuid, 16) != 0))
             continue;
-        if (e->event_id == SV_EVENT_ID_LIFECYCLE) {
+        if (e->event_id == SV_DOMAIN_EVENT_ID_LIFECYCLE) {
             remote_domain_event_lifecycle_msg m = {*e->dom, e->event, e->detail};
             if (r.callback_id) {
                 remote_domain_event_callback_lifecycle_msg cm = {r.callback_id, m};
@@ -498,7 +497,7 @@ emit_to_client(SvClient *c, gpointer data)
                                      REMOTE_PROC_DOMAIN_EVENT_LIFECYCLE,
                                      (xdrproc_t)xdr_remote_domain_event_lifecycle_msg, &m);
             }
-        } else if (e->event_id == SV_EVENT_ID_REBOOT) {
+        } else if (e->event_id == SV_DOMAIN_EVENT_ID_REBOOT) {
             remote_domain_event_reboot_msg m = {*e->dom};
             if (r.callback_id) {
                 remote_domain_event_callback_reboot_msg cm = {r.callback_id, m};
@@ -517,7 +516,7 @@ emit_to_client(SvClient *c, gpointer data)
 void
 sv_remote_emit_lifecycle(SvServer *srv, const remote_nonnull_domain *dom, int event, int detail)
 {
-    Emit e = {SV_EVENT_ID_LIFECYCLE, dom, event, detail};
+    Emit e = {SV_DOMAIN_EVENT_ID_LIFECYCLE, dom, event, detail};
 
     sv_server_foreach_client(srv, emit_to_client, &e);
 }
@@ -525,7 +524,7 @@ sv_remote_emit_lifecycle(SvServer *srv, const remote_nonnull_domain *dom, int ev
 void
 sv_remote_emit_reboot(SvServer *srv, const remote_nonnull_domain *dom)
 {
-    Emit e = {SV_EVENT_ID_REBOOT, dom, 0, 0};
+    Emit e = {SV_DOMAIN_EVENT_ID_REBOOT, dom, 0, 0};
 
     sv_server_foreach_client(srv, emit_to_client, &e);
 }

@@ -5,24 +5,10 @@
 #include "protocol/remote_dispatch.h"
 #include "rpc/server.h"
 
-#define SV_EVENT_ID_LIFECYCLE 0
-#define SV_EVENT_ID_REBOOT 1
-#define SV_EVENT_ID_LAST 27       /* virDomainEventID LAST in libvirt 9.0.0 */
-#define SV_EVENT_ID_LEGACY_LAST 16 /* the legacy REGISTER_ANY accepts 0..15 */
+#include "protocol/sv_wire_constants.h"
 
-/* CONNECT_OPEN's flag bit for a read-only connection (VIR_CONNECT_RO). */
-#define SV_CONNECT_RO 1u
-
-/* VIR_DRV_FEATURE_* numbers used on the wire. */
-enum {
-    SV_FEATURE_REMOTE = 2,
-    SV_FEATURE_FD_PASSING = 8,
-    SV_FEATURE_TYPED_PARAM_STRING = 9,
-    SV_FEATURE_PROGRAM_KEEPALIVE = 10,
-    SV_FEATURE_REMOTE_EVENT_CALLBACK = 14,
-    SV_FEATURE_REMOTE_CLOSE_CALLBACK = 15,
-    SV_FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER = 16,
-};
+/* The legacy REGISTER_ANY accepts the ids up to DEVICE_REMOVED (libvirt 9.0.0). */
+#define SV_EVENT_ID_LEGACY_LAST (SV_DOMAIN_EVENT_ID_DEVICE_REMOVED + 1)
 
 /* Fill h with the shared handlers: AUTH_LIST, CONNECT_SUPPORTS_FEATURE,
  * CONNECT_CLOSE, the close-callback pair, every event (de)registration, and the
