@@ -14,6 +14,7 @@
 #include "conf/domain_obj.h"
 #include "conf/domain_schema.h"
 #include "conf/uuid.h"
+#include "domain-test.h"
 #include "util/error.h"
 
 #ifndef SV_TEST_DATA_DIR
@@ -606,27 +607,14 @@ add_golden_tests(void)
     return cases;
 }
 
-static SvDomainDef *
-minimal_def(const char *name)
-{
-    g_autofree char *xml = g_strdup_printf(
-        "<domain type='qemu'><name>%s</name><memory>65536</memory>"
-        "<os><type>hvm</type></os></domain>", name);
-    g_autoptr(GError) error = NULL;
-    SvDomainDef *def = sv_domain_def_parse(xml, 0, &error);
-
-    g_assert_no_error(error);
-    return def;
-}
-
 /* Weak handles: a run's handle finds its object while the run lasts and nothing after,
  * not even a later run of the same domain or a new object in the same memory. */
 static void
 test_list_runs(void)
 {
     g_autoptr(SvDomainList) list = sv_domain_list_new();
-    SvDomainObj *a = sv_domain_list_add(list, minimal_def("a"), TRUE);
-    SvDomainObj *b = sv_domain_list_add(list, minimal_def("b"), FALSE);
+    SvDomainObj *a = sv_domain_list_add(list, test_domain_def("qemu", "a"), TRUE);
+    SvDomainObj *b = sv_domain_list_add(list, test_domain_def("qemu", "b"), FALSE);
     guint ra = sv_domain_list_begin_run(list, a);
     guint rb = sv_domain_list_begin_run(list, b);
     guint ra2;
@@ -646,7 +634,7 @@ test_list_runs(void)
     /* Removing the object ends its run. */
     sv_domain_list_remove(list, b);
     g_assert_null(sv_domain_list_find_run(list, rb));
-    b = sv_domain_list_add(list, minimal_def("b"), FALSE);
+    b = sv_domain_list_add(list, test_domain_def("qemu", "b"), FALSE);
     g_assert_null(sv_domain_list_find_run(list, rb));
     g_assert_cmpuint(b->run, ==, 0);
 }
@@ -669,8 +657,8 @@ static void
 test_list_run_data(void)
 {
     g_autoptr(SvDomainList) list = sv_domain_list_new();
-    SvDomainObj *a = sv_domain_list_add(list, minimal_def("a"), TRUE);
-    SvDomainObj *b = sv_domain_list_add(list, minimal_def("b"), TRUE);
+    SvDomainObj *a = sv_domain_list_add(list, test_domain_def("qemu", "a"), TRUE);
+    SvDomainObj *b = sv_domain_list_add(list, test_domain_def("qemu", "b"), TRUE);
     gpointer *pa = g_new0(gpointer, 1), *pb = g_new0(gpointer, 1);
     gpointer key;
 
@@ -705,7 +693,7 @@ test_list_run_data(void)
 static SvDomainDef *
 def_with_uuid(const char *name, const char *uuid)
 {
-    SvDomainDef *def = minimal_def(name);
+    SvDomainDef *def = test_domain_def("qemu", name);
 
     g_assert_true(sv_uuid_parse(uuid, def->uuid));
     return def;

@@ -3,6 +3,7 @@
  * run once the guest is gone. */
 #include "domain/domain_driver.h"
 #include "util/error.h"
+#include "domain-test.h"
 #include "warnings.h"
 
 /* The status writes asked for, as a driver's save_status sees them. */
@@ -24,26 +25,13 @@ fake_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
     g_array_append_val(saves, s);
 }
 
-static SvDomainObj *
-add_domain(SvDomainList *list, const char *name)
-{
-    g_autofree char *xml = g_strdup_printf(
-        "<domain type='kvm'><name>%s</name><memory>65536</memory>"
-        "<os><type>hvm</type></os></domain>", name);
-    g_autoptr(GError) error = NULL;
-    SvDomainDef *def = sv_domain_def_parse(xml, 0, &error);
-
-    g_assert_no_error(error);
-    return sv_domain_list_add(list, def, TRUE);
-}
-
 /* Every state change is followed by the status file; the written one is the new state. */
 static void
 test_set_state(void)
 {
     g_autoptr(SvDomainList) list = sv_domain_list_new();
     SvDomainDriver drv = {.list = list, .save_status = fake_save_status};
-    SvDomainObj *obj = add_domain(list, "web");
+    SvDomainObj *obj = test_domain_add(list, "web");
     g_autoptr(GError) error = NULL;
     Save *s;
 
@@ -80,8 +68,8 @@ test_start_done(void)
     g_autoptr(SvDomainList) list = sv_domain_list_new();
     SvServer *srv = sv_server_new("test", NULL);
     SvDomainDriver drv = {.list = list, .save_status = fake_save_status, .server = srv};
-    SvDomainObj *a = add_domain(list, "a");
-    SvDomainObj *b = add_domain(list, "b");
+    SvDomainObj *a = test_domain_add(list, "a");
+    SvDomainObj *b = test_domain_add(list, "b");
 
     g_array_set_size(saves, 0);
     sv_domain_list_assign_id(list, a);
@@ -116,7 +104,7 @@ test_stopped(void)
     g_autoptr(SvDomainList) list = sv_domain_list_new();
     SvServer *srv = sv_server_new("test", NULL);
     SvDomainDriver drv = {.list = list, .save_status = fake_save_status, .server = srv};
-    SvDomainObj *obj = add_domain(list, "web");
+    SvDomainObj *obj = test_domain_add(list, "web");
     SvDomainDef *on_disk = obj->def;
     SvDomainDef *live = sv_domain_def_copy(on_disk);
     int freed = 0;

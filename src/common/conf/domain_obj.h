@@ -17,6 +17,13 @@ typedef struct {
     gboolean autostart;
     gboolean busy;        /* its removal (undefine) is in flight */
     char *cause;          /* who asked for the change under way, for the log */
+    /* The lifecycle engine's run state (domain/domain_state.h: SvRunState, SvStopCause),
+     * changed only through sv_domain_run_set(). */
+    int run_state;
+    int stop_cause;
+    int stop_from;        /* the run state a stop under way began in */
+    int before_state;     /* run state and cause before the destroy under way, */
+    int before_cause;     /* where a destroy that fails goes back to */
     guint run;            /* weak handle of the driver's current run, 0 for none */
     gpointer priv;        /* the driver's per-domain data */
     GDestroyNotify priv_free;

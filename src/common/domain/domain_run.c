@@ -2,6 +2,7 @@
  * status file following every change, the end of a start that succeeded, and the end of
  * the run once the guest is gone. */
 #include "domain/domain_driver.h"
+#include "domain/domain_state.h"
 
 static void
 save_done(const GError *error, gpointer data)
@@ -23,6 +24,7 @@ void
 sv_domain_driver_set_state(SvDomainDriver *drv, SvDomainObj *obj, int state, int reason)
 {
     sv_domain_obj_set_state(obj, state, reason);
+    sv_domain_run_follow(obj, state);
     sv_domain_driver_save_status(drv, obj);
 }
 
@@ -30,6 +32,7 @@ void
 sv_domain_driver_stopped(SvDomainDriver *drv, SvDomainObj *obj, int reason, int detail)
 {
     sv_domain_list_clear_id(drv->list, obj);
+    sv_domain_run_change(obj, SV_RUN_GONE, SV_STOP_NONE);
     sv_domain_driver_set_state(drv, obj, SV_DOMAIN_SHUTOFF, reason);
     if (detail >= 0)
         sv_domain_driver_emit(drv, obj, SV_DOMAIN_EVENT_STOPPED, detail);
@@ -41,6 +44,7 @@ void
 sv_domain_driver_start_done(SvDomainDriver *drv, SvDomainObj *obj, gboolean paused,
                             SvCall *call)
 {
+    sv_domain_run_change(obj, paused ? SV_RUN_PAUSED : SV_RUN_RUNNING, SV_STOP_NONE);
     if (paused) {
         sv_domain_driver_set_state(drv, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER);
         sv_domain_driver_emit(drv, obj, SV_DOMAIN_EVENT_STARTED, SV_DOMAIN_EVENT_STARTED_BOOTED);
