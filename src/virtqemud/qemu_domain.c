@@ -48,14 +48,16 @@ qemu_domain_find(gpointer run)
 }
 
 void
-qemu_domain_kill(SvDomainObj *obj)
+qemu_domain_kill(SvDomainObj *obj, SvStopCause cause)
 {
     QemuDomain *qd = qemu_domain_of(obj);
     g_autoptr(GError) error = NULL;
 
+    /* Written below, with the kill's mode and deadline. */
+    sv_domain_run_change(obj, SV_RUN_STOPPING, cause);
     if (!qd->proc) {
         /* Still waiting for what QEMU's command line needs: nothing runs yet. */
-        if (qd->starting) {
+        if (sv_domain_run_in_start(obj)) {
             sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
                          "domain '%s' was stopped during its start", obj->def->name);
             qemu_start_failed(obj, g_steal_pointer(&error));

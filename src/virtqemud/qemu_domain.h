@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "domain/domain_driver.h"
+#include "domain/domain_state.h"
 #include "qemu_monitor.h"
 #include "qemu_process.h"
 #include "qemu_security.h"
@@ -25,22 +26,22 @@ typedef struct {
     GPtrArray *ptys;  /* chardev pty paths, index = serial number */
     int log_fd;
     QemuSecLabel *sec; /* SELinux label and relabelled files; NULL when unlabelled */
-    /* The start, while it runs. */
-    gboolean starting;
+    /* The start, while it runs (the engine's run state says whether it does:
+     * sv_domain_run_in_start()). */
     SvCall *start_call;   /* the create call waiting for the guest to run */
     guint start_flags;    /* SV_DOMAIN_START_* */
     guint start_timer;
     GError *start_error;  /* the start failed (first cause); told once QEMU is gone */
-    gboolean start_killing;
     off_t log_offset;     /* where QEMU's own output begins in its log, or -1 */
-    /* What is under way. */
-    gboolean destroying;    /* our own kill: QEMU's SHUTDOWN is not an event */
-    gboolean fake_reboot;   /* a reboot asked for: the next SHUTDOWN resets instead */
-    gboolean rebooting;     /* reset in place after a SHUTDOWN: its STOP is no pause */
-    gboolean pausing;       /* our own `stop` is on its way: its STOP means PAUSED/USER */
+    /* What is under way is the engine's run state (obj->run_state, domain/domain_state.h):
+     * STOPPING for a destroy (QEMU's SHUTDOWN is then not an event), the guest's
+     * power-off or on_crash (exit is STOPPED/CRASHED, then a start for CRASH_RESTART);
+     * REBOOTING for a reset in place after a SHUTDOWN (its STOP is no pause); PAUSING
+     * while our own `stop` is on its way (its STOP means PAUSED/USER). */
+    gboolean fake_reboot;   /* a reboot asked for: the next SHUTDOWN resets instead. A
+                               request, not a state: the guest runs, pauses and resumes
+                               while it waits */
     guint jobs;             /* monitor commands of clients' calls under way */
-    gboolean crash_destroy; /* on_crash destroy/restart: exit is STOPPED/CRASHED */
-    gboolean crash_restart;
     guint64 autodestroy_client; /* client id, 0 for none */
 } QemuDomain;
 
@@ -66,9 +67,9 @@ qemu_domain_of(SvDomainObj *obj)
  * save_status); events go out with sv_domain_driver_emit() right after. */
 
 /* End QEMU through the kill state machine, forced, with nobody waiting on it (guest
- * power-off, on_crash, AUTODESTROY, reconnect); the status file records the request.
- * A start without a process yet fails instead. */
-void qemu_domain_kill(SvDomainObj *obj);
+ * power-off, on_crash, AUTODESTROY, reconnect): the guest is STOPPING for cause, and the
+ * status file records the request. A start without a process yet fails instead. */
+void qemu_domain_kill(SvDomainObj *obj, SvStopCause cause);
 
 /* The guest's log, ROOT/var/log/libvirt/qemu/NAME.log (util/guest_log.h); the daemon's
  * lines go in with sv_guest_log_printf(qd->log_fd, ...). */

@@ -22,7 +22,7 @@ static void
 guest_stopped(SvDomainObj *obj, int shutoff_reason, int stopped_detail)
 {
     QemuDomain *qd = qemu_domain_of(obj);
-    gboolean restart = qd->crash_restart;
+    gboolean restart = sv_domain_run_stopping(obj, SV_STOP_CRASH_RESTART);
 
     sv_guest_log_printf(qd->log_fd, "shutting down, reason=%s",
                         sv_domain_shutoff_reason_to_string(shutoff_reason));
@@ -60,19 +60,19 @@ qemu_process_on_exit(SvProcess *proc, const SvProcessExit *how, gpointer run)
         qemu_monitor_drain(qd->mon);
     if (!(obj = qemu_domain_find(run)))
         return;
-    qd = qemu_domain_of(obj);
-    if (!qd->destroying && !qd->crash_destroy && obj->state != SV_DOMAIN_SHUTDOWN)
+    if (!sv_domain_run_destroying(obj) && !sv_domain_run_crashing(obj) &&
+        obj->state != SV_DOMAIN_SHUTDOWN)
         sv_domain_obj_set_cause(obj, "QEMU (exited)");
-    if (qd->starting) {
+    if (sv_domain_run_in_start(obj)) {
         g_autoptr(GError) error = NULL;
         sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
                      "QEMU exited while starting");
         qemu_start_failed(obj, g_steal_pointer(&error));
         return;
     }
-    if (qd->destroying)
+    if (sv_domain_run_destroying(obj))
         guest_stopped(obj, SV_DOMAIN_SHUTOFF_DESTROYED, SV_DOMAIN_EVENT_STOPPED_DESTROYED);
-    else if (qd->crash_destroy)
+    else if (sv_domain_run_crashing(obj))
         guest_stopped(obj, SV_DOMAIN_SHUTOFF_CRASHED, SV_DOMAIN_EVENT_STOPPED_CRASHED);
     else if (obj->state == SV_DOMAIN_SHUTDOWN)
         guest_stopped(obj, SV_DOMAIN_SHUTOFF_SHUTDOWN, SV_DOMAIN_EVENT_STOPPED_SHUTDOWN);
@@ -100,12 +100,13 @@ on_shutdown_event(SvDomainObj *obj, JsonObject *data)
     int detail = SV_DOMAIN_EVENT_SHUTDOWN_FINISHED;
 
     /* Our own kills make QEMU report a host SHUTDOWN: that is not the guest's. */
-    if (obj->state == SV_DOMAIN_SHUTDOWN || qd->destroying || qd->starting || qd->crash_destroy)
+    if (obj->state == SV_DOMAIN_SHUTDOWN || sv_domain_run_stopping(obj, SV_STOP_NONE) ||
+        sv_domain_run_in_start(obj))
         return;
     if (qd->fake_reboot || obj->def->on_poweroff == SV_DOMAIN_LIFECYCLE_RESTART) {
         /* A reboot: reset and go on, no SHUTDOWN state or event. */
         qd->fake_reboot = FALSE;
-        qd->rebooting = TRUE;
+        sv_domain_run_set(qemu_ctx->domains, obj, SV_RUN_REBOOTING, SV_STOP_NONE);
         qemu_monitor_command(qd->mon, "system_reset", NULL, reset_done, NULL);
         return;
     }
@@ -116,15 +117,13 @@ on_shutdown_event(SvDomainObj *obj, JsonObject *data)
                                SV_DOMAIN_SHUTDOWN_UNKNOWN);
     sv_domain_driver_emit(qemu_ctx->domains, obj, SV_DOMAIN_EVENT_SHUTDOWN, detail);
     /* on_poweroff destroy (and preserve, which QEMU cannot hold): end QEMU. */
-    qemu_domain_kill(obj);
+    qemu_domain_kill(obj, SV_STOP_SHUTDOWN);
 }
 
 static void
 on_panic_event(SvDomainObj *obj)
 {
-    QemuDomain *qd = qemu_domain_of(obj);
-
-    if (qd->destroying || obj->state == SV_DOMAIN_CRASHED)
+    if (sv_domain_run_destroying(obj) || obj->state == SV_DOMAIN_CRASHED)
         return;
     sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_CRASHED,
                                SV_DOMAIN_CRASHED_PANICKED);
@@ -132,11 +131,10 @@ on_panic_event(SvDomainObj *obj)
                           SV_DOMAIN_EVENT_CRASHED_PANICKED);
     switch (obj->def->on_crash) {
     case SV_DOMAIN_LIFECYCLE_RESTART:
-        qd->crash_restart = TRUE;
-        /* fall through */
+        qemu_domain_kill(obj, SV_STOP_CRASH_RESTART);
+        break;
     case SV_DOMAIN_LIFECYCLE_DESTROY:
-        qd->crash_destroy = TRUE;
-        qemu_domain_kill(obj);
+        qemu_domain_kill(obj, SV_STOP_CRASH);
         break;
     default:
         break; /* preserve: stays CRASHED/PANICKED until destroyed */
@@ -155,33 +153,36 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
     qd = qemu_domain_of(obj);
     g_debug("domain %s: QMP event %s", obj->def->name, name);
     /* An event that answers a client's command is that client's doing. */
-    if (!qd->destroying && !qd->pausing && !qd->starting && !qd->jobs)
+    if (!sv_domain_run_destroying(obj) && obj->run_state != SV_RUN_PAUSING &&
+        !sv_domain_run_in_start(obj) && !qd->jobs)
         sv_domain_obj_set_cause(obj, "QEMU (event %s)", name);
     if (g_str_equal(name, "SHUTDOWN")) {
         on_shutdown_event(obj, data);
     } else if (g_str_equal(name, "STOP")) {
         /* After a SHUTDOWN or a panic QEMU stops its vCPUs: that is not a pause. */
-        if (obj->state == SV_DOMAIN_RUNNING && !qd->starting && !qd->destroying &&
-            !qd->rebooting) {
+        if (obj->state == SV_DOMAIN_RUNNING && !sv_domain_run_in_start(obj) &&
+            !sv_domain_run_destroying(obj) && obj->run_state != SV_RUN_REBOOTING) {
             sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED,
-                                       qd->pausing ? SV_DOMAIN_PAUSED_USER
-                                                   : SV_DOMAIN_PAUSED_UNKNOWN);
+                                       obj->run_state == SV_RUN_PAUSING
+                                           ? SV_DOMAIN_PAUSED_USER
+                                           : SV_DOMAIN_PAUSED_UNKNOWN);
             sv_domain_driver_emit(qemu_ctx->domains, obj, SV_DOMAIN_EVENT_SUSPENDED,
                                   SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
         }
     } else if (g_str_equal(name, "RESUME")) {
-        if (qd->rebooting) {
-            qd->rebooting = FALSE; /* the reboot's own cont */
+        if (obj->run_state == SV_RUN_REBOOTING) {
+            /* The reboot's own cont. */
+            sv_domain_run_set(qemu_ctx->domains, obj, SV_RUN_RUNNING, SV_STOP_NONE);
             return;
         }
-        if (obj->state == SV_DOMAIN_PAUSED && !qd->starting) {
+        if (obj->state == SV_DOMAIN_PAUSED && !sv_domain_run_in_start(obj)) {
             sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING,
                                        SV_DOMAIN_RUNNING_UNPAUSED);
             sv_domain_driver_emit(qemu_ctx->domains, obj, SV_DOMAIN_EVENT_RESUMED,
                                   SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
         }
     } else if (g_str_equal(name, "RESET")) {
-        if (!qd->starting) {
+        if (!sv_domain_run_in_start(obj)) {
             remote_nonnull_domain dom;
             sv_domain_obj_to_remote(obj, &dom);
             sv_remote_emit_reboot(qemu_ctx->domains->server, &dom);
@@ -237,10 +238,8 @@ destroy_done(SvProcess *proc, const GError *error, gpointer data)
     (void)proc;
     if (error) {
         /* The guest lives on in its state; a later destroy may try again. */
-        if (obj) {
-            qemu_domain_of(obj)->destroying = FALSE;
-            qemu_status_save(obj);
-        }
+        if (obj)
+            sv_domain_run_withdraw_destroy(qemu_ctx->domains, obj);
         sv_call_fail(job->call, g_error_copy(error));
     } else {
         if (job->remove_logs) {
@@ -268,11 +267,13 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     if (!obj || !sv_domain_driver_check_active(obj, error))
         return FALSE;
     qd = qemu_domain_of(obj);
-    qd->destroying = TRUE;
     sv_domain_driver_set_cause_call(obj, call);
+    /* Written below, with the kill's mode and deadline. */
+    sv_domain_run_change(obj, SV_RUN_STOPPING,
+                         graceful ? SV_STOP_DESTROY_GRACEFUL : SV_STOP_DESTROY);
     if (!qd->proc) {
         /* A start still waiting for QEMU's facts: it ends here, nothing ran. */
-        qemu_domain_kill(obj);
+        qemu_domain_kill(obj, SV_STOP_DESTROY);
         sv_domain_driver_reply_when_saved(qemu_ctx->domains, sv_call_defer(call), NULL, NULL);
         return TRUE;
     }
@@ -317,8 +318,9 @@ mon_job_state(SvDomainObj *obj, int kind)
         sv_domain_driver_emit(qemu_ctx->domains, obj, SV_DOMAIN_EVENT_RESUMED,
                               SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
     }
-    if (kind == JOB_SUSPEND)
-        qemu_domain_of(obj)->pausing = FALSE;
+    /* A pause that did not come about (the guest was shutting down, say). */
+    if (kind == JOB_SUSPEND && obj->run_state == SV_RUN_PAUSING)
+        sv_domain_run_change(obj, SV_RUN_RUNNING, SV_STOP_NONE);
 }
 
 static void
@@ -332,8 +334,8 @@ mon_job_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
     if (obj && qemu_domain_of(obj)->jobs)
         qemu_domain_of(obj)->jobs--;
     if (error) {
-        if (obj && job->kind == JOB_SUSPEND)
-            qemu_domain_of(obj)->pausing = FALSE;
+        if (obj && job->kind == JOB_SUSPEND && obj->run_state == SV_RUN_PAUSING)
+            sv_domain_run_change(obj, SV_RUN_RUNNING, SV_STOP_NONE);
         sv_call_fail(job->call, g_error_copy(error));
         g_free(job);
         return;
@@ -362,7 +364,7 @@ static gboolean
 check_running(SvDomainObj *obj, int from, GError **error)
 {
     if (!sv_domain_obj_is_active(obj) || obj->state != SV_DOMAIN_RUNNING ||
-        qemu_domain_of(obj)->starting) {
+        sv_domain_run_in_start(obj)) {
         sv_error_set(error, from, SV_ERR_OPERATION_INVALID, "domain is not running");
         return FALSE;
     }
@@ -402,7 +404,7 @@ domain_reset(SvCall *call, remote_domain_reset_args *a, GError **error)
     obj = lookup(&a->dom, error);
     if (!obj || !sv_domain_driver_check_active(obj, error))
         return FALSE;
-    if (qemu_domain_of(obj)->starting || obj->state == SV_DOMAIN_SHUTDOWN) {
+    if (sv_domain_run_in_start(obj) || obj->state == SV_DOMAIN_SHUTDOWN) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is not running");
         return FALSE;
     }
@@ -421,11 +423,12 @@ domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is pmsuspended");
         return FALSE;
     }
-    if (obj->state == SV_DOMAIN_PAUSED && !qemu_domain_of(obj)->starting)
+    if (obj->state == SV_DOMAIN_PAUSED && !sv_domain_run_in_start(obj))
         return TRUE; /* libvirt: no error, no event */
     if (!check_running(obj, SV_FROM_DOMAIN, error))
         return FALSE;
-    qemu_domain_of(obj)->pausing = TRUE;
+    /* Not in the status file: nothing to write. */
+    sv_domain_run_change(obj, SV_RUN_PAUSING, SV_STOP_NONE);
     monitor_job(call, obj, "stop", JOB_SUSPEND);
     return TRUE;
 }
@@ -441,7 +444,7 @@ domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is pmsuspended");
         return FALSE;
     }
-    if (qemu_domain_of(obj)->starting ||
+    if (sv_domain_run_in_start(obj) ||
         !(obj->state == SV_DOMAIN_PAUSED ||
           (obj->state == SV_DOMAIN_CRASHED && obj->reason == SV_DOMAIN_CRASHED_PANICKED))) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
@@ -467,7 +470,7 @@ qemu_process_get_pty(SvDomainObj *obj, guint serial)
 {
     QemuDomain *qd = obj->priv;
 
-    if (!qd || qd->starting || serial >= qd->ptys->len)
+    if (!qd || sv_domain_run_in_start(obj) || serial >= qd->ptys->len)
         return NULL;
     return qd->ptys->pdata[serial];
 }
@@ -477,10 +480,9 @@ autodestroy_one(SvDomainObj *obj, guint64 id)
 {
     QemuDomain *qd = obj->priv;
 
-    if (qd && qd->autodestroy_client == id && !qd->destroying) {
+    if (qd && qd->autodestroy_client == id && !sv_domain_run_destroying(obj)) {
         g_message("domain %s: its client went away, destroying (AUTODESTROY)", obj->def->name);
-        qd->destroying = TRUE;
-        qemu_domain_kill(obj);
+        qemu_domain_kill(obj, SV_STOP_DESTROY);
     }
 }
 

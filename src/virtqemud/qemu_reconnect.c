@@ -30,10 +30,33 @@
 
 /* ---------------------------------------------------------------- what was under way */
 
+/* Carry through what the guest asked for while no daemon watched (cause: a crash to act
+ * on, or none); a kill carried on already keeps its own mode. */
+static void
+carry_through(SvDomainObj *obj, SvStopCause cause)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+
+    if (cause == SV_STOP_NONE && sv_domain_run_crashing(obj))
+        cause = obj->stop_cause;
+    if (cause == SV_STOP_NONE && obj->state == SV_DOMAIN_SHUTDOWN)
+        cause = SV_STOP_SHUTDOWN;
+    if (sv_process_get_kill(qd->proc, NULL, NULL)) {
+        if (cause != SV_STOP_NONE)
+            sv_domain_run_change(obj, SV_RUN_STOPPING, cause);
+    } else if (cause != SV_STOP_NONE) {
+        qemu_domain_kill(obj, cause);
+    } else if (qd->autodestroy_client) {
+        g_message("domain %s: its AUTODESTROY client is gone, destroying", obj->def->name);
+        qemu_domain_kill(obj, SV_STOP_DESTROY);
+    }
+    qemu_status_save(obj);
+}
+
 static void
 reconcile(SvDomainObj *obj, const char *status)
 {
-    QemuDomain *qd = qemu_domain_of(obj);
+    SvStopCause cause = SV_STOP_NONE;
 
     /* What happened while no daemon watched is not replayed as events; from
      * here on, every change is. */
@@ -49,10 +72,9 @@ reconcile(SvDomainObj *obj, const char *status)
         if (obj->state != SV_DOMAIN_CRASHED)
             sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_CRASHED,
                                        SV_DOMAIN_CRASHED_PANICKED);
-        if (!qd->crash_destroy && obj->def->on_crash != SV_DOMAIN_LIFECYCLE_PRESERVE) {
-            qd->crash_destroy = TRUE;
-            qd->crash_restart = obj->def->on_crash == SV_DOMAIN_LIFECYCLE_RESTART;
-        }
+        if (!sv_domain_run_crashing(obj) && obj->def->on_crash != SV_DOMAIN_LIFECYCLE_PRESERVE)
+            cause = obj->def->on_crash == SV_DOMAIN_LIFECYCLE_RESTART ? SV_STOP_CRASH_RESTART
+                                                                       : SV_STOP_CRASH;
     } else if (obj->state == SV_DOMAIN_RUNNING) {
         /* As libvirt maps QEMU's run states to pause reasons. */
         int reason = SV_DOMAIN_PAUSED_USER;
@@ -62,17 +84,7 @@ reconcile(SvDomainObj *obj, const char *status)
             reason = SV_DOMAIN_PAUSED_WATCHDOG;
         sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, reason);
     }
-    /* Carry through what the guest asked for meanwhile; a kill carried on already
-     * keeps its own mode. */
-    if (sv_process_get_kill(qd->proc, NULL, NULL)) {
-    } else if (qd->crash_destroy || obj->state == SV_DOMAIN_SHUTDOWN) {
-        qemu_domain_kill(obj);
-    } else if (qd->autodestroy_client) {
-        g_message("domain %s: its AUTODESTROY client is gone, destroying", obj->def->name);
-        qd->destroying = TRUE;
-        qemu_domain_kill(obj);
-    }
-    qemu_status_save(obj);
+    carry_through(obj, cause);
 }
 
 static void
@@ -126,8 +138,7 @@ graceful_done(SvProcess *proc, const GError *error, gpointer run)
     g_warning("domain %s: the graceful destroy asked before the daemon restarted failed: %s; "
               "the guest keeps running",
               obj->def->name, error->message);
-    qemu_domain_of(obj)->destroying = FALSE;
-    qemu_status_save(obj);
+    sv_domain_run_withdraw_destroy(qemu_ctx->domains, obj);
 }
 
 static void
@@ -146,7 +157,7 @@ static void
 carry_on_kill(SvDomainObj *obj, const QemuStatus *st)
 {
     QemuDomain *qd = qemu_domain_of(obj);
-    gboolean graceful = qd->destroying && st->kill_mode == QEMU_KILL_GRACEFUL;
+    gboolean graceful = sv_domain_run_destroying(obj) && st->kill_mode == QEMU_KILL_GRACEFUL;
     gint64 deadline = st->kill_mode != QEMU_KILL_NONE
                           ? st->kill_deadline
                           : g_get_monotonic_time() +
@@ -174,7 +185,8 @@ carry_on(SvDomainObj *obj, const QemuStatus *st)
     if (st->starting) {
         /* Its client never heard it start: nothing of it is kept. */
         g_message("domain %s: its start never finished, stopping it", obj->def->name);
-        qd->crash_destroy = TRUE;
+        /* Written below, with the kill. */
+        sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_CRASH);
         sv_process_kill_until(qd->proc, FALSE, g_get_monotonic_time(),
                               qemu_ctx->timeouts.kill_timeout_ms, forced_done,
                               sv_domain_obj_run_key(obj));
@@ -183,7 +195,7 @@ carry_on(SvDomainObj *obj, const QemuStatus *st)
     }
     /* A stop under way needs no monitor: carry it through now, even if QEMU never
      * answers again (SIGSTOPped, wedged). */
-    if (qd->destroying || qd->crash_destroy || obj->state == SV_DOMAIN_SHUTDOWN)
+    if (sv_domain_run_stopping(obj, SV_STOP_NONE))
         carry_on_kill(obj, st);
     mon_fd = qemu_monitor_connect(st->monitor, &error);
     if (mon_fd >= 0) {
@@ -198,8 +210,7 @@ carry_on(SvDomainObj *obj, const QemuStatus *st)
         return;
     }
     g_warning("domain %s: %s; stopping it", obj->def->name, error->message);
-    qd->crash_destroy = TRUE;
-    qemu_domain_kill(obj);
+    qemu_domain_kill(obj, SV_STOP_CRASH);
 }
 
 /* ---------------------------------------------------------------- one status file */
@@ -237,6 +248,25 @@ forget(const char *path, QemuStatus *st, SvDomainObj *obj, GPtrArray *stale_labe
         obj->reason = SV_DOMAIN_SHUTOFF_CRASHED;
 }
 
+/* The engine's run state of a guest adopted in the state its status recorded: what
+ * clients saw, then the stop under way, each cause in turn (so a destroy that fails goes
+ * back to the stop before it). Nothing to write: the status file says so already. */
+static void
+adopt_run_state(SvDomainObj *obj, const QemuStatus *st)
+{
+    sv_domain_run_change(obj, obj->state == SV_DOMAIN_PAUSED ? SV_RUN_PAUSED : SV_RUN_RUNNING,
+                         SV_STOP_NONE);
+    if (obj->state == SV_DOMAIN_SHUTDOWN)
+        sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_SHUTDOWN);
+    if (st->crash_destroy)
+        sv_domain_run_change(obj, SV_RUN_STOPPING,
+                             st->crash_restart ? SV_STOP_CRASH_RESTART : SV_STOP_CRASH);
+    if (st->destroying)
+        sv_domain_run_change(obj, SV_RUN_STOPPING,
+                             st->kill_mode == QEMU_KILL_GRACEFUL ? SV_STOP_DESTROY_GRACEFUL
+                                                                : SV_STOP_DESTROY);
+}
+
 /* Make the domain of the status's definition the running guest the status describes; the
  * definition on disk decides its persistence (conf/domain_obj.h). */
 static SvDomainObj *
@@ -253,10 +283,7 @@ adopt(QemuStatus *st, SvProcess *proc)
     qd->proc = proc;
     qd->dir = g_path_get_dirname(st->monitor);
     qd->pid_path = g_strdup_printf("%s/%s.pid", qemu_ctx->run_dir, obj->def->name);
-    qd->destroying = st->destroying;
     qd->fake_reboot = st->fake_reboot;
-    qd->crash_destroy = st->crash_destroy;
-    qd->crash_restart = st->crash_restart;
     qd->autodestroy_client = st->autodestroy ? G_MAXUINT64 : 0;
     for (guint i = 0; i < serials->len; i++) {
         SvDomainChrDef *chr = serials->pdata[i];
@@ -265,6 +292,7 @@ adopt(QemuStatus *st, SvProcess *proc)
     obj->state = st->state;
     obj->reason = st->reason;
     obj->state_time = st->state_time;
+    adopt_run_state(obj, st);
     qd->sec = qemu_security_label_from_status(qemu_ctx->security,
                                               xmlDocGetRootElement(st->doc));
     qd->log_fd = qemu_domain_open_log(obj, NULL);

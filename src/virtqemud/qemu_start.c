@@ -45,7 +45,6 @@ start_finished(SvDomainObj *obj)
     QemuDomain *qd = qemu_domain_of(obj);
     SvCall *call = g_steal_pointer(&qd->start_call);
 
-    qd->starting = FALSE;
     if (qd->start_timer)
         g_source_remove(qd->start_timer);
     qd->start_timer = 0;
@@ -123,7 +122,6 @@ start_cleanup(SvDomainObj *obj)
     GError *full = start_error(obj);
 
     g_warning("domain %s: %s", obj->def->name, full->message);
-    qd->starting = FALSE;
     g_clear_pointer(&qd->mon, qemu_monitor_free);
     qemu_domain_remove_files(obj);
     qemu_security_label_release(qemu_ctx->security, qd->sec);
@@ -176,8 +174,9 @@ qemu_start_failed(SvDomainObj *obj, GError *err)
     qd->start_timer = 0;
     if (qd->proc && sv_process_is_alive(qd->proc)) {
         /* Once it is gone, its exit comes back here. */
-        if (!qd->start_killing) {
-            qd->start_killing = TRUE;
+        if (!sv_domain_run_stopping(obj, SV_STOP_START_FAILED)) {
+            /* The status file says "starting" still: nothing to write. */
+            sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_START_FAILED);
             sv_process_kill(qd->proc, FALSE, 0, qemu_ctx->timeouts.kill_timeout_ms,
                             start_kill_done, sv_domain_obj_run_key(obj));
         }
@@ -195,7 +194,7 @@ cont_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 
     (void)mon;
     (void)ret;
-    if (!obj || !qemu_domain_of(obj)->starting || qemu_domain_of(obj)->start_error)
+    if (!obj || !sv_domain_run_in_start(obj) || qemu_domain_of(obj)->start_error)
         return;
     if (error)
         qemu_start_failed(obj, g_error_copy(error));
@@ -245,7 +244,7 @@ chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
     SvDomainObj *obj = qemu_domain_find(run);
     QemuDomain *qd;
 
-    if (!obj || !(qd = qemu_domain_of(obj))->starting || qd->start_error)
+    if (!obj || !sv_domain_run_in_start(obj) || (qd = qemu_domain_of(obj))->start_error)
         return;
     if (error) {
         qemu_start_failed(obj, g_error_copy(error));
@@ -302,8 +301,8 @@ record_written(const GError *error, gpointer run)
     g_autoptr(GError) local = NULL;
     QemuDomain *qd;
 
-    if (!obj || !(qd = qemu_domain_of(obj))->starting || qd->start_error || qd->destroying ||
-        !qd->proc || !sv_process_is_alive(qd->proc))
+    if (!obj || !sv_domain_run_in_start(obj) || (qd = qemu_domain_of(obj))->start_error ||
+        sv_domain_run_destroying(obj) || !qd->proc || !sv_process_is_alive(qd->proc))
         return; /* the start is ending: its kill ends the child, which never ran QEMU */
     if (error) {
         sv_error_set(&local, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
@@ -467,7 +466,7 @@ caps_ready(QemuCaps *caps, const GError *error, gpointer run)
     SvDomainObj *obj = qemu_domain_find(run);
 
     (void)caps;
-    if (!obj || !qemu_domain_of(obj)->starting || qemu_domain_of(obj)->start_error)
+    if (!obj || !sv_domain_run_in_start(obj) || qemu_domain_of(obj)->start_error)
         return;
     if (error)
         qemu_start_failed(obj, g_error_copy(error));
@@ -501,8 +500,9 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     else
         sv_domain_obj_set_cause(obj, "the daemon (autostart or on_crash restart)");
     sv_daemon_inhibit(qemu_ctx->daemon);
-    /* From here on a failure goes through qemu_start_failed(), which undoes all this. */
-    qd->starting = TRUE;
+    /* From here on a failure goes through qemu_start_failed(), which undoes all this.
+     * Written below with PAUSED/STARTING_UP. */
+    sv_domain_run_change(obj, SV_RUN_STARTING, SV_STOP_NONE);
     qd->start_flags = flags;
     if (call) {
         qd->start_call = sv_call_defer(call);

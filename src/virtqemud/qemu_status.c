@@ -70,8 +70,10 @@ format_status(SvDomainObj *obj)
         "  <monitor path='%s'/>\n%s",
         sv_domain_state_to_string(obj->state), obj->reason, obj->state_time,
         (int)sv_process_get_pid(qd->proc), sv_process_get_start_time(qd->proc),
-        obj->persistent, qd->destroying, qd->fake_reboot, qd->crash_destroy, qd->crash_restart,
-        qd->autodestroy_client != 0, qd->starting, kill ? kill : "", sec_attrs, sock, sec_files);
+        obj->persistent, sv_domain_run_destroying(obj), qd->fake_reboot,
+        sv_domain_run_crashing(obj), sv_domain_run_stopping(obj, SV_STOP_CRASH_RESTART),
+        qd->autodestroy_client != 0, sv_domain_run_in_start(obj), kill ? kill : "", sec_attrs,
+        sock, sec_files);
     g_string_append(x, live);
     g_string_append(x, "</domstatus>\n");
     return g_string_free(x, FALSE);

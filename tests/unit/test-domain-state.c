@@ -14,7 +14,7 @@ static const char *const expected_table[SV_RUN_STATE_LAST] = {
     [SV_RUN_RUNNING] = "1011111",
     [SV_RUN_PAUSING] = "1011101",
     [SV_RUN_PAUSED] = "1010101",
-    [SV_RUN_REBOOTING] = "1010011",
+    [SV_RUN_REBOOTING] = "1011011",
     [SV_RUN_STOPPING] = "1111111",
 };
 
@@ -123,7 +123,7 @@ test_set(void)
     sv_domain_run_set(&drv, obj, SV_RUN_REBOOTING, SV_STOP_NONE); /* not in the table */
     g_assert_cmpuint(test_warnings->len, ==, 1);
     g_assert_cmpstr(test_warnings->pdata[0], ==,
-                    "domain web: unexpected run transition paused -> rebooting");
+                    "domain web: unexpected transition of its run paused -> rebooting");
     g_assert_cmpint(obj->run_state, ==, SV_RUN_REBOOTING);
     assert_saved(4, "rebooting/none");
 }
@@ -143,12 +143,16 @@ test_stop(void)
     g_assert_true(sv_domain_run_stopping(obj, SV_STOP_SHUTDOWN));
     g_assert_true(sv_domain_run_stopping(obj, SV_STOP_NONE));
     g_assert_false(sv_domain_run_destroying(obj));
+    g_assert_false(sv_domain_run_crashing(obj));
+    sv_domain_run_set(&drv, obj, SV_RUN_STOPPING, SV_STOP_CRASH_RESTART);
+    g_assert_true(sv_domain_run_crashing(obj));
     sv_domain_run_set(&drv, obj, SV_RUN_STOPPING, SV_STOP_DESTROY_GRACEFUL);
     g_assert_true(sv_domain_run_destroying(obj));
     sv_domain_run_set(&drv, obj, SV_RUN_STOPPING, SV_STOP_DESTROY);
     sv_domain_run_set(&drv, obj, SV_RUN_STOPPING, SV_STOP_DESTROY_GRACEFUL);
     g_assert_cmpint(obj->stop_cause, ==, SV_STOP_DESTROY);
-    assert_saved(4, "stopping/destroy");
+    g_assert_false(sv_domain_run_crashing(obj));
+    assert_saved(5, "stopping/destroy");
     g_assert_false(sv_domain_run_in_start(obj));
     sv_domain_run_set(&drv, obj, SV_RUN_GONE, SV_STOP_NONE);
     g_assert_cmpint(obj->stop_cause, ==, SV_STOP_NONE);

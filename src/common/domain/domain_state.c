@@ -57,8 +57,9 @@ sv_stop_cause_from_string(const char *s)
 
 /* A run begins with a start, or with a restarted daemon adopting a guest in the state its
  * status file recorded (running, paused, or with a stop under way). A start ends running
- * (or paused, when asked), or in a stop. A stop ends the run, or is withdrawn (a destroy
- * that failed) back to the state it began in, which may be any but GONE. */
+ * (or paused, when asked), or in a stop. A client may ask for a pause during a reboot in
+ * place (the guest still runs for clients). A stop ends the run, or is withdrawn (a
+ * destroy that failed) back to the state it began in, which may be any but GONE. */
 static const guint transitions[SV_RUN_STATE_LAST] = {
     [SV_RUN_GONE] = TO(SV_RUN_STARTING) | TO(SV_RUN_RUNNING) | TO(SV_RUN_PAUSED) |
                     TO(SV_RUN_STOPPING),
@@ -69,7 +70,8 @@ static const guint transitions[SV_RUN_STATE_LAST] = {
     [SV_RUN_PAUSING] = TO(SV_RUN_RUNNING) | TO(SV_RUN_PAUSED) | TO(SV_RUN_STOPPING) |
                        TO(SV_RUN_GONE),
     [SV_RUN_PAUSED] = TO(SV_RUN_RUNNING) | TO(SV_RUN_STOPPING) | TO(SV_RUN_GONE),
-    [SV_RUN_REBOOTING] = TO(SV_RUN_RUNNING) | TO(SV_RUN_STOPPING) | TO(SV_RUN_GONE),
+    [SV_RUN_REBOOTING] = TO(SV_RUN_RUNNING) | TO(SV_RUN_PAUSING) | TO(SV_RUN_STOPPING) |
+                         TO(SV_RUN_GONE),
     [SV_RUN_STOPPING] = TO(SV_RUN_STARTING) | TO(SV_RUN_RUNNING) | TO(SV_RUN_PAUSING) |
                         TO(SV_RUN_PAUSED) | TO(SV_RUN_REBOOTING) | TO(SV_RUN_GONE),
 };
@@ -116,7 +118,7 @@ sv_domain_run_change(SvDomainObj *obj, SvRunState to, SvStopCause cause)
     SvStopCause old = obj->stop_cause;
 
     if (!sv_run_transition_allowed(from, to))
-        g_warning("domain %s: unexpected run transition %s -> %s", obj->def->name,
+        g_warning("domain %s: unexpected transition of its run %s -> %s", obj->def->name,
                   sv_run_state_to_string(from), sv_run_state_to_string(to));
     if (to != SV_RUN_STOPPING) {
         cause = SV_STOP_NONE;
@@ -186,4 +188,11 @@ gboolean
 sv_domain_run_destroying(const SvDomainObj *obj)
 {
     return obj->run_state == SV_RUN_STOPPING && sv_stop_cause_is_destroy(obj->stop_cause);
+}
+
+gboolean
+sv_domain_run_crashing(const SvDomainObj *obj)
+{
+    return obj->run_state == SV_RUN_STOPPING &&
+           (obj->stop_cause == SV_STOP_CRASH || obj->stop_cause == SV_STOP_CRASH_RESTART);
 }

@@ -68,9 +68,9 @@ gboolean sv_stop_cause_is_destroy(SvStopCause cause);
  * clients see changes through sv_domain_driver_set_state(). */
 void sv_domain_run_set(SvDomainDriver *drv, SvDomainObj *obj, SvRunState to, SvStopCause cause);
 
-/* sv_domain_run_set() without the status file, for the domain layer's own steps that
- * change both states and write the file once (sv_domain_driver_set_state(),
- * sv_domain_driver_stopped(), sv_domain_driver_start_done()). */
+/* sv_domain_run_set() without the status file, for a step that writes it once right
+ * after for more than the run state (sv_domain_driver_set_state(), a kill whose mode and
+ * deadline the file records), or whose new state the file does not record (PAUSING). */
 void sv_domain_run_change(SvDomainObj *obj, SvRunState to, SvStopCause cause);
 
 /* What clients see became state (libvirt's): a guest with nothing under way follows it
@@ -93,3 +93,6 @@ gboolean sv_domain_run_stopping(const SvDomainObj *obj, SvStopCause cause);
 
 /* Whether a client's destroy, graceful or not, is under way. */
 gboolean sv_domain_run_destroying(const SvDomainObj *obj);
+
+/* Whether a stop for the guest's crash (on_crash destroy or restart) is under way. */
+gboolean sv_domain_run_crashing(const SvDomainObj *obj);
