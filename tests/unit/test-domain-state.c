@@ -204,6 +204,35 @@ test_withdraw(void)
     g_assert_cmpuint(test_warnings->len, ==, 0);
 }
 
+/* A start that succeeds under a destroy asked during it: the destroy goes on, of a guest
+ * that ran (no longer a failed start), and withdrawn it leaves the guest running. */
+static void
+test_start_under_stop(void)
+{
+    g_autoptr(SvDomainList) list = sv_domain_list_new();
+    SvServer *srv = sv_server_new("test", NULL);
+    SvDomainDriver drv = {.list = list, .save_status = fake_save_status, .server = srv};
+    SvDomainObj *obj = test_domain_add(list, "web");
+
+    g_ptr_array_set_size(test_warnings, 0);
+    sv_domain_list_assign_id(list, obj);
+    sv_domain_run_set(&drv, obj, SV_RUN_STARTING, SV_STOP_NONE);
+    sv_domain_driver_set_state(&drv, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_STARTING_UP);
+    sv_domain_run_set(&drv, obj, SV_RUN_STOPPING, SV_STOP_DESTROY);
+    sv_domain_driver_start_done(&drv, obj, FALSE, NULL);
+    g_assert_true(sv_domain_run_destroying(obj));
+    g_assert_false(sv_domain_run_in_start(obj));
+    sv_domain_run_withdraw_destroy(&drv, obj);
+    g_assert_cmpint(obj->run_state, ==, SV_RUN_RUNNING);
+
+    sv_domain_run_set(&drv, obj, SV_RUN_GONE, SV_STOP_NONE);
+    sv_domain_run_set(&drv, obj, SV_RUN_STARTING, SV_STOP_NONE);
+    sv_domain_driver_start_done(&drv, obj, TRUE, NULL);
+    g_assert_cmpint(obj->run_state, ==, SV_RUN_PAUSED);
+    g_assert_cmpuint(test_warnings->len, ==, 0);
+    sv_server_free(srv);
+}
+
 /* What clients see moves a guest with nothing under way, never a start, reboot or stop. */
 static void
 test_follow(void)
@@ -238,6 +267,7 @@ main(int argc, char **argv)
     g_test_add_func("/domain-state/set", test_set);
     g_test_add_func("/domain-state/stop", test_stop);
     g_test_add_func("/domain-state/withdraw", test_withdraw);
+    g_test_add_func("/domain-state/start-under-stop", test_start_under_stop);
     g_test_add_func("/domain-state/follow", test_follow);
     return g_test_run();
 }

@@ -44,7 +44,7 @@ void
 sv_domain_driver_start_done(SvDomainDriver *drv, SvDomainObj *obj, gboolean paused,
                             SvCall *call)
 {
-    sv_domain_run_change(obj, paused ? SV_RUN_PAUSED : SV_RUN_RUNNING, SV_STOP_NONE);
+    sv_domain_run_start_done(obj, paused);
     if (paused) {
         sv_domain_driver_set_state(drv, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER);
         sv_domain_driver_emit(drv, obj, SV_DOMAIN_EVENT_STARTED, SV_DOMAIN_EVENT_STARTED_BOOTED);

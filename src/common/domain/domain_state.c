@@ -170,6 +170,22 @@ sv_domain_run_follow(SvDomainObj *obj, int state)
         sv_domain_run_change(obj, SV_RUN_RUNNING, SV_STOP_NONE);
 }
 
+void
+sv_domain_run_start_done(SvDomainObj *obj, gboolean paused)
+{
+    SvRunState ran = paused ? SV_RUN_PAUSED : SV_RUN_RUNNING;
+
+    if (obj->run_state != SV_RUN_STOPPING) {
+        sv_domain_run_change(obj, ran, SV_STOP_NONE);
+        return;
+    }
+    /* A stop asked during the start goes on, now the stop of a guest that ran. */
+    if (obj->stop_from == SV_RUN_STARTING)
+        obj->stop_from = ran;
+    if (obj->before_state == SV_RUN_STARTING)
+        obj->before_state = ran;
+}
+
 gboolean
 sv_domain_run_in_start(const SvDomainObj *obj)
 {

@@ -78,6 +78,12 @@ void sv_domain_run_change(SvDomainObj *obj, SvRunState to, SvStopCause cause);
  * keeps its run state. No file written. */
 void sv_domain_run_follow(SvDomainObj *obj, int state);
 
+/* A start has succeeded (sv_domain_driver_start_done()): RUNNING, or PAUSED when asked. A
+ * stop asked meanwhile goes on, no longer part of the start (the guest ran: its end is a
+ * STOPPED, not a failed start), and a destroy of it that fails goes back to RUNNING or
+ * PAUSED. No file written. */
+void sv_domain_run_start_done(SvDomainObj *obj, gboolean paused);
+
 /* A destroy that failed (the process outlived its waits): the guest goes back to what it
  * was before the destroy was asked (running, paused, or the stop that was under way
  * before it), status file written. Nothing happens unless a destroy is the cause of the
