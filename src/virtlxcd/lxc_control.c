@@ -56,9 +56,9 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     if (!ld->init || ld->ended) {
         /* Still starting, between a reboot and the next init, or already ending: the
          * supervisor stops the container on SIGTERM. */
-        ld->destroying = TRUE;
+        sv_domain_run_set(lxc_ctx->domains, obj, SV_RUN_STOPPING,
+                          graceful ? SV_STOP_DESTROY_GRACEFUL : SV_STOP_DESTROY);
         ld->carried = FALSE;
-        lxc_domain_save_status(obj, NULL, NULL);
         if (!ld->ended)
             lxc_domain_stop_supervisor(ld);
         return TRUE;
@@ -157,9 +157,9 @@ domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
     if (!obj || !sv_domain_driver_check_active(obj, error))
         return FALSE;
     ld = lxc_domain_of(obj);
-    if (obj->state == SV_DOMAIN_PAUSED && !ld->starting)
+    if (obj->state == SV_DOMAIN_PAUSED && !sv_domain_run_in_start(obj))
         return TRUE; /* libvirt: no error, no event */
-    if (ld->starting || ld->ended || !ld->cgroup ||
+    if (sv_domain_run_in_start(obj) || ld->ended || !ld->cgroup ||
         !lxc_cgroup_set_frozen(ld->cgroup, TRUE, NULL)) {
         sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_FAILED, "Suspend operation failed");
         return FALSE;
@@ -184,7 +184,7 @@ domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
         sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_INVALID, "domain is already running");
         return FALSE;
     }
-    if (obj->state != SV_DOMAIN_PAUSED || ld->starting)
+    if (obj->state != SV_DOMAIN_PAUSED || sv_domain_run_in_start(obj))
         return TRUE;
     if (ld->ended || !ld->cgroup || !lxc_cgroup_set_frozen(ld->cgroup, FALSE, NULL)) {
         sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_FAILED, "Resume operation failed");
@@ -205,7 +205,7 @@ lxc_process_get_console_socket(SvDomainObj *obj)
 {
     LxcDomain *ld = obj->priv;
 
-    return ld && !ld->starting && !ld->ended ? ld->socket_path : NULL;
+    return ld && !sv_domain_run_in_start(obj) && !ld->ended ? ld->socket_path : NULL;
 }
 
 void
@@ -220,7 +220,7 @@ lxc_process_client_closed(SvClient *client)
     for (guint i = 0; i < active->len; i++) {
         SvDomainObj *obj = active->pdata[i];
         LxcDomain *ld = obj->priv;
-        if (ld && ld->autodestroy_client == id && !ld->destroying) {
+        if (ld && ld->autodestroy_client == id && !sv_domain_run_destroying(obj)) {
             g_message("domain %s: its client went away, destroying (AUTODESTROY)",
                       obj->def->name);
             lxc_domain_destroy_quietly(obj, "its AUTODESTROY client went away");

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "domain/domain_driver.h"
+#include "domain/domain_state.h"
 #include "lxc_cgroup.h"
 #include "lxc_monitor.h"
 #include "lxc_process.h"
@@ -26,10 +27,11 @@ typedef struct {
     char *socket_path;
     SvCall *start_call;
     guint start_timer;
-    gboolean starting;
+    /* A start, or our destroy (the end is then DESTROYED), under way: the engine's run
+     * state (obj->run_state, domain/domain_state.h). */
     gboolean held;        /* the supervisor waits before exec until its record is on disk */
-    gboolean destroying;  /* our destroy: the end is DESTROYED */
-    gboolean ended;       /* the supervisor reported the end, or vanished */
+    gboolean ended;       /* the supervisor reported the end, or vanished: the end is
+                             decided, the supervisor still cleans up (then GONE) */
     int shutoff_reason;   /* decided when ended */
     int stopped_detail;
     GError *start_error;
@@ -37,9 +39,9 @@ typedef struct {
     gboolean refreeze;       /* a GRACEFUL destroy thawed the paused container */
     guint64 autodestroy_client;
     int log_fd;
-    /* A destroy an earlier daemon began, carried on once the supervisor names init. */
+    /* A destroy an earlier daemon began (STOPPING, its cause says whether GRACEFUL),
+     * carried on once the supervisor names init. */
     gboolean carried;
-    gboolean carried_graceful;
     gint64 carried_deadline; /* g_get_monotonic_time() end of its SIGTERM wait */
     gboolean carrying;       /* the kill on init under way is that destroy */
 } LxcDomain;

@@ -77,13 +77,13 @@ lxc_domain_status_path(const char *name)
  * machine, one carried over from an earlier daemon and not yet applied, or the
  * supervisor's stop (forced, no deadline). */
 static void
-status_destroy(LxcDomain *ld, LxcStatus *st)
+status_destroy(SvDomainObj *obj, LxcDomain *ld, LxcStatus *st)
 {
-    st->destroying = ld->destroying;
-    if (!ld->destroying)
+    st->destroying = sv_domain_run_destroying(obj);
+    if (!st->destroying)
         return;
     if (ld->carried) {
-        st->destroy_graceful = ld->carried_graceful;
+        st->destroy_graceful = obj->stop_cause == SV_STOP_DESTROY_GRACEFUL;
         st->destroy_deadline = ld->carried_deadline;
     } else if (ld->init) {
         sv_process_get_kill(ld->init, &st->destroy_graceful, &st->destroy_deadline);
@@ -106,8 +106,8 @@ lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
     st.reason = obj->reason;
     st.state_time = obj->state_time;
     st.persistent = obj->persistent;
-    status_destroy(ld, &st);
-    st.starting = ld->starting;
+    status_destroy(obj, ld, &st);
+    st.starting = sv_domain_run_in_start(obj);
     st.autodestroy = ld->autodestroy_client != 0;
     st.supervisor_pid = sv_process_get_pid(ld->supervisor);
     st.supervisor_start = sv_process_get_start_time(ld->supervisor);
@@ -200,7 +200,7 @@ container_stopped(SvDomainObj *obj)
     g_autoptr(GPtrArray) waiters = g_steal_pointer(&ld->stop_waiters);
     SvCall *start_call = g_steal_pointer(&ld->start_call);
     GError *start_error = g_steal_pointer(&ld->start_error);
-    gboolean was_starting = ld->starting;
+    gboolean was_starting = sv_domain_run_in_start(obj);
 
     ld->stop_waiters = g_ptr_array_new();
     if (was_starting)
@@ -231,7 +231,7 @@ container_ended(SvDomainObj *obj, int shutoff_reason, int stopped_detail)
     if (ld->ended)
         return;
     ld->ended = TRUE;
-    if (ld->destroying) {
+    if (sv_domain_run_destroying(obj)) {
         shutoff_reason = SV_DOMAIN_SHUTOFF_DESTROYED;
         stopped_detail = SV_DOMAIN_EVENT_STOPPED_DESTROYED;
     }
@@ -276,16 +276,16 @@ on_supervisor_exit(SvProcess *proc, const SvProcessExit *how, gpointer data)
             g_warning("domain %s: the container supervisor exited unexpectedly", obj->def->name);
         if (ld->init)
             sv_process_signal(ld->init, SIGKILL, NULL);
-        if (ld->starting && !ld->start_error)
+        gboolean destroying = sv_domain_run_destroying(obj);
+        if (sv_domain_run_in_start(obj) && !ld->start_error)
             sv_error_set(&ld->start_error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
                          "guest failed to start: the container supervisor exited unexpectedly");
-        if (!ld->destroying)
+        if (!destroying)
             sv_domain_obj_set_cause(obj, "the container supervisor (exited)");
         ld->ended = TRUE;
-        ld->shutoff_reason =
-            ld->destroying ? SV_DOMAIN_SHUTOFF_DESTROYED : SV_DOMAIN_SHUTOFF_CRASHED;
+        ld->shutoff_reason = destroying ? SV_DOMAIN_SHUTOFF_DESTROYED : SV_DOMAIN_SHUTOFF_CRASHED;
         ld->stopped_detail =
-            ld->destroying ? SV_DOMAIN_EVENT_STOPPED_DESTROYED : SV_DOMAIN_EVENT_STOPPED_FAILED;
+            destroying ? SV_DOMAIN_EVENT_STOPPED_DESTROYED : SV_DOMAIN_EVENT_STOPPED_FAILED;
     }
     container_stopped(obj);
 }
@@ -313,25 +313,26 @@ destroy_killed(SvProcess *proc, const GError *error, gpointer data)
 {
     SvDomainObj *obj = lxc_domain_find_run(data);
     g_autoptr(GPtrArray) waiters = NULL;
+    gboolean graceful;
     LxcDomain *ld;
 
     (void)proc;
-    if (!error || !obj || (ld = lxc_domain_of(obj))->ended || !ld->destroying)
+    if (!error || !obj || (ld = lxc_domain_of(obj))->ended || !sv_domain_run_destroying(obj))
         return;
     /* GRACEFUL gave up (or even SIGKILL did not help): the container lives on in its state,
      * and every destroy joined to this kill fails; a later one may try again. */
-    ld->destroying = FALSE;
+    graceful = obj->stop_cause == SV_STOP_DESTROY_GRACEFUL;
     if (ld->refreeze && ld->cgroup)
         lxc_cgroup_set_frozen(ld->cgroup, TRUE, NULL);
     ld->refreeze = FALSE;
-    lxc_domain_save_status(obj, NULL, NULL);
+    sv_domain_run_withdraw_destroy(lxc_ctx->domains, obj);
     waiters = g_steal_pointer(&ld->stop_waiters);
     ld->stop_waiters = g_ptr_array_new();
     /* The client that asked an earlier daemon is gone with it: the log is all it gets. */
     if (ld->carrying)
         g_warning("domain %s: the %s destroy begun before the daemon restarted failed: %s; "
                   "the container keeps running", obj->def->name,
-                  ld->carried_graceful ? "GRACEFUL" : "forced", error->message);
+                  graceful ? "GRACEFUL" : "forced", error->message);
     else if (!waiters->len)
         g_warning("domain %s: destroy failed: %s", obj->def->name, error->message);
     ld->carrying = FALSE;
@@ -344,7 +345,9 @@ lxc_domain_kill_init(SvDomainObj *obj, gboolean graceful, gint64 term_deadline)
 {
     LxcDomain *ld = lxc_domain_of(obj);
 
-    ld->destroying = TRUE;
+    /* Written below, with the kill's mode and deadline. */
+    sv_domain_run_change(obj, SV_RUN_STOPPING,
+                         graceful ? SV_STOP_DESTROY_GRACEFUL : SV_STOP_DESTROY);
     ld->carried = FALSE;
     sv_process_kill_until(ld->init, graceful, term_deadline, lxc_ctx->timeouts.kill_timeout_ms,
                           destroy_killed, sv_domain_obj_run_key(obj));
@@ -359,7 +362,7 @@ lxc_domain_destroy_quietly(SvDomainObj *obj, const char *why)
     sv_domain_obj_set_cause(obj, "the daemon (%s)", why);
     if (ld->cgroup && lxc_cgroup_is_frozen(ld->cgroup))
         lxc_cgroup_set_frozen(ld->cgroup, FALSE, NULL);
-    ld->destroying = TRUE;
+    sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY); /* written below */
     ld->carried = FALSE;
     if (ld->init && !ld->ended) {
         lxc_domain_kill_init(obj, FALSE,
@@ -418,7 +421,6 @@ start_finished(SvDomainObj *obj)
     LxcDomain *ld = lxc_domain_of(obj);
     SvCall *call = g_steal_pointer(&ld->start_call);
 
-    ld->starting = FALSE;
     if (ld->start_timer)
         g_source_remove(ld->start_timer);
     ld->start_timer = 0;
@@ -433,13 +435,14 @@ carry_on_destroy(SvDomainObj *obj)
 {
     LxcDomain *ld = lxc_domain_of(obj);
     gboolean frozen = ld->cgroup && lxc_cgroup_is_frozen(ld->cgroup);
+    gboolean graceful = obj->stop_cause == SV_STOP_DESTROY_GRACEFUL;
 
     g_message("domain %s: carrying on the %s destroy begun before the daemon restarted",
-              obj->def->name, ld->carried_graceful ? "GRACEFUL" : "forced");
-    ld->refreeze = ld->carried_graceful && (frozen || obj->state == SV_DOMAIN_PAUSED);
+              obj->def->name, graceful ? "GRACEFUL" : "forced");
+    ld->refreeze = graceful && (frozen || obj->state == SV_DOMAIN_PAUSED);
     if (frozen)
         lxc_cgroup_set_frozen(ld->cgroup, FALSE, NULL);
-    lxc_domain_kill_init(obj, ld->carried_graceful, ld->carried_deadline);
+    lxc_domain_kill_init(obj, graceful, ld->carried_deadline);
     ld->carrying = TRUE;
 }
 
@@ -463,7 +466,7 @@ running_again(SvDomainObj *obj)
                                    SV_DOMAIN_RUNNING_UNPAUSED);
     }
     lxc_domain_save_status(obj, NULL, NULL);
-    if (ld->destroying)
+    if (sv_domain_run_destroying(obj))
         sv_process_signal(ld->init, SIGKILL, NULL); /* the supervisor's stop is under way */
 }
 
@@ -481,7 +484,7 @@ on_running(SvDomainObj *obj, const LxcMsg *msg)
         return;
     }
     set_console_pty(obj, msg->pty);
-    if (ld->starting)
+    if (sv_domain_run_in_start(obj))
         start_finished(obj);
     else
         running_again(obj);
@@ -498,7 +501,7 @@ on_rebooted(SvDomainObj *obj, const LxcMsg *msg)
         g_debug("domain %s: %s", obj->def->name, error->message);
     sv_guest_log_printf(ld->log_fd, "rebooted");
     lxc_domain_save_status(obj, NULL, NULL);
-    if (ld->destroying) {
+    if (sv_domain_run_destroying(obj)) {
         /* A reboot raced with our destroy: the new init goes too. */
         if (ld->init)
             sv_process_signal(ld->init, SIGKILL, NULL);
@@ -517,11 +520,11 @@ on_exited(SvDomainObj *obj, const LxcMsg *msg)
     /* reboot() from inside ends init with SIGHUP (restart) or SIGINT (power off); the
      * supervisor only reports SIGHUP when <on_reboot> does not restart. Any other signal
      * came from outside, and nobody but a crash or an intruder sends it. */
-    if (ld->starting && !ld->start_error)
+    if (sv_domain_run_in_start(obj) && !ld->start_error)
         sv_error_set(&ld->start_error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
                      "guest failed to start: init ended at once (%s %d)",
                      msg->signaled ? "signal" : "exit status", msg->code);
-    if (!ld->destroying)
+    if (!sv_domain_run_destroying(obj))
         sv_domain_obj_set_cause(obj, "the container (init %s %d)",
                                 msg->signaled ? "killed by signal" : "exited with status",
                                 msg->code);
@@ -536,7 +539,7 @@ on_failed(SvDomainObj *obj, const LxcMsg *msg)
 {
     LxcDomain *ld = lxc_domain_of(obj);
 
-    if (ld->starting) {
+    if (sv_domain_run_in_start(obj)) {
         g_clear_error(&ld->start_error);
         sv_error_set(&ld->start_error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
                      "guest failed to start: %s", msg->text);

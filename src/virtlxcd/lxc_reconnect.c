@@ -111,12 +111,12 @@ carry_on(SvDomainObj *obj, const LxcStatus *st)
 
     if (st->destroying && st->destroy_deadline && !st->starting) {
         /* Applied once the supervisor names init (lxc_process.c, carry_on_destroy). */
-        ld->destroying = TRUE;
-        ld->carried = TRUE;
-        ld->carried_graceful = st->destroy_graceful;
-        ld->carried_deadline = st->destroy_deadline;
         sv_domain_obj_set_cause(obj, "the daemon (after a restart: a %s destroy was under way)",
                                 st->destroy_graceful ? "GRACEFUL" : "forced");
+        sv_domain_run_change(obj, SV_RUN_STOPPING,
+                             st->destroy_graceful ? SV_STOP_DESTROY_GRACEFUL : SV_STOP_DESTROY);
+        ld->carried = TRUE;
+        ld->carried_deadline = st->destroy_deadline;
         return;
     }
     if (!st->starting && !st->destroying && !ld->autodestroy_client)
@@ -126,7 +126,7 @@ carry_on(SvDomainObj *obj, const LxcStatus *st)
                                          : "its AUTODESTROY client is gone");
     g_message("domain %s: %s; stopping it", obj->def->name, why);
     sv_domain_obj_set_cause(obj, "the daemon (after a restart: %s)", why);
-    ld->destroying = TRUE;
+    sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY); /* written by adopt() */
     lxc_domain_stop_supervisor(ld);
 }
 
@@ -149,6 +149,9 @@ adopt(SvDomainObj *obj, const LxcStatus *st, int id, SvProcess *supervisor, int 
     obj->state = st->state;
     obj->reason = st->reason;
     obj->state_time = st->state_time;
+    /* As clients saw it; a stop under way follows in carry_on(). */
+    sv_domain_run_change(obj, obj->state == SV_DOMAIN_PAUSED ? SV_RUN_PAUSED : SV_RUN_RUNNING,
+                         SV_STOP_NONE);
     sv_guest_log_printf(ld->log_fd, "reconnected to supervisor %d",
                         (int)sv_process_get_pid(supervisor));
     g_message("domain %s: reconnecting to supervisor pid %d", obj->def->name,

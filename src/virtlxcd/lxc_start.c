@@ -261,7 +261,7 @@ start_recorded(const GError *error, gpointer data)
 
     if (!obj || !(ld = lxc_domain_of(obj))->held)
         return;
-    if (error || ld->destroying) {
+    if (error || sv_domain_run_destroying(obj)) {
         if (error && !ld->start_error)
             sv_error_set(&ld->start_error, SV_FROM_LXC, SV_ERR_OPERATION_FAILED,
                          "guest failed to start: cannot record the container's status: %s",
@@ -345,7 +345,6 @@ lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     /* libvirt's LXC driver names a running container by its controller's pid. */
     sv_domain_list_set_id(lxc_ctx->domains->list, obj, (int)sv_process_get_pid(ld->supervisor));
     sv_daemon_inhibit(lxc_ctx->daemon);
-    ld->starting = TRUE;
     if (call)
         sv_domain_driver_set_cause_call(obj, call);
     else
@@ -355,6 +354,8 @@ lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         if (flags & SV_DOMAIN_START_AUTODESTROY)
             ld->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
     }
+    /* Both written once, below. */
+    sv_domain_run_change(obj, SV_RUN_STARTING, SV_STOP_NONE);
     sv_domain_obj_set_state(obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_STARTING_UP);
     lxc_domain_save_status(obj, start_recorded, sv_domain_obj_run_key(obj));
     return TRUE;
