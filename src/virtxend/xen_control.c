@@ -28,7 +28,7 @@ check_running(SvDomainObj *obj, GError **error)
 
     if (!sv_domain_driver_check_active(obj, error))
         return FALSE;
-    if (!xd || xd->starting || xd->destroy_started) {
+    if (!xd || sv_domain_run_in_start(obj) || xd->destroy_started) {
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
         return FALSE;
     }
@@ -62,7 +62,7 @@ destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GErr
     xd = xen_domain_of(obj);
     sv_domain_driver_set_cause_call(obj, call);
     if (xd->destroy_started || !(flags & SV_DOMAIN_DESTROY_GRACEFUL)) {
-        xd->stop_reason = XEN_STOP_DESTROY;
+        sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY); /* written as it begins */
         xd->restart = FALSE;
         if (!xen_domain_begin_destroy(obj, error))
             return FALSE;

@@ -10,19 +10,18 @@
  * xen_domain_find_run(). */
 #pragma once
 
+#include "domain/domain_state.h"
 #include "xen_process.h"
 
-/* Why a guest's end began: the STOPPED event it will get. */
-typedef enum {
-    XEN_STOP_NONE,     /* not ending; DOMAIN_DEATH then means someone else destroyed it */
-    XEN_STOP_SHUTDOWN, /* the guest shut down or rebooted */
-    XEN_STOP_DESTROY,  /* a destroy call */
-    XEN_STOP_CRASH,    /* the guest crashed */
-    XEN_STOP_LAST
-} XenStopReason;
+/* Why a guest's end began, the STOPPED event it will get, is the engine's stop cause
+ * (obj->stop_cause while STOPPING, domain/domain_state.h): SHUTDOWN (the guest shut down
+ * or rebooted), DESTROY (a destroy call, or a GRACEFUL one the guest obeyed), CRASH; none
+ * when DOMAIN_DEATH comes unasked (someone else destroyed it). A stop, once begun, is
+ * never withdrawn here: a destroy libxl fails is tried again by the next one. */
 
-const char *xen_stop_reason_to_string(int r);
-int xen_stop_reason_from_string(const char *s);
+/* Whether the status file's stop reason is one virtxend writes ("none", "shutdown",
+ * "destroy", "crash"): the cause, or -1. */
+int xen_stop_cause_from_string(const char *s);
 
 /* A GRACEFUL destroy waiting for the guest to shut itself down. */
 typedef struct {
@@ -35,12 +34,10 @@ typedef struct {
 typedef struct {
     guint32 domid;                   /* 0 until created */
     libxl_evgen_domain_death *death; /* DOMAIN_SHUTDOWN and DOMAIN_DEATH for domid */
-    gboolean starting;
     gboolean start_paused;
     SvCall *start_call;
     libxl_domain_config *d_config; /* while creating: libxl reads it until the end */
     guint32 created_domid;         /* libxl writes it during the create */
-    XenStopReason stop_reason;
     gboolean restart;         /* start again once gone (on_reboot, on_crash restart) */
     gboolean destroy_started; /* libxl_domain_destroy is running */
     GPtrArray *destroy_calls; /* of SvCall: answered once the guest is gone */

@@ -22,23 +22,20 @@
 
 XenProcessContext *xen_ctx;
 
-static const char *const stop_reason_names[] = {"none", "shutdown", "destroy", "crash"};
-G_STATIC_ASSERT(G_N_ELEMENTS(stop_reason_names) == XEN_STOP_LAST);
-
-const char *
-xen_stop_reason_to_string(int r)
-{
-    return r >= 0 && r < XEN_STOP_LAST ? stop_reason_names[r] : NULL;
-}
-
 int
-xen_stop_reason_from_string(const char *s)
+xen_stop_cause_from_string(const char *s)
 {
-    for (int i = 0; s && i < XEN_STOP_LAST; i++) {
-        if (g_str_equal(s, stop_reason_names[i]))
-            return i;
+    int cause = sv_stop_cause_from_string(s);
+
+    switch (cause) {
+    case SV_STOP_NONE:
+    case SV_STOP_SHUTDOWN:
+    case SV_STOP_DESTROY:
+    case SV_STOP_CRASH:
+        return cause;
+    default:
+        return -1;
     }
-    return -1;
 }
 
 libxl_ctx *
@@ -134,7 +131,8 @@ xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
     g_autofree char *live = NULL;
     g_autofree char *text = NULL;
 
-    if (!xd || (!xd->starting && (!xd->domid || obj->state == SV_DOMAIN_SHUTOFF))) {
+    if (!xd ||
+        (!sv_domain_run_in_start(obj) && (!xd->domid || obj->state == SV_DOMAIN_SHUTOFF))) {
         sv_domain_store_remove_file_async(xen_ctx->domains->store, path, done, data);
         return;
     }
@@ -143,8 +141,9 @@ xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
                            "' domid='%u' persistent='%d' stopreason='%s' restart='%d' "
                            "starting='%d' graceful='%" G_GINT64_FORMAT "'>\n%s</domstatus>\n",
                            sv_domain_state_to_string(obj->state), obj->reason, obj->state_time,
-                           xd->domid, obj->persistent, stop_reason_names[xd->stop_reason],
-                           xd->restart, xd->starting, graceful_deadline(xd), live);
+                           xd->domid, obj->persistent, sv_stop_cause_to_string(obj->stop_cause),
+                           xd->restart, sv_domain_run_in_start(obj), graceful_deadline(xd),
+                           live);
     sv_domain_store_write_file_async(xen_ctx->domains->store, path, text, done, data);
 }
 
@@ -159,10 +158,10 @@ guest_gone(SvDomainObj *obj)
     gboolean restart = xd->restart;
     int reason = SV_DOMAIN_SHUTOFF_DESTROYED, detail = SV_DOMAIN_EVENT_STOPPED_DESTROYED;
 
-    if (xd->stop_reason == XEN_STOP_SHUTDOWN) {
+    if (sv_domain_run_stopping(obj, SV_STOP_SHUTDOWN)) {
         reason = SV_DOMAIN_SHUTOFF_SHUTDOWN;
         detail = SV_DOMAIN_EVENT_STOPPED_SHUTDOWN;
-    } else if (xd->stop_reason == XEN_STOP_CRASH) {
+    } else if (sv_domain_run_stopping(obj, SV_STOP_CRASH)) {
         reason = SV_DOMAIN_SHUTOFF_CRASHED;
         detail = SV_DOMAIN_EVENT_STOPPED_CRASHED;
     } /* else destroyed, by us or behind our back (xl destroy): as libvirt, DESTROYED */
@@ -320,7 +319,7 @@ xen_graceful_add(SvDomainObj *obj, SvCall *call, gint64 deadline)
 
 /* What on_poweroff, on_reboot or on_crash says once the guest has stopped. */
 static void
-apply_action(SvDomainObj *obj, SvDomainLifecycleAction action, XenStopReason why)
+apply_action(SvDomainObj *obj, SvDomainLifecycleAction action, SvStopCause why)
 {
     XenDomain *xd = xen_domain_of(obj);
 
@@ -337,7 +336,7 @@ apply_action(SvDomainObj *obj, SvDomainLifecycleAction action, XenStopReason why
     case SV_DOMAIN_LIFECYCLE_LAST:
         break;
     }
-    xd->stop_reason = why;
+    sv_domain_run_change(obj, SV_RUN_STOPPING, why); /* written as the destroy begins */
     xen_domain_begin_destroy_quietly(obj);
 }
 
@@ -354,7 +353,7 @@ graceful_succeeded(SvDomainObj *obj)
         xen_graceful_job_free(job);
     }
     g_clear_pointer(&xd->graceful, g_list_free);
-    xd->stop_reason = XEN_STOP_DESTROY;
+    sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY); /* written as it begins */
     xen_domain_begin_destroy_quietly(obj);
 }
 
@@ -364,7 +363,8 @@ on_domain_shutdown(SvDomainObj *obj, int reason)
     XenDomain *xd = xen_domain_of(obj);
 
     g_debug("domain %s: libxl DOMAIN_SHUTDOWN, reason %d", obj->def->name, reason);
-    if (xd->starting || xd->destroy_started || xd->stop_reason != XEN_STOP_NONE)
+    if (sv_domain_run_in_start(obj) || xd->destroy_started ||
+        sv_domain_run_stopping(obj, SV_STOP_NONE))
         return;
     if (xd->graceful) {
         graceful_succeeded(obj);
@@ -373,7 +373,7 @@ on_domain_shutdown(SvDomainObj *obj, int reason)
     sv_domain_obj_set_cause(obj, "Xen (domain shutdown, reason %d)", reason);
     switch (reason) {
     case LIBXL_SHUTDOWN_REASON_REBOOT:
-        apply_action(obj, obj->def->on_reboot, XEN_STOP_SHUTDOWN);
+        apply_action(obj, obj->def->on_reboot, SV_STOP_SHUTDOWN);
         break;
     case LIBXL_SHUTDOWN_REASON_CRASH:
     case LIBXL_SHUTDOWN_REASON_WATCHDOG:
@@ -383,7 +383,7 @@ on_domain_shutdown(SvDomainObj *obj, int reason)
             sv_domain_driver_emit(xen_ctx->domains, obj, SV_DOMAIN_EVENT_CRASHED,
                                   SV_DOMAIN_EVENT_CRASHED_PANICKED);
         }
-        apply_action(obj, obj->def->on_crash, XEN_STOP_CRASH);
+        apply_action(obj, obj->def->on_crash, SV_STOP_CRASH);
         break;
     default: /* poweroff, and what a guest can only ask for itself (soft reset, suspend) */
         if (obj->state != SV_DOMAIN_SHUTDOWN) {
@@ -392,7 +392,7 @@ on_domain_shutdown(SvDomainObj *obj, int reason)
             sv_domain_driver_emit(xen_ctx->domains, obj, SV_DOMAIN_EVENT_SHUTDOWN,
                                   SV_DOMAIN_EVENT_SHUTDOWN_GUEST);
         }
-        apply_action(obj, obj->def->on_poweroff, XEN_STOP_SHUTDOWN);
+        apply_action(obj, obj->def->on_poweroff, SV_STOP_SHUTDOWN);
         break;
     }
 }
@@ -415,7 +415,7 @@ xen_process_on_event(const libxl_event *event, gpointer user)
         break;
     case LIBXL_EVENT_TYPE_DOMAIN_DEATH:
         g_debug("domain %s: libxl DOMAIN_DEATH", obj->def->name);
-        if (xen_domain_of(obj)->stop_reason == XEN_STOP_NONE)
+        if (!sv_domain_run_stopping(obj, SV_STOP_NONE))
             sv_domain_obj_set_cause(obj, "Xen (domain died)");
         guest_gone(obj);
         break;

@@ -54,7 +54,7 @@ read_fields(xmlNodePtr root, XenStatus *st, GError **error)
         return invalid(error, "its state '%s' is unknown", state);
     st->reason = (int)sv_status_attr_int(root, "reason");
     st->state_time = sv_status_attr_int(root, "statetime");
-    st->stop_reason = stop ? xen_stop_reason_from_string(stop) : XEN_STOP_NONE;
+    st->stop_reason = stop ? xen_stop_cause_from_string(stop) : SV_STOP_NONE;
     if (st->stop_reason < 0)
         return invalid(error, "its stop reason '%s' is unknown", stop);
     st->restart = sv_status_attr_int(root, "restart") != 0;
@@ -165,11 +165,15 @@ restore_domain(SvDomainObj *obj, const XenStatus *st)
     XenDomain *xd = xen_domain_new(obj);
 
     xd->domid = st->domid;
-    xd->stop_reason = st->stop_reason;
     xd->restart = st->restart;
     obj->state = st->state == SV_DOMAIN_SHUTOFF ? SV_DOMAIN_RUNNING : st->state;
     obj->reason = st->reason;
     obj->state_time = st->state_time;
+    /* As clients saw it, then the stop under way (carried on by carry_on()). */
+    sv_domain_run_change(obj, obj->state == SV_DOMAIN_PAUSED ? SV_RUN_PAUSED : SV_RUN_RUNNING,
+                         SV_STOP_NONE);
+    if (st->stop_reason != SV_STOP_NONE)
+        sv_domain_run_change(obj, SV_RUN_STOPPING, st->stop_reason);
     return xd;
 }
 
@@ -177,9 +181,7 @@ restore_domain(SvDomainObj *obj, const XenStatus *st)
 static void
 carry_on(SvDomainObj *obj, const XenStatus *st)
 {
-    XenDomain *xd = xen_domain_of(obj);
-
-    if (xd->stop_reason != XEN_STOP_NONE) {
+    if (sv_domain_run_stopping(obj, SV_STOP_NONE)) {
         sv_domain_obj_set_cause(obj, "the daemon (after a restart: a stop was under way)");
         xen_domain_begin_destroy_quietly(obj);
     } else if (st->graceful) {

@@ -26,7 +26,7 @@ start_failed(SvDomainObj *obj, GError *error)
     xd->death = NULL;
     sv_domain_list_clear_id(xen_ctx->domains->list, obj);
     xd->domid = 0;
-    xd->starting = FALSE;
+    sv_domain_run_change(obj, SV_RUN_GONE, SV_STOP_NONE); /* written with SHUTOFF */
     sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_SHUTOFF, SV_DOMAIN_SHUTOFF_FAILED);
     sv_daemon_uninhibit(xen_ctx->daemon);
     sv_domain_list_release_run(xen_ctx->domains->list, obj);
@@ -44,7 +44,6 @@ start_done(SvDomainObj *obj)
 {
     XenDomain *xd = xen_domain_of(obj);
 
-    xd->starting = FALSE;
     sv_domain_driver_start_done(xen_ctx->domains, obj, xd->start_paused,
                                 g_steal_pointer(&xd->start_call));
 }
@@ -57,7 +56,7 @@ create_done(int rc, gpointer data)
     guint32 domid;
     GError *error = NULL;
 
-    if (!obj || !xen_domain_of(obj)->starting)
+    if (!obj || !sv_domain_run_in_start(obj))
         return;
     xd = xen_domain_of(obj);
     domid = xd->created_domid;
@@ -97,8 +96,9 @@ start_recorded(const GError *record_error, gpointer data)
     GError *error = NULL;
     int rc;
 
-    if (!obj || !(xd = xen_domain_of(obj))->starting)
+    if (!obj || !sv_domain_run_in_start(obj))
         return;
+    xd = xen_domain_of(obj);
     if (record_error) {
         sv_error_set(&error, SV_FROM_LIBXL, SV_ERR_OPERATION_FAILED,
                      "domain '%s' cannot start: cannot record its status: %s", obj->def->name,
@@ -175,7 +175,7 @@ xen_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     if (!xen_def_check(obj->def, error) || !check_not_in_xen(obj, error))
         return FALSE;
     xd = xen_domain_new(obj);
-    xd->starting = TRUE;
+    sv_domain_run_change(obj, SV_RUN_STARTING, SV_STOP_NONE); /* written below */
     xd->start_paused = (flags & SV_DOMAIN_START_PAUSED) != 0;
     xd->d_config = g_new0(libxl_domain_config, 1);
     libxl_domain_config_init(xd->d_config);
