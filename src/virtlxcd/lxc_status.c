@@ -18,31 +18,25 @@ lxc_status_clear(LxcStatus *st)
 char *
 lxc_status_format(const LxcStatus *st, const SvDomainDef *def, int id)
 {
-    g_autofree char *live = sv_domain_def_format(def, id, 0);
+    SvStatusCommon common = {st->state, st->reason, st->state_time, st->persistent};
     g_autofree char *socket = g_markup_escape_text(st->socket ? st->socket : "", -1);
     g_autofree char *cgroup = g_markup_escape_text(st->cgroup ? st->cgroup : "", -1);
-    GString *x = g_string_new(NULL);
+    g_autoptr(GString) attrs = g_string_new(NULL);
+    g_autofree char *children = NULL;
 
-    g_string_append_printf(x,
-                           "<domstatus state='%s' reason='%d' statetime='%" G_GINT64_FORMAT "' "
-                           "persistent='%d' destroying='%d' starting='%d' autodestroy='%d'",
-                           sv_domain_state_to_string(st->state), st->reason, st->state_time,
-                           st->persistent, st->destroying, st->starting, st->autodestroy);
+    g_string_append_printf(attrs, " destroying='%d' starting='%d' autodestroy='%d'",
+                           st->destroying, st->starting, st->autodestroy);
     if (st->destroying)
-        g_string_append_printf(x, " destroymode='%s' destroydeadline='%" G_GINT64_FORMAT "'",
+        g_string_append_printf(attrs, " destroymode='%s' destroydeadline='%" G_GINT64_FORMAT "'",
                                st->destroy_graceful ? "graceful" : "forced",
                                st->destroy_deadline);
-    g_string_append(x, ">\n");
-    g_string_append_printf(x,
-                           "  <supervisor pid='%d' starttime='%" G_GUINT64_FORMAT
-                           "' socket='%s'/>\n",
-                           (int)st->supervisor_pid, st->supervisor_start, socket);
-    g_string_append_printf(x, "  <init pid='%d' starttime='%" G_GUINT64_FORMAT "'/>\n",
-                           (int)st->init_pid, st->init_start);
-    g_string_append_printf(x, "  <cgroup path='%s'/>\n", cgroup);
-    g_string_append(x, live);
-    g_string_append(x, "</domstatus>\n");
-    return g_string_free(x, FALSE);
+    children = g_strdup_printf("  <supervisor pid='%d' starttime='%" G_GUINT64_FORMAT
+                               "' socket='%s'/>\n"
+                               "  <init pid='%d' starttime='%" G_GUINT64_FORMAT "'/>\n"
+                               "  <cgroup path='%s'/>\n",
+                               (int)st->supervisor_pid, st->supervisor_start, socket,
+                               (int)st->init_pid, st->init_start, cgroup);
+    return sv_status_format(&common, attrs->str, children, def, id);
 }
 
 static SvDomainDef *
@@ -52,20 +46,18 @@ parse_doc(xmlDocPtr doc, LxcStatus *st, int *ret_id, GError **error)
     xmlNodePtr dom = sv_status_child(root, "domain");
     xmlNodePtr sup = sv_status_child(root, "supervisor");
     xmlNodePtr init = sv_status_child(root, "init");
-    g_autofree char *state = NULL;
+    SvStatusCommon common;
 
     if (!dom || !sup) {
         sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
                      "not a container status file (no <supervisor> or <domain>)");
         return NULL;
     }
-    state = sv_status_attr(root, "state");
-    st->state = sv_domain_state_from_string(state);
-    if (st->state < 0)
-        st->state = SV_DOMAIN_RUNNING;
-    st->reason = (int)sv_status_attr_int(root, "reason");
-    st->state_time = sv_status_attr_int(root, "statetime");
-    st->persistent = sv_status_attr_int(root, "persistent") != 0;
+    sv_status_read_common(root, &common);
+    st->state = common.state < 0 ? SV_DOMAIN_RUNNING : common.state;
+    st->reason = common.reason;
+    st->state_time = common.state_time;
+    st->persistent = common.persistent;
     st->destroying = sv_status_attr_int(root, "destroying") != 0;
     {
         g_autofree char *mode = sv_status_attr(root, "destroymode");

@@ -45,15 +45,16 @@ static char *
 format_status(SvDomainObj *obj)
 {
     QemuDomain *qd = qemu_domain_of(obj);
+    SvStatusCommon common = sv_status_common_of(obj);
     g_autofree char *sock = g_build_filename(qd->dir, "monitor.sock", NULL);
-    g_autofree char *live = sv_domain_def_format(obj->def, obj->id, 0);
     g_autofree char *sec_attrs = qemu_security_label_format_status_attrs(qd->sec);
     g_autofree char *sec_files = qemu_security_label_format_status_children(qemu_ctx->security,
                                                                             qd->sec);
     g_autofree char *kill = NULL;
+    g_autofree char *attrs = NULL;
+    g_autofree char *children = NULL;
     gboolean graceful = FALSE;
     gint64 deadline = 0;
-    GString *x = g_string_new(NULL);
 
     /* A kill under way is carried on by a restarted daemon, in the same mode and on
      * the same timeline (the monotonic clock is the system's, not the daemon's). */
@@ -62,21 +63,15 @@ format_status(SvDomainObj *obj)
                                qemu_kill_mode_to_string(graceful ? QEMU_KILL_GRACEFUL
                                                                  : QEMU_KILL_FORCED),
                                deadline);
-    g_string_append_printf(
-        x,
-        "<domstatus state='%s' reason='%d' statetime='%" G_GINT64_FORMAT "' pid='%d' "
-        "starttime='%" G_GUINT64_FORMAT "' persistent='%d' destroying='%d' fakereboot='%d' "
-        "crashdestroy='%d' crashrestart='%d' autodestroy='%d' starting='%d'%s%s>\n"
-        "  <monitor path='%s'/>\n%s",
-        sv_domain_state_to_string(obj->state), obj->reason, obj->state_time,
+    attrs = g_strdup_printf(
+        " pid='%d' starttime='%" G_GUINT64_FORMAT "' destroying='%d' fakereboot='%d' "
+        "crashdestroy='%d' crashrestart='%d' autodestroy='%d' starting='%d'%s%s",
         (int)sv_process_get_pid(qd->proc), sv_process_get_start_time(qd->proc),
-        obj->persistent, sv_domain_run_destroying(obj), qd->fake_reboot,
-        sv_domain_run_crashing(obj), sv_domain_run_stopping(obj, SV_STOP_CRASH_RESTART),
-        qd->autodestroy_client != 0, sv_domain_run_in_start(obj), kill ? kill : "", sec_attrs,
-        sock, sec_files);
-    g_string_append(x, live);
-    g_string_append(x, "</domstatus>\n");
-    return g_string_free(x, FALSE);
+        sv_domain_run_destroying(obj), qd->fake_reboot, sv_domain_run_crashing(obj),
+        sv_domain_run_stopping(obj, SV_STOP_CRASH_RESTART), qd->autodestroy_client != 0,
+        sv_domain_run_in_start(obj), kill ? kill : "", sec_attrs);
+    children = g_strdup_printf("  <monitor path='%s'/>\n%s", sock, sec_files);
+    return sv_status_format(&common, attrs, children, obj->def, obj->id);
 }
 
 void

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "conf/domain_status.h"
 #include "util/error.h"
 
 XenProcessContext *xen_ctx;
@@ -128,7 +129,8 @@ xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
 {
     XenDomain *xd = obj->priv;
     g_autofree char *path = xen_domain_status_path(obj->def->name);
-    g_autofree char *live = NULL;
+    SvStatusCommon common = sv_status_common_of(obj);
+    g_autofree char *attrs = NULL;
     g_autofree char *text = NULL;
 
     if (!xd ||
@@ -136,14 +138,11 @@ xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
         sv_domain_store_remove_file_async(xen_ctx->domains->store, path, done, data);
         return;
     }
-    live = sv_domain_def_format(obj->def, obj->id, 0);
-    text = g_strdup_printf("<domstatus state='%s' reason='%d' statetime='%" G_GINT64_FORMAT
-                           "' domid='%u' persistent='%d' stopreason='%s' restart='%d' "
-                           "starting='%d' graceful='%" G_GINT64_FORMAT "'>\n%s</domstatus>\n",
-                           sv_domain_state_to_string(obj->state), obj->reason, obj->state_time,
-                           xd->domid, obj->persistent, sv_stop_cause_to_string(obj->stop_cause),
-                           xd->restart, sv_domain_run_in_start(obj), graceful_deadline(xd),
-                           live);
+    attrs = g_strdup_printf(" domid='%u' stopreason='%s' restart='%d' starting='%d' "
+                            "graceful='%" G_GINT64_FORMAT "'",
+                            xd->domid, sv_stop_cause_to_string(obj->stop_cause), xd->restart,
+                            sv_domain_run_in_start(obj), graceful_deadline(xd));
+    text = sv_status_format(&common, attrs, NULL, obj->def, obj->id);
     sv_domain_store_write_file_async(xen_ctx->domains->store, path, text, done, data);
 }
 

@@ -48,12 +48,14 @@ read_fields(xmlNodePtr root, XenStatus *st, GError **error)
     g_autofree char *state = sv_status_attr(root, "state");
     g_autofree char *stop = sv_status_attr(root, "stopreason");
     gint64 domid = sv_status_attr_int(root, "domid");
+    SvStatusCommon common;
 
-    st->state = sv_domain_state_from_string(state);
+    sv_status_read_common(root, &common);
+    st->state = common.state;
     if (st->state < 0)
         return invalid(error, "its state '%s' is unknown", state);
-    st->reason = (int)sv_status_attr_int(root, "reason");
-    st->state_time = sv_status_attr_int(root, "statetime");
+    st->reason = common.reason;
+    st->state_time = common.state_time;
     st->stop_reason = stop ? xen_stop_cause_from_string(stop) : SV_STOP_NONE;
     if (st->stop_reason < 0)
         return invalid(error, "its stop reason '%s' is unknown", stop);

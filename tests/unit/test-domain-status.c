@@ -1,9 +1,10 @@
-/* test-domain-status.c: what the drivers share of their status files: reading one back as
- * hostile input, and setting one aside. */
+/* test-domain-status.c: what the drivers share of their status files: their one format
+ * written and read back, reading one back as hostile input, and setting one aside. */
 #include <string.h>
 #include <unistd.h>
 
 #include "conf/domain_status.h"
+#include "domain-test.h"
 #include "util/error.h"
 #include "warnings.h"
 
@@ -88,11 +89,70 @@ test_set_aside(void)
     g_assert_cmpint(rmdir(dir), ==, 0);
 }
 
+/* The one format: the common attributes, a driver's own attributes and children, and the
+ * live definition with its id, read back as written. */
+static void
+test_format_round_trip(void)
+{
+    g_autoptr(SvDomainList) list = sv_domain_list_new();
+    SvDomainObj *obj = test_domain_add(list, "web");
+    SvStatusCommon common, back;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) def = NULL;
+    g_autofree char *text = NULL, *pid = NULL, *path = NULL;
+    xmlDocPtr doc;
+    xmlNodePtr root, dom;
+
+    sv_domain_list_assign_id(list, obj);
+    sv_domain_obj_set_state(obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER);
+    obj->state_time = 1700000000123456;
+    common = sv_status_common_of(obj);
+    text = sv_status_format(&common, " pid='4242'", "  <monitor path='/run/m.sock'/>\n",
+                            obj->def, obj->id);
+    g_assert_true(g_str_has_prefix(text, "<domstatus state='paused' reason='1' "
+                                         "statetime='1700000000123456' persistent='1' "
+                                         "pid='4242'>\n  <monitor path='/run/m.sock'/>\n"
+                                         "<domain type='kvm' id='1'>"));
+    g_assert_true(g_str_has_suffix(text, "</domain>\n</domstatus>\n"));
+    doc = sv_status_read(text, strlen(text), SV_FROM_QEMU, &error);
+    g_assert_no_error(error);
+    root = xmlDocGetRootElement(doc);
+    sv_status_read_common(root, &back);
+    g_assert_cmpint(back.state, ==, SV_DOMAIN_PAUSED);
+    g_assert_cmpint(back.reason, ==, SV_DOMAIN_PAUSED_USER);
+    g_assert_cmpint(back.state_time, ==, 1700000000123456);
+    g_assert_true(back.persistent);
+    pid = sv_status_attr(root, "pid");
+    g_assert_cmpstr(pid, ==, "4242");
+    path = sv_status_attr(sv_status_child(root, "monitor"), "path");
+    g_assert_cmpstr(path, ==, "/run/m.sock");
+    dom = sv_status_child(root, "domain");
+    g_assert_cmpint(sv_status_attr_int(dom, "id"), ==, 1);
+    def = sv_status_parse_domain(doc, dom, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(def->name, ==, "web");
+    xmlFreeDoc(doc);
+
+    /* Nothing of the driver's; an unknown state reads back as -1. */
+    common.state = SV_DOMAIN_STATE_LAST;
+    g_free(text);
+    text = sv_status_format(&common, NULL, NULL, obj->def, -1);
+    g_assert_true(g_str_has_prefix(text, "<domstatus state='nostate' reason='1' "));
+    doc = sv_status_read("<domstatus state='bogus'/>", 26, SV_FROM_QEMU, &error);
+    g_assert_no_error(error);
+    sv_status_read_common(xmlDocGetRootElement(doc), &back);
+    g_assert_cmpint(back.state, ==, -1);
+    g_assert_cmpint(back.state_time, ==, 0);
+    g_assert_false(back.persistent);
+    xmlFreeDoc(doc);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     test_warnings_capture();
+    g_test_add_func("/domain-status/format-round-trip", test_format_round_trip);
     g_test_add_func("/domain-status/read", test_read);
     g_test_add_func("/domain-status/read-refuses", test_read_refuses);
     g_test_add_func("/domain-status/set-aside", test_set_aside);

@@ -1,4 +1,5 @@
-/* domain_status.c: status files: reading them back, and setting aside the untrusted ones. */
+/* domain_status.c: status files: their one format, reading them back, and setting aside the
+ * untrusted ones. */
 #include "conf/domain_status.h"
 
 #include <errno.h>
@@ -9,6 +10,30 @@
 #include <libxml/parser.h>
 
 #include "util/error.h"
+
+char *
+sv_status_format(const SvStatusCommon *c, const char *attrs, const char *children,
+                 const SvDomainDef *live, int id)
+{
+    g_autofree char *dom = sv_domain_def_format(live, id, 0);
+    const char *state = sv_domain_state_to_string(c->state);
+
+    return g_strdup_printf("<domstatus state='%s' reason='%d' statetime='%" G_GINT64_FORMAT
+                           "' persistent='%d'%s>\n%s%s</domstatus>\n",
+                           state ? state : "nostate", c->reason, c->state_time, c->persistent,
+                           attrs ? attrs : "", children ? children : "", dom);
+}
+
+void
+sv_status_read_common(xmlNodePtr root, SvStatusCommon *c)
+{
+    g_autofree char *state = sv_status_attr(root, "state");
+
+    c->state = sv_domain_state_from_string(state);
+    c->reason = (int)sv_status_attr_int(root, "reason");
+    c->state_time = sv_status_attr_int(root, "statetime");
+    c->persistent = sv_status_attr_int(root, "persistent") != 0;
+}
 
 xmlDocPtr
 sv_status_read(const char *text, gsize len, int from, GError **error)

@@ -9,6 +9,35 @@
 #include <libxml/tree.h>
 
 #include "conf/domain_conf.h"
+#include "conf/domain_obj.h"
+
+/* What every driver's <domstatus> says of the guest, in the same attributes: state
+ * ("running", as sv_domain_state_to_string()), reason, statetime (g_get_real_time() of the
+ * last change) and persistent. */
+typedef struct {
+    int state; /* SvDomainState; -1 when absent or unknown (read back) */
+    int reason;
+    gint64 state_time;
+    gboolean persistent;
+} SvStatusCommon;
+
+/* The common part of obj's status. */
+static inline SvStatusCommon
+sv_status_common_of(const SvDomainObj *obj)
+{
+    return (SvStatusCommon){obj->state, obj->reason, obj->state_time, obj->persistent};
+}
+
+/* A status file's text: <domstatus> with c's attributes, then the driver's own (attrs:
+ * " name='value'..." or NULL), its own child elements (children: whole lines, indented, or
+ * NULL), then the live definition (live formatted with its id), the one format of every
+ * driver; a state out of range is written "nostate". (transfer full) */
+char *sv_status_format(const SvStatusCommon *c, const char *attrs, const char *children,
+                       const SvDomainDef *live, int id);
+
+/* The common attributes of a <domstatus> root as found (absent numbers are 0), for the
+ * driver to check before it believes any. */
+void sv_status_read_common(xmlNodePtr root, SvStatusCommon *c);
 
 /* A status file's text as a document whose root is <domstatus> (parsed without network
  * access or error output). NULL with INTERNAL_ERROR in error domain `from` otherwise.
