@@ -165,9 +165,8 @@ domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
         return FALSE;
     }
     sv_domain_driver_set_cause_call(obj, call);
-    sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER);
-    sv_domain_driver_emit(lxc_ctx->domains, obj, SV_DOMAIN_EVENT_SUSPENDED,
-                          SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
+    sv_domain_driver_set_state_event(lxc_ctx->domains, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER,
+                                     SV_DOMAIN_EVENT_SUSPENDED, SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
     return TRUE;
 }
 
@@ -191,10 +190,9 @@ domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
         return FALSE;
     }
     sv_domain_driver_set_cause_call(obj, call);
-    sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_RUNNING,
-                               SV_DOMAIN_RUNNING_UNPAUSED);
-    sv_domain_driver_emit(lxc_ctx->domains, obj, SV_DOMAIN_EVENT_RESUMED,
-                          SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
+    sv_domain_driver_set_state_event(lxc_ctx->domains, obj, SV_DOMAIN_RUNNING,
+                                     SV_DOMAIN_RUNNING_UNPAUSED, SV_DOMAIN_EVENT_RESUMED,
+                                     SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
     return TRUE;
 }
 

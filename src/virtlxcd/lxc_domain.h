@@ -76,7 +76,8 @@ char *lxc_domain_status_path(const char *name);
 void lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
 /* A container's state changes in one place, sv_domain_driver_set_state(lxc_ctx->domains,
  * ...), which writes the status file through lxc_domain_save_status (the driver's
- * save_status); events go out with sv_domain_driver_emit() right after. */
+ * save_status); sv_domain_driver_set_state_event() also sends the event clients get for
+ * the change. */
 
 /* Tell the supervisor to stop the container (SIGTERM; a supervisor still held before
  * exec is killed, as it has run nothing yet). */

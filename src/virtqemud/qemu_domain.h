@@ -64,7 +64,8 @@ qemu_domain_of(SvDomainObj *obj)
 
 /* A guest's state changes in one place, sv_domain_driver_set_state(qemu_ctx->domains,
  * ...), which writes the status file through qemu_status_save_then (the driver's
- * save_status); events go out with sv_domain_driver_emit() right after. */
+ * save_status); sv_domain_driver_set_state_event() also sends the event clients get for
+ * the change. */
 
 /* End QEMU through the kill state machine, forced, with nobody waiting on it (guest
  * power-off, on_crash, AUTODESTROY, reconnect): the guest is STOPPING for cause, and the

@@ -113,9 +113,8 @@ on_shutdown_event(SvDomainObj *obj, JsonObject *data)
     if (data && json_object_has_member(data, "guest"))
         detail = qemu_json_bool(data, "guest", FALSE) ? SV_DOMAIN_EVENT_SHUTDOWN_GUEST
                                                       : SV_DOMAIN_EVENT_SHUTDOWN_HOST;
-    sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_SHUTDOWN,
-                               SV_DOMAIN_SHUTDOWN_UNKNOWN);
-    sv_domain_driver_emit(qemu_ctx->domains, obj, SV_DOMAIN_EVENT_SHUTDOWN, detail);
+    sv_domain_driver_set_state_event(qemu_ctx->domains, obj, SV_DOMAIN_SHUTDOWN,
+                                     SV_DOMAIN_SHUTDOWN_UNKNOWN, SV_DOMAIN_EVENT_SHUTDOWN, detail);
     /* on_poweroff destroy (and preserve, which QEMU cannot hold): end QEMU. */
     qemu_domain_kill(obj, SV_STOP_SHUTDOWN);
 }
@@ -125,10 +124,9 @@ on_panic_event(SvDomainObj *obj)
 {
     if (sv_domain_run_destroying(obj) || obj->state == SV_DOMAIN_CRASHED)
         return;
-    sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_CRASHED,
-                               SV_DOMAIN_CRASHED_PANICKED);
-    sv_domain_driver_emit(qemu_ctx->domains, obj, SV_DOMAIN_EVENT_CRASHED,
-                          SV_DOMAIN_EVENT_CRASHED_PANICKED);
+    sv_domain_driver_set_state_event(qemu_ctx->domains, obj, SV_DOMAIN_CRASHED,
+                                     SV_DOMAIN_CRASHED_PANICKED, SV_DOMAIN_EVENT_CRASHED,
+                                     SV_DOMAIN_EVENT_CRASHED_PANICKED);
     switch (obj->def->on_crash) {
     case SV_DOMAIN_LIFECYCLE_RESTART:
         qemu_domain_kill(obj, SV_STOP_CRASH_RESTART);
@@ -162,12 +160,11 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
         /* After a SHUTDOWN or a panic QEMU stops its vCPUs: that is not a pause. */
         if (obj->state == SV_DOMAIN_RUNNING && !sv_domain_run_in_start(obj) &&
             !sv_domain_run_destroying(obj) && obj->run_state != SV_RUN_REBOOTING) {
-            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED,
-                                       obj->run_state == SV_RUN_PAUSING
-                                           ? SV_DOMAIN_PAUSED_USER
-                                           : SV_DOMAIN_PAUSED_UNKNOWN);
-            sv_domain_driver_emit(qemu_ctx->domains, obj, SV_DOMAIN_EVENT_SUSPENDED,
-                                  SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
+            int reason = obj->run_state == SV_RUN_PAUSING ? SV_DOMAIN_PAUSED_USER
+                                                          : SV_DOMAIN_PAUSED_UNKNOWN;
+            sv_domain_driver_set_state_event(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, reason,
+                                             SV_DOMAIN_EVENT_SUSPENDED,
+                                             SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
         }
     } else if (g_str_equal(name, "RESUME")) {
         if (obj->run_state == SV_RUN_REBOOTING) {
@@ -176,10 +173,9 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
             return;
         }
         if (obj->state == SV_DOMAIN_PAUSED && !sv_domain_run_in_start(obj)) {
-            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING,
-                                       SV_DOMAIN_RUNNING_UNPAUSED);
-            sv_domain_driver_emit(qemu_ctx->domains, obj, SV_DOMAIN_EVENT_RESUMED,
-                                  SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
+            sv_domain_driver_set_state_event(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING,
+                                             SV_DOMAIN_RUNNING_UNPAUSED, SV_DOMAIN_EVENT_RESUMED,
+                                             SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
         }
     } else if (g_str_equal(name, "RESET")) {
         if (!sv_domain_run_in_start(obj)) {
@@ -306,17 +302,16 @@ static void
 mon_job_state(SvDomainObj *obj, int kind)
 {
     if (kind == JOB_SUSPEND && obj->state == SV_DOMAIN_RUNNING) {
-        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER);
-        sv_domain_driver_emit(qemu_ctx->domains, obj, SV_DOMAIN_EVENT_SUSPENDED,
-                              SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
+        sv_domain_driver_set_state_event(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED,
+                                         SV_DOMAIN_PAUSED_USER, SV_DOMAIN_EVENT_SUSPENDED,
+                                         SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
     } else if (kind == JOB_SUSPEND && obj->state == SV_DOMAIN_PAUSED) {
         sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER);
     } else if (kind == JOB_RESUME &&
                (obj->state == SV_DOMAIN_PAUSED || obj->state == SV_DOMAIN_CRASHED)) {
-        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING,
-                                   SV_DOMAIN_RUNNING_UNPAUSED);
-        sv_domain_driver_emit(qemu_ctx->domains, obj, SV_DOMAIN_EVENT_RESUMED,
-                              SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
+        sv_domain_driver_set_state_event(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING,
+                                         SV_DOMAIN_RUNNING_UNPAUSED, SV_DOMAIN_EVENT_RESUMED,
+                                         SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
     }
     /* A pause that did not come about (the guest was shutting down, say). */
     if (kind == JOB_SUSPEND && obj->run_state == SV_RUN_PAUSING)

@@ -126,9 +126,8 @@ domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
         return FALSE;
     }
     sv_domain_driver_set_cause_call(obj, call);
-    sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER);
-    sv_domain_driver_emit(xen_ctx->domains, obj, SV_DOMAIN_EVENT_SUSPENDED,
-                          SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
+    sv_domain_driver_set_state_event(xen_ctx->domains, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER,
+                                     SV_DOMAIN_EVENT_SUSPENDED, SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
     sv_domain_driver_reply_when_saved(xen_ctx->domains, sv_call_defer(call), NULL, NULL);
     return TRUE;
 }
@@ -152,10 +151,9 @@ domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
         return FALSE;
     }
     sv_domain_driver_set_cause_call(obj, call);
-    sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_RUNNING,
-                               SV_DOMAIN_RUNNING_UNPAUSED);
-    sv_domain_driver_emit(xen_ctx->domains, obj, SV_DOMAIN_EVENT_RESUMED,
-                          SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
+    sv_domain_driver_set_state_event(xen_ctx->domains, obj, SV_DOMAIN_RUNNING,
+                                     SV_DOMAIN_RUNNING_UNPAUSED, SV_DOMAIN_EVENT_RESUMED,
+                                     SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
     sv_domain_driver_reply_when_saved(xen_ctx->domains, sv_call_defer(call), NULL, NULL);
     return TRUE;
 }

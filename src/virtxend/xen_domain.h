@@ -65,7 +65,8 @@ char *xen_domain_status_path(const char *name);
 void xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
 /* A guest's state changes in one place, sv_domain_driver_set_state(xen_ctx->domains,
  * ...), which writes the status file through xen_domain_save_status (the driver's
- * save_status); events go out with sv_domain_driver_emit() right after. */
+ * save_status); sv_domain_driver_set_state_event() also sends the event clients get for
+ * the change. */
 
 /* Start destroying the domain (once); the calls in destroy_calls are answered when it is
  * gone. The _quietly form logs (and fails those calls) instead of returning an error. */

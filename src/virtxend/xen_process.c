@@ -377,19 +377,17 @@ on_domain_shutdown(SvDomainObj *obj, int reason)
     case LIBXL_SHUTDOWN_REASON_CRASH:
     case LIBXL_SHUTDOWN_REASON_WATCHDOG:
         if (obj->state != SV_DOMAIN_CRASHED) {
-            sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_CRASHED,
-                                       SV_DOMAIN_CRASHED_PANICKED);
-            sv_domain_driver_emit(xen_ctx->domains, obj, SV_DOMAIN_EVENT_CRASHED,
-                                  SV_DOMAIN_EVENT_CRASHED_PANICKED);
+            sv_domain_driver_set_state_event(xen_ctx->domains, obj, SV_DOMAIN_CRASHED,
+                                             SV_DOMAIN_CRASHED_PANICKED, SV_DOMAIN_EVENT_CRASHED,
+                                             SV_DOMAIN_EVENT_CRASHED_PANICKED);
         }
         apply_action(obj, obj->def->on_crash, SV_STOP_CRASH);
         break;
     default: /* poweroff, and what a guest can only ask for itself (soft reset, suspend) */
         if (obj->state != SV_DOMAIN_SHUTDOWN) {
-            sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_SHUTDOWN,
-                                       SV_DOMAIN_SHUTDOWN_UNKNOWN);
-            sv_domain_driver_emit(xen_ctx->domains, obj, SV_DOMAIN_EVENT_SHUTDOWN,
-                                  SV_DOMAIN_EVENT_SHUTDOWN_GUEST);
+            sv_domain_driver_set_state_event(xen_ctx->domains, obj, SV_DOMAIN_SHUTDOWN,
+                                             SV_DOMAIN_SHUTDOWN_UNKNOWN, SV_DOMAIN_EVENT_SHUTDOWN,
+                                             SV_DOMAIN_EVENT_SHUTDOWN_GUEST);
         }
         apply_action(obj, obj->def->on_poweroff, SV_STOP_SHUTDOWN);
         break;

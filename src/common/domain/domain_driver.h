@@ -113,6 +113,11 @@ void sv_domain_driver_save_status(SvDomainDriver *drv, SvDomainObj *obj);
  * status file follows. Events are the caller's, after it. */
 void sv_domain_driver_set_state(SvDomainDriver *drv, SvDomainObj *obj, int state, int reason);
 
+/* sv_domain_driver_set_state(), then the lifecycle event clients get for that change (event,
+ * detail) to every registration. */
+void sv_domain_driver_set_state_event(SvDomainDriver *drv, SvDomainObj *obj, int state,
+                                      int reason, int event, int detail);
+
 /* The guest is gone (its processes, its hypervisor domain), or its start failed: obj
  * becomes inactive and SHUTOFF with reason (the status file follows: removed), STOPPED
  * goes out with detail (a start that failed, detail -1, has none), the persistent

@@ -29,6 +29,14 @@ sv_domain_driver_set_state(SvDomainDriver *drv, SvDomainObj *obj, int state, int
 }
 
 void
+sv_domain_driver_set_state_event(SvDomainDriver *drv, SvDomainObj *obj, int state, int reason,
+                                 int event, int detail)
+{
+    sv_domain_driver_set_state(drv, obj, state, reason);
+    sv_domain_driver_emit(drv, obj, event, detail);
+}
+
+void
 sv_domain_driver_stopped(SvDomainDriver *drv, SvDomainObj *obj, int reason, int detail)
 {
     sv_domain_list_clear_id(drv->list, obj);
@@ -46,13 +54,13 @@ sv_domain_driver_start_done(SvDomainDriver *drv, SvDomainObj *obj, gboolean paus
 {
     sv_domain_run_start_done(obj, paused);
     if (paused) {
-        sv_domain_driver_set_state(drv, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER);
-        sv_domain_driver_emit(drv, obj, SV_DOMAIN_EVENT_STARTED, SV_DOMAIN_EVENT_STARTED_BOOTED);
+        sv_domain_driver_set_state_event(drv, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER,
+                                         SV_DOMAIN_EVENT_STARTED, SV_DOMAIN_EVENT_STARTED_BOOTED);
         sv_domain_driver_emit(drv, obj, SV_DOMAIN_EVENT_SUSPENDED,
                               SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
     } else {
-        sv_domain_driver_set_state(drv, obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_BOOTED);
-        sv_domain_driver_emit(drv, obj, SV_DOMAIN_EVENT_STARTED, SV_DOMAIN_EVENT_STARTED_BOOTED);
+        sv_domain_driver_set_state_event(drv, obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_BOOTED,
+                                         SV_DOMAIN_EVENT_STARTED, SV_DOMAIN_EVENT_STARTED_BOOTED);
     }
     if (call)
         sv_domain_driver_reply_started(drv, obj, call);
