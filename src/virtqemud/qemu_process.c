@@ -423,6 +423,7 @@ domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
     if (!check_running(obj, SV_FROM_DOMAIN, error))
         return FALSE;
     /* Not in the status file: nothing to write. */
+    sv_domain_driver_set_cause_call(obj, call);
     sv_domain_run_change(obj, SV_RUN_PAUSING, SV_STOP_NONE);
     monitor_job(call, obj, "stop", JOB_SUSPEND);
     return TRUE;
