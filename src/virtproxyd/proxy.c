@@ -77,15 +77,17 @@ proxy_conn_free(gpointer p)
     g_free(pc);
 }
 
+static const SvAttachKey conn_key = {"proxy connection", SV_ATTACH_LEVEL_DRIVER};
+
 static ProxyConn *
 conn_of(SvClient *c)
 {
-    ProxyConn *pc = sv_client_get_data(c);
+    ProxyConn *pc = sv_client_attachment(c, &conn_key);
 
     if (!pc) {
         pc = g_new0(ProxyConn, 1);
         pc->client = c;
-        sv_client_set_data(c, pc, proxy_conn_free);
+        sv_client_attach(c, &conn_key, pc, proxy_conn_free);
     }
     return pc;
 }

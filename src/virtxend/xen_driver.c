@@ -66,6 +66,9 @@ check_uri(const char *name, GError **error)
     return g_strdup_printf("xen://%s", path);
 }
 
+/* A connection's URI, attached at CONNECT_OPEN. */
+static const SvAttachKey conn_key = {"xen connection", SV_ATTACH_LEVEL_DRIVER};
+
 static gboolean
 connect_open(SvCall *call, remote_connect_open_args *args, GError **error)
 {
@@ -73,7 +76,7 @@ connect_open(SvCall *call, remote_connect_open_args *args, GError **error)
 
     if (!uri)
         return FALSE;
-    sv_client_set_data(sv_call_get_client(call), uri, g_free);
+    sv_client_attach(sv_call_get_client(call), &conn_key, uri, g_free);
     return TRUE;
 }
 
@@ -81,7 +84,7 @@ static gboolean
 connect_get_uri(SvCall *call, remote_connect_get_uri_ret *ret, GError **error)
 {
     (void)error;
-    ret->uri = g_strdup(sv_client_get_data(sv_call_get_client(call)));
+    ret->uri = g_strdup(sv_client_attachment(sv_call_get_client(call), &conn_key));
     return TRUE;
 }
 

@@ -461,6 +461,65 @@ test_output_limit(Fixture *f, gconstpointer d)
     g_assert_cmpstr(captured->pdata[0], ==, want);
 }
 
+/* ---- attachments ---- */
+
+static const SvAttachKey key_program_a = {"program a", SV_ATTACH_LEVEL_PROGRAM};
+static const SvAttachKey key_program_b = {"program b", SV_ATTACH_LEVEL_PROGRAM};
+static const SvAttachKey key_driver = {"driver", SV_ATTACH_LEVEL_DRIVER};
+
+static GString *freed; /* names of the attachments freed, in order, space-separated */
+static SvClient *attached_to;
+
+/* Each attachment is its name; freeing notes it, and checks that once the connection
+ * is closed its attachments can no longer be found. */
+static void
+note_free(gpointer p)
+{
+    if (sv_client_is_closed(attached_to)) {
+        g_assert_null(sv_client_attachment(attached_to, &key_program_a));
+        g_assert_null(sv_client_attachment(attached_to, &key_driver));
+    }
+    g_string_append_printf(freed, "%s%s", freed->len ? " " : "", (char *)p);
+    g_free(p);
+}
+
+static void
+test_attachments(Fixture *f, gconstpointer d)
+{
+    (void)d;
+    freed = g_string_new(NULL);
+    attached_to = f->client;
+    /* Lookups are by key; attaching again replaces (and frees) the old one. */
+    sv_client_attach(f->client, &key_program_a, g_strdup("a0"), g_free);
+    sv_client_attach(f->client, &key_program_a, g_strdup("a"), note_free);
+    sv_client_attach(f->client, &key_driver, g_strdup("d"), note_free);
+    sv_client_attach(f->client, &key_program_b, g_strdup("b"), note_free);
+    g_assert_cmpstr(sv_client_attachment(f->client, &key_program_a), ==, "a");
+    g_assert_cmpstr(sv_client_attachment(f->client, &key_program_b), ==, "b");
+    g_assert_cmpstr(sv_client_attachment(f->client, &key_driver), ==, "d");
+    g_assert_cmpstr(freed->str, ==, "");
+    /* NULL detaches, freeing what was there. */
+    sv_client_attach(f->client, &key_program_b, NULL, NULL);
+    g_assert_null(sv_client_attachment(f->client, &key_program_b));
+    g_assert_cmpstr(freed->str, ==, "b");
+    sv_client_attach(f->client, &key_program_b, g_strdup("b2"), note_free);
+    /* The driver's level goes first although attached between the two programs', then
+     * the programs' newest first. */
+    g_string_truncate(freed, 0);
+    sv_client_close(f->client, "test");
+    g_assert_cmpstr(freed->str, ==, "d b2 a");
+    /* Attached after the close: freed with the last reference (the fixture's). */
+    g_string_truncate(freed, 0);
+    sv_client_attach(f->client, &key_driver, g_strdup("late"), note_free);
+    g_assert_cmpstr(sv_client_attachment(f->client, &key_driver), ==, "late");
+    sv_server_free(g_steal_pointer(&f->srv));
+    g_assert_cmpstr(freed->str, ==, "");
+    sv_client_unref(f->client);
+    f->client = NULL;
+    g_assert_cmpstr(freed->str, ==, "late");
+    g_string_free(g_steal_pointer(&freed), TRUE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -477,6 +536,7 @@ main(int argc, char **argv)
     ADD("/server/deferred", test_deferred, NULL);
     ADD("/server/request-limit", test_request_limit, NULL);
     ADD("/server/events", test_events, NULL);
+    ADD("/server/attachments", test_attachments, NULL);
     ADD("/server/output-limit", test_output_limit, GUINT_TO_POINTER(256 * 1024));
     return g_test_run();
 }

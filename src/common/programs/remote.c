@@ -32,18 +32,21 @@ remote_client_free(gpointer p)
     g_free(rc);
 }
 
+static const SvAttachKey remote_client_key = {"remote program", SV_ATTACH_LEVEL_PROGRAM};
+
+/* The connection's registrations, made on first use. */
 static RemoteClient *
 remote_client(SvClient *c)
 {
-    gpointer *slot = sv_client_remote_slot(c, remote_client_free);
+    RemoteClient *rc = sv_client_attachment(c, &remote_client_key);
 
-    if (!*slot) {
-        RemoteClient *rc = g_new0(RemoteClient, 1);
+    if (!rc) {
+        rc = g_new0(RemoteClient, 1);
         rc->regs = g_array_new(FALSE, FALSE, sizeof(Registration));
         rc->next_callback_id = 1;
-        *slot = rc;
+        sv_client_attach(c, &remote_client_key, rc, remote_client_free);
     }
-    return *slot;
+    return rc;
 }
 
 guint

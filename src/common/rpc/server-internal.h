@@ -49,6 +49,12 @@ typedef struct {
     gpointer data;
 } SvCloseNotify;
 
+typedef struct {
+    const SvAttachKey *key;
+    gpointer data;
+    GDestroyNotify free_fn;
+} SvAttachment;
+
 struct SvClient {
     gint ref;
     guint64 id;
@@ -80,10 +86,7 @@ struct SvClient {
     guint ka_timer; /* keepalive, or the deadline of a refused client */
     guint ka_left;
     gboolean ka_rx;
-    gpointer data;
-    GDestroyNotify data_free;
-    gpointer remote; /* SvRemoteClient, see remote.c */
-    GDestroyNotify remote_free;
+    GArray *attachments; /* SvAttachment, in the order attached; NULL when none */
     void (*stream_fn)(SvClient *, const SvHeader *, const guint8 *, gsize, gpointer);
     gpointer stream_data;
     GArray *close_notify; /* SvCloseNotify */

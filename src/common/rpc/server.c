@@ -37,6 +37,8 @@ sv_server_config_init(SvServerConfig *cfg)
 
 /* ---------------------------------------------------------------- clients */
 
+static void client_free_attachments(SvClient *c);
+
 SvClient *
 sv_client_ref(SvClient *c)
 {
@@ -50,6 +52,7 @@ sv_client_unref(SvClient *c)
     if (!c || !g_atomic_int_dec_and_test(&c->ref))
         return;
     g_assert(c->closed);
+    client_free_attachments(c); /* those attached after it closed */
     g_free(c);
 }
 
@@ -142,25 +145,59 @@ sv_client_get_connect_time(SvClient *c)
 }
 
 void
-sv_client_set_data(SvClient *c, gpointer data, GDestroyNotify free_fn)
+sv_client_attach(SvClient *c, const SvAttachKey *key, gpointer data, GDestroyNotify free_fn)
 {
-    if (c->data && c->data_free)
-        c->data_free(c->data);
-    c->data = data;
-    c->data_free = free_fn;
+    SvAttachment a = {key, data, free_fn};
+    SvAttachment old = {0};
+
+    if (!c->attachments)
+        c->attachments = g_array_new(FALSE, FALSE, sizeof(SvAttachment));
+    for (guint i = 0; i < c->attachments->len; i++) {
+        if (g_array_index(c->attachments, SvAttachment, i).key == key) {
+            old = g_array_index(c->attachments, SvAttachment, i);
+            g_array_remove_index(c->attachments, i);
+            break;
+        }
+    }
+    if (data)
+        g_array_append_val(c->attachments, a);
+    /* Freed after the array is consistent: the free function may look at it. */
+    if (old.data && old.free_fn)
+        old.free_fn(old.data);
 }
 
 gpointer
-sv_client_get_data(SvClient *c)
+sv_client_attachment(SvClient *c, const SvAttachKey *key)
 {
-    return c->data;
+    for (guint i = 0; c->attachments && i < c->attachments->len; i++) {
+        SvAttachment *a = &g_array_index(c->attachments, SvAttachment, i);
+        if (a->key == key)
+            return a->data;
+    }
+    return NULL;
 }
 
-gpointer *
-sv_client_remote_slot(SvClient *c, GDestroyNotify free_fn)
+/* Free every attachment in the order server.h documents: highest level first, within a
+ * level the most recently attached first. */
+static void
+client_free_attachments(SvClient *c)
 {
-    c->remote_free = free_fn;
-    return &c->remote;
+    g_autoptr(GArray) all = g_steal_pointer(&c->attachments);
+
+    while (all && all->len) {
+        guint pick = all->len - 1;
+        SvAttachment a;
+
+        for (guint i = pick; i-- > 0;) {
+            if (g_array_index(all, SvAttachment, i).key->level >
+                g_array_index(all, SvAttachment, pick).key->level)
+                pick = i;
+        }
+        a = g_array_index(all, SvAttachment, pick);
+        g_array_remove_index(all, pick);
+        if (a.free_fn)
+            a.free_fn(a.data);
+    }
 }
 
 void
@@ -256,12 +293,7 @@ client_closed_hooks(SvClient *c)
     }
     if (srv->client_closed)
         srv->client_closed(c, srv->client_closed_data);
-    if (c->data && c->data_free)
-        c->data_free(c->data);
-    c->data = NULL;
-    if (c->remote && c->remote_free)
-        c->remote_free(c->remote);
-    c->remote = NULL;
+    client_free_attachments(c);
 }
 
 void
