@@ -632,7 +632,7 @@ proxy_init(SvDaemon *d, GError **error)
     sv_remote_common_handlers(&proxy->handlers);
     sv_remote_handlers_overlay(&proxy->handlers, &own);
     /* Before the open only the handshake is ours; after it everything is relayed. */
-    sv_remote_serve(sv_daemon_get_server(d), &proxy->handlers);
+    sv_daemon_serve_remote(d, &proxy->handlers);
     sv_daemon_set_driver_data(d, proxy);
     return TRUE;
 }

@@ -300,7 +300,7 @@ xen_init(SvDaemon *d, GError **error)
     xen_process_install(&driver->process, &driver->handlers);
     xen_process_reconnect_all();
     sv_remote_handlers_overlay(&driver->handlers, &own);
-    sv_remote_serve(sv_daemon_get_server(d), &driver->handlers);
+    sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     return TRUE;
 }

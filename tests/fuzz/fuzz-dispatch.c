@@ -224,7 +224,8 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
     cfg.max_client_requests = 2; /* reached by a few deferred calls */
     cfg.max_message = 1024 * 1024;
     srv = sv_server_new("fuzz", &cfg);
-    sv_server_add_program_hooks(srv, &remote_program.info, &remote_handlers, &sv_remote_hooks);
+    sv_server_add_program_hooks(srv, &remote_program.info, &remote_handlers, &sv_remote_hooks,
+                                NULL, NULL);
     sv_server_add_program(srv, &admin_program.info, &admin_handlers);
     sv_server_add_program(srv, &private_program.info, &private_handlers);
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)

@@ -108,7 +108,7 @@ setup(Fixture *f, gconstpointer data)
     f->srv = sv_server_new("test", &cfg);
     sv_remote_common_handlers(&f->handlers);
     sv_remote_handlers_overlay(&f->handlers, &own);
-    sv_remote_serve(f->srv, &f->handlers);
+    sv_remote_serve(f->srv, &f->handlers, NULL);
     g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
     f->fd = sv[0];
     f->client = sv_client_ref(sv_server_add_client_fd(f->srv, sv[1], FALSE));
@@ -520,6 +520,32 @@ test_attachments(Fixture *f, gconstpointer d)
     g_string_free(g_steal_pointer(&freed), TRUE);
 }
 
+/* Each server's remote program has its own proxy user and driver name: no global. */
+static void
+test_remote_per_server(Fixture *f, gconstpointer d)
+{
+    SvRemoteConfig qemu = {.proxy_uid = getuid() ? getuid() : 4242, .driver_name = "QEMU"};
+    g_autoptr(SvServer) other = sv_server_new("other", NULL);
+    g_autoptr(GError) error = NULL;
+    SvClient *c;
+    int sv[2];
+
+    (void)d;
+    sv_remote_serve(other, &f->handlers, &qemu);
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+    c = sv_server_add_client_fd(other, sv[1], FALSE);
+    sv_remote_identity_denied(c, &error);
+    g_assert_error(error, sv_error_quark(SV_FROM_ACCESS), SV_ERR_ACCESS_DENIED);
+    g_assert_cmpstr(error->message, ==, "access denied: 'QEMU' denied access");
+    g_clear_error(&error);
+    sv_remote_identity_denied(f->client, &error); /* served without a config */
+    g_assert_cmpstr(error->message, ==, "access denied: 'remote' denied access");
+    /* Root is trusted everywhere; another user only where it is the proxy user. */
+    g_assert_true(sv_remote_peer_trusted(c));
+    g_assert_cmpint(sv_remote_peer_trusted(f->client), ==, getuid() == 0);
+    close(sv[0]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -537,6 +563,7 @@ main(int argc, char **argv)
     ADD("/server/request-limit", test_request_limit, NULL);
     ADD("/server/events", test_events, NULL);
     ADD("/server/attachments", test_attachments, NULL);
+    ADD("/server/remote-per-server", test_remote_per_server, NULL);
     ADD("/server/output-limit", test_output_limit, GUINT_TO_POINTER(256 * 1024));
     return g_test_run();
 }

@@ -12,6 +12,8 @@ typedef struct {
     const SvProgramInfo *info;
     const void *handlers;
     const SvProgramHooks *hooks; /* never NULL */
+    gpointer data;               /* the program module's, for this server */
+    GDestroyNotify data_free;
 } SvServerProgram;
 
 /* Which limit a client counts against: the socket it came in on. */

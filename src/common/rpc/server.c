@@ -736,6 +736,11 @@ sv_server_free(SvServer *srv)
     while (srv->refused.head)
         sv_client_close(srv->refused.head->data, "server shutting down");
     sv_listeners_free(srv);
+    for (guint i = 0; i < srv->programs->len; i++) {
+        SvServerProgram *p = &g_array_index(srv->programs, SvServerProgram, i);
+        if (p->data && p->data_free)
+            p->data_free(p->data);
+    }
     g_array_unref(srv->programs);
     g_free(srv->name);
     g_free(srv);
@@ -752,19 +757,30 @@ sv_server_add_program(SvServer *srv, const SvProgramInfo *info, const void *hand
 {
     static const SvProgramHooks none;
 
-    sv_server_add_program_hooks(srv, info, handlers, &none);
+    sv_server_add_program_hooks(srv, info, handlers, &none, NULL, NULL);
 }
 
 void
 sv_server_add_program_hooks(SvServer *srv, const SvProgramInfo *info, const void *handlers,
-                            const SvProgramHooks *hooks)
+                            const SvProgramHooks *hooks, gpointer data, GDestroyNotify data_free)
 {
-    SvServerProgram p = {info, handlers, hooks};
+    SvServerProgram p = {info, handlers, hooks, data, data_free};
 
     g_array_append_val(srv->programs, p);
     /* What a connection may hold on to before a message claims it (fdpass.c). */
     for (guint i = 0; i < info->n_procs; i++)
         srv->max_call_fds = MAX(srv->max_call_fds, info->procs[i].max_fds);
+}
+
+gpointer
+sv_server_get_program_data(SvServer *srv, const SvProgramInfo *info)
+{
+    for (guint i = 0; i < srv->programs->len; i++) {
+        SvServerProgram *p = &g_array_index(srv->programs, SvServerProgram, i);
+        if (p->info == info)
+            return p->data;
+    }
+    return NULL;
 }
 
 guint

@@ -36,9 +36,16 @@ const char *sv_server_get_name(SvServer *srv);
 /* Serve `info` with `handlers` (transfer none; must outlive the server). */
 void sv_server_add_program(SvServer *srv, const SvProgramInfo *info, const void *handlers);
 
-/* The same with the program's hooks (transfer none; must outlive the server). */
+/* The same with the program's hooks (transfer none; must outlive the server) and its
+ * module's data for this server (transfer full; freed with data_free, which may be
+ * NULL, after the server's clients are gone). */
 void sv_server_add_program_hooks(SvServer *srv, const SvProgramInfo *info, const void *handlers,
-                                 const SvProgramHooks *hooks);
+                                 const SvProgramHooks *hooks, gpointer data,
+                                 GDestroyNotify data_free);
+
+/* The data `info` was served with on srv, or NULL when srv does not serve it.
+ * (transfer none) */
+gpointer sv_server_get_program_data(SvServer *srv, const SvProgramInfo *info);
 
 /* Accept on a listening socket (transfer full). Connections from it are
  * read-only when `readonly`. */
