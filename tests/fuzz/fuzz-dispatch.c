@@ -1,7 +1,8 @@
-/* fuzz-dispatch.c: libFuzzer harness for the server's dispatch (server.c) with the generated
- * tables of the remote, admin and private programs: every procedure's argument decoder,
- * the connection rules (not open, already open, read-only), keepalive, deferred calls and
- * the shared remote handlers (remote.c), over a real connection on a socketpair.
+/* fuzz-dispatch.c: libFuzzer harness for the server's dispatch (dispatch.c, over
+ * connection.c) with the generated tables of the remote, admin and private programs: every
+ * procedure's argument decoder, the connection rules (not open, already open, read-only),
+ * keepalive, deferred calls and the shared remote handlers (remote.c), over a real
+ * connection on a socketpair.
  *
  * Input: byte 0 holds flags (bit 0: the socket is read-only; bit 1: the harness sends a
  * CONNECT_OPEN first, so mutations need not keep one); the rest is the byte stream a

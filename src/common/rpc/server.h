@@ -1,5 +1,6 @@
-/* server.h: the RPC server: listening sockets and client limits (listener.c), client
- * connections and keepalive (server.c), descriptors (fdpass.c), dispatch (dispatch.c). */
+/* server.h: the RPC server: listening sockets and client limits (listener.c), the server
+ * and its clients (server.c), each connection's I/O and keepalive (connection.c),
+ * descriptors (fdpass.c), dispatch (dispatch.c). */
 #pragma once
 
 #include <glib.h>
