@@ -308,7 +308,7 @@ lxc_init(SvDaemon *d, GError **error)
     lxc_process_reconnect_all();
     sv_server_set_client_closed(sv_daemon_get_server(d), client_closed, NULL);
     sv_remote_handlers_overlay(&driver->handlers, &own);
-    sv_remote_serve(sv_daemon_get_server(d), &driver->handlers);
+    sv_daemon_serve_remote(d, &driver->handlers);
     sv_daemon_set_driver_data(d, driver);
     return TRUE;
 }

@@ -42,6 +42,9 @@ typedef struct {
 /* One driver per process: handlers reach it here, as libvirt's drivers do. */
 static QemuDriver *driver;
 
+/* A connection's QemuConn, attached at CONNECT_OPEN. */
+static const SvAttachKey conn_key = {"qemu connection", SV_ATTACH_LEVEL_DRIVER};
+
 static void
 conn_free(gpointer p)
 {
@@ -54,7 +57,7 @@ conn_free(gpointer p)
 static QemuConn *
 conn_of(SvCall *call)
 {
-    return sv_client_get_data(sv_call_get_client(call));
+    return sv_client_attachment(sv_call_get_client(call), &conn_key);
 }
 
 /* ---------------------------------------------------------------- open */
@@ -100,7 +103,7 @@ connect_open(SvCall *call, remote_connect_open_args *args, GError **error)
         return FALSE;
     qc = g_new0(QemuConn, 1);
     qc->uri = g_steal_pointer(&uri);
-    sv_client_set_data(sv_call_get_client(call), qc, conn_free);
+    sv_client_attach(sv_call_get_client(call), &conn_key, qc, conn_free);
     return TRUE;
 }
 
@@ -460,7 +463,7 @@ qemu_init(SvDaemon *d, GError **error)
     qemu_process_reconnect_all();
     sv_server_set_client_closed(sv_daemon_get_server(d), client_closed, NULL);
     sv_remote_handlers_overlay(&driver->handlers, &own);
-    sv_remote_serve(sv_daemon_get_server(d), &driver->handlers);
+    sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     sv_daemon_set_driver_data(d, driver);
     return TRUE;

@@ -66,6 +66,9 @@ check_uri(const char *name, GError **error)
     return g_strdup_printf("xen://%s", path);
 }
 
+/* A connection's URI, attached at CONNECT_OPEN. */
+static const SvAttachKey conn_key = {"xen connection", SV_ATTACH_LEVEL_DRIVER};
+
 static gboolean
 connect_open(SvCall *call, remote_connect_open_args *args, GError **error)
 {
@@ -73,7 +76,7 @@ connect_open(SvCall *call, remote_connect_open_args *args, GError **error)
 
     if (!uri)
         return FALSE;
-    sv_client_set_data(sv_call_get_client(call), uri, g_free);
+    sv_client_attach(sv_call_get_client(call), &conn_key, uri, g_free);
     return TRUE;
 }
 
@@ -81,7 +84,7 @@ static gboolean
 connect_get_uri(SvCall *call, remote_connect_get_uri_ret *ret, GError **error)
 {
     (void)error;
-    ret->uri = g_strdup(sv_client_get_data(sv_call_get_client(call)));
+    ret->uri = g_strdup(sv_client_attachment(sv_call_get_client(call), &conn_key));
     return TRUE;
 }
 
@@ -299,7 +302,7 @@ xen_init(SvDaemon *d, GError **error)
     xen_process_install(&driver->process, &driver->handlers);
     xen_process_reconnect_all();
     sv_remote_handlers_overlay(&driver->handlers, &own);
-    sv_remote_serve(sv_daemon_get_server(d), &driver->handlers);
+    sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     return TRUE;
 }
