@@ -7,7 +7,9 @@ Derived from the sources, never by hand:
 - what a daemon serves: the handlers it installs, in the order it installs them (a later
   one replaces an earlier one). Every daemon starts from sv_remote_common_handlers()
   (src/common/programs/remote.c); the domain daemons add sv_domain_driver_install() and
-  sv_domain_driver_install_lifecycle() (src/common/domain/domain_driver.c); then come the
+  sv_domain_driver_install_lifecycle() (src/common/domain/domain_driver.c and
+  domain_lifecycle.c), and with their
+  SvConnectFacts the connection procedures (src/common/domain/domain_connect.c); then come the
   daemon's own `h->NAME = func` assignments and the `.NAME = func` fields of its
   SvRemoteHandlers initializers in src/DAEMON/*.c. sv_private_serve() adds ADOPT_CLIENT.
 - which answers are constant: a handler whose reply is only ever filled with fixed values
@@ -106,12 +108,17 @@ def served(procs):
     None for a daemon whose sources are not there yet."""
     remote_c = (SRC / "common/programs/remote.c").read_text()
     domain_c = (SRC / "common/domain/domain_driver.c").read_text()
+    connect_c = (SRC / "common/domain/domain_connect.c").read_text()
+    lifecycle_c = (SRC / "common/domain/domain_lifecycle.c").read_text()
     layers = [
         (None, remote_c, assigned(function_body(remote_c, "sv_remote_common_handlers"))),
         ("sv_domain_driver_install(", domain_c,
          assigned(function_body(domain_c, "sv_domain_driver_install"))),
-        ("sv_domain_driver_install_lifecycle(", domain_c,
-         assigned(function_body(domain_c, "sv_domain_driver_install_lifecycle"))),
+        # The connection procedures, for a driver that gives their facts (.connect).
+        ("SvConnectFacts ", connect_c,
+         assigned(function_body(connect_c, "sv_domain_connect_install"))),
+        ("sv_domain_driver_install_lifecycle(", lifecycle_c,
+         assigned(function_body(lifecycle_c, "sv_domain_driver_install_lifecycle"))),
     ]
     names = {p["lower"] for p in procs}
     out, adopt = {}, {}

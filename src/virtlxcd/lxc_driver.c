@@ -31,71 +31,20 @@ static LxcDriver *driver;
 
 /* ---------------------------------------------------------------- open */
 
-/* libvirt's lxcConnectOpen: lxc:///system, and the empty, "/" or missing path too. */
-static gboolean
-check_uri(const char *name, GError **error)
-{
-    g_autofree char *scheme = NULL, *path = NULL;
-    const char *sep, *slash;
-
-    if (!name || !*name)
-        return TRUE;
-    sep = strstr(name, "://");
-    scheme = sep ? g_ascii_strdown(name, sep - name) : NULL;
-    if (!scheme || !g_str_equal(scheme, "lxc")) {
-        sv_error_set(error, SV_FROM_NONE, SV_ERR_NO_CONNECT, "%s", name);
-        return FALSE;
-    }
-    slash = strchr(sep + 3, '/');
-    path = g_strdup(slash ? slash : "");
-    if (strchr(path, '?'))
-        *strchr(path, '?') = '\0';
-    if (*path && !g_str_equal(path, "/") && !g_str_equal(path, "/system")) {
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
-                     "Unexpected LXC URI path '%s', try lxc:///system", path);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-static gboolean
-connect_open(SvCall *call, remote_connect_open_args *args, GError **error)
-{
-    (void)call;
-    return check_uri(args->name ? *args->name : NULL, error);
-}
-
-static gboolean
-connect_get_uri(SvCall *call, remote_connect_get_uri_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->uri = g_strdup("lxc:///system");
-    return TRUE;
-}
-
-static gboolean
-connect_supports_feature(SvCall *call, remote_connect_supports_feature_args *args,
-                         remote_connect_supports_feature_ret *ret, GError **error)
-{
-    if (sv_remote_generic_feature(call, args->feature, &ret->supported, error))
-        return TRUE;
-    if (*error)
-        return FALSE;
-    ret->supported = 0; /* no migration of any kind */
-    return TRUE;
-}
+/* libvirt's lxcConnectOpen: lxc:///system, and the empty, "/" or missing path too; the
+ * connection always calls itself lxc:///system. No migration of any kind. */
+static const char *const lxc_paths[] = {"", "/", "/system", NULL};
+static const SvConnectFacts lxc_connect = {
+    .scheme = "lxc",
+    .paths = lxc_paths,
+    .path_error = "Unexpected LXC URI path",
+    .path_error_from = SV_FROM_LXC,
+    .default_uri = "lxc:///system",
+    .uri_is_default = TRUE,
+    .type = "LXC",
+};
 
 /* ---------------------------------------------------------------- host */
-
-static gboolean
-connect_get_type(SvCall *call, remote_connect_get_type_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->type = g_strdup("LXC");
-    return TRUE;
-}
 
 /* The "hypervisor" version of containers is the kernel's: major * 1000000 + minor * 1000 +
  * micro, from uname's release ("6.1.0-18-amd64" gives 6001000). */
@@ -265,10 +214,6 @@ lxc_init(SvDaemon *d, GError **error)
     g_autofree char *config_dir = sv_daemon_path(d, "/etc/libvirt/lxc");
     guint n;
     SvRemoteHandlers own = {
-        .connect_open = connect_open,
-        .connect_get_uri = connect_get_uri,
-        .connect_supports_feature = connect_supports_feature,
-        .connect_get_type = connect_get_type,
         .connect_get_version = connect_get_version,
         .connect_get_capabilities = connect_get_capabilities,
     };
@@ -288,6 +233,7 @@ lxc_init(SvDaemon *d, GError **error)
         .from = SV_FROM_LXC,
         .lookup_style = SV_LOOKUP_STYLE_LXC,
         .server = sv_daemon_get_server(d),
+        .connect = &lxc_connect,
         .list = driver->list,
         .store = driver->store,
         .check_def = lxc_check_def,
@@ -308,7 +254,7 @@ lxc_init(SvDaemon *d, GError **error)
     lxc_process_reconnect_all();
     sv_server_set_client_closed(sv_daemon_get_server(d), client_closed, NULL);
     sv_remote_handlers_overlay(&driver->handlers, &own);
-    sv_remote_serve(sv_daemon_get_server(d), &driver->handlers);
+    sv_daemon_serve_remote(d, &driver->handlers);
     sv_daemon_set_driver_data(d, driver);
     return TRUE;
 }

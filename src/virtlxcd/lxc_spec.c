@@ -62,21 +62,9 @@ lxc_spec_free(LxcSpec *spec)
     g_free(spec);
 }
 
-static gboolean
-unsupported(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-unsupported(GError **error, const char *fmt, ...)
-{
-    g_autofree char *msg = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED, "%s", msg);
-    return FALSE;
-}
+/* libvirt's CONFIG_UNSUPPORTED for what a container cannot have; FALSE, for returning. */
+#define unsupported(error, ...) \
+    (sv_error_set((error), SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED, __VA_ARGS__), FALSE)
 
 /* "/a//b/" -> "/a/b"; the root stays "/". */
 static char *
@@ -258,7 +246,8 @@ lxc_spec_new_from_def(const SvDomainDef *def, const LxcSpecContext *ctx, GError 
     char uuid[SV_UUID_STRING_LEN + 1];
 
     if (!def->os.init || !g_path_is_absolute(def->os.init)) {
-        unsupported(error, "The init path '%s' must be absolute", def->os.init ? def->os.init : "");
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
+                     "The init path '%s' must be absolute", def->os.init ? def->os.init : "");
         return NULL;
     }
     if (!check_devices(def, error) || !add_filesystems(spec, def, error) ||

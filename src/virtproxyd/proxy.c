@@ -77,15 +77,17 @@ proxy_conn_free(gpointer p)
     g_free(pc);
 }
 
+static const SvAttachKey conn_key = {"proxy connection", SV_ATTACH_LEVEL_DRIVER};
+
 static ProxyConn *
 conn_of(SvClient *c)
 {
-    ProxyConn *pc = sv_client_get_data(c);
+    ProxyConn *pc = sv_client_attachment(c, &conn_key);
 
     if (!pc) {
         pc = g_new0(ProxyConn, 1);
         pc->client = c;
-        sv_client_set_data(c, pc, proxy_conn_free);
+        sv_client_attach(c, &conn_key, pc, proxy_conn_free);
     }
     return pc;
 }
@@ -630,7 +632,7 @@ proxy_init(SvDaemon *d, GError **error)
     sv_remote_common_handlers(&proxy->handlers);
     sv_remote_handlers_overlay(&proxy->handlers, &own);
     /* Before the open only the handshake is ours; after it everything is relayed. */
-    sv_remote_serve(sv_daemon_get_server(d), &proxy->handlers);
+    sv_daemon_serve_remote(d, &proxy->handlers);
     sv_daemon_set_driver_data(d, proxy);
     return TRUE;
 }

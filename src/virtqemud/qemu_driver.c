@@ -35,118 +35,29 @@ typedef struct {
                                     remote_domain_get_xml_desc_ret *ret, GError **error);
 } QemuDriver;
 
-typedef struct {
-    char *uri; /* as CONNECT_GET_URI reports it */
-} QemuConn;
-
 /* One driver per process: handlers reach it here, as libvirt's drivers do. */
 static QemuDriver *driver;
 
-static void
-conn_free(gpointer p)
-{
-    QemuConn *qc = p;
-
-    g_free(qc->uri);
-    g_free(qc);
-}
-
-static QemuConn *
-conn_of(SvCall *call)
-{
-    return sv_client_get_data(sv_call_get_client(call));
-}
-
 /* ---------------------------------------------------------------- open */
 
-/* Check a URI as CONNECT_OPEN gives it (transport, host and remote-only
- * parameters already removed by the client). Returns the URI to report. */
-static char *
-check_uri(const char *name, GError **error)
-{
-    g_autofree char *scheme = NULL, *path = NULL;
-    const char *sep;
-
-    if (!name || !*name)
-        return g_strdup("qemu:///system");
-    sep = strstr(name, "://");
-    if (!sep) {
-        sv_error_set(error, SV_FROM_NONE, SV_ERR_NO_CONNECT, "%s", name);
-        return NULL;
-    }
-    scheme = g_ascii_strdown(name, sep - name);
-    if (!g_str_equal(scheme, "qemu")) {
-        sv_error_set(error, SV_FROM_NONE, SV_ERR_NO_CONNECT, "%s", name);
-        return NULL;
-    }
-    path = g_strdup(strchr(sep + 3, '/') ? strchr(sep + 3, '/') : "");
-    if (strchr(path, '?'))
-        *strchr(path, '?') = '\0';
-    if (!g_str_equal(path, "/system") && !g_str_equal(path, "/session")) {
-        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
-                     "unexpected qemu URI path '%s', try qemu:///system", path);
-        return NULL;
-    }
-    return g_strdup_printf("qemu://%s", path);
-}
-
-static gboolean
-connect_open(SvCall *call, remote_connect_open_args *args, GError **error)
-{
-    g_autofree char *uri = check_uri(args->name ? *args->name : NULL, error);
-    QemuConn *qc;
-
-    if (!uri)
-        return FALSE;
-    qc = g_new0(QemuConn, 1);
-    qc->uri = g_steal_pointer(&uri);
-    sv_client_set_data(sv_call_get_client(call), qc, conn_free);
-    return TRUE;
-}
-
-static gboolean
-connect_get_uri(SvCall *call, remote_connect_get_uri_ret *ret, GError **error)
-{
-    (void)error;
-    ret->uri = g_strdup(conn_of(call)->uri);
-    return TRUE;
-}
-
-static gboolean
-connect_supports_feature(SvCall *call, remote_connect_supports_feature_args *args,
-                         remote_connect_supports_feature_ret *ret, GError **error)
-{
-    if (sv_remote_generic_feature(call, args->feature, &ret->supported, error))
-        return TRUE;
-    if (*error)
-        return FALSE;
-    /* The qemu driver's own answers (migration features it would offer). */
-    switch (args->feature) {
-    case SV_DRV_FEATURE_MIGRATION_V2:
-    case SV_DRV_FEATURE_MIGRATION_P2P:
-    case SV_DRV_FEATURE_MIGRATION_V3:
-    case SV_DRV_FEATURE_MIGRATE_CHANGE_PROTECTION:
-    case SV_DRV_FEATURE_XML_MIGRATABLE:
-    case SV_DRV_FEATURE_MIGRATION_OFFLINE:
-    case SV_DRV_FEATURE_MIGRATION_PARAMS:
-        ret->supported = 1;
-        break;
-    default:
-        ret->supported = 0;
-    }
-    return TRUE;
-}
+static const char *const qemu_paths[] = {"/system", "/session", NULL};
+/* The migration features libvirt's QEMU driver offers. */
+static const int qemu_features[] = {
+    SV_DRV_FEATURE_MIGRATION_V2, SV_DRV_FEATURE_MIGRATION_P2P, SV_DRV_FEATURE_MIGRATION_V3,
+    SV_DRV_FEATURE_MIGRATE_CHANGE_PROTECTION, SV_DRV_FEATURE_XML_MIGRATABLE,
+    SV_DRV_FEATURE_MIGRATION_OFFLINE, SV_DRV_FEATURE_MIGRATION_PARAMS, 0,
+};
+static const SvConnectFacts qemu_connect = {
+    .scheme = "qemu",
+    .paths = qemu_paths,
+    .path_error = "unexpected qemu URI path",
+    .path_error_from = SV_FROM_NONE,
+    .default_uri = "qemu:///system",
+    .type = "QEMU",
+    .features = qemu_features,
+};
 
 /* ---------------------------------------------------------------- host */
-
-static gboolean
-connect_get_type(SvCall *call, remote_connect_get_type_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->type = g_strdup("QEMU");
-    return TRUE;
-}
 
 static gboolean
 connect_get_max_vcpus(SvCall *call, remote_connect_get_max_vcpus_args *args,
@@ -396,10 +307,6 @@ qemu_init(SvDaemon *d, GError **error)
     g_auto(GStrv) allowed = NULL;
     guint n;
     SvRemoteHandlers own = {
-        .connect_open = connect_open,
-        .connect_get_uri = connect_get_uri,
-        .connect_supports_feature = connect_supports_feature,
-        .connect_get_type = connect_get_type,
         .connect_get_version = connect_get_version,
         .connect_get_max_vcpus = connect_get_max_vcpus,
         .connect_get_capabilities = connect_get_capabilities,
@@ -434,6 +341,7 @@ qemu_init(SvDaemon *d, GError **error)
         .from = SV_FROM_QEMU,
         .lookup_style = SV_LOOKUP_STYLE_QEMU,
         .server = sv_daemon_get_server(d),
+        .connect = &qemu_connect,
         .list = driver->list,
         .store = driver->store,
         .check_def = qemu_check_def,
@@ -460,7 +368,7 @@ qemu_init(SvDaemon *d, GError **error)
     qemu_process_reconnect_all();
     sv_server_set_client_closed(sv_daemon_get_server(d), client_closed, NULL);
     sv_remote_handlers_overlay(&driver->handlers, &own);
-    sv_remote_serve(sv_daemon_get_server(d), &driver->handlers);
+    sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     sv_daemon_set_driver_data(d, driver);
     return TRUE;

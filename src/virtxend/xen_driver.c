@@ -18,9 +18,6 @@
 #include "xen_process.h"
 #include "xen_xl.h"
 
-/* The library version we report: the libvirt release whose protocol we speak. */
-#define XEN_URI "xen:///system"
-
 typedef struct {
     SvDaemon *daemon;
     XenCtx *xen; /* NULL without a hypervisor */
@@ -38,78 +35,21 @@ static XenDriver *driver;
 
 /* ---------------------------------------------------------------- open */
 
-/* Check a URI as CONNECT_OPEN gives it (transport, host and socket parameter already
- * removed by the client); returns the URI to report. As libvirt's libxl driver, the paths
- * "", "/" and "/system" all mean the one Xen host. */
-static char *
-check_uri(const char *name, GError **error)
-{
-    g_autofree char *scheme = NULL, *path = NULL;
-    const char *sep;
-
-    if (!name || !*name)
-        return g_strdup(XEN_URI);
-    sep = strstr(name, "://");
-    scheme = sep ? g_ascii_strdown(name, sep - name) : NULL;
-    if (!scheme || !g_str_equal(scheme, "xen")) {
-        sv_error_set(error, SV_FROM_NONE, SV_ERR_NO_CONNECT, "%s", name);
-        return NULL;
-    }
-    path = g_strdup(strchr(sep + 3, '/') ? strchr(sep + 3, '/') : "");
-    if (strchr(path, '?'))
-        *strchr(path, '?') = '\0';
-    if (!g_str_equal(path, "") && !g_str_equal(path, "/") && !g_str_equal(path, "/system")) {
-        sv_error_set(error, SV_FROM_LIBXL, SV_ERR_INTERNAL_ERROR,
-                     "unexpected Xen URI path '%s', try " XEN_URI, path);
-        return NULL;
-    }
-    return g_strdup_printf("xen://%s", path);
-}
-
-static gboolean
-connect_open(SvCall *call, remote_connect_open_args *args, GError **error)
-{
-    char *uri = check_uri(args->name ? *args->name : NULL, error);
-
-    if (!uri)
-        return FALSE;
-    sv_client_set_data(sv_call_get_client(call), uri, g_free);
-    return TRUE;
-}
-
-static gboolean
-connect_get_uri(SvCall *call, remote_connect_get_uri_ret *ret, GError **error)
-{
-    (void)error;
-    ret->uri = g_strdup(sv_client_get_data(sv_call_get_client(call)));
-    return TRUE;
-}
-
-static gboolean
-connect_supports_feature(SvCall *call, remote_connect_supports_feature_args *args,
-                         remote_connect_supports_feature_ret *ret, GError **error)
-{
-    if (sv_remote_generic_feature(call, args->feature, &ret->supported, error))
-        return TRUE;
-    if (*error)
-        return FALSE;
-    /* The libxl driver's own answers. */
-    ret->supported = args->feature == SV_DRV_FEATURE_MIGRATION_P2P ||
-                     args->feature == SV_DRV_FEATURE_MIGRATION_V3 ||
-                     args->feature == SV_DRV_FEATURE_MIGRATION_PARAMS;
-    return TRUE;
-}
+/* As libvirt's libxl driver, the paths "", "/" and "/system" all mean the one Xen host. */
+static const char *const xen_paths[] = {"", "/", "/system", NULL};
+static const int xen_features[] = {SV_DRV_FEATURE_MIGRATION_P2P, SV_DRV_FEATURE_MIGRATION_V3,
+                                   SV_DRV_FEATURE_MIGRATION_PARAMS, 0};
+static const SvConnectFacts xen_connect = {
+    .scheme = "xen",
+    .paths = xen_paths,
+    .path_error = "unexpected Xen URI path",
+    .path_error_from = SV_FROM_LIBXL,
+    .default_uri = "xen:///system",
+    .type = "Xen",
+    .features = xen_features,
+};
 
 /* ---------------------------------------------------------------- host */
-
-static gboolean
-connect_get_type(SvCall *call, remote_connect_get_type_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->type = g_strdup("Xen");
-    return TRUE;
-}
 
 /* 0 without a hypervisor: virsh then says it "Cannot extract running Xen hypervisor
  * version". */
@@ -257,10 +197,6 @@ xen_init(SvDaemon *d, GError **error)
     g_autofree char *config_dir = NULL;
     guint n;
     SvRemoteHandlers own = {
-        .connect_open = connect_open,
-        .connect_get_uri = connect_get_uri,
-        .connect_supports_feature = connect_supports_feature,
-        .connect_get_type = connect_get_type,
         .connect_get_version = connect_get_version,
         .connect_get_max_vcpus = connect_get_max_vcpus,
         .connect_get_capabilities = connect_get_capabilities,
@@ -283,6 +219,7 @@ xen_init(SvDaemon *d, GError **error)
         .from = SV_FROM_LIBXL,
         .lookup_style = SV_LOOKUP_STYLE_LIBXL,
         .server = sv_daemon_get_server(d),
+        .connect = &xen_connect,
         .list = driver->list,
         .store = driver->store,
         .check_def = xen_check_def,
@@ -299,7 +236,7 @@ xen_init(SvDaemon *d, GError **error)
     xen_process_install(&driver->process, &driver->handlers);
     xen_process_reconnect_all();
     sv_remote_handlers_overlay(&driver->handlers, &own);
-    sv_remote_serve(sv_daemon_get_server(d), &driver->handlers);
+    sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     return TRUE;
 }

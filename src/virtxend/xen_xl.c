@@ -16,20 +16,8 @@
 #include "conf/uuid.h"
 #include "util/error.h"
 
-static void
-unsupported(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static void
-unsupported(GError **error, const char *fmt, ...)
-{
-    g_autofree char *msg = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    sv_error_set(error, SV_FROM_LIBXL, SV_ERR_CONFIG_UNSUPPORTED, "%s", msg);
-}
+/* libvirt's CONFIG_UNSUPPORTED for what xl.cfg cannot say. */
+#define unsupported(error, ...) sv_error_set((error), SV_FROM_LIBXL, SV_ERR_CONFIG_UNSUPPORTED, __VA_ARGS__)
 
 static gboolean
 is_hvm(const SvDomainDef *def)

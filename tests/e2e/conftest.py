@@ -41,10 +41,17 @@ def pytest_collection_modifyitems(items):
 
 def pytest_sessionfinish(session, exitstatus):
     """A selection that finds no test (the slow suite before any test is marked slow) is
-    skipped whole, with its reason as the last line, never passed (exit 77: meson's skip)."""
+    skipped whole, never passed (exit 77: meson's skip); its reason is the last line."""
     if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
-        print("\nno test is marked %r yet" % session.config.getoption("markexpr"))
+        session.config.sv_nothing_selected = session.config.getoption("markexpr")
         session.exitstatus = 77
+
+
+def pytest_unconfigure(config):
+    """After pytest's own summary, so that it is the last line scripts/summary.py shows."""
+    what = getattr(config, "sv_nothing_selected", None)
+    if what is not None:
+        print("no test is marked %r yet" % what)
 
 
 def pytest_report_header(config):

@@ -1,7 +1,8 @@
-/* fuzz-dispatch.c: libFuzzer harness for the server's dispatch (server.c) with the generated
- * tables of the remote, admin and private programs: every procedure's argument decoder,
- * the connection rules (not open, already open, read-only), keepalive, deferred calls and
- * the shared remote handlers (remote.c), over a real connection on a socketpair.
+/* fuzz-dispatch.c: libFuzzer harness for the server's dispatch (dispatch.c, over
+ * connection.c) with the generated tables of the remote, admin and private programs: every
+ * procedure's argument decoder, the connection rules (not open, already open, read-only),
+ * keepalive, deferred calls and the shared remote handlers (remote.c), over a real
+ * connection on a socketpair.
  *
  * Input: byte 0 holds flags (bit 0: the socket is read-only; bit 1: the harness sends a
  * CONNECT_OPEN first, so mutations need not keep one); the rest is the byte stream a
@@ -224,7 +225,8 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
     cfg.max_client_requests = 2; /* reached by a few deferred calls */
     cfg.max_message = 1024 * 1024;
     srv = sv_server_new("fuzz", &cfg);
-    sv_server_add_program_hooks(srv, &remote_program.info, &remote_handlers, &sv_remote_hooks);
+    sv_server_add_program_hooks(srv, &remote_program.info, &remote_handlers, &sv_remote_hooks,
+                                NULL, NULL);
     sv_server_add_program(srv, &admin_program.info, &admin_handlers);
     sv_server_add_program(srv, &private_program.info, &private_handlers);
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)

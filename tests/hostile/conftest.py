@@ -22,6 +22,7 @@ pytest_runtest_makereport = _e2e.pytest_runtest_makereport
 pytest_report_header = _e2e.pytest_report_header
 pytest_collection_modifyitems = _e2e.pytest_collection_modifyitems
 pytest_sessionfinish = _e2e.pytest_sessionfinish
+pytest_unconfigure = _e2e.pytest_unconfigure
 root = _e2e.root
 daemons = _e2e.daemons
 daemon = _e2e.daemon

@@ -46,9 +46,9 @@ setup(Fixture *f, gconstpointer data)
     f->srv = sv_server_new("test", NULL);
     sv_remote_common_handlers(&f->handlers);
     sv_remote_handlers_overlay(&f->handlers, &own);
-    sv_remote_serve(f->srv, &f->handlers);
+    /* This process may hand over connections. */
+    sv_remote_serve(f->srv, &f->handlers, &(SvRemoteConfig){.proxy_uid = getuid()});
     sv_private_serve(f->srv);
-    sv_remote_set_proxy_uid(getuid()); /* this process may hand over connections */
     g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
     f->fd = sv[0];
     f->client = sv_client_ref(sv_server_add_client_fd(f->srv, sv[1], data != NULL));

@@ -55,7 +55,7 @@ setup(Fixture *f, gconstpointer data)
     cfg.keepalive_interval = 0;
     f->srv = sv_server_new("test", &cfg);
     sv_remote_common_handlers(&f->handlers);
-    sv_remote_serve(f->srv, &f->handlers);
+    sv_remote_serve(f->srv, &f->handlers, NULL);
     f->dir = g_dir_make_tmp("sv-listener-XXXXXX", NULL);
     f->rw_path = g_build_filename(f->dir, "sock", NULL);
     f->ro_path = g_build_filename(f->dir, "sock-ro", NULL);

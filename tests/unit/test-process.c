@@ -330,7 +330,7 @@ test_forced_joins_graceful(void)
     t1 = g_get_monotonic_time();
     g_assert_true(sv_process_get_kill(p, &graceful, &deadline));
     g_assert_false(graceful);
-    /* 300 ms from the forced request, read from the clock between t0 and t1. */
+    /* The forced request's own 300 ms, counted from when it came (between t0 and t1). */
     g_assert_cmpint(deadline, >=, t0 + 300 * 1000);
     g_assert_cmpint(deadline, <=, t1 + 300 * 1000);
     run_until(&s.killed, 5000);

@@ -108,7 +108,7 @@ setup(Fixture *f, gconstpointer data)
     f->srv = sv_server_new("test", &cfg);
     sv_remote_common_handlers(&f->handlers);
     sv_remote_handlers_overlay(&f->handlers, &own);
-    sv_remote_serve(f->srv, &f->handlers);
+    sv_remote_serve(f->srv, &f->handlers, NULL);
     g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
     f->fd = sv[0];
     f->client = sv_client_ref(sv_server_add_client_fd(f->srv, sv[1], FALSE));
@@ -461,6 +461,91 @@ test_output_limit(Fixture *f, gconstpointer d)
     g_assert_cmpstr(captured->pdata[0], ==, want);
 }
 
+/* ---- attachments ---- */
+
+static const SvAttachKey key_program_a = {"program a", SV_ATTACH_LEVEL_PROGRAM};
+static const SvAttachKey key_program_b = {"program b", SV_ATTACH_LEVEL_PROGRAM};
+static const SvAttachKey key_driver = {"driver", SV_ATTACH_LEVEL_DRIVER};
+
+static GString *freed; /* names of the attachments freed, in order, space-separated */
+static SvClient *attached_to;
+
+/* Each attachment is its name; freeing notes it, and checks that once the connection
+ * is closed its attachments can no longer be found. */
+static void
+note_free(gpointer p)
+{
+    if (sv_client_is_closed(attached_to)) {
+        g_assert_null(sv_client_attachment(attached_to, &key_program_a));
+        g_assert_null(sv_client_attachment(attached_to, &key_driver));
+    }
+    g_string_append_printf(freed, "%s%s", freed->len ? " " : "", (char *)p);
+    g_free(p);
+}
+
+static void
+test_attachments(Fixture *f, gconstpointer d)
+{
+    (void)d;
+    freed = g_string_new(NULL);
+    attached_to = f->client;
+    /* Lookups are by key; attaching again replaces (and frees) the old one. */
+    sv_client_attach(f->client, &key_program_a, g_strdup("a0"), g_free);
+    sv_client_attach(f->client, &key_program_a, g_strdup("a"), note_free);
+    sv_client_attach(f->client, &key_driver, g_strdup("d"), note_free);
+    sv_client_attach(f->client, &key_program_b, g_strdup("b"), note_free);
+    g_assert_cmpstr(sv_client_attachment(f->client, &key_program_a), ==, "a");
+    g_assert_cmpstr(sv_client_attachment(f->client, &key_program_b), ==, "b");
+    g_assert_cmpstr(sv_client_attachment(f->client, &key_driver), ==, "d");
+    g_assert_cmpstr(freed->str, ==, "");
+    /* NULL detaches, freeing what was there. */
+    sv_client_attach(f->client, &key_program_b, NULL, NULL);
+    g_assert_null(sv_client_attachment(f->client, &key_program_b));
+    g_assert_cmpstr(freed->str, ==, "b");
+    sv_client_attach(f->client, &key_program_b, g_strdup("b2"), note_free);
+    /* The driver's level goes first although attached between the two programs', then
+     * the programs' newest first. */
+    g_string_truncate(freed, 0);
+    sv_client_close(f->client, "test");
+    g_assert_cmpstr(freed->str, ==, "d b2 a");
+    /* Attached after the close: freed with the last reference (the fixture's). */
+    g_string_truncate(freed, 0);
+    sv_client_attach(f->client, &key_driver, g_strdup("late"), note_free);
+    g_assert_cmpstr(sv_client_attachment(f->client, &key_driver), ==, "late");
+    sv_server_free(g_steal_pointer(&f->srv));
+    g_assert_cmpstr(freed->str, ==, "");
+    sv_client_unref(f->client);
+    f->client = NULL;
+    g_assert_cmpstr(freed->str, ==, "late");
+    g_string_free(g_steal_pointer(&freed), TRUE);
+}
+
+/* Each server's remote program has its own proxy user and driver name: no global. */
+static void
+test_remote_per_server(Fixture *f, gconstpointer d)
+{
+    SvRemoteConfig qemu = {.proxy_uid = getuid() ? getuid() : 4242, .driver_name = "QEMU"};
+    g_autoptr(SvServer) other = sv_server_new("other", NULL);
+    g_autoptr(GError) error = NULL;
+    SvClient *c;
+    int sv[2];
+
+    (void)d;
+    sv_remote_serve(other, &f->handlers, &qemu);
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+    c = sv_server_add_client_fd(other, sv[1], FALSE);
+    sv_remote_identity_denied(c, &error);
+    g_assert_error(error, sv_error_quark(SV_FROM_ACCESS), SV_ERR_ACCESS_DENIED);
+    g_assert_cmpstr(error->message, ==, "access denied: 'QEMU' denied access");
+    g_clear_error(&error);
+    sv_remote_identity_denied(f->client, &error); /* served without a config */
+    g_assert_cmpstr(error->message, ==, "access denied: 'remote' denied access");
+    /* Root is trusted everywhere; another user only where it is the proxy user. */
+    g_assert_true(sv_remote_peer_trusted(c));
+    g_assert_cmpint(sv_remote_peer_trusted(f->client), ==, getuid() == 0);
+    close(sv[0]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -477,6 +562,8 @@ main(int argc, char **argv)
     ADD("/server/deferred", test_deferred, NULL);
     ADD("/server/request-limit", test_request_limit, NULL);
     ADD("/server/events", test_events, NULL);
+    ADD("/server/attachments", test_attachments, NULL);
+    ADD("/server/remote-per-server", test_remote_per_server, NULL);
     ADD("/server/output-limit", test_output_limit, GUINT_TO_POINTER(256 * 1024));
     return g_test_run();
 }

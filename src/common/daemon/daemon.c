@@ -35,6 +35,7 @@ struct SvDaemon {
     SvServer *server;
     SvServer *admin;
     SvAdmin *admin_program; /* served on `admin`; lists `server` and `admin` */
+    SvRemoteConfig remote;  /* for the driver's remote program (sv_daemon_serve_remote) */
     GMainLoop *loop;
     guint idle_timer;
     guint inhibitors;
@@ -58,6 +59,12 @@ SvServer *
 sv_daemon_get_server(SvDaemon *d)
 {
     return d->server;
+}
+
+void
+sv_daemon_serve_remote(SvDaemon *d, const SvRemoteHandlers *handlers)
+{
+    sv_remote_serve(d->server, handlers, &d->remote);
 }
 
 SvServer *
@@ -405,7 +412,7 @@ proxy_user_setup(SvDaemon *d, GError **error)
         }
         uid = pw->pw_uid;
     }
-    sv_remote_set_proxy_uid((uid_t)uid);
+    d->remote.proxy_uid = (uid_t)uid;
     return TRUE;
 }
 
@@ -495,7 +502,7 @@ daemon_setup(SvDaemon *d, GError **error)
     if (!server_config(d, "", &cfg, error) || !server_config(d, "admin_", &admin_cfg, error))
         return FALSE;
     fit_client_limits(d, &cfg, &admin_cfg);
-    sv_remote_set_driver_name(d->drv->driver_name ? d->drv->driver_name : "remote");
+    d->remote.driver_name = d->drv->driver_name;
     d->server = sv_server_new(d->drv->name, &cfg);
     d->admin = sv_server_new(admin_name, &admin_cfg);
     sv_server_set_clients_changed(d->server, clients_changed, d);

@@ -4,6 +4,7 @@
 
 #include <glib.h>
 
+#include "programs/remote.h"
 #include "rpc/server.h"
 #include "util/conffile.h"
 
@@ -30,6 +31,9 @@ char *sv_daemon_path(SvDaemon *d, const char *std_path);
 /* The --root directory, "" without one. */
 const char *sv_daemon_get_root(SvDaemon *d);
 SvServer *sv_daemon_get_server(SvDaemon *d);
+/* Serve the remote program on sv_daemon_get_server() with `handlers` (transfer none;
+ * must outlive the daemon), told the daemon's proxy user and the driver's name. */
+void sv_daemon_serve_remote(SvDaemon *d, const SvRemoteHandlers *handlers);
 SvServer *sv_daemon_get_admin_server(SvDaemon *d);
 SvConfFile *sv_daemon_get_config(SvDaemon *d);
 gboolean sv_daemon_is_verbose(SvDaemon *d);

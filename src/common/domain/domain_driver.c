@@ -7,10 +7,8 @@
 #include "util/error.h"
 #include "util/fileio.h"
 
-static SvDomainDriver *drv;
-
 static const char *
-fn_name(const char *suffix)
+fn_name(SvDomainDriver *drv, const char *suffix)
 {
     static char buf[128];
 
@@ -18,10 +16,10 @@ fn_name(const char *suffix)
     return buf;
 }
 
-static gboolean
-check_flags(guint flags, guint supported, const char *suffix, GError **error)
+gboolean
+sv_domain_driver_check_flags(SvDomainDriver *drv, guint flags, guint supported, const char *suffix, GError **error)
 {
-    return sv_check_flags(flags, supported, drv->from, fn_name(suffix), error);
+    return sv_check_flags(flags, supported, drv->from, fn_name(drv, suffix), error);
 }
 
 void
@@ -44,14 +42,14 @@ sv_domain_driver_check_active(SvDomainObj *obj, GError **error)
     return TRUE;
 }
 
-static SvDomainObj *
-lookup(const remote_nonnull_domain *dom, GError **error)
+SvDomainObj *
+sv_domain_driver_lookup(SvDomainDriver *drv, const remote_nonnull_domain *dom, GError **error)
 {
     return sv_domain_list_lookup_handle(drv->list, dom, drv->from, error);
 }
 
 static void
-not_found(GError **error, const char *what, const char *fmt_value)
+not_found(SvDomainDriver *drv, GError **error, const char *what, const char *fmt_value)
 {
     switch (drv->lookup_style) {
     case SV_LOOKUP_STYLE_QEMU:
@@ -74,12 +72,13 @@ static gboolean
 lookup_by_name(SvCall *call, remote_domain_lookup_by_name_args *a,
                remote_domain_lookup_by_name_ret *ret, GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj = sv_domain_list_find_by_name(drv->list, a->name);
 
     (void)call;
     if (!obj) {
         g_autofree char *q = g_strdup_printf("'%s'", a->name);
-        not_found(error, "name", q);
+        not_found(drv, error, "name", q);
         return FALSE;
     }
     sv_domain_obj_to_remote(obj, &ret->dom);
@@ -90,6 +89,7 @@ static gboolean
 lookup_by_uuid(SvCall *call, remote_domain_lookup_by_uuid_args *a,
                remote_domain_lookup_by_uuid_ret *ret, GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj = sv_domain_list_find_by_uuid(drv->list, (const guint8 *)a->uuid);
 
     (void)call;
@@ -98,7 +98,7 @@ lookup_by_uuid(SvCall *call, remote_domain_lookup_by_uuid_args *a,
         g_autofree char *q = NULL;
         sv_uuid_format((const guint8 *)a->uuid, uuid);
         q = g_strdup_printf("'%s'", uuid);
-        not_found(error, "uuid", q);
+        not_found(drv, error, "uuid", q);
         return FALSE;
     }
     sv_domain_obj_to_remote(obj, &ret->dom);
@@ -109,12 +109,13 @@ static gboolean
 lookup_by_id(SvCall *call, remote_domain_lookup_by_id_args *a, remote_domain_lookup_by_id_ret *ret,
              GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj = sv_domain_list_find_by_id(drv->list, a->id);
 
     (void)call;
     if (!obj) {
         g_autofree char *q = g_strdup_printf("%d", a->id);
-        not_found(error, "id", q);
+        not_found(drv, error, "id", q);
         return FALSE;
     }
     sv_domain_obj_to_remote(obj, &ret->dom);
@@ -127,10 +128,11 @@ static gboolean
 list_all(SvCall *call, remote_connect_list_all_domains_args *a,
          remote_connect_list_all_domains_ret *ret, GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     g_autoptr(GPtrArray) objs = NULL;
 
     (void)call;
-    if (!check_flags(a->flags, SV_CONNECT_LIST_ALL_DOMAINS_FLAGS_ALL, "ConnectListAllDomains",
+    if (!sv_domain_driver_check_flags(drv, a->flags, SV_CONNECT_LIST_ALL_DOMAINS_FLAGS_ALL, "ConnectListAllDomains",
                      error))
         return FALSE;
     objs = sv_domain_list_filter(drv->list, a->flags);
@@ -151,6 +153,7 @@ list_all(SvCall *call, remote_connect_list_all_domains_args *a,
 static gboolean
 num_of_domains(SvCall *call, remote_connect_num_of_domains_ret *ret, GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     (void)call;
     (void)error;
     ret->num = sv_domain_list_count_active(drv->list, TRUE);
@@ -160,6 +163,7 @@ num_of_domains(SvCall *call, remote_connect_num_of_domains_ret *ret, GError **er
 static gboolean
 num_of_defined(SvCall *call, remote_connect_num_of_defined_domains_ret *ret, GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     (void)call;
     (void)error;
     ret->num = sv_domain_list_count_active(drv->list, FALSE);
@@ -170,6 +174,7 @@ static gboolean
 list_domains(SvCall *call, remote_connect_list_domains_args *a, remote_connect_list_domains_ret *ret,
              GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     g_autoptr(GPtrArray) objs = NULL;
     guint n;
 
@@ -191,6 +196,7 @@ static gboolean
 list_defined(SvCall *call, remote_connect_list_defined_domains_args *a,
              remote_connect_list_defined_domains_ret *ret, GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     g_autoptr(GPtrArray) objs = NULL;
     guint n;
 
@@ -211,13 +217,14 @@ list_defined(SvCall *call, remote_connect_list_defined_domains_args *a,
 /* ---------------------------------------------------------------- define */
 
 typedef struct {
+    SvDomainDriver *drv;
     SvCall *call;
     SvDomainDef *def;
     gboolean transient_made_persistent;
 } DefineJob;
 
 static gboolean
-check_conflicts(SvDomainDef *def, GError **error)
+check_conflicts(SvDomainDriver *drv, SvDomainDef *def, GError **error)
 {
     SvDomainObj *by_name = sv_domain_list_find_by_name(drv->list, def->name);
     SvDomainObj *by_uuid = sv_domain_list_find_by_uuid(drv->list, def->uuid);
@@ -268,6 +275,7 @@ static void
 define_done(const GError *error, gpointer data)
 {
     DefineJob *job = data;
+    SvDomainDriver *drv = job->drv;
     SvDomainDef *def = job->def;
     SvDomainObj *obj;
     int detail;
@@ -307,11 +315,12 @@ define_done(const GError *error, gpointer data)
 static gboolean
 define_common(SvCall *call, const char *xml, guint flags, const char *fn, GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     g_autoptr(SvDomainDef) def = NULL;
     g_autofree char *text = NULL;
     DefineJob *job;
 
-    if (!check_flags(flags, SV_DOMAIN_DEFINE_VALIDATE, fn, error))
+    if (!sv_domain_driver_check_flags(drv, flags, SV_DOMAIN_DEFINE_VALIDATE, fn, error))
         return FALSE;
     def = sv_domain_def_parse(
         xml,
@@ -322,11 +331,12 @@ define_common(SvCall *call, const char *xml, guint flags, const char *fn, GError
         return FALSE;
     if (drv->check_def && !drv->check_def(drv, def, error))
         return FALSE;
-    if (!check_conflicts(def, error))
+    if (!check_conflicts(drv, def, error))
         return FALSE;
     text = sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_INACTIVE);
     g_hash_table_insert(drv->pending, g_strdup(def->name), g_memdup2(def->uuid, 16));
     job = g_new0(DefineJob, 1);
+    job->drv = drv;
     job->call = sv_call_defer(call);
     job->def = g_steal_pointer(&def);
     sv_domain_store_save_async(drv->store, job->def->name, text, define_done, job);
@@ -352,6 +362,7 @@ define_xml_flags(SvCall *call, remote_domain_define_xml_flags_args *a,
 /* ---------------------------------------------------------------- undefine */
 
 typedef struct {
+    SvDomainDriver *drv;
     SvCall *call;
     guint8 uuid[16];
 } UndefineJob;
@@ -360,6 +371,7 @@ static void
 undefine_done(const GError *error, gpointer data)
 {
     UndefineJob *job = data;
+    SvDomainDriver *drv = job->drv;
     SvDomainObj *obj = sv_domain_list_find_by_uuid(drv->list, job->uuid);
 
     if (obj)
@@ -387,14 +399,15 @@ undefine_done(const GError *error, gpointer data)
 static gboolean
 undefine_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj;
     UndefineJob *job;
 
     /* Managed save, snapshots, checkpoints, NVRAM and TPM state do not exist
      * here, so every flag asking to remove or keep them is satisfied. */
-    if (!check_flags(flags, SV_DOMAIN_UNDEFINE_FLAGS_VALUES_ALL, "DomainUndefineFlags", error))
+    if (!sv_domain_driver_check_flags(drv, flags, SV_DOMAIN_UNDEFINE_FLAGS_VALUES_ALL, "DomainUndefineFlags", error))
         return FALSE;
-    obj = lookup(dom, error);
+    obj = sv_domain_driver_lookup(drv, dom, error);
     if (!obj)
         return FALSE;
     if (!obj->persistent) {
@@ -409,6 +422,7 @@ undefine_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GEr
     }
     obj->busy = TRUE;
     job = g_new0(UndefineJob, 1);
+    job->drv = drv;
     job->call = sv_call_defer(call);
     memcpy(job->uuid, obj->def->uuid, 16);
     sv_domain_store_remove_async(drv->store, obj->def->name, undefine_done, job);
@@ -433,6 +447,7 @@ static gboolean
 get_xml_desc(SvCall *call, remote_domain_get_xml_desc_args *a, remote_domain_get_xml_desc_ret *ret,
              GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj;
     const SvDomainDef *def;
     gboolean inactive;
@@ -441,9 +456,9 @@ get_xml_desc(SvCall *call, remote_domain_get_xml_desc_args *a, remote_domain_get
      * read-only connection never get here: the remote program's read-only check
      * (sv_remote_hooks) refuses them. */
     (void)call;
-    if (!check_flags(a->flags, SV_DOMAIN_XML_FLAGS_ALL, "DomainGetXMLDesc", error))
+    if (!sv_domain_driver_check_flags(drv, a->flags, SV_DOMAIN_XML_FLAGS_ALL, "DomainGetXMLDesc", error))
         return FALSE;
-    obj = lookup(&a->dom, error);
+    obj = sv_domain_driver_lookup(drv, &a->dom, error);
     if (!obj)
         return FALSE;
     inactive = (a->flags & SV_DOMAIN_XML_INACTIVE) || !sv_domain_obj_is_active(obj);
@@ -457,7 +472,8 @@ static gboolean
 get_info(SvCall *call, remote_domain_get_info_args *a, remote_domain_get_info_ret *ret,
          GError **error)
 {
-    SvDomainObj *obj = lookup(&a->dom, error);
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
 
     (void)call;
     if (!obj)
@@ -474,12 +490,13 @@ static gboolean
 get_state(SvCall *call, remote_domain_get_state_args *a, remote_domain_get_state_ret *ret,
           GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj;
 
     (void)call;
-    if (!check_flags(a->flags, 0, "DomainGetState", error))
+    if (!sv_domain_driver_check_flags(drv, a->flags, 0, "DomainGetState", error))
         return FALSE;
-    obj = lookup(&a->dom, error);
+    obj = sv_domain_driver_lookup(drv, &a->dom, error);
     if (!obj)
         return FALSE;
     ret->state = obj->state;
@@ -491,12 +508,13 @@ static gboolean
 get_control_info(SvCall *call, remote_domain_get_control_info_args *a,
                  remote_domain_get_control_info_ret *ret, GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj;
 
     (void)call;
-    if (!check_flags(a->flags, 0, "DomainGetControlInfo", error))
+    if (!sv_domain_driver_check_flags(drv, a->flags, 0, "DomainGetControlInfo", error))
         return FALSE;
-    obj = lookup(&a->dom, error);
+    obj = sv_domain_driver_lookup(drv, &a->dom, error);
     if (!obj || !sv_domain_driver_check_active(obj, error))
         return FALSE;
     ret->state = SV_DOMAIN_CONTROL_OK; /* calls are never stuck behind a job here */
@@ -509,7 +527,8 @@ static gboolean
 is_active(SvCall *call, remote_domain_is_active_args *a, remote_domain_is_active_ret *ret,
           GError **error)
 {
-    SvDomainObj *obj = lookup(&a->dom, error);
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
 
     (void)call;
     if (!obj)
@@ -522,7 +541,8 @@ static gboolean
 is_persistent(SvCall *call, remote_domain_is_persistent_args *a,
               remote_domain_is_persistent_ret *ret, GError **error)
 {
-    SvDomainObj *obj = lookup(&a->dom, error);
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
 
     (void)call;
     if (!obj)
@@ -535,7 +555,8 @@ static gboolean
 is_updated(SvCall *call, remote_domain_is_updated_args *a, remote_domain_is_updated_ret *ret,
            GError **error)
 {
-    SvDomainObj *obj = lookup(&a->dom, error);
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
 
     (void)call;
     if (!obj)
@@ -548,7 +569,8 @@ static gboolean
 get_autostart(SvCall *call, remote_domain_get_autostart_args *a,
               remote_domain_get_autostart_ret *ret, GError **error)
 {
-    SvDomainObj *obj = lookup(&a->dom, error);
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
 
     (void)call;
     if (!obj)
@@ -558,6 +580,7 @@ get_autostart(SvCall *call, remote_domain_get_autostart_args *a,
 }
 
 typedef struct {
+    SvDomainDriver *drv;
     SvCall *call;
     guint8 uuid[16];
     gboolean on;
@@ -567,6 +590,7 @@ static void
 autostart_done(const GError *error, gpointer data)
 {
     AutostartJob *job = data;
+    SvDomainDriver *drv = job->drv;
     SvDomainObj *obj = sv_domain_list_find_by_uuid(drv->list, job->uuid);
 
     if (error) {
@@ -582,7 +606,8 @@ autostart_done(const GError *error, gpointer data)
 static gboolean
 set_autostart(SvCall *call, remote_domain_set_autostart_args *a, GError **error)
 {
-    SvDomainObj *obj = lookup(&a->dom, error);
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
     AutostartJob *job;
 
     if (!obj)
@@ -601,6 +626,7 @@ set_autostart(SvCall *call, remote_domain_set_autostart_args *a, GError **error)
     if ((a->autostart != 0) == obj->autostart)
         return TRUE;
     job = g_new0(AutostartJob, 1);
+    job->drv = drv;
     job->call = sv_call_defer(call);
     memcpy(job->uuid, obj->def->uuid, 16);
     job->on = a->autostart != 0;
@@ -612,7 +638,8 @@ static gboolean
 get_os_type(SvCall *call, remote_domain_get_os_type_args *a, remote_domain_get_os_type_ret *ret,
             GError **error)
 {
-    SvDomainObj *obj = lookup(&a->dom, error);
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
 
     (void)call;
     if (!obj)
@@ -625,7 +652,8 @@ static gboolean
 get_max_memory(SvCall *call, remote_domain_get_max_memory_args *a,
                remote_domain_get_max_memory_ret *ret, GError **error)
 {
-    SvDomainObj *obj = lookup(&a->dom, error);
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
 
     (void)call;
     if (!obj)
@@ -638,7 +666,8 @@ static gboolean
 get_max_vcpus(SvCall *call, remote_domain_get_max_vcpus_args *a,
               remote_domain_get_max_vcpus_ret *ret, GError **error)
 {
-    SvDomainObj *obj = lookup(&a->dom, error);
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
 
     (void)call;
     if (!obj || !sv_domain_driver_check_active(obj, error))
@@ -651,8 +680,9 @@ static gboolean
 has_managed_save(SvCall *call, remote_domain_has_managed_save_image_args *a,
                  remote_domain_has_managed_save_image_ret *ret, GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     (void)call;
-    if (!check_flags(a->flags, 0, "DomainHasManagedSaveImage", error) || !lookup(&a->dom, error))
+    if (!sv_domain_driver_check_flags(drv, a->flags, 0, "DomainHasManagedSaveImage", error) || !sv_domain_driver_lookup(drv, &a->dom, error))
         return FALSE;
     ret->result = 0;
     return TRUE;
@@ -662,9 +692,10 @@ static gboolean
 snapshot_num(SvCall *call, remote_domain_snapshot_num_args *a, remote_domain_snapshot_num_ret *ret,
              GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     (void)call;
-    if (!check_flags(a->flags, SV_DOMAIN_SNAPSHOT_LIST_FLAGS_ALL, "DomainSnapshotNum", error) ||
-        !lookup(&a->dom, error))
+    if (!sv_domain_driver_check_flags(drv, a->flags, SV_DOMAIN_SNAPSHOT_LIST_FLAGS_ALL, "DomainSnapshotNum", error) ||
+        !sv_domain_driver_lookup(drv, &a->dom, error))
         return FALSE;
     ret->num = 0;
     return TRUE;
@@ -674,9 +705,10 @@ static gboolean
 get_messages(SvCall *call, remote_domain_get_messages_args *a, remote_domain_get_messages_ret *ret,
              GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     (void)call;
-    if (!check_flags(a->flags, SV_DOMAIN_MESSAGE_TYPE_ALL, "DomainGetMessages", error) ||
-        !lookup(&a->dom, error))
+    if (!sv_domain_driver_check_flags(drv, a->flags, SV_DOMAIN_MESSAGE_TYPE_ALL, "DomainGetMessages", error) ||
+        !sv_domain_driver_lookup(drv, &a->dom, error))
         return FALSE;
     ret->msgs.msgs_len = 0;
     return TRUE;
@@ -686,8 +718,9 @@ static gboolean
 get_security_label(SvCall *call, remote_domain_get_security_label_args *a,
                    remote_domain_get_security_label_ret *ret, GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     (void)call;
-    if (!lookup(&a->dom, error))
+    if (!sv_domain_driver_lookup(drv, &a->dom, error))
         return FALSE;
     ret->label.label_len = 0; /* security driver "none" */
     ret->enforcing = 0;
@@ -720,10 +753,19 @@ sv_kill_timeouts_load(SvConfFile *conf, SvKillTimeouts *t, GError **error)
     return TRUE;
 }
 
+SvDomainDriver *
+sv_domain_driver_of(SvCall *call)
+{
+    return sv_server_get_user_data(sv_client_get_server(sv_call_get_client(call)));
+}
+
 void
 sv_domain_driver_install(SvDomainDriver *d, SvRemoteHandlers *h)
 {
-    drv = d;
+    if (d->server)
+        sv_server_set_user_data(d->server, d);
+    if (d->connect)
+        sv_domain_connect_install(h);
     if (!d->pending)
         d->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     h->domain_lookup_by_name = lookup_by_name;
@@ -767,232 +809,4 @@ sv_domain_driver_set_cause_call(SvDomainObj *obj, SvCall *call)
     sv_domain_obj_set_cause(obj, "client %" G_GUINT64_FORMAT " (uid %d, pid %d) %s",
                             sv_client_get_id(c), (int)uid, (int)pid,
                             sv_call_get_proc(call)->api);
-}
-
-/* CREATE_XML's first half: parse xml, let the driver check it, and put it in place: a
- * new transient domain, or the inactive one of the same name and UUID, which then runs
- * with this definition (its own returns when it stops). */
-static SvDomainObj *
-create_xml_begin(const char *xml, gboolean validate, GError **error)
-{
-    g_autoptr(SvDomainDef) def = NULL;
-    SvDomainObj *obj;
-    char uuid[SV_UUID_STRING_LEN + 1];
-
-    def = sv_domain_def_parse(xml,
-                              SV_DOMAIN_PARSE_INACTIVE | (validate ? SV_DOMAIN_PARSE_VALIDATE : 0),
-                              error);
-    if (!def || !drv->check_def(drv, def, error))
-        return NULL;
-    obj = sv_domain_list_find_by_uuid(drv->list, def->uuid);
-    if (!obj)
-        obj = sv_domain_list_find_by_name(drv->list, def->name);
-    if (!obj)
-        return sv_domain_list_add(drv->list, g_steal_pointer(&def), FALSE);
-    /* A driver's data lives from the start of a start to the end of a stop. */
-    if (sv_domain_obj_is_active(obj) || obj->priv) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID,
-                     "domain '%s' is already active", obj->def->name);
-        return NULL;
-    }
-    if (memcmp(obj->def->uuid, def->uuid, 16) != 0) {
-        sv_uuid_format(obj->def->uuid, uuid);
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
-                     "domain '%s' already exists with uuid %s", def->name, uuid);
-        return NULL;
-    }
-    if (!g_str_equal(obj->def->name, def->name)) {
-        sv_uuid_format(obj->def->uuid, uuid);
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
-                     "domain '%s' is already defined with uuid %s", obj->def->name, uuid);
-        return NULL;
-    }
-    obj->new_def = obj->def;
-    obj->def = g_steal_pointer(&def);
-    return obj;
-}
-
-/* After a failed start: a transient domain goes, a persistent one gets its own definition
- * back. Nothing happens if the driver's cleanup did that already. */
-static void
-create_xml_abort(const guint8 uuid[16])
-{
-    SvDomainObj *obj = sv_domain_list_find_by_uuid(drv->list, uuid);
-
-    if (!obj || sv_domain_obj_is_active(obj) || obj->priv)
-        return;
-    if (!obj->persistent)
-        sv_domain_list_remove(drv->list, obj);
-    else
-        sv_domain_obj_restore_def(obj);
-}
-
-typedef struct {
-    SvCall *call;
-    gpointer ret;
-    GDestroyNotify free_ret;
-} SavedReply;
-
-static void
-saved_reply_done(const GError *error, gpointer data)
-{
-    SavedReply *r = data;
-
-    if (error)
-        g_warning("status file not written before replying: %s", error->message);
-    sv_call_reply(r->call, r->ret);
-    if (r->ret && r->free_ret)
-        r->free_ret(r->ret);
-    g_free(r);
-}
-
-void
-sv_domain_driver_reply_when_saved(SvDomainDriver *drv, SvCall *call, gpointer ret,
-                                  GDestroyNotify free_ret)
-{
-    SavedReply *r = g_new0(SavedReply, 1);
-
-    r->call = call;
-    r->ret = ret;
-    r->free_ret = free_ret;
-    sv_domain_store_barrier_async(drv->store, saved_reply_done, r);
-}
-
-static void
-free_dom_ret(gpointer p)
-{
-    remote_domain_create_xml_ret *ret = p;
-
-    g_free(ret->dom.name);
-    g_free(ret);
-}
-
-void
-sv_domain_driver_reply_started(SvDomainDriver *drv, SvDomainObj *obj, SvCall *call)
-{
-    remote_domain_create_xml_ret *ret;
-
-    if (sv_call_get_header(call)->proc == REMOTE_PROC_DOMAIN_CREATE) {
-        sv_domain_driver_reply_when_saved(drv, call, NULL, NULL);
-        return;
-    }
-    /* CREATE_WITH_FLAGS and CREATE_XML return the same remote_nonnull_domain. */
-    ret = g_new0(remote_domain_create_xml_ret, 1);
-    sv_domain_obj_to_remote(obj, &ret->dom);
-    sv_domain_driver_reply_when_saved(drv, call, ret, free_dom_ret);
-}
-
-/* The driver's start and stop functions (one driver per process). */
-static SvDomainLifecycle lifecycle;
-
-static gboolean
-domain_create(SvCall *call, remote_domain_create_args *a, GError **error)
-{
-    SvDomainObj *obj = lookup(&a->dom, error);
-
-    return obj && lifecycle.start(obj, call, 0, error);
-}
-
-static gboolean
-domain_create_with_flags(SvCall *call, remote_domain_create_with_flags_args *a,
-                         remote_domain_create_with_flags_ret *ret, GError **error)
-{
-    SvDomainObj *obj;
-
-    (void)ret; /* the reply is sent when the guest runs */
-    if (!check_flags(a->flags, lifecycle.with_flags, lifecycle.with_flags_suffix, error))
-        return FALSE;
-    obj = lookup(&a->dom, error);
-    return obj && lifecycle.start(obj, call, a->flags, error);
-}
-
-static gboolean
-domain_create_xml(SvCall *call, remote_domain_create_xml_args *a, remote_domain_create_xml_ret *ret,
-                  GError **error)
-{
-    SvDomainObj *obj;
-    guint8 uuid[16];
-
-    (void)ret;
-    if (!check_flags(a->flags, lifecycle.xml_flags, lifecycle.xml_suffix, error))
-        return FALSE;
-    obj = create_xml_begin(a->xml_desc, (a->flags & SV_DOMAIN_START_VALIDATE) != 0, error);
-    if (!obj)
-        return FALSE;
-    memcpy(uuid, obj->def->uuid, 16);
-    if (!lifecycle.start(obj, call, a->flags, error)) {
-        create_xml_abort(uuid);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-static gboolean
-domain_destroy(SvCall *call, remote_domain_destroy_args *a, GError **error)
-{
-    return lifecycle.destroy(call, &a->dom, 0, error);
-}
-
-static gboolean
-domain_destroy_flags(SvCall *call, remote_domain_destroy_flags_args *a, GError **error)
-{
-    return lifecycle.destroy(call, &a->dom, a->flags, error);
-}
-
-static gboolean
-domain_shutdown(SvCall *call, remote_domain_shutdown_args *a, GError **error)
-{
-    return lifecycle.shutdown(call, &a->dom, 0, FALSE, error);
-}
-
-static gboolean
-domain_shutdown_flags(SvCall *call, remote_domain_shutdown_flags_args *a, GError **error)
-{
-    return lifecycle.shutdown(call, &a->dom, a->flags, FALSE, error);
-}
-
-static gboolean
-domain_reboot(SvCall *call, remote_domain_reboot_args *a, GError **error)
-{
-    return lifecycle.shutdown(call, &a->dom, a->flags, TRUE, error);
-}
-
-void
-sv_domain_driver_install_lifecycle(SvDomainDriver *d, const SvDomainLifecycle *lc,
-                                   SvRemoteHandlers *h)
-{
-    g_assert(d == drv && lc->start && lc->destroy && lc->shutdown);
-    lifecycle = *lc;
-    h->domain_create = domain_create;
-    h->domain_create_with_flags = domain_create_with_flags;
-    h->domain_create_xml = domain_create_xml;
-    h->domain_destroy = domain_destroy;
-    h->domain_destroy_flags = domain_destroy_flags;
-    h->domain_shutdown = domain_shutdown;
-    h->domain_shutdown_flags = domain_shutdown_flags;
-    h->domain_reboot = domain_reboot;
-}
-
-void
-sv_domain_driver_autostart(SvDomainDriver *d, const char *run_dir)
-{
-    g_autofree char *marker = g_build_filename(run_dir, "autostarted", NULL);
-    g_autoptr(GPtrArray) objs = NULL;
-
-    g_assert(d == drv && lifecycle.start);
-    if (g_file_test(marker, G_FILE_TEST_EXISTS))
-        return;
-    if (!sv_mkdir_p(run_dir, 0755, NULL) ||
-        !g_file_set_contents_full(marker, "", 0, G_FILE_SET_CONTENTS_NONE, 0600, NULL))
-        g_warning("cannot create autostart marker '%s'", marker);
-    objs = sv_domain_list_filter(drv->list, SV_CONNECT_LIST_DOMAINS_AUTOSTART |
-                                                SV_CONNECT_LIST_DOMAINS_INACTIVE);
-    for (guint i = 0; i < objs->len; i++) {
-        SvDomainObj *obj = objs->pdata[i];
-        g_autoptr(GError) error = NULL;
-
-        g_message("autostarting domain %s", obj->def->name);
-        if (!lifecycle.start(obj, NULL, 0, &error))
-            g_warning("autostart of domain %s failed: %s", obj->def->name, error->message);
-    }
 }

@@ -4,6 +4,7 @@
 
 #include "conf/domain_obj.h"
 #include "conf/domain_store.h"
+#include "domain/domain_connect.h"
 #include "domain/domain_wire.h"
 #include "programs/remote.h"
 #include "util/conffile.h"
@@ -28,35 +29,6 @@ typedef struct {
  * configuration. */
 gboolean sv_kill_timeouts_load(SvConfFile *conf, SvKillTimeouts *t, GError **error);
 
-typedef struct SvDomainDriver SvDomainDriver;
-
-struct SvDomainDriver {
-    const char *prefix; /* "qemu", "lxc", "libxl": names functions in flag errors */
-    int from;           /* the driver's error domain */
-    SvLookupStyle lookup_style;
-    SvServer *server;
-    SvDomainList *list;
-    SvDomainStore *store;
-    /* Refuse definitions this driver cannot run (virt type, os type, ...). */
-    gboolean (*check_def)(SvDomainDriver *drv, SvDomainDef *def, GError **error);
-    /* Nanoseconds of CPU a running domain has used; NULL reports 0. */
-    guint64 (*cpu_time)(SvDomainDriver *drv, SvDomainObj *obj);
-    /* Write obj's status file (or remove it once the guest is gone), off the loop, in
-     * order; done (may be NULL) runs on the loop once it is on disk or failed. Called
-     * on every state change (sv_domain_driver_set_state) and when a running domain is
-     * defined or undefined (its persistence is in the file, or a restarted daemon
-     * forgets it). NULL: the driver keeps no status files. */
-    void (*save_status)(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
-    gpointer data;
-    GHashTable *pending; /* name -> uuid of definitions being written */
-};
-
-/* Point the shared handlers of h at drv (one driver per process). */
-void sv_domain_driver_install(SvDomainDriver *drv, SvRemoteHandlers *h);
-
-/* Send a lifecycle event for obj to every registered client. */
-void sv_domain_driver_emit(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
-
 /* How a driver starts and stops a domain, for the shared CREATE, CREATE_WITH_FLAGS,
  * CREATE_XML, DESTROY, DESTROY_FLAGS, SHUTDOWN, SHUTDOWN_FLAGS and REBOOT. */
 typedef struct {
@@ -78,7 +50,51 @@ typedef struct {
                          gboolean reboot, GError **error);
 } SvDomainLifecycle;
 
-/* Serve the procedures of SvDomainLifecycle in h with lc (copied). */
+typedef struct SvDomainDriver SvDomainDriver;
+
+struct SvDomainDriver {
+    const char *prefix; /* "qemu", "lxc", "libxl": names functions in flag errors */
+    int from;           /* the driver's error domain */
+    SvLookupStyle lookup_style;
+    SvServer *server;
+    SvDomainList *list;
+    SvDomainStore *store;
+    /* Refuse definitions this driver cannot run (virt type, os type, ...). */
+    gboolean (*check_def)(SvDomainDriver *drv, SvDomainDef *def, GError **error);
+    /* Nanoseconds of CPU a running domain has used; NULL reports 0. */
+    guint64 (*cpu_time)(SvDomainDriver *drv, SvDomainObj *obj);
+    /* Write obj's status file (or remove it once the guest is gone), off the loop, in
+     * order; done (may be NULL) runs on the loop once it is on disk or failed. Called
+     * on every state change (sv_domain_driver_set_state) and when a running domain is
+     * defined or undefined (its persistence is in the file, or a restarted daemon
+     * forgets it). NULL: the driver keeps no status files. */
+    void (*save_status)(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
+    const SvConnectFacts *connect; /* the connection procedures' facts (domain_connect.h) */
+    SvDomainLifecycle lifecycle;   /* set by sv_domain_driver_install_lifecycle */
+    gpointer data;
+    GHashTable *pending; /* name -> uuid of definitions being written */
+};
+
+/* Serve the shared domain and connection procedures in h; their handlers find drv as the
+ * user data of drv->server (sv_domain_driver_of), so two drivers may share a process. */
+void sv_domain_driver_install(SvDomainDriver *drv, SvRemoteHandlers *h);
+
+/* The domain driver a call reached: its server's. */
+SvDomainDriver *sv_domain_driver_of(SvCall *call);
+
+/* The domain a call names, or libvirt's "no domain" of the driver. */
+SvDomainObj *sv_domain_driver_lookup(SvDomainDriver *drv, const remote_nonnull_domain *dom,
+                                     GError **error);
+/* Refuse flags beyond `supported` with libvirt's error naming the driver's function
+ * (prefix + suffix: "qemu" "DomainCreateWithFlags"). */
+gboolean sv_domain_driver_check_flags(SvDomainDriver *drv, guint flags, guint supported,
+                                      const char *suffix, GError **error);
+
+/* Send a lifecycle event for obj to every registered client. */
+void sv_domain_driver_emit(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
+
+
+/* Serve the procedures of SvDomainLifecycle in h with lc (copied into drv). */
 void sv_domain_driver_install_lifecycle(SvDomainDriver *drv, const SvDomainLifecycle *lc,
                                         SvRemoteHandlers *h);
 

@@ -20,8 +20,28 @@ typedef struct {
     gboolean close_callback;
 } RemoteClient;
 
-static uid_t identity_uid = 0; /* besides root, the one user allowed to set identities */
-static const char *driver_name = "remote"; /* libvirt's name of the connection driver */
+/* The remote program served on one server: its SvRemoteConfig, the program's data
+ * there (sv_server_get_program_data). */
+typedef struct {
+    uid_t proxy_uid;
+    char *driver_name;
+} RemoteProgram;
+
+static void
+remote_program_free(gpointer p)
+{
+    RemoteProgram *rp = p;
+
+    g_free(rp->driver_name);
+    g_free(rp);
+}
+
+/* The remote program served on c's server; NULL where none is. */
+static const RemoteProgram *
+remote_program(SvClient *c)
+{
+    return sv_server_get_program_data(sv_client_get_server(c), &sv_remote_handlers_info);
+}
 
 static void
 remote_client_free(gpointer p)
@@ -32,18 +52,21 @@ remote_client_free(gpointer p)
     g_free(rc);
 }
 
+static const SvAttachKey remote_client_key = {"remote program", SV_ATTACH_LEVEL_PROGRAM};
+
+/* The connection's registrations, made on first use. */
 static RemoteClient *
 remote_client(SvClient *c)
 {
-    gpointer *slot = sv_client_remote_slot(c, remote_client_free);
+    RemoteClient *rc = sv_client_attachment(c, &remote_client_key);
 
-    if (!*slot) {
-        RemoteClient *rc = g_new0(RemoteClient, 1);
+    if (!rc) {
+        rc = g_new0(RemoteClient, 1);
         rc->regs = g_array_new(FALSE, FALSE, sizeof(Registration));
         rc->next_callback_id = 1;
-        *slot = rc;
+        sv_client_attach(c, &remote_client_key, rc, remote_client_free);
     }
-    return *slot;
+    return rc;
 }
 
 guint
@@ -252,29 +275,20 @@ event_deregister(SvCall *call, remote_connect_domain_event_deregister_ret *ret, 
     return TRUE;
 }
 
-void
-sv_remote_set_proxy_uid(uid_t uid)
-{
-    identity_uid = uid;
-}
-
 gboolean
 sv_remote_peer_trusted(SvClient *c)
 {
+    const RemoteProgram *rp = remote_program(c);
     uid_t uid;
 
-    return sv_client_get_peer(c, &uid, NULL, NULL) && (uid == 0 || uid == identity_uid);
-}
-
-void
-sv_remote_set_driver_name(const char *name)
-{
-    driver_name = name;
+    return sv_client_get_peer(c, &uid, NULL, NULL) &&
+           (uid == 0 || (rp && uid == rp->proxy_uid));
 }
 
 void
 sv_remote_identity_denied(SvClient *c, GError **error)
 {
+    const RemoteProgram *rp = remote_program(c);
     gint64 uid, pid;
 
     /* libvirt's access manager tells the caller only that it was denied; the log says
@@ -284,7 +298,7 @@ sv_remote_identity_denied(SvClient *c, GError **error)
               "): CONNECT_SET_IDENTITY refused: only root or the proxy user may set the client "
               "identity", sv_client_get_id(c), uid, pid);
     sv_error_set(error, SV_FROM_ACCESS, SV_ERR_ACCESS_DENIED, "'%s' denied access",
-                 driver_name);
+                 rp ? rp->driver_name : "remote");
 }
 
 static gboolean
@@ -361,9 +375,14 @@ const SvProgramHooks sv_remote_hooks = {
 };
 
 void
-sv_remote_serve(SvServer *srv, const SvRemoteHandlers *handlers)
+sv_remote_serve(SvServer *srv, const SvRemoteHandlers *handlers, const SvRemoteConfig *config)
 {
-    sv_server_add_program_hooks(srv, &sv_remote_handlers_info, handlers, &sv_remote_hooks);
+    RemoteProgram *rp = g_new0(RemoteProgram, 1);
+
+    rp->proxy_uid = config ? config->proxy_uid : 0;
+    rp->driver_name = g_strdup(config && config->driver_name ? config->driver_name : "remote");
+    sv_server_add_program_hooks(srv, &sv_remote_handlers_info, handlers, &sv_remote_hooks, rp,
+                                remote_program_free);
 }
 
 /* ---- host facts every driver reports the same way ---- */

@@ -30,22 +30,16 @@ void sv_remote_emit_lifecycle(SvServer *srv, const remote_nonnull_domain *dom, i
 /* Send a REBOOT event (319 / 169). */
 void sv_remote_emit_reboot(SvServer *srv, const remote_nonnull_domain *dom);
 
-/* Besides root, the user whose connections may use CONNECT_SET_IDENTITY (the proxy). */
-void sv_remote_set_proxy_uid(uid_t uid);
-
-/* Whether the peer is root or the proxy user. */
+/* Whether the peer is root or the proxy user of the remote program served on the
+ * client's server (root alone where none is served). */
 gboolean sv_remote_peer_trusted(SvClient *c);
 
 /* The identity a trusted proxy set for this connection; FALSE when none. */
 gboolean sv_remote_client_get_identity(SvClient *c, gint64 *uid, gint64 *gid, gint64 *pid);
 
-/* libvirt's name of the daemon's connection driver ("QEMU", "LXC", "xenlight", and
- * "remote", the default, for the proxy), which access errors name. (transfer none) */
-void sv_remote_set_driver_name(const char *name);
-
 /* Refuse a CONNECT_SET_IDENTITY from a client that may not set one, with libvirt's
- * access error (ACCESS_DENIED, "access denied: 'QEMU' denied access"); the reason
- * goes to the log. */
+ * access error (ACCESS_DENIED, "access denied: 'QEMU' denied access", the driver name
+ * of the remote program served on the client's server); the reason goes to the log. */
 void sv_remote_identity_denied(SvClient *c, GError **error);
 
 /* The remote program's hooks: its read-only checks that depend on arguments (asked for
@@ -54,9 +48,21 @@ void sv_remote_identity_denied(SvClient *c, GError **error);
  * made it so already, and nothing makes it read-write again). */
 extern const SvProgramHooks sv_remote_hooks;
 
+/* What one server's remote program is told by its daemon. */
+typedef struct {
+    /* Besides root, the user whose connections may use CONNECT_SET_IDENTITY and hand
+     * over connections (virtproxyd's); 0: root alone. */
+    uid_t proxy_uid;
+    /* libvirt's name of the daemon's connection driver ("QEMU", "LXC", "xenlight",
+     * "remote" for the proxy), which access errors name; NULL: "remote". */
+    const char *driver_name;
+} SvRemoteConfig;
+
 /* Serve the remote program on `srv` with `handlers` (transfer none; must outlive the
- * server) and the remote program's hooks. Every daemon's remote program goes this way. */
-void sv_remote_serve(SvServer *srv, const SvRemoteHandlers *handlers);
+ * server), the remote program's hooks and `config` (copied; NULL: root alone, "remote").
+ * Every daemon's remote program goes this way. */
+void sv_remote_serve(SvServer *srv, const SvRemoteHandlers *handlers,
+                     const SvRemoteConfig *config);
 
 /* How many event registrations a client holds (tests, admin). */
 guint sv_remote_client_n_registrations(SvClient *c);

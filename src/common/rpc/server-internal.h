@@ -1,6 +1,7 @@
-/* server-internal.h: what the files of the RPC server share: server.c (connections and
- * their I/O), listener.c (sockets, client limits, accept), dispatch.c (calls) and
- * fdpass.c (descriptors that come with a client's bytes). Nothing outside them includes it. */
+/* server-internal.h: what the files of the RPC server share: server.c (the server and
+ * its clients), connection.c (a client connection's I/O), listener.c (sockets, client
+ * limits, accept), dispatch.c (calls) and fdpass.c (descriptors that come with a
+ * client's bytes). Nothing outside them includes it. */
 #pragma once
 
 #include <sys/socket.h>
@@ -12,6 +13,8 @@ typedef struct {
     const SvProgramInfo *info;
     const void *handlers;
     const SvProgramHooks *hooks; /* never NULL */
+    gpointer data;               /* the program module's, for this server */
+    GDestroyNotify data_free;
 } SvServerProgram;
 
 /* Which limit a client counts against: the socket it came in on. */
@@ -49,6 +52,12 @@ typedef struct {
     gpointer data;
 } SvCloseNotify;
 
+typedef struct {
+    const SvAttachKey *key;
+    gpointer data;
+    GDestroyNotify free_fn;
+} SvAttachment;
+
 struct SvClient {
     gint ref;
     guint64 id;
@@ -80,10 +89,7 @@ struct SvClient {
     guint ka_timer; /* keepalive, or the deadline of a refused client */
     guint ka_left;
     gboolean ka_rx;
-    gpointer data;
-    GDestroyNotify data_free;
-    gpointer remote; /* SvRemoteClient, see remote.c */
-    GDestroyNotify remote_free;
+    GArray *attachments; /* SvAttachment, in the order attached; NULL when none */
     void (*stream_fn)(SvClient *, const SvHeader *, const guint8 *, gsize, gpointer);
     gpointer stream_data;
     GArray *close_notify; /* SvCloseNotify */
@@ -123,6 +129,13 @@ struct SvCall {
  * counted nowhere and unseen by the server's callbacks. max_message 0: the server's. */
 SvClient *sv_client_new_internal(SvServer *srv, int fd, gboolean readonly, SvSlot slot,
                                  GError *refusal, gsize max_message);
+
+/* ---- connection.c ---- */
+/* Start reading c->fd on the loop, messages up to max_message bytes. */
+void sv_client_io_start(SvClient *c, gsize max_message);
+/* Stop keepalive and reading, close the socket, and drop the queued output, the bytes
+ * not yet processed and the descriptors that came with them. */
+void sv_client_io_stop(SvClient *c);
 /* Take bytes as if read from the client (an adopted connection's first bytes). */
 void sv_client_feed(SvClient *c, const guint8 *input, gsize len);
 /* Dispatch buffered frames while the client may take more calls. */

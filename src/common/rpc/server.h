@@ -1,5 +1,6 @@
-/* server.h: the RPC server: listening sockets and client limits (listener.c), client
- * connections and keepalive (server.c), descriptors (fdpass.c), dispatch (dispatch.c). */
+/* server.h: the RPC server: listening sockets and client limits (listener.c), the server
+ * and its clients (server.c), each connection's I/O and keepalive (connection.c),
+ * descriptors (fdpass.c), dispatch (dispatch.c). */
 #pragma once
 
 #include <glib.h>
@@ -36,9 +37,16 @@ const char *sv_server_get_name(SvServer *srv);
 /* Serve `info` with `handlers` (transfer none; must outlive the server). */
 void sv_server_add_program(SvServer *srv, const SvProgramInfo *info, const void *handlers);
 
-/* The same with the program's hooks (transfer none; must outlive the server). */
+/* The same with the program's hooks (transfer none; must outlive the server) and its
+ * module's data for this server (transfer full; freed with data_free, which may be
+ * NULL, after the server's clients are gone). */
 void sv_server_add_program_hooks(SvServer *srv, const SvProgramInfo *info, const void *handlers,
-                                 const SvProgramHooks *hooks);
+                                 const SvProgramHooks *hooks, gpointer data,
+                                 GDestroyNotify data_free);
+
+/* The data `info` was served with on srv, or NULL when srv does not serve it.
+ * (transfer none) */
+gpointer sv_server_get_program_data(SvServer *srv, const SvProgramInfo *info);
 
 /* Accept on a listening socket (transfer full). Connections from it are
  * read-only when `readonly`. */
@@ -111,12 +119,33 @@ gboolean sv_client_get_identity(SvClient *c, gint64 *uid, gint64 *gid, gint64 *p
 void sv_client_get_who(SvClient *c, gint64 *uid, gint64 *pid);
 gint64 sv_client_get_connect_time(SvClient *c); /* g_get_real_time() at accept */
 
-/* Driver data attached to the connection, freed when it goes. */
-void sv_client_set_data(SvClient *c, gpointer data, GDestroyNotify free_fn);
-gpointer sv_client_get_data(SvClient *c);
+/* ---- attachments ---- */
+/* What an owner above the transport (a program's module, a driver, the proxy) keeps
+ * for a connection is an attachment, found by the owner's key: each owner defines one
+ * static SvAttachKey and passes its address. The transport compares key addresses and
+ * reads only the level, so it names no owner.
+ *
+ * Attachments go when the connection goes, after its close notifications and the
+ * server's client_closed: level by level, the highest first, and within a level the
+ * most recently attached first. A driver's state may still use a program's while it is
+ * freed (a pending call it fails, say), never the reverse, so SV_ATTACH_LEVEL_DRIVER
+ * attachments go before SV_ATTACH_LEVEL_PROGRAM ones. While they are freed, none of the
+ * connection's attachments can be found any more. */
+#define SV_ATTACH_LEVEL_PROGRAM 0 /* a program's per-connection state (remote.c) */
+#define SV_ATTACH_LEVEL_DRIVER 1  /* a driver's or the proxy's connection */
 
-/* The remote program's per-connection state slot (remote.c owns it). */
-gpointer *sv_client_remote_slot(SvClient *c, GDestroyNotify free_fn);
+typedef struct {
+    const char *name; /* for debugging */
+    guint level;      /* SV_ATTACH_LEVEL_* */
+} SvAttachKey;
+
+/* Attach `data` under `key` (transfer full), freed with free_fn (may be NULL) when the
+ * connection goes or when another attach replaces it; NULL data just frees what was
+ * there. What is attached to a connection already closed goes with its last reference. */
+void sv_client_attach(SvClient *c, const SvAttachKey *key, gpointer data, GDestroyNotify free_fn);
+
+/* What is attached under `key`, or NULL. (transfer none) */
+gpointer sv_client_attachment(SvClient *c, const SvAttachKey *key);
 
 /* Queue an encoded message (transfer full). A client whose output queue
  * passes the limit is closed; returns FALSE then. */

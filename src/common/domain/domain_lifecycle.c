@@ -1,0 +1,246 @@
+/* domain_lifecycle.c: the shared CREATE, CREATE_WITH_FLAGS, CREATE_XML, DESTROY(_FLAGS),
+ * SHUTDOWN(_FLAGS) and REBOOT over a driver's SvDomainLifecycle, their replies once the
+ * status files say so, and autostart. */
+#include <string.h>
+
+#include "conf/uuid.h"
+#include "domain/domain_driver.h"
+#include "util/error.h"
+#include "util/fileio.h"
+
+/* CREATE_XML's first half: parse xml, let the driver check it, and put it in place: a
+ * new transient domain, or the inactive one of the same name and UUID, which then runs
+ * with this definition (its own returns when it stops). */
+static SvDomainObj *
+create_xml_begin(SvDomainDriver *drv, const char *xml, gboolean validate, GError **error)
+{
+    g_autoptr(SvDomainDef) def = NULL;
+    SvDomainObj *obj;
+    char uuid[SV_UUID_STRING_LEN + 1];
+
+    def = sv_domain_def_parse(xml,
+                              SV_DOMAIN_PARSE_INACTIVE | (validate ? SV_DOMAIN_PARSE_VALIDATE : 0),
+                              error);
+    if (!def || !drv->check_def(drv, def, error))
+        return NULL;
+    obj = sv_domain_list_find_by_uuid(drv->list, def->uuid);
+    if (!obj)
+        obj = sv_domain_list_find_by_name(drv->list, def->name);
+    if (!obj)
+        return sv_domain_list_add(drv->list, g_steal_pointer(&def), FALSE);
+    /* A driver's data lives from the start of a start to the end of a stop. */
+    if (sv_domain_obj_is_active(obj) || obj->priv) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID,
+                     "domain '%s' is already active", obj->def->name);
+        return NULL;
+    }
+    if (memcmp(obj->def->uuid, def->uuid, 16) != 0) {
+        sv_uuid_format(obj->def->uuid, uuid);
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
+                     "domain '%s' already exists with uuid %s", def->name, uuid);
+        return NULL;
+    }
+    if (!g_str_equal(obj->def->name, def->name)) {
+        sv_uuid_format(obj->def->uuid, uuid);
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
+                     "domain '%s' is already defined with uuid %s", obj->def->name, uuid);
+        return NULL;
+    }
+    obj->new_def = obj->def;
+    obj->def = g_steal_pointer(&def);
+    return obj;
+}
+
+/* After a failed start: a transient domain goes, a persistent one gets its own definition
+ * back. Nothing happens if the driver's cleanup did that already. */
+static void
+create_xml_abort(SvDomainDriver *drv, const guint8 uuid[16])
+{
+    SvDomainObj *obj = sv_domain_list_find_by_uuid(drv->list, uuid);
+
+    if (!obj || sv_domain_obj_is_active(obj) || obj->priv)
+        return;
+    if (!obj->persistent)
+        sv_domain_list_remove(drv->list, obj);
+    else
+        sv_domain_obj_restore_def(obj);
+}
+
+typedef struct {
+    SvCall *call;
+    gpointer ret;
+    GDestroyNotify free_ret;
+} SavedReply;
+
+static void
+saved_reply_done(const GError *error, gpointer data)
+{
+    SavedReply *r = data;
+
+    if (error)
+        g_warning("status file not written before replying: %s", error->message);
+    sv_call_reply(r->call, r->ret);
+    if (r->ret && r->free_ret)
+        r->free_ret(r->ret);
+    g_free(r);
+}
+
+void
+sv_domain_driver_reply_when_saved(SvDomainDriver *drv, SvCall *call, gpointer ret,
+                                  GDestroyNotify free_ret)
+{
+    SavedReply *r = g_new0(SavedReply, 1);
+
+    r->call = call;
+    r->ret = ret;
+    r->free_ret = free_ret;
+    sv_domain_store_barrier_async(drv->store, saved_reply_done, r);
+}
+
+static void
+free_dom_ret(gpointer p)
+{
+    remote_domain_create_xml_ret *ret = p;
+
+    g_free(ret->dom.name);
+    g_free(ret);
+}
+
+void
+sv_domain_driver_reply_started(SvDomainDriver *drv, SvDomainObj *obj, SvCall *call)
+{
+    remote_domain_create_xml_ret *ret;
+
+    if (sv_call_get_header(call)->proc == REMOTE_PROC_DOMAIN_CREATE) {
+        sv_domain_driver_reply_when_saved(drv, call, NULL, NULL);
+        return;
+    }
+    /* CREATE_WITH_FLAGS and CREATE_XML return the same remote_nonnull_domain. */
+    ret = g_new0(remote_domain_create_xml_ret, 1);
+    sv_domain_obj_to_remote(obj, &ret->dom);
+    sv_domain_driver_reply_when_saved(drv, call, ret, free_dom_ret);
+}
+
+/* The driver's start and stop functions (one driver per process). */
+
+static gboolean
+domain_create(SvCall *call, remote_domain_create_args *a, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
+
+    return obj && drv->lifecycle.start(obj, call, 0, error);
+}
+
+static gboolean
+domain_create_with_flags(SvCall *call, remote_domain_create_with_flags_args *a,
+                         remote_domain_create_with_flags_ret *ret, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    SvDomainObj *obj;
+
+    (void)ret; /* the reply is sent when the guest runs */
+    if (!sv_domain_driver_check_flags(drv, a->flags, drv->lifecycle.with_flags, drv->lifecycle.with_flags_suffix, error))
+        return FALSE;
+    obj = sv_domain_driver_lookup(drv, &a->dom, error);
+    return obj && drv->lifecycle.start(obj, call, a->flags, error);
+}
+
+static gboolean
+domain_create_xml(SvCall *call, remote_domain_create_xml_args *a, remote_domain_create_xml_ret *ret,
+                  GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    SvDomainObj *obj;
+    guint8 uuid[16];
+
+    (void)ret;
+    if (!sv_domain_driver_check_flags(drv, a->flags, drv->lifecycle.xml_flags, drv->lifecycle.xml_suffix, error))
+        return FALSE;
+    obj = create_xml_begin(drv, a->xml_desc, (a->flags & SV_DOMAIN_START_VALIDATE) != 0, error);
+    if (!obj)
+        return FALSE;
+    memcpy(uuid, obj->def->uuid, 16);
+    if (!drv->lifecycle.start(obj, call, a->flags, error)) {
+        create_xml_abort(drv, uuid);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+domain_destroy(SvCall *call, remote_domain_destroy_args *a, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    return drv->lifecycle.destroy(call, &a->dom, 0, error);
+}
+
+static gboolean
+domain_destroy_flags(SvCall *call, remote_domain_destroy_flags_args *a, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    return drv->lifecycle.destroy(call, &a->dom, a->flags, error);
+}
+
+static gboolean
+domain_shutdown(SvCall *call, remote_domain_shutdown_args *a, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    return drv->lifecycle.shutdown(call, &a->dom, 0, FALSE, error);
+}
+
+static gboolean
+domain_shutdown_flags(SvCall *call, remote_domain_shutdown_flags_args *a, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    return drv->lifecycle.shutdown(call, &a->dom, a->flags, FALSE, error);
+}
+
+static gboolean
+domain_reboot(SvCall *call, remote_domain_reboot_args *a, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    return drv->lifecycle.shutdown(call, &a->dom, a->flags, TRUE, error);
+}
+
+void
+sv_domain_driver_install_lifecycle(SvDomainDriver *d, const SvDomainLifecycle *lc,
+                                   SvRemoteHandlers *h)
+{
+    g_assert(lc->start && lc->destroy && lc->shutdown);
+    d->lifecycle = *lc;
+    h->domain_create = domain_create;
+    h->domain_create_with_flags = domain_create_with_flags;
+    h->domain_create_xml = domain_create_xml;
+    h->domain_destroy = domain_destroy;
+    h->domain_destroy_flags = domain_destroy_flags;
+    h->domain_shutdown = domain_shutdown;
+    h->domain_shutdown_flags = domain_shutdown_flags;
+    h->domain_reboot = domain_reboot;
+}
+
+void
+sv_domain_driver_autostart(SvDomainDriver *d, const char *run_dir)
+{
+    g_autofree char *marker = g_build_filename(run_dir, "autostarted", NULL);
+    g_autoptr(GPtrArray) objs = NULL;
+
+    SvDomainDriver *drv = d;
+
+    g_assert(drv->lifecycle.start);
+    if (g_file_test(marker, G_FILE_TEST_EXISTS))
+        return;
+    if (!sv_mkdir_p(run_dir, 0755, NULL) ||
+        !g_file_set_contents_full(marker, "", 0, G_FILE_SET_CONTENTS_NONE, 0600, NULL))
+        g_warning("cannot create autostart marker '%s'", marker);
+    objs = sv_domain_list_filter(drv->list, SV_CONNECT_LIST_DOMAINS_AUTOSTART |
+                                                SV_CONNECT_LIST_DOMAINS_INACTIVE);
+    for (guint i = 0; i < objs->len; i++) {
+        SvDomainObj *obj = objs->pdata[i];
+        g_autoptr(GError) error = NULL;
+
+        g_message("autostarting domain %s", obj->def->name);
+        if (!drv->lifecycle.start(obj, NULL, 0, &error))
+            g_warning("autostart of domain %s failed: %s", obj->def->name, error->message);
+    }
+}
