@@ -17,7 +17,8 @@
 #include "util/error.h"
 
 /* libvirt's CONFIG_UNSUPPORTED for what xl.cfg cannot say. */
-#define unsupported(error, ...) sv_error_set((error), SV_FROM_LIBXL, SV_ERR_CONFIG_UNSUPPORTED, __VA_ARGS__)
+#define unsupported(error, ...) \
+    sv_error_set((error), SV_FROM_LIBXL, SV_ERR_CONFIG_UNSUPPORTED, __VA_ARGS__)
 
 static gboolean
 is_hvm(const SvDomainDef *def)

@@ -17,7 +17,8 @@ fn_name(SvDomainDriver *drv, const char *suffix)
 }
 
 gboolean
-sv_domain_driver_check_flags(SvDomainDriver *drv, guint flags, guint supported, const char *suffix, GError **error)
+sv_domain_driver_check_flags(SvDomainDriver *drv, guint flags, guint supported, const char *suffix,
+                             GError **error)
 {
     return sv_check_flags(flags, supported, drv->from, fn_name(drv, suffix), error);
 }
@@ -75,7 +76,6 @@ lookup_by_name(SvCall *call, remote_domain_lookup_by_name_args *a,
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj = sv_domain_list_find_by_name(drv->list, a->name);
 
-    (void)call;
     if (!obj) {
         g_autofree char *q = g_strdup_printf("'%s'", a->name);
         not_found(drv, error, "name", q);
@@ -92,7 +92,6 @@ lookup_by_uuid(SvCall *call, remote_domain_lookup_by_uuid_args *a,
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj = sv_domain_list_find_by_uuid(drv->list, (const guint8 *)a->uuid);
 
-    (void)call;
     if (!obj) {
         char uuid[37];
         g_autofree char *q = NULL;
@@ -112,7 +111,6 @@ lookup_by_id(SvCall *call, remote_domain_lookup_by_id_args *a, remote_domain_loo
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj = sv_domain_list_find_by_id(drv->list, a->id);
 
-    (void)call;
     if (!obj) {
         g_autofree char *q = g_strdup_printf("%d", a->id);
         not_found(drv, error, "id", q);
@@ -131,9 +129,8 @@ list_all(SvCall *call, remote_connect_list_all_domains_args *a,
     SvDomainDriver *drv = sv_domain_driver_of(call);
     g_autoptr(GPtrArray) objs = NULL;
 
-    (void)call;
-    if (!sv_domain_driver_check_flags(drv, a->flags, SV_CONNECT_LIST_ALL_DOMAINS_FLAGS_ALL, "ConnectListAllDomains",
-                     error))
+    if (!sv_domain_driver_check_flags(drv, a->flags, SV_CONNECT_LIST_ALL_DOMAINS_FLAGS_ALL,
+                                      "ConnectListAllDomains", error))
         return FALSE;
     objs = sv_domain_list_filter(drv->list, a->flags);
     if (objs->len > REMOTE_DOMAIN_LIST_MAX) {
@@ -154,7 +151,7 @@ static gboolean
 num_of_domains(SvCall *call, remote_connect_num_of_domains_ret *ret, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
-    (void)call;
+
     (void)error;
     ret->num = sv_domain_list_count_active(drv->list, TRUE);
     return TRUE;
@@ -164,7 +161,7 @@ static gboolean
 num_of_defined(SvCall *call, remote_connect_num_of_defined_domains_ret *ret, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
-    (void)call;
+
     (void)error;
     ret->num = sv_domain_list_count_active(drv->list, FALSE);
     return TRUE;
@@ -178,7 +175,6 @@ list_domains(SvCall *call, remote_connect_list_domains_args *a, remote_connect_l
     g_autoptr(GPtrArray) objs = NULL;
     guint n;
 
-    (void)call;
     if (a->maxids < 0 || a->maxids > REMOTE_DOMAIN_LIST_MAX) {
         sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "maxids > REMOTE_DOMAIN_LIST_MAX");
         return FALSE;
@@ -200,7 +196,6 @@ list_defined(SvCall *call, remote_connect_list_defined_domains_args *a,
     g_autoptr(GPtrArray) objs = NULL;
     guint n;
 
-    (void)call;
     if (a->maxnames < 0 || a->maxnames > REMOTE_DOMAIN_LIST_MAX) {
         sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "maxnames > REMOTE_DOMAIN_LIST_MAX");
         return FALSE;
@@ -405,7 +400,8 @@ undefine_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GEr
 
     /* Managed save, snapshots, checkpoints, NVRAM and TPM state do not exist
      * here, so every flag asking to remove or keep them is satisfied. */
-    if (!sv_domain_driver_check_flags(drv, flags, SV_DOMAIN_UNDEFINE_FLAGS_VALUES_ALL, "DomainUndefineFlags", error))
+    if (!sv_domain_driver_check_flags(drv, flags, SV_DOMAIN_UNDEFINE_FLAGS_VALUES_ALL,
+                                      "DomainUndefineFlags", error))
         return FALSE;
     obj = sv_domain_driver_lookup(drv, dom, error);
     if (!obj)
@@ -455,8 +451,8 @@ get_xml_desc(SvCall *call, remote_domain_get_xml_desc_args *a, remote_domain_get
     /* SECURE 1, INACTIVE 2, UPDATE_CPU 4, MIGRATABLE 8. SECURE and MIGRATABLE on a
      * read-only connection never get here: the remote program's read-only check
      * (sv_remote_hooks) refuses them. */
-    (void)call;
-    if (!sv_domain_driver_check_flags(drv, a->flags, SV_DOMAIN_XML_FLAGS_ALL, "DomainGetXMLDesc", error))
+    if (!sv_domain_driver_check_flags(drv, a->flags, SV_DOMAIN_XML_FLAGS_ALL, "DomainGetXMLDesc",
+                                      error))
         return FALSE;
     obj = sv_domain_driver_lookup(drv, &a->dom, error);
     if (!obj)
@@ -475,7 +471,6 @@ get_info(SvCall *call, remote_domain_get_info_args *a, remote_domain_get_info_re
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
 
-    (void)call;
     if (!obj)
         return FALSE;
     ret->state = obj->state;
@@ -493,7 +488,6 @@ get_state(SvCall *call, remote_domain_get_state_args *a, remote_domain_get_state
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj;
 
-    (void)call;
     if (!sv_domain_driver_check_flags(drv, a->flags, 0, "DomainGetState", error))
         return FALSE;
     obj = sv_domain_driver_lookup(drv, &a->dom, error);
@@ -511,7 +505,6 @@ get_control_info(SvCall *call, remote_domain_get_control_info_args *a,
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj;
 
-    (void)call;
     if (!sv_domain_driver_check_flags(drv, a->flags, 0, "DomainGetControlInfo", error))
         return FALSE;
     obj = sv_domain_driver_lookup(drv, &a->dom, error);
@@ -530,7 +523,6 @@ is_active(SvCall *call, remote_domain_is_active_args *a, remote_domain_is_active
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
 
-    (void)call;
     if (!obj)
         return FALSE;
     ret->active = sv_domain_obj_is_active(obj);
@@ -544,7 +536,6 @@ is_persistent(SvCall *call, remote_domain_is_persistent_args *a,
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
 
-    (void)call;
     if (!obj)
         return FALSE;
     ret->persistent = obj->persistent;
@@ -558,7 +549,6 @@ is_updated(SvCall *call, remote_domain_is_updated_args *a, remote_domain_is_upda
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
 
-    (void)call;
     if (!obj)
         return FALSE;
     ret->updated = 0; /* no live device changes exist to be out of date */
@@ -572,7 +562,6 @@ get_autostart(SvCall *call, remote_domain_get_autostart_args *a,
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
 
-    (void)call;
     if (!obj)
         return FALSE;
     ret->autostart = obj->autostart;
@@ -641,7 +630,6 @@ get_os_type(SvCall *call, remote_domain_get_os_type_args *a, remote_domain_get_o
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
 
-    (void)call;
     if (!obj)
         return FALSE;
     ret->type = g_strdup(obj->def->os.type ? obj->def->os.type : "hvm");
@@ -655,7 +643,6 @@ get_max_memory(SvCall *call, remote_domain_get_max_memory_args *a,
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
 
-    (void)call;
     if (!obj)
         return FALSE;
     ret->memory = obj->def->memory_kib;
@@ -669,7 +656,6 @@ get_max_vcpus(SvCall *call, remote_domain_get_max_vcpus_args *a,
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
 
-    (void)call;
     if (!obj || !sv_domain_driver_check_active(obj, error))
         return FALSE;
     ret->num = obj->def->vcpus;
@@ -681,8 +667,9 @@ has_managed_save(SvCall *call, remote_domain_has_managed_save_image_args *a,
                  remote_domain_has_managed_save_image_ret *ret, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
-    (void)call;
-    if (!sv_domain_driver_check_flags(drv, a->flags, 0, "DomainHasManagedSaveImage", error) || !sv_domain_driver_lookup(drv, &a->dom, error))
+
+    if (!sv_domain_driver_check_flags(drv, a->flags, 0, "DomainHasManagedSaveImage", error) ||
+        !sv_domain_driver_lookup(drv, &a->dom, error))
         return FALSE;
     ret->result = 0;
     return TRUE;
@@ -693,8 +680,9 @@ snapshot_num(SvCall *call, remote_domain_snapshot_num_args *a, remote_domain_sna
              GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
-    (void)call;
-    if (!sv_domain_driver_check_flags(drv, a->flags, SV_DOMAIN_SNAPSHOT_LIST_FLAGS_ALL, "DomainSnapshotNum", error) ||
+
+    if (!sv_domain_driver_check_flags(drv, a->flags, SV_DOMAIN_SNAPSHOT_LIST_FLAGS_ALL,
+                                      "DomainSnapshotNum", error) ||
         !sv_domain_driver_lookup(drv, &a->dom, error))
         return FALSE;
     ret->num = 0;
@@ -706,8 +694,9 @@ get_messages(SvCall *call, remote_domain_get_messages_args *a, remote_domain_get
              GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
-    (void)call;
-    if (!sv_domain_driver_check_flags(drv, a->flags, SV_DOMAIN_MESSAGE_TYPE_ALL, "DomainGetMessages", error) ||
+
+    if (!sv_domain_driver_check_flags(drv, a->flags, SV_DOMAIN_MESSAGE_TYPE_ALL, "DomainGetMessages",
+                                      error) ||
         !sv_domain_driver_lookup(drv, &a->dom, error))
         return FALSE;
     ret->msgs.msgs_len = 0;
@@ -719,7 +708,7 @@ get_security_label(SvCall *call, remote_domain_get_security_label_args *a,
                    remote_domain_get_security_label_ret *ret, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
-    (void)call;
+
     if (!sv_domain_driver_lookup(drv, &a->dom, error))
         return FALSE;
     ret->label.label_len = 0; /* security driver "none" */

@@ -140,7 +140,8 @@ domain_create_with_flags(SvCall *call, remote_domain_create_with_flags_args *a,
     SvDomainObj *obj;
 
     (void)ret; /* the reply is sent when the guest runs */
-    if (!sv_domain_driver_check_flags(drv, a->flags, drv->lifecycle.with_flags, drv->lifecycle.with_flags_suffix, error))
+    if (!sv_domain_driver_check_flags(drv, a->flags, drv->lifecycle.with_flags,
+                                      drv->lifecycle.with_flags_suffix, error))
         return FALSE;
     obj = sv_domain_driver_lookup(drv, &a->dom, error);
     return obj && drv->lifecycle.start(obj, call, a->flags, error);
@@ -155,7 +156,8 @@ domain_create_xml(SvCall *call, remote_domain_create_xml_args *a, remote_domain_
     guint8 uuid[16];
 
     (void)ret;
-    if (!sv_domain_driver_check_flags(drv, a->flags, drv->lifecycle.xml_flags, drv->lifecycle.xml_suffix, error))
+    if (!sv_domain_driver_check_flags(drv, a->flags, drv->lifecycle.xml_flags,
+                                      drv->lifecycle.xml_suffix, error))
         return FALSE;
     obj = create_xml_begin(drv, a->xml_desc, (a->flags & SV_DOMAIN_START_VALIDATE) != 0, error);
     if (!obj)
@@ -172,6 +174,7 @@ static gboolean
 domain_destroy(SvCall *call, remote_domain_destroy_args *a, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
+
     return drv->lifecycle.destroy(call, &a->dom, 0, error);
 }
 
@@ -179,6 +182,7 @@ static gboolean
 domain_destroy_flags(SvCall *call, remote_domain_destroy_flags_args *a, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
+
     return drv->lifecycle.destroy(call, &a->dom, a->flags, error);
 }
 
@@ -186,6 +190,7 @@ static gboolean
 domain_shutdown(SvCall *call, remote_domain_shutdown_args *a, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
+
     return drv->lifecycle.shutdown(call, &a->dom, 0, FALSE, error);
 }
 
@@ -193,6 +198,7 @@ static gboolean
 domain_shutdown_flags(SvCall *call, remote_domain_shutdown_flags_args *a, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
+
     return drv->lifecycle.shutdown(call, &a->dom, a->flags, FALSE, error);
 }
 
@@ -200,6 +206,7 @@ static gboolean
 domain_reboot(SvCall *call, remote_domain_reboot_args *a, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
+
     return drv->lifecycle.shutdown(call, &a->dom, a->flags, TRUE, error);
 }
 
