@@ -2,7 +2,7 @@
 # test.sh: install what is missing, build, and run the suite: the fast tests in every
 # build (normal, AddressSanitizer + UndefinedBehaviorSanitizer, without the Xen driver)
 # and the slow ones (tests marked slow: real guests by the dozen, long runs; see
-# tests/README.md) in the normal build only; then the fuzz regressions in a clang
+# tests/e2e/pytest.ini) in the normal build only; then the fuzz regressions in a clang
 # libFuzzer build. The summary at the end lists failures, then every skipped test or case
 # with the reason it was skipped, then how long each part took.
 set -eu
