@@ -11,6 +11,7 @@
 #pragma once
 
 #include "domain/domain_driver.h"
+#include "domain/domain_run.h"
 #include "domain/domain_state.h"
 #include "lxc_cgroup.h"
 #include "lxc_monitor.h"
@@ -20,13 +21,13 @@
 #include "util/process.h"
 
 typedef struct {
+    SvDomainRun run; /* the engine's part of the run (domain/domain_run.h): first */
     SvProcess *supervisor;
     SvProcess *init;      /* NULL until init runs, and between a reboot and the next init */
     LxcMonitor *mon;
     LxcCgroup *cgroup;
     char *socket_path;
-    SvCall *start_call;
-    guint start_timer;
+    /* The start's call, flags, timer and first error are the engine's (run). */
     /* A start, or our destroy (the end is then DESTROYED), under way: the engine's run
      * state (obj->run_state, domain/domain_state.h). */
     gboolean held;        /* the supervisor waits before exec until its record is on disk */
@@ -34,8 +35,8 @@ typedef struct {
                              decided, the supervisor still cleans up (then GONE) */
     int shutoff_reason;   /* decided when ended */
     int stopped_detail;
-    GError *start_error;
-    GPtrArray *stop_waiters; /* LxcDestroyJob: answered once the container is SHUTOFF */
+    GPtrArray *stop_waiters; /* LxcDestroyJob: handed to the engine at the teardown, which
+                                answers them once the container is SHUTOFF */
     gboolean refreeze;       /* a GRACEFUL destroy thawed the paused container */
     guint64 autodestroy_client;
     int log_fd;

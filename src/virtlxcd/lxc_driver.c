@@ -238,6 +238,9 @@ lxc_init(SvDaemon *d, GError **error)
         .store = driver->store,
         .check_def = lxc_check_def,
         .cpu_time = lxc_process_cpu_time,
+        .run_facts = &lxc_run_facts,
+        .hold = sv_daemon_hold,
+        .holder = d,
     };
     driver->process.daemon = d;
     driver->process.domains = &driver->domains;

@@ -23,7 +23,7 @@
 LxcProcessContext *lxc_ctx;
 
 static void
-lxc_domain_free(gpointer p)
+lxc_domain_dispose(gpointer p)
 {
     LxcDomain *ld = p;
 
@@ -31,24 +31,19 @@ lxc_domain_free(gpointer p)
     sv_process_free_later(ld->init);
     lxc_monitor_free(ld->mon);
     lxc_cgroup_free(ld->cgroup);
-    if (ld->start_timer)
-        g_source_remove(ld->start_timer);
     if (ld->log_fd >= 0)
         close(ld->log_fd);
-    g_clear_error(&ld->start_error);
     g_ptr_array_unref(ld->stop_waiters);
     g_free(ld->socket_path);
-    g_free(ld);
 }
 
 LxcDomain *
 lxc_domain_new(SvDomainObj *obj)
 {
-    LxcDomain *ld = g_new0(LxcDomain, 1);
+    LxcDomain *ld = sv_domain_run_new(lxc_ctx->domains, obj);
 
     ld->log_fd = -1;
     ld->stop_waiters = g_ptr_array_new();
-    sv_domain_list_attach_run(lxc_ctx->domains->list, obj, ld, lxc_domain_free);
     return ld;
 }
 
@@ -175,50 +170,62 @@ cgroup_remove_when_empty(LxcCgroup *cg, const char *name)
         reaper_finish(r);
 }
 
-/* Answer the calls of a run that is over. (transfer full of start_error) */
+/* The supervisor has exited: what it should have removed already goes, in case it could
+ * not (it was killed): the container's processes die, then its cgroup goes; the destroys
+ * waiting are the engine's to answer. */
 static void
-answer_stopped(GPtrArray *waiters, SvCall *start_call, GError *start_error)
-{
-    for (guint i = 0; i < waiters->len; i++)
-        lxc_destroy_job_finish(waiters->pdata[i], NULL);
-    if (start_call) {
-        if (!start_error)
-            sv_error_set(&start_error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
-                         "guest failed to start: the container supervisor exited");
-        sv_call_fail(start_call, start_error);
-    } else if (start_error) {
-        g_warning("%s", start_error->message);
-        g_error_free(start_error);
-    }
-}
-
-/* The supervisor has cleaned up and exited: the container is gone. */
-static void
-container_stopped(SvDomainObj *obj)
+lxc_domain_release(SvDomainObj *obj)
 {
     LxcDomain *ld = lxc_domain_of(obj);
-    g_autoptr(GPtrArray) waiters = g_steal_pointer(&ld->stop_waiters);
-    SvCall *start_call = g_steal_pointer(&ld->start_call);
-    GError *start_error = g_steal_pointer(&ld->start_error);
-    gboolean was_starting = sv_domain_run_in_start(obj);
 
-    ld->stop_waiters = g_ptr_array_new();
-    if (was_starting)
-        ld->shutoff_reason = SV_DOMAIN_SHUTOFF_FAILED; /* a start that failed: no STOPPED event */
-    /* What the supervisor should have removed already, in case it could not
-     * (it was killed): its processes die, then the cgroup goes. */
     if (ld->cgroup && lxc_cgroup_exists(ld->cgroup))
         cgroup_remove_when_empty(g_steal_pointer(&ld->cgroup), obj->def->name);
     if (ld->socket_path)
         unlink(ld->socket_path);
-    sv_guest_log_printf(ld->log_fd, "shutting down, reason=%s",
-                        sv_domain_shutoff_reason_to_string(ld->shutoff_reason));
-    sv_domain_driver_stopped(lxc_ctx->domains, obj, ld->shutoff_reason,
-                             was_starting ? -1 : ld->stopped_detail);
-    sv_daemon_uninhibit(lxc_ctx->daemon);
-    if (!obj->persistent)
-        sv_domain_list_remove(lxc_ctx->domains->list, obj);
-    answer_stopped(waiters, start_call, start_error);
+    for (guint i = 0; i < ld->stop_waiters->len; i++) {
+        LxcDestroyJob *job = ld->stop_waiters->pdata[i];
+        sv_domain_run_wait_stop(obj, job->call, job->remove_logs ? job->log : NULL);
+        g_free(job->log);
+        g_free(job);
+    }
+    g_ptr_array_set_size(ld->stop_waiters, 0);
+}
+
+static int
+lxc_domain_log_fd(SvDomainObj *obj)
+{
+    return lxc_domain_of(obj)->log_fd;
+}
+
+static GError *
+lxc_start_error(SvDomainObj *obj, GError *cause)
+{
+    (void)obj;
+    if (!cause)
+        sv_error_set(&cause, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
+                     "guest failed to start: the container supervisor exited");
+    return cause;
+}
+
+const SvRunFacts lxc_run_facts = {
+    .priv_size = sizeof(LxcDomain),
+    .dispose = lxc_domain_dispose,
+    .release = lxc_domain_release,
+    .log_fd = lxc_domain_log_fd,
+    .start_error = lxc_start_error,
+    .log_failed_start = TRUE,
+};
+
+/* The supervisor has cleaned up and exited: the container is gone, as decided when its
+ * end was reported (ld->ended). */
+static void
+container_stopped(SvDomainObj *obj)
+{
+    LxcDomain *ld = lxc_domain_of(obj);
+
+    sv_domain_run_teardown(obj, &(SvRunEnd){.reason = ld->shutoff_reason,
+                                            .detail = ld->stopped_detail,
+                                            .decided = TRUE});
 }
 
 /* How the container ended is known; the supervisor exits once it is acknowledged by
@@ -277,9 +284,12 @@ on_supervisor_exit(SvProcess *proc, const SvProcessExit *how, gpointer data)
         if (ld->init)
             sv_process_signal(ld->init, SIGKILL, NULL);
         gboolean destroying = sv_domain_run_destroying(obj);
-        if (sv_domain_run_in_start(obj) && !ld->start_error)
-            sv_error_set(&ld->start_error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
+        GError *cause = NULL;
+        if (sv_domain_run_in_start(obj)) {
+            sv_error_set(&cause, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
                          "guest failed to start: the container supervisor exited unexpectedly");
+            sv_domain_run_start_failed(obj, cause);
+        }
         if (!destroying)
             sv_domain_obj_set_cause(obj, "the container supervisor (exited)");
         ld->ended = TRUE;
@@ -415,18 +425,6 @@ set_console_pty(SvDomainObj *obj, const char *pty)
     }
 }
 
-static void
-start_finished(SvDomainObj *obj)
-{
-    LxcDomain *ld = lxc_domain_of(obj);
-    SvCall *call = g_steal_pointer(&ld->start_call);
-
-    if (ld->start_timer)
-        g_source_remove(ld->start_timer);
-    ld->start_timer = 0;
-    sv_domain_driver_start_done(lxc_ctx->domains, obj, FALSE, call);
-}
-
 /* A destroy an earlier daemon began goes on with its mode and deadline, now that init is
  * known. A GRACEFUL one thawed a paused container (the status file still says paused) and
  * freezes it again if it fails. */
@@ -485,7 +483,7 @@ on_running(SvDomainObj *obj, const LxcMsg *msg)
     }
     set_console_pty(obj, msg->pty);
     if (sv_domain_run_in_start(obj))
-        start_finished(obj);
+        sv_domain_run_start_finished(obj);
     else
         running_again(obj);
 }
@@ -515,15 +513,16 @@ on_rebooted(SvDomainObj *obj, const LxcMsg *msg)
 static void
 on_exited(SvDomainObj *obj, const LxcMsg *msg)
 {
-    LxcDomain *ld = lxc_domain_of(obj);
-
     /* reboot() from inside ends init with SIGHUP (restart) or SIGINT (power off); the
      * supervisor only reports SIGHUP when <on_reboot> does not restart. Any other signal
      * came from outside, and nobody but a crash or an intruder sends it. */
-    if (sv_domain_run_in_start(obj) && !ld->start_error)
-        sv_error_set(&ld->start_error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
+    if (sv_domain_run_in_start(obj)) {
+        GError *cause = NULL;
+        sv_error_set(&cause, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
                      "guest failed to start: init ended at once (%s %d)",
                      msg->signaled ? "signal" : "exit status", msg->code);
+        sv_domain_run_start_failed(obj, cause);
+    }
     if (!sv_domain_run_destroying(obj))
         sv_domain_obj_set_cause(obj, "the container (init %s %d)",
                                 msg->signaled ? "killed by signal" : "exited with status",
@@ -537,11 +536,11 @@ on_exited(SvDomainObj *obj, const LxcMsg *msg)
 static void
 on_failed(SvDomainObj *obj, const LxcMsg *msg)
 {
-    LxcDomain *ld = lxc_domain_of(obj);
+    SvDomainRun *run = sv_domain_run_of(obj);
 
     if (sv_domain_run_in_start(obj)) {
-        g_clear_error(&ld->start_error);
-        sv_error_set(&ld->start_error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
+        g_clear_error(&run->start_error); /* the supervisor's own words replace a guess */
+        sv_error_set(&run->start_error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
                      "guest failed to start: %s", msg->text);
         container_ended(obj, SV_DOMAIN_SHUTOFF_FAILED, SV_DOMAIN_EVENT_STOPPED_FAILED);
         return;

@@ -36,3 +36,7 @@ const char *lxc_process_get_console_socket(SvDomainObj *obj);
 
 /* Install DOMAIN_OPEN_CONSOLE (lxc_console.c). */
 void lxc_console_install(LxcProcessContext *ctx, SvRemoteHandlers *h);
+
+/* The facts of a container's run for the engine (domain/domain_run.h): its data, what its
+ * end releases. */
+extern const SvRunFacts lxc_run_facts;

@@ -30,17 +30,16 @@ static gboolean
 start_timed_out(gpointer data)
 {
     SvDomainObj *obj = lxc_domain_find_run(data);
-    LxcDomain *ld;
+    GError *cause = NULL;
 
     if (!obj)
         return G_SOURCE_REMOVE;
-    ld = lxc_domain_of(obj);
-    ld->start_timer = 0;
-    if (!ld->start_error)
-        sv_error_set(&ld->start_error, SV_FROM_LXC, SV_ERR_OPERATION_TIMEOUT,
-                     "guest failed to start: init was not running after %u ms",
-                     lxc_ctx->timeouts.start_timeout_ms);
-    lxc_domain_stop_supervisor(ld);
+    sv_domain_run_of(obj)->start_timer = 0;
+    sv_error_set(&cause, SV_FROM_LXC, SV_ERR_OPERATION_TIMEOUT,
+                 "guest failed to start: init was not running after %u ms",
+                 lxc_ctx->timeouts.start_timeout_ms);
+    sv_domain_run_start_failed(obj, cause);
+    lxc_domain_stop_supervisor(lxc_domain_of(obj));
     return G_SOURCE_REMOVE;
 }
 
@@ -250,36 +249,57 @@ spawn_supervisor(SvDomainObj *obj, LxcDomain *ld, const LxcSpec *spec, GError **
     return proc;
 }
 
-/* The record naming the held supervisor is on disk (or could not be written): let it run,
- * or let it go and fail the start. Either way its exit, if any, ends the run. */
-static void
-start_recorded(const GError *error, gpointer data)
+/* The record naming the held supervisor is on disk (or could not be written): the engine
+ * lets it run, or the start fails. Either way its exit, if any, ends the run. */
+static SvProcess *
+record_held(SvDomainObj *obj)
 {
-    SvDomainObj *obj = lxc_domain_find_run(data);
-    g_autoptr(GError) release_error = NULL;
-    LxcDomain *ld;
+    LxcDomain *ld = lxc_domain_of(obj);
 
-    if (!obj || !(ld = lxc_domain_of(obj))->held)
-        return;
-    if (error || sv_domain_run_destroying(obj)) {
-        if (error && !ld->start_error)
-            sv_error_set(&ld->start_error, SV_FROM_LXC, SV_ERR_OPERATION_FAILED,
-                         "guest failed to start: cannot record the container's status: %s",
-                         error->message);
-        lxc_domain_stop_supervisor(ld); /* still held: it goes without running anything */
-        return;
-    }
-    ld->held = FALSE;
-    if (!sv_process_release(ld->supervisor, &release_error)) {
-        /* It has exited (exec failed): its exit ends the run with this error. */
-        g_clear_error(&ld->start_error);
-        ld->start_error = g_error_new(SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
-                                      "guest failed to start: %s", release_error->message);
-        return;
-    }
-    ld->start_timer = g_timeout_add(lxc_ctx->timeouts.start_timeout_ms, start_timed_out,
-                                    sv_domain_obj_run_key(obj));
+    return ld->held ? ld->supervisor : NULL;
 }
+
+static void
+record_abandon(SvDomainObj *obj, const GError *error)
+{
+    GError *cause = NULL;
+
+    if (error) {
+        sv_error_set(&cause, SV_FROM_LXC, SV_ERR_OPERATION_FAILED,
+                     "guest failed to start: cannot record the container's status: %s",
+                     error->message);
+        sv_domain_run_start_failed(obj, cause);
+    }
+    lxc_domain_stop_supervisor(lxc_domain_of(obj)); /* still held: it runs nothing */
+}
+
+/* It has exited (exec failed): its exit ends the run with this error. */
+static void
+record_release_failed(SvDomainObj *obj, GError *error)
+{
+    SvDomainRun *run = sv_domain_run_of(obj);
+
+    lxc_domain_of(obj)->held = FALSE;
+    g_clear_error(&run->start_error);
+    run->start_error = g_error_new(SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
+                                   "guest failed to start: %s", error->message);
+    g_error_free(error);
+}
+
+static void
+record_released(SvDomainObj *obj)
+{
+    lxc_domain_of(obj)->held = FALSE;
+    sv_domain_run_of(obj)->start_timer = g_timeout_add(
+        lxc_ctx->timeouts.start_timeout_ms, start_timed_out, sv_domain_obj_run_key(obj));
+}
+
+static const SvRunReleaseFacts record_facts = {
+    .held = record_held,
+    .abandon = record_abandon,
+    .release_failed = record_release_failed,
+    .released = record_released,
+};
 
 /* Undo a start that failed before its supervisor existed: obj is as it was. */
 static void
@@ -344,19 +364,20 @@ lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     ld = lxc_domain_of(obj);
     /* libvirt's LXC driver names a running container by its controller's pid. */
     sv_domain_list_set_id(lxc_ctx->domains->list, obj, (int)sv_process_get_pid(ld->supervisor));
-    sv_daemon_inhibit(lxc_ctx->daemon);
+    sv_domain_driver_hold(lxc_ctx->domains, TRUE);
     if (call)
         sv_domain_driver_set_cause_call(obj, call);
     else
         sv_domain_obj_set_cause(obj, "the daemon (autostart)");
+    ld->run.start_flags = flags;
     if (call) {
-        ld->start_call = sv_call_defer(call);
+        ld->run.start_call = sv_call_defer(call);
         if (flags & SV_DOMAIN_START_AUTODESTROY)
             ld->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
     }
     /* Both written once, below. */
     sv_domain_run_change(obj, SV_RUN_STARTING, SV_STOP_NONE);
     sv_domain_obj_set_state(obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_STARTING_UP);
-    lxc_domain_save_status(obj, start_recorded, sv_domain_obj_run_key(obj));
+    sv_domain_run_record_then_release(obj, &record_facts);
     return TRUE;
 }

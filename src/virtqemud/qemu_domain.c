@@ -10,35 +10,56 @@
 QemuProcessContext *qemu_ctx;
 
 static void
-qemu_domain_free(gpointer p)
+qemu_domain_dispose(gpointer p)
 {
     QemuDomain *qd = p;
 
     g_clear_pointer(&qd->mon, qemu_monitor_free);
     sv_process_free_later(qd->proc); /* never inside its own callbacks */
-    if (qd->start_timer)
-        g_source_remove(qd->start_timer);
     if (qd->log_fd >= 0)
         close(qd->log_fd);
     g_free(qd->dir);
     g_free(qd->pid_path);
     g_ptr_array_unref(qd->ptys);
-    if (qd->start_error)
-        g_error_free(qd->start_error);
     /* Labels stay: the guest may live on without us (daemon exit). */
     qemu_security_label_free(qd->sec);
-    g_free(qd);
 }
+
+/* QEMU is gone (or never ran): its monitor, files and label go with it. */
+static void
+qemu_domain_release(SvDomainObj *obj)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+
+    g_clear_pointer(&qd->mon, qemu_monitor_free);
+    qemu_domain_remove_files(obj);
+    qemu_security_label_release(qemu_ctx->security, qd->sec);
+}
+
+static int
+qemu_domain_log_fd(SvDomainObj *obj)
+{
+    return qemu_domain_of(obj)->log_fd;
+}
+
+/* A failed start's log says "start failed: ..." (qemu_start_error), no "shutting down". */
+const SvRunFacts qemu_run_facts = {
+    .priv_size = sizeof(QemuDomain),
+    .dispose = qemu_domain_dispose,
+    .release = qemu_domain_release,
+    .log_fd = qemu_domain_log_fd,
+    .start_error = qemu_start_error,
+};
 
 guint
 qemu_domain_begin(SvDomainObj *obj)
 {
-    QemuDomain *qd = g_new0(QemuDomain, 1);
+    QemuDomain *qd = sv_domain_run_new(qemu_ctx->domains, obj);
 
     qd->log_fd = -1;
     qd->log_offset = -1;
     qd->ptys = g_ptr_array_new_with_free_func(g_free);
-    return sv_domain_list_attach_run(qemu_ctx->domains->list, obj, qd, qemu_domain_free);
+    return obj->run;
 }
 
 SvDomainObj *

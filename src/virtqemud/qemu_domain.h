@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "domain/domain_driver.h"
+#include "domain/domain_run.h"
 #include "domain/domain_state.h"
 #include "qemu_monitor.h"
 #include "qemu_process.h"
@@ -19,6 +20,7 @@
 #include "util/process.h"
 
 typedef struct {
+    SvDomainRun run;  /* the engine's part of the run (domain/domain_run.h): first */
     SvProcess *proc;
     QemuMonitor *mon;
     char *dir;        /* LIB/domain-ID-NAME: the monitor socket, QEMU's home */
@@ -26,12 +28,8 @@ typedef struct {
     GPtrArray *ptys;  /* chardev pty paths, index = serial number */
     int log_fd;
     QemuSecLabel *sec; /* SELinux label and relabelled files; NULL when unlabelled */
-    /* The start, while it runs (the engine's run state says whether it does:
-     * sv_domain_run_in_start()). */
-    SvCall *start_call;   /* the create call waiting for the guest to run */
-    guint start_flags;    /* SV_DOMAIN_START_* */
-    guint start_timer;
-    GError *start_error;  /* the start failed (first cause); told once QEMU is gone */
+    /* The start's call, flags, timer and first error are the engine's (run); whether a
+     * start goes on is its run state (sv_domain_run_in_start()). */
     off_t log_offset;     /* where QEMU's own output begins in its log, or -1 */
     /* What is under way is the engine's run state (obj->run_state, domain/domain_state.h):
      * STOPPING for a destroy (QEMU's SHUTDOWN is then not an event), the guest's
@@ -50,9 +48,9 @@ extern QemuProcessContext *qemu_ctx;
 
 /* Give obj new private data and begin its run; the run's handle. */
 guint qemu_domain_begin(SvDomainObj *obj);
-/* The guest is gone: sv_domain_list_release_run() ends the run and frees the private
- * data (what it holds of the process is freed from an idle, never inside the process's
- * own callbacks). */
+/* The guest is gone: the engine's teardown (sv_domain_run_teardown) ends the run and frees
+ * the private data (what it holds of the process is freed from an idle, never inside the
+ * process's own callbacks), with the facts qemu_run_facts (qemu_process.h). */
 
 /* The guest of a run handle, if that run still lasts. */
 SvDomainObj *qemu_domain_find(gpointer run);
@@ -85,6 +83,9 @@ gboolean qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **
 /* A start that went wrong: err (transfer full) is the cause;
  * once QEMU is gone, nothing of the guest remains and the waiting call fails. */
 void qemu_start_failed(SvDomainObj *obj, GError *err);
+/* The error a failed start's call gets from its cause (both transfer full): the cause as it
+ * is when QEMU never ran, else "QEMU failed to start" with the last lines QEMU printed. */
+GError *qemu_start_error(SvDomainObj *obj, GError *cause);
 
 /* Stop: qemu_process.c. QEMU's exit (the pidfd) and monitor events, for reconnect. */
 void qemu_process_on_exit(SvProcess *proc, const SvProcessExit *how, gpointer run);

@@ -346,6 +346,9 @@ qemu_init(SvDaemon *d, GError **error)
         .store = driver->store,
         .check_def = qemu_check_def,
         .cpu_time = qemu_process_cpu_time,
+        .run_facts = &qemu_run_facts,
+        .hold = sv_daemon_hold,
+        .holder = d,
     };
     if (!sv_kill_timeouts_load(sv_daemon_get_config(d), &driver->process.timeouts, error))
         return FALSE;

@@ -17,32 +17,6 @@
 
 /* ---------------------------------------------------------------- stop */
 
-/* The guest is gone: clean up and tell everyone. */
-static void
-guest_stopped(SvDomainObj *obj, int shutoff_reason, int stopped_detail)
-{
-    QemuDomain *qd = qemu_domain_of(obj);
-    gboolean restart = sv_domain_run_stopping(obj, SV_STOP_CRASH_RESTART);
-
-    sv_guest_log_printf(qd->log_fd, "shutting down, reason=%s",
-                        sv_domain_shutoff_reason_to_string(shutoff_reason));
-    g_clear_pointer(&qd->mon, qemu_monitor_free);
-    qemu_domain_remove_files(obj);
-    qemu_security_label_release(qemu_ctx->security, qd->sec);
-    sv_domain_driver_stopped(qemu_ctx->domains, obj, shutoff_reason, stopped_detail);
-    sv_daemon_uninhibit(qemu_ctx->daemon);
-    if (!obj->persistent) {
-        sv_domain_list_remove(qemu_ctx->domains->list, obj);
-        return;
-    }
-    if (restart) {
-        g_autoptr(GError) error = NULL;
-        if (!qemu_start_guest(obj, NULL, 0, &error))
-            g_warning("domain %s: restart after crash failed: %s", obj->def->name,
-                      error->message);
-    }
-}
-
 void
 qemu_process_on_exit(SvProcess *proc, const SvProcessExit *how, gpointer run)
 {
@@ -70,14 +44,13 @@ qemu_process_on_exit(SvProcess *proc, const SvProcessExit *how, gpointer run)
         qemu_start_failed(obj, g_steal_pointer(&error));
         return;
     }
-    if (sv_domain_run_destroying(obj))
-        guest_stopped(obj, SV_DOMAIN_SHUTOFF_DESTROYED, SV_DOMAIN_EVENT_STOPPED_DESTROYED);
-    else if (sv_domain_run_crashing(obj))
-        guest_stopped(obj, SV_DOMAIN_SHUTOFF_CRASHED, SV_DOMAIN_EVENT_STOPPED_CRASHED);
-    else if (obj->state == SV_DOMAIN_SHUTDOWN)
-        guest_stopped(obj, SV_DOMAIN_SHUTOFF_SHUTDOWN, SV_DOMAIN_EVENT_STOPPED_SHUTDOWN);
-    else
-        guest_stopped(obj, SV_DOMAIN_SHUTOFF_CRASHED, SV_DOMAIN_EVENT_STOPPED_FAILED);
+    /* A destroy, a crash or the guest's power-off says how it ended (its stop cause);
+     * anything else is QEMU ending on its own: a crash of QEMU. */
+    sv_domain_run_teardown(obj, obj->state == SV_DOMAIN_SHUTDOWN
+                                    ? &(SvRunEnd){.reason = SV_DOMAIN_SHUTOFF_SHUTDOWN,
+                                                  .detail = SV_DOMAIN_EVENT_STOPPED_SHUTDOWN}
+                                    : &(SvRunEnd){.reason = SV_DOMAIN_SHUTOFF_CRASHED,
+                                                  .detail = SV_DOMAIN_EVENT_STOPPED_FAILED});
 }
 
 /* ---------------------------------------------------------------- QMP events */

@@ -43,3 +43,7 @@ void qemu_console_install(QemuProcessContext *ctx, SvRemoteHandlers *h);
 
 /* CPU time of a running guest's QEMU, in ns. */
 guint64 qemu_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj);
+
+/* The facts of a QEMU guest's run for the engine (domain/domain_run.h): its data, what its
+ * end releases. */
+extern const SvRunFacts qemu_run_facts;

@@ -39,19 +39,6 @@ static void start_spawn(SvDomainObj *obj);
 
 /* ---------------------------------------------------------------- the end of a start */
 
-static void
-start_finished(SvDomainObj *obj)
-{
-    QemuDomain *qd = qemu_domain_of(obj);
-    SvCall *call = g_steal_pointer(&qd->start_call);
-
-    if (qd->start_timer)
-        g_source_remove(qd->start_timer);
-    qd->start_timer = 0;
-    sv_domain_driver_start_done(qemu_ctx->domains, obj,
-                                (qd->start_flags & SV_DOMAIN_START_PAUSED) != 0, call);
-}
-
 /* The last lines QEMU itself printed in this start (after our command line), for the
  * error: what it said when it gave up. (transfer full) */
 static char *
@@ -85,19 +72,20 @@ qemu_output_tail(SvDomainObj *obj)
     return g_strdup(n > START_ERROR_BYTES ? joined + n - START_ERROR_BYTES : joined);
 }
 
-/* The error a start ends with (transfer full): found before QEMU was forked (the
- * definition, the probe, the guest's directory), the cause as it is; after, QEMU failed
- * to start, with the last lines it printed. */
-static GError *
-start_error(SvDomainObj *obj)
+/* The error a start ends with: found before QEMU was forked (the definition, the probe,
+ * the guest's directory), the cause as it is; after, QEMU failed to start, with the last
+ * lines it printed. */
+GError *
+qemu_start_error(SvDomainObj *obj, GError *error)
 {
     QemuDomain *qd = qemu_domain_of(obj);
-    GError *error = g_steal_pointer(&qd->start_error);
     g_autofree char *tail = NULL;
     const SvErrorExtra *x;
     const char *why;
     GError *full = NULL;
 
+    if (!error)
+        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "the start was abandoned");
     if (!qd->proc) {
         sv_guest_log_printf(qd->log_fd, "start failed: %s", error->message);
         return error;
@@ -113,37 +101,12 @@ start_error(SvDomainObj *obj)
     return full;
 }
 
-/* QEMU is gone (or never ran): nothing of the guest may remain. The error for the
- * caller (transfer full). */
-static GError *
-start_cleanup(SvDomainObj *obj)
-{
-    QemuDomain *qd = qemu_domain_of(obj);
-    GError *full = start_error(obj);
-
-    g_warning("domain %s: %s", obj->def->name, full->message);
-    g_clear_pointer(&qd->mon, qemu_monitor_free);
-    qemu_domain_remove_files(obj);
-    qemu_security_label_release(qemu_ctx->security, qd->sec);
-    /* It never ran: no STOPPED, and its persistent definition is the one to keep. */
-    sv_domain_driver_stopped(qemu_ctx->domains, obj, SV_DOMAIN_SHUTOFF_FAILED, -1);
-    sv_daemon_uninhibit(qemu_ctx->daemon);
-    if (!obj->persistent)
-        sv_domain_list_remove(qemu_ctx->domains->list, obj);
-    return full;
-}
-
-/* Fail the waiting call and leave nothing of the guest. */
+/* QEMU is gone (or never ran): nothing of the guest may remain, and the waiting call
+ * fails. */
 static void
 start_fail_now(SvDomainObj *obj)
 {
-    SvCall *call = g_steal_pointer(&qemu_domain_of(obj)->start_call);
-    GError *full = start_cleanup(obj);
-
-    if (call)
-        sv_call_fail(call, full);
-    else
-        g_error_free(full);
+    sv_domain_run_teardown(obj, &(SvRunEnd){.reason = SV_DOMAIN_SHUTOFF_FAILED, .detail = -1});
 }
 
 static void
@@ -165,13 +128,7 @@ qemu_start_failed(SvDomainObj *obj, GError *err)
 {
     QemuDomain *qd = qemu_domain_of(obj);
 
-    if (qd->start_error)
-        g_error_free(err); /* the first cause is the one to tell */
-    else
-        qd->start_error = err;
-    if (qd->start_timer)
-        g_source_remove(qd->start_timer);
-    qd->start_timer = 0;
+    sv_domain_run_start_failed(obj, err); /* the first cause is the one to tell */
     if (qd->proc && sv_process_is_alive(qd->proc)) {
         /* Once it is gone, its exit comes back here. */
         if (!sv_domain_run_stopping(obj, SV_STOP_START_FAILED)) {
@@ -194,12 +151,12 @@ cont_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 
     (void)mon;
     (void)ret;
-    if (!obj || !sv_domain_run_in_start(obj) || qemu_domain_of(obj)->start_error)
+    if (!obj || !sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
         return;
     if (error)
         qemu_start_failed(obj, g_error_copy(error));
     else
-        start_finished(obj);
+        sv_domain_run_start_finished(obj);
 }
 
 /* Learn the pty each serial port got: "pty:/dev/pts/N". */
@@ -242,17 +199,16 @@ static void
 chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     SvDomainObj *obj = qemu_domain_find(run);
-    QemuDomain *qd;
 
-    if (!obj || !sv_domain_run_in_start(obj) || (qd = qemu_domain_of(obj))->start_error)
+    if (!obj || !sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
         return;
     if (error) {
         qemu_start_failed(obj, g_error_copy(error));
         return;
     }
     learn_ptys(obj, ret);
-    if (qd->start_flags & SV_DOMAIN_START_PAUSED)
-        start_finished(obj);
+    if (sv_domain_run_of(obj)->start_flags & SV_DOMAIN_START_PAUSED)
+        sv_domain_run_start_finished(obj);
     else
         qemu_monitor_command(mon, "cont", NULL, cont_done, run);
 }
@@ -283,7 +239,7 @@ start_timed_out(gpointer run)
 
     if (!obj)
         return G_SOURCE_REMOVE;
-    qemu_domain_of(obj)->start_timer = 0;
+    sv_domain_run_of(obj)->start_timer = 0;
     sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_TIMEOUT,
                  "QEMU's monitor did not answer within %u ms",
                  qemu_ctx->timeouts.start_timeout_ms);
@@ -293,30 +249,43 @@ start_timed_out(gpointer run)
 
 /* ---------------------------------------------------------------- the record, then exec */
 
-/* The pid and status files are on disk (or not): let QEMU run, or fail. */
-static void
-record_written(const GError *error, gpointer run)
+/* QEMU held before exec, while its start goes on: none once the start is ending (its kill
+ * ends the child, which never ran QEMU). */
+static SvProcess *
+record_held(SvDomainObj *obj)
 {
-    SvDomainObj *obj = qemu_domain_find(run);
-    g_autoptr(GError) local = NULL;
-    QemuDomain *qd;
+    QemuDomain *qd = qemu_domain_of(obj);
 
-    if (!obj || !sv_domain_run_in_start(obj) || (qd = qemu_domain_of(obj))->start_error ||
-        sv_domain_run_destroying(obj) || !qd->proc || !sv_process_is_alive(qd->proc))
-        return; /* the start is ending: its kill ends the child, which never ran QEMU */
-    if (error) {
-        sv_error_set(&local, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
-                     "cannot record the guest before running QEMU: %s", error->message);
-        qemu_start_failed(obj, g_steal_pointer(&local));
-        return;
-    }
-    if (!sv_process_release(qd->proc, &local)) {
-        qemu_start_failed(obj, g_steal_pointer(&local));
-        return;
-    }
-    g_debug("domain %s: recorded; QEMU pid %d runs", obj->def->name,
-            (int)sv_process_get_pid(qd->proc));
+    if (sv_domain_run_of(obj)->start_error || !qd->proc || !sv_process_is_alive(qd->proc))
+        return NULL;
+    return qd->proc;
 }
+
+static void
+record_abandon(SvDomainObj *obj, const GError *error)
+{
+    g_autoptr(GError) local = NULL;
+
+    if (!error || sv_domain_run_destroying(obj))
+        return; /* the destroy's kill ends the child */
+    sv_error_set(&local, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
+                 "cannot record the guest before running QEMU: %s", error->message);
+    qemu_start_failed(obj, g_steal_pointer(&local));
+}
+
+static void
+record_released(SvDomainObj *obj)
+{
+    g_debug("domain %s: recorded; QEMU pid %d runs", obj->def->name,
+            (int)sv_process_get_pid(qemu_domain_of(obj)->proc));
+}
+
+static const SvRunReleaseFacts record_facts = {
+    .held = record_held,
+    .abandon = record_abandon,
+    .release_failed = qemu_start_failed,
+    .released = record_released,
+};
 
 /* Write the pid file, then the status file (same worker, in order); QEMU runs once both
  * are on disk. */
@@ -328,7 +297,7 @@ record_then_release(SvDomainObj *obj)
 
     sv_domain_store_write_file_async(qemu_ctx->domains->store, qd->pid_path, pid_text, NULL,
                                      NULL);
-    qemu_status_save_then(obj, record_written, sv_domain_obj_run_key(obj));
+    sv_domain_run_record_then_release(obj, &record_facts);
 }
 
 /* ---------------------------------------------------------------- spawn */
@@ -466,7 +435,7 @@ caps_ready(QemuCaps *caps, const GError *error, gpointer run)
     SvDomainObj *obj = qemu_domain_find(run);
 
     (void)caps;
-    if (!obj || !sv_domain_run_in_start(obj) || qemu_domain_of(obj)->start_error)
+    if (!obj || !sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
         return;
     if (error)
         qemu_start_failed(obj, g_error_copy(error));
@@ -479,7 +448,7 @@ caps_ready(QemuCaps *caps, const GError *error, gpointer run)
 gboolean
 qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
 {
-    QemuDomain *qd;
+    SvDomainRun *run;
     const char *default_emulator = qemu_caps_get_emulator(qemu_ctx->caps);
 
     if (sv_domain_obj_is_active(obj)) {
@@ -494,22 +463,22 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         return FALSE;
     sv_domain_list_assign_id(qemu_ctx->domains->list, obj);
     qemu_domain_begin(obj);
-    qd = qemu_domain_of(obj);
+    run = sv_domain_run_of(obj);
     if (call)
         sv_domain_driver_set_cause_call(obj, call);
     else
         sv_domain_obj_set_cause(obj, "the daemon (autostart or on_crash restart)");
-    sv_daemon_inhibit(qemu_ctx->daemon);
+    sv_domain_driver_hold(qemu_ctx->domains, TRUE);
     /* From here on a failure goes through qemu_start_failed(), which undoes all this.
      * Written below with PAUSED/STARTING_UP. */
     sv_domain_run_change(obj, SV_RUN_STARTING, SV_STOP_NONE);
-    qd->start_flags = flags;
+    run->start_flags = flags;
     if (call) {
-        qd->start_call = sv_call_defer(call);
+        run->start_call = sv_call_defer(call);
         if (flags & SV_DOMAIN_START_AUTODESTROY)
-            qd->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
+            qemu_domain_of(obj)->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
     }
-    qd->start_timer = g_timeout_add(qemu_ctx->timeouts.start_timeout_ms, start_timed_out,
+    run->start_timer = g_timeout_add(qemu_ctx->timeouts.start_timeout_ms, start_timed_out,
                                     sv_domain_obj_run_key(obj));
     sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED,
                                SV_DOMAIN_PAUSED_STARTING_UP);

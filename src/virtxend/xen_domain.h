@@ -10,6 +10,7 @@
  * xen_domain_find_run(). */
 #pragma once
 
+#include "domain/domain_run.h"
 #include "domain/domain_state.h"
 #include "xen_process.h"
 
@@ -32,15 +33,16 @@ typedef struct {
 } XenGracefulJob;
 
 typedef struct {
+    SvDomainRun run; /* the engine's part of the run (domain/domain_run.h): first; its
+                        start_flags say whether the start leaves it paused */
     guint32 domid;                   /* 0 until created */
     libxl_evgen_domain_death *death; /* DOMAIN_SHUTDOWN and DOMAIN_DEATH for domid */
-    gboolean start_paused;
-    SvCall *start_call;
     libxl_domain_config *d_config; /* while creating: libxl reads it until the end */
     guint32 created_domid;         /* libxl writes it during the create */
     gboolean restart;         /* start again once gone (on_reboot, on_crash restart) */
     gboolean destroy_started; /* libxl_domain_destroy is running */
-    GPtrArray *destroy_calls; /* of SvCall: answered once the guest is gone */
+    GPtrArray *destroy_calls; /* of SvCall: handed to the engine at the teardown, which
+                                 answers them once the guest is gone */
     GList *graceful;          /* of XenGracefulJob */
 } XenDomain;
 

@@ -224,6 +224,9 @@ xen_init(SvDaemon *d, GError **error)
         .store = driver->store,
         .check_def = xen_check_def,
         .cpu_time = xen_process_cpu_time,
+        .run_facts = &xen_run_facts,
+        .hold = sv_daemon_hold,
+        .holder = d,
     };
     driver->process.daemon = d;
     driver->process.domains = &driver->domains;

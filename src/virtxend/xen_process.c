@@ -61,16 +61,15 @@ xen_graceful_job_free(XenGracefulJob *job)
     g_free(job);
 }
 
-/* At daemon exit, calls still waiting are answered so their clients are released. */
+/* At daemon exit, calls still waiting are answered so their clients are released (the
+ * start's by the engine). */
 static void
-xen_domain_free(gpointer p)
+xen_domain_dispose(gpointer p)
 {
     XenDomain *xd = p;
     g_autoptr(GError) e = NULL;
 
     sv_error_set(&e, SV_FROM_LIBXL, SV_ERR_OPERATION_FAILED, "the daemon is shutting down");
-    if (xd->start_call)
-        sv_call_fail(xd->start_call, g_error_copy(e));
     for (GList *l = xd->graceful; l; l = l->next) {
         XenGracefulJob *job = l->data;
         if (job->call)
@@ -84,16 +83,14 @@ xen_domain_free(gpointer p)
         libxl_domain_config_dispose(xd->d_config);
         g_free(xd->d_config);
     }
-    g_free(xd);
 }
 
 XenDomain *
 xen_domain_new(SvDomainObj *obj)
 {
-    XenDomain *xd = g_new0(XenDomain, 1);
+    XenDomain *xd = sv_domain_run_new(xen_ctx->domains, obj);
 
     xd->destroy_calls = g_ptr_array_new();
-    sv_domain_list_attach_run(xen_ctx->domains->list, obj, xd, xen_domain_free);
     return xd;
 }
 
@@ -148,28 +145,21 @@ xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
 
 /* ---------------------------------------------------------------- stop */
 
-/* The domain no longer exists in Xen: clean up and tell everyone. */
+/* The domain no longer exists in Xen (or its start failed): no more events about it; the
+ * destroys waiting, and the GRACEFUL ones the guest obeyed by going away, are the engine's
+ * to answer. */
 static void
-guest_gone(SvDomainObj *obj)
+xen_domain_release(SvDomainObj *obj)
 {
     XenDomain *xd = xen_domain_of(obj);
-    g_autoptr(GPtrArray) calls = g_steal_pointer(&xd->destroy_calls);
-    gboolean restart = xd->restart;
-    int reason = SV_DOMAIN_SHUTOFF_DESTROYED, detail = SV_DOMAIN_EVENT_STOPPED_DESTROYED;
 
-    if (sv_domain_run_stopping(obj, SV_STOP_SHUTDOWN)) {
-        reason = SV_DOMAIN_SHUTOFF_SHUTDOWN;
-        detail = SV_DOMAIN_EVENT_STOPPED_SHUTDOWN;
-    } else if (sv_domain_run_stopping(obj, SV_STOP_CRASH)) {
-        reason = SV_DOMAIN_SHUTOFF_CRASHED;
-        detail = SV_DOMAIN_EVENT_STOPPED_CRASHED;
-    } /* else destroyed, by us or behind our back (xl destroy): as libvirt, DESTROYED */
-    xd->destroy_calls = g_ptr_array_new();
-    /* A GRACEFUL destroy whose guest went away otherwise got what it asked for. */
+    for (guint i = 0; i < xd->destroy_calls->len; i++)
+        sv_domain_run_wait_stop(obj, xd->destroy_calls->pdata[i], NULL);
+    g_ptr_array_set_size(xd->destroy_calls, 0);
     for (GList *l = xd->graceful; l; l = l->next) {
         XenGracefulJob *job = l->data;
         if (job->call)
-            g_ptr_array_add(calls, g_steal_pointer(&job->call));
+            sv_domain_run_wait_stop(obj, g_steal_pointer(&job->call), NULL);
         xen_graceful_job_free(job);
     }
     g_clear_pointer(&xd->graceful, g_list_free);
@@ -177,18 +167,25 @@ guest_gone(SvDomainObj *obj)
         libxl_evdisable_domain_death(xen_lx(), xd->death);
         xd->death = NULL;
     }
-    sv_domain_driver_stopped(xen_ctx->domains, obj, reason, detail);
-    sv_daemon_uninhibit(xen_ctx->daemon);
-    for (guint i = 0; i < calls->len; i++)
-        sv_domain_driver_reply_when_saved(xen_ctx->domains, calls->pdata[i], NULL, NULL);
-    if (restart) {
-        g_autoptr(GError) error = NULL;
-        if (xen_start_guest(obj, NULL, 0, &error))
-            return;
-        g_warning("domain %s: restart failed: %s", obj->def->name, error->message);
-    }
-    if (!obj->persistent && !obj->priv)
-        sv_domain_list_remove(xen_ctx->domains->list, obj);
+}
+
+/* A transient guest restarts too (on_reboot or on_crash restart): libxl's driver keeps it. */
+const SvRunFacts xen_run_facts = {
+    .priv_size = sizeof(XenDomain),
+    .dispose = xen_domain_dispose,
+    .release = xen_domain_release,
+    .restart_transient = TRUE,
+};
+
+/* The domain no longer exists in Xen: the stop cause says how it ended (SHUTDOWN, CRASH,
+ * DESTROY); without one it was destroyed behind our back (xl destroy): as libvirt,
+ * DESTROYED. */
+static void
+guest_gone(SvDomainObj *obj)
+{
+    sv_domain_run_teardown(obj, &(SvRunEnd){.reason = SV_DOMAIN_SHUTOFF_DESTROYED,
+                                            .detail = SV_DOMAIN_EVENT_STOPPED_DESTROYED,
+                                            .restart = xen_domain_of(obj)->restart});
 }
 
 static void

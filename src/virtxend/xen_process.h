@@ -34,3 +34,7 @@ void xen_process_shutdown(void);
 
 /* CPU time a running guest has used, in ns (libxl_domain_info). */
 guint64 xen_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj);
+
+/* The facts of a Xen guest's run for the engine (domain/domain_run.h): its data, what its
+ * end releases. */
+extern const SvRunFacts xen_run_facts;

@@ -17,35 +17,8 @@
 static void
 start_failed(SvDomainObj *obj, GError *error)
 {
-    XenDomain *xd = xen_domain_of(obj);
-    SvCall *call = g_steal_pointer(&xd->start_call);
-
-    g_warning("domain %s: %s", obj->def->name, error->message);
-    if (xd->death)
-        libxl_evdisable_domain_death(xen_lx(), xd->death);
-    xd->death = NULL;
-    sv_domain_list_clear_id(xen_ctx->domains->list, obj);
-    xd->domid = 0;
-    sv_domain_run_change(obj, SV_RUN_GONE, SV_STOP_NONE); /* written with SHUTOFF */
-    sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_SHUTOFF, SV_DOMAIN_SHUTOFF_FAILED);
-    sv_daemon_uninhibit(xen_ctx->daemon);
-    sv_domain_list_release_run(xen_ctx->domains->list, obj);
-    if (call)
-        sv_call_fail(call, error);
-    else
-        g_error_free(error);
-    if (!obj->persistent)
-        sv_domain_list_remove(xen_ctx->domains->list, obj);
-}
-
-/* The domain exists and runs (or is paused, as asked). */
-static void
-start_done(SvDomainObj *obj)
-{
-    XenDomain *xd = xen_domain_of(obj);
-
-    sv_domain_driver_start_done(xen_ctx->domains, obj, xd->start_paused,
-                                g_steal_pointer(&xd->start_call));
+    sv_domain_run_start_failed(obj, error);
+    sv_domain_run_teardown(obj, &(SvRunEnd){.reason = SV_DOMAIN_SHUTOFF_FAILED, .detail = -1});
 }
 
 static void
@@ -76,14 +49,14 @@ create_done(int rc, gpointer data)
     if (libxl_evenable_domain_death(xen_lx(), domid, obj->run, &xd->death) != 0)
         g_warning("domain %s: cannot watch domain %u for its end", obj->def->name, domid);
     /* libxl creates domains paused; they run once unpaused, as xl does. */
-    if (!xd->start_paused && (rc = libxl_domain_unpause(xen_lx(), domid, NULL)) != 0) {
+    if (!(xd->run.start_flags & SV_DOMAIN_START_PAUSED) && (rc = libxl_domain_unpause(xen_lx(), domid, NULL)) != 0) {
         xen_domain_destroy_orphan(domid);
         sv_error_set(&error, SV_FROM_LIBXL, SV_ERR_INTERNAL_ERROR,
                      "libxenlight failed to unpause domain '%s' (error %d)", obj->def->name, rc);
         start_failed(obj, error);
         return;
     }
-    start_done(obj);
+    sv_domain_run_start_finished(obj); /* it runs, or is paused as asked */
 }
 
 /* The record is on disk (or could not be written): ask libxl for the domain, or fail. */
@@ -176,17 +149,17 @@ xen_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         return FALSE;
     xd = xen_domain_new(obj);
     sv_domain_run_change(obj, SV_RUN_STARTING, SV_STOP_NONE); /* written below */
-    xd->start_paused = (flags & SV_DOMAIN_START_PAUSED) != 0;
+    xd->run.start_flags = flags;
     xd->d_config = g_new0(libxl_domain_config, 1);
     libxl_domain_config_init(xd->d_config);
     xen_config_build(obj->def, xd->d_config);
-    sv_daemon_inhibit(xen_ctx->daemon);
+    sv_domain_driver_hold(xen_ctx->domains, TRUE);
     if (call)
         sv_domain_driver_set_cause_call(obj, call);
     else
         sv_domain_obj_set_cause(obj, "the daemon (autostart)");
     if (call)
-        xd->start_call = sv_call_defer(call);
+        xd->run.start_call = sv_call_defer(call);
     xen_domain_save_status(obj, start_recorded, sv_domain_obj_run_key(obj));
     return TRUE;
 }

@@ -1,7 +1,14 @@
 /* test-domain-run.c: the state setter the drivers share (the status file follows every
- * change, a failed write is logged), the end of a start that succeeded, and the end of a
- * run once the guest is gone. */
+ * change, a failed write is logged), a run's data and what the setter releases, the end of
+ * a start (record then release, start done, a failed start) and the one teardown of a run,
+ * with a fake driver. */
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "domain/domain_driver.h"
+#include "domain/domain_run.h"
+#include "rpc/server-internal.h" /* a waiting call without a dispatcher: struct SvCall */
 #include "util/error.h"
 #include "domain-test.h"
 #include "warnings.h"
@@ -90,48 +97,450 @@ test_start_done(void)
     sv_server_free(srv);
 }
 
+/* ---------------------------------------------------------------- a fake driver */
+
+/* Its private data of a run: the engine's part first, as every driver's. */
+typedef struct {
+    SvDomainRun run;
+    int facts;
+} FakePriv;
+
+/* What the engine asked of the fake driver, in order. */
+static GPtrArray *steps;
+
 static void
-count_free(gpointer p)
+step(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static void
+step(const char *fmt, ...)
 {
-    (*(int *)p)++;
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_ptr_array_add(steps, g_strdup_vprintf(fmt, ap));
+    va_end(ap);
 }
 
-/* The guest is gone: inactive, SHUTOFF with its reason written, the persistent definition
- * back, the run and its data ended. */
 static void
-test_stopped(void)
+fake_dispose(gpointer priv)
 {
-    g_autoptr(SvDomainList) list = sv_domain_list_new();
+    (void)priv;
+    step("dispose");
+}
+
+static void
+fake_release(SvDomainObj *obj)
+{
+    step("release active=%d", sv_domain_obj_is_active(obj));
+}
+
+static GError *
+fake_start_error(SvDomainObj *obj, GError *cause)
+{
+    step("start-error %s", cause ? cause->message : "none");
+    g_prefix_error(&cause, "%s failed: ", obj->def->name);
+    return cause;
+}
+
+static const SvRunFacts fake_facts = {
+    .priv_size = sizeof(FakePriv),
+    .dispose = fake_dispose,
+    .release = fake_release,
+    .start_error = fake_start_error,
+};
+
+static void
+fake_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
+{
+    step("status %s/%d run=%d", sv_domain_state_to_string(obj->state), obj->reason,
+         obj->priv != NULL);
+    if (done)
+        done(NULL, data);
+}
+
+static void
+fake_emit(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail)
+{
+    (void)drv;
+    (void)obj;
+    step("event %d/%d", event, detail);
+}
+
+static void
+fake_hold(gpointer holder, gboolean on)
+{
+    SvDomainObj *obj = holder;
+
+    step("hold %d restored=%d", on, obj->new_def == NULL);
+}
+
+static gboolean
+fake_start(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
+{
+    (void)call;
+    (void)flags;
+    (void)error;
+    step("start active=%d run=%d", sv_domain_obj_is_active(obj), obj->priv != NULL);
+    return TRUE;
+}
+
+typedef struct {
+    char *dir;
+    SvDomainList *list;
+    SvDomainDriver drv;
+} Fake;
+
+static void
+fake_init(Fake *f)
+{
+    f->dir = g_dir_make_tmp("domain-run-XXXXXX", NULL);
+    f->list = sv_domain_list_new();
+    f->drv = (SvDomainDriver){
+        .from = SV_FROM_QEMU,
+        .list = f->list,
+        .store = sv_domain_store_new(f->dir),
+        .save_status = fake_status,
+        .run_facts = &fake_facts,
+        .hold = fake_hold,
+        .emit = fake_emit,
+    };
+    f->drv.lifecycle.start = fake_start;
+    g_ptr_array_set_size(steps, 0);
+    g_ptr_array_set_size(test_warnings, 0);
+}
+
+static void
+fake_clear(Fake *f)
+{
+    sv_domain_store_flush(f->drv.store);
+    sv_domain_store_free(f->drv.store);
+    sv_domain_list_free(f->list);
+    rmdir(f->dir);
+    g_free(f->dir);
+}
+
+/* A running guest of f named name (persistent or not), on its live copy of the definition,
+ * with a run of the fake driver. */
+static SvDomainObj *
+fake_running(Fake *f, const char *name, gboolean persistent)
+{
+    SvDomainObj *obj = sv_domain_list_add(f->list, test_domain_def("kvm", name), persistent);
+
+    if (persistent) {
+        obj->new_def = obj->def;
+        obj->def = sv_domain_def_copy(obj->new_def);
+    }
+    sv_domain_list_assign_id(f->list, obj);
+    sv_domain_run_new(&f->drv, obj);
+    f->drv.holder = obj;
+    sv_domain_run_change(obj, SV_RUN_STARTING, SV_STOP_NONE);
+    sv_domain_obj_set_state(obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_STARTING_UP);
+    return obj;
+}
+
+/* A deferred call of a client that has gone away: answering it only finishes it (the
+ * client's count of waiting calls drops), nothing is written. */
+static SvCall *
+gone_client_call(SvServer *srv, SvClient **ret_client)
+{
+    int sv[2];
+    SvClient *c;
+    SvCall call = {0};
+
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+    c = sv_client_ref(sv_server_add_client_fd(srv, sv[1], FALSE));
+    close(sv[0]);
+    sv_client_close(c, "gone");
+    call.client = c;
+    *ret_client = c;
+    return sv_call_defer(&call);
+}
+
+static void
+assert_steps(const char *const *want)
+{
+    guint n = g_strv_length((char **)want);
+
+    for (guint i = 0; i < MIN(n, steps->len); i++)
+        g_assert_cmpstr(steps->pdata[i], ==, want[i]);
+    g_assert_cmpuint(steps->len, ==, n);
+}
+
+/* ---------------------------------------------------------------- the teardown */
+
+/* A guest whose on_crash=restart stop ended: in one order, the driver's release (still
+ * active), inactive and SHUTOFF/CRASHED with the run and its data gone before the status
+ * file follows (removed), STOPPED/CRASHED, the persistent definition back by the time the
+ * daemon's hold goes, then the restart through the driver's start, the guest inactive;
+ * the destroy call waiting is answered once the status file is gone, and its log removed. */
+static void
+test_teardown_order(void)
+{
+    Fake f;
     SvServer *srv = sv_server_new("test", NULL);
-    SvDomainDriver drv = {.list = list, .save_status = fake_save_status, .server = srv};
-    SvDomainObj *obj = test_domain_add(list, "web");
-    SvDomainDef *on_disk = obj->def;
-    SvDomainDef *live = sv_domain_def_copy(on_disk);
-    int freed = 0;
+    SvDomainObj *obj;
+    SvDomainDef *on_disk;
+    SvClient *client;
+    g_autofree char *log = NULL;
+    static const char *const want[] = {
+        "release active=1", "dispose", "status shutoff/3 run=0", "event 5/2",
+        "hold 0 restored=1", "start active=0 run=0", NULL};
+
+    fake_init(&f);
+    f.drv.server = srv;
+    obj = fake_running(&f, "web", TRUE);
+    on_disk = obj->new_def;
+    sv_domain_run_start_finished(obj);
+    sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_CRASH_RESTART);
+    log = g_build_filename(f.dir, "web.log", NULL);
+    g_assert_true(g_file_set_contents(log, "x", 1, NULL));
+    sv_domain_run_wait_stop(obj, gone_client_call(srv, &client), log);
+    g_assert_cmpuint(client->pending, ==, 1);
+    g_ptr_array_set_size(steps, 0);
+
+    sv_domain_run_teardown(obj, &(SvRunEnd){.reason = SV_DOMAIN_SHUTOFF_SHUTDOWN,
+                                            .detail = SV_DOMAIN_EVENT_STOPPED_SHUTDOWN});
+    assert_steps(want);
+    g_assert_true(obj->def == on_disk);
+    g_assert_cmpint(obj->run_state, ==, SV_RUN_GONE);
+    g_assert_true(sv_domain_list_find_by_name(f.list, "web") == obj);
+    g_assert_false(g_file_test(log, G_FILE_TEST_EXISTS));
+    sv_domain_store_flush(f.drv.store); /* the reply waits for the status file */
+    g_assert_cmpuint(client->pending, ==, 0);
+    sv_client_unref(client);
+    fake_clear(&f);
+    sv_server_free(srv);
+}
+
+/* A transient guest is removed once gone, and not started again for CRASH_RESTART unless
+ * the driver says transient guests restart (virtxend); a driver's decided end wins over
+ * the stop cause, and without a cause the driver's is used. */
+static void
+test_teardown_transient(void)
+{
+    Fake f;
+    SvDomainObj *obj;
+    SvRunFacts restarting = fake_facts;
+    static const char *const removed[] = {
+        "release active=1", "dispose", "status shutoff/1 run=0", "event 5/0",
+        "hold 0 restored=1", NULL};
+    static const char *const restarted[] = {
+        "release active=1", "dispose", "status shutoff/3 run=0", "event 5/2",
+        "hold 0 restored=1", "start active=0 run=0", NULL};
+
+    fake_init(&f);
+    obj = fake_running(&f, "tmp", FALSE);
+    sv_domain_run_start_finished(obj);
+    sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_CRASH_RESTART);
+    g_ptr_array_set_size(steps, 0);
+    /* The driver decided SHUTDOWN when the end was reported: it wins over the cause. */
+    sv_domain_run_teardown(obj, &(SvRunEnd){.reason = SV_DOMAIN_SHUTOFF_SHUTDOWN,
+                                            .detail = SV_DOMAIN_EVENT_STOPPED_SHUTDOWN,
+                                            .decided = TRUE});
+    assert_steps(removed);
+    g_assert_null(sv_domain_list_find_by_name(f.list, "tmp"));
+
+    f.drv.run_facts = &restarting;
+    restarting.restart_transient = TRUE;
+    obj = fake_running(&f, "tmp2", FALSE);
+    sv_domain_run_start_finished(obj);
+    sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_CRASH_RESTART);
+    g_ptr_array_set_size(steps, 0);
+    sv_domain_run_teardown(obj, &(SvRunEnd){.reason = SV_DOMAIN_SHUTOFF_DESTROYED,
+                                            .detail = SV_DOMAIN_EVENT_STOPPED_DESTROYED});
+    assert_steps(restarted);
+    g_assert_nonnull(sv_domain_list_find_by_name(f.list, "tmp2"));
+
+    /* No cause: the driver's end (xl destroy behind our back: DESTROYED). */
+    sv_domain_list_assign_id(f.list, obj);
+    sv_domain_run_new(&f.drv, obj);
+    sv_domain_run_change(obj, SV_RUN_RUNNING, SV_STOP_NONE);
+    sv_domain_obj_set_state(obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_BOOTED);
+    g_ptr_array_set_size(steps, 0);
+    sv_domain_run_teardown(obj, &(SvRunEnd){.reason = SV_DOMAIN_SHUTOFF_DESTROYED,
+                                            .detail = SV_DOMAIN_EVENT_STOPPED_DESTROYED});
+    g_assert_cmpstr(steps->pdata[3], ==, "event 5/1");
+    g_assert_null(sv_domain_list_find_by_name(f.list, "tmp2"));
+    fake_clear(&f);
+}
+
+/* A start that fails: FAILED and no STOPPED whatever the driver's end, the driver shapes
+ * the first cause into the call's error, a start nobody waits on is logged with it; no
+ * restart, even with on_crash's cause. */
+static void
+test_teardown_failed_start(void)
+{
+    Fake f;
+    SvDomainObj *obj;
+    GError *cause = NULL;
+    static const char *const want[] = {
+        "start-error internal error: first", "release active=1", "dispose",
+        "status shutoff/6 run=0", "hold 0 restored=1", NULL};
+
+    fake_init(&f);
+    obj = fake_running(&f, "web", TRUE);
+    sv_error_set(&cause, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "first");
+    sv_domain_run_start_failed(obj, cause);
+    cause = NULL;
+    sv_error_set(&cause, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "second");
+    sv_domain_run_start_failed(obj, cause); /* the first cause is the one told */
+    sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_CRASH_RESTART);
+    g_ptr_array_set_size(steps, 0);
+    sv_domain_run_teardown(obj, &(SvRunEnd){.reason = SV_DOMAIN_SHUTOFF_CRASHED,
+                                            .detail = SV_DOMAIN_EVENT_STOPPED_CRASHED});
+    assert_steps(want);
+    g_assert_cmpint(obj->reason, ==, SV_DOMAIN_SHUTOFF_FAILED);
+    g_assert_cmpuint(test_warnings->len, ==, 1);
+    g_assert_cmpstr(test_warnings->pdata[0], ==,
+                    "domain web: web failed: internal error: first");
+    fake_clear(&f);
+}
+
+/* ---------------------------------------------------------------- the setter's releases */
+
+static gboolean
+never(gpointer data)
+{
+    (void)data;
+    g_assert_not_reached();
+    return G_SOURCE_REMOVE;
+}
+
+/* The start's timer lasts while the start does (a destroy during it still is one), goes
+ * when the start fails or succeeds; GONE ends the run and frees its data. */
+static void
+test_releases(void)
+{
+    Fake f;
+    SvDomainObj *obj;
+    SvDomainRun *run;
     gpointer key;
 
-    g_array_set_size(saves, 0);
-    obj->new_def = on_disk; /* started: it runs on its live copy */
-    obj->def = live;
-    sv_domain_list_assign_id(list, obj);
-    sv_domain_list_attach_run(list, obj, &freed, count_free);
+    fake_init(&f);
+    obj = fake_running(&f, "web", TRUE);
+    run = sv_domain_run_of(obj);
     key = sv_domain_obj_run_key(obj);
-    sv_domain_obj_set_state(obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_BOOTED);
-    sv_domain_driver_stopped(&drv, obj, SV_DOMAIN_SHUTOFF_DESTROYED,
-                             SV_DOMAIN_EVENT_STOPPED_DESTROYED);
-    g_assert_false(sv_domain_obj_is_active(obj));
-    g_assert_null(sv_domain_list_find_by_id(list, 1));
-    g_assert_cmpint(obj->state, ==, SV_DOMAIN_SHUTOFF);
-    g_assert_cmpint(obj->reason, ==, SV_DOMAIN_SHUTOFF_DESTROYED);
-    g_assert_cmpuint(saves->len, ==, 1);
-    g_assert_cmpint(g_array_index(saves, Save, 0).state, ==, SV_DOMAIN_SHUTOFF);
-    g_array_index(saves, Save, 0).done(NULL, g_array_index(saves, Save, 0).data);
-    g_assert_true(obj->def == on_disk);
-    g_assert_null(obj->new_def);
-    g_assert_cmpint(freed, ==, 1);
+    run->start_timer = g_timeout_add_seconds(3600, never, NULL);
+    sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY);
+    g_assert_cmpuint(run->start_timer, !=, 0); /* still the start's: it may fail yet */
+    sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_START_FAILED);
+    g_assert_cmpuint(run->start_timer, ==, 0);
+
+    run->start_timer = g_timeout_add_seconds(3600, never, NULL);
+    sv_domain_run_withdraw_destroy(&f.drv, obj); /* a failed start stays one */
+    sv_domain_run_start_done(obj, FALSE);         /* the guest ran after all */
+    g_assert_cmpuint(run->start_timer, ==, 0);
+
+    g_ptr_array_set_size(steps, 0);
+    sv_domain_run_change(obj, SV_RUN_GONE, SV_STOP_NONE);
+    g_assert_cmpuint(steps->len, ==, 1);
+    g_assert_cmpstr(steps->pdata[0], ==, "dispose");
     g_assert_null(obj->priv);
-    g_assert_null(sv_domain_list_find_attached(list, key));
+    g_assert_null(sv_domain_list_find_attached(f.list, key));
+    fake_clear(&f);
+}
+
+/* ---------------------------------------------------------------- the end of a start */
+
+/* A start that succeeds: the waiting call is the start's, paused when its flags say so,
+ * and its timer goes. */
+static void
+test_start_finished(void)
+{
+    Fake f;
+    SvServer *srv = sv_server_new("test", NULL);
+    SvDomainObj *obj;
+    SvDomainRun *run;
+    SvClient *client;
+
+    fake_init(&f);
+    f.drv.server = srv;
+    obj = fake_running(&f, "web", TRUE);
+    run = sv_domain_run_of(obj);
+    run->start_flags = SV_DOMAIN_START_PAUSED;
+    run->start_call = gone_client_call(srv, &client);
+    run->start_timer = g_timeout_add_seconds(3600, never, NULL);
+    sv_domain_run_start_finished(obj);
+    g_assert_cmpint(obj->run_state, ==, SV_RUN_PAUSED);
+    g_assert_cmpint(obj->state, ==, SV_DOMAIN_PAUSED);
+    g_assert_cmpint(obj->reason, ==, SV_DOMAIN_PAUSED_USER);
+    g_assert_null(run->start_call);
+    g_assert_cmpuint(run->start_timer, ==, 0);
+    sv_domain_store_flush(f.drv.store);
+    g_assert_cmpuint(client->pending, ==, 0); /* answered once the status was written */
+    sv_client_unref(client);
+    fake_clear(&f);
     sv_server_free(srv);
+}
+
+static SvProcess *held_child;
+
+static SvProcess *
+fake_held(SvDomainObj *obj)
+{
+    (void)obj;
+    return held_child;
+}
+
+static void
+fake_abandon(SvDomainObj *obj, const GError *error)
+{
+    (void)obj;
+    step("abandon %s", error ? error->message : "none");
+}
+
+static void
+fake_release_failed(SvDomainObj *obj, GError *error)
+{
+    (void)obj;
+    step("release-failed %s", error->message);
+    g_error_free(error);
+}
+
+static void
+fake_released(SvDomainObj *obj)
+{
+    (void)obj;
+    step("released");
+}
+
+static const SvRunReleaseFacts release_facts = {
+    fake_held, fake_abandon, fake_release_failed, fake_released};
+
+static GError *record_error;
+
+static void
+failing_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
+{
+    (void)obj;
+    done(record_error, data);
+}
+
+/* The held child is let go only once its record is on disk, and only while the start goes
+ * on: a record that fails or a destroy under way abandons it; a start with nothing held
+ * left (its kill under way) does nothing. */
+static void
+test_record_then_release(void)
+{
+    Fake f;
+    SvDomainObj *obj;
+    static const char *const want[] = {
+        "abandon cannot write", "abandon none", NULL};
+
+    fake_init(&f);
+    f.drv.save_status = failing_status;
+    obj = fake_running(&f, "web", TRUE);
+    held_child = NULL; /* the start is ending: nothing to do */
+    record_error = g_error_new_literal(G_FILE_ERROR, G_FILE_ERROR_NOSPC, "cannot write");
+    sv_domain_run_record_then_release(obj, &release_facts);
+    g_assert_cmpuint(steps->len, ==, 0);
+    /* Never dereferenced on these paths: the child is never let go. */
+    held_child = (SvProcess *)&f;
+    sv_domain_run_record_then_release(obj, &release_facts);
+    g_clear_error(&record_error);
+    sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY);
+    sv_domain_run_record_then_release(obj, &release_facts);
+    assert_steps(want);
+    fake_clear(&f);
 }
 
 static void
@@ -149,10 +558,16 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     saves = g_array_new(FALSE, TRUE, sizeof(Save));
+    steps = g_ptr_array_new_with_free_func(g_free);
     test_warnings_capture();
     g_test_add_func("/domain-run/set-state", test_set_state);
     g_test_add_func("/domain-run/start-done", test_start_done);
-    g_test_add_func("/domain-run/stopped", test_stopped);
+    g_test_add_func("/domain-run/teardown-order", test_teardown_order);
+    g_test_add_func("/domain-run/teardown-transient", test_teardown_transient);
+    g_test_add_func("/domain-run/teardown-failed-start", test_teardown_failed_start);
+    g_test_add_func("/domain-run/releases", test_releases);
+    g_test_add_func("/domain-run/start-finished", test_start_finished);
+    g_test_add_func("/domain-run/record-then-release", test_record_then_release);
     g_test_add_func("/domain-run/shutoff-reasons", test_shutoff_reasons);
     return g_test_run();
 }

@@ -169,6 +169,15 @@ sv_daemon_uninhibit(SvDaemon *d)
     idle_update(d);
 }
 
+void
+sv_daemon_hold(gpointer daemon, gboolean on)
+{
+    if (on)
+        sv_daemon_inhibit(daemon);
+    else
+        sv_daemon_uninhibit(daemon);
+}
+
 static gboolean
 on_quit_signal(gpointer data)
 {

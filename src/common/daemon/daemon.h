@@ -47,6 +47,9 @@ void sv_daemon_set_timeout(SvDaemon *d, guint timeout);
 /* Hold off idle exit (guests running, work in flight); each inhibit needs one uninhibit. */
 void sv_daemon_inhibit(SvDaemon *d);
 void sv_daemon_uninhibit(SvDaemon *d);
+/* sv_daemon_inhibit(daemon) when on, else sv_daemon_uninhibit(daemon): the hold hook of a
+ * domain driver (SvDomainDriver.hold, with the daemon as its holder). */
+void sv_daemon_hold(gpointer daemon, gboolean on);
 
 /* Ask the loop to end (as SIGTERM does). */
 void sv_daemon_quit(SvDaemon *d);

@@ -51,6 +51,7 @@ typedef struct {
 } SvDomainLifecycle;
 
 typedef struct SvDomainDriver SvDomainDriver;
+typedef struct SvRunFacts SvRunFacts; /* domain_run.h */
 
 struct SvDomainDriver {
     const char *prefix; /* "qemu", "lxc", "libxl": names functions in flag errors */
@@ -70,6 +71,15 @@ struct SvDomainDriver {
      * forgets it). NULL: the driver keeps no status files. */
     void (*save_status)(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
     const SvConnectFacts *connect; /* the connection procedures' facts (domain_connect.h) */
+    const SvRunFacts *run_facts;   /* a run's data and end (domain_run.h) */
+    /* Hold off the daemon's idle exit while a guest runs: hold(holder, TRUE) as a run
+     * begins, hold(holder, FALSE) at its teardown (daemon/daemon.h sv_daemon_hold). NULL:
+     * nothing to hold. */
+    void (*hold)(gpointer holder, gboolean on);
+    gpointer holder;
+    /* Where lifecycle events go (a fake in tests); NULL: to every client of server that
+     * registered for them. */
+    void (*emit)(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
     SvDomainLifecycle lifecycle;   /* set by sv_domain_driver_install_lifecycle */
     gpointer data;
     GHashTable *pending; /* name -> uuid of definitions being written */
@@ -134,13 +144,8 @@ void sv_domain_driver_set_state(SvDomainDriver *drv, SvDomainObj *obj, int state
 void sv_domain_driver_set_state_event(SvDomainDriver *drv, SvDomainObj *obj, int state,
                                       int reason, int event, int detail);
 
-/* The guest is gone (its processes, its hypervisor domain), or its start failed: obj
- * becomes inactive and SHUTOFF with reason (the status file follows: removed), STOPPED
- * goes out with detail (a start that failed, detail -1, has none), the persistent
- * definition takes the live one's place, and the run ends with its driver data. The
- * rest is the caller's: the daemon's inhibition, the calls waiting, a transient domain's
- * removal, a restart. */
-void sv_domain_driver_stopped(SvDomainDriver *drv, SvDomainObj *obj, int reason, int detail);
+/* Hold off (on) or allow again the daemon's idle exit (drv->hold), one release per hold. */
+void sv_domain_driver_hold(SvDomainDriver *drv, gboolean on);
 
 /* A start has succeeded: RUNNING/BOOTED with STARTED/BOOTED, or, asked to start paused,
  * PAUSED/USER with STARTED/BOOTED then SUSPENDED/PAUSED; the waiting call (transfer full;

@@ -1,8 +1,12 @@
-/* domain_run.c: what the drivers share of a guest's run: the one state setter, with the
- * status file following every change, the end of a start that succeeded, and the end of
- * the run once the guest is gone. */
-#include "domain/domain_driver.h"
-#include "domain/domain_state.h"
+/* domain_run.c: what the drivers share of a guest's run: the state setter of what clients
+ * see, with the status file following every change, the run's data, the end of a start
+ * (record then release, start done) and the one teardown once the guest is gone. */
+#include "domain/domain_run.h"
+
+#include <unistd.h>
+
+#include "util/error.h"
+#include "util/guest_log.h"
 
 static void
 save_done(const GError *error, gpointer data)
@@ -37,18 +41,6 @@ sv_domain_driver_set_state_event(SvDomainDriver *drv, SvDomainObj *obj, int stat
 }
 
 void
-sv_domain_driver_stopped(SvDomainDriver *drv, SvDomainObj *obj, int reason, int detail)
-{
-    sv_domain_list_clear_id(drv->list, obj);
-    sv_domain_run_change(obj, SV_RUN_GONE, SV_STOP_NONE);
-    sv_domain_driver_set_state(drv, obj, SV_DOMAIN_SHUTOFF, reason);
-    if (detail >= 0)
-        sv_domain_driver_emit(drv, obj, SV_DOMAIN_EVENT_STOPPED, detail);
-    sv_domain_obj_restore_def(obj);
-    sv_domain_list_release_run(drv->list, obj);
-}
-
-void
 sv_domain_driver_start_done(SvDomainDriver *drv, SvDomainObj *obj, gboolean paused,
                             SvCall *call)
 {
@@ -64,4 +56,269 @@ sv_domain_driver_start_done(SvDomainDriver *drv, SvDomainObj *obj, gboolean paus
     }
     if (call)
         sv_domain_driver_reply_started(drv, obj, call);
+}
+
+void
+sv_domain_driver_hold(SvDomainDriver *drv, gboolean on)
+{
+    if (drv->hold)
+        drv->hold(drv->holder, on);
+}
+
+/* ---------------------------------------------------------------- the run's data */
+
+/* A destroy call waiting for the guest to be gone. */
+typedef struct {
+    SvCall *call;
+    char *remove_log;
+} StopCall;
+
+static void
+stop_call_free(StopCall *sc)
+{
+    g_free(sc->remove_log);
+    g_free(sc);
+}
+
+/* The run's data is freed with its driver part first. Calls still waiting are answered
+ * (the daemon exits with the guest running), so no client is left hanging. */
+static void
+run_free(gpointer priv)
+{
+    SvDomainRun *run = priv;
+    g_autoptr(GError) e = NULL;
+
+    if (run->drv->run_facts->dispose)
+        run->drv->run_facts->dispose(priv);
+    sv_error_set(&e, run->drv->from, SV_ERR_OPERATION_FAILED, "the daemon is shutting down");
+    if (run->start_call)
+        sv_call_fail(run->start_call, g_error_copy(e));
+    for (guint i = 0; i < run->stop_calls->len; i++) {
+        StopCall *sc = run->stop_calls->pdata[i];
+        sv_call_fail(sc->call, g_error_copy(e));
+        stop_call_free(sc);
+    }
+    g_ptr_array_unref(run->stop_calls);
+    if (run->start_timer)
+        g_source_remove(run->start_timer);
+    g_clear_error(&run->start_error);
+    g_free(run);
+}
+
+gpointer
+sv_domain_run_new(SvDomainDriver *drv, SvDomainObj *obj)
+{
+    gsize size = MAX(drv->run_facts->priv_size, sizeof(SvDomainRun));
+    SvDomainRun *run = g_malloc0(size);
+
+    run->drv = drv;
+    run->stop_calls = g_ptr_array_new();
+    sv_domain_list_attach_run(drv->list, obj, run, run_free);
+    return run;
+}
+
+void
+sv_domain_run_start_failed(SvDomainObj *obj, GError *cause)
+{
+    SvDomainRun *run = sv_domain_run_of(obj);
+
+    if (run->start_error)
+        g_error_free(cause);
+    else
+        run->start_error = cause;
+}
+
+void
+sv_domain_run_wait_stop(SvDomainObj *obj, SvCall *call, const char *remove_log)
+{
+    StopCall *sc = g_new0(StopCall, 1);
+
+    sc->call = call;
+    sc->remove_log = g_strdup(remove_log);
+    g_ptr_array_add(sv_domain_run_of(obj)->stop_calls, sc);
+}
+
+void
+sv_domain_run_release_owned(SvDomainObj *obj)
+{
+    SvDomainRun *run = sv_domain_run_of(obj);
+
+    if (!run)
+        return;
+    if (run->start_timer &&
+        (!sv_domain_run_in_start(obj) || sv_domain_run_stopping(obj, SV_STOP_START_FAILED))) {
+        g_source_remove(run->start_timer);
+        run->start_timer = 0;
+    }
+    if (obj->run_state == SV_RUN_GONE)
+        sv_domain_list_release_run(run->drv->list, obj);
+}
+
+/* ---------------------------------------------------------------- the end of a start */
+
+typedef struct {
+    SvDomainDriver *drv;
+    gpointer run;
+    const SvRunReleaseFacts *facts;
+} ReleaseJob;
+
+static void
+recorded(const GError *error, gpointer data)
+{
+    ReleaseJob *job = data;
+    SvDomainObj *obj = sv_domain_list_find_attached(job->drv->list, job->run);
+    const SvRunReleaseFacts *f = job->facts;
+    g_autoptr(GError) local = NULL;
+    SvProcess *held;
+
+    g_free(job);
+    if (!obj || !sv_domain_run_in_start(obj) || !(held = f->held(obj)))
+        return;
+    if (error || sv_domain_run_destroying(obj)) {
+        f->abandon(obj, error);
+        return;
+    }
+    if (!sv_process_release(held, &local)) {
+        f->release_failed(obj, g_steal_pointer(&local));
+        return;
+    }
+    f->released(obj);
+}
+
+void
+sv_domain_run_record_then_release(SvDomainObj *obj, const SvRunReleaseFacts *facts)
+{
+    SvDomainRun *run = sv_domain_run_of(obj);
+    ReleaseJob *job = g_new0(ReleaseJob, 1);
+
+    job->drv = run->drv;
+    job->run = sv_domain_obj_run_key(obj);
+    job->facts = facts;
+    run->drv->save_status(obj, recorded, job);
+}
+
+void
+sv_domain_run_start_finished(SvDomainObj *obj)
+{
+    SvDomainRun *run = sv_domain_run_of(obj);
+
+    sv_domain_driver_start_done(run->drv, obj, (run->start_flags & SV_DOMAIN_START_PAUSED) != 0,
+                                g_steal_pointer(&run->start_call));
+}
+
+/* ---------------------------------------------------------------- the teardown */
+
+gboolean
+sv_domain_run_end_of_cause(const SvDomainObj *obj, int *ret_reason, int *ret_detail)
+{
+    switch (obj->run_state == SV_RUN_STOPPING ? obj->stop_cause : SV_STOP_NONE) {
+    case SV_STOP_DESTROY:
+    case SV_STOP_DESTROY_GRACEFUL:
+        *ret_reason = SV_DOMAIN_SHUTOFF_DESTROYED;
+        *ret_detail = SV_DOMAIN_EVENT_STOPPED_DESTROYED;
+        return TRUE;
+    case SV_STOP_CRASH:
+    case SV_STOP_CRASH_RESTART:
+        *ret_reason = SV_DOMAIN_SHUTOFF_CRASHED;
+        *ret_detail = SV_DOMAIN_EVENT_STOPPED_CRASHED;
+        return TRUE;
+    case SV_STOP_SHUTDOWN:
+        *ret_reason = SV_DOMAIN_SHUTOFF_SHUTDOWN;
+        *ret_detail = SV_DOMAIN_EVENT_STOPPED_SHUTDOWN;
+        return TRUE;
+    case SV_STOP_START_FAILED:
+        *ret_reason = SV_DOMAIN_SHUTOFF_FAILED;
+        *ret_detail = -1;
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
+/* obj becomes inactive and SHUTOFF with reason (the status file follows: removed, as the
+ * run and its data are released on GONE), STOPPED goes out with detail (none for -1), and
+ * the persistent definition takes the live one's place. */
+static void
+run_stopped(SvDomainDriver *drv, SvDomainObj *obj, int reason, int detail)
+{
+    sv_domain_list_clear_id(drv->list, obj);
+    sv_domain_run_change(obj, SV_RUN_GONE, SV_STOP_NONE);
+    sv_domain_driver_set_state(drv, obj, SV_DOMAIN_SHUTOFF, reason);
+    if (detail >= 0)
+        sv_domain_driver_emit(drv, obj, SV_DOMAIN_EVENT_STOPPED, detail);
+    sv_domain_obj_restore_def(obj);
+}
+
+/* The calls a run that is over leaves: its start's (transfer full of call and error) and
+ * its destroys'. */
+static void
+answer_calls(SvDomainDriver *drv, SvDomainObj *obj, SvCall *start_call, GError *start_error,
+             GPtrArray *stop_calls)
+{
+    if (start_error)
+        g_warning("domain %s: %s", obj->def->name, start_error->message);
+    if (start_call)
+        sv_call_fail(start_call, start_error);
+    else if (start_error)
+        g_error_free(start_error);
+    for (guint i = 0; i < stop_calls->len; i++) {
+        StopCall *sc = stop_calls->pdata[i];
+        if (sc->remove_log)
+            unlink(sc->remove_log);
+        sv_domain_driver_reply_when_saved(drv, g_steal_pointer(&sc->call), NULL, NULL);
+        stop_call_free(sc);
+    }
+}
+
+/* Start obj again after its run ended; FALSE (logged) when that cannot begin. */
+static gboolean
+restart(SvDomainDriver *drv, SvDomainObj *obj)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (drv->lifecycle.start && drv->lifecycle.start(obj, NULL, 0, &error))
+        return TRUE;
+    g_warning("domain %s: restart failed: %s", obj->def->name,
+              error ? error->message : "the driver cannot start it");
+    return FALSE;
+}
+
+void
+sv_domain_run_teardown(SvDomainObj *obj, const SvRunEnd *end)
+{
+    SvDomainRun *run = sv_domain_run_of(obj);
+    SvDomainDriver *drv = run->drv;
+    const SvRunFacts *f = drv->run_facts;
+    gboolean failed_start = sv_domain_run_in_start(obj);
+    gboolean again = !failed_start &&
+                     (sv_domain_run_stopping(obj, SV_STOP_CRASH_RESTART) || end->restart);
+    SvCall *start_call = g_steal_pointer(&run->start_call);
+    GError *start_error = g_steal_pointer(&run->start_error);
+    g_autoptr(GPtrArray) stop_calls = NULL;
+    int reason = end->reason, detail = end->detail;
+
+    if (failed_start) {
+        reason = SV_DOMAIN_SHUTOFF_FAILED;
+        detail = -1;
+        if (f->start_error)
+            start_error = f->start_error(obj, start_error);
+        if (!start_error)
+            sv_error_set(&start_error, drv->from, SV_ERR_INTERNAL_ERROR, "guest failed to start");
+    } else if (!end->decided) {
+        sv_domain_run_end_of_cause(obj, &reason, &detail);
+    }
+    if (f->log_fd && (!failed_start || f->log_failed_start))
+        sv_guest_log_printf(f->log_fd(obj), "shutting down, reason=%s",
+                            sv_domain_shutoff_reason_to_string(reason));
+    if (f->release)
+        f->release(obj); /* may hand the engine destroy calls */
+    stop_calls = g_steal_pointer(&run->stop_calls);
+    run->stop_calls = g_ptr_array_new();
+    run_stopped(drv, obj, reason, detail); /* the run's data is gone from here */
+    sv_domain_driver_hold(drv, FALSE);
+    answer_calls(drv, obj, start_call, start_error, stop_calls);
+    if (again && (obj->persistent || f->restart_transient) && restart(drv, obj))
+        return;
+    if (!obj->persistent)
+        sv_domain_list_remove(drv->list, obj);
 }

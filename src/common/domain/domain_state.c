@@ -2,6 +2,8 @@
  * causes of a stop combine, and the one setter. */
 #include "domain/domain_state.h"
 
+#include "domain/domain_run.h"
+
 static const char *const run_state_names[SV_RUN_STATE_LAST] = {
     [SV_RUN_GONE] = "gone",         [SV_RUN_STARTING] = "starting",
     [SV_RUN_RUNNING] = "running",   [SV_RUN_PAUSING] = "pausing",
@@ -134,6 +136,7 @@ sv_domain_run_change(SvDomainObj *obj, SvRunState to, SvStopCause cause)
         }
     }
     run_enter(obj, to, cause);
+    sv_domain_run_release_owned(obj);
 }
 
 void
@@ -184,6 +187,7 @@ sv_domain_run_start_done(SvDomainObj *obj, gboolean paused)
         obj->stop_from = ran;
     if (obj->before_state == SV_RUN_STARTING)
         obj->before_state = ran;
+    sv_domain_run_release_owned(obj);
 }
 
 gboolean

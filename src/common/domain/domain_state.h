@@ -63,9 +63,11 @@ gboolean sv_stop_cause_is_destroy(SvStopCause cause);
 /* The one setter of the run state: checks from -> to against the table (a warning names a
  * transition it does not have: a driver bug), merges the cause of a stop that goes on,
  * logs "old -> new (cause), asked by ..." (obj->cause, sv_domain_obj_set_cause()), records
- * where a stop began (to withdraw a destroy that fails), then writes the status file. A
- * state other than STOPPING has no cause (cause is ignored). Events are the caller's: what
- * clients see changes through sv_domain_driver_set_state(). */
+ * where a stop began (to withdraw a destroy that fails), releases what the new state no
+ * longer owns (sv_domain_run_release_owned: the start's timer once the start is over; the
+ * run and its data on GONE), then writes the status file. A state other than STOPPING has
+ * no cause (cause is ignored). Events are the caller's: what clients see changes through
+ * sv_domain_driver_set_state(). */
 void sv_domain_run_set(SvDomainDriver *drv, SvDomainObj *obj, SvRunState to, SvStopCause cause);
 
 /* sv_domain_run_set() without the status file, for a step that writes it once right

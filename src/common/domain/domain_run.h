@@ -1,0 +1,119 @@
+/* domain_run.h: one run of a guest, the lifecycle engine's part of it: the data every
+ * driver's private data of a run begins with (the start's waiting call, flags, timer and
+ * first error; the destroy calls waiting for the end), the one end of a start, the one
+ * record-then-release step of a start, and the one teardown, with the facts a driver gives
+ * them (what only its hypervisor knows).
+ *
+ * A run begins with sv_domain_run_new() (a start, a reconnect) and ends when its state
+ * becomes GONE: the setter (sv_domain_run_change) then ends the run and frees its data,
+ * the driver's part through its dispose fact. */
+#pragma once
+
+#include "domain/domain_state.h"
+#include "util/process.h"
+
+/* What the engine keeps of a run. Every driver's private data (obj->priv) begins with it,
+ * so obj->priv is one (sv_domain_run_of). */
+typedef struct {
+    SvDomainDriver *drv;
+    SvCall *start_call;   /* the create call waiting for the guest to run, or NULL */
+    guint start_flags;    /* SV_DOMAIN_START_* */
+    guint start_timer;    /* the start's deadline; the setter stops it once the start ends */
+    GError *start_error;  /* the first cause of a start that fails, told once the guest is
+                             gone */
+    GPtrArray *stop_calls; /* StopCall: destroys answered once the guest is gone */
+} SvDomainRun;
+
+/* How a run ended, as the driver saw it. */
+typedef struct {
+    int reason;       /* SHUTOFF reason (SV_DOMAIN_SHUTOFF_*) */
+    int detail;       /* STOPPED detail (SV_DOMAIN_EVENT_STOPPED_*) */
+    gboolean decided; /* these whatever the stop cause (the driver decided them when the end
+                         was reported); otherwise only when the run has no stop cause */
+    gboolean restart; /* start it again (beyond CRASH_RESTART's: Xen's on_reboot restart) */
+} SvRunEnd;
+
+/* The hypervisor facts of a run's data and its end. */
+struct SvRunFacts {
+    gsize priv_size; /* the driver's private data, which begins with SvDomainRun */
+    /* Free what the driver's private data holds (not the data itself): at the end of the
+     * run, or when the daemon exits with the guest running. */
+    void (*dispose)(gpointer priv);
+    /* The guest is gone (or its start failed): release what only the hypervisor knows of
+     * it (monitor, files, labels, cgroup, event watches), and hand the destroy calls the
+     * driver still holds to the engine (sv_domain_run_wait_stop). Runs before the guest
+     * becomes inactive, with its data. */
+    void (*release)(SvDomainObj *obj);
+    /* The guest log of obj's run (util/guest_log.h), -1 for none. NULL: no log. */
+    int (*log_fd)(SvDomainObj *obj);
+    /* The error the start's call fails with (transfer full), from the start's first cause
+     * (transfer full, NULL when none was recorded), with the run's data still there. NULL:
+     * the cause as it is. */
+    GError *(*start_error)(SvDomainObj *obj, GError *cause);
+    gboolean log_failed_start;  /* "shutting down, reason=failed" in the log of a failed
+                                   start too (virtlxcd) */
+    gboolean restart_transient; /* a transient guest is started again too (virtxend); else
+                                   it is removed */
+};
+
+/* The engine's data of obj's run (NULL when none). */
+static inline SvDomainRun *
+sv_domain_run_of(SvDomainObj *obj)
+{
+    return obj->priv;
+}
+
+/* Begin a run of obj (which has none) with fresh private data of drv->run_facts->priv_size
+ * bytes, zeroed but for the engine's part. (transfer none: the run owns it) */
+gpointer sv_domain_run_new(SvDomainDriver *drv, SvDomainObj *obj);
+
+/* Record cause (transfer full) as the reason the start under way fails, unless one was
+ * recorded already (the first cause is the one told). */
+void sv_domain_run_start_failed(SvDomainObj *obj, GError *cause);
+
+/* Answer call (transfer full) once the guest is gone, with its status file removed;
+ * remove_log (may be NULL) is the guest log to remove then (DESTROY_REMOVE_LOGS). */
+void sv_domain_run_wait_stop(SvDomainObj *obj, SvCall *call, const char *remove_log);
+
+/* The facts of a start's record-then-release step. */
+typedef struct {
+    /* The child held before exec, or NULL when the start no longer has one to release (it
+     * is ending: the kill of what it made ends the child, which never ran). */
+    SvProcess *(*held)(SvDomainObj *obj);
+    /* The start ends before the child ran: a destroy, or record_error (may be NULL) the
+     * record could not be written. */
+    void (*abandon)(SvDomainObj *obj, const GError *record_error);
+    /* The child could not be let go (transfer full of error). */
+    void (*release_failed)(SvDomainObj *obj, GError *error);
+    /* The child runs. */
+    void (*released)(SvDomainObj *obj);
+} SvRunReleaseFacts;
+
+/* A start's held child is let go once the status file naming it is durably on disk, so no
+ * child of ours ever runs that a restarted daemon cannot find: write the status file
+ * (drv->save_status), then, if the start still goes on, release the child (util/process.h
+ * sv_process_release) as facts say. */
+void sv_domain_run_record_then_release(SvDomainObj *obj, const SvRunReleaseFacts *facts);
+
+/* The start has succeeded (the guest runs, or is paused when asked):
+ * sv_domain_driver_start_done() with the start's flags and waiting call. */
+void sv_domain_run_start_finished(SvDomainObj *obj);
+
+/* The one teardown of a run: the guest is gone, or its start failed. In this order: the
+ * end's reason and detail (a start that failed: FAILED, no STOPPED; else the stop cause's:
+ * DESTROYED, CRASHED, SHUTDOWN, or end's when the driver decided or there is no cause),
+ * "shutting down, reason=..." in the guest log, the driver's release fact, obj inactive and
+ * SHUTOFF (the status file removed, the run and its data released), STOPPED, the
+ * persistent definition back, the daemon's hold released, the start's call failed with the
+ * start's error (a failed start nobody waits on is logged), the destroy calls answered once
+ * the status file is gone, then a restart (CRASH_RESTART, or end->restart) through the
+ * driver's start, or a transient domain's removal. */
+void sv_domain_run_teardown(SvDomainObj *obj, const SvRunEnd *end);
+
+/* What the run's new state no longer owns is released (systemd's socket_set_state()): out
+ * of its start, the start's timer; GONE, the run and its data. Called by the setter. */
+void sv_domain_run_release_owned(SvDomainObj *obj);
+
+/* The SHUTOFF reason and STOPPED detail of obj's stop cause; FALSE when it has none that
+ * says (SV_STOP_NONE). */
+gboolean sv_domain_run_end_of_cause(const SvDomainObj *obj, int *ret_reason, int *ret_detail);
