@@ -4,10 +4,10 @@
  * reconnect after a restart (lxc_reconnect.c).
  *
  * A container's run begins at its start or reconnect (lxc_domain_new, which attaches the
- * per-container state) and ends when the daemon lets go of it (sv_domain_list_release_run,
- * conf/domain_obj.h). Every asynchronous callback holds the run's key
- * (sv_domain_obj_run_key), never a pointer, and finds the object again with
- * lxc_domain_find_run(). */
+ * per-container state, which begins with the engine's SvDomainRun) and ends at its teardown
+ * (sv_domain_run_teardown, domain/domain_run.h), or when the daemon exits. Every
+ * asynchronous callback holds the run's key (sv_domain_obj_run_key), never a pointer, and
+ * finds the object again with lxc_domain_find_run(). */
 #pragma once
 
 #include "domain/domain_driver.h"

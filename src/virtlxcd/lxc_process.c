@@ -15,6 +15,7 @@
 
 #include <glib-unix.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sys/pidfd.h>
 #include <unistd.h>
 
@@ -40,7 +41,7 @@ lxc_domain_dispose(gpointer p)
 LxcDomain *
 lxc_domain_new(SvDomainObj *obj)
 {
-    LxcDomain *ld = sv_domain_run_new(lxc_ctx->domains, obj);
+    LxcDomain *ld = sv_domain_run_new(lxc_ctx->domains, obj, sizeof(LxcDomain));
 
     ld->log_fd = -1;
     ld->stop_waiters = g_ptr_array_new();
@@ -191,12 +192,6 @@ lxc_domain_release(SvDomainObj *obj)
     g_ptr_array_set_size(ld->stop_waiters, 0);
 }
 
-static int
-lxc_domain_log_fd(SvDomainObj *obj)
-{
-    return lxc_domain_of(obj)->log_fd;
-}
-
 static GError *
 lxc_start_error(SvDomainObj *obj, GError *cause)
 {
@@ -207,13 +202,13 @@ lxc_start_error(SvDomainObj *obj, GError *cause)
     return cause;
 }
 
+/* A failed start's log ends with "shutting down, reason=failed" too. */
 const SvRunFacts lxc_run_facts = {
-    .priv_size = sizeof(LxcDomain),
+    .log_fd_offset = offsetof(LxcDomain, log_fd),
+    .log_failed_start = TRUE,
     .dispose = lxc_domain_dispose,
     .release = lxc_domain_release,
-    .log_fd = lxc_domain_log_fd,
     .start_error = lxc_start_error,
-    .log_failed_start = TRUE,
 };
 
 /* The supervisor has cleaned up and exited: the container is gone, as decided when its

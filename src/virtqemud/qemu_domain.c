@@ -2,6 +2,7 @@
  * while it runs, and the forced kill nobody waits on. */
 #include "qemu_domain.h"
 
+#include <stddef.h>
 #include <unistd.h>
 
 #include "qemu_status.h"
@@ -36,25 +37,18 @@ qemu_domain_release(SvDomainObj *obj)
     qemu_security_label_release(qemu_ctx->security, qd->sec);
 }
 
-static int
-qemu_domain_log_fd(SvDomainObj *obj)
-{
-    return qemu_domain_of(obj)->log_fd;
-}
-
 /* A failed start's log says "start failed: ..." (qemu_start_error), no "shutting down". */
 const SvRunFacts qemu_run_facts = {
-    .priv_size = sizeof(QemuDomain),
     .dispose = qemu_domain_dispose,
     .release = qemu_domain_release,
-    .log_fd = qemu_domain_log_fd,
+    .log_fd_offset = offsetof(QemuDomain, log_fd),
     .start_error = qemu_start_error,
 };
 
 guint
 qemu_domain_begin(SvDomainObj *obj)
 {
-    QemuDomain *qd = sv_domain_run_new(qemu_ctx->domains, obj);
+    QemuDomain *qd = sv_domain_run_new(qemu_ctx->domains, obj, sizeof(QemuDomain));
 
     qd->log_fd = -1;
     qd->log_offset = -1;

@@ -4,10 +4,10 @@
  * (xen_reconnect.c).
  *
  * A guest's run begins at its start or reconnect (xen_domain_new, which attaches the
- * per-guest state) and ends when the daemon lets go of it (sv_domain_list_release_run,
- * conf/domain_obj.h). Every completion, event and timer holds the run's key
- * (sv_domain_obj_run_key), never a pointer, and finds the object again with
- * xen_domain_find_run(). */
+ * per-guest state, which begins with the engine's SvDomainRun) and ends at its teardown
+ * (sv_domain_run_teardown, domain/domain_run.h), or when the daemon exits. Every
+ * completion, event and timer holds the run's key (sv_domain_obj_run_key), never a pointer,
+ * and finds the object again with xen_domain_find_run(). */
 #pragma once
 
 #include "domain/domain_run.h"

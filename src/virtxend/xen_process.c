@@ -61,23 +61,29 @@ xen_graceful_job_free(XenGracefulJob *job)
     g_free(job);
 }
 
-/* At daemon exit, calls still waiting are answered so their clients are released (the
- * start's by the engine). */
+/* The destroy calls waiting, and the GRACEFUL ones, go to the engine: it answers them once
+ * the guest is gone, or fails them when the daemon exits first. */
+static void
+hand_over_calls(XenDomain *xd)
+{
+    for (guint i = 0; i < xd->destroy_calls->len; i++)
+        sv_domain_run_add_stop_call(&xd->run, xd->destroy_calls->pdata[i], NULL);
+    g_ptr_array_set_size(xd->destroy_calls, 0);
+    for (GList *l = xd->graceful; l; l = l->next) {
+        XenGracefulJob *job = l->data;
+        if (job->call)
+            sv_domain_run_add_stop_call(&xd->run, g_steal_pointer(&job->call), NULL);
+        xen_graceful_job_free(job);
+    }
+    g_clear_pointer(&xd->graceful, g_list_free);
+}
+
 static void
 xen_domain_dispose(gpointer p)
 {
     XenDomain *xd = p;
-    g_autoptr(GError) e = NULL;
 
-    sv_error_set(&e, SV_FROM_LIBXL, SV_ERR_OPERATION_FAILED, "the daemon is shutting down");
-    for (GList *l = xd->graceful; l; l = l->next) {
-        XenGracefulJob *job = l->data;
-        if (job->call)
-            sv_call_fail(job->call, g_error_copy(e));
-        xen_graceful_job_free(job);
-    }
-    g_list_free(xd->graceful);
-    fail_calls(xd->destroy_calls, e);
+    hand_over_calls(xd);
     g_ptr_array_unref(xd->destroy_calls);
     if (xd->d_config) {
         libxl_domain_config_dispose(xd->d_config);
@@ -88,7 +94,7 @@ xen_domain_dispose(gpointer p)
 XenDomain *
 xen_domain_new(SvDomainObj *obj)
 {
-    XenDomain *xd = sv_domain_run_new(xen_ctx->domains, obj);
+    XenDomain *xd = sv_domain_run_new(xen_ctx->domains, obj, sizeof(XenDomain));
 
     xd->destroy_calls = g_ptr_array_new();
     return xd;
@@ -153,16 +159,7 @@ xen_domain_release(SvDomainObj *obj)
 {
     XenDomain *xd = xen_domain_of(obj);
 
-    for (guint i = 0; i < xd->destroy_calls->len; i++)
-        sv_domain_run_wait_stop(obj, xd->destroy_calls->pdata[i], NULL);
-    g_ptr_array_set_size(xd->destroy_calls, 0);
-    for (GList *l = xd->graceful; l; l = l->next) {
-        XenGracefulJob *job = l->data;
-        if (job->call)
-            sv_domain_run_wait_stop(obj, g_steal_pointer(&job->call), NULL);
-        xen_graceful_job_free(job);
-    }
-    g_clear_pointer(&xd->graceful, g_list_free);
+    hand_over_calls(xd);
     if (xd->death) {
         libxl_evdisable_domain_death(xen_lx(), xd->death);
         xd->death = NULL;
@@ -171,7 +168,6 @@ xen_domain_release(SvDomainObj *obj)
 
 /* A transient guest restarts too (on_reboot or on_crash restart): libxl's driver keeps it. */
 const SvRunFacts xen_run_facts = {
-    .priv_size = sizeof(XenDomain),
     .dispose = xen_domain_dispose,
     .release = xen_domain_release,
     .restart_transient = TRUE,

@@ -142,7 +142,6 @@ fake_start_error(SvDomainObj *obj, GError *cause)
 }
 
 static const SvRunFacts fake_facts = {
-    .priv_size = sizeof(FakePriv),
     .dispose = fake_dispose,
     .release = fake_release,
     .start_error = fake_start_error,
@@ -230,7 +229,7 @@ fake_running(Fake *f, const char *name, gboolean persistent)
         obj->def = sv_domain_def_copy(obj->new_def);
     }
     sv_domain_list_assign_id(f->list, obj);
-    sv_domain_run_new(&f->drv, obj);
+    sv_domain_run_new(&f->drv, obj, sizeof(FakePriv));
     f->drv.holder = obj;
     sv_domain_run_change(obj, SV_RUN_STARTING, SV_STOP_NONE);
     sv_domain_obj_set_state(obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_STARTING_UP);
@@ -352,7 +351,7 @@ test_teardown_transient(void)
 
     /* No cause: the driver's end (xl destroy behind our back: DESTROYED). */
     sv_domain_list_assign_id(f.list, obj);
-    sv_domain_run_new(&f.drv, obj);
+    sv_domain_run_new(&f.drv, obj, sizeof(FakePriv));
     sv_domain_run_change(obj, SV_RUN_RUNNING, SV_STOP_NONE);
     sv_domain_obj_set_state(obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_BOOTED);
     g_ptr_array_set_size(steps, 0);

@@ -106,10 +106,9 @@ run_free(gpointer priv)
 }
 
 gpointer
-sv_domain_run_new(SvDomainDriver *drv, SvDomainObj *obj)
+sv_domain_run_new(SvDomainDriver *drv, SvDomainObj *obj, gsize size)
 {
-    gsize size = MAX(drv->run_facts->priv_size, sizeof(SvDomainRun));
-    SvDomainRun *run = g_malloc0(size);
+    SvDomainRun *run = g_malloc0(MAX(size, sizeof(SvDomainRun)));
 
     run->drv = drv;
     run->stop_calls = g_ptr_array_new();
@@ -129,13 +128,19 @@ sv_domain_run_start_failed(SvDomainObj *obj, GError *cause)
 }
 
 void
-sv_domain_run_wait_stop(SvDomainObj *obj, SvCall *call, const char *remove_log)
+sv_domain_run_add_stop_call(SvDomainRun *run, SvCall *call, const char *remove_log)
 {
     StopCall *sc = g_new0(StopCall, 1);
 
     sc->call = call;
     sc->remove_log = g_strdup(remove_log);
-    g_ptr_array_add(sv_domain_run_of(obj)->stop_calls, sc);
+    g_ptr_array_add(run->stop_calls, sc);
+}
+
+void
+sv_domain_run_wait_stop(SvDomainObj *obj, SvCall *call, const char *remove_log)
+{
+    sv_domain_run_add_stop_call(sv_domain_run_of(obj), call, remove_log);
 }
 
 void
@@ -307,9 +312,9 @@ sv_domain_run_teardown(SvDomainObj *obj, const SvRunEnd *end)
     } else if (!end->decided) {
         sv_domain_run_end_of_cause(obj, &reason, &detail);
     }
-    if (f->log_fd && (!failed_start || f->log_failed_start))
-        sv_guest_log_printf(f->log_fd(obj), "shutting down, reason=%s",
-                            sv_domain_shutoff_reason_to_string(reason));
+    if (f->log_fd_offset && (!failed_start || f->log_failed_start))
+        sv_guest_log_printf(G_STRUCT_MEMBER(int, run, f->log_fd_offset),
+                            "shutting down, reason=%s", sv_domain_shutoff_reason_to_string(reason));
     if (f->release)
         f->release(obj); /* may hand the engine destroy calls */
     stop_calls = g_steal_pointer(&run->stop_calls);

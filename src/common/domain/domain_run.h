@@ -35,17 +35,19 @@ typedef struct {
 
 /* The hypervisor facts of a run's data and its end. */
 struct SvRunFacts {
-    gsize priv_size; /* the driver's private data, which begins with SvDomainRun */
     /* Free what the driver's private data holds (not the data itself): at the end of the
-     * run, or when the daemon exits with the guest running. */
+     * run, or when the daemon exits with the guest running; calls it still holds may be
+     * handed to the engine (sv_domain_run_add_stop_call), which fails them. */
     void (*dispose)(gpointer priv);
     /* The guest is gone (or its start failed): release what only the hypervisor knows of
      * it (monitor, files, labels, cgroup, event watches), and hand the destroy calls the
      * driver still holds to the engine (sv_domain_run_wait_stop). Runs before the guest
      * becomes inactive, with its data. */
     void (*release)(SvDomainObj *obj);
-    /* The guest log of obj's run (util/guest_log.h), -1 for none. NULL: no log. */
-    int (*log_fd)(SvDomainObj *obj);
+    /* Where the private data holds the descriptor of the guest log (util/guest_log.h; -1
+     * while none is open), as systemd's unit vtables give their contexts' offsets; 0: the
+     * driver keeps no guest log. */
+    gsize log_fd_offset;
     /* The error the start's call fails with (transfer full), from the start's first cause
      * (transfer full, NULL when none was recorded), with the run's data still there. NULL:
      * the cause as it is. */
@@ -63,9 +65,10 @@ sv_domain_run_of(SvDomainObj *obj)
     return obj->priv;
 }
 
-/* Begin a run of obj (which has none) with fresh private data of drv->run_facts->priv_size
- * bytes, zeroed but for the engine's part. (transfer none: the run owns it) */
-gpointer sv_domain_run_new(SvDomainDriver *drv, SvDomainObj *obj);
+/* Begin a run of obj (which has none) with fresh private data of size bytes (the driver's
+ * type, which begins with SvDomainRun), zeroed but for the engine's part. (transfer none:
+ * the run owns it) */
+gpointer sv_domain_run_new(SvDomainDriver *drv, SvDomainObj *obj, gsize size);
 
 /* Record cause (transfer full) as the reason the start under way fails, unless one was
  * recorded already (the first cause is the one told). */
@@ -74,6 +77,8 @@ void sv_domain_run_start_failed(SvDomainObj *obj, GError *cause);
 /* Answer call (transfer full) once the guest is gone, with its status file removed;
  * remove_log (may be NULL) is the guest log to remove then (DESTROY_REMOVE_LOGS). */
 void sv_domain_run_wait_stop(SvDomainObj *obj, SvCall *call, const char *remove_log);
+/* The same, on the run's data (a dispose fact has no object). */
+void sv_domain_run_add_stop_call(SvDomainRun *run, SvCall *call, const char *remove_log);
 
 /* The facts of a start's record-then-release step. */
 typedef struct {
