@@ -29,8 +29,10 @@ typedef struct {
  * configuration. */
 gboolean sv_kill_timeouts_load(SvConfFile *conf, SvKillTimeouts *t, GError **error);
 
-/* How a driver starts and stops a domain, for the shared CREATE, CREATE_WITH_FLAGS,
- * CREATE_XML, DESTROY, DESTROY_FLAGS, SHUTDOWN, SHUTDOWN_FLAGS and REBOOT. */
+typedef struct SvGuestOps SvGuestOps; /* domain_control.h */
+
+/* How a driver starts a domain, for the shared CREATE, CREATE_WITH_FLAGS and CREATE_XML,
+ * and acts on a running one (DESTROY*, SHUTDOWN*, REBOOT, RESET, SUSPEND, RESUME). */
 typedef struct {
     /* Start obj (inactive): the call is answered once the guest runs (see
      * sv_domain_driver_reply_started) or its start fails; FALSE with error set when the
@@ -41,13 +43,7 @@ typedef struct {
                                       driver's prefix: "DomainCreateWithFlags" */
     guint xml_flags;               /* the flags CREATE_XML accepts */
     const char *xml_suffix;        /* "DomainCreateXML" */
-    /* DESTROY (flags 0) and DESTROY_FLAGS: the driver checks the flags, and answers the
-     * call (deferred) once the guest is gone. */
-    gboolean (*destroy)(SvCall *call, const remote_nonnull_domain *dom, guint flags,
-                        GError **error);
-    /* SHUTDOWN (flags 0), SHUTDOWN_FLAGS and REBOOT (reboot TRUE): ask the guest. */
-    gboolean (*shutdown)(SvCall *call, const remote_nonnull_domain *dom, guint flags,
-                         gboolean reboot, GError **error);
+    const SvGuestOps *guest;       /* the hypervisor's facts of the other procedures */
 } SvDomainLifecycle;
 
 typedef struct SvDomainDriver SvDomainDriver;
@@ -71,6 +67,9 @@ struct SvDomainDriver {
     void (*save_status)(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
     const SvConnectFacts *connect; /* the connection procedures' facts (domain_connect.h) */
     SvDomainLifecycle lifecycle;   /* set by sv_domain_driver_install_lifecycle */
+    const SvGuestOps *guest;       /* lifecycle.guest (domain_control.h) */
+    /* Told of every lifecycle event sent (NULL: nobody): a window for tests. */
+    void (*on_emit)(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
     gpointer data;
     GHashTable *pending; /* name -> uuid of definitions being written */
 };
@@ -94,7 +93,8 @@ gboolean sv_domain_driver_check_flags(SvDomainDriver *drv, guint flags, guint su
 void sv_domain_driver_emit(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
 
 
-/* Serve the procedures of SvDomainLifecycle in h with lc (copied into drv). */
+/* Serve the procedures of SvDomainLifecycle in h with lc (copied into drv), those of its
+ * SvGuestOps too (sv_domain_control_install). */
 void sv_domain_driver_install_lifecycle(SvDomainDriver *drv, const SvDomainLifecycle *lc,
                                         SvRemoteHandlers *h);
 

@@ -1,9 +1,10 @@
-/* domain_lifecycle.c: the shared CREATE, CREATE_WITH_FLAGS, CREATE_XML, DESTROY(_FLAGS),
- * SHUTDOWN(_FLAGS) and REBOOT over a driver's SvDomainLifecycle, their replies once the
- * status files say so, and autostart. */
+/* domain_lifecycle.c: the shared CREATE, CREATE_WITH_FLAGS and CREATE_XML over a driver's
+ * SvDomainLifecycle (the procedures on a running guest are domain_control.c), replies once
+ * the status files say so, and autostart. */
 #include <string.h>
 
 #include "conf/uuid.h"
+#include "domain/domain_control.h"
 #include "domain/domain_driver.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -170,60 +171,17 @@ domain_create_xml(SvCall *call, remote_domain_create_xml_args *a, remote_domain_
     return TRUE;
 }
 
-static gboolean
-domain_destroy(SvCall *call, remote_domain_destroy_args *a, GError **error)
-{
-    SvDomainDriver *drv = sv_domain_driver_of(call);
-
-    return drv->lifecycle.destroy(call, &a->dom, 0, error);
-}
-
-static gboolean
-domain_destroy_flags(SvCall *call, remote_domain_destroy_flags_args *a, GError **error)
-{
-    SvDomainDriver *drv = sv_domain_driver_of(call);
-
-    return drv->lifecycle.destroy(call, &a->dom, a->flags, error);
-}
-
-static gboolean
-domain_shutdown(SvCall *call, remote_domain_shutdown_args *a, GError **error)
-{
-    SvDomainDriver *drv = sv_domain_driver_of(call);
-
-    return drv->lifecycle.shutdown(call, &a->dom, 0, FALSE, error);
-}
-
-static gboolean
-domain_shutdown_flags(SvCall *call, remote_domain_shutdown_flags_args *a, GError **error)
-{
-    SvDomainDriver *drv = sv_domain_driver_of(call);
-
-    return drv->lifecycle.shutdown(call, &a->dom, a->flags, FALSE, error);
-}
-
-static gboolean
-domain_reboot(SvCall *call, remote_domain_reboot_args *a, GError **error)
-{
-    SvDomainDriver *drv = sv_domain_driver_of(call);
-
-    return drv->lifecycle.shutdown(call, &a->dom, a->flags, TRUE, error);
-}
-
 void
 sv_domain_driver_install_lifecycle(SvDomainDriver *d, const SvDomainLifecycle *lc,
                                    SvRemoteHandlers *h)
 {
-    g_assert(lc->start && lc->destroy && lc->shutdown);
+    g_assert(lc->start && lc->guest);
     d->lifecycle = *lc;
+    d->guest = lc->guest;
     h->domain_create = domain_create;
     h->domain_create_with_flags = domain_create_with_flags;
     h->domain_create_xml = domain_create_xml;
-    h->domain_destroy = domain_destroy;
-    h->domain_destroy_flags = domain_destroy_flags;
-    h->domain_shutdown = domain_shutdown;
-    h->domain_shutdown_flags = domain_shutdown_flags;
-    h->domain_reboot = domain_reboot;
+    sv_domain_control_install(d, h);
 }
 
 void
