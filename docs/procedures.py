@@ -112,7 +112,9 @@ def guest_handlers(control_c, text):
     out = []
     for op, block in re.findall(r"if \(p\[(SV_GUEST_\w+)\]\.act\)\s*(\{.*?\}|[^;]*;)", body,
                                 re.S):
-        entry = re.search(r"\[%s\]\s*=\s*\{([^}]*)\}" % op, text)
+        # The entry's initializer: up to the next entry or the table's end.
+        entry = re.search(r"\[%s\]\s*=\s*\{(.*?)(?=\[SV_GUEST_|^\s*\}\s*,?\s*$)" % op, text,
+                          re.S | re.M)
         if entry and re.search(r"\.act\s*=\s*\w", entry.group(1)):
             out += re.findall(r"\bh->(\w+)\s*=\s*(\w+)\s*;", block)
     return out

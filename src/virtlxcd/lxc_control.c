@@ -118,18 +118,12 @@ act_shutdown(SvGuestJob *job, SvDomainObj *obj, GError **error)
     return TRUE;
 }
 
-static SvGuestVerdict
-admit_init_known(SvDomainObj *obj, guint flags, GError **error)
+static gboolean
+init_unknown(const SvDomainObj *obj)
 {
-    LxcDomain *ld = lxc_domain_of(obj);
+    const LxcDomain *ld = obj->priv;
 
-    (void)flags;
-    if (!ld->init || ld->ended) {
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_INVALID,
-                     "Init process ID is not yet known");
-        return SV_GUEST_REFUSE;
-    }
-    return SV_GUEST_GO;
+    return !ld->init || ld->ended;
 }
 
 /* The freezer: the whole container's cgroup is frozen or thawed. */
@@ -149,38 +143,42 @@ act_freeze(SvGuestJob *job, SvDomainObj *obj, GError **error)
     return TRUE;
 }
 
-static SvGuestVerdict
-admit_resume(SvDomainObj *obj, guint flags, GError **error)
+/* Resuming what is not paused (or still starting) needs nothing. */
+static gboolean
+is_not_paused(const SvDomainObj *obj)
 {
-    (void)flags;
-    if (obj->state == SV_DOMAIN_RUNNING) {
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_INVALID, "domain is already running");
-        return SV_GUEST_REFUSE;
-    }
-    if (obj->state != SV_DOMAIN_PAUSED || sv_domain_run_in_start(obj))
-        return SV_GUEST_NOOP;
-    return SV_GUEST_GO;
+    return obj->state != SV_DOMAIN_PAUSED || sv_domain_run_in_start(obj);
 }
 
 #define SHUTDOWN_FLAGS (SV_DOMAIN_SHUTDOWN_INITCTL | SV_DOMAIN_SHUTDOWN_SIGNAL)
+#define INIT_UNKNOWN                                                                               \
+    {init_unknown, SV_FROM_LXC, SV_ERR_OPERATION_INVALID, "Init process ID is not yet known"}
 
-/* The facts of the procedures on a running container (domain/domain_control.c serves
- * them); there is no RESET. */
+/* The facts of the procedures that start a container and act on a running one
+ * (domain/domain_lifecycle.c and domain_control.c serve them); there is no RESET. */
 static const SvGuestOps lxc_guest_ops = {
+    .start = lxc_start_container,
     .procs = {
         [SV_GUEST_SUSPEND] = {.rules = SV_GUEST_RULE_ACTIVE | SV_GUEST_RULE_PAUSED_NOOP,
                               .act = act_freeze},
-        [SV_GUEST_RESUME] = {.rules = SV_GUEST_RULE_ACTIVE, .admit = admit_resume,
-                             .act = act_freeze},
+        [SV_GUEST_RESUME] = {.rules = SV_GUEST_RULE_ACTIVE,
+                             .refuse = {{NULL, SV_FROM_LXC, SV_ERR_OPERATION_INVALID,
+                                         "domain is already running", SV_DOMAIN_RUNNING}},
+                             .noop = is_not_paused, .act = act_freeze},
         [SV_GUEST_DESTROY] = {.flags = SV_DOMAIN_DESTROY_GRACEFUL | SV_DOMAIN_DESTROY_REMOVE_LOGS,
                               .func = "lxcDomainDestroyFlags", .rules = SV_GUEST_RULE_ACTIVE,
                               .act = act_destroy},
         [SV_GUEST_SHUTDOWN] = {.flags = SHUTDOWN_FLAGS, .func = "lxcDomainShutdownFlags",
-                               .rules = SV_GUEST_RULE_ACTIVE, .admit = admit_init_known,
+                               .rules = SV_GUEST_RULE_ACTIVE, .refuse = {INIT_UNKNOWN},
                                .act = act_shutdown},
         [SV_GUEST_REBOOT] = {.flags = SHUTDOWN_FLAGS, .func = "lxcDomainReboot",
-                             .rules = SV_GUEST_RULE_ACTIVE, .admit = admit_init_known,
+                             .rules = SV_GUEST_RULE_ACTIVE, .refuse = {INIT_UNKNOWN},
                              .act = act_shutdown},
+        /* The starts take libvirt's LXC names (the calls come with files). */
+        [SV_GUEST_CREATE_WITH_FLAGS] = {.flags = SV_DOMAIN_START_AUTODESTROY,
+                                        .func = "lxcDomainCreateWithFiles"},
+        [SV_GUEST_CREATE_XML] = {.flags = SV_DOMAIN_START_AUTODESTROY | SV_DOMAIN_START_VALIDATE,
+                                 .func = "lxcDomainCreateXMLWithFiles"},
     },
 };
 
@@ -226,16 +224,7 @@ lxc_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 lxc_process_install(LxcProcessContext *c, SvRemoteHandlers *h)
 {
-    SvDomainLifecycle lifecycle = {
-        .start = lxc_start_container,
-        .with_flags = SV_DOMAIN_START_AUTODESTROY,
-        .with_flags_suffix = "DomainCreateWithFiles",
-        .xml_flags = SV_DOMAIN_START_AUTODESTROY | SV_DOMAIN_START_VALIDATE,
-        .xml_suffix = "DomainCreateXMLWithFiles",
-        .guest = &lxc_guest_ops,
-    };
-
     lxc_ctx = c;
     c->domains->save_status = lxc_domain_save_status;
-    sv_domain_driver_install_lifecycle(lxc_ctx->domains, &lifecycle, h);
+    sv_domain_driver_install_lifecycle(lxc_ctx->domains, &lxc_guest_ops, h);
 }

@@ -306,54 +306,45 @@ act_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
     return TRUE;
 }
 
-static SvGuestVerdict
-refuse_pmsuspended(SvDomainObj *obj, guint flags, GError **error)
+/* Only a paused guest, or one that panicked and was preserved, resumes. */
+static gboolean
+is_not_stopped(const SvDomainObj *obj)
 {
-    (void)flags;
-    if (obj->state == SV_DOMAIN_PMSUSPENDED) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is pmsuspended");
-        return SV_GUEST_REFUSE;
-    }
-    return SV_GUEST_GO;
+    return sv_domain_run_in_start(obj) ||
+           !(obj->state == SV_DOMAIN_PAUSED ||
+             (obj->state == SV_DOMAIN_CRASHED && obj->reason == SV_DOMAIN_CRASHED_PANICKED));
 }
 
-/* A paused guest, or one that panicked and was preserved, resumes. */
-static SvGuestVerdict
-admit_resume(SvDomainObj *obj, guint flags, GError **error)
+static gboolean
+is_starting_or_shut_down(const SvDomainObj *obj)
 {
-    if (refuse_pmsuspended(obj, flags, error) == SV_GUEST_REFUSE)
-        return SV_GUEST_REFUSE;
-    if (sv_domain_run_in_start(obj) ||
-        !(obj->state == SV_DOMAIN_PAUSED ||
-          (obj->state == SV_DOMAIN_CRASHED && obj->reason == SV_DOMAIN_CRASHED_PANICKED))) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
-                     "domain is already running");
-        return SV_GUEST_REFUSE;
-    }
-    return SV_GUEST_GO;
+    return sv_domain_run_in_start(obj) || obj->state == SV_DOMAIN_SHUTDOWN;
 }
 
-static SvGuestVerdict
-admit_reset(SvDomainObj *obj, guint flags, GError **error)
-{
-    (void)flags;
-    if (sv_domain_run_in_start(obj) || obj->state == SV_DOMAIN_SHUTDOWN) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is not running");
-        return SV_GUEST_REFUSE;
-    }
-    return SV_GUEST_GO;
-}
+#define PMSUSPENDED                                                                                \
+    {NULL, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is pmsuspended", SV_DOMAIN_PMSUSPENDED}
 
+/* QEMU's facts of the procedures that start a guest and act on a running one
+ * (domain/domain_lifecycle.c and domain_control.c serve them). */
 static const SvGuestOps qemu_guest_ops = {
+    .start = qemu_start_guest,
     .procs = {
+        [SV_GUEST_CREATE_WITH_FLAGS] = {.flags = CREATE_FLAGS,
+                                        .func = "qemuDomainCreateWithFlags"},
+        [SV_GUEST_CREATE_XML] = {.flags = CREATE_FLAGS, .func = "qemuDomainCreateXML"},
         [SV_GUEST_SUSPEND] = {.rules = SV_GUEST_RULE_ACTIVE | SV_GUEST_RULE_PAUSED_NOOP |
                                        SV_GUEST_RULE_RUNNING,
-                              .not_running_from = SV_FROM_DOMAIN,
-                              .admit = refuse_pmsuspended, .act = act_stop},
-        [SV_GUEST_RESUME] = {.rules = SV_GUEST_RULE_ACTIVE, .admit = admit_resume,
+                              .not_running_from = SV_FROM_DOMAIN, .refuse = {PMSUSPENDED},
+                              .act = act_stop},
+        [SV_GUEST_RESUME] = {.rules = SV_GUEST_RULE_ACTIVE,
+                             .refuse = {PMSUSPENDED,
+                                        {is_not_stopped, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
+                                         "domain is already running"}},
                              .act = act_cont},
         [SV_GUEST_RESET] = {.func = "qemuDomainReset", .rules = SV_GUEST_RULE_ACTIVE,
-                            .admit = admit_reset, .act = act_system_reset},
+                            .refuse = {{is_starting_or_shut_down, SV_FROM_QEMU,
+                                        SV_ERR_OPERATION_INVALID, "domain is not running"}},
+                            .act = act_system_reset},
         [SV_GUEST_DESTROY] = {.flags = SV_DOMAIN_DESTROY_GRACEFUL | SV_DOMAIN_DESTROY_REMOVE_LOGS,
                               .func = "qemuDomainDestroyFlags", .rules = SV_GUEST_RULE_ACTIVE,
                               .act = act_destroy},
@@ -446,17 +437,8 @@ qemu_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 qemu_process_install(QemuProcessContext *c, SvRemoteHandlers *h)
 {
-    SvDomainLifecycle lifecycle = {
-        .start = qemu_start_guest,
-        .with_flags = CREATE_FLAGS,
-        .with_flags_suffix = "DomainCreateWithFlags",
-        .xml_flags = CREATE_FLAGS,
-        .xml_suffix = "DomainCreateXML",
-        .guest = &qemu_guest_ops,
-    };
-
     qemu_ctx = c;
     c->domains->save_status = qemu_status_save_then;
-    sv_domain_driver_install_lifecycle(qemu_ctx->domains, &lifecycle, h);
+    sv_domain_driver_install_lifecycle(qemu_ctx->domains, &qemu_guest_ops, h);
 }
 

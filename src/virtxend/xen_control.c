@@ -10,40 +10,27 @@
 #include "domain/domain_control.h"
 #include "util/error.h"
 
-/* Created, and not on its way out. */
-static SvGuestVerdict
-admit_running(SvDomainObj *obj, guint flags, GError **error)
+/* Not created yet, or on its way out. */
+static gboolean
+is_not_running(const SvDomainObj *obj)
 {
-    XenDomain *xd = xen_domain_of(obj);
+    const XenDomain *xd = obj->priv;
 
-    (void)flags;
-    if (!xd || sv_domain_run_in_start(obj) || xd->destroy_started) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
-        return SV_GUEST_REFUSE;
-    }
-    return SV_GUEST_GO;
+    return !xd || sv_domain_run_in_start(obj) || xd->destroy_started;
 }
 
 /* Pausing and resuming concern running or paused guests, not shut down or crashed ones. */
-static SvGuestVerdict
-admit_steady(SvDomainObj *obj, guint flags, GError **error)
+static gboolean
+is_not_steady(const SvDomainObj *obj)
 {
-    if (admit_running(obj, flags, error) == SV_GUEST_REFUSE)
-        return SV_GUEST_REFUSE;
-    if (obj->state != SV_DOMAIN_RUNNING && obj->state != SV_DOMAIN_PAUSED) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
-        return SV_GUEST_REFUSE;
-    }
-    return SV_GUEST_GO;
+    return obj->state != SV_DOMAIN_RUNNING && obj->state != SV_DOMAIN_PAUSED;
 }
 
 /* libxl's driver: resuming a running domain is no error. */
-static SvGuestVerdict
-admit_resume(SvDomainObj *obj, guint flags, GError **error)
+static gboolean
+is_not_paused(const SvDomainObj *obj)
 {
-    if (admit_steady(obj, flags, error) == SV_GUEST_REFUSE)
-        return SV_GUEST_REFUSE;
-    return obj->state == SV_DOMAIN_PAUSED ? SV_GUEST_GO : SV_GUEST_NOOP;
+    return obj->state != SV_DOMAIN_PAUSED;
 }
 
 static gboolean
@@ -110,24 +97,34 @@ act_pause(SvGuestJob *job, SvDomainObj *obj, GError **error)
     return TRUE;
 }
 
-/* The facts of the procedures on a running guest (domain/domain_control.c serves them);
- * short libxl calls are made synchronously as libvirt makes them. There is no RESET. */
+#define NOT_RUNNING(when) {when, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running"}
+
+/* The facts of the procedures that start a guest and act on a running one
+ * (domain/domain_lifecycle.c and domain_control.c serve them); short libxl calls are made
+ * synchronously as libvirt makes them. There is no RESET. */
 static const SvGuestOps xen_guest_ops = {
+    .start = xen_start_guest,
     .ready = xen_process_check_available,
     .procs = {
+        [SV_GUEST_CREATE_WITH_FLAGS] = {.flags = SV_DOMAIN_START_PAUSED,
+                                        .func = "libxlDomainCreateWithFlags"},
+        [SV_GUEST_CREATE_XML] = {.flags = SV_DOMAIN_START_PAUSED | SV_DOMAIN_START_VALIDATE,
+                                 .func = "libxlDomainCreateXML"},
         [SV_GUEST_SUSPEND] = {.rules = SV_GUEST_RULE_ACTIVE | SV_GUEST_RULE_PAUSED_NOOP,
-                              .admit = admit_steady, .act = act_pause},
-        [SV_GUEST_RESUME] = {.rules = SV_GUEST_RULE_ACTIVE, .admit = admit_resume,
-                             .act = act_pause},
+                              .refuse = {NOT_RUNNING(is_not_running), NOT_RUNNING(is_not_steady)},
+                              .act = act_pause},
+        [SV_GUEST_RESUME] = {.rules = SV_GUEST_RULE_ACTIVE,
+                             .refuse = {NOT_RUNNING(is_not_running), NOT_RUNNING(is_not_steady)},
+                             .noop = is_not_paused, .act = act_pause},
         [SV_GUEST_DESTROY] = {.flags = SV_DOMAIN_DESTROY_GRACEFUL,
                               .func = "libxlDomainDestroyFlags", .rules = SV_GUEST_RULE_ACTIVE,
                               .act = act_destroy},
         [SV_GUEST_SHUTDOWN] = {.flags = SV_DOMAIN_SHUTDOWN_PARAVIRT,
                                .func = "libxlDomainShutdownFlags", .rules = SV_GUEST_RULE_ACTIVE,
-                               .admit = admit_running, .act = act_shutdown},
+                               .refuse = {NOT_RUNNING(is_not_running)}, .act = act_shutdown},
         [SV_GUEST_REBOOT] = {.flags = SV_DOMAIN_SHUTDOWN_PARAVIRT, .func = "libxlDomainReboot",
-                             .rules = SV_GUEST_RULE_ACTIVE, .admit = admit_running,
-                             .act = act_shutdown},
+                             .rules = SV_GUEST_RULE_ACTIVE,
+                             .refuse = {NOT_RUNNING(is_not_running)}, .act = act_shutdown},
     },
 };
 
@@ -150,18 +147,9 @@ xen_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 xen_process_install(XenProcessContext *c, SvRemoteHandlers *h)
 {
-    SvDomainLifecycle lifecycle = {
-        .start = xen_start_guest,
-        .with_flags = SV_DOMAIN_START_PAUSED,
-        .with_flags_suffix = "DomainCreateWithFlags",
-        .xml_flags = SV_DOMAIN_START_PAUSED | SV_DOMAIN_START_VALIDATE,
-        .xml_suffix = "DomainCreateXML",
-        .guest = &xen_guest_ops,
-    };
-
     xen_ctx = c;
     c->domains->save_status = xen_domain_save_status;
-    sv_domain_driver_install_lifecycle(xen_ctx->domains, &lifecycle, h);
+    sv_domain_driver_install_lifecycle(xen_ctx->domains, &xen_guest_ops, h);
 }
 
 void

@@ -40,22 +40,19 @@ fake_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
 }
 
 /* The driver's own rule: a guest named "locked" is refused with its error. */
-static SvGuestVerdict
-fake_admit(SvDomainObj *obj, guint flags, GError **error)
+static gboolean
+is_locked(const SvDomainObj *obj)
 {
-    (void)flags;
-    if (g_str_equal(obj->def->name, "locked")) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is locked");
-        return SV_GUEST_REFUSE;
-    }
-    return SV_GUEST_GO;
+    return g_str_equal(obj->def->name, "locked");
 }
 
 static const SvGuestOps fake_ops = {
     .procs = {
         [SV_GUEST_SUSPEND] = {.rules = SV_GUEST_RULE_ACTIVE | SV_GUEST_RULE_PAUSED_NOOP |
                                        SV_GUEST_RULE_RUNNING,
-                              .not_running_from = SV_FROM_DOMAIN, .admit = fake_admit,
+                              .not_running_from = SV_FROM_DOMAIN,
+                              .refuse = {{is_locked, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
+                                          "domain is locked"}},
                               .act = fake_act},
         [SV_GUEST_RESUME] = {.rules = SV_GUEST_RULE_ACTIVE, .act = fake_act},
         [SV_GUEST_DESTROY] = {.flags = SV_DOMAIN_DESTROY_GRACEFUL,

@@ -25,7 +25,6 @@ sv_guest_admit(SvDomainDriver *drv, SvGuestOp op, const remote_nonnull_domain *d
                gboolean *ret_noop, GError **error)
 {
     const SvGuestProc *p = proc_of(drv, op);
-    SvGuestVerdict verdict = SV_GUEST_GO;
     SvDomainObj *obj;
 
     *ret_noop = FALSE;
@@ -37,9 +36,15 @@ sv_guest_admit(SvDomainDriver *drv, SvGuestOp op, const remote_nonnull_domain *d
         return NULL;
     if ((p->rules & SV_GUEST_RULE_ACTIVE) && !sv_domain_driver_check_active(obj, error))
         return NULL;
-    if (p->admit && (verdict = p->admit(obj, flags, error)) == SV_GUEST_REFUSE)
-        return NULL;
-    if (verdict == SV_GUEST_NOOP ||
+    for (guint i = 0; i < G_N_ELEMENTS(p->refuse) && p->refuse[i].message; i++) {
+        const SvGuestRefusal *r = &p->refuse[i];
+
+        if (r->when ? r->when(obj) : obj->state == r->state) {
+            sv_error_set(error, r->from, r->code, "%s", r->message);
+            return NULL;
+        }
+    }
+    if ((p->noop && p->noop(obj)) ||
         ((p->rules & SV_GUEST_RULE_PAUSED_NOOP) && obj->state == SV_DOMAIN_PAUSED &&
          !sv_domain_run_in_start(obj))) {
         *ret_noop = TRUE;

@@ -14,8 +14,11 @@
 #include "domain/domain_driver.h"
 
 /* The procedures of this table, one per libvirt function named in flag errors: DESTROY
- * and DESTROY_FLAGS are one, SHUTDOWN and SHUTDOWN_FLAGS are one. */
+ * and DESTROY_FLAGS are one, SHUTDOWN and SHUTDOWN_FLAGS are one. Of the two starts
+ * (domain_lifecycle.c; CREATE takes no flags) only flags and func are read. */
 typedef enum {
+    SV_GUEST_CREATE_WITH_FLAGS,
+    SV_GUEST_CREATE_XML,
     SV_GUEST_SUSPEND,
     SV_GUEST_RESUME,
     SV_GUEST_RESET,
@@ -38,13 +41,6 @@ enum {
     SV_GUEST_RULE_RUNNING = 1 << 2,
 };
 
-/* What a driver's admission says of a guest. */
-typedef enum {
-    SV_GUEST_REFUSE, /* error set */
-    SV_GUEST_GO,     /* act */
-    SV_GUEST_NOOP,   /* nothing to do: success, nothing changes */
-} SvGuestVerdict;
-
 /* One procedure under way on a guest, from its action to its completion. The fields are
  * for the driver to read. */
 typedef struct SvGuestJob SvGuestJob;
@@ -61,13 +57,27 @@ struct SvGuestJob {
     gpointer data;
 };
 
+/* One of a driver's own admission rules: a guest for which when() holds (when NULL: a
+ * guest in state, libvirt's) is refused with libvirt's error of the driver (from, code,
+ * message). */
+typedef struct {
+    gboolean (*when)(const SvDomainObj *obj);
+    int from;
+    int code;
+    const char *message;
+    int state;
+} SvGuestRefusal;
+
 typedef struct {
     guint flags;      /* the flag bits the procedure accepts */
     const char *func; /* libvirt's function named in a flag error ("qemuDomainReset") */
     guint rules;      /* SV_GUEST_RULE_* */
     int not_running_from;
-    /* The driver's own rules, after the shared ACTIVE rule (NULL: none). */
-    SvGuestVerdict (*admit)(SvDomainObj *obj, guint flags, GError **error);
+    /* The driver's own rules, in order, after the shared ACTIVE rule (message NULL: none). */
+    SvGuestRefusal refuse[2];
+    /* After them: whether the guest needs nothing done (success, nothing changes; NULL:
+     * never). */
+    gboolean (*noop)(const SvDomainObj *obj);
     /* Ask the hypervisor. FALSE with error set: it failed at once (the shared layer
      * withdraws and answers). TRUE: the driver calls sv_guest_job_done() exactly once,
      * now (a synchronous action) or when the hypervisor has done it, or hands the call on
@@ -77,13 +87,17 @@ typedef struct {
 } SvGuestProc;
 
 struct SvGuestOps {
+    /* Start obj (inactive): the call is answered once the guest runs (see
+     * sv_domain_driver_reply_started) or its start fails; FALSE with error set when the
+     * start cannot begin, leaving obj as it was. */
+    gboolean (*start)(SvDomainObj *obj, SvCall *call, guint flags, GError **error);
     /* Whether the hypervisor can be reached at all, after the lookup (NULL: always). */
     gboolean (*ready)(GError **error);
     SvGuestProc procs[SV_GUEST_OP_LAST];
 };
 
-/* Serve the procedures drv->guest has actions for in h (sv_domain_driver_install_lifecycle
- * does, for a driver whose SvDomainLifecycle names its SvGuestOps). */
+/* Serve the procedures on a running guest drv->guest has actions for in h
+ * (sv_domain_driver_install_lifecycle does). */
 void sv_domain_control_install(SvDomainDriver *drv, SvRemoteHandlers *h);
 
 /* The admission of op with flags on dom: flags, lookup, readiness, the rules. The guest,

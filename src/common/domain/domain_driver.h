@@ -29,22 +29,9 @@ typedef struct {
  * configuration. */
 gboolean sv_kill_timeouts_load(SvConfFile *conf, SvKillTimeouts *t, GError **error);
 
-typedef struct SvGuestOps SvGuestOps; /* domain_control.h */
-
-/* How a driver starts a domain, for the shared CREATE, CREATE_WITH_FLAGS and CREATE_XML,
- * and acts on a running one (DESTROY*, SHUTDOWN*, REBOOT, RESET, SUSPEND, RESUME). */
-typedef struct {
-    /* Start obj (inactive): the call is answered once the guest runs (see
-     * sv_domain_driver_reply_started) or its start fails; FALSE with error set when the
-     * start cannot begin, leaving obj as it was. */
-    gboolean (*start)(SvDomainObj *obj, SvCall *call, guint flags, GError **error);
-    guint with_flags;              /* the flags CREATE_WITH_FLAGS accepts */
-    const char *with_flags_suffix; /* names libvirt's function in flag errors, after the
-                                      driver's prefix: "DomainCreateWithFlags" */
-    guint xml_flags;               /* the flags CREATE_XML accepts */
-    const char *xml_suffix;        /* "DomainCreateXML" */
-    const SvGuestOps *guest;       /* the hypervisor's facts of the other procedures */
-} SvDomainLifecycle;
+/* A driver's facts of the procedures that start a domain and act on a running one
+ * (CREATE*, DESTROY*, SHUTDOWN*, REBOOT, RESET, SUSPEND, RESUME): domain_control.h. */
+typedef struct SvGuestOps SvGuestOps;
 
 typedef struct SvDomainDriver SvDomainDriver;
 
@@ -66,8 +53,7 @@ struct SvDomainDriver {
      * forgets it). NULL: the driver keeps no status files. */
     void (*save_status)(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
     const SvConnectFacts *connect; /* the connection procedures' facts (domain_connect.h) */
-    SvDomainLifecycle lifecycle;   /* set by sv_domain_driver_install_lifecycle */
-    const SvGuestOps *guest;       /* lifecycle.guest (domain_control.h) */
+    const SvGuestOps *guest;       /* set by sv_domain_driver_install_lifecycle */
     /* Told of every lifecycle event sent (NULL: nobody): a window for tests. */
     void (*on_emit)(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
     gpointer data;
@@ -93,9 +79,10 @@ gboolean sv_domain_driver_check_flags(SvDomainDriver *drv, guint flags, guint su
 void sv_domain_driver_emit(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
 
 
-/* Serve the procedures of SvDomainLifecycle in h with lc (copied into drv), those of its
- * SvGuestOps too (sv_domain_control_install). */
-void sv_domain_driver_install_lifecycle(SvDomainDriver *drv, const SvDomainLifecycle *lc,
+/* Serve CREATE, CREATE_WITH_FLAGS and CREATE_XML in h with ops (kept in drv; transfer
+ * none), and the procedures on a running guest it has actions for
+ * (sv_domain_control_install). */
+void sv_domain_driver_install_lifecycle(SvDomainDriver *drv, const SvGuestOps *ops,
                                         SvRemoteHandlers *h);
 
 /* Start every inactive domain marked autostart with the installed start function, once per boot
