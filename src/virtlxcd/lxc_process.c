@@ -19,6 +19,7 @@
 #include <sys/pidfd.h>
 #include <unistd.h>
 
+#include "domain/domain_control.h"
 #include "util/error.h"
 
 LxcProcessContext *lxc_ctx;
@@ -184,10 +185,10 @@ lxc_domain_release(SvDomainObj *obj)
     if (ld->socket_path)
         unlink(ld->socket_path);
     for (guint i = 0; i < ld->stop_waiters->len; i++) {
-        LxcDestroyJob *job = ld->stop_waiters->pdata[i];
-        sv_domain_run_wait_stop(obj, job->call, job->remove_logs ? job->log : NULL);
-        g_free(job->log);
-        g_free(job);
+        LxcDestroyJob *waiter = ld->stop_waiters->pdata[i];
+        sv_domain_run_wait_stop(obj, sv_guest_job_take_call(waiter->job), waiter->log);
+        g_free(waiter->log);
+        g_free(waiter);
     }
     g_ptr_array_set_size(ld->stop_waiters, 0);
 }
@@ -300,13 +301,9 @@ on_supervisor_exit(SvProcess *proc, const SvProcessExit *how, gpointer data)
 void
 lxc_destroy_job_finish(LxcDestroyJob *job, const GError *error)
 {
-    if (error) {
-        sv_call_fail(job->call, g_error_copy(error));
-    } else {
-        if (job->remove_logs)
-            unlink(job->log);
-        sv_call_reply(job->call, NULL);
-    }
+    if (!error && job->log)
+        unlink(job->log);
+    sv_guest_job_done(job->job, error);
     g_free(job->log);
     g_free(job);
 }

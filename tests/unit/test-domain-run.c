@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "domain/domain_control.h"
 #include "domain/domain_driver.h"
 #include "domain/domain_run.h"
 #include "rpc/server-internal.h" /* a waiting call without a dispatcher: struct SvCall */
@@ -182,6 +183,8 @@ fake_start(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     return TRUE;
 }
 
+static const SvGuestOps fake_guest = {.start = fake_start};
+
 typedef struct {
     char *dir;
     SvDomainList *list;
@@ -200,9 +203,10 @@ fake_init(Fake *f)
         .save_status = fake_status,
         .run_facts = &fake_facts,
         .hold = fake_hold,
-        .emit = fake_emit,
+        .on_emit = fake_emit,
+        .guest = &fake_guest,
+        .server = sv_server_new("test", NULL),
     };
-    f->drv.lifecycle.start = fake_start;
     g_ptr_array_set_size(steps, 0);
     g_ptr_array_set_size(test_warnings, 0);
 }
@@ -213,6 +217,7 @@ fake_clear(Fake *f)
     sv_domain_store_flush(f->drv.store);
     sv_domain_store_free(f->drv.store);
     sv_domain_list_free(f->list);
+    sv_server_free(f->drv.server);
     rmdir(f->dir);
     g_free(f->dir);
 }
@@ -275,7 +280,6 @@ static void
 test_teardown_order(void)
 {
     Fake f;
-    SvServer *srv = sv_server_new("test", NULL);
     SvDomainObj *obj;
     SvDomainDef *on_disk;
     SvClient *client;
@@ -285,14 +289,13 @@ test_teardown_order(void)
         "hold 0 restored=1", "start active=0 run=0", NULL};
 
     fake_init(&f);
-    f.drv.server = srv;
     obj = fake_running(&f, "web", TRUE);
     on_disk = obj->new_def;
     sv_domain_run_start_finished(obj);
     sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_CRASH_RESTART);
     log = g_build_filename(f.dir, "web.log", NULL);
     g_assert_true(g_file_set_contents(log, "x", 1, NULL));
-    sv_domain_run_wait_stop(obj, gone_client_call(srv, &client), log);
+    sv_domain_run_wait_stop(obj, gone_client_call(f.drv.server, &client), log);
     g_assert_cmpuint(client->pending, ==, 1);
     g_ptr_array_set_size(steps, 0);
 
@@ -307,7 +310,6 @@ test_teardown_order(void)
     g_assert_cmpuint(client->pending, ==, 0);
     sv_client_unref(client);
     fake_clear(&f);
-    sv_server_free(srv);
 }
 
 /* A transient guest is removed once gone, and not started again for CRASH_RESTART unless
@@ -446,17 +448,15 @@ static void
 test_start_finished(void)
 {
     Fake f;
-    SvServer *srv = sv_server_new("test", NULL);
     SvDomainObj *obj;
     SvDomainRun *run;
     SvClient *client;
 
     fake_init(&f);
-    f.drv.server = srv;
     obj = fake_running(&f, "web", TRUE);
     run = sv_domain_run_of(obj);
     run->start_flags = SV_DOMAIN_START_PAUSED;
-    run->start_call = gone_client_call(srv, &client);
+    run->start_call = gone_client_call(f.drv.server, &client);
     run->start_timer = g_timeout_add_seconds(3600, never, NULL);
     sv_domain_run_start_finished(obj);
     g_assert_cmpint(obj->run_state, ==, SV_RUN_PAUSED);
@@ -468,7 +468,6 @@ test_start_finished(void)
     g_assert_cmpuint(client->pending, ==, 0); /* answered once the status was written */
     sv_client_unref(client);
     fake_clear(&f);
-    sv_server_free(srv);
 }
 
 static SvProcess *held_child;

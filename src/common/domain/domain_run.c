@@ -3,6 +3,8 @@
  * (record then release, start done) and the one teardown once the guest is gone. */
 #include "domain/domain_run.h"
 
+#include "domain/domain_control.h"
+
 #include <unistd.h>
 
 #include "util/error.h"
@@ -281,7 +283,7 @@ restart(SvDomainDriver *drv, SvDomainObj *obj)
 {
     g_autoptr(GError) error = NULL;
 
-    if (drv->lifecycle.start && drv->lifecycle.start(obj, NULL, 0, &error))
+    if (drv->guest && drv->guest->start && drv->guest->start(obj, NULL, 0, &error))
         return TRUE;
     g_warning("domain %s: restart failed: %s", obj->def->name,
               error ? error->message : "the driver cannot start it");
