@@ -49,7 +49,8 @@ create_done(int rc, gpointer data)
     if (libxl_evenable_domain_death(xen_lx(), domid, obj->run, &xd->death) != 0)
         g_warning("domain %s: cannot watch domain %u for its end", obj->def->name, domid);
     /* libxl creates domains paused; they run once unpaused, as xl does. */
-    if (!(xd->run.start_flags & SV_DOMAIN_START_PAUSED) && (rc = libxl_domain_unpause(xen_lx(), domid, NULL)) != 0) {
+    if (!(xd->run.start_flags & SV_DOMAIN_START_PAUSED) &&
+        (rc = libxl_domain_unpause(xen_lx(), domid, NULL)) != 0) {
         xen_domain_destroy_orphan(domid);
         sv_error_set(&error, SV_FROM_LIBXL, SV_ERR_INTERNAL_ERROR,
                      "libxenlight failed to unpause domain '%s' (error %d)", obj->def->name, rc);
