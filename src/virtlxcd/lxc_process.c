@@ -203,15 +203,6 @@ lxc_start_error(SvDomainObj *obj, GError *cause)
     return cause;
 }
 
-/* A failed start's log ends with "shutting down, reason=failed" too. */
-const SvRunFacts lxc_run_facts = {
-    .log_fd_offset = offsetof(LxcDomain, log_fd),
-    .log_failed_start = TRUE,
-    .dispose = lxc_domain_dispose,
-    .release = lxc_domain_release,
-    .start_error = lxc_start_error,
-};
-
 /* The supervisor has cleaned up and exited: the container is gone, as decided when its
  * end was reported (ld->ended). */
 static void
@@ -223,6 +214,15 @@ container_stopped(SvDomainObj *obj)
                                             .detail = ld->stopped_detail,
                                             .decided = TRUE});
 }
+
+/* A failed start's log ends with "shutting down, reason=failed" too. */
+const SvRunFacts lxc_run_facts = {
+    .log_fd_offset = offsetof(LxcDomain, log_fd),
+    .log_failed_start = TRUE,
+    .dispose = lxc_domain_dispose,
+    .release = lxc_domain_release,
+    .start_error = lxc_start_error,
+};
 
 /* How the container ended is known; the supervisor exits once it is acknowledged by
  * closing the control connection, and container_stopped follows its exit. */

@@ -26,21 +26,12 @@
 
 #define SPEC_MAX 65536 /* the spec goes through a pipe before the supervisor reads it */
 
-static gboolean
-start_timed_out(gpointer data)
+/* Init was not running in time: the supervisor stops what it started. */
+static void
+start_timed_out(SvDomainObj *obj, GError *error)
 {
-    SvDomainObj *obj = lxc_domain_find_run(data);
-    GError *cause = NULL;
-
-    if (!obj)
-        return G_SOURCE_REMOVE;
-    sv_domain_run_of(obj)->start_timer = 0;
-    sv_error_set(&cause, SV_FROM_LXC, SV_ERR_OPERATION_TIMEOUT,
-                 "guest failed to start: init was not running after %u ms",
-                 lxc_ctx->timeouts.start_timeout_ms);
-    sv_domain_run_start_failed(obj, cause);
+    sv_domain_run_start_failed(obj, error);
     lxc_domain_stop_supervisor(lxc_domain_of(obj));
-    return G_SOURCE_REMOVE;
 }
 
 /* A listening socket for the supervisor, and our control connection to it, queued in its
@@ -290,8 +281,9 @@ static void
 record_released(SvDomainObj *obj)
 {
     lxc_domain_of(obj)->held = FALSE;
-    sv_domain_run_of(obj)->start_timer = g_timeout_add(
-        lxc_ctx->timeouts.start_timeout_ms, start_timed_out, sv_domain_obj_run_key(obj));
+    sv_domain_run_arm_start_timer(obj, lxc_ctx->timeouts.start_timeout_ms,
+                                  "guest failed to start: init was not running after",
+                                  start_timed_out);
 }
 
 static const SvRunReleaseFacts record_facts = {

@@ -231,22 +231,6 @@ on_monitor_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer 
     qemu_process_monitor_events.event(mon, name, data, run);
 }
 
-static gboolean
-start_timed_out(gpointer run)
-{
-    SvDomainObj *obj = qemu_domain_find(run);
-    g_autoptr(GError) error = NULL;
-
-    if (!obj)
-        return G_SOURCE_REMOVE;
-    sv_domain_run_of(obj)->start_timer = 0;
-    sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_TIMEOUT,
-                 "QEMU's monitor did not answer within %u ms",
-                 qemu_ctx->timeouts.start_timeout_ms);
-    qemu_start_failed(obj, g_steal_pointer(&error));
-    return G_SOURCE_REMOVE;
-}
-
 /* ---------------------------------------------------------------- the record, then exec */
 
 /* QEMU held before exec, while its start goes on: none once the start is ending (its kill
@@ -273,31 +257,19 @@ record_abandon(SvDomainObj *obj, const GError *error)
     qemu_start_failed(obj, g_steal_pointer(&local));
 }
 
-static void
-record_released(SvDomainObj *obj)
-{
-    g_debug("domain %s: recorded; QEMU pid %d runs", obj->def->name,
-            (int)sv_process_get_pid(qemu_domain_of(obj)->proc));
-}
-
-static const SvRunReleaseFacts record_facts = {
-    .held = record_held,
-    .abandon = record_abandon,
-    .release_failed = qemu_start_failed,
-    .released = record_released,
-};
-
 /* Write the pid file, then the status file (same worker, in order); QEMU runs once both
- * are on disk. */
+ * are on disk, and the rest of the start is its monitor's (on_monitor_ready). */
 static void
 record_then_release(SvDomainObj *obj)
 {
-    QemuDomain *qd = qemu_domain_of(obj);
-    g_autofree char *pid_text = g_strdup_printf("%d\n", (int)sv_process_get_pid(qd->proc));
+    static const SvRunReleaseFacts facts = {
+        .held = record_held, .abandon = record_abandon, .release_failed = qemu_start_failed};
+    const char *pid_path = qemu_domain_of(obj)->pid_path;
+    g_autofree char *pid_text =
+        g_strdup_printf("%d\n", (int)sv_process_get_pid(qemu_domain_of(obj)->proc));
 
-    sv_domain_store_write_file_async(qemu_ctx->domains->store, qd->pid_path, pid_text, NULL,
-                                     NULL);
-    sv_domain_run_record_then_release(obj, &record_facts);
+    sv_domain_store_write_file_async(qemu_ctx->domains->store, pid_path, pid_text, NULL, NULL);
+    sv_domain_run_record_then_release(obj, &facts);
 }
 
 /* ---------------------------------------------------------------- spawn */
@@ -478,8 +450,8 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         if (flags & SV_DOMAIN_START_AUTODESTROY)
             qemu_domain_of(obj)->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
     }
-    run->start_timer = g_timeout_add(qemu_ctx->timeouts.start_timeout_ms, start_timed_out,
-                                    sv_domain_obj_run_key(obj));
+    sv_domain_run_arm_start_timer(obj, qemu_ctx->timeouts.start_timeout_ms,
+                                  "QEMU's monitor did not answer within", qemu_start_failed);
     sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED,
                                SV_DOMAIN_PAUSED_STARTING_UP);
     if (qemu_caps_is_ready(qemu_ctx->caps))

@@ -406,6 +406,14 @@ never(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+static void
+never_expires(SvDomainObj *obj, GError *error)
+{
+    (void)obj;
+    (void)error;
+    g_assert_not_reached();
+}
+
 /* The start's timer lasts while the start does (a destroy during it still is one), goes
  * when the start fails or succeeds; GONE ends the run and frees its data. */
 static void
@@ -420,7 +428,7 @@ test_releases(void)
     obj = fake_running(&f, "web", TRUE);
     run = sv_domain_run_of(obj);
     key = sv_domain_obj_run_key(obj);
-    run->start_timer = g_timeout_add_seconds(3600, never, NULL);
+    sv_domain_run_arm_start_timer(obj, 3600 * 1000, "never", never_expires);
     sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY);
     g_assert_cmpuint(run->start_timer, !=, 0); /* still the start's: it may fail yet */
     sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_START_FAILED);
@@ -437,6 +445,35 @@ test_releases(void)
     g_assert_cmpstr(steps->pdata[0], ==, "dispose");
     g_assert_null(obj->priv);
     g_assert_null(sv_domain_list_find_attached(f.list, key));
+    fake_clear(&f);
+}
+
+static SvDomainObj *expired_obj;
+
+static void
+record_expired(SvDomainObj *obj, GError *error)
+{
+    g_assert_error(error, sv_error_quark(SV_FROM_QEMU), SV_ERR_OPERATION_TIMEOUT);
+    g_assert_cmpstr(error->message, ==, "Timed out during operation: nothing within 1 ms");
+    g_error_free(error);
+    g_assert_cmpuint(sv_domain_run_of(obj)->start_timer, ==, 0); /* spent */
+    expired_obj = obj;
+}
+
+/* The start's deadline tells the driver, with the guest found again by its run. */
+static void
+test_start_timer(void)
+{
+    Fake f;
+    SvDomainObj *obj;
+
+    fake_init(&f);
+    obj = fake_running(&f, "web", TRUE);
+    expired_obj = NULL;
+    sv_domain_run_arm_start_timer(obj, 1, "nothing within", record_expired);
+    while (!expired_obj)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_true(expired_obj == obj);
     fake_clear(&f);
 }
 
@@ -564,6 +601,7 @@ main(int argc, char **argv)
     g_test_add_func("/domain-run/teardown-transient", test_teardown_transient);
     g_test_add_func("/domain-run/teardown-failed-start", test_teardown_failed_start);
     g_test_add_func("/domain-run/releases", test_releases);
+    g_test_add_func("/domain-run/start-timer", test_start_timer);
     g_test_add_func("/domain-run/start-finished", test_start_finished);
     g_test_add_func("/domain-run/record-then-release", test_record_then_release);
     g_test_add_func("/domain-run/shutoff-reasons", test_shutoff_reasons);

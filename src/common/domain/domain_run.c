@@ -118,6 +118,46 @@ sv_domain_run_new(SvDomainDriver *drv, SvDomainObj *obj, gsize size)
     return run;
 }
 
+typedef struct {
+    SvDomainDriver *drv;
+    gpointer run;
+    guint ms;
+    const char *what;
+    void (*expired)(SvDomainObj *obj, GError *error);
+} StartTimer;
+
+static gboolean
+start_timer_fired(gpointer data)
+{
+    StartTimer *t = data;
+    SvDomainObj *obj = sv_domain_list_find_attached(t->drv->list, t->run);
+    GError *error = NULL;
+
+    if (obj) {
+        sv_domain_run_of(obj)->start_timer = 0;
+        sv_error_set(&error, t->drv->from, SV_ERR_OPERATION_TIMEOUT, "%s %u ms", t->what, t->ms);
+        t->expired(obj, error);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+void
+sv_domain_run_arm_start_timer(SvDomainObj *obj, guint ms, const char *what,
+                              void (*expired)(SvDomainObj *obj, GError *error))
+{
+    SvDomainRun *run = sv_domain_run_of(obj);
+    StartTimer *t = g_new0(StartTimer, 1);
+
+    t->drv = run->drv;
+    t->run = sv_domain_obj_run_key(obj);
+    t->ms = ms;
+    t->what = what;
+    t->expired = expired;
+    if (run->start_timer)
+        g_source_remove(run->start_timer);
+    run->start_timer = g_timeout_add_full(G_PRIORITY_DEFAULT, ms, start_timer_fired, t, g_free);
+}
+
 void
 sv_domain_run_start_failed(SvDomainObj *obj, GError *cause)
 {
@@ -189,7 +229,10 @@ recorded(const GError *error, gpointer data)
         f->release_failed(obj, g_steal_pointer(&local));
         return;
     }
-    f->released(obj);
+    g_debug("domain %s: recorded; its process %d runs", obj->def->name,
+            (int)sv_process_get_pid(held));
+    if (f->released)
+        f->released(obj);
 }
 
 void

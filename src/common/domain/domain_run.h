@@ -70,6 +70,13 @@ sv_domain_run_of(SvDomainObj *obj)
  * the run owns it) */
 gpointer sv_domain_run_new(SvDomainDriver *drv, SvDomainObj *obj, gsize size);
 
+/* The start's deadline: after ms, expired(obj, error) runs unless the start has ended by
+ * then (the setter stops the timer once the start is over or has failed, and with the
+ * run), error (transfer full) OPERATION_TIMEOUT of the driver's domain saying "<what> <ms>
+ * ms". */
+void sv_domain_run_arm_start_timer(SvDomainObj *obj, guint ms, const char *what,
+                                   void (*expired)(SvDomainObj *obj, GError *error));
+
 /* Record cause (transfer full) as the reason the start under way fails, unless one was
  * recorded already (the first cause is the one told). */
 void sv_domain_run_start_failed(SvDomainObj *obj, GError *cause);
@@ -90,7 +97,7 @@ typedef struct {
     void (*abandon)(SvDomainObj *obj, const GError *record_error);
     /* The child could not be let go (transfer full of error). */
     void (*release_failed)(SvDomainObj *obj, GError *error);
-    /* The child runs. */
+    /* The child runs (NULL: nothing more to do). */
     void (*released)(SvDomainObj *obj);
 } SvRunReleaseFacts;
 
