@@ -24,11 +24,27 @@
 
 LxcProcessContext *lxc_ctx;
 
+/* The destroys waiting go to the engine: it answers them once the container is gone (the
+ * log removed for REMOVE_LOGS), or fails them when the daemon exits first. */
+static void
+hand_over_waiters(LxcDomain *ld)
+{
+    for (guint i = 0; i < ld->stop_waiters->len; i++) {
+        LxcDestroyJob *waiter = ld->stop_waiters->pdata[i];
+        sv_domain_run_add_stop_call(&ld->run, sv_guest_job_take_call(waiter->job),
+                                    waiter->log);
+        g_free(waiter->log);
+        g_free(waiter);
+    }
+    g_ptr_array_set_size(ld->stop_waiters, 0);
+}
+
 static void
 lxc_domain_dispose(gpointer p)
 {
     LxcDomain *ld = p;
 
+    hand_over_waiters(ld);
     sv_process_free_later(ld->supervisor); /* never inside its own callbacks */
     sv_process_free_later(ld->init);
     lxc_monitor_free(ld->mon);
@@ -184,13 +200,7 @@ lxc_domain_release(SvDomainObj *obj)
         cgroup_remove_when_empty(g_steal_pointer(&ld->cgroup), obj->def->name);
     if (ld->socket_path)
         unlink(ld->socket_path);
-    for (guint i = 0; i < ld->stop_waiters->len; i++) {
-        LxcDestroyJob *waiter = ld->stop_waiters->pdata[i];
-        sv_domain_run_wait_stop(obj, sv_guest_job_take_call(waiter->job), waiter->log);
-        g_free(waiter->log);
-        g_free(waiter);
-    }
-    g_ptr_array_set_size(ld->stop_waiters, 0);
+    hand_over_waiters(ld);
 }
 
 static GError *

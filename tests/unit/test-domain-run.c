@@ -295,7 +295,8 @@ test_teardown_order(void)
     sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_CRASH_RESTART);
     log = g_build_filename(f.dir, "web.log", NULL);
     g_assert_true(g_file_set_contents(log, "x", 1, NULL));
-    sv_domain_run_wait_stop(obj, gone_client_call(f.drv.server, &client), log);
+    sv_domain_run_add_stop_call(sv_domain_run_of(obj), gone_client_call(f.drv.server, &client),
+                                log);
     g_assert_cmpuint(client->pending, ==, 1);
     g_ptr_array_set_size(steps, 0);
 

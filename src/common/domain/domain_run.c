@@ -180,12 +180,6 @@ sv_domain_run_add_stop_call(SvDomainRun *run, SvCall *call, const char *remove_l
 }
 
 void
-sv_domain_run_wait_stop(SvDomainObj *obj, SvCall *call, const char *remove_log)
-{
-    sv_domain_run_add_stop_call(sv_domain_run_of(obj), call, remove_log);
-}
-
-void
 sv_domain_run_release_owned(SvDomainObj *obj)
 {
     SvDomainRun *run = sv_domain_run_of(obj);

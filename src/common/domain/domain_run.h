@@ -41,7 +41,7 @@ struct SvRunFacts {
     void (*dispose)(gpointer priv);
     /* The guest is gone (or its start failed): release what only the hypervisor knows of
      * it (monitor, files, labels, cgroup, event watches), and hand the destroy calls the
-     * driver still holds to the engine (sv_domain_run_wait_stop). Runs before the guest
+     * driver still holds to the engine (sv_domain_run_add_stop_call). Runs before the guest
      * becomes inactive, with its data. */
     void (*release)(SvDomainObj *obj);
     /* Where the private data holds the descriptor of the guest log (util/guest_log.h; -1
@@ -81,10 +81,9 @@ void sv_domain_run_arm_start_timer(SvDomainObj *obj, guint ms, const char *what,
  * recorded already (the first cause is the one told). */
 void sv_domain_run_start_failed(SvDomainObj *obj, GError *cause);
 
-/* Answer call (transfer full) once the guest is gone, with its status file removed;
- * remove_log (may be NULL) is the guest log to remove then (DESTROY_REMOVE_LOGS). */
-void sv_domain_run_wait_stop(SvDomainObj *obj, SvCall *call, const char *remove_log);
-/* The same, on the run's data (a dispose fact has no object). */
+/* Answer call (transfer full) once the run's guest is gone, with its status file removed;
+ * remove_log (may be NULL) is the guest log to remove then (DESTROY_REMOVE_LOGS). When the
+ * daemon exits first, the call fails. */
 void sv_domain_run_add_stop_call(SvDomainRun *run, SvCall *call, const char *remove_log);
 
 /* The facts of a start's record-then-release step. */
