@@ -11,14 +11,6 @@
 #include "util/error.h"
 #include "warnings.h"
 
-/* The fake driver's files record every common part, the process on <domstatus>. */
-static const SvStatusStyle fake_style = {
-    .from = SV_FROM_QEMU,
-    .process = "",
-    .kill_mode = "killmode",
-    .kill_deadline = "killdeadline",
-    .autodestroy = TRUE,
-};
 
 /* What the fake facts were asked, in order; the list of the test's driver. */
 static SvDomainList *sv_domain_test_list;
@@ -99,7 +91,7 @@ fake_start(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
 }
 
 static const SvReconnectFacts fake_facts = {
-    .status = &fake_style,
+    .status = &test_status_style,
     .find = fake_find,
     .gone = fake_gone,
     .attach = fake_attach,
@@ -151,7 +143,7 @@ write_status(const char *dir, const SvDomainDef *def, const SvStatusCommon *c)
 {
     g_autofree char *file = g_strconcat(def->name, ".xml", NULL);
     char *path = g_build_filename(dir, file, NULL);
-    g_autofree char *text = sv_status_format(&fake_style, c, NULL, def, 5);
+    g_autofree char *text = sv_status_format(&test_status_style, c, NULL, def, 5);
 
     g_assert_true(g_file_set_contents(path, text, -1, NULL));
     return path;

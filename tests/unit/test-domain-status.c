@@ -118,16 +118,9 @@ fake_read_own(const SvStatusStyle *style, xmlNodePtr root, SvStatus *st, GError 
     return sv_status_attr_flag(root, "fake", &own->fake, style->from, error);
 }
 
-/* Records every common part, its process on <domstatus>. */
-static const SvStatusStyle fake_style = {
-    .from = SV_FROM_QEMU,
-    .process = "",
-    .kill_mode = "killmode",
-    .kill_deadline = "killdeadline",
-    .autodestroy = TRUE,
-    .read_own = fake_read_own,
-    .free_own = fake_own_free,
-};
+/* Records every common part, its process on <domstatus>, and its own part (set in
+ * main(): test_status_style with fake_read_own). */
+static SvStatusStyle fake_style;
 
 /* Records its process in a child element, and a start before its guest exists. */
 static const SvStatusStyle child_style = {
@@ -356,6 +349,9 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     test_warnings_capture();
+    fake_style = test_status_style;
+    fake_style.read_own = fake_read_own;
+    fake_style.free_own = fake_own_free;
     g_test_add_func("/domain-status/format-round-trip", test_format_round_trip);
     g_test_add_func("/domain-status/format-process-element", test_format_process_element);
     g_test_add_func("/domain-status/strict-checks", test_strict_checks);
