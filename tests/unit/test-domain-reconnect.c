@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "domain-test.h"
+#include "domain/domain_control.h"
 #include "domain/domain_reconnect.h"
 #include "domain/domain_state.h"
 #include "util/error.h"
@@ -149,6 +150,8 @@ write_status(const char *dir, const SvDomainDef *def, const SvStatusCommon *c)
     return path;
 }
 
+static const SvGuestOps fake_guest = {.start = fake_start};
+
 typedef struct {
     char *dir;
     SvDomainList *list;
@@ -163,7 +166,7 @@ fixture_set_up(Fixture *f, gconstpointer data)
     f->list = sv_domain_list_new();
     sv_domain_test_list = f->list;
     f->drv = (SvDomainDriver){.from = SV_FROM_QEMU, .list = f->list};
-    f->drv.lifecycle.start = fake_start;
+    f->drv.guest = &fake_guest;
     calls = g_string_new(NULL);
     g_ptr_array_set_size(test_warnings, 0);
 }
