@@ -185,20 +185,19 @@ fake_start(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
 
 static const SvGuestOps fake_guest = {.start = fake_start};
 
+/* A fake driver (its list is drv.list) and the directory of its store. */
 typedef struct {
-    char *dir;
-    SvDomainList *list;
     SvDomainDriver drv;
+    char *dir;
 } Fake;
 
 static void
 fake_init(Fake *f)
 {
     f->dir = g_dir_make_tmp("domain-run-XXXXXX", NULL);
-    f->list = sv_domain_list_new();
     f->drv = (SvDomainDriver){
         .from = SV_FROM_QEMU,
-        .list = f->list,
+        .list = sv_domain_list_new(),
         .store = sv_domain_store_new(f->dir),
         .save_status = fake_status,
         .run_facts = &fake_facts,
@@ -211,15 +210,17 @@ fake_init(Fake *f)
     g_ptr_array_set_size(test_warnings, 0);
 }
 
+/* The store's directory is left empty (no guest log a destroy should have removed). */
 static void
 fake_clear(Fake *f)
 {
+    g_autofree char *dir = f->dir;
+
     sv_domain_store_flush(f->drv.store);
     sv_domain_store_free(f->drv.store);
-    sv_domain_list_free(f->list);
+    sv_domain_list_free(f->drv.list);
     sv_server_free(f->drv.server);
-    rmdir(f->dir);
-    g_free(f->dir);
+    g_assert_cmpint(rmdir(dir), ==, 0);
 }
 
 /* A running guest of f named name (persistent or not), on its live copy of the definition,
@@ -227,13 +228,13 @@ fake_clear(Fake *f)
 static SvDomainObj *
 fake_running(Fake *f, const char *name, gboolean persistent)
 {
-    SvDomainObj *obj = sv_domain_list_add(f->list, test_domain_def("kvm", name), persistent);
+    SvDomainObj *obj = sv_domain_list_add(f->drv.list, test_domain_def("kvm", name), persistent);
 
     if (persistent) {
         obj->new_def = obj->def;
         obj->def = sv_domain_def_copy(obj->new_def);
     }
-    sv_domain_list_assign_id(f->list, obj);
+    sv_domain_list_assign_id(f->drv.list, obj);
     sv_domain_run_new(&f->drv, obj, sizeof(FakePriv));
     f->drv.holder = obj;
     sv_domain_run_change(obj, SV_RUN_STARTING, SV_STOP_NONE);
@@ -305,7 +306,7 @@ test_teardown_order(void)
     assert_steps(want);
     g_assert_true(obj->def == on_disk);
     g_assert_cmpint(obj->run_state, ==, SV_RUN_GONE);
-    g_assert_true(sv_domain_list_find_by_name(f.list, "web") == obj);
+    g_assert_true(sv_domain_list_find_by_name(f.drv.list, "web") == obj);
     g_assert_false(g_file_test(log, G_FILE_TEST_EXISTS));
     sv_domain_store_flush(f.drv.store); /* the reply waits for the status file */
     g_assert_cmpuint(client->pending, ==, 0);
@@ -339,7 +340,7 @@ test_teardown_transient(void)
                                             .detail = SV_DOMAIN_EVENT_STOPPED_SHUTDOWN,
                                             .decided = TRUE});
     assert_steps(removed);
-    g_assert_null(sv_domain_list_find_by_name(f.list, "tmp"));
+    g_assert_null(sv_domain_list_find_by_name(f.drv.list, "tmp"));
 
     f.drv.run_facts = &restarting;
     restarting.restart_transient = TRUE;
@@ -350,10 +351,10 @@ test_teardown_transient(void)
     sv_domain_run_teardown(obj, &(SvRunEnd){.reason = SV_DOMAIN_SHUTOFF_DESTROYED,
                                             .detail = SV_DOMAIN_EVENT_STOPPED_DESTROYED});
     assert_steps(restarted);
-    g_assert_nonnull(sv_domain_list_find_by_name(f.list, "tmp2"));
+    g_assert_nonnull(sv_domain_list_find_by_name(f.drv.list, "tmp2"));
 
     /* No cause: the driver's end (xl destroy behind our back: DESTROYED). */
-    sv_domain_list_assign_id(f.list, obj);
+    sv_domain_list_assign_id(f.drv.list, obj);
     sv_domain_run_new(&f.drv, obj, sizeof(FakePriv));
     sv_domain_run_change(obj, SV_RUN_RUNNING, SV_STOP_NONE);
     sv_domain_obj_set_state(obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_BOOTED);
@@ -361,7 +362,7 @@ test_teardown_transient(void)
     sv_domain_run_teardown(obj, &(SvRunEnd){.reason = SV_DOMAIN_SHUTOFF_DESTROYED,
                                             .detail = SV_DOMAIN_EVENT_STOPPED_DESTROYED});
     g_assert_cmpstr(steps->pdata[3], ==, "event 5/1");
-    g_assert_null(sv_domain_list_find_by_name(f.list, "tmp2"));
+    g_assert_null(sv_domain_list_find_by_name(f.drv.list, "tmp2"));
     fake_clear(&f);
 }
 
@@ -445,7 +446,7 @@ test_releases(void)
     g_assert_cmpuint(steps->len, ==, 1);
     g_assert_cmpstr(steps->pdata[0], ==, "dispose");
     g_assert_null(obj->priv);
-    g_assert_null(sv_domain_list_find_attached(f.list, key));
+    g_assert_null(sv_domain_list_find_attached(f.drv.list, key));
     fake_clear(&f);
 }
 
