@@ -403,6 +403,7 @@ qemu_cleanup(SvDaemon *d)
     sv_domain_store_free(driver->store);
     sv_domain_list_free(driver->list);
     g_hash_table_unref(driver->domains.pending);
+    qemu_console_cleanup(&driver->process);
     g_free(driver->process.lib_dir);
     g_free(driver->process.run_dir);
     g_free(driver->process.log_dir);
