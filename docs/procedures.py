@@ -8,7 +8,8 @@ Derived from the sources, never by hand:
   one replaces an earlier one). Every daemon starts from sv_remote_common_handlers()
   (src/common/programs/remote.c); the domain daemons add sv_domain_driver_install() and
   sv_domain_driver_install_lifecycle() (src/common/domain/domain_driver.c and
-  domain_lifecycle.c), and with their
+  domain_lifecycle.c, and those on a running guest their SvGuestOps give an action for,
+  domain_control.c), and with their
   SvConnectFacts the connection procedures (src/common/domain/domain_connect.c); then come the
   daemon's own `h->NAME = func` assignments and the `.NAME = func` fields of its
   SvRemoteHandlers initializers in src/DAEMON/*.c. sv_private_serve() adds ADOPT_CLIENT.
@@ -103,6 +104,22 @@ def constant_answer(body):
     return [(field, value.strip(), (comment or "").strip()) for field, value, comment in found]
 
 
+def guest_handlers(control_c, text):
+    """[(handler name, C function)] of the procedures on a running guest a driver serves:
+    those sv_domain_control_install installs for an SvGuestProc with an action, when the
+    driver's SvGuestOps (in text) gives that procedure one."""
+    body = function_body(control_c, "sv_domain_control_install")
+    out = []
+    for op, block in re.findall(r"if \(p\[(SV_GUEST_\w+)\]\.act\)\s*(\{.*?\}|[^;]*;)", body,
+                                re.S):
+        # The entry's initializer: up to the next entry or the table's end.
+        entry = re.search(r"\[%s\]\s*=\s*\{(.*?)(?=\[SV_GUEST_|^\s*\}\s*,?\s*$)" % op, text,
+                          re.S | re.M)
+        if entry and re.search(r"\.act\s*=\s*\w", entry.group(1)):
+            out += re.findall(r"\bh->(\w+)\s*=\s*(\w+)\s*;", block)
+    return out
+
+
 def served(procs):
     """{daemon: {handler name: constant answer or None}} and {daemon: serves ADOPT_CLIENT};
     None for a daemon whose sources are not there yet."""
@@ -110,6 +127,7 @@ def served(procs):
     domain_c = (SRC / "common/domain/domain_driver.c").read_text()
     connect_c = (SRC / "common/domain/domain_connect.c").read_text()
     lifecycle_c = (SRC / "common/domain/domain_lifecycle.c").read_text()
+    control_c = (SRC / "common/domain/domain_control.c").read_text()
     layers = [
         (None, remote_c, assigned(function_body(remote_c, "sv_remote_common_handlers"))),
         ("sv_domain_driver_install(", domain_c,
@@ -132,6 +150,8 @@ def served(procs):
         for call, src, handlers in layers + [(None, text, assigned(text))]:
             if call is None or call in text:
                 where.update({h: (fn, src) for h, fn in handlers.items()})
+            if call == "sv_domain_driver_install_lifecycle(" and call in text:
+                where.update({h: (fn, control_c) for h, fn in guest_handlers(control_c, text)})
         out[d] = {h: constant_answer(function_body(src, fn))
                   for h, (fn, src) in where.items() if h in names}
         adopt[d] = "sv_private_serve(" in text

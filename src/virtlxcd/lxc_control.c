@@ -12,47 +12,29 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "domain/domain_control.h"
 #include "util/error.h"
 #include "util/fd.h"
-
-static SvDomainObj *
-lookup(const remote_nonnull_domain *dom, GError **error)
-{
-    return sv_domain_list_lookup_handle(lxc_ctx->domains->list, dom, SV_FROM_LXC, error);
-}
-
-static gboolean
-check_flags(guint flags, guint supported, const char *func, GError **error)
-{
-    return sv_check_flags(flags, supported, SV_FROM_LXC, func, error);
-}
 
 /* Destroy: the kill state machine on init (in its PID namespace, init's death takes every
  * other process with it); whatever is left in the cgroup is killed when the supervisor
  * cleans up. A frozen container is thawed first, or it could not act on any signal. */
 static gboolean
-destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GError **error)
+act_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
 {
-    SvDomainObj *obj;
-    LxcDomain *ld;
-    LxcDestroyJob *job;
-    gboolean graceful = flags & SV_DOMAIN_DESTROY_GRACEFUL;
+    LxcDomain *ld = lxc_domain_of(obj);
+    LxcDestroyJob *waiter;
+    gboolean graceful = job->flags & SV_DOMAIN_DESTROY_GRACEFUL;
     guint term_ms = graceful ? lxc_ctx->timeouts.graceful_timeout_ms
                              : lxc_ctx->timeouts.term_timeout_ms;
 
-    if (!check_flags(flags, SV_DOMAIN_DESTROY_GRACEFUL | SV_DOMAIN_DESTROY_REMOVE_LOGS,
-                     "lxcDomainDestroyFlags", error))
-        return FALSE;
-    obj = lookup(dom, error);
-    if (!obj || !sv_domain_driver_check_active(obj, error))
-        return FALSE;
-    ld = lxc_domain_of(obj);
-    sv_domain_driver_set_cause_call(obj, call);
-    job = g_new0(LxcDestroyJob, 1);
-    job->call = sv_call_defer(call);
-    job->remove_logs = (flags & SV_DOMAIN_DESTROY_REMOVE_LOGS) != 0;
-    job->log = sv_guest_log_path(lxc_ctx->log_dir, obj->def->name);
-    g_ptr_array_add(ld->stop_waiters, job);
+    (void)error;
+    waiter = g_new0(LxcDestroyJob, 1);
+    waiter->job = job;
+    waiter->log = (job->flags & SV_DOMAIN_DESTROY_REMOVE_LOGS)
+                      ? sv_guest_log_path(lxc_ctx->log_dir, obj->def->name)
+                      : NULL;
+    g_ptr_array_add(ld->stop_waiters, waiter);
     if (!ld->init || ld->ended) {
         /* Still starting, between a reboot and the next init, or already ending: the
          * supervisor stops the container on SIGTERM. */
@@ -108,25 +90,13 @@ initctl_request(pid_t init, char runlevel)
 /* libvirt's order: initctl unless only SIGNAL was asked for, then the signal unless only
  * INITCTL was (SIGTERM to power off, SIGHUP to reboot). */
 static gboolean
-shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gboolean reboot,
-                GError **error)
+act_shutdown(SvGuestJob *job, SvDomainObj *obj, GError **error)
 {
-    SvDomainObj *obj;
-    LxcDomain *ld;
+    LxcDomain *ld = lxc_domain_of(obj);
+    gboolean reboot = job->op == SV_GUEST_REBOOT;
+    guint flags = job->flags;
     gboolean done = FALSE;
 
-    if (!check_flags(flags, SV_DOMAIN_SHUTDOWN_INITCTL | SV_DOMAIN_SHUTDOWN_SIGNAL,
-                     reboot ? "lxcDomainReboot" : "lxcDomainShutdownFlags", error))
-        return FALSE;
-    obj = lookup(dom, error);
-    if (!obj || !sv_domain_driver_check_active(obj, error))
-        return FALSE;
-    ld = lxc_domain_of(obj);
-    if (!ld->init || ld->ended) {
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_INVALID,
-                     "Init process ID is not yet known");
-        return FALSE;
-    }
     if (flags == 0 || (flags & SV_DOMAIN_SHUTDOWN_INITCTL)) {
         done = initctl_request(sv_process_get_pid(ld->init), reboot ? '6' : '0');
         if (!done && flags != 0 && !(flags & SV_DOMAIN_SHUTDOWN_SIGNAL)) {
@@ -143,58 +113,74 @@ shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gbo
             return FALSE;
         }
     }
-    sv_domain_driver_set_cause_call(obj, call);
     sv_guest_log_printf(ld->log_fd, "%s requested", reboot ? "reboot" : "shutdown");
+    sv_guest_job_done(job, NULL);
     return TRUE;
 }
 
 static gboolean
-domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
+init_unknown(const SvDomainObj *obj)
 {
-    SvDomainObj *obj = lookup(&a->dom, error);
-    LxcDomain *ld;
+    const LxcDomain *ld = obj->priv;
 
-    if (!obj || !sv_domain_driver_check_active(obj, error))
-        return FALSE;
-    ld = lxc_domain_of(obj);
-    if (obj->state == SV_DOMAIN_PAUSED && !sv_domain_run_in_start(obj))
-        return TRUE; /* libvirt: no error, no event */
+    return !ld->init || ld->ended;
+}
+
+/* The freezer: the whole container's cgroup is frozen or thawed. */
+static gboolean
+act_freeze(SvGuestJob *job, SvDomainObj *obj, GError **error)
+{
+    LxcDomain *ld = lxc_domain_of(obj);
+    gboolean freeze = job->op == SV_GUEST_SUSPEND;
+
     if (sv_domain_run_in_start(obj) || ld->ended || !ld->cgroup ||
-        !lxc_cgroup_set_frozen(ld->cgroup, TRUE, NULL)) {
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_FAILED, "Suspend operation failed");
+        !lxc_cgroup_set_frozen(ld->cgroup, freeze, NULL)) {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_FAILED, "%s operation failed",
+                     freeze ? "Suspend" : "Resume");
         return FALSE;
     }
-    sv_domain_driver_set_cause_call(obj, call);
-    sv_domain_driver_set_state_event(lxc_ctx->domains, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER,
-                                     SV_DOMAIN_EVENT_SUSPENDED, SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
+    sv_guest_job_done(job, NULL);
     return TRUE;
 }
 
+/* Resuming what is not paused (or still starting) needs nothing. */
 static gboolean
-domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
+is_not_paused(const SvDomainObj *obj)
 {
-    SvDomainObj *obj = lookup(&a->dom, error);
-    LxcDomain *ld;
-
-    if (!obj || !sv_domain_driver_check_active(obj, error))
-        return FALSE;
-    ld = lxc_domain_of(obj);
-    if (obj->state == SV_DOMAIN_RUNNING) {
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_INVALID, "domain is already running");
-        return FALSE;
-    }
-    if (obj->state != SV_DOMAIN_PAUSED || sv_domain_run_in_start(obj))
-        return TRUE;
-    if (ld->ended || !ld->cgroup || !lxc_cgroup_set_frozen(ld->cgroup, FALSE, NULL)) {
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_FAILED, "Resume operation failed");
-        return FALSE;
-    }
-    sv_domain_driver_set_cause_call(obj, call);
-    sv_domain_driver_set_state_event(lxc_ctx->domains, obj, SV_DOMAIN_RUNNING,
-                                     SV_DOMAIN_RUNNING_UNPAUSED, SV_DOMAIN_EVENT_RESUMED,
-                                     SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
-    return TRUE;
+    return obj->state != SV_DOMAIN_PAUSED || sv_domain_run_in_start(obj);
 }
+
+#define SHUTDOWN_FLAGS (SV_DOMAIN_SHUTDOWN_INITCTL | SV_DOMAIN_SHUTDOWN_SIGNAL)
+#define INIT_UNKNOWN                                                                               \
+    {init_unknown, SV_FROM_LXC, SV_ERR_OPERATION_INVALID, "Init process ID is not yet known"}
+
+/* The facts of the procedures that start a container and act on a running one
+ * (domain/domain_lifecycle.c and domain_control.c serve them); there is no RESET. */
+static const SvGuestOps lxc_guest_ops = {
+    .start = lxc_start_container,
+    .procs = {
+        [SV_GUEST_SUSPEND] = {.rules = SV_GUEST_RULE_ACTIVE | SV_GUEST_RULE_PAUSED_NOOP,
+                              .act = act_freeze},
+        [SV_GUEST_RESUME] = {.rules = SV_GUEST_RULE_ACTIVE,
+                             .refuse = {{NULL, SV_FROM_LXC, SV_ERR_OPERATION_INVALID,
+                                         "domain is already running", SV_DOMAIN_RUNNING}},
+                             .noop = is_not_paused, .act = act_freeze},
+        [SV_GUEST_DESTROY] = {.flags = SV_DOMAIN_DESTROY_GRACEFUL | SV_DOMAIN_DESTROY_REMOVE_LOGS,
+                              .func = "lxcDomainDestroyFlags", .rules = SV_GUEST_RULE_ACTIVE,
+                              .act = act_destroy},
+        [SV_GUEST_SHUTDOWN] = {.flags = SHUTDOWN_FLAGS, .func = "lxcDomainShutdownFlags",
+                               .rules = SV_GUEST_RULE_ACTIVE, .refuse = {INIT_UNKNOWN},
+                               .act = act_shutdown},
+        [SV_GUEST_REBOOT] = {.flags = SHUTDOWN_FLAGS, .func = "lxcDomainReboot",
+                             .rules = SV_GUEST_RULE_ACTIVE, .refuse = {INIT_UNKNOWN},
+                             .act = act_shutdown},
+        /* The starts take libvirt's LXC names (the calls come with files). */
+        [SV_GUEST_CREATE_WITH_FLAGS] = {.flags = SV_DOMAIN_START_AUTODESTROY,
+                                        .func = "lxcDomainCreateWithFiles"},
+        [SV_GUEST_CREATE_XML] = {.flags = SV_DOMAIN_START_AUTODESTROY | SV_DOMAIN_START_VALIDATE,
+                                 .func = "lxcDomainCreateXMLWithFiles"},
+    },
+};
 
 /* ---------------------------------------------------------------- glue */
 
@@ -238,19 +224,7 @@ lxc_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 lxc_process_install(LxcProcessContext *c, SvRemoteHandlers *h)
 {
-    SvDomainLifecycle lifecycle = {
-        .start = lxc_start_container,
-        .with_flags = SV_DOMAIN_START_AUTODESTROY,
-        .with_flags_suffix = "DomainCreateWithFiles",
-        .xml_flags = SV_DOMAIN_START_AUTODESTROY | SV_DOMAIN_START_VALIDATE,
-        .xml_suffix = "DomainCreateXMLWithFiles",
-        .destroy = destroy_common,
-        .shutdown = shutdown_common,
-    };
-
     lxc_ctx = c;
     c->domains->save_status = lxc_domain_save_status;
-    sv_domain_driver_install_lifecycle(lxc_ctx->domains, &lifecycle, h);
-    h->domain_suspend = domain_suspend;
-    h->domain_resume = domain_resume;
+    sv_domain_driver_install_lifecycle(lxc_ctx->domains, &lxc_guest_ops, h);
 }

@@ -46,11 +46,10 @@ typedef struct {
     gboolean carrying;       /* the kill on init under way is that destroy */
 } LxcDomain;
 
-/* A destroy call waiting for the container to be gone. */
+/* A destroy waiting for the container to be gone. */
 typedef struct {
-    SvCall *call;
-    gboolean remove_logs;
-    char *log;
+    struct SvGuestJob *job; /* domain/domain_control.h: answers the call */
+    char *log;              /* to remove once it is gone (REMOVE_LOGS), or NULL */
 } LxcDestroyJob;
 
 /* The driver's context, set by lxc_process_install(), for the code that does not take it

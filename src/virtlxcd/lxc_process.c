@@ -18,6 +18,7 @@
 #include <sys/pidfd.h>
 #include <unistd.h>
 
+#include "domain/domain_control.h"
 #include "util/error.h"
 
 LxcProcessContext *lxc_ctx;
@@ -295,13 +296,9 @@ on_supervisor_exit(SvProcess *proc, const SvProcessExit *how, gpointer data)
 void
 lxc_destroy_job_finish(LxcDestroyJob *job, const GError *error)
 {
-    if (error) {
-        sv_call_fail(job->call, g_error_copy(error));
-    } else {
-        if (job->remove_logs)
-            unlink(job->log);
-        sv_call_reply(job->call, NULL);
-    }
+    if (!error && job->log)
+        unlink(job->log);
+    sv_guest_job_done(job->job, error);
     g_free(job->log);
     g_free(job);
 }

@@ -1,6 +1,6 @@
 /* qemu_process.c: a QEMU guest while it runs: QMP events, its end (from the pidfd to
- * STOPPED), and the lifecycle procedures built on them (destroy, shutdown, reboot, reset,
- * suspend, resume).
+ * STOPPED), and QEMU's facts of the procedures on a running guest (destroy, shutdown,
+ * reboot, reset, suspend, resume), which domain/domain_control.c serves.
  *
  * The process is held by a pidfd (util/process.c): its exit is seen at once, the
  * monitor is then read to its end, and only then is STOPPED decided, so no QMP event is
@@ -13,6 +13,7 @@
 
 #include "qemu_domain.h"
 #include "qemu_status.h"
+#include "domain/domain_control.h"
 #include "util/error.h"
 
 /* ---------------------------------------------------------------- stop */
@@ -202,254 +203,161 @@ on_monitor_eof(QemuMonitor *mon, gpointer run)
 
 const QemuMonitorCallbacks qemu_process_monitor_events = {NULL, on_event, on_monitor_eof};
 
-static SvDomainObj *
-lookup(const remote_nonnull_domain *dom, GError **error)
-{
-    return sv_domain_list_lookup_handle(qemu_ctx->domains->list, dom, SV_FROM_QEMU, error);
-}
+/* ---------------------------------------------------------------- QEMU's facts */
 
-static gboolean
-check_flags(guint flags, guint supported, const char *func, GError **error)
-{
-    return sv_check_flags(flags, supported, SV_FROM_QEMU, func, error);
-}
+/* The facts of the procedures on a running guest (domain/domain_control.c serves them). */
 
 #define CREATE_FLAGS                                                                               \
     (SV_DOMAIN_START_PAUSED | SV_DOMAIN_START_AUTODESTROY | SV_DOMAIN_START_BYPASS_CACHE |         \
      SV_DOMAIN_START_FORCE_BOOT | SV_DOMAIN_START_VALIDATE)
 
-typedef struct {
-    SvCall *call;
-    gpointer run;
-    gboolean remove_logs;
-    char *name;
-} DestroyJob;
-
 static void
-destroy_done(SvProcess *proc, const GError *error, gpointer data)
+monitor_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
 {
-    DestroyJob *job = data;
-    SvDomainObj *obj = qemu_domain_find(job->run);
-
-    (void)proc;
-    if (error) {
-        /* The guest lives on in its state; a later destroy may try again. */
-        if (obj)
-            sv_domain_run_withdraw_destroy(qemu_ctx->domains, obj);
-        sv_call_fail(job->call, g_error_copy(error));
-    } else {
-        if (job->remove_logs) {
-            g_autofree char *log = sv_guest_log_path(qemu_ctx->log_dir, job->name);
-            unlink(log);
-        }
-        sv_domain_driver_reply_when_saved(qemu_ctx->domains, job->call, NULL, NULL);
-    }
-    g_free(job->name);
-    g_free(job);
-}
-
-static gboolean
-destroy_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GError **error)
-{
-    SvDomainObj *obj;
-    QemuDomain *qd;
-    DestroyJob *job;
-    gboolean graceful = flags & SV_DOMAIN_DESTROY_GRACEFUL;
-
-    if (!check_flags(flags, SV_DOMAIN_DESTROY_GRACEFUL | SV_DOMAIN_DESTROY_REMOVE_LOGS,
-                     "qemuDomainDestroyFlags", error))
-        return FALSE;
-    obj = lookup(dom, error);
-    if (!obj || !sv_domain_driver_check_active(obj, error))
-        return FALSE;
-    qd = qemu_domain_of(obj);
-    sv_domain_driver_set_cause_call(obj, call);
-    /* Written below, with the kill's mode and deadline. */
-    sv_domain_run_change(obj, SV_RUN_STOPPING,
-                         graceful ? SV_STOP_DESTROY_GRACEFUL : SV_STOP_DESTROY);
-    if (!qd->proc) {
-        /* A start still waiting for QEMU's facts: it ends here, nothing ran. */
-        qemu_domain_kill(obj, SV_STOP_DESTROY);
-        sv_domain_driver_reply_when_saved(qemu_ctx->domains, sv_call_defer(call), NULL, NULL);
-        return TRUE;
-    }
-    job = g_new0(DestroyJob, 1);
-    job->call = sv_call_defer(call);
-    job->run = sv_domain_obj_run_key(obj);
-    job->remove_logs = (flags & SV_DOMAIN_DESTROY_REMOVE_LOGS) != 0;
-    job->name = g_strdup(obj->def->name);
-    sv_process_kill(qd->proc, graceful,
-                    graceful ? qemu_ctx->timeouts.graceful_timeout_ms
-                             : qemu_ctx->timeouts.term_timeout_ms,
-                    qemu_ctx->timeouts.kill_timeout_ms, destroy_done, job);
-    /* After the request: the status records its mode and deadline. */
-    qemu_status_save(obj);
-    return TRUE;
-}
-
-/* A monitor command whose reply completes the call. */
-typedef struct {
-    SvCall *call;
-    gpointer run;
-    int kind;
-} MonJob;
-
-enum { JOB_PLAIN, JOB_SUSPEND, JOB_RESUME };
-
-/* The STOP or RESUME event may come before or after the reply; the state changes (and
- * its event goes out) exactly once either way. */
-static void
-mon_job_state(SvDomainObj *obj, int kind)
-{
-    if (kind == JOB_SUSPEND && obj->state == SV_DOMAIN_RUNNING) {
-        sv_domain_driver_set_state_event(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED,
-                                         SV_DOMAIN_PAUSED_USER, SV_DOMAIN_EVENT_SUSPENDED,
-                                         SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
-    } else if (kind == JOB_SUSPEND && obj->state == SV_DOMAIN_PAUSED) {
-        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER);
-    } else if (kind == JOB_RESUME &&
-               (obj->state == SV_DOMAIN_PAUSED || obj->state == SV_DOMAIN_CRASHED)) {
-        sv_domain_driver_set_state_event(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING,
-                                         SV_DOMAIN_RUNNING_UNPAUSED, SV_DOMAIN_EVENT_RESUMED,
-                                         SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
-    }
-    /* A pause that did not come about (the guest was shutting down, say). */
-    if (kind == JOB_SUSPEND && obj->run_state == SV_RUN_PAUSING)
-        sv_domain_run_change(obj, SV_RUN_RUNNING, SV_STOP_NONE);
-}
-
-static void
-mon_job_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
-{
-    MonJob *job = data;
+    SvGuestJob *job = data;
     SvDomainObj *obj = qemu_domain_find(job->run);
 
     (void)mon;
     (void)ret;
     if (obj && qemu_domain_of(obj)->jobs)
         qemu_domain_of(obj)->jobs--;
-    if (error) {
-        if (obj && job->kind == JOB_SUSPEND && obj->run_state == SV_RUN_PAUSING)
-            sv_domain_run_change(obj, SV_RUN_RUNNING, SV_STOP_NONE);
-        sv_call_fail(job->call, g_error_copy(error));
-        g_free(job);
-        return;
-    }
-    if (obj)
-        mon_job_state(obj, job->kind);
-    sv_domain_driver_reply_when_saved(qemu_ctx->domains, job->call, NULL, NULL);
-    g_free(job);
+    sv_guest_job_done(job, error);
+}
+
+/* A monitor command whose reply completes the procedure; the events it causes meanwhile
+ * are the client's doing (qd->jobs). */
+static gboolean
+monitor_act(SvGuestJob *job, SvDomainObj *obj, const char *cmd)
+{
+    qemu_domain_of(obj)->jobs++;
+    qemu_monitor_command(qemu_domain_of(obj)->mon, cmd, NULL, monitor_done, job);
+    return TRUE;
+}
+
+static gboolean
+act_stop(SvGuestJob *job, SvDomainObj *obj, GError **error)
+{
+    (void)error;
+    return monitor_act(job, obj, "stop");
+}
+
+static gboolean
+act_cont(SvGuestJob *job, SvDomainObj *obj, GError **error)
+{
+    (void)error;
+    return monitor_act(job, obj, "cont");
+}
+
+static gboolean
+act_system_reset(SvGuestJob *job, SvDomainObj *obj, GError **error)
+{
+    (void)error;
+    return monitor_act(job, obj, "system_reset");
+}
+
+/* Only the ACPI power button exists here (no guest agent, initctl or signal). As libvirt: a
+ * reboot turns the guest's next power-off into a reset; a shutdown asked for after it means
+ * power-off again. */
+static gboolean
+act_powerdown(SvGuestJob *job, SvDomainObj *obj, GError **error)
+{
+    (void)error;
+    qemu_domain_of(obj)->fake_reboot = job->op == SV_GUEST_REBOOT;
+    qemu_status_save(obj);
+    return monitor_act(job, obj, "system_powerdown");
 }
 
 static void
-monitor_job(SvCall *call, SvDomainObj *obj, const char *cmd, int kind)
+kill_done(SvProcess *proc, const GError *error, gpointer data)
 {
-    MonJob *job = g_new0(MonJob, 1);
+    SvGuestJob *job = data;
 
-    sv_domain_driver_set_cause_call(obj, call);
-    qemu_domain_of(obj)->jobs++;
-    job->call = sv_call_defer(call);
-    job->run = sv_domain_obj_run_key(obj);
-    job->kind = kind;
-    qemu_monitor_command(qemu_domain_of(obj)->mon, cmd, NULL, mon_job_done, job);
-}
-
-/* Running, and not in the middle of starting or stopping. */
-static gboolean
-check_running(SvDomainObj *obj, int from, GError **error)
-{
-    if (!sv_domain_obj_is_active(obj) || obj->state != SV_DOMAIN_RUNNING ||
-        sv_domain_run_in_start(obj)) {
-        sv_error_set(error, from, SV_ERR_OPERATION_INVALID, "domain is not running");
-        return FALSE;
+    (void)proc;
+    if (!error && (job->flags & SV_DOMAIN_DESTROY_REMOVE_LOGS)) {
+        g_autofree char *log = sv_guest_log_path(qemu_ctx->log_dir, job->name);
+        unlink(log);
     }
-    return TRUE;
+    sv_guest_job_done(job, error);
 }
 
+/* The kill state machine on QEMU: SIGTERM (only, GRACEFUL) then SIGKILL. */
 static gboolean
-shutdown_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, gboolean reboot,
-                GError **error)
+act_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
 {
-    SvDomainObj *obj;
+    QemuDomain *qd = qemu_domain_of(obj);
+    gboolean graceful = job->flags & SV_DOMAIN_DESTROY_GRACEFUL;
 
-    /* Only the ACPI power button exists here (no guest agent, initctl or signal). */
-    if (!check_flags(flags, SV_DOMAIN_SHUTDOWN_ACPI_POWER_BTN,
-                     reboot ? "qemuDomainReboot" : "qemuDomainShutdownFlags", error))
-        return FALSE;
-    obj = lookup(dom, error);
-    /* libvirt's shutdown checks the state itself (QEMU domain); reboot uses
-     * the shared check (DOMAIN domain). */
-    if (!obj || !check_running(obj, reboot ? SV_FROM_DOMAIN : SV_FROM_QEMU, error))
-        return FALSE;
-    /* As libvirt: a reboot turns the guest's next power-off into a reset; a shutdown
-     * asked for after it means power-off again. */
-    qemu_domain_of(obj)->fake_reboot = reboot;
+    (void)error;
+    /* Written below, with the kill's mode and deadline. */
+    sv_domain_run_change(obj, SV_RUN_STOPPING,
+                         graceful ? SV_STOP_DESTROY_GRACEFUL : SV_STOP_DESTROY);
+    if (!qd->proc) {
+        /* A start still waiting for QEMU's facts: it ends here, nothing ran. */
+        qemu_domain_kill(obj, SV_STOP_DESTROY);
+        sv_guest_job_done(job, NULL);
+        return TRUE;
+    }
+    sv_process_kill(qd->proc, graceful,
+                    graceful ? qemu_ctx->timeouts.graceful_timeout_ms
+                             : qemu_ctx->timeouts.term_timeout_ms,
+                    qemu_ctx->timeouts.kill_timeout_ms, kill_done, job);
+    /* After the request: the status records its mode and deadline. */
     qemu_status_save(obj);
-    monitor_job(call, obj, "system_powerdown", JOB_PLAIN);
     return TRUE;
+}
+
+/* Only a paused guest, or one that panicked and was preserved, resumes. */
+static gboolean
+is_not_stopped(const SvDomainObj *obj)
+{
+    return sv_domain_run_in_start(obj) ||
+           !(obj->state == SV_DOMAIN_PAUSED ||
+             (obj->state == SV_DOMAIN_CRASHED && obj->reason == SV_DOMAIN_CRASHED_PANICKED));
 }
 
 static gboolean
-domain_reset(SvCall *call, remote_domain_reset_args *a, GError **error)
+is_starting_or_shut_down(const SvDomainObj *obj)
 {
-    SvDomainObj *obj;
-
-    if (!check_flags(a->flags, 0, "qemuDomainReset", error))
-        return FALSE;
-    obj = lookup(&a->dom, error);
-    if (!obj || !sv_domain_driver_check_active(obj, error))
-        return FALSE;
-    if (sv_domain_run_in_start(obj) || obj->state == SV_DOMAIN_SHUTDOWN) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is not running");
-        return FALSE;
-    }
-    monitor_job(call, obj, "system_reset", JOB_PLAIN);
-    return TRUE;
+    return sv_domain_run_in_start(obj) || obj->state == SV_DOMAIN_SHUTDOWN;
 }
 
-static gboolean
-domain_suspend(SvCall *call, remote_domain_suspend_args *a, GError **error)
-{
-    SvDomainObj *obj = lookup(&a->dom, error);
+#define PMSUSPENDED                                                                                \
+    {NULL, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is pmsuspended", SV_DOMAIN_PMSUSPENDED}
 
-    if (!obj || !sv_domain_driver_check_active(obj, error))
-        return FALSE;
-    if (obj->state == SV_DOMAIN_PMSUSPENDED) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is pmsuspended");
-        return FALSE;
-    }
-    if (obj->state == SV_DOMAIN_PAUSED && !sv_domain_run_in_start(obj))
-        return TRUE; /* libvirt: no error, no event */
-    if (!check_running(obj, SV_FROM_DOMAIN, error))
-        return FALSE;
-    /* Not in the status file: nothing to write. */
-    sv_domain_driver_set_cause_call(obj, call);
-    sv_domain_run_change(obj, SV_RUN_PAUSING, SV_STOP_NONE);
-    monitor_job(call, obj, "stop", JOB_SUSPEND);
-    return TRUE;
-}
-
-static gboolean
-domain_resume(SvCall *call, remote_domain_resume_args *a, GError **error)
-{
-    SvDomainObj *obj = lookup(&a->dom, error);
-
-    if (!obj || !sv_domain_driver_check_active(obj, error))
-        return FALSE;
-    if (obj->state == SV_DOMAIN_PMSUSPENDED) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is pmsuspended");
-        return FALSE;
-    }
-    if (sv_domain_run_in_start(obj) ||
-        !(obj->state == SV_DOMAIN_PAUSED ||
-          (obj->state == SV_DOMAIN_CRASHED && obj->reason == SV_DOMAIN_CRASHED_PANICKED))) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
-                     "domain is already running");
-        return FALSE;
-    }
-    monitor_job(call, obj, "cont", JOB_RESUME);
-    return TRUE;
-}
+/* QEMU's facts of the procedures that start a guest and act on a running one
+ * (domain/domain_lifecycle.c and domain_control.c serve them). */
+static const SvGuestOps qemu_guest_ops = {
+    .start = qemu_start_guest,
+    .procs = {
+        [SV_GUEST_CREATE_WITH_FLAGS] = {.flags = CREATE_FLAGS,
+                                        .func = "qemuDomainCreateWithFlags"},
+        [SV_GUEST_CREATE_XML] = {.flags = CREATE_FLAGS, .func = "qemuDomainCreateXML"},
+        [SV_GUEST_SUSPEND] = {.rules = SV_GUEST_RULE_ACTIVE | SV_GUEST_RULE_PAUSED_NOOP |
+                                       SV_GUEST_RULE_RUNNING,
+                              .not_running_from = SV_FROM_DOMAIN, .refuse = {PMSUSPENDED},
+                              .act = act_stop},
+        [SV_GUEST_RESUME] = {.rules = SV_GUEST_RULE_ACTIVE,
+                             .refuse = {PMSUSPENDED,
+                                        {is_not_stopped, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
+                                         "domain is already running"}},
+                             .act = act_cont},
+        [SV_GUEST_RESET] = {.func = "qemuDomainReset", .rules = SV_GUEST_RULE_ACTIVE,
+                            .refuse = {{is_starting_or_shut_down, SV_FROM_QEMU,
+                                        SV_ERR_OPERATION_INVALID, "domain is not running"}},
+                            .act = act_system_reset},
+        [SV_GUEST_DESTROY] = {.flags = SV_DOMAIN_DESTROY_GRACEFUL | SV_DOMAIN_DESTROY_REMOVE_LOGS,
+                              .func = "qemuDomainDestroyFlags", .rules = SV_GUEST_RULE_ACTIVE,
+                              .act = act_destroy},
+        /* libvirt's shutdown checks the state itself (QEMU domain); reboot uses the shared
+         * check (DOMAIN domain). */
+        [SV_GUEST_SHUTDOWN] = {.flags = SV_DOMAIN_SHUTDOWN_ACPI_POWER_BTN,
+                               .func = "qemuDomainShutdownFlags", .rules = SV_GUEST_RULE_RUNNING,
+                               .not_running_from = SV_FROM_QEMU, .act = act_powerdown},
+        [SV_GUEST_REBOOT] = {.flags = SV_DOMAIN_SHUTDOWN_ACPI_POWER_BTN,
+                             .func = "qemuDomainReboot", .rules = SV_GUEST_RULE_RUNNING,
+                             .not_running_from = SV_FROM_DOMAIN, .act = act_powerdown},
+    },
+};
 
 /* ---------------------------------------------------------------- glue */
 
@@ -529,21 +437,8 @@ qemu_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 qemu_process_install(QemuProcessContext *c, SvRemoteHandlers *h)
 {
-    SvDomainLifecycle lifecycle = {
-        .start = qemu_start_guest,
-        .with_flags = CREATE_FLAGS,
-        .with_flags_suffix = "DomainCreateWithFlags",
-        .xml_flags = CREATE_FLAGS,
-        .xml_suffix = "DomainCreateXML",
-        .destroy = destroy_common,
-        .shutdown = shutdown_common,
-    };
-
     qemu_ctx = c;
     c->domains->save_status = qemu_status_save_then;
-    sv_domain_driver_install_lifecycle(qemu_ctx->domains, &lifecycle, h);
-    h->domain_reset = domain_reset;
-    h->domain_suspend = domain_suspend;
-    h->domain_resume = domain_resume;
+    sv_domain_driver_install_lifecycle(qemu_ctx->domains, &qemu_guest_ops, h);
 }
 

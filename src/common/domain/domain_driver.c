@@ -31,6 +31,8 @@ sv_domain_driver_emit(SvDomainDriver *d, SvDomainObj *obj, int event, int detail
     sv_domain_obj_to_remote(obj, &dom);
     sv_remote_emit_lifecycle(d->server, &dom, event, detail);
     g_free(dom.name);
+    if (d->on_emit)
+        d->on_emit(d, obj, event, detail);
 }
 
 gboolean

@@ -29,26 +29,9 @@ typedef struct {
  * configuration. */
 gboolean sv_kill_timeouts_load(SvConfFile *conf, SvKillTimeouts *t, GError **error);
 
-/* How a driver starts and stops a domain, for the shared CREATE, CREATE_WITH_FLAGS,
- * CREATE_XML, DESTROY, DESTROY_FLAGS, SHUTDOWN, SHUTDOWN_FLAGS and REBOOT. */
-typedef struct {
-    /* Start obj (inactive): the call is answered once the guest runs (see
-     * sv_domain_driver_reply_started) or its start fails; FALSE with error set when the
-     * start cannot begin, leaving obj as it was. */
-    gboolean (*start)(SvDomainObj *obj, SvCall *call, guint flags, GError **error);
-    guint with_flags;              /* the flags CREATE_WITH_FLAGS accepts */
-    const char *with_flags_suffix; /* names libvirt's function in flag errors, after the
-                                      driver's prefix: "DomainCreateWithFlags" */
-    guint xml_flags;               /* the flags CREATE_XML accepts */
-    const char *xml_suffix;        /* "DomainCreateXML" */
-    /* DESTROY (flags 0) and DESTROY_FLAGS: the driver checks the flags, and answers the
-     * call (deferred) once the guest is gone. */
-    gboolean (*destroy)(SvCall *call, const remote_nonnull_domain *dom, guint flags,
-                        GError **error);
-    /* SHUTDOWN (flags 0), SHUTDOWN_FLAGS and REBOOT (reboot TRUE): ask the guest. */
-    gboolean (*shutdown)(SvCall *call, const remote_nonnull_domain *dom, guint flags,
-                         gboolean reboot, GError **error);
-} SvDomainLifecycle;
+/* A driver's facts of the procedures that start a domain and act on a running one
+ * (CREATE*, DESTROY*, SHUTDOWN*, REBOOT, RESET, SUSPEND, RESUME): domain_control.h. */
+typedef struct SvGuestOps SvGuestOps;
 
 typedef struct SvDomainDriver SvDomainDriver;
 
@@ -70,7 +53,9 @@ struct SvDomainDriver {
      * forgets it). NULL: the driver keeps no status files. */
     void (*save_status)(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
     const SvConnectFacts *connect; /* the connection procedures' facts (domain_connect.h) */
-    SvDomainLifecycle lifecycle;   /* set by sv_domain_driver_install_lifecycle */
+    const SvGuestOps *guest;       /* set by sv_domain_driver_install_lifecycle */
+    /* Told of every lifecycle event sent (NULL: nobody): a window for tests. */
+    void (*on_emit)(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
     /* The hypervisor driver's own context (transfer none), which its code reaches from a
      * call (sv_domain_driver_of(call)->data) or from an object or a run handle
      * (sv_domain_driver_of_obj(obj)->data), never through a global. */
@@ -104,8 +89,10 @@ gboolean sv_domain_driver_check_flags(SvDomainDriver *drv, guint flags, guint su
 void sv_domain_driver_emit(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
 
 
-/* Serve the procedures of SvDomainLifecycle in h with lc (copied into drv). */
-void sv_domain_driver_install_lifecycle(SvDomainDriver *drv, const SvDomainLifecycle *lc,
+/* Serve CREATE, CREATE_WITH_FLAGS and CREATE_XML in h with ops (kept in drv; transfer
+ * none), and the procedures on a running guest it has actions for
+ * (sv_domain_control_install). */
+void sv_domain_driver_install_lifecycle(SvDomainDriver *drv, const SvGuestOps *ops,
                                         SvRemoteHandlers *h);
 
 /* Start every inactive domain marked autostart with the installed start function, once per boot

@@ -1,9 +1,10 @@
-/* domain_lifecycle.c: the shared CREATE, CREATE_WITH_FLAGS, CREATE_XML, DESTROY(_FLAGS),
- * SHUTDOWN(_FLAGS) and REBOOT over a driver's SvDomainLifecycle, their replies once the
- * status files say so, and autostart. */
+/* domain_lifecycle.c: the shared CREATE, CREATE_WITH_FLAGS and CREATE_XML over a driver's
+ * SvGuestOps (the procedures on a running guest are domain_control.c), replies once
+ * the status files say so, and autostart. */
 #include <string.h>
 
 #include "conf/uuid.h"
+#include "domain/domain_control.h"
 #include "domain/domain_driver.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -121,7 +122,7 @@ sv_domain_driver_reply_started(SvDomainDriver *drv, SvDomainObj *obj, SvCall *ca
     sv_domain_driver_reply_when_saved(drv, call, ret, free_dom_ret);
 }
 
-/* The driver's start and stop functions (one driver per process). */
+/* The starts, over the driver's facts (domain_control.h). */
 
 static gboolean
 domain_create(SvCall *call, remote_domain_create_args *a, GError **error)
@@ -129,7 +130,7 @@ domain_create(SvCall *call, remote_domain_create_args *a, GError **error)
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj = sv_domain_driver_lookup(drv, &a->dom, error);
 
-    return obj && drv->lifecycle.start(obj, call, 0, error);
+    return obj && drv->guest->start(obj, call, 0, error);
 }
 
 static gboolean
@@ -137,14 +138,15 @@ domain_create_with_flags(SvCall *call, remote_domain_create_with_flags_args *a,
                          remote_domain_create_with_flags_ret *ret, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
+    const SvGuestProc *p;
     SvDomainObj *obj;
 
     (void)ret; /* the reply is sent when the guest runs */
-    if (!sv_domain_driver_check_flags(drv, a->flags, drv->lifecycle.with_flags,
-                                      drv->lifecycle.with_flags_suffix, error))
+    p = &drv->guest->procs[SV_GUEST_CREATE_WITH_FLAGS];
+    if (!sv_check_flags(a->flags, p->flags, drv->from, p->func, error))
         return FALSE;
     obj = sv_domain_driver_lookup(drv, &a->dom, error);
-    return obj && drv->lifecycle.start(obj, call, a->flags, error);
+    return obj && drv->guest->start(obj, call, a->flags, error);
 }
 
 static gboolean
@@ -152,78 +154,35 @@ domain_create_xml(SvCall *call, remote_domain_create_xml_args *a, remote_domain_
                   GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
+    const SvGuestProc *p;
     SvDomainObj *obj;
     guint8 uuid[16];
 
     (void)ret;
-    if (!sv_domain_driver_check_flags(drv, a->flags, drv->lifecycle.xml_flags,
-                                      drv->lifecycle.xml_suffix, error))
+    p = &drv->guest->procs[SV_GUEST_CREATE_XML];
+    if (!sv_check_flags(a->flags, p->flags, drv->from, p->func, error))
         return FALSE;
     obj = create_xml_begin(drv, a->xml_desc, (a->flags & SV_DOMAIN_START_VALIDATE) != 0, error);
     if (!obj)
         return FALSE;
     memcpy(uuid, obj->def->uuid, 16);
-    if (!drv->lifecycle.start(obj, call, a->flags, error)) {
+    if (!drv->guest->start(obj, call, a->flags, error)) {
         create_xml_abort(drv, uuid);
         return FALSE;
     }
     return TRUE;
 }
 
-static gboolean
-domain_destroy(SvCall *call, remote_domain_destroy_args *a, GError **error)
-{
-    SvDomainDriver *drv = sv_domain_driver_of(call);
-
-    return drv->lifecycle.destroy(call, &a->dom, 0, error);
-}
-
-static gboolean
-domain_destroy_flags(SvCall *call, remote_domain_destroy_flags_args *a, GError **error)
-{
-    SvDomainDriver *drv = sv_domain_driver_of(call);
-
-    return drv->lifecycle.destroy(call, &a->dom, a->flags, error);
-}
-
-static gboolean
-domain_shutdown(SvCall *call, remote_domain_shutdown_args *a, GError **error)
-{
-    SvDomainDriver *drv = sv_domain_driver_of(call);
-
-    return drv->lifecycle.shutdown(call, &a->dom, 0, FALSE, error);
-}
-
-static gboolean
-domain_shutdown_flags(SvCall *call, remote_domain_shutdown_flags_args *a, GError **error)
-{
-    SvDomainDriver *drv = sv_domain_driver_of(call);
-
-    return drv->lifecycle.shutdown(call, &a->dom, a->flags, FALSE, error);
-}
-
-static gboolean
-domain_reboot(SvCall *call, remote_domain_reboot_args *a, GError **error)
-{
-    SvDomainDriver *drv = sv_domain_driver_of(call);
-
-    return drv->lifecycle.shutdown(call, &a->dom, a->flags, TRUE, error);
-}
-
 void
-sv_domain_driver_install_lifecycle(SvDomainDriver *d, const SvDomainLifecycle *lc,
+sv_domain_driver_install_lifecycle(SvDomainDriver *d, const SvGuestOps *ops,
                                    SvRemoteHandlers *h)
 {
-    g_assert(lc->start && lc->destroy && lc->shutdown);
-    d->lifecycle = *lc;
+    g_assert(ops->start);
+    d->guest = ops;
     h->domain_create = domain_create;
     h->domain_create_with_flags = domain_create_with_flags;
     h->domain_create_xml = domain_create_xml;
-    h->domain_destroy = domain_destroy;
-    h->domain_destroy_flags = domain_destroy_flags;
-    h->domain_shutdown = domain_shutdown;
-    h->domain_shutdown_flags = domain_shutdown_flags;
-    h->domain_reboot = domain_reboot;
+    sv_domain_control_install(d, h);
 }
 
 void
@@ -234,7 +193,7 @@ sv_domain_driver_autostart(SvDomainDriver *d, const char *run_dir)
 
     SvDomainDriver *drv = d;
 
-    g_assert(drv->lifecycle.start);
+    g_assert(drv->guest->start);
     if (g_file_test(marker, G_FILE_TEST_EXISTS))
         return;
     if (!sv_mkdir_p(run_dir, 0755, NULL) ||
@@ -247,7 +206,7 @@ sv_domain_driver_autostart(SvDomainDriver *d, const char *run_dir)
         g_autoptr(GError) error = NULL;
 
         g_message("autostarting domain %s", obj->def->name);
-        if (!drv->lifecycle.start(obj, NULL, 0, &error))
+        if (!drv->guest->start(obj, NULL, 0, &error))
             g_warning("autostart of domain %s failed: %s", obj->def->name, error->message);
     }
 }
