@@ -78,17 +78,20 @@ lxc_domain_status_path(const char *name)
  * machine, one carried over from an earlier daemon and not yet applied, or the
  * supervisor's stop (forced, no deadline). */
 static void
-status_destroy(SvDomainObj *obj, LxcDomain *ld, LxcStatus *st)
+status_destroy(SvDomainObj *obj, LxcDomain *ld, SvStatusCommon *c, LxcStatus *st)
 {
+    gboolean graceful = FALSE;
+
     st->destroying = sv_domain_run_destroying(obj);
     if (!st->destroying)
         return;
     if (ld->carried) {
-        st->destroy_graceful = obj->stop_cause == SV_STOP_DESTROY_GRACEFUL;
-        st->destroy_deadline = ld->carried_deadline;
+        graceful = obj->stop_cause == SV_STOP_DESTROY_GRACEFUL;
+        c->kill_deadline = ld->carried_deadline;
     } else if (ld->init) {
-        sv_process_get_kill(ld->init, &st->destroy_graceful, &st->destroy_deadline);
+        sv_process_get_kill(ld->init, &graceful, &c->kill_deadline);
     }
+    c->kill_mode = graceful ? SV_STATUS_KILL_GRACEFUL : SV_STATUS_KILL_FORCED;
 }
 
 void
@@ -97,26 +100,23 @@ lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
     LxcDomain *ld = obj->priv;
     g_autofree char *path = lxc_domain_status_path(obj->def->name);
     g_autofree char *text = NULL;
+    SvStatusCommon common = sv_status_common_of(obj);
     LxcStatus st = {0};
 
     if (!ld || !ld->supervisor || obj->state == SV_DOMAIN_SHUTOFF) {
         sv_domain_store_remove_file_async(lxc_ctx->domains->store, path, done, data);
         return;
     }
-    st.state = obj->state;
-    st.reason = obj->reason;
-    st.state_time = obj->state_time;
-    st.persistent = obj->persistent;
-    status_destroy(obj, ld, &st);
-    st.starting = sv_domain_run_in_start(obj);
-    st.autodestroy = ld->autodestroy_client != 0;
-    st.supervisor_pid = sv_process_get_pid(ld->supervisor);
-    st.supervisor_start = sv_process_get_start_time(ld->supervisor);
+    status_destroy(obj, ld, &common, &st);
+    common.starting = sv_domain_run_in_start(obj);
+    common.autodestroy = ld->autodestroy_client != 0;
+    common.pid = sv_process_get_pid(ld->supervisor);
+    common.start_time = sv_process_get_start_time(ld->supervisor);
     st.socket = ld->socket_path;
     st.init_pid = ld->init ? sv_process_get_pid(ld->init) : 0;
     st.init_start = ld->init ? sv_process_get_start_time(ld->init) : 0;
     st.cgroup = ld->cgroup ? (char *)lxc_cgroup_get_path(ld->cgroup) : NULL;
-    text = lxc_status_format(&st, obj->def, obj->id);
+    text = lxc_status_format(&common, &st, obj->def, obj->id);
     sv_domain_store_write_file_async(lxc_ctx->domains->store, path, text, done, data);
 }
 

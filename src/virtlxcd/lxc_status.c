@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "conf/domain_obj.h"
-#include "conf/domain_status.h"
 #include "util/error.h"
 
 void
@@ -15,78 +14,59 @@ lxc_status_clear(LxcStatus *st)
     memset(st, 0, sizeof(*st));
 }
 
-char *
-lxc_status_format(const LxcStatus *st, const SvDomainDef *def, int id)
+static void
+lxc_status_free(gpointer data)
 {
-    SvStatusCommon common = {st->state, st->reason, st->state_time, st->persistent};
-    g_autofree char *socket = g_markup_escape_text(st->socket ? st->socket : "", -1);
-    g_autofree char *cgroup = g_markup_escape_text(st->cgroup ? st->cgroup : "", -1);
-    g_autoptr(GString) attrs = g_string_new(NULL);
+    lxc_status_clear(data);
+    g_free(data);
+}
+
+char *
+lxc_status_format(const SvStatusCommon *c, const LxcStatus *own, const SvDomainDef *def, int id)
+{
+    g_autofree char *socket = g_markup_escape_text(own->socket ? own->socket : "", -1);
+    g_autofree char *cgroup = g_markup_escape_text(own->cgroup ? own->cgroup : "", -1);
+    g_autofree char *attrs = g_strdup_printf(" destroying='%d'", own->destroying);
+    g_autofree char *process = g_strdup_printf(" socket='%s'", socket);
     g_autofree char *children = NULL;
 
-    g_string_append_printf(attrs, " destroying='%d' starting='%d' autodestroy='%d'",
-                           st->destroying, st->starting, st->autodestroy);
-    if (st->destroying)
-        g_string_append_printf(attrs, " destroymode='%s' destroydeadline='%" G_GINT64_FORMAT "'",
-                               st->destroy_graceful ? "graceful" : "forced",
-                               st->destroy_deadline);
-    children = g_strdup_printf("  <supervisor pid='%d' starttime='%" G_GUINT64_FORMAT
-                               "' socket='%s'/>\n"
-                               "  <init pid='%d' starttime='%" G_GUINT64_FORMAT "'/>\n"
+    children = g_strdup_printf("  <init pid='%d' starttime='%" G_GUINT64_FORMAT "'/>\n"
                                "  <cgroup path='%s'/>\n",
-                               (int)st->supervisor_pid, st->supervisor_start, socket,
-                               (int)st->init_pid, st->init_start, cgroup);
-    return sv_status_format(&common, attrs->str, children, def, id);
+                               (int)own->init_pid, own->init_start, cgroup);
+    return sv_status_format(&lxc_status_style, c, &(SvStatusOwn){attrs, process, children},
+                            def, id);
 }
 
-static SvDomainDef *
-parse_doc(xmlDocPtr doc, LxcStatus *st, int *ret_id, GError **error)
+static gboolean
+read_own(const SvStatusStyle *style, xmlNodePtr root, SvStatus *st, GError **error)
 {
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    xmlNodePtr dom = sv_status_child(root, "domain");
-    xmlNodePtr sup = sv_status_child(root, "supervisor");
+    LxcStatus *ls = g_new0(LxcStatus, 1);
     xmlNodePtr init = sv_status_child(root, "init");
-    SvStatusCommon common;
+    gint64 pid, start;
 
-    if (!dom || !sup) {
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
-                     "not a container status file (no <supervisor> or <domain>)");
-        return NULL;
+    st->own = ls;
+    ls->socket = sv_status_attr(sv_status_child(root, style->process), "socket");
+    ls->cgroup = sv_status_attr(sv_status_child(root, "cgroup"), "path");
+    if (!sv_status_attr_flag(root, "destroying", &ls->destroying, style->from, error) ||
+        !sv_status_attr_range(init, "pid", 0, G_MAXINT32, 0, &pid, style->from, error) ||
+        !sv_status_attr_range(init, "starttime", 0, G_MAXINT64, 0, &start, style->from, error))
+        return FALSE;
+    if (!ls->socket || pid == 1) {
+        sv_error_set(error, style->from, SV_ERR_INTERNAL_ERROR,
+                     "not a container's status (no supervisor socket, or init is process 1)");
+        return FALSE;
     }
-    sv_status_read_common(root, &common);
-    st->state = common.state < 0 ? SV_DOMAIN_RUNNING : common.state;
-    st->reason = common.reason;
-    st->state_time = common.state_time;
-    st->persistent = common.persistent;
-    st->destroying = sv_status_attr_int(root, "destroying") != 0;
-    {
-        g_autofree char *mode = sv_status_attr(root, "destroymode");
-        st->destroy_graceful = mode && g_str_equal(mode, "graceful");
-    }
-    st->destroy_deadline = sv_status_attr_int(root, "destroydeadline");
-    st->starting = sv_status_attr_int(root, "starting") != 0;
-    st->autodestroy = sv_status_attr_int(root, "autodestroy") != 0;
-    st->supervisor_pid = (pid_t)sv_status_attr_int(sup, "pid");
-    st->supervisor_start = (guint64)sv_status_attr_int(sup, "starttime");
-    st->socket = sv_status_attr(sup, "socket");
-    st->init_pid = (pid_t)sv_status_attr_int(init, "pid");
-    st->init_start = (guint64)sv_status_attr_int(init, "starttime");
-    st->cgroup = sv_status_attr(sv_status_child(root, "cgroup"), "path");
-    *ret_id = (int)sv_status_attr_int(dom, "id");
-    return sv_status_parse_domain(doc, dom, error);
+    ls->init_pid = (pid_t)pid;
+    ls->init_start = (guint64)start;
+    return TRUE;
 }
 
-SvDomainDef *
-lxc_status_parse(const char *text, LxcStatus *st, int *ret_id, GError **error)
-{
-    xmlDocPtr doc = sv_status_read(text, strlen(text), SV_FROM_LXC, error);
-    SvDomainDef *def;
-
-    if (!doc)
-        return NULL;
-    def = parse_doc(doc, st, ret_id, error);
-    xmlFreeDoc(doc);
-    if (!def)
-        lxc_status_clear(st);
-    return def;
-}
+const SvStatusStyle lxc_status_style = {
+    .from = SV_FROM_LXC,
+    .process = "supervisor",
+    .kill_mode = "destroymode",
+    .kill_deadline = "destroydeadline",
+    .autodestroy = TRUE,
+    .read_own = read_own,
+    .free_own = lxc_status_free,
+};

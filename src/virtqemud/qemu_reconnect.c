@@ -1,28 +1,17 @@
-/* qemu_reconnect.c: a restarted daemon finds its guests again from their status files.
- *
- * The rule (docs/lifecycle.md, "Restarts"), for each ROOT/run/libvirt/qemu/NAME.xml:
- *  - it is read as hostile input (qemu_status_load()); one that fails is logged and set
- *    aside as NAME.xml.rejected, and nothing it names is touched;
- *  - its process is taken by pid and start time (a pid now another process's is never
- *    signalled), and must run the emulator the status names (/proc/PID/exe); one that
- *    does not is set aside too, and one that still runs our own executable is a QEMU
- *    forked by a daemon that died before recording it: it exits by itself, unrun;
- *  - a process that is gone leaves its files and labels, which go; the domain is
- *    SHUTOFF/CRASHED;
- *  - a start that never finished (the status says "starting") is killed at once: its
- *    client never heard it start;
- *  - a kill that was under way (destroy, GRACEFUL or not, a guest power-off, on_crash)
- *    goes on in the same mode with the same deadline;
- *  - anything else is adopted: QMP is reconnected and the state brought up to date.
- * Then what no live guest owns goes: temporary files of interrupted writes, pid files,
- * empty guest directories. Once this returns, a domain whose QEMU lives is active, so
- * no second QEMU is ever started for it. */
+/* qemu_reconnect.c: virtqemud's facts for the one reconnect loop of a restarted daemon
+ * (domain/domain_reconnect.h, docs/lifecycle.md "Restarts"): its guest is one QEMU, found
+ * by pid and start time running the status's emulator; one that is gone leaves its files
+ * and labels, which go (SHUTOFF/CRASHED); one adopted has its QMP monitor reconnected and
+ * its state brought up to date; a start that never finished is killed at once, and a kill
+ * under way goes on in the same mode with the same deadline. What no live guest owns goes
+ * after the walk: pid files, empty guest directories. Once this returns, a domain whose
+ * QEMU lives is active, so no second QEMU is ever started for it. */
 #include "qemu_process.h"
 
 #include <string.h>
 #include <unistd.h>
 
-#include "conf/domain_status.h"
+#include "domain/domain_reconnect.h"
 #include "qemu_domain.h"
 #include "qemu_status.h"
 #include "util/error.h"
@@ -154,12 +143,12 @@ forced_done(SvProcess *proc, const GError *error, gpointer run)
 /* Go on with the kill the status records: same mode, same deadline (a status without
  * one, from an older daemon, gets a plain one from now). */
 static void
-carry_on_kill(SvDomainObj *obj, const QemuStatus *st)
+carry_on_kill(SvDomainObj *obj, const SvStatus *st)
 {
     QemuDomain *qd = qemu_domain_of(obj);
-    gboolean graceful = sv_domain_run_destroying(obj) && st->kill_mode == QEMU_KILL_GRACEFUL;
-    gint64 deadline = st->kill_mode != QEMU_KILL_NONE
-                          ? st->kill_deadline
+    gboolean graceful = sv_domain_run_destroying(obj) && st->c.kill_mode == SV_STATUS_KILL_GRACEFUL;
+    gint64 deadline = st->c.kill_mode != SV_STATUS_KILL_NONE
+                          ? st->c.kill_deadline
                           : g_get_monotonic_time() +
                                 (gint64)qemu_ctx->timeouts.term_timeout_ms * 1000;
 
@@ -172,9 +161,24 @@ carry_on_kill(SvDomainObj *obj, const QemuStatus *st)
     qemu_status_save(obj);
 }
 
+/* A start that never finished: killed at once (the loop has said why). */
+static void
+stop_unfinished(SvDomainObj *obj, SvStatus *st, gpointer data)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+
+    (void)st;
+    (void)data;
+    sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_CRASH); /* written below */
+    sv_process_kill_until(qd->proc, FALSE, g_get_monotonic_time(),
+                          qemu_ctx->timeouts.kill_timeout_ms, forced_done,
+                          sv_domain_obj_run_key(obj));
+    qemu_status_save(obj);
+}
+
 /* What the status says was under way goes on; the guest's monitor is reconnected. */
 static void
-carry_on(SvDomainObj *obj, const QemuStatus *st)
+carry_on(SvDomainObj *obj, SvStatus *st, gpointer data)
 {
     QemuDomain *qd = qemu_domain_of(obj);
     QemuMonitorCallbacks cb = {on_reconnect_ready, on_reconnect_event, on_reconnect_eof};
@@ -182,22 +186,12 @@ carry_on(SvDomainObj *obj, const QemuStatus *st)
     gboolean graceful;
     int mon_fd;
 
-    if (st->starting) {
-        /* Its client never heard it start: nothing of it is kept. */
-        g_message("domain %s: its start never finished, stopping it", obj->def->name);
-        /* Written below, with the kill. */
-        sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_CRASH);
-        sv_process_kill_until(qd->proc, FALSE, g_get_monotonic_time(),
-                              qemu_ctx->timeouts.kill_timeout_ms, forced_done,
-                              sv_domain_obj_run_key(obj));
-        qemu_status_save(obj);
-        return;
-    }
+    (void)data;
     /* A stop under way needs no monitor: carry it through now, even if QEMU never
      * answers again (SIGSTOPped, wedged). */
     if (sv_domain_run_stopping(obj, SV_STOP_NONE))
         carry_on_kill(obj, st);
-    mon_fd = qemu_monitor_connect(st->monitor, &error);
+    mon_fd = qemu_monitor_connect(qemu_status_of(st)->monitor, &error);
     if (mon_fd >= 0) {
         qd->mon = qemu_monitor_new(mon_fd, &cb, sv_domain_obj_run_key(obj));
         return;
@@ -215,83 +209,82 @@ carry_on(SvDomainObj *obj, const QemuStatus *st)
 
 /* ---------------------------------------------------------------- one status file */
 
-/* What one pass over the status files gathers. */
+/* What one pass over the status files gathers: labels of guests found gone, released
+ * once every status file is read (a file they shared may still be in use). */
 typedef struct {
-    GPtrArray *stale_labels; /* of QemuSecLabel: released once every status file is read */
-    gboolean rejected;       /* a status file was set aside */
+    GPtrArray *stale_labels; /* of QemuSecLabel */
 } Reconnect;
 
-static void
-set_aside(const char *path, const GError *why, Reconnect *r)
+static SvReconnectFound
+find(SvStatus *st, gpointer *ret_handle, gpointer data, GError **error)
 {
-    sv_status_set_aside(path, why);
-    r->rejected = TRUE;
+    (void)data;
+    return sv_domain_reconnect_find_process(st, qemu_status_of(st)->emulator, "QEMU",
+                                            (SvProcess **)ret_handle, error);
 }
 
-/* A guest found gone: its files go, its label waits in stale_labels (released once
- * every status file is read: a file they shared may still be in use). */
+/* A guest found gone: its files go, its label waits in stale_labels. */
 static void
-forget(const char *path, QemuStatus *st, SvDomainObj *obj, GPtrArray *stale_labels)
+gone(const char *path, SvStatus *st, SvDomainObj *obj, gpointer data)
 {
+    Reconnect *r = data;
+    const char *monitor = qemu_status_of(st)->monitor;
     QemuSecLabel *label = qemu_security_label_from_status(qemu_ctx->security,
                                                           xmlDocGetRootElement(st->doc));
     g_autofree char *pid = g_strdup_printf("%s/%s.pid", qemu_ctx->run_dir, st->def->name);
-    g_autofree char *dir = g_path_get_dirname(st->monitor);
+    g_autofree char *dir = g_path_get_dirname(monitor);
 
     if (label)
-        g_ptr_array_add(stale_labels, label);
+        g_ptr_array_add(r->stale_labels, label);
     unlink(path);
     unlink(pid);
-    unlink(st->monitor);
+    unlink(monitor);
     rmdir(dir);
     if (obj)
         obj->reason = SV_DOMAIN_SHUTOFF_CRASHED;
 }
 
-/* The engine's run state of a guest adopted in the state its status recorded: what
- * clients saw, then the stop under way, each cause in turn (so a destroy that fails goes
- * back to the stop before it). Nothing to write: the status file says so already. */
+/* The stop under way as the status recorded it, each cause in turn (so a destroy that
+ * fails goes back to the stop before it). Nothing to write: the status file says so
+ * already. */
 static void
-adopt_run_state(SvDomainObj *obj, const QemuStatus *st)
+adopt_run_state(SvDomainObj *obj, const SvStatus *st)
 {
-    sv_domain_run_change(obj, obj->state == SV_DOMAIN_PAUSED ? SV_RUN_PAUSED : SV_RUN_RUNNING,
-                         SV_STOP_NONE);
+    const QemuStatus *qs = qemu_status_of(st);
+
     if (obj->state == SV_DOMAIN_SHUTDOWN)
         sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_SHUTDOWN);
-    if (st->crash_destroy)
+    if (qs->crash_destroy)
         sv_domain_run_change(obj, SV_RUN_STOPPING,
-                             st->crash_restart ? SV_STOP_CRASH_RESTART : SV_STOP_CRASH);
-    if (st->destroying)
+                             qs->crash_restart ? SV_STOP_CRASH_RESTART : SV_STOP_CRASH);
+    if (qs->destroying)
         sv_domain_run_change(obj, SV_RUN_STOPPING,
-                             st->kill_mode == QEMU_KILL_GRACEFUL ? SV_STOP_DESTROY_GRACEFUL
-                                                                : SV_STOP_DESTROY);
+                             st->c.kill_mode == SV_STATUS_KILL_GRACEFUL
+                                 ? SV_STOP_DESTROY_GRACEFUL
+                                 : SV_STOP_DESTROY);
 }
 
-/* Make the domain of the status's definition the running guest the status describes; the
- * definition on disk decides its persistence (conf/domain_obj.h). */
-static SvDomainObj *
-adopt(QemuStatus *st, SvProcess *proc)
+/* The running guest the status describes, its QEMU process held. */
+static void
+attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
 {
-    GPtrArray *serials = st->def->serials->len ? st->def->serials : st->def->consoles;
-    SvDomainObj *obj;
+    SvProcess *proc = handle;
+    GPtrArray *serials = obj->def->serials->len ? obj->def->serials : obj->def->consoles;
     QemuDomain *qd;
 
-    obj = sv_domain_list_take_live(qemu_ctx->domains->list, g_steal_pointer(&st->def));
+    (void)data;
     sv_domain_list_set_id(qemu_ctx->domains->list, obj, st->id);
     qemu_domain_begin(obj);
     qd = qemu_domain_of(obj);
     qd->proc = proc;
-    qd->dir = g_path_get_dirname(st->monitor);
+    qd->dir = g_path_get_dirname(qemu_status_of(st)->monitor);
     qd->pid_path = g_strdup_printf("%s/%s.pid", qemu_ctx->run_dir, obj->def->name);
-    qd->fake_reboot = st->fake_reboot;
-    qd->autodestroy_client = st->autodestroy ? G_MAXUINT64 : 0;
+    qd->fake_reboot = qemu_status_of(st)->fake_reboot;
+    qd->autodestroy_client = st->c.autodestroy ? G_MAXUINT64 : 0;
     for (guint i = 0; i < serials->len; i++) {
         SvDomainChrDef *chr = serials->pdata[i];
         g_ptr_array_add(qd->ptys, g_strdup(chr->source_path));
     }
-    obj->state = st->state;
-    obj->reason = st->reason;
-    obj->state_time = st->state_time;
     adopt_run_state(obj, st);
     qd->sec = qemu_security_label_from_status(qemu_ctx->security,
                                               xmlDocGetRootElement(st->doc));
@@ -301,45 +294,6 @@ adopt(QemuStatus *st, SvProcess *proc)
     sv_process_set_exit_func(proc, qemu_process_on_exit, sv_domain_obj_run_key(obj));
     g_message("domain %s: reconnecting to QEMU pid %d (%s)", obj->def->name,
               (int)sv_process_get_pid(proc), sv_domain_state_to_string(obj->state));
-    return obj;
-}
-
-static void
-reconnect_one(const char *path, const char *entry, gpointer data)
-{
-    Reconnect *r = data;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(QemuStatus) st = qemu_status_load(path, &error);
-    SvProcess *proc = NULL;
-    SvDomainObj *obj;
-
-    (void)entry; /* qemu_status_load() checks the file's name from its path */
-    if (!st) {
-        set_aside(path, error, r);
-        return;
-    }
-    if (!sv_domain_list_check_live(qemu_ctx->domains->list, st->def, SV_FROM_QEMU, &error)) {
-        set_aside(path, error, r);
-        return;
-    }
-    obj = sv_domain_list_find_by_uuid(qemu_ctx->domains->list, st->def->uuid);
-    /* Its process, if it is the QEMU the status names: same pid and start time, and it
-     * runs the status's emulator. One that still runs our own executable is a QEMU forked
-     * by a daemon that died before recording it: it exits by itself, unrun. */
-    switch (sv_process_attach_checked(st->pid, st->start_time, st->emulator, &proc, &error)) {
-    case SV_PROCESS_CHECK_OURS:
-        break;
-    case SV_PROCESS_CHECK_GONE:
-    case SV_PROCESS_CHECK_UNRUN:
-        g_message("domain %s: QEMU is gone (%s); cleaning up", st->def->name, error->message);
-        forget(path, st, obj, r->stale_labels);
-        return;
-    default:
-        set_aside(path, error, r);
-        return;
-    }
-    obj = adopt(st, proc);
-    carry_on(obj, st);
 }
 
 /* ---------------------------------------------------------------- leftovers */
@@ -381,19 +335,35 @@ remove_unowned(void)
     }
 }
 
+/* Once every status file is read: stale labels are released, and what no live guest owns
+ * goes, unless a file was set aside. */
+static void
+finish(gboolean rejected, gpointer data)
+{
+    Reconnect *r = data;
+
+    for (guint i = 0; i < r->stale_labels->len; i++)
+        qemu_security_label_release(qemu_ctx->security, r->stale_labels->pdata[i]);
+    if (!rejected)
+        remove_unowned();
+}
+
+static const SvReconnectFacts qemu_reconnect_facts = {
+    .status = &qemu_status_style,
+    .find = find,
+    .gone = gone,
+    .attach = attach,
+    .stop_unfinished = stop_unfinished,
+    .carry_on = carry_on,
+    .finish = finish,
+};
+
 void
 qemu_process_reconnect_all(void)
 {
     g_autoptr(GPtrArray) stale_labels =
         g_ptr_array_new_with_free_func((GDestroyNotify)qemu_security_label_free);
-    Reconnect r = {stale_labels, FALSE};
+    Reconnect r = {stale_labels};
 
-    sv_file_walk_dir(qemu_ctx->run_dir, ".xml", reconnect_one, &r);
-    for (guint i = 0; i < stale_labels->len; i++)
-        qemu_security_label_release(qemu_ctx->security, stale_labels->pdata[i]);
-    /* What a set-aside status names is not touched, and its files cannot be told from
-     * stale ones: then nothing unowned is removed either. */
-    if (!r.rejected)
-        remove_unowned();
-    sv_domain_driver_autostart(qemu_ctx->domains, qemu_ctx->run_dir);
+    sv_domain_reconnect_all(qemu_ctx->domains, qemu_ctx->run_dir, &qemu_reconnect_facts, &r);
 }

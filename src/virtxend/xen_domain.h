@@ -10,6 +10,7 @@
  * xen_domain_find_run(). */
 #pragma once
 
+#include "conf/domain_status.h"
 #include "domain/domain_state.h"
 #include "xen_process.h"
 
@@ -77,6 +78,10 @@ XenDomain *xen_domain_new(SvDomainObj *obj);
 SvDomainObj *xen_domain_find_run(gpointer data);
 
 char *xen_domain_status_path(const char *name);
+/* How virtxend's status files record the common part (no process; a start is recorded
+ * before its domain exists), and its hook for its own: domid, stopreason, restart and
+ * graceful (the deadline of a GRACEFUL destroy under way, 0 for none). */
+extern const SvStatusStyle xen_status_style;
 /* Write the status file (removed once the guest is gone) off the loop, in order; done (may
  * be NULL) runs on the loop once it is on disk or failed. */
 void xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);

@@ -138,11 +138,13 @@ xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
         sv_domain_store_remove_file_async(xen_ctx->domains->store, path, done, data);
         return;
     }
-    attrs = g_strdup_printf(" domid='%u' stopreason='%s' restart='%d' starting='%d' "
-                            "graceful='%" G_GINT64_FORMAT "'",
+    attrs = g_strdup_printf(" domid='%u' stopreason='%s' restart='%d' graceful='%" G_GINT64_FORMAT
+                            "'",
                             xd->domid, sv_stop_cause_to_string(obj->stop_cause), xd->restart,
-                            sv_domain_run_in_start(obj), graceful_deadline(xd));
-    text = sv_status_format(&common, attrs, NULL, obj->def, obj->id);
+                            graceful_deadline(xd));
+    common.starting = sv_domain_run_in_start(obj);
+    text = sv_status_format(&xen_status_style, &common, &(SvStatusOwn){attrs, NULL, NULL},
+                            obj->def, obj->id);
     sv_domain_store_write_file_async(xen_ctx->domains->store, path, text, done, data);
 }
 

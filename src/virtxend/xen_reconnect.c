@@ -1,15 +1,12 @@
-/* xen_reconnect.c: a restarted daemon takes back the Xen guests of its status files.
- *
- * The rule (docs/lifecycle.md): every domain of ours was recorded in a status file before
- * libxl was asked to create it (xen_start.c), so the status files are the whole list. Each
- * is hostile input until checked: its name, its fields, and the domain it names, which
- * must be in libxl's list with the recorded domid, UUID and name. One that fails is logged
- * and set aside (NAME.xml.rejected) without touching any domain. A checked one is adopted,
- * and what was under way goes on: a stop (destroy, shutdown, crash) is carried through, a
- * GRACEFUL destroy waits until its recorded deadline and fails then (logged: its client is
- * gone), and a start that never finished has its domains destroyed (its client never heard
- * of success). One whose domain is gone is removed. Temporary files of status writes a
- * killed daemon never finished are removed. */
+/* xen_reconnect.c: virtxend's facts for the one reconnect loop of a restarted daemon
+ * (domain/domain_reconnect.h, docs/lifecycle.md): every domain of ours was recorded in a
+ * status file before libxl was asked to create it (xen_start.c), so the status files are
+ * the whole list. Its guest is a Xen domain, which must be in libxl's list with the
+ * recorded domid, UUID and name; another guest in its place has the file set aside. A
+ * stop under way (destroy, shutdown, crash) is carried through, a GRACEFUL destroy waits
+ * until its recorded deadline and fails then (logged: its client is gone), and a start
+ * that never finished has its domains destroyed (its client never heard of success). One
+ * whose domain is gone is removed. */
 #include "xen_domain.h"
 
 #include <stdlib.h>
@@ -18,19 +15,15 @@
 
 #include <libxl_utils.h>
 
-#include "conf/domain_status.h"
+#include "domain/domain_reconnect.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
-/* What a status file says besides the live definition. */
+/* What virtxend's status files record of their own. */
 typedef struct {
-    int state;
-    int reason;
-    gint64 state_time;
     guint32 domid;
     int stop_reason;
     gboolean restart;
-    gboolean starting;
     gint64 graceful; /* deadline of a GRACEFUL destroy under way, or 0 */
 } XenStatus;
 
@@ -41,66 +34,42 @@ invalid(GError **error, const char *fmt, const char *what)
     return FALSE;
 }
 
-/* The fields of <domstatus>, checked for what they can be on their own. */
+/* The fields of <domstatus> only virtxend records, checked for what they can be on their
+ * own. */
 static gboolean
-read_fields(xmlNodePtr root, XenStatus *st, GError **error)
+read_own(const SvStatusStyle *style, xmlNodePtr root, SvStatus *st, GError **error)
 {
-    g_autofree char *state = sv_status_attr(root, "state");
     g_autofree char *stop = sv_status_attr(root, "stopreason");
-    gint64 domid = sv_status_attr_int(root, "domid");
-    SvStatusCommon common;
+    XenStatus *xs = g_new0(XenStatus, 1);
+    gint64 domid;
 
-    sv_status_read_common(root, &common);
-    st->state = common.state;
-    if (st->state < 0)
-        return invalid(error, "its state '%s' is unknown", state);
-    st->reason = common.reason;
-    st->state_time = common.state_time;
-    st->stop_reason = stop ? xen_stop_cause_from_string(stop) : SV_STOP_NONE;
-    if (st->stop_reason < 0)
+    st->own = xs;
+    xs->stop_reason = stop ? xen_stop_cause_from_string(stop) : SV_STOP_NONE;
+    if (xs->stop_reason < 0)
         return invalid(error, "its stop reason '%s' is unknown", stop);
-    st->restart = sv_status_attr_int(root, "restart") != 0;
-    st->starting = sv_status_attr_int(root, "starting") != 0;
-    st->graceful = sv_status_attr_int(root, "graceful");
+    if (!sv_status_attr_flag(root, "restart", &xs->restart, style->from, error) ||
+        !sv_status_attr_range(root, "graceful", 0, G_MAXINT64, 0, &xs->graceful, style->from,
+                              error) ||
+        !sv_status_attr_range(root, "domid", 0, G_MAXINT64, 0, &domid, style->from, error))
+        return FALSE;
     /* Xen's guests have ids from 1 up to below DOMID_FIRST_RESERVED (0x7ff0). */
-    if ((!st->starting && (domid < 1 || domid >= 0x7ff0)) || (st->starting && domid != 0))
+    if ((!st->c.starting && (domid < 1 || domid >= 0x7ff0)) || (st->c.starting && domid != 0))
         return invalid(error, "its domain id is not that of a guest%s", NULL);
-    st->domid = (guint32)domid;
+    xs->domid = (guint32)domid;
     return TRUE;
 }
 
-/* The <domain> of a status file and its other fields; the definition's name must be the
- * file's. (transfer full) */
-static SvDomainDef *
-read_status(const char *path, const char *entry, XenStatus *st, GError **error)
-{
-    g_autofree char *text = NULL;
-    g_autofree char *want = NULL;
-    g_autoptr(SvDomainDef) def = NULL;
-    xmlDocPtr doc;
-    xmlNodePtr root, dom;
-    gsize len;
-    gboolean ok;
+const SvStatusStyle xen_status_style = {
+    .from = SV_FROM_LIBXL,
+    .start_shut_off = TRUE,
+    .read_own = read_own,
+    .free_own = g_free,
+};
 
-    if (!g_file_get_contents(path, &text, &len, error) ||
-        !(doc = sv_status_read(text, len, SV_FROM_LIBXL, error)))
-        return NULL;
-    root = xmlDocGetRootElement(doc);
-    dom = sv_status_child(root, "domain");
-    if (!dom)
-        sv_error_set(error, SV_FROM_LIBXL, SV_ERR_INTERNAL_ERROR, "unreadable status file");
-    else
-        def = sv_status_parse_domain(doc, dom, error);
-    ok = def && read_fields(root, st, error);
-    xmlFreeDoc(doc);
-    if (!ok)
-        return NULL;
-    want = g_strconcat(def->name, ".xml", NULL);
-    if (!g_str_equal(entry, want)) {
-        invalid(error, "it describes domain '%s'", def->name);
-        return NULL;
-    }
-    return g_steal_pointer(&def);
+static inline XenStatus *
+xen_status_of(const SvStatus *st)
+{
+    return st->own;
 }
 
 /* Whether libxl's domain domid is the guest of def: same UUID and name. */
@@ -121,18 +90,18 @@ is_guest(const libxl_dominfo *info, const SvDomainDef *def)
 /* The domain a status file names, if it lives: its domid, UUID and name match. NULL when
  * it is gone; an error when another guest has its domid and UUID. */
 static const libxl_dominfo *
-find_domain(const libxl_dominfo *list, int n, const XenStatus *st, const SvDomainDef *def,
+find_domain(const libxl_dominfo *list, int n, const SvStatus *st, const SvDomainDef *def,
             GError **error)
 {
     for (int i = 0; i < n; i++) {
-        if (list[i].domid != st->domid ||
+        if (list[i].domid != xen_status_of(st)->domid ||
             memcmp(libxl_uuid_bytearray_const(&list[i].uuid), def->uuid, 16) != 0)
             continue;
         if (list[i].dying)
             return NULL;
         if (!is_guest(&list[i], def)) {
             sv_error_set(error, SV_FROM_LIBXL, SV_ERR_INTERNAL_ERROR,
-                         "domain %u is not named '%s'", st->domid, def->name);
+                         "domain %u is not named '%s'", xen_status_of(st)->domid, def->name);
             return NULL;
         }
         return &list[i];
@@ -140,14 +109,17 @@ find_domain(const libxl_dominfo *list, int n, const XenStatus *st, const SvDomai
     return NULL;
 }
 
+/* libxl's domain list, read once for the walk over the status files. */
+typedef struct {
+    libxl_dominfo *list;
+    int n;
+} Domains;
+
 /* A start that never finished: whatever libxl made of it goes (its client never heard of
  * success). Only domains with the guest's UUID and name are ours. */
 static void
-finish_unfinished_start(const char *path, const SvDomainDef *def, const libxl_dominfo *list,
-                        int n)
+finish_unfinished_start(const SvDomainDef *def, const libxl_dominfo *list, int n)
 {
-    SvDomainObj *obj = sv_domain_list_find_by_uuid(xen_ctx->domains->list, def->uuid);
-
     for (int i = 0; i < n; i++) {
         if (list[i].dying || !is_guest(&list[i], def))
             continue;
@@ -155,53 +127,72 @@ finish_unfinished_start(const char *path, const SvDomainDef *def, const libxl_do
                   list[i].domid);
         xen_domain_destroy_orphan(list[i].domid);
     }
-    if (obj && !sv_domain_obj_is_active(obj))
+}
+
+/* The domain of a checked status file: a start never finished has no domain to take back
+ * (whatever libxl made of it is destroyed); any other is found by domid, UUID and name. */
+static SvReconnectFound
+find(SvStatus *st, gpointer *ret_handle, gpointer data, GError **error)
+{
+    const Domains *domains = data;
+    const libxl_dominfo *info;
+
+    if (st->c.starting) {
+        finish_unfinished_start(st->def, domains->list, domains->n);
+        return SV_RECONNECT_GONE;
+    }
+    info = find_domain(domains->list, domains->n, st, st->def, error);
+    if (!info && *error)
+        return SV_RECONNECT_FOREIGN;
+    if (!info) {
+        g_message("domain %s: domain %u is gone; cleaning up", st->def->name,
+                  xen_status_of(st)->domid);
+        return SV_RECONNECT_GONE;
+    }
+    *ret_handle = (gpointer)info;
+    return SV_RECONNECT_LIVE;
+}
+
+static void
+gone(const char *path, SvStatus *st, SvDomainObj *obj, gpointer data)
+{
+    (void)data;
+    if (obj && st->c.starting)
         obj->reason = SV_DOMAIN_SHUTOFF_FAILED;
     unlink(path);
 }
 
-/* The per-guest state and the state/reason a status file recorded. */
-static XenDomain *
-restore_domain(SvDomainObj *obj, const XenStatus *st)
-{
-    XenDomain *xd = xen_domain_new(obj);
-
-    xd->domid = st->domid;
-    xd->restart = st->restart;
-    obj->state = st->state == SV_DOMAIN_SHUTOFF ? SV_DOMAIN_RUNNING : st->state;
-    obj->reason = st->reason;
-    obj->state_time = st->state_time;
-    /* As clients saw it, then the stop under way (carried on by carry_on()). */
-    sv_domain_run_change(obj, obj->state == SV_DOMAIN_PAUSED ? SV_RUN_PAUSED : SV_RUN_RUNNING,
-                         SV_STOP_NONE);
-    if (st->stop_reason != SV_STOP_NONE)
-        sv_domain_run_change(obj, SV_RUN_STOPPING, st->stop_reason);
-    return xd;
-}
-
 /* What was under way when the earlier daemon went goes on. */
 static void
-carry_on(SvDomainObj *obj, const XenStatus *st)
+carry_on(SvDomainObj *obj, SvStatus *st, gpointer data)
 {
+    (void)data;
     if (sv_domain_run_stopping(obj, SV_STOP_NONE)) {
         sv_domain_obj_set_cause(obj, "the daemon (after a restart: a stop was under way)");
         xen_domain_begin_destroy_quietly(obj);
-    } else if (st->graceful) {
+    } else if (xen_status_of(st)->graceful) {
         /* The shutdown request stays with the guest (xenstore); only the wait goes on. */
         g_message("domain %s: carrying on the GRACEFUL destroy begun before the restart",
                   obj->def->name);
         sv_domain_obj_set_cause(obj, "the daemon (after a restart: a GRACEFUL destroy)");
-        xen_graceful_add(obj, NULL, st->graceful);
+        xen_graceful_add(obj, NULL, xen_status_of(st)->graceful);
     }
 }
 
-/* Take the guest of a checked status file back. */
+/* Take the guest of a checked status file back (the state it recorded is set). */
 static void
-adopt(SvDomainObj *obj, const XenStatus *st, const libxl_dominfo *info)
+attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
 {
-    XenDomain *xd = restore_domain(obj, st);
-    guint32 domid = st->domid;
+    const libxl_dominfo *info = handle;
+    XenDomain *xd = xen_domain_new(obj);
+    guint32 domid = xen_status_of(st)->domid;
 
+    (void)data;
+    xd->domid = domid;
+    xd->restart = xen_status_of(st)->restart;
+    /* The stop under way, carried on by carry_on(). */
+    if (xen_status_of(st)->stop_reason != SV_STOP_NONE)
+        sv_domain_run_change(obj, SV_RUN_STOPPING, xen_status_of(st)->stop_reason);
     sv_domain_list_set_id(xen_ctx->domains->list, obj, (int)domid);
     sv_daemon_inhibit(xen_ctx->daemon);
     g_message("domain %s: reconnected to domain %u (%s)", obj->def->name, domid,
@@ -218,54 +209,16 @@ adopt(SvDomainObj *obj, const XenStatus *st, const libxl_dominfo *info)
         xen_domain_save_status(obj, NULL, NULL);
     if (libxl_evenable_domain_death(xen_lx(), domid, obj->run, &xd->death) != 0)
         g_warning("domain %s: cannot watch domain %u for its end", obj->def->name, domid);
-    carry_on(obj, st);
 }
 
-/* Take the guest of one status file back, or clean up after one that is gone. */
-/* libxl's domain list, read once for the walk over the status files. */
-typedef struct {
-    libxl_dominfo *list;
-    int n;
-} Domains;
-
-static void
-reconnect_one(const char *path, const char *entry, gpointer data)
-{
-    const libxl_dominfo *list = ((Domains *)data)->list;
-    int n = ((Domains *)data)->n;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(SvDomainDef) def = NULL;
-    const libxl_dominfo *info;
-    XenStatus st = {0};
-    SvDomainObj *obj;
-
-    def = read_status(path, entry, &st, &error);
-    if (!def) {
-        sv_status_set_aside(path, error);
-        return;
-    }
-    if (st.starting) {
-        finish_unfinished_start(path, def, list, n);
-        return;
-    }
-    info = find_domain(list, n, &st, def, &error);
-    if (!info && error) {
-        sv_status_set_aside(path, error);
-        return;
-    }
-    if (!info) {
-        g_message("domain %s: domain %u is gone; cleaning up", def->name, st.domid);
-        unlink(path);
-        return;
-    }
-    /* The definition on disk decides persistence (conf/domain_obj.h). */
-    if (!sv_domain_list_check_live(xen_ctx->domains->list, def, SV_FROM_LIBXL, &error)) {
-        sv_status_set_aside(path, error);
-        return;
-    }
-    obj = sv_domain_list_take_live(xen_ctx->domains->list, g_steal_pointer(&def));
-    adopt(obj, &st, info);
-}
+/* find() never returns a start not finished as live: it has no domain to take back. */
+static const SvReconnectFacts xen_reconnect_facts = {
+    .status = &xen_status_style,
+    .find = find,
+    .gone = gone,
+    .attach = attach,
+    .carry_on = carry_on,
+};
 
 void
 xen_process_reconnect_all(void)
@@ -280,8 +233,7 @@ xen_process_reconnect_all(void)
     domains.list = libxl_list_domain(xen_lx(), &domains.n);
     if (!domains.list)
         domains.n = 0;
-    sv_file_walk_dir(xen_ctx->run_dir, ".xml", reconnect_one, &domains);
+    sv_domain_reconnect_all(xen_ctx->domains, xen_ctx->run_dir, &xen_reconnect_facts, &domains);
     if (domains.list)
         libxl_dominfo_list_free(domains.list, domains.n);
-    sv_domain_driver_autostart(xen_ctx->domains, xen_ctx->run_dir);
 }

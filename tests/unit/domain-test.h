@@ -3,6 +3,8 @@
 #pragma once
 
 #include "conf/domain_obj.h"
+#include "conf/domain_status.h"
+#include "util/error.h"
 
 /* A minimal definition named name, of virt type type ("kvm", "qemu"). (transfer full) */
 static inline SvDomainDef *
@@ -24,3 +26,13 @@ test_domain_add(SvDomainList *list, const char *name)
 {
     return sv_domain_list_add(list, test_domain_def("kvm", name), TRUE);
 }
+
+/* A driver's status file style recording every common part, its process on <domstatus>,
+ * with no element of its own. */
+static const SvStatusStyle test_status_style = {
+    .from = SV_FROM_QEMU,
+    .process = "",
+    .kill_mode = "killmode",
+    .kill_deadline = "killdeadline",
+    .autodestroy = TRUE,
+};

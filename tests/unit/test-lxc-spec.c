@@ -156,43 +156,47 @@ test_status_round_trip(void)
     g_autofree char *xml = NULL, *text = NULL, *again = NULL;
     g_autoptr(GError) error = NULL;
     g_autoptr(SvDomainDef) def = NULL;
-    g_autoptr(SvDomainDef) back = NULL;
-    LxcStatus st = {.state = 3, .reason = 1, .state_time = 1700000000123456, .persistent = TRUE,
-                    .destroying = TRUE, .destroy_graceful = TRUE,
-                    .destroy_deadline = 123456789012, .autodestroy = TRUE, .supervisor_pid = 4321,
-                    .supervisor_start = 99887766, .socket = "/r/run/libvirt/lxc/net.sock",
+    g_autoptr(SvStatus) back = NULL;
+    SvStatusCommon c = {.state = 3, .reason = 1, .state_time = 1700000000123456,
+                        .persistent = TRUE, .kill_mode = SV_STATUS_KILL_GRACEFUL,
+                        .kill_deadline = 123456789012, .autodestroy = TRUE, .pid = 4321,
+                        .start_time = 99887766};
+    LxcStatus st = {.destroying = TRUE, .socket = "/r/run/libvirt/lxc/net.sock",
                     .init_pid = 4323, .init_start = 99887770,
                     .cgroup = "splitvirt-test/net.libvirt-lxc"};
-    LxcStatus out = {0};
-    int id = 0;
+    LxcStatus *out;
 
     g_assert_true(g_file_get_contents(xml_path, &xml, NULL, NULL));
     def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE, &error);
     g_assert_no_error(error);
-    text = lxc_status_format(&st, def, 4321);
-    back = lxc_status_parse(text, &out, &id, &error);
+    text = lxc_status_format(&c, &st, def, 4321);
+    back = sv_status_parse(text, strlen(text), NULL, &lxc_status_style, &error);
     g_assert_no_error(error);
-    g_assert_cmpint(id, ==, 4321);
-    g_assert_cmpint(out.state, ==, 3);
-    g_assert_cmpint(out.reason, ==, 1);
-    g_assert_cmpint(out.state_time, ==, st.state_time);
-    g_assert_true(out.persistent && out.destroying && out.autodestroy && !out.starting);
-    g_assert_true(out.destroy_graceful);
-    g_assert_cmpint(out.destroy_deadline, ==, 123456789012);
-    g_assert_cmpint(out.supervisor_pid, ==, 4321);
-    g_assert_cmpuint(out.supervisor_start, ==, 99887766);
-    g_assert_cmpstr(out.socket, ==, st.socket);
-    g_assert_cmpint(out.init_pid, ==, 4323);
-    g_assert_cmpuint(out.init_start, ==, 99887770);
-    g_assert_cmpstr(out.cgroup, ==, st.cgroup);
-    again = lxc_status_format(&out, back, id);
+    out = lxc_status_of(back);
+    g_assert_cmpint(back->id, ==, 4321);
+    g_assert_cmpint(back->c.state, ==, 3);
+    g_assert_cmpint(back->c.reason, ==, 1);
+    g_assert_cmpint(back->c.state_time, ==, c.state_time);
+    g_assert_true(back->c.persistent && out->destroying && back->c.autodestroy &&
+                  !back->c.starting);
+    g_assert_cmpint(back->c.kill_mode, ==, SV_STATUS_KILL_GRACEFUL);
+    g_assert_cmpint(back->c.kill_deadline, ==, 123456789012);
+    g_assert_cmpint(back->c.pid, ==, 4321);
+    g_assert_cmpuint(back->c.start_time, ==, 99887766);
+    g_assert_cmpstr(out->socket, ==, st.socket);
+    g_assert_cmpint(out->init_pid, ==, 4323);
+    g_assert_cmpuint(out->init_start, ==, 99887770);
+    g_assert_cmpstr(out->cgroup, ==, st.cgroup);
+    g_assert_nonnull(strstr(text, " destroymode='graceful' destroydeadline='123456789012'"));
+    g_assert_nonnull(strstr(text, "  <supervisor pid='4321' starttime='99887766' "
+                                  "socket='/r/run/libvirt/lxc/net.sock'/>\n"));
+    again = lxc_status_format(&back->c, out, back->def, back->id);
     g_assert_cmpstr(again, ==, text);
-    lxc_status_clear(&out);
 
-    g_assert_null(lxc_status_parse("<domstatus/>", &out, &id, &error));
+    g_assert_null(sv_status_parse("<domstatus/>", 12, NULL, &lxc_status_style, &error));
     g_assert_nonnull(error);
     g_clear_error(&error);
-    g_assert_null(lxc_status_parse("garbage", &out, &id, &error));
+    g_assert_null(sv_status_parse("garbage", 7, NULL, &lxc_status_style, &error));
     g_assert_nonnull(error);
 }
 
