@@ -3,14 +3,11 @@
  * libvirt's LXC driver there is no exclusive access: every open gets its own connection. */
 
 #include "domain/domain_console.h"
-#include "lxc_monitor.h"
-#include "lxc_process.h"
+#include "lxc_domain.h"
 #include "util/error.h"
 #include "util/fd.h"
 
 #define INPUT_LIMIT (256 * 1024) /* queued for the supervisor before typing is dropped */
-
-static LxcProcessContext *ctx;
 
 /* libvirt's LXC rules: a name matches a console's alias (consoleN); no name means the first
  * console, else the first serial. */
@@ -37,6 +34,7 @@ find_console(SvDomainObj *obj, const char *dev_name, char **ret_alias)
 static gboolean
 domain_open_console(SvCall *call, remote_domain_open_console_args *a, GError **error)
 {
+    LxcProcessContext *ctx = lxc_ctx_of_call(call);
     const char *dev = a->dev_name ? *a->dev_name : NULL;
     g_autofree char *alias = NULL;
     const SvDomainChrDef *chr;
@@ -76,8 +74,8 @@ domain_open_console(SvCall *call, remote_domain_open_console_args *a, GError **e
 }
 
 void
-lxc_console_install(LxcProcessContext *c, SvRemoteHandlers *h)
+lxc_console_install(LxcProcessContext *ctx, SvRemoteHandlers *h)
 {
-    ctx = c;
+    (void)ctx; /* its handler finds the context from its call */
     h->domain_open_console = domain_open_console;
 }

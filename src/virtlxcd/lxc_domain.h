@@ -53,7 +53,24 @@ typedef struct {
     char *log;              /* to remove once it is gone (REMOVE_LOGS), or NULL */
 } LxcDestroyJob;
 
+/* The driver's context, set by lxc_process_install(), for the code that does not take it
+ * from its call or its container yet: the two below lead to the right one, whatever the
+ * number of drivers in the process. */
 extern LxcProcessContext *lxc_ctx;
+
+/* The context of the driver obj belongs to (the SvDomainDriver's data). */
+static inline LxcProcessContext *
+lxc_ctx_of(const SvDomainObj *obj)
+{
+    return sv_domain_driver_of_obj(obj)->data;
+}
+
+/* The context of the driver a client's call reached. */
+static inline LxcProcessContext *
+lxc_ctx_of_call(SvCall *call)
+{
+    return sv_domain_driver_of(call)->data;
+}
 
 static inline LxcDomain *
 lxc_domain_of(SvDomainObj *obj)

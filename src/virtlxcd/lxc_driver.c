@@ -26,8 +26,13 @@ typedef struct {
     LxcProcessContext process;
 } LxcDriver;
 
-/* One driver per process: handlers reach it here, as libvirt's drivers do. */
-static LxcDriver *driver;
+/* The driver holding d (its `domains`): handlers reach it from their call's server, so
+ * two drivers may share a process. */
+static LxcDriver *
+lxc_driver_from(SvDomainDriver *d)
+{
+    return (LxcDriver *)((char *)d - G_STRUCT_OFFSET(LxcDriver, domains));
+}
 
 /* ---------------------------------------------------------------- open */
 
@@ -98,9 +103,8 @@ capabilities_xml(LxcDriver *drv)
 static gboolean
 connect_get_capabilities(SvCall *call, remote_connect_get_capabilities_ret *ret, GError **error)
 {
-    (void)call;
     (void)error;
-    ret->capabilities = capabilities_xml(driver);
+    ret->capabilities = capabilities_xml(lxc_driver_from(sv_domain_driver_of(call)));
     return TRUE;
 }
 
@@ -109,7 +113,7 @@ connect_get_capabilities(SvCall *call, remote_connect_get_capabilities_ret *ret,
 /* What a container must be, beyond what the XML parser checks. What only matters when it
  * starts (root filesystem, console, interfaces) is checked then (lxc_spec.c). */
 static gboolean
-check_def(SvDomainDef *def, GError **error)
+check_def(LxcDriver *driver, SvDomainDef *def, GError **error)
 {
     const char *emulator = def->emulator ? def->emulator : driver->process.supervisor;
 
@@ -135,8 +139,7 @@ check_def(SvDomainDef *def, GError **error)
 static gboolean
 lxc_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
 {
-    (void)d;
-    return check_def(def, error);
+    return check_def(lxc_driver_from(d), def, error);
 }
 
 /* ---------------------------------------------------------------- daemon glue */
@@ -144,7 +147,7 @@ lxc_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
 static void
 client_closed(SvClient *client, gpointer data)
 {
-    (void)data;
+    (void)data; /* the LxcDriver of the server */
     lxc_process_client_closed(client);
 }
 
@@ -193,9 +196,9 @@ load_config(SvDaemon *d, LxcProcessContext *p, GError **error)
 }
 
 static gboolean
-load_check(SvDomainDef *def, GError **error)
+load_check(SvDomainDef *def, gpointer data, GError **error)
 {
-    return check_def(def, error);
+    return check_def(data, def, error);
 }
 
 static void
@@ -212,6 +215,7 @@ static gboolean
 lxc_init(SvDaemon *d, GError **error)
 {
     g_autofree char *config_dir = sv_daemon_path(d, "/etc/libvirt/lxc");
+    LxcDriver *driver;
     guint n;
     SvRemoteHandlers own = {
         .connect_get_version = connect_get_version,
@@ -222,7 +226,7 @@ lxc_init(SvDaemon *d, GError **error)
     driver->daemon = d;
     if (!load_config(d, &driver->process, error)) {
         lxc_process_context_clear(&driver->process);
-        g_clear_pointer(&driver, g_free);
+        g_free(driver);
         return FALSE;
     }
     driver->host_uuid = sv_host_uuid();
@@ -241,12 +245,13 @@ lxc_init(SvDaemon *d, GError **error)
         .run_facts = &lxc_run_facts,
         .hold = sv_daemon_hold,
         .holder = d,
+        .data = &driver->process,
     };
     driver->process.daemon = d;
     driver->process.domains = &driver->domains;
     driver->process.run_dir = sv_daemon_path(d, "/run/libvirt/lxc");
     driver->process.log_dir = sv_daemon_path(d, "/var/log/libvirt/lxc");
-    n = sv_domain_store_load_all(driver->store, driver->list, load_check);
+    n = sv_domain_store_load_all(driver->store, driver->list, load_check, driver);
     g_debug("loaded %u container definitions from %s; supervisor %s, cgroups %s/*/%s", n,
             config_dir, driver->process.supervisor, driver->process.cgroup_root,
             driver->process.cgroup_parent);
@@ -255,7 +260,7 @@ lxc_init(SvDaemon *d, GError **error)
     lxc_process_install(&driver->process, &driver->handlers);
     lxc_console_install(&driver->process, &driver->handlers);
     lxc_process_reconnect_all();
-    sv_server_set_client_closed(sv_daemon_get_server(d), client_closed, NULL);
+    sv_server_set_client_closed(sv_daemon_get_server(d), client_closed, driver);
     sv_remote_handlers_overlay(&driver->handlers, &own);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_daemon_set_driver_data(d, driver);
@@ -265,7 +270,8 @@ lxc_init(SvDaemon *d, GError **error)
 static void
 lxc_cleanup(SvDaemon *d)
 {
-    (void)d;
+    LxcDriver *driver = sv_daemon_get_driver_data(d);
+
     /* Containers keep running: their supervisors do not depend on us. */
     sv_domain_store_flush(driver->store);
     sv_domain_list_free(driver->list);
@@ -274,7 +280,8 @@ lxc_cleanup(SvDaemon *d)
         g_hash_table_unref(driver->domains.pending);
     lxc_process_context_clear(&driver->process);
     g_free(driver->host_uuid);
-    g_clear_pointer(&driver, g_free);
+    g_free(driver);
+    sv_daemon_set_driver_data(d, NULL);
 }
 
 const SvDaemonDriver lxc_daemon_driver = {

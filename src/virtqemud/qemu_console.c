@@ -7,18 +7,17 @@
 #include <unistd.h>
 
 #include "domain/domain_console.h"
-#include "qemu_process.h"
+#include "qemu_domain.h"
 #include "util/error.h"
 #include "util/fd.h"
 
-/* One console per domain (exclusive access, as libvirt's QEMU driver). */
+/* One console per domain (exclusive access, as libvirt's QEMU driver): the driver's
+ * context keeps them, uuid bytes -> Console. */
 typedef struct {
     guint8 uuid[16];
     SvConsole *con;
+    GHashTable *consoles; /* the table holding it */
 } Console;
-
-static QemuProcessContext *ctx;
-static GHashTable *consoles; /* uuid bytes -> Console */
 
 static void
 console_closed(SvConsole *con, gpointer data)
@@ -26,7 +25,7 @@ console_closed(SvConsole *con, gpointer data)
     Console *c = data;
 
     (void)con;
-    g_hash_table_remove(consoles, c->uuid); /* frees c */
+    g_hash_table_remove(c->consoles, c->uuid); /* frees c */
 }
 
 /* Which serial port a console device name means: consoleN is serialN's alias
@@ -81,6 +80,7 @@ open_pty(const char *path, GError **error)
 static gboolean
 domain_open_console(SvCall *call, remote_domain_open_console_args *a, GError **error)
 {
+    QemuProcessContext *ctx = qemu_ctx_of_call(call);
     const char *dev = a->dev_name ? *a->dev_name : NULL;
     const SvDomainChrDef *chr = NULL;
     SvDomainObj *obj;
@@ -111,7 +111,7 @@ domain_open_console(SvCall *call, remote_domain_open_console_args *a, GError **e
                      "PTY device is not yet assigned");
         return FALSE;
     }
-    old = g_hash_table_lookup(consoles, obj->def->uuid);
+    old = g_hash_table_lookup(ctx->consoles, obj->def->uuid);
     if (old && !(a->flags & SV_DOMAIN_CONSOLE_FORCE)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
                      "Active console session exists for this domain");
@@ -122,11 +122,12 @@ domain_open_console(SvCall *call, remote_domain_open_console_args *a, GError **e
         return FALSE;
     if (old) {
         sv_console_take_away(old->con);
-        g_hash_table_remove(consoles, old->uuid);
+        g_hash_table_remove(ctx->consoles, old->uuid);
     }
     con = g_new0(Console, 1);
     memcpy(con->uuid, obj->def->uuid, 16);
-    g_hash_table_insert(consoles, con->uuid, con);
+    con->consoles = ctx->consoles;
+    g_hash_table_insert(ctx->consoles, con->uuid, con);
     con->con = sv_console_open(call, fd, 0, console_closed, con);
     return TRUE;
 }
@@ -147,10 +148,16 @@ uuid_equal(gconstpointer a, gconstpointer b)
 }
 
 void
-qemu_console_install(QemuProcessContext *c, SvRemoteHandlers *h)
+qemu_console_install(QemuProcessContext *ctx, SvRemoteHandlers *h)
 {
-    ctx = c;
-    if (!consoles)
-        consoles = g_hash_table_new_full(uuid_hash, uuid_equal, NULL, g_free);
+    if (!ctx->consoles)
+        ctx->consoles = g_hash_table_new_full(uuid_hash, uuid_equal, NULL, g_free);
     h->domain_open_console = domain_open_console;
+}
+
+void
+qemu_console_cleanup(QemuProcessContext *ctx)
+{
+    /* Empty by now: a console ends with its client's stream, and the clients went first. */
+    g_clear_pointer(&ctx->consoles, g_hash_table_unref);
 }

@@ -8,6 +8,7 @@
 #include "qemu_status.h"
 #include "util/error.h"
 
+/* Until the process files take their context from their call or guest (qemu_ctx_of). */
 QemuProcessContext *qemu_ctx;
 
 static void
@@ -59,12 +60,13 @@ qemu_domain_begin(SvDomainObj *obj)
 SvDomainObj *
 qemu_domain_find(gpointer run)
 {
-    return sv_domain_list_find_attached(qemu_ctx->domains->list, run);
+    return sv_domain_run_find_attached(run);
 }
 
 void
 qemu_domain_kill(SvDomainObj *obj, SvStopCause cause)
 {
+    QemuProcessContext *ctx = qemu_ctx_of(obj);
     QemuDomain *qd = qemu_domain_of(obj);
     g_autoptr(GError) error = NULL;
 
@@ -79,15 +81,15 @@ qemu_domain_kill(SvDomainObj *obj, SvStopCause cause)
         }
         return;
     }
-    sv_process_kill(qd->proc, FALSE, qemu_ctx->timeouts.term_timeout_ms,
-                    qemu_ctx->timeouts.kill_timeout_ms, sv_process_kill_warn, NULL);
+    sv_process_kill(qd->proc, FALSE, ctx->timeouts.term_timeout_ms,
+                    ctx->timeouts.kill_timeout_ms, sv_process_kill_warn, NULL);
     qemu_status_save(obj);
 }
 
 int
 qemu_domain_open_log(SvDomainObj *obj, GError **error)
 {
-    return sv_guest_log_open(qemu_ctx->log_dir, obj->def->name, SV_FROM_QEMU,
+    return sv_guest_log_open(qemu_ctx_of(obj)->log_dir, obj->def->name, SV_FROM_QEMU,
                              "cannot open log file", error);
 }
 
@@ -97,7 +99,8 @@ qemu_domain_remove_files(SvDomainObj *obj)
     QemuDomain *qd = qemu_domain_of(obj);
 
     if (qd->pid_path)
-        sv_domain_store_remove_file_async(qemu_ctx->domains->store, qd->pid_path, NULL, NULL);
+        sv_domain_store_remove_file_async(qemu_ctx_of(obj)->domains->store, qd->pid_path, NULL,
+                                          NULL);
     if (qd->dir) {
         g_autofree char *sock = g_build_filename(qd->dir, "monitor.sock", NULL);
         unlink(sock);

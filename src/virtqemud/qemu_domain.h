@@ -43,8 +43,24 @@ typedef struct {
     guint64 autodestroy_client; /* client id, 0 for none */
 } QemuDomain;
 
-/* The driver's context (one driver per process), set by qemu_process_install(). */
+/* The driver's context, set by qemu_process_install(), for the code that does not take it
+ * from its call or its guest yet: the two below lead to the right one, whatever the
+ * number of drivers in the process. */
 extern QemuProcessContext *qemu_ctx;
+
+/* The context of the driver obj belongs to (the SvDomainDriver's data). */
+static inline QemuProcessContext *
+qemu_ctx_of(const SvDomainObj *obj)
+{
+    return sv_domain_driver_of_obj(obj)->data;
+}
+
+/* The context of the driver a client's call reached. */
+static inline QemuProcessContext *
+qemu_ctx_of_call(SvCall *call)
+{
+    return sv_domain_driver_of(call)->data;
+}
 
 /* Give obj new private data and begin its run; the run's handle. */
 guint qemu_domain_begin(SvDomainObj *obj);
@@ -52,7 +68,8 @@ guint qemu_domain_begin(SvDomainObj *obj);
  * the private data (what it holds of the process is freed from an idle, never inside the
  * process's own callbacks), with the facts qemu_run_facts (qemu_process.h). */
 
-/* The guest of a run handle, if that run still lasts. */
+/* The guest of a run handle, if that run still lasts (whichever driver's guest it is:
+ * qemu_ctx_of() gives its context). */
 SvDomainObj *qemu_domain_find(gpointer run);
 static inline QemuDomain *
 qemu_domain_of(SvDomainObj *obj)

@@ -35,8 +35,19 @@ typedef struct {
                                     remote_domain_get_xml_desc_ret *ret, GError **error);
 } QemuDriver;
 
-/* One driver per process: handlers reach it here, as libvirt's drivers do. */
-static QemuDriver *driver;
+/* The driver holding d (its `domains`): handlers reach it from their call's server, so
+ * two drivers may share a process. */
+static QemuDriver *
+qemu_driver_from(SvDomainDriver *d)
+{
+    return (QemuDriver *)((char *)d - G_STRUCT_OFFSET(QemuDriver, domains));
+}
+
+static QemuDriver *
+qemu_driver_of(SvCall *call)
+{
+    return qemu_driver_from(sv_domain_driver_of(call));
+}
 
 /* ---------------------------------------------------------------- open */
 
@@ -87,7 +98,8 @@ wire_chars(const char *s, u_int *out_len)
 static gboolean
 node_get_security_model(SvCall *call, remote_node_get_security_model_ret *ret, GError **error)
 {
-    (void)call;
+    QemuDriver *driver = qemu_driver_of(call);
+
     (void)error;
     /* An empty model means the "none" driver. */
     ret->model.model_val = wire_chars(qemu_security_get_model(driver->security),
@@ -100,10 +112,10 @@ static gboolean
 domain_get_security_label(SvCall *call, remote_domain_get_security_label_args *args,
                           remote_domain_get_security_label_ret *ret, GError **error)
 {
+    QemuDriver *driver = qemu_driver_of(call);
     SvDomainObj *obj = sv_domain_list_lookup_handle(driver->list, &args->dom, SV_FROM_QEMU, error);
     const QemuSecLabel *label;
 
-    (void)call;
     if (!obj)
         return FALSE;
     /* As libvirt: a running guest's label and the host's enforcing mode; an
@@ -122,6 +134,7 @@ static gboolean
 domain_get_xml_desc(SvCall *call, remote_domain_get_xml_desc_args *args,
                     remote_domain_get_xml_desc_ret *ret, GError **error)
 {
+    QemuDriver *driver = qemu_driver_of(call);
     const QemuSecLabel *label;
     g_autofree char *element = NULL;
     SvDomainObj *obj;
@@ -207,7 +220,7 @@ answer_with_caps(SvCall *call, QemuCaps *caps)
         remote_connect_get_version_ret ret = {qemu_caps_get_version(caps)};
         sv_call_reply(call, &ret);
     } else {
-        remote_connect_get_capabilities_ret ret = {capabilities_xml(driver)};
+        remote_connect_get_capabilities_ret ret = {capabilities_xml(qemu_driver_of(call))};
         sv_call_reply(call, &ret);
         g_free(ret.capabilities);
     }
@@ -227,6 +240,8 @@ caps_ready(QemuCaps *caps, const GError *error, gpointer data)
 static gboolean
 connect_get_version(SvCall *call, remote_connect_get_version_ret *ret, GError **error)
 {
+    QemuDriver *driver = qemu_driver_of(call);
+
     (void)error;
     if (qemu_caps_is_ready(driver->caps)) {
         ret->hv_ver = qemu_caps_get_version(driver->caps);
@@ -239,6 +254,8 @@ connect_get_version(SvCall *call, remote_connect_get_version_ret *ret, GError **
 static gboolean
 connect_get_capabilities(SvCall *call, remote_connect_get_capabilities_ret *ret, GError **error)
 {
+    QemuDriver *driver = qemu_driver_of(call);
+
     (void)error;
     if (qemu_caps_is_ready(driver->caps)) {
         ret->capabilities = capabilities_xml(driver);
@@ -254,9 +271,9 @@ connect_get_capabilities(SvCall *call, remote_connect_get_capabilities_ret *ret,
 static gboolean
 qemu_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
 {
+    QemuDriver *driver = qemu_driver_from(d);
     const char *emulator = def->emulator ? def->emulator : qemu_caps_get_emulator(driver->caps);
 
-    (void)d;
     if (def->type != SV_DOMAIN_VIRT_QEMU && def->type != SV_DOMAIN_VIRT_KVM) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                      "Emulator '%s' does not support virt type '%s'", emulator,
@@ -292,7 +309,7 @@ qemu_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
 static void
 client_closed(SvClient *client, gpointer data)
 {
-    (void)data;
+    (void)data; /* the QemuDriver of the server */
     qemu_process_client_closed(client);
 }
 
@@ -305,6 +322,8 @@ qemu_init(SvDaemon *d, GError **error)
     g_autofree char *lib_dir = sv_daemon_path(d, "/var/lib/libvirt/qemu");
     g_autoptr(QemuSecurity) security = NULL;
     g_auto(GStrv) allowed = NULL;
+    QemuTimeouts timeouts;
+    QemuDriver *driver;
     guint n;
     SvRemoteHandlers own = {
         .connect_get_version = connect_get_version,
@@ -326,8 +345,9 @@ qemu_init(SvDaemon *d, GError **error)
         }
     }
     security = qemu_security_new(sv_daemon_get_config(d), lib_dir, error);
-    if (!security)
+    if (!security || !sv_kill_timeouts_load(sv_daemon_get_config(d), &timeouts, error))
         return FALSE;
+    /* Nothing fails from here on: the driver becomes the daemon's data (below). */
     driver = g_new0(QemuDriver, 1);
     driver->daemon = d;
     driver->caps = qemu_caps_new(emulator, cache);
@@ -349,9 +369,9 @@ qemu_init(SvDaemon *d, GError **error)
         .run_facts = &qemu_run_facts,
         .hold = sv_daemon_hold,
         .holder = d,
+        .data = &driver->process,
     };
-    if (!sv_kill_timeouts_load(sv_daemon_get_config(d), &driver->process.timeouts, error))
-        return FALSE;
+    driver->process.timeouts = timeouts;
     driver->security = g_steal_pointer(&security);
     driver->process.security = driver->security;
     driver->process.lib_dir = g_steal_pointer(&lib_dir);
@@ -361,7 +381,7 @@ qemu_init(SvDaemon *d, GError **error)
     driver->process.run_dir = sv_daemon_path(d, "/run/libvirt/qemu");
     driver->process.log_dir = sv_daemon_path(d, "/var/log/libvirt/qemu");
     driver->process.allowed_emulators = g_steal_pointer(&allowed);
-    n = sv_domain_store_load_all(driver->store, driver->list, NULL);
+    n = sv_domain_store_load_all(driver->store, driver->list, NULL, NULL);
     g_debug("loaded %u domain definitions from %s", n, config_dir);
     sv_remote_common_handlers(&driver->handlers);
     sv_domain_driver_install(&driver->domains, &driver->handlers);
@@ -369,7 +389,7 @@ qemu_init(SvDaemon *d, GError **error)
     qemu_process_install(&driver->process, &driver->handlers);
     qemu_console_install(&driver->process, &driver->handlers);
     qemu_process_reconnect_all();
-    sv_server_set_client_closed(sv_daemon_get_server(d), client_closed, NULL);
+    sv_server_set_client_closed(sv_daemon_get_server(d), client_closed, driver);
     sv_remote_handlers_overlay(&driver->handlers, &own);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
@@ -380,11 +400,13 @@ qemu_init(SvDaemon *d, GError **error)
 static void
 qemu_cleanup(SvDaemon *d)
 {
-    (void)d;
+    QemuDriver *driver = sv_daemon_get_driver_data(d);
+
     sv_domain_store_flush(driver->store);
     sv_domain_store_free(driver->store);
     sv_domain_list_free(driver->list);
     g_hash_table_unref(driver->domains.pending);
+    qemu_console_cleanup(&driver->process);
     g_free(driver->process.lib_dir);
     g_free(driver->process.run_dir);
     g_free(driver->process.log_dir);
@@ -392,7 +414,8 @@ qemu_cleanup(SvDaemon *d)
     qemu_caps_free(driver->caps);
     qemu_security_free(driver->security);
     g_free(driver->host_uuid);
-    g_clear_pointer(&driver, g_free);
+    g_free(driver);
+    sv_daemon_set_driver_data(d, NULL);
 }
 
 const SvDaemonDriver qemu_daemon_driver = {

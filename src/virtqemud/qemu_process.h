@@ -19,6 +19,7 @@ typedef struct {
     char *run_dir; /* ROOT/run/libvirt/qemu */
     char *log_dir; /* ROOT/var/log/libvirt/qemu */
     GStrv allowed_emulators; /* allowed_emulators: run besides the capabilities' emulator */
+    GHashTable *consoles;    /* the open consoles (qemu_console.c) */
 } QemuProcessContext;
 
 /* Install the lifecycle handlers (create, destroy, shutdown, ...) into h. */
@@ -38,8 +39,10 @@ const char *qemu_process_get_pty(SvDomainObj *obj, guint serial);
 /* A running guest's SELinux label, or NULL (not running, not labelled). (transfer none) */
 const QemuSecLabel *qemu_process_get_seclabel(SvDomainObj *obj);
 
-/* Install DOMAIN_OPEN_CONSOLE (qemu_console.c). */
+/* Install DOMAIN_OPEN_CONSOLE (qemu_console.c); its handler finds ctx from its call.
+ * qemu_console_cleanup frees what it keeps in ctx, once the clients are gone. */
 void qemu_console_install(QemuProcessContext *ctx, SvRemoteHandlers *h);
+void qemu_console_cleanup(QemuProcessContext *ctx);
 
 /* CPU time of a running guest's QEMU, in ns. */
 guint64 qemu_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj);

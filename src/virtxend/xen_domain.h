@@ -47,7 +47,24 @@ typedef struct {
     GList *graceful;          /* of XenGracefulJob */
 } XenDomain;
 
+/* The driver's context, set by xen_process_install(), for the code that does not take it
+ * from its call or its guest yet: the two below lead to the right one, whatever the
+ * number of drivers in the process. */
 extern XenProcessContext *xen_ctx;
+
+/* The context of the driver obj belongs to (the SvDomainDriver's data). */
+static inline XenProcessContext *
+xen_ctx_of(const SvDomainObj *obj)
+{
+    return sv_domain_driver_of_obj(obj)->data;
+}
+
+/* The context of the driver a client's call reached. */
+static inline XenProcessContext *
+xen_ctx_of_call(SvCall *call)
+{
+    return sv_domain_driver_of(call)->data;
+}
 
 static inline XenDomain *
 xen_domain_of(SvDomainObj *obj)

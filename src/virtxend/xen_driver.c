@@ -30,8 +30,13 @@ typedef struct {
     XenProcessContext process;
 } XenDriver;
 
-/* One driver per process: handlers reach it here, as libvirt's drivers do. */
-static XenDriver *driver;
+/* The driver a call reached (the one holding its server's SvDomainDriver), so two drivers
+ * may share a process. */
+static XenDriver *
+xen_driver_of(SvCall *call)
+{
+    return (XenDriver *)((char *)sv_domain_driver_of(call) - G_STRUCT_OFFSET(XenDriver, domains));
+}
 
 /* ---------------------------------------------------------------- open */
 
@@ -56,9 +61,8 @@ static const SvConnectFacts xen_connect = {
 static gboolean
 connect_get_version(SvCall *call, remote_connect_get_version_ret *ret, GError **error)
 {
-    (void)call;
     (void)error;
-    ret->hv_ver = driver->version;
+    ret->hv_ver = xen_driver_of(call)->version;
     return TRUE;
 }
 
@@ -69,14 +73,13 @@ connect_get_max_vcpus(SvCall *call, remote_connect_get_max_vcpus_args *args,
     const char *type = args->type ? *args->type : NULL;
     int max;
 
-    (void)call;
     if (type && g_ascii_strcasecmp(type, "xen") != 0) {
         sv_error_set(error, SV_FROM_LIBXL, SV_ERR_INVALID_ARG, "unknown type '%s'", type);
         return FALSE;
     }
     if (!xen_process_check_available(error))
         return FALSE;
-    max = libxl_get_max_cpus(xen_ctx_get(driver->xen));
+    max = libxl_get_max_cpus(xen_ctx_get(xen_driver_of(call)->xen));
     if (max <= 0) {
         sv_error_set(error, SV_FROM_LIBXL, SV_ERR_OPERATION_FAILED,
                      "libxenlight cannot tell the maximum number of CPUs");
@@ -89,9 +92,8 @@ connect_get_max_vcpus(SvCall *call, remote_connect_get_max_vcpus_args *args,
 static gboolean
 connect_get_capabilities(SvCall *call, remote_connect_get_capabilities_ret *ret, GError **error)
 {
-    (void)call;
     (void)error;
-    ret->capabilities = xen_host_capabilities(driver->host_uuid);
+    ret->capabilities = xen_host_capabilities(xen_driver_of(call)->host_uuid);
     return TRUE;
 }
 
@@ -143,8 +145,9 @@ xen_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
 }
 
 static gboolean
-check_stored_def(SvDomainDef *def, GError **error)
+check_stored_def(SvDomainDef *def, gpointer data, GError **error)
 {
+    (void)data;
     return xen_def_check(def, error);
 }
 
@@ -153,7 +156,8 @@ check_stored_def(SvDomainDef *def, GError **error)
 /* From virtxend.conf: the GRACEFUL wait (the drivers' shared timeout keys), and where the
  * hypervisor probe looks (tests point it at files of their own). */
 static gboolean
-load_config(SvConfFile *conf, char **caps_path, char **xenstored_path, GError **error)
+load_config(XenDriver *driver, SvConfFile *conf, char **caps_path, char **xenstored_path,
+            GError **error)
 {
     SvKillTimeouts timeouts;
 
@@ -166,7 +170,7 @@ load_config(SvConfFile *conf, char **caps_path, char **xenstored_path, GError **
 
 /* The hypervisor, when this host is a Xen control domain libxl can reach. */
 static void
-probe_hypervisor(const char *caps_path, const char *xenstored_path)
+probe_hypervisor(XenDriver *driver, const char *caps_path, const char *xenstored_path)
 {
     g_autoptr(GError) error = NULL;
     const libxl_version_info *v;
@@ -177,7 +181,7 @@ probe_hypervisor(const char *caps_path, const char *xenstored_path)
                   caps_path, xenstored_path);
         return;
     }
-    driver->xen = xen_ctx_new(xen_process_on_event, NULL, &error);
+    driver->xen = xen_ctx_new(xen_process_on_event, &driver->process, &error);
     if (!driver->xen) {
         g_message("Xen hypervisor not usable: %s", error->message);
         return;
@@ -195,6 +199,7 @@ xen_init(SvDaemon *d, GError **error)
     g_autofree char *caps_path = g_strdup("/proc/xen/capabilities");
     g_autofree char *xenstored_path = g_strdup("/dev/xen/xenstored");
     g_autofree char *config_dir = NULL;
+    XenDriver *driver;
     guint n;
     SvRemoteHandlers own = {
         .connect_get_version = connect_get_version,
@@ -207,9 +212,9 @@ xen_init(SvDaemon *d, GError **error)
     driver = g_new0(XenDriver, 1);
     driver->daemon = d;
     sv_daemon_set_driver_data(d, driver);
-    if (!load_config(sv_daemon_get_config(d), &caps_path, &xenstored_path, error))
+    if (!load_config(driver, sv_daemon_get_config(d), &caps_path, &xenstored_path, error))
         return FALSE;
-    probe_hypervisor(caps_path, xenstored_path);
+    probe_hypervisor(driver, caps_path, xenstored_path);
     driver->host_uuid = sv_host_uuid();
     config_dir = sv_daemon_path(d, "/etc/libvirt/libxl");
     driver->list = sv_domain_list_new();
@@ -227,12 +232,13 @@ xen_init(SvDaemon *d, GError **error)
         .run_facts = &xen_run_facts,
         .hold = sv_daemon_hold,
         .holder = d,
+        .data = &driver->process,
     };
     driver->process.daemon = d;
     driver->process.domains = &driver->domains;
     driver->process.xen = driver->xen;
     driver->process.run_dir = sv_daemon_path(d, "/run/libvirt/libxl");
-    n = sv_domain_store_load_all(driver->store, driver->list, check_stored_def);
+    n = sv_domain_store_load_all(driver->store, driver->list, check_stored_def, NULL);
     g_debug("loaded %u domain definitions from %s", n, config_dir);
     sv_remote_common_handlers(&driver->handlers);
     sv_domain_driver_install(&driver->domains, &driver->handlers);
@@ -247,7 +253,8 @@ xen_init(SvDaemon *d, GError **error)
 static void
 xen_cleanup(SvDaemon *d)
 {
-    (void)d;
+    XenDriver *driver = sv_daemon_get_driver_data(d);
+
     if (driver->store)
         sv_domain_store_flush(driver->store);
     /* Guests keep running: stop watching them, then let libxl go. */
@@ -259,7 +266,8 @@ xen_cleanup(SvDaemon *d)
         g_hash_table_unref(driver->domains.pending);
     g_free(driver->process.run_dir);
     g_free(driver->host_uuid);
-    g_clear_pointer(&driver, g_free);
+    g_free(driver);
+    sv_daemon_set_driver_data(d, NULL);
 }
 
 const SvDaemonDriver xen_daemon_driver = {

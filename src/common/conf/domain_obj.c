@@ -10,10 +10,17 @@ struct SvDomainList {
     GHashTable *by_name; /* name -> obj (owns objs) */
     GHashTable *by_uuid; /* uuid bytes -> obj */
     GHashTable *by_id;   /* id -> obj, active only */
-    GHashTable *by_run;  /* run handle -> obj, while the run lasts */
     int next_id;
-    guint next_run;
+    gpointer owner;      /* set by the layer above (transfer none) */
 };
+
+/* The runs of every list in the process: run handle -> obj, while the run lasts. One
+ * table, not one per list, so that a handle is unique in the process and finds its object
+ * (and through it its list and owner) by itself: infrastructure like a file descriptor
+ * table, which any number of lists and drivers share. Touched from the loop's thread
+ * only; it exists while some run lasts. */
+static GHashTable *runs;
+static guint next_run;
 
 static const char *state_names[SV_DOMAIN_STATE_LAST] = {
     "nostate", "running", "blocked", "paused", "shutdown", "shutoff", "crashed", "pmsuspended",
@@ -87,9 +94,15 @@ sv_domain_list_new(void)
     list->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, obj_free);
     list->by_uuid = g_hash_table_new_full(uuid_hash, uuid_equal, g_free, NULL);
     list->by_id = g_hash_table_new(g_direct_hash, g_direct_equal);
-    list->by_run = g_hash_table_new(g_direct_hash, g_direct_equal);
     list->next_id = 1;
     return list;
+}
+
+static void
+end_run_of(gpointer key, gpointer obj, gpointer list)
+{
+    (void)key;
+    sv_domain_list_end_run(list, obj);
 }
 
 void
@@ -97,11 +110,18 @@ sv_domain_list_free(SvDomainList *list)
 {
     if (!list)
         return;
-    g_hash_table_unref(list->by_run);
+    /* No handle may outlive its object in the process's table. */
+    g_hash_table_foreach(list->by_name, end_run_of, list);
     g_hash_table_unref(list->by_id);
     g_hash_table_unref(list->by_uuid);
     g_hash_table_unref(list->by_name);
     g_free(list);
+}
+
+void
+sv_domain_list_set_owner(SvDomainList *list, gpointer owner)
+{
+    list->owner = owner;
 }
 
 SvDomainObj *
@@ -115,6 +135,7 @@ sv_domain_list_add(SvDomainList *list, SvDomainDef *def, gboolean persistent)
     obj->reason = SV_DOMAIN_SHUTOFF_UNKNOWN;
     obj->state_time = g_get_real_time();
     obj->persistent = persistent;
+    obj->list = list;
     g_hash_table_insert(list->by_name, g_strdup(def->name), obj);
     g_hash_table_insert(list->by_uuid, g_memdup2(def->uuid, 16), obj);
     return obj;
@@ -175,27 +196,42 @@ sv_domain_list_clear_id(SvDomainList *list, SvDomainObj *obj)
 guint
 sv_domain_list_begin_run(SvDomainList *list, SvDomainObj *obj)
 {
+    g_assert(obj->list == list);
     sv_domain_list_end_run(list, obj);
+    if (!runs)
+        runs = g_hash_table_new(g_direct_hash, g_direct_equal);
     /* After 2^32 runs the numbers wrap: skip 0 and any handle still in use. */
     do {
-        obj->run = ++list->next_run;
-    } while (obj->run == 0 || g_hash_table_contains(list->by_run, GUINT_TO_POINTER(obj->run)));
-    g_hash_table_insert(list->by_run, GUINT_TO_POINTER(obj->run), obj);
+        obj->run = ++next_run;
+    } while (obj->run == 0 || g_hash_table_contains(runs, GUINT_TO_POINTER(obj->run)));
+    g_hash_table_insert(runs, GUINT_TO_POINTER(obj->run), obj);
     return obj->run;
 }
 
 void
 sv_domain_list_end_run(SvDomainList *list, SvDomainObj *obj)
 {
-    if (obj->run)
-        g_hash_table_remove(list->by_run, GUINT_TO_POINTER(obj->run));
+    g_assert(obj->list == list);
+    if (obj->run && runs) {
+        g_hash_table_remove(runs, GUINT_TO_POINTER(obj->run));
+        if (g_hash_table_size(runs) == 0)
+            g_clear_pointer(&runs, g_hash_table_unref);
+    }
     obj->run = 0;
+}
+
+SvDomainObj *
+sv_domain_run_find(guint run)
+{
+    return run && runs ? g_hash_table_lookup(runs, GUINT_TO_POINTER(run)) : NULL;
 }
 
 SvDomainObj *
 sv_domain_list_find_run(SvDomainList *list, guint run)
 {
-    return run ? g_hash_table_lookup(list->by_run, GUINT_TO_POINTER(run)) : NULL;
+    SvDomainObj *obj = sv_domain_run_find(run);
+
+    return obj && obj->list == list ? obj : NULL;
 }
 
 guint
@@ -223,6 +259,14 @@ SvDomainObj *
 sv_domain_list_find_attached(SvDomainList *list, gpointer key)
 {
     SvDomainObj *obj = sv_domain_list_find_run(list, GPOINTER_TO_UINT(key));
+
+    return obj && obj->priv ? obj : NULL;
+}
+
+SvDomainObj *
+sv_domain_run_find_attached(gpointer key)
+{
+    SvDomainObj *obj = sv_domain_run_find(GPOINTER_TO_UINT(key));
 
     return obj && obj->priv ? obj : NULL;
 }
@@ -286,6 +330,12 @@ gboolean
 sv_domain_obj_is_active(const SvDomainObj *obj)
 {
     return obj->id > 0;
+}
+
+gpointer
+sv_domain_obj_get_owner(const SvDomainObj *obj)
+{
+    return obj->list->owner;
 }
 
 static gboolean

@@ -6,6 +6,8 @@
 #include "conf/domain_conf.h"
 #include "protocol/sv_wire_constants.h"
 
+typedef struct SvDomainList SvDomainList;
+
 typedef struct {
     SvDomainDef *def;     /* the running definition, or the persistent one when inactive */
     SvDomainDef *new_def; /* the persistent definition defined while running, or NULL */
@@ -27,6 +29,7 @@ typedef struct {
     guint run;            /* weak handle of the driver's current run, 0 for none */
     gpointer priv;        /* the driver's per-domain data */
     GDestroyNotify priv_free;
+    SvDomainList *list;   /* the list holding it (transfer none) */
 } SvDomainObj;
 
 /* The state strings libvirt writes in status files ("running", "shutoff", ...). */
@@ -38,11 +41,17 @@ int sv_domain_state_from_string(const char *s);
  * it does not know is "unknown" too. */
 const char *sv_domain_shutoff_reason_to_string(int reason);
 
-typedef struct SvDomainList SvDomainList;
-
 SvDomainList *sv_domain_list_new(void);
+/* Free list and its objects; the runs of those that have one end first. */
 void sv_domain_list_free(SvDomainList *list);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvDomainList, sv_domain_list_free)
+
+/* Who holds the list: an opaque pointer the layer above sets (the domain layer sets its
+ * driver, domain/domain_driver.h), so code holding an object or a run handle reaches its
+ * driver with no global. NULL until set. */
+void sv_domain_list_set_owner(SvDomainList *list, gpointer owner);
+/* The owner of the list holding obj. */
+gpointer sv_domain_obj_get_owner(const SvDomainObj *obj);
 
 /* A new inactive object for def (transfer full), added to the list. */
 SvDomainObj *sv_domain_list_add(SvDomainList *list, SvDomainDef *def, gboolean persistent);
@@ -64,10 +73,17 @@ void sv_domain_list_set_id(SvDomainList *list, SvDomainObj *obj, int id);
  * run's handle instead of a pointer, and look the object up again after anything
  * that may have ended the run or freed the object: a handle whose run has ended
  * finds nothing, and a later run of the same domain has another handle. Handles are
- * never 0, so GUINT_TO_POINTER(run) is a valid callback datum. */
+ * never 0, so GUINT_TO_POINTER(run) is a valid callback datum.
+ *
+ * Handles are unique in the process, not only in their list: two lists (two drivers in
+ * one process) never hand out the same one, and a handle alone finds its object
+ * (sv_domain_run_find), whose list's owner is its driver. */
 guint sv_domain_list_begin_run(SvDomainList *list, SvDomainObj *obj);
 void sv_domain_list_end_run(SvDomainList *list, SvDomainObj *obj);
+/* The object of run in list; NULL when that run has ended or is another list's. */
 SvDomainObj *sv_domain_list_find_run(SvDomainList *list, guint run);
+/* The object of run, in whichever list; NULL once that run has ended. */
+SvDomainObj *sv_domain_run_find(guint run);
 
 /* The callback datum of obj's current run (GUINT_TO_POINTER of its handle). */
 static inline gpointer
@@ -89,6 +105,9 @@ void sv_domain_list_release_run(SvDomainList *list, SvDomainObj *obj);
 /* The object of a callback's datum (sv_domain_obj_run_key()), if that run goes on with
  * its driver data; NULL once it has ended. */
 SvDomainObj *sv_domain_list_find_attached(SvDomainList *list, gpointer key);
+/* The same without the list: the object of key in whichever list, if that run goes on
+ * with its driver data. */
+SvDomainObj *sv_domain_run_find_attached(gpointer key);
 
 /* A restarted daemon takes back a running guest from the live definition its status file
  * recorded. Whether it may: no other domain has its name or its UUID, and its own domain

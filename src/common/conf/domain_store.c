@@ -268,7 +268,8 @@ sv_domain_store_remove_file_async(SvDomainStore *store, const char *path, SvStor
 typedef struct {
     SvDomainStore *store;
     SvDomainList *list;
-    gboolean (*check)(SvDomainDef *def, GError **error);
+    gboolean (*check)(SvDomainDef *def, gpointer data, GError **error);
+    gpointer check_data;
     guint n;
 } Load;
 
@@ -283,7 +284,7 @@ load_one(const char *path, const char *entry, gpointer data)
 
     if (!g_file_get_contents(path, &text, NULL, &error) ||
         !(def = sv_domain_def_parse(text, SV_DOMAIN_PARSE_INACTIVE, &error)) ||
-        (l->check && !l->check(def, &error))) {
+        (l->check && !l->check(def, l->check_data, &error))) {
         g_warning("skipping domain definition '%s': %s", path, error->message);
         return;
     }
@@ -305,9 +306,10 @@ load_one(const char *path, const char *entry, gpointer data)
 
 guint
 sv_domain_store_load_all(SvDomainStore *store, SvDomainList *list,
-                         gboolean (*check)(SvDomainDef *def, GError **error))
+                         gboolean (*check)(SvDomainDef *def, gpointer data, GError **error),
+                         gpointer data)
 {
-    Load l = {store, list, check, 0};
+    Load l = {store, list, check, data, 0};
 
     /* Temporary files of writes a killed daemon never finished go first; the definitions
      * themselves are the old or the new ones, whole. Nothing writes yet. */

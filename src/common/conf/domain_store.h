@@ -20,12 +20,14 @@ const char *sv_domain_store_get_dir(SvDomainStore *store);
 
 /* Load every NAME.xml into list as persistent, inactive domains. A file that
  * does not parse, or whose name does not match its file, is logged with its
- * path and skipped; `check` may refuse definitions the driver cannot run.
+ * path and skipped; `check` (given data) may refuse definitions the driver cannot run.
  * Temporary files of writes a killed daemon never finished are removed, so
  * they do not pile up; call it before any write is queued. Returns the number
  * loaded. */
 guint sv_domain_store_load_all(SvDomainStore *store, SvDomainList *list,
-                               gboolean (*check)(SvDomainDef *def, GError **error));
+                               gboolean (*check)(SvDomainDef *def, gpointer data,
+                                                 GError **error),
+                               gpointer data);
 
 /* Durably write (xml) or remove a definition, and set or clear its autostart
  * link. Operations complete in the order they were asked for. */

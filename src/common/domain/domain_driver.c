@@ -750,11 +750,22 @@ sv_domain_driver_of(SvCall *call)
     return sv_server_get_user_data(sv_client_get_server(sv_call_get_client(call)));
 }
 
+SvDomainDriver *
+sv_domain_driver_of_obj(const SvDomainObj *obj)
+{
+    SvDomainDriver *drv = sv_domain_obj_get_owner(obj);
+
+    g_assert(drv); /* installed (sv_domain_driver_install) */
+    return drv;
+}
+
 void
 sv_domain_driver_install(SvDomainDriver *d, SvRemoteHandlers *h)
 {
     if (d->server)
         sv_server_set_user_data(d->server, d);
+    if (d->list)
+        sv_domain_list_set_owner(d->list, d);
     if (d->connect)
         sv_domain_connect_install(h);
     if (!d->pending)

@@ -63,16 +63,26 @@ struct SvDomainDriver {
     const SvGuestOps *guest;       /* set by sv_domain_driver_install_lifecycle */
     /* Told of every lifecycle event sent (NULL: nobody): a window for tests. */
     void (*on_emit)(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
+    /* The hypervisor driver's own context (transfer none), which its code reaches from a
+     * call (sv_domain_driver_of(call)->data) or from an object or a run handle
+     * (sv_domain_driver_of_obj(obj)->data), never through a global. */
     gpointer data;
     GHashTable *pending; /* name -> uuid of definitions being written */
 };
 
 /* Serve the shared domain and connection procedures in h; their handlers find drv as the
- * user data of drv->server (sv_domain_driver_of), so two drivers may share a process. */
+ * user data of drv->server (sv_domain_driver_of), so two drivers may share a process.
+ * drv becomes the owner of drv->list: its objects, and the handles of their runs, lead
+ * back to it (sv_domain_driver_of_obj). */
 void sv_domain_driver_install(SvDomainDriver *drv, SvRemoteHandlers *h);
 
 /* The domain driver a call reached: its server's. */
 SvDomainDriver *sv_domain_driver_of(SvCall *call);
+
+/* The domain driver of an object: the owner of its list. Callbacks of asynchronous steps
+ * find their object from the run handle they hold (sv_domain_run_find_attached,
+ * conf/domain_obj.h), then their driver from it. */
+SvDomainDriver *sv_domain_driver_of_obj(const SvDomainObj *obj);
 
 /* The domain a call names, or libvirt's "no domain" of the driver. */
 SvDomainObj *sv_domain_driver_lookup(SvDomainDriver *drv, const remote_nonnull_domain *dom,
