@@ -53,21 +53,19 @@ typedef struct {
     char *log;              /* to remove once it is gone (REMOVE_LOGS), or NULL */
 } LxcDestroyJob;
 
-/* The driver's context, set by lxc_process_install(), for the code that does not take it
- * from its call or its container yet: the two below lead to the right one, whatever the
+/* No global holds the driver's context: code finds it from what it holds, whatever the
  * number of drivers in the process. */
-extern LxcProcessContext *lxc_ctx;
 
 /* The context of the driver obj belongs to (the SvDomainDriver's data). */
 static inline LxcProcessContext *
-lxc_ctx_of(const SvDomainObj *obj)
+lxc_context_of(const SvDomainObj *obj)
 {
     return sv_domain_driver_of_obj(obj)->data;
 }
 
 /* The context of the driver a client's call reached. */
 static inline LxcProcessContext *
-lxc_ctx_of_call(SvCall *call)
+lxc_context_of_call(SvCall *call)
 {
     return sv_domain_driver_of(call)->data;
 }
@@ -86,15 +84,13 @@ SvDomainObj *lxc_domain_find_run(gpointer data);
 /* The container's log file, ROOT/var/log/libvirt/lxc/NAME.log, opened for appending
  * (util/guest_log.h); the daemon's lines go in with sv_guest_log_printf(ld->log_fd, ...). */
 int lxc_domain_open_log(SvDomainObj *obj, GError **error);
-char *lxc_domain_status_path(const char *name);
 
 /* Write the status file (removed once SHUTOFF) off the loop, in order; done (may be NULL)
  * runs on the loop once it is on disk or failed. */
 void lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
-/* A container's state changes in one place, sv_domain_driver_set_state(lxc_ctx->domains,
- * ...), which writes the status file through lxc_domain_save_status (the driver's
- * save_status); sv_domain_driver_set_state_event() also sends the event clients get for
- * the change. */
+/* A container's state changes in one place, sv_domain_driver_set_state(), which writes the
+ * status file through lxc_domain_save_status (the driver's save_status);
+ * sv_domain_driver_set_state_event() also sends the event clients get for the change. */
 
 /* Tell the supervisor to stop the container (SIGTERM; a supervisor still held before
  * exec is killed, as it has run nothing yet). */

@@ -22,8 +22,6 @@
 #include "domain/domain_control.h"
 #include "util/error.h"
 
-LxcProcessContext *lxc_ctx;
-
 /* The destroys waiting go to the engine: it answers them once the container is gone (the
  * log removed for REMOVE_LOGS), or fails them when the daemon exits first. */
 static void
@@ -58,7 +56,7 @@ lxc_domain_dispose(gpointer p)
 LxcDomain *
 lxc_domain_new(SvDomainObj *obj)
 {
-    LxcDomain *ld = sv_domain_run_new(lxc_ctx->domains, obj, sizeof(LxcDomain));
+    LxcDomain *ld = sv_domain_run_new(lxc_context_of(obj)->domains, obj, sizeof(LxcDomain));
 
     ld->log_fd = -1;
     ld->stop_waiters = g_ptr_array_new();
@@ -68,22 +66,22 @@ lxc_domain_new(SvDomainObj *obj)
 SvDomainObj *
 lxc_domain_find_run(gpointer data)
 {
-    return sv_domain_list_find_attached(lxc_ctx->domains->list, data);
+    return sv_domain_run_find_attached(data);
 }
 
 int
 lxc_domain_open_log(SvDomainObj *obj, GError **error)
 {
-    return sv_guest_log_open(lxc_ctx->log_dir, obj->def->name, SV_FROM_LXC, "Failed to open",
-                             error);
+    return sv_guest_log_open(lxc_context_of(obj)->log_dir, obj->def->name, SV_FROM_LXC,
+                             "Failed to open", error);
 }
 
 /* ---------------------------------------------------------------- state */
 
-char *
-lxc_domain_status_path(const char *name)
+static char *
+status_path(LxcProcessContext *ctx, const char *name)
 {
-    return g_strdup_printf("%s/%s.xml", lxc_ctx->run_dir, name);
+    return g_strdup_printf("%s/%s.xml", ctx->run_dir, name);
 }
 
 /* The destroy under way, as the status file records it: one on init by the kill state
@@ -109,14 +107,15 @@ status_destroy(SvDomainObj *obj, LxcDomain *ld, SvStatusCommon *c, LxcStatus *st
 void
 lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
 {
+    LxcProcessContext *ctx = lxc_context_of(obj);
     LxcDomain *ld = obj->priv;
-    g_autofree char *path = lxc_domain_status_path(obj->def->name);
+    g_autofree char *path = status_path(ctx, obj->def->name);
     g_autofree char *text = NULL;
     SvStatusCommon common = sv_status_common_of(obj);
     LxcStatus st = {0};
 
     if (!ld || !ld->supervisor || obj->state == SV_DOMAIN_SHUTOFF) {
-        sv_domain_store_remove_file_async(lxc_ctx->domains->store, path, done, data);
+        sv_domain_store_remove_file_async(ctx->domains->store, path, done, data);
         return;
     }
     status_destroy(obj, ld, &common, &st);
@@ -129,7 +128,7 @@ lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
     st.init_start = ld->init ? sv_process_get_start_time(ld->init) : 0;
     st.cgroup = ld->cgroup ? (char *)lxc_cgroup_get_path(ld->cgroup) : NULL;
     text = lxc_status_format(&common, &st, obj->def, obj->id);
-    sv_domain_store_write_file_async(lxc_ctx->domains->store, path, text, done, data);
+    sv_domain_store_write_file_async(ctx->domains->store, path, text, done, data);
 }
 
 /* ---------------------------------------------------------------- the end */
@@ -258,6 +257,8 @@ container_ended(SvDomainObj *obj, int shutoff_reason, int stopped_detail)
 void
 lxc_domain_stop_supervisor(LxcDomain *ld)
 {
+    const LxcProcessContext *ctx = ld->run.drv->data;
+
     if (!ld->supervisor)
         return;
     /* Held before exec it runs nothing yet, and the daemon's SIGTERM handler it inherited
@@ -266,8 +267,8 @@ lxc_domain_stop_supervisor(LxcDomain *ld)
         sv_process_signal(ld->supervisor, SIGKILL, NULL);
         return;
     }
-    sv_process_kill(ld->supervisor, FALSE, lxc_ctx->timeouts.term_timeout_ms,
-                    lxc_ctx->timeouts.kill_timeout_ms, sv_process_kill_warn, NULL);
+    sv_process_kill(ld->supervisor, FALSE, ctx->timeouts.term_timeout_ms,
+                    ctx->timeouts.kill_timeout_ms, sv_process_kill_warn, NULL);
 }
 
 static void
@@ -337,7 +338,7 @@ destroy_killed(SvProcess *proc, const GError *error, gpointer data)
     if (ld->refreeze && ld->cgroup)
         lxc_cgroup_set_frozen(ld->cgroup, TRUE, NULL);
     ld->refreeze = FALSE;
-    sv_domain_run_withdraw_destroy(lxc_ctx->domains, obj);
+    sv_domain_run_withdraw_destroy(lxc_context_of(obj)->domains, obj);
     waiters = g_steal_pointer(&ld->stop_waiters);
     ld->stop_waiters = g_ptr_array_new();
     /* The client that asked an earlier daemon is gone with it: the log is all it gets. */
@@ -361,8 +362,9 @@ lxc_domain_kill_init(SvDomainObj *obj, gboolean graceful, gint64 term_deadline)
     sv_domain_run_change(obj, SV_RUN_STOPPING,
                          graceful ? SV_STOP_DESTROY_GRACEFUL : SV_STOP_DESTROY);
     ld->carried = FALSE;
-    sv_process_kill_until(ld->init, graceful, term_deadline, lxc_ctx->timeouts.kill_timeout_ms,
-                          destroy_killed, sv_domain_obj_run_key(obj));
+    sv_process_kill_until(ld->init, graceful, term_deadline,
+                          lxc_context_of(obj)->timeouts.kill_timeout_ms, destroy_killed,
+                          sv_domain_obj_run_key(obj));
     lxc_domain_save_status(obj, NULL, NULL); /* with the request's mode and deadline */
 }
 
@@ -377,8 +379,8 @@ lxc_domain_destroy_quietly(SvDomainObj *obj, const char *why)
     sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY); /* written below */
     ld->carried = FALSE;
     if (ld->init && !ld->ended) {
-        lxc_domain_kill_init(obj, FALSE,
-                             g_get_monotonic_time() + lxc_ctx->timeouts.term_timeout_ms * 1000);
+        lxc_domain_kill_init(obj, FALSE, g_get_monotonic_time() +
+                                             lxc_context_of(obj)->timeouts.term_timeout_ms * 1000);
         return;
     }
     lxc_domain_save_status(obj, NULL, NULL);
@@ -451,6 +453,7 @@ carry_on_destroy(SvDomainObj *obj)
 static void
 running_again(SvDomainObj *obj)
 {
+    SvDomainDriver *drv = sv_domain_driver_of_obj(obj);
     LxcDomain *ld = lxc_domain_of(obj);
 
     if (ld->carried) {
@@ -459,11 +462,9 @@ running_again(SvDomainObj *obj)
     }
     if (ld->cgroup && lxc_cgroup_is_frozen(ld->cgroup)) {
         if (obj->state != SV_DOMAIN_PAUSED)
-            sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_PAUSED,
-                                       SV_DOMAIN_PAUSED_USER);
+            sv_domain_driver_set_state(drv, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER);
     } else if (obj->state != SV_DOMAIN_RUNNING) {
-        sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_RUNNING,
-                                   SV_DOMAIN_RUNNING_UNPAUSED);
+        sv_domain_driver_set_state(drv, obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_UNPAUSED);
     }
     lxc_domain_save_status(obj, NULL, NULL);
     if (sv_domain_run_destroying(obj))
@@ -508,7 +509,7 @@ on_rebooted(SvDomainObj *obj, const LxcMsg *msg)
         return;
     }
     sv_domain_obj_to_remote(obj, &dom);
-    sv_remote_emit_reboot(lxc_ctx->domains->server, &dom);
+    sv_remote_emit_reboot(sv_domain_driver_of_obj(obj)->server, &dom);
     g_free(dom.name);
 }
 
