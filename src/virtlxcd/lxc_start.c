@@ -296,71 +296,28 @@ static const SvRunReleaseFacts record_facts = {
     .released = record_released,
 };
 
-/* Undo a start that failed before its supervisor existed: obj is as it was. */
+/* From here the container runs on its live definition; the persistent one comes back
+ * when it stops (a definition written meanwhile replaces it there). */
 static void
-start_abort(SvDomainObj *obj)
+run_on_live(SvDomainObj *obj, SvDomainDef *live)
 {
-    LxcDomain *ld = lxc_domain_of(obj);
-
-    if (ld->socket_path)
-        unlink(ld->socket_path);
-    sv_domain_obj_restore_def(obj);
-    sv_domain_list_release_run(obj->list, obj);
-    obj->state = SV_DOMAIN_SHUTOFF;
-    obj->reason = SV_DOMAIN_SHUTOFF_FAILED;
-}
-
-/* The live definition, the run's state and the held supervisor; FALSE when nothing runs. */
-static gboolean
-start_prepare(SvDomainObj *obj, GError **error)
-{
-    g_autoptr(SvDomainDef) live = sv_domain_def_copy(obj->def);
-    g_auto(StartPlan) plan = {0};
-    LxcDomain *ld;
-
-    if (!plan_start(obj, live, &plan, error))
-        return FALSE;
-    /* From here the container runs on its live definition; the persistent one comes back
-     * when it stops (a definition written meanwhile replaces it there). */
     if (obj->persistent && !obj->new_def) {
         obj->new_def = obj->def;
-        obj->def = g_steal_pointer(&live);
+        obj->def = live;
     } else {
-        sv_domain_obj_set_def(obj, g_steal_pointer(&live));
+        sv_domain_obj_set_def(obj, live);
     }
-    ld = lxc_domain_new(obj);
-    ld->socket_path = g_steal_pointer(&plan.socket_path);
-    ld->cgroup = g_steal_pointer(&plan.cgroup);
-    ld->log_fd = lxc_domain_open_log(obj, error);
-    if (ld->log_fd >= 0) {
-        sv_guest_log_printf(ld->log_fd, "starting up splitvirt version: %s, hostname: %s",
-                            SV_VERSION, g_get_host_name());
-        spawn_supervisor(obj, ld, plan.spec, error);
-    }
-    if (!ld->supervisor) {
-        g_prefix_error(error, "guest failed to start: ");
-        start_abort(obj);
-        return FALSE;
-    }
-    return TRUE;
 }
 
-gboolean
-lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
+/* The run begins: the daemon held, who asked and the call waiting for the container
+ * recorded, STARTING (written with the record of its supervisor). From here every end of
+ * the start goes through the engine's teardown. */
+static LxcDomain *
+start_begin(SvDomainObj *obj, SvCall *call, guint flags)
 {
-    SvDomainDriver *drv = sv_domain_driver_of_obj(obj);
-    LxcDomain *ld;
+    LxcDomain *ld = lxc_domain_new(obj);
 
-    if (sv_domain_obj_is_active(obj)) {
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_INVALID, "Domain is already running");
-        return FALSE;
-    }
-    if (!start_prepare(obj, error))
-        return FALSE;
-    ld = lxc_domain_of(obj);
-    /* libvirt's LXC driver names a running container by its controller's pid. */
-    sv_domain_list_set_id(obj->list, obj, (int)sv_process_get_pid(ld->supervisor));
-    sv_domain_driver_hold(drv, TRUE);
+    sv_domain_driver_hold(ld->run.drv, TRUE);
     if (call)
         sv_domain_driver_set_cause_call(obj, call);
     else
@@ -371,8 +328,56 @@ lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         if (flags & SV_DOMAIN_START_AUTODESTROY)
             ld->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
     }
-    /* Both written once, below. */
     sv_domain_run_change(obj, SV_RUN_STARTING, SV_STOP_NONE);
+    return ld;
+}
+
+/* A start that failed before its supervisor existed (error: transfer full) ends as every
+ * run does, in the engine's teardown: the socket goes (lxc_domain_release), SHUTOFF/FAILED
+ * with no event, the definition back, the call failed with the error. Nothing ran, so the
+ * guest log says only that the start began. */
+static void
+start_abort(SvDomainObj *obj, GError *error)
+{
+    g_prefix_error(&error, "guest failed to start: ");
+    sv_domain_run_start_failed(obj, error);
+    sv_domain_run_teardown(obj, &(SvRunEnd){.never_ran = TRUE});
+}
+
+/* Refused (FALSE, error set) when the container cannot run; otherwise the start is under
+ * way, or has failed already, and its call (if any) is answered when it ends. */
+gboolean
+lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
+{
+    g_autoptr(SvDomainDef) live = NULL;
+    g_auto(StartPlan) plan = {0};
+    GError *local = NULL;
+    LxcDomain *ld;
+
+    if (sv_domain_obj_is_active(obj)) {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_INVALID, "Domain is already running");
+        return FALSE;
+    }
+    live = sv_domain_def_copy(obj->def);
+    if (!plan_start(obj, live, &plan, error))
+        return FALSE;
+    run_on_live(obj, g_steal_pointer(&live));
+    ld = start_begin(obj, call, flags);
+    ld->socket_path = g_steal_pointer(&plan.socket_path);
+    ld->cgroup = g_steal_pointer(&plan.cgroup);
+    ld->log_fd = lxc_domain_open_log(obj, &local);
+    if (ld->log_fd >= 0) {
+        sv_guest_log_printf(ld->log_fd, "starting up splitvirt version: %s, hostname: %s",
+                            SV_VERSION, g_get_host_name());
+        spawn_supervisor(obj, ld, plan.spec, &local);
+    }
+    if (!ld->supervisor) {
+        start_abort(obj, local);
+        return TRUE;
+    }
+    /* libvirt's LXC driver names a running container by its controller's pid. STARTING and
+     * this state are written once, with the supervisor's record below. */
+    sv_domain_list_set_id(obj->list, obj, (int)sv_process_get_pid(ld->supervisor));
     sv_domain_obj_set_state(obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_STARTING_UP);
     sv_domain_run_record_then_release(obj, &record_facts);
     return TRUE;

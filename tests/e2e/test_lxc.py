@@ -18,6 +18,7 @@ status file of them is left, or if a supervisor's log holds a sanitizer report.
 Expected values: libvirt-wire-facts.md sections 4, 5, 6, 8, 11 and 12.
 """
 
+import gc
 import hashlib
 import os
 import pty
@@ -757,6 +758,59 @@ def test_start_failures_leave_nothing(lxc):
         assert (rootfs / "sbin" / "svinit").exists() and not (rootfs / ".oldroot").exists()
     finally:
         c.close()
+
+
+def test_start_failing_before_its_supervisor_leaves_nothing(lxc):
+    """A start that fails once its run has begun but before its supervisor exists (here its
+    socket cannot be made: a directory is in the way) ends like every run: the call fails
+    with the cause, the domain is SHUTOFF/FAILED with no event, its guest log says only that
+    the start began, nothing holds the daemon up (it leaves when idle) and the next start
+    works; a transient container goes away."""
+    d = lxc.start_daemon(args=["--timeout", "2"])
+    run = lxc.root / "run" / "libvirt" / "lxc"
+    ev = lxc.watch()
+    c = lxc.open()
+    blockers = []
+
+    def block(name):
+        sock = run / ("%s.sock" % name)
+        (sock / "in-the-way").mkdir(parents=True)
+        blockers.append(sock)
+        return sock
+
+    try:
+        dom = c.defineXML(lxc.xml("early"))
+        sock = block("early")
+        assert error_of(dom.create) == (
+            libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_LXC,
+            "guest failed to start: Failed to listen on '%s': Address already in use" % sock)
+        assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_FAILED]
+        assert not dom.isActive() and dom.ID() == -1
+        log = (lxc.root / "var" / "log" / "libvirt" / "lxc" / "early.log").read_text()
+        assert re.fullmatch(r"\S+ \S+: starting up splitvirt version: \S+, hostname: \S+\n",
+                            log), log
+        assert not lxc.status("early").exists()
+        sock_xml = lxc.xml("gone")
+        block("gone")
+        assert error_of(c.createXML, sock_xml, 0)[0] == libvirt.VIR_ERR_SYSTEM_ERROR
+        assert error_of(c.lookupByName, "gone")[0] == libvirt.VIR_ERR_NO_DOMAIN
+        assert ev.settle(1) == [("early", DEFINED, ADDED)]
+        for b in blockers:
+            shutil.rmtree(b)
+        dom.create()
+        assert dom.state() == [libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_BOOTED]
+        dom.destroy()
+        assert ev.settle(3)[1:] == [("early", STARTED, BOOTED), ("early", STOPPED, DESTROYED)]
+    finally:
+        for b in blockers:
+            shutil.rmtree(b, ignore_errors=True)
+        c.close()
+    # The domains and the errors' tracebacks hold the connection open until they go.
+    del dom
+    gc.collect()
+    ev.close()
+    lxc.events.remove(ev)
+    assert d.wait_exit(10) == 0
 
 
 def test_console_errors(lxc):

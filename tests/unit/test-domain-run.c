@@ -104,6 +104,7 @@ test_start_done(void)
 typedef struct {
     SvDomainRun run;
     int facts;
+    int log_fd; /* the guest log, for facts that name it */
 } FakePriv;
 
 /* What the engine asked of the fake driver, in order. */
@@ -398,6 +399,45 @@ test_teardown_failed_start(void)
     fake_clear(&f);
 }
 
+/* A driver that logs a failed start's end (virtlxcd) writes "shutting down, reason=failed"
+ * in the guest log, unless the start failed before any process of the guest existed:
+ * nothing shut down then, and the log says only what the driver wrote of its start. */
+static void
+test_teardown_never_ran(void)
+{
+    Fake f;
+    SvRunFacts logging = fake_facts;
+    g_autofree char *dir = g_dir_make_tmp("domain-run-log-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "web.log", NULL);
+    g_autofree char *text = NULL;
+
+    logging.log_fd_offset = G_STRUCT_OFFSET(FakePriv, log_fd);
+    logging.log_failed_start = TRUE;
+    fake_init(&f);
+    f.drv.run_facts = &logging;
+    for (int never_ran = 1; never_ran >= 0; never_ran--) {
+        SvDomainObj *obj = fake_running(&f, "web", TRUE);
+        FakePriv *priv = obj->priv;
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+        g_assert_cmpint(fd, >=, 0);
+        priv->log_fd = fd; /* the fake's dispose leaves it open */
+        sv_domain_run_teardown(obj, &(SvRunEnd){.never_ran = never_ran});
+        g_assert_cmpint(obj->reason, ==, SV_DOMAIN_SHUTOFF_FAILED);
+        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+        if (never_ran)
+            g_assert_cmpstr(text, ==, "");
+        else
+            g_assert_true(g_str_has_suffix(text, ": shutting down, reason=failed\n"));
+        g_clear_pointer(&text, g_free);
+        close(fd);
+    }
+    g_assert_cmpuint(test_warnings->len, ==, 2); /* the two failed starts, nobody waiting */
+    g_assert_cmpint(unlink(path), ==, 0);
+    g_assert_cmpint(rmdir(dir), ==, 0);
+    fake_clear(&f);
+}
+
 /* ---------------------------------------------------------------- the setter's releases */
 
 static gboolean
@@ -602,6 +642,7 @@ main(int argc, char **argv)
     g_test_add_func("/domain-run/teardown-order", test_teardown_order);
     g_test_add_func("/domain-run/teardown-transient", test_teardown_transient);
     g_test_add_func("/domain-run/teardown-failed-start", test_teardown_failed_start);
+    g_test_add_func("/domain-run/teardown-never-ran", test_teardown_never_ran);
     g_test_add_func("/domain-run/releases", test_releases);
     g_test_add_func("/domain-run/start-timer", test_start_timer);
     g_test_add_func("/domain-run/start-finished", test_start_finished);

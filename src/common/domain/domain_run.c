@@ -351,7 +351,7 @@ sv_domain_run_teardown(SvDomainObj *obj, const SvRunEnd *end)
     } else if (!end->decided) {
         sv_domain_run_end_of_cause(obj, &reason, &detail);
     }
-    if (f->log_fd_offset && (!failed_start || f->log_failed_start))
+    if (f->log_fd_offset && (!failed_start || f->log_failed_start) && !end->never_ran)
         sv_guest_log_printf(G_STRUCT_MEMBER(int, run, f->log_fd_offset),
                             "shutting down, reason=%s", sv_domain_shutoff_reason_to_string(reason));
     if (f->release)
