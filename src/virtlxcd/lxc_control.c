@@ -24,17 +24,16 @@ act_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
 {
     const LxcProcessContext *ctx = lxc_context_of(obj);
     LxcDomain *ld = lxc_domain_of(obj);
-    LxcDestroyJob *waiter;
     gboolean graceful = job->flags & SV_DOMAIN_DESTROY_GRACEFUL;
     guint term_ms = graceful ? ctx->timeouts.graceful_timeout_ms : ctx->timeouts.term_timeout_ms;
+    g_autofree char *log = (job->flags & SV_DOMAIN_DESTROY_REMOVE_LOGS)
+                               ? sv_guest_log_path(ctx->log_dir, obj->def->name)
+                               : NULL;
 
     (void)error;
-    waiter = g_new0(LxcDestroyJob, 1);
-    waiter->job = job;
-    waiter->log = (job->flags & SV_DOMAIN_DESTROY_REMOVE_LOGS)
-                      ? sv_guest_log_path(ctx->log_dir, obj->def->name)
-                      : NULL;
-    g_ptr_array_add(ld->stop_waiters, waiter);
+    /* Answered once the container is gone (the log removed then), or failed with the kill
+     * of init (destroy_killed): the engine's stop calls. */
+    sv_domain_run_add_stop_call(&ld->run, sv_guest_job_take_call(job), log);
     if (!ld->init || ld->ended) {
         /* Still starting, between a reboot and the next init, or already ending: the
          * supervisor stops the container on SIGTERM. */

@@ -35,8 +35,6 @@ typedef struct {
                              decided, the supervisor still cleans up (then GONE) */
     int shutoff_reason;   /* decided when ended */
     int stopped_detail;
-    GPtrArray *stop_waiters; /* LxcDestroyJob: handed to the engine at the teardown, which
-                                answers them once the container is SHUTOFF */
     gboolean refreeze;       /* a GRACEFUL destroy thawed the paused container */
     guint64 autodestroy_client;
     int log_fd;
@@ -46,12 +44,6 @@ typedef struct {
     gint64 carried_deadline; /* g_get_monotonic_time() end of its SIGTERM wait */
     gboolean carrying;       /* the kill on init under way is that destroy */
 } LxcDomain;
-
-/* A destroy waiting for the container to be gone. */
-typedef struct {
-    struct SvGuestJob *job; /* domain/domain_control.h: answers the call */
-    char *log;              /* to remove once it is gone (REMOVE_LOGS), or NULL */
-} LxcDestroyJob;
 
 /* No global holds the driver's context: code finds it from what it holds, whatever the
  * number of drivers in the process. */
@@ -101,7 +93,6 @@ void lxc_domain_watch_supervisor(SvDomainObj *obj, int control);
 void lxc_domain_destroy_quietly(SvDomainObj *obj, const char *why);
 /* A kill of init from a destroy: graceful or not, SIGTERM wait ending at term_deadline. */
 void lxc_domain_kill_init(SvDomainObj *obj, gboolean graceful, gint64 term_deadline);
-void lxc_destroy_job_finish(LxcDestroyJob *job, const GError *error);
 
 /* The start of the shared lifecycle (lxc_start.c). */
 gboolean lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error);

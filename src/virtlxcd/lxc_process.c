@@ -19,37 +19,19 @@
 #include <sys/pidfd.h>
 #include <unistd.h>
 
-#include "domain/domain_control.h"
 #include "util/error.h"
-
-/* The destroys waiting go to the engine: it answers them once the container is gone (the
- * log removed for REMOVE_LOGS), or fails them when the daemon exits first. */
-static void
-hand_over_waiters(LxcDomain *ld)
-{
-    for (guint i = 0; i < ld->stop_waiters->len; i++) {
-        LxcDestroyJob *waiter = ld->stop_waiters->pdata[i];
-        sv_domain_run_add_stop_call(&ld->run, sv_guest_job_take_call(waiter->job),
-                                    waiter->log);
-        g_free(waiter->log);
-        g_free(waiter);
-    }
-    g_ptr_array_set_size(ld->stop_waiters, 0);
-}
 
 static void
 lxc_domain_dispose(gpointer p)
 {
     LxcDomain *ld = p;
 
-    hand_over_waiters(ld);
     sv_process_free_later(ld->supervisor); /* never inside its own callbacks */
     sv_process_free_later(ld->init);
     lxc_monitor_free(ld->mon);
     lxc_cgroup_free(ld->cgroup);
     if (ld->log_fd >= 0)
         close(ld->log_fd);
-    g_ptr_array_unref(ld->stop_waiters);
     g_free(ld->socket_path);
 }
 
@@ -59,7 +41,6 @@ lxc_domain_new(SvDomainObj *obj)
     LxcDomain *ld = sv_domain_run_new(lxc_context_of(obj)->domains, obj, sizeof(LxcDomain));
 
     ld->log_fd = -1;
-    ld->stop_waiters = g_ptr_array_new();
     return ld;
 }
 
@@ -188,8 +169,7 @@ cgroup_remove_when_empty(LxcCgroup *cg, const char *name)
 }
 
 /* The supervisor has exited: what it should have removed already goes, in case it could
- * not (it was killed): the container's processes die, then its cgroup goes; the destroys
- * waiting are the engine's to answer. */
+ * not (it was killed): the container's processes die, then its cgroup goes. */
 static void
 lxc_domain_release(SvDomainObj *obj)
 {
@@ -199,7 +179,6 @@ lxc_domain_release(SvDomainObj *obj)
         cgroup_remove_when_empty(g_steal_pointer(&ld->cgroup), obj->def->name);
     if (ld->socket_path)
         unlink(ld->socket_path);
-    hand_over_waiters(ld);
 }
 
 static GError *
@@ -309,23 +288,13 @@ on_supervisor_exit(SvProcess *proc, const SvProcessExit *how, gpointer data)
 
 /* ---------------------------------------------------------------- destroys */
 
-void
-lxc_destroy_job_finish(LxcDestroyJob *job, const GError *error)
-{
-    if (!error && job->log)
-        unlink(job->log);
-    sv_guest_job_done(job->job, error);
-    g_free(job->log);
-    g_free(job);
-}
-
 /* The kill state machine is done with init. Success needs nothing here: the waiting
- * destroys are answered once the container is SHUTOFF (container_stopped). */
+ * destroys (the engine's stop calls) are answered once the container is SHUTOFF
+ * (container_stopped). */
 static void
 destroy_killed(SvProcess *proc, const GError *error, gpointer data)
 {
     SvDomainObj *obj = lxc_domain_find_run(data);
-    g_autoptr(GPtrArray) waiters = NULL;
     gboolean graceful;
     LxcDomain *ld;
 
@@ -339,18 +308,15 @@ destroy_killed(SvProcess *proc, const GError *error, gpointer data)
         lxc_cgroup_set_frozen(ld->cgroup, TRUE, NULL);
     ld->refreeze = FALSE;
     sv_domain_run_withdraw_destroy(lxc_context_of(obj)->domains, obj);
-    waiters = g_steal_pointer(&ld->stop_waiters);
-    ld->stop_waiters = g_ptr_array_new();
     /* The client that asked an earlier daemon is gone with it: the log is all it gets. */
     if (ld->carrying)
         g_warning("domain %s: the %s destroy begun before the daemon restarted failed: %s; "
                   "the container keeps running", obj->def->name,
                   graceful ? "GRACEFUL" : "forced", error->message);
-    else if (!waiters->len)
+    else if (!ld->run.stop_calls->len)
         g_warning("domain %s: destroy failed: %s", obj->def->name, error->message);
     ld->carrying = FALSE;
-    for (guint i = 0; i < waiters->len; i++)
-        lxc_destroy_job_finish(waiters->pdata[i], error);
+    sv_domain_run_fail_stop_calls(&ld->run, error);
 }
 
 void
@@ -496,7 +462,6 @@ on_rebooted(SvDomainObj *obj, const LxcMsg *msg)
 {
     LxcDomain *ld = lxc_domain_of(obj);
     g_autoptr(GError) error = NULL;
-    remote_nonnull_domain dom;
 
     if (!attach_init(obj, msg, &error))
         g_debug("domain %s: %s", obj->def->name, error->message);
@@ -508,9 +473,7 @@ on_rebooted(SvDomainObj *obj, const LxcMsg *msg)
             sv_process_signal(ld->init, SIGKILL, NULL);
         return;
     }
-    sv_domain_obj_to_remote(obj, &dom);
-    sv_remote_emit_reboot(sv_domain_driver_of_obj(obj)->server, &dom);
-    g_free(dom.name);
+    sv_domain_driver_emit_reboot(sv_domain_driver_of_obj(obj), obj);
 }
 
 static void

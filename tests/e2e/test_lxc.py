@@ -689,6 +689,45 @@ def test_graceful_destroy_cannot_reach_init_without_handler(lxc):
         c.close()
 
 
+def test_joined_destroys_fail_together_and_remove_logs(lxc):
+    """Destroys waiting for one container are answered together: two GRACEFUL ones joined on
+    an init that ignores SIGTERM both fail with the kill's error and the log stays, though
+    REMOVE_LOGS was asked; a later destroy with REMOVE_LOGS removes it once the container
+    is gone."""
+    lxc.start_daemon()
+    c = lxc.open()
+    try:
+        dom = c.defineXML(lxc.xml("joined", init="/sbin/svinit-noterm"))
+        dom.create()
+        init = lxc.init_pid("joined")
+        log = lxc.root / "var" / "log" / "libvirt" / "lxc" / "joined.log"
+        assert log.exists()
+        flags = libvirt.VIR_DOMAIN_DESTROY_GRACEFUL | libvirt.VIR_DOMAIN_DESTROY_REMOVE_LOGS
+        errors = []
+
+        def destroy():
+            conn = lxc.open()
+            try:
+                errors.append(error_of(conn.lookupByName("joined").destroyFlags, flags))
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=destroy) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(VIRSH_TIMEOUT)
+        busy = ("Failed to terminate process %d with SIGTERM: Device or resource busy" % init)
+        assert errors == [(libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_NONE, busy)] * 2
+        assert dom.state() == [libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_BOOTED]
+        assert alive(init) and log.exists()
+        dom.destroyFlags(libvirt.VIR_DOMAIN_DESTROY_REMOVE_LOGS)
+        assert not alive(init) and not log.exists()
+        assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_DESTROYED]
+    finally:
+        c.close()
+
+
 def test_destroy_paused_container(lxc):
     lxc.start_daemon()
     ev = lxc.watch()

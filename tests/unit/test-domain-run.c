@@ -438,6 +438,46 @@ test_teardown_never_ran(void)
     fake_clear(&f);
 }
 
+/* A destroy that did not come about fails every call joined to it, and their logs stay;
+ * the guest lives on, and its end later answers only the calls that came after. */
+static void
+test_fail_stop_calls(void)
+{
+    Fake f;
+    SvDomainObj *obj;
+    SvClient *first, *second, *later;
+    g_autofree char *log = NULL;
+    g_autoptr(GError) error = NULL;
+
+    fake_init(&f);
+    obj = fake_running(&f, "web", TRUE);
+    sv_domain_run_start_finished(obj);
+    log = g_build_filename(f.dir, "web.log", NULL);
+    g_assert_true(g_file_set_contents(log, "x", 1, NULL));
+    sv_domain_run_add_stop_call(sv_domain_run_of(obj), gone_client_call(f.drv.server, &first),
+                                log);
+    sv_domain_run_add_stop_call(sv_domain_run_of(obj), gone_client_call(f.drv.server, &second),
+                                NULL);
+    sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "it outlived its kill");
+    sv_domain_run_fail_stop_calls(sv_domain_run_of(obj), error);
+    g_assert_cmpuint(first->pending, ==, 0);
+    g_assert_cmpuint(second->pending, ==, 0);
+    g_assert_true(g_file_test(log, G_FILE_TEST_EXISTS));
+    g_assert_cmpuint(sv_domain_run_of(obj)->stop_calls->len, ==, 0);
+
+    sv_domain_run_add_stop_call(sv_domain_run_of(obj), gone_client_call(f.drv.server, &later),
+                                log);
+    sv_domain_run_teardown(obj, &(SvRunEnd){.reason = SV_DOMAIN_SHUTOFF_DESTROYED,
+                                            .detail = SV_DOMAIN_EVENT_STOPPED_DESTROYED});
+    g_assert_false(g_file_test(log, G_FILE_TEST_EXISTS));
+    sv_domain_store_flush(f.drv.store); /* the reply waits for the status file */
+    g_assert_cmpuint(later->pending, ==, 0);
+    sv_client_unref(first);
+    sv_client_unref(second);
+    sv_client_unref(later);
+    fake_clear(&f);
+}
+
 /* ---------------------------------------------------------------- the setter's releases */
 
 static gboolean
@@ -643,6 +683,7 @@ main(int argc, char **argv)
     g_test_add_func("/domain-run/teardown-transient", test_teardown_transient);
     g_test_add_func("/domain-run/teardown-failed-start", test_teardown_failed_start);
     g_test_add_func("/domain-run/teardown-never-ran", test_teardown_never_ran);
+    g_test_add_func("/domain-run/fail-stop-calls", test_fail_stop_calls);
     g_test_add_func("/domain-run/releases", test_releases);
     g_test_add_func("/domain-run/start-timer", test_start_timer);
     g_test_add_func("/domain-run/start-finished", test_start_finished);

@@ -180,6 +180,17 @@ sv_domain_run_add_stop_call(SvDomainRun *run, SvCall *call, const char *remove_l
 }
 
 void
+sv_domain_run_fail_stop_calls(SvDomainRun *run, const GError *error)
+{
+    for (guint i = 0; i < run->stop_calls->len; i++) {
+        StopCall *sc = run->stop_calls->pdata[i];
+        sv_call_fail(sc->call, g_error_copy(error));
+        stop_call_free(sc);
+    }
+    g_ptr_array_set_size(run->stop_calls, 0);
+}
+
+void
 sv_domain_run_release_owned(SvDomainObj *obj)
 {
     SvDomainRun *run = sv_domain_run_of(obj);

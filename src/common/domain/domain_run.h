@@ -89,6 +89,11 @@ void sv_domain_run_start_failed(SvDomainObj *obj, GError *cause);
  * daemon exits first, the call fails. */
 void sv_domain_run_add_stop_call(SvDomainRun *run, SvCall *call, const char *remove_log);
 
+/* The destroy calls waiting for the guest to be gone fail with error: the destroy they
+ * joined did not come about (the guest outlived its kill) and the guest lives on; their
+ * logs stay. A later destroy may try again. */
+void sv_domain_run_fail_stop_calls(SvDomainRun *run, const GError *error);
+
 /* The facts of a start's record-then-release step. */
 typedef struct {
     /* The child held before exec, or NULL when the start no longer has one to release (it
