@@ -141,10 +141,17 @@ def proc_ids(pid):
     return out
 
 
-def mountinfo():
-    """The host's mounts, without the ids that change from one read to the next."""
+def mountinfo(root):
+    """The host's mounts, without the ids that change from one read to the next, nor the
+    mounts under another test's private root: tests of other checkouts may run on this host
+    at the same time (their roots are siblings of root, /tmp/sv.*)."""
+    def foreign(point):
+        p = Path(point)
+        if p == root or root in p.parents or root.parent not in p.parents:
+            return False
+        return p.relative_to(root.parent).parts[0].startswith("sv.")
     with open("/proc/self/mountinfo") as f:
-        return sorted(" ".join(line.split()[3:]) for line in f)
+        return sorted(" ".join(line.split()[3:]) for line in f if not foreign(line.split()[4]))
 
 
 def cgroup_parent(root):
@@ -397,7 +404,7 @@ class Lxc:
         self.root = root
         self.daemon = None
         self.n = 0
-        self.mounts_before = mountinfo()
+        self.mounts_before = mountinfo(root)
         self.events = []
 
     # daemons
@@ -501,9 +508,9 @@ class Lxc:
         run = self.root / "run" / "libvirt" / "lxc"
         if run.exists():
             out += ["file %s" % p for p in run.iterdir() if p.suffix in (".xml", ".sock")]
-        if mountinfo() != self.mounts_before:
+        if mountinfo(self.root) != self.mounts_before:
             out.append("the host's mounts changed: %s"
-                       % sorted(set(mountinfo()) ^ set(self.mounts_before)))
+                       % sorted(set(mountinfo(self.root)) ^ set(self.mounts_before)))
         logs = self.root / "var" / "log" / "libvirt" / "lxc"
         for log in logs.glob("*.log") if logs.exists() else []:
             text = log.read_text(errors="replace")
@@ -646,7 +653,7 @@ def test_lifecycle_with_virsh_console_and_events(lxc):
                       == "shut off (shutdown)")
     assert not alive(init)
     assert cgroup_dirs(lxc.root) == []
-    assert mountinfo() == lxc.mounts_before
+    assert mountinfo(lxc.root) == lxc.mounts_before
 
     lxc.virsh("start", "web")
     lxc.virsh("destroy", "web")
@@ -871,14 +878,19 @@ def test_console_errors(lxc):
         # No exclusive access: two consoles at once, both see the container's output.
         a, b = lxc.console("con"), lxc.console("con")
         try:
+            b.wait_prompt()  # b's console is open before a's output comes (see below)
+            b.prompted = True
             assert a.run("echo one") == "one"
             assert b.read_until(b"one")
             assert b.run("echo two") == "two"
         finally:
             assert a.close() == 0 and b.close() == 0
         # A container that ends ends its consoles: virsh sees end of file and exits 0.
+        # virsh prints its banner before it opens the console: the shell's prompt shows
+        # that the console is open (a destroy before that fails virsh's open, as with
+        # libvirt).
         con = lxc.console("con")
-        os.write(con.fd, b"\r")
+        con.wait_prompt()
         dom.destroy()
         assert con.wait() == 0
     finally:
@@ -1114,7 +1126,7 @@ def test_idmap_user_namespace(lxc):
     shared.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "nosuid,nodev,noexec,size=1m", "svshared",
                     str(shared)], check=True)
-    mounts = mountinfo()
+    mounts = mountinfo(lxc.root)
     c = None
     try:
         c = lxc.open()
@@ -1178,7 +1190,7 @@ def test_idmap_user_namespace(lxc):
         assert not alive(init)
         assert processes_of(lxc.root) == []
         assert cgroup_dirs(lxc.root) == []
-        assert mountinfo() == mounts
+        assert mountinfo(lxc.root) == mounts
 
         dom.create()
         init = lxc.init_pid("userns")
@@ -1187,7 +1199,7 @@ def test_idmap_user_namespace(lxc):
         assert not alive(init)
         assert processes_of(lxc.root) == []
         assert cgroup_dirs(lxc.root) == []
-        assert mountinfo() == mounts
+        assert mountinfo(lxc.root) == mounts
         assert not (rootfs / ".oldroot").exists()
 
         assert ev.settle(6) == [
@@ -1224,7 +1236,7 @@ def test_idmap_user_namespace(lxc):
         dom = c.lookupByName("userns")
         assert dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF
         assert cgroup_dirs(lxc.root) == []
-        assert mountinfo() == mounts
+        assert mountinfo(lxc.root) == mounts
         dom.undefine()
         assert not (shared / "no").exists()
     finally:
