@@ -22,23 +22,22 @@
 static gboolean
 act_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
 {
+    const LxcProcessContext *ctx = lxc_context_of(obj);
     LxcDomain *ld = lxc_domain_of(obj);
-    LxcDestroyJob *waiter;
     gboolean graceful = job->flags & SV_DOMAIN_DESTROY_GRACEFUL;
-    guint term_ms = graceful ? lxc_ctx->timeouts.graceful_timeout_ms
-                             : lxc_ctx->timeouts.term_timeout_ms;
+    guint term_ms = graceful ? ctx->timeouts.graceful_timeout_ms : ctx->timeouts.term_timeout_ms;
+    g_autofree char *log = (job->flags & SV_DOMAIN_DESTROY_REMOVE_LOGS)
+                               ? sv_guest_log_path(ctx->log_dir, obj->def->name)
+                               : NULL;
 
     (void)error;
-    waiter = g_new0(LxcDestroyJob, 1);
-    waiter->job = job;
-    waiter->log = (job->flags & SV_DOMAIN_DESTROY_REMOVE_LOGS)
-                      ? sv_guest_log_path(lxc_ctx->log_dir, obj->def->name)
-                      : NULL;
-    g_ptr_array_add(ld->stop_waiters, waiter);
+    /* Answered once the container is gone (the log removed then), or failed with the kill
+     * of init (destroy_killed): the engine's stop calls. */
+    sv_domain_run_add_stop_call(&ld->run, sv_guest_job_take_call(job), log);
     if (!ld->init || ld->ended) {
         /* Still starting, between a reboot and the next init, or already ending: the
          * supervisor stops the container on SIGTERM. */
-        sv_domain_run_set(lxc_ctx->domains, obj, SV_RUN_STOPPING,
+        sv_domain_run_set(ctx->domains, obj, SV_RUN_STOPPING,
                           graceful ? SV_STOP_DESTROY_GRACEFUL : SV_STOP_DESTROY);
         ld->carried = FALSE;
         if (!ld->ended)
@@ -193,14 +192,12 @@ lxc_process_get_console_socket(SvDomainObj *obj)
 }
 
 void
-lxc_process_client_closed(SvClient *client)
+lxc_process_client_closed(LxcProcessContext *ctx, SvClient *client)
 {
     guint64 id = sv_client_get_id(client);
     g_autoptr(GPtrArray) active = NULL;
 
-    if (!lxc_ctx)
-        return;
-    active = sv_domain_list_filter(lxc_ctx->domains->list, SV_CONNECT_LIST_DOMAINS_ACTIVE);
+    active = sv_domain_list_filter(ctx->domains->list, SV_CONNECT_LIST_DOMAINS_ACTIVE);
     for (guint i = 0; i < active->len; i++) {
         SvDomainObj *obj = active->pdata[i];
         LxcDomain *ld = obj->priv;
@@ -224,7 +221,6 @@ lxc_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 lxc_process_install(LxcProcessContext *c, SvRemoteHandlers *h)
 {
-    lxc_ctx = c;
     c->domains->save_status = lxc_domain_save_status;
-    sv_domain_driver_install_lifecycle(lxc_ctx->domains, &lxc_guest_ops, h);
+    sv_domain_driver_install_lifecycle(c->domains, &lxc_guest_ops, h);
 }

@@ -35,8 +35,6 @@ typedef struct {
                              decided, the supervisor still cleans up (then GONE) */
     int shutoff_reason;   /* decided when ended */
     int stopped_detail;
-    GPtrArray *stop_waiters; /* LxcDestroyJob: handed to the engine at the teardown, which
-                                answers them once the container is SHUTOFF */
     gboolean refreeze;       /* a GRACEFUL destroy thawed the paused container */
     guint64 autodestroy_client;
     int log_fd;
@@ -47,27 +45,19 @@ typedef struct {
     gboolean carrying;       /* the kill on init under way is that destroy */
 } LxcDomain;
 
-/* A destroy waiting for the container to be gone. */
-typedef struct {
-    struct SvGuestJob *job; /* domain/domain_control.h: answers the call */
-    char *log;              /* to remove once it is gone (REMOVE_LOGS), or NULL */
-} LxcDestroyJob;
-
-/* The driver's context, set by lxc_process_install(), for the code that does not take it
- * from its call or its container yet: the two below lead to the right one, whatever the
+/* No global holds the driver's context: code finds it from what it holds, whatever the
  * number of drivers in the process. */
-extern LxcProcessContext *lxc_ctx;
 
 /* The context of the driver obj belongs to (the SvDomainDriver's data). */
 static inline LxcProcessContext *
-lxc_ctx_of(const SvDomainObj *obj)
+lxc_context_of(const SvDomainObj *obj)
 {
     return sv_domain_driver_of_obj(obj)->data;
 }
 
 /* The context of the driver a client's call reached. */
 static inline LxcProcessContext *
-lxc_ctx_of_call(SvCall *call)
+lxc_context_of_call(SvCall *call)
 {
     return sv_domain_driver_of(call)->data;
 }
@@ -86,15 +76,13 @@ SvDomainObj *lxc_domain_find_run(gpointer data);
 /* The container's log file, ROOT/var/log/libvirt/lxc/NAME.log, opened for appending
  * (util/guest_log.h); the daemon's lines go in with sv_guest_log_printf(ld->log_fd, ...). */
 int lxc_domain_open_log(SvDomainObj *obj, GError **error);
-char *lxc_domain_status_path(const char *name);
 
 /* Write the status file (removed once SHUTOFF) off the loop, in order; done (may be NULL)
  * runs on the loop once it is on disk or failed. */
 void lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
-/* A container's state changes in one place, sv_domain_driver_set_state(lxc_ctx->domains,
- * ...), which writes the status file through lxc_domain_save_status (the driver's
- * save_status); sv_domain_driver_set_state_event() also sends the event clients get for
- * the change. */
+/* A container's state changes in one place, sv_domain_driver_set_state(), which writes the
+ * status file through lxc_domain_save_status (the driver's save_status);
+ * sv_domain_driver_set_state_event() also sends the event clients get for the change. */
 
 /* Tell the supervisor to stop the container (SIGTERM; a supervisor still held before
  * exec is killed, as it has run nothing yet). */
@@ -105,7 +93,6 @@ void lxc_domain_watch_supervisor(SvDomainObj *obj, int control);
 void lxc_domain_destroy_quietly(SvDomainObj *obj, const char *why);
 /* A kill of init from a destroy: graceful or not, SIGTERM wait ending at term_deadline. */
 void lxc_domain_kill_init(SvDomainObj *obj, gboolean graceful, gint64 term_deadline);
-void lxc_destroy_job_finish(LxcDestroyJob *job, const GError *error);
 
 /* The start of the shared lifecycle (lxc_start.c). */
 gboolean lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error);

@@ -19,71 +19,50 @@
 #include <sys/pidfd.h>
 #include <unistd.h>
 
-#include "domain/domain_control.h"
 #include "util/error.h"
-
-LxcProcessContext *lxc_ctx;
-
-/* The destroys waiting go to the engine: it answers them once the container is gone (the
- * log removed for REMOVE_LOGS), or fails them when the daemon exits first. */
-static void
-hand_over_waiters(LxcDomain *ld)
-{
-    for (guint i = 0; i < ld->stop_waiters->len; i++) {
-        LxcDestroyJob *waiter = ld->stop_waiters->pdata[i];
-        sv_domain_run_add_stop_call(&ld->run, sv_guest_job_take_call(waiter->job),
-                                    waiter->log);
-        g_free(waiter->log);
-        g_free(waiter);
-    }
-    g_ptr_array_set_size(ld->stop_waiters, 0);
-}
 
 static void
 lxc_domain_dispose(gpointer p)
 {
     LxcDomain *ld = p;
 
-    hand_over_waiters(ld);
     sv_process_free_later(ld->supervisor); /* never inside its own callbacks */
     sv_process_free_later(ld->init);
     lxc_monitor_free(ld->mon);
     lxc_cgroup_free(ld->cgroup);
     if (ld->log_fd >= 0)
         close(ld->log_fd);
-    g_ptr_array_unref(ld->stop_waiters);
     g_free(ld->socket_path);
 }
 
 LxcDomain *
 lxc_domain_new(SvDomainObj *obj)
 {
-    LxcDomain *ld = sv_domain_run_new(lxc_ctx->domains, obj, sizeof(LxcDomain));
+    LxcDomain *ld = sv_domain_run_new(lxc_context_of(obj)->domains, obj, sizeof(LxcDomain));
 
     ld->log_fd = -1;
-    ld->stop_waiters = g_ptr_array_new();
     return ld;
 }
 
 SvDomainObj *
 lxc_domain_find_run(gpointer data)
 {
-    return sv_domain_list_find_attached(lxc_ctx->domains->list, data);
+    return sv_domain_run_find_attached(data);
 }
 
 int
 lxc_domain_open_log(SvDomainObj *obj, GError **error)
 {
-    return sv_guest_log_open(lxc_ctx->log_dir, obj->def->name, SV_FROM_LXC, "Failed to open",
-                             error);
+    return sv_guest_log_open(lxc_context_of(obj)->log_dir, obj->def->name, SV_FROM_LXC,
+                             "Failed to open", error);
 }
 
 /* ---------------------------------------------------------------- state */
 
-char *
-lxc_domain_status_path(const char *name)
+static char *
+status_path(LxcProcessContext *ctx, const char *name)
 {
-    return g_strdup_printf("%s/%s.xml", lxc_ctx->run_dir, name);
+    return g_strdup_printf("%s/%s.xml", ctx->run_dir, name);
 }
 
 /* The destroy under way, as the status file records it: one on init by the kill state
@@ -109,14 +88,15 @@ status_destroy(SvDomainObj *obj, LxcDomain *ld, SvStatusCommon *c, LxcStatus *st
 void
 lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
 {
+    LxcProcessContext *ctx = lxc_context_of(obj);
     LxcDomain *ld = obj->priv;
-    g_autofree char *path = lxc_domain_status_path(obj->def->name);
+    g_autofree char *path = status_path(ctx, obj->def->name);
     g_autofree char *text = NULL;
     SvStatusCommon common = sv_status_common_of(obj);
     LxcStatus st = {0};
 
     if (!ld || !ld->supervisor || obj->state == SV_DOMAIN_SHUTOFF) {
-        sv_domain_store_remove_file_async(lxc_ctx->domains->store, path, done, data);
+        sv_domain_store_remove_file_async(ctx->domains->store, path, done, data);
         return;
     }
     status_destroy(obj, ld, &common, &st);
@@ -129,7 +109,7 @@ lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
     st.init_start = ld->init ? sv_process_get_start_time(ld->init) : 0;
     st.cgroup = ld->cgroup ? (char *)lxc_cgroup_get_path(ld->cgroup) : NULL;
     text = lxc_status_format(&common, &st, obj->def, obj->id);
-    sv_domain_store_write_file_async(lxc_ctx->domains->store, path, text, done, data);
+    sv_domain_store_write_file_async(ctx->domains->store, path, text, done, data);
 }
 
 /* ---------------------------------------------------------------- the end */
@@ -189,8 +169,7 @@ cgroup_remove_when_empty(LxcCgroup *cg, const char *name)
 }
 
 /* The supervisor has exited: what it should have removed already goes, in case it could
- * not (it was killed): the container's processes die, then its cgroup goes; the destroys
- * waiting are the engine's to answer. */
+ * not (it was killed): the container's processes die, then its cgroup goes. */
 static void
 lxc_domain_release(SvDomainObj *obj)
 {
@@ -200,7 +179,6 @@ lxc_domain_release(SvDomainObj *obj)
         cgroup_remove_when_empty(g_steal_pointer(&ld->cgroup), obj->def->name);
     if (ld->socket_path)
         unlink(ld->socket_path);
-    hand_over_waiters(ld);
 }
 
 static GError *
@@ -258,6 +236,8 @@ container_ended(SvDomainObj *obj, int shutoff_reason, int stopped_detail)
 void
 lxc_domain_stop_supervisor(LxcDomain *ld)
 {
+    const LxcProcessContext *ctx = ld->run.drv->data;
+
     if (!ld->supervisor)
         return;
     /* Held before exec it runs nothing yet, and the daemon's SIGTERM handler it inherited
@@ -266,8 +246,8 @@ lxc_domain_stop_supervisor(LxcDomain *ld)
         sv_process_signal(ld->supervisor, SIGKILL, NULL);
         return;
     }
-    sv_process_kill(ld->supervisor, FALSE, lxc_ctx->timeouts.term_timeout_ms,
-                    lxc_ctx->timeouts.kill_timeout_ms, sv_process_kill_warn, NULL);
+    sv_process_kill(ld->supervisor, FALSE, ctx->timeouts.term_timeout_ms,
+                    ctx->timeouts.kill_timeout_ms, sv_process_kill_warn, NULL);
 }
 
 static void
@@ -308,23 +288,13 @@ on_supervisor_exit(SvProcess *proc, const SvProcessExit *how, gpointer data)
 
 /* ---------------------------------------------------------------- destroys */
 
-void
-lxc_destroy_job_finish(LxcDestroyJob *job, const GError *error)
-{
-    if (!error && job->log)
-        unlink(job->log);
-    sv_guest_job_done(job->job, error);
-    g_free(job->log);
-    g_free(job);
-}
-
 /* The kill state machine is done with init. Success needs nothing here: the waiting
- * destroys are answered once the container is SHUTOFF (container_stopped). */
+ * destroys (the engine's stop calls) are answered once the container is SHUTOFF
+ * (container_stopped). */
 static void
 destroy_killed(SvProcess *proc, const GError *error, gpointer data)
 {
     SvDomainObj *obj = lxc_domain_find_run(data);
-    g_autoptr(GPtrArray) waiters = NULL;
     gboolean graceful;
     LxcDomain *ld;
 
@@ -337,19 +307,16 @@ destroy_killed(SvProcess *proc, const GError *error, gpointer data)
     if (ld->refreeze && ld->cgroup)
         lxc_cgroup_set_frozen(ld->cgroup, TRUE, NULL);
     ld->refreeze = FALSE;
-    sv_domain_run_withdraw_destroy(lxc_ctx->domains, obj);
-    waiters = g_steal_pointer(&ld->stop_waiters);
-    ld->stop_waiters = g_ptr_array_new();
+    sv_domain_run_withdraw_destroy(lxc_context_of(obj)->domains, obj);
     /* The client that asked an earlier daemon is gone with it: the log is all it gets. */
     if (ld->carrying)
         g_warning("domain %s: the %s destroy begun before the daemon restarted failed: %s; "
                   "the container keeps running", obj->def->name,
                   graceful ? "GRACEFUL" : "forced", error->message);
-    else if (!waiters->len)
+    else if (!ld->run.stop_calls->len)
         g_warning("domain %s: destroy failed: %s", obj->def->name, error->message);
     ld->carrying = FALSE;
-    for (guint i = 0; i < waiters->len; i++)
-        lxc_destroy_job_finish(waiters->pdata[i], error);
+    sv_domain_run_fail_stop_calls(&ld->run, error);
 }
 
 void
@@ -361,8 +328,9 @@ lxc_domain_kill_init(SvDomainObj *obj, gboolean graceful, gint64 term_deadline)
     sv_domain_run_change(obj, SV_RUN_STOPPING,
                          graceful ? SV_STOP_DESTROY_GRACEFUL : SV_STOP_DESTROY);
     ld->carried = FALSE;
-    sv_process_kill_until(ld->init, graceful, term_deadline, lxc_ctx->timeouts.kill_timeout_ms,
-                          destroy_killed, sv_domain_obj_run_key(obj));
+    sv_process_kill_until(ld->init, graceful, term_deadline,
+                          lxc_context_of(obj)->timeouts.kill_timeout_ms, destroy_killed,
+                          sv_domain_obj_run_key(obj));
     lxc_domain_save_status(obj, NULL, NULL); /* with the request's mode and deadline */
 }
 
@@ -377,8 +345,8 @@ lxc_domain_destroy_quietly(SvDomainObj *obj, const char *why)
     sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY); /* written below */
     ld->carried = FALSE;
     if (ld->init && !ld->ended) {
-        lxc_domain_kill_init(obj, FALSE,
-                             g_get_monotonic_time() + lxc_ctx->timeouts.term_timeout_ms * 1000);
+        lxc_domain_kill_init(obj, FALSE, g_get_monotonic_time() +
+                                             lxc_context_of(obj)->timeouts.term_timeout_ms * 1000);
         return;
     }
     lxc_domain_save_status(obj, NULL, NULL);
@@ -451,6 +419,7 @@ carry_on_destroy(SvDomainObj *obj)
 static void
 running_again(SvDomainObj *obj)
 {
+    SvDomainDriver *drv = sv_domain_driver_of_obj(obj);
     LxcDomain *ld = lxc_domain_of(obj);
 
     if (ld->carried) {
@@ -459,11 +428,9 @@ running_again(SvDomainObj *obj)
     }
     if (ld->cgroup && lxc_cgroup_is_frozen(ld->cgroup)) {
         if (obj->state != SV_DOMAIN_PAUSED)
-            sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_PAUSED,
-                                       SV_DOMAIN_PAUSED_USER);
+            sv_domain_driver_set_state(drv, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER);
     } else if (obj->state != SV_DOMAIN_RUNNING) {
-        sv_domain_driver_set_state(lxc_ctx->domains, obj, SV_DOMAIN_RUNNING,
-                                   SV_DOMAIN_RUNNING_UNPAUSED);
+        sv_domain_driver_set_state(drv, obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_UNPAUSED);
     }
     lxc_domain_save_status(obj, NULL, NULL);
     if (sv_domain_run_destroying(obj))
@@ -495,7 +462,6 @@ on_rebooted(SvDomainObj *obj, const LxcMsg *msg)
 {
     LxcDomain *ld = lxc_domain_of(obj);
     g_autoptr(GError) error = NULL;
-    remote_nonnull_domain dom;
 
     if (!attach_init(obj, msg, &error))
         g_debug("domain %s: %s", obj->def->name, error->message);
@@ -507,9 +473,7 @@ on_rebooted(SvDomainObj *obj, const LxcMsg *msg)
             sv_process_signal(ld->init, SIGKILL, NULL);
         return;
     }
-    sv_domain_obj_to_remote(obj, &dom);
-    sv_remote_emit_reboot(lxc_ctx->domains->server, &dom);
-    g_free(dom.name);
+    sv_domain_driver_emit_reboot(sv_domain_driver_of_obj(obj), obj);
 }
 
 static void

@@ -26,15 +26,15 @@ invalid(GError **error, const char *fmt, const char *what)
 
 /* What a status file names must be ours before anything is done with it. */
 static gboolean
-check_status(const SvStatus *st, GError **error)
+check_status(const LxcProcessContext *ctx, const SvStatus *st, GError **error)
 {
     const LxcStatus *ls = lxc_status_of(st);
     g_autofree char *cgroup = g_strconcat("/", ls->cgroup ? ls->cgroup : "", NULL);
-    g_autofree char *parent = g_strconcat("/", lxc_ctx->cgroup_parent, NULL);
+    g_autofree char *parent = g_strconcat("/", ctx->cgroup_parent, NULL);
     const SvDomainDef *def = st->def;
     SvDomainChrDef *con = def->consoles->len ? def->consoles->pdata[0] : NULL;
 
-    if (!sv_path_is_within(ls->socket, lxc_ctx->run_dir))
+    if (!sv_path_is_within(ls->socket, ctx->run_dir))
         return invalid(error, "its supervisor socket '%s' is not in the run directory",
                        ls->socket);
     if (!sv_path_is_within(cgroup, parent))
@@ -52,20 +52,21 @@ typedef struct {
 } Found;
 
 /* The supervisor of a checked status file, if it is alive, really ours (the same pid,
- * start time and executable) and can be reached; one that cannot is stopped. */
+ * start time and executable) and can be reached; one that cannot is stopped. The data of
+ * every fact below is the driver's LxcProcessContext. */
 static SvReconnectFound
 find(SvStatus *st, gpointer *ret_handle, gpointer data, GError **error)
 {
+    const LxcProcessContext *ctx = data;
     g_autoptr(GError) local = NULL;
     SvProcess *supervisor = NULL;
     SvReconnectFound found;
     Found *f;
     int control;
 
-    (void)data;
-    if (!check_status(st, error))
+    if (!check_status(ctx, st, error))
         return SV_RECONNECT_FOREIGN;
-    found = sv_domain_reconnect_find_process(st, lxc_ctx->supervisor, "container supervisor",
+    found = sv_domain_reconnect_find_process(st, ctx->supervisor, "container supervisor",
                                              &supervisor, error);
     if (found != SV_RECONNECT_LIVE)
         return found;
@@ -89,13 +90,13 @@ find(SvStatus *st, gpointer *ret_handle, gpointer data, GError **error)
 static void
 gone(const char *status_file, SvStatus *st, SvDomainObj *obj, gpointer data)
 {
+    const LxcProcessContext *ctx = data;
     const LxcStatus *ls = lxc_status_of(st);
 
-    (void)data;
     if (obj)
         obj->reason = SV_DOMAIN_SHUTOFF_CRASHED;
     if (ls->cgroup && *ls->cgroup) {
-        g_autoptr(LxcCgroup) cg = lxc_cgroup_new(lxc_ctx->cgroup_root, ls->cgroup, NULL);
+        g_autoptr(LxcCgroup) cg = lxc_cgroup_new(ctx->cgroup_root, ls->cgroup, NULL);
         if (cg) {
             lxc_cgroup_kill_all(cg, SIGKILL);
             lxc_cgroup_remove(cg, NULL);
@@ -151,16 +152,16 @@ carry_on(SvDomainObj *obj, SvStatus *st, gpointer data)
 static void
 attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
 {
+    const LxcProcessContext *ctx = data;
     const LxcStatus *ls = lxc_status_of(st);
     g_autofree Found *f = handle;
     LxcDomain *ld;
 
-    (void)data;
-    sv_domain_list_set_id(lxc_ctx->domains->list, obj, st->id > 0 ? st->id : (int)st->c.pid);
+    sv_domain_list_set_id(obj->list, obj, st->id > 0 ? st->id : (int)st->c.pid);
     ld = lxc_domain_new(obj);
     ld->supervisor = f->supervisor;
     ld->socket_path = g_strdup(ls->socket);
-    ld->cgroup = ls->cgroup && *ls->cgroup ? lxc_cgroup_new(lxc_ctx->cgroup_root, ls->cgroup, NULL)
+    ld->cgroup = ls->cgroup && *ls->cgroup ? lxc_cgroup_new(ctx->cgroup_root, ls->cgroup, NULL)
                                            : NULL;
     ld->autodestroy_client = st->c.autodestroy ? G_MAXUINT64 : 0;
     ld->log_fd = lxc_domain_open_log(obj, NULL);
@@ -168,7 +169,7 @@ attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
                         (int)sv_process_get_pid(f->supervisor));
     g_message("domain %s: reconnecting to supervisor pid %d", obj->def->name,
               (int)sv_process_get_pid(f->supervisor));
-    sv_daemon_inhibit(lxc_ctx->daemon);
+    sv_daemon_inhibit(ctx->daemon);
     /* The supervisor's greeting (RUNNING, EXITED or FAILED) brings the rest up to date. */
     lxc_domain_watch_supervisor(obj, f->control);
 }
@@ -183,7 +184,7 @@ static const SvReconnectFacts lxc_reconnect_facts = {
 };
 
 void
-lxc_process_reconnect_all(void)
+lxc_process_reconnect_all(LxcProcessContext *ctx)
 {
-    sv_domain_reconnect_all(lxc_ctx->domains, lxc_ctx->run_dir, &lxc_reconnect_facts, NULL);
+    sv_domain_reconnect_all(ctx->domains, ctx->run_dir, &lxc_reconnect_facts, ctx);
 }

@@ -84,10 +84,9 @@ spec_pipe(const char *text, GError **error)
 }
 
 static gboolean
-target_dev_taken(const char *name)
+target_dev_taken(SvDomainList *list, const char *name)
 {
-    g_autoptr(GPtrArray) objs =
-        sv_domain_list_filter(lxc_ctx->domains->list, SV_CONNECT_LIST_DOMAINS_ACTIVE);
+    g_autoptr(GPtrArray) objs = sv_domain_list_filter(list, SV_CONNECT_LIST_DOMAINS_ACTIVE);
 
     if (lxc_netdev_exists(name))
         return TRUE;
@@ -102,9 +101,10 @@ target_dev_taken(const char *name)
     return FALSE;
 }
 
-/* What libvirt fills in at start: MACs and host-side link names that were not given. */
+/* What libvirt fills in at start: MACs and host-side link names that were not given (none
+ * taken by another container of list). */
 static void
-complete_interfaces(SvDomainDef *def)
+complete_interfaces(SvDomainList *list, SvDomainDef *def)
 {
     guint next = 0;
 
@@ -116,7 +116,7 @@ complete_interfaces(SvDomainDef *def)
                                      g_random_int_range(0, 256), g_random_int_range(0, 256));
         while (!n->target_dev) {
             g_autofree char *name = g_strdup_printf("veth%u", next++);
-            if (!target_dev_taken(name))
+            if (!target_dev_taken(list, name))
                 n->target_dev = g_steal_pointer(&name);
         }
     }
@@ -171,18 +171,20 @@ check_cgroup_free(LxcCgroup *cg, const char *name, GError **error)
     return FALSE;
 }
 
-/* Everything that can be refused before anything is created. */
+/* Everything that can be refused before anything is created, for live, the definition
+ * obj is to run on. */
 static gboolean
-plan_start(SvDomainDef *live, StartPlan *p, GError **error)
+plan_start(SvDomainObj *obj, SvDomainDef *live, StartPlan *p, GError **error)
 {
-    LxcSpecContext sctx = {lxc_ctx->cgroup_root, lxc_ctx->cgroup_parent};
+    const LxcProcessContext *ctx = lxc_context_of(obj);
+    LxcSpecContext sctx = {ctx->cgroup_root, ctx->cgroup_parent};
     struct sockaddr_un sa;
 
-    complete_interfaces(live);
+    complete_interfaces(obj->list, live);
     p->spec = lxc_spec_new_from_def(live, &sctx, error);
     if (!p->spec || !check_root_owner(p->spec, error))
         return FALSE;
-    p->socket_path = g_strdup_printf("%s/%s.sock", lxc_ctx->run_dir, live->name);
+    p->socket_path = g_strdup_printf("%s/%s.sock", ctx->run_dir, live->name);
     if (strlen(p->socket_path) >= sizeof(sa.sun_path)) {
         sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
                      "supervisor socket path '%s' is %zu bytes; at most %zu fit in a UNIX "
@@ -190,7 +192,7 @@ plan_start(SvDomainDef *live, StartPlan *p, GError **error)
                      p->socket_path, strlen(p->socket_path), sizeof(sa.sun_path) - 1);
         return FALSE;
     }
-    p->cgroup = lxc_cgroup_new(lxc_ctx->cgroup_root, p->spec->cgroup_path, error);
+    p->cgroup = lxc_cgroup_new(ctx->cgroup_root, p->spec->cgroup_path, error);
     return p->cgroup && check_cgroup_free(p->cgroup, live->name, error);
 }
 
@@ -198,6 +200,7 @@ plan_start(SvDomainDef *live, StartPlan *p, GError **error)
 static SvProcess *
 spawn_supervisor(SvDomainObj *obj, LxcDomain *ld, const LxcSpec *spec, GError **error)
 {
+    const LxcProcessContext *ctx = lxc_context_of(obj);
     g_autofree char *text = lxc_spec_format(spec);
     g_auto(SvFd) listen_fd = -1;
     g_auto(SvFd) control = -1;
@@ -208,19 +211,19 @@ spawn_supervisor(SvDomainObj *obj, LxcDomain *ld, const LxcSpec *spec, GError **
     SvProcess *proc;
     int n = 0;
 
-    if (!sv_mkdir_p(lxc_ctx->run_dir, 0755, error) ||
+    if (!sv_mkdir_p(ctx->run_dir, 0755, error) ||
         (listen_fd = supervisor_socket(ld->socket_path, &control, error)) < 0 ||
         (spec_fd = spec_pipe(text, error)) < 0)
         return NULL;
     fd_arg = g_strdup_printf("%d", listen_fd);
-    argv[n++] = lxc_ctx->supervisor;
+    argv[n++] = ctx->supervisor;
     argv[n++] = "--name";
     argv[n++] = obj->def->name;
     argv[n++] = "--listen-fd";
     argv[n++] = fd_arg;
     argv[n++] = "--socket";
     argv[n++] = ld->socket_path;
-    if (sv_daemon_is_verbose(lxc_ctx->daemon))
+    if (sv_daemon_is_verbose(ctx->daemon))
         argv[n++] = "--verbose";
     argv[n] = NULL;
     o.argv = argv;
@@ -281,7 +284,7 @@ static void
 record_released(SvDomainObj *obj)
 {
     lxc_domain_of(obj)->held = FALSE;
-    sv_domain_run_arm_start_timer(obj, lxc_ctx->timeouts.start_timeout_ms,
+    sv_domain_run_arm_start_timer(obj, lxc_context_of(obj)->timeouts.start_timeout_ms,
                                   "guest failed to start: init was not running after",
                                   start_timed_out);
 }
@@ -293,70 +296,28 @@ static const SvRunReleaseFacts record_facts = {
     .released = record_released,
 };
 
-/* Undo a start that failed before its supervisor existed: obj is as it was. */
+/* From here the container runs on its live definition; the persistent one comes back
+ * when it stops (a definition written meanwhile replaces it there). */
 static void
-start_abort(SvDomainObj *obj)
+run_on_live(SvDomainObj *obj, SvDomainDef *live)
 {
-    LxcDomain *ld = lxc_domain_of(obj);
-
-    if (ld->socket_path)
-        unlink(ld->socket_path);
-    sv_domain_obj_restore_def(obj);
-    sv_domain_list_release_run(lxc_ctx->domains->list, obj);
-    obj->state = SV_DOMAIN_SHUTOFF;
-    obj->reason = SV_DOMAIN_SHUTOFF_FAILED;
-}
-
-/* The live definition, the run's state and the held supervisor; FALSE when nothing runs. */
-static gboolean
-start_prepare(SvDomainObj *obj, GError **error)
-{
-    g_autoptr(SvDomainDef) live = sv_domain_def_copy(obj->def);
-    g_auto(StartPlan) plan = {0};
-    LxcDomain *ld;
-
-    if (!plan_start(live, &plan, error))
-        return FALSE;
-    /* From here the container runs on its live definition; the persistent one comes back
-     * when it stops (a definition written meanwhile replaces it there). */
     if (obj->persistent && !obj->new_def) {
         obj->new_def = obj->def;
-        obj->def = g_steal_pointer(&live);
+        obj->def = live;
     } else {
-        sv_domain_obj_set_def(obj, g_steal_pointer(&live));
+        sv_domain_obj_set_def(obj, live);
     }
-    ld = lxc_domain_new(obj);
-    ld->socket_path = g_steal_pointer(&plan.socket_path);
-    ld->cgroup = g_steal_pointer(&plan.cgroup);
-    ld->log_fd = lxc_domain_open_log(obj, error);
-    if (ld->log_fd >= 0) {
-        sv_guest_log_printf(ld->log_fd, "starting up splitvirt version: %s, hostname: %s",
-                            SV_VERSION, g_get_host_name());
-        spawn_supervisor(obj, ld, plan.spec, error);
-    }
-    if (!ld->supervisor) {
-        g_prefix_error(error, "guest failed to start: ");
-        start_abort(obj);
-        return FALSE;
-    }
-    return TRUE;
 }
 
-gboolean
-lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
+/* The run begins: the daemon held, who asked and the call waiting for the container
+ * recorded, STARTING (written with the record of its supervisor). From here every end of
+ * the start goes through the engine's teardown. */
+static LxcDomain *
+start_begin(SvDomainObj *obj, SvCall *call, guint flags)
 {
-    LxcDomain *ld;
+    LxcDomain *ld = lxc_domain_new(obj);
 
-    if (sv_domain_obj_is_active(obj)) {
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_INVALID, "Domain is already running");
-        return FALSE;
-    }
-    if (!start_prepare(obj, error))
-        return FALSE;
-    ld = lxc_domain_of(obj);
-    /* libvirt's LXC driver names a running container by its controller's pid. */
-    sv_domain_list_set_id(lxc_ctx->domains->list, obj, (int)sv_process_get_pid(ld->supervisor));
-    sv_domain_driver_hold(lxc_ctx->domains, TRUE);
+    sv_domain_driver_hold(ld->run.drv, TRUE);
     if (call)
         sv_domain_driver_set_cause_call(obj, call);
     else
@@ -367,8 +328,56 @@ lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         if (flags & SV_DOMAIN_START_AUTODESTROY)
             ld->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
     }
-    /* Both written once, below. */
     sv_domain_run_change(obj, SV_RUN_STARTING, SV_STOP_NONE);
+    return ld;
+}
+
+/* A start that failed before its supervisor existed (error: transfer full) ends as every
+ * run does, in the engine's teardown: the socket goes (lxc_domain_release), SHUTOFF/FAILED
+ * with no event, the definition back, the call failed with the error. Nothing ran, so the
+ * guest log says only that the start began. */
+static void
+start_abort(SvDomainObj *obj, GError *error)
+{
+    g_prefix_error(&error, "guest failed to start: ");
+    sv_domain_run_start_failed(obj, error);
+    sv_domain_run_teardown(obj, &(SvRunEnd){.never_ran = TRUE});
+}
+
+/* Refused (FALSE, error set) when the container cannot run; otherwise the start is under
+ * way, or has failed already, and its call (if any) is answered when it ends. */
+gboolean
+lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
+{
+    g_autoptr(SvDomainDef) live = NULL;
+    g_auto(StartPlan) plan = {0};
+    GError *local = NULL;
+    LxcDomain *ld;
+
+    if (sv_domain_obj_is_active(obj)) {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_INVALID, "Domain is already running");
+        return FALSE;
+    }
+    live = sv_domain_def_copy(obj->def);
+    if (!plan_start(obj, live, &plan, error))
+        return FALSE;
+    run_on_live(obj, g_steal_pointer(&live));
+    ld = start_begin(obj, call, flags);
+    ld->socket_path = g_steal_pointer(&plan.socket_path);
+    ld->cgroup = g_steal_pointer(&plan.cgroup);
+    ld->log_fd = lxc_domain_open_log(obj, &local);
+    if (ld->log_fd >= 0) {
+        sv_guest_log_printf(ld->log_fd, "starting up splitvirt version: %s, hostname: %s",
+                            SV_VERSION, g_get_host_name());
+        spawn_supervisor(obj, ld, plan.spec, &local);
+    }
+    if (!ld->supervisor) {
+        start_abort(obj, local);
+        return TRUE;
+    }
+    /* libvirt's LXC driver names a running container by its controller's pid. STARTING and
+     * this state are written once, with the supervisor's record below. */
+    sv_domain_list_set_id(obj->list, obj, (int)sv_process_get_pid(ld->supervisor));
     sv_domain_obj_set_state(obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_STARTING_UP);
     sv_domain_run_record_then_release(obj, &record_facts);
     return TRUE;

@@ -18,6 +18,7 @@ status file of them is left, or if a supervisor's log holds a sanitizer report.
 Expected values: libvirt-wire-facts.md sections 4, 5, 6, 8, 11 and 12.
 """
 
+import gc
 import hashlib
 import os
 import pty
@@ -140,10 +141,17 @@ def proc_ids(pid):
     return out
 
 
-def mountinfo():
-    """The host's mounts, without the ids that change from one read to the next."""
+def mountinfo(root):
+    """The host's mounts, without the ids that change from one read to the next, nor the
+    mounts under another test's private root: tests of other checkouts may run on this host
+    at the same time (their roots are siblings of root, /tmp/sv.*)."""
+    def foreign(point):
+        p = Path(point)
+        if p == root or root in p.parents or root.parent not in p.parents:
+            return False
+        return p.relative_to(root.parent).parts[0].startswith("sv.")
     with open("/proc/self/mountinfo") as f:
-        return sorted(" ".join(line.split()[3:]) for line in f)
+        return sorted(" ".join(line.split()[3:]) for line in f if not foreign(line.split()[4]))
 
 
 def cgroup_parent(root):
@@ -396,7 +404,7 @@ class Lxc:
         self.root = root
         self.daemon = None
         self.n = 0
-        self.mounts_before = mountinfo()
+        self.mounts_before = mountinfo(root)
         self.events = []
 
     # daemons
@@ -500,9 +508,9 @@ class Lxc:
         run = self.root / "run" / "libvirt" / "lxc"
         if run.exists():
             out += ["file %s" % p for p in run.iterdir() if p.suffix in (".xml", ".sock")]
-        if mountinfo() != self.mounts_before:
+        if mountinfo(self.root) != self.mounts_before:
             out.append("the host's mounts changed: %s"
-                       % sorted(set(mountinfo()) ^ set(self.mounts_before)))
+                       % sorted(set(mountinfo(self.root)) ^ set(self.mounts_before)))
         logs = self.root / "var" / "log" / "libvirt" / "lxc"
         for log in logs.glob("*.log") if logs.exists() else []:
             text = log.read_text(errors="replace")
@@ -645,7 +653,7 @@ def test_lifecycle_with_virsh_console_and_events(lxc):
                       == "shut off (shutdown)")
     assert not alive(init)
     assert cgroup_dirs(lxc.root) == []
-    assert mountinfo() == lxc.mounts_before
+    assert mountinfo(lxc.root) == lxc.mounts_before
 
     lxc.virsh("start", "web")
     lxc.virsh("destroy", "web")
@@ -684,6 +692,45 @@ def test_graceful_destroy_cannot_reach_init_without_handler(lxc):
         assert not alive(init)
         assert error_of(c.lookupByName, "stubborn")[0] == libvirt.VIR_ERR_NO_DOMAIN
         assert ev.settle(2) == [("stubborn", STARTED, BOOTED), ("stubborn", STOPPED, DESTROYED)]
+    finally:
+        c.close()
+
+
+def test_joined_destroys_fail_together_and_remove_logs(lxc):
+    """Destroys waiting for one container are answered together: two GRACEFUL ones joined on
+    an init that ignores SIGTERM both fail with the kill's error and the log stays, though
+    REMOVE_LOGS was asked; a later destroy with REMOVE_LOGS removes it once the container
+    is gone."""
+    lxc.start_daemon()
+    c = lxc.open()
+    try:
+        dom = c.defineXML(lxc.xml("joined", init="/sbin/svinit-noterm"))
+        dom.create()
+        init = lxc.init_pid("joined")
+        log = lxc.root / "var" / "log" / "libvirt" / "lxc" / "joined.log"
+        assert log.exists()
+        flags = libvirt.VIR_DOMAIN_DESTROY_GRACEFUL | libvirt.VIR_DOMAIN_DESTROY_REMOVE_LOGS
+        errors = []
+
+        def destroy():
+            conn = lxc.open()
+            try:
+                errors.append(error_of(conn.lookupByName("joined").destroyFlags, flags))
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=destroy) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(VIRSH_TIMEOUT)
+        busy = ("Failed to terminate process %d with SIGTERM: Device or resource busy" % init)
+        assert errors == [(libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_NONE, busy)] * 2
+        assert dom.state() == [libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_BOOTED]
+        assert alive(init) and log.exists()
+        dom.destroyFlags(libvirt.VIR_DOMAIN_DESTROY_REMOVE_LOGS)
+        assert not alive(init) and not log.exists()
+        assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_DESTROYED]
     finally:
         c.close()
 
@@ -759,6 +806,59 @@ def test_start_failures_leave_nothing(lxc):
         c.close()
 
 
+def test_start_failing_before_its_supervisor_leaves_nothing(lxc):
+    """A start that fails once its run has begun but before its supervisor exists (here its
+    socket cannot be made: a directory is in the way) ends like every run: the call fails
+    with the cause, the domain is SHUTOFF/FAILED with no event, its guest log says only that
+    the start began, nothing holds the daemon up (it leaves when idle) and the next start
+    works; a transient container goes away."""
+    d = lxc.start_daemon(args=["--timeout", "2"])
+    run = lxc.root / "run" / "libvirt" / "lxc"
+    ev = lxc.watch()
+    c = lxc.open()
+    blockers = []
+
+    def block(name):
+        sock = run / ("%s.sock" % name)
+        (sock / "in-the-way").mkdir(parents=True)
+        blockers.append(sock)
+        return sock
+
+    try:
+        dom = c.defineXML(lxc.xml("early"))
+        sock = block("early")
+        assert error_of(dom.create) == (
+            libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_LXC,
+            "guest failed to start: Failed to listen on '%s': Address already in use" % sock)
+        assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_FAILED]
+        assert not dom.isActive() and dom.ID() == -1
+        log = (lxc.root / "var" / "log" / "libvirt" / "lxc" / "early.log").read_text()
+        assert re.fullmatch(r"\S+ \S+: starting up splitvirt version: \S+, hostname: \S+\n",
+                            log), log
+        assert not lxc.status("early").exists()
+        sock_xml = lxc.xml("gone")
+        block("gone")
+        assert error_of(c.createXML, sock_xml, 0)[0] == libvirt.VIR_ERR_SYSTEM_ERROR
+        assert error_of(c.lookupByName, "gone")[0] == libvirt.VIR_ERR_NO_DOMAIN
+        assert ev.settle(1) == [("early", DEFINED, ADDED)]
+        for b in blockers:
+            shutil.rmtree(b)
+        dom.create()
+        assert dom.state() == [libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_BOOTED]
+        dom.destroy()
+        assert ev.settle(3)[1:] == [("early", STARTED, BOOTED), ("early", STOPPED, DESTROYED)]
+    finally:
+        for b in blockers:
+            shutil.rmtree(b, ignore_errors=True)
+        c.close()
+    # The domains and the errors' tracebacks hold the connection open until they go.
+    del dom
+    gc.collect()
+    ev.close()
+    lxc.events.remove(ev)
+    assert d.wait_exit(10) == 0
+
+
 def test_console_errors(lxc):
     lxc.start_daemon()
     c = lxc.open()
@@ -778,14 +878,19 @@ def test_console_errors(lxc):
         # No exclusive access: two consoles at once, both see the container's output.
         a, b = lxc.console("con"), lxc.console("con")
         try:
+            b.wait_prompt()  # b's console is open before a's output comes (see below)
+            b.prompted = True
             assert a.run("echo one") == "one"
             assert b.read_until(b"one")
             assert b.run("echo two") == "two"
         finally:
             assert a.close() == 0 and b.close() == 0
         # A container that ends ends its consoles: virsh sees end of file and exits 0.
+        # virsh prints its banner before it opens the console: the shell's prompt shows
+        # that the console is open (a destroy before that fails virsh's open, as with
+        # libvirt).
         con = lxc.console("con")
-        os.write(con.fd, b"\r")
+        con.wait_prompt()
         dom.destroy()
         assert con.wait() == 0
     finally:
@@ -1021,7 +1126,7 @@ def test_idmap_user_namespace(lxc):
     shared.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "nosuid,nodev,noexec,size=1m", "svshared",
                     str(shared)], check=True)
-    mounts = mountinfo()
+    mounts = mountinfo(lxc.root)
     c = None
     try:
         c = lxc.open()
@@ -1085,7 +1190,7 @@ def test_idmap_user_namespace(lxc):
         assert not alive(init)
         assert processes_of(lxc.root) == []
         assert cgroup_dirs(lxc.root) == []
-        assert mountinfo() == mounts
+        assert mountinfo(lxc.root) == mounts
 
         dom.create()
         init = lxc.init_pid("userns")
@@ -1094,7 +1199,7 @@ def test_idmap_user_namespace(lxc):
         assert not alive(init)
         assert processes_of(lxc.root) == []
         assert cgroup_dirs(lxc.root) == []
-        assert mountinfo() == mounts
+        assert mountinfo(lxc.root) == mounts
         assert not (rootfs / ".oldroot").exists()
 
         assert ev.settle(6) == [
@@ -1131,7 +1236,7 @@ def test_idmap_user_namespace(lxc):
         dom = c.lookupByName("userns")
         assert dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF
         assert cgroup_dirs(lxc.root) == []
-        assert mountinfo() == mounts
+        assert mountinfo(lxc.root) == mounts
         dom.undefine()
         assert not (shared / "no").exists()
     finally:

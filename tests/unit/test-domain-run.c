@@ -104,6 +104,7 @@ test_start_done(void)
 typedef struct {
     SvDomainRun run;
     int facts;
+    int log_fd; /* the guest log, for facts that name it */
 } FakePriv;
 
 /* What the engine asked of the fake driver, in order. */
@@ -398,6 +399,85 @@ test_teardown_failed_start(void)
     fake_clear(&f);
 }
 
+/* A driver that logs a failed start's end (virtlxcd) writes "shutting down, reason=failed"
+ * in the guest log, unless the start failed before any process of the guest existed:
+ * nothing shut down then, and the log says only what the driver wrote of its start. */
+static void
+test_teardown_never_ran(void)
+{
+    Fake f;
+    SvRunFacts logging = fake_facts;
+    g_autofree char *dir = g_dir_make_tmp("domain-run-log-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "web.log", NULL);
+    g_autofree char *text = NULL;
+
+    logging.log_fd_offset = G_STRUCT_OFFSET(FakePriv, log_fd);
+    logging.log_failed_start = TRUE;
+    fake_init(&f);
+    f.drv.run_facts = &logging;
+    for (int never_ran = 1; never_ran >= 0; never_ran--) {
+        SvDomainObj *obj = fake_running(&f, "web", TRUE);
+        FakePriv *priv = obj->priv;
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+        g_assert_cmpint(fd, >=, 0);
+        priv->log_fd = fd; /* the fake's dispose leaves it open */
+        sv_domain_run_teardown(obj, &(SvRunEnd){.never_ran = never_ran});
+        g_assert_cmpint(obj->reason, ==, SV_DOMAIN_SHUTOFF_FAILED);
+        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+        if (never_ran)
+            g_assert_cmpstr(text, ==, "");
+        else
+            g_assert_true(g_str_has_suffix(text, ": shutting down, reason=failed\n"));
+        g_clear_pointer(&text, g_free);
+        close(fd);
+    }
+    g_assert_cmpuint(test_warnings->len, ==, 2); /* the two failed starts, nobody waiting */
+    g_assert_cmpint(unlink(path), ==, 0);
+    g_assert_cmpint(rmdir(dir), ==, 0);
+    fake_clear(&f);
+}
+
+/* A destroy that did not come about fails every call joined to it, and their logs stay;
+ * the guest lives on, and its end later answers only the calls that came after. */
+static void
+test_fail_stop_calls(void)
+{
+    Fake f;
+    SvDomainObj *obj;
+    SvClient *first, *second, *later;
+    g_autofree char *log = NULL;
+    g_autoptr(GError) error = NULL;
+
+    fake_init(&f);
+    obj = fake_running(&f, "web", TRUE);
+    sv_domain_run_start_finished(obj);
+    log = g_build_filename(f.dir, "web.log", NULL);
+    g_assert_true(g_file_set_contents(log, "x", 1, NULL));
+    sv_domain_run_add_stop_call(sv_domain_run_of(obj), gone_client_call(f.drv.server, &first),
+                                log);
+    sv_domain_run_add_stop_call(sv_domain_run_of(obj), gone_client_call(f.drv.server, &second),
+                                NULL);
+    sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "it outlived its kill");
+    sv_domain_run_fail_stop_calls(sv_domain_run_of(obj), error);
+    g_assert_cmpuint(first->pending, ==, 0);
+    g_assert_cmpuint(second->pending, ==, 0);
+    g_assert_true(g_file_test(log, G_FILE_TEST_EXISTS));
+    g_assert_cmpuint(sv_domain_run_of(obj)->stop_calls->len, ==, 0);
+
+    sv_domain_run_add_stop_call(sv_domain_run_of(obj), gone_client_call(f.drv.server, &later),
+                                log);
+    sv_domain_run_teardown(obj, &(SvRunEnd){.reason = SV_DOMAIN_SHUTOFF_DESTROYED,
+                                            .detail = SV_DOMAIN_EVENT_STOPPED_DESTROYED});
+    g_assert_false(g_file_test(log, G_FILE_TEST_EXISTS));
+    sv_domain_store_flush(f.drv.store); /* the reply waits for the status file */
+    g_assert_cmpuint(later->pending, ==, 0);
+    sv_client_unref(first);
+    sv_client_unref(second);
+    sv_client_unref(later);
+    fake_clear(&f);
+}
+
 /* ---------------------------------------------------------------- the setter's releases */
 
 static gboolean
@@ -602,6 +682,8 @@ main(int argc, char **argv)
     g_test_add_func("/domain-run/teardown-order", test_teardown_order);
     g_test_add_func("/domain-run/teardown-transient", test_teardown_transient);
     g_test_add_func("/domain-run/teardown-failed-start", test_teardown_failed_start);
+    g_test_add_func("/domain-run/teardown-never-ran", test_teardown_never_ran);
+    g_test_add_func("/domain-run/fail-stop-calls", test_fail_stop_calls);
     g_test_add_func("/domain-run/releases", test_releases);
     g_test_add_func("/domain-run/start-timer", test_start_timer);
     g_test_add_func("/domain-run/start-finished", test_start_finished);

@@ -35,6 +35,16 @@ sv_domain_driver_emit(SvDomainDriver *d, SvDomainObj *obj, int event, int detail
         d->on_emit(d, obj, event, detail);
 }
 
+void
+sv_domain_driver_emit_reboot(SvDomainDriver *drv, SvDomainObj *obj)
+{
+    remote_nonnull_domain dom;
+
+    sv_domain_obj_to_remote(obj, &dom);
+    sv_remote_emit_reboot(drv->server, &dom);
+    g_free(dom.name);
+}
+
 gboolean
 sv_domain_driver_check_active(SvDomainObj *obj, GError **error)
 {

@@ -94,6 +94,8 @@ gboolean sv_domain_driver_check_flags(SvDomainDriver *drv, guint flags, guint su
 
 /* Send a lifecycle event for obj to every registered client. */
 void sv_domain_driver_emit(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
+/* The REBOOT event of obj (the guest reset itself and runs on). */
+void sv_domain_driver_emit_reboot(SvDomainDriver *drv, SvDomainObj *obj);
 
 
 /* Serve CREATE, CREATE_WITH_FLAGS and CREATE_XML in h with ops (kept in drv; transfer

@@ -180,6 +180,17 @@ sv_domain_run_add_stop_call(SvDomainRun *run, SvCall *call, const char *remove_l
 }
 
 void
+sv_domain_run_fail_stop_calls(SvDomainRun *run, const GError *error)
+{
+    for (guint i = 0; i < run->stop_calls->len; i++) {
+        StopCall *sc = run->stop_calls->pdata[i];
+        sv_call_fail(sc->call, g_error_copy(error));
+        stop_call_free(sc);
+    }
+    g_ptr_array_set_size(run->stop_calls, 0);
+}
+
+void
 sv_domain_run_release_owned(SvDomainObj *obj)
 {
     SvDomainRun *run = sv_domain_run_of(obj);
@@ -351,7 +362,7 @@ sv_domain_run_teardown(SvDomainObj *obj, const SvRunEnd *end)
     } else if (!end->decided) {
         sv_domain_run_end_of_cause(obj, &reason, &detail);
     }
-    if (f->log_fd_offset && (!failed_start || f->log_failed_start))
+    if (f->log_fd_offset && (!failed_start || f->log_failed_start) && !end->never_ran)
         sv_guest_log_printf(G_STRUCT_MEMBER(int, run, f->log_fd_offset),
                             "shutting down, reason=%s", sv_domain_shutoff_reason_to_string(reason));
     if (f->release)

@@ -31,6 +31,9 @@ typedef struct {
     gboolean decided; /* these whatever the stop cause (the driver decided them when the end
                          was reported); otherwise only when the run has no stop cause */
     gboolean restart; /* start it again (beyond CRASH_RESTART's: Xen's on_reboot restart) */
+    /* A start that failed before any process of the guest existed: nothing shut down, so
+     * the guest log gets no line of its end. */
+    gboolean never_ran;
 } SvRunEnd;
 
 /* The hypervisor facts of a run's data and its end. */
@@ -86,6 +89,11 @@ void sv_domain_run_start_failed(SvDomainObj *obj, GError *cause);
  * daemon exits first, the call fails. */
 void sv_domain_run_add_stop_call(SvDomainRun *run, SvCall *call, const char *remove_log);
 
+/* The destroy calls waiting for the guest to be gone fail with error: the destroy they
+ * joined did not come about (the guest outlived its kill) and the guest lives on; their
+ * logs stay. A later destroy may try again. */
+void sv_domain_run_fail_stop_calls(SvDomainRun *run, const GError *error);
+
 /* The facts of a start's record-then-release step. */
 typedef struct {
     /* The child held before exec, or NULL when the start no longer has one to release (it
@@ -113,12 +121,12 @@ void sv_domain_run_start_finished(SvDomainObj *obj);
 /* The one teardown of a run: the guest is gone, or its start failed. In this order: the
  * end's reason and detail (a start that failed: FAILED, no STOPPED; else the stop cause's:
  * DESTROYED, CRASHED, SHUTDOWN, or end's when the driver decided or there is no cause),
- * "shutting down, reason=..." in the guest log, the driver's release fact, obj inactive and
- * SHUTOFF (the status file removed, the run and its data released), STOPPED, the
- * persistent definition back, the daemon's hold released, the start's call failed with the
- * start's error (a failed start nobody waits on is logged), the destroy calls answered once
- * the status file is gone, then a restart (CRASH_RESTART, or end->restart) through the
- * driver's start, or a transient domain's removal. */
+ * "shutting down, reason=..." in the guest log (unless the guest never ran), the driver's
+ * release fact, obj inactive and SHUTOFF (the status file removed, the run and its data
+ * released), STOPPED, the persistent definition back, the daemon's hold released, the
+ * start's call failed with the start's error (a failed start nobody waits on is logged),
+ * the destroy calls answered once the status file is gone, then a restart (CRASH_RESTART,
+ * or end->restart) through the driver's start, or a transient domain's removal. */
 void sv_domain_run_teardown(SvDomainObj *obj, const SvRunEnd *end);
 
 /* What the run's new state no longer owns is released (systemd's socket_set_state()): out
