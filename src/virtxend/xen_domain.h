@@ -47,12 +47,8 @@ typedef struct {
     GList *graceful;          /* of XenGracefulJob */
 } XenDomain;
 
-/* The driver's context, set by xen_process_install(), for the code that does not take it
- * from its call or its guest yet: the two below lead to the right one, whatever the
- * number of drivers in the process. */
-extern XenProcessContext *xen_ctx;
-
-/* The context of the driver obj belongs to (the SvDomainDriver's data). */
+/* The context of the driver obj belongs to (the SvDomainDriver's data): there is no
+ * file-level one, so two drivers may share a process. */
 static inline XenProcessContext *
 xen_ctx_of(const SvDomainObj *obj)
 {
@@ -72,14 +68,18 @@ xen_domain_of(SvDomainObj *obj)
     return obj->priv;
 }
 
-libxl_ctx *xen_lx(void);
+/* libxl's context of the driver obj belongs to (it has a hypervisor: obj has a run). */
+static inline libxl_ctx *
+xen_libxl_of(const SvDomainObj *obj)
+{
+    return xen_ctx_get(xen_ctx_of(obj)->xen);
+}
 
 /* Begin a run of obj with fresh per-guest state. */
 XenDomain *xen_domain_new(SvDomainObj *obj);
 /* The object of a callback's run handle, if that run goes on. */
 SvDomainObj *xen_domain_find_run(gpointer data);
 
-char *xen_domain_status_path(const char *name);
 /* How virtxend's status files record the common part (no process; a start is recorded
  * before its domain exists), and its hook for its own: domid, stopreason, restart and
  * graceful (the deadline of a GRACEFUL destroy under way, 0 for none). */
@@ -87,8 +87,8 @@ extern const SvStatusStyle xen_status_style;
 /* Write the status file (removed once the guest is gone) off the loop, in order; done (may
  * be NULL) runs on the loop once it is on disk or failed. */
 void xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
-/* A guest's state changes in one place, sv_domain_driver_set_state(xen_ctx->domains,
- * ...), which writes the status file through xen_domain_save_status (the driver's
+/* A guest's state changes in one place, sv_domain_driver_set_state(ctx->domains, ...),
+ * which writes the status file through xen_domain_save_status (the driver's
  * save_status); sv_domain_driver_set_state_event() also sends the event clients get for
  * the change. */
 
@@ -97,7 +97,7 @@ void xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer dat
 gboolean xen_domain_begin_destroy(SvDomainObj *obj, GError **error);
 void xen_domain_begin_destroy_quietly(SvDomainObj *obj);
 /* Destroy a Xen domain nothing tracks (a start that failed, or never finished). */
-void xen_domain_destroy_orphan(guint32 domid);
+void xen_domain_destroy_orphan(XenProcessContext *ctx, guint32 domid);
 
 /* A GRACEFUL destroy that fails at deadline unless the guest shuts down first. */
 void xen_graceful_add(SvDomainObj *obj, SvCall *call, gint64 deadline);

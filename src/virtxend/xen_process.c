@@ -21,8 +21,6 @@
 #include "conf/domain_status.h"
 #include "util/error.h"
 
-XenProcessContext *xen_ctx;
-
 int
 xen_stop_cause_from_string(const char *s)
 {
@@ -37,12 +35,6 @@ xen_stop_cause_from_string(const char *s)
     default:
         return -1;
     }
-}
-
-libxl_ctx *
-xen_lx(void)
-{
-    return xen_ctx_get(xen_ctx->xen);
 }
 
 static void
@@ -94,7 +86,7 @@ xen_domain_dispose(gpointer p)
 XenDomain *
 xen_domain_new(SvDomainObj *obj)
 {
-    XenDomain *xd = sv_domain_run_new(xen_ctx->domains, obj, sizeof(XenDomain));
+    XenDomain *xd = sv_domain_run_new(xen_ctx_of(obj)->domains, obj, sizeof(XenDomain));
 
     xd->destroy_calls = g_ptr_array_new();
     return xd;
@@ -103,15 +95,15 @@ xen_domain_new(SvDomainObj *obj)
 SvDomainObj *
 xen_domain_find_run(gpointer data)
 {
-    return sv_domain_list_find_attached(xen_ctx->domains->list, data);
+    return sv_domain_run_find_attached(data);
 }
 
 /* ---------------------------------------------------------------- state */
 
-char *
-xen_domain_status_path(const char *name)
+static char *
+status_path(XenProcessContext *ctx, const char *name)
 {
-    return g_strdup_printf("%s/%s.xml", xen_ctx->run_dir, name);
+    return g_strdup_printf("%s/%s.xml", ctx->run_dir, name);
 }
 
 /* The end of the last GRACEFUL destroy under way, or 0. */
@@ -131,14 +123,15 @@ void
 xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
 {
     XenDomain *xd = obj->priv;
-    g_autofree char *path = xen_domain_status_path(obj->def->name);
+    XenProcessContext *ctx = xen_ctx_of(obj);
+    g_autofree char *path = status_path(ctx, obj->def->name);
     SvStatusCommon common = sv_status_common_of(obj);
     g_autofree char *attrs = NULL;
     g_autofree char *text = NULL;
 
     if (!xd ||
         (!sv_domain_run_in_start(obj) && (!xd->domid || obj->state == SV_DOMAIN_SHUTOFF))) {
-        sv_domain_store_remove_file_async(xen_ctx->domains->store, path, done, data);
+        sv_domain_store_remove_file_async(ctx->domains->store, path, done, data);
         return;
     }
     attrs = g_strdup_printf(" domid='%u' stopreason='%s' restart='%d' graceful='%" G_GINT64_FORMAT
@@ -148,7 +141,7 @@ xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
     common.starting = sv_domain_run_in_start(obj);
     text = sv_status_format(&xen_status_style, &common, &(SvStatusOwn){attrs, NULL, NULL},
                             obj->def, obj->id);
-    sv_domain_store_write_file_async(xen_ctx->domains->store, path, text, done, data);
+    sv_domain_store_write_file_async(ctx->domains->store, path, text, done, data);
 }
 
 /* ---------------------------------------------------------------- stop */
@@ -163,7 +156,7 @@ xen_domain_release(SvDomainObj *obj)
 
     hand_over_calls(xd);
     if (xd->death) {
-        libxl_evdisable_domain_death(xen_lx(), xd->death);
+        libxl_evdisable_domain_death(xen_libxl_of(obj), xd->death);
         xd->death = NULL;
     }
 }
@@ -213,15 +206,16 @@ gboolean
 xen_domain_begin_destroy(SvDomainObj *obj, GError **error)
 {
     XenDomain *xd = xen_domain_of(obj);
+    XenProcessContext *ctx = xen_ctx_of(obj);
     const libxl_asyncop_how *how;
     int rc;
 
     if (xd->destroy_started)
         return TRUE;
-    how = xen_ctx_ao(xen_ctx->xen, destroy_done, sv_domain_obj_run_key(obj));
-    rc = libxl_domain_destroy(xen_lx(), xd->domid, how);
+    how = xen_ctx_ao(ctx->xen, destroy_done, sv_domain_obj_run_key(obj));
+    rc = libxl_domain_destroy(xen_ctx_get(ctx->xen), xd->domid, how);
     if (rc != 0) {
-        xen_ctx_ao_cancel(xen_ctx->xen, how);
+        xen_ctx_ao_cancel(ctx->xen, how);
         sv_error_set(error, SV_FROM_LIBXL, SV_ERR_OPERATION_FAILED,
                      "Failed to destroy domain '%u' (libxenlight error %d)", xd->domid, rc);
         return FALSE;
@@ -251,13 +245,13 @@ orphan_destroyed(int rc, gpointer data)
 }
 
 void
-xen_domain_destroy_orphan(guint32 domid)
+xen_domain_destroy_orphan(XenProcessContext *ctx, guint32 domid)
 {
     const libxl_asyncop_how *how =
-        xen_ctx_ao(xen_ctx->xen, orphan_destroyed, GUINT_TO_POINTER(domid));
+        xen_ctx_ao(ctx->xen, orphan_destroyed, GUINT_TO_POINTER(domid));
 
-    if (libxl_domain_destroy(xen_lx(), domid, how) != 0)
-        xen_ctx_ao_cancel(xen_ctx->xen, how);
+    if (libxl_domain_destroy(xen_ctx_get(ctx->xen), domid, how) != 0)
+        xen_ctx_ao_cancel(ctx->xen, how);
 }
 
 /* ---------------------------------------------------------------- GRACEFUL destroys */
@@ -372,7 +366,7 @@ on_domain_shutdown(SvDomainObj *obj, int reason)
     case LIBXL_SHUTDOWN_REASON_CRASH:
     case LIBXL_SHUTDOWN_REASON_WATCHDOG:
         if (obj->state != SV_DOMAIN_CRASHED) {
-            sv_domain_driver_set_state_event(xen_ctx->domains, obj, SV_DOMAIN_CRASHED,
+            sv_domain_driver_set_state_event(xen_ctx_of(obj)->domains, obj, SV_DOMAIN_CRASHED,
                                              SV_DOMAIN_CRASHED_PANICKED, SV_DOMAIN_EVENT_CRASHED,
                                              SV_DOMAIN_EVENT_CRASHED_PANICKED);
         }
@@ -380,7 +374,7 @@ on_domain_shutdown(SvDomainObj *obj, int reason)
         break;
     default: /* poweroff, and what a guest can only ask for itself (soft reset, suspend) */
         if (obj->state != SV_DOMAIN_SHUTDOWN) {
-            sv_domain_driver_set_state_event(xen_ctx->domains, obj, SV_DOMAIN_SHUTDOWN,
+            sv_domain_driver_set_state_event(xen_ctx_of(obj)->domains, obj, SV_DOMAIN_SHUTDOWN,
                                              SV_DOMAIN_SHUTDOWN_UNKNOWN, SV_DOMAIN_EVENT_SHUTDOWN,
                                              SV_DOMAIN_EVENT_SHUTDOWN_GUEST);
         }
@@ -389,7 +383,8 @@ on_domain_shutdown(SvDomainObj *obj, int reason)
     }
 }
 
-/* Events carry the run handle they were enabled with (libxl's for_user). */
+/* Events carry the run handle they were enabled with (libxl's for_user); user is the
+ * context of the driver whose libxl reports them. */
 void
 xen_process_on_event(const libxl_event *event, gpointer user)
 {
@@ -397,9 +392,8 @@ xen_process_on_event(const libxl_event *event, gpointer user)
                            ? xen_domain_find_run(GUINT_TO_POINTER((guint)event->for_user))
                            : NULL;
 
-    (void)user;
     /* Events about runs already over (or domains never ours) are dropped. */
-    if (!obj || xen_domain_of(obj)->domid != event->domid)
+    if (!obj || xen_ctx_of(obj) != user || xen_domain_of(obj)->domid != event->domid)
         return;
     switch (event->type) {
     case LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN:
