@@ -39,12 +39,12 @@ act_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
     XenDomain *xd = xen_domain_of(obj);
     int rc;
 
+    /* A failure, now or when libxl completes, is withdrawn by the shared completion. */
     if (xd->destroy_started || !(job->flags & SV_DOMAIN_DESTROY_GRACEFUL)) {
         sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY); /* written as it begins */
-        xd->restart = FALSE;
         if (!xen_domain_begin_destroy(obj, error))
             return FALSE;
-        g_ptr_array_add(xd->destroy_calls, sv_guest_job_take_call(job));
+        g_ptr_array_add(xd->destroy_jobs, job);
         return TRUE;
     }
     /* GRACEFUL: ask the guest, wait, and never force it. */
@@ -53,9 +53,8 @@ act_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
                      "Failed to shutdown domain '%u' with libxenlight (error %d)", xd->domid, rc);
         return FALSE;
     }
-    xen_graceful_add(obj, sv_guest_job_take_call(job),
-                     g_get_monotonic_time() +
-                         (gint64)xen_ctx_of(obj)->graceful_timeout_ms * 1000);
+    xen_graceful_add(obj, job,
+                     g_get_monotonic_time() + (gint64)xen_ctx_of(obj)->graceful_timeout_ms * 1000);
     return TRUE;
 }
 

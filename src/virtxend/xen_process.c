@@ -37,14 +37,6 @@ xen_stop_cause_from_string(const char *s)
     }
 }
 
-static void
-fail_calls(GPtrArray *calls, const GError *error)
-{
-    for (guint i = 0; i < calls->len; i++)
-        sv_call_fail(calls->pdata[i], g_error_copy(error));
-    g_ptr_array_set_size(calls, 0);
-}
-
 void
 xen_graceful_job_free(XenGracefulJob *job)
 {
@@ -53,18 +45,28 @@ xen_graceful_job_free(XenGracefulJob *job)
     g_free(job);
 }
 
-/* The destroy calls waiting, and the GRACEFUL ones, go to the engine: it answers them once
- * the guest is gone, or fails them when the daemon exits first. */
+/* The calls of a destroy waiting go to the engine: it answers them once the guest is
+ * gone, or fails them when the daemon exits first. */
+static void
+hand_over_call(XenDomain *xd, SvGuestJob *job)
+{
+    SvCall *call = sv_guest_job_take_call(job);
+
+    if (call)
+        sv_domain_run_add_stop_call(&xd->run, call, NULL);
+}
+
+/* Those of the destroys waiting for libxl's, and of the GRACEFUL ones. */
 static void
 hand_over_calls(XenDomain *xd)
 {
-    for (guint i = 0; i < xd->destroy_calls->len; i++)
-        sv_domain_run_add_stop_call(&xd->run, xd->destroy_calls->pdata[i], NULL);
-    g_ptr_array_set_size(xd->destroy_calls, 0);
+    for (guint i = 0; i < xd->destroy_jobs->len; i++)
+        hand_over_call(xd, xd->destroy_jobs->pdata[i]);
+    g_ptr_array_set_size(xd->destroy_jobs, 0);
     for (GList *l = xd->graceful; l; l = l->next) {
         XenGracefulJob *job = l->data;
-        if (job->call)
-            sv_domain_run_add_stop_call(&xd->run, g_steal_pointer(&job->call), NULL);
+        if (job->job)
+            hand_over_call(xd, g_steal_pointer(&job->job));
         xen_graceful_job_free(job);
     }
     g_clear_pointer(&xd->graceful, g_list_free);
@@ -76,7 +78,7 @@ xen_domain_dispose(gpointer p)
     XenDomain *xd = p;
 
     hand_over_calls(xd);
-    g_ptr_array_unref(xd->destroy_calls);
+    g_ptr_array_unref(xd->destroy_jobs);
     if (xd->d_config) {
         libxl_domain_config_dispose(xd->d_config);
         g_free(xd->d_config);
@@ -88,7 +90,7 @@ xen_domain_new(SvDomainObj *obj)
 {
     XenDomain *xd = sv_domain_run_new(xen_ctx_of(obj)->domains, obj, sizeof(XenDomain));
 
-    xd->destroy_calls = g_ptr_array_new();
+    xd->destroy_jobs = g_ptr_array_new();
     return xd;
 }
 
@@ -170,13 +172,34 @@ const SvRunFacts xen_run_facts = {
 
 /* The domain no longer exists in Xen: the stop cause says how it ended (SHUTDOWN, CRASH,
  * DESTROY); without one it was destroyed behind our back (xl destroy): as libvirt,
- * DESTROYED. */
+ * DESTROYED. A reboot or crash to restart is started again, unless a client's destroy
+ * joined it. */
 static void
 guest_gone(SvDomainObj *obj)
 {
+    gboolean restart = xen_domain_of(obj)->restart && !sv_domain_run_destroying(obj);
+
     sv_domain_run_teardown(obj, &(SvRunEnd){.reason = SV_DOMAIN_SHUTOFF_DESTROYED,
                                             .detail = SV_DOMAIN_EVENT_STOPPED_DESTROYED,
-                                            .restart = xen_domain_of(obj)->restart});
+                                            .restart = restart});
+}
+
+/* libxl did not destroy the domain: a client's destroy is withdrawn (the guest goes back to
+ * what it was before, domain/domain_state.h) and the destroys waiting fail with error
+ * through the shared completion; a stop the guest began itself stays, for the next
+ * destroy to try again. */
+static void
+destroy_failed(SvDomainObj *obj, const GError *error)
+{
+    XenDomain *xd = xen_domain_of(obj);
+    g_autoptr(GPtrArray) jobs = g_steal_pointer(&xd->destroy_jobs);
+
+    xd->destroy_started = FALSE;
+    xd->destroy_jobs = g_ptr_array_new();
+    g_warning("domain %s: %s", obj->def->name, error->message);
+    sv_domain_run_withdraw_destroy(xen_ctx_of(obj)->domains, obj);
+    for (guint i = 0; i < jobs->len; i++)
+        sv_guest_job_done(jobs->pdata[i], error);
 }
 
 static void
@@ -184,22 +207,18 @@ destroy_done(int rc, gpointer data)
 {
     SvDomainObj *obj = xen_domain_find_run(data);
     g_autoptr(GError) e = NULL;
-    XenDomain *xd;
 
     /* DOMAIN_DEATH may have come first: then that run is over and nothing is left to do. */
     if (!obj)
         return;
-    xd = xen_domain_of(obj);
     if (rc == 0) {
         guest_gone(obj);
         return;
     }
-    xd->destroy_started = FALSE;
     sv_error_set(&e, SV_FROM_LIBXL, SV_ERR_OPERATION_FAILED,
-                 "libxenlight failed to destroy domain '%u' (error %d)", xd->domid, rc);
-    g_warning("domain %s: %s", obj->def->name, e->message);
-    fail_calls(xd->destroy_calls, e);
-    xen_domain_save_status(obj, NULL, NULL);
+                 "libxenlight failed to destroy domain '%u' (error %d)", xen_domain_of(obj)->domid,
+                 rc);
+    destroy_failed(obj, e);
 }
 
 gboolean
@@ -230,10 +249,8 @@ xen_domain_begin_destroy_quietly(SvDomainObj *obj)
 {
     g_autoptr(GError) error = NULL;
 
-    if (!xen_domain_begin_destroy(obj, &error)) {
-        g_warning("domain %s: %s", obj->def->name, error->message);
-        fail_calls(xen_domain_of(obj)->destroy_calls, error);
-    }
+    if (!xen_domain_begin_destroy(obj, &error))
+        destroy_failed(obj, error);
 }
 
 static void
@@ -256,6 +273,20 @@ xen_domain_destroy_orphan(XenProcessContext *ctx, guint32 domid)
 
 /* ---------------------------------------------------------------- GRACEFUL destroys */
 
+/* A GRACEFUL destroy gave up. Not through the shared completion (sv_guest_job_done), which
+ * would withdraw a destroy: this one never began a stop, and a forced destroy under way
+ * meanwhile is not its to withdraw. (transfer full of job and error) */
+static void
+fail_graceful(SvGuestJob *job, GError *error)
+{
+    SvCall *call = sv_guest_job_take_call(job);
+
+    if (call)
+        sv_call_fail(call, error);
+    else
+        g_error_free(error);
+}
+
 static gboolean
 graceful_timed_out(gpointer data)
 {
@@ -275,9 +306,9 @@ graceful_timed_out(gpointer data)
      * on. The guest keeps running, with the shutdown request still pending. */
     sv_error_set_errno(&e, SV_FROM_LIBXL, EBUSY, "Failed to terminate domain %u with shutdown",
                        xd->domid);
-    if (job->call) {
+    if (job->job) {
         g_message("%s", e->message);
-        sv_call_fail(job->call, g_steal_pointer(&e));
+        fail_graceful(g_steal_pointer(&job->job), g_steal_pointer(&e));
     } else {
         g_warning("domain %s: the GRACEFUL destroy begun before the daemon restarted failed: "
                   "%s; the guest keeps running", obj->def->name, e->message);
@@ -288,14 +319,14 @@ graceful_timed_out(gpointer data)
 }
 
 void
-xen_graceful_add(SvDomainObj *obj, SvCall *call, gint64 deadline)
+xen_graceful_add(SvDomainObj *obj, SvGuestJob *destroy, gint64 deadline)
 {
     XenDomain *xd = xen_domain_of(obj);
     XenGracefulJob *job = g_new0(XenGracefulJob, 1);
     gint64 left = deadline - g_get_monotonic_time();
 
     job->run = obj->run;
-    job->call = call;
+    job->job = destroy;
     job->deadline = deadline;
     job->timer = g_timeout_add(left > 0 ? (guint)((left + 999) / 1000) : 0, graceful_timed_out,
                                job);
@@ -336,8 +367,8 @@ graceful_succeeded(SvDomainObj *obj)
 
     for (GList *l = xd->graceful; l; l = l->next) {
         XenGracefulJob *job = l->data;
-        if (job->call)
-            g_ptr_array_add(xd->destroy_calls, g_steal_pointer(&job->call));
+        if (job->job)
+            g_ptr_array_add(xd->destroy_jobs, g_steal_pointer(&job->job));
         xen_graceful_job_free(job);
     }
     g_clear_pointer(&xd->graceful, g_list_free);
