@@ -39,22 +39,22 @@ act_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
     XenDomain *xd = xen_domain_of(obj);
     int rc;
 
+    /* A failure, now or when libxl completes, is withdrawn by the shared completion. */
     if (xd->destroy_started || !(job->flags & SV_DOMAIN_DESTROY_GRACEFUL)) {
         sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY); /* written as it begins */
-        xd->restart = FALSE;
         if (!xen_domain_begin_destroy(obj, error))
             return FALSE;
-        g_ptr_array_add(xd->destroy_calls, sv_guest_job_take_call(job));
+        g_ptr_array_add(xd->destroy_jobs, job);
         return TRUE;
     }
     /* GRACEFUL: ask the guest, wait, and never force it. */
-    if ((rc = libxl_domain_shutdown(xen_lx(), xd->domid, NULL)) != 0) {
+    if ((rc = libxl_domain_shutdown(xen_libxl_of(obj), xd->domid, NULL)) != 0) {
         sv_error_set(error, SV_FROM_LIBXL, SV_ERR_OPERATION_FAILED,
                      "Failed to shutdown domain '%u' with libxenlight (error %d)", xd->domid, rc);
         return FALSE;
     }
-    xen_graceful_add(obj, sv_guest_job_take_call(job),
-                     g_get_monotonic_time() + (gint64)xen_ctx->graceful_timeout_ms * 1000);
+    xen_graceful_add(obj, job,
+                     g_get_monotonic_time() + (gint64)xen_ctx_of(obj)->graceful_timeout_ms * 1000);
     return TRUE;
 }
 
@@ -66,8 +66,8 @@ act_shutdown(SvGuestJob *job, SvDomainObj *obj, GError **error)
     guint32 domid = xen_domain_of(obj)->domid;
     int rc;
 
-    rc = reboot ? libxl_domain_reboot(xen_lx(), domid, NULL)
-                : libxl_domain_shutdown(xen_lx(), domid, NULL);
+    rc = reboot ? libxl_domain_reboot(xen_libxl_of(obj), domid, NULL)
+                : libxl_domain_shutdown(xen_libxl_of(obj), domid, NULL);
     if (rc != 0) {
         sv_error_set(error, SV_FROM_LIBXL, SV_ERR_OPERATION_FAILED,
                      "Failed to %s domain '%u' with libxenlight", reboot ? "reboot" : "shutdown",
@@ -85,8 +85,8 @@ act_pause(SvGuestJob *job, SvDomainObj *obj, GError **error)
     guint32 domid = xen_domain_of(obj)->domid;
     int rc;
 
-    rc = pause ? libxl_domain_pause(xen_lx(), domid, NULL)
-               : libxl_domain_unpause(xen_lx(), domid, NULL);
+    rc = pause ? libxl_domain_pause(xen_libxl_of(obj), domid, NULL)
+               : libxl_domain_unpause(xen_libxl_of(obj), domid, NULL);
     if (rc != 0) {
         sv_error_set(error, SV_FROM_LIBXL, SV_ERR_OPERATION_FAILED,
                      "Failed to %s domain '%u' with libxenlight", pause ? "suspend" : "resume",
@@ -131,14 +131,14 @@ static const SvGuestOps xen_guest_ops = {
 guint64
 xen_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 {
+    XenProcessContext *ctx = drv->data;
     libxl_dominfo info;
     guint64 ns = 0;
 
-    (void)drv;
-    if (!xen_ctx->xen || !xen_domain_of(obj) || !xen_domain_of(obj)->domid)
+    if (!ctx->xen || !xen_domain_of(obj) || !xen_domain_of(obj)->domid)
         return 0;
     libxl_dominfo_init(&info);
-    if (libxl_domain_info(xen_lx(), &info, xen_domain_of(obj)->domid) == 0)
+    if (libxl_domain_info(xen_ctx_get(ctx->xen), &info, xen_domain_of(obj)->domid) == 0)
         ns = info.cpu_time;
     libxl_dominfo_dispose(&info);
     return ns;
@@ -147,23 +147,22 @@ xen_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 xen_process_install(XenProcessContext *c, SvRemoteHandlers *h)
 {
-    xen_ctx = c;
     c->domains->save_status = xen_domain_save_status;
-    sv_domain_driver_install_lifecycle(xen_ctx->domains, &xen_guest_ops, h);
+    sv_domain_driver_install_lifecycle(c->domains, &xen_guest_ops, h);
 }
 
 void
-xen_process_shutdown(void)
+xen_process_shutdown(XenProcessContext *ctx)
 {
     g_autoptr(GPtrArray) active = NULL;
 
-    if (!xen_ctx || !xen_ctx->xen)
+    if (!ctx->xen)
         return;
-    active = sv_domain_list_filter(xen_ctx->domains->list, 0);
+    active = sv_domain_list_filter(ctx->domains->list, 0);
     for (guint i = 0; i < active->len; i++) {
         XenDomain *xd = xen_domain_of(active->pdata[i]);
         if (xd && xd->death) {
-            libxl_evdisable_domain_death(xen_lx(), xd->death);
+            libxl_evdisable_domain_death(xen_ctx_get(ctx->xen), xd->death);
             xd->death = NULL;
         }
     }

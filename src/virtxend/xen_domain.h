@@ -11,6 +11,7 @@
 #pragma once
 
 #include "conf/domain_status.h"
+#include "domain/domain_control.h"
 #include "domain/domain_run.h"
 #include "domain/domain_state.h"
 #include "xen_process.h"
@@ -18,8 +19,10 @@
 /* Why a guest's end began, the STOPPED event it will get, is the engine's stop cause
  * (obj->stop_cause while STOPPING, domain/domain_state.h): SHUTDOWN (the guest shut down
  * or rebooted), DESTROY (a destroy call, or a GRACEFUL one the guest obeyed), CRASH; none
- * when DOMAIN_DEATH comes unasked (someone else destroyed it). A stop, once begun, is
- * never withdrawn here: a destroy libxl fails is tried again by the next one. */
+ * when DOMAIN_DEATH comes unasked (someone else destroyed it). A destroy libxl fails is
+ * withdrawn as every driver's is (sv_domain_run_withdraw_destroy): the guest goes back to
+ * what it was before it was asked; a stop the guest began itself (SHUTDOWN, CRASH) stays,
+ * and the next destroy tries again. */
 
 /* Whether the status file's stop reason is one virtxend writes ("none", "shutdown",
  * "destroy", "crash"): the cause, or -1. */
@@ -28,7 +31,8 @@ int xen_stop_cause_from_string(const char *s);
 /* A GRACEFUL destroy waiting for the guest to shut itself down. */
 typedef struct {
     guint run;      /* the guest's run */
-    SvCall *call;   /* NULL when carried on from an earlier daemon: its client is gone */
+    SvGuestJob *job; /* the client's destroy (domain/domain_control.h); NULL when carried on
+                        from an earlier daemon: its client is gone */
     gint64 deadline; /* g_get_monotonic_time() when it fails */
     guint timer;
 } XenGracefulJob;
@@ -40,19 +44,18 @@ typedef struct {
     libxl_evgen_domain_death *death; /* DOMAIN_SHUTDOWN and DOMAIN_DEATH for domid */
     libxl_domain_config *d_config; /* while creating: libxl reads it until the end */
     guint32 created_domid;         /* libxl writes it during the create */
-    gboolean restart;         /* start again once gone (on_reboot, on_crash restart) */
+    gboolean restart;         /* start again once gone (on_reboot, on_crash restart), unless
+                                 a client's destroy ends it */
     gboolean destroy_started; /* libxl_domain_destroy is running */
-    GPtrArray *destroy_calls; /* of SvCall: handed to the engine at the teardown, which
-                                 answers them once the guest is gone */
+    GPtrArray *destroy_jobs;  /* of SvGuestJob, waiting for libxl's destroy: failed with its
+                                 error (sv_guest_job_done), or their calls handed to the
+                                 engine at the teardown, which answers them once the guest is
+                                 gone */
     GList *graceful;          /* of XenGracefulJob */
 } XenDomain;
 
-/* The driver's context, set by xen_process_install(), for the code that does not take it
- * from its call or its guest yet: the two below lead to the right one, whatever the
- * number of drivers in the process. */
-extern XenProcessContext *xen_ctx;
-
-/* The context of the driver obj belongs to (the SvDomainDriver's data). */
+/* The context of the driver obj belongs to (the SvDomainDriver's data): there is no
+ * file-level one, so two drivers may share a process. */
 static inline XenProcessContext *
 xen_ctx_of(const SvDomainObj *obj)
 {
@@ -72,14 +75,18 @@ xen_domain_of(SvDomainObj *obj)
     return obj->priv;
 }
 
-libxl_ctx *xen_lx(void);
+/* libxl's context of the driver obj belongs to (it has a hypervisor: obj has a run). */
+static inline libxl_ctx *
+xen_libxl_of(const SvDomainObj *obj)
+{
+    return xen_ctx_get(xen_ctx_of(obj)->xen);
+}
 
 /* Begin a run of obj with fresh per-guest state. */
 XenDomain *xen_domain_new(SvDomainObj *obj);
 /* The object of a callback's run handle, if that run goes on. */
 SvDomainObj *xen_domain_find_run(gpointer data);
 
-char *xen_domain_status_path(const char *name);
 /* How virtxend's status files record the common part (no process; a start is recorded
  * before its domain exists), and its hook for its own: domid, stopreason, restart and
  * graceful (the deadline of a GRACEFUL destroy under way, 0 for none). */
@@ -87,20 +94,22 @@ extern const SvStatusStyle xen_status_style;
 /* Write the status file (removed once the guest is gone) off the loop, in order; done (may
  * be NULL) runs on the loop once it is on disk or failed. */
 void xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
-/* A guest's state changes in one place, sv_domain_driver_set_state(xen_ctx->domains,
- * ...), which writes the status file through xen_domain_save_status (the driver's
+/* A guest's state changes in one place, sv_domain_driver_set_state(ctx->domains, ...),
+ * which writes the status file through xen_domain_save_status (the driver's
  * save_status); sv_domain_driver_set_state_event() also sends the event clients get for
  * the change. */
 
-/* Start destroying the domain (once); the calls in destroy_calls are answered when it is
- * gone. The _quietly form logs (and fails those calls) instead of returning an error. */
+/* Start destroying the domain (once); the destroys in destroy_jobs are answered when it
+ * is gone, or fail when libxl does. The _quietly form logs (and withdraws a client's
+ * destroy, failing those waiting) instead of returning an error. */
 gboolean xen_domain_begin_destroy(SvDomainObj *obj, GError **error);
 void xen_domain_begin_destroy_quietly(SvDomainObj *obj);
 /* Destroy a Xen domain nothing tracks (a start that failed, or never finished). */
-void xen_domain_destroy_orphan(guint32 domid);
+void xen_domain_destroy_orphan(XenProcessContext *ctx, guint32 domid);
 
-/* A GRACEFUL destroy that fails at deadline unless the guest shuts down first. */
-void xen_graceful_add(SvDomainObj *obj, SvCall *call, gint64 deadline);
+/* A GRACEFUL destroy (destroy: its job, NULL for one carried over a restart) that fails at
+ * deadline unless the guest shuts down first. */
+void xen_graceful_add(SvDomainObj *obj, SvGuestJob *destroy, gint64 deadline);
 void xen_graceful_job_free(XenGracefulJob *job);
 
 /* The start of the shared lifecycle (xen_start.c). */

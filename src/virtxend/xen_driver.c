@@ -77,7 +77,7 @@ connect_get_max_vcpus(SvCall *call, remote_connect_get_max_vcpus_args *args,
         sv_error_set(error, SV_FROM_LIBXL, SV_ERR_INVALID_ARG, "unknown type '%s'", type);
         return FALSE;
     }
-    if (!xen_process_check_available(error))
+    if (!xen_process_check_available(&xen_driver_of(call)->domains, error))
         return FALSE;
     max = libxl_get_max_cpus(xen_ctx_get(xen_driver_of(call)->xen));
     if (max <= 0) {
@@ -243,7 +243,7 @@ xen_init(SvDaemon *d, GError **error)
     sv_remote_common_handlers(&driver->handlers);
     sv_domain_driver_install(&driver->domains, &driver->handlers);
     xen_process_install(&driver->process, &driver->handlers);
-    xen_process_reconnect_all();
+    xen_process_reconnect_all(&driver->process);
     sv_remote_handlers_overlay(&driver->handlers, &own);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
@@ -258,7 +258,7 @@ xen_cleanup(SvDaemon *d)
     if (driver->store)
         sv_domain_store_flush(driver->store);
     /* Guests keep running: stop watching them, then let libxl go. */
-    xen_process_shutdown();
+    xen_process_shutdown(&driver->process);
     g_clear_pointer(&driver->xen, xen_ctx_free);
     g_clear_pointer(&driver->list, sv_domain_list_free);
     g_clear_pointer(&driver->store, sv_domain_store_free);

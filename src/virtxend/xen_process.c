@@ -21,8 +21,6 @@
 #include "conf/domain_status.h"
 #include "util/error.h"
 
-XenProcessContext *xen_ctx;
-
 int
 xen_stop_cause_from_string(const char *s)
 {
@@ -39,20 +37,6 @@ xen_stop_cause_from_string(const char *s)
     }
 }
 
-libxl_ctx *
-xen_lx(void)
-{
-    return xen_ctx_get(xen_ctx->xen);
-}
-
-static void
-fail_calls(GPtrArray *calls, const GError *error)
-{
-    for (guint i = 0; i < calls->len; i++)
-        sv_call_fail(calls->pdata[i], g_error_copy(error));
-    g_ptr_array_set_size(calls, 0);
-}
-
 void
 xen_graceful_job_free(XenGracefulJob *job)
 {
@@ -61,18 +45,28 @@ xen_graceful_job_free(XenGracefulJob *job)
     g_free(job);
 }
 
-/* The destroy calls waiting, and the GRACEFUL ones, go to the engine: it answers them once
- * the guest is gone, or fails them when the daemon exits first. */
+/* The calls of a destroy waiting go to the engine: it answers them once the guest is
+ * gone, or fails them when the daemon exits first. */
+static void
+hand_over_call(XenDomain *xd, SvGuestJob *job)
+{
+    SvCall *call = sv_guest_job_take_call(job);
+
+    if (call)
+        sv_domain_run_add_stop_call(&xd->run, call, NULL);
+}
+
+/* Those of the destroys waiting for libxl's, and of the GRACEFUL ones. */
 static void
 hand_over_calls(XenDomain *xd)
 {
-    for (guint i = 0; i < xd->destroy_calls->len; i++)
-        sv_domain_run_add_stop_call(&xd->run, xd->destroy_calls->pdata[i], NULL);
-    g_ptr_array_set_size(xd->destroy_calls, 0);
+    for (guint i = 0; i < xd->destroy_jobs->len; i++)
+        hand_over_call(xd, xd->destroy_jobs->pdata[i]);
+    g_ptr_array_set_size(xd->destroy_jobs, 0);
     for (GList *l = xd->graceful; l; l = l->next) {
         XenGracefulJob *job = l->data;
-        if (job->call)
-            sv_domain_run_add_stop_call(&xd->run, g_steal_pointer(&job->call), NULL);
+        if (job->job)
+            hand_over_call(xd, g_steal_pointer(&job->job));
         xen_graceful_job_free(job);
     }
     g_clear_pointer(&xd->graceful, g_list_free);
@@ -84,7 +78,7 @@ xen_domain_dispose(gpointer p)
     XenDomain *xd = p;
 
     hand_over_calls(xd);
-    g_ptr_array_unref(xd->destroy_calls);
+    g_ptr_array_unref(xd->destroy_jobs);
     if (xd->d_config) {
         libxl_domain_config_dispose(xd->d_config);
         g_free(xd->d_config);
@@ -94,24 +88,24 @@ xen_domain_dispose(gpointer p)
 XenDomain *
 xen_domain_new(SvDomainObj *obj)
 {
-    XenDomain *xd = sv_domain_run_new(xen_ctx->domains, obj, sizeof(XenDomain));
+    XenDomain *xd = sv_domain_run_new(xen_ctx_of(obj)->domains, obj, sizeof(XenDomain));
 
-    xd->destroy_calls = g_ptr_array_new();
+    xd->destroy_jobs = g_ptr_array_new();
     return xd;
 }
 
 SvDomainObj *
 xen_domain_find_run(gpointer data)
 {
-    return sv_domain_list_find_attached(xen_ctx->domains->list, data);
+    return sv_domain_run_find_attached(data);
 }
 
 /* ---------------------------------------------------------------- state */
 
-char *
-xen_domain_status_path(const char *name)
+static char *
+status_path(XenProcessContext *ctx, const char *name)
 {
-    return g_strdup_printf("%s/%s.xml", xen_ctx->run_dir, name);
+    return g_strdup_printf("%s/%s.xml", ctx->run_dir, name);
 }
 
 /* The end of the last GRACEFUL destroy under way, or 0. */
@@ -131,14 +125,15 @@ void
 xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
 {
     XenDomain *xd = obj->priv;
-    g_autofree char *path = xen_domain_status_path(obj->def->name);
+    XenProcessContext *ctx = xen_ctx_of(obj);
+    g_autofree char *path = status_path(ctx, obj->def->name);
     SvStatusCommon common = sv_status_common_of(obj);
     g_autofree char *attrs = NULL;
     g_autofree char *text = NULL;
 
     if (!xd ||
         (!sv_domain_run_in_start(obj) && (!xd->domid || obj->state == SV_DOMAIN_SHUTOFF))) {
-        sv_domain_store_remove_file_async(xen_ctx->domains->store, path, done, data);
+        sv_domain_store_remove_file_async(ctx->domains->store, path, done, data);
         return;
     }
     attrs = g_strdup_printf(" domid='%u' stopreason='%s' restart='%d' graceful='%" G_GINT64_FORMAT
@@ -148,7 +143,7 @@ xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
     common.starting = sv_domain_run_in_start(obj);
     text = sv_status_format(&xen_status_style, &common, &(SvStatusOwn){attrs, NULL, NULL},
                             obj->def, obj->id);
-    sv_domain_store_write_file_async(xen_ctx->domains->store, path, text, done, data);
+    sv_domain_store_write_file_async(ctx->domains->store, path, text, done, data);
 }
 
 /* ---------------------------------------------------------------- stop */
@@ -163,7 +158,7 @@ xen_domain_release(SvDomainObj *obj)
 
     hand_over_calls(xd);
     if (xd->death) {
-        libxl_evdisable_domain_death(xen_lx(), xd->death);
+        libxl_evdisable_domain_death(xen_libxl_of(obj), xd->death);
         xd->death = NULL;
     }
 }
@@ -177,13 +172,34 @@ const SvRunFacts xen_run_facts = {
 
 /* The domain no longer exists in Xen: the stop cause says how it ended (SHUTDOWN, CRASH,
  * DESTROY); without one it was destroyed behind our back (xl destroy): as libvirt,
- * DESTROYED. */
+ * DESTROYED. A reboot or crash to restart is started again, unless a client's destroy
+ * joined it. */
 static void
 guest_gone(SvDomainObj *obj)
 {
+    gboolean restart = xen_domain_of(obj)->restart && !sv_domain_run_destroying(obj);
+
     sv_domain_run_teardown(obj, &(SvRunEnd){.reason = SV_DOMAIN_SHUTOFF_DESTROYED,
                                             .detail = SV_DOMAIN_EVENT_STOPPED_DESTROYED,
-                                            .restart = xen_domain_of(obj)->restart});
+                                            .restart = restart});
+}
+
+/* libxl did not destroy the domain: a client's destroy is withdrawn (the guest goes back to
+ * what it was before, domain/domain_state.h) and the destroys waiting fail with error
+ * through the shared completion; a stop the guest began itself stays, for the next
+ * destroy to try again. */
+static void
+destroy_failed(SvDomainObj *obj, const GError *error)
+{
+    XenDomain *xd = xen_domain_of(obj);
+    g_autoptr(GPtrArray) jobs = g_steal_pointer(&xd->destroy_jobs);
+
+    xd->destroy_started = FALSE;
+    xd->destroy_jobs = g_ptr_array_new();
+    g_warning("domain %s: %s", obj->def->name, error->message);
+    sv_domain_run_withdraw_destroy(xen_ctx_of(obj)->domains, obj);
+    for (guint i = 0; i < jobs->len; i++)
+        sv_guest_job_done(jobs->pdata[i], error);
 }
 
 static void
@@ -191,37 +207,34 @@ destroy_done(int rc, gpointer data)
 {
     SvDomainObj *obj = xen_domain_find_run(data);
     g_autoptr(GError) e = NULL;
-    XenDomain *xd;
 
     /* DOMAIN_DEATH may have come first: then that run is over and nothing is left to do. */
     if (!obj)
         return;
-    xd = xen_domain_of(obj);
     if (rc == 0) {
         guest_gone(obj);
         return;
     }
-    xd->destroy_started = FALSE;
     sv_error_set(&e, SV_FROM_LIBXL, SV_ERR_OPERATION_FAILED,
-                 "libxenlight failed to destroy domain '%u' (error %d)", xd->domid, rc);
-    g_warning("domain %s: %s", obj->def->name, e->message);
-    fail_calls(xd->destroy_calls, e);
-    xen_domain_save_status(obj, NULL, NULL);
+                 "libxenlight failed to destroy domain '%u' (error %d)", xen_domain_of(obj)->domid,
+                 rc);
+    destroy_failed(obj, e);
 }
 
 gboolean
 xen_domain_begin_destroy(SvDomainObj *obj, GError **error)
 {
     XenDomain *xd = xen_domain_of(obj);
+    XenProcessContext *ctx = xen_ctx_of(obj);
     const libxl_asyncop_how *how;
     int rc;
 
     if (xd->destroy_started)
         return TRUE;
-    how = xen_ctx_ao(xen_ctx->xen, destroy_done, sv_domain_obj_run_key(obj));
-    rc = libxl_domain_destroy(xen_lx(), xd->domid, how);
+    how = xen_ctx_ao(ctx->xen, destroy_done, sv_domain_obj_run_key(obj));
+    rc = libxl_domain_destroy(xen_ctx_get(ctx->xen), xd->domid, how);
     if (rc != 0) {
-        xen_ctx_ao_cancel(xen_ctx->xen, how);
+        xen_ctx_ao_cancel(ctx->xen, how);
         sv_error_set(error, SV_FROM_LIBXL, SV_ERR_OPERATION_FAILED,
                      "Failed to destroy domain '%u' (libxenlight error %d)", xd->domid, rc);
         return FALSE;
@@ -236,10 +249,8 @@ xen_domain_begin_destroy_quietly(SvDomainObj *obj)
 {
     g_autoptr(GError) error = NULL;
 
-    if (!xen_domain_begin_destroy(obj, &error)) {
-        g_warning("domain %s: %s", obj->def->name, error->message);
-        fail_calls(xen_domain_of(obj)->destroy_calls, error);
-    }
+    if (!xen_domain_begin_destroy(obj, &error))
+        destroy_failed(obj, error);
 }
 
 static void
@@ -251,16 +262,30 @@ orphan_destroyed(int rc, gpointer data)
 }
 
 void
-xen_domain_destroy_orphan(guint32 domid)
+xen_domain_destroy_orphan(XenProcessContext *ctx, guint32 domid)
 {
     const libxl_asyncop_how *how =
-        xen_ctx_ao(xen_ctx->xen, orphan_destroyed, GUINT_TO_POINTER(domid));
+        xen_ctx_ao(ctx->xen, orphan_destroyed, GUINT_TO_POINTER(domid));
 
-    if (libxl_domain_destroy(xen_lx(), domid, how) != 0)
-        xen_ctx_ao_cancel(xen_ctx->xen, how);
+    if (libxl_domain_destroy(xen_ctx_get(ctx->xen), domid, how) != 0)
+        xen_ctx_ao_cancel(ctx->xen, how);
 }
 
 /* ---------------------------------------------------------------- GRACEFUL destroys */
+
+/* A GRACEFUL destroy gave up. Not through the shared completion (sv_guest_job_done), which
+ * would withdraw a destroy: this one never began a stop, and a forced destroy under way
+ * meanwhile is not its to withdraw. (transfer full of job and error) */
+static void
+fail_graceful(SvGuestJob *job, GError *error)
+{
+    SvCall *call = sv_guest_job_take_call(job);
+
+    if (call)
+        sv_call_fail(call, error);
+    else
+        g_error_free(error);
+}
 
 static gboolean
 graceful_timed_out(gpointer data)
@@ -281,9 +306,9 @@ graceful_timed_out(gpointer data)
      * on. The guest keeps running, with the shutdown request still pending. */
     sv_error_set_errno(&e, SV_FROM_LIBXL, EBUSY, "Failed to terminate domain %u with shutdown",
                        xd->domid);
-    if (job->call) {
+    if (job->job) {
         g_message("%s", e->message);
-        sv_call_fail(job->call, g_steal_pointer(&e));
+        fail_graceful(g_steal_pointer(&job->job), g_steal_pointer(&e));
     } else {
         g_warning("domain %s: the GRACEFUL destroy begun before the daemon restarted failed: "
                   "%s; the guest keeps running", obj->def->name, e->message);
@@ -294,14 +319,14 @@ graceful_timed_out(gpointer data)
 }
 
 void
-xen_graceful_add(SvDomainObj *obj, SvCall *call, gint64 deadline)
+xen_graceful_add(SvDomainObj *obj, SvGuestJob *destroy, gint64 deadline)
 {
     XenDomain *xd = xen_domain_of(obj);
     XenGracefulJob *job = g_new0(XenGracefulJob, 1);
     gint64 left = deadline - g_get_monotonic_time();
 
     job->run = obj->run;
-    job->call = call;
+    job->job = destroy;
     job->deadline = deadline;
     job->timer = g_timeout_add(left > 0 ? (guint)((left + 999) / 1000) : 0, graceful_timed_out,
                                job);
@@ -342,8 +367,8 @@ graceful_succeeded(SvDomainObj *obj)
 
     for (GList *l = xd->graceful; l; l = l->next) {
         XenGracefulJob *job = l->data;
-        if (job->call)
-            g_ptr_array_add(xd->destroy_calls, g_steal_pointer(&job->call));
+        if (job->job)
+            g_ptr_array_add(xd->destroy_jobs, g_steal_pointer(&job->job));
         xen_graceful_job_free(job);
     }
     g_clear_pointer(&xd->graceful, g_list_free);
@@ -372,7 +397,7 @@ on_domain_shutdown(SvDomainObj *obj, int reason)
     case LIBXL_SHUTDOWN_REASON_CRASH:
     case LIBXL_SHUTDOWN_REASON_WATCHDOG:
         if (obj->state != SV_DOMAIN_CRASHED) {
-            sv_domain_driver_set_state_event(xen_ctx->domains, obj, SV_DOMAIN_CRASHED,
+            sv_domain_driver_set_state_event(xen_ctx_of(obj)->domains, obj, SV_DOMAIN_CRASHED,
                                              SV_DOMAIN_CRASHED_PANICKED, SV_DOMAIN_EVENT_CRASHED,
                                              SV_DOMAIN_EVENT_CRASHED_PANICKED);
         }
@@ -380,7 +405,7 @@ on_domain_shutdown(SvDomainObj *obj, int reason)
         break;
     default: /* poweroff, and what a guest can only ask for itself (soft reset, suspend) */
         if (obj->state != SV_DOMAIN_SHUTDOWN) {
-            sv_domain_driver_set_state_event(xen_ctx->domains, obj, SV_DOMAIN_SHUTDOWN,
+            sv_domain_driver_set_state_event(xen_ctx_of(obj)->domains, obj, SV_DOMAIN_SHUTDOWN,
                                              SV_DOMAIN_SHUTDOWN_UNKNOWN, SV_DOMAIN_EVENT_SHUTDOWN,
                                              SV_DOMAIN_EVENT_SHUTDOWN_GUEST);
         }
@@ -389,7 +414,8 @@ on_domain_shutdown(SvDomainObj *obj, int reason)
     }
 }
 
-/* Events carry the run handle they were enabled with (libxl's for_user). */
+/* Events carry the run handle they were enabled with (libxl's for_user); user is the
+ * context of the driver whose libxl reports them. */
 void
 xen_process_on_event(const libxl_event *event, gpointer user)
 {
@@ -397,9 +423,8 @@ xen_process_on_event(const libxl_event *event, gpointer user)
                            ? xen_domain_find_run(GUINT_TO_POINTER((guint)event->for_user))
                            : NULL;
 
-    (void)user;
     /* Events about runs already over (or domains never ours) are dropped. */
-    if (!obj || xen_domain_of(obj)->domid != event->domid)
+    if (!obj || xen_ctx_of(obj) != user || xen_domain_of(obj)->domid != event->domid)
         return;
     switch (event->type) {
     case LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN:

@@ -19,18 +19,18 @@ typedef struct {
 /* Install the lifecycle handlers (create, destroy, shutdown, ...) into h. */
 void xen_process_install(XenProcessContext *ctx, SvRemoteHandlers *h);
 
-/* Fail (OPERATION_FAILED, LIBXL) when the host has no usable hypervisor. */
-gboolean xen_process_check_available(GError **error);
+/* Fail (OPERATION_FAILED, LIBXL) when drv's host has no usable hypervisor. */
+gboolean xen_process_check_available(SvDomainDriver *drv, GError **error);
 
-/* libxl's domain events, for xen_ctx_new(). */
+/* libxl's domain events, for xen_ctx_new() (user: the XenProcessContext). */
 void xen_process_on_event(const libxl_event *event, gpointer user);
 
 /* Find running guests again from their status files and libxl's domain list, then
  * autostart domains once per host boot. Call after the definitions are loaded. */
-void xen_process_reconnect_all(void);
+void xen_process_reconnect_all(XenProcessContext *ctx);
 
 /* Stop watching the guests (they keep running); call before freeing the libxl context. */
-void xen_process_shutdown(void);
+void xen_process_shutdown(XenProcessContext *ctx);
 
 /* CPU time a running guest has used, in ns (libxl_domain_info). */
 guint64 xen_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj);

@@ -74,32 +74,43 @@ xen_status_of(const SvStatus *st)
 
 /* Whether libxl's domain domid is the guest of def: same UUID and name. */
 static gboolean
-is_guest(const libxl_dominfo *info, const SvDomainDef *def)
+is_guest(libxl_ctx *lx, const libxl_dominfo *info, const SvDomainDef *def)
 {
     char *name;
     gboolean same;
 
     if (memcmp(libxl_uuid_bytearray_const(&info->uuid), def->uuid, 16) != 0)
         return FALSE;
-    name = libxl_domid_to_name(xen_lx(), info->domid);
+    name = libxl_domid_to_name(lx, info->domid);
     same = name && g_str_equal(name, def->name);
     free(name);
     return same;
 }
 
+/* libxl's domain list, read once for the walk over the status files, and the driver's
+ * context. */
+typedef struct {
+    XenProcessContext *ctx;
+    libxl_dominfo *list;
+    int n;
+} Domains;
+
 /* The domain a status file names, if it lives: its domid, UUID and name match. NULL when
  * it is gone; an error when another guest has its domid and UUID. */
 static const libxl_dominfo *
-find_domain(const libxl_dominfo *list, int n, const SvStatus *st, const SvDomainDef *def,
+find_domain(const Domains *domains, const SvStatus *st, const SvDomainDef *def,
             GError **error)
 {
+    const libxl_dominfo *list = domains->list;
+    int n = domains->n;
+
     for (int i = 0; i < n; i++) {
         if (list[i].domid != xen_status_of(st)->domid ||
             memcmp(libxl_uuid_bytearray_const(&list[i].uuid), def->uuid, 16) != 0)
             continue;
         if (list[i].dying)
             return NULL;
-        if (!is_guest(&list[i], def)) {
+        if (!is_guest(xen_ctx_get(domains->ctx->xen), &list[i], def)) {
             sv_error_set(error, SV_FROM_LIBXL, SV_ERR_INTERNAL_ERROR,
                          "domain %u is not named '%s'", xen_status_of(st)->domid, def->name);
             return NULL;
@@ -109,23 +120,19 @@ find_domain(const libxl_dominfo *list, int n, const SvStatus *st, const SvDomain
     return NULL;
 }
 
-/* libxl's domain list, read once for the walk over the status files. */
-typedef struct {
-    libxl_dominfo *list;
-    int n;
-} Domains;
-
 /* A start that never finished: whatever libxl made of it goes (its client never heard of
  * success). Only domains with the guest's UUID and name are ours. */
 static void
-finish_unfinished_start(const SvDomainDef *def, const libxl_dominfo *list, int n)
+finish_unfinished_start(const SvDomainDef *def, const Domains *domains)
 {
-    for (int i = 0; i < n; i++) {
-        if (list[i].dying || !is_guest(&list[i], def))
+    const libxl_dominfo *list = domains->list;
+
+    for (int i = 0; i < domains->n; i++) {
+        if (list[i].dying || !is_guest(xen_ctx_get(domains->ctx->xen), &list[i], def))
             continue;
         g_message("domain %s: its start never finished; destroying domain %u", def->name,
                   list[i].domid);
-        xen_domain_destroy_orphan(list[i].domid);
+        xen_domain_destroy_orphan(domains->ctx, list[i].domid);
     }
 }
 
@@ -138,10 +145,10 @@ find(SvStatus *st, gpointer *ret_handle, gpointer data, GError **error)
     const libxl_dominfo *info;
 
     if (st->c.starting) {
-        finish_unfinished_start(st->def, domains->list, domains->n);
+        finish_unfinished_start(st->def, domains);
         return SV_RECONNECT_GONE;
     }
-    info = find_domain(domains->list, domains->n, st, st->def, error);
+    info = find_domain(domains, st, st->def, error);
     if (!info && *error)
         return SV_RECONNECT_FOREIGN;
     if (!info) {
@@ -184,6 +191,7 @@ static void
 attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
 {
     const libxl_dominfo *info = handle;
+    XenProcessContext *ctx = xen_ctx_of(obj);
     XenDomain *xd = xen_domain_new(obj);
     guint32 domid = xen_status_of(st)->domid;
 
@@ -193,21 +201,21 @@ attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
     /* The stop under way, carried on by carry_on(). */
     if (xen_status_of(st)->stop_reason != SV_STOP_NONE)
         sv_domain_run_change(obj, SV_RUN_STOPPING, xen_status_of(st)->stop_reason);
-    sv_domain_list_set_id(xen_ctx->domains->list, obj, (int)domid);
-    sv_daemon_inhibit(xen_ctx->daemon);
+    sv_domain_list_set_id(obj->list, obj, (int)domid);
+    sv_daemon_inhibit(ctx->daemon);
     g_message("domain %s: reconnected to domain %u (%s)", obj->def->name, domid,
               sv_domain_state_to_string(obj->state));
     /* What changed while no daemon watched is not replayed, except that a guest which
      * shut down or crashed meanwhile is reported by libxl below, as a fresh event. */
     if (info->paused && obj->state == SV_DOMAIN_RUNNING)
-        sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_PAUSED,
+        sv_domain_driver_set_state(ctx->domains, obj, SV_DOMAIN_PAUSED,
                                    SV_DOMAIN_PAUSED_UNKNOWN);
     else if (!info->paused && !info->shutdown && obj->state == SV_DOMAIN_PAUSED)
-        sv_domain_driver_set_state(xen_ctx->domains, obj, SV_DOMAIN_RUNNING,
+        sv_domain_driver_set_state(ctx->domains, obj, SV_DOMAIN_RUNNING,
                                    SV_DOMAIN_RUNNING_UNPAUSED);
     else
         xen_domain_save_status(obj, NULL, NULL);
-    if (libxl_evenable_domain_death(xen_lx(), domid, obj->run, &xd->death) != 0)
+    if (libxl_evenable_domain_death(xen_ctx_get(ctx->xen), domid, obj->run, &xd->death) != 0)
         g_warning("domain %s: cannot watch domain %u for its end", obj->def->name, domid);
 }
 
@@ -221,19 +229,19 @@ static const SvReconnectFacts xen_reconnect_facts = {
 };
 
 void
-xen_process_reconnect_all(void)
+xen_process_reconnect_all(XenProcessContext *ctx)
 {
-    Domains domains = {NULL, 0};
+    Domains domains = {ctx, NULL, 0};
 
     /* Without a hypervisor no guest can run: status files wait for one. */
-    if (!xen_ctx->xen)
+    if (!ctx->xen)
         return;
-    if (!sv_mkdir_p(xen_ctx->run_dir, 0755, NULL))
-        g_warning("cannot create '%s'", xen_ctx->run_dir);
-    domains.list = libxl_list_domain(xen_lx(), &domains.n);
+    if (!sv_mkdir_p(ctx->run_dir, 0755, NULL))
+        g_warning("cannot create '%s'", ctx->run_dir);
+    domains.list = libxl_list_domain(xen_ctx_get(ctx->xen), &domains.n);
     if (!domains.list)
         domains.n = 0;
-    sv_domain_reconnect_all(xen_ctx->domains, xen_ctx->run_dir, &xen_reconnect_facts, &domains);
+    sv_domain_reconnect_all(ctx->domains, ctx->run_dir, &xen_reconnect_facts, &domains);
     if (domains.list)
         libxl_dominfo_list_free(domains.list, domains.n);
 }

@@ -25,19 +25,21 @@ static void
 create_done(int rc, gpointer data)
 {
     SvDomainObj *obj = xen_domain_find_run(data);
+    XenProcessContext *ctx;
     XenDomain *xd;
     guint32 domid;
     GError *error = NULL;
 
     if (!obj || !sv_domain_run_in_start(obj))
         return;
+    ctx = xen_ctx_of(obj);
     xd = xen_domain_of(obj);
     domid = xd->created_domid;
     libxl_domain_config_dispose(xd->d_config);
     g_clear_pointer(&xd->d_config, g_free);
     if (rc != 0) {
         if (domid != 0 && domid != (guint32)INVALID_DOMID)
-            xen_domain_destroy_orphan(domid);
+            xen_domain_destroy_orphan(ctx, domid);
         sv_error_set(&error, SV_FROM_LIBXL, SV_ERR_INTERNAL_ERROR,
                      "libxenlight failed to create new domain '%s' (error %d)", obj->def->name,
                      rc);
@@ -45,13 +47,13 @@ create_done(int rc, gpointer data)
         return;
     }
     xd->domid = domid;
-    sv_domain_list_set_id(xen_ctx->domains->list, obj, (int)domid);
-    if (libxl_evenable_domain_death(xen_lx(), domid, obj->run, &xd->death) != 0)
+    sv_domain_list_set_id(obj->list, obj, (int)domid);
+    if (libxl_evenable_domain_death(xen_ctx_get(ctx->xen), domid, obj->run, &xd->death) != 0)
         g_warning("domain %s: cannot watch domain %u for its end", obj->def->name, domid);
     /* libxl creates domains paused; they run once unpaused, as xl does. */
     if (!(xd->run.start_flags & SV_DOMAIN_START_PAUSED) &&
-        (rc = libxl_domain_unpause(xen_lx(), domid, NULL)) != 0) {
-        xen_domain_destroy_orphan(domid);
+        (rc = libxl_domain_unpause(xen_ctx_get(ctx->xen), domid, NULL)) != 0) {
+        xen_domain_destroy_orphan(ctx, domid);
         sv_error_set(&error, SV_FROM_LIBXL, SV_ERR_INTERNAL_ERROR,
                      "libxenlight failed to unpause domain '%s' (error %d)", obj->def->name, rc);
         start_failed(obj, error);
@@ -65,6 +67,7 @@ static void
 start_recorded(const GError *record_error, gpointer data)
 {
     SvDomainObj *obj = xen_domain_find_run(data);
+    XenProcessContext *ctx;
     XenDomain *xd;
     const libxl_asyncop_how *how;
     GError *error = NULL;
@@ -72,6 +75,7 @@ start_recorded(const GError *record_error, gpointer data)
 
     if (!obj || !sv_domain_run_in_start(obj))
         return;
+    ctx = xen_ctx_of(obj);
     xd = xen_domain_of(obj);
     if (record_error) {
         sv_error_set(&error, SV_FROM_LIBXL, SV_ERR_OPERATION_FAILED,
@@ -80,11 +84,12 @@ start_recorded(const GError *record_error, gpointer data)
         start_failed(obj, error);
         return;
     }
-    how = xen_ctx_ao(xen_ctx->xen, create_done, sv_domain_obj_run_key(obj));
+    how = xen_ctx_ao(ctx->xen, create_done, sv_domain_obj_run_key(obj));
     /* libxl reads d_config and writes created_domid until the create completes. */
-    rc = libxl_domain_create_new(xen_lx(), xd->d_config, &xd->created_domid, how, NULL);
+    rc = libxl_domain_create_new(xen_ctx_get(ctx->xen), xd->d_config, &xd->created_domid, how,
+                                 NULL);
     if (rc != 0) {
-        xen_ctx_ao_cancel(xen_ctx->xen, how);
+        xen_ctx_ao_cancel(ctx->xen, how);
         sv_error_set(&error, SV_FROM_LIBXL, SV_ERR_INTERNAL_ERROR,
                      "libxenlight failed to create new domain '%s' (error %d)", obj->def->name,
                      rc);
@@ -95,9 +100,11 @@ start_recorded(const GError *record_error, gpointer data)
 }
 
 gboolean
-xen_process_check_available(GError **error)
+xen_process_check_available(SvDomainDriver *drv, GError **error)
 {
-    if (!xen_ctx->xen) {
+    XenProcessContext *ctx = drv->data;
+
+    if (!ctx->xen) {
         sv_error_set(error, SV_FROM_LIBXL, SV_ERR_OPERATION_FAILED,
                      "the Xen hypervisor is not available on this host");
         return FALSE;
@@ -111,7 +118,7 @@ static gboolean
 check_not_in_xen(SvDomainObj *obj, GError **error)
 {
     int n = 0;
-    libxl_dominfo *list = libxl_list_domain(xen_lx(), &n);
+    libxl_dominfo *list = libxl_list_domain(xen_libxl_of(obj), &n);
     guint32 found = 0;
 
     for (int i = 0; list && i < n && !found; i++) {
@@ -135,7 +142,7 @@ xen_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
 {
     XenDomain *xd;
 
-    if (!xen_process_check_available(error))
+    if (!xen_process_check_available(sv_domain_driver_of_obj(obj), error))
         return FALSE;
     if (sv_domain_obj_is_active(obj)) {
         sv_error_set(error, SV_FROM_LIBXL, SV_ERR_OPERATION_INVALID, "Domain is already running");
@@ -154,7 +161,7 @@ xen_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     xd->d_config = g_new0(libxl_domain_config, 1);
     libxl_domain_config_init(xd->d_config);
     xen_config_build(obj->def, xd->d_config);
-    sv_domain_driver_hold(xen_ctx->domains, TRUE);
+    sv_domain_driver_hold(xen_ctx_of(obj)->domains, TRUE);
     if (call)
         sv_domain_driver_set_cause_call(obj, call);
     else

@@ -416,6 +416,103 @@ def test_fake_destroy(xen):
                                      "Requested operation is not valid: domain is not running")
 
 
+
+LIBXL_ERROR_FAIL = -3
+
+
+def destroy_failed(domid):
+    return (ERR_OPERATION_FAILED, FROM_LIBXL,
+            "operation failed: libxenlight failed to destroy domain '%d' (error %d)"
+            % (domid, LIBXL_ERROR_FAIL))
+
+
+def test_fake_destroy_that_libxl_fails_is_withdrawn(xen):
+    """libxl's destroy completes with an error: the call fails with it, and the destroy is
+    withdrawn (as virtqemud's and virtlxcd's are): the guest runs on, or stays paused, as if
+    none had been asked, so what it does by itself is seen again; a destroy joining the
+    guest's own stop goes back to that stop; a second destroy ends it."""
+    dom = xen.conn.defineXML(pv_xml("tough"))
+    dom.create()
+    domid = dom.ID()
+    xen.flag("fail-destroy")
+    assert error_of(dom.destroy) == destroy_failed(domid)
+    assert "destroy %d" % domid in xen.calls()
+    assert dom.state() == [RUNNING, 1]
+    assert xen.domains()[domid][1] == "running"
+    # A destroy of a paused guest that fails leaves it paused.
+    dom.suspend()
+    assert error_of(dom.destroy) == destroy_failed(domid)
+    assert dom.state() == [PAUSED, 1]
+    dom.resume()
+    # The guest powers itself off: seen and acted on (a stop still under way ignored it).
+    xen.ctl("poweroff %d" % domid)
+    wait_until(lambda: "ctl poweroff %d" % domid in xen.calls(), "the poweroff")
+    wait_state(dom, 4)  # SHUTDOWN: on_poweroff destroys it, and libxl fails that too
+    assert xen.domains()[domid][1] == "shutdown"
+    # A client's destroy joining that stop fails as well; the stop it joined stays.
+    assert error_of(dom.destroy) == destroy_failed(domid)
+    assert dom.state()[0] == 4
+    wait_until(lambda: "stopreason='shutdown'" in xen.status_file("tough").read_text(),
+               "the status file to record the guest's own stop again")
+    # The engine's log: each failed destroy went back to where it was asked.
+    for back in ("running", "paused", "stopping/shutdown"):
+        assert "domain tough: run stopping/destroy -> %s," % back in xen.daemon.stderr_text()
+    xen.flag("fail-destroy", False)
+    dom.destroy()
+    assert dom.state() == [SHUTOFF, 2]  # destroyed
+    assert domid not in xen.domains()
+    xen.events.expect("tough", ["DEFINED/ADDED", "STARTED/BOOTED", "SUSPENDED/PAUSED",
+                                "RESUMED/UNPAUSED", "SHUTDOWN/GUEST", "STOPPED/DESTROYED"])
+
+
+def test_fake_failed_destroy_is_not_carried_over_a_restart(xen):
+    """A destroy libxl failed is over: a daemon restarted after it reconnects to the guest,
+    running, and destroys nothing."""
+    dom = xen.conn.defineXML(pv_xml("stays"))
+    dom.create()
+    domid = dom.ID()
+    xen.flag("fail-destroy")
+    assert error_of(dom.destroy) == destroy_failed(domid)
+    xen.flag("fail-destroy", False)
+    wait_until(lambda: "stopreason='none'" in xen.status_file("stays").read_text(),
+               "the status file to forget the destroy")
+    calls = len(xen.calls())
+    xen.kill_daemon()
+    xen.start()
+    dom = xen.conn.lookupByName("stays")
+    assert dom.state() == [RUNNING, 1] and dom.ID() == domid
+    time.sleep(0.5)  # a carried destroy would be asked for at once
+    assert not any(c.startswith("destroy") for c in xen.calls()[calls:])
+    assert xen.domains()[domid][1] == "running"
+    dom.destroy()
+    assert dom.state() == [SHUTOFF, 2]
+
+
+
+def test_fake_failed_destroy_keeps_the_reboot_it_joined(xen):
+    """The guest reboots (on_reboot restart) and libxl fails to reap its domain; a client's
+    destroy joining that stop fails as well and is withdrawn back to it, the restart
+    included: when the domain does go (`xl destroy`), the guest starts again, as its reboot
+    asked."""
+    dom = xen.conn.defineXML(pv_xml("again"))
+    dom.create()
+    first = dom.ID()
+    xen.flag("fail-destroy")
+    xen.ctl("reboot %d" % first)
+    wait_until(lambda: "libxenlight failed to destroy domain '%d'" % first
+               in xen.daemon.stderr_text(), "the reap of the rebooted domain to fail")
+    assert error_of(dom.destroy) == destroy_failed(first)
+    assert "domain again: run stopping/destroy -> stopping/shutdown" in xen.daemon.stderr_text()
+    xen.flag("fail-destroy", False)
+    xen.ctl("destroy %d" % first)
+    xen.events.expect("again", ["DEFINED/ADDED", "STARTED/BOOTED", "STOPPED/SHUTDOWN",
+                                "STARTED/BOOTED"])
+    dom = xen.conn.lookupByName("again")
+    assert dom.state() == [RUNNING, 1] and dom.ID() != first
+    dom.destroy()
+    assert dom.state() == [SHUTOFF, 2]
+
+
 def test_fake_graceful_destroy_times_out_without_forcing(xen):
     dom = xen.conn.defineXML(pv_xml("vm3"))
     dom.create()

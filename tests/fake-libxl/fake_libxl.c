@@ -9,6 +9,8 @@
  *                   DOMID", "destroy DOMID", "pause DOMID", ...;
  *   ignore-shutdown if present, guests ignore shutdown and reboot requests;
  *   fail-create     if present, creates fail;
+ *   fail-destroy    if present when a destroy is asked, it completes with ERROR_FAIL and
+ *                   the domain stays as it was;
  *   create-delay-ms if present, the milliseconds a create takes to complete (the domain
  *                   exists from the call on, paused, as libxl makes it before it returns);
  *   ctl             a FIFO the test writes "poweroff|reboot|crash|destroy DOMID" lines to,
@@ -45,6 +47,7 @@ typedef struct {
     ActKind kind;
     guint32 domid;
     int reason;                /* ACT_*SHUTDOWN: libxl_shutdown_reason */
+    gboolean fail;             /* ACT_DESTROY: completes with ERROR_FAIL, changes nothing */
     libxl_asyncop_how how;     /* completion of create and destroy */
     gboolean has_how;
     char *name;                /* ACT_CREATE */
@@ -282,7 +285,10 @@ run_action(libxl_ctx *ctx, Action *a)
         guest_shutdown(ctx, a->domid, a->reason);
         break;
     case ACT_DESTROY:
-        domain_gone(ctx, a->domid);
+        if (a->fail)
+            rc = ERROR_FAIL;
+        else
+            domain_gone(ctx, a->domid);
         break;
     case ACT_REPORT_SHUTDOWN:
         deliver(ctx, a->domid, LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN, a->reason);
@@ -511,6 +517,7 @@ libxl_domain_destroy(libxl_ctx *ctx, uint32_t domid, const libxl_asyncop_how *ao
     if (!exists(ctx, domid, &d))
         return ERROR_INVAL;
     a = action_new(ACT_DESTROY, domid, 0);
+    a->fail = flag_file(ctx, "fail-destroy");
     if (ao_how) {
         a->how = *ao_how;
         a->has_how = TRUE;

@@ -32,7 +32,7 @@ sv_guest_admit(SvDomainDriver *drv, SvGuestOp op, const remote_nonnull_domain *d
         return NULL;
     if (!(obj = sv_domain_driver_lookup(drv, dom, error)))
         return NULL;
-    if (drv->guest->ready && !drv->guest->ready(error))
+    if (drv->guest->ready && !drv->guest->ready(drv, error))
         return NULL;
     if ((p->rules & SV_GUEST_RULE_ACTIVE) && !sv_domain_driver_check_active(obj, error))
         return NULL;

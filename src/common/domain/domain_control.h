@@ -91,8 +91,8 @@ struct SvGuestOps {
      * sv_domain_driver_reply_started) or its start fails; FALSE with error set when the
      * start cannot begin, leaving obj as it was. */
     gboolean (*start)(SvDomainObj *obj, SvCall *call, guint flags, GError **error);
-    /* Whether the hypervisor can be reached at all, after the lookup (NULL: always). */
-    gboolean (*ready)(GError **error);
+    /* Whether drv's hypervisor can be reached at all, after the lookup (NULL: always). */
+    gboolean (*ready)(SvDomainDriver *drv, GError **error);
     SvGuestProc procs[SV_GUEST_OP_LAST];
 };
 
