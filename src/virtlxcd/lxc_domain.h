@@ -38,7 +38,7 @@ typedef struct {
     GPtrArray *stop_waiters; /* LxcDestroyJob: handed to the engine at the teardown, which
                                 answers them once the container is SHUTOFF */
     gboolean refreeze;       /* a GRACEFUL destroy thawed the paused container */
-    guint64 autodestroy_client;
+    /* AUTODESTROY's client is the engine's (run.autodestroy_client). */
     int log_fd;
     /* A destroy an earlier daemon began (STOPPING, its cause says whether GRACEFUL),
      * carried on once the supervisor names init. */

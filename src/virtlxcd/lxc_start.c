@@ -361,12 +361,7 @@ lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         sv_domain_driver_set_cause_call(obj, call);
     else
         sv_domain_obj_set_cause(obj, "the daemon (autostart)");
-    ld->run.start_flags = flags;
-    if (call) {
-        ld->run.start_call = sv_call_defer(call);
-        if (flags & SV_DOMAIN_START_AUTODESTROY)
-            ld->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
-    }
+    sv_domain_run_take_start(obj, call, flags);
     /* Both written once, below. */
     sv_domain_run_change(obj, SV_RUN_STARTING, SV_STOP_NONE);
     sv_domain_obj_set_state(obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_STARTING_UP);

@@ -40,7 +40,7 @@ typedef struct {
                                request, not a state: the guest runs, pauses and resumes
                                while it waits */
     guint jobs;             /* monitor commands of clients' calls under way */
-    guint64 autodestroy_client; /* client id, 0 for none */
+    /* AUTODESTROY's client is the engine's (run.autodestroy_client). */
 } QemuDomain;
 
 /* The driver's context, set by qemu_process_install(), for the code that does not take it

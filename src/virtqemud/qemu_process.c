@@ -294,6 +294,14 @@ is_starting_or_shut_down(const SvDomainObj *obj)
     return sv_domain_run_in_start(obj) || obj->state == SV_DOMAIN_SHUTDOWN;
 }
 
+/* AUTODESTROY's destroy (domain/domain_lifecycle.c): QEMU's forced kill, nobody waiting. */
+static void
+destroy_quietly(SvDomainObj *obj, const char *why)
+{
+    sv_domain_obj_set_cause(obj, "the daemon (%s)", why);
+    qemu_domain_kill(obj, SV_STOP_DESTROY);
+}
+
 #define PMSUSPENDED                                                                                \
     {NULL, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is pmsuspended", SV_DOMAIN_PMSUSPENDED}
 
@@ -301,6 +309,7 @@ is_starting_or_shut_down(const SvDomainObj *obj)
  * (domain/domain_lifecycle.c and domain_control.c serve them). */
 static const SvGuestOps qemu_guest_ops = {
     .start = qemu_start_guest,
+    .destroy_quietly = destroy_quietly,
     .procs = {
         [SV_GUEST_CREATE_WITH_FLAGS] = {.flags = CREATE_FLAGS,
                                         .func = "qemuDomainCreateWithFlags"},
@@ -350,30 +359,6 @@ qemu_process_get_pty(SvDomainObj *obj, guint serial)
     if (!qd || sv_domain_run_in_start(obj) || serial >= qd->ptys->len)
         return NULL;
     return qd->ptys->pdata[serial];
-}
-
-static void
-autodestroy_one(SvDomainObj *obj, guint64 id)
-{
-    QemuDomain *qd = obj->priv;
-
-    if (qd && qd->autodestroy_client == id && !sv_domain_run_destroying(obj)) {
-        g_message("domain %s: its client went away, destroying (AUTODESTROY)", obj->def->name);
-        qemu_domain_kill(obj, SV_STOP_DESTROY);
-    }
-}
-
-void
-qemu_process_client_closed(SvClient *client)
-{
-    guint64 id = sv_client_get_id(client);
-    g_autoptr(GPtrArray) active = NULL;
-
-    if (!qemu_ctx)
-        return;
-    active = sv_domain_list_filter(qemu_ctx->domains->list, SV_CONNECT_LIST_DOMAINS_ACTIVE);
-    for (guint i = 0; i < active->len; i++)
-        autodestroy_one(active->pdata[i], id);
 }
 
 guint64

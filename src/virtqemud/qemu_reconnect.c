@@ -35,7 +35,7 @@ carry_through(SvDomainObj *obj, SvStopCause cause)
             sv_domain_run_change(obj, SV_RUN_STOPPING, cause);
     } else if (cause != SV_STOP_NONE) {
         qemu_domain_kill(obj, cause);
-    } else if (qd->autodestroy_client) {
+    } else if (qd->run.autodestroy_client) {
         g_message("domain %s: its AUTODESTROY client is gone, destroying", obj->def->name);
         qemu_domain_kill(obj, SV_STOP_DESTROY);
     }
@@ -280,7 +280,6 @@ attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
     qd->dir = g_path_get_dirname(qemu_status_of(st)->monitor);
     qd->pid_path = g_strdup_printf("%s/%s.pid", qemu_ctx->run_dir, obj->def->name);
     qd->fake_reboot = qemu_status_of(st)->fake_reboot;
-    qd->autodestroy_client = st->c.autodestroy ? G_MAXUINT64 : 0;
     for (guint i = 0; i < serials->len; i++) {
         SvDomainChrDef *chr = serials->pdata[i];
         g_ptr_array_add(qd->ptys, g_strdup(chr->source_path));

@@ -420,7 +420,6 @@ caps_ready(QemuCaps *caps, const GError *error, gpointer run)
 gboolean
 qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
 {
-    SvDomainRun *run;
     const char *default_emulator = qemu_caps_get_emulator(qemu_ctx->caps);
 
     if (sv_domain_obj_is_active(obj)) {
@@ -435,7 +434,6 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         return FALSE;
     sv_domain_list_assign_id(qemu_ctx->domains->list, obj);
     qemu_domain_begin(obj);
-    run = sv_domain_run_of(obj);
     if (call)
         sv_domain_driver_set_cause_call(obj, call);
     else
@@ -444,12 +442,7 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     /* From here on a failure goes through qemu_start_failed(), which undoes all this.
      * Written below with PAUSED/STARTING_UP. */
     sv_domain_run_change(obj, SV_RUN_STARTING, SV_STOP_NONE);
-    run->start_flags = flags;
-    if (call) {
-        run->start_call = sv_call_defer(call);
-        if (flags & SV_DOMAIN_START_AUTODESTROY)
-            qemu_domain_of(obj)->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
-    }
+    sv_domain_run_take_start(obj, call, flags);
     sv_domain_run_arm_start_timer(obj, qemu_ctx->timeouts.start_timeout_ms,
                                   "QEMU's monitor did not answer within", qemu_start_failed);
     sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED,

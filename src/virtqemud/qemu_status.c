@@ -39,7 +39,7 @@ format_status(SvDomainObj *obj)
     common.pid = sv_process_get_pid(qd->proc);
     common.start_time = sv_process_get_start_time(qd->proc);
     common.starting = sv_domain_run_in_start(obj);
-    common.autodestroy = qd->autodestroy_client != 0;
+    common.autodestroy = qd->run.autodestroy_client != 0;
     /* A kill under way is carried on by a restarted daemon, in the same mode and on
      * the same timeline (the monotonic clock is the system's, not the daemon's). */
     if (sv_process_get_kill(qd->proc, &graceful, &common.kill_deadline))
