@@ -29,7 +29,7 @@ void qemu_process_install(QemuProcessContext *ctx, SvRemoteHandlers *h);
 /* Find running guests again from their status files (adopting or killing every QEMU
  * they name, per docs/lifecycle.md), then autostart domains once per host boot. Call
  * after the definitions are loaded and before serving. */
-void qemu_process_reconnect_all(void);
+void qemu_process_reconnect_all(QemuProcessContext *ctx);
 
 /* The pty QEMU gave serial port N, or NULL (not a pty, not known yet). */
 const char *qemu_process_get_pty(SvDomainObj *obj, guint serial);
