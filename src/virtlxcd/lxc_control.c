@@ -1,6 +1,6 @@
 /* lxc_control.c: the procedures that act on a container: destroy (GRACEFUL too), shutdown
  * and reboot through initctl or a signal, suspend and resume through the freezer, and the
- * glue of the daemon (AUTODESTROY, CPU time, the console's socket, persistence). */
+ * glue of the daemon (CPU time, the console's socket, persistence). */
 #include "lxc_domain.h"
 
 #include <errno.h>
@@ -157,6 +157,7 @@ is_not_paused(const SvDomainObj *obj)
  * (domain/domain_lifecycle.c and domain_control.c serve them); there is no RESET. */
 static const SvGuestOps lxc_guest_ops = {
     .start = lxc_start_container,
+    .destroy_quietly = lxc_domain_destroy_quietly, /* AUTODESTROY */
     .procs = {
         [SV_GUEST_SUSPEND] = {.rules = SV_GUEST_RULE_ACTIVE | SV_GUEST_RULE_PAUSED_NOOP,
                               .act = act_freeze},
@@ -189,24 +190,6 @@ lxc_process_get_console_socket(SvDomainObj *obj)
     LxcDomain *ld = obj->priv;
 
     return ld && !sv_domain_run_in_start(obj) && !ld->ended ? ld->socket_path : NULL;
-}
-
-void
-lxc_process_client_closed(LxcProcessContext *ctx, SvClient *client)
-{
-    guint64 id = sv_client_get_id(client);
-    g_autoptr(GPtrArray) active = NULL;
-
-    active = sv_domain_list_filter(ctx->domains->list, SV_CONNECT_LIST_DOMAINS_ACTIVE);
-    for (guint i = 0; i < active->len; i++) {
-        SvDomainObj *obj = active->pdata[i];
-        LxcDomain *ld = obj->priv;
-        if (ld && ld->autodestroy_client == id && !sv_domain_run_destroying(obj)) {
-            g_message("domain %s: its client went away, destroying (AUTODESTROY)",
-                      obj->def->name);
-            lxc_domain_destroy_quietly(obj, "its AUTODESTROY client went away");
-        }
-    }
 }
 
 guint64

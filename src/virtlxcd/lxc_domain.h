@@ -36,7 +36,7 @@ typedef struct {
     int shutoff_reason;   /* decided when ended */
     int stopped_detail;
     gboolean refreeze;       /* a GRACEFUL destroy thawed the paused container */
-    guint64 autodestroy_client;
+    /* AUTODESTROY's client is the engine's (run.autodestroy_client). */
     int log_fd;
     /* A destroy an earlier daemon began (STOPPING, its cause says whether GRACEFUL),
      * carried on once the supervisor names init. */

@@ -144,14 +144,6 @@ lxc_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
 
 /* ---------------------------------------------------------------- daemon glue */
 
-static void
-client_closed(SvClient *client, gpointer data)
-{
-    LxcDriver *driver = data; /* the LxcDriver of the server */
-
-    lxc_process_client_closed(&driver->process, client);
-}
-
 /* The supervisor binary: `supervisor` in virtlxcd.conf, else the one next to this daemon
  * (a build tree), else the installed one. */
 static char *
@@ -261,7 +253,6 @@ lxc_init(SvDaemon *d, GError **error)
     lxc_process_install(&driver->process, &driver->handlers);
     lxc_console_install(&driver->process, &driver->handlers);
     lxc_process_reconnect_all(&driver->process);
-    sv_server_set_client_closed(sv_daemon_get_server(d), client_closed, driver);
     sv_remote_handlers_overlay(&driver->handlers, &own);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_daemon_set_driver_data(d, driver);

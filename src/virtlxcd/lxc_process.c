@@ -101,7 +101,7 @@ lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
     }
     status_destroy(obj, ld, &common, &st);
     common.starting = sv_domain_run_in_start(obj);
-    common.autodestroy = ld->autodestroy_client != 0;
+    common.autodestroy = ld->run.autodestroy_client != 0;
     common.pid = sv_process_get_pid(ld->supervisor);
     common.start_time = sv_process_get_start_time(ld->supervisor);
     st.socket = ld->socket_path;

@@ -25,9 +25,6 @@ void lxc_process_install(LxcProcessContext *ctx, SvRemoteHandlers *h);
  * autostart domains once per host boot. Call after the definitions are loaded. */
 void lxc_process_reconnect_all(LxcProcessContext *ctx);
 
-/* A client went away: destroy the containers it started with AUTODESTROY. */
-void lxc_process_client_closed(LxcProcessContext *ctx, SvClient *client);
-
 /* CPU time of a running container's cgroup, in ns. */
 guint64 lxc_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj);
 

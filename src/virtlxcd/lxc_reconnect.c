@@ -137,7 +137,7 @@ carry_on(SvDomainObj *obj, SvStatus *st, gpointer data)
                              graceful ? SV_STOP_DESTROY_GRACEFUL : SV_STOP_DESTROY);
         ld->carried = TRUE;
         ld->carried_deadline = st->c.kill_deadline;
-    } else if (destroying || ld->autodestroy_client) {
+    } else if (destroying || ld->run.autodestroy_client) {
         why = destroying ? "a destroy was under way" : "its AUTODESTROY client is gone";
         g_message("domain %s: %s; stopping it", obj->def->name, why);
         sv_domain_obj_set_cause(obj, "the daemon (after a restart: %s)", why);
@@ -163,7 +163,6 @@ attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
     ld->socket_path = g_strdup(ls->socket);
     ld->cgroup = ls->cgroup && *ls->cgroup ? lxc_cgroup_new(ctx->cgroup_root, ls->cgroup, NULL)
                                            : NULL;
-    ld->autodestroy_client = st->c.autodestroy ? G_MAXUINT64 : 0;
     ld->log_fd = lxc_domain_open_log(obj, NULL);
     sv_guest_log_printf(ld->log_fd, "reconnected to supervisor %d",
                         (int)sv_process_get_pid(f->supervisor));

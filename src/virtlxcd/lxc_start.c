@@ -322,12 +322,7 @@ start_begin(SvDomainObj *obj, SvCall *call, guint flags)
         sv_domain_driver_set_cause_call(obj, call);
     else
         sv_domain_obj_set_cause(obj, "the daemon (autostart)");
-    ld->run.start_flags = flags;
-    if (call) {
-        ld->run.start_call = sv_call_defer(call);
-        if (flags & SV_DOMAIN_START_AUTODESTROY)
-            ld->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
-    }
+    sv_domain_run_take_start(obj, call, flags);
     sv_domain_run_change(obj, SV_RUN_STARTING, SV_STOP_NONE);
     return ld;
 }

@@ -8,9 +8,6 @@
 #include "qemu_status.h"
 #include "util/error.h"
 
-/* Until the process files take their context from their call or guest (qemu_ctx_of). */
-QemuProcessContext *qemu_ctx;
-
 static void
 qemu_domain_dispose(gpointer p)
 {
@@ -35,7 +32,7 @@ qemu_domain_release(SvDomainObj *obj)
 
     g_clear_pointer(&qd->mon, qemu_monitor_free);
     qemu_domain_remove_files(obj);
-    qemu_security_label_release(qemu_ctx->security, qd->sec);
+    qemu_security_label_release(qemu_ctx_of(obj)->security, qd->sec);
 }
 
 /* A failed start's log says "start failed: ..." (qemu_start_error), no "shutting down". */
@@ -49,7 +46,7 @@ const SvRunFacts qemu_run_facts = {
 guint
 qemu_domain_begin(SvDomainObj *obj)
 {
-    QemuDomain *qd = sv_domain_run_new(qemu_ctx->domains, obj, sizeof(QemuDomain));
+    QemuDomain *qd = sv_domain_run_new(sv_domain_driver_of_obj(obj), obj, sizeof(QemuDomain));
 
     qd->log_fd = -1;
     qd->log_offset = -1;

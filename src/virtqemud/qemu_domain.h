@@ -40,15 +40,14 @@ typedef struct {
                                request, not a state: the guest runs, pauses and resumes
                                while it waits */
     guint jobs;             /* monitor commands of clients' calls under way */
-    guint64 autodestroy_client; /* client id, 0 for none */
+    /* AUTODESTROY's client is the engine's (run.autodestroy_client). */
 } QemuDomain;
 
-/* The driver's context, set by qemu_process_install(), for the code that does not take it
- * from its call or its guest yet: the two below lead to the right one, whatever the
- * number of drivers in the process. */
-extern QemuProcessContext *qemu_ctx;
-
-/* The context of the driver obj belongs to (the SvDomainDriver's data). */
+/* The driver's context is never a global: code reaches it from its guest or its call (the
+ * two below), from the SvDomainDriver a fact is given (->data), or as a parameter, so two
+ * drivers may share a process.
+ *
+ * The context of the driver obj belongs to (the SvDomainDriver's data). */
 static inline QemuProcessContext *
 qemu_ctx_of(const SvDomainObj *obj)
 {
@@ -77,10 +76,9 @@ qemu_domain_of(SvDomainObj *obj)
     return obj->priv;
 }
 
-/* A guest's state changes in one place, sv_domain_driver_set_state(qemu_ctx->domains,
- * ...), which writes the status file through qemu_status_save_then (the driver's
- * save_status); sv_domain_driver_set_state_event() also sends the event clients get for
- * the change. */
+/* A guest's state changes in one place, sv_domain_driver_set_state(ctx->domains, ...),
+ * which writes the status file through qemu_status_save_then (the driver's save_status);
+ * sv_domain_driver_set_state_event() also sends the event clients get for the change. */
 
 /* End QEMU through the kill state machine, forced, with nobody waiting on it (guest
  * power-off, on_crash, AUTODESTROY, reconnect): the guest is STOPPING for cause, and the

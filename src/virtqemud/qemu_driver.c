@@ -306,13 +306,6 @@ qemu_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
 
 /* ---------------------------------------------------------------- daemon glue */
 
-static void
-client_closed(SvClient *client, gpointer data)
-{
-    (void)data; /* the QemuDriver of the server */
-    qemu_process_client_closed(client);
-}
-
 static gboolean
 qemu_init(SvDaemon *d, GError **error)
 {
@@ -388,8 +381,7 @@ qemu_init(SvDaemon *d, GError **error)
     driver->common_get_xml_desc = driver->handlers.domain_get_xml_desc;
     qemu_process_install(&driver->process, &driver->handlers);
     qemu_console_install(&driver->process, &driver->handlers);
-    qemu_process_reconnect_all();
-    sv_server_set_client_closed(sv_daemon_get_server(d), client_closed, driver);
+    qemu_process_reconnect_all(&driver->process);
     sv_remote_handlers_overlay(&driver->handlers, &own);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */

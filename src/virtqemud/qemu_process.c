@@ -70,6 +70,7 @@ reset_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
 static void
 on_shutdown_event(SvDomainObj *obj, JsonObject *data)
 {
+    SvDomainDriver *drv = sv_domain_driver_of_obj(obj);
     QemuDomain *qd = qemu_domain_of(obj);
     int detail = SV_DOMAIN_EVENT_SHUTDOWN_FINISHED;
 
@@ -80,15 +81,15 @@ on_shutdown_event(SvDomainObj *obj, JsonObject *data)
     if (qd->fake_reboot || obj->def->on_poweroff == SV_DOMAIN_LIFECYCLE_RESTART) {
         /* A reboot: reset and go on, no SHUTDOWN state or event. */
         qd->fake_reboot = FALSE;
-        sv_domain_run_set(qemu_ctx->domains, obj, SV_RUN_REBOOTING, SV_STOP_NONE);
+        sv_domain_run_set(drv, obj, SV_RUN_REBOOTING, SV_STOP_NONE);
         qemu_monitor_command(qd->mon, "system_reset", NULL, reset_done, NULL);
         return;
     }
     if (data && json_object_has_member(data, "guest"))
         detail = qemu_json_bool(data, "guest", FALSE) ? SV_DOMAIN_EVENT_SHUTDOWN_GUEST
                                                       : SV_DOMAIN_EVENT_SHUTDOWN_HOST;
-    sv_domain_driver_set_state_event(qemu_ctx->domains, obj, SV_DOMAIN_SHUTDOWN,
-                                     SV_DOMAIN_SHUTDOWN_UNKNOWN, SV_DOMAIN_EVENT_SHUTDOWN, detail);
+    sv_domain_driver_set_state_event(drv, obj, SV_DOMAIN_SHUTDOWN, SV_DOMAIN_SHUTDOWN_UNKNOWN,
+                                     SV_DOMAIN_EVENT_SHUTDOWN, detail);
     /* on_poweroff destroy (and preserve, which QEMU cannot hold): end QEMU. */
     qemu_domain_kill(obj, SV_STOP_SHUTDOWN);
 }
@@ -98,7 +99,7 @@ on_panic_event(SvDomainObj *obj)
 {
     if (sv_domain_run_destroying(obj) || obj->state == SV_DOMAIN_CRASHED)
         return;
-    sv_domain_driver_set_state_event(qemu_ctx->domains, obj, SV_DOMAIN_CRASHED,
+    sv_domain_driver_set_state_event(sv_domain_driver_of_obj(obj), obj, SV_DOMAIN_CRASHED,
                                      SV_DOMAIN_CRASHED_PANICKED, SV_DOMAIN_EVENT_CRASHED,
                                      SV_DOMAIN_EVENT_CRASHED_PANICKED);
     switch (obj->def->on_crash) {
@@ -117,11 +118,13 @@ static void
 on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
 {
     SvDomainObj *obj = qemu_domain_find(run);
+    SvDomainDriver *drv;
     QemuDomain *qd;
 
     (void)mon;
     if (!obj)
         return;
+    drv = sv_domain_driver_of_obj(obj);
     qd = qemu_domain_of(obj);
     g_debug("domain %s: QMP event %s", obj->def->name, name);
     /* An event that answers a client's command is that client's doing. */
@@ -136,18 +139,18 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
             !sv_domain_run_destroying(obj) && obj->run_state != SV_RUN_REBOOTING) {
             int reason = obj->run_state == SV_RUN_PAUSING ? SV_DOMAIN_PAUSED_USER
                                                           : SV_DOMAIN_PAUSED_UNKNOWN;
-            sv_domain_driver_set_state_event(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, reason,
+            sv_domain_driver_set_state_event(drv, obj, SV_DOMAIN_PAUSED, reason,
                                              SV_DOMAIN_EVENT_SUSPENDED,
                                              SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
         }
     } else if (g_str_equal(name, "RESUME")) {
         if (obj->run_state == SV_RUN_REBOOTING) {
             /* The reboot's own cont. */
-            sv_domain_run_set(qemu_ctx->domains, obj, SV_RUN_RUNNING, SV_STOP_NONE);
+            sv_domain_run_set(drv, obj, SV_RUN_RUNNING, SV_STOP_NONE);
             return;
         }
         if (obj->state == SV_DOMAIN_PAUSED && !sv_domain_run_in_start(obj)) {
-            sv_domain_driver_set_state_event(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING,
+            sv_domain_driver_set_state_event(drv, obj, SV_DOMAIN_RUNNING,
                                              SV_DOMAIN_RUNNING_UNPAUSED, SV_DOMAIN_EVENT_RESUMED,
                                              SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
         }
@@ -155,7 +158,7 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
         if (!sv_domain_run_in_start(obj)) {
             remote_nonnull_domain dom;
             sv_domain_obj_to_remote(obj, &dom);
-            sv_remote_emit_reboot(qemu_ctx->domains->server, &dom);
+            sv_remote_emit_reboot(drv->server, &dom);
             g_free(dom.name);
         }
     } else if (g_str_equal(name, "GUEST_PANICKED")) {
@@ -244,10 +247,11 @@ static void
 kill_done(SvProcess *proc, const GError *error, gpointer data)
 {
     SvGuestJob *job = data;
+    QemuProcessContext *ctx = job->drv->data;
 
     (void)proc;
     if (!error && (job->flags & SV_DOMAIN_DESTROY_REMOVE_LOGS)) {
-        g_autofree char *log = sv_guest_log_path(qemu_ctx->log_dir, job->name);
+        g_autofree char *log = sv_guest_log_path(ctx->log_dir, job->name);
         unlink(log);
     }
     sv_guest_job_done(job, error);
@@ -257,6 +261,7 @@ kill_done(SvProcess *proc, const GError *error, gpointer data)
 static gboolean
 act_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
 {
+    const QemuTimeouts *t = &qemu_ctx_of(obj)->timeouts;
     QemuDomain *qd = qemu_domain_of(obj);
     gboolean graceful = job->flags & SV_DOMAIN_DESTROY_GRACEFUL;
 
@@ -270,10 +275,8 @@ act_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
         sv_guest_job_done(job, NULL);
         return TRUE;
     }
-    sv_process_kill(qd->proc, graceful,
-                    graceful ? qemu_ctx->timeouts.graceful_timeout_ms
-                             : qemu_ctx->timeouts.term_timeout_ms,
-                    qemu_ctx->timeouts.kill_timeout_ms, kill_done, job);
+    sv_process_kill(qd->proc, graceful, graceful ? t->graceful_timeout_ms : t->term_timeout_ms,
+                    t->kill_timeout_ms, kill_done, job);
     /* After the request: the status records its mode and deadline. */
     qemu_status_save(obj);
     return TRUE;
@@ -294,6 +297,14 @@ is_starting_or_shut_down(const SvDomainObj *obj)
     return sv_domain_run_in_start(obj) || obj->state == SV_DOMAIN_SHUTDOWN;
 }
 
+/* AUTODESTROY's destroy (domain/domain_lifecycle.c): QEMU's forced kill, nobody waiting. */
+static void
+destroy_quietly(SvDomainObj *obj, const char *why)
+{
+    sv_domain_obj_set_cause(obj, "the daemon (%s)", why);
+    qemu_domain_kill(obj, SV_STOP_DESTROY);
+}
+
 #define PMSUSPENDED                                                                                \
     {NULL, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is pmsuspended", SV_DOMAIN_PMSUSPENDED}
 
@@ -301,6 +312,7 @@ is_starting_or_shut_down(const SvDomainObj *obj)
  * (domain/domain_lifecycle.c and domain_control.c serve them). */
 static const SvGuestOps qemu_guest_ops = {
     .start = qemu_start_guest,
+    .destroy_quietly = destroy_quietly,
     .procs = {
         [SV_GUEST_CREATE_WITH_FLAGS] = {.flags = CREATE_FLAGS,
                                         .func = "qemuDomainCreateWithFlags"},
@@ -352,30 +364,6 @@ qemu_process_get_pty(SvDomainObj *obj, guint serial)
     return qd->ptys->pdata[serial];
 }
 
-static void
-autodestroy_one(SvDomainObj *obj, guint64 id)
-{
-    QemuDomain *qd = obj->priv;
-
-    if (qd && qd->autodestroy_client == id && !sv_domain_run_destroying(obj)) {
-        g_message("domain %s: its client went away, destroying (AUTODESTROY)", obj->def->name);
-        qemu_domain_kill(obj, SV_STOP_DESTROY);
-    }
-}
-
-void
-qemu_process_client_closed(SvClient *client)
-{
-    guint64 id = sv_client_get_id(client);
-    g_autoptr(GPtrArray) active = NULL;
-
-    if (!qemu_ctx)
-        return;
-    active = sv_domain_list_filter(qemu_ctx->domains->list, SV_CONNECT_LIST_DOMAINS_ACTIVE);
-    for (guint i = 0; i < active->len; i++)
-        autodestroy_one(active->pdata[i], id);
-}
-
 guint64
 qemu_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 {
@@ -410,8 +398,7 @@ qemu_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 qemu_process_install(QemuProcessContext *c, SvRemoteHandlers *h)
 {
-    qemu_ctx = c;
     c->domains->save_status = qemu_status_save_then;
-    sv_domain_driver_install_lifecycle(qemu_ctx->domains, &qemu_guest_ops, h);
+    sv_domain_driver_install_lifecycle(c->domains, &qemu_guest_ops, h);
 }
 

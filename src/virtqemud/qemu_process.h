@@ -22,16 +22,14 @@ typedef struct {
     GHashTable *consoles;    /* the open consoles (qemu_console.c) */
 } QemuProcessContext;
 
-/* Install the lifecycle handlers (create, destroy, shutdown, ...) into h. */
+/* Install the lifecycle handlers (create, destroy, shutdown, ...) into h; a client that
+ * goes takes the guests it started with AUTODESTROY with it (domain/domain_driver.h). */
 void qemu_process_install(QemuProcessContext *ctx, SvRemoteHandlers *h);
 
 /* Find running guests again from their status files (adopting or killing every QEMU
  * they name, per docs/lifecycle.md), then autostart domains once per host boot. Call
  * after the definitions are loaded and before serving. */
-void qemu_process_reconnect_all(void);
-
-/* A client went away: destroy the guests it started with AUTODESTROY. */
-void qemu_process_client_closed(SvClient *client);
+void qemu_process_reconnect_all(QemuProcessContext *ctx);
 
 /* The pty QEMU gave serial port N, or NULL (not a pty, not known yet). */
 const char *qemu_process_get_pty(SvDomainObj *obj, guint serial);

@@ -35,7 +35,7 @@ carry_through(SvDomainObj *obj, SvStopCause cause)
             sv_domain_run_change(obj, SV_RUN_STOPPING, cause);
     } else if (cause != SV_STOP_NONE) {
         qemu_domain_kill(obj, cause);
-    } else if (qd->autodestroy_client) {
+    } else if (qd->run.autodestroy_client) {
         g_message("domain %s: its AUTODESTROY client is gone, destroying", obj->def->name);
         qemu_domain_kill(obj, SV_STOP_DESTROY);
     }
@@ -45,21 +45,22 @@ carry_through(SvDomainObj *obj, SvStopCause cause)
 static void
 reconcile(SvDomainObj *obj, const char *status)
 {
+    SvDomainDriver *drv = sv_domain_driver_of_obj(obj);
     SvStopCause cause = SV_STOP_NONE;
 
     /* What happened while no daemon watched is not replayed as events; from
      * here on, every change is. */
     if (g_str_equal(status, "running")) {
         if (obj->state != SV_DOMAIN_RUNNING && obj->state != SV_DOMAIN_SHUTDOWN)
-            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_RUNNING,
+            sv_domain_driver_set_state(drv, obj, SV_DOMAIN_RUNNING,
                                        SV_DOMAIN_RUNNING_UNPAUSED);
     } else if (g_str_equal(status, "shutdown")) {
         if (obj->state != SV_DOMAIN_SHUTDOWN)
-            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_SHUTDOWN,
+            sv_domain_driver_set_state(drv, obj, SV_DOMAIN_SHUTDOWN,
                                        SV_DOMAIN_SHUTDOWN_UNKNOWN);
     } else if (g_str_equal(status, "guest-panicked")) {
         if (obj->state != SV_DOMAIN_CRASHED)
-            sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_CRASHED,
+            sv_domain_driver_set_state(drv, obj, SV_DOMAIN_CRASHED,
                                        SV_DOMAIN_CRASHED_PANICKED);
         if (!sv_domain_run_crashing(obj) && obj->def->on_crash != SV_DOMAIN_LIFECYCLE_PRESERVE)
             cause = obj->def->on_crash == SV_DOMAIN_LIFECYCLE_RESTART ? SV_STOP_CRASH_RESTART
@@ -71,7 +72,7 @@ reconcile(SvDomainObj *obj, const char *status)
             reason = SV_DOMAIN_PAUSED_IOERROR;
         else if (g_str_equal(status, "watchdog"))
             reason = SV_DOMAIN_PAUSED_WATCHDOG;
-        sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED, reason);
+        sv_domain_driver_set_state(drv, obj, SV_DOMAIN_PAUSED, reason);
     }
     carry_through(obj, cause);
 }
@@ -127,7 +128,7 @@ graceful_done(SvProcess *proc, const GError *error, gpointer run)
     g_warning("domain %s: the graceful destroy asked before the daemon restarted failed: %s; "
               "the guest keeps running",
               obj->def->name, error->message);
-    sv_domain_run_withdraw_destroy(qemu_ctx->domains, obj);
+    sv_domain_run_withdraw_destroy(sv_domain_driver_of_obj(obj), obj);
 }
 
 static void
@@ -145,18 +146,18 @@ forced_done(SvProcess *proc, const GError *error, gpointer run)
 static void
 carry_on_kill(SvDomainObj *obj, const SvStatus *st)
 {
+    const QemuTimeouts *t = &qemu_ctx_of(obj)->timeouts;
     QemuDomain *qd = qemu_domain_of(obj);
     gboolean graceful = sv_domain_run_destroying(obj) && st->c.kill_mode == SV_STATUS_KILL_GRACEFUL;
     gint64 deadline = st->c.kill_mode != SV_STATUS_KILL_NONE
                           ? st->c.kill_deadline
-                          : g_get_monotonic_time() +
-                                (gint64)qemu_ctx->timeouts.term_timeout_ms * 1000;
+                          : g_get_monotonic_time() + (gint64)t->term_timeout_ms * 1000;
 
     g_message("domain %s: carrying on its %s kill (SIGTERM wait ends in %" G_GINT64_FORMAT
               " ms)",
               obj->def->name, graceful ? "graceful" : "forced",
               MAX(0, deadline - g_get_monotonic_time()) / 1000);
-    sv_process_kill_until(qd->proc, graceful, deadline, qemu_ctx->timeouts.kill_timeout_ms,
+    sv_process_kill_until(qd->proc, graceful, deadline, t->kill_timeout_ms,
                           graceful ? graceful_done : forced_done, sv_domain_obj_run_key(obj));
     qemu_status_save(obj);
 }
@@ -171,7 +172,7 @@ stop_unfinished(SvDomainObj *obj, SvStatus *st, gpointer data)
     (void)data;
     sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_CRASH); /* written below */
     sv_process_kill_until(qd->proc, FALSE, g_get_monotonic_time(),
-                          qemu_ctx->timeouts.kill_timeout_ms, forced_done,
+                          qemu_ctx_of(obj)->timeouts.kill_timeout_ms, forced_done,
                           sv_domain_obj_run_key(obj));
     qemu_status_save(obj);
 }
@@ -209,16 +210,23 @@ carry_on(SvDomainObj *obj, SvStatus *st, gpointer data)
 
 /* ---------------------------------------------------------------- one status file */
 
-/* What one pass over the status files gathers: labels of guests found gone, released
- * once every status file is read (a file they shared may still be in use). */
+/* One pass over the status files: the driver's context, and what it gathers: labels of
+ * guests found gone, released once every status file is read (a file they shared may still
+ * be in use). */
 typedef struct {
+    QemuProcessContext *ctx;
     GPtrArray *stale_labels; /* of QemuSecLabel */
 } Reconnect;
 
+/* The file names this daemon's places (else it is set aside, nothing in it touched), then
+ * its QEMU. */
 static SvReconnectFound
 find(SvStatus *st, gpointer *ret_handle, gpointer data, GError **error)
 {
-    (void)data;
+    Reconnect *r = data;
+
+    if (!qemu_status_check_places(r->ctx, st, error))
+        return SV_RECONNECT_FOREIGN;
     return sv_domain_reconnect_find_process(st, qemu_status_of(st)->emulator, "QEMU",
                                             (SvProcess **)ret_handle, error);
 }
@@ -229,9 +237,9 @@ gone(const char *path, SvStatus *st, SvDomainObj *obj, gpointer data)
 {
     Reconnect *r = data;
     const char *monitor = qemu_status_of(st)->monitor;
-    QemuSecLabel *label = qemu_security_label_from_status(qemu_ctx->security,
+    QemuSecLabel *label = qemu_security_label_from_status(r->ctx->security,
                                                           xmlDocGetRootElement(st->doc));
-    g_autofree char *pid = g_strdup_printf("%s/%s.pid", qemu_ctx->run_dir, st->def->name);
+    g_autofree char *pid = g_strdup_printf("%s/%s.pid", r->ctx->run_dir, st->def->name);
     g_autofree char *dir = g_path_get_dirname(monitor);
 
     if (label)
@@ -269,28 +277,27 @@ static void
 attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
 {
     SvProcess *proc = handle;
+    QemuProcessContext *ctx = qemu_ctx_of(obj);
     GPtrArray *serials = obj->def->serials->len ? obj->def->serials : obj->def->consoles;
     QemuDomain *qd;
 
     (void)data;
-    sv_domain_list_set_id(qemu_ctx->domains->list, obj, st->id);
+    sv_domain_list_set_id(obj->list, obj, st->id);
     qemu_domain_begin(obj);
     qd = qemu_domain_of(obj);
     qd->proc = proc;
     qd->dir = g_path_get_dirname(qemu_status_of(st)->monitor);
-    qd->pid_path = g_strdup_printf("%s/%s.pid", qemu_ctx->run_dir, obj->def->name);
+    qd->pid_path = g_strdup_printf("%s/%s.pid", ctx->run_dir, obj->def->name);
     qd->fake_reboot = qemu_status_of(st)->fake_reboot;
-    qd->autodestroy_client = st->c.autodestroy ? G_MAXUINT64 : 0;
     for (guint i = 0; i < serials->len; i++) {
         SvDomainChrDef *chr = serials->pdata[i];
         g_ptr_array_add(qd->ptys, g_strdup(chr->source_path));
     }
     adopt_run_state(obj, st);
-    qd->sec = qemu_security_label_from_status(qemu_ctx->security,
-                                              xmlDocGetRootElement(st->doc));
+    qd->sec = qemu_security_label_from_status(ctx->security, xmlDocGetRootElement(st->doc));
     qd->log_fd = qemu_domain_open_log(obj, NULL);
     sv_guest_log_printf(qd->log_fd, "reconnected to pid %d", (int)sv_process_get_pid(proc));
-    sv_daemon_inhibit(qemu_ctx->daemon);
+    sv_daemon_inhibit(ctx->daemon);
     sv_process_set_exit_func(proc, qemu_process_on_exit, sv_domain_obj_run_key(obj));
     g_message("domain %s: reconnecting to QEMU pid %d (%s)", obj->def->name,
               (int)sv_process_get_pid(proc), sv_domain_state_to_string(obj->state));
@@ -301,13 +308,13 @@ attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
 /* Pid files and guest directories of starts a killed daemon never recorded (their QEMU
  * never ran): no live guest owns them. */
 static void
-remove_unowned(void)
+remove_unowned(QemuProcessContext *ctx)
 {
-    g_autoptr(GDir) run = g_dir_open(qemu_ctx->run_dir, 0, NULL);
-    g_autoptr(GDir) lib = g_dir_open(qemu_ctx->lib_dir, 0, NULL);
+    g_autoptr(GDir) run = g_dir_open(ctx->run_dir, 0, NULL);
+    g_autoptr(GDir) lib = g_dir_open(ctx->lib_dir, 0, NULL);
     g_autoptr(GHashTable) dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GPtrArray) active =
-        sv_domain_list_filter(qemu_ctx->domains->list, SV_CONNECT_LIST_DOMAINS_ACTIVE);
+        sv_domain_list_filter(ctx->domains->list, SV_CONNECT_LIST_DOMAINS_ACTIVE);
     const char *entry;
 
     for (guint i = 0; i < active->len; i++) {
@@ -320,13 +327,13 @@ remove_unowned(void)
         if (!g_str_has_suffix(entry, ".pid"))
             continue;
         name = g_strndup(entry, strlen(entry) - 4);
-        obj = sv_domain_list_find_by_name(qemu_ctx->domains->list, name);
-        path = g_build_filename(qemu_ctx->run_dir, entry, NULL);
+        obj = sv_domain_list_find_by_name(ctx->domains->list, name);
+        path = g_build_filename(ctx->run_dir, entry, NULL);
         if (!obj || !obj->priv)
             unlink(path);
     }
     while (lib && (entry = g_dir_read_name(lib))) {
-        g_autofree char *path = g_build_filename(qemu_ctx->lib_dir, entry, NULL);
+        g_autofree char *path = g_build_filename(ctx->lib_dir, entry, NULL);
         g_autofree char *sock = g_build_filename(path, "monitor.sock", NULL);
         if (!g_str_has_prefix(entry, "domain-") || g_hash_table_contains(dirs, entry))
             continue;
@@ -343,9 +350,9 @@ finish(gboolean rejected, gpointer data)
     Reconnect *r = data;
 
     for (guint i = 0; i < r->stale_labels->len; i++)
-        qemu_security_label_release(qemu_ctx->security, r->stale_labels->pdata[i]);
+        qemu_security_label_release(r->ctx->security, r->stale_labels->pdata[i]);
     if (!rejected)
-        remove_unowned();
+        remove_unowned(r->ctx);
 }
 
 static const SvReconnectFacts qemu_reconnect_facts = {
@@ -359,11 +366,11 @@ static const SvReconnectFacts qemu_reconnect_facts = {
 };
 
 void
-qemu_process_reconnect_all(void)
+qemu_process_reconnect_all(QemuProcessContext *ctx)
 {
     g_autoptr(GPtrArray) stale_labels =
         g_ptr_array_new_with_free_func((GDestroyNotify)qemu_security_label_free);
-    Reconnect r = {stale_labels};
+    Reconnect r = {ctx, stale_labels};
 
-    sv_domain_reconnect_all(qemu_ctx->domains, qemu_ctx->run_dir, &qemu_reconnect_facts, &r);
+    sv_domain_reconnect_all(ctx->domains, ctx->run_dir, &qemu_reconnect_facts, &r);
 }

@@ -45,7 +45,7 @@ static char *
 qemu_output_tail(SvDomainObj *obj)
 {
     QemuDomain *qd = qemu_domain_of(obj);
-    g_autofree char *path = sv_guest_log_path(qemu_ctx->log_dir, obj->def->name);
+    g_autofree char *path = sv_guest_log_path(qemu_ctx_of(obj)->log_dir, obj->def->name);
     g_autofree char *buf = NULL, *joined = NULL;
     g_auto(GStrv) lines = NULL;
     g_autoptr(GPtrArray) last = g_ptr_array_new();
@@ -134,7 +134,7 @@ qemu_start_failed(SvDomainObj *obj, GError *err)
         if (!sv_domain_run_stopping(obj, SV_STOP_START_FAILED)) {
             /* The status file says "starting" still: nothing to write. */
             sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_START_FAILED);
-            sv_process_kill(qd->proc, FALSE, 0, qemu_ctx->timeouts.kill_timeout_ms,
+            sv_process_kill(qd->proc, FALSE, 0, qemu_ctx_of(obj)->timeouts.kill_timeout_ms,
                             start_kill_done, sv_domain_obj_run_key(obj));
         }
         return;
@@ -268,7 +268,8 @@ record_then_release(SvDomainObj *obj)
     g_autofree char *pid_text =
         g_strdup_printf("%d\n", (int)sv_process_get_pid(qemu_domain_of(obj)->proc));
 
-    sv_domain_store_write_file_async(qemu_ctx->domains->store, pid_path, pid_text, NULL, NULL);
+    sv_domain_store_write_file_async(qemu_ctx_of(obj)->domains->store, pid_path, pid_text, NULL,
+                                     NULL);
     sv_domain_run_record_then_release(obj, &facts);
 }
 
@@ -303,19 +304,20 @@ monitor_listen(const char *path, GError **error)
 static int
 prepare(SvDomainObj *obj, const char *sock_path, GError **error)
 {
+    QemuProcessContext *ctx = qemu_ctx_of(obj);
     QemuDomain *qd = qemu_domain_of(obj);
     int listen_fd;
 
     qd->log_fd = qemu_domain_open_log(obj, error);
     if (qd->log_fd < 0 || !sv_mkdir_p(qd->dir, 0750, error) ||
-        !qemu_security_prepare_dir(qemu_ctx->security, qd->dir, error) ||
-        !sv_mkdir_p(qemu_ctx->run_dir, 0755, error) ||
-        !qemu_security_label_new(qemu_ctx->security, obj->def, &qd->sec, error) ||
-        !qemu_security_label_apply(qemu_ctx->security, qd->sec, obj->def, error) ||
-        !qemu_security_set_socket_label(qemu_ctx->security, qd->sec, error))
+        !qemu_security_prepare_dir(ctx->security, qd->dir, error) ||
+        !sv_mkdir_p(ctx->run_dir, 0755, error) ||
+        !qemu_security_label_new(ctx->security, obj->def, &qd->sec, error) ||
+        !qemu_security_label_apply(ctx->security, qd->sec, obj->def, error) ||
+        !qemu_security_set_socket_label(ctx->security, qd->sec, error))
         return -1;
     listen_fd = monitor_listen(sock_path, error);
-    qemu_security_clear_socket_label(qemu_ctx->security, qd->sec);
+    qemu_security_clear_socket_label(ctx->security, qd->sec);
     return listen_fd;
 }
 
@@ -336,8 +338,9 @@ log_command_line(QemuDomain *qd, GStrv argv)
 static gboolean
 fork_held(SvDomainObj *obj, GStrv argv, int listen_fd, const char *sock_path, GError **error)
 {
+    QemuSecurity *security = qemu_ctx_of(obj)->security;
     QemuDomain *qd = qemu_domain_of(obj);
-    g_auto(GStrv) envp = qemu_security_build_env(qemu_ctx->security, qd->dir);
+    g_auto(GStrv) envp = qemu_security_build_env(security, qd->dir);
     SvSpawnOptions sopts = {0};
     QemuMonitorCallbacks cb = {on_monitor_ready, on_monitor_event, on_monitor_eof};
     int mon_fd;
@@ -353,11 +356,11 @@ fork_held(SvDomainObj *obj, GStrv argv, int listen_fd, const char *sock_path, GE
     sopts.hold_exec = TRUE;
     /* QEMU drops to its user in the child; its label comes with the exec. */
     sopts.child_setup = qemu_security_child_setup;
-    sopts.child_setup_data = qemu_ctx->security;
-    if (!qemu_security_set_exec_label(qemu_ctx->security, qd->sec, error))
+    sopts.child_setup_data = security;
+    if (!qemu_security_set_exec_label(security, qd->sec, error))
         return FALSE;
     qd->proc = sv_process_spawn(&sopts, error);
-    qemu_security_clear_exec_label(qemu_ctx->security, qd->sec);
+    qemu_security_clear_exec_label(security, qd->sec);
     if (!qd->proc)
         return FALSE;
     sv_process_set_exit_func(qd->proc, qemu_process_on_exit, sv_domain_obj_run_key(obj));
@@ -373,6 +376,7 @@ fork_held(SvDomainObj *obj, GStrv argv, int listen_fd, const char *sock_path, GE
 static void
 start_spawn(SvDomainObj *obj)
 {
+    QemuProcessContext *ctx = qemu_ctx_of(obj);
     QemuDomain *qd = qemu_domain_of(obj);
     g_autofree char *dirname = qemu_domain_dir_name(obj->id, obj->def->name);
     g_autofree char *sock_path = NULL;
@@ -381,11 +385,11 @@ start_spawn(SvDomainObj *obj)
     g_auto(SvFd) listen_fd = -1;
     QemuCommandOptions copts = {0};
 
-    qd->dir = g_build_filename(qemu_ctx->lib_dir, dirname, NULL);
-    qd->pid_path = g_strdup_printf("%s/%s.pid", qemu_ctx->run_dir, obj->def->name);
+    qd->dir = g_build_filename(ctx->lib_dir, dirname, NULL);
+    qd->pid_path = g_strdup_printf("%s/%s.pid", ctx->run_dir, obj->def->name);
     sock_path = g_build_filename(qd->dir, "monitor.sock", NULL);
-    copts.emulator = qemu_caps_get_emulator(qemu_ctx->caps);
-    copts.caps = qemu_ctx->caps;
+    copts.emulator = qemu_caps_get_emulator(ctx->caps);
+    copts.caps = ctx->caps;
     listen_fd = prepare(obj, sock_path, &error);
     if (listen_fd >= 0) {
         copts.monitor_fd = listen_fd;
@@ -420,8 +424,8 @@ caps_ready(QemuCaps *caps, const GError *error, gpointer run)
 gboolean
 qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
 {
-    SvDomainRun *run;
-    const char *default_emulator = qemu_caps_get_emulator(qemu_ctx->caps);
+    QemuProcessContext *ctx = qemu_ctx_of(obj);
+    const char *default_emulator = qemu_caps_get_emulator(ctx->caps);
 
     if (sv_domain_obj_is_active(obj)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is already running");
@@ -430,33 +434,27 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     if (!qemu_command_check_def(obj->def, error) ||
         !qemu_command_check_emulator(qemu_command_emulator(obj->def, default_emulator),
                                      default_emulator,
-                                     (const char *const *)qemu_ctx->allowed_emulators, TRUE,
+                                     (const char *const *)ctx->allowed_emulators, TRUE,
                                      error))
         return FALSE;
-    sv_domain_list_assign_id(qemu_ctx->domains->list, obj);
+    sv_domain_list_assign_id(ctx->domains->list, obj);
     qemu_domain_begin(obj);
-    run = sv_domain_run_of(obj);
     if (call)
         sv_domain_driver_set_cause_call(obj, call);
     else
         sv_domain_obj_set_cause(obj, "the daemon (autostart or on_crash restart)");
-    sv_domain_driver_hold(qemu_ctx->domains, TRUE);
+    sv_domain_driver_hold(ctx->domains, TRUE);
     /* From here on a failure goes through qemu_start_failed(), which undoes all this.
      * Written below with PAUSED/STARTING_UP. */
     sv_domain_run_change(obj, SV_RUN_STARTING, SV_STOP_NONE);
-    run->start_flags = flags;
-    if (call) {
-        run->start_call = sv_call_defer(call);
-        if (flags & SV_DOMAIN_START_AUTODESTROY)
-            qemu_domain_of(obj)->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
-    }
-    sv_domain_run_arm_start_timer(obj, qemu_ctx->timeouts.start_timeout_ms,
+    sv_domain_run_take_start(obj, call, flags);
+    sv_domain_run_arm_start_timer(obj, ctx->timeouts.start_timeout_ms,
                                   "QEMU's monitor did not answer within", qemu_start_failed);
-    sv_domain_driver_set_state(qemu_ctx->domains, obj, SV_DOMAIN_PAUSED,
+    sv_domain_driver_set_state(ctx->domains, obj, SV_DOMAIN_PAUSED,
                                SV_DOMAIN_PAUSED_STARTING_UP);
-    if (qemu_caps_is_ready(qemu_ctx->caps))
+    if (qemu_caps_is_ready(ctx->caps))
         start_spawn(obj);
     else
-        qemu_caps_probe_async(qemu_ctx->caps, caps_ready, sv_domain_obj_run_key(obj));
+        qemu_caps_probe_async(ctx->caps, caps_ready, sv_domain_obj_run_key(obj));
     return TRUE;
 }

@@ -20,7 +20,7 @@
 static char *
 status_path(SvDomainObj *obj)
 {
-    return g_strdup_printf("%s/%s.xml", qemu_ctx->run_dir, obj->def->name);
+    return g_strdup_printf("%s/%s.xml", qemu_ctx_of(obj)->run_dir, obj->def->name);
 }
 
 static char *
@@ -30,8 +30,8 @@ format_status(SvDomainObj *obj)
     SvStatusCommon common = sv_status_common_of(obj);
     g_autofree char *sock = g_build_filename(qd->dir, "monitor.sock", NULL);
     g_autofree char *sec_attrs = qemu_security_label_format_status_attrs(qd->sec);
-    g_autofree char *sec_files = qemu_security_label_format_status_children(qemu_ctx->security,
-                                                                            qd->sec);
+    g_autofree char *sec_files =
+        qemu_security_label_format_status_children(qemu_ctx_of(obj)->security, qd->sec);
     g_autofree char *attrs = NULL;
     g_autofree char *children = NULL;
     gboolean graceful = FALSE;
@@ -39,7 +39,7 @@ format_status(SvDomainObj *obj)
     common.pid = sv_process_get_pid(qd->proc);
     common.start_time = sv_process_get_start_time(qd->proc);
     common.starting = sv_domain_run_in_start(obj);
-    common.autodestroy = qd->autodestroy_client != 0;
+    common.autodestroy = qd->run.autodestroy_client != 0;
     /* A kill under way is carried on by a restarted daemon, in the same mode and on
      * the same timeline (the monotonic clock is the system's, not the daemon's). */
     if (sv_process_get_kill(qd->proc, &graceful, &common.kill_deadline))
@@ -57,22 +57,23 @@ format_status(SvDomainObj *obj)
 void
 qemu_status_save_then(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
 {
+    SvDomainStore *store = qemu_ctx_of(obj)->domains->store;
     QemuDomain *qd = qemu_domain_of(obj);
     g_autofree char *path = status_path(obj);
     g_autofree char *text = NULL;
 
     if (!qd || !qd->proc || obj->state == SV_DOMAIN_SHUTOFF) {
-        sv_domain_store_remove_file_async(qemu_ctx->domains->store, path, done, data);
+        sv_domain_store_remove_file_async(store, path, done, data);
         return;
     }
     text = format_status(obj);
-    sv_domain_store_write_file_async(qemu_ctx->domains->store, path, text, done, data);
+    sv_domain_store_write_file_async(store, path, text, done, data);
 }
 
 void
 qemu_status_save(SvDomainObj *obj)
 {
-    sv_domain_driver_save_status(qemu_ctx->domains, obj);
+    sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -169,26 +170,15 @@ load_flags(xmlNodePtr root, QemuStatus *qs, GError **error)
            sv_status_attr_flag(root, "crashrestart", &qs->crash_restart, SV_FROM_QEMU, error);
 }
 
-/* Where the guest lives, checked against where this daemon puts a guest of that name and
- * id. */
+/* The guest has an id; its monitor socket is read (and checked by qemu_status_check_places). */
 static gboolean
-load_places(xmlNodePtr root, const SvStatus *st, QemuStatus *qs, GError **error)
+load_monitor(xmlNodePtr root, const SvStatus *st, QemuStatus *qs, GError **error)
 {
-    g_autofree char *dir = NULL, *want_mon = NULL;
-
     if (st->id < 1) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "the domain has no id");
         return FALSE;
     }
-    dir = qemu_domain_dir_name(st->id, st->def->name);
-    want_mon = g_build_filename(qemu_ctx->lib_dir, dir, "monitor.sock", NULL);
     qs->monitor = sv_status_attr(sv_status_child(root, "monitor"), "path");
-    if (!qs->monitor || !g_str_equal(qs->monitor, want_mon)) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                     "monitor socket '%s' is not %s", qs->monitor ? qs->monitor : "(none)",
-                     want_mon);
-        return FALSE;
-    }
     return TRUE;
 }
 
@@ -196,16 +186,31 @@ static gboolean
 read_own(const SvStatusStyle *style, xmlNodePtr root, SvStatus *st, GError **error)
 {
     QemuStatus *qs = g_new0(QemuStatus, 1);
-    const char *default_emulator = qemu_caps_get_emulator(qemu_ctx->caps);
 
     (void)style;
     st->own = qs;
-    if (!load_flags(root, qs, error) || !load_places(root, st, qs, error) ||
-        !check_ptys(st->def, error) || !check_relabels(root, st->def, error))
+    return load_flags(root, qs, error) && load_monitor(root, st, qs, error) &&
+           check_ptys(st->def, error) && check_relabels(root, st->def, error);
+}
+
+gboolean
+qemu_status_check_places(QemuProcessContext *ctx, SvStatus *st, GError **error)
+{
+    QemuStatus *qs = qemu_status_of(st);
+    const char *default_emulator = qemu_caps_get_emulator(ctx->caps);
+    g_autofree char *dir = qemu_domain_dir_name(st->id, st->def->name);
+    g_autofree char *want_mon = g_build_filename(ctx->lib_dir, dir, "monitor.sock", NULL);
+
+    if (!qs->monitor || !g_str_equal(qs->monitor, want_mon)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "monitor socket '%s' is not %s", qs->monitor ? qs->monitor : "(none)",
+                     want_mon);
         return FALSE;
+    }
+    g_free(qs->emulator);
     qs->emulator = g_strdup(qemu_command_emulator(st->def, default_emulator));
     return qemu_command_check_emulator(qs->emulator, default_emulator,
-                                       (const char *const *)qemu_ctx->allowed_emulators, FALSE,
+                                       (const char *const *)ctx->allowed_emulators, FALSE,
                                        error);
 }
 

@@ -8,6 +8,7 @@
 
 #include "conf/domain_status.h"
 #include "domain/domain_driver.h"
+#include "qemu_process.h"
 
 /* Write obj's status file, or remove it once the guest is gone (no process, or shut
  * off). Written off the loop by the definitions' store, in order, atomically; done
@@ -23,11 +24,16 @@ typedef struct {
     gboolean destroying, fake_reboot, crash_destroy, crash_restart;
 } QemuStatus;
 
-/* How virtqemud's status files record the common part, and its hook for its own: the
- * monitor socket is the one the daemon makes for that guest in its library directory, pty
- * paths are /dev/pts/N, the emulator is an allowed one, relabelled files are files the
- * definition names; the domain has an id. */
+/* How virtqemud's status files record the common part, and its hook for its own: pty
+ * paths are /dev/pts/N, relabelled files are files the definition names; the domain has an
+ * id. What depends on the daemon reading it is qemu_status_check_places'. */
 extern const SvStatusStyle qemu_status_style;
+
+/* The places a status file st (read with qemu_status_style) names are this daemon's (ctx):
+ * the monitor socket is the one it makes for that guest in its library directory, the
+ * emulator (then in qemu_status_of(st)->emulator) an allowed one. Checked before anything
+ * the file names is acted on. */
+gboolean qemu_status_check_places(QemuProcessContext *ctx, SvStatus *st, GError **error);
 
 /* The driver's record of a status file read back. */
 static inline QemuStatus *

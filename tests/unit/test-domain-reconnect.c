@@ -8,13 +8,15 @@
 #include "domain-test.h"
 #include "domain/domain_control.h"
 #include "domain/domain_reconnect.h"
+#include "domain/domain_run.h"
 #include "domain/domain_state.h"
 #include "util/error.h"
 #include "warnings.h"
 
 
-/* What the fake facts were asked, in order; the list of the test's driver. */
+/* What the fake facts were asked, in order; the list of the test's driver, and the driver. */
 static SvDomainList *sv_domain_test_list;
+static SvDomainDriver *test_drv;
 static GString *calls;
 
 /* The fake hypervisor: what lives under a pid. */
@@ -57,6 +59,7 @@ fake_attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
     g_assert_cmpint(obj->run_state, ==,
                     obj->state == SV_DOMAIN_PAUSED ? SV_RUN_PAUSED : SV_RUN_RUNNING);
     sv_domain_list_set_id(sv_domain_test_list, obj, 5); /* the driver's id */
+    sv_domain_run_new(test_drv, obj, sizeof(SvDomainRun));
     g_string_append_printf(calls, "attach %s;", obj->def->name);
 }
 
@@ -72,8 +75,11 @@ static void
 fake_carry_on(SvDomainObj *obj, SvStatus *st, gpointer data)
 {
     (void)data;
-    g_string_append_printf(calls, "carry %s %s %" G_GINT64_FORMAT ";", obj->def->name,
-                           sv_status_kill_to_string(st->c.kill_mode), st->c.kill_deadline);
+    g_string_append_printf(calls, "carry %s %s %" G_GINT64_FORMAT "%s;", obj->def->name,
+                           sv_status_kill_to_string(st->c.kill_mode), st->c.kill_deadline,
+                           sv_domain_run_of(obj)->autodestroy_client == SV_RUN_CLIENT_GONE
+                               ? " autodestroy-client-gone"
+                               : "");
 }
 
 static void
@@ -151,6 +157,7 @@ write_status(const char *dir, const SvDomainDef *def, const SvStatusCommon *c)
 }
 
 static const SvGuestOps fake_guest = {.start = fake_start};
+static const SvRunFacts fake_run_facts = {0};
 
 typedef struct {
     char *dir;
@@ -167,6 +174,8 @@ fixture_set_up(Fixture *f, gconstpointer data)
     sv_domain_test_list = f->list;
     f->drv = (SvDomainDriver){.from = SV_FROM_QEMU, .list = f->list};
     f->drv.guest = &fake_guest;
+    f->drv.run_facts = &fake_run_facts;
+    test_drv = &f->drv;
     calls = g_string_new(NULL);
     g_ptr_array_set_size(test_warnings, 0);
 }
@@ -197,7 +206,8 @@ exists(const char *dir, const char *file)
 }
 
 /* A live guest is adopted in its recorded state, the definition on disk deciding its
- * persistence, and its kill request goes on in its mode with its deadline. */
+ * persistence, and its kill request goes on in its mode with its deadline; an AUTODESTROY
+ * client recorded is one gone when the driver carries on. */
 static void
 test_adopt_and_carry(Fixture *f, gconstpointer data)
 {
@@ -209,14 +219,14 @@ test_adopt_and_carry(Fixture *f, gconstpointer data)
     g_autofree char *path = write_status(f->dir, web->def, &c);
     g_autoptr(SvDomainDef) lone = test_domain_def("kvm", "lone");
     SvStatusCommon c2 = {.state = SV_DOMAIN_RUNNING, .reason = 1, .pid = 100, .start_time = 7,
-                         .persistent = TRUE};
+                         .persistent = TRUE, .autodestroy = TRUE};
     g_autofree char *path2 = write_status(f->dir, lone, &c2);
     SvDomainObj *obj;
 
     (void)data;
     g_assert_cmpuint(sv_domain_reconnect_all(&f->drv, f->dir, &fake_facts, NULL), ==, 0);
     g_assert_cmpstr((seen = calls_by_domain()), ==,
-                    "find lone;attach lone;carry lone none 0;"
+                    "find lone;attach lone;carry lone none 0 autodestroy-client-gone;"
                     "find web;attach web;carry web graceful 99;finish;");
     g_assert_true(sv_domain_obj_is_active(web));
     g_assert_cmpint(web->state, ==, SV_DOMAIN_PAUSED);

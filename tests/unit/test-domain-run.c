@@ -1,7 +1,7 @@
 /* test-domain-run.c: the state setter the drivers share (the status file follows every
  * change, a failed write is logged), a run's data and what the setter releases, the end of
- * a start (record then release, start done, a failed start) and the one teardown of a run,
- * with a fake driver. */
+ * a start (record then release, start done, a failed start), the one teardown of a run and
+ * AUTODESTROY when the starting client goes, with a fake driver. */
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -660,6 +660,83 @@ test_record_then_release(void)
     fake_clear(&f);
 }
 
+/* ---------------------------------------------------------------- AUTODESTROY */
+
+static void
+fake_destroy_quietly(SvDomainObj *obj, const char *why)
+{
+    step("destroy %s (%s)", obj->def->name, why);
+    sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY);
+}
+
+static const SvGuestOps autodestroy_guest = {
+    .start = fake_start,
+    .destroy_quietly = fake_destroy_quietly,
+};
+
+/* A connected client of srv; *ret_peer is the other end. (transfer full) */
+static SvClient *
+connected_client(SvServer *srv, int *ret_peer)
+{
+    int sv[2];
+
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+    *ret_peer = sv[0];
+    return sv_client_ref(sv_server_add_client_fd(srv, sv[1], FALSE));
+}
+
+/* A start takes its client from its call when its flags say AUTODESTROY. When that client
+ * goes (the server's client_closed, registered by the driver's install), each guest it
+ * started so is destroyed through the driver's fact, once; a guest of another client, one
+ * it started without AUTODESTROY, or one being destroyed already is not. */
+static void
+test_autodestroy(void)
+{
+    Fake f;
+    SvRemoteHandlers h = {0};
+    SvClient *mine, *other;
+    int peers[2];
+    SvDomainObj *a, *b, *c, *d;
+    guint64 id;
+    static const char *const want[] = {"destroy a (its AUTODESTROY client went away)", NULL};
+    static const char *const want_b[] = {"destroy a (its AUTODESTROY client went away)",
+                                         "destroy b (its AUTODESTROY client went away)", NULL};
+
+    fake_init(&f);
+    sv_domain_driver_install_lifecycle(&f.drv, &autodestroy_guest, &h);
+    mine = connected_client(f.drv.server, &peers[0]);
+    other = connected_client(f.drv.server, &peers[1]);
+    id = sv_client_get_id(mine);
+    a = fake_running(&f, "a", FALSE);
+    sv_domain_run_take_start(a, &(SvCall){.client = mine}, SV_DOMAIN_START_AUTODESTROY);
+    g_assert_cmpuint(sv_domain_run_of(a)->autodestroy_client, ==, id);
+    g_assert_nonnull(sv_domain_run_of(a)->start_call);
+    b = fake_running(&f, "b", TRUE);
+    sv_domain_run_of(b)->autodestroy_client = sv_client_get_id(other);
+    c = fake_running(&f, "c", TRUE);
+    sv_domain_run_of(c)->autodestroy_client = id;
+    sv_domain_run_change(c, SV_RUN_STOPPING, SV_STOP_DESTROY); /* a client's destroy */
+    d = fake_running(&f, "d", TRUE);
+    sv_domain_run_take_start(d, &(SvCall){.client = mine}, 0);
+    g_assert_cmpuint(sv_domain_run_of(d)->autodestroy_client, ==, 0);
+    g_ptr_array_set_size(steps, 0);
+
+    sv_client_close(mine, "gone");
+    assert_steps(want);
+    g_assert_true(sv_domain_run_stopping(a, SV_STOP_DESTROY));
+    g_assert_cmpint(b->run_state, ==, SV_RUN_STARTING);
+    g_assert_cmpint(d->run_state, ==, SV_RUN_STARTING);
+    sv_domain_driver_client_gone(&f.drv, id); /* told again: a is being destroyed */
+    assert_steps(want);
+    sv_client_close(other, "gone"); /* b was the other client's */
+    assert_steps(want_b);
+    close(peers[0]);
+    close(peers[1]);
+    fake_clear(&f); /* the start calls of mine fail with the daemon's exit */
+    sv_client_unref(mine);
+    sv_client_unref(other);
+}
+
 static void
 test_shutoff_reasons(void)
 {
@@ -688,6 +765,7 @@ main(int argc, char **argv)
     g_test_add_func("/domain-run/start-timer", test_start_timer);
     g_test_add_func("/domain-run/start-finished", test_start_finished);
     g_test_add_func("/domain-run/record-then-release", test_record_then_release);
+    g_test_add_func("/domain-run/autodestroy", test_autodestroy);
     g_test_add_func("/domain-run/shutoff-reasons", test_shutoff_reasons);
     return g_test_run();
 }

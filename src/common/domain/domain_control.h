@@ -93,6 +93,11 @@ struct SvGuestOps {
     gboolean (*start)(SvDomainObj *obj, SvCall *call, guint flags, GError **error);
     /* Whether drv's hypervisor can be reached at all, after the lookup (NULL: always). */
     gboolean (*ready)(SvDomainDriver *drv, GError **error);
+    /* Destroy obj (active, no destroy under way), forced, with nobody waiting: the guest is
+     * STOPPING/DESTROY and its end a destroy's; why names the daemon's reason in the log
+     * ("its AUTODESTROY client went away"). The AUTODESTROY of a client that goes
+     * (sv_domain_driver_client_gone). NULL: the driver takes no AUTODESTROY start. */
+    void (*destroy_quietly)(SvDomainObj *obj, const char *why);
     SvGuestProc procs[SV_GUEST_OP_LAST];
 };
 

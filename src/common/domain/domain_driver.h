@@ -100,9 +100,16 @@ void sv_domain_driver_emit_reboot(SvDomainDriver *drv, SvDomainObj *obj);
 
 /* Serve CREATE, CREATE_WITH_FLAGS and CREATE_XML in h with ops (kept in drv; transfer
  * none), and the procedures on a running guest it has actions for
- * (sv_domain_control_install). */
+ * (sv_domain_control_install). With ops->destroy_quietly, a client of drv->server that goes
+ * is drv's AUTODESTROY client no more (sv_domain_driver_client_gone, the server's
+ * client_closed). */
 void sv_domain_driver_install_lifecycle(SvDomainDriver *drv, const SvGuestOps *ops,
                                         SvRemoteHandlers *h);
+
+/* The client with id client has gone: every active guest it started with AUTODESTROY
+ * (domain_run.h, autodestroy_client) and not being destroyed already is destroyed, once,
+ * through drv->guest->destroy_quietly. */
+void sv_domain_driver_client_gone(SvDomainDriver *drv, guint64 client);
 
 /* Start every inactive domain marked autostart with the installed start function, once per boot
  * of the host: a marker in run_dir (a tmpfs there) says it was done, so a daemon activated

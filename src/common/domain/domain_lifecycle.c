@@ -1,11 +1,13 @@
 /* domain_lifecycle.c: the shared CREATE, CREATE_WITH_FLAGS and CREATE_XML over a driver's
  * SvGuestOps (the procedures on a running guest are domain_control.c), replies once
- * the status files say so, and autostart. */
+ * the status files say so, AUTODESTROY when the starting client goes, and autostart. */
 #include <string.h>
 
 #include "conf/uuid.h"
 #include "domain/domain_control.h"
 #include "domain/domain_driver.h"
+#include "domain/domain_run.h"
+#include "domain/domain_state.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -173,6 +175,40 @@ domain_create_xml(SvCall *call, remote_domain_create_xml_args *a, remote_domain_
     return TRUE;
 }
 
+/* ---------------------------------------------------------------- AUTODESTROY */
+
+void
+sv_domain_driver_client_gone(SvDomainDriver *drv, guint64 client)
+{
+    g_autoptr(GPtrArray) active = NULL;
+    g_autoptr(GPtrArray) runs = g_ptr_array_new();
+
+    if (!client || !drv->guest || !drv->guest->destroy_quietly)
+        return;
+    active = sv_domain_list_filter(drv->list, SV_CONNECT_LIST_DOMAINS_ACTIVE);
+    for (guint i = 0; i < active->len; i++) {
+        SvDomainObj *obj = active->pdata[i];
+        SvDomainRun *run = sv_domain_run_of(obj);
+        if (run && run->autodestroy_client == client)
+            g_ptr_array_add(runs, sv_domain_obj_run_key(obj));
+    }
+    /* A destroy may end a run at once (a start with nothing running yet), and with it a
+     * transient domain: each guest is found again by its run. */
+    for (guint i = 0; i < runs->len; i++) {
+        SvDomainObj *obj = sv_domain_list_find_attached(drv->list, runs->pdata[i]);
+        if (!obj || sv_domain_run_destroying(obj))
+            continue;
+        g_message("domain %s: its client went away, destroying (AUTODESTROY)", obj->def->name);
+        drv->guest->destroy_quietly(obj, "its AUTODESTROY client went away");
+    }
+}
+
+static void
+client_closed(SvClient *client, gpointer data)
+{
+    sv_domain_driver_client_gone(data, sv_client_get_id(client));
+}
+
 void
 sv_domain_driver_install_lifecycle(SvDomainDriver *d, const SvGuestOps *ops,
                                    SvRemoteHandlers *h)
@@ -183,6 +219,8 @@ sv_domain_driver_install_lifecycle(SvDomainDriver *d, const SvGuestOps *ops,
     h->domain_create_with_flags = domain_create_with_flags;
     h->domain_create_xml = domain_create_xml;
     sv_domain_control_install(d, h);
+    if (ops->destroy_quietly && d->server)
+        sv_server_set_client_closed(d->server, client_closed, d);
 }
 
 void

@@ -1,6 +1,7 @@
 /* domain_reconnect.c: the one reconnect loop over a driver's status files. */
 #include "domain/domain_reconnect.h"
 
+#include "domain/domain_run.h"
 #include "domain/domain_state.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -32,6 +33,10 @@ adopt(Reconnect *r, SvStatus *st, gpointer handle)
     sv_domain_run_change(obj, obj->state == SV_DOMAIN_PAUSED ? SV_RUN_PAUSED : SV_RUN_RUNNING,
                          SV_STOP_NONE);
     r->facts->attach(obj, st, handle, r->data);
+    /* Its AUTODESTROY client went with the earlier daemon: the driver destroys it as it
+     * carries on (or stops it as unfinished). */
+    if (st->c.autodestroy && sv_domain_run_of(obj))
+        sv_domain_run_of(obj)->autodestroy_client = SV_RUN_CLIENT_GONE;
     if (st->c.starting && r->facts->stop_unfinished) {
         /* Its client never heard it start: nothing of it is kept. */
         g_message("domain %s: its start never finished, stopping it", obj->def->name);

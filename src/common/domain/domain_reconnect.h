@@ -10,10 +10,11 @@
  *    which only a start not finished can leave) is cleaned up (the driver's gone);
  *  - a live one is adopted: the definition on disk decides persistence
  *    (sv_domain_list_take_live), the state, reason and time are the file's, the engine's
- *    run state RUNNING or PAUSED as clients saw it, then the driver's attach; then a start
- *    that never finished is stopped at once (its client never heard it start), and
- *    anything else goes on as recorded (the driver's carry_on: a kill request in its
- *    mode, with its deadline);
+ *    run state RUNNING or PAUSED as clients saw it, then the driver's attach, and an
+ *    AUTODESTROY client recorded is one gone (SV_RUN_CLIENT_GONE); then a start that
+ *    never finished is stopped at once (its client never heard it start), and anything
+ *    else goes on as recorded (the driver's carry_on: a kill request in its mode, with its
+ *    deadline, or the destroy of a guest whose AUTODESTROY client is gone);
  *  - then, unless a file was set aside (what it names cannot be told from leftovers), what
  *    no status file owns is removed (the driver's finish), and autostart runs.
  * Drivers give the facts: their file style, how a guest is found and attached, how one

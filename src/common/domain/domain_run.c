@@ -118,6 +118,19 @@ sv_domain_run_new(SvDomainDriver *drv, SvDomainObj *obj, gsize size)
     return run;
 }
 
+void
+sv_domain_run_take_start(SvDomainObj *obj, SvCall *call, guint flags)
+{
+    SvDomainRun *run = sv_domain_run_of(obj);
+
+    run->start_flags = flags;
+    if (!call)
+        return;
+    if (flags & SV_DOMAIN_START_AUTODESTROY)
+        run->autodestroy_client = sv_client_get_id(sv_call_get_client(call));
+    run->start_call = sv_call_defer(call);
+}
+
 typedef struct {
     SvDomainDriver *drv;
     gpointer run;

@@ -22,7 +22,15 @@ typedef struct {
     GError *start_error;  /* the first cause of a start that fails, told once the guest is
                              gone */
     GPtrArray *stop_calls; /* StopCall: destroys answered once the guest is gone */
+    /* AUTODESTROY: the id of the client whose going destroys the guest
+     * (sv_domain_driver_client_gone), SV_RUN_CLIENT_GONE when an earlier daemon recorded one
+     * (its connection went with that daemon), 0 for none. The status file records whether
+     * there is one (SvStatusCommon.autodestroy); the reconnect loop reads it back. */
+    guint64 autodestroy_client;
 } SvDomainRun;
+
+/* The AUTODESTROY client of a run an earlier daemon recorded: gone, as its connection. */
+#define SV_RUN_CLIENT_GONE G_MAXUINT64
 
 /* How a run ended, as the driver saw it. */
 typedef struct {
@@ -72,6 +80,12 @@ sv_domain_run_of(SvDomainObj *obj)
  * type, which begins with SvDomainRun), zeroed but for the engine's part. (transfer none:
  * the run owns it) */
 gpointer sv_domain_run_new(SvDomainDriver *drv, SvDomainObj *obj, gsize size);
+
+/* The start of obj's run, as it begins, waits with call (transfer none: deferred here; NULL
+ * for a start nobody waits on, an autostart or a restart) and flags (SV_DOMAIN_START_*),
+ * which the run keeps; with AUTODESTROY, the call's client becomes the guest's: its going
+ * destroys the guest. */
+void sv_domain_run_take_start(SvDomainObj *obj, SvCall *call, guint flags);
 
 /* The start's deadline: after ms, expired(obj, error) runs unless the start has ended by
  * then (the setter stops the timer once the start is over or has failed, and with the
