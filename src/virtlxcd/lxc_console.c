@@ -34,7 +34,7 @@ find_console(SvDomainObj *obj, const char *dev_name, char **ret_alias)
 static gboolean
 domain_open_console(SvCall *call, remote_domain_open_console_args *a, GError **error)
 {
-    LxcProcessContext *ctx = lxc_context_of_call(call);
+    LxcProcessContext *ctx = lxc_ctx_of_call(call);
     const char *dev = a->dev_name ? *a->dev_name : NULL;
     g_autofree char *alias = NULL;
     const SvDomainChrDef *chr;

@@ -22,7 +22,7 @@
 static gboolean
 act_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
 {
-    const LxcProcessContext *ctx = lxc_context_of(obj);
+    const LxcProcessContext *ctx = lxc_ctx_of(obj);
     LxcDomain *ld = lxc_domain_of(obj);
     gboolean graceful = job->flags & SV_DOMAIN_DESTROY_GRACEFUL;
     guint term_ms = graceful ? ctx->timeouts.graceful_timeout_ms : ctx->timeouts.term_timeout_ms;

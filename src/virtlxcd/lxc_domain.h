@@ -50,14 +50,14 @@ typedef struct {
 
 /* The context of the driver obj belongs to (the SvDomainDriver's data). */
 static inline LxcProcessContext *
-lxc_context_of(const SvDomainObj *obj)
+lxc_ctx_of(const SvDomainObj *obj)
 {
     return sv_domain_driver_of_obj(obj)->data;
 }
 
 /* The context of the driver a client's call reached. */
 static inline LxcProcessContext *
-lxc_context_of_call(SvCall *call)
+lxc_ctx_of_call(SvCall *call)
 {
     return sv_domain_driver_of(call)->data;
 }

@@ -38,7 +38,7 @@ lxc_domain_dispose(gpointer p)
 LxcDomain *
 lxc_domain_new(SvDomainObj *obj)
 {
-    LxcDomain *ld = sv_domain_run_new(lxc_context_of(obj)->domains, obj, sizeof(LxcDomain));
+    LxcDomain *ld = sv_domain_run_new(lxc_ctx_of(obj)->domains, obj, sizeof(LxcDomain));
 
     ld->log_fd = -1;
     return ld;
@@ -53,7 +53,7 @@ lxc_domain_find_run(gpointer data)
 int
 lxc_domain_open_log(SvDomainObj *obj, GError **error)
 {
-    return sv_guest_log_open(lxc_context_of(obj)->log_dir, obj->def->name, SV_FROM_LXC,
+    return sv_guest_log_open(lxc_ctx_of(obj)->log_dir, obj->def->name, SV_FROM_LXC,
                              "Failed to open", error);
 }
 
@@ -88,7 +88,7 @@ status_destroy(SvDomainObj *obj, LxcDomain *ld, SvStatusCommon *c, LxcStatus *st
 void
 lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
 {
-    LxcProcessContext *ctx = lxc_context_of(obj);
+    LxcProcessContext *ctx = lxc_ctx_of(obj);
     LxcDomain *ld = obj->priv;
     g_autofree char *path = status_path(ctx, obj->def->name);
     g_autofree char *text = NULL;
@@ -307,7 +307,7 @@ destroy_killed(SvProcess *proc, const GError *error, gpointer data)
     if (ld->refreeze && ld->cgroup)
         lxc_cgroup_set_frozen(ld->cgroup, TRUE, NULL);
     ld->refreeze = FALSE;
-    sv_domain_run_withdraw_destroy(lxc_context_of(obj)->domains, obj);
+    sv_domain_run_withdraw_destroy(lxc_ctx_of(obj)->domains, obj);
     /* The client that asked an earlier daemon is gone with it: the log is all it gets. */
     if (ld->carrying)
         g_warning("domain %s: the %s destroy begun before the daemon restarted failed: %s; "
@@ -329,7 +329,7 @@ lxc_domain_kill_init(SvDomainObj *obj, gboolean graceful, gint64 term_deadline)
                          graceful ? SV_STOP_DESTROY_GRACEFUL : SV_STOP_DESTROY);
     ld->carried = FALSE;
     sv_process_kill_until(ld->init, graceful, term_deadline,
-                          lxc_context_of(obj)->timeouts.kill_timeout_ms, destroy_killed,
+                          lxc_ctx_of(obj)->timeouts.kill_timeout_ms, destroy_killed,
                           sv_domain_obj_run_key(obj));
     lxc_domain_save_status(obj, NULL, NULL); /* with the request's mode and deadline */
 }
@@ -346,7 +346,7 @@ lxc_domain_destroy_quietly(SvDomainObj *obj, const char *why)
     ld->carried = FALSE;
     if (ld->init && !ld->ended) {
         lxc_domain_kill_init(obj, FALSE, g_get_monotonic_time() +
-                                             lxc_context_of(obj)->timeouts.term_timeout_ms * 1000);
+                                             lxc_ctx_of(obj)->timeouts.term_timeout_ms * 1000);
         return;
     }
     lxc_domain_save_status(obj, NULL, NULL);

@@ -176,7 +176,7 @@ check_cgroup_free(LxcCgroup *cg, const char *name, GError **error)
 static gboolean
 plan_start(SvDomainObj *obj, SvDomainDef *live, StartPlan *p, GError **error)
 {
-    const LxcProcessContext *ctx = lxc_context_of(obj);
+    const LxcProcessContext *ctx = lxc_ctx_of(obj);
     LxcSpecContext sctx = {ctx->cgroup_root, ctx->cgroup_parent};
     struct sockaddr_un sa;
 
@@ -200,7 +200,7 @@ plan_start(SvDomainObj *obj, SvDomainDef *live, StartPlan *p, GError **error)
 static SvProcess *
 spawn_supervisor(SvDomainObj *obj, LxcDomain *ld, const LxcSpec *spec, GError **error)
 {
-    const LxcProcessContext *ctx = lxc_context_of(obj);
+    const LxcProcessContext *ctx = lxc_ctx_of(obj);
     g_autofree char *text = lxc_spec_format(spec);
     g_auto(SvFd) listen_fd = -1;
     g_auto(SvFd) control = -1;
@@ -284,7 +284,7 @@ static void
 record_released(SvDomainObj *obj)
 {
     lxc_domain_of(obj)->held = FALSE;
-    sv_domain_run_arm_start_timer(obj, lxc_context_of(obj)->timeouts.start_timeout_ms,
+    sv_domain_run_arm_start_timer(obj, lxc_ctx_of(obj)->timeouts.start_timeout_ms,
                                   "guest failed to start: init was not running after",
                                   start_timed_out);
 }
