@@ -368,31 +368,9 @@ guint64
 qemu_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 {
     QemuDomain *qd = obj->priv;
-    g_autofree char *path = NULL, *text = NULL;
-    const char *p;
-    guint64 utime = 0, stime = 0;
-    int field = 2;
 
     (void)drv;
-    if (!qd || !qd->proc)
-        return 0;
-    path = g_strdup_printf("/proc/%d/stat", (int)sv_process_get_pid(qd->proc));
-    if (!g_file_get_contents(path, &text, NULL, NULL) || !(p = strrchr(text, ')')))
-        return 0;
-    for (p++; *p; ) {
-        while (*p == ' ')
-            p++;
-        field++;
-        if (field == 14)
-            utime = g_ascii_strtoull(p, NULL, 10);
-        else if (field == 15) {
-            stime = g_ascii_strtoull(p, NULL, 10);
-            break;
-        }
-        while (*p && *p != ' ')
-            p++;
-    }
-    return (utime + stime) * (G_GUINT64_CONSTANT(1000000000) / (guint64)sysconf(_SC_CLK_TCK));
+    return qd && qd->proc ? sv_process_read_cpu_time(sv_process_get_pid(qd->proc)) : 0;
 }
 
 void

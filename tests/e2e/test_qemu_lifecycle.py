@@ -100,6 +100,11 @@ def test_start_and_destroy(host):
     assert host.domain_dirs() == ["domain-%d-life" % domid]
     assert (host.qemu_lib / ("domain-%d-life" % domid) / "monitor.sock").exists()
     assert host.log_file("life").exists()
+    # The CPU time clients see is QEMU's (its /proc/PID/stat), which a TCG guest uses at once.
+    deadline = time.monotonic() + 10
+    while dom.info()[4] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert dom.info()[4] > 0
 
     dom.destroy()
     host.events.expect("life", [ADDED, BOOTED, STOPPED_DESTROYED])

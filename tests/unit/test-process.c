@@ -682,10 +682,50 @@ test_kill_warn(void)
     g_test_trap_assert_stderr("*WARNING*Failed to terminate process 7*");
 }
 
+/* proc(5)'s fields are found after the last ')' of the command name, whatever it holds;
+ * a text cut short has no such field. */
+static void
+test_stat_fields(void)
+{
+    const char *text = "4242 (a) b) (c d) S 1 4242 4242 0 -1 4194560 100 0 0 0 "
+                       "1234 567 0 0 20 0 1 0 987654 0 0\n";
+    guint64 v = 0;
+
+    g_assert_true(sv_proc_stat_field(text, 3, &v)); /* the state: not a number */
+    g_assert_cmpuint(v, ==, 0);
+    g_assert_true(sv_proc_stat_field(text, 4, &v));
+    g_assert_cmpuint(v, ==, 1);
+    g_assert_true(sv_proc_stat_field(text, 14, &v));
+    g_assert_cmpuint(v, ==, 1234);
+    g_assert_true(sv_proc_stat_field(text, 15, &v));
+    g_assert_cmpuint(v, ==, 567);
+    g_assert_true(sv_proc_stat_field(text, 22, &v));
+    g_assert_cmpuint(v, ==, 987654);
+    g_assert_false(sv_proc_stat_field(text, 25, &v));
+    g_assert_false(sv_proc_stat_field("4242 (no closing paren S 1", 4, &v));
+    g_assert_false(sv_proc_stat_field(NULL, 4, &v));
+    g_assert_false(sv_proc_stat_field(text, 2, &v));
+}
+
+/* A process that burns CPU shows it; one that does not exist has none. */
+static void
+test_cpu_time(void)
+{
+    volatile guint64 x = 0;
+    gint64 until = g_get_monotonic_time() + 200 * 1000;
+
+    while (g_get_monotonic_time() < until)
+        x++;
+    g_assert_cmpuint(sv_process_read_cpu_time(getpid()), >, 0);
+    g_assert_cmpuint(sv_process_read_cpu_time(G_MAXINT32), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/process/stat-fields", test_stat_fields);
+    g_test_add_func("/process/cpu-time", test_cpu_time);
     g_test_add_func("/process/exits-at-once", test_exits_at_once);
     g_test_add_func("/process/honours-sigterm", test_honours_sigterm);
     g_test_add_func("/process/ignores-sigterm", test_ignores_sigterm);

@@ -54,31 +54,58 @@ sv_process_state_to_string(SvProcessState s)
     return s < SV_PROCESS_STATE_LAST ? state_names[s] : NULL;
 }
 
-guint64
-sv_process_read_start_time(pid_t pid)
+gboolean
+sv_proc_stat_field(const char *text, int field, guint64 *ret)
 {
-    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
-    g_autofree char *text = NULL;
-    const char *p;
-    int field = 2;
+    /* The command name may hold spaces and parentheses: fields resume after the last ')',
+     * with field 3 (the state). */
+    const char *p = text ? strrchr(text, ')') : NULL;
+    int n = 2;
 
-    if (!g_file_get_contents(path, &text, NULL, NULL))
-        return 0;
-    /* The command name may hold spaces and parentheses: fields resume after the last ')'. */
-    p = strrchr(text, ')');
-    if (!p)
-        return 0;
-    p++;
-    while (*p) {
+    if (!p || field < 3)
+        return FALSE;
+    for (p++; *p;) {
         while (*p == ' ')
             p++;
-        field++;
-        if (field == 22)
-            return g_ascii_strtoull(p, NULL, 10);
+        if (!*p)
+            break;
+        if (++n == field) {
+            *ret = g_ascii_strtoull(p, NULL, 10);
+            return TRUE;
+        }
         while (*p && *p != ' ')
             p++;
     }
-    return 0;
+    return FALSE;
+}
+
+static char *
+read_stat(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    char *text = NULL;
+
+    return g_file_get_contents(path, &text, NULL, NULL) ? text : NULL;
+}
+
+guint64
+sv_process_read_start_time(pid_t pid)
+{
+    g_autofree char *text = read_stat(pid);
+    guint64 start = 0;
+
+    return sv_proc_stat_field(text, 22, &start) ? start : 0;
+}
+
+guint64
+sv_process_read_cpu_time(pid_t pid)
+{
+    g_autofree char *text = read_stat(pid);
+    guint64 utime = 0, stime = 0;
+
+    if (!sv_proc_stat_field(text, 14, &utime) || !sv_proc_stat_field(text, 15, &stime))
+        return 0;
+    return (utime + stime) * (G_GUINT64_CONSTANT(1000000000) / (guint64)sysconf(_SC_CLK_TCK));
 }
 
 static void

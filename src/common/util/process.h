@@ -75,6 +75,15 @@ SvProcess *sv_process_attach(pid_t pid, guint64 start_time, GError **error);
 /* Field 22 of /proc/PID/stat (clock ticks since boot); 0 when unreadable. */
 guint64 sv_process_read_start_time(pid_t pid);
 
+/* The CPU time pid has used (user and system, fields 14 and 15 of /proc/PID/stat), in
+ * nanoseconds; 0 when unreadable. */
+guint64 sv_process_read_cpu_time(pid_t pid);
+
+/* Field `field` (numbered as proc(5) does, from 3: the state) of the text of a
+ * /proc/PID/stat, whose command name may hold spaces and parentheses; FALSE when the
+ * text has no such field. Pure. */
+gboolean sv_proc_stat_field(const char *text, int field, guint64 *ret);
+
 /* The program pid runs, as /proc/PID/exe names it, without the " (deleted)" the kernel
  * adds once that file has been replaced (an upgrade under a running process); NULL when
  * unreadable (exited, a kernel thread). (transfer full) */
