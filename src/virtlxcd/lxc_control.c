@@ -204,6 +204,5 @@ lxc_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 lxc_process_install(LxcProcessContext *c, SvRemoteHandlers *h)
 {
-    c->domains->save_status = lxc_domain_save_status;
     sv_domain_driver_install_lifecycle(c->domains, &lxc_guest_ops, h);
 }

@@ -77,11 +77,9 @@ SvDomainObj *lxc_domain_find_run(gpointer data);
  * (util/guest_log.h); the daemon's lines go in with sv_guest_log_printf(ld->log_fd, ...). */
 int lxc_domain_open_log(SvDomainObj *obj, GError **error);
 
-/* Write the status file (removed once SHUTOFF) off the loop, in order; done (may be NULL)
- * runs on the loop once it is on disk or failed. */
-void lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
 /* A container's state changes in one place, sv_domain_driver_set_state(), which writes the
- * status file through lxc_domain_save_status (the driver's save_status);
+ * status file through the driver's save_status (sv_domain_run_save_status, with
+ * lxc_run_facts);
  * sv_domain_driver_set_state_event() also sends the event clients get for the change. */
 
 /* Tell the supervisor to stop the container (SIGTERM; a supervisor still held before

@@ -59,12 +59,6 @@ lxc_domain_open_log(SvDomainObj *obj, GError **error)
 
 /* ---------------------------------------------------------------- state */
 
-static char *
-status_path(LxcProcessContext *ctx, const char *name)
-{
-    return g_strdup_printf("%s/%s.xml", ctx->run_dir, name);
-}
-
 /* The destroy under way, as the status file records it: one on init by the kill state
  * machine, one carried over from an earlier daemon and not yet applied, or the
  * supervisor's stop (forced, no deadline). */
@@ -85,31 +79,33 @@ status_destroy(SvDomainObj *obj, LxcDomain *ld, SvStatusCommon *c, LxcStatus *st
     c->kill_mode = graceful ? SV_STATUS_KILL_GRACEFUL : SV_STATUS_KILL_FORCED;
 }
 
-void
-lxc_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
+static const char *
+status_dir(SvDomainObj *obj)
 {
-    LxcProcessContext *ctx = lxc_ctx_of(obj);
+    return lxc_ctx_of(obj)->run_dir;
+}
+
+static gboolean
+status_exists(SvDomainObj *obj)
+{
+    return ((LxcDomain *)obj->priv)->supervisor != NULL;
+}
+
+/* The supervisor is the common part's process. */
+static void
+status_own(SvDomainObj *obj, SvStatusCommon *c, SvStatusOwn *own)
+{
     LxcDomain *ld = obj->priv;
-    g_autofree char *path = status_path(ctx, obj->def->name);
-    g_autofree char *text = NULL;
-    SvStatusCommon common = sv_status_common_of(obj);
     LxcStatus st = {0};
 
-    if (!ld || !ld->supervisor || obj->state == SV_DOMAIN_SHUTOFF) {
-        sv_domain_store_remove_file_async(ctx->domains->store, path, done, data);
-        return;
-    }
-    status_destroy(obj, ld, &common, &st);
-    common.starting = sv_domain_run_in_start(obj);
-    common.autodestroy = ld->run.autodestroy_client != 0;
-    common.pid = sv_process_get_pid(ld->supervisor);
-    common.start_time = sv_process_get_start_time(ld->supervisor);
+    status_destroy(obj, ld, c, &st);
+    c->pid = sv_process_get_pid(ld->supervisor);
+    c->start_time = sv_process_get_start_time(ld->supervisor);
     st.socket = ld->socket_path;
     st.init_pid = ld->init ? sv_process_get_pid(ld->init) : 0;
     st.init_start = ld->init ? sv_process_get_start_time(ld->init) : 0;
     st.cgroup = ld->cgroup ? (char *)lxc_cgroup_get_path(ld->cgroup) : NULL;
-    text = lxc_status_format(&common, &st, obj->def, obj->id);
-    sv_domain_store_write_file_async(ctx->domains->store, path, text, done, data);
+    lxc_status_own(&st, own);
 }
 
 /* ---------------------------------------------------------------- the end */
@@ -210,6 +206,10 @@ const SvRunFacts lxc_run_facts = {
     .dispose = lxc_domain_dispose,
     .release = lxc_domain_release,
     .start_error = lxc_start_error,
+    .status_style = &lxc_status_style,
+    .status_dir = status_dir,
+    .status_exists = status_exists,
+    .status_own = status_own,
 };
 
 /* How the container ended is known; the supervisor exits once it is acknowledged by
@@ -331,7 +331,8 @@ lxc_domain_kill_init(SvDomainObj *obj, gboolean graceful, gint64 term_deadline)
     sv_process_kill_until(ld->init, graceful, term_deadline,
                           lxc_ctx_of(obj)->timeouts.kill_timeout_ms, destroy_killed,
                           sv_domain_obj_run_key(obj));
-    lxc_domain_save_status(obj, NULL, NULL); /* with the request's mode and deadline */
+    /* with the request's mode and deadline */
+    sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
 }
 
 void
@@ -349,7 +350,7 @@ lxc_domain_destroy_quietly(SvDomainObj *obj, const char *why)
                                              lxc_ctx_of(obj)->timeouts.term_timeout_ms * 1000);
         return;
     }
-    lxc_domain_save_status(obj, NULL, NULL);
+    sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
     if (!ld->ended)
         lxc_domain_stop_supervisor(ld);
 }
@@ -432,7 +433,7 @@ running_again(SvDomainObj *obj)
     } else if (obj->state != SV_DOMAIN_RUNNING) {
         sv_domain_driver_set_state(drv, obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_UNPAUSED);
     }
-    lxc_domain_save_status(obj, NULL, NULL);
+    sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
     if (sv_domain_run_destroying(obj))
         sv_process_signal(ld->init, SIGKILL, NULL); /* the supervisor's stop is under way */
 }
@@ -466,7 +467,7 @@ on_rebooted(SvDomainObj *obj, const LxcMsg *msg)
     if (!attach_init(obj, msg, &error))
         g_debug("domain %s: %s", obj->def->name, error->message);
     sv_guest_log_printf(ld->log_fd, "rebooted");
-    lxc_domain_save_status(obj, NULL, NULL);
+    sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
     if (sv_domain_run_destroying(obj)) {
         /* A reboot raced with our destroy: the new init goes too. */
         if (ld->init)

@@ -115,7 +115,7 @@ stop_unfinished(SvDomainObj *obj, SvStatus *st, gpointer data)
     sv_domain_obj_set_cause(obj, "the daemon (after a restart: its start never finished)");
     sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY); /* written below */
     lxc_domain_stop_supervisor(lxc_domain_of(obj));
-    lxc_domain_save_status(obj, NULL, NULL);
+    sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
 }
 
 /* What was under way when the earlier daemon went goes on: a destroy with its mode and
@@ -144,7 +144,7 @@ carry_on(SvDomainObj *obj, SvStatus *st, gpointer data)
         sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY); /* written below */
         lxc_domain_stop_supervisor(ld);
     }
-    lxc_domain_save_status(obj, NULL, NULL);
+    sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
 }
 
 /* Take the container of a status file back under management, its supervisor alive and

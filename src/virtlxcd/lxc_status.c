@@ -21,20 +21,31 @@ lxc_status_free(gpointer data)
     g_free(data);
 }
 
-char *
-lxc_status_format(const SvStatusCommon *c, const LxcStatus *own, const SvDomainDef *def, int id)
+void
+lxc_status_own(const LxcStatus *own, SvStatusOwn *out)
 {
     g_autofree char *socket = g_markup_escape_text(own->socket ? own->socket : "", -1);
     g_autofree char *cgroup = g_markup_escape_text(own->cgroup ? own->cgroup : "", -1);
-    g_autofree char *attrs = g_strdup_printf(" destroying='%d'", own->destroying);
-    g_autofree char *process = g_strdup_printf(" socket='%s'", socket);
-    g_autofree char *children = NULL;
 
-    children = g_strdup_printf("  <init pid='%d' starttime='%" G_GUINT64_FORMAT "'/>\n"
-                               "  <cgroup path='%s'/>\n",
-                               (int)own->init_pid, own->init_start, cgroup);
-    return sv_status_format(&lxc_status_style, c, &(SvStatusOwn){attrs, process, children},
-                            def, id);
+    out->attrs = g_strdup_printf(" destroying='%d'", own->destroying);
+    out->process_attrs = g_strdup_printf(" socket='%s'", socket);
+    out->children = g_strdup_printf("  <init pid='%d' starttime='%" G_GUINT64_FORMAT "'/>\n"
+                                    "  <cgroup path='%s'/>\n",
+                                    (int)own->init_pid, own->init_start, cgroup);
+}
+
+char *
+lxc_status_format(const SvStatusCommon *c, const LxcStatus *own, const SvDomainDef *def, int id)
+{
+    SvStatusOwn out = {NULL, NULL, NULL};
+    char *text;
+
+    lxc_status_own(own, &out);
+    text = sv_status_format(&lxc_status_style, c, &out, def, id);
+    g_free((char *)out.attrs);
+    g_free((char *)out.process_attrs);
+    g_free((char *)out.children);
+    return text;
 }
 
 static gboolean

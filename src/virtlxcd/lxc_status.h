@@ -42,6 +42,9 @@ lxc_status_of(const SvStatus *st)
     return st->own;
 }
 
+/* own as the file records it: the attributes of <domstatus> and <supervisor>, <init> and
+ * <cgroup> (out's strings transfer full). */
+void lxc_status_own(const LxcStatus *own, SvStatusOwn *out);
 /* The file's text for a container running `def` under `id`. (transfer full) */
 char *lxc_status_format(const SvStatusCommon *c, const LxcStatus *own, const SvDomainDef *def,
                         int id);

@@ -41,6 +41,10 @@ const SvRunFacts qemu_run_facts = {
     .release = qemu_domain_release,
     .log_fd_offset = offsetof(QemuDomain, log_fd),
     .start_error = qemu_start_error,
+    .status_style = &qemu_status_style,
+    .status_dir = qemu_status_dir,
+    .status_exists = qemu_status_exists,
+    .status_own = qemu_status_own,
 };
 
 guint

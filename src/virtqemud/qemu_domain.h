@@ -77,7 +77,7 @@ qemu_domain_of(SvDomainObj *obj)
 }
 
 /* A guest's state changes in one place, sv_domain_driver_set_state(ctx->domains, ...),
- * which writes the status file through qemu_status_save_then (the driver's save_status);
+ * which writes the status file through the driver's save_status (sv_domain_run_save_status);
  * sv_domain_driver_set_state_event() also sends the event clients get for the change. */
 
 /* End QEMU through the kill state machine, forced, with nobody waiting on it (guest

@@ -376,7 +376,6 @@ qemu_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 qemu_process_install(QemuProcessContext *c, SvRemoteHandlers *h)
 {
-    c->domains->save_status = qemu_status_save_then;
     sv_domain_driver_install_lifecycle(c->domains, &qemu_guest_ops, h);
 }
 

@@ -17,57 +17,40 @@
 
 /* ---------------------------------------------------------------- writing */
 
-static char *
-status_path(SvDomainObj *obj)
+const char *
+qemu_status_dir(SvDomainObj *obj)
 {
-    return g_strdup_printf("%s/%s.xml", qemu_ctx_of(obj)->run_dir, obj->def->name);
+    return qemu_ctx_of(obj)->run_dir;
 }
 
-static char *
-format_status(SvDomainObj *obj)
+gboolean
+qemu_status_exists(SvDomainObj *obj)
+{
+    return qemu_domain_of(obj)->proc != NULL;
+}
+
+void
+qemu_status_own(SvDomainObj *obj, SvStatusCommon *c, SvStatusOwn *own)
 {
     QemuDomain *qd = qemu_domain_of(obj);
-    SvStatusCommon common = sv_status_common_of(obj);
     g_autofree char *sock = g_build_filename(qd->dir, "monitor.sock", NULL);
     g_autofree char *sec_attrs = qemu_security_label_format_status_attrs(qd->sec);
     g_autofree char *sec_files =
         qemu_security_label_format_status_children(qemu_ctx_of(obj)->security, qd->sec);
-    g_autofree char *attrs = NULL;
-    g_autofree char *children = NULL;
     gboolean graceful = FALSE;
 
-    common.pid = sv_process_get_pid(qd->proc);
-    common.start_time = sv_process_get_start_time(qd->proc);
-    common.starting = sv_domain_run_in_start(obj);
-    common.autodestroy = qd->run.autodestroy_client != 0;
+    c->pid = sv_process_get_pid(qd->proc);
+    c->start_time = sv_process_get_start_time(qd->proc);
     /* A kill under way is carried on by a restarted daemon, in the same mode and on
      * the same timeline (the monotonic clock is the system's, not the daemon's). */
-    if (sv_process_get_kill(qd->proc, &graceful, &common.kill_deadline))
-        common.kill_mode = graceful ? SV_STATUS_KILL_GRACEFUL : SV_STATUS_KILL_FORCED;
-    attrs = g_strdup_printf(" destroying='%d' fakereboot='%d' crashdestroy='%d' "
-                            "crashrestart='%d'%s",
-                            sv_domain_run_destroying(obj), qd->fake_reboot,
-                            sv_domain_run_crashing(obj),
-                            sv_domain_run_stopping(obj, SV_STOP_CRASH_RESTART), sec_attrs);
-    children = g_strdup_printf("  <monitor path='%s'/>\n%s", sock, sec_files);
-    return sv_status_format(&qemu_status_style, &common,
-                            &(SvStatusOwn){attrs, NULL, children}, obj->def, obj->id);
-}
-
-void
-qemu_status_save_then(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
-{
-    SvDomainStore *store = qemu_ctx_of(obj)->domains->store;
-    QemuDomain *qd = qemu_domain_of(obj);
-    g_autofree char *path = status_path(obj);
-    g_autofree char *text = NULL;
-
-    if (!qd || !qd->proc || obj->state == SV_DOMAIN_SHUTOFF) {
-        sv_domain_store_remove_file_async(store, path, done, data);
-        return;
-    }
-    text = format_status(obj);
-    sv_domain_store_write_file_async(store, path, text, done, data);
+    if (sv_process_get_kill(qd->proc, &graceful, &c->kill_deadline))
+        c->kill_mode = graceful ? SV_STATUS_KILL_GRACEFUL : SV_STATUS_KILL_FORCED;
+    own->attrs = g_strdup_printf(" destroying='%d' fakereboot='%d' crashdestroy='%d' "
+                                 "crashrestart='%d'%s",
+                                 sv_domain_run_destroying(obj), qd->fake_reboot,
+                                 sv_domain_run_crashing(obj),
+                                 sv_domain_run_stopping(obj, SV_STOP_CRASH_RESTART), sec_attrs);
+    own->children = g_strdup_printf("  <monitor path='%s'/>\n%s", sock, sec_files);
 }
 
 void

@@ -11,10 +11,16 @@
 #include "qemu_process.h"
 
 /* Write obj's status file, or remove it once the guest is gone (no process, or shut
- * off). Written off the loop by the definitions' store, in order, atomically; done
- * (may be NULL) runs on the loop once the file is on disk, error set if it is not. */
+ * off), through the driver's save_status (sv_domain_driver_save_status). */
 void qemu_status_save(SvDomainObj *obj);
-void qemu_status_save_then(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
+
+/* virtqemud's facts of its status files (SvRunFacts' status_*, written by the engine's
+ * sv_domain_run_save_status): in its run directory; a guest exists while it has its QEMU
+ * process; its own part is that process, a kill under way, its flags, its monitor socket
+ * and its security labels. */
+const char *qemu_status_dir(SvDomainObj *obj);
+gboolean qemu_status_exists(SvDomainObj *obj);
+void qemu_status_own(SvDomainObj *obj, SvStatusCommon *c, SvStatusOwn *own);
 
 /* What virtqemud's status files record of their own (the rest is SvStatusCommon's: pid,
  * starttime, starting, autodestroy, killmode and killdeadline), every field checked. */

@@ -147,7 +147,6 @@ xen_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 xen_process_install(XenProcessContext *c, SvRemoteHandlers *h)
 {
-    c->domains->save_status = xen_domain_save_status;
     sv_domain_driver_install_lifecycle(c->domains, &xen_guest_ops, h);
 }
 

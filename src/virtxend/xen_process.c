@@ -102,12 +102,6 @@ xen_domain_find_run(gpointer data)
 
 /* ---------------------------------------------------------------- state */
 
-static char *
-status_path(XenProcessContext *ctx, const char *name)
-{
-    return g_strdup_printf("%s/%s.xml", ctx->run_dir, name);
-}
-
 /* The end of the last GRACEFUL destroy under way, or 0. */
 static gint64
 graceful_deadline(XenDomain *xd)
@@ -120,30 +114,41 @@ graceful_deadline(XenDomain *xd)
 }
 
 /* What a restarted daemon needs to find this guest again: written before the domain is
- * created (starting='1', its domid not known yet), removed once it is gone. */
+ * created (starting='1', its domid not known yet: the style's start_shut_off), removed
+ * once it is gone. */
+static const char *
+status_dir(SvDomainObj *obj)
+{
+    return xen_ctx_of(obj)->run_dir;
+}
+
+static gboolean
+status_exists(SvDomainObj *obj)
+{
+    return ((XenDomain *)obj->priv)->domid != 0;
+}
+
+static void
+status_own(SvDomainObj *obj, SvStatusCommon *c, SvStatusOwn *own)
+{
+    XenDomain *xd = obj->priv;
+
+    (void)c;
+    own->attrs = g_strdup_printf(" domid='%u' stopreason='%s' restart='%d'"
+                                 " graceful='%" G_GINT64_FORMAT "'",
+                                 xd->domid, sv_stop_cause_to_string(obj->stop_cause), xd->restart,
+                                 graceful_deadline(xd));
+}
+
 void
 xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
 {
-    XenDomain *xd = obj->priv;
-    XenProcessContext *ctx = xen_ctx_of(obj);
-    g_autofree char *path = status_path(ctx, obj->def->name);
-    SvStatusCommon common = sv_status_common_of(obj);
-    g_autofree char *attrs = NULL;
-    g_autofree char *text = NULL;
+    SvDomainDriver *drv = sv_domain_driver_of_obj(obj);
 
-    if (!xd ||
-        (!sv_domain_run_in_start(obj) && (!xd->domid || obj->state == SV_DOMAIN_SHUTOFF))) {
-        sv_domain_store_remove_file_async(ctx->domains->store, path, done, data);
-        return;
-    }
-    attrs = g_strdup_printf(" domid='%u' stopreason='%s' restart='%d' graceful='%" G_GINT64_FORMAT
-                            "'",
-                            xd->domid, sv_stop_cause_to_string(obj->stop_cause), xd->restart,
-                            graceful_deadline(xd));
-    common.starting = sv_domain_run_in_start(obj);
-    text = sv_status_format(&xen_status_style, &common, &(SvStatusOwn){attrs, NULL, NULL},
-                            obj->def, obj->id);
-    sv_domain_store_write_file_async(ctx->domains->store, path, text, done, data);
+    if (done)
+        drv->save_status(obj, done, data);
+    else
+        sv_domain_driver_save_status(drv, obj);
 }
 
 /* ---------------------------------------------------------------- stop */
@@ -168,6 +173,10 @@ const SvRunFacts xen_run_facts = {
     .dispose = xen_domain_dispose,
     .release = xen_domain_release,
     .restart_transient = TRUE,
+    .status_style = &xen_status_style,
+    .status_dir = status_dir,
+    .status_exists = status_exists,
+    .status_own = status_own,
 };
 
 /* The domain no longer exists in Xen: the stop cause says how it ended (SHUTDOWN, CRASH,

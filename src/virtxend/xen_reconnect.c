@@ -214,7 +214,7 @@ attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
         sv_domain_driver_set_state(ctx->domains, obj, SV_DOMAIN_RUNNING,
                                    SV_DOMAIN_RUNNING_UNPAUSED);
     else
-        xen_domain_save_status(obj, NULL, NULL);
+        sv_domain_driver_save_status(ctx->domains, obj);
     if (libxl_evenable_domain_death(xen_ctx_get(ctx->xen), domid, obj->run, &xd->death) != 0)
         g_warning("domain %s: cannot watch domain %u for its end", obj->def->name, domid);
 }

@@ -168,6 +168,6 @@ xen_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         sv_domain_obj_set_cause(obj, "the daemon (autostart)");
     if (call)
         xd->run.start_call = sv_call_defer(call);
-    xen_domain_save_status(obj, start_recorded, sv_domain_obj_run_key(obj));
+    xen_ctx_of(obj)->domains->save_status(obj, start_recorded, sv_domain_obj_run_key(obj));
     return TRUE;
 }

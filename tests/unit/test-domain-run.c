@@ -3,6 +3,7 @@
  * a start (record then release, start done, a failed start), the one teardown of a run and
  * AUTODESTROY when the starting client goes, with a fake driver. */
 #include <fcntl.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -737,6 +738,147 @@ test_autodestroy(void)
     sv_client_unref(other);
 }
 
+/* ---------------------------------------------------------------- the status file */
+
+/* The status facts of a fake driver: its files in the store's directory, a guest that
+ * exists while its FakePriv.facts says so, its process and its own attribute and element. */
+static const SvStatusStyle status_style = {
+    .from = SV_FROM_QEMU,
+    .process = "proc",
+    .autodestroy = TRUE,
+};
+
+static const SvStatusStyle status_style_start = {
+    .from = SV_FROM_QEMU,
+    .process = "proc",
+    .start_shut_off = TRUE,
+};
+
+static char *status_dir_path;
+
+static const char *
+fake_status_dir(SvDomainObj *obj)
+{
+    (void)obj;
+    return status_dir_path;
+}
+
+static gboolean
+fake_status_exists(SvDomainObj *obj)
+{
+    return ((FakePriv *)obj->priv)->facts != 0;
+}
+
+static void
+fake_status_own(SvDomainObj *obj, SvStatusCommon *c, SvStatusOwn *own)
+{
+    (void)obj;
+    c->pid = 4242;
+    c->start_time = 7;
+    own->attrs = g_strdup(" mine='1'");
+    own->process_attrs = g_strdup(" sock='/run/s'");
+    own->children = g_strdup("  <own path='/run/o'/>\n");
+}
+
+static void
+count_done(const GError *error, gpointer data)
+{
+    g_assert_no_error(error);
+    (*(int *)data)++;
+}
+
+/* Write obj's status file through the driver's save_status and wait for it. */
+static void
+save_and_wait(Fake *f, SvDomainObj *obj)
+{
+    int done = 0;
+
+    f->drv.save_status(obj, count_done, &done);
+    sv_domain_store_flush(f->drv.store);
+    g_assert_cmpint(done, ==, 1);
+}
+
+/* The one save of the drivers (their default save_status): a guest that runs gets the
+ * common part (state, persistence, AUTODESTROY, the start over) and the driver's own (its
+ * process, attributes and elements), read back by the strict reader; a guest shut off or
+ * whose process is gone has its file removed; with start_shut_off, a start under way is
+ * recorded while the guest is still shut off. */
+static void
+test_save_status(void)
+{
+    Fake f;
+    SvRunFacts facts = fake_facts;
+    SvRemoteHandlers h = {0};
+    SvDomainObj *obj;
+    g_autofree char *path = NULL;
+    g_autofree char *text = NULL;
+    g_autoptr(SvStatus) st = NULL;
+    g_autoptr(GError) error = NULL;
+
+    fake_init(&f);
+    status_dir_path = f.dir;
+    facts.status_style = &status_style;
+    facts.status_dir = fake_status_dir;
+    facts.status_exists = fake_status_exists;
+    facts.status_own = fake_status_own;
+    f.drv.run_facts = &facts;
+    f.drv.save_status = NULL;
+    sv_domain_driver_install(&f.drv, &h);
+    g_assert_true(f.drv.save_status == sv_domain_run_save_status);
+    obj = fake_running(&f, "web", TRUE);
+    path = g_strdup_printf("%s/web.xml", f.dir);
+    ((FakePriv *)obj->priv)->facts = 1;
+    sv_domain_run_of(obj)->autodestroy_client = 3;
+    sv_domain_run_change(obj, SV_RUN_RUNNING, SV_STOP_NONE);
+    sv_domain_obj_set_state(obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_BOOTED);
+
+    save_and_wait(&f, obj);
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+g_assert_true(g_str_has_prefix(text, "<domstatus state='running' reason='1' statetime='"));
+    g_assert_nonnull(strstr(text, "' persistent='1' starting='0' autodestroy='1' mine='1'>\n"
+                                  "  <proc pid='4242' starttime='7' sock='/run/s'/>\n"
+                                  "  <own path='/run/o'/>\n<domain type='kvm' id='1'>\n"));
+    st = sv_status_load(path, &status_style, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(st->c.state, ==, SV_DOMAIN_RUNNING);
+    g_assert_true(st->c.persistent && st->c.autodestroy && !st->c.starting);
+    g_assert_cmpint(st->c.pid, ==, 4242);
+    g_assert_cmpint(st->id, ==, obj->id);
+
+    /* the guest's process is gone: no file */
+    ((FakePriv *)obj->priv)->facts = 0;
+    save_and_wait(&f, obj);
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    /* shut off, its process still there: no file */
+    ((FakePriv *)obj->priv)->facts = 1;
+    save_and_wait(&f, obj);
+    g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
+    sv_domain_obj_set_state(obj, SV_DOMAIN_SHUTOFF, SV_DOMAIN_SHUTOFF_DESTROYED);
+    save_and_wait(&f, obj);
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+
+    /* a start recorded before its guest exists, still shut off */
+    facts.status_style = &status_style_start;
+    ((FakePriv *)obj->priv)->facts = 0;
+    sv_domain_run_change(obj, SV_RUN_STARTING, SV_STOP_NONE);
+    save_and_wait(&f, obj);
+    g_clear_pointer(&text, g_free);
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_assert_true(g_str_has_prefix(text, "<domstatus state='shutoff' reason='2' statetime='"));
+    g_assert_nonnull(strstr(text, "' persistent='1' starting='1' mine='1'>\n"));
+    g_clear_pointer(&st, sv_status_free);
+    st = sv_status_load(path, &status_style_start, &error);
+    g_assert_no_error(error);
+    g_assert_true(st->c.starting);
+    /* its start over without a guest: no file */
+    sv_domain_run_change(obj, SV_RUN_RUNNING, SV_STOP_NONE);
+    save_and_wait(&f, obj);
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+
+    g_hash_table_unref(f.drv.pending);
+    fake_clear(&f);
+}
+
 static void
 test_shutoff_reasons(void)
 {
@@ -766,6 +908,7 @@ main(int argc, char **argv)
     g_test_add_func("/domain-run/start-finished", test_start_finished);
     g_test_add_func("/domain-run/record-then-release", test_record_then_release);
     g_test_add_func("/domain-run/autodestroy", test_autodestroy);
+    g_test_add_func("/domain-run/save-status", test_save_status);
     g_test_add_func("/domain-run/shutoff-reasons", test_shutoff_reasons);
     return g_test_run();
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "conf/uuid.h"
+#include "domain/domain_run.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -780,6 +781,8 @@ sv_domain_driver_install(SvDomainDriver *d, SvRemoteHandlers *h)
         sv_domain_connect_install(h);
     if (!d->pending)
         d->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    if (!d->save_status && d->run_facts && d->run_facts->status_style)
+        d->save_status = sv_domain_run_save_status;
     h->domain_lookup_by_name = lookup_by_name;
     h->domain_lookup_by_uuid = lookup_by_uuid;
     h->domain_lookup_by_id = lookup_by_id;

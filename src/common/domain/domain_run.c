@@ -20,6 +20,42 @@ save_done(const GError *error, gpointer data)
     g_free(name);
 }
 
+/* Whether obj has a status file: its guest exists and is not shut off, or its start is
+ * under way before it does (a style's start_shut_off). */
+static gboolean
+status_recorded(const SvRunFacts *f, SvDomainObj *obj)
+{
+    if (!obj->priv)
+        return FALSE;
+    if (f->status_style->start_shut_off && sv_domain_run_in_start(obj))
+        return TRUE;
+    return obj->state != SV_DOMAIN_SHUTOFF && f->status_exists(obj);
+}
+
+void
+sv_domain_run_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
+{
+    SvDomainDriver *drv = sv_domain_driver_of_obj(obj);
+    const SvRunFacts *f = drv->run_facts;
+    g_autofree char *path = g_strdup_printf("%s/%s.xml", f->status_dir(obj), obj->def->name);
+    SvStatusCommon common = sv_status_common_of(obj);
+    SvStatusOwn own = {NULL, NULL, NULL};
+    g_autofree char *text = NULL;
+
+    if (!status_recorded(f, obj)) {
+        sv_domain_store_remove_file_async(drv->store, path, done, data);
+        return;
+    }
+    common.starting = sv_domain_run_in_start(obj);
+    common.autodestroy = sv_domain_run_of(obj)->autodestroy_client != 0;
+    f->status_own(obj, &common, &own);
+    text = sv_status_format(f->status_style, &common, &own, obj->def, obj->id);
+    g_free((char *)own.attrs);
+    g_free((char *)own.process_attrs);
+    g_free((char *)own.children);
+    sv_domain_store_write_file_async(drv->store, path, text, done, data);
+}
+
 void
 sv_domain_driver_save_status(SvDomainDriver *drv, SvDomainObj *obj)
 {

@@ -9,6 +9,7 @@
  * the driver's part through its dispose fact. */
 #pragma once
 
+#include "conf/domain_status.h"
 #include "domain/domain_state.h"
 #include "util/process.h"
 
@@ -67,7 +68,25 @@ struct SvRunFacts {
                                    start too (virtlxcd) */
     gboolean restart_transient; /* a transient guest is started again too (virtxend); else
                                    it is removed */
+    /* The status files (conf/domain_status.h), written by sv_domain_run_save_status: how
+     * the driver's files record the common part (NULL: the driver writes none that way). A
+     * guest has one while it exists and is not shut off, or, with the style's
+     * start_shut_off, while its start is under way. */
+    const SvStatusStyle *status_style;
+    /* The directory of obj's status file, DIR/NAME.xml. (transfer none) */
+    const char *(*status_dir)(SvDomainObj *obj);
+    /* Whether obj's guest exists (its process, its domain). */
+    gboolean (*status_exists)(SvDomainObj *obj);
+    /* Fill in the driver's part of c (its process, a kill under way) and its own
+     * attributes and elements; own's strings are the engine's to free (transfer full). */
+    void (*status_own)(SvDomainObj *obj, SvStatusCommon *c, SvStatusOwn *own);
 };
+
+/* The save_status of a driver whose run facts give a status_style (its default,
+ * sv_domain_driver_install): a guest that has a record (as status_style says) gets its file
+ * written, the common part (state, persistence, a start under way, AUTODESTROY) and the
+ * driver's (status_own); otherwise its file is removed. done as drv->save_status's. */
+void sv_domain_run_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
 
 /* The engine's data of obj's run (NULL when none). */
 static inline SvDomainRun *
