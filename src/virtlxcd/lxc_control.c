@@ -18,27 +18,23 @@
 
 /* Destroy: the kill state machine on init (in its PID namespace, init's death takes every
  * other process with it); whatever is left in the cgroup is killed when the supervisor
- * cleans up. A frozen container is thawed first, or it could not act on any signal. */
+ * cleans up. A frozen container is thawed first, or it could not act on any signal. The
+ * container is STOPPING with the destroy's cause (the shared layer named it). */
 static gboolean
 act_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
 {
     const LxcProcessContext *ctx = lxc_ctx_of(obj);
     LxcDomain *ld = lxc_domain_of(obj);
-    gboolean graceful = job->flags & SV_DOMAIN_DESTROY_GRACEFUL;
-    guint term_ms = graceful ? ctx->timeouts.graceful_timeout_ms : ctx->timeouts.term_timeout_ms;
-    g_autofree char *log = (job->flags & SV_DOMAIN_DESTROY_REMOVE_LOGS)
-                               ? sv_guest_log_path(ctx->log_dir, obj->def->name)
-                               : NULL;
+    gboolean graceful = job->graceful;
 
     (void)error;
     /* Answered once the container is gone (the log removed then), or failed with the kill
      * of init (destroy_killed): the engine's stop calls. */
-    sv_domain_run_add_stop_call(&ld->run, sv_guest_job_take_call(job), log);
+    sv_guest_job_wait_gone(job, &ld->run);
     if (!ld->init || ld->ended) {
         /* Still starting, between a reboot and the next init, or already ending: the
          * supervisor stops the container on SIGTERM. */
-        sv_domain_run_set(ctx->domains, obj, SV_RUN_STOPPING,
-                          graceful ? SV_STOP_DESTROY_GRACEFUL : SV_STOP_DESTROY);
+        sv_domain_driver_save_status(ctx->domains, obj);
         ld->carried = FALSE;
         if (!ld->ended)
             lxc_domain_stop_supervisor(ld);
@@ -48,7 +44,9 @@ act_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
         ld->refreeze = graceful;
         lxc_cgroup_set_frozen(ld->cgroup, FALSE, NULL);
     }
-    lxc_domain_kill_init(obj, graceful, g_get_monotonic_time() + (gint64)term_ms * 1000);
+    lxc_domain_kill_init(obj, graceful,
+                         g_get_monotonic_time() +
+                             (gint64)sv_kill_timeouts_term(&ctx->timeouts, graceful) * 1000);
     return TRUE;
 }
 
@@ -166,7 +164,8 @@ static const SvGuestOps lxc_guest_ops = {
                                          "domain is already running", SV_DOMAIN_RUNNING}},
                              .noop = is_not_paused, .act = act_freeze},
         [SV_GUEST_DESTROY] = {.flags = SV_DOMAIN_DESTROY_GRACEFUL | SV_DOMAIN_DESTROY_REMOVE_LOGS,
-                              .func = "lxcDomainDestroyFlags", .rules = SV_GUEST_RULE_ACTIVE,
+                              .func = "lxcDomainDestroyFlags",
+                              .rules = SV_GUEST_RULE_ACTIVE | SV_GUEST_RULE_NAME_STOP,
                               .act = act_destroy},
         [SV_GUEST_SHUTDOWN] = {.flags = SHUTDOWN_FLAGS, .func = "lxcDomainShutdownFlags",
                                .rules = SV_GUEST_RULE_ACTIVE, .refuse = {INIT_UNKNOWN},
@@ -204,5 +203,6 @@ lxc_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 lxc_process_install(LxcProcessContext *c, SvRemoteHandlers *h)
 {
+    c->domains->log_dir = c->log_dir;
     sv_domain_driver_install_lifecycle(c->domains, &lxc_guest_ops, h);
 }

@@ -246,36 +246,26 @@ act_powerdown(SvGuestJob *job, SvDomainObj *obj, GError **error)
 static void
 kill_done(SvProcess *proc, const GError *error, gpointer data)
 {
-    SvGuestJob *job = data;
-    QemuProcessContext *ctx = job->drv->data;
-
     (void)proc;
-    if (!error && (job->flags & SV_DOMAIN_DESTROY_REMOVE_LOGS)) {
-        g_autofree char *log = sv_guest_log_path(ctx->log_dir, job->name);
-        unlink(log);
-    }
-    sv_guest_job_done(job, error);
+    sv_guest_job_done(data, error); /* the log removed there with REMOVE_LOGS */
 }
 
-/* The kill state machine on QEMU: SIGTERM (only, GRACEFUL) then SIGKILL. */
+/* The kill state machine on QEMU: SIGTERM (only, GRACEFUL) then SIGKILL. The guest is
+ * STOPPING with the destroy's cause (the shared layer named it). */
 static gboolean
 act_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
 {
     const QemuTimeouts *t = &qemu_ctx_of(obj)->timeouts;
     QemuDomain *qd = qemu_domain_of(obj);
-    gboolean graceful = job->flags & SV_DOMAIN_DESTROY_GRACEFUL;
 
     (void)error;
-    /* Written below, with the kill's mode and deadline. */
-    sv_domain_run_change(obj, SV_RUN_STOPPING,
-                         graceful ? SV_STOP_DESTROY_GRACEFUL : SV_STOP_DESTROY);
     if (!qd->proc) {
         /* A start still waiting for QEMU's facts: it ends here, nothing ran. */
         qemu_domain_kill(obj, SV_STOP_DESTROY);
         sv_guest_job_done(job, NULL);
         return TRUE;
     }
-    sv_process_kill(qd->proc, graceful, graceful ? t->graceful_timeout_ms : t->term_timeout_ms,
+    sv_process_kill(qd->proc, job->graceful, sv_kill_timeouts_term(t, job->graceful),
                     t->kill_timeout_ms, kill_done, job);
     /* After the request: the status records its mode and deadline. */
     qemu_status_save(obj);
@@ -331,7 +321,8 @@ static const SvGuestOps qemu_guest_ops = {
                                         SV_ERR_OPERATION_INVALID, "domain is not running"}},
                             .act = act_system_reset},
         [SV_GUEST_DESTROY] = {.flags = SV_DOMAIN_DESTROY_GRACEFUL | SV_DOMAIN_DESTROY_REMOVE_LOGS,
-                              .func = "qemuDomainDestroyFlags", .rules = SV_GUEST_RULE_ACTIVE,
+                              .func = "qemuDomainDestroyFlags",
+                              .rules = SV_GUEST_RULE_ACTIVE | SV_GUEST_RULE_NAME_STOP,
                               .act = act_destroy},
         /* libvirt's shutdown checks the state itself (QEMU domain); reboot uses the shared
          * check (DOMAIN domain). */
@@ -376,6 +367,7 @@ qemu_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
 void
 qemu_process_install(QemuProcessContext *c, SvRemoteHandlers *h)
 {
+    c->domains->log_dir = c->log_dir;
     sv_domain_driver_install_lifecycle(c->domains, &qemu_guest_ops, h);
 }
 

@@ -40,11 +40,11 @@ act_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
     int rc;
 
     /* A failure, now or when libxl completes, is withdrawn by the shared completion. */
-    if (xd->destroy_started || !(job->flags & SV_DOMAIN_DESTROY_GRACEFUL)) {
+    if (xd->destroy_started || !job->graceful) {
         sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY); /* written as it begins */
         if (!xen_domain_begin_destroy(obj, error))
             return FALSE;
-        g_ptr_array_add(xd->destroy_jobs, job);
+        sv_guest_job_wait_gone(job, &xd->run); /* the engine's stop calls */
         return TRUE;
     }
     /* GRACEFUL: ask the guest, wait, and never force it. */

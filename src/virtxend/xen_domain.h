@@ -47,10 +47,6 @@ typedef struct {
     gboolean restart;         /* start again once gone (on_reboot, on_crash restart), unless
                                  a client's destroy ends it */
     gboolean destroy_started; /* libxl_domain_destroy is running */
-    GPtrArray *destroy_jobs;  /* of SvGuestJob, waiting for libxl's destroy: failed with its
-                                 error (sv_guest_job_done), or their calls handed to the
-                                 engine at the teardown, which answers them once the guest is
-                                 gone */
     GList *graceful;          /* of XenGracefulJob */
 } XenDomain;
 
@@ -99,8 +95,8 @@ void xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer dat
  * which writes the status file through the driver's save_status;
  * sv_domain_driver_set_state_event() also sends the event clients get for the change. */
 
-/* Start destroying the domain (once); the destroys in destroy_jobs are answered when it
- * is gone, or fail when libxl does. The _quietly form logs (and withdraws a client's
+/* Start destroying the domain (once); the destroys waiting (the run's stop calls) are
+ * answered when it is gone, or fail when libxl does. The _quietly form logs (and withdraws a client's
  * destroy, failing those waiting) instead of returning an error. */
 gboolean xen_domain_begin_destroy(SvDomainObj *obj, GError **error);
 void xen_domain_begin_destroy_quietly(SvDomainObj *obj);

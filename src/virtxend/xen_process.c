@@ -45,28 +45,15 @@ xen_graceful_job_free(XenGracefulJob *job)
     g_free(job);
 }
 
-/* The calls of a destroy waiting go to the engine: it answers them once the guest is
- * gone, or fails them when the daemon exits first. */
+/* The GRACEFUL destroys waiting go to the engine's stop calls: it answers them once the
+ * guest is gone, or fails them when the daemon exits first. */
 static void
-hand_over_call(XenDomain *xd, SvGuestJob *job)
+hand_over_graceful(XenDomain *xd)
 {
-    SvCall *call = sv_guest_job_take_call(job);
-
-    if (call)
-        sv_domain_run_add_stop_call(&xd->run, call, NULL);
-}
-
-/* Those of the destroys waiting for libxl's, and of the GRACEFUL ones. */
-static void
-hand_over_calls(XenDomain *xd)
-{
-    for (guint i = 0; i < xd->destroy_jobs->len; i++)
-        hand_over_call(xd, xd->destroy_jobs->pdata[i]);
-    g_ptr_array_set_size(xd->destroy_jobs, 0);
     for (GList *l = xd->graceful; l; l = l->next) {
         XenGracefulJob *job = l->data;
         if (job->job)
-            hand_over_call(xd, g_steal_pointer(&job->job));
+            sv_guest_job_wait_gone(g_steal_pointer(&job->job), &xd->run);
         xen_graceful_job_free(job);
     }
     g_clear_pointer(&xd->graceful, g_list_free);
@@ -77,8 +64,7 @@ xen_domain_dispose(gpointer p)
 {
     XenDomain *xd = p;
 
-    hand_over_calls(xd);
-    g_ptr_array_unref(xd->destroy_jobs);
+    hand_over_graceful(xd);
     if (xd->d_config) {
         libxl_domain_config_dispose(xd->d_config);
         g_free(xd->d_config);
@@ -88,10 +74,7 @@ xen_domain_dispose(gpointer p)
 XenDomain *
 xen_domain_new(SvDomainObj *obj)
 {
-    XenDomain *xd = sv_domain_run_new(xen_ctx_of(obj)->domains, obj, sizeof(XenDomain));
-
-    xd->destroy_jobs = g_ptr_array_new();
-    return xd;
+    return sv_domain_run_new(xen_ctx_of(obj)->domains, obj, sizeof(XenDomain));
 }
 
 SvDomainObj *
@@ -161,7 +144,7 @@ xen_domain_release(SvDomainObj *obj)
 {
     XenDomain *xd = xen_domain_of(obj);
 
-    hand_over_calls(xd);
+    hand_over_graceful(xd);
     if (xd->death) {
         libxl_evdisable_domain_death(xen_libxl_of(obj), xd->death);
         xd->death = NULL;
@@ -194,21 +177,18 @@ guest_gone(SvDomainObj *obj)
 }
 
 /* libxl did not destroy the domain: a client's destroy is withdrawn (the guest goes back to
- * what it was before, domain/domain_state.h) and the destroys waiting fail with error
- * through the shared completion; a stop the guest began itself stays, for the next
+ * what it was before, domain/domain_state.h) and the destroys waiting (the run's stop
+ * calls) fail together with error; a stop the guest began itself stays, for the next
  * destroy to try again. */
 static void
 destroy_failed(SvDomainObj *obj, const GError *error)
 {
     XenDomain *xd = xen_domain_of(obj);
-    g_autoptr(GPtrArray) jobs = g_steal_pointer(&xd->destroy_jobs);
 
     xd->destroy_started = FALSE;
-    xd->destroy_jobs = g_ptr_array_new();
     g_warning("domain %s: %s", obj->def->name, error->message);
     sv_domain_run_withdraw_destroy(xen_ctx_of(obj)->domains, obj);
-    for (guint i = 0; i < jobs->len; i++)
-        sv_guest_job_done(jobs->pdata[i], error);
+    sv_domain_run_fail_stop_calls(&xd->run, error);
 }
 
 static void
@@ -372,15 +352,7 @@ apply_action(SvDomainObj *obj, SvDomainLifecycleAction action, SvStopCause why)
 static void
 graceful_succeeded(SvDomainObj *obj)
 {
-    XenDomain *xd = xen_domain_of(obj);
-
-    for (GList *l = xd->graceful; l; l = l->next) {
-        XenGracefulJob *job = l->data;
-        if (job->job)
-            g_ptr_array_add(xd->destroy_jobs, g_steal_pointer(&job->job));
-        xen_graceful_job_free(job);
-    }
-    g_clear_pointer(&xd->graceful, g_list_free);
+    hand_over_graceful(xen_domain_of(obj));
     sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY); /* written as it begins */
     xen_domain_begin_destroy_quietly(obj);
 }

@@ -3,6 +3,8 @@
  * function, the shared rules and the driver's, no-ops, the state and its event exactly
  * once whichever of the hypervisor's event and the action's completion comes first, and
  * the withdrawal of what a failed action began. */
+#include <glib/gstdio.h>
+
 #include "domain/domain_control.h"
 #include "domain/domain_run.h"
 #include "domain/domain_state.h"
@@ -33,10 +35,18 @@ fake_act(SvGuestJob *job, SvDomainObj *obj, GError **error)
     return TRUE;
 }
 
+/* What the destroy's action found: the run state and cause the shared layer named, and
+ * the kill's mode. */
+static SvRunState destroy_saw_state;
+static SvStopCause destroy_saw_cause;
+static gboolean destroy_saw_graceful;
+
 static gboolean
 fake_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
 {
-    sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY);
+    destroy_saw_state = obj->run_state;
+    destroy_saw_cause = obj->stop_cause;
+    destroy_saw_graceful = job->graceful;
     return fake_act(job, obj, error);
 }
 
@@ -57,7 +67,8 @@ static const SvGuestOps fake_ops = {
                               .act = fake_act},
         [SV_GUEST_RESUME] = {.rules = SV_GUEST_RULE_ACTIVE, .act = fake_act},
         [SV_GUEST_DESTROY] = {.flags = SV_DOMAIN_DESTROY_GRACEFUL,
-                              .func = "fakeDomainDestroyFlags", .rules = SV_GUEST_RULE_ACTIVE,
+                              .func = "fakeDomainDestroyFlags",
+                              .rules = SV_GUEST_RULE_ACTIVE | SV_GUEST_RULE_NAME_STOP,
                               .act = fake_destroy},
         [SV_GUEST_SHUTDOWN] = {.func = "fakeDomainShutdownFlags",
                                .rules = SV_GUEST_RULE_RUNNING, .not_running_from = SV_FROM_LXC,
@@ -374,6 +385,56 @@ test_destroy_fails(void)
     fixture_tear_down(&f);
 }
 
+/* The destroy's cause (by GRACEFUL) and its kill's mode reach the driver's action, the
+ * guest STOPPING; with REMOVE_LOGS the guest log goes once the guest is gone (the kill
+ * done), and stays when the destroy fails. */
+static void
+test_destroy_cause_and_logs(void)
+{
+    static const struct {
+        guint flags;
+        gboolean fails;
+        SvStopCause cause;
+        gboolean log_stays;
+    } cases[] = {
+        {SV_DOMAIN_DESTROY_GRACEFUL | SV_DOMAIN_DESTROY_REMOVE_LOGS, FALSE,
+         SV_STOP_DESTROY_GRACEFUL, FALSE},
+        {SV_DOMAIN_DESTROY_REMOVE_LOGS, FALSE, SV_STOP_DESTROY, FALSE},
+        {0, FALSE, SV_STOP_DESTROY, TRUE},
+        {SV_DOMAIN_DESTROY_REMOVE_LOGS, TRUE, SV_STOP_DESTROY, TRUE},
+    };
+    g_autofree char *dir = g_dir_make_tmp("test-domain-control-XXXXXX", NULL);
+    g_autofree char *log = g_build_filename(dir, "web.log", NULL);
+    SvGuestOps ops = fake_ops; /* a driver that takes REMOVE_LOGS */
+
+    g_assert_nonnull(dir);
+    ops.procs[SV_GUEST_DESTROY].flags |= SV_DOMAIN_DESTROY_REMOVE_LOGS;
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        Fixture f;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GError) hv = NULL;
+        gboolean noop;
+
+        g_assert_true(g_file_set_contents(log, "a line\n", -1, NULL));
+        fixture_set_up(&f, "web", TRUE);
+        f.drv.guest = &ops;
+        f.drv.log_dir = dir;
+        g_assert_true(run_op(&f, SV_GUEST_DESTROY, cases[i].flags, &noop, &error));
+        g_assert_cmpint(destroy_saw_state, ==, SV_RUN_STOPPING);
+        g_assert_cmpint(destroy_saw_cause, ==, cases[i].cause);
+        g_assert_cmpint(destroy_saw_graceful, ==, cases[i].cause == SV_STOP_DESTROY_GRACEFUL);
+        g_assert_true(g_file_test(log, G_FILE_TEST_EXISTS)); /* the guest is not gone yet */
+        if (cases[i].fails)
+            sv_error_set(&hv, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "it would not die");
+        finish_pending(hv);
+        g_assert_cmpint(g_file_test(log, G_FILE_TEST_EXISTS), ==, cases[i].log_stays);
+        g_assert_cmpint(sv_domain_run_destroying(f.obj), ==, !cases[i].fails);
+        fixture_tear_down(&f);
+    }
+    g_unlink(log);
+    g_rmdir(dir);
+}
+
 /* A completion after the run ended (the guest went meanwhile) touches nothing of it and
  * still answers. */
 static void
@@ -432,6 +493,7 @@ main(int argc, char **argv)
     g_test_add_func("/domain-control/resume-once", test_resume_once);
     g_test_add_func("/domain-control/suspend-fails", test_suspend_fails);
     g_test_add_func("/domain-control/destroy-fails", test_destroy_fails);
+    g_test_add_func("/domain-control/destroy-cause-and-logs", test_destroy_cause_and_logs);
     g_test_add_func("/domain-control/run-ended", test_run_ended);
     g_test_add_func("/domain-control/not-served", test_not_served);
     return g_test_run();

@@ -2,8 +2,12 @@
  * served once over each driver's SvGuestOps (domain_control.h). */
 #include "domain/domain_control.h"
 
+#include <unistd.h>
+
+#include "domain/domain_run.h"
 #include "domain/domain_state.h"
 #include "util/error.h"
+#include "util/guest_log.h"
 
 static const SvGuestProc *
 proc_of(SvDomainDriver *drv, SvGuestOp op)
@@ -95,11 +99,25 @@ job_free(SvGuestJob *job)
     g_free(job);
 }
 
+/* The guest log a destroy with REMOVE_LOGS removes once the guest is gone, or NULL. */
+static char *
+log_to_remove(const SvGuestJob *job)
+{
+    if (job->op != SV_GUEST_DESTROY || !(job->flags & SV_DOMAIN_DESTROY_REMOVE_LOGS) ||
+        !job->drv->log_dir)
+        return NULL;
+    return sv_guest_log_path(job->drv->log_dir, job->name);
+}
+
 void
 sv_guest_job_done(SvGuestJob *job, const GError *error)
 {
     SvDomainDriver *drv = job->drv;
     SvDomainObj *obj = sv_domain_list_find_attached(drv->list, job->run);
+    g_autofree char *log = error ? NULL : log_to_remove(job);
+
+    if (log)
+        unlink(log);
 
     if (obj && error)
         withdraw(drv, obj, job->op);
@@ -127,6 +145,16 @@ sv_guest_job_take_call(SvGuestJob *job)
 }
 
 void
+sv_guest_job_wait_gone(SvGuestJob *job, SvDomainRun *run)
+{
+    g_autofree char *log = log_to_remove(job);
+    SvCall *call = sv_guest_job_take_call(job);
+
+    if (call)
+        sv_domain_run_add_stop_call(run, call, log);
+}
+
+void
 sv_guest_begin(SvDomainDriver *drv, SvDomainObj *obj, SvGuestOp op, guint flags, SvCall *call,
                SvGuestDoneFunc done, gpointer data)
 {
@@ -138,6 +166,7 @@ sv_guest_begin(SvDomainDriver *drv, SvDomainObj *obj, SvGuestOp op, guint flags,
     job->flags = flags;
     job->run = sv_domain_obj_run_key(obj);
     job->name = g_strdup(obj->def->name);
+    job->graceful = op == SV_GUEST_DESTROY && (flags & SV_DOMAIN_DESTROY_GRACEFUL);
     job->call = call;
     job->done = done;
     job->data = data;
@@ -145,6 +174,10 @@ sv_guest_begin(SvDomainDriver *drv, SvDomainObj *obj, SvGuestOp op, guint flags,
      * something else under way (a reboot in place, a stop) keeps it. */
     if (op == SV_GUEST_SUSPEND && obj->run_state == SV_RUN_RUNNING)
         sv_domain_run_change(obj, SV_RUN_PAUSING, SV_STOP_NONE);
+    /* The destroy's cause, written by the driver with its kill's mode and deadline. */
+    if (op == SV_GUEST_DESTROY && (proc_of(drv, op)->rules & SV_GUEST_RULE_NAME_STOP))
+        sv_domain_run_change(obj, SV_RUN_STOPPING,
+                             job->graceful ? SV_STOP_DESTROY_GRACEFUL : SV_STOP_DESTROY);
     if (!proc_of(drv, op)->act(job, obj, &error))
         sv_guest_job_done(job, error);
 }

@@ -3,15 +3,17 @@
  * its hypervisor's facts (SvGuestOps): the flags each accepts, libvirt's function named in
  * their errors, the driver's own admission rules with their errors, and the action.
  *
- * The shared layer does the rest, in this order: flags, lookup, the driver's readiness,
- * the shared rules and the driver's, a no-op answered at once, the cause named, the run
- * state (PAUSING), the action, and on its completion the state change with its event
- * (exactly once, whether the hypervisor's own event came first or not), the withdrawal of
- * what a failed action had begun (PAUSING, a destroy), and the reply once the status
- * files written before it are on disk. */
+ * The shared layer does the rest, in this order: flags, lookup, the driver's readiness, the
+ * shared rules and the driver's, a no-op answered at once, the cause named, the run state
+ * (PAUSING; STOPPING with a destroy's cause), the action (a destroy's mode on the job), and
+ * on its completion the state change with its event (exactly once, whether the hypervisor's
+ * own event came first or not), the withdrawal of what a failed action had begun (PAUSING,
+ * a destroy), a destroy's guest log removed with REMOVE_LOGS once the guest is gone (not
+ * when it fails), and the reply once the status files written before it are on disk. */
 #pragma once
 
 #include "domain/domain_driver.h"
+#include "domain/domain_run.h"
 
 /* The procedures of this table, one per libvirt function named in flag errors: DESTROY
  * and DESTROY_FLAGS are one, SHUTDOWN and SHUTDOWN_FLAGS are one. Of the two starts
@@ -39,6 +41,11 @@ enum {
     /* After that: the guest must be RUNNING, done starting, or "domain is not running"
      * (OPERATION_INVALID) in error domain not_running_from; also for an inactive one. */
     SV_GUEST_RULE_RUNNING = 1 << 2,
+    /* DESTROY: the shared layer names the stop before the action, STOPPING with the cause
+     * DESTROY_GRACEFUL or DESTROY by the GRACEFUL flag, unwritten (the driver writes it with
+     * its kill's mode and deadline). Without it the driver names its stop itself (libxl's
+     * GRACEFUL destroy only asks the guest and begins none). */
+    SV_GUEST_RULE_NAME_STOP = 1 << 3,
 };
 
 /* One procedure under way on a guest, from its action to its completion. The fields are
@@ -52,6 +59,7 @@ struct SvGuestJob {
     guint flags;
     gpointer run;  /* the guest's run (sv_domain_obj_run_key): a weak handle */
     char *name;    /* the guest's name, for what outlives its run (its log) */
+    gboolean graceful; /* DESTROY with GRACEFUL: SIGTERM (or its like) only, never forced */
     SvCall *call;  /* the deferred call, or NULL (a caller without one) */
     SvGuestDoneFunc done;
     gpointer data;
@@ -81,7 +89,7 @@ typedef struct {
     /* Ask the hypervisor. FALSE with error set: it failed at once (the shared layer
      * withdraws and answers). TRUE: the driver calls sv_guest_job_done() exactly once,
      * now (a synchronous action) or when the hypervisor has done it, or hands the call on
-     * (sv_guest_job_take_call). NULL: the driver
+     * (sv_guest_job_wait_gone, sv_guest_job_take_call). NULL: the driver
      * does not serve the procedure (its handler is not installed). */
     gboolean (*act)(SvGuestJob *job, SvDomainObj *obj, GError **error);
 } SvGuestProc;
@@ -121,7 +129,12 @@ void sv_guest_begin(SvDomainDriver *drv, SvDomainObj *obj, SvGuestOp op, guint f
 /* The action of job has ended (error NULL: done): complete the procedure and free job. */
 void sv_guest_job_done(SvGuestJob *job, const GError *error);
 
-/* For a driver that answers the call itself together with others waiting on the same end
- * (libxl's destroys): the call (transfer full; NULL without one); job is freed, its done
- * never runs. */
+/* For a driver that answers the call itself (libxl's GRACEFUL destroy that gave up): the
+ * call (transfer full; NULL without one); job is freed, its done never runs. */
 SvCall *sv_guest_job_take_call(SvGuestJob *job);
+
+/* A destroy answered with the others waiting on the same end: its call (if any) joins the
+ * stop calls of run, the guest's (domain_run.h), answered once the guest is gone and its status file
+ * removed, the guest log removed then with REMOVE_LOGS, or failed together when the
+ * destroy fails (sv_domain_run_fail_stop_calls); job is freed, its done never runs. */
+void sv_guest_job_wait_gone(SvGuestJob *job, SvDomainRun *run);

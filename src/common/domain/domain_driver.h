@@ -29,6 +29,14 @@ typedef struct {
  * configuration. */
 gboolean sv_kill_timeouts_load(SvConfFile *conf, SvKillTimeouts *t, GError **error);
 
+/* The wait from SIGTERM (or its like) to the next step of a destroy: SIGKILL, or failing a
+ * GRACEFUL one. */
+static inline guint
+sv_kill_timeouts_term(const SvKillTimeouts *t, gboolean graceful)
+{
+    return graceful ? t->graceful_timeout_ms : t->term_timeout_ms;
+}
+
 /* A driver's facts of the procedures that start a domain and act on a running one
  * (CREATE*, DESTROY*, SHUTDOWN*, REBOOT, RESET, SUSPEND, RESUME): domain_control.h. */
 typedef struct SvGuestOps SvGuestOps;
@@ -61,6 +69,9 @@ struct SvDomainDriver {
     void (*hold)(gpointer holder, gboolean on);
     gpointer holder;
     const SvGuestOps *guest;       /* set by sv_domain_driver_install_lifecycle */
+    /* Where the guest logs are (util/guest_log.h sv_guest_log_path), removed by a destroy
+     * with REMOVE_LOGS once the guest is gone; NULL: the driver keeps none. */
+    const char *log_dir;
     /* Told of every lifecycle event sent (NULL: nobody): a window for tests. */
     void (*on_emit)(SvDomainDriver *drv, SvDomainObj *obj, int event, int detail);
     /* The hypervisor driver's own context (transfer none), which its code reaches from a
