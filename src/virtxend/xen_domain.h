@@ -87,10 +87,6 @@ SvDomainObj *xen_domain_find_run(gpointer data);
  * before its domain exists), and its hook for its own: domid, stopreason, restart and
  * graceful (the deadline of a GRACEFUL destroy under way, 0 for none). */
 extern const SvStatusStyle xen_status_style;
-/* Write the status file (removed once the guest is gone) through the driver's save_status
- * (sv_domain_run_save_status, with xen_run_facts); done (NULL: a failure is logged) runs on
- * the loop once it is on disk or failed. */
-void xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data);
 /* A guest's state changes in one place, sv_domain_driver_set_state(ctx->domains, ...),
  * which writes the status file through the driver's save_status;
  * sv_domain_driver_set_state_event() also sends the event clients get for the change. */

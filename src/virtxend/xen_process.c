@@ -123,17 +123,6 @@ status_own(SvDomainObj *obj, SvStatusCommon *c, SvStatusOwn *own)
                                  graceful_deadline(xd));
 }
 
-void
-xen_domain_save_status(SvDomainObj *obj, SvStoreDoneFunc done, gpointer data)
-{
-    SvDomainDriver *drv = sv_domain_driver_of_obj(obj);
-
-    if (done)
-        drv->save_status(obj, done, data);
-    else
-        sv_domain_driver_save_status(drv, obj);
-}
-
 /* ---------------------------------------------------------------- stop */
 
 /* The domain no longer exists in Xen (or its start failed): no more events about it; the
@@ -229,7 +218,7 @@ xen_domain_begin_destroy(SvDomainObj *obj, GError **error)
         return FALSE;
     }
     xd->destroy_started = TRUE;
-    xen_domain_save_status(obj, NULL, NULL);
+    sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
     return TRUE;
 }
 
@@ -303,7 +292,7 @@ graceful_timed_out(gpointer data)
                   "%s; the guest keeps running", obj->def->name, e->message);
     }
     xen_graceful_job_free(job);
-    xen_domain_save_status(obj, NULL, NULL);
+    sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
     return G_SOURCE_REMOVE;
 }
 
@@ -320,7 +309,7 @@ xen_graceful_add(SvDomainObj *obj, SvGuestJob *destroy, gint64 deadline)
     job->timer = g_timeout_add(left > 0 ? (guint)((left + 999) / 1000) : 0, graceful_timed_out,
                                job);
     xd->graceful = g_list_append(xd->graceful, job);
-    xen_domain_save_status(obj, NULL, NULL);
+    sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
 }
 
 /* ---------------------------------------------------------------- libxl events */
