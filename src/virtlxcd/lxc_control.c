@@ -149,7 +149,8 @@ is_not_paused(const SvDomainObj *obj)
 
 #define SHUTDOWN_FLAGS (SV_DOMAIN_SHUTDOWN_INITCTL | SV_DOMAIN_SHUTDOWN_SIGNAL)
 #define INIT_UNKNOWN                                                                               \
-    {init_unknown, SV_FROM_LXC, SV_ERR_OPERATION_INVALID, "Init process ID is not yet known"}
+    {.when = init_unknown, .from = SV_FROM_LXC, .code = SV_ERR_OPERATION_INVALID,                \
+     .message = "Init process ID is not yet known"}
 
 /* The facts of the procedures that start a container and act on a running one
  * (domain/domain_lifecycle.c and domain_control.c serve them); there is no RESET. */

@@ -97,7 +97,9 @@ act_pause(SvGuestJob *job, SvDomainObj *obj, GError **error)
     return TRUE;
 }
 
-#define NOT_RUNNING(when) {when, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running"}
+#define NOT_RUNNING(pred)                                                                          \
+    {.when = pred, .from = SV_FROM_DOMAIN, .code = SV_ERR_OPERATION_INVALID,                       \
+     .message = "domain is not running"}
 
 /* The facts of the procedures that start a guest and act on a running one
  * (domain/domain_lifecycle.c and domain_control.c serve them); short libxl calls are made

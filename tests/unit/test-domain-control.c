@@ -62,8 +62,9 @@ static const SvGuestOps fake_ops = {
         [SV_GUEST_SUSPEND] = {.rules = SV_GUEST_RULE_ACTIVE | SV_GUEST_RULE_PAUSED_NOOP |
                                        SV_GUEST_RULE_RUNNING,
                               .not_running_from = SV_FROM_DOMAIN,
-                              .refuse = {{is_locked, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
-                                          "domain is locked"}},
+                              .refuse = {{.when = is_locked, .from = SV_FROM_QEMU,
+                                          .code = SV_ERR_OPERATION_INVALID,
+                                          .message = "domain is locked"}},
                               .act = fake_act},
         [SV_GUEST_RESUME] = {.rules = SV_GUEST_RULE_ACTIVE, .act = fake_act},
         [SV_GUEST_DESTROY] = {.flags = SV_DOMAIN_DESTROY_GRACEFUL,

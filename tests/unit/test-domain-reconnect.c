@@ -259,7 +259,7 @@ test_unfinished_gone_dropped(Fixture *f, gconstpointer data)
     SvStatusCommon c = {.state = SV_DOMAIN_PAUSED, .reason = 1, .pid = 100, .start_time = 7,
                         .starting = TRUE, .kill_mode = SV_STATUS_KILL_FORCED,
                         .kill_deadline = 5};
-    g_autofree char *p1 = write_status(f->dir, fresh, &c);
+    g_free(write_status(f->dir, fresh, &c));
     g_autofree char *p2 = NULL, *p3 = NULL;
 
     (void)data;
@@ -291,7 +291,7 @@ test_stale_and_set_aside(Fixture *f, gconstpointer data)
     SvStatusCommon c = {.state = SV_DOMAIN_RUNNING, .reason = 1, .pid = 100, .start_time = 7};
     g_autofree char *stale = g_build_filename(f->dir, "web.xml.new-Ab12Cd", NULL);
     g_autofree char *garbage = g_build_filename(f->dir, "bad.xml", NULL);
-    g_autofree char *p1 = write_status(f->dir, impostor, &c); /* web's name, another UUID */
+    g_free(write_status(f->dir, impostor, &c)); /* web's name, another UUID */
     g_autofree char *p2 = NULL;
 
     (void)data;
