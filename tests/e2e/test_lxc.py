@@ -881,7 +881,9 @@ def test_console_errors(lxc):
             b.wait_prompt()  # b's console is open before a's output comes (see below)
             b.prompted = True
             assert a.run("echo one") == "one"
-            assert b.read_until(b"one")
+            # b waits for the whole of a's output (its end marker), not just the first
+            # "one", which a's echoed command line already shows.
+            assert b.read_until(re.compile(rb"S42S\r?\none\r?\nE43E\r?\n")), b.text()
             assert b.run("echo two") == "two"
         finally:
             assert a.close() == 0 and b.close() == 0
