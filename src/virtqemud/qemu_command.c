@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "conf/uuid.h"
+#include "qemu_argv.h"
 #include "util/error.h"
 
 char *
@@ -21,20 +22,6 @@ qemu_domain_dir_name(int id, const char *name)
         end = next;
     }
     return g_strdup_printf("domain-%d-%.*s", id, (int)(end - name), name);
-}
-
-/* QEMU option values separate with commas; a literal comma is doubled. */
-static char *
-qemu_escape(const char *s)
-{
-    GString *out = g_string_new(NULL);
-
-    for (; *s; s++) {
-        if (*s == ',')
-            g_string_append_c(out, ',');
-        g_string_append_c(out, *s);
-    }
-    return g_string_free(out, FALSE);
 }
 
 const char *
@@ -62,22 +49,6 @@ qemu_command_check_emulator(const char *emulator, const char *default_emulator,
                  "allowed_emulators",
                  emulator, default_emulator);
     return FALSE;
-}
-
-static void
-add(GPtrArray *argv, const char *a)
-{
-    g_ptr_array_add(argv, g_strdup(a));
-}
-
-static void G_GNUC_PRINTF(2, 3)
-addf(GPtrArray *argv, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    g_ptr_array_add(argv, g_strdup_vprintf(fmt, ap));
-    va_end(ap);
 }
 
 gboolean
@@ -179,13 +150,6 @@ check_caps(const SvDomainDef *def, const QemuCommandOptions *opts, GError **erro
     return TRUE;
 }
 
-static gboolean
-is_q35(const SvDomainDef *def)
-{
-    return def->os.machine &&
-           (g_str_has_prefix(def->os.machine, "q35") || g_str_has_prefix(def->os.machine, "pc-q35"));
-}
-
 /* The boot order, or a kernel: its path, initrd and command line are whole arguments,
  * which QEMU takes as they are whatever they contain. */
 static void
@@ -196,20 +160,20 @@ build_boot(const SvDomainDef *def, GPtrArray *argv)
         static const char letters[SV_DOMAIN_BOOT_LAST] = {'a', 'c', 'd', 'n'};
         for (guint i = 0; i < def->os.n_boot_devs; i++)
             order[i] = letters[def->os.boot_devs[i]];
-        add(argv, "-boot");
-        addf(argv, "order=%s,strict=on", order);
+        qemu_argv_add(argv, "-boot");
+        qemu_argv_addf(argv, "order=%s,strict=on", order);
     }
     if (def->os.kernel) {
-        add(argv, "-kernel");
-        add(argv, def->os.kernel);
+        qemu_argv_add(argv, "-kernel");
+        qemu_argv_add(argv, def->os.kernel);
     }
     if (def->os.initrd) {
-        add(argv, "-initrd");
-        add(argv, def->os.initrd);
+        qemu_argv_add(argv, "-initrd");
+        qemu_argv_add(argv, def->os.initrd);
     }
     if (def->os.cmdline) {
-        add(argv, "-append");
-        add(argv, def->os.cmdline);
+        qemu_argv_add(argv, "-append");
+        qemu_argv_add(argv, def->os.cmdline);
     }
 }
 
@@ -217,35 +181,35 @@ static void
 build_disks(const SvDomainDef *def, GPtrArray *argv)
 {
     guint ide = 0;
-    gboolean q35 = is_q35(def);
+    gboolean q35 = qemu_machine_is_q35(def);
 
     for (guint i = 0; i < def->disks->len; i++) {
         const SvDomainDiskDef *d = def->disks->pdata[i];
-        g_autofree char *path = d->source ? qemu_escape(d->source) : NULL;
+        g_autofree char *path = d->source ? qemu_argv_escape(d->source) : NULL;
         const char *fmt = d->format == SV_DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw";
         gboolean cdrom = d->device == SV_DOMAIN_DISK_DEVICE_CDROM;
 
-        add(argv, "-drive");
+        qemu_argv_add(argv, "-drive");
         /* The protocol driver is named, so QEMU reads the path as a path: a "json:" or
          * "nbd:" prefix in it is no block driver specification. */
         if (path)
-            addf(argv, "file.driver=%s,file.filename=%s,format=%s,if=none,id=drive-%s%s",
+            qemu_argv_addf(argv, "file.driver=%s,file.filename=%s,format=%s,if=none,id=drive-%s%s",
                  d->type == SV_DOMAIN_DISK_TYPE_BLOCK ? (cdrom ? "host_cdrom" : "host_device")
                                                       : "file",
                  path, fmt, d->target_dev, d->readonly ? ",readonly=on" : "");
         else
-            addf(argv, "if=none,id=drive-%s,readonly=on", d->target_dev);
-        add(argv, "-device");
+            qemu_argv_addf(argv, "if=none,id=drive-%s,readonly=on", d->target_dev);
+        qemu_argv_add(argv, "-device");
         if (d->bus == SV_DOMAIN_DISK_BUS_VIRTIO && !cdrom) {
-            addf(argv, "virtio-blk-pci,drive=drive-%s,id=%s", d->target_dev, d->target_dev);
+            qemu_argv_addf(argv, "virtio-blk-pci,drive=drive-%s,id=%s", d->target_dev, d->target_dev);
         } else if (q35) {
             /* q35's AHCI controller: six buses of one unit each. */
-            addf(argv, "%s,drive=drive-%s,id=%s,bus=ide.%u", cdrom ? "ide-cd" : "ide-hd",
+            qemu_argv_addf(argv, "%s,drive=drive-%s,id=%s,bus=ide.%u", cdrom ? "ide-cd" : "ide-hd",
                  d->target_dev, d->target_dev, ide);
             ide++;
         } else {
             /* The pc machine's two IDE buses, two units each. */
-            addf(argv, "%s,drive=drive-%s,id=%s,bus=ide.%u,unit=%u", cdrom ? "ide-cd" : "ide-hd",
+            qemu_argv_addf(argv, "%s,drive=drive-%s,id=%s,bus=ide.%u,unit=%u", cdrom ? "ide-cd" : "ide-hd",
                  d->target_dev, d->target_dev, ide / 2, ide % 2);
             ide++;
         }
@@ -259,30 +223,30 @@ build_nets(const SvDomainDef *def, GPtrArray *argv)
         const SvDomainNetDef *n = def->interfaces->pdata[i];
         const char *model = nic_device(n);
 
-        add(argv, "-netdev");
+        qemu_argv_add(argv, "-netdev");
         if (n->type == SV_DOMAIN_NET_TYPE_USER) {
-            addf(argv, "user,id=hostnet%u", i);
+            qemu_argv_addf(argv, "user,id=hostnet%u", i);
         } else {
-            g_autofree char *tap = qemu_escape(n->target_dev);
-            addf(argv, "tap,id=hostnet%u,ifname=%s,script=no,downscript=no", i, tap);
+            g_autofree char *tap = qemu_argv_escape(n->target_dev);
+            qemu_argv_addf(argv, "tap,id=hostnet%u,ifname=%s,script=no,downscript=no", i, tap);
         }
-        add(argv, "-device");
+        qemu_argv_add(argv, "-device");
         if (n->mac)
-            addf(argv, "%s,netdev=hostnet%u,id=net%u,mac=%s", model, i, i, n->mac);
+            qemu_argv_addf(argv, "%s,netdev=hostnet%u,id=net%u,mac=%s", model, i, i, n->mac);
         else
-            addf(argv, "%s,netdev=hostnet%u,id=net%u", model, i, i);
+            qemu_argv_addf(argv, "%s,netdev=hostnet%u,id=net%u", model, i, i);
     }
 }
 
 static void
 build_chardev(GPtrArray *argv, const SvDomainChrDef *c, const char *alias)
 {
-    add(argv, "-chardev");
+    qemu_argv_add(argv, "-chardev");
     if (c->type == SV_DOMAIN_CHR_TYPE_FILE) {
-        g_autofree char *p = qemu_escape(c->source_path);
-        addf(argv, "file,id=char%s,path=%s,append=on", alias, p);
+        g_autofree char *p = qemu_argv_escape(c->source_path);
+        qemu_argv_addf(argv, "file,id=char%s,path=%s,append=on", alias, p);
     } else {
-        addf(argv, "pty,id=char%s", alias);
+        qemu_argv_addf(argv, "pty,id=char%s", alias);
     }
 }
 
@@ -299,8 +263,8 @@ build_serials(const SvDomainDef *def, GPtrArray *argv)
         g_autofree char *alias = g_strdup_printf("serial%u", i);
 
         build_chardev(argv, c, alias);
-        add(argv, "-device");
-        addf(argv, "isa-serial,chardev=char%s,id=%s", alias, alias);
+        qemu_argv_add(argv, "-device");
+        qemu_argv_addf(argv, "isa-serial,chardev=char%s,id=%s", alias, alias);
     }
 }
 
@@ -308,64 +272,77 @@ GStrv
 qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GError **error)
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-    g_autofree char *name = qemu_escape(def->name);
-    g_autofree char *machine = qemu_escape(def->os.machine ? def->os.machine : "pc");
+    g_autofree char *name = qemu_argv_escape(def->name);
+    g_autofree char *machine = qemu_argv_escape(def->os.machine ? def->os.machine : "pc");
     char uuid[37];
     const char *cpu;
 
     if (!qemu_command_check_def(def, error) || !check_caps(def, opts, error))
         return NULL;
     sv_uuid_format(def->uuid, uuid);
-    add(argv, qemu_command_emulator(def, opts->emulator));
-    add(argv, "-name");
-    addf(argv, "guest=%s,debug-threads=on", name);
-    add(argv, "-S");
-    add(argv, "-machine");
-    addf(argv, "%s,usb=off,dump-guest-core=off", machine);
+    qemu_argv_add(argv, qemu_command_emulator(def, opts->emulator));
+    qemu_argv_add(argv, "-name");
+    qemu_argv_addf(argv, "guest=%s,debug-threads=on", name);
+    qemu_argv_add(argv, "-S");
+    qemu_argv_add(argv, "-machine");
+    qemu_argv_addf(argv, "%s,usb=off,dump-guest-core=off", machine);
     /* The accelerator follows the domain type, never the mere presence of /dev/kvm. */
-    add(argv, "-accel");
-    add(argv, def->type == SV_DOMAIN_VIRT_KVM ? "kvm" : "tcg");
+    qemu_argv_add(argv, "-accel");
+    qemu_argv_add(argv, def->type == SV_DOMAIN_VIRT_KVM ? "kvm" : "tcg");
     cpu = cpu_arg(def);
     if (cpu) {
-        add(argv, "-cpu");
-        add(argv, cpu);
+        qemu_argv_add(argv, "-cpu");
+        qemu_argv_add(argv, cpu);
     }
-    add(argv, "-m");
-    addf(argv, "size=%" G_GUINT64_FORMAT "k", def->memory_kib);
-    add(argv, "-smp");
-    addf(argv, "%u", def->vcpus);
-    add(argv, "-uuid");
-    add(argv, uuid);
-    add(argv, "-display");
-    add(argv, "none");
-    add(argv, "-no-user-config");
-    add(argv, "-nodefaults");
-    add(argv, "-chardev");
-    addf(argv, "socket,id=charmonitor,fd=%d,server=on,wait=off", opts->monitor_fd);
-    add(argv, "-mon");
-    add(argv, "chardev=charmonitor,id=monitor,mode=control");
-    add(argv, "-rtc");
-    add(argv, def->clock_offset == SV_DOMAIN_CLOCK_OFFSET_LOCALTIME ? "base=localtime"
+    qemu_argv_add(argv, "-m");
+    qemu_argv_addf(argv, "size=%" G_GUINT64_FORMAT "k", def->memory_kib);
+    qemu_argv_add(argv, "-smp");
+    qemu_argv_addf(argv, "%u", def->vcpus);
+    qemu_argv_add(argv, "-uuid");
+    qemu_argv_add(argv, uuid);
+    qemu_argv_add(argv, "-display");
+    qemu_argv_add(argv, "none");
+    qemu_argv_add(argv, "-no-user-config");
+    qemu_argv_add(argv, "-nodefaults");
+    qemu_argv_add(argv, "-chardev");
+    qemu_argv_addf(argv, "socket,id=charmonitor,fd=%d,server=on,wait=off", opts->monitor_fd);
+    qemu_argv_add(argv, "-mon");
+    qemu_argv_add(argv, "chardev=charmonitor,id=monitor,mode=control");
+    qemu_argv_add(argv, "-rtc");
+    qemu_argv_add(argv, def->clock_offset == SV_DOMAIN_CLOCK_OFFSET_LOCALTIME ? "base=localtime"
                                                                     : "base=utc");
-    add(argv, "-no-shutdown");
+    qemu_argv_add(argv, "-no-shutdown");
     if (!(def->features & SV_DOMAIN_FEATURE_ACPI))
-        add(argv, "-no-acpi");
+        qemu_argv_add(argv, "-no-acpi");
     build_boot(def, argv);
+
+    /* ---- platform ---- */
+
+    /* ---- cpu, vcpus, memory and tuning ---- */
+
+    /* ---- disks and controllers ---- */
     build_disks(def, argv);
+
+    /* ---- interfaces ---- */
     build_nets(def, argv);
+
+    /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
     build_serials(def, argv);
+
+    /* ---- graphics, video, input, sound, audio, redirdev ---- */
+
     if (def->panic) {
-        add(argv, "-device");
-        add(argv, "pvpanic");
+        qemu_argv_add(argv, "-device");
+        qemu_argv_add(argv, "pvpanic");
     }
     if (def->memballoon_model && g_str_equal(def->memballoon_model, "virtio")) {
-        add(argv, "-device");
-        add(argv, "virtio-balloon-pci,id=balloon0");
+        qemu_argv_add(argv, "-device");
+        qemu_argv_add(argv, "virtio-balloon-pci,id=balloon0");
     }
-    add(argv, "-sandbox");
-    add(argv, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
-    add(argv, "-msg");
-    add(argv, "timestamp=on");
+    qemu_argv_add(argv, "-sandbox");
+    qemu_argv_add(argv, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+    qemu_argv_add(argv, "-msg");
+    qemu_argv_add(argv, "timestamp=on");
     g_ptr_array_add(argv, NULL);
     return (GStrv)g_ptr_array_steal(argv, NULL);
 }

@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "conf/domain_device.h"
+
 /*
  * One SvDomainDef is what a <domain> document says, for the qemu, lxc and xen daemons alike.
  * Structs are public because drivers read the fields; build them only through
@@ -213,6 +215,7 @@ typedef enum {
 } SvDomainIdMapKind;
 
 typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
     SvDomainDiskType type;
     SvDomainDiskDevice device;
     char *driver_name;         /* <driver name=>, e.g. "qemu" */
@@ -224,6 +227,7 @@ typedef struct {
 } SvDomainDiskDef;
 
 typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
     SvDomainFsType type;
     SvDomainFsAccessMode accessmode;
     char *source_dir; /* never NULL */
@@ -232,6 +236,7 @@ typedef struct {
 } SvDomainFsDef;
 
 typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
     SvDomainNetType type;
     char *mac;        /* lowercase aa:bb:cc:dd:ee:ff, unicast; NULL = let the driver pick */
     char *model;      /* <model type=> */
@@ -240,6 +245,7 @@ typedef struct {
 
 /* A <serial> or a <console>. */
 typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
     SvDomainChrType type;
     char *source_path; /* file: never NULL; pty: the allocated pty (live state) or NULL */
     char *target_type; /* validated against libvirt's list for serials or consoles */
@@ -247,6 +253,7 @@ typedef struct {
 } SvDomainChrDef;
 
 typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
     SvDomainControllerType type;
     guint index; /* assigned the lowest free one per type when absent */
     char *model;
@@ -319,6 +326,20 @@ struct SvDomainDef {
     char *panic_model; /* NULL = the driver's default */
     char *memballoon_model; /* NULL = no <memballoon> element */
     gboolean graphics_none;
+
+    /* ---- platform: os extras, features, clock, pm, sysinfo, genid ---- */
+
+    /* ---- cpu, vcpus, memory and tuning ---- */
+
+    /* ---- disks and controllers ---- */
+
+    /* ---- interfaces ---- */
+
+    /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
+
+    /* ---- graphics, video, input, sound, audio, redirdev ---- */
+
+    /* ---- defaults, addresses and aliases ---- */
 };
 
 typedef enum {

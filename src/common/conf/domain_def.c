@@ -2,6 +2,7 @@
  * deep copy. */
 #include "conf/domain_conf.h"
 
+#include "conf/domain_device.h"
 #include "conf/domain_parse.h"
 
 /* ---- string tables ------------------------------------------------------------------ */
@@ -88,6 +89,7 @@ sv_domain_disk_def_free(gpointer p)
 
     if (!d)
         return;
+    sv_domain_device_info_clear(&d->info);
     g_free(d->driver_name);
     g_free(d->source);
     g_free(d->target_dev);
@@ -101,6 +103,7 @@ sv_domain_fs_def_free(gpointer p)
 
     if (!f)
         return;
+    sv_domain_device_info_clear(&f->info);
     g_free(f->source_dir);
     g_free(f->target_dir);
     g_free(f);
@@ -113,6 +116,7 @@ sv_domain_net_def_free(gpointer p)
 
     if (!n)
         return;
+    sv_domain_device_info_clear(&n->info);
     g_free(n->mac);
     g_free(n->model);
     g_free(n->target_dev);
@@ -126,6 +130,7 @@ sv_domain_chr_def_free(gpointer p)
 
     if (!c)
         return;
+    sv_domain_device_info_clear(&c->info);
     g_free(c->source_path);
     g_free(c->target_type);
     g_free(c);
@@ -138,6 +143,7 @@ sv_domain_controller_def_free(gpointer p)
 
     if (!c)
         return;
+    sv_domain_device_info_clear(&c->info);
     g_free(c->model);
     g_free(c);
 }
@@ -164,6 +170,20 @@ sv_domain_def_new(void)
     def->consoles = g_ptr_array_new_with_free_func(sv_domain_chr_def_free);
     def->controllers = g_ptr_array_new_with_free_func(sv_domain_controller_def_free);
     def->idmaps = g_ptr_array_new_with_free_func(g_free);
+
+    /* ---- platform ---- */
+
+    /* ---- cpu, vcpus, memory and tuning ---- */
+
+    /* ---- disks and controllers ---- */
+
+    /* ---- interfaces ---- */
+
+    /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
+
+    /* ---- graphics, video, input, sound, audio, redirdev ---- */
+
+    /* ---- defaults, addresses and aliases ---- */
     return def;
 }
 
@@ -200,120 +220,39 @@ sv_domain_def_free(SvDomainDef *def)
     g_clear_pointer(&def->idmaps, g_ptr_array_unref);
     g_free(def->panic_model);
     g_free(def->memballoon_model);
+
+    /* ---- platform ---- */
+
+    /* ---- cpu, vcpus, memory and tuning ---- */
+
+    /* ---- disks and controllers ---- */
+
+    /* ---- interfaces ---- */
+
+    /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
+
+    /* ---- graphics, video, input, sound, audio, redirdev ---- */
+
+    /* ---- defaults, addresses and aliases ---- */
     g_free(def);
 }
 
-/* ---- copy -------------------------------------------------------------------------------- */
+/* ---- copy ---------------------------------------------------------------------------------- */
 
-static gpointer
-disk_copy(gconstpointer src, gpointer data G_GNUC_UNUSED)
-{
-    const SvDomainDiskDef *s = src;
-    SvDomainDiskDef *d = g_memdup2(s, sizeof(*s));
-
-    d->driver_name = g_strdup(s->driver_name);
-    d->source = g_strdup(s->source);
-    d->target_dev = g_strdup(s->target_dev);
-    return d;
-}
-
-static gpointer
-fs_copy(gconstpointer src, gpointer data G_GNUC_UNUSED)
-{
-    const SvDomainFsDef *s = src;
-    SvDomainFsDef *d = g_memdup2(s, sizeof(*s));
-
-    d->source_dir = g_strdup(s->source_dir);
-    d->target_dir = g_strdup(s->target_dir);
-    return d;
-}
-
-static gpointer
-net_copy(gconstpointer src, gpointer data G_GNUC_UNUSED)
-{
-    const SvDomainNetDef *s = src;
-    SvDomainNetDef *d = g_memdup2(s, sizeof(*s));
-
-    d->mac = g_strdup(s->mac);
-    d->model = g_strdup(s->model);
-    d->target_dev = g_strdup(s->target_dev);
-    return d;
-}
-
-static gpointer
-chr_copy(gconstpointer src, gpointer data G_GNUC_UNUSED)
-{
-    const SvDomainChrDef *s = src;
-    SvDomainChrDef *d = g_memdup2(s, sizeof(*s));
-
-    d->source_path = g_strdup(s->source_path);
-    d->target_type = g_strdup(s->target_type);
-    return d;
-}
-
-static gpointer
-controller_copy(gconstpointer src, gpointer data G_GNUC_UNUSED)
-{
-    const SvDomainControllerDef *s = src;
-    SvDomainControllerDef *d = g_memdup2(s, sizeof(*s));
-
-    d->model = g_strdup(s->model);
-    return d;
-}
-
-static gpointer
-idmap_copy(gconstpointer src, gpointer data G_GNUC_UNUSED)
-{
-    return g_memdup2(src, sizeof(SvDomainIdMapDef));
-}
-
-static gpointer
-str_copy(gconstpointer src, gpointer data G_GNUC_UNUSED)
-{
-    return g_strdup(src);
-}
-
-/* Replace `*array`, a pointer shallow-copied from the source, by a deep copy; the copy keeps
- * the source's free function. */
-static void
-array_copy(GPtrArray **array, GCopyFunc copy)
-{
-    *array = g_ptr_array_copy(*array, copy, NULL);
-}
-
+/* As libvirt copies a definition: format everything it holds (live state included) and parse
+ * that back, so a new field is copied as soon as it is formatted and parsed. */
 SvDomainDef *
 sv_domain_def_copy(const SvDomainDef *def)
 {
-    SvDomainDef *d;
-    SvDomainOsDef *o;
+    g_autofree char *xml = NULL;
+    g_autoptr(GError) error = NULL;
+    SvDomainDef *copy;
 
     g_return_val_if_fail(def != NULL, NULL);
-    d = g_memdup2(def, sizeof(*def));
-    o = &d->os;
-    d->name = g_strdup(def->name);
-    d->title = g_strdup(def->title);
-    d->description = g_strdup(def->description);
-    d->metadata = g_strdup(def->metadata);
-    o->type = g_strdup(def->os.type);
-    o->arch = g_strdup(def->os.arch);
-    o->machine = g_strdup(def->os.machine);
-    o->loader = g_strdup(def->os.loader);
-    o->kernel = g_strdup(def->os.kernel);
-    o->initrd = g_strdup(def->os.initrd);
-    o->cmdline = g_strdup(def->os.cmdline);
-    o->init = g_strdup(def->os.init);
-    array_copy(&o->initargs, str_copy);
-    d->cpu_model = g_strdup(def->cpu_model);
-    d->seclabel_model = g_strdup(def->seclabel_model);
-    d->emulator = g_strdup(def->emulator);
-    array_copy(&d->disks, disk_copy);
-    array_copy(&d->filesystems, fs_copy);
-    array_copy(&d->interfaces, net_copy);
-    array_copy(&d->serials, chr_copy);
-    array_copy(&d->consoles, chr_copy);
-    array_copy(&d->controllers, controller_copy);
-    array_copy(&d->idmaps, idmap_copy);
-    d->panic_model = g_strdup(def->panic_model);
-    d->memballoon_model = g_strdup(def->memballoon_model);
-    return d;
+    xml = sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_SECURE);
+    copy = sv_domain_def_parse(xml, 0, &error);
+    /* format(parse(x)) is a fixed point, so what was formatted parses. */
+    if (!copy)
+        g_error("a formatted definition does not parse back: %s\n%s", error->message, xml);
+    return copy;
 }

@@ -1,72 +1,9 @@
 /* domain_format.c: format an SvDomainDef as libvirt formats domain XML. */
 #include "conf/domain_conf.h"
 
+#include "conf/domain_device.h"
 #include "conf/domain_xml.h"
 #include "conf/uuid.h"
-
-/* libvirt's virBufferEscapeString, plus character references where libvirt writes a raw
- * character that a parser would not give back (CR anywhere; TAB and LF in attributes are
- * normalized to spaces), so that format(parse(x)) is a fixed point. */
-static void
-append_escaped(GString *buf, const char *s, gboolean attr)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<':
-            g_string_append(buf, "&lt;");
-            break;
-        case '>':
-            g_string_append(buf, "&gt;");
-            break;
-        case '&':
-            g_string_append(buf, "&amp;");
-            break;
-        case '"':
-            g_string_append(buf, "&quot;");
-            break;
-        case '\'':
-            g_string_append(buf, "&apos;");
-            break;
-        case '\r':
-            g_string_append(buf, "&#13;");
-            break;
-        case '\n':
-        case '\t':
-            if (attr)
-                g_string_append_printf(buf, "&#%d;", *s);
-            else
-                g_string_append_c(buf, *s);
-            break;
-        default:
-            /* Other control characters cannot be represented in XML 1.0: dropped, as by
-             * libvirt. */
-            if ((guchar)*s >= 0x20)
-                g_string_append_c(buf, *s);
-        }
-    }
-}
-
-/* " name='value'", nothing when value is NULL. */
-static void
-append_attr(GString *buf, const char *name, const char *value)
-{
-    if (!value)
-        return;
-    g_string_append_printf(buf, " %s='", name);
-    append_escaped(buf, value, TRUE);
-    g_string_append_c(buf, '\'');
-}
-
-/* "<name>value</name>" on its own line at `indent` spaces, nothing when value is NULL. */
-static void
-append_text_elem(GString *buf, int indent, const char *name, const char *value)
-{
-    if (!value)
-        return;
-    g_string_append_printf(buf, "%*s<%s>", indent, "", name);
-    append_escaped(buf, value, FALSE);
-    g_string_append_printf(buf, "</%s>\n", name);
-}
 
 static void
 format_metadata(GString *buf, const SvDomainDef *def)
@@ -92,32 +29,32 @@ format_os(GString *buf, const SvDomainDef *def)
     const SvDomainOsDef *o = &def->os;
 
     g_string_append(buf, "  <os>\n    <type");
-    append_attr(buf, "arch", o->arch);
-    append_attr(buf, "machine", o->machine);
+    sv_xml_append_attr(buf, "arch", o->arch);
+    sv_xml_append_attr(buf, "machine", o->machine);
     g_string_append(buf, ">");
-    append_escaped(buf, o->type, FALSE);
+    sv_xml_append_escaped(buf, o->type, FALSE);
     g_string_append(buf, "</type>\n");
-    append_text_elem(buf, 4, "init", o->init);
+    sv_xml_append_text_elem(buf, 4, "init", o->init);
     for (guint i = 0; i < o->initargs->len; i++)
-        append_text_elem(buf, 4, "initarg", o->initargs->pdata[i]);
+        sv_xml_append_text_elem(buf, 4, "initarg", o->initargs->pdata[i]);
     if (o->loader || o->loader_type != SV_DOMAIN_LOADER_TYPE_NONE ||
         o->loader_readonly != SV_DOMAIN_TRISTATE_ABSENT) {
         g_string_append(buf, "    <loader");
         if (o->loader_readonly != SV_DOMAIN_TRISTATE_ABSENT)
-            append_attr(buf, "readonly", sv_domain_tristate_to_string(o->loader_readonly));
+            sv_xml_append_attr(buf, "readonly", sv_domain_tristate_to_string(o->loader_readonly));
         if (o->loader_type != SV_DOMAIN_LOADER_TYPE_NONE)
-            append_attr(buf, "type", sv_domain_loader_type_to_string(o->loader_type));
+            sv_xml_append_attr(buf, "type", sv_domain_loader_type_to_string(o->loader_type));
         if (o->loader) {
             g_string_append_c(buf, '>');
-            append_escaped(buf, o->loader, FALSE);
+            sv_xml_append_escaped(buf, o->loader, FALSE);
             g_string_append(buf, "</loader>\n");
         } else {
             g_string_append(buf, "/>\n");
         }
     }
-    append_text_elem(buf, 4, "kernel", o->kernel);
-    append_text_elem(buf, 4, "initrd", o->initrd);
-    append_text_elem(buf, 4, "cmdline", o->cmdline);
+    sv_xml_append_text_elem(buf, 4, "kernel", o->kernel);
+    sv_xml_append_text_elem(buf, 4, "initrd", o->initrd);
+    sv_xml_append_text_elem(buf, 4, "cmdline", o->cmdline);
     for (guint i = 0; i < o->n_boot_devs; i++)
         g_string_append_printf(buf, "    <boot dev='%s'/>\n",
                                sv_domain_boot_dev_to_string(o->boot_devs[i]));
@@ -150,18 +87,18 @@ format_cpu(GString *buf, const SvDomainDef *def)
         return;
     g_string_append_printf(buf, "  <cpu mode='%s'", sv_domain_cpu_mode_to_string(def->cpu_mode));
     if (custom)
-        append_attr(buf, "match", sv_domain_cpu_match_to_string(def->cpu_match));
+        sv_xml_append_attr(buf, "match", sv_domain_cpu_match_to_string(def->cpu_match));
     if (def->cpu_check != SV_DOMAIN_CPU_CHECK_DEFAULT)
-        append_attr(buf, "check", sv_domain_cpu_check_to_string(def->cpu_check));
+        sv_xml_append_attr(buf, "check", sv_domain_cpu_check_to_string(def->cpu_check));
     if (def->cpu_migratable != SV_DOMAIN_SWITCH_ABSENT)
-        append_attr(buf, "migratable", sv_domain_switch_to_string(def->cpu_migratable));
+        sv_xml_append_attr(buf, "migratable", sv_domain_switch_to_string(def->cpu_migratable));
     if (!custom) {
         g_string_append(buf, "/>\n");
         return;
     }
     g_string_append_printf(buf, ">\n    <model fallback='%s'>",
                            sv_domain_cpu_fallback_to_string(def->cpu_fallback));
-    append_escaped(buf, def->cpu_model, FALSE);
+    sv_xml_append_escaped(buf, def->cpu_model, FALSE);
     g_string_append(buf, "</model>\n  </cpu>\n");
 }
 
@@ -179,73 +116,76 @@ format_features_cpu_clock(GString *buf, const SvDomainDef *def)
     format_cpu(buf, def);
     g_string_append_printf(buf, "  <clock offset='%s'/>\n",
                            sv_domain_clock_offset_to_string(def->clock_offset));
-    append_text_elem(buf, 2, "on_poweroff", sv_domain_lifecycle_action_to_string(def->on_poweroff));
-    append_text_elem(buf, 2, "on_reboot", sv_domain_lifecycle_action_to_string(def->on_reboot));
-    append_text_elem(buf, 2, "on_crash", sv_domain_lifecycle_action_to_string(def->on_crash));
+    sv_xml_append_text_elem(buf, 2, "on_poweroff", sv_domain_lifecycle_action_to_string(def->on_poweroff));
+    sv_xml_append_text_elem(buf, 2, "on_reboot", sv_domain_lifecycle_action_to_string(def->on_reboot));
+    sv_xml_append_text_elem(buf, 2, "on_crash", sv_domain_lifecycle_action_to_string(def->on_crash));
 }
 
 static void
-format_disk(GString *buf, const SvDomainDiskDef *disk)
+format_disk(GString *buf, const SvDomainDiskDef *disk, guint flags)
 {
     g_string_append_printf(buf, "    <disk type='%s' device='%s'>\n",
                            sv_domain_disk_type_to_string(disk->type),
                            sv_domain_disk_device_to_string(disk->device));
     if (disk->driver_name || disk->format != SV_DOMAIN_DISK_FORMAT_NONE) {
         g_string_append(buf, "      <driver");
-        append_attr(buf, "name", disk->driver_name);
+        sv_xml_append_attr(buf, "name", disk->driver_name);
         if (disk->format != SV_DOMAIN_DISK_FORMAT_NONE)
-            append_attr(buf, "type", sv_domain_disk_format_to_string(disk->format));
+            sv_xml_append_attr(buf, "type", sv_domain_disk_format_to_string(disk->format));
         g_string_append(buf, "/>\n");
     }
     if (disk->source) {
         g_string_append(buf, "      <source");
-        append_attr(buf, disk->type == SV_DOMAIN_DISK_TYPE_FILE ? "file" : "dev", disk->source);
+        sv_xml_append_attr(buf, disk->type == SV_DOMAIN_DISK_TYPE_FILE ? "file" : "dev", disk->source);
         g_string_append(buf, "/>\n");
     }
     g_string_append(buf, "      <target");
-    append_attr(buf, "dev", disk->target_dev);
-    append_attr(buf, "bus", sv_domain_disk_bus_to_string(disk->bus));
+    sv_xml_append_attr(buf, "dev", disk->target_dev);
+    sv_xml_append_attr(buf, "bus", sv_domain_disk_bus_to_string(disk->bus));
     g_string_append(buf, "/>\n");
     if (disk->readonly)
         g_string_append(buf, "      <readonly/>\n");
+    sv_domain_device_info_format(buf, 6, &disk->info, flags);
     g_string_append(buf, "    </disk>\n");
 }
 
 static void
-format_filesystem(GString *buf, const SvDomainFsDef *fs)
+format_filesystem(GString *buf, const SvDomainFsDef *fs, guint flags)
 {
     g_string_append_printf(buf, "    <filesystem type='%s' accessmode='%s'>\n      <source",
                            sv_domain_fs_type_to_string(fs->type),
                            sv_domain_fs_access_mode_to_string(fs->accessmode));
-    append_attr(buf, "dir", fs->source_dir);
+    sv_xml_append_attr(buf, "dir", fs->source_dir);
     g_string_append(buf, "/>\n      <target");
-    append_attr(buf, "dir", fs->target_dir);
+    sv_xml_append_attr(buf, "dir", fs->target_dir);
     g_string_append(buf, "/>\n");
     if (fs->readonly)
         g_string_append(buf, "      <readonly/>\n");
+    sv_domain_device_info_format(buf, 6, &fs->info, flags);
     g_string_append(buf, "    </filesystem>\n");
 }
 
 static void
-format_interface(GString *buf, const SvDomainNetDef *net)
+format_interface(GString *buf, const SvDomainNetDef *net, guint flags)
 {
     g_string_append_printf(buf, "    <interface type='%s'>\n",
                            sv_domain_net_type_to_string(net->type));
     if (net->mac) {
         g_string_append(buf, "      <mac");
-        append_attr(buf, "address", net->mac);
+        sv_xml_append_attr(buf, "address", net->mac);
         g_string_append(buf, "/>\n");
     }
     if (net->target_dev) {
         g_string_append(buf, "      <target");
-        append_attr(buf, "dev", net->target_dev);
+        sv_xml_append_attr(buf, "dev", net->target_dev);
         g_string_append(buf, "/>\n");
     }
     if (net->model) {
         g_string_append(buf, "      <model");
-        append_attr(buf, "type", net->model);
+        sv_xml_append_attr(buf, "type", net->model);
         g_string_append(buf, "/>\n");
     }
+    sv_domain_device_info_format(buf, 6, &net->info, flags);
     g_string_append(buf, "    </interface>\n");
 }
 
@@ -261,51 +201,80 @@ format_chr(GString *buf, const char *element, const SvDomainChrDef *chr, gboolea
     g_string_append_printf(buf, "    <%s type='%s'", element,
                            sv_domain_chr_type_to_string(chr->type));
     if (console && live_pty && chr->target_port == 0)
-        append_attr(buf, "tty", chr->source_path);
+        sv_xml_append_attr(buf, "tty", chr->source_path);
     g_string_append(buf, ">\n");
     if (chr->source_path && (chr->type != SV_DOMAIN_CHR_TYPE_PTY || live_pty)) {
         g_string_append(buf, "      <source");
-        append_attr(buf, "path", chr->source_path);
+        sv_xml_append_attr(buf, "path", chr->source_path);
         g_string_append(buf, "/>\n");
     }
     g_string_append(buf, "      <target");
-    append_attr(buf, "type", chr->target_type);
-    g_string_append_printf(buf, " port='%u'/>\n    </%s>\n", chr->target_port, element);
+    sv_xml_append_attr(buf, "type", chr->target_type);
+    g_string_append_printf(buf, " port='%u'/>\n", chr->target_port);
+    sv_domain_device_info_format(buf, 6, &chr->info, flags);
+    g_string_append_printf(buf, "    </%s>\n", element);
+}
+
+/* The end of a device element written so far without its closing '>': "/>" when it has no
+ * device info to show, else its info lines and the closing tag. */
+static void
+format_device_end(GString *buf, const char *element, const SvDomainDeviceInfo *info,
+                  guint flags)
+{
+    g_autoptr(GString) inner = g_string_new(NULL);
+
+    sv_domain_device_info_format(inner, 6, info, flags);
+    if (!inner->len) {
+        g_string_append(buf, "/>\n");
+        return;
+    }
+    g_string_append_printf(buf, ">\n%s    </%s>\n", inner->str, element);
 }
 
 static void
 format_devices(GString *buf, const SvDomainDef *def, guint flags)
 {
     g_string_append(buf, "  <devices>\n");
-    append_text_elem(buf, 4, "emulator", def->emulator);
+    sv_xml_append_text_elem(buf, 4, "emulator", def->emulator);
     for (guint i = 0; i < def->disks->len; i++)
-        format_disk(buf, def->disks->pdata[i]);
+        format_disk(buf, def->disks->pdata[i], flags);
     for (guint i = 0; i < def->controllers->len; i++) {
         const SvDomainControllerDef *c = def->controllers->pdata[i];
 
         g_string_append_printf(buf, "    <controller type='%s' index='%u'",
                                sv_domain_controller_type_to_string(c->type), c->index);
-        append_attr(buf, "model", c->model);
-        g_string_append(buf, "/>\n");
+        sv_xml_append_attr(buf, "model", c->model);
+        format_device_end(buf, "controller", &c->info, flags);
     }
     for (guint i = 0; i < def->filesystems->len; i++)
-        format_filesystem(buf, def->filesystems->pdata[i]);
+        format_filesystem(buf, def->filesystems->pdata[i], flags);
     for (guint i = 0; i < def->interfaces->len; i++)
-        format_interface(buf, def->interfaces->pdata[i]);
+        format_interface(buf, def->interfaces->pdata[i], flags);
     for (guint i = 0; i < def->serials->len; i++)
         format_chr(buf, "serial", def->serials->pdata[i], FALSE, flags);
     for (guint i = 0; i < def->consoles->len; i++)
         format_chr(buf, "console", def->consoles->pdata[i], TRUE, flags);
+
+    /* libvirt's device order from here: channel, input, tpm, graphics, sound, audio, video,
+     * hostdev, redirdev, redirfilter, hub, watchdog, memballoon, rng, nvram, panic, shmem,
+     * memory, iommu, vsock. Each area writes its own devices at its place. */
+
+    /* ---- channels (character devices) ---- */
+
+    /* ---- input, graphics, sound, audio, video, redirdev ---- */
+
+    /* ---- watchdog, memballoon, rng, panic (character devices area) ---- */
+
     if (def->graphics_none)
         g_string_append(buf, "    <graphics type='none'/>\n");
     if (def->memballoon_model) {
         g_string_append(buf, "    <memballoon");
-        append_attr(buf, "model", def->memballoon_model);
+        sv_xml_append_attr(buf, "model", def->memballoon_model);
         g_string_append(buf, "/>\n");
     }
     if (def->panic) {
         g_string_append(buf, "    <panic");
-        append_attr(buf, "model", def->panic_model);
+        sv_xml_append_attr(buf, "model", def->panic_model);
         g_string_append(buf, "/>\n");
     }
     g_string_append(buf, "  </devices>\n");
@@ -319,15 +288,15 @@ sv_domain_def_format(const SvDomainDef *def, int id, guint flags)
 
     g_return_val_if_fail(def != NULL, NULL);
     buf = g_string_new("<domain");
-    append_attr(buf, "type", sv_domain_virt_type_to_string(def->type));
+    sv_xml_append_attr(buf, "type", sv_domain_virt_type_to_string(def->type));
     if (id >= 0 && !(flags & SV_DOMAIN_FORMAT_INACTIVE))
         g_string_append_printf(buf, " id='%d'", id);
     g_string_append(buf, ">\n");
-    append_text_elem(buf, 2, "name", def->name);
+    sv_xml_append_text_elem(buf, 2, "name", def->name);
     sv_uuid_format(def->uuid, uuid);
-    append_text_elem(buf, 2, "uuid", uuid);
-    append_text_elem(buf, 2, "title", def->title);
-    append_text_elem(buf, 2, "description", def->description);
+    sv_xml_append_text_elem(buf, 2, "uuid", uuid);
+    sv_xml_append_text_elem(buf, 2, "title", def->title);
+    sv_xml_append_text_elem(buf, 2, "description", def->description);
     format_metadata(buf, def);
     g_string_append_printf(buf, "  <memory unit='KiB'>%" G_GUINT64_FORMAT "</memory>\n",
                            def->memory_kib);
@@ -342,7 +311,7 @@ sv_domain_def_format(const SvDomainDef *def, int id, guint flags)
     format_devices(buf, def, flags);
     if (def->seclabel_none) {
         g_string_append(buf, "  <seclabel type='none'");
-        append_attr(buf, "model", def->seclabel_model);
+        sv_xml_append_attr(buf, "model", def->seclabel_model);
         g_string_append(buf, "/>\n");
     }
     g_string_append(buf, "</domain>\n");

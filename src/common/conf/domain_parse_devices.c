@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "conf/domain_device.h"
 #include "conf/domain_parse.h"
 #include "conf/domain_xml.h"
 #include "util/error.h"
@@ -27,6 +28,14 @@
 #define CONSOLE_TARGET_TYPES "serial xen uml virtio lxc openvz sclp sclplm"
 #define PANIC_MODELS "isa pseries hyperv s390"
 #define MEMBALLOON_MODELS "virtio xen none virtio-transitional virtio-non-transitional"
+
+/* The device-info flags for a device parsed under SvDomainParseFlags `flags`. */
+static guint
+info_flags(guint flags, gboolean boot)
+{
+    return (boot ? SV_DEVICE_INFO_BOOT : 0) |
+           ((flags & SV_DOMAIN_PARSE_INACTIVE) ? 0 : SV_DEVICE_INFO_KEEP_ALIAS);
+}
 
 static void
 set_no_source(GError **error, const char *device)
@@ -173,7 +182,8 @@ parse_disk_target(const xmlNode *node, SvDomainDiskDef *disk, DiskKey *key, GErr
 }
 
 static gboolean
-parse_disk(const xmlNode *node, SvDomainDef *def, GArray *disk_keys, GError **error)
+parse_disk(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_keys,
+           GError **error)
 {
     g_autoptr(SvDomainDiskDef) disk = g_new0(SvDomainDiskDef, 1);
     DiskKey key;
@@ -194,7 +204,8 @@ parse_disk(const xmlNode *node, SvDomainDef *def, GArray *disk_keys, GError **er
         if (disk->source && !*disk->source)
             g_clear_pointer(&disk->source, g_free);
     }
-    if (!parse_disk_driver(node, disk, error) || !parse_disk_target(node, disk, &key, error))
+    if (!parse_disk_driver(node, disk, error) || !parse_disk_target(node, disk, &key, error) ||
+        !sv_domain_device_info_parse(node, &disk->info, info_flags(flags, TRUE), error))
         return FALSE;
     /* libvirt makes every cdrom read-only. */
     disk->readonly = sv_xml_child(node, "readonly") || device == SV_DOMAIN_DISK_DEVICE_CDROM;
@@ -205,7 +216,7 @@ parse_disk(const xmlNode *node, SvDomainDef *def, GArray *disk_keys, GError **er
 }
 
 static gboolean
-parse_filesystem(const xmlNode *node, SvDomainDef *def, GError **error)
+parse_filesystem(const xmlNode *node, SvDomainDef *def, guint flags, GError **error)
 {
     g_autoptr(SvDomainFsDef) fs = g_new0(SvDomainFsDef, 1);
     int type = SV_DOMAIN_FS_TYPE_MOUNT;
@@ -229,6 +240,8 @@ parse_filesystem(const xmlNode *node, SvDomainDef *def, GError **error)
         return FALSE;
     }
     fs->readonly = sv_xml_child(node, "readonly") != NULL;
+    if (!sv_domain_device_info_parse(node, &fs->info, info_flags(flags, FALSE), error))
+        return FALSE;
     g_ptr_array_add(def->filesystems, g_steal_pointer(&fs));
     return TRUE;
 }
@@ -285,14 +298,15 @@ parse_mac(const xmlNode *node, SvDomainNetDef *net, GError **error)
 #define NET_MODEL_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
 
 static gboolean
-parse_interface(const xmlNode *node, SvDomainDef *def, GError **error)
+parse_interface(const xmlNode *node, SvDomainDef *def, guint flags, GError **error)
 {
     g_autoptr(SvDomainNetDef) net = g_new0(SvDomainNetDef, 1);
     int type = SV_DOMAIN_NET_TYPE_USER;
 
     if (!sv_domain_prop_enum(node, "type", sv_domain_net_type_from_string, 0, UNSUPPORTED_NET_TYPES,
                              FALSE, &type, error) ||
-        !parse_mac(node, net, error))
+        !parse_mac(node, net, error) ||
+        !sv_domain_device_info_parse(node, &net->info, info_flags(flags, TRUE), error))
         return FALSE;
     net->type = type;
     net->model = sv_xml_child_prop(node, "model", "type");
@@ -358,14 +372,15 @@ parse_chr(const xmlNode *node, SvDomainDef *def, guint flags, GError **error)
     /* A pty path is live state, allocated at start; a new definition must not carry one. */
     if (chr->type == SV_DOMAIN_CHR_TYPE_PTY && (flags & SV_DOMAIN_PARSE_INACTIVE))
         g_clear_pointer(&chr->source_path, g_free);
-    if (!parse_chr_target(node, chr, serial, error))
+    if (!parse_chr_target(node, chr, serial, error) ||
+        !sv_domain_device_info_parse(node, &chr->info, info_flags(flags, FALSE), error))
         return FALSE;
     g_ptr_array_add(serial ? def->serials : def->consoles, g_steal_pointer(&chr));
     return TRUE;
 }
 
 static gboolean
-parse_controller(const xmlNode *node, SvDomainDef *def, GError **error)
+parse_controller(const xmlNode *node, SvDomainDef *def, guint flags, GError **error)
 {
     g_autoptr(SvDomainControllerDef) ctrl = g_new0(SvDomainControllerDef, 1);
     g_autofree char *index = sv_xml_prop(node, "index");
@@ -385,6 +400,8 @@ parse_controller(const xmlNode *node, SvDomainDef *def, GError **error)
         return FALSE;
     }
     ctrl->model = sv_xml_prop(node, "model");
+    if (!sv_domain_device_info_parse(node, &ctrl->info, info_flags(flags, FALSE), error))
+        return FALSE;
     g_ptr_array_add(def->controllers, g_steal_pointer(&ctrl));
     return TRUE;
 }
@@ -461,21 +478,30 @@ parse_device(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_ke
         return TRUE;
     }
     if (sv_xml_is(node, "disk"))
-        return parse_disk(node, def, disk_keys, error);
+        return parse_disk(node, def, flags, disk_keys, error);
     if (sv_xml_is(node, "filesystem"))
-        return parse_filesystem(node, def, error);
+        return parse_filesystem(node, def, flags, error);
     if (sv_xml_is(node, "interface"))
-        return parse_interface(node, def, error);
+        return parse_interface(node, def, flags, error);
     if (sv_xml_is(node, "serial") || sv_xml_is(node, "console"))
         return parse_chr(node, def, flags, error);
     if (sv_xml_is(node, "controller"))
-        return parse_controller(node, def, error);
+        return parse_controller(node, def, flags, error);
     if (sv_xml_is(node, "panic"))
         return parse_panic(node, def, error);
     if (sv_xml_is(node, "memballoon"))
         return parse_memballoon(node, def, error);
     if (sv_xml_is(node, "graphics"))
         return parse_graphics(node, def, error);
+
+    /* ---- disks and controllers ---- */
+
+    /* ---- interfaces ---- */
+
+    /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
+
+    /* ---- graphics, video, input, sound, audio, redirdev ---- */
+
     /* Anything else is refused or dropped by the schema check. */
     return TRUE;
 }

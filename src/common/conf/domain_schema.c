@@ -31,7 +31,10 @@ typedef struct {
 static const HandledElement handled_elements[] = {
     {"/domain",
      "name uuid title description metadata memory currentMemory vcpu os features cpu clock "
-     "on_poweroff on_reboot on_crash idmap seclabel devices",
+     "on_poweroff on_reboot on_crash idmap seclabel devices"
+     /* platform */ ""
+     /* cpu, vcpus, memory and tuning */ ""
+     /* the end */ "",
      "type id"},
     {"domain/memory", "", "unit"},
     {"domain/currentMemory", "", "unit"},
@@ -49,28 +52,59 @@ static const HandledElement handled_elements[] = {
     {"idmap/gid", "", "start target count"},
     {"domain/seclabel", "", "type model"},
     {"domain/devices",
-     "emulator disk filesystem interface serial console controller panic memballoon graphics", ""},
-    {"devices/disk", "driver source target readonly", "type device"},
+     "emulator disk filesystem interface serial console controller panic memballoon graphics"
+     /* disks and controllers */ ""
+     /* interfaces */ ""
+     /* character devices, channels, rng, memballoon, watchdog, panic, filesystems */ ""
+     /* graphics, video, input, sound, audio, redirdev */ ""
+     /* the end */ "",
+     ""},
+    {"devices/disk", "driver source target readonly boot alias address", "type device"},
     {"disk/driver", "", "name type"},
     {"disk/source", "", "file dev"},
     {"disk/target", "", "dev bus"},
-    {"devices/filesystem", "source target readonly", "type accessmode"},
+    {"devices/filesystem", "source target readonly alias address", "type accessmode"},
     {"filesystem/source", "", "dir"},
     {"filesystem/target", "", "dir"},
-    {"devices/interface", "mac model target", "type"},
+    {"devices/interface", "mac model target boot alias address", "type"},
     {"interface/mac", "", "address"},
     {"interface/model", "", "type"},
     {"interface/target", "", "dev"},
-    {"devices/serial", "source target", "type tty"},
+    {"devices/serial", "source target alias address", "type tty"},
     {"serial/source", "", "path"},
     {"serial/target", "", "type port"},
-    {"devices/console", "source target", "type tty"},
+    {"devices/console", "source target alias address", "type tty"},
     {"console/source", "", "path"},
     {"console/target", "", "type port"},
-    {"devices/controller", "", "type index model"},
+    {"devices/controller", "alias address", "type index model"},
     {"devices/panic", "", "model"},
     {"devices/memballoon", "", "model"},
     {"devices/graphics", "", "type"},
+    /* Device info (domain_device.c), under every device that has it. */
+#define DEVICE_INFO(dev)                                                                       \
+    {dev "/boot", "", "order"}, {dev "/alias", "", "name"},                                     \
+    {dev "/address", "",                                                                       \
+     "type domain bus slot function multifunction controller target unit port iobase irq"}
+    DEVICE_INFO("disk"),
+    DEVICE_INFO("filesystem"),
+    DEVICE_INFO("interface"),
+    DEVICE_INFO("serial"),
+    DEVICE_INFO("console"),
+    DEVICE_INFO("controller"),
+
+    /* ---- platform ---- */
+
+    /* ---- cpu, vcpus, memory and tuning ---- */
+
+    /* ---- disks and controllers ---- */
+
+    /* ---- interfaces ---- */
+
+    /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
+
+    /* ---- graphics, video, input, sound, audio, redirdev ---- */
+
+#undef DEVICE_INFO
 };
 
 static const HandledElement *

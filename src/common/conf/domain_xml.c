@@ -309,3 +309,69 @@ sv_xml_error_missing_attr(GError **error, const xmlNode *node, const char *attr)
                  "Missing required attribute '%s' in element '%s'", attr,
                  (const char *)node->name);
 }
+
+/* ---- writing ------------------------------------------------------------------------------ */
+
+/* libvirt's virBufferEscapeString, plus character references where libvirt writes a raw
+ * character that a parser would not give back (CR anywhere; TAB and LF in attributes are
+ * normalized to spaces), so that format(parse(x)) is a fixed point. */
+void
+sv_xml_append_escaped(GString *buf, const char *s, gboolean attr)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<':
+            g_string_append(buf, "&lt;");
+            break;
+        case '>':
+            g_string_append(buf, "&gt;");
+            break;
+        case '&':
+            g_string_append(buf, "&amp;");
+            break;
+        case '"':
+            g_string_append(buf, "&quot;");
+            break;
+        case '\'':
+            g_string_append(buf, "&apos;");
+            break;
+        case '\r':
+            g_string_append(buf, "&#13;");
+            break;
+        case '\n':
+        case '\t':
+            if (attr)
+                g_string_append_printf(buf, "&#%d;", *s);
+            else
+                g_string_append_c(buf, *s);
+            break;
+        default:
+            /* Other control characters cannot be represented in XML 1.0: dropped, as by
+             * libvirt. */
+            if ((guchar)*s >= 0x20)
+                g_string_append_c(buf, *s);
+        }
+    }
+}
+
+/* " name='value'", nothing when value is NULL. */
+void
+sv_xml_append_attr(GString *buf, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    g_string_append_printf(buf, " %s='", name);
+    sv_xml_append_escaped(buf, value, TRUE);
+    g_string_append_c(buf, '\'');
+}
+
+/* "<name>value</name>" on its own line at `indent` spaces, nothing when value is NULL. */
+void
+sv_xml_append_text_elem(GString *buf, int indent, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    g_string_append_printf(buf, "%*s<%s>", indent, "", name);
+    sv_xml_append_escaped(buf, value, FALSE);
+    g_string_append_printf(buf, "</%s>\n", name);
+}

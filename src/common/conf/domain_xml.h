@@ -48,3 +48,14 @@ char *sv_xml_child_prop(const xmlNode *node, const char *child, const char *attr
 void sv_xml_error_invalid_attr(GError **error, const xmlNode *node, const char *attr,
                                const char *value);
 void sv_xml_error_missing_attr(GError **error, const xmlNode *node, const char *attr);
+
+/* ---- writing, as libvirt's virBuffer does -------------------------------------------------- */
+
+/* `s` escaped for XML text (attr FALSE) or a single-quoted attribute value (attr TRUE), with
+ * character references where libvirt writes a raw character a parser would not give back
+ * (CR anywhere; TAB and LF in attributes), so that format(parse(x)) is a fixed point. */
+void sv_xml_append_escaped(GString *buf, const char *s, gboolean attr);
+/* " name='value'", nothing when value is NULL. */
+void sv_xml_append_attr(GString *buf, const char *name, const char *value);
+/* "<name>value</name>" on its own line at `indent` spaces, nothing when value is NULL. */
+void sv_xml_append_text_elem(GString *buf, int indent, const char *name, const char *value);

@@ -1,0 +1,106 @@
+/* domain_device.h: what every device of a domain has besides its own settings: its alias,
+ * its address on a bus and its place in the boot order (libvirt's virDomainDeviceInfo).
+ * Every device struct of domain_conf.h has an SvDomainDeviceInfo as its first member `info`,
+ * so code that walks all devices (address assignment, aliases) can reach it the same way. */
+#pragma once
+
+#include <glib.h>
+#include <libxml/tree.h>
+
+/* <address type=...>, libvirt's names. Kinds splitvirt does not implement are refused as
+ * unsupported. */
+typedef enum {
+    SV_DOMAIN_ADDRESS_NONE,
+    SV_DOMAIN_ADDRESS_PCI,
+    SV_DOMAIN_ADDRESS_DRIVE,
+    SV_DOMAIN_ADDRESS_VIRTIO_SERIAL,
+    SV_DOMAIN_ADDRESS_CCID,
+    SV_DOMAIN_ADDRESS_USB,
+    SV_DOMAIN_ADDRESS_SPAPRVIO,
+    SV_DOMAIN_ADDRESS_VIRTIO_S390,
+    SV_DOMAIN_ADDRESS_CCW,
+    SV_DOMAIN_ADDRESS_VIRTIO_MMIO,
+    SV_DOMAIN_ADDRESS_ISA,
+    SV_DOMAIN_ADDRESS_DIMM,
+    SV_DOMAIN_ADDRESS_UNASSIGNED,
+    SV_DOMAIN_ADDRESS_LAST
+} SvDomainAddressType;
+
+typedef struct {
+    guint domain;   /* 0..0xffff */
+    guint bus;      /* 0..0xff */
+    guint slot;     /* 0..0x1f */
+    guint function; /* 0..7 */
+    int multifunction; /* SvDomainSwitch: ABSENT, ON, OFF */
+} SvDomainPciAddress;
+
+typedef struct {
+    guint controller;
+    guint bus;
+    guint target;
+    guint unit;
+} SvDomainDriveAddress;
+
+/* virtio-serial (controller, bus, port) and ccid (controller, slot in `port`). */
+typedef struct {
+    guint controller;
+    guint bus;
+    guint port;
+} SvDomainSerialAddress;
+
+typedef struct {
+    guint bus;
+    char *port; /* "1", "1.2" ... (hub path), NULL when absent */
+} SvDomainUsbAddress;
+
+typedef struct {
+    guint iobase; /* 0 = absent */
+    guint irq;    /* 0 = absent */
+} SvDomainIsaAddress;
+
+typedef struct {
+    SvDomainAddressType type;
+    /* Only the member of `type` is meaningful; the others stay zero. */
+    SvDomainPciAddress pci;
+    SvDomainDriveAddress drive;
+    SvDomainSerialAddress serial; /* VIRTIO_SERIAL and CCID */
+    SvDomainUsbAddress usb;
+    SvDomainIsaAddress isa;
+} SvDomainDeviceAddress;
+
+typedef struct {
+    /* The device's name in QEMU ("virtio-disk0", "net0", "ua-mine"). User aliases (prefix
+     * "ua-") come from the XML and are always formatted; the others are given at start and
+     * shown only in live XML, as libvirt does. NULL = none yet. */
+    char *alias;
+    SvDomainDeviceAddress addr;
+    guint boot_order; /* <boot order=N/>, 0 = none */
+} SvDomainDeviceInfo;
+
+typedef enum {
+    /* The device may carry <boot order=.../> (disks, interfaces, redirdevs...). */
+    SV_DEVICE_INFO_BOOT = 1 << 0,
+    /* Keep a non-user alias from the XML (saved live state, not a new definition). */
+    SV_DEVICE_INFO_KEEP_ALIAS = 1 << 1,
+} SvDeviceInfoFlags;
+
+/* Read <boot>, <alias> and <address> under device element `dev` into `info` (which the
+ * caller zeroed). A <boot> where the device takes none, or an address libvirt refuses,
+ * fails with libvirt's error; address kinds splitvirt does not implement fail with
+ * CONFIG_UNSUPPORTED. */
+gboolean sv_domain_device_info_parse(const xmlNode *dev, SvDomainDeviceInfo *info, guint flags,
+                                     GError **error);
+
+/* Write info's <boot>, <alias> and <address> lines at `indent` spaces, in libvirt's order.
+ * `format_flags` are SvDomainFormatFlags: INACTIVE omits aliases that are not user aliases. */
+void sv_domain_device_info_format(GString *buf, int indent, const SvDomainDeviceInfo *info,
+                                  guint format_flags);
+
+/* Free what info owns and zero it. */
+void sv_domain_device_info_clear(SvDomainDeviceInfo *info);
+
+/* Whether `alias` is a user alias ("ua-" and at least one more character). */
+gboolean sv_domain_alias_is_user(const char *alias);
+
+const char *sv_domain_address_type_to_string(int v);
+int sv_domain_address_type_from_string(const char *s);
