@@ -296,19 +296,6 @@ static const SvRunReleaseFacts record_facts = {
     .released = record_released,
 };
 
-/* From here the container runs on its live definition; the persistent one comes back
- * when it stops (a definition written meanwhile replaces it there). */
-static void
-run_on_live(SvDomainObj *obj, SvDomainDef *live)
-{
-    if (obj->persistent && !obj->new_def) {
-        obj->new_def = obj->def;
-        obj->def = live;
-    } else {
-        sv_domain_obj_set_def(obj, live);
-    }
-}
-
 /* The run begins: the daemon held, who asked and the call waiting for the container
  * recorded, STARTING (written with the record of its supervisor). From here every end of
  * the start goes through the engine's teardown. */
@@ -356,7 +343,7 @@ lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     live = sv_domain_def_copy(obj->def);
     if (!plan_start(obj, live, &plan, error))
         return FALSE;
-    run_on_live(obj, g_steal_pointer(&live));
+    sv_domain_obj_run_on_live(obj, g_steal_pointer(&live));
     ld = start_begin(obj, call, flags);
     ld->socket_path = g_steal_pointer(&plan.socket_path);
     ld->cgroup = g_steal_pointer(&plan.cgroup);

@@ -24,6 +24,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "qemu_alias.h"
 #include "qemu_command.h"
 #include "qemu_status.h"
 #include "sv-config.h"
@@ -426,6 +427,7 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
 {
     QemuProcessContext *ctx = qemu_ctx_of(obj);
     const char *default_emulator = qemu_caps_get_emulator(ctx->caps);
+    SvDomainDef *live;
 
     if (sv_domain_obj_is_active(obj)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is already running");
@@ -437,6 +439,9 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
                                      (const char *const *)ctx->allowed_emulators, TRUE,
                                      error))
         return FALSE;
+    live = sv_domain_def_copy(obj->def);
+    qemu_domain_assign_aliases(live);
+    sv_domain_obj_run_on_live(obj, live);
     sv_domain_list_assign_id(ctx->domains->list, obj);
     qemu_domain_begin(obj);
     if (call)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "conf/domain_conf.h"
+#include "qemu_alias.h"
 #include "qemu_caps.h"
 #include "qemu_command.h"
 #include "util/error.h"
@@ -61,6 +62,7 @@ render(const char *xml_path)
     g_assert_true(g_file_get_contents(xml_path, &xml, NULL, NULL));
     def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE, &error);
     g_assert_no_error(error);
+    qemu_domain_assign_aliases(def); /* as a start does */
     argv = qemu_command_build(def, &opts, &error);
     if (!argv)
         return g_strdup_printf("%d %d %s\n", error->code, sv_error_get_from(error),

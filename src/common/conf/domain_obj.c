@@ -318,6 +318,17 @@ sv_domain_obj_set_def(SvDomainObj *obj, SvDomainDef *def)
 }
 
 void
+sv_domain_obj_run_on_live(SvDomainObj *obj, SvDomainDef *live)
+{
+    if (obj->persistent && !obj->new_def) {
+        obj->new_def = obj->def;
+        obj->def = live;
+    } else {
+        sv_domain_obj_set_def(obj, live);
+    }
+}
+
+void
 sv_domain_obj_restore_def(SvDomainObj *obj)
 {
     if (obj->new_def) {

@@ -128,6 +128,10 @@ void sv_domain_obj_set_def(SvDomainObj *obj, SvDomainDef *def);
 /* The guest is gone (or its start failed): the persistent definition waiting in new_def,
  * if any, takes the place of the live one it ran on. */
 void sv_domain_obj_restore_def(SvDomainObj *obj);
+/* From here the guest runs on `live` (transfer full), a copy of its definition that gains
+ * live state (aliases, ptys, ports); the persistent one comes back when it stops, through
+ * sv_domain_obj_restore_def() (a definition written meanwhile replaces it there). */
+void sv_domain_obj_run_on_live(SvDomainObj *obj, SvDomainDef *live);
 
 gboolean sv_domain_obj_is_active(const SvDomainObj *obj);
 
