@@ -11,6 +11,7 @@
 #include "qemu_alias.h"
 #include "qemu_caps.h"
 #include "qemu_command.h"
+#include "qemu_postparse.h"
 #include "util/error.h"
 
 #define QEMU "/usr/bin/qemu-system-x86_64"
@@ -62,7 +63,11 @@ render(const char *xml_path)
     g_assert_true(g_file_get_contents(xml_path, &xml, NULL, NULL));
     def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE, &error);
     g_assert_no_error(error);
-    qemu_domain_assign_aliases(def); /* as a start does */
+    /* As a define, then a start do. */
+    if (!qemu_domain_def_post_parse(def, caps, &error))
+        return g_strdup_printf("%d %d %s\n", error->code, sv_error_get_from(error),
+                               error->message);
+    qemu_domain_assign_aliases(def);
     argv = qemu_command_build(def, &opts, &error);
     if (!argv)
         return g_strdup_printf("%d %d %s\n", error->code, sv_error_get_from(error),
