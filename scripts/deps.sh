@@ -1,5 +1,6 @@
 #!/bin/sh
 # deps.sh: install the Debian 12 packages splitvirt builds, tests and demos with (as root).
+# Debian's libvirtd and virt-install are the reference the parity tests compare with.
 # Only what is missing is installed; a machine that has everything is left untouched.
 set -eu
 
@@ -10,6 +11,7 @@ python3 python3-libvirt python3-pytest libvirt-clients libvirt0
 systemd qemu-system-x86 busybox-static util-linux procps iproute2
 libxen-dev groff-base man-db
 clang-14 libclang-rt-14-dev valgrind
+libvirt-daemon libvirt-daemon-driver-qemu virtinst
 "
 
 missing=""
