@@ -2,6 +2,7 @@
 #include "conf/domain_conf.h"
 
 #include "conf/domain_device.h"
+#include "conf/domain_parse.h"
 #include "conf/domain_xml.h"
 #include "conf/uuid.h"
 
@@ -105,20 +106,13 @@ format_cpu(GString *buf, const SvDomainDef *def)
 static void
 format_features_cpu_clock(GString *buf, const SvDomainDef *def)
 {
-    if (def->features) {
-        g_string_append(buf, "  <features>\n");
-        for (int bit = 1; bit < SV_DOMAIN_FEATURE_LAST; bit <<= 1) {
-            if (def->features & (guint)bit)
-                g_string_append_printf(buf, "    <%s/>\n", sv_domain_feature_to_string(bit));
-        }
-        g_string_append(buf, "  </features>\n");
-    }
+    sv_domain_platform_format_features(buf, def);
     format_cpu(buf, def);
-    g_string_append_printf(buf, "  <clock offset='%s'/>\n",
-                           sv_domain_clock_offset_to_string(def->clock_offset));
+    sv_domain_platform_format_clock(buf, def);
     sv_xml_append_text_elem(buf, 2, "on_poweroff", sv_domain_lifecycle_action_to_string(def->on_poweroff));
     sv_xml_append_text_elem(buf, 2, "on_reboot", sv_domain_lifecycle_action_to_string(def->on_reboot));
     sv_xml_append_text_elem(buf, 2, "on_crash", sv_domain_lifecycle_action_to_string(def->on_crash));
+    sv_domain_platform_format_pm(buf, def);
 }
 
 static void

@@ -75,3 +75,13 @@ gboolean sv_domain_def_post_parse(SvDomainDef *def, GError **error);
 
 /* libvirt's checks of a whole definition, after its defaults. */
 gboolean sv_domain_def_validate(const SvDomainDef *def, GError **error);
+
+/* ---- platform: features, clock, pm (domain_platform.c) ----------------------------------- */
+
+gboolean sv_domain_platform_parse_features(const xmlNode *root, SvDomainDef *def, GError **error);
+gboolean sv_domain_platform_parse_clock(const xmlNode *root, SvDomainDef *def, GError **error);
+gboolean sv_domain_platform_parse_pm(const xmlNode *root, SvDomainDef *def, GError **error);
+/* Each writes its element at indent 2, or nothing when the definition has none. */
+void sv_domain_platform_format_features(GString *buf, const SvDomainDef *def);
+void sv_domain_platform_format_clock(GString *buf, const SvDomainDef *def);
+void sv_domain_platform_format_pm(GString *buf, const SvDomainDef *def);

@@ -32,7 +32,7 @@ static const HandledElement handled_elements[] = {
     {"/domain",
      "name uuid title description metadata memory currentMemory vcpu os features cpu clock "
      "on_poweroff on_reboot on_crash idmap seclabel devices"
-     /* platform */ ""
+     /* platform */ " pm"
      /* cpu, vcpus, memory and tuning */ ""
      /* the end */ "",
      "type id"},
@@ -43,10 +43,11 @@ static const HandledElement handled_elements[] = {
     {"os/type", "", "arch machine"},
     {"os/loader", "", "type readonly"},
     {"os/boot", "", "dev"},
-    {"domain/features", "acpi apic pae", ""},
+    {"domain/features", "acpi apic pae"
+     /* platform */ " hyperv kvm vmport smm ioapic", ""},
     {"domain/cpu", "model", "mode match check migratable"},
     {"cpu/model", "", "fallback"},
-    {"domain/clock", "", "offset"},
+    {"domain/clock", "" /* platform */ "timer", "offset" /* platform */ " adjustment basis timezone"},
     {"domain/idmap", "uid gid", ""},
     {"idmap/uid", "", "start target count"},
     {"idmap/gid", "", "start target count"},
@@ -93,6 +94,23 @@ static const HandledElement handled_elements[] = {
     DEVICE_INFO("controller"),
 
     /* ---- platform ---- */
+    {"features/hyperv", "relaxed vapic spinlocks vpindex synic stimer frequencies", "mode"},
+    {"hyperv/relaxed", "", "state"},
+    {"hyperv/vapic", "", "state"},
+    {"hyperv/spinlocks", "", "state retries"},
+    {"hyperv/vpindex", "", "state"},
+    {"hyperv/synic", "", "state"},
+    {"hyperv/stimer", "", "state"},
+    {"hyperv/frequencies", "", "state"},
+    {"features/kvm", "hidden", ""},
+    {"kvm/hidden", "", "state"},
+    {"features/vmport", "", "state"},
+    {"features/smm", "", "state"},
+    {"features/ioapic", "", "driver"},
+    {"clock/timer", "", "name present tickpolicy track"},
+    {"domain/pm", "suspend-to-mem suspend-to-disk", ""},
+    {"pm/suspend-to-mem", "", "enabled"},
+    {"pm/suspend-to-disk", "", "enabled"},
 
     /* ---- cpu, vcpus, memory and tuning ---- */
 
