@@ -294,14 +294,6 @@ qemu_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
         return FALSE;
     if (!qemu_command_check_def(def, error))
         return FALSE;
-    if (def->on_crash != SV_DOMAIN_LIFECYCLE_DESTROY &&
-        def->on_crash != SV_DOMAIN_LIFECYCLE_PRESERVE &&
-        def->on_crash != SV_DOMAIN_LIFECYCLE_RESTART) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                     "on_crash '%s' is not supported; use destroy, preserve or restart",
-                     sv_domain_lifecycle_action_to_string(def->on_crash));
-        return FALSE;
-    }
     return qemu_domain_def_post_parse(def, driver->caps, error);
 }
 

@@ -26,6 +26,7 @@
 
 #include "qemu_alias.h"
 #include "qemu_command.h"
+#include "qemu_command_platform.h"
 #include "qemu_status.h"
 #include "sv-config.h"
 #include "util/error.h"
@@ -335,13 +336,27 @@ log_command_line(QemuDomain *qd, GStrv argv)
     qd->log_offset = lseek(qd->log_fd, 0, SEEK_END);
 }
 
+/* The security driver's environment and the platform's (TZ). (transfer full) */
+static GStrv
+start_env(QemuSecurity *security, const char *home, const SvDomainDef *def)
+{
+    g_auto(GStrv) base = qemu_security_build_env(security, home);
+    GPtrArray *env = g_ptr_array_new();
+
+    for (guint i = 0; base[i]; i++)
+        g_ptr_array_add(env, g_strdup(base[i]));
+    qemu_platform_env(def, env);
+    g_ptr_array_add(env, NULL);
+    return (GStrv)g_ptr_array_free(env, FALSE);
+}
+
 /* Fork QEMU, held before exec, and connect to its monitor socket. */
 static gboolean
 fork_held(SvDomainObj *obj, GStrv argv, int listen_fd, const char *sock_path, GError **error)
 {
     QemuSecurity *security = qemu_ctx_of(obj)->security;
     QemuDomain *qd = qemu_domain_of(obj);
-    g_auto(GStrv) envp = qemu_security_build_env(security, qd->dir);
+    g_auto(GStrv) envp = start_env(security, qd->dir, obj->def);
     SvSpawnOptions sopts = {0};
     QemuMonitorCallbacks cb = {on_monitor_ready, on_monitor_event, on_monitor_eof};
     int mon_fd;

@@ -371,6 +371,30 @@ parse_clock_offset(const xmlNode *node, SvDomainDef *def, GError **error)
     }
 }
 
+/* libvirt's post-parse checks of the timers, common to every driver. */
+static gboolean
+check_timers(const SvDomainDef *def, GError **error)
+{
+    for (guint i = 0; i < def->timers->len; i++) {
+        const SvDomainTimerDef *t = def->timers->pdata[i];
+        const char *name = sv_domain_timer_name_to_string(t->name);
+
+        if ((t->name == SV_DOMAIN_TIMER_KVMCLOCK || t->name == SV_DOMAIN_TIMER_HYPERVCLOCK) &&
+            t->tickpolicy != SV_DOMAIN_TIMER_TICKPOLICY_NONE) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                         "timer %s doesn't support setting of timer tickpolicy", name);
+            return FALSE;
+        }
+        if (t->name != SV_DOMAIN_TIMER_PLATFORM && t->name != SV_DOMAIN_TIMER_RTC &&
+            t->track != SV_DOMAIN_TIMER_TRACK_NONE) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                         "timer %s doesn't support setting of timer track", name);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 gboolean
 sv_domain_platform_parse_clock(const xmlNode *root, SvDomainDef *def, GError **error)
 {
@@ -384,7 +408,7 @@ sv_domain_platform_parse_clock(const xmlNode *root, SvDomainDef *def, GError **e
         if (sv_xml_is(c, "timer") && !parse_timer(c, def, error))
             return FALSE;
     }
-    return TRUE;
+    return check_timers(def, error);
 }
 
 static void

@@ -1,0 +1,348 @@
+/* qemu_command_platform.c: the platform parts of a QEMU command line, as libvirt 9.0 writes
+ * them for QEMU 7.2 (qemu_command_platform.h). No value from the XML reaches these options
+ * except through enums and numbers, and the machine type, escaped. */
+#include "qemu_command_platform.h"
+
+#include "qemu_argv.h"
+#include "util/error.h"
+
+/* ---- checks at define ------------------------------------------------------------------- */
+
+/* libvirt's qemuValidateLifecycleAction. The coredump actions need a dump on crash, which
+ * splitvirt does not write: refused rather than silently not dumping. */
+static gboolean
+validate_lifecycle(const SvDomainDef *def, GError **error)
+{
+    if (def->on_poweroff == SV_DOMAIN_LIFECYCLE_RENAME_RESTART ||
+        def->on_reboot == SV_DOMAIN_LIFECYCLE_RENAME_RESTART ||
+        def->on_crash == SV_DOMAIN_LIFECYCLE_RENAME_RESTART) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "qemu driver doesn't support the 'rename-restart' action for "
+                     "'on_reboot'/'on_poweroff'/'on_crash'");
+        return FALSE;
+    }
+    if (def->on_poweroff == SV_DOMAIN_LIFECYCLE_PRESERVE ||
+        def->on_reboot == SV_DOMAIN_LIFECYCLE_PRESERVE) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "qemu driver doesn't support the 'preserve' action for "
+                     "'on_reboot'/'on_poweroff'");
+        return FALSE;
+    }
+    /* Sic: libvirt's text has the unbalanced quote and says 'reboot' for restart. */
+    if (def->on_poweroff == SV_DOMAIN_LIFECYCLE_RESTART &&
+        def->on_reboot == SV_DOMAIN_LIFECYCLE_DESTROY) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "qemu driver doesn't support 'onReboot' set to 'destroy and "
+                     "'onPoweroff' set to 'reboot'");
+        return FALSE;
+    }
+    if (def->on_crash == SV_DOMAIN_LIFECYCLE_COREDUMP_DESTROY ||
+        def->on_crash == SV_DOMAIN_LIFECYCLE_COREDUMP_RESTART) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "<on_crash>%s</on_crash> is not supported by splitvirt",
+                     sv_domain_lifecycle_action_to_string(def->on_crash));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+validate_timer(const SvDomainDef *def, const SvDomainTimerDef *t, GError **error)
+{
+    const char *name = sv_domain_timer_name_to_string(t->name);
+
+    switch (t->name) {
+    case SV_DOMAIN_TIMER_PLATFORM:
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "unsupported timer type (name) '%s'", name);
+        return FALSE;
+    case SV_DOMAIN_TIMER_ARMVTIMER:
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Configuring the '%s' timer is not supported for virtType=%s arch=%s "
+                     "machine=%s guests",
+                     name, sv_domain_virt_type_to_string(def->type),
+                     def->os.arch ? def->os.arch : "x86_64",
+                     def->os.machine ? def->os.machine : "pc");
+        return FALSE;
+    case SV_DOMAIN_TIMER_RTC:
+        if (t->track == SV_DOMAIN_TIMER_TRACK_BOOT) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "unsupported rtc timer track '%s'",
+                         sv_domain_timer_track_to_string(t->track));
+            return FALSE;
+        }
+        if (t->tickpolicy == SV_DOMAIN_TIMER_TICKPOLICY_MERGE ||
+            t->tickpolicy == SV_DOMAIN_TIMER_TICKPOLICY_DISCARD) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "unsupported rtc timer tickpolicy '%s'",
+                         sv_domain_timer_tickpolicy_to_string(t->tickpolicy));
+            return FALSE;
+        }
+        return TRUE;
+    case SV_DOMAIN_TIMER_PIT:
+        if (t->tickpolicy == SV_DOMAIN_TIMER_TICKPOLICY_MERGE) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "unsupported pit tickpolicy '%s'",
+                         sv_domain_timer_tickpolicy_to_string(t->tickpolicy));
+            return FALSE;
+        }
+        return TRUE;
+    default:
+        return TRUE;
+    }
+}
+
+gboolean
+qemu_platform_validate(const SvDomainDef *def, GError **error)
+{
+    for (guint i = 0; i < def->timers->len; i++) {
+        if (!validate_timer(def, def->timers->pdata[i], error))
+            return FALSE;
+    }
+    return validate_lifecycle(def, error);
+}
+
+/* ---- -machine --------------------------------------------------------------------------- */
+
+void
+qemu_platform_build_machine(const SvDomainDef *def, GPtrArray *argv)
+{
+    g_autofree char *machine = qemu_argv_escape(def->os.machine ? def->os.machine : "pc");
+    g_autoptr(GString) m = g_string_new(machine);
+
+    /* QEMU's own USB controller stays off: libvirt adds the controllers as devices. */
+    g_string_append(m, ",usb=off");
+    if (def->vmport != SV_DOMAIN_SWITCH_ABSENT)
+        g_string_append_printf(m, ",vmport=%s", sv_domain_switch_to_string(def->vmport));
+    if (def->smm != SV_DOMAIN_SWITCH_ABSENT)
+        g_string_append_printf(m, ",smm=%s", sv_domain_switch_to_string(def->smm));
+    if (def->ioapic == SV_DOMAIN_IOAPIC_KVM)
+        g_string_append(m, ",kernel_irqchip=on");
+    else if (def->ioapic == SV_DOMAIN_IOAPIC_QEMU)
+        g_string_append(m, ",kernel_irqchip=split");
+    /* <memory dumpCore='on'> is not parsed yet, so guest memory stays out of core dumps. */
+    g_string_append(m, ",dump-guest-core=off");
+    /* The guest's RAM is the memory-backend-ram object "pc.ram" the memory code creates,
+     * as libvirt does for x86 machines without NUMA cells. */
+    g_string_append(m, ",memory-backend=pc.ram");
+    qemu_argv_add(argv, "-machine");
+    qemu_argv_add(argv, m->str);
+}
+
+/* ---- clock, timers, pm, boot -------------------------------------------------------------- */
+
+static const SvDomainTimerDef *
+find_timer(const SvDomainDef *def, SvDomainTimerName name)
+{
+    const SvDomainTimerDef *found = NULL;
+
+    /* libvirt looks at each in turn, so the last of a name decides. */
+    for (guint i = 0; i < def->timers->len; i++) {
+        const SvDomainTimerDef *t = def->timers->pdata[i];
+
+        if (t->name == name)
+            found = t;
+    }
+    return found;
+}
+
+char *
+qemu_platform_rtc_value(const SvDomainDef *def, GDateTime *now)
+{
+    g_autoptr(GString) v = g_string_new("base=");
+    const SvDomainTimerDef *rtc = find_timer(def, SV_DOMAIN_TIMER_RTC);
+
+    switch (def->clock_offset) {
+    case SV_DOMAIN_CLOCK_OFFSET_LOCALTIME:
+    case SV_DOMAIN_CLOCK_OFFSET_TIMEZONE: /* with TZ in QEMU's environment */
+        g_string_append(v, "localtime");
+        break;
+    case SV_DOMAIN_CLOCK_OFFSET_VARIABLE: {
+        gint64 adjustment = def->clock_adjustment;
+        g_autoptr(GDateTime) then = NULL;
+        g_autofree char *text = NULL;
+
+        /* A localtime basis counts from the host's local time now. */
+        if (def->clock_basis == SV_DOMAIN_CLOCK_BASIS_LOCALTIME) {
+            g_autoptr(GDateTime) local = g_date_time_to_local(now);
+
+            adjustment += g_date_time_get_utc_offset(local) / G_TIME_SPAN_SECOND;
+        }
+        then = g_date_time_add_seconds(now, (gdouble)adjustment);
+        text = then ? g_date_time_format(then, "%Y-%m-%dT%H:%M:%S") : NULL;
+        g_string_append(v, text ? text : "utc");
+        break;
+    }
+    default:
+        g_string_append(v, "utc");
+        break;
+    }
+    if (rtc && rtc->track == SV_DOMAIN_TIMER_TRACK_GUEST)
+        g_string_append(v, ",clock=vm");
+    else if (rtc && rtc->track == SV_DOMAIN_TIMER_TRACK_WALL)
+        g_string_append(v, ",clock=host");
+    else if (rtc && rtc->track == SV_DOMAIN_TIMER_TRACK_REALTIME)
+        g_string_append(v, ",clock=rt");
+    if (rtc && rtc->tickpolicy == SV_DOMAIN_TIMER_TICKPOLICY_CATCHUP)
+        g_string_append(v, ",driftfix=slew");
+    return g_string_free(g_steal_pointer(&v), FALSE);
+}
+
+/* The PIT's lost tick policy and the HPET, in timer order as libvirt writes them. */
+static void
+build_timers(const SvDomainDef *def, GPtrArray *argv)
+{
+    for (guint i = 0; i < def->timers->len; i++) {
+        const SvDomainTimerDef *t = def->timers->pdata[i];
+
+        if (t->name == SV_DOMAIN_TIMER_PIT) {
+            const char *policy = NULL;
+
+            /* libvirt writes delay for a PIT timer without a policy too; catchup is
+             * what QEMU's PIT does anyway. */
+            if (t->tickpolicy == SV_DOMAIN_TIMER_TICKPOLICY_NONE ||
+                t->tickpolicy == SV_DOMAIN_TIMER_TICKPOLICY_DELAY)
+                policy = "delay";
+            else if (t->tickpolicy == SV_DOMAIN_TIMER_TICKPOLICY_DISCARD)
+                policy = "discard";
+            if (policy) {
+                qemu_argv_add(argv, "-global");
+                qemu_argv_addf(argv, "kvm-pit.lost_tick_policy=%s", policy);
+            }
+        }
+        if (t->name == SV_DOMAIN_TIMER_HPET && t->present == SV_DOMAIN_TRISTATE_NO)
+            qemu_argv_add(argv, "-no-hpet");
+    }
+}
+
+/* <pm>: the chipset's ACPI power management device disables S3/S4 (1) or enables (0). */
+static void
+build_pm(const SvDomainDef *def, GPtrArray *argv)
+{
+    const char *device = qemu_machine_is_q35(def) ? "ICH9-LPC" : "PIIX4_PM";
+
+    if (def->pm_suspend_to_mem != SV_DOMAIN_TRISTATE_ABSENT) {
+        qemu_argv_add(argv, "-global");
+        qemu_argv_addf(argv, "%s.disable_s3=%d", device,
+                       def->pm_suspend_to_mem == SV_DOMAIN_TRISTATE_NO);
+    }
+    if (def->pm_suspend_to_disk != SV_DOMAIN_TRISTATE_ABSENT) {
+        qemu_argv_add(argv, "-global");
+        qemu_argv_addf(argv, "%s.disable_s4=%d", device,
+                       def->pm_suspend_to_disk == SV_DOMAIN_TRISTATE_NO);
+    }
+}
+
+/* A kernel: its path, initrd and command line are whole arguments, which QEMU takes as they
+ * are whatever they contain. */
+static void
+build_kernel(const SvDomainDef *def, GPtrArray *argv)
+{
+    if (def->os.kernel) {
+        qemu_argv_add(argv, "-kernel");
+        qemu_argv_add(argv, def->os.kernel);
+    }
+    if (def->os.initrd) {
+        qemu_argv_add(argv, "-initrd");
+        qemu_argv_add(argv, def->os.initrd);
+    }
+    if (def->os.cmdline) {
+        qemu_argv_add(argv, "-append");
+        qemu_argv_add(argv, def->os.cmdline);
+    }
+}
+
+void
+qemu_platform_build_clock_pm_boot(const SvDomainDef *def, GPtrArray *argv)
+{
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+
+    qemu_argv_add(argv, "-rtc");
+    g_ptr_array_add(argv, qemu_platform_rtc_value(def, now));
+    build_timers(def, argv);
+    qemu_argv_add(argv, "-no-shutdown");
+    if (!(def->features & SV_DOMAIN_FEATURE_ACPI))
+        qemu_argv_add(argv, "-no-acpi");
+    build_pm(def, argv);
+    /* The boot order goes to the devices as bootindex (qemu_platform_boot_index). */
+    qemu_argv_add(argv, "-boot");
+    qemu_argv_add(argv, "strict=on");
+    build_kernel(def, argv);
+}
+
+/* ---- -cpu ------------------------------------------------------------------------------- */
+
+void
+qemu_platform_cpu_flags(const SvDomainDef *def, GString *cpu)
+{
+    for (guint i = 0; i < def->timers->len; i++) {
+        const SvDomainTimerDef *t = def->timers->pdata[i];
+
+        if (t->name == SV_DOMAIN_TIMER_KVMCLOCK && t->present != SV_DOMAIN_TRISTATE_ABSENT)
+            g_string_append_printf(cpu, ",kvmclock=%s",
+                                   t->present == SV_DOMAIN_TRISTATE_YES ? "on" : "off");
+        else if (t->name == SV_DOMAIN_TIMER_HYPERVCLOCK && t->present == SV_DOMAIN_TRISTATE_YES)
+            g_string_append(cpu, ",hv-time=on");
+    }
+    if (def->hyperv && def->hyperv_mode == SV_DOMAIN_HYPERV_MODE_CUSTOM) {
+        for (int i = 0; i < SV_DOMAIN_HYPERV_LAST; i++) {
+            if (def->hyperv_features[i] != SV_DOMAIN_SWITCH_ON)
+                continue;
+            if (i == SV_DOMAIN_HYPERV_SPINLOCKS)
+                g_string_append_printf(cpu, ",hv-spinlocks=0x%x", def->hyperv_spinlocks);
+            else
+                g_string_append_printf(cpu, ",hv-%s=on", sv_domain_hyperv_to_string(i));
+        }
+    }
+    if (def->kvm_hidden == SV_DOMAIN_SWITCH_ON)
+        g_string_append(cpu, ",kvm=off");
+}
+
+void
+qemu_platform_env(const SvDomainDef *def, GPtrArray *env)
+{
+    if (def->clock_offset == SV_DOMAIN_CLOCK_OFFSET_TIMEZONE && def->clock_timezone)
+        g_ptr_array_add(env, g_strconcat("TZ=", def->clock_timezone, NULL));
+}
+
+/* ---- boot order ------------------------------------------------------------------------- */
+
+/* The 1-based place of `dev` in <os><boot dev=...>, 0 when absent. */
+static guint
+boot_dev_index(const SvDomainDef *def, SvDomainBootDev dev)
+{
+    for (guint i = 0; i < def->os.n_boot_devs; i++) {
+        if (def->os.boot_devs[i] == dev)
+            return i + 1;
+    }
+    return 0;
+}
+
+guint
+qemu_platform_boot_index(const SvDomainDef *def, const SvDomainDeviceInfo *info)
+{
+    gboolean seen_disk = FALSE;
+    gboolean seen_cdrom = FALSE;
+
+    if (info->boot_order)
+        return info->boot_order;
+    /* libvirt gives the first disk, the first cdrom and the first interface the place
+     * of hd, cdrom and network in the boot order. */
+    for (guint i = 0; i < def->disks->len; i++) {
+        const SvDomainDiskDef *d = def->disks->pdata[i];
+        gboolean cdrom = d->device == SV_DOMAIN_DISK_DEVICE_CDROM;
+        gboolean first = cdrom ? !seen_cdrom : !seen_disk;
+
+        if (cdrom)
+            seen_cdrom = TRUE;
+        else
+            seen_disk = TRUE;
+        if (&d->info == info)
+            return first ? boot_dev_index(def, cdrom ? SV_DOMAIN_BOOT_CDROM : SV_DOMAIN_BOOT_DISK)
+                         : 0;
+    }
+    if (def->interfaces->len > 0 &&
+        &((const SvDomainNetDef *)def->interfaces->pdata[0])->info == info)
+        return boot_dev_index(def, SV_DOMAIN_BOOT_NET);
+    return 0;
+}
