@@ -272,6 +272,8 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     qemu_argv_addf(argv, "%u", def->vcpus);
     qemu_argv_add(argv, "-uuid");
     qemu_argv_add(argv, uuid);
+    if (!qemu_platform_build_smbios_genid(def, argv, error))
+        return NULL;
     qemu_argv_add(argv, "-display");
     qemu_argv_add(argv, "none");
     qemu_argv_add(argv, "-no-user-config");

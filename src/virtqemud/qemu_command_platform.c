@@ -3,6 +3,7 @@
  * except through enums and numbers, and the machine type, escaped. */
 #include "qemu_command_platform.h"
 
+#include "conf/uuid.h"
 #include "qemu_argv.h"
 #include "util/error.h"
 
@@ -266,8 +267,93 @@ qemu_platform_build_clock_pm_boot(const SvDomainDef *def, GPtrArray *argv)
     build_pm(def, argv);
     /* The boot order goes to the devices as bootindex (qemu_platform_boot_index). */
     qemu_argv_add(argv, "-boot");
-    qemu_argv_add(argv, "strict=on");
+    if (def->bootmenu == SV_DOMAIN_TRISTATE_YES && def->bootmenu_timeout_set)
+        qemu_argv_addf(argv, "menu=on,splash-time=%u,strict=on", def->bootmenu_timeout);
+    else if (def->bootmenu != SV_DOMAIN_TRISTATE_ABSENT)
+        qemu_argv_addf(argv, "menu=%s,strict=on",
+                       def->bootmenu == SV_DOMAIN_TRISTATE_YES ? "on" : "off");
+    else
+        qemu_argv_add(argv, "strict=on");
     build_kernel(def, argv);
+}
+
+/* ---- -smbios, vmgenid ------------------------------------------------------------------ */
+
+/* One -smbios type=N: each entry of the section as key=value, values escaped. */
+static void
+build_smbios_section(const SvDomainSysinfoSectionDef *s, GPtrArray *argv)
+{
+    const char *const *keys = sv_domain_sysinfo_keys(s->kind);
+    g_autoptr(GString) v = g_string_new(NULL);
+
+    g_string_printf(v, "type=%d", (int)s->kind);
+    for (guint k = 0; keys[k]; k++) {
+        g_autofree char *value = NULL;
+
+        if (!s->values[k])
+            continue;
+        value = qemu_argv_escape(s->values[k]);
+        g_string_append_printf(v, ",%s=%s", keys[k], value);
+    }
+    qemu_argv_add(argv, "-smbios");
+    qemu_argv_add(argv, v->str);
+}
+
+static gboolean
+build_smbios(const SvDomainDef *def, GPtrArray *argv, GError **error)
+{
+    const SvDomainSysinfoDef *si = def->sysinfo;
+    guint boards = 0;
+
+    /* emulate (and no <smbios>) leaves QEMU's own tables; host is refused at define. */
+    if (def->smbios_mode != SV_DOMAIN_SMBIOS_SYSINFO)
+        return TRUE;
+    if (!si) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_XML_ERROR, "Domain '%s' sysinfo are not available",
+                     def->name);
+        return FALSE;
+    }
+    for (guint i = 0; i < si->sections->len; i++)
+        boards += ((SvDomainSysinfoSectionDef *)si->sections->pdata[i])->kind ==
+                  SV_DOMAIN_SYSINFO_BASEBOARD;
+    if (boards > 1) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "qemu does not support more than one entry to Type 2 in SMBIOS table");
+        return FALSE;
+    }
+    /* Sections are kept in table order: bios (type 0), system (1), baseBoard (2), chassis (3). */
+    for (guint i = 0; i < si->sections->len; i++)
+        build_smbios_section(si->sections->pdata[i], argv);
+    if (si->oem_strings->len) {
+        g_autoptr(GString) v = g_string_new("type=11");
+
+        for (guint i = 0; i < si->oem_strings->len; i++) {
+            g_autofree char *value = qemu_argv_escape(si->oem_strings->pdata[i]);
+
+            g_string_append_printf(v, ",value=%s", value);
+        }
+        qemu_argv_add(argv, "-smbios");
+        qemu_argv_add(argv, v->str);
+    }
+    return TRUE;
+}
+
+gboolean
+qemu_platform_build_smbios_genid(const SvDomainDef *def, GPtrArray *argv, GError **error)
+{
+    char uuid[37];
+    JsonObject *o;
+
+    if (!build_smbios(def, argv, error))
+        return FALSE;
+    if (!def->genid)
+        return TRUE;
+    sv_uuid_format(def->genid_uuid, uuid);
+    o = qemu_props_new("vmgenid");
+    qemu_props_str(o, "guid", uuid);
+    qemu_props_str(o, "id", "vmgenid0");
+    qemu_argv_add_json(argv, "-device", o);
+    return TRUE;
 }
 
 /* ---- -cpu ------------------------------------------------------------------------------- */

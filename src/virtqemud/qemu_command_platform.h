@@ -18,6 +18,12 @@ void qemu_platform_build_machine(const SvDomainDef *def, GPtrArray *argv);
  * power management -globals, -boot, and a direct kernel boot. */
 void qemu_platform_build_clock_pm_boot(const SvDomainDef *def, GPtrArray *argv);
 
+/* After -uuid: the -smbios tables of <sysinfo> with <smbios mode='sysinfo'>, and the
+ * vmgenid device of a <genid>. Fails with libvirt's errors for a sysinfo mode without
+ * <sysinfo> or with more than one <baseBoard>. */
+gboolean qemu_platform_build_smbios_genid(const SvDomainDef *def, GPtrArray *argv,
+                                          GError **error);
+
 /* The value of -rtc for `def` at time `now` (the variable offset counts from it).
  * (transfer full) */
 char *qemu_platform_rtc_value(const SvDomainDef *def, GDateTime *now);

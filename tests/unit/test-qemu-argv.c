@@ -138,6 +138,9 @@ static const Element elements[] = {
     {"@TAP@", "tap0"},
     {"@NICMODEL@", "virtio"},
     {"@SERIAL@", "/var/log/serial.log"},
+    {"@SMBIOSVENDOR@", "ACME"},
+    {"@SMBIOSSERIAL@", "S-1"},
+    {"@OEMSTRING@", "key=value"},
 };
 
 typedef struct {

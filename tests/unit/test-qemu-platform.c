@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conf/domain_conf.h"
+#include "conf/uuid.h"
 #include "qemu_command_platform.h"
 
 static const char *data_dir = SV_TEST_DATA_DIR;
@@ -179,6 +180,35 @@ test_boot_index(void)
                     "together with os/boot elements");
 }
 
+/* An empty <genid/> is generated when defined (libvirt's -device vmgenid guid) and kept by
+ * every copy, as the guest must see the same generation ID until it is changed. */
+static void
+test_genid_generated(void)
+{
+    g_autoptr(SvDomainDef) a = parse_snippet("<genid/>", "", "");
+    g_autoptr(SvDomainDef) b = parse_snippet("<genid/>", "", "");
+    g_autoptr(SvDomainDef) copy = sv_domain_def_copy(a);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = sv_domain_def_format(a, -1, SV_DOMAIN_FORMAT_INACTIVE);
+    g_autofree char *want = NULL;
+    char uuid[37];
+
+    g_assert_true(a->genid);
+    g_assert_true(memcmp(a->genid_uuid, b->genid_uuid, 16) != 0);
+    g_assert_true(memcmp(a->genid_uuid, copy->genid_uuid, 16) == 0);
+    sv_uuid_format(a->genid_uuid, uuid);
+    want = g_strdup_printf("  <genid>%s</genid>\n", uuid);
+    g_assert_nonnull(strstr(xml, want));
+    g_assert_true(qemu_platform_build_smbios_genid(a, argv, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(argv->len, ==, 2);
+    g_assert_cmpstr(argv->pdata[0], ==, "-device");
+    g_free(want);
+    want = g_strdup_printf("{\"driver\":\"vmgenid\",\"guid\":\"%s\",\"id\":\"vmgenid0\"}", uuid);
+    g_assert_cmpstr(argv->pdata[1], ==, want);
+}
+
 typedef const char *(*ToString)(int v);
 typedef int (*FromString)(const char *s);
 
@@ -209,6 +239,8 @@ test_string_tables(void)
     CHECK_TABLE(timer_name, SV_DOMAIN_TIMER_LAST);
     CHECK_TABLE(timer_tickpolicy, SV_DOMAIN_TIMER_TICKPOLICY_LAST);
     CHECK_TABLE(timer_track, SV_DOMAIN_TIMER_TRACK_LAST);
+    CHECK_TABLE(smbios_mode, SV_DOMAIN_SMBIOS_LAST);
+    CHECK_TABLE(sysinfo_section, SV_DOMAIN_SYSINFO_LAST);
     g_assert_cmpstr(sv_domain_clock_offset_to_string(SV_DOMAIN_CLOCK_OFFSET_TIMEZONE), ==,
                     "timezone");
 }
@@ -223,6 +255,7 @@ main(int argc, char **argv)
     g_test_add_func("/qemu-platform/rtc-variable", test_rtc_variable);
     g_test_add_func("/qemu-platform/timezone-env", test_timezone_env);
     g_test_add_func("/qemu-platform/boot-index", test_boot_index);
+    g_test_add_func("/qemu-platform/genid-generated", test_genid_generated);
     g_test_add_func("/qemu-platform/string-tables", test_string_tables);
     return g_test_run();
 }

@@ -364,6 +364,47 @@ typedef struct {
     SvDomainTimerTrack track; /* rtc only */
 } SvDomainTimerDef;
 
+/* <os><smbios mode=...>; NONE when absent. host is refused (splitvirt does not read the
+ * host's SMBIOS tables). */
+typedef enum {
+    SV_DOMAIN_SMBIOS_NONE,
+    SV_DOMAIN_SMBIOS_EMULATE,
+    SV_DOMAIN_SMBIOS_HOST,
+    SV_DOMAIN_SMBIOS_SYSINFO,
+    SV_DOMAIN_SMBIOS_LAST
+} SvDomainSmbiosMode;
+
+/* The sections of <sysinfo type='smbios'>, in libvirt's order. */
+typedef enum {
+    SV_DOMAIN_SYSINFO_BIOS,
+    SV_DOMAIN_SYSINFO_SYSTEM,
+    SV_DOMAIN_SYSINFO_BASEBOARD,
+    SV_DOMAIN_SYSINFO_CHASSIS,
+    SV_DOMAIN_SYSINFO_LAST
+} SvDomainSysinfoSection;
+
+#define SV_DOMAIN_SYSINFO_MAX_KEYS 7
+
+/* One <bios>, <system>, <baseBoard> or <chassis>: values[i] is the entry named
+ * sv_domain_sysinfo_keys(kind)[i], NULL when absent. Sections without entries are dropped,
+ * as libvirt drops them. */
+typedef struct {
+    SvDomainSysinfoSection kind;
+    char *values[SV_DOMAIN_SYSINFO_MAX_KEYS];
+} SvDomainSysinfoSectionDef;
+
+typedef struct {
+    GPtrArray *sections;    /* of SvDomainSysinfoSectionDef, in libvirt's order, never NULL */
+    GPtrArray *oem_strings; /* of char *, never NULL */
+} SvDomainSysinfoDef;
+
+/* The entry names of a section, NULL-terminated, in libvirt's order (the system uuid is
+ * kept in its canonical form). (transfer none) */
+const char *const *sv_domain_sysinfo_keys(SvDomainSysinfoSection kind);
+const char *sv_domain_sysinfo_section_to_string(int v);
+int sv_domain_sysinfo_section_from_string(const char *s);
+const char *sv_domain_smbios_mode_to_string(int v);
+int sv_domain_smbios_mode_from_string(const char *s);
 const char *sv_domain_ioapic_to_string(int v);
 int sv_domain_ioapic_from_string(const char *s);
 const char *sv_domain_hyperv_mode_to_string(int v);
@@ -442,6 +483,14 @@ struct SvDomainDef {
     /* <pm>: ABSENT, YES or NO. */
     SvDomainTristate pm_suspend_to_mem;
     SvDomainTristate pm_suspend_to_disk;
+    /* <os> extras: <bootmenu enable timeout>, <smbios mode>. */
+    SvDomainTristate bootmenu;
+    gboolean bootmenu_timeout_set; /* only with enable='yes', as libvirt */
+    guint bootmenu_timeout;        /* ms, <= 65535 */
+    SvDomainSmbiosMode smbios_mode;
+    SvDomainSysinfoDef *sysinfo;   /* <sysinfo type='smbios'>, NULL when absent */
+    gboolean genid;                /* a <genid>; an empty one is generated when parsed */
+    guint8 genid_uuid[16];
 
     /* ---- cpu, vcpus, memory and tuning ---- */
 

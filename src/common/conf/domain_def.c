@@ -225,6 +225,7 @@ sv_domain_def_free(SvDomainDef *def)
     /* ---- platform ---- */
     g_free(def->clock_timezone);
     g_clear_pointer(&def->timers, g_ptr_array_unref);
+    sv_domain_sysinfo_free(def->sysinfo);
 
     /* ---- cpu, vcpus, memory and tuning ---- */
 

@@ -59,6 +59,7 @@ format_os(GString *buf, const SvDomainDef *def)
     for (guint i = 0; i < o->n_boot_devs; i++)
         g_string_append_printf(buf, "    <boot dev='%s'/>\n",
                                sv_domain_boot_dev_to_string(o->boot_devs[i]));
+    sv_domain_platform_format_os_extras(buf, def);
     g_string_append(buf, "  </os>\n");
 }
 
@@ -289,6 +290,7 @@ sv_domain_def_format(const SvDomainDef *def, int id, guint flags)
     sv_xml_append_text_elem(buf, 2, "name", def->name);
     sv_uuid_format(def->uuid, uuid);
     sv_xml_append_text_elem(buf, 2, "uuid", uuid);
+    sv_domain_platform_format_genid(buf, def);
     sv_xml_append_text_elem(buf, 2, "title", def->title);
     sv_xml_append_text_elem(buf, 2, "description", def->description);
     format_metadata(buf, def);
@@ -299,6 +301,7 @@ sv_domain_def_format(const SvDomainDef *def, int id, guint flags)
                            def->current_memory_kib);
     g_string_append_printf(buf, "  <vcpu placement='%s'>%u</vcpu>\n",
                            sv_domain_cpu_placement_to_string(def->placement), def->vcpus);
+    sv_domain_platform_format_sysinfo(buf, def);
     format_os(buf, def);
     format_idmaps(buf, def);
     format_features_cpu_clock(buf, def);

@@ -662,7 +662,8 @@ parse_root(const xmlNode *root, SvDomainDef *def, guint flags, GError **error)
         return FALSE;
     parse_metadata(root, def);
     if (!parse_memory(root, def, error) || !parse_vcpu(root, def, error) ||
-        !parse_os(root, def, error) || !parse_idmaps(root, def, error) ||
+        !parse_os(root, def, error) || !sv_domain_platform_parse_os_extras(root, def, error) ||
+        !parse_idmaps(root, def, error) ||
         !sv_domain_platform_parse_clock(root, def, error) ||
         !parse_lifecycle(root, def, error) || !sv_domain_platform_parse_features(root, def, error) ||
         !sv_domain_platform_parse_pm(root, def, error))

@@ -85,3 +85,11 @@ gboolean sv_domain_platform_parse_pm(const xmlNode *root, SvDomainDef *def, GErr
 void sv_domain_platform_format_features(GString *buf, const SvDomainDef *def);
 void sv_domain_platform_format_clock(GString *buf, const SvDomainDef *def);
 void sv_domain_platform_format_pm(GString *buf, const SvDomainDef *def);
+/* domain_platform_os.c: <genid>, <sysinfo>, <os><bootmenu> and <smbios>. */
+gboolean sv_domain_platform_parse_os_extras(const xmlNode *root, SvDomainDef *def,
+                                            GError **error);
+void sv_domain_platform_format_genid(GString *buf, const SvDomainDef *def);
+void sv_domain_platform_format_sysinfo(GString *buf, const SvDomainDef *def);
+/* Inside <os>, after the boot devices. */
+void sv_domain_platform_format_os_extras(GString *buf, const SvDomainDef *def);
+void sv_domain_sysinfo_free(SvDomainSysinfoDef *sysinfo);

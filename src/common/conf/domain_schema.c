@@ -32,14 +32,15 @@ static const HandledElement handled_elements[] = {
     {"/domain",
      "name uuid title description metadata memory currentMemory vcpu os features cpu clock "
      "on_poweroff on_reboot on_crash idmap seclabel devices"
-     /* platform */ " pm"
+     /* platform */ " pm genid sysinfo"
      /* cpu, vcpus, memory and tuning */ ""
      /* the end */ "",
      "type id"},
     {"domain/memory", "", "unit"},
     {"domain/currentMemory", "", "unit"},
     {"domain/vcpu", "", "placement"},
-    {"domain/os", "type loader kernel initrd cmdline boot init initarg", ""},
+    {"domain/os", "type loader kernel initrd cmdline boot init initarg"
+     /* platform */ " bootmenu smbios", ""},
     {"os/type", "", "arch machine"},
     {"os/loader", "", "type readonly"},
     {"os/boot", "", "dev"},
@@ -109,6 +110,18 @@ static const HandledElement handled_elements[] = {
     {"features/ioapic", "", "driver"},
     {"clock/timer", "", "name present tickpolicy track"},
     {"domain/pm", "suspend-to-mem suspend-to-disk", ""},
+    {"os/bootmenu", "", "enable timeout"},
+    {"os/smbios", "", "mode"},
+    {"domain/sysinfo", "bios system baseBoard chassis oemStrings", "type"},
+    {"sysinfo/bios", "entry", ""},
+    {"sysinfo/system", "entry", ""},
+    {"sysinfo/baseBoard", "entry", ""},
+    {"sysinfo/chassis", "entry", ""},
+    {"sysinfo/oemStrings", "entry", ""},
+    {"bios/entry", "", "name"},
+    {"system/entry", "", "name"},
+    {"baseBoard/entry", "", "name"},
+    {"chassis/entry", "", "name"},
     {"pm/suspend-to-mem", "", "enabled"},
     {"pm/suspend-to-disk", "", "enabled"},
 
