@@ -266,6 +266,7 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
         qemu_argv_add(argv, "-cpu");
         qemu_argv_add(argv, cpu);
     }
+    qemu_platform_build_loader(def, argv);
     qemu_argv_add(argv, "-m");
     qemu_argv_addf(argv, "size=%" G_GUINT64_FORMAT "k", def->memory_kib);
     qemu_argv_add(argv, "-smp");

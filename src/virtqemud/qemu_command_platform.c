@@ -93,6 +93,53 @@ validate_timer(const SvDomainDef *def, const SvDomainTimerDef *t, GError **error
     }
 }
 
+static gboolean
+has_pflash(const SvDomainDef *def)
+{
+    return def->os.loader && def->os.loader_type == SV_DOMAIN_LOADER_TYPE_PFLASH;
+}
+
+/* libvirt's checks of the firmware: UEFI needs ACPI on x86, secure boot needs q35 and SMM
+ * (unless the firmware is picked from the descriptors, which turn SMM on). */
+static gboolean
+validate_firmware(const SvDomainDef *def, GError **error)
+{
+    gboolean uefi = def->firmware == SV_DOMAIN_FIRMWARE_EFI ||
+                    def->os.loader_type == SV_DOMAIN_LOADER_TYPE_PFLASH;
+
+    if (uefi && !(def->features & SV_DOMAIN_FEATURE_ACPI)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "UEFI requires ACPI on this architecture");
+        return FALSE;
+    }
+    if (def->loader_secure != SV_DOMAIN_TRISTATE_YES || !def->os.loader)
+        return TRUE;
+    if (!qemu_machine_is_q35(def)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Secure boot is supported with q35 machine types only");
+        return FALSE;
+    }
+    if (def->firmware == SV_DOMAIN_FIRMWARE_NONE && def->smm != SV_DOMAIN_SWITCH_ON) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Secure boot requires SMM feature enabled");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void
+qemu_platform_build_loader(const SvDomainDef *def, GPtrArray *argv)
+{
+    if (def->os.loader && def->os.loader_type == SV_DOMAIN_LOADER_TYPE_ROM) {
+        qemu_argv_add(argv, "-bios");
+        qemu_argv_add(argv, def->os.loader);
+    }
+    if (has_pflash(def) && def->loader_secure == SV_DOMAIN_TRISTATE_YES) {
+        qemu_argv_add(argv, "-global");
+        qemu_argv_add(argv, "driver=cfi.pflash01,property=secure,value=on");
+    }
+}
+
 gboolean
 qemu_platform_validate(const SvDomainDef *def, GError **error)
 {
@@ -100,10 +147,32 @@ qemu_platform_validate(const SvDomainDef *def, GError **error)
         if (!validate_timer(def, def->timers->pdata[i], error))
             return FALSE;
     }
-    return validate_lifecycle(def, error);
+    return validate_firmware(def, error) && validate_lifecycle(def, error);
 }
 
 /* ---- -machine --------------------------------------------------------------------------- */
+
+/* The two -blockdev of one flash chip: its file, then its raw format node, which
+ * -machine pflashN= names. */
+static void
+build_pflash(GPtrArray *argv, int unit, const char *path, gboolean readonly)
+{
+    g_autofree char *storage = g_strdup_printf("libvirt-pflash%d-storage", unit);
+    g_autofree char *format = g_strdup_printf("libvirt-pflash%d-format", unit);
+    JsonObject *o = qemu_props_new("file");
+
+    qemu_props_str(o, "filename", path);
+    qemu_props_str(o, "node-name", storage);
+    qemu_props_bool(o, "auto-read-only", TRUE);
+    qemu_props_str(o, "discard", "unmap");
+    qemu_argv_add_json(argv, "-blockdev", o);
+    o = qemu_props_new(NULL);
+    qemu_props_str(o, "node-name", format);
+    qemu_props_bool(o, "read-only", readonly);
+    qemu_props_str(o, "driver", "raw");
+    qemu_props_str(o, "file", storage);
+    qemu_argv_add_json(argv, "-blockdev", o);
+}
 
 void
 qemu_platform_build_machine(const SvDomainDef *def, GPtrArray *argv)
@@ -126,6 +195,15 @@ qemu_platform_build_machine(const SvDomainDef *def, GPtrArray *argv)
     /* The guest's RAM is the memory-backend-ram object "pc.ram" the memory code creates,
      * as libvirt does for x86 machines without NUMA cells. */
     g_string_append(m, ",memory-backend=pc.ram");
+    if (has_pflash(def)) {
+        build_pflash(argv, 0, def->os.loader,
+                     def->os.loader_readonly == SV_DOMAIN_TRISTATE_YES);
+        g_string_append(m, ",pflash0=libvirt-pflash0-format");
+        if (def->nvram) {
+            build_pflash(argv, 1, def->nvram, FALSE);
+            g_string_append(m, ",pflash1=libvirt-pflash1-format");
+        }
+    }
     qemu_argv_add(argv, "-machine");
     qemu_argv_add(argv, m->str);
 }

@@ -11,7 +11,11 @@
  * timers. CONFIG_UNSUPPORTED with libvirt's message. */
 gboolean qemu_platform_validate(const SvDomainDef *def, GError **error);
 
-/* -machine TYPE,usb=off,...,memory-backend=pc.ram. */
+/* After -cpu: -bios for a ROM loader, and the secure pflash -global of a secure boot. */
+void qemu_platform_build_loader(const SvDomainDef *def, GPtrArray *argv);
+
+/* The pflash -blockdevs of a pflash loader and its NVRAM, then
+ * -machine TYPE,usb=off,...,memory-backend=pc.ram[,pflash0=...,pflash1=...]. */
 void qemu_platform_build_machine(const SvDomainDef *def, GPtrArray *argv);
 
 /* From -rtc to -boot: -rtc, the PIT's -global, -no-hpet, -no-shutdown, -no-acpi, the

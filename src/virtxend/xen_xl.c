@@ -202,6 +202,18 @@ check_platform(const SvDomainDef *def, GError **error)
         what = "<clock adjustment='reset'>";
     else if (def->timers->len)
         what = "<timer>";
+    else if (def->firmware != SV_DOMAIN_FIRMWARE_NONE)
+        what = "<os firmware>";
+    else if (def->nvram || def->nvram_template)
+        what = "<nvram>";
+    else if (def->loader_secure != SV_DOMAIN_TRISTATE_ABSENT)
+        what = "<loader secure>";
+    else if (def->sysinfo || def->smbios_mode != SV_DOMAIN_SMBIOS_NONE)
+        what = "<sysinfo> and <smbios>";
+    else if (def->genid)
+        what = "<genid>";
+    else if (def->bootmenu != SV_DOMAIN_TRISTATE_ABSENT)
+        what = "<bootmenu>";
     else if (def->pm_suspend_to_mem != SV_DOMAIN_TRISTATE_ABSENT ||
              def->pm_suspend_to_disk != SV_DOMAIN_TRISTATE_ABSENT)
         what = "<pm>";

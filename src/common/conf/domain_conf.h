@@ -374,6 +374,14 @@ typedef enum {
     SV_DOMAIN_SMBIOS_LAST
 } SvDomainSmbiosMode;
 
+/* <os firmware=...>: the firmware the driver picks at start from QEMU's descriptors. */
+typedef enum {
+    SV_DOMAIN_FIRMWARE_NONE,
+    SV_DOMAIN_FIRMWARE_BIOS,
+    SV_DOMAIN_FIRMWARE_EFI,
+    SV_DOMAIN_FIRMWARE_LAST
+} SvDomainFirmware;
+
 /* The sections of <sysinfo type='smbios'>, in libvirt's order. */
 typedef enum {
     SV_DOMAIN_SYSINFO_BIOS,
@@ -403,6 +411,8 @@ typedef struct {
 const char *const *sv_domain_sysinfo_keys(SvDomainSysinfoSection kind);
 const char *sv_domain_sysinfo_section_to_string(int v);
 int sv_domain_sysinfo_section_from_string(const char *s);
+const char *sv_domain_firmware_to_string(int v);
+int sv_domain_firmware_from_string(const char *s);
 const char *sv_domain_smbios_mode_to_string(int v);
 int sv_domain_smbios_mode_from_string(const char *s);
 const char *sv_domain_ioapic_to_string(int v);
@@ -489,6 +499,11 @@ struct SvDomainDef {
     guint bootmenu_timeout;        /* ms, <= 65535 */
     SvDomainSmbiosMode smbios_mode;
     SvDomainSysinfoDef *sysinfo;   /* <sysinfo type='smbios'>, NULL when absent */
+    /* Firmware: <os firmware=>, <loader secure=> (the rest of <loader> is in os), <nvram>. */
+    SvDomainFirmware firmware;
+    SvDomainTristate loader_secure;
+    char *nvram;          /* the guest's NVRAM file */
+    char *nvram_template; /* <nvram template=> */
     gboolean genid;                /* a <genid>; an empty one is generated when parsed */
     guint8 genid_uuid[16];
 

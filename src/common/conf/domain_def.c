@@ -226,6 +226,8 @@ sv_domain_def_free(SvDomainDef *def)
     g_free(def->clock_timezone);
     g_clear_pointer(&def->timers, g_ptr_array_unref);
     sv_domain_sysinfo_free(def->sysinfo);
+    g_free(def->nvram);
+    g_free(def->nvram_template);
 
     /* ---- cpu, vcpus, memory and tuning ---- */
 

@@ -29,7 +29,10 @@ format_os(GString *buf, const SvDomainDef *def)
 {
     const SvDomainOsDef *o = &def->os;
 
-    g_string_append(buf, "  <os>\n    <type");
+    g_string_append(buf, "  <os");
+    if (def->firmware != SV_DOMAIN_FIRMWARE_NONE)
+        sv_xml_append_attr(buf, "firmware", sv_domain_firmware_to_string(def->firmware));
+    g_string_append(buf, ">\n    <type");
     sv_xml_append_attr(buf, "arch", o->arch);
     sv_xml_append_attr(buf, "machine", o->machine);
     g_string_append(buf, ">");
@@ -39,10 +42,13 @@ format_os(GString *buf, const SvDomainDef *def)
     for (guint i = 0; i < o->initargs->len; i++)
         sv_xml_append_text_elem(buf, 4, "initarg", o->initargs->pdata[i]);
     if (o->loader || o->loader_type != SV_DOMAIN_LOADER_TYPE_NONE ||
-        o->loader_readonly != SV_DOMAIN_TRISTATE_ABSENT) {
+        o->loader_readonly != SV_DOMAIN_TRISTATE_ABSENT ||
+        def->loader_secure != SV_DOMAIN_TRISTATE_ABSENT) {
         g_string_append(buf, "    <loader");
         if (o->loader_readonly != SV_DOMAIN_TRISTATE_ABSENT)
             sv_xml_append_attr(buf, "readonly", sv_domain_tristate_to_string(o->loader_readonly));
+        if (def->loader_secure != SV_DOMAIN_TRISTATE_ABSENT)
+            sv_xml_append_attr(buf, "secure", sv_domain_tristate_to_string(def->loader_secure));
         if (o->loader_type != SV_DOMAIN_LOADER_TYPE_NONE)
             sv_xml_append_attr(buf, "type", sv_domain_loader_type_to_string(o->loader_type));
         if (o->loader) {
@@ -53,6 +59,7 @@ format_os(GString *buf, const SvDomainDef *def)
             g_string_append(buf, "/>\n");
         }
     }
+    sv_domain_platform_format_nvram(buf, def);
     sv_xml_append_text_elem(buf, 4, "kernel", o->kernel);
     sv_xml_append_text_elem(buf, 4, "initrd", o->initrd);
     sv_xml_append_text_elem(buf, 4, "cmdline", o->cmdline);

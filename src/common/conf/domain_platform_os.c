@@ -15,6 +15,8 @@
 
 static const char *const section_names[] = {"bios", "system", "baseBoard", "chassis"};
 G_STATIC_ASSERT(G_N_ELEMENTS(section_names) == SV_DOMAIN_SYSINFO_LAST);
+static const char *const firmware_names[] = {"none", "bios", "efi"};
+G_STATIC_ASSERT(G_N_ELEMENTS(firmware_names) == SV_DOMAIN_FIRMWARE_LAST);
 static const char *const smbios_mode_names[] = {"none", "emulate", "host", "sysinfo"};
 G_STATIC_ASSERT(G_N_ELEMENTS(smbios_mode_names) == SV_DOMAIN_SMBIOS_LAST);
 
@@ -46,6 +48,18 @@ int
 sv_domain_sysinfo_section_from_string(const char *s)
 {
     return name_index(section_names, SV_DOMAIN_SYSINFO_LAST, s);
+}
+
+const char *
+sv_domain_firmware_to_string(int v)
+{
+    return v >= 0 && v < SV_DOMAIN_FIRMWARE_LAST ? firmware_names[v] : NULL;
+}
+
+int
+sv_domain_firmware_from_string(const char *s)
+{
+    return name_index(firmware_names, SV_DOMAIN_FIRMWARE_LAST, s);
 }
 
 const char *
@@ -378,6 +392,58 @@ parse_smbios(const xmlNode *os, SvDomainDef *def, GError **error)
     return TRUE;
 }
 
+/* With <os firmware=...> the firmware is picked at start: libvirt refuses what the pick
+ * decides (a loader path counts as its type). */
+static gboolean
+check_autoselect(const SvDomainDef *def, GError **error)
+{
+    const char *what = NULL;
+
+    if (def->firmware == SV_DOMAIN_FIRMWARE_NONE)
+        return TRUE;
+    if (def->os.loader_readonly != SV_DOMAIN_TRISTATE_ABSENT)
+        what = "loader attribute 'readonly'";
+    else if (def->os.loader_type != SV_DOMAIN_LOADER_TYPE_NONE)
+        what = "loader attribute 'type'";
+    else if (def->nvram_template)
+        what = "nvram attribute 'template'";
+    if (!what)
+        return TRUE;
+    sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_DETAIL,
+                 "%s cannot be specified when firmware autoselection is enabled", what);
+    return FALSE;
+}
+
+/* <os firmware=>, <loader secure=>, <nvram template=>PATH</nvram>. */
+static gboolean
+parse_firmware(const xmlNode *os, SvDomainDef *def, GError **error)
+{
+    g_autofree char *firmware = sv_xml_prop(os, "firmware");
+    xmlNode *loader = sv_xml_child(os, "loader");
+    xmlNode *nvram = sv_xml_child(os, "nvram");
+    int secure = SV_DOMAIN_TRISTATE_ABSENT;
+
+    if (firmware) {
+        int v = sv_domain_firmware_from_string(firmware);
+
+        if (v <= SV_DOMAIN_FIRMWARE_NONE) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "unknown firmware value %s",
+                         firmware);
+            return FALSE;
+        }
+        def->firmware = v;
+    }
+    if (loader && !sv_domain_prop_enum(loader, "secure", sv_domain_tristate_from_string, 1, NULL,
+                                       FALSE, &secure, error))
+        return FALSE;
+    def->loader_secure = secure;
+    if (nvram) {
+        def->nvram = sv_xml_text(nvram);
+        def->nvram_template = sv_xml_prop(nvram, "template");
+    }
+    return check_autoselect(def, error);
+}
+
 gboolean
 sv_domain_platform_parse_os_extras(const xmlNode *root, SvDomainDef *def, GError **error)
 {
@@ -385,7 +451,24 @@ sv_domain_platform_parse_os_extras(const xmlNode *root, SvDomainDef *def, GError
 
     if (!parse_genid(root, def, error) || !parse_sysinfo(root, def, error))
         return FALSE;
-    return !os || (parse_bootmenu(os, def, error) && parse_smbios(os, def, error));
+    return !os || (parse_firmware(os, def, error) && parse_bootmenu(os, def, error) &&
+                   parse_smbios(os, def, error));
+}
+
+void
+sv_domain_platform_format_nvram(GString *buf, const SvDomainDef *def)
+{
+    if (!def->nvram && !def->nvram_template)
+        return;
+    g_string_append(buf, "    <nvram");
+    sv_xml_append_attr(buf, "template", def->nvram_template);
+    if (!def->nvram) {
+        g_string_append(buf, "/>\n");
+        return;
+    }
+    g_string_append_c(buf, '>');
+    sv_xml_append_escaped(buf, def->nvram, FALSE);
+    g_string_append(buf, "</nvram>\n");
 }
 
 void

@@ -40,9 +40,9 @@ static const HandledElement handled_elements[] = {
     {"domain/currentMemory", "", "unit"},
     {"domain/vcpu", "", "placement"},
     {"domain/os", "type loader kernel initrd cmdline boot init initarg"
-     /* platform */ " bootmenu smbios", ""},
+     /* platform */ " bootmenu smbios nvram", "" /* platform */ "firmware"},
     {"os/type", "", "arch machine"},
-    {"os/loader", "", "type readonly"},
+    {"os/loader", "", "type readonly" /* platform */ " secure"},
     {"os/boot", "", "dev"},
     {"domain/features", "acpi apic pae"
      /* platform */ " hyperv kvm vmport smm ioapic", ""},
@@ -112,6 +112,7 @@ static const HandledElement handled_elements[] = {
     {"domain/pm", "suspend-to-mem suspend-to-disk", ""},
     {"os/bootmenu", "", "enable timeout"},
     {"os/smbios", "", "mode"},
+    {"os/nvram", "", "template"},
     {"domain/sysinfo", "bios system baseBoard chassis oemStrings", "type"},
     {"sysinfo/bios", "entry", ""},
     {"sysinfo/system", "entry", ""},
