@@ -1,6 +1,8 @@
 /* qemu_argv.c: writing QEMU options safely (qemu_argv.h). */
 #include "qemu_argv.h"
 
+#include "qemu_command_platform.h"
+
 void
 qemu_argv_add(GPtrArray *argv, const char *a)
 {
@@ -89,8 +91,8 @@ qemu_props_device_info(JsonObject *o, const SvDomainDef *def, const SvDomainDevi
             qemu_props_bool(o, "multifunction", TRUE);
     }
     qemu_props_str(o, "id", info->alias);
-    if (info->boot_order)
-        qemu_props_int(o, "bootindex", info->boot_order);
+    if (qemu_platform_boot_index(def, info))
+        qemu_props_int(o, "bootindex", qemu_platform_boot_index(def, info));
 }
 
 void

@@ -7,6 +7,7 @@
 
 #include "conf/uuid.h"
 #include "qemu_argv.h"
+#include "qemu_command_platform.h"
 #include "util/error.h"
 
 char *
@@ -150,33 +151,6 @@ check_caps(const SvDomainDef *def, const QemuCommandOptions *opts, GError **erro
     return TRUE;
 }
 
-/* The boot order, or a kernel: its path, initrd and command line are whole arguments,
- * which QEMU takes as they are whatever they contain. */
-static void
-build_boot(const SvDomainDef *def, GPtrArray *argv)
-{
-    if (def->os.n_boot_devs > 0 && !def->os.kernel) {
-        char order[SV_DOMAIN_BOOT_LAST + 1] = {0};
-        static const char letters[SV_DOMAIN_BOOT_LAST] = {'a', 'c', 'd', 'n'};
-        for (guint i = 0; i < def->os.n_boot_devs; i++)
-            order[i] = letters[def->os.boot_devs[i]];
-        qemu_argv_add(argv, "-boot");
-        qemu_argv_addf(argv, "order=%s,strict=on", order);
-    }
-    if (def->os.kernel) {
-        qemu_argv_add(argv, "-kernel");
-        qemu_argv_add(argv, def->os.kernel);
-    }
-    if (def->os.initrd) {
-        qemu_argv_add(argv, "-initrd");
-        qemu_argv_add(argv, def->os.initrd);
-    }
-    if (def->os.cmdline) {
-        qemu_argv_add(argv, "-append");
-        qemu_argv_add(argv, def->os.cmdline);
-    }
-}
-
 static void
 build_disks(const SvDomainDef *def, GPtrArray *argv)
 {
@@ -273,7 +247,6 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
     g_autofree char *name = qemu_argv_escape(def->name);
-    g_autofree char *machine = qemu_argv_escape(def->os.machine ? def->os.machine : "pc");
     char uuid[37];
     const char *cpu;
 
@@ -284,8 +257,7 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     qemu_argv_add(argv, "-name");
     qemu_argv_addf(argv, "guest=%s,debug-threads=on", name);
     qemu_argv_add(argv, "-S");
-    qemu_argv_add(argv, "-machine");
-    qemu_argv_addf(argv, "%s,usb=off,dump-guest-core=off", machine);
+    qemu_platform_build_machine(def, argv);
     /* The accelerator follows the domain type, never the mere presence of /dev/kvm. */
     qemu_argv_add(argv, "-accel");
     qemu_argv_add(argv, def->type == SV_DOMAIN_VIRT_KVM ? "kvm" : "tcg");
@@ -294,12 +266,15 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
         qemu_argv_add(argv, "-cpu");
         qemu_argv_add(argv, cpu);
     }
+    qemu_platform_build_loader(def, argv);
     qemu_argv_add(argv, "-m");
     qemu_argv_addf(argv, "size=%" G_GUINT64_FORMAT "k", def->memory_kib);
     qemu_argv_add(argv, "-smp");
     qemu_argv_addf(argv, "%u", def->vcpus);
     qemu_argv_add(argv, "-uuid");
     qemu_argv_add(argv, uuid);
+    if (!qemu_platform_build_smbios_genid(def, argv, error))
+        return NULL;
     qemu_argv_add(argv, "-display");
     qemu_argv_add(argv, "none");
     qemu_argv_add(argv, "-no-user-config");
@@ -308,13 +283,7 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     qemu_argv_addf(argv, "socket,id=charmonitor,fd=%d,server=on,wait=off", opts->monitor_fd);
     qemu_argv_add(argv, "-mon");
     qemu_argv_add(argv, "chardev=charmonitor,id=monitor,mode=control");
-    qemu_argv_add(argv, "-rtc");
-    qemu_argv_add(argv, def->clock_offset == SV_DOMAIN_CLOCK_OFFSET_LOCALTIME ? "base=localtime"
-                                                                    : "base=utc");
-    qemu_argv_add(argv, "-no-shutdown");
-    if (!(def->features & SV_DOMAIN_FEATURE_ACPI))
-        qemu_argv_add(argv, "-no-acpi");
-    build_boot(def, argv);
+    qemu_platform_build_clock_pm_boot(def, argv);
 
     /* ---- platform ---- */
 

@@ -11,6 +11,7 @@
 #include "programs/remote.h"
 #include "qemu_caps.h"
 #include "qemu_command.h"
+#include "qemu_firmware.h"
 #include "qemu_postparse.h"
 #include "qemu_process.h"
 #include "qemu_security.h"
@@ -303,15 +304,22 @@ qemu_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
         return FALSE;
     if (!qemu_command_check_def(def, error))
         return FALSE;
-    if (def->on_crash != SV_DOMAIN_LIFECYCLE_DESTROY &&
-        def->on_crash != SV_DOMAIN_LIFECYCLE_PRESERVE &&
-        def->on_crash != SV_DOMAIN_LIFECYCLE_RESTART) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                     "on_crash '%s' is not supported; use destroy, preserve or restart",
-                     sv_domain_lifecycle_action_to_string(def->on_crash));
+    if (!qemu_domain_def_post_parse(def, driver->caps, error))
         return FALSE;
-    }
-    return qemu_domain_def_post_parse(def, driver->caps, error);
+    qemu_firmware_post_parse(def, driver->process.nvram_dir);
+    return TRUE;
+}
+
+/* The NVRAM of the persistent definition (a running guest's live one is the same file). */
+static gboolean
+qemu_undefine_extras(SvDomainDriver *d, SvDomainObj *obj, guint flags, GError **error)
+{
+    QemuDriver *driver = qemu_driver_from(d);
+    const SvDomainDef *def = obj->new_def ? obj->new_def : obj->def;
+
+    return qemu_firmware_undefine_nvram(def, driver->process.nvram_dir,
+                                        (flags & SV_DOMAIN_UNDEFINE_NVRAM) != 0,
+                                        (flags & SV_DOMAIN_UNDEFINE_KEEP_NVRAM) != 0, error);
 }
 
 /* ---------------------------------------------------------------- daemon glue */
@@ -368,6 +376,7 @@ qemu_init(SvDaemon *d, GError **error)
         .list = driver->list,
         .store = driver->store,
         .check_def = qemu_check_def,
+        .undefine_extras = qemu_undefine_extras,
         .cpu_time = qemu_process_cpu_time,
         .run_facts = &qemu_run_facts,
         .hold = sv_daemon_hold,
@@ -377,6 +386,7 @@ qemu_init(SvDaemon *d, GError **error)
     driver->process.timeouts = timeouts;
     driver->security = g_steal_pointer(&security);
     driver->process.security = driver->security;
+    driver->process.nvram_dir = g_build_filename(lib_dir, "nvram", NULL);
     driver->process.lib_dir = g_steal_pointer(&lib_dir);
     driver->process.daemon = d;
     driver->process.domains = &driver->domains;
@@ -410,6 +420,7 @@ qemu_cleanup(SvDaemon *d)
     g_hash_table_unref(driver->domains.pending);
     qemu_console_cleanup(&driver->process);
     g_free(driver->process.lib_dir);
+    g_free(driver->process.nvram_dir);
     g_free(driver->process.run_dir);
     g_free(driver->process.log_dir);
     g_strfreev(driver->process.allowed_emulators);

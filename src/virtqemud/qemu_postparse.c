@@ -3,6 +3,8 @@
  * device, implicit ones included, is there. */
 #include "qemu_postparse.h"
 
+#include "qemu_command_platform.h"
+
 gboolean
 qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
 {
@@ -11,6 +13,8 @@ qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
     (void)error;
 
     /* ---- platform ---- */
+    if (!qemu_platform_validate(def, error))
+        return FALSE;
 
     /* ---- cpu, vcpus, memory and tuning ---- */
 

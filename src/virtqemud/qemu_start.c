@@ -26,6 +26,8 @@
 
 #include "qemu_alias.h"
 #include "qemu_command.h"
+#include "qemu_command_platform.h"
+#include "qemu_firmware.h"
 #include "qemu_status.h"
 #include "sv-config.h"
 #include "util/error.h"
@@ -335,13 +337,27 @@ log_command_line(QemuDomain *qd, GStrv argv)
     qd->log_offset = lseek(qd->log_fd, 0, SEEK_END);
 }
 
+/* The security driver's environment and the platform's (TZ). (transfer full) */
+static GStrv
+start_env(QemuSecurity *security, const char *home, const SvDomainDef *def)
+{
+    g_auto(GStrv) base = qemu_security_build_env(security, home);
+    GPtrArray *env = g_ptr_array_new();
+
+    for (guint i = 0; base[i]; i++)
+        g_ptr_array_add(env, g_strdup(base[i]));
+    qemu_platform_env(def, env);
+    g_ptr_array_add(env, NULL);
+    return (GStrv)g_ptr_array_free(env, FALSE);
+}
+
 /* Fork QEMU, held before exec, and connect to its monitor socket. */
 static gboolean
 fork_held(SvDomainObj *obj, GStrv argv, int listen_fd, const char *sock_path, GError **error)
 {
     QemuSecurity *security = qemu_ctx_of(obj)->security;
     QemuDomain *qd = qemu_domain_of(obj);
-    g_auto(GStrv) envp = qemu_security_build_env(security, qd->dir);
+    g_auto(GStrv) envp = start_env(security, qd->dir, obj->def);
     SvSpawnOptions sopts = {0};
     QemuMonitorCallbacks cb = {on_monitor_ready, on_monitor_event, on_monitor_eof};
     int mon_fd;
@@ -374,6 +390,35 @@ fork_held(SvDomainObj *obj, GStrv argv, int listen_fd, const char *sock_path, GE
     return TRUE;
 }
 
+/* The machine type's canonical name ("pc-q35-7.2" for "q35"), which descriptors list. */
+static const char *
+canonical_machine(QemuCaps *caps, const char *machine)
+{
+    const GPtrArray *machines = qemu_caps_get_machines(caps);
+
+    for (guint i = 0; machines && i < machines->len; i++) {
+        const QemuMachine *m = machines->pdata[i];
+
+        if (g_str_equal(m->name, machine) && m->canonical)
+            return m->canonical;
+    }
+    return machine;
+}
+
+/* The live definition's firmware (from QEMU's descriptors for <os firmware>) and its
+ * NVRAM file (copied from the template on the first start), as libvirt prepares them. */
+static gboolean
+prepare_firmware(SvDomainObj *obj, GError **error)
+{
+    QemuProcessContext *ctx = qemu_ctx_of(obj);
+    static const char *const dirs[] = {QEMU_FIRMWARE_SYSTEM_DIR, "/etc/qemu/firmware", NULL};
+    const char *machine = obj->def->os.machine ? obj->def->os.machine : "pc";
+
+    return qemu_firmware_fill(obj->def, canonical_machine(ctx->caps, machine), dirs,
+                              ctx->nvram_dir, error) &&
+           qemu_firmware_prepare_nvram(obj->def, error);
+}
+
 static void
 start_spawn(SvDomainObj *obj)
 {
@@ -391,7 +436,7 @@ start_spawn(SvDomainObj *obj)
     sock_path = g_build_filename(qd->dir, "monitor.sock", NULL);
     copts.emulator = qemu_caps_get_emulator(ctx->caps);
     copts.caps = ctx->caps;
-    listen_fd = prepare(obj, sock_path, &error);
+    listen_fd = prepare_firmware(obj, &error) ? prepare(obj, sock_path, &error) : -1;
     if (listen_fd >= 0) {
         copts.monitor_fd = listen_fd;
         argv = qemu_command_build(obj->def, &copts, &error);

@@ -176,6 +176,53 @@ check_os(const SvDomainDef *def, GError **error)
     return TRUE;
 }
 
+/* The platform XML the common parser knows beyond acpi/apic/pae and a utc or localtime
+ * clock: not translated to xl.cfg/libxl yet, so refused rather than lost. */
+static gboolean
+check_platform(const SvDomainDef *def, GError **error)
+{
+    const char *what = NULL;
+    g_autofree char *clock = g_strdup_printf(
+        "<clock offset='%s'>", sv_domain_clock_offset_to_string(def->clock_offset));
+
+    if (def->hyperv)
+        what = "<hyperv>";
+    else if (def->kvm_features)
+        what = "<kvm>";
+    else if (def->vmport != SV_DOMAIN_SWITCH_ABSENT)
+        what = "<vmport>";
+    else if (def->smm != SV_DOMAIN_SWITCH_ABSENT)
+        what = "<smm>";
+    else if (def->ioapic != SV_DOMAIN_IOAPIC_NONE)
+        what = "<ioapic>";
+    else if (def->clock_offset != SV_DOMAIN_CLOCK_OFFSET_UTC &&
+             def->clock_offset != SV_DOMAIN_CLOCK_OFFSET_LOCALTIME)
+        what = clock;
+    else if (def->clock_adjustment_reset)
+        what = "<clock adjustment='reset'>";
+    else if (def->timers->len)
+        what = "<timer>";
+    else if (def->firmware != SV_DOMAIN_FIRMWARE_NONE)
+        what = "<os firmware>";
+    else if (def->nvram || def->nvram_template)
+        what = "<nvram>";
+    else if (def->loader_secure != SV_DOMAIN_TRISTATE_ABSENT)
+        what = "<loader secure>";
+    else if (def->sysinfo || def->smbios_mode != SV_DOMAIN_SMBIOS_NONE)
+        what = "<sysinfo> and <smbios>";
+    else if (def->genid)
+        what = "<genid>";
+    else if (def->bootmenu != SV_DOMAIN_TRISTATE_ABSENT)
+        what = "<bootmenu>";
+    else if (def->pm_suspend_to_mem != SV_DOMAIN_TRISTATE_ABSENT ||
+             def->pm_suspend_to_disk != SV_DOMAIN_TRISTATE_ABSENT)
+        what = "<pm>";
+    if (!what)
+        return TRUE;
+    unsupported(error, "%s is not supported by the Xen driver", what);
+    return FALSE;
+}
+
 gboolean
 xen_def_check(const SvDomainDef *def, GError **error)
 {
@@ -189,7 +236,7 @@ xen_def_check(const SvDomainDef *def, GError **error)
                     def->os.type);
         return FALSE;
     }
-    if (!check_os(def, error))
+    if (!check_os(def, error) || !check_platform(def, error))
         return FALSE;
     if (def->placement == SV_DOMAIN_CPU_PLACEMENT_AUTO) {
         unsupported(error, "<vcpu placement='auto'> is not supported by the Xen driver");

@@ -84,7 +84,8 @@ check_case(gconstpointer data)
     const char *name = data;
     g_autofree char *xml = g_strdup_printf("%s/%s.xml", data_dir, name);
     g_autofree char *got = render(xml);
-    gboolean is_err = g_str_has_prefix(name, "err-");
+    /* "err-CASE", or an area's "AREA-err-CASE". */
+    gboolean is_err = g_str_has_prefix(name, "err-") || strstr(name, "-err-") != NULL;
     g_autofree char *want_path =
         g_strdup_printf("%s/%s.%s", data_dir, name, is_err ? "err" : "args");
 
@@ -137,6 +138,9 @@ static const Element elements[] = {
     {"@TAP@", "tap0"},
     {"@NICMODEL@", "virtio"},
     {"@SERIAL@", "/var/log/serial.log"},
+    {"@SMBIOSVENDOR@", "ACME"},
+    {"@SMBIOSSERIAL@", "S-1"},
+    {"@OEMSTRING@", "key=value"},
 };
 
 typedef struct {

@@ -125,6 +125,8 @@ typedef enum {
 typedef enum {
     SV_DOMAIN_CLOCK_OFFSET_UTC,
     SV_DOMAIN_CLOCK_OFFSET_LOCALTIME,
+    SV_DOMAIN_CLOCK_OFFSET_VARIABLE,
+    SV_DOMAIN_CLOCK_OFFSET_TIMEZONE,
     SV_DOMAIN_CLOCK_OFFSET_LAST
 } SvDomainClockOffset;
 
@@ -285,6 +287,149 @@ typedef struct {
     GPtrArray *initargs; /* of char *, never NULL, maybe empty */
 } SvDomainOsDef;
 
+/* ---- platform: features, clock, timers, pm (domain_platform.c) ---- */
+
+/* <features><ioapic driver=...>; NONE when absent. */
+typedef enum {
+    SV_DOMAIN_IOAPIC_NONE,
+    SV_DOMAIN_IOAPIC_QEMU,
+    SV_DOMAIN_IOAPIC_KVM,
+    SV_DOMAIN_IOAPIC_LAST
+} SvDomainIoapic;
+
+/* <features><hyperv mode=...> (libvirt formats custom when absent). */
+typedef enum {
+    SV_DOMAIN_HYPERV_MODE_CUSTOM,
+    SV_DOMAIN_HYPERV_MODE_PASSTHROUGH,
+    SV_DOMAIN_HYPERV_MODE_LAST
+} SvDomainHypervMode;
+
+/* The <hyperv> enlightenments splitvirt implements, in libvirt's order (the others are
+ * refused as unsupported). */
+typedef enum {
+    SV_DOMAIN_HYPERV_RELAXED,
+    SV_DOMAIN_HYPERV_VAPIC,
+    SV_DOMAIN_HYPERV_SPINLOCKS,
+    SV_DOMAIN_HYPERV_VPINDEX,
+    SV_DOMAIN_HYPERV_SYNIC,
+    SV_DOMAIN_HYPERV_STIMER,
+    SV_DOMAIN_HYPERV_FREQUENCIES,
+    SV_DOMAIN_HYPERV_LAST
+} SvDomainHyperv;
+
+/* <clock offset='variable' basis=...> (default utc). */
+typedef enum {
+    SV_DOMAIN_CLOCK_BASIS_UTC,
+    SV_DOMAIN_CLOCK_BASIS_LOCALTIME,
+    SV_DOMAIN_CLOCK_BASIS_LAST
+} SvDomainClockBasis;
+
+/* <timer name=...>, in libvirt's order; platform and armvtimer are refused. */
+typedef enum {
+    SV_DOMAIN_TIMER_PLATFORM,
+    SV_DOMAIN_TIMER_PIT,
+    SV_DOMAIN_TIMER_RTC,
+    SV_DOMAIN_TIMER_HPET,
+    SV_DOMAIN_TIMER_TSC,
+    SV_DOMAIN_TIMER_KVMCLOCK,
+    SV_DOMAIN_TIMER_HYPERVCLOCK,
+    SV_DOMAIN_TIMER_ARMVTIMER,
+    SV_DOMAIN_TIMER_LAST
+} SvDomainTimerName;
+
+/* <timer tickpolicy=...>; NONE when absent. */
+typedef enum {
+    SV_DOMAIN_TIMER_TICKPOLICY_NONE,
+    SV_DOMAIN_TIMER_TICKPOLICY_DELAY,
+    SV_DOMAIN_TIMER_TICKPOLICY_CATCHUP,
+    SV_DOMAIN_TIMER_TICKPOLICY_MERGE,
+    SV_DOMAIN_TIMER_TICKPOLICY_DISCARD,
+    SV_DOMAIN_TIMER_TICKPOLICY_LAST
+} SvDomainTimerTickpolicy;
+
+/* <timer track=...>; NONE when absent. */
+typedef enum {
+    SV_DOMAIN_TIMER_TRACK_NONE,
+    SV_DOMAIN_TIMER_TRACK_BOOT,
+    SV_DOMAIN_TIMER_TRACK_GUEST,
+    SV_DOMAIN_TIMER_TRACK_WALL,
+    SV_DOMAIN_TIMER_TRACK_REALTIME,
+    SV_DOMAIN_TIMER_TRACK_LAST
+} SvDomainTimerTrack;
+
+typedef struct {
+    SvDomainTimerName name;
+    SvDomainTristate present;
+    SvDomainTimerTickpolicy tickpolicy;
+    SvDomainTimerTrack track; /* rtc only */
+} SvDomainTimerDef;
+
+/* <os><smbios mode=...>; NONE when absent. host is refused (splitvirt does not read the
+ * host's SMBIOS tables). */
+typedef enum {
+    SV_DOMAIN_SMBIOS_NONE,
+    SV_DOMAIN_SMBIOS_EMULATE,
+    SV_DOMAIN_SMBIOS_HOST,
+    SV_DOMAIN_SMBIOS_SYSINFO,
+    SV_DOMAIN_SMBIOS_LAST
+} SvDomainSmbiosMode;
+
+/* <os firmware=...>: the firmware the driver picks at start from QEMU's descriptors. */
+typedef enum {
+    SV_DOMAIN_FIRMWARE_NONE,
+    SV_DOMAIN_FIRMWARE_BIOS,
+    SV_DOMAIN_FIRMWARE_EFI,
+    SV_DOMAIN_FIRMWARE_LAST
+} SvDomainFirmware;
+
+/* The sections of <sysinfo type='smbios'>, in libvirt's order. */
+typedef enum {
+    SV_DOMAIN_SYSINFO_BIOS,
+    SV_DOMAIN_SYSINFO_SYSTEM,
+    SV_DOMAIN_SYSINFO_BASEBOARD,
+    SV_DOMAIN_SYSINFO_CHASSIS,
+    SV_DOMAIN_SYSINFO_LAST
+} SvDomainSysinfoSection;
+
+#define SV_DOMAIN_SYSINFO_MAX_KEYS 7
+
+/* One <bios>, <system>, <baseBoard> or <chassis>: values[i] is the entry named
+ * sv_domain_sysinfo_keys(kind)[i], NULL when absent. Sections without entries are dropped,
+ * as libvirt drops them. */
+typedef struct {
+    SvDomainSysinfoSection kind;
+    char *values[SV_DOMAIN_SYSINFO_MAX_KEYS];
+} SvDomainSysinfoSectionDef;
+
+typedef struct {
+    GPtrArray *sections;    /* of SvDomainSysinfoSectionDef, in libvirt's order, never NULL */
+    GPtrArray *oem_strings; /* of char *, never NULL */
+} SvDomainSysinfoDef;
+
+/* The entry names of a section, NULL-terminated, in libvirt's order (the system uuid is
+ * kept in its canonical form). (transfer none) */
+const char *const *sv_domain_sysinfo_keys(SvDomainSysinfoSection kind);
+const char *sv_domain_sysinfo_section_to_string(int v);
+int sv_domain_sysinfo_section_from_string(const char *s);
+const char *sv_domain_firmware_to_string(int v);
+int sv_domain_firmware_from_string(const char *s);
+const char *sv_domain_smbios_mode_to_string(int v);
+int sv_domain_smbios_mode_from_string(const char *s);
+const char *sv_domain_ioapic_to_string(int v);
+int sv_domain_ioapic_from_string(const char *s);
+const char *sv_domain_hyperv_mode_to_string(int v);
+int sv_domain_hyperv_mode_from_string(const char *s);
+const char *sv_domain_hyperv_to_string(int v);
+int sv_domain_hyperv_from_string(const char *s);
+const char *sv_domain_clock_basis_to_string(int v);
+int sv_domain_clock_basis_from_string(const char *s);
+const char *sv_domain_timer_name_to_string(int v);
+int sv_domain_timer_name_from_string(const char *s);
+const char *sv_domain_timer_tickpolicy_to_string(int v);
+int sv_domain_timer_tickpolicy_from_string(const char *s);
+const char *sv_domain_timer_track_to_string(int v);
+int sv_domain_timer_track_from_string(const char *s);
+
 typedef struct SvDomainDef SvDomainDef;
 struct SvDomainDef {
     SvDomainVirtType type;
@@ -328,6 +473,39 @@ struct SvDomainDef {
     gboolean graphics_none;
 
     /* ---- platform: os extras, features, clock, pm, sysinfo, genid ---- */
+    /* <features> beyond the acpi/apic/pae bits. */
+    SvDomainSwitch vmport;   /* <vmport state=> (an element without state is on) */
+    SvDomainSwitch smm;      /* <smm state=> (likewise) */
+    SvDomainIoapic ioapic;   /* <ioapic driver=> */
+    gboolean kvm_features;   /* a <kvm> element, maybe empty */
+    SvDomainSwitch kvm_hidden;
+    gboolean hyperv;         /* a <hyperv> element, maybe empty */
+    SvDomainHypervMode hyperv_mode;
+    SvDomainSwitch hyperv_features[SV_DOMAIN_HYPERV_LAST];
+    guint hyperv_spinlocks;  /* retries (>= 4095) when spinlocks is on */
+    /* <clock>: adjustment is in seconds; utc or localtime with a number become variable
+     * with that basis, as in libvirt. adjustment_reset: adjustment='reset' (utc, localtime). */
+    SvDomainClockBasis clock_basis;
+    gint64 clock_adjustment;
+    gboolean clock_adjustment_reset;
+    char *clock_timezone;    /* offset timezone only, never NULL there */
+    GPtrArray *timers;       /* of SvDomainTimerDef, in document order, never NULL */
+    /* <pm>: ABSENT, YES or NO. */
+    SvDomainTristate pm_suspend_to_mem;
+    SvDomainTristate pm_suspend_to_disk;
+    /* <os> extras: <bootmenu enable timeout>, <smbios mode>. */
+    SvDomainTristate bootmenu;
+    gboolean bootmenu_timeout_set; /* only with enable='yes', as libvirt */
+    guint bootmenu_timeout;        /* ms, <= 65535 */
+    SvDomainSmbiosMode smbios_mode;
+    SvDomainSysinfoDef *sysinfo;   /* <sysinfo type='smbios'>, NULL when absent */
+    /* Firmware: <os firmware=>, <loader secure=> (the rest of <loader> is in os), <nvram>. */
+    SvDomainFirmware firmware;
+    SvDomainTristate loader_secure;
+    char *nvram;          /* the guest's NVRAM file */
+    char *nvram_template; /* <nvram template=> */
+    gboolean genid;                /* a <genid>; an empty one is generated when parsed */
+    guint8 genid_uuid[16];
 
     /* ---- cpu, vcpus, memory and tuning ---- */
 

@@ -44,7 +44,7 @@ ENUM_IMPL(cpu_match, SV_DOMAIN_CPU_MATCH_LAST, "exact", "minimum", "strict")
 ENUM_IMPL(cpu_check, SV_DOMAIN_CPU_CHECK_LAST, "default", "none", "partial", "full")
 ENUM_IMPL(switch, SV_DOMAIN_SWITCH_LAST, "absent", "on", "off")
 ENUM_IMPL(cpu_fallback, SV_DOMAIN_CPU_FALLBACK_LAST, "allow", "forbid")
-ENUM_IMPL(clock_offset, SV_DOMAIN_CLOCK_OFFSET_LAST, "utc", "localtime")
+ENUM_IMPL(clock_offset, SV_DOMAIN_CLOCK_OFFSET_LAST, "utc", "localtime", "variable", "timezone")
 ENUM_IMPL(disk_type, SV_DOMAIN_DISK_TYPE_LAST, "file", "block")
 ENUM_IMPL(disk_device, SV_DOMAIN_DISK_DEVICE_LAST, "disk", "cdrom")
 ENUM_IMPL(disk_format, SV_DOMAIN_DISK_FORMAT_LAST, "none", "raw", "qcow2")
@@ -172,6 +172,7 @@ sv_domain_def_new(void)
     def->idmaps = g_ptr_array_new_with_free_func(g_free);
 
     /* ---- platform ---- */
+    def->timers = g_ptr_array_new_with_free_func(g_free);
 
     /* ---- cpu, vcpus, memory and tuning ---- */
 
@@ -222,6 +223,11 @@ sv_domain_def_free(SvDomainDef *def)
     g_free(def->memballoon_model);
 
     /* ---- platform ---- */
+    g_free(def->clock_timezone);
+    g_clear_pointer(&def->timers, g_ptr_array_unref);
+    sv_domain_sysinfo_free(def->sysinfo);
+    g_free(def->nvram);
+    g_free(def->nvram_template);
 
     /* ---- cpu, vcpus, memory and tuning ---- */
 

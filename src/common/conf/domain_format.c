@@ -2,6 +2,7 @@
 #include "conf/domain_conf.h"
 
 #include "conf/domain_device.h"
+#include "conf/domain_parse.h"
 #include "conf/domain_xml.h"
 #include "conf/uuid.h"
 
@@ -28,7 +29,10 @@ format_os(GString *buf, const SvDomainDef *def)
 {
     const SvDomainOsDef *o = &def->os;
 
-    g_string_append(buf, "  <os>\n    <type");
+    g_string_append(buf, "  <os");
+    if (def->firmware != SV_DOMAIN_FIRMWARE_NONE)
+        sv_xml_append_attr(buf, "firmware", sv_domain_firmware_to_string(def->firmware));
+    g_string_append(buf, ">\n    <type");
     sv_xml_append_attr(buf, "arch", o->arch);
     sv_xml_append_attr(buf, "machine", o->machine);
     g_string_append(buf, ">");
@@ -38,10 +42,13 @@ format_os(GString *buf, const SvDomainDef *def)
     for (guint i = 0; i < o->initargs->len; i++)
         sv_xml_append_text_elem(buf, 4, "initarg", o->initargs->pdata[i]);
     if (o->loader || o->loader_type != SV_DOMAIN_LOADER_TYPE_NONE ||
-        o->loader_readonly != SV_DOMAIN_TRISTATE_ABSENT) {
+        o->loader_readonly != SV_DOMAIN_TRISTATE_ABSENT ||
+        def->loader_secure != SV_DOMAIN_TRISTATE_ABSENT) {
         g_string_append(buf, "    <loader");
         if (o->loader_readonly != SV_DOMAIN_TRISTATE_ABSENT)
             sv_xml_append_attr(buf, "readonly", sv_domain_tristate_to_string(o->loader_readonly));
+        if (def->loader_secure != SV_DOMAIN_TRISTATE_ABSENT)
+            sv_xml_append_attr(buf, "secure", sv_domain_tristate_to_string(def->loader_secure));
         if (o->loader_type != SV_DOMAIN_LOADER_TYPE_NONE)
             sv_xml_append_attr(buf, "type", sv_domain_loader_type_to_string(o->loader_type));
         if (o->loader) {
@@ -52,12 +59,14 @@ format_os(GString *buf, const SvDomainDef *def)
             g_string_append(buf, "/>\n");
         }
     }
+    sv_domain_platform_format_nvram(buf, def);
     sv_xml_append_text_elem(buf, 4, "kernel", o->kernel);
     sv_xml_append_text_elem(buf, 4, "initrd", o->initrd);
     sv_xml_append_text_elem(buf, 4, "cmdline", o->cmdline);
     for (guint i = 0; i < o->n_boot_devs; i++)
         g_string_append_printf(buf, "    <boot dev='%s'/>\n",
                                sv_domain_boot_dev_to_string(o->boot_devs[i]));
+    sv_domain_platform_format_os_extras(buf, def);
     g_string_append(buf, "  </os>\n");
 }
 
@@ -105,20 +114,13 @@ format_cpu(GString *buf, const SvDomainDef *def)
 static void
 format_features_cpu_clock(GString *buf, const SvDomainDef *def)
 {
-    if (def->features) {
-        g_string_append(buf, "  <features>\n");
-        for (int bit = 1; bit < SV_DOMAIN_FEATURE_LAST; bit <<= 1) {
-            if (def->features & (guint)bit)
-                g_string_append_printf(buf, "    <%s/>\n", sv_domain_feature_to_string(bit));
-        }
-        g_string_append(buf, "  </features>\n");
-    }
+    sv_domain_platform_format_features(buf, def);
     format_cpu(buf, def);
-    g_string_append_printf(buf, "  <clock offset='%s'/>\n",
-                           sv_domain_clock_offset_to_string(def->clock_offset));
+    sv_domain_platform_format_clock(buf, def);
     sv_xml_append_text_elem(buf, 2, "on_poweroff", sv_domain_lifecycle_action_to_string(def->on_poweroff));
     sv_xml_append_text_elem(buf, 2, "on_reboot", sv_domain_lifecycle_action_to_string(def->on_reboot));
     sv_xml_append_text_elem(buf, 2, "on_crash", sv_domain_lifecycle_action_to_string(def->on_crash));
+    sv_domain_platform_format_pm(buf, def);
 }
 
 static void
@@ -295,6 +297,7 @@ sv_domain_def_format(const SvDomainDef *def, int id, guint flags)
     sv_xml_append_text_elem(buf, 2, "name", def->name);
     sv_uuid_format(def->uuid, uuid);
     sv_xml_append_text_elem(buf, 2, "uuid", uuid);
+    sv_domain_platform_format_genid(buf, def);
     sv_xml_append_text_elem(buf, 2, "title", def->title);
     sv_xml_append_text_elem(buf, 2, "description", def->description);
     format_metadata(buf, def);
@@ -305,6 +308,7 @@ sv_domain_def_format(const SvDomainDef *def, int id, guint flags)
                            def->current_memory_kib);
     g_string_append_printf(buf, "  <vcpu placement='%s'>%u</vcpu>\n",
                            sv_domain_cpu_placement_to_string(def->placement), def->vcpus);
+    sv_domain_platform_format_sysinfo(buf, def);
     format_os(buf, def);
     format_idmaps(buf, def);
     format_features_cpu_clock(buf, def);

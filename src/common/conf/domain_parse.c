@@ -23,7 +23,6 @@
 #define UNSUPPORTED_VIRT_TYPES                                                                 \
     "kqemu uml openvz test vmware hyperv vbox phyp parallels vz bhyve hvf ch"
 #define UNSUPPORTED_OS_TYPES "uml xenpvh"
-#define UNSUPPORTED_CLOCK_OFFSETS "timezone variable absolute"
 #define UNSUPPORTED_SECLABEL_TYPES "dynamic static"
 
 /* Architectures, kept as strings, checked against libvirt's list. */
@@ -470,24 +469,6 @@ parse_os(const xmlNode *root, SvDomainDef *def, GError **error)
     return TRUE;
 }
 
-static void
-parse_features(const xmlNode *root, SvDomainDef *def)
-{
-    xmlNode *node = sv_xml_child(root, "features");
-
-    if (!node)
-        return;
-    for (const xmlNode *c = node->children; c; c = c->next) {
-        int bit;
-
-        if (c->type != XML_ELEMENT_NODE || c->ns)
-            continue;
-        bit = sv_domain_feature_from_string((const char *)c->name);
-        if (bit > 0)
-            def->features |= (guint)bit;
-    }
-}
-
 /* <cpu>'s attributes, checked as libvirt's virCPUDefParseXML does. */
 static gboolean
 parse_cpu_attrs(const xmlNode *node, SvDomainDef *def, GError **error)
@@ -560,29 +541,6 @@ parse_cpu(const xmlNode *root, SvDomainDef *def, GError **error)
                      "check attribute specified for CPU with no model");
         return FALSE;
     }
-    return TRUE;
-}
-
-static gboolean
-parse_clock(const xmlNode *root, SvDomainDef *def, GError **error)
-{
-    xmlNode *node = sv_xml_child(root, "clock");
-    g_autofree char *offset = node ? sv_xml_prop(node, "offset") : NULL;
-    int v;
-
-    if (!offset)
-        return TRUE;
-    v = sv_domain_clock_offset_from_string(offset);
-    if (v < 0 && sv_word_in(UNSUPPORTED_CLOCK_OFFSETS, offset)) {
-        sv_domain_error_unsupported_value(error, node, "offset", offset);
-        return FALSE;
-    }
-    if (v < 0) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
-                     "unknown clock offset '%s'", offset);
-        return FALSE;
-    }
-    def->clock_offset = v;
     return TRUE;
 }
 
@@ -704,10 +662,12 @@ parse_root(const xmlNode *root, SvDomainDef *def, guint flags, GError **error)
         return FALSE;
     parse_metadata(root, def);
     if (!parse_memory(root, def, error) || !parse_vcpu(root, def, error) ||
-        !parse_os(root, def, error) || !parse_idmaps(root, def, error) ||
-        !parse_clock(root, def, error) || !parse_lifecycle(root, def, error))
+        !parse_os(root, def, error) || !sv_domain_platform_parse_os_extras(root, def, error) ||
+        !parse_idmaps(root, def, error) ||
+        !sv_domain_platform_parse_clock(root, def, error) ||
+        !parse_lifecycle(root, def, error) || !sv_domain_platform_parse_features(root, def, error) ||
+        !sv_domain_platform_parse_pm(root, def, error))
         return FALSE;
-    parse_features(root, def);
     return parse_cpu(root, def, error) && parse_seclabel(root, def, error) &&
            sv_domain_parse_devices(root, def, flags, error);
 }

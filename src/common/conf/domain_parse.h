@@ -75,3 +75,23 @@ gboolean sv_domain_def_post_parse(SvDomainDef *def, GError **error);
 
 /* libvirt's checks of a whole definition, after its defaults. */
 gboolean sv_domain_def_validate(const SvDomainDef *def, GError **error);
+
+/* ---- platform: features, clock, pm (domain_platform.c) ----------------------------------- */
+
+gboolean sv_domain_platform_parse_features(const xmlNode *root, SvDomainDef *def, GError **error);
+gboolean sv_domain_platform_parse_clock(const xmlNode *root, SvDomainDef *def, GError **error);
+gboolean sv_domain_platform_parse_pm(const xmlNode *root, SvDomainDef *def, GError **error);
+/* Each writes its element at indent 2, or nothing when the definition has none. */
+void sv_domain_platform_format_features(GString *buf, const SvDomainDef *def);
+void sv_domain_platform_format_clock(GString *buf, const SvDomainDef *def);
+void sv_domain_platform_format_pm(GString *buf, const SvDomainDef *def);
+/* domain_platform_os.c: <genid>, <sysinfo>, <os><bootmenu> and <smbios>. */
+gboolean sv_domain_platform_parse_os_extras(const xmlNode *root, SvDomainDef *def,
+                                            GError **error);
+void sv_domain_platform_format_genid(GString *buf, const SvDomainDef *def);
+void sv_domain_platform_format_sysinfo(GString *buf, const SvDomainDef *def);
+/* Inside <os>, after the boot devices. */
+void sv_domain_platform_format_os_extras(GString *buf, const SvDomainDef *def);
+void sv_domain_sysinfo_free(SvDomainSysinfoDef *sysinfo);
+/* <nvram> inside <os>, after <loader>. */
+void sv_domain_platform_format_nvram(GString *buf, const SvDomainDef *def);

@@ -32,21 +32,23 @@ static const HandledElement handled_elements[] = {
     {"/domain",
      "name uuid title description metadata memory currentMemory vcpu os features cpu clock "
      "on_poweroff on_reboot on_crash idmap seclabel devices"
-     /* platform */ ""
+     /* platform */ " pm genid sysinfo"
      /* cpu, vcpus, memory and tuning */ ""
      /* the end */ "",
      "type id"},
     {"domain/memory", "", "unit"},
     {"domain/currentMemory", "", "unit"},
     {"domain/vcpu", "", "placement"},
-    {"domain/os", "type loader kernel initrd cmdline boot init initarg", ""},
+    {"domain/os", "type loader kernel initrd cmdline boot init initarg"
+     /* platform */ " bootmenu smbios nvram", "" /* platform */ "firmware"},
     {"os/type", "", "arch machine"},
-    {"os/loader", "", "type readonly"},
+    {"os/loader", "", "type readonly" /* platform */ " secure"},
     {"os/boot", "", "dev"},
-    {"domain/features", "acpi apic pae", ""},
+    {"domain/features", "acpi apic pae"
+     /* platform */ " hyperv kvm vmport smm ioapic", ""},
     {"domain/cpu", "model", "mode match check migratable"},
     {"cpu/model", "", "fallback"},
-    {"domain/clock", "", "offset"},
+    {"domain/clock", "" /* platform */ "timer", "offset" /* platform */ " adjustment basis timezone"},
     {"domain/idmap", "uid gid", ""},
     {"idmap/uid", "", "start target count"},
     {"idmap/gid", "", "start target count"},
@@ -93,6 +95,36 @@ static const HandledElement handled_elements[] = {
     DEVICE_INFO("controller"),
 
     /* ---- platform ---- */
+    {"features/hyperv", "relaxed vapic spinlocks vpindex synic stimer frequencies", "mode"},
+    {"hyperv/relaxed", "", "state"},
+    {"hyperv/vapic", "", "state"},
+    {"hyperv/spinlocks", "", "state retries"},
+    {"hyperv/vpindex", "", "state"},
+    {"hyperv/synic", "", "state"},
+    {"hyperv/stimer", "", "state"},
+    {"hyperv/frequencies", "", "state"},
+    {"features/kvm", "hidden", ""},
+    {"kvm/hidden", "", "state"},
+    {"features/vmport", "", "state"},
+    {"features/smm", "", "state"},
+    {"features/ioapic", "", "driver"},
+    {"clock/timer", "", "name present tickpolicy track"},
+    {"domain/pm", "suspend-to-mem suspend-to-disk", ""},
+    {"os/bootmenu", "", "enable timeout"},
+    {"os/smbios", "", "mode"},
+    {"os/nvram", "", "template"},
+    {"domain/sysinfo", "bios system baseBoard chassis oemStrings", "type"},
+    {"sysinfo/bios", "entry", ""},
+    {"sysinfo/system", "entry", ""},
+    {"sysinfo/baseBoard", "entry", ""},
+    {"sysinfo/chassis", "entry", ""},
+    {"sysinfo/oemStrings", "entry", ""},
+    {"bios/entry", "", "name"},
+    {"system/entry", "", "name"},
+    {"baseBoard/entry", "", "name"},
+    {"chassis/entry", "", "name"},
+    {"pm/suspend-to-mem", "", "enabled"},
+    {"pm/suspend-to-disk", "", "enabled"},
 
     /* ---- cpu, vcpus, memory and tuning ---- */
 

@@ -49,6 +49,37 @@ assign_ports_and_indexes(SvDomainDef *def)
     }
 }
 
+static gboolean
+has_device_boot_order(const SvDomainDef *def)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        if (((const SvDomainDiskDef *)def->disks->pdata[i])->info.boot_order)
+            return TRUE;
+    }
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        if (((const SvDomainNetDef *)def->interfaces->pdata[i])->info.boot_order)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* libvirt's boot order rules: <os><boot dev> or per-device <boot order>, never both; hvm
+ * guests with neither boot from the first disk. */
+static gboolean
+post_parse_boot(SvDomainDef *def, GError **error)
+{
+    gboolean per_device = has_device_boot_order(def);
+
+    if (per_device && def->os.n_boot_devs > 0) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "per-device boot elements cannot be used together with os/boot elements");
+        return FALSE;
+    }
+    if (!per_device && g_str_equal(def->os.type, "hvm") && def->os.n_boot_devs == 0)
+        def->os.boot_devs[def->os.n_boot_devs++] = SV_DOMAIN_BOOT_DISK;
+    return TRUE;
+}
+
 gboolean
 sv_domain_def_post_parse(SvDomainDef *def, GError **error)
 {
@@ -59,8 +90,8 @@ sv_domain_def_post_parse(SvDomainDef *def, GError **error)
     }
     if (def->current_memory_kib == 0 || def->current_memory_kib > def->memory_kib)
         def->current_memory_kib = def->memory_kib;
-    if (g_str_equal(def->os.type, "hvm") && def->os.n_boot_devs == 0)
-        def->os.boot_devs[def->os.n_boot_devs++] = SV_DOMAIN_BOOT_DISK;
+    if (!post_parse_boot(def, error))
+        return FALSE;
     assign_ports_and_indexes(def);
     return TRUE;
 }

@@ -411,8 +411,8 @@ undefine_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GEr
     SvDomainObj *obj;
     UndefineJob *job;
 
-    /* Managed save, snapshots, checkpoints, NVRAM and TPM state do not exist
-     * here, so every flag asking to remove or keep them is satisfied. */
+    /* Managed save, snapshots, checkpoints and TPM state do not exist here, so every flag
+     * asking to remove or keep them is satisfied; NVRAM is the driver's (undefine_extras). */
     if (!sv_domain_driver_check_flags(drv, flags, SV_DOMAIN_UNDEFINE_FLAGS_VALUES_ALL,
                                       "DomainUndefineFlags", error))
         return FALSE;
@@ -429,6 +429,8 @@ undefine_common(SvCall *call, const remote_nonnull_domain *dom, guint flags, GEr
                      "domain '%s' is already being removed", obj->def->name);
         return FALSE;
     }
+    if (drv->undefine_extras && !drv->undefine_extras(drv, obj, flags, error))
+        return FALSE;
     obj->busy = TRUE;
     job = g_new0(UndefineJob, 1);
     job->drv = drv;

@@ -53,6 +53,11 @@ struct SvDomainDriver {
     SvDomainStore *store;
     /* Refuse definitions this driver cannot run (virt type, os type, ...). */
     gboolean (*check_def)(SvDomainDriver *drv, SvDomainDef *def, GError **error);
+    /* Before an undefine with `flags` (SvDomainUndefineFlagsValues): what the driver keeps
+     * beside the definition (QEMU's NVRAM file), removed, kept or refused as the flags
+     * say. NULL: nothing. */
+    gboolean (*undefine_extras)(SvDomainDriver *drv, SvDomainObj *obj, guint flags,
+                                GError **error);
     /* Nanoseconds of CPU a running domain has used; NULL reports 0. */
     guint64 (*cpu_time)(SvDomainDriver *drv, SvDomainObj *obj);
     /* Write obj's status file (or remove it once the guest is gone), off the loop, in

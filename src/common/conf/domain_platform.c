@@ -1,0 +1,498 @@
+/* domain_platform.c: the platform parts of a domain definition: <features>, <clock> with
+ * its <timer>s, and <pm>; parsed and formatted as libvirt 9.0 does. What the QEMU driver
+ * accepts of them is checked by the driver (virtqemud/qemu_command_platform.c). */
+#include "conf/domain_conf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "conf/domain_parse.h"
+#include "conf/domain_xml.h"
+#include "util/error.h"
+
+#define UNSUPPORTED_CLOCK_OFFSETS "absolute"
+
+/* ---- string tables ------------------------------------------------------------------ */
+
+static int
+platform_table_index(const char *const *table, int n, const char *s)
+{
+    if (!s)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        if (g_str_equal(table[i], s))
+            return i;
+    }
+    return -1;
+}
+
+#define PLATFORM_ENUM_IMPL(what, last, ...)                                                    \
+    static const char *const what##_names[] = {__VA_ARGS__};                                   \
+    G_STATIC_ASSERT(G_N_ELEMENTS(what##_names) == (last));                                     \
+    const char *sv_domain_##what##_to_string(int v)                                            \
+    {                                                                                          \
+        return v >= 0 && v < (last) ? what##_names[v] : NULL;                                  \
+    }                                                                                          \
+    int sv_domain_##what##_from_string(const char *s)                                          \
+    {                                                                                          \
+        return platform_table_index(what##_names, (last), s);                                  \
+    }
+
+PLATFORM_ENUM_IMPL(ioapic, SV_DOMAIN_IOAPIC_LAST, "none", "qemu", "kvm")
+PLATFORM_ENUM_IMPL(hyperv_mode, SV_DOMAIN_HYPERV_MODE_LAST, "custom", "passthrough")
+PLATFORM_ENUM_IMPL(hyperv, SV_DOMAIN_HYPERV_LAST, "relaxed", "vapic", "spinlocks", "vpindex",
+                   "synic", "stimer", "frequencies")
+PLATFORM_ENUM_IMPL(clock_basis, SV_DOMAIN_CLOCK_BASIS_LAST, "utc", "localtime")
+PLATFORM_ENUM_IMPL(timer_name, SV_DOMAIN_TIMER_LAST, "platform", "pit", "rtc", "hpet", "tsc",
+                   "kvmclock", "hypervclock", "armvtimer")
+PLATFORM_ENUM_IMPL(timer_tickpolicy, SV_DOMAIN_TIMER_TICKPOLICY_LAST, "none", "delay", "catchup",
+                   "merge", "discard")
+PLATFORM_ENUM_IMPL(timer_track, SV_DOMAIN_TIMER_TRACK_LAST, "none", "boot", "guest", "wall",
+                   "realtime")
+
+/* ---- <features> ----------------------------------------------------------------------- */
+
+/* <vmport>, <smm>: state on or off, an element without state meaning on. */
+static gboolean
+parse_feature_state(const xmlNode *node, SvDomainSwitch *out, GError **error)
+{
+    int state = SV_DOMAIN_SWITCH_ON;
+
+    if (!sv_domain_prop_enum(node, "state", sv_domain_switch_from_string, 1, NULL, FALSE, &state,
+                             error))
+        return FALSE;
+    *out = state;
+    return TRUE;
+}
+
+static gboolean
+parse_kvm(const xmlNode *node, SvDomainDef *def, GError **error)
+{
+    def->kvm_features = TRUE;
+    for (const xmlNode *c = node->children; c; c = c->next) {
+        int state = SV_DOMAIN_SWITCH_ABSENT;
+
+        if (!sv_xml_is(c, "hidden"))
+            continue;
+        if (!sv_domain_prop_enum(c, "state", sv_domain_switch_from_string, 1, NULL, TRUE, &state,
+                                 error))
+            return FALSE;
+        def->kvm_hidden = state;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_spinlocks(const xmlNode *node, SvDomainDef *def, GError **error)
+{
+    g_autofree char *retries = sv_xml_prop(node, "retries");
+    guint v = 0;
+
+    if (!retries) {
+        sv_xml_error_missing_attr(error, node, "retries");
+        return FALSE;
+    }
+    if (!sv_domain_parse_uint(retries, &v)) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
+                     "Invalid value for attribute 'retries' in element 'spinlocks': '%s'. "
+                     "Expected non-negative integer value",
+                     retries);
+        return FALSE;
+    }
+    if (v < 0xFFF) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
+                     "HyperV spinlock retry count must be at least 4095");
+        return FALSE;
+    }
+    def->hyperv_spinlocks = v;
+    return TRUE;
+}
+
+/* <hyperv>: the enlightenments splitvirt knows; the schema check refuses the others. A
+ * later element of the same name wins, as in libvirt. */
+static gboolean
+parse_hyperv(const xmlNode *node, SvDomainDef *def, GError **error)
+{
+    int mode = SV_DOMAIN_HYPERV_MODE_CUSTOM;
+
+    if (!sv_domain_prop_enum(node, "mode", sv_domain_hyperv_mode_from_string, 0, NULL, FALSE,
+                             &mode, error))
+        return FALSE;
+    /* hv-passthrough copies the host's enlightenments: not implemented. */
+    if (mode != SV_DOMAIN_HYPERV_MODE_CUSTOM) {
+        sv_domain_error_unsupported_value(error, node, "mode", "passthrough");
+        return FALSE;
+    }
+    def->hyperv = TRUE;
+    def->hyperv_mode = mode;
+    for (const xmlNode *c = node->children; c; c = c->next) {
+        int feature;
+        int state = SV_DOMAIN_SWITCH_ABSENT;
+
+        if (c->type != XML_ELEMENT_NODE || c->ns)
+            continue;
+        feature = sv_domain_hyperv_from_string((const char *)c->name);
+        if (feature < 0)
+            continue;
+        if (!sv_domain_prop_enum(c, "state", sv_domain_switch_from_string, 1, NULL, TRUE, &state,
+                                 error))
+            return FALSE;
+        if (feature == SV_DOMAIN_HYPERV_SPINLOCKS && state == SV_DOMAIN_SWITCH_ON &&
+            !parse_spinlocks(c, def, error))
+            return FALSE;
+        def->hyperv_features[feature] = state;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_feature(const xmlNode *c, SvDomainDef *def, GError **error)
+{
+    int bit;
+    int driver = SV_DOMAIN_IOAPIC_NONE;
+
+    if (sv_xml_is(c, "vmport"))
+        return parse_feature_state(c, &def->vmport, error);
+    if (sv_xml_is(c, "smm"))
+        return parse_feature_state(c, &def->smm, error);
+    if (sv_xml_is(c, "kvm"))
+        return parse_kvm(c, def, error);
+    if (sv_xml_is(c, "hyperv"))
+        return parse_hyperv(c, def, error);
+    if (sv_xml_is(c, "ioapic")) {
+        if (!sv_domain_prop_enum(c, "driver", sv_domain_ioapic_from_string, 1, NULL, FALSE,
+                                 &driver, error))
+            return FALSE;
+        def->ioapic = driver;
+        return TRUE;
+    }
+    bit = sv_domain_feature_from_string((const char *)c->name);
+    if (bit > 0)
+        def->features |= (guint)bit;
+    return TRUE;
+}
+
+gboolean
+sv_domain_platform_parse_features(const xmlNode *root, SvDomainDef *def, GError **error)
+{
+    xmlNode *node = sv_xml_child(root, "features");
+
+    if (!node)
+        return TRUE;
+    for (const xmlNode *c = node->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || c->ns)
+            continue;
+        if (!parse_feature(c, def, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+format_switch_elem(GString *buf, int indent, const char *name, SvDomainSwitch state)
+{
+    if (state != SV_DOMAIN_SWITCH_ABSENT)
+        g_string_append_printf(buf, "%*s<%s state='%s'/>\n", indent, "", name,
+                               sv_domain_switch_to_string(state));
+}
+
+static void
+format_hyperv(GString *buf, const SvDomainDef *def)
+{
+    g_string_append_printf(buf, "    <hyperv mode='%s'>\n",
+                           sv_domain_hyperv_mode_to_string(def->hyperv_mode));
+    for (int i = 0; i < SV_DOMAIN_HYPERV_LAST; i++) {
+        if (i == SV_DOMAIN_HYPERV_SPINLOCKS &&
+            def->hyperv_features[i] == SV_DOMAIN_SWITCH_ON) {
+            g_string_append_printf(buf, "      <spinlocks state='on' retries='%u'/>\n",
+                                   def->hyperv_spinlocks);
+            continue;
+        }
+        format_switch_elem(buf, 6, sv_domain_hyperv_to_string(i), def->hyperv_features[i]);
+    }
+    g_string_append(buf, "    </hyperv>\n");
+}
+
+static gboolean
+has_features(const SvDomainDef *def)
+{
+    return def->features || def->hyperv || def->kvm_features ||
+           def->vmport != SV_DOMAIN_SWITCH_ABSENT || def->smm != SV_DOMAIN_SWITCH_ABSENT ||
+           def->ioapic != SV_DOMAIN_IOAPIC_NONE;
+}
+
+/* In libvirt's order: acpi apic pae hyperv kvm vmport smm ioapic. */
+void
+sv_domain_platform_format_features(GString *buf, const SvDomainDef *def)
+{
+    if (!has_features(def))
+        return;
+    g_string_append(buf, "  <features>\n");
+    for (int bit = 1; bit < SV_DOMAIN_FEATURE_LAST; bit <<= 1) {
+        if (def->features & (guint)bit)
+            g_string_append_printf(buf, "    <%s/>\n", sv_domain_feature_to_string(bit));
+    }
+    if (def->hyperv)
+        format_hyperv(buf, def);
+    if (def->kvm_features) {
+        g_string_append(buf, "    <kvm>\n");
+        format_switch_elem(buf, 6, "hidden", def->kvm_hidden);
+        g_string_append(buf, "    </kvm>\n");
+    }
+    format_switch_elem(buf, 4, "vmport", def->vmport);
+    format_switch_elem(buf, 4, "smm", def->smm);
+    if (def->ioapic != SV_DOMAIN_IOAPIC_NONE)
+        g_string_append_printf(buf, "    <ioapic driver='%s'/>\n",
+                               sv_domain_ioapic_to_string(def->ioapic));
+    g_string_append(buf, "  </features>\n");
+}
+
+/* ---- <clock> ---------------------------------------------------------------------------- */
+
+/* A signed 64-bit decimal number with an optional sign, as strtoll reads it. */
+static gboolean
+parse_i64(const char *s, gint64 *out)
+{
+    char *end = NULL;
+    gint64 v;
+
+    if (!s || !*s || g_ascii_isspace(*s))
+        return FALSE;
+    errno = 0;
+    v = g_ascii_strtoll(s, &end, 10);
+    if (errno || *end)
+        return FALSE;
+    *out = v;
+    return TRUE;
+}
+
+/* utc and localtime: adjustment='reset', or a number, which makes the clock variable. */
+static gboolean
+parse_clock_adjustment(const xmlNode *node, SvDomainDef *def, GError **error)
+{
+    g_autofree char *adj = sv_xml_prop(node, "adjustment");
+
+    if (!adj)
+        return TRUE;
+    if (g_str_equal(adj, "reset")) {
+        def->clock_adjustment_reset = TRUE;
+        return TRUE;
+    }
+    if (!parse_i64(adj, &def->clock_adjustment)) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR, "unknown clock adjustment '%s'", adj);
+        return FALSE;
+    }
+    def->clock_basis = def->clock_offset == SV_DOMAIN_CLOCK_OFFSET_LOCALTIME
+                           ? SV_DOMAIN_CLOCK_BASIS_LOCALTIME
+                           : SV_DOMAIN_CLOCK_BASIS_UTC;
+    def->clock_offset = SV_DOMAIN_CLOCK_OFFSET_VARIABLE;
+    return TRUE;
+}
+
+static gboolean
+parse_clock_variable(const xmlNode *node, SvDomainDef *def, GError **error)
+{
+    g_autofree char *adj = sv_xml_prop(node, "adjustment");
+    g_autofree char *basis = sv_xml_prop(node, "basis");
+    int v = SV_DOMAIN_CLOCK_BASIS_UTC;
+
+    /* libvirt reads it as an XPath number: anything else is 0. */
+    if (!parse_i64(adj, &def->clock_adjustment))
+        def->clock_adjustment = 0;
+    if (basis) {
+        v = sv_domain_clock_basis_from_string(basis);
+        if (v < 0) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                         "unknown clock basis '%s'", basis);
+            return FALSE;
+        }
+    }
+    def->clock_basis = v;
+    return TRUE;
+}
+
+static gboolean
+parse_timer(const xmlNode *node, SvDomainDef *def, GError **error)
+{
+    int name = 0;
+    int present = SV_DOMAIN_TRISTATE_ABSENT;
+    int tickpolicy = SV_DOMAIN_TIMER_TICKPOLICY_NONE;
+    int track = SV_DOMAIN_TIMER_TRACK_NONE;
+    SvDomainTimerDef *timer;
+
+    if (!sv_domain_prop_enum(node, "name", sv_domain_timer_name_from_string, 0, NULL, TRUE, &name,
+                             error) ||
+        !sv_domain_prop_enum(node, "present", sv_domain_tristate_from_string, 1, NULL, FALSE,
+                             &present, error) ||
+        !sv_domain_prop_enum(node, "tickpolicy", sv_domain_timer_tickpolicy_from_string, 1, NULL,
+                             FALSE, &tickpolicy, error) ||
+        !sv_domain_prop_enum(node, "track", sv_domain_timer_track_from_string, 1, NULL, FALSE,
+                             &track, error))
+        return FALSE;
+    timer = g_new0(SvDomainTimerDef, 1);
+    timer->name = name;
+    timer->present = present;
+    timer->tickpolicy = tickpolicy;
+    timer->track = track;
+    g_ptr_array_add(def->timers, timer);
+    return TRUE;
+}
+
+static gboolean
+parse_clock_offset(const xmlNode *node, SvDomainDef *def, GError **error)
+{
+    g_autofree char *offset = sv_xml_prop(node, "offset");
+    int v = offset ? sv_domain_clock_offset_from_string(offset) : SV_DOMAIN_CLOCK_OFFSET_UTC;
+
+    if (v < 0 && sv_word_in(UNSUPPORTED_CLOCK_OFFSETS, offset)) {
+        sv_domain_error_unsupported_value(error, node, "offset", offset);
+        return FALSE;
+    }
+    if (v < 0) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "unknown clock offset '%s'", offset);
+        return FALSE;
+    }
+    def->clock_offset = v;
+    switch (def->clock_offset) {
+    case SV_DOMAIN_CLOCK_OFFSET_VARIABLE:
+        return parse_clock_variable(node, def, error);
+    case SV_DOMAIN_CLOCK_OFFSET_TIMEZONE:
+        /* libvirt ignores an adjustment here. */
+        def->clock_timezone = sv_xml_prop(node, "timezone");
+        if (!def->clock_timezone) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR,
+                         "missing 'timezone' attribute for clock with offset='timezone'");
+            return FALSE;
+        }
+        return TRUE;
+    default:
+        return parse_clock_adjustment(node, def, error);
+    }
+}
+
+/* libvirt's post-parse checks of the timers, common to every driver. */
+static gboolean
+check_timers(const SvDomainDef *def, GError **error)
+{
+    for (guint i = 0; i < def->timers->len; i++) {
+        const SvDomainTimerDef *t = def->timers->pdata[i];
+        const char *name = sv_domain_timer_name_to_string(t->name);
+
+        if ((t->name == SV_DOMAIN_TIMER_KVMCLOCK || t->name == SV_DOMAIN_TIMER_HYPERVCLOCK) &&
+            t->tickpolicy != SV_DOMAIN_TIMER_TICKPOLICY_NONE) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                         "timer %s doesn't support setting of timer tickpolicy", name);
+            return FALSE;
+        }
+        if (t->name != SV_DOMAIN_TIMER_PLATFORM && t->name != SV_DOMAIN_TIMER_RTC &&
+            t->track != SV_DOMAIN_TIMER_TRACK_NONE) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                         "timer %s doesn't support setting of timer track", name);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+gboolean
+sv_domain_platform_parse_clock(const xmlNode *root, SvDomainDef *def, GError **error)
+{
+    xmlNode *node = sv_xml_child(root, "clock");
+
+    if (!node)
+        return TRUE;
+    if (!parse_clock_offset(node, def, error))
+        return FALSE;
+    for (const xmlNode *c = node->children; c; c = c->next) {
+        if (sv_xml_is(c, "timer") && !parse_timer(c, def, error))
+            return FALSE;
+    }
+    return check_timers(def, error);
+}
+
+static void
+format_timer(GString *buf, const SvDomainTimerDef *t)
+{
+    g_string_append_printf(buf, "    <timer name='%s'", sv_domain_timer_name_to_string(t->name));
+    if (t->present != SV_DOMAIN_TRISTATE_ABSENT)
+        sv_xml_append_attr(buf, "present", sv_domain_tristate_to_string(t->present));
+    if (t->tickpolicy != SV_DOMAIN_TIMER_TICKPOLICY_NONE)
+        sv_xml_append_attr(buf, "tickpolicy", sv_domain_timer_tickpolicy_to_string(t->tickpolicy));
+    if (t->track != SV_DOMAIN_TIMER_TRACK_NONE)
+        sv_xml_append_attr(buf, "track", sv_domain_timer_track_to_string(t->track));
+    g_string_append(buf, "/>\n");
+}
+
+void
+sv_domain_platform_format_clock(GString *buf, const SvDomainDef *def)
+{
+    g_string_append_printf(buf, "  <clock offset='%s'",
+                           sv_domain_clock_offset_to_string(def->clock_offset));
+    switch (def->clock_offset) {
+    case SV_DOMAIN_CLOCK_OFFSET_VARIABLE:
+        g_string_append_printf(buf, " adjustment='%" G_GINT64_FORMAT "' basis='%s'",
+                               def->clock_adjustment,
+                               sv_domain_clock_basis_to_string(def->clock_basis));
+        break;
+    case SV_DOMAIN_CLOCK_OFFSET_TIMEZONE:
+        sv_xml_append_attr(buf, "timezone", def->clock_timezone);
+        break;
+    default:
+        if (def->clock_adjustment_reset)
+            g_string_append(buf, " adjustment='reset'");
+        break;
+    }
+    if (def->timers->len == 0) {
+        g_string_append(buf, "/>\n");
+        return;
+    }
+    g_string_append(buf, ">\n");
+    for (guint i = 0; i < def->timers->len; i++)
+        format_timer(buf, def->timers->pdata[i]);
+    g_string_append(buf, "  </clock>\n");
+}
+
+/* ---- <pm> ------------------------------------------------------------------------------- */
+
+gboolean
+sv_domain_platform_parse_pm(const xmlNode *root, SvDomainDef *def, GError **error)
+{
+    xmlNode *node = sv_xml_child(root, "pm");
+    const struct {
+        const char *element;
+        SvDomainTristate *out;
+    } states[] = {
+        {"suspend-to-mem", &def->pm_suspend_to_mem},
+        {"suspend-to-disk", &def->pm_suspend_to_disk},
+    };
+
+    if (!node)
+        return TRUE;
+    for (guint i = 0; i < G_N_ELEMENTS(states); i++) {
+        xmlNode *c = sv_xml_child(node, states[i].element);
+        int v = SV_DOMAIN_TRISTATE_ABSENT;
+
+        if (c && !sv_domain_prop_enum(c, "enabled", sv_domain_tristate_from_string, 1, NULL,
+                                      FALSE, &v, error))
+            return FALSE;
+        *states[i].out = v;
+    }
+    return TRUE;
+}
+
+void
+sv_domain_platform_format_pm(GString *buf, const SvDomainDef *def)
+{
+    if (def->pm_suspend_to_mem == SV_DOMAIN_TRISTATE_ABSENT &&
+        def->pm_suspend_to_disk == SV_DOMAIN_TRISTATE_ABSENT)
+        return;
+    g_string_append(buf, "  <pm>\n");
+    if (def->pm_suspend_to_mem != SV_DOMAIN_TRISTATE_ABSENT)
+        g_string_append_printf(buf, "    <suspend-to-mem enabled='%s'/>\n",
+                               sv_domain_tristate_to_string(def->pm_suspend_to_mem));
+    if (def->pm_suspend_to_disk != SV_DOMAIN_TRISTATE_ABSENT)
+        g_string_append_printf(buf, "    <suspend-to-disk enabled='%s'/>\n",
+                               sv_domain_tristate_to_string(def->pm_suspend_to_disk));
+    g_string_append(buf, "  </pm>\n");
+}
