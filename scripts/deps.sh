@@ -10,6 +10,7 @@ python3 python3-libvirt python3-pytest libvirt-clients libvirt0
 systemd qemu-system-x86 busybox-static util-linux procps iproute2
 libxen-dev groff-base man-db
 clang-14 libclang-rt-14-dev valgrind
+ovmf
 "
 
 missing=""
