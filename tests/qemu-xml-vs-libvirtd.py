@@ -26,7 +26,8 @@ def virsh(*args, check=True):
 
 def libvirtd_dump(case, xml):
     name = "h-topo-" + case
-    xml = re.sub(r"<name>[^<]*</name>", "<name>%s</name>" % name, xml, count=1)
+    original = re.search(r"<name>([^<]*)</name>", xml).group(1)
+    xml = xml.replace("<name>%s</name>" % original, "<name>%s</name>" % name, 1)
     with tempfile.NamedTemporaryFile("w", suffix=".xml") as f:
         f.write(xml)
         f.flush()
@@ -37,7 +38,7 @@ def libvirtd_dump(case, xml):
         out = virsh("dumpxml", "--inactive", name).stdout
     finally:
         virsh("undefine", name, check=False)
-    return out.replace("<name>%s</name>" % name, "<name>%s</name>" % case)
+    return out.replace("<name>%s</name>" % name, "<name>%s</name>" % original)
 
 
 def main():
