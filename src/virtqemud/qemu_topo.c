@@ -2,7 +2,6 @@
  * 9.0's QEMU driver fills them in at define (qemu_topo.h). */
 #include "qemu_topo.h"
 
-#include "qemu_command.h"
 #include "util/error.h"
 
 /* libvirt's default machine for x86_64 is QEMU's default, which the probe lists as the
