@@ -302,8 +302,7 @@ qemu_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
                      sv_domain_lifecycle_action_to_string(def->on_crash));
         return FALSE;
     }
-    /* Defines wait for the probe (qemu_defs_ready); a CREATE_XML in the moment between the
-     * daemon's start and the end of its probe is refused. */
+    /* DEFINE_XML and CREATE_XML wait for the probe (qemu_defs_ready): this is a guard. */
     if (!qemu_caps_is_ready(driver->caps)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
                      "The capabilities of QEMU '%s' are still being probed; try again",

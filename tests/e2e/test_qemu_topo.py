@@ -98,3 +98,22 @@ def test_define_fails_when_probe_fails(daemons, root):
         assert conn.listDefinedDomains() == []
     finally:
         conn.close()
+
+
+def test_create_xml_waits_for_probe(daemons, root):
+    """The same for CREATE_XML: the guest starts, once the probe is done, with the
+    defaults (its live XML shows the canonical machine type), and is destroyed."""
+    emulator = emulator_script(root, 'sleep %s\nexec %s "$@"\n' % (SLOW_S, QEMU))
+    d = daemons.start(config='emulator = "%s"\n' % emulator)
+    conn = libvirt.open(uri_for(d.sock))
+    try:
+        dom = conn.createXML(XML, 0)
+        try:
+            assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+            doc = ET.fromstring(dom.XMLDesc(0))
+            assert doc.find("os/type").get("machine") == "pc-i440fx-7.2"
+        finally:
+            dom.destroy()
+        assert conn.listAllDomains(0) == []
+    finally:
+        conn.close()
