@@ -253,6 +253,17 @@ qemu_caps_has_kvm(QemuCaps *caps)
     return caps->kvm;
 }
 
+const char *
+qemu_caps_get_canonical_machine(QemuCaps *caps, const char *name)
+{
+    for (guint i = 0; i < caps->machines->len; i++) {
+        const QemuMachine *m = caps->machines->pdata[i];
+        if (g_str_equal(m->name, name))
+            return m->canonical ? m->canonical : m->name;
+    }
+    return name;
+}
+
 gboolean
 qemu_caps_has_cpu_model(QemuCaps *caps, const char *name)
 {

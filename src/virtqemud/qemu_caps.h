@@ -68,6 +68,9 @@ gboolean qemu_caps_has_kvm(QemuCaps *caps);
 gboolean qemu_caps_has_machine(QemuCaps *caps, const char *name);
 gboolean qemu_caps_has_cpu_model(QemuCaps *caps, const char *name);
 gboolean qemu_caps_has_nic_model(QemuCaps *caps, const char *name);
+/* The machine type an alias stands for ("pc" -> "pc-i440fx-7.2"), as libvirt writes it at
+ * define; a name that is no alias (or unknown) comes back as it is. (transfer none) */
+const char *qemu_caps_get_canonical_machine(QemuCaps *caps, const char *name);
 
 /* Parsers, exposed for unit tests. */
 gboolean qemu_caps_parse_version(const char *text, guint64 *version);

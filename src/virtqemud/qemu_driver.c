@@ -360,6 +360,13 @@ qemu_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
         return FALSE;
     if (!qemu_command_check_def(def, error))
         return FALSE;
+    /* DEFINE_XML and CREATE_XML wait for the probe (qemu_defs_ready): this is a guard. */
+    if (!qemu_caps_is_ready(driver->caps)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
+                     "The capabilities of QEMU '%s' are still being probed; try again",
+                     qemu_caps_get_emulator(driver->caps));
+        return FALSE;
+    }
     if (!qemu_domain_def_post_parse(def, driver->caps, error))
         return FALSE;
     qemu_firmware_post_parse(def, driver->process.nvram_dir);
@@ -376,6 +383,47 @@ qemu_undefine_extras(SvDomainDriver *d, SvDomainObj *obj, guint flags, GError **
     return qemu_firmware_undefine_nvram(def, driver->process.nvram_dir,
                                         (flags & SV_DOMAIN_UNDEFINE_NVRAM) != 0,
                                         (flags & SV_DOMAIN_UNDEFINE_KEEP_NVRAM) != 0, error);
+}
+
+/* libvirt knows its QEMU before it takes a definition (it probes at driver start); here the
+ * probe starts with the daemon, and a define that comes before it ends waits for it. */
+static gboolean
+qemu_defs_ready(SvDomainDriver *d)
+{
+    return qemu_caps_is_ready(qemu_driver_from(d)->caps);
+}
+
+typedef struct {
+    SvStoreDoneFunc fn;
+    gpointer data;
+} CapsWait;
+
+static void
+defs_caps_ready(QemuCaps *caps, const GError *error, gpointer data)
+{
+    CapsWait *w = data;
+
+    (void)caps;
+    w->fn(error, w->data);
+    g_free(w);
+}
+
+static void
+qemu_wait_defs_ready(SvDomainDriver *d, SvStoreDoneFunc fn, gpointer data)
+{
+    CapsWait *w = g_new0(CapsWait, 1);
+
+    w->fn = fn;
+    w->data = data;
+    qemu_caps_probe_async(qemu_driver_from(d)->caps, defs_caps_ready, w);
+}
+
+static void
+start_probe_done(QemuCaps *caps, const GError *error, gpointer data)
+{
+    (void)data;
+    if (error)
+        g_warning("cannot probe QEMU '%s': %s", qemu_caps_get_emulator(caps), error->message);
 }
 
 /* ---------------------------------------------------------------- daemon glue */
@@ -434,6 +482,8 @@ qemu_init(SvDaemon *d, GError **error)
         .store = driver->store,
         .check_def = qemu_check_def,
         .undefine_extras = qemu_undefine_extras,
+        .defs_ready = qemu_defs_ready,
+        .wait_defs_ready = qemu_wait_defs_ready,
         .cpu_time = qemu_process_cpu_time,
         .run_facts = &qemu_run_facts,
         .hold = sv_daemon_hold,
@@ -463,6 +513,8 @@ qemu_init(SvDaemon *d, GError **error)
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     sv_daemon_set_driver_data(d, driver);
+    if (!qemu_caps_is_ready(driver->caps))
+        qemu_caps_probe_async(driver->caps, start_probe_done, NULL);
     return TRUE;
 }
 

@@ -4,14 +4,12 @@
 #include "qemu_postparse.h"
 
 #include "qemu_command_platform.h"
+#include "qemu_pci.h"
+#include "qemu_topo.h"
 
 gboolean
 qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
 {
-    (void)def;
-    (void)caps;
-    (void)error;
-
     /* ---- platform ---- */
     if (!qemu_platform_validate(def, error))
         return FALSE;
@@ -27,6 +25,10 @@ qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
 
     /* ---- defaults, addresses and aliases (last) ---- */
+    qemu_topo_machine_defaults(def, caps);
+    if (!qemu_topo_add_implicit_controllers(def, error) ||
+        !qemu_pci_assign_addresses(def, error) || !qemu_topo_check_machine(def, caps, error))
+        return FALSE;
 
     return TRUE;
 }

@@ -109,13 +109,14 @@ def list_rows(text):
 
 
 def snapshot(root):
-    """Every path under root (daemon stderr files aside) with what it is."""
+    """Every path under root (daemon stderr files aside, and the QEMU probe's cache, which
+    virtqemud writes when it starts, whatever the calls) with what it is."""
     out = {}
     for dirpath, dirnames, filenames in os.walk(root):
         for n in dirnames + filenames:
             p = os.path.join(dirpath, n)
             rel = os.path.relpath(p, root)
-            if rel.endswith(".stderr"):
+            if rel.endswith(".stderr") or rel.startswith("var/cache") or rel == "var":
                 continue
             st = os.lstat(p)
             if stat.S_ISREG(st.st_mode):

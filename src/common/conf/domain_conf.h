@@ -254,11 +254,22 @@ typedef struct {
     guint target_port; /* serials without a port get the next free one, consoles 0 */
 } SvDomainChrDef;
 
+/* ---- defaults, addresses and aliases (TOPO): domain_topo.c ---- */
+/* A PCI controller's <model name=> and <target> (libvirt's virDomainPCIControllerOpts), which
+ * libvirt fills in at define; -1 = absent. */
+typedef struct {
+    char *model_name; /* the QEMU device: "pcie-root-port", "pcie-pci-bridge" ... */
+    int chassis_nr;   /* <target chassisNr=> (pci-bridge) */
+    int chassis;      /* <target chassis=> (pcie-root-port) */
+    int port;         /* <target port=> (pcie-root-port), written in hex */
+} SvDomainPciControllerOpts;
+
 typedef struct {
     SvDomainDeviceInfo info; /* first: see domain_device.h */
     SvDomainControllerType type;
     guint index; /* assigned the lowest free one per type when absent */
     char *model;
+    SvDomainPciControllerOpts *pci; /* NULL: none given or filled in (TOPO) */
 } SvDomainControllerDef;
 
 typedef struct {

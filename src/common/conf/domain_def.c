@@ -145,6 +145,7 @@ sv_domain_controller_def_free(gpointer p)
         return;
     sv_domain_device_info_clear(&c->info);
     g_free(c->model);
+    sv_domain_pci_controller_opts_free(c->pci);
     g_free(c);
 }
 

@@ -243,10 +243,18 @@ format_devices(GString *buf, const SvDomainDef *def, guint flags)
     for (guint i = 0; i < def->controllers->len; i++) {
         const SvDomainControllerDef *c = def->controllers->pdata[i];
 
+
         g_string_append_printf(buf, "    <controller type='%s' index='%u'",
                                sv_domain_controller_type_to_string(c->type), c->index);
         sv_xml_append_attr(buf, "model", c->model);
-        format_device_end(buf, "controller", &c->info, flags);
+        if (!c->pci) {
+            format_device_end(buf, "controller", &c->info, flags);
+            continue;
+        }
+        g_string_append(buf, ">\n");
+        sv_domain_pci_controller_opts_format(buf, 6, c->pci);
+        sv_domain_device_info_format(buf, 6, &c->info, flags);
+        g_string_append(buf, "    </controller>\n");
     }
     for (guint i = 0; i < def->filesystems->len; i++)
         format_filesystem(buf, def->filesystems->pdata[i], flags);

@@ -95,3 +95,15 @@ void sv_domain_platform_format_os_extras(GString *buf, const SvDomainDef *def);
 void sv_domain_sysinfo_free(SvDomainSysinfoDef *sysinfo);
 /* <nvram> inside <os>, after <loader>. */
 void sv_domain_platform_format_nvram(GString *buf, const SvDomainDef *def);
+/* ---- defaults, addresses and aliases: TOPO (domain_topo.c) ----------------------------------- */
+
+/* <model name=> and <target chassisNr chassis port> of controller `node` into *out (left NULL
+ * when it has neither). libvirt's errors for values it refuses. */
+gboolean sv_domain_pci_controller_opts_parse(const xmlNode *node, SvDomainPciControllerOpts **out,
+                                             GError **error);
+/* Their lines at `indent`, libvirt's order; nothing for NULL. */
+void sv_domain_pci_controller_opts_format(GString *buf, int indent,
+                                          const SvDomainPciControllerOpts *opts);
+/* A new one, every value absent. (transfer full) */
+SvDomainPciControllerOpts *sv_domain_pci_controller_opts_new(void);
+void sv_domain_pci_controller_opts_free(SvDomainPciControllerOpts *opts);

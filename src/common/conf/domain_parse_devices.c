@@ -400,7 +400,8 @@ parse_controller(const xmlNode *node, SvDomainDef *def, guint flags, GError **er
         return FALSE;
     }
     ctrl->model = sv_xml_prop(node, "model");
-    if (!sv_domain_device_info_parse(node, &ctrl->info, info_flags(flags, FALSE), error))
+    if (!sv_domain_pci_controller_opts_parse(node, &ctrl->pci, error) ||
+        !sv_domain_device_info_parse(node, &ctrl->info, info_flags(flags, FALSE), error))
         return FALSE;
     g_ptr_array_add(def->controllers, g_steal_pointer(&ctrl));
     return TRUE;

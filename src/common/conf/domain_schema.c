@@ -78,7 +78,7 @@ static const HandledElement handled_elements[] = {
     {"devices/console", "source target alias address", "type tty"},
     {"console/source", "", "path"},
     {"console/target", "", "type port"},
-    {"devices/controller", "alias address", "type index model"},
+    {"devices/controller", "model target alias address", "type index model"},
     {"devices/panic", "", "model"},
     {"devices/memballoon", "", "model"},
     {"devices/graphics", "", "type"},
@@ -135,6 +135,10 @@ static const HandledElement handled_elements[] = {
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
+
+    /* ---- defaults, addresses and aliases ---- */
+    {"controller/model", "", "name"},
+    {"controller/target", "", "chassisNr chassis port"},
 
 #undef DEVICE_INFO
 };

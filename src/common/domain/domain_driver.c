@@ -320,34 +320,92 @@ define_done(const GError *error, gpointer data)
     g_free(job);
 }
 
-static gboolean
-define_common(SvCall *call, const char *xml, guint flags, const char *fn, GError **error)
+/* A new definition parsed and checked, and its text to save; NULL with error set if refused. */
+static DefineJob *
+define_check(SvDomainDriver *drv, const char *xml, guint flags, char **text, GError **error)
 {
-    SvDomainDriver *drv = sv_domain_driver_of(call);
     g_autoptr(SvDomainDef) def = NULL;
-    g_autofree char *text = NULL;
     DefineJob *job;
 
-    if (!sv_domain_driver_check_flags(drv, flags, SV_DOMAIN_DEFINE_VALIDATE, fn, error))
-        return FALSE;
     def = sv_domain_def_parse(
         xml,
         SV_DOMAIN_PARSE_INACTIVE |
             ((flags & SV_DOMAIN_DEFINE_VALIDATE) ? SV_DOMAIN_PARSE_VALIDATE : 0),
         error);
     if (!def)
-        return FALSE;
+        return NULL;
     if (drv->check_def && !drv->check_def(drv, def, error))
-        return FALSE;
+        return NULL;
     if (!check_conflicts(drv, def, error))
-        return FALSE;
-    text = sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_INACTIVE);
-    g_hash_table_insert(drv->pending, g_strdup(def->name), g_memdup2(def->uuid, 16));
+        return NULL;
+    *text = sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_INACTIVE);
     job = g_new0(DefineJob, 1);
     job->drv = drv;
-    job->call = sv_call_defer(call);
     job->def = g_steal_pointer(&def);
-    sv_domain_store_save_async(drv->store, job->def->name, text, define_done, job);
+    return job;
+}
+
+/* Save it; the reply goes to `deferred` once it is on disk. */
+static void
+define_store(DefineJob *job, SvCall *deferred, const char *text)
+{
+    g_hash_table_insert(job->drv->pending, g_strdup(job->def->name),
+                        g_memdup2(job->def->uuid, 16));
+    job->call = deferred;
+    sv_domain_store_save_async(job->drv->store, job->def->name, text, define_done, job);
+}
+
+/* A define that waits until the driver can check definitions (defs_ready). */
+typedef struct {
+    SvCall *call; /* deferred */
+    SvDomainDriver *drv;
+    char *xml;
+    guint flags;
+} DefineWait;
+
+static void
+define_when_ready(const GError *failed, gpointer data)
+{
+    DefineWait *w = data;
+    g_autofree char *text = NULL;
+    GError *error = NULL;
+    DefineJob *job = NULL;
+
+    if (failed)
+        error = g_error_copy(failed);
+    else
+        job = define_check(w->drv, w->xml, w->flags, &text, &error);
+    if (job)
+        define_store(job, w->call, text);
+    else
+        sv_call_fail(w->call, error);
+    g_free(w->xml);
+    g_free(w);
+}
+
+static gboolean
+define_common(SvCall *call, const char *xml, guint flags, const char *fn, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    g_autofree char *text = NULL;
+    DefineJob *job;
+    DefineWait *w;
+
+    if (!sv_domain_driver_check_flags(drv, flags, SV_DOMAIN_DEFINE_VALIDATE, fn, error))
+        return FALSE;
+    if (drv->defs_ready && !drv->defs_ready(drv)) {
+        w = g_new0(DefineWait, 1);
+        w->call = sv_call_defer(call);
+        w->drv = drv;
+        w->xml = g_strdup(xml);
+        w->flags = flags;
+        drv->wait_defs_ready(drv, define_when_ready, w);
+        return TRUE;
+    }
+    job = define_check(drv, xml, flags, &text, error);
+    if (!job)
+        return FALSE;
+    define_store(job, sv_call_defer(call), text);
     return TRUE;
 }
 

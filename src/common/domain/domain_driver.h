@@ -51,13 +51,19 @@ struct SvDomainDriver {
     SvServer *server;
     SvDomainList *list;
     SvDomainStore *store;
-    /* Refuse definitions this driver cannot run (virt type, os type, ...). */
+    /* Refuse definitions this driver cannot run (virt type, os type, ...), and fill in the
+     * driver's defaults. */
     gboolean (*check_def)(SvDomainDriver *drv, SvDomainDef *def, GError **error);
     /* Before an undefine with `flags` (SvDomainUndefineFlagsValues): what the driver keeps
      * beside the definition (QEMU's NVRAM file), removed, kept or refused as the flags
      * say. NULL: nothing. */
     gboolean (*undefine_extras)(SvDomainDriver *drv, SvDomainObj *obj, guint flags,
                                 GError **error);
+    /* Whether check_def can run now (it may need facts the driver gathers at start, as
+     * virtqemud's QEMU probe); when not, a define waits: wait_defs_ready(drv, fn, data)
+     * calls fn on the loop once it can, with an error when it never will. NULL: always. */
+    gboolean (*defs_ready)(SvDomainDriver *drv);
+    void (*wait_defs_ready)(SvDomainDriver *drv, SvStoreDoneFunc fn, gpointer data);
     /* Nanoseconds of CPU a running domain has used; NULL reports 0. */
     guint64 (*cpu_time)(SvDomainDriver *drv, SvDomainObj *obj);
     /* Write obj's status file (or remove it once the guest is gone), off the loop, in

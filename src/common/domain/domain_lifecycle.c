@@ -151,27 +151,66 @@ domain_create_with_flags(SvCall *call, remote_domain_create_with_flags_args *a,
     return obj && drv->guest->start(obj, call, a->flags, error);
 }
 
+/* CREATE_XML once the flags are checked; `call` may be deferred already. */
+static gboolean
+create_xml(SvDomainDriver *drv, SvCall *call, const char *xml, guint flags, GError **error)
+{
+    SvDomainObj *obj;
+    guint8 uuid[16];
+
+    obj = create_xml_begin(drv, xml, (flags & SV_DOMAIN_START_VALIDATE) != 0, error);
+    if (!obj)
+        return FALSE;
+    memcpy(uuid, obj->def->uuid, 16);
+    if (!drv->guest->start(obj, call, flags, error)) {
+        create_xml_abort(drv, uuid);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* A CREATE_XML that waits until the driver can check definitions (defs_ready). */
+typedef struct {
+    SvCall *call; /* deferred */
+    SvDomainDriver *drv;
+    char *xml;
+    guint flags;
+} CreateWait;
+
+static void
+create_xml_when_ready(const GError *failed, gpointer data)
+{
+    CreateWait *w = data;
+    GError *error = NULL;
+
+    if (failed)
+        sv_call_fail(w->call, g_error_copy(failed));
+    else if (!create_xml(w->drv, w->call, w->xml, w->flags, &error))
+        sv_call_fail(w->call, error);
+    g_free(w->xml);
+    g_free(w);
+}
+
 static gboolean
 domain_create_xml(SvCall *call, remote_domain_create_xml_args *a, remote_domain_create_xml_ret *ret,
                   GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
     const SvGuestProc *p;
-    SvDomainObj *obj;
-    guint8 uuid[16];
+    CreateWait *w;
 
-    (void)ret;
+    (void)ret; /* the reply is sent when the guest runs */
     p = &drv->guest->procs[SV_GUEST_CREATE_XML];
     if (!sv_check_flags(a->flags, p->flags, drv->from, p->func, error))
         return FALSE;
-    obj = create_xml_begin(drv, a->xml_desc, (a->flags & SV_DOMAIN_START_VALIDATE) != 0, error);
-    if (!obj)
-        return FALSE;
-    memcpy(uuid, obj->def->uuid, 16);
-    if (!drv->guest->start(obj, call, a->flags, error)) {
-        create_xml_abort(drv, uuid);
-        return FALSE;
-    }
+    if (!drv->defs_ready || drv->defs_ready(drv))
+        return create_xml(drv, call, a->xml_desc, a->flags, error);
+    w = g_new0(CreateWait, 1);
+    w->call = sv_call_defer(call);
+    w->drv = drv;
+    w->xml = g_strdup(a->xml_desc);
+    w->flags = a->flags;
+    drv->wait_defs_ready(drv, create_xml_when_ready, w);
     return TRUE;
 }
 

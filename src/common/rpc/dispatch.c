@@ -86,7 +86,9 @@ sv_call_defer(SvCall *call)
 {
     SvCall *h;
 
-    g_return_val_if_fail(!call->heap && !call->deferred, NULL);
+    if (call->heap)
+        return call; /* a handle already, passed on by the code that deferred it */
+    g_return_val_if_fail(!call->deferred, NULL);
     h = g_new0(SvCall, 1);
     *h = *call;
     h->heap = TRUE;

@@ -221,7 +221,8 @@ const SvProcInfo *sv_call_get_proc(SvCall *call);
 int sv_call_take_fd(SvCall *call);
 
 /* Keep the call to answer it later: returns the owned handle to pass to
- * sv_call_reply() or sv_call_fail(). The handler then returns TRUE. */
+ * sv_call_reply() or sv_call_fail(). The handler then returns TRUE. On such a handle
+ * (a call deferred earlier, handed to code that defers calls itself) it returns it. */
 SvCall *sv_call_defer(SvCall *call);
 
 /* Complete a deferred call with its return value (transfer none; the caller
