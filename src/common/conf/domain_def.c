@@ -174,6 +174,7 @@ sv_domain_def_new(void)
     /* ---- platform ---- */
 
     /* ---- cpu, vcpus, memory and tuning ---- */
+    sv_domain_cpu_def_init(def);
 
     /* ---- disks and controllers ---- */
 
@@ -224,6 +225,7 @@ sv_domain_def_free(SvDomainDef *def)
     /* ---- platform ---- */
 
     /* ---- cpu, vcpus, memory and tuning ---- */
+    sv_domain_cpu_def_clear(def);
 
     /* ---- disks and controllers ---- */
 

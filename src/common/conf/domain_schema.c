@@ -33,18 +33,19 @@ static const HandledElement handled_elements[] = {
      "name uuid title description metadata memory currentMemory vcpu os features cpu clock "
      "on_poweroff on_reboot on_crash idmap seclabel devices"
      /* platform */ ""
-     /* cpu, vcpus, memory and tuning */ ""
+     /* cpu, vcpus, memory and tuning */ " maxMemory blkiotune memtune memoryBacking iothreads"
+     " cputune"
      /* the end */ "",
      "type id"},
     {"domain/memory", "", "unit"},
     {"domain/currentMemory", "", "unit"},
-    {"domain/vcpu", "", "placement"},
+    {"domain/vcpu", "", "placement cpuset current"},
     {"domain/os", "type loader kernel initrd cmdline boot init initarg", ""},
     {"os/type", "", "arch machine"},
     {"os/loader", "", "type readonly"},
     {"os/boot", "", "dev"},
     {"domain/features", "acpi apic pae", ""},
-    {"domain/cpu", "model", "mode match check migratable"},
+    {"domain/cpu", "model vendor topology feature", "mode match check migratable"},
     {"cpu/model", "", "fallback"},
     {"domain/clock", "", "offset"},
     {"domain/idmap", "uid gid", ""},
@@ -95,6 +96,24 @@ static const HandledElement handled_elements[] = {
     /* ---- platform ---- */
 
     /* ---- cpu, vcpus, memory and tuning ---- */
+    {"cpu/topology", "", "sockets dies cores threads"},
+    {"cpu/feature", "", "policy name"},
+    {"domain/maxMemory", "", "slots unit"},
+    {"domain/blkiotune", "weight device", ""},
+    {"blkiotune/device", "path weight", ""},
+    {"domain/memtune", "hard_limit soft_limit min_guarantee swap_hard_limit", ""},
+    {"memtune/hard_limit", "", "unit"},
+    {"memtune/soft_limit", "", "unit"},
+    {"memtune/min_guarantee", "", "unit"},
+    {"memtune/swap_hard_limit", "", "unit"},
+    {"domain/memoryBacking", "source access allocation locked", ""},
+    {"memoryBacking/source", "", "type"},
+    {"memoryBacking/access", "", "mode"},
+    {"memoryBacking/allocation", "", "mode threads"},
+    {"domain/cputune", "shares period quota emulator_period emulator_quota vcpupin emulatorpin",
+     ""},
+    {"cputune/vcpupin", "", "vcpu cpuset"},
+    {"cputune/emulatorpin", "", "cpuset"},
 
     /* ---- disks and controllers ---- */
 
