@@ -3,16 +3,16 @@
  * device, implicit ones included, is there. */
 #include "qemu_postparse.h"
 
+#include "qemu_command_cpu.h"
+
 gboolean
 qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
 {
-    (void)def;
-    (void)caps;
-    (void)error;
-
     /* ---- platform ---- */
 
     /* ---- cpu, vcpus, memory and tuning ---- */
+    if (!qemu_cpu_post_parse(def, caps, error))
+        return FALSE;
 
     /* ---- disks and controllers ---- */
 

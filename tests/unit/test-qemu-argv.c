@@ -137,6 +137,9 @@ static const Element elements[] = {
     {"@TAP@", "tap0"},
     {"@NICMODEL@", "virtio"},
     {"@SERIAL@", "/var/log/serial.log"},
+    /* cpu, vcpus, memory and tuning */
+    {"@CPUFEATURE@", "sse4.2"},
+    {"@CPUSET@", "0-1"},
 };
 
 typedef struct {

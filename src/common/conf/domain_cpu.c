@@ -125,7 +125,8 @@ cpuset_number(const char **p, guint *out)
     return TRUE;
 }
 
-/* libvirt's virBitmapParse syntax: "0-3,^2,8": ranges, single CPUs and exclusions. */
+/* libvirt's virBitmapParse syntax: "0-3,^2,8": ranges, single CPUs and exclusions (one CPU
+ * each), blanks around them and one trailing comma allowed. */
 static gboolean
 cpuset_parse(const char *s, guint8 *bits)
 {
@@ -157,8 +158,6 @@ cpuset_parse(const char *s, guint8 *bits)
         if (*p == ',')
             p++;
         else if (*p)
-            return FALSE;
-        if (*p == '\0' && p[-1] == ',')
             return FALSE;
     }
     return p != s;
@@ -202,6 +201,20 @@ sv_domain_cpuset_canonical(const char *s, GError **error)
 }
 
 /* ---- values ------------------------------------------------------------------------------- */
+
+/* A cpuset= attribute: canonical, naming at least one CPU. */
+static char *
+parse_cpuset(const char *s, GError **error)
+{
+    g_autofree char *canonical = sv_domain_cpuset_canonical(s, error);
+
+    if (canonical && !*canonical) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Invalid value of 'cpuset': %s", s);
+        return NULL;
+    }
+    return g_steal_pointer(&canonical);
+}
 
 gboolean
 sv_domain_prop_uint(const xmlNode *node, const char *attr, gboolean required, gboolean nonzero,
@@ -413,7 +426,7 @@ parse_vcpu(const xmlNode *root, SvDomainDef *def, GError **error)
         return FALSE;
     def->placement = placement;
     cpuset = sv_xml_prop(node, "cpuset");
-    if (cpuset && !(def->vcpu_cpuset = sv_domain_cpuset_canonical(cpuset, error)))
+    if (cpuset && !(def->vcpu_cpuset = parse_cpuset(cpuset, error)))
         return FALSE;
     return TRUE;
 }
@@ -567,7 +580,7 @@ parse_vcpupin(const xmlNode *node, SvDomainDef *def, GError **error)
     }
     pin = g_new0(SvDomainVcpuPinDef, 1);
     pin->vcpu = vcpu;
-    pin->cpuset = sv_domain_cpuset_canonical(cpuset, error);
+    pin->cpuset = parse_cpuset(cpuset, error);
     if (!pin->cpuset) {
         vcpupin_free(pin);
         return FALSE;
@@ -594,7 +607,7 @@ parse_emulatorpin(const xmlNode *node, SvDomainDef *def, GError **error)
                      "missing cpuset for emulatorpin");
         return FALSE;
     }
-    def->cputune.emulatorpin = sv_domain_cpuset_canonical(cpuset, error);
+    def->cputune.emulatorpin = parse_cpuset(cpuset, error);
     return def->cputune.emulatorpin != NULL;
 }
 
@@ -625,6 +638,35 @@ parse_cputune(const xmlNode *root, SvDomainDef *def, GError **error)
             return FALSE;
     }
     return TRUE;
+}
+
+static gboolean
+check_range(GError **error, const char *name, gint64 value, gint64 min, gint64 max)
+{
+    if (value <= 0 || (value >= min && value <= max))
+        return TRUE;
+    sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                 "Value of cputune '%s' must be in range [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+                 "]",
+                 name, min, max);
+    return FALSE;
+}
+
+gboolean
+sv_domain_cpu_def_validate(const SvDomainDef *def, GError **error)
+{
+    const SvDomainCputuneDef *ct = &def->cputune;
+
+    /* Values above G_MAXINT64 are out of range too. */
+    return check_range(error, "period", (gint64)MIN(ct->period, (guint64)G_MAXINT64), PERIOD_MIN,
+                       PERIOD_MAX) &&
+           check_range(error, "emulator_period",
+                       (gint64)MIN(ct->emulator_period, (guint64)G_MAXINT64), PERIOD_MIN,
+                       PERIOD_MAX) &&
+           check_range(error, "quota", ct->quota, QUOTA_MIN, QUOTA_MAX) &&
+           check_range(error, "emulator_quota", ct->emulator_quota, QUOTA_MIN, QUOTA_MAX) &&
+           check_range(error, "shares", (gint64)MIN(ct->shares, (guint64)G_MAXINT64), SHARES_MIN,
+                       SHARES_MAX);
 }
 
 gboolean

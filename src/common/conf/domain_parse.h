@@ -87,6 +87,8 @@ void sv_domain_cpu_def_clear(SvDomainDef *def);
 gboolean sv_domain_parse_resources(const xmlNode *root, SvDomainDef *def, GError **error);
 /* <cpu>, with libvirt's errors. */
 gboolean sv_domain_parse_cpu(const xmlNode *root, SvDomainDef *def, GError **error);
+/* libvirt's checks of <cputune>'s values (virDomainDefCputuneValidate). */
+gboolean sv_domain_cpu_def_validate(const SvDomainDef *def, GError **error);
 /* The elements above as libvirt formats them, each at its place in <domain>. */
 void sv_domain_format_resources(GString *buf, const SvDomainDef *def);
 void sv_domain_format_cpu(GString *buf, const SvDomainDef *def);
@@ -99,6 +101,6 @@ gboolean sv_domain_parse_memory_value(const xmlNode *node, const char *xpath, gu
  * absent optional attribute leaves `*out` alone. */
 gboolean sv_domain_prop_uint(const xmlNode *node, const char *attr, gboolean required,
                              gboolean nonzero, guint *out, GError **error);
-/* A host CPU list ("0-3,^2,8") in libvirt's canonical form ("0-1,3,8"), or NULL with
- * libvirt's error. (transfer full) */
+/* A host CPU list ("0-3,^2,8") in libvirt's canonical form ("0-1,3,8"; "" when it names no
+ * CPU), or NULL with libvirt's error. (transfer full) */
 char *sv_domain_cpuset_canonical(const char *s, GError **error);
