@@ -259,7 +259,10 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     qemu_argv_addf(argv, "guest=%s,debug-threads=on", name);
     qemu_argv_add(argv, "-S");
     qemu_argv_add(argv, "-machine");
-    qemu_argv_addf(argv, "%s,usb=off,dump-guest-core=off", machine);
+    /* memory-backend=: the RAM object qemu_cpu_build() makes (CPU area; PLATFORM owns the
+     * rest of -machine: keep one memory-backend= when merging). */
+    qemu_argv_addf(argv, "%s,usb=off,dump-guest-core=off,memory-backend=%s", machine,
+                   QEMU_RAM_BACKEND_ID);
     /* The accelerator follows the domain type, never the mere presence of /dev/kvm. */
     qemu_argv_add(argv, "-accel");
     qemu_argv_add(argv, def->type == SV_DOMAIN_VIRT_KVM ? "kvm" : "tcg");

@@ -9,10 +9,6 @@
 #include "qemu_argv.h"
 #include "util/error.h"
 
-/* The id of the guest RAM's backend object on x86 machines, as libvirt 9.0 names it (the
- * machine's memory-backend= points at it; migration streams carry it as the RAM block). */
-#define RAM_BACKEND_ID "pc.ram"
-
 /* The default CPU model of QEMU's x86 machine types (query-machines' default-cpu-type). */
 static const char *
 default_cpu_model(const SvDomainDef *def)
@@ -236,7 +232,7 @@ build_memory(const SvDomainDef *def, GPtrArray *argv)
         qemu_argv_addf(argv, "%" G_GUINT64_FORMAT, kib / 1024);
     ram = qemu_props_new(NULL);
     qemu_props_str(ram, "qom-type", memfd ? "memory-backend-memfd" : "memory-backend-ram");
-    qemu_props_str(ram, "id", RAM_BACKEND_ID);
+    qemu_props_str(ram, "id", QEMU_RAM_BACKEND_ID);
     if (memfd && mb->access != SV_DOMAIN_MEMORY_ACCESS_DEFAULT)
         qemu_props_bool(ram, "share", mb->access == SV_DOMAIN_MEMORY_ACCESS_SHARED);
     if (memfd)

@@ -7,6 +7,11 @@
 #include "conf/domain_conf.h"
 #include "qemu_caps.h"
 
+/* The id of the guest RAM's backend object on x86 machines, as libvirt 9.0 names it: -machine's
+ * memory-backend= points at it, and migration streams carry it as the RAM block's name. QEMU
+ * refuses the object unless -machine names it. */
+#define QEMU_RAM_BACKEND_ID "pc.ram"
+
 /* libvirt's QEMU defaults at define (qemuDomainDefSetDefaultCPU, qemuDomainDefCPUPostParse):
  * a guest without a CPU model gets the machine's default (qemu64 on x86_64) with checks off,
  * check= and host-passthrough's migratable= get their defaults. Then libvirt's QEMU checks
