@@ -133,6 +133,13 @@ check_def(LxcDriver *driver, SvDomainDef *def, GError **error)
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "init binary must be specified");
         return FALSE;
     }
+    /* Containers get their memory limit and nothing else of the CPU and tuning elements:
+     * refused rather than dropped. */
+    if (sv_domain_cpu_tuning_used(def)) {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
+                     "%s is not supported by the LXC driver", sv_domain_cpu_tuning_used(def));
+        return FALSE;
+    }
     return TRUE;
 }
 

@@ -538,3 +538,8 @@ const char *sv_domain_controller_type_to_string(int v);
 int sv_domain_controller_type_from_string(const char *s);
 const char *sv_domain_idmap_kind_to_string(int v);
 int sv_domain_idmap_kind_from_string(const char *s);
+
+/* cpu, vcpus, memory and tuning (domain_cpu.c): for a driver that applies none of this
+ * area's elements beyond <memory>, <currentMemory> and <vcpu>N</vcpu>, the first one `def`
+ * uses ("<cputune>", "<cpu>"...), else NULL. */
+const char *sv_domain_cpu_tuning_used(const SvDomainDef *def);

@@ -804,3 +804,36 @@ sv_domain_format_resources(GString *buf, const SvDomainDef *def)
         g_string_append_printf(buf, "  <iothreads>%u</iothreads>\n", def->iothreads);
     format_cputune(buf, &def->cputune);
 }
+
+/* ---- for drivers that apply none of it --------------------------------------------------- */
+
+const char *
+sv_domain_cpu_tuning_used(const SvDomainDef *def)
+{
+    const SvDomainCputuneDef *ct = &def->cputune;
+    const SvDomainMemtuneDef *mt = &def->memtune;
+    const SvDomainMemoryBackingDef *mb = &def->memory_backing;
+
+    if (def->max_memory_kib)
+        return "<maxMemory>";
+    if (def->blkio_weight || def->blkio_devices->len)
+        return "<blkiotune>";
+    if (mt->hard_limit < SV_DOMAIN_MEMORY_UNLIMITED || mt->soft_limit < SV_DOMAIN_MEMORY_UNLIMITED ||
+        mt->swap_hard_limit < SV_DOMAIN_MEMORY_UNLIMITED || mt->min_guarantee)
+        return "<memtune>";
+    if (mb->source || mb->access || mb->allocation || mb->allocation_threads || mb->locked)
+        return "<memoryBacking>";
+    if (def->vcpu_cpuset)
+        return "<vcpu cpuset=...>";
+    if (def->vcpus_current != def->vcpus)
+        return "<vcpu current=...>";
+    if (def->iothreads)
+        return "<iothreads>";
+    if (ct->shares_specified || ct->period || ct->quota || ct->emulator_period ||
+        ct->emulator_quota || ct->vcpupins->len || ct->emulatorpin)
+        return "<cputune>";
+    if (def->cpu_mode != SV_DOMAIN_CPU_MODE_CUSTOM || def->cpu_model || def->cpu_sockets ||
+        def->cpu_features->len)
+        return "<cpu>";
+    return NULL;
+}
