@@ -22,13 +22,14 @@ default_cpu_model(const SvDomainDef *def)
     return NULL;
 }
 
+/* Not checked against the probe, which a define may not have yet: every x86 QEMU has these
+ * models, and a start checks the model against the probe anyway. */
 static void
-cpu_defaults(SvDomainDef *def, QemuCaps *caps)
+cpu_defaults(SvDomainDef *def)
 {
     const char *model = default_cpu_model(def);
 
-    if (def->cpu_mode == SV_DOMAIN_CPU_MODE_CUSTOM && !def->cpu_model && model &&
-        qemu_caps_has_cpu_model(caps, model)) {
+    if (def->cpu_mode == SV_DOMAIN_CPU_MODE_CUSTOM && !def->cpu_model && model) {
         /* The default model is checked against nothing: QEMU drops what the host lacks. */
         def->cpu_model = g_strdup(model);
         def->cpu_match = SV_DOMAIN_CPU_MATCH_EXACT;
@@ -56,7 +57,8 @@ qemu_cpu_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
     guint64 topology = (guint64)def->cpu_sockets * def->cpu_dies * def->cpu_cores *
                        def->cpu_threads;
 
-    cpu_defaults(def, caps);
+    (void)caps;
+    cpu_defaults(def);
     /* libvirt accepts it and fails every start without numad; it also adds <numatune>. */
     if (def->placement == SV_DOMAIN_CPU_PLACEMENT_AUTO) {
         sv_domain_error_unsupported(error, "<vcpu placement='auto'> (numad)");
@@ -136,6 +138,31 @@ check_memory_backing(const SvDomainDef *def, GError **error)
     return TRUE;
 }
 
+/* What the guest's cgroup and CPU affinity would carry: not done yet, so refused at start
+ * rather than dropped. */
+static gboolean
+check_tuning(const SvDomainDef *def, GError **error)
+{
+    const SvDomainCputuneDef *ct = &def->cputune;
+    const SvDomainMemtuneDef *mt = &def->memtune;
+    const char *what = NULL;
+
+    if (ct->shares_specified || ct->period || ct->quota || ct->emulator_period ||
+        ct->emulator_quota || ct->vcpupins->len || ct->emulatorpin)
+        what = "<cputune> for QEMU guests";
+    else if (mt->hard_limit < SV_DOMAIN_MEMORY_UNLIMITED ||
+             mt->soft_limit < SV_DOMAIN_MEMORY_UNLIMITED ||
+             mt->swap_hard_limit < SV_DOMAIN_MEMORY_UNLIMITED)
+        what = "<memtune> for QEMU guests";
+    else if (def->blkio_weight || def->blkio_devices->len)
+        what = "<blkiotune> for QEMU guests";
+    else if (def->vcpu_cpuset)
+        what = "<vcpu cpuset=...> for QEMU guests";
+    if (what)
+        sv_domain_error_unsupported(error, what);
+    return what == NULL;
+}
+
 gboolean
 qemu_cpu_check_start(const SvDomainDef *def, QemuCaps *caps, GError **error)
 {
@@ -165,7 +192,7 @@ qemu_cpu_check_start(const SvDomainDef *def, QemuCaps *caps, GError **error)
             return FALSE;
         }
     }
-    return check_memory_backing(def, error);
+    return check_memory_backing(def, error) && check_tuning(def, error);
 }
 
 /* ---- the command line --------------------------------------------------------------------- */

@@ -139,7 +139,6 @@ static const Element elements[] = {
     {"@SERIAL@", "/var/log/serial.log"},
     /* cpu, vcpus, memory and tuning */
     {"@CPUFEATURE@", "sse4.2"},
-    {"@CPUSET@", "0-1"},
 };
 
 typedef struct {
