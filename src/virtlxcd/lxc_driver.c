@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "domain/domain_driver.h"
-#include "lxc_cgroup.h"
+#include "util/cgroup.h"
 #include "lxc_process.h"
 #include "programs/remote.h"
 #include "util/error.h"
@@ -179,7 +179,7 @@ load_config(SvDaemon *d, LxcProcessContext *p, GError **error)
     SvConfFile *conf = sv_daemon_get_config(d);
 
     p->cgroup_root = g_strdup(DEFAULT_CGROUP_ROOT);
-    p->cgroup_parent = lxc_cgroup_default_parent(sv_daemon_get_root(d));
+    p->cgroup_parent = sv_cgroup_default_parent(sv_daemon_get_root(d));
     if (!sv_kill_timeouts_load(conf, &p->timeouts, error) ||
         !sv_conf_file_get_string(conf, "cgroup_root", &p->cgroup_root, error) ||
         !sv_conf_file_get_string(conf, "cgroup_parent", &p->cgroup_parent, error))
