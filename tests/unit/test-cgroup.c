@@ -93,6 +93,84 @@ setup_v2(Fixture *f, gconstpointer data)
     touch(f->root, "cgroup.procs", "");
 }
 
+/* libvirt's domain tuning, on v1 with a blkio hierarchy (BFQ's weight file only) and on v2. */
+static void
+test_v1_tuning(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *blkio = g_build_filename(f->root, "blkio", NULL);
+    g_autoptr(SvCgroup) cg = NULL;
+    g_autofree char *mem = g_build_filename(f->root, "memory", PATH, NULL);
+    g_autofree char *cpu = g_build_filename(f->root, "cpu,cpuacct", PATH, NULL);
+    g_autofree char *io = g_build_filename(blkio, PATH, NULL);
+    g_autofree char *text = NULL;
+
+    (void)data;
+    touch(blkio, "cgroup.procs", "");
+    cg = sv_cgroup_new(f->root, PATH, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(sv_cgroup_get_dir(cg, "blkio"), ==, io);
+    g_assert_true(sv_cgroup_create(cg, &error));
+    touch(cpu, "cpu.shares", "");
+    touch(mem, "memory.soft_limit_in_bytes", "");
+    touch(mem, "memory.memsw.limit_in_bytes", "");
+    touch(io, "blkio.bfq.weight", "");
+    touch(io, "blkio.bfq.weight_device", "");
+    g_assert_true(sv_cgroup_set_cpu_shares(cg, 2048, &error));
+    g_assert_true(sv_cgroup_set_memory_soft_limit(cg, 1 << 20, &error));
+    g_assert_true(sv_cgroup_set_memory_swap_limit(cg, 2 << 20, &error));
+    g_assert_true(sv_cgroup_set_blkio_weight(cg, 500, &error));
+    g_assert_true(sv_cgroup_set_blkio_device_weight(cg, "/dev/null", 300, &error) == FALSE);
+    g_assert_error(error, sv_error_quark(SV_FROM_CGROUP), 1);
+    g_assert_nonnull(strstr(error->message, "'/dev/null' must be a block device"));
+    g_clear_error(&error);
+    text = slurp(cpu, "cpu.shares");
+    g_assert_cmpstr(text, ==, "2048\n");
+    g_free(text);
+    text = slurp(mem, "memory.soft_limit_in_bytes");
+    g_assert_cmpstr(text, ==, "1048576\n");
+    g_free(text);
+    text = slurp(mem, "memory.memsw.limit_in_bytes");
+    g_assert_cmpstr(text, ==, "2097152\n");
+    g_free(text);
+    text = slurp(io, "blkio.bfq.weight");
+    g_assert_cmpstr(text, ==, "500\n");
+}
+
+static void
+test_v2_tuning(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvCgroup) cg = sv_cgroup_new(f->root, PATH, &error);
+    g_autofree char *parent = g_build_filename(f->root, "splitvirt-test", NULL);
+    g_autofree char *dir = g_build_filename(f->root, PATH, NULL);
+    g_autofree char *text = NULL;
+
+    (void)data;
+    touch(parent, "cgroup.subtree_control", "");
+    g_assert_true(sv_cgroup_create(cg, &error));
+    touch(dir, "cpu.weight", "");
+    touch(dir, "memory.high", "");
+    touch(dir, "memory.swap.max", "");
+    touch(dir, "io.weight", "");
+    g_assert_true(sv_cgroup_set_cpu_shares(cg, 100, &error));
+    g_assert_true(sv_cgroup_set_memory_soft_limit(cg, 4096, &error));
+    g_assert_true(sv_cgroup_set_memory_swap_limit(cg, 8192, &error));
+    g_assert_true(sv_cgroup_set_blkio_weight(cg, 500, &error));
+    g_assert_no_error(error);
+    text = slurp(dir, "cpu.weight");
+    g_assert_cmpstr(text, ==, "100\n");
+    g_free(text);
+    text = slurp(dir, "memory.high");
+    g_assert_cmpstr(text, ==, "4096\n");
+    g_free(text);
+    text = slurp(dir, "memory.swap.max");
+    g_assert_cmpstr(text, ==, "8192\n");
+    g_free(text);
+    text = slurp(dir, "io.weight");
+    g_assert_cmpstr(text, ==, "default 500\n");
+}
+
 static void
 teardown(Fixture *f, gconstpointer data)
 {
@@ -306,10 +384,10 @@ test_v2_lifecycle(Fixture *f, gconstpointer data)
     g_assert_no_error(error);
     /* The root and the parent both pass the offered controllers down, in order. */
     text = slurp(f->root, "cgroup.subtree_control");
-    g_assert_cmpstr(text, ==, "+memory\n+pids\n+cpu\n");
+    g_assert_cmpstr(text, ==, "+memory\n+pids\n+cpu\n+io\n");
     g_clear_pointer(&text, g_free);
     text = slurp(parent, "cgroup.subtree_control");
-    g_assert_cmpstr(text, ==, "+memory\n+pids\n+cpu\n");
+    g_assert_cmpstr(text, ==, "+memory\n+pids\n+cpu\n+io\n");
     g_clear_pointer(&text, g_free);
     g_assert_true(g_file_test(dir, G_FILE_TEST_IS_DIR));
 
@@ -361,16 +439,18 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/lxc-cgroup/version-strings", test_version_strings);
-    g_test_add_func("/lxc-cgroup/default-parent", test_default_parent);
-    g_test_add_func("/lxc-cgroup/no-hierarchy", test_no_hierarchy);
-    g_test_add("/lxc-cgroup/v1/lifecycle", Fixture, NULL, setup_v1, test_v1_lifecycle, teardown);
-    g_test_add("/lxc-cgroup/v1/missing-controller", Fixture, NULL, setup_v1,
+    g_test_add_func("/cgroup/version-strings", test_version_strings);
+    g_test_add_func("/cgroup/default-parent", test_default_parent);
+    g_test_add_func("/cgroup/no-hierarchy", test_no_hierarchy);
+    g_test_add("/cgroup/v1/lifecycle", Fixture, NULL, setup_v1, test_v1_lifecycle, teardown);
+    g_test_add("/cgroup/v1/missing-controller", Fixture, NULL, setup_v1,
                test_v1_missing_controller, teardown);
-    g_test_add("/lxc-cgroup/v1/kill-all", Fixture, NULL, setup_v1, test_v1_kill_all, teardown);
-    g_test_add("/lxc-cgroup/v1/remove", Fixture, NULL, setup_v1, test_v1_remove, teardown);
-    g_test_add("/lxc-cgroup/v2/lifecycle", Fixture, NULL, setup_v2, test_v2_lifecycle, teardown);
-    g_test_add("/lxc-cgroup/v2/kill", Fixture, NULL, setup_v2, test_v2_kill_uses_cgroup_kill,
+    g_test_add("/cgroup/v1/kill-all", Fixture, NULL, setup_v1, test_v1_kill_all, teardown);
+    g_test_add("/cgroup/v1/remove", Fixture, NULL, setup_v1, test_v1_remove, teardown);
+    g_test_add("/cgroup/v1/tuning", Fixture, NULL, setup_v1, test_v1_tuning, teardown);
+    g_test_add("/cgroup/v2/tuning", Fixture, NULL, setup_v2, test_v2_tuning, teardown);
+    g_test_add("/cgroup/v2/lifecycle", Fixture, NULL, setup_v2, test_v2_lifecycle, teardown);
+    g_test_add("/cgroup/v2/kill", Fixture, NULL, setup_v2, test_v2_kill_uses_cgroup_kill,
                teardown);
     return g_test_run();
 }

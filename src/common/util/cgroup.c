@@ -7,17 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "util/conffile.h"
 #include "util/error.h"
 #include "util/fd.h"
 
 /* The v1 controllers a guest joins, in the order they are created. cpuset is left
  * out: a new v1 cpuset cgroup needs cpus and mems copied in before it takes a process. */
-static const char *const v1_controllers[] = {"memory", "pids", "freezer", "cpu", "cpuacct",
+static const char *const v1_controllers[] = {"memory", "pids", "freezer", "cpu", "cpuacct", "blkio",
                                              "devices"};
 /* The v2 controllers enabled for it (when the kernel offers them). */
-static const char *const v2_controllers[] = {"memory", "pids", "cpu"};
+static const char *const v2_controllers[] = {"memory", "pids", "cpu", "io"};
 
 static const char *const version_names[SV_CGROUP_VERSION_LAST] = {"v1", "v2"};
 
@@ -120,7 +122,7 @@ sv_cgroup_new(const char *mount_root, const char *path, GError **error)
     if (cg->hier->len == 0) {
         sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR,
                      "no usable cgroup hierarchy under '%s' (neither cgroup v2 nor any of the "
-                     "v1 controllers memory, pids, freezer, cpu, cpuacct, devices)",
+                     "v1 controllers memory, pids, freezer, cpu, cpuacct, blkio, devices)",
                      mount_root);
         sv_cgroup_free(cg);
         return NULL;
@@ -286,6 +288,116 @@ sv_cgroup_set_memory_limit(SvCgroup *cg, guint64 bytes, GError **error)
         return FALSE;
     return write_file(h->dir, cg->version == SV_CGROUP_V2 ? "memory.max" : "memory.limit_in_bytes",
                       text, error);
+}
+
+/* One value in the controller's file, the v1 or the v2 one. */
+static gboolean
+set_value(SvCgroup *cg, const char *controller, const char *v1_file, const char *v2_file,
+          const char *value, GError **error)
+{
+    Hierarchy *h = need_controller(cg, controller, error);
+
+    if (!h)
+        return FALSE;
+    return write_file(h->dir, cg->version == SV_CGROUP_V2 ? v2_file : v1_file, value, error);
+}
+
+gboolean
+sv_cgroup_set_cpu_shares(SvCgroup *cg, guint64 shares, GError **error)
+{
+    g_autofree char *text = g_strdup_printf("%" G_GUINT64_FORMAT, shares);
+
+    return set_value(cg, "cpu", "cpu.shares", "cpu.weight", text, error);
+}
+
+gboolean
+sv_cgroup_set_memory_soft_limit(SvCgroup *cg, guint64 bytes, GError **error)
+{
+    g_autofree char *text = g_strdup_printf("%" G_GUINT64_FORMAT, bytes);
+
+    return set_value(cg, "memory", "memory.soft_limit_in_bytes", "memory.high", text, error);
+}
+
+gboolean
+sv_cgroup_set_memory_swap_limit(SvCgroup *cg, guint64 bytes, GError **error)
+{
+    g_autofree char *text = g_strdup_printf("%" G_GUINT64_FORMAT, bytes);
+
+    return set_value(cg, "memory", "memory.memsw.limit_in_bytes", "memory.swap.max", text,
+                     error);
+}
+
+/* The weight file the kernel offers: the CFQ/generic one, else BFQ's. */
+static const char *
+blkio_weight_file(SvCgroup *cg, Hierarchy *h)
+{
+    const char *generic = cg->version == SV_CGROUP_V2 ? "io.weight" : "blkio.weight";
+    const char *bfq = cg->version == SV_CGROUP_V2 ? "io.bfq.weight" : "blkio.bfq.weight";
+    g_autofree char *path = g_build_filename(h->dir, generic, NULL);
+
+    return g_file_test(path, G_FILE_TEST_EXISTS) ? generic : bfq;
+}
+
+gboolean
+sv_cgroup_set_blkio_weight(SvCgroup *cg, guint weight, GError **error)
+{
+    Hierarchy *h = need_controller(cg, cg->version == SV_CGROUP_V2 ? "io" : "blkio", error);
+    const char *file;
+    g_autofree char *text = NULL;
+
+    if (!h)
+        return FALSE;
+    file = blkio_weight_file(cg, h);
+    text = g_str_equal(file, "io.weight") ? g_strdup_printf("default %u", weight)
+                                          : g_strdup_printf("%u", weight);
+    return write_file(h->dir, file, text, error);
+}
+
+gboolean
+sv_cgroup_set_blkio_device_weight(SvCgroup *cg, const char *path, guint weight,
+                                  GError **error)
+{
+    Hierarchy *h = need_controller(cg, cg->version == SV_CGROUP_V2 ? "io" : "blkio", error);
+    struct stat st;
+    g_autofree char *text = NULL;
+    g_autofree char *file = NULL;
+
+    if (!h)
+        return FALSE;
+    if (stat(path, &st) < 0) {
+        sv_error_set_errno(error, SV_FROM_CGROUP, errno, "Unable to stat '%s'", path);
+        return FALSE;
+    }
+    if (!S_ISBLK(st.st_mode)) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR,
+                     "Path '%s' must be a block device", path);
+        return FALSE;
+    }
+    text = g_strdup_printf("%u:%u %u", major(st.st_rdev), minor(st.st_rdev), weight);
+    file = g_strconcat(blkio_weight_file(cg, h), cg->version == SV_CGROUP_V2 ? "" : "_device",
+                       NULL);
+    return write_file(h->dir, file, text, error);
+}
+
+gboolean
+sv_cgroup_load_config(SvConfFile *conf, const char *root, char **out_mount_root,
+                      char **out_parent, GError **error)
+{
+    g_autofree char *mount_root = g_strdup(SV_CGROUP_DEFAULT_MOUNT);
+    g_autofree char *parent = sv_cgroup_default_parent(root);
+
+    if (!sv_conf_file_get_string(conf, "cgroup_root", &mount_root, error) ||
+        !sv_conf_file_get_string(conf, "cgroup_parent", &parent, error))
+        return FALSE;
+    if (!*parent || g_path_is_absolute(parent) || strstr(parent, "..")) {
+        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED,
+                     "cgroup_parent must be a relative path below the cgroup root, not '%s'",
+                     parent);
+        return FALSE;
+    }
+    *out_mount_root = g_steal_pointer(&mount_root);
+    *out_parent = g_steal_pointer(&parent);
+    return TRUE;
 }
 
 gboolean

@@ -9,6 +9,8 @@
 #include <glib.h>
 #include <sys/types.h>
 
+#include "util/conffile.h"
+
 typedef enum {
     SV_CGROUP_V1,
     SV_CGROUP_V2,
@@ -44,8 +46,30 @@ const char *sv_cgroup_get_dir(SvCgroup *cg, const char *controller);
  * subtree_control of every ancestor. An existing cgroup is reused. */
 gboolean sv_cgroup_create(SvCgroup *cg, GError **error);
 
+/* Where cgroup hierarchies are mounted unless the configuration says otherwise. */
+#define SV_CGROUP_DEFAULT_MOUNT "/sys/fs/cgroup"
+
+/* The keys cgroup_root (default SV_CGROUP_DEFAULT_MOUNT) and cgroup_parent (default
+ * sv_cgroup_default_parent(root); relative, without ".."), checked. */
+gboolean sv_cgroup_load_config(SvConfFile *conf, const char *root, char **out_mount_root,
+                               char **out_parent, GError **error);
+
 /* Hard memory limit: memory.limit_in_bytes (v1) or memory.max (v2). */
 gboolean sv_cgroup_set_memory_limit(SvCgroup *cg, guint64 bytes, GError **error);
+
+/* libvirt's domain tuning. CPU weight: cpu.shares (v1) or cpu.weight (v2, 1-10000). */
+gboolean sv_cgroup_set_cpu_shares(SvCgroup *cg, guint64 shares, GError **error);
+/* Soft memory limit: memory.soft_limit_in_bytes (v1) or memory.high (v2). */
+gboolean sv_cgroup_set_memory_soft_limit(SvCgroup *cg, guint64 bytes, GError **error);
+/* Memory plus swap: memory.memsw.limit_in_bytes (v1; needs swap accounting) or swap alone,
+ * memory.swap.max (v2: pass the swap part). */
+gboolean sv_cgroup_set_memory_swap_limit(SvCgroup *cg, guint64 bytes, GError **error);
+/* Block I/O weight: blkio.weight or blkio.bfq.weight (v1), io.weight "default N" or
+ * io.bfq.weight (v2), whichever the kernel offers. */
+gboolean sv_cgroup_set_blkio_weight(SvCgroup *cg, guint weight, GError **error);
+/* The same for one block device `path` ("MAJ:MIN WEIGHT"); fails unless it is one. */
+gboolean sv_cgroup_set_blkio_device_weight(SvCgroup *cg, const char *path, guint weight,
+                                           GError **error);
 
 /* v1 devices controller: deny everything but `allowed` (NULL-terminated devices.allow lines
  * such as "c 1:3 rwm"). A no-op on v2, where device access control needs a BPF program, and
