@@ -40,9 +40,9 @@ act_destroy(SvGuestJob *job, SvDomainObj *obj, GError **error)
             lxc_domain_stop_supervisor(ld);
         return TRUE;
     }
-    if (ld->cgroup && lxc_cgroup_is_frozen(ld->cgroup)) {
+    if (ld->cgroup && sv_cgroup_is_frozen(ld->cgroup)) {
         ld->refreeze = graceful;
-        lxc_cgroup_set_frozen(ld->cgroup, FALSE, NULL);
+        sv_cgroup_set_frozen(ld->cgroup, FALSE, NULL);
     }
     lxc_domain_kill_init(obj, graceful,
                          g_get_monotonic_time() +
@@ -131,7 +131,7 @@ act_freeze(SvGuestJob *job, SvDomainObj *obj, GError **error)
     gboolean freeze = job->op == SV_GUEST_SUSPEND;
 
     if (sv_domain_run_in_start(obj) || ld->ended || !ld->cgroup ||
-        !lxc_cgroup_set_frozen(ld->cgroup, freeze, NULL)) {
+        !sv_cgroup_set_frozen(ld->cgroup, freeze, NULL)) {
         sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_FAILED, "%s operation failed",
                      freeze ? "Suspend" : "Resume");
         return FALSE;
@@ -198,7 +198,7 @@ lxc_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj)
     LxcDomain *ld = obj->priv;
 
     (void)drv;
-    return ld && ld->cgroup ? lxc_cgroup_get_cpu_time(ld->cgroup) : 0;
+    return ld && ld->cgroup ? sv_cgroup_get_cpu_time(ld->cgroup) : 0;
 }
 
 void

@@ -13,7 +13,7 @@
 #include "domain/domain_driver.h"
 #include "domain/domain_run.h"
 #include "domain/domain_state.h"
-#include "lxc_cgroup.h"
+#include "util/cgroup.h"
 #include "lxc_monitor.h"
 #include "lxc_process.h"
 #include "lxc_status.h"
@@ -25,7 +25,7 @@ typedef struct {
     SvProcess *supervisor;
     SvProcess *init;      /* NULL until init runs, and between a reboot and the next init */
     LxcMonitor *mon;
-    LxcCgroup *cgroup;
+    SvCgroup *cgroup;
     char *socket_path;
     /* The start's call, flags, timer and first error are the engine's (run). */
     /* A start, or our destroy (the end is then DESTROYED), under way: the engine's run

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "domain/domain_driver.h"
-#include "lxc_cgroup.h"
+#include "util/cgroup.h"
 #include "lxc_process.h"
 #include "programs/remote.h"
 #include "util/error.h"
@@ -14,7 +14,6 @@
 
 /* The library version we report: the libvirt release whose protocol we speak. */
 #define SUPERVISOR_NAME "virtlxcd-supervisor"
-#define DEFAULT_CGROUP_ROOT "/sys/fs/cgroup"
 
 typedef struct {
     SvDaemon *daemon;
@@ -133,6 +132,13 @@ check_def(LxcDriver *driver, SvDomainDef *def, GError **error)
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "init binary must be specified");
         return FALSE;
     }
+    /* Containers get their memory limit and nothing else of the CPU and tuning elements:
+     * refused rather than dropped. */
+    if (sv_domain_cpu_tuning_used(def)) {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
+                     "%s is not supported by the LXC driver", sv_domain_cpu_tuning_used(def));
+        return FALSE;
+    }
     return TRUE;
 }
 
@@ -171,19 +177,10 @@ load_config(SvDaemon *d, LxcProcessContext *p, GError **error)
 {
     SvConfFile *conf = sv_daemon_get_config(d);
 
-    p->cgroup_root = g_strdup(DEFAULT_CGROUP_ROOT);
-    p->cgroup_parent = lxc_cgroup_default_parent(sv_daemon_get_root(d));
     if (!sv_kill_timeouts_load(conf, &p->timeouts, error) ||
-        !sv_conf_file_get_string(conf, "cgroup_root", &p->cgroup_root, error) ||
-        !sv_conf_file_get_string(conf, "cgroup_parent", &p->cgroup_parent, error))
+        !sv_cgroup_load_config(conf, sv_daemon_get_root(d), &p->cgroup_root, &p->cgroup_parent,
+                               error))
         return FALSE;
-    if (!*p->cgroup_parent || g_path_is_absolute(p->cgroup_parent) ||
-        strstr(p->cgroup_parent, "..")) {
-        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED,
-                     "cgroup_parent must be a relative path below the cgroup root, not '%s'",
-                     p->cgroup_parent);
-        return FALSE;
-    }
     p->supervisor = find_supervisor(conf, error);
     return p->supervisor != NULL;
 }

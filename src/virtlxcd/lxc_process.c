@@ -29,7 +29,7 @@ lxc_domain_dispose(gpointer p)
     sv_process_free_later(ld->supervisor); /* never inside its own callbacks */
     sv_process_free_later(ld->init);
     lxc_monitor_free(ld->mon);
-    lxc_cgroup_free(ld->cgroup);
+    sv_cgroup_free(ld->cgroup);
     if (ld->log_fd >= 0)
         close(ld->log_fd);
     g_free(ld->socket_path);
@@ -104,7 +104,7 @@ status_own(SvDomainObj *obj, SvStatusCommon *c, SvStatusOwn *own)
     st.socket = ld->socket_path;
     st.init_pid = ld->init ? sv_process_get_pid(ld->init) : 0;
     st.init_start = ld->init ? sv_process_get_start_time(ld->init) : 0;
-    st.cgroup = ld->cgroup ? (char *)lxc_cgroup_get_path(ld->cgroup) : NULL;
+    st.cgroup = ld->cgroup ? (char *)sv_cgroup_get_path(ld->cgroup) : NULL;
     lxc_status_own(&st, own);
 }
 
@@ -113,7 +113,7 @@ status_own(SvDomainObj *obj, SvStatusCommon *c, SvStatusOwn *own)
 /* Removes a cgroup once every process in it has exited, seen through pidfds
  * (a killed process lingers a moment, and rmdir of a busy cgroup fails). */
 typedef struct {
-    LxcCgroup *cg;
+    SvCgroup *cg;
     char *name;
     guint pending;
 } CgroupReaper;
@@ -123,10 +123,10 @@ reaper_finish(CgroupReaper *r)
 {
     g_autoptr(GError) error = NULL;
 
-    if (!lxc_cgroup_remove(r->cg, &error))
+    if (!sv_cgroup_remove(r->cg, &error))
         g_warning("domain %s: cgroup %s is left behind: %s", r->name,
-                  lxc_cgroup_get_path(r->cg), error ? error->message : "busy");
-    lxc_cgroup_free(r->cg);
+                  sv_cgroup_get_path(r->cg), error ? error->message : "busy");
+    sv_cgroup_free(r->cg);
     g_free(r->name);
     g_free(r);
 }
@@ -144,15 +144,15 @@ reaper_exited(gint fd, GIOCondition cond, gpointer data)
 }
 
 static void
-cgroup_remove_when_empty(LxcCgroup *cg, const char *name)
+cgroup_remove_when_empty(SvCgroup *cg, const char *name)
 {
     CgroupReaper *r = g_new0(CgroupReaper, 1);
     g_autoptr(GArray) pids = NULL;
 
     r->cg = cg;
     r->name = g_strdup(name);
-    lxc_cgroup_kill_all(cg, SIGKILL);
-    pids = lxc_cgroup_get_pids(cg);
+    sv_cgroup_kill_all(cg, SIGKILL);
+    pids = sv_cgroup_get_pids(cg);
     for (guint i = 0; pids && i < pids->len; i++) {
         int fd = pidfd_open(g_array_index(pids, pid_t, i), 0);
         if (fd < 0)
@@ -171,7 +171,7 @@ lxc_domain_release(SvDomainObj *obj)
 {
     LxcDomain *ld = lxc_domain_of(obj);
 
-    if (ld->cgroup && lxc_cgroup_exists(ld->cgroup))
+    if (ld->cgroup && sv_cgroup_exists(ld->cgroup))
         cgroup_remove_when_empty(g_steal_pointer(&ld->cgroup), obj->def->name);
     if (ld->socket_path)
         unlink(ld->socket_path);
@@ -305,7 +305,7 @@ destroy_killed(SvProcess *proc, const GError *error, gpointer data)
      * and every destroy joined to this kill fails; a later one may try again. */
     graceful = obj->stop_cause == SV_STOP_DESTROY_GRACEFUL;
     if (ld->refreeze && ld->cgroup)
-        lxc_cgroup_set_frozen(ld->cgroup, TRUE, NULL);
+        sv_cgroup_set_frozen(ld->cgroup, TRUE, NULL);
     ld->refreeze = FALSE;
     sv_domain_run_withdraw_destroy(lxc_ctx_of(obj)->domains, obj);
     /* The client that asked an earlier daemon is gone with it: the log is all it gets. */
@@ -341,8 +341,8 @@ lxc_domain_destroy_quietly(SvDomainObj *obj, const char *why)
     LxcDomain *ld = lxc_domain_of(obj);
 
     sv_domain_obj_set_cause(obj, "the daemon (%s)", why);
-    if (ld->cgroup && lxc_cgroup_is_frozen(ld->cgroup))
-        lxc_cgroup_set_frozen(ld->cgroup, FALSE, NULL);
+    if (ld->cgroup && sv_cgroup_is_frozen(ld->cgroup))
+        sv_cgroup_set_frozen(ld->cgroup, FALSE, NULL);
     sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_DESTROY); /* written below */
     ld->carried = FALSE;
     if (ld->init && !ld->ended) {
@@ -403,14 +403,14 @@ static void
 carry_on_destroy(SvDomainObj *obj)
 {
     LxcDomain *ld = lxc_domain_of(obj);
-    gboolean frozen = ld->cgroup && lxc_cgroup_is_frozen(ld->cgroup);
+    gboolean frozen = ld->cgroup && sv_cgroup_is_frozen(ld->cgroup);
     gboolean graceful = obj->stop_cause == SV_STOP_DESTROY_GRACEFUL;
 
     g_message("domain %s: carrying on the %s destroy begun before the daemon restarted",
               obj->def->name, graceful ? "GRACEFUL" : "forced");
     ld->refreeze = graceful && (frozen || obj->state == SV_DOMAIN_PAUSED);
     if (frozen)
-        lxc_cgroup_set_frozen(ld->cgroup, FALSE, NULL);
+        sv_cgroup_set_frozen(ld->cgroup, FALSE, NULL);
     lxc_domain_kill_init(obj, graceful, ld->carried_deadline);
     ld->carrying = TRUE;
 }
@@ -427,7 +427,7 @@ running_again(SvDomainObj *obj)
         carry_on_destroy(obj);
         return;
     }
-    if (ld->cgroup && lxc_cgroup_is_frozen(ld->cgroup)) {
+    if (ld->cgroup && sv_cgroup_is_frozen(ld->cgroup)) {
         if (obj->state != SV_DOMAIN_PAUSED)
             sv_domain_driver_set_state(drv, obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_USER);
     } else if (obj->state != SV_DOMAIN_RUNNING) {

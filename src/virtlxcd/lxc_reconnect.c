@@ -96,10 +96,10 @@ gone(const char *status_file, SvStatus *st, SvDomainObj *obj, gpointer data)
     if (obj)
         obj->reason = SV_DOMAIN_SHUTOFF_CRASHED;
     if (ls->cgroup && *ls->cgroup) {
-        g_autoptr(LxcCgroup) cg = lxc_cgroup_new(ctx->cgroup_root, ls->cgroup, NULL);
+        g_autoptr(SvCgroup) cg = sv_cgroup_new(ctx->cgroup_root, ls->cgroup, NULL);
         if (cg) {
-            lxc_cgroup_kill_all(cg, SIGKILL);
-            lxc_cgroup_remove(cg, NULL);
+            sv_cgroup_kill_all(cg, SIGKILL);
+            sv_cgroup_remove(cg, NULL);
         }
     }
     unlink(ls->socket);
@@ -161,7 +161,7 @@ attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
     ld = lxc_domain_new(obj);
     ld->supervisor = f->supervisor;
     ld->socket_path = g_strdup(ls->socket);
-    ld->cgroup = ls->cgroup && *ls->cgroup ? lxc_cgroup_new(ctx->cgroup_root, ls->cgroup, NULL)
+    ld->cgroup = ls->cgroup && *ls->cgroup ? sv_cgroup_new(ctx->cgroup_root, ls->cgroup, NULL)
                                            : NULL;
     ld->log_fd = lxc_domain_open_log(obj, NULL);
     sv_guest_log_printf(ld->log_fd, "reconnected to supervisor %d",

@@ -125,7 +125,7 @@ complete_interfaces(SvDomainList *list, SvDomainDef *def)
 typedef struct {
     LxcSpec *spec;
     char *socket_path;
-    LxcCgroup *cgroup;
+    SvCgroup *cgroup;
 } StartPlan;
 
 static void
@@ -133,7 +133,7 @@ start_plan_clear(StartPlan *p)
 {
     lxc_spec_free(p->spec);
     g_free(p->socket_path);
-    lxc_cgroup_free(p->cgroup);
+    sv_cgroup_free(p->cgroup);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(StartPlan, start_plan_clear)
 
@@ -158,15 +158,15 @@ check_root_owner(const LxcSpec *spec, GError **error)
 /* Never a second container for a domain whose container lives: one a restarted daemon
  * could not take back (its status file was set aside) still has its cgroup. */
 static gboolean
-check_cgroup_free(LxcCgroup *cg, const char *name, GError **error)
+check_cgroup_free(SvCgroup *cg, const char *name, GError **error)
 {
-    g_autoptr(GArray) pids = lxc_cgroup_get_pids(cg);
+    g_autoptr(GArray) pids = sv_cgroup_get_pids(cg);
 
     if (!pids || pids->len == 0)
         return TRUE;
     sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_INVALID,
                  "a container of domain '%s' still runs outside the daemon's control: its "
-                 "cgroup %s holds process %d", name, lxc_cgroup_get_path(cg),
+                 "cgroup %s holds process %d", name, sv_cgroup_get_path(cg),
                  (int)g_array_index(pids, pid_t, 0));
     return FALSE;
 }
@@ -192,7 +192,7 @@ plan_start(SvDomainObj *obj, SvDomainDef *live, StartPlan *p, GError **error)
                      p->socket_path, strlen(p->socket_path), sizeof(sa.sun_path) - 1);
         return FALSE;
     }
-    p->cgroup = lxc_cgroup_new(ctx->cgroup_root, p->spec->cgroup_path, error);
+    p->cgroup = sv_cgroup_new(ctx->cgroup_root, p->spec->cgroup_path, error);
     return p->cgroup && check_cgroup_free(p->cgroup, live->name, error);
 }
 

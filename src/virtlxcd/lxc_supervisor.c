@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lxc_cgroup.h"
+#include "util/cgroup.h"
 #include "lxc_container.h"
 #include "lxc_netdev.h"
 #include "lxc_relay.h"
@@ -66,7 +66,7 @@ typedef struct {
     GMainLoop *loop;
     SupState state;
     LxcRelay *relay;
-    LxcCgroup *cgroup;
+    SvCgroup *cgroup;
     /* The current init (or the child about to become it). */
     pid_t init_pid;
     int init_pidfd;
@@ -235,18 +235,32 @@ prepare_userns(Supervisor *sup, GError **error)
     return TRUE;
 }
 
+/* Device nodes a container may use (v1 devices.allow lines): what its /dev offers. */
+static const char *const allowed_devices[] = {
+    "c 1:3 rwm",   /* null */
+    "c 1:5 rwm",   /* zero */
+    "c 1:7 rwm",   /* full */
+    "c 1:8 rwm",   /* random */
+    "c 1:9 rwm",   /* urandom */
+    "c 5:0 rwm",   /* tty */
+    "c 5:1 rwm",   /* console */
+    "c 5:2 rwm",   /* ptmx */
+    "c 136:* rwm", /* ptys, the host's console pty among them */
+    NULL,
+};
+
 static gboolean
 prepare_cgroup(Supervisor *sup, GError **error)
 {
     if (!sup->cgroup) {
-        sup->cgroup = lxc_cgroup_new(sup->spec->cgroup_root, sup->spec->cgroup_path, error);
+        sup->cgroup = sv_cgroup_new(sup->spec->cgroup_root, sup->spec->cgroup_path, error);
         if (!sup->cgroup)
             return FALSE;
     }
-    if (!lxc_cgroup_create(sup->cgroup, error) ||
-        !lxc_cgroup_restrict_devices(sup->cgroup, error))
+    if (!sv_cgroup_create(sup->cgroup, error) ||
+        !sv_cgroup_restrict_devices(sup->cgroup, allowed_devices, error))
         return FALSE;
-    if (sup->spec->memory && !lxc_cgroup_set_memory_limit(sup->cgroup, sup->spec->memory, error))
+    if (sup->spec->memory && !sv_cgroup_set_memory_limit(sup->cgroup, sup->spec->memory, error))
         return FALSE;
     return TRUE;
 }
@@ -258,7 +272,7 @@ place_child(Supervisor *sup, pid_t pid, GError **error)
 {
     if (has_userns(sup->spec) && !write_idmaps(sup, pid, error))
         return FALSE;
-    if (!lxc_cgroup_add_process(sup->cgroup, pid, error))
+    if (!sv_cgroup_add_process(sup->cgroup, pid, error))
         return FALSE;
     for (guint i = 0; i < sup->spec->nets->len; i++) {
         const LxcSpecNet *n = sup->spec->nets->pdata[i];
@@ -491,8 +505,8 @@ cleanup_step(gpointer data)
 
     sup->cleanup_timer = 0;
     if (sup->cgroup) {
-        lxc_cgroup_kill_all(sup->cgroup, SIGKILL);
-        if (!lxc_cgroup_remove(sup->cgroup, &error) && ++sup->cleanup_tries < CGROUP_RETRIES) {
+        sv_cgroup_kill_all(sup->cgroup, SIGKILL);
+        if (!sv_cgroup_remove(sup->cgroup, &error) && ++sup->cleanup_tries < CGROUP_RETRIES) {
             sup->cleanup_timer = g_timeout_add(CGROUP_RETRY_MS, cleanup_step, sup);
             return G_SOURCE_REMOVE;
         }
@@ -511,7 +525,7 @@ init_ended(Supervisor *sup, gboolean signaled, int code)
 
     sup->init_pid = 0;
     if (sup->cgroup)
-        lxc_cgroup_kill_all(sup->cgroup, SIGKILL);
+        sv_cgroup_kill_all(sup->cgroup, SIGKILL);
     if (reboot) {
         /* reboot() inside the PID namespace ended init with SIGHUP: start over, keeping
          * the console and the cgroup. The old veth pairs die with the old namespace,
@@ -546,7 +560,7 @@ on_stop_signal(gpointer data)
     /* Also thaws a paused container, whose processes could not die frozen. */
     if (sup->cgroup && sup->state != SUP_CLEANING && sup->state != SUP_EXITED &&
         sup->state != SUP_FAILED)
-        lxc_cgroup_kill_all(sup->cgroup, SIGKILL);
+        sv_cgroup_kill_all(sup->cgroup, SIGKILL);
     return G_SOURCE_CONTINUE;
 }
 
@@ -594,7 +608,7 @@ supervisor_clear(Supervisor *sup)
     stop_watching_child(sup);
     sv_fd_clear(&sup->init_pidfd);
     lxc_relay_free(sup->relay);
-    lxc_cgroup_free(sup->cgroup);
+    sv_cgroup_free(sup->cgroup);
     lxc_spec_free(sup->spec);
     g_free(sup->start_error);
     g_free(sup->socket_path);

@@ -7,6 +7,7 @@
 
 #include "conf/uuid.h"
 #include "qemu_argv.h"
+#include "qemu_command_cpu.h"
 #include "qemu_command_platform.h"
 #include "util/error.h"
 
@@ -55,12 +56,6 @@ qemu_command_check_emulator(const char *emulator, const char *default_emulator,
 gboolean
 qemu_command_check_def(const SvDomainDef *def, GError **error)
 {
-    if (def->cpu_mode == SV_DOMAIN_CPU_MODE_HOST_PASSTHROUGH && def->type != SV_DOMAIN_VIRT_KVM) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                     "CPU mode 'host-passthrough' needs domain type 'kvm', not '%s'",
-                     sv_domain_virt_type_to_string(def->type));
-        return FALSE;
-    }
     for (guint i = 0; i < def->filesystems->len; i++) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                      "filesystem passthrough is not supported for QEMU guests");
@@ -93,22 +88,6 @@ qemu_command_check_def(const SvDomainDef *def, GError **error)
     return TRUE;
 }
 
-static const char *
-cpu_arg(const SvDomainDef *def)
-{
-    switch (def->cpu_mode) {
-    case SV_DOMAIN_CPU_MODE_HOST_PASSTHROUGH:
-        return "host";
-    case SV_DOMAIN_CPU_MODE_HOST_MODEL:
-        return def->type == SV_DOMAIN_VIRT_KVM ? "host" : "max";
-    case SV_DOMAIN_CPU_MODE_MAXIMUM:
-        return "max";
-    case SV_DOMAIN_CPU_MODE_CUSTOM:
-    default:
-        return def->cpu_model;
-    }
-}
-
 /* The NIC device QEMU gets for a <model type=>: libvirt's "virtio" is QEMU's
  * virtio-net-pci; without a model, e1000 as libvirt picks on x86. */
 static const char *
@@ -119,12 +98,12 @@ nic_device(const SvDomainNetDef *n)
     return g_str_equal(model, "virtio") ? "virtio-net-pci" : model;
 }
 
-/* What only the probed QEMU can tell: its machine types, CPU models and NICs. */
+/* What only the probed QEMU can tell: its machine types, CPU models and NICs; and what
+ * this QEMU can run for the domain type. */
 static gboolean
 check_caps(const SvDomainDef *def, const QemuCommandOptions *opts, GError **error)
 {
     const char *machine = def->os.machine ? def->os.machine : "pc";
-    const char *cpu = cpu_arg(def);
 
     if (!qemu_caps_has_machine(opts->caps, machine)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
@@ -132,12 +111,8 @@ check_caps(const SvDomainDef *def, const QemuCommandOptions *opts, GError **erro
                      qemu_command_emulator(def, opts->emulator), machine);
         return FALSE;
     }
-    if (def->cpu_mode == SV_DOMAIN_CPU_MODE_CUSTOM && cpu &&
-        !qemu_caps_has_cpu_model(opts->caps, cpu)) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                     "CPU model %s is not supported by hypervisor", cpu);
+    if (!qemu_cpu_check_start(def, opts->caps, error))
         return FALSE;
-    }
     for (guint i = 0; i < def->interfaces->len; i++) {
         const SvDomainNetDef *n = def->interfaces->pdata[i];
         if (!qemu_caps_has_nic_model(opts->caps, nic_device(n))) {
@@ -248,7 +223,6 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
     g_autofree char *name = qemu_argv_escape(def->name);
     char uuid[37];
-    const char *cpu;
 
     if (!qemu_command_check_def(def, error) || !check_caps(def, opts, error))
         return NULL;
@@ -261,16 +235,9 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     /* The accelerator follows the domain type, never the mere presence of /dev/kvm. */
     qemu_argv_add(argv, "-accel");
     qemu_argv_add(argv, def->type == SV_DOMAIN_VIRT_KVM ? "kvm" : "tcg");
-    cpu = cpu_arg(def);
-    if (cpu) {
-        qemu_argv_add(argv, "-cpu");
-        qemu_argv_add(argv, cpu);
-    }
+    /* cpu, vcpus, memory and tuning: -cpu, -m, -object pc.ram, -overcommit, -smp, iothreads */
+    qemu_cpu_build(def, argv);
     qemu_platform_build_loader(def, argv);
-    qemu_argv_add(argv, "-m");
-    qemu_argv_addf(argv, "size=%" G_GUINT64_FORMAT "k", def->memory_kib);
-    qemu_argv_add(argv, "-smp");
-    qemu_argv_addf(argv, "%u", def->vcpus);
     qemu_argv_add(argv, "-uuid");
     qemu_argv_add(argv, uuid);
     if (!qemu_platform_build_smbios_genid(def, argv, error))

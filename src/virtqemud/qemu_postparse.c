@@ -6,6 +6,7 @@
 #include "qemu_command_platform.h"
 #include "qemu_pci.h"
 #include "qemu_topo.h"
+#include "qemu_command_cpu.h"
 
 gboolean
 qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
@@ -15,6 +16,8 @@ qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
         return FALSE;
 
     /* ---- cpu, vcpus, memory and tuning ---- */
+    if (!qemu_cpu_post_parse(def, caps, error))
+        return FALSE;
 
     /* ---- disks and controllers ---- */
 

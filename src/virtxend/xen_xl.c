@@ -247,6 +247,11 @@ xen_def_check(const SvDomainDef *def, GError **error)
                     sv_domain_cpu_mode_to_string(def->cpu_mode));
         return FALSE;
     }
+    /* libxl gets memory and a vcpu count, nothing else of these: refused, not dropped. */
+    if (sv_domain_cpu_tuning_used(def)) {
+        unsupported(error, "%s is not supported by the Xen driver", sv_domain_cpu_tuning_used(def));
+        return FALSE;
+    }
     if (def->controllers->len) {
         const SvDomainControllerDef *c = def->controllers->pdata[0];
         unsupported(error, "<controller type='%s'> is not supported by the Xen driver",

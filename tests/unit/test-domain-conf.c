@@ -395,6 +395,11 @@ test_string_tables(void)
     CHECK_TABLE(chr_type, SV_DOMAIN_CHR_TYPE_LAST);
     CHECK_TABLE(controller_type, SV_DOMAIN_CONTROLLER_LAST);
     CHECK_TABLE(idmap_kind, SV_DOMAIN_IDMAP_LAST);
+    /* cpu, vcpus, memory and tuning */
+    CHECK_TABLE(cpu_feature_policy, SV_DOMAIN_CPU_FEATURE_LAST);
+    CHECK_TABLE(memory_source, SV_DOMAIN_MEMORY_SOURCE_LAST);
+    CHECK_TABLE(memory_access, SV_DOMAIN_MEMORY_ACCESS_LAST);
+    CHECK_TABLE(memory_allocation, SV_DOMAIN_MEMORY_ALLOCATION_LAST);
     g_assert_cmpstr(sv_domain_lifecycle_action_to_string(SV_DOMAIN_LIFECYCLE_RENAME_RESTART), ==,
                     "rename-restart");
 

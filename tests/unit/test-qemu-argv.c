@@ -141,6 +141,8 @@ static const Element elements[] = {
     {"@SMBIOSVENDOR@", "ACME"},
     {"@SMBIOSSERIAL@", "S-1"},
     {"@OEMSTRING@", "key=value"},
+    /* cpu, vcpus, memory and tuning */
+    {"@CPUFEATURE@", "sse4.2"},
 };
 
 typedef struct {

@@ -440,6 +440,95 @@ const char *sv_domain_timer_tickpolicy_to_string(int v);
 int sv_domain_timer_tickpolicy_from_string(const char *s);
 const char *sv_domain_timer_track_to_string(int v);
 int sv_domain_timer_track_from_string(const char *s);
+/* ---- cpu, vcpus, memory and tuning (domain_cpu.c) ---- */
+
+/* <cpu><feature policy=...> (default require). */
+typedef enum {
+    SV_DOMAIN_CPU_FEATURE_FORCE,
+    SV_DOMAIN_CPU_FEATURE_REQUIRE,
+    SV_DOMAIN_CPU_FEATURE_OPTIONAL,
+    SV_DOMAIN_CPU_FEATURE_DISABLE,
+    SV_DOMAIN_CPU_FEATURE_FORBID,
+    SV_DOMAIN_CPU_FEATURE_LAST
+} SvDomainCpuFeaturePolicy;
+
+/* <memoryBacking><source type=...>; NONE when absent. */
+typedef enum {
+    SV_DOMAIN_MEMORY_SOURCE_NONE,
+    SV_DOMAIN_MEMORY_SOURCE_FILE,
+    SV_DOMAIN_MEMORY_SOURCE_ANONYMOUS,
+    SV_DOMAIN_MEMORY_SOURCE_MEMFD,
+    SV_DOMAIN_MEMORY_SOURCE_LAST
+} SvDomainMemorySource;
+
+/* <memoryBacking><access mode=...>; DEFAULT when absent. */
+typedef enum {
+    SV_DOMAIN_MEMORY_ACCESS_DEFAULT,
+    SV_DOMAIN_MEMORY_ACCESS_SHARED,
+    SV_DOMAIN_MEMORY_ACCESS_PRIVATE,
+    SV_DOMAIN_MEMORY_ACCESS_LAST
+} SvDomainMemoryAccess;
+
+/* <memoryBacking><allocation mode=...>; NONE when absent. */
+typedef enum {
+    SV_DOMAIN_MEMORY_ALLOCATION_NONE,
+    SV_DOMAIN_MEMORY_ALLOCATION_IMMEDIATE,
+    SV_DOMAIN_MEMORY_ALLOCATION_ONDEMAND,
+    SV_DOMAIN_MEMORY_ALLOCATION_LAST
+} SvDomainMemoryAllocation;
+
+typedef struct {
+    char *name; /* never NULL, unique within the <cpu> */
+    SvDomainCpuFeaturePolicy policy;
+} SvDomainCpuFeatureDef;
+
+typedef struct {
+    guint vcpu;   /* < the vcpu count (libvirt drops pins of missing vcpus) */
+    char *cpuset; /* canonical host CPU list, never NULL */
+} SvDomainVcpuPinDef;
+
+typedef struct {
+    char *path;   /* never NULL, unique */
+    guint weight; /* 0: none (libvirt then does not format the device) */
+} SvDomainBlkioDeviceDef;
+
+/* <cputune>: 0 for an absent period/quota, as libvirt. */
+typedef struct {
+    gboolean shares_specified;
+    guint64 shares;
+    guint64 period;
+    gint64 quota;
+    guint64 emulator_period;
+    gint64 emulator_quota;
+    GPtrArray *vcpupins; /* of SvDomainVcpuPinDef, by vcpu; never NULL */
+    char *emulatorpin;   /* canonical host CPU list or NULL */
+} SvDomainCputuneDef;
+
+/* <memtune>, in KiB; SV_DOMAIN_MEMORY_UNLIMITED (or more) for none, as libvirt. */
+#define SV_DOMAIN_MEMORY_UNLIMITED G_GUINT64_CONSTANT(9007199254740991)
+typedef struct {
+    guint64 hard_limit;
+    guint64 soft_limit;
+    guint64 min_guarantee; /* 0: none */
+    guint64 swap_hard_limit;
+} SvDomainMemtuneDef;
+
+typedef struct {
+    SvDomainMemorySource source;
+    SvDomainMemoryAccess access;
+    SvDomainMemoryAllocation allocation;
+    guint allocation_threads; /* 0: none */
+    gboolean locked;
+} SvDomainMemoryBackingDef;
+
+const char *sv_domain_cpu_feature_policy_to_string(int v);
+int sv_domain_cpu_feature_policy_from_string(const char *s);
+const char *sv_domain_memory_source_to_string(int v);
+int sv_domain_memory_source_from_string(const char *s);
+const char *sv_domain_memory_access_to_string(int v);
+int sv_domain_memory_access_from_string(const char *s);
+const char *sv_domain_memory_allocation_to_string(int v);
+int sv_domain_memory_allocation_from_string(const char *s);
 
 typedef struct SvDomainDef SvDomainDef;
 struct SvDomainDef {
@@ -519,6 +608,23 @@ struct SvDomainDef {
     guint8 genid_uuid[16];
 
     /* ---- cpu, vcpus, memory and tuning ---- */
+    char *cpu_vendor; /* only with a model */
+    /* <topology>: all 0 when absent, else all > 0 (dies defaults to 1). */
+    guint cpu_sockets;
+    guint cpu_dies;
+    guint cpu_cores;
+    guint cpu_threads;
+    GPtrArray *cpu_features; /* of SvDomainCpuFeatureDef, in document order; never NULL */
+    guint vcpus_current;     /* <= vcpus; equal to vcpus unless current= says otherwise */
+    char *vcpu_cpuset;       /* canonical host CPU list or NULL */
+    guint64 max_memory_kib;  /* 0: no <maxMemory> */
+    guint max_memory_slots;
+    SvDomainCputuneDef cputune;
+    SvDomainMemtuneDef memtune;
+    guint blkio_weight;        /* 0: none */
+    GPtrArray *blkio_devices;  /* of SvDomainBlkioDeviceDef; never NULL */
+    SvDomainMemoryBackingDef memory_backing;
+    guint iothreads;           /* 0: none */
 
     /* ---- disks and controllers ---- */
 
@@ -620,3 +726,8 @@ const char *sv_domain_controller_type_to_string(int v);
 int sv_domain_controller_type_from_string(const char *s);
 const char *sv_domain_idmap_kind_to_string(int v);
 int sv_domain_idmap_kind_from_string(const char *s);
+
+/* cpu, vcpus, memory and tuning (domain_cpu.c): for a driver that applies none of this
+ * area's elements beyond <memory>, <currentMemory> and <vcpu>N</vcpu>, the first one `def`
+ * uses ("<cputune>", "<cpu>"...), else NULL. */
+const char *sv_domain_cpu_tuning_used(const SvDomainDef *def);

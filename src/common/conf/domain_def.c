@@ -176,6 +176,7 @@ sv_domain_def_new(void)
     def->timers = g_ptr_array_new_with_free_func(g_free);
 
     /* ---- cpu, vcpus, memory and tuning ---- */
+    sv_domain_cpu_def_init(def);
 
     /* ---- disks and controllers ---- */
 
@@ -231,6 +232,7 @@ sv_domain_def_free(SvDomainDef *def)
     g_free(def->nvram_template);
 
     /* ---- cpu, vcpus, memory and tuning ---- */
+    sv_domain_cpu_def_clear(def);
 
     /* ---- disks and controllers ---- */
 

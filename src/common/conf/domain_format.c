@@ -87,35 +87,10 @@ format_idmaps(GString *buf, const SvDomainDef *def)
 }
 
 static void
-format_cpu(GString *buf, const SvDomainDef *def)
-{
-    gboolean custom = def->cpu_mode == SV_DOMAIN_CPU_MODE_CUSTOM;
-
-    /* libvirt drops a custom <cpu> without a model: it says nothing. */
-    if (custom && !def->cpu_model)
-        return;
-    g_string_append_printf(buf, "  <cpu mode='%s'", sv_domain_cpu_mode_to_string(def->cpu_mode));
-    if (custom)
-        sv_xml_append_attr(buf, "match", sv_domain_cpu_match_to_string(def->cpu_match));
-    if (def->cpu_check != SV_DOMAIN_CPU_CHECK_DEFAULT)
-        sv_xml_append_attr(buf, "check", sv_domain_cpu_check_to_string(def->cpu_check));
-    if (def->cpu_migratable != SV_DOMAIN_SWITCH_ABSENT)
-        sv_xml_append_attr(buf, "migratable", sv_domain_switch_to_string(def->cpu_migratable));
-    if (!custom) {
-        g_string_append(buf, "/>\n");
-        return;
-    }
-    g_string_append_printf(buf, ">\n    <model fallback='%s'>",
-                           sv_domain_cpu_fallback_to_string(def->cpu_fallback));
-    sv_xml_append_escaped(buf, def->cpu_model, FALSE);
-    g_string_append(buf, "</model>\n  </cpu>\n");
-}
-
-static void
 format_features_cpu_clock(GString *buf, const SvDomainDef *def)
 {
     sv_domain_platform_format_features(buf, def);
-    format_cpu(buf, def);
+    sv_domain_format_cpu(buf, def);
     sv_domain_platform_format_clock(buf, def);
     sv_xml_append_text_elem(buf, 2, "on_poweroff", sv_domain_lifecycle_action_to_string(def->on_poweroff));
     sv_xml_append_text_elem(buf, 2, "on_reboot", sv_domain_lifecycle_action_to_string(def->on_reboot));
@@ -309,13 +284,7 @@ sv_domain_def_format(const SvDomainDef *def, int id, guint flags)
     sv_xml_append_text_elem(buf, 2, "title", def->title);
     sv_xml_append_text_elem(buf, 2, "description", def->description);
     format_metadata(buf, def);
-    g_string_append_printf(buf, "  <memory unit='KiB'>%" G_GUINT64_FORMAT "</memory>\n",
-                           def->memory_kib);
-    g_string_append_printf(buf,
-                           "  <currentMemory unit='KiB'>%" G_GUINT64_FORMAT "</currentMemory>\n",
-                           def->current_memory_kib);
-    g_string_append_printf(buf, "  <vcpu placement='%s'>%u</vcpu>\n",
-                           sv_domain_cpu_placement_to_string(def->placement), def->vcpus);
+    sv_domain_format_resources(buf, def);
     sv_domain_platform_format_sysinfo(buf, def);
     format_os(buf, def);
     format_idmaps(buf, def);

@@ -15,9 +15,6 @@
 #include "conf/uuid.h"
 #include "util/error.h"
 
-/* libvirt's limit on memory in bytes, virMemoryMaxValue(false) = LLONG_MAX. */
-#define MEMORY_MAX_BYTES ((guint64)G_MAXINT64)
-
 /* Values libvirt 9.0.0 knows and splitvirt does not implement: these are refused as
  * unsupported, while values nobody knows get libvirt's own error. Space-separated. */
 #define UNSUPPORTED_VIRT_TYPES                                                                 \
@@ -294,91 +291,6 @@ parse_metadata(const xmlNode *root, SvDomainDef *def)
     xmlFreeDoc(doc);
 }
 
-/* libvirt's virScaleInteger on a value from an element with a unit attribute, giving KiB
- * rounded up. `xpath` names the element in libvirt's error. A missing or empty element
- * gives 0, as in libvirt. */
-static gboolean
-parse_memory_value(const xmlNode *node, const char *xpath, guint64 *out_kib, GError **error)
-{
-    g_autofree char *text = sv_xml_text(node);
-    g_autofree char *unit = node ? sv_xml_prop(node, "unit") : NULL;
-    guint64 value = 0;
-    guint64 scale = 1024;
-
-    *out_kib = 0;
-    if (!text)
-        return TRUE;
-    if (!sv_domain_parse_u64(text, &value)) {
-        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
-                     "Invalid value '%s' for element or attribute '%s'", text, xpath);
-        return FALSE;
-    }
-    if (unit && *unit) {
-        static const char *const prefixes = "kmgtpe";
-        const char *p = strchr(prefixes, g_ascii_tolower(unit[0]));
-        guint64 base = 0;
-
-        if (!g_ascii_strcasecmp(unit, "b") || !g_ascii_strcasecmp(unit, "byte") ||
-            !g_ascii_strcasecmp(unit, "bytes"))
-            base = 1;
-        else if (p && (!unit[1] || !g_ascii_strcasecmp(unit + 1, "iB")))
-            base = 1024;
-        else if (p && g_ascii_tolower(unit[1]) == 'b' && !unit[2])
-            base = 1000;
-        if (!base) {
-            sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG, "unknown suffix '%s'", unit);
-            return FALSE;
-        }
-        scale = 1;
-        if (base > 1) {
-            for (const char *q = prefixes; q <= p; q++)
-                scale *= base;
-        }
-    }
-    if (value && value > MEMORY_MAX_BYTES / scale) {
-        g_autofree char *detail =
-            g_strdup_printf("value too large: %" G_GUINT64_FORMAT "%s", value, unit ? unit : "");
-
-        sv_domain_error_templated(error, SV_FROM_NONE, SV_ERR_OVERFLOW, "numerical overflow: %s",
-                                  "numerical overflow", detail);
-        return FALSE;
-    }
-    *out_kib = (value * scale + 1023) / 1024;
-    return TRUE;
-}
-
-static gboolean
-parse_memory(const xmlNode *root, SvDomainDef *def, GError **error)
-{
-    if (!parse_memory_value(sv_xml_child(root, "memory"), "./memory[1]", &def->memory_kib,
-                            error))
-        return FALSE;
-    return parse_memory_value(sv_xml_child(root, "currentMemory"), "./currentMemory[1]",
-                              &def->current_memory_kib, error);
-}
-
-static gboolean
-parse_vcpu(const xmlNode *root, SvDomainDef *def, GError **error)
-{
-    xmlNode *node = sv_xml_child(root, "vcpu");
-    g_autofree char *text = NULL;
-    int placement = SV_DOMAIN_CPU_PLACEMENT_STATIC;
-
-    if (!node)
-        return TRUE;
-    text = sv_xml_text_raw(node);
-    if (!sv_domain_parse_uint(text, &def->vcpus)) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
-                     "maximum vcpus count must be an integer");
-        return FALSE;
-    }
-    if (!sv_domain_prop_enum(node, "placement", sv_domain_cpu_placement_from_string, 0, NULL, FALSE,
-                             &placement, error))
-        return FALSE;
-    def->placement = placement;
-    return TRUE;
-}
-
 /* ---- parsing: os, features, cpu, clock, lifecycle, idmap, seclabel ------------------- */
 
 /* Children of <os> that only some os types use. libvirt ignores them for the others, which
@@ -465,81 +377,6 @@ parse_os(const xmlNode *root, SvDomainDef *def, GError **error)
         /* libvirt keeps the first VIR_DOMAIN_BOOT_LAST entries and ignores the rest. */
         if (o->n_boot_devs < SV_DOMAIN_BOOT_LAST)
             o->boot_devs[o->n_boot_devs++] = dev;
-    }
-    return TRUE;
-}
-
-/* <cpu>'s attributes, checked as libvirt's virCPUDefParseXML does. */
-static gboolean
-parse_cpu_attrs(const xmlNode *node, SvDomainDef *def, GError **error)
-{
-    g_autofree char *mode = sv_xml_prop(node, "mode");
-    int match = SV_DOMAIN_CPU_MATCH_EXACT;
-    int check = SV_DOMAIN_CPU_CHECK_DEFAULT;
-    int migratable = SV_DOMAIN_SWITCH_ABSENT;
-    int v = mode ? sv_domain_cpu_mode_from_string(mode) : SV_DOMAIN_CPU_MODE_CUSTOM;
-
-    if (v < 0) {
-        sv_error_set(error, SV_FROM_CPU, SV_ERR_CONFIG_UNSUPPORTED, "Invalid mode attribute '%s'",
-                     mode);
-        return FALSE;
-    }
-    def->cpu_mode = v;
-    if (!sv_domain_prop_enum(node, "match", sv_domain_cpu_match_from_string, 0, NULL, FALSE, &match,
-                             error) ||
-        !sv_domain_prop_enum(node, "check", sv_domain_cpu_check_from_string, 0, NULL, FALSE, &check,
-                             error) ||
-        !sv_domain_prop_enum(node, "migratable", sv_domain_switch_from_string, 1, NULL, FALSE,
-                             &migratable, error))
-        return FALSE;
-    if (migratable != SV_DOMAIN_SWITCH_ABSENT &&
-        def->cpu_mode != SV_DOMAIN_CPU_MODE_HOST_PASSTHROUGH &&
-        def->cpu_mode != SV_DOMAIN_CPU_MODE_MAXIMUM) {
-        sv_error_set(error, SV_FROM_CPU, SV_ERR_CONFIG_UNSUPPORTED,
-                     "Attribute migratable is only allowed for 'host-passthrough' / 'maximum' "
-                     "CPU mode");
-        return FALSE;
-    }
-    def->cpu_match = match;
-    def->cpu_check = check;
-    def->cpu_migratable = migratable;
-    return TRUE;
-}
-
-static gboolean
-parse_cpu(const xmlNode *root, SvDomainDef *def, GError **error)
-{
-    xmlNode *node = sv_xml_child(root, "cpu");
-    xmlNode *model;
-    g_autofree char *fallback = NULL;
-    int v;
-
-    if (!node)
-        return TRUE;
-    if (!parse_cpu_attrs(node, def, error))
-        return FALSE;
-    model = sv_xml_child(node, "model");
-    if (model) {
-        fallback = sv_xml_prop(model, "fallback");
-        v = fallback ? sv_domain_cpu_fallback_from_string(fallback)
-                     : SV_DOMAIN_CPU_FALLBACK_ALLOW;
-        if (v < 0) {
-            sv_error_set(error, SV_FROM_CPU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "Invalid fallback attribute");
-            return FALSE;
-        }
-        def->cpu_fallback = v;
-        def->cpu_model = sv_xml_text(model);
-    }
-    if (def->cpu_model && def->cpu_mode != SV_DOMAIN_CPU_MODE_CUSTOM) {
-        sv_domain_error_unsupported(error, "<model> in <cpu> with a mode other than 'custom'");
-        return FALSE;
-    }
-    if (!def->cpu_model && def->cpu_mode == SV_DOMAIN_CPU_MODE_CUSTOM &&
-        def->cpu_check != SV_DOMAIN_CPU_CHECK_DEFAULT) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
-                     "check attribute specified for CPU with no model");
-        return FALSE;
     }
     return TRUE;
 }
@@ -661,14 +498,13 @@ parse_root(const xmlNode *root, SvDomainDef *def, guint flags, GError **error)
         !parse_title(root, def, error))
         return FALSE;
     parse_metadata(root, def);
-    if (!parse_memory(root, def, error) || !parse_vcpu(root, def, error) ||
-        !parse_os(root, def, error) || !sv_domain_platform_parse_os_extras(root, def, error) ||
-        !parse_idmaps(root, def, error) ||
-        !sv_domain_platform_parse_clock(root, def, error) ||
-        !parse_lifecycle(root, def, error) || !sv_domain_platform_parse_features(root, def, error) ||
+    if (!sv_domain_parse_resources(root, def, error) || !parse_os(root, def, error) ||
+        !sv_domain_platform_parse_os_extras(root, def, error) || !parse_idmaps(root, def, error) ||
+        !sv_domain_platform_parse_clock(root, def, error) || !parse_lifecycle(root, def, error) ||
+        !sv_domain_platform_parse_features(root, def, error) ||
         !sv_domain_platform_parse_pm(root, def, error))
         return FALSE;
-    return parse_cpu(root, def, error) && parse_seclabel(root, def, error) &&
+    return sv_domain_parse_cpu(root, def, error) && parse_seclabel(root, def, error) &&
            sv_domain_parse_devices(root, def, flags, error);
 }
 

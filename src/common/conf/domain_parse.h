@@ -107,3 +107,31 @@ void sv_domain_pci_controller_opts_format(GString *buf, int indent,
 /* A new one, every value absent. (transfer full) */
 SvDomainPciControllerOpts *sv_domain_pci_controller_opts_new(void);
 void sv_domain_pci_controller_opts_free(SvDomainPciControllerOpts *opts);
+/* ---- cpu, vcpus, memory and tuning (domain_cpu.c, domain_cpu_model.c) --------------------- */
+
+/* Set up and release the area's parts of a definition (sv_domain_def_new/free). */
+void sv_domain_cpu_def_init(SvDomainDef *def);
+void sv_domain_cpu_def_clear(SvDomainDef *def);
+
+/* <memory>, <maxMemory>, <currentMemory>, <memoryBacking>, <vcpu>, <iothreads>, <blkiotune>,
+ * <memtune> and <cputune>, with libvirt's errors. */
+gboolean sv_domain_parse_resources(const xmlNode *root, SvDomainDef *def, GError **error);
+/* <cpu>, with libvirt's errors. */
+gboolean sv_domain_parse_cpu(const xmlNode *root, SvDomainDef *def, GError **error);
+/* libvirt's checks of <cputune>'s values (virDomainDefCputuneValidate). */
+gboolean sv_domain_cpu_def_validate(const SvDomainDef *def, GError **error);
+/* The elements above as libvirt formats them, each at its place in <domain>. */
+void sv_domain_format_resources(GString *buf, const SvDomainDef *def);
+void sv_domain_format_cpu(GString *buf, const SvDomainDef *def);
+
+/* libvirt's virScaleInteger on an element's text and unit= attribute, in KiB rounded up;
+ * `xpath` names the element in libvirt's error. No element or no text gives 0. */
+gboolean sv_domain_parse_memory_value(const xmlNode *node, const char *xpath, guint64 *out_kib,
+                                      GError **error);
+/* libvirt's virXMLPropUInt: unsigned attribute `attr`, maybe required, maybe non-zero. An
+ * absent optional attribute leaves `*out` alone. */
+gboolean sv_domain_prop_uint(const xmlNode *node, const char *attr, gboolean required,
+                             gboolean nonzero, guint *out, GError **error);
+/* A host CPU list ("0-3,^2,8") in libvirt's canonical form ("0-1,3,8"; "" when it names no
+ * CPU), or NULL with libvirt's error. (transfer full) */
+char *sv_domain_cpuset_canonical(const char *s, GError **error);

@@ -33,12 +33,13 @@ static const HandledElement handled_elements[] = {
      "name uuid title description metadata memory currentMemory vcpu os features cpu clock "
      "on_poweroff on_reboot on_crash idmap seclabel devices"
      /* platform */ " pm genid sysinfo"
-     /* cpu, vcpus, memory and tuning */ ""
+     /* cpu, vcpus, memory and tuning */ " maxMemory blkiotune memtune memoryBacking iothreads"
+     " cputune"
      /* the end */ "",
      "type id"},
     {"domain/memory", "", "unit"},
     {"domain/currentMemory", "", "unit"},
-    {"domain/vcpu", "", "placement"},
+    {"domain/vcpu", "", "placement cpuset current"},
     {"domain/os", "type loader kernel initrd cmdline boot init initarg"
      /* platform */ " bootmenu smbios nvram", "" /* platform */ "firmware"},
     {"os/type", "", "arch machine"},
@@ -46,7 +47,7 @@ static const HandledElement handled_elements[] = {
     {"os/boot", "", "dev"},
     {"domain/features", "acpi apic pae"
      /* platform */ " hyperv kvm vmport smm ioapic", ""},
-    {"domain/cpu", "model", "mode match check migratable"},
+    {"domain/cpu", "model vendor topology feature", "mode match check migratable"},
     {"cpu/model", "", "fallback"},
     {"domain/clock", "" /* platform */ "timer", "offset" /* platform */ " adjustment basis timezone"},
     {"domain/idmap", "uid gid", ""},
@@ -127,6 +128,24 @@ static const HandledElement handled_elements[] = {
     {"pm/suspend-to-disk", "", "enabled"},
 
     /* ---- cpu, vcpus, memory and tuning ---- */
+    {"cpu/topology", "", "sockets dies cores threads"},
+    {"cpu/feature", "", "policy name"},
+    {"domain/maxMemory", "", "slots unit"},
+    {"domain/blkiotune", "weight device", ""},
+    {"blkiotune/device", "path weight", ""},
+    {"domain/memtune", "hard_limit soft_limit min_guarantee swap_hard_limit", ""},
+    {"memtune/hard_limit", "", "unit"},
+    {"memtune/soft_limit", "", "unit"},
+    {"memtune/min_guarantee", "", "unit"},
+    {"memtune/swap_hard_limit", "", "unit"},
+    {"domain/memoryBacking", "source access allocation locked", ""},
+    {"memoryBacking/source", "", "type"},
+    {"memoryBacking/access", "", "mode"},
+    {"memoryBacking/allocation", "", "mode threads"},
+    {"domain/cputune", "shares period quota emulator_period emulator_quota vcpupin emulatorpin",
+     ""},
+    {"cputune/vcpupin", "", "vcpu cpuset"},
+    {"cputune/emulatorpin", "", "cpuset"},
 
     /* ---- disks and controllers ---- */
 

@@ -147,7 +147,7 @@ sv_domain_def_validate(const SvDomainDef *def, GError **error)
             return FALSE;
         }
     }
-    return validate_idmaps(def, error);
+    return validate_idmaps(def, error) && sv_domain_cpu_def_validate(def, error);
 }
 
 gboolean

@@ -1,4 +1,4 @@
-/* test-lxc-cgroup.c: container cgroups against fake v1 and v2 trees in a temporary directory
+/* test-cgroup.c: guest cgroups (util/cgroup.c) against fake v1 and v2 trees in a temporary directory
  * (plain files, so every write the code makes is recorded as one appended line), plus the
  * version string table. */
 #include <errno.h>
@@ -8,10 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lxc_cgroup.h"
+#include "util/cgroup.h"
 #include "util/error.h"
 
 #define PATH "splitvirt-test/web.libvirt-lxc"
+
+/* What virtlxcd allows a container (lxc_supervisor.c), in part. */
+static const char *const container_devices[] = {"c 1:3 rwm", "c 136:* rwm", NULL};
 
 typedef struct {
     char *root;
@@ -90,6 +93,84 @@ setup_v2(Fixture *f, gconstpointer data)
     touch(f->root, "cgroup.procs", "");
 }
 
+/* libvirt's domain tuning, on v1 with a blkio hierarchy (BFQ's weight file only) and on v2. */
+static void
+test_v1_tuning(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *blkio = g_build_filename(f->root, "blkio", NULL);
+    g_autoptr(SvCgroup) cg = NULL;
+    g_autofree char *mem = g_build_filename(f->root, "memory", PATH, NULL);
+    g_autofree char *cpu = g_build_filename(f->root, "cpu,cpuacct", PATH, NULL);
+    g_autofree char *io = g_build_filename(blkio, PATH, NULL);
+    g_autofree char *text = NULL;
+
+    (void)data;
+    touch(blkio, "cgroup.procs", "");
+    cg = sv_cgroup_new(f->root, PATH, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(sv_cgroup_get_dir(cg, "blkio"), ==, io);
+    g_assert_true(sv_cgroup_create(cg, &error));
+    touch(cpu, "cpu.shares", "");
+    touch(mem, "memory.soft_limit_in_bytes", "");
+    touch(mem, "memory.memsw.limit_in_bytes", "");
+    touch(io, "blkio.bfq.weight", "");
+    touch(io, "blkio.bfq.weight_device", "");
+    g_assert_true(sv_cgroup_set_cpu_shares(cg, 2048, &error));
+    g_assert_true(sv_cgroup_set_memory_soft_limit(cg, 1 << 20, &error));
+    g_assert_true(sv_cgroup_set_memory_swap_limit(cg, 2 << 20, &error));
+    g_assert_true(sv_cgroup_set_blkio_weight(cg, 500, &error));
+    g_assert_true(sv_cgroup_set_blkio_device_weight(cg, "/dev/null", 300, &error) == FALSE);
+    g_assert_error(error, sv_error_quark(SV_FROM_CGROUP), 1);
+    g_assert_nonnull(strstr(error->message, "'/dev/null' must be a block device"));
+    g_clear_error(&error);
+    text = slurp(cpu, "cpu.shares");
+    g_assert_cmpstr(text, ==, "2048\n");
+    g_free(text);
+    text = slurp(mem, "memory.soft_limit_in_bytes");
+    g_assert_cmpstr(text, ==, "1048576\n");
+    g_free(text);
+    text = slurp(mem, "memory.memsw.limit_in_bytes");
+    g_assert_cmpstr(text, ==, "2097152\n");
+    g_free(text);
+    text = slurp(io, "blkio.bfq.weight");
+    g_assert_cmpstr(text, ==, "500\n");
+}
+
+static void
+test_v2_tuning(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvCgroup) cg = sv_cgroup_new(f->root, PATH, &error);
+    g_autofree char *parent = g_build_filename(f->root, "splitvirt-test", NULL);
+    g_autofree char *dir = g_build_filename(f->root, PATH, NULL);
+    g_autofree char *text = NULL;
+
+    (void)data;
+    touch(parent, "cgroup.subtree_control", "");
+    g_assert_true(sv_cgroup_create(cg, &error));
+    touch(dir, "cpu.weight", "");
+    touch(dir, "memory.high", "");
+    touch(dir, "memory.swap.max", "");
+    touch(dir, "io.weight", "");
+    g_assert_true(sv_cgroup_set_cpu_shares(cg, 100, &error));
+    g_assert_true(sv_cgroup_set_memory_soft_limit(cg, 4096, &error));
+    g_assert_true(sv_cgroup_set_memory_swap_limit(cg, 8192, &error));
+    g_assert_true(sv_cgroup_set_blkio_weight(cg, 500, &error));
+    g_assert_no_error(error);
+    text = slurp(dir, "cpu.weight");
+    g_assert_cmpstr(text, ==, "100\n");
+    g_free(text);
+    text = slurp(dir, "memory.high");
+    g_assert_cmpstr(text, ==, "4096\n");
+    g_free(text);
+    text = slurp(dir, "memory.swap.max");
+    g_assert_cmpstr(text, ==, "8192\n");
+    g_free(text);
+    text = slurp(dir, "io.weight");
+    g_assert_cmpstr(text, ==, "default 500\n");
+}
+
 static void
 teardown(Fixture *f, gconstpointer data)
 {
@@ -101,19 +182,19 @@ teardown(Fixture *f, gconstpointer data)
 static void
 test_version_strings(void)
 {
-    for (int v = 0; v < LXC_CGROUP_VERSION_LAST; v++)
-        g_assert_cmpint(lxc_cgroup_version_from_string(lxc_cgroup_version_to_string(v)), ==, v);
-    g_assert_null(lxc_cgroup_version_to_string(LXC_CGROUP_VERSION_LAST));
-    g_assert_cmpint(lxc_cgroup_version_from_string("v3"), ==, -1);
-    g_assert_cmpint(lxc_cgroup_version_from_string(NULL), ==, -1);
+    for (int v = 0; v < SV_CGROUP_VERSION_LAST; v++)
+        g_assert_cmpint(sv_cgroup_version_from_string(sv_cgroup_version_to_string(v)), ==, v);
+    g_assert_null(sv_cgroup_version_to_string(SV_CGROUP_VERSION_LAST));
+    g_assert_cmpint(sv_cgroup_version_from_string("v3"), ==, -1);
+    g_assert_cmpint(sv_cgroup_version_from_string(NULL), ==, -1);
 }
 
 static void
 test_default_parent(void)
 {
-    g_autofree char *a = lxc_cgroup_default_parent("/tmp/a");
-    g_autofree char *b = lxc_cgroup_default_parent("/tmp/b");
-    g_autofree char *a2 = lxc_cgroup_default_parent("/tmp/a");
+    g_autofree char *a = sv_cgroup_default_parent("/tmp/a");
+    g_autofree char *b = sv_cgroup_default_parent("/tmp/b");
+    g_autofree char *a2 = sv_cgroup_default_parent("/tmp/a");
 
     g_assert_true(g_str_has_prefix(a, "splitvirt-"));
     g_assert_cmpuint(strlen(a), ==, strlen("splitvirt-") + 12);
@@ -125,24 +206,24 @@ static void
 test_v1_lifecycle(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(LxcCgroup) cg = lxc_cgroup_new(f->root, PATH, &error);
+    g_autoptr(SvCgroup) cg = sv_cgroup_new(f->root, PATH, &error);
     g_autofree char *mem = NULL, *frz = NULL, *dev = NULL;
     g_autofree char *text = NULL;
 
     (void)data;
     g_assert_no_error(error);
-    g_assert_cmpint(lxc_cgroup_get_version(cg), ==, LXC_CGROUP_V1);
+    g_assert_cmpint(sv_cgroup_get_version(cg), ==, SV_CGROUP_V1);
     /* cpu and cpuacct are one hierarchy: one directory serves both names. */
-    g_assert_cmpstr(lxc_cgroup_get_dir(cg, "cpu"), ==, lxc_cgroup_get_dir(cg, "cpuacct"));
-    g_assert_null(lxc_cgroup_get_dir(cg, "blkio"));
-    g_assert_false(lxc_cgroup_exists(cg));
-    g_assert_true(lxc_cgroup_create(cg, &error));
+    g_assert_cmpstr(sv_cgroup_get_dir(cg, "cpu"), ==, sv_cgroup_get_dir(cg, "cpuacct"));
+    g_assert_null(sv_cgroup_get_dir(cg, "blkio"));
+    g_assert_false(sv_cgroup_exists(cg));
+    g_assert_true(sv_cgroup_create(cg, &error));
     g_assert_no_error(error);
-    g_assert_true(lxc_cgroup_exists(cg));
+    g_assert_true(sv_cgroup_exists(cg));
     mem = g_build_filename(f->root, "memory", PATH, NULL);
     frz = g_build_filename(f->root, "freezer", PATH, NULL);
     dev = g_build_filename(f->root, "devices", PATH, NULL);
-    g_assert_cmpstr(lxc_cgroup_get_dir(cg, "memory"), ==, mem);
+    g_assert_cmpstr(sv_cgroup_get_dir(cg, "memory"), ==, mem);
     g_assert_true(g_file_test(mem, G_FILE_TEST_IS_DIR));
     /* The kernel's files, as a new cgroup has them. */
     touch(mem, "memory.limit_in_bytes", "");
@@ -151,12 +232,12 @@ test_v1_lifecycle(Fixture *f, gconstpointer data)
     touch(dev, "devices.deny", "");
     touch(dev, "devices.allow", "");
 
-    g_assert_true(lxc_cgroup_set_memory_limit(cg, 64 * 1024 * 1024, &error));
+    g_assert_true(sv_cgroup_set_memory_limit(cg, 64 * 1024 * 1024, &error));
     text = slurp(mem, "memory.limit_in_bytes");
     g_assert_cmpstr(text, ==, "67108864\n");
     g_clear_pointer(&text, g_free);
 
-    g_assert_true(lxc_cgroup_restrict_devices(cg, &error));
+    g_assert_true(sv_cgroup_restrict_devices(cg, container_devices, &error));
     text = slurp(dev, "devices.deny");
     g_assert_cmpstr(text, ==, "a\n");
     g_clear_pointer(&text, g_free);
@@ -165,18 +246,18 @@ test_v1_lifecycle(Fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(text, "c 136:* rwm\n"));
     g_clear_pointer(&text, g_free);
 
-    g_assert_false(lxc_cgroup_is_frozen(cg));
-    g_assert_true(lxc_cgroup_set_frozen(cg, TRUE, &error));
-    g_assert_true(lxc_cgroup_is_frozen(cg));
-    g_assert_true(lxc_cgroup_set_frozen(cg, FALSE, &error));
-    g_assert_false(lxc_cgroup_is_frozen(cg));
+    g_assert_false(sv_cgroup_is_frozen(cg));
+    g_assert_true(sv_cgroup_set_frozen(cg, TRUE, &error));
+    g_assert_true(sv_cgroup_is_frozen(cg));
+    g_assert_true(sv_cgroup_set_frozen(cg, FALSE, &error));
+    g_assert_false(sv_cgroup_is_frozen(cg));
     text = slurp(frz, "freezer.state");
     g_assert_cmpstr(text, ==, "THAWED\nFROZEN\nTHAWED\n");
     g_clear_pointer(&text, g_free);
     g_assert_no_error(error);
 
     /* Hierarchies without a cgroup.procs yet (a fake tree) cannot take a process. */
-    g_assert_false(lxc_cgroup_add_process(cg, 4242, &error));
+    g_assert_false(sv_cgroup_add_process(cg, 4242, &error));
     g_assert_error(error, sv_error_quark(SV_FROM_CGROUP), SV_ERR_SYSTEM_ERROR);
     g_clear_error(&error);
 }
@@ -186,14 +267,14 @@ test_v1_missing_controller(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *frz = g_build_filename(f->root, "freezer", NULL);
-    g_autoptr(LxcCgroup) cg = NULL;
+    g_autoptr(SvCgroup) cg = NULL;
 
     (void)data;
     remove_tree(frz);
-    cg = lxc_cgroup_new(f->root, PATH, &error);
+    cg = sv_cgroup_new(f->root, PATH, &error);
     g_assert_no_error(error);
-    g_assert_null(lxc_cgroup_get_dir(cg, "freezer"));
-    g_assert_false(lxc_cgroup_set_frozen(cg, TRUE, &error));
+    g_assert_null(sv_cgroup_get_dir(cg, "freezer"));
+    g_assert_false(sv_cgroup_set_frozen(cg, TRUE, &error));
     g_assert_nonnull(error);
     g_assert_cmpstr(error->message, ==,
                     "internal error: Unable to find 'freezer' cgroups controller mount");
@@ -204,7 +285,7 @@ test_no_hierarchy(void)
 {
     g_autofree char *root = g_dir_make_tmp("sv-cgroup-XXXXXX", NULL);
     g_autoptr(GError) error = NULL;
-    LxcCgroup *cg = lxc_cgroup_new(root, PATH, &error);
+    SvCgroup *cg = sv_cgroup_new(root, PATH, &error);
 
     g_assert_null(cg);
     g_assert_nonnull(error);
@@ -230,7 +311,7 @@ static void
 test_v1_kill_all(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(LxcCgroup) cg = lxc_cgroup_new(f->root, PATH, &error);
+    g_autoptr(SvCgroup) cg = sv_cgroup_new(f->root, PATH, &error);
     g_autofree char *frz = g_build_filename(f->root, "freezer", PATH, NULL);
     g_autofree char *mem = g_build_filename(f->root, "memory", PATH, NULL);
     g_autofree char *procs = NULL, *text = NULL;
@@ -239,7 +320,7 @@ test_v1_kill_all(Fixture *f, gconstpointer data)
     int status;
 
     (void)data;
-    g_assert_true(lxc_cgroup_create(cg, &error));
+    g_assert_true(sv_cgroup_create(cg, &error));
     /* Both hierarchies list a, one lists b: each is signalled once. */
     procs = g_strdup_printf("%d\n%d\n", (int)a, (int)b);
     touch(frz, "cgroup.procs", procs);
@@ -247,10 +328,10 @@ test_v1_kill_all(Fixture *f, gconstpointer data)
     procs = g_strdup_printf("%d\n", (int)a);
     touch(mem, "cgroup.procs", procs);
     touch(frz, "freezer.state", "THAWED\n");
-    pids = lxc_cgroup_get_pids(cg);
+    pids = sv_cgroup_get_pids(cg);
     g_assert_cmpuint(pids->len, ==, 2);
     g_assert_cmpint(g_array_index(pids, pid_t, 0), ==, MIN(a, b));
-    g_assert_cmpuint(lxc_cgroup_kill_all(cg, SIGTERM), ==, 2);
+    g_assert_cmpuint(sv_cgroup_kill_all(cg, SIGTERM), ==, 2);
     g_assert_cmpint(waitpid(a, &status, 0), ==, a);
     g_assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
     g_assert_cmpint(waitpid(b, &status, 0), ==, b);
@@ -263,22 +344,22 @@ static void
 test_v1_remove(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(LxcCgroup) cg = lxc_cgroup_new(f->root, PATH, &error);
-    g_autoptr(LxcCgroup) other = lxc_cgroup_new(f->root, "splitvirt-test/db.libvirt-lxc", &error);
+    g_autoptr(SvCgroup) cg = sv_cgroup_new(f->root, PATH, &error);
+    g_autoptr(SvCgroup) other = sv_cgroup_new(f->root, "splitvirt-test/db.libvirt-lxc", &error);
     g_autofree char *parent = g_build_filename(f->root, "memory", "splitvirt-test", NULL);
 
     (void)data;
-    g_assert_true(lxc_cgroup_create(cg, &error));
-    g_assert_true(lxc_cgroup_create(other, &error));
+    g_assert_true(sv_cgroup_create(cg, &error));
+    g_assert_true(sv_cgroup_create(other, &error));
     /* The shared parent stays while another container uses it. */
-    g_assert_true(lxc_cgroup_remove(cg, &error));
+    g_assert_true(sv_cgroup_remove(cg, &error));
     g_assert_no_error(error);
-    g_assert_false(lxc_cgroup_exists(cg));
+    g_assert_false(sv_cgroup_exists(cg));
     g_assert_true(g_file_test(parent, G_FILE_TEST_IS_DIR));
-    g_assert_true(lxc_cgroup_remove(other, &error));
+    g_assert_true(sv_cgroup_remove(other, &error));
     g_assert_false(g_file_test(parent, G_FILE_TEST_EXISTS));
     /* Removing what is gone is fine. */
-    g_assert_true(lxc_cgroup_remove(cg, &error));
+    g_assert_true(sv_cgroup_remove(cg, &error));
     g_assert_no_error(error);
 }
 
@@ -286,27 +367,27 @@ static void
 test_v2_lifecycle(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(LxcCgroup) cg = lxc_cgroup_new(f->root, PATH, &error);
+    g_autoptr(SvCgroup) cg = sv_cgroup_new(f->root, PATH, &error);
     g_autofree char *parent = g_build_filename(f->root, "splitvirt-test", NULL);
     g_autofree char *dir = g_build_filename(f->root, PATH, NULL);
     g_autofree char *text = NULL;
 
     (void)data;
     g_assert_no_error(error);
-    g_assert_cmpint(lxc_cgroup_get_version(cg), ==, LXC_CGROUP_V2);
-    g_assert_cmpstr(lxc_cgroup_get_dir(cg, "memory"), ==, dir);
-    g_assert_cmpstr(lxc_cgroup_get_dir(cg, "freezer"), ==, dir);
+    g_assert_cmpint(sv_cgroup_get_version(cg), ==, SV_CGROUP_V2);
+    g_assert_cmpstr(sv_cgroup_get_dir(cg, "memory"), ==, dir);
+    g_assert_cmpstr(sv_cgroup_get_dir(cg, "freezer"), ==, dir);
     /* The parent directory must exist with its control file before create writes it; the
      * kernel creates it with mkdir, the fake tree gets it here. */
     touch(parent, "cgroup.subtree_control", "");
-    g_assert_true(lxc_cgroup_create(cg, &error));
+    g_assert_true(sv_cgroup_create(cg, &error));
     g_assert_no_error(error);
     /* The root and the parent both pass the offered controllers down, in order. */
     text = slurp(f->root, "cgroup.subtree_control");
-    g_assert_cmpstr(text, ==, "+memory\n+pids\n+cpu\n");
+    g_assert_cmpstr(text, ==, "+memory\n+pids\n+cpu\n+io\n");
     g_clear_pointer(&text, g_free);
     text = slurp(parent, "cgroup.subtree_control");
-    g_assert_cmpstr(text, ==, "+memory\n+pids\n+cpu\n");
+    g_assert_cmpstr(text, ==, "+memory\n+pids\n+cpu\n+io\n");
     g_clear_pointer(&text, g_free);
     g_assert_true(g_file_test(dir, G_FILE_TEST_IS_DIR));
 
@@ -314,20 +395,20 @@ test_v2_lifecycle(Fixture *f, gconstpointer data)
     touch(dir, "cgroup.freeze", "0\n");
     touch(dir, "cgroup.procs", "");
     touch(dir, "cpu.stat", "usage_usec 1500\nuser_usec 1000\n");
-    g_assert_true(lxc_cgroup_set_memory_limit(cg, 1 << 20, &error));
+    g_assert_true(sv_cgroup_set_memory_limit(cg, 1 << 20, &error));
     text = slurp(dir, "memory.max");
     g_assert_cmpstr(text, ==, "1048576\n");
     g_clear_pointer(&text, g_free);
     /* No device controller on v2: nothing to write, nothing fails. */
-    g_assert_true(lxc_cgroup_restrict_devices(cg, &error));
-    g_assert_false(lxc_cgroup_is_frozen(cg));
-    g_assert_true(lxc_cgroup_set_frozen(cg, TRUE, &error));
-    g_assert_true(lxc_cgroup_is_frozen(cg));
-    g_assert_true(lxc_cgroup_add_process(cg, 4242, &error));
+    g_assert_true(sv_cgroup_restrict_devices(cg, container_devices, &error));
+    g_assert_false(sv_cgroup_is_frozen(cg));
+    g_assert_true(sv_cgroup_set_frozen(cg, TRUE, &error));
+    g_assert_true(sv_cgroup_is_frozen(cg));
+    g_assert_true(sv_cgroup_add_process(cg, 4242, &error));
     text = slurp(dir, "cgroup.procs");
     g_assert_cmpstr(text, ==, "4242\n");
     g_clear_pointer(&text, g_free);
-    g_assert_cmpuint(lxc_cgroup_get_cpu_time(cg), ==, 1500000);
+    g_assert_cmpuint(sv_cgroup_get_cpu_time(cg), ==, 1500000);
     g_assert_no_error(error);
 }
 
@@ -335,18 +416,18 @@ static void
 test_v2_kill_uses_cgroup_kill(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(LxcCgroup) cg = lxc_cgroup_new(f->root, PATH, &error);
+    g_autoptr(SvCgroup) cg = sv_cgroup_new(f->root, PATH, &error);
     g_autofree char *parent = g_build_filename(f->root, "splitvirt-test", NULL);
     g_autofree char *dir = g_build_filename(f->root, PATH, NULL);
     g_autofree char *text = NULL;
 
     (void)data;
     touch(parent, "cgroup.subtree_control", "");
-    g_assert_true(lxc_cgroup_create(cg, &error));
+    g_assert_true(sv_cgroup_create(cg, &error));
     touch(dir, "cgroup.procs", "1\n"); /* never signalled: cgroup.kill does the work */
     touch(dir, "cgroup.kill", "");
     touch(dir, "cgroup.freeze", "");
-    g_assert_cmpuint(lxc_cgroup_kill_all(cg, SIGKILL), ==, 1);
+    g_assert_cmpuint(sv_cgroup_kill_all(cg, SIGKILL), ==, 1);
     text = slurp(dir, "cgroup.kill");
     g_assert_cmpstr(text, ==, "1\n");
     g_clear_pointer(&text, g_free);
@@ -358,16 +439,18 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/lxc-cgroup/version-strings", test_version_strings);
-    g_test_add_func("/lxc-cgroup/default-parent", test_default_parent);
-    g_test_add_func("/lxc-cgroup/no-hierarchy", test_no_hierarchy);
-    g_test_add("/lxc-cgroup/v1/lifecycle", Fixture, NULL, setup_v1, test_v1_lifecycle, teardown);
-    g_test_add("/lxc-cgroup/v1/missing-controller", Fixture, NULL, setup_v1,
+    g_test_add_func("/cgroup/version-strings", test_version_strings);
+    g_test_add_func("/cgroup/default-parent", test_default_parent);
+    g_test_add_func("/cgroup/no-hierarchy", test_no_hierarchy);
+    g_test_add("/cgroup/v1/lifecycle", Fixture, NULL, setup_v1, test_v1_lifecycle, teardown);
+    g_test_add("/cgroup/v1/missing-controller", Fixture, NULL, setup_v1,
                test_v1_missing_controller, teardown);
-    g_test_add("/lxc-cgroup/v1/kill-all", Fixture, NULL, setup_v1, test_v1_kill_all, teardown);
-    g_test_add("/lxc-cgroup/v1/remove", Fixture, NULL, setup_v1, test_v1_remove, teardown);
-    g_test_add("/lxc-cgroup/v2/lifecycle", Fixture, NULL, setup_v2, test_v2_lifecycle, teardown);
-    g_test_add("/lxc-cgroup/v2/kill", Fixture, NULL, setup_v2, test_v2_kill_uses_cgroup_kill,
+    g_test_add("/cgroup/v1/kill-all", Fixture, NULL, setup_v1, test_v1_kill_all, teardown);
+    g_test_add("/cgroup/v1/remove", Fixture, NULL, setup_v1, test_v1_remove, teardown);
+    g_test_add("/cgroup/v1/tuning", Fixture, NULL, setup_v1, test_v1_tuning, teardown);
+    g_test_add("/cgroup/v2/tuning", Fixture, NULL, setup_v2, test_v2_tuning, teardown);
+    g_test_add("/cgroup/v2/lifecycle", Fixture, NULL, setup_v2, test_v2_lifecycle, teardown);
+    g_test_add("/cgroup/v2/kill", Fixture, NULL, setup_v2, test_v2_kill_uses_cgroup_kill,
                teardown);
     return g_test_run();
 }

@@ -1,5 +1,5 @@
-/* lxc_cgroup.c: a container's cgroup on cgroup v1 or v2. */
-#include "lxc_cgroup.h"
+/* cgroup.c: one guest's cgroup (a container's, a QEMU guest's) on cgroup v1 or v2. */
+#include "util/cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,43 +7,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "util/conffile.h"
 #include "util/error.h"
 #include "util/fd.h"
 
-/* The v1 controllers a container joins, in the order they are created. cpuset is left
+/* The v1 controllers a guest joins, in the order they are created. cpuset is left
  * out: a new v1 cpuset cgroup needs cpus and mems copied in before it takes a process. */
-static const char *const v1_controllers[] = {"memory", "pids", "freezer", "cpu", "cpuacct",
+static const char *const v1_controllers[] = {"memory", "pids", "freezer", "cpu", "cpuacct", "blkio",
                                              "devices"};
 /* The v2 controllers enabled for it (when the kernel offers them). */
-static const char *const v2_controllers[] = {"memory", "pids", "cpu"};
+static const char *const v2_controllers[] = {"memory", "pids", "cpu", "io"};
 
-/* Device nodes a container may use (v1 devices.allow lines). */
-static const char *const allowed_devices[] = {
-    "c 1:3 rwm",   /* null */
-    "c 1:5 rwm",   /* zero */
-    "c 1:7 rwm",   /* full */
-    "c 1:8 rwm",   /* random */
-    "c 1:9 rwm",   /* urandom */
-    "c 5:0 rwm",   /* tty */
-    "c 5:1 rwm",   /* console */
-    "c 5:2 rwm",   /* ptmx */
-    "c 136:* rwm", /* ptys, the host's console pty among them */
-};
-
-static const char *const version_names[LXC_CGROUP_VERSION_LAST] = {"v1", "v2"};
+static const char *const version_names[SV_CGROUP_VERSION_LAST] = {"v1", "v2"};
 
 const char *
-lxc_cgroup_version_to_string(int v)
+sv_cgroup_version_to_string(int v)
 {
-    return v >= 0 && v < LXC_CGROUP_VERSION_LAST ? version_names[v] : NULL;
+    return v >= 0 && v < SV_CGROUP_VERSION_LAST ? version_names[v] : NULL;
 }
 
 int
-lxc_cgroup_version_from_string(const char *s)
+sv_cgroup_version_from_string(const char *s)
 {
-    for (int i = 0; s && i < LXC_CGROUP_VERSION_LAST; i++) {
+    for (int i = 0; s && i < SV_CGROUP_VERSION_LAST; i++) {
         if (g_str_equal(s, version_names[i]))
             return i;
     }
@@ -56,8 +45,8 @@ typedef struct {
     char *dir;              /* mount/path */
 } Hierarchy;
 
-struct LxcCgroup {
-    LxcCgroupVersion version;
+struct SvCgroup {
+    SvCgroupVersion version;
     char *path;
     GPtrArray *hier; /* Hierarchy, one per distinct mount */
 };
@@ -74,7 +63,7 @@ hierarchy_free(gpointer p)
 }
 
 char *
-lxc_cgroup_default_parent(const char *root)
+sv_cgroup_default_parent(const char *root)
 {
     g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, root ? root : "", -1);
 
@@ -84,7 +73,7 @@ lxc_cgroup_default_parent(const char *root)
 /* A controller mounted together with another one ("cpu,cpuacct", reached through two
  * symlinks) joins that hierarchy: its directory is created and filled only once. */
 static void
-add_hierarchy(LxcCgroup *cg, const char *controller, const char *mount)
+add_hierarchy(SvCgroup *cg, const char *controller, const char *mount)
 {
     g_autofree char *real = realpath(mount, NULL);
     Hierarchy *h;
@@ -107,22 +96,22 @@ add_hierarchy(LxcCgroup *cg, const char *controller, const char *mount)
     g_ptr_array_add(cg->hier, h);
 }
 
-LxcCgroup *
-lxc_cgroup_new(const char *mount_root, const char *path, GError **error)
+SvCgroup *
+sv_cgroup_new(const char *mount_root, const char *path, GError **error)
 {
     g_autofree char *unified = g_build_filename(mount_root, "cgroup.controllers", NULL);
-    LxcCgroup *cg;
+    SvCgroup *cg;
 
     g_return_val_if_fail(path && *path && !g_path_is_absolute(path), NULL);
-    cg = g_new0(LxcCgroup, 1);
+    cg = g_new0(SvCgroup, 1);
     cg->path = g_strdup(path);
     cg->hier = g_ptr_array_new_with_free_func(hierarchy_free);
     if (g_file_test(unified, G_FILE_TEST_EXISTS)) {
-        cg->version = LXC_CGROUP_V2;
+        cg->version = SV_CGROUP_V2;
         add_hierarchy(cg, "", mount_root);
         return cg;
     }
-    cg->version = LXC_CGROUP_V1;
+    cg->version = SV_CGROUP_V1;
     for (gsize i = 0; i < G_N_ELEMENTS(v1_controllers); i++) {
         g_autofree char *mount = g_build_filename(mount_root, v1_controllers[i], NULL);
         g_autofree char *procs = g_build_filename(mount, "cgroup.procs", NULL);
@@ -133,16 +122,16 @@ lxc_cgroup_new(const char *mount_root, const char *path, GError **error)
     if (cg->hier->len == 0) {
         sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR,
                      "no usable cgroup hierarchy under '%s' (neither cgroup v2 nor any of the "
-                     "v1 controllers memory, pids, freezer, cpu, cpuacct, devices)",
+                     "v1 controllers memory, pids, freezer, cpu, cpuacct, blkio, devices)",
                      mount_root);
-        lxc_cgroup_free(cg);
+        sv_cgroup_free(cg);
         return NULL;
     }
     return cg;
 }
 
 void
-lxc_cgroup_free(LxcCgroup *cg)
+sv_cgroup_free(SvCgroup *cg)
 {
     if (!cg)
         return;
@@ -151,22 +140,22 @@ lxc_cgroup_free(LxcCgroup *cg)
     g_free(cg);
 }
 
-LxcCgroupVersion
-lxc_cgroup_get_version(LxcCgroup *cg)
+SvCgroupVersion
+sv_cgroup_get_version(SvCgroup *cg)
 {
     return cg->version;
 }
 
 const char *
-lxc_cgroup_get_path(LxcCgroup *cg)
+sv_cgroup_get_path(SvCgroup *cg)
 {
     return cg->path;
 }
 
 static Hierarchy *
-find_hierarchy(LxcCgroup *cg, const char *controller)
+find_hierarchy(SvCgroup *cg, const char *controller)
 {
-    if (cg->version == LXC_CGROUP_V2)
+    if (cg->version == SV_CGROUP_V2)
         return cg->hier->pdata[0];
     for (guint i = 0; i < cg->hier->len; i++) {
         Hierarchy *h = cg->hier->pdata[i];
@@ -179,7 +168,7 @@ find_hierarchy(LxcCgroup *cg, const char *controller)
 }
 
 const char *
-lxc_cgroup_get_dir(LxcCgroup *cg, const char *controller)
+sv_cgroup_get_dir(SvCgroup *cg, const char *controller)
 {
     Hierarchy *h = find_hierarchy(cg, controller);
 
@@ -241,7 +230,7 @@ enable_below(const char *dir, char **offered, GError **error)
 /* v2: a cgroup has a controller only when its parent enabled it for its children, so every
  * directory from the root down to the container's parent enables them. */
 static gboolean
-enable_v2_controllers(LxcCgroup *cg, GError **error)
+enable_v2_controllers(SvCgroup *cg, GError **error)
 {
     Hierarchy *h = cg->hier->pdata[0];
     g_autofree char *text = read_file(h->mount, "cgroup.controllers");
@@ -266,9 +255,9 @@ enable_v2_controllers(LxcCgroup *cg, GError **error)
 }
 
 gboolean
-lxc_cgroup_create(LxcCgroup *cg, GError **error)
+sv_cgroup_create(SvCgroup *cg, GError **error)
 {
-    if (cg->version == LXC_CGROUP_V2 && !enable_v2_controllers(cg, error))
+    if (cg->version == SV_CGROUP_V2 && !enable_v2_controllers(cg, error))
         return FALSE;
     for (guint i = 0; i < cg->hier->len; i++) {
         Hierarchy *h = cg->hier->pdata[i];
@@ -279,7 +268,7 @@ lxc_cgroup_create(LxcCgroup *cg, GError **error)
 }
 
 static Hierarchy *
-need_controller(LxcCgroup *cg, const char *controller, GError **error)
+need_controller(SvCgroup *cg, const char *controller, GError **error)
 {
     Hierarchy *h = find_hierarchy(cg, controller);
 
@@ -290,35 +279,145 @@ need_controller(LxcCgroup *cg, const char *controller, GError **error)
 }
 
 gboolean
-lxc_cgroup_set_memory_limit(LxcCgroup *cg, guint64 bytes, GError **error)
+sv_cgroup_set_memory_limit(SvCgroup *cg, guint64 bytes, GError **error)
 {
     Hierarchy *h = need_controller(cg, "memory", error);
     g_autofree char *text = g_strdup_printf("%" G_GUINT64_FORMAT, bytes);
 
     if (!h)
         return FALSE;
-    return write_file(h->dir, cg->version == LXC_CGROUP_V2 ? "memory.max" : "memory.limit_in_bytes",
+    return write_file(h->dir, cg->version == SV_CGROUP_V2 ? "memory.max" : "memory.limit_in_bytes",
                       text, error);
 }
 
-gboolean
-lxc_cgroup_restrict_devices(LxcCgroup *cg, GError **error)
+/* One value in the controller's file, the v1 or the v2 one. */
+static gboolean
+set_value(SvCgroup *cg, const char *controller, const char *v1_file, const char *v2_file,
+          const char *value, GError **error)
 {
-    Hierarchy *h = cg->version == LXC_CGROUP_V1 ? find_hierarchy(cg, "devices") : NULL;
+    Hierarchy *h = need_controller(cg, controller, error);
+
+    if (!h)
+        return FALSE;
+    return write_file(h->dir, cg->version == SV_CGROUP_V2 ? v2_file : v1_file, value, error);
+}
+
+gboolean
+sv_cgroup_set_cpu_shares(SvCgroup *cg, guint64 shares, GError **error)
+{
+    g_autofree char *text = g_strdup_printf("%" G_GUINT64_FORMAT, shares);
+
+    return set_value(cg, "cpu", "cpu.shares", "cpu.weight", text, error);
+}
+
+gboolean
+sv_cgroup_set_memory_soft_limit(SvCgroup *cg, guint64 bytes, GError **error)
+{
+    g_autofree char *text = g_strdup_printf("%" G_GUINT64_FORMAT, bytes);
+
+    return set_value(cg, "memory", "memory.soft_limit_in_bytes", "memory.high", text, error);
+}
+
+gboolean
+sv_cgroup_set_memory_swap_limit(SvCgroup *cg, guint64 bytes, GError **error)
+{
+    g_autofree char *text = g_strdup_printf("%" G_GUINT64_FORMAT, bytes);
+
+    return set_value(cg, "memory", "memory.memsw.limit_in_bytes", "memory.swap.max", text,
+                     error);
+}
+
+/* The weight file the kernel offers: the CFQ/generic one, else BFQ's. */
+static const char *
+blkio_weight_file(SvCgroup *cg, Hierarchy *h)
+{
+    const char *generic = cg->version == SV_CGROUP_V2 ? "io.weight" : "blkio.weight";
+    const char *bfq = cg->version == SV_CGROUP_V2 ? "io.bfq.weight" : "blkio.bfq.weight";
+    g_autofree char *path = g_build_filename(h->dir, generic, NULL);
+
+    return g_file_test(path, G_FILE_TEST_EXISTS) ? generic : bfq;
+}
+
+gboolean
+sv_cgroup_set_blkio_weight(SvCgroup *cg, guint weight, GError **error)
+{
+    Hierarchy *h = need_controller(cg, cg->version == SV_CGROUP_V2 ? "io" : "blkio", error);
+    const char *file;
+    g_autofree char *text = NULL;
+
+    if (!h)
+        return FALSE;
+    file = blkio_weight_file(cg, h);
+    text = g_str_equal(file, "io.weight") ? g_strdup_printf("default %u", weight)
+                                          : g_strdup_printf("%u", weight);
+    return write_file(h->dir, file, text, error);
+}
+
+gboolean
+sv_cgroup_set_blkio_device_weight(SvCgroup *cg, const char *path, guint weight,
+                                  GError **error)
+{
+    Hierarchy *h = need_controller(cg, cg->version == SV_CGROUP_V2 ? "io" : "blkio", error);
+    struct stat st;
+    g_autofree char *text = NULL;
+    g_autofree char *file = NULL;
+
+    if (!h)
+        return FALSE;
+    if (stat(path, &st) < 0) {
+        sv_error_set_errno(error, SV_FROM_CGROUP, errno, "Unable to stat '%s'", path);
+        return FALSE;
+    }
+    if (!S_ISBLK(st.st_mode)) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR,
+                     "Path '%s' must be a block device", path);
+        return FALSE;
+    }
+    text = g_strdup_printf("%u:%u %u", major(st.st_rdev), minor(st.st_rdev), weight);
+    file = g_strconcat(blkio_weight_file(cg, h), cg->version == SV_CGROUP_V2 ? "" : "_device",
+                       NULL);
+    return write_file(h->dir, file, text, error);
+}
+
+gboolean
+sv_cgroup_load_config(SvConfFile *conf, const char *root, char **out_mount_root,
+                      char **out_parent, GError **error)
+{
+    g_autofree char *mount_root = g_strdup(SV_CGROUP_DEFAULT_MOUNT);
+    g_autofree char *parent = sv_cgroup_default_parent(root);
+
+    if (!sv_conf_file_get_string(conf, "cgroup_root", &mount_root, error) ||
+        !sv_conf_file_get_string(conf, "cgroup_parent", &parent, error))
+        return FALSE;
+    if (!*parent || g_path_is_absolute(parent) || strstr(parent, "..")) {
+        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED,
+                     "cgroup_parent must be a relative path below the cgroup root, not '%s'",
+                     parent);
+        return FALSE;
+    }
+    *out_mount_root = g_steal_pointer(&mount_root);
+    *out_parent = g_steal_pointer(&parent);
+    return TRUE;
+}
+
+gboolean
+sv_cgroup_restrict_devices(SvCgroup *cg, const char *const *allowed, GError **error)
+{
+    Hierarchy *h = cg->version == SV_CGROUP_V1 ? find_hierarchy(cg, "devices") : NULL;
 
     if (!h)
         return TRUE;
     if (!write_file(h->dir, "devices.deny", "a", error))
         return FALSE;
-    for (gsize i = 0; i < G_N_ELEMENTS(allowed_devices); i++) {
-        if (!write_file(h->dir, "devices.allow", allowed_devices[i], error))
+    for (gsize i = 0; allowed[i]; i++) {
+        if (!write_file(h->dir, "devices.allow", allowed[i], error))
             return FALSE;
     }
     return TRUE;
 }
 
 gboolean
-lxc_cgroup_add_process(LxcCgroup *cg, pid_t pid, GError **error)
+sv_cgroup_add_process(SvCgroup *cg, pid_t pid, GError **error)
 {
     g_autofree char *text = g_strdup_printf("%d", (int)pid);
 
@@ -331,19 +430,19 @@ lxc_cgroup_add_process(LxcCgroup *cg, pid_t pid, GError **error)
 }
 
 gboolean
-lxc_cgroup_set_frozen(LxcCgroup *cg, gboolean frozen, GError **error)
+sv_cgroup_set_frozen(SvCgroup *cg, gboolean frozen, GError **error)
 {
     Hierarchy *h = need_controller(cg, "freezer", error);
 
     if (!h)
         return FALSE;
-    if (cg->version == LXC_CGROUP_V2)
+    if (cg->version == SV_CGROUP_V2)
         return write_file(h->dir, "cgroup.freeze", frozen ? "1" : "0", error);
     return write_file(h->dir, "freezer.state", frozen ? "FROZEN" : "THAWED", error);
 }
 
 gboolean
-lxc_cgroup_is_frozen(LxcCgroup *cg)
+sv_cgroup_is_frozen(SvCgroup *cg)
 {
     Hierarchy *h = find_hierarchy(cg, "freezer");
     g_autofree char *text = NULL;
@@ -351,14 +450,14 @@ lxc_cgroup_is_frozen(LxcCgroup *cg)
 
     if (!h)
         return FALSE;
-    text = read_file(h->dir, cg->version == LXC_CGROUP_V2 ? "cgroup.freeze" : "freezer.state");
+    text = read_file(h->dir, cg->version == SV_CGROUP_V2 ? "cgroup.freeze" : "freezer.state");
     if (!text)
         return FALSE;
     g_strstrip(text);
     /* The last line: the file's one line, or the last write in a fake tree. */
     state = strrchr(text, '\n') ? strrchr(text, '\n') + 1 : text;
     /* v1 says FREEZING until every task has stopped: it is on its way, so it counts. */
-    return cg->version == LXC_CGROUP_V2 ? g_str_equal(state, "1") : !g_str_equal(state, "THAWED");
+    return cg->version == SV_CGROUP_V2 ? g_str_equal(state, "1") : !g_str_equal(state, "THAWED");
 }
 
 static gint
@@ -370,7 +469,7 @@ cmp_pid(gconstpointer a, gconstpointer b)
 }
 
 GArray *
-lxc_cgroup_get_pids(LxcCgroup *cg)
+sv_cgroup_get_pids(SvCgroup *cg)
 {
     GArray *pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
     GArray *out = g_array_new(FALSE, FALSE, sizeof(pid_t));
@@ -399,37 +498,37 @@ lxc_cgroup_get_pids(LxcCgroup *cg)
 }
 
 guint
-lxc_cgroup_kill_all(LxcCgroup *cg, int sig)
+sv_cgroup_kill_all(SvCgroup *cg, int sig)
 {
     g_autoptr(GArray) pids = NULL;
     gboolean was_frozen, froze;
     guint n = 0;
 
-    if (cg->version == LXC_CGROUP_V2 && sig == SIGKILL) {
+    if (cg->version == SV_CGROUP_V2 && sig == SIGKILL) {
         Hierarchy *h = cg->hier->pdata[0];
         g_autofree char *kill_file = g_build_filename(h->dir, "cgroup.kill", NULL);
         if (g_file_test(kill_file, G_FILE_TEST_EXISTS)) {
-            pids = lxc_cgroup_get_pids(cg);
+            pids = sv_cgroup_get_pids(cg);
             if (write_file(h->dir, "cgroup.kill", "1", NULL))
                 return pids->len;
             g_clear_pointer(&pids, g_array_unref);
         }
     }
-    was_frozen = lxc_cgroup_is_frozen(cg);
-    froze = was_frozen || lxc_cgroup_set_frozen(cg, TRUE, NULL);
-    pids = lxc_cgroup_get_pids(cg);
+    was_frozen = sv_cgroup_is_frozen(cg);
+    froze = was_frozen || sv_cgroup_set_frozen(cg, TRUE, NULL);
+    pids = sv_cgroup_get_pids(cg);
     for (guint i = 0; i < pids->len; i++) {
         if (kill(g_array_index(pids, pid_t, i), sig) == 0)
             n++;
     }
     /* Thawed even if it was frozen before: a frozen v1 task sits on its signal. */
     if (froze)
-        lxc_cgroup_set_frozen(cg, FALSE, NULL);
+        sv_cgroup_set_frozen(cg, FALSE, NULL);
     return n;
 }
 
 gboolean
-lxc_cgroup_remove(LxcCgroup *cg, GError **error)
+sv_cgroup_remove(SvCgroup *cg, GError **error)
 {
     gboolean ok = TRUE;
 
@@ -457,7 +556,7 @@ lxc_cgroup_remove(LxcCgroup *cg, GError **error)
 }
 
 gboolean
-lxc_cgroup_exists(LxcCgroup *cg)
+sv_cgroup_exists(SvCgroup *cg)
 {
     for (guint i = 0; i < cg->hier->len; i++) {
         Hierarchy *h = cg->hier->pdata[i];
@@ -468,15 +567,15 @@ lxc_cgroup_exists(LxcCgroup *cg)
 }
 
 guint64
-lxc_cgroup_get_cpu_time(LxcCgroup *cg)
+sv_cgroup_get_cpu_time(SvCgroup *cg)
 {
-    Hierarchy *h = find_hierarchy(cg, cg->version == LXC_CGROUP_V2 ? "cpu" : "cpuacct");
+    Hierarchy *h = find_hierarchy(cg, cg->version == SV_CGROUP_V2 ? "cpu" : "cpuacct");
     g_autofree char *text = NULL;
     const char *p;
 
     if (!h)
         return 0;
-    if (cg->version == LXC_CGROUP_V1) {
+    if (cg->version == SV_CGROUP_V1) {
         text = read_file(h->dir, "cpuacct.usage");
         return text ? g_ascii_strtoull(text, NULL, 10) : 0;
     }

@@ -1,0 +1,70 @@
+"""test_qemu_cpu.py: what the golden argv tests cannot show about the CPU and memory part of a
+guest: that QEMU 7.2 runs the options libvirt 9.0 writes (a CPU model with features, a
+topology with dies, vCPUs not all online, the pc.ram backend in memfd with share=, iothread
+objects), that libvirt's define-time CPU defaults show in dumpxml, and that tuning the QEMU
+driver does not apply yet is refused at start rather than dropped. Real TCG guests (Guest A,
+guests.py)."""
+
+import pytest
+
+from guests import libvirt, qemu_processes
+
+ERR_CONFIG_UNSUPPORTED, FROM_DOMAIN = 67, 20
+
+CPU_PART = (
+    "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>"
+    "<vcpu current='1'>2</vcpu><iothreads>2</iothreads>")
+CPU_ELEMENT = (
+    "<cpu mode='custom' match='exact'><model fallback='forbid'>qemu64</model>"
+    "<topology sockets='1' dies='1' cores='2' threads='1'/>"
+    "<feature policy='require' name='sse4.2'/><feature policy='disable' name='svm'/></cpu>")
+
+
+def cpu_guest_xml(host, name):
+    xml = host.xml(name).replace("<vcpu>1</vcpu>", CPU_PART)
+    return xml.replace("<features>", CPU_ELEMENT + "<features>")
+
+
+def test_cpu_memory_options_run_under_qemu(host):
+    dom = host.conn.defineXML(cpu_guest_xml(host, "cpu1"))
+    host.start_ready(dom)
+    [cmd] = qemu_processes(host.root).values()
+    for part in ("-cpu qemu64,sse4.2=on,svm=off",
+                 "-smp 1,maxcpus=2,sockets=1,dies=1,cores=2,threads=1",
+                 '"qom-type":"memory-backend-memfd","id":"pc.ram","share":true',
+                 '{"qom-type":"iothread","id":"iothread2"}',
+                 "memory-backend=pc.ram", "-overcommit mem-lock=off"):
+        assert part in cmd, (part, cmd)
+    assert "<vcpu placement='static' current='1'>2</vcpu>" in dom.XMLDesc(0)
+    dom.destroy()
+    dom.undefine()
+    host.assert_clean()
+
+
+def test_default_cpu_at_define(host):
+    """libvirt's QEMU driver writes the machine's default CPU into a definition without one,
+    with checks off (qemuDomainDefSetDefaultCPU)."""
+    dom = host.define("cpu2")
+    xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    assert ("<cpu mode='custom' match='exact' check='none'>\n"
+            "    <model fallback='forbid'>qemu64</model>\n  </cpu>") in xml, xml
+    dom.undefine()
+
+
+@pytest.mark.parametrize("tuning, what", [
+    ("<cputune><shares>1024</shares></cputune>", "<cputune>"),
+    ("<memtune><hard_limit unit='MiB'>512</hard_limit></memtune>", "<memtune>"),
+])
+def test_tuning_not_applied_is_refused_at_start(host, tuning, what):
+    """Defined as libvirt defines it; at start, refused with a clear error rather than run
+    without it (a difference from libvirt, which applies it through the guest's cgroup)."""
+    dom = host.conn.defineXML(host.xml("cpu3").replace("<vcpu>", tuning + "<vcpu>"))
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.create()
+    err = e.value
+    assert (err.get_error_code(), err.get_error_domain()) == (ERR_CONFIG_UNSUPPORTED,
+                                                              FROM_DOMAIN)
+    assert what in err.get_error_message()
+    assert dom.isActive() == 0
+    dom.undefine()
+    host.assert_clean()
