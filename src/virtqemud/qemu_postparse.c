@@ -3,6 +3,8 @@
  * device, implicit ones included, is there. */
 #include "qemu_postparse.h"
 
+#include "qemu_command_disk.h"
+
 gboolean
 qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
 {
@@ -15,6 +17,8 @@ qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
     /* ---- cpu, vcpus, memory and tuning ---- */
 
     /* ---- disks and controllers ---- */
+    if (!qemu_disk_def_post_parse(def, error))
+        return FALSE;
 
     /* ---- interfaces ---- */
 

@@ -2,6 +2,7 @@
 #include "conf/domain_conf.h"
 
 #include "conf/domain_device.h"
+#include "conf/domain_parse.h"
 #include "conf/domain_xml.h"
 #include "conf/uuid.h"
 
@@ -122,34 +123,6 @@ format_features_cpu_clock(GString *buf, const SvDomainDef *def)
 }
 
 static void
-format_disk(GString *buf, const SvDomainDiskDef *disk, guint flags)
-{
-    g_string_append_printf(buf, "    <disk type='%s' device='%s'>\n",
-                           sv_domain_disk_type_to_string(disk->type),
-                           sv_domain_disk_device_to_string(disk->device));
-    if (disk->driver_name || disk->format != SV_DOMAIN_DISK_FORMAT_NONE) {
-        g_string_append(buf, "      <driver");
-        sv_xml_append_attr(buf, "name", disk->driver_name);
-        if (disk->format != SV_DOMAIN_DISK_FORMAT_NONE)
-            sv_xml_append_attr(buf, "type", sv_domain_disk_format_to_string(disk->format));
-        g_string_append(buf, "/>\n");
-    }
-    if (disk->source) {
-        g_string_append(buf, "      <source");
-        sv_xml_append_attr(buf, disk->type == SV_DOMAIN_DISK_TYPE_FILE ? "file" : "dev", disk->source);
-        g_string_append(buf, "/>\n");
-    }
-    g_string_append(buf, "      <target");
-    sv_xml_append_attr(buf, "dev", disk->target_dev);
-    sv_xml_append_attr(buf, "bus", sv_domain_disk_bus_to_string(disk->bus));
-    g_string_append(buf, "/>\n");
-    if (disk->readonly)
-        g_string_append(buf, "      <readonly/>\n");
-    sv_domain_device_info_format(buf, 6, &disk->info, flags);
-    g_string_append(buf, "    </disk>\n");
-}
-
-static void
 format_filesystem(GString *buf, const SvDomainFsDef *fs, guint flags)
 {
     g_string_append_printf(buf, "    <filesystem type='%s' accessmode='%s'>\n      <source",
@@ -236,8 +209,9 @@ format_devices(GString *buf, const SvDomainDef *def, guint flags)
 {
     g_string_append(buf, "  <devices>\n");
     sv_xml_append_text_elem(buf, 4, "emulator", def->emulator);
+    /* ---- disks and controllers ---- */
     for (guint i = 0; i < def->disks->len; i++)
-        format_disk(buf, def->disks->pdata[i], flags);
+        sv_domain_disk_format(buf, def->disks->pdata[i], flags);
     for (guint i = 0; i < def->controllers->len; i++) {
         const SvDomainControllerDef *c = def->controllers->pdata[i];
 

@@ -75,3 +75,14 @@ gboolean sv_domain_def_post_parse(SvDomainDef *def, GError **error);
 
 /* libvirt's checks of a whole definition, after its defaults. */
 gboolean sv_domain_def_validate(const SvDomainDef *def, GError **error);
+
+/* ---- disks and controllers (domain_disk.c) ------------------------------------------------ */
+
+/* The sort keys sv_domain_disk_parse() keeps in libvirt's disk order, one per disk. */
+GArray *sv_domain_disk_keys_new(void);
+/* Parse one <disk> into def->disks at libvirt's place, with its drive address when it has
+ * none; `disk_keys` from sv_domain_disk_keys_new(), the same for every disk of `def`. */
+gboolean sv_domain_disk_parse(const xmlNode *node, SvDomainDef *def, guint flags,
+                              GArray *disk_keys, GError **error);
+/* Format one <disk> at libvirt's indentation under <devices>. */
+void sv_domain_disk_format(GString *buf, const SvDomainDiskDef *disk, guint flags);

@@ -59,10 +59,6 @@ static const HandledElement handled_elements[] = {
      /* graphics, video, input, sound, audio, redirdev */ ""
      /* the end */ "",
      ""},
-    {"devices/disk", "driver source target readonly boot alias address", "type device"},
-    {"disk/driver", "", "name type"},
-    {"disk/source", "", "file dev"},
-    {"disk/target", "", "dev bus"},
     {"devices/filesystem", "source target readonly alias address", "type accessmode"},
     {"filesystem/source", "", "dir"},
     {"filesystem/target", "", "dir"},
@@ -97,6 +93,23 @@ static const HandledElement handled_elements[] = {
     /* ---- cpu, vcpus, memory and tuning ---- */
 
     /* ---- disks and controllers ---- */
+    {"devices/disk",
+     "driver source backingStore target iotune readonly shareable serial wwn boot alias address",
+     "type device"},
+    {"disk/driver", "", "name type cache io discard detect_zeroes iothread"},
+    {"disk/source", "", "file dev startupPolicy"},
+    {"disk/backingStore", "format source backingStore", "type index"},
+    {"backingStore/format", "", "type"},
+    {"backingStore/source", "", "file dev"},
+    {"backingStore/backingStore", "format source backingStore", "type index"},
+    {"disk/target", "", "dev bus"},
+    {"disk/iotune",
+     "total_bytes_sec read_bytes_sec write_bytes_sec total_iops_sec read_iops_sec "
+     "write_iops_sec total_bytes_sec_max read_bytes_sec_max write_bytes_sec_max "
+     "total_iops_sec_max read_iops_sec_max write_iops_sec_max size_iops_sec "
+     "total_bytes_sec_max_length read_bytes_sec_max_length write_bytes_sec_max_length "
+     "total_iops_sec_max_length read_iops_sec_max_length write_iops_sec_max_length",
+     ""},
 
     /* ---- interfaces ---- */
 

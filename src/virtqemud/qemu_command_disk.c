@@ -1,0 +1,374 @@
+/* qemu_command_disk.c: disks on QEMU's command line (qemu_command_disk.h). Every value from
+ * the definition goes into JSON, so none can change the command line's shape. */
+#include "qemu_command_disk.h"
+
+#include <string.h>
+
+#include "qemu_argv.h"
+#include "util/error.h"
+
+/* The characters libvirt lets through in a disk serial. */
+#define SERIAL_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 -_.+"
+
+gboolean
+qemu_disk_def_post_parse(SvDomainDef *def, GError **error)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        SvDomainDiskDef *d = def->disks->pdata[i];
+
+        if (!d->driver_name)
+            d->driver_name = g_strdup("qemu");
+        if (d->format == SV_DOMAIN_DISK_FORMAT_NONE)
+            d->format = SV_DOMAIN_DISK_FORMAT_RAW;
+        if (!g_str_equal(d->driver_name, "qemu")) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "unsupported driver name '%s' for disk '%s'", d->driver_name,
+                         d->target_dev);
+            return FALSE;
+        }
+        if (d->serial && strspn(d->serial, SERIAL_CHARS) < strlen(d->serial)) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                         "driver serial '%s' contains unsafe characters", d->serial);
+            return FALSE;
+        }
+        if (d->wwn && d->bus != SV_DOMAIN_DISK_BUS_IDE && d->bus != SV_DOMAIN_DISK_BUS_SCSI) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "Only ide and scsi disk support wwn");
+            return FALSE;
+        }
+        if (d->shareable && d->format != SV_DOMAIN_DISK_FORMAT_RAW) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "shared access for disk '%s' requires use of supported storage format",
+                         d->target_dev);
+            return FALSE;
+        }
+        if (d->readonly && d->device == SV_DOMAIN_DISK_DEVICE_DISK &&
+            (d->bus == SV_DOMAIN_DISK_BUS_IDE || d->bus == SV_DOMAIN_DISK_BUS_SATA)) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "readonly %s disks are not supported",
+                         sv_domain_disk_bus_to_string(d->bus));
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* The wwn as the number QEMU's property takes; FALSE when it does not fit JSON's signed
+ * integers (json-glib writes no larger ones). */
+static gboolean
+wwn_value(const char *wwn, gint64 *out)
+{
+    guint64 v = g_ascii_strtoull(g_str_has_prefix(wwn, "0x") ? wwn + 2 : wwn, NULL, 16);
+
+    if (v > G_MAXINT64)
+        return FALSE;
+    *out = (gint64)v;
+    return TRUE;
+}
+
+gboolean
+qemu_disk_check(const SvDomainDef *def, GError **error)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        const SvDomainDiskDef *d = def->disks->pdata[i];
+        gint64 wwn;
+
+        switch (d->bus) {
+        case SV_DOMAIN_DISK_BUS_VIRTIO:
+            if (d->device == SV_DOMAIN_DISK_DEVICE_CDROM) {
+                sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                             "disk type of '%s' does not support ejectable media",
+                             d->target_dev);
+                return FALSE;
+            }
+            break;
+        case SV_DOMAIN_DISK_BUS_IDE:
+            if (d->info.addr.type == SV_DOMAIN_ADDRESS_DRIVE && d->info.addr.drive.controller) {
+                sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                             "Only 1 IDE controller is supported");
+                return FALSE;
+            }
+            if (qemu_machine_is_q35(def)) {
+                sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                             "IDE controllers are unsupported for this QEMU binary or "
+                             "machine type");
+                return FALSE;
+            }
+            break;
+        case SV_DOMAIN_DISK_BUS_SATA:
+        case SV_DOMAIN_DISK_BUS_SCSI:
+        case SV_DOMAIN_DISK_BUS_USB:
+            break;
+        default:
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "disk bus '%s' is not supported by the QEMU driver",
+                         sv_domain_disk_bus_to_string(d->bus));
+            return FALSE;
+        }
+        if (d->info.addr.type != SV_DOMAIN_ADDRESS_NONE &&
+            d->info.addr.type != (d->bus == SV_DOMAIN_DISK_BUS_VIRTIO ? SV_DOMAIN_ADDRESS_PCI
+                                  : d->bus == SV_DOMAIN_DISK_BUS_USB  ? SV_DOMAIN_ADDRESS_USB
+                                                                      : SV_DOMAIN_ADDRESS_DRIVE)) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "disk '%s' has an address of a kind its bus does not take",
+                         d->target_dev);
+            return FALSE;
+        }
+        if (d->wwn && !wwn_value(d->wwn, &wwn)) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "wwn '%s' of disk '%s' is above 0x7fffffffffffffff, which splitvirt "
+                         "cannot pass to QEMU",
+                         d->wwn, d->target_dev);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+guint
+qemu_disk_node_index(const SvDomainDef *def, guint i)
+{
+    guint n = 1;
+
+    for (guint j = def->disks->len; j > i + 1; j--) {
+        const SvDomainDiskDef *d = def->disks->pdata[j - 1];
+        n += 1 + d->backing->len;
+    }
+    return n;
+}
+
+/* ---- -blockdev ------------------------------------------------------------------------- */
+
+/* libvirt's qemuDomainDiskCachemodeFlags: FALSE for the default mode (no cache options). */
+static gboolean
+cache_flags(SvDomainDiskCache mode, gboolean *writeback, gboolean *direct, gboolean *noflush)
+{
+    *writeback = mode == SV_DOMAIN_DISK_CACHE_NONE || mode == SV_DOMAIN_DISK_CACHE_WRITEBACK ||
+                 mode == SV_DOMAIN_DISK_CACHE_UNSAFE;
+    *direct = mode == SV_DOMAIN_DISK_CACHE_NONE || mode == SV_DOMAIN_DISK_CACHE_DIRECTSYNC;
+    *noflush = mode == SV_DOMAIN_DISK_CACHE_UNSAFE;
+    return mode != SV_DOMAIN_DISK_CACHE_DEFAULT;
+}
+
+static JsonObject *
+cache_obj(const SvDomainDiskDef *d)
+{
+    gboolean wb, direct, noflush;
+    JsonObject *o;
+
+    if (!cache_flags(d->cache, &wb, &direct, &noflush))
+        return NULL;
+    o = json_object_new();
+    qemu_props_bool(o, "direct", direct);
+    qemu_props_bool(o, "no-flush", noflush);
+    return o;
+}
+
+static void
+add_storage_node(GPtrArray *argv, const SvDomainDiskDef *d, SvDomainDiskType type,
+                 const char *path, const char *node)
+{
+    JsonObject *o = qemu_props_new(type == SV_DOMAIN_DISK_TYPE_BLOCK ? "host_device" : "file");
+
+    qemu_props_str(o, "filename", path);
+    if (d->io)
+        qemu_props_str(o, "aio", sv_domain_disk_io_to_string(d->io));
+    qemu_props_str(o, "node-name", node);
+    qemu_props_obj(o, "cache", cache_obj(d));
+    qemu_props_bool(o, "auto-read-only", TRUE);
+    qemu_props_str(o, "discard", "unmap");
+    qemu_argv_add_json(argv, "-blockdev", o);
+}
+
+/* One image's format node; `backing` is the node below ("" for the chain's explicit end,
+ * NULL when unknown), `top` whether it is the disk's own image. */
+static void
+add_format_node(GPtrArray *argv, const SvDomainDiskDef *d, SvDomainDiskFormat format,
+                guint index, const char *backing, gboolean top)
+{
+    g_autofree char *node = g_strdup_printf("libvirt-%u-format", index);
+    g_autofree char *file = g_strdup_printf("libvirt-%u-storage", index);
+    JsonObject *o = json_object_new();
+
+    qemu_props_str(o, "node-name", node);
+    qemu_props_bool(o, "read-only", top ? d->readonly : TRUE);
+    if (d->discard)
+        qemu_props_str(o, "discard", sv_domain_disk_discard_to_string(d->discard));
+    if (top && d->detect_zeroes) {
+        /* unmap only goes with discard=unmap; otherwise libvirt asks for on. */
+        gboolean unmap = d->detect_zeroes == SV_DOMAIN_DISK_DETECT_ZEROES_UNMAP &&
+                         d->discard != SV_DOMAIN_DISK_DISCARD_UNMAP;
+        qemu_props_str(o, "detect-zeroes",
+                       unmap ? "on" : sv_domain_disk_detect_zeroes_to_string(d->detect_zeroes));
+    }
+    qemu_props_obj(o, "cache", cache_obj(d));
+    qemu_props_str(o, "driver", sv_domain_disk_format_to_string(format));
+    qemu_props_str(o, "file", file);
+    /* raw images have no backing file. */
+    if (backing && format != SV_DOMAIN_DISK_FORMAT_RAW) {
+        if (*backing)
+            qemu_props_str(o, "backing", backing);
+        else
+            json_object_set_null_member(o, "backing");
+    }
+    qemu_argv_add_json(argv, "-blockdev", o);
+}
+
+/* The nodes of disk `d` whose top image has node index `top`, its backing chain first. */
+static void
+add_blockdevs(GPtrArray *argv, const SvDomainDiskDef *d, guint top)
+{
+    guint n = d->backing->len;
+
+    for (guint k = n + 1; k > 0; k--) {
+        guint layer = k - 1; /* 0: the disk's image, 1..n: its backing chain */
+        guint index = top + layer;
+        g_autofree char *storage = g_strdup_printf("libvirt-%u-storage", index);
+        g_autofree char *below = NULL;
+        const char *backing = NULL;
+        const SvDomainDiskBackingDef *b = layer ? d->backing->pdata[layer - 1] : NULL;
+
+        if (layer < n)
+            backing = below = g_strdup_printf("libvirt-%u-format", index + 1);
+        else if (d->backing_end)
+            backing = "";
+        add_storage_node(argv, d, b ? b->type : d->type, b ? b->path : d->source, storage);
+        add_format_node(argv, d, b ? b->format : d->format, index, backing, layer == 0);
+    }
+}
+
+/* ---- -device --------------------------------------------------------------------------- */
+
+static const SvDomainControllerDef *
+find_controller(const SvDomainDef *def, SvDomainControllerType type, guint index)
+{
+    for (guint i = 0; i < def->controllers->len; i++) {
+        const SvDomainControllerDef *c = def->controllers->pdata[i];
+        if (c->type == type && c->index == index)
+            return c;
+    }
+    return NULL;
+}
+
+/* The bus part of a disk's device: where on its controller it sits. */
+static void
+add_disk_bus(JsonObject *o, const SvDomainDef *def, const SvDomainDiskDef *d)
+{
+    const SvDomainDriveAddress *a = &d->info.addr.drive;
+    SvDomainDeviceInfo pci = d->info;
+    g_autofree char *bus = NULL;
+    const SvDomainControllerDef *c;
+
+    switch (d->bus) {
+    case SV_DOMAIN_DISK_BUS_IDE:
+        bus = g_strdup_printf("ide.%u", a->bus);
+        qemu_props_str(o, "bus", bus);
+        qemu_props_int(o, "unit", a->unit);
+        break;
+    case SV_DOMAIN_DISK_BUS_SATA:
+        /* q35's own AHCI (sata index 0) is QEMU's "ide". */
+        bus = a->controller == 0 && qemu_machine_is_q35(def)
+                  ? g_strdup_printf("ide.%u", a->unit)
+                  : g_strdup_printf("sata%u.%u", a->controller, a->unit);
+        qemu_props_str(o, "bus", bus);
+        break;
+    case SV_DOMAIN_DISK_BUS_SCSI:
+        c = find_controller(def, SV_DOMAIN_CONTROLLER_SCSI, a->controller);
+        if (!c || !c->model || g_str_equal(c->model, "lsilogic")) {
+            bus = g_strdup_printf("scsi%u.%u", a->controller, a->bus);
+            qemu_props_str(o, "bus", bus);
+            qemu_props_int(o, "scsi-id", a->unit);
+        } else {
+            bus = g_strdup_printf("scsi%u.0", a->controller);
+            qemu_props_str(o, "bus", bus);
+            qemu_props_int(o, "channel", a->bus);
+            qemu_props_int(o, "scsi-id", a->target);
+            qemu_props_int(o, "lun", a->unit);
+        }
+        break;
+    case SV_DOMAIN_DISK_BUS_USB:
+        if (d->info.addr.type == SV_DOMAIN_ADDRESS_USB) {
+            bus = g_strdup_printf("usb.%u", d->info.addr.usb.bus);
+            qemu_props_str(o, "bus", bus);
+            qemu_props_str(o, "port", d->info.addr.usb.port);
+        }
+        break;
+    default:
+        if (d->iothread) {
+            g_autofree char *io = g_strdup_printf("iothread%u", d->iothread);
+            qemu_props_str(o, "iothread", io);
+        }
+        /* The PCI address only: the id and boot index come later in libvirt's order. */
+        pci.alias = NULL;
+        pci.boot_order = 0;
+        qemu_props_device_info(o, def, &pci);
+        break;
+    }
+}
+
+static const char *
+device_driver(const SvDomainDiskDef *d)
+{
+    gboolean cdrom = d->device == SV_DOMAIN_DISK_DEVICE_CDROM;
+
+    switch (d->bus) {
+    case SV_DOMAIN_DISK_BUS_IDE:
+    case SV_DOMAIN_DISK_BUS_SATA:
+        return cdrom ? "ide-cd" : "ide-hd";
+    case SV_DOMAIN_DISK_BUS_SCSI:
+        return cdrom ? "scsi-cd" : "scsi-hd";
+    case SV_DOMAIN_DISK_BUS_USB:
+        return "usb-storage";
+    default:
+        return "virtio-blk-pci";
+    }
+}
+
+static void
+add_device(GPtrArray *argv, const SvDomainDef *def, const SvDomainDiskDef *d, guint top)
+{
+    JsonObject *o = qemu_props_new(device_driver(d));
+    gboolean wb, direct, noflush;
+    gint64 wwn;
+
+    add_disk_bus(o, def, d);
+    if (d->bus == SV_DOMAIN_DISK_BUS_SCSI) {
+        g_autofree char *id = g_strconcat("drive-", d->info.alias, NULL);
+        qemu_props_str(o, "device_id", d->serial ? d->serial : id);
+    }
+    if (d->shareable)
+        qemu_props_bool(o, "share-rw", TRUE);
+    if (d->source) {
+        g_autofree char *node = g_strdup_printf("libvirt-%u-format", top);
+        qemu_props_str(o, "drive", node);
+    }
+    qemu_props_str(o, "id", d->info.alias);
+    if (d->info.boot_order)
+        qemu_props_int(o, "bootindex", d->info.boot_order);
+    if (d->wwn && wwn_value(d->wwn, &wwn))
+        qemu_props_int(o, "wwn", wwn);
+    if (d->bus == SV_DOMAIN_DISK_BUS_USB)
+        qemu_props_bool(o, "removable", FALSE);
+    if (cache_flags(d->cache, &wb, &direct, &noflush))
+        qemu_props_str(o, "write-cache", wb ? "on" : "off");
+    if (d->serial) {
+        /* libvirt escapes blanks in serials with a backslash. */
+        g_auto(GStrv) parts = g_strsplit(d->serial, " ", -1);
+        g_autofree char *serial = g_strjoinv("\\ ", parts);
+        qemu_props_str(o, "serial", serial);
+    }
+    qemu_argv_add_json(argv, "-device", o);
+}
+
+void
+qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        const SvDomainDiskDef *d = def->disks->pdata[i];
+        guint top = qemu_disk_node_index(def, i);
+
+        if (d->source)
+            add_blockdevs(argv, d, top);
+        add_device(argv, def, d, top);
+    }
+}

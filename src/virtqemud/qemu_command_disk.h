@@ -1,0 +1,23 @@
+/* qemu_command_disk.h: disks and their controllers on QEMU's command line, as libvirt 9.0
+ * writes them for QEMU 7.2 (-blockdev storage and format nodes, -device JSON). */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/domain_conf.h"
+
+/* libvirt's QEMU defaults and checks for disks at define time: <driver name='qemu'> and
+ * type raw where absent; driver names other than qemu, unsafe serials and wwn on buses
+ * without one are refused with libvirt's errors. */
+gboolean qemu_disk_def_post_parse(SvDomainDef *def, GError **error);
+
+/* Checks at start of what this QEMU cannot run (buses, formats), with libvirt's errors. */
+gboolean qemu_disk_check(const SvDomainDef *def, GError **error);
+
+/* The node name index libvirt gives a disk's top image: disks are numbered from the last
+ * one up, each image of a backing chain after the one above it, empty cdroms included, so
+ * the top of disk `i` is "libvirt-N-format" with N = this. */
+guint qemu_disk_node_index(const SvDomainDef *def, guint i);
+
+/* Append the -blockdev and -device options of every disk. */
+void qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv);
