@@ -269,6 +269,7 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     /* ---- cpu, vcpus, memory and tuning ---- */
 
     /* ---- disks and controllers ---- */
+    qemu_command_build_controllers(def, argv);
     qemu_command_build_disks(def, argv);
 
     /* ---- interfaces ---- */

@@ -6,8 +6,9 @@
 
 #include "conf/domain_conf.h"
 
-/* libvirt's QEMU defaults and checks for disks at define time: <driver name='qemu'> and
- * type raw where absent; driver names other than qemu, unsafe serials and wwn on buses
+/* libvirt's QEMU defaults and checks for disks and controllers at define time: controller
+ * models, pci <model name> and <target chassis port>; <driver name='qemu'> and type raw
+ * where absent; driver names other than qemu, unsafe serials and wwn on buses
  * without one are refused with libvirt's errors. */
 gboolean qemu_disk_def_post_parse(SvDomainDef *def, GError **error);
 
@@ -18,6 +19,10 @@ gboolean qemu_disk_check(const SvDomainDef *def, GError **error);
  * one up, each image of a backing chain after the one above it, empty cdroms included, so
  * the top of disk `i` is "libvirt-N-format" with N = this. */
 guint qemu_disk_node_index(const SvDomainDef *def, guint i);
+
+/* Append the -device options of the controllers QEMU does not have built in, in
+ * libvirt's order (pci by index, then usb, scsi, sata, virtio-serial). */
+void qemu_command_build_controllers(const SvDomainDef *def, GPtrArray *argv);
 
 /* Append the -blockdev and -device options of every disk. */
 void qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv);

@@ -205,13 +205,6 @@ typedef struct {
 } SvDomainChrDef;
 
 typedef struct {
-    SvDomainDeviceInfo info; /* first: see domain_device.h */
-    SvDomainControllerType type;
-    guint index; /* assigned the lowest free one per type when absent */
-    char *model;
-} SvDomainControllerDef;
-
-typedef struct {
     SvDomainIdMapKind kind;
     guint start;
     guint target;
@@ -403,6 +396,21 @@ const char *sv_domain_startup_policy_to_string(int v);
 int sv_domain_startup_policy_from_string(const char *s);
 const char *sv_domain_iotune_to_string(int v);
 int sv_domain_iotune_from_string(const char *s);
+
+typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
+    SvDomainControllerType type;
+    guint index; /* assigned the lowest free one per type when absent */
+    char *model; /* one of libvirt's models for the type, or NULL */
+    char *model_name;     /* pci: <model name=>, QEMU's device ("pcie-root-port") */
+    int target_chassis_nr; /* pci-bridge: <target chassisNr=>, 1..255, -1 = unset */
+    int target_chassis;   /* pcie-root-port: <target chassis=>, 0..255, -1 = unset */
+    int target_port;      /* pcie-root-port: <target port=>, 0..255, -1 = unset */
+    SvDomainSwitch target_hotplug;
+    int master_startport; /* usb companions: <master startport=>, -1 = none */
+    int ports;            /* usb and virtio-serial ports=, -1 = unset */
+    int vectors;          /* virtio-serial vectors=, -1 = unset */
+} SvDomainControllerDef;
 
 /* ---- end of disks and controllers ---- */
 

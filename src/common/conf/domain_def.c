@@ -117,17 +117,6 @@ sv_domain_chr_def_free(gpointer p)
     g_free(c);
 }
 
-void
-sv_domain_controller_def_free(gpointer p)
-{
-    SvDomainControllerDef *c = p;
-
-    if (!c)
-        return;
-    sv_domain_device_info_clear(&c->info);
-    g_free(c->model);
-    g_free(c);
-}
 
 SvDomainDef *
 sv_domain_def_new(void)

@@ -190,7 +190,7 @@ format_chr(GString *buf, const char *element, const SvDomainChrDef *chr, gboolea
 
 /* The end of a device element written so far without its closing '>': "/>" when it has no
  * device info to show, else its info lines and the closing tag. */
-static void
+G_GNUC_UNUSED static void
 format_device_end(GString *buf, const char *element, const SvDomainDeviceInfo *info,
                   guint flags)
 {
@@ -212,14 +212,8 @@ format_devices(GString *buf, const SvDomainDef *def, guint flags)
     /* ---- disks and controllers ---- */
     for (guint i = 0; i < def->disks->len; i++)
         sv_domain_disk_format(buf, def->disks->pdata[i], flags);
-    for (guint i = 0; i < def->controllers->len; i++) {
-        const SvDomainControllerDef *c = def->controllers->pdata[i];
-
-        g_string_append_printf(buf, "    <controller type='%s' index='%u'",
-                               sv_domain_controller_type_to_string(c->type), c->index);
-        sv_xml_append_attr(buf, "model", c->model);
-        format_device_end(buf, "controller", &c->info, flags);
-    }
+    for (guint i = 0; i < def->controllers->len; i++)
+        sv_domain_controller_format(buf, def->controllers->pdata[i], flags);
     for (guint i = 0; i < def->filesystems->len; i++)
         format_filesystem(buf, def->filesystems->pdata[i], flags);
     for (guint i = 0; i < def->interfaces->len; i++)

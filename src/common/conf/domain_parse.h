@@ -86,3 +86,8 @@ gboolean sv_domain_disk_parse(const xmlNode *node, SvDomainDef *def, guint flags
                               GArray *disk_keys, GError **error);
 /* Format one <disk> at libvirt's indentation under <devices>. */
 void sv_domain_disk_format(GString *buf, const SvDomainDiskDef *disk, guint flags);
+/* Parse one <controller> into def->controllers, checking its model against libvirt's. */
+gboolean sv_domain_controller_parse(const xmlNode *node, SvDomainDef *def, guint flags,
+                                    GError **error);
+/* Format one <controller> at libvirt's indentation under <devices>. */
+void sv_domain_controller_format(GString *buf, const SvDomainControllerDef *c, guint flags);

@@ -214,33 +214,6 @@ parse_chr(const xmlNode *node, SvDomainDef *def, guint flags, GError **error)
 }
 
 static gboolean
-parse_controller(const xmlNode *node, SvDomainDef *def, guint flags, GError **error)
-{
-    g_autoptr(SvDomainControllerDef) ctrl = g_new0(SvDomainControllerDef, 1);
-    g_autofree char *index = sv_xml_prop(node, "index");
-    int type = SV_DOMAIN_CONTROLLER_IDE;
-
-    if (!sv_domain_prop_enum(node, "type", sv_domain_controller_type_from_string, 0, NULL, FALSE,
-                             &type, error))
-        return FALSE;
-    ctrl->type = type;
-    /* G_MAXUINT marks "assign one" until post-parse; real indexes fit libvirt's int. */
-    ctrl->index = G_MAXUINT;
-    if (index && !sv_domain_parse_int_range(index, &ctrl->index)) {
-        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
-                     "Invalid value for attribute 'index' in element 'controller': '%s'. "
-                     "Expected integer value",
-                     index);
-        return FALSE;
-    }
-    ctrl->model = sv_xml_prop(node, "model");
-    if (!sv_domain_device_info_parse(node, &ctrl->info, info_flags(flags, FALSE), error))
-        return FALSE;
-    g_ptr_array_add(def->controllers, g_steal_pointer(&ctrl));
-    return TRUE;
-}
-
-static gboolean
 parse_panic(const xmlNode *node, SvDomainDef *def, GError **error)
 {
     g_autofree char *model = sv_xml_prop(node, "model");
@@ -317,8 +290,6 @@ parse_device(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_ke
         return parse_interface(node, def, flags, error);
     if (sv_xml_is(node, "serial") || sv_xml_is(node, "console"))
         return parse_chr(node, def, flags, error);
-    if (sv_xml_is(node, "controller"))
-        return parse_controller(node, def, flags, error);
     if (sv_xml_is(node, "panic"))
         return parse_panic(node, def, error);
     if (sv_xml_is(node, "memballoon"))
@@ -329,6 +300,8 @@ parse_device(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_ke
     /* ---- disks and controllers ---- */
     if (sv_xml_is(node, "disk"))
         return sv_domain_disk_parse(node, def, flags, disk_keys, error);
+    if (sv_xml_is(node, "controller"))
+        return sv_domain_controller_parse(node, def, flags, error);
 
     /* ---- interfaces ---- */
 

@@ -72,7 +72,6 @@ static const HandledElement handled_elements[] = {
     {"devices/console", "source target alias address", "type tty"},
     {"console/source", "", "path"},
     {"console/target", "", "type port"},
-    {"devices/controller", "alias address", "type index model"},
     {"devices/panic", "", "model"},
     {"devices/memballoon", "", "model"},
     {"devices/graphics", "", "type"},
@@ -103,6 +102,11 @@ static const HandledElement handled_elements[] = {
     {"backingStore/source", "", "file dev"},
     {"backingStore/backingStore", "format source backingStore", "type index"},
     {"disk/target", "", "dev bus"},
+    {"devices/controller", "model target master alias address",
+     "type index model ports vectors"},
+    {"controller/model", "", "name"},
+    {"controller/target", "", "chassisNr chassis port hotplug"},
+    {"controller/master", "", "startport"},
     {"disk/iotune",
      "total_bytes_sec read_bytes_sec write_bytes_sec total_iops_sec read_iops_sec "
      "write_iops_sec total_bytes_sec_max read_bytes_sec_max write_bytes_sec_max "
