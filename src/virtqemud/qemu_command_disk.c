@@ -628,3 +628,41 @@ qemu_command_build_controllers(const SvDomainDef *def, GPtrArray *argv)
         }
     }
 }
+
+/* ---- <iotune> at start ------------------------------------------------------------------ */
+
+JsonObject *
+qemu_disk_throttle_args(const SvDomainDiskDef *d)
+{
+    /* QMP's names for libvirt's <iotune> values, in SvDomainIotune order. */
+    static const char *const keys[SV_DOMAIN_IOTUNE_LAST] = {
+        "bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr",
+        "bps_max", "bps_rd_max", "bps_wr_max", "iops_max", "iops_rd_max", "iops_wr_max",
+        "iops_size",
+        "bps_max_length", "bps_rd_max_length", "bps_wr_max_length",
+        "iops_max_length", "iops_rd_max_length", "iops_wr_max_length"};
+    g_autofree char *qom = NULL;
+    gboolean any = FALSE;
+    JsonObject *o;
+
+    for (int i = 0; i < SV_DOMAIN_IOTUNE_LAST; i++)
+        any = any || d->iotune[i];
+    /* QEMU refuses throttling an empty drive, and libvirt does not ask it to. */
+    if (!any || !d->source || !d->info.alias)
+        return NULL;
+    o = json_object_new();
+    /* The QOM path libvirt names the disk by: virtio-blk's block backend sits in its
+     * virtio-backend child, usb-storage's in its own scsi bus' legacy device. */
+    if (d->bus == SV_DOMAIN_DISK_BUS_VIRTIO)
+        qom = g_strdup_printf("/machine/peripheral/%s/virtio-backend", d->info.alias);
+    else if (d->bus == SV_DOMAIN_DISK_BUS_USB)
+        qom = g_strdup_printf("/machine/peripheral/%s/%s.0/legacy[0]", d->info.alias,
+                              d->info.alias);
+    qemu_props_str(o, "id", qom ? qom : d->info.alias);
+    for (int i = 0; i < SV_DOMAIN_IOTUNE_LAST; i++) {
+        /* The six totals are mandatory; the rest only when set. */
+        if (i <= SV_DOMAIN_IOTUNE_WRITE_IOPS_SEC || d->iotune[i])
+            qemu_props_int(o, keys[i], (gint64)MIN(d->iotune[i], (guint64)G_MAXINT64));
+    }
+    return o;
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "conf/domain_conf.h"
 
@@ -23,6 +24,11 @@ guint qemu_disk_node_index(const SvDomainDef *def, guint i);
 /* Append the -device options of the controllers QEMU does not have built in, in
  * libvirt's order (pci by index, then usb, scsi, sata, virtio-serial). */
 void qemu_command_build_controllers(const SvDomainDef *def, GPtrArray *argv);
+
+/* The arguments of QMP block_set_io_throttle for disk `d` (its <iotune>), which libvirt
+ * sends once QEMU runs and before the guest does; NULL when it has none to apply (or is an
+ * empty cdrom). (transfer full) */
+JsonObject *qemu_disk_throttle_args(const SvDomainDiskDef *d);
 
 /* Append the -blockdev and -device options of every disk. */
 void qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv);
