@@ -2,6 +2,7 @@
 #include "qemu_alias.h"
 
 #include "qemu_argv.h"
+#include "qemu_command_disk.h"
 
 /* Set the alias of `info` when it has none. Takes the formatted name. */
 static void
@@ -100,6 +101,7 @@ qemu_domain_assign_aliases(SvDomainDef *def)
                                               : g_strdup_printf("console%u", i));
 
     /* ---- disks and controllers ---- */
+    qemu_disk_assign_live(def);
 
     /* ---- interfaces ---- */
 

@@ -213,6 +213,31 @@ qemu_disk_node_index(const SvDomainDef *def, guint i)
     return n;
 }
 
+void
+qemu_disk_assign_live(SvDomainDef *def)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        SvDomainDiskDef *d = def->disks->pdata[i];
+        guint top = qemu_disk_node_index(def, i);
+
+        if (!d->source) {
+            /* libvirt's live XML shows an empty drive without a format. */
+            d->format = SV_DOMAIN_DISK_FORMAT_NONE;
+            continue;
+        }
+        if (!d->source_index)
+            d->source_index = top;
+        for (guint k = 0; k < d->backing->len; k++) {
+            SvDomainDiskBackingDef *b = d->backing->pdata[k];
+            if (!b->index)
+                b->index = d->source_index + 1 + k;
+        }
+        /* A raw image has no backing file: its chain is known to end there. */
+        if (!d->backing->len && d->format == SV_DOMAIN_DISK_FORMAT_RAW)
+            d->backing_end = TRUE;
+    }
+}
+
 /* ---- -blockdev ------------------------------------------------------------------------- */
 
 /* libvirt's qemuDomainDiskCachemodeFlags: FALSE for the default mode (no cache options). */
@@ -298,16 +323,19 @@ add_blockdevs(GPtrArray *argv, const SvDomainDiskDef *d, guint top)
 
     for (guint k = n + 1; k > 0; k--) {
         guint layer = k - 1; /* 0: the disk's image, 1..n: its backing chain */
-        guint index = top + layer;
+        const SvDomainDiskBackingDef *b = layer ? d->backing->pdata[layer - 1] : NULL;
+        guint index = b && b->index ? b->index : top + layer;
         g_autofree char *storage = g_strdup_printf("libvirt-%u-storage", index);
         g_autofree char *below = NULL;
         const char *backing = NULL;
-        const SvDomainDiskBackingDef *b = layer ? d->backing->pdata[layer - 1] : NULL;
 
-        if (layer < n)
-            backing = below = g_strdup_printf("libvirt-%u-format", index + 1);
-        else if (d->backing_end)
+        if (layer < n) {
+            const SvDomainDiskBackingDef *next = d->backing->pdata[layer];
+            backing = below = g_strdup_printf("libvirt-%u-format",
+                                              next->index ? next->index : top + layer + 1);
+        } else if (d->backing_end) {
             backing = "";
+        }
         add_storage_node(argv, d, b ? b->type : d->type, b ? b->path : d->source, storage);
         add_format_node(argv, d, b ? b->format : d->format, index, backing, layer == 0);
     }
@@ -441,7 +469,7 @@ qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv)
 {
     for (guint i = 0; i < def->disks->len; i++) {
         const SvDomainDiskDef *d = def->disks->pdata[i];
-        guint top = qemu_disk_node_index(def, i);
+        guint top = d->source_index ? d->source_index : qemu_disk_node_index(def, i);
 
         if (d->source)
             add_blockdevs(argv, d, top);

@@ -90,6 +90,13 @@ def test_virtio_sata_scsi_disks_run(host):
            for d in live.iter("disk")}
     assert got == {"vda": ("virtio-disk0", "pci"), "sda": ("sata0-0-0", "drive"),
                    "sdb": ("scsi0-0-0-1", "drive"), "sdc": ("usb-disk2", "usb")}
+    # libvirt's node indexes (the last disk is 1) and the known end of raw images' chains.
+    index = {d.find("target").get("dev"): d.find("source").get("index")
+             for d in live.iter("disk")}
+    assert index == {"vda": "4", "sda": "3", "sdb": "2", "sdc": "1"}
+    ends = {d.find("target").get("dev") for d in live.iter("disk")
+            if d.find("backingStore") is not None}
+    assert ends == {"sda", "sdb", "sdc"}
     ctrl = {(c.get("type"), c.get("index")): c.find("alias").get("name")
             for c in live.iter("controller")}
     assert ctrl[("scsi", "0")] == "scsi0"

@@ -351,7 +351,8 @@ typedef enum {
 typedef struct {
     SvDomainDiskType type;
     SvDomainDiskFormat format;
-    char *path; /* file or block device, never NULL */
+    char *path;  /* file or block device, never NULL */
+    guint index; /* live state: the image's node index in QEMU, 0 = none */
 } SvDomainDiskBackingDef;
 
 typedef struct {
@@ -366,6 +367,7 @@ typedef struct {
     SvDomainDiskDetectZeroes detect_zeroes;
     guint iothread;  /* <driver iothread=>, 0 = none */
     char *source;    /* file path or block device; NULL only for an empty cdrom */
+    guint source_index; /* live state: the image's node index in QEMU, 0 = none */
     SvDomainStartupPolicy startup_policy;
     /* The <backingStore> chain as the XML gives it, of SvDomainDiskBackingDef, never NULL;
      * backing_end: the chain ends there (an empty <backingStore/>). */

@@ -285,8 +285,24 @@ source_attr(SvDomainDiskType type)
 }
 
 /* The <backingStore> chain under `node`, top down, until an empty one or none. */
+/* The live index= of a <source> or <backingStore> (0 when absent or for a definition). */
 static gboolean
-parse_backing(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
+parse_index(const xmlNode *node, guint flags, guint *out, GError **error)
+{
+    g_autofree char *index = (flags & SV_DOMAIN_PARSE_INACTIVE) ? NULL : sv_xml_prop(node, "index");
+
+    if (index && !sv_domain_parse_int_range(index, out)) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
+                     "Invalid value for attribute 'index' in element '%s': '%s'. Expected "
+                     "non-negative integer value",
+                     (const char *)node->name, index);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_backing(const xmlNode *node, SvDomainDiskDef *disk, guint flags, GError **error)
 {
     for (xmlNode *b = sv_xml_child(node, "backingStore"); b; b = sv_xml_child(b, "backingStore")) {
         g_autofree char *type = sv_xml_prop(b, "type");
@@ -305,6 +321,8 @@ parse_backing(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
         back = g_new0(SvDomainDiskBackingDef, 1);
         g_ptr_array_add(disk->backing, back);
         back->type = t;
+        if (!parse_index(b, flags, &back->index, error))
+            return FALSE;
         if (!format) {
             sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "missing disk backing store format");
             return FALSE;
@@ -372,7 +390,7 @@ check_iotune(const SvDomainDiskDef *disk, GError **error)
 }
 
 static gboolean
-parse_source(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
+parse_source(const xmlNode *node, SvDomainDiskDef *disk, guint flags, GError **error)
 {
     xmlNode *source = sv_xml_child(node, "source");
     int policy = 0;
@@ -386,7 +404,7 @@ parse_source(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
                              NULL, FALSE, &policy, error))
         return FALSE;
     disk->startup_policy = policy;
-    return TRUE;
+    return parse_index(source, flags, &disk->source_index, error);
 }
 
 static gboolean
@@ -482,8 +500,8 @@ sv_domain_disk_parse(const xmlNode *node, SvDomainDef *def, guint flags, GArray 
         return FALSE;
     disk->type = type;
     disk->device = device;
-    if (!parse_source(node, disk, error) || !parse_driver(node, disk, error) ||
-        !parse_backing(node, disk, error) || !parse_target(node, disk, &key, error) ||
+    if (!parse_source(node, disk, flags, error) || !parse_driver(node, disk, error) ||
+        !parse_backing(node, disk, flags, error) || !parse_target(node, disk, &key, error) ||
         !parse_iotune(node, disk, error) || !parse_identity(node, disk, error) ||
         !sv_domain_device_info_parse(node, &disk->info, info_flags, error) ||
         !check_disk(def, disk, error))
@@ -523,7 +541,7 @@ format_driver(GString *buf, const SvDomainDiskDef *disk)
 }
 
 static void
-format_backing(GString *buf, const SvDomainDiskDef *disk)
+format_backing(GString *buf, const SvDomainDiskDef *disk, guint flags)
 {
     guint n = disk->backing->len;
 
@@ -531,8 +549,11 @@ format_backing(GString *buf, const SvDomainDiskDef *disk)
         const SvDomainDiskBackingDef *b = disk->backing->pdata[i];
         int ind = 6 + 2 * (int)i;
 
-        g_string_append_printf(buf, "%*s<backingStore type='%s'>\n", ind, "",
+        g_string_append_printf(buf, "%*s<backingStore type='%s'", ind, "",
                                sv_domain_disk_type_to_string(b->type));
+        if (b->index && !(flags & SV_DOMAIN_FORMAT_INACTIVE))
+            g_string_append_printf(buf, " index='%u'", b->index);
+        g_string_append(buf, ">\n");
         if (b->format)
             g_string_append_printf(buf, "%*s<format type='%s'/>\n", ind + 2, "",
                                    sv_domain_disk_format_to_string(b->format));
@@ -578,9 +599,11 @@ sv_domain_disk_format(GString *buf, const SvDomainDiskDef *disk, guint flags)
         if (disk->startup_policy)
             sv_xml_append_attr(buf, "startupPolicy",
                                sv_domain_startup_policy_to_string(disk->startup_policy));
+        if (disk->source_index && !(flags & SV_DOMAIN_FORMAT_INACTIVE))
+            g_string_append_printf(buf, " index='%u'", disk->source_index);
         g_string_append(buf, "/>\n");
     }
-    format_backing(buf, disk);
+    format_backing(buf, disk, flags);
     g_string_append(buf, "      <target");
     sv_xml_append_attr(buf, "dev", disk->target_dev);
     sv_xml_append_attr(buf, "bus", sv_domain_disk_bus_to_string(disk->bus));

@@ -96,7 +96,7 @@ static const HandledElement handled_elements[] = {
      "driver source backingStore target iotune readonly shareable serial wwn boot alias address",
      "type device"},
     {"disk/driver", "", "name type cache io discard detect_zeroes iothread"},
-    {"disk/source", "", "file dev startupPolicy"},
+    {"disk/source", "", "file dev startupPolicy index"},
     {"disk/backingStore", "format source backingStore", "type index"},
     {"backingStore/format", "", "type"},
     {"backingStore/source", "", "file dev"},
