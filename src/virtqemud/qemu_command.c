@@ -225,7 +225,8 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     char uuid[37];
     const char *cpu;
 
-    if (!qemu_command_check_def(def, error) || !check_caps(def, opts, error))
+    if (!qemu_command_check_def(def, error) || !check_caps(def, opts, error) ||
+        !qemu_disk_check_start(def, error))
         return NULL;
     sv_uuid_format(def->uuid, uuid);
     qemu_argv_add(argv, qemu_command_emulator(def, opts->emulator));

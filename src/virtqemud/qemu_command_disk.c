@@ -201,6 +201,63 @@ qemu_disk_check(const SvDomainDef *def, GError **error)
     return TRUE;
 }
 
+/* What libvirt checks of a network disk's hosts when it starts the guest. */
+static gboolean
+check_hosts(const SvDomainDiskDef *d, GError **error)
+{
+    const char *proto = sv_domain_disk_protocol_to_string(d->protocol);
+    guint n = d->hosts->len;
+
+    for (guint i = 0; i < n; i++) {
+        const SvDomainDiskHostDef *h = d->hosts->pdata[i];
+        if (h->transport == SV_DOMAIN_DISK_TRANSPORT_UNIX &&
+            d->protocol != SV_DOMAIN_DISK_PROTOCOL_NBD &&
+            d->protocol != SV_DOMAIN_DISK_PROTOCOL_GLUSTER) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "transport 'unix' is not supported for protocol '%s'", proto);
+            return FALSE;
+        }
+    }
+    switch (d->protocol) {
+    case SV_DOMAIN_DISK_PROTOCOL_RBD:
+        return TRUE;
+    case SV_DOMAIN_DISK_PROTOCOL_GLUSTER:
+    case SV_DOMAIN_DISK_PROTOCOL_ISCSI:
+        /* libvirt 9.0 takes the first of several; without one it crashes. */
+        if (n == 0)
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "protocol '%s' needs a <host>", proto);
+        return n > 0;
+    case SV_DOMAIN_DISK_PROTOCOL_NBD:
+    case SV_DOMAIN_DISK_PROTOCOL_SSH:
+        if (n != 1)
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                         "%s protocol accepts only one host", proto);
+        return n == 1;
+    case SV_DOMAIN_DISK_PROTOCOL_NFS:
+        if (n != 1)
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "'nfs' protocol requires the usage of exactly one host");
+        return n == 1;
+    default:
+        if (n != 1)
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                         "protocol '%s' accepts only one host", proto);
+        return n == 1;
+    }
+}
+
+gboolean
+qemu_disk_check_start(const SvDomainDef *def, GError **error)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        const SvDomainDiskDef *d = def->disks->pdata[i];
+        if (d->type == SV_DOMAIN_DISK_TYPE_NETWORK && !check_hosts(d, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 guint
 qemu_disk_node_index(const SvDomainDef *def, guint i)
 {
@@ -220,7 +277,7 @@ qemu_disk_assign_live(SvDomainDef *def)
         SvDomainDiskDef *d = def->disks->pdata[i];
         guint top = qemu_disk_node_index(def, i);
 
-        if (!d->source) {
+        if (sv_domain_disk_is_empty(d)) {
             /* libvirt's live XML shows an empty drive without a format. */
             d->format = SV_DOMAIN_DISK_FORMAT_NONE;
             continue;
@@ -265,14 +322,154 @@ cache_obj(const SvDomainDiskDef *d)
     return o;
 }
 
+/* ---- network storage -------------------------------------------------------------------- */
+
+/* A host as QEMU's SocketAddress: {"type":"inet","host","port"} or {"type":"unix","path"}. */
+static JsonObject *
+socket_address(const SvDomainDiskHostDef *h)
+{
+    JsonObject *o = json_object_new();
+    g_autofree char *port = g_strdup_printf("%u", h->port);
+
+    if (h->transport == SV_DOMAIN_DISK_TRANSPORT_UNIX) {
+        qemu_props_str(o, "type", "unix");
+        qemu_props_str(o, "path", h->socket);
+        return o;
+    }
+    qemu_props_str(o, "type", "inet");
+    qemu_props_str(o, "host", h->name);
+    qemu_props_str(o, "port", port);
+    return o;
+}
+
+/* A host name as a URI or iSCSI portal writes it: IPv6 addresses in brackets. */
+static char *
+uri_host(const char *name)
+{
+    return strchr(name, ':') ? g_strdup_printf("[%s]", name) : g_strdup(name);
+}
+
+/* libvirt's URI for the curl protocols: the path escaped as libxml2 escapes one, the query
+ * as it is. */
+static char *
+curl_url(const SvDomainDiskDef *d, const SvDomainDiskHostDef *h)
+{
+    g_autofree char *host = uri_host(h->name);
+    g_autofree char *path = g_uri_escape_string(d->net_name, "/;@&=+$,!*'()", TRUE);
+
+    return g_strdup_printf("%s://%s:%u%s%s%s%s", sv_domain_disk_protocol_to_string(d->protocol),
+                           host, h->port, *path == '/' ? "" : "/", path,
+                           d->net_query ? "?" : "", d->net_query ? d->net_query : "");
+}
+
+static void
+add_servers(JsonObject *o, const SvDomainDiskDef *d, gboolean typed)
+{
+    JsonArray *servers = json_array_new();
+
+    for (guint i = 0; i < d->hosts->len; i++) {
+        const SvDomainDiskHostDef *h = d->hosts->pdata[i];
+        JsonObject *s;
+        g_autofree char *port = g_strdup_printf("%u", h->port);
+
+        if (typed) {
+            s = socket_address(h);
+        } else {
+            s = json_object_new();
+            qemu_props_str(s, "host", h->name);
+            qemu_props_str(s, "port", port);
+        }
+        json_array_add_object_element(servers, s);
+    }
+    json_object_set_array_member(o, "server", servers);
+}
+
+/* `name` split at its first '/': what is before (transfer full) and a pointer after it. */
+static char *
+split_first(const char *name, const char **rest)
+{
+    const char *slash = strchr(name, '/');
+
+    *rest = slash ? slash + 1 : NULL;
+    return slash ? g_strndup(name, (gsize)(slash - name)) : g_strdup(name);
+}
+
+/* The protocol node of a network disk, as libvirt 9.0 writes each protocol's. */
+static JsonObject *
+network_node(const SvDomainDiskDef *d)
+{
+    const SvDomainDiskHostDef *h = d->hosts->len ? d->hosts->pdata[0] : NULL;
+    JsonObject *o = qemu_props_new(sv_domain_disk_protocol_to_string(d->protocol));
+    JsonObject *server;
+    g_autofree char *first = NULL;
+    g_autofree char *host = NULL;
+    g_autofree char *text = NULL;
+    const char *rest = NULL;
+
+    switch (d->protocol) {
+    case SV_DOMAIN_DISK_PROTOCOL_NBD:
+        qemu_props_obj(o, "server", socket_address(h));
+        qemu_props_str(o, "export", d->net_name);
+        break;
+    case SV_DOMAIN_DISK_PROTOCOL_ISCSI:
+        first = split_first(d->net_name, &rest);
+        host = uri_host(h->name);
+        text = g_strdup_printf("%s:%u", host, h->port);
+        qemu_props_str(o, "portal", text);
+        qemu_props_str(o, "target", first);
+        qemu_props_int(o, "lun", rest ? (gint64)g_ascii_strtoull(rest, NULL, 10) : 0);
+        qemu_props_str(o, "transport", "tcp");
+        break;
+    case SV_DOMAIN_DISK_PROTOCOL_RBD:
+        first = split_first(d->net_name, &rest);
+        qemu_props_str(o, "pool", first);
+        qemu_props_str(o, "image", rest);
+        if (d->hosts->len)
+            add_servers(o, d, FALSE);
+        break;
+    case SV_DOMAIN_DISK_PROTOCOL_GLUSTER:
+        first = split_first(d->net_name, &rest);
+        qemu_props_str(o, "volume", first);
+        qemu_props_str(o, "path", rest);
+        add_servers(o, d, TRUE);
+        /* qemu.conf's gluster_debug_level, 4 by default. */
+        qemu_props_int(o, "debug", 4);
+        break;
+    case SV_DOMAIN_DISK_PROTOCOL_NFS:
+        server = json_object_new();
+        qemu_props_str(server, "host", h->name);
+        qemu_props_str(server, "type", "inet");
+        qemu_props_obj(o, "server", server);
+        qemu_props_str(o, "path", d->net_name);
+        break;
+    case SV_DOMAIN_DISK_PROTOCOL_SSH:
+        qemu_props_str(o, "path", d->net_name);
+        server = json_object_new();
+        text = g_strdup_printf("%u", h->port);
+        qemu_props_str(server, "host", h->name);
+        qemu_props_str(server, "port", text);
+        qemu_props_obj(o, "server", server);
+        break;
+    default:
+        /* http, https, ftp, ftps */
+        text = curl_url(d, h);
+        qemu_props_str(o, "url", text);
+        break;
+    }
+    return o;
+}
+
 static void
 add_storage_node(GPtrArray *argv, const SvDomainDiskDef *d, SvDomainDiskType type,
                  const char *path, const char *node)
 {
-    JsonObject *o = qemu_props_new(type == SV_DOMAIN_DISK_TYPE_BLOCK ? "host_device" : "file");
+    JsonObject *o = type == SV_DOMAIN_DISK_TYPE_NETWORK
+                        ? network_node(d)
+                        : qemu_props_new(type == SV_DOMAIN_DISK_TYPE_BLOCK ? "host_device"
+                                                                           : "file");
 
     qemu_props_str(o, "filename", path);
-    if (d->io)
+    if (d->io && type != SV_DOMAIN_DISK_TYPE_NETWORK)
         qemu_props_str(o, "aio", sv_domain_disk_io_to_string(d->io));
     qemu_props_str(o, "node-name", node);
     qemu_props_obj(o, "cache", cache_obj(d));
@@ -442,7 +639,7 @@ add_device(GPtrArray *argv, const SvDomainDef *def, const SvDomainDiskDef *d, gu
     }
     if (d->shareable)
         qemu_props_bool(o, "share-rw", TRUE);
-    if (d->source) {
+    if (!sv_domain_disk_is_empty(d)) {
         g_autofree char *node = g_strdup_printf("libvirt-%u-format", top);
         qemu_props_str(o, "drive", node);
     }
@@ -471,7 +668,7 @@ qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv)
         const SvDomainDiskDef *d = def->disks->pdata[i];
         guint top = d->source_index ? d->source_index : qemu_disk_node_index(def, i);
 
-        if (d->source)
+        if (!sv_domain_disk_is_empty(d))
             add_blockdevs(argv, d, top);
         add_device(argv, def, d, top);
     }
@@ -676,7 +873,7 @@ qemu_disk_throttle_args(const SvDomainDiskDef *d)
     for (int i = 0; i < SV_DOMAIN_IOTUNE_LAST; i++)
         any = any || d->iotune[i];
     /* QEMU refuses throttling an empty drive, and libvirt does not ask it to. */
-    if (!any || !d->source || !d->info.alias)
+    if (!any || sv_domain_disk_is_empty(d) || !d->info.alias)
         return NULL;
     o = json_object_new();
     /* The QOM path libvirt names the disk by: virtio-blk's block backend sits in its

@@ -16,6 +16,9 @@ gboolean qemu_disk_def_post_parse(SvDomainDef *def, GError **error);
 /* Checks at start of what this QEMU cannot run (buses, formats), with libvirt's errors. */
 gboolean qemu_disk_check(const SvDomainDef *def, GError **error);
 
+/* What libvirt checks only when the guest starts: a network disk's hosts. */
+gboolean qemu_disk_check_start(const SvDomainDef *def, GError **error);
+
 /* The node name index libvirt gives a disk's top image: disks are numbered from the last
  * one up, each image of a backing chain after the one above it, empty cdroms included, so
  * the top of disk `i` is "libvirt-N-format" with N = this. */

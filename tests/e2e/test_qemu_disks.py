@@ -153,3 +153,76 @@ def test_iotune_reaches_qemu(host):
             "require" in e.get_error_message(), e.get_error_message()
     assert not dom.isActive()
     host.assert_clean()
+
+
+QEMU_NBD = "/usr/bin/qemu-nbd"
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_path(path, timeout=10.0):
+    import time
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert os.path.exists(path)
+
+
+def test_nbd_disks_over_unix_and_tcp(host):
+    """Network disks of protocol nbd reach QEMU's nbd driver: an export on a unix socket and
+    one over TCP, both served by qemu-nbd, are opened when the guest starts; with the
+    server gone the start fails and leaves nothing."""
+    root = host.root
+    img = root / "nbd.qcow2"
+    subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", str(img), "16M"], check=True)
+    raw = root / "nbd.raw"
+    with open(raw, "wb") as f:
+        f.truncate(1024 * 1024)
+    sock = root / "nbd.sock"
+    port = free_port()
+    pidfile = root / "nbd-tcp.pid"
+    servers = [
+        subprocess.Popen([QEMU_NBD, "--persistent", "-k", str(sock), "-f", "raw", "-x", "exp",
+                          str(img)], stdin=subprocess.DEVNULL),
+        subprocess.Popen([QEMU_NBD, "--persistent", "-b", "127.0.0.1", "-p", str(port), "-f",
+                          "raw", "--pid-file", str(pidfile), str(raw)],
+                         stdin=subprocess.DEVNULL),
+    ]
+    try:
+        wait_path(sock)
+        wait_path(pidfile)
+        disks = (
+            "<disk type='network' device='disk'><driver name='qemu' type='qcow2'/>"
+            "<source protocol='nbd' name='exp'><host transport='unix' socket='%s'/></source>"
+            "<target dev='vda' bus='virtio'/></disk>"
+            "<disk type='network' device='disk'><driver name='qemu' type='raw'/>"
+            "<source protocol='nbd'><host name='127.0.0.1' port='%d'/></source>"
+            "<target dev='vdb' bus='virtio'/></disk>" % (sock, port))
+        xml = domain_xml("nbd", host.kernel).replace("<devices>", "<devices>" + disks, 1)
+        dom = host.conn.defineXML(xml)
+        dom.create()
+        assert dom.state()[0] == RUNNING
+        live = ET.fromstring(dom.XMLDesc(0))
+        assert [d.find("alias").get("name") for d in live.iter("disk")] == \
+            ["virtio-disk0", "virtio-disk1"]
+        dom.destroy()
+        host.assert_clean()
+    finally:
+        for s in servers:
+            s.terminate()
+            s.wait(10)
+    # No server: QEMU cannot open the export, and the start fails cleanly.
+    try:
+        dom.create()
+        raise AssertionError("started without an NBD server")
+    except libvirt.libvirtError as e:
+        assert e.get_error_code() == libvirt.VIR_ERR_INTERNAL_ERROR, e.get_error_message()
+    assert not dom.isActive()
+    host.assert_clean()

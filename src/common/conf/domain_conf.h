@@ -236,8 +236,44 @@ typedef struct {
 typedef enum {
     SV_DOMAIN_DISK_TYPE_FILE,
     SV_DOMAIN_DISK_TYPE_BLOCK,
+    SV_DOMAIN_DISK_TYPE_NETWORK,
     SV_DOMAIN_DISK_TYPE_LAST
 } SvDomainDiskType;
+
+/* <disk type='network'><source protocol=...>: libvirt's protocols; sheepdog, tftp and
+ * vxhs, which QEMU 7.2 lacks, are refused. */
+typedef enum {
+    SV_DOMAIN_DISK_PROTOCOL_NBD,
+    SV_DOMAIN_DISK_PROTOCOL_RBD,
+    SV_DOMAIN_DISK_PROTOCOL_SHEEPDOG,
+    SV_DOMAIN_DISK_PROTOCOL_GLUSTER,
+    SV_DOMAIN_DISK_PROTOCOL_ISCSI,
+    SV_DOMAIN_DISK_PROTOCOL_HTTP,
+    SV_DOMAIN_DISK_PROTOCOL_HTTPS,
+    SV_DOMAIN_DISK_PROTOCOL_FTP,
+    SV_DOMAIN_DISK_PROTOCOL_FTPS,
+    SV_DOMAIN_DISK_PROTOCOL_TFTP,
+    SV_DOMAIN_DISK_PROTOCOL_SSH,
+    SV_DOMAIN_DISK_PROTOCOL_VXHS,
+    SV_DOMAIN_DISK_PROTOCOL_NFS,
+    SV_DOMAIN_DISK_PROTOCOL_LAST
+} SvDomainDiskProtocol;
+
+/* <host transport=...> (default tcp); rdma is refused. */
+typedef enum {
+    SV_DOMAIN_DISK_TRANSPORT_TCP,
+    SV_DOMAIN_DISK_TRANSPORT_UNIX,
+    SV_DOMAIN_DISK_TRANSPORT_RDMA,
+    SV_DOMAIN_DISK_TRANSPORT_LAST
+} SvDomainDiskTransport;
+
+/* One <host> of a network disk's <source>. */
+typedef struct {
+    SvDomainDiskTransport transport;
+    char *name;   /* tcp: never NULL */
+    guint port;   /* tcp: 0 = none (libvirt fills in the protocol's default where it has one) */
+    char *socket; /* unix: never NULL */
+} SvDomainDiskHostDef;
 
 /* <disk device=...> (default disk). */
 typedef enum {
@@ -366,7 +402,13 @@ typedef struct {
     SvDomainDiskDiscard discard;
     SvDomainDiskDetectZeroes detect_zeroes;
     guint iothread;  /* <driver iothread=>, 0 = none */
-    char *source;    /* file path or block device; NULL only for an empty cdrom */
+    char *source;    /* file path or block device; NULL for an empty cdrom or a network disk */
+    /* Network disks: protocol, <source name=> (NULL only for nbd), query= (http and https)
+     * and the hosts, of SvDomainDiskHostDef, never NULL. */
+    SvDomainDiskProtocol protocol;
+    char *net_name;
+    char *net_query;
+    GPtrArray *hosts;
     guint source_index; /* live state: the image's node index in QEMU, 0 = none */
     SvDomainStartupPolicy startup_policy;
     /* The <backingStore> chain as the XML gives it, of SvDomainDiskBackingDef, never NULL;
@@ -386,6 +428,13 @@ typedef struct {
  * for a name libvirt refuses. */
 int sv_domain_disk_name_index(const char *name);
 
+/* Whether the disk has no medium (an empty cdrom). */
+gboolean sv_domain_disk_is_empty(const SvDomainDiskDef *disk);
+
+const char *sv_domain_disk_protocol_to_string(int v);
+int sv_domain_disk_protocol_from_string(const char *s);
+const char *sv_domain_disk_transport_to_string(int v);
+int sv_domain_disk_transport_from_string(const char *s);
 const char *sv_domain_disk_cache_to_string(int v);
 int sv_domain_disk_cache_from_string(const char *s);
 const char *sv_domain_disk_io_to_string(int v);

@@ -33,7 +33,10 @@ disk_table_index(const char *const *table, int n, const char *s)
         return disk_table_index(what##_names, (last), s);                                      \
     }
 
-DISK_ENUM_IMPL(disk_type, SV_DOMAIN_DISK_TYPE_LAST, "file", "block")
+DISK_ENUM_IMPL(disk_type, SV_DOMAIN_DISK_TYPE_LAST, "file", "block", "network")
+DISK_ENUM_IMPL(disk_protocol, SV_DOMAIN_DISK_PROTOCOL_LAST, "nbd", "rbd", "sheepdog", "gluster",
+               "iscsi", "http", "https", "ftp", "ftps", "tftp", "ssh", "vxhs", "nfs")
+DISK_ENUM_IMPL(disk_transport, SV_DOMAIN_DISK_TRANSPORT_LAST, "tcp", "unix", "rdma")
 DISK_ENUM_IMPL(disk_device, SV_DOMAIN_DISK_DEVICE_LAST, "disk", "cdrom")
 DISK_ENUM_IMPL(disk_format, SV_DOMAIN_DISK_FORMAT_LAST, "none", "raw", "qcow2", "qcow", "qed",
                "vmdk", "vpc", "vdi", "bochs", "cloop", "dmg")
@@ -57,7 +60,8 @@ DISK_ENUM_IMPL(iotune, SV_DOMAIN_IOTUNE_LAST, "total_bytes_sec", "read_bytes_sec
 
 /* Values libvirt 9.0.0 knows and splitvirt does not implement: refused as unsupported,
  * while values nobody knows get libvirt's own error. Space-separated. */
-#define UNSUPPORTED_DISK_TYPES "dir network volume nvme vhostuser"
+#define UNSUPPORTED_DISK_TYPES "dir volume nvme vhostuser"
+#define UNSUPPORTED_DISK_PROTOCOLS "sheepdog tftp vxhs"
 #define UNSUPPORTED_DISK_DEVICES "floppy lun"
 #define UNSUPPORTED_DISK_FORMATS "dir iso fat vhd ploop cow"
 
@@ -72,13 +76,30 @@ backing_free(gpointer p)
     g_free(b);
 }
 
+static void
+host_free(gpointer p)
+{
+    SvDomainDiskHostDef *h = p;
+
+    g_free(h->name);
+    g_free(h->socket);
+    g_free(h);
+}
+
 static SvDomainDiskDef *
 disk_new(void)
 {
     SvDomainDiskDef *d = g_new0(SvDomainDiskDef, 1);
 
     d->backing = g_ptr_array_new_with_free_func(backing_free);
+    d->hosts = g_ptr_array_new_with_free_func(host_free);
     return d;
+}
+
+gboolean
+sv_domain_disk_is_empty(const SvDomainDiskDef *disk)
+{
+    return !disk->source && disk->type != SV_DOMAIN_DISK_TYPE_NETWORK;
 }
 
 void
@@ -91,6 +112,9 @@ sv_domain_disk_def_free(gpointer p)
     sv_domain_device_info_clear(&d->info);
     g_free(d->driver_name);
     g_free(d->source);
+    g_free(d->net_name);
+    g_free(d->net_query);
+    g_clear_pointer(&d->hosts, g_ptr_array_unref);
     g_clear_pointer(&d->backing, g_ptr_array_unref);
     g_free(d->target_dev);
     g_free(d->serial);
@@ -318,6 +342,10 @@ parse_backing(const xmlNode *node, SvDomainDiskDef *disk, guint flags, GError **
         if (!sv_domain_prop_enum(b, "type", sv_domain_disk_type_from_string, 0,
                                  UNSUPPORTED_DISK_TYPES, FALSE, &t, error))
             return FALSE;
+        if (t == SV_DOMAIN_DISK_TYPE_NETWORK) {
+            sv_domain_error_unsupported(error, "<backingStore type='network'>");
+            return FALSE;
+        }
         back = g_new0(SvDomainDiskBackingDef, 1);
         g_ptr_array_add(disk->backing, back);
         back->type = t;
@@ -389,14 +417,123 @@ check_iotune(const SvDomainDiskDef *disk, GError **error)
     return TRUE;
 }
 
+/* libvirt's virStringParsePort. */
+static gboolean
+parse_port(const char *s, guint *out, GError **error)
+{
+    guint64 v;
+
+    if (!sv_domain_parse_u64(s, &v)) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG, "failed to parse port number '%s'",
+                     s);
+        return FALSE;
+    }
+    if (v > 65535) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG, "port '%s' out of range", s);
+        return FALSE;
+    }
+    *out = (guint)v;
+    return TRUE;
+}
+
+static gboolean
+parse_host(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
+{
+    SvDomainDiskHostDef *h = g_new0(SvDomainDiskHostDef, 1);
+    g_autofree char *port = sv_xml_prop(node, "port");
+    int transport = SV_DOMAIN_DISK_TRANSPORT_TCP;
+
+    g_ptr_array_add(disk->hosts, h);
+    if (!sv_domain_prop_enum(node, "transport", sv_domain_disk_transport_from_string, 0, NULL,
+                             FALSE, &transport, error))
+        return FALSE;
+    h->transport = transport;
+    if (transport == SV_DOMAIN_DISK_TRANSPORT_RDMA) {
+        sv_domain_error_unsupported_value(error, node, "transport", "rdma");
+        return FALSE;
+    }
+    if (transport == SV_DOMAIN_DISK_TRANSPORT_UNIX) {
+        h->socket = sv_xml_prop(node, "socket");
+        if (!h->socket) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
+                         "missing socket for unix transport");
+            return FALSE;
+        }
+        return TRUE;
+    }
+    h->name = sv_xml_prop(node, "name");
+    if (!h->name) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "missing name for host");
+        return FALSE;
+    }
+    return !port || parse_port(port, &h->port, error);
+}
+
+/* libvirt's default port of a protocol, filled in where a tcp host has none. */
+static guint
+default_port(SvDomainDiskProtocol p)
+{
+    static const guint ports[SV_DOMAIN_DISK_PROTOCOL_LAST] = {
+        [SV_DOMAIN_DISK_PROTOCOL_NBD] = 10809,  [SV_DOMAIN_DISK_PROTOCOL_SHEEPDOG] = 7000,
+        [SV_DOMAIN_DISK_PROTOCOL_GLUSTER] = 24007, [SV_DOMAIN_DISK_PROTOCOL_ISCSI] = 3260,
+        [SV_DOMAIN_DISK_PROTOCOL_HTTP] = 80,    [SV_DOMAIN_DISK_PROTOCOL_HTTPS] = 443,
+        [SV_DOMAIN_DISK_PROTOCOL_FTP] = 21,     [SV_DOMAIN_DISK_PROTOCOL_FTPS] = 990,
+        [SV_DOMAIN_DISK_PROTOCOL_TFTP] = 69,    [SV_DOMAIN_DISK_PROTOCOL_SSH] = 22,
+        [SV_DOMAIN_DISK_PROTOCOL_VXHS] = 9999,
+    };
+
+    return ports[p];
+}
+
+static gboolean
+parse_network_source(const xmlNode *source, SvDomainDiskDef *disk, GError **error)
+{
+    int protocol = 0;
+
+    if (!sv_domain_prop_enum(source, "protocol", sv_domain_disk_protocol_from_string, 0, NULL,
+                             TRUE, &protocol, error))
+        return FALSE;
+    disk->protocol = protocol;
+    if (sv_word_in(UNSUPPORTED_DISK_PROTOCOLS, sv_domain_disk_protocol_to_string(protocol))) {
+        sv_domain_error_unsupported_value(error, source, "protocol",
+                                          sv_domain_disk_protocol_to_string(protocol));
+        return FALSE;
+    }
+    disk->net_name = sv_xml_prop(source, "name");
+    if (!disk->net_name && protocol != SV_DOMAIN_DISK_PROTOCOL_NBD) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "missing name for disk source");
+        return FALSE;
+    }
+    if (protocol == SV_DOMAIN_DISK_PROTOCOL_HTTP || protocol == SV_DOMAIN_DISK_PROTOCOL_HTTPS)
+        disk->net_query = sv_xml_prop(source, "query");
+    for (const xmlNode *c = source->children; c; c = c->next) {
+        if (sv_xml_is(c, "host") && !parse_host(c, disk, error))
+            return FALSE;
+    }
+    for (guint i = 0; i < disk->hosts->len; i++) {
+        SvDomainDiskHostDef *h = disk->hosts->pdata[i];
+        if (h->transport == SV_DOMAIN_DISK_TRANSPORT_TCP && !h->port)
+            h->port = default_port(disk->protocol);
+    }
+    return TRUE;
+}
+
 static gboolean
 parse_source(const xmlNode *node, SvDomainDiskDef *disk, guint flags, GError **error)
 {
     xmlNode *source = sv_xml_child(node, "source");
     int policy = 0;
 
-    if (!source)
+    if (!source) {
+        if (disk->type == SV_DOMAIN_DISK_TYPE_NETWORK) {
+            sv_xml_error_missing_attr(error, node, "protocol");
+            return FALSE;
+        }
         return TRUE;
+    }
+    if (disk->type == SV_DOMAIN_DISK_TYPE_NETWORK)
+        return parse_network_source(source, disk, error) &&
+               parse_index(source, flags, &disk->source_index, error);
     disk->source = sv_xml_prop(source, source_attr(disk->type));
     if (disk->source && !*disk->source)
         g_clear_pointer(&disk->source, g_free);
@@ -423,7 +560,7 @@ parse_target(const xmlNode *node, SvDomainDiskDef *disk, DiskKey *key, GError **
                                   "missing target information for device", disk->source);
         return FALSE;
     }
-    if (!disk->source && disk->device == SV_DOMAIN_DISK_DEVICE_DISK) {
+    if (sv_domain_disk_is_empty(disk) && disk->device == SV_DOMAIN_DISK_DEVICE_DISK) {
         set_no_source(error, disk->target_dev);
         return FALSE;
     }
@@ -470,11 +607,12 @@ check_disk(const SvDomainDef *def, const SvDomainDiskDef *disk, GError **error)
     }
     for (guint i = 0; i < def->disks->len; i++) {
         const SvDomainDiskDef *o = def->disks->pdata[i];
+        const char *a = o->source ? o->source : o->net_name;
+        const char *b = disk->source ? disk->source : disk->net_name;
         if (g_str_equal(o->target_dev, disk->target_dev)) {
             sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
                          "target '%s' duplicated for disk sources '%s' and '%s'",
-                         disk->target_dev, o->source ? o->source : "<null>",
-                         disk->source ? disk->source : "<null>");
+                         disk->target_dev, a ? a : "<null>", b ? b : "<null>");
             return FALSE;
         }
     }
@@ -586,6 +724,35 @@ format_iotune(GString *buf, const SvDomainDiskDef *disk)
         g_string_append(buf, "      </iotune>\n");
 }
 
+static void
+format_network_source(GString *buf, const SvDomainDiskDef *disk, guint flags)
+{
+    g_string_append(buf, "      <source");
+    sv_xml_append_attr(buf, "protocol", sv_domain_disk_protocol_to_string(disk->protocol));
+    sv_xml_append_attr(buf, "name", disk->net_name);
+    sv_xml_append_attr(buf, "query", disk->net_query);
+    if (disk->source_index && !(flags & SV_DOMAIN_FORMAT_INACTIVE))
+        g_string_append_printf(buf, " index='%u'", disk->source_index);
+    if (!disk->hosts->len) {
+        g_string_append(buf, "/>\n");
+        return;
+    }
+    g_string_append(buf, ">\n");
+    for (guint i = 0; i < disk->hosts->len; i++) {
+        const SvDomainDiskHostDef *h = disk->hosts->pdata[i];
+
+        g_string_append(buf, "        <host");
+        sv_xml_append_attr(buf, "name", h->name);
+        if (h->port)
+            g_string_append_printf(buf, " port='%u'", h->port);
+        if (h->transport != SV_DOMAIN_DISK_TRANSPORT_TCP)
+            sv_xml_append_attr(buf, "transport", sv_domain_disk_transport_to_string(h->transport));
+        sv_xml_append_attr(buf, "socket", h->socket);
+        g_string_append(buf, "/>\n");
+    }
+    g_string_append(buf, "      </source>\n");
+}
+
 void
 sv_domain_disk_format(GString *buf, const SvDomainDiskDef *disk, guint flags)
 {
@@ -593,7 +760,9 @@ sv_domain_disk_format(GString *buf, const SvDomainDiskDef *disk, guint flags)
                            sv_domain_disk_type_to_string(disk->type),
                            sv_domain_disk_device_to_string(disk->device));
     format_driver(buf, disk);
-    if (disk->source || disk->startup_policy) {
+    if (disk->type == SV_DOMAIN_DISK_TYPE_NETWORK) {
+        format_network_source(buf, disk, flags);
+    } else if (disk->source || disk->startup_policy) {
         g_string_append(buf, "      <source");
         sv_xml_append_attr(buf, source_attr(disk->type), disk->source);
         if (disk->startup_policy)
