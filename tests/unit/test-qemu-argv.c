@@ -142,6 +142,9 @@ static const Element elements[] = {
     /* ---- disks and controllers ---- */
     {"@DSERIAL@", "SN1234"},
     {"@BACKING@", "/var/lib/images/base.qcow2"},
+    {"@NETNAME@", "/images/install.iso"},
+    {"@NETHOST@", "mirror.example.org"},
+    {"@NBDSOCK@", "/run/nbd.sock"},
 };
 
 typedef struct {
