@@ -32,7 +32,6 @@ pci_model_name(const char *model)
 static gboolean
 controller_post_parse(const SvDomainDef *def, SvDomainControllerDef *c, GError **error)
 {
-    const SvDomainPciAddress *a = &c->info.addr.pci;
     const char *name = pci_model_name(c->model);
 
     if (c->type == SV_DOMAIN_CONTROLLER_USB && !c->model)
@@ -43,12 +42,8 @@ controller_post_parse(const SvDomainDef *def, SvDomainControllerDef *c, GError *
         c->model_name = g_strdup(name);
     if (g_strcmp0(c->model, "pci-bridge") == 0 && c->target_chassis_nr == -1)
         c->target_chassis_nr = (int)c->index;
-    if (g_strcmp0(c->model, "pcie-root-port") == 0) {
-        if (c->target_chassis == -1)
-            c->target_chassis = (int)c->index;
-        if (c->target_port == -1 && c->info.addr.type == SV_DOMAIN_ADDRESS_PCI)
-            c->target_port = (int)((a->slot << 3) + a->function);
-    }
+    if (g_strcmp0(c->model, "pcie-root-port") == 0 && c->target_chassis == -1)
+        c->target_chassis = (int)c->index;
     if (c->type == SV_DOMAIN_CONTROLLER_USB && c->ports > 15 &&
         (g_str_equal(c->model, "qemu-xhci") || g_str_equal(c->model, "nec-xhci"))) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
@@ -58,6 +53,27 @@ controller_post_parse(const SvDomainDef *def, SvDomainControllerDef *c, GError *
     return TRUE;
 }
 
+/* libvirt's port of a pcie-root-port without one: its slot and function, 0xSF. */
+static int
+root_port_port(const SvDomainControllerDef *c)
+{
+    const SvDomainPciAddress *a = &c->info.addr.pci;
+
+    if (c->target_port != -1 || g_strcmp0(c->model, "pcie-root-port") != 0 ||
+        c->info.addr.type != SV_DOMAIN_ADDRESS_PCI)
+        return c->target_port;
+    return (int)((a->slot << 3) + a->function);
+}
+
+void
+qemu_controllers_fill_ports(SvDomainDef *def)
+{
+    for (guint i = 0; i < def->controllers->len; i++) {
+        SvDomainControllerDef *c = def->controllers->pdata[i];
+        c->target_port = root_port_port(c);
+    }
+}
+
 gboolean
 qemu_disk_def_post_parse(SvDomainDef *def, GError **error)
 {
@@ -65,6 +81,7 @@ qemu_disk_def_post_parse(SvDomainDef *def, GError **error)
         if (!controller_post_parse(def, def->controllers->pdata[i], error))
             return FALSE;
     }
+    qemu_controllers_fill_ports(def);
     for (guint i = 0; i < def->disks->len; i++) {
         SvDomainDiskDef *d = def->disks->pdata[i];
 
@@ -769,8 +786,8 @@ pci_props(const SvDomainControllerDef *c)
     o = qemu_props_new(name);
     if (c->target_chassis_nr != -1)
         qemu_props_int(o, "chassis_nr", c->target_chassis_nr);
-    if (c->target_port != -1)
-        qemu_props_int(o, "port", c->target_port);
+    if (root_port_port(c) != -1)
+        qemu_props_int(o, "port", root_port_port(c));
     if (c->target_chassis != -1)
         qemu_props_int(o, "chassis", c->target_chassis);
     qemu_props_str(o, "id", c->info.alias);

@@ -13,6 +13,12 @@
  * without one are refused with libvirt's errors. */
 gboolean qemu_disk_def_post_parse(SvDomainDef *def, GError **error);
 
+/* libvirt's <target port> of each pcie-root-port without one, from its PCI address
+ * (slot << 3 | function). qemu_disk_def_post_parse() does it for the addresses the XML
+ * gives; run it again once define-time PCI addresses are assigned (the command line
+ * computes it the same way when it is still unset). */
+void qemu_controllers_fill_ports(SvDomainDef *def);
+
 /* Checks at start of what this QEMU cannot run (buses, formats), with libvirt's errors. */
 gboolean qemu_disk_check(const SvDomainDef *def, GError **error);
 
