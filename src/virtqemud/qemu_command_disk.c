@@ -100,6 +100,19 @@ qemu_disk_def_post_parse(SvDomainDef *def, GError **error)
                          "driver serial '%s' contains unsafe characters", d->serial);
             return FALSE;
         }
+        if (d->iothread && d->bus != SV_DOMAIN_DISK_BUS_VIRTIO) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "IOThreads not available for bus %s target %s",
+                         sv_domain_disk_bus_to_string(d->bus), d->target_dev);
+            return FALSE;
+        }
+        /* The definition has no <iothreads> model yet (it is refused), so no iothread a
+         * disk names exists. */
+        if (d->iothread) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "Disk iothread '%u' not defined in iothreadid", d->iothread);
+            return FALSE;
+        }
         if (d->wwn && d->bus != SV_DOMAIN_DISK_BUS_IDE && d->bus != SV_DOMAIN_DISK_BUS_SCSI) {
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                          "Only ide and scsi disk support wwn");
