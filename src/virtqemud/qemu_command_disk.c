@@ -300,27 +300,54 @@ qemu_disk_node_index(const SvDomainDef *def, guint i)
     return n;
 }
 
+/* libvirt's startupPolicy='optional' at a cold boot: a local image that is not there is
+ * dropped, the medium of a cdrom, the whole of a disk. */
+static void
+drop_missing_optional(SvDomainDef *def)
+{
+    for (guint i = def->disks->len; i > 0; i--) {
+        SvDomainDiskDef *d = def->disks->pdata[i - 1];
+
+        if (d->startup_policy != SV_DOMAIN_STARTUP_POLICY_OPTIONAL || !d->source ||
+            g_file_test(d->source, G_FILE_TEST_EXISTS))
+            continue;
+        if (d->device != SV_DOMAIN_DISK_DEVICE_CDROM) {
+            g_ptr_array_remove_index(def->disks, i - 1);
+            continue;
+        }
+        /* An empty drive, as if defined so: the policy goes with the image. */
+        g_clear_pointer(&d->source, g_free);
+        d->source_index = 0;
+        d->startup_policy = SV_DOMAIN_STARTUP_POLICY_DEFAULT;
+    }
+}
+
 void
 qemu_disk_assign_live(SvDomainDef *def)
 {
+    /* Numbered before optional images are dropped, as libvirt numbers them. */
     for (guint i = 0; i < def->disks->len; i++) {
         SvDomainDiskDef *d = def->disks->pdata[i];
-        guint top = qemu_disk_node_index(def, i);
 
-        if (sv_domain_disk_is_empty(d)) {
-            /* libvirt's live XML shows an empty drive without a format. */
-            d->format = SV_DOMAIN_DISK_FORMAT_NONE;
+        if (sv_domain_disk_is_empty(d))
             continue;
-        }
         if (!d->source_index)
-            d->source_index = top;
+            d->source_index = qemu_disk_node_index(def, i);
         for (guint k = 0; k < d->backing->len; k++) {
             SvDomainDiskBackingDef *b = d->backing->pdata[k];
             if (!b->index)
                 b->index = d->source_index + 1 + k;
         }
+    }
+    drop_missing_optional(def);
+    for (guint i = 0; i < def->disks->len; i++) {
+        SvDomainDiskDef *d = def->disks->pdata[i];
+
+        /* libvirt's live XML shows an empty drive without a format. */
+        if (sv_domain_disk_is_empty(d))
+            d->format = SV_DOMAIN_DISK_FORMAT_NONE;
         /* A raw image has no backing file: its chain is known to end there. */
-        if (!d->backing->len && d->format == SV_DOMAIN_DISK_FORMAT_RAW)
+        else if (!d->backing->len && d->format == SV_DOMAIN_DISK_FORMAT_RAW)
             d->backing_end = TRUE;
     }
 }

@@ -30,9 +30,10 @@ gboolean qemu_disk_check_start(const SvDomainDef *def, GError **error);
  * the top of disk `i` is "libvirt-N-format" with N = this. */
 guint qemu_disk_node_index(const SvDomainDef *def, guint i);
 
-/* The live state libvirt gives disks at start, on the guest's live definition: node
- * indexes (<source index>, <backingStore index>), the end of a raw image's chain, no
- * format for an empty drive. */
+/* The live state libvirt gives disks at start, on the guest's live definition: optional
+ * images that are missing dropped (a cdrom's medium, a whole disk), node indexes
+ * (<source index>, <backingStore index>), the end of a raw image's chain, no format for
+ * an empty drive. */
 void qemu_disk_assign_live(SvDomainDef *def);
 
 /* Append the -device options of the controllers QEMU does not have built in, in

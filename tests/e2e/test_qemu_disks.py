@@ -226,3 +226,38 @@ def test_nbd_disks_over_unix_and_tcp(host):
         assert e.get_error_code() == libvirt.VIR_ERR_INTERNAL_ERROR, e.get_error_message()
     assert not dom.isActive()
     host.assert_clean()
+
+
+def test_optional_images_missing_at_start(host):
+    """startupPolicy='optional' as libvirt applies it at a cold boot: a missing cdrom image
+    leaves the drive empty, a missing disk image leaves the disk out; the definition keeps
+    both."""
+    root = host.root
+    with open(root / "here.img", "wb") as f:
+        f.truncate(1024 * 1024)
+    disks = (
+        "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+        "<source file='%(r)s/gone.iso' startupPolicy='optional'/>"
+        "<target dev='hdc' bus='ide'/></disk>"
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+        "<source file='%(r)s/gone.img' startupPolicy='optional'/>"
+        "<target dev='vdb' bus='virtio'/></disk>"
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+        "<source file='%(r)s/here.img' startupPolicy='optional'/>"
+        "<target dev='vda' bus='virtio'/></disk>" % {"r": root})
+    xml = domain_xml("optional", host.kernel).replace("<devices>", "<devices>" + disks, 1)
+    dom = host.conn.defineXML(xml)
+    dom.create()
+    assert dom.state()[0] == RUNNING
+    live = ET.fromstring(dom.XMLDesc(0))
+    got = {d.find("target").get("dev"): d.find("source") for d in live.iter("disk")}
+    assert set(got) == {"hdc", "vda"}
+    # As libvirtd 9.0: the emptied cdrom has no <source> left; the images were numbered
+    # before vdb was dropped (vdb 1, vda 2).
+    assert got["hdc"] is None
+    assert got["vda"].get("file") == str(root / "here.img")
+    assert got["vda"].get("index") == "2"
+    inactive = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    assert {d.find("target").get("dev") for d in inactive.iter("disk")} == {"hdc", "vda", "vdb"}
+    dom.destroy()
+    host.assert_clean()
