@@ -2,6 +2,7 @@
 #include "qemu_alias.h"
 
 #include "qemu_argv.h"
+#include "qemu_command_disk.h"
 
 /* Set the alias of `info` when it has none. Takes the formatted name. */
 static void
@@ -13,50 +14,42 @@ set_alias(SvDomainDeviceInfo *info, char *name)
         info->alias = name;
 }
 
-/* The index of a disk target name, as libvirt reads it (vda = 0, hdc = 2, sdaa = 26). */
-static guint
-disk_index(const char *target)
+/* The model of scsi controller `index`, NULL when it has none or does not exist. */
+static const char *
+scsi_model(const SvDomainDef *def, guint index)
 {
-    const char *p;
-    guint idx = 0;
-
-    /* Skip the prefix (fd, hd, vd, sd, xvd, ubd): the letters after it are the index. */
-    if (g_str_has_prefix(target, "xvd") || g_str_has_prefix(target, "ubd"))
-        p = target + 3;
-    else
-        p = target + 2;
-    for (; *p >= 'a' && *p <= 'z'; p++)
-        idx = idx * 26 + (guint)(*p - 'a') + 1;
-    return idx ? idx - 1 : 0;
+    for (guint i = 0; i < def->controllers->len; i++) {
+        const SvDomainControllerDef *c = def->controllers->pdata[i];
+        if (c->type == SV_DOMAIN_CONTROLLER_SCSI && c->index == index)
+            return c->model;
+    }
+    return NULL;
 }
 
+/* libvirt's qemuAssignDeviceDiskAlias: virtio and usb disks by their target's index, the
+ * others by their drive address ("ide0-1-0", "sata0-0-2", "scsi0-0-0-1", and three parts
+ * on an lsilogic controller, which has no target). */
 static char *
-disk_alias(const SvDomainDiskDef *d)
+disk_alias(const SvDomainDef *def, const SvDomainDiskDef *d)
 {
     const SvDomainDriveAddress *a = &d->info.addr.drive;
-    gboolean drive = d->info.addr.type == SV_DOMAIN_ADDRESS_DRIVE;
-    guint idx = disk_index(d->target_dev);
+    int idx = sv_domain_disk_name_index(d->target_dev);
+    const char *model;
 
-    switch (d->bus) {
-    case SV_DOMAIN_DISK_BUS_VIRTIO:
-        return g_strdup_printf("virtio-disk%u", idx);
-    case SV_DOMAIN_DISK_BUS_IDE:
-        if (drive)
-            return g_strdup_printf("ide%u-%u-%u", a->controller, a->bus, a->unit);
-        return g_strdup_printf("ide%u-%u-%u", idx / 4, (idx % 4) / 2, idx % 2);
-    case SV_DOMAIN_DISK_BUS_SATA:
-        if (drive)
-            return g_strdup_printf("sata%u-%u-%u", a->controller, a->bus, a->unit);
-        return g_strdup_printf("sata%u-0-%u", idx / 6, idx % 6);
-    case SV_DOMAIN_DISK_BUS_SCSI:
-        if (drive)
-            return g_strdup_printf("scsi%u-%u-%u-%u", a->controller, a->bus, a->target, a->unit);
-        return g_strdup_printf("scsi%u-0-0-%u", idx / 7, idx % 7);
-    case SV_DOMAIN_DISK_BUS_USB:
-        return g_strdup_printf("usb-disk%u", idx);
-    default:
-        return g_strdup_printf("disk%u", idx);
+    if (d->bus == SV_DOMAIN_DISK_BUS_VIRTIO)
+        return g_strdup_printf("virtio-disk%d", idx);
+    if (d->bus == SV_DOMAIN_DISK_BUS_USB)
+        return g_strdup_printf("usb-disk%d", idx);
+    if (d->info.addr.type != SV_DOMAIN_ADDRESS_DRIVE)
+        return g_strdup_printf("disk%d", idx);
+    if (d->bus == SV_DOMAIN_DISK_BUS_SCSI) {
+        model = scsi_model(def, a->controller);
+        if (!model || g_str_equal(model, "lsilogic"))
+            return g_strdup_printf("scsi%u-%u-%u", a->controller, a->bus, a->unit);
+        return g_strdup_printf("scsi%u-%u-%u-%u", a->controller, a->bus, a->target, a->unit);
     }
+    return g_strdup_printf("%s%u-%u-%u", sv_domain_disk_bus_to_string(d->bus), a->controller,
+                           a->bus, a->unit);
 }
 
 static char *
@@ -71,6 +64,11 @@ controller_alias(const SvDomainDef *def, const SvDomainControllerDef *c)
         return c->index == 0 ? g_strdup("usb") : g_strdup_printf("usb%u", c->index);
     case SV_DOMAIN_CONTROLLER_IDE:
         return c->index == 0 ? g_strdup("ide") : g_strdup_printf("ide%u", c->index);
+    case SV_DOMAIN_CONTROLLER_SATA:
+        /* q35's built-in AHCI is QEMU's "ide". */
+        if (c->index == 0 && qemu_machine_is_q35(def))
+            return g_strdup("ide");
+        return g_strdup_printf("sata%u", c->index);
     default:
         return g_strdup_printf("%s%u", sv_domain_controller_type_to_string(c->type), c->index);
     }
@@ -81,7 +79,7 @@ qemu_domain_assign_aliases(SvDomainDef *def)
 {
     for (guint i = 0; i < def->disks->len; i++) {
         SvDomainDiskDef *d = def->disks->pdata[i];
-        set_alias(&d->info, disk_alias(d));
+        set_alias(&d->info, disk_alias(def, d));
     }
     for (guint i = 0; i < def->controllers->len; i++) {
         SvDomainControllerDef *c = def->controllers->pdata[i];
@@ -103,6 +101,7 @@ qemu_domain_assign_aliases(SvDomainDef *def)
                                               : g_strdup_printf("console%u", i));
 
     /* ---- disks and controllers ---- */
+    qemu_disk_assign_live(def);
 
     /* ---- interfaces ---- */
 

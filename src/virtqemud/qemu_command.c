@@ -9,6 +9,7 @@
 #include "qemu_argv.h"
 #include "qemu_command_cpu.h"
 #include "qemu_command_platform.h"
+#include "qemu_command_disk.h"
 #include "util/error.h"
 
 char *
@@ -61,22 +62,8 @@ qemu_command_check_def(const SvDomainDef *def, GError **error)
                      "filesystem passthrough is not supported for QEMU guests");
         return FALSE;
     }
-    for (guint i = 0, ide = 0; i < def->disks->len; i++) {
-        const SvDomainDiskDef *d = def->disks->pdata[i];
-        gboolean virtio = d->bus == SV_DOMAIN_DISK_BUS_VIRTIO &&
-                          d->device != SV_DOMAIN_DISK_DEVICE_CDROM;
-        if (!virtio && d->bus != SV_DOMAIN_DISK_BUS_IDE) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "disk bus '%s' is not supported by the QEMU driver (use virtio or ide)",
-                         sv_domain_disk_bus_to_string(d->bus));
-            return FALSE;
-        }
-        if (!virtio && ++ide > 4) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "at most 4 IDE disks fit the pc machine's IDE buses");
-            return FALSE;
-        }
-    }
+    if (!qemu_disk_check(def, error))
+        return FALSE;
     for (guint i = 0; i < def->interfaces->len; i++) {
         const SvDomainNetDef *n = def->interfaces->pdata[i];
         if (n->type == SV_DOMAIN_NET_TYPE_ETHERNET && !n->target_dev) {
@@ -124,45 +111,6 @@ check_caps(const SvDomainDef *def, const QemuCommandOptions *opts, GError **erro
         }
     }
     return TRUE;
-}
-
-static void
-build_disks(const SvDomainDef *def, GPtrArray *argv)
-{
-    guint ide = 0;
-    gboolean q35 = qemu_machine_is_q35(def);
-
-    for (guint i = 0; i < def->disks->len; i++) {
-        const SvDomainDiskDef *d = def->disks->pdata[i];
-        g_autofree char *path = d->source ? qemu_argv_escape(d->source) : NULL;
-        const char *fmt = d->format == SV_DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw";
-        gboolean cdrom = d->device == SV_DOMAIN_DISK_DEVICE_CDROM;
-
-        qemu_argv_add(argv, "-drive");
-        /* The protocol driver is named, so QEMU reads the path as a path: a "json:" or
-         * "nbd:" prefix in it is no block driver specification. */
-        if (path)
-            qemu_argv_addf(argv, "file.driver=%s,file.filename=%s,format=%s,if=none,id=drive-%s%s",
-                 d->type == SV_DOMAIN_DISK_TYPE_BLOCK ? (cdrom ? "host_cdrom" : "host_device")
-                                                      : "file",
-                 path, fmt, d->target_dev, d->readonly ? ",readonly=on" : "");
-        else
-            qemu_argv_addf(argv, "if=none,id=drive-%s,readonly=on", d->target_dev);
-        qemu_argv_add(argv, "-device");
-        if (d->bus == SV_DOMAIN_DISK_BUS_VIRTIO && !cdrom) {
-            qemu_argv_addf(argv, "virtio-blk-pci,drive=drive-%s,id=%s", d->target_dev, d->target_dev);
-        } else if (q35) {
-            /* q35's AHCI controller: six buses of one unit each. */
-            qemu_argv_addf(argv, "%s,drive=drive-%s,id=%s,bus=ide.%u", cdrom ? "ide-cd" : "ide-hd",
-                 d->target_dev, d->target_dev, ide);
-            ide++;
-        } else {
-            /* The pc machine's two IDE buses, two units each. */
-            qemu_argv_addf(argv, "%s,drive=drive-%s,id=%s,bus=ide.%u,unit=%u", cdrom ? "ide-cd" : "ide-hd",
-                 d->target_dev, d->target_dev, ide / 2, ide % 2);
-            ide++;
-        }
-    }
 }
 
 static void
@@ -224,7 +172,8 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     g_autofree char *name = qemu_argv_escape(def->name);
     char uuid[37];
 
-    if (!qemu_command_check_def(def, error) || !check_caps(def, opts, error))
+    if (!qemu_command_check_def(def, error) || !check_caps(def, opts, error) ||
+        !qemu_disk_check_start(def, error))
         return NULL;
     sv_uuid_format(def->uuid, uuid);
     qemu_argv_add(argv, qemu_command_emulator(def, opts->emulator));
@@ -257,7 +206,8 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     /* ---- cpu, vcpus, memory and tuning ---- */
 
     /* ---- disks and controllers ---- */
-    build_disks(def, argv);
+    qemu_command_build_controllers(def, argv);
+    qemu_command_build_disks(def, argv);
 
     /* ---- interfaces ---- */
     build_nets(def, argv);

@@ -770,10 +770,7 @@ first_run(Walk *w, int max_idx, guint *nbuses, GError **error)
 
         if (controller_exists(w->def, i))
             continue;
-        c = g_new0(SvDomainControllerDef, 1);
-        c->type = SV_DOMAIN_CONTROLLER_PCI;
-        c->index = i;
-        c->model = g_strdup(bus_models[m].model);
+        c = sv_domain_controller_def_new(SV_DOMAIN_CONTROLLER_PCI, i, bus_models[m].model);
         g_ptr_array_add(w->def->controllers, c);
         if (!reserve_next(set, &c->info, qemu_pci_connect_pci_controller(c->model), -1, error))
             return FALSE;
@@ -824,22 +821,19 @@ controller_options(SvDomainDef *def, GError **error)
         SvDomainControllerDef *c = def->controllers->pdata[i];
         BusModel m = bus_model_from_string(c->model);
         const SvDomainPciAddress *a = &c->info.addr.pci;
-        SvDomainPciControllerOpts *o;
 
         if (c->type != SV_DOMAIN_CONTROLLER_PCI || !bus_models[m].model_name)
             continue;
-        if (!c->pci)
-            c->pci = sv_domain_pci_controller_opts_new();
-        o = c->pci;
-        if (!o->model_name)
-            o->model_name = g_strdup(bus_models[m].model_name);
-        if (m == BUS_PCI_BRIDGE && o->chassis_nr == -1)
-            o->chassis_nr = c->index;
+        if (!c->model_name)
+            c->model_name = g_strdup(bus_models[m].model_name);
+        if (m == BUS_PCI_BRIDGE && c->target_chassis_nr == -1)
+            c->target_chassis_nr = (int)c->index;
         if (m == BUS_PCIE_ROOT_PORT || m == BUS_PCIE_SWITCH_DOWNSTREAM_PORT) {
-            if (o->chassis == -1)
-                o->chassis = c->index;
-            if (o->port == -1)
-                o->port = m == BUS_PCIE_ROOT_PORT ? (a->slot << 3) + a->function : a->slot;
+            if (c->target_chassis == -1)
+                c->target_chassis = (int)c->index;
+            if (c->target_port == -1)
+                c->target_port = m == BUS_PCIE_ROOT_PORT ? (int)((a->slot << 3) + a->function)
+                                                         : (int)a->slot;
         }
         if (m == BUS_PCI_BRIDGE && c->index <= a->bus) {
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,

@@ -7,6 +7,7 @@
 #include "qemu_pci.h"
 #include "qemu_topo.h"
 #include "qemu_command_cpu.h"
+#include "qemu_command_disk.h"
 
 gboolean
 qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
@@ -20,6 +21,8 @@ qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
         return FALSE;
 
     /* ---- disks and controllers ---- */
+    if (!qemu_disk_def_post_parse(def, error))
+        return FALSE;
 
     /* ---- interfaces ---- */
 

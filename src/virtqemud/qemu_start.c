@@ -28,6 +28,7 @@
 #include "qemu_command.h"
 #include "qemu_command_platform.h"
 #include "qemu_firmware.h"
+#include "qemu_command_disk.h"
 #include "qemu_status.h"
 #include "sv-config.h"
 #include "util/error.h"
@@ -198,6 +199,65 @@ learn_ptys(SvDomainObj *obj, JsonNode *ret)
     }
 }
 
+/* The last step: the guest runs, unless it was started paused. */
+static void
+resume_or_finish(QemuMonitor *mon, SvDomainObj *obj, gpointer run)
+{
+    if (sv_domain_run_of(obj)->start_flags & SV_DOMAIN_START_PAUSED)
+        sv_domain_run_start_finished(obj);
+    else
+        qemu_monitor_command(mon, "cont", NULL, cont_done, run);
+}
+
+/* The reply to one disk's throttling; the last one goes on with the start. */
+static void
+throttle_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run, gboolean last)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    (void)ret;
+    if (!obj || !sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
+        return;
+    if (error)
+        qemu_start_failed(obj, g_error_copy(error));
+    else if (last)
+        resume_or_finish(mon, obj, run);
+}
+
+static void
+throttle_one_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    throttle_done(mon, ret, error, run, FALSE);
+}
+
+static void
+throttle_last_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    throttle_done(mon, ret, error, run, TRUE);
+}
+
+/* Disk <iotune> is applied as libvirt 9.0 does with -blockdev: block_set_io_throttle per
+ * disk before the guest runs. The commands go out together; QEMU answers them in order. */
+static void
+throttle_disks(QemuMonitor *mon, SvDomainObj *obj, gpointer run)
+{
+    g_autoptr(GPtrArray) cmds = g_ptr_array_new();
+    GPtrArray *disks = obj->def->disks;
+
+    for (guint i = 0; i < disks->len; i++) {
+        JsonObject *args = qemu_disk_throttle_args(disks->pdata[i]);
+        if (args)
+            g_ptr_array_add(cmds, args);
+    }
+    if (!cmds->len) {
+        resume_or_finish(mon, obj, run);
+        return;
+    }
+    for (guint i = 0; i < cmds->len; i++)
+        qemu_monitor_command(mon, "block_set_io_throttle", cmds->pdata[i],
+                             i + 1 == cmds->len ? throttle_last_done : throttle_one_done, run);
+}
+
 static void
 chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
@@ -210,10 +270,7 @@ chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
         return;
     }
     learn_ptys(obj, ret);
-    if (sv_domain_run_of(obj)->start_flags & SV_DOMAIN_START_PAUSED)
-        sv_domain_run_start_finished(obj);
-    else
-        qemu_monitor_command(mon, "cont", NULL, cont_done, run);
+    throttle_disks(mon, obj, run);
 }
 
 static void

@@ -72,10 +72,7 @@ maybe_add_controller(SvDomainDef *def, SvDomainControllerType type, guint index,
 
     if (c)
         return c;
-    c = g_new0(SvDomainControllerDef, 1);
-    c->type = type;
-    c->index = index;
-    c->model = g_strdup(model);
+    c = sv_domain_controller_def_new(type, index, model);
     g_ptr_array_add(def->controllers, c);
     return c;
 }

@@ -7,6 +7,8 @@
  * SV_REGENERATE=1 rewrites the expected files instead of comparing. */
 #include <string.h>
 
+#include <json-glib/json-glib.h>
+
 #include "conf/domain_conf.h"
 #include "qemu_alias.h"
 #include "qemu_caps.h"
@@ -143,6 +145,12 @@ static const Element elements[] = {
     {"@OEMSTRING@", "key=value"},
     /* cpu, vcpus, memory and tuning */
     {"@CPUFEATURE@", "sse4.2"},
+    /* ---- disks and controllers ---- */
+    {"@DSERIAL@", "SN1234"},
+    {"@BACKING@", "/var/lib/images/base.qcow2"},
+    {"@NETNAME@", "/images/install.iso"},
+    {"@NETHOST@", "mirror.example.org"},
+    {"@NBDSOCK@", "/run/nbd.sock"},
 };
 
 typedef struct {
@@ -198,13 +206,46 @@ hostile_xml(const char *base, int which, const char *value)
     return g_steal_pointer(&doc);
 }
 
+/* The member names of a JSON object, nested objects' in braces; "not JSON" if it is not
+ * one object. */
+static void
+json_keys(GString *keys, JsonObject *o)
+{
+    g_autoptr(GList) members = json_object_get_members(o);
+
+    for (GList *m = members; m; m = m->next) {
+        JsonNode *v = json_object_get_member(o, m->data);
+
+        g_string_append_printf(keys, "%s|", (const char *)m->data);
+        if (JSON_NODE_HOLDS_OBJECT(v)) {
+            g_string_append_c(keys, '{');
+            json_keys(keys, json_node_get_object(v));
+            g_string_append_c(keys, '}');
+        }
+    }
+}
+
 /* The keys of an option argument as QEMU's option parser sees them: comma-separated
- * pieces (",," is a comma inside a value), each "key=value" or a bare positional one. */
+ * pieces (",," is a comma inside a value), each "key=value" or a bare positional one; or
+ * for JSON (QEMU reads an argument starting with '{' as JSON), its member names. */
 static char *
 option_keys(const char *arg)
 {
     GString *keys = g_string_new(NULL);
     gboolean in_value = FALSE;
+
+    if (arg[0] == '{') {
+        g_autoptr(JsonParser) parser = json_parser_new();
+        JsonNode *root;
+
+        if (!json_parser_load_from_data(parser, arg, -1, NULL) ||
+            !JSON_NODE_HOLDS_OBJECT(root = json_parser_get_root(parser))) {
+            g_string_append(keys, "not JSON");
+            return g_string_free(keys, FALSE);
+        }
+        json_keys(keys, json_node_get_object(root));
+        return g_string_free(keys, FALSE);
+    }
 
     for (const char *p = arg; *p; p++) {
         if (*p == ',' && p[1] == ',') {

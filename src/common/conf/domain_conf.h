@@ -130,42 +130,6 @@ typedef enum {
     SV_DOMAIN_CLOCK_OFFSET_LAST
 } SvDomainClockOffset;
 
-/* <disk type=...> (default file). */
-typedef enum {
-    SV_DOMAIN_DISK_TYPE_FILE,
-    SV_DOMAIN_DISK_TYPE_BLOCK,
-    SV_DOMAIN_DISK_TYPE_LAST
-} SvDomainDiskType;
-
-/* <disk device=...> (default disk). */
-typedef enum {
-    SV_DOMAIN_DISK_DEVICE_DISK,
-    SV_DOMAIN_DISK_DEVICE_CDROM,
-    SV_DOMAIN_DISK_DEVICE_LAST
-} SvDomainDiskDevice;
-
-/* <disk><driver type=...>; NONE when absent. */
-typedef enum {
-    SV_DOMAIN_DISK_FORMAT_NONE,
-    SV_DOMAIN_DISK_FORMAT_RAW,
-    SV_DOMAIN_DISK_FORMAT_QCOW2,
-    SV_DOMAIN_DISK_FORMAT_LAST
-} SvDomainDiskFormat;
-
-/* <disk><target bus=...>; when absent, derived from the target name as libvirt does. */
-typedef enum {
-    SV_DOMAIN_DISK_BUS_IDE,
-    SV_DOMAIN_DISK_BUS_FDC,
-    SV_DOMAIN_DISK_BUS_SCSI,
-    SV_DOMAIN_DISK_BUS_VIRTIO,
-    SV_DOMAIN_DISK_BUS_XEN,
-    SV_DOMAIN_DISK_BUS_USB,
-    SV_DOMAIN_DISK_BUS_UML,
-    SV_DOMAIN_DISK_BUS_SATA,
-    SV_DOMAIN_DISK_BUS_SD,
-    SV_DOMAIN_DISK_BUS_LAST
-} SvDomainDiskBus;
-
 /* <filesystem type=...> (default mount). */
 typedef enum {
     SV_DOMAIN_FS_TYPE_MOUNT,
@@ -218,18 +182,6 @@ typedef enum {
 
 typedef struct {
     SvDomainDeviceInfo info; /* first: see domain_device.h */
-    SvDomainDiskType type;
-    SvDomainDiskDevice device;
-    char *driver_name;         /* <driver name=>, e.g. "qemu" */
-    SvDomainDiskFormat format; /* <driver type=> */
-    char *source;              /* file path or block device; NULL only for an empty cdrom */
-    char *target_dev;          /* never NULL; a name libvirt accepts (vda, hdc, xvdb...) */
-    SvDomainDiskBus bus;
-    gboolean readonly; /* always TRUE for cdroms, as libvirt */
-} SvDomainDiskDef;
-
-typedef struct {
-    SvDomainDeviceInfo info; /* first: see domain_device.h */
     SvDomainFsType type;
     SvDomainFsAccessMode accessmode;
     char *source_dir; /* never NULL */
@@ -253,24 +205,6 @@ typedef struct {
     char *target_type; /* validated against libvirt's list for serials or consoles */
     guint target_port; /* serials without a port get the next free one, consoles 0 */
 } SvDomainChrDef;
-
-/* ---- defaults, addresses and aliases (TOPO): domain_topo.c ---- */
-/* A PCI controller's <model name=> and <target> (libvirt's virDomainPCIControllerOpts), which
- * libvirt fills in at define; -1 = absent. */
-typedef struct {
-    char *model_name; /* the QEMU device: "pcie-root-port", "pcie-pci-bridge" ... */
-    int chassis_nr;   /* <target chassisNr=> (pci-bridge) */
-    int chassis;      /* <target chassis=> (pcie-root-port) */
-    int port;         /* <target port=> (pcie-root-port), written in hex */
-} SvDomainPciControllerOpts;
-
-typedef struct {
-    SvDomainDeviceInfo info; /* first: see domain_device.h */
-    SvDomainControllerType type;
-    guint index; /* assigned the lowest free one per type when absent */
-    char *model;
-    SvDomainPciControllerOpts *pci; /* NULL: none given or filled in (TOPO) */
-} SvDomainControllerDef;
 
 typedef struct {
     SvDomainIdMapKind kind;
@@ -529,6 +463,245 @@ const char *sv_domain_memory_access_to_string(int v);
 int sv_domain_memory_access_from_string(const char *s);
 const char *sv_domain_memory_allocation_to_string(int v);
 int sv_domain_memory_allocation_from_string(const char *s);
+/* ---- disks and controllers (domain_disk.c) ---- */
+
+/* <disk type=...> (default file). */
+typedef enum {
+    SV_DOMAIN_DISK_TYPE_FILE,
+    SV_DOMAIN_DISK_TYPE_BLOCK,
+    SV_DOMAIN_DISK_TYPE_NETWORK,
+    SV_DOMAIN_DISK_TYPE_LAST
+} SvDomainDiskType;
+
+/* <disk type='network'><source protocol=...>: libvirt's protocols; sheepdog, tftp and
+ * vxhs, which QEMU 7.2 lacks, are refused. */
+typedef enum {
+    SV_DOMAIN_DISK_PROTOCOL_NBD,
+    SV_DOMAIN_DISK_PROTOCOL_RBD,
+    SV_DOMAIN_DISK_PROTOCOL_SHEEPDOG,
+    SV_DOMAIN_DISK_PROTOCOL_GLUSTER,
+    SV_DOMAIN_DISK_PROTOCOL_ISCSI,
+    SV_DOMAIN_DISK_PROTOCOL_HTTP,
+    SV_DOMAIN_DISK_PROTOCOL_HTTPS,
+    SV_DOMAIN_DISK_PROTOCOL_FTP,
+    SV_DOMAIN_DISK_PROTOCOL_FTPS,
+    SV_DOMAIN_DISK_PROTOCOL_TFTP,
+    SV_DOMAIN_DISK_PROTOCOL_SSH,
+    SV_DOMAIN_DISK_PROTOCOL_VXHS,
+    SV_DOMAIN_DISK_PROTOCOL_NFS,
+    SV_DOMAIN_DISK_PROTOCOL_LAST
+} SvDomainDiskProtocol;
+
+/* <host transport=...> (default tcp); rdma is refused. */
+typedef enum {
+    SV_DOMAIN_DISK_TRANSPORT_TCP,
+    SV_DOMAIN_DISK_TRANSPORT_UNIX,
+    SV_DOMAIN_DISK_TRANSPORT_RDMA,
+    SV_DOMAIN_DISK_TRANSPORT_LAST
+} SvDomainDiskTransport;
+
+/* One <host> of a network disk's <source>. */
+typedef struct {
+    SvDomainDiskTransport transport;
+    char *name;   /* tcp: never NULL */
+    guint port;   /* tcp: 0 = none (libvirt fills in the protocol's default where it has one) */
+    char *socket; /* unix: never NULL */
+} SvDomainDiskHostDef;
+
+/* <disk device=...> (default disk). */
+typedef enum {
+    SV_DOMAIN_DISK_DEVICE_DISK,
+    SV_DOMAIN_DISK_DEVICE_CDROM,
+    SV_DOMAIN_DISK_DEVICE_LAST
+} SvDomainDiskDevice;
+
+/* <disk><driver type=...> and <backingStore><format type=...>; NONE when absent. The
+ * formats QEMU opens with a block driver of the same name, without further options. */
+typedef enum {
+    SV_DOMAIN_DISK_FORMAT_NONE,
+    SV_DOMAIN_DISK_FORMAT_RAW,
+    SV_DOMAIN_DISK_FORMAT_QCOW2,
+    SV_DOMAIN_DISK_FORMAT_QCOW,
+    SV_DOMAIN_DISK_FORMAT_QED,
+    SV_DOMAIN_DISK_FORMAT_VMDK,
+    SV_DOMAIN_DISK_FORMAT_VPC,
+    SV_DOMAIN_DISK_FORMAT_VDI,
+    SV_DOMAIN_DISK_FORMAT_BOCHS,
+    SV_DOMAIN_DISK_FORMAT_CLOOP,
+    SV_DOMAIN_DISK_FORMAT_DMG,
+    SV_DOMAIN_DISK_FORMAT_LAST
+} SvDomainDiskFormat;
+
+/* <disk><target bus=...>; when absent, derived from the target name as libvirt does. */
+typedef enum {
+    SV_DOMAIN_DISK_BUS_IDE,
+    SV_DOMAIN_DISK_BUS_FDC,
+    SV_DOMAIN_DISK_BUS_SCSI,
+    SV_DOMAIN_DISK_BUS_VIRTIO,
+    SV_DOMAIN_DISK_BUS_XEN,
+    SV_DOMAIN_DISK_BUS_USB,
+    SV_DOMAIN_DISK_BUS_UML,
+    SV_DOMAIN_DISK_BUS_SATA,
+    SV_DOMAIN_DISK_BUS_SD,
+    SV_DOMAIN_DISK_BUS_LAST
+} SvDomainDiskBus;
+
+/* <driver cache=...>; DEFAULT when absent (not formatted). */
+typedef enum {
+    SV_DOMAIN_DISK_CACHE_DEFAULT,
+    SV_DOMAIN_DISK_CACHE_NONE,
+    SV_DOMAIN_DISK_CACHE_WRITETHROUGH,
+    SV_DOMAIN_DISK_CACHE_WRITEBACK,
+    SV_DOMAIN_DISK_CACHE_DIRECTSYNC,
+    SV_DOMAIN_DISK_CACHE_UNSAFE,
+    SV_DOMAIN_DISK_CACHE_LAST
+} SvDomainDiskCache;
+
+/* <driver io=...>. */
+typedef enum {
+    SV_DOMAIN_DISK_IO_DEFAULT,
+    SV_DOMAIN_DISK_IO_NATIVE,
+    SV_DOMAIN_DISK_IO_THREADS,
+    SV_DOMAIN_DISK_IO_URING,
+    SV_DOMAIN_DISK_IO_LAST
+} SvDomainDiskIo;
+
+/* <driver discard=...>. */
+typedef enum {
+    SV_DOMAIN_DISK_DISCARD_DEFAULT,
+    SV_DOMAIN_DISK_DISCARD_UNMAP,
+    SV_DOMAIN_DISK_DISCARD_IGNORE,
+    SV_DOMAIN_DISK_DISCARD_LAST
+} SvDomainDiskDiscard;
+
+/* <driver detect_zeroes=...>. */
+typedef enum {
+    SV_DOMAIN_DISK_DETECT_ZEROES_DEFAULT,
+    SV_DOMAIN_DISK_DETECT_ZEROES_OFF,
+    SV_DOMAIN_DISK_DETECT_ZEROES_ON,
+    SV_DOMAIN_DISK_DETECT_ZEROES_UNMAP,
+    SV_DOMAIN_DISK_DETECT_ZEROES_LAST
+} SvDomainDiskDetectZeroes;
+
+/* <source startupPolicy=...>. */
+typedef enum {
+    SV_DOMAIN_STARTUP_POLICY_DEFAULT,
+    SV_DOMAIN_STARTUP_POLICY_MANDATORY,
+    SV_DOMAIN_STARTUP_POLICY_REQUISITE,
+    SV_DOMAIN_STARTUP_POLICY_OPTIONAL,
+    SV_DOMAIN_STARTUP_POLICY_LAST
+} SvDomainStartupPolicy;
+
+/* The <iotune> values, in libvirt's element order; the string table gives element names. */
+typedef enum {
+    SV_DOMAIN_IOTUNE_TOTAL_BYTES_SEC,
+    SV_DOMAIN_IOTUNE_READ_BYTES_SEC,
+    SV_DOMAIN_IOTUNE_WRITE_BYTES_SEC,
+    SV_DOMAIN_IOTUNE_TOTAL_IOPS_SEC,
+    SV_DOMAIN_IOTUNE_READ_IOPS_SEC,
+    SV_DOMAIN_IOTUNE_WRITE_IOPS_SEC,
+    SV_DOMAIN_IOTUNE_TOTAL_BYTES_SEC_MAX,
+    SV_DOMAIN_IOTUNE_READ_BYTES_SEC_MAX,
+    SV_DOMAIN_IOTUNE_WRITE_BYTES_SEC_MAX,
+    SV_DOMAIN_IOTUNE_TOTAL_IOPS_SEC_MAX,
+    SV_DOMAIN_IOTUNE_READ_IOPS_SEC_MAX,
+    SV_DOMAIN_IOTUNE_WRITE_IOPS_SEC_MAX,
+    SV_DOMAIN_IOTUNE_SIZE_IOPS_SEC,
+    SV_DOMAIN_IOTUNE_TOTAL_BYTES_SEC_MAX_LENGTH,
+    SV_DOMAIN_IOTUNE_READ_BYTES_SEC_MAX_LENGTH,
+    SV_DOMAIN_IOTUNE_WRITE_BYTES_SEC_MAX_LENGTH,
+    SV_DOMAIN_IOTUNE_TOTAL_IOPS_SEC_MAX_LENGTH,
+    SV_DOMAIN_IOTUNE_READ_IOPS_SEC_MAX_LENGTH,
+    SV_DOMAIN_IOTUNE_WRITE_IOPS_SEC_MAX_LENGTH,
+    SV_DOMAIN_IOTUNE_LAST
+} SvDomainIotune;
+
+/* One image of a disk's <backingStore> chain, top down. */
+typedef struct {
+    SvDomainDiskType type;
+    SvDomainDiskFormat format;
+    char *path;  /* file or block device, never NULL */
+    guint index; /* live state: the image's node index in QEMU, 0 = none */
+} SvDomainDiskBackingDef;
+
+typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
+    SvDomainDiskType type;
+    SvDomainDiskDevice device;
+    char *driver_name;         /* <driver name=>, "qemu" when the QEMU driver defines it */
+    SvDomainDiskFormat format; /* <driver type=> */
+    SvDomainDiskCache cache;
+    SvDomainDiskIo io;
+    SvDomainDiskDiscard discard;
+    SvDomainDiskDetectZeroes detect_zeroes;
+    guint iothread;  /* <driver iothread=>, 0 = none */
+    char *source;    /* file path or block device; NULL for an empty cdrom or a network disk */
+    /* Network disks: protocol, <source name=> (NULL only for nbd), query= (http and https)
+     * and the hosts, of SvDomainDiskHostDef, never NULL. */
+    SvDomainDiskProtocol protocol;
+    char *net_name;
+    char *net_query;
+    GPtrArray *hosts;
+    guint source_index; /* live state: the image's node index in QEMU, 0 = none */
+    SvDomainStartupPolicy startup_policy;
+    /* The <backingStore> chain as the XML gives it, of SvDomainDiskBackingDef, never NULL;
+     * backing_end: the chain ends there (an empty <backingStore/>). */
+    GPtrArray *backing;
+    gboolean backing_end;
+    char *target_dev; /* never NULL; a name libvirt accepts (vda, hdc, xvdb...) */
+    SvDomainDiskBus bus;
+    guint64 iotune[SV_DOMAIN_IOTUNE_LAST]; /* 0 = not set */
+    gboolean readonly; /* always TRUE for cdroms, as libvirt */
+    gboolean shareable;
+    char *serial;
+    char *wwn; /* 16 hex digits, optionally 0x-prefixed */
+} SvDomainDiskDef;
+
+/* The index of a disk target name as libvirt reads it (vda = 0, hdc = 2, sdaa = 26), or -1
+ * for a name libvirt refuses. */
+int sv_domain_disk_name_index(const char *name);
+
+/* Whether the disk has no medium (an empty cdrom). */
+gboolean sv_domain_disk_is_empty(const SvDomainDiskDef *disk);
+
+const char *sv_domain_disk_protocol_to_string(int v);
+int sv_domain_disk_protocol_from_string(const char *s);
+const char *sv_domain_disk_transport_to_string(int v);
+int sv_domain_disk_transport_from_string(const char *s);
+const char *sv_domain_disk_cache_to_string(int v);
+int sv_domain_disk_cache_from_string(const char *s);
+const char *sv_domain_disk_io_to_string(int v);
+int sv_domain_disk_io_from_string(const char *s);
+const char *sv_domain_disk_discard_to_string(int v);
+int sv_domain_disk_discard_from_string(const char *s);
+const char *sv_domain_disk_detect_zeroes_to_string(int v);
+int sv_domain_disk_detect_zeroes_from_string(const char *s);
+const char *sv_domain_startup_policy_to_string(int v);
+int sv_domain_startup_policy_from_string(const char *s);
+const char *sv_domain_iotune_to_string(int v);
+int sv_domain_iotune_from_string(const char *s);
+
+typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
+    SvDomainControllerType type;
+    guint index; /* assigned the lowest free one per type when absent */
+    char *model; /* one of libvirt's models for the type, or NULL */
+    char *model_name;     /* pci: <model name=>, QEMU's device ("pcie-root-port") */
+    int target_chassis_nr; /* pci-bridge: <target chassisNr=>, 1..255, -1 = unset */
+    int target_chassis;   /* pcie-root-port: <target chassis=>, 0..255, -1 = unset */
+    int target_port;      /* pcie-root-port: <target port=>, 0..255, -1 = unset */
+    SvDomainSwitch target_hotplug;
+    int master_startport; /* usb companions: <master startport=>, -1 = none */
+    int ports;            /* usb and virtio-serial ports=, -1 = unset */
+    int vectors;          /* virtio-serial vectors=, -1 = unset */
+} SvDomainControllerDef;
+
+/* A controller with nothing else set (every optional value absent), as the parser and the
+ * drivers' implicit controllers make them. (transfer full) */
+SvDomainControllerDef *sv_domain_controller_def_new(SvDomainControllerType type, guint index,
+                                                    const char *model);
+
+/* ---- end of disks and controllers ---- */
 
 typedef struct SvDomainDef SvDomainDef;
 struct SvDomainDef {

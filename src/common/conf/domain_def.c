@@ -45,11 +45,6 @@ ENUM_IMPL(cpu_check, SV_DOMAIN_CPU_CHECK_LAST, "default", "none", "partial", "fu
 ENUM_IMPL(switch, SV_DOMAIN_SWITCH_LAST, "absent", "on", "off")
 ENUM_IMPL(cpu_fallback, SV_DOMAIN_CPU_FALLBACK_LAST, "allow", "forbid")
 ENUM_IMPL(clock_offset, SV_DOMAIN_CLOCK_OFFSET_LAST, "utc", "localtime", "variable", "timezone")
-ENUM_IMPL(disk_type, SV_DOMAIN_DISK_TYPE_LAST, "file", "block")
-ENUM_IMPL(disk_device, SV_DOMAIN_DISK_DEVICE_LAST, "disk", "cdrom")
-ENUM_IMPL(disk_format, SV_DOMAIN_DISK_FORMAT_LAST, "none", "raw", "qcow2")
-ENUM_IMPL(disk_bus, SV_DOMAIN_DISK_BUS_LAST, "ide", "fdc", "scsi", "virtio", "xen", "usb", "uml",
-          "sata", "sd")
 ENUM_IMPL(fs_type, SV_DOMAIN_FS_TYPE_LAST, "mount")
 ENUM_IMPL(fs_access_mode, SV_DOMAIN_FS_ACCESS_LAST, "passthrough", "mapped", "squash")
 ENUM_IMPL(net_type, SV_DOMAIN_NET_TYPE_LAST, "user", "ethernet")
@@ -81,20 +76,6 @@ sv_domain_feature_from_string(const char *s)
 }
 
 /* ---- construction and destruction ------------------------------------------------------ */
-
-void
-sv_domain_disk_def_free(gpointer p)
-{
-    SvDomainDiskDef *d = p;
-
-    if (!d)
-        return;
-    sv_domain_device_info_clear(&d->info);
-    g_free(d->driver_name);
-    g_free(d->source);
-    g_free(d->target_dev);
-    g_free(d);
-}
 
 void
 sv_domain_fs_def_free(gpointer p)
@@ -136,18 +117,6 @@ sv_domain_chr_def_free(gpointer p)
     g_free(c);
 }
 
-void
-sv_domain_controller_def_free(gpointer p)
-{
-    SvDomainControllerDef *c = p;
-
-    if (!c)
-        return;
-    sv_domain_device_info_clear(&c->info);
-    g_free(c->model);
-    sv_domain_pci_controller_opts_free(c->pci);
-    g_free(c);
-}
 
 SvDomainDef *
 sv_domain_def_new(void)

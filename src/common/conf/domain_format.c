@@ -99,34 +99,6 @@ format_features_cpu_clock(GString *buf, const SvDomainDef *def)
 }
 
 static void
-format_disk(GString *buf, const SvDomainDiskDef *disk, guint flags)
-{
-    g_string_append_printf(buf, "    <disk type='%s' device='%s'>\n",
-                           sv_domain_disk_type_to_string(disk->type),
-                           sv_domain_disk_device_to_string(disk->device));
-    if (disk->driver_name || disk->format != SV_DOMAIN_DISK_FORMAT_NONE) {
-        g_string_append(buf, "      <driver");
-        sv_xml_append_attr(buf, "name", disk->driver_name);
-        if (disk->format != SV_DOMAIN_DISK_FORMAT_NONE)
-            sv_xml_append_attr(buf, "type", sv_domain_disk_format_to_string(disk->format));
-        g_string_append(buf, "/>\n");
-    }
-    if (disk->source) {
-        g_string_append(buf, "      <source");
-        sv_xml_append_attr(buf, disk->type == SV_DOMAIN_DISK_TYPE_FILE ? "file" : "dev", disk->source);
-        g_string_append(buf, "/>\n");
-    }
-    g_string_append(buf, "      <target");
-    sv_xml_append_attr(buf, "dev", disk->target_dev);
-    sv_xml_append_attr(buf, "bus", sv_domain_disk_bus_to_string(disk->bus));
-    g_string_append(buf, "/>\n");
-    if (disk->readonly)
-        g_string_append(buf, "      <readonly/>\n");
-    sv_domain_device_info_format(buf, 6, &disk->info, flags);
-    g_string_append(buf, "    </disk>\n");
-}
-
-static void
 format_filesystem(GString *buf, const SvDomainFsDef *fs, guint flags)
 {
     g_string_append_printf(buf, "    <filesystem type='%s' accessmode='%s'>\n      <source",
@@ -194,7 +166,7 @@ format_chr(GString *buf, const char *element, const SvDomainChrDef *chr, gboolea
 
 /* The end of a device element written so far without its closing '>': "/>" when it has no
  * device info to show, else its info lines and the closing tag. */
-static void
+G_GNUC_UNUSED static void
 format_device_end(GString *buf, const char *element, const SvDomainDeviceInfo *info,
                   guint flags)
 {
@@ -213,24 +185,11 @@ format_devices(GString *buf, const SvDomainDef *def, guint flags)
 {
     g_string_append(buf, "  <devices>\n");
     sv_xml_append_text_elem(buf, 4, "emulator", def->emulator);
+    /* ---- disks and controllers ---- */
     for (guint i = 0; i < def->disks->len; i++)
-        format_disk(buf, def->disks->pdata[i], flags);
-    for (guint i = 0; i < def->controllers->len; i++) {
-        const SvDomainControllerDef *c = def->controllers->pdata[i];
-
-
-        g_string_append_printf(buf, "    <controller type='%s' index='%u'",
-                               sv_domain_controller_type_to_string(c->type), c->index);
-        sv_xml_append_attr(buf, "model", c->model);
-        if (!c->pci) {
-            format_device_end(buf, "controller", &c->info, flags);
-            continue;
-        }
-        g_string_append(buf, ">\n");
-        sv_domain_pci_controller_opts_format(buf, 6, c->pci);
-        sv_domain_device_info_format(buf, 6, &c->info, flags);
-        g_string_append(buf, "    </controller>\n");
-    }
+        sv_domain_disk_format(buf, def->disks->pdata[i], flags);
+    for (guint i = 0; i < def->controllers->len; i++)
+        sv_domain_controller_format(buf, def->controllers->pdata[i], flags);
     for (guint i = 0; i < def->filesystems->len; i++)
         format_filesystem(buf, def->filesystems->pdata[i], flags);
     for (guint i = 0; i < def->interfaces->len; i++)

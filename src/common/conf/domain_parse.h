@@ -95,18 +95,6 @@ void sv_domain_platform_format_os_extras(GString *buf, const SvDomainDef *def);
 void sv_domain_sysinfo_free(SvDomainSysinfoDef *sysinfo);
 /* <nvram> inside <os>, after <loader>. */
 void sv_domain_platform_format_nvram(GString *buf, const SvDomainDef *def);
-/* ---- defaults, addresses and aliases: TOPO (domain_topo.c) ----------------------------------- */
-
-/* <model name=> and <target chassisNr chassis port> of controller `node` into *out (left NULL
- * when it has neither). libvirt's errors for values it refuses. */
-gboolean sv_domain_pci_controller_opts_parse(const xmlNode *node, SvDomainPciControllerOpts **out,
-                                             GError **error);
-/* Their lines at `indent`, libvirt's order; nothing for NULL. */
-void sv_domain_pci_controller_opts_format(GString *buf, int indent,
-                                          const SvDomainPciControllerOpts *opts);
-/* A new one, every value absent. (transfer full) */
-SvDomainPciControllerOpts *sv_domain_pci_controller_opts_new(void);
-void sv_domain_pci_controller_opts_free(SvDomainPciControllerOpts *opts);
 /* ---- cpu, vcpus, memory and tuning (domain_cpu.c, domain_cpu_model.c) --------------------- */
 
 /* Set up and release the area's parts of a definition (sv_domain_def_new/free). */
@@ -135,3 +123,18 @@ gboolean sv_domain_prop_uint(const xmlNode *node, const char *attr, gboolean req
 /* A host CPU list ("0-3,^2,8") in libvirt's canonical form ("0-1,3,8"; "" when it names no
  * CPU), or NULL with libvirt's error. (transfer full) */
 char *sv_domain_cpuset_canonical(const char *s, GError **error);
+/* ---- disks and controllers (domain_disk.c) ------------------------------------------------ */
+
+/* The sort keys sv_domain_disk_parse() keeps in libvirt's disk order, one per disk. */
+GArray *sv_domain_disk_keys_new(void);
+/* Parse one <disk> into def->disks at libvirt's place, with its drive address when it has
+ * none; `disk_keys` from sv_domain_disk_keys_new(), the same for every disk of `def`. */
+gboolean sv_domain_disk_parse(const xmlNode *node, SvDomainDef *def, guint flags,
+                              GArray *disk_keys, GError **error);
+/* Format one <disk> at libvirt's indentation under <devices>. */
+void sv_domain_disk_format(GString *buf, const SvDomainDiskDef *disk, guint flags);
+/* Parse one <controller> into def->controllers, checking its model against libvirt's. */
+gboolean sv_domain_controller_parse(const xmlNode *node, SvDomainDef *def, guint flags,
+                                    GError **error);
+/* Format one <controller> at libvirt's indentation under <devices>. */
+void sv_domain_controller_format(GString *buf, const SvDomainControllerDef *c, guint flags);

@@ -11,10 +11,6 @@
 
 /* Values libvirt 9.0.0 knows and splitvirt does not implement: these are refused as
  * unsupported, while values nobody knows get libvirt's own error. Space-separated. */
-#define UNSUPPORTED_DISK_TYPES "dir network volume nvme vhostuser"
-#define UNSUPPORTED_DISK_DEVICES "floppy lun"
-#define UNSUPPORTED_DISK_FORMATS                                                               \
-    "dir bochs cloop dmg iso vpc vdi fat vhd ploop cow qcow qed vmdk luks"
 #define UNSUPPORTED_FS_TYPES "block file template ram bind volume"
 #define UNSUPPORTED_NET_TYPES                                                                  \
     "vhostuser server client mcast network bridge internal direct hostdev udp vdpa null vds"
@@ -51,168 +47,6 @@ set_no_target(GError **error, const char *device)
     sv_domain_error_templated(error, SV_FROM_DOMAIN, SV_ERR_NO_TARGET,
                               "missing target information for device %s",
                               "missing target information for device", device);
-}
-
-/* libvirt's virDiskNameToIndex: a known prefix, at least one lowercase letter (read as a
- * bijective base-26 number: a=0, z=25, aa=26) and an optional partition number.
- * Returns -1 for names libvirt refuses. */
-static int
-disk_name_index(const char *name)
-{
-    static const char *const prefixes[] = {"fd", "hd", "vd", "sd", "xvd", "ubd"};
-    const char *p = NULL;
-    gint64 index = 0;
-
-    for (guint i = 0; i < G_N_ELEMENTS(prefixes) && !p; i++) {
-        if (g_str_has_prefix(name, prefixes[i]))
-            p = name + strlen(prefixes[i]);
-    }
-    if (!p || !g_ascii_islower(*p))
-        return -1;
-    for (gboolean first = TRUE; g_ascii_islower(*p); p++, first = FALSE) {
-        index = (index + (first ? 0 : 1)) * 26 + (*p - 'a');
-        if (index > G_MAXINT)
-            return -1;
-    }
-    while (g_ascii_isdigit(*p))
-        p++;
-    return *p == '\0' ? (int)index : -1;
-}
-
-/* What the disk ordering looks at. libvirt compares the bus as written (none when derived
- * from the name), which makes its own output reorder when parsed again; the derived bus
- * gives the same order whenever buses are explicit, as in any XML libvirt formatted, and
- * keeps format(parse(x)) a fixed point. */
-typedef struct {
-    SvDomainDiskBus bus;
-    int index;
-} DiskKey;
-
-/* libvirt's virDomainDiskInsert, which its parser uses: a disk goes after the disks on the
- * same bus, but before the first of them with a higher index. So each bus keeps its disks
- * together, sorted by index, in the order the buses first appear. */
-static guint
-disk_insert_position(const GArray *keys, DiskKey key)
-{
-    gint64 at = -1;
-
-    for (gint64 i = (gint64)keys->len - 1; i >= 0; i--) {
-        const DiskKey *k = &g_array_index(keys, DiskKey, i);
-
-        if (k->bus != key.bus)
-            continue;
-        if (k->index > key.index)
-            at = i;
-        else if (at == -1)
-            at = i + 1;
-    }
-    return at < 0 ? keys->len : (guint)at;
-}
-
-/* libvirt's bus guess for a target without bus=. */
-static SvDomainDiskBus
-disk_bus_from_name(const char *name)
-{
-    if (g_str_has_prefix(name, "sd"))
-        return SV_DOMAIN_DISK_BUS_SCSI;
-    if (g_str_has_prefix(name, "vd"))
-        return SV_DOMAIN_DISK_BUS_VIRTIO;
-    if (g_str_has_prefix(name, "xvd"))
-        return SV_DOMAIN_DISK_BUS_XEN;
-    if (g_str_has_prefix(name, "ubd"))
-        return SV_DOMAIN_DISK_BUS_UML;
-    if (g_str_has_prefix(name, "fd"))
-        return SV_DOMAIN_DISK_BUS_FDC;
-    return SV_DOMAIN_DISK_BUS_IDE;
-}
-
-static gboolean
-parse_disk_driver(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
-{
-    xmlNode *driver = sv_xml_child(node, "driver");
-    g_autofree char *format = NULL;
-    int v;
-
-    if (!driver)
-        return TRUE;
-    disk->driver_name = sv_xml_prop(driver, "name");
-    format = sv_xml_prop(driver, "type");
-    if (!format)
-        return TRUE;
-    v = sv_domain_disk_format_from_string(format);
-    if (v > SV_DOMAIN_DISK_FORMAT_NONE) {
-        disk->format = v;
-        return TRUE;
-    }
-    if (sv_word_in(UNSUPPORTED_DISK_FORMATS, format))
-        sv_domain_error_unsupported_value(error, driver, "type", format);
-    else
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
-                     "unknown driver format value '%s'", format);
-    return FALSE;
-}
-
-static gboolean
-parse_disk_target(const xmlNode *node, SvDomainDiskDef *disk, DiskKey *key, GError **error)
-{
-    xmlNode *target = sv_xml_child(node, "target");
-    int bus = -1;
-
-    disk->target_dev = target ? sv_xml_prop(target, "dev") : NULL;
-    if (target && !sv_domain_prop_enum(target, "bus", sv_domain_disk_bus_from_string, 0, NULL,
-                                       FALSE, &bus, error))
-        return FALSE;
-    if (!disk->target_dev || !*disk->target_dev) {
-        set_no_target(error, disk->source);
-        return FALSE;
-    }
-    if (!disk->source && disk->device == SV_DOMAIN_DISK_DEVICE_DISK) {
-        set_no_source(error, disk->target_dev);
-        return FALSE;
-    }
-    key->index = disk_name_index(disk->target_dev);
-    if (key->index < 0) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
-                     "Unknown disk name '%s' and no address specified", disk->target_dev);
-        return FALSE;
-    }
-    disk->bus = bus >= 0 ? (SvDomainDiskBus)bus : disk_bus_from_name(disk->target_dev);
-    key->bus = disk->bus;
-    return TRUE;
-}
-
-static gboolean
-parse_disk(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_keys,
-           GError **error)
-{
-    g_autoptr(SvDomainDiskDef) disk = g_new0(SvDomainDiskDef, 1);
-    DiskKey key;
-    guint at;
-    xmlNode *source = sv_xml_child(node, "source");
-    int type = SV_DOMAIN_DISK_TYPE_FILE;
-    int device = SV_DOMAIN_DISK_DEVICE_DISK;
-
-    if (!sv_domain_prop_enum(node, "type", sv_domain_disk_type_from_string, 0,
-                             UNSUPPORTED_DISK_TYPES, FALSE, &type, error) ||
-        !sv_domain_prop_enum(node, "device", sv_domain_disk_device_from_string, 0,
-                             UNSUPPORTED_DISK_DEVICES, FALSE, &device, error))
-        return FALSE;
-    disk->type = type;
-    disk->device = device;
-    if (source) {
-        disk->source = sv_xml_prop(source, type == SV_DOMAIN_DISK_TYPE_FILE ? "file" : "dev");
-        if (disk->source && !*disk->source)
-            g_clear_pointer(&disk->source, g_free);
-    }
-    if (!parse_disk_driver(node, disk, error) || !parse_disk_target(node, disk, &key, error) ||
-        !sv_domain_device_info_parse(node, &disk->info, info_flags(flags, TRUE), error))
-        return FALSE;
-    /* libvirt makes every cdrom read-only. */
-    disk->readonly = sv_xml_child(node, "readonly") || device == SV_DOMAIN_DISK_DEVICE_CDROM;
-    at = disk_insert_position(disk_keys, key);
-    g_array_insert_val(disk_keys, at, key);
-    g_ptr_array_insert(def->disks, (gint)at, g_steal_pointer(&disk));
-    return TRUE;
 }
 
 static gboolean
@@ -380,34 +214,6 @@ parse_chr(const xmlNode *node, SvDomainDef *def, guint flags, GError **error)
 }
 
 static gboolean
-parse_controller(const xmlNode *node, SvDomainDef *def, guint flags, GError **error)
-{
-    g_autoptr(SvDomainControllerDef) ctrl = g_new0(SvDomainControllerDef, 1);
-    g_autofree char *index = sv_xml_prop(node, "index");
-    int type = SV_DOMAIN_CONTROLLER_IDE;
-
-    if (!sv_domain_prop_enum(node, "type", sv_domain_controller_type_from_string, 0, NULL, FALSE,
-                             &type, error))
-        return FALSE;
-    ctrl->type = type;
-    /* G_MAXUINT marks "assign one" until post-parse; real indexes fit libvirt's int. */
-    ctrl->index = G_MAXUINT;
-    if (index && !sv_domain_parse_int_range(index, &ctrl->index)) {
-        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
-                     "Invalid value for attribute 'index' in element 'controller': '%s'. "
-                     "Expected integer value",
-                     index);
-        return FALSE;
-    }
-    ctrl->model = sv_xml_prop(node, "model");
-    if (!sv_domain_pci_controller_opts_parse(node, &ctrl->pci, error) ||
-        !sv_domain_device_info_parse(node, &ctrl->info, info_flags(flags, FALSE), error))
-        return FALSE;
-    g_ptr_array_add(def->controllers, g_steal_pointer(&ctrl));
-    return TRUE;
-}
-
-static gboolean
 parse_panic(const xmlNode *node, SvDomainDef *def, GError **error)
 {
     g_autofree char *model = sv_xml_prop(node, "model");
@@ -478,16 +284,12 @@ parse_device(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_ke
             def->emulator = sv_xml_text(node);
         return TRUE;
     }
-    if (sv_xml_is(node, "disk"))
-        return parse_disk(node, def, flags, disk_keys, error);
     if (sv_xml_is(node, "filesystem"))
         return parse_filesystem(node, def, flags, error);
     if (sv_xml_is(node, "interface"))
         return parse_interface(node, def, flags, error);
     if (sv_xml_is(node, "serial") || sv_xml_is(node, "console"))
         return parse_chr(node, def, flags, error);
-    if (sv_xml_is(node, "controller"))
-        return parse_controller(node, def, flags, error);
     if (sv_xml_is(node, "panic"))
         return parse_panic(node, def, error);
     if (sv_xml_is(node, "memballoon"))
@@ -496,6 +298,10 @@ parse_device(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_ke
         return parse_graphics(node, def, error);
 
     /* ---- disks and controllers ---- */
+    if (sv_xml_is(node, "disk"))
+        return sv_domain_disk_parse(node, def, flags, disk_keys, error);
+    if (sv_xml_is(node, "controller"))
+        return sv_domain_controller_parse(node, def, flags, error);
 
     /* ---- interfaces ---- */
 
@@ -510,7 +316,7 @@ parse_device(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_ke
 gboolean
 sv_domain_parse_devices(const xmlNode *root, SvDomainDef *def, guint flags, GError **error)
 {
-    g_autoptr(GArray) disk_keys = g_array_new(FALSE, FALSE, sizeof(DiskKey));
+    g_autoptr(GArray) disk_keys = sv_domain_disk_keys_new();
 
     for (const xmlNode *d = root->children; d; d = d->next) {
         if (!sv_xml_is(d, "devices"))

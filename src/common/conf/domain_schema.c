@@ -62,10 +62,6 @@ static const HandledElement handled_elements[] = {
      /* graphics, video, input, sound, audio, redirdev */ ""
      /* the end */ "",
      ""},
-    {"devices/disk", "driver source target readonly boot alias address", "type device"},
-    {"disk/driver", "", "name type"},
-    {"disk/source", "", "file dev"},
-    {"disk/target", "", "dev bus"},
     {"devices/filesystem", "source target readonly alias address", "type accessmode"},
     {"filesystem/source", "", "dir"},
     {"filesystem/target", "", "dir"},
@@ -79,7 +75,6 @@ static const HandledElement handled_elements[] = {
     {"devices/console", "source target alias address", "type tty"},
     {"console/source", "", "path"},
     {"console/target", "", "type port"},
-    {"devices/controller", "model target alias address", "type index model"},
     {"devices/panic", "", "model"},
     {"devices/memballoon", "", "model"},
     {"devices/graphics", "", "type"},
@@ -148,6 +143,29 @@ static const HandledElement handled_elements[] = {
     {"cputune/emulatorpin", "", "cpuset"},
 
     /* ---- disks and controllers ---- */
+    {"devices/disk",
+     "driver source backingStore target iotune readonly shareable serial wwn boot alias address",
+     "type device"},
+    {"disk/driver", "", "name type cache io discard detect_zeroes iothread"},
+    {"disk/source", "host", "file dev startupPolicy index protocol name query"},
+    {"source/host", "", "name port transport socket"},
+    {"disk/backingStore", "format source backingStore", "type index"},
+    {"backingStore/format", "", "type"},
+    {"backingStore/source", "", "file dev"},
+    {"backingStore/backingStore", "format source backingStore", "type index"},
+    {"disk/target", "", "dev bus"},
+    {"devices/controller", "model target master alias address",
+     "type index model ports vectors"},
+    {"controller/model", "", "name"},
+    {"controller/target", "", "chassisNr chassis port hotplug"},
+    {"controller/master", "", "startport"},
+    {"disk/iotune",
+     "total_bytes_sec read_bytes_sec write_bytes_sec total_iops_sec read_iops_sec "
+     "write_iops_sec total_bytes_sec_max read_bytes_sec_max write_bytes_sec_max "
+     "total_iops_sec_max read_iops_sec_max write_iops_sec_max size_iops_sec "
+     "total_bytes_sec_max_length read_bytes_sec_max_length write_bytes_sec_max_length "
+     "total_iops_sec_max_length read_iops_sec_max_length write_iops_sec_max_length",
+     ""},
 
     /* ---- interfaces ---- */
 

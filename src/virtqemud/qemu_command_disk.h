@@ -1,0 +1,49 @@
+/* qemu_command_disk.h: disks and their controllers on QEMU's command line, as libvirt 9.0
+ * writes them for QEMU 7.2 (-blockdev storage and format nodes, -device JSON). */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "conf/domain_conf.h"
+
+/* libvirt's QEMU defaults and checks for disks and controllers at define time: controller
+ * models, pci <model name> and <target chassis port>; <driver name='qemu'> and type raw
+ * where absent; driver names other than qemu, unsafe serials and wwn on buses
+ * without one are refused with libvirt's errors. */
+gboolean qemu_disk_def_post_parse(SvDomainDef *def, GError **error);
+
+/* libvirt's <target port> of each pcie-root-port without one, from its PCI address
+ * (slot << 3 | function). qemu_disk_def_post_parse() does it for the addresses the XML
+ * gives; run it again once define-time PCI addresses are assigned (the command line
+ * computes it the same way when it is still unset). */
+void qemu_controllers_fill_ports(SvDomainDef *def);
+
+/* Checks at start of what this QEMU cannot run (buses, formats), with libvirt's errors. */
+gboolean qemu_disk_check(const SvDomainDef *def, GError **error);
+
+/* What libvirt checks only when the guest starts: a network disk's hosts. */
+gboolean qemu_disk_check_start(const SvDomainDef *def, GError **error);
+
+/* The node name index libvirt gives a disk's top image: disks are numbered from the last
+ * one up, each image of a backing chain after the one above it, empty cdroms included, so
+ * the top of disk `i` is "libvirt-N-format" with N = this. */
+guint qemu_disk_node_index(const SvDomainDef *def, guint i);
+
+/* The live state libvirt gives disks at start, on the guest's live definition: optional
+ * images that are missing dropped (a cdrom's medium, a whole disk), node indexes
+ * (<source index>, <backingStore index>), the end of a raw image's chain, no format for
+ * an empty drive. */
+void qemu_disk_assign_live(SvDomainDef *def);
+
+/* Append the -device options of the controllers QEMU does not have built in, in
+ * libvirt's order (pci by index, then usb, scsi, sata, virtio-serial). */
+void qemu_command_build_controllers(const SvDomainDef *def, GPtrArray *argv);
+
+/* The arguments of QMP block_set_io_throttle for disk `d` (its <iotune>), which libvirt
+ * sends once QEMU runs and before the guest does; NULL when it has none to apply (or is an
+ * empty cdrom). (transfer full) */
+JsonObject *qemu_disk_throttle_args(const SvDomainDiskDef *d);
+
+/* Append the -blockdev and -device options of every disk. */
+void qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv);
