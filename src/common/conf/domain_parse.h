@@ -75,3 +75,11 @@ gboolean sv_domain_def_post_parse(SvDomainDef *def, GError **error);
 
 /* libvirt's checks of a whole definition, after its defaults. */
 gboolean sv_domain_def_validate(const SvDomainDef *def, GError **error);
+
+/* ---- interfaces (NET: domain_net.c) -------------------------------------------------------- */
+
+/* Parse one <interface> element into a new entry of def->interfaces, with libvirt's errors. */
+gboolean sv_domain_net_parse(const xmlNode *node, SvDomainDef *def, guint flags, GError **error);
+
+/* Write one <interface> element at libvirt's indentation (4), as libvirt formats it. */
+void sv_domain_net_format(GString *buf, const SvDomainNetDef *net, guint flags);
