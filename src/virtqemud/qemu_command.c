@@ -7,6 +7,7 @@
 
 #include "conf/uuid.h"
 #include "qemu_argv.h"
+#include "qemu_command_net.h"
 #include "util/error.h"
 
 char *
@@ -81,15 +82,7 @@ qemu_command_check_def(const SvDomainDef *def, GError **error)
             return FALSE;
         }
     }
-    for (guint i = 0; i < def->interfaces->len; i++) {
-        const SvDomainNetDef *n = def->interfaces->pdata[i];
-        if (n->type == SV_DOMAIN_NET_TYPE_ETHERNET && !n->target_dev) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "interface type 'ethernet' needs <target dev='TAP'/> for QEMU");
-            return FALSE;
-        }
-    }
-    return TRUE;
+    return qemu_net_check_def(def, error);
 }
 
 static const char *
@@ -106,16 +99,6 @@ cpu_arg(const SvDomainDef *def)
     default:
         return def->cpu_model;
     }
-}
-
-/* The NIC device QEMU gets for a <model type=>: libvirt's "virtio" is QEMU's
- * virtio-net-pci; without a model, e1000 as libvirt picks on x86. */
-static const char *
-nic_device(const SvDomainNetDef *n)
-{
-    const char *model = n->model ? n->model : "e1000";
-
-    return g_str_equal(model, "virtio") ? "virtio-net-pci" : model;
 }
 
 /* What only the probed QEMU can tell: its machine types, CPU models and NICs. */
@@ -137,17 +120,8 @@ check_caps(const SvDomainDef *def, const QemuCommandOptions *opts, GError **erro
                      "CPU model %s is not supported by hypervisor", cpu);
         return FALSE;
     }
-    for (guint i = 0; i < def->interfaces->len; i++) {
-        const SvDomainNetDef *n = def->interfaces->pdata[i];
-        if (!qemu_caps_has_nic_model(opts->caps, nic_device(n))) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "Emulator '%s' does not support NIC model '%s'",
-                         qemu_command_emulator(def, opts->emulator),
-                         n->model ? n->model : nic_device(n));
-            return FALSE;
-        }
-    }
-    return TRUE;
+    return qemu_net_check_start(def, opts->caps, qemu_command_emulator(def, opts->emulator),
+                                error);
 }
 
 /* The boot order, or a kernel: its path, initrd and command line are whole arguments,
@@ -213,28 +187,6 @@ build_disks(const SvDomainDef *def, GPtrArray *argv)
                  d->target_dev, d->target_dev, ide / 2, ide % 2);
             ide++;
         }
-    }
-}
-
-static void
-build_nets(const SvDomainDef *def, GPtrArray *argv)
-{
-    for (guint i = 0; i < def->interfaces->len; i++) {
-        const SvDomainNetDef *n = def->interfaces->pdata[i];
-        const char *model = nic_device(n);
-
-        qemu_argv_add(argv, "-netdev");
-        if (n->type == SV_DOMAIN_NET_TYPE_USER) {
-            qemu_argv_addf(argv, "user,id=hostnet%u", i);
-        } else {
-            g_autofree char *tap = qemu_argv_escape(n->target_dev);
-            qemu_argv_addf(argv, "tap,id=hostnet%u,ifname=%s,script=no,downscript=no", i, tap);
-        }
-        qemu_argv_add(argv, "-device");
-        if (n->mac)
-            qemu_argv_addf(argv, "%s,netdev=hostnet%u,id=net%u,mac=%s", model, i, i, n->mac);
-        else
-            qemu_argv_addf(argv, "%s,netdev=hostnet%u,id=net%u", model, i, i);
     }
 }
 
@@ -324,7 +276,8 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     build_disks(def, argv);
 
     /* ---- interfaces ---- */
-    build_nets(def, argv);
+    if (!qemu_net_build(def, opts->net_fds, argv, error))
+        return NULL;
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
     build_serials(def, argv);

@@ -10,6 +10,8 @@ typedef struct {
     const char *emulator;   /* used when the definition names none */
     int monitor_fd;         /* listening socket QEMU serves QMP on */
     QemuCaps *caps;         /* what QEMU knows (ready): machine types, CPU and NIC models */
+    /* One per interface (qemu_command_net.h): the taps and vhost fds QEMU inherits. */
+    const struct QemuNetFds *net_fds;
 } QemuCommandOptions;
 
 /* argv (NULL-terminated, transfer full) for def, or NULL with CONFIG_UNSUPPORTED

@@ -3,6 +3,8 @@
  * device, implicit ones included, is there. */
 #include "qemu_postparse.h"
 
+#include "qemu_command_net.h"
+
 gboolean
 qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
 {
@@ -17,6 +19,7 @@ qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
     /* ---- disks and controllers ---- */
 
     /* ---- interfaces ---- */
+    qemu_net_post_parse(def);
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
 
