@@ -3,6 +3,7 @@
  * fds ("fd", "vhostfd"), the backend's id is "host" + the device's alias. */
 #include "qemu_command_net.h"
 
+#include "conf/domain_obj.h"
 #include "qemu_argv.h"
 #include "util/error.h"
 
@@ -19,6 +20,45 @@ qemu_net_post_parse(SvDomainDef *def)
             n->model = g_strdup(DEFAULT_NIC_MODEL);
         if (!n->mac)
             n->mac = sv_domain_net_generate_mac();
+    }
+}
+
+static void
+add_macs(GHashTable *taken, const SvDomainDef *def)
+{
+    for (guint i = 0; def && i < def->interfaces->len; i++) {
+        const SvDomainNetDef *n = def->interfaces->pdata[i];
+        if (n->mac)
+            g_hash_table_add(taken, n->mac);
+    }
+}
+
+void
+qemu_net_assign_macs(SvDomainDef *def, SvDomainList *list)
+{
+    g_autoptr(GHashTable) taken = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GPtrArray) objs = sv_domain_list_filter(list, 0);
+
+    for (guint i = 0; i < objs->len; i++) {
+        const SvDomainObj *obj = objs->pdata[i];
+        add_macs(taken, obj->def);
+        add_macs(taken, obj->new_def);
+    }
+    add_macs(taken, def);
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        SvDomainNetDef *n = def->interfaces->pdata[i];
+
+        if (n->mac)
+            continue;
+        /* 2^24 addresses: a few draws find a free one unless the daemon is absurdly full,
+         * and then a duplicate is what libvirt (which never checks) gives anyway. */
+        for (guint tries = 0; tries < 64; tries++) {
+            g_free(n->mac);
+            n->mac = sv_domain_net_generate_mac();
+            if (!g_hash_table_contains(taken, n->mac))
+                break;
+        }
+        g_hash_table_add(taken, n->mac);
     }
 }
 

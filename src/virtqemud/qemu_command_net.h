@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "conf/domain_conf.h"
+#include "conf/domain_obj.h"
 #include "qemu_caps.h"
 
 /* At most this many queues per interface: each is an open tap (and vhost) file
@@ -24,6 +25,11 @@ typedef struct QemuNetFds {
 /* libvirt's QEMU defaults for interfaces at define time: model rtl8139 where none is
  * given, and a generated MAC address (sv_domain_net_generate_mac). */
 void qemu_net_post_parse(SvDomainDef *def);
+
+/* At define, before the defaults: a MAC for every interface without one, different from
+ * every MAC of the daemon's domains (`list`) and of `def`'s other interfaces. libvirt
+ * draws at random and never checks; this only makes a clash yet less likely. */
+void qemu_net_assign_macs(SvDomainDef *def, SvDomainList *list);
 
 /* Define-time checks libvirt's QEMU driver makes (qemuValidateDomainDeviceDefNetwork). */
 gboolean qemu_net_check_def(const SvDomainDef *def, GError **error);

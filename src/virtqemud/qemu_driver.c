@@ -11,6 +11,7 @@
 #include "programs/remote.h"
 #include "qemu_caps.h"
 #include "qemu_command.h"
+#include "qemu_command_net.h"
 #include "qemu_postparse.h"
 #include "qemu_process.h"
 #include "qemu_security.h"
@@ -302,6 +303,7 @@ qemu_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
                      sv_domain_lifecycle_action_to_string(def->on_crash));
         return FALSE;
     }
+    qemu_net_assign_macs(def, d->list);
     return qemu_domain_def_post_parse(def, driver->caps, error);
 }
 
