@@ -91,9 +91,11 @@ qemu_net_queue_count(const SvDomainNetDef *net)
 }
 
 gboolean
-qemu_net_wants_vhost(const SvDomainNetDef *net)
+qemu_net_wants_vhost(const SvDomainDef *def, const SvDomainNetDef *net)
 {
-    return qemu_net_uses_tap(net) && is_virtio(net) && net->backend != SV_DOMAIN_NET_BACKEND_QEMU;
+    /* As libvirt 9.0: never for TCG guests, whatever <driver name> says. */
+    return def->type == SV_DOMAIN_VIRT_KVM && qemu_net_uses_tap(net) && is_virtio(net) &&
+           net->backend != SV_DOMAIN_NET_BACKEND_QEMU;
 }
 
 gboolean
@@ -177,8 +179,8 @@ static JsonObject *
 device_props(const SvDomainDef *def, const SvDomainNetDef *n, const char *netdev)
 {
     JsonObject *o = qemu_props_new(nic_device(n));
-    /* Only the address part of the shared writer: libvirt puts id before it and bootindex
-     * after the ROM settings. A shallow view, owning nothing. */
+    /* Only the address part of the shared writer: libvirt puts id and bootindex before it
+     * (seen in libvirtd 9.0's command line). A shallow view, owning nothing. */
     SvDomainDeviceInfo where = {.addr = n->info.addr};
     guint queues = qemu_net_queue_count(n);
 
@@ -194,6 +196,8 @@ device_props(const SvDomainDef *def, const SvDomainNetDef *n, const char *netdev
     qemu_props_str(o, "netdev", netdev);
     qemu_props_str(o, "id", n->info.alias);
     qemu_props_str(o, "mac", n->mac);
+    if (n->info.boot_order)
+        qemu_props_int(o, "bootindex", n->info.boot_order);
     qemu_props_device_info(o, def, &where);
     if (n->rom_bar)
         qemu_props_int(o, "rombar", n->rom_bar == SV_DOMAIN_SWITCH_ON ? 1 : 0);
@@ -201,8 +205,6 @@ device_props(const SvDomainDef *def, const SvDomainNetDef *n, const char *netdev
         qemu_props_str(o, "romfile", "");
     else
         qemu_props_str(o, "romfile", n->rom_file);
-    if (n->info.boot_order)
-        qemu_props_int(o, "bootindex", n->info.boot_order);
     return o;
 }
 

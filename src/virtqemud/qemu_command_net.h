@@ -42,8 +42,9 @@ gboolean qemu_net_check_start(const SvDomainDef *def, QemuCaps *caps, const char
 gboolean qemu_net_uses_tap(const SvDomainNetDef *net);
 /* How many queues (tap fds) the interface has: <driver queues> for virtio, else 1. */
 guint qemu_net_queue_count(const SvDomainNetDef *net);
-/* Whether vhost-net should serve the interface: virtio on a tap, not <driver name='qemu'>. */
-gboolean qemu_net_wants_vhost(const SvDomainNetDef *net);
+/* Whether vhost-net should serve the interface: a KVM guest's virtio on a tap, not
+ * <driver name='qemu'>. */
+gboolean qemu_net_wants_vhost(const SvDomainDef *def, const SvDomainNetDef *net);
 
 /* Append the -netdev and -device of every interface. `fds`, one QemuNetFds per interface
  * (transfer none), must hold the tap fds of every tap interface; NULL only when there is

@@ -167,12 +167,18 @@ create_macvtap(SvDomainNetDef *n, QemuNetFds *fds, GError **error)
     return sv_netdev_set_up(n->target_dev, error);
 }
 
-/* vhost-net, one per queue, when the interface can use it; an explicit <driver
- * name='vhost'> fails without it, the default goes on without. */
+/* vhost-net, one per queue, when the interface can use it (qemu_net_wants_vhost); an
+ * explicit <driver name='vhost'> fails without it, the default goes on without. */
 static gboolean
-open_vhost(const SvDomainNetDef *n, QemuNetFds *fds, GError **error)
+open_vhost(const SvDomainDef *def, const SvDomainNetDef *n, QemuNetFds *fds, GError **error)
 {
-    if (!qemu_net_wants_vhost(n))
+    if (def->type == SV_DOMAIN_VIRT_KVM && qemu_net_uses_tap(n) &&
+        g_strcmp0(n->model, "virtio") != 0 && n->backend == SV_DOMAIN_NET_BACKEND_VHOST) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "vhost-net is only supported for virtio network interfaces");
+        return FALSE;
+    }
+    if (!qemu_net_wants_vhost(def, n))
         return TRUE;
     for (guint q = 0; q < fds->n_tapfds; q++) {
         int fd = open("/dev/vhost-net", O_RDWR | O_CLOEXEC);
@@ -193,7 +199,7 @@ open_vhost(const SvDomainNetDef *n, QemuNetFds *fds, GError **error)
 }
 
 static gboolean
-prepare_one(SvDomainNetDef *n, QemuNetFds *fds, GError **error)
+prepare_one(const SvDomainDef *def, SvDomainNetDef *n, QemuNetFds *fds, GError **error)
 {
     gboolean ok;
 
@@ -210,7 +216,7 @@ prepare_one(SvDomainNetDef *n, QemuNetFds *fds, GError **error)
     default:
         return TRUE;
     }
-    return ok && open_vhost(n, fds, error);
+    return ok && open_vhost(def, n, fds, error);
 }
 
 QemuNetHost *
@@ -236,7 +242,7 @@ qemu_interface_prepare(SvDomainDef *live, GError **error)
         }
     }
     for (guint i = 0; i < host->n; i++) {
-        if (!prepare_one(live->interfaces->pdata[i], &host->fds[i], error)) {
+        if (!prepare_one(live, live->interfaces->pdata[i], &host->fds[i], error)) {
             qemu_interface_release(live);
             return NULL;
         }

@@ -68,7 +68,7 @@ fake_net_fds(const SvDomainDef *def)
             continue;
         for (guint q = 0; q < queues; q++) {
             fds[i].tapfds[fds[i].n_tapfds++] = (int)(100 + 10 * i + q);
-            if (qemu_net_wants_vhost(n))
+            if (qemu_net_wants_vhost(def, n))
                 fds[i].vhostfds[fds[i].n_vhostfds++] = (int)(200 + 10 * i + q);
         }
     }
