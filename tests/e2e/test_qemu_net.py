@@ -6,16 +6,21 @@ nothing touches the host's own interfaces; the namespace is deleted at the end. 
 a bridge guest's tap (vnetN, shown in the live XML) is a port of the bridge, up, with
 libvirt's FE-prefixed MAC while the guest runs and gone after destroy; an ethernet
 guest's tap likewise, with its <mtu>; a tap the test made (managed='no') is used as it
-is and left in place.
+is and left in place; a direct guest's macvtap (on one end of a veth pair) lives while
+the guest runs and is removed after it, also by a restarted daemon that finds the guest
+gone.
 """
 
 import os
+import signal
 import subprocess
+import time
 import uuid
 
 import pytest
 
-from guests import daemon_config, guest_elf, QEMU, Host, RUNNING, SHUTOFF, libvirt
+from guests import (daemon_config, guest_elf, qemu_processes, uri_for, QEMU, Host, RUNNING,
+                    SHUTOFF, libvirt)
 
 ERR_INTERNAL_ERROR, ERR_OPERATION_INVALID = 1, 55
 FROM_NONE, FROM_QEMU = 0, 10
@@ -55,6 +60,14 @@ def nethost(daemons, root, request, netns):
     problems = h.finish(test_failed=rep is not None and rep.failed)
     if problems:
         pytest.fail("after the test:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def uplink(nethost):
+    """eth9, one end of a veth pair in the test's namespace, for macvtaps."""
+    ip("-n", nethost.netns, "link", "add", "eth9", "type", "veth", "peer", "name", "eth9p")
+    ip("-n", nethost.netns, "link", "set", "eth9", "up")
+    return "eth9"
 
 
 def define_with(host, name, interface):
@@ -154,3 +167,43 @@ def test_host_side_errors(nethost):
         "Cannot get interface MTU on 'nosuchbr': No such device")
     dom.undefine()
     assert ip("-n", nethost.netns, "-o", "link", "show", "type", "tun").stdout == ""
+
+
+DIRECT = "<interface type='direct'><source dev='eth9' mode='bridge'/><model type='virtio'/>" \
+         "</interface>"
+
+
+def test_direct_macvtap(nethost, uplink):
+    dom = define_with(nethost, "dir-guest", DIRECT)
+    dom.create()
+    tap = live_target(dom)
+    assert tap.startswith("macvtap"), tap
+    shown = ip("-n", nethost.netns, "-d", "-o", "link", "show", tap).stdout
+    assert "@eth9" in shown and "macvtap mode bridge" in shown, shown
+    dom.destroy()
+    assert link(nethost, tap) is None
+    dom.undefine()
+
+
+def test_macvtap_removed_by_restarted_daemon(nethost, uplink, daemons, root):
+    """The daemon is killed, then its guest: the macvtap outlives both (it is a link), and
+    the restarted daemon, finding the guest gone, removes it."""
+    dom = define_with(nethost, "dir-restart", DIRECT)
+    dom.create()
+    tap = live_target(dom)
+    qemu = nethost.pid("dir-restart")
+    d = nethost.daemon
+    d.send_signal(signal.SIGKILL)
+    d.wait_exit(10)
+    d.expected_status = -signal.SIGKILL
+    os.kill(qemu, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while qemu in qemu_processes(root) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert link(nethost, tap) is not None
+    nethost.daemon = daemons.start(config=daemon_config(root),
+                                   wrapper=["ip", "netns", "exec", nethost.netns])
+    nethost.conn = libvirt.open(uri_for(nethost.daemon.sock))
+    assert nethost.conn.lookupByName("dir-restart").state()[0] == SHUTOFF
+    assert link(nethost, tap) is None
+    nethost.conn.lookupByName("dir-restart").undefine()
