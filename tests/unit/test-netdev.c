@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/netdev.h"
@@ -126,6 +127,46 @@ macvtap(void)
     g_assert_false(sv_netdev_exists("macvtap7"));
 }
 
+/* A veth pair with its peer made in another process's namespace (here: a child's own). */
+static void
+veth(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *link = NULL;
+    int ready[2], go[2];
+    pid_t child;
+    char c = 0;
+
+    enter_netns();
+    g_assert_cmpint(pipe(ready), ==, 0);
+    g_assert_cmpint(pipe(go), ==, 0);
+    child = fork();
+    if (child == 0) {
+        /* A namespace for the peer; wait there until the parent has looked. */
+        if (unshare(CLONE_NEWNET) < 0 || write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) < 0)
+            _exit(1);
+        _exit(sv_netdev_exists("peer0") ? 0 : 2);
+    }
+    g_assert_cmpint(read(ready[0], &c, 1), ==, 1);
+    g_assert_true(sv_netdev_veth_create("vhost0x", "peer0", "52:54:00:01:02:03", child, &error));
+    g_assert_no_error(error);
+    link = ip("-o link show vhost0x");
+    g_assert_nonnull(strstr(link, ",UP"));
+    g_assert_false(sv_netdev_exists("peer0"));
+    g_assert_cmpint(write(go[1], &c, 1), ==, 1);
+    {
+        int status = 0;
+        g_assert_cmpint(waitpid(child, &status, 0), ==, child);
+        g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    /* Its namespace gone, the pair went with it. */
+    for (int i = 0; i < 200 && sv_netdev_exists("vhost0x"); i++)
+        g_usleep(10000);
+    g_assert_false(sv_netdev_exists("vhost0x"));
+    g_assert_false(sv_netdev_veth_create("a/b", "peer1", NULL, getpid(), &error));
+    g_assert_nonnull(error);
+}
+
 static void
 errors(void)
 {
@@ -186,9 +227,11 @@ main(int argc, char **argv)
                          in_subprocess);
     g_test_add_data_func("/netdev/errors", "/netdev/subprocess/errors", in_subprocess);
     g_test_add_data_func("/netdev/macvtap", "/netdev/subprocess/macvtap", in_subprocess);
+    g_test_add_data_func("/netdev/veth", "/netdev/subprocess/veth", in_subprocess);
     g_test_add_func("/netdev/subprocess/tap-in-bridge", tap_in_bridge);
     g_test_add_func("/netdev/subprocess/tap-existing", tap_existing);
     g_test_add_func("/netdev/subprocess/errors", errors);
     g_test_add_func("/netdev/subprocess/macvtap", macvtap);
+    g_test_add_func("/netdev/subprocess/veth", veth);
     return g_test_run();
 }

@@ -11,10 +11,12 @@
 #include <linux/if_tun.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/veth.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "util/error.h"
@@ -144,13 +146,14 @@ index_of(const char *name, GError **error)
     return ifindex;
 }
 
-static gboolean
-parse_mac(const char *mac, guint8 out[6])
+gboolean
+sv_netdev_parse_mac(const char *mac, guint8 out[6])
 {
     guint b[6];
+    char tail;
 
-    if (!mac || sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4],
-                       &b[5]) != 6)
+    if (!mac || sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
+                       &b[5], &tail) != 6)
         return FALSE;
     for (guint i = 0; i < 6; i++)
         out[i] = (guint8)b[i];
@@ -188,7 +191,7 @@ sv_netdev_set_mac(const char *name, const char *mac, GError **error)
 {
     guint8 addr[6];
 
-    if (!parse_mac(mac, addr)) {
+    if (!sv_netdev_parse_mac(mac, addr)) {
         sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "invalid MAC address '%s'", mac);
         return FALSE;
     }
@@ -315,7 +318,7 @@ sv_netdev_macvtap_create(const char *name, const char *link, const char *mode,
 
     if (!link_index)
         return -1;
-    if (!sv_netdev_name_valid(name) || !parse_mac(mac, addr)) {
+    if (!sv_netdev_name_valid(name) || !sv_netdev_parse_mac(mac, addr)) {
         sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
                      "invalid macvtap name '%s' or MAC address", name);
         return -1;
@@ -347,4 +350,48 @@ sv_netdev_macvtap_create(const char *name, const char *link, const char *mode,
         return -1;
     }
     return fd;
+}
+
+gboolean
+sv_netdev_veth_create(const char *host_name, const char *peer_name, const char *peer_mac,
+                      pid_t peer_pid, GError **error)
+{
+    NlMsg m;
+    struct ifinfomsg peer = {.ifi_family = AF_UNSPEC};
+    guint32 pid = (guint32)peer_pid;
+    guint8 mac[6];
+    struct rtattr *info, *data, *peer_attr;
+    int err;
+
+    if (!sv_netdev_name_valid(host_name) || !sv_netdev_name_valid(peer_name)) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Interface name '%s' or '%s' is not a valid name of at most %d characters",
+                     host_name, peer_name, SV_NETDEV_NAME_MAX);
+        return FALSE;
+    }
+    msg_init(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+    msg_attr(&m, IFLA_IFNAME, host_name, strlen(host_name) + 1);
+    info = msg_attr(&m, IFLA_LINKINFO, NULL, 0);
+    msg_attr(&m, IFLA_INFO_KIND, "veth", strlen("veth"));
+    data = msg_attr(&m, IFLA_INFO_DATA, NULL, 0);
+    /* The peer is an ifinfomsg followed by its own attributes. */
+    peer_attr = msg_attr(&m, VETH_INFO_PEER, &peer, sizeof(peer));
+    msg_attr(&m, IFLA_IFNAME, peer_name, strlen(peer_name) + 1);
+    msg_attr(&m, IFLA_NET_NS_PID, &pid, sizeof(pid));
+    if (peer_mac && sv_netdev_parse_mac(peer_mac, mac))
+        msg_attr(&m, IFLA_ADDRESS, mac, sizeof(mac));
+    msg_nest_end(&m, peer_attr);
+    msg_nest_end(&m, data);
+    msg_nest_end(&m, info);
+    err = msg_send(&m);
+    if (err) {
+        sv_error_set_errno(error, SV_FROM_NONE, err, "Unable to create veth pair '%s'/'%s'",
+                           host_name, peer_name);
+        return FALSE;
+    }
+    if (!sv_netdev_set_up(host_name, error)) {
+        sv_netdev_delete(host_name, NULL);
+        return FALSE;
+    }
+    return TRUE;
 }

@@ -1,10 +1,11 @@
-/* netdev.h: host network devices for guests: tap and macvtap devices, their MAC, MTU,
- * state and bridge port, set over rtnetlink (a small request/ack client of its own, no
+/* netdev.h: host network devices for guests: tap, macvtap and veth devices, their MAC,
+ * MTU, state and bridge port, set over rtnetlink (a small request/ack client of its own, no
  * external program). All calls act in the calling thread's network namespace and block
  * only for the kernel's answer. */
 #pragma once
 
 #include <glib.h>
+#include <sys/types.h>
 
 /* Longest interface name the kernel takes (IFNAMSIZ - 1). */
 #define SV_NETDEV_NAME_MAX 15
@@ -28,6 +29,15 @@ gboolean sv_netdev_tap_open(const char *name, guint n_queues, gboolean vnet_hdr,
  * return that fd (the node udev makes). The link persists until sv_netdev_delete(). */
 int sv_netdev_macvtap_create(const char *name, const char *link, const char *mode,
                              const char *mac, GError **error);
+
+/* Create a veth pair whose end `host_name` is in the caller's network namespace, brought
+ * up, and whose end `peer_name` is made directly in the network namespace of process
+ * `peer_pid`, with MAC `peer_mac` (NULL: the kernel's). The pair ends with that namespace. */
+gboolean sv_netdev_veth_create(const char *host_name, const char *peer_name,
+                               const char *peer_mac, pid_t peer_pid, GError **error);
+
+/* Parse "aa:bb:cc:dd:ee:ff" (nothing after it). */
+gboolean sv_netdev_parse_mac(const char *text, guint8 mac[6]);
 
 /* Set the MAC address ("aa:bb:cc:dd:ee:ff") of `name`. */
 gboolean sv_netdev_set_mac(const char *name, const char *mac, GError **error);
