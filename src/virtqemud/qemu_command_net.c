@@ -62,20 +62,38 @@ qemu_net_assign_macs(SvDomainDef *def, SvDomainList *list)
     }
 }
 
-static gboolean
-is_virtio(const SvDomainNetDef *n)
+/* libvirt's virtio models and the QEMU devices they are (x86, PCI). */
+static const struct {
+    const char *model;
+    const char *device;
+} virtio_models[] = {
+    {"virtio", "virtio-net-pci"},
+    {"virtio-transitional", "virtio-net-pci-transitional"},
+    {"virtio-non-transitional", "virtio-net-pci-non-transitional"},
+};
+
+gboolean
+qemu_net_is_virtio(const SvDomainNetDef *n)
 {
-    return g_strcmp0(n->model, "virtio") == 0;
+    for (guint i = 0; i < G_N_ELEMENTS(virtio_models); i++) {
+        if (g_strcmp0(n->model, virtio_models[i].model) == 0)
+            return TRUE;
+    }
+    return FALSE;
 }
 
-/* The QEMU device for a <model type=>: libvirt's "virtio" is virtio-net-pci, any other
- * name is QEMU's own. */
+/* The QEMU device for a <model type=>: libvirt's virtio names map to QEMU's devices, any
+ * other name is QEMU's own. */
 static const char *
 nic_device(const SvDomainNetDef *n)
 {
     const char *model = n->model ? n->model : DEFAULT_NIC_MODEL;
 
-    return g_str_equal(model, "virtio") ? "virtio-net-pci" : model;
+    for (guint i = 0; i < G_N_ELEMENTS(virtio_models); i++) {
+        if (g_str_equal(model, virtio_models[i].model))
+            return virtio_models[i].device;
+    }
+    return model;
 }
 
 gboolean
@@ -87,14 +105,14 @@ qemu_net_uses_tap(const SvDomainNetDef *net)
 guint
 qemu_net_queue_count(const SvDomainNetDef *net)
 {
-    return is_virtio(net) && net->queues > 1 ? net->queues : 1;
+    return qemu_net_is_virtio(net) && net->queues > 1 ? net->queues : 1;
 }
 
 gboolean
 qemu_net_wants_vhost(const SvDomainDef *def, const SvDomainNetDef *net)
 {
     /* As libvirt 9.0: never for TCG guests, whatever <driver name> says. */
-    return def->type == SV_DOMAIN_VIRT_KVM && qemu_net_uses_tap(net) && is_virtio(net) &&
+    return def->type == SV_DOMAIN_VIRT_KVM && qemu_net_uses_tap(net) && qemu_net_is_virtio(net) &&
            net->backend != SV_DOMAIN_NET_BACKEND_QEMU;
 }
 
@@ -184,7 +202,7 @@ device_props(const SvDomainDef *def, const SvDomainNetDef *n, const char *netdev
     SvDomainDeviceInfo where = {.addr = n->info.addr};
     guint queues = qemu_net_queue_count(n);
 
-    if (is_virtio(n)) {
+    if (qemu_net_is_virtio(n)) {
         if (queues > 1) {
             /* One vector per queue each way, one for config and one for control. */
             qemu_props_bool(o, "mq", TRUE);

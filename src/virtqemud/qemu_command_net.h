@@ -38,6 +38,9 @@ gboolean qemu_net_check_def(const SvDomainDef *def, GError **error);
 gboolean qemu_net_check_start(const SvDomainDef *def, QemuCaps *caps, const char *emulator,
                               GError **error);
 
+/* Whether the model is one of libvirt's virtio ones (virtio, virtio-transitional,
+ * virtio-non-transitional). */
+gboolean qemu_net_is_virtio(const SvDomainNetDef *net);
 /* Whether the interface uses a tap (or macvtap) the daemon hands QEMU. */
 gboolean qemu_net_uses_tap(const SvDomainNetDef *net);
 /* How many queues (tap fds) the interface has: <driver queues> for virtio, else 1. */

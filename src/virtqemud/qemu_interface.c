@@ -80,7 +80,7 @@ open_given_tap(SvDomainNetDef *n, QemuNetFds *fds, GError **error)
         return FALSE;
     }
     if (!sv_netdev_tap_open(n->target_dev, qemu_net_queue_count(n),
-                            g_strcmp0(n->model, "virtio") == 0, fds->tapfds, &name, error))
+                            qemu_net_is_virtio(n), fds->tapfds, &name, error))
         return FALSE;
     fds->n_tapfds = qemu_net_queue_count(n);
     return TRUE;
@@ -105,7 +105,7 @@ create_tap(SvDomainNetDef *n, QemuNetFds *fds, GError **error)
         }
     }
     if (!sv_netdev_tap_open(n->target_dev ? n->target_dev : "vnet%d", qemu_net_queue_count(n),
-                            g_strcmp0(n->model, "virtio") == 0, fds->tapfds, &name, error))
+                            qemu_net_is_virtio(n), fds->tapfds, &name, error))
         return FALSE;
     fds->n_tapfds = qemu_net_queue_count(n);
     g_free(n->target_dev);
@@ -173,7 +173,7 @@ static gboolean
 open_vhost(const SvDomainDef *def, const SvDomainNetDef *n, QemuNetFds *fds, GError **error)
 {
     if (def->type == SV_DOMAIN_VIRT_KVM && qemu_net_uses_tap(n) &&
-        g_strcmp0(n->model, "virtio") != 0 && n->backend == SV_DOMAIN_NET_BACKEND_VHOST) {
+        !qemu_net_is_virtio(n) && n->backend == SV_DOMAIN_NET_BACKEND_VHOST) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                      "vhost-net is only supported for virtio network interfaces");
         return FALSE;
