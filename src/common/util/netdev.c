@@ -274,8 +274,9 @@ sv_netdev_tap_open(const char *name, guint n_queues, gboolean vnet_hdr, int *fds
         /* Later queues attach to the name the first one got. */
         g_strlcpy(ifr.ifr_name, actual ? actual : name, sizeof(ifr.ifr_name));
         if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-            sv_error_set_errno(error, SV_FROM_NONE, errno, "Unable to create tap device %s",
-                               name);
+            /* A template ("vnet%d") is no name to show. */
+            sv_error_set_errno(error, SV_FROM_NONE, errno, "Unable to create tap device%s%s",
+                               strchr(name, '%') ? "" : " ", strchr(name, '%') ? "" : name);
             close(fd);
             break;
         }
