@@ -242,7 +242,12 @@ qemu_interface_prepare(SvDomainDef *live, GError **error)
         }
     }
     for (guint i = 0; i < host->n; i++) {
-        if (!prepare_one(live, live->interfaces->pdata[i], &host->fds[i], error)) {
+        SvDomainNetDef *n = live->interfaces->pdata[i];
+
+        /* A definition older than MAC generation at define gets one for this run. */
+        if (!n->mac)
+            n->mac = sv_domain_net_generate_mac();
+        if (!prepare_one(live, n, &host->fds[i], error)) {
             qemu_interface_release(live);
             return NULL;
         }
