@@ -207,3 +207,27 @@ def test_macvtap_removed_by_restarted_daemon(nethost, uplink, daemons, root):
     assert nethost.conn.lookupByName("dir-restart").state()[0] == SHUTOFF
     assert link(nethost, tap) is None
     nethost.conn.lookupByName("dir-restart").undefine()
+
+
+def test_stored_definition_without_mac(nethost, daemons, root):
+    """A definition an older daemon stored has no <mac>: its start gets one (the daemon
+    once crashed deriving the tap's MAC from none)."""
+    dom = define_with(nethost, "old-def", "<interface type='bridge'><source bridge='br0'/>"
+                      "</interface>")
+    del dom
+    nethost.conn.close()
+    nethost.daemon.stop()
+    stored = root / "etc" / "libvirt" / "qemu" / "old-def.xml"
+    text = stored.read_text()
+    start = text.index("<mac address=")
+    stored.write_text(text[:start] + text[text.index("/>", start) + 2:])
+    nethost.daemon = daemons.start(config=daemon_config(root),
+                                   wrapper=["ip", "netns", "exec", nethost.netns])
+    nethost.conn = libvirt.open(uri_for(nethost.daemon.sock))
+    dom = nethost.conn.lookupByName("old-def")
+    assert "<mac " not in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    dom.create()
+    assert "<mac address='52:54:00:" in dom.XMLDesc(0)
+    assert link(nethost, live_target(dom)) is not None
+    dom.destroy()
+    dom.undefine()
