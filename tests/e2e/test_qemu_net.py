@@ -231,3 +231,30 @@ def test_stored_definition_without_mac(nethost, daemons, root):
     assert link(nethost, live_target(dom)) is not None
     dom.destroy()
     dom.undefine()
+
+
+def test_fds_and_link_state_reach_qemu(nethost):
+    """With the stand-in emulator (standin_qemu.py record-qmp): the -netdev fds are open
+    in QEMU and are taps (two queues: two), and each <link state='down'> is a set_link
+    before the guest runs (QEMU has no option for it)."""
+    import json
+    record = nethost.root / "qmp.log"
+    xml = nethost.xml("links", "record-qmp=%s" % record, emulator=str(nethost.standin))
+    xml = xml.replace(
+        "<serial type='pty'/>",
+        "<interface type='bridge'><source bridge='br0'/><model type='virtio'/>"
+        "<driver queues='2'/><link state='down'/></interface>"
+        "<interface type='user'><link state='up'/></interface>"
+        "<interface type='user'><link state='down'/><alias name='ua-lan'/></interface>"
+        "<serial type='pty'/>")
+    dom = nethost.conn.defineXML(xml)
+    dom.create()
+    lines = record.read_text().splitlines()
+    assert lines[:2] == ["hostnet0 fds: /dev/net/tun", "hostnet0 fds: /dev/net/tun"], lines
+    cmds = [json.loads(l) for l in lines[2:]]
+    names = [c["execute"] for c in cmds]
+    assert names == ["qmp_capabilities", "set_link", "set_link", "query-chardev", "cont"], names
+    assert [c["arguments"] for c in cmds if c["execute"] == "set_link"] == [
+        {"name": "net0", "up": False}, {"name": "ua-lan", "up": False}]
+    dom.destroy()
+    dom.undefine()
