@@ -122,6 +122,16 @@ qemu_net_check_def(const SvDomainDef *def, GError **error)
     for (guint i = 0; i < def->interfaces->len; i++) {
         const SvDomainNetDef *n = def->interfaces->pdata[i];
 
+        if (n->rx_queue_size & (n->rx_queue_size - 1)) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "rx_queue_size has to be a power of two");
+            return FALSE;
+        }
+        if (n->tx_queue_size & (n->tx_queue_size - 1)) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "tx_queue_size has to be a power of two");
+            return FALSE;
+        }
         if (n->mtu && n->type == SV_DOMAIN_NET_TYPE_USER) {
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                          "setting MTU on interface type %s is not supported yet",
@@ -208,6 +218,10 @@ device_props(const SvDomainDef *def, const SvDomainNetDef *n, const char *netdev
             qemu_props_bool(o, "mq", TRUE);
             qemu_props_int(o, "vectors", 2 * (gint64)queues + 2);
         }
+        if (n->rx_queue_size)
+            qemu_props_int(o, "rx_queue_size", n->rx_queue_size);
+        if (n->tx_queue_size)
+            qemu_props_int(o, "tx_queue_size", n->tx_queue_size);
         if (n->mtu)
             qemu_props_int(o, "host_mtu", n->mtu);
     }

@@ -317,6 +317,8 @@ typedef struct {
     gboolean target_unmanaged;     /* <target managed='no'>: the tap exists, use it as is */
     SvDomainNetBackend backend;    /* <driver name=> */
     guint queues;                  /* <driver queues=>, 0 = absent */
+    guint rx_queue_size;           /* <driver rx_queue_size=>, 0 = absent */
+    guint tx_queue_size;           /* <driver tx_queue_size=>, 0 = absent */
     guint mtu;                     /* <mtu size=>, 0 = absent */
     SvDomainNetLinkState link;     /* <link state=> */
     SvDomainSwitch rom_bar;        /* <rom bar=> */

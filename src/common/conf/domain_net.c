@@ -259,7 +259,9 @@ parse_tuning(const xmlNode *node, SvDomainNetDef *net, GError **error)
     if (driver &&
         (!sv_domain_prop_enum(driver, "name", sv_domain_net_backend_from_string, 1, NULL,
                               FALSE, &backend, error) ||
-         !parse_uint_attr(driver, "queues", &net->queues, error)))
+         !parse_uint_attr(driver, "queues", &net->queues, error) ||
+         !parse_uint_attr(driver, "rx_queue_size", &net->rx_queue_size, error) ||
+         !parse_uint_attr(driver, "tx_queue_size", &net->tx_queue_size, error)))
         return FALSE;
     net->backend = backend;
     if (mtu && !sv_domain_parse_uint(mtu, &net->mtu)) {
@@ -368,13 +370,17 @@ format_info_and_rom(GString *buf, const SvDomainNetDef *net, guint flags)
 static void
 format_driver(GString *buf, const SvDomainNetDef *net)
 {
-    if (!net->backend && !net->queues)
+    if (!net->backend && !net->queues && !net->rx_queue_size && !net->tx_queue_size)
         return;
     g_string_append(buf, "      <driver");
     if (net->backend)
         sv_xml_append_attr(buf, "name", sv_domain_net_backend_to_string(net->backend));
     if (net->queues)
         g_string_append_printf(buf, " queues='%u'", net->queues);
+    if (net->rx_queue_size)
+        g_string_append_printf(buf, " rx_queue_size='%u'", net->rx_queue_size);
+    if (net->tx_queue_size)
+        g_string_append_printf(buf, " tx_queue_size='%u'", net->tx_queue_size);
     g_string_append(buf, "/>\n");
 }
 
@@ -427,7 +433,7 @@ sv_domain_net_tuning_name(const SvDomainNetDef *net)
 {
     if (net->target_unmanaged)
         return "<target managed='no'>";
-    if (net->backend || net->queues)
+    if (net->backend || net->queues || net->rx_queue_size || net->tx_queue_size)
         return "<driver>";
     if (net->mtu)
         return "<mtu>";

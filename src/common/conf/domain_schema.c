@@ -101,7 +101,7 @@ static const HandledElement handled_elements[] = {
     {"interface/source", "", "bridge dev mode"},
     {"interface/model", "", "type"},
     {"interface/target", "", "dev managed"},
-    {"interface/driver", "", "name queues"},
+    {"interface/driver", "", "name queues rx_queue_size tx_queue_size"},
     {"interface/link", "", "state"},
     {"interface/mtu", "", "size"},
     {"interface/rom", "", "bar enabled file"},
