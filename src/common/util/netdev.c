@@ -100,13 +100,15 @@ msg_nest_end(NlMsg *m, struct rtattr *nest)
         nest->rta_len = (unsigned short)(m->u.buf + m->u.hdr.nlmsg_len - (char *)nest);
 }
 
-/* Send `m` and read the kernel's ack: 0, or the errno it reports. */
+/* Send `m` and read the kernel's ack: 0, or the errno it reports. The ack of a failed
+ * request echoes the request, so the reply buffer is larger than any request; a reply
+ * that does not parse is EPROTO, never another wait. */
 static int
 msg_send(NlMsg *m)
 {
     g_auto(SvFd) fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-    char reply[MSG_SIZE];
+    char reply[4 * MSG_SIZE];
     ssize_t n;
 
     if (m->overflow)
@@ -118,15 +120,20 @@ msg_send(NlMsg *m)
                sizeof(kernel)) < 0)
         return errno;
     for (;;) {
+        struct nlmsghdr *h = (struct nlmsghdr *)reply;
+
         n = recv(fd, reply, sizeof(reply), 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return errno;
-        for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (size_t)n);
-             h = NLMSG_NEXT(h, n)) {
+        if (!NLMSG_OK(h, (size_t)n))
+            return EPROTO;
+        for (; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
             if (h->nlmsg_type == NLMSG_ERROR) {
-                struct nlmsgerr *e = NLMSG_DATA(h);
+                const struct nlmsgerr *e = NLMSG_DATA(h);
+                if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+                    return EPROTO;
                 return -e->error;
             }
             if (h->nlmsg_type == NLMSG_DONE)
