@@ -101,6 +101,9 @@ check_devices(const SvDomainDef *def, GError **error)
         if (n->type != SV_DOMAIN_NET_TYPE_ETHERNET)
             return unsupported(error, "Unsupported net type %s",
                                sv_domain_net_type_to_string(n->type));
+        if (sv_domain_net_tuning_name(n))
+            return unsupported(error, "interface %s is not supported by this driver",
+                               sv_domain_net_tuning_name(n));
     }
     return TRUE;
 }

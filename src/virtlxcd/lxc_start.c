@@ -17,12 +17,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "lxc_netdev.h"
 #include "lxc_spec.h"
 #include "sv-config.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fileio.h"
+#include "util/netdev.h"
 
 #define SPEC_MAX 65536 /* the spec goes through a pipe before the supervisor reads it */
 
@@ -88,7 +88,7 @@ target_dev_taken(SvDomainList *list, const char *name)
 {
     g_autoptr(GPtrArray) objs = sv_domain_list_filter(list, SV_CONNECT_LIST_DOMAINS_ACTIVE);
 
-    if (lxc_netdev_exists(name))
+    if (sv_netdev_exists(name))
         return TRUE;
     for (guint j = 0; j < objs->len; j++) {
         SvDomainDef *d = ((SvDomainObj *)objs->pdata[j])->def;
@@ -112,8 +112,7 @@ complete_interfaces(SvDomainList *list, SvDomainDef *def)
         SvDomainNetDef *n = def->interfaces->pdata[i];
 
         if (!n->mac)
-            n->mac = g_strdup_printf("52:54:00:%02x:%02x:%02x", g_random_int_range(0, 256),
-                                     g_random_int_range(0, 256), g_random_int_range(0, 256));
+            n->mac = sv_domain_net_generate_mac();
         while (!n->target_dev) {
             g_autofree char *name = g_strdup_printf("veth%u", next++);
             if (!target_dev_taken(list, name))

@@ -22,12 +22,12 @@
 
 #include "util/cgroup.h"
 #include "lxc_container.h"
-#include "lxc_netdev.h"
 #include "lxc_relay.h"
 #include "lxc_spec.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/log.h"
+#include "util/netdev.h"
 #include "util/process.h"
 
 #define CLONE_FLAGS (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
@@ -276,7 +276,7 @@ place_child(Supervisor *sup, pid_t pid, GError **error)
         return FALSE;
     for (guint i = 0; i < sup->spec->nets->len; i++) {
         const LxcSpecNet *n = sup->spec->nets->pdata[i];
-        if (!lxc_netdev_create_veth(n->host_name, n->guest_name, n->mac, pid, error))
+        if (!sv_netdev_veth_create(n->host_name, n->guest_name, n->mac, pid, error))
             return FALSE;
     }
     return TRUE;
@@ -288,7 +288,7 @@ delete_links(Supervisor *sup)
     for (guint i = 0; i < sup->spec->nets->len; i++) {
         const LxcSpecNet *n = sup->spec->nets->pdata[i];
         g_autoptr(GError) error = NULL;
-        if (!lxc_netdev_delete(n->host_name, &error))
+        if (!sv_netdev_delete(n->host_name, &error))
             g_warning("%s", error->message);
     }
 }

@@ -10,6 +10,7 @@
 #include "qemu_command_cpu.h"
 #include "qemu_command_platform.h"
 #include "qemu_command_disk.h"
+#include "qemu_command_net.h"
 #include "util/error.h"
 
 char *
@@ -64,25 +65,7 @@ qemu_command_check_def(const SvDomainDef *def, GError **error)
     }
     if (!qemu_disk_check(def, error))
         return FALSE;
-    for (guint i = 0; i < def->interfaces->len; i++) {
-        const SvDomainNetDef *n = def->interfaces->pdata[i];
-        if (n->type == SV_DOMAIN_NET_TYPE_ETHERNET && !n->target_dev) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "interface type 'ethernet' needs <target dev='TAP'/> for QEMU");
-            return FALSE;
-        }
-    }
-    return TRUE;
-}
-
-/* The NIC device QEMU gets for a <model type=>: libvirt's "virtio" is QEMU's
- * virtio-net-pci; without a model, e1000 as libvirt picks on x86. */
-static const char *
-nic_device(const SvDomainNetDef *n)
-{
-    const char *model = n->model ? n->model : "e1000";
-
-    return g_str_equal(model, "virtio") ? "virtio-net-pci" : model;
+    return qemu_net_check_def(def, error);
 }
 
 /* What only the probed QEMU can tell: its machine types, CPU models and NICs; and what
@@ -100,39 +83,8 @@ check_caps(const SvDomainDef *def, const QemuCommandOptions *opts, GError **erro
     }
     if (!qemu_cpu_check_start(def, opts->caps, error))
         return FALSE;
-    for (guint i = 0; i < def->interfaces->len; i++) {
-        const SvDomainNetDef *n = def->interfaces->pdata[i];
-        if (!qemu_caps_has_nic_model(opts->caps, nic_device(n))) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "Emulator '%s' does not support NIC model '%s'",
-                         qemu_command_emulator(def, opts->emulator),
-                         n->model ? n->model : nic_device(n));
-            return FALSE;
-        }
-    }
-    return TRUE;
-}
-
-static void
-build_nets(const SvDomainDef *def, GPtrArray *argv)
-{
-    for (guint i = 0; i < def->interfaces->len; i++) {
-        const SvDomainNetDef *n = def->interfaces->pdata[i];
-        const char *model = nic_device(n);
-
-        qemu_argv_add(argv, "-netdev");
-        if (n->type == SV_DOMAIN_NET_TYPE_USER) {
-            qemu_argv_addf(argv, "user,id=hostnet%u", i);
-        } else {
-            g_autofree char *tap = qemu_argv_escape(n->target_dev);
-            qemu_argv_addf(argv, "tap,id=hostnet%u,ifname=%s,script=no,downscript=no", i, tap);
-        }
-        qemu_argv_add(argv, "-device");
-        if (n->mac)
-            qemu_argv_addf(argv, "%s,netdev=hostnet%u,id=net%u,mac=%s", model, i, i, n->mac);
-        else
-            qemu_argv_addf(argv, "%s,netdev=hostnet%u,id=net%u", model, i, i);
-    }
+    return qemu_net_check_start(def, opts->caps, qemu_command_emulator(def, opts->emulator),
+                                error);
 }
 
 static void
@@ -210,7 +162,8 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     qemu_command_build_disks(def, argv);
 
     /* ---- interfaces ---- */
-    build_nets(def, argv);
+    if (!qemu_net_build(def, opts->net_fds, argv, error))
+        return NULL;
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
     build_serials(def, argv);

@@ -10,6 +10,8 @@ typedef struct {
     const char *emulator;   /* used when the definition names none */
     int monitor_fd;         /* listening socket QEMU serves QMP on */
     QemuCaps *caps;         /* what QEMU knows (ready): machine types, CPU and NIC models */
+    /* One per interface (qemu_command_net.h): the taps and vhost fds QEMU inherits. */
+    const struct QemuNetFds *net_fds;
 } QemuCommandOptions;
 
 /* argv (NULL-terminated, transfer full) for def, or NULL with CONFIG_UNSUPPORTED
@@ -19,8 +21,8 @@ typedef struct {
  * probed (machine type, CPU model, NIC model), a number or a name the parser already
  * restricts (disk targets, MAC addresses), a whole argument of its own (kernel, initrd,
  * kernel command line: QEMU takes the next argument as the option's value, whatever it
- * starts with), or escaped for QEMU's option syntax (commas doubled in option values:
- * names, paths, tap devices). So the shape of the command line, its options and their
+ * starts with), inside a JSON object (-netdev, -device of interfaces), or escaped for
+ * QEMU's option syntax (commas doubled in option values: names, paths). So the shape of the command line, its options and their
  * keys, never depends on what the XML says. */
 GStrv qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GError **error);
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <unistd.h>
 
+#include "qemu_interface.h"
 #include "qemu_status.h"
 #include "util/error.h"
 
@@ -31,6 +32,7 @@ qemu_domain_release(SvDomainObj *obj)
     QemuDomain *qd = qemu_domain_of(obj);
 
     g_clear_pointer(&qd->mon, qemu_monitor_free);
+    qemu_interface_release(obj->def);
     qemu_domain_remove_files(obj);
     qemu_security_label_release(qemu_ctx_of(obj)->security, qd->sec);
 }

@@ -13,6 +13,7 @@
 #include "qemu_command.h"
 #include "qemu_firmware.h"
 #include "qemu_domcaps.h"
+#include "qemu_command_net.h"
 #include "qemu_postparse.h"
 #include "qemu_process.h"
 #include "qemu_security.h"
@@ -367,6 +368,7 @@ qemu_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
                      qemu_caps_get_emulator(driver->caps));
         return FALSE;
     }
+    qemu_net_assign_macs(def, d->list);
     if (!qemu_domain_def_post_parse(def, driver->caps, error))
         return FALSE;
     qemu_firmware_post_parse(def, driver->process.nvram_dir);

@@ -8,6 +8,7 @@
 #include "qemu_topo.h"
 #include "qemu_command_cpu.h"
 #include "qemu_command_disk.h"
+#include "qemu_command_net.h"
 
 gboolean
 qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
@@ -25,6 +26,7 @@ qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
         return FALSE;
 
     /* ---- interfaces ---- */
+    qemu_net_post_parse(def);
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
 

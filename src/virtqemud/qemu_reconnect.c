@@ -13,6 +13,7 @@
 
 #include "domain/domain_reconnect.h"
 #include "qemu_domain.h"
+#include "qemu_interface.h"
 #include "qemu_status.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -244,6 +245,7 @@ gone(const char *path, SvStatus *st, SvDomainObj *obj, gpointer data)
 
     if (label)
         g_ptr_array_add(r->stale_labels, label);
+    qemu_interface_release(st->def);
     unlink(path);
     unlink(pid);
     unlink(monitor);

@@ -29,6 +29,7 @@
 #include "qemu_command_platform.h"
 #include "qemu_firmware.h"
 #include "qemu_command_disk.h"
+#include "qemu_interface.h"
 #include "qemu_status.h"
 #include "sv-config.h"
 #include "util/error.h"
@@ -274,8 +275,41 @@ chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 }
 
 static void
+set_link_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    (void)mon;
+    (void)ret;
+    if (error && obj && sv_domain_run_in_start(obj) && !sv_domain_run_of(obj)->start_error)
+        qemu_start_failed(obj, g_error_copy(error));
+}
+
+/* <link state='down'>: QEMU has no option for it; libvirt sets it over the monitor before
+ * the guest runs. Replies come in order, so query-chardev's sees any failure first. */
+static void
+set_links_down(SvDomainObj *obj, QemuMonitor *mon, gpointer run)
+{
+    for (guint i = 0; i < obj->def->interfaces->len; i++) {
+        const SvDomainNetDef *n = obj->def->interfaces->pdata[i];
+        JsonObject *args;
+
+        if (n->link != SV_DOMAIN_NET_LINK_DOWN || !n->info.alias)
+            continue;
+        args = json_object_new();
+        json_object_set_string_member(args, "name", n->info.alias);
+        json_object_set_boolean_member(args, "up", FALSE);
+        qemu_monitor_command(mon, "set_link", args, set_link_done, run);
+    }
+}
+
+static void
 on_monitor_ready(QemuMonitor *mon, gpointer run)
 {
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    if (obj)
+        set_links_down(obj, mon, run);
     qemu_monitor_command(mon, "query-chardev", NULL, chardev_done, run);
 }
 
@@ -410,7 +444,8 @@ start_env(QemuSecurity *security, const char *home, const SvDomainDef *def)
 
 /* Fork QEMU, held before exec, and connect to its monitor socket. */
 static gboolean
-fork_held(SvDomainObj *obj, GStrv argv, int listen_fd, const char *sock_path, GError **error)
+fork_held(SvDomainObj *obj, GStrv argv, int listen_fd, const QemuNetHost *net,
+          const char *sock_path, GError **error)
 {
     QemuSecurity *security = qemu_ctx_of(obj)->security;
     QemuDomain *qd = qemu_domain_of(obj);
@@ -424,8 +459,12 @@ fork_held(SvDomainObj *obj, GStrv argv, int listen_fd, const char *sock_path, GE
     sopts.stdin_fd = -1;
     sopts.stdout_fd = qd->log_fd;
     sopts.stderr_fd = qd->log_fd;
-    sopts.keep_fds = &listen_fd;
-    sopts.n_keep_fds = 1;
+    g_autoptr(GArray) keep = g_array_new(FALSE, FALSE, sizeof(int));
+
+    g_array_append_val(keep, listen_fd);
+    qemu_net_host_keep_fds(net, keep);
+    sopts.keep_fds = (const int *)keep->data;
+    sopts.n_keep_fds = keep->len;
     sopts.new_session = TRUE;
     sopts.hold_exec = TRUE;
     /* QEMU drops to its user in the child; its label comes with the exec. */
@@ -486,6 +525,7 @@ start_spawn(SvDomainObj *obj)
     g_autoptr(GError) error = NULL;
     g_auto(GStrv) argv = NULL;
     g_auto(SvFd) listen_fd = -1;
+    g_autoptr(QemuNetHost) net = NULL;
     QemuCommandOptions copts = {0};
 
     qd->dir = g_build_filename(ctx->lib_dir, dirname, NULL);
@@ -494,13 +534,17 @@ start_spawn(SvDomainObj *obj)
     copts.emulator = qemu_caps_get_emulator(ctx->caps);
     copts.caps = ctx->caps;
     listen_fd = prepare_firmware(obj, &error) ? prepare(obj, sock_path, &error) : -1;
-    if (listen_fd >= 0) {
+    /* The taps QEMU inherits; their names go into the live definition. */
+    if (listen_fd >= 0)
+        net = qemu_interface_prepare(obj->def, &error);
+    if (net) {
         copts.monitor_fd = listen_fd;
+        copts.net_fds = net->fds;
         argv = qemu_command_build(obj->def, &copts, &error);
     }
     if (argv) {
         log_command_line(qd, argv);
-        if (fork_held(obj, argv, listen_fd, sock_path, &error)) {
+        if (fork_held(obj, argv, listen_fd, net, sock_path, &error)) {
             record_then_release(obj);
             return;
         }

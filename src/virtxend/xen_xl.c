@@ -282,6 +282,11 @@ xen_def_check(const SvDomainDef *def, GError **error)
                         sv_domain_net_type_to_string(net->type));
             return FALSE;
         }
+        if (sv_domain_net_tuning_name(net)) {
+            unsupported(error, "interface %s is not supported by the Xen driver",
+                        sv_domain_net_tuning_name(net));
+            return FALSE;
+        }
     }
     return check_chr(def, error);
 }

@@ -13,6 +13,7 @@
 #include "qemu_alias.h"
 #include "qemu_caps.h"
 #include "qemu_command.h"
+#include "qemu_command_net.h"
 #include "qemu_postparse.h"
 #include "util/error.h"
 
@@ -53,6 +54,29 @@ compare_golden(const char *want_path, const char *got)
     g_assert_cmpstr(got, ==, want);
 }
 
+/* What a start opens for the guest's taps, with made-up fd numbers: interface i gets
+ * 100 + 10 * i + queue for its taps and 200 + 10 * i + queue for vhost-net, as if
+ * /dev/vhost-net were there. (transfer full: g_free) */
+static QemuNetFds *
+fake_net_fds(const SvDomainDef *def)
+{
+    QemuNetFds *fds = g_new0(QemuNetFds, def->interfaces->len + 1);
+
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        const SvDomainNetDef *n = def->interfaces->pdata[i];
+        guint queues = qemu_net_queue_count(n);
+
+        if (!qemu_net_uses_tap(n) || queues > QEMU_NET_MAX_QUEUES)
+            continue;
+        for (guint q = 0; q < queues; q++) {
+            fds[i].tapfds[fds[i].n_tapfds++] = (int)(100 + 10 * i + q);
+            if (qemu_net_wants_vhost(def, n))
+                fds[i].vhostfds[fds[i].n_vhostfds++] = (int)(200 + 10 * i + q);
+        }
+    }
+    return fds;
+}
+
 static char *
 render(const char *xml_path)
 {
@@ -60,9 +84,12 @@ render(const char *xml_path)
     g_autoptr(GError) error = NULL;
     g_autoptr(SvDomainDef) def = NULL;
     g_auto(GStrv) argv = NULL;
-    QemuCommandOptions opts = {QEMU, 3, caps};
+    g_autofree QemuNetFds *fds = NULL;
+    QemuCommandOptions opts = {QEMU, 3, caps, NULL};
 
     g_assert_true(g_file_get_contents(xml_path, &xml, NULL, NULL));
+    /* Generated MAC addresses, the same in every run. */
+    sv_domain_net_seed_mac(17);
     def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE, &error);
     g_assert_no_error(error);
     /* As a define, then a start do. */
@@ -70,6 +97,8 @@ render(const char *xml_path)
         return g_strdup_printf("%d %d %s\n", error->code, sv_error_get_from(error),
                                error->message);
     qemu_domain_assign_aliases(def);
+    fds = fake_net_fds(def);
+    opts.net_fds = fds;
     argv = qemu_command_build(def, &opts, &error);
     if (!argv)
         return g_strdup_printf("%d %d %s\n", error->code, sv_error_get_from(error),
@@ -138,6 +167,7 @@ static const Element elements[] = {
     {"@TARGET@", "vda"},
     {"@MAC@", "52:54:00:12:34:56"},
     {"@TAP@", "tap0"},
+    {"@BRIDGE@", "br0"},
     {"@NICMODEL@", "virtio"},
     {"@SERIAL@", "/var/log/serial.log"},
     {"@SMBIOSVENDOR@", "ACME"},
@@ -298,11 +328,14 @@ hostile_case(const char *base, GStrv want, int which, const char *value)
     g_autofree char *xml = hostile_xml(base, which, value);
     g_autoptr(GError) error = NULL;
     g_autoptr(SvDomainDef) def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE, &error);
-    QemuCommandOptions opts = {QEMU, 3, caps};
+    QemuCommandOptions opts = {QEMU, 3, caps, NULL};
     g_auto(GStrv) argv = NULL;
+    g_autofree QemuNetFds *fds = NULL;
 
     if (!def)
         return g_strdup_printf("define: %d %d", error->code, sv_error_get_from(error));
+    fds = fake_net_fds(def);
+    opts.net_fds = fds;
     if (!qemu_command_check_emulator(qemu_command_emulator(def, QEMU), QEMU, NULL, FALSE,
                                      &error))
         return g_strdup_printf("emulator: %d %d", error->code, sv_error_get_from(error));
@@ -322,13 +355,16 @@ test_hostile_values(void)
     g_autoptr(GError) error = NULL;
     g_autoptr(SvDomainDef) def = NULL;
     g_autoptr(GString) got = g_string_new(NULL);
-    QemuCommandOptions opts = {QEMU, 3, caps};
+    QemuCommandOptions opts = {QEMU, 3, caps, NULL};
     g_auto(GStrv) want = NULL;
+    g_autofree QemuNetFds *fds = NULL;
 
     g_assert_true(g_file_get_contents(base_path, &base, NULL, NULL));
     base_xml = hostile_xml(base, -1, NULL);
     def = sv_domain_def_parse(base_xml, SV_DOMAIN_PARSE_INACTIVE, &error);
     g_assert_no_error(error);
+    fds = fake_net_fds(def);
+    opts.net_fds = fds;
     want = qemu_command_build(def, &opts, &error);
     g_assert_no_error(error);
     for (guint e = 0; e < G_N_ELEMENTS(elements); e++) {

@@ -144,13 +144,6 @@ typedef enum {
     SV_DOMAIN_FS_ACCESS_LAST
 } SvDomainFsAccessMode;
 
-/* <interface type=...>. */
-typedef enum {
-    SV_DOMAIN_NET_TYPE_USER,
-    SV_DOMAIN_NET_TYPE_ETHERNET,
-    SV_DOMAIN_NET_TYPE_LAST
-} SvDomainNetType;
-
 /* <serial type=...> and <console type=...> (default pty). */
 typedef enum {
     SV_DOMAIN_CHR_TYPE_PTY,
@@ -188,14 +181,6 @@ typedef struct {
     char *target_dir; /* never NULL */
     gboolean readonly;
 } SvDomainFsDef;
-
-typedef struct {
-    SvDomainDeviceInfo info; /* first: see domain_device.h */
-    SvDomainNetType type;
-    char *mac;        /* lowercase aa:bb:cc:dd:ee:ff, unicast; NULL = let the driver pick */
-    char *model;      /* <model type=> */
-    char *target_dev; /* <target dev=> */
-} SvDomainNetDef;
 
 /* A <serial> or a <console>. */
 typedef struct {
@@ -702,6 +687,80 @@ SvDomainControllerDef *sv_domain_controller_def_new(SvDomainControllerType type,
                                                     const char *model);
 
 /* ---- end of disks and controllers ---- */
+/* ---- interfaces (NET): domain_net.c ---- */
+
+/* <interface type=...>. */
+typedef enum {
+    SV_DOMAIN_NET_TYPE_USER,
+    SV_DOMAIN_NET_TYPE_ETHERNET,
+    SV_DOMAIN_NET_TYPE_BRIDGE,
+    SV_DOMAIN_NET_TYPE_DIRECT,
+    SV_DOMAIN_NET_TYPE_LAST
+} SvDomainNetType;
+
+/* <driver name=...>: who runs the virtio-net datapath (absent: vhost when it can). */
+typedef enum {
+    SV_DOMAIN_NET_BACKEND_DEFAULT,
+    SV_DOMAIN_NET_BACKEND_QEMU,
+    SV_DOMAIN_NET_BACKEND_VHOST,
+    SV_DOMAIN_NET_BACKEND_LAST
+} SvDomainNetBackend;
+
+/* <source mode=...> of a direct (macvtap) interface; vepa when absent, as libvirt. */
+typedef enum {
+    SV_DOMAIN_NET_MACVTAP_VEPA,
+    SV_DOMAIN_NET_MACVTAP_PRIVATE,
+    SV_DOMAIN_NET_MACVTAP_BRIDGE,
+    SV_DOMAIN_NET_MACVTAP_PASSTHROUGH,
+    SV_DOMAIN_NET_MACVTAP_LAST
+} SvDomainNetMacvtapMode;
+
+/* <link state=...>. */
+typedef enum {
+    SV_DOMAIN_NET_LINK_DEFAULT,
+    SV_DOMAIN_NET_LINK_UP,
+    SV_DOMAIN_NET_LINK_DOWN,
+    SV_DOMAIN_NET_LINK_LAST
+} SvDomainNetLinkState;
+
+typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
+    SvDomainNetType type;
+    char *mac;        /* lowercase aa:bb:cc:dd:ee:ff, unicast; NULL = let the driver pick */
+    char *model;      /* <model type=>, one plain word */
+    char *source;     /* bridge: <source bridge=>; direct: <source dev=>; else NULL */
+    SvDomainNetMacvtapMode source_mode; /* direct only */
+    char *target_dev; /* <target dev=>: the host side's name (live state when managed) */
+    gboolean target_unmanaged;     /* <target managed='no'>: the tap exists, use it as is */
+    SvDomainNetBackend backend;    /* <driver name=> */
+    guint queues;                  /* <driver queues=>, 0 = absent */
+    guint rx_queue_size;           /* <driver rx_queue_size=>, 0 = absent */
+    guint tx_queue_size;           /* <driver tx_queue_size=>, 0 = absent */
+    guint mtu;                     /* <mtu size=>, 0 = absent */
+    SvDomainNetLinkState link;     /* <link state=> */
+    SvDomainSwitch rom_bar;        /* <rom bar=> */
+    SvDomainSwitch rom_enabled;    /* <rom enabled=> (yes = ON, no = OFF) */
+    char *rom_file;                /* <rom file=> */
+} SvDomainNetDef;
+
+const char *sv_domain_net_type_to_string(int v);
+int sv_domain_net_type_from_string(const char *s);
+const char *sv_domain_net_backend_to_string(int v);
+int sv_domain_net_backend_from_string(const char *s);
+const char *sv_domain_net_macvtap_mode_to_string(int v);
+int sv_domain_net_macvtap_mode_from_string(const char *s);
+const char *sv_domain_net_link_state_to_string(int v);
+int sv_domain_net_link_state_from_string(const char *s);
+
+/* A new random MAC address for a guest NIC, libvirt's way: 52:54:00 (QEMU's prefix) and
+ * three random bytes, formatted as the parser stores MACs. (transfer full) */
+char *sv_domain_net_generate_mac(void);
+/* Tests only: make sv_domain_net_generate_mac() repeatable from `seed`. */
+void sv_domain_net_seed_mac(guint32 seed);
+/* The first of the interface's settings beyond type, MAC, model and target name
+ * ("<driver>", "<mtu>" ...), for drivers that refuse them rather than drop them; NULL when
+ * it has none. (transfer none) */
+const char *sv_domain_net_tuning_name(const SvDomainNetDef *net);
 
 typedef struct SvDomainDef SvDomainDef;
 struct SvDomainDef {
@@ -891,8 +950,6 @@ const char *sv_domain_fs_type_to_string(int v);
 int sv_domain_fs_type_from_string(const char *s);
 const char *sv_domain_fs_access_mode_to_string(int v);
 int sv_domain_fs_access_mode_from_string(const char *s);
-const char *sv_domain_net_type_to_string(int v);
-int sv_domain_net_type_from_string(const char *s);
 const char *sv_domain_chr_type_to_string(int v);
 int sv_domain_chr_type_from_string(const char *s);
 const char *sv_domain_controller_type_to_string(int v);

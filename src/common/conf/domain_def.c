@@ -47,7 +47,6 @@ ENUM_IMPL(cpu_fallback, SV_DOMAIN_CPU_FALLBACK_LAST, "allow", "forbid")
 ENUM_IMPL(clock_offset, SV_DOMAIN_CLOCK_OFFSET_LAST, "utc", "localtime", "variable", "timezone")
 ENUM_IMPL(fs_type, SV_DOMAIN_FS_TYPE_LAST, "mount")
 ENUM_IMPL(fs_access_mode, SV_DOMAIN_FS_ACCESS_LAST, "passthrough", "mapped", "squash")
-ENUM_IMPL(net_type, SV_DOMAIN_NET_TYPE_LAST, "user", "ethernet")
 ENUM_IMPL(chr_type, SV_DOMAIN_CHR_TYPE_LAST, "pty", "file")
 ENUM_IMPL(controller_type, SV_DOMAIN_CONTROLLER_LAST, "ide", "fdc", "scsi", "sata",
           "virtio-serial", "ccid", "usb", "pci", "xenbus", "isa")
@@ -88,20 +87,6 @@ sv_domain_fs_def_free(gpointer p)
     g_free(f->source_dir);
     g_free(f->target_dir);
     g_free(f);
-}
-
-void
-sv_domain_net_def_free(gpointer p)
-{
-    SvDomainNetDef *n = p;
-
-    if (!n)
-        return;
-    sv_domain_device_info_clear(&n->info);
-    g_free(n->mac);
-    g_free(n->model);
-    g_free(n->target_dev);
-    g_free(n);
 }
 
 void

@@ -114,30 +114,6 @@ format_filesystem(GString *buf, const SvDomainFsDef *fs, guint flags)
     g_string_append(buf, "    </filesystem>\n");
 }
 
-static void
-format_interface(GString *buf, const SvDomainNetDef *net, guint flags)
-{
-    g_string_append_printf(buf, "    <interface type='%s'>\n",
-                           sv_domain_net_type_to_string(net->type));
-    if (net->mac) {
-        g_string_append(buf, "      <mac");
-        sv_xml_append_attr(buf, "address", net->mac);
-        g_string_append(buf, "/>\n");
-    }
-    if (net->target_dev) {
-        g_string_append(buf, "      <target");
-        sv_xml_append_attr(buf, "dev", net->target_dev);
-        g_string_append(buf, "/>\n");
-    }
-    if (net->model) {
-        g_string_append(buf, "      <model");
-        sv_xml_append_attr(buf, "type", net->model);
-        g_string_append(buf, "/>\n");
-    }
-    sv_domain_device_info_format(buf, 6, &net->info, flags);
-    g_string_append(buf, "    </interface>\n");
-}
-
 /* libvirt's virDomainChrDefFormat: a pty's path is live state, shown only in live XML
  * (and, for the first console, also as tty=). */
 static void
@@ -193,7 +169,7 @@ format_devices(GString *buf, const SvDomainDef *def, guint flags)
     for (guint i = 0; i < def->filesystems->len; i++)
         format_filesystem(buf, def->filesystems->pdata[i], flags);
     for (guint i = 0; i < def->interfaces->len; i++)
-        format_interface(buf, def->interfaces->pdata[i], flags);
+        sv_domain_net_format(buf, def->interfaces->pdata[i], flags);
     for (guint i = 0; i < def->serials->len; i++)
         format_chr(buf, "serial", def->serials->pdata[i], FALSE, flags);
     for (guint i = 0; i < def->consoles->len; i++)

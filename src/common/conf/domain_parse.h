@@ -138,3 +138,10 @@ gboolean sv_domain_controller_parse(const xmlNode *node, SvDomainDef *def, guint
                                     GError **error);
 /* Format one <controller> at libvirt's indentation under <devices>. */
 void sv_domain_controller_format(GString *buf, const SvDomainControllerDef *c, guint flags);
+/* ---- interfaces (NET: domain_net.c) -------------------------------------------------------- */
+
+/* Parse one <interface> element into a new entry of def->interfaces, with libvirt's errors. */
+gboolean sv_domain_net_parse(const xmlNode *node, SvDomainDef *def, guint flags, GError **error);
+
+/* Write one <interface> element at libvirt's indentation (4), as libvirt formats it. */
+void sv_domain_net_format(GString *buf, const SvDomainNetDef *net, guint flags);

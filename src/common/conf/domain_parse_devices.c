@@ -12,8 +12,6 @@
 /* Values libvirt 9.0.0 knows and splitvirt does not implement: these are refused as
  * unsupported, while values nobody knows get libvirt's own error. Space-separated. */
 #define UNSUPPORTED_FS_TYPES "block file template ram bind volume"
-#define UNSUPPORTED_NET_TYPES                                                                  \
-    "vhostuser server client mcast network bridge internal direct hostdev udp vdpa null vds"
 #define UNSUPPORTED_CHR_TYPES                                                                  \
     "null vc dev pipe stdio udp tcp unix spicevmc spiceport nmdm qemu-vdagent dbus"
 #define UNSUPPORTED_GRAPHICS_TYPES "sdl vnc rdp desktop spice egl-headless dbus"
@@ -77,82 +75,6 @@ parse_filesystem(const xmlNode *node, SvDomainDef *def, guint flags, GError **er
     if (!sv_domain_device_info_parse(node, &fs->info, info_flags(flags, FALSE), error))
         return FALSE;
     g_ptr_array_add(def->filesystems, g_steal_pointer(&fs));
-    return TRUE;
-}
-
-/* libvirt's virMacAddrParse: six groups of one or two hex digits split by ':', optionally
- * followed by blanks. */
-static gboolean
-mac_parse(const char *s, guint8 out[6])
-{
-    const char *p = s;
-
-    for (guint i = 0; i < 6; i++) {
-        guint v = 0;
-        guint n = 0;
-
-        while (n < 3 && g_ascii_isxdigit(p[n]))
-            v = v * 16 + (guint)g_ascii_xdigit_value(p[n++]);
-        if (n < 1 || n > 2)
-            return FALSE;
-        out[i] = (guint8)v;
-        p += n;
-        if (i == 5)
-            return (guchar)*p <= ' ';
-        if (*p != ':')
-            return FALSE;
-        p++;
-    }
-    return FALSE;
-}
-
-static gboolean
-parse_mac(const xmlNode *node, SvDomainNetDef *net, GError **error)
-{
-    g_autofree char *address = sv_xml_child_prop(node, "mac", "address");
-    guint8 mac[6];
-
-    if (!address)
-        return TRUE;
-    if (!mac_parse(address, mac)) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "unable to parse mac address '%s'",
-                     address);
-        return FALSE;
-    }
-    if (mac[0] & 1) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
-                     "expected unicast mac address, found multicast '%s'", address);
-        return FALSE;
-    }
-    net->mac = g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-                               mac[4], mac[5]);
-    return TRUE;
-}
-
-#define NET_MODEL_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
-
-static gboolean
-parse_interface(const xmlNode *node, SvDomainDef *def, guint flags, GError **error)
-{
-    g_autoptr(SvDomainNetDef) net = g_new0(SvDomainNetDef, 1);
-    int type = SV_DOMAIN_NET_TYPE_USER;
-
-    if (!sv_domain_prop_enum(node, "type", sv_domain_net_type_from_string, 0, UNSUPPORTED_NET_TYPES,
-                             FALSE, &type, error) ||
-        !parse_mac(node, net, error) ||
-        !sv_domain_device_info_parse(node, &net->info, info_flags(flags, TRUE), error))
-        return FALSE;
-    net->type = type;
-    net->model = sv_xml_child_prop(node, "model", "type");
-    net->target_dev = sv_xml_child_prop(node, "target", "dev");
-    /* As libvirt: a model it does not know is taken, but only as one plain word (it ends
-     * up in a hypervisor's command line). */
-    if (net->model && strspn(net->model, NET_MODEL_CHARS) < strlen(net->model)) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG,
-                     "Model name contains invalid characters");
-        return FALSE;
-    }
-    g_ptr_array_add(def->interfaces, g_steal_pointer(&net));
     return TRUE;
 }
 
@@ -286,8 +208,6 @@ parse_device(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_ke
     }
     if (sv_xml_is(node, "filesystem"))
         return parse_filesystem(node, def, flags, error);
-    if (sv_xml_is(node, "interface"))
-        return parse_interface(node, def, flags, error);
     if (sv_xml_is(node, "serial") || sv_xml_is(node, "console"))
         return parse_chr(node, def, flags, error);
     if (sv_xml_is(node, "panic"))
@@ -304,6 +224,8 @@ parse_device(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_ke
         return sv_domain_controller_parse(node, def, flags, error);
 
     /* ---- interfaces ---- */
+    if (sv_xml_is(node, "interface"))
+        return sv_domain_net_parse(node, def, flags, error);
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
 

@@ -65,10 +65,6 @@ static const HandledElement handled_elements[] = {
     {"devices/filesystem", "source target readonly alias address", "type accessmode"},
     {"filesystem/source", "", "dir"},
     {"filesystem/target", "", "dir"},
-    {"devices/interface", "mac model target boot alias address", "type"},
-    {"interface/mac", "", "address"},
-    {"interface/model", "", "type"},
-    {"interface/target", "", "dev"},
     {"devices/serial", "source target alias address", "type tty"},
     {"serial/source", "", "path"},
     {"serial/target", "", "type port"},
@@ -168,6 +164,16 @@ static const HandledElement handled_elements[] = {
      ""},
 
     /* ---- interfaces ---- */
+    {"devices/interface",
+     "mac source target model driver link mtu rom boot alias address", "type"},
+    {"interface/mac", "", "address"},
+    {"interface/source", "", "bridge dev mode"},
+    {"interface/model", "", "type"},
+    {"interface/target", "", "dev managed"},
+    {"interface/driver", "", "name queues rx_queue_size tx_queue_size"},
+    {"interface/link", "", "state"},
+    {"interface/mtu", "", "size"},
+    {"interface/rom", "", "bar enabled file"},
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
 

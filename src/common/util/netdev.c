@@ -1,0 +1,405 @@
+/* netdev.c: host network devices over rtnetlink and the tun driver (netdev.h). A request
+ * is one message with NLM_F_ACK on a fresh NETLINK_ROUTE socket; the kernel's ack carries
+ * the errno. Messages are built in a fixed buffer with bounds checked on every attribute. */
+#include "util/netdev.h"
+
+#include <errno.h>
+#include <fcntl.h>
+/* glibc's <net/if.h> first: the kernel headers then leave its definitions alone. */
+#include <net/if.h>
+#include <linux/if_link.h>
+#include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "util/error.h"
+#include "util/fd.h"
+
+#define MSG_SIZE 1024
+
+typedef struct {
+    union {
+        struct nlmsghdr hdr;
+        char buf[MSG_SIZE];
+    } u;
+    gboolean overflow;
+} NlMsg;
+
+gboolean
+sv_netdev_name_valid(const char *name)
+{
+    size_t len = name ? strlen(name) : 0;
+
+    if (len == 0 || len > SV_NETDEV_NAME_MAX || g_str_equal(name, ".") ||
+        g_str_equal(name, ".."))
+        return FALSE;
+    for (const char *p = name; *p; p++) {
+        if (*p == '/' || *p == ':' || g_ascii_isspace(*p))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+sv_netdev_exists(const char *name)
+{
+    return sv_netdev_name_valid(name) && if_nametoindex(name) != 0;
+}
+
+static void
+msg_init(NlMsg *m, guint16 type, guint16 flags, int ifindex)
+{
+    struct ifinfomsg *ifi;
+
+    memset(m, 0, sizeof(*m));
+    m->u.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+    m->u.hdr.nlmsg_type = type;
+    m->u.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+    ifi = NLMSG_DATA(&m->u.hdr);
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = ifindex;
+}
+
+static struct ifinfomsg *
+msg_ifinfo(NlMsg *m)
+{
+    return NLMSG_DATA(&m->u.hdr);
+}
+
+/* Append attribute `type` with `len` bytes of `data`; returns it (for nesting) or NULL when
+ * the buffer is full, which msg_send then refuses. */
+static struct rtattr *
+msg_attr(NlMsg *m, guint16 type, const void *data, size_t len)
+{
+    size_t at = NLMSG_ALIGN(m->u.hdr.nlmsg_len);
+    struct rtattr *rta = (struct rtattr *)(m->u.buf + at);
+
+    if (at + RTA_SPACE(len) > sizeof(m->u.buf)) {
+        m->overflow = TRUE;
+        return NULL;
+    }
+    rta->rta_type = type;
+    rta->rta_len = RTA_LENGTH(len);
+    if (len)
+        memcpy(RTA_DATA(rta), data, len);
+    m->u.hdr.nlmsg_len = at + RTA_SPACE(len);
+    return rta;
+}
+
+static void
+msg_nest_end(NlMsg *m, struct rtattr *nest)
+{
+    if (nest)
+        nest->rta_len = (unsigned short)(m->u.buf + m->u.hdr.nlmsg_len - (char *)nest);
+}
+
+/* Send `m` and read the kernel's ack: 0, or the errno it reports. The ack of a failed
+ * request echoes the request, so the reply buffer is larger than any request; a reply
+ * that does not parse is EPROTO, never another wait. */
+static int
+msg_send(NlMsg *m)
+{
+    g_auto(SvFd) fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    char reply[4 * MSG_SIZE];
+    ssize_t n;
+
+    if (m->overflow)
+        return EMSGSIZE;
+    if (fd < 0)
+        return errno;
+    m->u.hdr.nlmsg_seq = 1;
+    if (sendto(fd, m->u.buf, m->u.hdr.nlmsg_len, 0, (struct sockaddr *)&kernel,
+               sizeof(kernel)) < 0)
+        return errno;
+    for (;;) {
+        struct nlmsghdr *h = (struct nlmsghdr *)reply;
+
+        n = recv(fd, reply, sizeof(reply), 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno;
+        if (!NLMSG_OK(h, (size_t)n))
+            return EPROTO;
+        for (; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+            if (h->nlmsg_type == NLMSG_ERROR) {
+                const struct nlmsgerr *e = NLMSG_DATA(h);
+                if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+                    return EPROTO;
+                return -e->error;
+            }
+            if (h->nlmsg_type == NLMSG_DONE)
+                return 0;
+        }
+    }
+}
+
+static int
+index_of(const char *name, GError **error)
+{
+    int ifindex = sv_netdev_name_valid(name) ? (int)if_nametoindex(name) : 0;
+
+    if (ifindex == 0)
+        sv_error_set_errno(error, SV_FROM_NONE, ENODEV, "Unable to get index for interface %s",
+                           name);
+    return ifindex;
+}
+
+gboolean
+sv_netdev_parse_mac(const char *mac, guint8 out[6])
+{
+    guint b[6];
+    char tail;
+
+    if (!mac || sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
+                       &b[5], &tail) != 6)
+        return FALSE;
+    for (guint i = 0; i < 6; i++)
+        out[i] = (guint8)b[i];
+    return TRUE;
+}
+
+/* One RTM_NEWLINK change of an existing link. */
+static gboolean
+set_link(const char *name, guint16 attr, const void *data, size_t len, guint up,
+         const char *what, GError **error)
+{
+    NlMsg m;
+    int ifindex = index_of(name, error);
+    int err;
+
+    if (!ifindex)
+        return FALSE;
+    msg_init(&m, RTM_NEWLINK, 0, ifindex);
+    if (up) {
+        msg_ifinfo(&m)->ifi_flags = IFF_UP;
+        msg_ifinfo(&m)->ifi_change = IFF_UP;
+    }
+    if (data)
+        msg_attr(&m, attr, data, len);
+    err = msg_send(&m);
+    if (err) {
+        sv_error_set_errno(error, SV_FROM_NONE, err, "Unable to %s of interface %s", what, name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+sv_netdev_set_mac(const char *name, const char *mac, GError **error)
+{
+    guint8 addr[6];
+
+    if (!sv_netdev_parse_mac(mac, addr)) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "invalid MAC address '%s'", mac);
+        return FALSE;
+    }
+    return set_link(name, IFLA_ADDRESS, addr, sizeof(addr), 0, "set the MAC address", error);
+}
+
+gboolean
+sv_netdev_set_mtu(const char *name, guint mtu, GError **error)
+{
+    guint32 v = mtu;
+
+    return set_link(name, IFLA_MTU, &v, sizeof(v), 0, "set the MTU", error);
+}
+
+guint
+sv_netdev_get_mtu(const char *name)
+{
+    g_auto(SvFd) fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr = {0};
+
+    if (fd < 0 || !sv_netdev_name_valid(name))
+        return 0;
+    g_strlcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name));
+    return ioctl(fd, SIOCGIFMTU, &ifr) < 0 ? 0 : (guint)ifr.ifr_mtu;
+}
+
+gboolean
+sv_netdev_set_up(const char *name, GError **error)
+{
+    return set_link(name, 0, NULL, 0, 1, "bring up", error);
+}
+
+gboolean
+sv_netdev_set_master(const char *name, const char *bridge, GError **error)
+{
+    int master = index_of(bridge, error);
+    guint32 v = (guint32)master;
+
+    if (!master)
+        return FALSE;
+    return set_link(name, IFLA_MASTER, &v, sizeof(v), 0, "set the bridge", error);
+}
+
+gboolean
+sv_netdev_delete(const char *name, GError **error)
+{
+    NlMsg m;
+    int ifindex = sv_netdev_name_valid(name) ? (int)if_nametoindex(name) : 0;
+    int err;
+
+    if (!ifindex)
+        return TRUE;
+    msg_init(&m, RTM_DELLINK, 0, ifindex);
+    err = msg_send(&m);
+    if (err && err != ENODEV) {
+        sv_error_set_errno(error, SV_FROM_NONE, err, "Unable to delete interface %s", name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+sv_netdev_tap_open(const char *name, guint n_queues, gboolean vnet_hdr, int *fds,
+                   char **ret_name, GError **error)
+{
+    g_autofree char *actual = NULL;
+    guint opened = 0;
+
+    for (; opened < n_queues; opened++) {
+        struct ifreq ifr = {0};
+        int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+        if (fd < 0) {
+            sv_error_set_errno(error, SV_FROM_NONE, errno,
+                               "Unable to open /dev/net/tun, is tun module loaded?");
+            break;
+        }
+        ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0) |
+                        (n_queues > 1 ? IFF_MULTI_QUEUE : 0);
+        /* Later queues attach to the name the first one got. */
+        g_strlcpy(ifr.ifr_name, actual ? actual : name, sizeof(ifr.ifr_name));
+        if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+            /* A template ("vnet%d") is no name to show. */
+            sv_error_set_errno(error, SV_FROM_NONE, errno, "Unable to create tap device%s%s",
+                               strchr(name, '%') ? "" : " ", strchr(name, '%') ? "" : name);
+            close(fd);
+            break;
+        }
+        if (!actual)
+            actual = g_strndup(ifr.ifr_name, sizeof(ifr.ifr_name));
+        fds[opened] = fd;
+    }
+    if (opened < n_queues) {
+        for (guint i = 0; i < opened; i++)
+            close(fds[i]);
+        return FALSE;
+    }
+    *ret_name = g_steal_pointer(&actual);
+    return TRUE;
+}
+
+static int
+macvtap_mode(const char *mode)
+{
+    if (g_strcmp0(mode, "private") == 0)
+        return MACVLAN_MODE_PRIVATE;
+    if (g_strcmp0(mode, "bridge") == 0)
+        return MACVLAN_MODE_BRIDGE;
+    if (g_strcmp0(mode, "passthrough") == 0)
+        return MACVLAN_MODE_PASSTHRU;
+    return MACVLAN_MODE_VEPA;
+}
+
+int
+sv_netdev_macvtap_create(const char *name, const char *link, const char *mode,
+                         const char *mac, GError **error)
+{
+    NlMsg m;
+    int link_index = index_of(link, error);
+    guint32 v;
+    guint8 addr[6];
+    struct rtattr *info, *data;
+    g_autofree char *dev = NULL;
+    int err, fd, ifindex;
+
+    if (!link_index)
+        return -1;
+    if (!sv_netdev_name_valid(name) || !sv_netdev_parse_mac(mac, addr)) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
+                     "invalid macvtap name '%s' or MAC address", name);
+        return -1;
+    }
+    msg_init(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+    msg_attr(&m, IFLA_IFNAME, name, strlen(name) + 1);
+    v = (guint32)link_index;
+    msg_attr(&m, IFLA_LINK, &v, sizeof(v));
+    msg_attr(&m, IFLA_ADDRESS, addr, sizeof(addr));
+    info = msg_attr(&m, IFLA_LINKINFO, NULL, 0);
+    msg_attr(&m, IFLA_INFO_KIND, "macvtap", strlen("macvtap"));
+    data = msg_attr(&m, IFLA_INFO_DATA, NULL, 0);
+    v = (guint32)macvtap_mode(mode);
+    msg_attr(&m, IFLA_MACVLAN_MODE, &v, sizeof(v));
+    msg_nest_end(&m, data);
+    msg_nest_end(&m, info);
+    err = msg_send(&m);
+    if (err) {
+        sv_error_set_errno(error, SV_FROM_NONE, err, "Unable to create macvtap device %s on %s",
+                           name, link);
+        return -1;
+    }
+    ifindex = (int)if_nametoindex(name);
+    dev = g_strdup_printf("/dev/tap%d", ifindex);
+    fd = ifindex ? open(dev, O_RDWR | O_CLOEXEC) : -1;
+    if (fd < 0) {
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot open macvtap tap device %s", dev);
+        sv_netdev_delete(name, NULL);
+        return -1;
+    }
+    return fd;
+}
+
+gboolean
+sv_netdev_veth_create(const char *host_name, const char *peer_name, const char *peer_mac,
+                      pid_t peer_pid, GError **error)
+{
+    NlMsg m;
+    struct ifinfomsg peer = {.ifi_family = AF_UNSPEC};
+    guint32 pid = (guint32)peer_pid;
+    guint8 mac[6];
+    struct rtattr *info, *data, *peer_attr;
+    int err;
+
+    if (!sv_netdev_name_valid(host_name) || !sv_netdev_name_valid(peer_name)) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Interface name '%s' or '%s' is not a valid name of at most %d characters",
+                     host_name, peer_name, SV_NETDEV_NAME_MAX);
+        return FALSE;
+    }
+    msg_init(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+    msg_attr(&m, IFLA_IFNAME, host_name, strlen(host_name) + 1);
+    info = msg_attr(&m, IFLA_LINKINFO, NULL, 0);
+    msg_attr(&m, IFLA_INFO_KIND, "veth", strlen("veth"));
+    data = msg_attr(&m, IFLA_INFO_DATA, NULL, 0);
+    /* The peer is an ifinfomsg followed by its own attributes. */
+    peer_attr = msg_attr(&m, VETH_INFO_PEER, &peer, sizeof(peer));
+    msg_attr(&m, IFLA_IFNAME, peer_name, strlen(peer_name) + 1);
+    msg_attr(&m, IFLA_NET_NS_PID, &pid, sizeof(pid));
+    if (peer_mac && sv_netdev_parse_mac(peer_mac, mac))
+        msg_attr(&m, IFLA_ADDRESS, mac, sizeof(mac));
+    msg_nest_end(&m, peer_attr);
+    msg_nest_end(&m, data);
+    msg_nest_end(&m, info);
+    err = msg_send(&m);
+    if (err) {
+        sv_error_set_errno(error, SV_FROM_NONE, err, "Unable to create veth pair '%s'/'%s'",
+                           host_name, peer_name);
+        return FALSE;
+    }
+    if (!sv_netdev_set_up(host_name, error)) {
+        sv_netdev_delete(host_name, NULL);
+        return FALSE;
+    }
+    return TRUE;
+}
