@@ -7,6 +7,7 @@
 
 #include "conf/uuid.h"
 #include "qemu_argv.h"
+#include "qemu_command_chr.h"
 #include "util/error.h"
 
 char *
@@ -60,11 +61,8 @@ qemu_command_check_def(const SvDomainDef *def, GError **error)
                      sv_domain_virt_type_to_string(def->type));
         return FALSE;
     }
-    for (guint i = 0; i < def->filesystems->len; i++) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                     "filesystem passthrough is not supported for QEMU guests");
+    if (!qemu_chr_check_def(def, error))
         return FALSE;
-    }
     for (guint i = 0, ide = 0; i < def->disks->len; i++) {
         const SvDomainDiskDef *d = def->disks->pdata[i];
         gboolean virtio = d->bus == SV_DOMAIN_DISK_BUS_VIRTIO &&
@@ -238,36 +236,6 @@ build_nets(const SvDomainDef *def, GPtrArray *argv)
     }
 }
 
-static void
-build_chardev(GPtrArray *argv, const SvDomainChrDef *c, const char *alias)
-{
-    qemu_argv_add(argv, "-chardev");
-    if (c->type == SV_DOMAIN_CHR_TYPE_FILE) {
-        g_autofree char *p = qemu_argv_escape(c->source_path);
-        qemu_argv_addf(argv, "file,id=char%s,path=%s,append=on", alias, p);
-    } else {
-        qemu_argv_addf(argv, "pty,id=char%s", alias);
-    }
-}
-
-static void
-build_serials(const SvDomainDef *def, GPtrArray *argv)
-{
-    GPtrArray *serials = def->serials;
-
-    /* A <console> with no <serial> is the first serial port, as in libvirt. */
-    if (serials->len == 0 && def->consoles->len > 0)
-        serials = def->consoles;
-    for (guint i = 0; i < serials->len && i < 4; i++) {
-        const SvDomainChrDef *c = serials->pdata[i];
-        g_autofree char *alias = g_strdup_printf("serial%u", i);
-
-        build_chardev(argv, c, alias);
-        qemu_argv_add(argv, "-device");
-        qemu_argv_addf(argv, "isa-serial,chardev=char%s,id=%s", alias, alias);
-    }
-}
-
 GStrv
 qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GError **error)
 {
@@ -327,20 +295,15 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     build_nets(def, argv);
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
-    build_serials(def, argv);
+    qemu_command_build_chrs(def, argv);
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
 
-    if (def->panic) {
-        qemu_argv_add(argv, "-device");
-        qemu_argv_add(argv, "pvpanic");
-    }
-    if (def->memballoon_model && g_str_equal(def->memballoon_model, "virtio")) {
-        qemu_argv_add(argv, "-device");
-        qemu_argv_add(argv, "virtio-balloon-pci,id=balloon0");
-    }
+    /* The watchdog, memballoon and rngs come after the display devices in libvirt's. */
+    qemu_command_build_chr_late(def, argv);
     qemu_argv_add(argv, "-sandbox");
     qemu_argv_add(argv, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+    qemu_command_build_panics(def, argv);
     qemu_argv_add(argv, "-msg");
     qemu_argv_add(argv, "timestamp=on");
     g_ptr_array_add(argv, NULL);

@@ -100,7 +100,7 @@ domain_open_console(SvCall *call, remote_domain_open_console_args *a, GError **e
                      dev ? dev : "<null>");
         return FALSE;
     }
-    if (chr->type != SV_DOMAIN_CHR_TYPE_PTY) {
+    if (chr->source.type != SV_DOMAIN_CHR_TYPE_PTY) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
                      "character device %s is not using a PTY", dev ? dev : "serial0");
         return FALSE;

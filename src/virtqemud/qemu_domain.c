@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <unistd.h>
 
+#include "qemu_command_chr.h"
 #include "qemu_status.h"
 #include "util/error.h"
 
@@ -104,7 +105,10 @@ qemu_domain_remove_files(SvDomainObj *obj)
                                           NULL);
     if (qd->dir) {
         g_autofree char *sock = g_build_filename(qd->dir, "monitor.sock", NULL);
+        g_autofree char *channel_dir = qemu_chr_channel_dir(qemu_ctx_of(obj)->lib_dir);
+
         unlink(sock);
         rmdir(qd->dir);
+        qemu_chr_remove_channels(obj->def, channel_dir);
     }
 }

@@ -3,6 +3,8 @@
  * device, implicit ones included, is there. */
 #include "qemu_postparse.h"
 
+#include "qemu_command_chr.h"
+
 gboolean
 qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
 {
@@ -19,6 +21,8 @@ qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
     /* ---- interfaces ---- */
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
+    if (!qemu_chr_post_parse(def, error))
+        return FALSE;
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
 

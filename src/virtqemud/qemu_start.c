@@ -26,6 +26,7 @@
 
 #include "qemu_alias.h"
 #include "qemu_command.h"
+#include "qemu_command_chr.h"
 #include "qemu_status.h"
 #include "sv-config.h"
 #include "util/error.h"
@@ -177,8 +178,10 @@ learn_ptys(SvDomainObj *obj, JsonNode *ret)
         const char *file = qemu_json_string(c, "filename");
         guint n;
 
-        if (!label || !file || !g_str_has_prefix(label, "charserial") ||
-            !g_str_has_prefix(file, "pty:"))
+        if (!label || !file || !g_str_has_prefix(file, "pty:"))
+            continue;
+        qemu_chr_learn_pty(obj->def, label, file + 4);
+        if (!g_str_has_prefix(label, "charserial"))
             continue;
         n = (guint)g_ascii_strtoull(label + 10, NULL, 10);
         if (n >= 16)
@@ -190,8 +193,8 @@ learn_ptys(SvDomainObj *obj, JsonNode *ret)
         /* The live XML shows it, as libvirt's does. */
         if (n < serials->len) {
             SvDomainChrDef *chr = serials->pdata[n];
-            g_free(chr->source_path);
-            chr->source_path = g_strdup(file + 4);
+            g_free(chr->source.path);
+            chr->source.path = g_strdup(file + 4);
         }
     }
 }
@@ -301,6 +304,21 @@ monitor_listen(const char *path, GError **error)
     return g_steal_fd(&fd);
 }
 
+/* The directory of the automatic channel sockets, when a channel needs one: QEMU creates
+ * the sockets, so it is QEMU's, as the guest's directory is. */
+static gboolean
+prepare_channels(SvDomainObj *obj, GError **error)
+{
+    QemuProcessContext *ctx = qemu_ctx_of(obj);
+    g_autofree char *channel_dir = qemu_chr_channel_dir(ctx->lib_dir);
+    g_autofree char *dir = NULL;
+
+    if (!qemu_chr_prepare_channels(obj->def, channel_dir, obj->id, &dir, error))
+        return FALSE;
+    return !dir || (sv_mkdir_p(dir, 0750, error) &&
+                    qemu_security_prepare_dir(ctx->security, dir, error));
+}
+
 /* The guest's directory, log, labels and listening monitor socket. */
 static int
 prepare(SvDomainObj *obj, const char *sock_path, GError **error)
@@ -310,7 +328,7 @@ prepare(SvDomainObj *obj, const char *sock_path, GError **error)
     int listen_fd;
 
     qd->log_fd = qemu_domain_open_log(obj, error);
-    if (qd->log_fd < 0 || !sv_mkdir_p(qd->dir, 0750, error) ||
+    if (qd->log_fd < 0 || !sv_mkdir_p(qd->dir, 0750, error) || !prepare_channels(obj, error) ||
         !qemu_security_prepare_dir(ctx->security, qd->dir, error) ||
         !sv_mkdir_p(ctx->run_dir, 0755, error) ||
         !qemu_security_label_new(ctx->security, obj->def, &qd->sec, error) ||

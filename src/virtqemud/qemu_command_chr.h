@@ -1,0 +1,45 @@
+/* qemu_command_chr.h: the QEMU command line of serials, consoles, channels, watchdog,
+ * memballoon, rng and panic, and the checks and defaults libvirt's QEMU driver applies to
+ * them (qemu_chr.c). */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/domain_conf.h"
+
+/* -chardev and -device for the serials, channels and virtio consoles (aliases assigned). */
+void qemu_command_build_chrs(const SvDomainDef *def, GPtrArray *argv);
+/* The watchdog (and -watchdog-action), the memballoon and the rngs, in libvirt's order. */
+void qemu_command_build_chr_late(const SvDomainDef *def, GPtrArray *argv);
+/* The pvpanic devices, which libvirt writes after -sandbox. */
+void qemu_command_build_panics(const SvDomainDef *def, GPtrArray *argv);
+
+/* What libvirt's QEMU driver refuses at define for these devices (CONFIG_UNSUPPORTED). */
+gboolean qemu_chr_check_def(const SvDomainDef *def, GError **error);
+
+/* libvirt's QEMU defaults at define: serial target types and models, the console standing
+ * for the first serial (and a serial for a lone console), the default panic model, the
+ * virtio-serial controller a virtio channel or console needs and the virtio-serial
+ * addresses of the ports. */
+gboolean qemu_chr_post_parse(SvDomainDef *def, GError **error);
+
+/* Aliases: channelN, consoleN (the first console of an hvm guest is serial0), rngN,
+ * watchdog0, balloon0. */
+void qemu_chr_assign_aliases(SvDomainDef *def);
+
+/* At start, on the live copy: the socket path of each unix channel without one, libvirt's
+ * CHANNEL_DIR/domain-ID-NAME/TARGETNAME (or vioser-CC-BB-PP.sock without a target name),
+ * in bind mode. *ret_dir is the directory to create (transfer full), or NULL when no
+ * channel needs one. Fails for a target name that is no plain file name. */
+gboolean qemu_chr_prepare_channels(SvDomainDef *def, const char *channel_dir, int id,
+                                   char **ret_dir, GError **error);
+/* At stop: the sockets of the automatic channel paths under `channel_dir` and the guest's
+ * directory holding them. */
+void qemu_chr_remove_channels(const SvDomainDef *def, const char *channel_dir);
+
+/* Record the pty QEMU allocated for chardev `label` when it is a channel's or a virtio
+ * console's ("charchannelN", "charconsoleN"), for the live XML. */
+void qemu_chr_learn_pty(SvDomainDef *def, const char *label, const char *pty);
+
+/* LIB/channel/target, under the driver's ROOT/var/lib/libvirt/qemu. (transfer full) */
+char *qemu_chr_channel_dir(const char *lib_dir);
