@@ -22,6 +22,8 @@ chardev_value(const SvDomainChrSource *src, const char *id)
         g_string_append_printf(s, "file,id=%s,path=%s", id, path);
         break;
     case SV_DOMAIN_CHR_TYPE_UNIX:
+        /* A channel without a path got one at start (qemu_chr_prepare_channels). */
+        g_assert(path);
         g_string_append_printf(s, "socket,id=%s,path=%s%s", id, path,
                                listen ? ",server=on,wait=off" : "");
         break;
@@ -100,9 +102,28 @@ build_virtio_port(GPtrArray *argv, const SvDomainChrDef *c, const char *driver)
     qemu_argv_add_json(argv, "-device", o);
 }
 
+/* The virtio-serial controllers the channels sit on. Controllers are the disks and
+ * controllers area's; this writes only these, which the channels cannot do without. */
+static void
+build_virtio_serial_controllers(const SvDomainDef *def, GPtrArray *argv)
+{
+    for (guint i = 0; i < def->controllers->len; i++) {
+        const SvDomainControllerDef *c = def->controllers->pdata[i];
+        JsonObject *o;
+
+        if (c->type != SV_DOMAIN_CONTROLLER_VIRTIO_SERIAL)
+            continue;
+        o = qemu_props_new("virtio-serial-pci");
+        qemu_props_str(o, "id", c->info.alias);
+        qemu_props_device_info(o, def, &c->info);
+        qemu_argv_add_json(argv, "-device", o);
+    }
+}
+
 void
 qemu_command_build_chrs(const SvDomainDef *def, GPtrArray *argv)
 {
+    build_virtio_serial_controllers(def, argv);
     for (guint i = 0; i < def->serials->len; i++)
         build_serial(argv, def, def->serials->pdata[i]);
     for (guint i = 0; i < def->channels->len; i++)

@@ -3,7 +3,9 @@
  * of a QEMU 7.2 probe captured in tests/data/qemu-argv/probe. Then hostile values in
  * every element that reaches the command line (tests/data/qemu-argv/hostile): each is
  * refused or leaves the command line's shape (its arguments, options and keys) as it
- * is, and what happened to each is compared with hostile/outcomes.txt.
+ * is, and what happened to each is compared with hostile/outcomes.txt. A CASE.out, where
+ * there is one, holds the definition as a define leaves it (its inactive XML). Cases named
+ * err-* or AREA-err-* expect an error.
  * SV_REGENERATE=1 rewrites the expected files instead of comparing. */
 #include <string.h>
 
@@ -11,6 +13,7 @@
 #include "qemu_alias.h"
 #include "qemu_caps.h"
 #include "qemu_command.h"
+#include "qemu_command_chr.h"
 #include "qemu_postparse.h"
 #include "util/error.h"
 
@@ -51,6 +54,21 @@ compare_golden(const char *want_path, const char *got)
     g_assert_cmpstr(got, ==, want);
 }
 
+/* When CASE.out exists: the definition as a define leaves it (dumpxml --inactive),
+ * compared with it. */
+static void
+check_defined(const char *xml_path, const SvDomainDef *def)
+{
+    g_autofree char *base = g_strndup(xml_path, strlen(xml_path) - strlen(".xml"));
+    g_autofree char *out_path = g_strconcat(base, ".out", NULL);
+    g_autofree char *got = NULL;
+
+    if (!g_file_test(out_path, G_FILE_TEST_EXISTS))
+        return;
+    got = sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_INACTIVE);
+    compare_golden(out_path, got);
+}
+
 static char *
 render(const char *xml_path)
 {
@@ -67,7 +85,17 @@ render(const char *xml_path)
     if (!qemu_domain_def_post_parse(def, caps, &error))
         return g_strdup_printf("%d %d %s\n", error->code, sv_error_get_from(error),
                                error->message);
+    check_defined(xml_path, def);
     qemu_domain_assign_aliases(def);
+    /* libvirt's channel directory, and the id domxml-to-native shows (-1). */
+    {
+        g_autofree char *channel_dir = NULL;
+
+        if (!qemu_chr_prepare_channels(def, "/var/lib/libvirt/qemu/channel/target", -1,
+                                       &channel_dir, &error))
+            return g_strdup_printf("%d %d %s\n", error->code, sv_error_get_from(error),
+                                   error->message);
+    }
     argv = qemu_command_build(def, &opts, &error);
     if (!argv)
         return g_strdup_printf("%d %d %s\n", error->code, sv_error_get_from(error),
@@ -84,7 +112,7 @@ check_case(gconstpointer data)
     const char *name = data;
     g_autofree char *xml = g_strdup_printf("%s/%s.xml", data_dir, name);
     g_autofree char *got = render(xml);
-    gboolean is_err = g_str_has_prefix(name, "err-");
+    gboolean is_err = g_str_has_prefix(name, "err-") || strstr(name, "-err-") != NULL;
     g_autofree char *want_path =
         g_strdup_printf("%s/%s.%s", data_dir, name, is_err ? "err" : "args");
 

@@ -235,8 +235,9 @@ parse_serial_target(const xmlNode *target, SvDomainChrDef *chr, GError **error)
                      chr->target_model);
         return FALSE;
     }
-    /* Unset ports (libvirt also takes -1 for unset) are assigned after parsing. */
-    chr->target_port = G_MAXUINT;
+    /* Unset ports (libvirt also takes -1 for unset) are assigned after parsing; libvirt
+     * 9.0 reads an isa-serial target without a port as port 0 (seen with its libvirtd). */
+    chr->target_port = g_strcmp0(chr->target_type, "isa-serial") == 0 ? 0 : G_MAXUINT;
     if (port && !g_str_equal(port, "-1") && !sv_domain_parse_int_range(port, &chr->target_port)) {
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "Invalid port number: %s", port);
         return FALSE;
@@ -269,9 +270,26 @@ parse_channel_target(const xmlNode *node, const xmlNode *target, SvDomainChrDef 
     return parse_chr_source(node, &chr->source, flags, TRUE, error);
 }
 
+/* libvirt numbers consoles by their place in the document, whatever port= says. Taking
+ * port= where it is given keeps format(parse(x)) a fixed point: libvirt's own output, once
+ * a console standing for a serial is put first, is not one (its next parse renumbers the
+ * others). So an explicit port= that is not the console's place differs from libvirt. */
 static gboolean
-parse_chr_target(const xmlNode *node, SvDomainChrDef *chr, ChrKind kind, guint flags,
-                 GError **error)
+parse_console_port(const xmlNode *target, SvDomainChrDef *chr, guint index, GError **error)
+{
+    g_autofree char *port = target ? sv_xml_prop(target, "port") : NULL;
+
+    chr->target_port = index;
+    if (port && !g_str_equal(port, "-1") && !sv_domain_parse_int_range(port, &chr->target_port)) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "Invalid port number: %s", port);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_chr_target(const xmlNode *node, SvDomainChrDef *chr, ChrKind kind, guint index,
+                 guint flags, GError **error)
 {
     xmlNode *target = sv_xml_child(node, "target");
 
@@ -286,9 +304,9 @@ parse_chr_target(const xmlNode *node, SvDomainChrDef *chr, ChrKind kind, guint f
                      chr->target_type);
         return FALSE;
     }
-    /* libvirt numbers every console 0 (the first one shows its serial's port). */
     if (kind == CHR_CONSOLE)
-        return parse_chr_source(node, &chr->source, flags, FALSE, error);
+        return parse_console_port(target, chr, index, error) &&
+               parse_chr_source(node, &chr->source, flags, FALSE, error);
     return parse_serial_target(target, chr, error) &&
            parse_chr_source(node, &chr->source, flags, FALSE, error);
 }
@@ -305,7 +323,7 @@ parse_chr(const xmlNode *node, SvDomainDef *def, guint flags, GError **error)
                                             : def->channels;
 
     if (!parse_chr_type(node, &chr->source, error) ||
-        !parse_chr_target(node, chr, kind, flags, error) ||
+        !parse_chr_target(node, chr, kind, list->len, flags, error) ||
         !sv_domain_device_info_parse(node, &chr->info, info_flags(flags), error))
         return FALSE;
     g_ptr_array_add(list, g_steal_pointer(&chr));
@@ -381,7 +399,7 @@ sv_domain_format_chrs(GString *buf, const SvDomainDef *def, guint flags)
         if (s)
             format_chr(buf, "console", s, c, CHR_CONSOLE, s->target_port, flags);
         else
-            format_chr(buf, "console", c, c, CHR_CONSOLE, 0, flags);
+            format_chr(buf, "console", c, c, CHR_CONSOLE, c->target_port, flags);
     }
 }
 
