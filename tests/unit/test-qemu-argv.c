@@ -9,6 +9,8 @@
  * SV_REGENERATE=1 rewrites the expected files instead of comparing. */
 #include <string.h>
 
+#include <json-glib/json-glib.h>
+
 #include "conf/domain_conf.h"
 #include "qemu_alias.h"
 #include "qemu_caps.h"
@@ -54,6 +56,18 @@ compare_golden(const char *want_path, const char *got)
     g_assert_cmpstr(got, ==, want);
 }
 
+/* What a start does to its live copy before the command line: aliases, and the channel
+ * sockets' paths in libvirt's channel directory, with the id domxml-to-native shows (-1). */
+static gboolean
+start_steps(SvDomainDef *def, GError **error)
+{
+    g_autofree char *channel_dir = NULL;
+
+    qemu_domain_assign_aliases(def);
+    return qemu_chr_prepare_channels(def, "/var/lib/libvirt/qemu/channel/target", -1,
+                                     &channel_dir, error);
+}
+
 /* When CASE.out exists: the definition as a define leaves it (dumpxml --inactive),
  * compared with it. */
 static void
@@ -86,16 +100,9 @@ render(const char *xml_path)
         return g_strdup_printf("%d %d %s\n", error->code, sv_error_get_from(error),
                                error->message);
     check_defined(xml_path, def);
-    qemu_domain_assign_aliases(def);
-    /* libvirt's channel directory, and the id domxml-to-native shows (-1). */
-    {
-        g_autofree char *channel_dir = NULL;
-
-        if (!qemu_chr_prepare_channels(def, "/var/lib/libvirt/qemu/channel/target", -1,
-                                       &channel_dir, &error))
-            return g_strdup_printf("%d %d %s\n", error->code, sv_error_get_from(error),
-                                   error->message);
-    }
+    if (!start_steps(def, &error))
+        return g_strdup_printf("%d %d %s\n", error->code, sv_error_get_from(error),
+                               error->message);
     argv = qemu_command_build(def, &opts, &error);
     if (!argv)
         return g_strdup_printf("%d %d %s\n", error->code, sv_error_get_from(error),
@@ -165,6 +172,12 @@ static const Element elements[] = {
     {"@TAP@", "tap0"},
     {"@NICMODEL@", "virtio"},
     {"@SERIAL@", "/var/log/serial.log"},
+    {"@LOG@", "/var/log/serial.qlog"},
+    {"@UNIXPATH@", "/run/serial.sock"},
+    {"@HOST@", "127.0.0.1"},
+    {"@SERVICE@", "4555"},
+    {"@CHANNEL@", "org.qemu.guest_agent.0"},
+    {"@RNG@", "/dev/urandom"},
 };
 
 typedef struct {
@@ -220,13 +233,43 @@ hostile_xml(const char *base, int which, const char *value)
     return g_steal_pointer(&doc);
 }
 
+/* The member names of a JSON option argument, nested objects' in braces, in order. */
+static void
+json_keys(JsonNode *node, GString *keys)
+{
+    JsonObject *o;
+    g_autoptr(GList) members = NULL;
+
+    if (!JSON_NODE_HOLDS_OBJECT(node))
+        return;
+    o = json_node_get_object(node);
+    members = json_object_get_members(o);
+    g_string_append_c(keys, '{');
+    for (GList *m = members; m; m = m->next) {
+        g_string_append_printf(keys, "%s|", (const char *)m->data);
+        json_keys(json_object_get_member(o, m->data), keys);
+    }
+    g_string_append_c(keys, '}');
+}
+
 /* The keys of an option argument as QEMU's option parser sees them: comma-separated
- * pieces (",," is a comma inside a value), each "key=value" or a bare positional one. */
+ * pieces (",," is a comma inside a value), each "key=value" or a bare positional one;
+ * for a JSON argument, its member names (a value that is no JSON object is its own key). */
 static char *
 option_keys(const char *arg)
 {
     GString *keys = g_string_new(NULL);
     gboolean in_value = FALSE;
+
+    if (arg[0] == '{') {
+        g_autoptr(JsonParser) parser = json_parser_new();
+
+        if (json_parser_load_from_data(parser, arg, -1, NULL))
+            json_keys(json_parser_get_root(parser), keys);
+        else
+            g_string_append(keys, arg);
+        return g_string_free(keys, FALSE);
+    }
 
     for (const char *p = arg; *p; p++) {
         if (*p == ',' && p[1] == ',') {
@@ -284,9 +327,13 @@ hostile_case(const char *base, GStrv want, int which, const char *value)
 
     if (!def)
         return g_strdup_printf("define: %d %d", error->code, sv_error_get_from(error));
+    if (!qemu_domain_def_post_parse(def, caps, &error))
+        return g_strdup_printf("define: %d %d", error->code, sv_error_get_from(error));
     if (!qemu_command_check_emulator(qemu_command_emulator(def, QEMU), QEMU, NULL, FALSE,
                                      &error))
         return g_strdup_printf("emulator: %d %d", error->code, sv_error_get_from(error));
+    if (!start_steps(def, &error))
+        return g_strdup_printf("start: %d %d", error->code, sv_error_get_from(error));
     argv = qemu_command_build(def, &opts, &error);
     if (!argv)
         return g_strdup_printf("start: %d %d", error->code, sv_error_get_from(error));
@@ -310,6 +357,8 @@ test_hostile_values(void)
     base_xml = hostile_xml(base, -1, NULL);
     def = sv_domain_def_parse(base_xml, SV_DOMAIN_PARSE_INACTIVE, &error);
     g_assert_no_error(error);
+    g_assert_true(qemu_domain_def_post_parse(def, caps, &error));
+    g_assert_true(start_steps(def, &error));
     want = qemu_command_build(def, &opts, &error);
     g_assert_no_error(error);
     for (guint e = 0; e < G_N_ELEMENTS(elements); e++) {
