@@ -1,0 +1,149 @@
+"""test_qemu_chr.py: character devices and their neighbours on a real TCG guest.
+
+One guest (Guest A of guests.py) with a file serial logged through <log>, the qemu-ga
+unix channel without a path (libvirt's automatic socket under the channel directory), a
+virtio rng and a virtio balloon with stats: it starts under TCG, prints READY into the
+serial file and its log, the channel socket is at libvirt's path and listening while the
+guest runs, and it and its directory are gone after. The defined XML of these devices is
+compared with what Debian's libvirtd 9.0 gives for the same input, when it runs here.
+"""
+
+import os
+import re
+import socket
+import stat
+import subprocess
+import time
+import uuid as uuidlib
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from guests import RUNNING, libvirt
+
+ADDED, BOOTED = "DEFINED/ADDED", "STARTED/BOOTED"
+AGENT = "org.qemu.guest_agent.0"
+# The device elements this area writes, in libvirt's order.
+CHR_ELEMENTS = ("controller", "serial", "console", "channel", "memballoon", "rng")
+
+
+def chr_xml(host, name, serial, log):
+    return (
+        "<domain type='qemu'><name>%s</name><uuid>%s</uuid>"
+        "<memory unit='MiB'>32</memory><vcpu>1</vcpu>"
+        "<os><type arch='x86_64' machine='pc'>hvm</type><kernel>%s</kernel>"
+        "<cmdline>tick</cmdline></os><features><acpi/></features>"
+        "<devices><emulator>/usr/bin/qemu-system-x86_64</emulator>"
+        "<serial type='file'><source path='%s'/><log file='%s' append='off'/></serial>"
+        "<channel type='unix'><source mode='bind'/>"
+        "<target type='virtio' name='%s'/></channel>"
+        "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"
+        "<memballoon model='virtio'><stats period='5'/></memballoon>"
+        "</devices></domain>"
+        % (name, uuidlib.uuid4(), host.kernel, serial, log, AGENT))
+
+
+def wait_for_text(path, text, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text(errors="replace"):
+            return
+        time.sleep(0.1)
+    pytest.fail("%s never showed %r: %r" % (path, text,
+                                            path.read_text() if path.exists() else None))
+
+
+def device_elements(xml):
+    """This area's device elements of a dumped definition, canonical, without PCI
+    addresses (libvirt assigns them at define; splitvirt's are the addresses area's, not
+    here yet) and without the implicit controllers other than virtio-serial (that area's
+    too), nor libvirt's default memballoon for a guest without one."""
+    out = []
+    for dev in ET.fromstring(xml).find("devices"):
+        if dev.tag not in CHR_ELEMENTS:
+            continue
+        if dev.tag == "controller" and dev.get("type") != "virtio-serial":
+            continue
+        for addr in dev.findall("address"):
+            if addr.get("type") == "pci":
+                dev.remove(addr)
+        dev.text = dev.tail = None
+        for child in dev.iter():
+            if child is not dev:
+                child.tail = None
+                if not list(child) and child.text and not child.text.strip():
+                    child.text = None
+        out.append(ET.tostring(dev, encoding="unicode"))
+    return out
+
+
+def libvirtd_dump(xml):
+    """libvirtd's inactive XML for xml (defined under a unique name and undefined), or
+    None when the system libvirtd does not answer."""
+    name = "h-chr-e2e-%d" % os.getpid()
+    xml = re.sub(r"<name>[^<]*</name>", "<name>%s</name>" % name, xml)
+    xml = re.sub(r"<uuid>[^<]*</uuid>", "", xml)
+    try:
+        conn = libvirt.open("qemu:///system")
+    except libvirt.libvirtError:
+        return None
+    try:
+        dom = conn.defineXML(xml)
+        try:
+            return dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+        finally:
+            dom.undefine()
+    finally:
+        conn.close()
+
+
+def test_serial_file_log_channel_rng_balloon(host, tmp_path):
+    os.chmod(tmp_path, 0o755)
+    serial, log = tmp_path / "serial.txt", tmp_path / "serial.log"
+    xml = chr_xml(host, "chr", serial, log)
+    dom = host.conn.defineXML(xml)
+    defined = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    # libvirt's define-time defaults: a virtio-serial controller, the channel's address,
+    # an isa-serial target and a console standing for the serial.
+    assert "<controller type='virtio-serial' index='0'/>" in defined, defined
+    assert "<address type='virtio-serial' controller='0' bus='0' port='1'/>" in defined
+    theirs = libvirtd_dump(xml)
+    if theirs is not None:
+        assert len(device_elements(theirs)) == 6, theirs
+        assert device_elements(defined) == device_elements(theirs), (defined, theirs)
+
+    dom.create()
+    assert dom.state()[0] == RUNNING
+    wait_for_text(serial, "READY")
+    wait_for_text(log, "READY")
+    sock_dir = host.qemu_lib / "channel" / "target" / ("domain-%d-chr" % dom.ID())
+    sock = sock_dir / AGENT
+    assert stat.S_ISSOCK(os.stat(sock).st_mode)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(str(sock))  # QEMU listens on it
+    live = dom.XMLDesc(0)
+    assert ("<source mode='bind' path='%s'/>" % sock) in live, live
+    for alias in ("serial0", "channel0", "rng0", "balloon0", "virtio-serial0"):
+        assert "<alias name='%s'/>" % alias in live, live
+    cmdline = open("/proc/%d/cmdline" % host.pid("chr"), "rb").read().split(b"\0")
+    assert b'{"driver":"virtio-rng-pci","rng":"objrng0","id":"rng0"}' in cmdline
+
+    dom.destroy()
+    host.events.expect("chr", [ADDED, BOOTED, "STOPPED/DESTROYED"])
+    assert not sock.exists() and not sock_dir.exists()
+    # The persistent definition kept no live state: no socket path, no aliases.
+    assert dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE) == defined
+    host.assert_clean()
+
+
+def test_spicevmc_needs_spice_graphics(host):
+    xml = chr_xml(host, "chr", "/dev/null", "/dev/null").replace(
+        "<rng ", "<channel type='spicevmc'><target type='virtio' "
+        "name='com.redhat.spice.0'/></channel><rng ")
+    with pytest.raises(libvirt.libvirtError) as exc:
+        host.conn.defineXML(xml)
+    e = exc.value
+    assert (e.get_error_code(), e.get_error_domain(), e.get_error_message()) == (
+        67, 10, "unsupported configuration: chardev 'spicevmc' not supported without spice "
+        "graphics")
+    host.assert_clean()
