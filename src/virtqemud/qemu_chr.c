@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "qemu_command.h"
+#include "qemu_monitor.h"
 #include "util/error.h"
 
 /* The serial models that go with each serial target type, as libvirt pairs them. */
@@ -382,30 +383,67 @@ qemu_chr_remove_channels(const SvDomainDef *def, const char *channel_dir)
     }
 }
 
-/* The pty QEMU gave chardev `label` ("charchannel1", "charconsole0"), for the live XML. */
+/* What query-chardev tells of one chardev (`c`, labelled "charchannel1", "charconsole0"...):
+ * the pty QEMU gave a channel or a virtio console, and whether the guest opened a virtio
+ * channel ("frontend-open"), as libvirt shows them in live XML. */
 void
-qemu_chr_learn_pty(SvDomainDef *def, const char *label, const char *pty)
+qemu_chr_learn_chardev(SvDomainDef *def, JsonObject *c)
 {
+    const char *label = qemu_json_string(c, "label");
+    const char *file = qemu_json_string(c, "filename");
     const struct {
         const char *prefix;
         GPtrArray *list;
     } kinds[] = {{"charchannel", def->channels}, {"charconsole", def->consoles}};
 
-    for (guint k = 0; k < G_N_ELEMENTS(kinds); k++) {
-        const char *rest = label + strlen(kinds[k].prefix);
+    for (guint k = 0; label && k < G_N_ELEMENTS(kinds); k++) {
+        SvDomainChrDef *chr;
         guint64 n;
 
         if (!g_str_has_prefix(label, kinds[k].prefix) ||
-            !g_ascii_string_to_unsigned(rest, 10, 0, G_MAXUINT, &n, NULL) ||
+            !g_ascii_string_to_unsigned(label + strlen(kinds[k].prefix), 10, 0, G_MAXUINT, &n,
+                                        NULL) ||
             n >= kinds[k].list->len)
             continue;
-        {
-            SvDomainChrDef *c = kinds[k].list->pdata[n];
-
-            if (c->source.type != SV_DOMAIN_CHR_TYPE_PTY)
-                continue;
-            g_free(c->source.path);
-            c->source.path = g_strdup(pty);
+        chr = kinds[k].list->pdata[n];
+        if (chr->source.type == SV_DOMAIN_CHR_TYPE_PTY && file && g_str_has_prefix(file, "pty:")) {
+            g_free(chr->source.path);
+            chr->source.path = g_strdup(file + 4);
+        }
+        if (kinds[k].list == def->channels && g_strcmp0(chr->target_type, "virtio") == 0 &&
+            json_object_has_member(c, "frontend-open")) {
+            g_free(chr->target_state);
+            chr->target_state = g_strdup(qemu_json_bool(c, "frontend-open", FALSE)
+                                             ? "connected"
+                                             : "disconnected");
         }
     }
+}
+
+void
+qemu_chr_port_changed(SvDomainDef *def, JsonObject *data)
+{
+    const char *id = data ? qemu_json_string(data, "id") : NULL;
+
+    for (guint i = 0; id && i < def->channels->len; i++) {
+        SvDomainChrDef *c = def->channels->pdata[i];
+
+        if (g_strcmp0(c->info.alias, id) != 0 || g_strcmp0(c->target_type, "virtio") != 0)
+            continue;
+        g_free(c->target_state);
+        c->target_state =
+            g_strdup(qemu_json_bool(data, "open", FALSE) ? "connected" : "disconnected");
+    }
+}
+
+JsonObject *
+qemu_chr_balloon_period_args(const SvDomainMemballoonDef *balloon)
+{
+    JsonObject *args = json_object_new();
+    g_autofree char *path = g_strdup_printf("/machine/peripheral/%s", balloon->info.alias);
+
+    json_object_set_string_member(args, "path", path);
+    json_object_set_string_member(args, "property", "guest-stats-polling-interval");
+    json_object_set_int_member(args, "value", balloon->stats_period);
+    return args;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "conf/domain_conf.h"
 
@@ -37,9 +38,15 @@ gboolean qemu_chr_prepare_channels(SvDomainDef *def, const char *channel_dir, in
  * directory holding them. */
 void qemu_chr_remove_channels(const SvDomainDef *def, const char *channel_dir);
 
-/* Record the pty QEMU allocated for chardev `label` when it is a channel's or a virtio
- * console's ("charchannelN", "charconsoleN"), for the live XML. */
-void qemu_chr_learn_pty(SvDomainDef *def, const char *label, const char *pty);
+/* Learn from one query-chardev entry what the live XML shows of channels and virtio
+ * consoles: their ptys ("charchannelN", "charconsoleN") and the channels' state. */
+void qemu_chr_learn_chardev(SvDomainDef *def, JsonObject *chardev);
+
+/* QEMU's VSERPORT_CHANGE event (`data`: id, open): the channel's live state. */
+void qemu_chr_port_changed(SvDomainDef *def, JsonObject *data);
+
+/* The qom-set arguments giving the balloon its statistics period. (transfer full) */
+JsonObject *qemu_chr_balloon_period_args(const SvDomainMemballoonDef *balloon);
 
 /* LIB/channel/target, under the driver's ROOT/var/lib/libvirt/qemu. (transfer full) */
 char *qemu_chr_channel_dir(const char *lib_dir);

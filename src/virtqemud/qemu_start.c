@@ -11,7 +11,8 @@
  *     durably; only then is QEMU let go, so no QEMU of ours ever runs that a restarted
  *     daemon cannot find; a start whose record cannot be written fails and QEMU never
  *     runs;
- *  5. QMP handshake, query-chardev (pty paths), cont unless START_PAUSED: RUNNING.
+ *  5. QMP handshake, query-chardev (pty paths, channel states), the balloon's statistics
+ *     period, cont unless START_PAUSED: RUNNING.
  * A failure at any step goes through qemu_start_failed(): QEMU is killed, and only once
  * it is gone is the guest made inactive and the call failed, so no second start of the
  * same domain can overlap a QEMU still dying. */
@@ -178,10 +179,9 @@ learn_ptys(SvDomainObj *obj, JsonNode *ret)
         const char *file = qemu_json_string(c, "filename");
         guint n;
 
-        if (!label || !file || !g_str_has_prefix(file, "pty:"))
-            continue;
-        qemu_chr_learn_pty(obj->def, label, file + 4);
-        if (!g_str_has_prefix(label, "charserial"))
+        qemu_chr_learn_chardev(obj->def, c);
+        if (!label || !file || !g_str_has_prefix(file, "pty:") ||
+            !g_str_has_prefix(label, "charserial"))
             continue;
         n = (guint)g_ascii_strtoull(label + 10, NULL, 10);
         if (n >= 16)
@@ -200,9 +200,34 @@ learn_ptys(SvDomainObj *obj, JsonNode *ret)
 }
 
 static void
+run_or_stay_paused(SvDomainObj *obj, QemuMonitor *mon, gpointer run)
+{
+    if (sv_domain_run_of(obj)->start_flags & SV_DOMAIN_START_PAUSED)
+        sv_domain_run_start_finished(obj);
+    else
+        qemu_monitor_command(mon, "cont", NULL, cont_done, run);
+}
+
+/* The balloon's statistics period is set through QOM once QEMU runs, as libvirt does. */
+static void
+balloon_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    (void)ret;
+    if (!obj || !sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
+        return;
+    if (error)
+        qemu_start_failed(obj, g_error_copy(error));
+    else
+        run_or_stay_paused(obj, mon, run);
+}
+
+static void
 chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     SvDomainObj *obj = qemu_domain_find(run);
+    const SvDomainMemballoonDef *balloon;
 
     if (!obj || !sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
         return;
@@ -211,10 +236,14 @@ chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
         return;
     }
     learn_ptys(obj, ret);
-    if (sv_domain_run_of(obj)->start_flags & SV_DOMAIN_START_PAUSED)
-        sv_domain_run_start_finished(obj);
-    else
-        qemu_monitor_command(mon, "cont", NULL, cont_done, run);
+    balloon = obj->def->memballoon;
+    if (balloon && balloon->stats_period > 0 && balloon->info.alias &&
+        !g_str_equal(balloon->model, "none")) {
+        qemu_monitor_command(mon, "qom-set", qemu_chr_balloon_period_args(balloon),
+                             balloon_done, run);
+        return;
+    }
+    run_or_stay_paused(obj, mon, run);
 }
 
 static void

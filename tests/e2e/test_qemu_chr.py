@@ -4,7 +4,8 @@ One guest (Guest A of guests.py) with a file serial logged through <log>, the qe
 unix channel without a path (libvirt's automatic socket under the channel directory), a
 virtio rng and a virtio balloon with stats: it starts under TCG, prints READY into the
 serial file and its log, the channel socket is at libvirt's path and listening while the
-guest runs, and it and its directory are gone after. The defined XML of these devices is
+guest runs (its state from query-chardev), and it and its directory are gone after; the
+balloon's statistics period is set through QOM during the start (a refusal would fail it). The defined XML of these devices is
 compared with what Debian's libvirtd 9.0 gives for the same input, when it runs here.
 """
 
@@ -123,6 +124,8 @@ def test_serial_file_log_channel_rng_balloon(host, tmp_path):
         s.connect(str(sock))  # QEMU listens on it
     live = dom.XMLDesc(0)
     assert ("<source mode='bind' path='%s'/>" % sock) in live, live
+    # Guest A opens no virtio port: query-chardev's frontend-open, as libvirt shows it.
+    assert "<target type='virtio' name='%s' state='disconnected'/>" % AGENT in live, live
     for alias in ("serial0", "channel0", "rng0", "balloon0", "virtio-serial0"):
         assert "<alias name='%s'/>" % alias in live, live
     cmdline = open("/proc/%d/cmdline" % host.pid("chr"), "rb").read().split(b"\0")
