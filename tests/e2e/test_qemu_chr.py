@@ -150,3 +150,30 @@ def test_spicevmc_needs_spice_graphics(host):
         67, 10, "unsupported configuration: chardev 'spicevmc' not supported without spice "
         "graphics")
     host.assert_clean()
+
+
+def test_console_streams_of_virtio_consoles_and_channels(host):
+    """virDomainOpenConsole finds the other character devices by alias, as libvirt does: a
+    virtio console's pty opens; a unix channel is no pty."""
+    xml = host.xml("chr").replace(
+        "<panic model='isa'/>",
+        "<console type='pty'><target type='virtio'/></console>"
+        "<channel type='unix'><source mode='bind'/>"
+        "<target type='virtio' name='%s'/></channel><panic model='isa'/>" % AGENT)
+    dom = host.conn.defineXML(xml)
+    dom.create()
+    live = dom.XMLDesc(0)
+    assert re.search(r"<console type='pty' tty='/dev/pts/\d+'>\s*<source path='/dev/pts/\d+'/>"
+                     r"\s*<target type='virtio' port='1'/>\s*<alias name='console1'/>", live), live
+    st = host.conn.newStream(0)
+    dom.openConsole("console1", st, 0)
+    st.abort()
+    st = host.conn.newStream(0)
+    with pytest.raises(libvirt.libvirtError) as exc:
+        dom.openConsole("channel0", st, libvirt.VIR_DOMAIN_CONSOLE_FORCE)
+    st.abort()
+    e = exc.value
+    assert (e.get_error_code(), e.get_error_domain(), e.get_error_message()) == (
+        1, 10, "internal error: character device channel0 is not using a PTY")
+    dom.destroy()
+    host.assert_clean()
