@@ -2,10 +2,13 @@
  * small devices kept with them, at define and at start (qemu_command_chr.h). */
 #include "qemu_command_chr.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "qemu_command.h"
+#include "qemu_domain.h"
 #include "qemu_monitor.h"
 #include "util/error.h"
 
@@ -446,4 +449,140 @@ qemu_chr_balloon_period_args(const SvDomainMemballoonDef *balloon)
     json_object_set_string_member(args, "property", "guest-stats-polling-interval");
     json_object_set_int_member(args, "value", balloon->stats_period);
     return args;
+}
+
+/* ---- descriptors QEMU gets at start ------------------------------------------------------- */
+
+typedef struct {
+    const SvDomainChrSource *src;
+    int source_fd; /* a file or a listening socket, or -1 */
+    int log_fd;    /* the <log> file, or -1 */
+    guint source_set;
+    guint log_set;
+} ChrFd;
+
+struct QemuChrFds {
+    GArray *entries; /* of ChrFd, in command-line order */
+    GArray *numbers; /* of int: every descriptor, for QEMU to keep */
+};
+
+void
+qemu_chr_fds_free(QemuChrFds *fds)
+{
+    if (!fds)
+        return;
+    for (guint i = 0; i < fds->numbers->len; i++)
+        close(g_array_index(fds->numbers, int, i));
+    g_array_unref(fds->entries);
+    g_array_unref(fds->numbers);
+    g_free(fds);
+}
+
+void
+qemu_chr_foreach_source(const SvDomainDef *def, QemuChrSourceFunc func, gpointer data)
+{
+    for (guint i = 0; i < def->serials->len; i++)
+        func(&((SvDomainChrDef *)def->serials->pdata[i])->source, data);
+    for (guint i = 0; i < def->channels->len; i++)
+        func(&((SvDomainChrDef *)def->channels->pdata[i])->source, data);
+    for (guint i = 0; i < def->consoles->len; i++) {
+        const SvDomainChrDef *c = def->consoles->pdata[i];
+        if (is_virtio_port(c))
+            func(&c->source, data);
+    }
+    for (guint i = 0; i < def->rngs->len; i++) {
+        const SvDomainRngDef *r = def->rngs->pdata[i];
+        if (r->backend == SV_DOMAIN_RNG_BACKEND_EGD)
+            func(&r->egd, data);
+    }
+}
+
+/* A file QEMU writes, opened as libvirt opens it: created, appended to or truncated. */
+static int
+open_chr_file(const char *path, gboolean append, GError **error)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | (append ? O_APPEND : O_TRUNC),
+                  0600);
+
+    if (fd < 0)
+        sv_error_set_errno(error, SV_FROM_QEMU, errno, "Unable to open '%s'", path);
+    return fd;
+}
+
+/* Files go to QEMU through fd sets (-add-fd set=N), numbered in command-line order;
+ * listening sockets by their number. */
+typedef struct {
+    QemuChrFds *fds;
+    guint next_set;
+    GError *error;
+} OpenState;
+
+static void
+open_source(const SvDomainChrSource *src, gpointer data)
+{
+    OpenState *st = data;
+    ChrFd e = {src, -1, -1, 0, 0};
+    GArray *numbers = st->fds->numbers;
+
+    if (st->error)
+        return;
+    if (src->type == SV_DOMAIN_CHR_TYPE_FILE)
+        e.source_fd = open_chr_file(src->path, FALSE, &st->error);
+    else if (src->type == SV_DOMAIN_CHR_TYPE_UNIX && src->mode == SV_DOMAIN_CHR_MODE_BIND)
+        e.source_fd = qemu_listen_unix(src->path, "character device socket", &st->error);
+    if (e.source_fd >= 0) {
+        g_array_append_val(numbers, e.source_fd);
+        if (src->type == SV_DOMAIN_CHR_TYPE_FILE)
+            e.source_set = st->next_set++;
+    }
+    if (!st->error && src->log_file) {
+        e.log_fd = open_chr_file(src->log_file, src->log_append == SV_DOMAIN_SWITCH_ON,
+                                 &st->error);
+        if (e.log_fd >= 0) {
+            g_array_append_val(numbers, e.log_fd);
+            e.log_set = st->next_set++;
+        }
+    }
+    if (e.source_fd >= 0 || e.log_fd >= 0)
+        g_array_append_val(st->fds->entries, e);
+}
+
+QemuChrFds *
+qemu_chr_fds_open(const SvDomainDef *def, GError **error)
+{
+    OpenState st = {g_new0(QemuChrFds, 1), 0, NULL};
+
+    st.fds->entries = g_array_new(FALSE, FALSE, sizeof(ChrFd));
+    st.fds->numbers = g_array_new(FALSE, FALSE, sizeof(int));
+    qemu_chr_foreach_source(def, open_source, &st);
+    if (st.error) {
+        g_propagate_error(error, st.error);
+        qemu_chr_fds_free(st.fds);
+        return NULL;
+    }
+    return st.fds;
+}
+
+const int *
+qemu_chr_fds_numbers(const QemuChrFds *fds, guint *ret_n)
+{
+    *ret_n = fds ? fds->numbers->len : 0;
+    return fds ? (const int *)(gpointer)fds->numbers->data : NULL;
+}
+
+gboolean
+qemu_chr_fds_lookup(const QemuChrFds *fds, const SvDomainChrSource *src, QemuChrFd *ret)
+{
+    for (guint i = 0; fds && i < fds->entries->len; i++) {
+        const ChrFd *e = &g_array_index(fds->entries, ChrFd, i);
+
+        if (e->src != src)
+            continue;
+        ret->source_fd = e->source_fd;
+        ret->log_fd = e->log_fd;
+        ret->source_set = e->source_set;
+        ret->log_set = e->log_set;
+        return TRUE;
+    }
+    return FALSE;
 }

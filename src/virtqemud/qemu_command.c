@@ -295,12 +295,12 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     build_nets(def, argv);
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
-    qemu_command_build_chrs(def, argv);
+    qemu_command_build_chrs(def, opts->chr_fds, argv);
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
 
     /* The watchdog, memballoon and rngs come after the display devices in libvirt's. */
-    qemu_command_build_chr_late(def, argv);
+    qemu_command_build_chr_late(def, opts->chr_fds, argv);
     qemu_argv_add(argv, "-sandbox");
     qemu_argv_add(argv, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
     qemu_command_build_panics(def, argv);

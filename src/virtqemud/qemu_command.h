@@ -10,6 +10,9 @@ typedef struct {
     const char *emulator;   /* used when the definition names none */
     int monitor_fd;         /* listening socket QEMU serves QMP on */
     QemuCaps *caps;         /* what QEMU knows (ready): machine types, CPU and NIC models */
+    /* The character devices' descriptors opened at start (qemu_command_chr.h), or NULL
+     * for their paths. */
+    const struct QemuChrFds *chr_fds;
 } QemuCommandOptions;
 
 /* argv (NULL-terminated, transfer full) for def, or NULL with CONFIG_UNSUPPORTED

@@ -6,9 +6,10 @@
 #include "util/error.h"
 
 /* The -chardev value for `src` with id `id`: QEMU 7.2 takes no JSON for -chardev, so every
- * value from XML is escaped (commas doubled). (transfer full) */
+ * value from XML is escaped (commas doubled). With descriptors (`fd`, at start), files are
+ * fd sets and a listening socket its number, as libvirt writes them. (transfer full) */
 static char *
-chardev_value(const SvDomainChrSource *src, const char *id)
+chardev_value(const SvDomainChrSource *src, const char *id, const QemuChrFd *fd)
 {
     GString *s = g_string_new(NULL);
     g_autofree char *path = src->path ? qemu_argv_escape(src->path) : NULL;
@@ -19,13 +20,20 @@ chardev_value(const SvDomainChrSource *src, const char *id)
         g_string_append_printf(s, "null,id=%s", id);
         break;
     case SV_DOMAIN_CHR_TYPE_FILE:
-        g_string_append_printf(s, "file,id=%s,path=%s", id, path);
+        if (fd->source_fd >= 0)
+            g_string_append_printf(s, "file,id=%s,path=/dev/fdset/%u,append=on", id,
+                                   fd->source_set);
+        else
+            g_string_append_printf(s, "file,id=%s,path=%s", id, path);
         break;
     case SV_DOMAIN_CHR_TYPE_UNIX:
         /* A channel without a path got one at start (qemu_chr_prepare_channels). */
         g_assert(path);
-        g_string_append_printf(s, "socket,id=%s,path=%s%s", id, path,
-                               listen ? ",server=on,wait=off" : "");
+        if (fd->source_fd >= 0)
+            g_string_append_printf(s, "socket,id=%s,fd=%d,server=on,wait=off", id, fd->source_fd);
+        else
+            g_string_append_printf(s, "socket,id=%s,path=%s%s", id, path,
+                                   listen ? ",server=on,wait=off" : "");
         break;
     case SV_DOMAIN_CHR_TYPE_TCP: {
         g_autofree char *host = qemu_argv_escape(src->host);
@@ -44,7 +52,9 @@ chardev_value(const SvDomainChrSource *src, const char *id)
         g_string_append_printf(s, "pty,id=%s", id);
         break;
     }
-    if (src->log_file) {
+    if (src->log_file && fd->log_fd >= 0) {
+        g_string_append_printf(s, ",logfile=/dev/fdset/%u,logappend=on", fd->log_set);
+    } else if (src->log_file) {
         g_autofree char *log = qemu_argv_escape(src->log_file);
 
         g_string_append_printf(s, ",logfile=%s", log);
@@ -56,21 +66,36 @@ chardev_value(const SvDomainChrSource *src, const char *id)
 }
 
 static void
-add_chardev(GPtrArray *argv, const SvDomainChrSource *src, const char *alias)
+add_fdset(GPtrArray *argv, guint set, int fd, const char *alias, const char *what)
 {
-    g_autofree char *id = g_strconcat("char", alias, NULL);
-
-    qemu_argv_add(argv, "-chardev");
-    g_ptr_array_add(argv, chardev_value(src, id));
+    qemu_argv_add(argv, "-add-fd");
+    qemu_argv_addf(argv, "set=%u,fd=%d,opaque=%s-%s", set, fd, alias, what);
 }
 
 static void
-build_serial(GPtrArray *argv, const SvDomainDef *def, const SvDomainChrDef *c)
+add_chardev(GPtrArray *argv, const QemuChrFds *fds, const SvDomainChrSource *src,
+            const char *alias)
+{
+    g_autofree char *id = g_strconcat("char", alias, NULL);
+    QemuChrFd fd = {-1, -1, 0, 0};
+
+    qemu_chr_fds_lookup(fds, src, &fd);
+    if (fd.source_fd >= 0 && src->type == SV_DOMAIN_CHR_TYPE_FILE)
+        add_fdset(argv, fd.source_set, fd.source_fd, alias, "source");
+    if (fd.log_fd >= 0)
+        add_fdset(argv, fd.log_set, fd.log_fd, alias, "log");
+    qemu_argv_add(argv, "-chardev");
+    g_ptr_array_add(argv, chardev_value(src, id, &fd));
+}
+
+static void
+build_serial(GPtrArray *argv, const QemuChrFds *fds, const SvDomainDef *def,
+             const SvDomainChrDef *c)
 {
     JsonObject *o = qemu_props_new(c->target_model ? c->target_model : "isa-serial");
     g_autofree char *chardev = g_strconcat("char", c->info.alias, NULL);
 
-    add_chardev(argv, &c->source, c->info.alias);
+    add_chardev(argv, fds, &c->source, c->info.alias);
     qemu_props_str(o, "chardev", chardev);
     qemu_props_str(o, "id", c->info.alias);
     qemu_props_device_info(o, def, &c->info);
@@ -80,13 +105,14 @@ build_serial(GPtrArray *argv, const SvDomainDef *def, const SvDomainChrDef *c)
 
 /* A virtserialport or virtconsole on its virtio-serial bus. */
 static void
-build_virtio_port(GPtrArray *argv, const SvDomainChrDef *c, const char *driver)
+build_virtio_port(GPtrArray *argv, const QemuChrFds *fds, const SvDomainChrDef *c,
+                  const char *driver)
 {
     JsonObject *o = qemu_props_new(driver);
     g_autofree char *chardev = g_strconcat("char", c->info.alias, NULL);
     const SvDomainSerialAddress *a = &c->info.addr.serial;
 
-    add_chardev(argv, &c->source, c->info.alias);
+    add_chardev(argv, fds, &c->source, c->info.alias);
     if (c->info.addr.type == SV_DOMAIN_ADDRESS_VIRTIO_SERIAL) {
         g_autofree char *bus = g_strdup_printf("virtio-serial%u.%u", a->controller, a->bus);
 
@@ -121,18 +147,18 @@ build_virtio_serial_controllers(const SvDomainDef *def, GPtrArray *argv)
 }
 
 void
-qemu_command_build_chrs(const SvDomainDef *def, GPtrArray *argv)
+qemu_command_build_chrs(const SvDomainDef *def, const QemuChrFds *fds, GPtrArray *argv)
 {
     build_virtio_serial_controllers(def, argv);
     for (guint i = 0; i < def->serials->len; i++)
-        build_serial(argv, def, def->serials->pdata[i]);
+        build_serial(argv, fds, def, def->serials->pdata[i]);
     for (guint i = 0; i < def->channels->len; i++)
-        build_virtio_port(argv, def->channels->pdata[i], "virtserialport");
+        build_virtio_port(argv, fds, def->channels->pdata[i], "virtserialport");
     for (guint i = 0; i < def->consoles->len; i++) {
         const SvDomainChrDef *c = def->consoles->pdata[i];
 
         if (g_strcmp0(c->target_type, "virtio") == 0)
-            build_virtio_port(argv, c, "virtconsole");
+            build_virtio_port(argv, fds, c, "virtconsole");
     }
 }
 
@@ -147,14 +173,15 @@ rng_driver(const SvDomainRngDef *rng)
 }
 
 static void
-build_rng(GPtrArray *argv, const SvDomainDef *def, const SvDomainRngDef *rng)
+build_rng(GPtrArray *argv, const QemuChrFds *fds, const SvDomainDef *def,
+          const SvDomainRngDef *rng)
 {
     g_autofree char *obj_id = g_strconcat("obj", rng->info.alias, NULL);
     JsonObject *obj = qemu_props_new(NULL);
     JsonObject *dev;
 
     if (rng->backend == SV_DOMAIN_RNG_BACKEND_EGD)
-        add_chardev(argv, &rng->egd, rng->info.alias);
+        add_chardev(argv, fds, &rng->egd, rng->info.alias);
     qemu_props_str(obj, "qom-type", rng->backend == SV_DOMAIN_RNG_BACKEND_RANDOM ? "rng-random"
                                     : rng->backend == SV_DOMAIN_RNG_BACKEND_EGD  ? "rng-egd"
                                                                                  : "rng-builtin");
@@ -202,7 +229,7 @@ build_balloon(GPtrArray *argv, const SvDomainDef *def, const SvDomainMemballoonD
 }
 
 void
-qemu_command_build_chr_late(const SvDomainDef *def, GPtrArray *argv)
+qemu_command_build_chr_late(const SvDomainDef *def, const QemuChrFds *fds, GPtrArray *argv)
 {
     if (def->watchdog) {
         JsonObject *o =
@@ -217,7 +244,7 @@ qemu_command_build_chr_late(const SvDomainDef *def, GPtrArray *argv)
     if (def->memballoon && !g_str_equal(def->memballoon->model, "none"))
         build_balloon(argv, def, def->memballoon);
     for (guint i = 0; i < def->rngs->len; i++)
-        build_rng(argv, def, def->rngs->pdata[i]);
+        build_rng(argv, fds, def, def->rngs->pdata[i]);
 }
 
 void

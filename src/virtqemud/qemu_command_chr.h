@@ -8,10 +8,14 @@
 
 #include "conf/domain_conf.h"
 
-/* -chardev and -device for the serials, channels and virtio consoles (aliases assigned). */
-void qemu_command_build_chrs(const SvDomainDef *def, GPtrArray *argv);
+typedef struct QemuChrFds QemuChrFds;
+
+/* -chardev and -device for the serials, channels and virtio consoles (aliases assigned),
+ * with the descriptors `fds` opened for them at start (NULL: paths, as domxml-to-native). */
+void qemu_command_build_chrs(const SvDomainDef *def, const QemuChrFds *fds, GPtrArray *argv);
 /* The watchdog (and -watchdog-action), the memballoon and the rngs, in libvirt's order. */
-void qemu_command_build_chr_late(const SvDomainDef *def, GPtrArray *argv);
+void qemu_command_build_chr_late(const SvDomainDef *def, const QemuChrFds *fds,
+                                 GPtrArray *argv);
 /* The pvpanic devices, which libvirt writes after -sandbox. */
 void qemu_command_build_panics(const SvDomainDef *def, GPtrArray *argv);
 
@@ -50,3 +54,31 @@ JsonObject *qemu_chr_balloon_period_args(const SvDomainMemballoonDef *balloon);
 
 /* LIB/channel/target, under the driver's ROOT/var/lib/libvirt/qemu. (transfer full) */
 char *qemu_chr_channel_dir(const char *lib_dir);
+
+/* ---- descriptors QEMU gets at start (qemu_chr.c) ---- */
+
+/* What libvirt opens itself and hands QEMU at start: each character device's file and
+ * <log> file (through -add-fd fd sets) and each listening unix socket (by number). The
+ * command line without them (domxml-to-native, the goldens) names the paths instead. */
+
+typedef struct {
+    int source_fd; /* -1: none */
+    int log_fd;    /* -1: none */
+    guint source_set;
+    guint log_set;
+} QemuChrFd;
+
+/* Open them for `def` (its live copy, aliases assigned). (transfer full) */
+QemuChrFds *qemu_chr_fds_open(const SvDomainDef *def, GError **error);
+/* Close the daemon's copies; NULL is fine. */
+void qemu_chr_fds_free(QemuChrFds *fds);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(QemuChrFds, qemu_chr_fds_free)
+/* Every descriptor, for QEMU to keep open at the same numbers. (transfer none) */
+const int *qemu_chr_fds_numbers(const QemuChrFds *fds, guint *ret_n);
+/* The descriptors of `src`, if it has any. */
+gboolean qemu_chr_fds_lookup(const QemuChrFds *fds, const SvDomainChrSource *src,
+                             QemuChrFd *ret);
+
+/* Every character device source that reaches the command line, in its order. */
+typedef void (*QemuChrSourceFunc)(const SvDomainChrSource *src, gpointer data);
+void qemu_chr_foreach_source(const SvDomainDef *def, QemuChrSourceFunc func, gpointer data);

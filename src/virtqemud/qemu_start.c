@@ -308,31 +308,6 @@ record_then_release(SvDomainObj *obj)
 
 /* ---------------------------------------------------------------- spawn */
 
-/* A listening unix socket at path, for QEMU to serve QMP on. */
-static int
-monitor_listen(const char *path, GError **error)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    g_auto(SvFd) fd = -1;
-
-    if (strlen(path) >= sizeof(sa.sun_path)) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                     "monitor socket path '%s' is %zu bytes; at most %zu fit in a UNIX socket "
-                     "address (use a shorter root directory)",
-                     path, strlen(path), sizeof(sa.sun_path) - 1);
-        return -1;
-    }
-    strcpy(sa.sun_path, path);
-    unlink(path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
-        sv_error_set_errno(error, SV_FROM_QEMU, errno, "cannot listen on monitor socket '%s'",
-                           path);
-        return -1;
-    }
-    return g_steal_fd(&fd);
-}
-
 /* The directory of the automatic channel sockets, when a channel needs one: QEMU creates
  * the sockets, so it is QEMU's, as the guest's directory is. */
 static gboolean
@@ -350,7 +325,7 @@ prepare_channels(SvDomainObj *obj, GError **error)
 
 /* The guest's directory, log, labels and listening monitor socket. */
 static int
-prepare(SvDomainObj *obj, const char *sock_path, GError **error)
+prepare(SvDomainObj *obj, const char *sock_path, QemuChrFds **ret_chr_fds, GError **error)
 {
     QemuProcessContext *ctx = qemu_ctx_of(obj);
     QemuDomain *qd = qemu_domain_of(obj);
@@ -364,7 +339,15 @@ prepare(SvDomainObj *obj, const char *sock_path, GError **error)
         !qemu_security_label_apply(ctx->security, qd->sec, obj->def, error) ||
         !qemu_security_set_socket_label(ctx->security, qd->sec, error))
         return -1;
-    listen_fd = monitor_listen(sock_path, error);
+    listen_fd = qemu_listen_unix(sock_path, "monitor socket", error);
+    /* The character devices' files and sockets, opened as libvirt opens them. */
+    if (listen_fd >= 0) {
+        *ret_chr_fds = qemu_chr_fds_open(obj->def, error);
+        if (!*ret_chr_fds) {
+            close(listen_fd);
+            listen_fd = -1;
+        }
+    }
     qemu_security_clear_socket_label(ctx->security, qd->sec);
     return listen_fd;
 }
@@ -384,8 +367,12 @@ log_command_line(QemuDomain *qd, GStrv argv)
 
 /* Fork QEMU, held before exec, and connect to its monitor socket. */
 static gboolean
-fork_held(SvDomainObj *obj, GStrv argv, int listen_fd, const char *sock_path, GError **error)
+fork_held(SvDomainObj *obj, GStrv argv, int listen_fd, const QemuChrFds *chr_fds,
+          const char *sock_path, GError **error)
 {
+    g_autoptr(GArray) keep = g_array_new(FALSE, FALSE, sizeof(int));
+    const int *chr_numbers;
+    guint n_chr;
     QemuSecurity *security = qemu_ctx_of(obj)->security;
     QemuDomain *qd = qemu_domain_of(obj);
     g_auto(GStrv) envp = qemu_security_build_env(security, qd->dir);
@@ -398,8 +385,11 @@ fork_held(SvDomainObj *obj, GStrv argv, int listen_fd, const char *sock_path, GE
     sopts.stdin_fd = -1;
     sopts.stdout_fd = qd->log_fd;
     sopts.stderr_fd = qd->log_fd;
-    sopts.keep_fds = &listen_fd;
-    sopts.n_keep_fds = 1;
+    g_array_append_val(keep, listen_fd);
+    chr_numbers = qemu_chr_fds_numbers(chr_fds, &n_chr);
+    g_array_append_vals(keep, chr_numbers, n_chr);
+    sopts.keep_fds = (const int *)(gpointer)keep->data;
+    sopts.n_keep_fds = keep->len;
     sopts.new_session = TRUE;
     sopts.hold_exec = TRUE;
     /* QEMU drops to its user in the child; its label comes with the exec. */
@@ -431,6 +421,7 @@ start_spawn(SvDomainObj *obj)
     g_autoptr(GError) error = NULL;
     g_auto(GStrv) argv = NULL;
     g_auto(SvFd) listen_fd = -1;
+    g_autoptr(QemuChrFds) chr_fds = NULL;
     QemuCommandOptions copts = {0};
 
     qd->dir = g_build_filename(ctx->lib_dir, dirname, NULL);
@@ -438,14 +429,15 @@ start_spawn(SvDomainObj *obj)
     sock_path = g_build_filename(qd->dir, "monitor.sock", NULL);
     copts.emulator = qemu_caps_get_emulator(ctx->caps);
     copts.caps = ctx->caps;
-    listen_fd = prepare(obj, sock_path, &error);
+    listen_fd = prepare(obj, sock_path, &chr_fds, &error);
     if (listen_fd >= 0) {
         copts.monitor_fd = listen_fd;
+        copts.chr_fds = chr_fds;
         argv = qemu_command_build(obj->def, &copts, &error);
     }
     if (argv) {
         log_command_line(qd, argv);
-        if (fork_held(obj, argv, listen_fd, sock_path, &error)) {
+        if (fork_held(obj, argv, listen_fd, chr_fds, sock_path, &error)) {
             record_then_release(obj);
             return;
         }

@@ -2,10 +2,11 @@
 
 One guest (Guest A of guests.py) with a file serial logged through <log>, the qemu-ga
 unix channel without a path (libvirt's automatic socket under the channel directory), a
-virtio rng and a virtio balloon with stats: it starts under TCG, prints READY into the
-serial file and its log, the channel socket is at libvirt's path and listening while the
-guest runs (its state from query-chardev), and it and its directory are gone after; the
-balloon's statistics period is set through QOM during the start (a refusal would fail it). The defined XML of these devices is
+virtio rng and a virtio balloon with stats. It starts under TCG and prints READY into the
+serial file and its log (descriptors the daemon opened, as libvirt's); the channel socket
+is at libvirt's path and listening while the guest runs (its state from query-chardev),
+and it and its directory are gone after; the balloon's statistics period is set through
+QOM during the start (a refusal would fail it). The defined XML of these devices is
 compared with what Debian's libvirtd 9.0 gives for the same input, when it runs here.
 """
 
@@ -130,6 +131,14 @@ def test_serial_file_log_channel_rng_balloon(host, tmp_path):
         assert "<alias name='%s'/>" % alias in live, live
     cmdline = open("/proc/%d/cmdline" % host.pid("chr"), "rb").read().split(b"\0")
     assert b'{"driver":"virtio-rng-pci","rng":"objrng0","id":"rng0"}' in cmdline
+    # As libvirt at start: the daemon opens the serial's file and log and the channel's
+    # listening socket, and QEMU gets descriptors (fd sets for files).
+    fds = [a for a in cmdline if re.match(rb"set=\d+,fd=\d+,opaque=serial0-(source|log)$", a)]
+    assert len(fds) == 2, cmdline
+    assert b"file,id=charserial0,path=/dev/fdset/0,append=on,logfile=/dev/fdset/1,logappend=on" \
+        in cmdline, cmdline
+    assert any(re.match(rb"socket,id=charchannel0,fd=\d+,server=on,wait=off$", a)
+               for a in cmdline), cmdline
 
     dom.destroy()
     host.events.expect("chr", [ADDED, BOOTED, "STOPPED/DESTROYED"])

@@ -90,7 +90,7 @@ render(const char *xml_path)
     g_autoptr(GError) error = NULL;
     g_autoptr(SvDomainDef) def = NULL;
     g_auto(GStrv) argv = NULL;
-    QemuCommandOptions opts = {QEMU, 3, caps};
+    QemuCommandOptions opts = {QEMU, 3, caps, NULL};
 
     g_assert_true(g_file_get_contents(xml_path, &xml, NULL, NULL));
     def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE, &error);
@@ -322,7 +322,7 @@ hostile_case(const char *base, GStrv want, int which, const char *value)
     g_autofree char *xml = hostile_xml(base, which, value);
     g_autoptr(GError) error = NULL;
     g_autoptr(SvDomainDef) def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE, &error);
-    QemuCommandOptions opts = {QEMU, 3, caps};
+    QemuCommandOptions opts = {QEMU, 3, caps, NULL};
     g_auto(GStrv) argv = NULL;
 
     if (!def)
@@ -350,7 +350,7 @@ test_hostile_values(void)
     g_autoptr(GError) error = NULL;
     g_autoptr(SvDomainDef) def = NULL;
     g_autoptr(GString) got = g_string_new(NULL);
-    QemuCommandOptions opts = {QEMU, 3, caps};
+    QemuCommandOptions opts = {QEMU, 3, caps, NULL};
     g_auto(GStrv) want = NULL;
 
     g_assert_true(g_file_get_contents(base_path, &base, NULL, NULL));
