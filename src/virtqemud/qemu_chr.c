@@ -310,7 +310,8 @@ qemu_chr_assign_aliases(SvDomainDef *def)
         set_alias(&((SvDomainRngDef *)def->rngs->pdata[i])->info, g_strdup_printf("rng%u", i));
     if (def->watchdog)
         set_alias(&def->watchdog->info, g_strdup("watchdog0"));
-    if (def->memballoon)
+    /* model='none' is no device: libvirt names it nothing. */
+    if (def->memballoon && !g_str_equal(def->memballoon->model, "none"))
         set_alias(&def->memballoon->info, g_strdup("balloon0"));
 }
 

@@ -174,6 +174,8 @@ def test_console_streams_of_virtio_consoles_and_channels(host):
     live = dom.XMLDesc(0)
     assert re.search(r"<console type='pty' tty='/dev/pts/\d+'>\s*<source path='/dev/pts/\d+'/>"
                      r"\s*<target type='virtio' port='1'/>\s*<alias name='console1'/>", live), live
+    # As libvirt's: no alias for a balloon of model none (no device).
+    assert "<memballoon model='none'/>" in live, live
     st = host.conn.newStream(0)
     dom.openConsole("console1", st, 0)
     st.abort()
