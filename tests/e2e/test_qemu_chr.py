@@ -188,3 +188,36 @@ def test_console_streams_of_virtio_consoles_and_channels(host):
         1, 10, "internal error: character device channel0 is not using a PTY")
     dom.destroy()
     host.assert_clean()
+
+
+@pytest.fixture
+def rhost(daemons, root, request):
+    """test_restarts' Host: a daemon the test kills and starts again."""
+    from test_restarts import Host, need_guest
+    need_guest()
+    h = Host(daemons, root)
+    try:
+        yield h
+    finally:
+        problems = h.finish()
+        if problems:
+            pytest.fail("after the test:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+def test_channel_socket_outlives_a_daemon_restart(rhost, tmp_path):
+    """A restarted daemon finds the channel's live state in the status file, and the
+    channel directory still goes when the guest stops."""
+    import signal
+    os.chmod(tmp_path, 0o755)
+    rhost.start_daemon()
+    dom = rhost.conn.defineXML(chr_xml(rhost, "chr", tmp_path / "s.txt", tmp_path / "s.log"))
+    dom.create()
+    sock_dir = rhost.qemu_lib / "channel" / "target" / ("domain-%d-chr" % dom.ID())
+    live = dom.XMLDesc(0)
+    rhost.kill_daemon(signal.SIGKILL)
+    rhost.start_daemon()
+    dom = rhost.dom("chr")
+    assert dom.XMLDesc(0) == live
+    assert stat.S_ISSOCK(os.stat(sock_dir / AGENT).st_mode)
+    dom.destroy()
+    assert not sock_dir.exists()
