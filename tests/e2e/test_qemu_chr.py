@@ -7,7 +7,8 @@ serial file and its log (descriptors the daemon opened, as libvirt's); the chann
 is at libvirt's path and listening while the guest runs (its state from query-chardev),
 and it and its directory are gone after; the balloon's statistics period is set through
 QOM during the start (a refusal would fail it). The defined XML of these devices is
-compared with what Debian's libvirtd 9.0 gives for the same input, when it runs here.
+and the live XML are compared with what Debian's libvirtd 9.0 gives for the same input
+(its guest started too), when it runs here.
 """
 
 import os
@@ -79,12 +80,14 @@ def device_elements(xml):
     return out
 
 
-def libvirtd_dump(xml):
-    """libvirtd's inactive XML for xml (defined under a unique name and undefined), or
-    None when the system libvirtd does not answer."""
+def libvirtd_dumps(xml):
+    """libvirtd's inactive XML for xml and its live XML once started (defined under a unique
+    name, then destroyed and undefined), or None when the system libvirtd does not answer.
+    Its guest writes files named theirs-*."""
     name = "h-chr-e2e-%d" % os.getpid()
     xml = re.sub(r"<name>[^<]*</name>", "<name>%s</name>" % name, xml)
     xml = re.sub(r"<uuid>[^<]*</uuid>", "", xml)
+    xml = re.sub(r"(path|file)='([^']*)/", r"\1='\2/theirs-", xml)
     try:
         conn = libvirt.open("qemu:///system")
     except libvirt.libvirtError:
@@ -92,11 +95,23 @@ def libvirtd_dump(xml):
     try:
         dom = conn.defineXML(xml)
         try:
-            return dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+            inactive = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+            dom.create()
+            try:
+                return inactive, dom.XMLDesc(0)
+            finally:
+                dom.destroy()
         finally:
             dom.undefine()
     finally:
         conn.close()
+
+
+def normalized(xml):
+    """Device elements with the guest's own names out: the channel directory (root, id,
+    name) and libvirtd's guest's files."""
+    xml = re.sub(r"path='[^']*/channel/target/domain-\d+-[^/']*/", "path='CHANNEL_DIR/", xml)
+    return [d.replace("theirs-", "") for d in device_elements(xml)]
 
 
 def test_serial_file_log_channel_rng_balloon(host, tmp_path):
@@ -109,10 +124,10 @@ def test_serial_file_log_channel_rng_balloon(host, tmp_path):
     # an isa-serial target and a console standing for the serial.
     assert "<controller type='virtio-serial' index='0'/>" in defined, defined
     assert "<address type='virtio-serial' controller='0' bus='0' port='1'/>" in defined
-    theirs = libvirtd_dump(xml)
+    theirs = libvirtd_dumps(xml)
     if theirs is not None:
-        assert len(device_elements(theirs)) == 6, theirs
-        assert device_elements(defined) == device_elements(theirs), (defined, theirs)
+        assert len(device_elements(theirs[0])) == 6, theirs[0]
+        assert normalized(defined) == normalized(theirs[0]), (defined, theirs[0])
 
     dom.create()
     assert dom.state()[0] == RUNNING
@@ -125,6 +140,8 @@ def test_serial_file_log_channel_rng_balloon(host, tmp_path):
         s.connect(str(sock))  # QEMU listens on it
     live = dom.XMLDesc(0)
     assert ("<source mode='bind' path='%s'/>" % sock) in live, live
+    if theirs is not None:
+        assert normalized(live) == normalized(theirs[1]), (live, theirs[1])
     # Guest A opens no virtio port: query-chardev's frontend-open, as libvirt shows it.
     assert "<target type='virtio' name='%s' state='disconnected'/>" % AGENT in live, live
     for alias in ("serial0", "channel0", "rng0", "balloon0", "virtio-serial0"):
