@@ -274,6 +274,11 @@ virtio_serial_defaults(SvDomainDef *def)
 gboolean
 qemu_chr_post_parse(SvDomainDef *def, GError **error)
 {
+    /* libvirt's QEMU driver gives every x86 guest a balloon unless it says model='none'. */
+    if (!def->memballoon) {
+        def->memballoon = g_new0(SvDomainMemballoonDef, 1);
+        def->memballoon->model = g_strdup("virtio");
+    }
     serial_defaults(def);
     if (!console_compat(def, error))
         return FALSE;

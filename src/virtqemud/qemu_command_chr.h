@@ -22,7 +22,8 @@ void qemu_command_build_panics(const SvDomainDef *def, GPtrArray *argv);
 /* What libvirt's QEMU driver refuses at define for these devices (CONFIG_UNSUPPORTED). */
 gboolean qemu_chr_check_def(const SvDomainDef *def, GError **error);
 
-/* libvirt's QEMU defaults at define: serial target types and models, the console standing
+/* libvirt's QEMU defaults at define: a virtio memballoon when there is none, serial
+ * target types and models, the console standing
  * for the first serial (and a serial for a lone console), the default panic model, the
  * virtio-serial controller a virtio channel or console needs and the virtio-serial
  * addresses of the ports. */
