@@ -54,7 +54,7 @@ domain_open_console(SvCall *call, remote_domain_open_console_args *a, GError **e
         return FALSE;
     }
     /* Only the first console exists in a container (lxc_spec.c): its /dev/console. */
-    if (chr->type != SV_DOMAIN_CHR_TYPE_PTY || obj->def->consoles->len == 0 ||
+    if (chr->source.type != SV_DOMAIN_CHR_TYPE_PTY || obj->def->consoles->len == 0 ||
         chr != obj->def->consoles->pdata[0]) {
         sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
                      "character device %s is not using a PTY", dev ? dev : alias);

@@ -391,8 +391,8 @@ set_console_pty(SvDomainObj *obj, const char *pty)
     SvDomainChrDef *chr = obj->def->consoles->len ? obj->def->consoles->pdata[0] : NULL;
 
     if (chr && pty) {
-        g_free(chr->source_path);
-        chr->source_path = g_strdup(pty);
+        g_free(chr->source.path);
+        chr->source.path = g_strdup(pty);
     }
 }
 

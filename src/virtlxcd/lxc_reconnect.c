@@ -40,8 +40,8 @@ check_status(const LxcProcessContext *ctx, const SvStatus *st, GError **error)
     if (!sv_path_is_within(cgroup, parent))
         return invalid(error, "its cgroup '%s' is not below the daemon's cgroup parent",
                        ls->cgroup);
-    if (con && con->source_path && !sv_path_is_within(con->source_path, "/dev/pts"))
-        return invalid(error, "its console '%s' is not a pty", con->source_path);
+    if (con && con->source.path && !sv_path_is_within(con->source.path, "/dev/pts"))
+        return invalid(error, "its console '%s' is not a pty", con->source.path);
     return TRUE;
 }
 

@@ -89,13 +89,16 @@ check_devices(const SvDomainDef *def, GError **error)
         return unsupported(error, "At least one PTY console is required");
     for (guint i = 0; i < def->consoles->len; i++) {
         const SvDomainChrDef *c = def->consoles->pdata[i];
-        if (c->type != SV_DOMAIN_CHR_TYPE_PTY)
+        if (c->source.type != SV_DOMAIN_CHR_TYPE_PTY)
             return unsupported(error, "Only PTY console types are supported");
     }
     if (def->consoles->len > 1)
         return unsupported(error, "Only one console is supported; it becomes /dev/console");
     if (def->disks->len)
         return unsupported(error, "Disk devices are not supported by this driver");
+    if (def->channels->len || def->rngs->len || def->watchdog)
+        return unsupported(error, "%s devices are not supported by this driver",
+                           def->channels->len ? "Channel" : def->rngs->len ? "RNG" : "Watchdog");
     for (guint i = 0; i < def->interfaces->len; i++) {
         const SvDomainNetDef *n = def->interfaces->pdata[i];
         if (n->type != SV_DOMAIN_NET_TYPE_ETHERNET)

@@ -3,6 +3,7 @@
 
 #include "qemu_argv.h"
 #include "qemu_command_disk.h"
+#include "qemu_command_chr.h"
 
 /* Set the alias of `info` when it has none. Takes the formatted name. */
 static void
@@ -106,6 +107,7 @@ qemu_domain_assign_aliases(SvDomainDef *def)
     /* ---- interfaces ---- */
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
+    qemu_chr_assign_aliases(def);
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
 }

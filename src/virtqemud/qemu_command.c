@@ -11,6 +11,7 @@
 #include "qemu_command_platform.h"
 #include "qemu_command_disk.h"
 #include "qemu_command_net.h"
+#include "qemu_command_chr.h"
 #include "util/error.h"
 
 char *
@@ -58,12 +59,7 @@ qemu_command_check_emulator(const char *emulator, const char *default_emulator,
 gboolean
 qemu_command_check_def(const SvDomainDef *def, GError **error)
 {
-    for (guint i = 0; i < def->filesystems->len; i++) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                     "filesystem passthrough is not supported for QEMU guests");
-        return FALSE;
-    }
-    if (!qemu_disk_check(def, error))
+    if (!qemu_chr_check_def(def, error) || !qemu_disk_check(def, error))
         return FALSE;
     return qemu_net_check_def(def, error);
 }
@@ -85,36 +81,6 @@ check_caps(const SvDomainDef *def, const QemuCommandOptions *opts, GError **erro
         return FALSE;
     return qemu_net_check_start(def, opts->caps, qemu_command_emulator(def, opts->emulator),
                                 error);
-}
-
-static void
-build_chardev(GPtrArray *argv, const SvDomainChrDef *c, const char *alias)
-{
-    qemu_argv_add(argv, "-chardev");
-    if (c->type == SV_DOMAIN_CHR_TYPE_FILE) {
-        g_autofree char *p = qemu_argv_escape(c->source_path);
-        qemu_argv_addf(argv, "file,id=char%s,path=%s,append=on", alias, p);
-    } else {
-        qemu_argv_addf(argv, "pty,id=char%s", alias);
-    }
-}
-
-static void
-build_serials(const SvDomainDef *def, GPtrArray *argv)
-{
-    GPtrArray *serials = def->serials;
-
-    /* A <console> with no <serial> is the first serial port, as in libvirt. */
-    if (serials->len == 0 && def->consoles->len > 0)
-        serials = def->consoles;
-    for (guint i = 0; i < serials->len && i < 4; i++) {
-        const SvDomainChrDef *c = serials->pdata[i];
-        g_autofree char *alias = g_strdup_printf("serial%u", i);
-
-        build_chardev(argv, c, alias);
-        qemu_argv_add(argv, "-device");
-        qemu_argv_addf(argv, "isa-serial,chardev=char%s,id=%s", alias, alias);
-    }
 }
 
 GStrv
@@ -166,20 +132,15 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
         return NULL;
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
-    build_serials(def, argv);
+    qemu_command_build_chrs(def, opts->chr_fds, argv);
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
 
-    if (def->panic) {
-        qemu_argv_add(argv, "-device");
-        qemu_argv_add(argv, "pvpanic");
-    }
-    if (def->memballoon_model && g_str_equal(def->memballoon_model, "virtio")) {
-        qemu_argv_add(argv, "-device");
-        qemu_argv_add(argv, "virtio-balloon-pci,id=balloon0");
-    }
+    /* The watchdog, memballoon and rngs come after the display devices in libvirt's. */
+    qemu_command_build_chr_late(def, opts->chr_fds, argv);
     qemu_argv_add(argv, "-sandbox");
     qemu_argv_add(argv, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+    qemu_command_build_panics(def, argv);
     qemu_argv_add(argv, "-msg");
     qemu_argv_add(argv, "timestamp=on");
     g_ptr_array_add(argv, NULL);

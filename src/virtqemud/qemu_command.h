@@ -12,6 +12,9 @@ typedef struct {
     QemuCaps *caps;         /* what QEMU knows (ready): machine types, CPU and NIC models */
     /* One per interface (qemu_command_net.h): the taps and vhost fds QEMU inherits. */
     const struct QemuNetFds *net_fds;
+    /* The character devices' descriptors opened at start (qemu_command_chr.h), or NULL
+     * for their paths. */
+    const struct QemuChrFds *chr_fds;
 } QemuCommandOptions;
 
 /* argv (NULL-terminated, transfer full) for def, or NULL with CONFIG_UNSUPPORTED

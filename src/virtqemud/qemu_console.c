@@ -59,6 +59,27 @@ resolve_device(SvDomainObj *obj, const char *dev_name, const SvDomainChrDef **ch
     return -1;
 }
 
+/* Another character device by its alias, as libvirt looks devices up: a console after
+ * the first, or a channel. Its pty, if any, is in its live definition. */
+static const SvDomainChrDef *
+find_by_alias(SvDomainObj *obj, const char *dev_name)
+{
+    GPtrArray *lists[] = {obj->def->consoles, obj->def->channels};
+
+    for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
+        for (guint i = 0; i < lists[l]->len; i++) {
+            const SvDomainChrDef *c = lists[l]->pdata[i];
+
+            /* A console standing for a serial is that serial, found by its name. */
+            if (lists[l] == obj->def->consoles && sv_domain_console_is_serial(obj->def, i))
+                continue;
+            if (g_strcmp0(c->info.alias, dev_name) == 0)
+                return c;
+        }
+    }
+    return NULL;
+}
+
 static int
 open_pty(const char *path, GError **error)
 {
@@ -95,17 +116,19 @@ domain_open_console(SvCall *call, remote_domain_open_console_args *a, GError **e
     if (!obj || !sv_domain_driver_check_active(obj, error))
         return FALSE;
     port = resolve_device(obj, dev, &chr);
-    if (port < 0) {
+    if (port < 0 && dev)
+        chr = find_by_alias(obj, dev);
+    if (port < 0 && !chr) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "cannot find character device %s",
                      dev ? dev : "<null>");
         return FALSE;
     }
-    if (chr->type != SV_DOMAIN_CHR_TYPE_PTY) {
+    if (chr->source.type != SV_DOMAIN_CHR_TYPE_PTY) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
                      "character device %s is not using a PTY", dev ? dev : "serial0");
         return FALSE;
     }
-    pty = qemu_process_get_pty(obj, (guint)port);
+    pty = port >= 0 ? qemu_process_get_pty(obj, (guint)port) : chr->source.path;
     if (!pty) {
         sv_error_set(error, SV_FROM_NONE, SV_ERR_OPERATION_FAILED,
                      "PTY device is not yet assigned");

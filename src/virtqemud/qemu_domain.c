@@ -2,12 +2,18 @@
  * while it runs, and the forced kill nobody waits on. */
 #include "qemu_domain.h"
 
+#include <errno.h>
 #include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "qemu_interface.h"
+#include "qemu_command_chr.h"
 #include "qemu_status.h"
 #include "util/error.h"
+#include "util/fd.h"
 
 static void
 qemu_domain_dispose(gpointer p)
@@ -106,7 +112,33 @@ qemu_domain_remove_files(SvDomainObj *obj)
                                           NULL);
     if (qd->dir) {
         g_autofree char *sock = g_build_filename(qd->dir, "monitor.sock", NULL);
+        g_autofree char *channel_dir = qemu_chr_channel_dir(qemu_ctx_of(obj)->lib_dir);
+
         unlink(sock);
         rmdir(qd->dir);
+        qemu_chr_remove_channels(obj->def, channel_dir);
     }
+}
+
+int
+qemu_listen_unix(const char *path, const char *what, GError **error)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    g_auto(SvFd) fd = -1;
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "%s path '%s' is %zu bytes; at most %zu fit in a UNIX socket "
+                     "address (use a shorter root directory)",
+                     what, path, strlen(path), sizeof(sa.sun_path) - 1);
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    unlink(path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
+        sv_error_set_errno(error, SV_FROM_QEMU, errno, "cannot listen on %s '%s'", what, path);
+        return -1;
+    }
+    return g_steal_fd(&fd);
 }

@@ -93,6 +93,10 @@ int qemu_domain_open_log(SvDomainObj *obj, GError **error);
  * worker, in order with its write), the monitor socket and the per-guest directory. */
 void qemu_domain_remove_files(SvDomainObj *obj);
 
+/* A listening unix socket at `path` (an old file there is replaced), for QEMU: `what` names
+ * it in errors ("monitor socket"). Returns the descriptor, or -1 with `error` set. */
+int qemu_listen_unix(const char *path, const char *what, GError **error);
+
 /* Start: qemu_start.c. SvDomainLifecycle.start. */
 gboolean qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error);
 /* A start that went wrong: err (transfer full) is the cause;

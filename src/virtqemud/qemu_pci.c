@@ -391,8 +391,6 @@ addr_wanted(const SvDomainDeviceInfo *info)
 typedef struct {
     SvDomainDef *def;
     AddrSet *set;
-    /* Stands for the <memballoon>'s device info until it has one (QEMU_PCI_LIST_MEMBALLOON). */
-    SvDomainDeviceInfo balloon;
     GHashTable *multi; /* bus << 8 | slot of the slots with more than function 0 in use */
 } Walk;
 
@@ -411,9 +409,9 @@ walk_devices(Walk *w, DeviceFunc fn, GError **error)
         GPtrArray *list;
 
         if (kind->list == QEMU_PCI_LIST_MEMBALLOON) {
-            if (w->def->memballoon_model &&
-                !fn(w, kind, NULL, &w->balloon, kind->connect(w->def, NULL, &w->set->flags),
-                    error))
+            SvDomainMemballoonDef *b = w->def->memballoon;
+
+            if (b && !fn(w, kind, b, &b->info, kind->connect(w->def, b, &w->set->flags), error))
                 return FALSE;
             continue;
         }

@@ -232,8 +232,8 @@ kind_disk(const SvDomainDef *def, gconstpointer dev, const QemuPciFlags *f)
 static guint
 kind_memballoon(const SvDomainDef *def, gconstpointer dev, const QemuPciFlags *f)
 {
-    (void)dev;
-    return qemu_pci_connect_memballoon(def->memballoon_model, f);
+    (void)def;
+    return qemu_pci_connect_memballoon(((const SvDomainMemballoonDef *)dev)->model, f);
 }
 
 static guint

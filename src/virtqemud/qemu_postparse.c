@@ -9,6 +9,7 @@
 #include "qemu_command_cpu.h"
 #include "qemu_command_disk.h"
 #include "qemu_command_net.h"
+#include "qemu_command_chr.h"
 
 gboolean
 qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
@@ -29,6 +30,8 @@ qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
     qemu_net_post_parse(def);
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
+    if (!qemu_chr_post_parse(def, error))
+        return FALSE;
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "qemu_command_chr.h"
 #include "qemu_domain.h"
 #include "qemu_status.h"
 #include "domain/domain_control.h"
@@ -127,6 +128,11 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
     drv = sv_domain_driver_of_obj(obj);
     qd = qemu_domain_of(obj);
     g_debug("domain %s: QMP event %s", obj->def->name, name);
+    /* A guest opened or closed a channel: live XML only, no change of state. */
+    if (g_str_equal(name, "VSERPORT_CHANGE")) {
+        qemu_chr_port_changed(obj->def, data);
+        return;
+    }
     /* An event that answers a client's command is that client's doing. */
     if (!sv_domain_run_destroying(obj) && obj->run_state != SV_RUN_PAUSING &&
         !sv_domain_run_in_start(obj) && !qd->jobs)

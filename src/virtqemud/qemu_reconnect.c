@@ -293,7 +293,7 @@ attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
     qd->fake_reboot = qemu_status_of(st)->fake_reboot;
     for (guint i = 0; i < serials->len; i++) {
         SvDomainChrDef *chr = serials->pdata[i];
-        g_ptr_array_add(qd->ptys, g_strdup(chr->source_path));
+        g_ptr_array_add(qd->ptys, g_strdup(chr->source.path));
     }
     adopt_run_state(obj, st);
     qd->sec = qemu_security_label_from_status(ctx->security, xmlDocGetRootElement(st->doc));

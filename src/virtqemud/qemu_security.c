@@ -490,8 +490,8 @@ qemu_security_label_apply(QemuSecurity *sec, QemuSecLabel *l, const SvDomainDef 
     /* A serial file QEMU creates itself takes its label from the directory. */
     for (guint i = 0; i < serials->len; i++) {
         const SvDomainChrDef *c = serials->pdata[i];
-        if (c->type == SV_DOMAIN_CHR_TYPE_FILE && g_file_test(c->source_path, G_FILE_TEST_EXISTS) &&
-            !prepare_file(sec, l, c->source_path, l->imagelabel, TRUE, error))
+        if (c->source.type == SV_DOMAIN_CHR_TYPE_FILE && g_file_test(c->source.path, G_FILE_TEST_EXISTS) &&
+            !prepare_file(sec, l, c->source.path, l->imagelabel, TRUE, error))
             return FALSE;
     }
     return TRUE;

@@ -11,7 +11,8 @@
  *     durably; only then is QEMU let go, so no QEMU of ours ever runs that a restarted
  *     daemon cannot find; a start whose record cannot be written fails and QEMU never
  *     runs;
- *  5. QMP handshake, query-chardev (pty paths), cont unless START_PAUSED: RUNNING.
+ *  5. QMP handshake, query-chardev (pty paths, channel states), the balloon's statistics
+ *     period, cont unless START_PAUSED: RUNNING.
  * A failure at any step goes through qemu_start_failed(): QEMU is killed, and only once
  * it is gone is the guest made inactive and the call failed, so no second start of the
  * same domain can overlap a QEMU still dying. */
@@ -30,6 +31,7 @@
 #include "qemu_firmware.h"
 #include "qemu_command_disk.h"
 #include "qemu_interface.h"
+#include "qemu_command_chr.h"
 #include "qemu_status.h"
 #include "sv-config.h"
 #include "util/error.h"
@@ -181,8 +183,9 @@ learn_ptys(SvDomainObj *obj, JsonNode *ret)
         const char *file = qemu_json_string(c, "filename");
         guint n;
 
-        if (!label || !file || !g_str_has_prefix(label, "charserial") ||
-            !g_str_has_prefix(file, "pty:"))
+        qemu_chr_learn_chardev(obj->def, c);
+        if (!label || !file || !g_str_has_prefix(file, "pty:") ||
+            !g_str_has_prefix(label, "charserial"))
             continue;
         n = (guint)g_ascii_strtoull(label + 10, NULL, 10);
         if (n >= 16)
@@ -194,8 +197,8 @@ learn_ptys(SvDomainObj *obj, JsonNode *ret)
         /* The live XML shows it, as libvirt's does. */
         if (n < serials->len) {
             SvDomainChrDef *chr = serials->pdata[n];
-            g_free(chr->source_path);
-            chr->source_path = g_strdup(file + 4);
+            g_free(chr->source.path);
+            chr->source.path = g_strdup(file + 4);
         }
     }
 }
@@ -259,10 +262,26 @@ throttle_disks(QemuMonitor *mon, SvDomainObj *obj, gpointer run)
                              i + 1 == cmds->len ? throttle_last_done : throttle_one_done, run);
 }
 
+/* The balloon's statistics period is set through QOM once QEMU runs, as libvirt does. */
+static void
+balloon_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    (void)ret;
+    if (!obj || !sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
+        return;
+    if (error)
+        qemu_start_failed(obj, g_error_copy(error));
+    else
+        throttle_disks(mon, obj, run);
+}
+
 static void
 chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     SvDomainObj *obj = qemu_domain_find(run);
+    const SvDomainMemballoonDef *balloon;
 
     if (!obj || !sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
         return;
@@ -271,6 +290,13 @@ chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
         return;
     }
     learn_ptys(obj, ret);
+    balloon = obj->def->memballoon;
+    if (balloon && balloon->stats_period > 0 && balloon->info.alias &&
+        !g_str_equal(balloon->model, "none")) {
+        qemu_monitor_command(mon, "qom-set", qemu_chr_balloon_period_args(balloon),
+                             balloon_done, run);
+        return;
+    }
     throttle_disks(mon, obj, run);
 }
 
@@ -369,48 +395,46 @@ record_then_release(SvDomainObj *obj)
 
 /* ---------------------------------------------------------------- spawn */
 
-/* A listening unix socket at path, for QEMU to serve QMP on. */
-static int
-monitor_listen(const char *path, GError **error)
+/* The directory of the automatic channel sockets, when a channel needs one: QEMU creates
+ * the sockets, so it is QEMU's, as the guest's directory is. */
+static gboolean
+prepare_channels(SvDomainObj *obj, GError **error)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    g_auto(SvFd) fd = -1;
+    QemuProcessContext *ctx = qemu_ctx_of(obj);
+    g_autofree char *channel_dir = qemu_chr_channel_dir(ctx->lib_dir);
+    g_autofree char *dir = NULL;
 
-    if (strlen(path) >= sizeof(sa.sun_path)) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                     "monitor socket path '%s' is %zu bytes; at most %zu fit in a UNIX socket "
-                     "address (use a shorter root directory)",
-                     path, strlen(path), sizeof(sa.sun_path) - 1);
-        return -1;
-    }
-    strcpy(sa.sun_path, path);
-    unlink(path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
-        sv_error_set_errno(error, SV_FROM_QEMU, errno, "cannot listen on monitor socket '%s'",
-                           path);
-        return -1;
-    }
-    return g_steal_fd(&fd);
+    if (!qemu_chr_prepare_channels(obj->def, channel_dir, obj->id, &dir, error))
+        return FALSE;
+    return !dir || (sv_mkdir_p(dir, 0750, error) &&
+                    qemu_security_prepare_dir(ctx->security, dir, error));
 }
 
 /* The guest's directory, log, labels and listening monitor socket. */
 static int
-prepare(SvDomainObj *obj, const char *sock_path, GError **error)
+prepare(SvDomainObj *obj, const char *sock_path, QemuChrFds **ret_chr_fds, GError **error)
 {
     QemuProcessContext *ctx = qemu_ctx_of(obj);
     QemuDomain *qd = qemu_domain_of(obj);
     int listen_fd;
 
     qd->log_fd = qemu_domain_open_log(obj, error);
-    if (qd->log_fd < 0 || !sv_mkdir_p(qd->dir, 0750, error) ||
+    if (qd->log_fd < 0 || !sv_mkdir_p(qd->dir, 0750, error) || !prepare_channels(obj, error) ||
         !qemu_security_prepare_dir(ctx->security, qd->dir, error) ||
         !sv_mkdir_p(ctx->run_dir, 0755, error) ||
         !qemu_security_label_new(ctx->security, obj->def, &qd->sec, error) ||
         !qemu_security_label_apply(ctx->security, qd->sec, obj->def, error) ||
         !qemu_security_set_socket_label(ctx->security, qd->sec, error))
         return -1;
-    listen_fd = monitor_listen(sock_path, error);
+    listen_fd = qemu_listen_unix(sock_path, "monitor socket", error);
+    /* The character devices' files and sockets, opened as libvirt opens them. */
+    if (listen_fd >= 0) {
+        *ret_chr_fds = qemu_chr_fds_open(obj->def, error);
+        if (!*ret_chr_fds) {
+            close(listen_fd);
+            listen_fd = -1;
+        }
+    }
     qemu_security_clear_socket_label(ctx->security, qd->sec);
     return listen_fd;
 }
@@ -445,8 +469,11 @@ start_env(QemuSecurity *security, const char *home, const SvDomainDef *def)
 /* Fork QEMU, held before exec, and connect to its monitor socket. */
 static gboolean
 fork_held(SvDomainObj *obj, GStrv argv, int listen_fd, const QemuNetHost *net,
-          const char *sock_path, GError **error)
+          const QemuChrFds *chr_fds, const char *sock_path, GError **error)
 {
+    g_autoptr(GArray) keep = g_array_new(FALSE, FALSE, sizeof(int));
+    const int *chr_numbers;
+    guint n_chr;
     QemuSecurity *security = qemu_ctx_of(obj)->security;
     QemuDomain *qd = qemu_domain_of(obj);
     g_auto(GStrv) envp = start_env(security, qd->dir, obj->def);
@@ -459,11 +486,11 @@ fork_held(SvDomainObj *obj, GStrv argv, int listen_fd, const QemuNetHost *net,
     sopts.stdin_fd = -1;
     sopts.stdout_fd = qd->log_fd;
     sopts.stderr_fd = qd->log_fd;
-    g_autoptr(GArray) keep = g_array_new(FALSE, FALSE, sizeof(int));
-
     g_array_append_val(keep, listen_fd);
     qemu_net_host_keep_fds(net, keep);
-    sopts.keep_fds = (const int *)keep->data;
+    chr_numbers = qemu_chr_fds_numbers(chr_fds, &n_chr);
+    g_array_append_vals(keep, chr_numbers, n_chr);
+    sopts.keep_fds = (const int *)(gpointer)keep->data;
     sopts.n_keep_fds = keep->len;
     sopts.new_session = TRUE;
     sopts.hold_exec = TRUE;
@@ -526,6 +553,7 @@ start_spawn(SvDomainObj *obj)
     g_auto(GStrv) argv = NULL;
     g_auto(SvFd) listen_fd = -1;
     g_autoptr(QemuNetHost) net = NULL;
+    g_autoptr(QemuChrFds) chr_fds = NULL;
     QemuCommandOptions copts = {0};
 
     qd->dir = g_build_filename(ctx->lib_dir, dirname, NULL);
@@ -533,18 +561,19 @@ start_spawn(SvDomainObj *obj)
     sock_path = g_build_filename(qd->dir, "monitor.sock", NULL);
     copts.emulator = qemu_caps_get_emulator(ctx->caps);
     copts.caps = ctx->caps;
-    listen_fd = prepare_firmware(obj, &error) ? prepare(obj, sock_path, &error) : -1;
+    listen_fd = prepare_firmware(obj, &error) ? prepare(obj, sock_path, &chr_fds, &error) : -1;
     /* The taps QEMU inherits; their names go into the live definition. */
     if (listen_fd >= 0)
         net = qemu_interface_prepare(obj->def, &error);
     if (net) {
         copts.monitor_fd = listen_fd;
         copts.net_fds = net->fds;
+        copts.chr_fds = chr_fds;
         argv = qemu_command_build(obj->def, &copts, &error);
     }
     if (argv) {
         log_command_line(qd, argv);
-        if (fork_held(obj, argv, listen_fd, net, sock_path, &error)) {
+        if (fork_held(obj, argv, listen_fd, net, chr_fds, sock_path, &error)) {
             record_then_release(obj);
             return;
         }

@@ -86,15 +86,15 @@ is_pty_path(const char *path)
 static gboolean
 check_ptys(const SvDomainDef *def, GError **error)
 {
-    GPtrArray *lists[] = {def->serials, def->consoles};
+    GPtrArray *lists[] = {def->serials, def->consoles, def->channels};
 
     for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
         for (guint i = 0; i < lists[l]->len; i++) {
             const SvDomainChrDef *c = lists[l]->pdata[i];
-            if (c->type == SV_DOMAIN_CHR_TYPE_PTY && c->source_path &&
-                !is_pty_path(c->source_path)) {
+            if (c->source.type == SV_DOMAIN_CHR_TYPE_PTY && c->source.path &&
+                !is_pty_path(c->source.path)) {
                 sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                             "pty path '%s' is not a /dev/pts device", c->source_path);
+                             "pty path '%s' is not a /dev/pts device", c->source.path);
                 return FALSE;
             }
         }
@@ -118,7 +118,7 @@ def_names_file(const SvDomainDef *def, const char *path)
     for (guint l = 0; l < G_N_ELEMENTS(chrs); l++) {
         for (guint i = 0; i < chrs[l]->len; i++) {
             const SvDomainChrDef *c = chrs[l]->pdata[i];
-            if (c->type == SV_DOMAIN_CHR_TYPE_FILE && g_strcmp0(c->source_path, path) == 0)
+            if (c->source.type == SV_DOMAIN_CHR_TYPE_FILE && g_strcmp0(c->source.path, path) == 0)
                 return TRUE;
         }
     }

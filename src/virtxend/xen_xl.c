@@ -100,7 +100,7 @@ check_chr(const SvDomainDef *def, GError **error)
             unsupported(error, "<serial> on PV domains; they have a Xen <console>");
             return FALSE;
         }
-        if (con && (con->type != SV_DOMAIN_CHR_TYPE_PTY ||
+        if (con && (con->source.type != SV_DOMAIN_CHR_TYPE_PTY ||
                     (con->target_type && !g_str_equal(con->target_type, "xen")))) {
             unsupported(error, "<console> other than a pty with target type 'xen' on PV domains");
             return FALSE;
@@ -110,6 +110,12 @@ check_chr(const SvDomainDef *def, GError **error)
     for (guint i = 0; i < def->serials->len; i++) {
         const SvDomainChrDef *chr = def->serials->pdata[i];
 
+        if (chr->source.type != SV_DOMAIN_CHR_TYPE_PTY &&
+            chr->source.type != SV_DOMAIN_CHR_TYPE_FILE) {
+            unsupported(error, "serial type '%s' on Xen (pty or file)",
+                        sv_domain_chr_type_to_string(chr->source.type));
+            return FALSE;
+        }
         if (chr->target_type && !g_str_equal(chr->target_type, "isa-serial")) {
             unsupported(error, "serial target type '%s'", chr->target_type);
             return FALSE;
@@ -123,7 +129,7 @@ check_chr(const SvDomainDef *def, GError **error)
     if (con) {
         const SvDomainChrDef *first = def->serials->len ? def->serials->pdata[0] : NULL;
 
-        if (!first || con->type != first->type ||
+        if (!first || con->source.type != first->source.type ||
             (con->target_type && !g_str_equal(con->target_type, "serial"))) {
             unsupported(error, "<console> on HVM domains other than the first <serial>");
             return FALSE;
@@ -258,16 +264,20 @@ xen_def_check(const SvDomainDef *def, GError **error)
                     sv_domain_controller_type_to_string(c->type));
         return FALSE;
     }
-    if (def->filesystems->len || def->idmaps->len || def->panic) {
+    if (def->filesystems->len || def->idmaps->len || def->panics->len ||
+        def->channels->len || def->rngs->len || def->watchdog) {
         unsupported(error, "%s is not supported by the Xen driver",
                     def->filesystems->len ? "<filesystem>"
                     : def->idmaps->len    ? "<idmap>"
-                                          : "<panic>");
+                    : def->panics->len    ? "<panic>"
+                    : def->channels->len  ? "<channel>"
+                    : def->rngs->len      ? "<rng>"
+                                          : "<watchdog>");
         return FALSE;
     }
-    if (def->memballoon_model && !g_str_equal(def->memballoon_model, "xen")) {
+    if (def->memballoon && !g_str_equal(def->memballoon->model, "xen")) {
         unsupported(error, "memballoon model '%s'; Xen's balloon is model 'xen'",
-                    def->memballoon_model);
+                    def->memballoon->model);
         return FALSE;
     }
     for (guint i = 0; i < def->disks->len; i++) {
@@ -337,8 +347,8 @@ kib_to_mib(guint64 kib)
 char *
 xen_xl_serial_spec(const SvDomainChrDef *chr)
 {
-    if (chr->type == SV_DOMAIN_CHR_TYPE_FILE)
-        return g_strdup_printf("file:%s", chr->source_path);
+    if (chr->source.type == SV_DOMAIN_CHR_TYPE_FILE)
+        return g_strdup_printf("file:%s", chr->source.path);
     return g_strdup("pty");
 }
 

@@ -408,6 +408,12 @@ test_string_tables(void)
     CHECK_TABLE(memory_source, SV_DOMAIN_MEMORY_SOURCE_LAST);
     CHECK_TABLE(memory_access, SV_DOMAIN_MEMORY_ACCESS_LAST);
     CHECK_TABLE(memory_allocation, SV_DOMAIN_MEMORY_ALLOCATION_LAST);
+    CHECK_TABLE(chr_mode, SV_DOMAIN_CHR_MODE_LAST);
+    CHECK_TABLE(chr_tcp_protocol, SV_DOMAIN_CHR_TCP_LAST);
+    CHECK_TABLE(rng_backend, SV_DOMAIN_RNG_BACKEND_LAST);
+    CHECK_TABLE(watchdog_model, SV_DOMAIN_WATCHDOG_LAST);
+    CHECK_TABLE(watchdog_action, SV_DOMAIN_WATCHDOG_ACTION_LAST);
+    CHECK_TABLE(fs_driver, SV_DOMAIN_FS_DRIVER_LAST);
     g_assert_cmpstr(sv_domain_lifecycle_action_to_string(SV_DOMAIN_LIFECYCLE_RENAME_RESTART), ==,
                     "rename-restart");
 
@@ -567,11 +573,11 @@ test_fields(void)
     g_assert_cmpint(disk->bus, ==, SV_DOMAIN_DISK_BUS_VIRTIO);
     g_assert_cmpuint(def->serials->len, ==, 2);
     serial = def->serials->pdata[1];
-    g_assert_cmpint(serial->type, ==, SV_DOMAIN_CHR_TYPE_FILE);
+    g_assert_cmpint(serial->source.type, ==, SV_DOMAIN_CHR_TYPE_FILE);
     g_assert_cmpuint(serial->target_port, ==, 1);
     g_assert_true(def->graphics_none);
-    g_assert_true(def->panic);
-    g_assert_cmpstr(def->memballoon_model, ==, "virtio");
+    g_assert_cmpuint(def->panics->len, ==, 1);
+    g_assert_cmpstr(def->memballoon->model, ==, "virtio");
     g_assert_null(def->metadata);
 }
 

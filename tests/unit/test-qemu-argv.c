@@ -3,7 +3,9 @@
  * of a QEMU 7.2 probe captured in tests/data/qemu-argv/probe. Then hostile values in
  * every element that reaches the command line (tests/data/qemu-argv/hostile): each is
  * refused or leaves the command line's shape (its arguments, options and keys) as it
- * is, and what happened to each is compared with hostile/outcomes.txt.
+ * is, and what happened to each is compared with hostile/outcomes.txt. A CASE.out, where
+ * there is one, holds the definition as a define leaves it (its inactive XML). Cases named
+ * err-* or AREA-err-* expect an error.
  * SV_REGENERATE=1 rewrites the expected files instead of comparing. */
 #include <string.h>
 
@@ -14,6 +16,7 @@
 #include "qemu_caps.h"
 #include "qemu_command.h"
 #include "qemu_command_net.h"
+#include "qemu_command_chr.h"
 #include "qemu_postparse.h"
 #include "util/error.h"
 
@@ -77,6 +80,33 @@ fake_net_fds(const SvDomainDef *def)
     return fds;
 }
 
+/* What a start does to its live copy before the command line: aliases, and the channel
+ * sockets' paths in libvirt's channel directory, with the id domxml-to-native shows (-1). */
+static gboolean
+start_steps(SvDomainDef *def, GError **error)
+{
+    g_autofree char *channel_dir = NULL;
+
+    qemu_domain_assign_aliases(def);
+    return qemu_chr_prepare_channels(def, "/var/lib/libvirt/qemu/channel/target", -1,
+                                     &channel_dir, error);
+}
+
+/* When CASE.out exists: the definition as a define leaves it (dumpxml --inactive),
+ * compared with it. */
+static void
+check_defined(const char *xml_path, const SvDomainDef *def)
+{
+    g_autofree char *base = g_strndup(xml_path, strlen(xml_path) - strlen(".xml"));
+    g_autofree char *out_path = g_strconcat(base, ".out", NULL);
+    g_autofree char *got = NULL;
+
+    if (!g_file_test(out_path, G_FILE_TEST_EXISTS))
+        return;
+    got = sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_INACTIVE);
+    compare_golden(out_path, got);
+}
+
 static char *
 render(const char *xml_path)
 {
@@ -85,7 +115,7 @@ render(const char *xml_path)
     g_autoptr(SvDomainDef) def = NULL;
     g_auto(GStrv) argv = NULL;
     g_autofree QemuNetFds *fds = NULL;
-    QemuCommandOptions opts = {QEMU, 3, caps, NULL};
+    QemuCommandOptions opts = {.emulator = QEMU, .monitor_fd = 3, .caps = caps};
 
     g_assert_true(g_file_get_contents(xml_path, &xml, NULL, NULL));
     /* Generated MAC addresses, the same in every run. */
@@ -96,7 +126,10 @@ render(const char *xml_path)
     if (!qemu_domain_def_post_parse(def, caps, &error))
         return g_strdup_printf("%d %d %s\n", error->code, sv_error_get_from(error),
                                error->message);
-    qemu_domain_assign_aliases(def);
+    check_defined(xml_path, def);
+    if (!start_steps(def, &error))
+        return g_strdup_printf("%d %d %s\n", error->code, sv_error_get_from(error),
+                               error->message);
     fds = fake_net_fds(def);
     opts.net_fds = fds;
     argv = qemu_command_build(def, &opts, &error);
@@ -181,6 +214,12 @@ static const Element elements[] = {
     {"@NETNAME@", "/images/install.iso"},
     {"@NETHOST@", "mirror.example.org"},
     {"@NBDSOCK@", "/run/nbd.sock"},
+    {"@LOG@", "/var/log/serial.qlog"},
+    {"@UNIXPATH@", "/run/serial.sock"},
+    {"@HOST@", "127.0.0.1"},
+    {"@SERVICE@", "4555"},
+    {"@CHANNEL@", "org.qemu.guest_agent.0"},
+    {"@RNG@", "/dev/urandom"},
 };
 
 typedef struct {
@@ -236,28 +275,28 @@ hostile_xml(const char *base, int which, const char *value)
     return g_steal_pointer(&doc);
 }
 
-/* The member names of a JSON object, nested objects' in braces; "not JSON" if it is not
- * one object. */
+/* The member names of a JSON option argument, nested objects' in braces, in order. */
 static void
-json_keys(GString *keys, JsonObject *o)
+json_keys(JsonNode *node, GString *keys)
 {
-    g_autoptr(GList) members = json_object_get_members(o);
+    JsonObject *o;
+    g_autoptr(GList) members = NULL;
 
+    if (!JSON_NODE_HOLDS_OBJECT(node))
+        return;
+    o = json_node_get_object(node);
+    members = json_object_get_members(o);
+    g_string_append_c(keys, '{');
     for (GList *m = members; m; m = m->next) {
-        JsonNode *v = json_object_get_member(o, m->data);
-
         g_string_append_printf(keys, "%s|", (const char *)m->data);
-        if (JSON_NODE_HOLDS_OBJECT(v)) {
-            g_string_append_c(keys, '{');
-            json_keys(keys, json_node_get_object(v));
-            g_string_append_c(keys, '}');
-        }
+        json_keys(json_object_get_member(o, m->data), keys);
     }
+    g_string_append_c(keys, '}');
 }
 
 /* The keys of an option argument as QEMU's option parser sees them: comma-separated
- * pieces (",," is a comma inside a value), each "key=value" or a bare positional one; or
- * for JSON (QEMU reads an argument starting with '{' as JSON), its member names. */
+ * pieces (",," is a comma inside a value), each "key=value" or a bare positional one;
+ * for a JSON argument, its member names (a value that is no JSON object is its own key). */
 static char *
 option_keys(const char *arg)
 {
@@ -266,14 +305,11 @@ option_keys(const char *arg)
 
     if (arg[0] == '{') {
         g_autoptr(JsonParser) parser = json_parser_new();
-        JsonNode *root;
 
-        if (!json_parser_load_from_data(parser, arg, -1, NULL) ||
-            !JSON_NODE_HOLDS_OBJECT(root = json_parser_get_root(parser))) {
-            g_string_append(keys, "not JSON");
-            return g_string_free(keys, FALSE);
-        }
-        json_keys(keys, json_node_get_object(root));
+        if (json_parser_load_from_data(parser, arg, -1, NULL))
+            json_keys(json_parser_get_root(parser), keys);
+        else
+            g_string_append(keys, arg);
         return g_string_free(keys, FALSE);
     }
 
@@ -328,17 +364,21 @@ hostile_case(const char *base, GStrv want, int which, const char *value)
     g_autofree char *xml = hostile_xml(base, which, value);
     g_autoptr(GError) error = NULL;
     g_autoptr(SvDomainDef) def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE, &error);
-    QemuCommandOptions opts = {QEMU, 3, caps, NULL};
+    QemuCommandOptions opts = {.emulator = QEMU, .monitor_fd = 3, .caps = caps};
     g_auto(GStrv) argv = NULL;
     g_autofree QemuNetFds *fds = NULL;
 
     if (!def)
+        return g_strdup_printf("define: %d %d", error->code, sv_error_get_from(error));
+    if (!qemu_domain_def_post_parse(def, caps, &error))
         return g_strdup_printf("define: %d %d", error->code, sv_error_get_from(error));
     fds = fake_net_fds(def);
     opts.net_fds = fds;
     if (!qemu_command_check_emulator(qemu_command_emulator(def, QEMU), QEMU, NULL, FALSE,
                                      &error))
         return g_strdup_printf("emulator: %d %d", error->code, sv_error_get_from(error));
+    if (!start_steps(def, &error))
+        return g_strdup_printf("start: %d %d", error->code, sv_error_get_from(error));
     argv = qemu_command_build(def, &opts, &error);
     if (!argv)
         return g_strdup_printf("start: %d %d", error->code, sv_error_get_from(error));
@@ -355,7 +395,7 @@ test_hostile_values(void)
     g_autoptr(GError) error = NULL;
     g_autoptr(SvDomainDef) def = NULL;
     g_autoptr(GString) got = g_string_new(NULL);
-    QemuCommandOptions opts = {QEMU, 3, caps, NULL};
+    QemuCommandOptions opts = {.emulator = QEMU, .monitor_fd = 3, .caps = caps};
     g_auto(GStrv) want = NULL;
     g_autofree QemuNetFds *fds = NULL;
 
@@ -363,6 +403,8 @@ test_hostile_values(void)
     base_xml = hostile_xml(base, -1, NULL);
     def = sv_domain_def_parse(base_xml, SV_DOMAIN_PARSE_INACTIVE, &error);
     g_assert_no_error(error);
+    g_assert_true(qemu_domain_def_post_parse(def, caps, &error));
+    g_assert_true(start_steps(def, &error));
     fds = fake_net_fds(def);
     opts.net_fds = fds;
     want = qemu_command_build(def, &opts, &error);

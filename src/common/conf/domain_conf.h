@@ -144,10 +144,14 @@ typedef enum {
     SV_DOMAIN_FS_ACCESS_LAST
 } SvDomainFsAccessMode;
 
-/* <serial type=...> and <console type=...> (default pty). */
+/* <serial type=...>, <console type=...> and <channel type=...> (default pty). */
 typedef enum {
     SV_DOMAIN_CHR_TYPE_PTY,
     SV_DOMAIN_CHR_TYPE_FILE,
+    SV_DOMAIN_CHR_TYPE_UNIX,
+    SV_DOMAIN_CHR_TYPE_TCP,
+    SV_DOMAIN_CHR_TYPE_NULL,
+    SV_DOMAIN_CHR_TYPE_SPICEVMC,
     SV_DOMAIN_CHR_TYPE_LAST
 } SvDomainChrType;
 
@@ -180,15 +184,47 @@ typedef struct {
     char *source_dir; /* never NULL */
     char *target_dir; /* never NULL */
     gboolean readonly;
+    int driver;          /* SvDomainFsDriver (declared with the character devices) */
+    guint queue;         /* virtiofs <driver queue=>, 0 = unset */
+    char *binary_path;   /* virtiofs <binary path=> */
 } SvDomainFsDef;
 
-/* A <serial> or a <console>. */
+/* <source mode=...> of unix and tcp character devices (default connect). */
+typedef enum {
+    SV_DOMAIN_CHR_MODE_CONNECT,
+    SV_DOMAIN_CHR_MODE_BIND,
+    SV_DOMAIN_CHR_MODE_LAST
+} SvDomainChrMode;
+
+/* <protocol type=...> of tcp character devices (default raw, always formatted). */
+typedef enum {
+    SV_DOMAIN_CHR_TCP_RAW,
+    SV_DOMAIN_CHR_TCP_TELNET,
+    SV_DOMAIN_CHR_TCP_LAST
+} SvDomainChrTcpProtocol;
+
+/* What a character device connects to on the host: <source>, <protocol> and <log>. */
+typedef struct {
+    SvDomainChrType type;
+    char *path; /* file, unix: the path (unix may lack one for an automatic channel path);
+                 * pty: the allocated pty (live state) or NULL */
+    SvDomainChrMode mode; /* unix and tcp */
+    char *host;           /* tcp: never NULL */
+    char *service;        /* tcp: never NULL */
+    SvDomainChrTcpProtocol protocol;
+    char *log_file;          /* <log file=> or NULL */
+    SvDomainSwitch log_append;
+} SvDomainChrSource;
+
+/* A <serial>, a <console> or a <channel>. */
 typedef struct {
     SvDomainDeviceInfo info; /* first: see domain_device.h */
-    SvDomainChrType type;
-    char *source_path; /* file: never NULL; pty: the allocated pty (live state) or NULL */
-    char *target_type; /* validated against libvirt's list for serials or consoles */
-    guint target_port; /* serials without a port get the next free one, consoles 0 */
+    SvDomainChrSource source;
+    char *target_type;  /* validated against libvirt's list for the device kind */
+    guint target_port;  /* serials without a port get the next free one, consoles 0 */
+    char *target_model; /* serials: <target><model name=> (isa-serial...) */
+    char *target_name;  /* channels: <target type='virtio' name=> */
+    char *target_state; /* channels: live state (connected, disconnected) or NULL */
 } SvDomainChrDef;
 
 typedef struct {
@@ -761,8 +797,92 @@ void sv_domain_net_seed_mac(guint32 seed);
  * ("<driver>", "<mtu>" ...), for drivers that refuse them rather than drop them; NULL when
  * it has none. (transfer none) */
 const char *sv_domain_net_tuning_name(const SvDomainNetDef *net);
+/* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
+/* (domain_chr.c; string tables there too) */
+
+/* <rng><backend model=...>. */
+typedef enum {
+    SV_DOMAIN_RNG_BACKEND_RANDOM,
+    SV_DOMAIN_RNG_BACKEND_EGD,
+    SV_DOMAIN_RNG_BACKEND_BUILTIN,
+    SV_DOMAIN_RNG_BACKEND_LAST
+} SvDomainRngBackend;
+
+typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
+    char *model;             /* virtio, virtio-transitional, virtio-non-transitional */
+    SvDomainRngBackend backend;
+    char *device;            /* random: never NULL (libvirt's default /dev/random) */
+    SvDomainChrSource egd;   /* egd: where the entropy daemon is */
+} SvDomainRngDef;
+
+typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
+    char *model;             /* never NULL: virtio, xen, none, virtio-(non-)transitional */
+    gboolean has_period;
+    guint stats_period; /* <stats period=> in seconds */
+    SvDomainSwitch autodeflate;
+    SvDomainSwitch free_page_reporting;
+} SvDomainMemballoonDef;
+
+/* <watchdog model=...>, the models libvirt 9.0 knows. */
+typedef enum {
+    SV_DOMAIN_WATCHDOG_I6300ESB,
+    SV_DOMAIN_WATCHDOG_IB700,
+    SV_DOMAIN_WATCHDOG_DIAG288,
+    SV_DOMAIN_WATCHDOG_LAST
+} SvDomainWatchdogModel;
+
+/* <watchdog action=...> (default reset, always formatted). */
+typedef enum {
+    SV_DOMAIN_WATCHDOG_ACTION_RESET,
+    SV_DOMAIN_WATCHDOG_ACTION_SHUTDOWN,
+    SV_DOMAIN_WATCHDOG_ACTION_POWEROFF,
+    SV_DOMAIN_WATCHDOG_ACTION_PAUSE,
+    SV_DOMAIN_WATCHDOG_ACTION_DUMP,
+    SV_DOMAIN_WATCHDOG_ACTION_NONE,
+    SV_DOMAIN_WATCHDOG_ACTION_INJECT_NMI,
+    SV_DOMAIN_WATCHDOG_ACTION_LAST
+} SvDomainWatchdogAction;
+
+typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
+    SvDomainWatchdogModel model;
+    SvDomainWatchdogAction action;
+} SvDomainWatchdogDef;
+
+typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
+    char *model;             /* NULL = the driver's default; isa, pseries, hyperv, s390 */
+} SvDomainPanicDef;
+
+/* <filesystem><driver type=...>, for QEMU (none: no <driver>). */
+typedef enum {
+    SV_DOMAIN_FS_DRIVER_NONE,
+    SV_DOMAIN_FS_DRIVER_PATH,
+    SV_DOMAIN_FS_DRIVER_HANDLE,
+    SV_DOMAIN_FS_DRIVER_VIRTIOFS,
+    SV_DOMAIN_FS_DRIVER_LAST
+} SvDomainFsDriver;
+
+const char *sv_domain_chr_mode_to_string(int v);
+int sv_domain_chr_mode_from_string(const char *s);
+const char *sv_domain_chr_tcp_protocol_to_string(int v);
+int sv_domain_chr_tcp_protocol_from_string(const char *s);
+const char *sv_domain_rng_backend_to_string(int v);
+int sv_domain_rng_backend_from_string(const char *s);
+const char *sv_domain_watchdog_model_to_string(int v);
+int sv_domain_watchdog_model_from_string(const char *s);
+const char *sv_domain_watchdog_action_to_string(int v);
+int sv_domain_watchdog_action_from_string(const char *s);
+const char *sv_domain_fs_driver_to_string(int v);
+int sv_domain_fs_driver_from_string(const char *s);
 
 typedef struct SvDomainDef SvDomainDef;
+/* Whether console `n` of `def` stands for serial `n`, as libvirt reads an hvm guest's
+ * console of target type serial: it is formatted as that serial and is no device. */
+gboolean sv_domain_console_is_serial(const SvDomainDef *def, guint n);
+
 struct SvDomainDef {
     SvDomainVirtType type;
     char *name; /* never NULL; passes sv_domain_name_check() */
@@ -799,9 +919,6 @@ struct SvDomainDef {
     GPtrArray *consoles;    /* of SvDomainChrDef */
     GPtrArray *controllers; /* of SvDomainControllerDef */
     GPtrArray *idmaps;      /* of SvDomainIdMapDef: uids by start, then gids by start */
-    gboolean panic;
-    char *panic_model; /* NULL = the driver's default */
-    char *memballoon_model; /* NULL = no <memballoon> element */
     gboolean graphics_none;
 
     /* ---- platform: os extras, features, clock, pm, sysinfo, genid ---- */
@@ -863,6 +980,11 @@ struct SvDomainDef {
     /* ---- interfaces ---- */
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
+    GPtrArray *channels;             /* of SvDomainChrDef */
+    GPtrArray *rngs;                 /* of SvDomainRngDef */
+    GPtrArray *panics;               /* of SvDomainPanicDef, one per model at most */
+    SvDomainMemballoonDef *memballoon; /* NULL = no <memballoon> element */
+    SvDomainWatchdogDef *watchdog;     /* NULL = none (libvirt 9.0 takes one) */
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
 

@@ -3,33 +3,12 @@
 #include "conf/domain_conf.h"
 
 #include "conf/domain_device.h"
+#include "conf/domain_enum.h"
 #include "conf/domain_parse.h"
 
 /* ---- string tables ------------------------------------------------------------------ */
 
-static int
-table_index(const char *const *table, int n, const char *s)
-{
-    if (!s)
-        return -1;
-    for (int i = 0; i < n; i++) {
-        if (g_str_equal(table[i], s))
-            return i;
-    }
-    return -1;
-}
-
-#define ENUM_IMPL(what, last, ...)                                                             \
-    static const char *const what##_names[] = {__VA_ARGS__};                                   \
-    G_STATIC_ASSERT(G_N_ELEMENTS(what##_names) == (last));                                     \
-    const char *sv_domain_##what##_to_string(int v)                                            \
-    {                                                                                          \
-        return v >= 0 && v < (last) ? what##_names[v] : NULL;                                  \
-    }                                                                                          \
-    int sv_domain_##what##_from_string(const char *s)                                          \
-    {                                                                                          \
-        return table_index(what##_names, (last), s);                                           \
-    }
+#define ENUM_IMPL SV_DOMAIN_ENUM_IMPL
 
 ENUM_IMPL(virt_type, SV_DOMAIN_VIRT_LAST, "qemu", "kvm", "lxc", "xen")
 ENUM_IMPL(lifecycle_action, SV_DOMAIN_LIFECYCLE_LAST, "destroy", "restart", "preserve",
@@ -47,7 +26,7 @@ ENUM_IMPL(cpu_fallback, SV_DOMAIN_CPU_FALLBACK_LAST, "allow", "forbid")
 ENUM_IMPL(clock_offset, SV_DOMAIN_CLOCK_OFFSET_LAST, "utc", "localtime", "variable", "timezone")
 ENUM_IMPL(fs_type, SV_DOMAIN_FS_TYPE_LAST, "mount")
 ENUM_IMPL(fs_access_mode, SV_DOMAIN_FS_ACCESS_LAST, "passthrough", "mapped", "squash")
-ENUM_IMPL(chr_type, SV_DOMAIN_CHR_TYPE_LAST, "pty", "file")
+ENUM_IMPL(chr_type, SV_DOMAIN_CHR_TYPE_LAST, "pty", "file", "unix", "tcp", "null", "spicevmc")
 ENUM_IMPL(controller_type, SV_DOMAIN_CONTROLLER_LAST, "ide", "fdc", "scsi", "sata",
           "virtio-serial", "ccid", "usb", "pci", "xenbus", "isa")
 ENUM_IMPL(idmap_kind, SV_DOMAIN_IDMAP_LAST, "uid", "gid")
@@ -69,7 +48,7 @@ sv_domain_feature_to_string(int v)
 int
 sv_domain_feature_from_string(const char *s)
 {
-    int i = table_index(feature_names, G_N_ELEMENTS(feature_names), s);
+    int i = sv_domain_table_index(feature_names, G_N_ELEMENTS(feature_names), s);
 
     return i < 0 ? -1 : 1 << i;
 }
@@ -86,6 +65,7 @@ sv_domain_fs_def_free(gpointer p)
     sv_domain_device_info_clear(&f->info);
     g_free(f->source_dir);
     g_free(f->target_dir);
+    g_free(f->binary_path);
     g_free(f);
 }
 
@@ -97,8 +77,11 @@ sv_domain_chr_def_free(gpointer p)
     if (!c)
         return;
     sv_domain_device_info_clear(&c->info);
-    g_free(c->source_path);
+    sv_domain_chr_source_clear(&c->source);
     g_free(c->target_type);
+    g_free(c->target_model);
+    g_free(c->target_name);
+    g_free(c->target_state);
     g_free(c);
 }
 
@@ -137,6 +120,9 @@ sv_domain_def_new(void)
     /* ---- interfaces ---- */
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
+    def->channels = g_ptr_array_new_with_free_func(sv_domain_chr_def_free);
+    def->rngs = g_ptr_array_new_with_free_func(sv_domain_rng_def_free);
+    def->panics = g_ptr_array_new_with_free_func(sv_domain_panic_def_free);
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
 
@@ -175,8 +161,6 @@ sv_domain_def_free(SvDomainDef *def)
     g_clear_pointer(&def->consoles, g_ptr_array_unref);
     g_clear_pointer(&def->controllers, g_ptr_array_unref);
     g_clear_pointer(&def->idmaps, g_ptr_array_unref);
-    g_free(def->panic_model);
-    g_free(def->memballoon_model);
 
     /* ---- platform ---- */
     g_free(def->clock_timezone);
@@ -193,6 +177,11 @@ sv_domain_def_free(SvDomainDef *def)
     /* ---- interfaces ---- */
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
+    g_clear_pointer(&def->channels, g_ptr_array_unref);
+    g_clear_pointer(&def->rngs, g_ptr_array_unref);
+    g_clear_pointer(&def->panics, g_ptr_array_unref);
+    g_clear_pointer(&def->memballoon, sv_domain_memballoon_def_free);
+    g_clear_pointer(&def->watchdog, sv_domain_watchdog_def_free);
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
 

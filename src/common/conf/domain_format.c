@@ -98,48 +98,6 @@ format_features_cpu_clock(GString *buf, const SvDomainDef *def)
     sv_domain_platform_format_pm(buf, def);
 }
 
-static void
-format_filesystem(GString *buf, const SvDomainFsDef *fs, guint flags)
-{
-    g_string_append_printf(buf, "    <filesystem type='%s' accessmode='%s'>\n      <source",
-                           sv_domain_fs_type_to_string(fs->type),
-                           sv_domain_fs_access_mode_to_string(fs->accessmode));
-    sv_xml_append_attr(buf, "dir", fs->source_dir);
-    g_string_append(buf, "/>\n      <target");
-    sv_xml_append_attr(buf, "dir", fs->target_dir);
-    g_string_append(buf, "/>\n");
-    if (fs->readonly)
-        g_string_append(buf, "      <readonly/>\n");
-    sv_domain_device_info_format(buf, 6, &fs->info, flags);
-    g_string_append(buf, "    </filesystem>\n");
-}
-
-/* libvirt's virDomainChrDefFormat: a pty's path is live state, shown only in live XML
- * (and, for the first console, also as tty=). */
-static void
-format_chr(GString *buf, const char *element, const SvDomainChrDef *chr, gboolean console,
-           guint flags)
-{
-    gboolean live_pty = chr->type == SV_DOMAIN_CHR_TYPE_PTY && chr->source_path &&
-                        !(flags & SV_DOMAIN_FORMAT_INACTIVE);
-
-    g_string_append_printf(buf, "    <%s type='%s'", element,
-                           sv_domain_chr_type_to_string(chr->type));
-    if (console && live_pty && chr->target_port == 0)
-        sv_xml_append_attr(buf, "tty", chr->source_path);
-    g_string_append(buf, ">\n");
-    if (chr->source_path && (chr->type != SV_DOMAIN_CHR_TYPE_PTY || live_pty)) {
-        g_string_append(buf, "      <source");
-        sv_xml_append_attr(buf, "path", chr->source_path);
-        g_string_append(buf, "/>\n");
-    }
-    g_string_append(buf, "      <target");
-    sv_xml_append_attr(buf, "type", chr->target_type);
-    g_string_append_printf(buf, " port='%u'/>\n", chr->target_port);
-    sv_domain_device_info_format(buf, 6, &chr->info, flags);
-    g_string_append_printf(buf, "    </%s>\n", element);
-}
-
 /* The end of a device element written so far without its closing '>': "/>" when it has no
  * device info to show, else its info lines and the closing tag. */
 G_GNUC_UNUSED static void
@@ -166,20 +124,17 @@ format_devices(GString *buf, const SvDomainDef *def, guint flags)
         sv_domain_disk_format(buf, def->disks->pdata[i], flags);
     for (guint i = 0; i < def->controllers->len; i++)
         sv_domain_controller_format(buf, def->controllers->pdata[i], flags);
-    for (guint i = 0; i < def->filesystems->len; i++)
-        format_filesystem(buf, def->filesystems->pdata[i], flags);
+    sv_domain_format_filesystems(buf, def, flags);
     for (guint i = 0; i < def->interfaces->len; i++)
         sv_domain_net_format(buf, def->interfaces->pdata[i], flags);
-    for (guint i = 0; i < def->serials->len; i++)
-        format_chr(buf, "serial", def->serials->pdata[i], FALSE, flags);
-    for (guint i = 0; i < def->consoles->len; i++)
-        format_chr(buf, "console", def->consoles->pdata[i], TRUE, flags);
+    sv_domain_format_chrs(buf, def, flags);
 
     /* libvirt's device order from here: channel, input, tpm, graphics, sound, audio, video,
      * hostdev, redirdev, redirfilter, hub, watchdog, memballoon, rng, nvram, panic, shmem,
      * memory, iommu, vsock. Each area writes its own devices at its place. */
 
     /* ---- channels (character devices) ---- */
+    sv_domain_format_channels(buf, def, flags);
 
     /* ---- input, graphics, sound, audio, video, redirdev ---- */
 
@@ -187,16 +142,8 @@ format_devices(GString *buf, const SvDomainDef *def, guint flags)
 
     if (def->graphics_none)
         g_string_append(buf, "    <graphics type='none'/>\n");
-    if (def->memballoon_model) {
-        g_string_append(buf, "    <memballoon");
-        sv_xml_append_attr(buf, "model", def->memballoon_model);
-        g_string_append(buf, "/>\n");
-    }
-    if (def->panic) {
-        g_string_append(buf, "    <panic");
-        sv_xml_append_attr(buf, "model", def->panic_model);
-        g_string_append(buf, "/>\n");
-    }
+    /* Where the memballoon and panic were written before the markers: after the graphics. */
+    sv_domain_format_chr_late(buf, def, flags);
     g_string_append(buf, "  </devices>\n");
 }
 

@@ -145,3 +145,26 @@ gboolean sv_domain_net_parse(const xmlNode *node, SvDomainDef *def, guint flags,
 
 /* Write one <interface> element at libvirt's indentation (4), as libvirt formats it. */
 void sv_domain_net_format(GString *buf, const SvDomainNetDef *net, guint flags);
+/* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---------- */
+/* (domain_chr.c) */
+
+/* Whether `node` is one of this area's devices (serial, console, channel, rng, memballoon,
+ * watchdog, panic, filesystem), and parse one into `def`. */
+gboolean sv_domain_is_chr_device(const xmlNode *node);
+gboolean sv_domain_parse_chr_device(const xmlNode *node, SvDomainDef *def, guint flags,
+                                    GError **error);
+/* Write the serials and consoles, the channels, the filesystems, and the late devices
+ * (watchdog, memballoon, rng, panic), each group at its place in libvirt's order. A
+ * console of an hvm guest with target type serial is written as its serial, as libvirt. */
+void sv_domain_format_chrs(GString *buf, const SvDomainDef *def, guint flags);
+void sv_domain_format_channels(GString *buf, const SvDomainDef *def, guint flags);
+void sv_domain_format_filesystems(GString *buf, const SvDomainDef *def, guint flags);
+void sv_domain_format_chr_late(GString *buf, const SvDomainDef *def, guint flags);
+/* libvirt's check of the panics: one per model. */
+gboolean sv_domain_panics_validate(const SvDomainDef *def, GError **error);
+
+void sv_domain_chr_source_clear(SvDomainChrSource *src);
+void sv_domain_rng_def_free(gpointer p);
+void sv_domain_memballoon_def_free(SvDomainMemballoonDef *m);
+void sv_domain_watchdog_def_free(SvDomainWatchdogDef *w);
+void sv_domain_panic_def_free(gpointer p);

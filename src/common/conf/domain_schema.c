@@ -58,21 +58,11 @@ static const HandledElement handled_elements[] = {
      "emulator disk filesystem interface serial console controller panic memballoon graphics"
      /* disks and controllers */ ""
      /* interfaces */ ""
-     /* character devices, channels, rng, memballoon, watchdog, panic, filesystems */ ""
+     /* character devices, channels, rng, memballoon, watchdog, panic, filesystems */
+     " channel rng watchdog"
      /* graphics, video, input, sound, audio, redirdev */ ""
      /* the end */ "",
      ""},
-    {"devices/filesystem", "source target readonly alias address", "type accessmode"},
-    {"filesystem/source", "", "dir"},
-    {"filesystem/target", "", "dir"},
-    {"devices/serial", "source target alias address", "type tty"},
-    {"serial/source", "", "path"},
-    {"serial/target", "", "type port"},
-    {"devices/console", "source target alias address", "type tty"},
-    {"console/source", "", "path"},
-    {"console/target", "", "type port"},
-    {"devices/panic", "", "model"},
-    {"devices/memballoon", "", "model"},
     {"devices/graphics", "", "type"},
     /* Device info (domain_device.c), under every device that has it. */
 #define DEVICE_INFO(dev)                                                                       \
@@ -80,10 +70,7 @@ static const HandledElement handled_elements[] = {
     {dev "/address", "",                                                                       \
      "type domain bus slot function multifunction controller target unit port iobase irq"}
     DEVICE_INFO("disk"),
-    DEVICE_INFO("filesystem"),
     DEVICE_INFO("interface"),
-    DEVICE_INFO("serial"),
-    DEVICE_INFO("console"),
     DEVICE_INFO("controller"),
 
     /* ---- platform ---- */
@@ -176,6 +163,37 @@ static const HandledElement handled_elements[] = {
     {"interface/rom", "", "bar enabled file"},
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
+#define CHR_ELEMENTS(dev)                                                                      \
+    {"devices/" dev, "source protocol log target alias address", "type tty"},                  \
+    {dev "/source", "", "mode path host service"}, {dev "/protocol", "", "type"},              \
+    {dev "/log", "", "file append"}, DEVICE_INFO(dev)
+    CHR_ELEMENTS("serial"),
+    CHR_ELEMENTS("console"),
+    CHR_ELEMENTS("channel"),
+#undef CHR_ELEMENTS
+    {"serial/target", "model", "type port"},
+    {"target/model", "", "name"},
+    {"console/target", "", "type port"},
+    {"channel/target", "", "type name state"},
+    {"devices/rng", "backend alias address", "model"},
+    {"rng/backend", "source protocol", "model type"},
+    {"backend/source", "", "mode path host service"},
+    {"backend/protocol", "", "type"},
+    DEVICE_INFO("rng"),
+    {"devices/memballoon", "stats alias address", "model autodeflate freePageReporting"},
+    {"memballoon/stats", "", "period"},
+    DEVICE_INFO("memballoon"),
+    {"devices/watchdog", "alias address", "model action"},
+    DEVICE_INFO("watchdog"),
+    {"devices/panic", "alias address", "model"},
+    DEVICE_INFO("panic"),
+    {"devices/filesystem", "driver binary source target readonly alias address",
+     "type accessmode"},
+    {"filesystem/driver", "", "type queue"},
+    {"filesystem/binary", "", "path"},
+    {"filesystem/source", "", "dir"},
+    {"filesystem/target", "", "dir"},
+    DEVICE_INFO("filesystem"),
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
 

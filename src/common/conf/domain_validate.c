@@ -22,8 +22,9 @@ controller_index_used(const SvDomainDef *def, SvDomainControllerType type, guint
     return FALSE;
 }
 
-/* libvirt's post-parse: serials get the port after the highest one before them, controllers
- * the lowest index unused by their type, in document order. */
+/* libvirt's post-parse: serials get the port after the highest one of all serials so far
+ * (explicit ports after them included), controllers the lowest index unused by their type,
+ * in document order. */
 static void
 assign_ports_and_indexes(SvDomainDef *def)
 {
@@ -33,8 +34,11 @@ assign_ports_and_indexes(SvDomainDef *def)
 
         if (chr->target_port != G_MAXUINT)
             continue;
-        for (guint j = 0; j < i; j++)
-            max = MAX(max, (gint64)((SvDomainChrDef *)def->serials->pdata[j])->target_port);
+        for (guint j = 0; j < def->serials->len; j++) {
+            guint port = ((SvDomainChrDef *)def->serials->pdata[j])->target_port;
+            if (port != G_MAXUINT)
+                max = MAX(max, (gint64)port);
+        }
         chr->target_port = (guint)(max + 1);
     }
     for (guint i = 0; i < def->controllers->len; i++) {
@@ -147,7 +151,8 @@ sv_domain_def_validate(const SvDomainDef *def, GError **error)
             return FALSE;
         }
     }
-    return validate_idmaps(def, error) && sv_domain_cpu_def_validate(def, error);
+    return validate_idmaps(def, error) && sv_domain_cpu_def_validate(def, error) &&
+           sv_domain_panics_validate(def, error);
 }
 
 gboolean
