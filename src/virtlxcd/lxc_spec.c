@@ -96,6 +96,9 @@ check_devices(const SvDomainDef *def, GError **error)
         return unsupported(error, "Only one console is supported; it becomes /dev/console");
     if (def->disks->len)
         return unsupported(error, "Disk devices are not supported by this driver");
+    if (sv_domain_display_first_device(def))
+        return unsupported(error, "%s is not supported by this driver",
+                           sv_domain_display_first_device(def));
     for (guint i = 0; i < def->interfaces->len; i++) {
         const SvDomainNetDef *n = def->interfaces->pdata[i];
         if (n->type != SV_DOMAIN_NET_TYPE_ETHERNET)

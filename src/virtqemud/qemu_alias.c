@@ -2,6 +2,7 @@
 #include "qemu_alias.h"
 
 #include "qemu_argv.h"
+#include "qemu_display.h"
 
 /* Set the alias of `info` when it has none. Takes the formatted name. */
 static void
@@ -109,4 +110,5 @@ qemu_domain_assign_aliases(SvDomainDef *def)
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
+    qemu_display_assign_aliases(def);
 }

@@ -7,6 +7,7 @@
 
 #include "conf/uuid.h"
 #include "qemu_argv.h"
+#include "qemu_display.h"
 #include "util/error.h"
 
 char *
@@ -300,8 +301,12 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     qemu_argv_addf(argv, "%u", def->vcpus);
     qemu_argv_add(argv, "-uuid");
     qemu_argv_add(argv, uuid);
-    qemu_argv_add(argv, "-display");
-    qemu_argv_add(argv, "none");
+    /* As libvirt: no display at all unless the guest has one. */
+    if (!sv_domain_def_find_graphics(def, SV_DOMAIN_GRAPHICS_VNC) &&
+        !sv_domain_def_find_graphics(def, SV_DOMAIN_GRAPHICS_SPICE)) {
+        qemu_argv_add(argv, "-display");
+        qemu_argv_add(argv, "none");
+    }
     qemu_argv_add(argv, "-no-user-config");
     qemu_argv_add(argv, "-nodefaults");
     qemu_argv_add(argv, "-chardev");
@@ -330,6 +335,9 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     build_serials(def, argv);
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
+    if (!qemu_display_check_start(def, error))
+        return NULL;
+    qemu_display_build(def, argv);
 
     if (def->panic) {
         qemu_argv_add(argv, "-device");

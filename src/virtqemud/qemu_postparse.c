@@ -3,12 +3,12 @@
  * device, implicit ones included, is there. */
 #include "qemu_postparse.h"
 
+#include "qemu_display.h"
+
 gboolean
 qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
 {
-    (void)def;
     (void)caps;
-    (void)error;
 
     /* ---- platform ---- */
 
@@ -21,6 +21,8 @@ qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
+    if (!qemu_display_post_parse(def, error))
+        return FALSE;
 
     /* ---- defaults, addresses and aliases (last) ---- */
 

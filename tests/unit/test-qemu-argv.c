@@ -51,6 +51,23 @@ compare_golden(const char *want_path, const char *got)
     g_assert_cmpstr(got, ==, want);
 }
 
+/* CASE.defined, where it exists (and for display-* cases when regenerating): the definition
+ * as define leaves it, to set beside libvirtd's `dumpxml --inactive` of the same input. */
+static void
+check_defined(const char *xml_path, const SvDomainDef *def)
+{
+    g_autofree char *base = g_strndup(xml_path, strlen(xml_path) - 4);
+    g_autofree char *path = g_strconcat(base, ".defined", NULL);
+    g_autofree char *name = g_path_get_basename(xml_path);
+    g_autofree char *got = NULL;
+
+    if (!g_file_test(path, G_FILE_TEST_EXISTS) &&
+        !(g_getenv("SV_REGENERATE") && g_str_has_prefix(name, "display-")))
+        return;
+    got = sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_INACTIVE | SV_DOMAIN_FORMAT_SECURE);
+    compare_golden(path, got);
+}
+
 static char *
 render(const char *xml_path)
 {
@@ -67,6 +84,7 @@ render(const char *xml_path)
     if (!qemu_domain_def_post_parse(def, caps, &error))
         return g_strdup_printf("%d %d %s\n", error->code, sv_error_get_from(error),
                                error->message);
+    check_defined(xml_path, def);
     qemu_domain_assign_aliases(def);
     argv = qemu_command_build(def, &opts, &error);
     if (!argv)
@@ -84,7 +102,7 @@ check_case(gconstpointer data)
     const char *name = data;
     g_autofree char *xml = g_strdup_printf("%s/%s.xml", data_dir, name);
     g_autofree char *got = render(xml);
-    gboolean is_err = g_str_has_prefix(name, "err-");
+    gboolean is_err = g_str_has_prefix(name, "err-") || strstr(name, "-err-");
     g_autofree char *want_path =
         g_strdup_printf("%s/%s.%s", data_dir, name, is_err ? "err" : "args");
 

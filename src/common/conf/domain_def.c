@@ -182,6 +182,7 @@ sv_domain_def_new(void)
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
+    sv_domain_display_lists_new(def);
 
     /* ---- defaults, addresses and aliases ---- */
     return def;
@@ -232,6 +233,7 @@ sv_domain_def_free(SvDomainDef *def)
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
+    sv_domain_display_lists_free(def);
 
     /* ---- defaults, addresses and aliases ---- */
     g_free(def);

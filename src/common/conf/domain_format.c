@@ -2,6 +2,7 @@
 #include "conf/domain_conf.h"
 
 #include "conf/domain_device.h"
+#include "conf/domain_parse.h"
 #include "conf/domain_xml.h"
 #include "conf/uuid.h"
 
@@ -262,11 +263,10 @@ format_devices(GString *buf, const SvDomainDef *def, guint flags)
     /* ---- channels (character devices) ---- */
 
     /* ---- input, graphics, sound, audio, video, redirdev ---- */
+    sv_domain_display_format(buf, def, flags);
 
     /* ---- watchdog, memballoon, rng, panic (character devices area) ---- */
 
-    if (def->graphics_none)
-        g_string_append(buf, "    <graphics type='none'/>\n");
     if (def->memballoon_model) {
         g_string_append(buf, "    <memballoon");
         sv_xml_append_attr(buf, "model", def->memballoon_model);

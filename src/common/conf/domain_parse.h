@@ -75,3 +75,22 @@ gboolean sv_domain_def_post_parse(SvDomainDef *def, GError **error);
 
 /* libvirt's checks of a whole definition, after its defaults. */
 gboolean sv_domain_def_validate(const SvDomainDef *def, GError **error);
+
+/* ---- graphics, video, input, sound, audio, redirdev (domain_display.c) --------------------- */
+
+/* Create and free the definition's display device lists. */
+void sv_domain_display_lists_new(SvDomainDef *def);
+void sv_domain_display_lists_free(SvDomainDef *def);
+
+/* Whether `node` is a display device element, which sv_domain_display_parse() takes. */
+gboolean sv_domain_display_is_device(const xmlNode *node);
+gboolean sv_domain_display_parse(const xmlNode *node, SvDomainDef *def, guint flags,
+                                 GError **error);
+
+/* libvirt's generic defaults and checks of the display devices: a video card (of the
+ * driver's default model, SV_DOMAIN_VIDEO_DEFAULT) for a display that has none, a lone 'none'
+ * video, sounds naming existing audio backends. */
+gboolean sv_domain_display_post_parse(SvDomainDef *def, GError **error);
+
+/* Write the input, graphics, sound, audio, video and redirdev elements in libvirt's order. */
+void sv_domain_display_format(GString *buf, const SvDomainDef *def, guint flags);

@@ -1,5 +1,6 @@
 /* domain_parse_devices.c: parse the <devices> of libvirt domain XML: disks, filesystems,
- * interfaces, serials and consoles, controllers, panic, memballoon and graphics. */
+ * interfaces, serials and consoles, controllers, panic and memballoon; the display devices
+ * are domain_display.c's. */
 #include "conf/domain_conf.h"
 
 #include <string.h>
@@ -20,7 +21,6 @@
     "vhostuser server client mcast network bridge internal direct hostdev udp vdpa null vds"
 #define UNSUPPORTED_CHR_TYPES                                                                  \
     "null vc dev pipe stdio udp tcp unix spicevmc spiceport nmdm qemu-vdagent dbus"
-#define UNSUPPORTED_GRAPHICS_TYPES "sdl vnc rdp desktop spice egl-headless dbus"
 
 /* Values splitvirt keeps as strings, checked against libvirt's lists. */
 #define SERIAL_TARGET_TYPES                                                                    \
@@ -448,27 +448,6 @@ parse_memballoon(const xmlNode *node, SvDomainDef *def, GError **error)
 }
 
 static gboolean
-parse_graphics(const xmlNode *node, SvDomainDef *def, GError **error)
-{
-    g_autofree char *type = sv_xml_prop(node, "type");
-
-    if (!type) {
-        sv_xml_error_missing_attr(error, node, "type");
-        return FALSE;
-    }
-    /* 'none' is splitvirt's own: libvirt 9.0.0 has no such graphics type. */
-    if (!g_str_equal(type, "none")) {
-        if (sv_word_in(UNSUPPORTED_GRAPHICS_TYPES, type))
-            sv_domain_error_unsupported_value(error, node, "type", type);
-        else
-            sv_xml_error_invalid_attr(error, node, "type", type);
-        return FALSE;
-    }
-    def->graphics_none = TRUE;
-    return TRUE;
-}
-
-static gboolean
 parse_device(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_keys,
              GError **error)
 {
@@ -491,8 +470,6 @@ parse_device(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_ke
         return parse_panic(node, def, error);
     if (sv_xml_is(node, "memballoon"))
         return parse_memballoon(node, def, error);
-    if (sv_xml_is(node, "graphics"))
-        return parse_graphics(node, def, error);
 
     /* ---- disks and controllers ---- */
 
@@ -501,6 +478,8 @@ parse_device(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_ke
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
+    if (sv_domain_display_is_device(node))
+        return sv_domain_display_parse(node, def, flags, error);
 
     /* Anything else is refused or dropped by the schema check. */
     return TRUE;

@@ -62,7 +62,8 @@ sv_domain_def_post_parse(SvDomainDef *def, GError **error)
     if (g_str_equal(def->os.type, "hvm") && def->os.n_boot_devs == 0)
         def->os.boot_devs[def->os.n_boot_devs++] = SV_DOMAIN_BOOT_DISK;
     assign_ports_and_indexes(def);
-    return TRUE;
+    /* graphics, video, input, sound, audio, redirdev */
+    return sv_domain_display_post_parse(def, error);
 }
 
 static gboolean

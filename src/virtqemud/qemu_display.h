@@ -1,0 +1,27 @@
+/* qemu_display.h: the display devices (graphics, video, input, sound, audio, redirdev) in the
+ * QEMU driver: libvirt's defaults and checks at define, the checks at start, and the
+ * command line. */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/domain_conf.h"
+
+/* libvirt's QEMU defaults at define (qemu_postparse.c): implicit ps2 mouse and keyboard on
+ * x86, the default video model and its sizes, the primary video, the default <audio>; then
+ * libvirt's QEMU define-time refusals of display devices. */
+gboolean qemu_display_post_parse(SvDomainDef *def, GError **error);
+
+/* What this daemon cannot start though libvirt defines it (sdl, egl-headless and dbus
+ * displays, audio backends other than none and spice, some sound models, listens on a
+ * network). */
+gboolean qemu_display_check_start(const SvDomainDef *def, GError **error);
+
+/* Append the display options (-audiodev, -vnc, -spice, -k, the display's -device, -chardev
+ * for usb redirection), or "-display none" when there is no display. Values from the
+ * definition go into JSON or through qemu_argv_escape(); passwords never appear. */
+void qemu_display_build(const SvDomainDef *def, GPtrArray *argv);
+
+/* Name the video, input, sound and redirdev devices as libvirt does ("video0", "input0",
+ * "sound0", "redir0"). */
+void qemu_display_assign_aliases(SvDomainDef *def);
