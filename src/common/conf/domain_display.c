@@ -815,7 +815,6 @@ sv_domain_video_set_defaults(SvDomainVideoDef *v)
             v->vgamem = 16 * 1024;
         v->vram = round_pow2(v->vram);
         v->ram = round_pow2(v->ram);
-        v->vgamem = round_pow2(v->vgamem);
         break;
     default:
         break;
