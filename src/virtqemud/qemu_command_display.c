@@ -79,17 +79,19 @@ build_vnc(const SvDomainDef *def, const SvDomainGraphicsDef *g, GString *opt)
         g_autofree char *path = qemu_argv_escape(l->socket);
         g_string_append_printf(opt, "vnc=unix:%s", path);
     } else if (l && l->type == SV_DOMAIN_GRAPHICS_LISTEN_NONE) {
-        g_string_append(opt, "none");
+        g_string_append(opt, "vnc=none");
     } else {
         const char *addr = l && l->address ? l->address : DEFAULT_LISTEN;
         g_autofree char *esc = qemu_argv_escape(addr);
         int display = g->port >= VNC_PORT_MIN ? g->port - VNC_PORT_MIN : 0;
 
-        /* An IPv6 address in brackets, so its colons are not the display's. */
+        /* Spelled as the key QEMU implies ("vnc="), unlike libvirt, so that an '=' in the
+         * address cannot make it a key of its own; an IPv6 address in brackets, so its colons
+         * are not the display's. */
         if (strchr(addr, ':'))
-            g_string_append_printf(opt, "[%s]:%d", esc, display);
+            g_string_append_printf(opt, "vnc=[%s]:%d", esc, display);
         else
-            g_string_append_printf(opt, "%s:%d", esc, display);
+            g_string_append_printf(opt, "vnc=%s:%d", esc, display);
     }
     if (g->websocket > 0)
         g_string_append_printf(opt, ",websocket=%d", g->websocket);

@@ -155,6 +155,10 @@ static const Element elements[] = {
     {"@TAP@", "tap0"},
     {"@NICMODEL@", "virtio"},
     {"@SERIAL@", "/var/log/serial.log"},
+    {"@LISTEN@", "127.0.0.1"},
+    {"@PASSWD@", "secret"},
+    {"@KEYMAP@", "de"},
+    {"@SOCKET@", "/run/spice.sock"},
 };
 
 typedef struct {
@@ -250,7 +254,7 @@ assert_same_shape(GStrv want, GStrv argv, const char *what)
         const char *prev = want[i - 1];
         g_autofree char *k1 = NULL, *k2 = NULL;
         if (g_str_equal(prev, "-kernel") || g_str_equal(prev, "-initrd") ||
-            g_str_equal(prev, "-append"))
+            g_str_equal(prev, "-append") || g_str_equal(prev, "-k"))
             continue;
         if ((want[i][0] == '-') != (argv[i][0] == '-'))
             g_error("%s: argument %u '%s' where '%s' was", what, i, argv[i], want[i]);
@@ -318,6 +322,34 @@ test_hostile_values(void)
     compare_golden(out_path, got->str);
 }
 
+/* A graphics password is set through QMP after start, never on the command line (where any
+ * user of the host could read it). */
+static void
+test_display_password(void)
+{
+    static const char *const xml =
+        "<domain type='qemu'><name>pw</name><memory unit='MiB'>64</memory>"
+        "<os><type arch='x86_64'>hvm</type></os><devices>"
+        "<graphics type='vnc' passwd='Vnc-Secret-1'/>"
+        "<graphics type='spice' autoport='yes' passwd='Spice-Secret-2'/>"
+        "</devices></domain>";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE, &error);
+    QemuCommandOptions opts = {QEMU, 3, caps};
+    g_auto(GStrv) argv = NULL;
+    g_autofree char *joined = NULL;
+
+    g_assert_no_error(error);
+    g_assert_true(qemu_domain_def_post_parse(def, caps, &error));
+    qemu_domain_assign_aliases(def);
+    argv = qemu_command_build(def, &opts, &error);
+    g_assert_no_error(error);
+    joined = g_strjoinv("\n", argv);
+    g_assert_nonnull(strstr(joined, "password=on"));
+    g_assert_null(strstr(joined, "disable-ticketing"));
+    g_assert_null(strstr(joined, "Secret"));
+}
+
 static void
 test_dir_name(void)
 {
@@ -354,6 +386,7 @@ main(int argc, char **argv)
         g_test_add_data_func(path, names->pdata[i], check_case);
     }
     g_test_add_func("/qemu-argv/dir-name", test_dir_name);
+    g_test_add_func("/qemu-argv/display-password", test_display_password);
     g_test_add_func("/qemu-argv/probe-parsers", test_probe_parsers);
     g_test_add_func("/qemu-argv/hostile-values", test_hostile_values);
     return g_test_run();
