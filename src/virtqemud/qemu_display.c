@@ -254,3 +254,110 @@ qemu_display_check_start(const SvDomainDef *def, GError **error)
     }
     return TRUE;
 }
+
+/* ---- at start and stop -------------------------------------------------------------------- */
+
+/* qemu.conf's vnc_listen and spice_listen. */
+#define DEFAULT_LISTEN "127.0.0.1"
+
+static gboolean
+has_port(const SvDomainGraphicsDef *g)
+{
+    const SvDomainGraphicsListenDef *l = g->listens->len ? g->listens->pdata[0] : NULL;
+
+    return (g->type == SV_DOMAIN_GRAPHICS_VNC || g->type == SV_DOMAIN_GRAPHICS_SPICE) &&
+           (!l || l->type == SV_DOMAIN_GRAPHICS_LISTEN_ADDRESS ||
+            l->type == SV_DOMAIN_GRAPHICS_LISTEN_NETWORK);
+}
+
+gboolean
+qemu_display_prepare(SvDomainDef *live, QemuPorts *ports, const char *dir, GError **error)
+{
+    for (guint i = 0; i < live->graphics->len; i++) {
+        SvDomainGraphicsDef *g = live->graphics->pdata[i];
+        SvDomainGraphicsListenDef *l = g->listens->len ? g->listens->pdata[0] : NULL;
+        guint port;
+
+        if (g->type != SV_DOMAIN_GRAPHICS_VNC && g->type != SV_DOMAIN_GRAPHICS_SPICE)
+            continue;
+        if (l && l->type == SV_DOMAIN_GRAPHICS_LISTEN_ADDRESS && !l->address)
+            l->address = g_strdup(DEFAULT_LISTEN);
+        if (l && l->type == SV_DOMAIN_GRAPHICS_LISTEN_SOCKET && !l->socket)
+            l->socket = g_strdup_printf("%s/%s.sock", dir,
+                                        sv_domain_graphics_type_to_string(g->type));
+        if (!g->autoport || !has_port(g) || g->port > 0)
+            continue;
+        if (!qemu_ports_acquire(ports, &port, error))
+            return FALSE;
+        g->port = (int)port;
+    }
+    return TRUE;
+}
+
+void
+qemu_display_release(const SvDomainDef *live, QemuPorts *ports)
+{
+    for (guint i = 0; i < live->graphics->len; i++) {
+        const SvDomainGraphicsDef *g = live->graphics->pdata[i];
+
+        if (g->autoport && has_port(g) && g->port > 0)
+            qemu_ports_release(ports, (guint)g->port);
+    }
+}
+
+void
+qemu_display_reserve(const SvDomainDef *live, QemuPorts *ports)
+{
+    for (guint i = 0; i < live->graphics->len; i++) {
+        const SvDomainGraphicsDef *g = live->graphics->pdata[i];
+
+        if (g->autoport && has_port(g) && g->port > 0)
+            qemu_ports_set_used(ports, (guint)g->port);
+    }
+}
+
+/* passwdValidTo (UTC) as QEMU's expire_password takes it: seconds since the epoch, or
+ * "never". */
+static char *
+expire_time(const SvDomainGraphicsDef *g)
+{
+    g_autofree char *iso = NULL;
+    g_autoptr(GDateTime) t = NULL;
+
+    if (!g->passwd_valid_to)
+        return g_strdup("never");
+    iso = g_strconcat(g->passwd_valid_to, "Z", NULL);
+    t = g_date_time_new_from_iso8601(iso, NULL);
+    return t ? g_strdup_printf("%" G_GINT64_FORMAT, g_date_time_to_unix(t)) : g_strdup("never");
+}
+
+gboolean
+qemu_display_set_passwords(QemuMonitor *mon, const SvDomainDef *def, QemuMonitorReplyFunc done,
+                           gpointer data)
+{
+    gboolean sent = FALSE;
+
+    for (guint i = 0; i < def->graphics->len; i++) {
+        const SvDomainGraphicsDef *g = def->graphics->pdata[i];
+        const char *protocol = sv_domain_graphics_type_to_string(g->type);
+        g_autofree char *when = NULL;
+        JsonObject *args;
+
+        if (!g->passwd ||
+            (g->type != SV_DOMAIN_GRAPHICS_VNC && g->type != SV_DOMAIN_GRAPHICS_SPICE))
+            continue;
+        args = json_object_new();
+        json_object_set_string_member(args, "protocol", protocol);
+        json_object_set_string_member(args, "password", g->passwd);
+        if (g->connected)
+            json_object_set_string_member(args, "connected", g->connected);
+        qemu_monitor_command(mon, "set_password", args, done, data);
+        when = expire_time(g);
+        args = json_object_new();
+        json_object_set_string_member(args, "protocol", protocol);
+        json_object_set_string_member(args, "time", when);
+        qemu_monitor_command(mon, "expire_password", args, done, data);
+        sent = TRUE;
+    }
+    return sent;
+}

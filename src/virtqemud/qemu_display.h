@@ -6,6 +6,8 @@
 #include <glib.h>
 
 #include "conf/domain_conf.h"
+#include "qemu_monitor.h"
+#include "qemu_ports.h"
 
 /* libvirt's QEMU defaults at define (qemu_postparse.c): implicit ps2 mouse and keyboard on
  * x86, the default video model and its sizes, the primary video, the default <audio>; then
@@ -25,3 +27,21 @@ void qemu_display_build(const SvDomainDef *def, GPtrArray *argv);
 /* Name the video, input, sound and redirdev devices as libvirt does ("video0", "input0",
  * "sound0", "redir0"). */
 void qemu_display_assign_aliases(SvDomainDef *def);
+
+/* The live state a start gives a guest's displays (`live` is the run's definition): the
+ * default listen address, a socket in the guest's directory `dir` where none is named, and
+ * a port from `ports` for each autoport display. Taken ports are in `live`, so a failure
+ * half way is undone by qemu_display_release() with the rest of the run. */
+gboolean qemu_display_prepare(SvDomainDef *live, QemuPorts *ports, const char *dir,
+                              GError **error);
+
+/* The run is over: give back the ports its displays took. */
+void qemu_display_release(const SvDomainDef *live, QemuPorts *ports);
+
+/* A guest found running after a restart keeps the ports its live definition shows. */
+void qemu_display_reserve(const SvDomainDef *live, QemuPorts *ports);
+
+/* Before the guest runs: send the display passwords (set_password, expire_password), which
+ * never go on the command line. `done` gets each reply; TRUE when anything was sent. */
+gboolean qemu_display_set_passwords(QemuMonitor *mon, const SvDomainDef *def,
+                                    QemuMonitorReplyFunc done, gpointer data);

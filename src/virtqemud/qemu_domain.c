@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <unistd.h>
 
+#include "qemu_display.h"
 #include "qemu_status.h"
 #include "util/error.h"
 
@@ -32,6 +33,7 @@ qemu_domain_release(SvDomainObj *obj)
 
     g_clear_pointer(&qd->mon, qemu_monitor_free);
     qemu_domain_remove_files(obj);
+    qemu_display_release(obj->def, qemu_ctx_of(obj)->display_ports);
     qemu_security_label_release(qemu_ctx_of(obj)->security, qd->sec);
 }
 

@@ -307,6 +307,34 @@ qemu_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
 
 /* ---------------------------------------------------------------- daemon glue */
 
+/* remote_display_port_min and _max, qemu.conf's keys and limits: the ports vnc and spice
+ * displays with autoport get. */
+static QemuPorts *
+display_ports_load(SvConfFile *conf, GError **error)
+{
+    guint min = 5900, max = 65535;
+
+    if (!sv_conf_file_get_uint(conf, "remote_display_port_min", &min, error) ||
+        !sv_conf_file_get_uint(conf, "remote_display_port_max", &max, error))
+        return NULL;
+    if (min < 5900) {
+        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED, "%s",
+                     "remote_display_port_min: port must be greater than or equal to 5900");
+        return NULL;
+    }
+    if (max > 65535) {
+        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED, "%s",
+                     "remote_display_port_max: port must be lower than or equal to 65535");
+        return NULL;
+    }
+    if (min > max) {
+        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED, "%s",
+                     "remote_display_port_min: min port must not be greater than max port");
+        return NULL;
+    }
+    return qemu_ports_new("display", min, max);
+}
+
 static gboolean
 qemu_init(SvDaemon *d, GError **error)
 {
@@ -316,6 +344,7 @@ qemu_init(SvDaemon *d, GError **error)
     g_autofree char *lib_dir = sv_daemon_path(d, "/var/lib/libvirt/qemu");
     g_autoptr(QemuSecurity) security = NULL;
     g_auto(GStrv) allowed = NULL;
+    g_autoptr(QemuPorts) display_ports = NULL;
     QemuTimeouts timeouts;
     QemuDriver *driver;
     guint n;
@@ -338,6 +367,9 @@ qemu_init(SvDaemon *d, GError **error)
             return FALSE;
         }
     }
+    display_ports = display_ports_load(sv_daemon_get_config(d), error);
+    if (!display_ports)
+        return FALSE;
     security = qemu_security_new(sv_daemon_get_config(d), lib_dir, error);
     if (!security || !sv_kill_timeouts_load(sv_daemon_get_config(d), &timeouts, error))
         return FALSE;
@@ -375,6 +407,7 @@ qemu_init(SvDaemon *d, GError **error)
     driver->process.run_dir = sv_daemon_path(d, "/run/libvirt/qemu");
     driver->process.log_dir = sv_daemon_path(d, "/var/log/libvirt/qemu");
     driver->process.allowed_emulators = g_steal_pointer(&allowed);
+    driver->process.display_ports = g_steal_pointer(&display_ports);
     n = sv_domain_store_load_all(driver->store, driver->list, NULL, NULL);
     g_debug("loaded %u domain definitions from %s", n, config_dir);
     sv_remote_common_handlers(&driver->handlers);
@@ -404,6 +437,7 @@ qemu_cleanup(SvDaemon *d)
     g_free(driver->process.run_dir);
     g_free(driver->process.log_dir);
     g_strfreev(driver->process.allowed_emulators);
+    qemu_ports_free(driver->process.display_ports);
     qemu_caps_free(driver->caps);
     qemu_security_free(driver->security);
     g_free(driver->host_uuid);

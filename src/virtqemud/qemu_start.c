@@ -26,6 +26,7 @@
 
 #include "qemu_alias.h"
 #include "qemu_command.h"
+#include "qemu_display.h"
 #include "qemu_status.h"
 #include "sv-config.h"
 #include "util/error.h"
@@ -214,9 +215,26 @@ chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
         qemu_monitor_command(mon, "cont", NULL, cont_done, run);
 }
 
+/* A display password QEMU refused fails the start; the replies come in order, so the
+ * query-chardev after them sees the start failed. */
+static void
+password_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    (void)mon;
+    (void)ret;
+    if (error && obj && sv_domain_run_in_start(obj) && !sv_domain_run_of(obj)->start_error)
+        qemu_start_failed(obj, g_error_copy(error));
+}
+
 static void
 on_monitor_ready(QemuMonitor *mon, gpointer run)
 {
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    if (obj)
+        qemu_display_set_passwords(mon, obj->def, password_done, run);
     qemu_monitor_command(mon, "query-chardev", NULL, chardev_done, run);
 }
 
@@ -392,7 +410,7 @@ start_spawn(SvDomainObj *obj)
     copts.emulator = qemu_caps_get_emulator(ctx->caps);
     copts.caps = ctx->caps;
     listen_fd = prepare(obj, sock_path, &error);
-    if (listen_fd >= 0) {
+    if (listen_fd >= 0 && qemu_display_prepare(obj->def, ctx->display_ports, qd->dir, &error)) {
         copts.monitor_fd = listen_fd;
         argv = qemu_command_build(obj->def, &copts, &error);
     }

@@ -581,7 +581,8 @@ typedef enum {
 typedef enum {
     /* Format the persistent config: no id, no pty paths. */
     SV_DOMAIN_FORMAT_INACTIVE = 1 << 0,
-    /* Include secrets; there are none yet. */
+    /* Include secrets (graphics passwords): for the files the daemon keeps, and for
+     * clients asking with VIR_DOMAIN_XML_SECURE. */
     SV_DOMAIN_FORMAT_SECURE = 1 << 1,
 } SvDomainFormatFlags;
 
