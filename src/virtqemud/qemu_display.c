@@ -195,7 +195,7 @@ check_graphics_start(const SvDomainGraphicsDef *g, GError **error)
     case SV_DOMAIN_GRAPHICS_EGL_HEADLESS:
         /* As libvirt, which looks for a render node first. */
         if (!g_file_test("/dev/dri", G_FILE_TEST_IS_DIR)) {
-            sv_error_set_errno(error, SV_FROM_QEMU, ENOENT, "cannot open directory '%s'",
+            sv_error_set_errno(error, SV_FROM_NONE, ENOENT, "cannot open directory '%s'",
                                "/dev/dri");
             return FALSE;
         }
