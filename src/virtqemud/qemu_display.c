@@ -285,6 +285,13 @@ qemu_display_prepare(SvDomainDef *live, QemuPorts *ports, const char *dir, GErro
         if (l && l->type == SV_DOMAIN_GRAPHICS_LISTEN_SOCKET && !l->socket)
             l->socket = g_strdup_printf("%s/%s.sock", dir,
                                         sv_domain_graphics_type_to_string(g->type));
+        /* Spice's port='-1' asks for a port too; the live XML then says autoport='yes'
+         * (libvirt's says 'no' beside the port it took), so the stop and a restarted
+         * daemon know the port is the allocator's. */
+        if (g->type == SV_DOMAIN_GRAPHICS_SPICE && g->port == -1 && has_port(g)) {
+            g->autoport = TRUE;
+            g->port = 0;
+        }
         if (!g->autoport || !has_port(g) || g->port > 0)
             continue;
         if (!qemu_ports_acquire(ports, &port, error))

@@ -133,11 +133,30 @@ test_prepare_release(void)
     g_assert_false(qemu_ports_is_used(ports, base + 1));
 }
 
+/* Spice's port='-1' asks for a port as autoport does, and gives it back at stop. */
+static void
+test_spice_port_minus_one(void)
+{
+    guint base = free_base();
+    g_autoptr(QemuPorts) ports = qemu_ports_new("display", base, base + 9);
+    g_autoptr(SvDomainDef) live = parse("<graphics type='spice' port='-1'/>",
+                                        SV_DOMAIN_PARSE_INACTIVE);
+    const SvDomainGraphicsDef *g = live->graphics->pdata[0];
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(qemu_display_prepare(live, ports, "/run/g", &error));
+    g_assert_cmpint(g->port, ==, (int)base);
+    g_assert_true(qemu_ports_is_used(ports, base));
+    qemu_display_release(live, ports);
+    g_assert_false(qemu_ports_is_used(ports, base));
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/qemu-display/ports", test_ports);
     g_test_add_func("/qemu-display/prepare-release", test_prepare_release);
+    g_test_add_func("/qemu-display/spice-port-minus-one", test_spice_port_minus_one);
     return g_test_run();
 }
