@@ -217,9 +217,6 @@ check_graphics_start(const SvDomainGraphicsDef *g, GError **error)
         return unsupported(error, "%s", "vnc port must be in range [5900,65535]");
     if (l && l->type == SV_DOMAIN_GRAPHICS_LISTEN_SOCKET && !l->socket)
         return unsupported(error, "%s", "a graphics socket needs a path (given at start)");
-    if (g->type == SV_DOMAIN_GRAPHICS_VNC && g->websocket == -1)
-        return unsupported(error, "%s", "automatic websocket port allocation is not "
-                                        "supported by splitvirt");
     return TRUE;
 }
 
@@ -271,7 +268,8 @@ has_port(const SvDomainGraphicsDef *g)
 }
 
 gboolean
-qemu_display_prepare(SvDomainDef *live, QemuPorts *ports, const char *dir, GError **error)
+qemu_display_prepare(SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets, const char *dir,
+                     GError **error)
 {
     for (guint i = 0; i < live->graphics->len; i++) {
         SvDomainGraphicsDef *g = live->graphics->pdata[i];
@@ -292,6 +290,11 @@ qemu_display_prepare(SvDomainDef *live, QemuPorts *ports, const char *dir, GErro
             g->autoport = TRUE;
             g->port = 0;
         }
+        if (g->type == SV_DOMAIN_GRAPHICS_VNC && g->websocket == -1) {
+            if (!qemu_ports_acquire(websockets, &port, error))
+                return FALSE;
+            g->websocket = (int)port;
+        }
         if (!g->autoport || !has_port(g) || g->port > 0)
             continue;
         if (!qemu_ports_acquire(ports, &port, error))
@@ -302,24 +305,28 @@ qemu_display_prepare(SvDomainDef *live, QemuPorts *ports, const char *dir, GErro
 }
 
 void
-qemu_display_release(const SvDomainDef *live, QemuPorts *ports)
+qemu_display_release(const SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets)
 {
     for (guint i = 0; i < live->graphics->len; i++) {
         const SvDomainGraphicsDef *g = live->graphics->pdata[i];
 
         if (g->autoport && has_port(g) && g->port > 0)
             qemu_ports_release(ports, (guint)g->port);
+        if (g->type == SV_DOMAIN_GRAPHICS_VNC && g->websocket > 0)
+            qemu_ports_release(websockets, (guint)g->websocket);
     }
 }
 
 void
-qemu_display_reserve(const SvDomainDef *live, QemuPorts *ports)
+qemu_display_reserve(const SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets)
 {
     for (guint i = 0; i < live->graphics->len; i++) {
         const SvDomainGraphicsDef *g = live->graphics->pdata[i];
 
         if (g->autoport && has_port(g) && g->port > 0)
             qemu_ports_set_used(ports, (guint)g->port);
+        if (g->type == SV_DOMAIN_GRAPHICS_VNC && g->websocket > 0)
+            qemu_ports_set_used(websockets, (guint)g->websocket);
     }
 }
 

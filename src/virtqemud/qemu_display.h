@@ -29,17 +29,19 @@ void qemu_display_build(const SvDomainDef *def, GPtrArray *argv);
 void qemu_display_assign_aliases(SvDomainDef *def);
 
 /* The live state a start gives a guest's displays (`live` is the run's definition): the
- * default listen address, a socket in the guest's directory `dir` where none is named, and
- * a port from `ports` for each autoport display. Taken ports are in `live`, so a failure
- * half way is undone by qemu_display_release() with the rest of the run. */
-gboolean qemu_display_prepare(SvDomainDef *live, QemuPorts *ports, const char *dir,
-                              GError **error);
+ * default listen address, a socket in the guest's directory `dir` where none is named, a
+ * port from `ports` for each autoport display and one from `websockets` for a vnc
+ * websocket='-1'. Taken ports are in `live`, so a failure half way is undone by
+ * qemu_display_release() with the rest of the run. */
+gboolean qemu_display_prepare(SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets,
+                              const char *dir, GError **error);
 
-/* The run is over: give back the ports its displays took. */
-void qemu_display_release(const SvDomainDef *live, QemuPorts *ports);
+/* The run is over: give back the ports its displays took. A websocket port the definition
+ * named itself was never taken, and giving it back changes nothing. */
+void qemu_display_release(const SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets);
 
 /* A guest found running after a restart keeps the ports its live definition shows. */
-void qemu_display_reserve(const SvDomainDef *live, QemuPorts *ports);
+void qemu_display_reserve(const SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets);
 
 /* Before the guest runs: send the display passwords (set_password, expire_password), which
  * never go on the command line. `done` gets each reply; TRUE when anything was sent. */

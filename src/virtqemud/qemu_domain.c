@@ -33,7 +33,8 @@ qemu_domain_release(SvDomainObj *obj)
 
     g_clear_pointer(&qd->mon, qemu_monitor_free);
     qemu_domain_remove_files(obj);
-    qemu_display_release(obj->def, qemu_ctx_of(obj)->display_ports);
+    qemu_display_release(obj->def, qemu_ctx_of(obj)->display_ports,
+                         qemu_ctx_of(obj)->websocket_ports);
     qemu_security_label_release(qemu_ctx_of(obj)->security, qd->sec);
 }
 

@@ -307,32 +307,34 @@ qemu_check_def(SvDomainDriver *d, SvDomainDef *def, GError **error)
 
 /* ---------------------------------------------------------------- daemon glue */
 
-/* remote_display_port_min and _max, qemu.conf's keys and limits: the ports vnc and spice
- * displays with autoport get. */
+/* KEY_min and KEY_max, qemu.conf's keys and limits (remote_display_port: vnc and spice
+ * autoports, from 5900; websocket_port: vnc websockets, from 5700). */
 static QemuPorts *
-display_ports_load(SvConfFile *conf, GError **error)
+ports_load(SvConfFile *conf, const char *key, guint lowest, const char *name, GError **error)
 {
-    guint min = 5900, max = 65535;
+    g_autofree char *kmin = g_strconcat(key, "_min", NULL);
+    g_autofree char *kmax = g_strconcat(key, "_max", NULL);
+    guint min = lowest, max = 65535;
 
-    if (!sv_conf_file_get_uint(conf, "remote_display_port_min", &min, error) ||
-        !sv_conf_file_get_uint(conf, "remote_display_port_max", &max, error))
+    if (!sv_conf_file_get_uint(conf, kmin, &min, error) ||
+        !sv_conf_file_get_uint(conf, kmax, &max, error))
         return NULL;
-    if (min < 5900) {
-        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED, "%s",
-                     "remote_display_port_min: port must be greater than or equal to 5900");
+    if (min < lowest) {
+        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED,
+                     "%s: port must be greater than or equal to %u", kmin, lowest);
         return NULL;
     }
     if (max > 65535) {
-        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED, "%s",
-                     "remote_display_port_max: port must be lower than or equal to 65535");
+        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED,
+                     "%s: port must be lower than or equal to %d", kmax, 65535);
         return NULL;
     }
     if (min > max) {
-        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED, "%s",
-                     "remote_display_port_min: min port must not be greater than max port");
+        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED,
+                     "%s: min port must not be greater than max port", kmin);
         return NULL;
     }
-    return qemu_ports_new("display", min, max);
+    return qemu_ports_new(name, min, max);
 }
 
 static gboolean
@@ -345,6 +347,7 @@ qemu_init(SvDaemon *d, GError **error)
     g_autoptr(QemuSecurity) security = NULL;
     g_auto(GStrv) allowed = NULL;
     g_autoptr(QemuPorts) display_ports = NULL;
+    g_autoptr(QemuPorts) websocket_ports = NULL;
     QemuTimeouts timeouts;
     QemuDriver *driver;
     guint n;
@@ -367,8 +370,12 @@ qemu_init(SvDaemon *d, GError **error)
             return FALSE;
         }
     }
-    display_ports = display_ports_load(sv_daemon_get_config(d), error);
-    if (!display_ports)
+    display_ports = ports_load(sv_daemon_get_config(d), "remote_display_port", 5900, "display",
+                               error);
+    websocket_ports = display_ports ? ports_load(sv_daemon_get_config(d), "websocket_port", 5700,
+                                                 "websocket", error)
+                                    : NULL;
+    if (!websocket_ports)
         return FALSE;
     security = qemu_security_new(sv_daemon_get_config(d), lib_dir, error);
     if (!security || !sv_kill_timeouts_load(sv_daemon_get_config(d), &timeouts, error))
@@ -408,6 +415,7 @@ qemu_init(SvDaemon *d, GError **error)
     driver->process.log_dir = sv_daemon_path(d, "/var/log/libvirt/qemu");
     driver->process.allowed_emulators = g_steal_pointer(&allowed);
     driver->process.display_ports = g_steal_pointer(&display_ports);
+    driver->process.websocket_ports = g_steal_pointer(&websocket_ports);
     n = sv_domain_store_load_all(driver->store, driver->list, NULL, NULL);
     g_debug("loaded %u domain definitions from %s", n, config_dir);
     sv_remote_common_handlers(&driver->handlers);
@@ -438,6 +446,7 @@ qemu_cleanup(SvDaemon *d)
     g_free(driver->process.log_dir);
     g_strfreev(driver->process.allowed_emulators);
     qemu_ports_free(driver->process.display_ports);
+    qemu_ports_free(driver->process.websocket_ports);
     qemu_caps_free(driver->caps);
     qemu_security_free(driver->security);
     g_free(driver->host_uuid);

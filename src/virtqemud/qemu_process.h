@@ -21,7 +21,8 @@ typedef struct {
     char *log_dir; /* ROOT/var/log/libvirt/qemu */
     GStrv allowed_emulators; /* allowed_emulators: run besides the capabilities' emulator */
     GHashTable *consoles;    /* the open consoles (qemu_console.c) */
-    QemuPorts *display_ports; /* remote_display_port_min..max: vnc and spice autoports */
+    QemuPorts *display_ports;   /* remote_display_port_min..max: vnc and spice autoports */
+    QemuPorts *websocket_ports; /* websocket_port_min..max: vnc websocket='-1' */
 } QemuProcessContext;
 
 /* Install the lifecycle handlers (create, destroy, shutdown, ...) into h; a client that

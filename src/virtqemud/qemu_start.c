@@ -410,7 +410,8 @@ start_spawn(SvDomainObj *obj)
     copts.emulator = qemu_caps_get_emulator(ctx->caps);
     copts.caps = ctx->caps;
     listen_fd = prepare(obj, sock_path, &error);
-    if (listen_fd >= 0 && qemu_display_prepare(obj->def, ctx->display_ports, qd->dir, &error)) {
+    if (listen_fd >= 0 && qemu_display_prepare(obj->def, ctx->display_ports, ctx->websocket_ports,
+                                                 qd->dir, &error)) {
         copts.monitor_fd = listen_fd;
         argv = qemu_command_build(obj->def, &copts, &error);
     }

@@ -16,15 +16,18 @@ from guests import Host, daemon_config, libvirt
 # skips ports something on the host is bound to.
 PORT_MIN = 25900
 PORT_MAX = 25999
+WS_MIN = 25800
+WS_MAX = 25899
+EXTRA = ("remote_display_port_min = %d\nremote_display_port_max = %d\n"
+         "websocket_port_min = %d\nwebsocket_port_max = %d\n" % (PORT_MIN, PORT_MAX, WS_MIN,
+                                                                 WS_MAX))
 
 
 @pytest.fixture
 def vhost(daemons, root, request):
     if not guests.guest_elf().exists():
         pytest.skip("test guest not built")
-    extra = "remote_display_port_min = %d\nremote_display_port_max = %d\n" % (PORT_MIN,
-                                                                              PORT_MAX)
-    d = daemons.start(config=daemon_config(root, extra))
+    d = daemons.start(config=daemon_config(root, EXTRA))
     h = Host(d, root)
     yield h
     rep = getattr(request.node, "rep_call", None)
@@ -41,7 +44,8 @@ def define(host, name, graphics):
 def live_port(dom):
     """The port the live XML shows, with the listen address libvirt fills in."""
     xml = dom.XMLDesc(0)
-    m = re.search(r"<graphics type='vnc' port='(\d+)' autoport='yes' listen='127.0.0.1'>\s*"
+    m = re.search(r"<graphics type='vnc' port='(\d+)' autoport='yes'(?: websocket='\d+')? "
+                  r"listen='127.0.0.1'>\s*"
                   r"<listen type='address' address='127.0.0.1'/>", xml)
     assert m, xml
     return int(m.group(1))
@@ -68,7 +72,7 @@ def rfb_banner(port, timeout=10.0):
 
 def test_vnc_autoport_two_guests(vhost):
     a = define(vhost, "vnc-a", "<graphics type='vnc' port='-1'/>")
-    b = define(vhost, "vnc-b", "<graphics type='vnc' autoport='yes'/>")
+    b = define(vhost, "vnc-b", "<graphics type='vnc' autoport='yes' websocket='-1'/>")
     a.create()
     b.create()
     pa, pb = live_port(a), live_port(b)
@@ -76,6 +80,11 @@ def test_vnc_autoport_two_guests(vhost):
     assert PORT_MIN <= pa <= PORT_MAX and PORT_MIN <= pb <= PORT_MAX
     assert rfb_banner(pa) == b"RFB 003.008\n"
     assert rfb_banner(pb) == b"RFB 003.008\n"
+    # b's websocket came from its own range, and QEMU listens there.
+    ws = int(re.search(r"websocket='(\d+)'", b.XMLDesc(0)).group(1))
+    assert WS_MIN <= ws <= WS_MAX
+    socket.create_connection(("127.0.0.1", ws), timeout=5).close()
+    assert "websocket='-1'" in b.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
     # The inactive XML keeps asking for a port, as libvirt's does.
     assert "<graphics type='vnc' port='-1' autoport='yes'>" in a.XMLDesc(
         libvirt.VIR_DOMAIN_XML_INACTIVE)
@@ -117,9 +126,7 @@ def test_ports_and_passwords_survive_a_restart(vhost, daemons, root):
     pa = live_port(a)
     # The daemon goes (its guests run on) and another takes over from the status files.
     vhost.daemon.stop()
-    extra = "remote_display_port_min = %d\nremote_display_port_max = %d\n" % (PORT_MIN,
-                                                                              PORT_MAX)
-    vhost.daemon = daemons.start(config=daemon_config(root, extra))
+    vhost.daemon = daemons.start(config=daemon_config(root, EXTRA))
     vhost.uri = guests.uri_for(vhost.daemon.sock)
     vhost.conn = libvirt.open(vhost.uri)
     vhost.events.close()

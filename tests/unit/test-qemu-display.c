@@ -98,8 +98,10 @@ test_prepare_release(void)
     guint base = free_base();
     g_autoptr(QemuPorts) ports = qemu_ports_new("display", base, base + 9);
     g_autoptr(QemuPorts) restarted = qemu_ports_new("display", base, base + 9);
+    g_autoptr(QemuPorts) ws = qemu_ports_new("websocket", base + 10, base + 19);
+    g_autoptr(QemuPorts) ws_restarted = qemu_ports_new("websocket", base + 10, base + 19);
     g_autoptr(SvDomainDef) live =
-        parse("<graphics type='vnc' port='-1' autoport='yes'/>"
+        parse("<graphics type='vnc' port='-1' autoport='yes' websocket='-1'/>"
               "<graphics type='spice' autoport='yes'/>"
               "<graphics type='vnc' port='5999' autoport='no'><listen type='socket'/></graphics>",
               SV_DOMAIN_PARSE_INACTIVE);
@@ -107,12 +109,13 @@ test_prepare_release(void)
     g_autoptr(SvDomainDef) again = NULL;
     g_autofree char *xml = NULL, *inactive = NULL, *want = NULL;
 
-    g_assert_true(qemu_display_prepare(live, ports, "/run/g", &error));
+    g_assert_true(qemu_display_prepare(live, ports, ws, "/run/g", &error));
     g_assert_no_error(error);
     xml = sv_domain_def_format(live, 1, 0);
-    want = g_strdup_printf("<graphics type='vnc' port='%u' autoport='yes' listen='127.0.0.1'>\n"
+    want = g_strdup_printf("<graphics type='vnc' port='%u' autoport='yes' websocket='%u' "
+                           "listen='127.0.0.1'>\n"
                            "      <listen type='address' address='127.0.0.1'/>",
-                           base);
+                           base, base + 10);
     g_assert_nonnull(strstr(xml, want));
     g_free(want);
     want = g_strdup_printf("<graphics type='spice' port='%u' autoport='yes' listen='127.0.0.1'>",
@@ -124,13 +127,15 @@ test_prepare_release(void)
     /* The daemon restarts: the status file's live XML, parsed as live state. */
     again = sv_domain_def_parse(xml, 0, &error);
     g_assert_no_error(error);
-    qemu_display_reserve(again, restarted);
+    qemu_display_reserve(again, restarted, ws_restarted);
     g_assert_true(qemu_ports_is_used(restarted, base));
     g_assert_true(qemu_ports_is_used(restarted, base + 1));
+    g_assert_true(qemu_ports_is_used(ws_restarted, base + 10));
     /* The stop. */
-    qemu_display_release(live, ports);
+    qemu_display_release(live, ports, ws);
     g_assert_false(qemu_ports_is_used(ports, base));
     g_assert_false(qemu_ports_is_used(ports, base + 1));
+    g_assert_false(qemu_ports_is_used(ws, base + 10));
 }
 
 /* Spice's port='-1' asks for a port as autoport does, and gives it back at stop. */
@@ -139,15 +144,16 @@ test_spice_port_minus_one(void)
 {
     guint base = free_base();
     g_autoptr(QemuPorts) ports = qemu_ports_new("display", base, base + 9);
+    g_autoptr(QemuPorts) ws = qemu_ports_new("websocket", base + 10, base + 19);
     g_autoptr(SvDomainDef) live = parse("<graphics type='spice' port='-1'/>",
                                         SV_DOMAIN_PARSE_INACTIVE);
     const SvDomainGraphicsDef *g = live->graphics->pdata[0];
     g_autoptr(GError) error = NULL;
 
-    g_assert_true(qemu_display_prepare(live, ports, "/run/g", &error));
+    g_assert_true(qemu_display_prepare(live, ports, ws, "/run/g", &error));
     g_assert_cmpint(g->port, ==, (int)base);
     g_assert_true(qemu_ports_is_used(ports, base));
-    qemu_display_release(live, ports);
+    qemu_display_release(live, ports, ws);
     g_assert_false(qemu_ports_is_used(ports, base));
 }
 
