@@ -5,12 +5,13 @@ the guest stops; passwords reach QEMU through QMP, never its command line."""
 
 import re
 import socket
+import subprocess
 import time
 
 import pytest
 
 import guests
-from guests import Host, daemon_config, libvirt
+from guests import Host, daemon_config, libvirt, virsh_env
 
 # A range of its own, above what the host's libvirtd hands out first; the daemon still
 # skips ports something on the host is bound to.
@@ -85,6 +86,10 @@ def test_vnc_autoport_two_guests(vhost):
     assert WS_MIN <= ws <= WS_MAX
     socket.create_connection(("127.0.0.1", ws), timeout=5).close()
     assert "websocket='-1'" in b.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    # What clients read from the live XML: virsh's domdisplay, virt-viewer's address.
+    out = subprocess.run(["virsh", "-c", vhost.uri, "domdisplay", "vnc-a"], env=virsh_env(),
+                         capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() == "vnc://127.0.0.1:%d" % (pa - 5900), out
     # The inactive XML keeps asking for a port, as libvirt's does.
     assert "<graphics type='vnc' port='-1' autoport='yes'>" in a.XMLDesc(
         libvirt.VIR_DOMAIN_XML_INACTIVE)
