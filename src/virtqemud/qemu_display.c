@@ -267,6 +267,38 @@ has_port(const SvDomainGraphicsDef *g)
             l->type == SV_DOMAIN_GRAPHICS_LISTEN_NETWORK);
 }
 
+/* Take the ports a start gives one display, or the ones its definition names. */
+static gboolean
+prepare_ports(SvDomainGraphicsDef *g, QemuPorts *ports, QemuPorts *websockets, GError **error)
+{
+    guint port;
+    int rc;
+
+    if (g->type == SV_DOMAIN_GRAPHICS_VNC && g->websocket == -1) {
+        if (!qemu_ports_acquire(websockets, &port, error))
+            return FALSE;
+        g->websocket = (int)port;
+        g->websocket_reserved = TRUE;
+    } else if (g->type == SV_DOMAIN_GRAPHICS_VNC && g->websocket > 0) {
+        if ((rc = qemu_ports_reserve(websockets, (guint)g->websocket, error)) < 0)
+            return FALSE;
+        g->websocket_reserved = rc > 0;
+    }
+    if (!has_port(g))
+        return TRUE;
+    if (g->autoport && g->port <= 0) {
+        if (!qemu_ports_acquire(ports, &port, error))
+            return FALSE;
+        g->port = (int)port;
+        g->port_reserved = TRUE;
+    } else if (g->port > 0) {
+        if ((rc = qemu_ports_reserve(ports, (guint)g->port, error)) < 0)
+            return FALSE;
+        g->port_reserved = rc > 0;
+    }
+    return TRUE;
+}
+
 gboolean
 qemu_display_prepare(SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets, const char *dir,
                      GError **error)
@@ -274,7 +306,6 @@ qemu_display_prepare(SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets,
     for (guint i = 0; i < live->graphics->len; i++) {
         SvDomainGraphicsDef *g = live->graphics->pdata[i];
         SvDomainGraphicsListenDef *l = g->listens->len ? g->listens->pdata[0] : NULL;
-        guint port;
 
         if (g->type != SV_DOMAIN_GRAPHICS_VNC && g->type != SV_DOMAIN_GRAPHICS_SPICE)
             continue;
@@ -284,22 +315,13 @@ qemu_display_prepare(SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets,
             l->socket = g_strdup_printf("%s/%s.sock", dir,
                                         sv_domain_graphics_type_to_string(g->type));
         /* Spice's port='-1' asks for a port too; the live XML then says autoport='yes'
-         * (libvirt's says 'no' beside the port it took), so the stop and a restarted
-         * daemon know the port is the allocator's. */
+         * (libvirt's says 'no' beside the port it took). */
         if (g->type == SV_DOMAIN_GRAPHICS_SPICE && g->port == -1 && has_port(g)) {
             g->autoport = TRUE;
             g->port = 0;
         }
-        if (g->type == SV_DOMAIN_GRAPHICS_VNC && g->websocket == -1) {
-            if (!qemu_ports_acquire(websockets, &port, error))
-                return FALSE;
-            g->websocket = (int)port;
-        }
-        if (!g->autoport || !has_port(g) || g->port > 0)
-            continue;
-        if (!qemu_ports_acquire(ports, &port, error))
+        if (!prepare_ports(g, ports, websockets, error))
             return FALSE;
-        g->port = (int)port;
     }
     return TRUE;
 }
@@ -310,23 +332,27 @@ qemu_display_release(const SvDomainDef *live, QemuPorts *ports, QemuPorts *webso
     for (guint i = 0; i < live->graphics->len; i++) {
         const SvDomainGraphicsDef *g = live->graphics->pdata[i];
 
-        if (g->autoport && has_port(g) && g->port > 0)
+        if (g->port_reserved)
             qemu_ports_release(ports, (guint)g->port);
-        if (g->type == SV_DOMAIN_GRAPHICS_VNC && g->websocket > 0)
+        if (g->websocket_reserved)
             qemu_ports_release(websockets, (guint)g->websocket);
     }
 }
 
 void
-qemu_display_reserve(const SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets)
+qemu_display_reserve(SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets)
 {
     for (guint i = 0; i < live->graphics->len; i++) {
-        const SvDomainGraphicsDef *g = live->graphics->pdata[i];
+        SvDomainGraphicsDef *g = live->graphics->pdata[i];
 
-        if (g->autoport && has_port(g) && g->port > 0)
+        if (has_port(g) && g->port > 0) {
             qemu_ports_set_used(ports, (guint)g->port);
-        if (g->type == SV_DOMAIN_GRAPHICS_VNC && g->websocket > 0)
+            g->port_reserved = TRUE;
+        }
+        if (g->type == SV_DOMAIN_GRAPHICS_VNC && g->websocket > 0) {
             qemu_ports_set_used(websockets, (guint)g->websocket);
+            g->websocket_reserved = TRUE;
+        }
     }
 }
 

@@ -31,17 +31,18 @@ void qemu_display_assign_aliases(SvDomainDef *def);
 /* The live state a start gives a guest's displays (`live` is the run's definition): the
  * default listen address, a socket in the guest's directory `dir` where none is named, a
  * port from `ports` for each autoport display and one from `websockets` for a vnc
- * websocket='-1'. Taken ports are in `live`, so a failure half way is undone by
+ * websocket='-1'; the ports a definition names are taken too (libvirt's error when another
+ * guest has one). Taken ports are in `live`, so a failure half way is undone by
  * qemu_display_release() with the rest of the run. */
 gboolean qemu_display_prepare(SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets,
                               const char *dir, GError **error);
 
-/* The run is over: give back the ports its displays took. A websocket port the definition
- * named itself was never taken, and giving it back changes nothing. */
+/* The run is over: give back the ports its displays took (those marked reserved in `live`;
+ * a start that failed to reserve a port another guest has gives that one nothing back). */
 void qemu_display_release(const SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets);
 
 /* A guest found running after a restart keeps the ports its live definition shows. */
-void qemu_display_reserve(const SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets);
+void qemu_display_reserve(SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets);
 
 /* Before the guest runs: send the display passwords (set_password, expire_password), which
  * never go on the command line. `done` gets each reply; TRUE when anything was sent. */

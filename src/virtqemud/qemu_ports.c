@@ -79,6 +79,20 @@ qemu_ports_acquire(QemuPorts *p, guint *ret_port, GError **error)
     return FALSE;
 }
 
+int
+qemu_ports_reserve(QemuPorts *p, guint port, GError **error)
+{
+    if (port < p->min || port > p->max)
+        return 0;
+    if (g_hash_table_contains(p->used, GUINT_TO_POINTER(port))) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "Failed to reserve port %u",
+                     port);
+        return -1;
+    }
+    g_hash_table_add(p->used, GUINT_TO_POINTER(port));
+    return 1;
+}
+
 void
 qemu_ports_set_used(QemuPorts *p, guint port)
 {

@@ -16,6 +16,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(QemuPorts, qemu_ports_free)
  * error, when there is none. */
 gboolean qemu_ports_acquire(QemuPorts *ports, guint *ret_port, GError **error);
 
+/* Take the port a definition names (libvirt's virPortAllocatorSetUsed): 1 when taken now,
+ * 0 for a port outside the range (nothing to take), -1 with libvirt's error when another
+ * guest has it. */
+int qemu_ports_reserve(QemuPorts *ports, guint port, GError **error);
+
 /* Mark a port a guest already has as taken (a guest found again after a restart); ports
  * outside the range are ignored. */
 void qemu_ports_set_used(QemuPorts *ports, guint port);

@@ -157,6 +157,37 @@ test_spice_port_minus_one(void)
     g_assert_false(qemu_ports_is_used(ports, base));
 }
 
+/* A port a definition names is taken too: a second guest naming it fails as libvirt's does,
+ * and its failed start gives back nothing of the first's; autoport passes it by even before
+ * QEMU listens on it. */
+static void
+test_named_ports(void)
+{
+    guint base = free_base();
+    g_autoptr(QemuPorts) ports = qemu_ports_new("display", base, base + 9);
+    g_autoptr(QemuPorts) ws = qemu_ports_new("websocket", base + 10, base + 19);
+    g_autofree char *named = g_strdup_printf("<graphics type='vnc' port='%u' autoport='no'/>",
+                                             base);
+    g_autoptr(SvDomainDef) a = parse(named, SV_DOMAIN_PARSE_INACTIVE);
+    g_autoptr(SvDomainDef) b = parse(named, SV_DOMAIN_PARSE_INACTIVE);
+    g_autoptr(SvDomainDef) c = parse("<graphics type='vnc'/>", SV_DOMAIN_PARSE_INACTIVE);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *want = g_strdup_printf("Failed to reserve port %u", base);
+
+    g_assert_true(qemu_display_prepare(a, ports, ws, "/run/a", &error));
+    g_assert_false(qemu_display_prepare(b, ports, ws, "/run/b", &error));
+    g_assert_nonnull(error);
+    g_assert_cmpint(error->code, ==, SV_ERR_INTERNAL_ERROR);
+    g_assert_nonnull(strstr(error->message, want));
+    qemu_display_release(b, ports, ws);
+    g_assert_true(qemu_ports_is_used(ports, base));
+    g_clear_error(&error);
+    g_assert_true(qemu_display_prepare(c, ports, ws, "/run/c", &error));
+    g_assert_cmpint(((SvDomainGraphicsDef *)c->graphics->pdata[0])->port, ==, (int)base + 1);
+    qemu_display_release(a, ports, ws);
+    g_assert_false(qemu_ports_is_used(ports, base));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -164,5 +195,6 @@ main(int argc, char **argv)
     g_test_add_func("/qemu-display/ports", test_ports);
     g_test_add_func("/qemu-display/prepare-release", test_prepare_release);
     g_test_add_func("/qemu-display/spice-port-minus-one", test_spice_port_minus_one);
+    g_test_add_func("/qemu-display/named-ports", test_named_ports);
     return g_test_run();
 }

@@ -350,6 +350,10 @@ typedef struct {
     int tls_port;  /* spice; -1 as written */
     int websocket; /* vnc; -1 = allocate one */
     gboolean autoport; /* the port is allocated at start (vnc: and the websocket at -1) */
+    /* Live, never formatted: the run holds `port` / `websocket` in the daemon's port
+     * ranges, and gives them back when it ends. */
+    gboolean port_reserved;
+    gboolean websocket_reserved;
     char *passwd; /* shown only with SECURE */
     char *passwd_valid_to;
     char *connected; /* "keep" (vnc), "keep"/"disconnect"/"fail" (spice) */
