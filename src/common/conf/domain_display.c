@@ -358,14 +358,12 @@ parse_auth(const xmlNode *node, SvDomainGraphicsDef *g, GError **error)
     g->passwd_valid_to = parse_valid_to(node);
     g->keymap = sv_xml_prop(node, "keymap");
     g->connected = sv_xml_prop(node, "connected");
-    /* VNC only keeps clients; libvirt drops any other value there. */
-    if (g->type == SV_DOMAIN_GRAPHICS_VNC && g->connected && !g_str_equal(g->connected, "keep"))
+    /* VNC only keeps clients; libvirt drops any other value there, and values it does not
+     * know everywhere. */
+    if (g->connected &&
+        !sv_word_in(g->type == SV_DOMAIN_GRAPHICS_VNC ? "keep" : "fail disconnect keep",
+                    g->connected))
         g_clear_pointer(&g->connected, g_free);
-    if (g->connected && !sv_word_in("fail disconnect keep", g->connected)) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "unknown connected value %s",
-                     g->connected);
-        return FALSE;
-    }
     if (g->type != SV_DOMAIN_GRAPHICS_VNC)
         return TRUE;
     if (!sv_domain_prop_enum(node, "sharePolicy", sv_domain_graphics_share_policy_from_string, 1,
@@ -375,16 +373,23 @@ parse_auth(const xmlNode *node, SvDomainGraphicsDef *g, GError **error)
     return TRUE;
 }
 
+/* A port attribute; libvirt reports vnc's in its own words (`what`), spice's as any
+ * integer attribute (`what` NULL). */
 static gboolean
 parse_port(const xmlNode *node, const char *attr, const char *what, int *out, GError **error)
 {
     g_autofree char *v = sv_xml_prop(node, attr);
 
-    if (v && !parse_int(v, out)) {
+    if (!v || parse_int(v, out))
+        return TRUE;
+    if (what)
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR, "cannot parse %s %s", what, v);
-        return FALSE;
-    }
-    return TRUE;
+    else
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
+                     "Invalid value for attribute '%s' in element 'graphics': '%s'. Expected "
+                     "integer value",
+                     attr, v);
+    return FALSE;
 }
 
 static gboolean
@@ -414,8 +419,8 @@ parse_graphics_ports(const xmlNode *node, SvDomainGraphicsDef *g, guint flags, G
         if (g->port == -1)
             g->port = 0;
     } else {
-        if (!parse_port(node, "port", "spice port", &g->port, error) ||
-            !parse_port(node, "tlsPort", "spice tlsPort", &g->tls_port, error))
+        if (!parse_port(node, "port", NULL, &g->port, error) ||
+            !parse_port(node, "tlsPort", NULL, &g->tls_port, error))
             return FALSE;
     }
     if (autoport && g_str_equal(autoport, "yes"))
@@ -486,8 +491,10 @@ parse_video_size(const xmlNode *model, const char *attr, guint *out, GError **er
     g_autofree char *v = sv_xml_prop(model, attr);
 
     if (v && !sv_domain_parse_uint(v, out)) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "cannot parse video %s '%s'", attr,
-                     v);
+        /* libvirt's code for heads differs from the sizes'. */
+        sv_error_set(error, SV_FROM_DOMAIN,
+                     g_str_equal(attr, "heads") ? SV_ERR_INTERNAL_ERROR : SV_ERR_XML_ERROR,
+                     "cannot parse video %s '%s'", attr, v);
         return FALSE;
     }
     return TRUE;
