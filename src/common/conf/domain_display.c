@@ -351,7 +351,6 @@ parse_valid_to(const xmlNode *node)
 static gboolean
 parse_auth(const xmlNode *node, SvDomainGraphicsDef *g, GError **error)
 {
-    g_autofree char *share = NULL;
     int policy = 0;
 
     g->passwd = sv_xml_prop(node, "passwd");
