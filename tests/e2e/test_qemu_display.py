@@ -121,6 +121,11 @@ def test_passwords_through_qmp(vhost):
         s.sendall(b"RFB 003.008\n")
         n = s.recv(1)[0]
         assert n > 0 and s.recv(n) == b"\x02"
+    # Spice got its own port from the same range, and QEMU serves it.
+    sp = int(re.search(r"<graphics type='spice' port='(\d+)' autoport='yes' "
+                       r"listen='127.0.0.1'>", dom.XMLDesc(0)).group(1))
+    assert PORT_MIN <= sp <= PORT_MAX and sp != port
+    socket.create_connection(("127.0.0.1", sp), timeout=5).close()
     dom.destroy()
     vhost.assert_clean()
 
