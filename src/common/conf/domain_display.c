@@ -810,7 +810,6 @@ sv_domain_video_set_defaults(SvDomainVideoDef *v)
     case SV_DOMAIN_VIDEO_BOCHS:
         if (!v->vram)
             v->vram = 16 * 1024;
-        v->vram = round_pow2(v->vram);
         break;
     case SV_DOMAIN_VIDEO_QXL:
         if (!v->vram)
@@ -819,12 +818,14 @@ sv_domain_video_set_defaults(SvDomainVideoDef *v)
             v->ram = 64 * 1024;
         if (!v->vgamem)
             v->vgamem = 16 * 1024;
-        v->vram = round_pow2(v->vram);
         v->ram = round_pow2(v->ram);
         break;
     default:
         break;
     }
+    /* Any model's vram, as libvirt rounds it (virtio's 3000 becomes 4096); vgamem is
+     * checked instead. */
+    v->vram = round_pow2(v->vram);
     if (v->type != SV_DOMAIN_VIDEO_NONE && !v->heads)
         v->heads = 1;
 }
