@@ -335,7 +335,7 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     build_serials(def, argv);
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
-    if (!qemu_display_check_start(def, error))
+    if (!qemu_display_check_start(def, error) || !qemu_display_check_prepared(def, error))
         return NULL;
     qemu_display_build(def, argv);
 

@@ -3,6 +3,8 @@
 #include "qemu_display.h"
 
 #include <errno.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "util/error.h"
 
@@ -215,8 +217,20 @@ check_graphics_start(const SvDomainGraphicsDef *g, GError **error)
                                         "driver, which splitvirt does not have yet");
     if (g->type == SV_DOMAIN_GRAPHICS_VNC && !g->autoport && (g->port < 5900 || g->port > 65535))
         return unsupported(error, "%s", "vnc port must be in range [5900,65535]");
-    if (l && l->type == SV_DOMAIN_GRAPHICS_LISTEN_SOCKET && !l->socket)
-        return unsupported(error, "%s", "a graphics socket needs a path (given at start)");
+    return TRUE;
+}
+
+gboolean
+qemu_display_check_prepared(const SvDomainDef *def, GError **error)
+{
+    for (guint i = 0; i < def->graphics->len; i++) {
+        const SvDomainGraphicsDef *g = def->graphics->pdata[i];
+        const SvDomainGraphicsListenDef *l = g->listens->len ? g->listens->pdata[0] : NULL;
+
+        if (l && l->type == SV_DOMAIN_GRAPHICS_LISTEN_SOCKET && !l->socket)
+            return unsupported(error, "%s", "a graphics socket has no path: "
+                                            "qemu_display_prepare() gives it one");
+    }
     return TRUE;
 }
 
@@ -336,6 +350,21 @@ qemu_display_release(const SvDomainDef *live, QemuPorts *ports, QemuPorts *webso
             qemu_ports_release(ports, (guint)g->port);
         if (g->websocket_reserved)
             qemu_ports_release(websockets, (guint)g->websocket);
+    }
+}
+
+void
+qemu_display_remove_sockets(const SvDomainDef *live, const char *dir)
+{
+    g_autofree char *prefix = g_strconcat(dir, "/", NULL);
+
+    for (guint i = 0; i < live->graphics->len; i++) {
+        const SvDomainGraphicsDef *g = live->graphics->pdata[i];
+        const SvDomainGraphicsListenDef *l = g->listens->len ? g->listens->pdata[0] : NULL;
+
+        if (l && l->type == SV_DOMAIN_GRAPHICS_LISTEN_SOCKET && l->socket &&
+            g_str_has_prefix(l->socket, prefix) && !strchr(l->socket + strlen(prefix), '/'))
+            unlink(l->socket);
     }
 }
 

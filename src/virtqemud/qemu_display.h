@@ -19,6 +19,10 @@ gboolean qemu_display_post_parse(SvDomainDef *def, GError **error);
  * network). */
 gboolean qemu_display_check_start(const SvDomainDef *def, GError **error);
 
+/* What the command line needs of the live state qemu_display_prepare() gives (a socket
+ * path): FALSE, as a programming error's CONFIG_UNSUPPORTED, without it. */
+gboolean qemu_display_check_prepared(const SvDomainDef *def, GError **error);
+
 /* Append the display options (-audiodev, -vnc, -spice, -k, the display's -device, -chardev
  * for usb redirection), or "-display none" when there is no display. Values from the
  * definition go into JSON or through qemu_argv_escape(); passwords never appear. */
@@ -40,6 +44,10 @@ gboolean qemu_display_prepare(SvDomainDef *live, QemuPorts *ports, QemuPorts *we
 /* The run is over: give back the ports its displays took (those marked reserved in `live`;
  * a start that failed to reserve a port another guest has gives that one nothing back). */
 void qemu_display_release(const SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets);
+
+/* Remove the display sockets QEMU left in the guest's directory `dir` (those
+ * qemu_display_prepare() named there); sockets elsewhere are the definition's, left alone. */
+void qemu_display_remove_sockets(const SvDomainDef *live, const char *dir);
 
 /* A guest found running after a restart keeps the ports its live definition shows. */
 void qemu_display_reserve(SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets);

@@ -108,6 +108,7 @@ qemu_domain_remove_files(SvDomainObj *obj)
     if (qd->dir) {
         g_autofree char *sock = g_build_filename(qd->dir, "monitor.sock", NULL);
         unlink(sock);
+        qemu_display_remove_sockets(obj->def, qd->dir);
         rmdir(qd->dir);
     }
 }

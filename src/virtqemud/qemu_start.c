@@ -452,7 +452,8 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is already running");
         return FALSE;
     }
-    if (!qemu_command_check_def(obj->def, error) ||
+    /* The display checks too, before the guest is active: no events, as libvirt's. */
+    if (!qemu_command_check_def(obj->def, error) || !qemu_display_check_start(obj->def, error) ||
         !qemu_command_check_emulator(qemu_command_emulator(obj->def, default_emulator),
                                      default_emulator,
                                      (const char *const *)ctx->allowed_emulators, TRUE,

@@ -155,3 +155,29 @@ def test_ports_and_passwords_survive_a_restart(vhost, daemons, root):
     a.destroy()
     b.destroy()
     vhost.assert_clean()
+
+
+def test_start_refusals_and_sockets(vhost):
+    # libvirt's start-time check, before the guest is active: no event, nothing left.
+    two = define(vhost, "two", "<graphics type='vnc'/><graphics type='vnc'/>")
+    with pytest.raises(libvirt.libvirtError) as exc:
+        two.create()
+    assert (exc.value.get_error_code(), exc.value.get_error_domain()) == (67, 10)
+    assert "only 1 graphics device of each type" in exc.value.get_error_message()
+    assert two.isActive() == 0
+    vhost.events.expect("two", ["DEFINED/ADDED"])
+    # A vnc socket without a path gets one in the guest's directory, as libvirt's.
+    s = define(vhost, "sock", "<graphics type='vnc'><listen type='socket'/></graphics>")
+    s.create()
+    m = re.search(r"<graphics type='vnc' socket='([^']+)'>\s*<listen type='socket' "
+                  r"socket='([^']+)'/>", s.XMLDesc(0))
+    assert m and m.group(1) == m.group(2), s.XMLDesc(0)
+    path = m.group(1)
+    assert path == str(vhost.qemu_lib / ("domain-%d-sock" % s.ID()) / "vnc.sock")
+    with socket.socket(socket.AF_UNIX) as c:
+        c.settimeout(5)
+        c.connect(path)
+        assert c.recv(12) == b"RFB 003.008\n"
+    assert "<listen type='socket'/>" in s.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    s.destroy()
+    vhost.assert_clean()
