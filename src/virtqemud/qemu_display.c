@@ -52,7 +52,10 @@ add_implicit_inputs(SvDomainDef *def)
 static void
 add_default_audio(SvDomainDef *def)
 {
-    gboolean add = def->graphics->len == 0;
+    /* splitvirt's <graphics type='none'/> is no display, as libvirt's absent one. */
+    gboolean add = def->graphics->len == 0 ||
+                   (def->graphics->len == 1 &&
+                    sv_domain_def_find_graphics(def, SV_DOMAIN_GRAPHICS_NONE));
     gboolean passthrough = FALSE;
     SvDomainAudioType type = SV_DOMAIN_AUDIO_NONE;
     SvDomainAudioDef *audio;
