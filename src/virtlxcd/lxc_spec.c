@@ -99,6 +99,9 @@ check_devices(const SvDomainDef *def, GError **error)
     if (def->channels->len || def->rngs->len || def->watchdog)
         return unsupported(error, "%s devices are not supported by this driver",
                            def->channels->len ? "Channel" : def->rngs->len ? "RNG" : "Watchdog");
+    if (sv_domain_display_first_device(def))
+        return unsupported(error, "%s is not supported by this driver",
+                           sv_domain_display_first_device(def));
     for (guint i = 0; i < def->interfaces->len; i++) {
         const SvDomainNetDef *n = def->interfaces->pdata[i];
         if (n->type != SV_DOMAIN_NET_TYPE_ETHERNET)

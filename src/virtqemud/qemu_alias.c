@@ -4,6 +4,7 @@
 #include "qemu_argv.h"
 #include "qemu_command_disk.h"
 #include "qemu_command_chr.h"
+#include "qemu_display.h"
 
 /* Set the alias of `info` when it has none. Takes the formatted name. */
 static void
@@ -110,4 +111,5 @@ qemu_domain_assign_aliases(SvDomainDef *def)
     qemu_chr_assign_aliases(def);
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
+    qemu_display_assign_aliases(def);
 }

@@ -12,6 +12,7 @@
 #include "qemu_command_disk.h"
 #include "qemu_command_net.h"
 #include "qemu_command_chr.h"
+#include "qemu_display.h"
 #include "util/error.h"
 
 char *
@@ -109,8 +110,12 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     qemu_argv_add(argv, uuid);
     if (!qemu_platform_build_smbios_genid(def, argv, error))
         return NULL;
-    qemu_argv_add(argv, "-display");
-    qemu_argv_add(argv, "none");
+    /* As libvirt: no display at all unless the guest has one. */
+    if (!sv_domain_def_find_graphics(def, SV_DOMAIN_GRAPHICS_VNC) &&
+        !sv_domain_def_find_graphics(def, SV_DOMAIN_GRAPHICS_SPICE)) {
+        qemu_argv_add(argv, "-display");
+        qemu_argv_add(argv, "none");
+    }
     qemu_argv_add(argv, "-no-user-config");
     qemu_argv_add(argv, "-nodefaults");
     qemu_argv_add(argv, "-chardev");
@@ -135,6 +140,9 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     qemu_command_build_chrs(def, opts->chr_fds, argv);
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
+    if (!qemu_display_check_start(def, error) || !qemu_display_check_prepared(def, error))
+        return NULL;
+    qemu_display_build(def, argv);
 
     /* The watchdog, memballoon and rngs come after the display devices in libvirt's. */
     qemu_command_build_chr_late(def, opts->chr_fds, argv);

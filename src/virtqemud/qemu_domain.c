@@ -11,6 +11,7 @@
 
 #include "qemu_interface.h"
 #include "qemu_command_chr.h"
+#include "qemu_display.h"
 #include "qemu_status.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -40,6 +41,8 @@ qemu_domain_release(SvDomainObj *obj)
     g_clear_pointer(&qd->mon, qemu_monitor_free);
     qemu_interface_release(obj->def);
     qemu_domain_remove_files(obj);
+    qemu_display_release(obj->def, qemu_ctx_of(obj)->display_ports,
+                         qemu_ctx_of(obj)->websocket_ports);
     qemu_security_label_release(qemu_ctx_of(obj)->security, qd->sec);
 }
 
@@ -115,6 +118,7 @@ qemu_domain_remove_files(SvDomainObj *obj)
         g_autofree char *channel_dir = qemu_chr_channel_dir(qemu_ctx_of(obj)->lib_dir);
 
         unlink(sock);
+        qemu_display_remove_sockets(obj->def, qd->dir);
         rmdir(qd->dir);
         qemu_chr_remove_channels(obj->def, channel_dir);
     }

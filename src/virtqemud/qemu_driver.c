@@ -430,6 +430,36 @@ start_probe_done(QemuCaps *caps, const GError *error, gpointer data)
 
 /* ---------------------------------------------------------------- daemon glue */
 
+/* KEY_min and KEY_max, qemu.conf's keys and limits (remote_display_port: vnc and spice
+ * autoports, from 5900; websocket_port: vnc websockets, from 5700). */
+static QemuPorts *
+ports_load(SvConfFile *conf, const char *key, guint lowest, const char *name, GError **error)
+{
+    g_autofree char *kmin = g_strconcat(key, "_min", NULL);
+    g_autofree char *kmax = g_strconcat(key, "_max", NULL);
+    guint min = lowest, max = 65535;
+
+    if (!sv_conf_file_get_uint(conf, kmin, &min, error) ||
+        !sv_conf_file_get_uint(conf, kmax, &max, error))
+        return NULL;
+    if (min < lowest) {
+        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED,
+                     "%s: port must be greater than or equal to %u", kmin, lowest);
+        return NULL;
+    }
+    if (max > 65535) {
+        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED,
+                     "%s: port must be lower than or equal to %d", kmax, 65535);
+        return NULL;
+    }
+    if (min > max) {
+        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED,
+                     "%s: min port must not be greater than max port", kmin);
+        return NULL;
+    }
+    return qemu_ports_new(name, min, max);
+}
+
 static gboolean
 qemu_init(SvDaemon *d, GError **error)
 {
@@ -439,6 +469,8 @@ qemu_init(SvDaemon *d, GError **error)
     g_autofree char *lib_dir = sv_daemon_path(d, "/var/lib/libvirt/qemu");
     g_autoptr(QemuSecurity) security = NULL;
     g_auto(GStrv) allowed = NULL;
+    g_autoptr(QemuPorts) display_ports = NULL;
+    g_autoptr(QemuPorts) websocket_ports = NULL;
     QemuTimeouts timeouts;
     QemuDriver *driver;
     guint n;
@@ -462,6 +494,13 @@ qemu_init(SvDaemon *d, GError **error)
             return FALSE;
         }
     }
+    display_ports = ports_load(sv_daemon_get_config(d), "remote_display_port", 5900, "display",
+                               error);
+    websocket_ports = display_ports ? ports_load(sv_daemon_get_config(d), "websocket_port", 5700,
+                                                 "websocket", error)
+                                    : NULL;
+    if (!websocket_ports)
+        return FALSE;
     security = qemu_security_new(sv_daemon_get_config(d), lib_dir, error);
     if (!security || !sv_kill_timeouts_load(sv_daemon_get_config(d), &timeouts, error))
         return FALSE;
@@ -503,6 +542,8 @@ qemu_init(SvDaemon *d, GError **error)
     driver->process.run_dir = sv_daemon_path(d, "/run/libvirt/qemu");
     driver->process.log_dir = sv_daemon_path(d, "/var/log/libvirt/qemu");
     driver->process.allowed_emulators = g_steal_pointer(&allowed);
+    driver->process.display_ports = g_steal_pointer(&display_ports);
+    driver->process.websocket_ports = g_steal_pointer(&websocket_ports);
     n = sv_domain_store_load_all(driver->store, driver->list, NULL, NULL);
     g_debug("loaded %u domain definitions from %s", n, config_dir);
     sv_remote_common_handlers(&driver->handlers);
@@ -535,6 +576,8 @@ qemu_cleanup(SvDaemon *d)
     g_free(driver->process.run_dir);
     g_free(driver->process.log_dir);
     g_strfreev(driver->process.allowed_emulators);
+    qemu_ports_free(driver->process.display_ports);
+    qemu_ports_free(driver->process.websocket_ports);
     qemu_caps_free(driver->caps);
     qemu_security_free(driver->security);
     g_free(driver->host_uuid);

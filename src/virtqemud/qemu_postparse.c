@@ -10,6 +10,7 @@
 #include "qemu_command_disk.h"
 #include "qemu_command_net.h"
 #include "qemu_command_chr.h"
+#include "qemu_display.h"
 
 gboolean
 qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
@@ -34,6 +35,8 @@ qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
         return FALSE;
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
+    if (!qemu_display_post_parse(def, error))
+        return FALSE;
 
     /* ---- defaults, addresses and aliases (last) ---- */
     qemu_topo_machine_defaults(def, caps);

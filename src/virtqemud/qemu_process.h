@@ -5,6 +5,7 @@
 #include "daemon/daemon.h"
 #include "domain/domain_driver.h"
 #include "qemu_caps.h"
+#include "qemu_ports.h"
 #include "qemu_security.h"
 
 typedef SvKillTimeouts QemuTimeouts;
@@ -21,6 +22,8 @@ typedef struct {
     char *log_dir; /* ROOT/var/log/libvirt/qemu */
     GStrv allowed_emulators; /* allowed_emulators: run besides the capabilities' emulator */
     GHashTable *consoles;    /* the open consoles (qemu_console.c) */
+    QemuPorts *display_ports;   /* remote_display_port_min..max: vnc and spice autoports */
+    QemuPorts *websocket_ports; /* websocket_port_min..max: vnc websocket='-1' */
 } QemuProcessContext;
 
 /* Install the lifecycle handlers (create, destroy, shutdown, ...) into h; a client that

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "domain/domain_reconnect.h"
+#include "qemu_display.h"
 #include "qemu_domain.h"
 #include "qemu_interface.h"
 #include "qemu_status.h"
@@ -171,6 +172,8 @@ stop_unfinished(SvDomainObj *obj, SvStatus *st, gpointer data)
 
     (void)st;
     (void)data;
+    qemu_display_reserve(obj->def, qemu_ctx_of(obj)->display_ports,
+                         qemu_ctx_of(obj)->websocket_ports); /* until it is gone */
     sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_CRASH); /* written below */
     sv_process_kill_until(qd->proc, FALSE, g_get_monotonic_time(),
                           qemu_ctx_of(obj)->timeouts.kill_timeout_ms, forced_done,
@@ -189,6 +192,8 @@ carry_on(SvDomainObj *obj, SvStatus *st, gpointer data)
     int mon_fd;
 
     (void)data;
+    qemu_display_reserve(obj->def, qemu_ctx_of(obj)->display_ports,
+                         qemu_ctx_of(obj)->websocket_ports);
     /* A stop under way needs no monitor: carry it through now, even if QEMU never
      * answers again (SIGSTOPped, wedged). */
     if (sv_domain_run_stopping(obj, SV_STOP_NONE))

@@ -32,6 +32,7 @@
 #include "qemu_command_disk.h"
 #include "qemu_interface.h"
 #include "qemu_command_chr.h"
+#include "qemu_display.h"
 #include "qemu_status.h"
 #include "sv-config.h"
 #include "util/error.h"
@@ -329,6 +330,19 @@ set_links_down(SvDomainObj *obj, QemuMonitor *mon, gpointer run)
     }
 }
 
+/* A display password QEMU refused fails the start; the replies come in order, so the
+ * query-chardev after them sees the start failed. */
+static void
+password_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    (void)mon;
+    (void)ret;
+    if (error && obj && sv_domain_run_in_start(obj) && !sv_domain_run_of(obj)->start_error)
+        qemu_start_failed(obj, g_error_copy(error));
+}
+
 static void
 on_monitor_ready(QemuMonitor *mon, gpointer run)
 {
@@ -336,6 +350,8 @@ on_monitor_ready(QemuMonitor *mon, gpointer run)
 
     if (obj)
         set_links_down(obj, mon, run);
+    if (obj)
+        qemu_display_set_passwords(mon, obj->def, password_done, run);
     qemu_monitor_command(mon, "query-chardev", NULL, chardev_done, run);
 }
 
@@ -563,7 +579,8 @@ start_spawn(SvDomainObj *obj)
     copts.caps = ctx->caps;
     listen_fd = prepare_firmware(obj, &error) ? prepare(obj, sock_path, &chr_fds, &error) : -1;
     /* The taps QEMU inherits; their names go into the live definition. */
-    if (listen_fd >= 0)
+    if (listen_fd >= 0 && qemu_display_prepare(obj->def, ctx->display_ports,
+                                               ctx->websocket_ports, qd->dir, &error))
         net = qemu_interface_prepare(obj->def, &error);
     if (net) {
         copts.monitor_fd = listen_fd;
@@ -608,7 +625,8 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is already running");
         return FALSE;
     }
-    if (!qemu_command_check_def(obj->def, error) ||
+    /* The display checks too, before the guest is active: no events, as libvirt's. */
+    if (!qemu_command_check_def(obj->def, error) || !qemu_display_check_start(obj->def, error) ||
         !qemu_command_check_emulator(qemu_command_emulator(obj->def, default_emulator),
                                      default_emulator,
                                      (const char *const *)ctx->allowed_emulators, TRUE,

@@ -52,7 +52,7 @@ build_hvm(const SvDomainDef *def, libxl_domain_build_info *b)
     libxl_defbool_set(&b->u.hvm.pae, (def->features & SV_DOMAIN_FEATURE_PAE) != 0);
     libxl_defbool_set(&b->acpi, (def->features & SV_DOMAIN_FEATURE_ACPI) != 0);
     libxl_defbool_set(&b->apic, (def->features & SV_DOMAIN_FEATURE_APIC) != 0);
-    if (def->graphics_none)
+    if (sv_domain_def_find_graphics(def, SV_DOMAIN_GRAPHICS_NONE))
         libxl_defbool_set(&b->u.hvm.nographic, true);
     if (def->serials->len) {
         b->u.hvm.serial_list = calloc(def->serials->len + 1, sizeof(char *));

@@ -275,6 +275,12 @@ xen_def_check(const SvDomainDef *def, GError **error)
                                           : "<watchdog>");
         return FALSE;
     }
+    if (sv_domain_display_first_device(def)) {
+        unsupported(error, "%s is not supported by the Xen driver",
+                    sv_domain_display_first_device(def));
+        return FALSE;
+    }
+
     if (def->memballoon && !g_str_equal(def->memballoon->model, "xen")) {
         unsupported(error, "memballoon model '%s'; Xen's balloon is model 'xen'",
                     def->memballoon->model);
@@ -383,7 +389,7 @@ from_hvm(const SvDomainDef *def, XlCfg *cfg)
     xl_cfg_set_number(cfg, "pae", (def->features & SV_DOMAIN_FEATURE_PAE) != 0);
     xl_cfg_set_number(cfg, "acpi", (def->features & SV_DOMAIN_FEATURE_ACPI) != 0);
     xl_cfg_set_number(cfg, "apic", (def->features & SV_DOMAIN_FEATURE_APIC) != 0);
-    if (def->graphics_none)
+    if (sv_domain_def_find_graphics(def, SV_DOMAIN_GRAPHICS_NONE))
         xl_cfg_set_number(cfg, "nographic", 1);
     /* One serial port as a string, as libvirt writes it; more as a list. */
     if (def->serials->len == 1) {

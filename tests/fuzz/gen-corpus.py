@@ -152,7 +152,8 @@ def domain_xml():
         "lifecycle-actions.xml", "live-pty-paths.xml", "memory-units-tib.xml",
         "metadata-namespaces.xml", "ports-and-indexes.xml", "escaping.xml",
         "unknown-elements-dropped.xml", "hostile-billion-laughs.xml", "hostile-xinclude.xml",
-        "hostile-external-entity.xml", "err-disk-no-source.xml", "err-bad-uuid.xml"])
+        "hostile-external-entity.xml", "err-disk-no-source.xml", "err-bad-uuid.xml",
+        "display-vnc.xml", "display-spice.xml", "display-sound.xml"])
 
 
 def qmp():

@@ -575,7 +575,7 @@ test_fields(void)
     serial = def->serials->pdata[1];
     g_assert_cmpint(serial->source.type, ==, SV_DOMAIN_CHR_TYPE_FILE);
     g_assert_cmpuint(serial->target_port, ==, 1);
-    g_assert_true(def->graphics_none);
+    g_assert_nonnull(sv_domain_def_find_graphics(def, SV_DOMAIN_GRAPHICS_NONE));
     g_assert_cmpuint(def->panics->len, ==, 1);
     g_assert_cmpstr(def->memballoon->model, ==, "virtio");
     g_assert_null(def->metadata);

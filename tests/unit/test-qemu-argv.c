@@ -103,7 +103,7 @@ check_defined(const char *xml_path, const SvDomainDef *def)
 
     if (!g_file_test(out_path, G_FILE_TEST_EXISTS))
         return;
-    got = sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_INACTIVE);
+    got = sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_INACTIVE | SV_DOMAIN_FORMAT_SECURE);
     compare_golden(out_path, got);
 }
 
@@ -220,6 +220,10 @@ static const Element elements[] = {
     {"@SERVICE@", "4555"},
     {"@CHANNEL@", "org.qemu.guest_agent.0"},
     {"@RNG@", "/dev/urandom"},
+    {"@LISTEN@", "127.0.0.1"},
+    {"@PASSWD@", "secret"},
+    {"@KEYMAP@", "de"},
+    {"@SOCKET@", "/run/spice.sock"},
 };
 
 typedef struct {
@@ -345,7 +349,7 @@ assert_same_shape(GStrv want, GStrv argv, const char *what)
         const char *prev = want[i - 1];
         g_autofree char *k1 = NULL, *k2 = NULL;
         if (g_str_equal(prev, "-kernel") || g_str_equal(prev, "-initrd") ||
-            g_str_equal(prev, "-append"))
+            g_str_equal(prev, "-append") || g_str_equal(prev, "-k"))
             continue;
         if ((want[i][0] == '-') != (argv[i][0] == '-'))
             g_error("%s: argument %u '%s' where '%s' was", what, i, argv[i], want[i]);
@@ -425,6 +429,34 @@ test_hostile_values(void)
     compare_golden(out_path, got->str);
 }
 
+/* A graphics password is set through QMP after start, never on the command line (where any
+ * user of the host could read it). */
+static void
+test_display_password(void)
+{
+    static const char *const xml =
+        "<domain type='qemu'><name>pw</name><memory unit='MiB'>64</memory>"
+        "<os><type arch='x86_64'>hvm</type></os><devices>"
+        "<graphics type='vnc' passwd='Vnc-Secret-1'/>"
+        "<graphics type='spice' autoport='yes' passwd='Spice-Secret-2'/>"
+        "</devices></domain>";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE, &error);
+    QemuCommandOptions opts = {.emulator = QEMU, .monitor_fd = 3, .caps = caps};
+    g_auto(GStrv) argv = NULL;
+    g_autofree char *joined = NULL;
+
+    g_assert_no_error(error);
+    g_assert_true(qemu_domain_def_post_parse(def, caps, &error));
+    qemu_domain_assign_aliases(def);
+    argv = qemu_command_build(def, &opts, &error);
+    g_assert_no_error(error);
+    joined = g_strjoinv("\n", argv);
+    g_assert_nonnull(strstr(joined, "password=on"));
+    g_assert_null(strstr(joined, "disable-ticketing"));
+    g_assert_null(strstr(joined, "Secret"));
+}
+
 static void
 test_dir_name(void)
 {
@@ -461,6 +493,7 @@ main(int argc, char **argv)
         g_test_add_data_func(path, names->pdata[i], check_case);
     }
     g_test_add_func("/qemu-argv/dir-name", test_dir_name);
+    g_test_add_func("/qemu-argv/display-password", test_display_password);
     g_test_add_func("/qemu-argv/probe-parsers", test_probe_parsers);
     g_test_add_func("/qemu-argv/hostile-values", test_hostile_values);
     return g_test_run();

@@ -877,6 +877,229 @@ const char *sv_domain_watchdog_action_to_string(int v);
 int sv_domain_watchdog_action_from_string(const char *s);
 const char *sv_domain_fs_driver_to_string(int v);
 int sv_domain_fs_driver_from_string(const char *s);
+/* ---- graphics, video, input, sound, audio, redirdev (domain_display.c) ---- */
+
+typedef struct SvDomainDef SvDomainDef;
+
+/* <graphics type=...>. NONE is splitvirt's own ("no display at all", which the xen driver
+ * maps to nographic): libvirt 9.0 has no such type. */
+typedef enum {
+    SV_DOMAIN_GRAPHICS_SDL,
+    SV_DOMAIN_GRAPHICS_VNC,
+    SV_DOMAIN_GRAPHICS_RDP,
+    SV_DOMAIN_GRAPHICS_DESKTOP,
+    SV_DOMAIN_GRAPHICS_SPICE,
+    SV_DOMAIN_GRAPHICS_EGL_HEADLESS,
+    SV_DOMAIN_GRAPHICS_DBUS,
+    SV_DOMAIN_GRAPHICS_NONE,
+    SV_DOMAIN_GRAPHICS_LAST
+} SvDomainGraphicsType;
+
+/* <graphics><listen type=...>. */
+typedef enum {
+    SV_DOMAIN_GRAPHICS_LISTEN_NONE,
+    SV_DOMAIN_GRAPHICS_LISTEN_ADDRESS,
+    SV_DOMAIN_GRAPHICS_LISTEN_NETWORK,
+    SV_DOMAIN_GRAPHICS_LISTEN_SOCKET,
+    SV_DOMAIN_GRAPHICS_LISTEN_LAST
+} SvDomainGraphicsListenType;
+
+/* vnc sharePolicy (0: absent). */
+typedef enum {
+    SV_DOMAIN_GRAPHICS_SHARE_DEFAULT,
+    SV_DOMAIN_GRAPHICS_SHARE_ALLOW_EXCLUSIVE,
+    SV_DOMAIN_GRAPHICS_SHARE_FORCE_SHARED,
+    SV_DOMAIN_GRAPHICS_SHARE_IGNORE,
+    SV_DOMAIN_GRAPHICS_SHARE_LAST
+} SvDomainGraphicsSharePolicy;
+
+/* Spice's one-attribute children (<image compression=> ...), in libvirt's order; each
+ * value is the index in that child's list of words, -1 when absent. */
+typedef enum {
+    SV_DOMAIN_SPICE_IMAGE,
+    SV_DOMAIN_SPICE_JPEG,
+    SV_DOMAIN_SPICE_ZLIB,
+    SV_DOMAIN_SPICE_PLAYBACK,
+    SV_DOMAIN_SPICE_STREAMING,
+    SV_DOMAIN_SPICE_MOUSE,
+    SV_DOMAIN_SPICE_CLIPBOARD,
+    SV_DOMAIN_SPICE_FILETRANSFER,
+    SV_DOMAIN_SPICE_OPTION_LAST
+} SvDomainSpiceOption;
+
+typedef struct {
+    SvDomainGraphicsListenType type;
+    char *address; /* ADDRESS: NULL = the daemon's default (live XML shows it) */
+    char *network; /* NETWORK: never NULL */
+    char *socket;  /* SOCKET: NULL = a path in the guest's directory, given at start */
+} SvDomainGraphicsListenDef;
+
+typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h (graphics have no address) */
+    SvDomainGraphicsType type;
+    /* vnc and spice. Ports: 0 = none; with autoport, the allocated ones (live state). */
+    int port;
+    int tls_port;  /* spice; -1 as written */
+    int websocket; /* vnc; -1 = allocate one */
+    gboolean autoport; /* the port is allocated at start (vnc: and the websocket at -1) */
+    /* Live, never formatted: the run holds `port` / `websocket` in the daemon's port
+     * ranges, and gives them back when it ends. */
+    gboolean port_reserved;
+    gboolean websocket_reserved;
+    char *passwd; /* shown only with SECURE */
+    char *passwd_valid_to;
+    char *connected; /* "keep" (vnc), "keep"/"disconnect"/"fail" (spice) */
+    char *keymap;
+    SvDomainGraphicsSharePolicy share_policy;
+    GPtrArray *listens; /* of SvDomainGraphicsListenDef, never NULL; at most one for QEMU */
+    int spice[SV_DOMAIN_SPICE_OPTION_LAST];
+} SvDomainGraphicsDef;
+
+/* <video><model type=...>; DEFAULT until the driver picks one. */
+typedef enum {
+    SV_DOMAIN_VIDEO_DEFAULT,
+    SV_DOMAIN_VIDEO_VGA,
+    SV_DOMAIN_VIDEO_CIRRUS,
+    SV_DOMAIN_VIDEO_VMVGA,
+    SV_DOMAIN_VIDEO_XEN,
+    SV_DOMAIN_VIDEO_VBOX,
+    SV_DOMAIN_VIDEO_QXL,
+    SV_DOMAIN_VIDEO_PARALLELS,
+    SV_DOMAIN_VIDEO_VIRTIO,
+    SV_DOMAIN_VIDEO_GOP,
+    SV_DOMAIN_VIDEO_NONE,
+    SV_DOMAIN_VIDEO_BOCHS,
+    SV_DOMAIN_VIDEO_RAMFB,
+    SV_DOMAIN_VIDEO_LAST
+} SvDomainVideoType;
+
+typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
+    SvDomainVideoType type;
+    guint ram;    /* KiB, 0 = none (qxl) */
+    guint vram;   /* KiB, 0 = none */
+    guint vgamem; /* KiB, 0 = none (qxl) */
+    guint heads;  /* 0 = none */
+    gboolean primary;
+} SvDomainVideoDef;
+
+typedef enum {
+    SV_DOMAIN_INPUT_MOUSE,
+    SV_DOMAIN_INPUT_TABLET,
+    SV_DOMAIN_INPUT_KEYBOARD,
+    SV_DOMAIN_INPUT_PASSTHROUGH,
+    SV_DOMAIN_INPUT_EVDEV,
+    SV_DOMAIN_INPUT_LAST
+} SvDomainInputType;
+
+typedef enum {
+    SV_DOMAIN_INPUT_BUS_PS2,
+    SV_DOMAIN_INPUT_BUS_USB,
+    SV_DOMAIN_INPUT_BUS_XEN,
+    SV_DOMAIN_INPUT_BUS_PARALLELS,
+    SV_DOMAIN_INPUT_BUS_VIRTIO,
+    SV_DOMAIN_INPUT_BUS_NONE,
+    SV_DOMAIN_INPUT_BUS_LAST
+} SvDomainInputBus;
+
+typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
+    SvDomainInputType type;
+    SvDomainInputBus bus;
+} SvDomainInputDef;
+
+typedef enum {
+    SV_DOMAIN_SOUND_SB16,
+    SV_DOMAIN_SOUND_ES1370,
+    SV_DOMAIN_SOUND_PCSPK,
+    SV_DOMAIN_SOUND_AC97,
+    SV_DOMAIN_SOUND_ICH6,
+    SV_DOMAIN_SOUND_ICH9,
+    SV_DOMAIN_SOUND_USB,
+    SV_DOMAIN_SOUND_ICH7,
+    SV_DOMAIN_SOUND_LAST
+} SvDomainSoundModel;
+
+typedef enum {
+    SV_DOMAIN_SOUND_CODEC_DUPLEX,
+    SV_DOMAIN_SOUND_CODEC_MICRO,
+    SV_DOMAIN_SOUND_CODEC_OUTPUT,
+    SV_DOMAIN_SOUND_CODEC_LAST
+} SvDomainSoundCodec;
+
+typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
+    SvDomainSoundModel model;
+    GArray *codecs; /* of SvDomainSoundCodec, never NULL */
+    guint audio_id; /* <audio id=>, 0 = none */
+} SvDomainSoundDef;
+
+/* <audio type=...>. Only none and spice reach QEMU; the others are taken at define, as
+ * libvirt takes them, and refused at start. */
+typedef enum {
+    SV_DOMAIN_AUDIO_NONE,
+    SV_DOMAIN_AUDIO_ALSA,
+    SV_DOMAIN_AUDIO_COREAUDIO,
+    SV_DOMAIN_AUDIO_JACK,
+    SV_DOMAIN_AUDIO_OSS,
+    SV_DOMAIN_AUDIO_PULSEAUDIO,
+    SV_DOMAIN_AUDIO_SDL,
+    SV_DOMAIN_AUDIO_SPICE,
+    SV_DOMAIN_AUDIO_FILE,
+    SV_DOMAIN_AUDIO_DBUS,
+    SV_DOMAIN_AUDIO_LAST
+} SvDomainAudioType;
+
+typedef struct {
+    guint id; /* > 0, unique */
+    SvDomainAudioType type;
+} SvDomainAudioDef;
+
+/* <redirdev bus='usb' type=...>: only spicevmc is implemented. */
+typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
+} SvDomainRedirdevDef;
+
+const char *sv_domain_graphics_type_to_string(int v);
+int sv_domain_graphics_type_from_string(const char *s);
+const char *sv_domain_graphics_listen_type_to_string(int v);
+int sv_domain_graphics_listen_type_from_string(const char *s);
+const char *sv_domain_graphics_share_policy_to_string(int v);
+int sv_domain_graphics_share_policy_from_string(const char *s);
+const char *sv_domain_video_type_to_string(int v);
+int sv_domain_video_type_from_string(const char *s);
+const char *sv_domain_input_type_to_string(int v);
+int sv_domain_input_type_from_string(const char *s);
+const char *sv_domain_input_bus_to_string(int v);
+int sv_domain_input_bus_from_string(const char *s);
+const char *sv_domain_sound_model_to_string(int v);
+int sv_domain_sound_model_from_string(const char *s);
+const char *sv_domain_sound_codec_to_string(int v);
+int sv_domain_sound_codec_from_string(const char *s);
+const char *sv_domain_audio_type_to_string(int v);
+int sv_domain_audio_type_from_string(const char *s);
+/* The XML name of spice option `opt` and its attribute, and the word of value `v`. */
+const char *sv_domain_spice_option_element(int opt);
+const char *sv_domain_spice_option_attr(int opt);
+const char *sv_domain_spice_option_value(int opt, int v);
+
+/* The element name ("<video>") of the first display device a driver without displays
+ * cannot take, or NULL when there is none; <graphics type='none'/> is no display. */
+const char *sv_domain_display_first_device(const SvDomainDef *def);
+
+/* libvirt's size and head defaults of a video of a known model. */
+void sv_domain_video_set_defaults(SvDomainVideoDef *video);
+
+/* Free one device of the display lists; NULL is fine. */
+void sv_domain_graphics_def_free(gpointer graphics);
+void sv_domain_video_def_free(gpointer video);
+void sv_domain_input_def_free(gpointer input);
+void sv_domain_sound_def_free(gpointer sound);
+void sv_domain_redirdev_def_free(gpointer redirdev);
+
+/* The first graphics device of `type`, or NULL. (transfer none) */
+SvDomainGraphicsDef *sv_domain_def_find_graphics(const SvDomainDef *def,
+                                                 SvDomainGraphicsType type);
 
 typedef struct SvDomainDef SvDomainDef;
 /* Whether console `n` of `def` stands for serial `n`, as libvirt reads an hvm guest's
@@ -920,6 +1143,9 @@ struct SvDomainDef {
     GPtrArray *controllers; /* of SvDomainControllerDef */
     GPtrArray *idmaps;      /* of SvDomainIdMapDef: uids by start, then gids by start */
     gboolean graphics_none;
+    gboolean panic;
+    char *panic_model; /* NULL = the driver's default */
+    char *memballoon_model; /* NULL = no <memballoon> element */
 
     /* ---- platform: os extras, features, clock, pm, sysinfo, genid ---- */
     /* <features> beyond the acpi/apic/pae bits. */
@@ -987,6 +1213,12 @@ struct SvDomainDef {
     SvDomainWatchdogDef *watchdog;     /* NULL = none (libvirt 9.0 takes one) */
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
+    GPtrArray *graphics;  /* of SvDomainGraphicsDef */
+    GPtrArray *videos;    /* of SvDomainVideoDef; the primary one first */
+    GPtrArray *inputs;    /* of SvDomainInputDef */
+    GPtrArray *sounds;    /* of SvDomainSoundDef */
+    GPtrArray *audios;    /* of SvDomainAudioDef */
+    GPtrArray *redirdevs; /* of SvDomainRedirdevDef */
 
     /* ---- defaults, addresses and aliases ---- */
 };
@@ -1005,7 +1237,8 @@ typedef enum {
 typedef enum {
     /* Format the persistent config: no id, no pty paths. */
     SV_DOMAIN_FORMAT_INACTIVE = 1 << 0,
-    /* Include secrets; there are none yet. */
+    /* Include secrets (graphics passwords): for the files the daemon keeps, and for
+     * clients asking with VIR_DOMAIN_XML_SECURE. */
     SV_DOMAIN_FORMAT_SECURE = 1 << 1,
 } SvDomainFormatFlags;
 

@@ -125,6 +125,7 @@ sv_domain_def_new(void)
     def->panics = g_ptr_array_new_with_free_func(sv_domain_panic_def_free);
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
+    sv_domain_display_lists_new(def);
 
     /* ---- defaults, addresses and aliases ---- */
     return def;
@@ -184,6 +185,7 @@ sv_domain_def_free(SvDomainDef *def)
     g_clear_pointer(&def->watchdog, sv_domain_watchdog_def_free);
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
+    sv_domain_display_lists_free(def);
 
     /* ---- defaults, addresses and aliases ---- */
     g_free(def);

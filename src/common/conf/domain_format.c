@@ -137,11 +137,10 @@ format_devices(GString *buf, const SvDomainDef *def, guint flags)
     sv_domain_format_channels(buf, def, flags);
 
     /* ---- input, graphics, sound, audio, video, redirdev ---- */
+    sv_domain_display_format(buf, def, flags);
 
     /* ---- watchdog, memballoon, rng, panic (character devices area) ---- */
 
-    if (def->graphics_none)
-        g_string_append(buf, "    <graphics type='none'/>\n");
     /* Where the memballoon and panic were written before the markers: after the graphics. */
     sv_domain_format_chr_late(buf, def, flags);
     g_string_append(buf, "  </devices>\n");

@@ -168,3 +168,21 @@ void sv_domain_rng_def_free(gpointer p);
 void sv_domain_memballoon_def_free(SvDomainMemballoonDef *m);
 void sv_domain_watchdog_def_free(SvDomainWatchdogDef *w);
 void sv_domain_panic_def_free(gpointer p);
+/* ---- graphics, video, input, sound, audio, redirdev (domain_display.c) --------------------- */
+
+/* Create and free the definition's display device lists. */
+void sv_domain_display_lists_new(SvDomainDef *def);
+void sv_domain_display_lists_free(SvDomainDef *def);
+
+/* Whether `node` is a display device element, which sv_domain_display_parse() takes. */
+gboolean sv_domain_display_is_device(const xmlNode *node);
+gboolean sv_domain_display_parse(const xmlNode *node, SvDomainDef *def, guint flags,
+                                 GError **error);
+
+/* libvirt's generic defaults and checks of the display devices: a video card (of the
+ * driver's default model, SV_DOMAIN_VIDEO_DEFAULT) for a display that has none, a lone 'none'
+ * video, sounds naming existing audio backends. */
+gboolean sv_domain_display_post_parse(SvDomainDef *def, GError **error);
+
+/* Write the input, graphics, sound, audio, video and redirdev elements in libvirt's order. */
+void sv_domain_display_format(GString *buf, const SvDomainDef *def, guint flags);

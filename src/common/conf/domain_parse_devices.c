@@ -11,28 +11,6 @@
 
 /* Values libvirt 9.0.0 knows and splitvirt does not implement: these are refused as
  * unsupported, while values nobody knows get libvirt's own error. Space-separated. */
-#define UNSUPPORTED_GRAPHICS_TYPES "sdl vnc rdp desktop spice egl-headless dbus"
-
-static gboolean
-parse_graphics(const xmlNode *node, SvDomainDef *def, GError **error)
-{
-    g_autofree char *type = sv_xml_prop(node, "type");
-
-    if (!type) {
-        sv_xml_error_missing_attr(error, node, "type");
-        return FALSE;
-    }
-    /* 'none' is splitvirt's own: libvirt 9.0.0 has no such graphics type. */
-    if (!g_str_equal(type, "none")) {
-        if (sv_word_in(UNSUPPORTED_GRAPHICS_TYPES, type))
-            sv_domain_error_unsupported_value(error, node, "type", type);
-        else
-            sv_xml_error_invalid_attr(error, node, "type", type);
-        return FALSE;
-    }
-    def->graphics_none = TRUE;
-    return TRUE;
-}
 
 static gboolean
 parse_device(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_keys,
@@ -43,8 +21,6 @@ parse_device(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_ke
             def->emulator = sv_xml_text(node);
         return TRUE;
     }
-    if (sv_xml_is(node, "graphics"))
-        return parse_graphics(node, def, error);
 
     /* ---- disks and controllers ---- */
     if (sv_xml_is(node, "disk"))
@@ -61,6 +37,8 @@ parse_device(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_ke
         return sv_domain_parse_chr_device(node, def, flags, error);
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
+    if (sv_domain_display_is_device(node))
+        return sv_domain_display_parse(node, def, flags, error);
 
     /* Anything else is refused or dropped by the schema check. */
     return TRUE;

@@ -55,15 +55,14 @@ static const HandledElement handled_elements[] = {
     {"idmap/gid", "", "start target count"},
     {"domain/seclabel", "", "type model"},
     {"domain/devices",
-     "emulator disk filesystem interface serial console controller panic memballoon graphics"
+     "emulator disk filesystem interface serial console controller panic memballoon"
      /* disks and controllers */ ""
      /* interfaces */ ""
      /* character devices, channels, rng, memballoon, watchdog, panic, filesystems */
      " channel rng watchdog"
-     /* graphics, video, input, sound, audio, redirdev */ ""
+     /* graphics, video, input, sound, audio, redirdev */ " graphics video input sound audio redirdev"
      /* the end */ "",
      ""},
-    {"devices/graphics", "", "type"},
     /* Device info (domain_device.c), under every device that has it. */
 #define DEVICE_INFO(dev)                                                                       \
     {dev "/boot", "", "order"}, {dev "/alias", "", "name"},                                     \
@@ -196,6 +195,31 @@ static const HandledElement handled_elements[] = {
     DEVICE_INFO("filesystem"),
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
+    {"devices/graphics",
+     "listen image jpeg zlib playback streaming mouse clipboard filetransfer",
+     "type port tlsPort autoport websocket listen socket passwd passwdValidTo connected keymap "
+     "sharePolicy"},
+    {"graphics/listen", "", "type address network socket"},
+    {"graphics/image", "", "compression"},
+    {"graphics/jpeg", "", "compression"},
+    {"graphics/zlib", "", "compression"},
+    {"graphics/playback", "", "compression"},
+    {"graphics/streaming", "", "mode"},
+    {"graphics/mouse", "", "mode"},
+    {"graphics/clipboard", "", "copypaste"},
+    {"graphics/filetransfer", "", "enable"},
+    {"devices/video", "model alias address", ""},
+    {"video/model", "", "type ram vram vgamem heads primary"},
+    {"devices/input", "alias address", "type bus"},
+    {"devices/sound", "codec audio alias address", "model"},
+    {"sound/codec", "", "type"},
+    {"sound/audio", "", "id"},
+    {"devices/audio", "", "id type"},
+    {"devices/redirdev", "boot alias address", "bus type"},
+    DEVICE_INFO("video"),
+    DEVICE_INFO("input"),
+    DEVICE_INFO("sound"),
+    DEVICE_INFO("redirdev"),
 
     /* ---- defaults, addresses and aliases ---- */
     {"controller/model", "", "name"},

@@ -56,7 +56,8 @@ sv_status_format(const SvStatusStyle *style, const SvStatusCommon *c, const SvSt
                  const SvDomainDef *live, int id)
 {
     static const SvStatusOwn none = {NULL, NULL, NULL};
-    g_autofree char *dom = sv_domain_def_format(live, id, 0);
+    /* With its secrets, as libvirt's status XML: a restarted daemon needs them. */
+    g_autofree char *dom = sv_domain_def_format(live, id, SV_DOMAIN_FORMAT_SECURE);
     GString *s = g_string_new(NULL);
 
     own = own ? own : &none;

@@ -97,7 +97,8 @@ sv_domain_def_post_parse(SvDomainDef *def, GError **error)
     if (!post_parse_boot(def, error))
         return FALSE;
     assign_ports_and_indexes(def);
-    return TRUE;
+    /* graphics, video, input, sound, audio, redirdev */
+    return sv_domain_display_post_parse(def, error);
 }
 
 static gboolean

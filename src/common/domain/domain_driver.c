@@ -338,7 +338,8 @@ define_check(SvDomainDriver *drv, const char *xml, guint flags, char **text, GEr
         return NULL;
     if (!check_conflicts(drv, def, error))
         return NULL;
-    *text = sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_INACTIVE);
+    /* Secrets (graphics passwords) are kept on disk, as libvirt keeps them. */
+    *text = sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_INACTIVE | SV_DOMAIN_FORMAT_SECURE);
     job = g_new0(DefineJob, 1);
     job->drv = drv;
     job->def = g_steal_pointer(&def);
@@ -533,7 +534,9 @@ get_xml_desc(SvCall *call, remote_domain_get_xml_desc_args *a, remote_domain_get
     inactive = (a->flags & SV_DOMAIN_XML_INACTIVE) || !sv_domain_obj_is_active(obj);
     def = (inactive && obj->new_def) ? obj->new_def : obj->def;
     ret->xml = sv_domain_def_format(def, inactive ? -1 : obj->id,
-                                    inactive ? SV_DOMAIN_FORMAT_INACTIVE : 0);
+                                    (inactive ? SV_DOMAIN_FORMAT_INACTIVE : 0) |
+                                        ((a->flags & SV_DOMAIN_XML_SECURE) ? SV_DOMAIN_FORMAT_SECURE
+                                                                          : 0));
     return TRUE;
 }
 
