@@ -11,6 +11,7 @@
 
 #include "conf/domain_conf.h"
 #include "qemu_caps.h"
+#include "qemu_pci.h"
 #include "qemu_postparse.h"
 #include "util/error.h"
 
@@ -88,6 +89,48 @@ test_canonical_machine(void)
     g_assert_cmpstr(qemu_caps_get_canonical_machine(caps, "no-such"), ==, "no-such");
 }
 
+/* The connect rules of the device kinds other areas add (their places in the kinds table
+ * are marked), on a q35 machine, as libvirt 9.0's qemuDomainDeviceCalculatePCIConnectFlags. */
+static void
+test_connect_rules(void)
+{
+    QemuPciFlags q35, pc;
+    const guint pci = QEMU_PCI_TYPE_PCI_DEVICE | QEMU_PCI_AUTOASSIGN;
+    const guint pcie = QEMU_PCI_TYPE_PCIE_DEVICE | QEMU_PCI_AUTOASSIGN;
+
+    qemu_pci_flags_init(&q35, TRUE);
+    qemu_pci_flags_init(&pc, FALSE);
+    g_assert_cmpuint(pc.pcie, ==, pci);
+    g_assert_cmpuint(pc.virtio, ==, pci);
+    g_assert_cmpuint(q35.virtio, ==, pcie);
+    g_assert_cmpuint(qemu_pci_connect_video("qxl", &q35), ==, pci);
+    g_assert_cmpuint(qemu_pci_connect_video("vga", &q35), ==, pci);
+    g_assert_cmpuint(qemu_pci_connect_video("bochs", &q35), ==, pcie);
+    g_assert_cmpuint(qemu_pci_connect_video("virtio", &q35), ==, pcie);
+    g_assert_cmpuint(qemu_pci_connect_video("ramfb", &q35), ==, 0);
+    g_assert_cmpuint(qemu_pci_connect_video("none", &q35), ==, 0);
+    g_assert_cmpuint(qemu_pci_connect_sound("ich9", &q35), ==, pci);
+    g_assert_cmpuint(qemu_pci_connect_sound("ac97", &q35), ==, pci);
+    g_assert_cmpuint(qemu_pci_connect_sound("usb", &q35), ==, 0);
+    g_assert_cmpuint(qemu_pci_connect_sound("pcspk", &q35), ==, 0);
+    g_assert_cmpuint(qemu_pci_connect_rng("virtio", &q35), ==, pcie);
+    g_assert_cmpuint(qemu_pci_connect_rng("virtio-transitional", &q35), ==, pci);
+    g_assert_cmpuint(qemu_pci_connect_watchdog("i6300esb", &q35), ==, pci);
+    g_assert_cmpuint(qemu_pci_connect_watchdog("itco", &q35), ==, 0);
+    g_assert_cmpuint(qemu_pci_connect_input("virtio", NULL, &q35), ==, pcie);
+    g_assert_cmpuint(qemu_pci_connect_input("usb", NULL, &q35), ==, 0);
+    g_assert_cmpuint(qemu_pci_connect_serial("pci-serial", &q35), ==, pci);
+    g_assert_cmpuint(qemu_pci_connect_serial("isa-serial", &q35), ==, 0);
+    g_assert_cmpuint(qemu_pci_connect_memballoon("virtio", &q35), ==, pcie);
+    g_assert_cmpuint(qemu_pci_connect_memballoon("none", &q35), ==, 0);
+    g_assert_cmpuint(qemu_pci_connect_fs("virtiofs", NULL, &q35), ==, pcie);
+    g_assert_cmpuint(qemu_pci_connect_fs(NULL, NULL, &q35), ==, pcie);
+    g_assert_cmpuint(qemu_pci_connect_fs("loop", NULL, &q35), ==, 0);
+    g_assert_cmpuint(qemu_pci_connect_pci_controller("pcie-root-port"), ==,
+                     QEMU_PCI_TYPE_PCIE_ROOT_PORT | QEMU_PCI_AGGREGATE_SLOT);
+    g_assert_cmpuint(qemu_pci_connect_pci_controller("pcie-root"), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -109,5 +152,6 @@ main(int argc, char **argv)
         g_test_add_data_func(path, names->pdata[i], check_case);
     }
     g_test_add_func("/qemu-xml/canonical-machine", test_canonical_machine);
+    g_test_add_func("/qemu-xml/connect-rules", test_connect_rules);
     return g_test_run();
 }
