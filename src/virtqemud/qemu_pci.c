@@ -696,8 +696,13 @@ addr_set_new(Walk *w, guint nbuses, gboolean dry_run, GError **error)
         const SvDomainControllerDef *c = w->def->controllers->pdata[i];
         BusModel m = bus_model_from_string(c->model);
 
-        if (c->type != SV_DOMAIN_CONTROLLER_PCI || m == BUS_NONE)
+        if (c->type != SV_DOMAIN_CONTROLLER_PCI)
             continue;
+        if (m == BUS_NONE) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR,
+                         "PCI controller model was not set correctly");
+            return NULL;
+        }
         if (c->index >= nbuses) {
             sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR,
                          "Inappropriate new pci controller index %u exceeds addrs array length",

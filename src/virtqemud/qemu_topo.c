@@ -87,15 +87,11 @@ add_pci_root(SvDomainDef *def, const char *model, GError **error)
         maybe_add_controller(def, SV_DOMAIN_CONTROLLER_PCI, 0, model);
         return TRUE;
     }
-    if (!c->model) {
-        c->model = g_strdup(model);
-        return TRUE;
-    }
-    if (!g_str_equal(c->model, model)) {
+    if (!c->model || !g_str_equal(c->model, model)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_XML_ERROR,
                      "The PCI controller with index='0' must be model='%s' for this machine "
                      "type, but model='%s' was found instead",
-                     model, c->model);
+                     model, c->model ? c->model : "(null)");
         return FALSE;
     }
     return TRUE;
