@@ -1,0 +1,104 @@
+"""test_qemu_platform.py: what only a real QEMU start shows of the platform XML: a guest
+defined as `virt-install --boot uefi` writes it (<os firmware='efi'>, the clock timers and
+<pm> virt-install adds) gets its firmware from the OVMF descriptors Debian's ovmf package
+installs, its own NVRAM copied from the template, runs under TCG, and its NVRAM decides how
+it may be undefined, as with libvirtd 9.0.
+
+Expected values are libvirtd's for the same XML: `virsh domxml-to-native qemu-argv` picks
+/usr/share/qemu/firmware/40-edk2-x86_64-secure-enrolled.json for a q35 guest (secure boot,
+SMM on) and its live XML shows that loader and NVRAM.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from guests import QEMU, RUNNING, SHUTOFF, libvirt, qemu_processes
+
+DESCRIPTOR = Path("/usr/share/qemu/firmware/40-edk2-x86_64-secure-enrolled.json")
+ERR_OPERATION_INVALID, FROM_QEMU = 55, 10
+
+UEFI_XML = """<domain type='qemu'>
+  <name>%s</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os firmware='efi'>
+    <type arch='x86_64' machine='q35'>hvm</type>
+    <boot dev='hd'/>
+  </os>
+  <features>
+    <acpi/>
+    <apic/>
+  </features>
+  <clock offset='utc'>
+    <timer name='rtc' tickpolicy='catchup'/>
+    <timer name='pit' tickpolicy='delay'/>
+    <timer name='hpet' present='no'/>
+  </clock>
+  <pm>
+    <suspend-to-mem enabled='no'/>
+    <suspend-to-disk enabled='no'/>
+  </pm>
+  <devices>
+    <emulator>%s</emulator>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+"""
+
+
+def descriptor_files():
+    d = json.loads(DESCRIPTOR.read_text())
+    return d["mapping"]["executable"]["filename"], d["mapping"]["nvram-template"]["filename"]
+
+
+@pytest.mark.skipif(not DESCRIPTOR.exists(), reason="ovmf (scripts/deps.sh) not installed")
+def test_uefi_guest_runs_on_its_own_nvram(host):
+    code, template = descriptor_files()
+    dom = host.conn.defineXML(UEFI_XML % ("uefi", QEMU))
+    nvram = host.qemu_lib / "nvram" / "uefi_VARS.fd"
+    # As libvirt 9.0 keeps it: the choice is made at start, not at define.
+    inactive = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    assert "<os firmware='efi'>" in inactive
+    assert "<loader" not in inactive and "<nvram" not in inactive
+    assert not nvram.exists()
+
+    dom.create()
+    assert dom.state()[0] == RUNNING
+    assert nvram.read_bytes() == Path(template).read_bytes()
+    live = dom.XMLDesc(0)
+    assert "<loader readonly='yes' secure='yes' type='pflash'>%s</loader>" % code in live
+    assert "<nvram template='%s'>%s</nvram>" % (template, nvram) in live
+    assert "<smm state='on'/>" in live
+    (cmdline,) = qemu_processes(host.root).values()
+    assert '"filename":"%s"' % code in cmdline
+    assert "pflash0=libvirt-pflash0-format,pflash1=libvirt-pflash1-format" in cmdline
+    assert "smm=on" in cmdline and "driver=cfi.pflash01,property=secure,value=on" in cmdline
+    assert "-rtc base=utc,driftfix=slew -global kvm-pit.lost_tick_policy=delay -no-hpet" \
+        in cmdline
+    assert "-global ICH9-LPC.disable_s3=1 -global ICH9-LPC.disable_s4=1" in cmdline
+    # The guest's variables survive a restart: the template is not copied again.
+    nvram.write_bytes(b"guest variables" + nvram.read_bytes()[15:])
+    dom.destroy()
+    assert dom.state()[0] == SHUTOFF
+    dom.create()
+    assert nvram.read_bytes().startswith(b"guest variables")
+    dom.destroy()
+    host.assert_clean()
+
+    # libvirt's rule: an NVRAM file blocks a plain undefine; --keep-nvram keeps it and
+    # --nvram removes it.
+    with pytest.raises(libvirt.libvirtError) as exc:
+        dom.undefine()
+    e = exc.value
+    assert (e.get_error_code(), e.get_error_domain(), e.get_error_message()) == (
+        ERR_OPERATION_INVALID, FROM_QEMU,
+        "Requested operation is not valid: cannot undefine domain with nvram")
+    assert host.conn.lookupByName("uefi").isPersistent() == 1
+    dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM)
+    assert nvram.exists()
+    dom = host.conn.defineXML(UEFI_XML % ("uefi", QEMU))
+    dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+    assert not nvram.exists()
+    assert "uefi" not in host.conn.listDefinedDomains()
