@@ -224,9 +224,12 @@ qemu_firmware_post_parse(SvDomainDef *def, const char *nvram_dir)
         def->nvram = qemu_firmware_nvram_path(nvram_dir, def->name);
 }
 
+/* The live definition as libvirt 9.0 shows it after the choice: the loader, NVRAM and SMM
+ * it implies, and no firmware attribute any more (it would contradict the loader's). */
 static void
 apply_descriptor(SvDomainDef *def, const Descriptor *d, const char *nvram_dir)
 {
+    def->firmware = SV_DOMAIN_FIRMWARE_NONE;
     g_free(def->os.loader);
     def->os.loader = g_strdup(d->executable);
     def->os.loader_type = SV_DOMAIN_LOADER_TYPE_PFLASH;

@@ -68,6 +68,7 @@ def test_uefi_guest_runs_on_its_own_nvram(host):
     assert dom.state()[0] == RUNNING
     assert nvram.read_bytes() == Path(template).read_bytes()
     live = dom.XMLDesc(0)
+    assert "<os>" in live  # libvirt drops firmware='efi' from the live XML once resolved
     assert "<loader readonly='yes' secure='yes' type='pflash'>%s</loader>" % code in live
     assert "<nvram template='%s'>%s</nvram>" % (template, nvram) in live
     assert "<smm state='on'/>" in live

@@ -55,6 +55,14 @@ test_pick_secure_on_q35(void)
     g_assert_cmpint(def->smm, ==, SV_DOMAIN_SWITCH_ON);
     g_assert_cmpstr(def->nvram_template, ==, "/fw/VARS.secure.fd");
     g_assert_cmpstr(def->nvram, ==, "/nv/fw_VARS.fd");
+    /* As libvirt's live XML: no firmware attribute beside the loader it chose, so the live
+     * definition parses back (status files, copies). */
+    g_assert_cmpint(def->firmware, ==, SV_DOMAIN_FIRMWARE_NONE);
+    {
+        g_autoptr(SvDomainDef) copy = sv_domain_def_copy(def);
+
+        g_assert_cmpstr(copy->os.loader, ==, "/fw/CODE.secure.fd");
+    }
 }
 
 /* What the definition says narrows the choice: SMM off or secure='no' rule out the secure
