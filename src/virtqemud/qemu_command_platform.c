@@ -9,8 +9,7 @@
 
 /* ---- checks at define ------------------------------------------------------------------- */
 
-/* libvirt's qemuValidateLifecycleAction. The coredump actions need a dump on crash, which
- * splitvirt does not write: refused rather than silently not dumping. */
+/* libvirt's qemuValidateLifecycleAction. */
 static gboolean
 validate_lifecycle(const SvDomainDef *def, GError **error)
 {
@@ -35,13 +34,6 @@ validate_lifecycle(const SvDomainDef *def, GError **error)
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                      "qemu driver doesn't support 'onReboot' set to 'destroy and "
                      "'onPoweroff' set to 'reboot'");
-        return FALSE;
-    }
-    if (def->on_crash == SV_DOMAIN_LIFECYCLE_COREDUMP_DESTROY ||
-        def->on_crash == SV_DOMAIN_LIFECYCLE_COREDUMP_RESTART) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                     "<on_crash>%s</on_crash> is not supported by splitvirt",
-                     sv_domain_lifecycle_action_to_string(def->on_crash));
         return FALSE;
     }
     return TRUE;

@@ -103,3 +103,40 @@ def test_uefi_guest_runs_on_its_own_nvram(host):
     dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
     assert not nvram.exists()
     assert "uefi" not in host.conn.listDefinedDomains()
+
+
+# ---------------------------------------------------------------- on_crash coredump-*
+
+STOPPED_CRASHED, BOOTED, PANICKED, ADDED, STOPPED_DESTROYED = (
+    "STOPPED/CRASHED", "STARTED/BOOTED", "CRASHED/PANICKED", "DEFINED/ADDED",
+    "STOPPED/DESTROYED")
+
+
+def dumps(host, name):
+    d = host.qemu_lib / "dump"
+    return sorted(d.glob(name + "-*")) if d.exists() else []
+
+
+def test_panic_on_crash_coredump_destroy(host):
+    dom = host.define("pan", "panic=300", on_crash="coredump-destroy")
+    dom.create()
+    host.events.expect("pan", [ADDED, BOOTED, PANICKED, STOPPED_CRASHED])
+    assert dom.state() == [SHUTOFF, 3]  # SHUTOFF/CRASHED
+    # libvirt's auto_dump_path file: NAME-YYYY-MM-DD-HH:MM:SS, an ELF core of the guest.
+    (dump,) = dumps(host, "pan")
+    assert len(dump.name) == len("pan-2026-01-01-00:00:00")
+    assert dump.read_bytes()[:4] == b"\x7fELF"
+    assert dump.stat().st_size > 32 * 1024 * 1024
+    host.assert_clean()
+
+
+def test_panic_on_crash_coredump_restart(host):
+    dom = host.define("pan", "panic=1500", on_crash="coredump-restart")
+    dom.create()
+    host.events.expect("pan", [ADDED, BOOTED, PANICKED, STOPPED_CRASHED, BOOTED], settle=0.1)
+    assert dom.state()[0] == RUNNING
+    assert len(dumps(host, "pan")) == 1
+    dom.destroy()
+    host.events.expect("pan", [ADDED, BOOTED, PANICKED, STOPPED_CRASHED, BOOTED,
+                               STOPPED_DESTROYED])
+    host.assert_clean()
