@@ -259,6 +259,19 @@ qemu_platform_rtc_value(const SvDomainDef *def, GDateTime *now)
     return g_string_free(g_steal_pointer(&v), FALSE);
 }
 
+void
+qemu_platform_prepare_live(SvDomainDef *live, GDateTime *now)
+{
+    g_autoptr(GDateTime) local = NULL;
+
+    if (live->clock_offset != SV_DOMAIN_CLOCK_OFFSET_VARIABLE ||
+        live->clock_basis != SV_DOMAIN_CLOCK_BASIS_LOCALTIME)
+        return;
+    local = g_date_time_to_local(now);
+    live->clock_adjustment += g_date_time_get_utc_offset(local) / G_TIME_SPAN_SECOND;
+    live->clock_basis = SV_DOMAIN_CLOCK_BASIS_UTC;
+}
+
 /* The PIT's lost tick policy and the HPET, in timer order as libvirt writes them. */
 static void
 build_timers(const SvDomainDef *def, GPtrArray *argv)

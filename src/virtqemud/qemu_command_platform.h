@@ -32,6 +32,11 @@ gboolean qemu_platform_build_smbios_genid(const SvDomainDef *def, GPtrArray *arg
  * (transfer full) */
 char *qemu_platform_rtc_value(const SvDomainDef *def, GDateTime *now);
 
+/* At start, on the live definition: a variable clock counting from local time is turned
+ * into one counting from UTC with the host's offset now added, as libvirt does (so a later
+ * change of the host's zone or DST does not move the guest's clock). */
+void qemu_platform_prepare_live(SvDomainDef *live, GDateTime *now);
+
 /* Append to a -cpu value what libvirt puts there for the platform: the timers
  * (hv-time, kvmclock), the hyperv enlightenments and kvm=off, each after a comma. */
 void qemu_platform_cpu_flags(const SvDomainDef *def, GString *cpu);

@@ -405,15 +405,17 @@ canonical_machine(QemuCaps *caps, const char *machine)
     return machine;
 }
 
-/* The live definition's firmware (from QEMU's descriptors for <os firmware>) and its
- * NVRAM file (copied from the template on the first start), as libvirt prepares them. */
+/* The live definition's clock, its firmware (from QEMU's descriptors for <os firmware>) and
+ * its NVRAM file (copied from the template on the first start), as libvirt prepares them. */
 static gboolean
-prepare_firmware(SvDomainObj *obj, GError **error)
+prepare_platform(SvDomainObj *obj, GError **error)
 {
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     QemuProcessContext *ctx = qemu_ctx_of(obj);
     static const char *const dirs[] = {QEMU_FIRMWARE_SYSTEM_DIR, "/etc/qemu/firmware", NULL};
     const char *machine = obj->def->os.machine ? obj->def->os.machine : "pc";
 
+    qemu_platform_prepare_live(obj->def, now);
     return qemu_firmware_fill(obj->def, canonical_machine(ctx->caps, machine), dirs,
                               ctx->nvram_dir, error) &&
            qemu_firmware_prepare_nvram(obj->def, error);
@@ -436,7 +438,7 @@ start_spawn(SvDomainObj *obj)
     sock_path = g_build_filename(qd->dir, "monitor.sock", NULL);
     copts.emulator = qemu_caps_get_emulator(ctx->caps);
     copts.caps = ctx->caps;
-    listen_fd = prepare_firmware(obj, &error) ? prepare(obj, sock_path, &error) : -1;
+    listen_fd = prepare_platform(obj, &error) ? prepare(obj, sock_path, &error) : -1;
     if (listen_fd >= 0) {
         copts.monitor_fd = listen_fd;
         argv = qemu_command_build(obj->def, &copts, &error);

@@ -106,6 +106,26 @@ test_rtc_variable(void)
     g_assert_cmpstr(reset, ==, "base=localtime");
 }
 
+/* At start the localtime basis becomes UTC plus the host's offset, as libvirt's live XML
+ * shows it; the guest's clock is the same. */
+static void
+test_prepare_live_variable(void)
+{
+    g_autoptr(SvDomainDef) def =
+        parse_snippet("<clock offset='localtime' adjustment='-60'/>", "", "");
+    g_autoptr(GDateTime) now = g_date_time_new_from_unix_utc(1700000000);
+    g_autofree char *before = qemu_platform_rtc_value(def, now);
+    g_autofree char *after = NULL;
+    g_autofree char *xml = NULL;
+
+    qemu_platform_prepare_live(def, now);
+    after = qemu_platform_rtc_value(def, now);
+    g_assert_cmpstr(before, ==, after);
+    g_assert_cmpstr(after, ==, "base=2023-11-15T00:12:20");
+    xml = sv_domain_def_format(def, -1, 0);
+    g_assert_nonnull(strstr(xml, "<clock offset='variable' adjustment='7140' basis='utc'/>"));
+}
+
 /* offset='timezone': QEMU runs with TZ set and base=localtime (libvirt's env and argv). */
 static void
 test_timezone_env(void)
@@ -253,6 +273,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/qemu-platform/cpu-flags", test_cpu_flags);
     g_test_add_func("/qemu-platform/rtc-variable", test_rtc_variable);
+    g_test_add_func("/qemu-platform/prepare-live-variable", test_prepare_live_variable);
     g_test_add_func("/qemu-platform/timezone-env", test_timezone_env);
     g_test_add_func("/qemu-platform/boot-index", test_boot_index);
     g_test_add_func("/qemu-platform/genid-generated", test_genid_generated);
