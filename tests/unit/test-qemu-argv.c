@@ -141,6 +141,7 @@ static const Element elements[] = {
     {"@SMBIOSVENDOR@", "ACME"},
     {"@SMBIOSSERIAL@", "S-1"},
     {"@OEMSTRING@", "key=value"},
+    {"@BIOS@", "/usr/share/seabios/bios.bin"},
 };
 
 typedef struct {
@@ -224,7 +225,7 @@ option_keys(const char *arg)
 
 /* Whether argv has the shape of want: as many arguments, options where options were, and
  * the same keys in every option argument; values of options QEMU takes whole (-kernel,
- * -initrd, -append) and the program name are values, whatever they contain. */
+ * -initrd, -append, -bios) and the program name are values, whatever they contain. */
 static void
 assert_same_shape(GStrv want, GStrv argv, const char *what)
 {
@@ -236,7 +237,7 @@ assert_same_shape(GStrv want, GStrv argv, const char *what)
         const char *prev = want[i - 1];
         g_autofree char *k1 = NULL, *k2 = NULL;
         if (g_str_equal(prev, "-kernel") || g_str_equal(prev, "-initrd") ||
-            g_str_equal(prev, "-append"))
+            g_str_equal(prev, "-append") || g_str_equal(prev, "-bios"))
             continue;
         if ((want[i][0] == '-') != (argv[i][0] == '-'))
             g_error("%s: argument %u '%s' where '%s' was", what, i, argv[i], want[i]);
