@@ -467,6 +467,18 @@ qemu_platform_cpu_flags(const SvDomainDef *def, GString *cpu)
         g_string_append(cpu, ",kvm=off");
 }
 
+JsonObject *
+qemu_platform_set_action_args(const SvDomainDef *def)
+{
+    JsonObject *o;
+
+    if (def->on_reboot != SV_DOMAIN_LIFECYCLE_DESTROY)
+        return NULL;
+    o = json_object_new();
+    json_object_set_string_member(o, "reboot", "shutdown");
+    return o;
+}
+
 void
 qemu_platform_env(const SvDomainDef *def, GPtrArray *env)
 {

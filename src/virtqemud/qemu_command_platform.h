@@ -4,6 +4,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "conf/domain_conf.h"
 
@@ -40,6 +41,11 @@ void qemu_platform_prepare_live(SvDomainDef *live, GDateTime *now);
 /* Append to a -cpu value what libvirt puts there for the platform: the timers
  * (hv-time, kvmclock), the hyperv enlightenments and kvm=off, each after a comma. */
 void qemu_platform_cpu_flags(const SvDomainDef *def, GString *cpu);
+
+/* The QMP set-action arguments libvirt 9.0 sends once the monitor is up, or NULL for none:
+ * <on_reboot>destroy</on_reboot> makes the guest's reboot a shutdown (reboot=shutdown), which
+ * <on_poweroff> then handles. (transfer full) */
+JsonObject *qemu_platform_set_action_args(const SvDomainDef *def);
 
 /* The environment QEMU gets beyond the security driver's: TZ for a clock with
  * offset='timezone'. Appends "NAME=value" strings (transfer full) to `env`. */

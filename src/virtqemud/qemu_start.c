@@ -217,8 +217,26 @@ chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 }
 
 static void
+set_action_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    (void)mon;
+    (void)ret;
+    if (error && obj && sv_domain_run_in_start(obj) && !sv_domain_run_of(obj)->start_error)
+        qemu_start_failed(obj, g_error_copy(error));
+}
+
+static void
 on_monitor_ready(QemuMonitor *mon, gpointer run)
 {
+    SvDomainObj *obj = qemu_domain_find(run);
+    JsonObject *actions = obj ? qemu_platform_set_action_args(obj->def) : NULL;
+
+    /* Replies come in order: a failed set-action fails the start before query-chardev's
+     * reply goes on with it. */
+    if (actions)
+        qemu_monitor_command(mon, "set-action", actions, set_action_done, run);
     qemu_monitor_command(mon, "query-chardev", NULL, chardev_done, run);
 }
 

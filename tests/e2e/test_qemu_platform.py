@@ -140,3 +140,18 @@ def test_panic_on_crash_coredump_restart(host):
     host.events.expect("pan", [ADDED, BOOTED, PANICKED, STOPPED_CRASHED, BOOTED,
                                STOPPED_DESTROYED])
     host.assert_clean()
+
+
+# ---------------------------------------------------------------- on_reboot destroy
+
+def test_guest_reset_with_on_reboot_destroy_shuts_down(host):
+    # libvirt 9.0 asks QEMU (QMP set-action reboot=shutdown) to turn the guest's reset into
+    # a shutdown, which <on_poweroff>destroy</on_poweroff> ends: no REBOOT event.
+    xml = host.xml("rd", "reset=300").replace(
+        "</devices>", "</devices><on_reboot>destroy</on_reboot>")
+    dom = host.conn.defineXML(xml)
+    assert "<on_reboot>destroy</on_reboot>" in dom.XMLDesc(0)
+    dom.create()
+    host.events.expect("rd", [ADDED, BOOTED, "SHUTDOWN/GUEST", "STOPPED/SHUTDOWN"])
+    assert dom.state() == [SHUTOFF, 1]  # SHUTOFF/SHUTDOWN
+    host.assert_clean()
