@@ -308,6 +308,7 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
         qemu_argv_add(argv, "-device");
         qemu_argv_add(argv, "virtio-balloon-pci,id=balloon0");
     }
+    qemu_platform_build_vmcoreinfo(def, argv);
     qemu_argv_add(argv, "-sandbox");
     qemu_argv_add(argv, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
     qemu_argv_add(argv, "-msg");

@@ -453,6 +453,11 @@ qemu_platform_cpu_flags(const SvDomainDef *def, GString *cpu)
         else if (t->name == SV_DOMAIN_TIMER_HYPERVCLOCK && t->present == SV_DOMAIN_TRISTATE_YES)
             g_string_append(cpu, ",hv-time=on");
     }
+    if (def->apic_eoi != SV_DOMAIN_SWITCH_ABSENT)
+        g_string_append_printf(cpu, ",kvm-pv-eoi=%s", sv_domain_switch_to_string(def->apic_eoi));
+    if (def->pvspinlock != SV_DOMAIN_SWITCH_ABSENT)
+        g_string_append_printf(cpu, ",kvm-pv-unhalt=%s",
+                               sv_domain_switch_to_string(def->pvspinlock));
     if (def->hyperv && def->hyperv_mode == SV_DOMAIN_HYPERV_MODE_CUSTOM) {
         for (int i = 0; i < SV_DOMAIN_HYPERV_LAST; i++) {
             if (def->hyperv_features[i] != SV_DOMAIN_SWITCH_ON)
@@ -465,6 +470,15 @@ qemu_platform_cpu_flags(const SvDomainDef *def, GString *cpu)
     }
     if (def->kvm_hidden == SV_DOMAIN_SWITCH_ON)
         g_string_append(cpu, ",kvm=off");
+    if (def->pmu != SV_DOMAIN_SWITCH_ABSENT)
+        g_string_append_printf(cpu, ",pmu=%s", sv_domain_switch_to_string(def->pmu));
+}
+
+void
+qemu_platform_build_vmcoreinfo(const SvDomainDef *def, GPtrArray *argv)
+{
+    if (def->vmcoreinfo == SV_DOMAIN_SWITCH_ON)
+        qemu_argv_add_json(argv, "-device", qemu_props_new("vmcoreinfo"));
 }
 
 JsonObject *

@@ -193,6 +193,11 @@ check_platform(const SvDomainDef *def, GError **error)
         what = "<vmport>";
     else if (def->smm != SV_DOMAIN_SWITCH_ABSENT)
         what = "<smm>";
+    else if (def->apic_eoi != SV_DOMAIN_SWITCH_ABSENT)
+        what = "<apic eoi>";
+    else if (def->pvspinlock != SV_DOMAIN_SWITCH_ABSENT || def->pmu != SV_DOMAIN_SWITCH_ABSENT ||
+             def->vmcoreinfo != SV_DOMAIN_SWITCH_ABSENT)
+        what = "<pvspinlock>, <pmu> and <vmcoreinfo>";
     else if (def->ioapic != SV_DOMAIN_IOAPIC_NONE)
         what = "<ioapic>";
     else if (def->clock_offset != SV_DOMAIN_CLOCK_OFFSET_UTC &&

@@ -62,6 +62,12 @@ test_cpu_flags(void)
 
     g_assert_cmpstr(a, ==, "qemu64,hv-time=on,hv-relaxed=on,hv-vapic=on,hv-spinlocks=0x1fff");
     g_assert_cmpstr(b, ==, "qemu64,kvmclock=off");
+    {
+        g_autoptr(SvDomainDef) pv = parse_file("plat-kvm-pv");
+        g_autofree char *e = cpu_flags(pv);
+
+        g_assert_cmpstr(e, ==, "qemu64,kvm-pv-eoi=off,kvm-pv-unhalt=off,pmu=off");
+    }
     /* Every enlightenment, kvm hidden, and timers in document order; off ones say nothing. */
     all = parse_snippet("<features><hyperv><relaxed state='on'/><vapic state='off'/>"
                         "<spinlocks state='on' retries='4095'/><vpindex state='on'/>"
@@ -75,6 +81,17 @@ test_cpu_flags(void)
     g_assert_cmpstr(c, ==,
                     "qemu64,hv-time=on,kvmclock=on,hv-relaxed=on,hv-spinlocks=0xfff,"
                     "hv-vpindex=on,hv-synic=on,hv-stimer=on,hv-frequencies=on,kvm=off");
+    {
+        g_autoptr(SvDomainDef) pv = parse_snippet(
+            "<features><acpi/><apic eoi='on'/><hyperv><relaxed state='on'/></hyperv>"
+            "<kvm><hidden state='on'/></kvm><pvspinlock state='on'/><pmu/></features>"
+            "<clock offset='utc'><timer name='kvmclock' present='yes'/></clock>",
+            "", "");
+        g_autofree char *d = cpu_flags(pv);
+
+        g_assert_cmpstr(d, ==, "qemu64,kvmclock=on,kvm-pv-eoi=on,kvm-pv-unhalt=on,hv-relaxed=on,"
+                               "kvm=off,pmu=on");
+    }
 }
 
 static char *

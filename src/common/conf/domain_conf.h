@@ -476,6 +476,10 @@ struct SvDomainDef {
     /* <features> beyond the acpi/apic/pae bits. */
     SvDomainSwitch vmport;   /* <vmport state=> (an element without state is on) */
     SvDomainSwitch smm;      /* <smm state=> (likewise) */
+    SvDomainSwitch apic_eoi; /* <apic eoi=> */
+    SvDomainSwitch pvspinlock; /* <pvspinlock state=> (likewise) */
+    SvDomainSwitch pmu;        /* <pmu state=> (likewise) */
+    SvDomainSwitch vmcoreinfo; /* <vmcoreinfo state=> (likewise) */
     SvDomainIoapic ioapic;   /* <ioapic driver=> */
     gboolean kvm_features;   /* a <kvm> element, maybe empty */
     SvDomainSwitch kvm_hidden;

@@ -52,7 +52,8 @@ PLATFORM_ENUM_IMPL(timer_track, SV_DOMAIN_TIMER_TRACK_LAST, "none", "boot", "gue
 
 /* ---- <features> ----------------------------------------------------------------------- */
 
-/* <vmport>, <smm>: state on or off, an element without state meaning on. */
+/* <vmport>, <smm>, <pvspinlock>, <pmu>, <vmcoreinfo>: state on or off, an element without
+ * state meaning on. */
 static gboolean
 parse_feature_state(const xmlNode *node, SvDomainSwitch *out, GError **error)
 {
@@ -153,6 +154,20 @@ parse_feature(const xmlNode *c, SvDomainDef *def, GError **error)
 
     if (sv_xml_is(c, "vmport"))
         return parse_feature_state(c, &def->vmport, error);
+    if (sv_xml_is(c, "pvspinlock"))
+        return parse_feature_state(c, &def->pvspinlock, error);
+    if (sv_xml_is(c, "pmu"))
+        return parse_feature_state(c, &def->pmu, error);
+    if (sv_xml_is(c, "vmcoreinfo"))
+        return parse_feature_state(c, &def->vmcoreinfo, error);
+    if (sv_xml_is(c, "apic")) {
+        int eoi = SV_DOMAIN_SWITCH_ABSENT;
+
+        if (!sv_domain_prop_enum(c, "eoi", sv_domain_switch_from_string, 1, NULL, FALSE, &eoi,
+                                 error))
+            return FALSE;
+        def->apic_eoi = eoi;
+    }
     if (sv_xml_is(c, "smm"))
         return parse_feature_state(c, &def->smm, error);
     if (sv_xml_is(c, "kvm"))
@@ -218,10 +233,11 @@ has_features(const SvDomainDef *def)
 {
     return def->features || def->hyperv || def->kvm_features ||
            def->vmport != SV_DOMAIN_SWITCH_ABSENT || def->smm != SV_DOMAIN_SWITCH_ABSENT ||
-           def->ioapic != SV_DOMAIN_IOAPIC_NONE;
+           def->ioapic != SV_DOMAIN_IOAPIC_NONE || def->pvspinlock != SV_DOMAIN_SWITCH_ABSENT ||
+           def->pmu != SV_DOMAIN_SWITCH_ABSENT || def->vmcoreinfo != SV_DOMAIN_SWITCH_ABSENT;
 }
 
-/* In libvirt's order: acpi apic pae hyperv kvm vmport smm ioapic. */
+/* In libvirt's order: acpi apic pae hyperv kvm pvspinlock pmu vmport smm ioapic vmcoreinfo. */
 void
 sv_domain_platform_format_features(GString *buf, const SvDomainDef *def)
 {
@@ -229,7 +245,12 @@ sv_domain_platform_format_features(GString *buf, const SvDomainDef *def)
         return;
     g_string_append(buf, "  <features>\n");
     for (int bit = 1; bit < SV_DOMAIN_FEATURE_LAST; bit <<= 1) {
-        if (def->features & (guint)bit)
+        if (!(def->features & (guint)bit))
+            continue;
+        if (bit == SV_DOMAIN_FEATURE_APIC && def->apic_eoi != SV_DOMAIN_SWITCH_ABSENT)
+            g_string_append_printf(buf, "    <apic eoi='%s'/>\n",
+                                   sv_domain_switch_to_string(def->apic_eoi));
+        else
             g_string_append_printf(buf, "    <%s/>\n", sv_domain_feature_to_string(bit));
     }
     if (def->hyperv)
@@ -239,11 +260,14 @@ sv_domain_platform_format_features(GString *buf, const SvDomainDef *def)
         format_switch_elem(buf, 6, "hidden", def->kvm_hidden);
         g_string_append(buf, "    </kvm>\n");
     }
+    format_switch_elem(buf, 4, "pvspinlock", def->pvspinlock);
+    format_switch_elem(buf, 4, "pmu", def->pmu);
     format_switch_elem(buf, 4, "vmport", def->vmport);
     format_switch_elem(buf, 4, "smm", def->smm);
     if (def->ioapic != SV_DOMAIN_IOAPIC_NONE)
         g_string_append_printf(buf, "    <ioapic driver='%s'/>\n",
                                sv_domain_ioapic_to_string(def->ioapic));
+    format_switch_elem(buf, 4, "vmcoreinfo", def->vmcoreinfo);
     g_string_append(buf, "  </features>\n");
 }
 
