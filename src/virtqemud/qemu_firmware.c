@@ -24,6 +24,7 @@ typedef struct {
     GPtrArray *machines;    /* of char *, globs for x86_64 */
     gboolean requires_smm;
     gboolean secure_boot;
+    gboolean enrolled_keys;
 } Descriptor;
 
 static void
@@ -147,6 +148,7 @@ descriptor_load(const char *path)
     d->nvram_template = object_filename(mapping, "nvram-template");
     d->requires_smm = array_has(root, "features", "requires-smm");
     d->secure_boot = array_has(root, "features", "secure-boot");
+    d->enrolled_keys = array_has(root, "features", "enrolled-keys");
     read_targets(root, d);
     return d;
 }
@@ -187,6 +189,13 @@ descriptor_paths(const char *const *dirs)
     return paths;
 }
 
+/* A wanted (yes) or unwanted (no) feature against what the descriptor has. */
+static gboolean
+feature_ok(SvDomainTristate want, gboolean has)
+{
+    return want == SV_DOMAIN_TRISTATE_ABSENT || (want == SV_DOMAIN_TRISTATE_YES) == has;
+}
+
 static gboolean
 descriptor_matches(const Descriptor *d, const SvDomainDef *def, const char *machine)
 {
@@ -201,11 +210,9 @@ descriptor_matches(const Descriptor *d, const SvDomainDef *def, const char *mach
         return FALSE;
     if (d->requires_smm && def->smm == SV_DOMAIN_SWITCH_OFF)
         return FALSE;
-    if (def->loader_secure == SV_DOMAIN_TRISTATE_YES && !d->secure_boot)
-        return FALSE;
-    if (def->loader_secure == SV_DOMAIN_TRISTATE_NO && d->secure_boot)
-        return FALSE;
-    return TRUE;
+    return feature_ok(def->loader_secure, d->secure_boot) &&
+           feature_ok(def->fw_secure_boot, d->secure_boot) &&
+           feature_ok(def->fw_enrolled_keys, d->enrolled_keys);
 }
 
 char *
@@ -230,6 +237,8 @@ static void
 apply_descriptor(SvDomainDef *def, const Descriptor *d, const char *nvram_dir)
 {
     def->firmware = SV_DOMAIN_FIRMWARE_NONE;
+    def->fw_enrolled_keys = SV_DOMAIN_TRISTATE_ABSENT;
+    def->fw_secure_boot = SV_DOMAIN_TRISTATE_ABSENT;
     g_free(def->os.loader);
     def->os.loader = g_strdup(d->executable);
     def->os.loader_type = SV_DOMAIN_LOADER_TYPE_PFLASH;

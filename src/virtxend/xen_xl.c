@@ -207,7 +207,9 @@ check_platform(const SvDomainDef *def, GError **error)
         what = "<clock adjustment='reset'>";
     else if (def->timers->len)
         what = "<timer>";
-    else if (def->firmware != SV_DOMAIN_FIRMWARE_NONE)
+    else if (def->firmware != SV_DOMAIN_FIRMWARE_NONE ||
+             def->fw_enrolled_keys != SV_DOMAIN_TRISTATE_ABSENT ||
+             def->fw_secure_boot != SV_DOMAIN_TRISTATE_ABSENT)
         what = "<os firmware>";
     else if (def->nvram || def->nvram_template)
         what = "<nvram>";

@@ -48,8 +48,8 @@ UEFI_XML = """<domain type='qemu'>
 """
 
 
-def descriptor_files():
-    d = json.loads(DESCRIPTOR.read_text())
+def descriptor_files(path=DESCRIPTOR):
+    d = json.loads(path.read_text())
     return d["mapping"]["executable"]["filename"], d["mapping"]["nvram-template"]["filename"]
 
 
@@ -103,6 +103,28 @@ def test_uefi_guest_runs_on_its_own_nvram(host):
     dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
     assert not nvram.exists()
     assert "uefi" not in host.conn.listDefinedDomains()
+
+
+@pytest.mark.skipif(not DESCRIPTOR.exists(), reason="ovmf (scripts/deps.sh) not installed")
+def test_uefi_without_secure_boot(host):
+    # <firmware><feature enabled='no' name='secure-boot'/>: libvirtd picks 60-edk2-x86_64.json
+    # (no SMM, no secure pflash), as `virsh domxml-to-native` shows.
+    code, template = descriptor_files(DESCRIPTOR.with_name("60-edk2-x86_64.json"))
+    xml = (UEFI_XML % ("plain", QEMU)).replace(
+        "</type>", "</type><firmware><feature enabled='no' name='secure-boot'/></firmware>")
+    dom = host.conn.defineXML(xml)
+    assert "<feature enabled='no' name='secure-boot'/>" in dom.XMLDesc(
+        libvirt.VIR_DOMAIN_XML_INACTIVE)
+    dom.create()
+    live = dom.XMLDesc(0)
+    assert "<loader readonly='yes' secure='no' type='pflash'>%s</loader>" % code in live
+    assert "<firmware>" not in live and "<smm" not in live
+    (cmdline,) = qemu_processes(host.root).values()
+    assert "cfi.pflash01" not in cmdline and "smm=on" not in cmdline
+    dom.destroy()
+    dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+    assert not (host.qemu_lib / "nvram" / "plain_VARS.fd").exists()
+    host.assert_clean()
 
 
 # ---------------------------------------------------------------- on_crash coredump-*

@@ -93,6 +93,31 @@ test_constraints_and_override(void)
     g_assert_no_error(error);
 }
 
+/* <firmware><feature>s: secure boot without enrolled keys picks the descriptor that has
+ * one and not the other; secure boot off picks the plain one. The live definition keeps no
+ * features (they are resolved). */
+static void
+test_firmware_features(void)
+{
+    g_autoptr(SvDomainDef) unenrolled = parse(
+        " firmware='efi'",
+        "<firmware><feature enabled='yes' name='secure-boot'/>"
+        "<feature enabled='no' name='enrolled-keys'/></firmware>",
+        "");
+    g_autoptr(SvDomainDef) off = parse(
+        " firmware='efi'", "<firmware><feature enabled='no' name='secure-boot'/></firmware>", "");
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(fill(unenrolled, "pc-q35-7.2", FALSE, &error));
+    g_assert_cmpstr(unenrolled->os.loader, ==, "/fw/CODE.unenrolled.fd");
+    g_assert_cmpint(unenrolled->fw_secure_boot, ==, SV_DOMAIN_TRISTATE_ABSENT);
+    g_assert_cmpint(unenrolled->fw_enrolled_keys, ==, SV_DOMAIN_TRISTATE_ABSENT);
+    g_assert_true(fill(off, "pc-q35-7.2", FALSE, &error));
+    g_assert_cmpstr(off->os.loader, ==, "/fw/CODE.plain.fd");
+    g_assert_cmpint(off->loader_secure, ==, SV_DOMAIN_TRISTATE_NO);
+    g_assert_no_error(error);
+}
+
 /* Nothing fits: libvirt's error. A loader given in the XML is left alone. */
 static void
 test_none_fits_and_explicit_loader(void)
@@ -172,6 +197,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/qemu-firmware/pick-secure-on-q35", test_pick_secure_on_q35);
     g_test_add_func("/qemu-firmware/constraints-and-override", test_constraints_and_override);
+    g_test_add_func("/qemu-firmware/firmware-features", test_firmware_features);
     g_test_add_func("/qemu-firmware/none-fits-and-explicit-loader",
                     test_none_fits_and_explicit_loader);
     g_test_add_func("/qemu-firmware/nvram-lifecycle", test_nvram_lifecycle);

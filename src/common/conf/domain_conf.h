@@ -506,6 +506,10 @@ struct SvDomainDef {
     /* Firmware: <os firmware=>, <loader secure=> (the rest of <loader> is in os), <nvram>. */
     SvDomainFirmware firmware;
     SvDomainTristate loader_secure;
+    /* <os><firmware><feature name= enabled=>: what the picked firmware must (yes) or must
+     * not (no) have. */
+    SvDomainTristate fw_enrolled_keys;
+    SvDomainTristate fw_secure_boot;
     char *nvram;          /* the guest's NVRAM file */
     char *nvram_template; /* <nvram template=> */
     gboolean genid;                /* a <genid>; an empty one is generated when parsed */

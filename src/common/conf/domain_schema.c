@@ -40,7 +40,7 @@ static const HandledElement handled_elements[] = {
     {"domain/currentMemory", "", "unit"},
     {"domain/vcpu", "", "placement"},
     {"domain/os", "type loader kernel initrd cmdline boot init initarg"
-     /* platform */ " bootmenu smbios nvram", "" /* platform */ "firmware"},
+     /* platform */ " bootmenu smbios nvram firmware", "" /* platform */ "firmware"},
     {"os/type", "", "arch machine"},
     {"os/loader", "", "type readonly" /* platform */ " secure"},
     {"os/boot", "", "dev"},
@@ -117,6 +117,8 @@ static const HandledElement handled_elements[] = {
     {"os/bootmenu", "", "enable timeout"},
     {"os/smbios", "", "mode"},
     {"os/nvram", "", "template"},
+    {"os/firmware", "feature", ""},
+    {"firmware/feature", "", "enabled name"},
     {"domain/sysinfo", "bios system baseBoard chassis oemStrings", "type"},
     {"sysinfo/bios", "entry", ""},
     {"sysinfo/system", "entry", ""},
