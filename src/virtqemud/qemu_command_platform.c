@@ -132,12 +132,21 @@ qemu_platform_build_loader(const SvDomainDef *def, GPtrArray *argv)
     }
 }
 
+/* The last second GLib formats, 9999-12-31T23:59:59 UTC. */
+#define CLOCK_START_MAX G_GUINT64_CONSTANT(253402300799)
+
 gboolean
 qemu_platform_validate(const SvDomainDef *def, GError **error)
 {
     for (guint i = 0; i < def->timers->len; i++) {
         if (!validate_timer(def, def->timers->pdata[i], error))
             return FALSE;
+    }
+    if (def->clock_offset == SV_DOMAIN_CLOCK_OFFSET_ABSOLUTE && def->clock_start > CLOCK_START_MAX) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "The maximum 'start' value for <clock offset='absolute'> is %" G_GUINT64_FORMAT,
+                     CLOCK_START_MAX);
+        return FALSE;
     }
     return validate_firmware(def, error) && validate_lifecycle(def, error);
 }
@@ -241,6 +250,14 @@ qemu_platform_rtc_value(const SvDomainDef *def, GDateTime *now)
         }
         then = g_date_time_add_seconds(now, (gdouble)adjustment);
         text = then ? g_date_time_format(then, "%Y-%m-%dT%H:%M:%S") : NULL;
+        g_string_append(v, text ? text : "utc");
+        break;
+    }
+    case SV_DOMAIN_CLOCK_OFFSET_ABSOLUTE: {
+        g_autoptr(GDateTime) start = g_date_time_new_from_unix_utc((gint64)def->clock_start);
+        g_autofree char *text = start ? g_date_time_format(start, "%Y-%m-%dT%H:%M:%S") : NULL;
+
+        /* qemu_platform_validate() keeps start within what GLib converts. */
         g_string_append(v, text ? text : "utc");
         break;
     }

@@ -127,6 +127,7 @@ typedef enum {
     SV_DOMAIN_CLOCK_OFFSET_LOCALTIME,
     SV_DOMAIN_CLOCK_OFFSET_VARIABLE,
     SV_DOMAIN_CLOCK_OFFSET_TIMEZONE,
+    SV_DOMAIN_CLOCK_OFFSET_ABSOLUTE,
     SV_DOMAIN_CLOCK_OFFSET_LAST
 } SvDomainClockOffset;
 
@@ -493,6 +494,7 @@ struct SvDomainDef {
     gint64 clock_adjustment;
     gboolean clock_adjustment_reset;
     char *clock_timezone;    /* offset timezone only, never NULL there */
+    guint64 clock_start;     /* offset absolute: seconds since the epoch */
     GPtrArray *timers;       /* of SvDomainTimerDef, in document order, never NULL */
     /* <pm>: ABSENT, YES or NO. */
     SvDomainTristate pm_suspend_to_mem;

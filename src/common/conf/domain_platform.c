@@ -10,7 +10,6 @@
 #include "conf/domain_xml.h"
 #include "util/error.h"
 
-#define UNSUPPORTED_CLOCK_OFFSETS "absolute"
 
 /* ---- string tables ------------------------------------------------------------------ */
 
@@ -368,10 +367,6 @@ parse_clock_offset(const xmlNode *node, SvDomainDef *def, GError **error)
     g_autofree char *offset = sv_xml_prop(node, "offset");
     int v = offset ? sv_domain_clock_offset_from_string(offset) : SV_DOMAIN_CLOCK_OFFSET_UTC;
 
-    if (v < 0 && sv_word_in(UNSUPPORTED_CLOCK_OFFSETS, offset)) {
-        sv_domain_error_unsupported_value(error, node, "offset", offset);
-        return FALSE;
-    }
     if (v < 0) {
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
                      "unknown clock offset '%s'", offset);
@@ -381,6 +376,16 @@ parse_clock_offset(const xmlNode *node, SvDomainDef *def, GError **error)
     switch (def->clock_offset) {
     case SV_DOMAIN_CLOCK_OFFSET_VARIABLE:
         return parse_clock_variable(node, def, error);
+    case SV_DOMAIN_CLOCK_OFFSET_ABSOLUTE: {
+        g_autofree char *start = sv_xml_prop(node, "start");
+
+        if (!sv_domain_parse_u64(start, &def->clock_start)) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR,
+                         "missing 'start' attribute for clock with offset='absolute'");
+            return FALSE;
+        }
+        return TRUE;
+    }
     case SV_DOMAIN_CLOCK_OFFSET_TIMEZONE:
         /* libvirt ignores an adjustment here. */
         def->clock_timezone = sv_xml_prop(node, "timezone");
@@ -461,6 +466,9 @@ sv_domain_platform_format_clock(GString *buf, const SvDomainDef *def)
         break;
     case SV_DOMAIN_CLOCK_OFFSET_TIMEZONE:
         sv_xml_append_attr(buf, "timezone", def->clock_timezone);
+        break;
+    case SV_DOMAIN_CLOCK_OFFSET_ABSOLUTE:
+        g_string_append_printf(buf, " start='%" G_GUINT64_FORMAT "'", def->clock_start);
         break;
     default:
         if (def->clock_adjustment_reset)

@@ -48,7 +48,7 @@ static const HandledElement handled_elements[] = {
      /* platform */ " hyperv kvm vmport smm ioapic pvspinlock pmu vmcoreinfo", ""},
     {"domain/cpu", "model", "mode match check migratable"},
     {"cpu/model", "", "fallback"},
-    {"domain/clock", "" /* platform */ "timer", "offset" /* platform */ " adjustment basis timezone"},
+    {"domain/clock", "" /* platform */ "timer", "offset" /* platform */ " adjustment basis timezone start"},
     {"domain/idmap", "uid gid", ""},
     {"idmap/uid", "", "start target count"},
     {"idmap/gid", "", "start target count"},
