@@ -177,3 +177,34 @@ def test_guest_reset_with_on_reboot_destroy_shuts_down(host):
     host.events.expect("rd", [ADDED, BOOTED, "SHUTDOWN/GUEST", "STOPPED/SHUTDOWN"])
     assert dom.state() == [SHUTOFF, 1]  # SHUTOFF/SHUTDOWN
     host.assert_clean()
+
+
+# ---------------------------------------------------------------- QEMU as libvirt-qemu
+
+from test_qemu_security import make_host  # noqa: E402,F401 (the fixture)
+
+
+@pytest.mark.skipif(not DESCRIPTOR.exists(), reason="ovmf (scripts/deps.sh) not installed")
+def test_nvram_and_crash_dump_with_unprivileged_qemu(make_host):
+    # With the default user, QEMU writes the guest's NVRAM and its crash dump as
+    # libvirt-qemu: the NVRAM is given to it while the guest runs (as libvirt's DAC driver
+    # does), the dump file made for it and taken back once written.
+    import pwd
+    qemu_uid = pwd.getpwnam("libvirt-qemu").pw_uid
+    h = make_host(qemu_as_root=False)
+    dom = h.conn.defineXML(UEFI_XML % ("uefiu", QEMU))
+    nvram = h.qemu_lib / "nvram" / "uefiu_VARS.fd"
+    dom.create()
+    assert dom.state()[0] == RUNNING
+    assert nvram.stat().st_uid == qemu_uid
+    dom.destroy()
+    assert (nvram.stat().st_uid, nvram.stat().st_gid) == (0, 0)
+    dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+
+    pan = h.define("panu", "panic=300", on_crash="coredump-destroy")
+    pan.create()
+    h.events.expect("panu", [ADDED, BOOTED, PANICKED, STOPPED_CRASHED])
+    (dump,) = dumps(h, "panu")
+    assert dump.read_bytes()[:4] == b"\x7fELF"
+    assert (dump.stat().st_uid, dump.stat().st_mode & 0o777) == (0, 0o600)
+    h.assert_clean()
