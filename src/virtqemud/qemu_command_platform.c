@@ -148,6 +148,13 @@ qemu_platform_validate(const SvDomainDef *def, GError **error)
                      CLOCK_START_MAX);
         return FALSE;
     }
+    /* QEMU 7.2 has no sgabios: BIOS output goes to the serial port the guest has. */
+    if (def->bios_useserial == SV_DOMAIN_TRISTATE_YES && def->serials->len == 0 &&
+        def->consoles->len == 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_XML_ERROR,
+                     "need at least one serial port to use BIOS serial output");
+        return FALSE;
+    }
     return validate_firmware(def, error) && validate_lifecycle(def, error);
 }
 
@@ -205,6 +212,9 @@ qemu_platform_build_machine(const SvDomainDef *def, GPtrArray *argv)
             g_string_append(m, ",pflash1=libvirt-pflash1-format");
         }
     }
+    /* BIOS output on the serial port: no display device from the machine. */
+    if (def->bios_useserial == SV_DOMAIN_TRISTATE_YES)
+        g_string_append(m, ",graphics=off");
     qemu_argv_add(argv, "-machine");
     qemu_argv_add(argv, m->str);
 }
@@ -353,6 +363,23 @@ build_kernel(const SvDomainDef *def, GPtrArray *argv)
     }
 }
 
+/* -boot as libvirt writes it: menu, reboot-timeout, splash-time, strict. (transfer full) */
+static char *
+boot_value(const SvDomainDef *def)
+{
+    GString *v = g_string_new(NULL);
+
+    if (def->bootmenu != SV_DOMAIN_TRISTATE_ABSENT)
+        g_string_append_printf(v, "menu=%s,",
+                               def->bootmenu == SV_DOMAIN_TRISTATE_YES ? "on" : "off");
+    if (def->bios_reboot_timeout_set)
+        g_string_append_printf(v, "reboot-timeout=%d,", def->bios_reboot_timeout);
+    if (def->bootmenu == SV_DOMAIN_TRISTATE_YES && def->bootmenu_timeout_set)
+        g_string_append_printf(v, "splash-time=%u,", def->bootmenu_timeout);
+    g_string_append(v, "strict=on");
+    return g_string_free(v, FALSE);
+}
+
 void
 qemu_platform_build_clock_pm_boot(const SvDomainDef *def, GPtrArray *argv)
 {
@@ -367,13 +394,7 @@ qemu_platform_build_clock_pm_boot(const SvDomainDef *def, GPtrArray *argv)
     build_pm(def, argv);
     /* The boot order goes to the devices as bootindex (qemu_platform_boot_index). */
     qemu_argv_add(argv, "-boot");
-    if (def->bootmenu == SV_DOMAIN_TRISTATE_YES && def->bootmenu_timeout_set)
-        qemu_argv_addf(argv, "menu=on,splash-time=%u,strict=on", def->bootmenu_timeout);
-    else if (def->bootmenu != SV_DOMAIN_TRISTATE_ABSENT)
-        qemu_argv_addf(argv, "menu=%s,strict=on",
-                       def->bootmenu == SV_DOMAIN_TRISTATE_YES ? "on" : "off");
-    else
-        qemu_argv_add(argv, "strict=on");
+    g_ptr_array_add(argv, boot_value(def));
     build_kernel(def, argv);
 }
 

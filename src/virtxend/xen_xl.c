@@ -219,8 +219,9 @@ check_platform(const SvDomainDef *def, GError **error)
         what = "<sysinfo> and <smbios>";
     else if (def->genid)
         what = "<genid>";
-    else if (def->bootmenu != SV_DOMAIN_TRISTATE_ABSENT)
-        what = "<bootmenu>";
+    else if (def->bootmenu != SV_DOMAIN_TRISTATE_ABSENT ||
+             def->bios_useserial != SV_DOMAIN_TRISTATE_ABSENT || def->bios_reboot_timeout_set)
+        what = "<bootmenu> and <bios>";
     else if (def->pm_suspend_to_mem != SV_DOMAIN_TRISTATE_ABSENT ||
              def->pm_suspend_to_disk != SV_DOMAIN_TRISTATE_ABSENT)
         what = "<pm>";

@@ -504,6 +504,10 @@ struct SvDomainDef {
     gboolean bootmenu_timeout_set; /* only with enable='yes', as libvirt */
     guint bootmenu_timeout;        /* ms, <= 65535 */
     SvDomainSmbiosMode smbios_mode;
+    /* <os><bios useserial= rebootTimeout=>. */
+    SvDomainTristate bios_useserial;
+    gboolean bios_reboot_timeout_set;
+    int bios_reboot_timeout;       /* ms, -1..65535 */
     SvDomainSysinfoDef *sysinfo;   /* <sysinfo type='smbios'>, NULL when absent */
     /* Firmware: <os firmware=>, <loader secure=> (the rest of <loader> is in os), <nvram>. */
     SvDomainFirmware firmware;

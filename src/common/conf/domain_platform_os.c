@@ -369,6 +369,39 @@ parse_bootmenu(const xmlNode *os, SvDomainDef *def, GError **error)
     return TRUE;
 }
 
+/* <bios>: useserial is yes or (anything else) no, as libvirt reads it. */
+static gboolean
+parse_bios(const xmlNode *os, SvDomainDef *def, GError **error)
+{
+    xmlNode *node = sv_xml_child(os, "bios");
+    g_autofree char *useserial = node ? sv_xml_prop(node, "useserial") : NULL;
+    g_autofree char *timeout = node ? sv_xml_prop(node, "rebootTimeout") : NULL;
+    char *end = NULL;
+    gint64 v;
+
+    if (useserial)
+        def->bios_useserial =
+            g_str_equal(useserial, "yes") ? SV_DOMAIN_TRISTATE_YES : SV_DOMAIN_TRISTATE_NO;
+    if (!timeout)
+        return TRUE;
+    v = g_ascii_strtoll(timeout, &end, 10);
+    if (!*timeout || *end || v < G_MININT || v > G_MAXINT) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
+                     "Invalid value for attribute 'rebootTimeout' in element 'bios': '%s'. "
+                     "Expected integer value",
+                     timeout);
+        return FALSE;
+    }
+    if (v < -1 || v > 65535) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "invalid value for rebootTimeout, must be in range [-1,65535]");
+        return FALSE;
+    }
+    def->bios_reboot_timeout_set = TRUE;
+    def->bios_reboot_timeout = (int)v;
+    return TRUE;
+}
+
 static gboolean
 parse_smbios(const xmlNode *os, SvDomainDef *def, GError **error)
 {
@@ -512,7 +545,7 @@ sv_domain_platform_parse_os_extras(const xmlNode *root, SvDomainDef *def, GError
     if (!parse_genid(root, def, error) || !parse_sysinfo(root, def, error))
         return FALSE;
     return !os || (parse_firmware(os, def, error) && parse_bootmenu(os, def, error) &&
-                   parse_smbios(os, def, error));
+                   parse_bios(os, def, error) && parse_smbios(os, def, error));
 }
 
 void
@@ -539,6 +572,14 @@ sv_domain_platform_format_os_extras(GString *buf, const SvDomainDef *def)
                                sv_domain_tristate_to_string(def->bootmenu));
         if (def->bootmenu_timeout_set)
             g_string_append_printf(buf, " timeout='%u'", def->bootmenu_timeout);
+        g_string_append(buf, "/>\n");
+    }
+    if (def->bios_useserial != SV_DOMAIN_TRISTATE_ABSENT || def->bios_reboot_timeout_set) {
+        g_string_append(buf, "    <bios");
+        if (def->bios_useserial != SV_DOMAIN_TRISTATE_ABSENT)
+            sv_xml_append_attr(buf, "useserial", sv_domain_tristate_to_string(def->bios_useserial));
+        if (def->bios_reboot_timeout_set)
+            g_string_append_printf(buf, " rebootTimeout='%d'", def->bios_reboot_timeout);
         g_string_append(buf, "/>\n");
     }
     if (def->smbios_mode != SV_DOMAIN_SMBIOS_NONE)

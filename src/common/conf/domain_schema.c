@@ -40,7 +40,7 @@ static const HandledElement handled_elements[] = {
     {"domain/currentMemory", "", "unit"},
     {"domain/vcpu", "", "placement"},
     {"domain/os", "type loader kernel initrd cmdline boot init initarg"
-     /* platform */ " bootmenu smbios nvram firmware", "" /* platform */ "firmware"},
+     /* platform */ " bootmenu smbios nvram firmware bios", "" /* platform */ "firmware"},
     {"os/type", "", "arch machine"},
     {"os/loader", "", "type readonly" /* platform */ " secure"},
     {"os/boot", "", "dev"},
@@ -116,6 +116,7 @@ static const HandledElement handled_elements[] = {
     {"domain/pm", "suspend-to-mem suspend-to-disk", ""},
     {"os/bootmenu", "", "enable timeout"},
     {"os/smbios", "", "mode"},
+    {"os/bios", "", "useserial rebootTimeout"},
     {"os/nvram", "", "template"},
     {"os/firmware", "feature", ""},
     {"firmware/feature", "", "enabled name"},
