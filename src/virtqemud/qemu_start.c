@@ -28,6 +28,7 @@
 #include "qemu_command.h"
 #include "qemu_command_platform.h"
 #include "qemu_firmware.h"
+#include "qemu_firmware_desc.h"
 #include "qemu_status.h"
 #include "sv-config.h"
 #include "util/error.h"
@@ -430,11 +431,11 @@ prepare_platform(SvDomainObj *obj, GError **error)
 {
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     QemuProcessContext *ctx = qemu_ctx_of(obj);
-    static const char *const dirs[] = {QEMU_FIRMWARE_SYSTEM_DIR, "/etc/qemu/firmware", NULL};
     const char *machine = obj->def->os.machine ? obj->def->os.machine : "pc";
 
     qemu_platform_prepare_live(obj->def, now);
-    return qemu_firmware_fill(obj->def, canonical_machine(ctx->caps, machine), dirs,
+    return qemu_firmware_fill(obj->def, canonical_machine(ctx->caps, machine),
+                              qemu_firmware_desc_dirs,
                               ctx->nvram_dir, error) &&
            qemu_firmware_prepare_nvram(obj->def, error);
 }
