@@ -508,6 +508,12 @@ qemu_platform_cpu_flags(const SvDomainDef *def, GString *cpu)
     }
     if (def->kvm_hidden == SV_DOMAIN_SWITCH_ON)
         g_string_append(cpu, ",kvm=off");
+    if (def->kvm_hint_dedicated == SV_DOMAIN_SWITCH_ON)
+        g_string_append(cpu, ",kvm-hint-dedicated=on");
+    if (def->kvm_poll_control == SV_DOMAIN_SWITCH_ON)
+        g_string_append(cpu, ",kvm-poll-control=on");
+    if (def->kvm_pv_ipi == SV_DOMAIN_SWITCH_OFF)
+        g_string_append(cpu, ",kvm-pv-ipi=off");
     if (def->pmu != SV_DOMAIN_SWITCH_ABSENT)
         g_string_append_printf(cpu, ",pmu=%s", sv_domain_switch_to_string(def->pmu));
 }

@@ -39,8 +39,9 @@ char *qemu_platform_rtc_value(const SvDomainDef *def, GDateTime *now);
 void qemu_platform_prepare_live(SvDomainDef *live, GDateTime *now);
 
 /* Append to a -cpu value what libvirt puts there for the platform, in its order: the timers
- * (kvmclock, hv-time), kvm-pv-eoi, kvm-pv-unhalt, the hyperv enlightenments, kvm=off and
- * pmu, each after a comma. */
+ * (kvmclock, hv-time), kvm-pv-eoi, kvm-pv-unhalt, the hyperv enlightenments, the <kvm>
+ * features (kvm=off, kvm-hint-dedicated, kvm-poll-control, kvm-pv-ipi) and pmu, each after
+ * a comma. */
 void qemu_platform_cpu_flags(const SvDomainDef *def, GString *cpu);
 
 /* The QMP set-action arguments libvirt 9.0 sends once the monitor is up, or NULL for none:

@@ -68,6 +68,23 @@ test_cpu_flags(void)
 
         g_assert_cmpstr(e, ==, "qemu64,kvm-pv-eoi=off,kvm-pv-unhalt=off,pmu=off");
     }
+    {
+        /* libvirtd: hint-dedicated and poll-control only when on, pv-ipi only when off. */
+        g_autoptr(SvDomainDef) on = parse_snippet(
+            "<features><kvm><hidden state='on'/><hint-dedicated state='on'/>"
+            "<poll-control state='on'/><pv-ipi state='off'/></kvm><pmu state='off'/></features>",
+            "", "");
+        g_autoptr(SvDomainDef) off = parse_snippet(
+            "<features><kvm><hint-dedicated state='off'/><poll-control state='off'/>"
+            "<pv-ipi state='on'/></kvm></features>",
+            "", "");
+        g_autofree char *f = cpu_flags(on);
+        g_autofree char *g = cpu_flags(off);
+
+        g_assert_cmpstr(f, ==, "qemu64,kvm=off,kvm-hint-dedicated=on,kvm-poll-control=on,"
+                               "kvm-pv-ipi=off,pmu=off");
+        g_assert_cmpstr(g, ==, "qemu64");
+    }
     /* Every enlightenment, kvm hidden, and timers in document order; off ones say nothing. */
     all = parse_snippet("<features><hyperv><relaxed state='on'/><vapic state='off'/>"
                         "<spinlocks state='on' retries='4095'/><vpindex state='on'/>"

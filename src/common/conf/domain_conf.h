@@ -484,6 +484,9 @@ struct SvDomainDef {
     SvDomainIoapic ioapic;   /* <ioapic driver=> */
     gboolean kvm_features;   /* a <kvm> element, maybe empty */
     SvDomainSwitch kvm_hidden;
+    SvDomainSwitch kvm_hint_dedicated;
+    SvDomainSwitch kvm_poll_control;
+    SvDomainSwitch kvm_pv_ipi;
     gboolean hyperv;         /* a <hyperv> element, maybe empty */
     SvDomainHypervMode hyperv_mode;
     SvDomainSwitch hyperv_features[SV_DOMAIN_HYPERV_LAST];

@@ -65,19 +65,32 @@ parse_feature_state(const xmlNode *node, SvDomainSwitch *out, GError **error)
     return TRUE;
 }
 
+/* <kvm>: hidden, hint-dedicated, poll-control, pv-ipi (dirty-ring is refused). */
 static gboolean
 parse_kvm(const xmlNode *node, SvDomainDef *def, GError **error)
 {
+    const struct {
+        const char *element;
+        SvDomainSwitch *out;
+    } features[] = {
+        {"hidden", &def->kvm_hidden},
+        {"hint-dedicated", &def->kvm_hint_dedicated},
+        {"poll-control", &def->kvm_poll_control},
+        {"pv-ipi", &def->kvm_pv_ipi},
+    };
+
     def->kvm_features = TRUE;
     for (const xmlNode *c = node->children; c; c = c->next) {
-        int state = SV_DOMAIN_SWITCH_ABSENT;
+        for (guint i = 0; i < G_N_ELEMENTS(features); i++) {
+            int state = SV_DOMAIN_SWITCH_ABSENT;
 
-        if (!sv_xml_is(c, "hidden"))
-            continue;
-        if (!sv_domain_prop_enum(c, "state", sv_domain_switch_from_string, 1, NULL, TRUE, &state,
-                                 error))
-            return FALSE;
-        def->kvm_hidden = state;
+            if (!sv_xml_is(c, features[i].element))
+                continue;
+            if (!sv_domain_prop_enum(c, "state", sv_domain_switch_from_string, 1, NULL, TRUE,
+                                     &state, error))
+                return FALSE;
+            *features[i].out = state;
+        }
     }
     return TRUE;
 }
@@ -257,6 +270,9 @@ sv_domain_platform_format_features(GString *buf, const SvDomainDef *def)
     if (def->kvm_features) {
         g_string_append(buf, "    <kvm>\n");
         format_switch_elem(buf, 6, "hidden", def->kvm_hidden);
+        format_switch_elem(buf, 6, "hint-dedicated", def->kvm_hint_dedicated);
+        format_switch_elem(buf, 6, "poll-control", def->kvm_poll_control);
+        format_switch_elem(buf, 6, "pv-ipi", def->kvm_pv_ipi);
         g_string_append(buf, "    </kvm>\n");
     }
     format_switch_elem(buf, 4, "pvspinlock", def->pvspinlock);
