@@ -104,7 +104,8 @@ validate_firmware(const SvDomainDef *def, GError **error)
                      "UEFI requires ACPI on this architecture");
         return FALSE;
     }
-    if (def->loader_secure != SV_DOMAIN_TRISTATE_YES || !def->os.loader)
+    /* A <loader secure='yes'/> asks for it, with or without a path. */
+    if (def->loader_secure != SV_DOMAIN_TRISTATE_YES)
         return TRUE;
     if (!qemu_machine_is_q35(def)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,

@@ -527,6 +527,11 @@ parse_firmware(const xmlNode *os, SvDomainDef *def, GError **error)
     if (loader && !sv_domain_prop_enum(loader, "secure", sv_domain_tristate_from_string, 1, NULL,
                                        FALSE, &secure, error))
         return FALSE;
+    if (loader && !def->os.loader && def->firmware == SV_DOMAIN_FIRMWARE_NONE) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_DETAIL,
+                     "no loader path specified and firmware auto selection disabled");
+        return FALSE;
+    }
     def->loader_secure = secure;
     if (!parse_fw_features(os, def, error))
         return FALSE;
