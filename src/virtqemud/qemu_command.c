@@ -146,6 +146,7 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
 
     /* The watchdog, memballoon and rngs come after the display devices in libvirt's. */
     qemu_command_build_chr_late(def, opts->chr_fds, argv);
+    qemu_platform_build_vmcoreinfo(def, argv);
     qemu_argv_add(argv, "-sandbox");
     qemu_argv_add(argv, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
     qemu_command_build_panics(def, argv);

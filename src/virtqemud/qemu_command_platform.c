@@ -9,8 +9,7 @@
 
 /* ---- checks at define ------------------------------------------------------------------- */
 
-/* libvirt's qemuValidateLifecycleAction. The coredump actions need a dump on crash, which
- * splitvirt does not write: refused rather than silently not dumping. */
+/* libvirt's qemuValidateLifecycleAction. */
 static gboolean
 validate_lifecycle(const SvDomainDef *def, GError **error)
 {
@@ -35,13 +34,6 @@ validate_lifecycle(const SvDomainDef *def, GError **error)
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                      "qemu driver doesn't support 'onReboot' set to 'destroy and "
                      "'onPoweroff' set to 'reboot'");
-        return FALSE;
-    }
-    if (def->on_crash == SV_DOMAIN_LIFECYCLE_COREDUMP_DESTROY ||
-        def->on_crash == SV_DOMAIN_LIFECYCLE_COREDUMP_RESTART) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                     "<on_crash>%s</on_crash> is not supported by splitvirt",
-                     sv_domain_lifecycle_action_to_string(def->on_crash));
         return FALSE;
     }
     return TRUE;
@@ -112,7 +104,8 @@ validate_firmware(const SvDomainDef *def, GError **error)
                      "UEFI requires ACPI on this architecture");
         return FALSE;
     }
-    if (def->loader_secure != SV_DOMAIN_TRISTATE_YES || !def->os.loader)
+    /* A <loader secure='yes'/> asks for it, with or without a path. */
+    if (def->loader_secure != SV_DOMAIN_TRISTATE_YES)
         return TRUE;
     if (!qemu_machine_is_q35(def)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
@@ -140,12 +133,28 @@ qemu_platform_build_loader(const SvDomainDef *def, GPtrArray *argv)
     }
 }
 
+/* The last second GLib formats, 9999-12-31T23:59:59 UTC. */
+#define CLOCK_START_MAX G_GUINT64_CONSTANT(253402300799)
+
 gboolean
 qemu_platform_validate(const SvDomainDef *def, GError **error)
 {
     for (guint i = 0; i < def->timers->len; i++) {
         if (!validate_timer(def, def->timers->pdata[i], error))
             return FALSE;
+    }
+    if (def->clock_offset == SV_DOMAIN_CLOCK_OFFSET_ABSOLUTE && def->clock_start > CLOCK_START_MAX) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "The maximum 'start' value for <clock offset='absolute'> is %" G_GUINT64_FORMAT,
+                     CLOCK_START_MAX);
+        return FALSE;
+    }
+    /* QEMU 7.2 has no sgabios: BIOS output goes to the serial port the guest has. */
+    if (def->bios_useserial == SV_DOMAIN_TRISTATE_YES && def->serials->len == 0 &&
+        def->consoles->len == 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_XML_ERROR,
+                     "need at least one serial port to use BIOS serial output");
+        return FALSE;
     }
     return validate_firmware(def, error) && validate_lifecycle(def, error);
 }
@@ -204,6 +213,9 @@ qemu_platform_build_machine(const SvDomainDef *def, GPtrArray *argv)
             g_string_append(m, ",pflash1=libvirt-pflash1-format");
         }
     }
+    /* BIOS output on the serial port: no display device from the machine. */
+    if (def->bios_useserial == SV_DOMAIN_TRISTATE_YES)
+        g_string_append(m, ",graphics=off");
     qemu_argv_add(argv, "-machine");
     qemu_argv_add(argv, m->str);
 }
@@ -252,6 +264,14 @@ qemu_platform_rtc_value(const SvDomainDef *def, GDateTime *now)
         g_string_append(v, text ? text : "utc");
         break;
     }
+    case SV_DOMAIN_CLOCK_OFFSET_ABSOLUTE: {
+        g_autoptr(GDateTime) start = g_date_time_new_from_unix_utc((gint64)def->clock_start);
+        g_autofree char *text = start ? g_date_time_format(start, "%Y-%m-%dT%H:%M:%S") : NULL;
+
+        /* qemu_platform_validate() keeps start within what GLib converts. */
+        g_string_append(v, text ? text : "utc");
+        break;
+    }
     default:
         g_string_append(v, "utc");
         break;
@@ -265,6 +285,19 @@ qemu_platform_rtc_value(const SvDomainDef *def, GDateTime *now)
     if (rtc && rtc->tickpolicy == SV_DOMAIN_TIMER_TICKPOLICY_CATCHUP)
         g_string_append(v, ",driftfix=slew");
     return g_string_free(g_steal_pointer(&v), FALSE);
+}
+
+void
+qemu_platform_prepare_live(SvDomainDef *live, GDateTime *now)
+{
+    g_autoptr(GDateTime) local = NULL;
+
+    if (live->clock_offset != SV_DOMAIN_CLOCK_OFFSET_VARIABLE ||
+        live->clock_basis != SV_DOMAIN_CLOCK_BASIS_LOCALTIME)
+        return;
+    local = g_date_time_to_local(now);
+    live->clock_adjustment += g_date_time_get_utc_offset(local) / G_TIME_SPAN_SECOND;
+    live->clock_basis = SV_DOMAIN_CLOCK_BASIS_UTC;
 }
 
 /* The PIT's lost tick policy and the HPET, in timer order as libvirt writes them. */
@@ -331,6 +364,23 @@ build_kernel(const SvDomainDef *def, GPtrArray *argv)
     }
 }
 
+/* -boot as libvirt writes it: menu, reboot-timeout, splash-time, strict. (transfer full) */
+static char *
+boot_value(const SvDomainDef *def)
+{
+    GString *v = g_string_new(NULL);
+
+    if (def->bootmenu != SV_DOMAIN_TRISTATE_ABSENT)
+        g_string_append_printf(v, "menu=%s,",
+                               def->bootmenu == SV_DOMAIN_TRISTATE_YES ? "on" : "off");
+    if (def->bios_reboot_timeout_set)
+        g_string_append_printf(v, "reboot-timeout=%d,", def->bios_reboot_timeout);
+    if (def->bootmenu == SV_DOMAIN_TRISTATE_YES && def->bootmenu_timeout_set)
+        g_string_append_printf(v, "splash-time=%u,", def->bootmenu_timeout);
+    g_string_append(v, "strict=on");
+    return g_string_free(v, FALSE);
+}
+
 void
 qemu_platform_build_clock_pm_boot(const SvDomainDef *def, GPtrArray *argv)
 {
@@ -345,13 +395,7 @@ qemu_platform_build_clock_pm_boot(const SvDomainDef *def, GPtrArray *argv)
     build_pm(def, argv);
     /* The boot order goes to the devices as bootindex (qemu_platform_boot_index). */
     qemu_argv_add(argv, "-boot");
-    if (def->bootmenu == SV_DOMAIN_TRISTATE_YES && def->bootmenu_timeout_set)
-        qemu_argv_addf(argv, "menu=on,splash-time=%u,strict=on", def->bootmenu_timeout);
-    else if (def->bootmenu != SV_DOMAIN_TRISTATE_ABSENT)
-        qemu_argv_addf(argv, "menu=%s,strict=on",
-                       def->bootmenu == SV_DOMAIN_TRISTATE_YES ? "on" : "off");
-    else
-        qemu_argv_add(argv, "strict=on");
+    g_ptr_array_add(argv, boot_value(def));
     build_kernel(def, argv);
 }
 
@@ -448,6 +492,11 @@ qemu_platform_cpu_flags(const SvDomainDef *def, GString *cpu)
         else if (t->name == SV_DOMAIN_TIMER_HYPERVCLOCK && t->present == SV_DOMAIN_TRISTATE_YES)
             g_string_append(cpu, ",hv-time=on");
     }
+    if (def->apic_eoi != SV_DOMAIN_SWITCH_ABSENT)
+        g_string_append_printf(cpu, ",kvm-pv-eoi=%s", sv_domain_switch_to_string(def->apic_eoi));
+    if (def->pvspinlock != SV_DOMAIN_SWITCH_ABSENT)
+        g_string_append_printf(cpu, ",kvm-pv-unhalt=%s",
+                               sv_domain_switch_to_string(def->pvspinlock));
     if (def->hyperv && def->hyperv_mode == SV_DOMAIN_HYPERV_MODE_CUSTOM) {
         for (int i = 0; i < SV_DOMAIN_HYPERV_LAST; i++) {
             if (def->hyperv_features[i] != SV_DOMAIN_SWITCH_ON)
@@ -460,6 +509,33 @@ qemu_platform_cpu_flags(const SvDomainDef *def, GString *cpu)
     }
     if (def->kvm_hidden == SV_DOMAIN_SWITCH_ON)
         g_string_append(cpu, ",kvm=off");
+    if (def->kvm_hint_dedicated == SV_DOMAIN_SWITCH_ON)
+        g_string_append(cpu, ",kvm-hint-dedicated=on");
+    if (def->kvm_poll_control == SV_DOMAIN_SWITCH_ON)
+        g_string_append(cpu, ",kvm-poll-control=on");
+    if (def->kvm_pv_ipi == SV_DOMAIN_SWITCH_OFF)
+        g_string_append(cpu, ",kvm-pv-ipi=off");
+    if (def->pmu != SV_DOMAIN_SWITCH_ABSENT)
+        g_string_append_printf(cpu, ",pmu=%s", sv_domain_switch_to_string(def->pmu));
+}
+
+void
+qemu_platform_build_vmcoreinfo(const SvDomainDef *def, GPtrArray *argv)
+{
+    if (def->vmcoreinfo == SV_DOMAIN_SWITCH_ON)
+        qemu_argv_add_json(argv, "-device", qemu_props_new("vmcoreinfo"));
+}
+
+JsonObject *
+qemu_platform_set_action_args(const SvDomainDef *def)
+{
+    JsonObject *o;
+
+    if (def->on_reboot != SV_DOMAIN_LIFECYCLE_DESTROY)
+        return NULL;
+    o = json_object_new();
+    json_object_set_string_member(o, "reboot", "shutdown");
+    return o;
 }
 
 void

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "conf/domain_conf.h"
 
@@ -32,9 +33,24 @@ gboolean qemu_platform_build_smbios_genid(const SvDomainDef *def, GPtrArray *arg
  * (transfer full) */
 char *qemu_platform_rtc_value(const SvDomainDef *def, GDateTime *now);
 
-/* Append to a -cpu value what libvirt puts there for the platform: the timers
- * (hv-time, kvmclock), the hyperv enlightenments and kvm=off, each after a comma. */
+/* At start, on the live definition: a variable clock counting from local time is turned
+ * into one counting from UTC with the host's offset now added, as libvirt does (so a later
+ * change of the host's zone or DST does not move the guest's clock). */
+void qemu_platform_prepare_live(SvDomainDef *live, GDateTime *now);
+
+/* Append to a -cpu value what libvirt puts there for the platform, in its order: the timers
+ * (kvmclock, hv-time), kvm-pv-eoi, kvm-pv-unhalt, the hyperv enlightenments, the <kvm>
+ * features (kvm=off, kvm-hint-dedicated, kvm-poll-control, kvm-pv-ipi) and pmu, each after
+ * a comma. */
 void qemu_platform_cpu_flags(const SvDomainDef *def, GString *cpu);
+
+/* The QMP set-action arguments libvirt 9.0 sends once the monitor is up, or NULL for none:
+ * <on_reboot>destroy</on_reboot> makes the guest's reboot a shutdown (reboot=shutdown), which
+ * <on_poweroff> then handles. (transfer full) */
+JsonObject *qemu_platform_set_action_args(const SvDomainDef *def);
+
+/* The vmcoreinfo device of <vmcoreinfo state='on'/>, after the other devices. */
+void qemu_platform_build_vmcoreinfo(const SvDomainDef *def, GPtrArray *argv);
 
 /* The environment QEMU gets beyond the security driver's: TZ for a clock with
  * offset='timezone'. Appends "NAME=value" strings (transfer full) to `env`. */

@@ -535,6 +535,7 @@ qemu_init(SvDaemon *d, GError **error)
     driver->security = g_steal_pointer(&security);
     driver->process.security = driver->security;
     driver->process.nvram_dir = g_build_filename(lib_dir, "nvram", NULL);
+    driver->process.dump_dir = g_build_filename(lib_dir, "dump", NULL);
     driver->process.lib_dir = g_steal_pointer(&lib_dir);
     driver->process.daemon = d;
     driver->process.domains = &driver->domains;
@@ -573,6 +574,7 @@ qemu_cleanup(SvDaemon *d)
     qemu_console_cleanup(&driver->process);
     g_free(driver->process.lib_dir);
     g_free(driver->process.nvram_dir);
+    g_free(driver->process.dump_dir);
     g_free(driver->process.run_dir);
     g_free(driver->process.log_dir);
     g_strfreev(driver->process.allowed_emulators);

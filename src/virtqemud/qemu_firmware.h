@@ -6,9 +6,6 @@
 
 #include "conf/domain_conf.h"
 
-/* The directories QEMU's firmware descriptors are read from, in override order. */
-#define QEMU_FIRMWARE_SYSTEM_DIR "/usr/share/qemu/firmware"
-
 /* NVRAM_DIR/NAME_VARS.fd. (transfer full) */
 char *qemu_firmware_nvram_path(const char *nvram_dir, const char *name);
 
@@ -16,7 +13,8 @@ char *qemu_firmware_nvram_path(const char *nvram_dir, const char *name);
 void qemu_firmware_post_parse(SvDomainDef *def, const char *nvram_dir);
 
 /* At start, on the live definition: for <os firmware=...> without a <loader>, the first
- * descriptor (files of `dirs` ordered by name, later dirs overriding) for that interface,
+ * descriptor of `dirs` (qemu_firmware_desc_load_all: by name, the first dir winning) for
+ * that interface,
  * x86_64 and `machine` (the canonical machine type) that the definition's <smm> and
  * <loader secure> allow, filling <loader>, <nvram> and <smm> as libvirt shows them in live
  * XML. OPERATION_FAILED when none fits. */

@@ -13,6 +13,7 @@
 
 #include "qemu_command_chr.h"
 #include "qemu_domain.h"
+#include "qemu_dump.h"
 #include "qemu_status.h"
 #include "domain/domain_control.h"
 #include "util/error.h"
@@ -109,6 +110,12 @@ on_panic_event(SvDomainObj *obj)
         break;
     case SV_DOMAIN_LIFECYCLE_DESTROY:
         qemu_domain_kill(obj, SV_STOP_CRASH);
+        break;
+    case SV_DOMAIN_LIFECYCLE_COREDUMP_DESTROY:
+        qemu_dump_on_crash(obj, SV_STOP_CRASH);
+        break;
+    case SV_DOMAIN_LIFECYCLE_COREDUMP_RESTART:
+        qemu_dump_on_crash(obj, SV_STOP_CRASH_RESTART);
         break;
     default:
         break; /* preserve: stays CRASHED/PANICKED until destroyed */

@@ -18,6 +18,7 @@ typedef struct {
     QemuSecurity *security; /* QEMU's user, group and SELinux labels */
     char *lib_dir; /* ROOT/var/lib/libvirt/qemu */
     char *nvram_dir; /* ROOT/var/lib/libvirt/qemu/nvram: the guests' UEFI variable stores */
+    char *dump_dir;  /* ROOT/var/lib/libvirt/qemu/dump: crash dumps (libvirt's auto_dump_path) */
     char *run_dir; /* ROOT/run/libvirt/qemu */
     char *log_dir; /* ROOT/var/log/libvirt/qemu */
     GStrv allowed_emulators; /* allowed_emulators: run besides the capabilities' emulator */

@@ -65,8 +65,11 @@ reconcile(SvDomainObj *obj, const char *status)
             sv_domain_driver_set_state(drv, obj, SV_DOMAIN_CRASHED,
                                        SV_DOMAIN_CRASHED_PANICKED);
         if (!sv_domain_run_crashing(obj) && obj->def->on_crash != SV_DOMAIN_LIFECYCLE_PRESERVE)
-            cause = obj->def->on_crash == SV_DOMAIN_LIFECYCLE_RESTART ? SV_STOP_CRASH_RESTART
-                                                                       : SV_STOP_CRASH;
+            /* A dump the crash asked for is not written after a daemon restart. */
+            cause = obj->def->on_crash == SV_DOMAIN_LIFECYCLE_RESTART ||
+                            obj->def->on_crash == SV_DOMAIN_LIFECYCLE_COREDUMP_RESTART
+                        ? SV_STOP_CRASH_RESTART
+                        : SV_STOP_CRASH;
     } else if (obj->state == SV_DOMAIN_RUNNING) {
         /* As libvirt maps QEMU's run states to pause reasons. */
         int reason = SV_DOMAIN_PAUSED_USER;

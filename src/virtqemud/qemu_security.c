@@ -487,6 +487,10 @@ qemu_security_label_apply(QemuSecurity *sec, QemuSecLabel *l, const SvDomainDef 
     if (def->os.initrd &&
         !prepare_file(sec, l, def->os.initrd, sec->content_context, TRUE, error))
         return FALSE;
+    /* The guest's UEFI variables, which QEMU writes (the firmware code is read-only and
+     * world-readable, and libvirt leaves it alone too). */
+    if (def->nvram && !prepare_file(sec, l, def->nvram, l->imagelabel, TRUE, error))
+        return FALSE;
     /* A serial file QEMU creates itself takes its label from the directory. */
     for (guint i = 0; i < serials->len; i++) {
         const SvDomainChrDef *c = serials->pdata[i];
@@ -708,6 +712,20 @@ qemu_security_prepare_dir(QemuSecurity *sec, const char *dir, GError **error)
     if (sec->switch_ids && chown(dir, sec->uid, sec->gid) < 0) {
         sv_error_set_errno(error, SV_FROM_QEMU, errno, "cannot give '%s' to %u:%u", dir,
                            (guint)sec->uid, (guint)sec->gid);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+qemu_security_give_file(QemuSecurity *sec, const char *path, gboolean to_qemu, GError **error)
+{
+    uid_t uid = to_qemu ? sec->uid : getuid();
+    gid_t gid = to_qemu ? sec->gid : getgid();
+
+    if (sec->switch_ids && chown(path, uid, gid) < 0) {
+        sv_error_set_errno(error, SV_FROM_QEMU, errno, "cannot give '%s' to %u:%u", path,
+                           (guint)uid, (guint)gid);
         return FALSE;
     }
     return TRUE;

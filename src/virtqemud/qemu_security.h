@@ -93,6 +93,11 @@ void qemu_security_clear_exec_label(QemuSecurity *sec, const QemuSecLabel *label
 /* Give the per-guest directory to QEMU's user and group. */
 gboolean qemu_security_prepare_dir(QemuSecurity *sec, const char *dir, GError **error);
 
+/* A file the daemon made for QEMU to write (a crash dump): to QEMU's user and group, or
+ * back to the daemon's. Nothing when QEMU runs as the daemon's user. */
+gboolean qemu_security_give_file(QemuSecurity *sec, const char *path, gboolean to_qemu,
+                                 GError **error);
+
 /* QEMU's environment, as libvirt sets it: LC_ALL=C, PATH, HOME in its own
  * directory, USER and LOGNAME. Nothing of the daemon's (preloads, sanitizer
  * options) reaches QEMU. (transfer full) */

@@ -33,6 +33,7 @@
 #include "qemu_interface.h"
 #include "qemu_command_chr.h"
 #include "qemu_display.h"
+#include "qemu_firmware_desc.h"
 #include "qemu_status.h"
 #include "sv-config.h"
 #include "util/error.h"
@@ -344,14 +345,30 @@ password_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run
 }
 
 static void
+set_action_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    (void)mon;
+    (void)ret;
+    if (error && obj && sv_domain_run_in_start(obj) && !sv_domain_run_of(obj)->start_error)
+        qemu_start_failed(obj, g_error_copy(error));
+}
+
+static void
 on_monitor_ready(QemuMonitor *mon, gpointer run)
 {
     SvDomainObj *obj = qemu_domain_find(run);
+    JsonObject *actions = obj ? qemu_platform_set_action_args(obj->def) : NULL;
 
     if (obj)
         set_links_down(obj, mon, run);
     if (obj)
         qemu_display_set_passwords(mon, obj->def, password_done, run);
+    /* Replies come in order: a failed set-action fails the start before query-chardev's
+     * reply goes on with it. */
+    if (actions)
+        qemu_monitor_command(mon, "set-action", actions, set_action_done, run);
     qemu_monitor_command(mon, "query-chardev", NULL, chardev_done, run);
 }
 
@@ -544,16 +561,18 @@ canonical_machine(QemuCaps *caps, const char *machine)
     return machine;
 }
 
-/* The live definition's firmware (from QEMU's descriptors for <os firmware>) and its
- * NVRAM file (copied from the template on the first start), as libvirt prepares them. */
+/* The live definition's clock, its firmware (from QEMU's descriptors for <os firmware>) and
+ * its NVRAM file (copied from the template on the first start), as libvirt prepares them. */
 static gboolean
-prepare_firmware(SvDomainObj *obj, GError **error)
+prepare_platform(SvDomainObj *obj, GError **error)
 {
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     QemuProcessContext *ctx = qemu_ctx_of(obj);
-    static const char *const dirs[] = {QEMU_FIRMWARE_SYSTEM_DIR, "/etc/qemu/firmware", NULL};
     const char *machine = obj->def->os.machine ? obj->def->os.machine : "pc";
 
-    return qemu_firmware_fill(obj->def, canonical_machine(ctx->caps, machine), dirs,
+    qemu_platform_prepare_live(obj->def, now);
+    return qemu_firmware_fill(obj->def, canonical_machine(ctx->caps, machine),
+                              qemu_firmware_desc_dirs,
                               ctx->nvram_dir, error) &&
            qemu_firmware_prepare_nvram(obj->def, error);
 }
@@ -577,7 +596,7 @@ start_spawn(SvDomainObj *obj)
     sock_path = g_build_filename(qd->dir, "monitor.sock", NULL);
     copts.emulator = qemu_caps_get_emulator(ctx->caps);
     copts.caps = ctx->caps;
-    listen_fd = prepare_firmware(obj, &error) ? prepare(obj, sock_path, &chr_fds, &error) : -1;
+    listen_fd = prepare_platform(obj, &error) ? prepare(obj, sock_path, &chr_fds, &error) : -1;
     /* The taps QEMU inherits; their names go into the live definition. */
     if (listen_fd >= 0 && qemu_display_prepare(obj->def, ctx->display_ports,
                                                ctx->websocket_ports, qd->dir, &error))

@@ -199,6 +199,11 @@ check_platform(const SvDomainDef *def, GError **error)
         what = "<vmport>";
     else if (def->smm != SV_DOMAIN_SWITCH_ABSENT)
         what = "<smm>";
+    else if (def->apic_eoi != SV_DOMAIN_SWITCH_ABSENT)
+        what = "<apic eoi>";
+    else if (def->pvspinlock != SV_DOMAIN_SWITCH_ABSENT || def->pmu != SV_DOMAIN_SWITCH_ABSENT ||
+             def->vmcoreinfo != SV_DOMAIN_SWITCH_ABSENT)
+        what = "<pvspinlock>, <pmu> and <vmcoreinfo>";
     else if (def->ioapic != SV_DOMAIN_IOAPIC_NONE)
         what = "<ioapic>";
     else if (def->clock_offset != SV_DOMAIN_CLOCK_OFFSET_UTC &&
@@ -208,7 +213,9 @@ check_platform(const SvDomainDef *def, GError **error)
         what = "<clock adjustment='reset'>";
     else if (def->timers->len)
         what = "<timer>";
-    else if (def->firmware != SV_DOMAIN_FIRMWARE_NONE)
+    else if (def->firmware != SV_DOMAIN_FIRMWARE_NONE ||
+             def->fw_enrolled_keys != SV_DOMAIN_TRISTATE_ABSENT ||
+             def->fw_secure_boot != SV_DOMAIN_TRISTATE_ABSENT)
         what = "<os firmware>";
     else if (def->nvram || def->nvram_template)
         what = "<nvram>";
@@ -218,8 +225,9 @@ check_platform(const SvDomainDef *def, GError **error)
         what = "<sysinfo> and <smbios>";
     else if (def->genid)
         what = "<genid>";
-    else if (def->bootmenu != SV_DOMAIN_TRISTATE_ABSENT)
-        what = "<bootmenu>";
+    else if (def->bootmenu != SV_DOMAIN_TRISTATE_ABSENT ||
+             def->bios_useserial != SV_DOMAIN_TRISTATE_ABSENT || def->bios_reboot_timeout_set)
+        what = "<bootmenu> and <bios>";
     else if (def->pm_suspend_to_mem != SV_DOMAIN_TRISTATE_ABSENT ||
              def->pm_suspend_to_disk != SV_DOMAIN_TRISTATE_ABSENT)
         what = "<pm>";

@@ -224,6 +224,7 @@ static const Element elements[] = {
     {"@PASSWD@", "secret"},
     {"@KEYMAP@", "de"},
     {"@SOCKET@", "/run/spice.sock"},
+    {"@BIOS@", "/usr/share/seabios/bios.bin"},
 };
 
 typedef struct {
@@ -337,7 +338,7 @@ option_keys(const char *arg)
 
 /* Whether argv has the shape of want: as many arguments, options where options were, and
  * the same keys in every option argument; values of options QEMU takes whole (-kernel,
- * -initrd, -append) and the program name are values, whatever they contain. */
+ * -initrd, -append, -bios) and the program name are values, whatever they contain. */
 static void
 assert_same_shape(GStrv want, GStrv argv, const char *what)
 {
@@ -349,7 +350,8 @@ assert_same_shape(GStrv want, GStrv argv, const char *what)
         const char *prev = want[i - 1];
         g_autofree char *k1 = NULL, *k2 = NULL;
         if (g_str_equal(prev, "-kernel") || g_str_equal(prev, "-initrd") ||
-            g_str_equal(prev, "-append") || g_str_equal(prev, "-k"))
+            g_str_equal(prev, "-append") || g_str_equal(prev, "-k") ||
+            g_str_equal(prev, "-bios"))
             continue;
         if ((want[i][0] == '-') != (argv[i][0] == '-'))
             g_error("%s: argument %u '%s' where '%s' was", what, i, argv[i], want[i]);

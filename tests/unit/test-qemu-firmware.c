@@ -9,6 +9,7 @@
 
 #include "conf/domain_conf.h"
 #include "qemu_firmware.h"
+#include "qemu_firmware_desc.h"
 #include "util/error.h"
 
 static const char *data_dir = SV_TEST_DATA_DIR;
@@ -33,7 +34,7 @@ fill(SvDomainDef *def, const char *machine, gboolean with_etc, GError **error)
 {
     g_autofree char *sys = g_build_filename(data_dir, "firmware", "system", NULL);
     g_autofree char *etc = g_build_filename(data_dir, "firmware", "etc", NULL);
-    const char *dirs[] = {sys, with_etc ? etc : NULL, NULL};
+    const char *dirs[] = {with_etc ? etc : sys, with_etc ? sys : NULL, NULL};
 
     return qemu_firmware_fill(def, machine, dirs, "/nv", error);
 }
@@ -55,6 +56,14 @@ test_pick_secure_on_q35(void)
     g_assert_cmpint(def->smm, ==, SV_DOMAIN_SWITCH_ON);
     g_assert_cmpstr(def->nvram_template, ==, "/fw/VARS.secure.fd");
     g_assert_cmpstr(def->nvram, ==, "/nv/fw_VARS.fd");
+    /* As libvirt's live XML: no firmware attribute beside the loader it chose, so the live
+     * definition parses back (status files, copies). */
+    g_assert_cmpint(def->firmware, ==, SV_DOMAIN_FIRMWARE_NONE);
+    {
+        g_autoptr(SvDomainDef) copy = sv_domain_def_copy(def);
+
+        g_assert_cmpstr(copy->os.loader, ==, "/fw/CODE.secure.fd");
+    }
 }
 
 /* What the definition says narrows the choice: SMM off or secure='no' rule out the secure
@@ -80,8 +89,80 @@ test_constraints_and_override(void)
     g_assert_cmpstr(pc->os.loader, ==, "/fw/CODE.plain.fd");
     g_assert_true(fill(local, "pc-q35-7.2", TRUE, &error));
     g_assert_cmpstr(local->os.loader, ==, "/fw/CODE.local.fd");
+    {
+        /* etc's empty 30-secure.json masks the system one: the unenrolled one is next. */
+        g_autoptr(SvDomainDef) masked = parse(" firmware='efi'", "", "");
+
+        g_assert_true(fill(masked, "pc-q35-7.2", TRUE, &error));
+        g_assert_cmpstr(masked->os.loader, ==, "/fw/CODE.unenrolled.fd");
+    }
     g_assert_true(fill(kept, "pc-q35-7.2", FALSE, &error));
     g_assert_cmpstr(kept->nvram, ==, "/mine.fd");
+    g_assert_no_error(error);
+}
+
+/* The descriptors in libvirt's order: by name, the first directory ("etc") winning a name,
+ * an empty file there masking it, files that are no descriptor skipped; each read as it
+ * says (flash executable and template, a memory device's file, targets, features). */
+static void
+test_load_all(void)
+{
+    g_autofree char *sys = g_build_filename(data_dir, "firmware", "system", NULL);
+    g_autofree char *etc = g_build_filename(data_dir, "firmware", "etc", NULL);
+    const char *dirs[] = {etc, sys, NULL};
+    g_autoptr(GPtrArray) descs = qemu_firmware_desc_load_all(dirs);
+    g_autoptr(GString) names = g_string_new(NULL);
+    const QemuFirmwareDesc *mem = NULL;
+    const QemuFirmwareDesc *local = NULL;
+
+    for (guint i = 0; i < descs->len; i++) {
+        const QemuFirmwareDesc *d = descs->pdata[i];
+        g_autofree char *base = g_path_get_basename(d->path);
+
+        g_string_append_printf(names, "%s ", base);
+        if (g_str_equal(base, "20-uefi-memory.json"))
+            mem = d;
+        if (g_str_equal(base, "40-plain.json"))
+            local = d;
+    }
+    g_assert_cmpstr(names->str, ==,
+                    "10-bios.json 20-uefi-memory.json 25-aarch64.json "
+                    "35-secure-unenrolled.json 40-plain.json ");
+    g_assert_nonnull(mem);
+    g_assert_cmpstr(mem->device, ==, "memory");
+    g_assert_cmpstr(mem->executable, ==, "/fw/MEM.fd");
+    g_assert_null(mem->nvram_template);
+    g_assert_nonnull(local);
+    g_assert_true(g_str_has_prefix(local->path, etc));
+    g_assert_cmpstr(local->executable, ==, "/fw/CODE.local.fd");
+    g_assert_true(local->split && local->uefi && !local->bios && !local->secure_boot);
+    g_assert_true(qemu_firmware_desc_targets(local, "x86_64", "pc-i440fx-7.2"));
+    g_assert_false(qemu_firmware_desc_targets(local, "aarch64", "pc-i440fx-7.2"));
+    g_assert_false(qemu_firmware_desc_targets(local, "x86_64", "microvm"));
+}
+
+/* <firmware><feature>s: secure boot without enrolled keys picks the descriptor that has
+ * one and not the other; secure boot off picks the plain one. The live definition keeps no
+ * features (they are resolved). */
+static void
+test_firmware_features(void)
+{
+    g_autoptr(SvDomainDef) unenrolled = parse(
+        " firmware='efi'",
+        "<firmware><feature enabled='yes' name='secure-boot'/>"
+        "<feature enabled='no' name='enrolled-keys'/></firmware>",
+        "");
+    g_autoptr(SvDomainDef) off = parse(
+        " firmware='efi'", "<firmware><feature enabled='no' name='secure-boot'/></firmware>", "");
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(fill(unenrolled, "pc-q35-7.2", FALSE, &error));
+    g_assert_cmpstr(unenrolled->os.loader, ==, "/fw/CODE.unenrolled.fd");
+    g_assert_cmpint(unenrolled->fw_secure_boot, ==, SV_DOMAIN_TRISTATE_ABSENT);
+    g_assert_cmpint(unenrolled->fw_enrolled_keys, ==, SV_DOMAIN_TRISTATE_ABSENT);
+    g_assert_true(fill(off, "pc-q35-7.2", FALSE, &error));
+    g_assert_cmpstr(off->os.loader, ==, "/fw/CODE.plain.fd");
+    g_assert_cmpint(off->loader_secure, ==, SV_DOMAIN_TRISTATE_NO);
     g_assert_no_error(error);
 }
 
@@ -164,6 +245,8 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/qemu-firmware/pick-secure-on-q35", test_pick_secure_on_q35);
     g_test_add_func("/qemu-firmware/constraints-and-override", test_constraints_and_override);
+    g_test_add_func("/qemu-firmware/load-all", test_load_all);
+    g_test_add_func("/qemu-firmware/firmware-features", test_firmware_features);
     g_test_add_func("/qemu-firmware/none-fits-and-explicit-loader",
                     test_none_fits_and_explicit_loader);
     g_test_add_func("/qemu-firmware/nvram-lifecycle", test_nvram_lifecycle);

@@ -62,6 +62,29 @@ test_cpu_flags(void)
 
     g_assert_cmpstr(a, ==, "qemu64,hv-time=on,hv-relaxed=on,hv-vapic=on,hv-spinlocks=0x1fff");
     g_assert_cmpstr(b, ==, "qemu64,kvmclock=off");
+    {
+        g_autoptr(SvDomainDef) pv = parse_file("plat-kvm-pv");
+        g_autofree char *e = cpu_flags(pv);
+
+        g_assert_cmpstr(e, ==, "qemu64,kvm-pv-eoi=off,kvm-pv-unhalt=off,pmu=off");
+    }
+    {
+        /* libvirtd: hint-dedicated and poll-control only when on, pv-ipi only when off. */
+        g_autoptr(SvDomainDef) on = parse_snippet(
+            "<features><kvm><hidden state='on'/><hint-dedicated state='on'/>"
+            "<poll-control state='on'/><pv-ipi state='off'/></kvm><pmu state='off'/></features>",
+            "", "");
+        g_autoptr(SvDomainDef) off = parse_snippet(
+            "<features><kvm><hint-dedicated state='off'/><poll-control state='off'/>"
+            "<pv-ipi state='on'/></kvm></features>",
+            "", "");
+        g_autofree char *f = cpu_flags(on);
+        g_autofree char *g = cpu_flags(off);
+
+        g_assert_cmpstr(f, ==, "qemu64,kvm=off,kvm-hint-dedicated=on,kvm-poll-control=on,"
+                               "kvm-pv-ipi=off,pmu=off");
+        g_assert_cmpstr(g, ==, "qemu64");
+    }
     /* Every enlightenment, kvm hidden, and timers in document order; off ones say nothing. */
     all = parse_snippet("<features><hyperv><relaxed state='on'/><vapic state='off'/>"
                         "<spinlocks state='on' retries='4095'/><vpindex state='on'/>"
@@ -75,6 +98,17 @@ test_cpu_flags(void)
     g_assert_cmpstr(c, ==,
                     "qemu64,hv-time=on,kvmclock=on,hv-relaxed=on,hv-spinlocks=0xfff,"
                     "hv-vpindex=on,hv-synic=on,hv-stimer=on,hv-frequencies=on,kvm=off");
+    {
+        g_autoptr(SvDomainDef) pv = parse_snippet(
+            "<features><acpi/><apic eoi='on'/><hyperv><relaxed state='on'/></hyperv>"
+            "<kvm><hidden state='on'/></kvm><pvspinlock state='on'/><pmu/></features>"
+            "<clock offset='utc'><timer name='kvmclock' present='yes'/></clock>",
+            "", "");
+        g_autofree char *d = cpu_flags(pv);
+
+        g_assert_cmpstr(d, ==, "qemu64,kvmclock=on,kvm-pv-eoi=on,kvm-pv-unhalt=on,hv-relaxed=on,"
+                               "kvm=off,pmu=on");
+    }
 }
 
 static char *
@@ -104,6 +138,26 @@ test_rtc_variable(void)
     g_assert_cmpstr(neg, ==, "base=2023-11-13T22:13:20,clock=vm,driftfix=slew");
     g_assert_cmpstr(local, ==, "base=2023-11-15T00:13:20");
     g_assert_cmpstr(reset, ==, "base=localtime");
+}
+
+/* At start the localtime basis becomes UTC plus the host's offset, as libvirt's live XML
+ * shows it; the guest's clock is the same. */
+static void
+test_prepare_live_variable(void)
+{
+    g_autoptr(SvDomainDef) def =
+        parse_snippet("<clock offset='localtime' adjustment='-60'/>", "", "");
+    g_autoptr(GDateTime) now = g_date_time_new_from_unix_utc(1700000000);
+    g_autofree char *before = qemu_platform_rtc_value(def, now);
+    g_autofree char *after = NULL;
+    g_autofree char *xml = NULL;
+
+    qemu_platform_prepare_live(def, now);
+    after = qemu_platform_rtc_value(def, now);
+    g_assert_cmpstr(before, ==, after);
+    g_assert_cmpstr(after, ==, "base=2023-11-15T00:12:20");
+    xml = sv_domain_def_format(def, -1, 0);
+    g_assert_nonnull(strstr(xml, "<clock offset='variable' adjustment='7140' basis='utc'/>"));
 }
 
 /* offset='timezone': QEMU runs with TZ set and base=localtime (libvirt's env and argv). */
@@ -253,6 +307,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/qemu-platform/cpu-flags", test_cpu_flags);
     g_test_add_func("/qemu-platform/rtc-variable", test_rtc_variable);
+    g_test_add_func("/qemu-platform/prepare-live-variable", test_prepare_live_variable);
     g_test_add_func("/qemu-platform/timezone-env", test_timezone_env);
     g_test_add_func("/qemu-platform/boot-index", test_boot_index);
     g_test_add_func("/qemu-platform/genid-generated", test_genid_generated);

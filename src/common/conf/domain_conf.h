@@ -127,6 +127,7 @@ typedef enum {
     SV_DOMAIN_CLOCK_OFFSET_LOCALTIME,
     SV_DOMAIN_CLOCK_OFFSET_VARIABLE,
     SV_DOMAIN_CLOCK_OFFSET_TIMEZONE,
+    SV_DOMAIN_CLOCK_OFFSET_ABSOLUTE,
     SV_DOMAIN_CLOCK_OFFSET_LAST
 } SvDomainClockOffset;
 
@@ -1151,9 +1152,16 @@ struct SvDomainDef {
     /* <features> beyond the acpi/apic/pae bits. */
     SvDomainSwitch vmport;   /* <vmport state=> (an element without state is on) */
     SvDomainSwitch smm;      /* <smm state=> (likewise) */
+    SvDomainSwitch apic_eoi; /* <apic eoi=> */
+    SvDomainSwitch pvspinlock; /* <pvspinlock state=> (likewise) */
+    SvDomainSwitch pmu;        /* <pmu state=> (likewise) */
+    SvDomainSwitch vmcoreinfo; /* <vmcoreinfo state=> (likewise) */
     SvDomainIoapic ioapic;   /* <ioapic driver=> */
     gboolean kvm_features;   /* a <kvm> element, maybe empty */
     SvDomainSwitch kvm_hidden;
+    SvDomainSwitch kvm_hint_dedicated;
+    SvDomainSwitch kvm_poll_control;
+    SvDomainSwitch kvm_pv_ipi;
     gboolean hyperv;         /* a <hyperv> element, maybe empty */
     SvDomainHypervMode hyperv_mode;
     SvDomainSwitch hyperv_features[SV_DOMAIN_HYPERV_LAST];
@@ -1164,6 +1172,7 @@ struct SvDomainDef {
     gint64 clock_adjustment;
     gboolean clock_adjustment_reset;
     char *clock_timezone;    /* offset timezone only, never NULL there */
+    guint64 clock_start;     /* offset absolute: seconds since the epoch */
     GPtrArray *timers;       /* of SvDomainTimerDef, in document order, never NULL */
     /* <pm>: ABSENT, YES or NO. */
     SvDomainTristate pm_suspend_to_mem;
@@ -1173,10 +1182,18 @@ struct SvDomainDef {
     gboolean bootmenu_timeout_set; /* only with enable='yes', as libvirt */
     guint bootmenu_timeout;        /* ms, <= 65535 */
     SvDomainSmbiosMode smbios_mode;
+    /* <os><bios useserial= rebootTimeout=>. */
+    SvDomainTristate bios_useserial;
+    gboolean bios_reboot_timeout_set;
+    int bios_reboot_timeout;       /* ms, -1..65535 */
     SvDomainSysinfoDef *sysinfo;   /* <sysinfo type='smbios'>, NULL when absent */
     /* Firmware: <os firmware=>, <loader secure=> (the rest of <loader> is in os), <nvram>. */
     SvDomainFirmware firmware;
     SvDomainTristate loader_secure;
+    /* <os><firmware><feature name= enabled=>: what the picked firmware must (yes) or must
+     * not (no) have. */
+    SvDomainTristate fw_enrolled_keys;
+    SvDomainTristate fw_secure_boot;
     char *nvram;          /* the guest's NVRAM file */
     char *nvram_template; /* <nvram template=> */
     gboolean genid;                /* a <genid>; an empty one is generated when parsed */

@@ -38,6 +38,7 @@ format_os(GString *buf, const SvDomainDef *def)
     g_string_append(buf, ">");
     sv_xml_append_escaped(buf, o->type, FALSE);
     g_string_append(buf, "</type>\n");
+    sv_domain_platform_format_fw_features(buf, def);
     sv_xml_append_text_elem(buf, 4, "init", o->init);
     for (guint i = 0; i < o->initargs->len; i++)
         sv_xml_append_text_elem(buf, 4, "initarg", o->initargs->pdata[i]);

@@ -93,6 +93,8 @@ void sv_domain_platform_format_sysinfo(GString *buf, const SvDomainDef *def);
 /* Inside <os>, after the boot devices. */
 void sv_domain_platform_format_os_extras(GString *buf, const SvDomainDef *def);
 void sv_domain_sysinfo_free(SvDomainSysinfoDef *sysinfo);
+/* <firmware> inside <os>, after <type>. */
+void sv_domain_platform_format_fw_features(GString *buf, const SvDomainDef *def);
 /* <nvram> inside <os>, after <loader>. */
 void sv_domain_platform_format_nvram(GString *buf, const SvDomainDef *def);
 /* ---- cpu, vcpus, memory and tuning (domain_cpu.c, domain_cpu_model.c) --------------------- */

@@ -10,7 +10,6 @@
 #include "conf/domain_xml.h"
 #include "util/error.h"
 
-#define UNSUPPORTED_CLOCK_OFFSETS "absolute"
 
 /* ---- string tables ------------------------------------------------------------------ */
 
@@ -52,7 +51,8 @@ PLATFORM_ENUM_IMPL(timer_track, SV_DOMAIN_TIMER_TRACK_LAST, "none", "boot", "gue
 
 /* ---- <features> ----------------------------------------------------------------------- */
 
-/* <vmport>, <smm>: state on or off, an element without state meaning on. */
+/* <vmport>, <smm>, <pvspinlock>, <pmu>, <vmcoreinfo>: state on or off, an element without
+ * state meaning on. */
 static gboolean
 parse_feature_state(const xmlNode *node, SvDomainSwitch *out, GError **error)
 {
@@ -65,19 +65,32 @@ parse_feature_state(const xmlNode *node, SvDomainSwitch *out, GError **error)
     return TRUE;
 }
 
+/* <kvm>: hidden, hint-dedicated, poll-control, pv-ipi (dirty-ring is refused). */
 static gboolean
 parse_kvm(const xmlNode *node, SvDomainDef *def, GError **error)
 {
+    const struct {
+        const char *element;
+        SvDomainSwitch *out;
+    } features[] = {
+        {"hidden", &def->kvm_hidden},
+        {"hint-dedicated", &def->kvm_hint_dedicated},
+        {"poll-control", &def->kvm_poll_control},
+        {"pv-ipi", &def->kvm_pv_ipi},
+    };
+
     def->kvm_features = TRUE;
     for (const xmlNode *c = node->children; c; c = c->next) {
-        int state = SV_DOMAIN_SWITCH_ABSENT;
+        for (guint i = 0; i < G_N_ELEMENTS(features); i++) {
+            int state = SV_DOMAIN_SWITCH_ABSENT;
 
-        if (!sv_xml_is(c, "hidden"))
-            continue;
-        if (!sv_domain_prop_enum(c, "state", sv_domain_switch_from_string, 1, NULL, TRUE, &state,
-                                 error))
-            return FALSE;
-        def->kvm_hidden = state;
+            if (!sv_xml_is(c, features[i].element))
+                continue;
+            if (!sv_domain_prop_enum(c, "state", sv_domain_switch_from_string, 1, NULL, TRUE,
+                                     &state, error))
+                return FALSE;
+            *features[i].out = state;
+        }
     }
     return TRUE;
 }
@@ -153,6 +166,20 @@ parse_feature(const xmlNode *c, SvDomainDef *def, GError **error)
 
     if (sv_xml_is(c, "vmport"))
         return parse_feature_state(c, &def->vmport, error);
+    if (sv_xml_is(c, "pvspinlock"))
+        return parse_feature_state(c, &def->pvspinlock, error);
+    if (sv_xml_is(c, "pmu"))
+        return parse_feature_state(c, &def->pmu, error);
+    if (sv_xml_is(c, "vmcoreinfo"))
+        return parse_feature_state(c, &def->vmcoreinfo, error);
+    if (sv_xml_is(c, "apic")) {
+        int eoi = SV_DOMAIN_SWITCH_ABSENT;
+
+        if (!sv_domain_prop_enum(c, "eoi", sv_domain_switch_from_string, 1, NULL, FALSE, &eoi,
+                                 error))
+            return FALSE;
+        def->apic_eoi = eoi;
+    }
     if (sv_xml_is(c, "smm"))
         return parse_feature_state(c, &def->smm, error);
     if (sv_xml_is(c, "kvm"))
@@ -218,10 +245,11 @@ has_features(const SvDomainDef *def)
 {
     return def->features || def->hyperv || def->kvm_features ||
            def->vmport != SV_DOMAIN_SWITCH_ABSENT || def->smm != SV_DOMAIN_SWITCH_ABSENT ||
-           def->ioapic != SV_DOMAIN_IOAPIC_NONE;
+           def->ioapic != SV_DOMAIN_IOAPIC_NONE || def->pvspinlock != SV_DOMAIN_SWITCH_ABSENT ||
+           def->pmu != SV_DOMAIN_SWITCH_ABSENT || def->vmcoreinfo != SV_DOMAIN_SWITCH_ABSENT;
 }
 
-/* In libvirt's order: acpi apic pae hyperv kvm vmport smm ioapic. */
+/* In libvirt's order: acpi apic pae hyperv kvm pvspinlock pmu vmport smm ioapic vmcoreinfo. */
 void
 sv_domain_platform_format_features(GString *buf, const SvDomainDef *def)
 {
@@ -229,7 +257,12 @@ sv_domain_platform_format_features(GString *buf, const SvDomainDef *def)
         return;
     g_string_append(buf, "  <features>\n");
     for (int bit = 1; bit < SV_DOMAIN_FEATURE_LAST; bit <<= 1) {
-        if (def->features & (guint)bit)
+        if (!(def->features & (guint)bit))
+            continue;
+        if (bit == SV_DOMAIN_FEATURE_APIC && def->apic_eoi != SV_DOMAIN_SWITCH_ABSENT)
+            g_string_append_printf(buf, "    <apic eoi='%s'/>\n",
+                                   sv_domain_switch_to_string(def->apic_eoi));
+        else
             g_string_append_printf(buf, "    <%s/>\n", sv_domain_feature_to_string(bit));
     }
     if (def->hyperv)
@@ -237,13 +270,19 @@ sv_domain_platform_format_features(GString *buf, const SvDomainDef *def)
     if (def->kvm_features) {
         g_string_append(buf, "    <kvm>\n");
         format_switch_elem(buf, 6, "hidden", def->kvm_hidden);
+        format_switch_elem(buf, 6, "hint-dedicated", def->kvm_hint_dedicated);
+        format_switch_elem(buf, 6, "poll-control", def->kvm_poll_control);
+        format_switch_elem(buf, 6, "pv-ipi", def->kvm_pv_ipi);
         g_string_append(buf, "    </kvm>\n");
     }
+    format_switch_elem(buf, 4, "pvspinlock", def->pvspinlock);
+    format_switch_elem(buf, 4, "pmu", def->pmu);
     format_switch_elem(buf, 4, "vmport", def->vmport);
     format_switch_elem(buf, 4, "smm", def->smm);
     if (def->ioapic != SV_DOMAIN_IOAPIC_NONE)
         g_string_append_printf(buf, "    <ioapic driver='%s'/>\n",
                                sv_domain_ioapic_to_string(def->ioapic));
+    format_switch_elem(buf, 4, "vmcoreinfo", def->vmcoreinfo);
     g_string_append(buf, "  </features>\n");
 }
 
@@ -344,10 +383,6 @@ parse_clock_offset(const xmlNode *node, SvDomainDef *def, GError **error)
     g_autofree char *offset = sv_xml_prop(node, "offset");
     int v = offset ? sv_domain_clock_offset_from_string(offset) : SV_DOMAIN_CLOCK_OFFSET_UTC;
 
-    if (v < 0 && sv_word_in(UNSUPPORTED_CLOCK_OFFSETS, offset)) {
-        sv_domain_error_unsupported_value(error, node, "offset", offset);
-        return FALSE;
-    }
     if (v < 0) {
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
                      "unknown clock offset '%s'", offset);
@@ -357,6 +392,16 @@ parse_clock_offset(const xmlNode *node, SvDomainDef *def, GError **error)
     switch (def->clock_offset) {
     case SV_DOMAIN_CLOCK_OFFSET_VARIABLE:
         return parse_clock_variable(node, def, error);
+    case SV_DOMAIN_CLOCK_OFFSET_ABSOLUTE: {
+        g_autofree char *start = sv_xml_prop(node, "start");
+
+        if (!sv_domain_parse_u64(start, &def->clock_start)) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR,
+                         "missing 'start' attribute for clock with offset='absolute'");
+            return FALSE;
+        }
+        return TRUE;
+    }
     case SV_DOMAIN_CLOCK_OFFSET_TIMEZONE:
         /* libvirt ignores an adjustment here. */
         def->clock_timezone = sv_xml_prop(node, "timezone");
@@ -437,6 +482,9 @@ sv_domain_platform_format_clock(GString *buf, const SvDomainDef *def)
         break;
     case SV_DOMAIN_CLOCK_OFFSET_TIMEZONE:
         sv_xml_append_attr(buf, "timezone", def->clock_timezone);
+        break;
+    case SV_DOMAIN_CLOCK_OFFSET_ABSOLUTE:
+        g_string_append_printf(buf, " start='%" G_GUINT64_FORMAT "'", def->clock_start);
         break;
     default:
         if (def->clock_adjustment_reset)

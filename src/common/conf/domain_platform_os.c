@@ -369,6 +369,39 @@ parse_bootmenu(const xmlNode *os, SvDomainDef *def, GError **error)
     return TRUE;
 }
 
+/* <bios>: useserial is yes or (anything else) no, as libvirt reads it. */
+static gboolean
+parse_bios(const xmlNode *os, SvDomainDef *def, GError **error)
+{
+    xmlNode *node = sv_xml_child(os, "bios");
+    g_autofree char *useserial = node ? sv_xml_prop(node, "useserial") : NULL;
+    g_autofree char *timeout = node ? sv_xml_prop(node, "rebootTimeout") : NULL;
+    char *end = NULL;
+    gint64 v;
+
+    if (useserial)
+        def->bios_useserial =
+            g_str_equal(useserial, "yes") ? SV_DOMAIN_TRISTATE_YES : SV_DOMAIN_TRISTATE_NO;
+    if (!timeout)
+        return TRUE;
+    v = g_ascii_strtoll(timeout, &end, 10);
+    if (!*timeout || *end || v < G_MININT || v > G_MAXINT) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
+                     "Invalid value for attribute 'rebootTimeout' in element 'bios': '%s'. "
+                     "Expected integer value",
+                     timeout);
+        return FALSE;
+    }
+    if (v < -1 || v > 65535) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "invalid value for rebootTimeout, must be in range [-1,65535]");
+        return FALSE;
+    }
+    def->bios_reboot_timeout_set = TRUE;
+    def->bios_reboot_timeout = (int)v;
+    return TRUE;
+}
+
 static gboolean
 parse_smbios(const xmlNode *os, SvDomainDef *def, GError **error)
 {
@@ -393,25 +426,83 @@ parse_smbios(const xmlNode *os, SvDomainDef *def, GError **error)
 }
 
 /* With <os firmware=...> the firmware is picked at start: libvirt refuses what the pick
- * decides (a loader path counts as its type). */
+ * decides (a loader path counts as its type), and firmware features without it. */
 static gboolean
 check_autoselect(const SvDomainDef *def, GError **error)
 {
     const char *what = NULL;
+    gboolean features = def->fw_enrolled_keys != SV_DOMAIN_TRISTATE_ABSENT ||
+                        def->fw_secure_boot != SV_DOMAIN_TRISTATE_ABSENT;
 
-    if (def->firmware == SV_DOMAIN_FIRMWARE_NONE)
-        return TRUE;
+    if (def->firmware == SV_DOMAIN_FIRMWARE_NONE) {
+        if (!features)
+            return TRUE;
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_DETAIL,
+                     "cannot use feature-based firmware autoselection when firmware "
+                     "autoselection is disabled");
+        return FALSE;
+    }
     if (def->os.loader_readonly != SV_DOMAIN_TRISTATE_ABSENT)
         what = "loader attribute 'readonly'";
     else if (def->os.loader_type != SV_DOMAIN_LOADER_TYPE_NONE)
         what = "loader attribute 'type'";
     else if (def->nvram_template)
         what = "nvram attribute 'template'";
+    else if (features && def->loader_secure != SV_DOMAIN_TRISTATE_ABSENT)
+        what = "loader attribute 'secure'";
     if (!what)
         return TRUE;
     sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_DETAIL,
                  "%s cannot be specified when firmware autoselection is enabled", what);
     return FALSE;
+}
+
+/* <firmware><feature enabled= name=/>: a later one of the same name wins, as in libvirt. */
+static gboolean
+parse_fw_features(const xmlNode *os, SvDomainDef *def, GError **error)
+{
+    xmlNode *fw = sv_xml_child(os, "firmware");
+
+    for (const xmlNode *c = fw ? fw->children : NULL; c; c = c->next) {
+        g_autofree char *name = NULL;
+        int enabled = SV_DOMAIN_TRISTATE_ABSENT;
+
+        if (!sv_xml_is(c, "feature"))
+            continue;
+        if (!sv_domain_prop_enum(c, "enabled", sv_domain_tristate_from_string, 1, NULL, TRUE,
+                                 &enabled, error))
+            return FALSE;
+        name = sv_xml_prop(c, "name");
+        if (!name) {
+            sv_xml_error_missing_attr(error, c, "name");
+            return FALSE;
+        }
+        if (g_str_equal(name, "enrolled-keys"))
+            def->fw_enrolled_keys = enabled;
+        else if (g_str_equal(name, "secure-boot"))
+            def->fw_secure_boot = enabled;
+        else {
+            sv_xml_error_invalid_attr(error, c, "name", name);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+void
+sv_domain_platform_format_fw_features(GString *buf, const SvDomainDef *def)
+{
+    if (def->fw_enrolled_keys == SV_DOMAIN_TRISTATE_ABSENT &&
+        def->fw_secure_boot == SV_DOMAIN_TRISTATE_ABSENT)
+        return;
+    g_string_append(buf, "    <firmware>\n");
+    if (def->fw_enrolled_keys != SV_DOMAIN_TRISTATE_ABSENT)
+        g_string_append_printf(buf, "      <feature enabled='%s' name='enrolled-keys'/>\n",
+                               sv_domain_tristate_to_string(def->fw_enrolled_keys));
+    if (def->fw_secure_boot != SV_DOMAIN_TRISTATE_ABSENT)
+        g_string_append_printf(buf, "      <feature enabled='%s' name='secure-boot'/>\n",
+                               sv_domain_tristate_to_string(def->fw_secure_boot));
+    g_string_append(buf, "    </firmware>\n");
 }
 
 /* <os firmware=>, <loader secure=>, <nvram template=>PATH</nvram>. */
@@ -436,7 +527,14 @@ parse_firmware(const xmlNode *os, SvDomainDef *def, GError **error)
     if (loader && !sv_domain_prop_enum(loader, "secure", sv_domain_tristate_from_string, 1, NULL,
                                        FALSE, &secure, error))
         return FALSE;
+    if (loader && !def->os.loader && def->firmware == SV_DOMAIN_FIRMWARE_NONE) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_DETAIL,
+                     "no loader path specified and firmware auto selection disabled");
+        return FALSE;
+    }
     def->loader_secure = secure;
+    if (!parse_fw_features(os, def, error))
+        return FALSE;
     if (nvram) {
         def->nvram = sv_xml_text(nvram);
         def->nvram_template = sv_xml_prop(nvram, "template");
@@ -452,7 +550,7 @@ sv_domain_platform_parse_os_extras(const xmlNode *root, SvDomainDef *def, GError
     if (!parse_genid(root, def, error) || !parse_sysinfo(root, def, error))
         return FALSE;
     return !os || (parse_firmware(os, def, error) && parse_bootmenu(os, def, error) &&
-                   parse_smbios(os, def, error));
+                   parse_bios(os, def, error) && parse_smbios(os, def, error));
 }
 
 void
@@ -479,6 +577,14 @@ sv_domain_platform_format_os_extras(GString *buf, const SvDomainDef *def)
                                sv_domain_tristate_to_string(def->bootmenu));
         if (def->bootmenu_timeout_set)
             g_string_append_printf(buf, " timeout='%u'", def->bootmenu_timeout);
+        g_string_append(buf, "/>\n");
+    }
+    if (def->bios_useserial != SV_DOMAIN_TRISTATE_ABSENT || def->bios_reboot_timeout_set) {
+        g_string_append(buf, "    <bios");
+        if (def->bios_useserial != SV_DOMAIN_TRISTATE_ABSENT)
+            sv_xml_append_attr(buf, "useserial", sv_domain_tristate_to_string(def->bios_useserial));
+        if (def->bios_reboot_timeout_set)
+            g_string_append_printf(buf, " rebootTimeout='%d'", def->bios_reboot_timeout);
         g_string_append(buf, "/>\n");
     }
     if (def->smbios_mode != SV_DOMAIN_SMBIOS_NONE)
