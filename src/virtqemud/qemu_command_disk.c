@@ -159,6 +159,11 @@ check_controllers(const SvDomainDef *def, GError **error)
                          "IDE controllers are unsupported for this QEMU binary or machine type");
             return FALSE;
         }
+        if (c->queues && g_strcmp0(c->model, "virtio-scsi") != 0) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "'queues' is only supported by virtio-scsi controller");
+            return FALSE;
+        }
         if (c->type == SV_DOMAIN_CONTROLLER_CCID || c->type == SV_DOMAIN_CONTROLLER_XENBUS ||
             c->type == SV_DOMAIN_CONTROLLER_FDC) {
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
@@ -656,6 +661,10 @@ add_disk_bus(JsonObject *o, const SvDomainDef *def, const SvDomainDiskDef *d)
             g_autofree char *io = g_strdup_printf("iothread%u", d->iothread);
             qemu_props_str(o, "iothread", io);
         }
+        if (d->queues)
+            qemu_props_int(o, "num-queues", d->queues);
+        if (d->queue_size)
+            qemu_props_int(o, "queue-size", d->queue_size);
         /* The PCI address only: the id and boot index come later in libvirt's order. */
         pci.alias = NULL;
         pci.boot_order = 0;
@@ -849,6 +858,8 @@ controller_props(const SvDomainDef *def, const SvDomainControllerDef *c)
     case SV_DOMAIN_CONTROLLER_SCSI:
         o = qemu_props_new(g_strcmp0(c->model, "virtio-scsi") == 0 ? "virtio-scsi-pci" : "lsi");
         qemu_props_str(o, "id", c->info.alias);
+        if (c->queues)
+            qemu_props_int(o, "num_queues", c->queues);
         return o;
     case SV_DOMAIN_CONTROLLER_SATA:
         /* q35's own AHCI is sata index 0. */

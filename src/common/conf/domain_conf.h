@@ -402,6 +402,8 @@ typedef struct {
     SvDomainDiskDiscard discard;
     SvDomainDiskDetectZeroes detect_zeroes;
     guint iothread;  /* <driver iothread=>, 0 = none */
+    guint queues;     /* <driver queues=> (virtio-blk), 0 = QEMU's default */
+    guint queue_size; /* <driver queue_size=> (virtio-blk), 0 = QEMU's default */
     char *source;    /* file path or block device; NULL for an empty cdrom or a network disk */
     /* Network disks: protocol, <source name=> (NULL only for nbd), query= (http and https)
      * and the hosts, of SvDomainDiskHostDef, never NULL. */
@@ -461,6 +463,7 @@ typedef struct {
     int master_startport; /* usb companions: <master startport=>, -1 = none */
     int ports;            /* usb and virtio-serial ports=, -1 = unset */
     int vectors;          /* virtio-serial vectors=, -1 = unset */
+    guint queues;         /* virtio-scsi <driver queues=>, 0 = unset */
 } SvDomainControllerDef;
 
 /* ---- end of disks and controllers ---- */

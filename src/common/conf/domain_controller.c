@@ -130,8 +130,17 @@ parse_options(const xmlNode *node, SvDomainControllerDef *ctrl, GError **error)
     xmlNode *target = sv_xml_child(node, "target");
     xmlNode *master = sv_xml_child(node, "master");
     int hotplug = SV_DOMAIN_SWITCH_ABSENT;
+    xmlNode *driver = sv_xml_child(node, "driver");
+    g_autofree char *queues = driver ? sv_xml_prop(driver, "queues") : NULL;
 
     ctrl->model_name = sv_xml_child_prop(node, "model", "name");
+    if (queues && !sv_domain_parse_uint(queues, &ctrl->queues)) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
+                     "Invalid value for attribute 'queues' in element 'driver': '%s'. Expected "
+                     "non-negative integer value",
+                     queues);
+        return FALSE;
+    }
     if (!prop_int(node, "ports", 10, &ctrl->ports, error) ||
         !prop_int(node, "vectors", 10, &ctrl->vectors, error))
         return FALSE;
@@ -179,10 +188,12 @@ sv_domain_controller_parse(const xmlNode *node, SvDomainDef *def, guint flags, G
     return TRUE;
 }
 
-/* The controller's own children, in libvirt's order: <model name>, <target>. */
+/* The controller's own children, in libvirt's order: <driver>, <model name>, <target>. */
 static void
 format_children(GString *buf, const SvDomainControllerDef *c)
 {
+    if (c->queues)
+        g_string_append_printf(buf, "      <driver queues='%u'/>\n", c->queues);
     if (c->model_name) {
         g_string_append(buf, "      <model");
         sv_xml_append_attr(buf, "name", c->model_name);

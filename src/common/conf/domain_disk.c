@@ -261,6 +261,24 @@ parse_format(const xmlNode *node, const char *attr, SvDomainDiskFormat *out, GEr
     return FALSE;
 }
 
+/* A number attribute of <driver> (0 is as absent), as libvirt's virXMLPropUInt. */
+static gboolean
+parse_driver_uint(const xmlNode *driver, const char *attr, guint *out, GError **error)
+{
+    g_autofree char *v = sv_xml_prop(driver, attr);
+
+    if (!v)
+        return TRUE;
+    if (!sv_domain_parse_uint(v, out)) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
+                     "Invalid value for attribute '%s' in element 'driver': '%s'. Expected "
+                     "non-negative integer value",
+                     attr, v);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean
 parse_driver(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
 {
@@ -293,6 +311,9 @@ parse_driver(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
                      iothread);
         return FALSE;
     }
+    if (!parse_driver_uint(driver, "queues", &disk->queues, error) ||
+        !parse_driver_uint(driver, "queue_size", &disk->queue_size, error))
+        return FALSE;
     if (iothread && !disk->iothread) {
         sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
                      "Invalid value for attribute 'iothread' in element 'driver': "
@@ -605,6 +626,17 @@ check_disk(const SvDomainDef *def, const SvDomainDiskDef *disk, GError **error)
                      sv_domain_startup_policy_to_string(disk->startup_policy));
         return FALSE;
     }
+    if (disk->queues && disk->bus != SV_DOMAIN_DISK_BUS_VIRTIO) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "queues attribute in disk driver element is only supported by virtio-blk");
+        return FALSE;
+    }
+    if (disk->queue_size && disk->bus != SV_DOMAIN_DISK_BUS_VIRTIO) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "queue_size attribute in disk driver element is only supported by "
+                     "virtio-blk");
+        return FALSE;
+    }
     for (guint i = 0; i < def->disks->len; i++) {
         const SvDomainDiskDef *o = def->disks->pdata[i];
         const char *a = o->source ? o->source : o->net_name;
@@ -658,7 +690,7 @@ static void
 format_driver(GString *buf, const SvDomainDiskDef *disk)
 {
     if (!disk->driver_name && !disk->format && !disk->cache && !disk->io && !disk->discard &&
-        !disk->iothread && !disk->detect_zeroes)
+        !disk->iothread && !disk->detect_zeroes && !disk->queues && !disk->queue_size)
         return;
     g_string_append(buf, "      <driver");
     sv_xml_append_attr(buf, "name", disk->driver_name);
@@ -675,6 +707,10 @@ format_driver(GString *buf, const SvDomainDiskDef *disk)
     if (disk->detect_zeroes)
         sv_xml_append_attr(buf, "detect_zeroes",
                            sv_domain_disk_detect_zeroes_to_string(disk->detect_zeroes));
+    if (disk->queues)
+        g_string_append_printf(buf, " queues='%u'", disk->queues);
+    if (disk->queue_size)
+        g_string_append_printf(buf, " queue_size='%u'", disk->queue_size);
     g_string_append(buf, "/>\n");
 }
 
