@@ -90,13 +90,14 @@ def test_virtio_sata_scsi_disks_run(host):
            for d in live.iter("disk")}
     assert got == {"vda": ("virtio-disk0", "pci"), "sda": ("sata0-0-0", "drive"),
                    "sdb": ("scsi0-0-0-1", "drive"), "sdc": ("usb-disk2", "usb")}
-    # libvirt's node indexes (the last disk is 1) and the known end of raw images' chains.
+    # libvirt's node indexes (the last disk is 1) and the known ends of the chains: raw
+    # images have no backing file, and the qcow2 header says it has none.
     index = {d.find("target").get("dev"): d.find("source").get("index")
              for d in live.iter("disk")}
     assert index == {"vda": "4", "sda": "3", "sdb": "2", "sdc": "1"}
     ends = {d.find("target").get("dev") for d in live.iter("disk")
             if d.find("backingStore") is not None}
-    assert ends == {"sda", "sdb", "sdc"}
+    assert ends == {"vda", "sda", "sdb", "sdc"}
     ctrl = {(c.get("type"), c.get("index")): c.find("alias").get("name")
             for c in live.iter("controller")}
     assert ctrl[("scsi", "0")] == "scsi0"
@@ -259,5 +260,41 @@ def test_optional_images_missing_at_start(host):
     assert got["vda"].get("index") == "2"
     inactive = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
     assert {d.find("target").get("dev") for d in inactive.iter("disk")} == {"hdc", "vda", "vdb"}
+    dom.destroy()
+    host.assert_clean()
+
+
+def test_qcow2_backing_chain_read_at_start(host):
+    """A qcow2 overlay whose <disk> names no <backingStore>: its chain is read from the
+    image headers at start as libvirt reads it (the relative name taken from the overlay's
+    directory), QEMU is given every image, and the live XML shows the chain with its node
+    indexes; the inactive XML stays as defined. (An image recording no backing format is
+    refused, as libvirt refuses it: test-qemu-disk-chain.)"""
+    root = host.root
+    subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", str(root / "base.qcow2"), "16M"],
+                   check=True)
+    subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2",
+                    str(root / "top.qcow2")], check=True)
+    disk = ("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+            "<source file='%s/top.qcow2'/><target dev='vda' bus='virtio'/></disk>" % root)
+    dom = host.conn.defineXML(
+        domain_xml("chain", host.kernel).replace("<devices>", "<devices>" + disk, 1))
+    dom.create()
+    assert dom.state()[0] == RUNNING
+    pid = host.pid("chain")
+    files = open_files(pid)
+    assert str(root / "top.qcow2") in files and str(root / "base.qcow2") in files
+    live = ET.fromstring(dom.XMLDesc(0)).find("devices/disk")
+    assert live.find("source").get("index") == "1"
+    back = live.find("backingStore")
+    assert (back.get("type"), back.get("index")) == ("file", "2")
+    assert back.find("format").get("type") == "qcow2"
+    assert back.find("source").get("file") == str(root / "base.qcow2")
+    end = back.find("backingStore")
+    assert end is not None and end.get("type") is None and len(end) == 0
+    inactive = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    assert inactive.find("devices/disk/backingStore") is None
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        assert b'"backing":"libvirt-2-format"' in f.read()
     dom.destroy()
     host.assert_clean()
