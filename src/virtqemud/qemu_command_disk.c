@@ -40,6 +40,16 @@ controller_post_parse(const SvDomainDef *def, SvDomainControllerDef *c, GError *
         c->model = g_strdup("lsilogic");
     if (c->type == SV_DOMAIN_CONTROLLER_PCI && name && !c->model_name)
         c->model_name = g_strdup(name);
+    /* The one other name QEMU has for one of these: the Intel root port. */
+    if (c->model_name && g_strcmp0(c->model_name, name) != 0 &&
+        !(g_strcmp0(c->model, "pcie-root-port") == 0 &&
+          g_str_equal(c->model_name, "ioh3420"))) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Option 'modelName' has invalid value for PCI controller with index '%u', "
+                     "model '%s' and modelName '%s'",
+                     c->index, c->model ? c->model : "", c->model_name);
+        return FALSE;
+    }
     if (g_strcmp0(c->model, "pci-bridge") == 0 && c->target_chassis_nr == -1)
         c->target_chassis_nr = (int)c->index;
     if (g_strcmp0(c->model, "pcie-root-port") == 0 && c->target_chassis == -1)

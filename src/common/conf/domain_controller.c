@@ -9,6 +9,11 @@
 #include "conf/domain_xml.h"
 #include "util/error.h"
 
+/* libvirt 9.0's <model name> values for pci controllers. */
+#define PCI_MODEL_NAMES                                                                        \
+    "none pci-bridge i82801b11-bridge ioh3420 x3130-upstream xio3130-downstream pxb pxb-pcie " \
+    "pcie-root-port spapr-pci-host-bridge pcie-pci-bridge"
+
 /* libvirt 9.0's models per controller type (space-separated, NULL: the type has none). */
 static const char *
 known_models(SvDomainControllerType type)
@@ -134,6 +139,15 @@ parse_options(const xmlNode *node, SvDomainControllerDef *ctrl, GError **error)
     g_autofree char *queues = driver ? sv_xml_prop(driver, "queues") : NULL;
 
     ctrl->model_name = sv_xml_child_prop(node, "model", "name");
+    if (ctrl->model_name && !sv_word_in(PCI_MODEL_NAMES, ctrl->model_name)) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
+                     "Invalid value for attribute 'name' in element 'model': '%s'.",
+                     ctrl->model_name);
+        return FALSE;
+    }
+    /* libvirt's "none" is no name: the driver picks its default. */
+    if (g_strcmp0(ctrl->model_name, "none") == 0)
+        g_clear_pointer(&ctrl->model_name, g_free);
     if (queues && !sv_domain_parse_uint(queues, &ctrl->queues)) {
         sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
                      "Invalid value for attribute 'queues' in element 'driver': '%s'. Expected "
