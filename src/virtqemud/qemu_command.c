@@ -7,6 +7,7 @@
 
 #include "conf/uuid.h"
 #include "qemu_argv.h"
+#include "qemu_command_controller.h"
 #include "qemu_command_disk.h"
 #include "util/error.h"
 
