@@ -298,3 +298,42 @@ def test_qcow2_backing_chain_read_at_start(host):
         assert b'"backing":"libvirt-2-format"' in f.read()
     dom.destroy()
     host.assert_clean()
+
+
+def test_disk_live_state_survives_a_daemon_restart(daemons, root):
+    """The live disk state (aliases, node indexes, probed chains, drive addresses) is kept
+    in the guest's status file: a daemon started again on the running guest shows the
+    same live XML."""
+    import shutil
+    from guests import DAEMON_CONFIG, guest_elf, uri_for
+    kernel = root / "svguest.elf"
+    shutil.copyfile(guest_elf(), kernel)
+    subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", str(root / "base.qcow2"), "16M"],
+                   check=True)
+    subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2",
+                    str(root / "top.qcow2")], check=True)
+    with open(root / "data.img", "wb") as f:
+        f.truncate(1024 * 1024)
+    disks = ("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+             "<source file='%(r)s/top.qcow2'/><target dev='vda' bus='virtio'/></disk>"
+             "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+             "<source file='%(r)s/data.img'/><target dev='hdb' bus='ide'/>"
+             "<iotune><total_iops_sec>500</total_iops_sec></iotune></disk>"
+             "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/></disk>"
+             % {"r": root})
+    d = daemons.start(config=DAEMON_CONFIG)
+    c = libvirt.open(uri_for(d.sock))
+    dom = c.defineXML(domain_xml("restart", kernel).replace("<devices>", "<devices>" + disks, 1))
+    dom.create()
+    before = dom.XMLDesc(0)
+    c.close()
+    assert d.stop() == 0
+
+    d2 = daemons.start(config=DAEMON_CONFIG)
+    c = libvirt.open(uri_for(d2.sock))
+    dom = c.lookupByName("restart")
+    assert dom.state()[0] == RUNNING
+    assert dom.XMLDesc(0) == before
+    assert "<backingStore type='file' index='4'>" in before
+    dom.destroy()
+    c.close()
