@@ -598,6 +598,24 @@ device_driver(const SvDomainDiskDef *d)
     }
 }
 
+/* werror and rerror as libvirt derives them: the read policy defaults to the write one,
+ * which QEMU spells "enospc" and does not take for reads. */
+static void
+add_error_policies(JsonObject *o, const SvDomainDiskDef *d)
+{
+    SvDomainDiskErrorPolicy w = d->error_policy;
+    SvDomainDiskErrorPolicy r = d->rerror_policy;
+
+    if (!r && w != SV_DOMAIN_DISK_ERROR_POLICY_ENOSPACE)
+        r = w;
+    if (w)
+        qemu_props_str(o, "werror", w == SV_DOMAIN_DISK_ERROR_POLICY_ENOSPACE
+                                        ? "enospc"
+                                        : sv_domain_disk_error_policy_to_string(w));
+    if (r)
+        qemu_props_str(o, "rerror", sv_domain_disk_error_policy_to_string(r));
+}
+
 static void
 add_device(GPtrArray *argv, const SvDomainDef *def, const SvDomainDiskDef *d, guint top)
 {
@@ -631,6 +649,7 @@ add_device(GPtrArray *argv, const SvDomainDef *def, const SvDomainDiskDef *d, gu
         g_autofree char *serial = g_strjoinv("\\ ", parts);
         qemu_props_str(o, "serial", serial);
     }
+    add_error_policies(o, d);
     qemu_argv_add_json(argv, "-device", o);
 }
 

@@ -73,7 +73,8 @@ disk_setting_xen_lacks(const SvDomainDiskDef *disk)
                    disk->format != SV_DOMAIN_DISK_FORMAT_QCOW2
                ? "a disk format other than raw or qcow2"
            : disk->cache || disk->io || disk->discard || disk->detect_zeroes ||
-                   disk->iothread || disk->queues || disk->queue_size
+                   disk->iothread || disk->queues || disk->queue_size || disk->error_policy ||
+                   disk->rerror_policy
                ? "a disk <driver> attribute other than name and type"
            : disk->startup_policy ? "disk startupPolicy"
            : disk->backing->len || disk->backing_end ? "disk <backingStore>"

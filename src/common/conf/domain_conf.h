@@ -324,6 +324,16 @@ typedef enum {
     SV_DOMAIN_DISK_CACHE_LAST
 } SvDomainDiskCache;
 
+/* <driver error_policy=...> and rerror_policy= (which takes no enospace). */
+typedef enum {
+    SV_DOMAIN_DISK_ERROR_POLICY_DEFAULT,
+    SV_DOMAIN_DISK_ERROR_POLICY_STOP,
+    SV_DOMAIN_DISK_ERROR_POLICY_REPORT,
+    SV_DOMAIN_DISK_ERROR_POLICY_IGNORE,
+    SV_DOMAIN_DISK_ERROR_POLICY_ENOSPACE,
+    SV_DOMAIN_DISK_ERROR_POLICY_LAST
+} SvDomainDiskErrorPolicy;
+
 /* <driver io=...>. */
 typedef enum {
     SV_DOMAIN_DISK_IO_DEFAULT,
@@ -398,6 +408,8 @@ typedef struct {
     char *driver_name;         /* <driver name=>, "qemu" when the QEMU driver defines it */
     SvDomainDiskFormat format; /* <driver type=> */
     SvDomainDiskCache cache;
+    SvDomainDiskErrorPolicy error_policy;
+    SvDomainDiskErrorPolicy rerror_policy;
     SvDomainDiskIo io;
     SvDomainDiskDiscard discard;
     SvDomainDiskDetectZeroes detect_zeroes;
@@ -439,6 +451,8 @@ const char *sv_domain_disk_transport_to_string(int v);
 int sv_domain_disk_transport_from_string(const char *s);
 const char *sv_domain_disk_cache_to_string(int v);
 int sv_domain_disk_cache_from_string(const char *s);
+const char *sv_domain_disk_error_policy_to_string(int v);
+int sv_domain_disk_error_policy_from_string(const char *s);
 const char *sv_domain_disk_io_to_string(int v);
 int sv_domain_disk_io_from_string(const char *s);
 const char *sv_domain_disk_discard_to_string(int v);

@@ -44,6 +44,8 @@ DISK_ENUM_IMPL(disk_bus, SV_DOMAIN_DISK_BUS_LAST, "ide", "fdc", "scsi", "virtio"
                "uml", "sata", "sd")
 DISK_ENUM_IMPL(disk_cache, SV_DOMAIN_DISK_CACHE_LAST, "default", "none", "writethrough",
                "writeback", "directsync", "unsafe")
+DISK_ENUM_IMPL(disk_error_policy, SV_DOMAIN_DISK_ERROR_POLICY_LAST, "default", "stop", "report",
+               "ignore", "enospace")
 DISK_ENUM_IMPL(disk_io, SV_DOMAIN_DISK_IO_LAST, "default", "native", "threads", "io_uring")
 DISK_ENUM_IMPL(disk_discard, SV_DOMAIN_DISK_DISCARD_LAST, "default", "unmap", "ignore")
 DISK_ENUM_IMPL(disk_detect_zeroes, SV_DOMAIN_DISK_DETECT_ZEROES_LAST, "default", "off", "on",
@@ -284,7 +286,7 @@ parse_driver(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
 {
     xmlNode *driver = sv_xml_child(node, "driver");
     g_autofree char *iothread = NULL;
-    int cache = 0, io = 0, discard = 0, zeroes = 0;
+    int cache = 0, io = 0, discard = 0, zeroes = 0, werror = 0, rerror = 0;
 
     if (!driver)
         return TRUE;
@@ -292,6 +294,10 @@ parse_driver(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
     if (!parse_format(driver, "type", &disk->format, error) ||
         !sv_domain_prop_enum(driver, "cache", sv_domain_disk_cache_from_string, 0, NULL, FALSE,
                              &cache, error) ||
+        !sv_domain_prop_enum(driver, "error_policy", sv_domain_disk_error_policy_from_string, 1,
+                             NULL, FALSE, &werror, error) ||
+        !sv_domain_prop_enum(driver, "rerror_policy", sv_domain_disk_error_policy_from_string,
+                             1, NULL, FALSE, &rerror, error) ||
         !sv_domain_prop_enum(driver, "io", sv_domain_disk_io_from_string, 1, NULL, FALSE, &io,
                              error) ||
         !sv_domain_prop_enum(driver, "discard", sv_domain_disk_discard_from_string, 1, NULL,
@@ -299,7 +305,14 @@ parse_driver(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
         !sv_domain_prop_enum(driver, "detect_zeroes", sv_domain_disk_detect_zeroes_from_string,
                              1, NULL, FALSE, &zeroes, error))
         return FALSE;
+    if (rerror == SV_DOMAIN_DISK_ERROR_POLICY_ENOSPACE) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Invalid disk read error policy: 'enospace'");
+        return FALSE;
+    }
     disk->cache = cache;
+    disk->error_policy = werror;
+    disk->rerror_policy = rerror;
     disk->io = io;
     disk->discard = discard;
     disk->detect_zeroes = zeroes;
@@ -690,7 +703,8 @@ static void
 format_driver(GString *buf, const SvDomainDiskDef *disk)
 {
     if (!disk->driver_name && !disk->format && !disk->cache && !disk->io && !disk->discard &&
-        !disk->iothread && !disk->detect_zeroes && !disk->queues && !disk->queue_size)
+        !disk->iothread && !disk->detect_zeroes && !disk->queues && !disk->queue_size &&
+        !disk->error_policy && !disk->rerror_policy)
         return;
     g_string_append(buf, "      <driver");
     sv_xml_append_attr(buf, "name", disk->driver_name);
@@ -698,6 +712,12 @@ format_driver(GString *buf, const SvDomainDiskDef *disk)
         sv_xml_append_attr(buf, "type", sv_domain_disk_format_to_string(disk->format));
     if (disk->cache)
         sv_xml_append_attr(buf, "cache", sv_domain_disk_cache_to_string(disk->cache));
+    if (disk->error_policy)
+        sv_xml_append_attr(buf, "error_policy",
+                           sv_domain_disk_error_policy_to_string(disk->error_policy));
+    if (disk->rerror_policy)
+        sv_xml_append_attr(buf, "rerror_policy",
+                           sv_domain_disk_error_policy_to_string(disk->rerror_policy));
     if (disk->io)
         sv_xml_append_attr(buf, "io", sv_domain_disk_io_to_string(disk->io));
     if (disk->discard)

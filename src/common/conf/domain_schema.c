@@ -95,7 +95,9 @@ static const HandledElement handled_elements[] = {
     {"devices/disk",
      "driver source backingStore target iotune readonly shareable serial wwn boot alias address",
      "type device"},
-    {"disk/driver", "", "name type cache io discard detect_zeroes iothread queues queue_size"},
+    {"disk/driver", "",
+     "name type cache error_policy rerror_policy io discard detect_zeroes iothread queues "
+     "queue_size"},
     {"disk/source", "host", "file dev startupPolicy index protocol name query"},
     {"source/host", "", "name port transport socket"},
     {"disk/backingStore", "format source backingStore", "type index"},
