@@ -95,13 +95,15 @@ qemu_controller_check(const SvDomainDef *def, GError **error)
 {
     for (guint i = 0; i < def->controllers->len; i++) {
         const SvDomainControllerDef *c = def->controllers->pdata[i];
+        gboolean virtio_scsi = c->type == SV_DOMAIN_CONTROLLER_SCSI && c->model &&
+                               !g_str_equal(c->model, "lsilogic");
 
         if (c->type == SV_DOMAIN_CONTROLLER_IDE && qemu_machine_is_q35(def)) {
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                          "IDE controllers are unsupported for this QEMU binary or machine type");
             return FALSE;
         }
-        if (c->queues && g_strcmp0(c->model, "virtio-scsi") != 0) {
+        if (c->queues && !virtio_scsi) {
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                          "'queues' is only supported by virtio-scsi controller");
             return FALSE;
@@ -233,7 +235,12 @@ controller_props(const SvDomainDef *def, const SvDomainControllerDef *c)
     case SV_DOMAIN_CONTROLLER_USB:
         return usb_props(def, c);
     case SV_DOMAIN_CONTROLLER_SCSI:
-        o = qemu_props_new(g_strcmp0(c->model, "virtio-scsi") == 0 ? "virtio-scsi-pci" : "lsi");
+        o = qemu_props_new(!c->model || g_str_equal(c->model, "lsilogic") ? "lsi"
+                           : g_str_equal(c->model, "virtio-transitional")
+                               ? "virtio-scsi-pci-transitional"
+                           : g_str_equal(c->model, "virtio-non-transitional")
+                               ? "virtio-scsi-pci-non-transitional"
+                               : "virtio-scsi-pci");
         qemu_props_str(o, "id", c->info.alias);
         if (c->queues)
             qemu_props_int(o, "num_queues", c->queues);
@@ -246,7 +253,11 @@ controller_props(const SvDomainDef *def, const SvDomainControllerDef *c)
         qemu_props_str(o, "id", c->info.alias);
         return o;
     case SV_DOMAIN_CONTROLLER_VIRTIO_SERIAL:
-        o = qemu_props_new("virtio-serial-pci");
+        o = qemu_props_new(g_strcmp0(c->model, "virtio-transitional") == 0
+                               ? "virtio-serial-pci-transitional"
+                           : g_strcmp0(c->model, "virtio-non-transitional") == 0
+                               ? "virtio-serial-pci-non-transitional"
+                               : "virtio-serial-pci");
         qemu_props_str(o, "id", c->info.alias);
         if (c->ports != -1)
             qemu_props_int(o, "max_ports", c->ports);

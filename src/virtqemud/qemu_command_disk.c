@@ -594,7 +594,10 @@ device_driver(const SvDomainDiskDef *d)
     case SV_DOMAIN_DISK_BUS_USB:
         return "usb-storage";
     default:
-        return "virtio-blk-pci";
+        return d->model == SV_DOMAIN_DISK_MODEL_VIRTIO_TRANSITIONAL ? "virtio-blk-pci-transitional"
+               : d->model == SV_DOMAIN_DISK_MODEL_VIRTIO_NON_TRANSITIONAL
+                   ? "virtio-blk-pci-non-transitional"
+                   : "virtio-blk-pci";
     }
 }
 

@@ -324,6 +324,15 @@ typedef enum {
     SV_DOMAIN_DISK_CACHE_LAST
 } SvDomainDiskCache;
 
+/* <disk model=...>, for virtio disks (DEFAULT: not written). */
+typedef enum {
+    SV_DOMAIN_DISK_MODEL_DEFAULT,
+    SV_DOMAIN_DISK_MODEL_VIRTIO,
+    SV_DOMAIN_DISK_MODEL_VIRTIO_TRANSITIONAL,
+    SV_DOMAIN_DISK_MODEL_VIRTIO_NON_TRANSITIONAL,
+    SV_DOMAIN_DISK_MODEL_LAST
+} SvDomainDiskModel;
+
 /* <driver error_policy=...> and rerror_policy= (which takes no enospace). */
 typedef enum {
     SV_DOMAIN_DISK_ERROR_POLICY_DEFAULT,
@@ -405,6 +414,7 @@ typedef struct {
     SvDomainDeviceInfo info; /* first: see domain_device.h */
     SvDomainDiskType type;
     SvDomainDiskDevice device;
+    SvDomainDiskModel model;   /* virtio bus only */
     char *driver_name;         /* <driver name=>, "qemu" when the QEMU driver defines it */
     SvDomainDiskFormat format; /* <driver type=> */
     SvDomainDiskCache cache;
@@ -451,6 +461,8 @@ const char *sv_domain_disk_transport_to_string(int v);
 int sv_domain_disk_transport_from_string(const char *s);
 const char *sv_domain_disk_cache_to_string(int v);
 int sv_domain_disk_cache_from_string(const char *s);
+const char *sv_domain_disk_model_to_string(int v);
+int sv_domain_disk_model_from_string(const char *s);
 const char *sv_domain_disk_error_policy_to_string(int v);
 int sv_domain_disk_error_policy_from_string(const char *s);
 const char *sv_domain_disk_io_to_string(int v);

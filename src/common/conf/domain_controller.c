@@ -48,7 +48,7 @@ supported_models(SvDomainControllerType type)
 {
     switch (type) {
     case SV_DOMAIN_CONTROLLER_SCSI:
-        return "lsilogic virtio-scsi";
+        return "lsilogic virtio-scsi virtio-transitional virtio-non-transitional";
     case SV_DOMAIN_CONTROLLER_USB:
         return "piix3-uhci piix4-uhci ehci ich9-ehci1 ich9-uhci1 ich9-uhci2 ich9-uhci3 "
                "vt82c686b-uhci pci-ohci nec-xhci qemu-xhci none";
@@ -57,6 +57,8 @@ supported_models(SvDomainControllerType type)
                "pcie-to-pci-bridge";
     case SV_DOMAIN_CONTROLLER_IDE:
         return "piix3 piix4 ich6";
+    case SV_DOMAIN_CONTROLLER_VIRTIO_SERIAL:
+        return "virtio virtio-transitional virtio-non-transitional";
     default:
         return "";
     }

@@ -44,6 +44,8 @@ DISK_ENUM_IMPL(disk_bus, SV_DOMAIN_DISK_BUS_LAST, "ide", "fdc", "scsi", "virtio"
                "uml", "sata", "sd")
 DISK_ENUM_IMPL(disk_cache, SV_DOMAIN_DISK_CACHE_LAST, "default", "none", "writethrough",
                "writeback", "directsync", "unsafe")
+DISK_ENUM_IMPL(disk_model, SV_DOMAIN_DISK_MODEL_LAST, "default", "virtio", "virtio-transitional",
+               "virtio-non-transitional")
 DISK_ENUM_IMPL(disk_error_policy, SV_DOMAIN_DISK_ERROR_POLICY_LAST, "default", "stop", "report",
                "ignore", "enospace")
 DISK_ENUM_IMPL(disk_io, SV_DOMAIN_DISK_IO_LAST, "default", "native", "threads", "io_uring")
@@ -639,6 +641,13 @@ check_disk(const SvDomainDef *def, const SvDomainDiskDef *disk, GError **error)
                      sv_domain_startup_policy_to_string(disk->startup_policy));
         return FALSE;
     }
+    if (disk->model && disk->bus != SV_DOMAIN_DISK_BUS_VIRTIO) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "disk model '%s' not supported for bus '%s'",
+                     sv_domain_disk_model_to_string(disk->model),
+                     sv_domain_disk_bus_to_string(disk->bus));
+        return FALSE;
+    }
     if (disk->queues && disk->bus != SV_DOMAIN_DISK_BUS_VIRTIO) {
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
                      "queues attribute in disk driver element is only supported by virtio-blk");
@@ -675,14 +684,18 @@ sv_domain_disk_parse(const xmlNode *node, SvDomainDef *def, guint flags, GArray 
     guint at;
     int type = SV_DOMAIN_DISK_TYPE_FILE;
     int device = SV_DOMAIN_DISK_DEVICE_DISK;
+    int model = SV_DOMAIN_DISK_MODEL_DEFAULT;
 
     if (!sv_domain_prop_enum(node, "type", sv_domain_disk_type_from_string, 0,
                              UNSUPPORTED_DISK_TYPES, FALSE, &type, error) ||
         !sv_domain_prop_enum(node, "device", sv_domain_disk_device_from_string, 0,
-                             UNSUPPORTED_DISK_DEVICES, FALSE, &device, error))
+                             UNSUPPORTED_DISK_DEVICES, FALSE, &device, error) ||
+        !sv_domain_prop_enum(node, "model", sv_domain_disk_model_from_string, 1, NULL, FALSE,
+                             &model, error))
         return FALSE;
     disk->type = type;
     disk->device = device;
+    disk->model = model;
     if (!parse_source(node, disk, flags, error) || !parse_driver(node, disk, error) ||
         !parse_backing(node, disk, flags, error) || !parse_target(node, disk, &key, error) ||
         !parse_iotune(node, disk, error) || !parse_identity(node, disk, error) ||
@@ -812,9 +825,12 @@ format_network_source(GString *buf, const SvDomainDiskDef *disk, guint flags)
 void
 sv_domain_disk_format(GString *buf, const SvDomainDiskDef *disk, guint flags)
 {
-    g_string_append_printf(buf, "    <disk type='%s' device='%s'>\n",
+    g_string_append_printf(buf, "    <disk type='%s' device='%s'",
                            sv_domain_disk_type_to_string(disk->type),
                            sv_domain_disk_device_to_string(disk->device));
+    if (disk->model)
+        sv_xml_append_attr(buf, "model", sv_domain_disk_model_to_string(disk->model));
+    g_string_append(buf, ">\n");
     format_driver(buf, disk);
     if (disk->type == SV_DOMAIN_DISK_TYPE_NETWORK) {
         format_network_source(buf, disk, flags);

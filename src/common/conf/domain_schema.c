@@ -94,7 +94,7 @@ static const HandledElement handled_elements[] = {
     /* ---- disks and controllers ---- */
     {"devices/disk",
      "driver source backingStore target iotune readonly shareable serial wwn boot alias address",
-     "type device"},
+     "type device model"},
     {"disk/driver", "",
      "name type cache error_policy rerror_policy io discard detect_zeroes iothread queues "
      "queue_size"},
