@@ -129,11 +129,11 @@ resolve(const char *image, const char *name)
     return g_build_filename(dir, name, NULL);
 }
 
-/* Follow the chain of `d` from its top image `path`. */
+/* Follow the chain of `d` from `start`, its last known image. */
 static gboolean
-probe_chain(SvDomainDiskDef *d, GError **error)
+probe_chain(SvDomainDiskDef *d, const char *start, GError **error)
 {
-    g_autofree char *path = g_strdup(d->source);
+    g_autofree char *path = g_strdup(start);
 
     for (guint depth = 0; depth < MAX_DEPTH; depth++) {
         g_autoptr(GBytes) header = read_header(path);
@@ -188,11 +188,17 @@ qemu_disk_probe_chains(SvDomainDef *def, GError **error)
 {
     for (guint i = 0; i < def->disks->len; i++) {
         SvDomainDiskDef *d = def->disks->pdata[i];
+        const SvDomainDiskBackingDef *last =
+            d->backing->len ? d->backing->pdata[d->backing->len - 1] : NULL;
 
-        if (d->type == SV_DOMAIN_DISK_TYPE_NETWORK || !d->source ||
-            d->format != SV_DOMAIN_DISK_FORMAT_QCOW2 || d->backing->len || d->backing_end)
+        if (d->type == SV_DOMAIN_DISK_TYPE_NETWORK || !d->source || d->backing_end)
             continue;
-        if (!probe_chain(d, error))
+        /* A chain the XML starts goes on from its last image, as libvirt's does. */
+        if (last && last->format == SV_DOMAIN_DISK_FORMAT_RAW)
+            d->backing_end = TRUE;
+        if ((last ? last->format : d->format) != SV_DOMAIN_DISK_FORMAT_QCOW2)
+            continue;
+        if (!probe_chain(d, last ? last->path : d->source, error))
             return FALSE;
     }
     return TRUE;

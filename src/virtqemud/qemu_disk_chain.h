@@ -15,8 +15,9 @@ gboolean qemu_qcow2_backing(const guint8 *buf, gsize len, char **ret_name, char 
                             GError **error);
 
 /* Complete the chains of the local qcow2 disks of `def` (a guest's live definition) that
- * the XML leaves open: each image's backing file, relative names taken from the image's
- * directory, until an image without one, which closes the chain. An image that cannot be
- * read is left as it is (QEMU reports it). A backing file whose format the header does
- * not record fails, as in libvirt. */
+ * the XML leaves open, from the disk's image or the last one its <backingStore> names:
+ * each image's backing file, relative names taken from the image's directory, until an
+ * image without one, which closes the chain. An image that cannot be read is left as it
+ * is (QEMU reports it). A backing file whose format the header does not record fails, as
+ * in libvirt. */
 gboolean qemu_disk_probe_chains(SvDomainDef *def, GError **error);

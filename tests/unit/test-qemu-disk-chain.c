@@ -112,6 +112,40 @@ def_with_disk(const char *path)
     return def;
 }
 
+/* A chain the XML starts: followed from its last image. */
+static void
+test_chain_from_xml(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("sv-chain-XXXXXX", NULL);
+    g_autofree char *mid = g_build_filename(dir, "mid.qcow2", NULL);
+    g_autofree char *base = g_build_filename(dir, "cbase.raw", NULL);
+    g_autoptr(GBytes) c1 = header("c1");
+    g_autofree char *xml = g_strdup_printf(
+        "<domain type='qemu'><name>c</name><memory unit='MiB'>64</memory>"
+        "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
+        "<disk type='file'><driver name='qemu' type='qcow2'/><source file='%s/top.qcow2'/>"
+        "<backingStore type='file'><format type='qcow2'/><source file='%s'/></backingStore>"
+        "<target dev='vda'/></disk></devices></domain>",
+        dir, mid);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE, &error);
+    const SvDomainDiskDef *d;
+
+    g_assert_no_error(error);
+    g_assert_true(g_file_set_contents(mid, g_bytes_get_data(c1, NULL), g_bytes_get_size(c1),
+                                      NULL));
+    g_assert_true(g_file_set_contents(base, "", 0, NULL));
+    g_assert_true(qemu_disk_probe_chains(def, &error));
+    d = def->disks->pdata[0];
+    g_assert_cmpuint(d->backing->len, ==, 2);
+    g_assert_cmpstr(((SvDomainDiskBackingDef *)d->backing->pdata[0])->path, ==, mid);
+    g_assert_cmpstr(((SvDomainDiskBackingDef *)d->backing->pdata[1])->path, ==, base);
+    g_assert_true(d->backing_end);
+    g_unlink(mid);
+    g_unlink(base);
+    g_rmdir(dir);
+}
+
 static void
 test_chains(void)
 {
@@ -165,5 +199,6 @@ main(int argc, char **argv)
     g_test_add_func("/qemu-disk-chain/headers", test_headers);
     g_test_add_func("/qemu-disk-chain/malformed", test_malformed);
     g_test_add_func("/qemu-disk-chain/chains", test_chains);
+    g_test_add_func("/qemu-disk-chain/chain-from-xml", test_chain_from_xml);
     return g_test_run();
 }
