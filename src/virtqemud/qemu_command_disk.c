@@ -640,6 +640,10 @@ add_device(GPtrArray *argv, const SvDomainDef *def, const SvDomainDiskDef *d, gu
     qemu_props_str(o, "id", d->info.alias);
     if (d->info.boot_order)
         qemu_props_int(o, "bootindex", d->info.boot_order);
+    if (d->logical_block_size)
+        qemu_props_int(o, "logical_block_size", d->logical_block_size);
+    if (d->physical_block_size)
+        qemu_props_int(o, "physical_block_size", d->physical_block_size);
     if (d->wwn && wwn_value(d->wwn, &wwn))
         qemu_props_int(o, "wwn", wwn);
     if (d->bus == SV_DOMAIN_DISK_BUS_USB)

@@ -439,6 +439,8 @@ typedef struct {
      * backing_end: the chain ends there (an empty <backingStore/>). */
     GPtrArray *backing;
     gboolean backing_end;
+    guint logical_block_size;  /* <blockio>, 0 = QEMU's default */
+    guint physical_block_size; /* <blockio>, 0 = QEMU's default */
     char *target_dev; /* never NULL; a name libvirt accepts (vda, hdc, xvdb...) */
     SvDomainDiskBus bus;
     guint64 iotune[SV_DOMAIN_IOTUNE_LAST]; /* 0 = not set */

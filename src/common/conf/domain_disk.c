@@ -265,19 +265,19 @@ parse_format(const xmlNode *node, const char *attr, SvDomainDiskFormat *out, GEr
     return FALSE;
 }
 
-/* A number attribute of <driver> (0 is as absent), as libvirt's virXMLPropUInt. */
+/* A number attribute (0 is as absent), as libvirt's virXMLPropUInt. */
 static gboolean
-parse_driver_uint(const xmlNode *driver, const char *attr, guint *out, GError **error)
+parse_driver_uint(const xmlNode *node, const char *attr, guint *out, GError **error)
 {
-    g_autofree char *v = sv_xml_prop(driver, attr);
+    g_autofree char *v = sv_xml_prop(node, attr);
 
     if (!v)
         return TRUE;
     if (!sv_domain_parse_uint(v, out)) {
         sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
-                     "Invalid value for attribute '%s' in element 'driver': '%s'. Expected "
+                     "Invalid value for attribute '%s' in element '%s': '%s'. Expected "
                      "non-negative integer value",
-                     attr, v);
+                     attr, (const char *)node->name, v);
         return FALSE;
     }
     return TRUE;
@@ -401,6 +401,17 @@ parse_backing(const xmlNode *node, SvDomainDiskDef *disk, guint flags, GError **
         }
     }
     return TRUE;
+}
+
+static gboolean
+parse_blockio(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
+{
+    xmlNode *blockio = sv_xml_child(node, "blockio");
+
+    return !blockio ||
+           (parse_driver_uint(blockio, "logical_block_size", &disk->logical_block_size, error) &&
+            parse_driver_uint(blockio, "physical_block_size", &disk->physical_block_size,
+                              error));
 }
 
 static gboolean
@@ -698,7 +709,8 @@ sv_domain_disk_parse(const xmlNode *node, SvDomainDef *def, guint flags, GArray 
     disk->model = model;
     if (!parse_source(node, disk, flags, error) || !parse_driver(node, disk, error) ||
         !parse_backing(node, disk, flags, error) || !parse_target(node, disk, &key, error) ||
-        !parse_iotune(node, disk, error) || !parse_identity(node, disk, error) ||
+        !parse_iotune(node, disk, error) || !parse_blockio(node, disk, error) ||
+        !parse_identity(node, disk, error) ||
         !sv_domain_device_info_parse(node, &disk->info, info_flags, error) ||
         !check_disk(def, disk, error))
         return FALSE;
@@ -845,6 +857,14 @@ sv_domain_disk_format(GString *buf, const SvDomainDiskDef *disk, guint flags)
         g_string_append(buf, "/>\n");
     }
     format_backing(buf, disk, flags);
+    if (disk->logical_block_size || disk->physical_block_size) {
+        g_string_append(buf, "      <blockio");
+        if (disk->logical_block_size)
+            g_string_append_printf(buf, " logical_block_size='%u'", disk->logical_block_size);
+        if (disk->physical_block_size)
+            g_string_append_printf(buf, " physical_block_size='%u'", disk->physical_block_size);
+        g_string_append(buf, "/>\n");
+    }
     g_string_append(buf, "      <target");
     sv_xml_append_attr(buf, "dev", disk->target_dev);
     sv_xml_append_attr(buf, "bus", sv_domain_disk_bus_to_string(disk->bus));

@@ -93,8 +93,10 @@ static const HandledElement handled_elements[] = {
 
     /* ---- disks and controllers ---- */
     {"devices/disk",
-     "driver source backingStore target iotune readonly shareable serial wwn boot alias address",
+     "driver source backingStore blockio target iotune readonly shareable serial wwn boot alias "
+     "address",
      "type device model"},
+    {"disk/blockio", "", "logical_block_size physical_block_size"},
     {"disk/driver", "",
      "name type cache error_policy rerror_policy io discard detect_zeroes iothread queues "
      "queue_size"},
