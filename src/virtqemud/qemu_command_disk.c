@@ -52,6 +52,12 @@ qemu_disk_def_post_parse(SvDomainDef *def, GError **error)
                          "Only ide and scsi disk support wwn");
             return FALSE;
         }
+        if (d->rotation_rate && d->bus != SV_DOMAIN_DISK_BUS_SCSI &&
+            d->bus != SV_DOMAIN_DISK_BUS_IDE && d->bus != SV_DOMAIN_DISK_BUS_SATA) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                         "rotation rate is only valid for SCSI/IDE/SATA bus");
+            return FALSE;
+        }
         if (d->shareable && d->format != SV_DOMAIN_DISK_FORMAT_RAW) {
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                          "shared access for disk '%s' requires use of supported storage format",
@@ -646,8 +652,10 @@ add_device(GPtrArray *argv, const SvDomainDef *def, const SvDomainDiskDef *d, gu
         qemu_props_int(o, "physical_block_size", d->physical_block_size);
     if (d->wwn && wwn_value(d->wwn, &wwn))
         qemu_props_int(o, "wwn", wwn);
+    if (d->rotation_rate)
+        qemu_props_int(o, "rotation_rate", d->rotation_rate);
     if (d->bus == SV_DOMAIN_DISK_BUS_USB)
-        qemu_props_bool(o, "removable", FALSE);
+        qemu_props_bool(o, "removable", d->removable == SV_DOMAIN_SWITCH_ON);
     if (cache_flags(d->cache, &wb, &direct, &noflush))
         qemu_props_str(o, "write-cache", wb ? "on" : "off");
     if (d->serial) {

@@ -79,6 +79,7 @@ disk_setting_xen_lacks(const SvDomainDiskDef *disk)
                ? "a disk <driver> attribute other than name and type"
            : disk->startup_policy ? "disk startupPolicy"
            : disk->logical_block_size || disk->physical_block_size ? "disk <blockio>"
+           : disk->removable || disk->rotation_rate ? "disk <target removable rotation_rate>"
            : disk->backing->len || disk->backing_end ? "disk <backingStore>"
            : iotune             ? "disk <iotune>"
            : disk->shareable    ? "disk <shareable>"

@@ -443,6 +443,8 @@ typedef struct {
     guint physical_block_size; /* <blockio>, 0 = QEMU's default */
     char *target_dev; /* never NULL; a name libvirt accepts (vda, hdc, xvdb...) */
     SvDomainDiskBus bus;
+    SvDomainSwitch removable; /* <target removable=>, usb only */
+    guint rotation_rate;      /* <target rotation_rate=>, 0 = none */
     guint64 iotune[SV_DOMAIN_IOTUNE_LAST]; /* 0 = not set */
     gboolean readonly; /* always TRUE for cdroms, as libvirt */
     gboolean shareable;

@@ -596,11 +596,16 @@ parse_target(const xmlNode *node, SvDomainDiskDef *disk, DiskKey *key, GError **
 {
     xmlNode *target = sv_xml_child(node, "target");
     int bus = -1;
+    int removable = SV_DOMAIN_SWITCH_ABSENT;
 
     disk->target_dev = target ? sv_xml_prop(target, "dev") : NULL;
-    if (target && !sv_domain_prop_enum(target, "bus", sv_domain_disk_bus_from_string, 0, NULL,
-                                       FALSE, &bus, error))
+    if (target && (!sv_domain_prop_enum(target, "bus", sv_domain_disk_bus_from_string, 0, NULL,
+                                        FALSE, &bus, error) ||
+                   !sv_domain_prop_enum(target, "removable", sv_domain_switch_from_string, 1,
+                                        NULL, FALSE, &removable, error) ||
+                   !parse_driver_uint(target, "rotation_rate", &disk->rotation_rate, error)))
         return FALSE;
+    disk->removable = removable;
     if (!disk->target_dev || !*disk->target_dev) {
         sv_domain_error_templated(error, SV_FROM_DOMAIN, SV_ERR_NO_TARGET,
                                   "missing target information for device %s",
@@ -619,6 +624,11 @@ parse_target(const xmlNode *node, SvDomainDiskDef *disk, DiskKey *key, GError **
     }
     disk->bus = bus >= 0 ? (SvDomainDiskBus)bus : disk_bus_from_name(disk->target_dev);
     key->bus = disk->bus;
+    if (disk->removable && disk->bus != SV_DOMAIN_DISK_BUS_USB) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
+                     "removable is only valid for usb disks");
+        return FALSE;
+    }
     return TRUE;
 }
 
@@ -868,6 +878,10 @@ sv_domain_disk_format(GString *buf, const SvDomainDiskDef *disk, guint flags)
     g_string_append(buf, "      <target");
     sv_xml_append_attr(buf, "dev", disk->target_dev);
     sv_xml_append_attr(buf, "bus", sv_domain_disk_bus_to_string(disk->bus));
+    if (disk->removable)
+        sv_xml_append_attr(buf, "removable", sv_domain_switch_to_string(disk->removable));
+    if (disk->rotation_rate)
+        g_string_append_printf(buf, " rotation_rate='%u'", disk->rotation_rate);
     g_string_append(buf, "/>\n");
     format_iotune(buf, disk);
     if (disk->readonly)
