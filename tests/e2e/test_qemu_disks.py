@@ -82,6 +82,15 @@ def test_virtio_sata_scsi_disks_run(host):
     files = open_files(pid)
     for name in ("root.qcow2", "config.iso", "data.img", "usb.img"):
         assert str(root / name) in files
+    # The hotplug slots and controllers are QEMU's devices (it would have refused bus
+    # names that do not exist).
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        cmdline = f.read()
+    for device in (b'{"driver":"pcie-root-port","port":16,"chassis":1,"id":"pci.1"',
+                   b'{"driver":"pcie-root-port","port":17,"chassis":2,"id":"pci.2"',
+                   b'{"driver":"virtio-scsi-pci","id":"scsi0","bus":"pci.2"',
+                   b'{"driver":"ich9-usb-uhci1","masterbus":"usb.0","firstport":0'):
+        assert device in cmdline
 
     # The live XML: libvirt's aliases and drive addresses.
     live = ET.fromstring(dom.XMLDesc(0))
