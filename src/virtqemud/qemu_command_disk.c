@@ -11,6 +11,108 @@
 /* The characters libvirt lets through in a disk serial. */
 #define SERIAL_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 -_.+"
 
+/* libvirt's drive address checks for the QEMU driver (qemuValidateDomainDeviceDefAddress). */
+static gboolean
+check_drive_address(const SvDomainDef *def, const SvDomainDiskDef *d, GError **error)
+{
+    const SvDomainDriveAddress *a = &d->info.addr.drive;
+    const char *model = NULL;
+
+    if (d->info.addr.type != SV_DOMAIN_ADDRESS_DRIVE)
+        return TRUE;
+    switch (d->bus) {
+    case SV_DOMAIN_DISK_BUS_SCSI:
+        for (guint i = 0; i < def->controllers->len; i++) {
+            const SvDomainControllerDef *c = def->controllers->pdata[i];
+            if (c->type == SV_DOMAIN_CONTROLLER_SCSI && c->index == a->controller)
+                model = c->model;
+        }
+        if (a->bus != 0) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                         "SCSI controller only supports 1 bus");
+            return FALSE;
+        }
+        /* A controller still to be added is libvirt's default, lsilogic. */
+        if (a->target != 0 && (!model || g_str_equal(model, "lsilogic"))) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "target must be 0 for controller model 'lsilogic'");
+            return FALSE;
+        }
+        return TRUE;
+    case SV_DOMAIN_DISK_BUS_IDE:
+    case SV_DOMAIN_DISK_BUS_SATA:
+        if (d->bus == SV_DOMAIN_DISK_BUS_SATA && a->bus != 0) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "bus must be 0 for sata controller");
+            return FALSE;
+        }
+        if (a->target != 0) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "target must be 0 for %s controller",
+                         sv_domain_disk_bus_to_string(d->bus));
+            return FALSE;
+        }
+        return TRUE;
+    default:
+        return TRUE;
+    }
+}
+
+/* libvirt's QEMU checks of one disk at define. */
+static gboolean
+check_disk_def(const SvDomainDef *def, const SvDomainDiskDef *d, GError **error)
+{
+    if (!g_str_equal(d->driver_name, "qemu")) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "unsupported driver name '%s' for disk '%s'", d->driver_name,
+                     d->target_dev);
+        return FALSE;
+    }
+    if (d->serial && strspn(d->serial, SERIAL_CHARS) < strlen(d->serial)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "driver serial '%s' contains unsafe characters", d->serial);
+        return FALSE;
+    }
+    if (d->iothread && d->bus != SV_DOMAIN_DISK_BUS_VIRTIO) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "IOThreads not available for bus %s target %s",
+                     sv_domain_disk_bus_to_string(d->bus), d->target_dev);
+        return FALSE;
+    }
+    /* The definition has no <iothreads> model yet (it is refused), so no iothread a
+     * disk names exists. */
+    if (d->iothread) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Disk iothread '%u' not defined in iothreadid", d->iothread);
+        return FALSE;
+    }
+    if (d->wwn && d->bus != SV_DOMAIN_DISK_BUS_IDE && d->bus != SV_DOMAIN_DISK_BUS_SCSI) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Only ide and scsi disk support wwn");
+        return FALSE;
+    }
+    if (d->rotation_rate && d->bus != SV_DOMAIN_DISK_BUS_SCSI &&
+        d->bus != SV_DOMAIN_DISK_BUS_IDE && d->bus != SV_DOMAIN_DISK_BUS_SATA) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "rotation rate is only valid for SCSI/IDE/SATA bus");
+        return FALSE;
+    }
+    if (d->shareable && d->format != SV_DOMAIN_DISK_FORMAT_RAW) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "shared access for disk '%s' requires use of supported storage format",
+                     d->target_dev);
+        return FALSE;
+    }
+    if (d->readonly && d->device == SV_DOMAIN_DISK_DEVICE_DISK &&
+        (d->bus == SV_DOMAIN_DISK_BUS_IDE || d->bus == SV_DOMAIN_DISK_BUS_SATA)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "readonly %s disks are not supported",
+                     sv_domain_disk_bus_to_string(d->bus));
+        return FALSE;
+    }
+    return check_drive_address(def, d, error);
+}
+
 gboolean
 qemu_disk_def_post_parse(SvDomainDef *def, GError **error)
 {
@@ -23,54 +125,8 @@ qemu_disk_def_post_parse(SvDomainDef *def, GError **error)
             d->driver_name = g_strdup("qemu");
         if (d->format == SV_DOMAIN_DISK_FORMAT_NONE)
             d->format = SV_DOMAIN_DISK_FORMAT_RAW;
-        if (!g_str_equal(d->driver_name, "qemu")) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "unsupported driver name '%s' for disk '%s'", d->driver_name,
-                         d->target_dev);
+        if (!check_disk_def(def, d, error))
             return FALSE;
-        }
-        if (d->serial && strspn(d->serial, SERIAL_CHARS) < strlen(d->serial)) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                         "driver serial '%s' contains unsafe characters", d->serial);
-            return FALSE;
-        }
-        if (d->iothread && d->bus != SV_DOMAIN_DISK_BUS_VIRTIO) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "IOThreads not available for bus %s target %s",
-                         sv_domain_disk_bus_to_string(d->bus), d->target_dev);
-            return FALSE;
-        }
-        /* The definition has no <iothreads> model yet (it is refused), so no iothread a
-         * disk names exists. */
-        if (d->iothread) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "Disk iothread '%u' not defined in iothreadid", d->iothread);
-            return FALSE;
-        }
-        if (d->wwn && d->bus != SV_DOMAIN_DISK_BUS_IDE && d->bus != SV_DOMAIN_DISK_BUS_SCSI) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "Only ide and scsi disk support wwn");
-            return FALSE;
-        }
-        if (d->rotation_rate && d->bus != SV_DOMAIN_DISK_BUS_SCSI &&
-            d->bus != SV_DOMAIN_DISK_BUS_IDE && d->bus != SV_DOMAIN_DISK_BUS_SATA) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                         "rotation rate is only valid for SCSI/IDE/SATA bus");
-            return FALSE;
-        }
-        if (d->shareable && d->format != SV_DOMAIN_DISK_FORMAT_RAW) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "shared access for disk '%s' requires use of supported storage format",
-                         d->target_dev);
-            return FALSE;
-        }
-        if (d->readonly && d->device == SV_DOMAIN_DISK_DEVICE_DISK &&
-            (d->bus == SV_DOMAIN_DISK_BUS_IDE || d->bus == SV_DOMAIN_DISK_BUS_SATA)) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "readonly %s disks are not supported",
-                         sv_domain_disk_bus_to_string(d->bus));
-            return FALSE;
-        }
     }
     return TRUE;
 }
