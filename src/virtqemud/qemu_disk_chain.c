@@ -129,6 +129,29 @@ resolve(const char *image, const char *name)
     return g_build_filename(dir, name, NULL);
 }
 
+static void
+backing_free_one(SvDomainDiskBackingDef *b)
+{
+    g_free(b->path);
+    g_free(b);
+}
+
+/* The format of a backing file its parent does not name, as libvirt 9.0 settles it: only
+ * where probing is safe, that is for an image that names no backing file itself (qcow2,
+ * or else raw); -1 for a qcow2 image with a backing file of its own. */
+static int
+probe_format(const char *path)
+{
+    g_autoptr(GBytes) header = read_header(path);
+    g_autofree char *name = NULL;
+    g_autofree char *format = NULL;
+
+    if (!header || !qemu_qcow2_backing(g_bytes_get_data(header, NULL), g_bytes_get_size(header),
+                                       &name, &format, NULL))
+        return SV_DOMAIN_DISK_FORMAT_RAW;
+    return name ? -1 : SV_DOMAIN_DISK_FORMAT_QCOW2;
+}
+
 /* Follow the chain of `d` from `start`, its last known image. */
 static gboolean
 probe_chain(SvDomainDiskDef *d, const char *start, GError **error)
@@ -154,17 +177,20 @@ probe_chain(SvDomainDiskDef *d, const char *start, GError **error)
         /* Network backing files ("nbd://", "json:{...}") stay QEMU's to open. */
         if (strstr(name, "://") || g_str_has_prefix(name, "json:"))
             return TRUE;
+        b = g_new0(SvDomainDiskBackingDef, 1);
+        b->path = resolve(path, name);
         fmt = sv_domain_disk_format_from_string(format);
-        if (fmt <= SV_DOMAIN_DISK_FORMAT_NONE) {
+        if (fmt <= SV_DOMAIN_DISK_FORMAT_NONE)
+            fmt = probe_format(b->path);
+        if (fmt < 0) {
             sv_error_set(error, SV_FROM_STORAGE, SV_ERR_OPERATION_INVALID,
                          "format of backing image '%s' of image '%s' was not specified in the "
                          "image metadata (See https://libvirt.org/kbase/backing_chains.html "
                          "for troubleshooting)",
                          name, path);
+            backing_free_one(b);
             return FALSE;
         }
-        b = g_new0(SvDomainDiskBackingDef, 1);
-        b->path = resolve(path, name);
         b->format = fmt;
         b->type = stat(b->path, &st) == 0 && S_ISBLK(st.st_mode) ? SV_DOMAIN_DISK_TYPE_BLOCK
                                                                  : SV_DOMAIN_DISK_TYPE_FILE;

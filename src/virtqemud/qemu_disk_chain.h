@@ -18,6 +18,7 @@ gboolean qemu_qcow2_backing(const guint8 *buf, gsize len, char **ret_name, char 
  * the XML leaves open, from the disk's image or the last one its <backingStore> names:
  * each image's backing file, relative names taken from the image's directory, until an
  * image without one, which closes the chain. An image that cannot be read is left as it
- * is (QEMU reports it). A backing file whose format the header does not record fails, as
- * in libvirt. */
+ * is (QEMU reports it). A backing file whose format the header does not record has it
+ * probed where libvirt 9.0 probes it (an image naming no backing file of its own: qcow2,
+ * else raw), and fails as in libvirt otherwise. */
 gboolean qemu_disk_probe_chains(SvDomainDef *def, GError **error);

@@ -348,24 +348,46 @@ def test_disk_live_state_survives_a_daemon_restart(daemons, root):
     c.close()
 
 
-def test_backing_file_without_format_refused_at_start(host):
-    """An overlay whose header records no backing format is refused at start with
-    libvirt's error (format probing is what libvirt will not do), and leaves nothing."""
+def strip_backing_format(image):
+    """Rename the backing format header extension of a qcow2 image: qemu-img 7.2 always
+    records the format, images made by older tools may not."""
+    data = bytearray(image.read_bytes())
+    at = data.index(bytes.fromhex("e2792aca"), 72)
+    data[at:at + 4] = bytes.fromhex("12345678")
+    image.write_bytes(bytes(data))
+
+
+def test_backing_file_without_format(host):
+    """A backing file whose format its overlay does not record is probed where libvirt 9.0
+    probes it (an image naming no backing file itself: here raw, and the guest runs with the
+    chain libvirtd shows), and refused with libvirt's error otherwise, leaving nothing."""
     root = host.root
     with open(root / "base.raw", "wb") as f:
         f.truncate(1024 * 1024)
+    mid = root / "mid.qcow2"
     top = root / "top.qcow2"
     subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", "-b", "base.raw", "-F", "raw",
+                    str(mid)], check=True)
+    subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", "-b", "mid.qcow2", "-F", "qcow2",
                     str(top)], check=True)
-    # qemu-img 7.2 always records the format now: rename its header extension away.
-    data = bytearray(top.read_bytes())
-    at = data.index(bytes.fromhex("e2792aca"), 72)
-    data[at:at + 4] = bytes.fromhex("12345678")
-    top.write_bytes(bytes(data))
-    disk = ("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
-            "<source file='%s'/><target dev='vda' bus='virtio'/></disk>" % top)
-    dom = host.conn.defineXML(
-        domain_xml("nofmt", host.kernel).replace("<devices>", "<devices>" + disk, 1))
+    strip_backing_format(mid)
+    strip_backing_format(top)
+
+    def guest(name, image):
+        disk = ("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+                "<source file='%s'/><target dev='vda' bus='virtio'/></disk>" % image)
+        return host.conn.defineXML(
+            domain_xml(name, host.kernel).replace("<devices>", "<devices>" + disk, 1))
+
+    dom = guest("probed", mid)
+    dom.create()
+    back = ET.fromstring(dom.XMLDesc(0)).find("devices/disk/backingStore")
+    assert back.find("format").get("type") == "raw"
+    assert back.find("source").get("file") == str(root / "base.raw")
+    dom.destroy()
+    host.assert_clean()
+
+    dom = guest("refused", top)
     try:
         dom.create()
         raise AssertionError("started")
@@ -373,7 +395,7 @@ def test_backing_file_without_format_refused_at_start(host):
         assert e.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
         assert e.get_error_domain() == libvirt.VIR_FROM_STORAGE
         assert e.get_error_message() == (
-            "Requested operation is not valid: format of backing image 'base.raw' of image "
+            "Requested operation is not valid: format of backing image 'mid.qcow2' of image "
             "'%s' was not specified in the image metadata (See "
             "https://libvirt.org/kbase/backing_chains.html for troubleshooting)" % top)
     assert not dom.isActive()

@@ -179,7 +179,18 @@ test_chains(void)
     g_assert_cmpint(b->format, ==, SV_DOMAIN_DISK_FORMAT_RAW);
     g_assert_true(d->backing_end);
 
-    /* A backing file without a recorded format: libvirt's refusal. */
+    /* A backing file without a recorded format is probed where libvirt probes it: an image
+     * without a backing file of its own (here raw)... */
+    undeclared = def_with_disk(bad);
+    g_assert_true(qemu_disk_probe_chains(undeclared, &error));
+    g_assert_no_error(error);
+    d = undeclared->disks->pdata[0];
+    g_assert_cmpint(((SvDomainDiskBackingDef *)d->backing->pdata[0])->format, ==,
+                    SV_DOMAIN_DISK_FORMAT_RAW);
+    g_clear_pointer(&undeclared, sv_domain_def_free);
+    /* ...and refused, as libvirt refuses it, when that image names a backing file itself. */
+    g_assert_true(g_file_set_contents(base, g_bytes_get_data(c1, NULL), g_bytes_get_size(c1),
+                                      NULL));
     undeclared = def_with_disk(bad);
     g_assert_false(qemu_disk_probe_chains(undeclared, &error));
     g_assert_cmpint(error->code, ==, SV_ERR_OPERATION_INVALID);
