@@ -174,6 +174,29 @@ parse_options(const xmlNode *node, SvDomainControllerDef *ctrl, GError **error)
            check_range(ctrl->target_port, 0, "port", error);
 }
 
+/* libvirt's rule: a usb controller of model none is the only usb controller. */
+static gboolean
+check_usb_none(const SvDomainDef *def, const SvDomainControllerDef *ctrl, GError **error)
+{
+    gboolean none = FALSE, other = FALSE;
+
+    if (ctrl->type != SV_DOMAIN_CONTROLLER_USB)
+        return TRUE;
+    for (guint i = 0; i < def->controllers->len; i++) {
+        const SvDomainControllerDef *c = def->controllers->pdata[i];
+        if (c->type == SV_DOMAIN_CONTROLLER_USB) {
+            none = none || g_strcmp0(c->model, "none") == 0;
+            other = TRUE;
+        }
+    }
+    if (none || (other && g_strcmp0(ctrl->model, "none") == 0)) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_DETAIL,
+                     "Can't add another USB controller: USB is disabled for this domain");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 sv_domain_controller_parse(const xmlNode *node, SvDomainDef *def, guint flags, GError **error)
 {
@@ -198,7 +221,8 @@ sv_domain_controller_parse(const xmlNode *node, SvDomainDef *def, guint flags, G
         return FALSE;
     }
     if (!parse_model(node, ctrl, error) || !parse_options(node, ctrl, error) ||
-        !sv_domain_device_info_parse(node, &ctrl->info, info_flags, error))
+        !sv_domain_device_info_parse(node, &ctrl->info, info_flags, error) ||
+        !check_usb_none(def, ctrl, error))
         return FALSE;
     g_ptr_array_add(def->controllers, g_steal_pointer(&ctrl));
     return TRUE;
