@@ -185,13 +185,17 @@ qemu_disk_check(const SvDomainDef *def, GError **error)
                          sv_domain_disk_bus_to_string(d->bus));
             return FALSE;
         }
-        if (d->info.addr.type != SV_DOMAIN_ADDRESS_NONE &&
-            d->info.addr.type != (d->bus == SV_DOMAIN_DISK_BUS_VIRTIO ? SV_DOMAIN_ADDRESS_PCI
-                                  : d->bus == SV_DOMAIN_DISK_BUS_USB  ? SV_DOMAIN_ADDRESS_USB
-                                                                      : SV_DOMAIN_ADDRESS_DRIVE)) {
+        if (d->bus == SV_DOMAIN_DISK_BUS_VIRTIO && d->info.addr.type != SV_DOMAIN_ADDRESS_NONE &&
+            d->info.addr.type != SV_DOMAIN_ADDRESS_PCI) {
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "disk '%s' has an address of a kind its bus does not take",
-                         d->target_dev);
+                         "virtio disk cannot have an address of type '%s'",
+                         sv_domain_address_type_to_string(d->info.addr.type));
+            return FALSE;
+        }
+        if (d->bus == SV_DOMAIN_DISK_BUS_USB && d->info.addr.type != SV_DOMAIN_ADDRESS_NONE &&
+            d->info.addr.type != SV_DOMAIN_ADDRESS_USB) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                         "unexpected address type for usb disk");
             return FALSE;
         }
         if (d->wwn && !wwn_value(d->wwn, &wwn)) {

@@ -662,6 +662,16 @@ check_disk(const SvDomainDef *def, const SvDomainDiskDef *disk, GError **error)
                      sv_domain_startup_policy_to_string(disk->startup_policy));
         return FALSE;
     }
+    if ((disk->bus == SV_DOMAIN_DISK_BUS_IDE || disk->bus == SV_DOMAIN_DISK_BUS_SATA ||
+         disk->bus == SV_DOMAIN_DISK_BUS_SCSI || disk->bus == SV_DOMAIN_DISK_BUS_FDC) &&
+        disk->info.addr.type != SV_DOMAIN_ADDRESS_NONE &&
+        disk->info.addr.type != SV_DOMAIN_ADDRESS_DRIVE) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Invalid address type '%s' for the disk '%s' with the bus type '%s'",
+                     sv_domain_address_type_to_string(disk->info.addr.type), disk->target_dev,
+                     sv_domain_disk_bus_to_string(disk->bus));
+        return FALSE;
+    }
     if (disk->model && disk->bus != SV_DOMAIN_DISK_BUS_VIRTIO) {
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
                      "disk model '%s' not supported for bus '%s'",
