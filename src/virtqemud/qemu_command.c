@@ -9,6 +9,7 @@
 #include "qemu_argv.h"
 #include "qemu_command_cpu.h"
 #include "qemu_command_platform.h"
+#include "qemu_command_controller.h"
 #include "qemu_command_disk.h"
 #include "qemu_command_net.h"
 #include "qemu_command_chr.h"

@@ -5,83 +5,119 @@
 #include <string.h>
 
 #include "qemu_argv.h"
+#include "qemu_command_controller.h"
 #include "util/error.h"
 
 /* The characters libvirt lets through in a disk serial. */
 #define SERIAL_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 -_.+"
 
-/* The QEMU device of a pci controller model, libvirt's default <model name>. */
-static const char *
-pci_model_name(const char *model)
+/* libvirt's drive address checks for the QEMU driver (qemuValidateDomainDeviceDefAddress). */
+static gboolean
+check_drive_address(const SvDomainDef *def, const SvDomainDiskDef *d, GError **error)
 {
-    static const char *const names[][2] = {
-        {"pci-bridge", "pci-bridge"},
-        {"dmi-to-pci-bridge", "i82801b11-bridge"},
-        {"pcie-root-port", "pcie-root-port"},
-        {"pcie-to-pci-bridge", "pcie-pci-bridge"},
-    };
+    const SvDomainDriveAddress *a = &d->info.addr.drive;
+    const char *model = NULL;
 
-    for (guint i = 0; model && i < G_N_ELEMENTS(names); i++) {
-        if (g_str_equal(names[i][0], model))
-            return names[i][1];
+    if (d->info.addr.type != SV_DOMAIN_ADDRESS_DRIVE)
+        return TRUE;
+    switch (d->bus) {
+    case SV_DOMAIN_DISK_BUS_SCSI:
+        for (guint i = 0; i < def->controllers->len; i++) {
+            const SvDomainControllerDef *c = def->controllers->pdata[i];
+            if (c->type == SV_DOMAIN_CONTROLLER_SCSI && c->index == a->controller)
+                model = c->model;
+        }
+        if (a->bus != 0) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                         "SCSI controller only supports 1 bus");
+            return FALSE;
+        }
+        /* A controller still to be added is libvirt's default, lsilogic. */
+        if (a->target != 0 && (!model || g_str_equal(model, "lsilogic"))) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "target must be 0 for controller model 'lsilogic'");
+            return FALSE;
+        }
+        return TRUE;
+    case SV_DOMAIN_DISK_BUS_IDE:
+    case SV_DOMAIN_DISK_BUS_SATA:
+        if (d->bus == SV_DOMAIN_DISK_BUS_SATA && a->bus != 0) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "bus must be 0 for sata controller");
+            return FALSE;
+        }
+        if (a->target != 0) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "target must be 0 for %s controller",
+                         sv_domain_disk_bus_to_string(d->bus));
+            return FALSE;
+        }
+        return TRUE;
+    default:
+        return TRUE;
     }
-    return NULL;
 }
 
-/* libvirt's QEMU controller defaults: models, pci model names, chassis and ports. */
+/* libvirt's QEMU checks of one disk at define. */
 static gboolean
-controller_post_parse(const SvDomainDef *def, SvDomainControllerDef *c, GError **error)
+check_disk_def(const SvDomainDef *def, const SvDomainDiskDef *d, GError **error)
 {
-    const char *name = pci_model_name(c->model);
-
-    if (c->type == SV_DOMAIN_CONTROLLER_USB && !c->model)
-        c->model = g_strdup(qemu_machine_is_q35(def) ? "qemu-xhci" : "piix3-uhci");
-    if (c->type == SV_DOMAIN_CONTROLLER_SCSI && !c->model)
-        c->model = g_strdup("lsilogic");
-    if (c->type == SV_DOMAIN_CONTROLLER_PCI && name && !c->model_name)
-        c->model_name = g_strdup(name);
-    if (g_strcmp0(c->model, "pci-bridge") == 0 && c->target_chassis_nr == -1)
-        c->target_chassis_nr = (int)c->index;
-    if (g_strcmp0(c->model, "pcie-root-port") == 0 && c->target_chassis == -1)
-        c->target_chassis = (int)c->index;
-    if (c->type == SV_DOMAIN_CONTROLLER_USB && c->ports > 15 &&
-        (g_str_equal(c->model, "qemu-xhci") || g_str_equal(c->model, "nec-xhci"))) {
+    if (!g_str_equal(d->driver_name, "qemu")) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                     "'%s' controller only supports up to '15' ports", c->model);
+                     "unsupported driver name '%s' for disk '%s'", d->driver_name,
+                     d->target_dev);
         return FALSE;
     }
-    return TRUE;
-}
-
-/* libvirt's port of a pcie-root-port without one: its slot and function, 0xSF. */
-static int
-root_port_port(const SvDomainControllerDef *c)
-{
-    const SvDomainPciAddress *a = &c->info.addr.pci;
-
-    if (c->target_port != -1 || g_strcmp0(c->model, "pcie-root-port") != 0 ||
-        c->info.addr.type != SV_DOMAIN_ADDRESS_PCI)
-        return c->target_port;
-    return (int)((a->slot << 3) + a->function);
-}
-
-void
-qemu_controllers_fill_ports(SvDomainDef *def)
-{
-    for (guint i = 0; i < def->controllers->len; i++) {
-        SvDomainControllerDef *c = def->controllers->pdata[i];
-        c->target_port = root_port_port(c);
+    if (d->serial && strspn(d->serial, SERIAL_CHARS) < strlen(d->serial)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "driver serial '%s' contains unsafe characters", d->serial);
+        return FALSE;
     }
+    if (d->iothread && d->bus != SV_DOMAIN_DISK_BUS_VIRTIO) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "IOThreads not available for bus %s target %s",
+                     sv_domain_disk_bus_to_string(d->bus), d->target_dev);
+        return FALSE;
+    }
+    /* The definition has no <iothreads> model yet (it is refused), so no iothread a
+     * disk names exists. */
+    if (d->iothread) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Disk iothread '%u' not defined in iothreadid", d->iothread);
+        return FALSE;
+    }
+    if (d->wwn && d->bus != SV_DOMAIN_DISK_BUS_IDE && d->bus != SV_DOMAIN_DISK_BUS_SCSI) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Only ide and scsi disk support wwn");
+        return FALSE;
+    }
+    if (d->rotation_rate && d->bus != SV_DOMAIN_DISK_BUS_SCSI &&
+        d->bus != SV_DOMAIN_DISK_BUS_IDE && d->bus != SV_DOMAIN_DISK_BUS_SATA) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "rotation rate is only valid for SCSI/IDE/SATA bus");
+        return FALSE;
+    }
+    if (d->shareable && d->format != SV_DOMAIN_DISK_FORMAT_RAW) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "shared access for disk '%s' requires use of supported storage format",
+                     d->target_dev);
+        return FALSE;
+    }
+    if (d->readonly && d->device == SV_DOMAIN_DISK_DEVICE_DISK &&
+        (d->bus == SV_DOMAIN_DISK_BUS_IDE || d->bus == SV_DOMAIN_DISK_BUS_SATA)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "readonly %s disks are not supported",
+                     sv_domain_disk_bus_to_string(d->bus));
+        return FALSE;
+    }
+    return check_drive_address(def, d, error);
 }
 
 gboolean
 qemu_disk_def_post_parse(SvDomainDef *def, GError **error)
 {
-    for (guint i = 0; i < def->controllers->len; i++) {
-        if (!controller_post_parse(def, def->controllers->pdata[i], error))
-            return FALSE;
-    }
-    qemu_controllers_fill_ports(def);
+    if (!qemu_controller_def_post_parse(def, error))
+        return FALSE;
     for (guint i = 0; i < def->disks->len; i++) {
         SvDomainDiskDef *d = def->disks->pdata[i];
 
@@ -89,48 +125,8 @@ qemu_disk_def_post_parse(SvDomainDef *def, GError **error)
             d->driver_name = g_strdup("qemu");
         if (d->format == SV_DOMAIN_DISK_FORMAT_NONE)
             d->format = SV_DOMAIN_DISK_FORMAT_RAW;
-        if (!g_str_equal(d->driver_name, "qemu")) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "unsupported driver name '%s' for disk '%s'", d->driver_name,
-                         d->target_dev);
+        if (!check_disk_def(def, d, error))
             return FALSE;
-        }
-        if (d->serial && strspn(d->serial, SERIAL_CHARS) < strlen(d->serial)) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                         "driver serial '%s' contains unsafe characters", d->serial);
-            return FALSE;
-        }
-        if (d->iothread && d->bus != SV_DOMAIN_DISK_BUS_VIRTIO) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "IOThreads not available for bus %s target %s",
-                         sv_domain_disk_bus_to_string(d->bus), d->target_dev);
-            return FALSE;
-        }
-        /* The definition has no <iothreads> model yet (it is refused), so no iothread a
-         * disk names exists. */
-        if (d->iothread) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "Disk iothread '%u' not defined in iothreadid", d->iothread);
-            return FALSE;
-        }
-        if (d->wwn && d->bus != SV_DOMAIN_DISK_BUS_IDE && d->bus != SV_DOMAIN_DISK_BUS_SCSI) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "Only ide and scsi disk support wwn");
-            return FALSE;
-        }
-        if (d->shareable && d->format != SV_DOMAIN_DISK_FORMAT_RAW) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "shared access for disk '%s' requires use of supported storage format",
-                         d->target_dev);
-            return FALSE;
-        }
-        if (d->readonly && d->device == SV_DOMAIN_DISK_DEVICE_DISK &&
-            (d->bus == SV_DOMAIN_DISK_BUS_IDE || d->bus == SV_DOMAIN_DISK_BUS_SATA)) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "readonly %s disks are not supported",
-                         sv_domain_disk_bus_to_string(d->bus));
-            return FALSE;
-        }
     }
     return TRUE;
 }
@@ -148,32 +144,10 @@ wwn_value(const char *wwn, gint64 *out)
     return TRUE;
 }
 
-static gboolean
-check_controllers(const SvDomainDef *def, GError **error)
-{
-    for (guint i = 0; i < def->controllers->len; i++) {
-        const SvDomainControllerDef *c = def->controllers->pdata[i];
-
-        if (c->type == SV_DOMAIN_CONTROLLER_IDE && qemu_machine_is_q35(def)) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "IDE controllers are unsupported for this QEMU binary or machine type");
-            return FALSE;
-        }
-        if (c->type == SV_DOMAIN_CONTROLLER_CCID || c->type == SV_DOMAIN_CONTROLLER_XENBUS ||
-            c->type == SV_DOMAIN_CONTROLLER_FDC) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "controller type '%s' is not supported by splitvirt's QEMU driver",
-                         sv_domain_controller_type_to_string(c->type));
-            return FALSE;
-        }
-    }
-    return TRUE;
-}
-
 gboolean
 qemu_disk_check(const SvDomainDef *def, GError **error)
 {
-    if (!check_controllers(def, error))
+    if (!qemu_controller_check(def, error))
         return FALSE;
     for (guint i = 0; i < def->disks->len; i++) {
         const SvDomainDiskDef *d = def->disks->pdata[i];
@@ -211,13 +185,17 @@ qemu_disk_check(const SvDomainDef *def, GError **error)
                          sv_domain_disk_bus_to_string(d->bus));
             return FALSE;
         }
-        if (d->info.addr.type != SV_DOMAIN_ADDRESS_NONE &&
-            d->info.addr.type != (d->bus == SV_DOMAIN_DISK_BUS_VIRTIO ? SV_DOMAIN_ADDRESS_PCI
-                                  : d->bus == SV_DOMAIN_DISK_BUS_USB  ? SV_DOMAIN_ADDRESS_USB
-                                                                      : SV_DOMAIN_ADDRESS_DRIVE)) {
+        if (d->bus == SV_DOMAIN_DISK_BUS_VIRTIO && d->info.addr.type != SV_DOMAIN_ADDRESS_NONE &&
+            d->info.addr.type != SV_DOMAIN_ADDRESS_PCI) {
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "disk '%s' has an address of a kind its bus does not take",
-                         d->target_dev);
+                         "virtio disk cannot have an address of type '%s'",
+                         sv_domain_address_type_to_string(d->info.addr.type));
+            return FALSE;
+        }
+        if (d->bus == SV_DOMAIN_DISK_BUS_USB && d->info.addr.type != SV_DOMAIN_ADDRESS_NONE &&
+            d->info.addr.type != SV_DOMAIN_ADDRESS_USB) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                         "unexpected address type for usb disk");
             return FALSE;
         }
         if (d->wwn && !wwn_value(d->wwn, &wwn)) {
@@ -656,6 +634,10 @@ add_disk_bus(JsonObject *o, const SvDomainDef *def, const SvDomainDiskDef *d)
             g_autofree char *io = g_strdup_printf("iothread%u", d->iothread);
             qemu_props_str(o, "iothread", io);
         }
+        if (d->queues)
+            qemu_props_int(o, "num-queues", d->queues);
+        if (d->queue_size)
+            qemu_props_int(o, "queue-size", d->queue_size);
         /* The PCI address only: the id and boot index come later in libvirt's order. */
         pci.alias = NULL;
         pci.boot_order = 0;
@@ -678,8 +660,29 @@ device_driver(const SvDomainDiskDef *d)
     case SV_DOMAIN_DISK_BUS_USB:
         return "usb-storage";
     default:
-        return "virtio-blk-pci";
+        return d->model == SV_DOMAIN_DISK_MODEL_VIRTIO_TRANSITIONAL ? "virtio-blk-pci-transitional"
+               : d->model == SV_DOMAIN_DISK_MODEL_VIRTIO_NON_TRANSITIONAL
+                   ? "virtio-blk-pci-non-transitional"
+                   : "virtio-blk-pci";
     }
+}
+
+/* werror and rerror as libvirt derives them: the read policy defaults to the write one,
+ * which QEMU spells "enospc" and does not take for reads. */
+static void
+add_error_policies(JsonObject *o, const SvDomainDiskDef *d)
+{
+    SvDomainDiskErrorPolicy w = d->error_policy;
+    SvDomainDiskErrorPolicy r = d->rerror_policy;
+
+    if (!r && w != SV_DOMAIN_DISK_ERROR_POLICY_ENOSPACE)
+        r = w;
+    if (w)
+        qemu_props_str(o, "werror", w == SV_DOMAIN_DISK_ERROR_POLICY_ENOSPACE
+                                        ? "enospc"
+                                        : sv_domain_disk_error_policy_to_string(w));
+    if (r)
+        qemu_props_str(o, "rerror", sv_domain_disk_error_policy_to_string(r));
 }
 
 static void
@@ -703,10 +706,16 @@ add_device(GPtrArray *argv, const SvDomainDef *def, const SvDomainDiskDef *d, gu
     qemu_props_str(o, "id", d->info.alias);
     if (d->info.boot_order)
         qemu_props_int(o, "bootindex", d->info.boot_order);
+    if (d->logical_block_size)
+        qemu_props_int(o, "logical_block_size", d->logical_block_size);
+    if (d->physical_block_size)
+        qemu_props_int(o, "physical_block_size", d->physical_block_size);
     if (d->wwn && wwn_value(d->wwn, &wwn))
         qemu_props_int(o, "wwn", wwn);
+    if (d->rotation_rate)
+        qemu_props_int(o, "rotation_rate", d->rotation_rate);
     if (d->bus == SV_DOMAIN_DISK_BUS_USB)
-        qemu_props_bool(o, "removable", FALSE);
+        qemu_props_bool(o, "removable", d->removable == SV_DOMAIN_SWITCH_ON);
     if (cache_flags(d->cache, &wb, &direct, &noflush))
         qemu_props_str(o, "write-cache", wb ? "on" : "off");
     if (d->serial) {
@@ -715,6 +724,7 @@ add_device(GPtrArray *argv, const SvDomainDef *def, const SvDomainDiskDef *d, gu
         g_autofree char *serial = g_strjoinv("\\ ", parts);
         qemu_props_str(o, "serial", serial);
     }
+    add_error_policies(o, d);
     qemu_argv_add_json(argv, "-device", o);
 }
 
@@ -728,186 +738,6 @@ qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv)
         if (!sv_domain_disk_is_empty(d))
             add_blockdevs(argv, d, top);
         add_device(argv, def, d, top);
-    }
-}
-
-/* ---- controllers ----------------------------------------------------------------------- */
-
-/* libvirt's PCI address options: "bus", "multifunction", "addr", in that order. */
-static void
-add_pci_address(JsonObject *o, const SvDomainDef *def, const SvDomainDeviceInfo *info)
-{
-    const SvDomainPciAddress *a = &info->addr.pci;
-    g_autofree char *bus = NULL;
-    g_autofree char *addr = NULL;
-
-    if (info->addr.type != SV_DOMAIN_ADDRESS_PCI)
-        return;
-    bus = a->bus ? g_strdup_printf("pci.%u", a->bus)
-                 : g_strdup(qemu_machine_is_q35(def) ? "pcie.0" : "pci.0");
-    addr = a->function ? g_strdup_printf("0x%x.0x%x", a->slot, a->function)
-                       : g_strdup_printf("0x%x", a->slot);
-    qemu_props_str(o, "bus", bus);
-    if (a->multifunction != SV_DOMAIN_SWITCH_ABSENT)
-        qemu_props_bool(o, "multifunction", a->multifunction == SV_DOMAIN_SWITCH_ON);
-    qemu_props_str(o, "addr", addr);
-}
-
-/* The QEMU device of a usb controller model; NULL for none. */
-static const char *
-usb_driver(const char *model)
-{
-    static const char *const drivers[][2] = {
-        {"piix3-uhci", "piix3-usb-uhci"}, {"piix4-uhci", "piix4-usb-uhci"},
-        {"ehci", "usb-ehci"},             {"ich9-ehci1", "ich9-usb-ehci1"},
-        {"ich9-uhci1", "ich9-usb-uhci1"}, {"ich9-uhci2", "ich9-usb-uhci2"},
-        {"ich9-uhci3", "ich9-usb-uhci3"}, {"vt82c686b-uhci", "vt82c686b-usb-uhci"},
-        {"pci-ohci", "pci-ohci"},         {"nec-xhci", "nec-usb-xhci"},
-        {"qemu-xhci", "qemu-xhci"},
-    };
-
-    for (guint i = 0; i < G_N_ELEMENTS(drivers); i++) {
-        if (g_str_equal(drivers[i][0], model))
-            return drivers[i][1];
-    }
-    return NULL;
-}
-
-/* The alias of the usb controller companion `c` hangs off: the one of its index that is
- * no companion. */
-static const char *
-usb_master_alias(const SvDomainDef *def, const SvDomainControllerDef *c)
-{
-    for (guint i = 0; i < def->controllers->len; i++) {
-        const SvDomainControllerDef *m = def->controllers->pdata[i];
-        if (m->type == SV_DOMAIN_CONTROLLER_USB && m->index == c->index &&
-            m->master_startport == -1)
-            return m->info.alias;
-    }
-    return NULL;
-}
-
-static JsonObject *
-usb_props(const SvDomainDef *def, const SvDomainControllerDef *c)
-{
-    const char *model = c->model ? c->model : qemu_machine_is_q35(def) ? "qemu-xhci"
-                                                                       : "piix3-uhci";
-    const char *driver = usb_driver(model);
-    JsonObject *o;
-
-    if (!driver)
-        return NULL;
-    o = qemu_props_new(driver);
-    if (c->master_startport != -1) {
-        const char *master = usb_master_alias(def, c);
-        g_autofree char *bus = g_strdup_printf("%s.0", master ? master : "usb");
-        /* A companion shares its master's alias, so QEMU gets no id for it. */
-        qemu_props_str(o, "masterbus", bus);
-        qemu_props_int(o, "firstport", c->master_startport);
-        return o;
-    }
-    if (c->ports != -1 && g_str_has_suffix(model, "xhci")) {
-        qemu_props_int(o, "p2", c->ports);
-        qemu_props_int(o, "p3", c->ports);
-    }
-    qemu_props_str(o, "id", c->info.alias);
-    return o;
-}
-
-static JsonObject *
-pci_props(const SvDomainControllerDef *c)
-{
-    const char *name = c->model_name ? c->model_name : pci_model_name(c->model);
-    JsonObject *o;
-
-    /* pci-root and pcie-root are the machine's own. */
-    if (!name)
-        return NULL;
-    o = qemu_props_new(name);
-    if (c->target_chassis_nr != -1)
-        qemu_props_int(o, "chassis_nr", c->target_chassis_nr);
-    if (root_port_port(c) != -1)
-        qemu_props_int(o, "port", root_port_port(c));
-    if (c->target_chassis != -1)
-        qemu_props_int(o, "chassis", c->target_chassis);
-    qemu_props_str(o, "id", c->info.alias);
-    if (c->target_hotplug != SV_DOMAIN_SWITCH_ABSENT)
-        qemu_props_bool(o, "hotplug", c->target_hotplug == SV_DOMAIN_SWITCH_ON);
-    return o;
-}
-
-static JsonObject *
-controller_props(const SvDomainDef *def, const SvDomainControllerDef *c)
-{
-    JsonObject *o = NULL;
-
-    switch (c->type) {
-    case SV_DOMAIN_CONTROLLER_PCI:
-        return pci_props(c);
-    case SV_DOMAIN_CONTROLLER_USB:
-        return usb_props(def, c);
-    case SV_DOMAIN_CONTROLLER_SCSI:
-        o = qemu_props_new(g_strcmp0(c->model, "virtio-scsi") == 0 ? "virtio-scsi-pci" : "lsi");
-        qemu_props_str(o, "id", c->info.alias);
-        return o;
-    case SV_DOMAIN_CONTROLLER_SATA:
-        /* q35's own AHCI is sata index 0. */
-        if (c->index == 0 && qemu_machine_is_q35(def))
-            return NULL;
-        o = qemu_props_new("ahci");
-        qemu_props_str(o, "id", c->info.alias);
-        return o;
-    case SV_DOMAIN_CONTROLLER_VIRTIO_SERIAL:
-        o = qemu_props_new("virtio-serial-pci");
-        qemu_props_str(o, "id", c->info.alias);
-        if (c->ports != -1)
-            qemu_props_int(o, "max_ports", c->ports);
-        if (c->vectors != -1)
-            qemu_props_int(o, "vectors", c->vectors);
-        return o;
-    default:
-        /* ide (the pc machine's own), fdc, isa: built in. */
-        return NULL;
-    }
-}
-
-static gint
-compare_index(gconstpointer a, gconstpointer b)
-{
-    const SvDomainControllerDef *x = *(const SvDomainControllerDef *const *)a;
-    const SvDomainControllerDef *y = *(const SvDomainControllerDef *const *)b;
-
-    return x->index < y->index ? -1 : x->index > y->index;
-}
-
-void
-qemu_command_build_controllers(const SvDomainDef *def, GPtrArray *argv)
-{
-    static const SvDomainControllerType order[] = {
-        SV_DOMAIN_CONTROLLER_PCI, SV_DOMAIN_CONTROLLER_USB, SV_DOMAIN_CONTROLLER_SCSI,
-        SV_DOMAIN_CONTROLLER_IDE, SV_DOMAIN_CONTROLLER_SATA, SV_DOMAIN_CONTROLLER_FDC,
-        SV_DOMAIN_CONTROLLER_VIRTIO_SERIAL,
-    };
-    g_autoptr(GPtrArray) pci = g_ptr_array_new();
-
-    /* PCI controllers by index, so that each bus exists before what plugs into it. */
-    for (guint i = 0; i < def->controllers->len; i++) {
-        const SvDomainControllerDef *c = def->controllers->pdata[i];
-        if (c->type == SV_DOMAIN_CONTROLLER_PCI)
-            g_ptr_array_add(pci, (gpointer)c);
-    }
-    g_ptr_array_sort(pci, compare_index);
-    for (guint t = 0; t < G_N_ELEMENTS(order); t++) {
-        GPtrArray *list = order[t] == SV_DOMAIN_CONTROLLER_PCI ? pci : def->controllers;
-        for (guint i = 0; i < list->len; i++) {
-            const SvDomainControllerDef *c = list->pdata[i];
-            JsonObject *o;
-
-            if (c->type != order[t] || !(o = controller_props(def, c)))
-                continue;
-            add_pci_address(o, def, &c->info);
-            qemu_argv_add_json(argv, "-device", o);
-        }
     }
 }
 

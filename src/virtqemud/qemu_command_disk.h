@@ -1,5 +1,5 @@
-/* qemu_command_disk.h: disks and their controllers on QEMU's command line, as libvirt 9.0
- * writes them for QEMU 7.2 (-blockdev storage and format nodes, -device JSON). */
+/* qemu_command_disk.h: disks on QEMU's command line, as libvirt 9.0 writes them for QEMU 7.2
+ * (-blockdev storage and format nodes, -device JSON), and their define-time defaults. */
 #pragma once
 
 #include <glib.h>
@@ -7,17 +7,11 @@
 
 #include "conf/domain_conf.h"
 
-/* libvirt's QEMU defaults and checks for disks and controllers at define time: controller
- * models, pci <model name> and <target chassis port>; <driver name='qemu'> and type raw
+/* libvirt's QEMU defaults and checks for disks and controllers at define time: the
+ * controllers' (qemu_controller_def_post_parse()); <driver name='qemu'> and type raw
  * where absent; driver names other than qemu, unsafe serials and wwn on buses
  * without one are refused with libvirt's errors. */
 gboolean qemu_disk_def_post_parse(SvDomainDef *def, GError **error);
-
-/* libvirt's <target port> of each pcie-root-port without one, from its PCI address
- * (slot << 3 | function). qemu_disk_def_post_parse() does it for the addresses the XML
- * gives; run it again once define-time PCI addresses are assigned (the command line
- * computes it the same way when it is still unset). */
-void qemu_controllers_fill_ports(SvDomainDef *def);
 
 /* Checks at start of what this QEMU cannot run (buses, formats), with libvirt's errors. */
 gboolean qemu_disk_check(const SvDomainDef *def, GError **error);
@@ -35,10 +29,6 @@ guint qemu_disk_node_index(const SvDomainDef *def, guint i);
  * (<source index>, <backingStore index>), the end of a raw image's chain, no format for
  * an empty drive. */
 void qemu_disk_assign_live(SvDomainDef *def);
-
-/* Append the -device options of the controllers QEMU does not have built in, in
- * libvirt's order (pci by index, then usb, scsi, sata, virtio-serial). */
-void qemu_command_build_controllers(const SvDomainDef *def, GPtrArray *argv);
 
 /* The arguments of QMP block_set_io_throttle for disk `d` (its <iotune>), which libvirt
  * sends once QEMU runs and before the guest does; NULL when it has none to apply (or is an

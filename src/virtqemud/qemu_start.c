@@ -34,6 +34,7 @@
 #include "qemu_command_chr.h"
 #include "qemu_display.h"
 #include "qemu_firmware_desc.h"
+#include "qemu_disk_chain.h"
 #include "qemu_status.h"
 #include "sv-config.h"
 #include "util/error.h"
@@ -652,6 +653,11 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
                                      error))
         return FALSE;
     live = sv_domain_def_copy(obj->def);
+    /* Before the aliases: images are numbered with their backing chains. */
+    if (!qemu_disk_probe_chains(live, error)) {
+        sv_domain_def_free(live);
+        return FALSE;
+    }
     qemu_domain_assign_aliases(live);
     sv_domain_obj_run_on_live(obj, live);
     sv_domain_list_assign_id(ctx->domains->list, obj);

@@ -57,10 +57,47 @@ backend_of_driver(const char *driver)
     return NULL;
 }
 
+/* The first disk setting Xen's disk backends are not given, or NULL: what the domain XML
+ * carries for QEMU's block layer (cache modes, throttling, backing chains, network
+ * protocols...) is refused here rather than dropped. */
+static const char *
+disk_setting_xen_lacks(const SvDomainDiskDef *disk)
+{
+    gboolean iotune = FALSE;
+
+    for (int i = 0; i < SV_DOMAIN_IOTUNE_LAST; i++)
+        iotune = iotune || disk->iotune[i];
+    return disk->type == SV_DOMAIN_DISK_TYPE_NETWORK ? "<disk type='network'>"
+           : disk->model                            ? "disk model="
+           : disk->format != SV_DOMAIN_DISK_FORMAT_NONE &&
+                   disk->format != SV_DOMAIN_DISK_FORMAT_RAW &&
+                   disk->format != SV_DOMAIN_DISK_FORMAT_QCOW2
+               ? "a disk format other than raw or qcow2"
+           : disk->cache || disk->io || disk->discard || disk->detect_zeroes ||
+                   disk->iothread || disk->queues || disk->queue_size || disk->error_policy ||
+                   disk->rerror_policy
+               ? "a disk <driver> attribute other than name and type"
+           : disk->startup_policy ? "disk startupPolicy"
+           : disk->logical_block_size || disk->physical_block_size ? "disk <blockio>"
+           : disk->removable || disk->rotation_rate ? "disk <target removable rotation_rate>"
+           : disk->backing->len || disk->backing_end ? "disk <backingStore>"
+           : iotune             ? "disk <iotune>"
+           : disk->shareable    ? "disk <shareable>"
+           : disk->serial       ? "disk <serial>"
+           : disk->wwn          ? "disk <wwn>"
+                                : NULL;
+}
+
 static gboolean
 check_disk(const SvDomainDiskDef *disk, GError **error)
 {
     int bus = disk_bus_of(disk->target_dev);
+    const char *lacks = disk_setting_xen_lacks(disk);
+
+    if (lacks) {
+        unsupported(error, "%s is not supported by the Xen driver", lacks);
+        return FALSE;
+    }
 
     if (bus < 0) {
         unsupported(error, "disk target '%s': Xen takes xvdX, hdX and sdX names",

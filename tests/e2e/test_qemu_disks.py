@@ -82,6 +82,15 @@ def test_virtio_sata_scsi_disks_run(host):
     files = open_files(pid)
     for name in ("root.qcow2", "config.iso", "data.img", "usb.img"):
         assert str(root / name) in files
+    # The hotplug slots and controllers are QEMU's devices (it would have refused bus
+    # names that do not exist).
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        cmdline = f.read()
+    for device in (b'{"driver":"pcie-root-port","port":16,"chassis":1,"id":"pci.1"',
+                   b'{"driver":"pcie-root-port","port":17,"chassis":2,"id":"pci.2"',
+                   b'{"driver":"virtio-scsi-pci","id":"scsi0","bus":"pci.2"',
+                   b'{"driver":"ich9-usb-uhci1","masterbus":"usb.0","firstport":0'):
+        assert device in cmdline
 
     # The live XML: libvirt's aliases and drive addresses.
     live = ET.fromstring(dom.XMLDesc(0))
@@ -90,13 +99,14 @@ def test_virtio_sata_scsi_disks_run(host):
            for d in live.iter("disk")}
     assert got == {"vda": ("virtio-disk0", "pci"), "sda": ("sata0-0-0", "drive"),
                    "sdb": ("scsi0-0-0-1", "drive"), "sdc": ("usb-disk2", "usb")}
-    # libvirt's node indexes (the last disk is 1) and the known end of raw images' chains.
+    # libvirt's node indexes (the last disk is 1) and the known ends of the chains: raw
+    # images have no backing file, and the qcow2 header says it has none.
     index = {d.find("target").get("dev"): d.find("source").get("index")
              for d in live.iter("disk")}
     assert index == {"vda": "4", "sda": "3", "sdb": "2", "sdc": "1"}
     ends = {d.find("target").get("dev") for d in live.iter("disk")
             if d.find("backingStore") is not None}
-    assert ends == {"sda", "sdb", "sdc"}
+    assert ends == {"vda", "sda", "sdb", "sdc"}
     ctrl = {(c.get("type"), c.get("index")): c.find("alias").get("name")
             for c in live.iter("controller")}
     assert ctrl[("scsi", "0")] == "scsi0"
@@ -260,4 +270,133 @@ def test_optional_images_missing_at_start(host):
     inactive = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
     assert {d.find("target").get("dev") for d in inactive.iter("disk")} == {"hdc", "vda", "vdb"}
     dom.destroy()
+    host.assert_clean()
+
+
+def test_qcow2_backing_chain_read_at_start(host):
+    """A qcow2 overlay whose <disk> names no <backingStore>: its chain is read from the
+    image headers at start as libvirt reads it (the relative name taken from the overlay's
+    directory), QEMU is given every image, and the live XML shows the chain with its node
+    indexes; the inactive XML stays as defined. (An image recording no backing format is
+    refused, as libvirt refuses it: test-qemu-disk-chain.)"""
+    root = host.root
+    subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", str(root / "base.qcow2"), "16M"],
+                   check=True)
+    subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2",
+                    str(root / "top.qcow2")], check=True)
+    disk = ("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+            "<source file='%s/top.qcow2'/><target dev='vda' bus='virtio'/></disk>" % root)
+    dom = host.conn.defineXML(
+        domain_xml("chain", host.kernel).replace("<devices>", "<devices>" + disk, 1))
+    dom.create()
+    assert dom.state()[0] == RUNNING
+    pid = host.pid("chain")
+    files = open_files(pid)
+    assert str(root / "top.qcow2") in files and str(root / "base.qcow2") in files
+    live = ET.fromstring(dom.XMLDesc(0)).find("devices/disk")
+    assert live.find("source").get("index") == "1"
+    back = live.find("backingStore")
+    assert (back.get("type"), back.get("index")) == ("file", "2")
+    assert back.find("format").get("type") == "qcow2"
+    assert back.find("source").get("file") == str(root / "base.qcow2")
+    end = back.find("backingStore")
+    assert end is not None and end.get("type") is None and len(end) == 0
+    inactive = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    assert inactive.find("devices/disk/backingStore") is None
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        assert b'"backing":"libvirt-2-format"' in f.read()
+    dom.destroy()
+    host.assert_clean()
+
+
+def test_disk_live_state_survives_a_daemon_restart(daemons, root):
+    """The live disk state (aliases, node indexes, probed chains, drive addresses) is kept
+    in the guest's status file: a daemon started again on the running guest shows the
+    same live XML."""
+    import shutil
+    from guests import DAEMON_CONFIG, guest_elf, uri_for
+    kernel = root / "svguest.elf"
+    shutil.copyfile(guest_elf(), kernel)
+    subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", str(root / "base.qcow2"), "16M"],
+                   check=True)
+    subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2",
+                    str(root / "top.qcow2")], check=True)
+    with open(root / "data.img", "wb") as f:
+        f.truncate(1024 * 1024)
+    disks = ("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+             "<source file='%(r)s/top.qcow2'/><target dev='vda' bus='virtio'/></disk>"
+             "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+             "<source file='%(r)s/data.img'/><target dev='hdb' bus='ide'/>"
+             "<iotune><total_iops_sec>500</total_iops_sec></iotune></disk>"
+             "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/></disk>"
+             % {"r": root})
+    d = daemons.start(config=DAEMON_CONFIG)
+    c = libvirt.open(uri_for(d.sock))
+    dom = c.defineXML(domain_xml("restart", kernel).replace("<devices>", "<devices>" + disks, 1))
+    dom.create()
+    before = dom.XMLDesc(0)
+    c.close()
+    assert d.stop() == 0
+
+    d2 = daemons.start(config=DAEMON_CONFIG)
+    c = libvirt.open(uri_for(d2.sock))
+    dom = c.lookupByName("restart")
+    assert dom.state()[0] == RUNNING
+    assert dom.XMLDesc(0) == before
+    assert "<backingStore type='file' index='4'>" in before
+    dom.destroy()
+    c.close()
+
+
+def strip_backing_format(image):
+    """Rename the backing format header extension of a qcow2 image: qemu-img 7.2 always
+    records the format, images made by older tools may not."""
+    data = bytearray(image.read_bytes())
+    at = data.index(bytes.fromhex("e2792aca"), 72)
+    data[at:at + 4] = bytes.fromhex("12345678")
+    image.write_bytes(bytes(data))
+
+
+def test_backing_file_without_format(host):
+    """A backing file whose format its overlay does not record is probed where libvirt 9.0
+    probes it (an image naming no backing file itself: here raw, and the guest runs with the
+    chain libvirtd shows), and refused with libvirt's error otherwise, leaving nothing."""
+    root = host.root
+    with open(root / "base.raw", "wb") as f:
+        f.truncate(1024 * 1024)
+    mid = root / "mid.qcow2"
+    top = root / "top.qcow2"
+    subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", "-b", "base.raw", "-F", "raw",
+                    str(mid)], check=True)
+    subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", "-b", "mid.qcow2", "-F", "qcow2",
+                    str(top)], check=True)
+    strip_backing_format(mid)
+    strip_backing_format(top)
+
+    def guest(name, image):
+        disk = ("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+                "<source file='%s'/><target dev='vda' bus='virtio'/></disk>" % image)
+        return host.conn.defineXML(
+            domain_xml(name, host.kernel).replace("<devices>", "<devices>" + disk, 1))
+
+    dom = guest("probed", mid)
+    dom.create()
+    back = ET.fromstring(dom.XMLDesc(0)).find("devices/disk/backingStore")
+    assert back.find("format").get("type") == "raw"
+    assert back.find("source").get("file") == str(root / "base.raw")
+    dom.destroy()
+    host.assert_clean()
+
+    dom = guest("refused", top)
+    try:
+        dom.create()
+        raise AssertionError("started")
+    except libvirt.libvirtError as e:
+        assert e.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
+        assert e.get_error_domain() == libvirt.VIR_FROM_STORAGE
+        assert e.get_error_message() == (
+            "Requested operation is not valid: format of backing image 'mid.qcow2' of image "
+            "'%s' was not specified in the image metadata (See "
+            "https://libvirt.org/kbase/backing_chains.html for troubleshooting)" % top)
+    assert not dom.isActive()
     host.assert_clean()

@@ -579,6 +579,25 @@ typedef enum {
     SV_DOMAIN_DISK_CACHE_LAST
 } SvDomainDiskCache;
 
+/* <disk model=...>, for virtio disks (DEFAULT: not written). */
+typedef enum {
+    SV_DOMAIN_DISK_MODEL_DEFAULT,
+    SV_DOMAIN_DISK_MODEL_VIRTIO,
+    SV_DOMAIN_DISK_MODEL_VIRTIO_TRANSITIONAL,
+    SV_DOMAIN_DISK_MODEL_VIRTIO_NON_TRANSITIONAL,
+    SV_DOMAIN_DISK_MODEL_LAST
+} SvDomainDiskModel;
+
+/* <driver error_policy=...> and rerror_policy= (which takes no enospace). */
+typedef enum {
+    SV_DOMAIN_DISK_ERROR_POLICY_DEFAULT,
+    SV_DOMAIN_DISK_ERROR_POLICY_STOP,
+    SV_DOMAIN_DISK_ERROR_POLICY_REPORT,
+    SV_DOMAIN_DISK_ERROR_POLICY_IGNORE,
+    SV_DOMAIN_DISK_ERROR_POLICY_ENOSPACE,
+    SV_DOMAIN_DISK_ERROR_POLICY_LAST
+} SvDomainDiskErrorPolicy;
+
 /* <driver io=...>. */
 typedef enum {
     SV_DOMAIN_DISK_IO_DEFAULT,
@@ -650,13 +669,18 @@ typedef struct {
     SvDomainDeviceInfo info; /* first: see domain_device.h */
     SvDomainDiskType type;
     SvDomainDiskDevice device;
+    SvDomainDiskModel model;   /* virtio bus only */
     char *driver_name;         /* <driver name=>, "qemu" when the QEMU driver defines it */
     SvDomainDiskFormat format; /* <driver type=> */
     SvDomainDiskCache cache;
+    SvDomainDiskErrorPolicy error_policy;
+    SvDomainDiskErrorPolicy rerror_policy;
     SvDomainDiskIo io;
     SvDomainDiskDiscard discard;
     SvDomainDiskDetectZeroes detect_zeroes;
     guint iothread;  /* <driver iothread=>, 0 = none */
+    guint queues;     /* <driver queues=> (virtio-blk), 0 = QEMU's default */
+    guint queue_size; /* <driver queue_size=> (virtio-blk), 0 = QEMU's default */
     char *source;    /* file path or block device; NULL for an empty cdrom or a network disk */
     /* Network disks: protocol, <source name=> (NULL only for nbd), query= (http and https)
      * and the hosts, of SvDomainDiskHostDef, never NULL. */
@@ -670,8 +694,12 @@ typedef struct {
      * backing_end: the chain ends there (an empty <backingStore/>). */
     GPtrArray *backing;
     gboolean backing_end;
+    guint logical_block_size;  /* <blockio>, 0 = QEMU's default */
+    guint physical_block_size; /* <blockio>, 0 = QEMU's default */
     char *target_dev; /* never NULL; a name libvirt accepts (vda, hdc, xvdb...) */
     SvDomainDiskBus bus;
+    SvDomainSwitch removable; /* <target removable=>, usb only */
+    guint rotation_rate;      /* <target rotation_rate=>, 0 = none */
     guint64 iotune[SV_DOMAIN_IOTUNE_LAST]; /* 0 = not set */
     gboolean readonly; /* always TRUE for cdroms, as libvirt */
     gboolean shareable;
@@ -692,6 +720,10 @@ const char *sv_domain_disk_transport_to_string(int v);
 int sv_domain_disk_transport_from_string(const char *s);
 const char *sv_domain_disk_cache_to_string(int v);
 int sv_domain_disk_cache_from_string(const char *s);
+const char *sv_domain_disk_model_to_string(int v);
+int sv_domain_disk_model_from_string(const char *s);
+const char *sv_domain_disk_error_policy_to_string(int v);
+int sv_domain_disk_error_policy_from_string(const char *s);
 const char *sv_domain_disk_io_to_string(int v);
 int sv_domain_disk_io_from_string(const char *s);
 const char *sv_domain_disk_discard_to_string(int v);
@@ -716,6 +748,7 @@ typedef struct {
     int master_startport; /* usb companions: <master startport=>, -1 = none */
     int ports;            /* usb and virtio-serial ports=, -1 = unset */
     int vectors;          /* virtio-serial vectors=, -1 = unset */
+    guint queues;         /* virtio-scsi <driver queues=>, 0 = unset */
 } SvDomainControllerDef;
 
 /* A controller with nothing else set (every optional value absent), as the parser and the

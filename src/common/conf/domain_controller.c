@@ -9,6 +9,11 @@
 #include "conf/domain_xml.h"
 #include "util/error.h"
 
+/* libvirt 9.0's <model name> values for pci controllers. */
+#define PCI_MODEL_NAMES                                                                        \
+    "none pci-bridge i82801b11-bridge ioh3420 x3130-upstream xio3130-downstream pxb pxb-pcie " \
+    "pcie-root-port spapr-pci-host-bridge pcie-pci-bridge"
+
 /* libvirt 9.0's models per controller type (space-separated, NULL: the type has none). */
 static const char *
 known_models(SvDomainControllerType type)
@@ -43,7 +48,7 @@ supported_models(SvDomainControllerType type)
 {
     switch (type) {
     case SV_DOMAIN_CONTROLLER_SCSI:
-        return "lsilogic virtio-scsi";
+        return "lsilogic virtio-scsi virtio-transitional virtio-non-transitional";
     case SV_DOMAIN_CONTROLLER_USB:
         return "piix3-uhci piix4-uhci ehci ich9-ehci1 ich9-uhci1 ich9-uhci2 ich9-uhci3 "
                "vt82c686b-uhci pci-ohci nec-xhci qemu-xhci none";
@@ -52,6 +57,8 @@ supported_models(SvDomainControllerType type)
                "pcie-to-pci-bridge";
     case SV_DOMAIN_CONTROLLER_IDE:
         return "piix3 piix4 ich6";
+    case SV_DOMAIN_CONTROLLER_VIRTIO_SERIAL:
+        return "virtio virtio-transitional virtio-non-transitional";
     default:
         return "";
     }
@@ -69,12 +76,6 @@ sv_domain_controller_def_free(gpointer p)
     g_free(c->model_name);
     g_free(c);
 }
-
-/* The QEMU devices libvirt knows as PCI controllers' <model name=>. */
-static const char *const pci_model_names[] = {
-    "pci-bridge", "i82801b11-bridge", "ioh3420", "pcie-root-port", "x3130-upstream",
-    "xio3130-downstream", "pxb", "pxb-pcie", "pcie-pci-bridge", "spapr-pci-host-bridge", NULL,
-};
 
 SvDomainControllerDef *
 sv_domain_controller_def_new(SvDomainControllerType type, guint index, const char *model)
@@ -163,11 +164,24 @@ parse_options(const xmlNode *node, SvDomainControllerDef *ctrl, GError **error)
     xmlNode *target = sv_xml_child(node, "target");
     xmlNode *master = sv_xml_child(node, "master");
     int hotplug = SV_DOMAIN_SWITCH_ABSENT;
+    xmlNode *driver = sv_xml_child(node, "driver");
+    g_autofree char *queues = driver ? sv_xml_prop(driver, "queues") : NULL;
 
     ctrl->model_name = sv_xml_child_prop(node, "model", "name");
-    if (ctrl->model_name && ctrl->type == SV_DOMAIN_CONTROLLER_PCI &&
-        !g_strv_contains(pci_model_names, ctrl->model_name)) {
-        sv_xml_error_invalid_attr(error, sv_xml_child(node, "model"), "name", ctrl->model_name);
+    if (ctrl->model_name && !sv_word_in(PCI_MODEL_NAMES, ctrl->model_name)) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
+                     "Invalid value for attribute 'name' in element 'model': '%s'.",
+                     ctrl->model_name);
+        return FALSE;
+    }
+    /* libvirt's "none" is no name: the driver picks its default. */
+    if (g_strcmp0(ctrl->model_name, "none") == 0)
+        g_clear_pointer(&ctrl->model_name, g_free);
+    if (queues && !sv_domain_parse_uint(queues, &ctrl->queues)) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
+                     "Invalid value for attribute 'queues' in element 'driver': '%s'. Expected "
+                     "non-negative integer value",
+                     queues);
         return FALSE;
     }
     if (!prop_int(node, "ports", 10, &ctrl->ports, error) ||
@@ -185,6 +199,29 @@ parse_options(const xmlNode *node, SvDomainControllerDef *ctrl, GError **error)
     return check_range(ctrl->target_chassis_nr, 1, "chassisNr", error) &&
            check_range(ctrl->target_chassis, 0, "chassis", error) &&
            check_range(ctrl->target_port, 0, "port", error);
+}
+
+/* libvirt's rule: a usb controller of model none is the only usb controller. */
+static gboolean
+check_usb_none(const SvDomainDef *def, const SvDomainControllerDef *ctrl, GError **error)
+{
+    gboolean none = FALSE, other = FALSE;
+
+    if (ctrl->type != SV_DOMAIN_CONTROLLER_USB)
+        return TRUE;
+    for (guint i = 0; i < def->controllers->len; i++) {
+        const SvDomainControllerDef *c = def->controllers->pdata[i];
+        if (c->type == SV_DOMAIN_CONTROLLER_USB) {
+            none = none || g_strcmp0(c->model, "none") == 0;
+            other = TRUE;
+        }
+    }
+    if (none || (other && g_strcmp0(ctrl->model, "none") == 0)) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_DETAIL,
+                     "Can't add another USB controller: USB is disabled for this domain");
+        return FALSE;
+    }
+    return TRUE;
 }
 
 gboolean
@@ -208,16 +245,19 @@ sv_domain_controller_parse(const xmlNode *node, SvDomainDef *def, guint flags, G
         return FALSE;
     }
     if (!parse_model(node, ctrl, error) || !parse_options(node, ctrl, error) ||
-        !sv_domain_device_info_parse(node, &ctrl->info, info_flags, error))
+        !sv_domain_device_info_parse(node, &ctrl->info, info_flags, error) ||
+        !check_usb_none(def, ctrl, error))
         return FALSE;
     g_ptr_array_add(def->controllers, g_steal_pointer(&ctrl));
     return TRUE;
 }
 
-/* The controller's own children, in libvirt's order: <model name>, <target>. */
+/* The controller's own children, in libvirt's order: <driver>, <model name>, <target>. */
 static void
 format_children(GString *buf, const SvDomainControllerDef *c)
 {
+    if (c->queues)
+        g_string_append_printf(buf, "      <driver queues='%u'/>\n", c->queues);
     if (c->model_name) {
         g_string_append(buf, "      <model");
         sv_xml_append_attr(buf, "name", c->model_name);

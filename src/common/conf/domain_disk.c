@@ -44,6 +44,10 @@ DISK_ENUM_IMPL(disk_bus, SV_DOMAIN_DISK_BUS_LAST, "ide", "fdc", "scsi", "virtio"
                "uml", "sata", "sd")
 DISK_ENUM_IMPL(disk_cache, SV_DOMAIN_DISK_CACHE_LAST, "default", "none", "writethrough",
                "writeback", "directsync", "unsafe")
+DISK_ENUM_IMPL(disk_model, SV_DOMAIN_DISK_MODEL_LAST, "default", "virtio", "virtio-transitional",
+               "virtio-non-transitional")
+DISK_ENUM_IMPL(disk_error_policy, SV_DOMAIN_DISK_ERROR_POLICY_LAST, "default", "stop", "report",
+               "ignore", "enospace")
 DISK_ENUM_IMPL(disk_io, SV_DOMAIN_DISK_IO_LAST, "default", "native", "threads", "io_uring")
 DISK_ENUM_IMPL(disk_discard, SV_DOMAIN_DISK_DISCARD_LAST, "default", "unmap", "ignore")
 DISK_ENUM_IMPL(disk_detect_zeroes, SV_DOMAIN_DISK_DETECT_ZEROES_LAST, "default", "off", "on",
@@ -261,12 +265,30 @@ parse_format(const xmlNode *node, const char *attr, SvDomainDiskFormat *out, GEr
     return FALSE;
 }
 
+/* A number attribute (0 is as absent), as libvirt's virXMLPropUInt. */
+static gboolean
+parse_driver_uint(const xmlNode *node, const char *attr, guint *out, GError **error)
+{
+    g_autofree char *v = sv_xml_prop(node, attr);
+
+    if (!v)
+        return TRUE;
+    if (!sv_domain_parse_uint(v, out)) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
+                     "Invalid value for attribute '%s' in element '%s': '%s'. Expected "
+                     "non-negative integer value",
+                     attr, (const char *)node->name, v);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean
 parse_driver(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
 {
     xmlNode *driver = sv_xml_child(node, "driver");
     g_autofree char *iothread = NULL;
-    int cache = 0, io = 0, discard = 0, zeroes = 0;
+    int cache = 0, io = 0, discard = 0, zeroes = 0, werror = 0, rerror = 0;
 
     if (!driver)
         return TRUE;
@@ -274,6 +296,10 @@ parse_driver(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
     if (!parse_format(driver, "type", &disk->format, error) ||
         !sv_domain_prop_enum(driver, "cache", sv_domain_disk_cache_from_string, 0, NULL, FALSE,
                              &cache, error) ||
+        !sv_domain_prop_enum(driver, "error_policy", sv_domain_disk_error_policy_from_string, 1,
+                             NULL, FALSE, &werror, error) ||
+        !sv_domain_prop_enum(driver, "rerror_policy", sv_domain_disk_error_policy_from_string,
+                             1, NULL, FALSE, &rerror, error) ||
         !sv_domain_prop_enum(driver, "io", sv_domain_disk_io_from_string, 1, NULL, FALSE, &io,
                              error) ||
         !sv_domain_prop_enum(driver, "discard", sv_domain_disk_discard_from_string, 1, NULL,
@@ -281,7 +307,14 @@ parse_driver(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
         !sv_domain_prop_enum(driver, "detect_zeroes", sv_domain_disk_detect_zeroes_from_string,
                              1, NULL, FALSE, &zeroes, error))
         return FALSE;
+    if (rerror == SV_DOMAIN_DISK_ERROR_POLICY_ENOSPACE) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Invalid disk read error policy: 'enospace'");
+        return FALSE;
+    }
     disk->cache = cache;
+    disk->error_policy = werror;
+    disk->rerror_policy = rerror;
     disk->io = io;
     disk->discard = discard;
     disk->detect_zeroes = zeroes;
@@ -293,6 +326,9 @@ parse_driver(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
                      iothread);
         return FALSE;
     }
+    if (!parse_driver_uint(driver, "queues", &disk->queues, error) ||
+        !parse_driver_uint(driver, "queue_size", &disk->queue_size, error))
+        return FALSE;
     if (iothread && !disk->iothread) {
         sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
                      "Invalid value for attribute 'iothread' in element 'driver': "
@@ -365,6 +401,17 @@ parse_backing(const xmlNode *node, SvDomainDiskDef *disk, guint flags, GError **
         }
     }
     return TRUE;
+}
+
+static gboolean
+parse_blockio(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
+{
+    xmlNode *blockio = sv_xml_child(node, "blockio");
+
+    return !blockio ||
+           (parse_driver_uint(blockio, "logical_block_size", &disk->logical_block_size, error) &&
+            parse_driver_uint(blockio, "physical_block_size", &disk->physical_block_size,
+                              error));
 }
 
 static gboolean
@@ -549,11 +596,16 @@ parse_target(const xmlNode *node, SvDomainDiskDef *disk, DiskKey *key, GError **
 {
     xmlNode *target = sv_xml_child(node, "target");
     int bus = -1;
+    int removable = SV_DOMAIN_SWITCH_ABSENT;
 
     disk->target_dev = target ? sv_xml_prop(target, "dev") : NULL;
-    if (target && !sv_domain_prop_enum(target, "bus", sv_domain_disk_bus_from_string, 0, NULL,
-                                       FALSE, &bus, error))
+    if (target && (!sv_domain_prop_enum(target, "bus", sv_domain_disk_bus_from_string, 0, NULL,
+                                        FALSE, &bus, error) ||
+                   !sv_domain_prop_enum(target, "removable", sv_domain_switch_from_string, 1,
+                                        NULL, FALSE, &removable, error) ||
+                   !parse_driver_uint(target, "rotation_rate", &disk->rotation_rate, error)))
         return FALSE;
+    disk->removable = removable;
     if (!disk->target_dev || !*disk->target_dev) {
         sv_domain_error_templated(error, SV_FROM_DOMAIN, SV_ERR_NO_TARGET,
                                   "missing target information for device %s",
@@ -572,6 +624,11 @@ parse_target(const xmlNode *node, SvDomainDiskDef *disk, DiskKey *key, GError **
     }
     disk->bus = bus >= 0 ? (SvDomainDiskBus)bus : disk_bus_from_name(disk->target_dev);
     key->bus = disk->bus;
+    if (disk->removable && disk->bus != SV_DOMAIN_DISK_BUS_USB) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
+                     "removable is only valid for usb disks");
+        return FALSE;
+    }
     return TRUE;
 }
 
@@ -605,6 +662,34 @@ check_disk(const SvDomainDef *def, const SvDomainDiskDef *disk, GError **error)
                      sv_domain_startup_policy_to_string(disk->startup_policy));
         return FALSE;
     }
+    if ((disk->bus == SV_DOMAIN_DISK_BUS_IDE || disk->bus == SV_DOMAIN_DISK_BUS_SATA ||
+         disk->bus == SV_DOMAIN_DISK_BUS_SCSI || disk->bus == SV_DOMAIN_DISK_BUS_FDC) &&
+        disk->info.addr.type != SV_DOMAIN_ADDRESS_NONE &&
+        disk->info.addr.type != SV_DOMAIN_ADDRESS_DRIVE) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Invalid address type '%s' for the disk '%s' with the bus type '%s'",
+                     sv_domain_address_type_to_string(disk->info.addr.type), disk->target_dev,
+                     sv_domain_disk_bus_to_string(disk->bus));
+        return FALSE;
+    }
+    if (disk->model && disk->bus != SV_DOMAIN_DISK_BUS_VIRTIO) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "disk model '%s' not supported for bus '%s'",
+                     sv_domain_disk_model_to_string(disk->model),
+                     sv_domain_disk_bus_to_string(disk->bus));
+        return FALSE;
+    }
+    if (disk->queues && disk->bus != SV_DOMAIN_DISK_BUS_VIRTIO) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "queues attribute in disk driver element is only supported by virtio-blk");
+        return FALSE;
+    }
+    if (disk->queue_size && disk->bus != SV_DOMAIN_DISK_BUS_VIRTIO) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "queue_size attribute in disk driver element is only supported by "
+                     "virtio-blk");
+        return FALSE;
+    }
     for (guint i = 0; i < def->disks->len; i++) {
         const SvDomainDiskDef *o = def->disks->pdata[i];
         const char *a = o->source ? o->source : o->net_name;
@@ -630,17 +715,22 @@ sv_domain_disk_parse(const xmlNode *node, SvDomainDef *def, guint flags, GArray 
     guint at;
     int type = SV_DOMAIN_DISK_TYPE_FILE;
     int device = SV_DOMAIN_DISK_DEVICE_DISK;
+    int model = SV_DOMAIN_DISK_MODEL_DEFAULT;
 
     if (!sv_domain_prop_enum(node, "type", sv_domain_disk_type_from_string, 0,
                              UNSUPPORTED_DISK_TYPES, FALSE, &type, error) ||
         !sv_domain_prop_enum(node, "device", sv_domain_disk_device_from_string, 0,
-                             UNSUPPORTED_DISK_DEVICES, FALSE, &device, error))
+                             UNSUPPORTED_DISK_DEVICES, FALSE, &device, error) ||
+        !sv_domain_prop_enum(node, "model", sv_domain_disk_model_from_string, 1, NULL, FALSE,
+                             &model, error))
         return FALSE;
     disk->type = type;
     disk->device = device;
+    disk->model = model;
     if (!parse_source(node, disk, flags, error) || !parse_driver(node, disk, error) ||
         !parse_backing(node, disk, flags, error) || !parse_target(node, disk, &key, error) ||
-        !parse_iotune(node, disk, error) || !parse_identity(node, disk, error) ||
+        !parse_iotune(node, disk, error) || !parse_blockio(node, disk, error) ||
+        !parse_identity(node, disk, error) ||
         !sv_domain_device_info_parse(node, &disk->info, info_flags, error) ||
         !check_disk(def, disk, error))
         return FALSE;
@@ -658,7 +748,8 @@ static void
 format_driver(GString *buf, const SvDomainDiskDef *disk)
 {
     if (!disk->driver_name && !disk->format && !disk->cache && !disk->io && !disk->discard &&
-        !disk->iothread && !disk->detect_zeroes)
+        !disk->iothread && !disk->detect_zeroes && !disk->queues && !disk->queue_size &&
+        !disk->error_policy && !disk->rerror_policy)
         return;
     g_string_append(buf, "      <driver");
     sv_xml_append_attr(buf, "name", disk->driver_name);
@@ -666,6 +757,12 @@ format_driver(GString *buf, const SvDomainDiskDef *disk)
         sv_xml_append_attr(buf, "type", sv_domain_disk_format_to_string(disk->format));
     if (disk->cache)
         sv_xml_append_attr(buf, "cache", sv_domain_disk_cache_to_string(disk->cache));
+    if (disk->error_policy)
+        sv_xml_append_attr(buf, "error_policy",
+                           sv_domain_disk_error_policy_to_string(disk->error_policy));
+    if (disk->rerror_policy)
+        sv_xml_append_attr(buf, "rerror_policy",
+                           sv_domain_disk_error_policy_to_string(disk->rerror_policy));
     if (disk->io)
         sv_xml_append_attr(buf, "io", sv_domain_disk_io_to_string(disk->io));
     if (disk->discard)
@@ -675,6 +772,10 @@ format_driver(GString *buf, const SvDomainDiskDef *disk)
     if (disk->detect_zeroes)
         sv_xml_append_attr(buf, "detect_zeroes",
                            sv_domain_disk_detect_zeroes_to_string(disk->detect_zeroes));
+    if (disk->queues)
+        g_string_append_printf(buf, " queues='%u'", disk->queues);
+    if (disk->queue_size)
+        g_string_append_printf(buf, " queue_size='%u'", disk->queue_size);
     g_string_append(buf, "/>\n");
 }
 
@@ -756,9 +857,12 @@ format_network_source(GString *buf, const SvDomainDiskDef *disk, guint flags)
 void
 sv_domain_disk_format(GString *buf, const SvDomainDiskDef *disk, guint flags)
 {
-    g_string_append_printf(buf, "    <disk type='%s' device='%s'>\n",
+    g_string_append_printf(buf, "    <disk type='%s' device='%s'",
                            sv_domain_disk_type_to_string(disk->type),
                            sv_domain_disk_device_to_string(disk->device));
+    if (disk->model)
+        sv_xml_append_attr(buf, "model", sv_domain_disk_model_to_string(disk->model));
+    g_string_append(buf, ">\n");
     format_driver(buf, disk);
     if (disk->type == SV_DOMAIN_DISK_TYPE_NETWORK) {
         format_network_source(buf, disk, flags);
@@ -773,9 +877,21 @@ sv_domain_disk_format(GString *buf, const SvDomainDiskDef *disk, guint flags)
         g_string_append(buf, "/>\n");
     }
     format_backing(buf, disk, flags);
+    if (disk->logical_block_size || disk->physical_block_size) {
+        g_string_append(buf, "      <blockio");
+        if (disk->logical_block_size)
+            g_string_append_printf(buf, " logical_block_size='%u'", disk->logical_block_size);
+        if (disk->physical_block_size)
+            g_string_append_printf(buf, " physical_block_size='%u'", disk->physical_block_size);
+        g_string_append(buf, "/>\n");
+    }
     g_string_append(buf, "      <target");
     sv_xml_append_attr(buf, "dev", disk->target_dev);
     sv_xml_append_attr(buf, "bus", sv_domain_disk_bus_to_string(disk->bus));
+    if (disk->removable)
+        sv_xml_append_attr(buf, "removable", sv_domain_switch_to_string(disk->removable));
+    if (disk->rotation_rate)
+        g_string_append_printf(buf, " rotation_rate='%u'", disk->rotation_rate);
     g_string_append(buf, "/>\n");
     format_iotune(buf, disk);
     if (disk->readonly)

@@ -136,18 +136,23 @@ static const HandledElement handled_elements[] = {
 
     /* ---- disks and controllers ---- */
     {"devices/disk",
-     "driver source backingStore target iotune readonly shareable serial wwn boot alias address",
-     "type device"},
-    {"disk/driver", "", "name type cache io discard detect_zeroes iothread"},
+     "driver source backingStore blockio target iotune readonly shareable serial wwn boot alias "
+     "address",
+     "type device model"},
+    {"disk/blockio", "", "logical_block_size physical_block_size"},
+    {"disk/driver", "",
+     "name type cache error_policy rerror_policy io discard detect_zeroes iothread queues "
+     "queue_size"},
     {"disk/source", "host", "file dev startupPolicy index protocol name query"},
     {"source/host", "", "name port transport socket"},
     {"disk/backingStore", "format source backingStore", "type index"},
     {"backingStore/format", "", "type"},
     {"backingStore/source", "", "file dev"},
     {"backingStore/backingStore", "format source backingStore", "type index"},
-    {"disk/target", "", "dev bus"},
-    {"devices/controller", "model target master alias address",
+    {"disk/target", "", "dev bus removable rotation_rate"},
+    {"devices/controller", "driver model target master alias address",
      "type index model ports vectors"},
+    {"controller/driver", "", "queues"},
     {"controller/model", "", "name"},
     {"controller/target", "", "chassisNr chassis port hotplug"},
     {"controller/master", "", "startport"},
