@@ -303,7 +303,8 @@ prepare_ports(SvDomainGraphicsDef *g, QemuPorts *ports, QemuPorts *websockets, G
     }
     if (!has_port(g))
         return TRUE;
-    if (g->autoport && g->port <= 0) {
+    /* Spice's port='-1' asks for a port too (autoport stays as written, as libvirt's). */
+    if ((g->autoport && g->port <= 0) || g->port == -1) {
         if (!qemu_ports_acquire(ports, &port, error))
             return FALSE;
         g->port = (int)port;
@@ -331,12 +332,6 @@ qemu_display_prepare(SvDomainDef *live, QemuPorts *ports, QemuPorts *websockets,
         if (l && l->type == SV_DOMAIN_GRAPHICS_LISTEN_SOCKET && !l->socket)
             l->socket = g_strdup_printf("%s/%s.sock", dir,
                                         sv_domain_graphics_type_to_string(g->type));
-        /* Spice's port='-1' asks for a port too; the live XML then says autoport='yes'
-         * (libvirt's says 'no' beside the port it took). */
-        if (g->type == SV_DOMAIN_GRAPHICS_SPICE && g->port == -1 && has_port(g)) {
-            g->autoport = TRUE;
-            g->port = 0;
-        }
         if (!prepare_ports(g, ports, websockets, error))
             return FALSE;
     }

@@ -150,9 +150,14 @@ test_spice_port_minus_one(void)
     const SvDomainGraphicsDef *g = live->graphics->pdata[0];
     g_autoptr(GError) error = NULL;
 
+    g_autofree char *xml = NULL, *want = g_strdup_printf(
+        "<graphics type='spice' port='%u' autoport='no' listen='127.0.0.1'>", base);
+
     g_assert_true(qemu_display_prepare(live, ports, ws, "/run/g", &error));
     g_assert_cmpint(g->port, ==, (int)base);
     g_assert_true(qemu_ports_is_used(ports, base));
+    xml = sv_domain_def_format(live, 1, 0);
+    g_assert_nonnull(strstr(xml, want));
     qemu_display_release(live, ports, ws);
     g_assert_false(qemu_ports_is_used(ports, base));
 }

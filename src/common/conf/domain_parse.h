@@ -186,5 +186,6 @@ gboolean sv_domain_display_parse(const xmlNode *node, SvDomainDef *def, guint fl
  * video, sounds naming existing audio backends. */
 gboolean sv_domain_display_post_parse(SvDomainDef *def, GError **error);
 
-/* Write the input, graphics, sound, audio, video and redirdev elements in libvirt's order. */
+/* Write the input, graphics, sound, audio, video and redirdev elements in libvirt's order
+ * (domain_display_format.c). */
 void sv_domain_display_format(GString *buf, const SvDomainDef *def, guint flags);
