@@ -12,6 +12,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/process.h"
+#include "qemu_caps_qmp.h"
 
 #define RECHECK_US (2 * G_USEC_PER_SEC) /* how often the binary's mtime is looked at */
 
@@ -19,6 +20,20 @@ typedef struct {
     QemuCapsReadyFunc cb;
     gpointer data;
 } Waiter;
+
+/* What the probe's runs printed; the facts are parsed from these, which is also what the
+ * disk cache keeps. */
+typedef enum {
+    OUT_VERSION, /* --version */
+    OUT_QMP,     /* QMP with TCG */
+    OUT_QMP_KVM, /* QMP with KVM, where /dev/kvm is usable */
+    OUT_CPUS,    /* -cpu help */
+    OUT_DEVICES, /* -device help */
+    OUT_LAST
+} ProbeOutput;
+
+static const char *const output_keys[OUT_LAST] = {"version", "qmp", "qmp_kvm", "cpus",
+                                                  "devices"};
 
 struct QemuCaps {
     char *emulator;
@@ -29,23 +44,71 @@ struct QemuCaps {
     gint64 last_check_us;  /* monotonic time of the last mtime check */
     guint64 version;
     GPtrArray *machines;   /* QemuMachine */
+    GPtrArray *cpu_defs;   /* QemuCpuDef, TCG */
+    GPtrArray *cpu_defs_kvm; /* QemuCpuDef, KVM */
     GPtrArray *cpu_models; /* char *, as -cpu takes them */
     GPtrArray *nic_models; /* char *, PCI network devices and their aliases */
+    GHashTable *types;     /* QOM type names */
+    GPtrArray *displays, *tpm_models, *tpm_types; /* char * */
+    gboolean spice, vnc, kvm;
+    char *arch;            /* QEMU's name of its target */
     GArray *waiters;       /* Waiter, while a probe runs */
-    char *version_out;     /* probe steps' outputs, until the last one */
-    char *machines_out;
-    char *cpus_out;
+    char *outputs[OUT_LAST]; /* of the probe under way, or of the facts */
     gint64 probe_mtime;
 };
 
-static void
-machine_free(gpointer p)
-{
-    QemuMachine *m = p;
+static const char *const usable_names[QEMU_CPU_USABLE_LAST] = {"unknown", "yes", "no"};
 
-    g_free(m->name);
-    g_free(m->canonical);
-    g_free(m);
+const char *
+qemu_cpu_usable_to_string(QemuCpuUsable u)
+{
+    return u < QEMU_CPU_USABLE_LAST ? usable_names[u] : NULL;
+}
+
+static void
+clear_facts(QemuCaps *caps)
+{
+    g_clear_pointer(&caps->machines, g_ptr_array_unref);
+    g_clear_pointer(&caps->cpu_defs, g_ptr_array_unref);
+    g_clear_pointer(&caps->cpu_defs_kvm, g_ptr_array_unref);
+    g_clear_pointer(&caps->cpu_models, g_ptr_array_unref);
+    g_clear_pointer(&caps->nic_models, g_ptr_array_unref);
+    g_clear_pointer(&caps->types, g_hash_table_unref);
+    g_clear_pointer(&caps->displays, g_ptr_array_unref);
+    g_clear_pointer(&caps->tpm_models, g_ptr_array_unref);
+    g_clear_pointer(&caps->tpm_types, g_ptr_array_unref);
+    g_clear_pointer(&caps->arch, g_free);
+}
+
+/* Parse every fact from caps->outputs; FALSE when they say nothing usable. */
+static gboolean
+facts_from_outputs(QemuCaps *caps)
+{
+    g_autoptr(QemuQmpReplies) qmp = qemu_qmp_replies_parse(caps->outputs[OUT_QMP]);
+    g_autoptr(QemuQmpReplies) kvm = qemu_qmp_replies_parse(caps->outputs[OUT_QMP_KVM]);
+    g_autoptr(GPtrArray) types = NULL;
+    const char *version = caps->outputs[OUT_VERSION];
+
+    clear_facts(caps);
+    caps->machines = qemu_qmp_replies_machines(qmp);
+    caps->cpu_defs = qemu_qmp_replies_cpu_defs(qmp);
+    caps->cpu_defs_kvm = qemu_qmp_replies_kvm_enabled(kvm) ? qemu_qmp_replies_cpu_defs(kvm)
+                                                          : g_ptr_array_new();
+    caps->kvm = qemu_qmp_replies_kvm_enabled(kvm);
+    caps->cpu_models = qemu_caps_parse_cpu_models(caps->outputs[OUT_CPUS] ? caps->outputs[OUT_CPUS] : "");
+    caps->nic_models =
+        qemu_caps_parse_nic_models(caps->outputs[OUT_DEVICES] ? caps->outputs[OUT_DEVICES] : "");
+    types = qemu_qmp_replies_names(qmp, "types");
+    caps->types = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (guint i = 0; i < types->len; i++)
+        g_hash_table_add(caps->types, g_strdup(types->pdata[i]));
+    caps->displays = qemu_qmp_replies_display_types(qmp);
+    caps->tpm_models = qemu_qmp_replies_names(qmp, "tpm-models");
+    caps->tpm_types = qemu_qmp_replies_names(qmp, "tpm-types");
+    caps->spice = qemu_qmp_replies_ok(qmp, "spice");
+    caps->vnc = qemu_qmp_replies_ok(qmp, "vnc");
+    caps->arch = qemu_qmp_replies_target_arch(qmp);
+    return version && qemu_caps_parse_version(version, &caps->version) && caps->machines->len > 0;
 }
 
 QemuCaps *
@@ -55,27 +118,22 @@ qemu_caps_new(const char *emulator, const char *cache_dir)
 
     caps->emulator = g_strdup(emulator);
     caps->cache_file = g_build_filename(cache_dir, "capabilities.ini", NULL);
-    caps->machines = g_ptr_array_new_with_free_func(machine_free);
-    caps->cpu_models = g_ptr_array_new_with_free_func(g_free);
-    caps->nic_models = g_ptr_array_new_with_free_func(g_free);
     caps->waiters = g_array_new(FALSE, FALSE, sizeof(Waiter));
+    facts_from_outputs(caps); /* empty lists until the probe */
     return caps;
 }
 
 QemuCaps *
-qemu_caps_new_from_output(const char *emulator, const char *version, const char *machines,
-                          const char *cpus, const char *devices)
+qemu_caps_new_from_output(const char *emulator, const char *version, const char *qmp,
+                          const char *qmp_kvm, const char *cpus, const char *devices)
 {
     QemuCaps *caps = qemu_caps_new(emulator, "/nonexistent");
+    const char *outs[OUT_LAST] = {version, qmp, qmp_kvm, cpus, devices};
 
+    for (int i = 0; i < OUT_LAST; i++)
+        caps->outputs[i] = g_strdup(outs[i]);
     caps->loaded = TRUE;
-    caps->ready = qemu_caps_parse_version(version, &caps->version);
-    g_ptr_array_unref(caps->machines);
-    caps->machines = qemu_caps_parse_machines(machines);
-    g_ptr_array_unref(caps->cpu_models);
-    caps->cpu_models = qemu_caps_parse_cpu_models(cpus);
-    g_ptr_array_unref(caps->nic_models);
-    caps->nic_models = qemu_caps_parse_nic_models(devices);
+    caps->ready = facts_from_outputs(caps);
     /* Never looked at again: the facts are what the caller gave. */
     caps->last_check_us = G_MAXINT64 / 2;
     return caps;
@@ -88,13 +146,10 @@ qemu_caps_free(QemuCaps *caps)
         return;
     g_free(caps->emulator);
     g_free(caps->cache_file);
-    g_ptr_array_unref(caps->machines);
-    g_ptr_array_unref(caps->cpu_models);
-    g_ptr_array_unref(caps->nic_models);
+    clear_facts(caps);
     g_array_unref(caps->waiters);
-    g_free(caps->version_out);
-    g_free(caps->machines_out);
-    g_free(caps->cpus_out);
+    for (int i = 0; i < OUT_LAST; i++)
+        g_free(caps->outputs[i]);
     g_free(caps);
 }
 
@@ -116,6 +171,29 @@ qemu_caps_get_machines(QemuCaps *caps)
     return caps->machines;
 }
 
+const char *
+qemu_caps_get_arch(QemuCaps *caps)
+{
+    return caps->arch;
+}
+
+const QemuMachine *
+qemu_caps_find_machine(QemuCaps *caps, const char *name)
+{
+    for (guint i = 0; i < caps->machines->len; i++) {
+        const QemuMachine *m = caps->machines->pdata[i];
+        if (g_str_equal(m->name, name))
+            return m;
+    }
+    return NULL;
+}
+
+const GPtrArray *
+qemu_caps_get_cpu_defs(QemuCaps *caps, gboolean kvm)
+{
+    return kvm ? caps->cpu_defs_kvm : caps->cpu_defs;
+}
+
 static gboolean
 has_string(const GPtrArray *list, const char *s)
 {
@@ -129,12 +207,49 @@ has_string(const GPtrArray *list, const char *s)
 gboolean
 qemu_caps_has_machine(QemuCaps *caps, const char *name)
 {
-    for (guint i = 0; i < caps->machines->len; i++) {
-        const QemuMachine *m = caps->machines->pdata[i];
-        if (g_str_equal(m->name, name))
-            return TRUE;
-    }
-    return FALSE;
+    return qemu_caps_find_machine(caps, name) != NULL;
+}
+
+gboolean
+qemu_caps_has_type(QemuCaps *caps, const char *name)
+{
+    return g_hash_table_contains(caps->types, name);
+}
+
+gboolean
+qemu_caps_has_display(QemuCaps *caps, const char *name)
+{
+    return has_string(caps->displays, name);
+}
+
+gboolean
+qemu_caps_has_tpm_model(QemuCaps *caps, const char *name)
+{
+    return has_string(caps->tpm_models, name);
+}
+
+gboolean
+qemu_caps_has_tpm_type(QemuCaps *caps, const char *name)
+{
+    return has_string(caps->tpm_types, name);
+}
+
+gboolean
+qemu_caps_has_spice(QemuCaps *caps)
+{
+    return caps->spice;
+}
+
+gboolean
+qemu_caps_has_vnc(QemuCaps *caps)
+{
+    return caps->vnc;
+}
+
+gboolean
+qemu_caps_has_kvm(QemuCaps *caps)
+{
+    return caps->kvm;
 }
 
 gboolean
@@ -159,37 +274,6 @@ qemu_caps_parse_version(const char *text, guint64 *version)
         return FALSE;
     *version = (guint64)major * 1000000 + minor * 1000 + micro;
     return TRUE;
-}
-
-GPtrArray *
-qemu_caps_parse_machines(const char *text)
-{
-    GPtrArray *out = g_ptr_array_new_with_free_func(machine_free);
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-
-    for (char **l = lines; *l; l++) {
-        g_auto(GStrv) words = NULL;
-        const char *alias;
-        QemuMachine *m;
-
-        if (!**l || g_str_has_prefix(*l, "Supported machines") || g_ascii_isspace(**l))
-            continue;
-        if (strstr(*l, "(deprecated)"))
-            continue;
-        words = g_strsplit_set(*l, " \t", 2);
-        if (!words[0] || !*words[0] || g_str_equal(words[0], "none"))
-            continue;
-        m = g_new0(QemuMachine, 1);
-        m->name = g_strdup(words[0]);
-        alias = strstr(*l, "(alias of ");
-        if (alias) {
-            const char *end = strchr(alias + 10, ')');
-            if (end)
-                m->canonical = g_strndup(alias + 10, end - (alias + 10));
-        }
-        g_ptr_array_add(out, m);
-    }
-    return out;
 }
 
 GPtrArray *
@@ -275,24 +359,13 @@ binary_mtime(const char *path)
 }
 
 /* The cache's layout; an older one is probed again. */
-#define CACHE_FORMAT 2
-
-static void
-load_list(GKeyFile *kf, const char *key, GPtrArray *into)
-{
-    g_auto(GStrv) items = g_key_file_get_string_list(kf, "qemu", key, NULL, NULL);
-
-    g_ptr_array_set_size(into, 0);
-    for (char **i = items; i && *i; i++)
-        g_ptr_array_add(into, g_strdup(*i));
-}
+#define CACHE_FORMAT 3
 
 static void
 cache_load(QemuCaps *caps)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autofree char *path = NULL;
-    g_auto(GStrv) machines = NULL;
     gint64 mtime;
 
     caps->loaded = TRUE;
@@ -303,20 +376,12 @@ cache_load(QemuCaps *caps)
     mtime = g_key_file_get_int64(kf, "qemu", "mtime", NULL);
     if (!path || !g_str_equal(path, caps->emulator) || mtime != binary_mtime(caps->emulator))
         return;
-    caps->version = g_key_file_get_uint64(kf, "qemu", "version", NULL);
-    machines = g_key_file_get_string_list(kf, "qemu", "machines", NULL, NULL);
-    g_ptr_array_set_size(caps->machines, 0);
-    for (char **m = machines; m && *m; m++) {
-        QemuMachine *qm = g_new0(QemuMachine, 1);
-        char *eq = strchr(*m, '=');
-        qm->name = eq ? g_strndup(*m, eq - *m) : g_strdup(*m);
-        qm->canonical = eq ? g_strdup(eq + 1) : NULL;
-        g_ptr_array_add(caps->machines, qm);
+    for (int i = 0; i < OUT_LAST; i++) {
+        g_free(caps->outputs[i]);
+        caps->outputs[i] = g_key_file_get_string(kf, "qemu", output_keys[i], NULL);
     }
-    load_list(kf, "cpu_models", caps->cpu_models);
-    load_list(kf, "nic_models", caps->nic_models);
     caps->mtime = mtime;
-    caps->ready = caps->version > 0;
+    caps->ready = facts_from_outputs(caps);
     caps->last_check_us = g_get_monotonic_time();
 }
 
@@ -324,25 +389,16 @@ static void
 cache_store(QemuCaps *caps)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
-    g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
     g_autofree char *dir = g_path_get_dirname(caps->cache_file);
     g_autoptr(GError) error = NULL;
 
     g_key_file_set_integer(kf, "qemu", "format", CACHE_FORMAT);
     g_key_file_set_string(kf, "qemu", "path", caps->emulator);
     g_key_file_set_int64(kf, "qemu", "mtime", caps->mtime);
-    g_key_file_set_uint64(kf, "qemu", "version", caps->version);
-    for (guint i = 0; i < caps->machines->len; i++) {
-        QemuMachine *m = caps->machines->pdata[i];
-        g_ptr_array_add(list, m->canonical ? g_strdup_printf("%s=%s", m->name, m->canonical)
-                                           : g_strdup(m->name));
+    for (int i = 0; i < OUT_LAST; i++) {
+        if (caps->outputs[i])
+            g_key_file_set_string(kf, "qemu", output_keys[i], caps->outputs[i]);
     }
-    g_key_file_set_string_list(kf, "qemu", "machines", (const char *const *)list->pdata,
-                               list->len);
-    g_key_file_set_string_list(kf, "qemu", "cpu_models",
-                               (const char *const *)caps->cpu_models->pdata, caps->cpu_models->len);
-    g_key_file_set_string_list(kf, "qemu", "nic_models",
-                               (const char *const *)caps->nic_models->pdata, caps->nic_models->len);
     /* A lost cache only costs a probe, so failures are logged, not fatal. */
     if (g_mkdir_with_parents(dir, 0755) < 0 ||
         !g_key_file_save_to_file(kf, caps->cache_file, &error))
@@ -392,21 +448,36 @@ devices_done(const char *out, const GError *failed, gpointer data)
     if (failed) {
         sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
                      "Failed to list QEMU device models: %s", failed->message);
-    } else if (!qemu_caps_parse_version(caps->version_out, &caps->version)) {
+        probe_done(caps, error);
+        return;
+    }
+    g_free(caps->outputs[OUT_DEVICES]);
+    caps->outputs[OUT_DEVICES] = g_strdup(out);
+    if (!facts_from_outputs(caps)) {
         sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                     "Cannot parse the version of '%s' from its output", caps->emulator);
+                     "Cannot parse the version and machine types of '%s' from its output",
+                     caps->emulator);
     } else {
-        g_ptr_array_unref(caps->machines);
-        caps->machines = qemu_caps_parse_machines(caps->machines_out);
-        g_ptr_array_unref(caps->cpu_models);
-        caps->cpu_models = qemu_caps_parse_cpu_models(caps->cpus_out);
-        g_ptr_array_unref(caps->nic_models);
-        caps->nic_models = qemu_caps_parse_nic_models(out);
         caps->mtime = caps->probe_mtime;
         caps->ready = TRUE;
         caps->last_check_us = g_get_monotonic_time();
         cache_store(caps);
     }
+    probe_done(caps, error);
+}
+
+/* As QEMU's guests get it: nothing of the daemon's environment (preloads, sanitizer
+ * options) reaches QEMU. */
+static const char *const probe_envp[] = {
+    "LC_ALL=C", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+
+static void
+run_failed(QemuCaps *caps, const GError *local)
+{
+    GError *error = NULL;
+
+    sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "Failed to probe QEMU '%s': %s",
+                 caps->emulator, local->message);
     probe_done(caps, error);
 }
 
@@ -416,23 +487,29 @@ run(QemuCaps *caps, const char *arg1, const char *arg2, SvCaptureFunc fn)
 {
     const char *argv[] = {caps->emulator, arg1, arg2, NULL};
     g_autoptr(GError) local = NULL;
-    GError *error = NULL;
 
-    /* As QEMU's guests get it: nothing of the daemon's environment (preloads, sanitizer
-     * options) reaches QEMU. */
-    static const char *const envp[] = {
-        "LC_ALL=C", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+    if (!sv_process_capture_env_async(argv, probe_envp, fn, caps, &local))
+        run_failed(caps, local);
+}
 
-    if (sv_process_capture_env_async(argv, envp, fn, caps, &local))
-        return;
-    sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "Failed to probe QEMU '%s': %s",
-                 caps->emulator, local->message);
-    probe_done(caps, error);
+/* Run the emulator with no machine and QMP on stdio, answering the probe's commands. */
+static void
+run_qmp(QemuCaps *caps, gboolean kvm, SvCaptureFunc fn)
+{
+    const char *argv[] = {caps->emulator, "-S", "-no-user-config", "-nodefaults",
+                          "-display", "none", "-machine", kvm ? "none,accel=kvm" : "none,accel=tcg",
+                          "-qmp", "stdio", NULL};
+    g_autoptr(GError) local = NULL;
+
+    if (!sv_process_capture_input_async(argv, probe_envp, qemu_caps_qmp_commands(kvm), fn, caps,
+                                        &local))
+        run_failed(caps, local);
 }
 
 /* One probe step's output is kept; a failure ends the probe. */
 static gboolean
-step_done(QemuCaps *caps, const char *what, const char *out, const GError *failed, char **keep)
+step_done(QemuCaps *caps, const char *what, const char *out, const GError *failed,
+          ProbeOutput keep)
 {
     GError *error = NULL;
 
@@ -442,8 +519,8 @@ step_done(QemuCaps *caps, const char *what, const char *out, const GError *faile
         probe_done(caps, error);
         return FALSE;
     }
-    g_free(*keep);
-    *keep = g_strdup(out);
+    g_free(caps->outputs[keep]);
+    caps->outputs[keep] = g_strdup(out);
     return TRUE;
 }
 
@@ -452,16 +529,30 @@ cpus_done(const char *out, const GError *failed, gpointer data)
 {
     QemuCaps *caps = data;
 
-    if (step_done(caps, "list the CPU models", out, failed, &caps->cpus_out))
+    if (step_done(caps, "list the CPU models", out, failed, OUT_CPUS))
         run(caps, "-device", "help", devices_done);
 }
 
 static void
-machines_done(const char *out, const GError *failed, gpointer data)
+qmp_kvm_done(const char *out, const GError *failed, gpointer data)
 {
     QemuCaps *caps = data;
 
-    if (step_done(caps, "list the machine types", out, failed, &caps->machines_out))
+    if (step_done(caps, "query the KVM CPU models", out, failed, OUT_QMP_KVM))
+        run(caps, "-cpu", "help", cpus_done);
+}
+
+static void
+qmp_done(const char *out, const GError *failed, gpointer data)
+{
+    QemuCaps *caps = data;
+
+    if (!step_done(caps, "query the machine types", out, failed, OUT_QMP))
+        return;
+    g_clear_pointer(&caps->outputs[OUT_QMP_KVM], g_free);
+    if (qemu_caps_kvm_usable())
+        run_qmp(caps, TRUE, qmp_kvm_done);
+    else
         run(caps, "-cpu", "help", cpus_done);
 }
 
@@ -470,8 +561,8 @@ version_done(const char *out, const GError *failed, gpointer data)
 {
     QemuCaps *caps = data;
 
-    if (step_done(caps, "probe the version", out, failed, &caps->version_out))
-        run(caps, "-machine", "help", machines_done);
+    if (step_done(caps, "probe the version", out, failed, OUT_VERSION))
+        run_qmp(caps, FALSE, qmp_done);
 }
 
 void

@@ -9,7 +9,23 @@ typedef struct QemuCaps QemuCaps;
 typedef struct {
     char *name;      /* "pc-i440fx-7.2" or "pc" */
     char *canonical; /* "pc-i440fx-7.2" for the alias "pc", else NULL */
+    guint max_cpus;
+    gboolean deprecated;
 } QemuMachine;
+
+typedef enum {
+    QEMU_CPU_USABLE_UNKNOWN,
+    QEMU_CPU_USABLE_YES,
+    QEMU_CPU_USABLE_NO,
+    QEMU_CPU_USABLE_LAST
+} QemuCpuUsable;
+
+const char *qemu_cpu_usable_to_string(QemuCpuUsable u);
+
+typedef struct {
+    char *name; /* as query-cpu-definitions lists it, versions ("-v1") included */
+    QemuCpuUsable usable;
+} QemuCpuDef;
 
 /* cache_dir: ROOT/var/cache/libvirt/qemu. Nothing is run until a probe is asked for. */
 QemuCaps *qemu_caps_new(const char *emulator, const char *cache_dir);
@@ -28,7 +44,25 @@ void qemu_caps_probe_async(QemuCaps *caps, QemuCapsReadyFunc cb, gpointer data);
 
 /* Valid once ready. */
 guint64 qemu_caps_get_version(QemuCaps *caps);
-const GPtrArray *qemu_caps_get_machines(QemuCaps *caps); /* QemuMachine */
+/* QEMU's name of the architecture it emulates ("x86_64", "i386"), NULL before a probe. */
+const char *qemu_caps_get_arch(QemuCaps *caps);
+/* QemuMachine, libvirt's order: QEMU's, with the default machine and its alias first. */
+const GPtrArray *qemu_caps_get_machines(QemuCaps *caps);
+/* The machine named name (or whose alias it is), NULL when QEMU has none. */
+const QemuMachine *qemu_caps_find_machine(QemuCaps *caps, const char *name);
+/* QemuCpuDef, in QEMU's order, usable as with TCG, or with KVM (empty unless probed). */
+const GPtrArray *qemu_caps_get_cpu_defs(QemuCaps *caps, gboolean kvm);
+/* Whether QEMU has a QOM type (a device or object: "virtio-vga", "memory-backend-memfd"),
+ * a display type as -display takes it ("sdl", "dbus"), a TPM model or backend type
+ * ("tpm-crb", "emulator"), SPICE and VNC. */
+gboolean qemu_caps_has_type(QemuCaps *caps, const char *name);
+gboolean qemu_caps_has_display(QemuCaps *caps, const char *name);
+gboolean qemu_caps_has_tpm_model(QemuCaps *caps, const char *name);
+gboolean qemu_caps_has_tpm_type(QemuCaps *caps, const char *name);
+gboolean qemu_caps_has_spice(QemuCaps *caps);
+gboolean qemu_caps_has_vnc(QemuCaps *caps);
+/* Whether QEMU ran with KVM during the probe. */
+gboolean qemu_caps_has_kvm(QemuCaps *caps);
 /* Whether QEMU knows a machine type (a name or an alias), a CPU model as -cpu takes it,
  * a NIC model as -device takes it (a PCI network device or its alias). */
 gboolean qemu_caps_has_machine(QemuCaps *caps, const char *name);
@@ -37,13 +71,13 @@ gboolean qemu_caps_has_nic_model(QemuCaps *caps, const char *name);
 
 /* Parsers, exposed for unit tests. */
 gboolean qemu_caps_parse_version(const char *text, guint64 *version);
-GPtrArray *qemu_caps_parse_machines(const char *text);
 GPtrArray *qemu_caps_parse_cpu_models(const char *text);  /* of char *, from -cpu help */
 GPtrArray *qemu_caps_parse_nic_models(const char *text);  /* of char *, from -device help */
 
-/* Facts without a probe, from the outputs a probe would read (tests). */
+/* Facts without a probe, from the outputs a probe would read (tests): qmp is the QMP
+ * run's output (qemu_caps_qmp_commands(FALSE) answered), qmp_kvm the KVM one's or NULL. */
 QemuCaps *qemu_caps_new_from_output(const char *emulator, const char *version,
-                                    const char *machines, const char *cpus,
+                                    const char *qmp, const char *qmp_kvm, const char *cpus,
                                     const char *devices);
 
 /* Whether /dev/kvm can run guests here. */

@@ -11,6 +11,7 @@
 #include "programs/remote.h"
 #include "qemu_caps.h"
 #include "qemu_command.h"
+#include "qemu_domcaps.h"
 #include "qemu_postparse.h"
 #include "qemu_process.h"
 #include "qemu_security.h"
@@ -190,32 +191,12 @@ static char *
 capabilities_xml(QemuDriver *drv)
 {
     GString *s = g_string_new("<capabilities>\n\n");
-    const GPtrArray *machines = qemu_caps_get_machines(drv->caps);
 
     sv_host_capabilities_begin(s, drv->host_uuid, "");
     append_secmodel(s, drv->security);
     g_string_append(s, "  </host>\n\n");
-    g_string_append_printf(s,
-                           "  <guest>\n    <os_type>hvm</os_type>\n"
-                           "    <arch name='%s'>\n      <wordsize>64</wordsize>\n"
-                           "      <emulator>%s</emulator>\n",
-                           "x86_64", qemu_caps_get_emulator(drv->caps));
-    for (guint i = 0; i < machines->len; i++) {
-        const QemuMachine *m = machines->pdata[i];
-        if (m->canonical)
-            g_string_append_printf(s, "      <machine canonical='%s'>%s</machine>\n",
-                                   m->canonical, m->name);
-        else
-            g_string_append_printf(s, "      <machine>%s</machine>\n", m->name);
-    }
-    g_string_append(s, "      <domain type='qemu'/>\n");
-    if (drv->kvm)
-        g_string_append(s, "      <domain type='kvm'/>\n");
-    g_string_append(s, "    </arch>\n    <features>\n      <acpi default='on' toggle='yes'/>\n"
-                       "      <apic default='on' toggle='no'/>\n      <cpuselection/>\n"
-                       "      <deviceboot/>\n"
-                       "      <disksnapshot default='on' toggle='no'/>\n"
-                       "    </features>\n  </guest>\n\n</capabilities>\n");
+    qemu_capabilities_append_guests(s, drv->caps, drv->kvm);
+    g_string_append(s, "</capabilities>\n");
     return g_string_free(s, FALSE);
 }
 
@@ -258,6 +239,79 @@ connect_get_version(SvCall *call, remote_connect_get_version_ret *ret, GError **
         return TRUE;
     }
     qemu_caps_probe_async(driver->caps, caps_ready, sv_call_defer(call));
+    return TRUE;
+}
+
+/* A CONNECT_GET_DOMAIN_CAPABILITIES waiting for the probe, with its arguments. */
+typedef struct {
+    SvCall *call;
+    char *emulatorbin, *arch, *machine, *virttype;
+    unsigned int flags;
+} DomcapsWait;
+
+static void
+domcaps_wait_free(DomcapsWait *w)
+{
+    g_free(w->emulatorbin);
+    g_free(w->arch);
+    g_free(w->machine);
+    g_free(w->virttype);
+    g_free(w);
+}
+
+static char *
+domcaps_answer(QemuDriver *driver, const DomcapsWait *w, GError **error)
+{
+    QemuDomcapsRequest req = {
+        .emulatorbin = w->emulatorbin,
+        .arch = w->arch,
+        .machine = w->machine,
+        .virttype = w->virttype,
+        .flags = w->flags,
+        .kvm_usable = driver->kvm,
+        .firmware_dirs = qemu_domcaps_firmware_dirs,
+    };
+
+    return qemu_domcaps_get(driver->caps, &req, error);
+}
+
+static void
+domcaps_ready(QemuCaps *caps, const GError *error, gpointer data)
+{
+    DomcapsWait *w = data;
+    GError *local = NULL;
+    remote_connect_get_domain_capabilities_ret ret = {NULL};
+
+    (void)caps;
+    if (error)
+        sv_call_fail(w->call, g_error_copy(error));
+    else if (!(ret.capabilities = domcaps_answer(qemu_driver_of(w->call), w, &local)))
+        sv_call_fail(w->call, local);
+    else
+        sv_call_reply(w->call, &ret);
+    g_free(ret.capabilities);
+    domcaps_wait_free(w);
+}
+
+static gboolean
+connect_get_domain_capabilities(SvCall *call, remote_connect_get_domain_capabilities_args *args,
+                                remote_connect_get_domain_capabilities_ret *ret, GError **error)
+{
+    QemuDriver *driver = qemu_driver_of(call);
+    DomcapsWait *w = g_new0(DomcapsWait, 1);
+
+    w->emulatorbin = g_strdup(args->emulatorbin ? *args->emulatorbin : NULL);
+    w->arch = g_strdup(args->arch ? *args->arch : NULL);
+    w->machine = g_strdup(args->machine ? *args->machine : NULL);
+    w->virttype = g_strdup(args->virttype ? *args->virttype : NULL);
+    w->flags = args->flags;
+    if (qemu_caps_is_ready(driver->caps)) {
+        ret->capabilities = domcaps_answer(driver, w, error);
+        domcaps_wait_free(w);
+        return ret->capabilities != NULL;
+    }
+    w->call = sv_call_defer(call);
+    qemu_caps_probe_async(driver->caps, domcaps_ready, w);
     return TRUE;
 }
 
@@ -332,6 +386,7 @@ qemu_init(SvDaemon *d, GError **error)
         .connect_get_version = connect_get_version,
         .connect_get_max_vcpus = connect_get_max_vcpus,
         .connect_get_capabilities = connect_get_capabilities,
+        .connect_get_domain_capabilities = connect_get_domain_capabilities,
         .node_get_security_model = node_get_security_model,
         .domain_get_security_label = domain_get_security_label,
         .domain_get_xml_desc = domain_get_xml_desc,

@@ -33,11 +33,11 @@ static QemuCaps *
 captured_caps(void)
 {
     g_autofree char *version = probe_output("version.txt");
-    g_autofree char *machines = probe_output("machine-help.txt");
+    g_autofree char *qmp = probe_output("qmp.txt");
     g_autofree char *cpus = probe_output("cpu-help.txt");
     g_autofree char *devices = probe_output("device-help.txt");
 
-    return qemu_caps_new_from_output(QEMU, version, machines, cpus, devices);
+    return qemu_caps_new_from_output(QEMU, version, qmp, NULL, cpus, devices);
 }
 
 static void

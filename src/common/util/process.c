@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/close_range.h>
+#include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -735,11 +736,51 @@ gboolean
 sv_process_capture_env_async(const char *const *argv, const char *const *envp,
                              SvCaptureFunc fn, gpointer data, GError **error)
 {
+    return sv_process_capture_input_async(argv, envp, NULL, fn, data, error);
+}
+
+/* A memory file holding input, read from its start (the child's stdin). */
+static int
+input_file(const char *input, GError **error)
+{
+    g_auto(SvFd) fd = memfd_create("sv-input", MFD_CLOEXEC);
+    gsize len = strlen(input), done = 0;
+
+    if (fd < 0) {
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot create an input file");
+        return -1;
+    }
+    while (done < len) {
+        ssize_t n = write(fd, input + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot write an input file");
+            return -1;
+        }
+        done += n;
+    }
+    if (lseek(fd, 0, SEEK_SET) < 0) {
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot rewind an input file");
+        return -1;
+    }
+    return g_steal_fd(&fd);
+}
+
+gboolean
+sv_process_capture_input_async(const char *const *argv, const char *const *envp,
+                               const char *input, SvCaptureFunc fn, gpointer data,
+                               GError **error)
+{
     g_auto(SvFd) devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    g_auto(SvFd) in = -1;
     int pipefd[2];
     SvSpawnOptions opts = {.argv = argv, .envp = envp, .stdin_fd = -1};
     Capture *c;
 
+    if (input && (in = input_file(input, error)) < 0)
+        return FALSE;
+    opts.stdin_fd = in;
     if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
         sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot prepare to run '%s'", argv[0]);
         return FALSE;

@@ -1,0 +1,660 @@
+/* qemu_domcaps.c: the domain capabilities document, from what the QEMU probe found
+ * (machines, CPU models and their usability, QOM types, display types, TPM, SPICE/VNC)
+ * and the firmware descriptors installed on the host (QEMU's interop format, read as
+ * libvirt reads them). The layout and the order of every list are libvirt 9.0's. */
+#include "qemu_domcaps.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/domain_xml.h"
+#include "util/error.h"
+
+const char *const qemu_domcaps_firmware_dirs[] = {"/etc/qemu/firmware", "/usr/share/qemu/firmware",
+                                                  NULL};
+
+/* libvirt's loader list when no descriptor fits (its build-time default, as Debian's
+ * libvirt 9.0 is configured): shown whether or not the files exist. */
+static const char *const fallback_loaders[] = {"/usr/share/OVMF/OVMF_CODE.fd",
+                                               "/usr/share/OVMF/OVMF_CODE.secboot.fd", NULL};
+
+/* The x86 CPU models libvirt 9.0's CPU map knows, with the vendor it gives them; a model
+ * QEMU has that is not here (versions "-v1", "max", "host", "base", "KnightsMill",
+ * "Denverton") is not listed, as libvirt does not list it. */
+static const struct {
+    const char *name, *vendor;
+} cpu_map[] = {
+    {"qemu64", "unknown"}, {"qemu32", "unknown"}, {"phenom", "AMD"},
+    {"pentium3", "unknown"}, {"pentium2", "unknown"}, {"pentium", "unknown"},
+    {"n270", "Intel"}, {"kvm64", "unknown"}, {"kvm32", "unknown"}, {"coreduo", "Intel"},
+    {"core2duo", "Intel"}, {"athlon", "AMD"}, {"Westmere-IBRS", "Intel"},
+    {"Westmere", "Intel"}, {"Snowridge", "Intel"}, {"Skylake-Server-noTSX-IBRS", "Intel"},
+    {"Skylake-Server-IBRS", "Intel"}, {"Skylake-Server", "Intel"},
+    {"Skylake-Client-noTSX-IBRS", "Intel"}, {"Skylake-Client-IBRS", "Intel"},
+    {"Skylake-Client", "Intel"}, {"SandyBridge-IBRS", "Intel"}, {"SandyBridge", "Intel"},
+    {"Penryn", "Intel"}, {"Opteron_G5", "AMD"}, {"Opteron_G4", "AMD"},
+    {"Opteron_G3", "AMD"}, {"Opteron_G2", "AMD"}, {"Opteron_G1", "AMD"},
+    {"Nehalem-IBRS", "Intel"}, {"Nehalem", "Intel"}, {"IvyBridge-IBRS", "Intel"},
+    {"IvyBridge", "Intel"}, {"Icelake-Server-noTSX", "Intel"}, {"Icelake-Server", "Intel"},
+    {"Haswell-noTSX-IBRS", "Intel"}, {"Haswell-noTSX", "Intel"}, {"Haswell-IBRS", "Intel"},
+    {"Haswell", "Intel"}, {"EPYC-Rome", "AMD"}, {"EPYC-Milan", "AMD"},
+    {"EPYC-IBPB", "AMD"}, {"EPYC", "AMD"}, {"Dhyana", "Hygon"}, {"Cooperlake", "Intel"},
+    {"Conroe", "Intel"}, {"Cascadelake-Server-noTSX", "Intel"},
+    {"Cascadelake-Server", "Intel"}, {"Broadwell-noTSX-IBRS", "Intel"},
+    {"Broadwell-noTSX", "Intel"}, {"Broadwell-IBRS", "Intel"}, {"Broadwell", "Intel"},
+    {"486", "unknown"},
+};
+
+/* libvirt's architecture names (virArch), for "unknown architecture". */
+static const char *const known_arches[] = {
+    "i686", "x86_64", "alpha", "armv6l", "armv7l", "armv7b", "aarch64", "cris", "ia64",
+    "lm32", "loongarch64", "m68k", "microblaze", "microblazeel", "mips", "mipsel", "mips64",
+    "mips64el", "openrisc", "parisc", "parisc64", "ppc", "ppcle", "ppc64", "ppc64le",
+    "ppcemb", "riscv32", "riscv64", "s390", "s390x", "sh4", "sh4eb", "sparc", "sparc64",
+    "unicore32", "xtensa", "xtensaeb", NULL};
+
+/* libvirt's domain types (virDomainVirtType), for "unknown virttype". */
+static const char *const known_virt_types[] = {
+    "none", "qemu", "kqemu", "kvm", "xen", "lxc", "uml", "openvz", "test", "vmware", "hyperv",
+    "vbox", "phyp", "parallels", "bhyve", "vz", NULL};
+
+static const char *
+cpu_map_vendor(const char *model)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(cpu_map); i++) {
+        if (g_str_equal(cpu_map[i].name, model))
+            return cpu_map[i].vendor;
+    }
+    return NULL;
+}
+
+gboolean
+qemu_domcaps_machine_has_ide(const char *machine)
+{
+    return g_str_has_prefix(machine, "pc-i440fx-") || g_str_equal(machine, "pc") ||
+           g_str_equal(machine, "isapc");
+}
+
+/* ---------------------------------------------------------------- writing */
+
+/* <enum name='NAME'> with the values given (NULL-terminated, a NULL-valued pair skipped:
+ * values[i] is shown when shown[i]), or <enum name='NAME'/> when none is. */
+static void
+append_enum(GString *s, int indent, const char *name, const char *const *values,
+            const gboolean *shown)
+{
+    gboolean any = FALSE;
+
+    for (int i = 0; values[i]; i++)
+        any = any || shown[i];
+    g_string_append_printf(s, "%*s<enum name='%s'%s>\n", indent, "", name, any ? "" : "/");
+    if (!any)
+        return;
+    for (int i = 0; values[i]; i++) {
+        if (shown[i])
+            sv_xml_append_text_elem(s, indent + 2, "value", values[i]);
+    }
+    g_string_append_printf(s, "%*s</enum>\n", indent, "");
+}
+
+/* An enum whose values are all shown. */
+static void
+append_enum_all(GString *s, int indent, const char *name, const char *const *values)
+{
+    gboolean shown[16];
+
+    for (int i = 0; values[i]; i++) {
+        g_assert(i < 16);
+        shown[i] = TRUE;
+    }
+    append_enum(s, indent, name, values, shown);
+}
+
+/* ---------------------------------------------------------------- firmware */
+
+typedef struct {
+    GPtrArray *loaders; /* char *, executables in descriptor order */
+    gboolean efi, secure;
+} Firmware;
+
+static gboolean
+descriptor_targets(JsonObject *root, const char *arch, const char *machine)
+{
+    JsonArray *targets = json_object_has_member(root, "targets")
+                             ? json_object_get_array_member(root, "targets") : NULL;
+
+    for (guint i = 0; targets && i < json_array_get_length(targets); i++) {
+        JsonObject *t = json_array_get_object_element(targets, i);
+        JsonArray *machines;
+
+        if (!t || g_strcmp0(json_object_get_string_member_with_default(t, "architecture", ""),
+                            arch) != 0 ||
+            !json_object_has_member(t, "machines"))
+            continue;
+        machines = json_object_get_array_member(t, "machines");
+        for (guint j = 0; machines && j < json_array_get_length(machines); j++) {
+            const char *glob = json_array_get_string_element(machines, j);
+            if (glob && fnmatch(glob, machine, 0) == 0)
+                return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+static gboolean
+array_has(JsonObject *o, const char *member, const char *value)
+{
+    JsonArray *a = json_object_has_member(o, member) ? json_object_get_array_member(o, member)
+                                                     : NULL;
+
+    for (guint i = 0; a && i < json_array_get_length(a); i++) {
+        if (g_strcmp0(json_array_get_string_element(a, i), value) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* One descriptor: its executable counted when it is UEFI for this arch and machine. */
+static void
+firmware_add(Firmware *fw, const char *path, const char *arch, const char *machine)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonObject *root, *mapping, *exe = NULL;
+    const char *file = NULL;
+
+    if (!json_parser_load_from_file(parser, path, NULL) ||
+        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+        return; /* libvirt skips what it cannot read, too */
+    root = json_node_get_object(json_parser_get_root(parser));
+    if (!array_has(root, "interface-types", "uefi") || !descriptor_targets(root, arch, machine))
+        return;
+    mapping = json_object_has_member(root, "mapping") ? json_object_get_object_member(root, "mapping")
+                                                      : NULL;
+    if (mapping && json_object_has_member(mapping, "executable"))
+        exe = json_object_get_object_member(mapping, "executable");
+    if (exe)
+        file = json_object_get_string_member_with_default(exe, "filename", NULL);
+    else if (mapping)
+        file = json_object_get_string_member_with_default(mapping, "filename", NULL);
+    if (!file)
+        return;
+    fw->efi = TRUE;
+    fw->secure = fw->secure || array_has(root, "features", "secure-boot");
+    for (guint i = 0; i < fw->loaders->len; i++) {
+        if (g_str_equal(fw->loaders->pdata[i], file))
+            return;
+    }
+    g_ptr_array_add(fw->loaders, g_strdup(file));
+}
+
+/* The descriptors by file name, the first directory's winning; an empty file masks. */
+static GPtrArray *
+descriptor_paths(const char *const *dirs)
+{
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GList) names = NULL;
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+
+    for (int i = 0; dirs && dirs[i]; i++) {
+        g_autoptr(GDir) dir = g_dir_open(dirs[i], 0, NULL);
+        const char *name;
+
+        while (dir && (name = g_dir_read_name(dir))) {
+            if (g_str_has_suffix(name, ".json") && !g_hash_table_contains(seen, name))
+                g_hash_table_insert(seen, g_strdup(name), g_build_filename(dirs[i], name, NULL));
+        }
+    }
+    names = g_list_sort(g_hash_table_get_keys(seen), (GCompareFunc)strcmp);
+    for (GList *l = names; l; l = l->next) {
+        const char *path = g_hash_table_lookup(seen, l->data);
+        struct stat st;
+        if (stat(path, &st) == 0 && st.st_size > 0)
+            g_ptr_array_add(out, g_strdup(path));
+    }
+    return out;
+}
+
+static void
+append_os(GString *s, const char *arch, const char *machine, const char *const *dirs)
+{
+    g_autoptr(GPtrArray) paths = descriptor_paths(dirs);
+    Firmware fw = {g_ptr_array_new_with_free_func(g_free), FALSE, FALSE};
+    static const char *const firmware[] = {"efi", NULL};
+    static const char *const types[] = {"rom", "pflash", NULL};
+    static const char *const readonly[] = {"yes", "no", NULL};
+    static const char *const secure[] = {"yes", "no", NULL};
+    gboolean secure_shown[] = {FALSE, TRUE};
+
+    for (guint i = 0; i < paths->len; i++)
+        firmware_add(&fw, paths->pdata[i], arch, machine);
+    g_string_append(s, "  <os supported='yes'>\n");
+    append_enum(s, 4, "firmware", firmware, &fw.efi);
+    g_string_append(s, "    <loader supported='yes'>\n");
+    if (fw.loaders->len == 0) {
+        for (int i = 0; fallback_loaders[i]; i++)
+            sv_xml_append_text_elem(s, 6, "value", fallback_loaders[i]);
+    }
+    for (guint i = 0; i < fw.loaders->len; i++)
+        sv_xml_append_text_elem(s, 6, "value", fw.loaders->pdata[i]);
+    append_enum_all(s, 6, "type", types);
+    append_enum_all(s, 6, "readonly", readonly);
+    secure_shown[0] = fw.secure;
+    append_enum(s, 6, "secure", secure, secure_shown);
+    g_string_append(s, "    </loader>\n  </os>\n");
+    g_ptr_array_unref(fw.loaders);
+}
+
+/* ---------------------------------------------------------------- cpu */
+
+static void
+append_cpu(GString *s, QemuCaps *caps, gboolean kvm)
+{
+    const GPtrArray *defs = qemu_caps_get_cpu_defs(caps, kvm);
+    static const char *const on_off[] = {"on", "off", NULL};
+
+    g_string_append(s, "  <cpu>\n");
+    if (kvm) {
+        g_string_append(s, "    <mode name='host-passthrough' supported='yes'>\n");
+        append_enum_all(s, 6, "hostPassthroughMigratable", on_off);
+        g_string_append(s, "    </mode>\n");
+    } else {
+        g_string_append(s, "    <mode name='host-passthrough' supported='no'/>\n");
+    }
+    g_string_append(s, "    <mode name='maximum' supported='yes'>\n");
+    append_enum_all(s, 6, "maximumMigratable", on_off);
+    g_string_append(s, "    </mode>\n");
+    /* libvirt computes a host-model CPU from the host's CPUID and its CPU map; we do not
+     * (tests/e2e/test_qemu_domcaps.py names this difference). */
+    g_string_append(s, "    <mode name='host-model' supported='no'/>\n");
+    g_string_append(s, "    <mode name='custom' supported='yes'>\n");
+    for (guint i = 0; i < defs->len; i++) {
+        const QemuCpuDef *d = defs->pdata[i];
+        const char *vendor = cpu_map_vendor(d->name);
+
+        if (!vendor)
+            continue;
+        g_string_append_printf(s, "      <model usable='%s' vendor='%s'>",
+                               qemu_cpu_usable_to_string(d->usable), vendor);
+        sv_xml_append_escaped(s, d->name, FALSE);
+        g_string_append(s, "</model>\n");
+    }
+    g_string_append(s, "    </mode>\n  </cpu>\n");
+}
+
+/* ---------------------------------------------------------------- devices */
+
+static void
+append_memory_backing(GString *s, QemuCaps *caps)
+{
+    static const char *const types[] = {"file", "anonymous", "memfd", NULL};
+    const gboolean shown[] = {qemu_caps_has_type(caps, "memory-backend-file"),
+                              qemu_caps_has_type(caps, "memory-backend-ram"),
+                              qemu_caps_has_type(caps, "memory-backend-memfd")};
+
+    g_string_append(s, "  <memoryBacking supported='yes'>\n");
+    append_enum(s, 4, "sourceType", types, shown);
+    g_string_append(s, "  </memoryBacking>\n");
+}
+
+static void
+append_virtio_models(GString *s, QemuCaps *caps, const char *device)
+{
+    static const char *const models[] = {"virtio", "virtio-transitional",
+                                         "virtio-non-transitional", NULL};
+    g_autofree char *trans = g_strdup_printf("%s-transitional", device);
+    g_autofree char *nontrans = g_strdup_printf("%s-non-transitional", device);
+    const gboolean shown[] = {qemu_caps_has_type(caps, device), qemu_caps_has_type(caps, trans),
+                              qemu_caps_has_type(caps, nontrans)};
+
+    append_enum(s, 6, "model", models, shown);
+}
+
+static void
+append_disk(GString *s, QemuCaps *caps, const char *machine)
+{
+    static const char *const devices[] = {"disk", "cdrom", "floppy", "lun", NULL};
+    static const char *const buses[] = {"ide", "fdc", "scsi", "virtio", "usb", "sata", NULL};
+    const gboolean dev_shown[] = {TRUE, TRUE, qemu_caps_has_type(caps, "isa-fdc"),
+                                  qemu_caps_has_type(caps, "scsi-block")};
+    const gboolean bus_shown[] = {qemu_domcaps_machine_has_ide(machine),
+                                  qemu_caps_has_type(caps, "isa-fdc"),
+                                  qemu_caps_has_type(caps, "scsi-hd"),
+                                  qemu_caps_has_type(caps, "virtio-blk-pci"),
+                                  qemu_caps_has_type(caps, "usb-storage"),
+                                  qemu_caps_has_type(caps, "ich9-ahci")};
+
+    g_string_append(s, "    <disk supported='yes'>\n");
+    append_enum(s, 6, "diskDevice", devices, dev_shown);
+    append_enum(s, 6, "bus", buses, bus_shown);
+    append_virtio_models(s, caps, "virtio-blk-pci");
+    g_string_append(s, "    </disk>\n");
+}
+
+static void
+append_graphics_video(GString *s, QemuCaps *caps)
+{
+    static const char *const graphics[] = {"sdl", "vnc", "spice", "egl-headless", "dbus", NULL};
+    static const char *const video[] = {"vga", "cirrus", "vmvga", "qxl", "virtio",
+                                        "none", "bochs", "ramfb", NULL};
+    const gboolean g_shown[] = {qemu_caps_has_display(caps, "sdl"), qemu_caps_has_vnc(caps),
+                                qemu_caps_has_spice(caps),
+                                qemu_caps_has_display(caps, "egl-headless"),
+                                qemu_caps_has_display(caps, "dbus")};
+    const gboolean v_shown[] = {qemu_caps_has_type(caps, "VGA"),
+                                qemu_caps_has_type(caps, "cirrus-vga"),
+                                qemu_caps_has_type(caps, "vmware-svga"),
+                                qemu_caps_has_type(caps, "qxl-vga"),
+                                qemu_caps_has_type(caps, "virtio-gpu-pci"),
+                                TRUE,
+                                qemu_caps_has_type(caps, "bochs-display"),
+                                qemu_caps_has_type(caps, "ramfb")};
+
+    g_string_append(s, "    <graphics supported='yes'>\n");
+    append_enum(s, 6, "type", graphics, g_shown);
+    g_string_append(s, "    </graphics>\n    <video supported='yes'>\n");
+    append_enum(s, 6, "modelType", video, v_shown);
+    g_string_append(s, "    </video>\n");
+}
+
+/* Whether the host can pass PCI devices through with VFIO (libvirt's test: the VFIO
+ * container device and IOMMU groups). */
+static gboolean
+host_has_vfio(void)
+{
+    g_autoptr(GDir) groups = g_dir_open("/sys/kernel/iommu_groups", 0, NULL);
+
+    return access("/dev/vfio/vfio", F_OK) == 0 && groups && g_dir_read_name(groups);
+}
+
+static void
+append_hostdev(GString *s, QemuCaps *caps)
+{
+    static const char *const modes[] = {"subsystem", NULL};
+    static const char *const policies[] = {"default", "mandatory", "requisite", "optional", NULL};
+    static const char *const subsys[] = {"usb", "pci", "scsi", NULL};
+    static const char *const backends[] = {"default", "vfio", NULL};
+    const gboolean vfio = host_has_vfio() && qemu_caps_has_type(caps, "vfio-pci");
+    const gboolean subsys_shown[] = {qemu_caps_has_type(caps, "usb-host"),
+                                     qemu_caps_has_type(caps, "vfio-pci"),
+                                     qemu_caps_has_type(caps, "scsi-generic")};
+    const gboolean backend_shown[] = {vfio, vfio};
+
+    g_string_append(s, "    <hostdev supported='yes'>\n");
+    append_enum_all(s, 6, "mode", modes);
+    append_enum_all(s, 6, "startupPolicy", policies);
+    append_enum(s, 6, "subsysType", subsys, subsys_shown);
+    g_string_append(s, "      <enum name='capsType'/>\n");
+    append_enum(s, 6, "pciBackend", backends, backend_shown);
+    g_string_append(s, "    </hostdev>\n");
+}
+
+/* Whether a program is on the daemon's PATH (swtpm for TPM emulation, as libvirt looks). */
+static gboolean
+have_program(const char *name)
+{
+    g_autofree char *path = g_find_program_in_path(name);
+
+    return path != NULL;
+}
+
+static void
+append_rng_fs_tpm(GString *s, QemuCaps *caps)
+{
+    static const char *const rng_backends[] = {"random", "egd", "builtin", NULL};
+    static const char *const fs_types[] = {"path", "handle", "virtiofs", NULL};
+    static const char *const tpm_models[] = {"tpm-tis", "tpm-crb", NULL};
+    static const char *const tpm_backends[] = {"passthrough", "emulator", NULL};
+    const gboolean rng_shown[] = {qemu_caps_has_type(caps, "rng-random"),
+                                  qemu_caps_has_type(caps, "rng-egd"),
+                                  qemu_caps_has_type(caps, "rng-builtin")};
+    const gboolean fs_shown[] = {qemu_caps_has_type(caps, "virtio-9p-pci"),
+                                 qemu_caps_has_type(caps, "virtio-9p-pci"),
+                                 qemu_caps_has_type(caps, "vhost-user-fs-pci")};
+    const gboolean tpm_shown[] = {qemu_caps_has_tpm_model(caps, "tpm-tis"),
+                                  qemu_caps_has_tpm_model(caps, "tpm-crb")};
+    const gboolean tpmb_shown[] = {qemu_caps_has_tpm_type(caps, "passthrough"),
+                                   qemu_caps_has_tpm_type(caps, "emulator") &&
+                                       have_program("swtpm")};
+
+    g_string_append(s, "    <rng supported='yes'>\n");
+    append_virtio_models(s, caps, "virtio-rng-pci");
+    append_enum(s, 6, "backendModel", rng_backends, rng_shown);
+    g_string_append(s, "    </rng>\n    <filesystem supported='yes'>\n");
+    append_enum(s, 6, "driverType", fs_types, fs_shown);
+    g_string_append(s, "    </filesystem>\n    <tpm supported='yes'>\n");
+    append_enum(s, 6, "model", tpm_models, tpm_shown);
+    append_enum(s, 6, "backendModel", tpm_backends, tpmb_shown);
+    g_string_append(s, "    </tpm>\n");
+}
+
+static void
+append_devices(GString *s, QemuCaps *caps, const char *machine)
+{
+    static const char *const redir_buses[] = {"usb", NULL};
+    static const char *const channels[] = {"pty", "unix", "spicevmc", NULL};
+    const gboolean redir_shown[] = {qemu_caps_has_type(caps, "usb-redir")};
+    const gboolean chan_shown[] = {TRUE, TRUE, qemu_caps_has_spice(caps)};
+
+    g_string_append(s, "  <devices>\n");
+    append_disk(s, caps, machine);
+    append_graphics_video(s, caps);
+    append_hostdev(s, caps);
+    append_rng_fs_tpm(s, caps);
+    g_string_append(s, "    <redirdev supported='yes'>\n");
+    append_enum(s, 6, "bus", redir_buses, redir_shown);
+    g_string_append(s, "    </redirdev>\n    <channel supported='yes'>\n");
+    append_enum(s, 6, "type", channels, chan_shown);
+    g_string_append(s, "    </channel>\n  </devices>\n");
+}
+
+/* ---------------------------------------------------------------- features */
+
+static const char *
+yes_no(gboolean b)
+{
+    return b ? "yes" : "no";
+}
+
+static void
+append_features(GString *s, QemuCaps *caps)
+{
+    static const char *const hyperv[] = {"spinlocks", "vendor_id", NULL};
+    /* -blockdev, which backing store input and backups need, as libvirt uses it from
+     * QEMU 4.2 on. */
+    gboolean blockdev = qemu_caps_get_version(caps) >= 4002000;
+
+    g_string_append(s, "  <features>\n    <gic supported='no'/>\n");
+    g_string_append_printf(s, "    <vmcoreinfo supported='%s'/>\n",
+                           yes_no(qemu_caps_has_type(caps, "vmcoreinfo")));
+    g_string_append_printf(s, "    <genid supported='%s'/>\n",
+                           yes_no(qemu_caps_has_type(caps, "vmgenid")));
+    g_string_append_printf(s, "    <backingStoreInput supported='%s'/>\n", yes_no(blockdev));
+    g_string_append_printf(s, "    <backup supported='%s'/>\n", yes_no(blockdev));
+    /* Launch security (SEV) and SGX guests are not implemented. */
+    g_string_append(s, "    <sev supported='no'/>\n    <sgx supported='no'/>\n");
+    g_string_append(s, "    <hyperv supported='yes'>\n");
+    append_enum_all(s, 6, "features", hyperv);
+    g_string_append(s, "    </hyperv>\n  </features>\n");
+}
+
+static char *
+domcaps_format(QemuCaps *caps, const char *path, const char *arch, const QemuMachine *machine,
+               gboolean kvm, const char *const *fw_dirs)
+{
+    GString *s = g_string_new("<domainCapabilities>\n");
+    const char *name = machine->canonical ? machine->canonical : machine->name;
+
+    sv_xml_append_text_elem(s, 2, "path", path);
+    sv_xml_append_text_elem(s, 2, "domain", kvm ? "kvm" : "qemu");
+    sv_xml_append_text_elem(s, 2, "machine", name);
+    sv_xml_append_text_elem(s, 2, "arch", arch);
+    g_string_append_printf(s, "  <vcpu max='%u'/>\n", machine->max_cpus);
+    g_string_append_printf(s, "  <iothreads supported='%s'/>\n",
+                           yes_no(qemu_caps_has_type(caps, "iothread")));
+    append_os(s, arch, name, fw_dirs);
+    append_cpu(s, caps, kvm);
+    append_memory_backing(s, caps);
+    append_devices(s, caps, name);
+    append_features(s, caps);
+    g_string_append(s, "</domainCapabilities>\n");
+    return g_string_free(s, FALSE);
+}
+
+/* ---------------------------------------------------------------- the request */
+
+/* libvirt's name of the architecture a QEMU target emulates. */
+static const char *
+target_arch(QemuCaps *caps)
+{
+    const char *a = qemu_caps_get_arch(caps);
+
+    return g_strcmp0(a, "i386") == 0 ? "i686" : a;
+}
+
+static gboolean
+emulator_serves(QemuCaps *caps, const char *arch)
+{
+    const char *own = target_arch(caps);
+
+    /* An x86_64 QEMU runs i686 guests too, as libvirt lets it. */
+    return g_strcmp0(own, arch) == 0 ||
+           (g_strcmp0(own, "x86_64") == 0 && g_str_equal(arch, "i686"));
+}
+
+static gboolean
+check_emulator(QemuCaps *caps, const char *bin, GError **error)
+{
+    g_autofree char *want = NULL, *own = NULL;
+
+    if (access(bin, F_OK) < 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_SYSTEM_ERROR,
+                     "Cannot check QEMU binary %s: %s", bin, g_strerror(errno));
+        return FALSE;
+    }
+    want = g_canonicalize_filename(bin, NULL);
+    own = g_canonicalize_filename(qemu_caps_get_emulator(caps), NULL);
+    if (!g_str_equal(want, own)) {
+        /* libvirt probes any binary asked for; we probe the configured one. */
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "Emulator '%s' is not the one this daemon probes ('%s')", bin,
+                     qemu_caps_get_emulator(caps));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+check_arch(QemuCaps *caps, const QemuDomcapsRequest *req, const char **ret_arch,
+           GError **error)
+{
+    const char *arch = req->arch;
+
+    if (arch && !g_strv_contains(known_arches, arch)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG, "unknown architecture: %s", arch);
+        return FALSE;
+    }
+    if (req->emulatorbin && !check_emulator(caps, req->emulatorbin, error))
+        return FALSE;
+    if (!arch)
+        arch = req->emulatorbin ? target_arch(caps) : "x86_64";
+    if (!emulator_serves(caps, arch)) {
+        if (req->emulatorbin)
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
+                         "Emulator '%s' does not support arch '%s'", req->emulatorbin, arch);
+        else
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "unable to find any emulator to serve '%s' architecture", arch);
+        return FALSE;
+    }
+    *ret_arch = arch;
+    return TRUE;
+}
+
+char *
+qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error)
+{
+    const char *bin = req->emulatorbin ? req->emulatorbin : qemu_caps_get_emulator(caps);
+    gboolean kvm_here = req->kvm_usable && qemu_caps_has_kvm(caps);
+    const QemuMachine *machine;
+    const char *arch = NULL;
+    gboolean kvm;
+
+    if (req->flags) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
+                     "unsupported flags (0x%x) in function qemuConnectGetDomainCapabilities",
+                     req->flags);
+        return NULL;
+    }
+    kvm = req->virttype ? g_str_equal(req->virttype, "kvm") : kvm_here;
+    if (req->virttype && !g_strv_contains(known_virt_types, req->virttype)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG, "unknown virttype: %s",
+                     req->virttype);
+        return NULL;
+    }
+    if (!check_arch(caps, req, &arch, error))
+        return NULL;
+    if (req->virttype && !g_str_equal(req->virttype, "qemu") && !(kvm && kvm_here)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
+                     "Emulator '%s' does not support virt type '%s'", bin, req->virttype);
+        return NULL;
+    }
+    machine = req->machine ? qemu_caps_find_machine(caps, req->machine)
+                           : g_ptr_array_index(qemu_caps_get_machines(caps), 0);
+    if (!machine) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
+                     "the machine '%s' is not supported by emulator '%s'", req->machine, bin);
+        return NULL;
+    }
+    return domcaps_format(caps, bin, arch, machine, kvm, req->firmware_dirs);
+}
+
+/* ---------------------------------------------------------------- capabilities */
+
+static void
+append_guest(GString *s, QemuCaps *caps, const char *arch, gboolean kvm)
+{
+    const GPtrArray *machines = qemu_caps_get_machines(caps);
+    gboolean i686 = g_str_equal(arch, "i686");
+
+    g_string_append_printf(s, "  <guest>\n    <os_type>hvm</os_type>\n    <arch name='%s'>\n"
+                              "      <wordsize>%d</wordsize>\n", arch, i686 ? 32 : 64);
+    sv_xml_append_text_elem(s, 6, "emulator", qemu_caps_get_emulator(caps));
+    for (guint i = 0; i < machines->len; i++) {
+        const QemuMachine *m = machines->pdata[i];
+
+        g_string_append(s, "      <machine");
+        sv_xml_append_attr(s, "canonical", m->canonical);
+        g_string_append_printf(s, " maxCpus='%u'", m->max_cpus);
+        if (m->deprecated && !m->canonical)
+            g_string_append(s, " deprecated='yes'");
+        g_string_append_c(s, '>');
+        sv_xml_append_escaped(s, m->name, FALSE);
+        g_string_append(s, "</machine>\n");
+    }
+    g_string_append(s, "      <domain type='qemu'/>\n");
+    if (kvm)
+        g_string_append(s, "      <domain type='kvm'/>\n");
+    g_string_append(s, "    </arch>\n    <features>\n");
+    if (i686)
+        g_string_append(s, "      <pae/>\n      <nonpae/>\n");
+    g_string_append(s, "      <acpi default='on' toggle='yes'/>\n"
+                       "      <apic default='on' toggle='no'/>\n      <cpuselection/>\n"
+                       "      <deviceboot/>\n      <disksnapshot default='on' toggle='no'/>\n"
+                       "    </features>\n  </guest>\n\n");
+}
+
+void
+qemu_capabilities_append_guests(GString *s, QemuCaps *caps, gboolean kvm_usable)
+{
+    gboolean kvm = kvm_usable && qemu_caps_has_kvm(caps);
+
+    /* libvirt's order: i686, then x86_64. */
+    if (emulator_serves(caps, "i686"))
+        append_guest(s, caps, "i686", kvm);
+    if (emulator_serves(caps, "x86_64"))
+        append_guest(s, caps, "x86_64", kvm);
+}

@@ -1,0 +1,33 @@
+/* qemu_domcaps.h: domain capabilities (CONNECT_GET_DOMAIN_CAPABILITIES), computed from the
+ * QEMU probe and the firmware descriptors, as libvirt 9.0 prints them. */
+#pragma once
+
+#include <glib.h>
+
+#include "qemu_caps.h"
+
+/* What a request asks for (any NULL: the default) and what the host has. */
+typedef struct {
+    const char *emulatorbin;
+    const char *arch;
+    const char *machine;
+    const char *virttype;
+    unsigned int flags;
+    gboolean kvm_usable;             /* /dev/kvm usable */
+    const char *const *firmware_dirs; /* descriptor directories, the first wins a name */
+} QemuDomcapsRequest;
+
+/* Check the request as libvirt does (its errors), then the document. caps must be ready. */
+char *qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error);
+
+/* The firmware descriptor directories libvirt reads for a system daemon, in priority
+ * order. */
+extern const char *const qemu_domcaps_firmware_dirs[];
+
+/* Whether the machine (canonical name) has an IDE controller built in. */
+gboolean qemu_domcaps_machine_has_ide(const char *machine);
+
+/* The <guest> elements of the capabilities document (each followed by a blank line):
+ * x86_64 and i686 for an x86_64 QEMU, with its machines in libvirt's order; a kvm domain
+ * where kvm_usable (the host) and the probe ran with KVM. */
+void qemu_capabilities_append_guests(GString *s, QemuCaps *caps, gboolean kvm_usable);
