@@ -47,6 +47,13 @@ qemu_qmp_replies_free(QemuQmpReplies *r)
 }
 
 static void
+node_unref(gpointer n)
+{
+    if (n)
+        json_node_unref(n);
+}
+
+static void
 add_reply(QemuQmpReplies *r, const char *text)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
@@ -73,7 +80,7 @@ qemu_qmp_replies_parse(const char *text)
     g_autoptr(GPtrArray) msgs = g_ptr_array_new_with_free_func(g_free);
 
     r->returns = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                       (GDestroyNotify)json_node_unref);
+                                       node_unref);
     if (text)
         qmp_reader_feed(reader, text, strlen(text), msgs);
     for (guint i = 0; i < msgs->len; i++)

@@ -360,10 +360,8 @@ append_graphics_video(GString *s, QemuCaps *caps)
     g_string_append(s, "    </video>\n");
 }
 
-/* Whether the host can pass PCI devices through with VFIO (libvirt's test: the VFIO
- * container device and IOMMU groups). */
-static gboolean
-host_has_vfio(void)
+gboolean
+qemu_domcaps_host_vfio(void)
 {
     g_autoptr(GDir) groups = g_dir_open("/sys/kernel/iommu_groups", 0, NULL);
 
@@ -371,13 +369,13 @@ host_has_vfio(void)
 }
 
 static void
-append_hostdev(GString *s, QemuCaps *caps)
+append_hostdev(GString *s, QemuCaps *caps, const QemuDomcapsRequest *req)
 {
     static const char *const modes[] = {"subsystem", NULL};
     static const char *const policies[] = {"default", "mandatory", "requisite", "optional", NULL};
     static const char *const subsys[] = {"usb", "pci", "scsi", NULL};
     static const char *const backends[] = {"default", "vfio", NULL};
-    const gboolean vfio = host_has_vfio() && qemu_caps_has_type(caps, "vfio-pci");
+    const gboolean vfio = req->vfio_usable && qemu_caps_has_type(caps, "vfio-pci");
     const gboolean subsys_shown[] = {qemu_caps_has_type(caps, "usb-host"),
                                      qemu_caps_has_type(caps, "vfio-pci"),
                                      qemu_caps_has_type(caps, "scsi-generic")};
@@ -392,17 +390,16 @@ append_hostdev(GString *s, QemuCaps *caps)
     g_string_append(s, "    </hostdev>\n");
 }
 
-/* Whether a program is on the daemon's PATH (swtpm for TPM emulation, as libvirt looks). */
-static gboolean
-have_program(const char *name)
+gboolean
+qemu_domcaps_host_swtpm(void)
 {
-    g_autofree char *path = g_find_program_in_path(name);
+    g_autofree char *path = g_find_program_in_path("swtpm");
 
     return path != NULL;
 }
 
 static void
-append_rng_fs_tpm(GString *s, QemuCaps *caps)
+append_rng_fs_tpm(GString *s, QemuCaps *caps, const QemuDomcapsRequest *req)
 {
     static const char *const rng_backends[] = {"random", "egd", "builtin", NULL};
     static const char *const fs_types[] = {"path", "handle", "virtiofs", NULL};
@@ -417,8 +414,7 @@ append_rng_fs_tpm(GString *s, QemuCaps *caps)
     const gboolean tpm_shown[] = {qemu_caps_has_tpm_model(caps, "tpm-tis"),
                                   qemu_caps_has_tpm_model(caps, "tpm-crb")};
     const gboolean tpmb_shown[] = {qemu_caps_has_tpm_type(caps, "passthrough"),
-                                   qemu_caps_has_tpm_type(caps, "emulator") &&
-                                       have_program("swtpm")};
+                                   qemu_caps_has_tpm_type(caps, "emulator") && req->swtpm};
 
     g_string_append(s, "    <rng supported='yes'>\n");
     append_virtio_models(s, caps, "virtio-rng-pci");
@@ -432,7 +428,7 @@ append_rng_fs_tpm(GString *s, QemuCaps *caps)
 }
 
 static void
-append_devices(GString *s, QemuCaps *caps, const char *machine)
+append_devices(GString *s, QemuCaps *caps, const char *machine, const QemuDomcapsRequest *req)
 {
     static const char *const redir_buses[] = {"usb", NULL};
     static const char *const channels[] = {"pty", "unix", "spicevmc", NULL};
@@ -442,8 +438,8 @@ append_devices(GString *s, QemuCaps *caps, const char *machine)
     g_string_append(s, "  <devices>\n");
     append_disk(s, caps, machine);
     append_graphics_video(s, caps);
-    append_hostdev(s, caps);
-    append_rng_fs_tpm(s, caps);
+    append_hostdev(s, caps, req);
+    append_rng_fs_tpm(s, caps, req);
     g_string_append(s, "    <redirdev supported='yes'>\n");
     append_enum(s, 6, "bus", redir_buses, redir_shown);
     g_string_append(s, "    </redirdev>\n    <channel supported='yes'>\n");
@@ -483,7 +479,7 @@ append_features(GString *s, QemuCaps *caps)
 
 static char *
 domcaps_format(QemuCaps *caps, const char *path, const char *arch, const QemuMachine *machine,
-               gboolean kvm, const char *const *fw_dirs)
+               gboolean kvm, const QemuDomcapsRequest *req)
 {
     GString *s = g_string_new("<domainCapabilities>\n");
     const char *name = machine->canonical ? machine->canonical : machine->name;
@@ -495,10 +491,10 @@ domcaps_format(QemuCaps *caps, const char *path, const char *arch, const QemuMac
     g_string_append_printf(s, "  <vcpu max='%u'/>\n", machine->max_cpus);
     g_string_append_printf(s, "  <iothreads supported='%s'/>\n",
                            yes_no(qemu_caps_has_type(caps, "iothread")));
-    append_os(s, arch, name, fw_dirs);
+    append_os(s, arch, name, req->firmware_dirs);
     append_cpu(s, caps, kvm);
     append_memory_backing(s, caps);
-    append_devices(s, caps, name);
+    append_devices(s, caps, name, req);
     append_features(s, caps);
     g_string_append(s, "</domainCapabilities>\n");
     return g_string_free(s, FALSE);
@@ -562,7 +558,11 @@ check_arch(QemuCaps *caps, const QemuDomcapsRequest *req, const char **ret_arch,
     if (!arch)
         arch = req->emulatorbin ? target_arch(caps) : "x86_64";
     if (!emulator_serves(caps, arch)) {
-        if (req->emulatorbin)
+        if (req->emulatorbin && req->arch)
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
+                         "architecture from emulator '%s' doesn't match given architecture "
+                         "'%s'", target_arch(caps), arch);
+        else if (req->emulatorbin)
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
                          "Emulator '%s' does not support arch '%s'", req->emulatorbin, arch);
         else
@@ -579,27 +579,26 @@ qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error)
 {
     const char *bin = req->emulatorbin ? req->emulatorbin : qemu_caps_get_emulator(caps);
     gboolean kvm_here = req->kvm_usable && qemu_caps_has_kvm(caps);
+    const char *virttype = req->virttype;
     const QemuMachine *machine;
     const char *arch = NULL;
     gboolean kvm;
 
-    if (req->flags) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
-                     "unsupported flags (0x%x) in function qemuConnectGetDomainCapabilities",
-                     req->flags);
+    if (!sv_check_flags(req->flags, 0, SV_FROM_QEMU, "qemuConnectGetDomainCapabilities", error))
+        return NULL;
+    /* "none" is libvirt's unspecified type: the default. */
+    if (g_strcmp0(virttype, "none") == 0)
+        virttype = NULL;
+    if (virttype && !g_strv_contains(known_virt_types, virttype)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG, "unknown virttype: %s", virttype);
         return NULL;
     }
-    kvm = req->virttype ? g_str_equal(req->virttype, "kvm") : kvm_here;
-    if (req->virttype && !g_strv_contains(known_virt_types, req->virttype)) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG, "unknown virttype: %s",
-                     req->virttype);
-        return NULL;
-    }
+    kvm = virttype ? g_str_equal(virttype, "kvm") : kvm_here;
     if (!check_arch(caps, req, &arch, error))
         return NULL;
-    if (req->virttype && !g_str_equal(req->virttype, "qemu") && !(kvm && kvm_here)) {
+    if (virttype && !g_str_equal(virttype, "qemu") && !(kvm && kvm_here)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
-                     "Emulator '%s' does not support virt type '%s'", bin, req->virttype);
+                     "Emulator '%s' does not support virt type '%s'", bin, virttype);
         return NULL;
     }
     machine = req->machine ? qemu_caps_find_machine(caps, req->machine)
@@ -609,7 +608,7 @@ qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error)
                      "the machine '%s' is not supported by emulator '%s'", req->machine, bin);
         return NULL;
     }
-    return domcaps_format(caps, bin, arch, machine, kvm, req->firmware_dirs);
+    return domcaps_format(caps, bin, arch, machine, kvm, req);
 }
 
 /* ---------------------------------------------------------------- capabilities */

@@ -14,8 +14,15 @@ typedef struct {
     const char *virttype;
     unsigned int flags;
     gboolean kvm_usable;             /* /dev/kvm usable */
+    gboolean vfio_usable;            /* PCI passthrough possible (qemu_domcaps_host_vfio()) */
+    gboolean swtpm;                  /* swtpm installed (TPM emulation) */
     const char *const *firmware_dirs; /* descriptor directories, the first wins a name */
 } QemuDomcapsRequest;
+
+/* Whether the host can pass PCI devices through with VFIO (libvirt's test: the VFIO
+ * container device and IOMMU groups), and whether swtpm is on the daemon's PATH. */
+gboolean qemu_domcaps_host_vfio(void);
+gboolean qemu_domcaps_host_swtpm(void);
 
 /* Check the request as libvirt does (its errors), then the document. caps must be ready. */
 char *qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error);

@@ -269,6 +269,8 @@ domcaps_answer(QemuDriver *driver, const DomcapsWait *w, GError **error)
         .virttype = w->virttype,
         .flags = w->flags,
         .kvm_usable = driver->kvm,
+        .vfio_usable = qemu_domcaps_host_vfio(),
+        .swtpm = qemu_domcaps_host_swtpm(),
         .firmware_dirs = qemu_domcaps_firmware_dirs,
     };
 

@@ -1,0 +1,330 @@
+/* test-qemu-caps.c: capabilities and domain capabilities from the outputs of a QEMU 7.2
+ * probe captured in tests/data/qemu-argv/probe (qmp.txt and qmp-kvm.txt answer the
+ * commands qemu_caps_qmp_commands() sends), and the firmware descriptors Debian's ovmf
+ * installs (tests/data/qemu-caps/firmware). The goldens in tests/data/qemu-caps were
+ * checked against Debian's libvirtd 9.0 on the same QEMU: tests/e2e/test_qemu_domcaps.py
+ * compares the live outputs and names the differences kept. Then the probe itself, run
+ * against a stand-in emulator that prints the captures, and its disk cache.
+ * SV_REGENERATE=1 rewrites the goldens instead of comparing. */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "qemu_caps.h"
+#include "qemu_caps_qmp.h"
+#include "qemu_domcaps.h"
+#include "util/error.h"
+
+#define QEMU "/usr/bin/qemu-system-x86_64"
+
+static const char *probe_dir = SV_TEST_PROBE_DIR;
+static const char *data_dir = SV_TEST_DATA_DIR;
+
+static char *
+read_data(const char *dir, const char *name)
+{
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    char *text = NULL;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    return text;
+}
+
+static QemuCaps *
+captured_caps(gboolean with_kvm)
+{
+    g_autofree char *version = read_data(probe_dir, "version.txt");
+    g_autofree char *qmp = read_data(probe_dir, "qmp.txt");
+    g_autofree char *qmp_kvm = read_data(probe_dir, "qmp-kvm.txt");
+    g_autofree char *cpus = read_data(probe_dir, "cpu-help.txt");
+    g_autofree char *devices = read_data(probe_dir, "device-help.txt");
+
+    return qemu_caps_new_from_output(QEMU, version, qmp, with_kvm ? qmp_kvm : NULL, cpus,
+                                     devices);
+}
+
+static void
+compare_golden(const char *name, const char *got)
+{
+    g_autofree char *path = g_build_filename(data_dir, name, NULL);
+    g_autofree char *want = NULL;
+
+    if (g_getenv("SV_REGENERATE"))
+        g_assert_true(g_file_set_contents(path, got, -1, NULL));
+    g_assert_true(g_file_get_contents(path, &want, NULL, NULL));
+    g_assert_cmpstr(got, ==, want);
+}
+
+static void
+test_machines(void)
+{
+    g_autoptr(QemuCaps) caps = captured_caps(FALSE);
+    const GPtrArray *m = qemu_caps_get_machines(caps);
+    const QemuMachine *first = m->pdata[0], *second = m->pdata[1], *q35;
+
+    g_assert_true(qemu_caps_is_ready(caps));
+    /* The default machine first, then its alias; never microvm (clients take the first). */
+    g_assert_cmpstr(first->name, ==, "pc-i440fx-7.2");
+    g_assert_null(first->canonical);
+    g_assert_cmpuint(first->max_cpus, ==, 255);
+    g_assert_cmpstr(second->name, ==, "pc");
+    g_assert_cmpstr(second->canonical, ==, "pc-i440fx-7.2");
+    /* An alias right after its machine, in QEMU's order otherwise; "none" left out. */
+    q35 = qemu_caps_find_machine(caps, "q35");
+    g_assert_nonnull(q35);
+    g_assert_cmpstr(q35->canonical, ==, "pc-q35-7.2");
+    g_assert_cmpuint(q35->max_cpus, ==, 288);
+    g_assert_null(qemu_caps_find_machine(caps, "none"));
+    g_assert_true(qemu_caps_find_machine(caps, "pc-i440fx-1.4")->deprecated);
+    g_assert_false(qemu_caps_find_machine(caps, "pc-i440fx-2.0")->deprecated);
+    g_assert_cmpuint(m->len, ==, 60); /* as libvirtd lists them */
+    g_assert_cmpstr(qemu_caps_get_arch(caps), ==, "x86_64");
+}
+
+static void
+test_cpu_defs(void)
+{
+    g_autoptr(QemuCaps) caps = captured_caps(TRUE);
+    const GPtrArray *tcg = qemu_caps_get_cpu_defs(caps, FALSE);
+    const GPtrArray *kvm = qemu_caps_get_cpu_defs(caps, TRUE);
+    const QemuCpuDef *d;
+
+    g_assert_cmpuint(tcg->len, ==, kvm->len);
+    g_assert_cmpuint(tcg->len, >, 100);
+    d = tcg->pdata[4];
+    g_assert_cmpstr(d->name, ==, "qemu64");
+    g_assert_cmpint(d->usable, ==, QEMU_CPU_USABLE_YES);
+    /* This host's KVM lacks pni: qemu64 is not usable there. */
+    d = kvm->pdata[4];
+    g_assert_cmpstr(d->name, ==, "qemu64");
+    g_assert_cmpint(d->usable, ==, QEMU_CPU_USABLE_NO);
+    g_assert_true(qemu_caps_has_kvm(caps));
+    for (int u = 0; u < QEMU_CPU_USABLE_LAST; u++)
+        g_assert_nonnull(qemu_cpu_usable_to_string(u));
+    g_assert_null(qemu_cpu_usable_to_string(QEMU_CPU_USABLE_LAST));
+}
+
+static void
+test_probe_facts(void)
+{
+    g_autoptr(QemuCaps) caps = captured_caps(FALSE);
+
+    g_assert_true(qemu_caps_has_spice(caps));
+    g_assert_true(qemu_caps_has_vnc(caps));
+    /* Compiled-in display types, whether or not their module is installed. */
+    g_assert_true(qemu_caps_has_display(caps, "sdl"));
+    g_assert_true(qemu_caps_has_display(caps, "dbus"));
+    g_assert_false(qemu_caps_has_display(caps, "cocoa"));
+    g_assert_true(qemu_caps_has_type(caps, "memory-backend-memfd"));
+    g_assert_true(qemu_caps_has_type(caps, "vhost-user-fs-pci"));
+    g_assert_false(qemu_caps_has_type(caps, "no-such-device"));
+    g_assert_true(qemu_caps_has_tpm_model(caps, "tpm-crb"));
+    g_assert_true(qemu_caps_has_tpm_type(caps, "emulator"));
+    /* Without the KVM run, no KVM. */
+    g_assert_false(qemu_caps_has_kvm(caps));
+    g_assert_cmpuint(qemu_caps_get_cpu_defs(caps, TRUE)->len, ==, 0);
+}
+
+static void
+test_guests(void)
+{
+    g_autoptr(QemuCaps) caps = captured_caps(TRUE);
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    qemu_capabilities_append_guests(s, caps, TRUE);
+    compare_golden("guests.xml", s->str);
+    g_string_truncate(s, 0);
+    /* No usable /dev/kvm: no kvm domain. */
+    qemu_capabilities_append_guests(s, caps, FALSE);
+    g_assert_null(strstr(s->str, "<domain type='kvm'/>"));
+    g_assert_nonnull(strstr(s->str, "<domain type='qemu'/>"));
+}
+
+static const char *const firmware_dirs[] = {SV_TEST_DATA_DIR "/firmware", NULL};
+
+static char *
+domcaps(const char *virttype, const char *machine, const char *arch, GError **error)
+{
+    g_autoptr(QemuCaps) caps = captured_caps(TRUE);
+    QemuDomcapsRequest req = {
+        .arch = arch,
+        .machine = machine,
+        .virttype = virttype,
+        .kvm_usable = TRUE,
+        .firmware_dirs = firmware_dirs,
+    };
+
+    return qemu_domcaps_get(caps, &req, error);
+}
+
+typedef struct {
+    const char *virttype, *machine, *arch, *golden;
+} DomcapsCase;
+
+static const DomcapsCase domcaps_cases[] = {
+    {"qemu", "pc", NULL, "domcaps-qemu-pc.xml"},
+    {"qemu", "q35", NULL, "domcaps-qemu-q35.xml"},
+    {"kvm", "pc", NULL, "domcaps-kvm-pc.xml"},
+    {"kvm", "q35", NULL, "domcaps-kvm-q35.xml"},
+    /* No descriptor fits: libvirt's built-in loader list, no efi. */
+    {"qemu", "microvm", NULL, "domcaps-qemu-microvm.xml"},
+    {"qemu", NULL, "i686", "domcaps-qemu-i686.xml"},
+};
+
+static void
+test_domcaps(gconstpointer data)
+{
+    const DomcapsCase *c = data;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = domcaps(c->virttype, c->machine, c->arch, &error);
+
+    g_assert_no_error(error);
+    compare_golden(c->golden, xml);
+}
+
+static void
+test_domcaps_defaults(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dflt = domcaps(NULL, NULL, NULL, &error);
+    g_autofree char *kvm_pc = domcaps("kvm", "pc", NULL, &error);
+    g_autofree char *none = domcaps("none", NULL, "x86_64", &error);
+
+    /* KVM where usable, the default machine, the host's arch; "none" is the default. */
+    g_assert_no_error(error);
+    g_assert_cmpstr(dflt, ==, kvm_pc);
+    g_assert_cmpstr(none, ==, kvm_pc);
+}
+
+typedef struct {
+    const char *emulatorbin, *arch, *machine, *virttype;
+    unsigned int flags;
+    int code;
+    const char *message;
+} ErrorCase;
+
+/* libvirtd 9.0's answers to the same requests. */
+static const ErrorCase error_cases[] = {
+    {NULL, NULL, NULL, "xyz", 0, SV_ERR_INVALID_ARG, "invalid argument: unknown virttype: xyz"},
+    {NULL, NULL, NULL, "lxc", 0, SV_ERR_INVALID_ARG,
+     "invalid argument: Emulator '" QEMU "' does not support virt type 'lxc'"},
+    {NULL, NULL, "nope", NULL, 0, SV_ERR_INVALID_ARG,
+     "invalid argument: the machine 'nope' is not supported by emulator '" QEMU "'"},
+    {NULL, "armv7l", NULL, NULL, 0, SV_ERR_CONFIG_UNSUPPORTED,
+     "unsupported configuration: unable to find any emulator to serve 'armv7l' architecture"},
+    {NULL, "foo", NULL, NULL, 0, SV_ERR_INVALID_ARG, "invalid argument: unknown architecture: foo"},
+    {"/nonexistent/qemu", NULL, NULL, NULL, 0, SV_ERR_SYSTEM_ERROR,
+     "Cannot check QEMU binary /nonexistent/qemu: No such file or directory"},
+    {QEMU, "armv7l", NULL, NULL, 0, SV_ERR_INVALID_ARG,
+     "invalid argument: architecture from emulator 'x86_64' doesn't match given architecture "
+     "'armv7l'"},
+    {NULL, NULL, NULL, NULL, 1, SV_ERR_INVALID_ARG,
+     "unsupported flags (0x1) in function qemuConnectGetDomainCapabilities"},
+};
+
+static void
+test_domcaps_errors(void)
+{
+    g_autoptr(QemuCaps) caps = captured_caps(TRUE);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(error_cases); i++) {
+        const ErrorCase *c = &error_cases[i];
+        QemuDomcapsRequest req = {c->emulatorbin, c->arch, c->machine, c->virttype, c->flags,
+                                  TRUE, FALSE, FALSE, firmware_dirs};
+        g_autoptr(GError) error = NULL;
+        g_autofree char *xml = qemu_domcaps_get(caps, &req, &error);
+
+        g_assert_null(xml);
+        g_assert_nonnull(error);
+        g_assert_cmpint(error->code, ==, c->code);
+        g_assert_cmpint(sv_error_get_from(error), ==, SV_FROM_QEMU);
+        g_assert_cmpstr(error->message, ==, c->message);
+    }
+}
+
+static void
+test_domcaps_kvm_unusable(void)
+{
+    g_autoptr(QemuCaps) caps = captured_caps(TRUE);
+    QemuDomcapsRequest req = {.virttype = "kvm", .firmware_dirs = firmware_dirs};
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = qemu_domcaps_get(caps, &req, &error);
+    g_autofree char *dflt = NULL;
+
+    g_assert_null(xml);
+    g_assert_error(error, error->domain, SV_ERR_INVALID_ARG);
+    g_assert_cmpstr(error->message, ==,
+                    "invalid argument: Emulator '" QEMU "' does not support virt type 'kvm'");
+    /* Then the default is qemu. */
+    req.virttype = NULL;
+    dflt = qemu_domcaps_get(caps, &req, NULL);
+    g_assert_nonnull(strstr(dflt, "<domain>qemu</domain>"));
+}
+
+/* Host facts: VFIO gives a PCI backend, swtpm the emulator TPM backend. */
+static void
+test_domcaps_host(void)
+{
+    g_autoptr(QemuCaps) caps = captured_caps(FALSE);
+    QemuDomcapsRequest req = {.virttype = "qemu", .vfio_usable = TRUE, .swtpm = TRUE,
+                              .firmware_dirs = firmware_dirs};
+    g_autofree char *xml = qemu_domcaps_get(caps, &req, NULL);
+
+    g_assert_nonnull(strstr(xml, "<enum name='pciBackend'>\n        <value>default</value>\n"
+                                 "        <value>vfio</value>\n"));
+    g_assert_nonnull(strstr(xml, "<value>passthrough</value>\n        <value>emulator</value>\n"));
+}
+
+/* A descriptor in an earlier directory replaces the one of the same name; an empty one
+ * hides it. */
+static void
+test_firmware_override(void)
+{
+    g_autoptr(QemuCaps) caps = captured_caps(FALSE);
+    const char *const dirs[] = {SV_TEST_DATA_DIR "/firmware-etc", SV_TEST_DATA_DIR "/firmware",
+                                NULL};
+    QemuDomcapsRequest req = {.virttype = "qemu", .machine = "q35", .firmware_dirs = dirs};
+    g_autofree char *xml = qemu_domcaps_get(caps, &req, NULL);
+
+    g_assert_nonnull(strstr(xml, "      <value>/usr/share/OVMF/OVMF_CODE_4M.secboot.fd</value>\n"
+                                 "      <value>/usr/share/OVMF/OVMF_CODE_LOCAL.fd</value>\n"
+                                 "      <enum name='type'>"));
+    g_assert_null(strstr(xml, "OVMF_CODE_4M.ms.fd"));
+    g_assert_null(strstr(xml, "OVMF_CODE_4M.fd"));
+}
+
+static void
+test_qmp_replies_garbage(void)
+{
+    g_autoptr(QemuQmpReplies) r = qemu_qmp_replies_parse(
+        "junk {\"return\": [{\"name\": \"pc\", \"cpu-max\": 4}], \"id\": \"machines\"}\n"
+        "{\"error\": {\"class\": \"CommandNotFound\"}, \"id\": \"spice\"}\n"
+        "{\"return\": {\"enabled\": true}}\n{\"id\": \"vnc\", \"return\": {}}\n");
+    g_autoptr(GPtrArray) m = qemu_qmp_replies_machines(r);
+
+    g_assert_cmpuint(m->len, ==, 1);
+    g_assert_false(qemu_qmp_replies_ok(r, "spice"));
+    g_assert_true(qemu_qmp_replies_ok(r, "vnc"));
+    g_assert_false(qemu_qmp_replies_kvm_enabled(r));
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/qemu-caps/machines", test_machines);
+    g_test_add_func("/qemu-caps/cpu-defs", test_cpu_defs);
+    g_test_add_func("/qemu-caps/probe-facts", test_probe_facts);
+    g_test_add_func("/qemu-caps/guests", test_guests);
+    for (gsize i = 0; i < G_N_ELEMENTS(domcaps_cases); i++) {
+        g_autofree char *name = g_strdup_printf("/qemu-caps/domcaps/%s", domcaps_cases[i].golden);
+        g_test_add_data_func(name, &domcaps_cases[i], test_domcaps);
+    }
+    g_test_add_func("/qemu-caps/domcaps-defaults", test_domcaps_defaults);
+    g_test_add_func("/qemu-caps/domcaps-errors", test_domcaps_errors);
+    g_test_add_func("/qemu-caps/domcaps-kvm-unusable", test_domcaps_kvm_unusable);
+    g_test_add_func("/qemu-caps/domcaps-host", test_domcaps_host);
+    g_test_add_func("/qemu-caps/firmware-override", test_firmware_override);
+    g_test_add_func("/qemu-caps/qmp-replies", test_qmp_replies_garbage);
+    return g_test_run();
+}
