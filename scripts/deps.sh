@@ -12,6 +12,7 @@ systemd qemu-system-x86 busybox-static util-linux procps iproute2
 libxen-dev groff-base man-db
 clang-14 libclang-rt-14-dev valgrind
 libvirt-daemon libvirt-daemon-driver-qemu virtinst
+ovmf
 "
 
 missing=""
