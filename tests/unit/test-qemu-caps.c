@@ -7,6 +7,8 @@
  * against a stand-in emulator that prints the captures, and its disk cache.
  * SV_REGENERATE=1 rewrites the goldens instead of comparing. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -308,6 +310,114 @@ test_qmp_replies_garbage(void)
     g_assert_false(qemu_qmp_replies_kvm_enabled(r));
 }
 
+/* ---------------------------------------------------------------- the probe and its cache */
+
+typedef struct {
+    char *dir, *emulator, *calls, *cache;
+} StandIn;
+
+/* An emulator that answers the probe's runs with the captures, logging each run's
+ * arguments, and what it got on stdin for the QMP runs. */
+static void
+stand_in_init(StandIn *si)
+{
+    g_autofree char *script = NULL;
+
+    si->dir = g_dir_make_tmp("sv-caps-XXXXXX", NULL);
+    g_assert_nonnull(si->dir);
+    si->emulator = g_build_filename(si->dir, "qemu-system-x86_64", NULL);
+    si->calls = g_build_filename(si->dir, "calls", NULL);
+    si->cache = g_build_filename(si->dir, "cache", NULL);
+    script = g_strdup_printf("#!/bin/sh\n"
+                             "D='%s'; W='%s'\n"
+                             "echo \"$*\" >> \"$W/calls\"\n"
+                             "case \"$*\" in\n"
+                             "--version) cat \"$D/version.txt\" ;;\n"
+                             "*accel=kvm*) cat > \"$W/stdin-kvm\"; cat \"$D/qmp-kvm.txt\" ;;\n"
+                             "*accel=tcg*) cat > \"$W/stdin-tcg\"; cat \"$D/qmp.txt\" ;;\n"
+                             "'-cpu help') cat \"$D/cpu-help.txt\" ;;\n"
+                             "'-device help') cat \"$D/device-help.txt\" ;;\n"
+                             "*) exit 1 ;;\n"
+                             "esac\n",
+                             probe_dir, si->dir);
+    g_assert_true(g_file_set_contents(si->emulator, script, -1, NULL));
+    g_assert_cmpint(chmod(si->emulator, 0755), ==, 0);
+}
+
+static void
+stand_in_clear(StandIn *si)
+{
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", si->dir);
+
+    g_assert_cmpint(system(cmd), ==, 0);
+    g_free(si->dir);
+    g_free(si->emulator);
+    g_free(si->calls);
+    g_free(si->cache);
+}
+
+static void
+probe_ready(QemuCaps *caps, const GError *error, gpointer data)
+{
+    (void)caps;
+    g_assert_no_error(error);
+    g_main_loop_quit(data);
+}
+
+static char *
+read_or_empty(const char *path)
+{
+    char *text = NULL;
+
+    return g_file_get_contents(path, &text, NULL, NULL) ? text : g_strdup("");
+}
+
+static void
+test_probe_and_cache(void)
+{
+    StandIn si;
+    g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+    g_autoptr(QemuCaps) caps = NULL, again = NULL;
+    g_autofree char *calls = NULL, *calls_after = NULL, *stdin_tcg = NULL, *xml = NULL;
+    g_autofree char *xml_again = NULL, *stdin_path = NULL;
+    QemuDomcapsRequest req = {.virttype = "qemu", .firmware_dirs = firmware_dirs};
+
+    stand_in_init(&si);
+    caps = qemu_caps_new(si.emulator, si.cache);
+    g_assert_false(qemu_caps_is_ready(caps));
+    qemu_caps_probe_async(caps, probe_ready, loop);
+    g_main_loop_run(loop);
+    g_assert_true(qemu_caps_is_ready(caps));
+    calls = read_or_empty(si.calls);
+    g_assert_nonnull(strstr(calls, "--version\n-S -no-user-config -nodefaults -display none "
+                                   "-machine none,accel=tcg -qmp stdio\n"));
+    g_assert_true(g_str_has_suffix(calls, "-cpu help\n-device help\n"));
+    g_assert_cmpint(strstr(calls, "accel=kvm") != NULL, ==, qemu_caps_kvm_usable());
+    stdin_path = g_build_filename(si.dir, "stdin-tcg", NULL);
+    stdin_tcg = read_or_empty(stdin_path);
+    g_assert_cmpstr(stdin_tcg, ==, qemu_caps_qmp_commands(FALSE));
+    g_assert_cmpuint(qemu_caps_get_machines(caps)->len, ==, 60);
+    xml = qemu_domcaps_get(caps, &req, NULL);
+
+    /* A second daemon finds the facts in the cache and runs nothing. */
+    again = qemu_caps_new(si.emulator, si.cache);
+    g_assert_true(qemu_caps_is_ready(again));
+    calls_after = read_or_empty(si.calls);
+    g_assert_cmpstr(calls_after, ==, calls);
+    xml_again = qemu_domcaps_get(again, &req, NULL);
+    g_assert_cmpstr(xml_again, ==, xml);
+    g_clear_pointer(&again, qemu_caps_free);
+
+    /* A replaced binary (another mtime) makes the cache stale. */
+    {
+        struct timespec times[2] = {{0, UTIME_OMIT}, {1000000000, 0}};
+        g_assert_cmpint(utimensat(AT_FDCWD, si.emulator, times, 0), ==, 0);
+    }
+    again = qemu_caps_new(si.emulator, si.cache);
+    g_assert_false(qemu_caps_is_ready(again));
+    stand_in_clear(&si);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -326,5 +436,6 @@ main(int argc, char **argv)
     g_test_add_func("/qemu-caps/domcaps-host", test_domcaps_host);
     g_test_add_func("/qemu-caps/firmware-override", test_firmware_override);
     g_test_add_func("/qemu-caps/qmp-replies", test_qmp_replies_garbage);
+    g_test_add_func("/qemu-caps/probe-and-cache", test_probe_and_cache);
     return g_test_run();
 }
