@@ -113,30 +113,3 @@ sv_host_uuid(void)
     }
     return g_strdup("00000000-0000-0000-0000-000000000001");
 }
-
-void
-sv_host_capabilities_begin(GString *s, const char *host_uuid, const char *extra)
-{
-    SvHostInfo info;
-
-    sv_host_info_get(&info);
-    g_string_append_printf(s, "  <host>\n    <uuid>%s</uuid>\n", host_uuid);
-    g_string_append_printf(s,
-                           "    <cpu>\n      <arch>%s</arch>\n"
-                           "      <topology sockets='%d' dies='1' cores='%d' threads='%d'/>\n"
-                           "    </cpu>\n",
-                           sv_host_arch(), info.sockets, info.cores, info.threads);
-    g_string_append(s, "    <power_management/>\n    <iommu support='no'/>\n");
-    g_string_append(s, extra);
-    g_string_append_printf(s,
-                           "    <topology>\n      <cells num='1'>\n        <cell id='0'>\n"
-                           "          <memory unit='KiB'>%" G_GUINT64_FORMAT "</memory>\n"
-                           "          <cpus num='%d'>\n",
-                           info.memory_kib, info.cpus);
-    for (int i = 0; i < info.cpus; i++)
-        g_string_append_printf(s,
-                               "            <cpu id='%d' socket_id='0' die_id='0' core_id='%d' "
-                               "siblings='%d'/>\n",
-                               i, i, i);
-    g_string_append(s, "          </cpus>\n        </cell>\n      </cells>\n    </topology>\n");
-}

@@ -26,7 +26,11 @@ char *sv_host_uuid(void);
 /* The host's architecture name as libvirt spells it ("x86_64"). */
 const char *sv_host_arch(void);
 
-/* The start of a capabilities document's <host>: its uuid, cpu, power management and
- * iommu, then extra (the driver's own elements, or ""), then this host as one NUMA cell.
- * The caller adds <secmodel> and closes the element. */
+/* The start of a capabilities document's <host>, as libvirt prints it where it is read
+ * from /proc and /sys (host_caps.c): its uuid, cpu (no model or feature list: those come
+ * from libvirt's CPU map), power management and iommu, then extra (the driver's own
+ * elements, or ""), then the NUMA cells and the L3 caches. The caller adds <secmodel>
+ * and closes the element. sysfs and proc: "/sys" and "/proc", or a copy's (tests). */
 void sv_host_capabilities_begin(GString *s, const char *host_uuid, const char *extra);
+void sv_host_capabilities_begin_at(GString *s, const char *host_uuid, const char *extra,
+                                   const char *sysfs, const char *proc);
