@@ -538,8 +538,13 @@ qmp_kvm_done(const char *out, const GError *failed, gpointer data)
 {
     QemuCaps *caps = data;
 
-    if (step_done(caps, "query the KVM CPU models", out, failed, OUT_QMP_KVM))
-        run(caps, "-cpu", "help", cpus_done);
+    /* A QEMU that cannot start with KVM here (the module refuses it, a nested host's
+     * limits) has no KVM guests: the probe goes on without them. */
+    if (failed)
+        g_debug("QEMU '%s' does not run with KVM: %s", caps->emulator, failed->message);
+    g_free(caps->outputs[OUT_QMP_KVM]);
+    caps->outputs[OUT_QMP_KVM] = failed ? NULL : g_strdup(out);
+    run(caps, "-cpu", "help", cpus_done);
 }
 
 static void

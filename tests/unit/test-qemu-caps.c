@@ -319,7 +319,7 @@ typedef struct {
 /* An emulator that answers the probe's runs with the captures, logging each run's
  * arguments, and what it got on stdin for the QMP runs. */
 static void
-stand_in_init(StandIn *si)
+stand_in_init(StandIn *si, gboolean kvm_fails)
 {
     g_autofree char *script = NULL;
 
@@ -333,13 +333,13 @@ stand_in_init(StandIn *si)
                              "echo \"$*\" >> \"$W/calls\"\n"
                              "case \"$*\" in\n"
                              "--version) cat \"$D/version.txt\" ;;\n"
-                             "*accel=kvm*) cat > \"$W/stdin-kvm\"; cat \"$D/qmp-kvm.txt\" ;;\n"
+                             "*accel=kvm*) %s cat > \"$W/stdin-kvm\"; cat \"$D/qmp-kvm.txt\" ;;\n"
                              "*accel=tcg*) cat > \"$W/stdin-tcg\"; cat \"$D/qmp.txt\" ;;\n"
                              "'-cpu help') cat \"$D/cpu-help.txt\" ;;\n"
                              "'-device help') cat \"$D/device-help.txt\" ;;\n"
                              "*) exit 1 ;;\n"
                              "esac\n",
-                             probe_dir, si->dir);
+                             probe_dir, si->dir, kvm_fails ? "exit 1;" : "");
     g_assert_true(g_file_set_contents(si->emulator, script, -1, NULL));
     g_assert_cmpint(chmod(si->emulator, 0755), ==, 0);
 }
@@ -382,7 +382,7 @@ test_probe_and_cache(void)
     g_autofree char *xml_again = NULL, *stdin_path = NULL;
     QemuDomcapsRequest req = {.virttype = "qemu", .firmware_dirs = firmware_dirs};
 
-    stand_in_init(&si);
+    stand_in_init(&si, FALSE);
     caps = qemu_caps_new(si.emulator, si.cache);
     g_assert_false(qemu_caps_is_ready(caps));
     qemu_caps_probe_async(caps, probe_ready, loop);
@@ -418,6 +418,30 @@ test_probe_and_cache(void)
     stand_in_clear(&si);
 }
 
+/* A QEMU that fails to start with KVM: the probe succeeds, without KVM guests. */
+static void
+test_probe_kvm_fails(void)
+{
+    StandIn si;
+    g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+    g_autoptr(QemuCaps) caps = NULL;
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    if (!qemu_caps_kvm_usable()) {
+        g_test_skip("no usable /dev/kvm: the probe never runs QEMU with KVM here");
+        return;
+    }
+    stand_in_init(&si, TRUE);
+    caps = qemu_caps_new(si.emulator, si.cache);
+    qemu_caps_probe_async(caps, probe_ready, loop);
+    g_main_loop_run(loop);
+    g_assert_true(qemu_caps_is_ready(caps));
+    g_assert_false(qemu_caps_has_kvm(caps));
+    qemu_capabilities_append_guests(s, caps, TRUE);
+    g_assert_null(strstr(s->str, "<domain type='kvm'/>"));
+    stand_in_clear(&si);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -437,5 +461,6 @@ main(int argc, char **argv)
     g_test_add_func("/qemu-caps/firmware-override", test_firmware_override);
     g_test_add_func("/qemu-caps/qmp-replies", test_qmp_replies_garbage);
     g_test_add_func("/qemu-caps/probe-and-cache", test_probe_and_cache);
+    g_test_add_func("/qemu-caps/probe-kvm-fails", test_probe_kvm_fails);
     return g_test_run();
 }
