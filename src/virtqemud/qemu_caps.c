@@ -92,10 +92,10 @@ facts_from_outputs(QemuCaps *caps)
     clear_facts(caps);
     caps->machines = qemu_qmp_replies_machines(qmp);
     caps->cpu_defs = qemu_qmp_replies_cpu_defs(qmp);
-    caps->cpu_defs_kvm = qemu_qmp_replies_kvm_enabled(kvm) ? qemu_qmp_replies_cpu_defs(kvm)
-                                                          : g_ptr_array_new();
     caps->kvm = qemu_qmp_replies_kvm_enabled(kvm);
-    caps->cpu_models = qemu_caps_parse_cpu_models(caps->outputs[OUT_CPUS] ? caps->outputs[OUT_CPUS] : "");
+    caps->cpu_defs_kvm = caps->kvm ? qemu_qmp_replies_cpu_defs(kvm) : g_ptr_array_new();
+    caps->cpu_models =
+        qemu_caps_parse_cpu_models(caps->outputs[OUT_CPUS] ? caps->outputs[OUT_CPUS] : "");
     caps->nic_models =
         qemu_caps_parse_nic_models(caps->outputs[OUT_DEVICES] ? caps->outputs[OUT_DEVICES] : "");
     types = qemu_qmp_replies_names(qmp, "types");

@@ -17,10 +17,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(QemuQmpReplies, qemu_qmp_replies_free)
 
 /* Whether the command succeeded (query-spice fails where QEMU has no SPICE). */
 gboolean qemu_qmp_replies_ok(QemuQmpReplies *r, const char *id);
-GPtrArray *qemu_qmp_replies_machines(QemuQmpReplies *r);      /* QemuMachine */
-GPtrArray *qemu_qmp_replies_cpu_defs(QemuQmpReplies *r);      /* QemuCpuDef */
+GPtrArray *qemu_qmp_replies_machines(QemuQmpReplies *r);              /* QemuMachine */
+GPtrArray *qemu_qmp_replies_cpu_defs(QemuQmpReplies *r);              /* QemuCpuDef */
 GPtrArray *qemu_qmp_replies_names(QemuQmpReplies *r, const char *id); /* char * */
-GPtrArray *qemu_qmp_replies_display_types(QemuQmpReplies *r); /* char * */
+GPtrArray *qemu_qmp_replies_display_types(QemuQmpReplies *r);         /* char * */
 gboolean qemu_qmp_replies_kvm_enabled(QemuQmpReplies *r);
 /* The target architecture, QEMU's name for it ("x86_64", "i386"). (transfer full) */
 char *qemu_qmp_replies_target_arch(QemuQmpReplies *r);

@@ -28,42 +28,76 @@ static const char *const fallback_loaders[] = {"/usr/share/OVMF/OVMF_CODE.fd",
 static const struct {
     const char *name, *vendor;
 } cpu_map[] = {
-    {"qemu64", "unknown"}, {"qemu32", "unknown"}, {"phenom", "AMD"},
-    {"pentium3", "unknown"}, {"pentium2", "unknown"}, {"pentium", "unknown"},
-    {"n270", "Intel"}, {"kvm64", "unknown"}, {"kvm32", "unknown"}, {"coreduo", "Intel"},
-    {"core2duo", "Intel"}, {"athlon", "AMD"}, {"Westmere-IBRS", "Intel"},
-    {"Westmere", "Intel"}, {"Snowridge", "Intel"}, {"Skylake-Server-noTSX-IBRS", "Intel"},
-    {"Skylake-Server-IBRS", "Intel"}, {"Skylake-Server", "Intel"},
-    {"Skylake-Client-noTSX-IBRS", "Intel"}, {"Skylake-Client-IBRS", "Intel"},
-    {"Skylake-Client", "Intel"}, {"SandyBridge-IBRS", "Intel"}, {"SandyBridge", "Intel"},
-    {"Penryn", "Intel"}, {"Opteron_G5", "AMD"}, {"Opteron_G4", "AMD"},
-    {"Opteron_G3", "AMD"}, {"Opteron_G2", "AMD"}, {"Opteron_G1", "AMD"},
-    {"Nehalem-IBRS", "Intel"}, {"Nehalem", "Intel"}, {"IvyBridge-IBRS", "Intel"},
-    {"IvyBridge", "Intel"}, {"Icelake-Server-noTSX", "Intel"}, {"Icelake-Server", "Intel"},
-    {"Haswell-noTSX-IBRS", "Intel"}, {"Haswell-noTSX", "Intel"}, {"Haswell-IBRS", "Intel"},
-    {"Haswell", "Intel"}, {"EPYC-Rome", "AMD"}, {"EPYC-Milan", "AMD"},
-    {"EPYC-IBPB", "AMD"}, {"EPYC", "AMD"}, {"Dhyana", "Hygon"}, {"Cooperlake", "Intel"},
-    {"Conroe", "Intel"}, {"Cascadelake-Server-noTSX", "Intel"},
-    {"Cascadelake-Server", "Intel"}, {"Broadwell-noTSX-IBRS", "Intel"},
-    {"Broadwell-noTSX", "Intel"}, {"Broadwell-IBRS", "Intel"}, {"Broadwell", "Intel"},
+    {"qemu64", "unknown"},
+    {"qemu32", "unknown"},
+    {"phenom", "AMD"},
+    {"pentium3", "unknown"},
+    {"pentium2", "unknown"},
+    {"pentium", "unknown"},
+    {"n270", "Intel"},
+    {"kvm64", "unknown"},
+    {"kvm32", "unknown"},
+    {"coreduo", "Intel"},
+    {"core2duo", "Intel"},
+    {"athlon", "AMD"},
+    {"Westmere-IBRS", "Intel"},
+    {"Westmere", "Intel"},
+    {"Snowridge", "Intel"},
+    {"Skylake-Server-noTSX-IBRS", "Intel"},
+    {"Skylake-Server-IBRS", "Intel"},
+    {"Skylake-Server", "Intel"},
+    {"Skylake-Client-noTSX-IBRS", "Intel"},
+    {"Skylake-Client-IBRS", "Intel"},
+    {"Skylake-Client", "Intel"},
+    {"SandyBridge-IBRS", "Intel"},
+    {"SandyBridge", "Intel"},
+    {"Penryn", "Intel"},
+    {"Opteron_G5", "AMD"},
+    {"Opteron_G4", "AMD"},
+    {"Opteron_G3", "AMD"},
+    {"Opteron_G2", "AMD"},
+    {"Opteron_G1", "AMD"},
+    {"Nehalem-IBRS", "Intel"},
+    {"Nehalem", "Intel"},
+    {"IvyBridge-IBRS", "Intel"},
+    {"IvyBridge", "Intel"},
+    {"Icelake-Server-noTSX", "Intel"},
+    {"Icelake-Server", "Intel"},
+    {"Haswell-noTSX-IBRS", "Intel"},
+    {"Haswell-noTSX", "Intel"},
+    {"Haswell-IBRS", "Intel"},
+    {"Haswell", "Intel"},
+    {"EPYC-Rome", "AMD"},
+    {"EPYC-Milan", "AMD"},
+    {"EPYC-IBPB", "AMD"},
+    {"EPYC", "AMD"},
+    {"Dhyana", "Hygon"},
+    {"Cooperlake", "Intel"},
+    {"Conroe", "Intel"},
+    {"Cascadelake-Server-noTSX", "Intel"},
+    {"Cascadelake-Server", "Intel"},
+    {"Broadwell-noTSX-IBRS", "Intel"},
+    {"Broadwell-noTSX", "Intel"},
+    {"Broadwell-IBRS", "Intel"},
+    {"Broadwell", "Intel"},
     {"486", "unknown"},
 };
 
 /* libvirt's architecture names (virArch), for "unknown architecture". */
 static const char *const known_arches[] = {
-    "i686", "x86_64", "alpha", "armv6l", "armv7l", "armv7b", "aarch64", "cris", "ia64",
-    "lm32", "loongarch64", "m68k", "microblaze", "microblazeel", "mips", "mipsel", "mips64",
-    "mips64el", "openrisc", "parisc", "parisc64", "ppc", "ppcle", "ppc64", "ppc64le",
-    "ppcemb", "riscv32", "riscv64", "s390", "s390x", "sh4", "sh4eb", "sparc", "sparc64",
-    "unicore32", "xtensa", "xtensaeb", NULL};
+    "i686",   "x86_64",   "alpha",  "armv6l",      "armv7l",   "armv7b",     "aarch64",
+    "cris",   "ia64",     "lm32",   "loongarch64", "m68k",     "microblaze", "microblazeel",
+    "mips",   "mipsel",   "mips64", "mips64el",    "openrisc", "parisc",     "parisc64",
+    "ppc",    "ppcle",    "ppc64",  "ppc64le",     "ppcemb",   "riscv32",    "riscv64",
+    "s390",   "s390x",    "sh4",    "sh4eb",       "sparc",    "sparc64",    "unicore32",
+    "xtensa", "xtensaeb", NULL};
 
 /* libvirt's domain types (virDomainVirtType), for "unknown virttype". */
 static const char *const known_virt_types[] = {
-    "none", "qemu", "kqemu", "kvm", "xen", "lxc", "uml", "openvz", "test", "vmware", "hyperv",
-    "vbox", "phyp", "parallels", "bhyve", "vz", NULL};
+    "none",   "qemu",   "kqemu", "kvm",  "xen",       "lxc",   "uml", "openvz", "test",
+    "vmware", "hyperv", "vbox",  "phyp", "parallels", "bhyve", "vz",  NULL};
 
-static const char *
-cpu_map_vendor(const char *model)
+static const char *cpu_map_vendor(const char *model)
 {
     for (gsize i = 0; i < G_N_ELEMENTS(cpu_map); i++) {
         if (g_str_equal(cpu_map[i].name, model))
@@ -72,8 +106,7 @@ cpu_map_vendor(const char *model)
     return NULL;
 }
 
-gboolean
-qemu_domcaps_machine_has_ide(const char *machine)
+gboolean qemu_domcaps_machine_has_ide(const char *machine)
 {
     return g_str_has_prefix(machine, "pc-i440fx-") || g_str_equal(machine, "pc") ||
            g_str_equal(machine, "isapc");
@@ -83,9 +116,8 @@ qemu_domcaps_machine_has_ide(const char *machine)
 
 /* <enum name='NAME'> with the values given (NULL-terminated, a NULL-valued pair skipped:
  * values[i] is shown when shown[i]), or <enum name='NAME'/> when none is. */
-static void
-append_enum(GString *s, int indent, const char *name, const char *const *values,
-            const gboolean *shown)
+static void append_enum(GString *s, int indent, const char *name, const char *const *values,
+                        const gboolean *shown)
 {
     gboolean any = FALSE;
 
@@ -102,8 +134,7 @@ append_enum(GString *s, int indent, const char *name, const char *const *values,
 }
 
 /* An enum whose values are all shown. */
-static void
-append_enum_all(GString *s, int indent, const char *name, const char *const *values)
+static void append_enum_all(GString *s, int indent, const char *name, const char *const *values)
 {
     gboolean shown[16];
 
@@ -121,18 +152,19 @@ typedef struct {
     gboolean efi, secure;
 } Firmware;
 
-static gboolean
-descriptor_targets(JsonObject *root, const char *arch, const char *machine)
+static gboolean descriptor_targets(JsonObject *root, const char *arch, const char *machine)
 {
     JsonArray *targets = json_object_has_member(root, "targets")
-                             ? json_object_get_array_member(root, "targets") : NULL;
+                             ? json_object_get_array_member(root, "targets")
+                             : NULL;
 
     for (guint i = 0; targets && i < json_array_get_length(targets); i++) {
         JsonObject *t = json_array_get_object_element(targets, i);
         JsonArray *machines;
 
-        if (!t || g_strcmp0(json_object_get_string_member_with_default(t, "architecture", ""),
-                            arch) != 0 ||
+        if (!t ||
+            g_strcmp0(json_object_get_string_member_with_default(t, "architecture", ""), arch) !=
+                0 ||
             !json_object_has_member(t, "machines"))
             continue;
         machines = json_object_get_array_member(t, "machines");
@@ -145,11 +177,10 @@ descriptor_targets(JsonObject *root, const char *arch, const char *machine)
     return FALSE;
 }
 
-static gboolean
-array_has(JsonObject *o, const char *member, const char *value)
+static gboolean array_has(JsonObject *o, const char *member, const char *value)
 {
-    JsonArray *a = json_object_has_member(o, member) ? json_object_get_array_member(o, member)
-                                                     : NULL;
+    JsonArray *a =
+        json_object_has_member(o, member) ? json_object_get_array_member(o, member) : NULL;
 
     for (guint i = 0; a && i < json_array_get_length(a); i++) {
         if (g_strcmp0(json_array_get_string_element(a, i), value) == 0)
@@ -159,8 +190,7 @@ array_has(JsonObject *o, const char *member, const char *value)
 }
 
 /* One descriptor: its executable counted when it is UEFI for this arch and machine. */
-static void
-firmware_add(Firmware *fw, const char *path, const char *arch, const char *machine)
+static void firmware_add(Firmware *fw, const char *path, const char *arch, const char *machine)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     JsonObject *root, *mapping, *exe = NULL;
@@ -172,8 +202,9 @@ firmware_add(Firmware *fw, const char *path, const char *arch, const char *machi
     root = json_node_get_object(json_parser_get_root(parser));
     if (!array_has(root, "interface-types", "uefi") || !descriptor_targets(root, arch, machine))
         return;
-    mapping = json_object_has_member(root, "mapping") ? json_object_get_object_member(root, "mapping")
-                                                      : NULL;
+    mapping = json_object_has_member(root, "mapping")
+                  ? json_object_get_object_member(root, "mapping")
+                  : NULL;
     if (mapping && json_object_has_member(mapping, "executable"))
         exe = json_object_get_object_member(mapping, "executable");
     if (exe)
@@ -192,8 +223,7 @@ firmware_add(Firmware *fw, const char *path, const char *arch, const char *machi
 }
 
 /* The descriptors by file name, the first directory's winning; an empty file masks. */
-static GPtrArray *
-descriptor_paths(const char *const *dirs)
+static GPtrArray *descriptor_paths(const char *const *dirs)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_autoptr(GList) names = NULL;
@@ -218,8 +248,7 @@ descriptor_paths(const char *const *dirs)
     return out;
 }
 
-static void
-append_os(GString *s, const char *arch, const char *machine, const char *const *dirs)
+static void append_os(GString *s, const char *arch, const char *machine, const char *const *dirs)
 {
     g_autoptr(GPtrArray) paths = descriptor_paths(dirs);
     Firmware fw = {g_ptr_array_new_with_free_func(g_free), FALSE, FALSE};
@@ -250,8 +279,7 @@ append_os(GString *s, const char *arch, const char *machine, const char *const *
 
 /* ---------------------------------------------------------------- cpu */
 
-static void
-append_cpu(GString *s, QemuCaps *caps, gboolean kvm)
+static void append_cpu(GString *s, QemuCaps *caps, gboolean kvm)
 {
     const GPtrArray *defs = qemu_caps_get_cpu_defs(caps, kvm);
     static const char *const on_off[] = {"on", "off", NULL};
@@ -287,8 +315,7 @@ append_cpu(GString *s, QemuCaps *caps, gboolean kvm)
 
 /* ---------------------------------------------------------------- devices */
 
-static void
-append_memory_backing(GString *s, QemuCaps *caps)
+static void append_memory_backing(GString *s, QemuCaps *caps)
 {
     static const char *const types[] = {"file", "anonymous", "memfd", NULL};
     const gboolean shown[] = {qemu_caps_has_type(caps, "memory-backend-file"),
@@ -300,11 +327,10 @@ append_memory_backing(GString *s, QemuCaps *caps)
     g_string_append(s, "  </memoryBacking>\n");
 }
 
-static void
-append_virtio_models(GString *s, QemuCaps *caps, const char *device)
+static void append_virtio_models(GString *s, QemuCaps *caps, const char *device)
 {
-    static const char *const models[] = {"virtio", "virtio-transitional",
-                                         "virtio-non-transitional", NULL};
+    static const char *const models[] = {"virtio", "virtio-transitional", "virtio-non-transitional",
+                                         NULL};
     g_autofree char *trans = g_strdup_printf("%s-transitional", device);
     g_autofree char *nontrans = g_strdup_printf("%s-non-transitional", device);
     const gboolean shown[] = {qemu_caps_has_type(caps, device), qemu_caps_has_type(caps, trans),
@@ -313,19 +339,16 @@ append_virtio_models(GString *s, QemuCaps *caps, const char *device)
     append_enum(s, 6, "model", models, shown);
 }
 
-static void
-append_disk(GString *s, QemuCaps *caps, const char *machine)
+static void append_disk(GString *s, QemuCaps *caps, const char *machine)
 {
     static const char *const devices[] = {"disk", "cdrom", "floppy", "lun", NULL};
     static const char *const buses[] = {"ide", "fdc", "scsi", "virtio", "usb", "sata", NULL};
     const gboolean dev_shown[] = {TRUE, TRUE, qemu_caps_has_type(caps, "isa-fdc"),
                                   qemu_caps_has_type(caps, "scsi-block")};
-    const gboolean bus_shown[] = {qemu_domcaps_machine_has_ide(machine),
-                                  qemu_caps_has_type(caps, "isa-fdc"),
-                                  qemu_caps_has_type(caps, "scsi-hd"),
-                                  qemu_caps_has_type(caps, "virtio-blk-pci"),
-                                  qemu_caps_has_type(caps, "usb-storage"),
-                                  qemu_caps_has_type(caps, "ich9-ahci")};
+    const gboolean bus_shown[] = {
+        qemu_domcaps_machine_has_ide(machine),   qemu_caps_has_type(caps, "isa-fdc"),
+        qemu_caps_has_type(caps, "scsi-hd"),     qemu_caps_has_type(caps, "virtio-blk-pci"),
+        qemu_caps_has_type(caps, "usb-storage"), qemu_caps_has_type(caps, "ich9-ahci")};
 
     g_string_append(s, "    <disk supported='yes'>\n");
     append_enum(s, 6, "diskDevice", devices, dev_shown);
@@ -334,16 +357,14 @@ append_disk(GString *s, QemuCaps *caps, const char *machine)
     g_string_append(s, "    </disk>\n");
 }
 
-static void
-append_graphics_video(GString *s, QemuCaps *caps)
+static void append_graphics_video(GString *s, QemuCaps *caps)
 {
     static const char *const graphics[] = {"sdl", "vnc", "spice", "egl-headless", "dbus", NULL};
-    static const char *const video[] = {"vga", "cirrus", "vmvga", "qxl", "virtio",
-                                        "none", "bochs", "ramfb", NULL};
-    const gboolean g_shown[] = {qemu_caps_has_display(caps, "sdl"), qemu_caps_has_vnc(caps),
-                                qemu_caps_has_spice(caps),
-                                qemu_caps_has_display(caps, "egl-headless"),
-                                qemu_caps_has_display(caps, "dbus")};
+    static const char *const video[] = {"vga",  "cirrus", "vmvga", "qxl", "virtio",
+                                        "none", "bochs",  "ramfb", NULL};
+    const gboolean g_shown[] = {
+        qemu_caps_has_display(caps, "sdl"), qemu_caps_has_vnc(caps), qemu_caps_has_spice(caps),
+        qemu_caps_has_display(caps, "egl-headless"), qemu_caps_has_display(caps, "dbus")};
     const gboolean v_shown[] = {qemu_caps_has_type(caps, "VGA"),
                                 qemu_caps_has_type(caps, "cirrus-vga"),
                                 qemu_caps_has_type(caps, "vmware-svga"),
@@ -360,16 +381,14 @@ append_graphics_video(GString *s, QemuCaps *caps)
     g_string_append(s, "    </video>\n");
 }
 
-gboolean
-qemu_domcaps_host_vfio(void)
+gboolean qemu_domcaps_host_vfio(void)
 {
     g_autoptr(GDir) groups = g_dir_open("/sys/kernel/iommu_groups", 0, NULL);
 
     return access("/dev/vfio/vfio", F_OK) == 0 && groups && g_dir_read_name(groups);
 }
 
-static void
-append_hostdev(GString *s, QemuCaps *caps, const QemuDomcapsRequest *req)
+static void append_hostdev(GString *s, QemuCaps *caps, const QemuDomcapsRequest *req)
 {
     static const char *const modes[] = {"subsystem", NULL};
     static const char *const policies[] = {"default", "mandatory", "requisite", "optional", NULL};
@@ -390,16 +409,14 @@ append_hostdev(GString *s, QemuCaps *caps, const QemuDomcapsRequest *req)
     g_string_append(s, "    </hostdev>\n");
 }
 
-gboolean
-qemu_domcaps_host_swtpm(void)
+gboolean qemu_domcaps_host_swtpm(void)
 {
     g_autofree char *path = g_find_program_in_path("swtpm");
 
     return path != NULL;
 }
 
-static void
-append_rng_fs_tpm(GString *s, QemuCaps *caps, const QemuDomcapsRequest *req)
+static void append_rng_fs_tpm(GString *s, QemuCaps *caps, const QemuDomcapsRequest *req)
 {
     static const char *const rng_backends[] = {"random", "egd", "builtin", NULL};
     static const char *const fs_types[] = {"path", "handle", "virtiofs", NULL};
@@ -427,8 +444,8 @@ append_rng_fs_tpm(GString *s, QemuCaps *caps, const QemuDomcapsRequest *req)
     g_string_append(s, "    </tpm>\n");
 }
 
-static void
-append_devices(GString *s, QemuCaps *caps, const char *machine, const QemuDomcapsRequest *req)
+static void append_devices(GString *s, QemuCaps *caps, const char *machine,
+                           const QemuDomcapsRequest *req)
 {
     static const char *const redir_buses[] = {"usb", NULL};
     static const char *const channels[] = {"pty", "unix", "spicevmc", NULL};
@@ -449,14 +466,12 @@ append_devices(GString *s, QemuCaps *caps, const char *machine, const QemuDomcap
 
 /* ---------------------------------------------------------------- features */
 
-static const char *
-yes_no(gboolean b)
+static const char *yes_no(gboolean b)
 {
     return b ? "yes" : "no";
 }
 
-static void
-append_features(GString *s, QemuCaps *caps)
+static void append_features(GString *s, QemuCaps *caps)
 {
     static const char *const hyperv[] = {"spinlocks", "vendor_id", NULL};
     /* -blockdev, which backing store input and backups need, as libvirt uses it from
@@ -477,9 +492,8 @@ append_features(GString *s, QemuCaps *caps)
     g_string_append(s, "    </hyperv>\n  </features>\n");
 }
 
-static char *
-domcaps_format(QemuCaps *caps, const char *path, const char *arch, const QemuMachine *machine,
-               gboolean kvm, const QemuDomcapsRequest *req)
+static char *domcaps_format(QemuCaps *caps, const char *path, const char *arch,
+                            const QemuMachine *machine, gboolean kvm, const QemuDomcapsRequest *req)
 {
     GString *s = g_string_new("<domainCapabilities>\n");
     const char *name = machine->canonical ? machine->canonical : machine->name;
@@ -503,16 +517,14 @@ domcaps_format(QemuCaps *caps, const char *path, const char *arch, const QemuMac
 /* ---------------------------------------------------------------- the request */
 
 /* libvirt's name of the architecture a QEMU target emulates. */
-static const char *
-target_arch(QemuCaps *caps)
+static const char *target_arch(QemuCaps *caps)
 {
     const char *a = qemu_caps_get_arch(caps);
 
     return g_strcmp0(a, "i386") == 0 ? "i686" : a;
 }
 
-static gboolean
-emulator_serves(QemuCaps *caps, const char *arch)
+static gboolean emulator_serves(QemuCaps *caps, const char *arch)
 {
     const char *own = target_arch(caps);
 
@@ -521,14 +533,13 @@ emulator_serves(QemuCaps *caps, const char *arch)
            (g_strcmp0(own, "x86_64") == 0 && g_str_equal(arch, "i686"));
 }
 
-static gboolean
-check_emulator(QemuCaps *caps, const char *bin, GError **error)
+static gboolean check_emulator(QemuCaps *caps, const char *bin, GError **error)
 {
     g_autofree char *want = NULL, *own = NULL;
 
     if (access(bin, F_OK) < 0) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_SYSTEM_ERROR,
-                     "Cannot check QEMU binary %s: %s", bin, g_strerror(errno));
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_SYSTEM_ERROR, "Cannot check QEMU binary %s: %s",
+                     bin, g_strerror(errno));
         return FALSE;
     }
     want = g_canonicalize_filename(bin, NULL);
@@ -543,9 +554,8 @@ check_emulator(QemuCaps *caps, const char *bin, GError **error)
     return TRUE;
 }
 
-static gboolean
-check_arch(QemuCaps *caps, const QemuDomcapsRequest *req, const char **ret_arch,
-           GError **error)
+static gboolean check_arch(QemuCaps *caps, const QemuDomcapsRequest *req, const char **ret_arch,
+                           GError **error)
 {
     const char *arch = req->arch;
 
@@ -561,7 +571,8 @@ check_arch(QemuCaps *caps, const QemuDomcapsRequest *req, const char **ret_arch,
         if (req->emulatorbin && req->arch)
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
                          "architecture from emulator '%s' doesn't match given architecture "
-                         "'%s'", target_arch(caps), arch);
+                         "'%s'",
+                         target_arch(caps), arch);
         else if (req->emulatorbin)
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
                          "Emulator '%s' does not support arch '%s'", req->emulatorbin, arch);
@@ -574,8 +585,7 @@ check_arch(QemuCaps *caps, const QemuDomcapsRequest *req, const char **ret_arch,
     return TRUE;
 }
 
-char *
-qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error)
+char *qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error)
 {
     const char *bin = req->emulatorbin ? req->emulatorbin : qemu_caps_get_emulator(caps);
     gboolean kvm_here = req->kvm_usable && qemu_caps_has_kvm(caps);
@@ -613,14 +623,15 @@ qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error)
 
 /* ---------------------------------------------------------------- capabilities */
 
-static void
-append_guest(GString *s, QemuCaps *caps, const char *arch, gboolean kvm)
+static void append_guest(GString *s, QemuCaps *caps, const char *arch, gboolean kvm)
 {
     const GPtrArray *machines = qemu_caps_get_machines(caps);
     gboolean i686 = g_str_equal(arch, "i686");
 
-    g_string_append_printf(s, "  <guest>\n    <os_type>hvm</os_type>\n    <arch name='%s'>\n"
-                              "      <wordsize>%d</wordsize>\n", arch, i686 ? 32 : 64);
+    g_string_append_printf(s,
+                           "  <guest>\n    <os_type>hvm</os_type>\n    <arch name='%s'>\n"
+                           "      <wordsize>%d</wordsize>\n",
+                           arch, i686 ? 32 : 64);
     sv_xml_append_text_elem(s, 6, "emulator", qemu_caps_get_emulator(caps));
     for (guint i = 0; i < machines->len; i++) {
         const QemuMachine *m = machines->pdata[i];
@@ -646,8 +657,7 @@ append_guest(GString *s, QemuCaps *caps, const char *arch, gboolean kvm)
                        "    </features>\n  </guest>\n\n");
 }
 
-void
-qemu_capabilities_append_guests(GString *s, QemuCaps *caps, gboolean kvm_usable)
+void qemu_capabilities_append_guests(GString *s, QemuCaps *caps, gboolean kvm_usable)
 {
     gboolean kvm = kvm_usable && qemu_caps_has_kvm(caps);
 

@@ -13,9 +13,9 @@ typedef struct {
     const char *machine;
     const char *virttype;
     unsigned int flags;
-    gboolean kvm_usable;             /* /dev/kvm usable */
-    gboolean vfio_usable;            /* PCI passthrough possible (qemu_domcaps_host_vfio()) */
-    gboolean swtpm;                  /* swtpm installed (TPM emulation) */
+    gboolean kvm_usable;              /* /dev/kvm usable */
+    gboolean vfio_usable;             /* PCI passthrough possible (qemu_domcaps_host_vfio()) */
+    gboolean swtpm;                   /* swtpm installed (TPM emulation) */
     const char *const *firmware_dirs; /* descriptor directories, the first wins a name */
 } QemuDomcapsRequest;
 

@@ -9,8 +9,7 @@
 
 #include "util/host.h"
 
-static void
-put(const char *root, const char *rel, const char *text)
+static void put(const char *root, const char *rel, const char *text)
 {
     g_autofree char *path = g_build_filename(root, rel, NULL);
     g_autofree char *dir = g_path_get_dirname(path);
@@ -19,8 +18,7 @@ put(const char *root, const char *rel, const char *text)
     g_assert_true(g_file_set_contents(path, text, -1, NULL));
 }
 
-static void
-put_cpu(const char *sys, int cpu, int core, const char *siblings)
+static void put_cpu(const char *sys, int cpu, int core, const char *siblings)
 {
     g_autofree char *base = g_strdup_printf("devices/system/cpu/cpu%d", cpu);
     g_autofree char *pkg = g_strdup_printf("%s/topology/physical_package_id", base);
@@ -58,8 +56,7 @@ static const char cpuinfo[] = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu fa
                               "microcode\t: 0x1000065\naddress sizes\t: 48 bits physical, 48 bits "
                               "virtual\n\nprocessor\t: 1\nvendor_id\t: GenuineIntel\n";
 
-static char *
-make_tree(gboolean numa)
+static char *make_tree(gboolean numa)
 {
     char *root = g_dir_make_tmp("sv-host-XXXXXX", NULL);
     g_autofree char *sys = g_build_filename(root, "sys", NULL);
@@ -86,16 +83,14 @@ make_tree(gboolean numa)
     return root;
 }
 
-static void
-remove_tree(const char *root)
+static void remove_tree(const char *root)
 {
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", root);
 
     g_assert_cmpint(system(cmd), ==, 0);
 }
 
-static char *
-host_xml(const char *root)
+static char *host_xml(const char *root)
 {
     g_autofree char *sys = g_build_filename(root, "sys", NULL);
     g_autofree char *proc = g_build_filename(root, "proc", NULL);
@@ -105,8 +100,7 @@ host_xml(const char *root)
     return g_string_free(s, FALSE);
 }
 
-static void
-test_numa_host(void)
+static void test_numa_host(void)
 {
     g_autofree char *root = make_tree(TRUE);
     g_autofree char *xml = host_xml(root);
@@ -155,20 +149,19 @@ test_numa_host(void)
     remove_tree(root);
 }
 
-static void
-test_flat_host(void)
+static void test_flat_host(void)
 {
     g_autofree char *root = make_tree(FALSE);
     g_autofree char *xml = host_xml(root);
 
     g_assert_nonnull(strstr(xml, "<cells num='1'>\n        <cell id='0'>\n"
                                  "          <memory unit='KiB'>"));
-    g_assert_nonnull(strstr(xml, "<cpu id='0' socket_id='0' die_id='0' core_id='0' siblings='0'/>"));
+    g_assert_nonnull(
+        strstr(xml, "<cpu id='0' socket_id='0' die_id='0' core_id='0' siblings='0'/>"));
     remove_tree(root);
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/host-caps/numa", test_numa_host);

@@ -11,8 +11,7 @@
 #include <unistd.h>
 
 /* A sysfs/proc file's text, stripped; NULL when unreadable. */
-static char *
-read_text(const char *root, const char *rel)
+static char *read_text(const char *root, const char *rel)
 {
     g_autofree char *path = g_build_filename(root, rel, NULL);
     char *text = NULL;
@@ -22,8 +21,7 @@ read_text(const char *root, const char *rel)
     return g_strstrip(text);
 }
 
-static long
-read_long(const char *root, const char *rel, long otherwise)
+static long read_long(const char *root, const char *rel, long otherwise)
 {
     g_autofree char *text = read_text(root, rel);
 
@@ -31,8 +29,7 @@ read_long(const char *root, const char *rel, long otherwise)
 }
 
 /* The value of "key : value" in the first processor block of /proc/cpuinfo. */
-static char *
-cpuinfo_value(const char *cpuinfo, const char *key)
+static char *cpuinfo_value(const char *cpuinfo, const char *key)
 {
     g_auto(GStrv) lines = g_strsplit(cpuinfo, "\n", -1);
 
@@ -49,8 +46,7 @@ cpuinfo_value(const char *cpuinfo, const char *key)
     return NULL;
 }
 
-static const char *
-vendor_name(const char *vendor_id)
+static const char *vendor_name(const char *vendor_id)
 {
     static const char *const map[][2] = {
         {"GenuineIntel", "Intel"}, {"AuthenticAMD", "AMD"}, {"HygonGenuine", "Hygon"}};
@@ -62,16 +58,14 @@ vendor_name(const char *vendor_id)
     return NULL;
 }
 
-static gint
-compare_int(gconstpointer a, gconstpointer b)
+static gint compare_int(gconstpointer a, gconstpointer b)
 {
     int x = *(const int *)a, y = *(const int *)b;
 
     return x < y ? -1 : x > y;
 }
 
-static gint
-compare_ulong(gconstpointer a, gconstpointer b)
+static gint compare_ulong(gconstpointer a, gconstpointer b)
 {
     gulong x = *(const gulong *)a, y = *(const gulong *)b;
 
@@ -79,8 +73,7 @@ compare_ulong(gconstpointer a, gconstpointer b)
 }
 
 /* Huge page sizes in KiB, ascending, from a hugepages directory ("hugepages-2048kB"). */
-static GArray *
-huge_page_sizes(const char *dir)
+static GArray *huge_page_sizes(const char *dir)
 {
     GArray *sizes = g_array_new(FALSE, FALSE, sizeof(gulong));
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
@@ -95,16 +88,14 @@ huge_page_sizes(const char *dir)
     return sizes;
 }
 
-static gulong
-base_page_kib(void)
+static gulong base_page_kib(void)
 {
     long size = sysconf(_SC_PAGESIZE);
 
     return size > 0 ? (gulong)size / 1024 : 4;
 }
 
-static void
-append_cpu(GString *s, const SvHostInfo *info, const char *sysfs, const char *proc)
+static void append_cpu(GString *s, const SvHostInfo *info, const char *sysfs, const char *proc)
 {
     g_autofree char *cpuinfo = read_text(proc, "cpuinfo");
     g_autofree char *vendor = NULL, *family = NULL, *model = NULL, *stepping = NULL;
@@ -143,8 +134,7 @@ append_cpu(GString *s, const SvHostInfo *info, const char *sysfs, const char *pr
 }
 
 /* The numbers of a sysfs list ("0-3,8"). */
-static GArray *
-parse_list(const char *text)
+static GArray *parse_list(const char *text)
 {
     GArray *out = g_array_new(FALSE, FALSE, sizeof(int));
     g_auto(GStrv) parts = g_strsplit(text ? text : "", ",", -1);
@@ -162,8 +152,7 @@ parse_list(const char *text)
     return out;
 }
 
-static void
-append_cell_cpus(GString *s, const char *sysfs, const char *node_rel)
+static void append_cell_cpus(GString *s, const char *sysfs, const char *node_rel)
 {
     g_autofree char *rel = g_build_filename(node_rel, "cpulist", NULL);
     g_autofree char *list = read_text(sysfs, rel);
@@ -188,8 +177,7 @@ append_cell_cpus(GString *s, const char *sysfs, const char *node_rel)
     g_string_append(s, "          </cpus>\n");
 }
 
-static void
-append_cell(GString *s, const char *sysfs, int node)
+static void append_cell(GString *s, const char *sysfs, int node)
 {
     g_autofree char *rel = g_strdup_printf("devices/system/node/node%d", node);
     g_autofree char *meminfo_rel = g_build_filename(rel, "meminfo", NULL);
@@ -207,16 +195,19 @@ append_cell(GString *s, const char *sysfs, int node)
 
     for (guint i = 0; i < sizes->len; i++) {
         gulong size = g_array_index(sizes, gulong, i);
-        g_autofree char *nr = g_strdup_printf("%s/hugepages/hugepages-%lukB/nr_hugepages", rel, size);
+        g_autofree char *nr =
+            g_strdup_printf("%s/hugepages/hugepages-%lukB/nr_hugepages", rel, size);
         long count = read_long(sysfs, nr, 0);
         huge_kib += (guint64)count * size;
         g_string_append_printf(huge, "          <pages unit='KiB' size='%lu'>%ld</pages>\n", size,
                                count);
     }
-    g_string_append_printf(s, "        <cell id='%d'>\n          <memory unit='KiB'>%" G_GUINT64_FORMAT
-                              "</memory>\n", node, kib);
-    g_string_append_printf(s, "          <pages unit='KiB' size='%lu'>%" G_GUINT64_FORMAT
-                              "</pages>\n", base_page_kib(), (kib - MIN(kib, huge_kib)) / base_page_kib());
+    g_string_append_printf(
+        s, "        <cell id='%d'>\n          <memory unit='KiB'>%" G_GUINT64_FORMAT "</memory>\n",
+        node, kib);
+    g_string_append_printf(s,
+                           "          <pages unit='KiB' size='%lu'>%" G_GUINT64_FORMAT "</pages>\n",
+                           base_page_kib(), (kib - MIN(kib, huge_kib)) / base_page_kib());
     g_string_append(s, huge->str);
     g_string_free(huge, TRUE);
     g_string_append(s, "          <distances>\n");
@@ -230,8 +221,7 @@ append_cell(GString *s, const char *sysfs, int node)
 }
 
 /* The NUMA nodes sysfs lists ("node0" ...), ascending; empty without NUMA support. */
-static GArray *
-numa_nodes(const char *sysfs)
+static GArray *numa_nodes(const char *sysfs)
 {
     g_autofree char *dir = g_build_filename(sysfs, "devices/system/node", NULL);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
@@ -249,8 +239,7 @@ numa_nodes(const char *sysfs)
 }
 
 /* Without NUMA in sysfs: the host as one cell, its CPUs numbered flat. */
-static void
-append_flat_cell(GString *s, const SvHostInfo *info)
+static void append_flat_cell(GString *s, const SvHostInfo *info)
 {
     g_string_append_printf(s,
                            "        <cell id='0'>\n"
@@ -266,8 +255,7 @@ append_flat_cell(GString *s, const SvHostInfo *info)
 }
 
 /* "32768K" as libvirt writes a cache size: the largest unit that divides it. */
-static void
-append_cache_size(GString *s, const char *size)
+static void append_cache_size(GString *s, const char *size)
 {
     guint64 kib = g_ascii_strtoull(size, NULL, 10);
 
@@ -280,15 +268,15 @@ append_cache_size(GString *s, const char *size)
 }
 
 /* One bank per L3 (and above) cache, as libvirt lists them. */
-static void
-append_caches(GString *s, const char *sysfs, int ncpus)
+static void append_caches(GString *s, const char *sysfs, int ncpus)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     GString *banks = g_string_new(NULL);
 
     for (int cpu = 0; cpu < ncpus; cpu++) {
         for (int idx = 0; idx < 16; idx++) {
-            g_autofree char *rel = g_strdup_printf("devices/system/cpu/cpu%d/cache/index%d", cpu, idx);
+            g_autofree char *rel =
+                g_strdup_printf("devices/system/cpu/cpu%d/cache/index%d", cpu, idx);
             g_autofree char *level_rel = g_build_filename(rel, "level", NULL);
             g_autofree char *type_rel = g_build_filename(rel, "type", NULL);
             g_autofree char *size_rel = g_build_filename(rel, "size", NULL);
@@ -305,8 +293,9 @@ append_caches(GString *s, const char *sysfs, int ncpus)
                 break;
             if (level < 3 || !type || !size || !list)
                 continue;
-            kind = g_str_equal(type, "Data") ? "data"
-                   : g_str_equal(type, "Instruction") ? "code" : "both";
+            kind = g_str_equal(type, "Data")          ? "data"
+                   : g_str_equal(type, "Instruction") ? "code"
+                                                      : "both";
             key = g_strdup_printf("%ld/%ld/%s", level, id, kind);
             if (!g_hash_table_add(seen, key))
                 continue;
@@ -322,8 +311,7 @@ append_caches(GString *s, const char *sysfs, int ncpus)
 }
 
 /* IOMMU groups exist (libvirt's test). */
-static gboolean
-has_iommu(const char *sysfs)
+static gboolean has_iommu(const char *sysfs)
 {
     g_autofree char *dir = g_build_filename(sysfs, "kernel/iommu_groups", NULL);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
@@ -331,9 +319,8 @@ has_iommu(const char *sysfs)
     return d && g_dir_read_name(d);
 }
 
-void
-sv_host_capabilities_begin_at(GString *s, const char *host_uuid, const char *extra,
-                              const char *sysfs, const char *proc)
+void sv_host_capabilities_begin_at(GString *s, const char *host_uuid, const char *extra,
+                                   const char *sysfs, const char *proc)
 {
     g_autoptr(GArray) nodes = numa_nodes(sysfs);
     SvHostInfo info;
@@ -353,8 +340,7 @@ sv_host_capabilities_begin_at(GString *s, const char *host_uuid, const char *ext
     append_caches(s, sysfs, info.cpus);
 }
 
-void
-sv_host_capabilities_begin(GString *s, const char *host_uuid, const char *extra)
+void sv_host_capabilities_begin(GString *s, const char *host_uuid, const char *extra)
 {
     sv_host_capabilities_begin_at(s, host_uuid, extra, "/sys", "/proc");
 }
