@@ -275,3 +275,40 @@ def test_capabilities_host_as_libvirtd(daemon, libvirtd_uri):
 
     assert canonical(host(virsh(ours_uri(daemon), "capabilities"))) == \
         canonical(host(virsh(libvirtd_uri, "capabilities")))
+
+
+# What virt-install writes depends on the capabilities and domain capabilities it reads
+# (the machine it picks, the firmware, the CPU mode): the same as libvirtd's, its random
+# <uuid> aside.
+VIRT_INSTALL_RUNS = {
+    "defaults": [],
+    "machine-pc": ["--machine", "pc"],
+    "uefi": ["--boot", "uefi"],
+    "windows": ["--osinfo", "win10", "--graphics", "vnc"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("virttype", VIRTTYPES)
+@pytest.mark.parametrize("run", sorted(VIRT_INSTALL_RUNS))
+def test_virt_install_reads_as_from_libvirtd(daemon, libvirtd_uri, virttype, run):
+    if not shutil.which("virt-install"):
+        pytest.skip("virt-install (virtinst) not installed")
+    extra = VIRT_INSTALL_RUNS[run]
+    args = ["--print-xml", "--name", "h-caps-vi", "--memory", "512", "--disk", "none",
+            "--import", "--virt-type", virttype, "--network", "none"]
+    if "--osinfo" not in extra:
+        args += ["--osinfo", "debian11", "--graphics", "none"]
+
+    def xml(uri):
+        r = subprocess.run(["timeout", "-k", "5", str(VIRSH_TIMEOUT), "virt-install",
+                            "--connect", uri] + args + extra,
+                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        assert r.returncode == 0, r.stderr
+        doc = ET.fromstring(r.stdout)
+        doc.remove(doc.find("uuid"))
+        return doc
+
+    ours, theirs = xml(ours_uri(daemon)), xml(libvirtd_uri)
+    assert ours.find("os/type").get("machine") != "microvm"
+    assert canonical(ours) == canonical(theirs)
