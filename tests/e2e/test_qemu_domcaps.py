@@ -133,13 +133,13 @@ def test_capabilities_default_machine_first(daemon):
     for arch in archs:
         machines = arch.findall("machine")
         # virt-install takes the first machine: the default, then its alias.
-        assert machines[0].text == "pc-i440fx-7.2" and machines[0].get("canonical") is None
-        assert machines[1].text == "pc" and machines[1].get("canonical") == "pc-i440fx-7.2"
+        assert machines[0].text.startswith("pc-i440fx-") and machines[0].get("canonical") is None
+        assert machines[1].text == "pc" and machines[1].get("canonical") == machines[0].text
         assert machines[0].get("maxCpus") == "255"
         names = [m.text for m in machines]
         assert "none" not in names and "microvm" in names
         q35 = names.index("q35")
-        assert names[q35 - 1] == "pc-q35-7.2"
+        assert names[q35 - 1] == machines[q35].get("canonical")
         assert {m.text for m in machines if m.get("deprecated") == "yes"} >= {"pc-i440fx-1.4"}
         types = [d.get("type") for d in arch.findall("domain")]
         assert types == (["qemu", "kvm"] if kvm_usable() else ["qemu"])
@@ -149,7 +149,7 @@ def test_domcapabilities_over_the_wire(daemon):
     uri = ours_uri(daemon)
     doc = ET.fromstring(virsh(uri, "domcapabilities", "--virttype", "qemu", "--machine", "q35"))
     assert doc.findtext("domain") == "qemu"
-    assert doc.findtext("machine") == "pc-q35-7.2"
+    assert doc.findtext("machine").startswith("pc-q35-")
     assert doc.find("vcpu").get("max") == "288"
     custom = doc.find("cpu/mode[@name='custom']")
     assert custom.get("supported") == "yes"
