@@ -55,6 +55,7 @@ struct QemuCaps {
     GArray *waiters;       /* Waiter, while a probe runs */
     char *outputs[OUT_LAST]; /* of the probe under way, or of the facts */
     gint64 probe_mtime;
+    gboolean probe_kvm;    /* /dev/kvm was usable when the probe began */
 };
 
 static const char *const usable_names[QEMU_CPU_USABLE_LAST] = {"unknown", "yes", "no"};
@@ -376,6 +377,9 @@ cache_load(QemuCaps *caps)
     mtime = g_key_file_get_int64(kf, "qemu", "mtime", NULL);
     if (!path || !g_str_equal(path, caps->emulator) || mtime != binary_mtime(caps->emulator))
         return;
+    /* KVM came or went since (a module loaded, the device's permissions): probe again. */
+    if (g_key_file_get_boolean(kf, "qemu", "kvm_usable", NULL) != qemu_caps_kvm_usable())
+        return;
     for (int i = 0; i < OUT_LAST; i++) {
         g_free(caps->outputs[i]);
         caps->outputs[i] = g_key_file_get_string(kf, "qemu", output_keys[i], NULL);
@@ -395,6 +399,7 @@ cache_store(QemuCaps *caps)
     g_key_file_set_integer(kf, "qemu", "format", CACHE_FORMAT);
     g_key_file_set_string(kf, "qemu", "path", caps->emulator);
     g_key_file_set_int64(kf, "qemu", "mtime", caps->mtime);
+    g_key_file_set_boolean(kf, "qemu", "kvm_usable", caps->probe_kvm);
     for (int i = 0; i < OUT_LAST; i++) {
         if (caps->outputs[i])
             g_key_file_set_string(kf, "qemu", output_keys[i], caps->outputs[i]);
@@ -555,7 +560,8 @@ qmp_done(const char *out, const GError *failed, gpointer data)
     if (!step_done(caps, "query the machine types", out, failed, OUT_QMP))
         return;
     g_clear_pointer(&caps->outputs[OUT_QMP_KVM], g_free);
-    if (qemu_caps_kvm_usable())
+    caps->probe_kvm = qemu_caps_kvm_usable();
+    if (caps->probe_kvm)
         run_qmp(caps, TRUE, qmp_kvm_done);
     else
         run(caps, "-cpu", "help", cpus_done);

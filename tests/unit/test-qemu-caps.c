@@ -387,6 +387,22 @@ static void test_probe_and_cache(void)
     g_assert_cmpstr(xml_again, ==, xml);
     g_clear_pointer(&again, qemu_caps_free);
 
+    /* KVM usable when it was not, or the other way round, makes the cache stale. */
+    {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autofree char *file = g_build_filename(si.cache, "capabilities.ini", NULL);
+        g_autofree char *saved = NULL;
+
+        g_assert_true(g_key_file_load_from_file(kf, file, G_KEY_FILE_NONE, NULL));
+        g_assert_true(g_file_get_contents(file, &saved, NULL, NULL));
+        g_key_file_set_boolean(kf, "qemu", "kvm_usable", !qemu_caps_kvm_usable());
+        g_assert_true(g_key_file_save_to_file(kf, file, NULL));
+        again = qemu_caps_new(si.emulator, si.cache);
+        g_assert_false(qemu_caps_is_ready(again));
+        g_clear_pointer(&again, qemu_caps_free);
+        g_assert_true(g_file_set_contents(file, saved, -1, NULL));
+    }
+
     /* A replaced binary (another mtime) makes the cache stale. */
     {
         struct timespec times[2] = {{0, UTIME_OMIT}, {1000000000, 0}};
