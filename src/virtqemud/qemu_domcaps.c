@@ -97,7 +97,8 @@ static const char *const known_virt_types[] = {
     "none",   "qemu",   "kqemu", "kvm",  "xen",       "lxc",   "uml", "openvz", "test",
     "vmware", "hyperv", "vbox",  "phyp", "parallels", "bhyve", "vz",  NULL};
 
-static const char *cpu_map_vendor(const char *model)
+static const char *
+cpu_map_vendor(const char *model)
 {
     for (gsize i = 0; i < G_N_ELEMENTS(cpu_map); i++) {
         if (g_str_equal(cpu_map[i].name, model))
@@ -106,7 +107,8 @@ static const char *cpu_map_vendor(const char *model)
     return NULL;
 }
 
-gboolean qemu_domcaps_machine_has_ide(const char *machine)
+gboolean
+qemu_domcaps_machine_has_ide(const char *machine)
 {
     return g_str_has_prefix(machine, "pc-i440fx-") || g_str_equal(machine, "pc") ||
            g_str_equal(machine, "isapc");
@@ -116,8 +118,9 @@ gboolean qemu_domcaps_machine_has_ide(const char *machine)
 
 /* <enum name='NAME'> with the values given (NULL-terminated, a NULL-valued pair skipped:
  * values[i] is shown when shown[i]), or <enum name='NAME'/> when none is. */
-static void append_enum(GString *s, int indent, const char *name, const char *const *values,
-                        const gboolean *shown)
+static void
+append_enum(GString *s, int indent, const char *name, const char *const *values,
+            const gboolean *shown)
 {
     gboolean any = FALSE;
 
@@ -134,7 +137,8 @@ static void append_enum(GString *s, int indent, const char *name, const char *co
 }
 
 /* An enum whose values are all shown. */
-static void append_enum_all(GString *s, int indent, const char *name, const char *const *values)
+static void
+append_enum_all(GString *s, int indent, const char *name, const char *const *values)
 {
     gboolean shown[16];
 
@@ -152,7 +156,8 @@ typedef struct {
     gboolean efi, secure;
 } Firmware;
 
-static gboolean descriptor_targets(JsonObject *root, const char *arch, const char *machine)
+static gboolean
+descriptor_targets(JsonObject *root, const char *arch, const char *machine)
 {
     JsonArray *targets = json_object_has_member(root, "targets")
                              ? json_object_get_array_member(root, "targets")
@@ -177,7 +182,8 @@ static gboolean descriptor_targets(JsonObject *root, const char *arch, const cha
     return FALSE;
 }
 
-static gboolean array_has(JsonObject *o, const char *member, const char *value)
+static gboolean
+array_has(JsonObject *o, const char *member, const char *value)
 {
     JsonArray *a =
         json_object_has_member(o, member) ? json_object_get_array_member(o, member) : NULL;
@@ -190,7 +196,8 @@ static gboolean array_has(JsonObject *o, const char *member, const char *value)
 }
 
 /* One descriptor: its executable counted when it is UEFI for this arch and machine. */
-static void firmware_add(Firmware *fw, const char *path, const char *arch, const char *machine)
+static void
+firmware_add(Firmware *fw, const char *path, const char *arch, const char *machine)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     JsonObject *root, *mapping, *exe = NULL;
@@ -223,7 +230,8 @@ static void firmware_add(Firmware *fw, const char *path, const char *arch, const
 }
 
 /* The descriptors by file name, the first directory's winning; an empty file masks. */
-static GPtrArray *descriptor_paths(const char *const *dirs)
+static GPtrArray *
+descriptor_paths(const char *const *dirs)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_autoptr(GList) names = NULL;
@@ -248,7 +256,8 @@ static GPtrArray *descriptor_paths(const char *const *dirs)
     return out;
 }
 
-static void append_os(GString *s, const char *arch, const char *machine, const char *const *dirs)
+static void
+append_os(GString *s, const char *arch, const char *machine, const char *const *dirs)
 {
     g_autoptr(GPtrArray) paths = descriptor_paths(dirs);
     Firmware fw = {g_ptr_array_new_with_free_func(g_free), FALSE, FALSE};
@@ -279,7 +288,8 @@ static void append_os(GString *s, const char *arch, const char *machine, const c
 
 /* ---------------------------------------------------------------- cpu */
 
-static void append_cpu(GString *s, QemuCaps *caps, gboolean kvm)
+static void
+append_cpu(GString *s, QemuCaps *caps, gboolean kvm)
 {
     const GPtrArray *defs = qemu_caps_get_cpu_defs(caps, kvm);
     static const char *const on_off[] = {"on", "off", NULL};
@@ -315,7 +325,8 @@ static void append_cpu(GString *s, QemuCaps *caps, gboolean kvm)
 
 /* ---------------------------------------------------------------- devices */
 
-static void append_memory_backing(GString *s, QemuCaps *caps)
+static void
+append_memory_backing(GString *s, QemuCaps *caps)
 {
     static const char *const types[] = {"file", "anonymous", "memfd", NULL};
     const gboolean shown[] = {qemu_caps_has_type(caps, "memory-backend-file"),
@@ -327,7 +338,8 @@ static void append_memory_backing(GString *s, QemuCaps *caps)
     g_string_append(s, "  </memoryBacking>\n");
 }
 
-static void append_virtio_models(GString *s, QemuCaps *caps, const char *device)
+static void
+append_virtio_models(GString *s, QemuCaps *caps, const char *device)
 {
     static const char *const models[] = {"virtio", "virtio-transitional", "virtio-non-transitional",
                                          NULL};
@@ -339,7 +351,8 @@ static void append_virtio_models(GString *s, QemuCaps *caps, const char *device)
     append_enum(s, 6, "model", models, shown);
 }
 
-static void append_disk(GString *s, QemuCaps *caps, const char *machine)
+static void
+append_disk(GString *s, QemuCaps *caps, const char *machine)
 {
     static const char *const devices[] = {"disk", "cdrom", "floppy", "lun", NULL};
     static const char *const buses[] = {"ide", "fdc", "scsi", "virtio", "usb", "sata", NULL};
@@ -357,7 +370,8 @@ static void append_disk(GString *s, QemuCaps *caps, const char *machine)
     g_string_append(s, "    </disk>\n");
 }
 
-static void append_graphics_video(GString *s, QemuCaps *caps)
+static void
+append_graphics_video(GString *s, QemuCaps *caps)
 {
     static const char *const graphics[] = {"sdl", "vnc", "spice", "egl-headless", "dbus", NULL};
     static const char *const video[] = {"vga",  "cirrus", "vmvga", "qxl", "virtio",
@@ -381,14 +395,16 @@ static void append_graphics_video(GString *s, QemuCaps *caps)
     g_string_append(s, "    </video>\n");
 }
 
-gboolean qemu_domcaps_host_vfio(void)
+gboolean
+qemu_domcaps_host_vfio(void)
 {
     g_autoptr(GDir) groups = g_dir_open("/sys/kernel/iommu_groups", 0, NULL);
 
     return access("/dev/vfio/vfio", F_OK) == 0 && groups && g_dir_read_name(groups);
 }
 
-static void append_hostdev(GString *s, QemuCaps *caps, const QemuDomcapsRequest *req)
+static void
+append_hostdev(GString *s, QemuCaps *caps, const QemuDomcapsRequest *req)
 {
     static const char *const modes[] = {"subsystem", NULL};
     static const char *const policies[] = {"default", "mandatory", "requisite", "optional", NULL};
@@ -409,14 +425,16 @@ static void append_hostdev(GString *s, QemuCaps *caps, const QemuDomcapsRequest 
     g_string_append(s, "    </hostdev>\n");
 }
 
-gboolean qemu_domcaps_host_swtpm(void)
+gboolean
+qemu_domcaps_host_swtpm(void)
 {
     g_autofree char *path = g_find_program_in_path("swtpm");
 
     return path != NULL;
 }
 
-static void append_rng_fs_tpm(GString *s, QemuCaps *caps, const QemuDomcapsRequest *req)
+static void
+append_rng_fs_tpm(GString *s, QemuCaps *caps, const QemuDomcapsRequest *req)
 {
     static const char *const rng_backends[] = {"random", "egd", "builtin", NULL};
     static const char *const fs_types[] = {"path", "handle", "virtiofs", NULL};
@@ -444,8 +462,9 @@ static void append_rng_fs_tpm(GString *s, QemuCaps *caps, const QemuDomcapsReque
     g_string_append(s, "    </tpm>\n");
 }
 
-static void append_devices(GString *s, QemuCaps *caps, const char *machine,
-                           const QemuDomcapsRequest *req)
+static void
+append_devices(GString *s, QemuCaps *caps, const char *machine,
+               const QemuDomcapsRequest *req)
 {
     static const char *const redir_buses[] = {"usb", NULL};
     static const char *const channels[] = {"pty", "unix", "spicevmc", NULL};
@@ -466,12 +485,14 @@ static void append_devices(GString *s, QemuCaps *caps, const char *machine,
 
 /* ---------------------------------------------------------------- features */
 
-static const char *yes_no(gboolean b)
+static const char *
+yes_no(gboolean b)
 {
     return b ? "yes" : "no";
 }
 
-static void append_features(GString *s, QemuCaps *caps)
+static void
+append_features(GString *s, QemuCaps *caps)
 {
     static const char *const hyperv[] = {"spinlocks", "vendor_id", NULL};
     /* -blockdev, which backing store input and backups need, as libvirt uses it from
@@ -492,8 +513,9 @@ static void append_features(GString *s, QemuCaps *caps)
     g_string_append(s, "    </hyperv>\n  </features>\n");
 }
 
-static char *domcaps_format(QemuCaps *caps, const char *path, const char *arch,
-                            const QemuMachine *machine, gboolean kvm, const QemuDomcapsRequest *req)
+static char *
+domcaps_format(QemuCaps *caps, const char *path, const char *arch,
+               const QemuMachine *machine, gboolean kvm, const QemuDomcapsRequest *req)
 {
     GString *s = g_string_new("<domainCapabilities>\n");
     const char *name = machine->canonical ? machine->canonical : machine->name;
@@ -517,14 +539,16 @@ static char *domcaps_format(QemuCaps *caps, const char *path, const char *arch,
 /* ---------------------------------------------------------------- the request */
 
 /* libvirt's name of the architecture a QEMU target emulates. */
-static const char *target_arch(QemuCaps *caps)
+static const char *
+target_arch(QemuCaps *caps)
 {
     const char *a = qemu_caps_get_arch(caps);
 
     return g_strcmp0(a, "i386") == 0 ? "i686" : a;
 }
 
-static gboolean emulator_serves(QemuCaps *caps, const char *arch)
+static gboolean
+emulator_serves(QemuCaps *caps, const char *arch)
 {
     const char *own = target_arch(caps);
 
@@ -533,7 +557,8 @@ static gboolean emulator_serves(QemuCaps *caps, const char *arch)
            (g_strcmp0(own, "x86_64") == 0 && g_str_equal(arch, "i686"));
 }
 
-static gboolean check_emulator(QemuCaps *caps, const char *bin, GError **error)
+static gboolean
+check_emulator(QemuCaps *caps, const char *bin, GError **error)
 {
     g_autofree char *want = NULL, *own = NULL;
 
@@ -554,8 +579,9 @@ static gboolean check_emulator(QemuCaps *caps, const char *bin, GError **error)
     return TRUE;
 }
 
-static gboolean check_arch(QemuCaps *caps, const QemuDomcapsRequest *req, const char **ret_arch,
-                           GError **error)
+static gboolean
+check_arch(QemuCaps *caps, const QemuDomcapsRequest *req, const char **ret_arch,
+           GError **error)
 {
     const char *arch = req->arch;
 
@@ -585,7 +611,8 @@ static gboolean check_arch(QemuCaps *caps, const QemuDomcapsRequest *req, const 
     return TRUE;
 }
 
-char *qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error)
+char *
+qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error)
 {
     const char *bin = req->emulatorbin ? req->emulatorbin : qemu_caps_get_emulator(caps);
     gboolean kvm_here = req->kvm_usable && qemu_caps_has_kvm(caps);
@@ -623,7 +650,8 @@ char *qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **e
 
 /* ---------------------------------------------------------------- capabilities */
 
-static void append_guest(GString *s, QemuCaps *caps, const char *arch, gboolean kvm)
+static void
+append_guest(GString *s, QemuCaps *caps, const char *arch, gboolean kvm)
 {
     const GPtrArray *machines = qemu_caps_get_machines(caps);
     gboolean i686 = g_str_equal(arch, "i686");
@@ -657,7 +685,8 @@ static void append_guest(GString *s, QemuCaps *caps, const char *arch, gboolean 
                        "    </features>\n  </guest>\n\n");
 }
 
-void qemu_capabilities_append_guests(GString *s, QemuCaps *caps, gboolean kvm_usable)
+void
+qemu_capabilities_append_guests(GString *s, QemuCaps *caps, gboolean kvm_usable)
 {
     gboolean kvm = kvm_usable && qemu_caps_has_kvm(caps);
 

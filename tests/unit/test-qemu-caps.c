@@ -22,7 +22,8 @@
 static const char *probe_dir = SV_TEST_PROBE_DIR;
 static const char *data_dir = SV_TEST_DATA_DIR;
 
-static char *read_data(const char *dir, const char *name)
+static char *
+read_data(const char *dir, const char *name)
 {
     g_autofree char *path = g_build_filename(dir, name, NULL);
     char *text = NULL;
@@ -31,7 +32,8 @@ static char *read_data(const char *dir, const char *name)
     return text;
 }
 
-static QemuCaps *captured_caps(gboolean with_kvm)
+static QemuCaps *
+captured_caps(gboolean with_kvm)
 {
     g_autofree char *version = read_data(probe_dir, "version.txt");
     g_autofree char *qmp = read_data(probe_dir, "qmp.txt");
@@ -42,7 +44,8 @@ static QemuCaps *captured_caps(gboolean with_kvm)
     return qemu_caps_new_from_output(QEMU, version, qmp, with_kvm ? qmp_kvm : NULL, cpus, devices);
 }
 
-static void compare_golden(const char *name, const char *got)
+static void
+compare_golden(const char *name, const char *got)
 {
     g_autofree char *path = g_build_filename(data_dir, name, NULL);
     g_autofree char *want = NULL;
@@ -53,7 +56,8 @@ static void compare_golden(const char *name, const char *got)
     g_assert_cmpstr(got, ==, want);
 }
 
-static void test_machines(void)
+static void
+test_machines(void)
 {
     g_autoptr(QemuCaps) caps = captured_caps(FALSE);
     const GPtrArray *m = qemu_caps_get_machines(caps);
@@ -78,7 +82,8 @@ static void test_machines(void)
     g_assert_cmpstr(qemu_caps_get_arch(caps), ==, "x86_64");
 }
 
-static void test_cpu_defs(void)
+static void
+test_cpu_defs(void)
 {
     g_autoptr(QemuCaps) caps = captured_caps(TRUE);
     const GPtrArray *tcg = qemu_caps_get_cpu_defs(caps, FALSE);
@@ -100,7 +105,8 @@ static void test_cpu_defs(void)
     g_assert_null(qemu_cpu_usable_to_string(QEMU_CPU_USABLE_LAST));
 }
 
-static void test_probe_facts(void)
+static void
+test_probe_facts(void)
 {
     g_autoptr(QemuCaps) caps = captured_caps(FALSE);
 
@@ -120,7 +126,8 @@ static void test_probe_facts(void)
     g_assert_cmpuint(qemu_caps_get_cpu_defs(caps, TRUE)->len, ==, 0);
 }
 
-static void test_guests(void)
+static void
+test_guests(void)
 {
     g_autoptr(QemuCaps) caps = captured_caps(TRUE);
     g_autoptr(GString) s = g_string_new(NULL);
@@ -136,7 +143,8 @@ static void test_guests(void)
 
 static const char *const firmware_dirs[] = {SV_TEST_DATA_DIR "/firmware", NULL};
 
-static char *domcaps(const char *virttype, const char *machine, const char *arch, GError **error)
+static char *
+domcaps(const char *virttype, const char *machine, const char *arch, GError **error)
 {
     g_autoptr(QemuCaps) caps = captured_caps(TRUE);
     QemuDomcapsRequest req = {
@@ -164,7 +172,8 @@ static const DomcapsCase domcaps_cases[] = {
     {"qemu", NULL, "i686", "domcaps-qemu-i686.xml"},
 };
 
-static void test_domcaps(gconstpointer data)
+static void
+test_domcaps(gconstpointer data)
 {
     const DomcapsCase *c = data;
     g_autoptr(GError) error = NULL;
@@ -174,7 +183,8 @@ static void test_domcaps(gconstpointer data)
     compare_golden(c->golden, xml);
 }
 
-static void test_domcaps_defaults(void)
+static void
+test_domcaps_defaults(void)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *dflt = domcaps(NULL, NULL, NULL, &error);
@@ -213,7 +223,8 @@ static const ErrorCase error_cases[] = {
      "unsupported flags (0x1) in function qemuConnectGetDomainCapabilities"},
 };
 
-static void test_domcaps_errors(void)
+static void
+test_domcaps_errors(void)
 {
     g_autoptr(QemuCaps) caps = captured_caps(TRUE);
 
@@ -232,7 +243,8 @@ static void test_domcaps_errors(void)
     }
 }
 
-static void test_domcaps_kvm_unusable(void)
+static void
+test_domcaps_kvm_unusable(void)
 {
     g_autoptr(QemuCaps) caps = captured_caps(TRUE);
     QemuDomcapsRequest req = {.virttype = "kvm", .firmware_dirs = firmware_dirs};
@@ -251,7 +263,8 @@ static void test_domcaps_kvm_unusable(void)
 }
 
 /* Host facts: VFIO gives a PCI backend, swtpm the emulator TPM backend. */
-static void test_domcaps_host(void)
+static void
+test_domcaps_host(void)
 {
     g_autoptr(QemuCaps) caps = captured_caps(FALSE);
     QemuDomcapsRequest req = {
@@ -265,7 +278,8 @@ static void test_domcaps_host(void)
 
 /* A descriptor in an earlier directory replaces the one of the same name; an empty one
  * hides it. */
-static void test_firmware_override(void)
+static void
+test_firmware_override(void)
 {
     g_autoptr(QemuCaps) caps = captured_caps(FALSE);
     const char *const dirs[] = {SV_TEST_DATA_DIR "/firmware-etc", SV_TEST_DATA_DIR "/firmware",
@@ -280,7 +294,8 @@ static void test_firmware_override(void)
     g_assert_null(strstr(xml, "OVMF_CODE_4M.fd"));
 }
 
-static void test_qmp_replies_garbage(void)
+static void
+test_qmp_replies_garbage(void)
 {
     g_autoptr(QemuQmpReplies) r = qemu_qmp_replies_parse(
         "junk {\"return\": [{\"name\": \"pc\", \"cpu-max\": 4}], \"id\": \"machines\"}\n"
@@ -302,7 +317,8 @@ typedef struct {
 
 /* An emulator that answers the probe's runs with the captures, logging each run's
  * arguments, and what it got on stdin for the QMP runs. */
-static void stand_in_init(StandIn *si, gboolean kvm_fails)
+static void
+stand_in_init(StandIn *si, gboolean kvm_fails)
 {
     g_autofree char *script = NULL;
 
@@ -327,7 +343,8 @@ static void stand_in_init(StandIn *si, gboolean kvm_fails)
     g_assert_cmpint(chmod(si->emulator, 0755), ==, 0);
 }
 
-static void stand_in_clear(StandIn *si)
+static void
+stand_in_clear(StandIn *si)
 {
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", si->dir);
 
@@ -338,21 +355,24 @@ static void stand_in_clear(StandIn *si)
     g_free(si->cache);
 }
 
-static void probe_ready(QemuCaps *caps, const GError *error, gpointer data)
+static void
+probe_ready(QemuCaps *caps, const GError *error, gpointer data)
 {
     (void)caps;
     g_assert_no_error(error);
     g_main_loop_quit(data);
 }
 
-static char *read_or_empty(const char *path)
+static char *
+read_or_empty(const char *path)
 {
     char *text = NULL;
 
     return g_file_get_contents(path, &text, NULL, NULL) ? text : g_strdup("");
 }
 
-static void test_probe_and_cache(void)
+static void
+test_probe_and_cache(void)
 {
     StandIn si;
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
@@ -414,7 +434,8 @@ static void test_probe_and_cache(void)
 }
 
 /* A QEMU that fails to start with KVM: the probe succeeds, without KVM guests. */
-static void test_probe_kvm_fails(void)
+static void
+test_probe_kvm_fails(void)
 {
     StandIn si;
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
@@ -436,7 +457,8 @@ static void test_probe_kvm_fails(void)
     stand_in_clear(&si);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/qemu-caps/machines", test_machines);
