@@ -52,6 +52,7 @@ struct QemuCaps {
     GPtrArray *displays, *tpm_models, *tpm_types; /* char * */
     gboolean spice, vnc, kvm;
     char *arch;            /* QEMU's name of its target */
+    GHashTable *memo;      /* what callers computed from these facts, dropped with them */
     GArray *waiters;       /* Waiter, while a probe runs */
     char *outputs[OUT_LAST]; /* of the probe under way, or of the facts */
     gint64 probe_mtime;
@@ -79,6 +80,7 @@ clear_facts(QemuCaps *caps)
     g_clear_pointer(&caps->tpm_models, g_ptr_array_unref);
     g_clear_pointer(&caps->tpm_types, g_ptr_array_unref);
     g_clear_pointer(&caps->arch, g_free);
+    g_clear_pointer(&caps->memo, g_hash_table_unref);
 }
 
 /* Parse every fact from caps->outputs; FALSE when they say nothing usable. */
@@ -109,6 +111,7 @@ facts_from_outputs(QemuCaps *caps)
     caps->spice = qemu_qmp_replies_ok(qmp, "spice");
     caps->vnc = qemu_qmp_replies_ok(qmp, "vnc");
     caps->arch = qemu_qmp_replies_target_arch(qmp);
+    caps->memo = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     return version && qemu_caps_parse_version(version, &caps->version) && caps->machines->len > 0;
 }
 
@@ -176,6 +179,18 @@ const char *
 qemu_caps_get_arch(QemuCaps *caps)
 {
     return caps->arch;
+}
+
+const char *
+qemu_caps_memo_get(QemuCaps *caps, const char *key)
+{
+    return g_hash_table_lookup(caps->memo, key);
+}
+
+void
+qemu_caps_memo_set(QemuCaps *caps, const char *key, const char *value)
+{
+    g_hash_table_replace(caps->memo, g_strdup(key), g_strdup(value));
 }
 
 const QemuMachine *

@@ -61,6 +61,10 @@ gboolean qemu_caps_has_tpm_model(QemuCaps *caps, const char *name);
 gboolean qemu_caps_has_tpm_type(QemuCaps *caps, const char *name);
 gboolean qemu_caps_has_spice(QemuCaps *caps);
 gboolean qemu_caps_has_vnc(QemuCaps *caps);
+/* Text computed from the facts (a domain capabilities document), kept until the facts
+ * change: NULL when nothing is kept under key. */
+const char *qemu_caps_memo_get(QemuCaps *caps, const char *key);
+void qemu_caps_memo_set(QemuCaps *caps, const char *key, const char *value);
 /* Whether QEMU ran with KVM during the probe. */
 gboolean qemu_caps_has_kvm(QemuCaps *caps);
 /* Whether QEMU knows a machine type (a name or an alias), a CPU model as -cpu takes it,

@@ -617,6 +617,7 @@ qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error)
     const char *bin = req->emulatorbin ? req->emulatorbin : qemu_caps_get_emulator(caps);
     gboolean kvm_here = req->kvm_usable && qemu_caps_has_kvm(caps);
     const char *virttype = req->virttype;
+    g_autofree char *key = NULL;
     const QemuMachine *machine;
     const char *arch = NULL;
     gboolean kvm;
@@ -645,7 +646,14 @@ qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error)
                      "the machine '%s' is not supported by emulator '%s'", req->machine, bin);
         return NULL;
     }
-    return domcaps_format(caps, bin, arch, machine, kvm, req);
+    /* Made once per probe, as libvirt keeps them: the firmware descriptors are read then. */
+    key = g_strdup_printf("domcaps|%s|%s|%s|%d|%d|%d|%p", bin, arch, machine->name, kvm,
+                          req->vfio_usable, req->swtpm, (const void *)req->firmware_dirs);
+    if (!qemu_caps_memo_get(caps, key)) {
+        g_autofree char *xml = domcaps_format(caps, bin, arch, machine, kvm, req);
+        qemu_caps_memo_set(caps, key, xml);
+    }
+    return g_strdup(qemu_caps_memo_get(caps, key));
 }
 
 /* ---------------------------------------------------------------- capabilities */

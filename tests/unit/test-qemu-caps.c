@@ -8,6 +8,7 @@
  * SV_REGENERATE=1 rewrites the goldens instead of comparing. */
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -294,6 +295,33 @@ test_firmware_override(void)
     g_assert_null(strstr(xml, "OVMF_CODE_4M.fd"));
 }
 
+/* A document is made once per probe (its firmware descriptors read then), as libvirt keeps
+ * them; new facts make it anew. */
+static void
+test_domcaps_kept(void)
+{
+    g_autoptr(QemuCaps) caps = captured_caps(FALSE);
+    g_autofree char *dir = g_dir_make_tmp("sv-fw-XXXXXX", NULL);
+    g_autofree char *src = g_build_filename(data_dir, "firmware", "60-edk2-x86_64.json", NULL);
+    g_autofree char *dst = g_build_filename(dir, "60-edk2-x86_64.json", NULL);
+    g_autofree char *text = NULL, *first = NULL, *second = NULL, *fresh = NULL;
+    const char *const dirs[] = {dir, NULL};
+    QemuDomcapsRequest req = {.virttype = "qemu", .firmware_dirs = dirs};
+
+    g_assert_true(g_file_get_contents(src, &text, NULL, NULL));
+    g_assert_true(g_file_set_contents(dst, text, -1, NULL));
+    first = qemu_domcaps_get(caps, &req, NULL);
+    g_assert_nonnull(strstr(first, "OVMF_CODE_4M.fd"));
+    g_assert_cmpint(g_unlink(dst), ==, 0);
+    second = qemu_domcaps_get(caps, &req, NULL);
+    g_assert_cmpstr(second, ==, first);
+    g_clear_pointer(&caps, qemu_caps_free);
+    caps = captured_caps(FALSE);
+    fresh = qemu_domcaps_get(caps, &req, NULL);
+    g_assert_null(strstr(fresh, "OVMF_CODE_4M.fd"));
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 static void
 test_qmp_replies_garbage(void)
 {
@@ -474,6 +502,7 @@ main(int argc, char **argv)
     g_test_add_func("/qemu-caps/domcaps-kvm-unusable", test_domcaps_kvm_unusable);
     g_test_add_func("/qemu-caps/domcaps-host", test_domcaps_host);
     g_test_add_func("/qemu-caps/firmware-override", test_firmware_override);
+    g_test_add_func("/qemu-caps/domcaps-kept", test_domcaps_kept);
     g_test_add_func("/qemu-caps/qmp-replies", test_qmp_replies_garbage);
     g_test_add_func("/qemu-caps/probe-and-cache", test_probe_and_cache);
     g_test_add_func("/qemu-caps/probe-kvm-fails", test_probe_kvm_fails);
