@@ -57,6 +57,9 @@ struct QemuCaps {
     char *outputs[OUT_LAST]; /* of the probe under way, or of the facts */
     gint64 probe_mtime;
     gboolean probe_kvm;    /* /dev/kvm was usable when the probe began */
+    void (*child_setup)(gpointer); /* QEMU's identity for the probe's runs */
+    gpointer child_setup_data;
+    char *identity;        /* its name in the cache ("+64055:+64055"), or NULL */
 };
 
 static const char *const usable_names[QEMU_CPU_USABLE_LAST] = {"unknown", "yes", "no"};
@@ -144,10 +147,21 @@ qemu_caps_new_from_output(const char *emulator, const char *version, const char 
 }
 
 void
+qemu_caps_set_identity(QemuCaps *caps, const char *identity, void (*child_setup)(gpointer),
+                       gpointer data)
+{
+    g_free(caps->identity);
+    caps->identity = g_strdup(identity);
+    caps->child_setup = child_setup;
+    caps->child_setup_data = data;
+}
+
+void
 qemu_caps_free(QemuCaps *caps)
 {
     if (!caps)
         return;
+    g_free(caps->identity);
     g_free(caps->emulator);
     g_free(caps->cache_file);
     clear_facts(caps);
@@ -381,7 +395,7 @@ static void
 cache_load(QemuCaps *caps)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
-    g_autofree char *path = NULL;
+    g_autofree char *path = NULL, *identity = NULL;
     gint64 mtime;
 
     caps->loaded = TRUE;
@@ -392,8 +406,12 @@ cache_load(QemuCaps *caps)
     mtime = g_key_file_get_int64(kf, "qemu", "mtime", NULL);
     if (!path || !g_str_equal(path, caps->emulator) || mtime != binary_mtime(caps->emulator))
         return;
-    /* KVM came or went since (a module loaded, the device's permissions): probe again. */
+    /* KVM came or went since (a module loaded, the device's permissions), or QEMU runs as
+     * someone else (what it may open differs): probe again. */
     if (g_key_file_get_boolean(kf, "qemu", "kvm_usable", NULL) != qemu_caps_kvm_usable())
+        return;
+    identity = g_key_file_get_string(kf, "qemu", "identity", NULL);
+    if (g_strcmp0(identity ? identity : "", caps->identity ? caps->identity : "") != 0)
         return;
     for (int i = 0; i < OUT_LAST; i++) {
         g_free(caps->outputs[i]);
@@ -415,6 +433,7 @@ cache_store(QemuCaps *caps)
     g_key_file_set_string(kf, "qemu", "path", caps->emulator);
     g_key_file_set_int64(kf, "qemu", "mtime", caps->mtime);
     g_key_file_set_boolean(kf, "qemu", "kvm_usable", caps->probe_kvm);
+    g_key_file_set_string(kf, "qemu", "identity", caps->identity ? caps->identity : "");
     for (int i = 0; i < OUT_LAST; i++) {
         if (caps->outputs[i])
             g_key_file_set_string(kf, "qemu", output_keys[i], caps->outputs[i]);
@@ -508,7 +527,8 @@ run(QemuCaps *caps, const char *arg1, const char *arg2, SvCaptureFunc fn)
     const char *argv[] = {caps->emulator, arg1, arg2, NULL};
     g_autoptr(GError) local = NULL;
 
-    if (!sv_process_capture_env_async(argv, probe_envp, fn, caps, &local))
+    if (!sv_process_capture_input_async(argv, probe_envp, NULL, caps->child_setup,
+                                        caps->child_setup_data, fn, caps, &local))
         run_failed(caps, local);
 }
 
@@ -521,7 +541,8 @@ run_qmp(QemuCaps *caps, gboolean kvm, SvCaptureFunc fn)
                           "-qmp", "stdio", NULL};
     g_autoptr(GError) local = NULL;
 
-    if (!sv_process_capture_input_async(argv, probe_envp, qemu_caps_qmp_commands(kvm), fn, caps,
+    if (!sv_process_capture_input_async(argv, probe_envp, qemu_caps_qmp_commands(kvm),
+                                        caps->child_setup, caps->child_setup_data, fn, caps,
                                         &local))
         run_failed(caps, local);
 }

@@ -30,6 +30,12 @@ typedef struct {
 /* cache_dir: ROOT/var/cache/libvirt/qemu. Nothing is run until a probe is asked for. */
 QemuCaps *qemu_caps_new(const char *emulator, const char *cache_dir);
 void qemu_caps_free(QemuCaps *caps);
+
+/* Run the probe's QEMU as guests run: child_setup (with data) takes their identity before
+ * exec, as libvirt probes as QEMU's user (what it may open, /dev/kvm first, is what guests
+ * may). identity names it in the disk cache, which another identity does not use. */
+void qemu_caps_set_identity(QemuCaps *caps, const char *identity, void (*child_setup)(gpointer),
+                            gpointer data);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QemuCaps, qemu_caps_free)
 
 const char *qemu_caps_get_emulator(QemuCaps *caps);

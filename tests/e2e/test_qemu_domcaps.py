@@ -108,6 +108,26 @@ def test_capabilities_default_machine_first(daemon):
         assert types == (["qemu", "kvm"] if kvm_usable() else ["qemu"])
 
 
+def user_can_use_kvm(uid, gid):
+    """Whether uid:gid (no supplementary group) may open /dev/kvm read-write."""
+    if not shutil.which("setpriv") or not os.path.exists("/dev/kvm"):
+        return False
+    r = subprocess.run(["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups",
+                        "sh", "-c", "test -r /dev/kvm -a -w /dev/kvm"])
+    return r.returncode == 0
+
+
+def test_kvm_as_qemus_user(daemons):
+    """The probe runs QEMU as guests run, as libvirt does: KVM is offered only when QEMU's
+    user can open /dev/kvm (here nobody, who usually cannot), whatever the daemon can."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run QEMU as another user")
+    d = daemons.start(config='user = "+65534"\ngroup = "+65534"\n')
+    caps = ET.fromstring(virsh(ours_uri(d), "capabilities"))
+    types = {t.get("type") for t in caps.findall("guest/arch/domain")}
+    assert ("kvm" in types) == (kvm_usable() and user_can_use_kvm(65534, 65534))
+
+
 def test_domcapabilities_over_the_wire(daemon):
     uri = ours_uri(daemon)
     doc = ET.fromstring(virsh(uri, "domcapabilities", "--virttype", "qemu", "--machine", "q35"))

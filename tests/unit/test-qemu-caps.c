@@ -435,6 +435,12 @@ test_probe_and_cache(void)
     g_assert_cmpstr(xml_again, ==, xml);
     g_clear_pointer(&again, qemu_caps_free);
 
+    /* Another identity for QEMU (what it may open differs) does not use the cache. */
+    again = qemu_caps_new(si.emulator, si.cache);
+    qemu_caps_set_identity(again, "+64055:+64055", NULL, NULL);
+    g_assert_false(qemu_caps_is_ready(again));
+    g_clear_pointer(&again, qemu_caps_free);
+
     /* KVM usable when it was not, or the other way round, makes the cache stale. */
     {
         g_autoptr(GKeyFile) kf = g_key_file_new();

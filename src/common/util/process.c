@@ -736,7 +736,7 @@ gboolean
 sv_process_capture_env_async(const char *const *argv, const char *const *envp,
                              SvCaptureFunc fn, gpointer data, GError **error)
 {
-    return sv_process_capture_input_async(argv, envp, NULL, fn, data, error);
+    return sv_process_capture_input_async(argv, envp, NULL, NULL, NULL, fn, data, error);
 }
 
 /* A memory file holding input, read from its start (the child's stdin). */
@@ -769,7 +769,8 @@ input_file(const char *input, GError **error)
 
 gboolean
 sv_process_capture_input_async(const char *const *argv, const char *const *envp,
-                               const char *input, SvCaptureFunc fn, gpointer data,
+                               const char *input, void (*child_setup)(gpointer),
+                               gpointer child_setup_data, SvCaptureFunc fn, gpointer data,
                                GError **error)
 {
     g_auto(SvFd) devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -781,6 +782,8 @@ sv_process_capture_input_async(const char *const *argv, const char *const *envp,
     if (input && (in = input_file(input, error)) < 0)
         return FALSE;
     opts.stdin_fd = in;
+    opts.child_setup = child_setup;
+    opts.child_setup_data = child_setup_data;
     if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
         sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot prepare to run '%s'", argv[0]);
         return FALSE;

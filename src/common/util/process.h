@@ -162,8 +162,10 @@ gboolean sv_process_capture_async(const char *const *argv, SvCaptureFunc fn, gpo
 /* The same with the environment envp (NULL: the daemon's). */
 gboolean sv_process_capture_env_async(const char *const *argv, const char *const *envp,
                                       SvCaptureFunc fn, gpointer data, GError **error);
-/* The same with input (a NUL-terminated text, NULL: none) on the helper's stdin. */
+/* The same with input (a NUL-terminated text, NULL: none) on the helper's stdin, and
+ * child_setup (NULL: none) run in the child before exec (SvSpawnOptions.child_setup). */
 gboolean sv_process_capture_input_async(const char *const *argv, const char *const *envp,
-                                        const char *input, SvCaptureFunc fn, gpointer data,
-                                        GError **error);
+                                        const char *input, void (*child_setup)(gpointer),
+                                        gpointer child_setup_data, SvCaptureFunc fn,
+                                        gpointer data, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvProcess, sv_process_free)
