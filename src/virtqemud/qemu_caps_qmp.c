@@ -146,8 +146,10 @@ qemu_qmp_replies_machines(QemuQmpReplies *r)
         const char *name = qemu_json_string(o, "name");
         const char *alias = qemu_json_string(o, "alias");
         gboolean deprecated = qemu_json_bool(o, "deprecated", FALSE);
-        guint max = json_object_has_member(o, "cpu-max")
-                        ? (guint)json_object_get_int_member(o, "cpu-max")
+        JsonNode *max_node = o ? json_object_get_member(o, "cpu-max") : NULL;
+        guint max = max_node && JSON_NODE_HOLDS_VALUE(max_node) &&
+                            json_node_get_value_type(max_node) == G_TYPE_INT64
+                        ? (guint)json_node_get_int(max_node)
                         : 1;
         guint at = out->len;
 
@@ -217,6 +219,17 @@ qemu_qmp_replies_names(QemuQmpReplies *r, const char *id)
     return out;
 }
 
+/* The string at i of a, NULL when it is something else. */
+static const char *
+element_string(JsonArray *a, guint i)
+{
+    JsonNode *n = json_array_get_element(a, i);
+
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+               ? json_node_get_string(n)
+               : NULL;
+}
+
 /* The display types -display takes, as the schema has them compiled in (loadable
  * modules included, installed or not, as libvirt reads them): the values of the enum
  * that starts with "default" and "none" (DisplayType; the schema hides type names). */
@@ -236,11 +249,12 @@ qemu_qmp_replies_display_types(QemuQmpReplies *r)
             continue;
         values = json_node_get_array(vn);
         if (json_array_get_length(values) < 2 ||
-            g_strcmp0(json_array_get_string_element(values, 0), "default") != 0 ||
-            g_strcmp0(json_array_get_string_element(values, 1), "none") != 0)
+            g_strcmp0(element_string(values, 0), "default") != 0 ||
+            g_strcmp0(element_string(values, 1), "none") != 0)
             continue;
         for (guint j = 2; j < json_array_get_length(values); j++)
-            g_ptr_array_add(out, g_strdup(json_array_get_string_element(values, j)));
+            if (element_string(values, j))
+                g_ptr_array_add(out, g_strdup(element_string(values, j)));
         break;
     }
     return out;

@@ -116,8 +116,8 @@ qemu_domcaps_machine_has_ide(const char *machine)
 
 /* ---------------------------------------------------------------- writing */
 
-/* <enum name='NAME'> with the values given (NULL-terminated, a NULL-valued pair skipped:
- * values[i] is shown when shown[i]), or <enum name='NAME'/> when none is. */
+/* <enum name='NAME'> with the values (NULL-terminated) whose shown[i] is TRUE, or
+ * <enum name='NAME'/> when none is. */
 static void
 append_enum(GString *s, int indent, const char *name, const char *const *values,
             const gboolean *shown)
@@ -156,41 +156,64 @@ typedef struct {
     gboolean efi, secure;
 } Firmware;
 
-static gboolean
-descriptor_targets(JsonObject *root, const char *arch, const char *machine)
+/* A descriptor is read as any file: a member of another type than expected is missing. */
+static JsonNode *
+member(JsonObject *o, const char *name)
 {
-    JsonArray *targets = json_object_has_member(root, "targets")
-                             ? json_object_get_array_member(root, "targets")
-                             : NULL;
+    return o && json_object_has_member(o, name) ? json_object_get_member(o, name) : NULL;
+}
 
-    for (guint i = 0; targets && i < json_array_get_length(targets); i++) {
-        JsonObject *t = json_array_get_object_element(targets, i);
-        JsonArray *machines;
+static JsonArray *
+member_array(JsonObject *o, const char *name)
+{
+    JsonNode *n = member(o, name);
 
-        if (!t ||
-            g_strcmp0(json_object_get_string_member_with_default(t, "architecture", ""), arch) !=
-                0 ||
-            !json_object_has_member(t, "machines"))
-            continue;
-        machines = json_object_get_array_member(t, "machines");
-        for (guint j = 0; machines && j < json_array_get_length(machines); j++) {
-            const char *glob = json_array_get_string_element(machines, j);
-            if (glob && fnmatch(glob, machine, 0) == 0)
-                return TRUE;
-        }
+    return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+}
+
+static JsonObject *
+member_object(JsonObject *o, const char *name)
+{
+    JsonNode *n = member(o, name);
+
+    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static const char *
+node_string(JsonNode *n)
+{
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+               ? json_node_get_string(n)
+               : NULL;
+}
+
+static gboolean
+array_has(JsonArray *a, const char *value)
+{
+    for (guint i = 0; a && i < json_array_get_length(a); i++) {
+        if (g_strcmp0(node_string(json_array_get_element(a, i)), value) == 0)
+            return TRUE;
     }
     return FALSE;
 }
 
 static gboolean
-array_has(JsonObject *o, const char *member, const char *value)
+descriptor_targets(JsonObject *root, const char *arch, const char *machine)
 {
-    JsonArray *a =
-        json_object_has_member(o, member) ? json_object_get_array_member(o, member) : NULL;
+    JsonArray *targets = member_array(root, "targets");
 
-    for (guint i = 0; a && i < json_array_get_length(a); i++) {
-        if (g_strcmp0(json_array_get_string_element(a, i), value) == 0)
-            return TRUE;
+    for (guint i = 0; targets && i < json_array_get_length(targets); i++) {
+        JsonNode *tn = json_array_get_element(targets, i);
+        JsonObject *t = JSON_NODE_HOLDS_OBJECT(tn) ? json_node_get_object(tn) : NULL;
+        JsonArray *machines = member_array(t, "machines");
+
+        if (g_strcmp0(node_string(member(t, "architecture")), arch) != 0)
+            continue;
+        for (guint j = 0; machines && j < json_array_get_length(machines); j++) {
+            const char *glob = node_string(json_array_get_element(machines, j));
+            if (glob && fnmatch(glob, machine, 0) == 0)
+                return TRUE;
+        }
     }
     return FALSE;
 }
@@ -200,28 +223,25 @@ static void
 firmware_add(Firmware *fw, const char *path, const char *arch, const char *machine)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
-    JsonObject *root, *mapping, *exe = NULL;
-    const char *file = NULL;
+    JsonObject *root, *mapping;
+    const char *file;
 
     if (!json_parser_load_from_file(parser, path, NULL) ||
         !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
         return; /* libvirt skips what it cannot read, too */
     root = json_node_get_object(json_parser_get_root(parser));
-    if (!array_has(root, "interface-types", "uefi") || !descriptor_targets(root, arch, machine))
+    if (!array_has(member_array(root, "interface-types"), "uefi") ||
+        !descriptor_targets(root, arch, machine))
         return;
-    mapping = json_object_has_member(root, "mapping")
-                  ? json_object_get_object_member(root, "mapping")
-                  : NULL;
-    if (mapping && json_object_has_member(mapping, "executable"))
-        exe = json_object_get_object_member(mapping, "executable");
-    if (exe)
-        file = json_object_get_string_member_with_default(exe, "filename", NULL);
-    else if (mapping)
-        file = json_object_get_string_member_with_default(mapping, "filename", NULL);
+    /* A flash device's executable, or a memory device's file. */
+    mapping = member_object(root, "mapping");
+    file = node_string(member(member_object(mapping, "executable"), "filename"));
+    if (!file)
+        file = node_string(member(mapping, "filename"));
     if (!file)
         return;
     fw->efi = TRUE;
-    fw->secure = fw->secure || array_has(root, "features", "secure-boot");
+    fw->secure = fw->secure || array_has(member_array(root, "features"), "secure-boot");
     for (guint i = 0; i < fw->loaders->len; i++) {
         if (g_str_equal(fw->loaders->pdata[i], file))
             return;

@@ -322,16 +322,40 @@ test_domcaps_kept(void)
     g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
+/* Descriptors that are not JSON, or hold other types than expected, are skipped as libvirt
+ * skips them; what is well-formed in them still counts. */
+static void
+test_firmware_malformed(void)
+{
+    g_autoptr(QemuCaps) caps = captured_caps(FALSE);
+    const char *const dirs[] = {SV_TEST_DATA_DIR "/firmware-bad", NULL};
+    QemuDomcapsRequest req = {.virttype = "qemu", .machine = "q35", .firmware_dirs = dirs};
+    g_autofree char *xml = qemu_domcaps_get(caps, &req, NULL);
+
+    g_assert_nonnull(strstr(xml, "    <loader supported='yes'>\n"
+                                 "      <value>/fw/OK.fd</value>\n"
+                                 "      <enum name='type'>"));
+    g_assert_nonnull(strstr(xml, "<enum name='secure'>\n        <value>yes</value>"));
+}
+
 static void
 test_qmp_replies_garbage(void)
 {
     g_autoptr(QemuQmpReplies) r = qemu_qmp_replies_parse(
-        "junk {\"return\": [{\"name\": \"pc\", \"cpu-max\": 4}], \"id\": \"machines\"}\n"
+        "junk {\"return\": [{\"name\": \"pc\", \"cpu-max\": 4}, 7, {\"name\": \"q\", "
+        "\"cpu-max\": \"many\"}], \"id\": \"machines\"}\n"
+        "{\"id\": \"schema\", \"return\": [{\"meta-type\": \"enum\", \"values\": "
+        "[\"default\", \"none\", 5, \"sdl\"]}]}\n"
         "{\"error\": {\"class\": \"CommandNotFound\"}, \"id\": \"spice\"}\n"
         "{\"return\": {\"enabled\": true}}\n{\"id\": \"vnc\", \"return\": {}}\n");
     g_autoptr(GPtrArray) m = qemu_qmp_replies_machines(r);
+    g_autoptr(GPtrArray) displays = qemu_qmp_replies_display_types(r);
 
-    g_assert_cmpuint(m->len, ==, 1);
+    g_assert_cmpuint(m->len, ==, 2);
+    g_assert_cmpuint(((QemuMachine *)m->pdata[0])->max_cpus, ==, 4);
+    g_assert_cmpuint(((QemuMachine *)m->pdata[1])->max_cpus, ==, 1);
+    g_assert_cmpuint(displays->len, ==, 1);
+    g_assert_cmpstr(displays->pdata[0], ==, "sdl");
     g_assert_false(qemu_qmp_replies_ok(r, "spice"));
     g_assert_true(qemu_qmp_replies_ok(r, "vnc"));
     g_assert_false(qemu_qmp_replies_kvm_enabled(r));
@@ -509,6 +533,7 @@ main(int argc, char **argv)
     g_test_add_func("/qemu-caps/domcaps-host", test_domcaps_host);
     g_test_add_func("/qemu-caps/firmware-override", test_firmware_override);
     g_test_add_func("/qemu-caps/domcaps-kept", test_domcaps_kept);
+    g_test_add_func("/qemu-caps/firmware-malformed", test_firmware_malformed);
     g_test_add_func("/qemu-caps/qmp-replies", test_qmp_replies_garbage);
     g_test_add_func("/qemu-caps/probe-and-cache", test_probe_and_cache);
     g_test_add_func("/qemu-caps/probe-kvm-fails", test_probe_kvm_fails);
