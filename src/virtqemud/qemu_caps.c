@@ -15,6 +15,9 @@
 #include "qemu_caps_qmp.h"
 
 #define RECHECK_US (2 * G_USEC_PER_SEC) /* how often the binary's mtime is looked at */
+/* A QEMU that answers nothing within this is killed and the probe fails (each run takes
+ * well under a second). */
+#define PROBE_TIMEOUT_MS 30000
 
 typedef struct {
     QemuCapsReadyFunc cb;
@@ -60,6 +63,7 @@ struct QemuCaps {
     void (*child_setup)(gpointer); /* QEMU's identity for the probe's runs */
     gpointer child_setup_data;
     char *identity;        /* its name in the cache ("+64055:+64055"), or NULL */
+    guint timeout_ms;      /* for each run of QEMU */
 };
 
 static const char *const usable_names[QEMU_CPU_USABLE_LAST] = {"unknown", "yes", "no"};
@@ -126,6 +130,7 @@ qemu_caps_new(const char *emulator, const char *cache_dir)
     caps->emulator = g_strdup(emulator);
     caps->cache_file = g_build_filename(cache_dir, "capabilities.ini", NULL);
     caps->waiters = g_array_new(FALSE, FALSE, sizeof(Waiter));
+    caps->timeout_ms = PROBE_TIMEOUT_MS;
     facts_from_outputs(caps); /* empty lists until the probe */
     return caps;
 }
@@ -154,6 +159,12 @@ qemu_caps_set_identity(QemuCaps *caps, const char *identity, void (*child_setup)
     caps->identity = g_strdup(identity);
     caps->child_setup = child_setup;
     caps->child_setup_data = data;
+}
+
+void
+qemu_caps_set_probe_timeout(QemuCaps *caps, guint ms)
+{
+    caps->timeout_ms = ms;
 }
 
 void
@@ -527,8 +538,9 @@ run(QemuCaps *caps, const char *arg1, const char *arg2, SvCaptureFunc fn)
     const char *argv[] = {caps->emulator, arg1, arg2, NULL};
     g_autoptr(GError) local = NULL;
 
-    if (!sv_process_capture_input_async(argv, probe_envp, NULL, caps->child_setup,
-                                        caps->child_setup_data, fn, caps, &local))
+    SvCaptureOptions opts = {NULL, caps->child_setup, caps->child_setup_data, caps->timeout_ms};
+
+    if (!sv_process_capture_full_async(argv, probe_envp, &opts, fn, caps, &local))
         run_failed(caps, local);
 }
 
@@ -541,9 +553,10 @@ run_qmp(QemuCaps *caps, gboolean kvm, SvCaptureFunc fn)
                           "-qmp", "stdio", NULL};
     g_autoptr(GError) local = NULL;
 
-    if (!sv_process_capture_input_async(argv, probe_envp, qemu_caps_qmp_commands(kvm),
-                                        caps->child_setup, caps->child_setup_data, fn, caps,
-                                        &local))
+    SvCaptureOptions opts = {qemu_caps_qmp_commands(kvm), caps->child_setup,
+                             caps->child_setup_data, caps->timeout_ms};
+
+    if (!sv_process_capture_full_async(argv, probe_envp, &opts, fn, caps, &local))
         run_failed(caps, local);
 }
 

@@ -38,6 +38,9 @@ void qemu_caps_set_identity(QemuCaps *caps, const char *identity, void (*child_s
                             gpointer data);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QemuCaps, qemu_caps_free)
 
+/* The time limit of each QEMU run of the probe (30 s; tests shorten it). */
+void qemu_caps_set_probe_timeout(QemuCaps *caps, guint ms);
+
 const char *qemu_caps_get_emulator(QemuCaps *caps);
 
 /* TRUE when the probed facts are current (loads the disk cache on first use). */

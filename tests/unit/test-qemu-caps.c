@@ -370,7 +370,7 @@ typedef struct {
 /* An emulator that answers the probe's runs with the captures, logging each run's
  * arguments, and what it got on stdin for the QMP runs. */
 static void
-stand_in_init(StandIn *si, gboolean kvm_fails)
+stand_in_init(StandIn *si, const char *kvm_first, const char *tcg_first)
 {
     g_autofree char *script = NULL;
 
@@ -385,12 +385,12 @@ stand_in_init(StandIn *si, gboolean kvm_fails)
                              "case \"$*\" in\n"
                              "--version) cat \"$D/version.txt\" ;;\n"
                              "*accel=kvm*) %s cat > \"$W/stdin-kvm\"; cat \"$D/qmp-kvm.txt\" ;;\n"
-                             "*accel=tcg*) cat > \"$W/stdin-tcg\"; cat \"$D/qmp.txt\" ;;\n"
+                             "*accel=tcg*) %s cat > \"$W/stdin-tcg\"; cat \"$D/qmp.txt\" ;;\n"
                              "'-cpu help') cat \"$D/cpu-help.txt\" ;;\n"
                              "'-device help') cat \"$D/device-help.txt\" ;;\n"
                              "*) exit 1 ;;\n"
                              "esac\n",
-                             probe_dir, si->dir, kvm_fails ? "exit 1;" : "");
+                             probe_dir, si->dir, kvm_first, tcg_first);
     g_assert_true(g_file_set_contents(si->emulator, script, -1, NULL));
     g_assert_cmpint(chmod(si->emulator, 0755), ==, 0);
 }
@@ -433,7 +433,7 @@ test_probe_and_cache(void)
     g_autofree char *xml_again = NULL, *stdin_path = NULL;
     QemuDomcapsRequest req = {.virttype = "qemu", .firmware_dirs = firmware_dirs};
 
-    stand_in_init(&si, FALSE);
+    stand_in_init(&si, "", "");
     caps = qemu_caps_new(si.emulator, si.cache);
     g_assert_false(qemu_caps_is_ready(caps));
     qemu_caps_probe_async(caps, probe_ready, loop);
@@ -504,7 +504,7 @@ test_probe_kvm_fails(void)
         g_test_skip("no usable /dev/kvm: the probe never runs QEMU with KVM here");
         return;
     }
-    stand_in_init(&si, TRUE);
+    stand_in_init(&si, "exit 1;", "");
     caps = qemu_caps_new(si.emulator, si.cache);
     qemu_caps_probe_async(caps, probe_ready, loop);
     g_main_loop_run(loop);
@@ -512,6 +512,33 @@ test_probe_kvm_fails(void)
     g_assert_false(qemu_caps_has_kvm(caps));
     qemu_capabilities_append_guests(s, caps, TRUE);
     g_assert_null(strstr(s->str, "<domain type='kvm'/>"));
+    stand_in_clear(&si);
+}
+
+static void
+probe_failed(QemuCaps *caps, const GError *error, gpointer data)
+{
+    (void)caps;
+    g_assert_nonnull(error);
+    g_assert_nonnull(strstr(error->message, "did not finish within 300 ms and was killed"));
+    g_main_loop_quit(data);
+}
+
+/* A QEMU that never answers is killed at the time limit and the probe fails; the next
+ * request probes again. */
+static void
+test_probe_timeout(void)
+{
+    StandIn si;
+    g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+    g_autoptr(QemuCaps) caps = NULL;
+
+    stand_in_init(&si, "", "exec sleep 60;");
+    caps = qemu_caps_new(si.emulator, si.cache);
+    qemu_caps_set_probe_timeout(caps, 300);
+    qemu_caps_probe_async(caps, probe_failed, loop);
+    g_main_loop_run(loop);
+    g_assert_false(qemu_caps_is_ready(caps));
     stand_in_clear(&si);
 }
 
@@ -537,5 +564,6 @@ main(int argc, char **argv)
     g_test_add_func("/qemu-caps/qmp-replies", test_qmp_replies_garbage);
     g_test_add_func("/qemu-caps/probe-and-cache", test_probe_and_cache);
     g_test_add_func("/qemu-caps/probe-kvm-fails", test_probe_kvm_fails);
+    g_test_add_func("/qemu-caps/probe-timeout", test_probe_timeout);
     return g_test_run();
 }
