@@ -1,5 +1,7 @@
-/* qemu_caps.h: what the installed QEMU is: version, machine types, CPU and NIC models, probed lazily
- * and cached on disk keyed on the binary's path and mtime. */
+/* qemu_caps.h: what the installed QEMU is: version, machine types, CPU models and their
+ * usability under TCG and KVM, NIC models, QOM types, display types, TPM, SPICE and VNC;
+ * probed lazily (QEMU's help texts and a QMP run with -machine none, as QEMU's user) and
+ * cached on disk keyed on the binary's path and mtime, /dev/kvm and QEMU's identity. */
 #pragma once
 
 #include <glib.h>
