@@ -15,6 +15,9 @@
 #include "qemu_caps_qmp.h"
 
 #define RECHECK_US (2 * G_USEC_PER_SEC) /* how often the binary's mtime is looked at */
+/* A QEMU that answers nothing within this is killed and the probe fails (each run takes
+ * well under a second). */
+#define PROBE_TIMEOUT_MS 30000
 
 typedef struct {
     QemuCapsReadyFunc cb;
@@ -52,10 +55,15 @@ struct QemuCaps {
     GPtrArray *displays, *tpm_models, *tpm_types; /* char * */
     gboolean spice, vnc, kvm;
     char *arch;            /* QEMU's name of its target */
+    GHashTable *memo;      /* what callers computed from these facts, dropped with them */
     GArray *waiters;       /* Waiter, while a probe runs */
     char *outputs[OUT_LAST]; /* of the probe under way, or of the facts */
     gint64 probe_mtime;
     gboolean probe_kvm;    /* /dev/kvm was usable when the probe began */
+    void (*child_setup)(gpointer); /* QEMU's identity for the probe's runs */
+    gpointer child_setup_data;
+    char *identity;        /* its name in the cache ("+64055:+64055"), or NULL */
+    guint timeout_ms;      /* for each run of QEMU */
 };
 
 static const char *const usable_names[QEMU_CPU_USABLE_LAST] = {"unknown", "yes", "no"};
@@ -79,6 +87,7 @@ clear_facts(QemuCaps *caps)
     g_clear_pointer(&caps->tpm_models, g_ptr_array_unref);
     g_clear_pointer(&caps->tpm_types, g_ptr_array_unref);
     g_clear_pointer(&caps->arch, g_free);
+    g_clear_pointer(&caps->memo, g_hash_table_unref);
 }
 
 /* Parse every fact from caps->outputs; FALSE when they say nothing usable. */
@@ -109,6 +118,7 @@ facts_from_outputs(QemuCaps *caps)
     caps->spice = qemu_qmp_replies_ok(qmp, "spice");
     caps->vnc = qemu_qmp_replies_ok(qmp, "vnc");
     caps->arch = qemu_qmp_replies_target_arch(qmp);
+    caps->memo = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     return version && qemu_caps_parse_version(version, &caps->version) && caps->machines->len > 0;
 }
 
@@ -120,6 +130,7 @@ qemu_caps_new(const char *emulator, const char *cache_dir)
     caps->emulator = g_strdup(emulator);
     caps->cache_file = g_build_filename(cache_dir, "capabilities.ini", NULL);
     caps->waiters = g_array_new(FALSE, FALSE, sizeof(Waiter));
+    caps->timeout_ms = PROBE_TIMEOUT_MS;
     facts_from_outputs(caps); /* empty lists until the probe */
     return caps;
 }
@@ -141,10 +152,27 @@ qemu_caps_new_from_output(const char *emulator, const char *version, const char 
 }
 
 void
+qemu_caps_set_identity(QemuCaps *caps, const char *identity, void (*child_setup)(gpointer),
+                       gpointer data)
+{
+    g_free(caps->identity);
+    caps->identity = g_strdup(identity);
+    caps->child_setup = child_setup;
+    caps->child_setup_data = data;
+}
+
+void
+qemu_caps_set_probe_timeout(QemuCaps *caps, guint ms)
+{
+    caps->timeout_ms = ms;
+}
+
+void
 qemu_caps_free(QemuCaps *caps)
 {
     if (!caps)
         return;
+    g_free(caps->identity);
     g_free(caps->emulator);
     g_free(caps->cache_file);
     clear_facts(caps);
@@ -176,6 +204,18 @@ const char *
 qemu_caps_get_arch(QemuCaps *caps)
 {
     return caps->arch;
+}
+
+const char *
+qemu_caps_memo_get(QemuCaps *caps, const char *key)
+{
+    return g_hash_table_lookup(caps->memo, key);
+}
+
+void
+qemu_caps_memo_set(QemuCaps *caps, const char *key, const char *value)
+{
+    g_hash_table_replace(caps->memo, g_strdup(key), g_strdup(value));
 }
 
 const QemuMachine *
@@ -377,7 +417,7 @@ static void
 cache_load(QemuCaps *caps)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
-    g_autofree char *path = NULL;
+    g_autofree char *path = NULL, *identity = NULL;
     gint64 mtime;
 
     caps->loaded = TRUE;
@@ -388,8 +428,12 @@ cache_load(QemuCaps *caps)
     mtime = g_key_file_get_int64(kf, "qemu", "mtime", NULL);
     if (!path || !g_str_equal(path, caps->emulator) || mtime != binary_mtime(caps->emulator))
         return;
-    /* KVM came or went since (a module loaded, the device's permissions): probe again. */
+    /* KVM came or went since (a module loaded, the device's permissions), or QEMU runs as
+     * someone else (what it may open differs): probe again. */
     if (g_key_file_get_boolean(kf, "qemu", "kvm_usable", NULL) != qemu_caps_kvm_usable())
+        return;
+    identity = g_key_file_get_string(kf, "qemu", "identity", NULL);
+    if (g_strcmp0(identity ? identity : "", caps->identity ? caps->identity : "") != 0)
         return;
     for (int i = 0; i < OUT_LAST; i++) {
         g_free(caps->outputs[i]);
@@ -411,6 +455,7 @@ cache_store(QemuCaps *caps)
     g_key_file_set_string(kf, "qemu", "path", caps->emulator);
     g_key_file_set_int64(kf, "qemu", "mtime", caps->mtime);
     g_key_file_set_boolean(kf, "qemu", "kvm_usable", caps->probe_kvm);
+    g_key_file_set_string(kf, "qemu", "identity", caps->identity ? caps->identity : "");
     for (int i = 0; i < OUT_LAST; i++) {
         if (caps->outputs[i])
             g_key_file_set_string(kf, "qemu", output_keys[i], caps->outputs[i]);
@@ -504,7 +549,9 @@ run(QemuCaps *caps, const char *arg1, const char *arg2, SvCaptureFunc fn)
     const char *argv[] = {caps->emulator, arg1, arg2, NULL};
     g_autoptr(GError) local = NULL;
 
-    if (!sv_process_capture_env_async(argv, probe_envp, fn, caps, &local))
+    SvCaptureOptions opts = {NULL, caps->child_setup, caps->child_setup_data, caps->timeout_ms};
+
+    if (!sv_process_capture_full_async(argv, probe_envp, &opts, fn, caps, &local))
         run_failed(caps, local);
 }
 
@@ -517,8 +564,10 @@ run_qmp(QemuCaps *caps, gboolean kvm, SvCaptureFunc fn)
                           "-qmp", "stdio", NULL};
     g_autoptr(GError) local = NULL;
 
-    if (!sv_process_capture_input_async(argv, probe_envp, qemu_caps_qmp_commands(kvm), fn, caps,
-                                        &local))
+    SvCaptureOptions opts = {qemu_caps_qmp_commands(kvm), caps->child_setup,
+                             caps->child_setup_data, caps->timeout_ms};
+
+    if (!sv_process_capture_full_async(argv, probe_envp, &opts, fn, caps, &local))
         run_failed(caps, local);
 }
 

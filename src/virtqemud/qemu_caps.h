@@ -1,5 +1,7 @@
-/* qemu_caps.h: what the installed QEMU is: version, machine types, CPU and NIC models, probed lazily
- * and cached on disk keyed on the binary's path and mtime. */
+/* qemu_caps.h: what the installed QEMU is: version, machine types, CPU models and their
+ * usability under TCG and KVM, NIC models, QOM types, display types, TPM, SPICE and VNC;
+ * probed lazily (QEMU's help texts and a QMP run with -machine none, as QEMU's user) and
+ * cached on disk keyed on the binary's path and mtime, /dev/kvm and QEMU's identity. */
 #pragma once
 
 #include <glib.h>
@@ -30,7 +32,16 @@ typedef struct {
 /* cache_dir: ROOT/var/cache/libvirt/qemu. Nothing is run until a probe is asked for. */
 QemuCaps *qemu_caps_new(const char *emulator, const char *cache_dir);
 void qemu_caps_free(QemuCaps *caps);
+
+/* Run the probe's QEMU as guests run: child_setup (with data) takes their identity before
+ * exec, as libvirt probes as QEMU's user (what it may open, /dev/kvm first, is what guests
+ * may). identity names it in the disk cache, which another identity does not use. */
+void qemu_caps_set_identity(QemuCaps *caps, const char *identity, void (*child_setup)(gpointer),
+                            gpointer data);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QemuCaps, qemu_caps_free)
+
+/* The time limit of each QEMU run of the probe (30 s; tests shorten it). */
+void qemu_caps_set_probe_timeout(QemuCaps *caps, guint ms);
 
 const char *qemu_caps_get_emulator(QemuCaps *caps);
 
@@ -61,6 +72,10 @@ gboolean qemu_caps_has_tpm_model(QemuCaps *caps, const char *name);
 gboolean qemu_caps_has_tpm_type(QemuCaps *caps, const char *name);
 gboolean qemu_caps_has_spice(QemuCaps *caps);
 gboolean qemu_caps_has_vnc(QemuCaps *caps);
+/* Text computed from the facts (a domain capabilities document), kept until the facts
+ * change: NULL when nothing is kept under key. */
+const char *qemu_caps_memo_get(QemuCaps *caps, const char *key);
+void qemu_caps_memo_set(QemuCaps *caps, const char *key, const char *value);
 /* Whether QEMU ran with KVM during the probe. */
 gboolean qemu_caps_has_kvm(QemuCaps *caps);
 /* Whether QEMU knows a machine type (a name or an alias), a CPU model as -cpu takes it,

@@ -11,7 +11,8 @@
 
 #define REPLY_MAX (8u << 20)
 
-const char *qemu_caps_qmp_commands(gboolean kvm)
+const char *
+qemu_caps_qmp_commands(gboolean kvm)
 {
     /* Every reply is found by its id; events in between are skipped. */
     if (kvm)
@@ -36,7 +37,8 @@ struct QemuQmpReplies {
     GHashTable *returns; /* id -> JsonNode "return" (owned); an error reply: NULL value */
 };
 
-void qemu_qmp_replies_free(QemuQmpReplies *r)
+void
+qemu_qmp_replies_free(QemuQmpReplies *r)
 {
     if (!r)
         return;
@@ -44,13 +46,15 @@ void qemu_qmp_replies_free(QemuQmpReplies *r)
     g_free(r);
 }
 
-static void node_unref(gpointer n)
+static void
+node_unref(gpointer n)
 {
     if (n)
         json_node_unref(n);
 }
 
-static void add_reply(QemuQmpReplies *r, const char *text)
+static void
+add_reply(QemuQmpReplies *r, const char *text)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     JsonObject *obj;
@@ -68,7 +72,8 @@ static void add_reply(QemuQmpReplies *r, const char *text)
     g_hash_table_replace(r->returns, g_strdup(id), ret ? json_node_copy(ret) : NULL);
 }
 
-QemuQmpReplies *qemu_qmp_replies_parse(const char *text)
+QemuQmpReplies *
+qemu_qmp_replies_parse(const char *text)
 {
     QemuQmpReplies *r = g_new0(QemuQmpReplies, 1);
     g_autoptr(QmpReader) reader = qmp_reader_new(REPLY_MAX);
@@ -82,26 +87,30 @@ QemuQmpReplies *qemu_qmp_replies_parse(const char *text)
     return r;
 }
 
-gboolean qemu_qmp_replies_ok(QemuQmpReplies *r, const char *id)
+gboolean
+qemu_qmp_replies_ok(QemuQmpReplies *r, const char *id)
 {
     return g_hash_table_lookup(r->returns, id) != NULL;
 }
 
-static JsonArray *reply_array(QemuQmpReplies *r, const char *id)
+static JsonArray *
+reply_array(QemuQmpReplies *r, const char *id)
 {
     JsonNode *n = g_hash_table_lookup(r->returns, id);
 
     return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
 }
 
-static JsonObject *reply_object(QemuQmpReplies *r, const char *id)
+static JsonObject *
+reply_object(QemuQmpReplies *r, const char *id)
 {
     JsonNode *n = g_hash_table_lookup(r->returns, id);
 
     return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
 }
 
-static void machine_free(gpointer p)
+static void
+machine_free(gpointer p)
 {
     QemuMachine *m = p;
 
@@ -110,8 +119,9 @@ static void machine_free(gpointer p)
     g_free(m);
 }
 
-static QemuMachine *machine_new(const char *name, const char *canonical, guint max_cpus,
-                                gboolean deprecated)
+static QemuMachine *
+machine_new(const char *name, const char *canonical, guint max_cpus,
+            gboolean deprecated)
 {
     QemuMachine *m = g_new0(QemuMachine, 1);
 
@@ -122,7 +132,8 @@ static QemuMachine *machine_new(const char *name, const char *canonical, guint m
     return m;
 }
 
-GPtrArray *qemu_qmp_replies_machines(QemuQmpReplies *r)
+GPtrArray *
+qemu_qmp_replies_machines(QemuQmpReplies *r)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func(machine_free);
     JsonArray *a = reply_array(r, "machines");
@@ -135,8 +146,10 @@ GPtrArray *qemu_qmp_replies_machines(QemuQmpReplies *r)
         const char *name = qemu_json_string(o, "name");
         const char *alias = qemu_json_string(o, "alias");
         gboolean deprecated = qemu_json_bool(o, "deprecated", FALSE);
-        guint max = json_object_has_member(o, "cpu-max")
-                        ? (guint)json_object_get_int_member(o, "cpu-max")
+        JsonNode *max_node = o ? json_object_get_member(o, "cpu-max") : NULL;
+        guint max = max_node && JSON_NODE_HOLDS_VALUE(max_node) &&
+                            json_node_get_value_type(max_node) == G_TYPE_INT64
+                        ? (guint)json_node_get_int(max_node)
                         : 1;
         guint at = out->len;
 
@@ -151,7 +164,8 @@ GPtrArray *qemu_qmp_replies_machines(QemuQmpReplies *r)
     return out;
 }
 
-static void cpu_def_free(gpointer p)
+static void
+cpu_def_free(gpointer p)
 {
     QemuCpuDef *c = p;
 
@@ -159,7 +173,8 @@ static void cpu_def_free(gpointer p)
     g_free(c);
 }
 
-GPtrArray *qemu_qmp_replies_cpu_defs(QemuQmpReplies *r)
+GPtrArray *
+qemu_qmp_replies_cpu_defs(QemuQmpReplies *r)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func(cpu_def_free);
     JsonArray *a = reply_array(r, "cpus");
@@ -184,7 +199,8 @@ GPtrArray *qemu_qmp_replies_cpu_defs(QemuQmpReplies *r)
 
 /* The names in a reply that is an array of strings (query-tpm-models) or of objects
  * with a "name" (qom-list-types). */
-GPtrArray *qemu_qmp_replies_names(QemuQmpReplies *r, const char *id)
+GPtrArray *
+qemu_qmp_replies_names(QemuQmpReplies *r, const char *id)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
     JsonArray *a = reply_array(r, id);
@@ -203,10 +219,22 @@ GPtrArray *qemu_qmp_replies_names(QemuQmpReplies *r, const char *id)
     return out;
 }
 
+/* The string at i of a, NULL when it is something else. */
+static const char *
+element_string(JsonArray *a, guint i)
+{
+    JsonNode *n = json_array_get_element(a, i);
+
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+               ? json_node_get_string(n)
+               : NULL;
+}
+
 /* The display types -display takes, as the schema has them compiled in (loadable
  * modules included, installed or not, as libvirt reads them): the values of the enum
  * that starts with "default" and "none" (DisplayType; the schema hides type names). */
-GPtrArray *qemu_qmp_replies_display_types(QemuQmpReplies *r)
+GPtrArray *
+qemu_qmp_replies_display_types(QemuQmpReplies *r)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
     JsonArray *a = reply_array(r, "schema");
@@ -221,24 +249,27 @@ GPtrArray *qemu_qmp_replies_display_types(QemuQmpReplies *r)
             continue;
         values = json_node_get_array(vn);
         if (json_array_get_length(values) < 2 ||
-            g_strcmp0(json_array_get_string_element(values, 0), "default") != 0 ||
-            g_strcmp0(json_array_get_string_element(values, 1), "none") != 0)
+            g_strcmp0(element_string(values, 0), "default") != 0 ||
+            g_strcmp0(element_string(values, 1), "none") != 0)
             continue;
         for (guint j = 2; j < json_array_get_length(values); j++)
-            g_ptr_array_add(out, g_strdup(json_array_get_string_element(values, j)));
+            if (element_string(values, j))
+                g_ptr_array_add(out, g_strdup(element_string(values, j)));
         break;
     }
     return out;
 }
 
-gboolean qemu_qmp_replies_kvm_enabled(QemuQmpReplies *r)
+gboolean
+qemu_qmp_replies_kvm_enabled(QemuQmpReplies *r)
 {
     JsonObject *o = reply_object(r, "kvm");
 
     return qemu_json_bool(o, "enabled", FALSE);
 }
 
-char *qemu_qmp_replies_target_arch(QemuQmpReplies *r)
+char *
+qemu_qmp_replies_target_arch(QemuQmpReplies *r)
 {
     return g_strdup(qemu_json_string(reply_object(r, "target"), "arch"));
 }

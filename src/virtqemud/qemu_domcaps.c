@@ -97,7 +97,8 @@ static const char *const known_virt_types[] = {
     "none",   "qemu",   "kqemu", "kvm",  "xen",       "lxc",   "uml", "openvz", "test",
     "vmware", "hyperv", "vbox",  "phyp", "parallels", "bhyve", "vz",  NULL};
 
-static const char *cpu_map_vendor(const char *model)
+static const char *
+cpu_map_vendor(const char *model)
 {
     for (gsize i = 0; i < G_N_ELEMENTS(cpu_map); i++) {
         if (g_str_equal(cpu_map[i].name, model))
@@ -106,7 +107,8 @@ static const char *cpu_map_vendor(const char *model)
     return NULL;
 }
 
-gboolean qemu_domcaps_machine_has_ide(const char *machine)
+gboolean
+qemu_domcaps_machine_has_ide(const char *machine)
 {
     return g_str_has_prefix(machine, "pc-i440fx-") || g_str_equal(machine, "pc") ||
            g_str_equal(machine, "isapc");
@@ -114,10 +116,11 @@ gboolean qemu_domcaps_machine_has_ide(const char *machine)
 
 /* ---------------------------------------------------------------- writing */
 
-/* <enum name='NAME'> with the values given (NULL-terminated, a NULL-valued pair skipped:
- * values[i] is shown when shown[i]), or <enum name='NAME'/> when none is. */
-static void append_enum(GString *s, int indent, const char *name, const char *const *values,
-                        const gboolean *shown)
+/* <enum name='NAME'> with the values (NULL-terminated) whose shown[i] is TRUE, or
+ * <enum name='NAME'/> when none is. */
+static void
+append_enum(GString *s, int indent, const char *name, const char *const *values,
+            const gboolean *shown)
 {
     gboolean any = FALSE;
 
@@ -134,7 +137,8 @@ static void append_enum(GString *s, int indent, const char *name, const char *co
 }
 
 /* An enum whose values are all shown. */
-static void append_enum_all(GString *s, int indent, const char *name, const char *const *values)
+static void
+append_enum_all(GString *s, int indent, const char *name, const char *const *values)
 {
     gboolean shown[16];
 
@@ -152,24 +156,61 @@ typedef struct {
     gboolean efi, secure;
 } Firmware;
 
-static gboolean descriptor_targets(JsonObject *root, const char *arch, const char *machine)
+/* A descriptor is read as any file: a member of another type than expected is missing. */
+static JsonNode *
+member(JsonObject *o, const char *name)
 {
-    JsonArray *targets = json_object_has_member(root, "targets")
-                             ? json_object_get_array_member(root, "targets")
-                             : NULL;
+    return o && json_object_has_member(o, name) ? json_object_get_member(o, name) : NULL;
+}
+
+static JsonArray *
+member_array(JsonObject *o, const char *name)
+{
+    JsonNode *n = member(o, name);
+
+    return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+}
+
+static JsonObject *
+member_object(JsonObject *o, const char *name)
+{
+    JsonNode *n = member(o, name);
+
+    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static const char *
+node_string(JsonNode *n)
+{
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+               ? json_node_get_string(n)
+               : NULL;
+}
+
+static gboolean
+array_has(JsonArray *a, const char *value)
+{
+    for (guint i = 0; a && i < json_array_get_length(a); i++) {
+        if (g_strcmp0(node_string(json_array_get_element(a, i)), value) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
+descriptor_targets(JsonObject *root, const char *arch, const char *machine)
+{
+    JsonArray *targets = member_array(root, "targets");
 
     for (guint i = 0; targets && i < json_array_get_length(targets); i++) {
-        JsonObject *t = json_array_get_object_element(targets, i);
-        JsonArray *machines;
+        JsonNode *tn = json_array_get_element(targets, i);
+        JsonObject *t = JSON_NODE_HOLDS_OBJECT(tn) ? json_node_get_object(tn) : NULL;
+        JsonArray *machines = member_array(t, "machines");
 
-        if (!t ||
-            g_strcmp0(json_object_get_string_member_with_default(t, "architecture", ""), arch) !=
-                0 ||
-            !json_object_has_member(t, "machines"))
+        if (g_strcmp0(node_string(member(t, "architecture")), arch) != 0)
             continue;
-        machines = json_object_get_array_member(t, "machines");
         for (guint j = 0; machines && j < json_array_get_length(machines); j++) {
-            const char *glob = json_array_get_string_element(machines, j);
+            const char *glob = node_string(json_array_get_element(machines, j));
             if (glob && fnmatch(glob, machine, 0) == 0)
                 return TRUE;
         }
@@ -177,44 +218,30 @@ static gboolean descriptor_targets(JsonObject *root, const char *arch, const cha
     return FALSE;
 }
 
-static gboolean array_has(JsonObject *o, const char *member, const char *value)
-{
-    JsonArray *a =
-        json_object_has_member(o, member) ? json_object_get_array_member(o, member) : NULL;
-
-    for (guint i = 0; a && i < json_array_get_length(a); i++) {
-        if (g_strcmp0(json_array_get_string_element(a, i), value) == 0)
-            return TRUE;
-    }
-    return FALSE;
-}
-
 /* One descriptor: its executable counted when it is UEFI for this arch and machine. */
-static void firmware_add(Firmware *fw, const char *path, const char *arch, const char *machine)
+static void
+firmware_add(Firmware *fw, const char *path, const char *arch, const char *machine)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
-    JsonObject *root, *mapping, *exe = NULL;
-    const char *file = NULL;
+    JsonObject *root, *mapping;
+    const char *file;
 
     if (!json_parser_load_from_file(parser, path, NULL) ||
         !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
         return; /* libvirt skips what it cannot read, too */
     root = json_node_get_object(json_parser_get_root(parser));
-    if (!array_has(root, "interface-types", "uefi") || !descriptor_targets(root, arch, machine))
+    if (!array_has(member_array(root, "interface-types"), "uefi") ||
+        !descriptor_targets(root, arch, machine))
         return;
-    mapping = json_object_has_member(root, "mapping")
-                  ? json_object_get_object_member(root, "mapping")
-                  : NULL;
-    if (mapping && json_object_has_member(mapping, "executable"))
-        exe = json_object_get_object_member(mapping, "executable");
-    if (exe)
-        file = json_object_get_string_member_with_default(exe, "filename", NULL);
-    else if (mapping)
-        file = json_object_get_string_member_with_default(mapping, "filename", NULL);
+    /* A flash device's executable, or a memory device's file. */
+    mapping = member_object(root, "mapping");
+    file = node_string(member(member_object(mapping, "executable"), "filename"));
+    if (!file)
+        file = node_string(member(mapping, "filename"));
     if (!file)
         return;
     fw->efi = TRUE;
-    fw->secure = fw->secure || array_has(root, "features", "secure-boot");
+    fw->secure = fw->secure || array_has(member_array(root, "features"), "secure-boot");
     for (guint i = 0; i < fw->loaders->len; i++) {
         if (g_str_equal(fw->loaders->pdata[i], file))
             return;
@@ -223,7 +250,8 @@ static void firmware_add(Firmware *fw, const char *path, const char *arch, const
 }
 
 /* The descriptors by file name, the first directory's winning; an empty file masks. */
-static GPtrArray *descriptor_paths(const char *const *dirs)
+static GPtrArray *
+descriptor_paths(const char *const *dirs)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_autoptr(GList) names = NULL;
@@ -248,7 +276,8 @@ static GPtrArray *descriptor_paths(const char *const *dirs)
     return out;
 }
 
-static void append_os(GString *s, const char *arch, const char *machine, const char *const *dirs)
+static void
+append_os(GString *s, const char *arch, const char *machine, const char *const *dirs)
 {
     g_autoptr(GPtrArray) paths = descriptor_paths(dirs);
     Firmware fw = {g_ptr_array_new_with_free_func(g_free), FALSE, FALSE};
@@ -279,7 +308,8 @@ static void append_os(GString *s, const char *arch, const char *machine, const c
 
 /* ---------------------------------------------------------------- cpu */
 
-static void append_cpu(GString *s, QemuCaps *caps, gboolean kvm)
+static void
+append_cpu(GString *s, QemuCaps *caps, gboolean kvm)
 {
     const GPtrArray *defs = qemu_caps_get_cpu_defs(caps, kvm);
     static const char *const on_off[] = {"on", "off", NULL};
@@ -315,7 +345,8 @@ static void append_cpu(GString *s, QemuCaps *caps, gboolean kvm)
 
 /* ---------------------------------------------------------------- devices */
 
-static void append_memory_backing(GString *s, QemuCaps *caps)
+static void
+append_memory_backing(GString *s, QemuCaps *caps)
 {
     static const char *const types[] = {"file", "anonymous", "memfd", NULL};
     const gboolean shown[] = {qemu_caps_has_type(caps, "memory-backend-file"),
@@ -327,7 +358,8 @@ static void append_memory_backing(GString *s, QemuCaps *caps)
     g_string_append(s, "  </memoryBacking>\n");
 }
 
-static void append_virtio_models(GString *s, QemuCaps *caps, const char *device)
+static void
+append_virtio_models(GString *s, QemuCaps *caps, const char *device)
 {
     static const char *const models[] = {"virtio", "virtio-transitional", "virtio-non-transitional",
                                          NULL};
@@ -339,7 +371,8 @@ static void append_virtio_models(GString *s, QemuCaps *caps, const char *device)
     append_enum(s, 6, "model", models, shown);
 }
 
-static void append_disk(GString *s, QemuCaps *caps, const char *machine)
+static void
+append_disk(GString *s, QemuCaps *caps, const char *machine)
 {
     static const char *const devices[] = {"disk", "cdrom", "floppy", "lun", NULL};
     static const char *const buses[] = {"ide", "fdc", "scsi", "virtio", "usb", "sata", NULL};
@@ -357,7 +390,8 @@ static void append_disk(GString *s, QemuCaps *caps, const char *machine)
     g_string_append(s, "    </disk>\n");
 }
 
-static void append_graphics_video(GString *s, QemuCaps *caps)
+static void
+append_graphics_video(GString *s, QemuCaps *caps)
 {
     static const char *const graphics[] = {"sdl", "vnc", "spice", "egl-headless", "dbus", NULL};
     static const char *const video[] = {"vga",  "cirrus", "vmvga", "qxl", "virtio",
@@ -381,14 +415,16 @@ static void append_graphics_video(GString *s, QemuCaps *caps)
     g_string_append(s, "    </video>\n");
 }
 
-gboolean qemu_domcaps_host_vfio(void)
+gboolean
+qemu_domcaps_host_vfio(void)
 {
     g_autoptr(GDir) groups = g_dir_open("/sys/kernel/iommu_groups", 0, NULL);
 
     return access("/dev/vfio/vfio", F_OK) == 0 && groups && g_dir_read_name(groups);
 }
 
-static void append_hostdev(GString *s, QemuCaps *caps, const QemuDomcapsRequest *req)
+static void
+append_hostdev(GString *s, QemuCaps *caps, const QemuDomcapsRequest *req)
 {
     static const char *const modes[] = {"subsystem", NULL};
     static const char *const policies[] = {"default", "mandatory", "requisite", "optional", NULL};
@@ -409,14 +445,16 @@ static void append_hostdev(GString *s, QemuCaps *caps, const QemuDomcapsRequest 
     g_string_append(s, "    </hostdev>\n");
 }
 
-gboolean qemu_domcaps_host_swtpm(void)
+gboolean
+qemu_domcaps_host_swtpm(void)
 {
     g_autofree char *path = g_find_program_in_path("swtpm");
 
     return path != NULL;
 }
 
-static void append_rng_fs_tpm(GString *s, QemuCaps *caps, const QemuDomcapsRequest *req)
+static void
+append_rng_fs_tpm(GString *s, QemuCaps *caps, const QemuDomcapsRequest *req)
 {
     static const char *const rng_backends[] = {"random", "egd", "builtin", NULL};
     static const char *const fs_types[] = {"path", "handle", "virtiofs", NULL};
@@ -444,8 +482,9 @@ static void append_rng_fs_tpm(GString *s, QemuCaps *caps, const QemuDomcapsReque
     g_string_append(s, "    </tpm>\n");
 }
 
-static void append_devices(GString *s, QemuCaps *caps, const char *machine,
-                           const QemuDomcapsRequest *req)
+static void
+append_devices(GString *s, QemuCaps *caps, const char *machine,
+               const QemuDomcapsRequest *req)
 {
     static const char *const redir_buses[] = {"usb", NULL};
     static const char *const channels[] = {"pty", "unix", "spicevmc", NULL};
@@ -466,12 +505,14 @@ static void append_devices(GString *s, QemuCaps *caps, const char *machine,
 
 /* ---------------------------------------------------------------- features */
 
-static const char *yes_no(gboolean b)
+static const char *
+yes_no(gboolean b)
 {
     return b ? "yes" : "no";
 }
 
-static void append_features(GString *s, QemuCaps *caps)
+static void
+append_features(GString *s, QemuCaps *caps)
 {
     static const char *const hyperv[] = {"spinlocks", "vendor_id", NULL};
     /* -blockdev, which backing store input and backups need, as libvirt uses it from
@@ -492,8 +533,9 @@ static void append_features(GString *s, QemuCaps *caps)
     g_string_append(s, "    </hyperv>\n  </features>\n");
 }
 
-static char *domcaps_format(QemuCaps *caps, const char *path, const char *arch,
-                            const QemuMachine *machine, gboolean kvm, const QemuDomcapsRequest *req)
+static char *
+domcaps_format(QemuCaps *caps, const char *path, const char *arch,
+               const QemuMachine *machine, gboolean kvm, const QemuDomcapsRequest *req)
 {
     GString *s = g_string_new("<domainCapabilities>\n");
     const char *name = machine->canonical ? machine->canonical : machine->name;
@@ -517,14 +559,16 @@ static char *domcaps_format(QemuCaps *caps, const char *path, const char *arch,
 /* ---------------------------------------------------------------- the request */
 
 /* libvirt's name of the architecture a QEMU target emulates. */
-static const char *target_arch(QemuCaps *caps)
+static const char *
+target_arch(QemuCaps *caps)
 {
     const char *a = qemu_caps_get_arch(caps);
 
     return g_strcmp0(a, "i386") == 0 ? "i686" : a;
 }
 
-static gboolean emulator_serves(QemuCaps *caps, const char *arch)
+static gboolean
+emulator_serves(QemuCaps *caps, const char *arch)
 {
     const char *own = target_arch(caps);
 
@@ -533,7 +577,8 @@ static gboolean emulator_serves(QemuCaps *caps, const char *arch)
            (g_strcmp0(own, "x86_64") == 0 && g_str_equal(arch, "i686"));
 }
 
-static gboolean check_emulator(QemuCaps *caps, const char *bin, GError **error)
+static gboolean
+check_emulator(QemuCaps *caps, const char *bin, GError **error)
 {
     g_autofree char *want = NULL, *own = NULL;
 
@@ -554,8 +599,9 @@ static gboolean check_emulator(QemuCaps *caps, const char *bin, GError **error)
     return TRUE;
 }
 
-static gboolean check_arch(QemuCaps *caps, const QemuDomcapsRequest *req, const char **ret_arch,
-                           GError **error)
+static gboolean
+check_arch(QemuCaps *caps, const QemuDomcapsRequest *req, const char **ret_arch,
+           GError **error)
 {
     const char *arch = req->arch;
 
@@ -585,11 +631,13 @@ static gboolean check_arch(QemuCaps *caps, const QemuDomcapsRequest *req, const 
     return TRUE;
 }
 
-char *qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error)
+char *
+qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error)
 {
     const char *bin = req->emulatorbin ? req->emulatorbin : qemu_caps_get_emulator(caps);
     gboolean kvm_here = req->kvm_usable && qemu_caps_has_kvm(caps);
     const char *virttype = req->virttype;
+    g_autofree char *key = NULL;
     const QemuMachine *machine;
     const char *arch = NULL;
     gboolean kvm;
@@ -618,12 +666,20 @@ char *qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **e
                      "the machine '%s' is not supported by emulator '%s'", req->machine, bin);
         return NULL;
     }
-    return domcaps_format(caps, bin, arch, machine, kvm, req);
+    /* Made once per probe, as libvirt keeps them: the firmware descriptors are read then. */
+    key = g_strdup_printf("domcaps|%s|%s|%s|%d|%d|%d|%p", bin, arch, machine->name, kvm,
+                          req->vfio_usable, req->swtpm, (const void *)req->firmware_dirs);
+    if (!qemu_caps_memo_get(caps, key)) {
+        g_autofree char *xml = domcaps_format(caps, bin, arch, machine, kvm, req);
+        qemu_caps_memo_set(caps, key, xml);
+    }
+    return g_strdup(qemu_caps_memo_get(caps, key));
 }
 
 /* ---------------------------------------------------------------- capabilities */
 
-static void append_guest(GString *s, QemuCaps *caps, const char *arch, gboolean kvm)
+static void
+append_guest(GString *s, QemuCaps *caps, const char *arch, gboolean kvm)
 {
     const GPtrArray *machines = qemu_caps_get_machines(caps);
     gboolean i686 = g_str_equal(arch, "i686");
@@ -657,7 +713,8 @@ static void append_guest(GString *s, QemuCaps *caps, const char *arch, gboolean 
                        "    </features>\n  </guest>\n\n");
 }
 
-void qemu_capabilities_append_guests(GString *s, QemuCaps *caps, gboolean kvm_usable)
+void
+qemu_capabilities_append_guests(GString *s, QemuCaps *caps, gboolean kvm_usable)
 {
     gboolean kvm = kvm_usable && qemu_caps_has_kvm(caps);
 

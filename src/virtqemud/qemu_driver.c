@@ -460,6 +460,17 @@ ports_load(SvConfFile *conf, const char *key, guint lowest, const char *name, GE
     return qemu_ports_new(name, min, max);
 }
 
+/* The probe runs QEMU as guests run (the security driver's identity), as libvirt does. */
+static QemuCaps *
+caps_new(const char *emulator, const char *cache, QemuSecurity *security)
+{
+    QemuCaps *caps = qemu_caps_new(emulator, cache);
+    g_autofree char *identity = qemu_security_get_dac_label(security);
+
+    qemu_caps_set_identity(caps, identity, qemu_security_child_setup, security);
+    return caps;
+}
+
 static gboolean
 qemu_init(SvDaemon *d, GError **error)
 {
@@ -507,7 +518,7 @@ qemu_init(SvDaemon *d, GError **error)
     /* Nothing fails from here on: the driver becomes the daemon's data (below). */
     driver = g_new0(QemuDriver, 1);
     driver->daemon = d;
-    driver->caps = qemu_caps_new(emulator, cache);
+    driver->caps = caps_new(emulator, cache, security);
     driver->kvm = qemu_caps_kvm_usable();
     driver->host_uuid = sv_host_uuid();
     config_dir = sv_daemon_path(d, "/etc/libvirt/qemu");

@@ -9,7 +9,8 @@
 
 #include "util/host.h"
 
-static void put(const char *root, const char *rel, const char *text)
+static void
+put(const char *root, const char *rel, const char *text)
 {
     g_autofree char *path = g_build_filename(root, rel, NULL);
     g_autofree char *dir = g_path_get_dirname(path);
@@ -18,7 +19,8 @@ static void put(const char *root, const char *rel, const char *text)
     g_assert_true(g_file_set_contents(path, text, -1, NULL));
 }
 
-static void put_cpu(const char *sys, int cpu, int core, const char *siblings)
+static void
+put_cpu(const char *sys, int cpu, int core, const char *siblings)
 {
     g_autofree char *base = g_strdup_printf("devices/system/cpu/cpu%d", cpu);
     g_autofree char *pkg = g_strdup_printf("%s/topology/physical_package_id", base);
@@ -56,7 +58,8 @@ static const char cpuinfo[] = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu fa
                               "microcode\t: 0x1000065\naddress sizes\t: 48 bits physical, 48 bits "
                               "virtual\n\nprocessor\t: 1\nvendor_id\t: GenuineIntel\n";
 
-static char *make_tree(gboolean numa)
+static char *
+make_tree(gboolean numa)
 {
     char *root = g_dir_make_tmp("sv-host-XXXXXX", NULL);
     g_autofree char *sys = g_build_filename(root, "sys", NULL);
@@ -83,24 +86,28 @@ static char *make_tree(gboolean numa)
     return root;
 }
 
-static void remove_tree(const char *root)
+static void
+remove_tree(const char *root)
 {
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", root);
 
     g_assert_cmpint(system(cmd), ==, 0);
 }
 
-static char *host_xml(const char *root)
+static char *
+host_xml(const char *root)
 {
     g_autofree char *sys = g_build_filename(root, "sys", NULL);
     g_autofree char *proc = g_build_filename(root, "proc", NULL);
+    g_autofree char *dev = g_build_filename(root, "dev", NULL);
     GString *s = g_string_new(NULL);
 
-    sv_host_capabilities_begin_at(s, "u", "    <extra/>\n", sys, proc);
+    sv_host_capabilities_begin_at(s, "u", "    <extra/>\n", sys, proc, dev);
     return g_string_free(s, FALSE);
 }
 
-static void test_numa_host(void)
+static void
+test_numa_host(void)
 {
     g_autofree char *root = make_tree(TRUE);
     g_autofree char *xml = host_xml(root);
@@ -149,7 +156,8 @@ static void test_numa_host(void)
     remove_tree(root);
 }
 
-static void test_flat_host(void)
+static void
+test_flat_host(void)
 {
     g_autofree char *root = make_tree(FALSE);
     g_autofree char *xml = host_xml(root);
@@ -161,7 +169,8 @@ static void test_flat_host(void)
     remove_tree(root);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/host-caps/numa", test_numa_host);

@@ -8,6 +8,7 @@
  * SV_REGENERATE=1 rewrites the goldens instead of comparing. */
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,7 +23,8 @@
 static const char *probe_dir = SV_TEST_PROBE_DIR;
 static const char *data_dir = SV_TEST_DATA_DIR;
 
-static char *read_data(const char *dir, const char *name)
+static char *
+read_data(const char *dir, const char *name)
 {
     g_autofree char *path = g_build_filename(dir, name, NULL);
     char *text = NULL;
@@ -31,7 +33,8 @@ static char *read_data(const char *dir, const char *name)
     return text;
 }
 
-static QemuCaps *captured_caps(gboolean with_kvm)
+static QemuCaps *
+captured_caps(gboolean with_kvm)
 {
     g_autofree char *version = read_data(probe_dir, "version.txt");
     g_autofree char *qmp = read_data(probe_dir, "qmp.txt");
@@ -42,7 +45,8 @@ static QemuCaps *captured_caps(gboolean with_kvm)
     return qemu_caps_new_from_output(QEMU, version, qmp, with_kvm ? qmp_kvm : NULL, cpus, devices);
 }
 
-static void compare_golden(const char *name, const char *got)
+static void
+compare_golden(const char *name, const char *got)
 {
     g_autofree char *path = g_build_filename(data_dir, name, NULL);
     g_autofree char *want = NULL;
@@ -53,7 +57,8 @@ static void compare_golden(const char *name, const char *got)
     g_assert_cmpstr(got, ==, want);
 }
 
-static void test_machines(void)
+static void
+test_machines(void)
 {
     g_autoptr(QemuCaps) caps = captured_caps(FALSE);
     const GPtrArray *m = qemu_caps_get_machines(caps);
@@ -78,7 +83,8 @@ static void test_machines(void)
     g_assert_cmpstr(qemu_caps_get_arch(caps), ==, "x86_64");
 }
 
-static void test_cpu_defs(void)
+static void
+test_cpu_defs(void)
 {
     g_autoptr(QemuCaps) caps = captured_caps(TRUE);
     const GPtrArray *tcg = qemu_caps_get_cpu_defs(caps, FALSE);
@@ -100,7 +106,8 @@ static void test_cpu_defs(void)
     g_assert_null(qemu_cpu_usable_to_string(QEMU_CPU_USABLE_LAST));
 }
 
-static void test_probe_facts(void)
+static void
+test_probe_facts(void)
 {
     g_autoptr(QemuCaps) caps = captured_caps(FALSE);
 
@@ -120,7 +127,8 @@ static void test_probe_facts(void)
     g_assert_cmpuint(qemu_caps_get_cpu_defs(caps, TRUE)->len, ==, 0);
 }
 
-static void test_guests(void)
+static void
+test_guests(void)
 {
     g_autoptr(QemuCaps) caps = captured_caps(TRUE);
     g_autoptr(GString) s = g_string_new(NULL);
@@ -136,7 +144,8 @@ static void test_guests(void)
 
 static const char *const firmware_dirs[] = {SV_TEST_DATA_DIR "/firmware", NULL};
 
-static char *domcaps(const char *virttype, const char *machine, const char *arch, GError **error)
+static char *
+domcaps(const char *virttype, const char *machine, const char *arch, GError **error)
 {
     g_autoptr(QemuCaps) caps = captured_caps(TRUE);
     QemuDomcapsRequest req = {
@@ -164,7 +173,8 @@ static const DomcapsCase domcaps_cases[] = {
     {"qemu", NULL, "i686", "domcaps-qemu-i686.xml"},
 };
 
-static void test_domcaps(gconstpointer data)
+static void
+test_domcaps(gconstpointer data)
 {
     const DomcapsCase *c = data;
     g_autoptr(GError) error = NULL;
@@ -174,7 +184,8 @@ static void test_domcaps(gconstpointer data)
     compare_golden(c->golden, xml);
 }
 
-static void test_domcaps_defaults(void)
+static void
+test_domcaps_defaults(void)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *dflt = domcaps(NULL, NULL, NULL, &error);
@@ -213,7 +224,8 @@ static const ErrorCase error_cases[] = {
      "unsupported flags (0x1) in function qemuConnectGetDomainCapabilities"},
 };
 
-static void test_domcaps_errors(void)
+static void
+test_domcaps_errors(void)
 {
     g_autoptr(QemuCaps) caps = captured_caps(TRUE);
 
@@ -232,7 +244,8 @@ static void test_domcaps_errors(void)
     }
 }
 
-static void test_domcaps_kvm_unusable(void)
+static void
+test_domcaps_kvm_unusable(void)
 {
     g_autoptr(QemuCaps) caps = captured_caps(TRUE);
     QemuDomcapsRequest req = {.virttype = "kvm", .firmware_dirs = firmware_dirs};
@@ -251,7 +264,8 @@ static void test_domcaps_kvm_unusable(void)
 }
 
 /* Host facts: VFIO gives a PCI backend, swtpm the emulator TPM backend. */
-static void test_domcaps_host(void)
+static void
+test_domcaps_host(void)
 {
     g_autoptr(QemuCaps) caps = captured_caps(FALSE);
     QemuDomcapsRequest req = {
@@ -265,7 +279,8 @@ static void test_domcaps_host(void)
 
 /* A descriptor in an earlier directory replaces the one of the same name; an empty one
  * hides it. */
-static void test_firmware_override(void)
+static void
+test_firmware_override(void)
 {
     g_autoptr(QemuCaps) caps = captured_caps(FALSE);
     const char *const dirs[] = {SV_TEST_DATA_DIR "/firmware-etc", SV_TEST_DATA_DIR "/firmware",
@@ -280,15 +295,67 @@ static void test_firmware_override(void)
     g_assert_null(strstr(xml, "OVMF_CODE_4M.fd"));
 }
 
-static void test_qmp_replies_garbage(void)
+/* A document is made once per probe (its firmware descriptors read then), as libvirt keeps
+ * them; new facts make it anew. */
+static void
+test_domcaps_kept(void)
+{
+    g_autoptr(QemuCaps) caps = captured_caps(FALSE);
+    g_autofree char *dir = g_dir_make_tmp("sv-fw-XXXXXX", NULL);
+    g_autofree char *src = g_build_filename(data_dir, "firmware", "60-edk2-x86_64.json", NULL);
+    g_autofree char *dst = g_build_filename(dir, "60-edk2-x86_64.json", NULL);
+    g_autofree char *text = NULL, *first = NULL, *second = NULL, *fresh = NULL;
+    const char *const dirs[] = {dir, NULL};
+    QemuDomcapsRequest req = {.virttype = "qemu", .firmware_dirs = dirs};
+
+    g_assert_true(g_file_get_contents(src, &text, NULL, NULL));
+    g_assert_true(g_file_set_contents(dst, text, -1, NULL));
+    first = qemu_domcaps_get(caps, &req, NULL);
+    g_assert_nonnull(strstr(first, "OVMF_CODE_4M.fd"));
+    g_assert_cmpint(g_unlink(dst), ==, 0);
+    second = qemu_domcaps_get(caps, &req, NULL);
+    g_assert_cmpstr(second, ==, first);
+    g_clear_pointer(&caps, qemu_caps_free);
+    caps = captured_caps(FALSE);
+    fresh = qemu_domcaps_get(caps, &req, NULL);
+    g_assert_null(strstr(fresh, "OVMF_CODE_4M.fd"));
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
+/* Descriptors that are not JSON, or hold other types than expected, are skipped as libvirt
+ * skips them; what is well-formed in them still counts. */
+static void
+test_firmware_malformed(void)
+{
+    g_autoptr(QemuCaps) caps = captured_caps(FALSE);
+    const char *const dirs[] = {SV_TEST_DATA_DIR "/firmware-bad", NULL};
+    QemuDomcapsRequest req = {.virttype = "qemu", .machine = "q35", .firmware_dirs = dirs};
+    g_autofree char *xml = qemu_domcaps_get(caps, &req, NULL);
+
+    g_assert_nonnull(strstr(xml, "    <loader supported='yes'>\n"
+                                 "      <value>/fw/OK.fd</value>\n"
+                                 "      <enum name='type'>"));
+    g_assert_nonnull(strstr(xml, "<enum name='secure'>\n        <value>yes</value>"));
+}
+
+static void
+test_qmp_replies_garbage(void)
 {
     g_autoptr(QemuQmpReplies) r = qemu_qmp_replies_parse(
-        "junk {\"return\": [{\"name\": \"pc\", \"cpu-max\": 4}], \"id\": \"machines\"}\n"
+        "junk {\"return\": [{\"name\": \"pc\", \"cpu-max\": 4}, 7, {\"name\": \"q\", "
+        "\"cpu-max\": \"many\"}], \"id\": \"machines\"}\n"
+        "{\"id\": \"schema\", \"return\": [{\"meta-type\": \"enum\", \"values\": "
+        "[\"default\", \"none\", 5, \"sdl\"]}]}\n"
         "{\"error\": {\"class\": \"CommandNotFound\"}, \"id\": \"spice\"}\n"
         "{\"return\": {\"enabled\": true}}\n{\"id\": \"vnc\", \"return\": {}}\n");
     g_autoptr(GPtrArray) m = qemu_qmp_replies_machines(r);
+    g_autoptr(GPtrArray) displays = qemu_qmp_replies_display_types(r);
 
-    g_assert_cmpuint(m->len, ==, 1);
+    g_assert_cmpuint(m->len, ==, 2);
+    g_assert_cmpuint(((QemuMachine *)m->pdata[0])->max_cpus, ==, 4);
+    g_assert_cmpuint(((QemuMachine *)m->pdata[1])->max_cpus, ==, 1);
+    g_assert_cmpuint(displays->len, ==, 1);
+    g_assert_cmpstr(displays->pdata[0], ==, "sdl");
     g_assert_false(qemu_qmp_replies_ok(r, "spice"));
     g_assert_true(qemu_qmp_replies_ok(r, "vnc"));
     g_assert_false(qemu_qmp_replies_kvm_enabled(r));
@@ -302,7 +369,8 @@ typedef struct {
 
 /* An emulator that answers the probe's runs with the captures, logging each run's
  * arguments, and what it got on stdin for the QMP runs. */
-static void stand_in_init(StandIn *si, gboolean kvm_fails)
+static void
+stand_in_init(StandIn *si, const char *kvm_first, const char *tcg_first)
 {
     g_autofree char *script = NULL;
 
@@ -317,17 +385,18 @@ static void stand_in_init(StandIn *si, gboolean kvm_fails)
                              "case \"$*\" in\n"
                              "--version) cat \"$D/version.txt\" ;;\n"
                              "*accel=kvm*) %s cat > \"$W/stdin-kvm\"; cat \"$D/qmp-kvm.txt\" ;;\n"
-                             "*accel=tcg*) cat > \"$W/stdin-tcg\"; cat \"$D/qmp.txt\" ;;\n"
+                             "*accel=tcg*) %s cat > \"$W/stdin-tcg\"; cat \"$D/qmp.txt\" ;;\n"
                              "'-cpu help') cat \"$D/cpu-help.txt\" ;;\n"
                              "'-device help') cat \"$D/device-help.txt\" ;;\n"
                              "*) exit 1 ;;\n"
                              "esac\n",
-                             probe_dir, si->dir, kvm_fails ? "exit 1;" : "");
+                             probe_dir, si->dir, kvm_first, tcg_first);
     g_assert_true(g_file_set_contents(si->emulator, script, -1, NULL));
     g_assert_cmpint(chmod(si->emulator, 0755), ==, 0);
 }
 
-static void stand_in_clear(StandIn *si)
+static void
+stand_in_clear(StandIn *si)
 {
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", si->dir);
 
@@ -338,21 +407,24 @@ static void stand_in_clear(StandIn *si)
     g_free(si->cache);
 }
 
-static void probe_ready(QemuCaps *caps, const GError *error, gpointer data)
+static void
+probe_ready(QemuCaps *caps, const GError *error, gpointer data)
 {
     (void)caps;
     g_assert_no_error(error);
     g_main_loop_quit(data);
 }
 
-static char *read_or_empty(const char *path)
+static char *
+read_or_empty(const char *path)
 {
     char *text = NULL;
 
     return g_file_get_contents(path, &text, NULL, NULL) ? text : g_strdup("");
 }
 
-static void test_probe_and_cache(void)
+static void
+test_probe_and_cache(void)
 {
     StandIn si;
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
@@ -361,7 +433,7 @@ static void test_probe_and_cache(void)
     g_autofree char *xml_again = NULL, *stdin_path = NULL;
     QemuDomcapsRequest req = {.virttype = "qemu", .firmware_dirs = firmware_dirs};
 
-    stand_in_init(&si, FALSE);
+    stand_in_init(&si, "", "");
     caps = qemu_caps_new(si.emulator, si.cache);
     g_assert_false(qemu_caps_is_ready(caps));
     qemu_caps_probe_async(caps, probe_ready, loop);
@@ -385,6 +457,12 @@ static void test_probe_and_cache(void)
     g_assert_cmpstr(calls_after, ==, calls);
     xml_again = qemu_domcaps_get(again, &req, NULL);
     g_assert_cmpstr(xml_again, ==, xml);
+    g_clear_pointer(&again, qemu_caps_free);
+
+    /* Another identity for QEMU (what it may open differs) does not use the cache. */
+    again = qemu_caps_new(si.emulator, si.cache);
+    qemu_caps_set_identity(again, "+64055:+64055", NULL, NULL);
+    g_assert_false(qemu_caps_is_ready(again));
     g_clear_pointer(&again, qemu_caps_free);
 
     /* KVM usable when it was not, or the other way round, makes the cache stale. */
@@ -414,7 +492,8 @@ static void test_probe_and_cache(void)
 }
 
 /* A QEMU that fails to start with KVM: the probe succeeds, without KVM guests. */
-static void test_probe_kvm_fails(void)
+static void
+test_probe_kvm_fails(void)
 {
     StandIn si;
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
@@ -425,7 +504,7 @@ static void test_probe_kvm_fails(void)
         g_test_skip("no usable /dev/kvm: the probe never runs QEMU with KVM here");
         return;
     }
-    stand_in_init(&si, TRUE);
+    stand_in_init(&si, "exit 1;", "");
     caps = qemu_caps_new(si.emulator, si.cache);
     qemu_caps_probe_async(caps, probe_ready, loop);
     g_main_loop_run(loop);
@@ -436,7 +515,35 @@ static void test_probe_kvm_fails(void)
     stand_in_clear(&si);
 }
 
-int main(int argc, char **argv)
+static void
+probe_failed(QemuCaps *caps, const GError *error, gpointer data)
+{
+    (void)caps;
+    g_assert_nonnull(error);
+    g_assert_nonnull(strstr(error->message, "did not finish within 300 ms and was killed"));
+    g_main_loop_quit(data);
+}
+
+/* A QEMU that never answers is killed at the time limit and the probe fails; the next
+ * request probes again. */
+static void
+test_probe_timeout(void)
+{
+    StandIn si;
+    g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+    g_autoptr(QemuCaps) caps = NULL;
+
+    stand_in_init(&si, "", "exec sleep 60;");
+    caps = qemu_caps_new(si.emulator, si.cache);
+    qemu_caps_set_probe_timeout(caps, 300);
+    qemu_caps_probe_async(caps, probe_failed, loop);
+    g_main_loop_run(loop);
+    g_assert_false(qemu_caps_is_ready(caps));
+    stand_in_clear(&si);
+}
+
+int
+main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/qemu-caps/machines", test_machines);
@@ -452,8 +559,11 @@ int main(int argc, char **argv)
     g_test_add_func("/qemu-caps/domcaps-kvm-unusable", test_domcaps_kvm_unusable);
     g_test_add_func("/qemu-caps/domcaps-host", test_domcaps_host);
     g_test_add_func("/qemu-caps/firmware-override", test_firmware_override);
+    g_test_add_func("/qemu-caps/domcaps-kept", test_domcaps_kept);
+    g_test_add_func("/qemu-caps/firmware-malformed", test_firmware_malformed);
     g_test_add_func("/qemu-caps/qmp-replies", test_qmp_replies_garbage);
     g_test_add_func("/qemu-caps/probe-and-cache", test_probe_and_cache);
     g_test_add_func("/qemu-caps/probe-kvm-fails", test_probe_kvm_fails);
+    g_test_add_func("/qemu-caps/probe-timeout", test_probe_timeout);
     return g_test_run();
 }

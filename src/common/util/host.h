@@ -30,7 +30,8 @@ const char *sv_host_arch(void);
  * from /proc and /sys (host_caps.c): its uuid, cpu (no model or feature list: those come
  * from libvirt's CPU map), power management and iommu, then extra (the driver's own
  * elements, or ""), then the NUMA cells and the L3 caches. The caller adds <secmodel>
- * and closes the element. sysfs and proc: "/sys" and "/proc", or a copy's (tests). */
+ * and closes the element. sysfs, proc and dev: "/sys", "/proc" and "/dev" (the TSC as KVM
+ * gives it to a guest, read once), or a copy's (tests). */
 void sv_host_capabilities_begin(GString *s, const char *host_uuid, const char *extra);
 void sv_host_capabilities_begin_at(GString *s, const char *host_uuid, const char *extra,
-                                   const char *sysfs, const char *proc);
+                                   const char *sysfs, const char *proc, const char *dev);

@@ -5,13 +5,17 @@
  * feature list) and from QEMU (the TSC counter) is not printed. */
 #include "util/host.h"
 
+#include <fcntl.h>
+#include <linux/kvm.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 /* A sysfs/proc file's text, stripped; NULL when unreadable. */
-static char *read_text(const char *root, const char *rel)
+static char *
+read_text(const char *root, const char *rel)
 {
     g_autofree char *path = g_build_filename(root, rel, NULL);
     char *text = NULL;
@@ -21,7 +25,8 @@ static char *read_text(const char *root, const char *rel)
     return g_strstrip(text);
 }
 
-static long read_long(const char *root, const char *rel, long otherwise)
+static long
+read_long(const char *root, const char *rel, long otherwise)
 {
     g_autofree char *text = read_text(root, rel);
 
@@ -29,7 +34,8 @@ static long read_long(const char *root, const char *rel, long otherwise)
 }
 
 /* The value of "key : value" in the first processor block of /proc/cpuinfo. */
-static char *cpuinfo_value(const char *cpuinfo, const char *key)
+static char *
+cpuinfo_value(const char *cpuinfo, const char *key)
 {
     g_auto(GStrv) lines = g_strsplit(cpuinfo, "\n", -1);
 
@@ -46,7 +52,8 @@ static char *cpuinfo_value(const char *cpuinfo, const char *key)
     return NULL;
 }
 
-static const char *vendor_name(const char *vendor_id)
+static const char *
+vendor_name(const char *vendor_id)
 {
     static const char *const map[][2] = {
         {"GenuineIntel", "Intel"}, {"AuthenticAMD", "AMD"}, {"HygonGenuine", "Hygon"}};
@@ -58,14 +65,16 @@ static const char *vendor_name(const char *vendor_id)
     return NULL;
 }
 
-static gint compare_int(gconstpointer a, gconstpointer b)
+static gint
+compare_int(gconstpointer a, gconstpointer b)
 {
     int x = *(const int *)a, y = *(const int *)b;
 
     return x < y ? -1 : x > y;
 }
 
-static gint compare_ulong(gconstpointer a, gconstpointer b)
+static gint
+compare_ulong(gconstpointer a, gconstpointer b)
 {
     gulong x = *(const gulong *)a, y = *(const gulong *)b;
 
@@ -73,7 +82,8 @@ static gint compare_ulong(gconstpointer a, gconstpointer b)
 }
 
 /* Huge page sizes in KiB, ascending, from a hugepages directory ("hugepages-2048kB"). */
-static GArray *huge_page_sizes(const char *dir)
+static GArray *
+huge_page_sizes(const char *dir)
 {
     GArray *sizes = g_array_new(FALSE, FALSE, sizeof(gulong));
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
@@ -88,15 +98,53 @@ static GArray *huge_page_sizes(const char *dir)
     return sizes;
 }
 
-static gulong base_page_kib(void)
+static gulong
+base_page_kib(void)
 {
     long size = sysconf(_SC_PAGESIZE);
 
     return size > 0 ? (gulong)size / 1024 : 4;
 }
 
-static void append_cpu(GString *s, const SvHostInfo *info, const char *sysfs, const char *proc)
+/* The TSC's frequency as KVM gives it to a vCPU, and whether KVM can scale it: libvirt's
+ * <counter name='tsc'>. Read once from the host's /dev (a throwaway VM), as the host's TSC
+ * does not change. */
+static gboolean
+read_tsc(const char *dev, guint64 *ret_hz, gboolean *ret_scaling)
 {
+    static gboolean done, found, scaling;
+    static guint64 hz;
+    g_autofree char *path = g_build_filename(dev, "kvm", NULL);
+    int fd, vm = -1, vcpu = -1;
+    long khz = -1;
+
+    if (!g_str_equal(dev, "/dev") || !done) {
+        fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd >= 0 && (vm = ioctl(fd, KVM_CREATE_VM, 0)) >= 0 &&
+            (vcpu = ioctl(vm, KVM_CREATE_VCPU, 0)) >= 0)
+            khz = ioctl(vcpu, KVM_GET_TSC_KHZ, 0);
+        found = khz > 0;
+        hz = found ? (guint64)khz * 1000 : 0;
+        scaling = vm >= 0 && ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_TSC_CONTROL) > 0;
+        if (vcpu >= 0)
+            close(vcpu);
+        if (vm >= 0)
+            close(vm);
+        if (fd >= 0)
+            close(fd);
+        done = g_str_equal(dev, "/dev");
+    }
+    *ret_hz = hz;
+    *ret_scaling = scaling;
+    return found;
+}
+
+static void
+append_cpu(GString *s, const SvHostInfo *info, const char *sysfs, const char *proc,
+           const char *dev)
+{
+    guint64 tsc_hz;
+    gboolean tsc_scaling;
     g_autofree char *cpuinfo = read_text(proc, "cpuinfo");
     g_autofree char *vendor = NULL, *family = NULL, *model = NULL, *stepping = NULL;
     g_autofree char *microcode = NULL, *addr = NULL, *huge_dir = NULL;
@@ -120,6 +168,11 @@ static void append_cpu(GString *s, const SvHostInfo *info, const char *sysfs, co
     if (family && model && stepping)
         g_string_append_printf(s, "      <signature family='%d' model='%d' stepping='%d'/>\n",
                                atoi(family), atoi(model), atoi(stepping));
+    if (read_tsc(dev, &tsc_hz, &tsc_scaling))
+        g_string_append_printf(s,
+                               "      <counter name='tsc' frequency='%" G_GUINT64_FORMAT
+                               "' scaling='%s'/>\n",
+                               tsc_hz, tsc_scaling ? "yes" : "no");
     g_string_append_printf(s, "      <topology sockets='%d' dies='1' cores='%d' threads='%d'/>\n",
                            info->sockets, info->cores, info->threads);
     if (addr && sscanf(addr, "%u bits physical", &bits) == 1)
@@ -134,7 +187,8 @@ static void append_cpu(GString *s, const SvHostInfo *info, const char *sysfs, co
 }
 
 /* The numbers of a sysfs list ("0-3,8"). */
-static GArray *parse_list(const char *text)
+static GArray *
+parse_list(const char *text)
 {
     GArray *out = g_array_new(FALSE, FALSE, sizeof(int));
     g_auto(GStrv) parts = g_strsplit(text ? text : "", ",", -1);
@@ -152,7 +206,8 @@ static GArray *parse_list(const char *text)
     return out;
 }
 
-static void append_cell_cpus(GString *s, const char *sysfs, const char *node_rel)
+static void
+append_cell_cpus(GString *s, const char *sysfs, const char *node_rel)
 {
     g_autofree char *rel = g_build_filename(node_rel, "cpulist", NULL);
     g_autofree char *list = read_text(sysfs, rel);
@@ -177,7 +232,8 @@ static void append_cell_cpus(GString *s, const char *sysfs, const char *node_rel
     g_string_append(s, "          </cpus>\n");
 }
 
-static void append_cell(GString *s, const char *sysfs, int node)
+static void
+append_cell(GString *s, const char *sysfs, int node)
 {
     g_autofree char *rel = g_strdup_printf("devices/system/node/node%d", node);
     g_autofree char *meminfo_rel = g_build_filename(rel, "meminfo", NULL);
@@ -221,7 +277,8 @@ static void append_cell(GString *s, const char *sysfs, int node)
 }
 
 /* The NUMA nodes sysfs lists ("node0" ...), ascending; empty without NUMA support. */
-static GArray *numa_nodes(const char *sysfs)
+static GArray *
+numa_nodes(const char *sysfs)
 {
     g_autofree char *dir = g_build_filename(sysfs, "devices/system/node", NULL);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
@@ -239,7 +296,8 @@ static GArray *numa_nodes(const char *sysfs)
 }
 
 /* Without NUMA in sysfs: the host as one cell, its CPUs numbered flat. */
-static void append_flat_cell(GString *s, const SvHostInfo *info)
+static void
+append_flat_cell(GString *s, const SvHostInfo *info)
 {
     g_string_append_printf(s,
                            "        <cell id='0'>\n"
@@ -255,7 +313,8 @@ static void append_flat_cell(GString *s, const SvHostInfo *info)
 }
 
 /* "32768K" as libvirt writes a cache size: the largest unit that divides it. */
-static void append_cache_size(GString *s, const char *size)
+static void
+append_cache_size(GString *s, const char *size)
 {
     guint64 kib = g_ascii_strtoull(size, NULL, 10);
 
@@ -268,7 +327,8 @@ static void append_cache_size(GString *s, const char *size)
 }
 
 /* One bank per L3 (and above) cache, as libvirt lists them. */
-static void append_caches(GString *s, const char *sysfs, int ncpus)
+static void
+append_caches(GString *s, const char *sysfs, int ncpus)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     GString *banks = g_string_new(NULL);
@@ -311,7 +371,8 @@ static void append_caches(GString *s, const char *sysfs, int ncpus)
 }
 
 /* IOMMU groups exist (libvirt's test). */
-static gboolean has_iommu(const char *sysfs)
+static gboolean
+has_iommu(const char *sysfs)
 {
     g_autofree char *dir = g_build_filename(sysfs, "kernel/iommu_groups", NULL);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
@@ -319,15 +380,16 @@ static gboolean has_iommu(const char *sysfs)
     return d && g_dir_read_name(d);
 }
 
-void sv_host_capabilities_begin_at(GString *s, const char *host_uuid, const char *extra,
-                                   const char *sysfs, const char *proc)
+void
+sv_host_capabilities_begin_at(GString *s, const char *host_uuid, const char *extra,
+                              const char *sysfs, const char *proc, const char *dev)
 {
     g_autoptr(GArray) nodes = numa_nodes(sysfs);
     SvHostInfo info;
 
     sv_host_info_get(&info);
     g_string_append_printf(s, "  <host>\n    <uuid>%s</uuid>\n", host_uuid);
-    append_cpu(s, &info, sysfs, proc);
+    append_cpu(s, &info, sysfs, proc, dev);
     g_string_append_printf(s, "    <power_management/>\n    <iommu support='%s'/>\n",
                            has_iommu(sysfs) ? "yes" : "no");
     g_string_append(s, extra);
@@ -340,7 +402,8 @@ void sv_host_capabilities_begin_at(GString *s, const char *host_uuid, const char
     append_caches(s, sysfs, info.cpus);
 }
 
-void sv_host_capabilities_begin(GString *s, const char *host_uuid, const char *extra)
+void
+sv_host_capabilities_begin(GString *s, const char *host_uuid, const char *extra)
 {
-    sv_host_capabilities_begin_at(s, host_uuid, extra, "/sys", "/proc");
+    sv_host_capabilities_begin_at(s, host_uuid, extra, "/sys", "/proc", "/dev");
 }

@@ -656,6 +656,9 @@ typedef struct {
     SvProcessExit how;
     gboolean exited, eof;
     guint watch;
+    guint timer;       /* the time limit, while it runs */
+    guint timeout_ms;
+    gboolean timed_out;
     SvCaptureFunc fn;
     gpointer data;
 } Capture;
@@ -679,7 +682,13 @@ capture_finish(Capture *c)
 
     if (!c->exited || !c->eof)
         return;
-    if (c->how.signaled)
+    if (c->timer)
+        g_source_remove(c->timer);
+    c->timer = 0;
+    if (c->timed_out)
+        sv_error_set(&error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
+                     "'%s' did not finish within %u ms and was killed", c->name, c->timeout_ms);
+    else if (c->how.signaled)
         sv_error_set(&error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "'%s' was killed by signal %d",
                      c->name, c->how.code);
     else if (c->how.known && c->how.code != 0)
@@ -725,6 +734,17 @@ capture_readable(gint fd, GIOCondition cond, gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* Past the time limit: SIGKILL; the exit and the end of the output follow on the loop. */
+static gboolean
+capture_timeout(gpointer data)
+{
+    Capture *c = data;
+
+    c->timer = 0;
+    c->timed_out = sv_process_signal(c->proc, SIGKILL, NULL);
+    return G_SOURCE_REMOVE;
+}
+
 gboolean
 sv_process_capture_async(const char *const *argv, SvCaptureFunc fn, gpointer data,
                          GError **error)
@@ -736,7 +756,7 @@ gboolean
 sv_process_capture_env_async(const char *const *argv, const char *const *envp,
                              SvCaptureFunc fn, gpointer data, GError **error)
 {
-    return sv_process_capture_input_async(argv, envp, NULL, fn, data, error);
+    return sv_process_capture_full_async(argv, envp, NULL, fn, data, error);
 }
 
 /* A memory file holding input, read from its start (the child's stdin). */
@@ -768,19 +788,24 @@ input_file(const char *input, GError **error)
 }
 
 gboolean
-sv_process_capture_input_async(const char *const *argv, const char *const *envp,
-                               const char *input, SvCaptureFunc fn, gpointer data,
-                               GError **error)
+sv_process_capture_full_async(const char *const *argv, const char *const *envp,
+                              const SvCaptureOptions *copts, SvCaptureFunc fn, gpointer data,
+                              GError **error)
 {
+    static const SvCaptureOptions none = {NULL, NULL, NULL, 0};
     g_auto(SvFd) devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     g_auto(SvFd) in = -1;
     int pipefd[2];
     SvSpawnOptions opts = {.argv = argv, .envp = envp, .stdin_fd = -1};
     Capture *c;
 
-    if (input && (in = input_file(input, error)) < 0)
+    if (!copts)
+        copts = &none;
+    if (copts->input && (in = input_file(copts->input, error)) < 0)
         return FALSE;
     opts.stdin_fd = in;
+    opts.child_setup = copts->child_setup;
+    opts.child_setup_data = copts->child_setup_data;
     if (devnull < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
         sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot prepare to run '%s'", argv[0]);
         return FALSE;
@@ -803,5 +828,8 @@ sv_process_capture_input_async(const char *const *argv, const char *const *envp,
     c->data = data;
     sv_process_set_exit_func(c->proc, capture_exited, c);
     c->watch = g_unix_fd_add(pipefd[0], G_IO_IN | G_IO_HUP | G_IO_ERR, capture_readable, c);
+    c->timeout_ms = copts->timeout_ms;
+    if (c->timeout_ms)
+        c->timer = g_timeout_add(c->timeout_ms, capture_timeout, c);
     return TRUE;
 }

@@ -162,8 +162,17 @@ gboolean sv_process_capture_async(const char *const *argv, SvCaptureFunc fn, gpo
 /* The same with the environment envp (NULL: the daemon's). */
 gboolean sv_process_capture_env_async(const char *const *argv, const char *const *envp,
                                       SvCaptureFunc fn, gpointer data, GError **error);
-/* The same with input (a NUL-terminated text, NULL: none) on the helper's stdin. */
-gboolean sv_process_capture_input_async(const char *const *argv, const char *const *envp,
-                                        const char *input, SvCaptureFunc fn, gpointer data,
-                                        GError **error);
+/* What else a capture may be given. */
+typedef struct {
+    const char *input;              /* NUL-terminated text on the helper's stdin; NULL: none */
+    void (*child_setup)(gpointer);  /* run in the child before exec (SvSpawnOptions) */
+    gpointer child_setup_data;
+    guint timeout_ms;               /* 0: none; past it the helper is killed (SIGKILL) and fn
+                                     * gets "did not finish within N ms" */
+} SvCaptureOptions;
+
+/* The same with options (NULL: none). */
+gboolean sv_process_capture_full_async(const char *const *argv, const char *const *envp,
+                                       const SvCaptureOptions *opts, SvCaptureFunc fn,
+                                       gpointer data, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvProcess, sv_process_free)
