@@ -533,7 +533,7 @@ open_source(const SvDomainChrSource *src, gpointer data)
     if (st->error)
         return;
     if (src->type == SV_DOMAIN_CHR_TYPE_FILE)
-        e.source_fd = open_chr_file(src->path, FALSE, &st->error);
+        e.source_fd = open_chr_file(src->path, src->append == SV_DOMAIN_SWITCH_ON, &st->error);
     else if (src->type == SV_DOMAIN_CHR_TYPE_UNIX && src->mode == SV_DOMAIN_CHR_MODE_BIND)
         e.source_fd = qemu_listen_unix(src->path, "character device socket", &st->error);
     if (e.source_fd >= 0) {
