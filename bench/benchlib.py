@@ -358,12 +358,13 @@ def start_libvirtd(procs, work):
 
 
 def start_ours(procs, work, daemon, config=None):
-    """virtqemud --root work/ours --timeout 0; config is virtqemud.conf's text, if any."""
+    """virtqemud --root work/ours --timeout 0; config is virtqemud.conf's text, if any.
+    QEMU runs as root, as ensure_qemu_conf() makes libvirtd run it: like against like."""
     root = work / "ours"
     root.mkdir()
-    if config is not None:
-        (root / "etc/libvirt").mkdir(parents=True)
-        (root / "etc/libvirt/virtqemud.conf").write_text(config)
+    (root / "etc/libvirt").mkdir(parents=True)
+    (root / "etc/libvirt/virtqemud.conf").write_text(
+        'user = "root"\ngroup = "root"\n' + (config or ""))
     sock = root / "run/libvirt/virtqemud-sock"
     log_path = work / "virtqemud.log"
     p = procs.start([daemon, "--root", root, "--timeout", "0"], log_path)

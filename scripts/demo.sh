@@ -7,6 +7,10 @@ sh scripts/deps.sh
 sh scripts/build.sh build >/dev/null
 
 root=$(mktemp -d /tmp/sv-demo.XXXX)
+# QEMU runs as libvirt-qemu, as with Debian's libvirt: the root and the guest's kernel
+# must be reachable by that user (the clone itself may be in a 0700 directory).
+chmod 755 "$root"
+cp build/tests/guest/svguest.elf "$root/svguest.elf"
 daemon=build/src/virtqemud/virtqemud
 uri="qemu+unix:///system?socket=$root/run/libvirt/virtqemud-sock"
 
@@ -42,7 +46,7 @@ cat > "$root/demo.xml" <<XML
   <vcpu>1</vcpu>
   <os>
     <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$PWD/build/tests/guest/svguest.elf</kernel>
+    <kernel>$root/svguest.elf</kernel>
     <cmdline>tick</cmdline>
   </os>
   <features><acpi/></features>
@@ -64,6 +68,8 @@ run start demo
 sleep 0.5
 run list
 run domstate --reason demo
+printf '\n$ ps -o user,group,supgrp,comm -p QEMU   (QEMU runs unprivileged, as with libvirt)\n'
+ps -o user,group,supgrp,comm -p "$(cat "$root/run/libvirt/qemu/demo.pid")"
 run suspend demo
 run domstate --reason demo
 run resume demo

@@ -1,5 +1,6 @@
 #!/bin/sh
 # deps.sh: install the Debian 12 packages splitvirt builds, tests and demos with (as root).
+# Debian's libvirtd and virt-install are the reference the parity tests compare with.
 # Only what is missing is installed; a machine that has everything is left untouched.
 set -eu
 
@@ -10,6 +11,7 @@ python3 python3-libvirt python3-pytest libvirt-clients libvirt0
 systemd qemu-system-x86 busybox-static util-linux procps iproute2
 libxen-dev groff-base man-db
 clang-14 libclang-rt-14-dev valgrind
+libvirt-daemon libvirt-daemon-driver-qemu virtinst
 "
 
 missing=""
@@ -30,3 +32,38 @@ if [ -n "$missing" ]; then
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing
 fi
+
+# QEMU's user and groups as Debian's libvirt makes them (virtqemud runs QEMU as
+# libvirt-qemu:libvirt-qemu, with kvm among its groups): libvirt-qemu with primary
+# group kvm, also in group libvirt-qemu; uid and gid 64055 where free.
+free_id() { # free_id passwd|group ID: ID when no entry has it, else nothing
+    getent "$1" "$2" >/dev/null 2>&1 || echo "$2"
+}
+need_root() {
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "deps: QEMU's user or group is missing and not root; run as root" >&2
+        exit 1
+    fi
+}
+if ! getent group kvm >/dev/null; then
+    need_root
+    groupadd --system kvm
+fi
+if ! getent group libvirt-qemu >/dev/null; then
+    need_root
+    gid=$(free_id group 64055)
+    groupadd --system ${gid:+--gid "$gid"} libvirt-qemu
+fi
+if ! getent passwd libvirt-qemu >/dev/null; then
+    need_root
+    echo "deps: creating user libvirt-qemu"
+    uid=$(free_id passwd 64055)
+    useradd --system ${uid:+--uid "$uid"} --gid kvm --groups libvirt-qemu --no-create-home \
+        --home-dir /var/lib/libvirt --shell /usr/sbin/nologin --comment "Libvirt Qemu" libvirt-qemu
+fi
+for g in kvm libvirt-qemu; do
+    if ! id -nG libvirt-qemu | tr ' ' '\n' | grep -qx "$g"; then
+        need_root
+        usermod --append --groups "$g" libvirt-qemu
+    fi
+done

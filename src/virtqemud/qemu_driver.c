@@ -116,15 +116,16 @@ domain_get_security_label(SvCall *call, remote_domain_get_security_label_args *a
     QemuDriver *driver = qemu_driver_of(call);
     SvDomainObj *obj = sv_domain_list_lookup_handle(driver->list, &args->dom, SV_FROM_QEMU, error);
     const QemuSecLabel *label;
+    const char *text;
 
     if (!obj)
         return FALSE;
     /* As libvirt: a running guest's label and the host's enforcing mode; an
      * inactive or unlabelled guest has the empty label. */
     label = sv_domain_obj_is_active(obj) ? qemu_process_get_seclabel(obj) : NULL;
-    ret->label.label_val = wire_chars(label ? qemu_security_label_get_label(label) : "",
-                                      &ret->label.label_len);
-    ret->enforcing = label ? security_getenforce() > 0 : 0;
+    text = label ? qemu_security_label_get_label(label) : NULL;
+    ret->label.label_val = wire_chars(text ? text : "", &ret->label.label_len);
+    ret->enforcing = text ? security_getenforce() > 0 : 0;
     return TRUE;
 }
 
@@ -150,7 +151,7 @@ domain_get_xml_desc(SvCall *call, remote_domain_get_xml_desc_args *args,
     end = g_strrstr(ret->xml, "</domain>");
     if (end) {
         char *xml = ret->xml;
-        element = qemu_security_label_format_xml(label);
+        element = qemu_security_label_format_xml(driver->security, label);
         *end = '\0';
         ret->xml = g_strconcat(xml, element, "</domain>", end + strlen("</domain>"), NULL);
         g_free(xml);
@@ -162,19 +163,27 @@ static void
 append_secmodel(GString *s, QemuSecurity *sec)
 {
     const char *model = qemu_security_get_model(sec);
+    g_autofree char *dac = qemu_security_get_dac_label(sec);
 
     if (!*model) {
         g_string_append(s, "    <secmodel>\n      <model>none</model>\n      <doi>0</doi>\n"
                            "    </secmodel>\n");
-        return;
+    } else {
+        g_string_append_printf(s,
+                               "    <secmodel>\n      <model>%s</model>\n      <doi>%s</doi>\n",
+                               model, qemu_security_get_doi(sec));
+        g_string_append_printf(s, "      <baselabel type='kvm'>%s</baselabel>\n",
+                               qemu_security_get_base_label(sec, TRUE));
+        g_string_append_printf(s, "      <baselabel type='qemu'>%s</baselabel>\n",
+                               qemu_security_get_base_label(sec, FALSE));
+        g_string_append(s, "    </secmodel>\n");
     }
-    g_string_append_printf(s, "    <secmodel>\n      <model>%s</model>\n      <doi>%s</doi>\n",
-                           model, qemu_security_get_doi(sec));
-    g_string_append_printf(s, "      <baselabel type='kvm'>%s</baselabel>\n",
-                           qemu_security_get_base_label(sec, TRUE));
-    g_string_append_printf(s, "      <baselabel type='qemu'>%s</baselabel>\n",
-                           qemu_security_get_base_label(sec, FALSE));
-    g_string_append(s, "    </secmodel>\n");
+    /* libvirt stacks its DAC driver under the primary one, labelled with QEMU's identity. */
+    g_string_append_printf(s,
+                           "    <secmodel>\n      <model>dac</model>\n      <doi>0</doi>\n"
+                           "      <baselabel type='kvm'>%s</baselabel>\n"
+                           "      <baselabel type='qemu'>%s</baselabel>\n    </secmodel>\n",
+                           dac, dac);
 }
 
 static char *

@@ -10,7 +10,11 @@
  * several guests may share (kernel, initrd, read-only disks) get the shared
  * content context. Each file's original label is kept, counted across running
  * guests, and put back when the last one stops; the status file keeps both
- * the label and the originals for a restarted daemon. */
+ * the label and the originals for a restarted daemon.
+ *
+ * File ownership (libvirt's DAC driver) is qemu_dac.c's; a guest's label also holds the
+ * files given to QEMU's user, so the two are applied, saved, taken back and released
+ * together. A guest has a label object when either is in force. */
 #include "qemu_security.h"
 
 #include <errno.h>
@@ -24,6 +28,7 @@
 #include <selinux/selinux.h>
 
 #include "conf/domain_status.h"
+#include "qemu_dac.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -50,13 +55,15 @@ struct QemuSecurity {
     char *content_context;   /* shared read-only content: kernel, initrd, cdroms */
     GHashTable *mcs;         /* "cA,cB" of running guests -> NULL */
     GHashTable *files;       /* resolved path -> FileUse */
+    QemuDac *dac;            /* file ownership for QEMU's user */
 };
 
 struct QemuSecLabel {
-    char *label;
-    char *imagelabel;
+    char *label;      /* NULL without SELinux */
+    char *imagelabel; /* NULL without SELinux */
     char *mcs;       /* "cA,cB", reserved in QemuSecurity.mcs; NULL once released */
     GPtrArray *files; /* of resolved paths this guest counts in QemuSecurity.files */
+    GPtrArray *owned; /* of resolved paths given to QEMU's user (qemu_dac.c) */
 };
 
 static void
@@ -109,10 +116,10 @@ conf_get_id(SvConfFile *conf, const char *key, gboolean group, guint *out_id, GE
     g_autoptr(GError) string_error = NULL;
     guint n;
 
-    if (!sv_conf_file_has(conf, key)) {
-        *out_id = 0; /* root, as Debian's qemu.conf sets it for this project */
-        return TRUE;
-    }
+    /* Debian's libvirt runs QEMU as libvirt-qemu:libvirt-qemu (the install step creates
+     * them); the user's primary group, kvm, comes with its supplementary groups. */
+    if (!sv_conf_file_has(conf, key))
+        return resolve_id(key, "libvirt-qemu", group, out_id, error);
     if (sv_conf_file_get_string(conf, key, &value, &string_error))
         return resolve_id(key, value, group, out_id, error);
     if (sv_conf_file_get_uint(conf, key, &n, NULL)) {
@@ -227,6 +234,9 @@ qemu_security_new(SvConfFile *conf, const char *lib_dir, GError **error)
     sec->files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, file_use_free);
     if (!load_identity(sec, conf, error) || !load_selinux(sec, error))
         return NULL;
+    sec->dac = qemu_dac_new(conf, sec->uid, sec->gid, error);
+    if (!sec->dac)
+        return NULL;
     if (sec->switch_ids) {
         /* As libvirt gives its qemu user /var/lib/libvirt/qemu: the way to its directories. */
         if (!sv_mkdir_p(lib_dir, 0751, error))
@@ -253,6 +263,7 @@ qemu_security_free(QemuSecurity *sec)
     g_free(sec->content_context);
     g_hash_table_unref(sec->mcs);
     g_hash_table_unref(sec->files);
+    qemu_dac_free(sec->dac);
     g_free(sec);
 }
 
@@ -266,6 +277,12 @@ const char *
 qemu_security_get_doi(QemuSecurity *sec)
 {
     return sec->selinux ? "0" : "";
+}
+
+char *
+qemu_security_get_dac_label(QemuSecurity *sec)
+{
+    return qemu_dac_label(sec->dac);
 }
 
 const char *
@@ -344,6 +361,7 @@ label_alloc(void)
     QemuSecLabel *l = g_new0(QemuSecLabel, 1);
 
     l->files = g_ptr_array_new_with_free_func(g_free);
+    l->owned = g_ptr_array_new_with_free_func(g_free);
     return l;
 }
 
@@ -354,9 +372,13 @@ qemu_security_label_new(QemuSecurity *sec, const SvDomainDef *def, QemuSecLabel 
     g_autoptr(QemuSecLabel) l = NULL;
 
     *out_label = NULL;
-    if (!sec->selinux || def->seclabel_none)
+    if (def->seclabel_none || (!sec->selinux && !qemu_dac_enabled(sec->dac)))
         return TRUE;
     l = label_alloc();
+    if (!sec->selinux) {
+        *out_label = g_steal_pointer(&l);
+        return TRUE;
+    }
     l->mcs = reserve_categories(sec, error);
     if (!l->mcs)
         return FALSE;
@@ -431,6 +453,17 @@ relabel(QemuSecurity *sec, QemuSecLabel *l, const char *path, const char *contex
     return TRUE;
 }
 
+/* One file QEMU opens by path: its SELinux label (`context`) when the guest has one, and
+ * its owner (taken back at the end when `restore`). */
+static gboolean
+prepare_file(QemuSecurity *sec, QemuSecLabel *l, const char *path, const char *context,
+             gboolean restore, GError **error)
+{
+    if (l->label && !relabel(sec, l, path, context, error))
+        return FALSE;
+    return qemu_dac_own(sec->dac, l->owned, path, restore, error);
+}
+
 gboolean
 qemu_security_label_apply(QemuSecurity *sec, QemuSecLabel *l, const SvDomainDef *def,
                           GError **error)
@@ -439,21 +472,26 @@ qemu_security_label_apply(QemuSecurity *sec, QemuSecLabel *l, const SvDomainDef 
 
     if (!l)
         return TRUE;
+    /* Read-only images are given to QEMU's user but never taken back, as libvirt does:
+     * another guest may be reading them. */
     for (guint i = 0; i < def->disks->len; i++) {
         const SvDomainDiskDef *d = def->disks->pdata[i];
-        if (d->source && !relabel(sec, l, d->source,
-                                  d->readonly ? sec->content_context : l->imagelabel, error))
+        if (d->source &&
+            !prepare_file(sec, l, d->source, d->readonly ? sec->content_context : l->imagelabel,
+                          !d->readonly, error))
             return FALSE;
     }
-    if (def->os.kernel && !relabel(sec, l, def->os.kernel, sec->content_context, error))
+    if (def->os.kernel &&
+        !prepare_file(sec, l, def->os.kernel, sec->content_context, TRUE, error))
         return FALSE;
-    if (def->os.initrd && !relabel(sec, l, def->os.initrd, sec->content_context, error))
+    if (def->os.initrd &&
+        !prepare_file(sec, l, def->os.initrd, sec->content_context, TRUE, error))
         return FALSE;
     /* A serial file QEMU creates itself takes its label from the directory. */
     for (guint i = 0; i < serials->len; i++) {
         const SvDomainChrDef *c = serials->pdata[i];
         if (c->source.type == SV_DOMAIN_CHR_TYPE_FILE && g_file_test(c->source.path, G_FILE_TEST_EXISTS) &&
-            !relabel(sec, l, c->source.path, l->imagelabel, error))
+            !prepare_file(sec, l, c->source.path, l->imagelabel, TRUE, error))
             return FALSE;
     }
     return TRUE;
@@ -476,6 +514,7 @@ qemu_security_label_release(QemuSecurity *sec, QemuSecLabel *l)
         g_hash_table_remove(sec->files, path);
     }
     g_ptr_array_set_size(l->files, 0);
+    qemu_dac_restore(sec->dac, l->owned);
     if (l->mcs)
         g_hash_table_remove(sec->mcs, l->mcs);
     g_clear_pointer(&l->mcs, g_free);
@@ -490,6 +529,7 @@ qemu_security_label_free(QemuSecLabel *l)
     g_free(l->imagelabel);
     g_free(l->mcs);
     g_ptr_array_unref(l->files);
+    g_ptr_array_unref(l->owned);
     g_free(l);
 }
 
@@ -506,19 +546,32 @@ qemu_security_label_get_imagelabel(const QemuSecLabel *l)
 }
 
 char *
-qemu_security_label_format_xml(const QemuSecLabel *l)
+qemu_security_label_format_xml(QemuSecurity *sec, const QemuSecLabel *l)
 {
-    g_autofree char *label = NULL, *image = NULL;
+    g_autofree char *dac = NULL;
+    GString *out = g_string_new(NULL);
 
     if (!l)
-        return g_strdup("");
-    label = g_markup_escape_text(l->label, -1);
-    image = g_markup_escape_text(l->imagelabel, -1);
-    return g_strdup_printf("  <seclabel type='dynamic' model='selinux' relabel='yes'>\n"
+        return g_string_free(out, FALSE);
+    if (l->label) {
+        g_autofree char *label = g_markup_escape_text(l->label, -1);
+        g_autofree char *image = g_markup_escape_text(l->imagelabel, -1);
+        g_string_append_printf(out,
+                               "  <seclabel type='dynamic' model='selinux' relabel='yes'>\n"
+                               "    <label>%s</label>\n"
+                               "    <imagelabel>%s</imagelabel>\n"
+                               "  </seclabel>\n",
+                               label, image);
+    }
+    /* libvirt's DAC driver labels every guest it runs with QEMU's identity. */
+    dac = qemu_dac_label(sec->dac);
+    g_string_append_printf(out,
+                           "  <seclabel type='dynamic' model='dac' relabel='yes'>\n"
                            "    <label>%s</label>\n"
                            "    <imagelabel>%s</imagelabel>\n"
                            "  </seclabel>\n",
-                           label, image);
+                           dac, dac);
+    return g_string_free(out, FALSE);
 }
 
 /* ---------------------------------------------------------------- status file */
@@ -528,7 +581,7 @@ qemu_security_label_format_status_attrs(const QemuSecLabel *l)
 {
     g_autofree char *label = NULL, *image = NULL;
 
-    if (!l)
+    if (!l || !l->label)
         return g_strdup("");
     label = g_markup_escape_text(l->label, -1);
     image = g_markup_escape_text(l->imagelabel, -1);
@@ -548,25 +601,17 @@ qemu_security_label_format_status_children(QemuSecurity *sec, const QemuSecLabel
         if (use)
             g_string_append_printf(s, "  <relabel path='%s' original='%s'/>\n", path, original);
     }
+    if (l)
+        qemu_dac_format_status(sec->dac, l->owned, s);
     return g_string_free(s, FALSE);
 }
 
-QemuSecLabel *
-qemu_security_label_from_status(QemuSecurity *sec, xmlNodePtr domstatus)
+/* The SELinux part of a status file's label: the label, its categories and the files
+ * relabelled with their originals. */
+static void
+selinux_from_status(QemuSecurity *sec, QemuSecLabel *l, xmlNodePtr domstatus, char *label)
 {
-    g_autofree char *label = sv_status_attr(domstatus, "seclabel");
-    QemuSecLabel *l;
-
-    if (!label)
-        return NULL;
-    if (!sec->selinux) {
-        g_warning("a guest runs with SELinux label %s, but SELinux is now disabled; its files "
-                  "keep their labels",
-                  label);
-        return NULL;
-    }
-    l = label_alloc();
-    l->label = g_steal_pointer(&label);
+    l->label = label;
     l->imagelabel = sv_status_attr(domstatus, "imagelabel");
     if (!l->imagelabel)
         l->imagelabel = g_strdup("");
@@ -592,6 +637,26 @@ qemu_security_label_from_status(QemuSecurity *sec, xmlNodePtr domstatus)
         use->users++;
         g_ptr_array_add(l->files, g_steal_pointer(&path));
     }
+}
+
+QemuSecLabel *
+qemu_security_label_from_status(QemuSecurity *sec, xmlNodePtr domstatus)
+{
+    g_autofree char *label = sv_status_attr(domstatus, "seclabel");
+    QemuSecLabel *l = label_alloc();
+
+    if (label && !sec->selinux)
+        g_warning("a guest runs with SELinux label %s, but SELinux is now disabled; its files "
+                  "keep their labels",
+                  label);
+    else if (label)
+        selinux_from_status(sec, l, domstatus, g_steal_pointer(&label));
+    qemu_dac_take_status(sec->dac, l->owned, domstatus);
+    /* As at start: an object when either part is in force. */
+    if (!l->label && !l->owned->len && !qemu_dac_enabled(sec->dac)) {
+        qemu_security_label_free(l);
+        return NULL;
+    }
     return l;
 }
 
@@ -601,7 +666,7 @@ gboolean
 qemu_security_set_socket_label(QemuSecurity *sec, const QemuSecLabel *l, GError **error)
 {
     (void)sec;
-    if (l && setsockcreatecon_raw(l->label) < 0) {
+    if (l && l->label && setsockcreatecon_raw(l->label) < 0) {
         sv_error_set_errno(error, SV_FROM_SECURITY, errno,
                            "unable to create sockets with SELinux context %s", l->label);
         return FALSE;
@@ -613,7 +678,7 @@ void
 qemu_security_clear_socket_label(QemuSecurity *sec, const QemuSecLabel *l)
 {
     (void)sec;
-    if (l && setsockcreatecon_raw(NULL) < 0)
+    if (l && l->label && setsockcreatecon_raw(NULL) < 0)
         g_warning("cannot reset the socket creation context: %s", g_strerror(errno));
 }
 
@@ -621,7 +686,7 @@ gboolean
 qemu_security_set_exec_label(QemuSecurity *sec, const QemuSecLabel *l, GError **error)
 {
     (void)sec;
-    if (l && setexeccon_raw(l->label) < 0) {
+    if (l && l->label && setexeccon_raw(l->label) < 0) {
         sv_error_set_errno(error, SV_FROM_SECURITY, errno,
                            "unable to run QEMU with SELinux context %s", l->label);
         return FALSE;
@@ -633,7 +698,7 @@ void
 qemu_security_clear_exec_label(QemuSecurity *sec, const QemuSecLabel *l)
 {
     (void)sec;
-    if (l && setexeccon_raw(NULL) < 0)
+    if (l && l->label && setexeccon_raw(NULL) < 0)
         g_warning("cannot reset the exec context: %s", g_strerror(errno));
 }
 

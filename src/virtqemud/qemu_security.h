@@ -12,11 +12,15 @@
  * category pairs of running guests and the files they relabelled. */
 typedef struct QemuSecurity QemuSecurity;
 
-/* One running guest's part: its label, image label and the files it relabelled
- * with their original labels. A guest without one runs unlabelled. */
+/* One running guest's part: its SELinux label, image label and the files it relabelled
+ * with their original labels, and the files given to QEMU's user (qemu_dac.h). A guest
+ * without one (<seclabel type='none'>, or neither SELinux nor dynamic_ownership) runs
+ * unlabelled. */
 typedef struct QemuSecLabel QemuSecLabel;
 
-/* Read `user` and `group` from virtqemud.conf (names, "+N" or N; default root)
+/* Read `user` and `group` from virtqemud.conf (names, "+N" or N; default libvirt-qemu, as
+ * Debian's libvirt: a missing user or group is an error), dynamic_ownership and
+ * remember_owner (qemu_dac.h)
  * and resolve them, with the user's supplementary groups, now: the child that
  * switches to them must not look anything up. Probe SELinux. lib_dir is the
  * parent of the per-guest directories; a non-root user gets it for its own, as
@@ -29,20 +33,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(QemuSecurity, qemu_security_free)
 const char *qemu_security_get_model(QemuSecurity *sec);
 /* "0" with a model, else "". */
 const char *qemu_security_get_doi(QemuSecurity *sec);
+/* libvirt's DAC label of QEMU's identity, "+UID:+GID". (transfer full) */
+char *qemu_security_get_dac_label(QemuSecurity *sec);
 /* The base process label for a domain type ("kvm" or "qemu"), NULL without SELinux. */
 const char *qemu_security_get_base_label(QemuSecurity *sec, gboolean kvm);
 
-/* A new label for def with an MCS category pair no running guest has, in
- * *out_label (transfer full); NULL there when SELinux is off or def asks for
- * <seclabel type='none'>. */
+/* A new label for def, in *out_label (transfer full): with SELinux, one with an MCS
+ * category pair no running guest has; without, one for file ownership only. NULL there
+ * when def asks for <seclabel type='none'> or neither SELinux nor dynamic_ownership is
+ * in force. */
 gboolean qemu_security_label_new(QemuSecurity *sec, const SvDomainDef *def,
                                  QemuSecLabel **out_label, GError **error);
 
 /* Relabel what QEMU opens by path: writable disks with the image label,
  * read-only disks, kernel and initrd with the shared content label (they may be
- * shared between guests), serial files with the image label. Each original
- * label is remembered; on failure, what was relabelled stays recorded for
- * qemu_security_label_release(). */
+ * shared between guests), serial files with the image label; and give them all to
+ * QEMU's user. Each original label and owner is remembered; on failure, what was
+ * changed stays recorded for qemu_security_label_release(). */
 gboolean qemu_security_label_apply(QemuSecurity *sec, QemuSecLabel *label,
                                    const SvDomainDef *def, GError **error);
 
@@ -54,13 +61,13 @@ void qemu_security_label_release(QemuSecurity *sec, QemuSecLabel *label);
 void qemu_security_label_free(QemuSecLabel *label);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QemuSecLabel, qemu_security_label_free)
 
-/* (transfer none) */
+/* (transfer none) The SELinux labels; NULL without SELinux. */
 const char *qemu_security_label_get_label(const QemuSecLabel *label);
 const char *qemu_security_label_get_imagelabel(const QemuSecLabel *label);
 
-/* The live XML's <seclabel> element, indented for a child of <domain>, or ""
- * without a label. (transfer full) */
-char *qemu_security_label_format_xml(const QemuSecLabel *label);
+/* The live XML's <seclabel> elements (SELinux's, then DAC's), indented for a child of
+ * <domain>, or "" without a label. (transfer full) */
+char *qemu_security_label_format_xml(QemuSecurity *sec, const QemuSecLabel *label);
 
 /* For the status file: attributes of <domstatus> (" seclabel='...' ...") and
  * its children (one <relabel/> per file), each "" without a label. */

@@ -27,6 +27,32 @@ STOP_TIMEOUT = 10.0
 POLL_STEP = 0.01
 
 
+# QEMU runs as libvirt-qemu by default, as with Debian's libvirt. The tests' stand-in
+# QEMUs, kernels and images live in the (maybe 0700) clone and in private temporary
+# directories that user cannot reach, so tests run QEMU as root unless their own
+# configuration names a user: test_qemu_unprivileged.py runs the default.
+QEMU_AS_ROOT = 'user = "root"\ngroup = "root"\n'
+
+
+def names_qemu_user(text):
+    return re.search(r"^\s*(user|group)\s*=", text, re.M) is not None
+
+
+def with_qemu_identity(text):
+    """virtqemud.conf text with QEMU_AS_ROOT first, unless it names QEMU's user."""
+    return text if names_qemu_user(text) else QEMU_AS_ROOT + text
+
+
+def ensure_qemu_identity(root):
+    """ROOT/etc/libvirt/virtqemud.conf, which a virtqemud started without --config (or by
+    virtproxyd) reads, gets QEMU_AS_ROOT unless it names QEMU's user."""
+    path = Path(root) / "etc" / "libvirt" / "virtqemud.conf"
+    text = path.read_text() if path.exists() else ""
+    if not names_qemu_user(text):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(QEMU_AS_ROOT + text)
+
+
 def repo_dir():
     return Path(__file__).resolve().parents[2]
 
@@ -58,7 +84,7 @@ class Daemon:
     expected_status is the exit status the checks accept: an int, or "nonzero"."""
 
     def __init__(self, root, name="virtqemud", args=(), config=None, env=None, wrapper=(),
-                 label=None, ready_path=None):
+                 label=None, ready_path=None, qemu_as_root=True):
         self.root = Path(root)
         self.name = name
         self.binary = daemon_binary(name)
@@ -75,8 +101,11 @@ class Daemon:
         self.stderr_path = self.root / ("%s.stderr" % self.label)
         self.config_path = None
         if config is not None:
+            if name == "virtqemud" and qemu_as_root:
+                config = with_qemu_identity(config)
             self.config_path = self.root / ("%s.conf" % self.label)
             self.config_path.write_text(config)
+        self.qemu_as_root = qemu_as_root
         self.expected_status = 0
         self.proc = None
         self.killed_by_watchdog = False
@@ -96,6 +125,9 @@ class Daemon:
         env = dict(os.environ)
         if self.env:
             env.update(self.env)
+        if self.config_path is None and self.name in ("virtqemud", "virtproxyd") and \
+                self.qemu_as_root:
+            ensure_qemu_identity(self.root)
         with open(self.stderr_path, "ab") as err:
             self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
                                          stdout=err, stderr=err, env=env)

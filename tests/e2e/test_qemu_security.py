@@ -1,4 +1,10 @@
-"""test_qemu_security.py: QEMU without root, and virtqemud's SELinux driver.
+"""test_qemu_security.py: QEMU without root, file ownership, and the SELinux driver.
+
+- By default QEMU runs as Debian's libvirt runs it: libvirt-qemu:libvirt-qemu with kvm
+  among its groups (scripts/deps.sh and the sysusers.d file create them); the files it
+  opens by path are given to it while it runs and back to their owners after, also
+  across a SIGKILLed daemon; the live XML carries libvirt's DAC label. (The rest of
+  the suite configures root: see svdaemon.QEMU_AS_ROOT.)
 
 - virtqemud.conf `user` and `group` (names or numbers): QEMU runs with that uid,
   gid and the user's groups (/proc/PID/status), in a clean environment whose HOME
@@ -17,7 +23,9 @@ Every test ends as the `host` fixture's do (guests.py): no QEMU process of its
 root, no pid file, no domain directory left.
 """
 
+import grp
 import os
+import pwd
 import re
 import signal
 import subprocess
@@ -83,11 +91,13 @@ class SecHost(Host):
     """guests.Host over a daemon with extra configuration and environment, which can be
     SIGKILLed and started again."""
 
-    def __init__(self, daemons, root, config="", env=None):
+    def __init__(self, daemons, root, config="", env=None, qemu_as_root=True):
         self.daemons = daemons
         self.config = DAEMON_CONFIG + config
         self.env = env
-        super().__init__(daemons.start(config=self.config, env=env), root)
+        self.qemu_as_root = qemu_as_root
+        super().__init__(daemons.start(config=self.config, env=env, qemu_as_root=qemu_as_root),
+                         root)
 
     def xml(self, name, cmdline="", disk=None, seclabel_none=False, **kw):
         x = domain_xml(name, self.kernel, cmdline, **kw)
@@ -122,7 +132,8 @@ class SecHost(Host):
             pass
         if while_down:
             while_down()
-        self.daemon = self.daemons.start(config=self.config, env=self.env)
+        self.daemon = self.daemons.start(config=self.config, env=self.env,
+                                         qemu_as_root=self.qemu_as_root)
         self.conn = libvirt.open(self.uri)
         self.events = Events(self.uri)
 
@@ -138,8 +149,8 @@ def make_host(daemons, root, request):
     os.chmod(root, 0o755)
     hosts = []
 
-    def make(config="", env=None):
-        h = SecHost(daemons, root, config, env)
+    def make(config="", env=None, qemu_as_root=True):
+        h = SecHost(daemons, root, config, env, qemu_as_root)
         hosts.append(h)
         return h
 
@@ -209,7 +220,8 @@ def test_without_selinux_the_model_is_none(make_host):
     dom = h.define("plain", "")
     dom.create()
     assert dom.securityLabel() == ["", False]
-    assert live_seclabel(dom) is None
+    # As libvirtd's: the DAC driver's label, QEMU's identity (root in this test).
+    assert live_seclabel(dom) == ("dynamic", "dac", "yes", "+0:+0", "+0:+0")
     dom.destroy()
     assert dom.securityLabel() == ["", False]
     h.assert_clean()
@@ -255,6 +267,74 @@ def test_qemu_runs_as_the_configured_user(make_host, user, group):
     assert proc_status(h.pid("nobody"))["Uid"][0] == str(NOBODY)
     dom.destroy()
     assert dom.state() == [SHUTOFF, 2]
+    h.assert_clean()
+
+
+def dac_label(dom):
+    """The live XML's DAC <label>, or None."""
+    for sl in ET.fromstring(dom.XMLDesc(0)).findall("seclabel"):
+        if sl.get("model") == "dac":
+            assert (sl.get("type"), sl.get("relabel")) == ("dynamic", "yes")
+            return sl.findtext("label")
+    return None
+
+
+def test_qemu_runs_as_libvirt_qemu_by_default(make_host):
+    uid = pwd.getpwnam("libvirt-qemu").pw_uid
+    gid = grp.getgrnam("libvirt-qemu").gr_gid
+    kvm = grp.getgrnam("kvm").gr_gid
+    h = make_host(qemu_as_root=False)
+    img = h.image("own")
+    os.chown(img, 1234, 1235)  # a user's image, not root's
+    dom = h.define("own", "", disk=img)
+    assert dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE).count("<seclabel") == 0
+    h.start_ready(dom)
+    st = proc_status(h.pid("own"))
+    assert st["Uid"] == [str(uid)] * 4, st["Uid"]
+    assert st["Gid"] == [str(gid)] * 4, st["Gid"]
+    assert kvm in [int(g) for g in st["Groups"]] and gid in [int(g) for g in st["Groups"]]
+    assert (img.stat().st_uid, img.stat().st_gid) == (uid, gid)
+    assert (h.kernel.stat().st_uid, h.kernel.stat().st_gid) == (uid, gid)
+    assert dac_label(dom) == "+%d:+%d" % (uid, gid)
+    dom.destroy()
+    h.events.expect("own", [ADDED, BOOTED, PAUSED_EV, UNPAUSED, STOPPED_DESTROYED])
+    assert (img.stat().st_uid, img.stat().st_gid) == (1234, 1235)
+    assert (h.kernel.stat().st_uid, h.kernel.stat().st_gid) == (0, 0)
+    assert dac_label(dom) is None
+    # The owners to give back survive a daemon killed while the guest runs.
+    dom.create()
+    assert img.stat().st_uid == uid
+    h.kill_and_restart()
+    dom = h.conn.lookupByName("own")
+    assert dac_label(dom) == "+%d:+%d" % (uid, gid)
+    dom.destroy()
+    assert (img.stat().st_uid, img.stat().st_gid) == (1234, 1235)
+    h.assert_clean()
+
+
+def test_without_remember_owner_files_go_back_to_root(make_host):
+    """As libvirt: remember_owner = 0 gives files back to root."""
+    h = make_host('remember_owner = 0\nuser = "+65534"\ngroup = "+65534"\n')
+    img = h.image("forget")
+    os.chown(img, 1234, 1235)
+    dom = h.define("forget", "", disk=img)
+    dom.create()
+    assert (img.stat().st_uid, img.stat().st_gid) == (NOBODY, NOBODY)
+    dom.destroy()
+    assert (img.stat().st_uid, img.stat().st_gid) == (0, 0)
+    h.assert_clean()
+
+
+def test_without_dynamic_ownership_files_are_left_alone(make_host):
+    h = make_host('dynamic_ownership = 0\nuser = "+65534"\ngroup = "+65534"\n')
+    img = h.image("keep")
+    os.chown(img, 1234, 1235)
+    os.chmod(img, 0o666)
+    dom = h.define("keep", "", disk=img)
+    dom.create()
+    assert (img.stat().st_uid, img.stat().st_gid) == (1234, 1235)
+    dom.destroy()
+    assert (img.stat().st_uid, img.stat().st_gid) == (1234, 1235)
     h.assert_clean()
 
 

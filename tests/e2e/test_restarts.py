@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from svdaemon import SANITIZER_MARKERS, build_dir, daemon_binary
+from svdaemon import QEMU_AS_ROOT, SANITIZER_MARKERS, build_dir, daemon_binary
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from activator import Activator  # noqa: E402  (tests/activator.py)
@@ -891,7 +891,7 @@ class Activated:
         self.sock = run / "virtqemud-sock"
         self.paths = [self.sock, run / "virtqemud-sock-ro", run / "virtqemud-admin-sock"]
         self.conf = self.root / "activated.conf"
-        self.conf.write_text(DAEMON_CONFIG)
+        self.conf.write_text(QEMU_AS_ROOT + DAEMON_CONFIG)
         self.stderr_path = self.root / "activated.stderr"
         self.act = Activator(
             self.paths,

@@ -39,7 +39,7 @@ from pathlib import Path
 import pytest
 
 import rawrpc
-from svdaemon import build_dir, repo_dir, sanitizer_env
+from svdaemon import QEMU_AS_ROOT, build_dir, repo_dir, sanitizer_env
 from svinstall import installed_tree
 
 def _built_here(name):
@@ -397,6 +397,9 @@ class Activated:
         while i < len(argv):
             if argv[i] == "--config":
                 cfg = install.dest(argv[i + 1])
+                if name == "virtqemud":
+                    # QEMU as root: see svdaemon.QEMU_AS_ROOT.
+                    extra_conf = QEMU_AS_ROOT + (extra_conf or "")
                 if extra_conf:
                     # The installed file plus this test's settings, kept under the root.
                     own = self.root / "etc" / Path(cfg).name

@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 
 from guests import domain_xml, guest_elf
-from svdaemon import SANITIZER_MARKERS, build_dir
+from svdaemon import QEMU_AS_ROOT, SANITIZER_MARKERS, build_dir
 from svinstall import installed_tree
 
 SYSTEMD = Path("/lib/systemd/systemd")
@@ -153,7 +153,7 @@ class Pid1:
         self.confdir = self.unit_config_dir(units / "virtqemud.service")
         conf = root / "conf"
         conf.mkdir()
-        for name, extra in (("virtqemud", "log_level = 2\nterm_timeout = 5\n"),
+        for name, extra in (("virtqemud", QEMU_AS_ROOT + "log_level = 2\nterm_timeout = 5\n"),
                             ("virtproxyd", "log_level = 2\n")):
             installed = install.dest(install.path("libvirt/%s.conf" % name)).read_text()
             (conf / ("%s.conf" % name)).write_text(installed + extra)

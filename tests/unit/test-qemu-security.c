@@ -1,7 +1,10 @@
 /* test-qemu-security.c: virtqemud's SELinux labels over the fake libselinux (linked in,
  * so its definitions take the place of the library's): category pairs, relabelling
- * counted across guests, the status file round trip, and QEMU's identity settings. */
+ * counted across guests, the status file round trip, and QEMU's identity settings; and
+ * file ownership for QEMU's user (qemu_dac.c): given, counted, restored, remembered. */
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <libxml/parser.h>
@@ -14,11 +17,20 @@
 
 static char *tmp; /* the fake's log and context files, and the files labelled */
 
+/* QEMU's user for the ownership tests: any uid and gid other than the files' (root's). */
+#define QEMU_UID 64123
+#define QEMU_GID 64124
+
+/* A security context from virtqemud.conf text; without user and group in it, QEMU runs
+ * as root here, so that only the ownership tests see owners change. */
 static QemuSecurity *
 security_new(const char *conf_text)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(SvConfFile) conf = sv_conf_file_parse(conf_text, "test.conf", &error);
+    g_autofree char *text = strstr(conf_text, "user")
+                                ? g_strdup(conf_text)
+                                : g_strconcat("user = \"+0\"\ngroup = \"+0\"\n", conf_text, NULL);
+    g_autoptr(SvConfFile) conf = sv_conf_file_parse(text, "test.conf", &error);
     g_autofree char *lib = g_build_filename(tmp, "lib", NULL);
     QemuSecurity *sec;
 
@@ -146,7 +158,7 @@ test_seclabel_none(void)
 
     g_assert_null(label_new(sec, def));
     g_assert_true(qemu_security_label_apply(sec, NULL, def, NULL));
-    xml = qemu_security_label_format_xml(NULL);
+    xml = qemu_security_label_format_xml(sec, NULL);
     g_assert_cmpstr(xml, ==, "");
 }
 
@@ -214,8 +226,10 @@ test_status_round_trip(void)
     xmlFreeDoc(doc);
     g_assert_nonnull(l2);
     g_assert_cmpstr(qemu_security_label_get_label(l2), ==, label);
-    xml = qemu_security_label_format_xml(l2);
+    xml = qemu_security_label_format_xml(sec2, l2);
     g_assert_nonnull(strstr(xml, "<seclabel type='dynamic' model='selinux' relabel='yes'>"));
+    g_assert_nonnull(strstr(xml, "<seclabel type='dynamic' model='dac' relabel='yes'>\n"
+                                 "    <label>+0:+0</label>\n"));
     g_assert_nonnull(strstr(xml, label));
     qemu_security_label_release(sec2, l2);
     restored = label_of("s.img");
@@ -246,6 +260,175 @@ test_environment(void)
     g_assert_null(g_environ_getenv(env, "SV_FAKE_SELINUX_LOG"));
 }
 
+/* ---- file ownership (qemu_dac.c) ---- */
+
+static void
+owner_of(const char *name, guint *uid, guint *gid)
+{
+    g_autofree char *path = g_build_filename(tmp, name, NULL);
+    struct stat st;
+
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    *uid = st.st_uid;
+    *gid = st.st_gid;
+}
+
+static void
+assert_owner(const char *name, guint uid, guint gid)
+{
+    guint u, g;
+
+    owner_of(name, &u, &g);
+    g_assert_cmpuint(u, ==, uid);
+    g_assert_cmpuint(g, ==, gid);
+}
+
+static void
+chown_tmp(const char *name, guint uid, guint gid)
+{
+    g_autofree char *path = tmp_file(name);
+
+    g_assert_cmpint(chown(path, uid, gid), ==, 0);
+}
+
+#define QEMU_IDENTITY "user = \"+64123\"\ngroup = \"+64124\"\n"
+
+/* Two guests share the kernel: it is QEMU's until the second stops, then its original
+ * owner's (a user's, 1000:1000, not root's) again. */
+static void
+test_dac_counted(void)
+{
+    g_autoptr(QemuSecurity) sec = security_new(QEMU_IDENTITY);
+    g_autoptr(SvDomainDef) da = NULL;
+    g_autoptr(SvDomainDef) db = NULL;
+    g_autoptr(QemuSecLabel) la = NULL;
+    g_autoptr(QemuSecLabel) lb = NULL;
+
+    chown_tmp("kernel", 1000, 1000);
+    chown_tmp("da.img", 1001, 1002);
+    da = def_new("da", "da.img", FALSE);
+    db = def_new("db", NULL, FALSE);
+    la = label_new(sec, da);
+    lb = label_new(sec, db);
+    g_assert_true(qemu_security_label_apply(sec, la, da, NULL));
+    g_assert_true(qemu_security_label_apply(sec, lb, db, NULL));
+    assert_owner("kernel", QEMU_UID, QEMU_GID);
+    assert_owner("da.img", QEMU_UID, QEMU_GID);
+    qemu_security_label_release(sec, la);
+    assert_owner("da.img", 1001, 1002);
+    assert_owner("kernel", QEMU_UID, QEMU_GID);
+    qemu_security_label_release(sec, lb);
+    assert_owner("kernel", 1000, 1000);
+    qemu_security_label_release(sec, lb);
+    assert_owner("kernel", 1000, 1000);
+    chown_tmp("kernel", 0, 0);
+}
+
+/* Without remember_owner a file goes back to root, as libvirt does; without
+ * dynamic_ownership nothing is touched. */
+static void
+test_dac_settings(void)
+{
+    g_autoptr(QemuSecurity) forget = security_new(QEMU_IDENTITY "remember_owner = 0\n");
+    g_autoptr(QemuSecurity) off = security_new(QEMU_IDENTITY "dynamic_ownership = 0\n");
+    g_autoptr(SvDomainDef) def = NULL;
+    g_autoptr(QemuSecLabel) l = NULL;
+    g_autoptr(QemuSecLabel) l2 = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvConfFile) bad = sv_conf_file_parse("dynamic_ownership = 2\n", "t.conf", NULL);
+
+    chown_tmp("kernel", 0, 0);
+    chown_tmp("f.img", 1001, 1002);
+    def = def_new("f", "f.img", FALSE);
+    l = label_new(forget, def);
+    g_assert_true(qemu_security_label_apply(forget, l, def, NULL));
+    assert_owner("f.img", QEMU_UID, QEMU_GID);
+    qemu_security_label_release(forget, l);
+    assert_owner("f.img", 0, 0);
+    chown_tmp("f.img", 1001, 1002);
+    l2 = label_new(off, def);
+    g_assert_true(qemu_security_label_apply(off, l2, def, NULL));
+    assert_owner("f.img", 1001, 1002);
+    qemu_security_label_release(off, l2);
+    g_assert_null(qemu_security_new(bad, tmp, &error));
+    g_assert_nonnull(strstr(error->message, "'dynamic_ownership' must be 0 or 1"));
+}
+
+/* A read-only image is QEMU's while the guest runs and stays so (libvirt does not take
+ * back what other guests may share); a missing image fails the start. */
+static void
+test_dac_readonly_and_missing(void)
+{
+    g_autoptr(QemuSecurity) sec = security_new(QEMU_IDENTITY);
+    g_autofree char *ro_path = tmp_file("ro.iso");
+    g_autofree char *kernel = tmp_file("kernel");
+    g_autofree char *xml = g_strdup_printf(
+        "<domain type='qemu'><name>ro</name><memory unit='MiB'>32</memory>"
+        "<os><type arch='x86_64' machine='pc'>hvm</type><kernel>%s</kernel></os><devices>"
+        "<disk type='file' device='cdrom'><source file='%s'/><target dev='hdc'/></disk>"
+        "</devices></domain>",
+        kernel, ro_path);
+    g_autofree char *missing_xml = g_strdup_printf(
+        "<domain type='qemu'><name>m</name><memory unit='MiB'>32</memory>"
+        "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
+        "<disk type='file'><source file='%s/no-such.img'/><target dev='vda' bus='virtio'/>"
+        "</disk></devices></domain>",
+        tmp);
+    g_autoptr(SvDomainDef) def = sv_domain_def_parse(xml, 0, NULL);
+    g_autoptr(SvDomainDef) missing = sv_domain_def_parse(missing_xml, 0, NULL);
+    g_autoptr(QemuSecLabel) l = NULL;
+    g_autoptr(QemuSecLabel) lm = NULL;
+    g_autoptr(GError) error = NULL;
+
+    chown_tmp("ro.iso", 1001, 1002);
+    l = label_new(sec, def);
+    g_assert_true(qemu_security_label_apply(sec, l, def, NULL));
+    assert_owner("ro.iso", QEMU_UID, QEMU_GID);
+    qemu_security_label_release(sec, l);
+    assert_owner("ro.iso", QEMU_UID, QEMU_GID);
+    assert_owner("kernel", 0, 0);
+    lm = label_new(sec, missing);
+    g_assert_false(qemu_security_label_apply(sec, lm, missing, &error));
+    g_assert_nonnull(strstr(error->message, "no-such.img"));
+    qemu_security_label_release(sec, lm);
+}
+
+/* A daemon killed with a guest running: the next one gives the files back at the stop. */
+static void
+test_dac_status_round_trip(void)
+{
+    g_autoptr(SvDomainDef) def = NULL;
+    g_autofree char *status = NULL;
+    g_autoptr(QemuSecurity) sec2 = NULL;
+    g_autoptr(QemuSecLabel) l2 = NULL;
+    xmlDocPtr doc;
+
+    chown_tmp("r.img", 1001, 1002);
+    def = def_new("r", "r.img", FALSE);
+    {
+        g_autoptr(QemuSecurity) sec = security_new(QEMU_IDENTITY);
+        g_autoptr(QemuSecLabel) l = label_new(sec, def);
+        g_autofree char *attrs = NULL, *children = NULL;
+
+        g_assert_true(qemu_security_label_apply(sec, l, def, NULL));
+        attrs = qemu_security_label_format_status_attrs(l);
+        children = qemu_security_label_format_status_children(sec, l);
+        g_assert_nonnull(strstr(children, "uid='1001' gid='1002'"));
+        status = g_strdup_printf("<domstatus state='running'%s>\n%s</domstatus>\n", attrs,
+                                 children);
+    }
+    assert_owner("r.img", QEMU_UID, QEMU_GID);
+    sec2 = security_new(QEMU_IDENTITY);
+    doc = xmlReadMemory(status, (int)strlen(status), "status", NULL, XML_PARSE_NONET);
+    g_assert_nonnull(doc);
+    l2 = qemu_security_label_from_status(sec2, xmlDocGetRootElement(doc));
+    xmlFreeDoc(doc);
+    g_assert_nonnull(l2);
+    qemu_security_label_release(sec2, l2);
+    assert_owner("r.img", 1001, 1002);
+    assert_owner("kernel", 0, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -264,6 +447,10 @@ main(int argc, char **argv)
     g_test_add_func("/qemu-security/status-round-trip", test_status_round_trip);
     g_test_add_func("/qemu-security/unknown-user", test_unknown_user);
     g_test_add_func("/qemu-security/environment", test_environment);
+    g_test_add_func("/qemu-security/dac-counted", test_dac_counted);
+    g_test_add_func("/qemu-security/dac-settings", test_dac_settings);
+    g_test_add_func("/qemu-security/dac-readonly-and-missing", test_dac_readonly_and_missing);
+    g_test_add_func("/qemu-security/dac-status-round-trip", test_dac_status_round_trip);
     rc = g_test_run();
     {
         g_autoptr(GDir) dir = g_dir_open(tmp, 0, NULL);

@@ -1,0 +1,90 @@
+"""test_libvirt_parity.py: the same domain XML given to Debian's libvirtd 9.0.0 and to our
+virtqemud in the same run: what each defines (dumpxml --inactive) is compared, canonicalised
+(xmlparity.py), and every difference that remains is named below with its reason.
+
+Slow: it starts (or uses) the system's libvirtd, whose first start probes QEMU.
+The allowed differences are the issue-17 work not done yet, each said so; a difference
+that is not listed fails the test, and so does a listed one that no longer occurs (the
+list must shrink as the work lands).
+"""
+
+import os
+import re
+import subprocess
+import uuid
+
+import pytest
+
+from guests import uri_for
+from xmlparity import Reference, diff, unexplained
+
+pytestmark = pytest.mark.slow
+
+LIBVIRTD = "/usr/sbin/libvirtd"
+QEMU = "/usr/bin/qemu-system-x86_64"
+
+
+@pytest.fixture(scope="module")
+def ref(tmp_path_factory):
+    if not os.path.exists(LIBVIRTD) or not os.path.exists(QEMU):
+        pytest.skip("Debian's libvirtd or QEMU is not installed (scripts/deps.sh installs both)")
+    r = Reference(tmp_path_factory.mktemp("libvirtd"))
+    yield r
+    r.close()
+
+
+def virsh(uri, *args, check=True):
+    r = subprocess.run(["virsh", "-q", "-c", uri, *args], capture_output=True, text=True,
+                       timeout=120)
+    if check and r.returncode != 0:
+        raise AssertionError("virsh %s: %s" % (" ".join(args), r.stderr))
+    return r
+
+
+def define_both(ref, ours_uri, xml, tmp_path):
+    """Define xml on both; their inactive XMLs (ours, libvirt's). libvirtd's copy goes."""
+    path = tmp_path / "domain.xml"
+    path.write_text(xml)
+    name = re.search(r"<name>([^<]+)</name>", xml).group(1)
+    ref.virsh("define", str(path))
+    try:
+        theirs = ref.virsh("dumpxml", "--inactive", name).stdout
+    finally:
+        ref.virsh("undefine", name, check=False)
+    virsh(ours_uri, "define", str(path))
+    ours = virsh(ours_uri, "dumpxml", "--inactive", name).stdout
+    return ours, theirs
+
+
+def check(ours, theirs, allowed):
+    """Every difference is allowed, and every allowed one still occurs."""
+    found = diff(ours, theirs)
+    left = unexplained(found, allowed)
+    assert not left, "differences from libvirtd not explained:\n  " + "\n  ".join(left)
+    stale = [reason for rx, reason in allowed if not any(re.search(rx, d) for d in found)]
+    assert not stale, "allowed differences that no longer occur (remove them):\n  " + \
+        "\n  ".join(stale)
+
+
+# What libvirt's QEMU driver adds at define that ours does not yet (issue 17 item 2).
+NOT_YET_DEFAULTS = [
+    (r"^os/type/@machine: 'pc' != 'pc-i440fx-7.2'",
+     "machine types are not made canonical at define yet"),
+    (r"^cpu: only in libvirt's", "the default <cpu> libvirt writes at define is not added yet"),
+    (r"^devices/controller\[type=(pci|usb|ide)", "implicit controllers are not added yet"),
+    (r"^devices/(input|audio|memballoon)", "implicit input, audio and balloon are not added yet"),
+]
+
+
+def minimal_xml(name, machine="pc"):
+    return ("<domain type='qemu'><name>%s</name><uuid>%s</uuid>"
+            "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+            "<os><type arch='x86_64' machine='%s'>hvm</type></os>"
+            "<devices><emulator>%s</emulator></devices></domain>"
+            % (name, uuid.uuid4(), machine, QEMU))
+
+
+def test_minimal_pc_guest(ref, daemons, tmp_path):
+    d = daemons.start()
+    ours, theirs = define_both(ref, uri_for(d.sock), minimal_xml("svparity-minimal"), tmp_path)
+    check(ours, theirs, NOT_YET_DEFAULTS)

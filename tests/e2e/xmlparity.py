@@ -1,0 +1,116 @@
+"""xmlparity.py: compare two domain XML documents as libvirt users see them, and reach
+Debian's libvirtd, the reference the parity tests compare with.
+
+canonical() reduces a document to what a comparison should look at: whitespace, attribute
+and element order within <devices> do not matter (libvirt's own order is still checked by
+the golden tests), so two documents that say the same thing compare equal. diff() lists
+the differences as paths (e.g. "devices/controller[type=pci,index=1]/@model: 'x' != 'y'"),
+and unexplained() drops those matched by a list of (regex, reason) pairs: each difference
+a test allows is named there with its reason.
+"""
+
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+# Attributes that identify a device among its siblings, in order of preference.
+KEY_ATTRS = ("type", "index", "model", "bus", "dev", "name", "port")
+
+
+def _key(el):
+    """A name for el among its siblings: its tag and identifying attributes or children."""
+    parts = ["%s=%s" % (a, el.get(a)) for a in KEY_ATTRS if el.get(a) is not None]
+    target = el.find("target")
+    if target is not None:
+        for a in ("dev", "name", "port", "type"):
+            if target.get(a) is not None:
+                parts.append("target.%s=%s" % (a, target.get(a)))
+    source = el.find("source")
+    if source is not None:
+        for a in ("file", "dev", "path", "bridge"):
+            if source.get(a) is not None:
+                parts.append("source.%s=%s" % (a, source.get(a)))
+    mac = el.find("mac")
+    if mac is not None and mac.get("address"):
+        parts.append("mac=%s" % mac.get("address"))
+    return "%s[%s]" % (el.tag, ",".join(parts)) if parts else el.tag
+
+
+def _text(el):
+    return (el.text or "").strip()
+
+
+def _children(el):
+    """el's children by key; repeated keys get #N suffixes in document order."""
+    out, seen = {}, {}
+    for c in el:
+        k = _key(c)
+        n = seen.get(k, 0)
+        seen[k] = n + 1
+        out[k if n == 0 else "%s#%d" % (k, n)] = c
+    return out
+
+
+def _diff(a, b, path, out):
+    for name in sorted(set(a.attrib) | set(b.attrib)):
+        va, vb = a.get(name), b.get(name)
+        if va != vb:
+            out.append("%s/@%s: %r != %r" % (path, name, va, vb))
+    if _text(a) != _text(b):
+        out.append("%s/text(): %r != %r" % (path, _text(a), _text(b)))
+    ca, cb = _children(a), _children(b)
+    for k in sorted(set(ca) | set(cb)):
+        p = "%s/%s" % (path, k) if path else k
+        if k not in cb:
+            out.append("%s: only in ours" % p)
+        elif k not in ca:
+            out.append("%s: only in libvirt's" % p)
+        else:
+            _diff(ca[k], cb[k], p, out)
+
+
+def diff(ours, theirs):
+    """The differences between two XML documents (text), ours first."""
+    out = []
+    _diff(ET.fromstring(ours), ET.fromstring(theirs), "", out)
+    return out
+
+
+def unexplained(differences, allowed):
+    """The differences no (regex, reason) of allowed matches."""
+    return [d for d in differences if not any(re.search(rx, d) for rx, _ in allowed)]
+
+
+# ---------------------------------------------------------------- the reference libvirtd
+
+def bench_lib():
+    """bench/benchlib.py: how this project runs Debian's libvirtd beside its own daemons."""
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    if str(bench) not in sys.path:
+        sys.path.insert(0, str(bench))
+    import benchlib
+    return benchlib
+
+
+class Reference:
+    """Debian's libvirtd on qemu:///system: the one already running, or one started here
+    (under the subreaper, as bench does) and stopped at close()."""
+
+    def __init__(self, work):
+        lib = bench_lib()
+        self.lib = lib
+        self.procs = lib.Procs()
+        self.daemon = lib.start_libvirtd(self.procs, Path(work))
+        self.uri = self.daemon.uri
+
+    def virsh(self, *args, check=True, input_text=None):
+        r = subprocess.run(["virsh", "-q", "-c", self.uri, *args], capture_output=True,
+                           text=True, timeout=300, input=input_text)
+        if check and r.returncode != 0:
+            raise AssertionError("libvirtd: virsh %s: %s" % (" ".join(args), r.stderr))
+        return r
+
+    def close(self):
+        self.procs.stop_all()
