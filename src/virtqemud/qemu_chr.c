@@ -56,8 +56,8 @@ check_serial(const SvDomainChrDef *c, GError **error)
             return FALSE;
         }
     }
-    /* usb-serial and pci-serial need USB and PCI placement this driver does not do yet. */
-    if (!g_str_equal(type, "isa-serial"))
+    /* usb-serial needs USB placement, which this driver does not do yet. */
+    if (!g_str_equal(type, "isa-serial") && !g_str_equal(type, "pci-serial"))
         return unsupported(error, "serial target type", type);
     return TRUE;
 }
