@@ -56,8 +56,8 @@ check_serial(const SvDomainChrDef *c, GError **error)
             return FALSE;
         }
     }
-    /* usb-serial and pci-serial need USB and PCI placement this driver does not do yet. */
-    if (!g_str_equal(type, "isa-serial"))
+    /* usb-serial needs USB placement, which this driver does not do yet. */
+    if (!g_str_equal(type, "isa-serial") && !g_str_equal(type, "pci-serial"))
         return unsupported(error, "serial target type", type);
     return TRUE;
 }
@@ -533,7 +533,7 @@ open_source(const SvDomainChrSource *src, gpointer data)
     if (st->error)
         return;
     if (src->type == SV_DOMAIN_CHR_TYPE_FILE)
-        e.source_fd = open_chr_file(src->path, FALSE, &st->error);
+        e.source_fd = open_chr_file(src->path, src->append == SV_DOMAIN_SWITCH_ON, &st->error);
     else if (src->type == SV_DOMAIN_CHR_TYPE_UNIX && src->mode == SV_DOMAIN_CHR_MODE_BIND)
         e.source_fd = qemu_listen_unix(src->path, "character device socket", &st->error);
     if (e.source_fd >= 0) {

@@ -24,7 +24,11 @@ chardev_value(const SvDomainChrSource *src, const char *id, const QemuChrFd *fd)
             g_string_append_printf(s, "file,id=%s,path=/dev/fdset/%u,append=on", id,
                                    fd->source_set);
         else
-            g_string_append_printf(s, "file,id=%s,path=%s", id, path);
+            g_string_append_printf(s, "file,id=%s,path=%s%s%s", id, path,
+                                   src->append != SV_DOMAIN_SWITCH_ABSENT ? ",append=" : "",
+                                   src->append != SV_DOMAIN_SWITCH_ABSENT
+                                       ? sv_domain_switch_to_string(src->append)
+                                       : "");
         break;
     case SV_DOMAIN_CHR_TYPE_UNIX:
         /* A channel without a path got one at start (qemu_chr_prepare_channels). */
@@ -99,7 +103,9 @@ build_serial(GPtrArray *argv, const QemuChrFds *fds, const SvDomainDef *def,
     qemu_props_str(o, "chardev", chardev);
     qemu_props_str(o, "id", c->info.alias);
     qemu_props_device_info(o, def, &c->info);
-    qemu_props_int(o, "index", c->target_port);
+    /* The port number is the ISA serial's index; a PCI serial has none. */
+    if (g_strcmp0(c->target_type, "pci-serial") != 0)
+        qemu_props_int(o, "index", c->target_port);
     qemu_argv_add_json(argv, "-device", o);
 }
 

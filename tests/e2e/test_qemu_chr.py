@@ -240,3 +240,37 @@ def test_channel_socket_outlives_a_daemon_restart(rhost, tmp_path):
     assert stat.S_ISSOCK(os.stat(sock_dir / AGENT).st_mode)
     dom.destroy()
     assert not sock_dir.exists()
+
+
+@pytest.fixture
+def nobody_host(daemons, root, request):
+    """A `host` whose QEMU runs as nobody (65534), not root."""
+    from guests import Host, daemon_config
+    os.chmod(root, 0o755)  # the kernel in it must be reachable
+    h = Host(daemons.start(config=daemon_config(root, 'user = "+65534"\ngroup = "+65534"\n')),
+             root)
+    yield h
+    rep = getattr(request.node, "rep_call", None)
+    problems = h.finish(test_failed=rep is not None and rep.failed)
+    if problems:
+        pytest.fail("after the test:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+def test_unprivileged_qemu_writes_serial_files_it_cannot_reach(nobody_host, tmp_path):
+    """The daemon opens the serial's file and log and the channel's socket, so a QEMU that
+    is not root writes to a directory it cannot even enter (0700, root's), as libvirt's."""
+    host = nobody_host
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    serial, log = private / "serial.txt", private / "serial.log"
+    dom = host.conn.defineXML(chr_xml(host, "chr", serial, log))
+    dom.create()
+    wait_for_text(serial, "READY")
+    wait_for_text(log, "READY")
+    status = open("/proc/%d/status" % host.pid("chr")).read()
+    assert re.search(r"^Uid:\s+65534\s", status, re.M), status
+    sock = host.qemu_lib / "channel" / "target" / ("domain-%d-chr" % dom.ID()) / AGENT
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(str(sock))
+    dom.destroy()
+    host.assert_clean()

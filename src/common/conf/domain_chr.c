@@ -138,6 +138,14 @@ parse_chr_source(const xmlNode *node, SvDomainChrSource *src, guint flags,
                              &mode, error))
         return FALSE;
     src->mode = mode;
+    if (source && src->type == SV_DOMAIN_CHR_TYPE_FILE) {
+        int append = SV_DOMAIN_SWITCH_ABSENT;
+
+        if (!sv_domain_prop_enum(source, "append", sv_domain_switch_from_string,
+                                 SV_DOMAIN_SWITCH_ON, NULL, FALSE, &append, error))
+            return FALSE;
+        src->append = append;
+    }
     switch (src->type) {
     case SV_DOMAIN_CHR_TYPE_PTY:
     case SV_DOMAIN_CHR_TYPE_FILE:
@@ -184,6 +192,8 @@ format_chr_source(GString *buf, int indent, const SvDomainChrSource *src, guint 
         if (src->path && !(src->type == SV_DOMAIN_CHR_TYPE_PTY && inactive)) {
             g_string_append_printf(buf, "%*s<source", indent, "");
             sv_xml_append_attr(buf, "path", src->path);
+            if (src->append != SV_DOMAIN_SWITCH_ABSENT)
+                sv_xml_append_attr(buf, "append", sv_domain_switch_to_string(src->append));
             g_string_append(buf, "/>\n");
         }
         break;

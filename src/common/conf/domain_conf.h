@@ -209,7 +209,8 @@ typedef struct {
     SvDomainChrType type;
     char *path; /* file, unix: the path (unix may lack one for an automatic channel path);
                  * pty: the allocated pty (live state) or NULL */
-    SvDomainChrMode mode; /* unix and tcp */
+    SvDomainSwitch append; /* file: <source append=> (absent: truncated at start) */
+    SvDomainChrMode mode;  /* unix and tcp */
     char *host;           /* tcp: never NULL */
     char *service;        /* tcp: never NULL */
     SvDomainChrTcpProtocol protocol;

@@ -179,7 +179,7 @@ static const HandledElement handled_elements[] = {
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
 #define CHR_ELEMENTS(dev)                                                                      \
     {"devices/" dev, "source protocol log target alias address", "type tty"},                  \
-    {dev "/source", "", "mode path host service"}, {dev "/protocol", "", "type"},              \
+    {dev "/source", "", "mode path host service append"}, {dev "/protocol", "", "type"},       \
     {dev "/log", "", "file append"}, DEVICE_INFO(dev)
     CHR_ELEMENTS("serial"),
     CHR_ELEMENTS("console"),
