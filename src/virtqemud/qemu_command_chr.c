@@ -134,28 +134,9 @@ build_virtio_port(GPtrArray *argv, const QemuChrFds *fds, const SvDomainChrDef *
     qemu_argv_add_json(argv, "-device", o);
 }
 
-/* The virtio-serial controllers the channels sit on. Controllers are the disks and
- * controllers area's; this writes only these, which the channels cannot do without. */
-static void
-build_virtio_serial_controllers(const SvDomainDef *def, GPtrArray *argv)
-{
-    for (guint i = 0; i < def->controllers->len; i++) {
-        const SvDomainControllerDef *c = def->controllers->pdata[i];
-        JsonObject *o;
-
-        if (c->type != SV_DOMAIN_CONTROLLER_VIRTIO_SERIAL)
-            continue;
-        o = qemu_props_new("virtio-serial-pci");
-        qemu_props_str(o, "id", c->info.alias);
-        qemu_props_device_info(o, def, &c->info);
-        qemu_argv_add_json(argv, "-device", o);
-    }
-}
-
 void
 qemu_command_build_chrs(const SvDomainDef *def, const QemuChrFds *fds, GPtrArray *argv)
 {
-    build_virtio_serial_controllers(def, argv);
     for (guint i = 0; i < def->serials->len; i++)
         build_serial(argv, fds, def, def->serials->pdata[i]);
     for (guint i = 0; i < def->channels->len; i++)
