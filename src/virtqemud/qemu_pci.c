@@ -408,10 +408,12 @@ walk_devices(Walk *w, DeviceFunc fn, GError **error)
         const QemuPciKind *kind = &kinds[k];
         GPtrArray *list;
 
-        if (kind->list == QEMU_PCI_LIST_MEMBALLOON) {
-            SvDomainMemballoonDef *b = w->def->memballoon;
+        if (kind->list == QEMU_PCI_LIST_MEMBALLOON || kind->list == QEMU_PCI_LIST_WATCHDOG) {
+            /* The devices a definition has one of: their struct starts with the info too. */
+            gpointer one = kind->list == QEMU_PCI_LIST_MEMBALLOON ? (gpointer)w->def->memballoon
+                                                                  : (gpointer)w->def->watchdog;
 
-            if (b && !fn(w, kind, b, &b->info, kind->connect(w->def, b, &w->set->flags), error))
+            if (one && !fn(w, kind, one, one, kind->connect(w->def, one, &w->set->flags), error))
                 return FALSE;
             continue;
         }
@@ -499,6 +501,46 @@ slot_in_use(AddrSet *set, guint bus, guint slot)
     return bus < set->buses->len && bus_at(set, bus)->functions[slot] != 0;
 }
 
+/* The first <video> when it is a PCI device without an address: the primary one, which
+ * the chipsets give a slot of their own. */
+static SvDomainDeviceInfo *
+primary_video(SvDomainDef *def, const AddrSet *set)
+{
+    SvDomainVideoDef *v = def->videos->len ? def->videos->pdata[0] : NULL;
+
+    if (!v || v->info.addr.type != SV_DOMAIN_ADDRESS_NONE ||
+        !qemu_pci_connect_video(sv_domain_video_type_to_string(v->type), &set->flags))
+        return NULL;
+    return &v->info;
+}
+
+/* The first ich9 sound card without an address. */
+static SvDomainDeviceInfo *
+ich9_sound(SvDomainDef *def)
+{
+    for (guint i = 0; i < def->sounds->len; i++) {
+        SvDomainSoundDef *snd = def->sounds->pdata[i];
+
+        if (snd->model == SV_DOMAIN_SOUND_ICH9 && snd->info.addr.type == SV_DOMAIN_ADDRESS_NONE)
+            return &snd->info;
+    }
+    return NULL;
+}
+
+/* Give `info` (NULL: nothing to do) 00:SLOT.0 when that slot is free. */
+static gboolean
+place_chipset_slot(AddrSet *set, SvDomainDeviceInfo *info, guint slot, guint flags,
+                   GError **error)
+{
+    if (!info || slot_in_use(set, 0, slot))
+        return TRUE;
+    if (!reserve_fixed(set, slot, 0, flags, error))
+        return FALSE;
+    info->addr.type = SV_DOMAIN_ADDRESS_PCI;
+    info->addr.pci = (SvDomainPciAddress){.slot = slot};
+    return TRUE;
+}
+
 /* i440fx: the PIIX3 is 00:01 (ISA bridge .0, IDE .1, USB .2, ACPI .3); the primary video
  * takes 00:02 (qemuDomainValidateDevicePCISlotsPIIX3). */
 static gboolean
@@ -527,10 +569,11 @@ chipset_piix3(SvDomainDef *def, AddrSet *set, GError **error)
         if (!reserve_fixed(set, 1, function, flags, error))
             return FALSE;
     }
-    /* The primary video (DISPLAY's <video>, the first one unless none or ramfb) goes to
-     * 00:02.0 here when it wants an address and the slot is free, else to the next free
-     * slot: add it here when videos exist. */
-    return reserve_fixed(set, 1, 0, flags, error) && reserve_fixed(set, 1, 3, flags, error);
+    if (!reserve_fixed(set, 1, 0, flags, error) || !reserve_fixed(set, 1, 3, flags, error))
+        return FALSE;
+    /* The primary video goes to 00:02.0 when it wants an address and the slot is free; else
+     * it is placed with the other videos. */
+    return place_chipset_slot(set, primary_video(def, set), 2, flags, error);
 }
 
 /* q35: the ICH9 is 00:1f (LPC .0, SATA .2, SMBus .3); USB2 companions go to 00:1d or 00:1a,
@@ -573,9 +616,10 @@ chipset_q35(SvDomainDef *def, AddrSet *set, GError **error)
             !reserve_fixed(set, 0x1f, 3, flags, error))
             return FALSE;
     }
-    /* The primary video (DISPLAY) goes to 00:01.0 when free, else to the next free slot;
-     * then an unaddressed ich9 sound card to 00:1b.0 when free: add them here. */
-    return TRUE;
+    /* The primary video goes to 00:01.0 when free, then an unaddressed ich9 sound card to
+     * 00:1b.0 when free; else they are placed with their kinds. */
+    return place_chipset_slot(set, primary_video(def, set), 1, flags, error) &&
+           place_chipset_slot(set, ich9_sound(def), 0x1b, flags, error);
 }
 
 static gboolean

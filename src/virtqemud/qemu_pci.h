@@ -75,6 +75,7 @@ typedef struct {
 /* `list` of the <memballoon>, which has no device info in SvDomainDef yet (a string field):
  * its slot is taken as libvirt takes it, but its address is not kept. */
 #define QEMU_PCI_LIST_MEMBALLOON G_MAXSIZE
+#define QEMU_PCI_LIST_WATCHDOG (G_MAXSIZE - 1)
 
 /* The kinds, in libvirt's order (qemuDomainAssignDevicePCISlots); n_out gets their number. */
 const QemuPciKind *qemu_pci_kinds(guint *n_out);

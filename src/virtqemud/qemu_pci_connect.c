@@ -243,6 +243,45 @@ kind_serial(const SvDomainDef *def, gconstpointer dev, const QemuPciFlags *f)
     return qemu_pci_connect_serial(((const SvDomainChrDef *)dev)->target_type, f);
 }
 
+static guint
+kind_sound(const SvDomainDef *def, gconstpointer dev, const QemuPciFlags *f)
+{
+    (void)def;
+    return qemu_pci_connect_sound(
+        sv_domain_sound_model_to_string(((const SvDomainSoundDef *)dev)->model), f);
+}
+
+static guint
+kind_rng(const SvDomainDef *def, gconstpointer dev, const QemuPciFlags *f)
+{
+    (void)def;
+    return qemu_pci_connect_rng(((const SvDomainRngDef *)dev)->model, f);
+}
+
+static guint
+kind_watchdog(const SvDomainDef *def, gconstpointer dev, const QemuPciFlags *f)
+{
+    (void)def;
+    return qemu_pci_connect_watchdog(
+        sv_domain_watchdog_model_to_string(((const SvDomainWatchdogDef *)dev)->model), f);
+}
+
+static guint
+kind_video(const SvDomainDef *def, gconstpointer dev, const QemuPciFlags *f)
+{
+    (void)def;
+    return qemu_pci_connect_video(
+        sv_domain_video_type_to_string(((const SvDomainVideoDef *)dev)->type), f);
+}
+
+static guint
+kind_input(const SvDomainDef *def, gconstpointer dev, const QemuPciFlags *f)
+{
+    (void)def;
+    return qemu_pci_connect_input(
+        sv_domain_input_bus_to_string(((const SvDomainInputDef *)dev)->bus), NULL, f);
+}
+
 #define LIST(field) offsetof(SvDomainDef, field)
 
 /* libvirt's order (qemuDomainAssignDevicePCISlots). A new kind of device is one line at its
@@ -252,18 +291,19 @@ static const QemuPciKind kinds[] = {
     {"pci controller", LIST(controllers), is_pci_controller, kind_controller},
     {"filesystem", LIST(filesystems), NULL, kind_fs},
     {"interface", LIST(interfaces), NULL, kind_net},
-    /* sounds (DISPLAY): qemu_pci_connect_sound(model); an unaddressed ich9 on q35 goes to
-     * 00:1b.0 first (qemu_pci.c, chipset slots). */
+    /* An unaddressed ich9 on q35 goes to 00:1b.0 first (qemu_pci.c, chipset slots). */
+    {"sound", LIST(sounds), NULL, kind_sound},
     {"controller", LIST(controllers), is_other_controller, kind_controller},
     {"disk", LIST(disks), NULL, kind_disk},
     /* hostdevs: out of scope */
     {"memballoon", QEMU_PCI_LIST_MEMBALLOON, NULL, kind_memballoon},
-    /* rngs (CHR): qemu_pci_connect_rng(model) */
-    /* watchdogs (CHR): qemu_pci_connect_watchdog(model) */
-    /* videos (DISPLAY): qemu_pci_connect_video(type); the primary one (the first) is placed
-     * before everything else (qemu_pci.c, chipset slots). */
+    {"rng", LIST(rngs), NULL, kind_rng},
+    {"watchdog", QEMU_PCI_LIST_WATCHDOG, NULL, kind_watchdog},
+    /* The primary video (the first) is placed before everything else (qemu_pci.c, chipset
+     * slots). */
+    {"video", LIST(videos), NULL, kind_video},
     /* shmem: out of scope */
-    /* inputs (DISPLAY): qemu_pci_connect_input(bus, model) */
+    {"input", LIST(inputs), NULL, kind_input},
     {"serial", LIST(serials), NULL, kind_serial},
     /* iommu, vsock, memory devices, crypto: out of scope; panic pvpanic-pci is not in 9.0 */
 };
