@@ -71,8 +71,9 @@ check_chrs(const SvDomainDef *def, GError **error)
         for (guint i = 0; i < lists[l]->len; i++) {
             const SvDomainChrDef *c = lists[l]->pdata[i];
 
-            /* Spice graphics are not supported yet, so spicevmc never has its server. */
-            if (c->source.type == SV_DOMAIN_CHR_TYPE_SPICEVMC) {
+            /* spicevmc needs its server: spice graphics. */
+            if (c->source.type == SV_DOMAIN_CHR_TYPE_SPICEVMC &&
+                !sv_domain_def_find_graphics(def, SV_DOMAIN_GRAPHICS_SPICE)) {
                 sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                              "chardev 'spicevmc' not supported without spice graphics");
                 return FALSE;
@@ -217,9 +218,7 @@ add_virtio_serial_controller(SvDomainDef *def, guint index)
 
     if (has_controller(def, SV_DOMAIN_CONTROLLER_VIRTIO_SERIAL, index))
         return;
-    c = g_new0(SvDomainControllerDef, 1);
-    c->type = SV_DOMAIN_CONTROLLER_VIRTIO_SERIAL;
-    c->index = index;
+    c = sv_domain_controller_def_new(SV_DOMAIN_CONTROLLER_VIRTIO_SERIAL, index, NULL);
     g_ptr_array_add(def->controllers, c);
 }
 
