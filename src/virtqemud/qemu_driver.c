@@ -430,13 +430,12 @@ start_probe_done(QemuCaps *caps, const GError *error, gpointer data)
 
 /* ---------------------------------------------------------------- daemon glue */
 
-/* KEY_min and KEY_max, qemu.conf's keys and limits (remote_display_port: vnc and spice
- * autoports, from 5900; websocket_port: vnc websockets, from 5700). */
+/* A port range from its qemu.conf keys kmin and kmax, and their limits (remote_display_port:
+ * vnc and spice autoports, from 5900; websocket_port: vnc websockets, from 5700). */
 static QemuPorts *
-ports_load(SvConfFile *conf, const char *key, guint lowest, const char *name, GError **error)
+ports_load(SvConfFile *conf, const char *kmin, const char *kmax, guint lowest, const char *name,
+           GError **error)
 {
-    g_autofree char *kmin = g_strconcat(key, "_min", NULL);
-    g_autofree char *kmax = g_strconcat(key, "_max", NULL);
     guint min = lowest, max = 65535;
 
     if (!sv_conf_file_get_uint(conf, kmin, &min, error) ||
@@ -505,10 +504,10 @@ qemu_init(SvDaemon *d, GError **error)
             return FALSE;
         }
     }
-    display_ports = ports_load(sv_daemon_get_config(d), "remote_display_port", 5900, "display",
-                               error);
-    websocket_ports = display_ports ? ports_load(sv_daemon_get_config(d), "websocket_port", 5700,
-                                                 "websocket", error)
+    display_ports = ports_load(sv_daemon_get_config(d), "remote_display_port_min",
+                               "remote_display_port_max", 5900, "display", error);
+    websocket_ports = display_ports ? ports_load(sv_daemon_get_config(d), "websocket_port_min",
+                                                 "websocket_port_max", 5700, "websocket", error)
                                     : NULL;
     if (!websocket_ports)
         return FALSE;
