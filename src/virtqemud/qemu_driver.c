@@ -470,6 +470,54 @@ caps_new(const char *emulator, const char *cache, QemuSecurity *security)
     return caps;
 }
 
+/* The shared domain driver's facts for virtqemud. */
+static void
+domains_init(QemuDriver *driver, SvDaemon *d)
+{
+    driver->domains = (SvDomainDriver){
+        .prefix = "qemu",
+        .from = SV_FROM_QEMU,
+        .lookup_style = SV_LOOKUP_STYLE_QEMU,
+        .server = sv_daemon_get_server(d),
+        .connect = &qemu_connect,
+        .list = driver->list,
+        .store = driver->store,
+        .check_def = qemu_check_def,
+        .undefine_extras = qemu_undefine_extras,
+        .defs_ready = qemu_defs_ready,
+        .wait_defs_ready = qemu_wait_defs_ready,
+        .cpu_time = qemu_process_cpu_time,
+        .run_facts = &qemu_run_facts,
+        .hold = sv_daemon_hold,
+        .holder = d,
+        .data = &driver->process,
+    };
+}
+
+/* virtqemud.conf's emulator list and port ranges, checked. */
+static gboolean
+load_emulators_and_ports(SvConfFile *conf, char **emulator, GStrv *allowed,
+                         QemuPorts **display_ports, QemuPorts **websocket_ports, GError **error)
+{
+    if (!sv_conf_file_get_string(conf, "emulator", emulator, error) ||
+        !sv_conf_file_get_strv(conf, "allowed_emulators", allowed, error))
+        return FALSE;
+    for (char **a = *allowed; a && *a; a++) {
+        if (!g_path_is_absolute(*a)) {
+            sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED,
+                         "allowed_emulators: '%s' is not an absolute path", *a);
+            return FALSE;
+        }
+    }
+    *display_ports = ports_load(conf, "remote_display_port_min", "remote_display_port_max",
+                                5900, "display", error);
+    *websocket_ports = *display_ports ? ports_load(conf, "websocket_port_min",
+                                                   "websocket_port_max", 5700, "websocket",
+                                                   error)
+                                      : NULL;
+    return *websocket_ports != NULL;
+}
+
 static gboolean
 qemu_init(SvDaemon *d, GError **error)
 {
@@ -494,22 +542,8 @@ qemu_init(SvDaemon *d, GError **error)
         .domain_get_xml_desc = domain_get_xml_desc,
     };
 
-    if (!sv_conf_file_get_string(sv_daemon_get_config(d), "emulator", &emulator, error) ||
-        !sv_conf_file_get_strv(sv_daemon_get_config(d), "allowed_emulators", &allowed, error))
-        return FALSE;
-    for (char **a = allowed; a && *a; a++) {
-        if (!g_path_is_absolute(*a)) {
-            sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED,
-                         "allowed_emulators: '%s' is not an absolute path", *a);
-            return FALSE;
-        }
-    }
-    display_ports = ports_load(sv_daemon_get_config(d), "remote_display_port_min",
-                               "remote_display_port_max", 5900, "display", error);
-    websocket_ports = display_ports ? ports_load(sv_daemon_get_config(d), "websocket_port_min",
-                                                 "websocket_port_max", 5700, "websocket", error)
-                                    : NULL;
-    if (!websocket_ports)
+    if (!load_emulators_and_ports(sv_daemon_get_config(d), &emulator, &allowed, &display_ports,
+                                  &websocket_ports, error))
         return FALSE;
     security = qemu_security_new(sv_daemon_get_config(d), lib_dir, error);
     if (!security || !sv_kill_timeouts_load(sv_daemon_get_config(d), &timeouts, error))
@@ -523,24 +557,7 @@ qemu_init(SvDaemon *d, GError **error)
     config_dir = sv_daemon_path(d, "/etc/libvirt/qemu");
     driver->list = sv_domain_list_new();
     driver->store = sv_domain_store_new(config_dir);
-    driver->domains = (SvDomainDriver){
-        .prefix = "qemu",
-        .from = SV_FROM_QEMU,
-        .lookup_style = SV_LOOKUP_STYLE_QEMU,
-        .server = sv_daemon_get_server(d),
-        .connect = &qemu_connect,
-        .list = driver->list,
-        .store = driver->store,
-        .check_def = qemu_check_def,
-        .undefine_extras = qemu_undefine_extras,
-        .defs_ready = qemu_defs_ready,
-        .wait_defs_ready = qemu_wait_defs_ready,
-        .cpu_time = qemu_process_cpu_time,
-        .run_facts = &qemu_run_facts,
-        .hold = sv_daemon_hold,
-        .holder = d,
-        .data = &driver->process,
-    };
+    domains_init(driver, d);
     driver->process.timeouts = timeouts;
     driver->security = g_steal_pointer(&security);
     driver->process.security = driver->security;
