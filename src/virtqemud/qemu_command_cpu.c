@@ -138,24 +138,23 @@ check_memory_backing(const SvDomainDef *def, GError **error)
     return TRUE;
 }
 
-/* What the guest's cgroup and CPU affinity would carry: not done yet, so refused at start
- * rather than dropped. */
+/* The guest's cgroup (qemu_cgroup.c) carries shares, <memtune> and <blkiotune>. What
+ * libvirt applies per thread (vCPU and emulator cgroups, CPU affinity) is not done yet:
+ * refused at start rather than dropped. */
 static gboolean
 check_tuning(const SvDomainDef *def, GError **error)
 {
     const SvDomainCputuneDef *ct = &def->cputune;
-    const SvDomainMemtuneDef *mt = &def->memtune;
     const char *what = NULL;
 
-    if (ct->shares_specified || ct->period || ct->quota || ct->emulator_period ||
-        ct->emulator_quota || ct->vcpupins->len || ct->emulatorpin)
-        what = "<cputune> for QEMU guests";
-    else if (mt->hard_limit < SV_DOMAIN_MEMORY_UNLIMITED ||
-             mt->soft_limit < SV_DOMAIN_MEMORY_UNLIMITED ||
-             mt->swap_hard_limit < SV_DOMAIN_MEMORY_UNLIMITED)
-        what = "<memtune> for QEMU guests";
-    else if (def->blkio_weight || def->blkio_devices->len)
-        what = "<blkiotune> for QEMU guests";
+    if (ct->period || ct->quota)
+        what = "<cputune> <period>/<quota> for QEMU guests";
+    else if (ct->emulator_period || ct->emulator_quota)
+        what = "<cputune> <emulator_period>/<emulator_quota> for QEMU guests";
+    else if (ct->vcpupins->len)
+        what = "<cputune> <vcpupin> for QEMU guests";
+    else if (ct->emulatorpin)
+        what = "<cputune> <emulatorpin> for QEMU guests";
     else if (def->vcpu_cpuset)
         what = "<vcpu cpuset=...> for QEMU guests";
     if (what)

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "qemu_status.h"
+#include "qemu_cgroup.h"
 #include "util/error.h"
 
 static void
@@ -32,6 +33,7 @@ qemu_domain_release(SvDomainObj *obj)
 
     g_clear_pointer(&qd->mon, qemu_monitor_free);
     qemu_domain_remove_files(obj);
+    qemu_cgroup_remove(qemu_ctx_of(obj), obj->def->name);
     qemu_security_label_release(qemu_ctx_of(obj)->security, qd->sec);
 }
 

@@ -20,6 +20,8 @@ typedef struct {
     char *log_dir; /* ROOT/var/log/libvirt/qemu */
     GStrv allowed_emulators; /* allowed_emulators: run besides the capabilities' emulator */
     GHashTable *consoles;    /* the open consoles (qemu_console.c) */
+    char *cgroup_root;       /* cgroup_root: where the hierarchies are mounted */
+    char *cgroup_parent;     /* cgroup_parent: every guest's cgroup is PARENT/NAME.libvirt-qemu */
 } QemuProcessContext;
 
 /* Install the lifecycle handlers (create, destroy, shutdown, ...) into h; a client that

@@ -13,6 +13,7 @@
 
 #include "domain/domain_reconnect.h"
 #include "qemu_domain.h"
+#include "qemu_cgroup.h"
 #include "qemu_status.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -248,6 +249,7 @@ gone(const char *path, SvStatus *st, SvDomainObj *obj, gpointer data)
     unlink(pid);
     unlink(monitor);
     rmdir(dir);
+    qemu_cgroup_remove(r->ctx, st->def->name);
     if (obj)
         obj->reason = SV_DOMAIN_SHUTOFF_CRASHED;
 }

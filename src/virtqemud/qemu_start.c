@@ -24,6 +24,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "qemu_cgroup.h"
 #include "qemu_alias.h"
 #include "qemu_command.h"
 #include "qemu_status.h"
@@ -398,7 +399,8 @@ start_spawn(SvDomainObj *obj)
     }
     if (argv) {
         log_command_line(qd, argv);
-        if (fork_held(obj, argv, listen_fd, sock_path, &error)) {
+        if (fork_held(obj, argv, listen_fd, sock_path, &error) &&
+            qemu_cgroup_setup(ctx, obj->def, sv_process_get_pid(qd->proc), &error)) {
             record_then_release(obj);
             return;
         }

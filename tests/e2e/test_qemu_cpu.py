@@ -1,9 +1,13 @@
 """test_qemu_cpu.py: what the golden argv tests cannot show about the CPU and memory part of a
 guest: that QEMU 7.2 runs the options libvirt 9.0 writes (a CPU model with features, a
 topology with dies, vCPUs not all online, the pc.ram backend in memfd with share=, iothread
-objects), that libvirt's define-time CPU defaults show in dumpxml, and that tuning the QEMU
-driver does not apply yet is refused at start rather than dropped. Real TCG guests (Guest A,
+objects), that libvirt's define-time CPU defaults show in dumpxml, that each guest runs in
+a cgroup of its own with its tuning, and that tuning the QEMU driver does not apply yet is
+refused at start rather than dropped. Real TCG guests (Guest A,
 guests.py)."""
+
+import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -51,13 +55,46 @@ def test_default_cpu_at_define(host):
     dom.undefine()
 
 
+def cgroup_dir(pid, controller):
+    """The v1 directory of pid's cgroup for controller (this host's cgroups are v1)."""
+    with open("/proc/%d/cgroup" % pid) as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            if controller in ctrls.split(","):
+                return Path("/sys/fs/cgroup") / controller / path.lstrip("/")
+    pytest.skip("no v1 %s hierarchy here" % controller)
+
+
+def test_guest_cgroup_and_tuning(host):
+    """QEMU runs in a cgroup of its own, PARENT/NAME.libvirt-qemu (the parent derived from
+    the daemon's --root), with <cputune> shares and <memtune> applied; it goes at stop."""
+    tuning = ("<memtune><hard_limit unit='MiB'>512</hard_limit>"
+              "<soft_limit unit='MiB'>256</soft_limit></memtune>"
+              "<cputune><shares>1234</shares></cputune>")
+    dom = host.conn.defineXML(host.xml("cpu4").replace("<vcpu>", tuning + "<vcpu>"))
+    host.start_ready(dom)
+    [pid] = qemu_processes(host.root)
+    mem = cgroup_dir(pid, "memory")
+    cpu = cgroup_dir(pid, "cpu")
+    parent = "splitvirt-" + hashlib.sha256(str(host.root).encode()).hexdigest()[:12]
+    assert mem.name == "cpu4.libvirt-qemu" and mem.parent.name == parent, mem
+    assert (mem / "memory.limit_in_bytes").read_text().strip() == str(512 << 20)
+    assert (mem / "memory.soft_limit_in_bytes").read_text().strip() == str(256 << 20)
+    assert (cpu / "cpu.shares").read_text().strip() == "1234"
+    dom.destroy()
+    host.assert_clean()
+    assert not mem.exists() and not mem.parent.exists() and not cpu.exists()
+    dom.undefine()
+
+
 @pytest.mark.parametrize("tuning, what", [
-    ("<cputune><shares>1024</shares></cputune>", "<cputune>"),
-    ("<memtune><hard_limit unit='MiB'>512</hard_limit></memtune>", "<memtune>"),
+    ("<cputune><period>100000</period><quota>50000</quota></cputune>", "<period>/<quota>"),
+    ("<cputune><vcpupin vcpu='0' cpuset='0'/></cputune>", "<vcpupin>"),
 ])
 def test_tuning_not_applied_is_refused_at_start(host, tuning, what):
     """Defined as libvirt defines it; at start, refused with a clear error rather than run
-    without it (a difference from libvirt, which applies it through the guest's cgroup)."""
+    without it (a difference from libvirt, which applies it to the guest's per-vCPU cgroups
+    and threads)."""
     dom = host.conn.defineXML(host.xml("cpu3").replace("<vcpu>", tuning + "<vcpu>"))
     with pytest.raises(libvirt.libvirtError) as e:
         dom.create()

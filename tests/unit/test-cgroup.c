@@ -114,6 +114,10 @@ test_v1_tuning(Fixture *f, gconstpointer data)
     touch(cpu, "cpu.shares", "");
     touch(mem, "memory.soft_limit_in_bytes", "");
     touch(mem, "memory.memsw.limit_in_bytes", "");
+    /* Without a weight-aware scheduler the kernel offers no weight file: a clear error. */
+    g_assert_false(sv_cgroup_set_blkio_weight(cg, 500, &error));
+    g_assert_nonnull(strstr(error->message, "no weight-aware I/O scheduler"));
+    g_clear_error(&error);
     touch(io, "blkio.bfq.weight", "");
     touch(io, "blkio.bfq.weight_device", "");
     g_assert_true(sv_cgroup_set_cpu_shares(cg, 2048, &error));

@@ -327,15 +327,25 @@ sv_cgroup_set_memory_swap_limit(SvCgroup *cg, guint64 bytes, GError **error)
                      error);
 }
 
-/* The weight file the kernel offers: the CFQ/generic one, else BFQ's. */
+/* The weight file the kernel offers: the CFQ/generic one, else BFQ's; none without a
+ * weight-aware I/O scheduler. */
 static const char *
-blkio_weight_file(SvCgroup *cg, Hierarchy *h)
+blkio_weight_file(SvCgroup *cg, Hierarchy *h, GError **error)
 {
-    const char *generic = cg->version == SV_CGROUP_V2 ? "io.weight" : "blkio.weight";
-    const char *bfq = cg->version == SV_CGROUP_V2 ? "io.bfq.weight" : "blkio.bfq.weight";
-    g_autofree char *path = g_build_filename(h->dir, generic, NULL);
+    const char *files[] = {cg->version == SV_CGROUP_V2 ? "io.weight" : "blkio.weight",
+                           cg->version == SV_CGROUP_V2 ? "io.bfq.weight" : "blkio.bfq.weight"};
 
-    return g_file_test(path, G_FILE_TEST_EXISTS) ? generic : bfq;
+    for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *path = g_build_filename(h->dir, files[i], NULL);
+
+        if (g_file_test(path, G_FILE_TEST_EXISTS))
+            return files[i];
+    }
+    sv_error_set(error, SV_FROM_CGROUP, SV_ERR_OPERATION_INVALID,
+                 "Unable to set I/O weights in '%s': the host offers neither %s nor %s (no "
+                 "weight-aware I/O scheduler such as bfq)",
+                 h->dir, files[0], files[1]);
+    return NULL;
 }
 
 gboolean
@@ -345,9 +355,8 @@ sv_cgroup_set_blkio_weight(SvCgroup *cg, guint weight, GError **error)
     const char *file;
     g_autofree char *text = NULL;
 
-    if (!h)
+    if (!h || !(file = blkio_weight_file(cg, h, error)))
         return FALSE;
-    file = blkio_weight_file(cg, h);
     text = g_str_equal(file, "io.weight") ? g_strdup_printf("default %u", weight)
                                           : g_strdup_printf("%u", weight);
     return write_file(h->dir, file, text, error);
@@ -361,8 +370,9 @@ sv_cgroup_set_blkio_device_weight(SvCgroup *cg, const char *path, guint weight,
     struct stat st;
     g_autofree char *text = NULL;
     g_autofree char *file = NULL;
+    const char *weight_file;
 
-    if (!h)
+    if (!h || !(weight_file = blkio_weight_file(cg, h, error)))
         return FALSE;
     if (stat(path, &st) < 0) {
         sv_error_set_errno(error, SV_FROM_CGROUP, errno, "Unable to stat '%s'", path);
@@ -374,7 +384,7 @@ sv_cgroup_set_blkio_device_weight(SvCgroup *cg, const char *path, guint weight,
         return FALSE;
     }
     text = g_strdup_printf("%u:%u %u", major(st.st_rdev), minor(st.st_rdev), weight);
-    file = g_strconcat(blkio_weight_file(cg, h), cg->version == SV_CGROUP_V2 ? "" : "_device",
+    file = g_strconcat(weight_file, cg->version == SV_CGROUP_V2 ? "" : "_device",
                        NULL);
     return write_file(h->dir, file, text, error);
 }
