@@ -1,5 +1,11 @@
-/* qemu_cgroup.c: a QEMU guest's own cgroup and its tuning (qemu_cgroup.h). */
+/* qemu_cgroup.c: a QEMU guest's own cgroup, its tuning and its CPU affinity (qemu_cgroup.h). */
 #include "qemu_cgroup.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+
+#include <string.h>
 
 #include "util/cgroup.h"
 #include "util/error.h"
@@ -47,13 +53,53 @@ apply_tuning(SvCgroup *cg, const SvDomainDef *def, GError **error)
     return TRUE;
 }
 
+/* libvirt's qemuProcessInitCpuAffinity for a guest with <vcpu cpuset> alone: every thread
+ * QEMU will start inherits the mask of its held process. */
+static gboolean
+set_affinity(const SvDomainDef *def, pid_t pid, GError **error)
+{
+    g_auto(GStrv) ranges = NULL;
+    cpu_set_t *set;
+    gsize size;
+    guint max = 0;
+    int rc;
+
+    if (!def->vcpu_cpuset)
+        return TRUE;
+    ranges = g_strsplit(def->vcpu_cpuset, ",", -1);
+    for (guint i = 0; ranges[i]; i++) {
+        const char *dash = strchr(ranges[i], '-');
+        max = MAX(max, (guint)strtoul(dash ? dash + 1 : ranges[i], NULL, 10));
+    }
+    set = CPU_ALLOC(max + 1);
+    size = CPU_ALLOC_SIZE(max + 1);
+    CPU_ZERO_S(size, set);
+    /* The list is canonical ("0-3,8"): parsed by the definition already. */
+    for (guint i = 0; ranges[i]; i++) {
+        const char *dash = strchr(ranges[i], '-');
+        guint lo = (guint)strtoul(ranges[i], NULL, 10);
+        guint hi = dash ? (guint)strtoul(dash + 1, NULL, 10) : lo;
+
+        for (guint cpu = lo; cpu <= hi; cpu++)
+            CPU_SET_S(cpu, size, set);
+    }
+    rc = sched_setaffinity(pid, size, set);
+    CPU_FREE(set);
+    if (rc < 0) {
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot set CPU affinity on process %d",
+                           (int)pid);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 qemu_cgroup_setup(QemuProcessContext *ctx, const SvDomainDef *def, pid_t pid, GError **error)
 {
     g_autofree char *path = cgroup_path(ctx, def->name);
     g_autoptr(SvCgroup) cg = sv_cgroup_new(ctx->cgroup_root, path, error);
 
-    if (!cg)
+    if (!cg || !set_affinity(def, pid, error))
         return FALSE;
     if (sv_cgroup_create(cg, error) && apply_tuning(cg, def, error) &&
         sv_cgroup_add_process(cg, pid, error))

@@ -7,8 +7,8 @@
 #include "conf/domain_conf.h"
 #include "qemu_process.h"
 
-/* Create the cgroup of the guest `def` describes, apply its tuning and move `pid` (QEMU,
- * still held before exec) into it. Fails with the cgroup layer's error (a controller the
+/* Give `pid` (QEMU, still held before exec) the guest's <vcpu cpuset> as its CPU affinity,
+ * create the cgroup of the guest `def` describes, apply its tuning and move `pid` into it. Fails with the cgroup layer's error (a controller the
  * host lacks, a value the kernel refuses); what was made is removed again. */
 gboolean qemu_cgroup_setup(QemuProcessContext *ctx, const SvDomainDef *def, pid_t pid,
                            GError **error);

@@ -138,9 +138,9 @@ check_memory_backing(const SvDomainDef *def, GError **error)
     return TRUE;
 }
 
-/* The guest's cgroup (qemu_cgroup.c) carries shares, <memtune> and <blkiotune>. What
- * libvirt applies per thread (vCPU and emulator cgroups, CPU affinity) is not done yet:
- * refused at start rather than dropped. */
+/* The guest's cgroup (qemu_cgroup.c) carries shares, <memtune> and <blkiotune>, and its
+ * process the <vcpu cpuset> affinity every thread inherits. What libvirt applies per thread
+ * (vCPU and emulator cgroups, pins) is not done yet: refused at start rather than dropped. */
 static gboolean
 check_tuning(const SvDomainDef *def, GError **error)
 {
@@ -155,8 +155,7 @@ check_tuning(const SvDomainDef *def, GError **error)
         what = "<cputune> <vcpupin> for QEMU guests";
     else if (ct->emulatorpin)
         what = "<cputune> <emulatorpin> for QEMU guests";
-    else if (def->vcpu_cpuset)
-        what = "<vcpu cpuset=...> for QEMU guests";
+
     if (what)
         sv_domain_error_unsupported(error, what);
     return what == NULL;

@@ -87,6 +87,19 @@ def test_guest_cgroup_and_tuning(host):
     dom.undefine()
 
 
+def test_vcpu_cpuset_is_qemu_affinity(host):
+    """<vcpu cpuset> alone: QEMU and every thread it starts run on those host CPUs."""
+    dom = host.conn.defineXML(host.xml("cpu5").replace("<vcpu>", "<vcpu cpuset='0'>"))
+    host.start_ready(dom)
+    [pid] = qemu_processes(host.root)
+    for task in Path("/proc/%d/task" % pid).iterdir():
+        status = (task / "status").read_text()
+        assert "Cpus_allowed_list:\t0\n" in status, status
+    dom.destroy()
+    dom.undefine()
+    host.assert_clean()
+
+
 @pytest.mark.parametrize("tuning, what", [
     ("<cputune><period>100000</period><quota>50000</quota></cputune>", "<period>/<quota>"),
     ("<cputune><vcpupin vcpu='0' cpuset='0'/></cputune>", "<vcpupin>"),
