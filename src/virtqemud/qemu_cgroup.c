@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/sysinfo.h>
 
 #include <string.h>
 
@@ -53,29 +54,25 @@ apply_tuning(SvCgroup *cg, const SvDomainDef *def, GError **error)
     return TRUE;
 }
 
-/* libvirt's qemuProcessInitCpuAffinity for a guest with <vcpu cpuset> alone: every thread
- * QEMU will start inherits the mask of its held process. */
+/* Set the CPU affinity of task `tid` to the canonical host CPU list `cpus` ("0-3,8"), or to
+ * every CPU the host has when NULL. */
 static gboolean
-set_affinity(const SvDomainDef *def, pid_t pid, GError **error)
+set_affinity(pid_t tid, const char *cpus, GError **error)
 {
-    g_auto(GStrv) ranges = NULL;
+    g_auto(GStrv) ranges = g_strsplit(cpus ? cpus : "", ",", -1);
+    guint max = cpus ? 0 : (guint)MAX(get_nprocs_conf(), 1) - 1;
     cpu_set_t *set;
     gsize size;
-    guint max = 0;
     int rc;
 
-    if (!def->vcpu_cpuset)
-        return TRUE;
-    ranges = g_strsplit(def->vcpu_cpuset, ",", -1);
-    for (guint i = 0; ranges[i]; i++) {
+    for (guint i = 0; cpus && ranges[i]; i++) {
         const char *dash = strchr(ranges[i], '-');
         max = MAX(max, (guint)strtoul(dash ? dash + 1 : ranges[i], NULL, 10));
     }
     set = CPU_ALLOC(max + 1);
     size = CPU_ALLOC_SIZE(max + 1);
     CPU_ZERO_S(size, set);
-    /* The list is canonical ("0-3,8"): parsed by the definition already. */
-    for (guint i = 0; ranges[i]; i++) {
+    for (guint i = 0; cpus && ranges[i]; i++) {
         const char *dash = strchr(ranges[i], '-');
         guint lo = (guint)strtoul(ranges[i], NULL, 10);
         guint hi = dash ? (guint)strtoul(dash + 1, NULL, 10) : lo;
@@ -83,11 +80,13 @@ set_affinity(const SvDomainDef *def, pid_t pid, GError **error)
         for (guint cpu = lo; cpu <= hi; cpu++)
             CPU_SET_S(cpu, size, set);
     }
-    rc = sched_setaffinity(pid, size, set);
+    for (guint cpu = 0; !cpus && cpu <= max; cpu++)
+        CPU_SET_S(cpu, size, set);
+    rc = sched_setaffinity(tid, size, set);
     CPU_FREE(set);
     if (rc < 0) {
         sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot set CPU affinity on process %d",
-                           (int)pid);
+                           (int)tid);
         return FALSE;
     }
     return TRUE;
@@ -99,7 +98,12 @@ qemu_cgroup_setup(QemuProcessContext *ctx, const SvDomainDef *def, pid_t pid, GE
     g_autofree char *path = cgroup_path(ctx, def->name);
     g_autoptr(SvCgroup) cg = sv_cgroup_new(ctx->cgroup_root, path, error);
 
-    if (!cg || !set_affinity(def, pid, error))
+    /* libvirt's initial affinity: the emulator's, else the guest's; the threads QEMU starts
+     * inherit it, and the vCPU and I/O threads get theirs once QEMU names them. */
+    const char *initial = def->cputune.emulatorpin ? def->cputune.emulatorpin
+                                                   : def->vcpu_cpuset;
+
+    if (!cg || (initial && !set_affinity(pid, initial, error)))
         return FALSE;
     if (sv_cgroup_create(cg, error) && apply_tuning(cg, def, error) &&
         sv_cgroup_add_process(cg, pid, error))
@@ -118,4 +122,30 @@ qemu_cgroup_remove(QemuProcessContext *ctx, const char *name)
 
     if (cg && !sv_cgroup_remove(cg, &error))
         g_debug("cannot remove cgroup %s: %s", path, error->message);
+}
+
+gboolean
+qemu_affinity_needed(const SvDomainDef *def)
+{
+    return def->cputune.vcpupins->len || def->cputune.emulatorpin;
+}
+
+gboolean
+qemu_affinity_pin_vcpu(const SvDomainDef *def, guint vcpu, pid_t tid, GError **error)
+{
+    const char *cpus = def->vcpu_cpuset;
+
+    for (guint i = 0; i < def->cputune.vcpupins->len; i++) {
+        const SvDomainVcpuPinDef *pin = def->cputune.vcpupins->pdata[i];
+
+        if (pin->vcpu == vcpu)
+            cpus = pin->cpuset;
+    }
+    return set_affinity(tid, cpus, error);
+}
+
+gboolean
+qemu_affinity_pin_iothread(const SvDomainDef *def, pid_t tid, GError **error)
+{
+    return set_affinity(tid, def->vcpu_cpuset, error);
 }

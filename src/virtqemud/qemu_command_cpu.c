@@ -138,9 +138,10 @@ check_memory_backing(const SvDomainDef *def, GError **error)
     return TRUE;
 }
 
-/* The guest's cgroup (qemu_cgroup.c) carries shares, <memtune> and <blkiotune>, and its
- * process the <vcpu cpuset> affinity every thread inherits. What libvirt applies per thread
- * (vCPU and emulator cgroups, pins) is not done yet: refused at start rather than dropped. */
+/* The guest's cgroup (qemu_cgroup.c) carries shares, <memtune> and <blkiotune>; CPU affinity
+ * carries <vcpu cpuset>, <vcpupin> and <emulatorpin>. What libvirt applies to per-thread
+ * cgroups (period and quota of vCPUs and emulator) is not done yet: refused at start rather
+ * than dropped. */
 static gboolean
 check_tuning(const SvDomainDef *def, GError **error)
 {
@@ -151,10 +152,6 @@ check_tuning(const SvDomainDef *def, GError **error)
         what = "<cputune> <period>/<quota> for QEMU guests";
     else if (ct->emulator_period || ct->emulator_quota)
         what = "<cputune> <emulator_period>/<emulator_quota> for QEMU guests";
-    else if (ct->vcpupins->len)
-        what = "<cputune> <vcpupin> for QEMU guests";
-    else if (ct->emulatorpin)
-        what = "<cputune> <emulatorpin> for QEMU guests";
 
     if (what)
         sv_domain_error_unsupported(error, what);

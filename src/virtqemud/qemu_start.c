@@ -197,6 +197,78 @@ learn_ptys(SvDomainObj *obj, JsonNode *ret)
     }
 }
 
+/* The last step: run the guest, unless it starts paused. */
+static void
+start_cpus(SvDomainObj *obj, QemuMonitor *mon, gpointer run)
+{
+    if (sv_domain_run_of(obj)->start_flags & SV_DOMAIN_START_PAUSED)
+        sv_domain_run_start_finished(obj);
+    else
+        qemu_monitor_command(mon, "cont", NULL, cont_done, run);
+}
+
+/* Each thread QEMU lists ("thread-id", and `index_key` naming which one) gets its CPU
+ * affinity (qemu_cgroup.h); FALSE with error when one cannot. */
+static gboolean
+pin_threads(SvDomainObj *obj, JsonNode *ret, gboolean vcpus, GError **error)
+{
+    JsonArray *a = ret && JSON_NODE_HOLDS_ARRAY(ret) ? json_node_get_array(ret) : NULL;
+
+    for (guint i = 0; a && i < json_array_get_length(a); i++) {
+        JsonObject *t = qemu_json_array_object(a, i);
+        pid_t tid;
+
+        if (!t || !json_object_has_member(t, "thread-id"))
+            continue;
+        tid = (pid_t)json_object_get_int_member(t, "thread-id");
+        if (vcpus ? !qemu_affinity_pin_vcpu(obj->def,
+                                            (guint)json_object_get_int_member(t, "cpu-index"),
+                                            tid, error)
+                  : !qemu_affinity_pin_iothread(obj->def, tid, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+threads_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run, gboolean vcpus)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+    g_autoptr(GError) local = NULL;
+
+    if (!obj || !sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
+        return;
+    if (error || !pin_threads(obj, ret, vcpus, &local)) {
+        qemu_start_failed(obj, error ? g_error_copy(error) : g_steal_pointer(&local));
+        return;
+    }
+    start_cpus(obj, mon, run);
+}
+
+static void
+iothreads_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    threads_done(mon, ret, error, run, FALSE);
+}
+
+static void
+vcpus_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    if (!error && obj && obj->def->iothreads && sv_domain_run_in_start(obj) &&
+        !sv_domain_run_of(obj)->start_error) {
+        g_autoptr(GError) local = NULL;
+
+        if (!pin_threads(obj, ret, TRUE, &local))
+            qemu_start_failed(obj, g_steal_pointer(&local));
+        else
+            qemu_monitor_command(mon, "query-iothreads", NULL, iothreads_done, run);
+        return;
+    }
+    threads_done(mon, ret, error, run, TRUE);
+}
+
 static void
 chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
@@ -209,10 +281,11 @@ chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
         return;
     }
     learn_ptys(obj, ret);
-    if (sv_domain_run_of(obj)->start_flags & SV_DOMAIN_START_PAUSED)
-        sv_domain_run_start_finished(obj);
+    /* Pinned guests: their vCPU (and I/O) threads' affinity before they run. */
+    if (qemu_affinity_needed(obj->def))
+        qemu_monitor_command(mon, "query-cpus-fast", NULL, vcpus_done, run);
     else
-        qemu_monitor_command(mon, "cont", NULL, cont_done, run);
+        start_cpus(obj, mon, run);
 }
 
 static void

@@ -7,6 +7,7 @@ refused at start rather than dropped. Real TCG guests (Guest A,
 guests.py)."""
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -100,9 +101,40 @@ def test_vcpu_cpuset_is_qemu_affinity(host):
     host.assert_clean()
 
 
+def thread_affinity(pid):
+    """{thread name: allowed CPU list} of a QEMU run with debug-threads=on."""
+    out = {}
+    for task in Path("/proc/%d/task" % pid).iterdir():
+        fields = dict(line.split(":\t", 1) for line in (task / "status").read_text().splitlines()
+                      if ":\t" in line)
+        out.setdefault(fields["Name"], set()).add(fields["Cpus_allowed_list"])
+    return out
+
+
+def test_vcpupin_and_emulatorpin(host):
+    """<vcpupin> for vCPU 1 and <emulatorpin>: QEMU's threads, as it names them, get the
+    affinity libvirt gives them; vCPU 0 without a pin gets the guest's <vcpu cpuset>."""
+    if os.cpu_count() < 2:
+        pytest.skip("needs two host CPUs")
+    tuning = ("<iothreads>1</iothreads><cputune><vcpupin vcpu='1' cpuset='1'/>"
+              "<emulatorpin cpuset='1'/></cputune>")
+    xml = host.xml("cpu6").replace("<vcpu>1</vcpu>", tuning + "<vcpu cpuset='0'>2</vcpu>")
+    dom = host.conn.defineXML(xml)
+    host.start_ready(dom)
+    [pid] = qemu_processes(host.root)
+    threads = thread_affinity(pid)
+    assert threads["CPU 0/TCG"] == {"0"}, threads
+    assert threads["CPU 1/TCG"] == {"1"}, threads
+    assert threads["IO iothread1"] == {"0"}, threads
+    assert threads["qemu-system-x86"] == {"1"}, threads
+    dom.destroy()
+    dom.undefine()
+    host.assert_clean()
+
+
 @pytest.mark.parametrize("tuning, what", [
     ("<cputune><period>100000</period><quota>50000</quota></cputune>", "<period>/<quota>"),
-    ("<cputune><vcpupin vcpu='0' cpuset='0'/></cputune>", "<vcpupin>"),
+    ("<cputune><emulator_period>100000</emulator_period></cputune>", "<emulator_period>"),
 ])
 def test_tuning_not_applied_is_refused_at_start(host, tuning, what):
     """Defined as libvirt defines it; at start, refused with a clear error rather than run
