@@ -41,6 +41,7 @@ def test_cpu_memory_options_run_under_qemu(host):
                  "memory-backend=pc.ram", "-overcommit mem-lock=off"):
         assert part in cmd, (part, cmd)
     assert "<vcpu placement='static' current='1'>2</vcpu>" in dom.XMLDesc(0)
+    assert dom.info()[3] == 1  # virDomainGetInfo counts the online vCPUs, as libvirt
     dom.destroy()
     dom.undefine()
     host.assert_clean()
