@@ -124,10 +124,74 @@ qemu_cgroup_remove(QemuProcessContext *ctx, const char *name)
         g_debug("cannot remove cgroup %s: %s", path, error->message);
 }
 
-gboolean
-qemu_affinity_needed(const SvDomainDef *def)
+static gboolean
+needs_thread_cgroups(const SvDomainDef *def)
 {
-    return def->cputune.vcpupins->len || def->cputune.emulatorpin;
+    const SvDomainCputuneDef *ct = &def->cputune;
+
+    return ct->period || ct->quota || ct->emulator_period || ct->emulator_quota;
+}
+
+gboolean
+qemu_threads_need_setup(const SvDomainDef *def)
+{
+    return def->cputune.vcpupins->len || def->cputune.emulatorpin || needs_thread_cgroups(def);
+}
+
+/* The guest's cgroup again, for its per-thread children. */
+static SvCgroup *
+guest_cgroup(QemuProcessContext *ctx, const SvDomainDef *def, GError **error)
+{
+    g_autofree char *path = cgroup_path(ctx, def->name);
+
+    return sv_cgroup_new(ctx->cgroup_root, path, error);
+}
+
+gboolean
+qemu_threads_place_emulator(QemuProcessContext *ctx, const SvDomainDef *def, pid_t pid,
+                            GError **error)
+{
+    const SvDomainCputuneDef *ct = &def->cputune;
+    g_autoptr(SvCgroup) cg = NULL;
+    g_autofree char *tasks = g_strdup_printf("/proc/%d/task", (int)pid);
+    g_autoptr(GDir) dir = NULL;
+    const char *tid;
+
+    if (!needs_thread_cgroups(def))
+        return TRUE;
+    if (!(cg = guest_cgroup(ctx, def, error)))
+        return FALSE;
+    /* Every thread first, as libvirt: the vCPU and I/O threads move on from there. */
+    if (!(dir = g_dir_open(tasks, 0, NULL))) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "cannot list %s", tasks);
+        return FALSE;
+    }
+    while ((tid = g_dir_read_name(dir))) {
+        if (!sv_cgroup_cpu_child_add_thread(cg, "emulator", atoi(tid), error))
+            return FALSE;
+    }
+    return sv_cgroup_cpu_child_set_bandwidth(cg, "emulator", ct->emulator_period,
+                                             ct->emulator_quota, error);
+}
+
+gboolean
+qemu_threads_place(QemuProcessContext *ctx, const SvDomainDef *def, const char *kind,
+                   guint index, pid_t tid, GError **error)
+{
+    gboolean vcpu = g_str_equal(kind, "vcpu");
+    g_autoptr(SvCgroup) cg = NULL;
+    g_autofree char *child = g_strdup_printf("%s%u", kind, index);
+
+    if (!(vcpu ? qemu_affinity_pin_vcpu(def, index, tid, error)
+               : qemu_affinity_pin_iothread(def, tid, error)))
+        return FALSE;
+    if (!needs_thread_cgroups(def))
+        return TRUE;
+    if (!(cg = guest_cgroup(ctx, def, error)) ||
+        !sv_cgroup_cpu_child_add_thread(cg, child, tid, error))
+        return FALSE;
+    return !vcpu || sv_cgroup_cpu_child_set_bandwidth(cg, child, def->cputune.period,
+                                                      def->cputune.quota, error);
 }
 
 gboolean

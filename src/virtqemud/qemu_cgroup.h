@@ -21,6 +21,16 @@ void qemu_cgroup_remove(QemuProcessContext *ctx, const char *name);
  * libvirt's qemuProcessSetupVcpus/IOThreads: whether the guest needs it (pins), then each
  * vCPU thread gets its <vcpupin>, else <vcpu cpuset>, else every host CPU; each I/O thread
  * <vcpu cpuset> or every host CPU. */
-gboolean qemu_affinity_needed(const SvDomainDef *def);
+gboolean qemu_threads_need_setup(const SvDomainDef *def);
 gboolean qemu_affinity_pin_vcpu(const SvDomainDef *def, guint vcpu, pid_t tid, GError **error);
 gboolean qemu_affinity_pin_iothread(const SvDomainDef *def, pid_t tid, GError **error);
+
+/* libvirt's per-thread cgroups for <cputune> period and quota (util/cgroup.h, v1): every
+ * thread of QEMU `pid` into "emulator" (with emulator_period/quota), then, as QEMU names
+ * them, each vCPU or I/O thread (`kind` "vcpu" or "iothread", `index` its number) gets its
+ * affinity above and moves into KIND+INDEX (vCPUs with period/quota). Nothing but the
+ * affinity when the guest sets no bandwidth. */
+gboolean qemu_threads_place_emulator(QemuProcessContext *ctx, const SvDomainDef *def, pid_t pid,
+                                     GError **error);
+gboolean qemu_threads_place(QemuProcessContext *ctx, const SvDomainDef *def, const char *kind,
+                            guint index, pid_t tid, GError **error);

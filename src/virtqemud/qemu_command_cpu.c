@@ -138,26 +138,6 @@ check_memory_backing(const SvDomainDef *def, GError **error)
     return TRUE;
 }
 
-/* The guest's cgroup (qemu_cgroup.c) carries shares, <memtune> and <blkiotune>; CPU affinity
- * carries <vcpu cpuset>, <vcpupin> and <emulatorpin>. What libvirt applies to per-thread
- * cgroups (period and quota of vCPUs and emulator) is not done yet: refused at start rather
- * than dropped. */
-static gboolean
-check_tuning(const SvDomainDef *def, GError **error)
-{
-    const SvDomainCputuneDef *ct = &def->cputune;
-    const char *what = NULL;
-
-    if (ct->period || ct->quota)
-        what = "<cputune> <period>/<quota> for QEMU guests";
-    else if (ct->emulator_period || ct->emulator_quota)
-        what = "<cputune> <emulator_period>/<emulator_quota> for QEMU guests";
-
-    if (what)
-        sv_domain_error_unsupported(error, what);
-    return what == NULL;
-}
-
 gboolean
 qemu_cpu_check_start(const SvDomainDef *def, QemuCaps *caps, GError **error)
 {
@@ -187,7 +167,7 @@ qemu_cpu_check_start(const SvDomainDef *def, QemuCaps *caps, GError **error)
             return FALSE;
         }
     }
-    return check_memory_backing(def, error) && check_tuning(def, error);
+    return check_memory_backing(def, error);
 }
 
 /* ---- the command line --------------------------------------------------------------------- */

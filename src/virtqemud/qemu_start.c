@@ -207,8 +207,8 @@ start_cpus(SvDomainObj *obj, QemuMonitor *mon, gpointer run)
         qemu_monitor_command(mon, "cont", NULL, cont_done, run);
 }
 
-/* Each thread QEMU lists ("thread-id", and `index_key` naming which one) gets its CPU
- * affinity (qemu_cgroup.h); FALSE with error when one cannot. */
+/* Each thread QEMU lists (query-cpus-fast: "cpu-index"; query-iothreads: "id"
+ * "iothreadN"; both "thread-id") gets its affinity and cgroup (qemu_cgroup.h). */
 static gboolean
 pin_threads(SvDomainObj *obj, JsonNode *ret, gboolean vcpus, GError **error)
 {
@@ -216,15 +216,19 @@ pin_threads(SvDomainObj *obj, JsonNode *ret, gboolean vcpus, GError **error)
 
     for (guint i = 0; a && i < json_array_get_length(a); i++) {
         JsonObject *t = qemu_json_array_object(a, i);
-        pid_t tid;
+        const char *id = t ? qemu_json_string(t, "id") : NULL;
+        guint index;
 
         if (!t || !json_object_has_member(t, "thread-id"))
             continue;
-        tid = (pid_t)json_object_get_int_member(t, "thread-id");
-        if (vcpus ? !qemu_affinity_pin_vcpu(obj->def,
-                                            (guint)json_object_get_int_member(t, "cpu-index"),
-                                            tid, error)
-                  : !qemu_affinity_pin_iothread(obj->def, tid, error))
+        if (vcpus)
+            index = (guint)json_object_get_int_member(t, "cpu-index");
+        else if (id && g_str_has_prefix(id, "iothread"))
+            index = (guint)g_ascii_strtoull(id + 8, NULL, 10);
+        else
+            continue;
+        if (!qemu_threads_place(qemu_ctx_of(obj), obj->def, vcpus ? "vcpu" : "iothread", index,
+                                (pid_t)json_object_get_int_member(t, "thread-id"), error))
             return FALSE;
     }
     return TRUE;
@@ -281,11 +285,20 @@ chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
         return;
     }
     learn_ptys(obj, ret);
-    /* Pinned guests: their vCPU (and I/O) threads' affinity before they run. */
-    if (qemu_affinity_needed(obj->def))
+    /* Pinned or bandwidth-limited guests: their threads' affinity and cgroups first. */
+    if (qemu_threads_need_setup(obj->def)) {
+        g_autoptr(GError) local = NULL;
+
+        if (!qemu_threads_place_emulator(qemu_ctx_of(obj), obj->def,
+                                         sv_process_get_pid(qemu_domain_of(obj)->proc),
+                                         &local)) {
+            qemu_start_failed(obj, g_steal_pointer(&local));
+            return;
+        }
         qemu_monitor_command(mon, "query-cpus-fast", NULL, vcpus_done, run);
-    else
+    } else {
         start_cpus(obj, mon, run);
+    }
 }
 
 static void

@@ -2,8 +2,7 @@
 guest: that QEMU 7.2 runs the options libvirt 9.0 writes (a CPU model with features, a
 topology with dies, vCPUs not all online, the pc.ram backend in memfd with share=, iothread
 objects), that libvirt's define-time CPU defaults show in dumpxml, that each guest runs in
-a cgroup of its own with its tuning, and that tuning the QEMU driver does not apply yet is
-refused at start rather than dropped. Real TCG guests (Guest A,
+a cgroup of its own with its tuning (per-thread cgroups and CPU affinity included). Real TCG guests (Guest A,
 guests.py)."""
 
 import hashlib
@@ -14,7 +13,6 @@ import pytest
 
 from guests import libvirt, qemu_processes
 
-ERR_CONFIG_UNSUPPORTED, FROM_DOMAIN = 67, 20
 
 CPU_PART = (
     "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>"
@@ -133,21 +131,31 @@ def test_vcpupin_and_emulatorpin(host):
     host.assert_clean()
 
 
-@pytest.mark.parametrize("tuning, what", [
-    ("<cputune><period>100000</period><quota>50000</quota></cputune>", "<period>/<quota>"),
-    ("<cputune><emulator_period>100000</emulator_period></cputune>", "<emulator_period>"),
-])
-def test_tuning_not_applied_is_refused_at_start(host, tuning, what):
-    """Defined as libvirt defines it; at start, refused with a clear error rather than run
-    without it (a difference from libvirt, which applies it to the guest's per-vCPU cgroups
-    and threads)."""
-    dom = host.conn.defineXML(host.xml("cpu3").replace("<vcpu>", tuning + "<vcpu>"))
-    with pytest.raises(libvirt.libvirtError) as e:
-        dom.create()
-    err = e.value
-    assert (err.get_error_code(), err.get_error_domain()) == (ERR_CONFIG_UNSUPPORTED,
-                                                              FROM_DOMAIN)
-    assert what in err.get_error_message()
-    assert dom.isActive() == 0
-    dom.undefine()
+def test_cputune_bandwidth_in_thread_cgroups(host):
+    """<cputune> period/quota: as libvirt (cgroup v1), every QEMU thread goes to the guest's
+    "emulator" cgroup with emulator_period/quota, each vCPU thread to "vcpuN" with
+    period/quota; all of it goes at stop."""
+    tuning = ("<cputune><period>100000</period><quota>50000</quota>"
+              "<emulator_period>200000</emulator_period></cputune>")
+    dom = host.conn.defineXML(host.xml("cpu7").replace("<vcpu>1</vcpu>",
+                                                       tuning + "<vcpu>2</vcpu>"))
+    host.start_ready(dom)
+    [pid] = qemu_processes(host.root)
+    guest = cgroup_dir(pid, "cpu").parent
+    if guest.name != "cpu7.libvirt-qemu":
+        guest = guest.parent
+    assert guest.name == "cpu7.libvirt-qemu", guest
+    for n in (0, 1):
+        vcpu = guest / ("vcpu%d" % n)
+        assert (vcpu / "cpu.cfs_period_us").read_text().strip() == "100000"
+        assert (vcpu / "cpu.cfs_quota_us").read_text().strip() == "50000"
+        tids = (vcpu / "tasks").read_text().split()
+        assert len(tids) == 1, tids
+        assert (Path("/proc/%d/task/%s/comm" % (pid, tids[0])).read_text().strip()
+                == "CPU %d/TCG" % n)
+    assert (guest / "emulator" / "cpu.cfs_period_us").read_text().strip() == "200000"
+    assert str(pid) in (guest / "emulator" / "tasks").read_text().split()
+    dom.destroy()
     host.assert_clean()
+    assert not guest.exists()
+    dom.undefine()

@@ -389,6 +389,45 @@ sv_cgroup_set_blkio_device_weight(SvCgroup *cg, const char *path, guint weight,
     return write_file(h->dir, file, text, error);
 }
 
+/* The cpu hierarchy's directory of child `child`, v1 only. */
+static char *
+cpu_child_dir(SvCgroup *cg, const char *child, GError **error)
+{
+    Hierarchy *h;
+
+    if (cg->version == SV_CGROUP_V2) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_OPERATION_UNSUPPORTED,
+                     "per-thread cgroups (vCPU and emulator bandwidth) need cgroup v1 here: "
+                     "cgroup v2's threaded cgroups are not supported yet");
+        return NULL;
+    }
+    h = need_controller(cg, "cpu", error);
+    return h ? g_build_filename(h->dir, child, NULL) : NULL;
+}
+
+gboolean
+sv_cgroup_cpu_child_add_thread(SvCgroup *cg, const char *child, pid_t tid, GError **error)
+{
+    g_autofree char *dir = cpu_child_dir(cg, child, error);
+    g_autofree char *text = g_strdup_printf("%d", (int)tid);
+
+    return dir && make_dir(dir, error) && write_file(dir, "tasks", text, error);
+}
+
+gboolean
+sv_cgroup_cpu_child_set_bandwidth(SvCgroup *cg, const char *child, guint64 period,
+                                  gint64 quota, GError **error)
+{
+    g_autofree char *dir = cpu_child_dir(cg, child, error);
+    g_autofree char *p = g_strdup_printf("%" G_GUINT64_FORMAT, period);
+    g_autofree char *q = g_strdup_printf("%" G_GINT64_FORMAT, quota);
+
+    if (!dir || !make_dir(dir, error))
+        return FALSE;
+    return (!period || write_file(dir, "cpu.cfs_period_us", p, error)) &&
+           (!quota || write_file(dir, "cpu.cfs_quota_us", q, error));
+}
+
 gboolean
 sv_cgroup_load_config(SvConfFile *conf, const char *root, char **out_mount_root,
                       char **out_parent, GError **error)
@@ -545,7 +584,17 @@ sv_cgroup_remove(SvCgroup *cg, GError **error)
     for (guint i = 0; i < cg->hier->len; i++) {
         Hierarchy *h = cg->hier->pdata[i];
         g_autofree char *dir = g_strdup(h->dir);
+        g_autoptr(GDir) children = g_dir_open(dir, 0, NULL);
+        const char *name;
 
+        /* Child cgroups first (a guest's per-thread ones): cgroupfs lists them as
+         * directories. */
+        while (children && (name = g_dir_read_name(children))) {
+            g_autofree char *child = g_build_filename(dir, name, NULL);
+
+            if (g_file_test(child, G_FILE_TEST_IS_DIR))
+                rmdir(child);
+        }
         if (rmdir(dir) < 0 && errno != ENOENT) {
             if (ok)
                 sv_error_set_errno(error, SV_FROM_CGROUP, errno, "Unable to remove cgroup '%s'",
