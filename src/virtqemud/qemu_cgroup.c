@@ -117,11 +117,12 @@ void
 qemu_cgroup_remove(QemuProcessContext *ctx, const char *name)
 {
     g_autofree char *path = cgroup_path(ctx, name);
-    g_autoptr(SvCgroup) cg = sv_cgroup_new(ctx->cgroup_root, path, NULL);
-    g_autoptr(GError) error = NULL;
+    SvCgroup *cg = sv_cgroup_new(ctx->cgroup_root, path, NULL);
 
-    if (cg && !sv_cgroup_remove(cg, &error))
-        g_debug("cannot remove cgroup %s: %s", path, error->message);
+    if (cg && sv_cgroup_exists(cg))
+        sv_cgroup_remove_when_empty(cg, name);
+    else
+        sv_cgroup_free(cg);
 }
 
 static gboolean

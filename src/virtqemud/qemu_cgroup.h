@@ -14,7 +14,8 @@
 gboolean qemu_cgroup_setup(QemuProcessContext *ctx, const SvDomainDef *def, pid_t pid,
                            GError **error);
 
-/* Remove the guest `name`'s cgroup once its QEMU is gone; nothing when there is none. */
+/* Once its QEMU is gone: what is left in the guest `name`'s cgroup (a process QEMU started)
+ * is killed and the cgroup removed when empty; nothing when there is none. */
 void qemu_cgroup_remove(QemuProcessContext *ctx, const char *name);
 
 /* CPU affinity of QEMU's threads once QEMU names them (query-cpus-fast, query-iothreads), as

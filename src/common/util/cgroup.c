@@ -2,6 +2,8 @@
 #include "util/cgroup.h"
 
 #include <errno.h>
+#include <glib-unix.h>
+#include <sys/pidfd.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -642,4 +644,58 @@ sv_cgroup_get_cpu_time(SvCgroup *cg)
     if (!text || !(p = strstr(text, "usage_usec ")))
         return 0;
     return g_ascii_strtoull(p + strlen("usage_usec "), NULL, 10) * 1000;
+}
+
+/* Removes a cgroup once every process in it has exited, seen through pidfds
+ * (a killed process lingers a moment, and rmdir of a busy cgroup fails). */
+typedef struct {
+    SvCgroup *cg;
+    char *name;
+    guint pending;
+} CgroupReaper;
+
+static void
+reaper_finish(CgroupReaper *r)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!sv_cgroup_remove(r->cg, &error))
+        g_warning("domain %s: cgroup %s is left behind: %s", r->name,
+                  sv_cgroup_get_path(r->cg), error ? error->message : "busy");
+    sv_cgroup_free(r->cg);
+    g_free(r->name);
+    g_free(r);
+}
+
+static gboolean
+reaper_exited(gint fd, GIOCondition cond, gpointer data)
+{
+    CgroupReaper *r = data;
+
+    (void)cond;
+    close(fd);
+    if (--r->pending == 0)
+        reaper_finish(r);
+    return G_SOURCE_REMOVE;
+}
+
+void
+sv_cgroup_remove_when_empty(SvCgroup *cg, const char *name)
+{
+    CgroupReaper *r = g_new0(CgroupReaper, 1);
+    g_autoptr(GArray) pids = NULL;
+
+    r->cg = cg;
+    r->name = g_strdup(name);
+    sv_cgroup_kill_all(cg, SIGKILL);
+    pids = sv_cgroup_get_pids(cg);
+    for (guint i = 0; pids && i < pids->len; i++) {
+        int fd = pidfd_open(g_array_index(pids, pid_t, i), 0);
+        if (fd < 0)
+            continue; /* already gone */
+        r->pending++;
+        g_unix_fd_add(fd, G_IO_IN, reaper_exited, r);
+    }
+    if (r->pending == 0)
+        reaper_finish(r);
 }

@@ -108,6 +108,12 @@ guint sv_cgroup_kill_all(SvCgroup *cg, int sig);
  * processes is (EBUSY). */
 gboolean sv_cgroup_remove(SvCgroup *cg, GError **error);
 
+/* Once the guest is gone: SIGKILL what is left in `cg` (a child QEMU or a container process
+ * left behind), then remove it when every such process has exited, seen through pidfds (a
+ * killed process lingers a moment, and rmdir of a busy cgroup fails). Takes `cg`; `name`
+ * (the guest's) is for the warning if it stays. */
+void sv_cgroup_remove_when_empty(SvCgroup *cg, const char *name);
+
 /* Whether any of the container's directories exists. */
 gboolean sv_cgroup_exists(SvCgroup *cg);
 
