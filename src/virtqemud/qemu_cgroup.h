@@ -8,9 +8,9 @@
 #include "qemu_process.h"
 
 /* Give `pid` (QEMU, still held before exec) the guest's initial CPU affinity (<emulatorpin>,
- * else <vcpu cpuset>),
- * create the cgroup of the guest `def` describes, apply its tuning and move `pid` into it. Fails with the cgroup layer's error (a controller the
- * host lacks, a value the kernel refuses); what was made is removed again. */
+ * else <vcpu cpuset>), create the cgroup of the guest `def` describes, apply its tuning and
+ * move `pid` into it. Fails with the cgroup layer's error (a controller the host lacks, a
+ * value the kernel refuses); what was made is removed again. */
 gboolean qemu_cgroup_setup(QemuProcessContext *ctx, const SvDomainDef *def, pid_t pid,
                            GError **error);
 

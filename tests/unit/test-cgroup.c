@@ -1,6 +1,6 @@
-/* test-cgroup.c: guest cgroups (util/cgroup.c) against fake v1 and v2 trees in a temporary directory
- * (plain files, so every write the code makes is recorded as one appended line), plus the
- * version string table. */
+/* test-cgroup.c: guest cgroups (util/cgroup.c) against fake v1 and v2 trees in a temporary
+ * directory (plain files, so every write the code makes is recorded as one appended line),
+ * plus the version string table. */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
