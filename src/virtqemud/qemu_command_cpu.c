@@ -172,6 +172,24 @@ qemu_cpu_check_start(const SvDomainDef *def, QemuCaps *caps, GError **error)
 
 /* ---- the command line --------------------------------------------------------------------- */
 
+/* libvirt aligns x86 guest RAM to 1 MiB at start. */
+static guint64
+aligned_kib(guint64 kib)
+{
+    return (kib + 1023) / 1024 * 1024;
+}
+
+void
+qemu_cpu_prepare_live(SvDomainDef *live)
+{
+    live->memory_kib = aligned_kib(live->memory_kib);
+    if (live->max_memory_kib)
+        live->max_memory_kib = aligned_kib(live->max_memory_kib);
+    if (!live->memballoon_model || g_str_equal(live->memballoon_model, "none") ||
+        live->current_memory_kib > live->memory_kib)
+        live->current_memory_kib = live->memory_kib;
+}
+
 static void
 build_cpu(const SvDomainDef *def, GPtrArray *argv)
 {
@@ -209,13 +227,6 @@ build_cpu(const SvDomainDef *def, GPtrArray *argv)
     /* PLATFORM: qemu_platform_cpu_flags(def, cpu) once merged */
     qemu_argv_add(argv, "-cpu");
     qemu_argv_add(argv, cpu->str);
-}
-
-/* libvirt aligns x86 guest RAM to 1 MiB at start. */
-static guint64
-aligned_kib(guint64 kib)
-{
-    return (kib + 1023) / 1024 * 1024;
 }
 
 static void

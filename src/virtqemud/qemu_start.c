@@ -27,6 +27,7 @@
 #include "qemu_cgroup.h"
 #include "qemu_alias.h"
 #include "qemu_command.h"
+#include "qemu_command_cpu.h"
 #include "qemu_status.h"
 #include "sv-config.h"
 #include "util/error.h"
@@ -529,6 +530,7 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         return FALSE;
     live = sv_domain_def_copy(obj->def);
     qemu_domain_assign_aliases(live);
+    qemu_cpu_prepare_live(live);
     sv_domain_obj_run_on_live(obj, live);
     sv_domain_list_assign_id(ctx->domains->list, obj);
     qemu_domain_begin(obj);

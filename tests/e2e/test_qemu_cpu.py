@@ -45,6 +45,25 @@ def test_cpu_memory_options_run_under_qemu(host):
     host.assert_clean()
 
 
+def test_live_memory_aligned(host):
+    """As libvirt's live XML: guest RAM aligned to 1 MiB, all of it current without a
+    balloon; the persistent definition keeps what was written."""
+    xml = host.xml("cpu8").replace("<memory unit='MiB'>32</memory>",
+                                   "<memory unit='KiB'>32001</memory>"
+                                   "<currentMemory unit='KiB'>30001</currentMemory>")
+    dom = host.conn.defineXML(xml)
+    host.start_ready(dom)
+    live = dom.XMLDesc(0)
+    assert "<memory unit='KiB'>32768</memory>" in live, live
+    assert "<currentMemory unit='KiB'>32768</currentMemory>" in live, live
+    inactive = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    assert "<memory unit='KiB'>32001</memory>" in inactive
+    assert "<currentMemory unit='KiB'>30001</currentMemory>" in inactive
+    dom.destroy()
+    dom.undefine()
+    host.assert_clean()
+
+
 def test_default_cpu_at_define(host):
     """libvirt's QEMU driver writes the machine's default CPU into a definition without one,
     with checks off (qemuDomainDefSetDefaultCPU)."""
