@@ -133,6 +133,33 @@ needs_thread_cgroups(const SvDomainDef *def)
     return ct->period || ct->quota || ct->emulator_period || ct->emulator_quota;
 }
 
+void
+qemu_cgroup_remove_unowned(QemuProcessContext *ctx, gboolean (*owned)(const char *name,
+                                                                      gpointer data),
+                           gpointer data)
+{
+    static const char *const controllers[] = {"memory", "cpu", "pids", "blkio", "freezer"};
+    g_autoptr(SvCgroup) parent = sv_cgroup_new(ctx->cgroup_root, ctx->cgroup_parent, NULL);
+    g_autoptr(GDir) dir = NULL;
+    const char *entry;
+
+    /* The guests' names are the same in every hierarchy: one that has the parent says. */
+    for (guint i = 0; parent && !dir && i < G_N_ELEMENTS(controllers); i++) {
+        const char *path = sv_cgroup_get_dir(parent, controllers[i]);
+
+        dir = path ? g_dir_open(path, 0, NULL) : NULL;
+    }
+    while (dir && (entry = g_dir_read_name(dir))) {
+        g_autofree char *name = NULL;
+
+        if (!g_str_has_suffix(entry, ".libvirt-qemu"))
+            continue;
+        name = g_strndup(entry, strlen(entry) - strlen(".libvirt-qemu"));
+        if (!owned(name, data))
+            qemu_cgroup_remove(ctx, name);
+    }
+}
+
 gboolean
 qemu_threads_need_setup(const SvDomainDef *def)
 {

@@ -18,6 +18,12 @@ gboolean qemu_cgroup_setup(QemuProcessContext *ctx, const SvDomainDef *def, pid_
  * is killed and the cgroup removed when empty; nothing when there is none. */
 void qemu_cgroup_remove(QemuProcessContext *ctx, const char *name);
 
+/* At reconnect, once no set-aside status file keeps them: the cgroups under the parent of
+ * guests `owned` does not claim (no QEMU of theirs runs), emptied and removed. */
+void qemu_cgroup_remove_unowned(QemuProcessContext *ctx,
+                                gboolean (*owned)(const char *name, gpointer data),
+                                gpointer data);
+
 /* CPU affinity of QEMU's threads once QEMU names them (query-cpus-fast, query-iothreads), as
  * libvirt's qemuProcessSetupVcpus/IOThreads: whether the guest needs it (pins), then each
  * vCPU thread gets its <vcpupin>, else <vcpu cpuset>, else every host CPU; each I/O thread

@@ -307,8 +307,18 @@ attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
 
 /* ---------------------------------------------------------------- leftovers */
 
-/* Pid files and guest directories of starts a killed daemon never recorded (their QEMU
- * never ran): no live guest owns them. */
+/* Whether a guest of that name runs (its QEMU adopted). */
+static gboolean
+guest_runs(const char *name, gpointer data)
+{
+    QemuProcessContext *ctx = data;
+    SvDomainObj *obj = sv_domain_list_find_by_name(ctx->domains->list, name);
+
+    return obj && obj->priv;
+}
+
+/* Pid files, guest directories and cgroups of guests whose QEMU is gone, or of starts a
+ * killed daemon never recorded (their QEMU never ran): no live guest owns them. */
 static void
 remove_unowned(QemuProcessContext *ctx)
 {
@@ -342,6 +352,7 @@ remove_unowned(QemuProcessContext *ctx)
         unlink(sock);
         rmdir(path); /* only if empty: anything else in it is not ours to judge */
     }
+    qemu_cgroup_remove_unowned(ctx, guest_runs, ctx);
 }
 
 /* Once every status file is read: stale labels are released, and what no live guest owns
