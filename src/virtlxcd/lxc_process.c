@@ -13,10 +13,8 @@
  * daemon restart in lxc_reconnect.c. */
 #include "lxc_domain.h"
 
-#include <glib-unix.h>
 #include <signal.h>
 #include <stddef.h>
-#include <sys/pidfd.h>
 #include <unistd.h>
 
 #include "util/error.h"
@@ -110,60 +108,6 @@ status_own(SvDomainObj *obj, SvStatusCommon *c, SvStatusOwn *own)
 
 /* ---------------------------------------------------------------- the end */
 
-/* Removes a cgroup once every process in it has exited, seen through pidfds
- * (a killed process lingers a moment, and rmdir of a busy cgroup fails). */
-typedef struct {
-    SvCgroup *cg;
-    char *name;
-    guint pending;
-} CgroupReaper;
-
-static void
-reaper_finish(CgroupReaper *r)
-{
-    g_autoptr(GError) error = NULL;
-
-    if (!sv_cgroup_remove(r->cg, &error))
-        g_warning("domain %s: cgroup %s is left behind: %s", r->name,
-                  sv_cgroup_get_path(r->cg), error ? error->message : "busy");
-    sv_cgroup_free(r->cg);
-    g_free(r->name);
-    g_free(r);
-}
-
-static gboolean
-reaper_exited(gint fd, GIOCondition cond, gpointer data)
-{
-    CgroupReaper *r = data;
-
-    (void)cond;
-    close(fd);
-    if (--r->pending == 0)
-        reaper_finish(r);
-    return G_SOURCE_REMOVE;
-}
-
-static void
-cgroup_remove_when_empty(SvCgroup *cg, const char *name)
-{
-    CgroupReaper *r = g_new0(CgroupReaper, 1);
-    g_autoptr(GArray) pids = NULL;
-
-    r->cg = cg;
-    r->name = g_strdup(name);
-    sv_cgroup_kill_all(cg, SIGKILL);
-    pids = sv_cgroup_get_pids(cg);
-    for (guint i = 0; pids && i < pids->len; i++) {
-        int fd = pidfd_open(g_array_index(pids, pid_t, i), 0);
-        if (fd < 0)
-            continue; /* already gone */
-        r->pending++;
-        g_unix_fd_add(fd, G_IO_IN, reaper_exited, r);
-    }
-    if (r->pending == 0)
-        reaper_finish(r);
-}
-
 /* The supervisor has exited: what it should have removed already goes, in case it could
  * not (it was killed): the container's processes die, then its cgroup goes. */
 static void
@@ -172,7 +116,7 @@ lxc_domain_release(SvDomainObj *obj)
     LxcDomain *ld = lxc_domain_of(obj);
 
     if (ld->cgroup && sv_cgroup_exists(ld->cgroup))
-        cgroup_remove_when_empty(g_steal_pointer(&ld->cgroup), obj->def->name);
+        sv_cgroup_remove_when_empty(g_steal_pointer(&ld->cgroup), obj->def->name);
     if (ld->socket_path)
         unlink(ld->socket_path);
 }

@@ -139,31 +139,6 @@ check_memory_backing(const SvDomainDef *def, GError **error)
     return TRUE;
 }
 
-/* What the guest's cgroup and CPU affinity would carry: not done yet, so refused at start
- * rather than dropped. */
-static gboolean
-check_tuning(const SvDomainDef *def, GError **error)
-{
-    const SvDomainCputuneDef *ct = &def->cputune;
-    const SvDomainMemtuneDef *mt = &def->memtune;
-    const char *what = NULL;
-
-    if (ct->shares_specified || ct->period || ct->quota || ct->emulator_period ||
-        ct->emulator_quota || ct->vcpupins->len || ct->emulatorpin)
-        what = "<cputune> for QEMU guests";
-    else if (mt->hard_limit < SV_DOMAIN_MEMORY_UNLIMITED ||
-             mt->soft_limit < SV_DOMAIN_MEMORY_UNLIMITED ||
-             mt->swap_hard_limit < SV_DOMAIN_MEMORY_UNLIMITED)
-        what = "<memtune> for QEMU guests";
-    else if (def->blkio_weight || def->blkio_devices->len)
-        what = "<blkiotune> for QEMU guests";
-    else if (def->vcpu_cpuset)
-        what = "<vcpu cpuset=...> for QEMU guests";
-    if (what)
-        sv_domain_error_unsupported(error, what);
-    return what == NULL;
-}
-
 gboolean
 qemu_cpu_check_start(const SvDomainDef *def, QemuCaps *caps, GError **error)
 {
@@ -193,10 +168,28 @@ qemu_cpu_check_start(const SvDomainDef *def, QemuCaps *caps, GError **error)
             return FALSE;
         }
     }
-    return check_memory_backing(def, error) && check_tuning(def, error);
+    return check_memory_backing(def, error);
 }
 
 /* ---- the command line --------------------------------------------------------------------- */
+
+/* libvirt aligns x86 guest RAM to 1 MiB at start. */
+static guint64
+aligned_kib(guint64 kib)
+{
+    return (kib + 1023) / 1024 * 1024;
+}
+
+void
+qemu_cpu_prepare_live(SvDomainDef *live)
+{
+    live->memory_kib = aligned_kib(live->memory_kib);
+    if (live->max_memory_kib)
+        live->max_memory_kib = aligned_kib(live->max_memory_kib);
+    if (!live->memballoon_model || g_str_equal(live->memballoon_model, "none") ||
+        live->current_memory_kib > live->memory_kib)
+        live->current_memory_kib = live->memory_kib;
+}
 
 static void
 build_cpu(const SvDomainDef *def, GPtrArray *argv)
@@ -240,13 +233,6 @@ build_cpu(const SvDomainDef *def, GPtrArray *argv)
     g_string_append(cpu, flags->str);
     qemu_argv_add(argv, "-cpu");
     qemu_argv_add(argv, cpu->str);
-}
-
-/* libvirt aligns x86 guest RAM to 1 MiB at start. */
-static guint64
-aligned_kib(guint64 kib)
-{
-    return (kib + 1023) / 1024 * 1024;
 }
 
 static void

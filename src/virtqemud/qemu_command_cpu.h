@@ -19,6 +19,10 @@
  * hotplug), and what splitvirt refuses here (numad placement). */
 gboolean qemu_cpu_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error);
 
+/* At start, on the live copy of the definition: guest RAM aligned as QEMU gets it (1 MiB),
+ * and without a balloon the current memory is all of it, as libvirt's live XML shows. */
+void qemu_cpu_prepare_live(SvDomainDef *live);
+
 /* At start: what this QEMU and this domain type can run (CPU model in the probe, modes that
  * need KVM, feature names), with libvirt's errors. */
 gboolean qemu_cpu_check_start(const SvDomainDef *def, QemuCaps *caps, GError **error);

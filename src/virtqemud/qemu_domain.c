@@ -13,6 +13,7 @@
 #include "qemu_command_chr.h"
 #include "qemu_display.h"
 #include "qemu_status.h"
+#include "qemu_cgroup.h"
 #include "util/error.h"
 #include "util/fd.h"
 
@@ -43,6 +44,7 @@ qemu_domain_release(SvDomainObj *obj)
     qemu_domain_remove_files(obj);
     qemu_display_release(obj->def, qemu_ctx_of(obj)->display_ports,
                          qemu_ctx_of(obj)->websocket_ports);
+    qemu_cgroup_remove(qemu_ctx_of(obj), obj->def->name);
     qemu_security_label_release(qemu_ctx_of(obj)->security, qd->sec);
 }
 

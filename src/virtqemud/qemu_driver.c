@@ -18,6 +18,7 @@
 #include "qemu_process.h"
 #include "qemu_security.h"
 #include "sv-config.h"
+#include "util/cgroup.h"
 #include "util/error.h"
 #include "util/host.h"
 
@@ -529,6 +530,8 @@ qemu_init(SvDaemon *d, GError **error)
     g_auto(GStrv) allowed = NULL;
     g_autoptr(QemuPorts) display_ports = NULL;
     g_autoptr(QemuPorts) websocket_ports = NULL;
+    g_autofree char *cgroup_root = NULL;
+    g_autofree char *cgroup_parent = NULL;
     QemuTimeouts timeouts;
     QemuDriver *driver;
     guint n;
@@ -546,7 +549,9 @@ qemu_init(SvDaemon *d, GError **error)
                                   &websocket_ports, error))
         return FALSE;
     security = qemu_security_new(sv_daemon_get_config(d), lib_dir, error);
-    if (!security || !sv_kill_timeouts_load(sv_daemon_get_config(d), &timeouts, error))
+    if (!security || !sv_kill_timeouts_load(sv_daemon_get_config(d), &timeouts, error) ||
+        !sv_cgroup_load_config(sv_daemon_get_config(d), sv_daemon_get_root(d), &cgroup_root,
+                               &cgroup_parent, error))
         return FALSE;
     /* Nothing fails from here on: the driver becomes the daemon's data (below). */
     driver = g_new0(QemuDriver, 1);
@@ -572,6 +577,8 @@ qemu_init(SvDaemon *d, GError **error)
     driver->process.allowed_emulators = g_steal_pointer(&allowed);
     driver->process.display_ports = g_steal_pointer(&display_ports);
     driver->process.websocket_ports = g_steal_pointer(&websocket_ports);
+    driver->process.cgroup_root = g_steal_pointer(&cgroup_root);
+    driver->process.cgroup_parent = g_steal_pointer(&cgroup_parent);
     n = sv_domain_store_load_all(driver->store, driver->list, NULL, NULL);
     g_debug("loaded %u domain definitions from %s", n, config_dir);
     sv_remote_common_handlers(&driver->handlers);
@@ -607,6 +614,8 @@ qemu_cleanup(SvDaemon *d)
     g_strfreev(driver->process.allowed_emulators);
     qemu_ports_free(driver->process.display_ports);
     qemu_ports_free(driver->process.websocket_ports);
+    g_free(driver->process.cgroup_root);
+    g_free(driver->process.cgroup_parent);
     qemu_caps_free(driver->caps);
     qemu_security_free(driver->security);
     g_free(driver->host_uuid);

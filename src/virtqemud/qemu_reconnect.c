@@ -15,6 +15,7 @@
 #include "qemu_display.h"
 #include "qemu_domain.h"
 #include "qemu_interface.h"
+#include "qemu_cgroup.h"
 #include "qemu_status.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -258,6 +259,7 @@ gone(const char *path, SvStatus *st, SvDomainObj *obj, gpointer data)
     unlink(pid);
     unlink(monitor);
     rmdir(dir);
+    qemu_cgroup_remove(r->ctx, st->def->name);
     if (obj)
         obj->reason = SV_DOMAIN_SHUTOFF_CRASHED;
 }
@@ -315,8 +317,18 @@ attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
 
 /* ---------------------------------------------------------------- leftovers */
 
-/* Pid files and guest directories of starts a killed daemon never recorded (their QEMU
- * never ran): no live guest owns them. */
+/* Whether a guest of that name runs (its QEMU adopted). */
+static gboolean
+guest_runs(const char *name, gpointer data)
+{
+    QemuProcessContext *ctx = data;
+    SvDomainObj *obj = sv_domain_list_find_by_name(ctx->domains->list, name);
+
+    return obj && obj->priv;
+}
+
+/* Pid files, guest directories and cgroups of guests whose QEMU is gone, or of starts a
+ * killed daemon never recorded (their QEMU never ran): no live guest owns them. */
 static void
 remove_unowned(QemuProcessContext *ctx)
 {
@@ -350,6 +362,7 @@ remove_unowned(QemuProcessContext *ctx)
         unlink(sock);
         rmdir(path); /* only if empty: anything else in it is not ours to judge */
     }
+    qemu_cgroup_remove_unowned(ctx, guest_runs, ctx);
 }
 
 /* Once every status file is read: stale labels are released, and what no live guest owns

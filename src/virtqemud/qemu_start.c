@@ -25,6 +25,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "qemu_cgroup.h"
 #include "qemu_alias.h"
 #include "qemu_command.h"
 #include "qemu_command_platform.h"
@@ -35,6 +36,7 @@
 #include "qemu_display.h"
 #include "qemu_firmware_desc.h"
 #include "qemu_disk_chain.h"
+#include "qemu_command_cpu.h"
 #include "qemu_status.h"
 #include "sv-config.h"
 #include "util/error.h"
@@ -216,6 +218,8 @@ resume_or_finish(QemuMonitor *mon, SvDomainObj *obj, gpointer run)
         qemu_monitor_command(mon, "cont", NULL, cont_done, run);
 }
 
+static void threads_then_run(QemuMonitor *mon, SvDomainObj *obj, gpointer run);
+
 /* The reply to one disk's throttling; the last one goes on with the start. */
 static void
 throttle_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run, gboolean last)
@@ -228,7 +232,7 @@ throttle_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run
     if (error)
         qemu_start_failed(obj, g_error_copy(error));
     else if (last)
-        resume_or_finish(mon, obj, run);
+        threads_then_run(mon, obj, run);
 }
 
 static void
@@ -257,7 +261,7 @@ throttle_disks(QemuMonitor *mon, SvDomainObj *obj, gpointer run)
             g_ptr_array_add(cmds, args);
     }
     if (!cmds->len) {
-        resume_or_finish(mon, obj, run);
+        threads_then_run(mon, obj, run);
         return;
     }
     for (guint i = 0; i < cmds->len; i++)
@@ -278,6 +282,91 @@ balloon_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
         qemu_start_failed(obj, g_error_copy(error));
     else
         throttle_disks(mon, obj, run);
+}
+
+/* Each thread QEMU lists (query-cpus-fast: "cpu-index"; query-iothreads: "id"
+ * "iothreadN"; both "thread-id") gets its affinity and cgroup (qemu_cgroup.h). */
+static gboolean
+pin_threads(SvDomainObj *obj, JsonNode *ret, gboolean vcpus, GError **error)
+{
+    JsonArray *a = ret && JSON_NODE_HOLDS_ARRAY(ret) ? json_node_get_array(ret) : NULL;
+
+    for (guint i = 0; a && i < json_array_get_length(a); i++) {
+        JsonObject *t = qemu_json_array_object(a, i);
+        const char *id = t ? qemu_json_string(t, "id") : NULL;
+        guint index;
+
+        if (!t || !json_object_has_member(t, "thread-id"))
+            continue;
+        if (vcpus)
+            index = (guint)json_object_get_int_member(t, "cpu-index");
+        else if (id && g_str_has_prefix(id, "iothread"))
+            index = (guint)g_ascii_strtoull(id + 8, NULL, 10);
+        else
+            continue;
+        if (!qemu_threads_place(qemu_ctx_of(obj), obj->def, vcpus ? "vcpu" : "iothread", index,
+                                (pid_t)json_object_get_int_member(t, "thread-id"), error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+threads_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run, gboolean vcpus)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+    g_autoptr(GError) local = NULL;
+
+    if (!obj || !sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
+        return;
+    if (error || !pin_threads(obj, ret, vcpus, &local)) {
+        qemu_start_failed(obj, error ? g_error_copy(error) : g_steal_pointer(&local));
+        return;
+    }
+    resume_or_finish(mon, obj, run);
+}
+
+static void
+iothreads_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    threads_done(mon, ret, error, run, FALSE);
+}
+
+static void
+vcpus_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    if (!error && obj && obj->def->iothreads && sv_domain_run_in_start(obj) &&
+        !sv_domain_run_of(obj)->start_error) {
+        g_autoptr(GError) local = NULL;
+
+        if (!pin_threads(obj, ret, TRUE, &local))
+            qemu_start_failed(obj, g_steal_pointer(&local));
+        else
+            qemu_monitor_command(mon, "query-iothreads", NULL, iothreads_done, run);
+        return;
+    }
+    threads_done(mon, ret, error, run, TRUE);
+}
+
+/* Pinned or bandwidth-limited guests: their threads' affinity and cgroups, then the guest
+ * runs. */
+static void
+threads_then_run(QemuMonitor *mon, SvDomainObj *obj, gpointer run)
+{
+    g_autoptr(GError) local = NULL;
+
+    if (!qemu_threads_need_setup(obj->def)) {
+        resume_or_finish(mon, obj, run);
+        return;
+    }
+    if (!qemu_threads_place_emulator(qemu_ctx_of(obj), obj->def,
+                                     sv_process_get_pid(qemu_domain_of(obj)->proc), &local)) {
+        qemu_start_failed(obj, g_steal_pointer(&local));
+        return;
+    }
+    qemu_monitor_command(mon, "query-cpus-fast", NULL, vcpus_done, run);
 }
 
 static void
@@ -610,7 +699,8 @@ start_spawn(SvDomainObj *obj)
     }
     if (argv) {
         log_command_line(qd, argv);
-        if (fork_held(obj, argv, listen_fd, net, chr_fds, sock_path, &error)) {
+        if (fork_held(obj, argv, listen_fd, net, chr_fds, sock_path, &error) &&
+            qemu_cgroup_setup(ctx, obj->def, sv_process_get_pid(qd->proc), &error)) {
             record_then_release(obj);
             return;
         }
@@ -659,6 +749,7 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         return FALSE;
     }
     qemu_domain_assign_aliases(live);
+    qemu_cpu_prepare_live(live);
     sv_domain_obj_run_on_live(obj, live);
     sv_domain_list_assign_id(ctx->domains->list, obj);
     qemu_domain_begin(obj);

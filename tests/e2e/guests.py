@@ -21,6 +21,7 @@ The kernel is copied into the test's root, so every QEMU of a test names the
 root on its command line and /proc tells whether one survived.
 """
 
+import hashlib
 import os
 import pty
 import select
@@ -503,8 +504,17 @@ class Host:
         con.wait_for("READY")
         return con
 
+    def cgroup_dirs(self):
+        """The daemon's cgroup parent (derived from its --root) in every hierarchy: each
+        guest's cgroup is in it, and it goes with the last one."""
+        parent = "splitvirt-" + hashlib.sha256(str(self.root).encode()).hexdigest()[:12]
+        base = Path("/sys/fs/cgroup")
+        return sorted(str(p) for p in list(base.glob("*/" + parent)) + [base / parent]
+                      if p.is_dir())
+
     def leftovers(self):
-        """What a finished test must not leave: QEMU processes, pid files, domain dirs."""
+        """What a finished test must not leave: QEMU processes, pid files, domain dirs,
+        cgroups."""
         out = []
         procs = qemu_processes(self.root)
         if procs:
@@ -513,6 +523,8 @@ class Host:
             out.append("pid files left: %r" % self.pid_files())
         if self.domain_dirs():
             out.append("domain directories left: %r" % self.domain_dirs())
+        if self.cgroup_dirs():
+            out.append("cgroups left: %r" % self.cgroup_dirs())
         return out
 
     def assert_clean(self, timeout=5.0):

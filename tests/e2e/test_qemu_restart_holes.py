@@ -7,6 +7,7 @@ Real QEMU guests (Guest A) under the test_restarts.py Host: the daemon is killed
 (SIGKILL) and started again while guests run. docs/lifecycle.md states the rules.
 """
 
+import hashlib
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ import socket
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -326,6 +328,14 @@ def plant(host, name, text, old_pid, pid):
     host.status_file(name).write_text(text)
 
 
+def guest_cgroups(root, name):
+    """The guest's cgroup (PARENT/NAME.libvirt-qemu) in every hierarchy, where it is."""
+    parent = "splitvirt-" + hashlib.sha256(str(root).encode()).hexdigest()[:12]
+    base = Path("/sys/fs/cgroup")
+    leaf = "%s/%s.libvirt-qemu" % (parent, name)
+    return sorted(str(p) for p in list(base.glob("*/" + leaf)) + [base / leaf] if p.is_dir())
+
+
 def restart_and_check_set_aside(host, name, sleeper, connected=None):
     """The daemon signals nothing, connects to nothing (a listening socket `connected`
     gets no connection), lists the guest off and sets the planted status aside."""
@@ -343,10 +353,12 @@ def restart_and_check_set_aside(host, name, sleeper, connected=None):
     # Once the administrator removes the file set aside, the next daemon clears the
     # guest's pid file and directory, which it kept while the file was there.
     assert host.pid_file(name).exists() and host.domain_dirs()
+    assert guest_cgroups(host.root, name)
     aside.unlink()
     host.kill_daemon(signal.SIGTERM)
     host.start_daemon()
     assert not host.pid_file(name).exists() and host.domain_dirs() == []
+    assert guest_cgroups(host.root, name) == []
 
 
 def is_stopped(pid):

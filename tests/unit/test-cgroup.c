@@ -1,6 +1,6 @@
-/* test-cgroup.c: guest cgroups (util/cgroup.c) against fake v1 and v2 trees in a temporary directory
- * (plain files, so every write the code makes is recorded as one appended line), plus the
- * version string table. */
+/* test-cgroup.c: guest cgroups (util/cgroup.c) against fake v1 and v2 trees in a temporary
+ * directory (plain files, so every write the code makes is recorded as one appended line),
+ * plus the version string table. */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -114,6 +114,10 @@ test_v1_tuning(Fixture *f, gconstpointer data)
     touch(cpu, "cpu.shares", "");
     touch(mem, "memory.soft_limit_in_bytes", "");
     touch(mem, "memory.memsw.limit_in_bytes", "");
+    /* Without a weight-aware scheduler the kernel offers no weight file: a clear error. */
+    g_assert_false(sv_cgroup_set_blkio_weight(cg, 500, &error));
+    g_assert_nonnull(strstr(error->message, "no weight-aware I/O scheduler"));
+    g_clear_error(&error);
     touch(io, "blkio.bfq.weight", "");
     touch(io, "blkio.bfq.weight_device", "");
     g_assert_true(sv_cgroup_set_cpu_shares(cg, 2048, &error));
@@ -135,6 +139,25 @@ test_v1_tuning(Fixture *f, gconstpointer data)
     g_free(text);
     text = slurp(io, "blkio.bfq.weight");
     g_assert_cmpstr(text, ==, "500\n");
+    g_free(text);
+
+    /* Per-thread children of the cpu hierarchy (made by mkdir in cgroupfs; here the files
+     * are made first), removed with the guest's cgroup. */
+    {
+        g_autofree char *vcpu = g_build_filename(cpu, "vcpu0", NULL);
+
+        touch(vcpu, "tasks", "");
+        touch(vcpu, "cpu.cfs_period_us", "");
+        touch(vcpu, "cpu.cfs_quota_us", "");
+        g_assert_true(sv_cgroup_cpu_child_add_thread(cg, "vcpu0", 4242, &error));
+        g_assert_true(sv_cgroup_cpu_child_set_bandwidth(cg, "vcpu0", 100000, -1, &error));
+        g_assert_no_error(error);
+        text = slurp(vcpu, "tasks");
+        g_assert_cmpstr(text, ==, "4242\n");
+        g_free(text);
+        text = slurp(vcpu, "cpu.cfs_quota_us");
+        g_assert_cmpstr(text, ==, "-1\n");
+    }
 }
 
 static void
@@ -169,6 +192,9 @@ test_v2_tuning(Fixture *f, gconstpointer data)
     g_free(text);
     text = slurp(dir, "io.weight");
     g_assert_cmpstr(text, ==, "default 500\n");
+    /* v2's threaded cgroups are not done: a clear error. */
+    g_assert_false(sv_cgroup_cpu_child_add_thread(cg, "vcpu0", 4242, &error));
+    g_assert_error(error, sv_error_quark(SV_FROM_CGROUP), SV_ERR_OPERATION_UNSUPPORTED);
 }
 
 static void

@@ -740,7 +740,8 @@ format_memory_backing(GString *buf, const SvDomainMemoryBackingDef *mb)
     if (mb->allocation != SV_DOMAIN_MEMORY_ALLOCATION_NONE || mb->allocation_threads) {
         g_string_append(inner, "    <allocation");
         if (mb->allocation != SV_DOMAIN_MEMORY_ALLOCATION_NONE)
-            sv_xml_append_attr(inner, "mode", sv_domain_memory_allocation_to_string(mb->allocation));
+            sv_xml_append_attr(inner, "mode",
+                               sv_domain_memory_allocation_to_string(mb->allocation));
         if (mb->allocation_threads)
             g_string_append_printf(inner, " threads='%u'", mb->allocation_threads);
         g_string_append(inner, "/>\n");
@@ -818,7 +819,8 @@ sv_domain_cpu_tuning_used(const SvDomainDef *def)
         return "<maxMemory>";
     if (def->blkio_weight || def->blkio_devices->len)
         return "<blkiotune>";
-    if (mt->hard_limit < SV_DOMAIN_MEMORY_UNLIMITED || mt->soft_limit < SV_DOMAIN_MEMORY_UNLIMITED ||
+    if (mt->hard_limit < SV_DOMAIN_MEMORY_UNLIMITED ||
+        mt->soft_limit < SV_DOMAIN_MEMORY_UNLIMITED ||
         mt->swap_hard_limit < SV_DOMAIN_MEMORY_UNLIMITED || mt->min_guarantee)
         return "<memtune>";
     if (mb->source || mb->access || mb->allocation || mb->allocation_threads || mb->locked)

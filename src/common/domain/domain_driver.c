@@ -552,7 +552,7 @@ get_info(SvCall *call, remote_domain_get_info_args *a, remote_domain_get_info_re
     ret->state = obj->state;
     ret->maxMem = obj->def->memory_kib;
     ret->memory = obj->def->current_memory_kib;
-    ret->nrVirtCpu = obj->def->vcpus;
+    ret->nrVirtCpu = obj->def->vcpus_current; /* the online ones, as libvirt */
     ret->cpuTime = (sv_domain_obj_is_active(obj) && drv->cpu_time) ? drv->cpu_time(drv, obj) : 0;
     return TRUE;
 }

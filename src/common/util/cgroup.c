@@ -2,6 +2,8 @@
 #include "util/cgroup.h"
 
 #include <errno.h>
+#include <glib-unix.h>
+#include <sys/pidfd.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -327,15 +329,25 @@ sv_cgroup_set_memory_swap_limit(SvCgroup *cg, guint64 bytes, GError **error)
                      error);
 }
 
-/* The weight file the kernel offers: the CFQ/generic one, else BFQ's. */
+/* The weight file the kernel offers: the CFQ/generic one, else BFQ's; none without a
+ * weight-aware I/O scheduler. */
 static const char *
-blkio_weight_file(SvCgroup *cg, Hierarchy *h)
+blkio_weight_file(SvCgroup *cg, Hierarchy *h, GError **error)
 {
-    const char *generic = cg->version == SV_CGROUP_V2 ? "io.weight" : "blkio.weight";
-    const char *bfq = cg->version == SV_CGROUP_V2 ? "io.bfq.weight" : "blkio.bfq.weight";
-    g_autofree char *path = g_build_filename(h->dir, generic, NULL);
+    const char *files[] = {cg->version == SV_CGROUP_V2 ? "io.weight" : "blkio.weight",
+                           cg->version == SV_CGROUP_V2 ? "io.bfq.weight" : "blkio.bfq.weight"};
 
-    return g_file_test(path, G_FILE_TEST_EXISTS) ? generic : bfq;
+    for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *path = g_build_filename(h->dir, files[i], NULL);
+
+        if (g_file_test(path, G_FILE_TEST_EXISTS))
+            return files[i];
+    }
+    sv_error_set(error, SV_FROM_CGROUP, SV_ERR_OPERATION_INVALID,
+                 "Unable to set I/O weights in '%s': the host offers neither %s nor %s (no "
+                 "weight-aware I/O scheduler such as bfq)",
+                 h->dir, files[0], files[1]);
+    return NULL;
 }
 
 gboolean
@@ -345,9 +357,8 @@ sv_cgroup_set_blkio_weight(SvCgroup *cg, guint weight, GError **error)
     const char *file;
     g_autofree char *text = NULL;
 
-    if (!h)
+    if (!h || !(file = blkio_weight_file(cg, h, error)))
         return FALSE;
-    file = blkio_weight_file(cg, h);
     text = g_str_equal(file, "io.weight") ? g_strdup_printf("default %u", weight)
                                           : g_strdup_printf("%u", weight);
     return write_file(h->dir, file, text, error);
@@ -361,8 +372,9 @@ sv_cgroup_set_blkio_device_weight(SvCgroup *cg, const char *path, guint weight,
     struct stat st;
     g_autofree char *text = NULL;
     g_autofree char *file = NULL;
+    const char *weight_file;
 
-    if (!h)
+    if (!h || !(weight_file = blkio_weight_file(cg, h, error)))
         return FALSE;
     if (stat(path, &st) < 0) {
         sv_error_set_errno(error, SV_FROM_CGROUP, errno, "Unable to stat '%s'", path);
@@ -374,9 +386,48 @@ sv_cgroup_set_blkio_device_weight(SvCgroup *cg, const char *path, guint weight,
         return FALSE;
     }
     text = g_strdup_printf("%u:%u %u", major(st.st_rdev), minor(st.st_rdev), weight);
-    file = g_strconcat(blkio_weight_file(cg, h), cg->version == SV_CGROUP_V2 ? "" : "_device",
+    file = g_strconcat(weight_file, cg->version == SV_CGROUP_V2 ? "" : "_device",
                        NULL);
     return write_file(h->dir, file, text, error);
+}
+
+/* The cpu hierarchy's directory of child `child`, v1 only. */
+static char *
+cpu_child_dir(SvCgroup *cg, const char *child, GError **error)
+{
+    Hierarchy *h;
+
+    if (cg->version == SV_CGROUP_V2) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_OPERATION_UNSUPPORTED,
+                     "per-thread cgroups (vCPU and emulator bandwidth) need cgroup v1 here: "
+                     "cgroup v2's threaded cgroups are not supported yet");
+        return NULL;
+    }
+    h = need_controller(cg, "cpu", error);
+    return h ? g_build_filename(h->dir, child, NULL) : NULL;
+}
+
+gboolean
+sv_cgroup_cpu_child_add_thread(SvCgroup *cg, const char *child, pid_t tid, GError **error)
+{
+    g_autofree char *dir = cpu_child_dir(cg, child, error);
+    g_autofree char *text = g_strdup_printf("%d", (int)tid);
+
+    return dir && make_dir(dir, error) && write_file(dir, "tasks", text, error);
+}
+
+gboolean
+sv_cgroup_cpu_child_set_bandwidth(SvCgroup *cg, const char *child, guint64 period,
+                                  gint64 quota, GError **error)
+{
+    g_autofree char *dir = cpu_child_dir(cg, child, error);
+    g_autofree char *p = g_strdup_printf("%" G_GUINT64_FORMAT, period);
+    g_autofree char *q = g_strdup_printf("%" G_GINT64_FORMAT, quota);
+
+    if (!dir || !make_dir(dir, error))
+        return FALSE;
+    return (!period || write_file(dir, "cpu.cfs_period_us", p, error)) &&
+           (!quota || write_file(dir, "cpu.cfs_quota_us", q, error));
 }
 
 gboolean
@@ -535,7 +586,17 @@ sv_cgroup_remove(SvCgroup *cg, GError **error)
     for (guint i = 0; i < cg->hier->len; i++) {
         Hierarchy *h = cg->hier->pdata[i];
         g_autofree char *dir = g_strdup(h->dir);
+        g_autoptr(GDir) children = g_dir_open(dir, 0, NULL);
+        const char *name;
 
+        /* Child cgroups first (a guest's per-thread ones): cgroupfs lists them as
+         * directories. */
+        while (children && (name = g_dir_read_name(children))) {
+            g_autofree char *child = g_build_filename(dir, name, NULL);
+
+            if (g_file_test(child, G_FILE_TEST_IS_DIR))
+                rmdir(child);
+        }
         if (rmdir(dir) < 0 && errno != ENOENT) {
             if (ok)
                 sv_error_set_errno(error, SV_FROM_CGROUP, errno, "Unable to remove cgroup '%s'",
@@ -583,4 +644,58 @@ sv_cgroup_get_cpu_time(SvCgroup *cg)
     if (!text || !(p = strstr(text, "usage_usec ")))
         return 0;
     return g_ascii_strtoull(p + strlen("usage_usec "), NULL, 10) * 1000;
+}
+
+/* Removes a cgroup once every process in it has exited, seen through pidfds
+ * (a killed process lingers a moment, and rmdir of a busy cgroup fails). */
+typedef struct {
+    SvCgroup *cg;
+    char *name;
+    guint pending;
+} CgroupReaper;
+
+static void
+reaper_finish(CgroupReaper *r)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!sv_cgroup_remove(r->cg, &error))
+        g_warning("domain %s: cgroup %s is left behind: %s", r->name,
+                  sv_cgroup_get_path(r->cg), error ? error->message : "busy");
+    sv_cgroup_free(r->cg);
+    g_free(r->name);
+    g_free(r);
+}
+
+static gboolean
+reaper_exited(gint fd, GIOCondition cond, gpointer data)
+{
+    CgroupReaper *r = data;
+
+    (void)cond;
+    close(fd);
+    if (--r->pending == 0)
+        reaper_finish(r);
+    return G_SOURCE_REMOVE;
+}
+
+void
+sv_cgroup_remove_when_empty(SvCgroup *cg, const char *name)
+{
+    CgroupReaper *r = g_new0(CgroupReaper, 1);
+    g_autoptr(GArray) pids = NULL;
+
+    r->cg = cg;
+    r->name = g_strdup(name);
+    sv_cgroup_kill_all(cg, SIGKILL);
+    pids = sv_cgroup_get_pids(cg);
+    for (guint i = 0; pids && i < pids->len; i++) {
+        int fd = pidfd_open(g_array_index(pids, pid_t, i), 0);
+        if (fd < 0)
+            continue; /* already gone */
+        r->pending++;
+        g_unix_fd_add(fd, G_IO_IN, reaper_exited, r);
+    }
+    if (r->pending == 0)
+        reaper_finish(r);
 }

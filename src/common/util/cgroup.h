@@ -71,6 +71,15 @@ gboolean sv_cgroup_set_blkio_weight(SvCgroup *cg, guint weight, GError **error);
 gboolean sv_cgroup_set_blkio_device_weight(SvCgroup *cg, const char *path, guint weight,
                                            GError **error);
 
+/* Per-thread cgroups, as libvirt gives a guest's vCPU and emulator threads (v1 cpu hierarchy
+ * only; v2 fails with OPERATION_UNSUPPORTED). Move thread `tid` into child cgroup `child`
+ * ("vcpu0", "emulator"), made when missing; set a child's CFS period and quota (0: leave
+ * as it is). sv_cgroup_remove() removes the children too. */
+gboolean sv_cgroup_cpu_child_add_thread(SvCgroup *cg, const char *child, pid_t tid,
+                                        GError **error);
+gboolean sv_cgroup_cpu_child_set_bandwidth(SvCgroup *cg, const char *child, guint64 period,
+                                           gint64 quota, GError **error);
+
 /* v1 devices controller: deny everything but `allowed` (NULL-terminated devices.allow lines
  * such as "c 1:3 rwm"). A no-op on v2, where device access control needs a BPF program, and
  * without the controller. */
@@ -98,6 +107,12 @@ guint sv_cgroup_kill_all(SvCgroup *cg, int sig);
  * they have become empty. A missing cgroup is not an error; one that still holds
  * processes is (EBUSY). */
 gboolean sv_cgroup_remove(SvCgroup *cg, GError **error);
+
+/* Once the guest is gone: SIGKILL what is left in `cg` (a child QEMU or a container process
+ * left behind), then remove it when every such process has exited, seen through pidfds (a
+ * killed process lingers a moment, and rmdir of a busy cgroup fails). Takes `cg`; `name`
+ * (the guest's) is for the warning if it stays. */
+void sv_cgroup_remove_when_empty(SvCgroup *cg, const char *name);
 
 /* Whether any of the container's directories exists. */
 gboolean sv_cgroup_exists(SvCgroup *cg);

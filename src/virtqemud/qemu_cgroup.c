@@ -1,0 +1,243 @@
+/* qemu_cgroup.c: a QEMU guest's own cgroup, its tuning and its CPU affinity (qemu_cgroup.h). */
+#include "qemu_cgroup.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/sysinfo.h>
+
+#include <string.h>
+
+#include "util/cgroup.h"
+#include "util/error.h"
+
+static char *
+cgroup_path(QemuProcessContext *ctx, const char *name)
+{
+    g_autofree char *leaf = g_strconcat(name, ".libvirt-qemu", NULL);
+
+    return g_build_filename(ctx->cgroup_parent, leaf, NULL);
+}
+
+/* libvirt's virDomainCgroupSetupMemtune and friends: only what the definition sets. */
+static gboolean
+apply_tuning(SvCgroup *cg, const SvDomainDef *def, GError **error)
+{
+    const SvDomainMemtuneDef *mt = &def->memtune;
+    guint64 swap = mt->swap_hard_limit;
+
+    if (def->cputune.shares_specified &&
+        !sv_cgroup_set_cpu_shares(cg, def->cputune.shares, error))
+        return FALSE;
+    if (mt->hard_limit < SV_DOMAIN_MEMORY_UNLIMITED &&
+        !sv_cgroup_set_memory_limit(cg, mt->hard_limit * 1024, error))
+        return FALSE;
+    if (mt->soft_limit < SV_DOMAIN_MEMORY_UNLIMITED &&
+        !sv_cgroup_set_memory_soft_limit(cg, mt->soft_limit * 1024, error))
+        return FALSE;
+    /* v2's swap.max is swap alone; v1's memsw is memory and swap. */
+    if (swap < SV_DOMAIN_MEMORY_UNLIMITED && sv_cgroup_get_version(cg) == SV_CGROUP_V2 &&
+        mt->hard_limit < SV_DOMAIN_MEMORY_UNLIMITED)
+        swap = swap > mt->hard_limit ? swap - mt->hard_limit : 0;
+    if (mt->swap_hard_limit < SV_DOMAIN_MEMORY_UNLIMITED &&
+        !sv_cgroup_set_memory_swap_limit(cg, swap * 1024, error))
+        return FALSE;
+    if (def->blkio_weight && !sv_cgroup_set_blkio_weight(cg, def->blkio_weight, error))
+        return FALSE;
+    for (guint i = 0; i < def->blkio_devices->len; i++) {
+        const SvDomainBlkioDeviceDef *dev = def->blkio_devices->pdata[i];
+
+        if (dev->weight &&
+            !sv_cgroup_set_blkio_device_weight(cg, dev->path, dev->weight, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* Set the CPU affinity of task `tid` to the canonical host CPU list `cpus` ("0-3,8"), or to
+ * every CPU the host has when NULL. */
+static gboolean
+set_affinity(pid_t tid, const char *cpus, GError **error)
+{
+    g_auto(GStrv) ranges = g_strsplit(cpus ? cpus : "", ",", -1);
+    guint max = cpus ? 0 : (guint)MAX(get_nprocs_conf(), 1) - 1;
+    cpu_set_t *set;
+    gsize size;
+    int rc;
+
+    for (guint i = 0; cpus && ranges[i]; i++) {
+        const char *dash = strchr(ranges[i], '-');
+        max = MAX(max, (guint)strtoul(dash ? dash + 1 : ranges[i], NULL, 10));
+    }
+    set = CPU_ALLOC(max + 1);
+    size = CPU_ALLOC_SIZE(max + 1);
+    CPU_ZERO_S(size, set);
+    for (guint i = 0; cpus && ranges[i]; i++) {
+        const char *dash = strchr(ranges[i], '-');
+        guint lo = (guint)strtoul(ranges[i], NULL, 10);
+        guint hi = dash ? (guint)strtoul(dash + 1, NULL, 10) : lo;
+
+        for (guint cpu = lo; cpu <= hi; cpu++)
+            CPU_SET_S(cpu, size, set);
+    }
+    for (guint cpu = 0; !cpus && cpu <= max; cpu++)
+        CPU_SET_S(cpu, size, set);
+    rc = sched_setaffinity(tid, size, set);
+    CPU_FREE(set);
+    if (rc < 0) {
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot set CPU affinity on process %d",
+                           (int)tid);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+qemu_cgroup_setup(QemuProcessContext *ctx, const SvDomainDef *def, pid_t pid, GError **error)
+{
+    g_autofree char *path = cgroup_path(ctx, def->name);
+    g_autoptr(SvCgroup) cg = sv_cgroup_new(ctx->cgroup_root, path, error);
+
+    /* libvirt's initial affinity: the emulator's, else the guest's; the threads QEMU starts
+     * inherit it, and the vCPU and I/O threads get theirs once QEMU names them. */
+    const char *initial = def->cputune.emulatorpin ? def->cputune.emulatorpin
+                                                   : def->vcpu_cpuset;
+
+    if (!cg || (initial && !set_affinity(pid, initial, error)))
+        return FALSE;
+    if (sv_cgroup_create(cg, error) && apply_tuning(cg, def, error) &&
+        sv_cgroup_add_process(cg, pid, error))
+        return TRUE;
+    g_prefix_error(error, "guest cgroup %s: ", path);
+    sv_cgroup_remove(cg, NULL);
+    return FALSE;
+}
+
+void
+qemu_cgroup_remove(QemuProcessContext *ctx, const char *name)
+{
+    g_autofree char *path = cgroup_path(ctx, name);
+    SvCgroup *cg = sv_cgroup_new(ctx->cgroup_root, path, NULL);
+
+    if (cg && sv_cgroup_exists(cg))
+        sv_cgroup_remove_when_empty(cg, name);
+    else
+        sv_cgroup_free(cg);
+}
+
+static gboolean
+needs_thread_cgroups(const SvDomainDef *def)
+{
+    const SvDomainCputuneDef *ct = &def->cputune;
+
+    return ct->period || ct->quota || ct->emulator_period || ct->emulator_quota;
+}
+
+void
+qemu_cgroup_remove_unowned(QemuProcessContext *ctx, gboolean (*owned)(const char *name,
+                                                                      gpointer data),
+                           gpointer data)
+{
+    static const char *const controllers[] = {"memory", "cpu", "pids", "blkio", "freezer"};
+    g_autoptr(SvCgroup) parent = sv_cgroup_new(ctx->cgroup_root, ctx->cgroup_parent, NULL);
+    g_autoptr(GDir) dir = NULL;
+    const char *entry;
+
+    /* The guests' names are the same in every hierarchy: one that has the parent says. */
+    for (guint i = 0; parent && !dir && i < G_N_ELEMENTS(controllers); i++) {
+        const char *path = sv_cgroup_get_dir(parent, controllers[i]);
+
+        dir = path ? g_dir_open(path, 0, NULL) : NULL;
+    }
+    while (dir && (entry = g_dir_read_name(dir))) {
+        g_autofree char *name = NULL;
+
+        if (!g_str_has_suffix(entry, ".libvirt-qemu"))
+            continue;
+        name = g_strndup(entry, strlen(entry) - strlen(".libvirt-qemu"));
+        if (!owned(name, data))
+            qemu_cgroup_remove(ctx, name);
+    }
+}
+
+gboolean
+qemu_threads_need_setup(const SvDomainDef *def)
+{
+    return def->cputune.vcpupins->len || def->cputune.emulatorpin || needs_thread_cgroups(def);
+}
+
+/* The guest's cgroup again, for its per-thread children. */
+static SvCgroup *
+guest_cgroup(QemuProcessContext *ctx, const SvDomainDef *def, GError **error)
+{
+    g_autofree char *path = cgroup_path(ctx, def->name);
+
+    return sv_cgroup_new(ctx->cgroup_root, path, error);
+}
+
+gboolean
+qemu_threads_place_emulator(QemuProcessContext *ctx, const SvDomainDef *def, pid_t pid,
+                            GError **error)
+{
+    const SvDomainCputuneDef *ct = &def->cputune;
+    g_autoptr(SvCgroup) cg = NULL;
+    g_autofree char *tasks = g_strdup_printf("/proc/%d/task", (int)pid);
+    g_autoptr(GDir) dir = NULL;
+    const char *tid;
+
+    if (!needs_thread_cgroups(def))
+        return TRUE;
+    if (!(cg = guest_cgroup(ctx, def, error)))
+        return FALSE;
+    /* Every thread first, as libvirt: the vCPU and I/O threads move on from there. */
+    if (!(dir = g_dir_open(tasks, 0, NULL))) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "cannot list %s", tasks);
+        return FALSE;
+    }
+    while ((tid = g_dir_read_name(dir))) {
+        if (!sv_cgroup_cpu_child_add_thread(cg, "emulator", atoi(tid), error))
+            return FALSE;
+    }
+    return sv_cgroup_cpu_child_set_bandwidth(cg, "emulator", ct->emulator_period,
+                                             ct->emulator_quota, error);
+}
+
+gboolean
+qemu_threads_place(QemuProcessContext *ctx, const SvDomainDef *def, const char *kind,
+                   guint index, pid_t tid, GError **error)
+{
+    gboolean vcpu = g_str_equal(kind, "vcpu");
+    g_autoptr(SvCgroup) cg = NULL;
+    g_autofree char *child = g_strdup_printf("%s%u", kind, index);
+
+    if (!(vcpu ? qemu_affinity_pin_vcpu(def, index, tid, error)
+               : qemu_affinity_pin_iothread(def, tid, error)))
+        return FALSE;
+    if (!needs_thread_cgroups(def))
+        return TRUE;
+    if (!(cg = guest_cgroup(ctx, def, error)) ||
+        !sv_cgroup_cpu_child_add_thread(cg, child, tid, error))
+        return FALSE;
+    return !vcpu || sv_cgroup_cpu_child_set_bandwidth(cg, child, def->cputune.period,
+                                                      def->cputune.quota, error);
+}
+
+gboolean
+qemu_affinity_pin_vcpu(const SvDomainDef *def, guint vcpu, pid_t tid, GError **error)
+{
+    const char *cpus = def->vcpu_cpuset;
+
+    for (guint i = 0; i < def->cputune.vcpupins->len; i++) {
+        const SvDomainVcpuPinDef *pin = def->cputune.vcpupins->pdata[i];
+
+        if (pin->vcpu == vcpu)
+            cpus = pin->cpuset;
+    }
+    return set_affinity(tid, cpus, error);
+}
+
+gboolean
+qemu_affinity_pin_iothread(const SvDomainDef *def, pid_t tid, GError **error)
+{
+    return set_affinity(tid, def->vcpu_cpuset, error);
+}
