@@ -92,24 +92,48 @@ set_affinity(pid_t tid, const char *cpus, GError **error)
     return TRUE;
 }
 
+static gboolean needs_thread_cgroups(const SvDomainDef *def);
+
+/* Whether the definition asks for what only a cgroup of the guest's own gives: CPU shares or
+ * bandwidth, memory or block I/O tuning. */
+static gboolean
+needs_cgroup(const SvDomainDef *def)
+{
+    const SvDomainMemtuneDef *mt = &def->memtune;
+
+    return def->cputune.shares_specified || needs_thread_cgroups(def) ||
+           mt->hard_limit < SV_DOMAIN_MEMORY_UNLIMITED ||
+           mt->soft_limit < SV_DOMAIN_MEMORY_UNLIMITED ||
+           mt->swap_hard_limit < SV_DOMAIN_MEMORY_UNLIMITED || def->blkio_weight ||
+           def->blkio_devices->len;
+}
+
 gboolean
 qemu_cgroup_setup(QemuProcessContext *ctx, const SvDomainDef *def, pid_t pid, GError **error)
 {
     g_autofree char *path = cgroup_path(ctx, def->name);
-    g_autoptr(SvCgroup) cg = sv_cgroup_new(ctx->cgroup_root, path, error);
-
+    g_autoptr(GError) local = NULL;
+    g_autoptr(SvCgroup) cg = sv_cgroup_new(ctx->cgroup_root, path, &local);
     /* libvirt's initial affinity: the emulator's, else the guest's; the threads QEMU starts
      * inherit it, and the vCPU and I/O threads get theirs once QEMU names them. */
     const char *initial = def->cputune.emulatorpin ? def->cputune.emulatorpin
                                                    : def->vcpu_cpuset;
 
-    if (!cg || (initial && !set_affinity(pid, initial, error)))
+    if (initial && !set_affinity(pid, initial, error))
         return FALSE;
-    if (sv_cgroup_create(cg, error) && apply_tuning(cg, def, error) &&
-        sv_cgroup_add_process(cg, pid, error))
+    if (cg && sv_cgroup_create(cg, &local) && apply_tuning(cg, def, &local) &&
+        sv_cgroup_add_process(cg, pid, &local))
         return TRUE;
-    g_prefix_error(error, "guest cgroup %s: ", path);
-    sv_cgroup_remove(cg, NULL);
+    if (cg)
+        sv_cgroup_remove(cg, NULL);
+    /* As libvirt where cgroups cannot be had (none mounted, a read-only hierarchy in a
+     * sandbox or a container): the guest runs in the daemon's, unless its definition asks
+     * for what only a cgroup of its own gives. */
+    if (!needs_cgroup(def)) {
+        g_debug("guest %s runs without a cgroup of its own: %s", def->name, local->message);
+        return TRUE;
+    }
+    g_propagate_prefixed_error(error, g_steal_pointer(&local), "guest cgroup %s: ", path);
     return FALSE;
 }
 
