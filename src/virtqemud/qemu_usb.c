@@ -123,7 +123,8 @@ usb_devices(SvDomainDef *def, gboolean hubs)
 static gboolean
 has_port(const SvDomainDeviceInfo *info)
 {
-    return info->addr.type == SV_DOMAIN_ADDRESS_USB && sv_domain_usb_port_is_set(info->addr.usb.port);
+    return info->addr.type == SV_DOMAIN_ADDRESS_USB &&
+           sv_domain_usb_port_is_set(info->addr.usb.port);
 }
 
 /* libvirt adds hubs of 8 ports when the devices outnumber the ports of the controllers and

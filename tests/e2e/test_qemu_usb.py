@@ -1,8 +1,9 @@
 """test_qemu_usb.py: the USB ports and hub given at define reach a real QEMU (TCG, Guest A).
 
 A pc guest whose tablet, usb-serial and two redirdevs need more than the piix3's two root
-ports gets the hub libvirt adds; QEMU refuses a -device whose USB port is not there (no hub at port 1, or
-the port taken), so the start proves the topology, which the argv goldens only spell."""
+ports gets the hub libvirt adds; QEMU refuses a -device whose USB port is not there (no hub
+at port 1, or the port taken), so the start proves the topology, which the argv goldens
+only spell."""
 
 import libvirt
 
