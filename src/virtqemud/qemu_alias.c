@@ -5,6 +5,7 @@
 #include "qemu_command_disk.h"
 #include "qemu_command_chr.h"
 #include "qemu_display.h"
+#include "qemu_usb.h"
 
 /* Set the alias of `info` when it has none. Takes the formatted name. */
 static void
@@ -112,4 +113,7 @@ qemu_domain_assign_aliases(SvDomainDef *def)
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
     qemu_display_assign_aliases(def);
+
+    /* ---- usb hubs ---- */
+    qemu_usb_assign_aliases(def);
 }

@@ -74,6 +74,20 @@ qemu_machine_is_q35(const SvDomainDef *def)
            (g_str_has_prefix(def->os.machine, "q35") || g_str_has_prefix(def->os.machine, "pc-q35"));
 }
 
+/* The QEMU bus of USB bus `bus`: "<alias>.0" of the USB controller of that index (libvirt
+ * names the controller "usb", "usb1" ...). */
+static char *
+usb_bus_name(const SvDomainDef *def, guint bus)
+{
+    for (guint i = 0; i < def->controllers->len; i++) {
+        const SvDomainControllerDef *c = def->controllers->pdata[i];
+
+        if (c->type == SV_DOMAIN_CONTROLLER_USB && c->index == bus && c->info.alias)
+            return g_strdup_printf("%s.0", c->info.alias);
+    }
+    return bus ? g_strdup_printf("usb%u.0", bus) : g_strdup("usb.0");
+}
+
 void
 qemu_props_device_info(JsonObject *o, const SvDomainDef *def, const SvDomainDeviceInfo *info)
 {
@@ -89,6 +103,12 @@ qemu_props_device_info(JsonObject *o, const SvDomainDef *def, const SvDomainDevi
         qemu_props_str(o, "addr", addr);
         if (pci->multifunction == SV_DOMAIN_SWITCH_ON)
             qemu_props_bool(o, "multifunction", TRUE);
+    } else if (info->addr.type == SV_DOMAIN_ADDRESS_USB) {
+        g_autofree char *bus = usb_bus_name(def, info->addr.usb.bus);
+
+        qemu_props_str(o, "bus", bus);
+        if (sv_domain_usb_port_is_set(info->addr.usb.port))
+            qemu_props_str(o, "port", info->addr.usb.port);
     }
     qemu_props_str(o, "id", info->alias);
     if (qemu_platform_boot_index(def, info))

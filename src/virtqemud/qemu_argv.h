@@ -29,7 +29,8 @@ void qemu_props_bool(JsonObject *o, const char *key, gboolean value);
 void qemu_props_obj(JsonObject *o, const char *key, JsonObject *value);
 
 /* The device's place and name as libvirt writes them: "bus" and "addr" for a PCI address
- * ("pci.0" or, on q35, "pcie.0" for bus 0, else "pci.N"; "0xS" or "0xS.0xF"),
+ * ("pci.0" or, on q35, "pcie.0" for bus 0, else "pci.N"; "0xS" or "0xS.0xF"), "bus" and
+ * "port" for a USB one ("usb.0", "usb1.0": the controller's alias; "1", "1.2"),
  * "multifunction", "id" (the alias) and "bootindex". Nothing for parts info lacks. */
 void qemu_props_device_info(JsonObject *o, const SvDomainDef *def,
                             const SvDomainDeviceInfo *info);

@@ -56,8 +56,9 @@ check_serial(const SvDomainChrDef *c, GError **error)
             return FALSE;
         }
     }
-    /* usb-serial needs USB placement, which this driver does not do yet. */
-    if (!g_str_equal(type, "isa-serial") && !g_str_equal(type, "pci-serial"))
+    /* usb-serial gets its USB port with the other USB devices (qemu_usb.c). */
+    if (!g_str_equal(type, "isa-serial") && !g_str_equal(type, "pci-serial") &&
+        !g_str_equal(type, "usb-serial"))
         return unsupported(error, "serial target type", type);
     return TRUE;
 }

@@ -14,6 +14,7 @@
 #include "qemu_command_net.h"
 #include "qemu_command_chr.h"
 #include "qemu_display.h"
+#include "qemu_usb.h"
 #include "util/error.h"
 
 char *
@@ -131,6 +132,7 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
 
     /* ---- disks and controllers ---- */
     qemu_command_build_controllers(def, argv);
+    qemu_usb_build_hubs(def, argv); /* usb hubs: libvirt writes them after the controllers */
     qemu_command_build_disks(def, argv);
 
     /* ---- interfaces ---- */

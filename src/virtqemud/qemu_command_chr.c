@@ -103,8 +103,9 @@ build_serial(GPtrArray *argv, const QemuChrFds *fds, const SvDomainDef *def,
     qemu_props_str(o, "chardev", chardev);
     qemu_props_str(o, "id", c->info.alias);
     qemu_props_device_info(o, def, &c->info);
-    /* The port number is the ISA serial's index; a PCI serial has none. */
-    if (g_strcmp0(c->target_type, "pci-serial") != 0)
+    /* The port number is the ISA serial's index; a PCI or USB serial has none. */
+    if (g_strcmp0(c->target_type, "pci-serial") != 0 &&
+        g_strcmp0(c->target_type, "usb-serial") != 0)
         qemu_props_int(o, "index", c->target_port);
     qemu_argv_add_json(argv, "-device", o);
 }

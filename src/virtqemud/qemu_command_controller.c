@@ -93,21 +93,8 @@ qemu_controller_def_post_parse(SvDomainDef *def, GError **error)
 gboolean
 qemu_controller_check(const SvDomainDef *def, GError **error)
 {
-    gboolean usb_none = FALSE;
-
-    for (guint i = 0; i < def->controllers->len; i++) {
-        const SvDomainControllerDef *c = def->controllers->pdata[i];
-        usb_none = usb_none ||
-                   (c->type == SV_DOMAIN_CONTROLLER_USB && g_strcmp0(c->model, "none") == 0);
-    }
-    for (guint i = 0; usb_none && i < def->disks->len; i++) {
-        if (((SvDomainDiskDef *)def->disks->pdata[i])->bus == SV_DOMAIN_DISK_BUS_USB) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "USB is disabled for this domain, but USB devices are present in the "
-                         "domain XML");
-            return FALSE;
-        }
-    }
+    /* USB disks without USB are refused where their ports are given (qemu_usb.c), after
+     * what libvirt checks first (USB inputs). */
     for (guint i = 0; i < def->controllers->len; i++) {
         const SvDomainControllerDef *c = def->controllers->pdata[i];
         gboolean virtio_scsi = c->type == SV_DOMAIN_CONTROLLER_SCSI && c->model &&

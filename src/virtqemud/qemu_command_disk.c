@@ -623,11 +623,10 @@ add_disk_bus(JsonObject *o, const SvDomainDef *def, const SvDomainDiskDef *d)
         }
         break;
     case SV_DOMAIN_DISK_BUS_USB:
-        if (d->info.addr.type == SV_DOMAIN_ADDRESS_USB) {
-            bus = g_strdup_printf("usb.%u", d->info.addr.usb.bus);
-            qemu_props_str(o, "bus", bus);
-            qemu_props_str(o, "port", d->info.addr.usb.port);
-        }
+        /* The USB port only, through the shared helper (bus "usb.0", "usb1.0"). */
+        pci.alias = NULL;
+        pci.boot_order = 0;
+        qemu_props_device_info(o, def, &pci);
         break;
     default:
         if (d->iothread) {

@@ -29,17 +29,11 @@ qemu_display_assign_aliases(SvDomainDef *def)
     }
 }
 
-/* The device's place: PCI through the shared helper, a USB port as libvirt names it. */
+/* The device's place (PCI or USB), through the shared helper. */
 static void
 props_place(JsonObject *o, const SvDomainDef *def, const SvDomainDeviceInfo *info)
 {
     qemu_props_device_info(o, def, info);
-    if (info->addr.type == SV_DOMAIN_ADDRESS_USB) {
-        g_autofree char *bus = info->addr.usb.bus ? g_strdup_printf("usb%u.0", info->addr.usb.bus)
-                                                  : g_strdup("usb.0");
-        qemu_props_str(o, "bus", bus);
-        qemu_props_str(o, "port", info->addr.usb.port);
-    }
 }
 
 static void
@@ -264,6 +258,9 @@ build_inputs(const SvDomainDef *def, GPtrArray *argv)
         if (!driver)
             continue;
         o = qemu_props_new(driver);
+        /* libvirt names a USB input before its port, a virtio one after its PCI address. */
+        if (in->bus == SV_DOMAIN_INPUT_BUS_USB)
+            qemu_props_str(o, "id", in->info.alias);
         props_place(o, def, &in->info);
         qemu_argv_add_json(argv, "-device", o);
     }
@@ -334,6 +331,7 @@ build_redirdevs(const SvDomainDef *def, GPtrArray *argv)
         qemu_argv_add(argv, "-chardev");
         qemu_argv_addf(argv, "spicevmc,id=char%s,name=usbredir", alias);
         qemu_props_str(o, "chardev", chardev);
+        qemu_props_str(o, "id", r->info.alias);
         props_place(o, def, &r->info);
         qemu_argv_add_json(argv, "-device", o);
     }

@@ -11,6 +11,7 @@
 #include "qemu_command_net.h"
 #include "qemu_command_chr.h"
 #include "qemu_display.h"
+#include "qemu_usb.h"
 
 gboolean
 qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
@@ -42,6 +43,10 @@ qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
     qemu_topo_machine_defaults(def, caps);
     if (!qemu_topo_add_implicit_controllers(def, error) ||
         !qemu_pci_assign_addresses(def, error) || !qemu_topo_check_machine(def, caps, error))
+        return FALSE;
+
+    /* ---- usb ports and hubs (after the PCI addresses, as libvirt) ---- */
+    if (!qemu_usb_check_inputs(def, error) || !qemu_usb_assign_addresses(def, error))
         return FALSE;
 
     return TRUE;

@@ -67,12 +67,6 @@ def check(ours, theirs, allowed):
 
 
 # What libvirt's QEMU driver adds at define that ours does not yet (issue 17 item 2).
-USB_NOT_YET = [
-    (r"^devices/[^/]+/address\[type=usb[^]]*\]: only in libvirt's",
-     "USB addresses are not assigned at define yet"),
-]
-HUB_NOT_YET = [(r"^devices/hub", "the USB hub libvirt adds when the root ports run out is not "
-                                 "added yet")]
 NOT_YET_DEFAULTS = []
 
 
@@ -92,7 +86,8 @@ def test_minimal_pc_guest(ref, daemons, tmp_path):
 
 # The display devices of virt-manager's desktop and server guests (spice, qxl, ich9 sound,
 # usb tablet and redirection; vnc, virtio video): what libvirt adds is there (ps2 inputs,
-# <audio>, <listen>, video sizes and primary, PCI addresses), USB addresses and hub aside.
+# <audio>, <listen>, video sizes and primary, PCI addresses, USB ports and the hub libvirt adds
+# when the piix3's two root ports run out).
 @pytest.mark.parametrize("machine,devices", [
     ("pc", "<input type='tablet' bus='usb'/>"
            "<graphics type='spice' port='-1' tlsPort='-1' autoport='yes'>"
@@ -106,7 +101,7 @@ def test_display_devices(ref, daemons, tmp_path, machine, devices):
     d = daemons.start()
     xml = minimal_xml("svparity-display", machine).replace("</devices>", devices + "</devices>")
     ours, theirs = define_both(ref, uri_for(d.sock), xml, tmp_path)
-    check(ours, theirs, USB_NOT_YET + (HUB_NOT_YET if "redirdev" in devices else []))
+    check(ours, theirs, NOT_YET_DEFAULTS)
 # ---------------------------------------------------------------- what clients write
 
 # virt-install 4.1 against libvirtd (--print-xml: nothing is created), as the issue's runs

@@ -225,6 +225,8 @@ static const Element elements[] = {
     {"@KEYMAP@", "de"},
     {"@SOCKET@", "/run/spice.sock"},
     {"@BIOS@", "/usr/share/seabios/bios.bin"},
+    /* usb ports */
+    {"@USBPORT@", "2"},
 };
 
 typedef struct {

@@ -1136,6 +1136,17 @@ void sv_domain_redirdev_def_free(gpointer redirdev);
 SvDomainGraphicsDef *sv_domain_def_find_graphics(const SvDomainDef *def,
                                                  SvDomainGraphicsType type);
 
+/* ---- usb hubs (domain_usb.c) ---- */
+/* <hub type='usb'> (usb is the only type libvirt knows): 8 more ports on a USB bus. */
+typedef struct {
+    SvDomainDeviceInfo info; /* first: see domain_device.h */
+} SvDomainHubDef;
+
+/* The ports of a <hub type='usb'>, as QEMU's usb-hub has them. */
+#define SV_DOMAIN_USB_HUB_PORTS 8
+
+void sv_domain_hub_def_free(gpointer hub);
+
 typedef struct SvDomainDef SvDomainDef;
 /* Whether console `n` of `def` stands for serial `n`, as libvirt reads an hvm guest's
  * console of target type serial: it is formatted as that serial and is no device. */
@@ -1272,6 +1283,9 @@ struct SvDomainDef {
     GPtrArray *redirdevs; /* of SvDomainRedirdevDef */
 
     /* ---- defaults, addresses and aliases ---- */
+
+    /* ---- usb hubs ---- */
+    GPtrArray *hubs; /* of SvDomainHubDef */
 };
 
 typedef enum {

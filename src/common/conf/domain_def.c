@@ -129,6 +129,9 @@ sv_domain_def_new(void)
     sv_domain_display_lists_new(def);
 
     /* ---- defaults, addresses and aliases ---- */
+
+    /* ---- usb hubs ---- */
+    def->hubs = g_ptr_array_new_with_free_func(sv_domain_hub_def_free);
     return def;
 }
 
@@ -189,6 +192,9 @@ sv_domain_def_free(SvDomainDef *def)
     sv_domain_display_lists_free(def);
 
     /* ---- defaults, addresses and aliases ---- */
+
+    /* ---- usb hubs ---- */
+    g_clear_pointer(&def->hubs, g_ptr_array_unref);
     g_free(def);
 }
 

@@ -80,6 +80,25 @@ parse_pci(const xmlNode *a, SvDomainPciAddress *pci, GError **error)
                                SV_DOMAIN_SWITCH_ON, NULL, FALSE, &pci->multifunction, error);
 }
 
+/* <address type='usb' port=>: up to SV_DOMAIN_USB_PORT_DEPTH numbers joined by dots, kept
+ * as their numbers write ("01.2" is "1.2"), as libvirt keeps them. */
+static gboolean
+parse_usb_port(const xmlNode *a, SvDomainUsbAddress *usb, GError **error)
+{
+    g_autofree char *port = sv_xml_prop(a, "port");
+    guint path[SV_DOMAIN_USB_PORT_DEPTH] = {0};
+
+    if (!port)
+        return TRUE;
+    if (!sv_domain_usb_port_parse(port, path)) {
+        sv_error_set(error, SV_FROM_DEVICE, SV_ERR_INTERNAL_ERROR,
+                     "Cannot parse <address> 'port' attribute");
+        return FALSE;
+    }
+    usb->port = sv_domain_usb_port_format(path, FALSE);
+    return TRUE;
+}
+
 static gboolean
 parse_address(const xmlNode *a, SvDomainDeviceAddress *addr, GError **error)
 {
@@ -110,8 +129,8 @@ parse_address(const xmlNode *a, SvDomainDeviceAddress *addr, GError **error)
         return prop_uint(a, "controller", G_MAXUINT, &addr->serial.controller, error) &&
                prop_uint(a, "slot", G_MAXUINT, &addr->serial.port, error);
     case SV_DOMAIN_ADDRESS_USB:
-        addr->usb.port = sv_xml_prop(a, "port");
-        return prop_uint(a, "bus", G_MAXUINT, &addr->usb.bus, error);
+        return prop_uint(a, "bus", G_MAXUINT, &addr->usb.bus, error) &&
+               parse_usb_port(a, &addr->usb, error);
     case SV_DOMAIN_ADDRESS_ISA:
         return prop_uint(a, "iobase", G_MAXUINT, &addr->isa.iobase, error) &&
                prop_uint(a, "irq", G_MAXUINT, &addr->isa.irq, error);
@@ -193,7 +212,14 @@ format_address(GString *buf, int indent, const SvDomainDeviceAddress *a)
         break;
     case SV_DOMAIN_ADDRESS_USB:
         g_string_append_printf(buf, " bus='%u'", a->usb.bus);
-        sv_xml_append_attr(buf, "port", a->usb.port);
+        if (sv_domain_usb_port_is_set(a->usb.port)) {
+            guint path[SV_DOMAIN_USB_PORT_DEPTH] = {0};
+            g_autofree char *port = NULL;
+
+            sv_domain_usb_port_parse(a->usb.port, path);
+            port = sv_domain_usb_port_format(path, TRUE);
+            sv_xml_append_attr(buf, "port", port);
+        }
         break;
     case SV_DOMAIN_ADDRESS_ISA:
         if (a->isa.iobase)
@@ -229,4 +255,46 @@ sv_domain_device_info_clear(SvDomainDeviceInfo *info)
     g_free(info->alias);
     g_free(info->addr.usb.port);
     memset(info, 0, sizeof(*info));
+}
+
+gboolean
+sv_domain_usb_port_parse(const char *port, guint *path)
+{
+    g_auto(GStrv) parts = g_strsplit(port, ".", 0);
+
+    if (!parts[0])
+        return FALSE;
+    for (guint i = 0; parts[i]; i++) {
+        guint64 n;
+
+        if (i == SV_DOMAIN_USB_PORT_DEPTH || !parts[i][0] ||
+            !g_ascii_string_to_unsigned(parts[i], 10, 0, G_MAXUINT, &n, NULL))
+            return FALSE;
+        path[i] = (guint)n;
+    }
+    return TRUE;
+}
+
+char *
+sv_domain_usb_port_format(const guint *path, gboolean stop_at_zero)
+{
+    GString *out = g_string_new(NULL);
+    guint n = 0;
+
+    /* Up to the first 0 (libvirt's writing), or up to the last number that is not 0. */
+    for (guint i = 0; i < SV_DOMAIN_USB_PORT_DEPTH; i++) {
+        if (stop_at_zero && !path[i])
+            break;
+        if (path[i])
+            n = i + 1;
+    }
+    for (guint i = 0; i < MAX(n, 1); i++)
+        g_string_append_printf(out, "%s%u", i ? "." : "", path[i]);
+    return g_string_free(out, FALSE);
+}
+
+gboolean
+sv_domain_usb_port_is_set(const char *port)
+{
+    return port && port[0] && port[0] != '0';
 }

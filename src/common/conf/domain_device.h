@@ -48,9 +48,15 @@ typedef struct {
     guint port;
 } SvDomainSerialAddress;
 
+/* How deep a USB port path goes: a root port and hubs below it (libvirt's limit). */
+#define SV_DOMAIN_USB_PORT_DEPTH 4
+
 typedef struct {
     guint bus;
-    char *port; /* "1", "1.2" ... (hub path), NULL when absent */
+    /* "1", "1.2" ... (the root port, then the port of each hub below), NULL when absent.
+     * Parsed ports are kept as their numbers ("01" is "1"); a path whose first number is 0
+     * is no port (sv_domain_usb_port_is_set) and is written without one. */
+    char *port;
 } SvDomainUsbAddress;
 
 typedef struct {
@@ -104,3 +110,12 @@ gboolean sv_domain_alias_is_user(const char *alias);
 
 const char *sv_domain_address_type_to_string(int v);
 int sv_domain_address_type_from_string(const char *s);
+
+/* Read a USB port path ("1.2") into path[SV_DOMAIN_USB_PORT_DEPTH] (zeroed by the caller);
+ * FALSE when it is no such path (libvirt's syntax: dot-separated unsigned numbers). */
+gboolean sv_domain_usb_port_parse(const char *port, guint *path);
+/* The path as text: up to its first 0 when stop_at_zero (as libvirt writes it), else up to
+ * its last number that is not 0 ("0" for none). (transfer full) */
+char *sv_domain_usb_port_format(const guint *path, gboolean stop_at_zero);
+/* Whether a port path is set: its first number is not 0. */
+gboolean sv_domain_usb_port_is_set(const char *port);

@@ -140,6 +140,9 @@ format_devices(GString *buf, const SvDomainDef *def, guint flags)
     /* ---- input, graphics, sound, audio, video, redirdev ---- */
     sv_domain_display_format(buf, def, flags);
 
+    /* ---- usb hubs ---- */
+    sv_domain_hubs_format(buf, def, flags);
+
     /* ---- watchdog, memballoon, rng, panic (character devices area) ---- */
 
     /* Where the memballoon and panic were written before the markers: after the graphics. */

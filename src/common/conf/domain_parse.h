@@ -189,3 +189,10 @@ gboolean sv_domain_display_post_parse(SvDomainDef *def, GError **error);
 /* Write the input, graphics, sound, audio, video and redirdev elements in libvirt's order
  * (domain_display_format.c). */
 void sv_domain_display_format(GString *buf, const SvDomainDef *def, guint flags);
+
+/* ---- usb hubs (domain_usb.c) ---------------------------------------------------------------- */
+
+/* Parse one <hub> into def->hubs. */
+gboolean sv_domain_hub_parse(const xmlNode *node, SvDomainDef *def, guint flags, GError **error);
+/* Write the <hub> elements (libvirt's place: after the redirdevs). */
+void sv_domain_hubs_format(GString *buf, const SvDomainDef *def, guint flags);

@@ -40,6 +40,10 @@ parse_device(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_ke
     if (sv_domain_display_is_device(node))
         return sv_domain_display_parse(node, def, flags, error);
 
+    /* ---- usb hubs ---- */
+    if (sv_xml_is(node, "hub"))
+        return sv_domain_hub_parse(node, def, flags, error);
+
     /* Anything else is refused or dropped by the schema check. */
     return TRUE;
 }

@@ -61,6 +61,7 @@ static const HandledElement handled_elements[] = {
      /* character devices, channels, rng, memballoon, watchdog, panic, filesystems */
      " channel rng watchdog"
      /* graphics, video, input, sound, audio, redirdev */ " graphics video input sound audio redirdev"
+     /* usb hubs */ " hub"
      /* the end */ "",
      ""},
     /* Device info (domain_device.c), under every device that has it. */
@@ -239,6 +240,10 @@ static const HandledElement handled_elements[] = {
     /* ---- defaults, addresses and aliases ---- */
     {"controller/model", "", "name"},
     {"controller/target", "", "chassisNr chassis port"},
+
+    /* ---- usb hubs ---- */
+    {"devices/hub", "alias address", "type"},
+    DEVICE_INFO("hub"),
 
 #undef DEVICE_INFO
 };

@@ -23,6 +23,7 @@ typedef enum {
     SV_FROM_EVENT = 40,
     SV_FROM_LIBXL = 41,
     SV_FROM_URI = 45,
+    SV_FROM_DEVICE = 49,
     SV_FROM_AUTH = 46,
     SV_FROM_IDENTITY = 53,
     SV_FROM_CGROUP = 54,
