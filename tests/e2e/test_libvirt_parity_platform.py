@@ -81,8 +81,4 @@ def test_platform_xml(ref, daemons, tmp_path, machine):  # noqa: F811 (ref is th
     xml = PLATFORM_XML % {"name": "svparity-platform", "uuid": uuid.uuid4(), "qemu": QEMU,
                           "machine": machine}
     ours, theirs = define_both(ref, uri_for(d.sock), xml, tmp_path)
-    check(ours, theirs, [a for a in NOT_YET_DEFAULTS if "'pc'" not in a[0]] + [
-        (r"^os/type/@machine: 'q35' != 'pc-q35-7.2'",
-         "machine types are not made canonical at define yet"),
-        (r"^devices/controller\[type=sata", "q35's implicit SATA controller is not added yet"),
-    ])
+    check(ours, theirs, NOT_YET_DEFAULTS)

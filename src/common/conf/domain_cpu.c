@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "conf/domain_enum.h"
 #include "conf/domain_parse.h"
 #include "conf/domain_xml.h"
 #include "util/error.h"
@@ -25,33 +26,11 @@
 
 /* ---- string tables ------------------------------------------------------------------------ */
 
-static int
-names_index(const char *const *names, int n, const char *s)
-{
-    for (int i = 0; s && i < n; i++) {
-        if (g_str_equal(names[i], s))
-            return i;
-    }
-    return -1;
-}
-
-#define CPU_ENUM_IMPL(what, last, ...)                                                         \
-    static const char *const what##_names[] = {__VA_ARGS__};                                   \
-    G_STATIC_ASSERT(G_N_ELEMENTS(what##_names) == (last));                                     \
-    const char *sv_domain_##what##_to_string(int v)                                            \
-    {                                                                                          \
-        return v >= 0 && v < (last) ? what##_names[v] : NULL;                                  \
-    }                                                                                          \
-    int sv_domain_##what##_from_string(const char *s)                                          \
-    {                                                                                          \
-        return names_index(what##_names, (last), s);                                           \
-    }
-
-CPU_ENUM_IMPL(cpu_feature_policy, SV_DOMAIN_CPU_FEATURE_LAST, "force", "require", "optional",
+SV_DOMAIN_ENUM_IMPL(cpu_feature_policy, SV_DOMAIN_CPU_FEATURE_LAST, "force", "require", "optional",
               "disable", "forbid")
-CPU_ENUM_IMPL(memory_source, SV_DOMAIN_MEMORY_SOURCE_LAST, "none", "file", "anonymous", "memfd")
-CPU_ENUM_IMPL(memory_access, SV_DOMAIN_MEMORY_ACCESS_LAST, "default", "shared", "private")
-CPU_ENUM_IMPL(memory_allocation, SV_DOMAIN_MEMORY_ALLOCATION_LAST, "none", "immediate",
+SV_DOMAIN_ENUM_IMPL(memory_source, SV_DOMAIN_MEMORY_SOURCE_LAST, "none", "file", "anonymous", "memfd")
+SV_DOMAIN_ENUM_IMPL(memory_access, SV_DOMAIN_MEMORY_ACCESS_LAST, "default", "shared", "private")
+SV_DOMAIN_ENUM_IMPL(memory_allocation, SV_DOMAIN_MEMORY_ALLOCATION_LAST, "none", "immediate",
               "ondemand")
 
 /* ---- new and free ------------------------------------------------------------------------- */

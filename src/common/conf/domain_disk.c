@@ -5,56 +5,35 @@
 #include <string.h>
 
 #include "conf/domain_device.h"
+#include "conf/domain_enum.h"
 #include "conf/domain_parse.h"
 #include "conf/domain_xml.h"
 #include "util/error.h"
 
 /* ---- string tables ------------------------------------------------------------------ */
 
-static int
-disk_table_index(const char *const *table, int n, const char *s)
-{
-    for (int i = 0; s && i < n; i++) {
-        if (g_str_equal(table[i], s))
-            return i;
-    }
-    return -1;
-}
-
-#define DISK_ENUM_IMPL(what, last, ...)                                                        \
-    static const char *const what##_names[] = {__VA_ARGS__};                                   \
-    G_STATIC_ASSERT(G_N_ELEMENTS(what##_names) == (last));                                     \
-    const char *sv_domain_##what##_to_string(int v)                                            \
-    {                                                                                          \
-        return v >= 0 && v < (last) ? what##_names[v] : NULL;                                  \
-    }                                                                                          \
-    int sv_domain_##what##_from_string(const char *s)                                          \
-    {                                                                                          \
-        return disk_table_index(what##_names, (last), s);                                      \
-    }
-
-DISK_ENUM_IMPL(disk_type, SV_DOMAIN_DISK_TYPE_LAST, "file", "block", "network")
-DISK_ENUM_IMPL(disk_protocol, SV_DOMAIN_DISK_PROTOCOL_LAST, "nbd", "rbd", "sheepdog", "gluster",
+SV_DOMAIN_ENUM_IMPL(disk_type, SV_DOMAIN_DISK_TYPE_LAST, "file", "block", "network")
+SV_DOMAIN_ENUM_IMPL(disk_protocol, SV_DOMAIN_DISK_PROTOCOL_LAST, "nbd", "rbd", "sheepdog", "gluster",
                "iscsi", "http", "https", "ftp", "ftps", "tftp", "ssh", "vxhs", "nfs")
-DISK_ENUM_IMPL(disk_transport, SV_DOMAIN_DISK_TRANSPORT_LAST, "tcp", "unix", "rdma")
-DISK_ENUM_IMPL(disk_device, SV_DOMAIN_DISK_DEVICE_LAST, "disk", "cdrom")
-DISK_ENUM_IMPL(disk_format, SV_DOMAIN_DISK_FORMAT_LAST, "none", "raw", "qcow2", "qcow", "qed",
+SV_DOMAIN_ENUM_IMPL(disk_transport, SV_DOMAIN_DISK_TRANSPORT_LAST, "tcp", "unix", "rdma")
+SV_DOMAIN_ENUM_IMPL(disk_device, SV_DOMAIN_DISK_DEVICE_LAST, "disk", "cdrom")
+SV_DOMAIN_ENUM_IMPL(disk_format, SV_DOMAIN_DISK_FORMAT_LAST, "none", "raw", "qcow2", "qcow", "qed",
                "vmdk", "vpc", "vdi", "bochs", "cloop", "dmg")
-DISK_ENUM_IMPL(disk_bus, SV_DOMAIN_DISK_BUS_LAST, "ide", "fdc", "scsi", "virtio", "xen", "usb",
+SV_DOMAIN_ENUM_IMPL(disk_bus, SV_DOMAIN_DISK_BUS_LAST, "ide", "fdc", "scsi", "virtio", "xen", "usb",
                "uml", "sata", "sd")
-DISK_ENUM_IMPL(disk_cache, SV_DOMAIN_DISK_CACHE_LAST, "default", "none", "writethrough",
+SV_DOMAIN_ENUM_IMPL(disk_cache, SV_DOMAIN_DISK_CACHE_LAST, "default", "none", "writethrough",
                "writeback", "directsync", "unsafe")
-DISK_ENUM_IMPL(disk_model, SV_DOMAIN_DISK_MODEL_LAST, "default", "virtio", "virtio-transitional",
+SV_DOMAIN_ENUM_IMPL(disk_model, SV_DOMAIN_DISK_MODEL_LAST, "default", "virtio", "virtio-transitional",
                "virtio-non-transitional")
-DISK_ENUM_IMPL(disk_error_policy, SV_DOMAIN_DISK_ERROR_POLICY_LAST, "default", "stop", "report",
+SV_DOMAIN_ENUM_IMPL(disk_error_policy, SV_DOMAIN_DISK_ERROR_POLICY_LAST, "default", "stop", "report",
                "ignore", "enospace")
-DISK_ENUM_IMPL(disk_io, SV_DOMAIN_DISK_IO_LAST, "default", "native", "threads", "io_uring")
-DISK_ENUM_IMPL(disk_discard, SV_DOMAIN_DISK_DISCARD_LAST, "default", "unmap", "ignore")
-DISK_ENUM_IMPL(disk_detect_zeroes, SV_DOMAIN_DISK_DETECT_ZEROES_LAST, "default", "off", "on",
+SV_DOMAIN_ENUM_IMPL(disk_io, SV_DOMAIN_DISK_IO_LAST, "default", "native", "threads", "io_uring")
+SV_DOMAIN_ENUM_IMPL(disk_discard, SV_DOMAIN_DISK_DISCARD_LAST, "default", "unmap", "ignore")
+SV_DOMAIN_ENUM_IMPL(disk_detect_zeroes, SV_DOMAIN_DISK_DETECT_ZEROES_LAST, "default", "off", "on",
                "unmap")
-DISK_ENUM_IMPL(startup_policy, SV_DOMAIN_STARTUP_POLICY_LAST, "default", "mandatory",
+SV_DOMAIN_ENUM_IMPL(startup_policy, SV_DOMAIN_STARTUP_POLICY_LAST, "default", "mandatory",
                "requisite", "optional")
-DISK_ENUM_IMPL(iotune, SV_DOMAIN_IOTUNE_LAST, "total_bytes_sec", "read_bytes_sec",
+SV_DOMAIN_ENUM_IMPL(iotune, SV_DOMAIN_IOTUNE_LAST, "total_bytes_sec", "read_bytes_sec",
                "write_bytes_sec", "total_iops_sec", "read_iops_sec", "write_iops_sec",
                "total_bytes_sec_max", "read_bytes_sec_max", "write_bytes_sec_max",
                "total_iops_sec_max", "read_iops_sec_max", "write_iops_sec_max", "size_iops_sec",

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conf/domain_device.h"
+#include "conf/domain_enum.h"
 #include "conf/domain_parse.h"
 #include "conf/domain_xml.h"
 #include "util/error.h"
@@ -20,33 +21,11 @@
 
 /* ---- string tables ------------------------------------------------------------------- */
 
-static int
-net_table_index(const char *const *table, int n, const char *s)
-{
-    for (int i = 0; s && i < n; i++) {
-        if (g_str_equal(table[i], s))
-            return i;
-    }
-    return -1;
-}
-
-#define NET_ENUM_IMPL(what, last, ...)                                                         \
-    static const char *const what##_names[] = {__VA_ARGS__};                                   \
-    G_STATIC_ASSERT(G_N_ELEMENTS(what##_names) == (last));                                     \
-    const char *sv_domain_##what##_to_string(int v)                                            \
-    {                                                                                          \
-        return v >= 0 && v < (last) ? what##_names[v] : NULL;                                  \
-    }                                                                                          \
-    int sv_domain_##what##_from_string(const char *s)                                          \
-    {                                                                                          \
-        return net_table_index(what##_names, (last), s);                                       \
-    }
-
-NET_ENUM_IMPL(net_type, SV_DOMAIN_NET_TYPE_LAST, "user", "ethernet", "bridge", "direct")
-NET_ENUM_IMPL(net_backend, SV_DOMAIN_NET_BACKEND_LAST, "default", "qemu", "vhost")
-NET_ENUM_IMPL(net_macvtap_mode, SV_DOMAIN_NET_MACVTAP_LAST, "vepa", "private", "bridge",
+SV_DOMAIN_ENUM_IMPL(net_type, SV_DOMAIN_NET_TYPE_LAST, "user", "ethernet", "bridge", "direct")
+SV_DOMAIN_ENUM_IMPL(net_backend, SV_DOMAIN_NET_BACKEND_LAST, "default", "qemu", "vhost")
+SV_DOMAIN_ENUM_IMPL(net_macvtap_mode, SV_DOMAIN_NET_MACVTAP_LAST, "vepa", "private", "bridge",
               "passthrough")
-NET_ENUM_IMPL(net_link_state, SV_DOMAIN_NET_LINK_LAST, "default", "up", "down")
+SV_DOMAIN_ENUM_IMPL(net_link_state, SV_DOMAIN_NET_LINK_LAST, "default", "up", "down")
 
 /* yes/no and on/off attributes as SvDomainSwitch (ON first). */
 static int

@@ -125,6 +125,23 @@ sv_domain_error_templated(GError **error, int from, int code, const char *tmpl,
     g_propagate_error(error, sv_error_new_full(from, code, msg, 2, tmpl, detail, NULL, -1, -1));
 }
 
+gboolean
+sv_domain_single_child(const xmlNode *parent, const char *name, xmlNode **out, GError **error)
+{
+    *out = NULL;
+    for (xmlNode *c = parent->children; c; c = c->next) {
+        if (!sv_xml_is(c, name))
+            continue;
+        if (*out) {
+            g_autofree char *what = g_strdup_printf("more than one <%s>", name);
+            sv_domain_error_unsupported(error, what);
+            return FALSE;
+        }
+        *out = c;
+    }
+    return TRUE;
+}
+
 void
 sv_domain_error_unsupported(GError **error, const char *what)
 {
@@ -460,15 +477,8 @@ parse_seclabel(const xmlNode *root, SvDomainDef *def, GError **error)
     xmlNode *node = NULL;
     g_autofree char *type = NULL;
 
-    for (xmlNode *c = root->children; c; c = c->next) {
-        if (!sv_xml_is(c, "seclabel"))
-            continue;
-        if (node) {
-            sv_domain_error_unsupported(error, "more than one <seclabel>");
-            return FALSE;
-        }
-        node = c;
-    }
+    if (!sv_domain_single_child(root, "seclabel", &node, error))
+        return FALSE;
     if (!node)
         return TRUE;
     /* Without a type libvirt picks dynamic labelling, which needs a security driver. */

@@ -53,6 +53,11 @@ gboolean sv_domain_prop_enum(const xmlNode *node, const char *attr,
 void sv_domain_error_templated(GError **error, int from, int code, const char *tmpl,
                                const char *bare, const char *detail);
 
+/* The only child element `name` of `parent` in *out (NULL when none); more than one is
+ * refused as unsupported. */
+gboolean sv_domain_single_child(const xmlNode *parent, const char *name, xmlNode **out,
+                                GError **error);
+
 /* CONFIG_UNSUPPORTED: "`what` is not supported by splitvirt", for XML libvirt knows and
  * splitvirt does not implement. */
 void sv_domain_error_unsupported(GError **error, const char *what);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "conf/domain_enum.h"
 #include "conf/domain_parse.h"
 #include "conf/domain_xml.h"
 #include "util/error.h"
@@ -13,40 +14,16 @@
 
 /* ---- string tables ------------------------------------------------------------------ */
 
-static int
-platform_table_index(const char *const *table, int n, const char *s)
-{
-    if (!s)
-        return -1;
-    for (int i = 0; i < n; i++) {
-        if (g_str_equal(table[i], s))
-            return i;
-    }
-    return -1;
-}
-
-#define PLATFORM_ENUM_IMPL(what, last, ...)                                                    \
-    static const char *const what##_names[] = {__VA_ARGS__};                                   \
-    G_STATIC_ASSERT(G_N_ELEMENTS(what##_names) == (last));                                     \
-    const char *sv_domain_##what##_to_string(int v)                                            \
-    {                                                                                          \
-        return v >= 0 && v < (last) ? what##_names[v] : NULL;                                  \
-    }                                                                                          \
-    int sv_domain_##what##_from_string(const char *s)                                          \
-    {                                                                                          \
-        return platform_table_index(what##_names, (last), s);                                  \
-    }
-
-PLATFORM_ENUM_IMPL(ioapic, SV_DOMAIN_IOAPIC_LAST, "none", "qemu", "kvm")
-PLATFORM_ENUM_IMPL(hyperv_mode, SV_DOMAIN_HYPERV_MODE_LAST, "custom", "passthrough")
-PLATFORM_ENUM_IMPL(hyperv, SV_DOMAIN_HYPERV_LAST, "relaxed", "vapic", "spinlocks", "vpindex",
+SV_DOMAIN_ENUM_IMPL(ioapic, SV_DOMAIN_IOAPIC_LAST, "none", "qemu", "kvm")
+SV_DOMAIN_ENUM_IMPL(hyperv_mode, SV_DOMAIN_HYPERV_MODE_LAST, "custom", "passthrough")
+SV_DOMAIN_ENUM_IMPL(hyperv, SV_DOMAIN_HYPERV_LAST, "relaxed", "vapic", "spinlocks", "vpindex",
                    "synic", "stimer", "frequencies")
-PLATFORM_ENUM_IMPL(clock_basis, SV_DOMAIN_CLOCK_BASIS_LAST, "utc", "localtime")
-PLATFORM_ENUM_IMPL(timer_name, SV_DOMAIN_TIMER_LAST, "platform", "pit", "rtc", "hpet", "tsc",
+SV_DOMAIN_ENUM_IMPL(clock_basis, SV_DOMAIN_CLOCK_BASIS_LAST, "utc", "localtime")
+SV_DOMAIN_ENUM_IMPL(timer_name, SV_DOMAIN_TIMER_LAST, "platform", "pit", "rtc", "hpet", "tsc",
                    "kvmclock", "hypervclock", "armvtimer")
-PLATFORM_ENUM_IMPL(timer_tickpolicy, SV_DOMAIN_TIMER_TICKPOLICY_LAST, "none", "delay", "catchup",
+SV_DOMAIN_ENUM_IMPL(timer_tickpolicy, SV_DOMAIN_TIMER_TICKPOLICY_LAST, "none", "delay", "catchup",
                    "merge", "discard")
-PLATFORM_ENUM_IMPL(timer_track, SV_DOMAIN_TIMER_TRACK_LAST, "none", "boot", "guest", "wall",
+SV_DOMAIN_ENUM_IMPL(timer_track, SV_DOMAIN_TIMER_TRACK_LAST, "none", "boot", "guest", "wall",
                    "realtime")
 
 /* ---- <features> ----------------------------------------------------------------------- */

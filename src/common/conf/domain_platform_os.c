@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/domain_enum.h"
 #include "conf/domain_parse.h"
 #include "conf/domain_xml.h"
 #include "conf/uuid.h"
@@ -28,16 +29,6 @@ static const char *const baseboard_keys[] = {"manufacturer", "product", "version
 static const char *const chassis_keys[] = {"manufacturer", "version", "serial", "asset", "sku",
                                            NULL};
 
-static int
-name_index(const char *const *names, int n, const char *s)
-{
-    for (int i = 0; s && i < n; i++) {
-        if (g_str_equal(names[i], s))
-            return i;
-    }
-    return -1;
-}
-
 const char *
 sv_domain_sysinfo_section_to_string(int v)
 {
@@ -47,7 +38,7 @@ sv_domain_sysinfo_section_to_string(int v)
 int
 sv_domain_sysinfo_section_from_string(const char *s)
 {
-    return name_index(section_names, SV_DOMAIN_SYSINFO_LAST, s);
+    return sv_domain_table_index(section_names, SV_DOMAIN_SYSINFO_LAST, s);
 }
 
 const char *
@@ -59,7 +50,7 @@ sv_domain_firmware_to_string(int v)
 int
 sv_domain_firmware_from_string(const char *s)
 {
-    return name_index(firmware_names, SV_DOMAIN_FIRMWARE_LAST, s);
+    return sv_domain_table_index(firmware_names, SV_DOMAIN_FIRMWARE_LAST, s);
 }
 
 const char *
@@ -71,7 +62,7 @@ sv_domain_smbios_mode_to_string(int v)
 int
 sv_domain_smbios_mode_from_string(const char *s)
 {
-    return name_index(smbios_mode_names, SV_DOMAIN_SMBIOS_LAST, s);
+    return sv_domain_table_index(smbios_mode_names, SV_DOMAIN_SMBIOS_LAST, s);
 }
 
 const char *const *
@@ -203,7 +194,7 @@ parse_section(const xmlNode *root, const xmlNode *node, SvDomainSysinfoSection k
     *out = NULL;
     for (const xmlNode *c = node->children; c; c = c->next) {
         g_autofree char *name = sv_xml_is(c, "entry") ? sv_xml_prop(c, "name") : NULL;
-        int i = name ? name_index((const char *const *)keys, g_strv_length((char **)keys), name)
+        int i = name ? sv_domain_table_index((const char *const *)keys, g_strv_length((char **)keys), name)
                      : -1;
 
         if (i < 0 || s->values[i])
@@ -267,15 +258,8 @@ parse_sysinfo(const xmlNode *root, SvDomainDef *def, GError **error)
     xmlNode *node = NULL;
     g_autofree char *type = NULL;
 
-    for (xmlNode *c = root->children; c; c = c->next) {
-        if (!sv_xml_is(c, "sysinfo"))
-            continue;
-        if (node) {
-            sv_domain_error_unsupported(error, "more than one <sysinfo>");
-            return FALSE;
-        }
-        node = c;
-    }
+    if (!sv_domain_single_child(root, "sysinfo", &node, error))
+        return FALSE;
     if (!node)
         return TRUE;
     type = sv_xml_prop(node, "type");
