@@ -6,42 +6,27 @@
 #include <string.h>
 
 #include "conf/domain_device.h"
+#include "conf/domain_enum.h"
 #include "conf/domain_parse.h"
 #include "conf/domain_xml.h"
 #include "util/error.h"
 
 /* ---- string tables ------------------------------------------------------------------------ */
 
-#define TABLE(what, last, ...)                                                                 \
-    static const char *const what##_names[] = {__VA_ARGS__};                                   \
-    G_STATIC_ASSERT(G_N_ELEMENTS(what##_names) == (last));                                     \
-    const char *sv_domain_##what##_to_string(int v)                                            \
-    {                                                                                          \
-        return v >= 0 && v < (last) ? what##_names[v] : NULL;                                  \
-    }                                                                                          \
-    int sv_domain_##what##_from_string(const char *s)                                          \
-    {                                                                                          \
-        for (int i = 0; s && i < (last); i++) {                                                \
-            if (g_str_equal(what##_names[i], s))                                               \
-                return i;                                                                      \
-        }                                                                                      \
-        return -1;                                                                             \
-    }
-
-TABLE(graphics_type, SV_DOMAIN_GRAPHICS_LAST, "sdl", "vnc", "rdp", "desktop", "spice",
+SV_DOMAIN_ENUM_IMPL(graphics_type, SV_DOMAIN_GRAPHICS_LAST, "sdl", "vnc", "rdp", "desktop", "spice",
       "egl-headless", "dbus", "none")
-TABLE(graphics_listen_type, SV_DOMAIN_GRAPHICS_LISTEN_LAST, "none", "address", "network",
+SV_DOMAIN_ENUM_IMPL(graphics_listen_type, SV_DOMAIN_GRAPHICS_LISTEN_LAST, "none", "address", "network",
       "socket")
-TABLE(graphics_share_policy, SV_DOMAIN_GRAPHICS_SHARE_LAST, "default", "allow-exclusive",
+SV_DOMAIN_ENUM_IMPL(graphics_share_policy, SV_DOMAIN_GRAPHICS_SHARE_LAST, "default", "allow-exclusive",
       "force-shared", "ignore")
-TABLE(video_type, SV_DOMAIN_VIDEO_LAST, "default", "vga", "cirrus", "vmvga", "xen", "vbox", "qxl",
+SV_DOMAIN_ENUM_IMPL(video_type, SV_DOMAIN_VIDEO_LAST, "default", "vga", "cirrus", "vmvga", "xen", "vbox", "qxl",
       "parallels", "virtio", "gop", "none", "bochs", "ramfb")
-TABLE(input_type, SV_DOMAIN_INPUT_LAST, "mouse", "tablet", "keyboard", "passthrough", "evdev")
-TABLE(input_bus, SV_DOMAIN_INPUT_BUS_LAST, "ps2", "usb", "xen", "parallels", "virtio", "none")
-TABLE(sound_model, SV_DOMAIN_SOUND_LAST, "sb16", "es1370", "pcspk", "ac97", "ich6", "ich9", "usb",
+SV_DOMAIN_ENUM_IMPL(input_type, SV_DOMAIN_INPUT_LAST, "mouse", "tablet", "keyboard", "passthrough", "evdev")
+SV_DOMAIN_ENUM_IMPL(input_bus, SV_DOMAIN_INPUT_BUS_LAST, "ps2", "usb", "xen", "parallels", "virtio", "none")
+SV_DOMAIN_ENUM_IMPL(sound_model, SV_DOMAIN_SOUND_LAST, "sb16", "es1370", "pcspk", "ac97", "ich6", "ich9", "usb",
       "ich7")
-TABLE(sound_codec, SV_DOMAIN_SOUND_CODEC_LAST, "duplex", "micro", "output")
-TABLE(audio_type, SV_DOMAIN_AUDIO_LAST, "none", "alsa", "coreaudio", "jack", "oss", "pulseaudio",
+SV_DOMAIN_ENUM_IMPL(sound_codec, SV_DOMAIN_SOUND_CODEC_LAST, "duplex", "micro", "output")
+SV_DOMAIN_ENUM_IMPL(audio_type, SV_DOMAIN_AUDIO_LAST, "none", "alsa", "coreaudio", "jack", "oss", "pulseaudio",
       "sdl", "spice", "file", "dbus")
 
 /* Spice's one-attribute children: element, attribute, values (NULL-terminated). */
