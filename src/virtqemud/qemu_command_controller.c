@@ -25,12 +25,15 @@ pci_model_name(const char *model)
 
 /* libvirt's QEMU controller defaults: models, pci model names, chassis and ports. */
 static gboolean
-controller_post_parse(const SvDomainDef *def, SvDomainControllerDef *c, GError **error)
+controller_post_parse(SvDomainControllerDef *c, GError **error)
 {
     const char *name = pci_model_name(c->model);
 
+    /* A usb controller the XML gives without a model is the PIIX3's on every x86 machine,
+     * q35 included (its PCI-only device then gets a pcie-to-pci-bridge): only the one
+     * libvirt adds itself on q35 is a qemu-xhci (qemu_topo.c). */
     if (c->type == SV_DOMAIN_CONTROLLER_USB && !c->model)
-        c->model = g_strdup(qemu_machine_is_q35(def) ? "qemu-xhci" : "piix3-uhci");
+        c->model = g_strdup("piix3-uhci");
     if (c->type == SV_DOMAIN_CONTROLLER_SCSI && !c->model)
         c->model = g_strdup("lsilogic");
     if (c->type == SV_DOMAIN_CONTROLLER_PCI && name && !c->model_name)
@@ -83,7 +86,7 @@ gboolean
 qemu_controller_def_post_parse(SvDomainDef *def, GError **error)
 {
     for (guint i = 0; i < def->controllers->len; i++) {
-        if (!controller_post_parse(def, def->controllers->pdata[i], error))
+        if (!controller_post_parse(def->controllers->pdata[i], error))
             return FALSE;
     }
     qemu_controllers_fill_ports(def);
