@@ -26,8 +26,13 @@ def xml(name, extra=""):
 
 
 def files_under(root):
+    """The files under root, but the daemons' stderr and the QEMU probe's cache, which
+    virtqemud writes by itself once it starts."""
+    cache = os.path.join(str(root), "var", "cache")
     out = set()
     for d, _, files in os.walk(root):
+        if d == cache or d.startswith(cache + os.sep):
+            continue
         out.update(os.path.join(d, f) for f in files if not f.endswith(".stderr"))
     return out
 
