@@ -6,6 +6,7 @@
 
 #include "qemu_argv.h"
 #include "qemu_command_controller.h"
+#include "qemu_command_platform.h"
 #include "util/error.h"
 
 /* The characters libvirt lets through in a disk serial. */
@@ -703,8 +704,9 @@ add_device(GPtrArray *argv, const SvDomainDef *def, const SvDomainDiskDef *d, gu
         qemu_props_str(o, "drive", node);
     }
     qemu_props_str(o, "id", d->info.alias);
-    if (d->info.boot_order)
-        qemu_props_int(o, "bootindex", d->info.boot_order);
+    /* Its <boot order>, or its place in <os><boot dev> when it is the first disk or cdrom. */
+    if (qemu_platform_boot_index(def, &d->info))
+        qemu_props_int(o, "bootindex", qemu_platform_boot_index(def, &d->info));
     if (d->logical_block_size)
         qemu_props_int(o, "logical_block_size", d->logical_block_size);
     if (d->physical_block_size)

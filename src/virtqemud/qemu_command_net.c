@@ -5,6 +5,7 @@
 
 #include "conf/domain_obj.h"
 #include "qemu_argv.h"
+#include "qemu_command_platform.h"
 #include "util/error.h"
 
 /* libvirt's default NIC model on x86 (i440fx and q35 alike). */
@@ -228,8 +229,9 @@ device_props(const SvDomainDef *def, const SvDomainNetDef *n, const char *netdev
     qemu_props_str(o, "netdev", netdev);
     qemu_props_str(o, "id", n->info.alias);
     qemu_props_str(o, "mac", n->mac);
-    if (n->info.boot_order)
-        qemu_props_int(o, "bootindex", n->info.boot_order);
+    /* Its <boot order>, or <os><boot dev='network'>'s place when it is the first one. */
+    if (qemu_platform_boot_index(def, &n->info))
+        qemu_props_int(o, "bootindex", qemu_platform_boot_index(def, &n->info));
     qemu_props_device_info(o, def, &where);
     if (n->rom_bar)
         qemu_props_int(o, "rombar", n->rom_bar == SV_DOMAIN_SWITCH_ON ? 1 : 0);
