@@ -15,6 +15,13 @@
  * driver does not translate. Used at define, at start and before converting. */
 gboolean xen_def_check(const SvDomainDef *def, GError **error);
 
+/* Whether def is an HVM guest (else PV). */
+gboolean xen_def_is_hvm(const SvDomainDef *def);
+
+/* libxl's disk backend for a disk <driver name=> ("phy", "qemu" ...), NULL when it has
+ * none. (transfer none) */
+const char *xen_disk_backend_of_driver(const char *driver);
+
 /* def as xl.cfg settings; CONFIG_UNSUPPORTED (LIBXL) names what xl.cfg cannot express.
  * Memory is given in MiB there, rounded up as libvirt does. (transfer full) */
 XlCfg *xen_xl_from_def(const SvDomainDef *def, GError **error);
