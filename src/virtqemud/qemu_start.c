@@ -392,8 +392,11 @@ chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
     throttle_disks(mon, obj, run);
 }
 
+/* The reply to a setting sent before the guest runs (a link down, a display password, the
+ * guest's actions): a refusal fails the start. The replies come in order, so the
+ * query-chardev after them sees the start failed. */
 static void
-set_link_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+step_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     SvDomainObj *obj = qemu_domain_find(run);
 
@@ -417,32 +420,8 @@ set_links_down(SvDomainObj *obj, QemuMonitor *mon, gpointer run)
         args = json_object_new();
         json_object_set_string_member(args, "name", n->info.alias);
         json_object_set_boolean_member(args, "up", FALSE);
-        qemu_monitor_command(mon, "set_link", args, set_link_done, run);
+        qemu_monitor_command(mon, "set_link", args, step_done, run);
     }
-}
-
-/* A display password QEMU refused fails the start; the replies come in order, so the
- * query-chardev after them sees the start failed. */
-static void
-password_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
-{
-    SvDomainObj *obj = qemu_domain_find(run);
-
-    (void)mon;
-    (void)ret;
-    if (error && obj && sv_domain_run_in_start(obj) && !sv_domain_run_of(obj)->start_error)
-        qemu_start_failed(obj, g_error_copy(error));
-}
-
-static void
-set_action_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
-{
-    SvDomainObj *obj = qemu_domain_find(run);
-
-    (void)mon;
-    (void)ret;
-    if (error && obj && sv_domain_run_in_start(obj) && !sv_domain_run_of(obj)->start_error)
-        qemu_start_failed(obj, g_error_copy(error));
 }
 
 static void
@@ -454,11 +433,11 @@ on_monitor_ready(QemuMonitor *mon, gpointer run)
     if (obj)
         set_links_down(obj, mon, run);
     if (obj)
-        qemu_display_set_passwords(mon, obj->def, password_done, run);
+        qemu_display_set_passwords(mon, obj->def, step_done, run);
     /* Replies come in order: a failed set-action fails the start before query-chardev's
      * reply goes on with it. */
     if (actions)
-        qemu_monitor_command(mon, "set-action", actions, set_action_done, run);
+        qemu_monitor_command(mon, "set-action", actions, step_done, run);
     qemu_monitor_command(mon, "query-chardev", NULL, chardev_done, run);
 }
 
