@@ -707,6 +707,22 @@ test_stat_fields(void)
     g_assert_false(sv_proc_stat_field(text, 2, &v));
 }
 
+/* A zombie, a dead process and one whose exit has begun (PF_EXITING: its executable is
+ * already unreadable) are ending; a running one whose name holds ") Z" is not. */
+static void
+test_stat_ending(void)
+{
+    g_assert_false(sv_proc_stat_ending("7 (q) Z) S 1 7 7 0 -1 4194560 0\n"));
+    g_assert_true(sv_proc_stat_ending("7 (q) Z 1 7 7 0 -1 4194560 0\n"));
+    g_assert_true(sv_proc_stat_ending("7 (q) X 1 7 7 0 -1 4194560 0\n"));
+    g_assert_true(sv_proc_stat_ending("7 (q) R 1 7 7 0 -1 4194564 0\n"));
+    g_assert_true(sv_proc_stat_ending("7 (q) D 1 7 7 0 -1 4 0\n"));
+    g_assert_false(sv_proc_stat_ending("7 (q) S 1 7 7 0 -1 4194560 0\n"));
+    g_assert_true(sv_proc_stat_ending("7 (q) S 1 7\n")); /* cut short */
+    g_assert_true(sv_proc_stat_ending(NULL));
+    g_assert_true(sv_proc_stat_ending("7 (unclosed S 1"));
+}
+
 /* A process that burns CPU shows it; one that does not exist has none. */
 static void
 test_cpu_time(void)
@@ -725,6 +741,7 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/process/stat-fields", test_stat_fields);
+    g_test_add_func("/process/stat-ending", test_stat_ending);
     g_test_add_func("/process/cpu-time", test_cpu_time);
     g_test_add_func("/process/exits-at-once", test_exits_at_once);
     g_test_add_func("/process/honours-sigterm", test_honours_sigterm);

@@ -403,20 +403,28 @@ sv_process_read_exe(pid_t pid)
     return exe;
 }
 
-/* Whether pid has exited but is not reaped yet (state Z or X; its parent, a daemon that
- * died, is gone and PID 1 reaps lazily): it has no executable any more, and nothing more
- * will happen to it. An unreadable stat is a process gone altogether. */
-static gboolean
-is_zombie(pid_t pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
-    g_autofree char *text = NULL;
-    const char *end;
+#define SV_PF_EXITING 0x4u
 
-    if (!g_file_get_contents(path, &text, NULL, NULL))
+gboolean
+sv_proc_stat_ending(const char *text)
+{
+    const char *end = text ? strrchr(text, ')') : NULL;
+    guint64 flags = 0;
+
+    if (!end || end[1] != ' ' || end[2] == 'Z' || end[2] == 'X')
         return TRUE;
-    end = strrchr(text, ')');
-    return !end || end[1] != ' ' || end[2] == 'Z' || end[2] == 'X';
+    return !sv_proc_stat_field(text, 9, &flags) || (flags & SV_PF_EXITING) != 0;
+}
+
+/* Whether pid has exited or is on its way out but is not reaped yet (its parent, a
+ * daemon that died, is gone and PID 1 reaps lazily): it has no executable any more, and
+ * nothing more will happen to it. An unreadable stat is a process gone altogether. */
+static gboolean
+is_ending(pid_t pid)
+{
+    g_autofree char *text = read_stat(pid);
+
+    return sv_proc_stat_ending(text);
 }
 
 /* Whether the program running (already without " (deleted)") is the file path names, or
@@ -446,7 +454,7 @@ sv_process_attach_checked(pid_t pid, guint64 start_time, const char *exe, SvProc
     running = sv_process_read_exe(pid);
     /* Read after the pidfd was taken, then the start time checked again: the executable
      * read is this very process's, not that of a later one under the same pid. */
-    if (sv_process_read_start_time(pid) != start_time || (!running && is_zombie(pid))) {
+    if (sv_process_read_start_time(pid) != start_time || (!running && is_ending(pid))) {
         sv_error_set(error, SV_FROM_NONE, SV_ERR_OPERATION_FAILED, "process %d has exited",
                      (int)pid);
         return SV_PROCESS_CHECK_GONE;

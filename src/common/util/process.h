@@ -84,6 +84,12 @@ guint64 sv_process_read_cpu_time(pid_t pid);
  * text has no such field. Pure. */
 gboolean sv_proc_stat_field(const char *text, int field, guint64 *ret);
 
+/* Whether the process a /proc/PID/stat text describes has ended or is ending: state Z or
+ * X, or the kernel's PF_EXITING flag (0x4) in field 9, set from the start of exit, while
+ * /proc/PID/exe already reads nothing but the process is not a zombie yet. An
+ * unparsable or missing text counts as ended. Pure. */
+gboolean sv_proc_stat_ending(const char *text);
+
 /* The program pid runs, as /proc/PID/exe names it, without the " (deleted)" the kernel
  * adds once that file has been replaced (an upgrade under a running process); NULL when
  * unreadable (exited, a kernel thread). (transfer full) */
