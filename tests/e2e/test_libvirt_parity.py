@@ -211,8 +211,8 @@ def check_live(both, virtqemud, allowed):
 # What our live XML lacks, the same for every guest run here (each still occurs, or the
 # test fails and the entry must go).
 LIVE_ALLOWED = [
-    # libvirt updates the guest CPU from QEMU after start (qemuProcessUpdateGuestCPU:
-    # check='full', fallback='forbid', and a <feature policy='require'> for each feature
+    # libvirt updates the guest CPU from QEMU after start (qemuProcessUpdateLiveGuestCPU:
+    # check='full', and a <feature policy='require'> for each feature
     # QEMU enabled beyond libvirt's CPU map model, here qemu64's hypervisor and lahf_lm).
     # Ours keeps the CPU as defined: it has no x86 CPU map (feature <-> CPUID bits) to
     # decode what QEMU enabled. Not done yet (issue 17, note: "the CPU after start").
@@ -395,12 +395,6 @@ def test_nova_q35_instance(ref, virtqemud, tmp_path, stack_dir):
 # user aliases, sysinfo, iothreads). No difference remains.
 KUBEVIRT_ALLOWED = []
 
-# KubeVirt's <cpu> has a <model> without fallback: libvirt's CPU update after start (see
-# LIVE_ALLOWED) also sets fallback='forbid'.
-KUBEVIRT_LIVE_ALLOWED = LIVE_ALLOWED + [
-    (r"^cpu/model/@fallback: 'allow' != 'forbid'$", "the CPU after start: fallback='forbid'")]
-
-
 def test_kubevirt_launcher(ref, virtqemud, tmp_path, stack_dir, block_dev, tap_dev):
     # virt-launcher's tap0 lives in the pod's own network namespace; here the host's is
     # shared, so the unmanaged tap the test makes has a name of the test's own.
@@ -414,7 +408,7 @@ def test_kubevirt_launcher(ref, virtqemud, tmp_path, stack_dir, block_dev, tap_d
     both = run_both(ref, virtqemud, xml, tmp_path, while_running)
     assert Path("/sys/class/net", tap_dev).exists(), "the unmanaged tap went with the guest"
     check(both.ours_inactive, both.theirs_inactive, KUBEVIRT_ALLOWED)
-    check_live(both, virtqemud, KUBEVIRT_LIVE_ALLOWED)
+    check_live(both, virtqemud, LIVE_ALLOWED)
     # The interface's user alias ua-default is its id on the command line (as in libvirtd's
     # running QEMU); domxml-to-native's rewrite renames it net0 and drops its <mtu> and
     # <rom>.
