@@ -213,10 +213,11 @@ def check_live(both, virtqemud, allowed):
 # test fails and the entry must go).
 LIVE_ALLOWED = [
     # libvirt updates the guest CPU from QEMU after start (qemuProcessUpdateLiveGuestCPU:
-    # check='full', and a <feature policy='require'> for each feature
-    # QEMU enabled beyond libvirt's CPU map model, here qemu64's hypervisor and lahf_lm).
-    # Ours keeps the CPU as defined: it has no x86 CPU map (feature <-> CPUID bits) to
-    # decode what QEMU enabled. Not done yet (issue 17, note: "the CPU after start").
+    # check='full', and a <feature policy='require'> for each feature QEMU enabled beyond
+    # the model of libvirt's CPU map, here qemu64's hypervisor and lahf_lm). Ours keeps the
+    # CPU as defined: it has no x86 CPU map (models' features, feature <-> CPUID bits) to
+    # decide which of QEMU's features the model lacks. Not done yet (issue 17: "the CPU
+    # after start").
     (r"^cpu/@check: 'none' != 'full'$", "the CPU after start: check='full'"),
     (r"^cpu/feature\[name=(hypervisor|lahf_lm)\]: only in libvirt's$",
      "the CPU after start: the features QEMU enabled beyond the model"),
@@ -251,7 +252,8 @@ def check_devtree(ref, both, native_allowed):
 # ---------------------------------------------------------------- what clients write
 
 # virt-install 4.1 against libvirtd (--print-xml: nothing is created), as the issue's runs
-# 1-5 and 8 (virt-manager's desktop and server defaults, as virt-install writes them).
+# 1-4 and 8 (virt-manager's desktop and server defaults, as virt-install writes them); run 5
+# (a bridge) needs a network namespace of its own and is not here.
 VIRT_INSTALL_RUNS = {
     "debian-server": ["--osinfo", "debian11", "--machine", "q35",
                       "--disk", "path=@DIR@/root.qcow2,format=qcow2,bus=virtio",
