@@ -3,7 +3,9 @@
 two command lines can be compared whatever their option spelling (issue 17, item 4).
 
 The tree: the machine (type and properties), each -device (driver, id, bus, addr and its
-other properties), and the memory backends (-object memory-backend-*: id and properties).
+other properties), the memory backends (-object memory-backend-*: id and properties), and
+the other options the guest sees (ABI_OPTIONS: accelerator, CPU model and flags, RAM size,
+vCPU topology, -global properties, RTC, boot menu, SMBIOS tables), each as written.
 -device and -object may be written as JSON or as key=value lists; "on"/"off"/"true"/
 "false" and numbers are normalised, and ',,' unescaped.
 
@@ -23,6 +25,9 @@ import subprocess
 import sys
 
 URI = "qemu:///system"
+
+# Options besides -machine/-device/-object that shape the guest's hardware.
+ABI_OPTIONS = ("-accel", "-cpu", "-m", "-smp", "-global", "-rtc", "-boot", "-smbios")
 
 
 def read_argv(text):
@@ -85,10 +90,12 @@ def props_of(arg, first_key):
 
 
 def tree(argv):
-    machine, devices, backends = {}, {}, {}
+    machine, devices, backends, options = {}, {}, {}, {}
     anon = 0
     for opt, val in zip(argv, argv[1:]):
-        if opt == "-machine":
+        if opt in ABI_OPTIONS:
+            options.setdefault(opt, []).append(val)
+        elif opt == "-machine":
             machine.update(props_of(val, "type"))
         elif opt == "-device":
             p = props_of(val, "driver")
@@ -101,7 +108,9 @@ def tree(argv):
             p = props_of(val, "qom-type")
             if p.get("qom-type", "").startswith("memory-backend"):
                 backends[p.get("id")] = p
-    return {"machine": machine, "devices": devices, "memory-backends": backends}
+    options = {k: " ".join(sorted(v)) for k, v in options.items()}
+    return {"machine": machine, "devices": devices, "memory-backends": backends,
+            "options": options}
 
 
 def show(t):
@@ -114,6 +123,8 @@ def show(t):
     for key, p in sorted(t["memory-backends"].items()):
         out.append("memory-backend %s: %s" % (key, " ".join("%s=%s" % kv
                                                             for kv in sorted(p.items()))))
+    for opt, v in sorted(t["options"].items()):
+        out.append("option %s %s" % (opt, v))
     return out
 
 
@@ -123,11 +134,11 @@ def show_props(p):
 
 def diff(ours, theirs):
     lines = []
-    for what in ("machine",):
+    for what in ("machine", "options"):
         a, b = ours[what], theirs[what]
         for k in sorted(set(a) | set(b)):
             if a.get(k) != b.get(k):
-                lines.append("machine %s: ours %r, libvirt %r" % (k, a.get(k), b.get(k)))
+                lines.append("%s %s: ours %r, libvirt %r" % (what, k, a.get(k), b.get(k)))
     for what in ("devices", "memory-backends"):
         a, b = ours[what], theirs[what]
         for key in sorted(set(a) | set(b)):

@@ -183,6 +183,10 @@ aligned_kib(guint64 kib)
 void
 qemu_cpu_prepare_live(SvDomainDef *live)
 {
+    /* The model runs as named, never another one in its place (libvirt's
+     * qemuProcessUpdateGuestCPU). */
+    if (live->cpu_mode == SV_DOMAIN_CPU_MODE_CUSTOM && live->cpu_model)
+        live->cpu_fallback = SV_DOMAIN_CPU_FALLBACK_FORBID;
     live->memory_kib = aligned_kib(live->memory_kib);
     if (live->max_memory_kib)
         live->max_memory_kib = aligned_kib(live->max_memory_kib);

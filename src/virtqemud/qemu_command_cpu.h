@@ -20,7 +20,8 @@
 gboolean qemu_cpu_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error);
 
 /* At start, on the live copy of the definition: guest RAM aligned as QEMU gets it (1 MiB),
- * and without a balloon the current memory is all of it, as libvirt's live XML shows. */
+ * without a balloon the current memory is all of it, and a custom CPU model's fallback is
+ * 'forbid', as libvirt's live XML shows. */
 void qemu_cpu_prepare_live(SvDomainDef *live);
 
 /* At start: what this QEMU and this domain type can run (CPU model in the probe, modes that

@@ -47,18 +47,23 @@ def test_cpu_memory_options_run_under_qemu(host):
 
 def test_live_memory_aligned(host):
     """As libvirt's live XML: guest RAM aligned to 1 MiB, all of it current without a
-    balloon; the persistent definition keeps what was written."""
+    balloon, and a custom CPU model's fallback 'forbid' (libvirt sets it at start: the model
+    runs as named); the persistent definition keeps what was written."""
     xml = host.xml("cpu8").replace("<memory unit='MiB'>32</memory>",
                                    "<memory unit='KiB'>32001</memory>"
                                    "<currentMemory unit='KiB'>30001</currentMemory>")
+    xml = xml.replace("<features>", "<cpu mode='custom' match='exact'>"
+                      "<model fallback='allow'>qemu64</model></cpu><features>")
     dom = host.conn.defineXML(xml)
     host.start_ready(dom)
     live = dom.XMLDesc(0)
     assert "<memory unit='KiB'>32768</memory>" in live, live
     assert "<currentMemory unit='KiB'>32768</currentMemory>" in live, live
+    assert "<model fallback='forbid'>qemu64</model>" in live, live
     inactive = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
     assert "<memory unit='KiB'>32001</memory>" in inactive
     assert "<currentMemory unit='KiB'>30001</currentMemory>" in inactive
+    assert "<model fallback='allow'>qemu64</model>" in inactive, inactive
     dom.destroy()
     dom.undefine()
     host.assert_clean()

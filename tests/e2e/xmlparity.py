@@ -9,6 +9,8 @@ and unexplained() drops those matched by a list of (regex, reason) pairs: each d
 a test allows is named there with its reason.
 """
 
+import importlib.machinery
+import importlib.util
 import re
 import subprocess
 import sys
@@ -81,6 +83,40 @@ def diff(ours, theirs):
 def unexplained(differences, allowed):
     """The differences no (regex, reason) of allowed matches."""
     return [d for d in differences if not any(re.search(rx, d) for rx, _ in allowed)]
+
+
+# ---------------------------------------------------------------- live XML and device trees
+
+def normalise(xml, rules):
+    """xml with every (regex, replacement, reason) of rules applied. A running guest has
+    values each daemon picks for itself (its domain id, pty paths, ports from a range):
+    the rules make those equal before diff(), each with the reason it may differ."""
+    for rx, repl, _reason in rules:
+        xml = re.sub(rx, repl, xml)
+    return xml
+
+
+def devtree():
+    """tests/qemu-devtree.py, which reduces a QEMU command line to its device tree."""
+    path = Path(__file__).resolve().parents[1] / "qemu-devtree.py"
+    loader = importlib.machinery.SourceFileLoader("qemu_devtree", str(path))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+def pid_argv(pid_file):
+    """The command line of the process whose pid pid_file holds (a guest's QEMU)."""
+    pid = int(Path(pid_file).read_text().split()[0])
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        return [a.decode() for a in f.read().split(b"\0")[:-1]]
+
+
+def native_argv(ref, xml_path):
+    """libvirtd's QEMU command line for the XML in xml_path (domxml-to-native)."""
+    out = ref.virsh("domxml-to-native", "qemu-argv", str(xml_path)).stdout
+    return devtree().read_argv(out)
 
 
 # ---------------------------------------------------------------- the reference libvirtd
