@@ -295,23 +295,24 @@ def build(cache=None):
 
 
 def domain_xml(name, guest, disk, bus="virtio", interface="", cmdline="", memory_mib=256,
-               emulator="/usr/bin/qemu-system-x86_64"):
+               emulator="/usr/bin/qemu-system-x86_64", uuid=None):
     """The guest as a TCG domain booting from disk (a qcow2 copy of guest.root_qcow2) on
     bus virtio (vda) or scsi (sda, on a virtio-scsi controller); interface: XML of its
-    NIC; cmdline: words after CMDLINE_BASE and sv.root."""
+    NIC; cmdline: words after CMDLINE_BASE and sv.root; uuid: the domain's, if given."""
     dev = {"virtio": "vda", "scsi": "sda"}[bus]
     controller = "<controller type='scsi' model='virtio-scsi'/>" if bus == "scsi" else ""
     return (
-        "<domain type='qemu'><name>%s</name>"
+        "<domain type='qemu'><name>%s</name>%s"
         "<memory unit='MiB'>%d</memory><vcpu>1</vcpu>"
         "<os><type arch='x86_64' machine='pc'>hvm</type>"
         "<kernel>%s</kernel><initrd>%s</initrd>"
-        "<cmdline>%s sv.root=/dev/%s %s</cmdline></os>"
+        "<cmdline>%s</cmdline></os>"
         "<features><acpi/></features>"
         "<devices><emulator>%s</emulator>%s"
         "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
         "<source file='%s'/><target dev='%s' bus='%s'/></disk>"
         "%s<serial type='pty'/><console type='pty'/>"
         "<memballoon model='none'/></devices></domain>"
-        % (name, memory_mib, guest.kernel, guest.initrd, CMDLINE_BASE, dev, cmdline,
+        % (name, "<uuid>%s</uuid>" % uuid if uuid else "", memory_mib, guest.kernel,
+           guest.initrd, " ".join(filter(None, [CMDLINE_BASE, "sv.root=/dev/" + dev, cmdline])),
            emulator, controller, disk, dev, bus, interface))

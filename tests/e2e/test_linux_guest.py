@@ -5,27 +5,62 @@ python3-libvirt on our virtqemud under TCG, by direct kernel boot.
 Two boots cover the run's options once each:
 - the root disk on virtio-blk with a user (slirp) NIC: the guest boots from the disk (it
   prints the disk's marker), takes 10.0.2.15 from slirp's DHCP with the MAC of the live
-  XML, reaches its shell prompt, and powers off on `shutdown` (the ACPI button);
+  XML, reaches its shell prompt and runs a command typed on the console, and powers off
+  on `shutdown` (the ACPI button);
 - the root disk on virtio-scsi with a bridge NIC, virtqemud running in a network
   namespace the test makes, with a bridge there carrying an address: the guest shows the
   live XML's MAC and pings the bridge's address through its tap; `destroy` stops it and
   the tap goes.
+Each guest's XML is also given to Debian's libvirtd in the same run: the inactive XMLs
+are equal, and so are the live ones (libvirtd's copy started paused), but for the
+differences named in LIVE_ALLOWED with their reasons.
+
+A third test checks the guest's `sv.virtiofs=TAG` word (run 10's) with QEMU and QEMU's
+virtiofsd run by the test, without the daemon.
 
 Slow: each boot is a real Linux under TCG (a few seconds to READY).
 """
 
+import os
+import re
 import subprocess
 import time
+import uuid
 
 import pytest
 
 import linuxguest
-from guests import RUNNING, SHUTOFF, libvirt
+from guests import QEMU, RUNNING, SHUTOFF, libvirt
 from test_qemu_net import link, netns, nethost  # noqa: F401 (fixtures)
+from xmlparity import Reference, check_parity, define_both
+
+LIBVIRTD = "/usr/sbin/libvirtd"
 
 pytestmark = pytest.mark.slow
 
 BOOT_TIMEOUT = 90.0  # READY comes after ~3-6 s under TCG; generous for a loaded machine
+
+
+@pytest.fixture(scope="module")
+def ref(tmp_path_factory):
+    """Debian's libvirtd, the reference (xmlparity.py)."""
+    if not os.path.exists(LIBVIRTD):
+        pytest.skip("Debian's libvirtd is not installed (scripts/deps.sh installs it)")
+    r = Reference(tmp_path_factory.mktemp("libvirtd"))
+    yield r
+    r.close()
+
+
+def live_on_libvirtd(ref, xml, work):
+    """libvirtd's live XML of the guest, started paused (transient) and destroyed."""
+    path = work / "live.xml"
+    path.write_text(xml)
+    name = re.search(r"<name>([^<]+)</name>", xml).group(1)
+    ref.virsh("create", "--paused", str(path))
+    try:
+        return ref.virsh("dumpxml", name).stdout
+    finally:
+        ref.virsh("destroy", name, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +71,10 @@ def guest():
         pytest.fail("cannot build the Linux test guest: %s" % e, pytrace=False)
 
 
-def boot(host, name, xml):
-    """Define and start the guest (paused, so the console is open before it prints), wait
-    for its prompt; (domain, console reader, seconds from resume to READY)."""
-    dom = host.conn.defineXML(xml)
+def boot(host, name, xml_or_dom):
+    """Define (from XML) and start the guest (paused, so the console is open before it
+    prints), wait for its prompt; (domain, console reader, seconds from resume to READY)."""
+    dom = host.conn.defineXML(xml_or_dom) if isinstance(xml_or_dom, str) else xml_or_dom
     dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
     con = host.console(dom)
     start = time.monotonic()
@@ -72,19 +107,45 @@ def live_mac(dom):
     return live_interface(dom).split("<mac address='")[1][:17]
 
 
-def test_virtio_blk_root_and_user_nic(host, guest):
+# What differs between our live XML and libvirtd's for the same guest, with the reason.
+LIVE_ALLOWED = [
+    (r"^/@id:", "the domain id counts each daemon's starts"),
+    (r"^resource: only in libvirt's",
+     "no machined here: libvirtd puts the guest in /machine, ours in its own cgroup parent"),
+    (r"^cpu/@check: 'none' != 'full'$|^cpu/feature\[name=(hypervisor|lahf_lm)\]: only in "
+     r"libvirt's$",
+     "libvirtd writes the CPU QEMU reports after start (check='full' and its features); ours "
+     "keeps the defined one (issue 17's note: not done)"),
+]
+
+
+def same_ptys(xml):
+    """xml with every pseudo-terminal's path the same (each QEMU gets its own)."""
+    return re.sub(r"/dev/pts/[0-9]+", "/dev/pts/N", xml)
+
+
+def test_virtio_blk_root_and_user_nic(ref, host, guest, tmp_path):
     disk = guest.copy_root(host.root / "root.qcow2")
     xml = linuxguest.domain_xml(
-        "lg-blk", guest, disk, bus="virtio",
-        interface="<interface type='user'><model type='virtio'/></interface>",
+        "svlinux-blk", guest, disk, bus="virtio", uuid=str(uuid.uuid4()),
+        interface="<interface type='user'><mac address='52:54:00:5a:17:09'/>"
+                  "<model type='virtio'/></interface>",
         cmdline="sv.net")
-    dom, con, _ = boot(host, "lg-blk", xml)
+    ours, theirs = define_both(ref, host.uri, xml, tmp_path)
+    check_parity(ours, theirs, [])
+    theirs_live = live_on_libvirtd(ref, xml, tmp_path)
+    dom = host.conn.lookupByName("svlinux-blk")
+    dom, con, _ = boot(host, "svlinux-blk", dom)
+    check_parity(same_ptys(dom.XMLDesc(0)), same_ptys(theirs_live), LIVE_ALLOWED)
     assert line(con, "ROOT: ") == "ROOT: %s on /dev/vda" % linuxguest.ROOT_MARKER
     assert line(con, "NET: ") == "NET: eth0 mac=%s addr=10.0.2.15/24" % live_mac(dom)
     assert "MODULE: " not in con.data.decode(errors="replace")
+    # The console works both ways: a command typed at the prompt runs.
+    con.stream.send(b"echo SV-$((6 * 7))\n")
+    con.wait_for("SV-42", timeout=BOOT_TIMEOUT)
     # A clean guest shutdown: the ACPI power button, the guest powers itself off.
     dom.shutdown()
-    host.events.wait_event("lg-blk", "STOPPED/SHUTDOWN", timeout=BOOT_TIMEOUT)
+    host.events.wait_event("svlinux-blk", "STOPPED/SHUTDOWN", timeout=BOOT_TIMEOUT)
     assert "POWER: button pressed" in con.data.decode(errors="replace")
     assert dom.state()[0] == SHUTOFF
     dom.undefine()
@@ -93,16 +154,25 @@ def test_virtio_blk_root_and_user_nic(host, guest):
 BRIDGE_ADDR, GUEST_ADDR = "192.168.77.1", "192.168.77.2/24"
 
 
-def test_virtio_scsi_root_and_bridge_nic(nethost, guest):
+def test_virtio_scsi_root_and_bridge_nic(ref, nethost, guest, tmp_path):
     subprocess.run(["ip", "-n", nethost.netns, "addr", "add", BRIDGE_ADDR + "/24", "dev",
                     "br0"], check=True)
     disk = guest.copy_root(nethost.root / "root.qcow2")
     xml = linuxguest.domain_xml(
-        "lg-scsi", guest, disk, bus="scsi",
-        interface="<interface type='bridge'><source bridge='br0'/><model type='virtio'/>"
-                  "</interface>",
+        "svlinux-scsi", guest, disk, bus="scsi", uuid=str(uuid.uuid4()),
+        interface="<interface type='bridge'><source bridge='br0'/>"
+                  "<mac address='52:54:00:5a:17:0a'/><model type='virtio'/></interface>",
         cmdline="sv.ip=%s sv.ping=%s" % (GUEST_ADDR, BRIDGE_ADDR))
-    dom, con, _ = boot(nethost, "lg-scsi", xml)
+    ours, theirs = define_both(ref, nethost.uri, xml, tmp_path)
+    check_parity(ours, theirs, [])
+    # libvirtd's start would need br0 in the host's namespace: its live XML is of its own
+    # definition (PCI addresses assigned with the NIC there) without the NIC.
+    theirs_live = live_on_libvirtd(
+        ref, re.sub(r"<interface .*?</interface>", "", theirs, flags=re.S), tmp_path)
+    dom, con, _ = boot(nethost, "svlinux-scsi", nethost.conn.lookupByName("svlinux-scsi"))
+    check_parity(same_ptys(dom.XMLDesc(0)), same_ptys(theirs_live), LIVE_ALLOWED + [
+        (r"^devices/interface\[type=bridge,.*source\.bridge=br0,.*\]: only in ours$",
+         "libvirtd's copy runs without the NIC (br0 is in the test's namespace)")])
     assert line(con, "ROOT: ") == "ROOT: %s on /dev/sda" % linuxguest.ROOT_MARKER
     assert line(con, "NET: ") == "NET: eth0 mac=%s addr=%s" % (live_mac(dom), GUEST_ADDR)
     assert line(con, "PING: ") == "PING: %s ok" % BRIDGE_ADDR
@@ -113,3 +183,49 @@ def test_virtio_scsi_root_and_bridge_nic(nethost, guest):
     assert dom.state()[0] == SHUTOFF
     assert link(nethost, tap) is None
     dom.undefine()
+
+
+VIRTIOFSD = "/usr/lib/qemu/virtiofsd"
+
+
+def test_guest_side_of_virtiofs_with_plain_qemu(guest, tmp_path):
+    """The guest's sv.virtiofs=TAG word (what issue 17's run 10 boots through virtqemud),
+    checked without the daemon: QEMU started here with QEMU's virtiofsd serving a directory
+    the test wrote; the guest mounts the tag and prints the file it reads."""
+    if not os.path.exists(VIRTIOFSD):
+        pytest.fail("%s is missing (package qemu-system-common)" % VIRTIOFSD, pytrace=False)
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "hello.txt").write_text("hello from the host\n")
+    sock, serial = tmp_path / "vfs.sock", tmp_path / "serial.log"
+    procs = [subprocess.Popen([VIRTIOFSD, "--socket-path=%s" % sock, "-o",
+                               "source=%s" % share, "-o", "cache=none"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 10
+        while not sock.exists():
+            assert time.monotonic() < deadline and procs[0].poll() is None, "no virtiofsd"
+            time.sleep(0.05)
+        procs.append(subprocess.Popen(
+            [QEMU, "-nodefaults", "-accel", "tcg", "-m", "256", "-display", "none",
+             "-no-reboot", "-kernel", str(guest.kernel), "-initrd", str(guest.initrd),
+             "-append", linuxguest.CMDLINE_BASE + " sv.virtiofs=myfs",
+             "-object", "memory-backend-memfd,id=mem,size=256M,share=on",
+             "-numa", "node,memdev=mem",
+             "-chardev", "socket,id=vfs,path=%s" % sock,
+             "-device", "vhost-user-fs-pci,chardev=vfs,tag=myfs",
+             "-serial", "file:%s" % serial, "-monitor", "none"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        text = ""
+        while "READY" not in text:
+            assert time.monotonic() < deadline and procs[1].poll() is None, \
+                "no READY on the console: %r" % text
+            time.sleep(0.1)
+            text = serial.read_text(errors="replace") if serial.exists() else ""
+        lines = text.replace("\r", "").split("\n")
+        assert "VIRTIOFS: hello from the host" in lines, text
+    finally:
+        for p in reversed(procs):
+            p.kill()
+            p.wait()
