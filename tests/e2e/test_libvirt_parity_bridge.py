@@ -13,6 +13,7 @@ Slow: it starts (or uses) the system's libvirtd and boots Linux under TCG.
 """
 
 import os
+import re
 import subprocess
 import time
 
@@ -21,7 +22,8 @@ import pytest
 import linuxguest
 from guests import RUNNING, SHUTOFF, uri_for
 from test_qemu_net import link, netns, nethost  # noqa: F401 (fixtures)
-from xmlparity import Reference, check_parity, define_both, virsh_on, virt_install_xml
+from xmlparity import (LIVE_ALLOWED, Reference, check_parity, define_both, live_on_libvirtd,
+                       same_run_paths, virsh_on, virt_install_xml)
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +35,11 @@ BRIDGE, BRIDGE_ADDR, GUEST_ADDR = "br0", "192.168.78.1", "192.168.78.2/24"
 
 # Differences from libvirtd's inactive XML allowed in this run, each with its reason.
 ALLOWED = []
+# ... and from its live XML (libvirtd's copy runs without the NIC: see below).
+LIVE_ALLOWED_HERE = LIVE_ALLOWED + [
+    (r"^devices/interface\[type=bridge,.*source\.bridge=br0,.*\]: only in ours$",
+     "libvirtd's copy runs without the NIC (br0 is in the test's namespace)"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +81,10 @@ def test_virt_install_bridge_guest(ref, nethost, guest, tmp_path):
     uri = uri_for(nethost.daemon.sock)
     ours, theirs = define_both(ref, uri, xml, tmp_path)
     check_parity(ours, theirs, ALLOWED)
+    # libvirtd's live XML: its own definition started paused without the NIC (br0 exists
+    # only in the test's namespace).
+    theirs_live = live_on_libvirtd(
+        ref, re.sub(r"<interface .*?</interface>", "", theirs, flags=re.S), tmp_path)
 
     subprocess.run(["ip", "-n", nethost.netns, "addr", "add", BRIDGE_ADDR + "/24", "dev",
                     BRIDGE], check=True)
@@ -85,6 +96,8 @@ def test_virt_install_bridge_guest(ref, nethost, guest, tmp_path):
     con.wait_for("READY", timeout=BOOT_TIMEOUT)
     print("svparity-bridge: READY %.1f s after resume" % (time.monotonic() - start))
     assert dom.state()[0] == RUNNING
+    check_parity(same_run_paths(dom.XMLDesc(0), nethost.root), same_run_paths(theirs_live),
+                 LIVE_ALLOWED_HERE)
     iface = live_interface(dom)
     mac = iface.split("<mac address='")[1][:17]
     tap = iface.split("<target dev='")[1].split("'")[0]

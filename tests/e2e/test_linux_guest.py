@@ -32,7 +32,8 @@ import pytest
 import linuxguest
 from guests import QEMU, RUNNING, SHUTOFF, libvirt
 from test_qemu_net import link, netns, nethost  # noqa: F401 (fixtures)
-from xmlparity import Reference, check_parity, define_both
+from xmlparity import (LIVE_ALLOWED, Reference, check_parity, define_both, live_on_libvirtd,
+                       same_ptys)
 
 LIBVIRTD = "/usr/sbin/libvirtd"
 
@@ -49,18 +50,6 @@ def ref(tmp_path_factory):
     r = Reference(tmp_path_factory.mktemp("libvirtd"))
     yield r
     r.close()
-
-
-def live_on_libvirtd(ref, xml, work):
-    """libvirtd's live XML of the guest, started paused (transient) and destroyed."""
-    path = work / "live.xml"
-    path.write_text(xml)
-    name = re.search(r"<name>([^<]+)</name>", xml).group(1)
-    ref.virsh("create", "--paused", str(path))
-    try:
-        return ref.virsh("dumpxml", name).stdout
-    finally:
-        ref.virsh("destroy", name, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -105,23 +94,6 @@ def live_interface(dom):
 
 def live_mac(dom):
     return live_interface(dom).split("<mac address='")[1][:17]
-
-
-# What differs between our live XML and libvirtd's for the same guest, with the reason.
-LIVE_ALLOWED = [
-    (r"^/@id:", "the domain id counts each daemon's starts"),
-    (r"^resource: only in libvirt's",
-     "no machined here: libvirtd puts the guest in /machine, ours in its own cgroup parent"),
-    (r"^cpu/@check: 'none' != 'full'$|^cpu/feature\[name=(hypervisor|lahf_lm)\]: only in "
-     r"libvirt's$",
-     "libvirtd writes the CPU QEMU reports after start (check='full' and its features); ours "
-     "keeps the defined one (issue 17's note: not done)"),
-]
-
-
-def same_ptys(xml):
-    """xml with every pseudo-terminal's path the same (each QEMU gets its own)."""
-    return re.sub(r"/dev/pts/[0-9]+", "/dev/pts/N", xml)
 
 
 def test_virtio_blk_root_and_user_nic(ref, host, guest, tmp_path):

@@ -167,3 +167,40 @@ def check_parity(ours, theirs, allowed):
     stale = [reason for rx, reason in allowed if not any(re.search(rx, d) for d in found)]
     assert not stale, "allowed differences that no longer occur (remove them):\n  " + \
         "\n  ".join(stale)
+
+
+def live_on_libvirtd(ref, xml, work):
+    """libvirtd's live XML of xml's guest, created paused (transient), then destroyed."""
+    path = Path(work) / "live.xml"
+    path.write_text(xml)
+    name = re.search(r"<name>([^<]+)</name>", xml).group(1)
+    ref.virsh("create", "--paused", str(path))
+    try:
+        return ref.virsh("dumpxml", name).stdout
+    finally:
+        ref.virsh("destroy", name, check=False)
+
+
+def same_ptys(xml):
+    """xml with every pseudo-terminal's path the same (each QEMU gets its own)."""
+    return re.sub(r"/dev/pts/[0-9]+", "/dev/pts/N", xml)
+
+
+def same_run_paths(xml, root=None):
+    """xml with what differs by daemon and run made the same: a daemon's --root (root)
+    before the paths it makes, and the domain id in them (domain-ID-NAME)."""
+    if root is not None:
+        xml = xml.replace("'%s/" % str(root).rstrip("/"), "'/")
+    return re.sub(r"/domain-[0-9]+-", "/domain-N-", same_ptys(xml))
+
+
+# The differences of every live XML of ours from libvirtd's, with their reasons.
+LIVE_ALLOWED = [
+    (r"^/@id:", "the domain id counts each daemon's starts"),
+    (r"^resource: only in libvirt's",
+     "no machined here: libvirtd puts the guest in /machine, ours in its own cgroup parent"),
+    (r"^cpu/@check: 'none' != 'full'$|^cpu/feature\[name=(hypervisor|lahf_lm)\]: only in "
+     r"libvirt's$",
+     "libvirtd writes the CPU QEMU reports after start (check='full' and its features); ours "
+     "keeps the defined one (issue 17's note: not done)"),
+]
