@@ -291,6 +291,9 @@ def build(cache=None):
                 raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    for old in base.iterdir():  # the builds of earlier sources or kernels
+        if old != dest and not old.name.startswith("."):
+            shutil.rmtree(old, ignore_errors=True)
     return guest
 
 
