@@ -13,14 +13,17 @@ that fails too (the tests then fail, never skip). Nothing is installed on the ho
 
 The guest (tests/guest/linux/init, the same /init in the initramfs and on the disk):
 - stage 1 mounts proc, sys, devtmpfs, loads the drivers (virtio-pci, virtio-blk,
-  virtio-scsi + sd, virtio-net, fuse + virtiofs, the ACPI button and evdev, with their
-  dependencies from the modules' own .modinfo: the .deb has no modules.dep);
+  virtio-scsi + sd, virtio-net, fuse + virtiofs, virtio-console, virtio-rng,
+  virtio-balloon, the ACPI button and evdev, with their dependencies from the modules'
+  own .modinfo: the .deb has no modules.dep);
 - kernel command-line words:
   - `sv.root=DEV`: mount DEV (ext4) and switch_root into it, where /init runs again and
     prints `ROOT: <marker> on DEV` (ROOT_MARKER, a file only the disk has);
   - `sv.net`: bring up the first interface and take a DHCP lease (udhcpc), or with
     `sv.ip=ADDR/PREFIX` set that address; print `NET: IFACE mac=MAC addr=ADDR/PREFIX`;
   - `sv.ping=ADDR`: then ping ADDR, print `PING: ADDR ok` or `PING: ADDR failed`;
+  - always: `VIRTIO: NAME...` (the virtio devices it has, sorted: balloon blk console fs
+    input net rng scsi, else the device id) and `VPORT: NAME` per virtio-serial port;
   - `sv.virtiofs=TAG`: mount -t virtiofs TAG /mnt and print `VIRTIOFS: <content of
     /mnt/hello.txt>` (or `VIRTIOFS: cannot mount TAG`);
 - the ACPI power button powers it off (`virsh shutdown`): `POWER: button pressed`;
@@ -53,7 +56,7 @@ PROMPT = "sv# "
 
 # The drivers the guest loads (module names); their dependencies come along.
 MODULES = ["virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "virtio_net", "virtiofs",
-           "button", "evdev"]
+           "virtio_console", "virtio_rng", "virtio_balloon", "button", "evdev"]
 
 
 class GuestBuildError(Exception):

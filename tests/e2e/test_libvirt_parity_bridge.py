@@ -108,6 +108,10 @@ def test_virt_install_bridge_guest(ref, nethost, guest, tmp_path):
     assert "ROOT: %s on /dev/vda\n" % linuxguest.ROOT_MARKER in text, text
     assert "NET: eth0 mac=%s addr=%s\n" % (mac, GUEST_ADDR) in text, text
     assert "PING: %s ok\n" % BRIDGE_ADDR in text, text
+    # What virt-install's XML gives the guest, seen from inside: the virtio disk, the
+    # virtio-serial controller with the qemu-ga port, the NIC, rng and balloon.
+    assert "VIRTIO: balloon blk console net rng\n" in text, text
+    assert "VPORT: org.qemu.guest_agent.0\n" in text, text
 
     virsh_on(uri, "destroy", "svparity-bridge")
     assert dom.state()[0] == SHUTOFF

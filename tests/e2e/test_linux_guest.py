@@ -110,6 +110,7 @@ def test_virtio_blk_root_and_user_nic(ref, host, guest, tmp_path):
     dom, con, _ = boot(host, "svlinux-blk", dom)
     check_parity(same_ptys(dom.XMLDesc(0)), same_ptys(theirs_live), LIVE_ALLOWED)
     assert line(con, "ROOT: ") == "ROOT: %s on /dev/vda" % linuxguest.ROOT_MARKER
+    assert line(con, "VIRTIO: ") == "VIRTIO: blk net"
     assert line(con, "NET: ") == "NET: eth0 mac=%s addr=10.0.2.15/24" % live_mac(dom)
     assert "MODULE: " not in con.data.decode(errors="replace")
     # The console works both ways: a command typed at the prompt runs.
@@ -146,6 +147,7 @@ def test_virtio_scsi_root_and_bridge_nic(ref, nethost, guest, tmp_path):
         (r"^devices/interface\[type=bridge,.*source\.bridge=br0,.*\]: only in ours$",
          "libvirtd's copy runs without the NIC (br0 is in the test's namespace)")])
     assert line(con, "ROOT: ") == "ROOT: %s on /dev/sda" % linuxguest.ROOT_MARKER
+    assert line(con, "VIRTIO: ") == "VIRTIO: net scsi"
     assert line(con, "NET: ") == "NET: eth0 mac=%s addr=%s" % (live_mac(dom), GUEST_ADDR)
     assert line(con, "PING: ") == "PING: %s ok" % BRIDGE_ADDR
     tap = live_interface(dom).split("<target dev='")[1].split("'")[0]
@@ -196,6 +198,7 @@ def test_guest_side_of_virtiofs_with_plain_qemu(guest, tmp_path):
             time.sleep(0.1)
             text = serial.read_text(errors="replace") if serial.exists() else ""
         lines = text.replace("\r", "").split("\n")
+        assert "VIRTIO: fs" in lines, text
         assert "VIRTIOFS: hello from the host" in lines, text
     finally:
         for p in reversed(procs):
