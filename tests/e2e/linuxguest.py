@@ -40,6 +40,7 @@ import stat
 import struct
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,7 @@ FETCH_SCRIPT = SOURCE_DIR / "scripts" / "guest-kernel.sh"
 BUSYBOX = "/bin/busybox"
 
 CMDLINE_BASE = "console=ttyS0 quiet cryptomgr.notests"
+BOOT_TIMEOUT = 90.0  # READY comes ~3-6 s after the start under TCG; generous when loaded
 ROOT_MARKER = "splitvirt-linux-guest-root"
 PROMPT = "sv# "
 
@@ -322,3 +324,17 @@ def domain_xml(name, guest, disk, bus="virtio", interface="", cmdline="", memory
         % (name, "<uuid>%s</uuid>" % uuid if uuid else "", memory_mib, guest.kernel,
            guest.initrd, " ".join(filter(None, [CMDLINE_BASE, "sv.root=/dev/" + dev, cmdline])),
            emulator, controller, disk, dev, bus, interface))
+
+
+def start(host, dom, timeout=BOOT_TIMEOUT):
+    """Start dom on host (guests.Host) paused, so that the console is open before the guest
+    prints, resume it, wait for READY and the prompt; the console reader (host.console).
+    Prints the seconds from resume to READY (pytest -s shows them)."""
+    dom.createWithFlags(1)  # VIR_DOMAIN_START_PAUSED
+    con = host.console(dom)
+    begin = time.monotonic()
+    dom.resume()
+    con.wait_for("READY", timeout=timeout)
+    print("%s: READY %.1f s after resume" % (dom.name(), time.monotonic() - begin))
+    con.wait_for(PROMPT, timeout=timeout)
+    return con

@@ -15,7 +15,6 @@ Slow: it starts (or uses) the system's libvirtd and boots Linux under TCG.
 import os
 import re
 import subprocess
-import time
 
 import pytest
 
@@ -29,7 +28,6 @@ pytestmark = pytest.mark.slow
 
 LIBVIRTD = "/usr/sbin/libvirtd"
 QEMU = "/usr/bin/qemu-system-x86_64"
-BOOT_TIMEOUT = 90.0
 
 BRIDGE, BRIDGE_ADDR, GUEST_ADDR = "br0", "192.168.78.1", "192.168.78.2/24"
 
@@ -89,12 +87,7 @@ def test_virt_install_bridge_guest(ref, nethost, guest, tmp_path):
     subprocess.run(["ip", "-n", nethost.netns, "addr", "add", BRIDGE_ADDR + "/24", "dev",
                     BRIDGE], check=True)
     dom = nethost.conn.lookupByName("svparity-bridge")
-    dom.createWithFlags(1)  # VIR_DOMAIN_START_PAUSED: the console is open before it prints
-    con = nethost.console(dom)
-    start = time.monotonic()
-    dom.resume()
-    con.wait_for("READY", timeout=BOOT_TIMEOUT)
-    print("svparity-bridge: READY %.1f s after resume" % (time.monotonic() - start))
+    con = linuxguest.start(nethost, dom)
     assert dom.state()[0] == RUNNING
     check_parity(same_run_paths(dom.XMLDesc(0), nethost.root), same_run_paths(theirs_live),
                  LIVE_ALLOWED_HERE)

@@ -30,7 +30,7 @@ import uuid
 import pytest
 
 import linuxguest
-from guests import QEMU, RUNNING, SHUTOFF, libvirt
+from guests import QEMU, RUNNING, SHUTOFF
 from test_qemu_net import link, netns, nethost  # noqa: F401 (fixtures)
 from xmlparity import (LIVE_ALLOWED, Reference, check_parity, define_both, live_on_libvirtd,
                        same_ptys)
@@ -39,7 +39,7 @@ LIBVIRTD = "/usr/sbin/libvirtd"
 
 pytestmark = pytest.mark.slow
 
-BOOT_TIMEOUT = 90.0  # READY comes after ~3-6 s under TCG; generous for a loaded machine
+BOOT_TIMEOUT = linuxguest.BOOT_TIMEOUT
 
 
 @pytest.fixture(scope="module")
@@ -58,22 +58,6 @@ def guest():
         return linuxguest.build()
     except linuxguest.GuestBuildError as e:
         pytest.fail("cannot build the Linux test guest: %s" % e, pytrace=False)
-
-
-def boot(host, name, xml_or_dom):
-    """Define (from XML) and start the guest (paused, so the console is open before it
-    prints), wait for its prompt; (domain, console reader, seconds from resume to READY)."""
-    dom = host.conn.defineXML(xml_or_dom) if isinstance(xml_or_dom, str) else xml_or_dom
-    dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
-    con = host.console(dom)
-    start = time.monotonic()
-    dom.resume()
-    con.wait_for("READY", timeout=BOOT_TIMEOUT)
-    took = time.monotonic() - start
-    con.wait_for(linuxguest.PROMPT, timeout=BOOT_TIMEOUT)
-    print("%s: READY %.1f s after resume" % (name, took))
-    assert dom.state()[0] == RUNNING
-    return dom, con, took
 
 
 def console_lines(con):
@@ -107,7 +91,8 @@ def test_virtio_blk_root_and_user_nic(ref, host, guest, tmp_path):
     check_parity(ours, theirs, [])
     theirs_live = live_on_libvirtd(ref, xml, tmp_path)
     dom = host.conn.lookupByName("svlinux-blk")
-    dom, con, _ = boot(host, "svlinux-blk", dom)
+    con = linuxguest.start(host, dom)
+    assert dom.state()[0] == RUNNING
     check_parity(same_ptys(dom.XMLDesc(0)), same_ptys(theirs_live), LIVE_ALLOWED)
     assert line(con, "ROOT: ") == "ROOT: %s on /dev/vda" % linuxguest.ROOT_MARKER
     assert line(con, "VIRTIO: ") == "VIRTIO: blk net"
@@ -142,7 +127,9 @@ def test_virtio_scsi_root_and_bridge_nic(ref, nethost, guest, tmp_path):
     # definition (PCI addresses assigned with the NIC there) without the NIC.
     theirs_live = live_on_libvirtd(
         ref, re.sub(r"<interface .*?</interface>", "", theirs, flags=re.S), tmp_path)
-    dom, con, _ = boot(nethost, "svlinux-scsi", nethost.conn.lookupByName("svlinux-scsi"))
+    dom = nethost.conn.lookupByName("svlinux-scsi")
+    con = linuxguest.start(nethost, dom)
+    assert dom.state()[0] == RUNNING
     check_parity(same_ptys(dom.XMLDesc(0)), same_ptys(theirs_live), LIVE_ALLOWED + [
         (r"^devices/interface\[type=bridge,.*source\.bridge=br0,.*\]: only in ours$",
          "libvirtd's copy runs without the NIC (br0 is in the test's namespace)")])
