@@ -303,10 +303,14 @@ def build(cache=None):
 
 
 def domain_xml(name, guest, disk, bus="virtio", interface="", cmdline="", memory_mib=256,
-               emulator="/usr/bin/qemu-system-x86_64", uuid=None):
+               emulator="/usr/bin/qemu-system-x86_64", uuid=None, devices="", extra=""):
     """The guest as a TCG domain booting from disk (a qcow2 copy of guest.root_qcow2) on
     bus virtio (vda) or scsi (sda, on a virtio-scsi controller); interface: XML of its
-    NIC; cmdline: words after CMDLINE_BASE and sv.root; uuid: the domain's, if given."""
+    NIC; cmdline: words after CMDLINE_BASE and sv.root; uuid: the domain's, if given;
+    devices: more devices' XML; extra: elements after <features>, e.g. a virtiofs guest's
+    <memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking> with
+    devices="<filesystem type='mount'><driver type='virtiofs'/><source dir='DIR'/>
+    <target dir='TAG'/></filesystem>" and cmdline="sv.virtiofs=TAG"."""
     dev = {"virtio": "vda", "scsi": "sda"}[bus]
     controller = "<controller type='scsi' model='virtio-scsi'/>" if bus == "scsi" else ""
     return (
@@ -315,15 +319,15 @@ def domain_xml(name, guest, disk, bus="virtio", interface="", cmdline="", memory
         "<os><type arch='x86_64' machine='pc'>hvm</type>"
         "<kernel>%s</kernel><initrd>%s</initrd>"
         "<cmdline>%s</cmdline></os>"
-        "<features><acpi/></features>"
+        "<features><acpi/></features>%s"
         "<devices><emulator>%s</emulator>%s"
         "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
         "<source file='%s'/><target dev='%s' bus='%s'/></disk>"
-        "%s<serial type='pty'/><console type='pty'/>"
+        "%s%s<serial type='pty'/><console type='pty'/>"
         "<memballoon model='none'/></devices></domain>"
         % (name, "<uuid>%s</uuid>" % uuid if uuid else "", memory_mib, guest.kernel,
            guest.initrd, " ".join(filter(None, [CMDLINE_BASE, "sv.root=/dev/" + dev, cmdline])),
-           emulator, controller, disk, dev, bus, interface))
+           extra, emulator, controller, disk, dev, bus, interface, devices))
 
 
 def start(host, dom, timeout=BOOT_TIMEOUT):
