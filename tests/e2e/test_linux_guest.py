@@ -5,8 +5,8 @@ python3-libvirt on our virtqemud under TCG, by direct kernel boot.
 Two boots cover the run's options once each:
 - the root disk on virtio-blk with a user (slirp) NIC: the guest boots from the disk (it
   prints the disk's marker), takes 10.0.2.15 from slirp's DHCP with the MAC of the live
-  XML, reaches its shell prompt and runs a command typed on the console, and powers off
-  on `shutdown` (the ACPI button);
+  XML, reaches its shell prompt and runs a command typed on the console, reboots from
+  inside (`reboot -f`) and comes back, and powers off on `shutdown` (the ACPI button);
 - the root disk on virtio-scsi with a bridge NIC, virtqemud running in a network
   namespace the test makes, with a bridge there carrying an address: the guest shows the
   live XML's MAC and pings the bridge's address through its tap; `destroy` stops it and
@@ -101,6 +101,15 @@ def test_virtio_blk_root_and_user_nic(ref, host, guest, tmp_path):
     # The console works both ways: a command typed at the prompt runs.
     con.stream.send(b"echo SV-$((6 * 7))\n")
     con.wait_for("SV-42", timeout=BOOT_TIMEOUT)
+    # A reboot from inside: the guest comes back (on_reboot restart) in the same QEMU. Two
+    # REBOOT events, as libvirtd 9.0 sends for this guest (QEMU reports two resets: the
+    # guest's, then SeaBIOS's; guests.py's notes).
+    con.stream.send(b"reboot -f\n")
+    con.wait_for("READY", count=2, timeout=BOOT_TIMEOUT)
+    con.wait_for(linuxguest.PROMPT, count=2, timeout=BOOT_TIMEOUT)
+    assert host.events.of("svlinux-blk")[-2:] == ["REBOOT", "REBOOT"]
+    assert host.events.of("svlinux-blk").count("REBOOT") == 2
+    assert dom.state()[0] == RUNNING
     # A clean guest shutdown: the ACPI power button, the guest powers itself off.
     dom.shutdown()
     host.events.wait_event("svlinux-blk", "STOPPED/SHUTDOWN", timeout=BOOT_TIMEOUT)
