@@ -28,7 +28,8 @@ The guest (tests/guest/linux/init, the same /init in the initramfs and on the di
     /mnt/hello.txt>` (or `VIRTIOFS: cannot mount TAG`);
 - the ACPI power button powers it off (`virsh shutdown`): `POWER: button pressed`;
 - then `READY` and a shell (prompt `sv# `) on ttyS0.
-Boot it with CMDLINE_BASE (console=ttyS0 quiet cryptomgr.notests) plus those words.
+Boot it with CMDLINE_BASE (console=ttyS0 quiet cryptomgr.notests) plus those words:
+domain_xml() writes such a domain, start() boots it on a guests.Host to its prompt.
 """
 
 import gzip
