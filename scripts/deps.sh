@@ -69,3 +69,9 @@ for g in kvm libvirt-qemu; do
         usermod --append --groups "$g" libvirt-qemu
     fi
 done
+
+# The kernel the Linux test guest boots (tests/e2e/linuxguest.py), fetched into the
+# project's cache. Without it the tests that boot Linux fail and say why.
+if ! sh "$(dirname "$0")/guest-kernel.sh" >/dev/null; then
+    echo "deps: the Linux test guest's kernel could not be fetched; its tests will fail" >&2
+fi
