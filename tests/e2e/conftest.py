@@ -117,6 +117,29 @@ class DaemonSet:
         return problems
 
 
+@pytest.fixture(scope="session")
+def ref(tmp_path_factory):
+    """Debian's libvirtd 9.0.0, the reference the parity tests compare with
+    (xmlparity.Reference): one for the session, started when a test first needs it."""
+    if not os.path.exists("/usr/sbin/libvirtd") or not os.path.exists(
+            "/usr/bin/qemu-system-x86_64"):
+        pytest.skip("Debian's libvirtd or QEMU is not installed (scripts/deps.sh installs both)")
+    from xmlparity import Reference
+    r = Reference(tmp_path_factory.mktemp("libvirtd"))
+    yield r
+    r.close()
+
+
+@pytest.fixture(scope="session")
+def guest():
+    """The Linux test guest (linuxguest.py), built once per build directory."""
+    import linuxguest
+    try:
+        return linuxguest.build()
+    except linuxguest.GuestBuildError as e:
+        pytest.fail("cannot build the Linux test guest: %s" % e, pytrace=False)
+
+
 @pytest.fixture
 def daemons(root, request):
     ds = DaemonSet(root)

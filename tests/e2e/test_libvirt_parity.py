@@ -26,21 +26,12 @@ import pytest
 
 from guests import uri_for
 from svdaemon import Daemon, DaemonError
-from xmlparity import Reference, devtree, diff, native_argv, normalise, pid_argv, unexplained
+from xmlparity import check_parity as check, define_both as define_both_kept, devtree, \
+    native_argv, normalise, pid_argv, unexplained, virsh_on as virsh, virt_install_xml
 
 pytestmark = pytest.mark.slow
 
-LIBVIRTD = "/usr/sbin/libvirtd"
 QEMU = "/usr/bin/qemu-system-x86_64"
-
-
-@pytest.fixture(scope="module")
-def ref(tmp_path_factory):
-    if not os.path.exists(LIBVIRTD) or not os.path.exists(QEMU):
-        pytest.skip("Debian's libvirtd or QEMU is not installed (scripts/deps.sh installs both)")
-    r = Reference(tmp_path_factory.mktemp("libvirtd"))
-    yield r
-    r.close()
 
 
 @pytest.fixture(scope="module")
@@ -64,41 +55,8 @@ def virtqemud():
         pytest.fail("daemon check failed:\n  " + "\n  ".join(problems), pytrace=False)
 
 
-def virsh(uri, *args, check=True):
-    r = subprocess.run(["virsh", "-q", "-c", uri, *args], capture_output=True, text=True,
-                       timeout=120)
-    if check and r.returncode != 0:
-        raise AssertionError("virsh %s: %s" % (" ".join(args), r.stderr))
-    return r
-
-
 def define_both(ref, ours_uri, xml, tmp_path):
-    """Define xml on both; their inactive XMLs (ours, libvirt's). Both copies go."""
-    path = tmp_path / "domain.xml"
-    path.write_text(xml)
-    name = re.search(r"<name>([^<]+)</name>", xml).group(1)
-    ref.virsh("define", str(path))
-    try:
-        theirs = ref.virsh("dumpxml", "--inactive", name).stdout
-    finally:
-        ref.virsh("undefine", name, check=False)
-    virsh(ours_uri, "define", str(path))
-    try:
-        ours = virsh(ours_uri, "dumpxml", "--inactive", name).stdout
-    finally:
-        virsh(ours_uri, "undefine", name, check=False)
-    return ours, theirs
-
-
-def check(ours, theirs, allowed, host_dependent=()):
-    """Every difference is allowed, and every allowed one still occurs; those of
-    host_dependent may or may not occur, as the host decides."""
-    found = diff(ours, theirs)
-    left = unexplained(found, list(allowed) + list(host_dependent))
-    assert not left, "differences from libvirtd not explained:\n  " + "\n  ".join(left)
-    stale = [reason for rx, reason in allowed if not any(re.search(rx, d) for d in found)]
-    assert not stale, "allowed differences that no longer occur (remove them):\n  " + \
-        "\n  ".join(stale)
+    return define_both_kept(ref, ours_uri, xml, tmp_path, keep_ours=False)
 
 
 # What libvirt's QEMU driver adds at define that ours does not yet (issue 17 item 2).
@@ -285,18 +243,6 @@ def files_dir(tmp_path):
                     "64M"], check=True)
     (tmp_path / "install.iso").write_bytes(b"\0" * 2048)
     return tmp_path
-
-
-def virt_install_xml(ref, name, args, files):
-    argv = ["virt-install", "--connect", ref.uri, "--print-xml", "--virt-type", "qemu",
-            "--name", name, "--memory", "256", "--vcpus", "1", "--noautoconsole"]
-    argv += [a.replace("@DIR@", str(files)) for a in args]
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, "virt-install: %s" % r.stderr
-    # With an install medium it prints the install-time domain, then the one it defines:
-    # the second is the guest's definition.
-    docs = [d + "</domain>\n" for d in r.stdout.split("</domain>") if d.strip()]
-    return docs[-1]
 
 
 # Issue 17 runs 1-4 and 8: each defines as on libvirtd, runs on both, and the running guest

@@ -12,7 +12,6 @@ guest shows the live XML's MAC and pings the bridge's address through the tap.
 Slow: it starts (or uses) the system's libvirtd and boots Linux under TCG.
 """
 
-import os
 import re
 import subprocess
 
@@ -21,12 +20,11 @@ import pytest
 import linuxguest
 from guests import RUNNING, SHUTOFF, uri_for
 from test_qemu_net import link, netns, nethost  # noqa: F401 (fixtures)
-from xmlparity import (LIVE_ALLOWED, Reference, check_parity, define_both, live_on_libvirtd,
+from xmlparity import (LIVE_ALLOWED, check_parity, define_both, live_on_libvirtd,
                        same_run_paths, virsh_on, virt_install_xml)
 
 pytestmark = pytest.mark.slow
 
-LIBVIRTD = "/usr/sbin/libvirtd"
 QEMU = "/usr/bin/qemu-system-x86_64"
 
 BRIDGE, BRIDGE_ADDR, GUEST_ADDR = "br0", "192.168.78.1", "192.168.78.2/24"
@@ -38,23 +36,6 @@ LIVE_ALLOWED_HERE = LIVE_ALLOWED + [
     (r"^devices/interface\[type=bridge,.*source\.bridge=br0,.*\]: only in ours$",
      "libvirtd's copy runs without the NIC (br0 is in the test's namespace)"),
 ]
-
-
-@pytest.fixture(scope="module")
-def ref(tmp_path_factory):
-    if not os.path.exists(LIBVIRTD) or not os.path.exists(QEMU):
-        pytest.skip("Debian's libvirtd or QEMU is not installed (scripts/deps.sh installs both)")
-    r = Reference(tmp_path_factory.mktemp("libvirtd"))
-    yield r
-    r.close()
-
-
-@pytest.fixture(scope="module")
-def guest():
-    try:
-        return linuxguest.build()
-    except linuxguest.GuestBuildError as e:
-        pytest.fail("cannot build the Linux test guest: %s" % e, pytrace=False)
 
 
 def live_interface(dom):

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from guests import uri_for
-from test_libvirt_parity import NOT_YET_DEFAULTS, QEMU, check, define_both, ref  # noqa: F401
+from test_libvirt_parity import NOT_YET_DEFAULTS, QEMU, check, define_both
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +76,7 @@ PLATFORM_XML = """<domain type='kvm'>
 
 
 @pytest.mark.parametrize("machine", ["q35"])
-def test_platform_xml(ref, daemons, tmp_path, machine):  # noqa: F811 (ref is the fixture)
+def test_platform_xml(ref, daemons, tmp_path, machine):
     d = daemons.start()
     xml = PLATFORM_XML % {"name": "svparity-platform", "uuid": uuid.uuid4(), "qemu": QEMU,
                           "machine": machine}

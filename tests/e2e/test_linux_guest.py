@@ -32,32 +32,12 @@ import pytest
 import linuxguest
 from guests import QEMU, RUNNING, SHUTOFF
 from test_qemu_net import link, netns, nethost  # noqa: F401 (fixtures)
-from xmlparity import (LIVE_ALLOWED, Reference, check_parity, define_both, live_on_libvirtd,
+from xmlparity import (LIVE_ALLOWED, check_parity, define_both, live_on_libvirtd,
                        same_ptys)
-
-LIBVIRTD = "/usr/sbin/libvirtd"
 
 pytestmark = pytest.mark.slow
 
 BOOT_TIMEOUT = linuxguest.BOOT_TIMEOUT
-
-
-@pytest.fixture(scope="module")
-def ref(tmp_path_factory):
-    """Debian's libvirtd, the reference (xmlparity.py)."""
-    if not os.path.exists(LIBVIRTD):
-        pytest.skip("Debian's libvirtd is not installed (scripts/deps.sh installs it)")
-    r = Reference(tmp_path_factory.mktemp("libvirtd"))
-    yield r
-    r.close()
-
-
-@pytest.fixture(scope="module")
-def guest():
-    try:
-        return linuxguest.build()
-    except linuxguest.GuestBuildError as e:
-        pytest.fail("cannot build the Linux test guest: %s" % e, pytrace=False)
 
 
 def console_lines(con):

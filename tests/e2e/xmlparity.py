@@ -179,8 +179,9 @@ def virt_install_xml(ref, name, args, files):
     return docs[-1]
 
 
-def define_both(ref, ours_uri, xml, work):
-    """Define xml on both; their inactive XMLs (ours, libvirt's). libvirtd's copy goes."""
+def define_both(ref, ours_uri, xml, work, keep_ours=True):
+    """Define xml on both; their inactive XMLs (ours, libvirt's). libvirtd's copy goes, and
+    ours too unless keep_ours."""
     path = Path(work) / "domain.xml"
     path.write_text(xml)
     name = re.search(r"<name>([^<]+)</name>", xml).group(1)
@@ -190,15 +191,20 @@ def define_both(ref, ours_uri, xml, work):
     finally:
         ref.virsh("undefine", name, check=False)
     virsh_on(ours_uri, "define", str(path))
-    ours = virsh_on(ours_uri, "dumpxml", "--inactive", name).stdout
+    try:
+        ours = virsh_on(ours_uri, "dumpxml", "--inactive", name).stdout
+    finally:
+        if not keep_ours:
+            virsh_on(ours_uri, "undefine", name, check=False)
     return ours, theirs
 
 
-def check_parity(ours, theirs, allowed):
-    """Every difference is allowed (a (regex, reason) of allowed matches it), and every
-    allowed one still occurs."""
+def check_parity(ours, theirs, allowed, host_dependent=()):
+    """Every difference is allowed (a (regex, reason) of allowed or host_dependent matches
+    it), and every allowed one still occurs (those of host_dependent may or may not, as the
+    host decides)."""
     found = diff(ours, theirs)
-    left = unexplained(found, allowed)
+    left = unexplained(found, list(allowed) + list(host_dependent))
     assert not left, "differences from libvirtd not explained:\n  " + "\n  ".join(left)
     stale = [reason for rx, reason in allowed if not any(re.search(rx, d) for d in found)]
     assert not stale, "allowed differences that no longer occur (remove them):\n  " + \
