@@ -12,6 +12,7 @@
 #include "conf/domain_status.h"
 #include "qemu_command.h"
 #include "qemu_domain.h"
+#include "domain/domain_helper.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -50,7 +51,10 @@ qemu_status_own(SvDomainObj *obj, SvStatusCommon *c, SvStatusOwn *own)
                                  sv_domain_run_destroying(obj), qd->fake_reboot,
                                  sv_domain_run_crashing(obj),
                                  sv_domain_run_stopping(obj, SV_STOP_CRASH_RESTART), sec_attrs);
-    own->children = g_strdup_printf("  <monitor path='%s'/>\n%s", sock, sec_files);
+    g_autoptr(GString) helpers = g_string_new(NULL);
+
+    sv_run_helpers_format_status(qd->run.helpers, helpers); /* virtiofsd */
+    own->children = g_strdup_printf("  <monitor path='%s'/>\n%s%s", sock, sec_files, helpers->str);
 }
 
 void
