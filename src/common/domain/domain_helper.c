@@ -131,7 +131,7 @@ take_one(GPtrArray *helpers, xmlNodePtr n, SvRunHelperExe exe_of, gpointer data)
     if (!exe || sv_run_helpers_find(helpers, id) ||
         !sv_status_attr_range(n, "pid", 2, G_MAXINT32, 0, &pid, SV_FROM_NONE, &error) ||
         !sv_status_attr_range(n, "starttime", 1, G_MAXINT64, 0, &start, SV_FROM_NONE, &error)) {
-        g_message("status: helper '%s' is not one the guest has, or its record is torn%s%s",
+        g_message("status: helper '%s' is not one the guest has, is recorded twice, or its record is torn%s%s",
                   id ? id : "(none)", error ? ": " : "", error ? error->message : "");
         return;
     }
