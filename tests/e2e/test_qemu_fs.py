@@ -244,3 +244,36 @@ def rhost_xml(rhost, name):
     from guests import domain_xml
     return domain_xml(name, rhost.kernel, "tick").replace(
         "<name>", "<uuid>%s</uuid><name>" % uuidlib.uuid4(), 1)
+
+
+@pytest.fixture
+def nobody_host(daemons, root, request):
+    """A `host` whose QEMU runs as nobody (65534), not root: virtiofsd stays root."""
+    from guests import Host, daemon_config
+    os.chmod(root, 0o755)  # the kernel in it must be reachable
+    h = Host(daemons.start(config=daemon_config(root, 'user = "+65534"\ngroup = "+65534"\n')),
+             root)
+    yield h
+    rep = getattr(request.node, "rep_call", None)
+    problems = h.finish(test_failed=rep is not None and rep.failed)
+    if problems:
+        pytest.fail("after the test:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+def test_virtiofs_socket_given_to_unprivileged_qemu(nobody_host, tmp_path):
+    """QEMU as another user than the daemon's connects to the socket, which is given to
+    it (a root-owned 0755 socket would refuse it: the guest would not start); virtiofsd
+    runs as root, as libvirt runs it."""
+    share = virtiofs_share(tmp_path)
+    dom = nobody_host.conn.defineXML(guest_xml(nobody_host, "fsnobody", share))
+    dom.create()
+    assert dom.state()[0] == RUNNING
+    sock = nobody_host.qemu_lib / ("domain-%d-fsnobody" % dom.ID()) / "fs0-fs.sock"
+    st = os.stat(sock)
+    assert (st.st_uid, st.st_gid) == (65534, 65534)
+    pids = virtiofsd_pids(share)
+    assert pids and os.stat("/proc/%d" % pids[0]).st_uid == 0
+    dom.destroy()
+    wait_gone(pids)
+    assert not sock.exists()
+    nobody_host.assert_clean()
