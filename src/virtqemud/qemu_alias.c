@@ -90,9 +90,11 @@ assign_fs_aliases(SvDomainDef *def)
         const char *a = ((SvDomainFsDef *)def->filesystems->pdata[i])->info.alias;
         guint n;
 
-        if (a && g_str_has_prefix(a, "fs") && a[2] && strspn(a + 2, "0123456789") == strlen(a + 2) &&
-            (n = (guint)g_ascii_strtoull(a + 2, NULL, 10)) >= next)
-            next = n + 1;
+        if (!a || !g_str_has_prefix(a, "fs") || !a[2] ||
+            strspn(a + 2, "0123456789") != strlen(a + 2))
+            continue;
+        n = (guint)g_ascii_strtoull(a + 2, NULL, 10);
+        next = MAX(next, n + 1);
     }
     for (guint i = 0; i < def->filesystems->len; i++) {
         SvDomainFsDef *fs = def->filesystems->pdata[i];

@@ -7,8 +7,7 @@
 
 /* libvirt's keys, in its order: driver, id, chardev, queue-size, tag, bootindex, then the
  * PCI place. */
-static void
-build_virtiofs(const SvDomainDef *def, const SvDomainFsDef *fs, GPtrArray *argv)
+static void build_virtiofs(const SvDomainDef *def, const SvDomainFsDef *fs, GPtrArray *argv)
 {
     g_autofree char *chardev = g_strconcat("chr-vu-", fs->info.alias, NULL);
     g_autofree char *path = qemu_argv_escape(fs->vhost_socket);
@@ -31,8 +30,7 @@ build_virtiofs(const SvDomainDef *def, const SvDomainFsDef *fs, GPtrArray *argv)
     qemu_argv_add_json(argv, "-device", o);
 }
 
-void
-qemu_command_build_filesystems(const SvDomainDef *def, GPtrArray *argv)
+void qemu_command_build_filesystems(const SvDomainDef *def, GPtrArray *argv)
 {
     for (guint i = 0; i < def->filesystems->len; i++) {
         const SvDomainFsDef *fs = def->filesystems->pdata[i];

@@ -253,7 +253,6 @@ gone(const char *path, SvStatus *st, SvDomainObj *obj, gpointer data)
                                                           xmlDocGetRootElement(st->doc));
     g_autofree char *pid = g_strdup_printf("%s/%s.pid", r->ctx->run_dir, st->def->name);
     g_autofree char *dir = g_path_get_dirname(monitor);
-
     g_autoptr(GPtrArray) helpers = sv_run_helpers_new();
 
     if (label)

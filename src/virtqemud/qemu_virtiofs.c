@@ -15,13 +15,12 @@
 #include "util/error.h"
 #include "util/fd.h"
 
-const char *const qemu_virtiofs_desc_dirs[] = {"/etc/qemu/vhost-user",
-                                               "/usr/share/qemu/vhost-user", NULL};
+const char *const qemu_virtiofs_desc_dirs[] = {"/etc/qemu/vhost-user", "/usr/share/qemu/vhost-user",
+                                               NULL};
 
 /* ---------------------------------------------------------------- define */
 
-static gboolean
-refuse(GError **error, const char *message)
+static gboolean refuse(GError **error, const char *message)
 {
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED, "%s", message);
     return FALSE;
@@ -29,8 +28,7 @@ refuse(GError **error, const char *message)
 
 /* libvirt's checks, in its order. NUMA cells (whose memAccess would also do) are refused
  * before this, so the shared memory is <memoryBacking><access mode='shared'/>. */
-static gboolean
-check_virtiofs(const SvDomainDef *def, const SvDomainFsDef *fs, GError **error)
+static gboolean check_virtiofs(const SvDomainDef *def, const SvDomainFsDef *fs, GError **error)
 {
     if (fs->readonly)
         return refuse(error, "virtiofs does not yet support read-only mode");
@@ -41,8 +39,7 @@ check_virtiofs(const SvDomainDef *def, const SvDomainFsDef *fs, GError **error)
     return TRUE;
 }
 
-gboolean
-qemu_fs_check_def(const SvDomainDef *def, GError **error)
+gboolean qemu_fs_check_def(const SvDomainDef *def, GError **error)
 {
     for (guint i = 0; i < def->filesystems->len; i++) {
         const SvDomainFsDef *fs = def->filesystems->pdata[i];
@@ -57,8 +54,7 @@ qemu_fs_check_def(const SvDomainDef *def, GError **error)
 
 /* ---------------------------------------------------------------- start */
 
-void
-qemu_virtiofs_prepare_sockets(SvDomainDef *def, const char *dir)
+void qemu_virtiofs_prepare_sockets(SvDomainDef *def, const char *dir)
 {
     for (guint i = 0; i < def->filesystems->len; i++) {
         SvDomainFsDef *fs = def->filesystems->pdata[i];
@@ -73,8 +69,7 @@ qemu_virtiofs_prepare_sockets(SvDomainDef *def, const char *dir)
 }
 
 /* FUSE's option syntax: a backslash takes the next character as it is. */
-static void
-append_fuse_escaped(GString *out, const char *s)
+static void append_fuse_escaped(GString *out, const char *s)
 {
     for (; *s; s++) {
         if (*s == ',' || *s == '\\')
@@ -83,15 +78,13 @@ append_fuse_escaped(GString *out, const char *s)
     }
 }
 
-static void
-append_switch(GString *out, int value, const char *on, const char *off)
+static void append_switch(GString *out, int value, const char *on, const char *off)
 {
     if (value != SV_DOMAIN_SWITCH_ABSENT)
         g_string_append_printf(out, ",%s", value == SV_DOMAIN_SWITCH_ON ? on : off);
 }
 
-GStrv
-qemu_virtiofs_argv(const SvDomainFsDef *fs, int fd)
+GStrv qemu_virtiofs_argv(const SvDomainFsDef *fs, int fd)
 {
     g_autoptr(GString) opts = g_string_new("source=");
     GPtrArray *argv = g_ptr_array_new();
@@ -111,8 +104,7 @@ qemu_virtiofs_argv(const SvDomainFsDef *fs, int fd)
 }
 
 /* The "binary" of descriptor `path` if its "type" is "fs". (transfer full) */
-static char *
-descriptor_binary(const char *path)
+static char *descriptor_binary(const char *path)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     JsonNode *root;
@@ -127,8 +119,7 @@ descriptor_binary(const char *path)
     return g_strdup(json_object_get_string_member_with_default(o, "binary", NULL));
 }
 
-char *
-qemu_virtiofs_find_binary(const char *const *dirs, GError **error)
+char *qemu_virtiofs_find_binary(const char *const *dirs, GError **error)
 {
     g_autoptr(GHashTable) files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_autoptr(GList) names = NULL;
@@ -139,8 +130,7 @@ qemu_virtiofs_find_binary(const char *const *dirs, GError **error)
 
         while (dir && (entry = g_dir_read_name(dir))) {
             if (g_str_has_suffix(entry, ".json") && !g_hash_table_contains(files, entry))
-                g_hash_table_insert(files, g_strdup(entry),
-                                    g_build_filename(dirs[d], entry, NULL));
+                g_hash_table_insert(files, g_strdup(entry), g_build_filename(dirs[d], entry, NULL));
         }
     }
     names = g_list_sort(g_hash_table_get_keys(files), (GCompareFunc)strcmp);
@@ -155,8 +145,7 @@ qemu_virtiofs_find_binary(const char *const *dirs, GError **error)
 }
 
 /* libvirt's checks before it runs virtiofsd. */
-static gboolean
-check_runnable(const SvDomainFsDef *fs, GError **error)
+static gboolean check_runnable(const SvDomainFsDef *fs, GError **error)
 {
     if (!g_file_test(fs->binary_path, G_FILE_TEST_IS_EXECUTABLE) ||
         g_file_test(fs->binary_path, G_FILE_TEST_IS_DIR)) {
@@ -173,11 +162,9 @@ check_runnable(const SvDomainFsDef *fs, GError **error)
 }
 
 /* virtiofsd's own log, as libvirt names it: LOG_DIR/NAME-ALIAS-virtiofsd.log. */
-static int
-open_log(SvDomainObj *obj, const SvDomainFsDef *fs, GError **error)
+static int open_log(SvDomainObj *obj, const SvDomainFsDef *fs, GError **error)
 {
-    g_autofree char *name =
-        g_strdup_printf("%s-%s-virtiofsd.log", obj->def->name, fs->info.alias);
+    g_autofree char *name = g_strdup_printf("%s-%s-virtiofsd.log", obj->def->name, fs->info.alias);
     g_autofree char *path = g_build_filename(qemu_ctx_of(obj)->log_dir, name, NULL);
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, S_IRUSR | S_IWUSR);
 
@@ -187,8 +174,7 @@ open_log(SvDomainObj *obj, const SvDomainFsDef *fs, GError **error)
 }
 
 /* The share's socket, listening, for QEMU's user to connect to. */
-static int
-open_socket(SvDomainObj *obj, const SvDomainFsDef *fs, GError **error)
+static int open_socket(SvDomainObj *obj, const SvDomainFsDef *fs, GError **error)
 {
     QemuSecurity *security = qemu_ctx_of(obj)->security;
     QemuDomain *qd = qemu_domain_of(obj);
@@ -204,8 +190,7 @@ open_socket(SvDomainObj *obj, const SvDomainFsDef *fs, GError **error)
 }
 
 /* Fork one share's virtiofsd, held before exec, as a helper of the run. */
-static gboolean
-spawn_one(SvDomainObj *obj, SvDomainFsDef *fs, GError **error)
+static gboolean spawn_one(SvDomainObj *obj, SvDomainFsDef *fs, GError **error)
 {
     static const char *const env[] = {"LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
     g_auto(SvFd) sock = -1;
@@ -236,8 +221,7 @@ spawn_one(SvDomainObj *obj, SvDomainFsDef *fs, GError **error)
     return TRUE;
 }
 
-gboolean
-qemu_virtiofs_start(SvDomainObj *obj, const char *dir, GError **error)
+gboolean qemu_virtiofs_start(SvDomainObj *obj, const char *dir, GError **error)
 {
     qemu_virtiofs_prepare_sockets(obj->def, dir);
     for (guint i = 0; i < obj->def->filesystems->len; i++) {
@@ -260,8 +244,7 @@ qemu_virtiofs_start(SvDomainObj *obj, const char *dir, GError **error)
     return TRUE;
 }
 
-const char *
-qemu_virtiofs_helper_exe(const char *id, gpointer data)
+const char *qemu_virtiofs_helper_exe(const char *id, gpointer data)
 {
     const SvDomainDef *def = data;
 
@@ -274,8 +257,7 @@ qemu_virtiofs_helper_exe(const char *id, gpointer data)
     return NULL;
 }
 
-void
-qemu_virtiofs_remove_sockets(const SvDomainDef *def, const char *dir)
+void qemu_virtiofs_remove_sockets(const SvDomainDef *def, const char *dir)
 {
     for (guint i = 0; i < def->filesystems->len; i++) {
         const SvDomainFsDef *fs = def->filesystems->pdata[i];

@@ -38,10 +38,10 @@ GStrv qemu_virtiofs_argv(const SvDomainFsDef *fs, int fd);
 char *qemu_virtiofs_find_binary(const char *const *dirs, GError **error);
 
 /* At start, after the guest's directory `dir` exists and before QEMU's command line: for
- * each virtiofs share, its socket (qemu_virtiofs_prepare_sockets), the default binary filled in (live XML shows it, as libvirt's), its listening
- * socket given to QEMU's user, its log LOG_DIR/NAME-ALIAS-virtiofsd.log, and virtiofsd
- * forked as root, held before exec, as a helper of the run (released with QEMU once the
- * status file names it). */
+ * each virtiofs share, its socket (qemu_virtiofs_prepare_sockets), the default binary filled in
+ * (live XML shows it, as libvirt's), its listening socket given to QEMU's user, its log
+ * LOG_DIR/NAME-ALIAS-virtiofsd.log, and virtiofsd forked as root, held before exec, as a helper of
+ * the run (released with QEMU once the status file names it). */
 gboolean qemu_virtiofs_start(SvDomainObj *obj, const char *dir, GError **error);
 
 /* The program helper `id` (a share's alias) of the guest whose definition is `def` runs:

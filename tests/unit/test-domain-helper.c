@@ -13,8 +13,7 @@
 
 #define SLEEP "/bin/sleep"
 
-static const char *
-exe_of(const char *id, gpointer data)
+static const char *exe_of(const char *id, gpointer data)
 {
     (void)data;
     if (g_str_equal(id, "fs0"))
@@ -25,8 +24,7 @@ exe_of(const char *id, gpointer data)
 }
 
 /* Whether pid has ended (gone, or a zombie nobody reaped yet). */
-static gboolean
-ended(pid_t pid)
+static gboolean ended(pid_t pid)
 {
     g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
     g_autofree char *text = NULL;
@@ -38,12 +36,15 @@ ended(pid_t pid)
     return paren && paren[1] == ' ' && paren[2] == 'Z';
 }
 
-static void
-test_held_recorded_taken_back_stopped(void)
+static void test_held_recorded_taken_back_stopped(void)
 {
     const char *argv[] = {SLEEP, "60", NULL};
-    SvSpawnOptions o = {.argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
-                        .new_session = TRUE, .hold_exec = TRUE};
+    SvSpawnOptions o = {.argv = argv,
+                        .stdin_fd = -1,
+                        .stdout_fd = -1,
+                        .stderr_fd = -1,
+                        .new_session = TRUE,
+                        .hold_exec = TRUE};
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) helpers = sv_run_helpers_new();
     g_autoptr(GPtrArray) again = sv_run_helpers_new();
@@ -76,12 +77,14 @@ test_held_recorded_taken_back_stopped(void)
     g_assert_cmpstr(status->str + strlen("<domstatus>\n"), ==, want);
     /* Planted or stale records beside it: another program, a wrong start time, an id the
      * guest has no helper for, the same helper twice. None is taken. */
-    g_string_append_printf(status, "  <helper id='fs1' pid='%d' starttime='%" G_GUINT64_FORMAT
-                           "' exe='/bin/true'/>\n", (int)pid, sv_process_get_start_time(p));
+    g_string_append_printf(
+        status, "  <helper id='fs1' pid='%d' starttime='%" G_GUINT64_FORMAT "' exe='/bin/true'/>\n",
+        (int)pid, sv_process_get_start_time(p));
     g_string_append_printf(status, "  <helper id='fs0' pid='%d' starttime='1' exe='x'/>\n",
                            (int)getpid());
-    g_string_append_printf(status, "  <helper id='fs7' pid='%d' starttime='%" G_GUINT64_FORMAT
-                           "' exe='" SLEEP "'/>\n", (int)pid, sv_process_get_start_time(p));
+    g_string_append_printf(
+        status, "  <helper id='fs7' pid='%d' starttime='%" G_GUINT64_FORMAT "' exe='" SLEEP "'/>\n",
+        (int)pid, sv_process_get_start_time(p));
     g_string_append(status, "  <helper id='fs0' pid='-4'/>\n</domstatus>\n");
     doc = sv_status_read(status->str, status->len, SV_FROM_QEMU, &error);
     g_assert_no_error(error);
@@ -103,8 +106,7 @@ test_held_recorded_taken_back_stopped(void)
         ;
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/domain-helper/held-recorded-taken-back-stopped",

@@ -10,8 +10,7 @@
 #include "qemu_virtiofs.h"
 #include "util/error.h"
 
-static SvDomainFsDef *
-fs_new(const char *source)
+static SvDomainFsDef *fs_new(const char *source)
 {
     SvDomainFsDef *fs = g_new0(SvDomainFsDef, 1);
 
@@ -22,8 +21,7 @@ fs_new(const char *source)
     return fs;
 }
 
-static void
-test_argv_libvirt_form(void)
+static void test_argv_libvirt_form(void)
 {
     SvDomainFsDef *fs = fs_new("/srv/share");
     g_auto(GStrv) plain = qemu_virtiofs_argv(fs, 23);
@@ -40,17 +38,18 @@ test_argv_libvirt_form(void)
     j2 = g_strjoinv(" ", on);
     j3 = g_strjoinv(" ", off);
     g_assert_cmpstr(j1, ==, "/usr/lib/qemu/virtiofsd --fd=23 -o source=/srv/share");
-    g_assert_cmpstr(j2, ==, "/usr/lib/qemu/virtiofsd --fd=23 -o "
-                            "source=/srv/share,cache=always,xattr,flock,posix_lock");
-    g_assert_cmpstr(j3, ==, "/usr/lib/qemu/virtiofsd --fd=7 -o "
-                            "source=/srv/share,cache=none,no_xattr,no_flock,no_posix_lock");
+    g_assert_cmpstr(j2, ==,
+                    "/usr/lib/qemu/virtiofsd --fd=23 -o "
+                    "source=/srv/share,cache=always,xattr,flock,posix_lock");
+    g_assert_cmpstr(j3, ==,
+                    "/usr/lib/qemu/virtiofsd --fd=7 -o "
+                    "source=/srv/share,cache=none,no_xattr,no_flock,no_posix_lock");
     sv_domain_fs_def_free(fs);
 }
 
 /* The options of one -o as virtiofsd's FUSE parser reads them: split at commas, a
  * backslash taking the next character as it is. */
-static GPtrArray *
-fuse_split(const char *opts)
+static GPtrArray *fuse_split(const char *opts)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
     GString *cur = g_string_new(NULL);
@@ -69,13 +68,11 @@ fuse_split(const char *opts)
     }
 }
 
-static void
-test_argv_hostile_source(void)
+static void test_argv_hostile_source(void)
 {
     static const char *const values[] = {
-        "/x,allow_root",  "/x,,sandbox=chroot", "/x\\,cache=none", "/x\\",
-        "-o",             "--daemonize",        "/x\n-o allow_root", "/x=y,",
-        "/x\\\\,xattr",   "/x\\054flock",
+        "/x,allow_root", "/x,,sandbox=chroot", "/x\\,cache=none", "/x\\",         "-o",
+        "--daemonize",   "/x\n-o allow_root",  "/x=y,",           "/x\\\\,xattr", "/x\\054flock",
     };
     g_autofree char *longv = g_strnfill(5000, ',');
 
@@ -99,8 +96,7 @@ test_argv_hostile_source(void)
     }
 }
 
-static void
-write_desc(const char *dir, const char *name, const char *json)
+static void write_desc(const char *dir, const char *name, const char *json)
 {
     g_autofree char *path = g_build_filename(dir, name, NULL);
 
@@ -108,8 +104,7 @@ write_desc(const char *dir, const char *name, const char *json)
     g_assert_true(g_file_set_contents(path, json, -1, NULL));
 }
 
-static void
-test_find_binary(void)
+static void test_find_binary(void)
 {
     g_autofree char *tmp = g_dir_make_tmp("sv-vhost-user-XXXXXX", NULL);
     g_autofree char *etc = g_build_filename(tmp, "etc", NULL);
@@ -149,8 +144,7 @@ test_find_binary(void)
     g_rmdir(tmp);
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/qemu-virtiofs/argv", test_argv_libvirt_form);

@@ -14,18 +14,16 @@ SV_DOMAIN_ENUM_IMPL(fs_driver, SV_DOMAIN_FS_DRIVER_LAST, "none", "path", "handle
 SV_DOMAIN_ENUM_IMPL(fs_cache_mode, SV_DOMAIN_FS_CACHE_LAST, "default", "none", "always")
 
 /* Values libvirt 9.0.0 knows and splitvirt does not implement (space-separated). */
-#define UNSUPPORTED_FS_TYPES "block file template ram bind volume"
+#define UNSUPPORTED_FS_TYPES   "block file template ram bind volume"
 #define UNSUPPORTED_FS_DRIVERS "loop nbd ploop"
 
-static guint
-info_flags(guint flags)
+static guint info_flags(guint flags)
 {
     return SV_DEVICE_INFO_BOOT |
            ((flags & SV_DOMAIN_PARSE_INACTIVE) ? 0 : SV_DEVICE_INFO_KEEP_ALIAS);
 }
 
-static gboolean
-parse_fs_driver(const xmlNode *node, SvDomainFsDef *fs, GError **error)
+static gboolean parse_fs_driver(const xmlNode *node, SvDomainFsDef *fs, GError **error)
 {
     xmlNode *driver = sv_xml_child(node, "driver");
     g_autofree char *queue = driver ? sv_xml_prop(driver, "queue") : NULL;
@@ -34,8 +32,7 @@ parse_fs_driver(const xmlNode *node, SvDomainFsDef *fs, GError **error)
     if (!driver)
         return TRUE;
     if (!sv_domain_prop_enum(driver, "type", sv_domain_fs_driver_from_string,
-                             SV_DOMAIN_FS_DRIVER_PATH, UNSUPPORTED_FS_DRIVERS, FALSE, &type,
-                             error))
+                             SV_DOMAIN_FS_DRIVER_PATH, UNSUPPORTED_FS_DRIVERS, FALSE, &type, error))
         return FALSE;
     fs->driver = type;
     /* libvirt reads it as an unsigned long long; 0 means unset. */
@@ -48,8 +45,7 @@ parse_fs_driver(const xmlNode *node, SvDomainFsDef *fs, GError **error)
 }
 
 /* <binary path xattr> with <cache mode> and <lock posix flock>. */
-static gboolean
-parse_fs_binary(const xmlNode *node, SvDomainFsDef *fs, GError **error)
+static gboolean parse_fs_binary(const xmlNode *node, SvDomainFsDef *fs, GError **error)
 {
     xmlNode *binary = sv_xml_child(node, "binary");
     xmlNode *cache = binary ? sv_xml_child(binary, "cache") : NULL;
@@ -58,24 +54,21 @@ parse_fs_binary(const xmlNode *node, SvDomainFsDef *fs, GError **error)
     if (!binary)
         return TRUE;
     fs->binary_path = sv_xml_prop(binary, "path");
-    if (!sv_domain_prop_enum(binary, "xattr", sv_domain_switch_from_string,
-                             SV_DOMAIN_SWITCH_ON, NULL, FALSE, &fs->xattr, error))
+    if (!sv_domain_prop_enum(binary, "xattr", sv_domain_switch_from_string, SV_DOMAIN_SWITCH_ON,
+                             NULL, FALSE, &fs->xattr, error))
         return FALSE;
     if (cache && !sv_domain_prop_enum(cache, "mode", sv_domain_fs_cache_mode_from_string,
                                       SV_DOMAIN_FS_CACHE_NONE, NULL, FALSE, &fs->cache, error))
         return FALSE;
     if (lock && (!sv_domain_prop_enum(lock, "posix", sv_domain_switch_from_string,
-                                      SV_DOMAIN_SWITCH_ON, NULL, FALSE, &fs->lock_posix,
-                                      error) ||
+                                      SV_DOMAIN_SWITCH_ON, NULL, FALSE, &fs->lock_posix, error) ||
                  !sv_domain_prop_enum(lock, "flock", sv_domain_switch_from_string,
-                                      SV_DOMAIN_SWITCH_ON, NULL, FALSE, &fs->lock_flock,
-                                      error)))
+                                      SV_DOMAIN_SWITCH_ON, NULL, FALSE, &fs->lock_flock, error)))
         return FALSE;
     return TRUE;
 }
 
-static void
-set_no_source_target(GError **error, gboolean source, const char *device)
+static void set_no_source_target(GError **error, gboolean source, const char *device)
 {
     if (source)
         sv_domain_error_templated(error, SV_FROM_DOMAIN, SV_ERR_NO_SOURCE,
@@ -87,8 +80,7 @@ set_no_source_target(GError **error, gboolean source, const char *device)
                                   "missing target information for device", device);
 }
 
-gboolean
-sv_domain_fs_parse(const xmlNode *node, SvDomainDef *def, guint flags, GError **error)
+gboolean sv_domain_fs_parse(const xmlNode *node, SvDomainDef *def, guint flags, GError **error)
 {
     g_autoptr(SvDomainFsDef) fs = g_new0(SvDomainFsDef, 1);
     int type = SV_DOMAIN_FS_TYPE_MOUNT;
@@ -122,16 +114,14 @@ sv_domain_fs_parse(const xmlNode *node, SvDomainDef *def, guint flags, GError **
     return TRUE;
 }
 
-static void
-append_switch(GString *buf, const char *name, int value)
+static void append_switch(GString *buf, const char *name, int value)
 {
     if (value != SV_DOMAIN_SWITCH_ABSENT)
         sv_xml_append_attr(buf, name, sv_domain_switch_to_string(value));
 }
 
 /* libvirt writes <binary> when any of its parts is set, children in its order. */
-static void
-format_fs_binary(GString *buf, const SvDomainFsDef *fs)
+static void format_fs_binary(GString *buf, const SvDomainFsDef *fs)
 {
     gboolean locks = fs->lock_posix || fs->lock_flock;
 
@@ -158,8 +148,7 @@ format_fs_binary(GString *buf, const SvDomainFsDef *fs)
     g_string_append(buf, "      </binary>\n");
 }
 
-static void
-format_filesystem(GString *buf, const SvDomainFsDef *fs, guint flags)
+static void format_filesystem(GString *buf, const SvDomainFsDef *fs, guint flags)
 {
     g_string_append_printf(buf, "    <filesystem type='%s' accessmode='%s'>\n",
                            sv_domain_fs_type_to_string(fs->type),
@@ -183,8 +172,7 @@ format_filesystem(GString *buf, const SvDomainFsDef *fs, guint flags)
     g_string_append(buf, "    </filesystem>\n");
 }
 
-void
-sv_domain_format_filesystems(GString *buf, const SvDomainDef *def, guint flags)
+void sv_domain_format_filesystems(GString *buf, const SvDomainDef *def, guint flags)
 {
     for (guint i = 0; i < def->filesystems->len; i++)
         format_filesystem(buf, def->filesystems->pdata[i], flags);

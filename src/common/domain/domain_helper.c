@@ -11,8 +11,7 @@ struct SvRunHelper {
     SvProcess *proc;
 };
 
-static void
-helper_free(gpointer p)
+static void helper_free(gpointer p)
 {
     SvRunHelper *h = p;
 
@@ -24,22 +23,19 @@ helper_free(gpointer p)
     g_free(h);
 }
 
-GPtrArray *
-sv_run_helpers_new(void)
+GPtrArray *sv_run_helpers_new(void)
 {
     return g_ptr_array_new_with_free_func(helper_free);
 }
 
-static void
-helper_exited(SvProcess *proc, const SvProcessExit *how, gpointer data)
+static void helper_exited(SvProcess *proc, const SvProcessExit *how, gpointer data)
 {
     (void)data;
     g_debug("helper process %d exited (known %d, signaled %d, code %d)",
             (int)sv_process_get_pid(proc), how->known, how->signaled, how->code);
 }
 
-void
-sv_run_helpers_add(GPtrArray *helpers, const char *id, const char *exe, SvProcess *proc)
+void sv_run_helpers_add(GPtrArray *helpers, const char *id, const char *exe, SvProcess *proc)
 {
     SvRunHelper *h = g_new0(SvRunHelper, 1);
 
@@ -50,8 +46,7 @@ sv_run_helpers_add(GPtrArray *helpers, const char *id, const char *exe, SvProces
     g_ptr_array_add(helpers, h);
 }
 
-SvProcess *
-sv_run_helpers_find(GPtrArray *helpers, const char *id)
+SvProcess *sv_run_helpers_find(GPtrArray *helpers, const char *id)
 {
     for (guint i = 0; i < helpers->len; i++) {
         SvRunHelper *h = helpers->pdata[i];
@@ -61,8 +56,7 @@ sv_run_helpers_find(GPtrArray *helpers, const char *id)
     return NULL;
 }
 
-gboolean
-sv_run_helpers_release(GPtrArray *helpers, GError **error)
+gboolean sv_run_helpers_release(GPtrArray *helpers, GError **error)
 {
     for (guint i = 0; i < helpers->len; i++) {
         SvRunHelper *h = helpers->pdata[i];
@@ -77,19 +71,16 @@ sv_run_helpers_release(GPtrArray *helpers, GError **error)
     return TRUE;
 }
 
-static void
-helper_stopped(SvProcess *proc, const GError *error, gpointer data)
+static void helper_stopped(SvProcess *proc, const GError *error, gpointer data)
 {
     SvRunHelper *h = data;
 
     if (error)
-        g_warning("helper %s (pid %d): %s", h->id, (int)sv_process_get_pid(proc),
-                  error->message);
+        g_warning("helper %s (pid %d): %s", h->id, (int)sv_process_get_pid(proc), error->message);
     helper_free(h);
 }
 
-void
-sv_run_helpers_stop(GPtrArray *helpers)
+void sv_run_helpers_stop(GPtrArray *helpers)
 {
     g_ptr_array_set_free_func(helpers, NULL);
     for (guint i = 0; i < helpers->len; i++) {
@@ -102,8 +93,7 @@ sv_run_helpers_stop(GPtrArray *helpers)
     g_ptr_array_set_free_func(helpers, helper_free);
 }
 
-void
-sv_run_helpers_format_status(const GPtrArray *helpers, GString *out)
+void sv_run_helpers_format_status(const GPtrArray *helpers, GString *out)
 {
     for (guint i = 0; i < helpers->len; i++) {
         const SvRunHelper *h = helpers->pdata[i];
@@ -119,8 +109,7 @@ sv_run_helpers_format_status(const GPtrArray *helpers, GString *out)
 }
 
 /* One <helper> of a status file, taken back if it is still ours. */
-static void
-take_one(GPtrArray *helpers, xmlNodePtr n, SvRunHelperExe exe_of, gpointer data)
+static void take_one(GPtrArray *helpers, xmlNodePtr n, SvRunHelperExe exe_of, gpointer data)
 {
     g_autofree char *id = sv_status_attr(n, "id");
     const char *exe = id ? exe_of(id, data) : NULL;
@@ -131,7 +120,8 @@ take_one(GPtrArray *helpers, xmlNodePtr n, SvRunHelperExe exe_of, gpointer data)
     if (!exe || sv_run_helpers_find(helpers, id) ||
         !sv_status_attr_range(n, "pid", 2, G_MAXINT32, 0, &pid, SV_FROM_NONE, &error) ||
         !sv_status_attr_range(n, "starttime", 1, G_MAXINT64, 0, &start, SV_FROM_NONE, &error)) {
-        g_message("status: helper '%s' is not one the guest has, is recorded twice, or its record is torn%s%s",
+        g_message("status: helper '%s' is not one the guest has, is recorded twice, or its record "
+                  "is torn%s%s",
                   id ? id : "(none)", error ? ": " : "", error ? error->message : "");
         return;
     }
@@ -144,9 +134,8 @@ take_one(GPtrArray *helpers, xmlNodePtr n, SvRunHelperExe exe_of, gpointer data)
     sv_run_helpers_add(helpers, id, exe, proc);
 }
 
-void
-sv_run_helpers_take_status(GPtrArray *helpers, xmlNodePtr domstatus, SvRunHelperExe exe_of,
-                           gpointer data)
+void sv_run_helpers_take_status(GPtrArray *helpers, xmlNodePtr domstatus, SvRunHelperExe exe_of,
+                                gpointer data)
 {
     for (xmlNodePtr c = domstatus ? domstatus->children : NULL; c; c = c->next) {
         if (c->type == XML_ELEMENT_NODE && g_str_equal((const char *)c->name, "helper"))
