@@ -196,6 +196,7 @@ static gboolean spawn_one(SvDomainObj *obj, SvDomainFsDef *fs, GError **error)
     g_auto(SvFd) sock = -1;
     g_auto(SvFd) log = -1;
     g_auto(GStrv) argv = NULL;
+    g_autofree char *joined = NULL;
     SvSpawnOptions sopts = {0};
     SvProcess *proc;
 
@@ -203,6 +204,10 @@ static gboolean spawn_one(SvDomainObj *obj, SvDomainFsDef *fs, GError **error)
         (sock = open_socket(obj, fs, error)) < 0)
         return FALSE;
     argv = qemu_virtiofs_argv(fs, sock);
+    /* As libvirt, the helper's command line goes into the guest's log. */
+    joined = g_strjoinv(" ", argv);
+    sv_guest_log_printf(qemu_domain_of(obj)->log_fd, "Starting external device: virtiofsd\n%s",
+                        joined);
     sopts.argv = (const char *const *)argv;
     sopts.envp = env;
     sopts.stdin_fd = -1;

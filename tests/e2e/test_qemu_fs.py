@@ -145,6 +145,8 @@ def test_virtiofs_guest_runs_with_virtiofsd_and_stops_it(host, tmp_path):
     assert argv[2:] == [b"-o", b"source=%s,cache=always,xattr,flock,posix_lock"
                         % str(share).encode()], argv
     assert (host.qemu_log / "fs-fs0-virtiofsd.log").exists()
+    assert ("Starting external device: virtiofsd\n%s\n" % b" ".join(argv).decode()
+            in host.log_file("fs").read_text())
     live = dom.XMLDesc(0)
     inactive = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
     fs_live = filesystem_elements(live)
