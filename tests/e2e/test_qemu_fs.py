@@ -165,11 +165,15 @@ def test_virtiofs_default_binary_from_the_vhost_user_descriptor(host, tmp_path):
     """Without <binary path>, the descriptor QEMU installs names virtiofsd, and the live
     XML shows it, as libvirt's."""
     share = virtiofs_share(tmp_path)
-    dom = host.conn.defineXML(guest_xml(host, "fsdef", share, binary=None))
+    xml = guest_xml(host, "fsdef", share, binary=None)
+    dom = host.conn.defineXML(xml)
     dom.create()
     assert virtiofsd_pids(share)
     assert "<binary path='%s'/>" % VIRTIOFSD in dom.XMLDesc(0)
     assert "<binary" not in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    theirs = libvirtd_dumps(xml)
+    if theirs is not None:
+        assert filesystem_elements(dom.XMLDesc(0)) == filesystem_elements(theirs[1])
     pids = virtiofsd_pids(share)
     dom.destroy()
     wait_gone(pids)
