@@ -55,9 +55,11 @@ def filesystem_xml(share, tag, binary=VIRTIOFSD, extra=""):
 
 
 def with_virtiofs(xml, share, tag, binary=VIRTIOFSD):
-    """Domain XML xml with the shared memory virtiofs needs and a share of directory share
-    under tag (the guest mounts it with `mount -t virtiofs TAG DIR`)."""
-    xml = re.sub(r"(</vcpu>|</memory>)", r"\1" + MEMORY_BACKING, xml, count=1)
+    """Domain XML xml with the shared memory virtiofs needs (unless it has a <memoryBacking>
+    already) and a share of directory share under tag (the guest mounts it with
+    `mount -t virtiofs TAG DIR`; the Linux test guest's init does with sv.virtiofs=TAG)."""
+    if "<memoryBacking" not in xml:
+        xml = re.sub(r"(</vcpu>|</memory>)", r"\1" + MEMORY_BACKING, xml, count=1)
     return xml.replace("</devices>", filesystem_xml(share, tag, binary) + "</devices>", 1)
 
 
