@@ -681,10 +681,11 @@ start_spawn(SvDomainObj *obj)
     copts.emulator = qemu_caps_get_emulator(ctx->caps);
     copts.caps = ctx->caps;
     listen_fd = prepare_platform(obj, &error) ? prepare(obj, sock_path, &chr_fds, &error) : -1;
-    /* The taps QEMU inherits; their names go into the live definition. */
+    /* virtiofsd, held, before QEMU (qemu_virtiofs.h); the taps QEMU inherits, their names
+     * in the live definition. */
     if (listen_fd >= 0 && qemu_virtiofs_start(obj, qd->dir, &error) &&
-        qemu_display_prepare(obj->def, ctx->display_ports,
-                                               ctx->websocket_ports, qd->dir, &error))
+        qemu_display_prepare(obj->def, ctx->display_ports, ctx->websocket_ports, qd->dir,
+                             &error))
         net = qemu_interface_prepare(obj->def, &error);
     if (net) {
         copts.monitor_fd = listen_fd;
