@@ -1,6 +1,8 @@
 /* qemu_alias.c: device aliases as libvirt's QEMU driver assigns them (qemu_alias.h). */
 #include "qemu_alias.h"
 
+#include <string.h>
+
 #include "qemu_argv.h"
 #include "qemu_command_disk.h"
 #include "qemu_command_chr.h"
@@ -77,6 +79,31 @@ controller_alias(const SvDomainDef *def, const SvDomainControllerDef *c)
     }
 }
 
+/* As libvirt: "fsN", N one past the highest fsN alias already given (a user alias takes
+ * no number). */
+static void
+assign_fs_aliases(SvDomainDef *def)
+{
+    guint next = 0;
+
+    for (guint i = 0; i < def->filesystems->len; i++) {
+        const char *a = ((SvDomainFsDef *)def->filesystems->pdata[i])->info.alias;
+        guint n;
+
+        if (!a || !g_str_has_prefix(a, "fs") || !a[2] ||
+            strspn(a + 2, "0123456789") != strlen(a + 2))
+            continue;
+        n = (guint)g_ascii_strtoull(a + 2, NULL, 10);
+        next = MAX(next, n + 1);
+    }
+    for (guint i = 0; i < def->filesystems->len; i++) {
+        SvDomainFsDef *fs = def->filesystems->pdata[i];
+
+        if (!fs->info.alias)
+            set_alias(&fs->info, g_strdup_printf("fs%u", next++));
+    }
+}
+
 void
 qemu_domain_assign_aliases(SvDomainDef *def)
 {
@@ -88,9 +115,7 @@ qemu_domain_assign_aliases(SvDomainDef *def)
         SvDomainControllerDef *c = def->controllers->pdata[i];
         set_alias(&c->info, controller_alias(def, c));
     }
-    for (guint i = 0; i < def->filesystems->len; i++)
-        set_alias(&((SvDomainFsDef *)def->filesystems->pdata[i])->info,
-                  g_strdup_printf("fs%u", i));
+    assign_fs_aliases(def);
     for (guint i = 0; i < def->interfaces->len; i++)
         set_alias(&((SvDomainNetDef *)def->interfaces->pdata[i])->info,
                   g_strdup_printf("net%u", i));

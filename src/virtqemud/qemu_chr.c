@@ -10,6 +10,7 @@
 #include "qemu_command.h"
 #include "qemu_domain.h"
 #include "qemu_monitor.h"
+#include "qemu_virtiofs.h"
 #include "util/error.h"
 
 /* The serial models that go with each serial target type, as libvirt pairs them. */
@@ -105,21 +106,7 @@ qemu_chr_check_def(const SvDomainDef *def, GError **error)
         return unsupported(error, "watchdog model", "diag288");
     if (def->memballoon && g_str_equal(def->memballoon->model, "xen"))
         return unsupported(error, "memballoon model", "xen");
-    for (guint i = 0; i < def->filesystems->len; i++) {
-        const SvDomainFsDef *fs = def->filesystems->pdata[i];
-
-        /* libvirt's error: this driver has no <memoryBacking> yet, so no guest has the
-         * shared memory virtiofs needs. */
-        if (fs->driver == SV_DOMAIN_FS_DRIVER_VIRTIOFS) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                         "'virtiofs' requires shared memory");
-            return FALSE;
-        }
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                     "filesystem passthrough is not supported for QEMU guests");
-        return FALSE;
-    }
-    return TRUE;
+    return qemu_fs_check_def(def, error);
 }
 
 /* ---- define-time defaults ------------------------------------------------------------------ */

@@ -13,6 +13,7 @@
 #include "qemu_command_disk.h"
 #include "qemu_command_net.h"
 #include "qemu_command_chr.h"
+#include "qemu_virtiofs.h"
 #include "qemu_display.h"
 #include "qemu_usb.h"
 #include "util/error.h"
@@ -140,6 +141,9 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
         return NULL;
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
+    /* libvirt writes the filesystems between the disks and the interfaces: here they
+     * follow the interfaces (order only; every device has its id and address). */
+    qemu_command_build_filesystems(def, argv);
     qemu_command_build_chrs(def, opts->chr_fds, argv);
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */

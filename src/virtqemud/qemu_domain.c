@@ -13,6 +13,7 @@
 #include "qemu_command_chr.h"
 #include "qemu_display.h"
 #include "qemu_status.h"
+#include "qemu_virtiofs.h"
 #include "qemu_cgroup.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -121,6 +122,7 @@ qemu_domain_remove_files(SvDomainObj *obj)
 
         unlink(sock);
         qemu_display_remove_sockets(obj->def, qd->dir);
+        qemu_virtiofs_remove_sockets(obj->def, qd->dir);
         rmdir(qd->dir);
         qemu_chr_remove_channels(obj->def, channel_dir);
     }

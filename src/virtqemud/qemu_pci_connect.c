@@ -210,9 +210,14 @@ kind_controller(const SvDomainDef *def, gconstpointer dev, const QemuPciFlags *f
 static guint
 kind_fs(const SvDomainDef *def, gconstpointer dev, const QemuPciFlags *f)
 {
+    const SvDomainFsDef *fs = dev;
+
     (void)def;
-    (void)dev; /* every <filesystem> here is 9p with the default model */
-    return qemu_pci_connect_fs(NULL, NULL, f);
+    /* No <filesystem model> is parsed: the default model. */
+    return qemu_pci_connect_fs(fs->driver == SV_DOMAIN_FS_DRIVER_NONE
+                                   ? NULL
+                                   : sv_domain_fs_driver_to_string(fs->driver),
+                               NULL, f);
 }
 
 static guint

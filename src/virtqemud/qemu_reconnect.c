@@ -17,6 +17,8 @@
 #include "qemu_interface.h"
 #include "qemu_cgroup.h"
 #include "qemu_status.h"
+#include "qemu_virtiofs.h"
+#include "domain/domain_helper.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -251,9 +253,15 @@ gone(const char *path, SvStatus *st, SvDomainObj *obj, gpointer data)
                                                           xmlDocGetRootElement(st->doc));
     g_autofree char *pid = g_strdup_printf("%s/%s.pid", r->ctx->run_dir, st->def->name);
     g_autofree char *dir = g_path_get_dirname(monitor);
+    g_autoptr(GPtrArray) helpers = sv_run_helpers_new();
 
     if (label)
         g_ptr_array_add(r->stale_labels, label);
+    /* Helpers (virtiofsd) that outlived their QEMU go now. */
+    sv_run_helpers_take_status(helpers, xmlDocGetRootElement(st->doc), qemu_virtiofs_helper_exe,
+                               st->def);
+    sv_run_helpers_stop(helpers);
+    qemu_virtiofs_remove_sockets(st->def, dir);
     qemu_interface_release(st->def);
     unlink(path);
     unlink(pid);
@@ -307,6 +315,8 @@ attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
     }
     adopt_run_state(obj, st);
     qd->sec = qemu_security_label_from_status(ctx->security, xmlDocGetRootElement(st->doc));
+    sv_run_helpers_take_status(qd->run.helpers, xmlDocGetRootElement(st->doc),
+                               qemu_virtiofs_helper_exe, obj->def);
     qd->log_fd = qemu_domain_open_log(obj, NULL);
     sv_guest_log_printf(qd->log_fd, "reconnected to pid %d", (int)sv_process_get_pid(proc));
     sv_daemon_inhibit(ctx->daemon);

@@ -38,6 +38,8 @@
 #include "qemu_disk_chain.h"
 #include "qemu_command_cpu.h"
 #include "qemu_status.h"
+#include "qemu_virtiofs.h"
+#include "domain/domain_helper.h"
 #include "sv-config.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -479,13 +481,26 @@ record_abandon(SvDomainObj *obj, const GError *error)
     qemu_start_failed(obj, g_steal_pointer(&local));
 }
 
+/* The guest's helpers (virtiofsd) run once the status file names them, with QEMU, which
+ * waits for them on their sockets. */
+static void
+release_helpers(SvDomainObj *obj)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!sv_run_helpers_release(qemu_domain_of(obj)->run.helpers, &error))
+        qemu_start_failed(obj, g_steal_pointer(&error));
+}
+
 /* Write the pid file, then the status file (same worker, in order); QEMU runs once both
  * are on disk, and the rest of the start is its monitor's (on_monitor_ready). */
 static void
 record_then_release(SvDomainObj *obj)
 {
-    static const SvRunReleaseFacts facts = {
-        .held = record_held, .abandon = record_abandon, .release_failed = qemu_start_failed};
+    static const SvRunReleaseFacts facts = {.held = record_held,
+                                            .abandon = record_abandon,
+                                            .release_failed = qemu_start_failed,
+                                            .released = release_helpers};
     const char *pid_path = qemu_domain_of(obj)->pid_path;
     g_autofree char *pid_text =
         g_strdup_printf("%d\n", (int)sv_process_get_pid(qemu_domain_of(obj)->proc));
@@ -666,9 +681,11 @@ start_spawn(SvDomainObj *obj)
     copts.emulator = qemu_caps_get_emulator(ctx->caps);
     copts.caps = ctx->caps;
     listen_fd = prepare_platform(obj, &error) ? prepare(obj, sock_path, &chr_fds, &error) : -1;
-    /* The taps QEMU inherits; their names go into the live definition. */
-    if (listen_fd >= 0 && qemu_display_prepare(obj->def, ctx->display_ports,
-                                               ctx->websocket_ports, qd->dir, &error))
+    /* virtiofsd, held, before QEMU (qemu_virtiofs.h); the taps QEMU inherits, their names
+     * in the live definition. */
+    if (listen_fd >= 0 && qemu_virtiofs_start(obj, qd->dir, &error) &&
+        qemu_display_prepare(obj->def, ctx->display_ports, ctx->websocket_ports, qd->dir,
+                             &error))
         net = qemu_interface_prepare(obj->def, &error);
     if (net) {
         copts.monitor_fd = listen_fd;

@@ -12,6 +12,7 @@
 #include "conf/domain_status.h"
 #include "qemu_command.h"
 #include "qemu_domain.h"
+#include "domain/domain_helper.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -37,6 +38,7 @@ qemu_status_own(SvDomainObj *obj, SvStatusCommon *c, SvStatusOwn *own)
     g_autofree char *sec_attrs = qemu_security_label_format_status_attrs(qd->sec);
     g_autofree char *sec_files =
         qemu_security_label_format_status_children(qemu_ctx_of(obj)->security, qd->sec);
+    g_autoptr(GString) helpers = g_string_new(NULL);
     gboolean graceful = FALSE;
 
     c->pid = sv_process_get_pid(qd->proc);
@@ -50,7 +52,8 @@ qemu_status_own(SvDomainObj *obj, SvStatusCommon *c, SvStatusOwn *own)
                                  sv_domain_run_destroying(obj), qd->fake_reboot,
                                  sv_domain_run_crashing(obj),
                                  sv_domain_run_stopping(obj, SV_STOP_CRASH_RESTART), sec_attrs);
-    own->children = g_strdup_printf("  <monitor path='%s'/>\n%s", sock, sec_files);
+    sv_run_helpers_format_status(qd->run.helpers, helpers); /* virtiofsd */
+    own->children = g_strdup_printf("  <monitor path='%s'/>\n%s%s", sock, sec_files, helpers->str);
 }
 
 void

@@ -18,6 +18,7 @@
 #include "qemu_command_net.h"
 #include "qemu_command_chr.h"
 #include "qemu_postparse.h"
+#include "qemu_virtiofs.h"
 #include "util/error.h"
 
 #define QEMU "/usr/bin/qemu-system-x86_64"
@@ -86,8 +87,11 @@ static gboolean
 start_steps(SvDomainDef *def, GError **error)
 {
     g_autofree char *channel_dir = NULL;
+    g_autofree char *dir_name = qemu_domain_dir_name(-1, def->name);
+    g_autofree char *dir = g_build_filename("/var/lib/libvirt/qemu", dir_name, NULL);
 
     qemu_domain_assign_aliases(def);
+    qemu_virtiofs_prepare_sockets(def, dir);
     return qemu_chr_prepare_channels(def, "/var/lib/libvirt/qemu/channel/target", -1,
                                      &channel_dir, error);
 }
@@ -227,6 +231,9 @@ static const Element elements[] = {
     {"@BIOS@", "/usr/share/seabios/bios.bin"},
     /* usb ports */
     {"@USBPORT@", "2"},
+    /* filesystems (virtiofs) */
+    {"@FSDIR@", "/srv/share"},
+    {"@FSTAG@", "share"},
 };
 
 typedef struct {

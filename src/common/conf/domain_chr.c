@@ -1,6 +1,6 @@
 /* domain_chr.c: the character devices of libvirt domain XML (<serial>, <console>,
  * <channel>) and the small devices kept with them (<rng>, <memballoon>, <watchdog>,
- * <panic>, <filesystem>): parsing and formatting as libvirt 9.0 does. */
+ * <panic>; <filesystem> is domain_fs.c's): parsing and formatting as libvirt 9.0 does. */
 #include "conf/domain_conf.h"
 
 #include <string.h>
@@ -19,15 +19,12 @@ ENUM_IMPL(rng_backend, SV_DOMAIN_RNG_BACKEND_LAST, "random", "egd", "builtin")
 ENUM_IMPL(watchdog_model, SV_DOMAIN_WATCHDOG_LAST, "i6300esb", "ib700", "diag288")
 ENUM_IMPL(watchdog_action, SV_DOMAIN_WATCHDOG_ACTION_LAST, "reset", "shutdown", "poweroff",
           "pause", "dump", "none", "inject-nmi")
-ENUM_IMPL(fs_driver, SV_DOMAIN_FS_DRIVER_LAST, "none", "path", "handle", "virtiofs")
 
 /* Values libvirt 9.0.0 knows and splitvirt does not implement: refused as unsupported,
  * while values nobody knows get libvirt's own error. Space-separated. */
 #define UNSUPPORTED_CHR_TYPES "vc dev pipe stdio udp spiceport nmdm qemu-vdagent dbus"
 #define UNSUPPORTED_TCP_PROTOCOLS "telnets tls"
 #define UNSUPPORTED_CHANNEL_TARGETS "guestfwd xen"
-#define UNSUPPORTED_FS_TYPES "block file template ram bind volume"
-#define UNSUPPORTED_FS_DRIVERS "loop nbd ploop"
 
 /* Values splitvirt keeps as strings, checked against libvirt's lists. */
 #define SERIAL_TARGET_TYPES                                                                    \
@@ -734,104 +731,6 @@ sv_domain_panics_validate(const SvDomainDef *def, GError **error)
     return TRUE;
 }
 
-/* ---- filesystems ------------------------------------------------------------------------- */
-
-static gboolean
-parse_fs_driver(const xmlNode *node, SvDomainFsDef *fs, GError **error)
-{
-    xmlNode *driver = sv_xml_child(node, "driver");
-    g_autofree char *queue = driver ? sv_xml_prop(driver, "queue") : NULL;
-    int type = SV_DOMAIN_FS_DRIVER_NONE;
-
-    fs->binary_path = sv_xml_child_prop(node, "binary", "path");
-    if (!driver)
-        return TRUE;
-    if (!sv_domain_prop_enum(driver, "type", sv_domain_fs_driver_from_string,
-                             SV_DOMAIN_FS_DRIVER_PATH, UNSUPPORTED_FS_DRIVERS, FALSE, &type,
-                             error))
-        return FALSE;
-    fs->driver = type;
-    if (queue && (!sv_domain_parse_uint(queue, &fs->queue) || fs->queue == 0)) {
-        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
-                     "Invalid value for attribute 'queue' in element 'driver': '%s'. "
-                     "Expected non-negative integer value",
-                     queue);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-static void
-set_no_source_target(GError **error, gboolean source, const char *device)
-{
-    if (source)
-        sv_domain_error_templated(error, SV_FROM_DOMAIN, SV_ERR_NO_SOURCE,
-                                  "missing source information for device %s",
-                                  "missing source information for device", device);
-    else
-        sv_domain_error_templated(error, SV_FROM_DOMAIN, SV_ERR_NO_TARGET,
-                                  "missing target information for device %s",
-                                  "missing target information for device", device);
-}
-
-static gboolean
-parse_filesystem(const xmlNode *node, SvDomainDef *def, guint flags, GError **error)
-{
-    g_autoptr(SvDomainFsDef) fs = g_new0(SvDomainFsDef, 1);
-    int type = SV_DOMAIN_FS_TYPE_MOUNT;
-    int access = SV_DOMAIN_FS_ACCESS_PASSTHROUGH;
-
-    if (!sv_domain_prop_enum(node, "type", sv_domain_fs_type_from_string, 0, UNSUPPORTED_FS_TYPES,
-                             FALSE, &type, error) ||
-        !sv_domain_prop_enum(node, "accessmode", sv_domain_fs_access_mode_from_string, 0, NULL,
-                             FALSE, &access, error) ||
-        !parse_fs_driver(node, fs, error))
-        return FALSE;
-    fs->type = type;
-    fs->accessmode = access;
-    fs->source_dir = sv_xml_child_prop(node, "source", "dir");
-    fs->target_dir = sv_xml_child_prop(node, "target", "dir");
-    if (!fs->source_dir || !fs->target_dir) {
-        set_no_source_target(error, !fs->source_dir,
-                             fs->source_dir ? fs->source_dir : fs->target_dir);
-        return FALSE;
-    }
-    fs->readonly = sv_xml_child(node, "readonly") != NULL;
-    if (!sv_domain_device_info_parse(node, &fs->info, info_flags(flags), error))
-        return FALSE;
-    g_ptr_array_add(def->filesystems, g_steal_pointer(&fs));
-    return TRUE;
-}
-
-static void
-format_filesystem(GString *buf, const SvDomainFsDef *fs, guint flags)
-{
-    g_string_append_printf(buf, "    <filesystem type='%s' accessmode='%s'>\n",
-                           sv_domain_fs_type_to_string(fs->type),
-                           sv_domain_fs_access_mode_to_string(fs->accessmode));
-    if (fs->driver != SV_DOMAIN_FS_DRIVER_NONE) {
-        g_string_append_printf(buf, "      <driver type='%s'",
-                               sv_domain_fs_driver_to_string(fs->driver));
-        if (fs->queue)
-            g_string_append_printf(buf, " queue='%u'", fs->queue);
-        g_string_append(buf, "/>\n");
-    }
-    if (fs->binary_path) {
-        g_string_append(buf, "      <binary");
-        sv_xml_append_attr(buf, "path", fs->binary_path);
-        g_string_append(buf, "/>\n");
-    }
-    g_string_append(buf, "      <source");
-    sv_xml_append_attr(buf, "dir", fs->source_dir);
-    g_string_append(buf, "/>\n      <target");
-    sv_xml_append_attr(buf, "dir", fs->target_dir);
-    g_string_append(buf, "/>\n");
-    if (fs->readonly)
-        g_string_append(buf, "      <readonly/>\n");
-    sv_domain_device_info_format(buf, 6, &fs->info, flags);
-    g_string_append(buf, "    </filesystem>\n");
-}
-
 /* ---- entry points --------------------------------------------------------------------------- */
 
 gboolean
@@ -860,14 +759,7 @@ sv_domain_parse_chr_device(const xmlNode *node, SvDomainDef *def, guint flags, G
         return parse_watchdog(node, def, flags, error);
     if (sv_xml_is(node, "panic"))
         return parse_panic(node, def, flags, error);
-    return parse_filesystem(node, def, flags, error);
-}
-
-void
-sv_domain_format_filesystems(GString *buf, const SvDomainDef *def, guint flags)
-{
-    for (guint i = 0; i < def->filesystems->len; i++)
-        format_filesystem(buf, def->filesystems->pdata[i], flags);
+    return sv_domain_fs_parse(node, def, flags, error);
 }
 
 /* libvirt's order: watchdog, memballoon, rng, (nvram), panic. */

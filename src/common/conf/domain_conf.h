@@ -186,8 +186,15 @@ typedef struct {
     char *target_dir; /* never NULL */
     gboolean readonly;
     int driver;          /* SvDomainFsDriver (declared with the character devices) */
-    guint queue;         /* virtiofs <driver queue=>, 0 = unset */
+    guint64 queue;       /* virtiofs <driver queue=>, 0 = unset */
     char *binary_path;   /* virtiofs <binary path=> */
+    int xattr;           /* SvDomainSwitch: virtiofs <binary xattr=> */
+    int cache;           /* SvDomainFsCacheMode: virtiofs <binary><cache mode=> */
+    int lock_posix;      /* SvDomainSwitch: virtiofs <binary><lock posix=> */
+    int lock_flock;      /* SvDomainSwitch: virtiofs <binary><lock flock=> */
+    /* Live only, never in XML (as libvirt's): the vhost-user socket virtiofsd listens on
+     * and QEMU connects to, set at start (qemu_virtiofs.c). */
+    char *vhost_socket;
 } SvDomainFsDef;
 
 /* <source mode=...> of unix and tcp character devices (default connect). */
@@ -890,6 +897,17 @@ typedef struct {
     SvDomainDeviceInfo info; /* first: see domain_device.h */
     char *model;             /* NULL = the driver's default; isa, pseries, hyperv, s390 */
 } SvDomainPanicDef;
+
+/* virtiofs <binary><cache mode=...> (default: not written, virtiofsd's own). */
+typedef enum {
+    SV_DOMAIN_FS_CACHE_DEFAULT,
+    SV_DOMAIN_FS_CACHE_NONE,
+    SV_DOMAIN_FS_CACHE_ALWAYS,
+    SV_DOMAIN_FS_CACHE_LAST
+} SvDomainFsCacheMode;
+
+const char *sv_domain_fs_cache_mode_to_string(int v);
+int sv_domain_fs_cache_mode_from_string(const char *s);
 
 /* <filesystem><driver type=...>, for QEMU (none: no <driver>). */
 typedef enum {

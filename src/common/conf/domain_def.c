@@ -67,6 +67,7 @@ sv_domain_fs_def_free(gpointer p)
     g_free(f->source_dir);
     g_free(f->target_dir);
     g_free(f->binary_path);
+    g_free(f->vhost_socket);
     g_free(f);
 }
 

@@ -165,6 +165,8 @@ gboolean sv_domain_parse_chr_device(const xmlNode *node, SvDomainDef *def, guint
  * console of an hvm guest with target type serial is written as its serial, as libvirt. */
 void sv_domain_format_chrs(GString *buf, const SvDomainDef *def, guint flags);
 void sv_domain_format_channels(GString *buf, const SvDomainDef *def, guint flags);
+/* <filesystem> (domain_fs.c): parse one into def->filesystems; write them all. */
+gboolean sv_domain_fs_parse(const xmlNode *node, SvDomainDef *def, guint flags, GError **error);
 void sv_domain_format_filesystems(GString *buf, const SvDomainDef *def, guint flags);
 void sv_domain_format_chr_late(GString *buf, const SvDomainDef *def, guint flags);
 /* libvirt's check of the panics: one per model. */

@@ -64,6 +64,10 @@ has_device_boot_order(const SvDomainDef *def)
         if (((const SvDomainNetDef *)def->interfaces->pdata[i])->info.boot_order)
             return TRUE;
     }
+    for (guint i = 0; i < def->filesystems->len; i++) {
+        if (((const SvDomainFsDef *)def->filesystems->pdata[i])->info.boot_order)
+            return TRUE;
+    }
     return FALSE;
 }
 

@@ -4,6 +4,7 @@
 #include "domain/domain_run.h"
 
 #include "domain/domain_control.h"
+#include "domain/domain_helper.h"
 
 #include <unistd.h>
 
@@ -137,6 +138,7 @@ run_free(gpointer priv)
         stop_call_free(sc);
     }
     g_ptr_array_unref(run->stop_calls);
+    g_ptr_array_unref(run->helpers); /* they run on, unwatched: the daemon exits */
     if (run->start_timer)
         g_source_remove(run->start_timer);
     g_clear_error(&run->start_error);
@@ -150,6 +152,7 @@ sv_domain_run_new(SvDomainDriver *drv, SvDomainObj *obj, gsize size)
 
     run->drv = drv;
     run->stop_calls = g_ptr_array_new();
+    run->helpers = sv_run_helpers_new();
     sv_domain_list_attach_run(drv->list, obj, run, run_free);
     return run;
 }
@@ -414,6 +417,8 @@ sv_domain_run_teardown(SvDomainObj *obj, const SvRunEnd *end)
     if (f->log_fd_offset && (!failed_start || f->log_failed_start) && !end->never_ran)
         sv_guest_log_printf(G_STRUCT_MEMBER(int, run, f->log_fd_offset),
                             "shutting down, reason=%s", sv_domain_shutoff_reason_to_string(reason));
+    /* The guest is gone: its helpers go too, before the driver removes their files. */
+    sv_run_helpers_stop(run->helpers);
     if (f->release)
         f->release(obj); /* may hand the engine destroy calls */
     stop_calls = g_steal_pointer(&run->stop_calls);

@@ -28,6 +28,8 @@ typedef struct {
      * (its connection went with that daemon), 0 for none. The status file records whether
      * there is one (SvStatusCommon.autodestroy); the reconnect loop reads it back. */
     guint64 autodestroy_client;
+    /* The run's helper processes (domain/domain_helper.h), ended at its teardown. */
+    GPtrArray *helpers;
 } SvDomainRun;
 
 /* The AUTODESTROY client of a run an earlier daemon recorded: gone, as its connection. */
