@@ -135,15 +135,13 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     qemu_command_build_controllers(def, argv);
     qemu_usb_build_hubs(def, argv); /* usb hubs: libvirt writes them after the controllers */
     qemu_command_build_disks(def, argv);
+    qemu_command_build_filesystems(def, argv); /* libvirt's place: after the disks */
 
     /* ---- interfaces ---- */
     if (!qemu_net_build(def, opts->net_fds, argv, error))
         return NULL;
 
     /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
-    /* libvirt writes the filesystems between the disks and the interfaces: here they
-     * follow the interfaces (order only; every device has its id and address). */
-    qemu_command_build_filesystems(def, argv);
     qemu_command_build_chrs(def, opts->chr_fds, argv);
 
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
