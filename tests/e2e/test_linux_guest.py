@@ -15,23 +15,22 @@ Each guest's XML is also given to Debian's libvirtd in the same run: the inactiv
 are equal, and so are the live ones (libvirtd's copy started paused), but for the
 differences named in LIVE_ALLOWED with their reasons.
 
-A third test checks the guest's `sv.virtiofs=TAG` word (run 10's) with QEMU and QEMU's
-virtiofsd run by the test, without the daemon.
+Run 10 is the third: the guest with a virtiofs share (virtqemud runs QEMU's virtiofsd)
+mounts it and prints the file the test put there.
 
 Slow: each boot is a real Linux under TCG (a few seconds to READY).
 """
 
-import os
 import re
 import subprocess
-import time
 import uuid
 
 import pytest
 
 import linuxguest
-from guests import QEMU, RUNNING, SHUTOFF
+from guests import RUNNING, SHUTOFF
 from test_qemu_net import link, netns, nethost  # noqa: F401 (fixtures)
+from test_qemu_fs import virtiofs_share, virtiofsd_pids, wait_gone, with_virtiofs
 from xmlparity import (LIVE_ALLOWED, check_parity, define_both, live_on_libvirtd,
                        same_ptys)
 
@@ -137,48 +136,26 @@ def test_virtio_scsi_root_and_bridge_nic(ref, nethost, guest, tmp_path):
     dom.undefine()
 
 
-VIRTIOFSD = "/usr/lib/qemu/virtiofsd"
-
-
-def test_guest_side_of_virtiofs_with_plain_qemu(guest, tmp_path):
-    """The guest's sv.virtiofs=TAG word (what issue 17's run 10 boots through virtqemud),
-    checked without the daemon: QEMU started here with QEMU's virtiofsd serving a directory
-    the test wrote; the guest mounts the tag and prints the file it reads."""
-    if not os.path.exists(VIRTIOFSD):
-        pytest.fail("%s is missing (package qemu-system-common)" % VIRTIOFSD, pytrace=False)
-    share = tmp_path / "share"
-    share.mkdir()
-    (share / "hello.txt").write_text("hello from the host\n")
-    sock, serial = tmp_path / "vfs.sock", tmp_path / "serial.log"
-    procs = [subprocess.Popen([VIRTIOFSD, "--socket-path=%s" % sock, "-o",
-                               "source=%s" % share, "-o", "cache=none"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    try:
-        deadline = time.monotonic() + 10
-        while not sock.exists():
-            assert time.monotonic() < deadline and procs[0].poll() is None, "no virtiofsd"
-            time.sleep(0.05)
-        procs.append(subprocess.Popen(
-            [QEMU, "-nodefaults", "-accel", "tcg", "-m", "256", "-display", "none",
-             "-no-reboot", "-kernel", str(guest.kernel), "-initrd", str(guest.initrd),
-             "-append", linuxguest.CMDLINE_BASE + " sv.virtiofs=myfs",
-             "-object", "memory-backend-memfd,id=mem,size=256M,share=on",
-             "-numa", "node,memdev=mem",
-             "-chardev", "socket,id=vfs,path=%s" % sock,
-             "-device", "vhost-user-fs-pci,chardev=vfs,tag=myfs",
-             "-serial", "file:%s" % serial, "-monitor", "none"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        deadline = time.monotonic() + BOOT_TIMEOUT
-        text = ""
-        while "READY" not in text:
-            assert time.monotonic() < deadline and procs[1].poll() is None, \
-                "no READY on the console: %r" % text
-            time.sleep(0.1)
-            text = serial.read_text(errors="replace") if serial.exists() else ""
-        lines = text.replace("\r", "").split("\n")
-        assert "VIRTIO: fs" in lines, text
-        assert "VIRTIOFS: hello from the host" in lines, text
-    finally:
-        for p in reversed(procs):
-            p.kill()
-            p.wait()
+def test_virtiofs_share_mounted_and_read(ref, host, guest, tmp_path):
+    """Run 10: the guest with a virtiofs share of a directory the test wrote, started
+    through virtqemud (which runs QEMU's virtiofsd): the guest mounts the tag and prints
+    the file it reads; the XMLs are libvirtd's; destroy stops virtiofsd."""
+    share = virtiofs_share(tmp_path, {"hello.txt": "hello from the host\n"})
+    disk = guest.copy_root(host.root / "root.qcow2")
+    xml = with_virtiofs(linuxguest.domain_xml(
+        "svlinux-fs", guest, disk, uuid=str(uuid.uuid4()), cmdline="sv.virtiofs=hostshare"),
+        share, "hostshare")
+    ours, theirs = define_both(ref, host.uri, xml, tmp_path)
+    check_parity(ours, theirs, [])
+    theirs_live = live_on_libvirtd(ref, xml, tmp_path)
+    dom = host.conn.lookupByName("svlinux-fs")
+    con = linuxguest.start(host, dom)
+    check_parity(same_ptys(dom.XMLDesc(0)), same_ptys(theirs_live), LIVE_ALLOWED)
+    assert line(con, "VIRTIO: ") == "VIRTIO: blk fs"
+    assert line(con, "VIRTIOFS: ") == "VIRTIOFS: hello from the host"
+    pids = virtiofsd_pids(share)
+    assert len(pids) >= 1, "no virtiofsd serves %s" % share
+    dom.destroy()
+    assert dom.state()[0] == SHUTOFF
+    wait_gone(pids)
+    dom.undefine()
