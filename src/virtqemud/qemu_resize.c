@@ -1,0 +1,61 @@
+/* qemu_resize.c: the QEMU side of the resize procedures (src/common/domain/domain_resize.c):
+ * a running guest's balloon target, set with QMP `balloon`. */
+#include "qemu_resize.h"
+
+#include "domain/domain_resize.h"
+#include "qemu_domain.h"
+#include "qemu_monitor.h"
+#include "util/error.h"
+
+typedef struct {
+    SvStoreDoneFunc done;
+    gpointer data;
+} BalloonJob;
+
+static void
+balloon_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+{
+    BalloonJob *job = data;
+
+    (void)mon;
+    (void)ret;
+    job->done(error, job->data);
+    g_free(job);
+}
+
+static void
+balloon(SvDomainObj *obj, guint64 kib, SvStoreDoneFunc done, gpointer data)
+{
+    QemuDomain *priv = qemu_domain_of(obj);
+    BalloonJob *job;
+    JsonObject *args;
+
+    if (!priv || !priv->mon) {
+        g_autoptr(GError) error = NULL;
+        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is not running");
+        done(error, data);
+        return;
+    }
+    job = g_new0(BalloonJob, 1);
+    job->done = done;
+    job->data = data;
+    args = json_object_new();
+    json_object_set_int_member(args, "value", (gint64)(kib * 1024));
+    qemu_monitor_command(priv->mon, "balloon", args, balloon_replied, job);
+}
+
+static const SvResizeFacts qemu_resize_facts = {
+    .balloon = balloon,
+};
+
+void
+qemu_resize_install(SvDomainDriver *drv, SvRemoteHandlers *h)
+{
+    drv->resize = &qemu_resize_facts;
+    /* issue 18, metadata and tuning (src/common/domain/domain_resize.c) */
+    h->domain_set_memory = sv_domain_resize_set_memory;
+    h->domain_set_memory_flags = sv_domain_resize_set_memory_flags;
+    h->domain_set_max_memory = sv_domain_resize_set_max_memory;
+    h->domain_set_vcpus = sv_domain_resize_set_vcpus;
+    h->domain_set_vcpus_flags = sv_domain_resize_set_vcpus_flags;
+}
