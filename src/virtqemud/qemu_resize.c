@@ -3,6 +3,8 @@
 #include "qemu_resize.h"
 
 #include "domain/domain_resize.h"
+#include "domain/domain_memtune.h"
+#include "qemu_cgroup.h"
 #include "qemu_domain.h"
 #include "qemu_monitor.h"
 #include "util/error.h"
@@ -44,8 +46,56 @@ balloon(SvDomainObj *obj, guint64 kib, SvStoreDoneFunc done, gpointer data)
     qemu_monitor_command(priv->mon, "balloon", args, balloon_replied, job);
 }
 
+/* The guest's cgroup with its memory controller, or libvirt's error. */
+static SvCgroup *
+memory_cgroup(SvDomainObj *obj, GError **error)
+{
+    SvCgroup *cg = qemu_cgroup_open(qemu_ctx_of(obj), obj->def->name);
+
+    if (!cg || !sv_cgroup_get_dir(cg, "memory")) {
+        if (cg)
+            sv_cgroup_free(cg);
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
+                     "cgroup memory controller is not mounted");
+        return NULL;
+    }
+    return cg;
+}
+
+static gboolean
+memtune_check(SvDomainObj *obj, GError **error)
+{
+    g_autoptr(SvCgroup) cg = memory_cgroup(obj, error);
+
+    return cg != NULL;
+}
+
+static gboolean
+memtune_live(SvDomainObj *obj, int which, guint64 kib, GError **error)
+{
+    g_autoptr(SvCgroup) cg = memory_cgroup(obj, error);
+    guint64 hard = obj->def->memtune.hard_limit;
+
+    if (!cg)
+        return FALSE;
+    switch (which) {
+    case SV_MEMTUNE_HARD:
+        return sv_cgroup_set_memory_limit(cg, kib * 1024, error);
+    case SV_MEMTUNE_SOFT:
+        return sv_cgroup_set_memory_soft_limit(cg, kib * 1024, error);
+    default:
+        /* v2's swap.max is swap alone, as at start (qemu_cgroup.c). */
+        if (sv_cgroup_get_version(cg) == SV_CGROUP_V2 && kib < SV_DOMAIN_MEMORY_UNLIMITED &&
+            hard < SV_DOMAIN_MEMORY_UNLIMITED)
+            kib = kib > hard ? kib - hard : 0;
+        return sv_cgroup_set_memory_swap_limit(cg, kib * 1024, error);
+    }
+}
+
 static const SvResizeFacts qemu_resize_facts = {
     .balloon = balloon,
+    .memtune_check = memtune_check,
+    .memtune_live = memtune_live,
 };
 
 void
@@ -58,4 +108,6 @@ qemu_resize_install(SvDomainDriver *drv, SvRemoteHandlers *h)
     h->domain_set_max_memory = sv_domain_resize_set_max_memory;
     h->domain_set_vcpus = sv_domain_resize_set_vcpus;
     h->domain_set_vcpus_flags = sv_domain_resize_set_vcpus_flags;
+    h->domain_set_memory_parameters = sv_domain_memtune_set;
+    h->domain_get_memory_parameters = sv_domain_memtune_get;
 }

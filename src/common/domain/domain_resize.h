@@ -9,6 +9,12 @@ struct SvResizeFacts {
     /* Set the balloon target of a running guest that has a balloon device to kib;
      * done(error, data) runs on the loop once the hypervisor answered. */
     void (*balloon)(SvDomainObj *obj, guint64 kib, SvStoreDoneFunc done, gpointer data);
+    /* Whether a running guest has the memory cgroup its limits go to: FALSE with libvirt's
+     * error when not. */
+    gboolean (*memtune_check)(SvDomainObj *obj, GError **error);
+    /* Set limit `which` (SvMemtuneParam, domain_memtune.h) of a running guest to kib
+     * (SV_DOMAIN_MEMORY_UNLIMITED: none) in its cgroup. */
+    gboolean (*memtune_live)(SvDomainObj *obj, int which, guint64 kib, GError **error);
 };
 
 gboolean sv_domain_resize_set_memory(SvCall *call, remote_domain_set_memory_args *a,
