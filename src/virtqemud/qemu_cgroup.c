@@ -265,3 +265,15 @@ qemu_affinity_pin_iothread(const SvDomainDef *def, pid_t tid, GError **error)
 {
     return set_affinity(tid, def->vcpu_cpuset, error);
 }
+
+/* issue 18, metadata and tuning: a running guest's cgroup for live tuning. */
+SvCgroup *
+qemu_cgroup_open(QemuProcessContext *ctx, const char *name)
+{
+    g_autofree char *path = cgroup_path(ctx, name);
+    SvCgroup *cg = sv_cgroup_new(ctx->cgroup_root, path, NULL);
+
+    if (cg && !sv_cgroup_exists(cg))
+        g_clear_pointer(&cg, sv_cgroup_free);
+    return cg;
+}

@@ -6,6 +6,7 @@
 
 #include "conf/domain_conf.h"
 #include "qemu_process.h"
+#include "util/cgroup.h"
 
 /* Give `pid` (QEMU, still held before exec) the guest's initial CPU affinity (<emulatorpin>,
  * else <vcpu cpuset>), create the cgroup of the guest `def` describes, apply its tuning and
@@ -41,3 +42,7 @@ gboolean qemu_threads_place_emulator(QemuProcessContext *ctx, const SvDomainDef 
                                      GError **error);
 gboolean qemu_threads_place(QemuProcessContext *ctx, const SvDomainDef *def, const char *kind,
                             guint index, pid_t tid, GError **error);
+
+/* issue 18, metadata and tuning: the cgroup of the running guest `name`, or NULL when it has
+ * none of its own (transfer full). */
+SvCgroup *qemu_cgroup_open(QemuProcessContext *ctx, const char *name);

@@ -11,6 +11,7 @@
 #include "programs/remote.h"
 #include "qemu_caps.h"
 #include "qemu_command.h"
+#include "qemu_resize.h"
 #include "qemu_firmware.h"
 #include "qemu_domcaps.h"
 #include "qemu_command_net.h"
@@ -586,6 +587,8 @@ qemu_init(SvDaemon *d, GError **error)
     driver->common_get_xml_desc = driver->handlers.domain_get_xml_desc;
     qemu_process_install(&driver->process, &driver->handlers);
     qemu_console_install(&driver->process, &driver->handlers);
+    /* issue 18, metadata and tuning */
+    qemu_resize_install(&driver->domains, &driver->handlers);
     qemu_process_reconnect_all(&driver->process);
     sv_remote_handlers_overlay(&driver->handlers, &own);
     sv_daemon_serve_remote(d, &driver->handlers);

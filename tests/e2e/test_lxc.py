@@ -1815,3 +1815,50 @@ def test_daemon_killed_during_starts_leaves_no_orphan(lxc):
         finally:
             c.close()
     assert lxc.leftovers() == []
+
+
+# ---------------------------------------------------------------- metadata (issue 18)
+
+def test_metadata_defined_and_running_container(lxc):
+    """virsh desc and virsh metadata on a container: CONFIG on the definition (on disk),
+    LIVE on the running container's definition only, libvirt's lxc driver's flag error,
+    and a METADATA_CHANGE event for each change."""
+    lxc.start_daemon()
+    c = lxc.open()
+    got = []
+    ensure_event_loop()
+    watcher = lxc.open()
+    cb = watcher.domainEventRegisterAny(
+        None, libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+        lambda conn, dom, mtype, uri, opaque: got.append((dom.name(), mtype, uri)), None)
+    try:
+        xml_path = lxc.root / "meta.xml"
+        xml_path.write_text(lxc.xml("meta"))
+        lxc.virsh("define", str(xml_path))
+        lxc.virsh("desc", "meta", "--config", "--title", "a container")
+        lxc.virsh("metadata", "meta", "http://app.example/", "--key", "app", "--set",
+                  "<app v='1'/>")
+        dom = c.lookupByName("meta")
+        assert dom.metadata(libvirt.VIR_DOMAIN_METADATA_TITLE, None, 0) == "a container"
+        assert lxc.virsh("metadata", "meta", "http://app.example/").stdout.strip() == \
+            '<app v="1"/>'
+        stored = (lxc.root / "etc" / "libvirt" / "lxc" / "meta.xml").read_text()
+        assert "<title>a container</title>" in stored
+        assert error_of(dom.setMetadata, libvirt.VIR_DOMAIN_METADATA_TITLE, "t", None, None,
+                        4) == (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_FROM_LXC,
+                               "unsupported flags (0x4) in function lxcDomainSetMetadata")
+        lxc.virsh("start", "meta")
+        lxc.virsh("desc", "meta", "--live", "running now")
+        assert "<description>running now</description>" in dom.XMLDesc(0)
+        assert "<description>" not in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+        assert wait_until(lambda: len(got) >= 3)
+        assert got == [("meta", libvirt.VIR_DOMAIN_METADATA_TITLE, None),
+                       ("meta", libvirt.VIR_DOMAIN_METADATA_ELEMENT, "http://app.example/"),
+                       ("meta", libvirt.VIR_DOMAIN_METADATA_DESCRIPTION, None)]
+        lxc.virsh("destroy", "meta")
+        assert error_of(dom.metadata, libvirt.VIR_DOMAIN_METADATA_DESCRIPTION, None, 0)[0] == \
+            libvirt.VIR_ERR_NO_DOMAIN_METADATA
+    finally:
+        watcher.domainEventDeregisterAny(cb)
+        watcher.close()
+        c.close()

@@ -903,3 +903,48 @@ def test_fake_hostile_status_files_touch_no_domain(xen):
     assert not stale.exists()
     assert xen.daemon.stderr_text().count("setting aside status file") == 4
     (xen.state / "domains" / "42").unlink()
+
+
+# ---------------------------------------------------------------- metadata (issue 18)
+
+def test_metadata_on_definition(daemons, root):
+    """virsh desc and metadata on a Xen definition (no hypervisor needed): kept in the
+    definition on disk, the libxl driver's flag and "not running" errors, and the
+    METADATA_CHANGE event."""
+    import threading
+    from guests import ensure_event_loop
+    ensure_event_loop()
+    d = start_xend(daemons, root)
+    uri = uri_for(d.sock)
+    conn = libvirt.open(uri)
+    got = []
+    seen = threading.Event()
+
+    def on_change(c, dom, mtype, nsuri, opaque):
+        got.append((dom.name(), mtype, nsuri))
+        seen.set()
+
+    cb = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+                                     on_change, None)
+    try:
+        dom = conn.defineXML(pv_xml("meta"))
+        r = subprocess.run(["virsh", "-q", "-c", uri, "desc", "meta", "--title", "xen guest"],
+                           capture_output=True, text=True, timeout=VIRSH_TIMEOUT)
+        assert r.returncode == 0, r.stderr
+        assert dom.metadata(libvirt.VIR_DOMAIN_METADATA_TITLE, None, 0) == "xen guest"
+        assert "<title>xen guest</title>" in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+        stored = (Path(root) / "etc" / "libvirt" / "libxl" / "meta.xml").read_text()
+        assert "<title>xen guest</title>" in stored
+        assert error_of(dom.setMetadata, libvirt.VIR_DOMAIN_METADATA_TITLE, "t", None, None,
+                        4) == (ERR_INVALID_ARG, FROM_LIBXL,
+                               "unsupported flags (0x4) in function libxlDomainSetMetadata")
+        assert error_of(dom.setMetadata, libvirt.VIR_DOMAIN_METADATA_TITLE, "t", None, None,
+                        libvirt.VIR_DOMAIN_AFFECT_LIVE) == (
+            ERR_OPERATION_INVALID, FROM_DOMAIN,
+            "Requested operation is not valid: domain is not running")
+        assert seen.wait(10)
+        assert got == [("meta", libvirt.VIR_DOMAIN_METADATA_TITLE, None)]
+        dom.undefine()
+    finally:
+        conn.domainEventDeregisterAny(cb)
+        conn.close()

@@ -148,7 +148,7 @@ xml_init(void)
  * is dropped so that <metadata> re-indents the way libvirt's output shows it.
  * Returns the document, or NULL with `st` saying why. */
 static xmlDoc *
-read_xml(const char *text, ReadState *st)
+read_xml(const char *text, const char *url, ReadState *st)
 {
     xmlParserCtxt *ctxt;
     xmlDoc *doc;
@@ -162,7 +162,7 @@ read_xml(const char *text, ReadState *st)
     ctxt->sax->entityDecl = on_entity_decl;
     ctxt->sax->unparsedEntityDecl = on_unparsed_entity_decl;
     ctxt->sax->reference = on_reference;
-    doc = xmlCtxtReadDoc(ctxt, (const xmlChar *)text, "(domain_definition)", NULL,
+    doc = xmlCtxtReadDoc(ctxt, (const xmlChar *)text, url, NULL,
                          XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS);
     xmlFreeParserCtxt(ctxt);
     if (doc && (st->forbidden || doc_has_entities(doc))) {
@@ -177,7 +177,7 @@ xmlDoc *
 sv_xml_read_fragment(const char *xml)
 {
     ReadState st = {0};
-    xmlDoc *doc = read_xml(xml, &st);
+    xmlDoc *doc = read_xml(xml, "(domain_definition)", &st);
 
     g_free(st.detail);
     return doc;
@@ -186,8 +186,14 @@ sv_xml_read_fragment(const char *xml)
 xmlDoc *
 sv_xml_read_domain(const char *xml, GError **error)
 {
+    return sv_xml_read_named(xml, "(domain_definition)", error);
+}
+
+xmlDoc *
+sv_xml_read_named(const char *xml, const char *url, GError **error)
+{
     ReadState st = {0};
-    xmlDoc *doc = read_xml(xml, &st);
+    xmlDoc *doc = read_xml(xml, url, &st);
     g_autofree char *detail = g_steal_pointer(&st.detail);
 
     if (st.forbidden) {

@@ -11,6 +11,9 @@
  * size limits. Blank text between elements is dropped.
  * Returns (transfer full: xmlFreeDoc) the document, or NULL with `error` set. */
 xmlDoc *sv_xml_read_domain(const char *xml, GError **error);
+/* The same for a piece of XML a client sent, whose parse errors name it `url` (libvirt's
+ * "(metadata_xml)"). */
+xmlDoc *sv_xml_read_named(const char *xml, const char *url, GError **error);
 
 /* The same reading for text the daemon wrote itself (a stored <metadata>): NULL when it
  * does not read, without saying why. (transfer full: xmlFreeDoc) */

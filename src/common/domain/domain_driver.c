@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "conf/uuid.h"
+#include "domain/domain_metadata.h"
 #include "domain/domain_run.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -874,6 +875,9 @@ sv_domain_driver_install(SvDomainDriver *d, SvRemoteHandlers *h)
     h->domain_snapshot_num = snapshot_num;
     h->domain_get_messages = get_messages;
     h->domain_get_security_label = get_security_label;
+    /* issue 18, metadata and tuning (domain_metadata.c) */
+    h->domain_set_metadata = sv_domain_metadata_set;
+    h->domain_get_metadata = sv_domain_metadata_get;
 }
 
 void

@@ -43,6 +43,7 @@ typedef struct SvGuestOps SvGuestOps;
 
 typedef struct SvDomainDriver SvDomainDriver;
 typedef struct SvRunFacts SvRunFacts; /* domain_run.h */
+typedef struct SvResizeFacts SvResizeFacts; /* domain_resize.h */
 
 struct SvDomainDriver {
     const char *prefix; /* "qemu", "lxc", "libxl": names functions in flag errors */
@@ -90,6 +91,9 @@ struct SvDomainDriver {
      * (sv_domain_driver_of_obj(obj)->data), never through a global. */
     gpointer data;
     GHashTable *pending; /* name -> uuid of definitions being written */
+    /* issue 18, metadata and tuning: how a running guest's memory changes (domain_resize.h);
+     * NULL: the driver serves no resize procedure. */
+    const SvResizeFacts *resize;
 };
 
 /* Serve the shared domain and connection procedures in h; their handlers find drv as the

@@ -547,3 +547,39 @@ sv_remote_emit_reboot(SvServer *srv, const remote_nonnull_domain *dom)
 
     sv_server_foreach_client(srv, emit_to_client, &e);
 }
+
+/* ---- issue 18 (metadata and tuning): events sent only in the callback form ---- */
+
+typedef struct {
+    int event_id;
+    const guint8 *uuid;
+    SvRemoteEventSend send;
+    gpointer data;
+} CallbackEmit;
+
+static void
+callback_emit_to_client(SvClient *c, gpointer data)
+{
+    const CallbackEmit *e = data;
+    RemoteClient *rc;
+
+    if (!sv_client_is_open(c))
+        return;
+    rc = remote_client(c);
+    for (guint i = 0; !sv_client_is_closed(c) && i < rc->regs->len; i++) {
+        const Registration r = g_array_index(rc->regs, Registration, i);
+        if (r.event_id != e->event_id || !r.callback_id ||
+            (r.has_dom && memcmp(r.uuid, e->uuid, 16) != 0))
+            continue;
+        e->send(c, r.callback_id, e->data);
+    }
+}
+
+void
+sv_remote_emit_callback_event(SvServer *srv, int event_id, const guint8 uuid[16],
+                              SvRemoteEventSend send, gpointer data)
+{
+    CallbackEmit e = {event_id, uuid, send, data};
+
+    sv_server_foreach_client(srv, callback_emit_to_client, &e);
+}

@@ -30,6 +30,13 @@ void sv_remote_emit_lifecycle(SvServer *srv, const remote_nonnull_domain *dom, i
 /* Send a REBOOT event (319 / 169). */
 void sv_remote_emit_reboot(SvServer *srv, const remote_nonnull_domain *dom);
 
+/* issue 18 (metadata and tuning): an event libvirt sends only in the callback form.
+ * send(c, callback_id, data) sends it to client c for each callback it registered for
+ * event_id (on every domain, or on the one of uuid). */
+typedef void (*SvRemoteEventSend)(SvClient *c, int callback_id, gpointer data);
+void sv_remote_emit_callback_event(SvServer *srv, int event_id, const guint8 uuid[16],
+                                   SvRemoteEventSend send, gpointer data);
+
 /* Whether the peer is root or the proxy user of the remote program served on the
  * client's server (root alone where none is served). */
 gboolean sv_remote_peer_trusted(SvClient *c);

@@ -99,6 +99,7 @@ static const struct {
     {SV_ERR_CONFIG_UNSUPPORTED, "unsupported configuration: %s"},
     {SV_ERR_OPERATION_TIMEOUT, "Timed out during operation: %s"},
     {SV_ERR_ARGUMENT_UNSUPPORTED, "argument unsupported: %s"},
+    {SV_ERR_NO_DOMAIN_METADATA, "metadata not found: %s"},
     {SV_ERR_OPERATION_UNSUPPORTED, "Operation not supported: %s"},
     {SV_ERR_RESOURCE_BUSY, "resource busy: %s"},
     {SV_ERR_ACCESS_DENIED, "access denied: %s"},

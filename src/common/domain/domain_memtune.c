@@ -1,0 +1,229 @@
+/* domain_memtune.c: DOMAIN_GET_MEMORY_PARAMETERS and DOMAIN_SET_MEMORY_PARAMETERS (virsh
+ * memtune), as libvirt 9.0's QEMU driver answers them: the persistent definition's
+ * <memtune>, and a running guest's through its cgroup (the driver's SvResizeFacts). */
+#include "domain/domain_memtune.h"
+
+#include <string.h>
+
+#include "domain/domain_modify.h"
+#include "domain/domain_resize.h"
+#include "util/error.h"
+
+#define MEMTUNE_FLAGS (SV_DOMAIN_AFFECT_LIVE | SV_DOMAIN_AFFECT_CONFIG)
+
+/* In libvirt's order (QEMU_NB_MEM_PARAM): what a get returns, first to last. */
+static const char *const param_names[SV_MEMTUNE_LAST] = {
+    [SV_MEMTUNE_HARD] = "hard_limit",
+    [SV_MEMTUNE_SOFT] = "soft_limit",
+    [SV_MEMTUNE_SWAP] = "swap_hard_limit",
+};
+
+static const char *const type_names[SV_TYPED_PARAMETER_TYPE_LAST] = {
+    [SV_TYPED_PARAM_INT] = "int",       [SV_TYPED_PARAM_UINT] = "uint",
+    [SV_TYPED_PARAM_LLONG] = "llong",   [SV_TYPED_PARAM_ULLONG] = "ullong",
+    [SV_TYPED_PARAM_DOUBLE] = "double", [SV_TYPED_PARAM_BOOLEAN] = "boolean",
+    [SV_TYPED_PARAM_STRING] = "string",
+};
+
+static guint64 *
+field_of(SvDomainMemtuneDef *mt, int which)
+{
+    switch (which) {
+    case SV_MEMTUNE_HARD:
+        return &mt->hard_limit;
+    case SV_MEMTUNE_SOFT:
+        return &mt->soft_limit;
+    default:
+        return &mt->swap_hard_limit;
+    }
+}
+
+/* libvirt's virTypedParamsValidate for the three ullong parameters: the values asked for
+ * (set[] says which). */
+static gboolean
+read_params(const remote_typed_param *p, guint n, guint64 values[], gboolean set[],
+            GError **error)
+{
+    for (guint i = 0; i < n; i++) {
+        int which = -1;
+        int type = p[i].value.type;
+
+        for (int k = 0; k < SV_MEMTUNE_LAST; k++) {
+            if (g_str_equal(p[i].field, param_names[k]))
+                which = k;
+        }
+        if (which < 0) {
+            sv_error_set(error, SV_FROM_NONE, SV_ERR_ARGUMENT_UNSUPPORTED,
+                         "parameter '%s' not supported", p[i].field);
+            return FALSE;
+        }
+        if (type != SV_TYPED_PARAM_ULLONG) {
+            sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG,
+                         "invalid type '%s' for parameter '%s', expected 'ullong'",
+                         (type >= SV_TYPED_PARAM_INT && type < SV_TYPED_PARAMETER_TYPE_LAST)
+                             ? type_names[type]
+                             : "unknown",
+                         p[i].field);
+            return FALSE;
+        }
+        if (set[which]) {
+            sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG,
+                         "parameter '%s' occurs multiple times", p[i].field);
+            return FALSE;
+        }
+        set[which] = TRUE;
+        values[which] = p[i].value.remote_typed_param_value_u.ul;
+    }
+    return TRUE;
+}
+
+/* One limit into the running guest's cgroup and its live definition, and the persistent
+ * definition's. */
+static gboolean
+apply_one(SvDomainDriver *drv, SvDomainObj *obj, SvDomainDef *live, SvDomainDef *config,
+          int which, guint64 kib, GError **error)
+{
+    if (live) {
+        if (kib > SV_DOMAIN_MEMORY_UNLIMITED) {
+            sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INVALID_ARG,
+                         "Memory '%" G_GUINT64_FORMAT "' must be less than %" G_GUINT64_FORMAT,
+                         kib, SV_DOMAIN_MEMORY_UNLIMITED);
+            return FALSE;
+        }
+        if (!drv->resize->memtune_live(obj, which, kib, error))
+            return FALSE;
+        *field_of(&live->memtune, which) = kib;
+    }
+    if (config)
+        *field_of(&config->memtune, which) = kib;
+    return TRUE;
+}
+
+static gboolean
+apply_all(SvDomainDriver *drv, SvDomainObj *obj, SvDomainDef *live, SvDomainDef *config,
+          const guint64 v[], gboolean set[], GError **error)
+{
+    if (set[SV_MEMTUNE_SOFT] &&
+        !apply_one(drv, obj, live, config, SV_MEMTUNE_SOFT, v[SV_MEMTUNE_SOFT], error))
+        return FALSE;
+    /* A lower hard limit goes before the swap limit, a higher one after it. */
+    if (set[SV_MEMTUNE_HARD] && live && live->memtune.hard_limit > v[SV_MEMTUNE_HARD]) {
+        if (!apply_one(drv, obj, live, config, SV_MEMTUNE_HARD, v[SV_MEMTUNE_HARD], error))
+            return FALSE;
+        set[SV_MEMTUNE_HARD] = FALSE;
+    }
+    if (set[SV_MEMTUNE_SWAP] &&
+        !apply_one(drv, obj, live, config, SV_MEMTUNE_SWAP, v[SV_MEMTUNE_SWAP], error))
+        return FALSE;
+    return !set[SV_MEMTUNE_HARD] ||
+           apply_one(drv, obj, live, config, SV_MEMTUNE_HARD, v[SV_MEMTUNE_HARD], error);
+}
+
+static void
+memtune_saved(const GError *error, gpointer data)
+{
+    SvCall *call = data;
+
+    if (error)
+        sv_call_fail(call, g_error_copy(error));
+    else
+        sv_call_reply(call, NULL);
+}
+
+gboolean
+sv_domain_memtune_set(SvCall *call, remote_domain_set_memory_parameters_args *a, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    guint64 v[SV_MEMTUNE_LAST] = {0};
+    gboolean set[SV_MEMTUNE_LAST] = {FALSE};
+    guint flags = a->flags;
+    SvDomainDef *live, *config;
+    SvDomainObj *obj;
+    gboolean ok;
+
+    if (a->params.params_len == 0) {
+        sv_error_set_literal(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG,
+                             "nparams in virDomainSetMemoryParameters must be greater than "
+                             "zero");
+        return FALSE;
+    }
+    if (!sv_domain_driver_check_flags(drv, flags, MEMTUNE_FLAGS, "DomainSetMemoryParameters",
+                                      error) ||
+        !read_params(a->params.params_val, a->params.params_len, v, set, error))
+        return FALSE;
+    obj = sv_domain_driver_lookup(drv, &a->dom, error);
+    if (!obj || !sv_domain_modify_defs(obj, &flags, &live, &config, error))
+        return FALSE;
+    if (live && !drv->resize->memtune_check(obj, error))
+        return FALSE;
+    /* Checked against the current definition (the live one of a running guest), as
+     * libvirt does, whichever is changed. */
+    if (set[SV_MEMTUNE_SWAP] || set[SV_MEMTUNE_HARD]) {
+        guint64 hard = set[SV_MEMTUNE_HARD] ? v[SV_MEMTUNE_HARD] : obj->def->memtune.hard_limit;
+        guint64 swap =
+            set[SV_MEMTUNE_SWAP] ? v[SV_MEMTUNE_SWAP] : obj->def->memtune.swap_hard_limit;
+
+        if (hard > swap) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG,
+                         "memory hard_limit tunable value must be lower than or equal to "
+                         "swap_hard_limit");
+            return FALSE;
+        }
+    }
+    ok = apply_all(drv, obj, live, config, v, set, error);
+    if (!ok) {
+        /* What reached the guest is recorded even when a later limit failed. */
+        if (live && obj->priv && drv->save_status)
+            sv_domain_driver_save_status(drv, obj);
+        return FALSE;
+    }
+    sv_domain_modify_save(drv, obj, live != NULL, config != NULL, memtune_saved,
+                          sv_call_defer(call));
+    return TRUE;
+}
+
+gboolean
+sv_domain_memtune_get(SvCall *call, remote_domain_get_memory_parameters_args *a,
+                      remote_domain_get_memory_parameters_ret *ret, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    guint flags = a->flags & ~SV_TYPED_PARAM_STRING_OKAY;
+    SvDomainDef *live, *config, *def;
+    SvDomainObj *obj;
+    guint n;
+
+    if (a->nparams > REMOTE_DOMAIN_MEMORY_PARAMETERS_MAX) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "nparams too large");
+        return FALSE;
+    }
+    if ((flags & MEMTUNE_FLAGS) == MEMTUNE_FLAGS) {
+        sv_error_set_literal(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG,
+                             "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' "
+                             "are mutually exclusive");
+        return FALSE;
+    }
+    if (!sv_domain_driver_check_flags(drv, a->flags, MEMTUNE_FLAGS | SV_TYPED_PARAM_STRING_OKAY,
+                                      "DomainGetMemoryParameters", error))
+        return FALSE;
+    obj = sv_domain_driver_lookup(drv, &a->dom, error);
+    if (!obj || !sv_domain_modify_defs(obj, &flags, &live, &config, error))
+        return FALSE;
+    if (!config && !drv->resize->memtune_check(obj, error))
+        return FALSE;
+    ret->nparams = SV_MEMTUNE_LAST;
+    if (a->nparams == 0)
+        return TRUE;
+    /* The live values are those the guest's cgroup was given (at start, or since). */
+    def = config ? config : live;
+    n = MIN((guint)a->nparams, (guint)SV_MEMTUNE_LAST);
+    ret->params.params_len = n;
+    ret->params.params_val = g_new0(remote_typed_param, n);
+    for (guint i = 0; i < n; i++) {
+        ret->params.params_val[i].field = g_strdup(param_names[i]);
+        ret->params.params_val[i].value.type = SV_TYPED_PARAM_ULLONG;
+        ret->params.params_val[i].value.remote_typed_param_value_u.ul =
+            *field_of(&def->memtune, (int)i);
+    }
+    ret->nparams = (int)n;
+    return TRUE;
+}

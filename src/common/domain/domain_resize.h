@@ -1,0 +1,29 @@
+/* domain_resize.h: DOMAIN_SET_MEMORY(_FLAGS), DOMAIN_SET_MAX_MEMORY and DOMAIN_SET_VCPUS(_FLAGS)
+ * (issue 18, metadata and tuning): the persistent definition changed as libvirt's QEMU driver
+ * changes it, a running guest through the driver's facts. */
+#pragma once
+
+#include "domain/domain_driver.h"
+
+struct SvResizeFacts {
+    /* Set the balloon target of a running guest that has a balloon device to kib;
+     * done(error, data) runs on the loop once the hypervisor answered. */
+    void (*balloon)(SvDomainObj *obj, guint64 kib, SvStoreDoneFunc done, gpointer data);
+    /* Whether a running guest has the memory cgroup its limits go to: FALSE with libvirt's
+     * error when not. */
+    gboolean (*memtune_check)(SvDomainObj *obj, GError **error);
+    /* Set limit `which` (SvMemtuneParam, domain_memtune.h) of a running guest to kib
+     * (SV_DOMAIN_MEMORY_UNLIMITED: none) in its cgroup. */
+    gboolean (*memtune_live)(SvDomainObj *obj, int which, guint64 kib, GError **error);
+};
+
+gboolean sv_domain_resize_set_memory(SvCall *call, remote_domain_set_memory_args *a,
+                                     GError **error);
+gboolean sv_domain_resize_set_memory_flags(SvCall *call, remote_domain_set_memory_flags_args *a,
+                                           GError **error);
+gboolean sv_domain_resize_set_max_memory(SvCall *call, remote_domain_set_max_memory_args *a,
+                                         GError **error);
+gboolean sv_domain_resize_set_vcpus(SvCall *call, remote_domain_set_vcpus_args *a,
+                                    GError **error);
+gboolean sv_domain_resize_set_vcpus_flags(SvCall *call, remote_domain_set_vcpus_flags_args *a,
+                                          GError **error);

@@ -1,0 +1,113 @@
+/* qemu_resize.c: the QEMU side of the resize procedures (src/common/domain/domain_resize.c):
+ * a running guest's balloon target, set with QMP `balloon`. */
+#include "qemu_resize.h"
+
+#include "domain/domain_resize.h"
+#include "domain/domain_memtune.h"
+#include "qemu_cgroup.h"
+#include "qemu_domain.h"
+#include "qemu_monitor.h"
+#include "util/error.h"
+
+typedef struct {
+    SvStoreDoneFunc done;
+    gpointer data;
+} BalloonJob;
+
+static void
+balloon_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+{
+    BalloonJob *job = data;
+
+    (void)mon;
+    (void)ret;
+    job->done(error, job->data);
+    g_free(job);
+}
+
+static void
+balloon(SvDomainObj *obj, guint64 kib, SvStoreDoneFunc done, gpointer data)
+{
+    QemuDomain *priv = qemu_domain_of(obj);
+    BalloonJob *job;
+    JsonObject *args;
+
+    if (!priv || !priv->mon) {
+        g_autoptr(GError) error = NULL;
+        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is not running");
+        done(error, data);
+        return;
+    }
+    job = g_new0(BalloonJob, 1);
+    job->done = done;
+    job->data = data;
+    args = json_object_new();
+    json_object_set_int_member(args, "value", (gint64)(kib * 1024));
+    qemu_monitor_command(priv->mon, "balloon", args, balloon_replied, job);
+}
+
+/* The guest's cgroup with its memory controller, or libvirt's error. */
+static SvCgroup *
+memory_cgroup(SvDomainObj *obj, GError **error)
+{
+    SvCgroup *cg = qemu_cgroup_open(qemu_ctx_of(obj), obj->def->name);
+
+    if (!cg || !sv_cgroup_get_dir(cg, "memory")) {
+        if (cg)
+            sv_cgroup_free(cg);
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
+                     "cgroup memory controller is not mounted");
+        return NULL;
+    }
+    return cg;
+}
+
+static gboolean
+memtune_check(SvDomainObj *obj, GError **error)
+{
+    g_autoptr(SvCgroup) cg = memory_cgroup(obj, error);
+
+    return cg != NULL;
+}
+
+static gboolean
+memtune_live(SvDomainObj *obj, int which, guint64 kib, GError **error)
+{
+    g_autoptr(SvCgroup) cg = memory_cgroup(obj, error);
+    guint64 hard = obj->def->memtune.hard_limit;
+
+    if (!cg)
+        return FALSE;
+    switch (which) {
+    case SV_MEMTUNE_HARD:
+        return sv_cgroup_set_memory_limit(cg, kib * 1024, error);
+    case SV_MEMTUNE_SOFT:
+        return sv_cgroup_set_memory_soft_limit(cg, kib * 1024, error);
+    default:
+        /* v2's swap.max is swap alone, as at start (qemu_cgroup.c). */
+        if (sv_cgroup_get_version(cg) == SV_CGROUP_V2 && kib < SV_DOMAIN_MEMORY_UNLIMITED &&
+            hard < SV_DOMAIN_MEMORY_UNLIMITED)
+            kib = kib > hard ? kib - hard : 0;
+        return sv_cgroup_set_memory_swap_limit(cg, kib * 1024, error);
+    }
+}
+
+static const SvResizeFacts qemu_resize_facts = {
+    .balloon = balloon,
+    .memtune_check = memtune_check,
+    .memtune_live = memtune_live,
+};
+
+void
+qemu_resize_install(SvDomainDriver *drv, SvRemoteHandlers *h)
+{
+    drv->resize = &qemu_resize_facts;
+    /* issue 18, metadata and tuning (src/common/domain/domain_resize.c) */
+    h->domain_set_memory = sv_domain_resize_set_memory;
+    h->domain_set_memory_flags = sv_domain_resize_set_memory_flags;
+    h->domain_set_max_memory = sv_domain_resize_set_max_memory;
+    h->domain_set_vcpus = sv_domain_resize_set_vcpus;
+    h->domain_set_vcpus_flags = sv_domain_resize_set_vcpus_flags;
+    h->domain_set_memory_parameters = sv_domain_memtune_set;
+    h->domain_get_memory_parameters = sv_domain_memtune_get;
+}
