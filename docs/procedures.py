@@ -66,9 +66,21 @@ WHY = {
                                  "`none` driver answers",
     "node_get_security_model": "no security driver: the empty model (`none`), as libvirt's "
                                "`none` driver answers",
+    "domain_get_job_info": "no job on a guest is ever seen running: type NONE, all zero",
+    "domain_get_job_stats": "no job on a guest is ever seen running or kept completed: "
+                            "type NONE, no statistics",
     "connect_get_max_vcpus": "the same for every type and host: not probed from QEMU "
                              "or KVM",
 }
+
+
+# Handlers that only ever answer an error, the one libvirt gives where the feature behind
+# them is absent: listed as constant answers, never as implemented.
+ALWAYS_ERROR = {
+    "domain_get_time": "no guest agent is ever connected: libvirt's \"QEMU guest agent is "
+                       "not configured\" (or \"not connected\" with an agent channel)",
+}
+ALWAYS_ERROR_ANSWER = [("error", "libvirt's", "")]
 
 
 def function_body(text, name):
@@ -152,7 +164,8 @@ def served(procs):
                 where.update({h: (fn, src) for h, fn in handlers.items()})
             if call == "sv_domain_driver_install_lifecycle(" and call in text:
                 where.update({h: (fn, control_c) for h, fn in guest_handlers(control_c, text)})
-        out[d] = {h: constant_answer(function_body(src, fn))
+        out[d] = {h: (ALWAYS_ERROR_ANSWER if h in ALWAYS_ERROR
+                      else constant_answer(function_body(src, fn)))
                   for h, (fn, src) in where.items() if h in names}
         adopt[d] = "sv_private_serve(" in text
     return out, adopt
@@ -166,6 +179,8 @@ def is_constant(handlers, d, name):
 def why(p, answer):
     if p["lower"] in FINAL:
         return FINAL[p["lower"]]
+    if p["lower"] in ALWAYS_ERROR:
+        return ALWAYS_ERROR[p["lower"]]
     if p["lower"] in WHY:
         return WHY[p["lower"]]
     comments = [c for _, _, c in answer if c]
