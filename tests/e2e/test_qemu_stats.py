@@ -14,7 +14,10 @@ libvirtd answered them for the same calls (code, domain, message).
 """
 
 import os
+import signal
 import subprocess
+import threading
+import time
 
 import pytest
 
@@ -292,5 +295,40 @@ def test_interface_stats_of_a_tap(nethost):
         ERR_INTERNAL, FROM_NONE, "internal error: Interface name not provided")
     assert error_of(lambda: dom.interfaceStats("nope0")) == (
         ERR_INVALID_ARG, FROM_DOMAIN, "invalid argument: 'nope0' is not a known interface")
+    dom.destroy()
+    dom.undefine()
+
+
+def test_control_info_while_qemu_does_not_answer(host):
+    """A stats call waits for QEMU without holding anyone up: with QEMU stopped (SIGSTOP),
+    another client's control info is answered at once, OCCUPIED for as long as the monitor
+    command has waited; once QEMU runs again the call gets its answer and the monitor is OK."""
+    dom = host.conn.defineXML(host.xml("busy").replace("<memballoon model='none'/>",
+                                                       "<memballoon model='virtio'/>"))
+    dom.create()
+    pid = host.pid("busy")
+    assert dom.controlInfo() == [0, 0, 0]
+    other = host.open().lookupByName("busy")
+    got = []
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        t = threading.Thread(target=lambda: got.append(other.memoryStats()), daemon=True)
+        t.start()
+        deadline = time.monotonic() + 10
+        while dom.controlInfo()[0] != 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        state, details, ms = dom.controlInfo()
+        assert time.monotonic() - t0 < 1.0  # answered while QEMU is stopped
+        assert (state, details) == (2, 0) and ms >= 300, (state, details, ms)
+        rc, out, err = virsh(host, "domcontrol", "busy")
+        assert rc == 0 and out.startswith("occupied ("), out + err
+        assert not got
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    t.join(15)
+    assert got and "rss" in got[0]
+    assert dom.controlInfo() == [0, 0, 0]
     dom.destroy()
     dom.undefine()
