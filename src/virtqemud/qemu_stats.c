@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "qemu_domain.h"
+#include "qemu_status.h"
 #include "util/error.h"
 #include "util/fd.h"
 
@@ -123,7 +124,7 @@ json_int(JsonObject *o, const char *name)
 }
 
 /* The counters of disk (NULL: every disk of def, summed) from query-blockstats' answer;
- * FALSE when QEMU lists none for it. */
+ * FALSE when QEMU lists none of them. */
 gboolean
 qemu_stats_block_sum(JsonNode *ret, const SvDomainDef *def, const SvDomainDiskDef *disk,
                      QemuBlockStats *out)
@@ -155,7 +156,7 @@ qemu_stats_block_sum(JsonNode *ret, const SvDomainDef *def, const SvDomainDiskDe
         out->wr_total_times += json_int(s, "wr_total_time_ns");
         out->flush_total_times += json_int(s, "flush_total_time_ns");
     }
-    return found || !disk;
+    return found;
 }
 
 static void
@@ -166,6 +167,7 @@ typed_llong(remote_typed_param *p, const char *field, gint64 v)
     p->value.remote_typed_param_value_u.l = v;
 }
 
+/* nparams: what the client asked for (0: the count); -1 for none there are (no disk). */
 static void
 block_stats_reply(SvCall *call, int proc, const QemuBlockStats *st, gint64 nparams)
 {
@@ -186,13 +188,15 @@ block_stats_reply(SvCall *call, int proc, const QemuBlockStats *st, gint64 npara
         {"rd_total_times", st->rd_total_times}, {"flush_total_times", st->flush_total_times},
     };
     remote_domain_block_stats_flags_ret r = {{0}, 0};
-    guint n = nparams == 0 ? 0 : MIN((guint)nparams, G_N_ELEMENTS(all));
+    guint n = nparams <= 0 ? 0 : MIN((guint)nparams, G_N_ELEMENTS(all));
 
     r.params.params_val = g_new0(remote_typed_param, MAX(n, 1));
     for (guint i = 0; i < n; i++)
         typed_llong(&r.params.params_val[i], all[i].field, all[i].v);
     r.params.params_len = n;
     r.nparams = nparams == 0 ? (int)G_N_ELEMENTS(all) : (int)n;
+    if (nparams < 0)
+        r.nparams = 0;
     sv_call_reply(call, &r);
     for (guint i = 0; i < n; i++)
         g_free(r.params.params_val[i].field);
@@ -216,7 +220,12 @@ blockstats_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer d
                                           "invalid path: %s", w->path));
         return;
     }
-    if (!qemu_stats_block_sum(ret, obj->def, disk, &st)) {
+    if (!qemu_stats_block_sum(ret, obj->def, disk, &st) && !disk) {
+        /* No disk at all: zeros, and no typed parameter, as libvirt. */
+        block_stats_reply(w->call, sv_call_get_header(w->call)->proc, &st, -1);
+        return;
+    }
+    if (disk && !qemu_stats_block_sum(ret, obj->def, disk, &st)) {
         sv_call_fail(w->call, g_error_new(sv_error_quark(SV_FROM_QEMU), SV_ERR_INTERNAL_ERROR,
                                           "cannot find statistics for device '%s'",
                                           disk->info.alias));
@@ -261,7 +270,7 @@ domain_block_stats_flags(SvCall *call, remote_domain_block_stats_flags_args *a,
                                       "DomainBlockStatsFlags", error))
         return FALSE;
     (void)ret;
-    if (a->nparams < 0) {
+    if (a->nparams < 0 || a->nparams > REMOTE_DOMAIN_BLOCK_STATS_PARAMETERS_MAX) {
         sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "nparams too large");
         return FALSE;
     }
@@ -601,51 +610,118 @@ domain_memory_stats(SvCall *call, remote_domain_memory_stats_args *a,
     return TRUE;
 }
 
+/* The balloon of a definition, with libvirt's error when it has none to set a period on. */
+static SvDomainMemballoonDef *
+period_balloon(SvDomainDef *def, GError **error)
+{
+    SvDomainMemballoonDef *m = def->memballoon;
+
+    if (!m || g_str_equal(m->model, "none")) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "No memory balloon device configured, can not set the collection period");
+        return NULL;
+    }
+    return m;
+}
+
+static void
+period_saved(const GError *error, gpointer data)
+{
+    SvCall *call = data;
+
+    if (error)
+        sv_call_fail(call, g_error_copy(error));
+    else
+        sv_call_reply(call, NULL);
+}
+
+/* The persistent definition gets the period (CONFIG): saved, then the call answered. */
+static void
+period_config(SvCall *call, SvDomainObj *obj, guint period)
+{
+    SvDomainDriver *drv = sv_domain_driver_of_obj(obj);
+    SvDomainDef *def = obj->new_def ? obj->new_def : obj->def;
+    g_autofree char *text = NULL;
+
+    def->memballoon->has_period = TRUE;
+    def->memballoon->stats_period = period;
+    text = sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_INACTIVE | SV_DOMAIN_FORMAT_SECURE);
+    sv_domain_store_save_async(drv->store, def->name, text, period_saved, call);
+}
+
 static void
 period_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
 {
     g_autoptr(StatsWait) w = data;
     SvDomainObj *obj = reply_guest(w, error);
+    g_autoptr(GError) local = NULL;
 
     (void)mon;
     (void)ret;
     if (!obj)
         return;
-    if (obj->def->memballoon) {
-        obj->def->memballoon->has_period = TRUE;
-        obj->def->memballoon->stats_period = (guint)w->nparams;
+    obj->def->memballoon->has_period = TRUE;
+    obj->def->memballoon->stats_period = (guint)w->nparams;
+    qemu_status_save(obj);
+    if (!w->max) {
+        sv_call_reply(w->call, NULL);
+        return;
     }
-    sv_call_reply(w->call, NULL);
+    /* LIVE and CONFIG: the persistent definition may have lost its balloon meanwhile. */
+    if (!obj->persistent || !period_balloon(obj->new_def ? obj->new_def : obj->def, &local)) {
+        sv_call_fail(w->call, local ? g_steal_pointer(&local)
+                                    : g_error_new(sv_error_quark(SV_FROM_DOMAIN),
+                                                  SV_ERR_OPERATION_INVALID,
+                                                  "transient domains do not have any "
+                                                  "persistent config"));
+        return;
+    }
+    period_config(w->call, obj, (guint)w->nparams);
 }
 
+/* LIVE sets guest-stats-polling-interval on the running balloon (QEMU starts or stops
+ * polling), CONFIG the persistent definition's <stats period=>; 0 means LIVE on a running
+ * guest, CONFIG on a defined one, as libvirt's. */
 static gboolean
 domain_set_memory_stats_period(SvCall *call, remote_domain_set_memory_stats_period_args *a,
                                GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
-    const SvDomainMemballoonDef *m;
+    guint flags = a->flags;
     g_autofree char *path = NULL;
     SvDomainObj *obj;
     JsonObject *args;
     StatsWait *w;
 
-    if (!sv_domain_driver_check_flags(drv, a->flags, SV_DOMAIN_AFFECT_LIVE,
-                                      "DomainSetMemoryStatsPeriod", error))
+    if (!sv_domain_driver_check_flags(drv, flags, SV_DOMAIN_AFFECT_LIVE | SV_DOMAIN_AFFECT_CONFIG,
+                                      "DomainSetMemoryStatsPeriod", error) ||
+        !(obj = sv_domain_driver_lookup(drv, &a->dom, error)))
         return FALSE;
-    if (!(obj = running_guest(call, &a->dom, error)))
+    if (!(flags & (SV_DOMAIN_AFFECT_LIVE | SV_DOMAIN_AFFECT_CONFIG)))
+        flags = sv_domain_obj_is_active(obj) ? SV_DOMAIN_AFFECT_LIVE : SV_DOMAIN_AFFECT_CONFIG;
+    if ((flags & SV_DOMAIN_AFFECT_LIVE) && !running_guest(call, &a->dom, error))
         return FALSE;
-    if (!(m = virtio_balloon(obj->def))) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
-                     "No memory balloon device configured, can not set the collection period");
+    if ((flags & SV_DOMAIN_AFFECT_CONFIG) && !obj->persistent) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID,
+                     "transient domains do not have any persistent config");
         return FALSE;
     }
-    path = g_strdup_printf("/machine/peripheral/%s", m->info.alias);
+    if (((flags & SV_DOMAIN_AFFECT_LIVE) && !period_balloon(obj->def, error)) ||
+        ((flags & SV_DOMAIN_AFFECT_CONFIG) &&
+         !period_balloon(obj->new_def ? obj->new_def : obj->def, error)))
+        return FALSE;
+    if (!(flags & SV_DOMAIN_AFFECT_LIVE)) {
+        period_config(sv_call_defer(call), obj, (guint)a->period);
+        return TRUE;
+    }
+    path = g_strdup_printf("/machine/peripheral/%s", obj->def->memballoon->info.alias);
     args = json_object_new();
     json_object_set_string_member(args, "path", path);
     json_object_set_string_member(args, "property", "guest-stats-polling-interval");
     json_object_set_int_member(args, "value", a->period);
     w = stats_wait_new(call, obj, NULL);
     w->nparams = a->period;
+    w->max = (flags & SV_DOMAIN_AFFECT_CONFIG) != 0; /* the persistent one after */
     qemu_monitor_command(qemu_domain_of(obj)->mon, "qom-set", args, period_done, w);
     return TRUE;
 }

@@ -26,7 +26,7 @@ typedef struct {
 /* Whether query-blockstats' "qdev" names disk (its id, or a path under its QOM node). */
 gboolean qemu_stats_qdev_is_disk(const char *qdev, const SvDomainDiskDef *disk);
 /* The counters of disk, or of every disk of def summed when disk is NULL, from
- * query-blockstats' answer; FALSE when QEMU lists nothing for disk. */
+ * query-blockstats' answer; FALSE when QEMU lists none of them. */
 gboolean qemu_stats_block_sum(JsonNode *ret, const SvDomainDef *def, const SvDomainDiskDef *disk,
                               QemuBlockStats *out);
 /* An image's capacity (a qcow2 header's virtual size), allocation and physical size. Blocks:

@@ -330,5 +330,49 @@ def test_control_info_while_qemu_does_not_answer(host):
     t.join(15)
     assert got and "rss" in got[0]
     assert dom.controlInfo() == [0, 0, 0]
+    # No disk: zeros for the sum, and no typed parameter at all, as libvirtd answered.
+    assert dom.blockStats("") == (0, 0, 0, 0, -1)
+    assert dom.blockStatsFlags("", 0) == {}
     dom.destroy()
     dom.undefine()
+
+
+def stats_period(dom, flags):
+    xml = dom.XMLDesc(flags)
+    balloon = xml[xml.index("<memballoon"):xml.index("</memballoon>")]
+    return balloon.split("<stats period='")[1].split("'")[0] if "<stats" in balloon else None
+
+
+def test_memory_stats_period_live_and_config(host):
+    """The period goes to the running balloon (the live XML shows it) and, with CONFIG, to
+    the persistent definition on disk; a guest without a balloon and a transient guest get
+    libvirt's errors."""
+    dom = host.conn.defineXML(host.xml("period").replace("<memballoon model='none'/>",
+                                                         "<memballoon model='virtio'/>"))
+    # Defined only: 0 means CONFIG.
+    assert dom.setMemoryStatsPeriod(7, 0) == 0
+    assert stats_period(dom, libvirt.VIR_DOMAIN_XML_INACTIVE) == "7"
+    dom.create()
+    assert stats_period(dom, 0) == "7"
+    assert dom.setMemoryStatsPeriod(3, libvirt.VIR_DOMAIN_AFFECT_LIVE) == 0
+    assert stats_period(dom, 0) == "3"
+    assert stats_period(dom, libvirt.VIR_DOMAIN_XML_INACTIVE) == "7"
+    assert dom.setMemoryStatsPeriod(5, libvirt.VIR_DOMAIN_AFFECT_LIVE |
+                                    libvirt.VIR_DOMAIN_AFFECT_CONFIG) == 0
+    assert stats_period(dom, 0) == "5"
+    assert stats_period(dom, libvirt.VIR_DOMAIN_XML_INACTIVE) == "5"
+    saved = (host.root / "etc" / "libvirt" / "qemu" / "period.xml").read_text()
+    assert "<stats period='5'/>" in saved
+    dom.destroy()
+    dom.undefine()
+
+    bare = host.conn.createXML(host.xml("bare"), 0)
+    assert error_of(lambda: bare.setMemoryStatsPeriod(2, libvirt.VIR_DOMAIN_AFFECT_LIVE)) == (
+        ERR_INTERNAL, FROM_QEMU, "internal error: No memory balloon device configured, can not "
+        "set the collection period")
+    assert error_of(lambda: bare.setMemoryStatsPeriod(2, libvirt.VIR_DOMAIN_AFFECT_CONFIG)) == (
+        ERR_OP_INVALID, FROM_DOMAIN, "Requested operation is not valid: transient domains do "
+        "not have any persistent config")
+    # Without a balloon, QEMU's rss alone.
+    assert list(bare.memoryStats()) == ["rss"]
+    bare.destroy()
