@@ -392,3 +392,92 @@ def test_memory_stats_period_live_and_config(host):
     # Without a balloon, QEMU's rss alone.
     assert list(bare.memoryStats()) == ["rss"]
     bare.destroy()
+
+
+# ---------------------------------------------------------------- against libvirtd (slow)
+
+def answers(dom, root):
+    """What each call answers on dom: its shape where values are the run's own (counters,
+    times), the value where it is deterministic, or the error (code, domain, message)."""
+    def shape(fn):
+        try:
+            return ("ok", fn())
+        except libvirt.libvirtError as e:
+            return ("error", e.get_error_code(), e.get_error_domain(), e.get_error_message())
+
+    a = {
+        "blockStats vda": shape(lambda: (len(dom.blockStats("vda")), dom.blockStats("vda")[4])),
+        "blockStats path": shape(lambda: len(dom.blockStats(str(root / "a.qcow2")))),
+        "blockStats vdz": shape(lambda: dom.blockStats("vdz")),
+        "blockStatsFlags vda": shape(lambda: list(dom.blockStatsFlags("vda", 0))),
+        "blockStatsFlags all": shape(lambda: list(dom.blockStatsFlags("", 0))),
+        "blockStatsFlags 0x8": shape(lambda: dom.blockStatsFlags("vda", 8)),
+        "blockInfo vda": shape(lambda: dom.blockInfo("vda", 0)[0::2]),  # capacity, physical
+        "blockInfo vdb": shape(lambda: dom.blockInfo(str(root / "b.img"), 0)[0::2]),
+        "blockInfo vdz": shape(lambda: dom.blockInfo("vdz", 0)),
+        "blockInfo 0x1": shape(lambda: dom.blockInfo("vda", 1)),
+        "ifstat user": shape(lambda: dom.interfaceStats("52:54:00:5a:01:03")),
+        "ifstat nope": shape(lambda: dom.interfaceStats("nope0")),
+        "memoryStats": shape(lambda: sorted(dom.memoryStats())),
+        "vcpusFlags": [shape(lambda f=f: dom.vcpusFlags(f)) for f in (0, 1, 2, 4, 5, 6, 8)],
+        "cpuStats total": shape(lambda: [sorted(s) for s in dom.getCPUStats(True)]),
+        "cpuStats percpu": shape(lambda: dom.getCPUStats(False)),
+        "jobInfo": shape(dom.jobInfo),
+        "jobStats": shape(lambda: dom.jobStats(0)),
+        "jobStats completed": shape(lambda: dom.jobStats(1)),
+        "controlInfo": shape(dom.controlInfo),
+        "getTime": shape(dom.getTime),
+        "period live": shape(lambda: dom.setMemoryStatsPeriod(2, 1)),
+    }
+    return a
+
+
+def parity_guest(conn, root, kernel):
+    subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", str(root / "a.qcow2"), "64M"],
+                   check=True)
+    with open(root / "b.img", "wb") as f:
+        f.truncate(32 * MiB)
+    xml = ("<domain type='qemu'><name>h-stats-par</name><memory unit='MiB'>32</memory>"
+           "<vcpu>2</vcpu><os><type arch='x86_64' machine='pc'>hvm</type>"
+           "<kernel>%(k)s</kernel></os><features><acpi/></features><devices>"
+           "<emulator>/usr/bin/qemu-system-x86_64</emulator>"
+           "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+           "<source file='%(r)s/a.qcow2'/><target dev='vda' bus='virtio'/></disk>"
+           "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+           "<source file='%(r)s/b.img'/><target dev='vdb' bus='virtio'/></disk>"
+           "<interface type='user'><mac address='52:54:00:5a:01:03'/><model type='virtio'/>"
+           "</interface><serial type='pty'/><memballoon model='virtio'/></devices></domain>"
+           % {"k": kernel, "r": root})
+    return conn.defineXML(xml)
+
+
+@pytest.mark.slow
+def test_stats_answers_match_libvirtd(host, ref, tmp_path):
+    """The same guest on virtqemud and on Debian's libvirtd, defined then running: every
+    call gives the same error, or a success of the same shape (the same values where
+    they do not depend on the run)."""
+    ours_root, ref_root = host.root / "ours", tmp_path / "ref"
+    ours_root.mkdir()
+    ref_root.mkdir()
+    os.chmod(tmp_path, 0o755)
+    kernel = ref_root / "svguest.elf"
+    kernel.write_bytes(host.kernel.read_bytes())
+    ours = parity_guest(host.conn, ours_root, host.kernel)
+    rconn = libvirt.open(ref.uri)
+    try:
+        theirs = parity_guest(rconn, ref_root, kernel)
+        try:
+            got, want = answers(ours, ours_root), answers(theirs, ref_root)
+            assert got == want
+            ours.create()
+            theirs.create()
+            got, want = answers(ours, ours_root), answers(theirs, ref_root)
+            assert got == want
+        finally:
+            if theirs.isActive():
+                theirs.destroy()
+            theirs.undefine()
+    finally:
+        rconn.close()
+    ours.destroy()
+    ours.undefine()
