@@ -265,3 +265,13 @@ qemu_affinity_pin_iothread(const SvDomainDef *def, pid_t tid, GError **error)
 {
     return set_affinity(tid, def->vcpu_cpuset, error);
 }
+
+gboolean
+qemu_cgroup_cpu_times(QemuProcessContext *ctx, const char *name, guint64 *out_total,
+                      guint64 *out_user, guint64 *out_sys)
+{
+    g_autofree char *path = cgroup_path(ctx, name);
+    g_autoptr(SvCgroup) cg = sv_cgroup_new(ctx->cgroup_root, path, NULL);
+
+    return cg && sv_cgroup_exists(cg) && sv_cgroup_get_cpu_times(cg, out_total, out_user, out_sys);
+}

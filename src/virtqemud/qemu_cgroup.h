@@ -41,3 +41,8 @@ gboolean qemu_threads_place_emulator(QemuProcessContext *ctx, const SvDomainDef 
                                      GError **error);
 gboolean qemu_threads_place(QemuProcessContext *ctx, const SvDomainDef *def, const char *kind,
                             guint index, pid_t tid, GError **error);
+
+/* The CPU time of the guest `name`'s cgroup, with its user and system parts (ns); FALSE when
+ * it has none (then its QEMU's /proc entry tells). */
+gboolean qemu_cgroup_cpu_times(QemuProcessContext *ctx, const char *name, guint64 *out_total,
+                               guint64 *out_user, guint64 *out_sys);
