@@ -23,7 +23,8 @@ import pytest
 
 import rawrpc
 from guests import RUNNING, libvirt, virsh_env
-from test_qemu_net import define_with, ip, live_target, nethost, netns  # noqa: F401
+from test_qemu_net import (DIRECT, define_with, ip, live_target, nethost, netns,  # noqa: F401
+                           uplink)
 
 QEMU_IMG = "/usr/bin/qemu-img"
 FROM_NONE, FROM_QEMU, FROM_DOMAIN, FROM_CGROUP = 0, 10, 20, 54
@@ -419,6 +420,26 @@ def test_memory_stats_period_live_and_config(host):
     # Without a balloon, QEMU's rss alone.
     assert list(bare.memoryStats()) == ["rss"]
     bare.destroy()
+
+
+def test_interface_stats_of_a_macvtap(nethost, uplink):
+    """A macvtap shares the guest's view: its counters are reported as they are. A frame
+    sent to the guest over the uplink is the macvtap's received and the guest's received."""
+    dom = define_with(nethost, "dirstats", DIRECT)
+    dom.create()
+    tap = live_target(dom)
+    ip("-n", nethost.netns, "link", "set", "eth9p", "up")
+    send = ("import socket; s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); "
+            "s.bind(('eth9p', 0)); s.send(b'\\xff' * 6 + b'\\x02' + b'\\0' * 5 + b'\\x88\\xb5' "
+            "+ b'x' * 50)")
+    ip("netns", "exec", nethost.netns, "/usr/bin/python3", "-c", send)
+    out = ip("netns", "exec", nethost.netns, "sh", "-c",
+             "cd /sys/class/net/%s/statistics && cat rx_packets tx_packets" % tap).stdout
+    host_rx, host_tx = [int(v) for v in out.split()]
+    got = dom.interfaceStats(tap)
+    assert host_rx >= 1 and got[1] >= host_rx and got[5] == host_tx
+    dom.destroy()
+    dom.undefine()
 
 
 # ---------------------------------------------------------------- against libvirtd (slow)
