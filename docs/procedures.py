@@ -66,9 +66,32 @@ WHY = {
                                  "`none` driver answers",
     "node_get_security_model": "no security driver: the empty model (`none`), as libvirt's "
                                "`none` driver answers",
+    "domain_get_job_info": "no job on a guest is ever seen running: type NONE, all zero",
+    "domain_get_job_stats": "no job on a guest is ever seen running or kept completed: "
+                            "type NONE, no statistics",
     "connect_get_max_vcpus": "the same for every type and host: not probed from QEMU "
                              "or KVM",
 }
+
+
+# Handlers that only ever answer an error, the one libvirt gives where the feature behind
+# them is absent: listed as constant answers, never as implemented.
+ALWAYS_ERROR = {
+    "domain_get_time": "no guest agent is ever connected: libvirt's \"QEMU guest agent is "
+                       "not configured\" (or \"not connected\" with an agent channel)",
+}
+ALWAYS_ERROR_ANSWER = [("error", "libvirt's", "")]
+# Procedures a driver answers as libvirt's driver without them does (NO_SUPPORT, "this
+# function is not supported by the connection driver"): domain/domain_stats.h.
+NO_SUPPORT_ANSWER = [("error", "NO_SUPPORT", "")]
+
+
+def no_support_handlers(text):
+    """The handlers a daemon's sources leave to libvirt's NO_SUPPORT answer."""
+    out = set()
+    for args in re.findall(r"sv_domain_stats_install_no_support\((.*?)\);", text, re.S):
+        out.update("domain_" + n.lower() for n in re.findall(r"SV_STATS_(\w+)", args))
+    return out
 
 
 def function_body(text, name):
@@ -152,20 +175,29 @@ def served(procs):
                 where.update({h: (fn, src) for h, fn in handlers.items()})
             if call == "sv_domain_driver_install_lifecycle(" and call in text:
                 where.update({h: (fn, control_c) for h, fn in guest_handlers(control_c, text)})
-        out[d] = {h: constant_answer(function_body(src, fn))
+        out[d] = {h: (ALWAYS_ERROR_ANSWER if h in ALWAYS_ERROR
+                      else constant_answer(function_body(src, fn)))
                   for h, (fn, src) in where.items() if h in names}
+        out[d].update({h: NO_SUPPORT_ANSWER for h in no_support_handlers(text) if h in names})
         adopt[d] = "sv_private_serve(" in text
     return out, adopt
 
 
 def is_constant(handlers, d, name):
     """Served with a fixed answer that is not the whole answer: not implemented."""
-    return bool(handlers[d].get(name)) and name not in FINAL
+    return bool(handlers[d].get(name)) and name not in FINAL and \
+        handlers[d][name] is not NO_SUPPORT_ANSWER
+
+
+def is_no_support(handlers, d, name):
+    return handlers[d].get(name) is NO_SUPPORT_ANSWER
 
 
 def why(p, answer):
     if p["lower"] in FINAL:
         return FINAL[p["lower"]]
+    if p["lower"] in ALWAYS_ERROR:
+        return ALWAYS_ERROR[p["lower"]]
     if p["lower"] in WHY:
         return WHY[p["lower"]]
     comments = [c for _, _, c in answer if c]
@@ -238,16 +270,23 @@ def main():
     def mark(d, p):
         if p["lower"] not in handlers[d]:
             return ""
+        if is_no_support(handlers, d, p["lower"]):
+            return "NO_SUPPORT"
         return "constant" if is_constant(handlers, d, p["lower"]) else "yes"
 
     for p in sorted(remote, key=lambda p: p["num"]):
         w("| %d | `%s` | `%s` | %s |\n" % (p["num"], p["short"], p["api"],
                                            " | ".join(mark(d, p) for d in present)))
-    w("\n| daemon | implemented | constant answers | not served |\n| --- | ---: | ---: | ---: |\n")
+    w("\n`NO_SUPPORT`: answered as libvirt's driver for that hypervisor answers, without the\n"
+      "procedure: \"this function is not supported by the connection driver\".\n")
+    w("\n| daemon | implemented | constant answers | NO_SUPPORT | not served |\n"
+      "| --- | ---: | ---: | ---: | ---: |\n")
     for d in present:
         const = sum(1 for h in handlers[d] if is_constant(handlers, d, h))
-        w("| %s | %d of %d | %d | %d |\n" % (d, len(handlers[d]) - const, len(remote), const,
-                                              len(remote) - len(handlers[d])))
+        nosup = sum(1 for h in handlers[d] if is_no_support(handlers, d, h))
+        w("| %s | %d of %d | %d | %d | %d |\n" % (d, len(handlers[d]) - const - nosup,
+                                                   len(remote), const, nosup,
+                                                   len(remote) - len(handlers[d])))
     write_constants(w, remote, handlers, present)
     w("\n## splitvirt's private program (sv_private.x)\n\n")
     w("| # | procedure | %s |\n" % " | ".join(present))

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "domain/domain_driver.h"
+#include "domain/domain_stats.h"
 #include "util/cgroup.h"
 #include "lxc_process.h"
 #include "programs/remote.h"
@@ -251,6 +252,13 @@ lxc_init(SvDaemon *d, GError **error)
     lxc_console_install(&driver->process, &driver->handlers);
     lxc_process_reconnect_all(&driver->process);
     sv_remote_handlers_overlay(&driver->handlers, &own);
+    /* issue 18, item 1: the per-guest statistics libvirt's LXC driver does not serve */
+    sv_domain_stats_install_no_support(
+        &driver->handlers, SV_STATS_GET_VCPUS | SV_STATS_GET_VCPUS_FLAGS |
+                               SV_STATS_GET_VCPU_PIN_INFO | SV_STATS_GET_EMULATOR_PIN_INFO |
+                               SV_STATS_GET_BLOCK_INFO | SV_STATS_GET_JOB_INFO |
+                               SV_STATS_GET_JOB_STATS | SV_STATS_SET_MEMORY_STATS_PERIOD |
+                               SV_STATS_GET_TIME);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_daemon_set_driver_data(d, driver);
     return TRUE;

@@ -277,3 +277,12 @@ qemu_cgroup_open(QemuProcessContext *ctx, const char *name)
         g_clear_pointer(&cg, sv_cgroup_free);
     return cg;
 }
+
+gboolean
+qemu_cgroup_cpu_times(QemuProcessContext *ctx, const char *name, guint64 *out_total,
+                      guint64 *out_user, guint64 *out_sys)
+{
+    g_autoptr(SvCgroup) cg = qemu_cgroup_open(ctx, name);
+
+    return cg && sv_cgroup_get_cpu_times(cg, out_total, out_user, out_sys);
+}

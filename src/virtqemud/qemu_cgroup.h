@@ -46,3 +46,7 @@ gboolean qemu_threads_place(QemuProcessContext *ctx, const SvDomainDef *def, con
 /* issue 18, metadata and tuning: the cgroup of the running guest `name`, or NULL when it has
  * none of its own (transfer full). */
 SvCgroup *qemu_cgroup_open(QemuProcessContext *ctx, const char *name);
+/* The CPU time of the guest `name`'s cgroup, with its user and system parts (ns); FALSE when
+ * it has none (then its QEMU's /proc entry tells). */
+gboolean qemu_cgroup_cpu_times(QemuProcessContext *ctx, const char *name, guint64 *out_total,
+                               guint64 *out_user, guint64 *out_sys);

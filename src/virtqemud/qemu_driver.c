@@ -18,6 +18,7 @@
 #include "qemu_postparse.h"
 #include "qemu_process.h"
 #include "qemu_security.h"
+#include "qemu_stats.h"
 #include "sv-config.h"
 #include "util/cgroup.h"
 #include "util/error.h"
@@ -591,6 +592,8 @@ qemu_init(SvDaemon *d, GError **error)
     qemu_resize_install(&driver->domains, &driver->handlers);
     qemu_process_reconnect_all(&driver->process);
     sv_remote_handlers_overlay(&driver->handlers, &own);
+    /* issue 18, item 1: per-guest statistics (domstats) */
+    qemu_stats_install(&driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     sv_daemon_set_driver_data(d, driver);

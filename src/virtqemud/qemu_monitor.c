@@ -20,6 +20,7 @@ typedef struct {
     char *text; /* the serialized command, while waiting for the handshake */
     QemuMonitorReplyFunc cb;
     gpointer data;
+    gint64 since; /* g_get_real_time() when it was issued */
 } Pending;
 
 struct QemuMonitor {
@@ -324,6 +325,7 @@ qemu_monitor_command(QemuMonitor *mon, const char *cmd, JsonObject *args, QemuMo
     }
     p = g_new0(Pending, 1);
     p->id = mon->next_id++;
+    p->since = g_get_real_time();
     p->cmd = g_strdup(cmd);
     p->cb = cb;
     p->data = data;
@@ -360,4 +362,12 @@ gboolean
 qemu_monitor_is_closed(QemuMonitor *mon)
 {
     return mon->closed;
+}
+
+gint64
+qemu_monitor_busy_since(QemuMonitor *mon)
+{
+    Pending *p = g_queue_peek_head(&mon->pending);
+
+    return p ? p->since : 0;
 }

@@ -34,6 +34,10 @@ void qemu_monitor_drain(QemuMonitor *mon);
 
 gboolean qemu_monitor_is_closed(QemuMonitor *mon);
 
+/* When the oldest command still waiting for its reply was issued (g_get_real_time(), in
+ * µs), or 0 when none waits: the monitor is occupied since then. */
+gint64 qemu_monitor_busy_since(QemuMonitor *mon);
+
 /* Connect to a monitor socket path without blocking (it must be listening). */
 int qemu_monitor_connect(const char *path, GError **error);
 

@@ -153,3 +153,16 @@ def test_get_xml_desc_secure_denied_on_readonly_socket(daemons, root, target):
                           "virDomainGetXMLDesc with secure flag")
         _, err = c.call_error(PROC_DOMAIN_GET_XML_DESC, dom + u32(2))
         assert err.code != ERR_OPERATION_DENIED, err
+
+
+def test_get_vcpus_flags_guest_denied_on_readonly_socket(daemons, root):
+    """virDomainGetVcpusFlags asking the guest agent (VIR_DOMAIN_VCPU_GUEST, 8) is a write for
+    libvirt's public API; the other flags are reads (here: no such domain)."""
+    sock, uri = start_target(daemons, root, "virtqemud")
+    dom = string("nosuch") + b"\x11" * 16 + i32(-1)
+    with Client(str(sock)) as c:
+        c.open(uri)
+        expect_denied(c, rawrpc.REMOTE_PROGRAM, 200, dom + u32(8),
+                      "read only access prevents virDomainGetVcpusFlags")
+        _, err = c.call_error(200, dom + u32(4))
+        assert err.code != ERR_OPERATION_DENIED, err

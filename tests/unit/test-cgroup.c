@@ -420,7 +420,7 @@ test_v2_lifecycle(Fixture *f, gconstpointer data)
     touch(dir, "memory.max", "");
     touch(dir, "cgroup.freeze", "0\n");
     touch(dir, "cgroup.procs", "");
-    touch(dir, "cpu.stat", "usage_usec 1500\nuser_usec 1000\n");
+    touch(dir, "cpu.stat", "usage_usec 1500\nuser_usec 1000\nsystem_usec 400\n");
     g_assert_true(sv_cgroup_set_memory_limit(cg, 1 << 20, &error));
     text = slurp(dir, "memory.max");
     g_assert_cmpstr(text, ==, "1048576\n");
@@ -435,6 +435,14 @@ test_v2_lifecycle(Fixture *f, gconstpointer data)
     g_assert_cmpstr(text, ==, "4242\n");
     g_clear_pointer(&text, g_free);
     g_assert_cmpuint(sv_cgroup_get_cpu_time(cg), ==, 1500000);
+    {
+        guint64 total = 0, user = 0, sys = 0;
+
+        g_assert_true(sv_cgroup_get_cpu_times(cg, &total, &user, &sys));
+        g_assert_cmpuint(total, ==, 1500000);
+        g_assert_cmpuint(user, ==, 1000000);
+        g_assert_cmpuint(sys, ==, 400000);
+    }
     g_assert_no_error(error);
 }
 

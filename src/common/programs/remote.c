@@ -357,6 +357,14 @@ remote_readonly_check(SvCall *call, const SvProcInfo *proc, const void *args, GE
             return FALSE;
         }
         return TRUE;
+    case REMOTE_PROC_DOMAIN_GET_VCPUS_FLAGS:
+        /* The guest agent's count is a write for libvirt. */
+        if (((const remote_domain_get_vcpus_flags_args *)args)->flags & SV_DOMAIN_VCPU_GUEST) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_DENIED,
+                         "read only access prevents virDomainGetVcpusFlags");
+            return FALSE;
+        }
+        return TRUE;
     default:
         return TRUE;
     }

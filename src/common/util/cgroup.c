@@ -646,6 +646,59 @@ sv_cgroup_get_cpu_time(SvCgroup *cg)
     return g_ascii_strtoull(p + strlen("usage_usec "), NULL, 10) * 1000;
 }
 
+/* A "KEY VALUE" line's value in a flat keyed file (cpu.stat, cpuacct.stat), or -1. */
+static gint64
+keyed_value(const char *text, const char *key)
+{
+    g_autofree char *needle = g_strconcat(key, " ", NULL);
+    const char *p = text;
+
+    while ((p = strstr(p, needle))) {
+        if (p == text || p[-1] == '\n')
+            return (gint64)g_ascii_strtoull(p + strlen(needle), NULL, 10);
+        p += strlen(needle);
+    }
+    return -1;
+}
+
+/* issue 18 (per-guest statistics): the cgroup's CPU time, user and system parts. */
+gboolean
+sv_cgroup_get_cpu_times(SvCgroup *cg, guint64 *out_total, guint64 *out_user, guint64 *out_sys)
+{
+    Hierarchy *h = find_hierarchy(cg, cg->version == SV_CGROUP_V2 ? "cpu" : "cpuacct");
+    g_autofree char *text = NULL;
+    g_autofree char *usage = NULL;
+    gint64 total, user, sys;
+    long hz = sysconf(_SC_CLK_TCK);
+
+    if (!h)
+        return FALSE;
+    if (cg->version == SV_CGROUP_V2) {
+        if (!(text = read_file(h->dir, "cpu.stat")))
+            return FALSE;
+        total = keyed_value(text, "usage_usec");
+        user = keyed_value(text, "user_usec");
+        sys = keyed_value(text, "system_usec");
+        if (total < 0 || user < 0 || sys < 0)
+            return FALSE;
+        *out_total = (guint64)total * 1000;
+        *out_user = (guint64)user * 1000;
+        *out_sys = (guint64)sys * 1000;
+        return TRUE;
+    }
+    if (!(usage = read_file(h->dir, "cpuacct.usage")) ||
+        !(text = read_file(h->dir, "cpuacct.stat")) || hz <= 0)
+        return FALSE;
+    user = keyed_value(text, "user");
+    sys = keyed_value(text, "system");
+    if (user < 0 || sys < 0)
+        return FALSE;
+    *out_total = g_ascii_strtoull(usage, NULL, 10);
+    *out_user = (guint64)user * (G_GUINT64_CONSTANT(1000000000) / (guint64)hz);
+    *out_sys = (guint64)sys * (G_GUINT64_CONSTANT(1000000000) / (guint64)hz);
+    return TRUE;
+}
+
 /* Removes a cgroup once every process in it has exited, seen through pidfds
  * (a killed process lingers a moment, and rmdir of a busy cgroup fails). */
 typedef struct {

@@ -120,3 +120,8 @@ gboolean sv_cgroup_exists(SvCgroup *cg);
 /* CPU time used by the cgroup, in ns: cpuacct.usage (v1) or cpu.stat usage_usec (v2); 0
  * when unknown. */
 guint64 sv_cgroup_get_cpu_time(SvCgroup *cg);
+/* The same with its user and system parts, in ns, as libvirt reports them (v2: cpu.stat's
+ * usage_usec, user_usec, system_usec; v1: cpuacct.usage and cpuacct.stat's ticks). FALSE
+ * when unknown. */
+gboolean sv_cgroup_get_cpu_times(SvCgroup *cg, guint64 *out_total, guint64 *out_user,
+                                 guint64 *out_sys);

@@ -1,0 +1,64 @@
+/* domain_stats.c: NO_SUPPORT answers for the per-guest statistics procedures a driver does
+ * not serve (domain_stats.h). */
+#include "domain/domain_stats.h"
+
+#include "util/error.h"
+
+static gboolean
+no_support(const char *api, GError **error)
+{
+    sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_NO_SUPPORT, "%s", api);
+    return FALSE;
+}
+
+/* One handler per procedure (their argument and reply types differ). */
+#define NO_SUPPORT_HANDLER(proc, api)                                                              \
+    static gboolean ns_##proc(SvCall *call, remote_##proc##_args *a, remote_##proc##_ret *r,      \
+                              GError **error)                                                      \
+    {                                                                                              \
+        (void)call;                                                                                \
+        (void)a;                                                                                   \
+        (void)r;                                                                                   \
+        return no_support(api, error);                                                             \
+    }
+
+NO_SUPPORT_HANDLER(domain_get_vcpus, "virDomainGetVcpus")
+NO_SUPPORT_HANDLER(domain_get_vcpus_flags, "virDomainGetVcpusFlags")
+NO_SUPPORT_HANDLER(domain_get_vcpu_pin_info, "virDomainGetVcpuPinInfo")
+NO_SUPPORT_HANDLER(domain_get_emulator_pin_info, "virDomainGetEmulatorPinInfo")
+NO_SUPPORT_HANDLER(domain_get_block_info, "virDomainGetBlockInfo")
+NO_SUPPORT_HANDLER(domain_get_job_info, "virDomainGetJobInfo")
+NO_SUPPORT_HANDLER(domain_get_job_stats, "virDomainGetJobStats")
+NO_SUPPORT_HANDLER(domain_get_time, "virDomainGetTime")
+
+static gboolean
+ns_domain_set_memory_stats_period(SvCall *call, remote_domain_set_memory_stats_period_args *a,
+                                  GError **error)
+{
+    (void)call;
+    (void)a;
+    return no_support("virDomainSetMemoryStatsPeriod", error);
+}
+
+void
+sv_domain_stats_install_no_support(SvRemoteHandlers *h, guint which)
+{
+    if (which & SV_STATS_GET_VCPUS)
+        h->domain_get_vcpus = ns_domain_get_vcpus;
+    if (which & SV_STATS_GET_VCPUS_FLAGS)
+        h->domain_get_vcpus_flags = ns_domain_get_vcpus_flags;
+    if (which & SV_STATS_GET_VCPU_PIN_INFO)
+        h->domain_get_vcpu_pin_info = ns_domain_get_vcpu_pin_info;
+    if (which & SV_STATS_GET_EMULATOR_PIN_INFO)
+        h->domain_get_emulator_pin_info = ns_domain_get_emulator_pin_info;
+    if (which & SV_STATS_GET_BLOCK_INFO)
+        h->domain_get_block_info = ns_domain_get_block_info;
+    if (which & SV_STATS_GET_JOB_INFO)
+        h->domain_get_job_info = ns_domain_get_job_info;
+    if (which & SV_STATS_GET_JOB_STATS)
+        h->domain_get_job_stats = ns_domain_get_job_stats;
+    if (which & SV_STATS_SET_MEMORY_STATS_PERIOD)
+        h->domain_set_memory_stats_period = ns_domain_set_memory_stats_period;
+    if (which & SV_STATS_GET_TIME)
+        h->domain_get_time = ns_domain_get_time;
+}

@@ -1,0 +1,23 @@
+/* domain_stats.h: the per-guest statistics procedures (issue 18, item 1) a hypervisor
+ * driver does not serve, answered as libvirt answers a driver without them: NO_SUPPORT,
+ * "this function is not supported by the connection driver: virDomainXxx", whatever the
+ * arguments (libvirt's public API refuses before any lookup). */
+#pragma once
+
+#include "programs/remote.h"
+
+/* The procedures of this piece a driver may leave to libvirt's NO_SUPPORT answer. */
+enum {
+    SV_STATS_GET_VCPUS = 1 << 0,
+    SV_STATS_GET_VCPUS_FLAGS = 1 << 1,
+    SV_STATS_GET_VCPU_PIN_INFO = 1 << 2,
+    SV_STATS_GET_EMULATOR_PIN_INFO = 1 << 3,
+    SV_STATS_GET_BLOCK_INFO = 1 << 4,
+    SV_STATS_GET_JOB_INFO = 1 << 5,
+    SV_STATS_GET_JOB_STATS = 1 << 6,
+    SV_STATS_SET_MEMORY_STATS_PERIOD = 1 << 7,
+    SV_STATS_GET_TIME = 1 << 8,
+};
+
+/* Install NO_SUPPORT answers into h for the procedures in `which` (SV_STATS_*). */
+void sv_domain_stats_install_no_support(SvRemoteHandlers *h, guint which);
