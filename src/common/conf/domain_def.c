@@ -132,6 +132,9 @@ sv_domain_def_new(void)
 
     /* ---- usb hubs ---- */
     def->hubs = g_ptr_array_new_with_free_func(sv_domain_hub_def_free);
+
+    /* ---- capabilities: host devices and TPM ---- */
+    def->hostdevs = g_ptr_array_new_with_free_func(sv_domain_hostdev_def_free);
     return def;
 }
 
@@ -195,6 +198,10 @@ sv_domain_def_free(SvDomainDef *def)
 
     /* ---- usb hubs ---- */
     g_clear_pointer(&def->hubs, g_ptr_array_unref);
+
+    /* ---- capabilities: host devices and TPM ---- */
+    g_clear_pointer(&def->hostdevs, g_ptr_array_unref);
+    g_clear_pointer(&def->tpm, sv_domain_tpm_def_free);
     g_free(def);
 }
 
