@@ -12,6 +12,7 @@
 #include "qemu_caps.h"
 #include "qemu_command.h"
 #include "qemu_firmware.h"
+#include "qemu_firmware_desc.h"
 #include "qemu_domcaps.h"
 #include "qemu_command_net.h"
 #include "qemu_postparse.h"
@@ -274,7 +275,7 @@ domcaps_answer(QemuDriver *driver, const DomcapsWait *w, GError **error)
         .kvm_usable = driver->kvm,
         .vfio_usable = qemu_domcaps_host_vfio(),
         .swtpm = qemu_domcaps_host_swtpm(),
-        .firmware_dirs = qemu_domcaps_firmware_dirs,
+        .firmware_dirs = qemu_firmware_desc_dirs,
     };
 
     return qemu_domcaps_get(driver->caps, &req, error);
