@@ -503,6 +503,8 @@ qemu_platform_cpu_flags(const SvDomainDef *def, GString *cpu)
                 continue;
             if (i == SV_DOMAIN_HYPERV_SPINLOCKS)
                 g_string_append_printf(cpu, ",hv-spinlocks=0x%x", def->hyperv_spinlocks);
+            else if (i == SV_DOMAIN_HYPERV_VENDOR_ID) /* no comma: checked at parse */
+                g_string_append_printf(cpu, ",hv-vendor-id=%s", def->hyperv_vendor_id);
             else
                 g_string_append_printf(cpu, ",hv-%s=on", sv_domain_hyperv_to_string(i));
         }

@@ -45,7 +45,6 @@ KNOWN_REFUSED = {
     # TODO(lead): remove this entry when the virtiofs branch is merged: virtiofs is built
     # there, and this test then expects define to take it.
     "filesystem-virtiofs": "CHR: virtiofs is refused until the virtiofs branch is merged",
-    "hyperv-vendor_id": "PLATFORM: the hyperv vendor_id feature is not implemented",
 }
 
 

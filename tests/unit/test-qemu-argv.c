@@ -227,6 +227,8 @@ static const Element elements[] = {
     {"@BIOS@", "/usr/share/seabios/bios.bin"},
     /* usb ports */
     {"@USBPORT@", "2"},
+    /* capabilities: the hyperv vendor_id domcaps lists */
+    {"@HVVENDOR@", "KVMKVMKVM"},
 };
 
 typedef struct {

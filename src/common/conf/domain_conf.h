@@ -281,6 +281,7 @@ typedef enum {
     SV_DOMAIN_HYPERV_VPINDEX,
     SV_DOMAIN_HYPERV_SYNIC,
     SV_DOMAIN_HYPERV_STIMER,
+    SV_DOMAIN_HYPERV_VENDOR_ID, /* with a value (hyperv_vendor_id) */
     SV_DOMAIN_HYPERV_FREQUENCIES,
     SV_DOMAIN_HYPERV_LAST
 } SvDomainHyperv;
@@ -1248,6 +1249,7 @@ struct SvDomainDef {
     SvDomainHypervMode hyperv_mode;
     SvDomainSwitch hyperv_features[SV_DOMAIN_HYPERV_LAST];
     guint hyperv_spinlocks;  /* retries (>= 4095) when spinlocks is on */
+    char *hyperv_vendor_id;  /* value (at most 12 bytes, no comma) when vendor_id is on */
     /* <clock>: adjustment is in seconds; utc or localtime with a number become variable
      * with that basis, as in libvirt. adjustment_reset: adjustment='reset' (utc, localtime). */
     SvDomainClockBasis clock_basis;

@@ -172,6 +172,7 @@ sv_domain_def_free(SvDomainDef *def)
 
     /* ---- platform ---- */
     g_free(def->clock_timezone);
+    g_free(def->hyperv_vendor_id);
     g_clear_pointer(&def->timers, g_ptr_array_unref);
     sv_domain_sysinfo_free(def->sysinfo);
     g_free(def->nvram);

@@ -75,7 +75,9 @@ static const HandledElement handled_elements[] = {
     DEVICE_INFO("controller"),
 
     /* ---- platform ---- */
-    {"features/hyperv", "relaxed vapic spinlocks vpindex synic stimer frequencies", "mode"},
+    {"features/hyperv", "relaxed vapic spinlocks vpindex synic stimer frequencies"
+     /* capabilities (domcaps lists it) */ " vendor_id", "mode"},
+    {"hyperv/vendor_id", "", "state value"},
     {"hyperv/relaxed", "", "state"},
     {"hyperv/vapic", "", "state"},
     {"hyperv/spinlocks", "", "state retries"},
