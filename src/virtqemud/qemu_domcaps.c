@@ -102,11 +102,12 @@ cpu_map_vendor(const char *model)
     return NULL;
 }
 
+/* libvirt's "built-in IDE" on x86: the i440FX machines only (isapc's ISA IDE is not
+ * counted, so its domain capabilities list no ide bus). */
 gboolean
 qemu_domcaps_machine_has_ide(const char *machine)
 {
-    return g_str_has_prefix(machine, "pc-i440fx-") || g_str_equal(machine, "pc") ||
-           g_str_equal(machine, "isapc");
+    return g_str_has_prefix(machine, "pc-i440fx-") || g_str_equal(machine, "pc");
 }
 
 /* ---------------------------------------------------------------- writing */
