@@ -13,8 +13,8 @@ and compared whole; the differences kept are named here, each with its reason:
   query-cpu-model-expansion, turns the answer into CPUID bits, and decodes them against its
   own CPU map (the CPUID bits of every model and feature it knows, and its own names for
   features, e.g. 'fxsr_opt' where QEMU says 'fxsr-opt'): the model that leaves the fewest
-  features over, plus 'require' and 'disable' features (here: EPYC and 26 features under
-  TCG, kvm64 and 28 under KVM). That decoding needs libvirt's CPU map, which is libvirt's
+  features over, plus 'require' and 'disable' features (here: EPYC and 28 features under
+  TCG, kvm64 and 27 under KVM). That decoding needs libvirt's CPU map, which is libvirt's
   data, not QEMU's (its models are not QEMU's versioned ones), so we do not compute one:
   our host-model mode says supported='no', define still takes mode='host-model', and
   start refuses it with libvirt's words for an unsupported mode, where libvirt runs it
