@@ -104,3 +104,89 @@ qemu_hostdev_check_argv(const SvDomainDef *def, GError **error)
         return unsupported(error, "<tpm>");
     return TRUE;
 }
+
+/* ---------------------------------------------------------------- define-time defaults */
+
+static gboolean
+drive_used(const SvDomainDef *def, guint controller, guint unit)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        const SvDomainDiskDef *d = def->disks->pdata[i];
+        const SvDomainDeviceAddress *a = &d->info.addr;
+
+        if (d->bus == SV_DOMAIN_DISK_BUS_SCSI && a->type == SV_DOMAIN_ADDRESS_DRIVE &&
+            a->drive.controller == controller && a->drive.bus == 0 && a->drive.target == 0 &&
+            a->drive.unit == unit)
+            return TRUE;
+    }
+    for (guint i = 0; i < def->hostdevs->len; i++) {
+        const SvDomainHostdevDef *h = def->hostdevs->pdata[i];
+        const SvDomainDeviceAddress *a = &h->info.addr;
+
+        if (h->type == SV_DOMAIN_HOSTDEV_SCSI && a->type == SV_DOMAIN_ADDRESS_DRIVE &&
+            a->drive.controller == controller && a->drive.bus == 0 && a->drive.target == 0 &&
+            a->drive.unit == unit)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Units per controller: virtio-scsi's many, 7 on the others (lsilogic by default; the
+ * controller's own id is the eighth). */
+static guint
+scsi_units(const SvDomainDef *def, guint controller)
+{
+    for (guint i = 0; i < def->controllers->len; i++) {
+        const SvDomainControllerDef *c = def->controllers->pdata[i];
+
+        if (c->type == SV_DOMAIN_CONTROLLER_SCSI && c->index == controller)
+            return g_strcmp0(c->model, "virtio-scsi") == 0 ? 16384 : 7;
+    }
+    return 7;
+}
+
+/* The SCSI controller a host device hangs off, appended when missing: libvirt adds it
+ * with the device, before the machine's implicit controllers (so it comes first). */
+static void
+add_scsi_controller(SvDomainDef *def, guint index)
+{
+    for (guint i = 0; i < def->controllers->len; i++) {
+        const SvDomainControllerDef *c = def->controllers->pdata[i];
+
+        if (c->type == SV_DOMAIN_CONTROLLER_SCSI && c->index == index)
+            return;
+    }
+    g_ptr_array_add(def->controllers,
+                    sv_domain_controller_def_new(SV_DOMAIN_CONTROLLER_SCSI, index, NULL));
+}
+
+void
+qemu_hostdev_post_parse(SvDomainDef *def)
+{
+    for (guint i = 0; i < def->hostdevs->len; i++) {
+        SvDomainHostdevDef *h = def->hostdevs->pdata[i];
+        SvDomainDeviceAddress *a = &h->info.addr;
+        gboolean done = FALSE;
+
+        if (h->type != SV_DOMAIN_HOSTDEV_SCSI || a->type != SV_DOMAIN_ADDRESS_NONE)
+            continue;
+        for (guint c = 0; !done; c++) {
+            for (guint unit = 0; unit < scsi_units(def, c) && !done; unit++) {
+                if (drive_used(def, c, unit))
+                    continue;
+                a->type = SV_DOMAIN_ADDRESS_DRIVE;
+                a->drive.controller = c;
+                a->drive.bus = 0;
+                a->drive.target = 0;
+                a->drive.unit = unit;
+                done = TRUE;
+            }
+        }
+    }
+    for (guint i = 0; i < def->hostdevs->len; i++) {
+        const SvDomainHostdevDef *h = def->hostdevs->pdata[i];
+
+        if (h->type == SV_DOMAIN_HOSTDEV_SCSI && h->info.addr.type == SV_DOMAIN_ADDRESS_DRIVE)
+            add_scsi_controller(def, h->info.addr.drive.controller);
+    }
+}
