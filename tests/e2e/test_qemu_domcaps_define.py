@@ -200,8 +200,10 @@ def expected_at_start():
 #   DIFF_HOST_MODEL), our domcaps say supported='no', and start refuses with libvirt's
 #   words for an unsupported mode.
 # - graphics-sdl: libvirt passes -display sdl to QEMU, which exits as Debian's
-#   qemu-system-gui (its SDL module) is not installed: "internal error: process exited
-#   while connecting to monitor: ..." with QEMU's words. We refuse before QEMU runs.
+#   qemu-system-gui (its SDL module) is not installed: an internal error whose wording
+#   depends on when libvirt sees QEMU go ("process exited while connecting to monitor" or
+#   "qemu unexpectedly closed the monitor") with QEMU's "Display 'sdl' is not available".
+#   We refuse before QEMU runs.
 # - graphics-dbus: libvirt 9.0 starts a private dbus-daemon for the guest and runs it; the
 #   DISPLAY area has no D-Bus display, so we refuse at start.
 # - memory-source-file: file-backed guest memory is not built by the CPU area.
@@ -215,7 +217,7 @@ START_DIFFERENCES = {
                       "splitvirt"),
                      lambda o: o != RUNNING and o[:2] == (libvirt.VIR_ERR_INTERNAL_ERROR,
                                                          libvirt.VIR_FROM_QEMU)
-                     and "process exited while connecting to monitor" in o[2]),
+                     and "Display 'sdl' is not available" in o[2]),
     "graphics-dbus": ((UNSUPPORTED, libvirt.VIR_FROM_QEMU,
                        "unsupported configuration: dbus graphics are not supported by "
                        "splitvirt"),
