@@ -37,8 +37,6 @@ if not os.path.exists(QEMU):
 # Values our domain capabilities list that our define still refuses (libvirtd takes them
 # all: test_define_as_libvirtd). Each is another area's element, not built yet.
 KNOWN_REFUSED = {
-    "disk-device-floppy": "DISK: floppy disks are not implemented",
-    "disk-bus-fdc": "DISK: floppy disks (the fdc bus) are not implemented",
     "disk-device-lun": "DISK: lun disks (SCSI passthrough) are not implemented",
     "filesystem-path": "CHR: 9p filesystems are not implemented",
     "filesystem-handle": "CHR: 9p filesystems are not implemented",

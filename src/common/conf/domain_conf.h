@@ -536,6 +536,7 @@ typedef struct {
 typedef enum {
     SV_DOMAIN_DISK_DEVICE_DISK,
     SV_DOMAIN_DISK_DEVICE_CDROM,
+    SV_DOMAIN_DISK_DEVICE_FLOPPY, /* removable media on the fdc bus (QEMU's isa-fdc) */
     SV_DOMAIN_DISK_DEVICE_LAST
 } SvDomainDiskDevice;
 
