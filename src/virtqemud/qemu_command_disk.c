@@ -145,6 +145,26 @@ wwn_value(const char *wwn, gint64 *out)
     return TRUE;
 }
 
+/* A lun is a SCSI device of the host: on a SCSI controller (scsi-block) or virtio. */
+static gboolean
+check_lun(const SvDomainDiskDef *d, GError **error)
+{
+    if (d->device != SV_DOMAIN_DISK_DEVICE_LUN)
+        return TRUE;
+    if (d->bus != SV_DOMAIN_DISK_BUS_SCSI && d->bus != SV_DOMAIN_DISK_BUS_VIRTIO) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "disk device='lun' is not supported for bus='%s'",
+                     sv_domain_disk_bus_to_string(d->bus));
+        return FALSE;
+    }
+    if (d->bus == SV_DOMAIN_DISK_BUS_SCSI && d->serial) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "scsi-block 'lun' devices do not support the serial property");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 qemu_disk_check(const SvDomainDef *def, GError **error)
 {
@@ -206,6 +226,8 @@ qemu_disk_check(const SvDomainDef *def, GError **error)
                          "unexpected address type for usb disk");
             return FALSE;
         }
+        if (!check_lun(d, error))
+            return FALSE;
         if (d->wwn && !wwn_value(d->wwn, &wwn)) {
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                          "wwn '%s' of disk '%s' is above 0x7fffffffffffffff, which splitvirt "
@@ -270,6 +292,13 @@ qemu_disk_check_start(const SvDomainDef *def, GError **error)
         const SvDomainDiskDef *d = def->disks->pdata[i];
         if (d->type == SV_DOMAIN_DISK_TYPE_NETWORK && !check_hosts(d, error))
             return FALSE;
+        /* SCSI commands through virtio-blk, which QEMU 7.2 no longer has. */
+        if (d->device == SV_DOMAIN_DISK_DEVICE_LUN && d->bus == SV_DOMAIN_DISK_BUS_VIRTIO) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "disk device='lun' on bus='virtio' (%s) is not supported by splitvirt",
+                         d->target_dev);
+            return FALSE;
+        }
     }
     return TRUE;
 }
@@ -667,7 +696,7 @@ device_driver(const SvDomainDiskDef *d)
     case SV_DOMAIN_DISK_BUS_SATA:
         return cdrom ? "ide-cd" : "ide-hd";
     case SV_DOMAIN_DISK_BUS_SCSI:
-        return cdrom ? "scsi-cd" : "scsi-hd";
+        return cdrom ? "scsi-cd" : d->device == SV_DOMAIN_DISK_DEVICE_LUN ? "scsi-block" : "scsi-hd";
     case SV_DOMAIN_DISK_BUS_USB:
         return "usb-storage";
     case SV_DOMAIN_DISK_BUS_FDC:
@@ -706,7 +735,7 @@ add_device(GPtrArray *argv, const SvDomainDef *def, const SvDomainDiskDef *d, gu
     gint64 wwn;
 
     add_disk_bus(o, def, d);
-    if (d->bus == SV_DOMAIN_DISK_BUS_SCSI) {
+    if (d->bus == SV_DOMAIN_DISK_BUS_SCSI && d->device != SV_DOMAIN_DISK_DEVICE_LUN) {
         g_autofree char *id = g_strconcat("drive-", d->info.alias, NULL);
         qemu_props_str(o, "device_id", d->serial ? d->serial : id);
     }
@@ -731,7 +760,8 @@ add_device(GPtrArray *argv, const SvDomainDef *def, const SvDomainDiskDef *d, gu
         qemu_props_int(o, "rotation_rate", d->rotation_rate);
     if (d->bus == SV_DOMAIN_DISK_BUS_USB)
         qemu_props_bool(o, "removable", d->removable == SV_DOMAIN_SWITCH_ON);
-    if (cache_flags(d->cache, &wb, &direct, &noflush))
+    /* scsi-block passes the host device's own cache through. */
+    if (d->device != SV_DOMAIN_DISK_DEVICE_LUN && cache_flags(d->cache, &wb, &direct, &noflush))
         qemu_props_str(o, "write-cache", wb ? "on" : "off");
     if (d->serial) {
         /* libvirt escapes blanks in serials with a backslash. */

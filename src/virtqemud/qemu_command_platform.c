@@ -563,10 +563,11 @@ boot_dev_index(const SvDomainDef *def, SvDomainBootDev dev)
 guint
 qemu_platform_boot_index(const SvDomainDef *def, const SvDomainDeviceInfo *info)
 {
-    /* Seen yet, by SvDomainDiskDevice: disk, cdrom, floppy. */
-    gboolean seen[SV_DOMAIN_DISK_DEVICE_LAST] = {FALSE};
+    /* The boot device of each SvDomainDiskDevice (a lun is a disk), and whether one was
+     * seen yet. */
     static const SvDomainBootDev boot_of[SV_DOMAIN_DISK_DEVICE_LAST] = {
-        SV_DOMAIN_BOOT_DISK, SV_DOMAIN_BOOT_CDROM, SV_DOMAIN_BOOT_FLOPPY};
+        SV_DOMAIN_BOOT_DISK, SV_DOMAIN_BOOT_CDROM, SV_DOMAIN_BOOT_FLOPPY, SV_DOMAIN_BOOT_DISK};
+    gboolean seen[SV_DOMAIN_BOOT_LAST] = {FALSE};
 
     if (info->boot_order)
         return info->boot_order;
@@ -574,9 +575,9 @@ qemu_platform_boot_index(const SvDomainDef *def, const SvDomainDeviceInfo *info)
      * interface the place of hd, cdrom, fd and network in the boot order. */
     for (guint i = 0; i < def->disks->len; i++) {
         const SvDomainDiskDef *d = def->disks->pdata[i];
-        gboolean first = !seen[d->device];
+        gboolean first = !seen[boot_of[d->device]];
 
-        seen[d->device] = TRUE;
+        seen[boot_of[d->device]] = TRUE;
         if (&d->info == info)
             return first ? boot_dev_index(def, boot_of[d->device]) : 0;
     }

@@ -537,6 +537,7 @@ typedef enum {
     SV_DOMAIN_DISK_DEVICE_DISK,
     SV_DOMAIN_DISK_DEVICE_CDROM,
     SV_DOMAIN_DISK_DEVICE_FLOPPY, /* removable media on the fdc bus (QEMU's isa-fdc) */
+    SV_DOMAIN_DISK_DEVICE_LUN,    /* a host SCSI block device passed through (scsi-block) */
     SV_DOMAIN_DISK_DEVICE_LAST
 } SvDomainDiskDevice;
 
