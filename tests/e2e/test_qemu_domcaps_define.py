@@ -13,7 +13,8 @@ q35) into a small domain XML that uses it.
   RUNNING and are destroyed; host-passthrough under TCG, host devices, TPM passthrough and
   egl-headless without /dev/dri fail at start with libvirt 9.0's error (code, domain,
   message), and START_DIFFERENCES names where ours differs (host-model under TCG, sdl,
-  dbus, file-backed memory). NOT_STARTED names what is defined but not started.
+  dbus, file-backed memory, a lun whose device is missing, a 4 MiB flash image as ROM).
+  NOT_STARTED names what is defined but not started.
 - test_start_as_libvirtd (slow): the same guests started on Debian's libvirtd give the
   outcomes expected_at_start() says are libvirt's, and START_DIFFERENCES' libvirt side.
 """
@@ -40,7 +41,9 @@ KNOWN_REFUSED = {
     "filesystem-path": "CHR: 9p filesystems are not implemented",
     "filesystem-handle": "CHR: 9p filesystems are not implemented",
     # TODO(lead): remove this entry when the virtiofs branch is merged: virtiofs is built
-    # there, and this test then expects define to take it.
+    # there, and this test then expects define to take it; the slow start tests then
+    # start the case too (domcaps_walk.filesystem_xml: virtiofsd of Debian's QEMU, /tmp
+    # shared, memfd shared memory) on both daemons.
     "filesystem-virtiofs": "CHR: virtiofs is refused until the virtiofs branch is merged",
 }
 
