@@ -16,6 +16,7 @@
 #include "qemu_virtiofs.h"
 #include "qemu_display.h"
 #include "qemu_usb.h"
+#include "qemu_hostdev.h"
 #include "util/error.h"
 
 char *
@@ -95,7 +96,7 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     char uuid[37];
 
     if (!qemu_command_check_def(def, error) || !check_caps(def, opts, error) ||
-        !qemu_disk_check_start(def, error))
+        !qemu_disk_check_start(def, error) || !qemu_hostdev_check_argv(def, error))
         return NULL;
     sv_uuid_format(def->uuid, uuid);
     qemu_argv_add(argv, qemu_command_emulator(def, opts->emulator));

@@ -113,8 +113,13 @@ qemu_controller_check(const SvDomainDef *def, GError **error)
                          "'queues' is only supported by virtio-scsi controller");
             return FALSE;
         }
-        if (c->type == SV_DOMAIN_CONTROLLER_CCID || c->type == SV_DOMAIN_CONTROLLER_XENBUS ||
-            c->type == SV_DOMAIN_CONTROLLER_FDC) {
+        /* The floppy controller is the machine's own (an isa-fdc on q35): one. */
+        if (c->type == SV_DOMAIN_CONTROLLER_FDC && c->index > 0) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                         "Only 1 fdc controller is supported");
+            return FALSE;
+        }
+        if (c->type == SV_DOMAIN_CONTROLLER_CCID || c->type == SV_DOMAIN_CONTROLLER_XENBUS) {
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                          "controller type '%s' is not supported by splitvirt's QEMU driver",
                          sv_domain_controller_type_to_string(c->type));

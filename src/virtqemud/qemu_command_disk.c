@@ -145,6 +145,26 @@ wwn_value(const char *wwn, gint64 *out)
     return TRUE;
 }
 
+/* A lun is a SCSI device of the host: on a SCSI controller (scsi-block) or virtio. */
+static gboolean
+check_lun(const SvDomainDiskDef *d, GError **error)
+{
+    if (d->device != SV_DOMAIN_DISK_DEVICE_LUN)
+        return TRUE;
+    if (d->bus != SV_DOMAIN_DISK_BUS_SCSI && d->bus != SV_DOMAIN_DISK_BUS_VIRTIO) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "disk device='lun' is not supported for bus='%s'",
+                     sv_domain_disk_bus_to_string(d->bus));
+        return FALSE;
+    }
+    if (d->bus == SV_DOMAIN_DISK_BUS_SCSI && d->serial) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "scsi-block 'lun' devices do not support the serial property");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 qemu_disk_check(const SvDomainDef *def, GError **error)
 {
@@ -176,6 +196,13 @@ qemu_disk_check(const SvDomainDef *def, GError **error)
                 return FALSE;
             }
             break;
+        case SV_DOMAIN_DISK_BUS_FDC:
+            if (d->info.addr.type == SV_DOMAIN_ADDRESS_DRIVE && d->info.addr.drive.controller) {
+                sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                             "Only 1 fdc controller is supported");
+                return FALSE;
+            }
+            break;
         case SV_DOMAIN_DISK_BUS_SATA:
         case SV_DOMAIN_DISK_BUS_SCSI:
         case SV_DOMAIN_DISK_BUS_USB:
@@ -199,6 +226,8 @@ qemu_disk_check(const SvDomainDef *def, GError **error)
                          "unexpected address type for usb disk");
             return FALSE;
         }
+        if (!check_lun(d, error))
+            return FALSE;
         if (d->wwn && !wwn_value(d->wwn, &wwn)) {
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                          "wwn '%s' of disk '%s' is above 0x7fffffffffffffff, which splitvirt "
@@ -263,6 +292,13 @@ qemu_disk_check_start(const SvDomainDef *def, GError **error)
         const SvDomainDiskDef *d = def->disks->pdata[i];
         if (d->type == SV_DOMAIN_DISK_TYPE_NETWORK && !check_hosts(d, error))
             return FALSE;
+        /* SCSI commands through virtio-blk, which QEMU 7.2 no longer has. */
+        if (d->device == SV_DOMAIN_DISK_DEVICE_LUN && d->bus == SV_DOMAIN_DISK_BUS_VIRTIO) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                         "disk device='lun' on bus='virtio' (%s) is not supported by splitvirt",
+                         d->target_dev);
+            return FALSE;
+        }
     }
     return TRUE;
 }
@@ -290,7 +326,7 @@ drop_missing_optional(SvDomainDef *def)
         if (d->startup_policy != SV_DOMAIN_STARTUP_POLICY_OPTIONAL || !d->source ||
             g_file_test(d->source, G_FILE_TEST_EXISTS))
             continue;
-        if (d->device != SV_DOMAIN_DISK_DEVICE_CDROM) {
+        if (d->device == SV_DOMAIN_DISK_DEVICE_DISK) {
             g_ptr_array_remove_index(def->disks, i - 1);
             continue;
         }
@@ -623,6 +659,10 @@ add_disk_bus(JsonObject *o, const SvDomainDef *def, const SvDomainDiskDef *d)
             qemu_props_int(o, "lun", a->unit);
         }
         break;
+    case SV_DOMAIN_DISK_BUS_FDC:
+        /* The drive of the machine's floppy controller (isa-fdc). */
+        qemu_props_int(o, "unit", a->unit);
+        break;
     case SV_DOMAIN_DISK_BUS_USB:
         /* The USB port only, through the shared helper (bus "usb.0", "usb1.0"). */
         pci.alias = NULL;
@@ -656,9 +696,11 @@ device_driver(const SvDomainDiskDef *d)
     case SV_DOMAIN_DISK_BUS_SATA:
         return cdrom ? "ide-cd" : "ide-hd";
     case SV_DOMAIN_DISK_BUS_SCSI:
-        return cdrom ? "scsi-cd" : "scsi-hd";
+        return cdrom ? "scsi-cd" : d->device == SV_DOMAIN_DISK_DEVICE_LUN ? "scsi-block" : "scsi-hd";
     case SV_DOMAIN_DISK_BUS_USB:
         return "usb-storage";
+    case SV_DOMAIN_DISK_BUS_FDC:
+        return "floppy";
     default:
         return d->model == SV_DOMAIN_DISK_MODEL_VIRTIO_TRANSITIONAL ? "virtio-blk-pci-transitional"
                : d->model == SV_DOMAIN_DISK_MODEL_VIRTIO_NON_TRANSITIONAL
@@ -693,7 +735,7 @@ add_device(GPtrArray *argv, const SvDomainDef *def, const SvDomainDiskDef *d, gu
     gint64 wwn;
 
     add_disk_bus(o, def, d);
-    if (d->bus == SV_DOMAIN_DISK_BUS_SCSI) {
+    if (d->bus == SV_DOMAIN_DISK_BUS_SCSI && d->device != SV_DOMAIN_DISK_DEVICE_LUN) {
         g_autofree char *id = g_strconcat("drive-", d->info.alias, NULL);
         qemu_props_str(o, "device_id", d->serial ? d->serial : id);
     }
@@ -704,8 +746,9 @@ add_device(GPtrArray *argv, const SvDomainDef *def, const SvDomainDiskDef *d, gu
         qemu_props_str(o, "drive", node);
     }
     qemu_props_str(o, "id", d->info.alias);
-    /* Its <boot order>, or its place in <os><boot dev> when it is the first disk or cdrom. */
-    if (qemu_platform_boot_index(def, &d->info))
+    /* Its <boot order>, or its place in <os><boot dev> when it is the first disk or cdrom
+     * (a floppy's is its controller's: add_fdc). */
+    if (d->bus != SV_DOMAIN_DISK_BUS_FDC && qemu_platform_boot_index(def, &d->info))
         qemu_props_int(o, "bootindex", qemu_platform_boot_index(def, &d->info));
     if (d->logical_block_size)
         qemu_props_int(o, "logical_block_size", d->logical_block_size);
@@ -717,7 +760,8 @@ add_device(GPtrArray *argv, const SvDomainDef *def, const SvDomainDiskDef *d, gu
         qemu_props_int(o, "rotation_rate", d->rotation_rate);
     if (d->bus == SV_DOMAIN_DISK_BUS_USB)
         qemu_props_bool(o, "removable", d->removable == SV_DOMAIN_SWITCH_ON);
-    if (cache_flags(d->cache, &wb, &direct, &noflush))
+    /* scsi-block passes the host device's own cache through. */
+    if (d->device != SV_DOMAIN_DISK_DEVICE_LUN && cache_flags(d->cache, &wb, &direct, &noflush))
         qemu_props_str(o, "write-cache", wb ? "on" : "off");
     if (d->serial) {
         /* libvirt escapes blanks in serials with a backslash. */
@@ -729,9 +773,41 @@ add_device(GPtrArray *argv, const SvDomainDef *def, const SvDomainDiskDef *d, gu
     qemu_argv_add_json(argv, "-device", o);
 }
 
+/* The floppy controller: q35 has none of its own, so libvirt adds an isa-fdc for its
+ * floppies; the floppies' boot indexes are the controller's (bootindexA for unit 0,
+ * bootindexB for unit 1), on that device or, on the pc machines, as -global options. */
+static void
+add_fdc(const SvDomainDef *def, GPtrArray *argv)
+{
+    gboolean q35 = qemu_machine_is_q35(def);
+    gboolean any = FALSE;
+    JsonObject *o = qemu_props_new("isa-fdc");
+
+    for (guint i = 0; i < def->disks->len; i++) {
+        const SvDomainDiskDef *d = def->disks->pdata[i];
+        guint index = qemu_platform_boot_index(def, &d->info);
+        const char *prop = d->info.addr.drive.unit ? "bootindexB" : "bootindexA";
+
+        if (d->bus != SV_DOMAIN_DISK_BUS_FDC)
+            continue;
+        any = TRUE;
+        if (index && q35) {
+            qemu_props_int(o, prop, index);
+        } else if (index) {
+            qemu_argv_add(argv, "-global");
+            qemu_argv_addf(argv, "isa-fdc.%s=%u", prop, index);
+        }
+    }
+    if (any && q35)
+        qemu_argv_add_json(argv, "-device", o);
+    else
+        json_object_unref(o);
+}
+
 void
 qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv)
 {
+    add_fdc(def, argv);
     for (guint i = 0; i < def->disks->len; i++) {
         const SvDomainDiskDef *d = def->disks->pdata[i];
         guint top = d->source_index ? d->source_index : qemu_disk_node_index(def, i);

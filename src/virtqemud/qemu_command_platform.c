@@ -503,6 +503,8 @@ qemu_platform_cpu_flags(const SvDomainDef *def, GString *cpu)
                 continue;
             if (i == SV_DOMAIN_HYPERV_SPINLOCKS)
                 g_string_append_printf(cpu, ",hv-spinlocks=0x%x", def->hyperv_spinlocks);
+            else if (i == SV_DOMAIN_HYPERV_VENDOR_ID) /* no comma: checked at parse */
+                g_string_append_printf(cpu, ",hv-vendor-id=%s", def->hyperv_vendor_id);
             else
                 g_string_append_printf(cpu, ",hv-%s=on", sv_domain_hyperv_to_string(i));
         }
@@ -561,25 +563,23 @@ boot_dev_index(const SvDomainDef *def, SvDomainBootDev dev)
 guint
 qemu_platform_boot_index(const SvDomainDef *def, const SvDomainDeviceInfo *info)
 {
-    gboolean seen_disk = FALSE;
-    gboolean seen_cdrom = FALSE;
+    /* The boot device of each SvDomainDiskDevice (a lun is a disk), and whether one was
+     * seen yet. */
+    static const SvDomainBootDev boot_of[SV_DOMAIN_DISK_DEVICE_LAST] = {
+        SV_DOMAIN_BOOT_DISK, SV_DOMAIN_BOOT_CDROM, SV_DOMAIN_BOOT_FLOPPY, SV_DOMAIN_BOOT_DISK};
+    gboolean seen[SV_DOMAIN_BOOT_LAST] = {FALSE};
 
     if (info->boot_order)
         return info->boot_order;
-    /* libvirt gives the first disk, the first cdrom and the first interface the place
-     * of hd, cdrom and network in the boot order. */
+    /* libvirt gives the first disk, the first cdrom, the first floppy and the first
+     * interface the place of hd, cdrom, fd and network in the boot order. */
     for (guint i = 0; i < def->disks->len; i++) {
         const SvDomainDiskDef *d = def->disks->pdata[i];
-        gboolean cdrom = d->device == SV_DOMAIN_DISK_DEVICE_CDROM;
-        gboolean first = cdrom ? !seen_cdrom : !seen_disk;
+        gboolean first = !seen[boot_of[d->device]];
 
-        if (cdrom)
-            seen_cdrom = TRUE;
-        else
-            seen_disk = TRUE;
+        seen[boot_of[d->device]] = TRUE;
         if (&d->info == info)
-            return first ? boot_dev_index(def, cdrom ? SV_DOMAIN_BOOT_CDROM : SV_DOMAIN_BOOT_DISK)
-                         : 0;
+            return first ? boot_dev_index(def, boot_of[d->device]) : 0;
     }
     if (def->interfaces->len > 0 &&
         &((const SvDomainNetDef *)def->interfaces->pdata[0])->info == info)

@@ -5,17 +5,12 @@
 #include "qemu_domcaps.h"
 
 #include <errno.h>
-#include <fnmatch.h>
-#include <sys/stat.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "conf/domain_xml.h"
+#include "qemu_firmware_desc.h"
 #include "util/error.h"
-
-const char *const qemu_domcaps_firmware_dirs[] = {"/etc/qemu/firmware", "/usr/share/qemu/firmware",
-                                                  NULL};
 
 /* libvirt's loader list when no descriptor fits (its build-time default, as Debian's
  * libvirt 9.0 is configured): shown whether or not the files exist. */
@@ -107,11 +102,12 @@ cpu_map_vendor(const char *model)
     return NULL;
 }
 
+/* libvirt's "built-in IDE" on x86: the i440FX machines only (isapc's ISA IDE is not
+ * counted, so its domain capabilities list no ide bus). */
 gboolean
 qemu_domcaps_machine_has_ide(const char *machine)
 {
-    return g_str_has_prefix(machine, "pc-i440fx-") || g_str_equal(machine, "pc") ||
-           g_str_equal(machine, "isapc");
+    return g_str_has_prefix(machine, "pc-i440fx-") || g_str_equal(machine, "pc");
 }
 
 /* ---------------------------------------------------------------- writing */
@@ -152,143 +148,40 @@ append_enum_all(GString *s, int indent, const char *name, const char *const *val
 /* ---------------------------------------------------------------- firmware */
 
 typedef struct {
-    GPtrArray *loaders; /* char *, executables in descriptor order */
+    GPtrArray *loaders; /* char * (not owned), executables in descriptor order */
     gboolean efi, secure;
 } Firmware;
 
-/* A descriptor is read as any file: a member of another type than expected is missing. */
-static JsonNode *
-member(JsonObject *o, const char *name)
-{
-    return o && json_object_has_member(o, name) ? json_object_get_member(o, name) : NULL;
-}
-
-static JsonArray *
-member_array(JsonObject *o, const char *name)
-{
-    JsonNode *n = member(o, name);
-
-    return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
-}
-
-static JsonObject *
-member_object(JsonObject *o, const char *name)
-{
-    JsonNode *n = member(o, name);
-
-    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-static const char *
-node_string(JsonNode *n)
-{
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-               ? json_node_get_string(n)
-               : NULL;
-}
-
-static gboolean
-array_has(JsonArray *a, const char *value)
-{
-    for (guint i = 0; a && i < json_array_get_length(a); i++) {
-        if (g_strcmp0(node_string(json_array_get_element(a, i)), value) == 0)
-            return TRUE;
-    }
-    return FALSE;
-}
-
-static gboolean
-descriptor_targets(JsonObject *root, const char *arch, const char *machine)
-{
-    JsonArray *targets = member_array(root, "targets");
-
-    for (guint i = 0; targets && i < json_array_get_length(targets); i++) {
-        JsonNode *tn = json_array_get_element(targets, i);
-        JsonObject *t = JSON_NODE_HOLDS_OBJECT(tn) ? json_node_get_object(tn) : NULL;
-        JsonArray *machines = member_array(t, "machines");
-
-        if (g_strcmp0(node_string(member(t, "architecture")), arch) != 0)
-            continue;
-        for (guint j = 0; machines && j < json_array_get_length(machines); j++) {
-            const char *glob = node_string(json_array_get_element(machines, j));
-            if (glob && fnmatch(glob, machine, 0) == 0)
-                return TRUE;
-        }
-    }
-    return FALSE;
-}
-
-/* One descriptor: its executable counted when it is UEFI for this arch and machine. */
+/* The UEFI descriptors for this arch and machine (qemu_firmware_desc.c, the reader the
+ * start uses too): their executables, and whether one has secure boot. */
 static void
-firmware_add(Firmware *fw, const char *path, const char *arch, const char *machine)
+firmware_add(Firmware *fw, const QemuFirmwareDesc *d, const char *arch, const char *machine)
 {
-    g_autoptr(JsonParser) parser = json_parser_new();
-    JsonObject *root, *mapping;
-    const char *file;
-
-    if (!json_parser_load_from_file(parser, path, NULL) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
-        return; /* libvirt skips what it cannot read, too */
-    root = json_node_get_object(json_parser_get_root(parser));
-    if (!array_has(member_array(root, "interface-types"), "uefi") ||
-        !descriptor_targets(root, arch, machine))
-        return;
-    /* A flash device's executable, or a memory device's file. */
-    mapping = member_object(root, "mapping");
-    file = node_string(member(member_object(mapping, "executable"), "filename"));
-    if (!file)
-        file = node_string(member(mapping, "filename"));
-    if (!file)
+    if (!d->uefi || !d->executable || !qemu_firmware_desc_targets(d, arch, machine))
         return;
     fw->efi = TRUE;
-    fw->secure = fw->secure || array_has(member_array(root, "features"), "secure-boot");
+    fw->secure = fw->secure || d->secure_boot;
     for (guint i = 0; i < fw->loaders->len; i++) {
-        if (g_str_equal(fw->loaders->pdata[i], file))
+        if (g_str_equal(fw->loaders->pdata[i], d->executable))
             return;
     }
-    g_ptr_array_add(fw->loaders, g_strdup(file));
-}
-
-/* The descriptors by file name, the first directory's winning; an empty file masks. */
-static GPtrArray *
-descriptor_paths(const char *const *dirs)
-{
-    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    g_autoptr(GList) names = NULL;
-    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-
-    for (int i = 0; dirs && dirs[i]; i++) {
-        g_autoptr(GDir) dir = g_dir_open(dirs[i], 0, NULL);
-        const char *name;
-
-        while (dir && (name = g_dir_read_name(dir))) {
-            if (g_str_has_suffix(name, ".json") && !g_hash_table_contains(seen, name))
-                g_hash_table_insert(seen, g_strdup(name), g_build_filename(dirs[i], name, NULL));
-        }
-    }
-    names = g_list_sort(g_hash_table_get_keys(seen), (GCompareFunc)strcmp);
-    for (GList *l = names; l; l = l->next) {
-        const char *path = g_hash_table_lookup(seen, l->data);
-        struct stat st;
-        if (stat(path, &st) == 0 && st.st_size > 0)
-            g_ptr_array_add(out, g_strdup(path));
-    }
-    return out;
+    g_ptr_array_add(fw->loaders, d->executable);
 }
 
 static void
 append_os(GString *s, const char *arch, const char *machine, const char *const *dirs)
 {
-    g_autoptr(GPtrArray) paths = descriptor_paths(dirs);
-    Firmware fw = {g_ptr_array_new_with_free_func(g_free), FALSE, FALSE};
+    g_autoptr(GPtrArray) descs = qemu_firmware_desc_load_all(dirs);
+    g_autoptr(GPtrArray) loaders = g_ptr_array_new();
+    Firmware fw = {loaders, FALSE, FALSE};
     static const char *const firmware[] = {"efi", NULL};
     static const char *const types[] = {"rom", "pflash", NULL};
     static const char *const readonly[] = {"yes", "no", NULL};
     static const char *const secure[] = {"yes", "no", NULL};
     gboolean secure_shown[] = {FALSE, TRUE};
 
-    for (guint i = 0; i < paths->len; i++)
-        firmware_add(&fw, paths->pdata[i], arch, machine);
+    for (guint i = 0; i < descs->len; i++)
+        firmware_add(&fw, descs->pdata[i], arch, machine);
     g_string_append(s, "  <os supported='yes'>\n");
     append_enum(s, 4, "firmware", firmware, &fw.efi);
     g_string_append(s, "    <loader supported='yes'>\n");
@@ -303,7 +196,6 @@ append_os(GString *s, const char *arch, const char *machine, const char *const *
     secure_shown[0] = fw.secure;
     append_enum(s, 6, "secure", secure, secure_shown);
     g_string_append(s, "    </loader>\n  </os>\n");
-    g_ptr_array_unref(fw.loaders);
 }
 
 /* ---------------------------------------------------------------- cpu */

@@ -16,7 +16,8 @@ typedef struct {
     gboolean kvm_usable;              /* /dev/kvm usable */
     gboolean vfio_usable;             /* PCI passthrough possible (qemu_domcaps_host_vfio()) */
     gboolean swtpm;                   /* swtpm installed (TPM emulation) */
-    const char *const *firmware_dirs; /* descriptor directories, the first wins a name */
+    const char *const *firmware_dirs; /* descriptor directories, the first wins a name
+                                         (qemu_firmware_desc_dirs for a system daemon) */
 } QemuDomcapsRequest;
 
 /* Whether the host can pass PCI devices through with VFIO (libvirt's test: the VFIO
@@ -26,10 +27,6 @@ gboolean qemu_domcaps_host_swtpm(void);
 
 /* Check the request as libvirt does (its errors), then the document. caps must be ready. */
 char *qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error);
-
-/* The firmware descriptor directories libvirt reads for a system daemon, in priority
- * order. */
-extern const char *const qemu_domcaps_firmware_dirs[];
 
 /* Whether the machine (canonical name) has an IDE controller built in. */
 gboolean qemu_domcaps_machine_has_ide(const char *machine);

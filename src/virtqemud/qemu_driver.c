@@ -13,6 +13,7 @@
 #include "qemu_command.h"
 #include "qemu_resize.h"
 #include "qemu_firmware.h"
+#include "qemu_firmware_desc.h"
 #include "qemu_domcaps.h"
 #include "qemu_command_net.h"
 #include "qemu_postparse.h"
@@ -276,7 +277,7 @@ domcaps_answer(QemuDriver *driver, const DomcapsWait *w, GError **error)
         .kvm_usable = driver->kvm,
         .vfio_usable = qemu_domcaps_host_vfio(),
         .swtpm = qemu_domcaps_host_swtpm(),
-        .firmware_dirs = qemu_domcaps_firmware_dirs,
+        .firmware_dirs = qemu_firmware_desc_dirs,
     };
 
     return qemu_domcaps_get(driver->caps, &req, error);

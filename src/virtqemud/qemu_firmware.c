@@ -72,13 +72,43 @@ apply_descriptor(SvDomainDef *def, const QemuFirmwareDesc *d, const char *nvram_
     }
 }
 
+/* A loader the XML names, with an NVRAM file and no template: the descriptor whose flash
+ * executable it is gives the template, and what the firmware needs (secure boot shown on
+ * the loader, SMM), as libvirt fills them in the live definition. */
+static void
+fill_from_loader(SvDomainDef *def, const char *const *dirs)
+{
+    g_autoptr(GPtrArray) descs = NULL;
+
+    if (!def->nvram || def->nvram_template ||
+        def->os.loader_type != SV_DOMAIN_LOADER_TYPE_PFLASH)
+        return;
+    descs = qemu_firmware_desc_load_all(dirs);
+    for (guint i = 0; i < descs->len; i++) {
+        const QemuFirmwareDesc *d = descs->pdata[i];
+
+        if (g_strcmp0(d->device, "flash") != 0 || !d->split || !d->nvram_template ||
+            g_strcmp0(d->executable, def->os.loader) != 0)
+            continue;
+        def->nvram_template = g_strdup(d->nvram_template);
+        if (d->secure_boot)
+            def->loader_secure = SV_DOMAIN_TRISTATE_YES;
+        if (d->requires_smm && def->smm == SV_DOMAIN_SWITCH_ABSENT)
+            def->smm = SV_DOMAIN_SWITCH_ON;
+        return;
+    }
+}
+
 gboolean
 qemu_firmware_fill(SvDomainDef *def, const char *machine, const char *const *dirs,
                    const char *nvram_dir, GError **error)
 {
     g_autoptr(GPtrArray) descs = NULL;
 
-    /* A loader given in the XML is used as it is, as libvirt does. */
+    /* A loader given in the XML is used as it is, as libvirt does: only its NVRAM
+     * template (and what its firmware needs) comes from the descriptors. */
+    if (def->os.loader && def->firmware == SV_DOMAIN_FIRMWARE_NONE)
+        fill_from_loader(def, dirs);
     if (def->firmware == SV_DOMAIN_FIRMWARE_NONE || def->os.loader)
         return TRUE;
     descs = qemu_firmware_desc_load_all(dirs);

@@ -12,7 +12,9 @@ char *qemu_firmware_nvram_path(const char *nvram_dir, const char *name);
 /* At define: a read-only pflash loader without <nvram> gets NVRAM_DIR/NAME_VARS.fd. */
 void qemu_firmware_post_parse(SvDomainDef *def, const char *nvram_dir);
 
-/* At start, on the live definition: for <os firmware=...> without a <loader>, the first
+/* At start, on the live definition: for a <loader> the XML names (pflash, with an
+ * <nvram> and no template), the template, secure boot and SMM of the descriptor whose
+ * executable it is. For <os firmware=...> without a <loader>, the first
  * descriptor of `dirs` (qemu_firmware_desc_load_all: by name, the first dir winning) for
  * that interface,
  * x86_64 and `machine` (the canonical machine type) that the definition's <smm> and

@@ -541,6 +541,22 @@ place_chipset_slot(AddrSet *set, SvDomainDeviceInfo *info, guint slot, guint fla
     return TRUE;
 }
 
+/* The primary video at 00:SLOT.0 when that slot is free; else at the next free address,
+ * before every other device, as libvirt places it. */
+static gboolean
+place_primary_video(SvDomainDef *def, AddrSet *set, guint slot, guint flags, GError **error)
+{
+    SvDomainDeviceInfo *info = primary_video(def, set);
+    const SvDomainVideoDef *v = def->videos->len ? def->videos->pdata[0] : NULL;
+
+    if (!info || !slot_in_use(set, 0, slot))
+        return place_chipset_slot(set, info, slot, flags, error);
+    return reserve_next(set, info,
+                        qemu_pci_connect_video(sv_domain_video_type_to_string(v->type),
+                                               &set->flags),
+                        -1, error);
+}
+
 /* i440fx: the PIIX3 is 00:01 (ISA bridge .0, IDE .1, USB .2, ACPI .3); the primary video
  * takes 00:02 (qemuDomainValidateDevicePCISlotsPIIX3). */
 static gboolean
@@ -571,9 +587,8 @@ chipset_piix3(SvDomainDef *def, AddrSet *set, GError **error)
     }
     if (!reserve_fixed(set, 1, 0, flags, error) || !reserve_fixed(set, 1, 3, flags, error))
         return FALSE;
-    /* The primary video goes to 00:02.0 when it wants an address and the slot is free; else
-     * it is placed with the other videos. */
-    return place_chipset_slot(set, primary_video(def, set), 2, flags, error);
+    /* The primary video goes to 00:02.0 when it wants an address and the slot is free. */
+    return place_primary_video(def, set, 2, flags, error);
 }
 
 /* q35: the ICH9 is 00:1f (LPC .0, SATA .2, SMBus .3); USB2 companions go to 00:1d or 00:1a,
@@ -617,8 +632,8 @@ chipset_q35(SvDomainDef *def, AddrSet *set, GError **error)
             return FALSE;
     }
     /* The primary video goes to 00:01.0 when free, then an unaddressed ich9 sound card to
-     * 00:1b.0 when free; else they are placed with their kinds. */
-    return place_chipset_slot(set, primary_video(def, set), 1, flags, error) &&
+     * 00:1b.0 when free (else it is placed with the sounds). */
+    return place_primary_video(def, set, 1, flags, error) &&
            place_chipset_slot(set, ich9_sound(def), 0x1b, flags, error);
 }
 

@@ -287,6 +287,22 @@ kind_input(const SvDomainDef *def, gconstpointer dev, const QemuPciFlags *f)
         sv_domain_input_bus_to_string(((const SvDomainInputDef *)dev)->bus), NULL, f);
 }
 
+/* A PCI host device connects as an Express device where there are Express slots, as libvirt
+ * connects one whose host side it cannot read (this driver reads none). */
+static gboolean
+is_pci_hostdev(gconstpointer dev)
+{
+    return ((const SvDomainHostdevDef *)dev)->type == SV_DOMAIN_HOSTDEV_PCI;
+}
+
+static guint
+kind_hostdev(const SvDomainDef *def, gconstpointer dev, const QemuPciFlags *f)
+{
+    (void)def;
+    (void)dev;
+    return f->pcie;
+}
+
 #define LIST(field) offsetof(SvDomainDef, field)
 
 /* libvirt's order (qemuDomainAssignDevicePCISlots). A new kind of device is one line at its
@@ -300,7 +316,7 @@ static const QemuPciKind kinds[] = {
     {"sound", LIST(sounds), NULL, kind_sound},
     {"controller", LIST(controllers), is_other_controller, kind_controller},
     {"disk", LIST(disks), NULL, kind_disk},
-    /* hostdevs: out of scope */
+    {"hostdev", LIST(hostdevs), is_pci_hostdev, kind_hostdev},
     {"memballoon", QEMU_PCI_LIST_MEMBALLOON, NULL, kind_memballoon},
     {"rng", LIST(rngs), NULL, kind_rng},
     {"watchdog", QEMU_PCI_LIST_WATCHDOG, NULL, kind_watchdog},

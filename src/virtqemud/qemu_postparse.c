@@ -12,6 +12,7 @@
 #include "qemu_command_chr.h"
 #include "qemu_display.h"
 #include "qemu_usb.h"
+#include "qemu_hostdev.h"
 
 gboolean
 qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
@@ -38,6 +39,9 @@ qemu_domain_def_post_parse(SvDomainDef *def, QemuCaps *caps, GError **error)
     /* ---- graphics, video, input, sound, audio, redirdev ---- */
     if (!qemu_display_post_parse(def, error))
         return FALSE;
+
+    /* ---- capabilities: host devices ---- */
+    qemu_hostdev_post_parse(def);
 
     /* ---- defaults, addresses and aliases (last) ---- */
     qemu_topo_machine_defaults(def, caps);

@@ -35,6 +35,8 @@
 #include "qemu_command_chr.h"
 #include "qemu_display.h"
 #include "qemu_firmware_desc.h"
+#include "qemu_hostdev.h"
+#include "qemu_domcaps.h"
 #include "qemu_disk_chain.h"
 #include "qemu_command_cpu.h"
 #include "qemu_status.h"
@@ -733,6 +735,7 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     }
     /* The display checks too, before the guest is active: no events, as libvirt's. */
     if (!qemu_command_check_def(obj->def, error) || !qemu_display_check_start(obj->def, error) ||
+        !qemu_hostdev_check_start(obj->def, qemu_domcaps_host_vfio(), error) ||
         !qemu_command_check_emulator(qemu_command_emulator(obj->def, default_emulator),
                                      default_emulator,
                                      (const char *const *)ctx->allowed_emulators, TRUE,

@@ -82,7 +82,8 @@ qemu_usb_def_has_usb(const SvDomainDef *def)
 }
 
 /* The device info of every device on USB, in libvirt's order: hubs (unless `hubs` is FALSE),
- * disks, smartcard controllers, inputs, serials, sounds, redirdevs. (transfer container) */
+ * host devices, disks, smartcard controllers, inputs, serials, sounds, redirdevs.
+ * (transfer container) */
 static GPtrArray *
 usb_devices(SvDomainDef *def, gboolean hubs)
 {
@@ -90,6 +91,11 @@ usb_devices(SvDomainDef *def, gboolean hubs)
 
     for (guint i = 0; hubs && i < def->hubs->len; i++)
         g_ptr_array_add(out, &((SvDomainHubDef *)def->hubs->pdata[i])->info);
+    for (guint i = 0; i < def->hostdevs->len; i++) {
+        SvDomainHostdevDef *h = def->hostdevs->pdata[i];
+        if (h->type == SV_DOMAIN_HOSTDEV_USB)
+            g_ptr_array_add(out, &h->info);
+    }
     for (guint i = 0; i < def->disks->len; i++) {
         SvDomainDiskDef *d = def->disks->pdata[i];
         if (d->bus == SV_DOMAIN_DISK_BUS_USB)

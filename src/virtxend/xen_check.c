@@ -57,6 +57,8 @@ disk_setting_xen_lacks(const SvDomainDiskDef *disk)
     for (int i = 0; i < SV_DOMAIN_IOTUNE_LAST; i++)
         iotune = iotune || disk->iotune[i];
     return disk->type == SV_DOMAIN_DISK_TYPE_NETWORK ? "<disk type='network'>"
+           : disk->device == SV_DOMAIN_DISK_DEVICE_LUN ? "<disk device='lun'>"
+           : disk->device == SV_DOMAIN_DISK_DEVICE_FLOPPY ? "<disk device='floppy'>"
            : disk->model                            ? "disk model="
            : disk->format != SV_DOMAIN_DISK_FORMAT_NONE &&
                    disk->format != SV_DOMAIN_DISK_FORMAT_RAW &&

@@ -1,16 +1,25 @@
 """test_qemu_domcaps.py: capabilities and domain capabilities, ours against Debian's libvirtd
 9.0 on the same host and QEMU, through the stock virsh and python3-libvirt.
 
-The fast tests drive only our daemon (the procedure on the wire, its errors, the
+test_domcapabilities_every_machine_as_libvirtd compares every x86_64 machine, not only pc
+and q35. The fast tests drive only our daemon (the procedure on the wire, its errors, the
 machine list's order). The slow ones compare with libvirtd: the one already serving
 qemu:///system on this host when there is one, else one the test starts and stops
 (xmlparity.Reference, as the parity tests). Both documents are canonicalised (whitespace, attribute order)
 and compared whole; the differences kept are named here, each with its reason:
 
-- DIFF_HOST_MODEL: libvirt computes the host-model CPU from the host's CPUID and its own
-  CPU map (a model plus required and disabled features); we do not compute one, so our
-  host-model mode says supported='no'. Clients then use host-passthrough (KVM) or a
-  named model.
+- DIFF_HOST_MODEL: libvirt reports host-model supported='yes' under KVM and under TCG.
+  It asks QEMU to expand the 'host' CPU (KVM) or 'max' (TCG) with
+  query-cpu-model-expansion, turns the answer into CPUID bits, and decodes them against its
+  own CPU map (the CPUID bits of every model and feature it knows, and its own names for
+  features, e.g. 'fxsr_opt' where QEMU says 'fxsr-opt'): the model that leaves the fewest
+  features over, plus 'require' and 'disable' features (here: EPYC and 28 features under
+  TCG, kvm64 and 27 under KVM). That decoding needs libvirt's CPU map, which is libvirt's
+  data, not QEMU's (its models are not QEMU's versioned ones), so we do not compute one:
+  our host-model mode says supported='no', define still takes mode='host-model', and
+  start refuses it with libvirt's words for an unsupported mode, where libvirt runs it
+  (test_qemu_domcaps_define.py, START_DIFFERENCES). Clients then use host-passthrough
+  (KVM), maximum, or a named model.
 - DIFF_I686_EMULATOR: libvirt serves i686 guests with qemu-system-i386 when it is
   installed; we probe one emulator, and an x86_64 QEMU runs i686 guests (libvirt's own
   choice when qemu-system-i386 is absent). So the i686 guest names our emulator, and its
@@ -191,6 +200,31 @@ def test_domcapabilities_as_libvirtd(daemon, libvirtd_uri, virttype, machine):
     assert without_host_model(ours).get("supported") == "no"
     assert without_host_model(theirs).get("supported") == "yes"
     assert canonical(ours) == canonical(theirs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("virttype", VIRTTYPES)
+def test_domcapabilities_every_machine_as_libvirtd(daemon, libvirtd_uri, virttype):
+    """Every machine libvirtd's capabilities list for x86_64 (aliases included), through
+    the API: the same document as libvirtd's, host-model aside (DIFF_HOST_MODEL)."""
+    ours = libvirt.open(ours_uri(daemon))
+    theirs = libvirt.open(libvirtd_uri)
+    try:
+        caps = ET.fromstring(theirs.getCapabilities())
+        machines = [m.text for m in caps.findall("guest/arch[@name='x86_64']/machine")]
+        assert "isapc" in machines and "q35" in machines
+        differ = []
+        for machine in machines:
+            a = ET.fromstring(ours.getDomainCapabilities(None, None, machine, virttype))
+            b = ET.fromstring(theirs.getDomainCapabilities(None, None, machine, virttype))
+            without_host_model(a)
+            without_host_model(b)
+            if canonical(a) != canonical(b):
+                differ.append(machine)
+        assert differ == []
+    finally:
+        ours.close()
+        theirs.close()
 
 
 def guests(caps_xml):

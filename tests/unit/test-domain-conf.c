@@ -249,7 +249,7 @@ test_error_extras(void)
          "<devices><disk device='cdrom'/></devices></domain>",
          0, "missing target information for device", FALSE},
         {"<domain type='kvm'><name>x</name><memory>1</memory><os><type>hvm</type></os>"
-         "<devices><hostdev/></devices></domain>",
+         "<devices><smartcard/></devices></domain>",
          0, "unsupported configuration: %s", TRUE},
     };
 

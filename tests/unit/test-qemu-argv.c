@@ -234,6 +234,8 @@ static const Element elements[] = {
     /* filesystems (virtiofs) */
     {"@FSDIR@", "/srv/share"},
     {"@FSTAG@", "share"},
+    /* capabilities: the hyperv vendor_id domcaps lists */
+    {"@HVVENDOR@", "KVMKVMKVM"},
 };
 
 typedef struct {

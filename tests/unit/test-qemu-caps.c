@@ -170,6 +170,8 @@ static const DomcapsCase domcaps_cases[] = {
     {"kvm", "q35", NULL, "domcaps-kvm-q35.xml"},
     /* No descriptor fits: libvirt's built-in loader list, no efi. */
     {"qemu", "microvm", NULL, "domcaps-qemu-microvm.xml"},
+    /* No built-in IDE for libvirt: no ide disk bus. */
+    {"qemu", "isapc", NULL, "domcaps-qemu-isapc.xml"},
     {"qemu", NULL, "i686", "domcaps-qemu-i686.xml"},
 };
 

@@ -187,6 +187,36 @@ test_none_fits_and_explicit_loader(void)
     g_assert_cmpstr(explicit->nvram, ==, "/var/lib/libvirt/qemu/nvram/fw_VARS.fd");
 }
 
+/* A loader the XML names (as the domain capabilities list them) gets at start, from the
+ * descriptor whose executable it is, its NVRAM template, and the secure boot and SMM that
+ * firmware needs, as libvirt fills them; one no descriptor knows gets nothing. */
+static void
+test_explicit_loader_template(void)
+{
+    g_autoptr(SvDomainDef) secure =
+        parse("", "<loader readonly='yes' type='pflash'>/fw/CODE.secure.fd</loader>", "");
+    g_autoptr(SvDomainDef) plain =
+        parse("", "<loader readonly='yes' type='pflash'>/fw/CODE.plain.fd</loader>", "");
+    g_autoptr(SvDomainDef) own =
+        parse("", "<loader readonly='yes' type='pflash'>/own.fd</loader>", "");
+    g_autoptr(GError) error = NULL;
+
+    qemu_firmware_post_parse(secure, "/nv");
+    qemu_firmware_post_parse(plain, "/nv");
+    qemu_firmware_post_parse(own, "/nv");
+    g_assert_true(fill(secure, "pc-q35-7.2", FALSE, &error));
+    g_assert_true(fill(plain, "pc-q35-7.2", FALSE, &error));
+    g_assert_true(fill(own, "pc-q35-7.2", FALSE, &error));
+    g_assert_cmpstr(secure->os.loader, ==, "/fw/CODE.secure.fd");
+    g_assert_cmpstr(secure->nvram_template, ==, "/fw/VARS.secure.fd");
+    g_assert_cmpint(secure->loader_secure, ==, SV_DOMAIN_TRISTATE_YES);
+    g_assert_cmpint(secure->smm, ==, SV_DOMAIN_SWITCH_ON);
+    g_assert_cmpstr(plain->nvram_template, ==, "/fw/VARS.plain.fd");
+    g_assert_cmpint(plain->loader_secure, ==, SV_DOMAIN_TRISTATE_ABSENT);
+    g_assert_cmpint(plain->smm, ==, SV_DOMAIN_SWITCH_ABSENT);
+    g_assert_null(own->nvram_template);
+}
+
 /* The NVRAM is copied from its template on the first start only; undefine keeps, removes
  * or refuses it as libvirt does. */
 static void
@@ -250,5 +280,6 @@ main(int argc, char **argv)
     g_test_add_func("/qemu-firmware/none-fits-and-explicit-loader",
                     test_none_fits_and_explicit_loader);
     g_test_add_func("/qemu-firmware/nvram-lifecycle", test_nvram_lifecycle);
+    g_test_add_func("/qemu-firmware/explicit-loader-template", test_explicit_loader_template);
     return g_test_run();
 }

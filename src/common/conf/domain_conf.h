@@ -288,6 +288,7 @@ typedef enum {
     SV_DOMAIN_HYPERV_VPINDEX,
     SV_DOMAIN_HYPERV_SYNIC,
     SV_DOMAIN_HYPERV_STIMER,
+    SV_DOMAIN_HYPERV_VENDOR_ID, /* with a value (hyperv_vendor_id) */
     SV_DOMAIN_HYPERV_FREQUENCIES,
     SV_DOMAIN_HYPERV_LAST
 } SvDomainHyperv;
@@ -542,6 +543,8 @@ typedef struct {
 typedef enum {
     SV_DOMAIN_DISK_DEVICE_DISK,
     SV_DOMAIN_DISK_DEVICE_CDROM,
+    SV_DOMAIN_DISK_DEVICE_FLOPPY, /* removable media on the fdc bus (QEMU's isa-fdc) */
+    SV_DOMAIN_DISK_DEVICE_LUN,    /* a host SCSI block device passed through (scsi-block) */
     SV_DOMAIN_DISK_DEVICE_LAST
 } SvDomainDiskDevice;
 
@@ -1165,6 +1168,43 @@ typedef struct {
 
 void sv_domain_hub_def_free(gpointer hub);
 
+/* ---- capabilities: host devices and TPM, as domain capabilities list them
+ * (domain_hostdev.c). Parsed, formatted and checked at start, where they are refused with
+ * libvirt's error: no guest of this driver gets a host device or the host's TPM. ---- */
+typedef enum {
+    SV_DOMAIN_HOSTDEV_USB,
+    SV_DOMAIN_HOSTDEV_PCI,
+    SV_DOMAIN_HOSTDEV_SCSI,
+    SV_DOMAIN_HOSTDEV_LAST
+} SvDomainHostdevType;
+
+typedef struct {
+    SvDomainDeviceInfo info;
+    SvDomainHostdevType type;
+    gboolean managed;
+    char *driver;         /* <driver name>: "vfio", NULL = none */
+    char *startup_policy; /* usb only: "mandatory", "requisite", "optional", NULL = none */
+    /* usb: by vendor and product, by bus and device, or both */
+    gboolean has_ids, has_usb_address;
+    guint vendor, product, usb_bus, usb_device;
+    /* pci */
+    guint pci_domain, pci_bus, pci_slot, pci_function;
+    /* scsi */
+    char *adapter; /* "scsi_host0" */
+    guint scsi_bus, scsi_target;
+    guint64 scsi_unit;
+} SvDomainHostdevDef;
+
+/* <tpm> with a passthrough backend (the one backend the domain capabilities list here). */
+typedef struct {
+    SvDomainDeviceInfo info;
+    char *model; /* "tpm-tis", "tpm-crb" */
+    char *path;  /* the host's TPM device, /dev/tpm0 by default */
+} SvDomainTpmDef;
+
+const char *sv_domain_hostdev_type_to_string(int v);
+int sv_domain_hostdev_type_from_string(const char *s);
+
 typedef struct SvDomainDef SvDomainDef;
 /* Whether console `n` of `def` stands for serial `n`, as libvirt reads an hvm guest's
  * console of target type serial: it is formatted as that serial and is no device. */
@@ -1229,6 +1269,7 @@ struct SvDomainDef {
     SvDomainHypervMode hyperv_mode;
     SvDomainSwitch hyperv_features[SV_DOMAIN_HYPERV_LAST];
     guint hyperv_spinlocks;  /* retries (>= 4095) when spinlocks is on */
+    char *hyperv_vendor_id;  /* value (at most 12 bytes, no comma) when vendor_id is on */
     /* <clock>: adjustment is in seconds; utc or localtime with a number become variable
      * with that basis, as in libvirt. adjustment_reset: adjustment='reset' (utc, localtime). */
     SvDomainClockBasis clock_basis;
@@ -1304,6 +1345,10 @@ struct SvDomainDef {
 
     /* ---- usb hubs ---- */
     GPtrArray *hubs; /* of SvDomainHubDef */
+
+    /* ---- capabilities: host devices and TPM ---- */
+    GPtrArray *hostdevs; /* of SvDomainHostdevDef */
+    SvDomainTpmDef *tpm; /* NULL = none (libvirt's QEMU driver takes one per model) */
 };
 
 typedef enum {

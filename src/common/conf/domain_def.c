@@ -133,6 +133,9 @@ sv_domain_def_new(void)
 
     /* ---- usb hubs ---- */
     def->hubs = g_ptr_array_new_with_free_func(sv_domain_hub_def_free);
+
+    /* ---- capabilities: host devices and TPM ---- */
+    def->hostdevs = g_ptr_array_new_with_free_func(sv_domain_hostdev_def_free);
     return def;
 }
 
@@ -170,6 +173,7 @@ sv_domain_def_free(SvDomainDef *def)
 
     /* ---- platform ---- */
     g_free(def->clock_timezone);
+    g_free(def->hyperv_vendor_id);
     g_clear_pointer(&def->timers, g_ptr_array_unref);
     sv_domain_sysinfo_free(def->sysinfo);
     g_free(def->nvram);
@@ -196,6 +200,10 @@ sv_domain_def_free(SvDomainDef *def)
 
     /* ---- usb hubs ---- */
     g_clear_pointer(&def->hubs, g_ptr_array_unref);
+
+    /* ---- capabilities: host devices and TPM ---- */
+    g_clear_pointer(&def->hostdevs, g_ptr_array_unref);
+    g_clear_pointer(&def->tpm, sv_domain_tpm_def_free);
     g_free(def);
 }
 

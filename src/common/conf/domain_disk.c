@@ -16,7 +16,8 @@ SV_DOMAIN_ENUM_IMPL(disk_type, SV_DOMAIN_DISK_TYPE_LAST, "file", "block", "netwo
 SV_DOMAIN_ENUM_IMPL(disk_protocol, SV_DOMAIN_DISK_PROTOCOL_LAST, "nbd", "rbd", "sheepdog", "gluster",
                "iscsi", "http", "https", "ftp", "ftps", "tftp", "ssh", "vxhs", "nfs")
 SV_DOMAIN_ENUM_IMPL(disk_transport, SV_DOMAIN_DISK_TRANSPORT_LAST, "tcp", "unix", "rdma")
-SV_DOMAIN_ENUM_IMPL(disk_device, SV_DOMAIN_DISK_DEVICE_LAST, "disk", "cdrom")
+SV_DOMAIN_ENUM_IMPL(disk_device, SV_DOMAIN_DISK_DEVICE_LAST, "disk", "cdrom", "floppy",
+                    "lun")
 SV_DOMAIN_ENUM_IMPL(disk_format, SV_DOMAIN_DISK_FORMAT_LAST, "none", "raw", "qcow2", "qcow", "qed",
                "vmdk", "vpc", "vdi", "bochs", "cloop", "dmg")
 SV_DOMAIN_ENUM_IMPL(disk_bus, SV_DOMAIN_DISK_BUS_LAST, "ide", "fdc", "scsi", "virtio", "xen", "usb",
@@ -45,7 +46,6 @@ SV_DOMAIN_ENUM_IMPL(iotune, SV_DOMAIN_IOTUNE_LAST, "total_bytes_sec", "read_byte
  * while values nobody knows get libvirt's own error. Space-separated. */
 #define UNSUPPORTED_DISK_TYPES "dir volume nvme vhostuser"
 #define UNSUPPORTED_DISK_PROTOCOLS "sheepdog tftp vxhs"
-#define UNSUPPORTED_DISK_DEVICES "floppy lun"
 #define UNSUPPORTED_DISK_FORMATS "dir iso fat vhd ploop cow"
 
 /* ---- construction and destruction ------------------------------------------------------ */
@@ -629,13 +629,46 @@ parse_identity(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
     return TRUE;
 }
 
+/* A floppy is an fd* drive on the fdc bus, and nothing else is on that bus. */
+static gboolean
+check_floppy(const SvDomainDiskDef *disk, GError **error)
+{
+    gboolean floppy = disk->device == SV_DOMAIN_DISK_DEVICE_FLOPPY;
+
+    if (floppy && !g_str_has_prefix(disk->target_dev, "fd")) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR,
+                     "Invalid floppy device name: %s", disk->target_dev);
+        return FALSE;
+    }
+    if (floppy != (disk->bus == SV_DOMAIN_DISK_BUS_FDC)) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR,
+                     "Invalid bus type '%s' for %s", sv_domain_disk_bus_to_string(disk->bus),
+                     floppy ? "floppy disk" : "disk");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* Checks libvirt makes of one disk when it is defined. */
 static gboolean
 check_disk(const SvDomainDef *def, const SvDomainDiskDef *disk, GError **error)
 {
+    if (!check_floppy(disk, error))
+        return FALSE;
+    /* libvirt also takes an iSCSI network lun, which splitvirt does not. */
+    if (disk->device == SV_DOMAIN_DISK_DEVICE_LUN && disk->type == SV_DOMAIN_DISK_TYPE_NETWORK) {
+        sv_domain_error_unsupported(error, "<disk type='network' device='lun'>");
+        return FALSE;
+    }
+    if (disk->device == SV_DOMAIN_DISK_DEVICE_LUN && disk->type != SV_DOMAIN_DISK_TYPE_BLOCK) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "disk device='lun' is only valid for block type disk source");
+        return FALSE;
+    }
     if (disk->startup_policy != SV_DOMAIN_STARTUP_POLICY_DEFAULT &&
         disk->startup_policy != SV_DOMAIN_STARTUP_POLICY_OPTIONAL &&
-        disk->device != SV_DOMAIN_DISK_DEVICE_CDROM) {
+        disk->device != SV_DOMAIN_DISK_DEVICE_CDROM &&
+        disk->device != SV_DOMAIN_DISK_DEVICE_FLOPPY) {
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
                      "disk startupPolicy '%s' is allowed only for cdrom or floppy",
                      sv_domain_startup_policy_to_string(disk->startup_policy));
@@ -699,7 +732,7 @@ sv_domain_disk_parse(const xmlNode *node, SvDomainDef *def, guint flags, GArray 
     if (!sv_domain_prop_enum(node, "type", sv_domain_disk_type_from_string, 0,
                              UNSUPPORTED_DISK_TYPES, FALSE, &type, error) ||
         !sv_domain_prop_enum(node, "device", sv_domain_disk_device_from_string, 0,
-                             UNSUPPORTED_DISK_DEVICES, FALSE, &device, error) ||
+                             NULL, FALSE, &device, error) ||
         !sv_domain_prop_enum(node, "model", sv_domain_disk_model_from_string, 1, NULL, FALSE,
                              &model, error))
         return FALSE;

@@ -151,6 +151,8 @@ sv_domain_display_format(GString *buf, const SvDomainDef *def, guint flags)
                                sv_domain_input_bus_to_string(in->bus));
         format_end(buf, "input", "", &in->info, flags);
     }
+    /* libvirt's place of the <tpm> (capabilities area, domain_hostdev.c). */
+    sv_domain_tpm_format(buf, def, flags);
     for (guint i = 0; i < def->graphics->len; i++)
         format_graphics(buf, def->graphics->pdata[i], flags);
     for (guint i = 0; i < def->sounds->len; i++)
@@ -163,6 +165,8 @@ sv_domain_display_format(GString *buf, const SvDomainDef *def, guint flags)
     }
     for (guint i = 0; i < def->videos->len; i++)
         format_video(buf, def->videos->pdata[i], flags);
+    /* libvirt's place of the <hostdev>s (capabilities area, domain_hostdev.c). */
+    sv_domain_hostdevs_format(buf, def, flags);
     for (guint i = 0; i < def->redirdevs->len; i++) {
         const SvDomainRedirdevDef *r = def->redirdevs->pdata[i];
 

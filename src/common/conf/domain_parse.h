@@ -203,3 +203,16 @@ void sv_domain_display_format(GString *buf, const SvDomainDef *def, guint flags)
 gboolean sv_domain_hub_parse(const xmlNode *node, SvDomainDef *def, guint flags, GError **error);
 /* Write the <hub> elements (libvirt's place: after the redirdevs). */
 void sv_domain_hubs_format(GString *buf, const SvDomainDef *def, guint flags);
+
+/* ---- capabilities: host devices and TPM (domain_hostdev.c) ------------------------------- */
+
+void sv_domain_hostdev_def_free(gpointer p);
+void sv_domain_tpm_def_free(SvDomainTpmDef *t);
+/* Whether `node` is a <hostdev> or a <tpm>, which sv_domain_hostdev_parse() takes. */
+gboolean sv_domain_hostdev_is_device(const xmlNode *node);
+gboolean sv_domain_hostdev_parse(const xmlNode *node, SvDomainDef *def, guint flags,
+                                 GError **error);
+/* Write the <tpm> (libvirt's place: after the inputs) and the <hostdev> elements (after
+ * the videos). */
+void sv_domain_tpm_format(GString *buf, const SvDomainDef *def, guint flags);
+void sv_domain_hostdevs_format(GString *buf, const SvDomainDef *def, guint flags);

@@ -44,6 +44,10 @@ parse_device(const xmlNode *node, SvDomainDef *def, guint flags, GArray *disk_ke
     if (sv_xml_is(node, "hub"))
         return sv_domain_hub_parse(node, def, flags, error);
 
+    /* ---- capabilities: host devices and TPM ---- */
+    if (sv_domain_hostdev_is_device(node))
+        return sv_domain_hostdev_parse(node, def, flags, error);
+
     /* Anything else is refused or dropped by the schema check. */
     return TRUE;
 }

@@ -3,6 +3,8 @@
  * accepts of them is checked by the driver (virtqemud/qemu_command_platform.c). */
 #include "conf/domain_conf.h"
 
+#include <string.h>
+
 #include <errno.h>
 #include <stdlib.h>
 
@@ -17,7 +19,7 @@
 SV_DOMAIN_ENUM_IMPL(ioapic, SV_DOMAIN_IOAPIC_LAST, "none", "qemu", "kvm")
 SV_DOMAIN_ENUM_IMPL(hyperv_mode, SV_DOMAIN_HYPERV_MODE_LAST, "custom", "passthrough")
 SV_DOMAIN_ENUM_IMPL(hyperv, SV_DOMAIN_HYPERV_LAST, "relaxed", "vapic", "spinlocks", "vpindex",
-                   "synic", "stimer", "frequencies")
+                   "synic", "stimer", "vendor_id", "frequencies")
 SV_DOMAIN_ENUM_IMPL(clock_basis, SV_DOMAIN_CLOCK_BASIS_LAST, "utc", "localtime")
 SV_DOMAIN_ENUM_IMPL(timer_name, SV_DOMAIN_TIMER_LAST, "platform", "pit", "rtc", "hpet", "tsc",
                    "kvmclock", "hypervclock", "armvtimer")
@@ -98,6 +100,32 @@ parse_spinlocks(const xmlNode *node, SvDomainDef *def, GError **error)
     return TRUE;
 }
 
+/* <vendor_id state='on' value=>: the value libvirt takes (it goes into -cpu, where a comma
+ * would start another property). */
+static gboolean
+parse_vendor_id(const xmlNode *node, SvDomainDef *def, GError **error)
+{
+    g_autofree char *value = sv_xml_prop(node, "value");
+
+    if (!value) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
+                     "missing 'value' attribute for HyperV feature 'vendor_id'");
+        return FALSE;
+    }
+    if (strlen(value) > 12) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
+                     "HyperV vendor_id value must not be more than 12 characters.");
+        return FALSE;
+    }
+    if (strchr(value, ',')) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "HyperV vendor_id value is invalid");
+        return FALSE;
+    }
+    g_free(def->hyperv_vendor_id);
+    def->hyperv_vendor_id = g_steal_pointer(&value);
+    return TRUE;
+}
+
 /* <hyperv>: the enlightenments splitvirt knows; the schema check refuses the others. A
  * later element of the same name wins, as in libvirt. */
 static gboolean
@@ -129,6 +157,9 @@ parse_hyperv(const xmlNode *node, SvDomainDef *def, GError **error)
             return FALSE;
         if (feature == SV_DOMAIN_HYPERV_SPINLOCKS && state == SV_DOMAIN_SWITCH_ON &&
             !parse_spinlocks(c, def, error))
+            return FALSE;
+        if (feature == SV_DOMAIN_HYPERV_VENDOR_ID && state == SV_DOMAIN_SWITCH_ON &&
+            !parse_vendor_id(c, def, error))
             return FALSE;
         def->hyperv_features[feature] = state;
     }
@@ -210,6 +241,13 @@ format_hyperv(GString *buf, const SvDomainDef *def)
             def->hyperv_features[i] == SV_DOMAIN_SWITCH_ON) {
             g_string_append_printf(buf, "      <spinlocks state='on' retries='%u'/>\n",
                                    def->hyperv_spinlocks);
+            continue;
+        }
+        if (i == SV_DOMAIN_HYPERV_VENDOR_ID &&
+            def->hyperv_features[i] == SV_DOMAIN_SWITCH_ON) {
+            g_string_append(buf, "      <vendor_id state='on'");
+            sv_xml_append_attr(buf, "value", def->hyperv_vendor_id);
+            g_string_append(buf, "/>\n");
             continue;
         }
         format_switch_elem(buf, 6, sv_domain_hyperv_to_string(i), def->hyperv_features[i]);

@@ -62,6 +62,7 @@ static const HandledElement handled_elements[] = {
      " channel rng watchdog"
      /* graphics, video, input, sound, audio, redirdev */ " graphics video input sound audio redirdev"
      /* usb hubs */ " hub"
+     /* capabilities: host devices and TPM */ " hostdev tpm"
      /* the end */ "",
      ""},
     /* Device info (domain_device.c), under every device that has it. */
@@ -74,7 +75,9 @@ static const HandledElement handled_elements[] = {
     DEVICE_INFO("controller"),
 
     /* ---- platform ---- */
-    {"features/hyperv", "relaxed vapic spinlocks vpindex synic stimer frequencies", "mode"},
+    {"features/hyperv", "relaxed vapic spinlocks vpindex synic stimer frequencies"
+     /* capabilities (domcaps lists it) */ " vendor_id", "mode"},
+    {"hyperv/vendor_id", "", "state value"},
     {"hyperv/relaxed", "", "state"},
     {"hyperv/vapic", "", "state"},
     {"hyperv/spinlocks", "", "state retries"},
@@ -246,6 +249,20 @@ static const HandledElement handled_elements[] = {
     /* ---- usb hubs ---- */
     {"devices/hub", "alias address", "type"},
     DEVICE_INFO("hub"),
+
+    /* ---- capabilities: host devices and TPM ---- */
+    {"devices/hostdev", "driver source boot alias address", "mode type managed"},
+    {"hostdev/driver", "", "name"},
+    {"hostdev/source", "vendor product address adapter", "startupPolicy"},
+    {"source/vendor", "", "id"},
+    {"source/product", "", "id"},
+    {"source/adapter", "", "name"},
+    {"source/address", "", "domain bus slot function device target unit"},
+    DEVICE_INFO("hostdev"),
+    {"devices/tpm", "backend alias address", "model"},
+    {"tpm/backend", "device", "type"},
+    {"backend/device", "", "path"},
+    DEVICE_INFO("tpm"),
 
 #undef DEVICE_INFO
 };
