@@ -167,11 +167,21 @@ qemu_caps_set_probe_timeout(QemuCaps *caps, guint ms)
     caps->timeout_ms = ms;
 }
 
+static void probe_done(QemuCaps *caps, GError *error);
+
 void
 qemu_caps_free(QemuCaps *caps)
 {
     if (!caps)
         return;
+    /* What waits for a probe the shutdown interrupted (a define) is answered, so its call
+     * and client are let go. */
+    if (caps->waiters->len) {
+        GError *error = NULL;
+        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
+                     "The daemon is shutting down before QEMU '%s' was probed", caps->emulator);
+        probe_done(caps, error);
+    }
     g_free(caps->identity);
     g_free(caps->emulator);
     g_free(caps->cache_file);

@@ -303,3 +303,36 @@ def test_autostart_behind_queued_undefine_leaves_no_link(daemon, root):
             assert err.code in (ERR_OPERATION_FAILED, ERR_NO_DOMAIN), err
     defs, links, other = on_disk(qemu)
     assert (defs, links, other) == ({"other": 65536}, {}, [])
+
+
+def test_sigterm_while_defines_wait_for_the_probe(root, quiet_libvirt):
+    """SIGTERM while defines wait for the daemon's first QEMU probe, or are being written:
+    each round a new root (no probe cache), three clients defining, the signal at a random
+    moment. The daemon exits 0 with no sanitizer report: the waiting calls are let go, and
+    a write completing during the driver's cleanup emits its event to no client (it reached
+    a freed server before), and the store's worker is joined before the process exits."""
+    from svdaemon import Daemon
+    rng = random.Random(SEED + 2)
+    for rnd in range(8):
+        d = Daemon(root / ("r%d" % rnd), label="virtqemud-term-%d" % rnd,
+                   args=["--timeout", "0"]).start()
+        uri = uri_for(d.sock)
+
+        def define(k):
+            try:
+                conn = libvirt.open(uri)
+                for j in range(5):
+                    conn.defineXML(domain_xml("t%d-%d" % (k, j), 65536)).undefine()
+                conn.close()
+            except libvirt.libvirtError:
+                pass  # the daemon went away: what matters is how it went
+
+        clients = [threading.Thread(target=define, args=(k,)) for k in range(3)]
+        for t in clients:
+            t.start()
+        time.sleep(rng.uniform(0, 0.4))
+        rc = d.stop()
+        for t in clients:
+            t.join(10)
+        assert rc == 0 and not d.problems(), "round %d: %s\n%s" % (
+            rnd, d.problems() or "exit status %s" % rc, d.stderr_tail(40))

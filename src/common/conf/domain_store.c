@@ -29,7 +29,8 @@ static void enqueue(SvDomainStore *store, OpType type, char *path, char *target,
 struct SvDomainStore {
     char *dir;
     char *autostart_dir;
-    GThreadPool *pool;
+    GThread *thread;     /* the one worker, started with the first operation */
+    GAsyncQueue *queue; /* Op, for the worker; the store itself tells it to end */
     GMutex lock; /* guards `queued`: the worker and the loop both touch it */
     GCond idle;
     guint queued;
@@ -77,8 +78,14 @@ sv_domain_store_free(SvDomainStore *store)
 {
     if (!store)
         return;
-    if (store->pool)
-        g_thread_pool_free(store->pool, FALSE, TRUE);
+    /* The worker ends after what is queued and is joined: no thread of the store outlives
+     * it (a pool's threads tear themselves down after its free returns, which raced with
+     * the process's exit). */
+    if (store->thread) {
+        g_async_queue_push(store->queue, store);
+        g_thread_join(store->thread);
+        g_async_queue_unref(store->queue);
+    }
     g_mutex_clear(&store->lock);
     g_cond_clear(&store->idle);
     g_free(store->dir);
@@ -151,7 +158,7 @@ op_run(Op *op)
 }
 
 static void
-worker(gpointer p, gpointer user)
+run_one(gpointer p, gpointer user)
 {
     SvDomainStore *store = user;
 
@@ -167,6 +174,17 @@ worker(gpointer p, gpointer user)
     g_mutex_unlock(&store->lock);
 }
 
+static gpointer
+worker(gpointer user)
+{
+    SvDomainStore *store = user;
+    gpointer p;
+
+    while ((p = g_async_queue_pop(store->queue)) != store)
+        run_one(p, store);
+    return NULL;
+}
+
 static void
 enqueue(SvDomainStore *store, OpType type, char *path, char *target, char *extra,
         SvStoreDoneFunc done, gpointer data)
@@ -179,14 +197,16 @@ enqueue(SvDomainStore *store, OpType type, char *path, char *target, char *extra
     op->extra = extra;
     op->done = done;
     op->data = data;
-    if (!store->pool)
-        store->pool = g_thread_pool_new(worker, store, 1, TRUE, NULL);
+    if (!store->thread) {
+        store->queue = g_async_queue_new();
+        store->thread = g_thread_new("store", worker, store);
+    }
     g_mutex_lock(&store->lock);
     store->queued++;
     if (type != OP_SYNC_DIR && type != OP_BARRIER)
         store->queued_files++;
     g_mutex_unlock(&store->lock);
-    g_thread_pool_push(store->pool, op, NULL);
+    g_async_queue_push(store->queue, op);
 }
 
 static char *

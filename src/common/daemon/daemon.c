@@ -565,13 +565,15 @@ daemon_cleanup(SvDaemon *d)
         sv_server_close_listeners(d->admin);
     for (guint i = 0; i < d->created_sockets->len; i++)
         unlink(d->created_sockets->pdata[i]);
-    /* Clients go first: their close hooks still reach the driver. */
-    sv_server_free(d->server);
-    sv_server_free(d->admin);
-    d->server = d->admin = NULL;
+    /* Clients go first: their close hooks still reach the driver. The servers stay
+     * allocated through the driver's cleanup, which may complete work that emits events. */
+    sv_server_shutdown(d->server);
+    sv_server_shutdown(d->admin);
     g_clear_pointer(&d->admin_program, sv_admin_free);
     if (d->drv->cleanup && d->driver_data)
         d->drv->cleanup(d);
+    g_clear_pointer(&d->server, sv_server_free);
+    g_clear_pointer(&d->admin, sv_server_free);
     if (d->pid_fd >= 0) {
         unlink(d->pid_path);
         close(d->pid_fd);

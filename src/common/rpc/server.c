@@ -331,7 +331,7 @@ sv_server_new(const char *name, const SvServerConfig *cfg)
 }
 
 void
-sv_server_free(SvServer *srv)
+sv_server_shutdown(SvServer *srv)
 {
     if (!srv)
         return;
@@ -341,12 +341,21 @@ sv_server_free(SvServer *srv)
         sv_client_close(srv->clients.head->data, "server shutting down");
     while (srv->refused.head)
         sv_client_close(srv->refused.head->data, "server shutting down");
-    sv_listeners_free(srv);
     for (guint i = 0; i < srv->programs->len; i++) {
         SvServerProgram *p = &g_array_index(srv->programs, SvServerProgram, i);
         if (p->data && p->data_free)
             p->data_free(p->data);
     }
+    g_array_set_size(srv->programs, 0);
+}
+
+void
+sv_server_free(SvServer *srv)
+{
+    if (!srv)
+        return;
+    sv_server_shutdown(srv);
+    sv_listeners_free(srv);
     g_array_unref(srv->programs);
     g_free(srv->name);
     g_free(srv);

@@ -29,6 +29,10 @@ typedef struct {
 void sv_server_config_init(SvServerConfig *cfg);
 
 SvServer *sv_server_new(const char *name, const SvServerConfig *cfg);
+/* Closes the listeners and every client (their close hooks run) and lets go of the
+ * programs; the server stays allocated, with no client, so that work finishing later (a
+ * store completing during the driver's cleanup) emits its events to no one. */
+void sv_server_shutdown(SvServer *srv);
 void sv_server_free(SvServer *srv);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvServer, sv_server_free)
 
