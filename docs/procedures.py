@@ -8,7 +8,7 @@ Derived from the sources, never by hand:
   one replaces an earlier one). Every daemon starts from sv_remote_common_handlers()
   (src/common/programs/remote.c); the domain daemons add sv_domain_driver_install() and
   sv_domain_driver_install_lifecycle() (src/common/domain/domain_driver.c and
-  domain_lifecycle.c, and those on a running guest their SvGuestOps give an action for,
+  domain_lifecycle.c; the host facts' sv_domain_host_install_*() of domain_host.c, and those on a running guest their SvGuestOps give an action for,
   domain_control.c), and with their
   SvConnectFacts the connection procedures (src/common/domain/domain_connect.c); then come the
   daemon's own `h->NAME = func` assignments and the `.NAME = func` fields of its
@@ -128,6 +128,7 @@ def served(procs):
     connect_c = (SRC / "common/domain/domain_connect.c").read_text()
     lifecycle_c = (SRC / "common/domain/domain_lifecycle.c").read_text()
     control_c = (SRC / "common/domain/domain_control.c").read_text()
+    host_c = (SRC / "common/domain/domain_host.c").read_text()
     layers = [
         (None, remote_c, assigned(function_body(remote_c, "sv_remote_common_handlers"))),
         ("sv_domain_driver_install(", domain_c,
@@ -137,6 +138,11 @@ def served(procs):
          assigned(function_body(connect_c, "sv_domain_connect_install"))),
         ("sv_domain_driver_install_lifecycle(", lifecycle_c,
          assigned(function_body(lifecycle_c, "sv_domain_driver_install_lifecycle"))),
+        # Host facts (issue 18 item 5), each installer for the daemons that call it.
+        ("sv_domain_host_install_node(", host_c,
+         assigned(function_body(host_c, "sv_domain_host_install_node"))),
+        ("sv_domain_host_install_sysinfo(", host_c,
+         assigned(function_body(host_c, "sv_domain_host_install_sysinfo"))),
     ]
     names = {p["lower"] for p in procs}
     out, adopt = {}, {}

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "domain/domain_driver.h"
+#include "domain/domain_host.h"
 #include "util/cgroup.h"
 #include "lxc_process.h"
 #include "programs/remote.h"
@@ -251,6 +252,9 @@ lxc_init(SvDaemon *d, GError **error)
     lxc_console_install(&driver->process, &driver->handlers);
     lxc_process_reconnect_all(&driver->process);
     sv_remote_handlers_overlay(&driver->handlers, &own);
+    /* Issue 18 item 5, host facts: the node's statistics, read from /proc and /sys as
+     * libvirt's lxc driver reads them. It has no CONNECT_GET_SYSINFO. */
+    sv_domain_host_install_node(&driver->domains, &driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_daemon_set_driver_data(d, driver);
     return TRUE;

@@ -7,6 +7,7 @@
 #include <selinux/selinux.h>
 
 #include "domain/domain_driver.h"
+#include "domain/domain_host.h"
 #include "programs/private.h"
 #include "programs/remote.h"
 #include "qemu_caps.h"
@@ -588,6 +589,9 @@ qemu_init(SvDaemon *d, GError **error)
     qemu_console_install(&driver->process, &driver->handlers);
     qemu_process_reconnect_all(&driver->process);
     sv_remote_handlers_overlay(&driver->handlers, &own);
+    /* Issue 18 item 5, host facts: the node's statistics and the host's SMBIOS tables. */
+    sv_domain_host_install_node(&driver->domains, &driver->handlers);
+    sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     sv_daemon_set_driver_data(d, driver);

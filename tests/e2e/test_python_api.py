@@ -105,10 +105,10 @@ def test_readonly_socket_forces_readonly(daemon):
 
 
 def test_unknown_procedure_maps_to_no_support(conn):
-    # NODE_GET_CPU_MAP (293) is not implemented: the daemon answers
+    # NODE_ALLOC_PAGES (347) is not implemented: the daemon answers
     # "unknown procedure" and the client remaps that to NO_SUPPORT (section 1).
     with pytest.raises(libvirt.libvirtError) as exc:
-        conn.getCPUMap()
+        conn.allocPages({4: 0}, 0, 1, 0)
     assert exc.value.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT
     assert exc.value.get_error_domain() == libvirt.VIR_FROM_RPC
     # The connection survives the error.

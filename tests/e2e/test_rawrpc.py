@@ -107,9 +107,9 @@ def test_unknown_procedure(daemon):
 
 def test_unimplemented_known_procedure_is_unknown(daemon):
     with opened(daemon) as c:
-        # NODE_GET_CPU_MAP (293) has a number libvirt clients use but no handler here.
-        _, err = c.call_error(293, i32(0) + u32(0) + u32(0))
-        check_error(err, rawrpc.ERR_RPC, FROM_RPC, "unknown procedure: 293")
+        # NODE_ALLOC_PAGES (347) has a number libvirt clients use but no handler here.
+        _, err = c.call_error(347, u32(0) + u32(0) + i32(0) + u32(0) + u32(0))
+        check_error(err, rawrpc.ERR_RPC, FROM_RPC, "unknown procedure: 347")
 
 
 def test_call_before_open(daemon):
