@@ -64,8 +64,9 @@ WHY = {
                          "always 0",
     "domain_get_security_label": "no security driver: the empty label, as libvirt's "
                                  "`none` driver answers",
-    "node_get_security_model": "no security driver: the empty model (`none`), as libvirt's "
-                               "`none` driver answers",
+    "node_get_security_model": "no security driver: libvirt's `none` driver (virtlxcd: "
+                               "model `none`, doi `0`, as its capabilities and libvirt's lxc "
+                               "driver; virtxend: the empty model)",
     "connect_get_max_vcpus": "the same for every type and host: not probed from QEMU "
                              "or KVM",
 }
@@ -143,6 +144,8 @@ def served(procs):
          assigned(function_body(host_c, "sv_domain_host_install_node"))),
         ("sv_domain_host_install_sysinfo(", host_c,
          assigned(function_body(host_c, "sv_domain_host_install_sysinfo"))),
+        ("sv_domain_host_install_security_none(", host_c,
+         assigned(function_body(host_c, "sv_domain_host_install_security_none"))),
     ]
     names = {p["lower"] for p in procs}
     out, adopt = {}, {}

@@ -255,6 +255,7 @@ lxc_init(SvDaemon *d, GError **error)
     /* Issue 18 item 5, host facts: the node's statistics, read from /proc and /sys as
      * libvirt's lxc driver reads them. It has no CONNECT_GET_SYSINFO. */
     sv_domain_host_install_node(&driver->domains, &driver->handlers);
+    sv_domain_host_install_security_none(&driver->handlers); /* as its capabilities */
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_daemon_set_driver_data(d, driver);
     return TRUE;

@@ -269,6 +269,21 @@ def test_node_facts_virsh(daemon):
 
 # ---------------------------------------------------------------- vCPUs and SMBIOS
 
+def test_max_vcpus(daemon):
+    conn = libvirt.open(qemu_uri(daemon))
+    try:
+        assert conn.getMaxVcpus(None) == 16
+        assert conn.getMaxVcpus("qemu") == 16
+        assert conn.getMaxVcpus("QEMU") == 16
+        if os.access("/dev/kvm", os.R_OK):
+            assert conn.getMaxVcpus("kvm") == kvm_max_vcpus()
+            assert conn.getMaxVcpus("KVM") == kvm_max_vcpus()
+        assert error_of(conn.getMaxVcpus, "lxc") == (ERR_INVALID_ARG, FROM_QEMU,
+                                                      "invalid argument: unknown type 'lxc'")
+    finally:
+        conn.close()
+
+
 def test_sysinfo(daemon):
     conn = libvirt.open(qemu_uri(daemon))
     try:
@@ -303,6 +318,9 @@ def test_lxc_node_facts(daemons):
         check_cells_and_pages(conn)
         check_cpu_map_and_ksm(conn)
         check_node_errors(conn, FROM_LXC, "lxcNodeGetFreePages")
+        # libvirt's lxc driver: its "none" security driver, as the capabilities say.
+        assert conn.getSecurityModel() == ["none", "0"]
+        assert "<model>none</model>" in conn.getCapabilities()
         # libvirt's lxc driver has no virConnectGetSysinfo: NO_SUPPORT. DIFF_UNSERVED.
         assert error_of(conn.getSysinfo, 0)[0] == ERR_NO_SUPPORT
     finally:
@@ -324,6 +342,30 @@ def test_xen_sysinfo(daemons):
             "unsupported flags (0x2) in function libxlConnectGetSysinfo")
         # DIFF_XEN_NODE: libxl's figures are not served yet.
         assert error_of(conn.getCPUStats, -1, 0)[0] == ERR_NO_SUPPORT
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- security model
+
+DOMAIN_XML = """<domain type='qemu'><name>hf-sec</name><memory unit='MiB'>32</memory>
+<os><type arch='x86_64'>hvm</type></os></domain>"""
+
+
+def test_security_model_in_dominfo(daemon):
+    """virsh dominfo prints the security model lines from NODE_GET_SECURITY_MODEL, which
+    names the first <secmodel> of the capabilities."""
+    conn = libvirt.open(qemu_uri(daemon))
+    try:
+        model, doi = conn.getSecurityModel()
+        first = re.search(r"<secmodel>\s*<model>([^<]*)</model>\s*<doi>([^<]*)</doi>",
+                          conn.getCapabilities())
+        assert (model, doi) == (first.group(1), first.group(2))
+        conn.defineXML(DOMAIN_XML)
+        out = virsh(qemu_uri(daemon), "dominfo", "hf-sec").stdout
+        assert re.search(r"^Security model: %s$" % re.escape(model), out, re.M)
+        assert re.search(r"^Security DOI:\s+%s$" % re.escape(doi), out, re.M)
+        conn.lookupByName("hf-sec").undefine()
     finally:
         conn.close()
 
@@ -360,6 +402,8 @@ def test_host_facts_like_libvirtd(daemon, ref):
     last = numa_nodes()[-1]
     sizes = [os.sysconf("SC_PAGESIZE") // 1024] + hugepage_sizes()
     exact = [  # deterministic answers, compared whole
+        ("getMaxVcpus", (None,)), ("getMaxVcpus", ("qemu",)), ("getMaxVcpus", ("kvm",)),
+        ("getMaxVcpus", ("foo",)),
         ("getSysinfo", (1,)),
         ("getCPUStats", (4096, 0)), ("getCPUStats", (-1, 1)),
         ("getMemoryStats", (last + 5, 0)), ("getMemoryStats", (-1, 1)),
@@ -368,6 +412,7 @@ def test_host_facts_like_libvirtd(daemon, ref):
         ("getMemoryParameters", (1,)),
         ("getFreePages", ([4], 0, 1, 1)), ("getFreePages", ([3], 0, 1, 0)),
         ("getFreePages", ([4], last + 4, 1, 0)),
+        ("getSecurityModel", ()),
     ]
     shaped = [  # moving figures: keys and lengths compared
         ("getCPUStats", (-1, 0)), ("getCPUStats", (0, 0)),

@@ -17,3 +17,6 @@ void sv_domain_host_install_node(SvDomainDriver *drv, SvRemoteHandlers *h);
  * dmidecode runs for each call, off the loop. */
 void sv_domain_host_install_sysinfo(SvDomainDriver *drv, SvRemoteHandlers *h);
 
+/* Install NODE_GET_SECURITY_MODEL for a daemon whose capabilities' first <secmodel> is
+ * libvirt's "none" driver (no labelling): model "none", doi "0", as libvirt answers. */
+void sv_domain_host_install_security_none(SvRemoteHandlers *h);
