@@ -16,6 +16,7 @@
 #include "programs/private.h"
 #include "programs/remote.h"
 #include "qemu_caps.h"
+#include "qemu_cpu_models.h"
 #include "qemu_command.h"
 #include "qemu_firmware.h"
 #include "qemu_domcaps.h"
@@ -631,9 +632,11 @@ qemu_init(SvDaemon *d, GError **error)
     qemu_console_install(&driver->process, &driver->handlers);
     qemu_process_reconnect_all(&driver->process);
     sv_remote_handlers_overlay(&driver->handlers, &own);
-    /* Issue 18 item 5, host facts: the node's statistics and the host's SMBIOS tables. */
+    /* Issue 18 item 5, host facts: the node's statistics, the host's SMBIOS tables and the
+     * CPU models. */
     sv_domain_host_install_node(&driver->domains, &driver->handlers);
     sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
+    qemu_cpu_models_install(&driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     sv_daemon_set_driver_data(d, driver);

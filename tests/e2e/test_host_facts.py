@@ -11,6 +11,12 @@ Kept differences from libvirtd, each with its reason:
 - DIFF_UNSERVED: a procedure a daemon does not serve is NO_SUPPORT "unknown procedure: N"
   (every daemon's answer, src/common/rpc); libvirt's message is "this function is not
   supported by the connection driver: virConnectGetSysinfo" (virtlxcd's sysinfo).
+- DIFF_CPU_MODELS: CONNECT_GET_CPU_MODEL_NAMES lists, for x86, the CPU models the probed
+  QEMU defines (query-cpu-definitions), which are those a guest can be given here; libvirt
+  lists its own CPU map's. So ours also has QEMU's versioned names ("Haswell-v4"), its
+  "max", "host" and "base", and the models libvirt's map lacks (KnightsMill, Denverton);
+  libvirt's has the map's models QEMU 7.2 does not define (CPU_MAP_ONLY). For ppc64 libvirt
+  lists its map's POWER models; with no ppc64 QEMU probed we answer NO_SUPPORT.
 - DIFF_XEN_NODE: libvirt's libxl driver reads the node's figures from libxl; virtxend does
   not serve those calls yet (NO_SUPPORT), only CONNECT_GET_SYSINFO.
 """
@@ -27,7 +33,7 @@ libvirt = pytest.importorskip("libvirt")
 
 ERR_INTERNAL, ERR_NO_SUPPORT, ERR_INVALID_ARG, ERR_OPERATION_FAILED = 1, 3, 8, 9
 ERR_CONFIG_UNSUPPORTED = 67
-FROM_NONE, FROM_QEMU, FROM_LXC, FROM_LIBXL = 0, 10, 17, 41
+FROM_NONE, FROM_QEMU, FROM_LXC, FROM_CPU, FROM_LIBXL = 0, 10, 17, 31, 41
 KVM_CHECK_EXTENSION = 0xAE03  # _IO(KVMIO, 0x03)
 KVM_CAP_NR_VCPUS, KVM_CAP_MAX_VCPUS = 9, 66
 VIRSH_TIMEOUT = 60
@@ -346,6 +352,44 @@ def test_xen_sysinfo(daemons):
         conn.close()
 
 
+# ---------------------------------------------------------------- CPU models
+
+QEMU = "/usr/bin/qemu-system-x86_64"
+# libvirt 9.0's x86 CPU map models that QEMU 7.2 does not define (DIFF_CPU_MODELS).
+CPU_MAP_ONLY = {"pentiumpro", "cpu64-rhel5", "cpu64-rhel6", "Icelake-Client",
+                "Icelake-Client-noTSX"}
+
+
+def qemu_cpu_models():
+    """The x86 CPU models QEMU defines, in the order of its -cpu help."""
+    out = subprocess.run([QEMU, "-cpu", "help"], capture_output=True, text=True,
+                         check=True).stdout
+    return [line.split()[1] for line in out.splitlines() if line.startswith("x86 ")]
+
+
+@pytest.mark.skipif(not os.path.exists(QEMU), reason="qemu-system-x86_64 not installed")
+def test_cpu_model_names(daemon):
+    conn = libvirt.open(qemu_uri(daemon))
+    try:
+        models = conn.getCPUModelNames("x86_64", 0)
+        assert sorted(models) == sorted(qemu_cpu_models())
+        assert conn.getCPUModelNames("i686", 0) == models
+        assert conn.getCPUModelNames("aarch64", 0) == []  # libvirt: all models accepted
+        assert conn.getCPUModelNames("s390x", 0) == []
+        assert error_of(conn.getCPUModelNames, "mips", 0) == (
+            ERR_NO_SUPPORT, FROM_CPU, "this function is not supported by the connection "
+            "driver: 'mips' architecture is not supported by CPU driver")
+        assert error_of(conn.getCPUModelNames, "foo", 0) == (
+            ERR_INVALID_ARG, FROM_QEMU, "invalid argument: cannot find architecture foo")
+        assert error_of(conn.getCPUModelNames, "x86_64", 1) == (
+            ERR_INVALID_ARG, FROM_QEMU,
+            "unsupported flags (0x1) in function qemuConnectGetCPUModelNames")
+        out = virsh(qemu_uri(daemon), "cpu-models", "x86_64").stdout.split()
+        assert out == models
+    finally:
+        conn.close()
+
+
 # ---------------------------------------------------------------- security model
 
 DOMAIN_XML = """<domain type='qemu'><name>hf-sec</name><memory unit='MiB'>32</memory>
@@ -413,6 +457,8 @@ def test_host_facts_like_libvirtd(daemon, ref):
         ("getFreePages", ([4], 0, 1, 1)), ("getFreePages", ([3], 0, 1, 0)),
         ("getFreePages", ([4], last + 4, 1, 0)),
         ("getSecurityModel", ()),
+        ("getCPUModelNames", ("aarch64", 0)), ("getCPUModelNames", ("mips", 0)),
+        ("getCPUModelNames", ("foo", 0)), ("getCPUModelNames", ("x86_64", 1)),
     ]
     shaped = [  # moving figures: keys and lengths compared
         ("getCPUStats", (-1, 0)), ("getCPUStats", (0, 0)),
@@ -433,6 +479,12 @@ def test_host_facts_like_libvirtd(daemon, ref):
                 shape(answer(getattr(theirs, name), *args)), (name, args)
         # The memory totals do not move.
         assert ours.getMemoryStats(-1, 0)["total"] == theirs.getMemoryStats(-1, 0)["total"]
+        # DIFF_CPU_MODELS: every difference in the x86 lists is one named there.
+        mine, libvirts = ours.getCPUModelNames("x86_64", 0), theirs.getCPUModelNames("x86_64", 0)
+        assert set(libvirts) - set(mine) == CPU_MAP_ONLY
+        assert {m for m in set(mine) - set(libvirts)
+                if not re.search(r"-v\d+$", m)} == {"max", "host", "base", "KnightsMill",
+                                                     "Denverton"}
         tunables = ("shm_pages_to_scan", "shm_sleep_millisecs", "shm_merge_across_nodes")
         assert [ours.getMemoryParameters(0).get(k) for k in tunables] == \
             [theirs.getMemoryParameters(0).get(k) for k in tunables]
