@@ -495,3 +495,94 @@ def test_host_facts_like_libvirtd(daemon, ref):
     finally:
         ours.close()
         theirs.close()
+
+
+# ---------------------------------------------------------------- hostile sizes
+
+ERR_RPC, FROM_RPC, FROM_DOMAIN = 39, 7, 20
+PROC_CELLS_FREE, PROC_CPU_STATS, PROC_MEMORY_STATS = 101, 227, 228
+PROC_MEMORY_PARAMETERS, PROC_FREE_PAGES = 289, 340
+I32_MIN = -2**31
+
+
+def raw_cases(i32, u32):
+    """Calls a stock client never sends (it checks them first), with the answer Debian's
+    libvirtd 9.0 gives (read from its socket by hand): the dispatcher's checks, then the
+    public API's (libvirt-host.c, which libvirtd runs again)."""
+    page = os.sysconf("SC_PAGESIZE") // 1024
+    return [
+        (PROC_FREE_PAGES, u32(2) + u32(page) + u32(page) + i32(0) + u32(1000) + u32(0),
+         (ERR_INTERNAL, FROM_RPC,
+          "internal error: the result won't fit into REMOTE_NODE_MAX_CELLS")),
+        (PROC_FREE_PAGES, u32(1) + u32(page) + i32(0) + u32(2**32 - 1) + u32(0),
+         (ERR_INTERNAL, FROM_RPC,
+          "internal error: the result won't fit into REMOTE_NODE_MAX_CELLS")),
+        # No page size: the product fits, and start + count would overflow an int.
+        (PROC_FREE_PAGES, u32(0) + i32(0) + u32(2**32 - 1) + u32(0),
+         (ERR_INVALID_ARG, FROM_DOMAIN, "npages in virNodeGetFreePages must not be zero")),
+        (PROC_FREE_PAGES, u32(1) + u32(page) + i32(0) + u32(0) + u32(0),
+         (ERR_INVALID_ARG, FROM_DOMAIN, "cellCount in virNodeGetFreePages must not be zero")),
+        (PROC_FREE_PAGES, u32(1) + u32(page) + i32(I32_MIN) + u32(3) + u32(0),
+         (ERR_INTERNAL, FROM_NONE, "An error occurred, but the cause is unknown")),
+        (PROC_CELLS_FREE, i32(0) + i32(2000), (ERR_RPC, FROM_RPC,
+                                               "maxcells > REMOTE_NODE_MAX_CELLS")),
+        (PROC_CELLS_FREE, i32(0) + i32(-1), (ERR_RPC, FROM_RPC,
+                                             "maxcells must be non-negative")),
+        (PROC_CELLS_FREE, i32(0) + i32(0), (
+            ERR_INVALID_ARG, FROM_DOMAIN,
+            "maxCells in virNodeGetCellsFreeMemory must be greater than zero")),
+        (PROC_CELLS_FREE, i32(I32_MIN) + i32(4), (
+            ERR_INVALID_ARG, FROM_DOMAIN,
+            "startCell in virNodeGetCellsFreeMemory must be zero or greater")),
+        (PROC_CPU_STATS, i32(-1) + i32(17) + u32(0),
+         (ERR_INTERNAL, FROM_RPC, "internal error: nparams too large")),
+        (PROC_CPU_STATS, i32(-1) + i32(-1) + u32(0),
+         (ERR_INTERNAL, FROM_RPC, "internal error: nparams must be non-negative")),
+        (PROC_CPU_STATS, i32(-5) + i32(4) + u32(0), (
+            ERR_INVALID_ARG, FROM_DOMAIN,
+            "cpuNum in virNodeGetCPUStats only accepts -1 as a negative value")),
+        (PROC_CPU_STATS, i32(-1) + i32(3) + u32(0), (
+            ERR_INVALID_ARG, FROM_NONE, "nparams in virHostCPUGetStatsLinux must be equal to 4")),
+        (PROC_MEMORY_STATS, i32(4) + i32(-5) + u32(0), (
+            ERR_INVALID_ARG, FROM_DOMAIN,
+            "cellNum in virNodeGetMemoryStats only accepts -1 as a negative value")),
+        (PROC_MEMORY_STATS, i32(3) + i32(-1) + u32(0), (
+            ERR_INVALID_ARG, FROM_NONE, "nparams in virHostMemGetStatsLinux must be 4")),
+        (PROC_MEMORY_PARAMETERS, i32(65) + u32(4),
+         (ERR_INTERNAL, FROM_RPC, "internal error: nparams too large")),
+        (PROC_MEMORY_PARAMETERS, i32(-1) + u32(4),
+         (ERR_INTERNAL, FROM_RPC, "internal error: nparams must be non-negative")),
+    ]
+
+
+def test_node_calls_with_hostile_sizes(daemon):
+    import rawrpc
+    from rawrpc import Client, i32, u32
+    c = Client(str(daemon.sock)).open("qemu:///system")
+    try:
+        for proc, payload, expected in raw_cases(i32, u32):
+            _, err = c.call_error(proc, payload)
+            assert (err.code, err.domain, err.message) == expected, (proc, payload)
+        # A count below the whole list: that many parameters, in libvirt's order.
+        u = c.call(PROC_MEMORY_PARAMETERS, i32(3) + u32(4))
+        if os.path.exists("/sys/kernel/mm/ksm/pages_shared"):
+            assert u.u32() == 3
+        # The connection is still served.
+        assert c.call(PROC_CPU_STATS, i32(-1) + i32(0) + u32(0)).u32() == 0
+    finally:
+        c.close()
+
+
+@pytest.mark.slow
+def test_hostile_sizes_like_libvirtd(daemon, ref):
+    """raw_cases' answers are libvirtd's, asked on its own socket."""
+    import rawrpc
+    from rawrpc import Client, i32, u32
+    for path in (str(daemon.sock), str(ref.daemon.sock)):
+        c = Client(path).open("qemu:///system")
+        try:
+            for proc, payload, expected in raw_cases(i32, u32):
+                _, err = c.call_error(proc, payload)
+                assert (err.code, err.domain, err.message) == expected, (path, proc, payload)
+        finally:
+            c.close()

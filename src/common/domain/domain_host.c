@@ -18,13 +18,29 @@
 #define HOST_PROC "/proc"
 #define HOST_SYSFS "/sys"
 
+/* libvirtd's dispatcher: a count it cannot hold is refused before the driver runs. */
 static gboolean
-nparams_too_large(int nparams, int max, GError **error)
+nparams_bad(int nparams, int max, GError **error)
 {
-    if (nparams <= max)
-        return FALSE;
-    sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "nparams too large");
-    return TRUE;
+    if (nparams < 0) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "nparams must be non-negative");
+        return TRUE;
+    }
+    if (nparams > max) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "nparams too large");
+        return TRUE;
+    }
+    return FALSE;
+}
+
+/* libvirt's public API checks (libvirt-host.c), which libvirtd runs again: stock clients
+ * make them before sending, so only a raw client meets them here. */
+static gboolean
+api_check(gboolean ok, GError **error, const char *message)
+{
+    if (!ok)
+        sv_error_set_literal(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG, "%s", message);
+    return ok;
 }
 
 static gboolean
@@ -34,7 +50,9 @@ node_get_cpu_stats(SvCall *call, remote_node_get_cpu_stats_args *args,
     SvHostStat stats[SV_HOST_CPU_STATS_N];
 
     (void)call;
-    if (nparams_too_large(args->nparams, REMOTE_NODE_CPU_STATS_MAX, error) ||
+    if (nparams_bad(args->nparams, REMOTE_NODE_CPU_STATS_MAX, error) ||
+        !api_check(args->cpuNum >= -1, error,
+                   "cpuNum in virNodeGetCPUStats only accepts -1 as a negative value") ||
         !sv_check_flags(args->flags, 0, SV_FROM_NONE, "virHostCPUGetStats", error))
         return FALSE;
     if (args->nparams == 0) {
@@ -66,25 +84,23 @@ node_get_memory_stats(SvCall *call, remote_node_get_memory_stats_args *args,
     int n;
 
     (void)call;
-    if (nparams_too_large(args->nparams, REMOTE_NODE_MEMORY_STATS_MAX, error) ||
+    if (nparams_bad(args->nparams, REMOTE_NODE_MEMORY_STATS_MAX, error) ||
+        !api_check(args->cellNum >= -1, error,
+                   "cellNum in virNodeGetMemoryStats only accepts -1 as a negative value") ||
         !sv_check_flags(args->flags, 0, SV_FROM_NONE, "virHostMemGetStats", error))
         return FALSE;
-    /* The cell is checked (and its file read) before the count is answered. */
+    /* The cell is checked (and its file read) before the count is answered. The count is
+     * 4 for the host (and for cell 0 of a host without NUMA, which is the host), else 2. */
     n = sv_host_mem_stats(HOST_PROC, HOST_SYSFS, args->cellNum, stats, error);
     if (n < 0)
         return FALSE;
     if (args->nparams == 0) {
-        ret->nparams = args->cellNum < 0 || n == SV_HOST_MEM_STATS_ALL_N
-                           ? SV_HOST_MEM_STATS_ALL_N
-                           : SV_HOST_MEM_STATS_CELL_N;
+        ret->nparams = n;
         return TRUE;
     }
-    if (args->nparams != (args->cellNum < 0 || n == SV_HOST_MEM_STATS_ALL_N
-                              ? SV_HOST_MEM_STATS_ALL_N
-                              : SV_HOST_MEM_STATS_CELL_N)) {
+    if (args->nparams != n) {
         sv_error_set_literal(error, SV_FROM_NONE, SV_ERR_INVALID_ARG,
-                     "nparams in virHostMemGetStatsLinux must be %d",
-                     args->cellNum < 0 ? SV_HOST_MEM_STATS_ALL_N : SV_HOST_MEM_STATS_CELL_N);
+                             "nparams in virHostMemGetStatsLinux must be %d", n);
         return FALSE;
     }
     ret->params.params_val = g_new0(remote_node_get_memory_stats, n);
@@ -98,7 +114,7 @@ node_get_memory_stats(SvCall *call, remote_node_get_memory_stats_args *args,
 
 /* Cells start..start+max-1, cut at the last one; start past it is an error. */
 static gboolean
-cell_range(int start, int count, int *out_last, GError **error)
+cell_range(int start, gint64 count, int *out_last, GError **error)
 {
     int max_node = sv_host_max_node(HOST_SYSFS);
 
@@ -107,7 +123,8 @@ cell_range(int start, int count, int *out_last, GError **error)
                      "start cell %d out of range (0-%d)", start, max_node);
         return FALSE;
     }
-    *out_last = MIN(max_node, start + count - 1);
+    /* In 64 bits: a hostile start and count must not overflow. */
+    *out_last = (int)MIN((gint64)max_node, (gint64)start + count - 1);
     return TRUE;
 }
 
@@ -118,11 +135,17 @@ node_get_cells_free_memory(SvCall *call, remote_node_get_cells_free_memory_args 
     int last;
 
     (void)call;
-    if (args->maxcells > REMOTE_NODE_MAX_CELLS) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "maxCells > REMOTE_NODE_MAX_CELLS");
+    if (args->maxcells < 0 || args->maxcells > REMOTE_NODE_MAX_CELLS) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "%s",
+                     args->maxcells < 0 ? "maxcells must be non-negative"
+                                        : "maxcells > REMOTE_NODE_MAX_CELLS");
         return FALSE;
     }
-    if (!cell_range(args->startCell, args->maxcells, &last, error))
+    if (!api_check(args->maxcells > 0, error,
+                   "maxCells in virNodeGetCellsFreeMemory must be greater than zero") ||
+        !api_check(args->startCell >= 0, error,
+                   "startCell in virNodeGetCellsFreeMemory must be zero or greater") ||
+        !cell_range(args->startCell, args->maxcells, &last, error))
         return FALSE;
     ret->cells.cells_val = g_new0(guint64, MAX(args->maxcells, 1));
     for (int cell = args->startCell; cell <= last; cell++) {
@@ -183,7 +206,7 @@ node_get_memory_parameters(SvCall *call, remote_node_get_memory_parameters_args 
     int want = MIN(args->nparams, (int)G_N_ELEMENTS(ksm_params));
 
     (void)call;
-    if (nparams_too_large(args->nparams, REMOTE_NODE_MEMORY_PARAMETERS_MAX, error) ||
+    if (nparams_bad(args->nparams, REMOTE_NODE_MEMORY_PARAMETERS_MAX, error) ||
         !sv_check_flags(args->flags, SV_TYPED_PARAM_STRING_OKAY, SV_FROM_NONE,
                         "virHostMemGetParameters", error))
         return FALSE;
@@ -220,13 +243,23 @@ node_get_free_pages(SvCall *call, remote_node_get_free_pages_args *args,
     int last;
 
     if (total > REMOTE_NODE_MAX_CELLS) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC,
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR,
                      "the result won't fit into REMOTE_NODE_MAX_CELLS");
         return FALSE;
     }
-    if (!sv_check_flags(args->flags, 0, drv->from, func, error) ||
-        !cell_range(args->startCell, (int)args->cellCount, &last, error))
+    if (!api_check(args->pages.pages_len > 0, error,
+                   "npages in virNodeGetFreePages must not be zero") ||
+        !api_check(args->cellCount > 0, error,
+                   "cellCount in virNodeGetFreePages must not be zero") ||
+        !sv_check_flags(args->flags, 0, drv->from, func, error) ||
+        !cell_range(args->startCell, args->cellCount, &last, error))
         return FALSE;
+    if (args->startCell < -1) {
+        /* libvirt fails here without saying why (a NUMA query of a negative node). */
+        sv_error_set_literal(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "%s",
+                             "An error occurred, but the cause is unknown");
+        return FALSE;
+    }
     ret->counts.counts_val = g_new0(guint64, MAX(total, 1));
     for (int cell = args->startCell; cell <= last; cell++) {
         for (u_int i = 0; i < args->pages.pages_len; i++) {
