@@ -271,6 +271,12 @@ def test_node_facts_virsh(daemon):
             "/sys/kernel/mm/ksm/pages_to_scan")), out, re.M)
     out = virsh(uri, "freepages", "--cellno", "0", "--pagesize", "4").stdout
     assert re.fullmatch(r"4KiB: \d+\s*", out)
+    # --all takes the cells and page sizes from the capabilities.
+    out = virsh(uri, "freepages", "--all").stdout
+    assert re.findall(r"^Node (\d+):", out, re.M) == [str(n) for n in numa_nodes()]
+    sizes = [os.sysconf("SC_PAGESIZE") // 1024] + hugepage_sizes()
+    assert re.findall(r"^(\d+)KiB: \d+$", out, re.M) == [str(k) for k in sizes] * len(
+        numa_nodes())
     r = virsh(uri, "nodecpustats", "--cpu", "4096", check=False)
     assert r.returncode != 0 and "Invalid cpuNum in virHostCPUGetStatsLinux" in r.stderr
 
