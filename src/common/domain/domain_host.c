@@ -61,8 +61,8 @@ node_get_cpu_stats(SvCall *call, remote_node_get_cpu_stats_args *args,
     }
     if (args->nparams != SV_HOST_CPU_STATS_N) {
         sv_error_set_literal(error, SV_FROM_NONE, SV_ERR_INVALID_ARG,
-                     "nparams in virHostCPUGetStatsLinux must be equal to %d",
-                     SV_HOST_CPU_STATS_N);
+                             "nparams in virHostCPUGetStatsLinux must be equal to %d",
+                             SV_HOST_CPU_STATS_N);
         return FALSE;
     }
     if (!sv_host_cpu_stats(HOST_PROC, args->cpuNum, stats, error))
@@ -317,7 +317,8 @@ sv_domain_host_install_security_none(SvRemoteHandlers *h)
 static void
 set_no_smbios(GError **error, int from)
 {
-    sv_error_set(error, from, SV_ERR_CONFIG_UNSUPPORTED, "Host SMBIOS information is not available");
+    sv_error_set(error, from, SV_ERR_CONFIG_UNSUPPORTED,
+                 "Host SMBIOS information is not available");
 }
 
 typedef struct {

@@ -46,7 +46,7 @@ sv_host_cpu_stats(const char *proc, int cpu, SvHostStat out[SV_HOST_CPU_STATS_N]
         return TRUE;
     }
     sv_error_set_literal(error, SV_FROM_NONE, SV_ERR_INVALID_ARG,
-                 "Invalid cpuNum in virHostCPUGetStatsLinux");
+                         "Invalid cpuNum in virHostCPUGetStatsLinux");
     return FALSE;
 }
 
@@ -130,7 +130,8 @@ sv_host_mem_stats(const char *proc, const char *sysfs, int cell,
         cell = -1; /* libvirt: a host without NUMA is one cell */
     if (cell > max) {
         sv_error_set_literal(error, SV_FROM_NONE, SV_ERR_INVALID_ARG,
-                     "cellNum in virHostMemGetStats must be less than or equal to %d", max);
+                             "cellNum in virHostMemGetStats must be less than or equal to %d",
+                             max);
         return -1;
     }
     want = cell < 0 ? SV_HOST_MEM_STATS_ALL_N : SV_HOST_MEM_STATS_CELL_N;
