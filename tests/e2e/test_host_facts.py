@@ -321,6 +321,27 @@ def test_sysinfo(daemon):
         conn.close()
 
 
+def test_sysinfo_with_tables(daemons, tmp_path):
+    """Where dmidecode finds tables, the answer is the formatted document: a stand-in
+    dmidecode (first in the daemon's PATH) prints the capture tests/data/sysinfo holds,
+    once per call, with libvirt's arguments."""
+    data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "sysinfo")
+    log = tmp_path / "args"
+    fake = tmp_path / "dmidecode"
+    fake.write_text("#!/bin/sh\necho \"$*\" >> %s\ncat %s\n"
+                    % (log, os.path.join(data, "server.dmidecode")))
+    fake.chmod(0o755)
+    d = daemons.start(env={"PATH": "%s:%s" % (tmp_path, os.environ.get("PATH", ""))})
+    conn = libvirt.open(qemu_uri(d))
+    try:
+        assert conn.getSysinfo(0) == read(os.path.join(data, "server.xml"))
+        out = virsh(qemu_uri(d), "sysinfo").stdout
+        assert "<entry name='product'>PowerEdge R640</entry>" in out
+        assert log.read_text().splitlines() == ["-q -t 0,1,2,3,4,11,17"] * 2
+    finally:
+        conn.close()
+
+
 # ---------------------------------------------------------------- LXC and Xen
 
 def test_lxc_node_facts(daemons):
