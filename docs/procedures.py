@@ -8,7 +8,7 @@ Derived from the sources, never by hand:
   one replaces an earlier one). Every daemon starts from sv_remote_common_handlers()
   (src/common/programs/remote.c); the domain daemons add sv_domain_driver_install() and
   sv_domain_driver_install_lifecycle() (src/common/domain/domain_driver.c and
-  domain_lifecycle.c, and those on a running guest their SvGuestOps give an action for,
+  domain_lifecycle.c; the host facts' sv_domain_host_install_*() of domain_host.c, and those on a running guest their SvGuestOps give an action for,
   domain_control.c), and with their
   SvConnectFacts the connection procedures (src/common/domain/domain_connect.c); then come the
   daemon's own `h->NAME = func` assignments and the `.NAME = func` fields of its
@@ -64,8 +64,9 @@ WHY = {
                          "always 0",
     "domain_get_security_label": "no security driver: the empty label, as libvirt's "
                                  "`none` driver answers",
-    "node_get_security_model": "no security driver: the empty model (`none`), as libvirt's "
-                               "`none` driver answers",
+    "node_get_security_model": "no security driver: libvirt's `none` driver (virtlxcd: "
+                               "model `none`, doi `0`, as its capabilities and libvirt's lxc "
+                               "driver; virtxend: the empty model)",
     "domain_get_job_info": "no job on a guest is ever seen running: type NONE, all zero",
     "domain_get_job_stats": "no job on a guest is ever seen running or kept completed: "
                             "type NONE, no statistics",
@@ -151,6 +152,7 @@ def served(procs):
     connect_c = (SRC / "common/domain/domain_connect.c").read_text()
     lifecycle_c = (SRC / "common/domain/domain_lifecycle.c").read_text()
     control_c = (SRC / "common/domain/domain_control.c").read_text()
+    host_c = (SRC / "common/domain/domain_host.c").read_text()
     layers = [
         (None, remote_c, assigned(function_body(remote_c, "sv_remote_common_handlers"))),
         ("sv_domain_driver_install(", domain_c,
@@ -160,6 +162,13 @@ def served(procs):
          assigned(function_body(connect_c, "sv_domain_connect_install"))),
         ("sv_domain_driver_install_lifecycle(", lifecycle_c,
          assigned(function_body(lifecycle_c, "sv_domain_driver_install_lifecycle"))),
+        # Host facts (issue 18 item 5), each installer for the daemons that call it.
+        ("sv_domain_host_install_node(", host_c,
+         assigned(function_body(host_c, "sv_domain_host_install_node"))),
+        ("sv_domain_host_install_sysinfo(", host_c,
+         assigned(function_body(host_c, "sv_domain_host_install_sysinfo"))),
+        ("sv_domain_host_install_security_none(", host_c,
+         assigned(function_body(host_c, "sv_domain_host_install_security_none"))),
     ]
     names = {p["lower"] for p in procs}
     out, adopt = {}, {}

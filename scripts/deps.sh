@@ -13,6 +13,7 @@ qemu-utils qemu-block-extra
 libxen-dev groff-base man-db
 clang-14 libclang-rt-14-dev valgrind
 libvirt-daemon libvirt-daemon-driver-qemu virtinst
+dmidecode
 ovmf
 "
 

@@ -7,6 +7,7 @@
 
 #include "domain/domain_driver.h"
 #include "domain/domain_stats.h"
+#include "domain/domain_host.h"
 #include "util/cgroup.h"
 #include "lxc_process.h"
 #include "programs/remote.h"
@@ -259,6 +260,10 @@ lxc_init(SvDaemon *d, GError **error)
                                SV_STATS_GET_BLOCK_INFO | SV_STATS_GET_JOB_INFO |
                                SV_STATS_GET_JOB_STATS | SV_STATS_SET_MEMORY_STATS_PERIOD |
                                SV_STATS_GET_TIME);
+    /* Issue 18 item 5, host facts: the node's statistics, read from /proc and /sys as
+     * libvirt's lxc driver reads them. It has no CONNECT_GET_SYSINFO. */
+    sv_domain_host_install_node(&driver->domains, &driver->handlers);
+    sv_domain_host_install_security_none(&driver->handlers); /* as its capabilities */
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_daemon_set_driver_data(d, driver);
     return TRUE;

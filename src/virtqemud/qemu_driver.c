@@ -2,14 +2,21 @@
 #include "qemu_driver.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
 
 #include <selinux/selinux.h>
 
 #include "domain/domain_driver.h"
+#include "domain/domain_host.h"
 #include "programs/private.h"
 #include "programs/remote.h"
 #include "qemu_caps.h"
+#include "qemu_cpu_models.h"
 #include "qemu_command.h"
 #include "qemu_resize.h"
 #include "qemu_firmware.h"
@@ -26,6 +33,9 @@
 #include "util/host.h"
 
 /* The library version we report: the libvirt release whose protocol we speak. */
+
+/* What libvirt's QEMU driver answers for the vCPUs of a TCG guest (virConnectGetMaxVcpus). */
+#define QEMU_TCG_MAX_VCPUS 16
 
 typedef struct {
     SvDaemon *daemon;
@@ -78,18 +88,48 @@ static const SvConnectFacts qemu_connect = {
 
 /* ---------------------------------------------------------------- host */
 
+/* The host kernel's limit of vCPUs for a KVM guest, as libvirt's virHostCPUGetKVMMaxVCPUs
+ * asks it: KVM_CAP_MAX_VCPUS, else the recommended KVM_CAP_NR_VCPUS, else 4 (the minimum
+ * the kernel's documentation promises). */
+static int
+kvm_max_vcpus(GError **error)
+{
+    int fd = open("/dev/kvm", O_RDONLY | O_CLOEXEC);
+    int n;
+
+    if (fd < 0) {
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "Unable to open %s", "/dev/kvm");
+        return -1;
+    }
+    n = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+    if (n <= 0)
+        n = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+    close(fd);
+    return n > 0 ? n : 4;
+}
+
+/* libvirt's qemuConnectGetMaxVcpus: 16 for TCG ("qemu") and for no type, which is libvirt's
+ * own figure (the domain capabilities carry the machine's real limit), and the kernel's for
+ * "kvm". */
 static gboolean
 connect_get_max_vcpus(SvCall *call, remote_connect_get_max_vcpus_args *args,
                       remote_connect_get_max_vcpus_ret *ret, GError **error)
 {
     const char *type = args->type ? *args->type : NULL;
+    int n;
 
     (void)call;
-    if (type && g_ascii_strcasecmp(type, "qemu") != 0 && g_ascii_strcasecmp(type, "kvm") != 0) {
+    if (!type || g_ascii_strcasecmp(type, "qemu") == 0)
+        n = QEMU_TCG_MAX_VCPUS;
+    else if (g_ascii_strcasecmp(type, "kvm") == 0)
+        n = kvm_max_vcpus(error);
+    else {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG, "unknown type '%s'", type);
         return FALSE;
     }
-    ret->max_vcpus = 255;
+    if (n < 0)
+        return FALSE;
+    ret->max_vcpus = n;
     return TRUE;
 }
 
@@ -108,11 +148,15 @@ node_get_security_model(SvCall *call, remote_node_get_security_model_ret *ret, G
 {
     QemuDriver *driver = qemu_driver_of(call);
 
+    const char *model = qemu_security_get_model(driver->security);
+    gboolean none = !*model;
+
     (void)error;
-    /* An empty model means the "none" driver. */
-    ret->model.model_val = wire_chars(qemu_security_get_model(driver->security),
-                                      &ret->model.model_len);
-    ret->doi.doi_val = wire_chars(qemu_security_get_doi(driver->security), &ret->doi.doi_len);
+    /* The capabilities' first <secmodel>, as libvirt answers: without SELinux that is its
+     * "none" driver, model "none" and doi "0" (virsh dominfo prints them). */
+    ret->model.model_val = wire_chars(none ? "none" : model, &ret->model.model_len);
+    ret->doi.doi_val = wire_chars(none ? "0" : qemu_security_get_doi(driver->security),
+                                  &ret->doi.doi_len);
     return TRUE;
 }
 
@@ -595,6 +639,11 @@ qemu_init(SvDaemon *d, GError **error)
     sv_remote_handlers_overlay(&driver->handlers, &own);
     /* issue 18, item 1: per-guest statistics (domstats) */
     qemu_stats_install(&driver->handlers);
+    /* Issue 18 item 5, host facts: the node's statistics, the host's SMBIOS tables and the
+     * CPU models. */
+    sv_domain_host_install_node(&driver->domains, &driver->handlers);
+    sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
+    qemu_cpu_models_install(&driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     sv_daemon_set_driver_data(d, driver);

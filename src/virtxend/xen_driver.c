@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "domain/domain_driver.h"
+#include "domain/domain_host.h"
 #include "programs/private.h"
 #include "programs/remote.h"
 #include "util/error.h"
@@ -245,6 +246,9 @@ xen_init(SvDaemon *d, GError **error)
     xen_process_install(&driver->process, &driver->handlers);
     xen_process_reconnect_all(&driver->process);
     sv_remote_handlers_overlay(&driver->handlers, &own);
+    /* Issue 18 item 5, host facts: libxl's CONNECT_GET_SYSINFO reads dmidecode as qemu's
+     * does; its node statistics come from libxl, not /proc, and are not served yet. */
+    sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     return TRUE;

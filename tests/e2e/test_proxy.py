@@ -782,9 +782,9 @@ def test_calls_before_open_and_second_open(stack):
             rawrpc.ERR_INTERNAL_ERROR, rawrpc.FROM_RPC, "internal error: connection already open")
         assert c.get_string(rawrpc.PROC_CONNECT_GET_TYPE) == "QEMU"
         # An unknown procedure is relayed and answered by virtqemud, serial intact.
-        _, err = c.call_error(293, i32(0) + u32(0) + u32(0))
+        _, err = c.call_error(347, u32(0) + u32(0) + i32(0) + u32(0) + u32(0))
         assert (err.code, err.domain, err.message) == (rawrpc.ERR_RPC, rawrpc.FROM_RPC,
-                                                      "unknown procedure: 293")
+                                                      "unknown procedure: 347")
 
 
 def test_clients_leaving_during_open(stack):

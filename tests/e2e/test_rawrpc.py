@@ -107,9 +107,9 @@ def test_unknown_procedure(daemon):
 
 def test_unimplemented_known_procedure_is_unknown(daemon):
     with opened(daemon) as c:
-        # NODE_GET_CPU_MAP (293) has a number libvirt clients use but no handler here.
-        _, err = c.call_error(293, i32(0) + u32(0) + u32(0))
-        check_error(err, rawrpc.ERR_RPC, FROM_RPC, "unknown procedure: 293")
+        # NODE_ALLOC_PAGES (347) has a number libvirt clients use but no handler here.
+        _, err = c.call_error(347, u32(0) + u32(0) + i32(0) + u32(0) + u32(0))
+        check_error(err, rawrpc.ERR_RPC, FROM_RPC, "unknown procedure: 347")
 
 
 def test_call_before_open(daemon):
@@ -222,12 +222,13 @@ def test_node_get_info_layout(daemon):
 
 
 def test_node_get_security_model_layout(daemon):
-    # No security driver: empty model and doi, each sent as a char<> array whose
-    # count includes the trailing NUL, 4 bytes per char (sections 1 and 9).
+    # libvirt's "none" security driver: model "none" and doi "0", each sent as a char<>
+    # array whose count includes the trailing NUL, 4 bytes per char (sections 1 and 9).
     with opened(daemon) as c:
         m = c.call_raw(rawrpc.PROC_NODE_GET_SECURITY_MODEL)
         assert m.status == OK
-        assert m.payload == u32(1) + i32(0) + u32(1) + i32(0)
+        assert m.payload == (u32(5) + b"".join(i32(ord(ch)) for ch in "none\0") +
+                             u32(2) + i32(ord("0")) + i32(0))
 
 
 def test_lib_version_and_is_secure(daemon):
