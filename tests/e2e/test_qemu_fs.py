@@ -382,3 +382,29 @@ def test_9p_handle_defines_and_qemu_refuses_it_at_start(host, tmp_path):
         conn.close()
     assert theirs is not None and theirs[:2] == ours[:2], theirs
     assert "fsdriver handle not found" in theirs[2], theirs
+
+
+def test_9p_share_not_relabelled_for_unprivileged_qemu(nobody_host, tmp_path):
+    """libvirt's DAC driver gives QEMU's user the guest's images, sockets and logs, never a
+    <filesystem>'s source directory: QEMU as nobody serves a root-owned share it can reach
+    as it is, and one it cannot reach (pytest's 0700 tmp_path) makes QEMU fail at start
+    with its own "Permission denied"; either share's owner and mode stay as they were."""
+    (nobody_host.root / "ninep").mkdir()
+    share = virtiofs_share(nobody_host.root / "ninep")
+    unreachable = virtiofs_share(tmp_path)
+    before = [os.stat(d) for d in (share, unreachable)]
+    dom = nobody_host.conn.defineXML(ninep_xml(nobody_host, "ninepN", share))
+    dom.create()
+    assert dom.state()[0] == RUNNING
+    assert os.stat("/proc/%d" % nobody_host.pid("ninepN")).st_uid == 65534
+    during = os.stat(share)
+    dom.destroy()
+    err = start_error(nobody_host.conn, ninep_xml(nobody_host, "ninepU", unreachable))
+    assert err is not None and err[:2] == (libvirt.VIR_ERR_INTERNAL_ERROR,
+                                           libvirt.VIR_FROM_QEMU), err
+    assert "failed to open '%s': Permission denied" % unreachable in err[2], err
+    ids = [(st.st_uid, st.st_gid, st.st_mode) for st in before]
+    assert (during.st_uid, during.st_gid, during.st_mode) == ids[0]
+    assert [(st.st_uid, st.st_gid, st.st_mode)
+            for st in (os.stat(share), os.stat(unreachable))] == ids
+    nobody_host.assert_clean()
