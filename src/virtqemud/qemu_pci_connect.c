@@ -213,11 +213,10 @@ kind_fs(const SvDomainDef *def, gconstpointer dev, const QemuPciFlags *f)
     const SvDomainFsDef *fs = dev;
 
     (void)def;
-    /* No <filesystem model> is parsed: the default model. */
     return qemu_pci_connect_fs(fs->driver == SV_DOMAIN_FS_DRIVER_NONE
                                    ? NULL
                                    : sv_domain_fs_driver_to_string(fs->driver),
-                               NULL, f);
+                               fs->model ? sv_domain_fs_model_to_string(fs->model) : NULL, f);
 }
 
 static guint

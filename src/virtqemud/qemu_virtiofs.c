@@ -27,13 +27,20 @@ static gboolean refuse(GError **error, const char *message)
 }
 
 /* libvirt's checks, in its order. NUMA cells (whose memAccess would also do) are refused
- * before this, so the shared memory is <memoryBacking><access mode='shared'/>. */
+ * before this, so the shared memory is <memoryBacking><access mode='shared'/>. (fmode and
+ * dmode need accessmode mapped, which virtiofs refuses, so they are not checked here.) */
 static gboolean check_virtiofs(const SvDomainDef *def, const SvDomainFsDef *fs, GError **error)
 {
     if (fs->readonly)
         return refuse(error, "virtiofs does not yet support read-only mode");
     if (fs->accessmode != SV_DOMAIN_FS_ACCESS_PASSTHROUGH)
         return refuse(error, "virtiofs only supports passthrough accessmode");
+    if (fs->wrpolicy)
+        return refuse(error, "virtiofs does not support wrpolicy");
+    if (fs->model)
+        return refuse(error, "virtiofs does not support model");
+    if (fs->multidevs)
+        return refuse(error, "virtiofs does not support multidevs");
     if (def->memory_backing.access != SV_DOMAIN_MEMORY_ACCESS_SHARED)
         return refuse(error, "'virtiofs' requires shared memory");
     return TRUE;
@@ -44,9 +51,14 @@ gboolean qemu_fs_check_def(const SvDomainDef *def, GError **error)
     for (guint i = 0; i < def->filesystems->len; i++) {
         const SvDomainFsDef *fs = def->filesystems->pdata[i];
 
-        if (fs->driver != SV_DOMAIN_FS_DRIVER_VIRTIOFS)
-            return refuse(error, "filesystem passthrough is not supported for QEMU guests");
-        if (!check_virtiofs(def, fs, error))
+        if ((fs->fmode || fs->dmode) && fs->accessmode != SV_DOMAIN_FS_ACCESS_MAPPED)
+            return refuse(error, "fmode and dmode must be used with accessmode=mapped");
+        /* QEMU 7.2 has no handle backend any more: libvirt still defines such a share and
+         * QEMU refuses it at start, as here. */
+        if (fs->driver == SV_DOMAIN_FS_DRIVER_HANDLE &&
+            fs->accessmode != SV_DOMAIN_FS_ACCESS_PASSTHROUGH)
+            return refuse(error, "only supports passthrough accessmode");
+        if (fs->driver == SV_DOMAIN_FS_DRIVER_VIRTIOFS && !check_virtiofs(def, fs, error))
             return FALSE;
     }
     return TRUE;

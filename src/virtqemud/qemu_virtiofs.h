@@ -13,17 +13,19 @@
  * first), for the virtiofsd a share without <binary path> runs. */
 extern const char *const qemu_virtiofs_desc_dirs[];
 
-/* What libvirt's QEMU driver refuses at define for <filesystem> (CONFIG_UNSUPPORTED): every
- * driver but virtiofs; for virtiofs a read-only share, an access mode other than
- * passthrough, and a guest without shared memory. */
+/* What libvirt's QEMU driver refuses at define for <filesystem> (CONFIG_UNSUPPORTED, its
+ * texts and order): fmode or dmode without accessmode mapped; a handle share not in
+ * passthrough; for virtiofs a read-only share, an access mode other than passthrough,
+ * wrpolicy, model, multidevs, and a guest without shared memory. */
 gboolean qemu_fs_check_def(const SvDomainDef *def, GError **error);
 
 /* At start, on the live copy: each virtiofs share's vhost-user socket, libvirt's
  * DIR/ALIAS-fs.sock in the guest's directory (aliases assigned). */
 void qemu_virtiofs_prepare_sockets(SvDomainDef *def, const char *dir);
 
-/* -chardev socket and -device vhost-user-fs-pci for each virtiofs share, as libvirt 9.0
- * writes them for QEMU 7.2 (sockets prepared). */
+/* For each share, as libvirt 9.0 writes them for QEMU 7.2: 9p's -fsdev (QEMU's option
+ * syntax, every value escaped) and -device virtio-9p-pci*; virtiofs's -chardev socket and
+ * -device vhost-user-fs-pci (sockets prepared) (qemu_command_fs.c). */
 void qemu_command_build_filesystems(const SvDomainDef *def, GPtrArray *argv);
 
 /* virtiofsd's command line for fs, serving the vhost-user socket it inherits as `fd`:

@@ -231,9 +231,11 @@ static const Element elements[] = {
     {"@BIOS@", "/usr/share/seabios/bios.bin"},
     /* usb ports */
     {"@USBPORT@", "2"},
-    /* filesystems (virtiofs) */
+    /* filesystems (virtiofs, then 9p) */
     {"@FSDIR@", "/srv/share"},
     {"@FSTAG@", "share"},
+    {"@9PDIR@", "/srv/9p"},
+    {"@9PTAG@", "ninep"},
     /* capabilities: the hyperv vendor_id domcaps lists */
     {"@HVVENDOR@", "KVMKVMKVM"},
 };

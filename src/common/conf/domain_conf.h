@@ -192,6 +192,12 @@ typedef struct {
     int cache;           /* SvDomainFsCacheMode: virtiofs <binary><cache mode=> */
     int lock_posix;      /* SvDomainSwitch: virtiofs <binary><lock posix=> */
     int lock_flock;      /* SvDomainSwitch: virtiofs <binary><lock flock=> */
+    /* 9p (driver path, handle or none): */
+    int model;           /* SvDomainFsModel: <filesystem model=> */
+    int multidevs;       /* SvDomainFsMultidevs: <filesystem multidevs=> */
+    guint fmode;         /* <filesystem fmode=> (octal, at most 0777), 0 = unset */
+    guint dmode;         /* <filesystem dmode=>, likewise */
+    int wrpolicy;        /* SvDomainFsWrpolicy: <driver wrpolicy=> */
     /* Live only, never in XML (as libvirt's): the vhost-user socket virtiofsd listens on
      * and QEMU connects to, set at start (qemu_virtiofs.c). */
     char *vhost_socket;
@@ -933,6 +939,38 @@ const char *sv_domain_watchdog_action_to_string(int v);
 int sv_domain_watchdog_action_from_string(const char *s);
 const char *sv_domain_fs_driver_to_string(int v);
 int sv_domain_fs_driver_from_string(const char *s);
+
+/* 9p <filesystem model=...> (default: not written, virtio-9p-pci). */
+typedef enum {
+    SV_DOMAIN_FS_MODEL_DEFAULT,
+    SV_DOMAIN_FS_MODEL_VIRTIO,
+    SV_DOMAIN_FS_MODEL_VIRTIO_TRANSITIONAL,
+    SV_DOMAIN_FS_MODEL_VIRTIO_NON_TRANSITIONAL,
+    SV_DOMAIN_FS_MODEL_LAST
+} SvDomainFsModel;
+
+/* 9p <filesystem multidevs=...> (default: not written, QEMU's own). */
+typedef enum {
+    SV_DOMAIN_FS_MULTIDEVS_DEFAULT,
+    SV_DOMAIN_FS_MULTIDEVS_REMAP,
+    SV_DOMAIN_FS_MULTIDEVS_FORBID,
+    SV_DOMAIN_FS_MULTIDEVS_WARN,
+    SV_DOMAIN_FS_MULTIDEVS_LAST
+} SvDomainFsMultidevs;
+
+/* 9p <driver wrpolicy=...> (default: not written). */
+typedef enum {
+    SV_DOMAIN_FS_WRPOLICY_DEFAULT,
+    SV_DOMAIN_FS_WRPOLICY_IMMEDIATE,
+    SV_DOMAIN_FS_WRPOLICY_LAST
+} SvDomainFsWrpolicy;
+
+const char *sv_domain_fs_model_to_string(int v);
+int sv_domain_fs_model_from_string(const char *s);
+const char *sv_domain_fs_multidevs_to_string(int v);
+int sv_domain_fs_multidevs_from_string(const char *s);
+const char *sv_domain_fs_wrpolicy_to_string(int v);
+int sv_domain_fs_wrpolicy_from_string(const char *s);
 /* ---- graphics, video, input, sound, audio, redirdev (domain_display.c) ---- */
 
 typedef struct SvDomainDef SvDomainDef;

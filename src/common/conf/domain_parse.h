@@ -168,6 +168,8 @@ void sv_domain_format_channels(GString *buf, const SvDomainDef *def, guint flags
 /* <filesystem> (domain_fs.c): parse one into def->filesystems; write them all. */
 gboolean sv_domain_fs_parse(const xmlNode *node, SvDomainDef *def, guint flags, GError **error);
 void sv_domain_format_filesystems(GString *buf, const SvDomainDef *def, guint flags);
+/* libvirt's generic check of the filesystems: a boot order only on virtiofs. */
+gboolean sv_domain_fs_validate(const SvDomainDef *def, GError **error);
 void sv_domain_format_chr_late(GString *buf, const SvDomainDef *def, guint flags);
 /* libvirt's check of the panics: one per model. */
 gboolean sv_domain_panics_validate(const SvDomainDef *def, GError **error);

@@ -157,7 +157,7 @@ sv_domain_def_validate(const SvDomainDef *def, GError **error)
         }
     }
     return validate_idmaps(def, error) && sv_domain_cpu_def_validate(def, error) &&
-           sv_domain_panics_validate(def, error);
+           sv_domain_panics_validate(def, error) && sv_domain_fs_validate(def, error);
 }
 
 gboolean
