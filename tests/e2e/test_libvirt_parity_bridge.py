@@ -20,8 +20,9 @@ import pytest
 import linuxguest
 from guests import RUNNING, SHUTOFF, uri_for
 from test_qemu_net import link, netns, nethost  # noqa: F401 (fixtures)
-from xmlparity import (LIVE_ALLOWED, check_parity, define_both, live_on_libvirtd,
-                       same_run_paths, virsh_on, virt_install_xml)
+from xmlparity import (LIVE_ALLOWED, check_parity, define_both, devtree, live_on_libvirtd,
+                       native_argv, pid_argv, same_run_paths, unexplained, virsh_on,
+                       virt_install_xml)
 
 pytestmark = pytest.mark.slow
 
@@ -36,6 +37,10 @@ LIVE_ALLOWED_HERE = LIVE_ALLOWED + [
     (r"^devices/interface\[type=bridge,.*source\.bridge=br0,.*\]: only in ours$",
      "libvirtd's copy runs without the NIC (br0 is in the test's namespace)"),
 ]
+
+
+# domxml-to-native's device tree against our running QEMU's, each difference with its reason.
+NATIVE_ALLOWED = []
 
 
 def live_interface(dom):
@@ -86,6 +91,12 @@ def test_virt_install_bridge_guest(ref, nethost, guest, tmp_path):
     # virtio-serial controller with the qemu-ga port, the NIC, rng and balloon.
     assert "VIRTIO: balloon blk console net rng\n" in text, text
     assert "VPORT: org.qemu.guest_agent.0\n" in text, text
+    # The guest's hardware: our QEMU's device tree is the one domxml-to-native gives.
+    dt = devtree()
+    ours_argv = pid_argv(nethost.daemon.run_dir / "qemu" / "svparity-bridge.pid")
+    found = dt.diff(dt.tree(ours_argv), dt.tree(native_argv(ref, tmp_path / "domain.xml")))
+    left = unexplained(found, NATIVE_ALLOWED)
+    assert not left, "device tree differs from domxml-to-native's:\n  " + "\n  ".join(left)
 
     virsh_on(uri, "destroy", "svparity-bridge")
     assert dom.state()[0] == SHUTOFF
