@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from calls import answer, on_both, tiny_xml
 from guests import uri_for, virsh_env
 
 libvirt = pytest.importorskip("libvirt")
@@ -20,18 +21,6 @@ libvirt.registerErrorHandler(lambda ctx, err: None, None)
 
 LIVE, CONFIG = 1, 2
 UNLIMITED = 9007199254740991
-
-
-def tiny_xml(name):
-    return ("<domain type='qemu'><name>%s</name><memory unit='KiB'>65536</memory>"
-            "<vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os></domain>" % name)
-
-
-def answer(fn, *args):
-    try:
-        return ("OK", fn(*args))
-    except libvirt.libvirtError as e:
-        return (e.get_error_code(), e.get_error_domain(), e.get_error_message())
 
 
 def memtune_xml(dom, flags=libvirt.VIR_DOMAIN_XML_INACTIVE):
@@ -104,16 +93,8 @@ def test_memtune_answers_as_libvirtd(daemon):
 
 @pytest.mark.slow
 def test_memtune_equal_libvirtd(ref, daemon):
-    results = []
-    for uri in (ref.uri, uri_for(daemon.sock)):
-        conn = libvirt.open(uri)
-        dom = conn.defineXML(tiny_xml("sv-memtune-parity"))
-        try:
-            results.append(memtune_sequence(dom))
-        finally:
-            dom.undefine()
-            conn.close()
-    assert results[0] == results[1]
+    theirs, ours = on_both(ref, daemon, tiny_xml("sv-memtune-parity"), memtune_sequence)
+    assert theirs == ours
 
 
 def cgroup_file(host, name, v1, v2):
