@@ -590,7 +590,7 @@ handlers_install(QemuDriver *driver)
     qemu_resize_install(&driver->domains, &driver->handlers);
     sv_remote_handlers_overlay(&driver->handlers, &own);
     /* issue 18, item 1: per-guest statistics (domstats) */
-    qemu_stats_install(&driver->handlers);
+    qemu_stats_install(&driver->domains, &driver->handlers);
     /* Issue 18 item 5, host facts: the node's statistics, the host's SMBIOS tables and the
      * CPU models. */
     sv_domain_host_install_node(&driver->domains, &driver->handlers);

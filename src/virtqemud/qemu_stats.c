@@ -727,7 +727,7 @@ domain_set_memory_stats_period(SvCall *call, remote_domain_set_memory_stats_peri
 }
 
 void
-qemu_stats_install(SvRemoteHandlers *h)
+qemu_stats_install(SvDomainDriver *drv, SvRemoteHandlers *h)
 {
     h->domain_block_stats = domain_block_stats;
     h->domain_block_stats_flags = domain_block_stats_flags;
@@ -735,5 +735,5 @@ qemu_stats_install(SvRemoteHandlers *h)
     h->domain_interface_stats = domain_interface_stats;
     h->domain_memory_stats = domain_memory_stats;
     h->domain_set_memory_stats_period = domain_set_memory_stats_period;
-    qemu_stats_vcpu_install(h);
+    qemu_stats_vcpu_install(drv, h);
 }

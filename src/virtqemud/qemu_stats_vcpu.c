@@ -460,25 +460,15 @@ domain_get_time(SvCall *call, remote_domain_get_time_args *a, remote_domain_get_
 /* The state of the guest's monitor, as libvirt reports its own: OCCUPIED since the oldest
  * command still waiting for QEMU's reply was sent (ms), ERROR when the monitor broke while
  * the guest is still there, else OK. */
-static gboolean
-domain_get_control_info(SvCall *call, remote_domain_get_control_info_args *a,
-                        remote_domain_get_control_info_ret *ret, GError **error)
+static void
+control_info(SvDomainDriver *drv, SvDomainObj *obj, remote_domain_get_control_info_ret *ret)
 {
-    SvDomainDriver *drv = sv_domain_driver_of(call);
-    SvDomainObj *obj;
-    QemuDomain *qd;
+    QemuDomain *qd = qemu_domain_of(obj);
     gint64 since;
 
-    if (!sv_domain_driver_check_flags(drv, a->flags, 0, "DomainGetControlInfo", error) ||
-        !(obj = sv_domain_driver_lookup(drv, &a->dom, error)) ||
-        !sv_domain_driver_check_active(obj, error))
-        return FALSE;
-    qd = qemu_domain_of(obj);
-    ret->state = SV_DOMAIN_CONTROL_OK;
-    ret->details = SV_DOMAIN_CONTROL_ERROR_REASON_NONE;
-    ret->stateTime = 0;
+    (void)drv;
     if (!qd || !qd->mon)
-        return TRUE;
+        return;
     if (qemu_monitor_is_closed(qd->mon)) {
         ret->state = SV_DOMAIN_CONTROL_ERROR;
         ret->details = SV_DOMAIN_CONTROL_ERROR_REASON_MONITOR;
@@ -486,13 +476,13 @@ domain_get_control_info(SvCall *call, remote_domain_get_control_info_args *a,
         ret->state = SV_DOMAIN_CONTROL_OCCUPIED;
         ret->stateTime = (guint64)MAX(g_get_real_time() - since, 0) / 1000;
     }
-    return TRUE;
 }
 
 void
-qemu_stats_vcpu_install(SvRemoteHandlers *h)
+qemu_stats_vcpu_install(SvDomainDriver *drv, SvRemoteHandlers *h)
 {
-    h->domain_get_control_info = domain_get_control_info;
+    /* DOMAIN_GET_CONTROL_INFO is the shared driver's, with the monitor's state from here */
+    drv->control_info = control_info;
     h->domain_get_vcpus = domain_get_vcpus;
     h->domain_get_vcpus_flags = domain_get_vcpus_flags;
     h->domain_get_vcpu_pin_info = domain_get_vcpu_pin_info;
