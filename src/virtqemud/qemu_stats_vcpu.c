@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "domain/domain_wire.h"
 #include "qemu_cgroup.h"
 #include "qemu_domain.h"
 #include "util/error.h"
@@ -327,14 +328,6 @@ process_times(pid_t pid, guint64 *out_user, guint64 *out_sys)
     *out_sys = g_ascii_strtoull(f[12], NULL, 10) * tick;
 }
 
-static void
-typed_ullong(remote_typed_param *p, const char *field, guint64 v)
-{
-    p->field = g_strdup(field);
-    p->value.type = SV_TYPED_PARAM_ULLONG;
-    p->value.remote_typed_param_value_u.ul = v;
-}
-
 static gboolean
 domain_get_cpu_stats(SvCall *call, remote_domain_get_cpu_stats_args *a,
                      remote_domain_get_cpu_stats_ret *ret, GError **error)
@@ -379,11 +372,11 @@ domain_get_cpu_stats(SvCall *call, remote_domain_get_cpu_stats_args *a,
     n = MIN(a->nparams, 3u);
     ret->params.params_val = g_new0(remote_typed_param, n);
     ret->params.params_len = n;
-    typed_ullong(&ret->params.params_val[0], "cpu_time", total);
+    sv_typed_param_set_ullong(&ret->params.params_val[0], "cpu_time", total);
     if (n > 1)
-        typed_ullong(&ret->params.params_val[1], "user_time", user);
+        sv_typed_param_set_ullong(&ret->params.params_val[1], "user_time", user);
     if (n > 2)
-        typed_ullong(&ret->params.params_val[2], "system_time", sys);
+        sv_typed_param_set_ullong(&ret->params.params_val[2], "system_time", sys);
     ret->nparams = (int)n;
     return TRUE;
 }
