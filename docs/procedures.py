@@ -16,10 +16,12 @@ Derived from the sources, never by hand:
 - which answers are constant: a handler whose reply is only ever filled with fixed values
   (every use of `ret` in its body is `ret->FIELD = VALUE;` with VALUE a number, an
   upper-case macro, NULL/TRUE/FALSE, a string literal or an empty string) answers the same
-  whatever the domain or the host. Such a procedure is never listed as implemented: it is
-  marked `constant` and listed under "Constant answers" with its value and why. The only
-  exceptions are in FINAL below: fixed values that are the complete answer (the driver's
-  name, the transport's security); they are listed too, under "Fixed answers".
+  whatever the domain or the host (a shared handler's call of a driver hook,
+  `if (drv->HOOK) drv->HOOK(...);`, counts only for the daemons that set HOOK). Such a
+  procedure is never listed as implemented: it is marked `constant` and listed under
+  "Constant answers" with its value and why. The only exceptions are in FINAL below: fixed
+  values that are the complete answer (the driver's name, the transport's security); they
+  are listed too, under "Fixed answers".
 
 Run from the repository: python3 docs/procedures.py > docs/procedures.md
 (tests/unit/check_procedures.py fails when the file is not what this script writes.)
@@ -116,6 +118,16 @@ def assigned(text):
     return out
 
 
+def unhooked(body, text):
+    """body without its calls of the driver hooks (`if (drv->HOOK) drv->HOOK(...);`) that
+    the daemon whose sources are text does not set: a shared handler answers for that
+    daemon as if they were not there."""
+    def drop(m):
+        hook = m.group(1)
+        return m.group(0) if re.search(r"(->|\.)%s\s*=\s*\w" % hook, text) else ""
+    return re.sub(r"if \(drv->(\w+)\)\s*drv->\1\([^;]*\);", drop, body)
+
+
 def constant_answer(body):
     """[(field, value, comment)] when the body fills its reply with fixed values only,
     else None."""
@@ -185,7 +197,7 @@ def served(procs):
             if call == "sv_domain_driver_install_lifecycle(" and call in text:
                 where.update({h: (fn, control_c) for h, fn in guest_handlers(control_c, text)})
         out[d] = {h: (ALWAYS_ERROR_ANSWER if h in ALWAYS_ERROR
-                      else constant_answer(function_body(src, fn)))
+                      else constant_answer(unhooked(function_body(src, fn), text)))
                   for h, (fn, src) in where.items() if h in names}
         out[d].update({h: NO_SUPPORT_ANSWER for h in no_support_handlers(text) if h in names})
         adopt[d] = "sv_private_serve(" in text

@@ -566,6 +566,38 @@ load_emulators_and_ports(SvConfFile *conf, char **emulator, GStrv *allowed,
     return *websocket_ports != NULL;
 }
 
+/* virtqemud's procedures: the shared layers' (which also set up the domain driver's and the
+ * consoles' state), with this driver's own over them. */
+static void
+handlers_install(QemuDriver *driver)
+{
+    static const SvRemoteHandlers own = {
+        .connect_get_version = connect_get_version,
+        .connect_get_max_vcpus = connect_get_max_vcpus,
+        .connect_get_capabilities = connect_get_capabilities,
+        .connect_get_domain_capabilities = connect_get_domain_capabilities,
+        .node_get_security_model = node_get_security_model,
+        .domain_get_security_label = domain_get_security_label,
+        .domain_get_xml_desc = domain_get_xml_desc,
+    };
+
+    sv_remote_common_handlers(&driver->handlers);
+    sv_domain_driver_install(&driver->domains, &driver->handlers);
+    driver->common_get_xml_desc = driver->handlers.domain_get_xml_desc;
+    qemu_process_install(&driver->process, &driver->handlers);
+    qemu_console_install(&driver->process, &driver->handlers);
+    /* issue 18, metadata and tuning */
+    qemu_resize_install(&driver->domains, &driver->handlers);
+    sv_remote_handlers_overlay(&driver->handlers, &own);
+    /* issue 18, item 1: per-guest statistics (domstats) */
+    qemu_stats_install(&driver->domains, &driver->handlers);
+    /* Issue 18 item 5, host facts: the node's statistics, the host's SMBIOS tables and the
+     * CPU models. */
+    sv_domain_host_install_node(&driver->domains, &driver->handlers);
+    sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
+    qemu_cpu_models_install(&driver->handlers);
+}
+
 static gboolean
 qemu_init(SvDaemon *d, GError **error)
 {
@@ -582,15 +614,6 @@ qemu_init(SvDaemon *d, GError **error)
     QemuTimeouts timeouts;
     QemuDriver *driver;
     guint n;
-    SvRemoteHandlers own = {
-        .connect_get_version = connect_get_version,
-        .connect_get_max_vcpus = connect_get_max_vcpus,
-        .connect_get_capabilities = connect_get_capabilities,
-        .connect_get_domain_capabilities = connect_get_domain_capabilities,
-        .node_get_security_model = node_get_security_model,
-        .domain_get_security_label = domain_get_security_label,
-        .domain_get_xml_desc = domain_get_xml_desc,
-    };
 
     if (!load_emulators_and_ports(sv_daemon_get_config(d), &emulator, &allowed, &display_ports,
                                   &websocket_ports, error))
@@ -628,22 +651,10 @@ qemu_init(SvDaemon *d, GError **error)
     driver->process.cgroup_parent = g_steal_pointer(&cgroup_parent);
     n = sv_domain_store_load_all(driver->store, driver->list, NULL, NULL);
     g_debug("loaded %u domain definitions from %s", n, config_dir);
-    sv_remote_common_handlers(&driver->handlers);
-    sv_domain_driver_install(&driver->domains, &driver->handlers);
-    driver->common_get_xml_desc = driver->handlers.domain_get_xml_desc;
-    qemu_process_install(&driver->process, &driver->handlers);
-    qemu_console_install(&driver->process, &driver->handlers);
-    /* issue 18, metadata and tuning */
-    qemu_resize_install(&driver->domains, &driver->handlers);
+    handlers_install(driver);
+    /* After the installs above: they give the domain driver and the consoles the state
+     * that taking back running guests fills. */
     qemu_process_reconnect_all(&driver->process);
-    sv_remote_handlers_overlay(&driver->handlers, &own);
-    /* issue 18, item 1: per-guest statistics (domstats) */
-    qemu_stats_install(&driver->handlers);
-    /* Issue 18 item 5, host facts: the node's statistics, the host's SMBIOS tables and the
-     * CPU models. */
-    sv_domain_host_install_node(&driver->domains, &driver->handlers);
-    sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
-    qemu_cpu_models_install(&driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     sv_daemon_set_driver_data(d, driver);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "domain/domain_wire.h"
 #include "qemu_domain.h"
 #include "qemu_status.h"
 #include "util/error.h"
@@ -159,14 +160,6 @@ qemu_stats_block_sum(JsonNode *ret, const SvDomainDef *def, const SvDomainDiskDe
     return found;
 }
 
-static void
-typed_llong(remote_typed_param *p, const char *field, gint64 v)
-{
-    p->field = g_strdup(field);
-    p->value.type = SV_TYPED_PARAM_LLONG;
-    p->value.remote_typed_param_value_u.l = v;
-}
-
 /* nparams: what the client asked for (0: the count); -1 for none there are (no disk). */
 static void
 block_stats_reply(SvCall *call, int proc, const QemuBlockStats *st, gint64 nparams)
@@ -192,7 +185,7 @@ block_stats_reply(SvCall *call, int proc, const QemuBlockStats *st, gint64 npara
 
     r.params.params_val = g_new0(remote_typed_param, MAX(n, 1));
     for (guint i = 0; i < n; i++)
-        typed_llong(&r.params.params_val[i], all[i].field, all[i].v);
+        sv_typed_param_set_llong(&r.params.params_val[i], all[i].field, all[i].v);
     r.params.params_len = n;
     r.nparams = nparams == 0 ? (int)G_N_ELEMENTS(all) : (int)n;
     if (nparams < 0)
@@ -727,7 +720,7 @@ domain_set_memory_stats_period(SvCall *call, remote_domain_set_memory_stats_peri
 }
 
 void
-qemu_stats_install(SvRemoteHandlers *h)
+qemu_stats_install(SvDomainDriver *drv, SvRemoteHandlers *h)
 {
     h->domain_block_stats = domain_block_stats;
     h->domain_block_stats_flags = domain_block_stats_flags;
@@ -735,5 +728,5 @@ qemu_stats_install(SvRemoteHandlers *h)
     h->domain_interface_stats = domain_interface_stats;
     h->domain_memory_stats = domain_memory_stats;
     h->domain_set_memory_stats_period = domain_set_memory_stats_period;
-    qemu_stats_vcpu_install(h);
+    qemu_stats_vcpu_install(drv, h);
 }

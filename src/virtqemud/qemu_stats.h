@@ -8,11 +8,13 @@
 
 #include "conf/domain_conf.h"
 #include "conf/domain_obj.h"
+#include "domain/domain_driver.h"
 #include "programs/remote.h"
 
-/* Install the procedures into h; their handlers find the driver from their call. */
-void qemu_stats_install(SvRemoteHandlers *h);
-void qemu_stats_vcpu_install(SvRemoteHandlers *h);
+/* Install the procedures into h (their handlers find the driver from their call), and drv's
+ * facts for the shared ones (the control state of a guest's monitor). */
+void qemu_stats_install(SvDomainDriver *drv, SvRemoteHandlers *h);
+void qemu_stats_vcpu_install(SvDomainDriver *drv, SvRemoteHandlers *h);
 
 typedef struct {
     gint64 rd_req, rd_bytes, wr_req, wr_bytes, flush_req;

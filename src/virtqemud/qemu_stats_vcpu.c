@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "domain/domain_wire.h"
 #include "qemu_cgroup.h"
 #include "qemu_domain.h"
 #include "util/error.h"
@@ -327,14 +328,6 @@ process_times(pid_t pid, guint64 *out_user, guint64 *out_sys)
     *out_sys = g_ascii_strtoull(f[12], NULL, 10) * tick;
 }
 
-static void
-typed_ullong(remote_typed_param *p, const char *field, guint64 v)
-{
-    p->field = g_strdup(field);
-    p->value.type = SV_TYPED_PARAM_ULLONG;
-    p->value.remote_typed_param_value_u.ul = v;
-}
-
 static gboolean
 domain_get_cpu_stats(SvCall *call, remote_domain_get_cpu_stats_args *a,
                      remote_domain_get_cpu_stats_ret *ret, GError **error)
@@ -379,11 +372,11 @@ domain_get_cpu_stats(SvCall *call, remote_domain_get_cpu_stats_args *a,
     n = MIN(a->nparams, 3u);
     ret->params.params_val = g_new0(remote_typed_param, n);
     ret->params.params_len = n;
-    typed_ullong(&ret->params.params_val[0], "cpu_time", total);
+    sv_typed_param_set_ullong(&ret->params.params_val[0], "cpu_time", total);
     if (n > 1)
-        typed_ullong(&ret->params.params_val[1], "user_time", user);
+        sv_typed_param_set_ullong(&ret->params.params_val[1], "user_time", user);
     if (n > 2)
-        typed_ullong(&ret->params.params_val[2], "system_time", sys);
+        sv_typed_param_set_ullong(&ret->params.params_val[2], "system_time", sys);
     ret->nparams = (int)n;
     return TRUE;
 }
@@ -460,25 +453,15 @@ domain_get_time(SvCall *call, remote_domain_get_time_args *a, remote_domain_get_
 /* The state of the guest's monitor, as libvirt reports its own: OCCUPIED since the oldest
  * command still waiting for QEMU's reply was sent (ms), ERROR when the monitor broke while
  * the guest is still there, else OK. */
-static gboolean
-domain_get_control_info(SvCall *call, remote_domain_get_control_info_args *a,
-                        remote_domain_get_control_info_ret *ret, GError **error)
+static void
+control_info(SvDomainDriver *drv, SvDomainObj *obj, remote_domain_get_control_info_ret *ret)
 {
-    SvDomainDriver *drv = sv_domain_driver_of(call);
-    SvDomainObj *obj;
-    QemuDomain *qd;
+    QemuDomain *qd = qemu_domain_of(obj);
     gint64 since;
 
-    if (!sv_domain_driver_check_flags(drv, a->flags, 0, "DomainGetControlInfo", error) ||
-        !(obj = sv_domain_driver_lookup(drv, &a->dom, error)) ||
-        !sv_domain_driver_check_active(obj, error))
-        return FALSE;
-    qd = qemu_domain_of(obj);
-    ret->state = SV_DOMAIN_CONTROL_OK;
-    ret->details = SV_DOMAIN_CONTROL_ERROR_REASON_NONE;
-    ret->stateTime = 0;
+    (void)drv;
     if (!qd || !qd->mon)
-        return TRUE;
+        return;
     if (qemu_monitor_is_closed(qd->mon)) {
         ret->state = SV_DOMAIN_CONTROL_ERROR;
         ret->details = SV_DOMAIN_CONTROL_ERROR_REASON_MONITOR;
@@ -486,13 +469,13 @@ domain_get_control_info(SvCall *call, remote_domain_get_control_info_args *a,
         ret->state = SV_DOMAIN_CONTROL_OCCUPIED;
         ret->stateTime = (guint64)MAX(g_get_real_time() - since, 0) / 1000;
     }
-    return TRUE;
 }
 
 void
-qemu_stats_vcpu_install(SvRemoteHandlers *h)
+qemu_stats_vcpu_install(SvDomainDriver *drv, SvRemoteHandlers *h)
 {
-    h->domain_get_control_info = domain_get_control_info;
+    /* DOMAIN_GET_CONTROL_INFO is the shared driver's, with the monitor's state from here */
+    drv->control_info = control_info;
     h->domain_get_vcpus = domain_get_vcpus;
     h->domain_get_vcpus_flags = domain_get_vcpus_flags;
     h->domain_get_vcpu_pin_info = domain_get_vcpu_pin_info;

@@ -177,3 +177,27 @@ def host(daemons, root, request):
     import guests
 
     yield from guests.host_fixture(daemons, root, request)
+
+
+@pytest.fixture
+def rhost(daemons, root, request):
+    """test_restarts.py's Host, for the files whose guests outlive a daemon restart: a daemon
+    the test kills and starts again."""
+    from test_restarts import restart_host
+
+    yield from restart_host(daemons, root, request)
+
+
+@pytest.fixture
+def nobody_host(daemons, root, request):
+    """A `host` whose QEMU runs as nobody (65534), not root."""
+    from guests import Host, daemon_config
+
+    os.chmod(root, 0o755)  # the kernel in it must be reachable
+    h = Host(daemons.start(config=daemon_config(root, 'user = "+65534"\ngroup = "+65534"\n')),
+             root)
+    yield h
+    rep = getattr(request.node, "rep_call", None)
+    problems = h.finish(test_failed=rep is not None and rep.failed)
+    if problems:
+        pytest.fail("after the test:\n  " + "\n  ".join(problems), pytrace=False)

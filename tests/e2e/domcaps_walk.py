@@ -9,6 +9,7 @@ per feature it says is supported. The XML is the document's domain type, machine
 arch, 64 MiB and only what the value needs, so what refuses it is the value itself.
 """
 
+import os
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
@@ -18,6 +19,21 @@ PREFIX = "h-caps-"
 # The disk source each case names: never opened at define (a test that starts the guests
 # sets it to an image of its own).
 DISK_SOURCE = "/var/lib/libvirt/images/h-caps-disk.img"
+
+
+def kvm_usable():
+    """Whether this process can open /dev/kvm read-write (the daemon's test for the kvm
+    domain type, as libvirt's)."""
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
+# The domain types the tests walk: kvm too where the host has it.
+VIRTTYPES = ["qemu", "kvm"] if kvm_usable() else ["qemu"]
 
 
 def domain(doc, name, devices="", os_extra="", os_attrs="", top=""):
@@ -179,50 +195,51 @@ def channel_xml(t):
     return "<channel type=%s><target type='virtio' name='h-caps.0'/></channel>" % quoteattr(t)
 
 
+# Each device enum a document lists: its path under devices/, the label its values get, and
+# the case for one value v (domain()'s keyword arguments; image: the disks' source).
+DEVICE_ENUMS = [
+    ("disk/enum[@name='diskDevice']", "disk-device-",
+     lambda v, image: dict(devices=disk_xml(device=v, source=image))),
+    ("disk/enum[@name='bus']", "disk-bus-",
+     lambda v, image: dict(devices=disk_xml(bus=v, source=image))),
+    ("disk/enum[@name='model']", "disk-model-",
+     lambda v, image: dict(devices=disk_xml(model=v, source=image))),
+    ("graphics/enum[@name='type']", "graphics-", lambda v, _: dict(devices=graphics_xml(v))),
+    ("video/enum[@name='modelType']", "video-",
+     lambda v, _: dict(devices="<video><model type=%s/></video>" % quoteattr(v))),
+    # libvirt takes a startupPolicy on USB host devices only.
+    ("hostdev/enum[@name='startupPolicy']", "hostdev-policy-",
+     lambda v, _: dict(devices=hostdev_xml("usb", policy=v))),
+    ("hostdev/enum[@name='subsysType']", "hostdev-subsys-",
+     lambda v, _: dict(devices=hostdev_xml(v))),
+    ("hostdev/enum[@name='pciBackend']", "hostdev-pci-",
+     lambda v, _: dict(devices=hostdev_xml("pci", backend=v))),
+    ("rng/enum[@name='model']", "rng-model-", lambda v, _: dict(devices=rng_xml(model=v))),
+    ("rng/enum[@name='backendModel']", "rng-backend-",
+     lambda v, _: dict(devices=rng_xml(backend=v))),
+    # virtiofs needs the guest's memory shared with virtiofsd.
+    ("filesystem/enum[@name='driverType']", "filesystem-",
+     lambda v, _: dict(devices=filesystem_xml(v),
+                       top=SHARED_MEMORY if v == "virtiofs" else "")),
+    ("tpm/enum[@name='model']", "tpm-model-", lambda v, _: dict(devices=tpm_xml(model=v))),
+    ("tpm/enum[@name='backendModel']", "tpm-backend-",
+     lambda v, _: dict(devices=tpm_xml(backend=v))),
+    ("redirdev/enum[@name='bus']", "redirdev-",
+     lambda v, _: dict(devices="<graphics type='spice' autoport='yes'/>"
+                               "<redirdev bus=%s type='spicevmc'/>" % quoteattr(v))),
+    ("channel/enum[@name='type']", "channel-", lambda v, _: dict(devices=channel_xml(v))),
+]
+
+
 def device_cases(doc, image=None):
-    dev = "devices/"
-    for d in values(doc, dev + "disk/enum[@name='diskDevice']"):
-        yield "disk-device-" + d, dict(devices=disk_xml(device=d, source=image))
-    for b in values(doc, dev + "disk/enum[@name='bus']"):
-        yield "disk-bus-" + b, dict(devices=disk_xml(bus=b, source=image))
-    for m in values(doc, dev + "disk/enum[@name='model']"):
-        yield "disk-model-" + m, dict(devices=disk_xml(model=m, source=image))
-    for t in values(doc, dev + "graphics/enum[@name='type']"):
-        yield "graphics-" + t, dict(devices=graphics_xml(t))
-    for m in values(doc, dev + "video/enum[@name='modelType']"):
-        yield "video-" + m, dict(devices="<video><model type=%s/></video>" % quoteattr(m))
-    hostdev = dev + "hostdev/enum[@name='%s']"
+    hostdev = "devices/hostdev/enum[@name='%s']"
     if values(doc, hostdev % "mode") != ["subsystem"]:
         raise AssertionError("hostdev modes: %r" % values(doc, hostdev % "mode"))
-    for p in values(doc, hostdev % "startupPolicy"):
-        # libvirt takes a startupPolicy on USB host devices only.
-        yield "hostdev-policy-" + p, dict(devices=hostdev_xml("usb", policy=p))
-    for t in values(doc, hostdev % "subsysType"):
-        yield "hostdev-subsys-" + t, dict(devices=hostdev_xml(t))
     for c in values(doc, hostdev % "capsType"):
         raise AssertionError("capsType %s listed: no case for it" % c)
-    for b in values(doc, hostdev % "pciBackend"):
-        yield "hostdev-pci-" + b, dict(devices=hostdev_xml("pci", backend=b))
-    for m in values(doc, dev + "rng/enum[@name='model']"):
-        yield "rng-model-" + m, dict(devices=rng_xml(model=m))
-    for b in values(doc, dev + "rng/enum[@name='backendModel']"):
-        yield "rng-backend-" + b, dict(devices=rng_xml(backend=b))
-    for t in values(doc, dev + "filesystem/enum[@name='driverType']"):
-        # virtiofs needs the guest's memory shared with virtiofsd.
-        yield "filesystem-" + t, dict(
-            devices=filesystem_xml(t),
-            top=SHARED_MEMORY if t == "virtiofs" else "")
-    for m in values(doc, dev + "tpm/enum[@name='model']"):
-        yield "tpm-model-" + m, dict(devices=tpm_xml(model=m))
-    for b in values(doc, dev + "tpm/enum[@name='backendModel']"):
-        yield "tpm-backend-" + b, dict(devices=tpm_xml(backend=b))
-    for b in values(doc, dev + "redirdev/enum[@name='bus']"):
-        yield "redirdev-" + b, dict(
-            devices="<graphics type='spice' autoport='yes'/>"
-                    "<redirdev bus=%s type='spicevmc'/>" % quoteattr(b))
-    for t in values(doc, dev + "channel/enum[@name='type']"):
-        yield "channel-" + t, dict(devices=channel_xml(t))
-
+    for path, label, case in DEVICE_ENUMS:
+        for v in values(doc, "devices/" + path):
+            yield label + v, case(v, image)
 
 FEATURES = {
     "vmcoreinfo": "<features><vmcoreinfo state='on'/></features>",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from calls import answer, on_both, tiny_xml
 from guests import uri_for, virsh_env
 
 libvirt = pytest.importorskip("libvirt")
@@ -20,18 +21,6 @@ libvirt.registerErrorHandler(lambda ctx, err: None, None)
 
 LIVE, CONFIG = 1, 2
 UNLIMITED = 9007199254740991
-
-
-def tiny_xml(name):
-    return ("<domain type='qemu'><name>%s</name><memory unit='KiB'>65536</memory>"
-            "<vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os></domain>" % name)
-
-
-def answer(fn, *args):
-    try:
-        return ("OK", fn(*args))
-    except libvirt.libvirtError as e:
-        return (e.get_error_code(), e.get_error_domain(), e.get_error_message())
 
 
 def memtune_xml(dom, flags=libvirt.VIR_DOMAIN_XML_INACTIVE):
@@ -54,41 +43,30 @@ def memtune_sequence(d):
     return [(answer(fn, *args), memtune_xml(d)) for fn, *args in calls]
 
 
+# The persistent <memtune> with all three limits set, and a get's answer for them.
+ALL_THREE = ("  <memtune>\n    <hard_limit unit='KiB'>1048576</hard_limit>\n"
+             "    <soft_limit unit='KiB'>524288</soft_limit>\n"
+             "    <swap_hard_limit unit='KiB'>2097152</swap_hard_limit>\n  </memtune>\n")
+ALL_THREE_VALUES = {"hard_limit": 1048576, "soft_limit": 524288, "swap_hard_limit": 2097152}
+UNLIMITED_VALUES = {"hard_limit": UNLIMITED, "soft_limit": UNLIMITED, "swap_hard_limit": UNLIMITED}
+SWAP_BELOW_HARD = (8, 20, "invalid argument: memory hard_limit tunable value must be lower "
+                   "than or equal to swap_hard_limit")
+NOT_RUNNING = (55, 20, "Requested operation is not valid: domain is not running")
+
 EXPECTED = [
-    (("OK", {"hard_limit": UNLIMITED, "soft_limit": UNLIMITED, "swap_hard_limit": UNLIMITED}),
-     None),
-    (("OK", {"hard_limit": UNLIMITED, "soft_limit": UNLIMITED, "swap_hard_limit": UNLIMITED}),
-     None),
+    (("OK", UNLIMITED_VALUES), None),
+    (("OK", UNLIMITED_VALUES), None),
     ((8, 10, "unsupported flags (0x8) in function qemuDomainGetMemoryParameters"), None),
     ((8, 20, "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually "
              "exclusive"), None),
-    ((55, 20, "Requested operation is not valid: domain is not running"), None),
+    (NOT_RUNNING, None),
     (("OK", 0), "  <memtune>\n    <hard_limit unit='KiB'>1048576</hard_limit>\n  </memtune>\n"),
-    (("OK", 0), "  <memtune>\n    <hard_limit unit='KiB'>1048576</hard_limit>\n"
-                "    <soft_limit unit='KiB'>524288</soft_limit>\n"
-                "    <swap_hard_limit unit='KiB'>2097152</swap_hard_limit>\n  </memtune>\n"),
-    (("OK", {"hard_limit": 1048576, "soft_limit": 524288, "swap_hard_limit": 2097152}),
-     "  <memtune>\n    <hard_limit unit='KiB'>1048576</hard_limit>\n"
-     "    <soft_limit unit='KiB'>524288</soft_limit>\n"
-     "    <swap_hard_limit unit='KiB'>2097152</swap_hard_limit>\n  </memtune>\n"),
-    ((8, 20, "invalid argument: memory hard_limit tunable value must be lower than or equal "
-             "to swap_hard_limit"),
-     "  <memtune>\n    <hard_limit unit='KiB'>1048576</hard_limit>\n"
-     "    <soft_limit unit='KiB'>524288</soft_limit>\n"
-     "    <swap_hard_limit unit='KiB'>2097152</swap_hard_limit>\n  </memtune>\n"),
-    ((8, 20, "invalid argument: memory hard_limit tunable value must be lower than or equal "
-             "to swap_hard_limit"),
-     "  <memtune>\n    <hard_limit unit='KiB'>1048576</hard_limit>\n"
-     "    <soft_limit unit='KiB'>524288</soft_limit>\n"
-     "    <swap_hard_limit unit='KiB'>2097152</swap_hard_limit>\n  </memtune>\n"),
-    (("OK", {"hard_limit": 1048576, "soft_limit": 524288, "swap_hard_limit": 2097152}),
-     "  <memtune>\n    <hard_limit unit='KiB'>1048576</hard_limit>\n"
-     "    <soft_limit unit='KiB'>524288</soft_limit>\n"
-     "    <swap_hard_limit unit='KiB'>2097152</swap_hard_limit>\n  </memtune>\n"),
-    ((55, 20, "Requested operation is not valid: domain is not running"),
-     "  <memtune>\n    <hard_limit unit='KiB'>1048576</hard_limit>\n"
-     "    <soft_limit unit='KiB'>524288</soft_limit>\n"
-     "    <swap_hard_limit unit='KiB'>2097152</swap_hard_limit>\n  </memtune>\n"),
+    (("OK", 0), ALL_THREE),
+    (("OK", ALL_THREE_VALUES), ALL_THREE),
+    (SWAP_BELOW_HARD, ALL_THREE),
+    (SWAP_BELOW_HARD, ALL_THREE),
+    (("OK", ALL_THREE_VALUES), ALL_THREE),
+    (NOT_RUNNING, ALL_THREE),
 ]
 
 
@@ -104,16 +82,8 @@ def test_memtune_answers_as_libvirtd(daemon):
 
 @pytest.mark.slow
 def test_memtune_equal_libvirtd(ref, daemon):
-    results = []
-    for uri in (ref.uri, uri_for(daemon.sock)):
-        conn = libvirt.open(uri)
-        dom = conn.defineXML(tiny_xml("sv-memtune-parity"))
-        try:
-            results.append(memtune_sequence(dom))
-        finally:
-            dom.undefine()
-            conn.close()
-    assert results[0] == results[1]
+    theirs, ours = on_both(ref, daemon, tiny_xml("sv-memtune-parity"), memtune_sequence)
+    assert theirs == ours
 
 
 def cgroup_file(host, name, v1, v2):

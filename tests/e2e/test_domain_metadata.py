@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from calls import answer, on_both, tiny_xml
 from guests import uri_for, virsh_env
 
 libvirt = pytest.importorskip("libvirt")
@@ -25,18 +26,6 @@ LIVE, CONFIG = libvirt.VIR_DOMAIN_AFFECT_LIVE, libvirt.VIR_DOMAIN_AFFECT_CONFIG
 NOT_PRESENT = (80, 20, "metadata not found: Requested metadata element is not present")
 NOT_RUNNING = (55, 20, "Requested operation is not valid: domain is not running")
 EVENT_TIMEOUT = 10.0
-
-
-def tiny_xml(name):
-    return ("<domain type='qemu'><name>%s</name><memory unit='KiB'>65536</memory>"
-            "<vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os></domain>" % name)
-
-
-def answer(fn, *args):
-    try:
-        return ("OK", fn(*args))
-    except libvirt.libvirtError as e:
-        return (e.get_error_code(), e.get_error_domain(), e.get_error_message())
 
 
 def metadata_sequence(d):
@@ -180,16 +169,9 @@ def test_metadata_calls_answer_as_libvirtd(daemons):
 def test_metadata_calls_equal_libvirtd(ref, daemon):
     """The same sequence on Debian's libvirtd and on ours, in the same run."""
     name = "sv-meta-parity"
-    results = []
-    for uri in (ref.uri, uri_for(daemon.sock)):
-        conn = libvirt.open(uri)
-        dom = conn.defineXML(tiny_xml(name))
-        try:
-            results.append((metadata_sequence(dom), metadata_section(dom.XMLDesc(0))))
-        finally:
-            dom.undefine()
-            conn.close()
-    assert results[0] == results[1]
+    theirs, ours = on_both(ref, daemon, tiny_xml(name),
+                           lambda dom: (metadata_sequence(dom), metadata_section(dom.XMLDesc(0))))
+    assert theirs == ours
 
 
 def virsh(uri, *args):

@@ -17,6 +17,7 @@ import subprocess
 
 import pytest
 
+from calls import answer, on_both, tiny_xml
 from guests import uri_for, virsh_env
 
 libvirt = pytest.importorskip("libvirt")
@@ -27,18 +28,9 @@ GUEST, HOTPLUGGABLE = 8, 16
 NOT_RUNNING = (55, 20, "Requested operation is not valid: domain is not running")
 
 
-def tiny_xml(name):
-    return ("<domain type='qemu'><name>%s</name><memory unit='KiB'>65536</memory>"
-            "<currentMemory unit='KiB'>32768</currentMemory>"
-            "<vcpu placement='static' current='1'>2</vcpu>"
-            "<os><type arch='x86_64'>hvm</type></os></domain>" % name)
-
-
-def answer(fn, *args):
-    try:
-        return ("OK", fn(*args))
-    except libvirt.libvirtError as e:
-        return (e.get_error_code(), e.get_error_domain(), e.get_error_message())
+# A definition with a balloon target under its memory and fewer vcpus than its maximum.
+SIZES = ("<memory unit='KiB'>65536</memory><currentMemory unit='KiB'>32768</currentMemory>"
+         "<vcpu placement='static' current='1'>2</vcpu>")
 
 
 def sizes(dom, flags=libvirt.VIR_DOMAIN_XML_INACTIVE):
@@ -118,7 +110,7 @@ def compact(results):
 
 def test_resize_calls_answer_as_libvirtd(daemon):
     conn = libvirt.open(uri_for(daemon.sock))
-    dom = conn.defineXML(tiny_xml("resize"))
+    dom = conn.defineXML(tiny_xml("resize", SIZES))
     assert compact(resize_sequence(dom)) == EXPECTED
     # On disk: a fresh read of the definition shows the last sizes.
     stored = (daemon.root / "etc" / "libvirt" / "qemu" / "resize.xml").read_text()
@@ -136,16 +128,8 @@ def test_resize_calls_answer_as_libvirtd(daemon):
 @pytest.mark.slow
 def test_resize_calls_equal_libvirtd(ref, daemon):
     """The same sequence on Debian's libvirtd and on ours, in the same run."""
-    results = []
-    for uri in (ref.uri, uri_for(daemon.sock)):
-        conn = libvirt.open(uri)
-        dom = conn.defineXML(tiny_xml("sv-resize-parity"))
-        try:
-            results.append(resize_sequence(dom))
-        finally:
-            dom.undefine()
-            conn.close()
-    assert results[0] == results[1]
+    theirs, ours = on_both(ref, daemon, tiny_xml("sv-resize-parity", SIZES), resize_sequence)
+    assert theirs == ours
 
 
 def test_resize_running_guest_without_balloon(host):

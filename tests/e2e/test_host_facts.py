@@ -238,14 +238,20 @@ def check_cpu_map_and_ksm(conn):
             assert params[k] == int(read("/sys/kernel/mm/ksm/" + k[4:]))
 
 
+def check_node_facts(conn, free_pages_from, free_pages_func):
+    """Every node fact on conn against the host, and the errors of each (the free pages'
+    from free_pages_from, libvirt's driver function free_pages_func)."""
+    check_cpu_stats(conn)
+    check_memory_stats(conn)
+    check_cells_and_pages(conn)
+    check_cpu_map_and_ksm(conn)
+    check_node_errors(conn, free_pages_from, free_pages_func)
+
+
 def test_node_facts_python(daemon):
     conn = libvirt.open(qemu_uri(daemon))
     try:
-        check_cpu_stats(conn)
-        check_memory_stats(conn)
-        check_cells_and_pages(conn)
-        check_cpu_map_and_ksm(conn)
-        check_node_errors(conn, FROM_QEMU, "qemuNodeGetFreePages")
+        check_node_facts(conn, FROM_QEMU, "qemuNodeGetFreePages")
     finally:
         conn.close()
 
@@ -348,11 +354,7 @@ def test_lxc_node_facts(daemons):
     d = daemons.start(name="virtlxcd", label="virtlxcd")
     conn = libvirt.open("lxc+unix:///system?socket=%s" % d.sock)
     try:
-        check_cpu_stats(conn)
-        check_memory_stats(conn)
-        check_cells_and_pages(conn)
-        check_cpu_map_and_ksm(conn)
-        check_node_errors(conn, FROM_LXC, "lxcNodeGetFreePages")
+        check_node_facts(conn, FROM_LXC, "lxcNodeGetFreePages")
         # libvirt's lxc driver: its "none" security driver, as the capabilities say.
         assert conn.getSecurityModel() == ["none", "0"]
         assert "<model>none</model>" in conn.getCapabilities()

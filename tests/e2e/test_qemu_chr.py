@@ -24,6 +24,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from guests import RUNNING, libvirt
+from xmlparity import system_libvirtd_dumps
 
 ADDED, BOOTED = "DEFINED/ADDED", "STARTED/BOOTED"
 AGENT = "org.qemu.guest_agent.0"
@@ -85,27 +86,9 @@ def libvirtd_dumps(xml):
     """libvirtd's inactive XML for xml and its live XML once started (defined under a unique
     name, then destroyed and undefined), or None when the system libvirtd does not answer.
     Its guest writes files named theirs-*."""
-    name = "h-chr-e2e-%d" % os.getpid()
-    xml = re.sub(r"<name>[^<]*</name>", "<name>%s</name>" % name, xml)
     xml = re.sub(r"<uuid>[^<]*</uuid>", "", xml)
     xml = re.sub(r"(path|file)='([^']*)/", r"\1='\2/theirs-", xml)
-    try:
-        conn = libvirt.open("qemu:///system")
-    except libvirt.libvirtError:
-        return None
-    try:
-        dom = conn.defineXML(xml)
-        try:
-            inactive = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
-            dom.create()
-            try:
-                return inactive, dom.XMLDesc(0)
-            finally:
-                dom.destroy()
-        finally:
-            dom.undefine()
-    finally:
-        conn.close()
+    return system_libvirtd_dumps(xml, "h-chr-e2e-%d" % os.getpid())
 
 
 def normalized(xml):
@@ -211,20 +194,6 @@ def test_console_streams_of_virtio_consoles_and_channels(host):
     host.assert_clean()
 
 
-@pytest.fixture
-def rhost(daemons, root, request):
-    """test_restarts' Host: a daemon the test kills and starts again."""
-    from test_restarts import Host, need_guest
-    need_guest()
-    h = Host(daemons, root)
-    try:
-        yield h
-    finally:
-        problems = h.finish()
-        if problems:
-            pytest.fail("after the test:\n  " + "\n  ".join(problems), pytrace=False)
-
-
 def test_channel_socket_outlives_a_daemon_restart(rhost, tmp_path):
     """A restarted daemon finds the channel's live state in the status file, and the
     channel directory still goes when the guest stops."""
@@ -242,20 +211,6 @@ def test_channel_socket_outlives_a_daemon_restart(rhost, tmp_path):
     assert stat.S_ISSOCK(os.stat(sock_dir / AGENT).st_mode)
     dom.destroy()
     assert not sock_dir.exists()
-
-
-@pytest.fixture
-def nobody_host(daemons, root, request):
-    """A `host` whose QEMU runs as nobody (65534), not root."""
-    from guests import Host, daemon_config
-    os.chmod(root, 0o755)  # the kernel in it must be reachable
-    h = Host(daemons.start(config=daemon_config(root, 'user = "+65534"\ngroup = "+65534"\n')),
-             root)
-    yield h
-    rep = getattr(request.node, "rep_call", None)
-    problems = h.finish(test_failed=rep is not None and rep.failed)
-    if problems:
-        pytest.fail("after the test:\n  " + "\n  ".join(problems), pytrace=False)
 
 
 def test_unprivileged_qemu_writes_serial_files_it_cannot_reach(nobody_host, tmp_path):

@@ -43,6 +43,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from domcaps_walk import VIRTTYPES, kvm_usable
+
 libvirt = pytest.importorskip("libvirt")
 
 VIRSH_TIMEOUT = 60
@@ -72,15 +74,6 @@ def canonical(elem):
     """An element as a nested tuple: tag, sorted attributes, stripped text, children in order."""
     return (elem.tag, tuple(sorted(elem.attrib.items())), (elem.text or "").strip(),
             tuple(canonical(c) for c in elem))
-
-
-def kvm_usable():
-    try:
-        fd = os.open("/dev/kvm", os.O_RDWR)
-    except OSError:
-        return False
-    os.close(fd)
-    return True
 
 
 @pytest.fixture(scope="module")
@@ -186,8 +179,6 @@ def without_host_model(doc):
     cpu.remove(mode)
     return mode
 
-
-VIRTTYPES = ["qemu", "kvm"] if kvm_usable() else ["qemu"]
 
 
 @pytest.mark.slow

@@ -41,16 +41,7 @@ KNOWN_REFUSED = {
 }
 
 
-def kvm_usable():
-    try:
-        fd = os.open("/dev/kvm", os.O_RDWR)
-    except OSError:
-        return False
-    os.close(fd)
-    return True
-
-
-VIRTTYPES = ["qemu", "kvm"] if kvm_usable() else ["qemu"]
+VIRTTYPES = walk.VIRTTYPES
 MACHINES = ["pc", "q35"]
 
 

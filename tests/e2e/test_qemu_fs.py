@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from guests import RUNNING, libvirt
+from xmlparity import system_libvirtd_dumps
 
 VIRTIOFSD = "/usr/lib/qemu/virtiofsd"
 # QEMU 7.2 needs the guest's RAM shared with virtiofsd; memfd is what this driver serves.
@@ -116,25 +117,7 @@ def filesystem_elements(xml):
 def libvirtd_dumps(xml):
     """libvirtd's inactive XML for xml and its live XML once started (a unique name,
     destroyed and undefined after), or None when the system libvirtd does not answer."""
-    name = "h-chr-fs-%d" % os.getpid()
-    xml = re.sub(r"<name>[^<]*</name>", "<name>%s</name>" % name, xml)
-    try:
-        conn = libvirt.open("qemu:///system")
-    except libvirt.libvirtError:
-        return None
-    try:
-        dom = conn.defineXML(xml)
-        try:
-            inactive = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
-            dom.create()
-            try:
-                return inactive, dom.XMLDesc(0)
-            finally:
-                dom.destroy()
-        finally:
-            dom.undefine()
-    finally:
-        conn.close()
+    return system_libvirtd_dumps(xml, "h-chr-fs-%d" % os.getpid())
 
 
 @needs_virtiofsd
@@ -222,20 +205,6 @@ def test_virtiofs_define_needs_shared_memory(host, tmp_path):
         67, 10, "unsupported configuration: 'virtiofs' requires shared memory")
 
 
-@pytest.fixture
-def rhost(daemons, root, request):
-    """test_restarts' Host: a daemon the test kills and starts again."""
-    from test_restarts import Host, need_guest
-    need_guest()
-    h = Host(daemons, root)
-    try:
-        yield h
-    finally:
-        problems = h.finish()
-        if problems:
-            pytest.fail("after the test:\n  " + "\n  ".join(problems), pytrace=False)
-
-
 @needs_virtiofsd
 def test_virtiofsd_is_taken_back_after_a_daemon_restart(rhost, tmp_path):
     share = virtiofs_share(tmp_path)
@@ -263,20 +232,6 @@ def rhost_xml(rhost, name):
     from guests import domain_xml
     return domain_xml(name, rhost.kernel, "tick").replace(
         "<name>", "<uuid>%s</uuid><name>" % uuidlib.uuid4(), 1)
-
-
-@pytest.fixture
-def nobody_host(daemons, root, request):
-    """A `host` whose QEMU runs as nobody (65534), not root: virtiofsd stays root."""
-    from guests import Host, daemon_config
-    os.chmod(root, 0o755)  # the kernel in it must be reachable
-    h = Host(daemons.start(config=daemon_config(root, 'user = "+65534"\ngroup = "+65534"\n')),
-             root)
-    yield h
-    rep = getattr(request.node, "rep_call", None)
-    problems = h.finish(test_failed=rep is not None and rep.failed)
-    if problems:
-        pytest.fail("after the test:\n  " + "\n  ".join(problems), pytrace=False)
 
 
 @needs_virtiofsd

@@ -49,18 +49,22 @@ def not_running(fn):
                             "Requested operation is not valid: domain is not running")
 
 
-def stats_guest(host, name="stats"):
-    """Guest A with a 64 MiB qcow2 (vda), a 32 MiB raw image (vdb), a virtio balloon, two
-    vCPUs (vCPU 1 pinned to host CPU 0) and QEMU pinned to host CPU 1."""
-    root = host.root
+def stats_disks(root):
+    """A 64 MiB qcow2 (vda) and a 32 MiB raw image (vdb) made in root: their <disk>s."""
     subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", str(root / "a.qcow2"), "64M"],
                    check=True)
     with open(root / "b.img", "wb") as f:
         f.truncate(32 * MiB)
-    disks = ("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
-             "<source file='%s/a.qcow2'/><target dev='vda' bus='virtio'/></disk>"
-             "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-             "<source file='%s/b.img'/><target dev='vdb' bus='virtio'/></disk>" % (root, root))
+    return ("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+            "<source file='%s/a.qcow2'/><target dev='vda' bus='virtio'/></disk>"
+            "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+            "<source file='%s/b.img'/><target dev='vdb' bus='virtio'/></disk>" % (root, root))
+
+
+def stats_guest(host, name="stats"):
+    """Guest A with a 64 MiB qcow2 (vda), a 32 MiB raw image (vdb), a virtio balloon, two
+    vCPUs (vCPU 1 pinned to host CPU 0) and QEMU pinned to host CPU 1."""
+    disks = stats_disks(host.root)
     xml = host.xml(name).replace("<memballoon model='none'/>", "<memballoon model='virtio'/>")
     xml = xml.replace("<vcpu>1</vcpu>", "<vcpu>2</vcpu><cputune><vcpupin vcpu='1' cpuset='0'/>"
                       "<emulatorpin cpuset='1'/></cputune>")
@@ -482,21 +486,13 @@ def answers(dom, root):
 
 
 def parity_guest(conn, root, kernel):
-    subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", str(root / "a.qcow2"), "64M"],
-                   check=True)
-    with open(root / "b.img", "wb") as f:
-        f.truncate(32 * MiB)
     xml = ("<domain type='qemu'><name>h-stats-par</name><memory unit='MiB'>32</memory>"
            "<vcpu>2</vcpu><os><type arch='x86_64' machine='pc'>hvm</type>"
-           "<kernel>%(k)s</kernel></os><features><acpi/></features><devices>"
-           "<emulator>/usr/bin/qemu-system-x86_64</emulator>"
-           "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
-           "<source file='%(r)s/a.qcow2'/><target dev='vda' bus='virtio'/></disk>"
-           "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-           "<source file='%(r)s/b.img'/><target dev='vdb' bus='virtio'/></disk>"
+           "<kernel>%s</kernel></os><features><acpi/></features><devices>"
+           "<emulator>/usr/bin/qemu-system-x86_64</emulator>%s"
            "<interface type='user'><mac address='52:54:00:5a:01:03'/><model type='virtio'/>"
            "</interface><serial type='pty'/><memballoon model='virtio'/></devices></domain>"
-           % {"k": kernel, "r": root})
+           % (kernel, stats_disks(root)))
     return conn.defineXML(xml)
 
 

@@ -497,8 +497,9 @@ def need_guest():
         pytest.skip("%s not installed" % QEMU)
 
 
-@pytest.fixture
-def host(daemons, root, request):
+def restart_host(daemons, root, request):
+    """The `host` fixture's body (a Host, checked after the test of request), for other
+    files' fixtures of a daemon the test kills and starts again."""
     need_guest()
     h = Host(daemons, root)
     try:
@@ -512,6 +513,11 @@ def host(daemons, root, request):
             problems = [p for p in problems if p.startswith("QEMU processes")]
         if problems:
             pytest.fail("after the test:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def host(daemons, root, request):
+    yield from restart_host(daemons, root, request)
 
 
 def same_process(pid, start):

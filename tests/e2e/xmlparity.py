@@ -223,6 +223,32 @@ def live_on_libvirtd(ref, xml, work):
         ref.virsh("destroy", name, check=False)
 
 
+def system_libvirtd_dumps(xml, name):
+    """The inactive XML of the libvirtd serving qemu:///system for xml defined as name, and
+    its live XML once started (destroyed and undefined after); None when no libvirtd
+    answers there. For a check beside a test of ours, without a Reference to start."""
+    import libvirt
+
+    xml = re.sub(r"<name>[^<]*</name>", "<name>%s</name>" % name, xml)
+    try:
+        conn = libvirt.open("qemu:///system")
+    except libvirt.libvirtError:
+        return None
+    try:
+        dom = conn.defineXML(xml)
+        try:
+            inactive = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+            dom.create()
+            try:
+                return inactive, dom.XMLDesc(0)
+            finally:
+                dom.destroy()
+        finally:
+            dom.undefine()
+    finally:
+        conn.close()
+
+
 def same_ptys(xml):
     """xml with every pseudo-terminal's path the same (each QEMU gets its own)."""
     return re.sub(r"/dev/pts/[0-9]+", "/dev/pts/N", xml)

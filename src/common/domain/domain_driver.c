@@ -590,6 +590,8 @@ get_control_info(SvCall *call, remote_domain_get_control_info_args *a,
     ret->state = SV_DOMAIN_CONTROL_OK; /* calls are never stuck behind a job here */
     ret->details = SV_DOMAIN_CONTROL_ERROR_REASON_NONE;
     ret->stateTime = 0;
+    if (drv->control_info)
+        drv->control_info(drv, obj, ret);
     return TRUE;
 }
 

@@ -67,6 +67,11 @@ struct SvDomainDriver {
     void (*wait_defs_ready)(SvDomainDriver *drv, SvStoreDoneFunc fn, gpointer data);
     /* Nanoseconds of CPU a running domain has used; NULL reports 0. */
     guint64 (*cpu_time)(SvDomainDriver *drv, SvDomainObj *obj);
+    /* A running domain's control state (DOMAIN_GET_CONTROL_INFO) where it is not OK (its
+     * monitor gone, or busy with a call since ret->stateTime ms): ret comes set to OK, with
+     * no details, for 0 ms. NULL: always OK. */
+    void (*control_info)(SvDomainDriver *drv, SvDomainObj *obj,
+                         remote_domain_get_control_info_ret *ret);
     /* Write obj's status file (or remove it once the guest is gone), off the loop, in
      * order; done (may be NULL) runs on the loop once it is on disk or failed. Called
      * on every state change (sv_domain_driver_set_state) and when a running domain is

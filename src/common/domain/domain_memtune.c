@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "domain/domain_modify.h"
+#include "domain/domain_wire.h"
 #include "domain/domain_resize.h"
 #include "util/error.h"
 
@@ -219,10 +220,8 @@ sv_domain_memtune_get(SvCall *call, remote_domain_get_memory_parameters_args *a,
     ret->params.params_len = n;
     ret->params.params_val = g_new0(remote_typed_param, n);
     for (guint i = 0; i < n; i++) {
-        ret->params.params_val[i].field = g_strdup(param_names[i]);
-        ret->params.params_val[i].value.type = SV_TYPED_PARAM_ULLONG;
-        ret->params.params_val[i].value.remote_typed_param_value_u.ul =
-            *field_of(&def->memtune, (int)i);
+        sv_typed_param_set_ullong(&ret->params.params_val[i], param_names[i],
+                                  *field_of(&def->memtune, (int)i));
     }
     ret->nparams = (int)n;
     return TRUE;

@@ -7,6 +7,22 @@
 #include "util/error.h"
 
 void
+sv_typed_param_set_llong(remote_typed_param *p, const char *field, gint64 v)
+{
+    p->field = g_strdup(field);
+    p->value.type = SV_TYPED_PARAM_LLONG;
+    p->value.remote_typed_param_value_u.l = v;
+}
+
+void
+sv_typed_param_set_ullong(remote_typed_param *p, const char *field, guint64 v)
+{
+    p->field = g_strdup(field);
+    p->value.type = SV_TYPED_PARAM_ULLONG;
+    p->value.remote_typed_param_value_u.ul = v;
+}
+
+void
 sv_domain_objs_to_remote(GPtrArray *objs, remote_nonnull_domain *out)
 {
     /* Thousands of objects, their definitions and names are scattered over the heap:

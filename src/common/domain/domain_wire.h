@@ -7,6 +7,10 @@
 #include "conf/domain_obj.h"
 #include "protocol/sv_remote.h"
 
+/* Fill a typed parameter (field copied) with a 64-bit value: LLONG, or ULLONG. */
+void sv_typed_param_set_llong(remote_typed_param *p, const char *field, gint64 v);
+void sv_typed_param_set_ullong(remote_typed_param *p, const char *field, guint64 v);
+
 /* Fill a wire domain (name copied). */
 void sv_domain_obj_to_remote(const SvDomainObj *obj, remote_nonnull_domain *out);
 /* The same for every object of objs, into out (objs->len elements), in order. */

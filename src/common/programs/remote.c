@@ -491,11 +491,14 @@ sv_remote_common_handlers(SvRemoteHandlers *h)
     h->node_get_security_model = node_get_security_model;
 }
 
+/* One event for every registration of event_id (on every domain, or on the one of uuid);
+ * callback_only: none for the registrations of the legacy, callback-less form. */
 typedef struct {
     int event_id;
-    const remote_nonnull_domain *dom;
-    int event;
-    int detail;
+    const guint8 *uuid;
+    gboolean callback_only;
+    SvRemoteEventSend send;
+    gpointer data;
 } Emit;
 
 static void
@@ -509,85 +512,78 @@ emit_to_client(SvClient *c, gpointer data)
     rc = remote_client(c);
     for (guint i = 0; !sv_client_is_closed(c) && i < rc->regs->len; i++) {
         const Registration r = g_array_index(rc->regs, Registration, i);
-        if (r.event_id != e->event_id || (r.has_dom && memcmp(r.uuid, e->dom->uuid, 16) != 0))
-            continue;
-        if (e->event_id == SV_DOMAIN_EVENT_ID_LIFECYCLE) {
-            remote_domain_event_lifecycle_msg m = {*e->dom, e->event, e->detail};
-            if (r.callback_id) {
-                remote_domain_event_callback_lifecycle_msg cm = {r.callback_id, m};
-                sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
-                                     REMOTE_PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE,
-                                     (xdrproc_t)xdr_remote_domain_event_callback_lifecycle_msg,
-                                     &cm);
-            } else {
-                sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
-                                     REMOTE_PROC_DOMAIN_EVENT_LIFECYCLE,
-                                     (xdrproc_t)xdr_remote_domain_event_lifecycle_msg, &m);
-            }
-        } else if (e->event_id == SV_DOMAIN_EVENT_ID_REBOOT) {
-            remote_domain_event_reboot_msg m = {*e->dom};
-            if (r.callback_id) {
-                remote_domain_event_callback_reboot_msg cm = {r.callback_id, m};
-                sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
-                                     REMOTE_PROC_DOMAIN_EVENT_CALLBACK_REBOOT,
-                                     (xdrproc_t)xdr_remote_domain_event_callback_reboot_msg, &cm);
-            } else {
-                sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
-                                     REMOTE_PROC_DOMAIN_EVENT_REBOOT,
-                                     (xdrproc_t)xdr_remote_domain_event_reboot_msg, &m);
-            }
-        }
-    }
-}
-
-void
-sv_remote_emit_lifecycle(SvServer *srv, const remote_nonnull_domain *dom, int event, int detail)
-{
-    Emit e = {SV_DOMAIN_EVENT_ID_LIFECYCLE, dom, event, detail};
-
-    sv_server_foreach_client(srv, emit_to_client, &e);
-}
-
-void
-sv_remote_emit_reboot(SvServer *srv, const remote_nonnull_domain *dom)
-{
-    Emit e = {SV_DOMAIN_EVENT_ID_REBOOT, dom, 0, 0};
-
-    sv_server_foreach_client(srv, emit_to_client, &e);
-}
-
-/* ---- issue 18 (metadata and tuning): events sent only in the callback form ---- */
-
-typedef struct {
-    int event_id;
-    const guint8 *uuid;
-    SvRemoteEventSend send;
-    gpointer data;
-} CallbackEmit;
-
-static void
-callback_emit_to_client(SvClient *c, gpointer data)
-{
-    const CallbackEmit *e = data;
-    RemoteClient *rc;
-
-    if (!sv_client_is_open(c))
-        return;
-    rc = remote_client(c);
-    for (guint i = 0; !sv_client_is_closed(c) && i < rc->regs->len; i++) {
-        const Registration r = g_array_index(rc->regs, Registration, i);
-        if (r.event_id != e->event_id || !r.callback_id ||
+        if (r.event_id != e->event_id || (e->callback_only && !r.callback_id) ||
             (r.has_dom && memcmp(r.uuid, e->uuid, 16) != 0))
             continue;
         e->send(c, r.callback_id, e->data);
     }
 }
 
+static void
+emit(SvServer *srv, int event_id, const guint8 *uuid, gboolean callback_only,
+     SvRemoteEventSend send, gpointer data)
+{
+    Emit e = {event_id, uuid, callback_only, send, data};
+
+    sv_server_foreach_client(srv, emit_to_client, &e);
+}
+
+static void
+send_lifecycle(SvClient *c, int callback_id, gpointer data)
+{
+    remote_domain_event_lifecycle_msg *m = data;
+
+    if (callback_id) {
+        remote_domain_event_callback_lifecycle_msg cm = {callback_id, *m};
+        sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                             REMOTE_PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE,
+                             (xdrproc_t)xdr_remote_domain_event_callback_lifecycle_msg, &cm);
+    } else {
+        sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                             REMOTE_PROC_DOMAIN_EVENT_LIFECYCLE,
+                             (xdrproc_t)xdr_remote_domain_event_lifecycle_msg, m);
+    }
+}
+
+static void
+send_reboot(SvClient *c, int callback_id, gpointer data)
+{
+    remote_domain_event_reboot_msg *m = data;
+
+    if (callback_id) {
+        remote_domain_event_callback_reboot_msg cm = {callback_id, *m};
+        sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                             REMOTE_PROC_DOMAIN_EVENT_CALLBACK_REBOOT,
+                             (xdrproc_t)xdr_remote_domain_event_callback_reboot_msg, &cm);
+    } else {
+        sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                             REMOTE_PROC_DOMAIN_EVENT_REBOOT,
+                             (xdrproc_t)xdr_remote_domain_event_reboot_msg, m);
+    }
+}
+
+void
+sv_remote_emit_lifecycle(SvServer *srv, const remote_nonnull_domain *dom, int event, int detail)
+{
+    remote_domain_event_lifecycle_msg m = {*dom, event, detail};
+
+    emit(srv, SV_DOMAIN_EVENT_ID_LIFECYCLE, (const guint8 *)dom->uuid, FALSE, send_lifecycle,
+         &m);
+}
+
+void
+sv_remote_emit_reboot(SvServer *srv, const remote_nonnull_domain *dom)
+{
+    remote_domain_event_reboot_msg m = {*dom};
+
+    emit(srv, SV_DOMAIN_EVENT_ID_REBOOT, (const guint8 *)dom->uuid, FALSE, send_reboot, &m);
+}
+
+/* ---- issue 18 (metadata and tuning): events sent only in the callback form ---- */
+
 void
 sv_remote_emit_callback_event(SvServer *srv, int event_id, const guint8 uuid[16],
                               SvRemoteEventSend send, gpointer data)
 {
-    CallbackEmit e = {event_id, uuid, send, data};
-
-    sv_server_foreach_client(srv, callback_emit_to_client, &e);
+    emit(srv, event_id, uuid, TRUE, send, data);
 }

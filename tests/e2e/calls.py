@@ -1,0 +1,44 @@
+"""calls.py: libvirt calls on a small defined domain, as the metadata, memtune and resize
+tests make them on our daemon and on Debian's libvirtd.
+
+answer() turns a call's value or libvirt error into something two daemons' answers compare
+by; tiny_xml() is the definition the calls run on; on_both() runs one sequence of calls on
+libvirtd and on ours, each on a fresh definition undefined after.
+"""
+
+import pytest
+
+from guests import uri_for
+
+libvirt = pytest.importorskip("libvirt")
+
+TINY_SIZES = "<memory unit='KiB'>65536</memory><vcpu>1</vcpu>"
+
+
+def tiny_xml(name, sizes=TINY_SIZES):
+    """A QEMU domain the tests define and never start: its name and size elements only."""
+    return ("<domain type='qemu'><name>%s</name>%s<os><type arch='x86_64'>hvm</type></os>"
+            "</domain>" % (name, sizes))
+
+
+def answer(fn, *args):
+    """fn(*args)'s answer: ("OK", its value), or libvirt's error as (code, domain, message)."""
+    try:
+        return ("OK", fn(*args))
+    except libvirt.libvirtError as e:
+        return (e.get_error_code(), e.get_error_domain(), e.get_error_message())
+
+
+def on_both(ref, daemon, xml, sequence):
+    """sequence(dom) for xml defined on Debian's libvirtd (ref) and on ours (daemon): the
+    two results, libvirtd's first."""
+    results = []
+    for uri in (ref.uri, uri_for(daemon.sock)):
+        conn = libvirt.open(uri)
+        dom = conn.defineXML(xml)
+        try:
+            results.append(sequence(dom))
+        finally:
+            dom.undefine()
+            conn.close()
+    return results
