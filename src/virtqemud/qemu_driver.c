@@ -644,6 +644,8 @@ qemu_init(SvDaemon *d, GError **error)
     sv_domain_host_install_node(&driver->domains, &driver->handlers);
     sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
     qemu_cpu_models_install(&driver->handlers);
+    /* issue 18, item 1: bulk statistics (CONNECT_GET_ALL_DOMAIN_STATS, domstats) */
+    qemu_bulkstats_install(&driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     sv_daemon_set_driver_data(d, driver);
