@@ -28,7 +28,6 @@
 enum {
     Q_BLOCKSTATS,
     Q_BLOCKNODES,
-    Q_BALLOON,
     Q_GUEST_STATS,
     Q_CPUS,
     Q_HALTPOLL,
@@ -42,6 +41,11 @@ typedef struct {
     JsonNode *answer[Q_LAST];
     GHashTable *images;     /* path -> QemuBlockInfo of a shut-off guest's images */
     gboolean backing;       /* BACKING: the block group lists whole chains */
+    guint pending;          /* its answers still out (queries, and the images) */
+    gboolean images_wait;   /* shut off: waits for the worker reading its images */
+    gboolean done;          /* its record is made (or it is left out: params NULL) */
+    remote_nonnull_domain dom;
+    GArray *params;         /* of remote_typed_param, its record once done */
 } BulkGuest;
 
 typedef struct {
@@ -53,15 +57,29 @@ typedef struct {
 } BulkCall;
 
 static void bulk_one_done(BulkCall *bc);
+static void guest_one_done(BulkCall *bc, BulkGuest *g);
+
+/* What the answers took, once the record is made. */
+static void
+bulk_guest_clear(BulkGuest *g)
+{
+    for (guint i = 0; i < Q_LAST; i++)
+        g_clear_pointer(&g->answer[i], json_node_unref);
+    g_clear_pointer(&g->images, g_hash_table_unref);
+}
 
 static void
 bulk_guest_free(BulkGuest *g)
 {
-    for (guint i = 0; i < Q_LAST; i++)
-        if (g->answer[i])
-            json_node_unref(g->answer[i]);
-    if (g->images)
-        g_hash_table_unref(g->images);
+    bulk_guest_clear(g);
+    xdr_free((xdrproc_t)xdr_remote_nonnull_domain, (char *)&g->dom);
+    if (g->params) {
+        for (guint i = 0; i < g->params->len; i++) {
+            remote_typed_param *t = &g_array_index(g->params, remote_typed_param, i);
+            xdr_free((xdrproc_t)xdr_remote_typed_param, (char *)t);
+        }
+        g_array_unref(g->params);
+    }
     g_free(g);
 }
 
@@ -520,10 +538,12 @@ images_done(GObject *src, GAsyncResult *res, gpointer data)
     GHashTable *h = g_task_propagate_pointer(G_TASK(res), NULL);
 
     (void)src;
-    for (guint i = 0; h && i < j->bc->guests->len; i++) {
+    for (guint i = 0; i < j->bc->guests->len; i++) {
         BulkGuest *g = j->bc->guests->pdata[i];
-        if (!g->run)
-            g->images = g_hash_table_ref(h);
+        if (g->images_wait) {
+            g->images = h ? g_hash_table_ref(h) : NULL;
+            guest_one_done(j->bc, g);
+        }
     }
     if (h)
         g_hash_table_unref(h);
@@ -557,9 +577,12 @@ read_images(BulkCall *bc)
             const BlockEntry *b = &g_array_index(e, BlockEntry, n);
             ImagePath ip = {g_strdup(b->path), b->qcow2};
 
-            if (b->path)
-                g_array_append_val(paths, ip);
+            if (!b->path)
+                continue;
+            g_array_append_val(paths, ip);
+            g->images_wait = TRUE;
         }
+        g->pending += g->images_wait;
     }
     if (!paths->len)
         return;
@@ -612,38 +635,59 @@ static const struct {
 
 /* ---------------------------------------------------------------- the reply */
 
+/* Make g's record from its answers, as the guest is now: one found again by its UUID (one
+ * undefined meanwhile is left out); one that stopped, or runs again in another run, is
+ * answered without the monitor's answers of the run that ended. */
+static void
+guest_record(BulkCall *bc, BulkGuest *g)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(bc->call);
+    SvDomainObj *obj = sv_domain_list_find_by_uuid(drv->list, g->uuid);
+
+    g->done = TRUE;
+    if (obj) {
+        if (g->run && qemu_domain_find(g->run) != obj)
+            g->run = NULL;
+        g->params = g_array_new(FALSE, TRUE, sizeof(remote_typed_param));
+        for (guint k = 0; k < G_N_ELEMENTS(groups); k++)
+            if (bc->groups & groups[k].group)
+                groups[k].add(obj, g, g->params);
+        sv_domain_obj_to_remote(obj, &g->dom);
+    }
+    bulk_guest_clear(g);
+}
+
+/* One of g's answers is in: its record is made as soon as the last one is. */
+static void
+guest_one_done(BulkCall *bc, BulkGuest *g)
+{
+    g_assert(g->pending > 0);
+    if (--g->pending == 0)
+        guest_record(bc, g);
+}
+
+/* Every record is made: the reply (its records borrowed from the guests). */
 static void
 bulk_reply(BulkCall *bc)
 {
-    SvDomainDriver *drv = sv_domain_driver_of(bc->call);
     remote_connect_get_all_domain_stats_ret r = {{0}};
+    g_autofree remote_domain_stats_record *recs =
+        g_new0(remote_domain_stats_record, MAX(bc->guests->len, 1));
     guint n = 0;
 
-    r.retStats.retStats_val = g_new0(remote_domain_stats_record, MAX(bc->guests->len, 1));
     for (guint i = 0; i < bc->guests->len; i++) {
         BulkGuest *g = bc->guests->pdata[i];
-        SvDomainObj *obj = sv_domain_list_find_by_uuid(drv->list, g->uuid);
-        g_autoptr(GArray) p = g_array_new(FALSE, TRUE, sizeof(remote_typed_param));
-        remote_domain_stats_record *rec = &r.retStats.retStats_val[n];
 
-        if (!obj)
-            continue; /* undefined meanwhile */
-        /* Stopped meanwhile (or restarted: another run): answered as it is now, without
-         * the monitor's answers of a run that ended. */
-        if (g->run && qemu_domain_find(g->run) != obj)
-            g->run = NULL;
-        for (guint k = 0; k < G_N_ELEMENTS(groups); k++)
-            if (bc->groups & groups[k].group)
-                groups[k].add(obj, g, p);
-        sv_domain_obj_to_remote(obj, &rec->dom);
-        rec->params.params_len = p->len;
-        rec->params.params_val = (remote_typed_param *)(void *)g_array_free(g_steal_pointer(&p),
-                                                                            FALSE);
+        if (!g->params)
+            continue;
+        recs[n].dom = g->dom;
+        recs[n].params.params_len = g->params->len;
+        recs[n].params.params_val = (remote_typed_param *)(void *)g->params->data;
         n++;
     }
     r.retStats.retStats_len = n;
+    r.retStats.retStats_val = recs;
     sv_call_reply(bc->call, &r);
-    xdr_free((xdrproc_t)xdr_remote_connect_get_all_domain_stats_ret, (char *)&r);
 }
 
 static void
@@ -671,6 +715,7 @@ query_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
     (void)mon;
     if (!error && ret)
         w->g->answer[w->slot] = json_node_copy(ret);
+    guest_one_done(w->bc, w->g);
     bulk_one_done(w->bc);
 }
 
@@ -684,6 +729,7 @@ query(BulkCall *bc, BulkGuest *g, QemuMonitor *mon, guint slot, const char *cmd,
     w->g = g;
     w->slot = slot;
     bc->pending++;
+    g->pending++;
     qemu_monitor_command(mon, cmd, args, query_done, w);
 }
 
@@ -795,6 +841,12 @@ get_all_domain_stats(SvCall *call, remote_connect_get_all_domain_stats_args *a,
         }
     }
     read_images(bc);
+    /* The guests that wait for nothing (shut off, and no block group) */
+    for (guint i = 0; i < bc->guests->len; i++) {
+        BulkGuest *g = bc->guests->pdata[i];
+        if (!g->pending && !g->done)
+            guest_record(bc, g);
+    }
     bulk_one_done(bc);
     return TRUE;
 }
