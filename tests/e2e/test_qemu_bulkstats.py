@@ -425,3 +425,47 @@ def test_fields_and_types_match_libvirtd(host, ref, tmp_path):
         rconn.close()
     ours.destroy()
     ours.undefine()
+
+
+@pytest.mark.slow
+def test_fifty_guests_hold_up_no_other_client(host):
+    """50 running guests: bulk calls from one client (every group, each answered with all
+    50 records) while another client's listAllDomains is answered within 1 s each time."""
+    n = 50
+    doms = [host.conn.defineXML(host.xml("g%02d" % i)) for i in range(n)]
+    for d in doms:
+        d.create()
+    stats_conn, list_conn = host.open(), host.open()
+    results, errors = [], []
+    done = threading.Event()
+
+    def bulk():
+        try:
+            for _ in range(3):
+                t0 = time.monotonic()
+                recs = by_name(stats_conn.getAllDomainStats(0, 0))
+                results.append((time.monotonic() - t0, recs))
+        except Exception as e:  # reported below, not lost in the thread
+            errors.append(e)
+        finally:
+            done.set()
+
+    t = threading.Thread(target=bulk, daemon=True)
+    t.start()
+    lat = []
+    while not done.is_set():
+        t0 = time.monotonic()
+        assert len(list_conn.listAllDomains(0)) == n
+        lat.append(time.monotonic() - t0)
+        time.sleep(0.02)
+    t.join(120)
+    assert not errors, errors
+    assert len(results) == 3 and lat
+    assert max(lat) < 1.0, max(lat)
+    for took, recs in results:
+        assert sorted(recs) == ["g%02d" % i for i in range(n)]
+        for s in recs.values():
+            assert s["state.state"] == libvirt.VIR_DOMAIN_RUNNING and "vcpu.0.time" in s
+    for d in doms:
+        d.destroy()
+        d.undefine()
