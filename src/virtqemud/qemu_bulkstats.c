@@ -192,7 +192,7 @@ static void
 group_cpu(SvDomainObj *obj, BulkGuest *g, GArray *p)
 {
     guint64 total, user, sys;
-    gboolean active = g->run != NULL;
+    gboolean active = sv_domain_obj_is_active(obj) && guest_pid(obj) > 0;
 
     /* A shut-off guest has no process: libvirt 9.0 then reads the times of pid 0, which
      * are its own daemon's. Kept: clients see the same three fields. */
@@ -252,7 +252,7 @@ group_balloon(SvDomainObj *obj, BulkGuest *g, GArray *p)
     add_ullong(p, has_balloon(def) ? def->current_memory_kib : def->memory_kib,
                "balloon.current");
     add_ullong(p, def->memory_kib, "balloon.maximum");
-    if (!g->run)
+    if (!sv_domain_obj_is_active(obj) || guest_pid(obj) <= 0)
         return;
     /* What DOMAIN_MEMORY_STATS gives: the guest's counters, then QEMU's RSS. */
     stats = g_array_new(FALSE, TRUE, sizeof(remote_domain_memory_stat));
@@ -341,7 +341,8 @@ group_interface(SvDomainObj *obj, BulkGuest *g, GArray *p)
     static const char *const fields[] = {"bytes", "pkts", "errs", "drop"};
     const GPtrArray *nets = obj->def->interfaces;
 
-    if (!g->run)
+    (void)g;
+    if (!sv_domain_obj_is_active(obj))
         return;
     add_uint(p, nets->len, "net.count");
     for (guint i = 0; i < nets->len; i++) {
@@ -787,14 +788,20 @@ static GPtrArray *
 bulk_objects(SvDomainDriver *drv, remote_connect_get_all_domain_stats_args *a)
 {
     g_autoptr(GPtrArray) match = sv_domain_list_filter(drv->list, a->flags & LIST_FILTERS);
+    g_autoptr(GHashTable) set = NULL;
     GPtrArray *out;
 
     if (!a->doms.doms_len)
         return g_steal_pointer(&match);
+    set = g_hash_table_new(NULL, NULL);
+    for (guint i = 0; i < match->len; i++)
+        g_hash_table_add(set, match->pdata[i]);
     out = g_ptr_array_new();
     for (guint i = 0; i < a->doms.doms_len; i++) {
-        SvDomainObj *obj = sv_domain_list_find_by_uuid(drv->list, (const guint8 *)a->doms.doms_val[i].uuid);
-        if (obj && g_ptr_array_find(match, obj, NULL))
+        const guint8 *uuid = (const guint8 *)a->doms.doms_val[i].uuid;
+        SvDomainObj *obj = sv_domain_list_find_by_uuid(drv->list, uuid);
+
+        if (obj && g_hash_table_contains(set, obj))
             g_ptr_array_add(out, obj);
     }
     return out;
@@ -822,6 +829,8 @@ get_all_domain_stats(SvCall *call, remote_connect_get_all_domain_stats_args *a,
     objs = bulk_objects(drv, a);
     bc = g_new0(BulkCall, 1);
     bc->groups = a->stats ? a->stats & GROUPS_ALL : GROUPS_ALL;
+    /* NOWAIT changes nothing here: no call holds a guest's monitor for itself, so a bulk
+     * call never waits behind one (its queries queue like any other). */
     bc->flags = a->flags;
     bc->guests = g_ptr_array_new_with_free_func((GDestroyNotify)bulk_guest_free);
     bc->call = sv_call_defer(call);
