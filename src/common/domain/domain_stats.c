@@ -73,6 +73,6 @@ sv_domain_stats_install_no_support(SvRemoteHandlers *h, guint which)
         h->domain_set_memory_stats_period = ns_domain_set_memory_stats_period;
     if (which & SV_STATS_GET_TIME)
         h->domain_get_time = ns_domain_get_time;
-    if (which & SV_STATS_GET_ALL_DOMAIN_STATS)
+    if (which & SV_STATS_CONNECT_GET_ALL_DOMAIN_STATS)
         h->connect_get_all_domain_stats = ns_connect_get_all_domain_stats;
 }
