@@ -32,6 +32,7 @@ enum {
     Q_CPUS,
     Q_HALTPOLL,
     Q_DIRTYRATE,
+    Q_IOTHREADS,
     Q_LAST
 };
 
@@ -621,9 +622,34 @@ group_dirtyrate(SvDomainObj *obj, BulkGuest *g, GArray *p)
         add_llong(p, member_int(o, "dirty-rate", 0), "dirtyrate.megabytes_per_second");
 }
 
-/* libvirt's groups in its order. perf, iothread, memory and vm give nothing for the
- * guests served here: no <perf> events are enabled, no <iothreads>, no resctrl monitors,
- * and QEMU's query-stats has no "vm" provider under TCG. */
+/* The IOThreads QEMU runs (query-iothreads, in its order) with their polling parameters. */
+static void
+group_iothread(SvDomainObj *obj, BulkGuest *g, GArray *p)
+{
+    JsonNode *n = g->answer[Q_IOTHREADS];
+    JsonArray *a = n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+
+    (void)obj;
+    if (!g->run || !a || json_array_get_length(a) == 0)
+        return;
+    add_uint(p, json_array_get_length(a), "iothread.count");
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        JsonObject *t = qemu_json_array_object(a, i);
+        const char *id = qemu_json_string(t, "id");
+        guint num;
+
+        if (!id || !g_str_has_prefix(id, "iothread"))
+            continue;
+        num = (guint)g_ascii_strtoull(id + strlen("iothread"), NULL, 10);
+        add_ullong(p, (guint64)member_int(t, "poll-max-ns", 0), "iothread.%u.poll-max-ns", num);
+        add_uint(p, (guint)member_int(t, "poll-grow", 0), "iothread.%u.poll-grow", num);
+        add_uint(p, (guint)member_int(t, "poll-shrink", 0), "iothread.%u.poll-shrink", num);
+    }
+}
+
+/* libvirt's groups in its order. perf, memory and vm give nothing for the guests served
+ * here: no <perf> events are enabled, no resctrl monitors, and QEMU's query-stats has no
+ * "vm" provider under TCG. */
 static const struct {
     guint group;
     void (*add)(SvDomainObj *obj, BulkGuest *g, GArray *p);
@@ -631,7 +657,7 @@ static const struct {
     {SV_DOMAIN_STATS_STATE, group_state},         {SV_DOMAIN_STATS_CPU_TOTAL, group_cpu},
     {SV_DOMAIN_STATS_BALLOON, group_balloon},     {SV_DOMAIN_STATS_VCPU, group_vcpu},
     {SV_DOMAIN_STATS_INTERFACE, group_interface}, {SV_DOMAIN_STATS_BLOCK, group_block},
-    {SV_DOMAIN_STATS_DIRTYRATE, group_dirtyrate},
+    {SV_DOMAIN_STATS_IOTHREAD, group_iothread},   {SV_DOMAIN_STATS_DIRTYRATE, group_dirtyrate},
 };
 
 /* ---------------------------------------------------------------- the reply */
@@ -778,6 +804,8 @@ ask_monitor(BulkCall *bc, BulkGuest *g, SvDomainObj *obj)
         query(bc, g, mon, Q_BLOCKSTATS, "query-blockstats", NULL);
         query(bc, g, mon, Q_BLOCKNODES, "query-named-block-nodes", args);
     }
+    if ((bc->groups & SV_DOMAIN_STATS_IOTHREAD) && obj->def->iothreads)
+        query(bc, g, mon, Q_IOTHREADS, "query-iothreads", NULL);
     if (bc->groups & SV_DOMAIN_STATS_DIRTYRATE)
         query(bc, g, mon, Q_DIRTYRATE, "query-dirty-rate", NULL);
 }

@@ -46,10 +46,10 @@ def images(root, name):
     return base, top, raw
 
 
-def guest_xml(name, kernel, root, vcpus=2, balloon=True):
+def guest_xml(name, kernel, root, vcpus=2, balloon=True, iothreads=0):
     base, top, raw = images(root, name)
     return ("<domain type='qemu'><name>%(n)s</name><memory unit='MiB'>32</memory>"
-            "<vcpu>%(v)d</vcpu><os><type arch='x86_64' machine='pc'>hvm</type>"
+            "<vcpu>%(v)d</vcpu>%(io)s<os><type arch='x86_64' machine='pc'>hvm</type>"
             "<kernel>%(k)s</kernel></os><features><acpi/></features><devices>"
             "<emulator>/usr/bin/qemu-system-x86_64</emulator>"
             "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
@@ -59,6 +59,7 @@ def guest_xml(name, kernel, root, vcpus=2, balloon=True):
             "<interface type='user'><mac address='52:54:00:5a:01:03'/><model type='virtio'/>"
             "</interface><serial type='pty'/><memballoon model='%(b)s'/></devices></domain>"
             % {"n": name, "v": vcpus, "k": kernel, "t": top, "r": raw,
+               "io": "<iothreads>%d</iothreads>" % iothreads if iothreads else "",
                "b": "virtio" if balloon else "none"})
 
 
@@ -168,7 +169,14 @@ def check_running(s, vcpus, root, name, balloon=True):
             ["block.%d.%s" % (i, f) for f in ["name", "path", "backingIndex"] + BLOCK_COUNTERS +
              ["allocation", "capacity", "physical"]]
     assert s["dirtyrate.calc_status"] == 0 and s["dirtyrate.calc_mode"] == "page-sampling"
-    assert group_order(s) == ["state", "cpu", "balloon", "vcpu", "net", "block", "dirtyrate"]
+    # QEMU's IOThreads with their polling parameters (QEMU's default maximum, 32 us).
+    assert s["iothread.count"] == 2
+    assert sorted(k for k in s if k.startswith("iothread.")) == sorted(
+        ["iothread.count"] + ["iothread.%d.%s" % (i, f) for i in (1, 2)
+                              for f in ("poll-max-ns", "poll-grow", "poll-shrink")])
+    assert s["iothread.1.poll-max-ns"] == 32768
+    assert group_order(s) == ["state", "cpu", "balloon", "vcpu", "net", "block", "iothread",
+                              "dirtyrate"]
 
 
 def check_shutoff(s, root, name):
@@ -188,10 +196,10 @@ def check_shutoff(s, root, name):
 
 @pytest.fixture
 def three(host):
-    """run (running, 2 vCPUs, a balloon), pause (paused, 1 vCPU, no balloon), off (defined,
+    """run (running, 2 vCPUs, a balloon, 2 IOThreads), pause (paused, 1 vCPU, no balloon), off (defined,
     1 vCPU); all with the same disks."""
     doms = {
-        "run": host.conn.defineXML(guest_xml("run", host.kernel, host.root, 2)),
+        "run": host.conn.defineXML(guest_xml("run", host.kernel, host.root, 2, iothreads=2)),
         "pause": host.conn.defineXML(guest_xml("pause", host.kernel, host.root, 1, False)),
         "off": host.conn.defineXML(guest_xml("off", host.kernel, host.root, 1)),
     }
@@ -285,12 +293,12 @@ def test_enforce_and_flags(host, three):
         == (ERR_ARG_UNSUPPORTED, FROM_QEMU, "argument unsupported: Stats types bits 0x800 are "
             "not supported by this daemon or QEMU")
     # Every group libvirt defines is accepted with ENFORCE_STATS; those that have nothing to
-    # say for these guests (perf events, iothreads, resctrl, vm) say nothing.
+    # say for these guests (perf events, resctrl, vm) say nothing.
     recs = host.conn.domainListGetStats([d], 0x7ff, ENFORCE)
     assert group_order(recs[0][1]) == ["state", "cpu", "balloon", "vcpu", "net", "block",
-                                       "dirtyrate"]
-    quiet = libvirt.VIR_DOMAIN_STATS_PERF | libvirt.VIR_DOMAIN_STATS_IOTHREAD | \
-        libvirt.VIR_DOMAIN_STATS_MEMORY | libvirt.VIR_DOMAIN_STATS_VM
+                                       "iothread", "dirtyrate"]
+    quiet = libvirt.VIR_DOMAIN_STATS_PERF | libvirt.VIR_DOMAIN_STATS_MEMORY | \
+        libvirt.VIR_DOMAIN_STATS_VM
     assert host.conn.domainListGetStats([d], quiet, ENFORCE)[0][1] == {}
     with pytest.raises(libvirt.libvirtError) as e:
         host.conn.getAllDomainStats(1, 1 << 12)
@@ -318,7 +326,10 @@ def test_virsh_domstats(host, three):
                                           "vcpu.current", "vcpu.maximum"]
     rc, out, err = virsh(host, "domstats", "--enforce", "--perf", "--iothread", "run")
     assert rc == 0, err
-    assert domstats_text(out) == {"run": []}
+    assert [k for k, _ in domstats_text(out)["run"]] == [
+        "iothread.count", "iothread.2.poll-max-ns", "iothread.2.poll-grow",
+        "iothread.2.poll-shrink", "iothread.1.poll-max-ns", "iothread.1.poll-grow",
+        "iothread.1.poll-shrink"]
     rc, out, err = virsh(host, "domstats", "--state", "--list-running", "--list-paused")
     assert rc == 0, err
     assert {k: dict(v)["state.state"] for k, v in domstats_text(out).items()} == {
@@ -373,7 +384,7 @@ def test_a_qemu_that_does_not_answer_holds_up_no_one(host, three):
 # compared where they are the definition's or the images' (not counters, times, sizes a
 # running QEMU changes).
 SAME_VALUE = ("state.", "balloon.current", "balloon.maximum", "vcpu.current", "vcpu.maximum",
-              "net.count", "block.count", "dirtyrate.calc_")
+              "net.count", "block.count", "dirtyrate.calc_", "iothread.")
 
 
 def comparable(records):
@@ -391,7 +402,8 @@ def comparable(records):
 
 @pytest.mark.slow
 def test_fields_and_types_match_libvirtd(host, ref, tmp_path):
-    """The same guest (two disks over a backing chain, a balloon, a user-mode interface) on
+    """The same guest (two disks over a backing chain, a balloon, a user-mode interface, two
+    IOThreads) on
     virtqemud and on Debian's libvirtd, shut off then running, every group, with and
     without BACKING: the same fields in the same order with the same types, and the same
     values where they do not depend on the run."""
@@ -400,10 +412,10 @@ def test_fields_and_types_match_libvirtd(host, ref, tmp_path):
     os.chmod(tmp_path, 0o755)
     kernel = ref_root / "svguest.elf"
     kernel.write_bytes(host.kernel.read_bytes())
-    ours = host.conn.defineXML(guest_xml("h-bulk-par", host.kernel, host.root))
+    ours = host.conn.defineXML(guest_xml("h-bulk-par", host.kernel, host.root, iothreads=2))
     rconn = libvirt.open(ref.uri)
     try:
-        theirs = rconn.defineXML(guest_xml("h-bulk-par", kernel, ref_root))
+        theirs = rconn.defineXML(guest_xml("h-bulk-par", kernel, ref_root, iothreads=2))
         for p in ref_root.iterdir():
             os.chmod(p, 0o666)
         try:
