@@ -20,6 +20,7 @@ import pytest
 
 import rawrpc
 from guests import libvirt, virsh_env
+from test_qemu_net import define_with, ip, nethost, netns  # noqa: F401
 
 QEMU_IMG = "/usr/bin/qemu-img"
 MiB = 1024 * 1024
@@ -196,8 +197,8 @@ def check_shutoff(s, root, name):
 
 @pytest.fixture
 def three(host):
-    """run (running, 2 vCPUs, a balloon, 2 IOThreads), pause (paused, 1 vCPU, no balloon), off (defined,
-    1 vCPU); all with the same disks."""
+    """run (running, 2 vCPUs, a balloon, 2 IOThreads), pause (paused, 1 vCPU, no balloon),
+    off (defined, 1 vCPU); all with the same disks."""
     doms = {
         "run": host.conn.defineXML(guest_xml("run", host.kernel, host.root, 2, iothreads=2)),
         "pause": host.conn.defineXML(guest_xml("pause", host.kernel, host.root, 1, False)),
@@ -377,6 +378,35 @@ def test_a_qemu_that_does_not_answer_holds_up_no_one(host, three):
     check_shutoff(got[0]["off"], host.root, "off")
     assert got[0]["pause"]["vcpu.0.state"] == libvirt.VIR_VCPU_RUNNING
 
+
+def test_interface_counters_of_a_tap(nethost):
+    """A user-mode interface (counted, nothing more) then a tap: the tap's entry keeps its
+    index (net.1), its host side's counters swapped as DOMAIN_INTERFACE_STATS has them, as
+    libvirtd answered for the same two interfaces."""
+    dom = define_with(nethost, "ifbulk",
+                      "<interface type='user'><mac address='52:54:00:5a:01:03'/>"
+                      "<model type='virtio'/></interface>"
+                      "<interface type='ethernet'><mac address='52:54:00:5a:01:02'/>"
+                      "<model type='virtio'/></interface>")
+    assert "net.count" not in nethost.conn.domainListGetStats([dom], 0, 0)[0][1]
+    dom.create()
+    xml = dom.XMLDesc(0)
+    tap = xml.split("<target dev='")[1].split("'")[0]
+    send = ("import socket; s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); "
+            "s.bind(('%s', 0)); [s.send(b'\\xff' * 6 + b'\\x02' + b'\\0' * 5 + b'\\x88\\xb5' "
+            "+ b'x' * 50) for _ in range(3)]" % tap)
+    ip("netns", "exec", nethost.netns, "/usr/bin/python3", "-c", send)
+    s = nethost.conn.domainListGetStats([dom], libvirt.VIR_DOMAIN_STATS_INTERFACE, 0)[0][1]
+    single = dom.interfaceStats(tap)
+    fields = ["rx.bytes", "rx.pkts", "rx.errs", "rx.drop", "tx.bytes", "tx.pkts", "tx.errs",
+              "tx.drop"]
+    assert list(s) == ["net.count", "net.1.name"] + ["net.1." + f for f in fields]
+    assert s["net.count"] == 2 and s["net.1.name"] == tap
+    # Nothing moves meanwhile (the guest sends nothing, QEMU reads nothing more).
+    assert [s["net.1." + f] for f in fields] == list(single)
+    assert s["net.1.rx.pkts"] >= 1 and s["net.1.tx.pkts"] == 0
+    dom.destroy()
+    dom.undefine()
 
 # ---------------------------------------------------------------- against libvirtd (slow)
 
