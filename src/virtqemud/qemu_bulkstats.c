@@ -785,6 +785,10 @@ ask_monitor(BulkCall *bc, BulkGuest *g, SvDomainObj *obj)
     QemuMonitor *mon = qemu_domain_of(obj)->mon;
     const SvDomainMemballoonDef *m = obj->def->memballoon;
 
+    /* Held while sending: a query failed at once (the monitor closing under a write) must
+     * not make the record before the other queries are out. */
+    g->pending++;
+
     if (bc->groups & SV_DOMAIN_STATS_CPU_TOTAL)
         query(bc, g, mon, Q_HALTPOLL, "query-stats", haltpoll_args());
     if ((bc->groups & SV_DOMAIN_STATS_BALLOON) && has_balloon(obj->def) && m->info.alias) {
@@ -808,6 +812,7 @@ ask_monitor(BulkCall *bc, BulkGuest *g, SvDomainObj *obj)
         query(bc, g, mon, Q_IOTHREADS, "query-iothreads", NULL);
     if (bc->groups & SV_DOMAIN_STATS_DIRTYRATE)
         query(bc, g, mon, Q_DIRTYRATE, "query-dirty-rate", NULL);
+    guest_one_done(bc, g);
 }
 
 /* The guests of the call: those named (in their order; unknown ones skipped, as libvirt),
