@@ -3,10 +3,11 @@
  *
  * The call is deferred. Every running guest's monitor gets the queries its groups need at
  * once (guests in parallel, nothing waits on the loop); the images of shut-off guests are
- * read in one worker thread. When the last answer is in, each guest is found again by its
- * run handle (a guest that stopped meanwhile is answered from its definition, as libvirt
- * answers a shut-off one; one undefined meanwhile is left out) and the records are built
- * in libvirt's order of groups and fields. */
+ * read in one worker thread. As a guest's last answer comes in, it is found again (by its
+ * UUID; its run handle tells whether the answers are still its run's) and its record is
+ * made, in libvirt's order of groups and fields, as the guest is then: one that stopped
+ * meanwhile without the monitor's fields, one undefined meanwhile left out. The reply goes
+ * when every record is made. */
 #include "qemu_stats.h"
 
 #include <rpc/xdr.h>
