@@ -331,6 +331,10 @@ def test_virsh_domstats(host, three):
         "iothread.count", "iothread.2.poll-max-ns", "iothread.2.poll-grow",
         "iothread.2.poll-shrink", "iothread.1.poll-max-ns", "iothread.1.poll-grow",
         "iothread.1.poll-shrink"]
+    # A read-only connection may ask (libvirt's procedure is read-only).
+    rc, out, err = virsh(host, "-r", "domstats", "--state", "off")
+    assert rc == 0, err
+    assert domstats_text(out) == {"off": [("state.state", "5"), ("state.reason", "0")]}
     rc, out, err = virsh(host, "domstats", "--state", "--list-running", "--list-paused")
     assert rc == 0, err
     assert {k: dict(v)["state.state"] for k, v in domstats_text(out).items()} == {
