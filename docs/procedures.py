@@ -93,7 +93,8 @@ def no_support_handlers(text):
     """The handlers a daemon's sources leave to libvirt's NO_SUPPORT answer."""
     out = set()
     for args in re.findall(r"sv_domain_stats_install_no_support\((.*?)\);", text, re.S):
-        out.update("domain_" + n.lower() for n in re.findall(r"SV_STATS_(\w+)", args))
+        out.update(n.lower() if n.startswith("CONNECT_") else "domain_" + n.lower()
+                   for n in re.findall(r"SV_STATS_(\w+)", args))
     return out
 
 

@@ -264,6 +264,8 @@ lxc_init(SvDaemon *d, GError **error)
      * libvirt's lxc driver reads them. It has no CONNECT_GET_SYSINFO. */
     sv_domain_host_install_node(&driver->domains, &driver->handlers);
     sv_domain_host_install_security_none(&driver->handlers); /* as its capabilities */
+    /* issue 18, item 1: bulk stats (domstats): libvirt's LXC driver has none */
+    sv_domain_stats_install_no_support(&driver->handlers, SV_STATS_CONNECT_GET_ALL_DOMAIN_STATS);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_daemon_set_driver_data(d, driver);
     return TRUE;

@@ -596,6 +596,8 @@ handlers_install(QemuDriver *driver)
     sv_domain_host_install_node(&driver->domains, &driver->handlers);
     sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
     qemu_cpu_models_install(&driver->handlers);
+    /* issue 18, item 1: bulk statistics (CONNECT_GET_ALL_DOMAIN_STATS, domstats) */
+    qemu_bulkstats_install(&driver->handlers);
 }
 
 static gboolean

@@ -384,8 +384,8 @@ domain_get_block_info(SvCall *call, remote_domain_get_block_info_args *a,
 
 /* ---------------------------------------------------------------- interfaces */
 
-static gint64
-read_counter(const char *dev, const char *name)
+gint64
+qemu_stats_net_counter(const char *dev, const char *name)
 {
     g_autofree char *path = g_strdup_printf("/sys/class/net/%s/statistics/%s", dev, name);
     g_autofree char *text = NULL;
@@ -428,8 +428,8 @@ domain_interface_stats(SvCall *call, remote_domain_interface_stats_args *a,
     /* A tap's host side counts the other way round; a macvtap shares the guest's view. */
     swapped = net->type != SV_DOMAIN_NET_TYPE_DIRECT;
     for (guint i = 0; i < 4; i++) {
-        rx[i] = read_counter(dev, swapped ? tx_names[i] : rx_names[i]);
-        tx[i] = read_counter(dev, swapped ? rx_names[i] : tx_names[i]);
+        rx[i] = qemu_stats_net_counter(dev, swapped ? tx_names[i] : rx_names[i]);
+        tx[i] = qemu_stats_net_counter(dev, swapped ? rx_names[i] : tx_names[i]);
     }
     if (rx[0] < 0) {
         sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
@@ -491,8 +491,8 @@ qemu_stats_memory_parse(JsonNode *ret, GArray *out)
 }
 
 /* QEMU's resident memory in KiB (/proc/PID/statm's second field), or -1. */
-static gint64
-process_rss_kib(pid_t pid)
+gint64
+qemu_stats_rss_kib(pid_t pid)
 {
     g_autofree char *path = g_strdup_printf("/proc/%d/statm", (int)pid);
     g_autofree char *text = NULL;
@@ -510,7 +510,7 @@ static void
 memory_reply(StatsWait *w, SvDomainObj *obj, GArray *stats)
 {
     QemuDomain *qd = qemu_domain_of(obj);
-    gint64 rss = qd->proc ? process_rss_kib(sv_process_get_pid(qd->proc)) : -1;
+    gint64 rss = qd->proc ? qemu_stats_rss_kib(sv_process_get_pid(qd->proc)) : -1;
     remote_domain_memory_stats_ret r = {{0}};
 
     if (rss >= 0)
@@ -586,7 +586,7 @@ domain_memory_stats(SvCall *call, remote_domain_memory_stats_args *a,
     if (!(m = virtio_balloon(obj->def))) {
         g_autoptr(GArray) stats = g_array_new(FALSE, TRUE, sizeof(remote_domain_memory_stat));
         QemuDomain *qd = qemu_domain_of(obj);
-        gint64 rss = qd->proc ? process_rss_kib(sv_process_get_pid(qd->proc)) : -1;
+        gint64 rss = qd->proc ? qemu_stats_rss_kib(sv_process_get_pid(qd->proc)) : -1;
 
         if (rss >= 0 && a->maxStats > 0) {
             ret->stats.stats_val = g_new0(remote_domain_memory_stat, 1);

@@ -15,6 +15,8 @@
  * facts for the shared ones (the control state of a guest's monitor). */
 void qemu_stats_install(SvDomainDriver *drv, SvRemoteHandlers *h);
 void qemu_stats_vcpu_install(SvDomainDriver *drv, SvRemoteHandlers *h);
+/* CONNECT_GET_ALL_DOMAIN_STATS (qemu_bulkstats.c). */
+void qemu_bulkstats_install(SvRemoteHandlers *h);
 
 typedef struct {
     gint64 rd_req, rd_bytes, wr_req, wr_bytes, flush_req;
@@ -46,3 +48,13 @@ void qemu_stats_cpulist_to_map(const char *list, guint host_cpus, guint8 *map, g
 
 /* libvirt's error for an agent call when no agent answers here; always FALSE. */
 gboolean qemu_stats_agent_refuse(SvDomainObj *obj, GError **error);
+
+/* Shared with the bulk stats (qemu_bulkstats.c). A host interface's counter (a file of
+ * /sys/class/net/DEV/statistics), or -1. */
+gint64 qemu_stats_net_counter(const char *dev, const char *name);
+/* A process's resident memory in KiB, or -1. */
+gint64 qemu_stats_rss_kib(pid_t pid);
+/* A thread's CPU time in ns and the CPU it last ran on (0 and 0 when unreadable). */
+void qemu_stats_thread_stat(pid_t pid, pid_t tid, guint64 *out_ns, int *out_cpu);
+/* A process's user and system time in ns (0 when unreadable). */
+void qemu_stats_process_times(pid_t pid, guint64 *out_user, guint64 *out_sys);

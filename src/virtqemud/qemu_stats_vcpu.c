@@ -126,8 +126,8 @@ domain_get_vcpus_flags(SvCall *call, remote_domain_get_vcpus_flags_args *a,
 }
 
 /* A thread's CPU time in ns and the CPU it last ran on, from /proc/PID/task/TID/stat. */
-static void
-thread_stat(pid_t pid, pid_t tid, guint64 *out_ns, int *out_cpu)
+void
+qemu_stats_thread_stat(pid_t pid, pid_t tid, guint64 *out_ns, int *out_cpu)
 {
     g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/stat", (int)pid, (int)tid);
     g_autofree char *text = NULL;
@@ -175,7 +175,7 @@ vcpus_answer(VcpusWait *w, SvDomainObj *obj, JsonNode *ret)
         info[i].number = t && json_object_has_member(t, "cpu-index")
                              ? (u_int)json_object_get_int_member(t, "cpu-index") : i;
         info[i].state = SV_VCPU_RUNNING;
-        thread_stat(pid, tid, &info[i].cpu_time, &info[i].cpu);
+        qemu_stats_thread_stat(pid, tid, &info[i].cpu_time, &info[i].cpu);
         CPU_ZERO(&set);
         if (tid > 0 && sched_getaffinity(tid, sizeof(set), &set) == 0) {
             for (int c = 0; c < w->maplen * 8 && c < CPU_SETSIZE; c++)
@@ -308,8 +308,8 @@ domain_get_emulator_pin_info(SvCall *call, remote_domain_get_emulator_pin_info_a
 /* ---------------------------------------------------------------- cpu time */
 
 /* QEMU's user and system time in ns, from /proc/PID/stat. */
-static void
-process_times(pid_t pid, guint64 *out_user, guint64 *out_sys)
+void
+qemu_stats_process_times(pid_t pid, guint64 *out_user, guint64 *out_sys)
 {
     g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
     g_autofree char *text = NULL;
@@ -366,7 +366,7 @@ domain_get_cpu_stats(SvCall *call, remote_domain_get_cpu_stats_args *a,
     /* The guest's cgroup, as libvirt's cpuacct; else QEMU's own times. */
     qd = qemu_domain_of(obj);
     if (!qemu_cgroup_cpu_times(qemu_ctx_of(obj), obj->def->name, &total, &user, &sys)) {
-        process_times(qd && qd->proc ? sv_process_get_pid(qd->proc) : 0, &user, &sys);
+        qemu_stats_process_times(qd && qd->proc ? sv_process_get_pid(qd->proc) : 0, &user, &sys);
         total = user + sys;
     }
     n = MIN(a->nparams, 3u);

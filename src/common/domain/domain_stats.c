@@ -40,6 +40,18 @@ ns_domain_set_memory_stats_period(SvCall *call, remote_domain_set_memory_stats_p
     return no_support("virDomainSetMemoryStatsPeriod", error);
 }
 
+/* libvirt's server calls virDomainListGetStats for named domains, else
+ * virConnectGetAllDomainStats: the message names the one it called. */
+static gboolean
+ns_connect_get_all_domain_stats(SvCall *call, remote_connect_get_all_domain_stats_args *a,
+                                remote_connect_get_all_domain_stats_ret *r, GError **error)
+{
+    (void)call;
+    (void)r;
+    return no_support(a->doms.doms_len ? "virDomainListGetStats" : "virConnectGetAllDomainStats",
+                      error);
+}
+
 void
 sv_domain_stats_install_no_support(SvRemoteHandlers *h, guint which)
 {
@@ -61,4 +73,6 @@ sv_domain_stats_install_no_support(SvRemoteHandlers *h, guint which)
         h->domain_set_memory_stats_period = ns_domain_set_memory_stats_period;
     if (which & SV_STATS_GET_TIME)
         h->domain_get_time = ns_domain_get_time;
+    if (which & SV_STATS_CONNECT_GET_ALL_DOMAIN_STATS)
+        h->connect_get_all_domain_stats = ns_connect_get_all_domain_stats;
 }

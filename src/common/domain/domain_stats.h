@@ -17,6 +17,8 @@ enum {
     SV_STATS_GET_JOB_STATS = 1 << 6,
     SV_STATS_SET_MEMORY_STATS_PERIOD = 1 << 7,
     SV_STATS_GET_TIME = 1 << 8,
+    /* virConnectGetAllDomainStats and virDomainListGetStats */
+    SV_STATS_CONNECT_GET_ALL_DOMAIN_STATS = 1 << 9,
 };
 
 /* Install NO_SUPPORT answers into h for the procedures in `which` (SV_STATS_*). */
