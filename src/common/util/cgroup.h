@@ -125,3 +125,16 @@ guint64 sv_cgroup_get_cpu_time(SvCgroup *cg);
  * when unknown. */
 gboolean sv_cgroup_get_cpu_times(SvCgroup *cg, guint64 *out_total, guint64 *out_user,
                                  guint64 *out_sys);
+
+/* issue 18, scheduler parameters. The CFS bandwidth of the cgroup (`child` NULL) or of a
+ * per-thread child ("vcpu0", "emulator", "iothread1"; v1 only): cpu.cfs_period_us and
+ * cpu.cfs_quota_us (v1) or cpu.max (v2, "max" read as -1). A 0 period or quota is left as
+ * it is. */
+gboolean sv_cgroup_set_cpu_bandwidth(SvCgroup *cg, const char *child, guint64 period,
+                                     gint64 quota, GError **error);
+gboolean sv_cgroup_get_cpu_bandwidth(SvCgroup *cg, const char *child, guint64 *out_period,
+                                     gint64 *out_quota, GError **error);
+/* Whether the per-thread child `child` exists (v1). */
+gboolean sv_cgroup_has_cpu_child(SvCgroup *cg, const char *child);
+/* The CPU weight: cpu.shares (v1) or cpu.weight (v2). */
+gboolean sv_cgroup_get_cpu_shares(SvCgroup *cg, guint64 *out_shares, GError **error);
