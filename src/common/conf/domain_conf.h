@@ -471,6 +471,10 @@ typedef struct {
     gint64 quota;
     guint64 emulator_period;
     gint64 emulator_quota;
+    guint64 global_period;
+    gint64 global_quota;
+    guint64 iothread_period;
+    gint64 iothread_quota;
     GPtrArray *vcpupins; /* of SvDomainVcpuPinDef, by vcpu; never NULL */
     char *emulatorpin;   /* canonical host CPU list or NULL */
 } SvDomainCputuneDef;

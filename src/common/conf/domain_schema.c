@@ -133,7 +133,7 @@ static const HandledElement handled_elements[] = {
     {"memoryBacking/source", "", "type"},
     {"memoryBacking/access", "", "mode"},
     {"memoryBacking/allocation", "", "mode threads"},
-    {"domain/cputune", "shares period quota emulator_period emulator_quota vcpupin emulatorpin",
+    {"domain/cputune", "shares period quota global_period global_quota emulator_period emulator_quota iothread_period iothread_quota vcpupin emulatorpin",
      ""},
     {"cputune/vcpupin", "", "vcpu cpuset"},
     {"cputune/emulatorpin", "", "cpuset"},
