@@ -19,6 +19,7 @@
 #include "qemu_cpu_models.h"
 #include "qemu_command.h"
 #include "qemu_resize.h"
+#include "qemu_sched.h"
 #include "qemu_firmware.h"
 #include "qemu_firmware_desc.h"
 #include "qemu_domcaps.h"
@@ -644,6 +645,8 @@ qemu_init(SvDaemon *d, GError **error)
     sv_domain_host_install_node(&driver->domains, &driver->handlers);
     sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
     qemu_cpu_models_install(&driver->handlers);
+    /* issue 18 item 2, scheduler parameters (schedinfo): domain_sched.c, qemu_sched.c */
+    qemu_sched_install(&driver->domains, &driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     sv_daemon_set_driver_data(d, driver);
