@@ -51,9 +51,17 @@ apply_tuning(SvCgroup *cg, const SvDomainDef *def, GError **error)
     for (guint i = 0; i < def->blkio_devices->len; i++) {
         const SvDomainBlkioDeviceDef *dev = def->blkio_devices->pdata[i];
 
+        const guint64 limits[SV_BLKIO_THROTTLE_LAST] = {dev->read_iops, dev->write_iops,
+                                                        dev->read_bytes, dev->write_bytes};
+
         if (dev->weight &&
             !sv_cgroup_set_blkio_device_weight(cg, dev->path, dev->weight, error))
             return FALSE;
+        for (int k = 0; k < SV_BLKIO_THROTTLE_LAST; k++) {
+            if (limits[k] &&
+                !sv_cgroup_set_blkio_device_throttle(cg, dev->path, k, limits[k], error))
+                return FALSE;
+        }
     }
     return TRUE;
 }

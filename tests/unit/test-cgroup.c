@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -274,6 +275,82 @@ test_v2_bandwidth(Fixture *f, gconstpointer data)
     g_assert_false(sv_cgroup_has_cpu_child(cg, "vcpu0"));
     g_assert_false(sv_cgroup_set_cpu_bandwidth(cg, "vcpu0", 100000, 0, &error));
     g_assert_error(error, sv_error_quark(SV_FROM_CGROUP), SV_ERR_OPERATION_UNSUPPORTED);
+}
+
+/* A block device node of this machine (for the per-device lines), or NULL. */
+static char *
+some_block_device(void)
+{
+    g_autoptr(GDir) dir = g_dir_open("/dev", 0, NULL);
+    const char *name;
+
+    while (dir && (name = g_dir_read_name(dir))) {
+        g_autofree char *path = g_build_filename("/dev", name, NULL);
+        struct stat st;
+
+        if (stat(path, &st) == 0 && S_ISBLK(st.st_mode))
+            return g_steal_pointer(&path);
+    }
+    return NULL;
+}
+
+/* Per-device throttles: v1's blkio.throttle files, v2's io.max ("max" for none). */
+static void
+test_blkio_throttle(Fixture *f, gconstpointer data)
+{
+    gboolean v2 = GPOINTER_TO_INT(data);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvCgroup) cg = NULL;
+    g_autofree char *dev = some_block_device();
+    g_autofree char *dir = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *want = NULL;
+    struct stat st;
+
+    if (!dev) {
+        g_test_skip("no block device node in /dev");
+        return;
+    }
+    g_assert_cmpint(stat(dev, &st), ==, 0);
+    if (v2) {
+        g_autofree char *parent = g_build_filename(f->root, "splitvirt-test", NULL);
+
+        touch(parent, "cgroup.subtree_control", "");
+        dir = g_build_filename(f->root, PATH, NULL);
+    } else {
+        g_autofree char *blkio = g_build_filename(f->root, "blkio", NULL);
+
+        touch(blkio, "cgroup.procs", "");
+        dir = g_build_filename(blkio, PATH, NULL);
+    }
+    cg = sv_cgroup_new(f->root, PATH, &error);
+    g_assert_true(sv_cgroup_create(cg, &error));
+    touch(dir, v2 ? "io.max" : "blkio.throttle.write_bps_device", "");
+    touch(dir, v2 ? "io.max" : "blkio.throttle.read_iops_device", "");
+    g_assert_true(sv_cgroup_set_blkio_device_throttle(cg, dev, SV_BLKIO_THROTTLE_WRITE_BYTES,
+                                                      2000000, &error));
+    g_assert_true(sv_cgroup_set_blkio_device_throttle(cg, dev, SV_BLKIO_THROTTLE_READ_IOPS, 0,
+                                                      &error));
+    g_assert_no_error(error);
+    if (v2) {
+        text = slurp(dir, "io.max");
+        want = g_strdup_printf("%u:%u wbps=2000000\n%u:%u riops=max\n", major(st.st_rdev),
+                               minor(st.st_rdev), major(st.st_rdev), minor(st.st_rdev));
+        g_assert_cmpstr(text, ==, want);
+    } else {
+        text = slurp(dir, "blkio.throttle.write_bps_device");
+        want = g_strdup_printf("%u:%u 2000000\n", major(st.st_rdev), minor(st.st_rdev));
+        g_assert_cmpstr(text, ==, want);
+        g_free(text);
+        g_free(want);
+        text = slurp(dir, "blkio.throttle.read_iops_device");
+        want = g_strdup_printf("%u:%u 0\n", major(st.st_rdev), minor(st.st_rdev));
+        g_assert_cmpstr(text, ==, want);
+    }
+    /* Not a block device: the cgroup layer's error. */
+    g_assert_false(sv_cgroup_set_blkio_device_throttle(cg, "/dev/null",
+                                                       SV_BLKIO_THROTTLE_READ_BYTES, 1, &error));
+    g_assert_nonnull(strstr(error->message, "'/dev/null' must be a block device"));
 }
 
 static void
@@ -564,6 +641,10 @@ main(int argc, char **argv)
     g_test_add("/cgroup/v2/tuning", Fixture, NULL, setup_v2, test_v2_tuning, teardown);
     g_test_add("/cgroup/v1/bandwidth", Fixture, NULL, setup_v1, test_v1_bandwidth, teardown);
     g_test_add("/cgroup/v2/bandwidth", Fixture, NULL, setup_v2, test_v2_bandwidth, teardown);
+    g_test_add("/cgroup/v1/blkio-throttle", Fixture, GINT_TO_POINTER(FALSE), setup_v1,
+               test_blkio_throttle, teardown);
+    g_test_add("/cgroup/v2/blkio-throttle", Fixture, GINT_TO_POINTER(TRUE), setup_v2,
+               test_blkio_throttle, teardown);
     g_test_add("/cgroup/v2/lifecycle", Fixture, NULL, setup_v2, test_v2_lifecycle, teardown);
     g_test_add("/cgroup/v2/kill", Fixture, NULL, setup_v2, test_v2_kill_uses_cgroup_kill,
                teardown);

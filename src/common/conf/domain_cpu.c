@@ -425,6 +425,25 @@ parse_iothreads(const xmlNode *root, SvDomainDef *def, GError **error)
 
 /* ---- parsing: tunables -------------------------------------------------------------------- */
 
+/* One per-device throttle: an iops count (uint) or a byte rate (ullong). */
+static gboolean
+parse_blkio_throttle(const xmlNode *node, const char *name, const char *what, guint *out_uint,
+                     guint64 *out_u64, GError **error)
+{
+    g_autofree char *text = sv_xml_child_text(node, name);
+    gboolean ok;
+
+    if (!text)
+        return TRUE;
+    ok = out_uint ? sv_domain_parse_uint(text, out_uint) : sv_domain_parse_u64(text, out_u64);
+    if (!ok) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED, "could not parse %s %s",
+                     what, text);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean
 parse_blkio_device(const xmlNode *node, SvDomainDef *def, GError **error)
 {
@@ -444,6 +463,15 @@ parse_blkio_device(const xmlNode *node, SvDomainDef *def, GError **error)
                      weight);
         return FALSE;
     }
+    if (!parse_blkio_throttle(node, "read_iops_sec", "read iops sec", &dev->read_iops, NULL,
+                              error) ||
+        !parse_blkio_throttle(node, "write_iops_sec", "write iops sec", &dev->write_iops, NULL,
+                              error) ||
+        !parse_blkio_throttle(node, "read_bytes_sec", "read bytes sec", NULL, &dev->read_bytes,
+                              error) ||
+        !parse_blkio_throttle(node, "write_bytes_sec", "write bytes sec", NULL,
+                              &dev->write_bytes, error))
+        return FALSE;
     for (guint i = 0; i + 1 < def->blkio_devices->len; i++) {
         const SvDomainBlkioDeviceDef *other = def->blkio_devices->pdata[i];
 
@@ -709,11 +737,29 @@ format_blkiotune(GString *buf, const SvDomainDef *def)
     for (guint i = 0; i < def->blkio_devices->len; i++) {
         const SvDomainBlkioDeviceDef *dev = def->blkio_devices->pdata[i];
 
-        if (!dev->weight)
+        if (!dev->weight && !dev->read_iops && !dev->write_iops && !dev->read_bytes &&
+            !dev->write_bytes)
             continue;
         g_string_append(inner, "    <device>\n");
         sv_xml_append_text_elem(inner, 6, "path", dev->path);
-        g_string_append_printf(inner, "      <weight>%u</weight>\n    </device>\n", dev->weight);
+        if (dev->weight)
+            g_string_append_printf(inner, "      <weight>%u</weight>\n", dev->weight);
+        if (dev->read_iops)
+            g_string_append_printf(inner, "      <read_iops_sec>%u</read_iops_sec>\n",
+                                   dev->read_iops);
+        if (dev->write_iops)
+            g_string_append_printf(inner, "      <write_iops_sec>%u</write_iops_sec>\n",
+                                   dev->write_iops);
+        if (dev->read_bytes)
+            g_string_append_printf(inner,
+                                   "      <read_bytes_sec>%" G_GUINT64_FORMAT "</read_bytes_sec>\n",
+                                   dev->read_bytes);
+        if (dev->write_bytes)
+            g_string_append_printf(inner,
+                                   "      <write_bytes_sec>%" G_GUINT64_FORMAT
+                                   "</write_bytes_sec>\n",
+                                   dev->write_bytes);
+        g_string_append(inner, "    </device>\n");
     }
     if (inner->len)
         g_string_append_printf(buf, "  <blkiotune>\n%s  </blkiotune>\n", inner->str);

@@ -364,6 +364,21 @@ sv_cgroup_set_blkio_weight(SvCgroup *cg, guint weight, GError **error)
     return write_file(h->dir, file, text, error);
 }
 
+static gboolean
+block_device(const char *path, struct stat *st, GError **error)
+{
+    if (stat(path, st) < 0) {
+        sv_error_set_errno(error, SV_FROM_CGROUP, errno, "Unable to stat '%s'", path);
+        return FALSE;
+    }
+    if (!S_ISBLK(st->st_mode)) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR,
+                     "Path '%s' must be a block device", path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 sv_cgroup_set_blkio_device_weight(SvCgroup *cg, const char *path, guint weight,
                                   GError **error)
@@ -374,17 +389,8 @@ sv_cgroup_set_blkio_device_weight(SvCgroup *cg, const char *path, guint weight,
     g_autofree char *file = NULL;
     const char *weight_file;
 
-    if (!h || !(weight_file = blkio_weight_file(cg, h, error)))
+    if (!h || !(weight_file = blkio_weight_file(cg, h, error)) || !block_device(path, &st, error))
         return FALSE;
-    if (stat(path, &st) < 0) {
-        sv_error_set_errno(error, SV_FROM_CGROUP, errno, "Unable to stat '%s'", path);
-        return FALSE;
-    }
-    if (!S_ISBLK(st.st_mode)) {
-        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR,
-                     "Path '%s' must be a block device", path);
-        return FALSE;
-    }
     text = g_strdup_printf("%u:%u %u", major(st.st_rdev), minor(st.st_rdev), weight);
     file = g_strconcat(weight_file, cg->version == SV_CGROUP_V2 ? "" : "_device",
                        NULL);
@@ -857,4 +863,40 @@ sv_cgroup_get_cpu_shares(SvCgroup *cg, guint64 *out_shares, GError **error)
         return FALSE;
     *out_shares = (guint64)v;
     return TRUE;
+}
+
+/* issue 18, blkio parameters: one per-device throttle. */
+gboolean
+sv_cgroup_set_blkio_device_throttle(SvCgroup *cg, const char *path, SvBlkioThrottle kind,
+                                    guint64 value, GError **error)
+{
+    static const char *const v1_files[SV_BLKIO_THROTTLE_LAST] = {
+        "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device",
+        "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device"};
+    static const char *const v2_keys[SV_BLKIO_THROTTLE_LAST] = {"riops", "wiops", "rbps",
+                                                                "wbps"};
+    Hierarchy *h = need_controller(cg, cg->version == SV_CGROUP_V2 ? "io" : "blkio", error);
+    g_autofree char *text = NULL;
+    g_autofree char *number = g_strdup_printf("%" G_GUINT64_FORMAT, value);
+    struct stat st;
+
+    g_return_val_if_fail(kind < SV_BLKIO_THROTTLE_LAST, FALSE);
+    if (!h || !block_device(path, &st, error))
+        return FALSE;
+    if (cg->version == SV_CGROUP_V1) {
+        text = g_strdup_printf("%u:%u %s", major(st.st_rdev), minor(st.st_rdev), number);
+        return write_file(h->dir, v1_files[kind], text, error);
+    }
+    /* v2: "max" for no limit. */
+    text = g_strdup_printf("%u:%u %s=%s", major(st.st_rdev), minor(st.st_rdev), v2_keys[kind],
+                           value ? number : "max");
+    return write_file(h->dir, "io.max", text, error);
+}
+
+gboolean
+sv_cgroup_has_blkio_weight(SvCgroup *cg, GError **error)
+{
+    Hierarchy *h = need_controller(cg, cg->version == SV_CGROUP_V2 ? "io" : "blkio", error);
+
+    return h && blkio_weight_file(cg, h, error);
 }
