@@ -20,6 +20,7 @@
 #include "qemu_command.h"
 #include "qemu_resize.h"
 #include "qemu_sched.h"
+#include "qemu_blkio.h"
 #include "qemu_firmware.h"
 #include "qemu_firmware_desc.h"
 #include "qemu_domcaps.h"
@@ -647,6 +648,8 @@ qemu_init(SvDaemon *d, GError **error)
     qemu_cpu_models_install(&driver->handlers);
     /* issue 18 item 2, scheduler parameters (schedinfo): domain_sched.c, qemu_sched.c */
     qemu_sched_install(&driver->domains, &driver->handlers);
+    /* issue 18 item 2, blkio parameters (blkiotune): domain_blkio.c, qemu_blkio.c */
+    qemu_blkio_install(&driver->domains, &driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     sv_daemon_set_driver_data(d, driver);

@@ -45,6 +45,7 @@ typedef struct SvDomainDriver SvDomainDriver;
 typedef struct SvRunFacts SvRunFacts; /* domain_run.h */
 typedef struct SvResizeFacts SvResizeFacts; /* domain_resize.h */
 typedef struct SvSchedFacts SvSchedFacts;   /* domain_sched.h */
+typedef struct SvBlkioFacts SvBlkioFacts;   /* domain_blkio.h */
 
 struct SvDomainDriver {
     const char *prefix; /* "qemu", "lxc", "libxl": names functions in flag errors */
@@ -98,6 +99,9 @@ struct SvDomainDriver {
     /* issue 18, scheduler parameters: a running guest's CPU tuning (domain_sched.h); NULL:
      * the driver serves no scheduler procedure. */
     const SvSchedFacts *sched;
+    /* issue 18, blkio parameters: a running guest's block I/O tuning (domain_blkio.h); NULL:
+     * the driver serves no blkio procedure. */
+    const SvBlkioFacts *blkio;
 };
 
 /* Serve the shared domain and connection procedures in h; their handlers find drv as the

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "domain/domain_modify.h"
+#include "domain/domain_typed.h"
 #include "domain/domain_wire.h"
 #include "programs/remote.h"
 #include "util/error.h"
@@ -21,13 +22,6 @@ static const char *const param_names[SV_SCHED_LAST] = {
     "cpu_shares",      "vcpu_period",     "vcpu_quota",
     "emulator_period", "emulator_quota",  "global_period",
     "global_quota",    "iothread_period", "iothread_quota",
-};
-
-static const char *const type_names[SV_TYPED_PARAMETER_TYPE_LAST] = {
-    [SV_TYPED_PARAM_INT] = "int",       [SV_TYPED_PARAM_UINT] = "uint",
-    [SV_TYPED_PARAM_LLONG] = "llong",   [SV_TYPED_PARAM_ULLONG] = "ullong",
-    [SV_TYPED_PARAM_DOUBLE] = "double", [SV_TYPED_PARAM_BOOLEAN] = "boolean",
-    [SV_TYPED_PARAM_STRING] = "string",
 };
 
 /* Shares and periods are ullong, quotas llong. */
@@ -105,13 +99,11 @@ read_params(const remote_typed_param *p, guint n, gint64 values[], gboolean set[
                          "parameter '%s' not supported", p[i].field);
             return FALSE;
         }
-        if (type != param_type(which)) {
+        if (!sv_domain_typed_param_check_type(&p[i], param_type(which), error))
+            return FALSE;
+        if (set[which]) {
             sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG,
-                         "invalid type '%s' for parameter '%s', expected '%s'",
-                         (type >= SV_TYPED_PARAM_INT && type < SV_TYPED_PARAMETER_TYPE_LAST)
-                             ? type_names[type]
-                             : "unknown",
-                         p[i].field, type_names[param_type(which)]);
+                         "parameter '%s' occurs multiple times", p[i].field);
             return FALSE;
         }
         set[which] = TRUE;

@@ -900,3 +900,26 @@ sv_cgroup_has_blkio_weight(SvCgroup *cg, GError **error)
 
     return h && blkio_weight_file(cg, h, error);
 }
+
+gboolean
+sv_cgroup_get_blkio_weight(SvCgroup *cg, guint *out_weight, GError **error)
+{
+    Hierarchy *h = need_controller(cg, cg->version == SV_CGROUP_V2 ? "io" : "blkio", error);
+    const char *file = h ? blkio_weight_file(cg, h, error) : NULL;
+    g_autofree char *text = file ? read_file(h->dir, file) : NULL;
+    g_auto(GStrv) lines = text ? g_strsplit(text, "\n", 2) : NULL;
+    const char *number;
+
+    if (!file)
+        return FALSE;
+    /* "N" or "default N" on the first line. */
+    number = lines && lines[0] ? strrchr(lines[0], ' ') : NULL;
+    number = number ? number + 1 : (lines ? lines[0] : NULL);
+    if (!number || !g_ascii_isdigit(*number)) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR, "Unable to read '%s/%s'",
+                     h->dir, file);
+        return FALSE;
+    }
+    *out_weight = (guint)g_ascii_strtoull(number, NULL, 10);
+    return TRUE;
+}

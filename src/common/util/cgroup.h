@@ -153,3 +153,5 @@ gboolean sv_cgroup_set_blkio_device_throttle(SvCgroup *cg, const char *path, SvB
 /* Whether the block I/O controller offers a weight file (a weight-aware I/O scheduler): FALSE
  * with the error sv_cgroup_set_blkio_weight gives when not. */
 gboolean sv_cgroup_has_blkio_weight(SvCgroup *cg, GError **error);
+/* The block I/O weight: the weight file's number ("N" or "default N"). */
+gboolean sv_cgroup_get_blkio_weight(SvCgroup *cg, guint *out_weight, GError **error);
