@@ -309,3 +309,28 @@ def test_blkio_running_guest(host):
     finally:
         dom.destroy()
         dom.undefine()
+
+
+def test_xen_blkio_no_support(daemons):
+    """libvirt's libxl driver has no blkio procedures: virtxend answers its NO_SUPPORT, in
+    the DOMAIN error domain, whatever the domain."""
+    from svdaemon import daemon_binary
+
+    if not daemon_binary("virtxend").exists():
+        pytest.skip("virtxend not built (libxenlight missing, or -Dxen=disabled)")
+    d = daemons.start(name="virtxend", label="virtxend", args=["--timeout", "0"])
+    conn = libvirt.open("xen+unix:///system?socket=%s" % d.sock)
+    try:
+        dom = conn.defineXML(
+            "<domain type='xen'><name>xenblk</name><memory unit='MiB'>256</memory>"
+            "<vcpu>1</vcpu><os><type>xen</type><kernel>/boot/vmlinuz</kernel></os>"
+            "</domain>")
+        nosup = "this function is not supported by the connection driver: "
+        assert answer(dom.blkioParameters, 0) == (3, 20, nosup + "virDomainGetBlkioParameters")
+        # python's set asks for the types first; virsh sets directly.
+        rc, out, err = virsh("xen+unix:///system?socket=%s" % d.sock, "blkiotune", "xenblk",
+                             "--weight", "500")
+        assert rc != 0 and nosup + "virDomainSetBlkioParameters" in err
+        dom.undefine()
+    finally:
+        conn.close()

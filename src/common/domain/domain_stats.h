@@ -17,6 +17,9 @@ enum {
     SV_STATS_GET_JOB_STATS = 1 << 6,
     SV_STATS_SET_MEMORY_STATS_PERIOD = 1 << 7,
     SV_STATS_GET_TIME = 1 << 8,
+    /* issue 18 item 2, blkio parameters (libvirt's libxl driver has neither) */
+    SV_STATS_GET_BLKIO_PARAMETERS = 1 << 9,
+    SV_STATS_SET_BLKIO_PARAMETERS = 1 << 10,
 };
 
 /* Install NO_SUPPORT answers into h for the procedures in `which` (SV_STATS_*). */
