@@ -243,7 +243,8 @@ def test_sched_running_guest(host):
     dom = host.conn.defineXML(tuned_xml(host, "schedguest",
                                         "<period>100000</period><quota>50000</quota>"
                                         "<emulator_period>100000</emulator_period>"
-                                        "<emulator_quota>40000</emulator_quota>"))
+                                        "<emulator_quota>40000</emulator_quota>"
+                                        "<global_quota>80000</global_quota>"))
     tun = Tunables(host.open(), dom)
     dom.create()
     try:
@@ -252,8 +253,9 @@ def test_sched_running_guest(host):
         assert live["vcpu_period"] == 100000
         assert live["cpu_shares"] == int(cpu_file(host, "schedguest", None,
                                                   "cpu.shares").read_text())
-        assert live["global_quota"] == int(cpu_file(host, "schedguest", None,
-                                                    "cpu.cfs_quota_us").read_text())
+        # <global_quota> went to the guest's own cgroup at start.
+        assert live["global_quota"] == 80000
+        assert int(cpu_file(host, "schedguest", None, "cpu.cfs_quota_us").read_text()) == 80000
         rc, out, err = virsh(host.uri, "schedinfo", "schedguest", "--live", "--set",
                              "cpu_shares=512", "--set", "vcpu_quota=30000")
         assert rc == 0, err
@@ -308,6 +310,30 @@ def test_sched_running_guest_without_thread_cgroups(host):
         assert live["vcpu_quota"] == live["global_quota"] == -1
         err = answer(dom.setSchedulerParametersFlags, {"vcpu_quota": 20000}, LIVE)
         assert err[0] == 84 and "no per-thread cgroups" in err[2]
+    finally:
+        dom.destroy()
+        dom.undefine()
+
+
+def test_sched_iothread_bandwidth(host):
+    """<iothread_period>/<iothread_quota> reach each I/O thread's child cgroup at start, and
+    a live change reaches them again."""
+    if not Path("/sys/fs/cgroup/cpu").is_dir():
+        pytest.skip("no v1 cpu cgroup here")
+    xml = tuned_xml(host, "schedio", "<iothread_period>50000</iothread_period>"
+                                     "<iothread_quota>25000</iothread_quota>")
+    xml = xml.replace("<vcpu>1</vcpu>", "<vcpu>1</vcpu><iothreads>1</iothreads>")
+    dom = host.conn.defineXML(xml)
+    dom.create()
+    try:
+        quota = cpu_file(host, "schedio", "iothread1", "cpu.cfs_quota_us")
+        period = cpu_file(host, "schedio", "iothread1", "cpu.cfs_period_us")
+        assert int(quota.read_text()) == 25000 and int(period.read_text()) == 50000
+        live = dom.schedulerParametersFlags(LIVE)
+        assert (live["iothread_period"], live["iothread_quota"]) == (50000, 25000)
+        dom.setSchedulerParametersFlags({"iothread_quota": 10000}, LIVE)
+        assert int(quota.read_text()) == 10000
+        assert "<iothread_quota>10000</iothread_quota>" in cputune_xml(dom, 0)
     finally:
         dom.destroy()
         dom.undefine()
