@@ -117,9 +117,6 @@ set_live(SvDomainObj *obj, int which, gint64 *value, GError **error)
         *value = (gint64)shares;
         return TRUE;
     }
-    /* 0 leaves a live value as it is, as libvirt. */
-    if (*value == 0)
-        return TRUE;
     if (which == SV_SCHED_GLOBAL_PERIOD || which == SV_SCHED_GLOBAL_QUOTA)
         return set_bandwidth(cg, NULL, period, *value, error);
     names = children(cg, obj->def, which);

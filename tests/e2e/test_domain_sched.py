@@ -276,6 +276,11 @@ def test_sched_running_guest(host):
         assert events[1] == ("schedguest", {"cputune.global_period": 200000,
                                             "cputune.global_quota": 150000})
         assert dom.schedulerParametersFlags(LIVE)["global_quota"] == 150000
+        # A 0 leaves the running guest as it is, with no event (as libvirt).
+        dom.setSchedulerParametersFlags({"global_quota": 0}, LIVE)
+        assert int(cpu_file(host, "schedguest", None, "cpu.cfs_quota_us").read_text()) \
+            == 150000
+        assert "<global_quota>150000</global_quota>" in cputune_xml(dom, 0)
         live_xml = cputune_xml(dom, 0)
         assert "<shares>512</shares>" in live_xml and "<quota>30000</quota>" in live_xml
         assert "<global_quota>150000</global_quota>" in live_xml

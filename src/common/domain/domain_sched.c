@@ -165,6 +165,13 @@ emit_tunable(SvDomainDriver *drv, SvDomainObj *obj, const gint64 values[], const
 {
     remote_typed_param params[SV_SCHED_LAST];
     TunableEvent e = {{0}, params, 0};
+    gboolean any = FALSE;
+
+    for (int k = 0; k < SV_SCHED_LAST; k++)
+        any |= set[k];
+    /* As libvirt: no event when nothing reached the running guest. */
+    if (!any)
+        return;
 
     for (int k = 0; k < SV_SCHED_LAST; k++) {
         if (!set[k])
@@ -233,7 +240,8 @@ set_params(SvCall *call, remote_nonnull_domain *dom, const remote_typed_param *p
     for (int k = 0; k < SV_SCHED_LAST; k++) {
         if (!set[k])
             continue;
-        if (live) {
+        /* A 0 period or quota leaves a running guest as it is, and says nothing. */
+        if (live && (k == SV_SCHED_CPU_SHARES || values[k] != 0)) {
             gint64 v = values[k];
 
             if (!drv->sched->set_live(obj, k, &v, error)) {

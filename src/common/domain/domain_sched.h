@@ -27,8 +27,8 @@ struct SvSchedFacts {
     /* The running guest's values as its cgroup has them (periods and shares as guint64,
      * quotas as gint64 stored in the same slots). */
     gboolean (*get_live)(SvDomainObj *obj, gint64 values[SV_SCHED_LAST], GError **error);
-    /* Set parameter `which` of a running guest; *value is what its cgroup took (the kernel
-     * may round shares). */
+    /* Set parameter `which` of a running guest (never a 0 period or quota); *value is what
+     * its cgroup took (the kernel may round shares). */
     gboolean (*set_live)(SvDomainObj *obj, int which, gint64 *value, GError **error);
 };
 
