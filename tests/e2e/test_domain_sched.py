@@ -306,13 +306,16 @@ def test_sched_running_guest_without_thread_cgroups(host):
     made at start only when the definition asks, and are not made later."""
     if not Path("/sys/fs/cgroup/cpu").is_dir():
         pytest.skip("no cpu cgroup here")
-    dom = host.conn.defineXML(tuned_xml(host, "schedplain", "<shares>1024</shares>"))
+    dom = host.define("schedplain")
     dom.create()
     try:
-        live = dom.schedulerParametersFlags(LIVE)
-        assert live["cpu_shares"] == 1024
-        assert live["vcpu_period"] == live["global_period"] == 100000
-        assert live["vcpu_quota"] == live["global_quota"] == -1
+        # What libvirtd (qemu:///system here) answered for its running untuned guest.
+        assert dom.schedulerType() == ("posix", 9)
+        assert dom.schedulerParametersFlags(LIVE) == {
+            "cpu_shares": 1024, "vcpu_period": 100000, "vcpu_quota": -1,
+            "emulator_period": 100000, "emulator_quota": -1, "global_period": 100000,
+            "global_quota": -1, "iothread_period": 100000, "iothread_quota": -1}
+        assert dom.schedulerParametersFlags(CONFIG) == ZERO
         err = answer(dom.setSchedulerParametersFlags, {"vcpu_quota": 20000}, LIVE)
         assert err[0] == 84 and "no per-thread cgroups" in err[2]
     finally:
