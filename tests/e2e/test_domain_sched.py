@@ -345,3 +345,30 @@ def test_sched_iothread_bandwidth(host):
     finally:
         dom.destroy()
         dom.undefine()
+
+
+@pytest.mark.slow
+def test_sched_running_equal_libvirtd(ref, host):
+    """A running untuned guest on both daemons (a tiny one on libvirtd, Guest A here): the
+    scheduler type and live parameters, and the live blkio answer (libvirt's cgroup error on
+    a host without a weight-aware I/O scheduler), are the same."""
+    def running_answers(dom):
+        return [answer(dom.schedulerType), answer(dom.schedulerParametersFlags, LIVE),
+                answer(dom.blkioParameters, LIVE)]
+
+    conn = libvirt.open(ref.uri)
+    theirs = conn.defineXML(tiny_xml("sv-sched-running"))
+    try:
+        theirs.create()
+        ref_answers = running_answers(theirs)
+        theirs.destroy()
+    finally:
+        theirs.undefine()
+        conn.close()
+    ours = host.define("schedrun")
+    ours.create()
+    try:
+        assert running_answers(ours) == ref_answers
+    finally:
+        ours.destroy()
+        ours.undefine()
