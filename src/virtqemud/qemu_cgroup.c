@@ -29,6 +29,10 @@ apply_tuning(SvCgroup *cg, const SvDomainDef *def, GError **error)
     if (def->cputune.shares_specified &&
         !sv_cgroup_set_cpu_shares(cg, def->cputune.shares, error))
         return FALSE;
+    if ((def->cputune.global_period || def->cputune.global_quota) &&
+        !sv_cgroup_set_cpu_bandwidth(cg, NULL, def->cputune.global_period,
+                                     def->cputune.global_quota, error))
+        return FALSE;
     if (mt->hard_limit < SV_DOMAIN_MEMORY_UNLIMITED &&
         !sv_cgroup_set_memory_limit(cg, mt->hard_limit * 1024, error))
         return FALSE;
@@ -47,9 +51,17 @@ apply_tuning(SvCgroup *cg, const SvDomainDef *def, GError **error)
     for (guint i = 0; i < def->blkio_devices->len; i++) {
         const SvDomainBlkioDeviceDef *dev = def->blkio_devices->pdata[i];
 
+        const guint64 limits[SV_BLKIO_THROTTLE_LAST] = {dev->read_iops, dev->write_iops,
+                                                        dev->read_bytes, dev->write_bytes};
+
         if (dev->weight &&
             !sv_cgroup_set_blkio_device_weight(cg, dev->path, dev->weight, error))
             return FALSE;
+        for (int k = 0; k < SV_BLKIO_THROTTLE_LAST; k++) {
+            if (limits[k] &&
+                !sv_cgroup_set_blkio_device_throttle(cg, dev->path, k, limits[k], error))
+                return FALSE;
+        }
     }
     return TRUE;
 }
@@ -102,6 +114,7 @@ needs_cgroup(const SvDomainDef *def)
     const SvDomainMemtuneDef *mt = &def->memtune;
 
     return def->cputune.shares_specified || needs_thread_cgroups(def) ||
+           def->cputune.global_period || def->cputune.global_quota ||
            mt->hard_limit < SV_DOMAIN_MEMORY_UNLIMITED ||
            mt->soft_limit < SV_DOMAIN_MEMORY_UNLIMITED ||
            mt->swap_hard_limit < SV_DOMAIN_MEMORY_UNLIMITED || def->blkio_weight ||
@@ -154,7 +167,8 @@ needs_thread_cgroups(const SvDomainDef *def)
 {
     const SvDomainCputuneDef *ct = &def->cputune;
 
-    return ct->period || ct->quota || ct->emulator_period || ct->emulator_quota;
+    return ct->period || ct->quota || ct->emulator_period || ct->emulator_quota ||
+           ct->iothread_period || ct->iothread_quota;
 }
 
 void
@@ -242,8 +256,10 @@ qemu_threads_place(QemuProcessContext *ctx, const SvDomainDef *def, const char *
     if (!(cg = guest_cgroup(ctx, def, error)) ||
         !sv_cgroup_cpu_child_add_thread(cg, child, tid, error))
         return FALSE;
-    return !vcpu || sv_cgroup_cpu_child_set_bandwidth(cg, child, def->cputune.period,
-                                                      def->cputune.quota, error);
+    return vcpu ? sv_cgroup_cpu_child_set_bandwidth(cg, child, def->cputune.period,
+                                                    def->cputune.quota, error)
+                : sv_cgroup_cpu_child_set_bandwidth(cg, child, def->cputune.iothread_period,
+                                                    def->cputune.iothread_quota, error);
 }
 
 gboolean

@@ -36,8 +36,8 @@ gboolean qemu_affinity_pin_iothread(const SvDomainDef *def, pid_t tid, GError **
 /* libvirt's per-thread cgroups for <cputune> period and quota (util/cgroup.h, v1): every
  * thread of QEMU `pid` into "emulator" (with emulator_period/quota), then, as QEMU names
  * them, each vCPU or I/O thread (`kind` "vcpu" or "iothread", `index` its number) gets its
- * affinity above and moves into KIND+INDEX (vCPUs with period/quota). Nothing but the
- * affinity when the guest sets no bandwidth. */
+ * affinity above and moves into KIND+INDEX (vCPUs with period/quota, I/O threads with
+ * iothread_period/quota). Nothing but the affinity when the guest sets no bandwidth. */
 gboolean qemu_threads_place_emulator(QemuProcessContext *ctx, const SvDomainDef *def, pid_t pid,
                                      GError **error);
 gboolean qemu_threads_place(QemuProcessContext *ctx, const SvDomainDef *def, const char *kind,

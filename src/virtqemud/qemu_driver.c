@@ -19,6 +19,8 @@
 #include "qemu_cpu_models.h"
 #include "qemu_command.h"
 #include "qemu_resize.h"
+#include "qemu_sched.h"
+#include "qemu_blkio.h"
 #include "qemu_firmware.h"
 #include "qemu_firmware_desc.h"
 #include "qemu_domcaps.h"
@@ -598,6 +600,10 @@ handlers_install(QemuDriver *driver)
     qemu_cpu_models_install(&driver->handlers);
     /* issue 18, item 1: bulk statistics (CONNECT_GET_ALL_DOMAIN_STATS, domstats) */
     qemu_bulkstats_install(&driver->handlers);
+    /* issue 18 item 2, scheduler parameters (schedinfo): domain_sched.c, qemu_sched.c */
+    qemu_sched_install(&driver->domains, &driver->handlers);
+    /* issue 18 item 2, blkio parameters (blkiotune): domain_blkio.c, qemu_blkio.c */
+    qemu_blkio_install(&driver->domains, &driver->handlers);
 }
 
 static gboolean

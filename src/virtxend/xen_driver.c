@@ -10,6 +10,7 @@
 
 #include "domain/domain_driver.h"
 #include "domain/domain_host.h"
+#include "domain/domain_stats.h"
 #include "programs/private.h"
 #include "programs/remote.h"
 #include "util/error.h"
@@ -249,6 +250,9 @@ xen_init(SvDaemon *d, GError **error)
     /* Issue 18 item 5, host facts: libxl's CONNECT_GET_SYSINFO reads dmidecode as qemu's
      * does; its node statistics come from libxl, not /proc, and are not served yet. */
     sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
+    /* issue 18 item 2, blkio parameters: libvirt's libxl driver has none (NO_SUPPORT) */
+    sv_domain_stats_install_no_support(&driver->handlers, SV_STATS_GET_BLKIO_PARAMETERS |
+                                                              SV_STATS_SET_BLKIO_PARAMETERS);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     return TRUE;

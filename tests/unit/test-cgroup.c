@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -195,6 +196,161 @@ test_v2_tuning(Fixture *f, gconstpointer data)
     /* v2's threaded cgroups are not done: a clear error. */
     g_assert_false(sv_cgroup_cpu_child_add_thread(cg, "vcpu0", 4242, &error));
     g_assert_error(error, sv_error_quark(SV_FROM_CGROUP), SV_ERR_OPERATION_UNSUPPORTED);
+}
+
+/* Scheduler parameters: the CFS bandwidth and weight read and written, of the guest's cgroup
+ * and of a per-thread child (v1), and v2's one cpu.max file. */
+static void
+test_v1_bandwidth(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvCgroup) cg = sv_cgroup_new(f->root, PATH, &error);
+    g_autofree char *cpu = g_build_filename(f->root, "cpu,cpuacct", PATH, NULL);
+    g_autofree char *vcpu = g_build_filename(cpu, "vcpu0", NULL);
+    g_autofree char *text = NULL;
+    guint64 period = 0, shares = 0;
+    gint64 quota = 0;
+
+    (void)data;
+    g_assert_true(sv_cgroup_create(cg, &error));
+    touch(cpu, "cpu.shares", "1024\n");
+    touch(cpu, "cpu.cfs_period_us", "100000\n");
+    touch(cpu, "cpu.cfs_quota_us", "-1\n");
+    g_assert_false(sv_cgroup_has_cpu_child(cg, "vcpu0"));
+    touch(vcpu, "cpu.cfs_period_us", "20000\n");
+    touch(vcpu, "cpu.cfs_quota_us", "5000\n");
+    g_assert_true(sv_cgroup_has_cpu_child(cg, "vcpu0"));
+    g_assert_true(sv_cgroup_get_cpu_shares(cg, &shares, &error));
+    g_assert_cmpuint(shares, ==, 1024);
+    g_assert_true(sv_cgroup_get_cpu_bandwidth(cg, NULL, &period, &quota, &error));
+    g_assert_cmpuint(period, ==, 100000);
+    g_assert_cmpint(quota, ==, -1);
+    g_assert_true(sv_cgroup_get_cpu_bandwidth(cg, "vcpu0", &period, &quota, &error));
+    g_assert_cmpuint(period, ==, 20000);
+    g_assert_cmpint(quota, ==, 5000);
+    /* A 0 leaves the other file alone. */
+    g_assert_true(sv_cgroup_set_cpu_bandwidth(cg, NULL, 300000, 0, &error));
+    g_assert_true(sv_cgroup_set_cpu_bandwidth(cg, "vcpu0", 0, 7000, &error));
+    g_assert_no_error(error);
+    text = slurp(cpu, "cpu.cfs_period_us");
+    g_assert_cmpstr(text, ==, "100000\n300000\n");
+    g_free(text);
+    text = slurp(cpu, "cpu.cfs_quota_us");
+    g_assert_cmpstr(text, ==, "-1\n");
+    g_free(text);
+    text = slurp(vcpu, "cpu.cfs_quota_us");
+    g_assert_cmpstr(text, ==, "5000\n7000\n");
+    g_free(text);
+    text = slurp(vcpu, "cpu.cfs_period_us");
+    g_assert_cmpstr(text, ==, "20000\n");
+}
+
+static void
+test_v2_bandwidth(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvCgroup) cg = sv_cgroup_new(f->root, PATH, &error);
+    g_autofree char *parent = g_build_filename(f->root, "splitvirt-test", NULL);
+    g_autofree char *dir = g_build_filename(f->root, PATH, NULL);
+    g_autofree char *text = NULL;
+    guint64 period = 0, shares = 0;
+    gint64 quota = 0;
+
+    (void)data;
+    touch(parent, "cgroup.subtree_control", "");
+    g_assert_true(sv_cgroup_create(cg, &error));
+    touch(dir, "cpu.weight", "100\n");
+    touch(dir, "cpu.max", "max 100000\n");
+    g_assert_true(sv_cgroup_get_cpu_shares(cg, &shares, &error));
+    g_assert_cmpuint(shares, ==, 100);
+    g_assert_true(sv_cgroup_get_cpu_bandwidth(cg, NULL, &period, &quota, &error));
+    g_assert_cmpuint(period, ==, 100000);
+    g_assert_cmpint(quota, ==, -1);
+    /* The quota with the period there was. */
+    g_assert_true(sv_cgroup_set_cpu_bandwidth(cg, NULL, 0, 50000, &error));
+    g_assert_no_error(error);
+    text = slurp(dir, "cpu.max");
+    g_assert_cmpstr(text, ==, "max 100000\n50000 100000\n");
+    /* No per-thread children on v2. */
+    g_assert_false(sv_cgroup_has_cpu_child(cg, "vcpu0"));
+    g_assert_false(sv_cgroup_set_cpu_bandwidth(cg, "vcpu0", 100000, 0, &error));
+    g_assert_error(error, sv_error_quark(SV_FROM_CGROUP), SV_ERR_OPERATION_UNSUPPORTED);
+}
+
+/* A block device node of this machine (for the per-device lines), or NULL. */
+static char *
+some_block_device(void)
+{
+    g_autoptr(GDir) dir = g_dir_open("/dev", 0, NULL);
+    const char *name;
+
+    while (dir && (name = g_dir_read_name(dir))) {
+        g_autofree char *path = g_build_filename("/dev", name, NULL);
+        struct stat st;
+
+        if (stat(path, &st) == 0 && S_ISBLK(st.st_mode))
+            return g_steal_pointer(&path);
+    }
+    return NULL;
+}
+
+/* Per-device throttles: v1's blkio.throttle files, v2's io.max ("max" for none). */
+static void
+test_blkio_throttle(Fixture *f, gconstpointer data)
+{
+    gboolean v2 = GPOINTER_TO_INT(data);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvCgroup) cg = NULL;
+    g_autofree char *dev = some_block_device();
+    g_autofree char *dir = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *want = NULL;
+    struct stat st;
+
+    if (!dev) {
+        g_test_skip("no block device node in /dev");
+        return;
+    }
+    g_assert_cmpint(stat(dev, &st), ==, 0);
+    if (v2) {
+        g_autofree char *parent = g_build_filename(f->root, "splitvirt-test", NULL);
+
+        touch(parent, "cgroup.subtree_control", "");
+        dir = g_build_filename(f->root, PATH, NULL);
+    } else {
+        g_autofree char *blkio = g_build_filename(f->root, "blkio", NULL);
+
+        touch(blkio, "cgroup.procs", "");
+        dir = g_build_filename(blkio, PATH, NULL);
+    }
+    cg = sv_cgroup_new(f->root, PATH, &error);
+    g_assert_true(sv_cgroup_create(cg, &error));
+    touch(dir, v2 ? "io.max" : "blkio.throttle.write_bps_device", "");
+    touch(dir, v2 ? "io.max" : "blkio.throttle.read_iops_device", "");
+    g_assert_true(sv_cgroup_set_blkio_device_throttle(cg, dev, SV_BLKIO_THROTTLE_WRITE_BYTES,
+                                                      2000000, &error));
+    g_assert_true(sv_cgroup_set_blkio_device_throttle(cg, dev, SV_BLKIO_THROTTLE_READ_IOPS, 0,
+                                                      &error));
+    g_assert_no_error(error);
+    if (v2) {
+        text = slurp(dir, "io.max");
+        want = g_strdup_printf("%u:%u wbps=2000000\n%u:%u riops=max\n", major(st.st_rdev),
+                               minor(st.st_rdev), major(st.st_rdev), minor(st.st_rdev));
+        g_assert_cmpstr(text, ==, want);
+    } else {
+        text = slurp(dir, "blkio.throttle.write_bps_device");
+        want = g_strdup_printf("%u:%u 2000000\n", major(st.st_rdev), minor(st.st_rdev));
+        g_assert_cmpstr(text, ==, want);
+        g_free(text);
+        g_free(want);
+        text = slurp(dir, "blkio.throttle.read_iops_device");
+        want = g_strdup_printf("%u:%u 0\n", major(st.st_rdev), minor(st.st_rdev));
+        g_assert_cmpstr(text, ==, want);
+    }
+    /* Not a block device: the cgroup layer's error. */
+    g_assert_false(sv_cgroup_set_blkio_device_throttle(cg, "/dev/null",
+                                                       SV_BLKIO_THROTTLE_READ_BYTES, 1, &error));
+    g_assert_nonnull(strstr(error->message, "'/dev/null' must be a block device"));
 }
 
 static void
@@ -483,6 +639,12 @@ main(int argc, char **argv)
     g_test_add("/cgroup/v1/remove", Fixture, NULL, setup_v1, test_v1_remove, teardown);
     g_test_add("/cgroup/v1/tuning", Fixture, NULL, setup_v1, test_v1_tuning, teardown);
     g_test_add("/cgroup/v2/tuning", Fixture, NULL, setup_v2, test_v2_tuning, teardown);
+    g_test_add("/cgroup/v1/bandwidth", Fixture, NULL, setup_v1, test_v1_bandwidth, teardown);
+    g_test_add("/cgroup/v2/bandwidth", Fixture, NULL, setup_v2, test_v2_bandwidth, teardown);
+    g_test_add("/cgroup/v1/blkio-throttle", Fixture, GINT_TO_POINTER(FALSE), setup_v1,
+               test_blkio_throttle, teardown);
+    g_test_add("/cgroup/v2/blkio-throttle", Fixture, GINT_TO_POINTER(TRUE), setup_v2,
+               test_blkio_throttle, teardown);
     g_test_add("/cgroup/v2/lifecycle", Fixture, NULL, setup_v2, test_v2_lifecycle, teardown);
     g_test_add("/cgroup/v2/kill", Fixture, NULL, setup_v2, test_v2_kill_uses_cgroup_kill,
                teardown);

@@ -460,7 +460,11 @@ typedef struct {
 
 typedef struct {
     char *path;   /* never NULL, unique */
-    guint weight; /* 0: none (libvirt then does not format the device) */
+    guint weight; /* 0: none; a device with no value at all is not formatted, as libvirt */
+    guint read_iops;        /* <read_iops_sec>, 0: none */
+    guint write_iops;       /* <write_iops_sec> */
+    guint64 read_bytes;     /* <read_bytes_sec> */
+    guint64 write_bytes;    /* <write_bytes_sec> */
 } SvDomainBlkioDeviceDef;
 
 /* <cputune>: 0 for an absent period/quota, as libvirt. */
@@ -471,6 +475,10 @@ typedef struct {
     gint64 quota;
     guint64 emulator_period;
     gint64 emulator_quota;
+    guint64 global_period;
+    gint64 global_quota;
+    guint64 iothread_period;
+    gint64 iothread_quota;
     GPtrArray *vcpupins; /* of SvDomainVcpuPinDef, by vcpu; never NULL */
     char *emulatorpin;   /* canonical host CPU list or NULL */
 } SvDomainCputuneDef;

@@ -425,6 +425,25 @@ parse_iothreads(const xmlNode *root, SvDomainDef *def, GError **error)
 
 /* ---- parsing: tunables -------------------------------------------------------------------- */
 
+/* One per-device throttle: an iops count (uint) or a byte rate (ullong). */
+static gboolean
+parse_blkio_throttle(const xmlNode *node, const char *name, const char *what, guint *out_uint,
+                     guint64 *out_u64, GError **error)
+{
+    g_autofree char *text = sv_xml_child_text(node, name);
+    gboolean ok;
+
+    if (!text)
+        return TRUE;
+    ok = out_uint ? sv_domain_parse_uint(text, out_uint) : sv_domain_parse_u64(text, out_u64);
+    if (!ok) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED, "could not parse %s %s",
+                     what, text);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean
 parse_blkio_device(const xmlNode *node, SvDomainDef *def, GError **error)
 {
@@ -444,6 +463,15 @@ parse_blkio_device(const xmlNode *node, SvDomainDef *def, GError **error)
                      weight);
         return FALSE;
     }
+    if (!parse_blkio_throttle(node, "read_iops_sec", "read iops sec", &dev->read_iops, NULL,
+                              error) ||
+        !parse_blkio_throttle(node, "write_iops_sec", "write iops sec", &dev->write_iops, NULL,
+                              error) ||
+        !parse_blkio_throttle(node, "read_bytes_sec", "read bytes sec", NULL, &dev->read_bytes,
+                              error) ||
+        !parse_blkio_throttle(node, "write_bytes_sec", "write bytes sec", NULL,
+                              &dev->write_bytes, error))
+        return FALSE;
     for (guint i = 0; i + 1 < def->blkio_devices->len; i++) {
         const SvDomainBlkioDeviceDef *other = def->blkio_devices->pdata[i];
 
@@ -605,7 +633,15 @@ parse_cputune(const xmlNode *root, SvDomainDef *def, GError **error)
         !parse_cputune_number(node, "emulator_period", "emulator period", FALSE,
                               &ct->emulator_period, NULL, error) ||
         !parse_cputune_number(node, "emulator_quota", "emulator quota", TRUE,
-                              &ct->emulator_quota, NULL, error))
+                              &ct->emulator_quota, NULL, error) ||
+        !parse_cputune_number(node, "global_period", "global period", FALSE,
+                              &ct->global_period, NULL, error) ||
+        !parse_cputune_number(node, "global_quota", "global quota", TRUE, &ct->global_quota,
+                              NULL, error) ||
+        !parse_cputune_number(node, "iothread_period", "iothread period", FALSE,
+                              &ct->iothread_period, NULL, error) ||
+        !parse_cputune_number(node, "iothread_quota", "iothread quota", TRUE,
+                              &ct->iothread_quota, NULL, error))
         return FALSE;
     for (const xmlNode *c = node->children; c; c = c->next) {
         if (sv_xml_is(c, "vcpupin") && !parse_vcpupin(c, def, error))
@@ -642,8 +678,16 @@ sv_domain_cpu_def_validate(const SvDomainDef *def, GError **error)
            check_range(error, "emulator_period",
                        (gint64)MIN(ct->emulator_period, (guint64)G_MAXINT64), PERIOD_MIN,
                        PERIOD_MAX) &&
+           check_range(error, "global_period",
+                       (gint64)MIN(ct->global_period, (guint64)G_MAXINT64), PERIOD_MIN,
+                       PERIOD_MAX) &&
+           check_range(error, "iothread_period",
+                       (gint64)MIN(ct->iothread_period, (guint64)G_MAXINT64), PERIOD_MIN,
+                       PERIOD_MAX) &&
            check_range(error, "quota", ct->quota, QUOTA_MIN, QUOTA_MAX) &&
            check_range(error, "emulator_quota", ct->emulator_quota, QUOTA_MIN, QUOTA_MAX) &&
+           check_range(error, "global_quota", ct->global_quota, QUOTA_MIN, QUOTA_MAX) &&
+           check_range(error, "iothread_quota", ct->iothread_quota, QUOTA_MIN, QUOTA_MAX) &&
            check_range(error, "shares", (gint64)MIN(ct->shares, (guint64)G_MAXINT64), SHARES_MIN,
                        SHARES_MAX);
 }
@@ -693,11 +737,29 @@ format_blkiotune(GString *buf, const SvDomainDef *def)
     for (guint i = 0; i < def->blkio_devices->len; i++) {
         const SvDomainBlkioDeviceDef *dev = def->blkio_devices->pdata[i];
 
-        if (!dev->weight)
+        if (!dev->weight && !dev->read_iops && !dev->write_iops && !dev->read_bytes &&
+            !dev->write_bytes)
             continue;
         g_string_append(inner, "    <device>\n");
         sv_xml_append_text_elem(inner, 6, "path", dev->path);
-        g_string_append_printf(inner, "      <weight>%u</weight>\n    </device>\n", dev->weight);
+        if (dev->weight)
+            g_string_append_printf(inner, "      <weight>%u</weight>\n", dev->weight);
+        if (dev->read_iops)
+            g_string_append_printf(inner, "      <read_iops_sec>%u</read_iops_sec>\n",
+                                   dev->read_iops);
+        if (dev->write_iops)
+            g_string_append_printf(inner, "      <write_iops_sec>%u</write_iops_sec>\n",
+                                   dev->write_iops);
+        if (dev->read_bytes)
+            g_string_append_printf(inner,
+                                   "      <read_bytes_sec>%" G_GUINT64_FORMAT "</read_bytes_sec>\n",
+                                   dev->read_bytes);
+        if (dev->write_bytes)
+            g_string_append_printf(inner,
+                                   "      <write_bytes_sec>%" G_GUINT64_FORMAT
+                                   "</write_bytes_sec>\n",
+                                   dev->write_bytes);
+        g_string_append(inner, "    </device>\n");
     }
     if (inner->len)
         g_string_append_printf(buf, "  <blkiotune>\n%s  </blkiotune>\n", inner->str);
@@ -740,12 +802,24 @@ format_cputune(GString *buf, const SvDomainCputuneDef *ct)
         g_string_append_printf(inner, "    <period>%" G_GUINT64_FORMAT "</period>\n", ct->period);
     if (ct->quota)
         g_string_append_printf(inner, "    <quota>%" G_GINT64_FORMAT "</quota>\n", ct->quota);
+    if (ct->global_period)
+        g_string_append_printf(inner, "    <global_period>%" G_GUINT64_FORMAT
+                               "</global_period>\n", ct->global_period);
+    if (ct->global_quota)
+        g_string_append_printf(inner, "    <global_quota>%" G_GINT64_FORMAT
+                               "</global_quota>\n", ct->global_quota);
     if (ct->emulator_period)
         g_string_append_printf(inner, "    <emulator_period>%" G_GUINT64_FORMAT
                                "</emulator_period>\n", ct->emulator_period);
     if (ct->emulator_quota)
         g_string_append_printf(inner, "    <emulator_quota>%" G_GINT64_FORMAT
                                "</emulator_quota>\n", ct->emulator_quota);
+    if (ct->iothread_period)
+        g_string_append_printf(inner, "    <iothread_period>%" G_GUINT64_FORMAT
+                               "</iothread_period>\n", ct->iothread_period);
+    if (ct->iothread_quota)
+        g_string_append_printf(inner, "    <iothread_quota>%" G_GINT64_FORMAT
+                               "</iothread_quota>\n", ct->iothread_quota);
     for (guint i = 0; i < ct->vcpupins->len; i++) {
         const SvDomainVcpuPinDef *pin = ct->vcpupins->pdata[i];
 
@@ -811,7 +885,8 @@ sv_domain_cpu_tuning_used(const SvDomainDef *def)
     if (def->iothreads)
         return "<iothreads>";
     if (ct->shares_specified || ct->period || ct->quota || ct->emulator_period ||
-        ct->emulator_quota || ct->vcpupins->len || ct->emulatorpin)
+        ct->emulator_quota || ct->global_period || ct->global_quota || ct->iothread_period ||
+        ct->iothread_quota || ct->vcpupins->len || ct->emulatorpin)
         return "<cputune>";
     if (def->cpu_mode != SV_DOMAIN_CPU_MODE_CUSTOM || def->cpu_model || def->cpu_sockets ||
         def->cpu_features->len)

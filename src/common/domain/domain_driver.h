@@ -44,6 +44,8 @@ typedef struct SvGuestOps SvGuestOps;
 typedef struct SvDomainDriver SvDomainDriver;
 typedef struct SvRunFacts SvRunFacts; /* domain_run.h */
 typedef struct SvResizeFacts SvResizeFacts; /* domain_resize.h */
+typedef struct SvSchedFacts SvSchedFacts;   /* domain_sched.h */
+typedef struct SvBlkioFacts SvBlkioFacts;   /* domain_blkio.h */
 
 struct SvDomainDriver {
     const char *prefix; /* "qemu", "lxc", "libxl": names functions in flag errors */
@@ -99,6 +101,12 @@ struct SvDomainDriver {
     /* issue 18, metadata and tuning: how a running guest's memory changes (domain_resize.h);
      * NULL: the driver serves no resize procedure. */
     const SvResizeFacts *resize;
+    /* issue 18, scheduler parameters: a running guest's CPU tuning (domain_sched.h); NULL:
+     * the driver serves no scheduler procedure. */
+    const SvSchedFacts *sched;
+    /* issue 18, blkio parameters: a running guest's block I/O tuning (domain_blkio.h); NULL:
+     * the driver serves no blkio procedure. */
+    const SvBlkioFacts *blkio;
 };
 
 /* Serve the shared domain and connection procedures in h; their handlers find drv as the

@@ -7,6 +7,7 @@
 
 #include "domain/domain_modify.h"
 #include "domain/domain_wire.h"
+#include "domain/domain_typed.h"
 #include "domain/domain_resize.h"
 #include "util/error.h"
 
@@ -17,13 +18,6 @@ static const char *const param_names[SV_MEMTUNE_LAST] = {
     [SV_MEMTUNE_HARD] = "hard_limit",
     [SV_MEMTUNE_SOFT] = "soft_limit",
     [SV_MEMTUNE_SWAP] = "swap_hard_limit",
-};
-
-static const char *const type_names[SV_TYPED_PARAMETER_TYPE_LAST] = {
-    [SV_TYPED_PARAM_INT] = "int",       [SV_TYPED_PARAM_UINT] = "uint",
-    [SV_TYPED_PARAM_LLONG] = "llong",   [SV_TYPED_PARAM_ULLONG] = "ullong",
-    [SV_TYPED_PARAM_DOUBLE] = "double", [SV_TYPED_PARAM_BOOLEAN] = "boolean",
-    [SV_TYPED_PARAM_STRING] = "string",
 };
 
 static guint64 *
@@ -47,7 +41,6 @@ read_params(const remote_typed_param *p, guint n, guint64 values[], gboolean set
 {
     for (guint i = 0; i < n; i++) {
         int which = -1;
-        int type = p[i].value.type;
 
         for (int k = 0; k < SV_MEMTUNE_LAST; k++) {
             if (g_str_equal(p[i].field, param_names[k]))
@@ -58,15 +51,8 @@ read_params(const remote_typed_param *p, guint n, guint64 values[], gboolean set
                          "parameter '%s' not supported", p[i].field);
             return FALSE;
         }
-        if (type != SV_TYPED_PARAM_ULLONG) {
-            sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG,
-                         "invalid type '%s' for parameter '%s', expected 'ullong'",
-                         (type >= SV_TYPED_PARAM_INT && type < SV_TYPED_PARAMETER_TYPE_LAST)
-                             ? type_names[type]
-                             : "unknown",
-                         p[i].field);
+        if (!sv_domain_typed_param_check_type(&p[i], SV_TYPED_PARAM_ULLONG, error))
             return FALSE;
-        }
         if (set[which]) {
             sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG,
                          "parameter '%s' occurs multiple times", p[i].field);

@@ -30,6 +30,7 @@ NO_SUPPORT_HANDLER(domain_get_block_info, "virDomainGetBlockInfo")
 NO_SUPPORT_HANDLER(domain_get_job_info, "virDomainGetJobInfo")
 NO_SUPPORT_HANDLER(domain_get_job_stats, "virDomainGetJobStats")
 NO_SUPPORT_HANDLER(domain_get_time, "virDomainGetTime")
+NO_SUPPORT_HANDLER(domain_get_blkio_parameters, "virDomainGetBlkioParameters")
 
 static gboolean
 ns_domain_set_memory_stats_period(SvCall *call, remote_domain_set_memory_stats_period_args *a,
@@ -50,6 +51,15 @@ ns_connect_get_all_domain_stats(SvCall *call, remote_connect_get_all_domain_stat
     (void)r;
     return no_support(a->doms.doms_len ? "virDomainListGetStats" : "virConnectGetAllDomainStats",
                       error);
+}
+
+static gboolean
+ns_domain_set_blkio_parameters(SvCall *call, remote_domain_set_blkio_parameters_args *a,
+                               GError **error)
+{
+    (void)call;
+    (void)a;
+    return no_support("virDomainSetBlkioParameters", error);
 }
 
 void
@@ -75,4 +85,8 @@ sv_domain_stats_install_no_support(SvRemoteHandlers *h, guint which)
         h->domain_get_time = ns_domain_get_time;
     if (which & SV_STATS_CONNECT_GET_ALL_DOMAIN_STATS)
         h->connect_get_all_domain_stats = ns_connect_get_all_domain_stats;
+    if (which & SV_STATS_GET_BLKIO_PARAMETERS)
+        h->domain_get_blkio_parameters = ns_domain_get_blkio_parameters;
+    if (which & SV_STATS_SET_BLKIO_PARAMETERS)
+        h->domain_set_blkio_parameters = ns_domain_set_blkio_parameters;
 }

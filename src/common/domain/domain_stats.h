@@ -19,6 +19,9 @@ enum {
     SV_STATS_GET_TIME = 1 << 8,
     /* virConnectGetAllDomainStats and virDomainListGetStats */
     SV_STATS_CONNECT_GET_ALL_DOMAIN_STATS = 1 << 9,
+    /* issue 18 item 2, blkio parameters (libvirt's libxl driver has neither) */
+    SV_STATS_GET_BLKIO_PARAMETERS = 1 << 10,
+    SV_STATS_SET_BLKIO_PARAMETERS = 1 << 11,
 };
 
 /* Install NO_SUPPORT answers into h for the procedures in `which` (SV_STATS_*). */

@@ -364,6 +364,21 @@ sv_cgroup_set_blkio_weight(SvCgroup *cg, guint weight, GError **error)
     return write_file(h->dir, file, text, error);
 }
 
+static gboolean
+block_device(const char *path, struct stat *st, GError **error)
+{
+    if (stat(path, st) < 0) {
+        sv_error_set_errno(error, SV_FROM_CGROUP, errno, "Unable to stat '%s'", path);
+        return FALSE;
+    }
+    if (!S_ISBLK(st->st_mode)) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR,
+                     "Path '%s' must be a block device", path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 sv_cgroup_set_blkio_device_weight(SvCgroup *cg, const char *path, guint weight,
                                   GError **error)
@@ -374,17 +389,8 @@ sv_cgroup_set_blkio_device_weight(SvCgroup *cg, const char *path, guint weight,
     g_autofree char *file = NULL;
     const char *weight_file;
 
-    if (!h || !(weight_file = blkio_weight_file(cg, h, error)))
+    if (!h || !(weight_file = blkio_weight_file(cg, h, error)) || !block_device(path, &st, error))
         return FALSE;
-    if (stat(path, &st) < 0) {
-        sv_error_set_errno(error, SV_FROM_CGROUP, errno, "Unable to stat '%s'", path);
-        return FALSE;
-    }
-    if (!S_ISBLK(st.st_mode)) {
-        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR,
-                     "Path '%s' must be a block device", path);
-        return FALSE;
-    }
     text = g_strdup_printf("%u:%u %u", major(st.st_rdev), minor(st.st_rdev), weight);
     file = g_strconcat(weight_file, cg->version == SV_CGROUP_V2 ? "" : "_device",
                        NULL);
@@ -751,4 +757,169 @@ sv_cgroup_remove_when_empty(SvCgroup *cg, const char *name)
     }
     if (r->pending == 0)
         reaper_finish(r);
+}
+
+/* issue 18, scheduler parameters: the CPU bandwidth of the guest's cgroup (`child` NULL) or of
+ * one of its per-thread children, and its CPU weight. */
+static char *
+cpu_dir(SvCgroup *cg, const char *child, GError **error)
+{
+    Hierarchy *h;
+
+    if (child)
+        return cpu_child_dir(cg, child, error);
+    h = need_controller(cg, "cpu", error);
+    return h ? g_strdup(h->dir) : NULL;
+}
+
+gboolean
+sv_cgroup_has_cpu_child(SvCgroup *cg, const char *child)
+{
+    g_autofree char *dir = cpu_child_dir(cg, child, NULL);
+
+    return dir && g_file_test(dir, G_FILE_TEST_IS_DIR);
+}
+
+gboolean
+sv_cgroup_set_cpu_bandwidth(SvCgroup *cg, const char *child, guint64 period, gint64 quota,
+                            GError **error)
+{
+    g_autofree char *dir = cpu_dir(cg, child, error);
+    g_autofree char *p = g_strdup_printf("%" G_GUINT64_FORMAT, period);
+    g_autofree char *q = NULL;
+    guint64 old_period = 0;
+    gint64 old_quota = 0;
+
+    if (!dir)
+        return FALSE;
+    if (cg->version == SV_CGROUP_V1)
+        return (!period || write_file(dir, "cpu.cfs_period_us", p, error)) &&
+               (!quota || (q = g_strdup_printf("%" G_GINT64_FORMAT, quota),
+                           write_file(dir, "cpu.cfs_quota_us", q, error)));
+    /* v2: one file, "QUOTA PERIOD" with "max" for no quota. */
+    if (!sv_cgroup_get_cpu_bandwidth(cg, child, &old_period, &old_quota, error))
+        return FALSE;
+    period = period ? period : old_period;
+    quota = quota ? quota : old_quota;
+    q = quota < 0 ? g_strdup_printf("max %" G_GUINT64_FORMAT, period)
+                  : g_strdup_printf("%" G_GINT64_FORMAT " %" G_GUINT64_FORMAT, quota, period);
+    return write_file(dir, "cpu.max", q, error);
+}
+
+static gboolean
+read_number(const char *dir, const char *file, gint64 *out, GError **error)
+{
+    g_autofree char *text = read_file(dir, file);
+    g_autofree char *path = g_build_filename(dir, file, NULL);
+    char *end = NULL;
+
+    if (text)
+        *out = g_ascii_strtoll(text, &end, 10);
+    if (!text || end == text) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR, "Unable to read '%s'", path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+sv_cgroup_get_cpu_bandwidth(SvCgroup *cg, const char *child, guint64 *out_period,
+                            gint64 *out_quota, GError **error)
+{
+    g_autofree char *dir = cpu_dir(cg, child, error);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) words = NULL;
+    gint64 period = 0;
+
+    if (!dir)
+        return FALSE;
+    if (cg->version == SV_CGROUP_V1) {
+        if (!read_number(dir, "cpu.cfs_period_us", &period, error) ||
+            !read_number(dir, "cpu.cfs_quota_us", out_quota, error))
+            return FALSE;
+        *out_period = (guint64)period;
+        return TRUE;
+    }
+    text = read_file(dir, "cpu.max");
+    words = text ? g_strsplit(g_strstrip(text), " ", 2) : NULL;
+    if (!words || !words[0] || !words[1]) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR, "Unable to read '%s/cpu.max'",
+                     dir);
+        return FALSE;
+    }
+    *out_quota = g_str_equal(words[0], "max") ? -1 : g_ascii_strtoll(words[0], NULL, 10);
+    *out_period = g_ascii_strtoull(words[1], NULL, 10);
+    return TRUE;
+}
+
+gboolean
+sv_cgroup_get_cpu_shares(SvCgroup *cg, guint64 *out_shares, GError **error)
+{
+    g_autofree char *dir = cpu_dir(cg, NULL, error);
+    gint64 v = 0;
+
+    if (!dir ||
+        !read_number(dir, cg->version == SV_CGROUP_V2 ? "cpu.weight" : "cpu.shares", &v, error))
+        return FALSE;
+    *out_shares = (guint64)v;
+    return TRUE;
+}
+
+/* issue 18, blkio parameters: one per-device throttle. */
+gboolean
+sv_cgroup_set_blkio_device_throttle(SvCgroup *cg, const char *path, SvBlkioThrottle kind,
+                                    guint64 value, GError **error)
+{
+    static const char *const v1_files[SV_BLKIO_THROTTLE_LAST] = {
+        "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device",
+        "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device"};
+    static const char *const v2_keys[SV_BLKIO_THROTTLE_LAST] = {"riops", "wiops", "rbps",
+                                                                "wbps"};
+    Hierarchy *h = need_controller(cg, cg->version == SV_CGROUP_V2 ? "io" : "blkio", error);
+    g_autofree char *text = NULL;
+    g_autofree char *number = g_strdup_printf("%" G_GUINT64_FORMAT, value);
+    struct stat st;
+
+    g_return_val_if_fail(kind < SV_BLKIO_THROTTLE_LAST, FALSE);
+    if (!h || !block_device(path, &st, error))
+        return FALSE;
+    if (cg->version == SV_CGROUP_V1) {
+        text = g_strdup_printf("%u:%u %s", major(st.st_rdev), minor(st.st_rdev), number);
+        return write_file(h->dir, v1_files[kind], text, error);
+    }
+    /* v2: "max" for no limit. */
+    text = g_strdup_printf("%u:%u %s=%s", major(st.st_rdev), minor(st.st_rdev), v2_keys[kind],
+                           value ? number : "max");
+    return write_file(h->dir, "io.max", text, error);
+}
+
+gboolean
+sv_cgroup_has_blkio_weight(SvCgroup *cg, GError **error)
+{
+    Hierarchy *h = need_controller(cg, cg->version == SV_CGROUP_V2 ? "io" : "blkio", error);
+
+    return h && blkio_weight_file(cg, h, error);
+}
+
+gboolean
+sv_cgroup_get_blkio_weight(SvCgroup *cg, guint *out_weight, GError **error)
+{
+    Hierarchy *h = need_controller(cg, cg->version == SV_CGROUP_V2 ? "io" : "blkio", error);
+    const char *file = h ? blkio_weight_file(cg, h, error) : NULL;
+    g_autofree char *text = file ? read_file(h->dir, file) : NULL;
+    g_auto(GStrv) lines = text ? g_strsplit(text, "\n", 2) : NULL;
+    const char *number;
+
+    if (!file)
+        return FALSE;
+    /* "N" or "default N" on the first line. */
+    number = lines && lines[0] ? strrchr(lines[0], ' ') : NULL;
+    number = number ? number + 1 : (lines ? lines[0] : NULL);
+    if (!number || !g_ascii_isdigit(*number)) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR, "Unable to read '%s/%s'",
+                     h->dir, file);
+        return FALSE;
+    }
+    *out_weight = (guint)g_ascii_strtoull(number, NULL, 10);
+    return TRUE;
 }

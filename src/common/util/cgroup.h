@@ -125,3 +125,33 @@ guint64 sv_cgroup_get_cpu_time(SvCgroup *cg);
  * when unknown. */
 gboolean sv_cgroup_get_cpu_times(SvCgroup *cg, guint64 *out_total, guint64 *out_user,
                                  guint64 *out_sys);
+
+/* issue 18, scheduler parameters. The CFS bandwidth of the cgroup (`child` NULL) or of a
+ * per-thread child ("vcpu0", "emulator", "iothread1"; v1 only): cpu.cfs_period_us and
+ * cpu.cfs_quota_us (v1) or cpu.max (v2, "max" read as -1). A 0 period or quota is left as
+ * it is. */
+gboolean sv_cgroup_set_cpu_bandwidth(SvCgroup *cg, const char *child, guint64 period,
+                                     gint64 quota, GError **error);
+gboolean sv_cgroup_get_cpu_bandwidth(SvCgroup *cg, const char *child, guint64 *out_period,
+                                     gint64 *out_quota, GError **error);
+/* Whether the per-thread child `child` exists (v1). */
+gboolean sv_cgroup_has_cpu_child(SvCgroup *cg, const char *child);
+/* The CPU weight: cpu.shares (v1) or cpu.weight (v2). */
+gboolean sv_cgroup_get_cpu_shares(SvCgroup *cg, guint64 *out_shares, GError **error);
+
+/* issue 18, blkio parameters: one per-device limit of block device `path`, 0 for none:
+ * blkio.throttle.{read,write}_{iops,bps}_device (v1) or io.max's riops/wiops/rbps/wbps (v2). */
+typedef enum {
+    SV_BLKIO_THROTTLE_READ_IOPS,
+    SV_BLKIO_THROTTLE_WRITE_IOPS,
+    SV_BLKIO_THROTTLE_READ_BYTES,
+    SV_BLKIO_THROTTLE_WRITE_BYTES,
+    SV_BLKIO_THROTTLE_LAST
+} SvBlkioThrottle;
+gboolean sv_cgroup_set_blkio_device_throttle(SvCgroup *cg, const char *path, SvBlkioThrottle kind,
+                                             guint64 value, GError **error);
+/* Whether the block I/O controller offers a weight file (a weight-aware I/O scheduler): FALSE
+ * with the error sv_cgroup_set_blkio_weight gives when not. */
+gboolean sv_cgroup_has_blkio_weight(SvCgroup *cg, GError **error);
+/* The block I/O weight: the weight file's number ("N" or "default N"). */
+gboolean sv_cgroup_get_blkio_weight(SvCgroup *cg, guint *out_weight, GError **error);

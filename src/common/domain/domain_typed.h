@@ -1,0 +1,12 @@
+/* domain_typed.h: the typed-parameter checks the tuning procedures share (libvirt's
+ * virTypedParamsValidate). */
+#pragma once
+
+#include "domain/domain_driver.h"
+
+/* libvirt's name of a typed parameter type ("ullong"...), "unknown" for another number. */
+const char *sv_domain_typed_param_type_name(int type);
+
+/* p's value has type `want`, else libvirt's "invalid type" error. */
+gboolean sv_domain_typed_param_check_type(const remote_typed_param *p, int want,
+                                          GError **error);
