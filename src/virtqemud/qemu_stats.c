@@ -584,7 +584,6 @@ domain_memory_stats(SvCall *call, remote_domain_memory_stats_args *a,
     if (!(obj = running_guest(call, &a->dom, error)))
         return FALSE;
     if (!(m = virtio_balloon(obj->def))) {
-        g_autoptr(GArray) stats = g_array_new(FALSE, TRUE, sizeof(remote_domain_memory_stat));
         QemuDomain *qd = qemu_domain_of(obj);
         gint64 rss = qd->proc ? qemu_stats_rss_kib(sv_process_get_pid(qd->proc)) : -1;
 
