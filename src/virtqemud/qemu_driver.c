@@ -22,6 +22,7 @@
 #include "qemu_firmware.h"
 #include "qemu_firmware_desc.h"
 #include "qemu_domcaps.h"
+#include "qemu_program.h"
 #include "qemu_command_net.h"
 #include "qemu_postparse.h"
 #include "qemu_process.h"
@@ -644,6 +645,8 @@ qemu_init(SvDaemon *d, GError **error)
     sv_domain_host_install_node(&driver->domains, &driver->handlers);
     sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
     qemu_cpu_models_install(&driver->handlers);
+    /* Issue 18 item 4: libvirt's QEMU-specific program (libvirt-qemu) on the same sockets. */
+    qemu_program_serve(sv_daemon_get_server(d));
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     sv_daemon_set_driver_data(d, driver);
