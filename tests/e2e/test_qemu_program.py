@@ -391,3 +391,57 @@ def test_answers_match_libvirtd(host, ref, tmp_path):
     ours.destroy()
     ours.undefine()
 
+
+# ---------------------------------------------------------------- LXC and Xen
+
+def unsupported_calls(dom):
+    d = raw_dom(dom) if dom is not None else \
+        rawrpc.string("nosuch") + b"\x11" * 16 + rawrpc.i32(-1)
+    return [
+        (PROC_MONITOR_COMMAND, d + rawrpc.string("{}") + rawrpc.u32(0),
+         "virDomainQemuMonitorCommand"),
+        (PROC_ATTACH, rawrpc.u32(1) + rawrpc.u32(0), "virDomainQemuAttach"),
+        (PROC_AGENT_COMMAND, d + rawrpc.string("{}") + rawrpc.i32(5) + rawrpc.u32(0),
+         "virDomainQemuAgentCommand"),
+        (PROC_EVENT_REGISTER, rawrpc.u32(0) + rawrpc.u32(0) + rawrpc.u32(0),
+         "virConnectDomainQemuMonitorEventRegister"),
+        (PROC_EVENT_DEREGISTER, rawrpc.i32(1), "virConnectDomainQemuMonitorEventDeregister"),
+        (7, d + rawrpc.string("{}") + rawrpc.u32(0), "virDomainQemuMonitorCommandWithFiles"),
+    ]
+
+
+def check_unsupported(sock, uri_name):
+    with rawrpc.Client(str(sock)) as c:
+        c.open(uri_name)
+        for proc, payload, api in unsupported_calls(None):
+            _, e = c.call_error(proc, payload, prog=QEMU_PROGRAM)
+            assert (e.code, e.domain, e.message) == (
+                3, 0, "this function is not supported by the connection driver: " + api), proc
+
+
+def test_lxc_answers_no_support(daemons):
+    """libvirt's LXC driver has none of libvirt-qemu's calls: NO_SUPPORT for each, whatever
+    the domain, as libvirt's public API answers a driver without the entry point."""
+    from svdaemon import daemon_binary
+    if not daemon_binary("virtlxcd").exists():
+        pytest.skip("virtlxcd not built in this build tree")
+    d = daemons.start(name="virtlxcd", label="virtlxcd", args=["--timeout", "0"])
+    check_unsupported(d.sock, "lxc:///system")
+    conn = libvirt.open("lxc+unix:///system?socket=%s" % d.sock)
+    try:
+        assert answer(libvirt_qemu.qemuAttach, conn, 1, 0) == NO_ATTACH
+    finally:
+        conn.close()
+
+
+def test_xen_answers_no_support(daemons, root):
+    """The same from virtxend (libvirt's libxl driver has none of them either)."""
+    from svdaemon import daemon_binary
+    from test_xen import FakeXen
+    if not daemon_binary("virtxend").exists():
+        pytest.skip("virtxend not built in this build tree")
+    x = FakeXen(daemons, root)
+    try:
+        check_unsupported(x.daemon.sock, "xen:///system")
+    finally:
+        x.close()
