@@ -103,6 +103,7 @@ command_node(const char *cmd, gboolean hmp, GError **error)
     g_autoptr(JsonParser) parser = NULL;
     g_autoptr(GError) local = NULL;
     JsonObject *obj;
+    JsonNode *node;
 
     if (hmp) {
         JsonObject *args = json_object_new();
@@ -110,7 +111,9 @@ command_node(const char *cmd, gboolean hmp, GError **error)
         json_object_set_string_member(obj, "execute", "human-monitor-command");
         json_object_set_string_member(args, "command-line", cmd);
         json_object_set_object_member(obj, "arguments", args);
-        return json_node_init_object(json_node_alloc(), obj);
+        node = json_node_new(JSON_NODE_OBJECT);
+        json_node_take_object(node, obj);
+        return node;
     }
     parser = json_parser_new();
     /* libvirt's JSON parser words its errors its own way (yajl's): the message differs. */

@@ -196,8 +196,8 @@ class MonitorEvents:
     """Monitor events registered on their own connection (libvirt's client keeps one
     registration per connection and domain)."""
 
-    def __init__(self, host, dom, event, flags):
-        self.conn = libvirt.open(host.uri)
+    def __init__(self, host, dom, event, flags, uri=None):
+        self.conn = libvirt.open(uri or host.uri)
         self.got = []
         self.cond = threading.Condition()
         mine = self.conn.lookupByName(dom.name()) if dom else None
@@ -376,6 +376,18 @@ def test_answers_match_libvirtd(host, ref, tmp_path):
             got = parity_answers(host.conn, ours, host.root)
             want = parity_answers(rconn, theirs, tmp_path)
             assert got == want
+            # The events of a stop, a cont and a reset sent through the monitor command.
+            ensure_event_loop()
+            seen = []
+            for uri, d in ((host.uri, ours), (ref.uri, theirs)):
+                ev = MonitorEvents(host, d, "^(STOP|RESUME|RESET)$", REGEX, uri=uri)
+                try:
+                    for cmd in ("stop", "cont", "system_reset"):
+                        qmp(d, '{"execute":"%s"}' % cmd)
+                    seen.append([(e[1], e[4]) for e in ev.wait(3)[:3]])
+                finally:
+                    ev.close()
+            assert seen[0] == seen[1] and len(seen[0]) == 3
             for uri, name in ((host.uri, "h-qprog-par"), (ref.uri, "h-qprog-par")):
                 ro = libvirt.openReadOnly(uri)
                 try:
