@@ -60,7 +60,6 @@ FINAL = {
 WHY = {
     "domain_has_managed_save_image": "no managed save exists: always 0 (no image)",
     "domain_snapshot_num": "no snapshots exist: always 0",
-    "domain_get_messages": "no messages (taint, deprecation) are recorded: always none",
     "domain_get_control_info": "no job can hold up the monitor: always OK, details 0, "
                                "no time in that state",
     "domain_is_updated": "no live change can leave the persistent definition behind: "

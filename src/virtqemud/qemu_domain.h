@@ -40,7 +40,6 @@ typedef struct {
                                request, not a state: the guest runs, pauses and resumes
                                while it waits */
     guint jobs;             /* monitor commands of clients' calls under way */
-    guint taints;           /* taints logged this run (qemu_program.c), once each */
     /* AUTODESTROY's client is the engine's (run.autodestroy_client). */
 } QemuDomain;
 

@@ -23,7 +23,6 @@
 #include "util/fd.h"
 
 #define AGENT_CHANNEL "org.qemu.guest_agent.0"
-#define TAINT_CUSTOM_MONITOR (1u << 0)
 
 /* ---------------------------------------------------------------- monitor commands */
 
@@ -132,16 +131,13 @@ command_node(const char *cmd, gboolean hmp, GError **error)
     return json_node_copy(json_parser_get_root(parser));
 }
 
-/* libvirt logs a guest's taint once per run, into its log. */
+/* libvirt logs a guest's taint once per run, into its log (and lists it in its messages). */
 static void
-taint(SvDomainObj *obj, guint flag, const char *what)
+taint(SvDomainObj *obj, SvDomainTaint t)
 {
-    QemuDomain *qd = qemu_domain_of(obj);
-
-    if (qd->taints & flag)
-        return;
-    qd->taints |= flag;
-    sv_guest_log_printf(qd->log_fd, "Domain id=%d is tainted: %s", obj->id, what);
+    if (sv_domain_run_taint(obj, t))
+        sv_guest_log_printf(qemu_domain_of(obj)->log_fd, "Domain id=%d is tainted: %s",
+                            obj->id, sv_domain_taint_to_string(t));
 }
 
 /* Both MONITOR_COMMAND procedures (libvirt's qemuDomainQemuMonitorCommandWithFiles). */
@@ -173,7 +169,7 @@ monitor_command(SvCall *call, const remote_nonnull_domain *dom, const char *cmd,
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
         return FALSE;
     }
-    taint(obj, TAINT_CUSTOM_MONITOR, "custom-monitor");
+    taint(obj, SV_DOMAIN_TAINT_CUSTOM_MONITOR);
     if (!(node = command_node(cmd, flags & QEMU_MONITOR_COMMAND_HMP, error)))
         return FALSE;
     w = g_new0(CommandWait, 1);

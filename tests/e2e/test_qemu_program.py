@@ -83,8 +83,12 @@ def raw_dom(dom):
     return rawrpc.string(dom.name()) + rawrpc.opaque_fixed(dom.UUID(), 16) + rawrpc.i32(dom.ID())
 
 
+TAINTED = "tainted: custom monitor control commands issued"
+
+
 def test_monitor_command_qmp_hmp_and_errors(host):
     dom = running(host, "qprog")
+    assert dom.messages(0) == []
     text = qmp(dom, '{"execute":"query-status"}')
     reply = json.loads(text)
     assert reply["return"]["status"] == "running" and reply["return"]["running"] is True
@@ -121,7 +125,13 @@ def test_monitor_command_qmp_hmp_and_errors(host):
     assert log.count("is tainted: custom-monitor") == 1
     assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\+0000: Domain id=%d is tainted: "
                      r"custom-monitor$" % dom.ID(), log, re.M)
+    # ... and its messages list the taint (tainting messages, or all), until it stops.
+    assert dom.messages(0) == [TAINTED] and dom.messages(2) == [TAINTED]
+    assert dom.messages(1) == []
+    r = virsh(host, "dominfo", "qprog")
+    assert re.search(r"^Messages: +%s$" % TAINTED, r.stdout, re.M), r.stdout
     dom.destroy()
+    assert dom.messages(0) == []
     assert answer(qmp, dom, '{"execute":"query-status"}') == NOT_RUNNING
     assert answer(qmp, dom, "info status", HMP) == NOT_RUNNING
     dom.undefine()
@@ -376,6 +386,11 @@ def test_answers_match_libvirtd(host, ref, tmp_path):
             got = parity_answers(host.conn, ours, host.root)
             want = parity_answers(rconn, theirs, tmp_path)
             assert got == want
+            # The taint in the guest's messages. A difference, not of this piece: libvirtd
+            # also lists "running with undesirable elevated privileges" (QEMU as root), a
+            # taint virtqemud does not record.
+            assert ours.messages(0) == [TAINTED]
+            assert theirs.messages(0)[0] == TAINTED
             # The events of a stop, a cont and a reset sent through the monitor command.
             ensure_event_loop()
             seen = []
