@@ -310,7 +310,9 @@ handle_message(QemuMonitor *mon, const char *text)
             return;
         }
         p = g_queue_peek_head(&mon->pending);
-        if (!p || p->id != id) {
+        /* A command sent without our id gets the next reply whatever id it has: QEMU
+         * answers in order, and a client's command may carry an id of its own. */
+        if (!p || (p->id != NO_ID && p->id != id)) {
             g_warning("QEMU monitor replied to unknown command id %" G_GUINT64_FORMAT, id);
             return;
         }

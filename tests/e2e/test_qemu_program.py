@@ -106,7 +106,11 @@ def test_monitor_command_qmp_hmp_and_errors(host):
         '{"error":{"class":"GenericError","desc":"QMP input must be a JSON object"}}'
     assert qmp(dom, '{"arguments":{}}') == \
         '{"error":{"class":"GenericError","desc":"QMP input lacks member \'execute\'"}}'
-    # The monitor still answers in order after replies without an id.
+    # A command without "execute" whose own id looks like ours: its reply is still its own.
+    forged = json.loads(qmp(dom, '{"id":"libvirt-1"}'))
+    assert forged == {"id": "libvirt-1", "error": {
+        "class": "GenericError", "desc": "QMP input lacks member 'execute'"}}
+    # The monitor still answers in order after replies without an id of ours.
     assert json.loads(qmp(dom, '{"execute":"query-status"}'))["return"]["status"] == "running"
     # libvirt's errors. Its JSON parser (yajl) words the parse error its own way: only the
     # start of the message is libvirt's.
