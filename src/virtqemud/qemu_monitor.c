@@ -266,6 +266,18 @@ qemu_monitor_event_time(QemuMonitor *mon, gint64 *seconds, guint *micros)
     *micros = mon->event_micros;
 }
 
+/* Whether a reply with this id answers p, the oldest command waiting (QEMU answers in
+ * order). A client's command sent without our id takes the next reply, whatever id the
+ * client put in it; one with our id also takes a reply without any, QEMU's answer to input
+ * it could not parse (more of them may follow: those are dropped). */
+static gboolean
+reply_is_for(const Pending *p, guint64 id)
+{
+    if (p->id == NO_ID)
+        return TRUE;
+    return p->id == id || (p->msg_cb && id == NO_ID);
+}
+
 static void
 handle_message(QemuMonitor *mon, const char *text)
 {
@@ -310,9 +322,7 @@ handle_message(QemuMonitor *mon, const char *text)
             return;
         }
         p = g_queue_peek_head(&mon->pending);
-        /* A command sent without our id gets the next reply whatever id it has: QEMU
-         * answers in order, and a client's command may carry an id of its own. */
-        if (!p || (p->id != NO_ID && p->id != id)) {
+        if (!p || !reply_is_for(p, id)) {
             g_warning("QEMU monitor replied to unknown command id %" G_GUINT64_FORMAT, id);
             return;
         }

@@ -95,6 +95,33 @@ command_done(QemuMonitor *mon, JsonObject *reply, const GError *error, gpointer 
     reply_text(w->call, text);
 }
 
+/* libvirt's JSON writer (yajl) nests at most 127 levels: deeper, the command never goes. */
+#define JSON_MAX_DEPTH 128
+
+static guint
+json_depth(JsonNode *n)
+{
+    guint deepest = 0;
+
+    if (JSON_NODE_HOLDS_OBJECT(n)) {
+        g_autoptr(GList) members = json_object_get_values(json_node_get_object(n));
+        for (GList *l = members; l && deepest < JSON_MAX_DEPTH; l = l->next) {
+            guint d = json_depth(l->data); /* once: MAX() evaluates twice */
+            deepest = MAX(deepest, d);
+        }
+        return deepest + 1;
+    }
+    if (JSON_NODE_HOLDS_ARRAY(n)) {
+        JsonArray *a = json_node_get_array(n);
+        for (guint i = 0; i < json_array_get_length(a) && deepest < JSON_MAX_DEPTH; i++) {
+            guint d = json_depth(json_array_get_element(a, i));
+            deepest = MAX(deepest, d);
+        }
+        return deepest + 1;
+    }
+    return 0;
+}
+
 /* What goes to QEMU: the client's JSON, or its HMP line in human-monitor-command. */
 static JsonNode *
 command_node(const char *cmd, gboolean hmp, GError **error)
@@ -119,6 +146,11 @@ command_node(const char *cmd, gboolean hmp, GError **error)
     if (!json_parser_load_from_data(parser, cmd, -1, &local) || !json_parser_get_root(parser)) {
         sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "cannot parse json %s: %s", cmd,
                      local ? local->message : "no value");
+        return NULL;
+    }
+    if (json_depth(json_parser_get_root(parser)) >= JSON_MAX_DEPTH) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
+                     "failed to convert virJSONValue to yajl data");
         return NULL;
     }
     obj = JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))

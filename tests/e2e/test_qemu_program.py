@@ -110,6 +110,13 @@ def test_monitor_command_qmp_hmp_and_errors(host):
     forged = json.loads(qmp(dom, '{"id":"libvirt-1"}'))
     assert forged == {"id": "libvirt-1", "error": {
         "class": "GenericError", "desc": "QMP input lacks member 'execute'"}}
+    # Nested deeper than libvirt writes (and QEMU reads): libvirt's error, nothing sent.
+    deep = '{"execute":"query-status","arguments":{"a":%s%s}}'
+    assert answer(qmp, dom, deep % ("[" * 1100, "]" * 1100)) == (
+        1, 0, "internal error: failed to convert virJSONValue to yajl data")
+    assert answer(qmp, dom, deep % ("[" * 126, "]" * 126)) == (
+        1, 0, "internal error: failed to convert virJSONValue to yajl data")
+    assert "error" in json.loads(qmp(dom, deep % ("[" * 125, "]" * 125)))
     # The monitor still answers in order after replies without an id of ours.
     assert json.loads(qmp(dom, '{"execute":"query-status"}'))["return"]["status"] == "running"
     # libvirt's errors. Its JSON parser (yajl) words the parse error its own way: only the
