@@ -3,7 +3,8 @@
 
 Derived from the sources, never by hand:
 - the procedures and their public API names: src/common/protocol/sv_remote.x,
-  sv_qemu.x (libvirt-qemu) and sv_private.x, read by gen_dispatch.py (the same parser the build uses);
+  sv_qemu.x (libvirt-qemu) and sv_private.x, read by gen_dispatch.py (the same parser the
+  build uses);
 - what a daemon serves: the handlers it installs, in the order it installs them (a later
   one replaces an earlier one). Every daemon starts from sv_remote_common_handlers()
   (src/common/programs/remote.c); the domain daemons add sv_domain_driver_install() and

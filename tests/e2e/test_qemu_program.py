@@ -273,7 +273,8 @@ def test_monitor_events(host):
         # An event with data: its "data" member, compact.
         qmp(dom, '{"execute":"system_reset"}')
         resets = [e for e in regs["all"].wait(3) if e[1] == "RESET"]
-        assert resets and json.loads(resets[0][4]) == {"guest": False, "reason": "host-qmp-system-reset"}
+        assert resets and json.loads(resets[0][4]) == {"guest": False,
+                                                      "reason": "host-qmp-system-reset"}
         assert resets[0][4] == compact(resets[0][4])
         # Deregistered: nothing more.
         libvirt_qemu.qemuMonitorEventDeregister(regs["exact"].conn, regs["exact"].id)
@@ -359,6 +360,8 @@ def parity_answers(conn, dom, kernel_dir):
         (qmp, dom, '{"execute":"query-status","id":"x"}'),
         (qmp, dom, '{"execute":"qom-get","arguments":{"path":"/machine","property":"type"}}'),
         (qmp, dom, '{"execute":"query-status"}', 4),
+        (qmp, dom, '{"execute":"query-status","arguments":{"a":%s%s}}' % ("[" * 125, "]" * 125)),
+        (qmp, dom, '{"execute":"query-status","arguments":{"a":%s%s}}' % ("[" * 126, "]" * 126)),
         (qmp, dom, "info status", HMP),
         (qmp, dom, "info name", HMP),
         (qmp, dom, "nonsense", HMP),
