@@ -2,8 +2,9 @@
 """procedures.py: write docs/procedures.md, which libvirt procedures each daemon serves.
 
 Derived from the sources, never by hand:
-- the procedures and their public API names: src/common/protocol/sv_remote.x and
-  sv_private.x, read by gen_dispatch.py (the same parser the build uses);
+- the procedures and their public API names: src/common/protocol/sv_remote.x,
+  sv_qemu.x (libvirt-qemu) and sv_private.x, read by gen_dispatch.py (the same parser the
+  build uses);
 - what a daemon serves: the handlers it installs, in the order it installs them (a later
   one replaces an earlier one). Every daemon starts from sv_remote_common_handlers()
   (src/common/programs/remote.c); the domain daemons add sv_domain_driver_install() and
@@ -13,6 +14,9 @@ Derived from the sources, never by hand:
   SvConnectFacts the connection procedures (src/common/domain/domain_connect.c); then come the
   daemon's own `h->NAME = func` assignments and the `.NAME = func` fields of its
   SvRemoteHandlers initializers in src/DAEMON/*.c. sv_private_serve() adds ADOPT_CLIENT.
+  The libvirt-qemu program: the `.NAME = func` fields of the SvQemuHandlers initializer of
+  a daemon that calls qemu_program_serve(), and QEMU_ANSWERS below for those that only
+  ever answer libvirt's error.
 - which answers are constant: a handler whose reply is only ever filled with fixed values
   (every use of `ret` in its body is `ret->FIELD = VALUE;` with VALUE a number, an
   upper-case macro, NULL/TRUE/FALSE, a string literal or an empty string) answers the same
@@ -59,7 +63,6 @@ FINAL = {
 WHY = {
     "domain_has_managed_save_image": "no managed save exists: always 0 (no image)",
     "domain_snapshot_num": "no snapshots exist: always 0",
-    "domain_get_messages": "no messages (taint, deprecation) are recorded: always none",
     "domain_get_control_info": "no job can hold up the monitor: always OK, details 0, "
                                "no time in that state",
     "domain_is_updated": "no live change can leave the persistent definition behind: "
@@ -87,6 +90,60 @@ ALWAYS_ERROR_ANSWER = [("error", "libvirt's", "")]
 # Procedures a driver answers as libvirt's driver without them does (NO_SUPPORT, "this
 # function is not supported by the connection driver"): domain/domain_stats.h.
 NO_SUPPORT_ANSWER = [("error", "NO_SUPPORT", "")]
+
+
+# libvirt-qemu procedures served with a fixed error: (mark, why).
+QEMU_ANSWERS = {
+    "domain_agent_command": ("constant", "no guest agent is ever connected: libvirt's \"QEMU "
+                             "guest agent is not configured\" (or \"not connected\" with an "
+                             "agent channel)"),
+    "domain_attach": ("NO_SUPPORT", "libvirt 9.0 attaches to no QEMU process: its public API "
+                      "answers NO_SUPPORT"),
+}
+
+
+def qemu_served(qemu):
+    """{daemon: {libvirt-qemu handler: its mark}}: virtqemud's own handlers, and every call
+    NO_SUPPORT where a daemon serves the program as a driver without it
+    (sv_qemu_serve_unsupported, src/common/programs/qemu.c)."""
+    out = {}
+    for d in DAEMONS:
+        text = "\n".join(f.read_text() for f in sorted((SRC / d).glob("*.c")))
+        marks = {}
+        if "qemu_program_serve(" in text:
+            for block in re.findall(r"SvQemuHandlers\s+\w+\s*=\s*\{(.*?)\};", text, re.S):
+                marks.update((n, QEMU_ANSWERS.get(n, ("yes", ""))[0])
+                             for n, _ in re.findall(r"\.(\w+)\s*=\s*(\w+)", block))
+        elif "sv_qemu_serve_unsupported(" in text:
+            marks = {p["lower"]: "NO_SUPPORT" for p in qemu if "msg" not in p["flags"]}
+        out[d] = marks
+    return out
+
+
+def write_qemu(w, qemu, present):
+    served = qemu_served(qemu)
+    w("\n## libvirt-qemu program (0x20008087)\n\n")
+    w("libvirt's QEMU-specific program (sv_qemu.x), on the same sockets as the remote\n"
+      "program. `event`: a message the daemon sends. virtlxcd and virtxend answer every\n"
+      "call as libvirt's LXC and libxl drivers, which have none of them.\n\n")
+    w("| # | procedure | public API | %s |\n" % " | ".join(present))
+    w("| ---: | --- | --- | %s |\n" % " | ".join(":---:" for _ in present))
+
+    def mark(d, p):
+        if "msg" in p["flags"]:
+            return "event" if "yes" in served[d].values() else ""
+        return served[d].get(p["lower"], "")
+
+    for p in sorted(qemu, key=lambda p: p["num"]):
+        w("| %d | `%s` | `%s` | %s |\n" % (p["num"], p["short"], p["api"],
+                                           " | ".join(mark(d, p) for d in present)))
+    w("\nvirtqemud's fixed answers:\n\n| # | procedure | answer | why |\n"
+      "| ---: | --- | --- | --- |\n")
+    for p in sorted(qemu, key=lambda p: p["num"]):
+        if p["lower"] in QEMU_ANSWERS:
+            m, reason = QEMU_ANSWERS[p["lower"]]
+            w("| %d | `%s` | %s | %s |\n" % (p["num"], p["short"],
+                                             "libvirt's error" if m == "constant" else m, reason))
 
 
 def no_support_handlers(text):
@@ -263,6 +320,8 @@ def main():
     private = gen_dispatch.procedures(
         gen_dispatch.XFile((proto / "sv_private.x").read_text()), "sv_private_procedure",
         "sv_private")
+    qemu = gen_dispatch.procedures(
+        gen_dispatch.XFile((proto / "sv_qemu.x").read_text()), "qemu_procedure", "qemu")
     handlers, adopt = served(remote)
     if handlers["virtproxyd"] is not None:
         # Before CONNECT_OPEN only procedures allowed on an unopened connection reach the
@@ -310,6 +369,7 @@ def main():
                                                    len(remote), const, nosup,
                                                    len(remote) - len(handlers[d])))
     write_constants(w, remote, handlers, present)
+    write_qemu(w, qemu, present)
     w("\n## splitvirt's private program (sv_private.x)\n\n")
     w("| # | procedure | %s |\n" % " | ".join(present))
     w("| ---: | --- | %s |\n" % " | ".join(":---:" for _ in present))

@@ -10,6 +10,7 @@
 #include "domain/domain_host.h"
 #include "util/cgroup.h"
 #include "lxc_process.h"
+#include "programs/qemu.h"
 #include "programs/remote.h"
 #include "util/error.h"
 #include "util/host.h"
@@ -267,6 +268,8 @@ lxc_init(SvDaemon *d, GError **error)
     /* issue 18, item 1: bulk stats (domstats): libvirt's LXC driver has none */
     sv_domain_stats_install_no_support(&driver->handlers, SV_STATS_CONNECT_GET_ALL_DOMAIN_STATS);
     sv_daemon_serve_remote(d, &driver->handlers);
+    /* Issue 18 item 4: libvirt-qemu, answered as libvirt's LXC driver (none of it). */
+    sv_qemu_serve_unsupported(sv_daemon_get_server(d));
     sv_daemon_set_driver_data(d, driver);
     return TRUE;
 }

@@ -24,6 +24,7 @@
 #include "qemu_firmware.h"
 #include "qemu_firmware_desc.h"
 #include "qemu_domcaps.h"
+#include "qemu_program.h"
 #include "qemu_command_net.h"
 #include "qemu_postparse.h"
 #include "qemu_process.h"
@@ -663,6 +664,8 @@ qemu_init(SvDaemon *d, GError **error)
     /* After the installs above: they give the domain driver and the consoles the state
      * that taking back running guests fills. */
     qemu_process_reconnect_all(&driver->process);
+    /* Issue 18 item 4: libvirt's QEMU-specific program (libvirt-qemu) on the same sockets. */
+    qemu_program_serve(sv_daemon_get_server(d));
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     sv_daemon_set_driver_data(d, driver);

@@ -1,10 +1,13 @@
-/* qemu_monitor.c: QMP over a unix socket: greeting, capabilities, commands with ids, events. */
+/* qemu_monitor.c: QMP over a unix socket: greeting, capabilities, commands with ids, events,
+ * and clients' own commands passed through (qemu-monitor-command), with a descriptor sent
+ * along (SCM_RIGHTS) where one comes with them. */
 #include "qemu_monitor.h"
 
 #include <errno.h>
 #include <glib-unix.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -14,14 +17,28 @@
 
 #define QMP_MAX_MESSAGE (16 * 1024 * 1024)
 
+/* A command's id on the wire is "libvirt-N", as libvirt's; a passed-through command without
+ * "execute" goes without one (QEMU then answers without an id, in order). */
+#define NO_ID G_MAXUINT64
+#define ID_PREFIX "libvirt-"
+
 typedef struct {
     guint64 id;
     char *cmd;
     char *text; /* the serialized command, while waiting for the handshake */
+    int fd;     /* sent with the command (SCM_RIGHTS), or -1; ours until sent */
     QemuMonitorReplyFunc cb;
+    QemuMonitorMessageFunc msg_cb; /* a passed-through command: the whole reply */
     gpointer data;
     gint64 since; /* g_get_real_time() when it was issued */
 } Pending;
+
+/* A descriptor to send with the byte at offset `at` of the output (counted from the
+ * monitor's first byte). */
+typedef struct {
+    guint64 at;
+    int fd;
+} OutFd;
 
 struct QemuMonitor {
     int fd;
@@ -36,13 +53,26 @@ struct QemuMonitor {
     guint64 next_id;
     GQueue pending; /* Pending, in send order */
     GString *out;
+    guint64 out_done;  /* bytes written so far */
+    GQueue out_fds;    /* OutFd, in output order */
+    gint64 event_seconds; /* the timestamp of the event being dispatched */
+    guint event_micros;
 };
 
 static void pending_free(Pending *p)
 {
+    if (p->fd >= 0)
+        close(p->fd);
     g_free(p->cmd);
     g_free(p->text);
     g_free(p);
+}
+
+static void
+out_fd_free(OutFd *o)
+{
+    close(o->fd);
+    g_free(o);
 }
 
 int
@@ -65,17 +95,53 @@ qemu_monitor_connect(const char *path, GError **error)
     return g_steal_fd(&fd);
 }
 
+/* Write up to len bytes of the output, with fd (or none: -1) on the first. */
+static ssize_t
+send_some(QemuMonitor *mon, gsize len, int fd)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {mon->out->str, len};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    struct cmsghdr *cm;
+
+    if (fd < 0)
+        return send(mon->fd, mon->out->str, len, MSG_NOSIGNAL);
+    memset(&ctl, 0, sizeof(ctl));
+    msg.msg_control = ctl.buf;
+    msg.msg_controllen = sizeof(ctl.buf);
+    cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    return sendmsg(mon->fd, &msg, MSG_NOSIGNAL);
+}
+
 static void
 flush_out(QemuMonitor *mon)
 {
     while (mon->out->len && !mon->closed) {
-        ssize_t n = send(mon->fd, mon->out->str, mon->out->len, MSG_NOSIGNAL);
+        OutFd *next = g_queue_peek_head(&mon->out_fds);
+        gboolean with_fd = next && next->at == mon->out_done;
+        gsize len = mon->out->len;
+        ssize_t n;
+
+        /* A descriptor goes with its command's first byte: stop short of it. */
+        if (next && !with_fd)
+            len = MIN(len, next->at - mon->out_done);
+        n = send_some(mon, len, with_fd ? next->fd : -1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             break; /* EAGAIN: the monitor socket buffer is large; tried again on next read */
         }
+        if (with_fd && n > 0)
+            out_fd_free(g_queue_pop_head(&mon->out_fds));
         g_string_erase(mon->out, 0, n);
+        mon->out_done += n;
     }
 }
 
@@ -94,7 +160,9 @@ close_monitor(QemuMonitor *mon)
     sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
                  "QEMU monitor closed before replying");
     while ((p = g_queue_pop_head(&mon->pending))) {
-        if (p->cb)
+        if (p->msg_cb)
+            p->msg_cb(mon, NULL, error, p->data);
+        else if (p->cb)
             p->cb(mon, NULL, error, p->data);
         pending_free(p);
     }
@@ -102,12 +170,25 @@ close_monitor(QemuMonitor *mon)
         mon->cb.eof(mon, mon->user);
 }
 
+/* Queue text, with fd (transfer full; -1: none) on its first byte. */
 static void
-send_text(QemuMonitor *mon, const char *text)
+send_text_fd(QemuMonitor *mon, const char *text, int fd)
 {
+    if (fd >= 0) {
+        OutFd *o = g_new0(OutFd, 1);
+        o->at = mon->out_done + mon->out->len;
+        o->fd = fd;
+        g_queue_push_tail(&mon->out_fds, o);
+    }
     g_string_append(mon->out, text);
     g_string_append(mon->out, "\r\n");
     flush_out(mon);
+}
+
+static void
+send_text(QemuMonitor *mon, const char *text)
+{
+    send_text_fd(mon, text, -1);
 }
 
 /* Members of QEMU's messages, checked: json-glib's typed getters only g_critical() on a
@@ -148,15 +229,53 @@ member_object(JsonObject *obj, const char *name)
     return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
 }
 
-/* The command id of a reply; G_MAXUINT64 (no command's) when absent or not an integer. */
+/* The command id of a reply: N of "libvirt-N", 0 of the handshake's; NO_ID when absent or
+ * of another form (a passed-through command's own). */
 static guint64
 member_id(JsonObject *obj)
 {
     JsonNode *n = json_object_get_member(obj, "id");
+    const char *s = qemu_json_string(obj, "id");
+    guint64 id;
 
+    if (s && g_str_has_prefix(s, ID_PREFIX) &&
+        g_ascii_string_to_unsigned(s + strlen(ID_PREFIX), 10, 1, G_MAXUINT64 - 1, &id, NULL))
+        return id;
     if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
-        return G_MAXUINT64;
+        return NO_ID;
     return (guint64)json_node_get_int(n);
+}
+
+/* The timestamp QEMU gave an event. */
+static void
+event_time(QemuMonitor *mon, JsonObject *obj)
+{
+    JsonNode *n = json_object_get_member(obj, "timestamp");
+    JsonObject *ts = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+    JsonNode *sec = ts ? json_object_get_member(ts, "seconds") : NULL;
+    JsonNode *usec = ts ? json_object_get_member(ts, "microseconds") : NULL;
+
+    mon->event_seconds = sec && JSON_NODE_HOLDS_VALUE(sec) ? json_node_get_int(sec) : 0;
+    mon->event_micros = usec && JSON_NODE_HOLDS_VALUE(usec) ? json_node_get_int(usec) : 0;
+}
+
+void
+qemu_monitor_event_time(QemuMonitor *mon, gint64 *seconds, guint *micros)
+{
+    *seconds = mon->event_seconds;
+    *micros = mon->event_micros;
+}
+
+/* Whether a reply with this id answers p, the oldest command waiting (QEMU answers in
+ * order). A client's command sent without our id takes the next reply, whatever id the
+ * client put in it; one with our id also takes a reply without any, QEMU's answer to input
+ * it could not parse (more of them may follow: those are dropped). */
+static gboolean
+reply_is_for(const Pending *p, guint64 id)
+{
+    if (p->id == NO_ID)
+        return TRUE;
+    return p->id == id || (p->msg_cb && id == NO_ID);
 }
 
 static void
@@ -181,6 +300,7 @@ handle_message(QemuMonitor *mon, const char *text)
             g_warning("QEMU monitor sent an event without a name");
             return;
         }
+        event_time(mon, obj);
         if (mon->cb.event)
             mon->cb.event(mon, name, member_object(obj, "data"), mon->user);
         return;
@@ -193,7 +313,8 @@ handle_message(QemuMonitor *mon, const char *text)
             mon->negotiated = TRUE;
             for (GList *l = mon->pending.head; l; l = l->next) {
                 Pending *q = l->data;
-                send_text(mon, q->text);
+                send_text_fd(mon, q->text, q->fd);
+                q->fd = -1;
                 g_clear_pointer(&q->text, g_free);
             }
             if (mon->cb.ready)
@@ -201,12 +322,14 @@ handle_message(QemuMonitor *mon, const char *text)
             return;
         }
         p = g_queue_peek_head(&mon->pending);
-        if (!p || p->id != id) {
+        if (!p || !reply_is_for(p, id)) {
             g_warning("QEMU monitor replied to unknown command id %" G_GUINT64_FORMAT, id);
             return;
         }
         g_queue_pop_head(&mon->pending);
-        if (p->cb) {
+        if (p->msg_cb) {
+            p->msg_cb(mon, obj, NULL, p->data);
+        } else if (p->cb) {
             if (json_object_has_member(obj, "error")) {
                 g_autoptr(GError) error = NULL;
                 JsonObject *e = member_object(obj, "error");
@@ -282,6 +405,7 @@ qemu_monitor_new(int fd, const QemuMonitorCallbacks *cb, gpointer user)
     mon->next_id = 1;
     mon->out = g_string_new(NULL);
     g_queue_init(&mon->pending);
+    g_queue_init(&mon->out_fds);
     mon->watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, mon);
     return mon;
 }
@@ -299,10 +423,31 @@ qemu_monitor_free(QemuMonitor *mon)
     if (mon->watch)
         g_source_remove(mon->watch);
     g_queue_clear_full(&mon->pending, (GDestroyNotify)pending_free);
+    g_queue_clear_full(&mon->out_fds, (GDestroyNotify)out_fd_free);
     close(mon->fd);
     qmp_reader_free(mon->reader);
     g_string_free(mon->out, TRUE);
     g_free(mon);
+}
+
+/* Queue p with its command's text (transfer full): sent now, or once the handshake is done. */
+static void
+enqueue(QemuMonitor *mon, Pending *p, char *text)
+{
+    p->since = g_get_real_time();
+    p->text = text;
+    g_queue_push_tail(&mon->pending, p);
+    if (mon->negotiated) {
+        send_text_fd(mon, p->text, p->fd);
+        p->fd = -1;
+        g_clear_pointer(&p->text, g_free);
+    }
+}
+
+static char *
+id_text(guint64 id)
+{
+    return g_strdup_printf(ID_PREFIX "%" G_GUINT64_FORMAT, id);
 }
 
 void
@@ -312,6 +457,7 @@ qemu_monitor_command(QemuMonitor *mon, const char *cmd, JsonObject *args, QemuMo
     g_autoptr(JsonBuilder) b = json_builder_new();
     g_autoptr(JsonGenerator) gen = json_generator_new();
     g_autoptr(JsonNode) root = NULL;
+    g_autofree char *id = NULL;
     Pending *p;
 
     if (mon->closed) {
@@ -325,10 +471,11 @@ qemu_monitor_command(QemuMonitor *mon, const char *cmd, JsonObject *args, QemuMo
     }
     p = g_new0(Pending, 1);
     p->id = mon->next_id++;
-    p->since = g_get_real_time();
+    p->fd = -1;
     p->cmd = g_strdup(cmd);
     p->cb = cb;
     p->data = data;
+    id = id_text(p->id);
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "execute");
     json_builder_add_string_value(b, cmd);
@@ -339,16 +486,43 @@ qemu_monitor_command(QemuMonitor *mon, const char *cmd, JsonObject *args, QemuMo
         json_object_unref(args);
     }
     json_builder_set_member_name(b, "id");
-    json_builder_add_int_value(b, (gint64)p->id);
+    json_builder_add_string_value(b, id);
     json_builder_end_object(b);
     root = json_builder_get_root(b);
     json_generator_set_root(gen, root);
-    p->text = json_generator_to_data(gen, NULL);
-    g_queue_push_tail(&mon->pending, p);
-    if (mon->negotiated) {
-        send_text(mon, p->text);
-        g_clear_pointer(&p->text, g_free);
+    enqueue(mon, p, json_generator_to_data(gen, NULL));
+}
+
+void
+qemu_monitor_passthrough(QemuMonitor *mon, JsonNode *cmd, int fd, QemuMonitorMessageFunc cb,
+                         gpointer data)
+{
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    JsonObject *obj = JSON_NODE_HOLDS_OBJECT(cmd) ? json_node_get_object(cmd) : NULL;
+    Pending *p;
+
+    if (mon->closed) {
+        g_autoptr(GError) error = NULL;
+        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "QEMU monitor is closed");
+        if (fd >= 0)
+            close(fd);
+        cb(mon, NULL, error, data);
+        return;
     }
+    p = g_new0(Pending, 1);
+    p->id = NO_ID;
+    p->fd = fd;
+    p->msg_cb = cb;
+    p->data = data;
+    if (obj && json_object_has_member(obj, "execute")) {
+        const char *name = qemu_json_string(obj, "execute");
+        p->id = mon->next_id++;
+        p->cmd = g_strdup(name ? name : "");
+        g_autofree char *id = id_text(p->id);
+        json_object_set_string_member(obj, "id", id);
+    }
+    json_generator_set_root(gen, cmd);
+    enqueue(mon, p, json_generator_to_data(gen, NULL));
 }
 
 void

@@ -28,6 +28,20 @@ typedef void (*QemuMonitorReplyFunc)(QemuMonitor *mon, JsonNode *ret, const GErr
 void qemu_monitor_command(QemuMonitor *mon, const char *cmd, JsonObject *args,
                           QemuMonitorReplyFunc cb, gpointer data);
 
+/* A whole reply of QEMU (its "return" or "error", and "id"), or NULL with error set. */
+typedef void (*QemuMonitorMessageFunc)(QemuMonitor *mon, JsonObject *reply, const GError *error,
+                                       gpointer data);
+
+/* Send a client's own command (qemu-monitor-command; transfer none), with fd (transfer full;
+ * -1: none) passed along (SCM_RIGHTS); cb gets QEMU's whole reply. An object with "execute"
+ * gets our "id" member added (the caller refuses one that has its own); anything else goes as
+ * it is, and QEMU's answer without an id is taken as its reply (QEMU answers in order). */
+void qemu_monitor_passthrough(QemuMonitor *mon, JsonNode *cmd, int fd, QemuMonitorMessageFunc cb,
+                              gpointer data);
+
+/* The timestamp QEMU gave the event being dispatched (valid in the event callback). */
+void qemu_monitor_event_time(QemuMonitor *mon, gint64 *seconds, guint *micros);
+
 /* Read and dispatch whatever the socket holds now, to its end if the peer is
  * gone: used when the process is seen to exit, so no event is lost. */
 void qemu_monitor_drain(QemuMonitor *mon);

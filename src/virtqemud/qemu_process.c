@@ -14,6 +14,7 @@
 #include "qemu_command_chr.h"
 #include "qemu_domain.h"
 #include "qemu_dump.h"
+#include "qemu_program.h"
 #include "qemu_status.h"
 #include "domain/domain_control.h"
 #include "util/error.h"
@@ -129,12 +130,14 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
     SvDomainDriver *drv;
     QemuDomain *qd;
 
-    (void)mon;
     if (!obj)
         return;
     drv = sv_domain_driver_of_obj(obj);
     qd = qemu_domain_of(obj);
     g_debug("domain %s: QMP event %s", obj->def->name, name);
+    /* issue 18 item 4: every event goes to its monitor-event registrations first, as
+     * libvirt's. */
+    qemu_program_emit_event(obj, mon, name, data);
     /* A guest opened or closed a channel: live XML only, no change of state. */
     if (g_str_equal(name, "VSERPORT_CHANGE")) {
         qemu_chr_port_changed(obj->def, data);

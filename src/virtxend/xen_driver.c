@@ -11,6 +11,7 @@
 #include "domain/domain_driver.h"
 #include "domain/domain_host.h"
 #include "domain/domain_stats.h"
+#include "programs/qemu.h"
 #include "programs/private.h"
 #include "programs/remote.h"
 #include "util/error.h"
@@ -255,6 +256,8 @@ xen_init(SvDaemon *d, GError **error)
                                                               SV_STATS_SET_BLKIO_PARAMETERS);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
+    /* Issue 18 item 4: libvirt-qemu, answered as libvirt's libxl driver (none of it). */
+    sv_qemu_serve_unsupported(sv_daemon_get_server(d));
     return TRUE;
 }
 

@@ -773,12 +773,24 @@ get_messages(SvCall *call, remote_domain_get_messages_args *a, remote_domain_get
              GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
+    SvDomainObj *obj;
+    SvDomainRun *run;
+    GPtrArray *msgs;
 
     if (!sv_domain_driver_check_flags(drv, a->flags, SV_DOMAIN_MESSAGE_TYPE_ALL, "DomainGetMessages",
                                       error) ||
-        !sv_domain_driver_lookup(drv, &a->dom, error))
+        !(obj = sv_domain_driver_lookup(drv, &a->dom, error)))
         return FALSE;
-    ret->msgs.msgs_len = 0;
+    /* The run's taints (domain_run.h), in libvirt's order; no deprecation is recorded. */
+    run = sv_domain_obj_is_active(obj) ? sv_domain_run_of(obj) : NULL;
+    msgs = g_ptr_array_new();
+    for (guint t = 0; run && t < SV_DOMAIN_TAINT_LAST; t++) {
+        if ((run->taints & (1u << t)) &&
+            (!a->flags || (a->flags & SV_DOMAIN_MESSAGE_TAINTING)))
+            g_ptr_array_add(msgs, g_strdup_printf("tainted: %s", sv_domain_taint_message(t)));
+    }
+    ret->msgs.msgs_len = msgs->len;
+    ret->msgs.msgs_val = (char **)g_ptr_array_free(msgs, FALSE);
     return TRUE;
 }
 

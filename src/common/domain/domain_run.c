@@ -431,3 +431,34 @@ sv_domain_run_teardown(SvDomainObj *obj, const SvRunEnd *end)
     if (!obj->persistent)
         sv_domain_list_remove(drv->list, obj);
 }
+
+/* ---------------------------------------------------------------- taints */
+
+static const char *const taint_names[SV_DOMAIN_TAINT_LAST] = {"custom-monitor"};
+static const char *const taint_messages[SV_DOMAIN_TAINT_LAST] = {
+    "custom monitor control commands issued",
+};
+
+const char *
+sv_domain_taint_to_string(SvDomainTaint t)
+{
+    return t < SV_DOMAIN_TAINT_LAST ? taint_names[t] : NULL;
+}
+
+const char *
+sv_domain_taint_message(SvDomainTaint t)
+{
+    return t < SV_DOMAIN_TAINT_LAST ? taint_messages[t] : NULL;
+}
+
+gboolean
+sv_domain_run_taint(SvDomainObj *obj, SvDomainTaint t)
+{
+    SvDomainRun *run = sv_domain_run_of(obj);
+
+    g_return_val_if_fail(run && t < SV_DOMAIN_TAINT_LAST, FALSE);
+    if (run->taints & (1u << t))
+        return FALSE;
+    run->taints |= 1u << t;
+    return TRUE;
+}

@@ -30,7 +30,25 @@ typedef struct {
     guint64 autodestroy_client;
     /* The run's helper processes (domain/domain_helper.h), ended at its teardown. */
     GPtrArray *helpers;
+    /* libvirt's taints of this run (1 << SvDomainTaint): each logged once, listed by
+     * DOMAIN_GET_MESSAGES until the run ends (issue 18 item 4). */
+    guint taints;
 } SvDomainRun;
+
+/* libvirt's taints (virDomainTaintFlags), those a driver here marks. */
+typedef enum {
+    SV_DOMAIN_TAINT_CUSTOM_MONITOR, /* a client's own monitor command */
+    SV_DOMAIN_TAINT_LAST
+} SvDomainTaint;
+
+/* libvirt's name of a taint, as its guest log has it ("custom-monitor"), and the text of
+ * its message ("custom monitor control commands issued"). */
+const char *sv_domain_taint_to_string(SvDomainTaint t);
+const char *sv_domain_taint_message(SvDomainTaint t);
+
+/* Mark obj's run (it has one) tainted: TRUE the first time in the run, when the caller
+ * logs it ("Domain id=N is tainted: NAME", as libvirt's guest log). */
+gboolean sv_domain_run_taint(SvDomainObj *obj, SvDomainTaint t);
 
 /* The AUTODESTROY client of a run an earlier daemon recorded: gone, as its connection. */
 #define SV_RUN_CLIENT_GONE G_MAXUINT64
