@@ -167,6 +167,12 @@ param_index(const char *field)
     return -1;
 }
 
+static int
+param_type(int which)
+{
+    return which == SV_BLKIO_WEIGHT ? SV_TYPED_PARAM_UINT : SV_TYPED_PARAM_STRING;
+}
+
 /* libvirt's virTypedParamsValidate: weight a uint, the device lists strings, each once. */
 static gboolean
 check_params(const remote_typed_param *p, guint n, GError **error)
@@ -174,24 +180,9 @@ check_params(const remote_typed_param *p, guint n, GError **error)
     gboolean seen[SV_BLKIO_LAST] = {FALSE};
 
     for (guint i = 0; i < n; i++) {
-        int which = param_index(p[i].field);
-
-        if (which < 0) {
-            sv_error_set(error, SV_FROM_NONE, SV_ERR_ARGUMENT_UNSUPPORTED,
-                         "parameter '%s' not supported", p[i].field);
+        if (sv_domain_typed_param_take(&p[i], param_names, SV_BLKIO_LAST, param_type, seen,
+                                       error) < 0)
             return FALSE;
-        }
-        if (!sv_domain_typed_param_check_type(&p[i],
-                                              which == SV_BLKIO_WEIGHT ? SV_TYPED_PARAM_UINT
-                                                                       : SV_TYPED_PARAM_STRING,
-                                              error))
-            return FALSE;
-        if (seen[which]) {
-            sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG,
-                         "parameter '%s' occurs multiple times", p[i].field);
-            return FALSE;
-        }
-        seen[which] = TRUE;
     }
     return TRUE;
 }
@@ -250,17 +241,6 @@ apply_config(SvDomainDef *config, const remote_typed_param *p, guint n, GError *
     return TRUE;
 }
 
-static void
-blkio_saved(const GError *error, gpointer data)
-{
-    SvCall *call = data;
-
-    if (error)
-        sv_call_fail(call, g_error_copy(error));
-    else
-        sv_call_reply(call, NULL);
-}
-
 gboolean
 sv_domain_blkio_set(SvCall *call, remote_domain_set_blkio_parameters_args *a, GError **error)
 {
@@ -291,7 +271,7 @@ sv_domain_blkio_set(SvCall *call, remote_domain_set_blkio_parameters_args *a, GE
             sv_domain_driver_save_status(drv, obj);
         return FALSE;
     }
-    sv_domain_modify_save(drv, obj, live != NULL, config != NULL, blkio_saved,
+    sv_domain_modify_save(drv, obj, live != NULL, config != NULL, sv_domain_modify_reply_call,
                           sv_call_defer(call));
     return TRUE;
 }

@@ -20,6 +20,13 @@ static const char *const param_names[SV_MEMTUNE_LAST] = {
     [SV_MEMTUNE_SWAP] = "swap_hard_limit",
 };
 
+static int
+param_type(int which)
+{
+    (void)which;
+    return SV_TYPED_PARAM_ULLONG;
+}
+
 static guint64 *
 field_of(SvDomainMemtuneDef *mt, int which)
 {
@@ -40,25 +47,11 @@ read_params(const remote_typed_param *p, guint n, guint64 values[], gboolean set
             GError **error)
 {
     for (guint i = 0; i < n; i++) {
-        int which = -1;
+        int which = sv_domain_typed_param_take(&p[i], param_names, SV_MEMTUNE_LAST,
+                                               param_type, set, error);
 
-        for (int k = 0; k < SV_MEMTUNE_LAST; k++) {
-            if (g_str_equal(p[i].field, param_names[k]))
-                which = k;
-        }
-        if (which < 0) {
-            sv_error_set(error, SV_FROM_NONE, SV_ERR_ARGUMENT_UNSUPPORTED,
-                         "parameter '%s' not supported", p[i].field);
+        if (which < 0)
             return FALSE;
-        }
-        if (!sv_domain_typed_param_check_type(&p[i], SV_TYPED_PARAM_ULLONG, error))
-            return FALSE;
-        if (set[which]) {
-            sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG,
-                         "parameter '%s' occurs multiple times", p[i].field);
-            return FALSE;
-        }
-        set[which] = TRUE;
         values[which] = p[i].value.remote_typed_param_value_u.ul;
     }
     return TRUE;
@@ -104,17 +97,6 @@ apply_all(SvDomainDriver *drv, SvDomainObj *obj, SvDomainDef *live, SvDomainDef 
         return FALSE;
     return !set[SV_MEMTUNE_HARD] ||
            apply_one(drv, obj, live, config, SV_MEMTUNE_HARD, v[SV_MEMTUNE_HARD], error);
-}
-
-static void
-memtune_saved(const GError *error, gpointer data)
-{
-    SvCall *call = data;
-
-    if (error)
-        sv_call_fail(call, g_error_copy(error));
-    else
-        sv_call_reply(call, NULL);
 }
 
 gboolean
@@ -164,7 +146,7 @@ sv_domain_memtune_set(SvCall *call, remote_domain_set_memory_parameters_args *a,
             sv_domain_driver_save_status(drv, obj);
         return FALSE;
     }
-    sv_domain_modify_save(drv, obj, live != NULL, config != NULL, memtune_saved,
+    sv_domain_modify_save(drv, obj, live != NULL, config != NULL, sv_domain_modify_reply_call,
                           sv_call_defer(call));
     return TRUE;
 }

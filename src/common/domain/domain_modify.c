@@ -81,3 +81,12 @@ sv_domain_modify_save(SvDomainDriver *drv, SvDomainObj *obj, gboolean live, gboo
                                 SV_DOMAIN_FORMAT_INACTIVE | SV_DOMAIN_FORMAT_SECURE);
     sv_domain_store_save_async(drv->store, obj->def->name, text, done, data);
 }
+
+void
+sv_domain_modify_reply_call(const GError *error, gpointer call)
+{
+    if (error)
+        sv_call_fail(call, g_error_copy(error));
+    else
+        sv_call_reply(call, NULL);
+}

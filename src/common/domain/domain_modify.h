@@ -22,3 +22,7 @@ SvDomainDef *sv_domain_modify_one_def(SvDomainObj *obj, guint flags, GError **er
  * are written (error: the definition could not be saved). */
 void sv_domain_modify_save(SvDomainDriver *drv, SvDomainObj *obj, gboolean live,
                            gboolean config, SvStoreDoneFunc done, gpointer data);
+
+/* A done function for sv_domain_modify_save whose data is the deferred call that asked for
+ * the change: it is answered (an empty reply, or the error). */
+void sv_domain_modify_reply_call(const GError *error, gpointer call);

@@ -87,26 +87,12 @@ read_params(const remote_typed_param *p, guint n, gint64 values[], gboolean set[
             GError **error)
 {
     for (guint i = 0; i < n; i++) {
-        int which = -1;
         int type = p[i].value.type;
+        int which = sv_domain_typed_param_take(&p[i], param_names, SV_SCHED_LAST, param_type,
+                                               set, error);
 
-        for (int k = 0; k < SV_SCHED_LAST; k++) {
-            if (g_str_equal(p[i].field, param_names[k]))
-                which = k;
-        }
-        if (which < 0) {
-            sv_error_set(error, SV_FROM_NONE, SV_ERR_ARGUMENT_UNSUPPORTED,
-                         "parameter '%s' not supported", p[i].field);
+        if (which < 0)
             return FALSE;
-        }
-        if (!sv_domain_typed_param_check_type(&p[i], param_type(which), error))
-            return FALSE;
-        if (set[which]) {
-            sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG,
-                         "parameter '%s' occurs multiple times", p[i].field);
-            return FALSE;
-        }
-        set[which] = TRUE;
         values[which] = type == SV_TYPED_PARAM_ULLONG
                             ? (gint64)MIN(p[i].value.remote_typed_param_value_u.ul,
                                           (guint64)G_MAXINT64)

@@ -28,3 +28,29 @@ sv_domain_typed_param_check_type(const remote_typed_param *p, int want, GError *
                  sv_domain_typed_param_type_name(want));
     return FALSE;
 }
+
+int
+sv_domain_typed_param_take(const remote_typed_param *p, const char *const *names, int n,
+                           int (*type_of)(int which), gboolean seen[], GError **error)
+{
+    int which = -1;
+
+    for (int k = 0; k < n && which < 0; k++) {
+        if (g_str_equal(p->field, names[k]))
+            which = k;
+    }
+    if (which < 0) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_ARGUMENT_UNSUPPORTED,
+                     "parameter '%s' not supported", p->field);
+        return -1;
+    }
+    if (!sv_domain_typed_param_check_type(p, type_of(which), error))
+        return -1;
+    if (seen[which]) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG,
+                     "parameter '%s' occurs multiple times", p->field);
+        return -1;
+    }
+    seen[which] = TRUE;
+    return which;
+}

@@ -10,3 +10,9 @@ const char *sv_domain_typed_param_type_name(int type);
 /* p's value has type `want`, else libvirt's "invalid type" error. */
 gboolean sv_domain_typed_param_check_type(const remote_typed_param *p, int want,
                                           GError **error);
+
+/* libvirt's virTypedParamsValidate for one parameter: p names one of names[0..n) (else
+ * "parameter '%s' not supported"), has the type type_of(its index) and was not seen
+ * before ("occurs multiple times"). Marks it in seen[]; its index, or -1 with error. */
+int sv_domain_typed_param_take(const remote_typed_param *p, const char *const *names, int n,
+                               int (*type_of)(int which), gboolean seen[], GError **error);
