@@ -6,9 +6,11 @@ by; tiny_xml() is the definition the calls run on; on_both() runs one sequence o
 libvirtd and on ours, each on a fresh definition undefined after.
 """
 
+import subprocess
+
 import pytest
 
-from guests import uri_for
+from guests import uri_for, virsh_env
 
 libvirt = pytest.importorskip("libvirt")
 
@@ -42,3 +44,10 @@ def on_both(ref, daemon, xml, sequence):
             dom.undefine()
             conn.close()
     return results
+
+
+def virsh(uri, *args):
+    """virsh -q -c uri ARGS in the C locale: (exit status, stdout, stderr)."""
+    r = subprocess.run(["virsh", "-q", "-c", uri] + list(args), capture_output=True,
+                       text=True, env=virsh_env(), timeout=60)
+    return r.returncode, r.stdout, r.stderr

@@ -11,29 +11,17 @@ error (as libvirtd answered qemu:///system here for its running guest).
 import os
 import re
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from guests import uri_for, virsh_env
+from calls import answer, on_both, tiny_xml, virsh
+from guests import uri_for
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
 
 LIVE, CONFIG = 1, 2
-
-
-def tiny_xml(name):
-    return ("<domain type='qemu'><name>%s</name><memory unit='KiB'>65536</memory>"
-            "<vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os></domain>" % name)
-
-
-def answer(fn, *args):
-    try:
-        return ("OK", fn(*args))
-    except libvirt.libvirtError as e:
-        return (e.get_error_code(), e.get_error_domain(), e.get_error_message())
 
 
 def blkiotune_xml(dom, flags=libvirt.VIR_DOMAIN_XML_INACTIVE):
@@ -209,22 +197,8 @@ def test_blkio_answers_as_libvirtd(daemon):
 
 @pytest.mark.slow
 def test_blkio_equal_libvirtd(ref, daemon):
-    results = []
-    for uri in (ref.uri, uri_for(daemon.sock)):
-        conn = libvirt.open(uri)
-        dom = conn.defineXML(tiny_xml("sv-blkio-parity"))
-        try:
-            results.append(blkio_sequence(dom))
-        finally:
-            dom.undefine()
-            conn.close()
-    assert results[0] == results[1]
-
-
-def virsh(uri, *args):
-    r = subprocess.run(["virsh", "-q", "-c", uri] + list(args), capture_output=True,
-                       text=True, env=virsh_env(), timeout=60)
-    return r.returncode, r.stdout, r.stderr
+    theirs, ours = on_both(ref, daemon, tiny_xml("sv-blkio-parity"), blkio_sequence)
+    assert ours == theirs
 
 
 def test_virsh_blkiotune_config(daemon):

@@ -10,13 +10,13 @@ TUNABLE event with libvirt's "cputune.*" names.
 """
 
 import re
-import subprocess
 import threading
 from pathlib import Path
 
 import pytest
 
-from guests import uri_for, virsh_env
+from calls import answer, on_both, tiny_xml, virsh
+from guests import uri_for
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -25,18 +25,6 @@ LIVE, CONFIG = 1, 2
 NAMES = ["cpu_shares", "vcpu_period", "vcpu_quota", "emulator_period", "emulator_quota",
          "global_period", "global_quota", "iothread_period", "iothread_quota"]
 ZERO = dict.fromkeys(NAMES, 0)
-
-
-def tiny_xml(name):
-    return ("<domain type='qemu'><name>%s</name><memory unit='KiB'>65536</memory>"
-            "<vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os></domain>" % name)
-
-
-def answer(fn, *args):
-    try:
-        return ("OK", fn(*args))
-    except libvirt.libvirtError as e:
-        return (e.get_error_code(), e.get_error_domain(), e.get_error_message())
 
 
 def cputune_xml(dom, flags=libvirt.VIR_DOMAIN_XML_INACTIVE):
@@ -152,22 +140,8 @@ def test_sched_define_checks_ranges(daemon):
 
 @pytest.mark.slow
 def test_sched_equal_libvirtd(ref, daemon):
-    results = []
-    for uri in (ref.uri, uri_for(daemon.sock)):
-        conn = libvirt.open(uri)
-        dom = conn.defineXML(tiny_xml("sv-sched-parity"))
-        try:
-            results.append(sched_sequence(dom))
-        finally:
-            dom.undefine()
-            conn.close()
-    assert results[0] == results[1]
-
-
-def virsh(uri, *args):
-    r = subprocess.run(["virsh", "-q", "-c", uri] + list(args), capture_output=True,
-                       text=True, env=virsh_env(), timeout=60)
-    return r.returncode, r.stdout, r.stderr
+    theirs, ours = on_both(ref, daemon, tiny_xml("sv-sched-parity"), sched_sequence)
+    assert ours == theirs
 
 
 def schedinfo_values(text):
