@@ -307,20 +307,8 @@ sv_domain_blkio_get(SvCall *call, remote_domain_get_blkio_parameters_args *a,
     guint weight = 0;
     guint max, n = 0;
 
-    if (a->nparams > REMOTE_DOMAIN_BLKIO_PARAMETERS_MAX) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "nparams too large");
-        return FALSE;
-    }
-    if ((flags & BLKIO_FLAGS) == BLKIO_FLAGS) {
-        sv_error_set_literal(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG,
-                             "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' "
-                             "are mutually exclusive");
-        return FALSE;
-    }
-    if (!sv_domain_driver_check_flags(drv, a->flags, BLKIO_FLAGS | SV_TYPED_PARAM_STRING_OKAY,
-                                      "DomainGetBlkioParameters", error))
-        return FALSE;
-    obj = sv_domain_driver_lookup(drv, &a->dom, error);
+    obj = sv_domain_typed_get_begin(call, &a->dom, a->nparams, REMOTE_DOMAIN_BLKIO_PARAMETERS_MAX,
+                                    a->flags, "DomainGetBlkioParameters", error);
     if (!obj)
         return FALSE;
     /* libvirt answers the count before it looks at the definitions. */

@@ -161,20 +161,9 @@ sv_domain_memtune_get(SvCall *call, remote_domain_get_memory_parameters_args *a,
     SvDomainObj *obj;
     guint n;
 
-    if (a->nparams > REMOTE_DOMAIN_MEMORY_PARAMETERS_MAX) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "nparams too large");
-        return FALSE;
-    }
-    if ((flags & MEMTUNE_FLAGS) == MEMTUNE_FLAGS) {
-        sv_error_set_literal(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG,
-                             "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' "
-                             "are mutually exclusive");
-        return FALSE;
-    }
-    if (!sv_domain_driver_check_flags(drv, a->flags, MEMTUNE_FLAGS | SV_TYPED_PARAM_STRING_OKAY,
-                                      "DomainGetMemoryParameters", error))
-        return FALSE;
-    obj = sv_domain_driver_lookup(drv, &a->dom, error);
+    obj = sv_domain_typed_get_begin(call, &a->dom, a->nparams,
+                                    REMOTE_DOMAIN_MEMORY_PARAMETERS_MAX, a->flags,
+                                    "DomainGetMemoryParameters", error);
     if (!obj || !sv_domain_modify_defs(obj, &flags, &live, &config, error))
         return FALSE;
     if (!config && !drv->resize->memtune_check(obj, error))

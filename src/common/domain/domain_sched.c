@@ -298,20 +298,8 @@ get_params(SvCall *call, remote_nonnull_domain *dom, int nparams, guint flags,
     SvDomainObj *obj;
     guint n;
 
-    if (nparams > REMOTE_DOMAIN_SCHEDULER_PARAMETERS_MAX) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "nparams too large");
-        return FALSE;
-    }
-    if ((affect & SCHED_FLAGS) == SCHED_FLAGS) {
-        sv_error_set_literal(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG,
-                             "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' "
-                             "are mutually exclusive");
-        return FALSE;
-    }
-    if (!sv_domain_driver_check_flags(drv, flags, SCHED_FLAGS | SV_TYPED_PARAM_STRING_OKAY,
-                                      "DomainGetSchedulerParametersFlags", error))
-        return FALSE;
-    obj = sv_domain_driver_lookup(drv, dom, error);
+    obj = sv_domain_typed_get_begin(call, dom, nparams, REMOTE_DOMAIN_SCHEDULER_PARAMETERS_MAX,
+                                    flags, "DomainGetSchedulerParametersFlags", error);
     if (!obj || !sv_domain_modify_defs(obj, &affect, &live, &config, error))
         return FALSE;
     if (config) {

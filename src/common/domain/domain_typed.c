@@ -54,3 +54,25 @@ sv_domain_typed_param_take(const remote_typed_param *p, const char *const *names
     seen[which] = TRUE;
     return which;
 }
+
+SvDomainObj *
+sv_domain_typed_get_begin(SvCall *call, const remote_nonnull_domain *dom, int nparams, int max,
+                          guint flags, const char *fn, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    guint affect = SV_DOMAIN_AFFECT_LIVE | SV_DOMAIN_AFFECT_CONFIG;
+
+    if (nparams > max) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "nparams too large");
+        return NULL;
+    }
+    if ((flags & affect) == affect) {
+        sv_error_set_literal(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG,
+                             "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' "
+                             "are mutually exclusive");
+        return NULL;
+    }
+    if (!sv_domain_driver_check_flags(drv, flags, affect | SV_TYPED_PARAM_STRING_OKAY, fn, error))
+        return NULL;
+    return sv_domain_driver_lookup(drv, dom, error);
+}

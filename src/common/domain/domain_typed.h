@@ -16,3 +16,11 @@ gboolean sv_domain_typed_param_check_type(const remote_typed_param *p, int want,
  * before ("occurs multiple times"). Marks it in seen[]; its index, or -1 with error. */
 int sv_domain_typed_param_take(const remote_typed_param *p, const char *const *names, int n,
                                int (*type_of)(int which), gboolean seen[], GError **error);
+
+/* What libvirt checks before a Get*Parameters call reads anything: nparams within max
+ * ("nparams too large"), LIVE and CONFIG not both, flags within AFFECT_LIVE|AFFECT_CONFIG|
+ * TYPED_PARAM_STRING_OKAY (libvirt's error naming fn), then the domain: it, or NULL with
+ * error. (transfer none) */
+SvDomainObj *sv_domain_typed_get_begin(SvCall *call, const remote_nonnull_domain *dom,
+                                       int nparams, int max, guint flags, const char *fn,
+                                       GError **error);
