@@ -223,6 +223,7 @@ def served(procs):
     lifecycle_c = (SRC / "common/domain/domain_lifecycle.c").read_text()
     control_c = (SRC / "common/domain/domain_control.c").read_text()
     host_c = (SRC / "common/domain/domain_host.c").read_text()
+    hotplug_c = (SRC / "common/domain/domain_hotplug.c").read_text()
     layers = [
         (None, remote_c, assigned(function_body(remote_c, "sv_remote_common_handlers"))),
         ("sv_domain_driver_install(", domain_c,
@@ -239,6 +240,9 @@ def served(procs):
          assigned(function_body(host_c, "sv_domain_host_install_sysinfo"))),
         ("sv_domain_host_install_security_none(", host_c,
          assigned(function_body(host_c, "sv_domain_host_install_security_none"))),
+        # Devices attached and detached (issue 18 item 2, hotplug).
+        ("sv_domain_hotplug_install(", hotplug_c,
+         assigned(function_body(hotplug_c, "sv_domain_hotplug_install"))),
     ]
     names = {p["lower"] for p in procs}
     out, adopt = {}, {}

@@ -13,6 +13,7 @@
 
 #include "domain/domain_driver.h"
 #include "domain/domain_host.h"
+#include "domain/domain_hotplug.h"
 #include "programs/private.h"
 #include "programs/remote.h"
 #include "qemu_caps.h"
@@ -605,6 +606,9 @@ handlers_install(QemuDriver *driver)
     qemu_sched_install(&driver->domains, &driver->handlers);
     /* issue 18 item 2, blkio parameters (blkiotune): domain_blkio.c, qemu_blkio.c */
     qemu_blkio_install(&driver->domains, &driver->handlers);
+    /* issue 18 item 2, hotplug: devices attached to and detached from the persistent
+     * definition (AFFECT_CONFIG); domain_hotplug.c */
+    sv_domain_hotplug_install(&driver->domains, &driver->handlers);
 }
 
 static gboolean

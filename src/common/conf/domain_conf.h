@@ -1429,6 +1429,12 @@ SvDomainDef *sv_domain_def_parse(const char *xml, guint flags, GError **error);
  * format(parse(format(parse(x)))) == format(parse(x)). Returns (transfer full) the XML. */
 char *sv_domain_def_format(const SvDomainDef *def, int id, guint flags);
 
+/* Parse the XML of one device, as a client gives it to ATTACH_DEVICE or DETACH_DEVICE:
+ * *ret_kind (transfer full) is its element's name, and the definition returned (transfer
+ * full) holds that device alone, parsed as a definition's device is. Unknown elements get
+ * libvirt's "unknown device type". */
+SvDomainDef *sv_domain_device_parse(const char *xml, char **ret_kind, GError **error);
+
 /* A deep copy. (transfer full) */
 SvDomainDef *sv_domain_def_copy(const SvDomainDef *def);
 

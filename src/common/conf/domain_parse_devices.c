@@ -67,3 +67,40 @@ sv_domain_parse_devices(const xmlNode *root, SvDomainDef *def, guint flags, GErr
     }
     return TRUE;
 }
+
+/* The device element names libvirt 9.0 knows (virDomainDeviceType, and the character
+ * devices' own names). */
+static const char *const known_devices[] = {
+    "disk", "lease", "filesystem", "interface", "input", "sound", "video", "hostdev",
+    "watchdog", "controller", "graphics", "hub", "redirdev", "smartcard", "chr",
+    "memballoon", "nvram", "rng", "shmem", "tpm", "panic", "memory", "iommu", "vsock",
+    "audio", "crypto", "serial", "parallel", "console", "channel", NULL,
+};
+
+SvDomainDef *
+sv_domain_device_parse(const char *xml, char **ret_kind, GError **error)
+{
+    xmlDoc *doc = sv_xml_read_named(xml, "(device_definition)", error);
+    g_autofree char *dump = NULL;
+    g_autofree char *wrapped = NULL;
+    xmlNode *root;
+
+    if (!doc)
+        return NULL;
+    root = xmlDocGetRootElement(doc);
+    if (!root || !g_strv_contains(known_devices, (const char *)root->name)) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_CONFIG_UNSUPPORTED,
+                     "unknown device type '%s'",
+                     root ? (const char *)root->name : "");
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    *ret_kind = g_strdup((const char *)root->name);
+    dump = sv_xml_node_dump(doc, root, 2);
+    xmlFreeDoc(doc);
+    wrapped = g_strdup_printf("<domain type='qemu'><name>sv-device</name>"
+                              "<memory unit='KiB'>1024</memory><os><type>hvm</type></os>"
+                              "<devices>%s</devices></domain>",
+                              dump);
+    return sv_domain_def_parse(wrapped, SV_DOMAIN_PARSE_INACTIVE, error);
+}

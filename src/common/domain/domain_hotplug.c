@@ -1,0 +1,244 @@
+/* domain_hotplug.c: devices added to and removed from a persistent definition. */
+#include "domain/domain_hotplug.h"
+
+#include "domain/domain_modify.h"
+#include "util/error.h"
+
+#define AFFECT_BOTH (SV_DOMAIN_AFFECT_LIVE | SV_DOMAIN_AFFECT_CONFIG)
+
+/* libvirt's name of a device element's type in its errors (virDomainDeviceType). */
+static const char *
+device_type_name(const char *kind)
+{
+    if (g_str_equal(kind, "serial") || g_str_equal(kind, "parallel") ||
+        g_str_equal(kind, "console") || g_str_equal(kind, "channel"))
+        return "chr";
+    if (g_str_equal(kind, "filesystem"))
+        return "fs";
+    if (g_str_equal(kind, "interface"))
+        return "net";
+    return kind;
+}
+
+/* Where libvirt puts a new disk (virDomainDiskInsert): before the first disk of its bus with
+ * a later target, else after the last disk of its bus, else last. */
+static guint
+disk_insert_at(const SvDomainDef *def, const SvDomainDiskDef *disk)
+{
+    int at = -1;
+    int index = sv_domain_disk_name_index(disk->target_dev);
+
+    for (int i = (int)def->disks->len - 1; i >= 0; i--) {
+        const SvDomainDiskDef *d = def->disks->pdata[i];
+
+        if (d->bus != disk->bus)
+            continue;
+        if (sv_domain_disk_name_index(d->target_dev) > index)
+            at = i;
+        else if (at == -1)
+            at = i + 1;
+    }
+    return at < 0 ? def->disks->len : (guint)at;
+}
+
+static gboolean
+disk_find(const SvDomainDef *def, const char *target, guint *ret_index)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        const SvDomainDiskDef *d = def->disks->pdata[i];
+
+        if (g_str_equal(d->target_dev, target)) {
+            *ret_index = i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+static gboolean
+attach_config(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **error)
+{
+    guint found;
+
+    if (g_str_equal(kind, "disk") && dev->disks->len == 1) {
+        SvDomainDiskDef *disk = dev->disks->pdata[0];
+
+        if (disk_find(def, disk->target_dev, &found)) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
+                         "target %s already exists", disk->target_dev);
+            return FALSE;
+        }
+        g_ptr_array_insert(def->disks, (gint)disk_insert_at(def, disk),
+                           g_ptr_array_steal_index(dev->disks, 0));
+        return TRUE;
+    }
+    if (g_str_equal(kind, "interface") && dev->interfaces->len == 1) {
+        g_ptr_array_add(def->interfaces, g_ptr_array_steal_index(dev->interfaces, 0));
+        return TRUE;
+    }
+    sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                 "persistent attach of device '%s' is not supported", device_type_name(kind));
+    return FALSE;
+}
+
+static gboolean
+pci_equal(const SvDomainPciAddress *a, const SvDomainPciAddress *b)
+{
+    return a->domain == b->domain && a->bus == b->bus && a->slot == b->slot &&
+           a->function == b->function;
+}
+
+/* libvirt's virDomainNetFindIdx: the one interface with the MAC and the PCI address the XML
+ * gives (those it gives), whose alias is the XML's if both have one. */
+static gboolean
+net_find(const SvDomainDef *def, const SvDomainNetDef *net, guint *ret_index, GError **error)
+{
+    const SvDomainPciAddress *pci = &net->info.addr.pci;
+    gboolean by_pci = net->info.addr.type == SV_DOMAIN_ADDRESS_PCI;
+    g_autofree char *where = NULL;
+    int match = -1;
+
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        const SvDomainNetDef *n = def->interfaces->pdata[i];
+
+        if (net->mac && g_strcmp0(n->mac, net->mac) != 0)
+            continue;
+        if (by_pci && (n->info.addr.type != SV_DOMAIN_ADDRESS_PCI ||
+                       !pci_equal(&n->info.addr.pci, pci)))
+            continue;
+        if (net->info.alias && n->info.alias && !g_str_equal(n->info.alias, net->info.alias))
+            continue;
+        if (match >= 0) {
+            if (net->mac)
+                sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
+                             "multiple devices matching MAC address %s found", net->mac);
+            else
+                sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED,
+                             "multiple matching devices found");
+            return FALSE;
+        }
+        match = (int)i;
+    }
+    if (match >= 0) {
+        *ret_index = (guint)match;
+        return TRUE;
+    }
+    /* libvirt prints what the XML does not give as glibc prints a NULL string. */
+    where = by_pci ? g_strdup_printf("%04x:%02x:%02x.%x", pci->domain, pci->bus, pci->slot,
+                                     pci->function)
+                   : g_strdup("(<null>)");
+    sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_DEVICE_MISSING,
+                 "no device found at address '%s' matching MAC address '%s' and alias '%s'",
+                 where, net->mac ? net->mac : "(<null>)",
+                 net->info.alias ? net->info.alias : "(<null>)");
+    return FALSE;
+}
+
+static gboolean
+detach_config(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **error)
+{
+    guint found;
+
+    if (g_str_equal(kind, "disk") && dev->disks->len == 1) {
+        const SvDomainDiskDef *disk = dev->disks->pdata[0];
+
+        if (!disk_find(def, disk->target_dev, &found)) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_DEVICE_MISSING, "no target device %s",
+                         disk->target_dev);
+            return FALSE;
+        }
+        g_ptr_array_remove_index(def->disks, found);
+        return TRUE;
+    }
+    if (g_str_equal(kind, "interface") && dev->interfaces->len == 1) {
+        if (!net_find(def, dev->interfaces->pdata[0], &found, error))
+            return FALSE;
+        g_ptr_array_remove_index(def->interfaces, found);
+        return TRUE;
+    }
+    sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                 "persistent detach of device '%s' is not supported", device_type_name(kind));
+    return FALSE;
+}
+
+/* The device change of a call: the persistent definition with the device added (attach) or
+ * removed, checked and given its defaults by the driver, then saved; the call is answered
+ * once it is on disk. */
+static gboolean
+change_device(SvCall *call, const remote_nonnull_domain *dom, const char *xml, guint flags,
+              gboolean attach, const char *fn, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    g_autoptr(SvDomainDef) dev = NULL;
+    g_autoptr(SvDomainDef) changed = NULL;
+    g_autofree char *kind = NULL;
+    SvDomainDef *live, *config;
+    SvDomainObj *obj;
+
+    if (!sv_domain_driver_check_flags(drv, flags, AFFECT_BOTH, fn, error))
+        return FALSE;
+    obj = sv_domain_driver_lookup(drv, dom, error);
+    if (!obj || !sv_domain_modify_defs(obj, &flags, &live, &config, error))
+        return FALSE;
+    dev = sv_domain_device_parse(xml, &kind, error);
+    if (!dev)
+        return FALSE;
+    if (live) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "live %s of device '%s' is not supported", attach ? "attach" : "detach",
+                     device_type_name(kind));
+        return FALSE;
+    }
+    changed = sv_domain_def_copy(config);
+    if (!(attach ? attach_config : detach_config)(changed, dev, kind, error))
+        return FALSE;
+    if (drv->check_def && !drv->check_def(drv, changed, error))
+        return FALSE;
+    if (sv_domain_obj_is_active(obj)) {
+        sv_domain_def_free(obj->new_def);
+        obj->new_def = g_steal_pointer(&changed);
+    } else {
+        sv_domain_obj_set_def(obj, g_steal_pointer(&changed));
+    }
+    sv_domain_modify_save(drv, obj, FALSE, TRUE, sv_domain_modify_reply_call,
+                          sv_call_defer(call));
+    return TRUE;
+}
+
+static gboolean
+attach_device(SvCall *call, remote_domain_attach_device_args *a, GError **error)
+{
+    return change_device(call, &a->dom, a->xml, SV_DOMAIN_AFFECT_LIVE, TRUE,
+                         "DomainAttachDeviceLiveAndConfig", error);
+}
+
+static gboolean
+attach_device_flags(SvCall *call, remote_domain_attach_device_flags_args *a, GError **error)
+{
+    return change_device(call, &a->dom, a->xml, a->flags, TRUE,
+                         "DomainAttachDeviceLiveAndConfig", error);
+}
+
+static gboolean
+detach_device(SvCall *call, remote_domain_detach_device_args *a, GError **error)
+{
+    return change_device(call, &a->dom, a->xml, SV_DOMAIN_AFFECT_LIVE, FALSE,
+                         "DomainDetachDeviceLiveAndConfig", error);
+}
+
+static gboolean
+detach_device_flags(SvCall *call, remote_domain_detach_device_flags_args *a, GError **error)
+{
+    return change_device(call, &a->dom, a->xml, a->flags, FALSE,
+                         "DomainDetachDeviceLiveAndConfig", error);
+}
+
+void
+sv_domain_hotplug_install(SvDomainDriver *drv, SvRemoteHandlers *h)
+{
+    (void)drv;
+    h->domain_attach_device = attach_device;
+    h->domain_attach_device_flags = attach_device_flags;
+    h->domain_detach_device = detach_device;
+    h->domain_detach_device_flags = detach_device_flags;
+}
