@@ -39,6 +39,14 @@ NET_PCI_9 = ("<interface type='bridge'><source bridge='virbr9'/>"
 NET_33_PCI_3 = ("<interface type='bridge'><mac address='52:54:00:11:22:33'/>"
                 "<source bridge='virbr9'/>"
                 "<address type='pci' domain='0' bus='0' slot='3' function='0'/></interface>")
+DISK_SLOT_2 = ("<disk type='file' device='disk'><source file='/var/tmp/sv-hp-d.img'/>"
+               "<target dev='vdd'/>"
+               "<address type='pci' domain='0' bus='0' slot='2' function='0'/></disk>")
+CDROM_HDC = ("<disk type='file' device='cdrom'><source file='/var/tmp/sv-hp.iso'/>"
+             "<target dev='hdc' bus='ide'/><readonly/></disk>")
+DISK_SDB = ("<disk type='file' device='disk'><source file='/var/tmp/sv-hp-e.img'/>"
+            "<target dev='sdb' bus='scsi'/></disk>")
+DISK_NO_TARGET = "<disk type='file' device='disk'><source file='/var/tmp/sv-hp-f.img'/></disk>"
 RNG = "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"
 
 
@@ -77,6 +85,11 @@ def api_sequence(d):
         (d.detachDeviceFlags, NET_33_PCI_3, CONFIG),
         (d.detachDeviceFlags, NET_33, CONFIG),
         (d.detachDeviceFlags, NET_34_OTHER, CONFIG),
+        (d.attachDeviceFlags, DISK_SLOT_2, CONFIG),
+        (d.attachDeviceFlags, CDROM_HDC, CONFIG),
+        (d.attachDeviceFlags, DISK_SDB, CONFIG),
+        (d.attachDeviceFlags, DISK_NO_TARGET, CONFIG),
+        (d.detachDeviceFlags, CDROM_HDC, CONFIG),
     ]
     return [(answer(fn, *args), devices(d)) for fn, *args in calls]
 
@@ -138,6 +151,11 @@ EXPECTED_API = [
     (99, 20, MISSING_NET % ("0000:00:03.0", "52:54:00:11:22:33", "(<null>)")),
     ("OK", 0),
     ("OK", 0),
+    (27, 20, "XML error: Attempted double use of PCI Address 0000:00:02.0"),
+    ("OK", 0),
+    ("OK", 0),
+    (20, 20, "missing target information for device /var/tmp/sv-hp-f.img"),
+    ("OK", 0),
 ]
 
 VDB_ADDED = ("    <disk type='file' device='disk'>\n"
@@ -163,9 +181,23 @@ def test_hotplug_config_answers(daemon):
         assert "<mac address='52:54:00:11:22:33'/>" in results[3][1]
         assert "<target dev='vdb'" not in results[12][1]
         assert "<interface" not in results[24][1] and "<disk" not in results[24][1]
+        # sdb on the SCSI controller the attach added, the cdrom's IDE controller kept.
+        assert "<address type='drive' controller='0' bus='0' target='0' unit='1'/>" in \
+            results[29][1]
+        assert "<controller type='ide' index='0'>" in results[29][1]
         dom.attachDeviceFlags(DISK_VDB, CONFIG)
         stored = (daemon.root / "etc" / "libvirt" / "qemu" / "hp.xml").read_text()
-        assert VDB_ADDED in stored
+        assert "<target dev='vdb' bus='virtio'/>" in stored and devices(dom) in stored
+        expected = devices(dom)
+    finally:
+        conn.close()
+    # A restarted daemon reads the changed definition back.
+    daemon.stop()
+    daemon.start()
+    conn = libvirt.open(uri_for(daemon.sock))
+    dom = conn.lookupByName("hp")
+    try:
+        assert devices(dom) == expected
     finally:
         dom.undefine()
         conn.close()
@@ -215,6 +247,11 @@ def test_hotplug_config_running_guest(host):
         assert answer(dom.attachDeviceFlags, DISK_VDC, LIVE | CONFIG) == unsupported
         assert answer(dom.attachDevice, DISK_VDC) == unsupported
         assert "<target dev='vdc'" not in devices(dom)
+        # libvirt attaches an rng to the persistent definition; here only disks and
+        # interfaces are attached so far (kept difference, until the other device types).
+        assert answer(dom.attachDeviceFlags, RNG, CONFIG) == (
+            84, 10, "Operation not supported: persistent attach of device 'rng' is not "
+                    "supported")
         rc, _, err = virsh(host.uri, "attach-interface", "hpguest", "--type", "bridge",
                            "--source", "virbr9", "--mac", "52:54:00:11:22:33", "--config")
         assert rc == 0, err
