@@ -47,6 +47,11 @@ CDROM_HDC = ("<disk type='file' device='cdrom'><source file='/var/tmp/sv-hp.iso'
 DISK_SDB = ("<disk type='file' device='disk'><source file='/var/tmp/sv-hp-e.img'/>"
             "<target dev='sdb' bus='scsi'/></disk>")
 DISK_NO_TARGET = "<disk type='file' device='disk'><source file='/var/tmp/sv-hp-f.img'/></disk>"
+# A boot order beside the <os><boot> libvirt gives a definition: refused as at define.
+DISK_BOOT = ("<disk type='file' device='disk'><source file='/var/tmp/sv-hp-g.img'/>"
+             "<target dev='vdg'/><boot order='1'/></disk>")
+DISK_E1000_NET = ("<interface type='bridge'><source bridge='virbr9'/><model type='e1000'/>"
+                  "</interface>")
 RNG = "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"
 
 
@@ -90,8 +95,14 @@ def api_sequence(d):
         (d.attachDeviceFlags, DISK_SDB, CONFIG),
         (d.attachDeviceFlags, DISK_NO_TARGET, CONFIG),
         (d.detachDeviceFlags, CDROM_HDC, CONFIG),
+        (d.attachDeviceFlags, DISK_BOOT, CONFIG),
+        (d.attachDeviceFlags, DISK_E1000_NET, CONFIG),
+        (d.attachDeviceFlags, DISK_VDB + "<disk/>", CONFIG),
     ]
-    return [(answer(fn, *args), devices(d)) for fn, *args in calls]
+    # A MAC the daemon picks is random: only its form is compared.
+    return [(answer(fn, *args),
+             re.sub(r"'52:54:00(?!:11:22)(:[0-9a-f]{2}){3}'", "'52:54:00:*'", devices(d)))
+            for fn, *args in calls]
 
 
 def virsh_sequence(uri, name):
@@ -156,6 +167,11 @@ EXPECTED_API = [
     ("OK", 0),
     (20, 20, "missing target information for device /var/tmp/sv-hp-f.img"),
     ("OK", 0),
+    (67, 20, "unsupported configuration: per-device boot elements cannot be used together "
+             "with os/boot elements"),
+    ("OK", 0),
+    (35, 20, "(device_definition):1: Extra content at the end of the document\n" + DISK_VDB +
+             "<disk/>\n" + "-" * len(DISK_VDB) + "^"),
 ]
 
 VDB_ADDED = ("    <disk type='file' device='disk'>\n"
@@ -181,6 +197,9 @@ def test_hotplug_config_answers(daemon):
         assert "<mac address='52:54:00:11:22:33'/>" in results[3][1]
         assert "<target dev='vdb'" not in results[12][1]
         assert "<interface" not in results[24][1] and "<disk" not in results[24][1]
+        # The e1000 NIC without a MAC gets one of QEMU's prefix.
+        assert "<mac address='52:54:00:*'/>" in results[31][1]
+        assert "<boot order" not in results[31][1]
         # sdb on the SCSI controller the attach added, the cdrom's IDE controller kept.
         assert "<address type='drive' controller='0' bus='0' target='0' unit='1'/>" in \
             results[29][1]

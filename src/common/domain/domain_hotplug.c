@@ -161,6 +161,23 @@ detach_config(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **err
     return FALSE;
 }
 
+/* def as a define of its XML makes it: parsed (the checks across devices, such as boot
+ * orders beside <os><boot>), then given the driver's defaults and addresses. (transfer full
+ * of def; the new definition, or NULL) */
+static SvDomainDef *
+redefine(SvDomainDriver *drv, SvDomainDef *def, GError **error)
+{
+    g_autoptr(SvDomainDef) owned = def;
+    g_autofree char *text = NULL;
+    g_autoptr(SvDomainDef) parsed = NULL;
+
+    text = sv_domain_def_format(owned, -1, SV_DOMAIN_FORMAT_INACTIVE | SV_DOMAIN_FORMAT_SECURE);
+    parsed = sv_domain_def_parse(text, SV_DOMAIN_PARSE_INACTIVE, error);
+    if (!parsed || (drv->check_def && !drv->check_def(drv, parsed, error)))
+        return NULL;
+    return g_steal_pointer(&parsed);
+}
+
 /* The device change of a call: the persistent definition with the device added (attach) or
  * removed, checked and given its defaults by the driver, then saved; the call is answered
  * once it is on disk. */
@@ -192,7 +209,8 @@ change_device(SvCall *call, const remote_nonnull_domain *dom, const char *xml, g
     changed = sv_domain_def_copy(config);
     if (!(attach ? attach_config : detach_config)(changed, dev, kind, error))
         return FALSE;
-    if (drv->check_def && !drv->check_def(drv, changed, error))
+    changed = redefine(drv, g_steal_pointer(&changed), error);
+    if (!changed)
         return FALSE;
     if (sv_domain_obj_is_active(obj)) {
         sv_domain_def_free(obj->new_def);
