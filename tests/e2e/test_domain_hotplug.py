@@ -286,6 +286,14 @@ def test_hotplug_config_running_guest(host):
         assert "<target dev='vdb'" in dom.XMLDesc(0)
     finally:
         dom.undefine()
+    # A transient guest has no persistent definition to change (libvirt's shared check).
+    trans = host.conn.createXML(host.xml("hptrans"), 0)
+    try:
+        assert answer(trans.attachDeviceFlags, DISK_VDB, CONFIG) == (
+            55, 20, "Requested operation is not valid: transient domains do not have any "
+                    "persistent config")
+    finally:
+        trans.destroy()
 
 
 @pytest.mark.slow
