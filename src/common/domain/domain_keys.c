@@ -1,0 +1,50 @@
+/* domain_keys.c: key code sets and their translation (domain_keys.h). */
+#include "domain_keys.h"
+
+static const char *const set_names[SV_KEYCODE_SET_LAST] = {
+    "linux", "xt", "atset1", "atset2", "atset3", "os_x", "xt_kbd", "usb", "win32", "qnum",
+};
+
+const char *
+sv_keycode_set_name(guint set)
+{
+    return set < SV_KEYCODE_SET_LAST ? set_names[set] : NULL;
+}
+
+static guint16
+code_in(const SvKeyRow *row, guint set)
+{
+    switch (set) {
+    case SV_KEYCODE_SET_LINUX:
+        return row->linux_code;
+    case SV_KEYCODE_SET_XT:
+    case SV_KEYCODE_SET_ATSET1:
+        return row->atset1;
+    case SV_KEYCODE_SET_ATSET2:
+        return row->atset2;
+    case SV_KEYCODE_SET_ATSET3:
+        return row->atset3;
+    case SV_KEYCODE_SET_OSX:
+        return row->osx;
+    case SV_KEYCODE_SET_XT_KBD:
+        return row->xtkbd;
+    case SV_KEYCODE_SET_USB:
+        return row->usb;
+    case SV_KEYCODE_SET_WIN32:
+        return row->win32;
+    default:
+        return row->qnum;
+    }
+}
+
+int
+sv_keycode_translate(guint from, guint to, guint value)
+{
+    if (from >= SV_KEYCODE_SET_LAST || to >= SV_KEYCODE_SET_LAST || value > G_MAXINT)
+        return -1;
+    for (gsize i = 0; i < sv_key_table_len; i++) {
+        if (code_in(&sv_key_table[i], from) == value)
+            return code_in(&sv_key_table[i], to);
+    }
+    return -1;
+}
