@@ -1,5 +1,6 @@
 /* qemu_driver.c: virtqemud's connection and host procedures. */
 #include "qemu_driver.h"
+#include "qemu_guestops.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -605,6 +606,8 @@ handlers_install(QemuDriver *driver)
     qemu_sched_install(&driver->domains, &driver->handlers);
     /* issue 18 item 2, blkio parameters (blkiotune): domain_blkio.c, qemu_blkio.c */
     qemu_blkio_install(&driver->domains, &driver->handlers);
+    /* issue 18 item 2, guest operations (send-key, inject-nmi): qemu_guestops.c */
+    qemu_guestops_install(&driver->handlers);
 }
 
 static gboolean

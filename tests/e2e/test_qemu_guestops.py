@@ -1,0 +1,157 @@
+"""test_qemu_guestops.py: keys and NMIs sent to a guest (issue 18 item 2, guest operations):
+DOMAIN_SEND_KEY (virsh send-key) and DOMAIN_INJECT_NMI (virsh inject-nmi) on virqemud.
+
+On a defined guest every answer is Debian's libvirtd 9.0.0's for the same calls (checked on
+it by hand, and in test_key_calls_equal_libvirtd in the same run): flags first, then the
+key codes translated to QEMU's numbers (qnum) with libvirt's tables, then "domain is not
+running". With the stand-in emulator (standin_qemu.py record-qmp) the QMP commands QEMU gets
+are checked: send-key with each key a qnum number from every code set, hold-time only when
+given, inject-nmi. On a running Guest A under real QEMU both are answered by QEMU.
+"""
+
+import json
+
+import pytest
+
+from calls import answer, on_both, tiny_xml, virsh
+from guests import libvirt
+
+libvirt.registerErrorHandler(lambda ctx, err: None, None)
+
+LINUX, XT, ATSET1, ATSET2, ATSET3, OSX, XT_KBD, USB, WIN32, QNUM = range(10)
+NOT_RUNNING = (55, 20, "Requested operation is not valid: domain is not running")
+
+
+def key_sequence(d):
+    """The calls on d (defined, not running) and their answers."""
+    calls = [
+        (LINUX, 0, [30], 0), (LINUX, 0, [30], 1), (LINUX, 0, [9999], 0),
+        (LINUX, 0, [30, 9999], 0), (USB, 0, [4], 0), (QNUM, 0, [9999], 0),
+        (XT, 0, [0x1e], 0), (OSX, 0, [0xff], 0), (LINUX, 0, [0], 0), (WIN32, 10, [700], 2),
+        (ATSET2, 0, [0x9999], 0), (ATSET2, 0, [0xe011], 0), (LINUX, 0, [], 0),
+        (10, 0, [30], 0), (QNUM, 0, [30], 4),
+    ]
+    found = [answer(d.sendKey, cs, hold, keys, len(keys), flags)
+             for cs, hold, keys, flags in calls]
+    return found + [answer(d.injectNMI, 0), answer(d.injectNMI, 1)]
+
+
+def flags_error(n, fn):
+    return (8, 10, "unsupported flags (0x%x) in function %s" % (n, fn))
+
+
+def untranslatable(code, codeset):
+    return (1, 10, "internal error: cannot translate keycode %d of %s codeset to qnum keycode"
+            % (code, codeset))
+
+
+# libvirtd 9.0.0's answers to key_sequence.
+EXPECTED = [
+    NOT_RUNNING, flags_error(1, "qemuDomainSendKey"), untranslatable(9999, "linux"),
+    untranslatable(9999, "linux"), NOT_RUNNING, NOT_RUNNING, NOT_RUNNING, NOT_RUNNING,
+    NOT_RUNNING, flags_error(2, "qemuDomainSendKey"),
+    untranslatable(0x9999, "atset2"), NOT_RUNNING,
+    (8, 20, "nkeycodes in virDomainSendKey must be greater than zero"),
+    (8, 20, "Unsupported codeset '10'"), flags_error(4, "qemuDomainSendKey"),
+    NOT_RUNNING, flags_error(1, "qemuDomainInjectNMI"),
+]
+
+
+def test_key_calls_on_a_defined_guest(daemon):
+    from guests import uri_for
+    conn = libvirt.open(uri_for(daemon.sock))
+    d = conn.defineXML(tiny_xml("sv-keys"))
+    try:
+        assert key_sequence(d) == EXPECTED
+        # virsh names keys in the set it is given; an unknown name is virsh's own error.
+        rc, out, err = virsh(uri_for(daemon.sock), "send-key", "sv-keys", "KEY_A")
+        assert rc == 1 and "domain is not running" in err, err
+        rc, out, err = virsh(uri_for(daemon.sock), "inject-nmi", "sv-keys")
+        assert rc == 1 and "domain is not running" in err, err
+    finally:
+        d.undefine()
+        conn.close()
+
+
+@pytest.mark.slow
+def test_key_calls_equal_libvirtd(ref, daemon):
+    """The same sequence on Debian's libvirtd and on ours, in the same run."""
+    theirs, ours = on_both(ref, daemon, tiny_xml("h-ops-keys"), key_sequence)
+    assert theirs == ours
+
+
+def recorded(path, name):
+    cmds = [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")]
+    return [c.get("arguments") for c in cmds if c["execute"] == name]
+
+
+def test_keys_and_nmi_reach_qemu(host):
+    """The stand-in emulator records what virtqemud sends: each code set's keys as QEMU's
+    numbers (qnum: AT set 1 with 0xe0-prefixed codes as 0x80 | code), hold-time only when
+    given; virsh's key names; inject-nmi."""
+    record = host.root / "qmp.log"
+    dom = host.conn.defineXML(host.xml("keys", "record-qmp=%s" % record,
+                                       emulator=str(host.standin)))
+    dom.create()
+    try:
+        # KEY_A in every set, then a right-hand control key (AT set 1 0xe01d).
+        assert dom.sendKey(LINUX, 0, [30, 97], 2, 0) == 0
+        assert dom.sendKey(XT, 100, [0x1e], 1, 0) == 0
+        assert dom.sendKey(ATSET1, 0, [0x1e, 0xe01d], 2, 0) == 0
+        assert dom.sendKey(ATSET2, 0, [0x1c, 0xe014], 2, 0) == 0
+        assert dom.sendKey(ATSET3, 0, [0x1c], 1, 0) == 0
+        assert dom.sendKey(OSX, 0, [0x0], 1, 0) == 0
+        assert dom.sendKey(XT_KBD, 0, [0x1e, 0x11d], 2, 0) == 0
+        assert dom.sendKey(USB, 0, [4, 0xe4], 2, 0) == 0
+        assert dom.sendKey(WIN32, 0, [0x41], 1, 0) == 0
+        assert dom.sendKey(QNUM, 5, [0x1e, 0x9d, 0x1234], 3, 0) == 0
+        rc, out, err = virsh(host.uri, "send-key", "keys", "--holdtime", "50",
+                             "KEY_LEFTCTRL", "KEY_RIGHTALT", "KEY_DELETE")
+        assert rc == 0, err
+        rc, out, err = virsh(host.uri, "send-key", "keys", "--codeset", "usb", "0x2c")
+        assert rc == 0, err
+        rc, out, err = virsh(host.uri, "send-key", "keys", "KEY_NOSUCH")
+        assert rc == 1 and "invalid keycode: 'KEY_NOSUCH'" in err, err
+        assert dom.injectNMI(0) == 0
+        rc, out, err = virsh(host.uri, "inject-nmi", "keys")
+        assert rc == 0, err
+        assert answer(dom.sendKey, LINUX, 0, [9999], 1, 0) == untranslatable(9999, "linux")
+
+        def keys(*codes, hold=None):
+            args = {"keys": [{"type": "number", "data": c} for c in codes]}
+            if hold is not None:
+                args["hold-time"] = hold
+            return args
+        assert recorded(record, "send-key") == [
+            keys(0x1e, 0x9d), keys(0x1e, hold=100), keys(0x1e, 0x9d), keys(0x1e, 0x9d),
+            keys(0x1e), keys(0x1e), keys(0x1e, 0x9d), keys(0x1e, 0x9d), keys(0x1e),
+            keys(0x1e, 0x9d, 0x1234, hold=5), keys(0x1d, 0xb8, 0xd3, hold=50), keys(0x39),
+        ]
+        assert recorded(record, "inject-nmi") == [None, None]
+    finally:
+        dom.destroy()
+        dom.undefine()
+
+
+def test_keys_and_nmi_on_a_running_guest(host):
+    """Guest A under real QEMU: QEMU takes the keys and the NMI; the guest keeps running."""
+    dom = host.define("keysguest")
+    host.start_ready(dom)
+    try:
+        assert dom.sendKey(LINUX, 10, [30, 48], 2, 0) == 0
+        rc, out, err = virsh(host.uri, "send-key", "keysguest", "KEY_ENTER")
+        assert rc == 0, err
+        assert dom.injectNMI(0) == 0
+        assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+        # A read-only connection: libvirtd 9.0.0 answers exactly this (checked by hand).
+        ro = libvirt.openReadOnly(host.uri)
+        try:
+            assert answer(ro.lookupByName("keysguest").injectNMI, 0) == (
+                29, 20, "operation forbidden: read only access prevents virDomainInjectNMI")
+            assert answer(ro.lookupByName("keysguest").sendKey, LINUX, 0, [30], 1, 0) == (
+                29, 20, "operation forbidden: read only access prevents virDomainSendKey")
+        finally:
+            ro.close()
+    finally:
+        dom.destroy()
+        dom.undefine()
