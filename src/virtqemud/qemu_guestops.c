@@ -40,30 +40,6 @@ running_monitor(SvDomainDriver *drv, const remote_nonnull_domain *dom, GError **
     return priv->mon;
 }
 
-/* virDomainSendKey's checks (libvirt's daemon runs them too): at least one key, at most
- * VIR_DOMAIN_SEND_KEY_MAX_KEYS (16, the wire's bound REMOTE_DOMAIN_SEND_KEY_MAX, which
- * refuses more before this), a known set. */
-static gboolean
-check_keys(guint codeset, guint n, GError **error)
-{
-    if (n == 0) {
-        sv_error_set_literal(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG,
-                             "nkeycodes in virDomainSendKey must be greater than zero");
-        return FALSE;
-    }
-    if (n > REMOTE_DOMAIN_SEND_KEY_MAX) {
-        sv_error_set_literal(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG,
-                             "nkeycodes must be <= %d", REMOTE_DOMAIN_SEND_KEY_MAX);
-        return FALSE;
-    }
-    if (codeset >= SV_KEYCODE_SET_LAST) {
-        sv_error_set_literal(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG,
-                             "Unsupported codeset '%d'", (int)codeset);
-        return FALSE;
-    }
-    return TRUE;
-}
-
 /* QMP send-key's "keys": each code as a qnum number, translated from codeset. */
 static JsonArray *
 qnum_keys(guint codeset, const guint *codes, guint n, GError **error)
@@ -97,7 +73,7 @@ send_key(SvCall *call, remote_domain_send_key_args *a, GError **error)
     QemuMonitor *mon;
     JsonObject *args;
 
-    if (!check_keys(a->codeset, a->keycodes.keycodes_len, error) ||
+    if (!sv_domain_send_key_check(a->codeset, a->keycodes.keycodes_len, error) ||
         !sv_domain_driver_check_flags(drv, a->flags, 0, "DomainSendKey", error))
         return FALSE;
     keys = qnum_keys(a->codeset, a->keycodes.keycodes_val, a->keycodes.keycodes_len, error);

@@ -155,3 +155,64 @@ def test_keys_and_nmi_on_a_running_guest(host):
     finally:
         dom.destroy()
         dom.undefine()
+
+
+def send_key_args(codeset, keys, flags=0, dom=None):
+    from rawrpc import i32, string, u32
+    dom = dom or string("nosuch") + b"\x11" * 16 + i32(-1)
+    return dom + u32(codeset) + u32(0) + u32(len(keys)) + b"".join(u32(k) for k in keys) + \
+        u32(flags)
+
+
+SEND_KEY, INJECT_NMI = 226, 210
+
+
+def nmi_args():
+    from rawrpc import i32, string, u32
+    return string("nosuch") + b"\x11" * 16 + i32(-1) + u32(0)
+ZERO_KEYS = (8, 20, "nkeycodes in virDomainSendKey must be greater than zero")
+BAD_SET = (8, 20, "Unsupported codeset '10'")
+
+
+def raw_errors(sock, uri, calls):
+    from rawrpc import Client
+    with Client(str(sock)) as c:
+        c.open(uri)
+        found = []
+        for proc, payload in calls:
+            _, err = c.call_error(proc, payload)
+            found.append((err.code, err.domain, err.message))
+        return found
+
+
+def test_send_key_argument_checks_in_the_daemon(daemon):
+    """A client that skips virDomainSendKey's own checks (python and virsh make them first)
+    gets them from the daemon, as libvirtd runs the public API: no keys, an unknown set;
+    before the lookup, so for a domain that does not exist too."""
+    assert raw_errors(daemon.sock, "qemu:///system", [
+        (SEND_KEY, send_key_args(LINUX, [])), (SEND_KEY, send_key_args(10, [30])),
+        (SEND_KEY, send_key_args(LINUX, [9999])),
+    ]) == [ZERO_KEYS, BAD_SET, untranslatable(9999, "linux")]
+
+
+def no_support(api):
+    return (3, 20, "this function is not supported by the connection driver: " + api)
+
+
+def test_lxc_and_xen_answer_no_support(daemons):
+    """libvirt's lxc and libxl drivers have neither procedure: NO_SUPPORT in the DOMAIN error
+    domain, after send-key's argument checks, whatever the domain."""
+    from svdaemon import daemon_binary
+    calls = [(SEND_KEY, send_key_args(LINUX, [30])), (SEND_KEY, send_key_args(LINUX, [])),
+             (SEND_KEY, send_key_args(10, [30])), (INJECT_NMI, nmi_args())]
+    expected = [no_support("virDomainSendKey"), ZERO_KEYS, BAD_SET,
+                no_support("virDomainInjectNMI")]
+    served = 0
+    for name, uri in (("virtlxcd", "lxc:///system"), ("virtxend", "xen:///system")):
+        if not daemon_binary(name).exists():
+            continue
+        d = daemons.start(name=name, label=name, args=["--timeout", "0"])
+        assert raw_errors(d.sock, uri, calls) == expected, name
+        served += 1
+    if not served:
+        pytest.skip("neither virtlxcd nor virtxend is built")

@@ -1,6 +1,8 @@
 /* domain_keys.c: key code sets and their translation (domain_keys.h). */
 #include "domain_keys.h"
 
+#include "util/error.h"
+
 static const char *const set_names[SV_KEYCODE_SET_LAST] = {
     "linux", "xt", "atset1", "atset2", "atset3", "os_x", "xt_kbd", "usb", "win32", "qnum",
 };
@@ -47,4 +49,51 @@ sv_keycode_translate(guint from, guint to, guint value)
             return code_in(&sv_key_table[i], to);
     }
     return -1;
+}
+
+gboolean
+sv_domain_send_key_check(guint codeset, guint nkeys, GError **error)
+{
+    if (nkeys == 0) {
+        sv_error_set_literal(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG,
+                             "nkeycodes in virDomainSendKey must be greater than zero");
+        return FALSE;
+    }
+    if (nkeys > REMOTE_DOMAIN_SEND_KEY_MAX) {
+        sv_error_set_literal(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG,
+                             "nkeycodes must be <= %d", REMOTE_DOMAIN_SEND_KEY_MAX);
+        return FALSE;
+    }
+    if (codeset >= SV_KEYCODE_SET_LAST) {
+        sv_error_set_literal(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG,
+                             "Unsupported codeset '%d'", (int)codeset);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+send_key_no_support(SvCall *call, remote_domain_send_key_args *a, GError **error)
+{
+    (void)call;
+    if (!sv_domain_send_key_check(a->codeset, a->keycodes.keycodes_len, error))
+        return FALSE;
+    sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_NO_SUPPORT, "virDomainSendKey");
+    return FALSE;
+}
+
+static gboolean
+inject_nmi_no_support(SvCall *call, remote_domain_inject_nmi_args *a, GError **error)
+{
+    (void)call;
+    (void)a;
+    sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_NO_SUPPORT, "virDomainInjectNMI");
+    return FALSE;
+}
+
+void
+sv_domain_keys_install_no_support(SvRemoteHandlers *h)
+{
+    h->domain_send_key = send_key_no_support;
+    h->domain_inject_nmi = inject_nmi_no_support;
 }

@@ -4,6 +4,7 @@
 
 #include <glib.h>
 
+#include "programs/remote.h"
 #include "protocol/sv_wire_constants.h"
 
 /* The sets are libvirt's VIR_KEYCODE_SET_* (protocol/sv_wire_constants.h: SV_KEYCODE_SET_*;
@@ -24,3 +25,13 @@ const char *sv_keycode_set_name(guint set);
  * code in `to` (0 where that key has none), as libvirt; -1 when no key has it (or a set is
  * unknown). */
 int sv_keycode_translate(guint from, guint to, guint value);
+
+/* virDomainSendKey's checks of its arguments, which libvirt's daemon runs too before any
+ * driver: at least one key, at most VIR_DOMAIN_SEND_KEY_MAX_KEYS (16, the wire's bound
+ * REMOTE_DOMAIN_SEND_KEY_MAX, which refuses more before this), a known set. */
+gboolean sv_domain_send_key_check(guint codeset, guint nkeys, GError **error);
+
+/* For a driver without keys or NMIs (libvirt's lxc and libxl drivers): SEND_KEY and
+ * INJECT_NMI answered NO_SUPPORT, "this function is not supported by the connection
+ * driver: virDomainSendKey" (after send-key's argument checks), whatever the domain. */
+void sv_domain_keys_install_no_support(SvRemoteHandlers *h);
