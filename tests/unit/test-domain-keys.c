@@ -9,11 +9,14 @@ static void test_to_qnum(void)
     /* KEY_A in every set. */
     g_assert_cmpint(sv_keycode_translate(SV_KEYCODE_SET_LINUX, SV_KEYCODE_SET_QNUM, 30), ==, 0x1e);
     g_assert_cmpint(sv_keycode_translate(SV_KEYCODE_SET_XT, SV_KEYCODE_SET_QNUM, 0x1e), ==, 0x1e);
-    g_assert_cmpint(sv_keycode_translate(SV_KEYCODE_SET_ATSET2, SV_KEYCODE_SET_QNUM, 0x1c), ==, 0x1e);
-    g_assert_cmpint(sv_keycode_translate(SV_KEYCODE_SET_ATSET3, SV_KEYCODE_SET_QNUM, 0x1c), ==, 0x1e);
+    g_assert_cmpint(sv_keycode_translate(SV_KEYCODE_SET_ATSET2, SV_KEYCODE_SET_QNUM, 0x1c), ==,
+                    0x1e);
+    g_assert_cmpint(sv_keycode_translate(SV_KEYCODE_SET_ATSET3, SV_KEYCODE_SET_QNUM, 0x1c), ==,
+                    0x1e);
     g_assert_cmpint(sv_keycode_translate(SV_KEYCODE_SET_OSX, SV_KEYCODE_SET_QNUM, 0x00), ==, 0x1e);
     g_assert_cmpint(sv_keycode_translate(SV_KEYCODE_SET_USB, SV_KEYCODE_SET_QNUM, 4), ==, 0x1e);
-    g_assert_cmpint(sv_keycode_translate(SV_KEYCODE_SET_WIN32, SV_KEYCODE_SET_QNUM, 0x41), ==, 0x1e);
+    g_assert_cmpint(sv_keycode_translate(SV_KEYCODE_SET_WIN32, SV_KEYCODE_SET_QNUM, 0x41), ==,
+                    0x1e);
     /* Right control: AT set 1 0xe01d, the Linux keyboard driver's 0x11d, qnum 0x9d. */
     g_assert_cmpint(sv_keycode_translate(SV_KEYCODE_SET_LINUX, SV_KEYCODE_SET_QNUM, 97), ==, 0x9d);
     g_assert_cmpint(sv_keycode_translate(SV_KEYCODE_SET_ATSET1, SV_KEYCODE_SET_QNUM, 0xe01d), ==,
