@@ -5,9 +5,12 @@
  * reply answers the call. */
 #include "qemu_guestops.h"
 
+#include <unistd.h>
+
 #include "domain/domain_keys.h"
 #include "qemu_domain.h"
 #include "qemu_monitor.h"
+#include "rpc/stream.h"
 #include "util/error.h"
 
 static void
@@ -100,9 +103,147 @@ inject_nmi(SvCall *call, remote_domain_inject_nmi_args *a, GError **error)
     return TRUE;
 }
 
+/* ---------------------------------------------------------------- screenshot */
+
+/* A screenshot under way: QMP screendump to a file in the guest's directory, then the file's
+ * bytes on the stream. Held by the monitor command and by the stream, each dropping its
+ * reference when done (the client may end the stream or go away first). */
+typedef struct {
+    guint refs;
+    SvCall *call; /* deferred */
+    SvStream *st; /* NULL once the stream is closed */
+    char *path;
+} Shot;
+
+static void
+shot_unref(Shot *shot)
+{
+    if (--shot->refs)
+        return;
+    g_free(shot->path);
+    g_free(shot);
+}
+
+static void
+shot_stream_closed(SvStream *st, gboolean aborted, gpointer user)
+{
+    Shot *shot = user;
+
+    (void)st;
+    (void)aborted;
+    shot->st = NULL;
+    shot_unref(shot);
+}
+
+static void
+shot_stream_recv(SvStream *st, const guint8 *data, gsize len, gpointer user)
+{
+    (void)st; /* a download: the client sends nothing but its end */
+    (void)data;
+    (void)len;
+    (void)user;
+}
+
+static void
+screendump_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+{
+    Shot *shot = data;
+    g_autofree char *image = NULL;
+    g_autoptr(GError) e = NULL;
+    gsize len = 0;
+    char *mime = (char *)"image/png";
+    remote_domain_screenshot_ret reply = {&mime};
+
+    (void)mon;
+    (void)ret;
+    /* The image QEMU just wrote, small and local (libvirt streams the same file). */
+    if (!error && !g_file_get_contents(shot->path, &image, &len, NULL))
+        sv_error_set(&e, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "unable to open '%s'",
+                     shot->path);
+    unlink(shot->path);
+    if (error || e) {
+        sv_call_fail(shot->call, error ? g_error_copy(error) : g_steal_pointer(&e));
+    } else {
+        sv_call_reply(shot->call, &reply);
+        if (shot->st) {
+            sv_stream_send(shot->st, (const guint8 *)image, len);
+            sv_stream_send_eof(shot->st);
+        }
+    }
+    shot_unref(shot);
+}
+
+/* libvirt's choice of the screen: none without a video device; screen N counts the heads of
+ * the videos in order (device, head), and one beyond them is refused. NULL device: the
+ * primary one. */
+static gboolean
+pick_screen(const SvDomainDef *def, guint screen, const char **device, guint *head,
+            GError **error)
+{
+    *device = NULL;
+    if (def->videos->len == 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
+                     "no screens to take screenshot from");
+        return FALSE;
+    }
+    if (screen == 0)
+        return TRUE;
+    for (guint i = 0; i < def->videos->len; i++) {
+        const SvDomainVideoDef *v = def->videos->pdata[i];
+
+        if (screen < v->heads) {
+            *device = v->info.alias;
+            *head = screen;
+            return TRUE;
+        }
+        screen -= v->heads;
+    }
+    sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "no such screen ID");
+    return FALSE;
+}
+
+static gboolean
+screenshot(SvCall *call, remote_domain_screenshot_args *a, remote_domain_screenshot_ret *r,
+           GError **error)
+{
+    static guint serial;
+    SvStreamCallbacks cb = {shot_stream_recv, shot_stream_closed};
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    const char *device;
+    guint head = 0;
+    QemuMonitor *mon;
+    SvDomainObj *obj;
+    JsonObject *args;
+    Shot *shot;
+
+    (void)r;
+    if (!sv_domain_driver_check_flags(drv, a->flags, 0, "DomainScreenshot", error) ||
+        !(mon = running_monitor(drv, &a->dom, error)))
+        return FALSE;
+    obj = sv_domain_driver_lookup(drv, &a->dom, error);
+    if (!pick_screen(obj->def, a->screen, &device, &head, error))
+        return FALSE;
+    shot = g_new0(Shot, 1);
+    shot->refs = 2;
+    shot->path = g_strdup_printf("%s/screendump-%u.png", qemu_domain_of(obj)->dir, ++serial);
+    /* The stream exists before the reply; its data follows the reply. */
+    shot->st = sv_stream_new(call, &cb, shot);
+    shot->call = sv_call_defer(call);
+    args = json_object_new();
+    json_object_set_string_member(args, "filename", shot->path);
+    if (device) {
+        json_object_set_string_member(args, "device", device);
+        json_object_set_int_member(args, "head", head);
+    }
+    json_object_set_string_member(args, "format", "png");
+    qemu_monitor_command(mon, "screendump", args, screendump_replied, shot);
+    return TRUE;
+}
+
 void
 qemu_guestops_install(SvRemoteHandlers *h)
 {
     h->domain_send_key = send_key;
     h->domain_inject_nmi = inject_nmi;
+    h->domain_screenshot = screenshot;
 }

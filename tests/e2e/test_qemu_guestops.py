@@ -150,6 +150,8 @@ def test_keys_and_nmi_on_a_running_guest(host):
                 29, 20, "operation forbidden: read only access prevents virDomainInjectNMI")
             assert answer(ro.lookupByName("keysguest").sendKey, LINUX, 0, [30], 1, 0) == (
                 29, 20, "operation forbidden: read only access prevents virDomainSendKey")
+            assert screenshot(ro, ro.lookupByName("keysguest")) == (
+                29, 20, "operation forbidden: read only access prevents virDomainScreenshot")
         finally:
             ro.close()
     finally:
@@ -164,7 +166,7 @@ def send_key_args(codeset, keys, flags=0, dom=None):
         u32(flags)
 
 
-SEND_KEY, INJECT_NMI = 226, 210
+SEND_KEY, INJECT_NMI, SCREENSHOT = 226, 210, 211
 
 
 def nmi_args():
@@ -200,13 +202,14 @@ def no_support(api):
 
 
 def test_lxc_and_xen_answer_no_support(daemons):
-    """libvirt's lxc and libxl drivers have neither procedure: NO_SUPPORT in the DOMAIN error
-    domain, after send-key's argument checks, whatever the domain."""
+    """libvirt's lxc and libxl drivers have none of these procedures: NO_SUPPORT in the
+    DOMAIN error domain, after send-key's argument checks, whatever the domain."""
     from svdaemon import daemon_binary
     calls = [(SEND_KEY, send_key_args(LINUX, [30])), (SEND_KEY, send_key_args(LINUX, [])),
-             (SEND_KEY, send_key_args(10, [30])), (INJECT_NMI, nmi_args())]
+             (SEND_KEY, send_key_args(10, [30])), (INJECT_NMI, nmi_args()),
+             (SCREENSHOT, nmi_args() + nmi_args()[-4:])]
     expected = [no_support("virDomainSendKey"), ZERO_KEYS, BAD_SET,
-                no_support("virDomainInjectNMI")]
+                no_support("virDomainInjectNMI"), no_support("virDomainScreenshot")]
     served = 0
     for name, uri in (("virtlxcd", "lxc:///system"), ("virtxend", "xen:///system")):
         if not daemon_binary(name).exists():
@@ -216,3 +219,65 @@ def test_lxc_and_xen_answer_no_support(daemons):
         served += 1
     if not served:
         pytest.skip("neither virtlxcd nor virtxend is built")
+
+
+def png_size(data):
+    """The width and height of a PNG's header (its IHDR chunk)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", data[:16]
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def screenshot(conn, dom, screen=0, flags=0):
+    """dom.screenshot through a stream: ("OK", mime, data) or libvirt's error."""
+    st = conn.newStream(0)
+    try:
+        mime = dom.screenshot(st, screen, flags)
+    except libvirt.libvirtError as e:
+        return (e.get_error_code(), e.get_error_domain(), e.get_error_message())
+    data = b""
+    while True:
+        chunk = st.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    st.finish()
+    return ("OK", mime, data)
+
+
+SHOT_ERRORS = {
+    "flags": flags_error(1, "qemuDomainScreenshot"),
+    "no-screen": (55, 10, "Requested operation is not valid: no such screen ID"),
+    "no-video": (55, 10, "Requested operation is not valid: no screens to take screenshot from"),
+}
+
+
+def test_screenshot(host):
+    """Guest A with a VGA video device in text mode (720x400): the PNG libvirtd 9.0.0 with
+    QEMU 7.2 gives (mime image/png, not PPM: QEMU's screendump writes PNG when asked), through
+    python3-libvirt and virsh; libvirtd's errors for flags, a screen beyond the heads, a guest
+    without video and one not running (checked on it by hand)."""
+    xml = host.xml("shot").replace("<serial type='pty'/>",
+                                   "<video><model type='vga'/></video><serial type='pty'/>")
+    dom = host.conn.defineXML(xml)
+    bare = host.define("noshot")
+    assert screenshot(host.conn, dom) == NOT_RUNNING
+    host.start_ready(dom)
+    bare.create()
+    try:
+        ok, mime, data = screenshot(host.conn, dom)
+        assert (ok, mime) == ("OK", "image/png")
+        assert png_size(data) == (720, 400)
+        out = host.root / "shot.png"
+        rc, stdout, err = virsh(host.uri, "screenshot", "shot", "--file", str(out))
+        assert rc == 0, err
+        assert png_size(out.read_bytes()) == (720, 400)
+        assert screenshot(host.conn, dom, 0, 1) == SHOT_ERRORS["flags"]
+        assert screenshot(host.conn, dom, 1) == SHOT_ERRORS["no-screen"]
+        assert screenshot(host.conn, bare) == SHOT_ERRORS["no-video"]
+        # Nothing is left in the guest's directory.
+        assert not list(host.qemu_lib.glob("domain-*/screendump-*"))
+    finally:
+        dom.destroy()
+        bare.destroy()
+        dom.undefine()
+        bare.undefine()

@@ -91,9 +91,21 @@ inject_nmi_no_support(SvCall *call, remote_domain_inject_nmi_args *a, GError **e
     return FALSE;
 }
 
+static gboolean
+screenshot_no_support(SvCall *call, remote_domain_screenshot_args *a,
+                      remote_domain_screenshot_ret *r, GError **error)
+{
+    (void)call;
+    (void)a;
+    (void)r;
+    sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_NO_SUPPORT, "virDomainScreenshot");
+    return FALSE;
+}
+
 void
-sv_domain_keys_install_no_support(SvRemoteHandlers *h)
+sv_domain_guestops_install_no_support(SvRemoteHandlers *h)
 {
     h->domain_send_key = send_key_no_support;
     h->domain_inject_nmi = inject_nmi_no_support;
+    h->domain_screenshot = screenshot_no_support;
 }

@@ -31,7 +31,8 @@ int sv_keycode_translate(guint from, guint to, guint value);
  * REMOTE_DOMAIN_SEND_KEY_MAX, which refuses more before this), a known set. */
 gboolean sv_domain_send_key_check(guint codeset, guint nkeys, GError **error);
 
-/* For a driver without keys or NMIs (libvirt's lxc and libxl drivers): SEND_KEY and
- * INJECT_NMI answered NO_SUPPORT, "this function is not supported by the connection
- * driver: virDomainSendKey" (after send-key's argument checks), whatever the domain. */
-void sv_domain_keys_install_no_support(SvRemoteHandlers *h);
+/* For a driver without keys, NMIs or screenshots (libvirt's lxc and libxl drivers):
+ * SEND_KEY, INJECT_NMI and SCREENSHOT answered NO_SUPPORT, "this function is not supported
+ * by the connection driver: virDomainSendKey" (after send-key's argument checks), whatever
+ * the domain. */
+void sv_domain_guestops_install_no_support(SvRemoteHandlers *h);
