@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "domain/domain_keys.h"
+#include "qemu_command_disk.h"
 #include "qemu_domain.h"
 #include "qemu_monitor.h"
 #include "rpc/stream.h"
@@ -240,10 +241,88 @@ screenshot(SvCall *call, remote_domain_screenshot_args *a, remote_domain_screens
     return TRUE;
 }
 
+/* ---------------------------------------------------------------- block resize */
+
+/* A disk by target name or source path, as libvirt's virDomainDiskByName; its index. */
+static gboolean
+disk_index(const SvDomainDef *def, const char *name, guint *index)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        const SvDomainDiskDef *d = def->disks->pdata[i];
+
+        if (g_str_equal(d->target_dev, name) || (d->source && g_str_equal(d->source, name))) {
+            *index = i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* libvirt's size in bytes, before the lookup: KiB unless BYTES. */
+static gboolean
+resize_bytes(guint64 size, guint flags, guint64 *bytes, GError **error)
+{
+    if (!(flags & SV_DOMAIN_BLOCK_RESIZE_BYTES)) {
+        if (size > G_MAXUINT64 / 1024) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_OVERFLOW,
+                         "size must be less than %" G_GUINT64_FORMAT, G_MAXUINT64 / 1024);
+            return FALSE;
+        }
+        size *= 1024;
+    }
+    *bytes = size;
+    return TRUE;
+}
+
+/* QMP block_resize on the disk's format node (libvirt-N-format, N its image's node index). */
+static gboolean
+block_resize(SvCall *call, remote_domain_block_resize_args *a, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    const SvDomainDiskDef *disk;
+    g_autofree char *node = NULL;
+    QemuMonitor *mon;
+    SvDomainObj *obj;
+    JsonObject *args;
+    guint64 bytes;
+    guint i;
+
+    if (!sv_domain_driver_check_flags(drv, a->flags, SV_DOMAIN_BLOCK_RESIZE_BYTES,
+                                      "DomainBlockResize", error) ||
+        !resize_bytes(a->size, a->flags, &bytes, error) ||
+        !(mon = running_monitor(drv, &a->dom, error)))
+        return FALSE;
+    obj = sv_domain_driver_lookup(drv, &a->dom, error);
+    if (!disk_index(obj->def, a->disk, &i)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
+                     "disk '%s' was not found in the domain config", a->disk);
+        return FALSE;
+    }
+    disk = obj->def->disks->pdata[i];
+    if (sv_domain_disk_is_empty(disk) || disk->readonly) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "can't resize empty or readonly disk '%s'", a->disk);
+        return FALSE;
+    }
+    /* qcow2 and qed images grow by 512-byte sectors: rounded up, as libvirt. */
+    if ((disk->format == SV_DOMAIN_DISK_FORMAT_QCOW2 ||
+         disk->format == SV_DOMAIN_DISK_FORMAT_QED) && bytes % 512)
+        bytes += 512 - bytes % 512;
+    node = g_strdup_printf("libvirt-%u-format",
+                           disk->source_index ? disk->source_index
+                                              : qemu_disk_node_index(obj->def, i));
+    args = json_object_new();
+    json_object_set_string_member(args, "node-name", node);
+    json_object_set_int_member(args, "size", (gint64)bytes);
+    qemu_monitor_command(mon, "block_resize", args, command_replied, sv_call_defer(call));
+    return TRUE;
+}
+
 void
 qemu_guestops_install(SvRemoteHandlers *h)
 {
     h->domain_send_key = send_key;
     h->domain_inject_nmi = inject_nmi;
     h->domain_screenshot = screenshot;
+    h->domain_block_resize = block_resize;
 }

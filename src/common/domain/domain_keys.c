@@ -102,10 +102,20 @@ screenshot_no_support(SvCall *call, remote_domain_screenshot_args *a,
     return FALSE;
 }
 
+static gboolean
+block_resize_no_support(SvCall *call, remote_domain_block_resize_args *a, GError **error)
+{
+    (void)call;
+    (void)a;
+    sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_NO_SUPPORT, "virDomainBlockResize");
+    return FALSE;
+}
+
 void
 sv_domain_guestops_install_no_support(SvRemoteHandlers *h)
 {
     h->domain_send_key = send_key_no_support;
     h->domain_inject_nmi = inject_nmi_no_support;
     h->domain_screenshot = screenshot_no_support;
+    h->domain_block_resize = block_resize_no_support;
 }
