@@ -152,6 +152,9 @@ def no_support_handlers(text):
     for args in re.findall(r"sv_domain_stats_install_no_support\((.*?)\);", text, re.S):
         out.update(n.lower() if n.startswith("CONNECT_") else "domain_" + n.lower()
                    for n in re.findall(r"SV_STATS_(\w+)", args))
+    if "sv_domain_guestops_install_no_support(" in text:  # domain_keys.c
+        out.update({"domain_send_key", "domain_inject_nmi", "domain_screenshot",
+                    "domain_block_resize"})
     return out
 
 

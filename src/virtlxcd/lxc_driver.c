@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "domain/domain_driver.h"
+#include "domain/domain_keys.h"
 #include "domain/domain_stats.h"
 #include "domain/domain_host.h"
 #include "util/cgroup.h"
@@ -267,6 +268,9 @@ lxc_init(SvDaemon *d, GError **error)
     sv_domain_host_install_security_none(&driver->handlers); /* as its capabilities */
     /* issue 18, item 1: bulk stats (domstats): libvirt's LXC driver has none */
     sv_domain_stats_install_no_support(&driver->handlers, SV_STATS_CONNECT_GET_ALL_DOMAIN_STATS);
+    /* issue 18 item 2, guest operations: libvirt's LXC driver has no keys, NMIs,
+     * screenshots or block resizes */
+    sv_domain_guestops_install_no_support(&driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's LXC driver (none of it). */
     sv_qemu_serve_unsupported(sv_daemon_get_server(d));

@@ -1,5 +1,6 @@
 /* qemu_driver.c: virtqemud's connection and host procedures. */
 #include "qemu_driver.h"
+#include "qemu_guestops.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -609,6 +610,8 @@ handlers_install(QemuDriver *driver)
     /* issue 18 item 2, hotplug: devices attached to and detached from the persistent
      * definition (AFFECT_CONFIG); domain_hotplug.c */
     sv_domain_hotplug_install(&driver->domains, &driver->handlers);
+    /* issue 18 item 2, guest operations (send-key, inject-nmi): qemu_guestops.c */
+    qemu_guestops_install(&driver->handlers);
 }
 
 static gboolean

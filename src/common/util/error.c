@@ -101,6 +101,7 @@ static const struct {
     {SV_ERR_ARGUMENT_UNSUPPORTED, "argument unsupported: %s"},
     {SV_ERR_NO_DOMAIN_METADATA, "metadata not found: %s"},
     {SV_ERR_OPERATION_UNSUPPORTED, "Operation not supported: %s"},
+    {SV_ERR_OVERFLOW, "numerical overflow: %s"},
     {SV_ERR_AGENT_UNRESPONSIVE, "Guest agent is not responding: %s"},
     {SV_ERR_RESOURCE_BUSY, "resource busy: %s"},
     {SV_ERR_ACCESS_DENIED, "access denied: %s"},
