@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "qemu_agent.h"
 #include "qemu_command_chr.h"
 #include "qemu_domain.h"
 #include "qemu_dump.h"
@@ -141,6 +142,7 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
     /* A guest opened or closed a channel: live XML only, no change of state. */
     if (g_str_equal(name, "VSERPORT_CHANGE")) {
         qemu_chr_port_changed(obj->def, data);
+        qemu_agent_port_changed(obj, data);
         return;
     }
     /* An event that answers a client's command is that client's doing. */

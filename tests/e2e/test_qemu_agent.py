@@ -1,22 +1,21 @@
 """test_qemu_agent.py: the QEMU guest agent in the Linux test guest (linuxguest.py).
 
 The guest is booted with the word sv.ga and the qemu-ga channel (a unix channel without a
-path: libvirt's automatic socket, QEMU listening on it). Its qemu-ga (Debian's, copied with
-its libraries into the guest) answers on the channel socket: the guest-sync-delimited
-handshake libvirt uses, guest-ping, guest-get-time close to the host's clock, and
-guest-shutdown powers the guest off through the guest's /sbin/shutdown.
+path: libvirt's automatic socket, QEMU listening on it); its qemu-ga (Debian's, copied with
+its libraries into the guest) opens the port, and virtqemud connects to the socket.
 """
 
 import json
 import re
-import socket
 import time
 import uuid
 
+import libvirt_qemu
 import pytest
 
 import linuxguest
-from guests import RUNNING, SHUTOFF
+from calls import answer, virsh
+from guests import SHUTOFF, libvirt
 
 pytestmark = pytest.mark.slow
 
@@ -26,43 +25,24 @@ AGENT_CHANNEL = ("<controller type='virtio-serial'/><channel type='unix'>"
 TIMEOUT = linuxguest.BOOT_TIMEOUT
 
 
-class AgentSocket:
-    """The test's own client of the agent channel socket (newline-delimited JSON)."""
-
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(TIMEOUT)
-        self.sock.connect(path)
-        self.buf = b""
-
-    def send(self, obj):
-        self.sock.sendall(json.dumps(obj).encode() + b"\n")
-
-    def reply(self):
-        while b"\n" not in self.buf:
-            data = self.sock.recv(65536)
-            if not data:
-                raise EOFError("agent socket closed")
-            self.buf += data
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line.lstrip(b"\xff"))
-
-    def sync(self):
-        """guest-sync-delimited with a random id: the agent answers 0xff then the id (a
-        freshly started agent may need a second try while it opens the port)."""
-        ident = int.from_bytes(uuid.uuid4().bytes[:4], "little")
-        self.send({"execute": "guest-sync-delimited", "arguments": {"id": ident}})
-        while True:
-            r = self.reply()
-            if r.get("return") == ident:
-                return
-
-    def close(self):
-        self.sock.close()
+def agent_events(host):
+    """Register AGENT_LIFECYCLE on the host's event connection: its events join host.events
+    as "AGENT state reason"."""
+    def cb(conn, dom, state, reason, opaque):
+        host.events._add(dom, "AGENT %d %d" % (state, reason))
+    return host.events.conn.domainEventRegisterAny(
+        None, libvirt.VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE, cb, None)
 
 
-def agent_socket_path(dom):
-    m = re.search(r"<channel type='unix'>\s*<source mode='bind' path='([^']+)'/>",
+CONNECTED = "AGENT %d %d" % (libvirt.VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_CONNECTED,
+                             libvirt.VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_REASON_CHANNEL)
+DISCONNECTED = "AGENT %d %d" % (
+    libvirt.VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_DISCONNECTED,
+    libvirt.VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_REASON_CHANNEL)
+
+
+def agent_state(dom):
+    m = re.search(r"<target type='virtio' name='%s'(?: state='(\w+)')?/>" % AGENT,
                   dom.XMLDesc(0))
     assert m, dom.XMLDesc(0)
     return m.group(1)
@@ -79,21 +59,39 @@ def boot_with_agent(host, guest, name):
     return dom, con
 
 
-def test_guest_agent_answers_on_the_channel(host, guest):
-    dom, con = boot_with_agent(host, guest, "svga-raw")
-    assert dom.state()[0] == RUNNING
-    agent = AgentSocket(agent_socket_path(dom))
+def test_guest_agent_connected_and_commands(host, guest):
+    """The daemon connects to the agent once the guest's qemu-ga opens the port:
+    AGENT_LIFECYCLE connected (reason channel), the live XML's channel state connected;
+    qemu-agent-command answers the agent's whole reply (after the daemon's guest-sync
+    handshake), an agent error as libvirt words it; guest-get-time is near the host's
+    clock; guest-shutdown powers the guest off through the guest's /sbin/shutdown. Before
+    this change the command answered "QEMU guest agent is not connected"."""
+    reg = agent_events(host)
     try:
-        agent.sync()
-        agent.send({"execute": "guest-ping"})
-        assert agent.reply() == {"return": {}}
-        agent.send({"execute": "guest-get-time"})
-        ns = agent.reply()["return"]
+        dom, con = boot_with_agent(host, guest, "svga-cmd")
+        host.events.wait_event("svga-cmd", CONNECTED, timeout=TIMEOUT)
+        assert agent_state(dom) == "connected"
+        rc, out, err = virsh(host.uri, "qemu-agent-command", "svga-cmd",
+                             '{"execute":"guest-ping"}')
+        assert rc == 0 and out.strip() == '{"return":{}}', (out, err)
+        out = libvirt_qemu.qemuAgentCommand(dom, '{"execute":"guest-get-time"}', -1, 0)
+        ns = json.loads(out)["return"]
         assert abs(ns / 1e9 - time.time()) < 60, ns  # the guest's RTC comes from the host
-        agent.send({"execute": "guest-shutdown", "arguments": {"mode": "powerdown"}})
-        host.events.wait_event("svga-raw", "STOPPED/SHUTDOWN", timeout=TIMEOUT)
+        assert answer(libvirt_qemu.qemuAgentCommand, dom, '{"execute":"guest-bogus"}', 5,
+                      0) == (1, 10, "internal error: unable to execute QEMU agent command "
+                             "'guest-bogus': The command guest-bogus has not been found")
+        assert answer(libvirt_qemu.qemuAgentCommand, dom, '{"execute":"guest-ping"}', -3,
+                      0) == (8, 10, "invalid argument: guest agent timeout '-3' is less "
+                             "than the minimum '-2'")
+        # Many commands at once: one at a time on the channel, each its own answer.
+        outs = [libvirt_qemu.qemuAgentCommand(dom, '{"execute":"guest-info"}', 10, 0)
+                for _ in range(5)]
+        assert all(json.loads(o)["return"]["version"] for o in outs), outs
+        virsh(host.uri, "qemu-agent-command", "svga-cmd",
+              '{"execute":"guest-shutdown","arguments":{"mode":"powerdown"}}')
+        host.events.wait_event("svga-cmd", "STOPPED/SHUTDOWN", timeout=TIMEOUT)
+        assert "POWER: agent shutdown -P" in con.data.decode(errors="replace")
+        assert dom.state()[0] == SHUTOFF
+        dom.undefine()
     finally:
-        agent.close()
-    assert "POWER: agent shutdown -P" in con.data.decode(errors="replace")
-    assert dom.state()[0] == SHUTOFF
-    dom.undefine()
+        host.events.conn.domainEventDeregisterAny(reg)

@@ -1,0 +1,41 @@
+/* qemu_agent.h: the QEMU guest agent's channel (issue 18 item 3). */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "domain/domain_driver.h"
+
+typedef struct QemuAgent QemuAgent;
+
+/* A command's end: the agent's whole reply (an object with "return" or "error"), or an
+ * error (libvirt's: AGENT_UNRESPONSIVE when the agent does not answer in time or is gone).
+ * Called on the loop, never inside qemu_agent_command(). */
+typedef void (*QemuAgentReplyFunc)(JsonObject *reply, const GError *error, gpointer data);
+
+/* libvirt's timeouts of an agent command (virDomainQemuAgentCommandTimeoutValues). */
+#define QEMU_AGENT_TIMEOUT_BLOCK (-2)
+#define QEMU_AGENT_TIMEOUT_DEFAULT (-1)
+#define QEMU_AGENT_WAIT_SECONDS 5 /* the default, and the handshake's */
+
+/* Connect to the agent channel's socket (QEMU listens on it). */
+QemuAgent *qemu_agent_open(const char *path, GError **error);
+/* Close it; commands under way end with "Guest agent disappeared while executing
+ * command" before this returns. */
+void qemu_agent_free(QemuAgent *agent);
+/* FALSE once QEMU has closed the socket. */
+gboolean qemu_agent_connected(QemuAgent *agent);
+
+/* Send `cmd` (an object with "execute", transfer none) after a guest-sync handshake with a
+ * fresh id, one command at a time; `seconds` as libvirt's: BLOCK waits for ever, DEFAULT
+ * is QEMU_AGENT_WAIT_SECONDS, else that many seconds. */
+void qemu_agent_command(QemuAgent *agent, JsonNode *cmd, int seconds, QemuAgentReplyFunc cb,
+                        gpointer data);
+
+/* QEMU's VSERPORT_CHANGE for the guest `obj` (issue 18 item 3): for the agent's channel,
+ * connect to or close the agent and send AGENT_LIFECYCLE (reason channel). */
+void qemu_agent_port_changed(SvDomainObj *obj, JsonObject *data);
+
+/* The guest's agent when it is connected, else NULL and libvirt's error: "QEMU guest agent
+ * is not connected" (AGENT_UNRESPONSIVE) with the channel, "QEMU guest agent is not
+ * configured" (ARGUMENT_UNSUPPORTED) without. */
+QemuAgent *qemu_agent_of(SvDomainObj *obj, GError **error);
