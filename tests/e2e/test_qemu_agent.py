@@ -77,6 +77,12 @@ def test_guest_agent_connected_and_commands(host, guest):
         out = libvirt_qemu.qemuAgentCommand(dom, '{"execute":"guest-get-time"}', -1, 0)
         ns = json.loads(out)["return"]
         assert abs(ns / 1e9 - time.time()) < 60, ns  # the guest's RTC comes from the host
+        # virsh domtime: DOMAIN_GET_TIME through guest-get-time.
+        t = dom.getTime()
+        secs, nsecs = t["seconds"], t["nseconds"]
+        assert abs(secs - time.time()) < 60 and 0 <= nsecs < 10**9, (secs, nsecs)
+        rc, out, err = virsh(host.uri, "domtime", "svga-cmd")
+        assert rc == 0 and abs(int(out.split(":")[1]) - time.time()) < 60, (out, err)
         assert answer(libvirt_qemu.qemuAgentCommand, dom, '{"execute":"guest-bogus"}', 5,
                       0) == (1, 10, "internal error: unable to execute QEMU agent command "
                              "'guest-bogus': The command guest-bogus has not been found")
