@@ -32,6 +32,7 @@ enum { AGENT_REASON_CHANNEL = 2 };
 typedef struct {
     char *line;  /* the command, with its newline */
     int seconds; /* libvirt's timeout value */
+    const char *await; /* a QEMU event that ends it as well as a reply (guest-shutdown) */
     QemuAgentReplyFunc cb;
     gpointer data;
 } AgentRequest;
@@ -170,11 +171,30 @@ on_line(QemuAgent *agent, const char *line)
     start_next(agent);
 }
 
-/* The socket is gone (QEMU quit): every command under way ends. */
+/* A closed agent's commands end on the loop: those awaiting an event succeed (the guest
+ * went away as asked, as libvirt counts it), the others with libvirt's error. */
+static gboolean
+end_orphans(gpointer data)
+{
+    GQueue *orphans = data;
+    AgentRequest *r;
+
+    while ((r = g_queue_pop_head(orphans))) {
+        g_autoptr(GError) e = NULL;
+
+        if (!r->await)
+            e = unresponsive("Guest agent disappeared while executing command");
+        request_end(r, NULL, e);
+    }
+    g_queue_free(orphans);
+    return G_SOURCE_REMOVE;
+}
+
+/* The socket is gone (QEMU quit, or the agent closed): every command under way ends. */
 static void
 agent_hangup(QemuAgent *agent)
 {
-    AgentRequest *r;
+    GQueue *orphans;
 
     g_clear_handle_id(&agent->in_watch, g_source_remove);
     g_clear_handle_id(&agent->out_watch, g_source_remove);
@@ -182,10 +202,12 @@ agent_hangup(QemuAgent *agent)
     if (agent->fd >= 0)
         close(agent->fd);
     agent->fd = -1;
-    while ((r = g_queue_pop_head(&agent->queue))) {
-        g_autoptr(GError) e = unresponsive("Guest agent disappeared while executing command");
-        request_end(r, NULL, e);
-    }
+    if (g_queue_is_empty(&agent->queue))
+        return;
+    orphans = g_queue_new();
+    while (!g_queue_is_empty(&agent->queue))
+        g_queue_push_tail(orphans, g_queue_pop_head(&agent->queue));
+    g_idle_add(end_orphans, orphans);
 }
 
 static gboolean
@@ -248,20 +270,51 @@ qemu_agent_free(QemuAgent *agent)
     g_free(agent);
 }
 
-void
-qemu_agent_command(QemuAgent *agent, JsonNode *cmd, int seconds, QemuAgentReplyFunc cb,
-                   gpointer data)
+static void
+enqueue(QemuAgent *agent, JsonNode *cmd, int seconds, const char *await,
+        QemuAgentReplyFunc cb, gpointer data)
 {
     AgentRequest *r = g_new0(AgentRequest, 1);
     g_autofree char *text = json_to_string(cmd, FALSE);
 
     r->line = g_strconcat(text, "\n", NULL);
     r->seconds = seconds;
+    r->await = await;
     r->cb = cb;
     r->data = data;
     g_queue_push_tail(&agent->queue, r);
     if (g_queue_get_length(&agent->queue) == 1)
         start_next(agent);
+}
+
+void
+qemu_agent_command(QemuAgent *agent, JsonNode *cmd, int seconds, QemuAgentReplyFunc cb,
+                   gpointer data)
+{
+    enqueue(agent, cmd, seconds, NULL, cb, data);
+}
+
+void
+qemu_agent_shutdown(QemuAgent *agent, gboolean reboot, QemuAgentReplyFunc cb, gpointer data)
+{
+    g_autoptr(JsonNode) cmd = json_from_string(
+        reboot ? "{\"execute\":\"guest-shutdown\",\"arguments\":{\"mode\":\"reboot\"}}"
+               : "{\"execute\":\"guest-shutdown\",\"arguments\":{\"mode\":\"powerdown\"}}",
+        NULL);
+
+    enqueue(agent, cmd, QEMU_AGENT_SHUTDOWN_SECONDS, reboot ? "RESET" : "SHUTDOWN", cb, data);
+}
+
+void
+qemu_agent_notify_event(QemuAgent *agent, const char *event)
+{
+    AgentRequest *r = agent ? g_queue_peek_head(&agent->queue) : NULL;
+
+    if (!r || !r->await || !g_str_equal(r->await, event))
+        return;
+    g_clear_handle_id(&agent->timer, g_source_remove);
+    request_end(g_queue_pop_head(&agent->queue), NULL, NULL);
+    start_next(agent);
 }
 
 /* ---------------------------------------------------------------- the guest's agent */

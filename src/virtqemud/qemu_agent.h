@@ -15,12 +15,13 @@ typedef void (*QemuAgentReplyFunc)(JsonObject *reply, const GError *error, gpoin
 /* libvirt's timeouts of an agent command (virDomainQemuAgentCommandTimeoutValues). */
 #define QEMU_AGENT_TIMEOUT_BLOCK (-2)
 #define QEMU_AGENT_TIMEOUT_DEFAULT (-1)
-#define QEMU_AGENT_WAIT_SECONDS 5 /* the default, and the handshake's */
+#define QEMU_AGENT_WAIT_SECONDS 5      /* the default, and the handshake's */
+#define QEMU_AGENT_SHUTDOWN_SECONDS 60 /* VIR_DOMAIN_QEMU_AGENT_COMMAND_SHUTDOWN */
 
 /* Connect to the agent channel's socket (QEMU listens on it). */
 QemuAgent *qemu_agent_open(const char *path, GError **error);
-/* Close it; commands under way end with "Guest agent disappeared while executing
- * command" before this returns. */
+/* Close it; commands under way end on the loop afterwards: with "Guest agent disappeared
+ * while executing command", or successfully when they await an event (a shutdown's). */
 void qemu_agent_free(QemuAgent *agent);
 /* FALSE once QEMU has closed the socket. */
 gboolean qemu_agent_connected(QemuAgent *agent);
@@ -30,6 +31,15 @@ gboolean qemu_agent_connected(QemuAgent *agent);
  * is QEMU_AGENT_WAIT_SECONDS, else that many seconds. */
 void qemu_agent_command(QemuAgent *agent, JsonNode *cmd, int seconds, QemuAgentReplyFunc cb,
                         gpointer data);
+
+/* guest-shutdown (mode powerdown or reboot): the agent sends no reply when it works, so it
+ * ends with QEMU's SHUTDOWN (RESET for a reboot) event, given to qemu_agent_notify_event(),
+ * or the agent's going away (cb's reply and error both NULL), an error reply, or the
+ * timeout (60 s). */
+void qemu_agent_shutdown(QemuAgent *agent, gboolean reboot, QemuAgentReplyFunc cb,
+                         gpointer data);
+/* A QEMU event (SHUTDOWN, RESET) that a command under way may await. */
+void qemu_agent_notify_event(QemuAgent *agent, const char *event);
 
 /* QEMU's VSERPORT_CHANGE for the guest `obj` (issue 18 item 3): for the agent's channel,
  * connect to or close the agent and send AGENT_LIFECYCLE (reason channel). */

@@ -15,9 +15,10 @@ import pytest
 
 import linuxguest
 from calls import answer, virsh
-from guests import SHUTOFF, libvirt
+from guests import RUNNING, SHUTOFF, libvirt
 
-pytestmark = pytest.mark.slow
+from test_qemu_program import AGENT_CHANNEL as AGENT_ONLY_CHANNEL
+from test_qemu_program import NOT_CONFIGURED, NOT_CONNECTED, running
 
 AGENT = "org.qemu.guest_agent.0"
 AGENT_CHANNEL = ("<controller type='virtio-serial'/><channel type='unix'>"
@@ -59,13 +60,16 @@ def boot_with_agent(host, guest, name):
     return dom, con
 
 
+@pytest.mark.slow
 def test_guest_agent_connected_and_commands(host, guest):
     """The daemon connects to the agent once the guest's qemu-ga opens the port:
     AGENT_LIFECYCLE connected (reason channel), the live XML's channel state connected;
     qemu-agent-command answers the agent's whole reply (after the daemon's guest-sync
     handshake), an agent error as libvirt words it; guest-get-time is near the host's
-    clock; guest-shutdown powers the guest off through the guest's /sbin/shutdown. Before
-    this change the command answered "QEMU guest agent is not connected"."""
+    clock (also virsh domtime); virsh reboot --mode agent reboots the guest (its agent
+    connects again) and virsh shutdown --mode agent powers it off, both through
+    guest-shutdown and the guest's /sbin/shutdown. Before this change the command answered
+    "QEMU guest agent is not connected" and --mode agent was an unsupported flag."""
     reg = agent_events(host)
     try:
         dom, con = boot_with_agent(host, guest, "svga-cmd")
@@ -93,11 +97,48 @@ def test_guest_agent_connected_and_commands(host, guest):
         outs = [libvirt_qemu.qemuAgentCommand(dom, '{"execute":"guest-info"}', 10, 0)
                 for _ in range(5)]
         assert all(json.loads(o)["return"]["version"] for o in outs), outs
-        virsh(host.uri, "qemu-agent-command", "svga-cmd",
-              '{"execute":"guest-shutdown","arguments":{"mode":"powerdown"}}')
+        # virsh reboot --mode agent: guest-shutdown mode reboot; the guest comes back and
+        # its agent connects again.
+        rc, out, err = virsh(host.uri, "reboot", "--mode", "agent", "svga-cmd")
+        assert rc == 0, (out, err)
+        assert "POWER: agent shutdown -r" in con.data.decode(errors="replace")
+        con.wait_for("READY", count=2, timeout=TIMEOUT)
+        host.events.wait_for("svga-cmd", lambda got: got.count(CONNECTED) >= 2,
+                             timeout=TIMEOUT)
+        assert dom.state()[0] == RUNNING
+        # virsh shutdown --mode agent: answered once QEMU's SHUTDOWN came, as libvirt's.
+        rc, out, err = virsh(host.uri, "shutdown", "--mode", "agent", "svga-cmd")
+        assert rc == 0, (out, err)
         host.events.wait_event("svga-cmd", "STOPPED/SHUTDOWN", timeout=TIMEOUT)
         assert "POWER: agent shutdown -P" in con.data.decode(errors="replace")
+        assert "POWER: button pressed" not in con.data.decode(errors="replace")
         assert dom.state()[0] == SHUTOFF
         dom.undefine()
     finally:
         host.events.conn.domainEventDeregisterAny(reg)
+
+
+def test_agent_mode_without_an_agent(host):
+    """Guest A never opens the agent's port: shutdown and reboot with the agent mode answer
+    libvirt's not-connected error (not-configured without the channel); with the agent and
+    ACPI modes both, the power button is used instead, as libvirt falls back. Before this
+    change the agent mode was an unsupported flag."""
+    agent_mode = libvirt.VIR_DOMAIN_SHUTDOWN_GUEST_AGENT
+    dom = running(host, "svga-none", AGENT_ONLY_CHANNEL)
+    assert answer(dom.shutdownFlags, agent_mode) == NOT_CONNECTED
+    assert answer(dom.reboot, libvirt.VIR_DOMAIN_REBOOT_GUEST_AGENT) == NOT_CONNECTED
+    assert answer(dom.shutdownFlags, 4) == (
+        8, 10, "unsupported flags (0x4) in function qemuDomainShutdownFlags")
+    assert dom.state()[0] == RUNNING
+    assert answer(dom.shutdownFlags,
+                  agent_mode | libvirt.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) == ("OK", 0)
+    host.events.wait_event("svga-none", "STOPPED/SHUTDOWN")
+    dom.undefine()
+    dom = running(host, "svga-none2")
+    assert answer(dom.shutdownFlags, agent_mode) == NOT_CONFIGURED
+    rc, out, err = virsh(host.uri, "shutdown", "--mode", "agent", "svga-none2")
+    assert rc != 0 and "QEMU guest agent is not configured" in err, (out, err)
+    # No flag and no agent: the power button, as before.
+    assert answer(dom.shutdownFlags, 0) == ("OK", 0)
+    host.events.wait_event("svga-none2", "STOPPED/SHUTDOWN")
+    dom.undefine()
