@@ -364,6 +364,30 @@ send_agent_lifecycle(SvClient *c, int callback_id, gpointer data)
                          (xdrproc_t)xdr_remote_domain_event_callback_agent_lifecycle_msg, &m);
 }
 
+/* Connect to the agent of `chr` unless connected already; a failure is only logged (the
+ * agent's commands then answer "not connected"). */
+static void
+agent_connect(SvDomainObj *obj, SvDomainChrDef *chr)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    g_autoptr(GError) err = NULL;
+
+    if (qd->agent || chr->source.type != SV_DOMAIN_CHR_TYPE_UNIX || !chr->source.path)
+        return;
+    if (!(qd->agent = qemu_agent_open(chr->source.path, &err)))
+        g_warning("domain %s: cannot connect the guest agent: %s", obj->def->name,
+                  err->message);
+}
+
+void
+qemu_agent_reconnect(SvDomainObj *obj)
+{
+    SvDomainChrDef *chr = agent_channel(obj->def);
+
+    if (chr && g_strcmp0(chr->target_state, "connected") == 0)
+        agent_connect(obj, chr);
+}
+
 void
 qemu_agent_port_changed(SvDomainObj *obj, JsonObject *data)
 {
@@ -375,15 +399,10 @@ qemu_agent_port_changed(SvDomainObj *obj, JsonObject *data)
 
     if (!chr || !id || g_strcmp0(chr->info.alias, id) != 0)
         return;
-    if (!open) {
+    if (open)
+        agent_connect(obj, chr);
+    else
         g_clear_pointer(&qd->agent, qemu_agent_free);
-    } else if (!qd->agent && chr->source.type == SV_DOMAIN_CHR_TYPE_UNIX && chr->source.path) {
-        g_autoptr(GError) err = NULL;
-
-        if (!(qd->agent = qemu_agent_open(chr->source.path, &err)))
-            g_warning("domain %s: cannot connect the guest agent: %s", obj->def->name,
-                      err->message);
-    }
     sv_domain_obj_to_remote(obj, &e.dom);
     sv_remote_emit_callback_event(sv_domain_driver_of_obj(obj)->server,
                                   SV_DOMAIN_EVENT_ID_AGENT_LIFECYCLE, obj->def->uuid,

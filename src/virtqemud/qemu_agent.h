@@ -45,6 +45,10 @@ void qemu_agent_notify_event(QemuAgent *agent, const char *event);
  * connect to or close the agent and send AGENT_LIFECYCLE (reason channel). */
 void qemu_agent_port_changed(SvDomainObj *obj, JsonObject *data);
 
+/* After a daemon restart, once query-chardev has refreshed the channels' state: connect
+ * to the agent when the guest has its port open, as libvirt's reconnect does (no event). */
+void qemu_agent_reconnect(SvDomainObj *obj);
+
 /* The guest's agent when it is connected, else NULL and libvirt's error: "QEMU guest agent
  * is not connected" (AGENT_UNRESPONSIVE) with the channel, "QEMU guest agent is not
  * configured" (ARGUMENT_UNSUPPORTED) without. */

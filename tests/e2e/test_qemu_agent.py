@@ -142,3 +142,38 @@ def test_agent_mode_without_an_agent(host):
     assert answer(dom.shutdownFlags, 0) == ("OK", 0)
     host.events.wait_event("svga-none2", "STOPPED/SHUTDOWN")
     dom.undefine()
+
+
+@pytest.mark.slow
+def test_agent_connected_again_after_a_daemon_restart(rhost, guest):
+    """A daemon killed while the Linux test guest runs with its agent connected: the new
+    daemon finds the channel open (query-chardev) and connects the agent, as libvirt's
+    reconnect does, so qemu-agent-command answers at once. Before this change it answered
+    "QEMU guest agent is not connected" until the guest reopened the port."""
+    rhost.start_daemon()
+    disk = guest.copy_root(rhost.root / "svga-rst.qcow2")
+    dom = rhost.conn.defineXML(linuxguest.domain_xml(
+        "svga-rst", guest, disk, uuid=str(uuid.uuid4()), cmdline="sv.ga",
+        devices=AGENT_CHANNEL))
+    dom.create()
+    ping = '{"execute":"guest-ping"}'
+    deadline = time.monotonic() + TIMEOUT
+    while True:  # no console here: the agent's first answer says the guest is up
+        got = answer(libvirt_qemu.qemuAgentCommand, dom, ping, 5, 0)
+        if got == ("OK", '{"return":{}}') or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert got == ("OK", '{"return":{}}'), got
+    rhost.kill_daemon()
+    rhost.start_daemon()
+    dom = rhost.conn.lookupByName("svga-rst")
+    deadline = time.monotonic() + 10
+    while True:  # the reconnect's query-chardev is under way just after the start
+        got = answer(libvirt_qemu.qemuAgentCommand, dom, ping, 5, 0)
+        if got != NOT_CONNECTED or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert got == ("OK", '{"return":{}}'), got
+    assert agent_state(dom) == "connected"
+    dom.destroy()
+    dom.undefine()
