@@ -41,6 +41,13 @@ void qemu_agent_shutdown(QemuAgent *agent, gboolean reboot, QemuAgentReplyFunc c
 /* A QEMU event (SHUTDOWN, RESET) that a command under way may await. */
 void qemu_agent_notify_event(QemuAgent *agent, const char *event);
 
+/* libvirt's error for an agent's "error" reply to `cmd` ("unable to execute QEMU agent
+ * command '...': DESC"), or NULL when the reply has none. (transfer full) */
+GError *qemu_agent_reply_error(JsonObject *reply, const char *cmd);
+
+/* DOMAIN_GET_HOSTNAME (issue 18 item 3). */
+void qemu_agent_install(SvRemoteHandlers *h);
+
 /* QEMU's VSERPORT_CHANGE for the guest `obj` (issue 18 item 3): for the agent's channel,
  * connect to or close the agent and send AGENT_LIFECYCLE (reason channel). */
 void qemu_agent_port_changed(SvDomainObj *obj, JsonObject *data);

@@ -15,6 +15,7 @@
 #include "domain/domain_host.h"
 #include "programs/private.h"
 #include "programs/remote.h"
+#include "qemu_agent.h"
 #include "qemu_caps.h"
 #include "qemu_cpu_models.h"
 #include "qemu_command.h"
@@ -605,6 +606,9 @@ handlers_install(QemuDriver *driver)
     qemu_sched_install(&driver->domains, &driver->handlers);
     /* issue 18 item 2, blkio parameters (blkiotune): domain_blkio.c, qemu_blkio.c */
     qemu_blkio_install(&driver->domains, &driver->handlers);
+    /* issue 18 item 3, the guest agent (the hostname; getTime, shutdown and reboot with
+     * the agent mode and QEMU_DOMAIN_AGENT_COMMAND are in their own places) */
+    qemu_agent_install(&driver->handlers);
 }
 
 static gboolean

@@ -271,18 +271,10 @@ agent_shutdown_done(JsonObject *reply, const GError *error, gpointer data)
 {
     SvGuestJob *job = data;
     SvDomainObj *obj = qemu_domain_find(job->run);
-    g_autoptr(GError) e = NULL;
-    JsonNode *en = reply ? json_object_get_member(reply, "error") : NULL;
+    g_autoptr(GError) e = error ? NULL : qemu_agent_reply_error(reply, "guest-shutdown");
 
-    if (!error && en) {
-        JsonObject *eo = JSON_NODE_HOLDS_OBJECT(en) ? json_node_get_object(en) : NULL;
-        const char *desc = qemu_json_string(eo, "desc");
-
-        sv_error_set(&e, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                     "unable to execute QEMU agent command '%s': %s", "guest-shutdown",
-                     desc ? desc : "unknown QEMU command error");
+    if (e)
         error = e;
-    }
     if (error && obj && obj->state == SV_DOMAIN_RUNNING && qemu_domain_of(obj)->mon &&
         (!job->flags || (job->flags & SV_DOMAIN_SHUTDOWN_ACPI_POWER_BTN))) {
         acpi_powerdown(job, obj);

@@ -239,21 +239,10 @@ static void
 agent_command_done(JsonObject *reply, const GError *error, gpointer data)
 {
     AgentWait *w = data;
-    JsonNode *en = reply ? json_object_get_member(reply, "error") : NULL;
+    GError *e = error ? g_error_copy(error) : qemu_agent_reply_error(reply, w->name);
 
-    if (error) {
-        sv_call_fail(w->call, g_error_copy(error));
-    } else if (en) {
-        JsonObject *e = JSON_NODE_HOLDS_OBJECT(en) ? json_node_get_object(en) : NULL;
-        const char *desc = qemu_json_string(e, "desc");
-        const char *klass = qemu_json_string(e, "class");
-
-        GError *err = NULL;
-
-        sv_error_set(&err, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                     "unable to execute QEMU agent command '%s': %s", w->name,
-                     desc ? desc : klass ? klass : "unknown QEMU command error");
-        sv_call_fail(w->call, err);
+    if (e) {
+        sv_call_fail(w->call, e);
     } else {
         g_autofree char *text = reply_text_of(reply);
         qemu_domain_agent_command_ret r = {&text};

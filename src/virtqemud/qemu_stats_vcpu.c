@@ -447,13 +447,7 @@ get_time_done(JsonObject *reply, const GError *error, gpointer data)
 
     if (error) {
         sv_call_fail(call, g_error_copy(error));
-    } else if (json_object_has_member(reply, "error")) {
-        JsonObject *eo = json_object_get_object_member(reply, "error");
-        const char *desc = eo ? qemu_json_string(eo, "desc") : NULL;
-
-        sv_error_set(&e, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                     "unable to execute QEMU agent command '%s': %s", "guest-get-time",
-                     desc ? desc : "unknown QEMU command error");
+    } else if ((e = qemu_agent_reply_error(reply, "guest-get-time"))) {
         sv_call_fail(call, e);
     } else if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64 ||
                json_node_get_int(n) < 0) {
