@@ -65,7 +65,8 @@ def test_guest_agent_connected_and_commands(host, guest):
     """The daemon connects to the agent once the guest's qemu-ga opens the port:
     AGENT_LIFECYCLE connected (reason channel), the live XML's channel state connected;
     qemu-agent-command answers the agent's whole reply (after the daemon's guest-sync
-    handshake), an agent error as libvirt words it; guest-get-time is near the host's
+    handshake), an agent error as libvirt words it, libvirt's timeout error for an agent
+    that stopped answering and a good answer once it runs again; guest-get-time is near the host's
     clock (also virsh domtime); virsh reboot --mode agent reboots the guest (its agent
     connects again) and virsh shutdown --mode agent powers it off, both through
     guest-shutdown and the guest's /sbin/shutdown. Before this change the command answered
@@ -103,6 +104,19 @@ def test_guest_agent_connected_and_commands(host, guest):
         outs = [libvirt_qemu.qemuAgentCommand(dom, '{"execute":"guest-info"}', 10, 0)
                 for _ in range(5)]
         assert all(json.loads(o)["return"]["version"] for o in outs), outs
+        # An agent that stops answering (SIGSTOP inside the guest): libvirt's timeout error
+        # after the handshake's 5 s; once it runs again, its late replies to that handshake
+        # and command are skipped and the next command gets its own answer.
+        con.stream.send(b"kill -STOP $(pidof qemu-ga)\n")
+        time.sleep(1)
+        begin = time.monotonic()
+        assert answer(libvirt_qemu.qemuAgentCommand, dom, '{"execute":"guest-info"}', 1,
+                      0) == (86, 10, "Guest agent is not responding: Guest agent not "
+                             "available for now")
+        assert 4 <= time.monotonic() - begin < 30
+        con.stream.send(b"kill -CONT $(pidof qemu-ga)\n")
+        assert libvirt_qemu.qemuAgentCommand(dom, '{"execute":"guest-ping"}', 10, 0) == \
+            '{"return":{}}'
         # virsh reboot --mode agent: guest-shutdown mode reboot; the guest comes back and
         # its agent connects again.
         rc, out, err = virsh(host.uri, "reboot", "--mode", "agent", "svga-cmd")
