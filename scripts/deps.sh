@@ -9,7 +9,7 @@ meson ninja-build pkg-config gcc libc6-dev
 libglib2.0-dev libtirpc-dev libxml2-dev libsystemd-dev libjson-glib-dev libselinux1-dev
 python3 python3-libvirt python3-pytest libvirt-clients libvirt0
 systemd qemu-system-x86 ovmf busybox-static util-linux procps iproute2
-qemu-utils qemu-block-extra
+qemu-utils qemu-block-extra qemu-guest-agent
 libxen-dev groff-base man-db
 clang-14 libclang-rt-14-dev valgrind
 libvirt-daemon libvirt-daemon-driver-qemu virtinst

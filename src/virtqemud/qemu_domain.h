@@ -23,6 +23,7 @@ typedef struct {
     SvDomainRun run;  /* the engine's part of the run (domain/domain_run.h): first */
     SvProcess *proc;
     QemuMonitor *mon;
+    struct QemuAgent *agent; /* the guest agent while its channel is open (qemu_agent.c) */
     char *dir;        /* LIB/domain-ID-NAME: the monitor socket, QEMU's home */
     char *pid_path;   /* RUN/NAME.pid */
     GPtrArray *ptys;  /* chardev pty paths, index = serial number */

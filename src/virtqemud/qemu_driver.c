@@ -17,6 +17,7 @@
 #include "domain/domain_hotplug.h"
 #include "programs/private.h"
 #include "programs/remote.h"
+#include "qemu_agent.h"
 #include "qemu_caps.h"
 #include "qemu_cpu_models.h"
 #include "qemu_command.h"
@@ -612,6 +613,9 @@ handlers_install(QemuDriver *driver)
     sv_domain_hotplug_install(&driver->domains, &driver->handlers);
     /* issue 18 item 2, guest operations (send-key, inject-nmi): qemu_guestops.c */
     qemu_guestops_install(&driver->handlers);
+    /* issue 18 item 3, the guest agent (the hostname; getTime, shutdown and reboot with
+     * the agent mode and QEMU_DOMAIN_AGENT_COMMAND are in their own places) */
+    qemu_agent_install(&driver->handlers);
 }
 
 static gboolean

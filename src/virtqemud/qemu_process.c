@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "qemu_agent.h"
 #include "qemu_command_chr.h"
 #include "qemu_domain.h"
 #include "qemu_dump.h"
@@ -38,6 +39,7 @@ qemu_process_on_exit(SvProcess *proc, const SvProcessExit *how, gpointer run)
         qemu_monitor_drain(qd->mon);
     if (!(obj = qemu_domain_find(run)))
         return;
+    qd = qemu_domain_of(obj);
     if (!sv_domain_run_destroying(obj) && !sv_domain_run_crashing(obj) &&
         obj->state != SV_DOMAIN_SHUTDOWN)
         sv_domain_obj_set_cause(obj, "QEMU (exited)");
@@ -138,9 +140,14 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
     /* issue 18 item 4: every event goes to its monitor-event registrations first, as
      * libvirt's. */
     qemu_program_emit_event(obj, mon, name, data);
+    /* A guest-shutdown under way ends with its SHUTDOWN (or a reboot's RESET). */
+    qemu_agent_notify_event(qd->agent, name);
+    if (!(obj = qemu_domain_find(run)))
+        return;
     /* A guest opened or closed a channel: live XML only, no change of state. */
     if (g_str_equal(name, "VSERPORT_CHANGE")) {
         qemu_chr_port_changed(obj->def, data);
+        qemu_agent_port_changed(obj, data);
         return;
     }
     /* An event that answers a client's command is that client's doing. */
@@ -247,16 +254,61 @@ act_system_reset(SvGuestJob *job, SvDomainObj *obj, GError **error)
     return monitor_act(job, obj, "system_reset");
 }
 
-/* Only the ACPI power button exists here (no guest agent, initctl or signal). As libvirt: a
- * reboot turns the guest's next power-off into a reset; a shutdown asked for after it means
- * power-off again. */
+/* The ACPI power button. As libvirt: a reboot turns the guest's next power-off into a
+ * reset; a shutdown asked for after it means power-off again. */
 static gboolean
-act_powerdown(SvGuestJob *job, SvDomainObj *obj, GError **error)
+acpi_powerdown(SvGuestJob *job, SvDomainObj *obj)
 {
-    (void)error;
     qemu_domain_of(obj)->fake_reboot = job->op == SV_GUEST_REBOOT;
     qemu_status_save(obj);
     return monitor_act(job, obj, "system_powerdown");
+}
+
+/* The agent's guest-shutdown ended: done, or (its error) the power button where the
+ * flags allow it, as libvirt falls back when ACPI was asked for too or no flag was given. */
+static void
+agent_shutdown_done(JsonObject *reply, const GError *error, gpointer data)
+{
+    SvGuestJob *job = data;
+    SvDomainObj *obj = qemu_domain_find(job->run);
+    g_autoptr(GError) e = error ? NULL : qemu_agent_reply_error(reply, "guest-shutdown");
+
+    if (e)
+        error = e;
+    if (error && obj && obj->state == SV_DOMAIN_RUNNING && qemu_domain_of(obj)->mon &&
+        (!job->flags || (job->flags & SV_DOMAIN_SHUTDOWN_ACPI_POWER_BTN))) {
+        acpi_powerdown(job, obj);
+        return;
+    }
+    sv_guest_job_done(job, error);
+}
+
+/* libvirt's qemuDomainShutdownFlags and qemuDomainReboot: the agent's guest-shutdown when
+ * GUEST_AGENT is asked for, or with no flag when the agent is connected; else (or when
+ * the agent fails and ACPI is allowed) the power button. */
+static gboolean
+act_powerdown(SvGuestJob *job, SvDomainObj *obj, GError **error)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    gboolean want_agent = (job->flags & SV_DOMAIN_SHUTDOWN_GUEST_AGENT) ||
+                          (!(job->flags & SV_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) && qd->agent);
+    gboolean only_agent = want_agent && !(job->flags & SV_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) &&
+                          job->flags;
+    QemuAgent *agent = NULL;
+
+    if (want_agent) {
+        g_autoptr(GError) local = NULL;
+
+        agent = qemu_agent_of(obj, only_agent ? error : &local);
+        if (!agent && only_agent)
+            return FALSE;
+    }
+    if (!agent)
+        return acpi_powerdown(job, obj);
+    qd->fake_reboot = FALSE;
+    qemu_status_save(obj);
+    qemu_agent_shutdown(agent, job->op == SV_GUEST_REBOOT, agent_shutdown_done, job);
+    return TRUE;
 }
 
 static void
@@ -344,10 +396,12 @@ static const SvGuestOps qemu_guest_ops = {
                               .act = act_destroy},
         /* libvirt's shutdown checks the state itself (QEMU domain); reboot uses the shared
          * check (DOMAIN domain). */
-        [SV_GUEST_SHUTDOWN] = {.flags = SV_DOMAIN_SHUTDOWN_ACPI_POWER_BTN,
+        [SV_GUEST_SHUTDOWN] = {.flags = SV_DOMAIN_SHUTDOWN_ACPI_POWER_BTN |
+                                        SV_DOMAIN_SHUTDOWN_GUEST_AGENT,
                                .func = "qemuDomainShutdownFlags", .rules = SV_GUEST_RULE_RUNNING,
                                .not_running_from = SV_FROM_QEMU, .act = act_powerdown},
-        [SV_GUEST_REBOOT] = {.flags = SV_DOMAIN_SHUTDOWN_ACPI_POWER_BTN,
+        [SV_GUEST_REBOOT] = {.flags = SV_DOMAIN_SHUTDOWN_ACPI_POWER_BTN |
+                                      SV_DOMAIN_SHUTDOWN_GUEST_AGENT,
                              .func = "qemuDomainReboot", .rules = SV_GUEST_RULE_RUNNING,
                              .not_running_from = SV_FROM_DOMAIN, .act = act_powerdown},
     },

@@ -6,8 +6,8 @@
  * human-monitor-command; the call is deferred and answered from QEMU's reply: the whole
  * reply, compact, for QMP; the text HMP printed. At most one descriptor goes along. The
  * first such command of a run taints the guest, as libvirt's: a line in its log.
- * AGENT_COMMAND: the agent is never connected here (issue 18 item 3 connects it), so it
- * answers libvirt's errors for a guest without one. ATTACH: libvirt 9.0 has no driver that
+ * AGENT_COMMAND: the client's JSON to the guest agent (qemu_agent.c), answered with the
+ * agent's whole reply, or libvirt's errors when the agent is not there. ATTACH: libvirt 9.0 has no driver that
  * attaches; its public API answers NO_SUPPORT.
  * CONNECT_DOMAIN_MONITOR_EVENT_(DE)REGISTER: a client's registrations, each with an optional
  * domain and event name (exact, case-insensitive, or a regular expression), kept with the
@@ -18,11 +18,10 @@
 #include <unistd.h>
 
 #include "domain/domain_wire.h"
+#include "qemu_agent.h"
 #include "protocol/qemu_dispatch.h"
 #include "util/error.h"
 #include "util/fd.h"
-
-#define AGENT_CHANNEL "org.qemu.guest_agent.0"
 
 /* ---------------------------------------------------------------- monitor commands */
 
@@ -229,25 +228,43 @@ domain_monitor_command_with_files(SvCall *call, qemu_domain_monitor_command_with
 
 /* ---------------------------------------------------------------- agent, attach */
 
-static gboolean
-has_agent_channel(const SvDomainDef *def)
+/* The agent's reply to a client's command: the whole reply, compact, or libvirt's error
+ * for an "error" reply (the command's name and the agent's description). */
+typedef struct {
+    SvCall *call;
+    char *name; /* the command's "execute" */
+} AgentWait;
+
+static void
+agent_command_done(JsonObject *reply, const GError *error, gpointer data)
 {
-    for (guint i = 0; def->channels && i < def->channels->len; i++) {
-        const SvDomainChrDef *c = def->channels->pdata[i];
-        if (c->target_name && g_str_equal(c->target_name, AGENT_CHANNEL))
-            return TRUE;
+    AgentWait *w = data;
+    GError *e = error ? g_error_copy(error) : qemu_agent_reply_error(reply, w->name);
+
+    if (e) {
+        sv_call_fail(w->call, e);
+    } else {
+        g_autofree char *text = reply_text_of(reply);
+        qemu_domain_agent_command_ret r = {&text};
+
+        sv_call_reply(w->call, &r);
     }
-    return FALSE;
+    g_free(w->name);
+    g_free(w);
 }
 
-/* libvirt's qemuDomainQemuAgentCommand up to its agent: no agent is ever connected here
- * yet, so a running guest gets "not connected" when it has the agent's channel and "not
- * configured" when it has none, as libvirt answers before its agent connects. */
+/* libvirt's qemuDomainQemuAgentCommand: the guest must run with its agent connected; the
+ * client's JSON goes to the agent after the handshake, with the client's timeout. */
 static gboolean
 domain_agent_command(SvCall *call, qemu_domain_agent_command_args *a,
                      qemu_domain_agent_command_ret *ret, GError **error)
 {
     SvDomainObj *obj;
+    QemuAgent *agent;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) local = NULL;
+    JsonNode *root;
+    AgentWait *w;
 
     (void)ret;
     if (!sv_check_flags(a->flags, 0, SV_FROM_QEMU, "qemuDomainQemuAgentCommand", error) ||
@@ -258,13 +275,30 @@ domain_agent_command(SvCall *call, qemu_domain_agent_command_args *a,
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is not running");
         return FALSE;
     }
-    if (has_agent_channel(obj->def))
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_AGENT_UNRESPONSIVE,
-                     "QEMU guest agent is not connected");
-    else
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_ARGUMENT_UNSUPPORTED,
-                     "QEMU guest agent is not configured");
-    return FALSE;
+    if (!(agent = qemu_agent_of(obj, error)))
+        return FALSE;
+    if (a->timeout < QEMU_AGENT_TIMEOUT_BLOCK) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
+                     "guest agent timeout '%d' is less than the minimum '%d'", a->timeout,
+                     QEMU_AGENT_TIMEOUT_BLOCK);
+        return FALSE;
+    }
+    /* libvirt's JSON parser words its errors its own way (yajl's): the message differs. */
+    if (!json_parser_load_from_data(parser, a->cmd, -1, &local) ||
+        !(root = json_parser_get_root(parser))) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "cannot parse json %s: %s",
+                     a->cmd, local ? local->message : "no value");
+        return FALSE;
+    }
+    w = g_new0(AgentWait, 1);
+    w->name = g_strdup(JSON_NODE_HOLDS_OBJECT(root)
+                           ? qemu_json_string(json_node_get_object(root), "execute")
+                           : NULL);
+    if (!w->name)
+        w->name = g_strdup("<unknown>");
+    w->call = sv_call_defer(call);
+    qemu_agent_command(agent, root, a->timeout, agent_command_done, w);
+    return TRUE;
 }
 
 static gboolean

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "domain/domain_reconnect.h"
+#include "qemu_agent.h"
+#include "qemu_command_chr.h"
 #include "qemu_display.h"
 #include "qemu_domain.h"
 #include "qemu_interface.h"
@@ -105,10 +107,28 @@ query_status_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer
     reconcile(obj, status ? status : "running");
 }
 
+/* The channels' state now (the guest may have opened or closed a port while no daemon
+ * listened), then the agent when its port is open. */
+static void
+query_chardev_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+    JsonArray *a;
+
+    (void)mon;
+    if (!obj || error || !ret || !JSON_NODE_HOLDS_ARRAY(ret))
+        return;
+    a = json_node_get_array(ret);
+    for (guint i = 0; i < json_array_get_length(a); i++)
+        qemu_chr_learn_chardev(obj->def, qemu_json_array_object(a, i));
+    qemu_agent_reconnect(obj);
+}
+
 static void
 on_reconnect_ready(QemuMonitor *mon, gpointer run)
 {
     qemu_monitor_command(mon, "query-status", NULL, query_status_done, run);
+    qemu_monitor_command(mon, "query-chardev", NULL, query_chardev_done, run);
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "domain/domain_wire.h"
+#include "qemu_agent.h"
 #include "qemu_cgroup.h"
 #include "qemu_domain.h"
 #include "util/error.h"
@@ -435,19 +436,54 @@ qemu_stats_agent_refuse(SvDomainObj *obj, GError **error)
     return FALSE;
 }
 
+/* guest-get-time's answer: nanoseconds since the epoch, or libvirt's errors. */
+static void
+get_time_done(JsonObject *reply, const GError *error, gpointer data)
+{
+    SvCall *call = data;
+    JsonNode *n = reply ? json_object_get_member(reply, "return") : NULL;
+    remote_domain_get_time_ret r = {0, 0};
+    GError *e = NULL;
+
+    if (error) {
+        sv_call_fail(call, g_error_copy(error));
+    } else if ((e = qemu_agent_reply_error(reply, "guest-get-time"))) {
+        sv_call_fail(call, e);
+    } else if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64 ||
+               json_node_get_int(n) < 0) {
+        sv_error_set(&e, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "malformed return value");
+        sv_call_fail(call, e);
+    } else {
+        r.seconds = json_node_get_int(n) / G_GINT64_CONSTANT(1000000000);
+        r.nseconds = json_node_get_int(n) % G_GINT64_CONSTANT(1000000000);
+        sv_call_reply(call, &r);
+    }
+}
+
+/* libvirt's qemuDomainGetTime: the guest's clock from its agent (guest-get-time). */
 static gboolean
 domain_get_time(SvCall *call, remote_domain_get_time_args *a, remote_domain_get_time_ret *ret,
                 GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj;
+    QemuAgent *agent;
+    g_autoptr(JsonNode) cmd = json_from_string("{\"execute\":\"guest-get-time\"}", NULL);
 
     (void)ret;
     if (!sv_domain_driver_check_flags(drv, a->flags, 0, "DomainGetTime", error) ||
         !(obj = sv_domain_driver_lookup(drv, &a->dom, error)) ||
         !sv_domain_driver_check_active(obj, error))
         return FALSE;
-    return qemu_stats_agent_refuse(obj, error);
+    if (obj->state != SV_DOMAIN_RUNNING) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is not running");
+        return FALSE;
+    }
+    if (!(agent = qemu_agent_of(obj, error)))
+        return FALSE;
+    qemu_agent_command(agent, cmd, QEMU_AGENT_TIMEOUT_DEFAULT, get_time_done,
+                       sv_call_defer(call));
+    return TRUE;
 }
 
 /* The state of the guest's monitor, as libvirt reports its own: OCCUPIED since the oldest

@@ -9,7 +9,7 @@ The kernel .deb comes from the project's cache, where scripts/deps.sh puts it
 there, build() runs that script itself, and raises GuestBuildError with its reason when
 that fails too (the tests then fail, never skip). Nothing is installed on the host: the
 .deb is unpacked with dpkg-deb. Needed on the host: busybox-static, e2fsprogs
-(mkfs.ext4 -d), qemu-img.
+(mkfs.ext4 -d), qemu-img, qemu-guest-agent (/usr/sbin/qemu-ga).
 
 The guest (tests/guest/linux/init, the same /init in the initramfs and on the disk):
 - stage 1 mounts proc, sys, devtmpfs, loads the drivers (virtio-pci, virtio-blk,
@@ -26,6 +26,11 @@ The guest (tests/guest/linux/init, the same /init in the initramfs and on the di
     input net rng scsi, else the device id) and `VPORT: NAME` per virtio-serial port;
   - `sv.virtiofs=TAG`: mount -t virtiofs TAG /mnt and print `VIRTIOFS: <content of
     /mnt/hello.txt>` (or `VIRTIOFS: cannot mount TAG`);
+- `sv.ga`: start the QEMU guest agent (Debian's qemu-ga with its shared libraries and
+  loader, copied from the host) on the virtio-serial port named org.qemu.guest_agent.0
+  and print `AGENT: started on /dev/vportNpM` (or `AGENT: no port`); its guest-shutdown
+  runs the guest's /sbin/shutdown, which prints `POWER: agent shutdown -P` (or -r, -H)
+  and powers off (or reboots) the guest;
 - the ACPI power button powers it off (`virsh shutdown`): `POWER: button pressed`;
 - then `READY` and a shell (prompt `sv# `) on ttyS0.
 Boot it with CMDLINE_BASE (console=ttyS0 quiet cryptomgr.notests) plus those words:
@@ -51,6 +56,7 @@ SOURCE_DIR = Path(__file__).resolve().parents[2]
 GUEST_SOURCES = SOURCE_DIR / "tests" / "guest" / "linux"
 FETCH_SCRIPT = SOURCE_DIR / "scripts" / "guest-kernel.sh"
 BUSYBOX = "/bin/busybox"
+QEMU_GA = "/usr/sbin/qemu-ga"
 
 CMDLINE_BASE = "console=ttyS0 quiet cryptomgr.notests"
 BOOT_TIMEOUT = 90.0  # READY comes ~3-6 s after the start under TCG; generous when loaded
@@ -204,7 +210,24 @@ def _busybox_links():
 
 
 DIRS = ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "dev", "proc", "sys", "tmp",
-        "mnt", "run", "lib", "lib/modules", "root"]
+        "mnt", "run", "lib", "lib/modules", "root", "var", "var/run", "lib64",
+        "lib/x86_64-linux-gnu", "usr/lib", "usr/lib/x86_64-linux-gnu"]
+
+
+def _agent_files():
+    """{path: (mode, bytes)}: qemu-ga, the shared libraries ldd names for it and the loader,
+    each at the path ldd gives (the guest's loader finds them there)."""
+    files = {QEMU_GA.lstrip("/"): (0o755, Path(QEMU_GA).read_bytes())}
+    for line in _run(["ldd", QEMU_GA]).splitlines():
+        words = line.split()
+        path = words[2] if len(words) >= 3 and words[1] == "=>" else words[0]
+        if not path.startswith("/"):
+            continue  # linux-vdso.so.1: the kernel's
+        if os.path.dirname(path).lstrip("/") not in DIRS:
+            raise GuestBuildError("%s: library %s is outside the guest's directories"
+                                  % (QEMU_GA, path))
+        files[path.lstrip("/")] = (0o755, Path(path).read_bytes())  # follows the symlink
+    return files
 
 
 def _guest_files():
@@ -213,6 +236,8 @@ def _guest_files():
         "init": (0o755, (GUEST_SOURCES / "init").read_bytes()),
         "etc/udhcpc.script": (0o755, (GUEST_SOURCES / "udhcpc.script").read_bytes()),
         "bin/busybox": (0o755, Path(BUSYBOX).read_bytes()),
+        "sbin/shutdown": (0o755, (GUEST_SOURCES / "shutdown").read_bytes()),
+        **_agent_files(),
     }
 
 
@@ -256,19 +281,21 @@ def _key(deb):
     for p in sorted(GUEST_SOURCES.iterdir()):
         h.update(p.name.encode() + b"\0" + p.read_bytes())
     h.update(Path(__file__).read_bytes())
-    st = os.stat(BUSYBOX)
-    h.update(b"%d %d" % (st.st_size, st.st_mtime_ns))
+    for tool in (BUSYBOX, QEMU_GA):
+        st = os.stat(tool)
+        h.update(b"%d %d" % (st.st_size, st.st_mtime_ns))
     return h.hexdigest()[:16]
 
 
 def build(cache=None):
     """The guest's artefacts, built once per build directory (cache: where; by default
     BUILD/tests/guest/linux)."""
-    for tool in (BUSYBOX, shutil.which("mkfs.ext4"), shutil.which("qemu-img"),
+    for tool in (BUSYBOX, QEMU_GA, shutil.which("mkfs.ext4"), shutil.which("qemu-img"),
                  shutil.which("dpkg-deb")):
         if not tool or not os.path.exists(tool):
-            raise GuestBuildError("the Linux test guest needs busybox-static, e2fsprogs, "
-                                  "qemu-utils and dpkg (scripts/deps.sh installs them)")
+            raise GuestBuildError("the Linux test guest needs busybox-static, "
+                                  "qemu-guest-agent, e2fsprogs, qemu-utils and dpkg "
+                                  "(scripts/deps.sh installs them)")
     deb = kernel_deb()
     base = Path(cache) if cache else build_dir() / "tests" / "guest" / "linux"
     dest = base / _key(deb)

@@ -330,9 +330,15 @@ def test_agent_command_and_attach(host):
                                   "running")
     dom.destroy()
     dom.undefine()
-    # With the agent's channel but no agent connected (item 3 connects one).
+    # With the agent's channel but no agent in the guest (Guest A never opens the port):
+    # libvirt's "not connected", for the agent command and getTime alike; paused, both say
+    # the domain is not running first.
     dom = running(host, "qprog-ag2", AGENT_CHANNEL)
     assert answer(agent, dom) == NOT_CONNECTED
+    assert answer(dom.getTime) == NOT_CONNECTED
+    dom.suspend()
+    assert answer(dom.getTime) == (55, 10, "Requested operation is not valid: domain is not "
+                                   "running")
     dom.destroy()
     dom.undefine()
     assert answer(libvirt_qemu.qemuAttach, host.conn, 1, 0) == NO_ATTACH

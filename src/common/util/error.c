@@ -109,6 +109,7 @@ static const struct {
     {SV_ERR_NO_SERVER, "Server not found: %s"},
     {SV_ERR_NO_CLIENT, "Client not found: %s"},
     {SV_ERR_DEVICE_MISSING, "device not found: %s"},
+    {SV_ERR_NO_HOSTNAME, "no hostname found: %s"},
 };
 
 const char *

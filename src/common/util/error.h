@@ -72,6 +72,7 @@ typedef enum {
     SV_ERR_NO_SERVER = 95,
     SV_ERR_NO_CLIENT = 96,
     SV_ERR_DEVICE_MISSING = 99,
+    SV_ERR_NO_HOSTNAME = 108,
     SV_ERR_LAST = 111,
 } SvErrorCode;
 
