@@ -485,11 +485,7 @@ domain_get_hostname(SvCall *call, remote_domain_get_hostname_args *a,
                      obj->def->name);
         return FALSE;
     }
-    if (obj->state != SV_DOMAIN_RUNNING) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is not running");
-        return FALSE;
-    }
-    if (!(agent = qemu_agent_of(obj, error)))
+    if (!(agent = qemu_agent_of_running(obj, error)))
         return FALSE;
     qemu_agent_command(agent, cmd, QEMU_AGENT_TIMEOUT_DEFAULT, hostname_done,
                        sv_call_defer(call));
@@ -500,4 +496,14 @@ void
 qemu_agent_install(SvRemoteHandlers *h)
 {
     h->domain_get_hostname = domain_get_hostname;
+}
+
+QemuAgent *
+qemu_agent_of_running(SvDomainObj *obj, GError **error)
+{
+    if (obj->state != SV_DOMAIN_RUNNING) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is not running");
+        return NULL;
+    }
+    return qemu_agent_of(obj, error);
 }

@@ -60,3 +60,7 @@ void qemu_agent_reconnect(SvDomainObj *obj);
  * is not connected" (AGENT_UNRESPONSIVE) with the channel, "QEMU guest agent is not
  * configured" (ARGUMENT_UNSUPPORTED) without. */
 QemuAgent *qemu_agent_of(SvDomainObj *obj, GError **error);
+
+/* The agent of obj when obj runs (libvirt's "domain is not running" for a paused or
+ * shut-down guest first), else as qemu_agent_of. (transfer none) */
+QemuAgent *qemu_agent_of_running(SvDomainObj *obj, GError **error);

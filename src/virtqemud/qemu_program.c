@@ -271,11 +271,7 @@ domain_agent_command(SvCall *call, qemu_domain_agent_command_args *a,
         !(obj = sv_domain_driver_lookup(sv_domain_driver_of(call), &a->dom, error)) ||
         !sv_domain_driver_check_active(obj, error))
         return FALSE;
-    if (obj->state != SV_DOMAIN_RUNNING) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is not running");
-        return FALSE;
-    }
-    if (!(agent = qemu_agent_of(obj, error)))
+    if (!(agent = qemu_agent_of_running(obj, error)))
         return FALSE;
     if (a->timeout < QEMU_AGENT_TIMEOUT_BLOCK) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,

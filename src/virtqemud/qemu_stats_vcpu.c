@@ -475,11 +475,7 @@ domain_get_time(SvCall *call, remote_domain_get_time_args *a, remote_domain_get_
         !(obj = sv_domain_driver_lookup(drv, &a->dom, error)) ||
         !sv_domain_driver_check_active(obj, error))
         return FALSE;
-    if (obj->state != SV_DOMAIN_RUNNING) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is not running");
-        return FALSE;
-    }
-    if (!(agent = qemu_agent_of(obj, error)))
+    if (!(agent = qemu_agent_of_running(obj, error)))
         return FALSE;
     qemu_agent_command(agent, cmd, QEMU_AGENT_TIMEOUT_DEFAULT, get_time_done,
                        sv_call_defer(call));
