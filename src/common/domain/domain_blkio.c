@@ -265,15 +265,8 @@ sv_domain_blkio_set(SvCall *call, remote_domain_set_blkio_parameters_args *a, GE
         ok = apply_live(drv, obj, live, p, n, error);
     if (ok && config)
         ok = apply_config(config, p, n, error);
-    if (!ok) {
-        /* What reached the guest is recorded. */
-        if (live && obj->priv && drv->save_status)
-            sv_domain_driver_save_status(drv, obj);
-        return FALSE;
-    }
-    sv_domain_modify_save(drv, obj, live != NULL, config != NULL, sv_domain_modify_reply_call,
-                          sv_call_defer(call));
-    return TRUE;
+    /* What reached the guest is recorded even when a later step failed. */
+    return sv_domain_modify_finish(call, drv, obj, live, config, ok);
 }
 
 /* ---------------------------------------------------------------- get */

@@ -140,15 +140,8 @@ sv_domain_memtune_set(SvCall *call, remote_domain_set_memory_parameters_args *a,
         }
     }
     ok = apply_all(drv, obj, live, config, v, set, error);
-    if (!ok) {
-        /* What reached the guest is recorded even when a later limit failed. */
-        if (live && obj->priv && drv->save_status)
-            sv_domain_driver_save_status(drv, obj);
-        return FALSE;
-    }
-    sv_domain_modify_save(drv, obj, live != NULL, config != NULL, sv_domain_modify_reply_call,
-                          sv_call_defer(call));
-    return TRUE;
+    /* What reached the guest is recorded even when a later step failed. */
+    return sv_domain_modify_finish(call, drv, obj, live, config, ok);
 }
 
 gboolean

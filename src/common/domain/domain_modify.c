@@ -90,3 +90,17 @@ sv_domain_modify_reply_call(const GError *error, gpointer call)
     else
         sv_call_reply(call, NULL);
 }
+
+gboolean
+sv_domain_modify_finish(SvCall *call, SvDomainDriver *drv, SvDomainObj *obj,
+                        SvDomainDef *live, SvDomainDef *config, gboolean applied)
+{
+    if (!applied) {
+        if (live && obj->priv && drv->save_status)
+            sv_domain_driver_save_status(drv, obj);
+        return FALSE;
+    }
+    sv_domain_modify_save(drv, obj, live != NULL, config != NULL, sv_domain_modify_reply_call,
+                          sv_call_defer(call));
+    return TRUE;
+}

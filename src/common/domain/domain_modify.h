@@ -26,3 +26,10 @@ void sv_domain_modify_save(SvDomainDriver *drv, SvDomainObj *obj, gboolean live,
 /* A done function for sv_domain_modify_save whose data is the deferred call that asked for
  * the change: it is answered (an empty reply, or the error). */
 void sv_domain_modify_reply_call(const GError *error, gpointer call);
+
+/* The end of a change to obj's definitions (live, config: those it reached): when
+ * `applied`, both are put on disk and the call is answered once they are (TRUE); when not,
+ * what already reached the running guest is recorded in its status file and FALSE is
+ * returned, for the call to fail with the error set. */
+gboolean sv_domain_modify_finish(SvCall *call, SvDomainDriver *drv, SvDomainObj *obj,
+                                 SvDomainDef *live, SvDomainDef *config, gboolean applied);
