@@ -17,8 +17,19 @@ cached() {
     ls "$dir"/linux-image-*-cloud-amd64_*.deb 2>/dev/null | sort -V | tail -n 1 || true
 }
 
-pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-      sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-cloud-amd64\)$/\1/p' | head -n 1)
+# lookup: the versioned kernel package linux-image-cloud-amd64 depends on, per apt's index.
+lookup() {
+    apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+        sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-cloud-amd64\)$/\1/p' | head -n 1
+}
+
+pkg=$(lookup)
+# A machine whose package index was emptied (a container image) knows no kernel package
+# and has none cached: read the index once, as root.
+if [ -z "$pkg" ] && [ -z "$(cached)" ] && [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq >&2 || true
+    pkg=$(lookup)
+fi
 if [ -n "$pkg" ]; then
     found=$(ls "$dir/${pkg}"_*.deb 2>/dev/null | tail -n 1 || true)
     if [ -n "$found" ]; then
