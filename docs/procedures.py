@@ -83,8 +83,6 @@ WHY = {
 # Handlers that only ever answer an error, the one libvirt gives where the feature behind
 # them is absent: listed as constant answers, never as implemented.
 ALWAYS_ERROR = {
-    "domain_get_time": "no guest agent is ever connected: libvirt's \"QEMU guest agent is "
-                       "not configured\" (or \"not connected\" with an agent channel)",
 }
 ALWAYS_ERROR_ANSWER = [("error", "libvirt's", "")]
 # Procedures a driver answers as libvirt's driver without them does (NO_SUPPORT, "this
@@ -94,9 +92,6 @@ NO_SUPPORT_ANSWER = [("error", "NO_SUPPORT", "")]
 
 # libvirt-qemu procedures served with a fixed error: (mark, why).
 QEMU_ANSWERS = {
-    "domain_agent_command": ("constant", "no guest agent is ever connected: libvirt's \"QEMU "
-                             "guest agent is not configured\" (or \"not connected\" with an "
-                             "agent channel)"),
     "domain_attach": ("NO_SUPPORT", "libvirt 9.0 attaches to no QEMU process: its public API "
                       "answers NO_SUPPORT"),
 }
