@@ -660,6 +660,29 @@ test_list_runs(void)
     g_assert_cmpuint(b->run, ==, 0);
 }
 
+/* A rename: the object found under its new name (the same object, its UUID unchanged) and
+ * no longer under its old one; the other objects untouched; freed with the list. */
+static void
+test_list_rename(void)
+{
+    g_autoptr(SvDomainList) list = sv_domain_list_new();
+    SvDomainObj *a = sv_domain_list_add(list, test_domain_def("qemu", "a"), TRUE);
+    SvDomainObj *b = sv_domain_list_add(list, test_domain_def("qemu", "b"), TRUE);
+    guint8 uuid[16];
+
+    memcpy(uuid, a->def->uuid, 16);
+    sv_domain_list_rename(list, a, "c");
+    g_assert_cmpstr(a->def->name, ==, "c");
+    g_assert_null(sv_domain_list_find_by_name(list, "a"));
+    g_assert_true(sv_domain_list_find_by_name(list, "c") == a);
+    g_assert_true(sv_domain_list_find_by_uuid(list, uuid) == a);
+    g_assert_true(sv_domain_list_find_by_name(list, "b") == b);
+    g_assert_cmpuint(sv_domain_list_size(list), ==, 2);
+    sv_domain_list_remove(list, a);
+    g_assert_null(sv_domain_list_find_by_name(list, "c"));
+    g_assert_cmpuint(sv_domain_list_size(list), ==, 1);
+}
+
 static int priv_freed;
 static gboolean priv_expect_detached;
 
@@ -791,6 +814,7 @@ main(int argc, char **argv)
     g_test_add_func("/domain-conf/schema-table", test_schema_table);
     g_test_add_func("/domain-conf/name-check", test_name_check);
     g_test_add_func("/domain-list/runs", test_list_runs);
+    g_test_add_func("/domain-list/rename", test_list_rename);
     g_test_add_func("/domain-list/run-data", test_list_run_data);
     g_test_add_func("/domain-list/take-live", test_list_take_live);
     g_test_add_func("/domain-conf/live-and-inactive", test_live_and_inactive);
