@@ -150,6 +150,8 @@ def no_support_handlers(text):
     if "sv_domain_guestops_install_no_support(" in text:  # domain_keys.c
         out.update({"domain_send_key", "domain_inject_nmi", "domain_screenshot",
                     "domain_block_resize"})
+    if "sv_domain_rename_install_no_support(" in text:  # domain_rename.c
+        out.add("domain_rename")
     return out
 
 
@@ -222,6 +224,7 @@ def served(procs):
     control_c = (SRC / "common/domain/domain_control.c").read_text()
     host_c = (SRC / "common/domain/domain_host.c").read_text()
     hotplug_c = (SRC / "common/domain/domain_hotplug.c").read_text()
+    rename_c = (SRC / "common/domain/domain_rename.c").read_text()
     layers = [
         (None, remote_c, assigned(function_body(remote_c, "sv_remote_common_handlers"))),
         ("sv_domain_driver_install(", domain_c,
@@ -241,6 +244,9 @@ def served(procs):
         # Devices attached and detached (issue 18 item 2, hotplug).
         ("sv_domain_hotplug_install(", hotplug_c,
          assigned(function_body(hotplug_c, "sv_domain_hotplug_install"))),
+        # Rename (issue 18 item 2).
+        ("sv_domain_rename_install(", rename_c,
+         assigned(function_body(rename_c, "sv_domain_rename_install"))),
     ]
     names = {p["lower"] for p in procs}
     out, adopt = {}, {}

@@ -725,6 +725,7 @@ typedef struct {
     SvDomainDiskBus bus;
     SvDomainSwitch removable; /* <target removable=>, usb only */
     guint rotation_rate;      /* <target rotation_rate=>, 0 = none */
+    gboolean tray_open;       /* <target tray='open'>: cdrom and floppy; QEMU's tray moves */
     guint64 iotune[SV_DOMAIN_IOTUNE_LAST]; /* 0 = not set */
     gboolean readonly; /* always TRUE for cdroms, as libvirt */
     gboolean shareable;
