@@ -37,7 +37,7 @@ import linuxguest
 from calls import answer
 from guests import ConsoleReader, ensure_event_loop, uri_for
 from test_host_facts import CPU_MAP_ONLY
-from test_libvirt_parity import stack_xml
+from test_libvirt_parity import stack_files, stack_xml
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -370,15 +370,8 @@ def nova_run(uri, files):
 
 def nova_files(path):
     """A world-searchable directory with Nova's instance files and a raw volume."""
-    import subprocess
     path.mkdir()
-    path.chmod(0o755)
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(path / "disk"), "64M"],
-                   check=True)
-    for name, size in (("disk.config", 1 << 20), ("volume.raw", 16 << 20)):
-        with open(path / name, "wb") as f:
-            f.truncate(size)
-    return path
+    return stack_files(path, (("disk.config", 1 << 20), ("volume.raw", 16 << 20)))
 
 
 # Kept differences, each named with its reason.
