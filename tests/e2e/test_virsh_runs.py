@@ -12,7 +12,8 @@ memory, the balloon's rss) become their kind ("N"), the files' directory "DIR", 
 name "TAP". The fast tests check the parsed values on ours (EXPECT_*); the slow one gives
 the same steps to libvirtd and compares every parsed value. Kept differences (KEPT_*) are
 named with their reason; the commands other helpers serve (attach-disk, attach-interface
-live, update-device, change-media, domifaddr, domfsinfo) are not here.
+live, update-device, change-media, domifaddr, domfsinfo, and domtime --now: DOMAIN_SET_TIME)
+are not here.
 """
 
 import os
@@ -360,7 +361,6 @@ def running_steps(tap, files):
          text),
         ("qemu-monitor-command return", ["qemu-monitor-command", n, "--return-value",
                                          '{"execute":"query-name"}'], text),
-        ("domtime now", ["domtime", n, "--now"], status),
         ("desc remove", ["desc", n, "--live", "--new-desc", ""], status),
         ("desc empty", ["desc", n, "--live"], text),
         ("metadata remove", ["metadata", n, NS, "--live", "--remove"], status),
@@ -484,9 +484,6 @@ KEPT_VCPU_HOTPLUG = ("error", "Operation not supported: changing the vcpu count 
 # KEPT_IOTUNE: DOMAIN_GET/SET_BLOCK_IO_TUNE (virsh blkdeviotune) are not served yet (issue
 # 18 item 2): virsh gets libvirt's answer for an unknown procedure.
 KEPT_IOTUNE = ("error", "unknown procedure: 253")
-# KEPT_SET_TIME: DOMAIN_SET_TIME (virsh domtime --now) is not served yet (issue 18 item 2):
-# libvirtd answers that the guest has no agent.
-KEPT_SET_TIME = ("error", "unknown procedure: 338")
 # KEPT_VCPU_QUOTA: a guest whose <cputune> set no vcpu, emulator or iothread bandwidth has
 # no per-thread cgroups in ours (test_domain_sched.py), so a live vcpu_quota is refused
 # where libvirtd, which makes them at every start, sets it.
@@ -572,7 +569,6 @@ EXPECT_RUNNING = {
     "qemu-monitor-command bad": "ok",
     "qemu-monitor-command hmp bad": "unknown command: 'nosuch'",
     "qemu-monitor-command return": '{"name":"%s"}' % NAME,
-    "domtime now": KEPT_SET_TIME,
     "desc remove": "ok",
     "desc empty": "",
     "metadata remove": "ok",
@@ -712,7 +708,6 @@ def test_virsh_runs_on_a_running_and_a_defined_guest(host):
 KEPT = {("running", "setvcpus live"): KEPT_VCPU_HOTPLUG,
         ("running", "vcpucount after"): None,  # follows from the vCPU hotplug
         ("running", "blkdeviotune"): KEPT_IOTUNE,
-        ("running", "domtime now"): KEPT_SET_TIME,
         ("running", "schedinfo quota"): KEPT_VCPU_QUOTA,
         ("defined", "blkdeviotune"): KEPT_IOTUNE}
 
