@@ -49,7 +49,13 @@ libvirt.registerErrorHandler(lambda ctx, err: None, None)
 pytestmark = pytest.mark.slow
 
 NOVA_NS = "http://openstack.org/xmlns/libvirt/nova/1.1"
-NAME = "instance-00000001"
+# Nova's instance as the file has it, renamed with this test's prefix and given a UUID and a
+# tap of this run (libvirtd is shared: test_libvirt_parity.py defines the file's own).
+FILE_NAME, FILE_UUID, FILE_TAP = ("instance-00000001", "5c0b1d46-8f5e-4c3a-9a57-3c2c3f1c9a01",
+                                  "tap12345678-9a")
+NAME = "nova-instance-00000001"
+UUID = str(uuid.uuid4())
+TAP = "tapnova%d" % (os.getpid() % 100000)
 WAIT = 60.0  # events of a loaded 2-core machine: generous
 
 # Nova's raw volume (a Cinder volume on a file, as its NFS/local drivers attach it).
@@ -316,7 +322,7 @@ def boot(conn, events, xml, volume):
     call("XMLDesc", xml_facts, dom.XMLDesc, 0)
     call("blockStats", block_stats, dom.blockStats, "vda")
     call("blockInfo", block_info, dom.blockInfo, "vda", 0)
-    call("interfaceStats", if_stats, dom.interfaceStats, "tap12345678-9a")
+    call("interfaceStats", if_stats, dom.interfaceStats, TAP)
     call("setMemoryStatsPeriod", same, dom.setMemoryStatsPeriod, 10, LIVE)
     call("memoryStats", mem_stats, dom.memoryStats)
     call("vcpus", vcpus, dom.vcpus)
@@ -356,8 +362,9 @@ def nova_run(uri, files):
     try:
         events = NovaEvents(conn)
         answers = start_up(conn)
-        answers += boot(conn, events, stack_xml("nova-q35.xml", files),
-                        VOLUME_XML % (files / "volume.raw"))
+        xml = stack_xml("nova-q35.xml", files).replace(FILE_NAME, NAME).replace(
+            FILE_UUID, UUID).replace(FILE_TAP, TAP)
+        answers += boot(conn, events, xml, VOLUME_XML % (files / "volume.raw"))
         answers.append(("close callback not called", ("OK", events.closed), same))
         return answers
     finally:

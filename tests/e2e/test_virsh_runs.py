@@ -32,7 +32,7 @@ from guests import guest_elf
 
 libvirt = pytest.importorskip("libvirt")
 
-NAME = "svvr-guest"
+NAME = "nova-svvr-guest"
 DISK_SIZE = 16 << 20
 GROUPS = ["state", "cpu", "balloon", "vcpu", "net", "block", "dirtyrate"]
 # Every group virsh domstats names (libvirt 9.0's): perf, iothread, memory and vm have no
@@ -96,14 +96,23 @@ MOVING_STATS = re.compile(r"^(cpu\.(time|user|system)|balloon\.rss|vcpu\.\d+\.(t
                           r"|block\.\d+\.(allocation|physical))$")
 
 
-@parsed
-def domstats(out):
-    """Domain: 'NAME' then key=value lines: moving figures as N (after checking they are
-    numbers), the disk's path by its file name, the tap as TAP."""
-    lines = out.strip().splitlines()
-    assert lines[0] == "Domain: '%s'" % NAME, out
+def domstats_block(out):
+    """The key=value lines of NAME's block, as domstats_of() makes them; None when NAME is
+    not listed (a --list-* filter lists every guest of the daemon, and libvirtd's may have
+    other helpers' guests)."""
+    blocks = re.split(r"^Domain: ", out, flags=re.M)
+    for block in blocks[1:]:
+        head, _, body = block.partition("\n")
+        if head.strip() == "'%s'" % NAME:
+            return domstats_of(body)
+    return None
+
+
+def domstats_of(body):
+    """key=value lines: moving figures as N (after checking they are numbers), the disk's
+    path by its file name, the tap as TAP."""
     d = {}
-    for line in lines[1:]:
+    for line in body.strip().splitlines():
         k, v = line.strip().split("=", 1)
         if MOVING_STATS.match(k):
             assert is_int(v), line
@@ -114,6 +123,13 @@ def domstats(out):
             v = "TAP"
         d[k] = v
     return d
+
+
+@parsed
+def domstats(out):
+    """virsh domstats NAME: its one block (see domstats_of)."""
+    assert out.startswith("Domain: '%s'\n" % NAME), out
+    return domstats_block(out)
 
 
 def colon_table(out):
@@ -317,7 +333,8 @@ def running_steps(tap, files):
          text),
         ("qemu-agent-command", ["qemu-agent-command", n, '{"execute":"guest-ping"}'], text),
         # Variants: flags and errors of the same commands.
-        ("domstats list-running", ["domstats", "--list-running", "--state"], domstats),
+        ("domstats list-running", ["domstats", "--list-running", "--state"],
+         parsed(domstats_block)),
         ("dommemstat period", ["dommemstat", n, "--period", "5", "--live"], status),
         ("dommemstat period config", ["dommemstat", n, "--period", "7", "--config"], status),
         ("stats period", ["dumpxml", n], parsed(
@@ -409,8 +426,9 @@ def defined_steps(files):
          text),
         ("qemu-agent-command", ["qemu-agent-command", n, '{"execute":"guest-ping"}'], text),
         # Variants: flags and errors of the same commands.
-        ("domstats list-shutoff", ["domstats", "--list-shutoff", "--state"], domstats),
-        ("domstats list-running", ["domstats", "--list-running"], text),
+        ("domstats list-shutoff", ["domstats", "--list-shutoff", "--state"],
+         parsed(domstats_block)),
+        ("domstats list-running", ["domstats", "--list-running"], parsed(domstats_block)),
         ("vcpucount live", ["vcpucount", n, "--live"], status),
         ("vcpuinfo pretty", ["vcpuinfo", "--pretty", n], vcpuinfo),
         ("dommemstat period config", ["dommemstat", n, "--period", "7", "--config"], status),
@@ -487,9 +505,9 @@ KEPT_IOTUNE = ("error", "unknown procedure: 253")
 # KEPT_VCPU_QUOTA: a guest whose <cputune> set no vcpu, emulator or iothread bandwidth has
 # no per-thread cgroups in ours (test_domain_sched.py), so a live vcpu_quota is refused
 # where libvirtd, which makes them at every start, sets it.
-KEPT_VCPU_QUOTA = ("error", "Operation not supported: guest 'svvr-guest' has no per-thread "
+KEPT_VCPU_QUOTA = ("error", "Operation not supported: guest '%s' has no per-thread "
                             "cgroups for 'vcpu': they are made at its start when its <cputune> "
-                            "sets a vcpu, emulator or iothread bandwidth")
+                            "sets a vcpu, emulator or iothread bandwidth" % NAME)
 
 EXPECT_RUNNING = {
     "vcpucount": [["maximum", "config", "2"], ["maximum", "live", "2"],
@@ -617,7 +635,7 @@ EXPECT_DEFINED = {
     "send-key": NOT_RUNNING,
     "qemu-monitor-command": NOT_RUNNING,
     "qemu-agent-command": NOT_RUNNING,
-    "domstats list-running": "",
+    "domstats list-running": None,  # not running: not listed
     "vcpucount live": NOT_RUNNING,
     "vcpuinfo pretty": {"VCPU": "1", "CPU": "N/A", "State": "N/A",
                         "CPU Affinity": "0-%d (out of %d)" % (HOST_CPUS - 1, HOST_CPUS)},
@@ -746,27 +764,27 @@ def test_virsh_agent_commands_on_linux_guest(host, guest):
     send-key reaching the guest's keyboard controller (its i8042 interrupt count)."""
     import json
     from test_qemu_agent import boot_with_agent
-    dom, con = boot_with_agent(host, guest, "svvr-agent")
+    dom, con = boot_with_agent(host, guest, "nova-svvr-agent")
     try:
         deadline = time.monotonic() + 60
         while True:
-            rc, out, err = virsh(host.uri, "qemu-agent-command", "svvr-agent",
+            rc, out, err = virsh(host.uri, "qemu-agent-command", "nova-svvr-agent",
                                  '{"execute":"guest-ping"}')
             if rc == 0 or time.monotonic() > deadline:
                 break
             time.sleep(1)
         assert (rc, out.strip()) == (0, '{"return":{}}'), err
-        rc, out, err = virsh(host.uri, "qemu-agent-command", "svvr-agent",
+        rc, out, err = virsh(host.uri, "qemu-agent-command", "nova-svvr-agent",
                              '{"execute":"guest-info"}')
         assert rc == 0, err
         host_ga = subprocess.run(["/usr/sbin/qemu-ga", "--version"], capture_output=True,
                                  text=True).stdout
         version = json.loads(out)["return"]["version"]
         assert version in host_ga, (version, host_ga)
-        rc, out, err = virsh(host.uri, "domtime", "svvr-agent")
+        rc, out, err = virsh(host.uri, "domtime", "nova-svvr-agent")
         assert rc == 0, err
         assert abs(int(out.split(":")[1]) - time.time()) < 60, out
-        rc, out, err = virsh(host.uri, "domtime", "--pretty", "svvr-agent")
+        rc, out, err = virsh(host.uri, "domtime", "--pretty", "nova-svvr-agent")
         assert rc == 0 and re.search(r"Time: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", out), out
 
         def i8042():
@@ -782,7 +800,7 @@ def test_virsh_agent_commands_on_linux_guest(host, guest):
             assert m, con.data[-400:]
             return int(m.group(1))
         before = i8042()
-        rc, out, err = virsh(host.uri, "send-key", "svvr-agent", "KEY_A")
+        rc, out, err = virsh(host.uri, "send-key", "nova-svvr-agent", "KEY_A")
         assert rc == 0, err
         time.sleep(1)
         after = i8042()
