@@ -16,6 +16,7 @@
 #include "qemu_domain.h"
 #include "qemu_dump.h"
 #include "qemu_program.h"
+#include "qemu_resize.h"
 #include "qemu_status.h"
 #include "domain/domain_control.h"
 #include "util/error.h"
@@ -148,6 +149,11 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
     if (g_str_equal(name, "VSERPORT_CHANGE")) {
         qemu_chr_port_changed(obj->def, data);
         qemu_agent_port_changed(obj, data);
+        return;
+    }
+    /* The guest's balloon moved: live XML and an event, no change of state. */
+    if (g_str_equal(name, "BALLOON_CHANGE")) {
+        qemu_resize_balloon_changed(obj, data);
         return;
     }
     /* An event that answers a client's command is that client's doing. */

@@ -587,3 +587,12 @@ sv_remote_emit_callback_event(SvServer *srv, int event_id, const guint8 uuid[16]
 {
     emit(srv, event_id, uuid, TRUE, send, data);
 }
+
+/* ---- issue 18 (scale and BALLOON_CHANGE): events sent in both forms ---- */
+
+void
+sv_remote_emit_event(SvServer *srv, int event_id, const guint8 uuid[16], SvRemoteEventSend send,
+                     gpointer data)
+{
+    emit(srv, event_id, uuid, FALSE, send, data);
+}

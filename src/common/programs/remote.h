@@ -37,6 +37,11 @@ typedef void (*SvRemoteEventSend)(SvClient *c, int callback_id, gpointer data);
 void sv_remote_emit_callback_event(SvServer *srv, int event_id, const guint8 uuid[16],
                                    SvRemoteEventSend send, gpointer data);
 
+/* issue 18 (BALLOON_CHANGE): an event libvirt sends in both forms. send(c, callback_id,
+ * data) as above, with callback_id 0 for a registration of the legacy form. */
+void sv_remote_emit_event(SvServer *srv, int event_id, const guint8 uuid[16],
+                          SvRemoteEventSend send, gpointer data);
+
 /* Whether the peer is root or the proxy user of the remote program served on the
  * client's server (root alone where none is served). */
 gboolean sv_remote_peer_trusted(SvClient *c);
