@@ -113,43 +113,13 @@ parse_identity(const xmlNode *root, SvCpuDef *def, GError **error)
     return TRUE;
 }
 
+/* libvirt refuses features of a custom CPU without a model before reading them. */
 static gboolean
 parse_features(const xmlNode *root, SvCpuDef *def, GError **error)
 {
-    for (const xmlNode *c = root->children; c; c = c->next) {
-        g_autofree char *policy = NULL;
-        g_autofree char *name = NULL;
-        SvDomainCpuFeatureDef *f;
-        int p = -1;
-
-        if (!sv_xml_is(c, "feature"))
-            continue;
-        if (!def->model && def->mode == SV_DOMAIN_CPU_MODE_CUSTOM)
-            return fail(error, SV_ERR_XML_ERROR,
-                        "Non-empty feature list specified without CPU model");
-        if (!def->host) {
-            policy = sv_xml_prop(c, "policy");
-            p = policy ? sv_domain_cpu_feature_policy_from_string(policy)
-                       : SV_DOMAIN_CPU_FEATURE_REQUIRE;
-            if (p < 0)
-                return fail(error, SV_ERR_CONFIG_UNSUPPORTED, "Invalid CPU feature policy");
-        }
-        name = sv_xml_prop(c, "name");
-        if (!name || !*name)
-            return fail(error, SV_ERR_XML_ERROR, "Invalid CPU feature name");
-        for (guint i = 0; i < def->features->len; i++) {
-            if (g_str_equal(((SvDomainCpuFeatureDef *)def->features->pdata[i])->name, name)) {
-                sv_error_set(error, SV_FROM_CPU, SV_ERR_XML_ERROR,
-                             "CPU feature '%s' specified more than once", name);
-                return FALSE;
-            }
-        }
-        f = g_new0(SvDomainCpuFeatureDef, 1);
-        f->name = g_steal_pointer(&name);
-        f->policy = p;
-        g_ptr_array_add(def->features, f);
-    }
-    return TRUE;
+    if (!def->model && def->mode == SV_DOMAIN_CPU_MODE_CUSTOM && sv_xml_child(root, "feature"))
+        return fail(error, SV_ERR_XML_ERROR, "Non-empty feature list specified without CPU model");
+    return sv_domain_parse_cpu_features(root, !def->host, def->features, error);
 }
 
 SvCpuDef *
