@@ -85,6 +85,12 @@ WHY = {
 ALWAYS_ERROR = {
     "domain_get_time": "no guest agent is ever connected: libvirt's \"QEMU guest agent is "
                        "not configured\" (or \"not connected\" with an agent channel)",
+    "connect_baseline_cpu": "combining CPUs needs libvirt's CPU map, which splitvirt does not "
+                            "have: libvirt's error for each document it refuses, else "
+                            "OPERATION_UNSUPPORTED (qemu_cpu_compare.c)",
+    "connect_baseline_hypervisor_cpu": "as connect_baseline_cpu: libvirt's errors for the "
+                                       "hypervisor arguments and documents, else "
+                                       "OPERATION_UNSUPPORTED",
 }
 ALWAYS_ERROR_ANSWER = [("error", "libvirt's", "")]
 # Procedures a driver answers as libvirt's driver without them does (NO_SUPPORT, "this

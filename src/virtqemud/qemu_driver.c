@@ -19,6 +19,7 @@
 #include "programs/remote.h"
 #include "qemu_agent.h"
 #include "qemu_caps.h"
+#include "qemu_cpu_compare.h"
 #include "qemu_cpu_models.h"
 #include "qemu_command.h"
 #include "qemu_resize.h"
@@ -616,6 +617,9 @@ handlers_install(QemuDriver *driver)
     /* issue 18 item 3, the guest agent (the hostname; getTime, shutdown and reboot with
      * the agent mode and QEMU_DOMAIN_AGENT_COMMAND are in their own places) */
     qemu_agent_install(&driver->handlers);
+    /* issue 18 item 5, CPU comparison and baseline (compareCPU, baselineCPU and their
+     * hypervisor forms): conf/cpu_def.c, qemu_cpu_compare.c */
+    qemu_cpu_compare_install(&driver->handlers);
 }
 
 static gboolean
