@@ -158,6 +158,9 @@ def no_support_handlers(text):
     for args in re.findall(r"sv_domain_stats_install_no_support\((.*?)\);", text, re.S):
         out.update(n.lower() if n.startswith("CONNECT_") else "domain_" + n.lower()
                    for n in re.findall(r"SV_STATS_(\w+)", args))
+    if "sv_domain_cpu_compare_install_no_support(" in text:  # domain_cpu_compare.c
+        out.update({"connect_compare_cpu", "connect_baseline_cpu",
+                    "connect_compare_hypervisor_cpu", "connect_baseline_hypervisor_cpu"})
     if "sv_domain_guestops_install_no_support(" in text:  # domain_keys.c
         out.update({"domain_send_key", "domain_inject_nmi", "domain_screenshot",
                     "domain_block_resize"})
@@ -288,6 +291,8 @@ def is_no_support(handlers, d, name):
 def why(p, answer):
     if p["lower"] in FINAL:
         return FINAL[p["lower"]]
+    if answer is NO_SUPPORT_ANSWER or list(answer) == NO_SUPPORT_ANSWER:
+        return "the same answer whatever is asked"
     if p["lower"] in ALWAYS_ERROR:
         return ALWAYS_ERROR[p["lower"]]
     if p["lower"] in WHY:

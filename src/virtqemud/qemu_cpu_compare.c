@@ -14,6 +14,7 @@
 
 #include "conf/cpu_def.h"
 #include "conf/domain_conf.h"
+#include "domain/domain_cpu_compare.h"
 #include "protocol/sv_wire_constants.h"
 #include "qemu_domain.h"
 #include "qemu_domcaps.h"
@@ -99,15 +100,10 @@ connect_compare_cpu(SvCall *call, remote_connect_compare_cpu_args *args,
     return TRUE;
 }
 
-/* libvirt's public API refuses an empty list (which arrives as NULL), before the driver. */
 static gboolean
 check_some_cpus(guint n, const char *api, GError **error)
 {
-    if (n > 0)
-        return TRUE;
-    sv_error_set_literal(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG,
-                         "xmlCPUs in %s must not be NULL", api);
-    return FALSE;
+    return n > 0 || sv_domain_error_no_cpus(api, error);
 }
 
 /* Each document read as baselineCPU reads it (a host CPU each); then the map decides. */

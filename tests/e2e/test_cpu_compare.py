@@ -24,9 +24,9 @@ Kept differences from libvirtd, each with its reason:
 - DIFF_NO_SCHEMA: VALIDATE_XML makes libvirt check the document against its cpu.rng
   (XML_INVALID_SCHEMA); we read it as without the flag, so such a document gets the
   parser's error (or none).
-virtlxcd and virtxend do not serve these procedures yet (their answer is "unknown
-procedure"; libvirt's lxc driver has none of them, its libxl driver has compareCPU and
-baselineCPU).
+virtlxcd answers NO_SUPPORT, as libvirt's lxc driver has none of the four. virtxend does
+not serve them yet ("unknown procedure"; libvirt's libxl driver has compareCPU and
+baselineCPU, from the same CPU map).
 """
 
 import re
@@ -40,7 +40,7 @@ libvirt = pytest.importorskip("libvirt")
 INCOMPATIBLE, IDENTICAL, SUPERSET = 0, 1, 2
 FAIL_INCOMPATIBLE, VALIDATE_XML = 1, 2
 EXPAND_FEATURES = 1
-ERR_INTERNAL, ERR_INVALID_ARG, ERR_XML_ERROR, ERR_XML_DETAIL = 1, 8, 27, 35
+ERR_INTERNAL, ERR_NO_SUPPORT, ERR_INVALID_ARG, ERR_XML_ERROR, ERR_XML_DETAIL = 1, 3, 8, 27, 35
 ERR_OPERATION_DENIED, ERR_CONFIG_UNSUPPORTED, ERR_OPERATION_UNSUPPORTED = 29, 67, 84
 ERR_CPU_INCOMPATIBLE = 91
 FROM_XML, FROM_QEMU, FROM_DOMAIN, FROM_CPU = 5, 10, 20, 31
@@ -272,6 +272,33 @@ def test_read_only_and_virsh(daemon, tmp_path):
     rc, out, err = virsh(uri, "hypervisor-cpu-compare", "--virttype", "qemu", "--error",
                          str(sky))
     assert rc == 1 and "QEMU cannot provide CPU model Skylake-Client here" in err, err
+
+
+def test_lxc_has_none(daemons):
+    """libvirt's lxc driver has no CPU comparison or baseline: its public API answers
+    NO_SUPPORT naming the call, whatever the arguments (an empty baseline list is refused
+    before, as for every driver)."""
+    d = daemons.start(name="virtlxcd", label="virtlxcd")
+    conn = libvirt.open("lxc+unix:///system?socket=%s" % d.sock)
+    try:
+        def unsupported(api):
+            return ("error", ERR_NO_SUPPORT, FROM_DOMAIN,
+                    "this function is not supported by the connection driver: %s" % api)
+
+        assert answer(conn.compareCPU, DOCS["host-model"], 0) == \
+            unsupported("virConnectCompareCPU")
+        assert answer(conn.compareCPU, DOCS["bad"], 8) == unsupported("virConnectCompareCPU")
+        assert answer(conn.baselineCPU, [DOCS["qemu64"]], 0) == \
+            unsupported("virConnectBaselineCPU")
+        assert answer(conn.baselineCPU, [], 0) == (
+            "error", ERR_INVALID_ARG, FROM_DOMAIN,
+            "xmlCPUs in virConnectBaselineCPU must not be NULL")
+        assert answer(conn.compareHypervisorCPU, None, None, None, None, DOCS["qemu64"], 0) == \
+            unsupported("virConnectCompareHypervisorCPU")
+        assert answer(conn.baselineHypervisorCPU, None, None, None, None, [DOCS["qemu64"]],
+                      0) == unsupported("virConnectBaselineHypervisorCPU")
+    finally:
+        conn.close()
 
 
 @pytest.mark.slow
