@@ -20,6 +20,7 @@
 #include "programs/remote.h"
 #include "qemu_agent.h"
 #include "qemu_caps.h"
+#include "qemu_cpu_compare.h"
 #include "qemu_cpu_models.h"
 #include "qemu_command.h"
 #include "qemu_resize.h"
@@ -619,6 +620,9 @@ handlers_install(QemuDriver *driver)
     qemu_agent_install(&driver->handlers);
     /* issue 18 item 2, rename (domrename): domain_rename.c */
     sv_domain_rename_install(&driver->handlers);
+    /* issue 18 item 5, CPU comparison and baseline (compareCPU, baselineCPU and their
+     * hypervisor forms): conf/cpu_def.c, qemu_cpu_compare.c */
+    qemu_cpu_compare_install(&driver->handlers);
 }
 
 static gboolean

@@ -453,6 +453,9 @@ typedef struct {
     SvDomainCpuFeaturePolicy policy;
 } SvDomainCpuFeatureDef;
 
+/* Free a SvDomainCpuFeatureDef (a GPtrArray's free function). */
+void sv_domain_cpu_feature_free(gpointer feature);
+
 typedef struct {
     guint vcpu;   /* < the vcpu count (libvirt drops pins of missing vcpus) */
     char *cpuset; /* canonical host CPU list, never NULL */
