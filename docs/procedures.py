@@ -155,6 +155,9 @@ def no_support_handlers(text):
     if "sv_domain_guestops_install_no_support(" in text:  # domain_keys.c
         out.update({"domain_send_key", "domain_inject_nmi", "domain_screenshot",
                     "domain_block_resize"})
+    if "sv_domain_agent_install_no_support(" in text:  # domain_ifaddr.c
+        out.update({"domain_set_time", "domain_fsfreeze", "domain_fsthaw",
+                    "domain_get_fsinfo", "domain_set_user_password"})
     return out
 
 

@@ -18,6 +18,7 @@
 #include "programs/private.h"
 #include "programs/remote.h"
 #include "qemu_agent.h"
+#include "qemu_agent_calls.h"
 #include "qemu_caps.h"
 #include "qemu_cpu_models.h"
 #include "qemu_command.h"
@@ -616,6 +617,9 @@ handlers_install(QemuDriver *driver)
     /* issue 18 item 3, the guest agent (the hostname; getTime, shutdown and reboot with
      * the agent mode and QEMU_DOMAIN_AGENT_COMMAND are in their own places) */
     qemu_agent_install(&driver->handlers);
+    /* issue 18 items 1-3, the agent's calls: set-time, fsfreeze/fsthaw, fsinfo, the user
+     * password and the interface addresses (agent, arp, lease): qemu_agent_calls.c */
+    qemu_agent_calls_install(&driver->handlers);
 }
 
 static gboolean
