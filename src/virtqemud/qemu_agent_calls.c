@@ -12,6 +12,7 @@
 #include <rpc/xdr.h>
 #include <string.h>
 
+#include "conf/domain_parse.h"
 #include "domain/domain_ifaddr.h"
 #include "qemu_agent.h"
 #include "qemu_domain.h"
@@ -24,10 +25,12 @@
 typedef struct {
     SvCall *call;
     guint run;
+    gboolean maximum; /* the guest's vcpu count: all of them, not the online ones */
 } AgentCall;
 
-static void send_command(SvCall *call, SvDomainObj *obj, QemuAgent *agent, const char *execute,
-                         JsonObject *args, QemuAgentReplyFunc done)
+static AgentCall *
+send_command(SvCall *call, SvDomainObj *obj, QemuAgent *agent, const char *execute,
+             JsonObject *args, QemuAgentReplyFunc done)
 {
     g_autoptr(JsonObject) cmd = json_object_new();
     g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
@@ -40,12 +43,14 @@ static void send_command(SvCall *call, SvDomainObj *obj, QemuAgent *agent, const
     ac->call = sv_call_defer(call);
     ac->run = obj->run;
     qemu_agent_command(agent, node, QEMU_AGENT_TIMEOUT_DEFAULT, done, ac);
+    return ac; /* done runs later, on the loop */
 }
 
 /* The reply's "return" member, or NULL after failing the call (and freeing ac) with the
  * command's error. */
-static JsonNode *reply_return(AgentCall *ac, JsonObject *reply, const GError *error,
-                              const char *execute)
+static JsonNode *
+reply_return(AgentCall *ac, JsonObject *reply, const GError *error,
+             const char *execute)
 {
     GError *e = error ? g_error_copy(error) : qemu_agent_reply_error(reply, execute);
     JsonNode *ret = e ? NULL : json_object_get_member(reply, "return");
@@ -61,7 +66,8 @@ static JsonNode *reply_return(AgentCall *ac, JsonObject *reply, const GError *er
 
 /* The guest of ac once the agent answered, running still, or NULL after failing the call
  * with libvirt's "domain is not running" (and freeing ac). */
-static SvDomainObj *guest_again(AgentCall *ac)
+static SvDomainObj *
+guest_again(AgentCall *ac)
 {
     SvDomainObj *obj = sv_domain_run_find(ac->run);
     GError *e = NULL;
@@ -76,8 +82,9 @@ static SvDomainObj *guest_again(AgentCall *ac)
 
 /* The guest and its agent for a call: flags, the lookup, "domain is not running", then
  * the agent (qemu_agent_of_running). */
-static QemuAgent *agent_for(SvCall *call, const remote_nonnull_domain *dom, guint flags,
-                            guint supported, const char *func, SvDomainObj **objp, GError **error)
+static QemuAgent *
+agent_for(SvCall *call, const remote_nonnull_domain *dom, guint flags,
+          guint supported, const char *func, SvDomainObj **objp, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj;
@@ -92,7 +99,8 @@ static QemuAgent *agent_for(SvCall *call, const remote_nonnull_domain *dom, guin
 
 /* ---------------------------------------------------------------- DOMAIN_SET_TIME */
 
-static void rtc_reset_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+static void
+rtc_reset_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
 {
     SvCall *call = data;
 
@@ -104,7 +112,8 @@ static void rtc_reset_done(QemuMonitor *mon, JsonNode *ret, const GError *error,
         sv_call_reply(call, NULL);
 }
 
-static void set_time_done(JsonObject *reply, const GError *error, gpointer data)
+static void
+set_time_done(JsonObject *reply, const GError *error, gpointer data)
 {
     AgentCall *ac = data;
     SvDomainObj *obj;
@@ -130,7 +139,8 @@ static void set_time_done(JsonObject *reply, const GError *error, gpointer data)
 
 /* libvirt's qemuDomainSetTime: SYNC sets the guest's clock from its RTC (guest-set-time
  * without a time), else to seconds.nseconds. */
-static gboolean domain_set_time(SvCall *call, remote_domain_set_time_args *a, GError **error)
+static gboolean
+domain_set_time(SvCall *call, remote_domain_set_time_args *a, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj = NULL;
@@ -168,7 +178,8 @@ static gboolean domain_set_time(SvCall *call, remote_domain_set_time_args *a, GE
 
 /* ---------------------------------------------------------------- FSFREEZE / FSTHAW */
 
-static void count_done(AgentCall *ac, JsonObject *reply, const GError *error, const char *execute)
+static void
+count_done(AgentCall *ac, JsonObject *reply, const GError *error, const char *execute)
 {
     JsonNode *ret = reply_return(ac, reply, error, execute);
     remote_domain_fsfreeze_ret r = {0};
@@ -187,25 +198,29 @@ static void count_done(AgentCall *ac, JsonObject *reply, const GError *error, co
     g_free(ac);
 }
 
-static void freeze_done(JsonObject *reply, const GError *error, gpointer data)
+static void
+freeze_done(JsonObject *reply, const GError *error, gpointer data)
 {
     count_done(data, reply, error, "guest-fsfreeze-freeze");
 }
 
-static void freeze_list_done(JsonObject *reply, const GError *error, gpointer data)
+static void
+freeze_list_done(JsonObject *reply, const GError *error, gpointer data)
 {
     count_done(data, reply, error, "guest-fsfreeze-freeze-list");
 }
 
-static void thaw_done(JsonObject *reply, const GError *error, gpointer data)
+static void
+thaw_done(JsonObject *reply, const GError *error, gpointer data)
 {
     count_done(data, reply, error, "guest-fsfreeze-thaw");
 }
 
 /* libvirt's qemuDomainFSFreeze: every filesystem of the guest, or the mount points
  * given (guest-fsfreeze-freeze-list); answers how many were frozen. */
-static gboolean domain_fsfreeze(SvCall *call, remote_domain_fsfreeze_args *a,
-                                remote_domain_fsfreeze_ret *r, GError **error)
+static gboolean
+domain_fsfreeze(SvCall *call, remote_domain_fsfreeze_args *a,
+                remote_domain_fsfreeze_ret *r, GError **error)
 {
     SvDomainObj *obj = NULL;
     QemuAgent *agent = agent_for(call, &a->dom, a->flags, 0, "DomainFSFreeze", &obj, error);
@@ -229,8 +244,9 @@ static gboolean domain_fsfreeze(SvCall *call, remote_domain_fsfreeze_args *a,
 
 /* libvirt's qemuDomainFSThaw: the agent thaws every frozen filesystem (the mount points
  * given are not passed on, as libvirt); answers how many. */
-static gboolean domain_fsthaw(SvCall *call, remote_domain_fsthaw_args *a,
-                              remote_domain_fsthaw_ret *r, GError **error)
+static gboolean
+domain_fsthaw(SvCall *call, remote_domain_fsthaw_args *a,
+              remote_domain_fsthaw_ret *r, GError **error)
 {
     SvDomainObj *obj = NULL;
     QemuAgent *agent = agent_for(call, &a->dom, a->flags, 0, "DomainFSThaw", &obj, error);
@@ -244,7 +260,8 @@ static gboolean domain_fsthaw(SvCall *call, remote_domain_fsthaw_args *a,
 
 /* ---------------------------------------------------------------- SET_USER_PASSWORD */
 
-static void password_done(JsonObject *reply, const GError *error, gpointer data)
+static void
+password_done(JsonObject *reply, const GError *error, gpointer data)
 {
     AgentCall *ac = data;
 
@@ -256,8 +273,9 @@ static void password_done(JsonObject *reply, const GError *error, gpointer data)
 
 /* libvirt's qemuDomainSetUserPassword: the password goes base64-encoded, "crypted" with
  * the ENCRYPTED flag (already hashed). */
-static gboolean domain_set_user_password(SvCall *call, remote_domain_set_user_password_args *a,
-                                         GError **error)
+static gboolean
+domain_set_user_password(SvCall *call, remote_domain_set_user_password_args *a,
+                         GError **error)
 {
     SvDomainObj *obj = NULL;
     g_autofree char *b64 = NULL;
@@ -282,7 +300,8 @@ static gboolean domain_set_user_password(SvCall *call, remote_domain_set_user_pa
 /* The guest's disk at the PCI address the agent gives for one of a filesystem's disks
  * ("pci-controller": the virtio disk's own function), as libvirt's virDomainDiskByAddress;
  * NULL when none is there. */
-static const SvDomainDiskDef *disk_at(const SvDomainDef *def, JsonObject *disk)
+static const SvDomainDiskDef *
+disk_at(const SvDomainDef *def, JsonObject *disk)
 {
     JsonNode *pn = json_object_get_member(disk, "pci-controller");
     JsonObject *pci = pn && JSON_NODE_HOLDS_OBJECT(pn) ? json_node_get_object(pn) : NULL;
@@ -305,8 +324,9 @@ static const SvDomainDiskDef *disk_at(const SvDomainDef *def, JsonObject *disk)
 
 /* One filesystem of guest-get-fsinfo's reply as the wire's, or FALSE with libvirt's
  * error for a member missing. */
-static gboolean fsinfo_one(const SvDomainDef *def, JsonNode *node, remote_domain_fsinfo *info,
-                           GError **error)
+static gboolean
+fsinfo_one(const SvDomainDef *def, JsonNode *node, remote_domain_fsinfo *info,
+           GError **error)
 {
     JsonObject *fs = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
     static const char *const names[] = {"mountpoint", "name", "type"};
@@ -344,7 +364,8 @@ static gboolean fsinfo_one(const SvDomainDef *def, JsonNode *node, remote_domain
     return TRUE;
 }
 
-static void fsinfo_done(JsonObject *reply, const GError *error, gpointer data)
+static void
+fsinfo_done(JsonObject *reply, const GError *error, gpointer data)
 {
     AgentCall *ac = data;
     JsonNode *ret = reply_return(ac, reply, error, "guest-get-fsinfo");
@@ -384,8 +405,9 @@ static void fsinfo_done(JsonObject *reply, const GError *error, gpointer data)
 
 /* libvirt's qemuDomainGetFSInfo: the guest's mounted filesystems, each with the targets
  * of the guest's disks under it. */
-static gboolean domain_get_fsinfo(SvCall *call, remote_domain_get_fsinfo_args *a,
-                                  remote_domain_get_fsinfo_ret *r, GError **error)
+static gboolean
+domain_get_fsinfo(SvCall *call, remote_domain_get_fsinfo_args *a,
+                  remote_domain_get_fsinfo_ret *r, GError **error)
 {
     SvDomainObj *obj = NULL;
     QemuAgent *agent = agent_for(call, &a->dom, a->flags, 0, "DomainGetFSInfo", &obj, error);
@@ -401,8 +423,9 @@ static gboolean domain_get_fsinfo(SvCall *call, remote_domain_get_fsinfo_args *a
 
 /* One address of the agent's interface `name` added to iface, or FALSE with libvirt's
  * error. */
-static gboolean agent_address(remote_domain_interface *iface, const char *name, JsonNode *node,
-                              GError **error)
+static gboolean
+agent_address(remote_domain_interface *iface, const char *name, JsonNode *node,
+              GError **error)
 {
     JsonObject *o = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
     const char *type = qemu_json_string(o, "ip-address-type");
@@ -441,7 +464,8 @@ static gboolean agent_address(remote_domain_interface *iface, const char *name, 
 
 /* The interface of `name` in ifaces (an alias "eth0:1" is eth0's, as libvirt merges
  * them), added with hwaddr when new. */
-static remote_domain_interface *agent_iface(GArray *ifaces, const char *name, const char *hwaddr)
+static remote_domain_interface *
+agent_iface(GArray *ifaces, const char *name, const char *hwaddr)
 {
     g_autofree char *base = g_strndup(name, strcspn(name, ":"));
     remote_domain_interface iface = {0};
@@ -459,7 +483,8 @@ static remote_domain_interface *agent_iface(GArray *ifaces, const char *name, co
 }
 
 /* guest-network-get-interfaces' reply into ifaces, or FALSE with libvirt's error. */
-static gboolean agent_interfaces(JsonNode *ret, GArray *ifaces, GError **error)
+static gboolean
+agent_interfaces(JsonNode *ret, GArray *ifaces, GError **error)
 {
     JsonArray *list = JSON_NODE_HOLDS_ARRAY(ret) ? json_node_get_array(ret) : NULL;
 
@@ -496,7 +521,8 @@ static gboolean agent_interfaces(JsonNode *ret, GArray *ifaces, GError **error)
     return TRUE;
 }
 
-static void ifaces_done(JsonObject *reply, const GError *error, gpointer data)
+static void
+ifaces_done(JsonObject *reply, const GError *error, gpointer data)
 {
     AgentCall *ac = data;
     JsonNode *ret = reply_return(ac, reply, error, "guest-network-get-interfaces");
@@ -519,8 +545,9 @@ static void ifaces_done(JsonObject *reply, const GError *error, gpointer data)
 
 /* libvirt's qemuDomainInterfaceAddresses: from the DHCP leases, the agent or the host's
  * ARP table. */
-static gboolean domain_interface_addresses(SvCall *call, remote_domain_interface_addresses_args *a,
-                                           remote_domain_interface_addresses_ret *r, GError **error)
+static gboolean
+domain_interface_addresses(SvCall *call, remote_domain_interface_addresses_args *a,
+                           remote_domain_interface_addresses_ret *r, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj;
@@ -548,7 +575,141 @@ static gboolean domain_interface_addresses(SvCall *call, remote_domain_interface
     }
 }
 
-void qemu_agent_calls_install(SvRemoteHandlers *h)
+/* ---------------------------------------------------------------- the guest's vcpus */
+
+/* QEMU_GUEST_VCPU_MAX_ID: the vcpu ids libvirt takes from guest-get-vcpus. */
+#define GUEST_VCPU_MAX_ID 4096
+
+typedef struct {
+    guint8 all[GUEST_VCPU_MAX_ID], online[GUEST_VCPU_MAX_ID], offlinable[GUEST_VCPU_MAX_ID];
+    guint n, n_online;
+} GuestVcpus;
+
+/* guest-get-vcpus' reply into v, or FALSE with libvirt's error. */
+static gboolean
+guest_vcpus(JsonNode *ret, GuestVcpus *v, GError **error)
+{
+    JsonArray *list = JSON_NODE_HOLDS_ARRAY(ret) ? json_node_get_array(ret) : NULL;
+    static const char *const names[] = {"logical-id", "online", "can-offline"};
+
+    if (!list) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "%s",
+                     "guest-get-vcpus reply was missing return data");
+        return FALSE;
+    }
+    for (guint i = 0; i < json_array_get_length(list); i++) {
+        JsonNode *n = json_array_get_element(list, i);
+        JsonObject *o = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+        gint64 id;
+
+        for (guint k = 0; k < G_N_ELEMENTS(names); k++) {
+            if (!o || !json_object_has_member(o, names[k])) {
+                sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                             "'%s' missing in reply of guest-get-vcpus", names[k]);
+                return FALSE;
+            }
+        }
+        id = json_object_get_int_member(o, "logical-id");
+        if (id < 0 || id >= GUEST_VCPU_MAX_ID) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                         "vcpu index '%" G_GINT64_FORMAT "' is out of range", id);
+            return FALSE;
+        }
+        v->all[id] = 1;
+        v->n++;
+        if ((v->online[id] = json_object_get_boolean_member(o, "online")))
+            v->n_online++;
+        v->offlinable[id] = json_object_get_boolean_member(o, "can-offline");
+    }
+    return TRUE;
+}
+
+static void
+vcpu_count_done(JsonObject *reply, const GError *error, gpointer data)
+{
+    AgentCall *ac = data;
+    JsonNode *ret = reply_return(ac, reply, error, "guest-get-vcpus");
+    g_autofree GuestVcpus *v = g_new0(GuestVcpus, 1);
+    GError *e = NULL;
+
+    if (!ret)
+        return;
+    if (!guest_vcpus(ret, v, &e)) {
+        sv_call_fail(ac->call, e);
+    } else {
+        remote_domain_get_vcpus_flags_ret r = {(int)(ac->maximum ? v->n : v->n_online)};
+
+        sv_call_reply(ac->call, &r);
+    }
+    g_free(ac);
+}
+
+gboolean
+qemu_agent_guest_vcpu_count(SvCall *call, SvDomainObj *obj, gboolean maximum, GError **error)
+{
+    QemuAgent *agent = qemu_agent_of_running(obj, error);
+
+    if (!agent)
+        return FALSE;
+    send_command(call, obj, agent, "guest-get-vcpus", NULL, vcpu_count_done)->maximum = maximum;
+    return TRUE;
+}
+
+static void
+vcpu_param(remote_typed_param *p, const char *field, const guint8 *bits)
+{
+    p->field = g_strdup(field);
+    p->value.type = SV_TYPED_PARAM_STRING;
+    p->value.remote_typed_param_value_u.s = sv_domain_cpuset_format(bits, GUEST_VCPU_MAX_ID);
+}
+
+static void
+guest_vcpus_done(JsonObject *reply, const GError *error, gpointer data)
+{
+    AgentCall *ac = data;
+    JsonNode *ret = reply_return(ac, reply, error, "guest-get-vcpus");
+    g_autofree GuestVcpus *v = g_new0(GuestVcpus, 1);
+    remote_domain_get_guest_vcpus_ret r = {0};
+    GError *e = NULL;
+
+    if (!ret)
+        return;
+    if (!guest_vcpus(ret, v, &e)) {
+        sv_call_fail(ac->call, e);
+        g_free(ac);
+        return;
+    }
+    r.params.params_val = g_new0(remote_typed_param, 3);
+    r.params.params_len = 3;
+    vcpu_param(&r.params.params_val[0], "vcpus", v->all);
+    vcpu_param(&r.params.params_val[1], "online", v->online);
+    vcpu_param(&r.params.params_val[2], "offlinable", v->offlinable);
+    sv_call_reply(ac->call, &r);
+    xdr_free((xdrproc_t)xdr_remote_domain_get_guest_vcpus_ret, (char *)&r);
+    g_free(ac);
+}
+
+/* libvirt's qemuDomainGetGuestVcpus: the guest's vcpus, those online and those it can take
+ * offline, each as a list of ids ("0-3"). */
+static gboolean
+domain_get_guest_vcpus(SvCall *call, remote_domain_get_guest_vcpus_args *a,
+                       remote_domain_get_guest_vcpus_ret *r, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    SvDomainObj *obj;
+    QemuAgent *agent;
+
+    (void)r;
+    if (!sv_domain_driver_check_flags(drv, a->flags, 0, "DomainGetGuestVcpus", error) ||
+        !(obj = sv_domain_driver_lookup(drv, &a->dom, error)) ||
+        !(agent = qemu_agent_of_running(obj, error)))
+        return FALSE;
+    send_command(call, obj, agent, "guest-get-vcpus", NULL, guest_vcpus_done);
+    return TRUE;
+}
+
+void
+qemu_agent_calls_install(SvRemoteHandlers *h)
 {
     h->domain_set_time = domain_set_time;
     h->domain_fsfreeze = domain_fsfreeze;
@@ -556,4 +717,5 @@ void qemu_agent_calls_install(SvRemoteHandlers *h)
     h->domain_get_fsinfo = domain_get_fsinfo;
     h->domain_set_user_password = domain_set_user_password;
     h->domain_interface_addresses = domain_interface_addresses;
+    h->domain_get_guest_vcpus = domain_get_guest_vcpus;
 }

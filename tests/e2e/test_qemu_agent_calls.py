@@ -54,6 +54,24 @@ def agent_calls(dom):
             answer(dom.interfaceAddresses, AGENT_SRC, 0)]
 
 
+GUEST_VCPUS = libvirt.VIR_DOMAIN_VCPU_GUEST
+
+
+def vcpu_calls(dom, uri):
+    """The guest's vcpus from its agent: vcpucount --guest (with --maximum, with --config),
+    and virsh guestvcpus (python3-libvirt's guestVcpus answers None for an error, as its
+    binding drops it)."""
+    rc, out, err = virsh(uri, "guestvcpus", dom.name())
+    return [answer(dom.vcpusFlags, GUEST_VCPUS),
+            answer(dom.vcpusFlags, GUEST_VCPUS | libvirt.VIR_DOMAIN_VCPU_MAXIMUM),
+            answer(dom.vcpusFlags, GUEST_VCPUS | libvirt.VIR_DOMAIN_AFFECT_CONFIG),
+            (rc, err.strip())]
+
+
+def virsh_error(answer):
+    return (1, "error: " + answer[2])
+
+
 def flag_calls(dom):
     """The calls with a flag libvirt does not know, and the interface addresses' other
     sources (the lease and ARP sources need no agent)."""
@@ -64,6 +82,10 @@ def flag_calls(dom):
             answer(dom.interfaceAddresses, LEASE_SRC, 0),
             answer(dom.interfaceAddresses, ARP_SRC, 0),
             answer(dom.interfaceAddresses, 3, 0)]
+
+
+GUEST_LIVE_ONLY = (8, 10, "invalid argument: vCPU count provided by the guest agent can only be "
+                   "requested for live domains")
 
 
 def bad_flags(n, func):
@@ -77,6 +99,7 @@ EXPECTED_FLAGS = [bad_flags(2, "SetTime"), bad_flags(1, "FSFreeze"), bad_flags(1
 
 
 def read_only_calls(uri, name):
+    rc, out, err = virsh(uri, "-r", "guestvcpus", name)
     ro = libvirt.openReadOnly(uri)
     try:
         dom = ro.lookupByName(name)
@@ -84,7 +107,8 @@ def read_only_calls(uri, name):
                 answer(dom.fsThaw, None, 0), answer(dom.fsInfo, 0),
                 answer(dom.setUserPassword, "root", "x", 0),
                 answer(dom.interfaceAddresses, AGENT_SRC, 0),
-                answer(dom.interfaceAddresses, LEASE_SRC, 0)]
+                answer(dom.interfaceAddresses, LEASE_SRC, 0),
+                answer(dom.vcpusFlags, GUEST_VCPUS), (rc, err.strip())]
     finally:
         ro.close()
 
@@ -96,7 +120,8 @@ def denied(api):
 EXPECTED_RO = [denied("virDomainSetTime"), denied("virDomainFSFreeze"),
                denied("virDomainFSThaw"), denied("virDomainGetFSInfo"),
                denied("virDomainSetUserPassword"), denied("virDomainInterfaceAddresses"),
-               NOT_RUNNING]
+               NOT_RUNNING, denied("virDomainGetVcpusFlags"),
+               virsh_error(denied("virDomainGetGuestVcpus"))]
 
 
 def test_without_an_agent(host):
@@ -108,13 +133,16 @@ def test_without_an_agent(host):
     procedure."""
     dom = running(host, "svgac-none", AGENT_ONLY_CHANNEL)
     assert agent_calls(dom) == [NOT_CONNECTED] * 9
+    assert vcpu_calls(dom, host.uri) == [NOT_CONNECTED] * 3 + [virsh_error(NOT_CONNECTED)]
     assert flag_calls(dom) == EXPECTED_FLAGS
     dom.destroy()
     dom.undefine()
     dom = running(host, "svgac-none2")
     assert agent_calls(dom) == [NOT_CONFIGURED] * 9
+    assert vcpu_calls(dom, host.uri) == [NOT_CONFIGURED] * 3 + [virsh_error(NOT_CONFIGURED)]
     dom.destroy()
     assert agent_calls(dom) == [RTC_UNSUPPORTED] * 2 + [NOT_RUNNING] * 7
+    assert vcpu_calls(dom, host.uri) == [GUEST_LIVE_ONLY] * 3 + [virsh_error(NOT_RUNNING)]
     assert answer(dom.interfaceAddresses, ARP_SRC, 0) == NOT_RUNNING
     assert read_only_calls(host.uri, "svgac-none2") == EXPECTED_RO
     dom.undefine()
@@ -155,17 +183,19 @@ def test_answers_match_libvirtd(host, ref, tmp_path):
                 got, want = [], []
                 for d, out, uri in ((ours, got, host.uri), (theirs, want, ref.uri)):
                     out.append(agent_calls(d))
+                    out.append(vcpu_calls(d, uri))
                     d.create()
                     out.append(agent_calls(d))
+                    out.append(vcpu_calls(d, uri))
                     out.append(flag_calls(d))
                     out.append(read_only_calls(uri, name))
                     d.destroy()
                 # A difference kept on purpose: libvirtd 9.0's ARP source fails on this
                 # machine's kernel (its netlink dump parser gives up); ours reads the
                 # table (Guest A has no NIC, so no interface).
-                assert want[2][7] == (1, 0, "internal error: wrong nlmsg len"), want[2]
-                assert got[2][7] == ("OK", {}), got[2]
-                got[2][7] = want[2][7] = None
+                assert want[4][7] == (1, 0, "internal error: wrong nlmsg len"), want[4]
+                assert got[4][7] == ("OK", {}), got[4]
+                got[4][7] = want[4][7] = None
                 assert got == want, name
             finally:
                 for d in (ours, theirs):
@@ -255,6 +285,7 @@ def test_agent_calls_in_the_linux_guest(nethost, guest):
         check_interfaces(nethost, dom)
         check_filesystems(nethost, dom)
         check_time(nethost, dom, con)
+        check_vcpus(nethost, dom)
         got = answer(dom.setUserPassword, "root", "secret", 0)
         assert got[:2] == (1, 10) and got[2].startswith(
             "internal error: unable to execute QEMU agent command 'guest-set-user-password': "
@@ -326,3 +357,15 @@ def check_time(host, dom, con):
     assert abs(dom.getTime()["seconds"] - now) < 60
     rc, out, err = virsh(host.uri, "domtime", "svgac", "--sync")
     assert rc == 0 and abs(dom.getTime()["seconds"] - now) < 60, (out, err)
+
+
+def check_vcpus(host, dom):
+    """The guest's one vcpu, online, not offlinable (the boot CPU): vcpucount --guest and
+    guestvcpus."""
+    assert dom.vcpusFlags(GUEST_VCPUS) == 1
+    assert dom.vcpusFlags(GUEST_VCPUS | libvirt.VIR_DOMAIN_VCPU_MAXIMUM) == 1
+    assert dom.guestVcpus(0) == {"vcpus": "0", "online": "0", "offlinable": ""}
+    rc, out, err = virsh(host.uri, "vcpucount", "svgac", "--guest")
+    assert rc == 0 and out.strip() == "1", (out, err)
+    rc, out, err = virsh(host.uri, "guestvcpus", "svgac")
+    assert rc == 0 and re.search(r"^vcpus +: 0$", out, re.M), (out, err)

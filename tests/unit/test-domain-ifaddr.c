@@ -14,7 +14,8 @@ static const char ARP[] =
     "10.0.0.5         0x1         0x2         52:54:00:5A:17:0C     *        br1\n"
     "broken line\n";
 
-static SvDomainDef *def_with_nics(void)
+static SvDomainDef *
+def_with_nics(void)
 {
     g_autoptr(GError) error = NULL;
     SvDomainDef *def = sv_domain_def_parse(
@@ -30,7 +31,8 @@ static SvDomainDef *def_with_nics(void)
     return def;
 }
 
-static void test_arp(void)
+static void
+test_arp(void)
 {
     g_autoptr(SvDomainDef) def = def_with_nics();
     GArray *ifaces = g_array_new(FALSE, TRUE, sizeof(remote_domain_interface));
@@ -54,7 +56,8 @@ static void test_arp(void)
     xdr_free((xdrproc_t)xdr_remote_domain_interface_addresses_ret, (char *)&ret);
 }
 
-static void test_arp_empty(void)
+static void
+test_arp_empty(void)
 {
     g_autoptr(SvDomainDef) def = def_with_nics();
     GArray *ifaces = g_array_new(FALSE, TRUE, sizeof(remote_domain_interface));
@@ -70,7 +73,8 @@ static void test_arp_empty(void)
     g_array_free(ifaces, TRUE);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/domain-ifaddr/arp", test_arp);

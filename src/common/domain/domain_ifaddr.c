@@ -9,7 +9,8 @@
 
 #define ARP_TABLE "/proc/net/arp"
 
-void sv_domain_ifaddr_add(remote_domain_interface *iface, int type, const char *addr, guint prefix)
+void
+sv_domain_ifaddr_add(remote_domain_interface *iface, int type, const char *addr, guint prefix)
 {
     guint n = iface->addrs.addrs_len;
 
@@ -20,14 +21,16 @@ void sv_domain_ifaddr_add(remote_domain_interface *iface, int type, const char *
     iface->addrs.addrs_len = n + 1;
 }
 
-void sv_domain_ifaddr_set(remote_domain_interface_addresses_ret *ret, GArray *ifaces)
+void
+sv_domain_ifaddr_set(remote_domain_interface_addresses_ret *ret, GArray *ifaces)
 {
     ret->ifaces.ifaces_len = ifaces->len;
     ret->ifaces.ifaces_val = (remote_domain_interface *)g_array_free(ifaces, FALSE);
 }
 
 /* One line of /proc/net/arp: "IP HWtype Flags HWaddress Mask Device". */
-static void arp_line(const SvDomainDef *def, const char *line, GArray *ifaces)
+static void
+arp_line(const SvDomainDef *def, const char *line, GArray *ifaces)
 {
     g_auto(GStrv) w = g_strsplit_set(line, " \t", -1);
     const char *f[4];
@@ -52,7 +55,8 @@ static void arp_line(const SvDomainDef *def, const char *line, GArray *ifaces)
     }
 }
 
-void sv_domain_ifaddr_from_arp(const SvDomainDef *def, const char *arp, GArray *ifaces)
+void
+sv_domain_ifaddr_from_arp(const SvDomainDef *def, const char *arp, GArray *ifaces)
 {
     g_auto(GStrv) lines = g_strsplit(arp, "\n", -1);
 
@@ -60,8 +64,9 @@ void sv_domain_ifaddr_from_arp(const SvDomainDef *def, const char *arp, GArray *
         arp_line(def, lines[i], ifaces);
 }
 
-gboolean sv_domain_ifaddr_arp(const SvDomainDef *def, remote_domain_interface_addresses_ret *ret,
-                              GError **error)
+gboolean
+sv_domain_ifaddr_arp(const SvDomainDef *def, remote_domain_interface_addresses_ret *ret,
+                     GError **error)
 {
     g_autofree char *text = NULL;
     g_autoptr(GError) e = NULL;
@@ -77,7 +82,8 @@ gboolean sv_domain_ifaddr_arp(const SvDomainDef *def, remote_domain_interface_ad
     return TRUE;
 }
 
-void sv_domain_ifaddr_lease(const SvDomainDef *def, remote_domain_interface_addresses_ret *ret)
+void
+sv_domain_ifaddr_lease(const SvDomainDef *def, remote_domain_interface_addresses_ret *ret)
 {
     (void)def; /* no NIC of type network exists here (conf/domain_conf.h SvDomainNetType) */
     ret->ifaces.ifaces_len = 0;
@@ -86,7 +92,8 @@ void sv_domain_ifaddr_lease(const SvDomainDef *def, remote_domain_interface_addr
 
 /* ---------------------------------------------------------------- without an agent */
 
-static gboolean set_time_no_support(SvCall *call, remote_domain_set_time_args *a, GError **error)
+static gboolean
+set_time_no_support(SvCall *call, remote_domain_set_time_args *a, GError **error)
 {
     (void)call;
     (void)a;
@@ -94,8 +101,9 @@ static gboolean set_time_no_support(SvCall *call, remote_domain_set_time_args *a
     return FALSE;
 }
 
-static gboolean fsfreeze_no_support(SvCall *call, remote_domain_fsfreeze_args *a,
-                                    remote_domain_fsfreeze_ret *r, GError **error)
+static gboolean
+fsfreeze_no_support(SvCall *call, remote_domain_fsfreeze_args *a,
+                    remote_domain_fsfreeze_ret *r, GError **error)
 {
     (void)call;
     (void)a;
@@ -104,8 +112,9 @@ static gboolean fsfreeze_no_support(SvCall *call, remote_domain_fsfreeze_args *a
     return FALSE;
 }
 
-static gboolean fsthaw_no_support(SvCall *call, remote_domain_fsthaw_args *a,
-                                  remote_domain_fsthaw_ret *r, GError **error)
+static gboolean
+fsthaw_no_support(SvCall *call, remote_domain_fsthaw_args *a,
+                  remote_domain_fsthaw_ret *r, GError **error)
 {
     (void)call;
     (void)a;
@@ -114,8 +123,9 @@ static gboolean fsthaw_no_support(SvCall *call, remote_domain_fsthaw_args *a,
     return FALSE;
 }
 
-static gboolean get_fsinfo_no_support(SvCall *call, remote_domain_get_fsinfo_args *a,
-                                      remote_domain_get_fsinfo_ret *r, GError **error)
+static gboolean
+get_fsinfo_no_support(SvCall *call, remote_domain_get_fsinfo_args *a,
+                      remote_domain_get_fsinfo_ret *r, GError **error)
 {
     (void)call;
     (void)a;
@@ -124,8 +134,9 @@ static gboolean get_fsinfo_no_support(SvCall *call, remote_domain_get_fsinfo_arg
     return FALSE;
 }
 
-static gboolean set_user_password_no_support(SvCall *call, remote_domain_set_user_password_args *a,
-                                             GError **error)
+static gboolean
+set_user_password_no_support(SvCall *call, remote_domain_set_user_password_args *a,
+                             GError **error)
 {
     (void)call;
     if (!sv_domain_password_check(a, error))
@@ -134,7 +145,8 @@ static gboolean set_user_password_no_support(SvCall *call, remote_domain_set_use
     return FALSE;
 }
 
-gboolean sv_domain_password_check(const remote_domain_set_user_password_args *a, GError **error)
+gboolean
+sv_domain_password_check(const remote_domain_set_user_password_args *a, GError **error)
 {
     const char *missing = !a->user ? "user" : !a->password ? "password" : NULL;
 
@@ -144,7 +156,8 @@ gboolean sv_domain_password_check(const remote_domain_set_user_password_args *a,
     return !missing;
 }
 
-void sv_domain_agent_install_no_support(SvRemoteHandlers *h)
+void
+sv_domain_agent_install_no_support(SvRemoteHandlers *h)
 {
     h->domain_set_time = set_time_no_support;
     h->domain_fsfreeze = fsfreeze_no_support;
