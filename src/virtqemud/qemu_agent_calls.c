@@ -16,6 +16,7 @@
 #include "domain/domain_ifaddr.h"
 #include "qemu_agent.h"
 #include "qemu_domain.h"
+#include "qemu_guestops.h"
 #include "qemu_monitor.h"
 #include "util/error.h"
 
@@ -100,19 +101,6 @@ agent_for(SvCall *call, const remote_nonnull_domain *dom, guint flags,
 /* ---------------------------------------------------------------- DOMAIN_SET_TIME */
 
 static void
-rtc_reset_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
-{
-    SvCall *call = data;
-
-    (void)mon;
-    (void)ret;
-    if (error)
-        sv_call_fail(call, g_error_copy(error));
-    else
-        sv_call_reply(call, NULL);
-}
-
-static void
 set_time_done(JsonObject *reply, const GError *error, gpointer data)
 {
     AgentCall *ac = data;
@@ -134,7 +122,7 @@ set_time_done(JsonObject *reply, const GError *error, gpointer data)
     }
     /* After the guest's clock moved, as libvirt: QEMU's RTC stops catching up on ticks it
      * missed before. */
-    qemu_monitor_command(qd->mon, "rtc-reset-reinjection", NULL, rtc_reset_done, call);
+    qemu_monitor_command(qd->mon, "rtc-reset-reinjection", NULL, qemu_guestops_answer_call, call);
 }
 
 /* libvirt's qemuDomainSetTime: SYNC sets the guest's clock from its RTC (guest-set-time
