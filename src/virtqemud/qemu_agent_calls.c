@@ -285,9 +285,42 @@ domain_set_user_password(SvCall *call, remote_domain_set_user_password_args *a,
 
 /* ---------------------------------------------------------------- GET_FSINFO */
 
-/* The guest's disk at the PCI address the agent gives for one of a filesystem's disks
- * ("pci-controller": the virtio disk's own function), as libvirt's virDomainDiskByAddress;
- * NULL when none is there. */
+/* Whether the agent's PCI address (its "pci-controller") is addr. */
+static gboolean
+pci_equal(JsonObject *pci, const SvDomainDeviceAddress *addr)
+{
+    return addr->type == SV_DOMAIN_ADDRESS_PCI &&
+           addr->pci.domain == json_object_get_int_member_with_default(pci, "domain", -1) &&
+           addr->pci.bus == json_object_get_int_member_with_default(pci, "bus", -1) &&
+           addr->pci.slot == json_object_get_int_member_with_default(pci, "slot", -1) &&
+           addr->pci.function == json_object_get_int_member_with_default(pci, "function", -1);
+}
+
+/* Whether the guest's disk d on a SCSI controller is the agent's `disk`: the controller at
+ * its PCI address, and the same bus, target and unit. */
+static gboolean
+scsi_disk_is(const SvDomainDef *def, const SvDomainDiskDef *d, JsonObject *disk,
+             JsonObject *pci)
+{
+    const SvDomainDriveAddress *drive = &d->info.addr.drive;
+
+    if (d->info.addr.type != SV_DOMAIN_ADDRESS_DRIVE ||
+        drive->bus != json_object_get_int_member_with_default(disk, "bus", -1) ||
+        drive->target != json_object_get_int_member_with_default(disk, "target", -1) ||
+        drive->unit != json_object_get_int_member_with_default(disk, "unit", -1))
+        return FALSE;
+    for (guint i = 0; i < def->controllers->len; i++) {
+        const SvDomainControllerDef *c = def->controllers->pdata[i];
+
+        if (c->type == SV_DOMAIN_CONTROLLER_SCSI && c->index == drive->controller)
+            return pci_equal(pci, &c->info.addr);
+    }
+    return FALSE;
+}
+
+/* The guest's disk the agent names, as libvirt's virDomainDiskByAddress: the disk at the
+ * agent's PCI address (a virtio disk's own function), or the SCSI disk at its bus, target
+ * and unit on the controller at that address; NULL when none is. */
 static const SvDomainDiskDef *
 disk_at(const SvDomainDef *def, JsonObject *disk)
 {
@@ -298,13 +331,8 @@ disk_at(const SvDomainDef *def, JsonObject *disk)
         return NULL;
     for (guint i = 0; i < def->disks->len; i++) {
         const SvDomainDiskDef *d = def->disks->pdata[i];
-        const SvDomainPciAddress *a = &d->info.addr.pci;
 
-        if (d->info.addr.type == SV_DOMAIN_ADDRESS_PCI &&
-            a->domain == json_object_get_int_member_with_default(pci, "domain", -1) &&
-            a->bus == json_object_get_int_member_with_default(pci, "bus", -1) &&
-            a->slot == json_object_get_int_member_with_default(pci, "slot", -1) &&
-            a->function == json_object_get_int_member_with_default(pci, "function", -1))
+        if (pci_equal(pci, &d->info.addr) || scsi_disk_is(def, d, disk, pci))
             return d;
     }
     return NULL;

@@ -369,3 +369,23 @@ def check_vcpus(host, dom):
     assert rc == 0 and out.strip() == "1", (out, err)
     rc, out, err = virsh(host.uri, "guestvcpus", "svgac")
     assert rc == 0 and re.search(r"^vcpus +: 0$", out, re.M), (out, err)
+
+
+@pytest.mark.slow
+def test_fsinfo_of_a_scsi_disk(host, guest):
+    """The root filesystem on a virtio-scsi disk: the agent names the controller's PCI
+    address and the disk's bus, target and unit, which fsinfo maps to the disk's target as
+    libvirt does (before this change it named no disk: only virtio disks were matched)."""
+    reg = agent_events(host)
+    try:
+        disk = guest.copy_root(host.root / "svgac-scsi.qcow2")
+        dom = host.conn.defineXML(linuxguest.domain_xml(
+            "svgac-scsi", guest, disk, bus="scsi", uuid=str(uuid.uuid4()), cmdline="sv.ga",
+            devices=AGENT_CHANNEL))
+        linuxguest.start(host, dom)
+        host.events.wait_event("svgac-scsi", CONNECTED, timeout=linuxguest.BOOT_TIMEOUT)
+        assert dom.fsInfo(0) == [("/", "sda", "ext4", ["sda"])]
+        dom.destroy()
+        dom.undefine()
+    finally:
+        host.events.conn.domainEventDeregisterAny(reg)
