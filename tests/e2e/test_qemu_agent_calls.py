@@ -23,7 +23,7 @@ import linuxguest
 from calls import answer, virsh
 from guests import libvirt
 from test_qemu_agent import AGENT_CHANNEL, CONNECTED, agent_events
-from test_qemu_guestops import no_support, raw_errors
+from test_qemu_guestops import check_lxc_and_xen, no_support, raw_errors
 from test_qemu_net import netns, nethost  # noqa: F401 (fixtures)
 from test_qemu_program import AGENT_CHANNEL as AGENT_ONLY_CHANNEL
 from test_qemu_program import NOT_CONFIGURED, NOT_CONNECTED, NOT_RUNNING, running
@@ -211,7 +211,6 @@ def test_lxc_and_xen_answer_no_support(daemons):
     password: NO_SUPPORT in the DOMAIN error domain whatever the domain, after the user
     password's argument check."""
     from rawrpc import i32, string, u32
-    from svdaemon import daemon_binary
     dom = string("nosuch") + b"\x11" * 16 + i32(-1)
     some = u32(1) + string("x")
     calls = [(338, dom + struct_time(0) + u32(0)), (335, dom + u32(0) + u32(0)),
@@ -221,15 +220,7 @@ def test_lxc_and_xen_answer_no_support(daemons):
                 no_support("virDomainFSThaw"), no_support("virDomainGetFSInfo"),
                 no_support("virDomainSetUserPassword"),
                 (8, 20, "invalid argument: user in virDomainSetUserPassword must not be NULL")]
-    served = 0
-    for name, uri in (("virtlxcd", "lxc:///system"), ("virtxend", "xen:///system")):
-        if not daemon_binary(name).exists():
-            continue
-        d = daemons.start(name=name, label=name, args=["--timeout", "0"])
-        assert raw_errors(d.sock, uri, calls) == expected, name
-        served += 1
-    if not served:
-        pytest.skip("neither virtlxcd nor virtxend is built")
+    check_lxc_and_xen(daemons, calls, expected)
 
 
 def struct_time(seconds):
