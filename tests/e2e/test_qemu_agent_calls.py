@@ -380,3 +380,88 @@ def test_fsinfo_of_a_scsi_disk(host, guest):
         dom.undefine()
     finally:
         host.events.conn.domainEventDeregisterAny(reg)
+
+
+def wait_agent(dom, timeout=linuxguest.BOOT_TIMEOUT * 2):
+    """Until the guest's agent answers guest-ping (its channel connected)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = answer(libvirt_qemu.qemuAgentCommand, dom, '{"execute":"guest-ping"}', 5, 0)
+        if got == ("OK", '{"return":{}}') or time.monotonic() > deadline:
+            return got
+        time.sleep(1)
+
+
+def without_slaac(got):
+    """An interface-addresses answer without the IPv6 addresses slirp's router
+    advertisement gives (fec0::/64): they come at a moment of their own."""
+    if got[0] == "OK":
+        for iface in got[1].values():
+            iface["addrs"] = [a for a in iface["addrs"] if not a["addr"].startswith("fec0:")]
+    return got
+
+
+def guest_results(dom):
+    """The agent's answers that depend only on the guest, for one running Linux test guest
+    (a user NIC taking 10.0.2.15 from slirp's DHCP)."""
+    return [answer(dom.fsInfo, 0),
+            without_slaac(answer(dom.interfaceAddresses, AGENT_SRC, 0)),
+            answer(dom.interfaceAddresses, LEASE_SRC, 0),
+            answer(dom.vcpusFlags, GUEST_VCPUS),
+            answer(dom.vcpusFlags, GUEST_VCPUS | libvirt.VIR_DOMAIN_VCPU_MAXIMUM),
+            answer(dom.guestVcpus, 0),
+            answer(dom.fsFreeze, None, 0), answer(dom.fsThaw, None, 0),
+            answer(dom.fsFreeze, ["/nonexistent"], 0), answer(dom.fsThaw, None, 0),
+            answer(dom.setTime, {"seconds": int(time.time()), "nseconds": 0}, 0),
+            answer(dom.setTime, None, SYNC),
+            answer(dom.setUserPassword, "root", "secret", 0)]
+
+
+@pytest.mark.slow
+def test_results_match_libvirtd(host, ref, guest, tmp_path):
+    """The Linux test guest with its agent on virtqemud and on Debian's libvirtd in the same
+    run: fsinfo, the agent's and the leases' interface addresses, the guest's vcpus,
+    freeze and thaw (also of a mount point the guest lacks: the agent's error), set-time
+    and the agent's error for the user password are the same on both."""
+    import os
+    import shutil
+    os.chmod(tmp_path, 0o755)
+    files = {}
+    for attr in ("kernel", "initrd"):
+        files[attr] = tmp_path / os.path.basename(str(getattr(guest, attr)))
+        shutil.copyfile(getattr(guest, attr), files[attr])
+        os.chmod(files[attr], 0o644)
+    nic = ("<interface type='user'><mac address='52:54:00:5a:17:0d'/><model type='virtio'/>"
+           "</interface>")
+    doms = []
+    rconn = libvirt.open(ref.uri)
+    try:
+        for conn, disk, kernel, initrd in (
+                (host.conn, guest.copy_root(host.root / "svgac-par.qcow2"), guest.kernel,
+                 guest.initrd),
+                (rconn, guest.copy_root(tmp_path / "svgac-par.qcow2"), files["kernel"],
+                 files["initrd"])):
+            os.chmod(disk, 0o666)
+            xml = linuxguest.domain_xml("h-agentx-par", guest, disk, interface=nic,
+                                        cmdline="sv.ga sv.net", devices=AGENT_CHANNEL)
+            xml = xml.replace(str(guest.kernel), str(kernel)).replace(str(guest.initrd),
+                                                                      str(initrd))
+            doms.append(conn.defineXML(xml))
+            doms[-1].create()
+        for d in doms:
+            assert wait_agent(d) == ("OK", '{"return":{}}')
+        ours, theirs = (guest_results(d) for d in doms)
+        assert ours[0] == ("OK", [("/", "vda", "ext4", ["vda"])])
+        assert ours[1][1]["eth0"]["hwaddr"] == "52:54:00:5a:17:0d", ours[1]
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            assert a == b, (i, a, b)
+        assert ours == theirs
+    finally:
+        for d in reversed(doms):  # libvirtd's first: it outlives a test that failed
+            try:
+                if d.isActive():
+                    d.destroy()
+                d.undefine()
+            except libvirt.libvirtError:
+                pass
+        rconn.close()
