@@ -161,6 +161,9 @@ def no_support_handlers(text):
                     "domain_block_resize"})
     if "sv_domain_rename_install_no_support(" in text:  # domain_rename.c
         out.add("domain_rename")
+    if "sv_domain_agent_install_no_support(" in text:  # domain_ifaddr.c
+        out.update({"domain_set_time", "domain_fsfreeze", "domain_fsthaw",
+                    "domain_get_fsinfo", "domain_set_user_password"})
     return out
 
 

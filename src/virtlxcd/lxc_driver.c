@@ -7,6 +7,7 @@
 
 #include "domain/domain_cpu_compare.h"
 #include "domain/domain_driver.h"
+#include "domain/domain_ifaddr.h"
 #include "domain/domain_keys.h"
 #include "domain/domain_rename.h"
 #include "domain/domain_stats.h"
@@ -277,6 +278,9 @@ lxc_init(SvDaemon *d, GError **error)
     sv_domain_rename_install_no_support(&driver->handlers);
     /* issue 18 item 5, CPU comparison and baseline: libvirt's LXC driver has none */
     sv_domain_cpu_compare_install_no_support(&driver->handlers);
+    /* issue 18 items 1-3, the agent's calls: libvirt's LXC driver has no set-time,
+     * fsfreeze/fsthaw, fsinfo or user password (NO_SUPPORT) */
+    sv_domain_agent_install_no_support(&driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's LXC driver (none of it). */
     sv_qemu_serve_unsupported(sv_daemon_get_server(d));

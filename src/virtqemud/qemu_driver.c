@@ -19,6 +19,7 @@
 #include "programs/private.h"
 #include "programs/remote.h"
 #include "qemu_agent.h"
+#include "qemu_agent_calls.h"
 #include "qemu_caps.h"
 #include "qemu_cpu_compare.h"
 #include "qemu_cpu_models.h"
@@ -623,6 +624,9 @@ handlers_install(QemuDriver *driver)
     /* issue 18 item 5, CPU comparison and baseline (compareCPU, baselineCPU and their
      * hypervisor forms): conf/cpu_def.c, qemu_cpu_compare.c */
     qemu_cpu_compare_install(&driver->handlers);
+    /* issue 18 items 1-3, the agent's calls: set-time, fsfreeze/fsthaw, fsinfo, the user
+     * password and the interface addresses (agent, arp, lease): qemu_agent_calls.c */
+    qemu_agent_calls_install(&driver->handlers);
 }
 
 static gboolean

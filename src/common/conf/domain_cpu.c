@@ -142,18 +142,23 @@ cpuset_parse(const char *s, guint8 *bits)
     return p != s;
 }
 
-/* libvirt's virBitmapFormat: ranges as "a-b", single CPUs alone. */
 static char *
 cpuset_format(const guint8 *bits)
 {
+    return sv_domain_cpuset_format(bits, CPUMASK_LEN);
+}
+
+char *
+sv_domain_cpuset_format(const guint8 *bits, guint n)
+{
     GString *out = g_string_new(NULL);
 
-    for (guint i = 0; i < CPUMASK_LEN; i++) {
+    for (guint i = 0; i < n; i++) {
         guint j = i;
 
         if (!bits[i])
             continue;
-        while (j + 1 < CPUMASK_LEN && bits[j + 1])
+        while (j + 1 < n && bits[j + 1])
             j++;
         if (out->len)
             g_string_append_c(out, ',');

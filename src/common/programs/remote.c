@@ -365,6 +365,15 @@ remote_readonly_check(SvCall *call, const SvProcInfo *proc, const void *args, GE
             return FALSE;
         }
         return TRUE;
+    case REMOTE_PROC_DOMAIN_INTERFACE_ADDRESSES:
+        /* Asking the guest agent is a write for libvirt; the lease and ARP sources not. */
+        if (((const remote_domain_interface_addresses_args *)args)->source ==
+            SV_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_DENIED,
+                         "read only access prevents virDomainInterfaceAddresses");
+            return FALSE;
+        }
+        return TRUE;
     default:
         return TRUE;
     }
