@@ -7,6 +7,7 @@
 #include "qemu_cgroup.h"
 #include "qemu_domain.h"
 #include "qemu_monitor.h"
+#include "qemu_vcpuhot.h"
 #include "util/error.h"
 
 typedef struct {
@@ -96,6 +97,7 @@ static const SvResizeFacts qemu_resize_facts = {
     .balloon = balloon,
     .memtune_check = memtune_check,
     .memtune_live = memtune_live,
+    .vcpus_plug = qemu_vcpuhot_plug,
 };
 
 void
