@@ -136,3 +136,26 @@ def test_vcpu_hotplug_equals_libvirtd(ref, daemon):
     theirs, ours = on_both(ref, daemon, xml, hotplug_sequence)
     assert theirs == ours
     assert ours[1] == PLUGGED
+
+
+def test_vcpu_hotplug_outlives_a_daemon_restart(rhost):
+    """A restarted daemon reads the hotplugged vcpu back from the status file: the same live
+    XML, vcpu count and QEMU vcpus."""
+    import signal
+    from guests import domain_xml
+
+    rhost.start_daemon()
+    xml = domain_xml("hotcpu3", rhost.kernel).replace("<vcpu>1</vcpu>",
+                                                      "<vcpu current='1'>2</vcpu>")
+    dom = rhost.conn.defineXML(xml)
+    dom.create()
+    assert answer(dom.setVcpusFlags, 2, LIVE) == ("OK", 0)
+    live = dom.XMLDesc(0)
+    assert vcpu_block(live) == PLUGGED
+    rhost.kill_daemon(signal.SIGKILL)
+    rhost.start_daemon()
+    dom = rhost.dom("hotcpu3")
+    assert dom.XMLDesc(0) == live
+    assert dom.vcpusFlags(LIVE) == 2
+    assert len(cpus(dom)) == 2
+    dom.destroy()

@@ -74,11 +74,7 @@ balloon_done(const GError *error, gpointer data)
     SvDomainDef *config;
 
     if (error || !obj || !job->config) {
-        if (error)
-            sv_call_fail(job->call, g_error_copy(error));
-        else
-            sv_call_reply(job->call, NULL);
-        g_free(job);
+        resize_saved(error, job);
         return;
     }
     config = sv_domain_obj_is_active(obj) ? obj->new_def : obj->def;
@@ -225,25 +221,20 @@ vcpus_plugged(const GError *error, guint online, gpointer data)
     gboolean config;
 
     if (!obj || !sv_domain_obj_is_active(obj)) {
-        if (error)
-            sv_call_fail(job->call, g_error_copy(error));
-        else
-            sv_call_reply(job->call, NULL);
-        g_free(job);
+        resize_saved(error, job);
         return;
     }
-    if (!obj->def->vcpus_fixed)
+    if (online > obj->def->vcpus_current && !obj->def->vcpus_fixed)
         obj->def->vcpus_fixed = obj->def->vcpus_current;
     obj->def->vcpus_current = online;
     config = job->config && !error && obj->persistent && obj->new_def;
     if (config)
-        obj->new_def->vcpus_current = (guint)job->kib;
+        obj->new_def->vcpus_current = (guint)job->kib; /* the count asked for */
     if (error) {
         /* What went in is recorded; the call fails with the hypervisor's error. */
         if (obj->priv && job->drv->save_status)
             sv_domain_driver_save_status(job->drv, obj);
-        sv_call_fail(job->call, g_error_copy(error));
-        g_free(job);
+        resize_saved(error, job);
         return;
     }
     sv_domain_modify_save(job->drv, obj, TRUE, config, resize_saved, job);
