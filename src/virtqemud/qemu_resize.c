@@ -8,6 +8,7 @@
 #include "qemu_domain.h"
 #include "qemu_monitor.h"
 #include "programs/remote.h"
+#include "qemu_vcpuhot.h"
 #include "util/error.h"
 
 typedef struct {
@@ -97,6 +98,7 @@ static const SvResizeFacts qemu_resize_facts = {
     .balloon = balloon,
     .memtune_check = memtune_check,
     .memtune_live = memtune_live,
+    .vcpus_plug = qemu_vcpuhot_plug,
 };
 
 void

@@ -7,6 +7,7 @@
 
 #include "conf/domain_enum.h"
 #include "conf/domain_parse.h"
+#include "conf/domain_vcpus.h"
 #include "conf/domain_xml.h"
 #include "util/error.h"
 
@@ -701,8 +702,9 @@ gboolean
 sv_domain_parse_resources(const xmlNode *root, SvDomainDef *def, GError **error)
 {
     return parse_memory(root, def, error) && parse_vcpu(root, def, error) &&
-           parse_iothreads(root, def, error) && parse_blkiotune(root, def, error) &&
-           parse_memtune(root, def, error) && parse_cputune(root, def, error);
+           sv_domain_parse_vcpus_list(root, def, error) && parse_iothreads(root, def, error) &&
+           parse_blkiotune(root, def, error) && parse_memtune(root, def, error) &&
+           parse_cputune(root, def, error);
 }
 
 /* ---- formatting --------------------------------------------------------------------------- */
@@ -859,6 +861,7 @@ sv_domain_format_resources(GString *buf, const SvDomainDef *def)
     if (def->vcpus_current != def->vcpus)
         g_string_append_printf(buf, " current='%u'", def->vcpus_current);
     g_string_append_printf(buf, ">%u</vcpu>\n", def->vcpus);
+    sv_domain_format_vcpus_list(buf, def);
     if (def->iothreads)
         g_string_append_printf(buf, "  <iothreads>%u</iothreads>\n", def->iothreads);
     format_cputune(buf, &def->cputune);
