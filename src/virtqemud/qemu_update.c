@@ -1,0 +1,244 @@
+/* qemu_update.c: DOMAIN_UPDATE_DEVICE_FLAGS (virsh update-device) on virtqemud, as libvirt
+ * 9.0's qemuDomainUpdateDeviceFlags serves it for an interface (issue 18 item 2): the
+ * persistent definition takes the new interface as it is given (AFFECT_CONFIG); the running
+ * guest takes a change of its link state alone (QMP set_link on the NIC's alias), any other
+ * change refused with libvirt's error for it (qemuDomainChangeNet). The persistent change is
+ * checked before anything reaches the guest; both are saved once QEMU has answered. */
+#include "qemu_update.h"
+
+#include "domain/domain_hotplug.h"
+#include "domain/domain_modify.h"
+#include "qemu_command_net.h"
+#include "qemu_domain.h"
+#include "util/error.h"
+
+#define UPDATE_FLAGS                                                                               \
+    (SV_DOMAIN_DEVICE_MODIFY_LIVE | SV_DOMAIN_DEVICE_MODIFY_CONFIG | SV_DOMAIN_DEVICE_MODIFY_FORCE)
+
+/* A link change on its way to QEMU: what to apply when set_link is answered. */
+typedef struct {
+    SvCall *call; /* deferred */
+    SvDomainDriver *drv;
+    guint run;                 /* weak handle of the guest's run */
+    gboolean live;             /* the running guest changes */
+    guint index;               /* the NIC's place in the live definition */
+    SvDomainNetLinkState link; /* the new state */
+    SvDomainDef *config;       /* the new persistent definition, or NULL */
+} LinkChange;
+
+static void link_change_free(LinkChange *c)
+{
+    sv_domain_def_free(c->config);
+    g_free(c);
+}
+
+static void unsupported(GError **error, const char *msg)
+{
+    sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED, "%s", msg);
+}
+
+static gboolean pci_same(const SvDomainDeviceInfo *a, const SvDomainDeviceInfo *b)
+{
+    const SvDomainPciAddress *x = &a->addr.pci, *y = &b->addr.pci;
+
+    return x->domain == y->domain && x->bus == y->bus && x->slot == y->slot &&
+           x->function == y->function;
+}
+
+/* libvirt's refusals of a live change of a NIC (old) into new (defaults given), in its
+ * order: only the link state may differ. */
+static gboolean net_change_allowed(const SvDomainNetDef *old, const SvDomainNetDef *new,
+                                   GError **error)
+{
+    if (g_strcmp0(old->mac, new->mac) != 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "cannot change network interface mac address from %s to %s", old->mac,
+                     new->mac);
+        return FALSE;
+    }
+    if (g_strcmp0(old->model, new->model) != 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "cannot modify network device model from %s to %s",
+                     old->model ? old->model : "(default)", new->model ? new->model : "(default)");
+        return FALSE;
+    }
+    if (g_strcmp0(old->model, "virtio") == 0 &&
+        (old->backend != new->backend || old->queues != new->queues ||
+         old->rx_queue_size != new->rx_queue_size || old->tx_queue_size != new->tx_queue_size)) {
+        unsupported(error, "cannot modify virtio network device driver attributes");
+        return FALSE;
+    }
+    if (new->target_dev && g_strcmp0(old->target_dev, new->target_dev) != 0) {
+        unsupported(error, "cannot modify network device tap name");
+        return FALSE;
+    }
+    if (new->info.addr.type != SV_DOMAIN_ADDRESS_NONE &&
+        (new->info.addr.type != old->info.addr.type || !pci_same(&old->info, &new->info))) {
+        unsupported(error, "cannot modify network device guest PCI address");
+        return FALSE;
+    }
+    if (old->rom_bar != new->rom_bar) {
+        unsupported(error, "cannot modify network device rom bar setting");
+        return FALSE;
+    }
+    if (g_strcmp0(old->rom_file, new->rom_file) != 0) {
+        unsupported(error, "cannot modify network rom file");
+        return FALSE;
+    }
+    if (old->info.boot_order != new->info.boot_order) {
+        unsupported(error, "cannot modify network device boot index setting");
+        return FALSE;
+    }
+    if (old->type != new->type || g_strcmp0(old->source, new->source) != 0 ||
+        old->source_mode != new->source_mode || old->mtu != new->mtu ||
+        old->rom_enabled != new->rom_enabled) {
+        /* libvirt reconnects a bridge to another bridge here; splitvirt does not (yet). */
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "unable to change config on '%s' network type",
+                     sv_domain_net_type_to_string(new->type));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The persistent definition with config's NIC `net` names replaced by it (transfer full of
+ * dev, whose only interface it is), given the driver's defaults; NULL with the error. */
+static SvDomainDef *config_with_net(SvDomainDriver *drv, const SvDomainDef *config,
+                                    SvDomainDef *dev, GError **error)
+{
+    g_autoptr(SvDomainDef) owned = dev;
+    g_autoptr(SvDomainDef) changed = sv_domain_def_copy(config);
+    SvDomainNetDef *net = owned->interfaces->pdata[0];
+    const SvDomainNetDef *old;
+    guint at;
+
+    if (!sv_domain_hotplug_net_find(changed, net, &at, error))
+        return NULL;
+    old = changed->interfaces->pdata[at];
+    /* As libvirt keeps it: the address the definition gave the NIC when none is given. */
+    if (net->info.addr.type == SV_DOMAIN_ADDRESS_NONE &&
+        old->info.addr.type == SV_DOMAIN_ADDRESS_PCI)
+        net->info.addr = old->info.addr;
+    g_ptr_array_remove_index(changed->interfaces, at);
+    g_ptr_array_insert(changed->interfaces, (gint)at,
+                       g_ptr_array_steal_index(owned->interfaces, 0));
+    return sv_domain_hotplug_redefine(drv, g_steal_pointer(&changed), error);
+}
+
+static void link_set(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+{
+    LinkChange *c = data;
+    SvDomainObj *obj = sv_domain_list_find_run(c->drv->list, c->run);
+    SvDomainDef *live = NULL, *config = NULL;
+
+    (void)mon;
+    (void)ret;
+    if (!obj) {
+        GError *gone = NULL;
+
+        sv_error_set(&gone, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
+        sv_call_fail(c->call, gone);
+    } else if (error) {
+        sv_call_fail(c->call, g_error_copy(error));
+    } else {
+        if (c->live) {
+            SvDomainNetDef *net = obj->def->interfaces->pdata[c->index];
+
+            net->link = c->link;
+            live = obj->def;
+        }
+        if (c->config) {
+            sv_domain_def_free(obj->new_def);
+            obj->new_def = g_steal_pointer(&c->config);
+            config = obj->new_def;
+        }
+        sv_domain_modify_finish(c->call, c->drv, obj, live, config, TRUE);
+    }
+    link_change_free(c);
+}
+
+/* The live part: dev's interface (defaults given) checked against the running guest's, and
+ * set_link sent when its link state differs; *c filled for the reply. FALSE: refused. */
+static gboolean net_update_live(SvDomainObj *obj, SvDomainDef *dev, LinkChange *c, gboolean *send,
+                                GError **error)
+{
+    const SvDomainNetDef *net = dev->interfaces->pdata[0];
+    const SvDomainNetDef *old;
+
+    if (!sv_domain_hotplug_net_find(obj->def, net, &c->index, error))
+        return FALSE;
+    qemu_net_post_parse(dev);
+    old = obj->def->interfaces->pdata[c->index];
+    if (!net_change_allowed(old, net, error))
+        return FALSE;
+    c->link = net->link;
+    *send = old->link != net->link;
+    return TRUE;
+}
+
+/* update-device of an interface: dev (transfer full) holds it alone. */
+static gboolean update_net(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, guint flags,
+                           GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    g_autoptr(SvDomainDef) dev = dev_in;
+    g_autoptr(SvDomainDef) live_dev = NULL;
+    LinkChange *c;
+    SvDomainDef *live, *config;
+    gboolean send = FALSE;
+    JsonObject *args;
+
+    if (!sv_domain_modify_defs(obj, &flags, &live, &config, error))
+        return FALSE;
+    live_dev = live ? sv_domain_def_copy(dev) : NULL;
+    c = g_new0(LinkChange, 1);
+    if ((config && !(c->config = config_with_net(drv, config, g_steal_pointer(&dev), error))) ||
+        (live && !net_update_live(obj, live_dev, c, &send, error))) {
+        link_change_free(c);
+        return FALSE;
+    }
+    c->live = live != NULL;
+    c->drv = drv;
+    c->run = obj->run;
+    c->call = sv_call_defer(call);
+    if (!send) {
+        link_set(NULL, NULL, NULL, c);
+        return TRUE;
+    }
+    args = json_object_new();
+    json_object_set_string_member(
+        args, "name", ((SvDomainNetDef *)live->interfaces->pdata[c->index])->info.alias);
+    json_object_set_boolean_member(args, "up", c->link != SV_DOMAIN_NET_LINK_DOWN);
+    qemu_monitor_command(qemu_domain_of(obj)->mon, "set_link", args, link_set, c);
+    return TRUE;
+}
+
+static gboolean update_device_flags(SvCall *call, remote_domain_update_device_flags_args *a,
+                                    GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    g_autofree char *kind = NULL;
+    g_autoptr(SvDomainDef) dev = NULL;
+    SvDomainObj *obj;
+
+    if (!sv_domain_driver_check_flags(drv, a->flags, UPDATE_FLAGS, "DomainUpdateDeviceFlags",
+                                      error))
+        return FALSE;
+    obj = sv_domain_driver_lookup(drv, &a->dom, error);
+    if (!obj)
+        return FALSE;
+    dev = sv_domain_device_parse(a->xml, &kind, error);
+    if (!dev)
+        return FALSE;
+    if (g_str_equal(kind, "interface") && dev->interfaces->len == 1)
+        return update_net(call, obj, g_steal_pointer(&dev),
+                          a->flags & ~SV_DOMAIN_DEVICE_MODIFY_FORCE, error);
+    sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                 "live update of device '%s' is not supported", kind);
+    return FALSE;
+}
+
+void qemu_update_install(SvRemoteHandlers *h)
+{
+    h->domain_update_device_flags = update_device_flags;
+}

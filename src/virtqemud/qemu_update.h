@@ -1,0 +1,8 @@
+/* qemu_update.h: DOMAIN_UPDATE_DEVICE_FLAGS on virtqemud (issue 18 item 2, update-device):
+ * an interface's link state, live (QMP set_link) and in the persistent definition. */
+#pragma once
+
+#include "domain/domain_driver.h"
+
+/* Serve DOMAIN_UPDATE_DEVICE_FLAGS in h. */
+void qemu_update_install(SvRemoteHandlers *h);
