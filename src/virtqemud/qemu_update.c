@@ -9,6 +9,7 @@
 #include "domain/domain_hotplug.h"
 #include "domain/domain_modify.h"
 #include "qemu_command_net.h"
+#include "qemu_display.h"
 #include "qemu_domain.h"
 #include "util/error.h"
 
@@ -26,18 +27,21 @@ typedef struct {
     SvDomainDef *config;       /* the new persistent definition, or NULL */
 } LinkChange;
 
-static void link_change_free(LinkChange *c)
+static void
+link_change_free(LinkChange *c)
 {
     sv_domain_def_free(c->config);
     g_free(c);
 }
 
-static void unsupported(GError **error, const char *msg)
+static void
+unsupported(GError **error, const char *msg)
 {
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED, "%s", msg);
 }
 
-static gboolean pci_same(const SvDomainDeviceInfo *a, const SvDomainDeviceInfo *b)
+static gboolean
+pci_same(const SvDomainDeviceInfo *a, const SvDomainDeviceInfo *b)
 {
     const SvDomainPciAddress *x = &a->addr.pci, *y = &b->addr.pci;
 
@@ -47,8 +51,9 @@ static gboolean pci_same(const SvDomainDeviceInfo *a, const SvDomainDeviceInfo *
 
 /* libvirt's refusals of a live change of a NIC (old) into new (defaults given), in its
  * order: only the link state may differ. */
-static gboolean net_change_allowed(const SvDomainNetDef *old, const SvDomainNetDef *new,
-                                   GError **error)
+static gboolean
+net_change_allowed(const SvDomainNetDef *old, const SvDomainNetDef *new,
+                   GError **error)
 {
     if (g_strcmp0(old->mac, new->mac) != 0) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
@@ -103,8 +108,9 @@ static gboolean net_change_allowed(const SvDomainNetDef *old, const SvDomainNetD
 
 /* The persistent definition with config's NIC `net` names replaced by it (transfer full of
  * dev, whose only interface it is), given the driver's defaults; NULL with the error. */
-static SvDomainDef *config_with_net(SvDomainDriver *drv, const SvDomainDef *config,
-                                    SvDomainDef *dev, GError **error)
+static SvDomainDef *
+config_with_net(SvDomainDriver *drv, const SvDomainDef *config,
+                SvDomainDef *dev, GError **error)
 {
     g_autoptr(SvDomainDef) owned = dev;
     g_autoptr(SvDomainDef) changed = sv_domain_def_copy(config);
@@ -125,7 +131,8 @@ static SvDomainDef *config_with_net(SvDomainDriver *drv, const SvDomainDef *conf
     return sv_domain_hotplug_redefine(drv, g_steal_pointer(&changed), error);
 }
 
-static void link_set(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+static void
+link_set(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
 {
     LinkChange *c = data;
     SvDomainObj *obj = sv_domain_list_find_run(c->drv->list, c->run);
@@ -159,8 +166,9 @@ static void link_set(QemuMonitor *mon, JsonNode *ret, const GError *error, gpoin
 
 /* The live part: dev's interface (defaults given) checked against the running guest's, and
  * set_link sent when its link state differs; *c filled for the reply. FALSE: refused. */
-static gboolean net_update_live(SvDomainObj *obj, SvDomainDef *dev, LinkChange *c, gboolean *send,
-                                GError **error)
+static gboolean
+net_update_live(SvDomainObj *obj, SvDomainDef *dev, LinkChange *c, gboolean *send,
+                GError **error)
 {
     const SvDomainNetDef *net = dev->interfaces->pdata[0];
     const SvDomainNetDef *old;
@@ -177,8 +185,9 @@ static gboolean net_update_live(SvDomainObj *obj, SvDomainDef *dev, LinkChange *
 }
 
 /* update-device of an interface: dev (transfer full) holds it alone. */
-static gboolean update_net(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, guint flags,
-                           GError **error)
+static gboolean
+update_net(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, guint flags,
+           GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
     g_autoptr(SvDomainDef) dev = dev_in;
@@ -213,8 +222,241 @@ static gboolean update_net(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, 
     return TRUE;
 }
 
-static gboolean update_device_flags(SvCall *call, remote_domain_update_device_flags_args *a,
-                                    GError **error)
+/* ------------------------------------------------------------ graphics passwords */
+
+/* A display password on its way to QEMU (set_password, then expire_password). */
+typedef struct {
+    SvCall *call; /* deferred */
+    SvDomainDriver *drv;
+    guint run;                     /* weak handle of the guest's run */
+    guint index;                   /* the display's place in the live definition */
+    gboolean live;                 /* the running guest changes */
+    SvDomainGraphicsDef *graphics; /* the new display, or NULL when only config changes */
+    SvDomainDef *config;           /* the new persistent definition, or NULL */
+} PasswordChange;
+
+static void
+password_change_free(PasswordChange *c)
+{
+    sv_domain_def_free(c->config);
+    if (c->graphics)
+        sv_domain_graphics_def_free(c->graphics);
+    g_free(c);
+}
+
+static int
+graphics_find(const SvDomainDef *def, SvDomainGraphicsType type)
+{
+    for (guint i = 0; i < def->graphics->len; i++) {
+        if (((SvDomainGraphicsDef *)def->graphics->pdata[i])->type == type)
+            return (int)i;
+    }
+    return -1;
+}
+
+static const char *
+listen_address(const SvDomainGraphicsDef *g)
+{
+    return g->listens->len ? ((SvDomainGraphicsListenDef *)g->listens->pdata[0])->address
+                           : NULL;
+}
+
+/* libvirt's refusals of a live change of a display (qemuDomainChangeGraphics), in its order;
+ * *change: whether QEMU's password changes. */
+static gboolean
+graphics_change_allowed(const SvDomainGraphicsDef *old, const SvDomainGraphicsDef *new,
+                        gboolean *change, GError **error)
+{
+    const char *type = sv_domain_graphics_type_to_string(new->type);
+
+    if (g_strcmp0(listen_address(old), listen_address(new)) != 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "cannot change listen address setting on '%s' graphics", type);
+        return FALSE;
+    }
+    if (old->autoport != new->autoport || (!new->autoport && old->port != new->port)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "cannot change port settings on %s graphics", type);
+        return FALSE;
+    }
+    if (g_strcmp0(old->keymap, new->keymap) != 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "cannot change keymap setting on %s graphics", type);
+        return FALSE;
+    }
+    *change = old->passwd_valid_to || new->passwd_valid_to ||
+              g_strcmp0(old->connected, new->connected) != 0 ||
+              g_strcmp0(old->passwd, new->passwd) != 0;
+    return TRUE;
+}
+
+/* QEMU's expire_password time for g's password, as libvirt computes it: "now" for an empty
+ * password or a validity already over, the end of its validity in seconds, or "never". */
+static char *
+password_expiry(const SvDomainGraphicsDef *g)
+{
+    g_autofree char *iso = NULL;
+    g_autoptr(GDateTime) t = NULL;
+
+    if (!g->passwd_valid_to)
+        return g_strdup(g->passwd[0] ? "never" : "now");
+    iso = g_strconcat(g->passwd_valid_to, "Z", NULL);
+    t = g_date_time_new_from_iso8601(iso, NULL);
+    if (!g->passwd[0] || !t || g_date_time_to_unix(t) <= g_get_real_time() / G_USEC_PER_SEC)
+        return g_strdup("now");
+    return g_strdup_printf("%" G_GINT64_FORMAT, g_date_time_to_unix(t));
+}
+
+static void
+password_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+{
+    PasswordChange *c = data;
+    SvDomainObj *obj = sv_domain_list_find_run(c->drv->list, c->run);
+    SvDomainDef *live = NULL, *config = NULL;
+
+    (void)mon;
+    (void)ret;
+    if (!obj) {
+        GError *gone = NULL;
+
+        sv_error_set(&gone, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
+        sv_call_fail(c->call, gone);
+    } else if (error) {
+        sv_call_fail(c->call, g_error_copy(error));
+    } else {
+        if (c->live) {
+            SvDomainGraphicsDef *g = obj->def->graphics->pdata[c->index];
+
+            g_free(g->passwd);
+            g->passwd = g_steal_pointer(&c->graphics->passwd);
+            g_free(g->passwd_valid_to);
+            g->passwd_valid_to = g_steal_pointer(&c->graphics->passwd_valid_to);
+            g_free(g->connected);
+            g->connected = g_steal_pointer(&c->graphics->connected);
+            live = obj->def;
+        }
+        if (c->config) {
+            sv_domain_def_free(obj->new_def);
+            obj->new_def = g_steal_pointer(&c->config);
+            config = obj->new_def;
+        }
+        sv_domain_modify_finish(c->call, c->drv, obj, live, config, TRUE);
+    }
+    password_change_free(c);
+}
+
+static void
+password_set(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+{
+    PasswordChange *c = data;
+    const char *protocol = sv_domain_graphics_type_to_string(c->graphics->type);
+    g_autofree char *when = NULL;
+    JsonObject *args;
+
+    (void)ret;
+    if (error || !sv_domain_list_find_run(c->drv->list, c->run)) {
+        password_done(mon, NULL, error, c);
+        return;
+    }
+    when = password_expiry(c->graphics);
+    args = json_object_new();
+    json_object_set_string_member(args, "protocol", protocol);
+    json_object_set_string_member(args, "time", when);
+    qemu_monitor_command(mon, "expire_password", args, password_done, c);
+}
+
+/* The persistent definition with config's display of dev's type replaced by dev's (transfer
+ * full of dev), given the driver's defaults; NULL with libvirt's error. */
+static SvDomainDef *
+config_with_graphics(SvDomainDriver *drv, const SvDomainDef *config, SvDomainDef *dev,
+                     GError **error)
+{
+    g_autoptr(SvDomainDef) owned = dev;
+    g_autoptr(SvDomainDef) changed = sv_domain_def_copy(config);
+    const SvDomainGraphicsDef *g = owned->graphics->pdata[0];
+    int at = graphics_find(changed, g->type);
+
+    if (at < 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
+                     "cannot find existing graphics type '%s' device to modify",
+                     sv_domain_graphics_type_to_string(g->type));
+        return NULL;
+    }
+    g_ptr_array_remove_index(changed->graphics, (guint)at);
+    g_ptr_array_insert(changed->graphics, at, g_ptr_array_steal_index(owned->graphics, 0));
+    return sv_domain_hotplug_redefine(drv, g_steal_pointer(&changed), error);
+}
+
+/* The live part of a display's update: checked against the running guest's; *send when
+ * QEMU's password changes. */
+static gboolean
+graphics_update_live(SvDomainObj *obj, SvDomainDef *dev, PasswordChange *c, gboolean *send,
+                     GError **error)
+{
+    const SvDomainGraphicsDef *g = dev->graphics->pdata[0];
+    int at = graphics_find(obj->def, g->type);
+
+    if (at < 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_DEVICE_MISSING,
+                     "cannot find existing graphics device to modify of type '%s'",
+                     sv_domain_graphics_type_to_string(g->type));
+        return FALSE;
+    }
+    if (!graphics_change_allowed(obj->def->graphics->pdata[at], g, send, error))
+        return FALSE;
+    c->index = (guint)at;
+    c->graphics = g_ptr_array_steal_index(dev->graphics, 0);
+    /* As libvirt: no password at all (none given, none configured) is not sent. */
+    if (!c->graphics->passwd)
+        *send = FALSE;
+    return TRUE;
+}
+
+/* update-device of a display: dev (transfer full) holds it alone. */
+static gboolean
+update_graphics(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, guint flags,
+                GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    g_autoptr(SvDomainDef) dev = dev_in;
+    g_autoptr(SvDomainDef) live_dev = NULL;
+    PasswordChange *c;
+    SvDomainDef *live, *config;
+    gboolean send = FALSE;
+    JsonObject *args;
+
+    if (!sv_domain_modify_defs(obj, &flags, &live, &config, error) ||
+        !qemu_display_check_graphics(dev->graphics->pdata[0], error))
+        return FALSE;
+    live_dev = live ? sv_domain_def_copy(dev) : NULL;
+    c = g_new0(PasswordChange, 1);
+    if ((config &&
+         !(c->config = config_with_graphics(drv, config, g_steal_pointer(&dev), error))) ||
+        (live && !graphics_update_live(obj, live_dev, c, &send, error))) {
+        password_change_free(c);
+        return FALSE;
+    }
+    c->live = live != NULL;
+    c->drv = drv;
+    c->run = obj->run;
+    c->call = sv_call_defer(call);
+    if (!send) {
+        password_done(NULL, NULL, NULL, c);
+        return TRUE;
+    }
+    args = json_object_new();
+    json_object_set_string_member(args, "protocol",
+                                  sv_domain_graphics_type_to_string(c->graphics->type));
+    json_object_set_string_member(args, "password", c->graphics->passwd);
+    if (c->graphics->connected)
+        json_object_set_string_member(args, "connected", c->graphics->connected);
+    qemu_monitor_command(qemu_domain_of(obj)->mon, "set_password", args, password_set, c);
+    return TRUE;
+}
+
+static gboolean
+update_device_flags(SvCall *call, remote_domain_update_device_flags_args *a,
+                    GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
     g_autofree char *kind = NULL;
@@ -233,12 +475,19 @@ static gboolean update_device_flags(SvCall *call, remote_domain_update_device_fl
     if (g_str_equal(kind, "interface") && dev->interfaces->len == 1)
         return update_net(call, obj, g_steal_pointer(&dev),
                           a->flags & ~SV_DOMAIN_DEVICE_MODIFY_FORCE, error);
+    if (g_str_equal(kind, "graphics") && dev->graphics->len == 1)
+        return update_graphics(call, obj, g_steal_pointer(&dev),
+                               a->flags & ~SV_DOMAIN_DEVICE_MODIFY_FORCE, error);
+    if (g_str_equal(kind, "graphics") && dev->graphics->len == 1)
+        return update_graphics(call, obj, g_steal_pointer(&dev),
+                               a->flags & ~SV_DOMAIN_DEVICE_MODIFY_FORCE, error);
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                  "live update of device '%s' is not supported", kind);
     return FALSE;
 }
 
-void qemu_update_install(SvRemoteHandlers *h)
+void
+qemu_update_install(SvRemoteHandlers *h)
 {
     h->domain_update_device_flags = update_device_flags;
 }

@@ -15,6 +15,8 @@ set_link QEMU refuses (a NIC whose alias it does not know) would fail the call.
 """
 
 import re
+import socket
+import struct
 
 import pytest
 
@@ -160,3 +162,138 @@ def test_update_equal_libvirtd(ref, daemon, tmp_path):
     theirs = update_sequence(ref.uri, tmp_path)
     assert theirs == expected(False)
     assert update_sequence(uri_for(daemon.sock), tmp_path) == theirs
+
+
+# ---------------------------------------------------------------- display passwords
+
+GNAME = "update-device-vnc"
+GXML = ("<domain type='qemu'><name>%s</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>"
+        "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
+        "<graphics type='vnc' autoport='yes' listen='127.0.0.1' passwd='Old-Pass'/>"
+        "<memballoon model='none'/></devices></domain>" % GNAME)
+
+
+def vnc_auth(port, password):
+    """RFB 3.8 VNC authentication against QEMU's vnc server: its SecurityResult (0 ok)."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    key = bytes(int("{:08b}".format(b)[::-1], 2) for b in password.encode()[:8].ljust(8, b"\0"))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        f = s.makefile("rwb")
+        assert f.read(12) == b"RFB 003.008\n"
+        f.write(b"RFB 003.008\n")
+        f.flush()
+        types = f.read(f.read(1)[0])
+        assert types == b"\x02", types
+        f.write(b"\x02")
+        f.flush()
+        challenge = f.read(16)
+        enc = Cipher(algorithms.TripleDES(key), modes.ECB()).encryptor()
+        f.write(enc.update(challenge) + enc.finalize())
+        f.flush()
+        return struct.unpack(">I", f.read(4))[0]
+
+
+def gfx(extra="", listen="127.0.0.1", kind="vnc"):
+    where = " listen='%s'" % listen if listen else ""
+    return "<graphics type='%s' autoport='yes'%s%s/>" % (kind, where, extra)
+
+
+def graphics_of(dom, flags):
+    text = dom.XMLDesc(flags | libvirt.VIR_DOMAIN_XML_SECURE)
+    found = re.search(r"<graphics.*?</graphics>", text, re.S).group(0)
+    return re.sub(r"port='\d{4,}'", "port='N'", re.sub(r">\s+<", "><", found))
+
+
+def password_sequence(uri, status=None):
+    """A paused guest with a vnc password on uri, its password changed: each result, the
+    live and inactive <graphics> (secure), which passwords QEMU's vnc server takes, and
+    (status: our status file) whether the status file follows."""
+    conn = libvirt.open(uri)
+    dom = conn.defineXML(GXML)
+    found = []
+    try:
+        dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+        port = int(re.search(r"<graphics type='vnc' port='(\d+)'", dom.XMLDesc(0)).group(1))
+        found.append(vnc_auth(port, "Old-Pass"))
+        found.append(attempt(dom, gfx(" passwd='New-Pass'"), LIVE))
+        found += [graphics_of(dom, 0), graphics_of(dom, 2),
+                  vnc_auth(port, "New-Pass"), vnc_auth(port, "Old-Pass")]
+        if status:
+            found.append("passwd='New-Pass'" in status.read_text())
+        found.append(attempt(dom, gfx(" passwd='ConfPass'"), CONFIG))
+        found += [graphics_of(dom, 0), graphics_of(dom, 2), vnc_auth(port, "New-Pass")]
+        found.append(attempt(dom, gfx(" passwd='BothPass'"), LIVE | CONFIG))
+        found += [graphics_of(dom, 0), graphics_of(dom, 2), vnc_auth(port, "BothPass")]
+        found.append(attempt(dom, gfx(" passwd='Exp-Pass' passwdValidTo='2010-01-01T00:00:00'"),
+                             LIVE))
+        found += [graphics_of(dom, 0), vnc_auth(port, "Exp-Pass")]
+        for xml, flags in ((gfx(" passwd='Too-Long9'"), CONFIG),
+                           (gfx(" passwd='Too-Long9'"), LIVE),
+                           (gfx(" keymap='de' passwd='X'"), LIVE),
+                           ("<graphics type='vnc' port='5999' listen='127.0.0.1'/>", LIVE),
+                           (gfx(" passwd='X'", listen="127.0.0.2"), LIVE),
+                           (gfx(" passwd='X'", listen=None), LIVE),
+                           (gfx(" passwd='X'", listen=None, kind="spice"), LIVE),
+                           (gfx(" passwd='X'", listen=None, kind="spice"), CONFIG)):
+            found.append(attempt(dom, xml, flags))
+        found.append(attempt(dom, gfx(" passwd='Now-Pass'"), 0))
+        found += [graphics_of(dom, 0), vnc_auth(port, "Now-Pass")]
+        found.append(attempt(dom, gfx(), LIVE))  # no password: nothing sent to QEMU
+        found += [graphics_of(dom, 0), vnc_auth(port, "Now-Pass")]
+        try:
+            conn.defineXML(GXML.replace("Old-Pass", "Too-Long9").replace(GNAME, GNAME + "-2"))
+            found.append("ok")
+        except libvirt.libvirtError as e:
+            found.append((e.get_error_code(), e.get_error_domain(), e.get_error_message()))
+        return found
+    finally:
+        if dom.isActive():
+            dom.destroy()
+        dom.undefine()
+        conn.close()
+
+
+G_LIVE = ("<graphics type='vnc' port='N' autoport='yes' listen='127.0.0.1' passwd='%s'%s>"
+          "<listen type='address' address='127.0.0.1'/></graphics>")
+G_CONF = ("<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1' passwd='%s'>"
+          "<listen type='address' address='127.0.0.1'/></graphics>")
+
+
+TOO_LONG = (libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_QEMU,
+            "unsupported configuration: VNC password is 9 characters long, only 8 permitted")
+
+
+def password_expected(ours):
+    status_live = [True] if ours else []
+    return ([0, "ok", G_LIVE % ("New-Pass", ""), G_CONF % "Old-Pass", 0, 1] + status_live +
+            ["ok", G_LIVE % ("New-Pass", ""), G_CONF % "ConfPass", 0] +
+            ["ok", G_LIVE % ("BothPass", ""), G_CONF % "BothPass", 0] +
+            ["ok", G_LIVE % ("Exp-Pass", " passwdValidTo='2010-01-01T00:00:00'"), 1] +
+            [TOO_LONG, TOO_LONG,
+             unsupported("cannot change keymap setting on vnc graphics"),
+             unsupported("cannot change port settings on vnc graphics"),
+             unsupported("cannot change listen address setting on 'vnc' graphics"),
+             unsupported("cannot change listen address setting on 'vnc' graphics"),
+             (libvirt.VIR_ERR_DEVICE_MISSING, libvirt.VIR_FROM_QEMU,
+              "device not found: cannot find existing graphics device to modify of type "
+              "'spice'"),
+             (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_FROM_QEMU,
+              "invalid argument: cannot find existing graphics type 'spice' device to "
+              "modify")] +
+            ["ok", G_LIVE % ("Now-Pass", ""), 0] +
+            ["ok", G_LIVE.replace(" passwd='%s'%s", ""), 0, TOO_LONG])
+
+
+def test_update_password(daemon):
+    """Our virtqemud: QEMU's vnc server takes the new password and refuses the old one or
+    an expired one; the XML, the status file and the errors are libvirtd's."""
+    status = daemon.root / "run" / "libvirt" / "qemu" / (GNAME + ".xml")
+    assert password_sequence(uri_for(daemon.sock), status) == password_expected(True)
+
+
+@pytest.mark.slow
+def test_password_equal_libvirtd(ref, daemon):
+    """The same password sequence on Debian's libvirtd and on virtqemud, in the same run."""
+    theirs = password_sequence(ref.uri)
+    assert theirs == password_expected(False)
+    assert password_sequence(uri_for(daemon.sock)) == theirs
