@@ -1,9 +1,11 @@
 /* qemu_update.c: DOMAIN_UPDATE_DEVICE_FLAGS (virsh update-device) on virtqemud, as libvirt
- * 9.0's qemuDomainUpdateDeviceFlags serves it for an interface (issue 18 item 2): the
- * persistent definition takes the new interface as it is given (AFFECT_CONFIG); the running
- * guest takes a change of its link state alone (QMP set_link on the NIC's alias), any other
- * change refused with libvirt's error for it (qemuDomainChangeNet). The persistent change is
- * checked before anything reaches the guest; both are saved once QEMU has answered. */
+ * 9.0's qemuDomainUpdateDeviceFlags serves it for an interface and a display (issue 18 item
+ * 2): the persistent definition takes the new device as it is given (AFFECT_CONFIG); the
+ * running guest takes a change of an interface's link state (QMP set_link on the NIC's
+ * alias) or of a display's password (set_password, expire_password), any other change
+ * refused with libvirt's error for it (qemuDomainChangeNet, qemuDomainChangeGraphics). The
+ * persistent change is checked before anything reaches the guest; both are saved once QEMU
+ * has answered. */
 #include "qemu_update.h"
 
 #include "domain/domain_hotplug.h"
@@ -16,21 +18,68 @@
 #define UPDATE_FLAGS                                                                               \
     (SV_DOMAIN_DEVICE_MODIFY_LIVE | SV_DOMAIN_DEVICE_MODIFY_CONFIG | SV_DOMAIN_DEVICE_MODIFY_FORCE)
 
-/* A link change on its way to QEMU: what to apply when set_link is answered. */
+/* An update on its way: what every device's has. */
 typedef struct {
     SvCall *call; /* deferred */
     SvDomainDriver *drv;
-    guint run;                 /* weak handle of the guest's run */
-    gboolean live;             /* the running guest changes */
-    guint index;               /* the NIC's place in the live definition */
+    guint run;           /* weak handle of the guest's run (when `live`) */
+    gboolean live;       /* the running guest changes */
+    guint index;         /* the device's place in the live definition */
+    SvDomainDef *config; /* the new persistent definition, or NULL */
+} Update;
+
+/* The guest a monitor reply of u comes back to, or NULL when its run is over. */
+static SvDomainObj *
+update_guest(Update *u)
+{
+    return sv_domain_list_find_run(u->drv->list, u->run);
+}
+
+/* Fail u's call when QEMU refused (error) or the guest is gone (no obj): TRUE then. */
+static gboolean
+update_failed(Update *u, SvDomainObj *obj, const GError *error)
+{
+    GError *gone = NULL;
+
+    if (obj && !error)
+        return FALSE;
+    if (error) {
+        sv_call_fail(u->call, g_error_copy(error));
+        return TRUE;
+    }
+    sv_error_set(&gone, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
+    sv_call_fail(u->call, gone);
+    return TRUE;
+}
+
+/* The end of u on obj (its live change made): the new persistent definition in place, what
+ * changed saved, then the call answered. */
+static void
+update_commit(Update *u, SvDomainObj *obj)
+{
+    SvDomainDef *config = NULL;
+
+    if (u->config && sv_domain_obj_is_active(obj)) {
+        sv_domain_def_free(obj->new_def);
+        obj->new_def = g_steal_pointer(&u->config);
+        config = obj->new_def;
+    } else if (u->config) {
+        sv_domain_obj_set_def(obj, g_steal_pointer(&u->config));
+        config = obj->def;
+    }
+    sv_domain_modify_finish(u->call, u->drv, obj, u->live ? obj->def : NULL, config, TRUE);
+}
+
+/* A link change on its way to QEMU: what to apply when set_link is answered. */
+typedef struct {
+    Update u;
     SvDomainNetLinkState link; /* the new state */
-    SvDomainDef *config;       /* the new persistent definition, or NULL */
 } LinkChange;
 
 static void
 link_change_free(LinkChange *c)
 {
-    sv_domain_def_free(c->config);
+    sv_domain_def_free(c->u.config);
     g_free(c);
 }
 
@@ -131,37 +180,24 @@ config_with_net(SvDomainDriver *drv, const SvDomainDef *config,
     return sv_domain_hotplug_redefine(drv, g_steal_pointer(&changed), error);
 }
 
+/* The end of a link change on obj (NULL: the guest is gone). */
+static void
+link_done(LinkChange *c, SvDomainObj *obj, const GError *error)
+{
+    if (!update_failed(&c->u, obj, error)) {
+        if (c->u.live)
+            ((SvDomainNetDef *)obj->def->interfaces->pdata[c->u.index])->link = c->link;
+        update_commit(&c->u, obj);
+    }
+    link_change_free(c);
+}
+
 static void
 link_set(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
 {
-    LinkChange *c = data;
-    SvDomainObj *obj = sv_domain_list_find_run(c->drv->list, c->run);
-    SvDomainDef *live = NULL, *config = NULL;
-
     (void)mon;
     (void)ret;
-    if (!obj) {
-        GError *gone = NULL;
-
-        sv_error_set(&gone, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
-        sv_call_fail(c->call, gone);
-    } else if (error) {
-        sv_call_fail(c->call, g_error_copy(error));
-    } else {
-        if (c->live) {
-            SvDomainNetDef *net = obj->def->interfaces->pdata[c->index];
-
-            net->link = c->link;
-            live = obj->def;
-        }
-        if (c->config) {
-            sv_domain_def_free(obj->new_def);
-            obj->new_def = g_steal_pointer(&c->config);
-            config = obj->new_def;
-        }
-        sv_domain_modify_finish(c->call, c->drv, obj, live, config, TRUE);
-    }
-    link_change_free(c);
+    link_done(data, update_guest(data), error);
 }
 
 /* The live part: dev's interface (defaults given) checked against the running guest's, and
@@ -173,10 +209,10 @@ net_update_live(SvDomainObj *obj, SvDomainDef *dev, LinkChange *c, gboolean *sen
     const SvDomainNetDef *net = dev->interfaces->pdata[0];
     const SvDomainNetDef *old;
 
-    if (!sv_domain_hotplug_net_find(obj->def, net, &c->index, error))
+    if (!sv_domain_hotplug_net_find(obj->def, net, &c->u.index, error))
         return FALSE;
     qemu_net_post_parse(dev);
-    old = obj->def->interfaces->pdata[c->index];
+    old = obj->def->interfaces->pdata[c->u.index];
     if (!net_change_allowed(old, net, error))
         return FALSE;
     c->link = net->link;
@@ -201,22 +237,22 @@ update_net(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, guint flags,
         return FALSE;
     live_dev = live ? sv_domain_def_copy(dev) : NULL;
     c = g_new0(LinkChange, 1);
-    if ((config && !(c->config = config_with_net(drv, config, g_steal_pointer(&dev), error))) ||
+    if ((config && !(c->u.config = config_with_net(drv, config, g_steal_pointer(&dev), error))) ||
         (live && !net_update_live(obj, live_dev, c, &send, error))) {
         link_change_free(c);
         return FALSE;
     }
-    c->live = live != NULL;
-    c->drv = drv;
-    c->run = obj->run;
-    c->call = sv_call_defer(call);
+    c->u.live = live != NULL;
+    c->u.drv = drv;
+    c->u.run = obj->run;
+    c->u.call = sv_call_defer(call);
     if (!send) {
-        link_set(NULL, NULL, NULL, c);
+        link_done(c, obj, NULL);
         return TRUE;
     }
     args = json_object_new();
     json_object_set_string_member(
-        args, "name", ((SvDomainNetDef *)live->interfaces->pdata[c->index])->info.alias);
+        args, "name", ((SvDomainNetDef *)live->interfaces->pdata[c->u.index])->info.alias);
     json_object_set_boolean_member(args, "up", c->link != SV_DOMAIN_NET_LINK_DOWN);
     qemu_monitor_command(qemu_domain_of(obj)->mon, "set_link", args, link_set, c);
     return TRUE;
@@ -226,19 +262,14 @@ update_net(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, guint flags,
 
 /* A display password on its way to QEMU (set_password, then expire_password). */
 typedef struct {
-    SvCall *call; /* deferred */
-    SvDomainDriver *drv;
-    guint run;                     /* weak handle of the guest's run */
-    guint index;                   /* the display's place in the live definition */
-    gboolean live;                 /* the running guest changes */
+    Update u;
     SvDomainGraphicsDef *graphics; /* the new display, or NULL when only config changes */
-    SvDomainDef *config;           /* the new persistent definition, or NULL */
 } PasswordChange;
 
 static void
 password_change_free(PasswordChange *c)
 {
-    sv_domain_def_free(c->config);
+    sv_domain_def_free(c->u.config);
     if (c->graphics)
         sv_domain_graphics_def_free(c->graphics);
     g_free(c);
@@ -307,25 +338,13 @@ password_expiry(const SvDomainGraphicsDef *g)
     return g_strdup_printf("%" G_GINT64_FORMAT, g_date_time_to_unix(t));
 }
 
+/* The end of a password change on obj (NULL: the guest is gone). */
 static void
-password_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+password_finish(PasswordChange *c, SvDomainObj *obj, const GError *error)
 {
-    PasswordChange *c = data;
-    SvDomainObj *obj = sv_domain_list_find_run(c->drv->list, c->run);
-    SvDomainDef *live = NULL, *config = NULL;
-
-    (void)mon;
-    (void)ret;
-    if (!obj) {
-        GError *gone = NULL;
-
-        sv_error_set(&gone, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
-        sv_call_fail(c->call, gone);
-    } else if (error) {
-        sv_call_fail(c->call, g_error_copy(error));
-    } else {
-        if (c->live) {
-            SvDomainGraphicsDef *g = obj->def->graphics->pdata[c->index];
+    if (!update_failed(&c->u, obj, error)) {
+        if (c->u.live) {
+            SvDomainGraphicsDef *g = obj->def->graphics->pdata[c->u.index];
 
             g_free(g->passwd);
             g->passwd = g_steal_pointer(&c->graphics->passwd);
@@ -333,16 +352,20 @@ password_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer dat
             g->passwd_valid_to = g_steal_pointer(&c->graphics->passwd_valid_to);
             g_free(g->connected);
             g->connected = g_steal_pointer(&c->graphics->connected);
-            live = obj->def;
         }
-        if (c->config) {
-            sv_domain_def_free(obj->new_def);
-            obj->new_def = g_steal_pointer(&c->config);
-            config = obj->new_def;
-        }
-        sv_domain_modify_finish(c->call, c->drv, obj, live, config, TRUE);
+        update_commit(&c->u, obj);
     }
     password_change_free(c);
+}
+
+static void
+password_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+{
+    PasswordChange *c = data;
+
+    (void)mon;
+    (void)ret;
+    password_finish(c, update_guest(&c->u), error);
 }
 
 static void
@@ -354,8 +377,8 @@ password_set(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
     JsonObject *args;
 
     (void)ret;
-    if (error || !sv_domain_list_find_run(c->drv->list, c->run)) {
-        password_done(mon, NULL, error, c);
+    if (error || !update_guest(&c->u)) {
+        password_finish(c, update_guest(&c->u), error);
         return;
     }
     when = password_expiry(c->graphics);
@@ -404,7 +427,7 @@ graphics_update_live(SvDomainObj *obj, SvDomainDef *dev, PasswordChange *c, gboo
     }
     if (!graphics_change_allowed(obj->def->graphics->pdata[at], g, send, error))
         return FALSE;
-    c->index = (guint)at;
+    c->u.index = (guint)at;
     c->graphics = g_ptr_array_steal_index(dev->graphics, 0);
     /* As libvirt: no password at all (none given, none configured) is not sent. */
     if (!c->graphics->passwd)
@@ -431,17 +454,17 @@ update_graphics(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, guint flags
     live_dev = live ? sv_domain_def_copy(dev) : NULL;
     c = g_new0(PasswordChange, 1);
     if ((config &&
-         !(c->config = config_with_graphics(drv, config, g_steal_pointer(&dev), error))) ||
+         !(c->u.config = config_with_graphics(drv, config, g_steal_pointer(&dev), error))) ||
         (live && !graphics_update_live(obj, live_dev, c, &send, error))) {
         password_change_free(c);
         return FALSE;
     }
-    c->live = live != NULL;
-    c->drv = drv;
-    c->run = obj->run;
-    c->call = sv_call_defer(call);
+    c->u.live = live != NULL;
+    c->u.drv = drv;
+    c->u.run = obj->run;
+    c->u.call = sv_call_defer(call);
     if (!send) {
-        password_done(NULL, NULL, NULL, c);
+        password_finish(c, obj, NULL);
         return TRUE;
     }
     args = json_object_new();

@@ -98,6 +98,9 @@ def update_sequence(uri, tmp_path, status=None):
         found += [rc, out.strip(), err.strip(), iface_of(dom), iface_of(dom, 2)]
         dom.destroy()
         found.append(attempt(dom, down, LIVE))
+        # An inactive guest: its definition alone, CURRENT meaning CONFIG.
+        found += [attempt(dom, down, 0), iface_of(dom), attempt(dom, up, CONFIG),
+                  iface_of(dom)]
         return found
     finally:
         if dom.isActive():
@@ -146,7 +149,8 @@ def expected(ours):
              LIVE_DOWN, CONF_UP,
              0, "", "", LIVE_UP, CONF_UP,  # virsh -q: no "Device updated successfully"
              (libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_FROM_DOMAIN,
-              "Requested operation is not valid: domain is not running")])
+              "Requested operation is not valid: domain is not running"),
+             "ok", CONF_DOWN, "ok", CONF_UP])
 
 
 def test_update_link_state(daemon, tmp_path):
@@ -240,6 +244,8 @@ def password_sequence(uri, status=None):
         found += [graphics_of(dom, 0), vnc_auth(port, "Now-Pass")]
         found.append(attempt(dom, gfx(), LIVE))  # no password: nothing sent to QEMU
         found += [graphics_of(dom, 0), vnc_auth(port, "Now-Pass")]
+        dom.destroy()  # an inactive guest: its definition alone, CURRENT meaning CONFIG
+        found += [attempt(dom, gfx(" passwd='OffPass'"), 0), graphics_of(dom, 0)]
         try:
             conn.defineXML(GXML.replace("Old-Pass", "Too-Long9").replace(GNAME, GNAME + "-2"))
             found.append("ok")
@@ -281,7 +287,8 @@ def password_expected(ours):
               "invalid argument: cannot find existing graphics type 'spice' device to "
               "modify")] +
             ["ok", G_LIVE % ("Now-Pass", ""), 0] +
-            ["ok", G_LIVE.replace(" passwd='%s'%s", ""), 0, TOO_LONG])
+            ["ok", G_LIVE.replace(" passwd='%s'%s", ""), 0, "ok", G_CONF % "OffPass",
+             TOO_LONG])
 
 
 def test_update_password(daemon):
