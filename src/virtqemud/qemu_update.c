@@ -70,6 +70,54 @@ update_commit(Update *u, SvDomainObj *obj)
     sv_domain_modify_finish(u->call, u->drv, obj, u->live ? obj->def : NULL, config, TRUE);
 }
 
+/* What an update does for one kind of device (its struct begins with an Update). */
+typedef struct {
+    gsize size;
+    /* The persistent definition config with dev's device (transfer full of dev) in place of
+     * the one it names, or NULL with libvirt's error. */
+    SvDomainDef *(*config_with)(SvDomainDriver *drv, const SvDomainDef *config,
+                                SvDomainDef *dev, GError **error);
+    /* dev checked against the running guest's device; *send: QEMU's state changes. */
+    gboolean (*live_check)(SvDomainObj *obj, SvDomainDef *dev, Update *u, gboolean *send,
+                           GError **error);
+    void (*send)(QemuMonitor *mon, SvDomainObj *obj, Update *u); /* the monitor commands */
+    void (*finish)(Update *u, SvDomainObj *obj, const GError *error); /* ends and frees u */
+    void (*free)(Update *u);
+} UpdateKind;
+
+/* update-device of the device dev holds alone (transfer full): the persistent change made
+ * and checked, then the live one checked, then sent to QEMU (when it changes anything). */
+static gboolean
+update_run(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, guint flags,
+           const UpdateKind *kind, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    g_autoptr(SvDomainDef) dev = dev_in;
+    g_autoptr(SvDomainDef) live_dev = NULL;
+    SvDomainDef *live, *config;
+    gboolean send = FALSE;
+    Update *u;
+
+    if (!sv_domain_modify_defs(obj, &flags, &live, &config, error))
+        return FALSE;
+    live_dev = live ? sv_domain_def_copy(dev) : NULL;
+    u = g_malloc0(kind->size);
+    if ((config && !(u->config = kind->config_with(drv, config, g_steal_pointer(&dev), error))) ||
+        (live && !kind->live_check(obj, live_dev, u, &send, error))) {
+        kind->free(u);
+        return FALSE;
+    }
+    u->live = live != NULL;
+    u->drv = drv;
+    u->run = obj->run;
+    u->call = sv_call_defer(call);
+    if (send)
+        kind->send(qemu_domain_of(obj)->mon, obj, u);
+    else
+        kind->finish(u, obj, NULL);
+    return TRUE;
+}
+
 /* A link change on its way to QEMU: what to apply when set_link is answered. */
 typedef struct {
     Update u;
@@ -77,10 +125,10 @@ typedef struct {
 } LinkChange;
 
 static void
-link_change_free(LinkChange *c)
+link_change_free(Update *u)
 {
-    sv_domain_def_free(c->u.config);
-    g_free(c);
+    sv_domain_def_free(u->config);
+    g_free(u);
 }
 
 static void
@@ -182,14 +230,16 @@ config_with_net(SvDomainDriver *drv, const SvDomainDef *config,
 
 /* The end of a link change on obj (NULL: the guest is gone). */
 static void
-link_done(LinkChange *c, SvDomainObj *obj, const GError *error)
+link_done(Update *u, SvDomainObj *obj, const GError *error)
 {
+    LinkChange *c = (LinkChange *)u;
+
     if (!update_failed(&c->u, obj, error)) {
         if (c->u.live)
             ((SvDomainNetDef *)obj->def->interfaces->pdata[c->u.index])->link = c->link;
         update_commit(&c->u, obj);
     }
-    link_change_free(c);
+    link_change_free(u);
 }
 
 static void
@@ -203,9 +253,9 @@ link_set(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
 /* The live part: dev's interface (defaults given) checked against the running guest's, and
  * set_link sent when its link state differs; *c filled for the reply. FALSE: refused. */
 static gboolean
-net_update_live(SvDomainObj *obj, SvDomainDef *dev, LinkChange *c, gboolean *send,
-                GError **error)
+net_update_live(SvDomainObj *obj, SvDomainDef *dev, Update *u, gboolean *send, GError **error)
 {
+    LinkChange *c = (LinkChange *)u;
     const SvDomainNetDef *net = dev->interfaces->pdata[0];
     const SvDomainNetDef *old;
 
@@ -220,43 +270,20 @@ net_update_live(SvDomainObj *obj, SvDomainDef *dev, LinkChange *c, gboolean *sen
     return TRUE;
 }
 
-/* update-device of an interface: dev (transfer full) holds it alone. */
-static gboolean
-update_net(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, guint flags,
-           GError **error)
+static void
+link_send(QemuMonitor *mon, SvDomainObj *obj, Update *u)
 {
-    SvDomainDriver *drv = sv_domain_driver_of(call);
-    g_autoptr(SvDomainDef) dev = dev_in;
-    g_autoptr(SvDomainDef) live_dev = NULL;
-    LinkChange *c;
-    SvDomainDef *live, *config;
-    gboolean send = FALSE;
-    JsonObject *args;
+    const SvDomainNetDef *net = obj->def->interfaces->pdata[u->index];
+    JsonObject *args = json_object_new();
 
-    if (!sv_domain_modify_defs(obj, &flags, &live, &config, error))
-        return FALSE;
-    live_dev = live ? sv_domain_def_copy(dev) : NULL;
-    c = g_new0(LinkChange, 1);
-    if ((config && !(c->u.config = config_with_net(drv, config, g_steal_pointer(&dev), error))) ||
-        (live && !net_update_live(obj, live_dev, c, &send, error))) {
-        link_change_free(c);
-        return FALSE;
-    }
-    c->u.live = live != NULL;
-    c->u.drv = drv;
-    c->u.run = obj->run;
-    c->u.call = sv_call_defer(call);
-    if (!send) {
-        link_done(c, obj, NULL);
-        return TRUE;
-    }
-    args = json_object_new();
-    json_object_set_string_member(
-        args, "name", ((SvDomainNetDef *)live->interfaces->pdata[c->u.index])->info.alias);
-    json_object_set_boolean_member(args, "up", c->link != SV_DOMAIN_NET_LINK_DOWN);
-    qemu_monitor_command(qemu_domain_of(obj)->mon, "set_link", args, link_set, c);
-    return TRUE;
+    json_object_set_string_member(args, "name", net->info.alias);
+    json_object_set_boolean_member(args, "up", ((LinkChange *)u)->link != SV_DOMAIN_NET_LINK_DOWN);
+    qemu_monitor_command(mon, "set_link", args, link_set, u);
 }
+
+static const UpdateKind net_kind = {
+    sizeof(LinkChange), config_with_net, net_update_live, link_send, link_done, link_change_free,
+};
 
 /* ------------------------------------------------------------ graphics passwords */
 
@@ -267,8 +294,10 @@ typedef struct {
 } PasswordChange;
 
 static void
-password_change_free(PasswordChange *c)
+password_change_free(Update *u)
 {
+    PasswordChange *c = (PasswordChange *)u;
+
     sv_domain_def_free(c->u.config);
     if (c->graphics)
         sv_domain_graphics_def_free(c->graphics);
@@ -340,8 +369,10 @@ password_expiry(const SvDomainGraphicsDef *g)
 
 /* The end of a password change on obj (NULL: the guest is gone). */
 static void
-password_finish(PasswordChange *c, SvDomainObj *obj, const GError *error)
+password_finish(Update *u, SvDomainObj *obj, const GError *error)
 {
+    PasswordChange *c = (PasswordChange *)u;
+
     if (!update_failed(&c->u, obj, error)) {
         if (c->u.live) {
             SvDomainGraphicsDef *g = obj->def->graphics->pdata[c->u.index];
@@ -355,7 +386,7 @@ password_finish(PasswordChange *c, SvDomainObj *obj, const GError *error)
         }
         update_commit(&c->u, obj);
     }
-    password_change_free(c);
+    password_change_free(u);
 }
 
 static void
@@ -365,7 +396,7 @@ password_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer dat
 
     (void)mon;
     (void)ret;
-    password_finish(c, update_guest(&c->u), error);
+    password_finish(&c->u, update_guest(&c->u), error);
 }
 
 static void
@@ -378,7 +409,7 @@ password_set(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
 
     (void)ret;
     if (error || !update_guest(&c->u)) {
-        password_finish(c, update_guest(&c->u), error);
+        password_finish(&c->u, update_guest(&c->u), error);
         return;
     }
     when = password_expiry(c->graphics);
@@ -399,6 +430,8 @@ config_with_graphics(SvDomainDriver *drv, const SvDomainDef *config, SvDomainDef
     const SvDomainGraphicsDef *g = owned->graphics->pdata[0];
     int at = graphics_find(changed, g->type);
 
+    if (!qemu_display_check_graphics(g, error))
+        return NULL;
     if (at < 0) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
                      "cannot find existing graphics type '%s' device to modify",
@@ -413,12 +446,15 @@ config_with_graphics(SvDomainDriver *drv, const SvDomainDef *config, SvDomainDef
 /* The live part of a display's update: checked against the running guest's; *send when
  * QEMU's password changes. */
 static gboolean
-graphics_update_live(SvDomainObj *obj, SvDomainDef *dev, PasswordChange *c, gboolean *send,
+graphics_update_live(SvDomainObj *obj, SvDomainDef *dev, Update *u, gboolean *send,
                      GError **error)
 {
+    PasswordChange *c = (PasswordChange *)u;
     const SvDomainGraphicsDef *g = dev->graphics->pdata[0];
     int at = graphics_find(obj->def, g->type);
 
+    if (!qemu_display_check_graphics(g, error))
+        return FALSE;
     if (at < 0) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_DEVICE_MISSING,
                      "cannot find existing graphics device to modify of type '%s'",
@@ -435,47 +471,24 @@ graphics_update_live(SvDomainObj *obj, SvDomainDef *dev, PasswordChange *c, gboo
     return TRUE;
 }
 
-/* update-device of a display: dev (transfer full) holds it alone. */
-static gboolean
-update_graphics(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, guint flags,
-                GError **error)
+static void
+password_send(QemuMonitor *mon, SvDomainObj *obj, Update *u)
 {
-    SvDomainDriver *drv = sv_domain_driver_of(call);
-    g_autoptr(SvDomainDef) dev = dev_in;
-    g_autoptr(SvDomainDef) live_dev = NULL;
-    PasswordChange *c;
-    SvDomainDef *live, *config;
-    gboolean send = FALSE;
-    JsonObject *args;
+    const SvDomainGraphicsDef *g = ((PasswordChange *)u)->graphics;
+    JsonObject *args = json_object_new();
 
-    if (!sv_domain_modify_defs(obj, &flags, &live, &config, error) ||
-        !qemu_display_check_graphics(dev->graphics->pdata[0], error))
-        return FALSE;
-    live_dev = live ? sv_domain_def_copy(dev) : NULL;
-    c = g_new0(PasswordChange, 1);
-    if ((config &&
-         !(c->u.config = config_with_graphics(drv, config, g_steal_pointer(&dev), error))) ||
-        (live && !graphics_update_live(obj, live_dev, c, &send, error))) {
-        password_change_free(c);
-        return FALSE;
-    }
-    c->u.live = live != NULL;
-    c->u.drv = drv;
-    c->u.run = obj->run;
-    c->u.call = sv_call_defer(call);
-    if (!send) {
-        password_finish(c, obj, NULL);
-        return TRUE;
-    }
-    args = json_object_new();
-    json_object_set_string_member(args, "protocol",
-                                  sv_domain_graphics_type_to_string(c->graphics->type));
-    json_object_set_string_member(args, "password", c->graphics->passwd);
-    if (c->graphics->connected)
-        json_object_set_string_member(args, "connected", c->graphics->connected);
-    qemu_monitor_command(qemu_domain_of(obj)->mon, "set_password", args, password_set, c);
-    return TRUE;
+    (void)obj;
+    json_object_set_string_member(args, "protocol", sv_domain_graphics_type_to_string(g->type));
+    json_object_set_string_member(args, "password", g->passwd);
+    if (g->connected)
+        json_object_set_string_member(args, "connected", g->connected);
+    qemu_monitor_command(mon, "set_password", args, password_set, u);
 }
+
+static const UpdateKind graphics_kind = {
+    sizeof(PasswordChange), config_with_graphics, graphics_update_live, password_send,
+    password_finish,        password_change_free,
+};
 
 static gboolean
 update_device_flags(SvCall *call, remote_domain_update_device_flags_args *a,
@@ -496,14 +509,11 @@ update_device_flags(SvCall *call, remote_domain_update_device_flags_args *a,
     if (!dev)
         return FALSE;
     if (g_str_equal(kind, "interface") && dev->interfaces->len == 1)
-        return update_net(call, obj, g_steal_pointer(&dev),
-                          a->flags & ~SV_DOMAIN_DEVICE_MODIFY_FORCE, error);
+        return update_run(call, obj, g_steal_pointer(&dev),
+                          a->flags & ~SV_DOMAIN_DEVICE_MODIFY_FORCE, &net_kind, error);
     if (g_str_equal(kind, "graphics") && dev->graphics->len == 1)
-        return update_graphics(call, obj, g_steal_pointer(&dev),
-                               a->flags & ~SV_DOMAIN_DEVICE_MODIFY_FORCE, error);
-    if (g_str_equal(kind, "graphics") && dev->graphics->len == 1)
-        return update_graphics(call, obj, g_steal_pointer(&dev),
-                               a->flags & ~SV_DOMAIN_DEVICE_MODIFY_FORCE, error);
+        return update_run(call, obj, g_steal_pointer(&dev),
+                          a->flags & ~SV_DOMAIN_DEVICE_MODIFY_FORCE, &graphics_kind, error);
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                  "live update of device '%s' is not supported", kind);
     return FALSE;

@@ -14,6 +14,7 @@ query-rx-filter has no member for it), so what reaches QEMU is checked by its an
 set_link QEMU refuses (a NIC whose alias it does not know) would fail the call.
 """
 
+import contextlib
 import re
 import socket
 import struct
@@ -60,14 +61,26 @@ def attempt(dom, xml, flags):
         return (e.get_error_code(), e.get_error_domain(), msg)
 
 
+@contextlib.contextmanager
+def defined_guest(uri, xml):
+    """The guest of xml defined on uri, destroyed and undefined afterwards."""
+    conn = libvirt.open(uri)
+    dom = conn.defineXML(xml)
+    try:
+        yield conn, dom
+    finally:
+        if dom.isActive():
+            dom.destroy()
+        dom.undefine()
+        conn.close()
+
+
 def update_sequence(uri, tmp_path, status=None):
     """Guest A defined and started paused on uri, then its NIC changed: each result, the
     live and the inactive <interface> after the allowed changes, virsh update-device's
     output, and (status: our status file's path) whether the status file follows."""
-    conn = libvirt.open(uri)
-    dom = conn.defineXML(XML)
     found = []
-    try:
+    with defined_guest(uri, XML) as (conn, dom):
         dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
         down = nic("<model type='virtio'/><link state='down'/>")
         up = nic("<model type='virtio'/><link state='up'/>")
@@ -101,12 +114,7 @@ def update_sequence(uri, tmp_path, status=None):
         # An inactive guest: its definition alone, CURRENT meaning CONFIG.
         found += [attempt(dom, down, 0), iface_of(dom), attempt(dom, up, CONFIG),
                   iface_of(dom)]
-        return found
-    finally:
-        if dom.isActive():
-            dom.destroy()
-        dom.undefine()
-        conn.close()
+    return found
 
 
 ADDR = "<address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>"
@@ -212,10 +220,8 @@ def password_sequence(uri, status=None):
     """A paused guest with a vnc password on uri, its password changed: each result, the
     live and inactive <graphics> (secure), which passwords QEMU's vnc server takes, and
     (status: our status file) whether the status file follows."""
-    conn = libvirt.open(uri)
-    dom = conn.defineXML(GXML)
     found = []
-    try:
+    with defined_guest(uri, GXML) as (conn, dom):
         dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
         port = int(re.search(r"<graphics type='vnc' port='(\d+)'", dom.XMLDesc(0)).group(1))
         found.append(vnc_auth(port, "Old-Pass"))
@@ -251,12 +257,7 @@ def password_sequence(uri, status=None):
             found.append("ok")
         except libvirt.libvirtError as e:
             found.append((e.get_error_code(), e.get_error_domain(), e.get_error_message()))
-        return found
-    finally:
-        if dom.isActive():
-            dom.destroy()
-        dom.undefine()
-        conn.close()
+    return found
 
 
 G_LIVE = ("<graphics type='vnc' port='N' autoport='yes' listen='127.0.0.1' passwd='%s'%s>"
