@@ -620,7 +620,7 @@ handlers_install(QemuDriver *driver)
     qemu_agent_install(&driver->handlers);
     /* issue 18 item 2, rename (domrename): domain_rename.c */
     sv_domain_rename_install(&driver->handlers);
-    /* issue 18 item 2, update-device (an interface's link state): qemu_update.c */
+    /* issue 18 item 2, update-device (link state, display password): qemu_update.c */
     qemu_update_install(&driver->handlers);
 }
 

@@ -1,5 +1,6 @@
 /* qemu_update.h: DOMAIN_UPDATE_DEVICE_FLAGS on virtqemud (issue 18 item 2, update-device):
- * an interface's link state, live (QMP set_link) and in the persistent definition. */
+ * an interface's link state (QMP set_link) and a display's password (set_password,
+ * expire_password), live and in the persistent definition. */
 #pragma once
 
 #include "domain/domain_driver.h"
