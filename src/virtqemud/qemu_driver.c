@@ -1,6 +1,7 @@
 /* qemu_driver.c: virtqemud's connection and host procedures. */
 #include "qemu_driver.h"
 #include "qemu_guestops.h"
+#include "qemu_update.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -627,6 +628,8 @@ handlers_install(QemuDriver *driver)
     /* issue 18 items 1-3, the agent's calls: set-time, fsfreeze/fsthaw, fsinfo, the user
      * password and the interface addresses (agent, arp, lease): qemu_agent_calls.c */
     qemu_agent_calls_install(&driver->handlers);
+    /* issue 18 item 2, update-device (link state, display password): qemu_update.c */
+    qemu_update_install(&driver->handlers);
 }
 
 static gboolean

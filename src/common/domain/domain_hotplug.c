@@ -134,6 +134,13 @@ net_find(const SvDomainDef *def, const SvDomainNetDef *net, guint *ret_index, GE
     return FALSE;
 }
 
+gboolean
+sv_domain_hotplug_net_find(const SvDomainDef *def, const SvDomainNetDef *net, guint *ret_index,
+                           GError **error)
+{
+    return net_find(def, net, ret_index, error);
+}
+
 static gboolean
 detach_config(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **error)
 {
@@ -176,6 +183,12 @@ redefine(SvDomainDriver *drv, SvDomainDef *def, GError **error)
     if (!parsed || (drv->check_def && !drv->check_def(drv, parsed, error)))
         return NULL;
     return g_steal_pointer(&parsed);
+}
+
+SvDomainDef *
+sv_domain_hotplug_redefine(SvDomainDriver *drv, SvDomainDef *def, GError **error)
+{
+    return redefine(drv, def, error);
 }
 
 /* The device change of a call: the persistent definition with the device added (attach) or

@@ -10,3 +10,12 @@
  * without flags on a running guest) is refused as libvirt refuses a device type it cannot
  * plug live: OPERATION_UNSUPPORTED. */
 void sv_domain_hotplug_install(SvDomainDriver *drv, SvRemoteHandlers *h);
+
+/* libvirt's virDomainNetFindIdx: the index in def of the one interface net names (its MAC,
+ * PCI address and alias, those it gives), or FALSE with libvirt's error. */
+gboolean sv_domain_hotplug_net_find(const SvDomainDef *def, const SvDomainNetDef *net,
+                                    guint *ret_index, GError **error);
+
+/* def (transfer full) as a define of its XML makes it: parsed again, then given the driver's
+ * defaults and addresses (check_def); the new definition, or NULL with the error. */
+SvDomainDef *sv_domain_hotplug_redefine(SvDomainDriver *drv, SvDomainDef *def, GError **error);
