@@ -113,6 +113,18 @@ connect_get_capabilities(SvCall *call, remote_connect_get_capabilities_ret *ret,
 
 /* ---------------------------------------------------------------- definitions */
 
+/* The first CPU or tuning element of def a container does not get, or NULL. */
+static const char *
+lxc_tuning_unsupported(const SvDomainDef *def)
+{
+    SvDomainDef rest = *def; /* a shallow copy, only looked at */
+
+    rest.cputune.shares_specified = FALSE;
+    rest.cputune.period = 0;
+    rest.cputune.quota = 0;
+    return sv_domain_cpu_tuning_used(&rest);
+}
+
 /* What a container must be, beyond what the XML parser checks. What only matters when it
  * starts (root filesystem, console, interfaces) is checked then (lxc_spec.c). */
 static gboolean
@@ -136,11 +148,12 @@ check_def(LxcDriver *driver, SvDomainDef *def, GError **error)
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "init binary must be specified");
         return FALSE;
     }
-    /* Containers get their memory limit and nothing else of the CPU and tuning elements:
-     * refused rather than dropped. */
-    if (sv_domain_cpu_tuning_used(def)) {
+    /* Containers get their memory limit and their <cputune> shares, period and quota
+     * (lxc_tune.c), nothing else of the CPU and tuning elements: refused rather than
+     * dropped. */
+    if (lxc_tuning_unsupported(def)) {
         sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
-                     "%s is not supported by the LXC driver", sv_domain_cpu_tuning_used(def));
+                     "%s is not supported by the LXC driver", lxc_tuning_unsupported(def));
         return FALSE;
     }
     return TRUE;
@@ -271,6 +284,8 @@ lxc_init(SvDaemon *d, GError **error)
     /* issue 18 item 2, guest operations: libvirt's LXC driver has no keys, NMIs,
      * screenshots or block resizes */
     sv_domain_guestops_install_no_support(&driver->handlers);
+    /* issue 18, LXC tuning: the scheduler parameters of a container's cgroup (lxc_tune.c) */
+    lxc_tune_install(&driver->process, &driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's LXC driver (none of it). */
     sv_qemu_serve_unsupported(sv_daemon_get_server(d));

@@ -781,10 +781,29 @@ sv_cgroup_has_cpu_child(SvCgroup *cg, const char *child)
 }
 
 gboolean
+sv_cgroup_check_cpu_bandwidth(guint64 period, gint64 quota, GError **error)
+{
+    if (period && (period < SV_CGROUP_CPU_PERIOD_MIN || period > SV_CGROUP_CPU_PERIOD_MAX)) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INVALID_ARG,
+                     "cfs_period '%" G_GUINT64_FORMAT "' must be in range (%d, %d)", period,
+                     SV_CGROUP_CPU_PERIOD_MIN, SV_CGROUP_CPU_PERIOD_MAX);
+        return FALSE;
+    }
+    if (quota > 0 && (quota < SV_CGROUP_CPU_QUOTA_MIN || quota > SV_CGROUP_CPU_QUOTA_MAX)) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INVALID_ARG,
+                     "cfs_quota '%" G_GINT64_FORMAT "' must be in range (%d, %" G_GINT64_FORMAT
+                     ")", quota, SV_CGROUP_CPU_QUOTA_MIN, SV_CGROUP_CPU_QUOTA_MAX);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
 sv_cgroup_set_cpu_bandwidth(SvCgroup *cg, const char *child, guint64 period, gint64 quota,
                             GError **error)
 {
-    g_autofree char *dir = cpu_dir(cg, child, error);
+    g_autofree char *dir = sv_cgroup_check_cpu_bandwidth(period, quota, error) ? cpu_dir(cg, child, error)
+                                                                 : NULL;
     g_autofree char *p = g_strdup_printf("%" G_GUINT64_FORMAT, period);
     g_autofree char *q = NULL;
     guint64 old_period = 0;

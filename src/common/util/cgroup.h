@@ -129,7 +129,13 @@ gboolean sv_cgroup_get_cpu_times(SvCgroup *cg, guint64 *out_total, guint64 *out_
 /* issue 18, scheduler parameters. The CFS bandwidth of the cgroup (`child` NULL) or of a
  * per-thread child ("vcpu0", "emulator", "iothread1"; v1 only): cpu.cfs_period_us and
  * cpu.cfs_quota_us (v1) or cpu.max (v2, "max" read as -1). A 0 period or quota is left as
- * it is. */
+ * it is; one outside libvirt's cgroup ranges below is refused (INVALID_ARG) before anything
+ * is written. */
+#define SV_CGROUP_CPU_PERIOD_MIN 1000
+#define SV_CGROUP_CPU_PERIOD_MAX 1000000
+#define SV_CGROUP_CPU_QUOTA_MIN 1000
+#define SV_CGROUP_CPU_QUOTA_MAX G_GINT64_CONSTANT(17592186044415)
+gboolean sv_cgroup_check_cpu_bandwidth(guint64 period, gint64 quota, GError **error);
 gboolean sv_cgroup_set_cpu_bandwidth(SvCgroup *cg, const char *child, guint64 period,
                                      gint64 quota, GError **error);
 gboolean sv_cgroup_get_cpu_bandwidth(SvCgroup *cg, const char *child, guint64 *out_period,
