@@ -122,6 +122,9 @@ lxc_tuning_unsupported(const SvDomainDef *def)
     rest.cputune.shares_specified = FALSE;
     rest.cputune.period = 0;
     rest.cputune.quota = 0;
+    rest.memtune.hard_limit = SV_DOMAIN_MEMORY_UNLIMITED;
+    rest.memtune.soft_limit = SV_DOMAIN_MEMORY_UNLIMITED;
+    rest.memtune.swap_hard_limit = SV_DOMAIN_MEMORY_UNLIMITED;
     return sv_domain_cpu_tuning_used(&rest);
 }
 
@@ -148,9 +151,9 @@ check_def(LxcDriver *driver, SvDomainDef *def, GError **error)
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "init binary must be specified");
         return FALSE;
     }
-    /* Containers get their memory limit and their <cputune> shares, period and quota
-     * (lxc_tune.c), nothing else of the CPU and tuning elements: refused rather than
-     * dropped. */
+    /* Containers get their memory limit, their <cputune> shares, period and quota and
+     * their <memtune> limits (lxc_tune.c), nothing else of the CPU and tuning elements:
+     * refused rather than dropped. */
     if (lxc_tuning_unsupported(def)) {
         sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
                      "%s is not supported by the LXC driver", lxc_tuning_unsupported(def));
@@ -284,7 +287,8 @@ lxc_init(SvDaemon *d, GError **error)
     /* issue 18 item 2, guest operations: libvirt's LXC driver has no keys, NMIs,
      * screenshots or block resizes */
     sv_domain_guestops_install_no_support(&driver->handlers);
-    /* issue 18, LXC tuning: the scheduler parameters of a container's cgroup (lxc_tune.c) */
+    /* issue 18, LXC tuning: the scheduler and memory parameters of a container's cgroup
+     * (lxc_tune.c) */
     lxc_tune_install(&driver->process, &driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's LXC driver (none of it). */

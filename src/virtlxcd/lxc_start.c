@@ -170,15 +170,13 @@ check_cgroup_free(SvCgroup *cg, const char *name, GError **error)
     return FALSE;
 }
 
-/* The <cputune> of live in the container's cgroup, made now for it (the supervisor then
- * finds it made), before anything of the container runs; nothing is left when the kernel
- * refuses a value. */
+/* The <cputune> and <memtune> of live in the container's cgroup, made now for it (the
+ * supervisor then finds it made), before anything of the container runs; nothing is left
+ * when the kernel refuses a value. */
 static gboolean
 prepare_tuning(SvCgroup *cg, const SvDomainDef *live, GError **error)
 {
-    const SvDomainCputuneDef *ct = &live->cputune;
-
-    if (!ct->shares_specified && !ct->period && !ct->quota)
+    if (!lxc_tune_needed(live))
         return TRUE;
     if (sv_cgroup_create(cg, error) && lxc_tune_apply(cg, live, error))
         return TRUE;

@@ -1,9 +1,14 @@
 /* lxc_tune.c: the LXC side of the tuning procedures (issue 18, LXC tuning): a container's
- * CPU weight and CFS bandwidth in its own cgroup (src/common/domain/domain_sched.c), as
- * libvirt's LXC driver keeps them, and the <cputune> a definition sets applied to that
- * cgroup before the container's first process runs. */
+ * CPU weight and CFS bandwidth (src/common/domain/domain_sched.c) and memory limits
+ * (domain_memtune.c) in its own cgroup, as libvirt's LXC driver keeps them, and the
+ * <cputune> and <memtune> a definition sets applied to that cgroup before the container's
+ * first process runs. */
 #include "lxc_domain.h"
+#include "lxc_spec.h"
 
+#include "domain/domain_cgroup.h"
+#include "domain/domain_memtune.h"
+#include "domain/domain_resize.h"
 #include "domain/domain_sched.h"
 #include "util/error.h"
 
@@ -69,6 +74,72 @@ static const SvSchedFacts lxc_sched_facts = {
     .set_live = set_live,
 };
 
+/* ---------------------------------------------------------------- memory */
+
+/* A running container's cgroup with its memory controller, or libvirt's error. (transfer
+ * none) */
+static SvCgroup *
+memory_cgroup(SvDomainObj *obj, GError **error)
+{
+    LxcDomain *ld = lxc_domain_of(obj);
+
+    if (!ld || !ld->cgroup || !sv_cgroup_get_dir(ld->cgroup, "memory")) {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_INVALID,
+                     "cgroup memory controller is not mounted");
+        return NULL;
+    }
+    return ld->cgroup;
+}
+
+static gboolean
+memtune_check(SvDomainObj *obj, GError **error)
+{
+    return memory_cgroup(obj, error) != NULL;
+}
+
+static gboolean
+memtune_live(SvDomainObj *obj, int which, guint64 kib, GError **error)
+{
+    SvCgroup *cg = memory_cgroup(obj, error);
+
+    return cg && sv_domain_cgroup_set_memtune(cg, obj->def, which, kib, error);
+}
+
+/* As libvirt's LXC driver: what the cgroup has (the hard limit is the container's memory
+ * unless <memtune> says otherwise). */
+static gboolean
+memtune_get_live(SvDomainObj *obj, guint64 out_kib[3], GError **error)
+{
+    SvCgroup *cg = memory_cgroup(obj, error);
+
+    return cg && sv_domain_cgroup_get_memtune(cg, out_kib, error);
+}
+
+/* No balloon: DOMAIN_SET_MEMORY is not served (yet) for containers. */
+static const SvResizeFacts lxc_resize_facts = {
+    .memtune_check = memtune_check,
+    .memtune_live = memtune_live,
+    .memtune_get_live = memtune_get_live,
+};
+
+static gboolean
+memtune_used(const SvDomainDef *def)
+{
+    const SvDomainMemtuneDef *mt = &def->memtune;
+
+    return mt->hard_limit < SV_DOMAIN_MEMORY_UNLIMITED ||
+           mt->soft_limit < SV_DOMAIN_MEMORY_UNLIMITED ||
+           mt->swap_hard_limit < SV_DOMAIN_MEMORY_UNLIMITED;
+}
+
+gboolean
+lxc_tune_needed(const SvDomainDef *def)
+{
+    const SvDomainCputuneDef *ct = &def->cputune;
+
+    return ct->shares_specified || ct->period || ct->quota || memtune_used(def);
+}
+
 gboolean
 lxc_tune_apply(SvCgroup *cg, const SvDomainDef *def, GError **error)
 {
@@ -76,14 +147,23 @@ lxc_tune_apply(SvCgroup *cg, const SvDomainDef *def, GError **error)
 
     if (ct->shares_specified && !sv_cgroup_set_cpu_shares(cg, ct->shares, error))
         return FALSE;
-    return !(ct->period || ct->quota) ||
-           sv_cgroup_set_cpu_bandwidth(cg, NULL, ct->period, ct->quota, error);
+    if ((ct->period || ct->quota) &&
+        !sv_cgroup_set_cpu_bandwidth(cg, NULL, ct->period, ct->quota, error))
+        return FALSE;
+    /* The container's memory limit first, as the supervisor writes it too: v1 refuses a
+     * memory and swap limit below the memory limit. */
+    return !memtune_used(def) ||
+           (sv_cgroup_set_memory_limit(cg, lxc_spec_memory_limit(def), error) &&
+            sv_domain_cgroup_apply_memtune(cg, def, error));
 }
 
 void
 lxc_tune_install(LxcProcessContext *ctx, SvRemoteHandlers *h)
 {
     ctx->domains->sched = &lxc_sched_facts;
+    ctx->domains->resize = &lxc_resize_facts;
+    h->domain_set_memory_parameters = sv_domain_memtune_set;
+    h->domain_get_memory_parameters = sv_domain_memtune_get;
     h->domain_get_scheduler_type = sv_domain_sched_get_type;
     h->domain_get_scheduler_parameters = sv_domain_sched_get;
     h->domain_get_scheduler_parameters_flags = sv_domain_sched_get_flags;

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "domain/domain_cgroup.h"
 #include "util/cgroup.h"
 #include "util/error.h"
 
@@ -23,9 +24,6 @@ cgroup_path(QemuProcessContext *ctx, const char *name)
 static gboolean
 apply_tuning(SvCgroup *cg, const SvDomainDef *def, GError **error)
 {
-    const SvDomainMemtuneDef *mt = &def->memtune;
-    guint64 swap = mt->swap_hard_limit;
-
     if (def->cputune.shares_specified &&
         !sv_cgroup_set_cpu_shares(cg, def->cputune.shares, error))
         return FALSE;
@@ -33,18 +31,7 @@ apply_tuning(SvCgroup *cg, const SvDomainDef *def, GError **error)
         !sv_cgroup_set_cpu_bandwidth(cg, NULL, def->cputune.global_period,
                                      def->cputune.global_quota, error))
         return FALSE;
-    if (mt->hard_limit < SV_DOMAIN_MEMORY_UNLIMITED &&
-        !sv_cgroup_set_memory_limit(cg, mt->hard_limit * 1024, error))
-        return FALSE;
-    if (mt->soft_limit < SV_DOMAIN_MEMORY_UNLIMITED &&
-        !sv_cgroup_set_memory_soft_limit(cg, mt->soft_limit * 1024, error))
-        return FALSE;
-    /* v2's swap.max is swap alone; v1's memsw is memory and swap. */
-    if (swap < SV_DOMAIN_MEMORY_UNLIMITED && sv_cgroup_get_version(cg) == SV_CGROUP_V2 &&
-        mt->hard_limit < SV_DOMAIN_MEMORY_UNLIMITED)
-        swap = swap > mt->hard_limit ? swap - mt->hard_limit : 0;
-    if (mt->swap_hard_limit < SV_DOMAIN_MEMORY_UNLIMITED &&
-        !sv_cgroup_set_memory_swap_limit(cg, swap * 1024, error))
+    if (!sv_domain_cgroup_apply_memtune(cg, def, error))
         return FALSE;
     if (def->blkio_weight && !sv_cgroup_set_blkio_weight(cg, def->blkio_weight, error))
         return FALSE;

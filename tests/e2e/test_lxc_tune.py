@@ -171,3 +171,92 @@ def test_schedinfo_errors(lxc):
     finally:
         if c:
             c.close()
+
+
+# ---------------------------------------------------------------- memory parameters
+
+UNLIMITED = 9007199254740991  # VIR_DOMAIN_MEMORY_PARAM_UNLIMITED, KiB
+MIB = 1024  # KiB
+
+
+def memory_files(lxc_fixture, name):
+    """The three limits in the container's memory cgroup, in KiB (None: no limit)."""
+    cg = cgroup_of(lxc_fixture.init_pid(name), "memory")
+
+    def kib(f):
+        v = int((cg / f).read_text())
+        return None if v >= 9223372036854771712 else v // 1024
+    return {"hard_limit": kib("memory.limit_in_bytes"),
+            "soft_limit": kib("memory.soft_limit_in_bytes"),
+            "swap_hard_limit": kib("memory.memsw.limit_in_bytes")}
+
+
+def test_memtune_live_reads_and_writes_the_cgroup(lxc):
+    lxc.start_daemon()
+    c = lxc.open()
+    try:
+        dom = running(lxc, c, "mem")
+        # As libvirt's LXC driver: the cgroup's values, the hard limit the container's memory.
+        assert memory_files(lxc, "mem") == {"hard_limit": 64 * MIB, "soft_limit": None,
+                                            "swap_hard_limit": None}
+        assert dom.memoryParameters() == {"hard_limit": 64 * MIB, "soft_limit": UNLIMITED,
+                                          "swap_hard_limit": UNLIMITED}
+        dom.setMemoryParameters({"hard_limit": 100 * MIB, "soft_limit": 50 * MIB,
+                                 "swap_hard_limit": 200 * MIB},
+                                libvirt.VIR_DOMAIN_AFFECT_LIVE)
+        want = {"hard_limit": 100 * MIB, "soft_limit": 50 * MIB, "swap_hard_limit": 200 * MIB}
+        assert memory_files(lxc, "mem") == want
+        assert dom.memoryParameters() == want
+        r = lxc.virsh("memtune", "mem")
+        assert re.search(r"^\s*hard_limit\s*: %d$" % (100 * MIB), r.stdout, re.M), r.stdout
+        # virsh memtune --live lowers the hard limit (before the swap limit).
+        lxc.virsh("memtune", "mem", "--live", "--hard-limit", str(80 * MIB))
+        assert memory_files(lxc, "mem")["hard_limit"] == 80 * MIB
+        assert "<memtune>" not in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+        assert error_of(dom.setMemoryParameters, {"hard_limit": 300 * MIB}, 0) == (
+            libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_FROM_DOMAIN,
+            "invalid argument: memory hard_limit tunable value must be lower than or equal "
+            "to swap_hard_limit")
+        assert memory_files(lxc, "mem")["hard_limit"] == 80 * MIB
+    finally:
+        c.close()
+
+
+def test_memtune_config_is_applied_at_start(lxc):
+    lxc.start_daemon()
+    c = lxc.open()
+    try:
+        dom = running(lxc, c, "mc")
+        dom.setMemoryParameters({"hard_limit": 48 * MIB, "swap_hard_limit": 96 * MIB},
+                                libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        assert memory_files(lxc, "mc")["hard_limit"] == 64 * MIB  # not the running one's
+        assert dom.memoryParameters(libvirt.VIR_DOMAIN_AFFECT_CONFIG) == {
+            "hard_limit": 48 * MIB, "soft_limit": UNLIMITED, "swap_hard_limit": 96 * MIB}
+        dom.destroy()
+        assert dom.memoryParameters() == {"hard_limit": 48 * MIB, "soft_limit": UNLIMITED,
+                                          "swap_hard_limit": 96 * MIB}
+        dom.create()
+        assert memory_files(lxc, "mc") == {"hard_limit": 48 * MIB, "soft_limit": None,
+                                           "swap_hard_limit": 96 * MIB}
+        # Read-only: reads, no change.
+        ro = libvirt.openReadOnly(lxc.uri)
+        try:
+            assert ro.lookupByName("mc").memoryParameters()["hard_limit"] == 48 * MIB
+            assert error_of(ro.lookupByName("mc").setMemoryParameters,
+                            {"hard_limit": MIB}, 0)[0] == libvirt.VIR_ERR_OPERATION_DENIED
+        finally:
+            ro.close()
+        # A definition with <memtune> is accepted and applied; <min_guarantee> is not.
+        xml = lxc.xml("mt").replace(
+            "</domain>", "<memtune><soft_limit unit='MiB'>20</soft_limit></memtune></domain>")
+        dom2 = c.defineXML(xml)
+        dom2.create()
+        assert memory_files(lxc, "mt") == {"hard_limit": 64 * MIB, "soft_limit": 20 * MIB,
+                                           "swap_hard_limit": None}
+        assert error_of(c.defineXML, lxc.xml("mg").replace(
+            "</domain>", "<memtune><min_guarantee unit='MiB'>20</min_guarantee></memtune>"
+                         "</domain>")) == (
+            libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_LXC,
+            "unsupported configuration: <memtune> is not supported by the LXC driver")
+    finally:
+        c.close()

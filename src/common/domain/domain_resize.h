@@ -15,6 +15,10 @@ struct SvResizeFacts {
     /* Set limit `which` (SvMemtuneParam, domain_memtune.h) of a running guest to kib
      * (SV_DOMAIN_MEMORY_UNLIMITED: none) in its cgroup. */
     gboolean (*memtune_live)(SvDomainObj *obj, int which, guint64 kib, GError **error);
+    /* The running guest's three limits (KiB, SvMemtuneParam order) read from its cgroup, as
+     * libvirt's LXC driver answers them; NULL: the live definition's (libvirt's QEMU
+     * driver). */
+    gboolean (*memtune_get_live)(SvDomainObj *obj, guint64 out_kib[3], GError **error);
 };
 
 gboolean sv_domain_resize_set_memory(SvCall *call, remote_domain_set_memory_args *a,

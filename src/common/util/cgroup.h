@@ -64,6 +64,9 @@ gboolean sv_cgroup_set_memory_soft_limit(SvCgroup *cg, guint64 bytes, GError **e
 /* Memory plus swap: memory.memsw.limit_in_bytes (v1; needs swap accounting) or swap alone,
  * memory.swap.max (v2: pass the swap part). */
 gboolean sv_cgroup_set_memory_swap_limit(SvCgroup *cg, guint64 bytes, GError **error);
+/* issue 18, LXC tuning: the hard, soft and swap limits in bytes, read from the files above
+ * (v2's swap.max is swap alone; v1's memsw memory and swap); G_MAXUINT64 for none. */
+gboolean sv_cgroup_get_memory_limits(SvCgroup *cg, guint64 out_bytes[3], GError **error);
 /* Block I/O weight: blkio.weight or blkio.bfq.weight (v1), io.weight "default N" or
  * io.bfq.weight (v2), whichever the kernel offers. */
 gboolean sv_cgroup_set_blkio_weight(SvCgroup *cg, guint weight, GError **error);
