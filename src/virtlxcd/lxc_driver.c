@@ -117,6 +117,7 @@ connect_get_capabilities(SvCall *call, remote_connect_get_capabilities_ret *ret,
 static const char *
 lxc_tuning_unsupported(const SvDomainDef *def)
 {
+    g_autoptr(GPtrArray) empty = g_ptr_array_new();
     SvDomainDef rest = *def; /* a shallow copy, only looked at */
 
     rest.cputune.shares_specified = FALSE;
@@ -125,6 +126,8 @@ lxc_tuning_unsupported(const SvDomainDef *def)
     rest.memtune.hard_limit = SV_DOMAIN_MEMORY_UNLIMITED;
     rest.memtune.soft_limit = SV_DOMAIN_MEMORY_UNLIMITED;
     rest.memtune.swap_hard_limit = SV_DOMAIN_MEMORY_UNLIMITED;
+    rest.blkio_weight = 0;
+    rest.blkio_devices = empty;
     return sv_domain_cpu_tuning_used(&rest);
 }
 
@@ -151,9 +154,9 @@ check_def(LxcDriver *driver, SvDomainDef *def, GError **error)
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "init binary must be specified");
         return FALSE;
     }
-    /* Containers get their memory limit, their <cputune> shares, period and quota and
-     * their <memtune> limits (lxc_tune.c), nothing else of the CPU and tuning elements:
-     * refused rather than dropped. */
+    /* Containers get their memory limit, their <cputune> shares, period and quota, their
+     * <memtune> limits and <blkiotune> (lxc_tune.c), nothing else of the CPU and tuning
+     * elements: refused rather than dropped. */
     if (lxc_tuning_unsupported(def)) {
         sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
                      "%s is not supported by the LXC driver", lxc_tuning_unsupported(def));
@@ -287,8 +290,8 @@ lxc_init(SvDaemon *d, GError **error)
     /* issue 18 item 2, guest operations: libvirt's LXC driver has no keys, NMIs,
      * screenshots or block resizes */
     sv_domain_guestops_install_no_support(&driver->handlers);
-    /* issue 18, LXC tuning: the scheduler and memory parameters of a container's cgroup
-     * (lxc_tune.c) */
+    /* issue 18, LXC tuning: the scheduler, memory and blkio parameters of a container's
+     * cgroup (lxc_tune.c) */
     lxc_tune_install(&driver->process, &driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's LXC driver (none of it). */

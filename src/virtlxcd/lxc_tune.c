@@ -1,11 +1,12 @@
 /* lxc_tune.c: the LXC side of the tuning procedures (issue 18, LXC tuning): a container's
- * CPU weight and CFS bandwidth (src/common/domain/domain_sched.c) and memory limits
- * (domain_memtune.c) in its own cgroup, as libvirt's LXC driver keeps them, and the
- * <cputune> and <memtune> a definition sets applied to that cgroup before the container's
- * first process runs. */
+ * CPU weight and CFS bandwidth (src/common/domain/domain_sched.c), memory limits
+ * (domain_memtune.c) and block I/O tuning (domain_blkio.c) in its own cgroup, as libvirt's
+ * LXC driver keeps them, and the <cputune>, <memtune> and <blkiotune> a definition sets
+ * applied to that cgroup before the container's first process runs. */
 #include "lxc_domain.h"
 #include "lxc_spec.h"
 
+#include "domain/domain_blkio.h"
 #include "domain/domain_cgroup.h"
 #include "domain/domain_memtune.h"
 #include "domain/domain_resize.h"
@@ -137,7 +138,8 @@ lxc_tune_needed(const SvDomainDef *def)
 {
     const SvDomainCputuneDef *ct = &def->cputune;
 
-    return ct->shares_specified || ct->period || ct->quota || memtune_used(def);
+    return ct->shares_specified || ct->period || ct->quota || memtune_used(def) ||
+           def->blkio_weight || def->blkio_devices->len;
 }
 
 gboolean
@@ -152,9 +154,24 @@ lxc_tune_apply(SvCgroup *cg, const SvDomainDef *def, GError **error)
         return FALSE;
     /* The container's memory limit first, as the supervisor writes it too: v1 refuses a
      * memory and swap limit below the memory limit. */
-    return !memtune_used(def) ||
-           (sv_cgroup_set_memory_limit(cg, lxc_spec_memory_limit(def), error) &&
-            sv_domain_cgroup_apply_memtune(cg, def, error));
+    if (memtune_used(def) &&
+        (!sv_cgroup_set_memory_limit(cg, lxc_spec_memory_limit(def), error) ||
+         !sv_domain_cgroup_apply_memtune(cg, def, error)))
+        return FALSE;
+    return sv_domain_cgroup_apply_blkio(cg, def, error);
+}
+
+/* ---------------------------------------------------------------- block I/O */
+
+/* The container's cgroup, for the shared blkio facts (domain_cgroup.c). */
+static SvCgroup *
+cgroup_open(SvDomainObj *obj)
+{
+    LxcDomain *ld = lxc_domain_of(obj);
+
+    if (!ld || !ld->cgroup)
+        return NULL;
+    return sv_cgroup_new(lxc_ctx_of(obj)->cgroup_root, sv_cgroup_get_path(ld->cgroup), NULL);
 }
 
 void
@@ -162,6 +179,10 @@ lxc_tune_install(LxcProcessContext *ctx, SvRemoteHandlers *h)
 {
     ctx->domains->sched = &lxc_sched_facts;
     ctx->domains->resize = &lxc_resize_facts;
+    ctx->domains->cgroup_open = cgroup_open;
+    ctx->domains->blkio = &sv_domain_cgroup_blkio_facts;
+    h->domain_set_blkio_parameters = sv_domain_blkio_set;
+    h->domain_get_blkio_parameters = sv_domain_blkio_get;
     h->domain_set_memory_parameters = sv_domain_memtune_set;
     h->domain_get_memory_parameters = sv_domain_memtune_get;
     h->domain_get_scheduler_type = sv_domain_sched_get_type;

@@ -33,24 +33,7 @@ apply_tuning(SvCgroup *cg, const SvDomainDef *def, GError **error)
         return FALSE;
     if (!sv_domain_cgroup_apply_memtune(cg, def, error))
         return FALSE;
-    if (def->blkio_weight && !sv_cgroup_set_blkio_weight(cg, def->blkio_weight, error))
-        return FALSE;
-    for (guint i = 0; i < def->blkio_devices->len; i++) {
-        const SvDomainBlkioDeviceDef *dev = def->blkio_devices->pdata[i];
-
-        const guint64 limits[SV_BLKIO_THROTTLE_LAST] = {dev->read_iops, dev->write_iops,
-                                                        dev->read_bytes, dev->write_bytes};
-
-        if (dev->weight &&
-            !sv_cgroup_set_blkio_device_weight(cg, dev->path, dev->weight, error))
-            return FALSE;
-        for (int k = 0; k < SV_BLKIO_THROTTLE_LAST; k++) {
-            if (limits[k] &&
-                !sv_cgroup_set_blkio_device_throttle(cg, dev->path, k, limits[k], error))
-                return FALSE;
-        }
-    }
-    return TRUE;
+    return sv_domain_cgroup_apply_blkio(cg, def, error);
 }
 
 /* Set the CPU affinity of task `tid` to the canonical host CPU list `cpus` ("0-3,8"), or to
