@@ -36,6 +36,16 @@ def cpu_files(lxc_fixture, name):
             "vcpu_quota": int((cg / "cpu.cfs_quota_us").read_text())}
 
 
+@pytest.fixture
+def conn(lxc):
+    """virtlxcd started, and a connection to it (events can be delivered)."""
+    ensure_event_loop()
+    lxc.start_daemon()
+    c = lxc.open()
+    yield c
+    c.close()
+
+
 def running(lxc_fixture, c, name, cputune=""):
     xml = lxc_fixture.xml(name)
     if cputune:
@@ -46,78 +56,69 @@ def running(lxc_fixture, c, name, cputune=""):
     return dom
 
 
-def test_schedinfo_live_reads_and_writes_the_cgroup(lxc):
-    ensure_event_loop()
-    lxc.start_daemon()
-    c = lxc.open()
-    try:
-        dom = running(lxc, c, "web")
-        assert dom.schedulerType() == ("posix", 3)
-        got = dom.schedulerParameters()
-        assert list(got) == PARAMS
-        assert got == cpu_files(lxc, "web")
-        # Fewer asked for: the first ones, in libvirt's order (virsh asks for nparams).
-        r = lxc.virsh("schedinfo", "web")
-        assert re.search(r"^Scheduler\s*: posix$", r.stdout, re.M), r.stdout
-        assert re.search(r"^cpu_shares\s*: %d$" % got["cpu_shares"], r.stdout, re.M)
+def test_schedinfo_live_reads_and_writes_the_cgroup(lxc, conn):
+    c = conn
+    dom = running(lxc, c, "web")
+    assert dom.schedulerType() == ("posix", 3)
+    got = dom.schedulerParameters()
+    assert list(got) == PARAMS
+    assert got == cpu_files(lxc, "web")
+    # Fewer asked for: the first ones, in libvirt's order (virsh asks for nparams).
+    r = lxc.virsh("schedinfo", "web")
+    assert re.search(r"^Scheduler\s*: posix$", r.stdout, re.M), r.stdout
+    assert re.search(r"^cpu_shares\s*: %d$" % got["cpu_shares"], r.stdout, re.M)
 
-        seen = []
-        cb = c.domainEventRegisterAny(dom, libvirt.VIR_DOMAIN_EVENT_ID_TUNABLE,
-                                      lambda *a: seen.append(a), None)
-        dom.setSchedulerParametersFlags({"cpu_shares": 512, "vcpu_period": 50000,
-                                         "vcpu_quota": 25000},
-                                        libvirt.VIR_DOMAIN_AFFECT_LIVE)
-        assert cpu_files(lxc, "web") == {"cpu_shares": 512, "vcpu_period": 50000,
-                                         "vcpu_quota": 25000}
-        assert dom.schedulerParameters() == cpu_files(lxc, "web")
-        # The live definition records them; the persistent one does not change.
-        live = dom.XMLDesc(0)
-        assert "<shares>512</shares>" in live and "<period>50000</period>" in live
-        assert "<quota>25000</quota>" in live
-        assert "<cputune>" not in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
-        # virsh schedinfo --set; a quota of -1 is no limit; 0 leaves a value as it is.
-        lxc.virsh("schedinfo", "web", "--live", "vcpu_quota=-1", "vcpu_period=0")
-        assert cpu_files(lxc, "web")["vcpu_quota"] == -1
-        assert cpu_files(lxc, "web")["vcpu_period"] == 50000
-        # libvirt's LXC driver sends no TUNABLE event (its QEMU driver does).
-        threading.Event().wait(0.5)
-        assert seen == []
-        c.domainEventDeregisterAny(cb)
-    finally:
-        c.close()
+    seen = []
+    cb = c.domainEventRegisterAny(dom, libvirt.VIR_DOMAIN_EVENT_ID_TUNABLE,
+                                  lambda *a: seen.append(a), None)
+    dom.setSchedulerParametersFlags({"cpu_shares": 512, "vcpu_period": 50000,
+                                     "vcpu_quota": 25000},
+                                    libvirt.VIR_DOMAIN_AFFECT_LIVE)
+    assert cpu_files(lxc, "web") == {"cpu_shares": 512, "vcpu_period": 50000,
+                                     "vcpu_quota": 25000}
+    assert dom.schedulerParameters() == cpu_files(lxc, "web")
+    # The live definition records them; the persistent one does not change.
+    live = dom.XMLDesc(0)
+    assert "<shares>512</shares>" in live and "<period>50000</period>" in live
+    assert "<quota>25000</quota>" in live
+    assert "<cputune>" not in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    # virsh schedinfo --set; a quota of -1 is no limit; 0 leaves a value as it is.
+    lxc.virsh("schedinfo", "web", "--live", "vcpu_quota=-1", "vcpu_period=0")
+    assert cpu_files(lxc, "web")["vcpu_quota"] == -1
+    assert cpu_files(lxc, "web")["vcpu_period"] == 50000
+    # libvirt's LXC driver sends no TUNABLE event (its QEMU driver does).
+    threading.Event().wait(0.5)
+    assert seen == []
+    c.domainEventDeregisterAny(cb)
 
 
-def test_schedinfo_config_is_applied_at_start(lxc):
-    lxc.start_daemon()
-    c = lxc.open()
-    try:
-        dom = running(lxc, c, "db")
-        dom.setSchedulerParametersFlags({"cpu_shares": 300, "vcpu_quota": 40000},
-                                        libvirt.VIR_DOMAIN_AFFECT_CONFIG)
-        assert dom.schedulerParametersFlags(libvirt.VIR_DOMAIN_AFFECT_CONFIG) == {
-            "cpu_shares": 300, "vcpu_period": 0, "vcpu_quota": 40000}
-        # Not the running container's.
-        assert cpu_files(lxc, "db")["cpu_shares"] != 300
-        dom.destroy()
-        # An inactive guest: CURRENT is its definition; LIVE is refused.
-        assert dom.schedulerType() == ("posix", 3)
-        assert dom.schedulerParameters() == {"cpu_shares": 300, "vcpu_period": 0,
-                                             "vcpu_quota": 40000}
-        assert error_of(dom.schedulerParametersFlags, libvirt.VIR_DOMAIN_AFFECT_LIVE) == (
-            libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_FROM_DOMAIN,
-            "Requested operation is not valid: domain is not running")
-        dom.create()
-        files = cpu_files(lxc, "db")
-        assert files["cpu_shares"] == 300 and files["vcpu_quota"] == 40000
-        assert dom.schedulerParameters() == files
-        # A definition with <cputune> shares, period and quota is accepted and applied.
-        dom2 = running(lxc, c, "app", "<shares>700</shares><period>20000</period>"
-                                      "<quota>10000</quota>")
-        assert cpu_files(lxc, "app") == {"cpu_shares": 700, "vcpu_period": 20000,
-                                         "vcpu_quota": 10000}
-        assert dom2.schedulerParameters() == cpu_files(lxc, "app")
-    finally:
-        c.close()
+def test_schedinfo_config_is_applied_at_start(lxc, conn):
+    c = conn
+    dom = running(lxc, c, "db")
+    dom.setSchedulerParametersFlags({"cpu_shares": 300, "vcpu_quota": 40000},
+                                    libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+    assert dom.schedulerParametersFlags(libvirt.VIR_DOMAIN_AFFECT_CONFIG) == {
+        "cpu_shares": 300, "vcpu_period": 0, "vcpu_quota": 40000}
+    # Not the running container's.
+    assert cpu_files(lxc, "db")["cpu_shares"] != 300
+    dom.destroy()
+    # An inactive guest: CURRENT is its definition; LIVE is refused.
+    assert dom.schedulerType() == ("posix", 3)
+    assert dom.schedulerParameters() == {"cpu_shares": 300, "vcpu_period": 0,
+                                         "vcpu_quota": 40000}
+    assert error_of(dom.schedulerParametersFlags, libvirt.VIR_DOMAIN_AFFECT_LIVE) == (
+        libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_FROM_DOMAIN,
+        "Requested operation is not valid: domain is not running")
+    dom.create()
+    files = cpu_files(lxc, "db")
+    assert files["cpu_shares"] == 300 and files["vcpu_quota"] == 40000
+    assert dom.schedulerParameters() == files
+    # A definition with <cputune> shares, period and quota is accepted and applied.
+    dom2 = running(lxc, c, "app", "<shares>700</shares><period>20000</period>"
+                                  "<quota>10000</quota>")
+    assert cpu_files(lxc, "app") == {"cpu_shares": 700, "vcpu_period": 20000,
+                                     "vcpu_quota": 10000}
+    assert dom2.schedulerParameters() == cpu_files(lxc, "app")
 
 
 def test_schedinfo_errors(lxc):
@@ -195,75 +196,67 @@ def memory_files(lxc_fixture, name):
             "swap_hard_limit": kib("memory.memsw.limit_in_bytes")}
 
 
-def test_memtune_live_reads_and_writes_the_cgroup(lxc):
-    lxc.start_daemon()
-    c = lxc.open()
-    try:
-        dom = running(lxc, c, "mem")
-        # As libvirt's LXC driver: the cgroup's values, the hard limit the container's memory.
-        assert memory_files(lxc, "mem") == {"hard_limit": 64 * MIB, "soft_limit": None,
-                                            "swap_hard_limit": None}
-        assert dom.memoryParameters() == {"hard_limit": 64 * MIB, "soft_limit": UNLIMITED,
-                                          "swap_hard_limit": UNLIMITED}
-        dom.setMemoryParameters({"hard_limit": 100 * MIB, "soft_limit": 50 * MIB,
-                                 "swap_hard_limit": 200 * MIB},
-                                libvirt.VIR_DOMAIN_AFFECT_LIVE)
-        want = {"hard_limit": 100 * MIB, "soft_limit": 50 * MIB, "swap_hard_limit": 200 * MIB}
-        assert memory_files(lxc, "mem") == want
-        assert dom.memoryParameters() == want
-        r = lxc.virsh("memtune", "mem")
-        assert re.search(r"^\s*hard_limit\s*: %d$" % (100 * MIB), r.stdout, re.M), r.stdout
-        # virsh memtune --live lowers the hard limit (before the swap limit).
-        lxc.virsh("memtune", "mem", "--live", "--hard-limit", str(80 * MIB))
-        assert memory_files(lxc, "mem")["hard_limit"] == 80 * MIB
-        assert "<memtune>" not in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
-        assert error_of(dom.setMemoryParameters, {"hard_limit": 300 * MIB}, 0) == (
-            libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_FROM_DOMAIN,
-            "invalid argument: memory hard_limit tunable value must be lower than or equal "
-            "to swap_hard_limit")
-        assert memory_files(lxc, "mem")["hard_limit"] == 80 * MIB
-    finally:
-        c.close()
+def test_memtune_live_reads_and_writes_the_cgroup(lxc, conn):
+    c = conn
+    dom = running(lxc, c, "mem")
+    # As libvirt's LXC driver: the cgroup's values, the hard limit the container's memory.
+    assert memory_files(lxc, "mem") == {"hard_limit": 64 * MIB, "soft_limit": None,
+                                        "swap_hard_limit": None}
+    assert dom.memoryParameters() == {"hard_limit": 64 * MIB, "soft_limit": UNLIMITED,
+                                      "swap_hard_limit": UNLIMITED}
+    dom.setMemoryParameters({"hard_limit": 100 * MIB, "soft_limit": 50 * MIB,
+                             "swap_hard_limit": 200 * MIB},
+                            libvirt.VIR_DOMAIN_AFFECT_LIVE)
+    want = {"hard_limit": 100 * MIB, "soft_limit": 50 * MIB, "swap_hard_limit": 200 * MIB}
+    assert memory_files(lxc, "mem") == want
+    assert dom.memoryParameters() == want
+    r = lxc.virsh("memtune", "mem")
+    assert re.search(r"^\s*hard_limit\s*: %d$" % (100 * MIB), r.stdout, re.M), r.stdout
+    # virsh memtune --live lowers the hard limit (before the swap limit).
+    lxc.virsh("memtune", "mem", "--live", "--hard-limit", str(80 * MIB))
+    assert memory_files(lxc, "mem")["hard_limit"] == 80 * MIB
+    assert "<memtune>" not in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    assert error_of(dom.setMemoryParameters, {"hard_limit": 300 * MIB}, 0) == (
+        libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_FROM_DOMAIN,
+        "invalid argument: memory hard_limit tunable value must be lower than or equal "
+        "to swap_hard_limit")
+    assert memory_files(lxc, "mem")["hard_limit"] == 80 * MIB
 
 
-def test_memtune_config_is_applied_at_start(lxc):
-    lxc.start_daemon()
-    c = lxc.open()
+def test_memtune_config_is_applied_at_start(lxc, conn):
+    c = conn
+    dom = running(lxc, c, "mc")
+    dom.setMemoryParameters({"hard_limit": 48 * MIB, "swap_hard_limit": 96 * MIB},
+                            libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+    assert memory_files(lxc, "mc")["hard_limit"] == 64 * MIB  # not the running one's
+    assert dom.memoryParameters(libvirt.VIR_DOMAIN_AFFECT_CONFIG) == {
+        "hard_limit": 48 * MIB, "soft_limit": UNLIMITED, "swap_hard_limit": 96 * MIB}
+    dom.destroy()
+    assert dom.memoryParameters() == {"hard_limit": 48 * MIB, "soft_limit": UNLIMITED,
+                                      "swap_hard_limit": 96 * MIB}
+    dom.create()
+    assert memory_files(lxc, "mc") == {"hard_limit": 48 * MIB, "soft_limit": None,
+                                       "swap_hard_limit": 96 * MIB}
+    # Read-only: reads, no change.
+    ro = libvirt.openReadOnly(lxc.uri)
     try:
-        dom = running(lxc, c, "mc")
-        dom.setMemoryParameters({"hard_limit": 48 * MIB, "swap_hard_limit": 96 * MIB},
-                                libvirt.VIR_DOMAIN_AFFECT_CONFIG)
-        assert memory_files(lxc, "mc")["hard_limit"] == 64 * MIB  # not the running one's
-        assert dom.memoryParameters(libvirt.VIR_DOMAIN_AFFECT_CONFIG) == {
-            "hard_limit": 48 * MIB, "soft_limit": UNLIMITED, "swap_hard_limit": 96 * MIB}
-        dom.destroy()
-        assert dom.memoryParameters() == {"hard_limit": 48 * MIB, "soft_limit": UNLIMITED,
-                                          "swap_hard_limit": 96 * MIB}
-        dom.create()
-        assert memory_files(lxc, "mc") == {"hard_limit": 48 * MIB, "soft_limit": None,
-                                           "swap_hard_limit": 96 * MIB}
-        # Read-only: reads, no change.
-        ro = libvirt.openReadOnly(lxc.uri)
-        try:
-            assert ro.lookupByName("mc").memoryParameters()["hard_limit"] == 48 * MIB
-            assert error_of(ro.lookupByName("mc").setMemoryParameters,
-                            {"hard_limit": MIB}, 0)[0] == libvirt.VIR_ERR_OPERATION_DENIED
-        finally:
-            ro.close()
-        # A definition with <memtune> is accepted and applied; <min_guarantee> is not.
-        xml = lxc.xml("mt").replace(
-            "</domain>", "<memtune><soft_limit unit='MiB'>20</soft_limit></memtune></domain>")
-        dom2 = c.defineXML(xml)
-        dom2.create()
-        assert memory_files(lxc, "mt") == {"hard_limit": 64 * MIB, "soft_limit": 20 * MIB,
-                                           "swap_hard_limit": None}
-        assert error_of(c.defineXML, lxc.xml("mg").replace(
-            "</domain>", "<memtune><min_guarantee unit='MiB'>20</min_guarantee></memtune>"
-                         "</domain>")) == (
-            libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_LXC,
-            "unsupported configuration: <memtune> is not supported by the LXC driver")
+        assert ro.lookupByName("mc").memoryParameters()["hard_limit"] == 48 * MIB
+        assert error_of(ro.lookupByName("mc").setMemoryParameters,
+                        {"hard_limit": MIB}, 0)[0] == libvirt.VIR_ERR_OPERATION_DENIED
     finally:
-        c.close()
+        ro.close()
+    # A definition with <memtune> is accepted and applied; <min_guarantee> is not.
+    xml = lxc.xml("mt").replace(
+        "</domain>", "<memtune><soft_limit unit='MiB'>20</soft_limit></memtune></domain>")
+    dom2 = c.defineXML(xml)
+    dom2.create()
+    assert memory_files(lxc, "mt") == {"hard_limit": 64 * MIB, "soft_limit": 20 * MIB,
+                                       "swap_hard_limit": None}
+    assert error_of(c.defineXML, lxc.xml("mg").replace(
+        "</domain>", "<memtune><min_guarantee unit='MiB'>20</min_guarantee></memtune>"
+                     "</domain>")) == (
+        libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_LXC,
+        "unsupported configuration: <memtune> is not supported by the LXC driver")
 
 
 # ---------------------------------------------------------------- blkio parameters
