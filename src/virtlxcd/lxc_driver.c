@@ -282,7 +282,7 @@ lxc_init(SvDaemon *d, GError **error)
                                SV_STATS_GET_JOB_STATS | SV_STATS_SET_MEMORY_STATS_PERIOD |
                                SV_STATS_GET_TIME);
     /* Issue 18 item 5, host facts: the node's statistics, read from /proc and /sys as
-     * libvirt's lxc driver reads them. It has no CONNECT_GET_SYSINFO. */
+     * libvirt's lxc driver reads them. */
     sv_domain_host_install_node(&driver->domains, &driver->handlers);
     sv_domain_host_install_security_none(&driver->handlers); /* as its capabilities */
     /* issue 18, item 1: bulk stats (domstats): libvirt's LXC driver has none */
@@ -291,8 +291,9 @@ lxc_init(SvDaemon *d, GError **error)
      * screenshots or block resizes */
     sv_domain_guestops_install_no_support(&driver->handlers);
     /* issue 18, LXC tuning: the scheduler, memory and blkio parameters of a container's
-     * cgroup (lxc_tune.c) */
+     * cgroup (lxc_tune.c), and the host's SMBIOS tables (lxcConnectGetSysinfo) */
     lxc_tune_install(&driver->process, &driver->handlers);
+    sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's LXC driver (none of it). */
     sv_qemu_serve_unsupported(sv_daemon_get_server(d));
