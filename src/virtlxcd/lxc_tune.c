@@ -116,11 +116,27 @@ memtune_get_live(SvDomainObj *obj, guint64 out_kib[3], GError **error)
     return cg && sv_domain_cgroup_get_memtune(cg, out_kib, error);
 }
 
-/* No balloon: DOMAIN_SET_MEMORY is not served (yet) for containers. */
+/* A container's memory is its cgroup's limit (lxcDomainSetMemoryFlags). */
+static gboolean
+set_live_memory(SvDomainObj *obj, guint64 kib, GError **error)
+{
+    LxcDomain *ld = lxc_domain_of(obj);
+    g_autoptr(GError) local = NULL;
+
+    if (ld && ld->cgroup && sv_cgroup_set_memory_limit(ld->cgroup, kib * 1024, &local))
+        return TRUE;
+    g_debug("domain %s: memory limit: %s", obj->def->name,
+            local ? local->message : "no cgroup");
+    sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_FAILED, "Failed to set memory for domain");
+    return FALSE;
+}
+
 static const SvResizeFacts lxc_resize_facts = {
     .memtune_check = memtune_check,
     .memtune_live = memtune_live,
     .memtune_get_live = memtune_get_live,
+    .set_live_memory = set_live_memory,
+    .lxc_messages = TRUE,
 };
 
 static gboolean
@@ -183,6 +199,9 @@ lxc_tune_install(LxcProcessContext *ctx, SvRemoteHandlers *h)
     ctx->domains->blkio = &sv_domain_cgroup_blkio_facts;
     h->domain_set_blkio_parameters = sv_domain_blkio_set;
     h->domain_get_blkio_parameters = sv_domain_blkio_get;
+    h->domain_set_memory = sv_domain_resize_set_memory;
+    h->domain_set_memory_flags = sv_domain_resize_set_memory_flags;
+    h->domain_set_max_memory = sv_domain_resize_set_max_memory;
     h->domain_set_memory_parameters = sv_domain_memtune_set;
     h->domain_get_memory_parameters = sv_domain_memtune_get;
     h->domain_get_scheduler_type = sv_domain_sched_get_type;

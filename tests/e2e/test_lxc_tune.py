@@ -313,3 +313,39 @@ def test_blkiotune_live_config_and_start(lxc):
             ro.close()
     finally:
         c.close()
+
+
+# ---------------------------------------------------------------- memory
+
+def test_setmem_is_the_cgroup_limit(lxc, conn):
+    """lxcDomainSetMemoryFlags: a running container's memory is its cgroup's limit, set at
+    once (no balloon); its live and persistent <currentMemory> follow; the maximum only
+    changes in the persistent definition of an inactive container."""
+    c = conn
+    dom = running(lxc, c, "sm")
+    lxc.virsh("setmem", "sm", "%dM" % 40)
+    assert memory_files(lxc, "sm")["hard_limit"] == 40 * MIB
+    assert dom.info()[1] == 64 * MIB  # the maximum stays
+    assert "<currentMemory unit='KiB'>%d</currentMemory>" % (40 * MIB) in dom.XMLDesc(0)
+    assert dom.memoryParameters()["hard_limit"] == 40 * MIB
+    dom.setMemoryFlags(48 * MIB, libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+    assert memory_files(lxc, "sm")["hard_limit"] == 48 * MIB
+    assert "<currentMemory unit='KiB'>%d</currentMemory>" % (48 * MIB) in \
+        dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    assert error_of(dom.setMemory, 65 * MIB) == (
+        libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_FROM_LXC,
+        "invalid argument: Cannot set memory higher than max memory")
+    assert error_of(dom.setMaxMemory, 128 * MIB) == (
+        libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_FROM_LXC,
+        "Requested operation is not valid: Cannot resize the max memory on an active domain")
+    assert memory_files(lxc, "sm")["hard_limit"] == 48 * MIB
+    dom.destroy()
+    dom.setMaxMemory(32 * MIB)
+    inactive = dom.XMLDesc(0)
+    assert "<memory unit='KiB'>%d</memory>" % (32 * MIB) in inactive
+    assert "<currentMemory unit='KiB'>%d</currentMemory>" % (32 * MIB) in inactive
+    assert error_of(dom.setMemoryFlags, 16 * MIB, libvirt.VIR_DOMAIN_AFFECT_LIVE) == (
+        libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_FROM_DOMAIN,
+        "Requested operation is not valid: domain is not running")
+    dom.create()
+    assert memory_files(lxc, "sm")["hard_limit"] == 32 * MIB
