@@ -291,7 +291,8 @@ lxc_init(SvDaemon *d, GError **error)
      * screenshots or block resizes */
     sv_domain_guestops_install_no_support(&driver->handlers);
     /* issue 18, LXC tuning: the scheduler, memory and blkio parameters of a container's
-     * cgroup (lxc_tune.c), and the host's SMBIOS tables (lxcConnectGetSysinfo) */
+     * cgroup, its memory, its interfaces' statistics (lxc_tune.c), and the host's SMBIOS
+     * tables (lxcConnectGetSysinfo) */
     lxc_tune_install(&driver->process, &driver->handlers);
     sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);

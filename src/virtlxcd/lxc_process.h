@@ -34,7 +34,8 @@ const char *lxc_process_get_console_socket(SvDomainObj *obj);
 /* Install DOMAIN_OPEN_CONSOLE (lxc_console.c). */
 void lxc_console_install(LxcProcessContext *ctx, SvRemoteHandlers *h);
 
-/* Install the scheduler procedures (issue 18, LXC tuning; lxc_tune.c). */
+/* Install the tuning procedures (scheduler, memory and blkio parameters, memory) and
+ * DOMAIN_INTERFACE_STATS (issue 18, LXC tuning; lxc_tune.c). */
 void lxc_tune_install(LxcProcessContext *ctx, SvRemoteHandlers *h);
 
 /* The facts of a container's run for the engine (domain/domain_run.h): its data, what its

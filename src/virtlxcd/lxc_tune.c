@@ -8,6 +8,7 @@
 
 #include "domain/domain_blkio.h"
 #include "domain/domain_cgroup.h"
+#include "domain/domain_ifstats.h"
 #include "domain/domain_memtune.h"
 #include "domain/domain_resize.h"
 #include "domain/domain_sched.h"
@@ -197,6 +198,7 @@ lxc_tune_install(LxcProcessContext *ctx, SvRemoteHandlers *h)
     ctx->domains->resize = &lxc_resize_facts;
     ctx->domains->cgroup_open = cgroup_open;
     ctx->domains->blkio = &sv_domain_cgroup_blkio_facts;
+    h->domain_interface_stats = sv_domain_interface_stats;
     h->domain_set_blkio_parameters = sv_domain_blkio_set;
     h->domain_get_blkio_parameters = sv_domain_blkio_get;
     h->domain_set_memory = sv_domain_resize_set_memory;

@@ -14,6 +14,8 @@ so the expected answers are libvirt 9.0's source, not a comparison in the same r
 
 import os
 import re
+import shutil
+import subprocess
 import threading
 from pathlib import Path
 
@@ -349,3 +351,48 @@ def test_setmem_is_the_cgroup_limit(lxc, conn):
         "Requested operation is not valid: domain is not running")
     dom.create()
     assert memory_files(lxc, "sm")["hard_limit"] == 32 * MIB
+
+
+# ---------------------------------------------------------------- interface statistics
+
+def test_domifstat_is_the_host_veth(lxc):
+    """lxcDomainInterfaceStats: the counters of the container's veth seen from the host
+    (/proc/net/dev of the daemon's network namespace), the other way round; by target dev
+    or MAC. The daemon runs in a private network namespace, as test_lxc.py's."""
+    if not shutil.which("unshare") or not shutil.which("nsenter"):
+        pytest.skip("needs unshare and nsenter")
+    d = lxc.start_daemon(wrapper=["unshare", "-n"])
+    devices = ("<interface type='ethernet'><mac address='52:54:00:aa:bb:07'/>"
+               "<target dev='svvethst'/></interface>")
+    c = lxc.open()
+    try:
+        dom = c.createXML(lxc.xml("ifs", devices=devices), 0)
+        con = lxc.console("ifs")
+        try:
+            con.run("ip link set eth0 up; ip addr add 10.9.9.2/24 dev eth0; "
+                    "ping -c 3 -W 1 10.9.9.1 >/dev/null 2>&1; true")
+            inside = con.run("cat /sys/class/net/eth0/statistics/tx_packets "
+                             "/sys/class/net/eth0/statistics/tx_bytes").split()
+        finally:
+            assert con.close() == 0
+
+        def host_counters():
+            r = subprocess.run(["nsenter", "-t", str(d.pid), "-n", "cat", "/proc/net/dev"],
+                               capture_output=True, text=True, check=True)
+            line = [l for l in r.stdout.splitlines() if l.strip().startswith("svvethst:")][0]
+            return [int(v) for v in line.split(":", 1)[1].split()]
+        stats = dom.interfaceStats("svvethst")
+        host = host_counters()
+        # rx_bytes, rx_packets, rx_errs, rx_drop are the host side's transmit counters.
+        assert list(stats[:4]) == host[8:12] and list(stats[4:]) == host[0:4]
+        # What the container sent, the host side received: the guest-view tx counters.
+        assert stats[5] >= int(inside[0]) >= 1 and stats[4] >= int(inside[1])
+        assert dom.interfaceStats("52:54:00:aa:bb:07") == dom.interfaceStats("svvethst")
+        r = lxc.virsh("domifstat", "ifs", "svvethst")
+        assert re.search(r"svvethst rx_packets %d$" % stats[1], r.stdout, re.M), r.stdout
+        assert error_of(dom.interfaceStats, "nosuch") == (
+            libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_FROM_DOMAIN,
+            "invalid argument: 'nosuch' is not a known interface")
+        dom.destroy()
+    finally:
+        c.close()
