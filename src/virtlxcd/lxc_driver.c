@@ -291,9 +291,10 @@ lxc_init(SvDaemon *d, GError **error)
      * screenshots or block resizes */
     sv_domain_guestops_install_no_support(&driver->handlers);
     /* issue 18, LXC tuning: the scheduler, memory and blkio parameters of a container's
-     * cgroup, its memory, its interfaces' statistics (lxc_tune.c), and the host's SMBIOS
-     * tables (lxcConnectGetSysinfo) */
+     * cgroup, its memory, its interfaces' statistics (lxc_tune.c), its block statistics
+     * (lxc_stats.c), and the host's SMBIOS tables (lxcConnectGetSysinfo) */
     lxc_tune_install(&driver->process, &driver->handlers);
+    lxc_stats_install(&driver->handlers);
     sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's LXC driver (none of it). */

@@ -38,6 +38,9 @@ void lxc_console_install(LxcProcessContext *ctx, SvRemoteHandlers *h);
  * DOMAIN_INTERFACE_STATS (issue 18, LXC tuning; lxc_tune.c). */
 void lxc_tune_install(LxcProcessContext *ctx, SvRemoteHandlers *h);
 
+/* Install DOMAIN_BLOCK_STATS(_FLAGS) (issue 18, LXC tuning; lxc_stats.c). */
+void lxc_stats_install(SvRemoteHandlers *h);
+
 /* The facts of a container's run for the engine (domain/domain_run.h): its data, what its
  * end releases. */
 extern const SvRunFacts lxc_run_facts;

@@ -164,3 +164,9 @@ gboolean sv_cgroup_set_blkio_device_throttle(SvCgroup *cg, const char *path, SvB
 gboolean sv_cgroup_has_blkio_weight(SvCgroup *cg, GError **error);
 /* The block I/O weight: the weight file's number ("N" or "default N"). */
 gboolean sv_cgroup_get_blkio_weight(SvCgroup *cg, guint *out_weight, GError **error);
+
+/* issue 18, LXC tuning: the bytes and requests read and written by the cgroup's processes,
+ * every device summed, as libvirt's virCgroupGetBlkioIoServiced: blkio.throttle.
+ * io_service_bytes and io_serviced (v1) or io.stat (v2) (cgroup_blkstat.c). */
+gboolean sv_cgroup_get_blkio_serviced(SvCgroup *cg, gint64 *rd_bytes, gint64 *wr_bytes,
+                                      gint64 *rd_req, gint64 *wr_req, GError **error);
