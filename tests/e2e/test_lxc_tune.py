@@ -444,3 +444,25 @@ def test_domblkstat_is_the_cgroup_io(lxc, conn):
     assert error_of(dom.blockStats, "") == (
         libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_FROM_DOMAIN,
         "Requested operation is not valid: domain is not running")
+
+
+def test_dommemstat_is_the_cgroup_usage(lxc, conn):
+    """lxcDomainMemoryStats: actual (the current memory), swap_in (the cgroup's memory and
+    swap usage, as libvirt tags it) and rss (its memory usage), in KiB."""
+    c = conn
+    dom = running(lxc, c, "ms")
+    cg = cgroup_of(lxc.init_pid("ms"), "memory")
+    stats = dom.memoryStats()
+    mem = int((cg / "memory.usage_in_bytes").read_text()) // 1024
+    memsw = int((cg / "memory.memsw.usage_in_bytes").read_text()) // 1024
+    assert set(stats) == {"actual", "swap_in", "rss"}
+    assert stats["actual"] == 64 * MIB
+    # The container runs: its usage moves a little between two reads.
+    assert abs(stats["rss"] - mem) < 4096 and stats["rss"] > 0
+    assert abs(stats["swap_in"] - memsw) < 4096 and stats["swap_in"] >= stats["rss"] - 4096
+    r = lxc.virsh("dommemstat", "ms")
+    assert re.search(r"^actual %d$" % (64 * MIB), r.stdout, re.M), r.stdout
+    dom.destroy()
+    assert error_of(dom.memoryStats) == (
+        libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_FROM_DOMAIN,
+        "Requested operation is not valid: domain is not running")

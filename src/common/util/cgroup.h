@@ -167,6 +167,11 @@ gboolean sv_cgroup_get_blkio_weight(SvCgroup *cg, guint *out_weight, GError **er
 
 /* issue 18, LXC tuning: the bytes and requests read and written by the cgroup's processes,
  * every device summed, as libvirt's virCgroupGetBlkioIoServiced: blkio.throttle.
- * io_service_bytes and io_serviced (v1) or io.stat (v2) (cgroup_blkstat.c). */
+ * io_service_bytes and io_serviced (v1) or io.stat (v2) (cgroup_usage.c). */
 gboolean sv_cgroup_get_blkio_serviced(SvCgroup *cg, gint64 *rd_bytes, gint64 *wr_bytes,
                                       gint64 *rd_req, gint64 *wr_req, GError **error);
+/* The memory, and the swap the cgroup's processes use, in bytes, as libvirt reads them:
+ * memory.usage_in_bytes and memory.memsw.usage_in_bytes (v1: memory and swap),
+ * memory.current and memory.swap.current (v2). */
+gboolean sv_cgroup_get_memory_usage(SvCgroup *cg, guint64 *out_mem, guint64 *out_memsw,
+                                    GError **error);

@@ -1,4 +1,5 @@
-/* cgroup_blkstat.c: a cgroup's block I/O totals (cgroup.h, sv_cgroup_get_blkio_serviced). */
+/* cgroup_usage.c: what a cgroup's processes used (cgroup.h): block I/O totals
+ * (sv_cgroup_get_blkio_serviced) and memory (sv_cgroup_get_memory_usage). */
 #include "util/cgroup.h"
 
 #include <string.h>
@@ -80,5 +81,29 @@ sv_cgroup_get_blkio_serviced(SvCgroup *cg, gint64 *rd_bytes, gint64 *wr_bytes, g
     *wr_bytes = all[1];
     *rd_req = all[2];
     *wr_req = all[3];
+    return TRUE;
+}
+
+gboolean
+sv_cgroup_get_memory_usage(SvCgroup *cg, guint64 *out_mem, guint64 *out_memsw, GError **error)
+{
+    gboolean v2 = sv_cgroup_get_version(cg) == SV_CGROUP_V2;
+    const char *dir = sv_cgroup_get_dir(cg, "memory");
+    const char *files[2] = {v2 ? "memory.current" : "memory.usage_in_bytes",
+                            v2 ? "memory.swap.current" : "memory.memsw.usage_in_bytes"};
+    guint64 *out[2] = {out_mem, out_memsw};
+
+    if (!dir) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_OPERATION_INVALID,
+                     "cgroup memory controller is not mounted");
+        return FALSE;
+    }
+    for (int i = 0; i < 2; i++) {
+        g_autofree char *text = read_in(dir, files[i], error);
+
+        if (!text)
+            return FALSE;
+        *out[i] = g_ascii_strtoull(text, NULL, 10);
+    }
     return TRUE;
 }
