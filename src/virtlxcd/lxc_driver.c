@@ -5,8 +5,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "domain/domain_cpu_compare.h"
 #include "domain/domain_driver.h"
 #include "domain/domain_keys.h"
+#include "domain/domain_rename.h"
 #include "domain/domain_stats.h"
 #include "domain/domain_host.h"
 #include "util/cgroup.h"
@@ -290,6 +292,10 @@ lxc_init(SvDaemon *d, GError **error)
     /* issue 18 item 2, guest operations: libvirt's LXC driver has no keys, NMIs,
      * screenshots or block resizes */
     sv_domain_guestops_install_no_support(&driver->handlers);
+    /* issue 18 item 2, rename: libvirt's LXC driver has none (NO_SUPPORT) */
+    sv_domain_rename_install_no_support(&driver->handlers);
+    /* issue 18 item 5, CPU comparison and baseline: libvirt's LXC driver has none */
+    sv_domain_cpu_compare_install_no_support(&driver->handlers);
     /* issue 18, LXC tuning: the scheduler, memory and blkio parameters of a container's
      * cgroup, its memory, its interfaces' statistics (lxc_tune.c), its block statistics
      * (lxc_stats.c), and the host's SMBIOS tables (lxcConnectGetSysinfo) */

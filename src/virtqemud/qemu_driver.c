@@ -15,10 +15,12 @@
 #include "domain/domain_driver.h"
 #include "domain/domain_host.h"
 #include "domain/domain_hotplug.h"
+#include "domain/domain_rename.h"
 #include "programs/private.h"
 #include "programs/remote.h"
 #include "qemu_agent.h"
 #include "qemu_caps.h"
+#include "qemu_cpu_compare.h"
 #include "qemu_cpu_models.h"
 #include "qemu_command.h"
 #include "qemu_resize.h"
@@ -616,6 +618,11 @@ handlers_install(QemuDriver *driver)
     /* issue 18 item 3, the guest agent (the hostname; getTime, shutdown and reboot with
      * the agent mode and QEMU_DOMAIN_AGENT_COMMAND are in their own places) */
     qemu_agent_install(&driver->handlers);
+    /* issue 18 item 2, rename (domrename): domain_rename.c */
+    sv_domain_rename_install(&driver->handlers);
+    /* issue 18 item 5, CPU comparison and baseline (compareCPU, baselineCPU and their
+     * hypervisor forms): conf/cpu_def.c, qemu_cpu_compare.c */
+    qemu_cpu_compare_install(&driver->handlers);
 }
 
 static gboolean
