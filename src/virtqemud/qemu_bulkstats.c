@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "domain/domain_ifstats.h"
 #include "qemu_cgroup.h"
 #include "qemu_domain.h"
 #include "util/error.h"
@@ -360,7 +361,7 @@ group_interface(SvDomainObj *obj, BulkGuest *g, GArray *p)
             const char *host = (d == 0) == swapped ? "tx" : "rx";
             for (guint c = 0; c < G_N_ELEMENTS(names); c++) {
                 g_autofree char *file = g_strdup_printf("%s_%s", host, names[c]);
-                gint64 v = qemu_stats_net_counter(n->target_dev, file);
+                gint64 v = sv_domain_net_counter(n->target_dev, file);
                 add_ullong(p, v < 0 ? 0 : (guint64)v, "net.%u.%s.%s", i, dir, fields[c]);
             }
         }

@@ -2,6 +2,7 @@
  * a running guest's balloon target, set with QMP `balloon`. */
 #include "qemu_resize.h"
 
+#include "domain/domain_cgroup.h"
 #include "domain/domain_resize.h"
 #include "domain/domain_memtune.h"
 #include "qemu_cgroup.h"
@@ -76,22 +77,8 @@ static gboolean
 memtune_live(SvDomainObj *obj, int which, guint64 kib, GError **error)
 {
     g_autoptr(SvCgroup) cg = memory_cgroup(obj, error);
-    guint64 hard = obj->def->memtune.hard_limit;
 
-    if (!cg)
-        return FALSE;
-    switch (which) {
-    case SV_MEMTUNE_HARD:
-        return sv_cgroup_set_memory_limit(cg, kib * 1024, error);
-    case SV_MEMTUNE_SOFT:
-        return sv_cgroup_set_memory_soft_limit(cg, kib * 1024, error);
-    default:
-        /* v2's swap.max is swap alone, as at start (qemu_cgroup.c). */
-        if (sv_cgroup_get_version(cg) == SV_CGROUP_V2 && kib < SV_DOMAIN_MEMORY_UNLIMITED &&
-            hard < SV_DOMAIN_MEMORY_UNLIMITED)
-            kib = kib > hard ? kib - hard : 0;
-        return sv_cgroup_set_memory_swap_limit(cg, kib * 1024, error);
-    }
+    return cg && sv_domain_cgroup_set_memtune(cg, obj->def, which, kib, error);
 }
 
 static const SvResizeFacts qemu_resize_facts = {

@@ -107,6 +107,9 @@ struct SvDomainDriver {
     /* issue 18, blkio parameters: a running guest's block I/O tuning (domain_blkio.h); NULL:
      * the driver serves no blkio procedure. */
     const SvBlkioFacts *blkio;
+    /* issue 18, LXC tuning: a running guest's own cgroup (util/cgroup.h; transfer full), or
+     * NULL when it has none: what the shared cgroup facts (domain_cgroup.h) act on. */
+    struct SvCgroup *(*cgroup_open)(SvDomainObj *obj);
 };
 
 /* Serve the shared domain and connection procedures in h; their handlers find drv as the

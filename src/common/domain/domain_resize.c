@@ -64,6 +64,12 @@ job_new(SvDomainDriver *drv, SvCall *call, SvDomainObj *obj, guint64 kib, gboole
 
 /* ---------------------------------------------------------------- memory */
 
+static gboolean
+lxc_messages(SvDomainDriver *drv)
+{
+    return drv->resize && drv->resize->lxc_messages;
+}
+
 /* After the balloon answered: the persistent definition's current memory, on disk. The
  * live <currentMemory> follows what the guest reports, as libvirt's does. */
 static void
@@ -88,8 +94,9 @@ set_max_memory(SvDomainDriver *drv, SvCall *call, SvDomainObj *obj, SvDomainDef 
                SvDomainDef *config, guint64 kib, GError **error)
 {
     if (live) {
-        sv_error_set(error, drv->from, SV_ERR_OPERATION_INVALID,
-                     "cannot resize the maximum memory on an active domain");
+        sv_error_set(error, drv->from, SV_ERR_OPERATION_INVALID, "%s",
+                     lxc_messages(drv) ? "Cannot resize the max memory on an active domain"
+                                       : "cannot resize the maximum memory on an active domain");
         return FALSE;
     }
     if (config->max_memory_kib && config->max_memory_kib < kib) {
@@ -114,9 +121,20 @@ set_current_memory(SvDomainDriver *drv, SvCall *call, SvDomainObj *obj, SvDomain
     if (config && (!live || max > config->memory_kib))
         max = config->memory_kib;
     if (kib > max) {
-        sv_error_set(error, drv->from, SV_ERR_INVALID_ARG,
-                     "cannot set memory higher than max memory");
+        sv_error_set(error, drv->from, SV_ERR_INVALID_ARG, "%s",
+                     lxc_messages(drv) ? "Cannot set memory higher than max memory"
+                                       : "cannot set memory higher than max memory");
         return FALSE;
+    }
+    if (live && drv->resize && drv->resize->set_live_memory) {
+        gboolean ok = drv->resize->set_live_memory(obj, kib, error);
+
+        if (ok) {
+            live->current_memory_kib = kib;
+            if (config)
+                config->current_memory_kib = kib;
+        }
+        return sv_domain_modify_finish(call, drv, obj, live, config, ok);
     }
     if (!live) {
         config->current_memory_kib = kib;
