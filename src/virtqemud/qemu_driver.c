@@ -15,6 +15,7 @@
 #include "domain/domain_driver.h"
 #include "domain/domain_host.h"
 #include "domain/domain_hotplug.h"
+#include "qemu_hotplug.h"
 #include "programs/private.h"
 #include "programs/remote.h"
 #include "qemu_agent.h"
@@ -616,6 +617,9 @@ handlers_install(QemuDriver *driver)
     /* issue 18 item 3, the guest agent (the hostname; getTime, shutdown and reboot with
      * the agent mode and QEMU_DOMAIN_AGENT_COMMAND are in their own places) */
     qemu_agent_install(&driver->handlers);
+    /* issue 18 item 2, live hotplug: disks plugged into and unplugged from a running guest
+     * (AFFECT_LIVE of the four procedures above); qemu_hotplug.c */
+    driver->domains.hotplug = &qemu_hotplug_facts;
 }
 
 static gboolean

@@ -1,14 +1,17 @@
-/* domain_hotplug.c: devices added to and removed from a persistent definition. */
+/* domain_hotplug.c: devices added to and removed from a persistent definition, and (through
+ * the driver's SvHotplugFacts) from a running guest. */
 #include "domain/domain_hotplug.h"
 
 #include "domain/domain_modify.h"
 #include "util/error.h"
 
+#include <string.h>
+
 #define AFFECT_BOTH (SV_DOMAIN_AFFECT_LIVE | SV_DOMAIN_AFFECT_CONFIG)
 
 /* libvirt's name of a device element's type in its errors (virDomainDeviceType). */
-static const char *
-device_type_name(const char *kind)
+const char *
+sv_domain_hotplug_type_name(const char *kind)
 {
     if (g_str_equal(kind, "serial") || g_str_equal(kind, "parallel") ||
         g_str_equal(kind, "console") || g_str_equal(kind, "channel"))
@@ -22,8 +25,8 @@ device_type_name(const char *kind)
 
 /* Where libvirt puts a new disk (virDomainDiskInsert): before the first disk of its bus with
  * a later target, else after the last disk of its bus, else last. */
-static guint
-disk_insert_at(const SvDomainDef *def, const SvDomainDiskDef *disk)
+guint
+sv_domain_hotplug_disk_insert_at(const SvDomainDef *def, const SvDomainDiskDef *disk)
 {
     int at = -1;
     int index = sv_domain_disk_name_index(disk->target_dev);
@@ -68,7 +71,7 @@ attach_config(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **err
                          "target %s already exists", disk->target_dev);
             return FALSE;
         }
-        g_ptr_array_insert(def->disks, (gint)disk_insert_at(def, disk),
+        g_ptr_array_insert(def->disks, (gint)sv_domain_hotplug_disk_insert_at(def, disk),
                            g_ptr_array_steal_index(dev->disks, 0));
         return TRUE;
     }
@@ -77,7 +80,7 @@ attach_config(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **err
         return TRUE;
     }
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                 "persistent attach of device '%s' is not supported", device_type_name(kind));
+                 "persistent attach of device '%s' is not supported", sv_domain_hotplug_type_name(kind));
     return FALSE;
 }
 
@@ -157,7 +160,7 @@ detach_config(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **err
         return TRUE;
     }
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                 "persistent detach of device '%s' is not supported", device_type_name(kind));
+                 "persistent detach of device '%s' is not supported", sv_domain_hotplug_type_name(kind));
     return FALSE;
 }
 
@@ -178,9 +181,90 @@ redefine(SvDomainDriver *drv, SvDomainDef *def, GError **error)
     return g_steal_pointer(&parsed);
 }
 
+/* A device change that reached the running guest (or failed there): the persistent
+ * definition prepared with it is put in place, both are saved, and the call is answered. */
+typedef struct {
+    SvDomainDriver *drv;
+    SvCall *call; /* deferred */
+    guint8 uuid[16];
+    SvDomainDef *changed; /* the new persistent definition; NULL: LIVE only */
+} LiveChange;
+
+static void
+set_config(SvDomainObj *obj, SvDomainDef *changed)
+{
+    if (sv_domain_obj_is_active(obj)) {
+        sv_domain_def_free(obj->new_def);
+        obj->new_def = changed;
+    } else {
+        sv_domain_obj_set_def(obj, changed);
+    }
+}
+
+static void
+live_done(const GError *error, gpointer data)
+{
+    LiveChange *job = data;
+    SvDomainObj *obj = sv_domain_list_find_by_uuid(job->drv->list, job->uuid);
+    gboolean config = job->changed != NULL;
+
+    if (error || !obj) {
+        GError *e = error ? g_error_copy(error) : NULL;
+
+        if (!e)
+            sv_error_set(&e, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
+        sv_call_fail(job->call, e);
+        sv_domain_def_free(job->changed);
+    } else {
+        if (config)
+            set_config(obj, job->changed);
+        sv_domain_modify_save(job->drv, obj, TRUE, config, sv_domain_modify_reply_call,
+                              job->call);
+    }
+    g_free(job);
+}
+
+/* The live half of a change (after the persistent one was prepared, as libvirt orders
+ * them): handed to the driver, which answers through live_done. */
+static gboolean
+change_live(SvCall *call, SvDomainObj *obj, const char *xml, gboolean attach,
+            SvDomainDef *changed, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    g_autoptr(SvDomainDef) owned = changed;
+    g_autoptr(SvDomainDef) dev = NULL;
+    g_autofree char *kind = NULL;
+    LiveChange *job;
+    gboolean ok;
+
+    dev = sv_domain_device_parse(xml, &kind, error);
+    if (!dev)
+        return FALSE;
+    if (!drv->hotplug) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "live %s of device '%s' is not supported", attach ? "attach" : "detach",
+                     sv_domain_hotplug_type_name(kind));
+        return FALSE;
+    }
+    job = g_new0(LiveChange, 1);
+    job->drv = drv;
+    memcpy(job->uuid, obj->def->uuid, 16);
+    ok = (attach ? drv->hotplug->attach_live : drv->hotplug->detach_live)(obj, dev, kind,
+                                                                         live_done, job, error);
+    if (!ok) {
+        g_free(job);
+        return FALSE;
+    }
+    /* The driver answers on the loop, never before this returns. */
+    job->call = sv_call_defer(call);
+    job->changed = g_steal_pointer(&owned);
+    return TRUE;
+}
+
 /* The device change of a call: the persistent definition with the device added (attach) or
- * removed, checked and given its defaults by the driver, then saved; the call is answered
- * once it is on disk. */
+ * removed, checked and given its defaults by the driver; then the running guest's change
+ * (AFFECT_LIVE) through the driver's facts; both saved, and the call answered once they
+ * are on disk. */
 static gboolean
 change_device(SvCall *call, const remote_nonnull_domain *dom, const char *xml, guint flags,
               gboolean attach, const char *fn, GError **error)
@@ -200,24 +284,17 @@ change_device(SvCall *call, const remote_nonnull_domain *dom, const char *xml, g
     dev = sv_domain_device_parse(xml, &kind, error);
     if (!dev)
         return FALSE;
-    if (live) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                     "live %s of device '%s' is not supported", attach ? "attach" : "detach",
-                     device_type_name(kind));
-        return FALSE;
+    if (config) {
+        changed = sv_domain_def_copy(config);
+        if (!(attach ? attach_config : detach_config)(changed, dev, kind, error))
+            return FALSE;
+        changed = redefine(drv, g_steal_pointer(&changed), error);
+        if (!changed)
+            return FALSE;
     }
-    changed = sv_domain_def_copy(config);
-    if (!(attach ? attach_config : detach_config)(changed, dev, kind, error))
-        return FALSE;
-    changed = redefine(drv, g_steal_pointer(&changed), error);
-    if (!changed)
-        return FALSE;
-    if (sv_domain_obj_is_active(obj)) {
-        sv_domain_def_free(obj->new_def);
-        obj->new_def = g_steal_pointer(&changed);
-    } else {
-        sv_domain_obj_set_def(obj, g_steal_pointer(&changed));
-    }
+    if (live)
+        return change_live(call, obj, xml, attach, g_steal_pointer(&changed), error);
+    set_config(obj, g_steal_pointer(&changed));
     sv_domain_modify_save(drv, obj, FALSE, TRUE, sv_domain_modify_reply_call,
                           sv_call_defer(call));
     return TRUE;

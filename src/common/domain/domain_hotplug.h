@@ -6,7 +6,25 @@
 
 #include "domain/domain_driver.h"
 
+/* issue 18 item 2, live hotplug: how a driver changes a running guest's devices. attach_live
+ * plugs the one device of dev (transfer none; kind is its element's name) into running obj,
+ * detach_live unplugs the device of obj that dev names; FALSE with error for a refusal
+ * before anything reached the guest, else done(error, data) runs later on the loop, once
+ * (the live definition changed, or the error). */
+typedef struct SvHotplugFacts {
+    gboolean (*attach_live)(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
+                            SvStoreDoneFunc done, gpointer data, GError **error);
+    gboolean (*detach_live)(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
+                            SvStoreDoneFunc done, gpointer data, GError **error);
+} SvHotplugFacts;
+
+/* libvirt's name of a device element's type in its errors ("net" for "interface"). */
+const char *sv_domain_hotplug_type_name(const char *kind);
+
+/* Where libvirt puts a new disk among def's (virDomainDiskInsert). */
+guint sv_domain_hotplug_disk_insert_at(const SvDomainDef *def, const SvDomainDiskDef *disk);
+
 /* Serve the four procedures in h. A change of the live guest (AFFECT_LIVE, and the calls
- * without flags on a running guest) is refused as libvirt refuses a device type it cannot
- * plug live: OPERATION_UNSUPPORTED. */
+ * without flags on a running guest) goes to drv->hotplug; without one it is refused as
+ * libvirt refuses a device type it cannot plug live: OPERATION_UNSUPPORTED. */
 void sv_domain_hotplug_install(SvDomainDriver *drv, SvRemoteHandlers *h);

@@ -37,6 +37,11 @@ typedef void (*SvRemoteEventSend)(SvClient *c, int callback_id, gpointer data);
 void sv_remote_emit_callback_event(SvServer *srv, int event_id, const guint8 uuid[16],
                                    SvRemoteEventSend send, gpointer data);
 
+/* issue 18 item 2 (live hotplug): DEVICE_REMOVED (callback form 333 and legacy form 311),
+ * DEVICE_ADDED (354) or DEVICE_REMOVAL_FAILED (367) of the device `alias` of dom. */
+void sv_remote_emit_device_event(SvServer *srv, int event_id, const remote_nonnull_domain *dom,
+                                 const char *alias);
+
 /* Whether the peer is root or the proxy user of the remote program served on the
  * client's server (root alone where none is served). */
 gboolean sv_remote_peer_trusted(SvClient *c);

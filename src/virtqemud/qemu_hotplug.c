@@ -1,0 +1,598 @@
+/* qemu_hotplug.c: disks plugged into and unplugged from a running QEMU guest (issue 18 item 2,
+ * live hotplug), as libvirt 9.0's QEMU driver does it for QEMU 7.2:
+ *
+ * - attach: the disk is given its defaults, PCI address and alias on a copy of the live
+ *   definition exactly as a cold start gives them, its image the next node index; then the
+ *   -blockdev and -device options a start would write for it go to QMP as blockdev-add and
+ *   device_add, in order. Once QEMU has the device, the disk joins the live definition and
+ *   DEVICE_ADDED goes out; a failed step deletes the nodes already added.
+ * - detach: device_del, then up to QEMU_HOTPLUG_UNPLUG_WAIT_MS for QEMU's DEVICE_DELETED. When
+ *   it comes the disk leaves the live definition, its nodes are deleted (blockdev-del) and
+ *   DEVICE_REMOVED goes out; the call succeeds either way, and an unplug the guest finishes
+ *   later completes then. QEMU's ACPI_DEVICE_OST with a failure status for the device gives
+ *   DEVICE_REMOVAL_FAILED.
+ *
+ * Interfaces and the other device kinds are refused live as libvirt refuses a kind it cannot
+ * plug ("live attach of device 'net' is not supported"): not served yet. */
+#include "qemu_hotplug.h"
+
+#include "conf/domain_parse.h"
+#include "domain/domain_hotplug.h"
+#include "domain/domain_wire.h"
+#include "programs/remote.h"
+#include "qemu_alias.h"
+#include "qemu_argv.h"
+#include "qemu_command_disk.h"
+#include "qemu_domain.h"
+#include "qemu_pci.h"
+#include "util/error.h"
+
+/* libvirt's wait for QEMU to confirm an unplug (qemuDomainRemoveDeviceWaitTime). */
+#define QEMU_HOTPLUG_UNPLUG_WAIT_MS 5000
+
+/* One unplug asked of QEMU and not confirmed yet. */
+typedef struct {
+    guint id;             /* this unplug's, among the guest's */
+    char *alias;
+    SvStoreDoneFunc done; /* the call still waiting (NULL once answered) */
+    gpointer data;
+    guint timer;
+} Unplug;
+
+struct QemuHotplug {
+    GPtrArray *unplugs; /* of Unplug */
+    guint next_node;    /* the node index of the next image plugged (0: not counted yet) */
+    guint next_id;      /* of the next unplug */
+};
+
+static void
+unplug_free(gpointer p)
+{
+    Unplug *u = p;
+
+    if (u->timer)
+        g_source_remove(u->timer);
+    /* A guest gone before its unplug was confirmed: the waiting call fails. */
+    if (u->done) {
+        g_autoptr(GError) error = NULL;
+
+        sv_error_set(&error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
+        u->done(error, u->data);
+    }
+    g_free(u->alias);
+    g_free(u);
+}
+
+void
+qemu_hotplug_free(QemuHotplug *hp)
+{
+    if (!hp)
+        return;
+    g_ptr_array_unref(hp->unplugs);
+    g_free(hp);
+}
+
+static QemuHotplug *
+hotplug_of(SvDomainObj *obj)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+
+    if (!qd->hotplug) {
+        qd->hotplug = g_new0(QemuHotplug, 1);
+        qd->hotplug->unplugs = g_ptr_array_new_with_free_func(unplug_free);
+    }
+    return qd->hotplug;
+}
+
+static void
+emit_device_event(SvDomainObj *obj, int event_id, const char *alias)
+{
+    remote_nonnull_domain dom;
+
+    sv_domain_obj_to_remote(obj, &dom);
+    sv_remote_emit_device_event(sv_domain_driver_of_obj(obj)->server, event_id, &dom, alias);
+    g_free(dom.name);
+}
+
+static gboolean
+monitor_of(SvDomainObj *obj, QemuMonitor **ret, GError **error)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+
+    if (!qd || !qd->mon || qemu_monitor_is_closed(qd->mon)) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
+        return FALSE;
+    }
+    *ret = qd->mon;
+    return TRUE;
+}
+
+static int
+disk_index(const SvDomainDef *def, const char *target)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        const SvDomainDiskDef *d = def->disks->pdata[i];
+
+        if (g_str_equal(d->target_dev, target))
+            return (int)i;
+    }
+    return -1;
+}
+
+static int
+disk_index_by_alias(const SvDomainDef *def, const char *alias)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        const SvDomainDiskDef *d = def->disks->pdata[i];
+
+        if (g_strcmp0(d->info.alias, alias) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* ---------------------------------------------------------------- attach */
+
+/* One plug under way: the QMP steps left, and the live definition it will make. */
+typedef struct {
+    gpointer run;
+    SvDomainDef *newlive;   /* the live definition with the disk (owned) */
+    guint index;            /* the disk's place in newlive->disks */
+    GPtrArray *steps;       /* of JsonObject {"execute", "arguments"} */
+    guint next;             /* the step sent last + 1 */
+    GPtrArray *nodes;       /* node names added so far (char *) */
+    GError *error;          /* the failed step's */
+    SvStoreDoneFunc done;
+    gpointer data;
+} Plug;
+
+static void
+plug_free(Plug *p)
+{
+    sv_domain_def_free(p->newlive);
+    g_ptr_array_unref(p->steps);
+    g_ptr_array_unref(p->nodes);
+    g_clear_error(&p->error);
+    g_free(p);
+}
+
+/* The QMP steps of argv's "-blockdev JSON" and "-device JSON" pairs, in their order. */
+static GPtrArray *
+steps_from_argv(GPtrArray *argv)
+{
+    GPtrArray *steps = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
+
+    for (guint i = 0; i + 1 < argv->len; i += 2) {
+        g_autoptr(JsonNode) node = json_from_string(argv->pdata[i + 1], NULL);
+        JsonObject *step = json_object_new();
+
+        g_assert(node && JSON_NODE_HOLDS_OBJECT(node));
+        json_object_set_string_member(step, "execute",
+                                      g_str_equal(argv->pdata[i], "-blockdev") ? "blockdev-add"
+                                                                               : "device_add");
+        json_object_set_object_member(step, "arguments", json_node_dup_object(node));
+        g_ptr_array_add(steps, step);
+    }
+    return steps;
+}
+
+static void plug_next(Plug *p);
+
+/* The nodes added before a failure, deleted again (newest first); the call then fails. */
+static void
+plug_fail(Plug *p, SvDomainObj *obj)
+{
+    QemuMonitor *mon = NULL;
+
+    if (obj && monitor_of(obj, &mon, NULL)) {
+        for (guint i = p->nodes->len; i > 0; i--) {
+            JsonObject *args = json_object_new();
+            json_object_set_string_member(args, "node-name", p->nodes->pdata[i - 1]);
+            qemu_monitor_command(mon, "blockdev-del", args, NULL, NULL);
+        }
+    }
+    p->done(p->error, p->data);
+    plug_free(p);
+}
+
+static void
+plug_done(Plug *p, SvDomainObj *obj)
+{
+    SvDomainDiskDef *disk = g_ptr_array_steal_index(p->newlive->disks, p->index);
+    int at = disk_index(obj->def, disk->target_dev);
+
+    if (at >= 0) { /* plugged meanwhile by another call: QEMU refused ours already */
+        sv_domain_disk_def_free(disk);
+    } else {
+        g_ptr_array_insert(obj->def->disks,
+                           (gint)sv_domain_hotplug_disk_insert_at(obj->def, disk), disk);
+        emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_ADDED, disk->info.alias);
+    }
+    p->done(NULL, p->data);
+    plug_free(p);
+}
+
+static void
+plug_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+{
+    Plug *p = data;
+    SvDomainObj *obj = qemu_domain_find(p->run);
+    JsonObject *step = p->steps->pdata[p->next - 1];
+
+    (void)mon;
+    (void)ret;
+    if (!error && !obj)
+        sv_error_set(&p->error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID,
+                     "domain is not running");
+    else if (error)
+        p->error = g_error_copy(error);
+    if (p->error) {
+        plug_fail(p, obj);
+        return;
+    }
+    if (g_str_equal(json_object_get_string_member(step, "execute"), "blockdev-add"))
+        g_ptr_array_add(p->nodes, g_strdup(json_object_get_string_member(
+                                      json_object_get_object_member(step, "arguments"),
+                                      "node-name")));
+    if (p->next < p->steps->len)
+        plug_next(p);
+    else
+        plug_done(p, obj);
+}
+
+static void
+plug_next(Plug *p)
+{
+    SvDomainObj *obj = qemu_domain_find(p->run);
+    JsonObject *step = p->steps->pdata[p->next++];
+    QemuMonitor *mon;
+
+    if (!obj || !monitor_of(obj, &mon, &p->error)) {
+        if (!p->error)
+            sv_error_set(&p->error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID,
+                         "domain is not running");
+        plug_fail(p, obj);
+        return;
+    }
+    qemu_monitor_command(mon, json_object_get_string_member(step, "execute"),
+                         json_object_ref(json_object_get_object_member(step, "arguments")),
+                         plug_replied, p);
+}
+
+/* The node index of the next image plugged: after every index the guest's disks use, and
+ * never one used before in this run (libvirt counts on from its start). */
+static guint
+next_node_index(SvDomainObj *obj)
+{
+    QemuHotplug *hp = hotplug_of(obj);
+
+    hp->next_node = MAX(hp->next_node, 1);
+    for (guint i = 0; i < obj->def->disks->len; i++) {
+        const SvDomainDiskDef *d = obj->def->disks->pdata[i];
+
+        hp->next_node = MAX(hp->next_node, d->source_index + 1);
+        for (guint k = 0; k < d->backing->len; k++) {
+            const SvDomainDiskBackingDef *b = d->backing->pdata[k];
+            hp->next_node = MAX(hp->next_node, b->index + 1);
+        }
+    }
+    return hp->next_node++;
+}
+
+/* libvirt's check of a disk plugged live: a target not in use yet (the live definition
+ * with the disk is validated as a parsed one is). What QEMU cannot plug (a cdrom, an IDE
+ * bus) it refuses itself, as it refuses libvirt. */
+static gboolean
+check_disk(SvDomainObj *obj, const SvDomainDiskDef *disk, GError **error)
+{
+    int at = disk_index(obj->def, disk->target_dev);
+    const SvDomainDiskDef *old = at >= 0 ? obj->def->disks->pdata[at] : NULL;
+
+    if (old) {
+        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
+                     "target '%s' duplicated for disk sources '%s' and '%s'", disk->target_dev,
+                     old->source ? old->source : "<null>", disk->source ? disk->source : "<null>");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The live definition with `disk` (transfer full) added as a start gives it: defaults,
+ * address, alias, node index. A disk that needs a controller the guest lacks is refused:
+ * controllers are not plugged here. (transfer full; NULL with error) */
+static SvDomainDef *
+live_with_disk(SvDomainObj *obj, SvDomainDiskDef *disk, guint *ret_index, GError **error)
+{
+    g_autoptr(SvDomainDef) def = sv_domain_def_copy(obj->def);
+    guint controllers = def->controllers->len;
+    SvDomainDiskDef *d;
+    int at;
+
+    g_ptr_array_insert(def->disks, (gint)sv_domain_hotplug_disk_insert_at(def, disk), disk);
+    if (!qemu_disk_def_post_parse(def, error) || !qemu_pci_assign_addresses(def, error) ||
+        !qemu_disk_check(def, error))
+        return NULL;
+    if (def->controllers->len != controllers) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "disk '%s' needs a controller the running guest has not: plugging "
+                     "controllers is not supported", disk->target_dev);
+        return NULL;
+    }
+    qemu_domain_assign_aliases(def);
+    at = disk_index(def, disk->target_dev);
+    d = def->disks->pdata[at];
+    d->source_index = next_node_index(obj);
+    if (!d->backing->len && d->format == SV_DOMAIN_DISK_FORMAT_RAW)
+        d->backing_end = TRUE;
+    *ret_index = (guint)at;
+    return g_steal_pointer(&def);
+}
+
+static gboolean
+attach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer data,
+            GError **error)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    SvDomainDiskDef *disk = dev->disks->pdata[0];
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+    Plug *p;
+    guint index;
+    SvDomainDef *newlive;
+    QemuMonitor *mon;
+
+    if (!monitor_of(obj, &mon, error) || !check_disk(obj, disk, error))
+        return FALSE;
+    newlive = live_with_disk(obj, g_ptr_array_steal_index(dev->disks, 0), &index, error);
+    if (!newlive)
+        return FALSE;
+    if (qd->sec && !qemu_security_label_apply(qemu_ctx_of(obj)->security, qd->sec, newlive,
+                                              error)) {
+        sv_domain_def_free(newlive);
+        return FALSE;
+    }
+    qemu_command_build_disk(newlive, newlive->disks->pdata[index], argv);
+    p = g_new0(Plug, 1);
+    p->run = sv_domain_obj_run_key(obj);
+    p->newlive = newlive;
+    p->index = index;
+    p->steps = steps_from_argv(argv);
+    p->nodes = g_ptr_array_new_with_free_func(g_free);
+    p->done = done;
+    p->data = data;
+    plug_next(p);
+    return TRUE;
+}
+
+static gboolean
+attach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFunc done,
+            gpointer data, GError **error)
+{
+    if (g_str_equal(kind, "disk") && dev->disks->len == 1)
+        return attach_disk(obj, dev, done, data, error);
+    sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                 "live attach of device '%s' is not supported",
+                 sv_domain_hotplug_type_name(kind));
+    return FALSE;
+}
+
+/* ---------------------------------------------------------------- detach */
+
+static Unplug *
+unplug_find(QemuHotplug *hp, const char *alias, guint *ret_index)
+{
+    for (guint i = 0; hp && i < hp->unplugs->len; i++) {
+        Unplug *u = hp->unplugs->pdata[i];
+
+        if (g_str_equal(u->alias, alias)) {
+            if (ret_index)
+                *ret_index = i;
+            return u;
+        }
+    }
+    return NULL;
+}
+
+/* The call of an unplug is answered (once). */
+static void
+unplug_answer(Unplug *u)
+{
+    SvStoreDoneFunc done = u->done;
+
+    u->done = NULL;
+    if (u->timer)
+        g_source_remove(u->timer);
+    u->timer = 0;
+    if (done)
+        done(NULL, u->data);
+}
+
+static gboolean
+unplug_timeout(gpointer data)
+{
+    Unplug *u = data;
+
+    /* libvirt's call succeeds when the guest has not let go in time; the device stays
+     * until QEMU's DEVICE_DELETED. */
+    u->timer = 0;
+    unplug_answer(u);
+    return G_SOURCE_REMOVE;
+}
+
+typedef struct {
+    gpointer run;
+    guint id;
+} UnplugAsk;
+
+static void
+device_del_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+{
+    UnplugAsk *ask = data;
+    SvDomainObj *obj = qemu_domain_find(ask->run);
+    QemuHotplug *hp = obj ? qemu_domain_of(obj)->hotplug : NULL;
+    Unplug *u = NULL;
+    guint i;
+
+    (void)mon;
+    (void)ret;
+    for (i = 0; hp && !u && i < hp->unplugs->len; i++) {
+        Unplug *w = hp->unplugs->pdata[i];
+        if (w->id == ask->id)
+            u = w;
+    }
+    if (u && error) {
+        i--;
+        SvStoreDoneFunc done = u->done;
+        gpointer done_data = u->data;
+
+        u->done = NULL;
+        g_ptr_array_remove_index(hp->unplugs, i);
+        if (done)
+            done(error, done_data);
+    }
+    g_free(ask);
+}
+
+static gboolean
+detach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer data,
+            GError **error)
+{
+    const SvDomainDiskDef *want = dev->disks->pdata[0];
+    QemuHotplug *hp = hotplug_of(obj);
+    const SvDomainDiskDef *disk;
+    JsonObject *args;
+    UnplugAsk *ask;
+    QemuMonitor *mon;
+    Unplug *u;
+    int at;
+
+    if (!monitor_of(obj, &mon, error))
+        return FALSE;
+    if ((at = disk_index(obj->def, want->target_dev)) < 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_DEVICE_MISSING, "disk %s not found",
+                     want->target_dev);
+        return FALSE;
+    }
+    disk = obj->def->disks->pdata[at];
+    if (disk->bus != SV_DOMAIN_DISK_BUS_VIRTIO && disk->bus != SV_DOMAIN_DISK_BUS_SCSI &&
+        disk->bus != SV_DOMAIN_DISK_BUS_USB) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "This type of disk cannot be hot unplugged");
+        return FALSE;
+    }
+    /* An unplug asked again while one waits goes to QEMU too, which answers it. */
+    u = g_new0(Unplug, 1);
+    u->id = ++hp->next_id;
+    u->alias = g_strdup(disk->info.alias);
+    u->done = done;
+    u->data = data;
+    u->timer = g_timeout_add(QEMU_HOTPLUG_UNPLUG_WAIT_MS, unplug_timeout, u);
+    g_ptr_array_add(hp->unplugs, u);
+    args = json_object_new();
+    json_object_set_string_member(args, "id", disk->info.alias);
+    ask = g_new0(UnplugAsk, 1);
+    ask->run = sv_domain_obj_run_key(obj);
+    ask->id = u->id;
+    qemu_monitor_command(mon, "device_del", args, device_del_replied, ask);
+    return TRUE;
+}
+
+static gboolean
+detach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFunc done,
+            gpointer data, GError **error)
+{
+    if (g_str_equal(kind, "disk") && dev->disks->len == 1)
+        return detach_disk(obj, dev, done, data, error);
+    sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                 "live detach of device '%s' is not supported",
+                 sv_domain_hotplug_type_name(kind));
+    return FALSE;
+}
+
+/* ---------------------------------------------------------------- QEMU's events */
+
+/* The disk of `alias` leaves the live definition: its nodes are deleted, DEVICE_REMOVED
+ * goes out, the status file is written, then the waiting call (if any) is answered. */
+static void
+remove_disk(SvDomainObj *obj, guint at)
+{
+    SvDomainDiskDef *disk = g_ptr_array_steal_index(obj->def->disks, at);
+    QemuMonitor *mon;
+
+    if (monitor_of(obj, &mon, NULL) && !sv_domain_disk_is_empty(disk)) {
+        guint top = disk->source_index;
+        for (guint k = 0; k <= disk->backing->len; k++) {
+            const SvDomainDiskBackingDef *b = k ? disk->backing->pdata[k - 1] : NULL;
+            guint index = b && b->index ? b->index : top + k;
+            const char *kinds[] = {"format", "storage"};
+            for (guint j = 0; j < G_N_ELEMENTS(kinds); j++) {
+                JsonObject *args = json_object_new();
+                g_autofree char *node = g_strdup_printf("libvirt-%u-%s", index, kinds[j]);
+                json_object_set_string_member(args, "node-name", node);
+                qemu_monitor_command(mon, "blockdev-del", args, NULL, NULL);
+            }
+        }
+    }
+    emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVED, disk->info.alias);
+    sv_domain_disk_def_free(disk);
+}
+
+void
+qemu_hotplug_device_deleted(SvDomainObj *obj, JsonObject *data)
+{
+    const char *alias = qemu_json_string(data, "device");
+    QemuHotplug *hp = qemu_domain_of(obj)->hotplug;
+    guint i;
+    Unplug *u;
+    int at;
+
+    if (!alias)
+        return;
+    at = disk_index_by_alias(obj->def, alias);
+    if (at >= 0) {
+        remove_disk(obj, (guint)at);
+        sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
+    }
+    while ((u = unplug_find(hp, alias, &i))) {
+        unplug_answer(u);
+        g_ptr_array_remove_index(hp->unplugs, i);
+    }
+}
+
+void
+qemu_hotplug_acpi_ost(SvDomainObj *obj, JsonObject *data)
+{
+    JsonNode *info = data ? json_object_get_member(data, "info") : NULL;
+    JsonObject *o = info && JSON_NODE_HOLDS_OBJECT(info) ? json_node_get_object(info) : NULL;
+    const char *alias = qemu_json_string(o, "device");
+    QemuHotplug *hp = qemu_domain_of(obj)->hotplug;
+    gint64 source, status;
+    guint i;
+    Unplug *u;
+
+    if (!o || !alias || !json_object_has_member(o, "source") ||
+        !json_object_has_member(o, "status"))
+        return;
+    source = json_object_get_int_member(o, "source");
+    status = json_object_get_int_member(o, "status");
+    /* ACPI _OST: source 0x03 is an eject request; status 0x80-0x83 an eject that failed
+     * (0x80 not supported, 0x81 device in use, 0x82 device busy, 0x83 dependencies). */
+    if (source != 0x03 || status < 0x80 || status > 0x83 || !(u = unplug_find(hp, alias, &i)))
+        return;
+    emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED, alias);
+    /* The waiting call fails as libvirt's does; the device stays. */
+    if (u->done) {
+        g_autoptr(GError) error = NULL;
+        SvStoreDoneFunc done = u->done;
+
+        u->done = NULL;
+        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
+                     "unplug of device was rejected by the guest");
+        done(error, u->data);
+    }
+    g_ptr_array_remove_index(hp->unplugs, i);
+}
+
+const SvHotplugFacts qemu_hotplug_facts = {
+    .attach_live = attach_live,
+    .detach_live = detach_live,
+};

@@ -1,0 +1,271 @@
+"""test_qemu_hotplug_live.py: issue 18 item 2, live hotplug of disks on virtqemud
+(DOMAIN_ATTACH_DEVICE(_FLAGS) and DOMAIN_DETACH_DEVICE(_FLAGS) with AFFECT_LIVE, and
+LIVE|CONFIG): blockdev-add + device_add on attach, device_del and libvirt's 5 s wait for
+QEMU's DEVICE_DELETED on detach, the DEVICE_ADDED and DEVICE_REMOVED events.
+
+Guest A (the tiny guest) never acknowledges an unplug: the detach call succeeds after the
+wait and the disk stays in the live definition, as on libvirt 9.0. The Linux test guest
+(Guest B) ejects the disk (ACPI PCI hotplug on the pc machine): the disk leaves the live
+definition within the call, DEVICE_REMOVED is sent, and the guest sees the disk come and go.
+The slow tests run the same sequences on Debian's libvirtd and compare.
+"""
+
+import json
+import re
+import subprocess
+import threading
+import time
+
+import pytest
+
+import linuxguest
+from calls import answer, virsh
+from guests import domain_xml, guest_elf, uri_for
+
+libvirt = pytest.importorskip("libvirt")
+libvirt.registerErrorHandler(lambda ctx, err: None, None)
+
+LIVE, CONFIG = 1, 2
+UNPLUG_WAIT = 5.0  # libvirt's wait for DEVICE_DELETED
+
+
+def disk_xml(path, target, bus="virtio", device="disk", fmt="raw"):
+    return ("<disk type='file' device='%s'><driver name='qemu' type='%s'/>"
+            "<source file='%s'/><target dev='%s' bus='%s'/></disk>"
+            % (device, fmt, path, target, bus))
+
+
+def make_image(path, size_mib=8):
+    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(path), "%dM" % size_mib],
+                   check=True)
+    return str(path)
+
+
+class DeviceEvents:
+    """The DEVICE_ADDED, DEVICE_REMOVED and DEVICE_REMOVAL_FAILED events of one client."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.cond = threading.Condition()
+        self.log = []
+        self.ids = [
+            conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED,
+                                        self._cb, "added"),
+            conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+                                        self._cb, "removed"),
+            conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED,
+                                        self._cb, "removal-failed"),
+        ]
+
+    def _cb(self, conn, dom, alias, kind):
+        with self.cond:
+            self.log.append((dom.name(), kind, alias))
+            self.cond.notify_all()
+
+    def wait(self, n, timeout=30):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while len(self.log) < n:
+                left = deadline - time.monotonic()
+                assert left > 0, "timed out waiting for %d device events: %r" % (n, self.log)
+                self.cond.wait(left)
+            return list(self.log)
+
+    def close(self):
+        for i in self.ids:
+            self.conn.domainEventDeregisterAny(i)
+
+
+def live_disks(dom):
+    """(target, alias, pci slot, source index) of each disk in the live XML."""
+    out = []
+    for d in re.findall(r"<disk .*?</disk>", dom.XMLDesc(0), re.S):
+        target = re.search(r"<target dev='(\w+)'", d).group(1)
+        alias = re.search(r"<alias name='([\w-]+)'/>", d)
+        slot = re.search(r"<address type='pci' .*?slot='(0x\w+)'", d)
+        index = re.search(r"<source [^>]*index='(\d+)'", d)
+        out.append((target, alias and alias.group(1), slot and slot.group(1),
+                    index and index.group(1)))
+    return out
+
+
+def qmp(uri, name, cmd, **args):
+    rc, out, err = virsh(uri, "qemu-monitor-command", name,
+                         json.dumps({"execute": cmd, "arguments": args} if args
+                                    else {"execute": cmd}))
+    assert rc == 0, err
+    return json.loads(out)["return"]
+
+
+def peripherals(uri, name):
+    return sorted(p["name"] for p in qmp(uri, name, "qom-list", path="/machine/peripheral"))
+
+
+def block_nodes(uri, name):
+    return sorted(n["node-name"] for n in qmp(uri, name, "query-named-block-nodes"))
+
+
+def guest_a_sequence(conn, uri, name, img_b, img_c):
+    """The live hotplug calls on a running Guest A, each answer with the live disks after it,
+    QEMU's devices and nodes, and the timing of the detach (never acknowledged)."""
+    dom = conn.lookupByName(name)
+    events = DeviceEvents(conn)
+    steps = []
+    try:
+        steps.append(("attach vdb", answer(dom.attachDeviceFlags, disk_xml(img_b, "vdb"), LIVE),
+                      live_disks(dom)))
+        steps.append(("devices", peripherals(uri, name), block_nodes(uri, name)))
+        steps.append(("attach vdb again",
+                      answer(dom.attachDeviceFlags, disk_xml(img_c, "vdb"), LIVE)))
+        steps.append(("attach vdc live+config",
+                      answer(dom.attachDeviceFlags, disk_xml(img_c, "vdc"), LIVE | CONFIG),
+                      live_disks(dom),
+                      re.findall(r"<target dev='(\w+)'",
+                                 dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))))
+        steps.append(("events after attach", events.wait(2)))
+        begin = time.monotonic()
+        steps.append(("detach vdb", answer(dom.detachDeviceFlags, disk_xml(img_b, "vdb"), LIVE),
+                      live_disks(dom)))
+        waited = time.monotonic() - begin
+        steps.append(("waited the unplug time", UNPLUG_WAIT - 0.5 <= waited < UNPLUG_WAIT + 20))
+        steps.append(("detach missing", answer(dom.detachDeviceFlags,
+                                               disk_xml(img_b, "vdz"), LIVE)))
+        steps.append(("attach ide", answer(dom.attachDeviceFlags,
+                                           disk_xml(img_b, "hdb", bus="ide"), LIVE)))
+        steps.append(("attach interface", answer(
+            dom.attachDeviceFlags, "<interface type='user'><model type='virtio'/></interface>",
+            LIVE)))
+        time.sleep(1)
+        steps.append(("events at the end", list(events.log)))
+    finally:
+        events.close()
+    return steps
+
+
+def run_guest_a(conn, uri, name, kernel, tmp):
+    img_b = make_image(tmp / ("%s-b.img" % name))
+    img_c = make_image(tmp / ("%s-c.img" % name))
+    dom = conn.defineXML(domain_xml(name, kernel))
+    try:
+        dom.create()
+        try:
+            return guest_a_sequence(conn, uri, name, img_b, img_c)
+        finally:
+            dom.destroy()
+    finally:
+        dom.undefine()
+
+
+# Debian's libvirtd 9.0.0's answers (test_live_disk_hotplug_guest_a_equal_libvirtd compares
+# the whole sequence in the same run).
+EXPECTED_GUEST_A = [
+    ("attach vdb", ("OK", 0), [("vdb", "virtio-disk1", "0x02", "1")]),
+    ("devices", ["serial0", "type", "usb", "virtio-disk1"],
+     ["libvirt-1-format", "libvirt-1-storage"]),
+    ("attach vdb again", (27, 20, "XML error: target 'vdb' duplicated for disk sources "
+                                  "'IMG_B' and 'IMG_C'")),
+    ("attach vdc live+config", ("OK", 0),
+     [("vdb", "virtio-disk1", "0x02", "1"), ("vdc", "virtio-disk2", "0x03", "2")], ["vdc"]),
+    ("events after attach", [("NAME", "added", "virtio-disk1"),
+                             ("NAME", "added", "virtio-disk2")]),
+    # Guest A never lets go: the call succeeds after the wait and the disk stays.
+    ("detach vdb", ("OK", 0),
+     [("vdb", "virtio-disk1", "0x02", "1"), ("vdc", "virtio-disk2", "0x03", "2")]),
+    ("waited the unplug time", True),
+    ("detach missing", (99, 10, "device not found: disk vdz not found")),
+    # libvirt lets QEMU refuse a bus without hotplug.
+    ("attach ide", (1, 10, "internal error: unable to execute QEMU command 'device_add': "
+                           "Bus 'ide.0' does not support hotplugging")),
+    ("attach interface", ("OK", 0)),
+    ("events at the end", [("NAME", "added", "virtio-disk1"),
+                           ("NAME", "added", "virtio-disk2")]),
+]
+
+
+def expected_guest_a(name, img_b, img_c):
+    text = repr(EXPECTED_GUEST_A).replace("NAME", name).replace("IMG_B", img_b)
+    return eval(text.replace("IMG_C", img_c))  # noqa: S307 (our own literal)
+
+
+def test_live_disk_hotplug_guest_a(host, tmp_path):
+    """Attach live and live+config on a running Guest A: the disks get the alias, PCI slot
+    and node names a cold start gives (QEMU has the device and the nodes), DEVICE_ADDED with
+    the alias; the detach waits libvirt's 5 s for the unplug Guest A never acknowledges and
+    succeeds, the disk stays; libvirt's errors. The live interface attach is not served yet
+    (kept difference: libvirt plugs it), so its answer is checked on its own."""
+    steps = run_guest_a(host.conn, host.uri, "hpl-a", host.kernel, tmp_path)
+    got = {s[0]: s[1:] for s in steps}
+    assert got["attach interface"] == ((84, 10, "Operation not supported: live attach of "
+                                                "device 'net' is not supported"),)
+    want = expected_guest_a("hpl-a", str(tmp_path / "hpl-a-b.img"),
+                            str(tmp_path / "hpl-a-c.img"))
+    assert [s for s in steps if s[0] != "attach interface"] == \
+        [s for s in want if s[0] != "attach interface"]
+
+
+@pytest.mark.slow
+def test_live_disk_hotplug_guest_a_equal_libvirtd(ref, host, tmp_path):
+    """The same sequence on Debian's libvirtd and on ours: every answer, the live disks
+    (alias, PCI slot, node index), QEMU's devices and nodes, and the events are equal;
+    only the live interface attach differs (not served here yet)."""
+    ref_conn = libvirt.open(ref.uri)
+    try:
+        theirs = run_guest_a(ref_conn, ref.uri, "hpl-ref", guest_elf(), tmp_path)
+    finally:
+        ref_conn.close()
+    ours = run_guest_a(host.conn, host.uri, "hpl-ref", host.kernel, tmp_path)
+    assert [s for s in theirs if s[0] == "attach interface"] == [("attach interface",
+                                                                   ("OK", 0))]
+    # Kept difference: the live interface attach (and so its DEVICE_ADDED for net0) is
+    # not served here yet.
+    theirs = [s if s[0] != "events at the end" else
+              (s[0], [e for e in s[1] if e[2] != "net0"]) for s in theirs]
+    assert [s for s in ours if s[0] != "attach interface"] == \
+        [s for s in theirs if s[0] != "attach interface"]
+
+
+def guest_b_xml(name, guest, root):
+    return linuxguest.domain_xml(name, guest, root)
+
+
+def shell(con, command, marker):
+    """Run command on the guest's shell; the console's text from the command on, once
+    marker is printed (the command builds it, so its echo does not match)."""
+    start = len(con.data)
+    con.stream.send(command.encode() + b"\n")
+    return con.wait_for(marker)[start:].decode(errors="replace")
+
+
+def test_live_detach_completes_on_linux_guest(host, guest, tmp_path):
+    """The Linux guest acknowledges the unplug: the detach returns once QEMU's
+    DEVICE_DELETED came (within the 5 s), the disk has left the live definition and QEMU
+    (device and nodes), DEVICE_REMOVED carries its alias, and the guest saw the disk come
+    (/sys/block/vdb) and go."""
+    root = guest.copy_root(host.root / "root.qcow2")
+    img = make_image(tmp_path / "b.img")
+    dom = host.conn.defineXML(guest_b_xml("hpl-linux", guest, root))
+    events = DeviceEvents(host.conn)
+    try:
+        con = linuxguest.start(host, dom)
+        assert answer(dom.attachDeviceFlags, disk_xml(img, "vdb"), LIVE) == ("OK", 0)
+        assert events.wait(1) == [("hpl-linux", "added", "virtio-disk1")]
+        seen = shell(con, "for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /sys/block/vdb ] && break; "
+                          "sleep 1; done; ls /sys/block | tr '\\n' ' '; echo HP-SEEN-$((1+1))",
+                     "HP-SEEN-2")
+        assert re.search(r"\bvda vdb\b", seen), seen
+        index = [d[3] for d in live_disks(dom) if d[0] == "vdb"][0]
+        begin = time.monotonic()
+        assert answer(dom.detachDeviceFlags, disk_xml(img, "vdb"), LIVE) == ("OK", 0)
+        took = time.monotonic() - begin
+        assert [d[0] for d in live_disks(dom)] == ["vda"]
+        assert events.wait(2)[1] == ("hpl-linux", "removed", "virtio-disk1")
+        assert "virtio-disk1" not in peripherals(host.uri, "hpl-linux")
+        assert not [n for n in block_nodes(host.uri, "hpl-linux")
+                    if n.startswith("libvirt-%s-" % index)]
+        print("detach acknowledged after %.1f s" % took)
+        shell(con, "[ -e /sys/block/vdb ] && echo HP-STILL-$((2+2)) || echo HP-GONE-$((3+3))",
+              "HP-GONE-6")
+    finally:
+        events.close()
+        dom.destroy()
+        dom.undefine()
