@@ -19,6 +19,7 @@ import time
 import pytest
 
 import linuxguest
+import rawrpc
 from calls import answer, virsh
 from guests import domain_xml, guest_elf, uri_for
 
@@ -266,6 +267,69 @@ def test_live_detach_completes_on_linux_guest(host, guest, tmp_path):
         shell(con, "[ -e /sys/block/vdb ] && echo HP-STILL-$((2+2)) || echo HP-GONE-$((3+3))",
               "HP-GONE-6")
     finally:
+        events.close()
+        dom.destroy()
+        dom.undefine()
+
+
+PROC_DOMAIN_EVENT_DEVICE_REMOVED = 311  # the legacy form of DEVICE_REMOVED
+
+
+def legacy_device_removed(c, timeout=30):
+    """The next message of a raw client registered the legacy way (REGISTER_ANY, 167) for
+    DEVICE_REMOVED: (domain name, alias) of a DOMAIN_EVENT_DEVICE_REMOVED (311)."""
+    m = c.messages.pop(0) if c.messages else c.recv_message(timeout=timeout)
+    assert (m.prog, m.proc, m.type, m.status) == \
+        (rawrpc.REMOTE_PROGRAM, PROC_DOMAIN_EVENT_DEVICE_REMOVED, rawrpc.MESSAGE, rawrpc.OK), m
+    u = m.unpacker()
+    name = u.string()
+    u.opaque_fixed(16)
+    u.i32()
+    alias = u.string()
+    u.done()
+    return name, alias
+
+
+def test_live_detach_completes_later_on_paused_linux_guest(host, guest, tmp_path):
+    """A paused Linux guest cannot let go of the disk within libvirt's 5 s: the detach
+    succeeds after the wait with the disk still in the live definition and no
+    DEVICE_REMOVED; once the guest runs again it ejects the disk, QEMU's DEVICE_DELETED
+    removes it from the live definition and the status file, and DEVICE_REMOVED goes out
+    then, in the callback form and in the legacy form (311) alike."""
+    root = guest.copy_root(host.root / "root.qcow2")
+    img = make_image(tmp_path / "b.img")
+    dom = host.conn.defineXML(guest_b_xml("hpl-late", guest, root))
+    events = DeviceEvents(host.conn)
+    legacy = rawrpc.Client(str(host.daemon.sock))
+    try:
+        legacy.open()
+        legacy.call(rawrpc.PROC_CONNECT_DOMAIN_EVENT_REGISTER_ANY,
+                    rawrpc.i32(libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED)).done()
+        linuxguest.start(host, dom)
+        assert answer(dom.attachDeviceFlags, disk_xml(img, "vdb"), LIVE | CONFIG) == ("OK", 0)
+        assert events.wait(1) == [("hpl-late", "added", "virtio-disk1")]
+        # Let the guest take the disk in before it stops.
+        time.sleep(3)
+        dom.suspend()
+        begin = time.monotonic()
+        assert answer(dom.detachDeviceFlags, disk_xml(img, "vdb"), LIVE | CONFIG) == ("OK", 0)
+        assert time.monotonic() - begin >= UNPLUG_WAIT - 0.5
+        assert [d[0] for d in live_disks(dom)] == ["vda", "vdb"]
+        assert "vdb" not in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+        assert len(events.log) == 1
+        status = host.qemu_run / "hpl-late.xml"
+        assert "virtio-disk1" in status.read_text()
+        dom.resume()
+        assert events.wait(2, timeout=60)[1] == ("hpl-late", "removed", "virtio-disk1")
+        assert legacy_device_removed(legacy) == ("hpl-late", "virtio-disk1")
+        assert [d[0] for d in live_disks(dom)] == ["vda"]
+        assert "virtio-disk1" not in peripherals(host.uri, "hpl-late")
+        deadline = time.monotonic() + 10
+        while "virtio-disk1" in status.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "virtio-disk1" not in status.read_text()
+    finally:
+        legacy.close()
         events.close()
         dom.destroy()
         dom.undefine()
