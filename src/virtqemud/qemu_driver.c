@@ -618,7 +618,8 @@ handlers_install(QemuDriver *driver)
      * the agent mode and QEMU_DOMAIN_AGENT_COMMAND are in their own places) */
     qemu_agent_install(&driver->handlers);
     /* issue 18 item 2, live hotplug: disks plugged into and unplugged from a running guest
-     * (AFFECT_LIVE of the four procedures above); qemu_hotplug.c */
+     * (AFFECT_LIVE of the attach/detach procedures above and DETACH_DEVICE_ALIAS);
+     * qemu_hotplug.c */
     driver->domains.hotplug = &qemu_hotplug_facts;
 }
 

@@ -418,38 +418,85 @@ unplug_timeout(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* A device_del on its way: the unplug it belongs to, and the call it answers itself when
+ * nothing waits for the device to go (DETACH_DEVICE_ALIAS). */
 typedef struct {
     gpointer run;
     guint id;
+    SvStoreDoneFunc done;
+    gpointer data;
 } UnplugAsk;
 
 static void
 device_del_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
 {
-    UnplugAsk *ask = data;
+    g_autofree UnplugAsk *ask = data;
     SvDomainObj *obj = qemu_domain_find(ask->run);
     QemuHotplug *hp = obj ? qemu_domain_of(obj)->hotplug : NULL;
-    Unplug *u = NULL;
-    guint i;
 
     (void)mon;
     (void)ret;
-    for (i = 0; hp && !u && i < hp->unplugs->len; i++) {
-        Unplug *w = hp->unplugs->pdata[i];
-        if (w->id == ask->id)
-            u = w;
-    }
-    if (u && error) {
-        i--;
+    for (guint i = 0; error && hp && i < hp->unplugs->len; i++) {
+        Unplug *u = hp->unplugs->pdata[i];
         SvStoreDoneFunc done = u->done;
         gpointer done_data = u->data;
 
+        if (u->id != ask->id)
+            continue;
+        /* QEMU refused: nothing to wait for. */
         u->done = NULL;
         g_ptr_array_remove_index(hp->unplugs, i);
         if (done)
             done(error, done_data);
+        break;
     }
-    g_free(ask);
+    if (ask->done)
+        ask->done(error, ask->data);
+}
+
+/* device_del of obj's disk `at`; with `wait`, done runs once QEMU confirmed the unplug or
+ * after libvirt's wait, else as soon as QEMU took the request. */
+static gboolean
+unplug_disk(SvDomainObj *obj, guint at, gboolean wait, SvStoreDoneFunc done, gpointer data,
+            GError **error)
+{
+    const SvDomainDiskDef *disk = obj->def->disks->pdata[at];
+    QemuHotplug *hp = hotplug_of(obj);
+    UnplugAsk *ask = g_new0(UnplugAsk, 1);
+    JsonObject *args;
+    QemuMonitor *mon;
+    Unplug *u;
+
+    if (!monitor_of(obj, &mon, error)) {
+        g_free(ask);
+        return FALSE;
+    }
+    if (disk->bus != SV_DOMAIN_DISK_BUS_VIRTIO && disk->bus != SV_DOMAIN_DISK_BUS_SCSI &&
+        disk->bus != SV_DOMAIN_DISK_BUS_USB) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "This type of disk cannot be hot unplugged");
+        g_free(ask);
+        return FALSE;
+    }
+    /* An unplug asked again while one waits goes to QEMU too, which answers it. */
+    u = g_new0(Unplug, 1);
+    u->id = ++hp->next_id;
+    u->alias = g_strdup(disk->info.alias);
+    if (wait) {
+        u->done = done;
+        u->data = data;
+        u->timer = g_timeout_add(QEMU_HOTPLUG_UNPLUG_WAIT_MS, unplug_timeout, u);
+    } else {
+        ask->done = done;
+        ask->data = data;
+    }
+    g_ptr_array_add(hp->unplugs, u);
+    args = json_object_new();
+    json_object_set_string_member(args, "id", disk->info.alias);
+    ask->run = sv_domain_obj_run_key(obj);
+    ask->id = u->id;
+    qemu_monitor_command(mon, "device_del", args, device_del_replied, ask);
+    return TRUE;
 }
 
 static gboolean
@@ -457,43 +504,36 @@ detach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer d
             GError **error)
 {
     const SvDomainDiskDef *want = dev->disks->pdata[0];
-    QemuHotplug *hp = hotplug_of(obj);
-    const SvDomainDiskDef *disk;
-    JsonObject *args;
-    UnplugAsk *ask;
-    QemuMonitor *mon;
-    Unplug *u;
-    int at;
+    int at = disk_index(obj->def, want->target_dev);
 
-    if (!monitor_of(obj, &mon, error))
-        return FALSE;
-    if ((at = disk_index(obj->def, want->target_dev)) < 0) {
+    if (at < 0) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_DEVICE_MISSING, "disk %s not found",
                      want->target_dev);
         return FALSE;
     }
-    disk = obj->def->disks->pdata[at];
-    if (disk->bus != SV_DOMAIN_DISK_BUS_VIRTIO && disk->bus != SV_DOMAIN_DISK_BUS_SCSI &&
-        disk->bus != SV_DOMAIN_DISK_BUS_USB) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                     "This type of disk cannot be hot unplugged");
-        return FALSE;
+    return unplug_disk(obj, (guint)at, TRUE, done, data, error);
+}
+
+static gboolean
+detach_alias(SvDomainObj *obj, const char *alias, SvStoreDoneFunc done, gpointer data,
+             GError **error)
+{
+    int at = disk_index_by_alias(obj->def, alias);
+
+    if (at >= 0)
+        return unplug_disk(obj, (guint)at, FALSE, done, data, error);
+    for (guint i = 0; i < obj->def->interfaces->len; i++) {
+        const SvDomainDeviceInfo *info = obj->def->interfaces->pdata[i];
+
+        if (g_strcmp0(info->alias, alias) == 0) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                         "live detach of device 'net' is not supported");
+            return FALSE;
+        }
     }
-    /* An unplug asked again while one waits goes to QEMU too, which answers it. */
-    u = g_new0(Unplug, 1);
-    u->id = ++hp->next_id;
-    u->alias = g_strdup(disk->info.alias);
-    u->done = done;
-    u->data = data;
-    u->timer = g_timeout_add(QEMU_HOTPLUG_UNPLUG_WAIT_MS, unplug_timeout, u);
-    g_ptr_array_add(hp->unplugs, u);
-    args = json_object_new();
-    json_object_set_string_member(args, "id", disk->info.alias);
-    ask = g_new0(UnplugAsk, 1);
-    ask->run = sv_domain_obj_run_key(obj);
-    ask->id = u->id;
-    qemu_monitor_command(mon, "device_del", args, device_del_replied, ask);
-    return TRUE;
+    sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR, "no device found with alias %s",
+                 alias);
+    return FALSE;
 }
 
 static gboolean
@@ -595,4 +635,5 @@ qemu_hotplug_acpi_ost(SvDomainObj *obj, JsonObject *data)
 const SvHotplugFacts qemu_hotplug_facts = {
     .attach_live = attach_live,
     .detach_live = detach_live,
+    .detach_alias = detach_alias,
 };

@@ -333,3 +333,67 @@ def test_live_detach_completes_later_on_paused_linux_guest(host, guest, tmp_path
         events.close()
         dom.destroy()
         dom.undefine()
+
+
+def alias_sequence(conn, uri, name, kernel, tmp):
+    """DETACH_DEVICE_ALIAS on a running Guest A: each answer, how long it took, and the live
+    and persistent disks after it."""
+    img = make_image(tmp / ("%s-alias.img" % name))
+    dom = conn.defineXML(domain_xml(name, kernel))
+    vdb = disk_xml(img, "vdb").replace("</disk>", "<alias name='ua-b'/></disk>")
+
+    def step(label, fn, *args):
+        begin = time.monotonic()
+        got = answer(fn, *args)
+        quick = time.monotonic() - begin < UNPLUG_WAIT - 1
+        return (label, got, quick, [d[:2] for d in live_disks(dom)],
+                re.findall(r"<target dev='(\w+)'", dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)))
+
+    try:
+        dom.create()
+        try:
+            return [
+                step("missing", dom.detachDeviceAlias, "ua-nope", LIVE),
+                step("missing config", dom.detachDeviceAlias, "ua-nope", CONFIG),
+                step("attach", dom.attachDeviceFlags, vdb, LIVE | CONFIG),
+                step("bad flag", dom.detachDeviceAlias, "ua-b", 8),
+                step("config", dom.detachDeviceAlias, "ua-b", CONFIG),
+                step("live", dom.detachDeviceAlias, "ua-b", LIVE),
+            ]
+        finally:
+            dom.destroy()
+    finally:
+        dom.undefine()
+
+
+EXPECTED_ALIAS = [
+    ("missing", (1, 20, "internal error: no device found with alias ua-nope"), True, [], []),
+    ("missing config", (1, 20, "internal error: no device found with alias ua-nope"), True, [],
+     []),
+    ("attach", ("OK", 0), True, [("vdb", "ua-b")], ["vdb"]),
+    ("bad flag", (8, 10, "unsupported flags (0x8) in function "
+                            "qemuDomainDetachDeviceAliasLiveAndConfig"),
+     True, [("vdb", "ua-b")], ["vdb"]),
+    ("config", ("OK", 0), True, [("vdb", "ua-b")], []),
+    # libvirt does not wait for the device to go: the call returns once QEMU took the
+    # request, and Guest A keeps the disk.
+    ("live", ("OK", 0), True, [("vdb", "ua-b")], []),
+]
+
+
+def test_detach_device_alias(host, tmp_path):
+    """virDomainDetachDeviceAlias live and config: libvirt's errors, the persistent disk
+    removed at once, the live unplug asked without the wait."""
+    assert alias_sequence(host.conn, host.uri, "hpl-alias", host.kernel, tmp_path) == \
+        EXPECTED_ALIAS
+
+
+@pytest.mark.slow
+def test_detach_device_alias_equal_libvirtd(ref, host, tmp_path):
+    ref_conn = libvirt.open(ref.uri)
+    try:
+        theirs = alias_sequence(ref_conn, ref.uri, "hpl-alias-ref", guest_elf(), tmp_path)
+    finally:
+        ref_conn.close()
+    ours = alias_sequence(host.conn, host.uri, "hpl-alias-ref", host.kernel, tmp_path)
+    assert ours == theirs

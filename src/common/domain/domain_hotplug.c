@@ -80,7 +80,8 @@ attach_config(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **err
         return TRUE;
     }
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                 "persistent attach of device '%s' is not supported", sv_domain_hotplug_type_name(kind));
+                 "persistent attach of device '%s' is not supported",
+                 sv_domain_hotplug_type_name(kind));
     return FALSE;
 }
 
@@ -160,7 +161,8 @@ detach_config(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **err
         return TRUE;
     }
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                 "persistent detach of device '%s' is not supported", sv_domain_hotplug_type_name(kind));
+                 "persistent detach of device '%s' is not supported",
+                 sv_domain_hotplug_type_name(kind));
     return FALSE;
 }
 
@@ -225,33 +227,52 @@ live_done(const GError *error, gpointer data)
 }
 
 /* The live half of a change (after the persistent one was prepared, as libvirt orders
- * them): handed to the driver, which answers through live_done. */
+ * them): handed to the driver, which answers through live_done. What the driver is asked:
+ * the device of `xml` attached or detached, or (xml NULL) the device of `alias` detached. */
+typedef struct {
+    const char *xml;
+    gboolean attach;
+    const char *alias;
+} LiveAsk;
+
 static gboolean
-change_live(SvCall *call, SvDomainObj *obj, const char *xml, gboolean attach,
-            SvDomainDef *changed, GError **error)
+ask_driver(SvDomainDriver *drv, SvDomainObj *obj, const LiveAsk *ask, LiveChange *job,
+           GError **error)
 {
-    SvDomainDriver *drv = sv_domain_driver_of(call);
-    g_autoptr(SvDomainDef) owned = changed;
     g_autoptr(SvDomainDef) dev = NULL;
     g_autofree char *kind = NULL;
-    LiveChange *job;
-    gboolean ok;
 
-    dev = sv_domain_device_parse(xml, &kind, error);
+    if (!ask->xml) {
+        if (drv->hotplug)
+            return drv->hotplug->detach_alias(obj, ask->alias, live_done, job, error);
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "live detach of device with alias '%s' is not supported", ask->alias);
+        return FALSE;
+    }
+    dev = sv_domain_device_parse(ask->xml, &kind, error);
     if (!dev)
         return FALSE;
     if (!drv->hotplug) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                     "live %s of device '%s' is not supported", attach ? "attach" : "detach",
-                     sv_domain_hotplug_type_name(kind));
+                     "live %s of device '%s' is not supported",
+                     ask->attach ? "attach" : "detach", sv_domain_hotplug_type_name(kind));
         return FALSE;
     }
-    job = g_new0(LiveChange, 1);
+    return (ask->attach ? drv->hotplug->attach_live : drv->hotplug->detach_live)(
+        obj, dev, kind, live_done, job, error);
+}
+
+static gboolean
+change_live(SvCall *call, SvDomainObj *obj, const LiveAsk *ask, SvDomainDef *changed,
+            GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    g_autoptr(SvDomainDef) owned = changed;
+    LiveChange *job = g_new0(LiveChange, 1);
+
     job->drv = drv;
     memcpy(job->uuid, obj->def->uuid, 16);
-    ok = (attach ? drv->hotplug->attach_live : drv->hotplug->detach_live)(obj, dev, kind,
-                                                                         live_done, job, error);
-    if (!ok) {
+    if (!ask_driver(drv, obj, ask, job, error)) {
         g_free(job);
         return FALSE;
     }
@@ -292,8 +313,10 @@ change_device(SvCall *call, const remote_nonnull_domain *dom, const char *xml, g
         if (!changed)
             return FALSE;
     }
-    if (live)
-        return change_live(call, obj, xml, attach, g_steal_pointer(&changed), error);
+    if (live) {
+        LiveAsk ask = {xml, attach, NULL};
+        return change_live(call, obj, &ask, g_steal_pointer(&changed), error);
+    }
     set_config(obj, g_steal_pointer(&changed));
     sv_domain_modify_save(drv, obj, FALSE, TRUE, sv_domain_modify_reply_call,
                           sv_call_defer(call));
@@ -328,6 +351,60 @@ detach_device_flags(SvCall *call, remote_domain_detach_device_flags_args *a, GEr
                          "DomainDetachDeviceLiveAndConfig", error);
 }
 
+/* libvirt's DETACH_DEVICE_ALIAS on a persistent definition: the disk or interface with
+ * that alias (a user alias, "ua-...", is the only kind a persistent definition keeps). */
+static gboolean
+detach_alias_config(SvDomainDef *def, const char *alias, GError **error)
+{
+    GPtrArray *lists[] = {def->disks, def->interfaces};
+
+    for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
+        for (guint i = 0; i < lists[l]->len; i++) {
+            /* Every device struct starts with its SvDomainDeviceInfo. */
+            const SvDomainDeviceInfo *info = lists[l]->pdata[i];
+
+            if (g_strcmp0(info->alias, alias) == 0) {
+                g_ptr_array_remove_index(lists[l], i);
+                return TRUE;
+            }
+        }
+    }
+    sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR, "no device found with alias %s",
+                 alias);
+    return FALSE;
+}
+
+static gboolean
+detach_device_alias(SvCall *call, remote_domain_detach_device_alias_args *a, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    g_autoptr(SvDomainDef) changed = NULL;
+    SvDomainDef *live, *config;
+    SvDomainObj *obj;
+    guint flags = a->flags;
+
+    if (!sv_domain_driver_check_flags(drv, flags, AFFECT_BOTH,
+                                      "DomainDetachDeviceAliasLiveAndConfig", error))
+        return FALSE;
+    obj = sv_domain_driver_lookup(drv, &a->dom, error);
+    if (!obj || !sv_domain_modify_defs(obj, &flags, &live, &config, error))
+        return FALSE;
+    if (config) {
+        changed = sv_domain_def_copy(config);
+        if (!detach_alias_config(changed, a->alias, error) ||
+            !(changed = redefine(drv, g_steal_pointer(&changed), error)))
+            return FALSE;
+    }
+    if (live) {
+        LiveAsk ask = {NULL, FALSE, a->alias};
+        return change_live(call, obj, &ask, g_steal_pointer(&changed), error);
+    }
+    set_config(obj, g_steal_pointer(&changed));
+    sv_domain_modify_save(drv, obj, FALSE, TRUE, sv_domain_modify_reply_call,
+                          sv_call_defer(call));
+    return TRUE;
+}
+
 void
 sv_domain_hotplug_install(SvDomainDriver *drv, SvRemoteHandlers *h)
 {
@@ -336,4 +413,5 @@ sv_domain_hotplug_install(SvDomainDriver *drv, SvRemoteHandlers *h)
     h->domain_attach_device_flags = attach_device_flags;
     h->domain_detach_device = detach_device;
     h->domain_detach_device_flags = detach_device_flags;
+    h->domain_detach_device_alias = detach_device_alias;
 }

@@ -16,6 +16,10 @@ typedef struct SvHotplugFacts {
                             SvStoreDoneFunc done, gpointer data, GError **error);
     gboolean (*detach_live)(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
                             SvStoreDoneFunc done, gpointer data, GError **error);
+    /* DETACH_DEVICE_ALIAS: the unplug of obj's device `alias` asked of the hypervisor;
+     * done once it was asked (libvirt does not wait for the device to go). */
+    gboolean (*detach_alias)(SvDomainObj *obj, const char *alias, SvStoreDoneFunc done,
+                             gpointer data, GError **error);
 } SvHotplugFacts;
 
 /* libvirt's name of a device element's type in its errors ("net" for "interface"). */
@@ -24,7 +28,7 @@ const char *sv_domain_hotplug_type_name(const char *kind);
 /* Where libvirt puts a new disk among def's (virDomainDiskInsert). */
 guint sv_domain_hotplug_disk_insert_at(const SvDomainDef *def, const SvDomainDiskDef *disk);
 
-/* Serve the four procedures in h. A change of the live guest (AFFECT_LIVE, and the calls
+/* Serve the four procedures and DETACH_DEVICE_ALIAS in h. A change of the live guest (AFFECT_LIVE, and the calls
  * without flags on a running guest) goes to drv->hotplug; without one it is refused as
  * libvirt refuses a device type it cannot plug live: OPERATION_UNSUPPORTED. */
 void sv_domain_hotplug_install(SvDomainDriver *drv, SvRemoteHandlers *h);
