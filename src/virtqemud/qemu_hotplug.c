@@ -1,19 +1,20 @@
-/* qemu_hotplug.c: disks plugged into and unplugged from a running QEMU guest (issue 18 item 2,
- * live hotplug), as libvirt 9.0's QEMU driver does it for QEMU 7.2:
+/* qemu_hotplug.c: disks and interfaces plugged into and unplugged from a running QEMU guest
+ * (issue 18 item 2, live hotplug), as libvirt 9.0's QEMU driver does it for QEMU 7.2:
  *
- * - attach: the disk is given its defaults, PCI address and alias on a copy of the live
- *   definition exactly as a cold start gives them, its image the next node index; then the
- *   -blockdev and -device options a start would write for it go to QMP as blockdev-add and
- *   device_add, in order. Once QEMU has the device, the disk joins the live definition and
- *   DEVICE_ADDED goes out; a failed step deletes the nodes already added.
+ * - attach: the device is given its defaults, PCI address and alias on a copy of the live
+ *   definition exactly as a cold start gives them (a disk's image the next node index);
+ *   then the -blockdev/-netdev and -device options a start would write for it go to QMP as
+ *   blockdev-add/netdev_add and device_add, in order. Once QEMU has the device, it joins
+ *   the live definition and DEVICE_ADDED goes out; a failed step deletes the backends
+ *   already added. Interfaces: user networking only (the tap types are refused).
  * - detach: device_del, then up to QEMU_HOTPLUG_UNPLUG_WAIT_MS for QEMU's DEVICE_DELETED. When
- *   it comes the disk leaves the live definition, its nodes are deleted (blockdev-del) and
- *   DEVICE_REMOVED goes out; the call succeeds either way, and an unplug the guest finishes
- *   later completes then. QEMU's ACPI_DEVICE_OST with a failure status for the device gives
- *   DEVICE_REMOVAL_FAILED.
+ *   it comes the device leaves the live definition, its backends are deleted (blockdev-del,
+ *   netdev_del) and DEVICE_REMOVED goes out; the call succeeds either way, and an unplug the
+ *   guest finishes later completes then. DETACH_DEVICE_ALIAS does not wait. QEMU's
+ *   ACPI_DEVICE_OST with a failed eject gives DEVICE_REMOVAL_FAILED and fails the call.
  *
- * Interfaces and the other device kinds are refused live as libvirt refuses a kind it cannot
- * plug ("live attach of device 'net' is not supported"): not served yet. */
+ * Other device kinds are refused live as libvirt refuses a kind it cannot plug ("live attach
+ * of device 'rng' is not supported"): not served yet. */
 #include "qemu_hotplug.h"
 
 #include "conf/domain_parse.h"
@@ -23,6 +24,7 @@
 #include "qemu_alias.h"
 #include "qemu_argv.h"
 #include "qemu_command_disk.h"
+#include "qemu_command_net.h"
 #include "qemu_domain.h"
 #include "qemu_pci.h"
 #include "util/error.h"
@@ -136,11 +138,12 @@ disk_index_by_alias(const SvDomainDef *def, const char *alias)
 /* One plug under way: the QMP steps left, and the live definition it will make. */
 typedef struct {
     gpointer run;
-    SvDomainDef *newlive;   /* the live definition with the disk (owned) */
-    guint index;            /* the disk's place in newlive->disks */
+    SvDomainDef *newlive;   /* the live definition with the device (owned) */
+    gboolean net;           /* an interface (else a disk) */
+    guint index;            /* the device's place in newlive->disks or ->interfaces */
     GPtrArray *steps;       /* of JsonObject {"execute", "arguments"} */
     guint next;             /* the step sent last + 1 */
-    GPtrArray *nodes;       /* node names added so far (char *) */
+    GPtrArray *undo;        /* of JsonObject steps: what takes back the steps done */
     GError *error;          /* the failed step's */
     SvStoreDoneFunc done;
     gpointer data;
@@ -151,7 +154,7 @@ plug_free(Plug *p)
 {
     sv_domain_def_free(p->newlive);
     g_ptr_array_unref(p->steps);
-    g_ptr_array_unref(p->nodes);
+    g_ptr_array_unref(p->undo);
     g_clear_error(&p->error);
     g_free(p);
 }
@@ -167,9 +170,12 @@ steps_from_argv(GPtrArray *argv)
         JsonObject *step = json_object_new();
 
         g_assert(node && JSON_NODE_HOLDS_OBJECT(node));
+        const char *option = argv->pdata[i];
+
         json_object_set_string_member(step, "execute",
-                                      g_str_equal(argv->pdata[i], "-blockdev") ? "blockdev-add"
-                                                                               : "device_add");
+                                      g_str_equal(option, "-blockdev") ? "blockdev-add"
+                                      : g_str_equal(option, "-netdev") ? "netdev_add"
+                                                                       : "device_add");
         json_object_set_object_member(step, "arguments", json_node_dup_object(node));
         g_ptr_array_add(steps, step);
     }
@@ -178,20 +184,56 @@ steps_from_argv(GPtrArray *argv)
 
 static void plug_next(Plug *p);
 
-/* The nodes added before a failure, deleted again (newest first); the call then fails. */
+/* What the step added, taken back: its blockdev-del or netdev_del (NULL: nothing). */
+static JsonObject *
+undo_step(JsonObject *step)
+{
+    const char *cmd = json_object_get_string_member(step, "execute");
+    JsonObject *args = json_object_get_object_member(step, "arguments");
+    gboolean node = g_str_equal(cmd, "blockdev-add");
+    JsonObject *undo, *undo_args;
+
+    if (!node && !g_str_equal(cmd, "netdev_add"))
+        return NULL;
+    undo = json_object_new();
+    undo_args = json_object_new();
+    json_object_set_string_member(undo, "execute", node ? "blockdev-del" : "netdev_del");
+    json_object_set_string_member(undo_args, node ? "node-name" : "id",
+                                  json_object_get_string_member(args,
+                                                                node ? "node-name" : "id"));
+    json_object_set_object_member(undo, "arguments", undo_args);
+    return undo;
+}
+
+/* The backends added before a failure, deleted again (newest first); the call then
+ * fails. */
 static void
 plug_fail(Plug *p, SvDomainObj *obj)
 {
     QemuMonitor *mon = NULL;
 
     if (obj && monitor_of(obj, &mon, NULL)) {
-        for (guint i = p->nodes->len; i > 0; i--) {
-            JsonObject *args = json_object_new();
-            json_object_set_string_member(args, "node-name", p->nodes->pdata[i - 1]);
-            qemu_monitor_command(mon, "blockdev-del", args, NULL, NULL);
+        for (guint i = p->undo->len; i > 0; i--) {
+            JsonObject *undo = p->undo->pdata[i - 1];
+            qemu_monitor_command(mon, json_object_get_string_member(undo, "execute"),
+                                 json_object_ref(json_object_get_object_member(undo,
+                                                                               "arguments")),
+                                 NULL, NULL);
         }
     }
     p->done(p->error, p->data);
+    plug_free(p);
+}
+
+static void
+plug_done_net(Plug *p, SvDomainObj *obj)
+{
+    SvDomainNetDef *net = g_ptr_array_steal_index(p->newlive->interfaces, p->index);
+
+    /* libvirt appends a plugged interface (virDomainNetInsert). */
+    g_ptr_array_add(obj->def->interfaces, net);
+    emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_ADDED, net->info.alias);
+    p->done(NULL, p->data);
     plug_free(p);
 }
 
@@ -218,6 +260,7 @@ plug_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
     Plug *p = data;
     SvDomainObj *obj = qemu_domain_find(p->run);
     JsonObject *step = p->steps->pdata[p->next - 1];
+    JsonObject *undo;
 
     (void)mon;
     (void)ret;
@@ -230,12 +273,12 @@ plug_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
         plug_fail(p, obj);
         return;
     }
-    if (g_str_equal(json_object_get_string_member(step, "execute"), "blockdev-add"))
-        g_ptr_array_add(p->nodes, g_strdup(json_object_get_string_member(
-                                      json_object_get_object_member(step, "arguments"),
-                                      "node-name")));
+    if ((undo = undo_step(step)))
+        g_ptr_array_add(p->undo, undo);
     if (p->next < p->steps->len)
         plug_next(p);
+    else if (p->net)
+        plug_done_net(p, obj);
     else
         plug_done(p, obj);
 }
@@ -328,6 +371,26 @@ live_with_disk(SvDomainObj *obj, SvDomainDiskDef *disk, guint *ret_index, GError
     return g_steal_pointer(&def);
 }
 
+/* Send QEMU the options in argv (the start's, for the one device at `index` of newlive,
+ * transfer full) as QMP commands, in order; the device joins obj's live definition once
+ * all succeeded. */
+static void
+plug_start(SvDomainObj *obj, SvDomainDef *newlive, gboolean net, guint index, GPtrArray *argv,
+           SvStoreDoneFunc done, gpointer data)
+{
+    Plug *p = g_new0(Plug, 1);
+
+    p->run = sv_domain_obj_run_key(obj);
+    p->newlive = newlive;
+    p->net = net;
+    p->index = index;
+    p->steps = steps_from_argv(argv);
+    p->undo = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
+    p->done = done;
+    p->data = data;
+    plug_next(p);
+}
+
 static gboolean
 attach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer data,
             GError **error)
@@ -335,7 +398,6 @@ attach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer d
     QemuDomain *qd = qemu_domain_of(obj);
     SvDomainDiskDef *disk = dev->disks->pdata[0];
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-    Plug *p;
     guint index;
     SvDomainDef *newlive;
     QemuMonitor *mon;
@@ -351,15 +413,79 @@ attach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer d
         return FALSE;
     }
     qemu_command_build_disk(newlive, newlive->disks->pdata[index], argv);
-    p = g_new0(Plug, 1);
-    p->run = sv_domain_obj_run_key(obj);
-    p->newlive = newlive;
-    p->index = index;
-    p->steps = steps_from_argv(argv);
-    p->nodes = g_ptr_array_new_with_free_func(g_free);
-    p->done = done;
-    p->data = data;
-    plug_next(p);
+    plug_start(obj, newlive, FALSE, index, argv, done, data);
+    return TRUE;
+}
+
+/* libvirt's alias of a plugged interface: "net" and one more than the highest in use. */
+static char *
+net_alias(const SvDomainDef *def)
+{
+    gint64 next = 0;
+
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        const SvDomainNetDef *n = def->interfaces->pdata[i];
+        const char *a = n->info.alias;
+
+        if (a && g_str_has_prefix(a, "net") && g_ascii_isdigit(a[3]))
+            next = MAX(next, g_ascii_strtoll(a + 3, NULL, 10) + 1);
+    }
+    return g_strdup_printf("net%" G_GINT64_FORMAT, next);
+}
+
+/* The live definition with `net` (transfer full) appended as a start gives it: defaults,
+ * MAC, address, alias. (transfer full; NULL with error) */
+static SvDomainDef *
+live_with_net(SvDomainObj *obj, SvDomainNetDef *net, GError **error)
+{
+    g_autoptr(SvDomainDef) def = sv_domain_def_copy(obj->def);
+    guint controllers = def->controllers->len;
+
+    if (!net->info.alias)
+        net->info.alias = net_alias(def);
+    g_ptr_array_add(def->interfaces, net);
+    qemu_net_assign_macs(def, sv_domain_driver_of_obj(obj)->list);
+    qemu_net_post_parse(def);
+    if (!qemu_net_check_def(def, error) || !qemu_pci_assign_addresses(def, error))
+        return NULL;
+    if (def->controllers->len != controllers) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "the interface needs a controller the running guest has not: plugging "
+                     "controllers is not supported");
+        return NULL;
+    }
+    return g_steal_pointer(&def);
+}
+
+/* An interface plugged live: user networking (slirp) only so far; the tap types, which
+ * need the tap made and its fd passed to QEMU, are refused. */
+static gboolean
+attach_net(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer data,
+           GError **error)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+    SvDomainNetDef *net = dev->interfaces->pdata[0];
+    SvDomainDef *newlive;
+    QemuMonitor *mon;
+    guint index;
+
+    if (!monitor_of(obj, &mon, error))
+        return FALSE;
+    if (net->type != SV_DOMAIN_NET_TYPE_USER) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "live attach of interface type '%s' is not supported",
+                     sv_domain_net_type_to_string(net->type));
+        return FALSE;
+    }
+    newlive = live_with_net(obj, g_ptr_array_steal_index(dev->interfaces, 0), error);
+    if (!newlive)
+        return FALSE;
+    index = newlive->interfaces->len - 1;
+    if (!qemu_net_build_one(newlive, newlive->interfaces->pdata[index], NULL, argv, error)) {
+        sv_domain_def_free(newlive);
+        return FALSE;
+    }
+    plug_start(obj, newlive, TRUE, index, argv, done, data);
     return TRUE;
 }
 
@@ -369,6 +495,8 @@ attach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFun
 {
     if (g_str_equal(kind, "disk") && dev->disks->len == 1)
         return attach_disk(obj, dev, done, data, error);
+    if (g_str_equal(kind, "interface") && dev->interfaces->len == 1)
+        return attach_net(obj, dev, done, data, error);
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                  "live attach of device '%s' is not supported",
                  sv_domain_hotplug_type_name(kind));
@@ -454,34 +582,25 @@ device_del_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointe
         ask->done(error, ask->data);
 }
 
-/* device_del of obj's disk `at`; with `wait`, done runs once QEMU confirmed the unplug or
- * after libvirt's wait, else as soon as QEMU took the request. */
+/* device_del of obj's device `alias`; with `wait`, done runs once QEMU confirmed the unplug
+ * or after libvirt's wait, else as soon as QEMU took the request. */
 static gboolean
-unplug_disk(SvDomainObj *obj, guint at, gboolean wait, SvStoreDoneFunc done, gpointer data,
-            GError **error)
+unplug(SvDomainObj *obj, const char *alias, gboolean wait, SvStoreDoneFunc done,
+       gpointer data, GError **error)
 {
-    const SvDomainDiskDef *disk = obj->def->disks->pdata[at];
     QemuHotplug *hp = hotplug_of(obj);
-    UnplugAsk *ask = g_new0(UnplugAsk, 1);
+    UnplugAsk *ask;
     JsonObject *args;
     QemuMonitor *mon;
     Unplug *u;
 
-    if (!monitor_of(obj, &mon, error)) {
-        g_free(ask);
+    if (!monitor_of(obj, &mon, error))
         return FALSE;
-    }
-    if (disk->bus != SV_DOMAIN_DISK_BUS_VIRTIO && disk->bus != SV_DOMAIN_DISK_BUS_SCSI &&
-        disk->bus != SV_DOMAIN_DISK_BUS_USB) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                     "This type of disk cannot be hot unplugged");
-        g_free(ask);
-        return FALSE;
-    }
+    ask = g_new0(UnplugAsk, 1);
     /* An unplug asked again while one waits goes to QEMU too, which answers it. */
     u = g_new0(Unplug, 1);
     u->id = ++hp->next_id;
-    u->alias = g_strdup(disk->info.alias);
+    u->alias = g_strdup(alias);
     if (wait) {
         u->done = done;
         u->data = data;
@@ -492,11 +611,26 @@ unplug_disk(SvDomainObj *obj, guint at, gboolean wait, SvStoreDoneFunc done, gpo
     }
     g_ptr_array_add(hp->unplugs, u);
     args = json_object_new();
-    json_object_set_string_member(args, "id", disk->info.alias);
+    json_object_set_string_member(args, "id", alias);
     ask->run = sv_domain_obj_run_key(obj);
     ask->id = u->id;
     qemu_monitor_command(mon, "device_del", args, device_del_replied, ask);
     return TRUE;
+}
+
+static gboolean
+unplug_disk(SvDomainObj *obj, guint at, gboolean wait, SvStoreDoneFunc done, gpointer data,
+            GError **error)
+{
+    const SvDomainDiskDef *disk = obj->def->disks->pdata[at];
+
+    if (disk->bus != SV_DOMAIN_DISK_BUS_VIRTIO && disk->bus != SV_DOMAIN_DISK_BUS_SCSI &&
+        disk->bus != SV_DOMAIN_DISK_BUS_USB) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "This type of disk cannot be hot unplugged");
+        return FALSE;
+    }
+    return unplug(obj, disk->info.alias, wait, done, data, error);
 }
 
 static gboolean
@@ -525,11 +659,8 @@ detach_alias(SvDomainObj *obj, const char *alias, SvStoreDoneFunc done, gpointer
     for (guint i = 0; i < obj->def->interfaces->len; i++) {
         const SvDomainDeviceInfo *info = obj->def->interfaces->pdata[i];
 
-        if (g_strcmp0(info->alias, alias) == 0) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                         "live detach of device 'net' is not supported");
-            return FALSE;
-        }
+        if (g_strcmp0(info->alias, alias) == 0)
+            return unplug(obj, alias, FALSE, done, data, error);
     }
     sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR, "no device found with alias %s",
                  alias);
@@ -542,6 +673,13 @@ detach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFun
 {
     if (g_str_equal(kind, "disk") && dev->disks->len == 1)
         return detach_disk(obj, dev, done, data, error);
+    if (g_str_equal(kind, "interface") && dev->interfaces->len == 1) {
+        guint at;
+        if (!sv_domain_hotplug_net_find(obj->def, dev->interfaces->pdata[0], &at, error))
+            return FALSE;
+        return unplug(obj, ((SvDomainNetDef *)obj->def->interfaces->pdata[at])->info.alias,
+                      TRUE, done, data, error);
+    }
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                  "live detach of device '%s' is not supported",
                  sv_domain_hotplug_type_name(kind));
@@ -576,6 +714,31 @@ remove_disk(SvDomainObj *obj, guint at)
     sv_domain_disk_def_free(disk);
 }
 
+/* The interface of `alias` leaves the live definition, its netdev is deleted and
+ * DEVICE_REMOVED goes out; FALSE when the guest has no such interface. */
+static gboolean
+remove_net(SvDomainObj *obj, const char *alias)
+{
+    for (guint i = 0; i < obj->def->interfaces->len; i++) {
+        SvDomainNetDef *net = obj->def->interfaces->pdata[i];
+        g_autofree char *netdev = NULL;
+        QemuMonitor *mon;
+
+        if (g_strcmp0(net->info.alias, alias) != 0)
+            continue;
+        netdev = g_strconcat("host", alias, NULL);
+        if (monitor_of(obj, &mon, NULL)) {
+            JsonObject *args = json_object_new();
+            json_object_set_string_member(args, "id", netdev);
+            qemu_monitor_command(mon, "netdev_del", args, NULL, NULL);
+        }
+        emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVED, alias);
+        g_ptr_array_remove_index(obj->def->interfaces, i);
+        return TRUE;
+    }
+    return FALSE;
+}
+
 void
 qemu_hotplug_device_deleted(SvDomainObj *obj, JsonObject *data)
 {
@@ -590,6 +753,8 @@ qemu_hotplug_device_deleted(SvDomainObj *obj, JsonObject *data)
     at = disk_index_by_alias(obj->def, alias);
     if (at >= 0) {
         remove_disk(obj, (guint)at);
+        sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
+    } else if (remove_net(obj, alias)) {
         sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
     }
     while ((u = unplug_find(hp, alias, &i))) {

@@ -90,6 +90,18 @@ def live_disks(dom):
     return out
 
 
+def live_nets(dom):
+    """(type, model, alias, pci slot, whether it has a MAC) of each live interface."""
+    out = []
+    for n in re.findall(r"<interface .*?</interface>", dom.XMLDesc(0), re.S):
+        slot = re.search(r"<address type='pci' .*?slot='(0x\w+)'", n)
+        out.append((re.search(r"type='(\w+)'", n).group(1),
+                    re.search(r"<model type='([\w-]+)'/>", n).group(1),
+                    re.search(r"<alias name='([\w-]+)'/>", n).group(1),
+                    slot and slot.group(1), "<mac address='52:54:00:" in n))
+    return out
+
+
 def qmp(uri, name, cmd, **args):
     rc, out, err = virsh(uri, "qemu-monitor-command", name,
                          json.dumps({"execute": cmd, "arguments": args} if args
@@ -135,7 +147,11 @@ def guest_a_sequence(conn, uri, name, img_b, img_c):
                                            disk_xml(img_b, "hdb", bus="ide"), LIVE)))
         steps.append(("attach interface", answer(
             dom.attachDeviceFlags, "<interface type='user'><model type='virtio'/></interface>",
-            LIVE)))
+            LIVE), live_nets(dom)))
+        begin = time.monotonic()
+        steps.append(("detach interface", answer(
+            dom.detachDeviceFlags, "<interface type='user'/>", LIVE), live_nets(dom),
+            time.monotonic() - begin >= UNPLUG_WAIT - 0.5))
         time.sleep(1)
         steps.append(("events at the end", list(events.log)))
     finally:
@@ -177,9 +193,11 @@ EXPECTED_GUEST_A = [
     # libvirt lets QEMU refuse a bus without hotplug.
     ("attach ide", (1, 10, "internal error: unable to execute QEMU command 'device_add': "
                            "Bus 'ide.0' does not support hotplugging")),
-    ("attach interface", ("OK", 0)),
+    ("attach interface", ("OK", 0), [("user", "virtio", "net0", "0x04", True)]),
+    # Guest A never lets go of the NIC either.
+    ("detach interface", ("OK", 0), [("user", "virtio", "net0", "0x04", True)], True),
     ("events at the end", [("NAME", "added", "virtio-disk1"),
-                           ("NAME", "added", "virtio-disk2")]),
+                           ("NAME", "added", "virtio-disk2"), ("NAME", "added", "net0")]),
 ]
 
 
@@ -192,37 +210,26 @@ def test_live_disk_hotplug_guest_a(host, tmp_path):
     """Attach live and live+config on a running Guest A: the disks get the alias, PCI slot
     and node names a cold start gives (QEMU has the device and the nodes), DEVICE_ADDED with
     the alias; the detach waits libvirt's 5 s for the unplug Guest A never acknowledges and
-    succeeds, the disk stays; libvirt's errors. The live interface attach is not served yet
-    (kept difference: libvirt plugs it), so its answer is checked on its own."""
+    succeeds, the disk stays; libvirt's errors; a user-networking NIC plugged and unplugged
+    the same way."""
     steps = run_guest_a(host.conn, host.uri, "hpl-a", host.kernel, tmp_path)
-    got = {s[0]: s[1:] for s in steps}
-    assert got["attach interface"] == ((84, 10, "Operation not supported: live attach of "
-                                                "device 'net' is not supported"),)
     want = expected_guest_a("hpl-a", str(tmp_path / "hpl-a-b.img"),
                             str(tmp_path / "hpl-a-c.img"))
-    assert [s for s in steps if s[0] != "attach interface"] == \
-        [s for s in want if s[0] != "attach interface"]
+    assert steps == want
 
 
 @pytest.mark.slow
 def test_live_disk_hotplug_guest_a_equal_libvirtd(ref, host, tmp_path):
     """The same sequence on Debian's libvirtd and on ours: every answer, the live disks
-    (alias, PCI slot, node index), QEMU's devices and nodes, and the events are equal;
-    only the live interface attach differs (not served here yet)."""
+    (alias, PCI slot, node index) and interfaces, QEMU's devices and nodes, and the events
+    are equal."""
     ref_conn = libvirt.open(ref.uri)
     try:
         theirs = run_guest_a(ref_conn, ref.uri, "hpl-ref", guest_elf(), tmp_path)
     finally:
         ref_conn.close()
     ours = run_guest_a(host.conn, host.uri, "hpl-ref", host.kernel, tmp_path)
-    assert [s for s in theirs if s[0] == "attach interface"] == [("attach interface",
-                                                                   ("OK", 0))]
-    # Kept difference: the live interface attach (and so its DEVICE_ADDED for net0) is
-    # not served here yet.
-    theirs = [s if s[0] != "events at the end" else
-              (s[0], [e for e in s[1] if e[2] != "net0"]) for s in theirs]
-    assert [s for s in ours if s[0] != "attach interface"] == \
-        [s for s in theirs if s[0] != "attach interface"]
+    assert ours == theirs
 
 
 def guest_b_xml(name, guest, root):
@@ -241,7 +248,7 @@ def test_live_detach_completes_on_linux_guest(host, guest, tmp_path):
     """The Linux guest acknowledges the unplug: the detach returns once QEMU's
     DEVICE_DELETED came (within the 5 s), the disk has left the live definition and QEMU
     (device and nodes), DEVICE_REMOVED carries its alias, and the guest saw the disk come
-    (/sys/block/vdb) and go."""
+    (/sys/block/vdb) and go; the same for a user-networking NIC (its MAC in the guest)."""
     root = guest.copy_root(host.root / "root.qcow2")
     img = make_image(tmp_path / "b.img")
     dom = host.conn.defineXML(guest_b_xml("hpl-linux", guest, root))
@@ -266,6 +273,20 @@ def test_live_detach_completes_on_linux_guest(host, guest, tmp_path):
         print("detach acknowledged after %.1f s" % took)
         shell(con, "[ -e /sys/block/vdb ] && echo HP-STILL-$((2+2)) || echo HP-GONE-$((3+3))",
               "HP-GONE-6")
+        # A user-networking NIC: plugged, seen by the guest, unplugged within the call.
+        nic = "<interface type='user'><mac address='52:54:00:aa:bb:01'/>" \
+              "<model type='virtio'/></interface>"
+        assert answer(dom.attachDeviceFlags, nic, LIVE) == ("OK", 0)
+        assert events.wait(3)[2] == ("hpl-linux", "added", "net0")
+        seen = shell(con, "for i in 1 2 3 4 5 6 7 8 9 10; do grep -qs 52:54:00:aa:bb:01 "
+                          "/sys/class/net/*/address && break; sleep 1; done; "
+                          "cat /sys/class/net/*/address | tr '\\n' ' '; echo HP-NIC-$((4+4))",
+                     "HP-NIC-8")
+        assert "52:54:00:aa:bb:01" in seen, seen
+        assert answer(dom.detachDeviceFlags, nic, LIVE) == ("OK", 0)
+        assert events.wait(4)[3] == ("hpl-linux", "removed", "net0")
+        assert live_nets(dom) == []
+        assert "net0" not in peripherals(host.uri, "hpl-linux")
     finally:
         events.close()
         dom.destroy()

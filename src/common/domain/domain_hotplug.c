@@ -94,8 +94,9 @@ pci_equal(const SvDomainPciAddress *a, const SvDomainPciAddress *b)
 
 /* libvirt's virDomainNetFindIdx: the one interface with the MAC and the PCI address the XML
  * gives (those it gives), whose alias is the XML's if both have one. */
-static gboolean
-net_find(const SvDomainDef *def, const SvDomainNetDef *net, guint *ret_index, GError **error)
+gboolean
+sv_domain_hotplug_net_find(const SvDomainDef *def, const SvDomainNetDef *net, guint *ret_index,
+                           GError **error)
 {
     const SvDomainPciAddress *pci = &net->info.addr.pci;
     gboolean by_pci = net->info.addr.type == SV_DOMAIN_ADDRESS_PCI;
@@ -155,7 +156,7 @@ detach_config(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **err
         return TRUE;
     }
     if (g_str_equal(kind, "interface") && dev->interfaces->len == 1) {
-        if (!net_find(def, dev->interfaces->pdata[0], &found, error))
+        if (!sv_domain_hotplug_net_find(def, dev->interfaces->pdata[0], &found, error))
             return FALSE;
         g_ptr_array_remove_index(def->interfaces, found);
         return TRUE;

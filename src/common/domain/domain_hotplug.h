@@ -28,6 +28,11 @@ const char *sv_domain_hotplug_type_name(const char *kind);
 /* Where libvirt puts a new disk among def's (virDomainDiskInsert). */
 guint sv_domain_hotplug_disk_insert_at(const SvDomainDef *def, const SvDomainDiskDef *disk);
 
+/* libvirt's virDomainNetFindIdx: the one interface of def with the MAC, PCI address and
+ * alias `net` gives (those it gives), or libvirt's error. */
+gboolean sv_domain_hotplug_net_find(const SvDomainDef *def, const SvDomainNetDef *net,
+                                    guint *ret_index, GError **error);
+
 /* Serve the four procedures and DETACH_DEVICE_ALIAS in h. A change of the live guest (AFFECT_LIVE, and the calls
  * without flags on a running guest) goes to drv->hotplug; without one it is refused as
  * libvirt refuses a device type it cannot plug live: OPERATION_UNSUPPORTED. */
