@@ -21,7 +21,7 @@ import pytest
 import linuxguest
 import rawrpc
 from calls import answer, virsh
-from guests import domain_xml, guest_elf, uri_for
+from guests import domain_xml, guest_elf
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -206,6 +206,17 @@ def expected_guest_a(name, img_b, img_c):
     return eval(text.replace("IMG_C", img_c))  # noqa: S307 (our own literal)
 
 
+def on_ref_and_ours(ref, host, tmp, sequence, name):
+    """sequence(conn, uri, name, kernel, tmp) on Debian's libvirtd, then on ours: both
+    results, libvirtd's first."""
+    ref_conn = libvirt.open(ref.uri)
+    try:
+        theirs = sequence(ref_conn, ref.uri, name, guest_elf(), tmp)
+    finally:
+        ref_conn.close()
+    return theirs, sequence(host.conn, host.uri, name, host.kernel, tmp)
+
+
 def test_live_disk_hotplug_guest_a(host, tmp_path):
     """Attach live and live+config on a running Guest A: the disks get the alias, PCI slot
     and node names a cold start gives (QEMU has the device and the nodes), DEVICE_ADDED with
@@ -223,12 +234,7 @@ def test_live_disk_hotplug_guest_a_equal_libvirtd(ref, host, tmp_path):
     """The same sequence on Debian's libvirtd and on ours: every answer, the live disks
     (alias, PCI slot, node index) and interfaces, QEMU's devices and nodes, and the events
     are equal."""
-    ref_conn = libvirt.open(ref.uri)
-    try:
-        theirs = run_guest_a(ref_conn, ref.uri, "hpl-ref", guest_elf(), tmp_path)
-    finally:
-        ref_conn.close()
-    ours = run_guest_a(host.conn, host.uri, "hpl-ref", host.kernel, tmp_path)
+    theirs, ours = on_ref_and_ours(ref, host, tmp_path, run_guest_a, "hpl-ref")
     assert ours == theirs
 
 
@@ -411,10 +417,5 @@ def test_detach_device_alias(host, tmp_path):
 
 @pytest.mark.slow
 def test_detach_device_alias_equal_libvirtd(ref, host, tmp_path):
-    ref_conn = libvirt.open(ref.uri)
-    try:
-        theirs = alias_sequence(ref_conn, ref.uri, "hpl-alias-ref", guest_elf(), tmp_path)
-    finally:
-        ref_conn.close()
-    ours = alias_sequence(host.conn, host.uri, "hpl-alias-ref", host.kernel, tmp_path)
+    theirs, ours = on_ref_and_ours(ref, host, tmp_path, alias_sequence, "hpl-alias-ref")
     assert ours == theirs
