@@ -6,7 +6,8 @@
  *   then the -blockdev/-netdev and -device options a start would write for it go to QMP as
  *   blockdev-add/netdev_add and device_add, in order. Once QEMU has the device, it joins
  *   the live definition and DEVICE_ADDED goes out; a failed step deletes the backends
- *   already added. Interfaces: user networking only (the tap types are refused).
+ *   already added. Interfaces: user networking, and taps (ethernet, bridge) made as a start
+ *   makes them and handed to QEMU with getfd; macvtap is refused.
  * - detach: device_del, then up to QEMU_HOTPLUG_UNPLUG_WAIT_MS for QEMU's DEVICE_DELETED. When
  *   it comes the device leaves the live definition, its backends are deleted (blockdev-del,
  *   netdev_del) and DEVICE_REMOVED goes out; the call succeeds either way, and an unplug the
@@ -17,6 +18,8 @@
  * of device 'rng' is not supported"): not served yet. */
 #include "qemu_hotplug.h"
 
+#include <unistd.h>
+
 #include "conf/domain_parse.h"
 #include "domain/domain_hotplug.h"
 #include "domain/domain_wire.h"
@@ -26,6 +29,7 @@
 #include "qemu_command_disk.h"
 #include "qemu_command_net.h"
 #include "qemu_domain.h"
+#include "qemu_interface.h"
 #include "qemu_pci.h"
 #include "util/error.h"
 
@@ -145,6 +149,8 @@ typedef struct {
     guint next;             /* the step sent last + 1 */
     GPtrArray *undo;        /* of JsonObject steps: what takes back the steps done */
     GError *error;          /* the failed step's */
+    int tapfd;              /* a tap to hand QEMU first (getfd), or -1 */
+    char *fdname;           /* its name in QEMU */
     SvStoreDoneFunc done;
     gpointer data;
 } Plug;
@@ -156,6 +162,9 @@ plug_free(Plug *p)
     g_ptr_array_unref(p->steps);
     g_ptr_array_unref(p->undo);
     g_clear_error(&p->error);
+    if (p->tapfd >= 0)
+        close(p->tapfd);
+    g_free(p->fdname);
     g_free(p);
 }
 
@@ -283,11 +292,65 @@ plug_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
         plug_done(p, obj);
 }
 
+/* A QMP step's undo, as undo_step() gives it. */
+static JsonObject *
+step_new(const char *cmd, const char *key, const char *value)
+{
+    JsonObject *step = json_object_new();
+    JsonObject *args = json_object_new();
+
+    json_object_set_string_member(args, key, value);
+    json_object_set_string_member(step, "execute", cmd);
+    json_object_set_object_member(step, "arguments", args);
+    return step;
+}
+
+static void
+getfd_replied(QemuMonitor *mon, JsonObject *reply, const GError *error, gpointer data)
+{
+    Plug *p = data;
+    SvDomainObj *obj = qemu_domain_find(p->run);
+    JsonNode *e = reply ? json_object_get_member(reply, "error") : NULL;
+
+    (void)mon;
+    if (error) {
+        p->error = g_error_copy(error);
+    } else if (e) {
+        JsonObject *eo = JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
+        const char *desc = qemu_json_string(eo, "desc");
+        sv_error_set(&p->error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "unable to execute QEMU command 'getfd': %s", desc ? desc : "?");
+    } else if (!obj) {
+        sv_error_set(&p->error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID,
+                     "domain is not running");
+    }
+    if (p->error) {
+        plug_fail(p, obj);
+        return;
+    }
+    /* QEMU keeps a named fd until netdev_add takes it: closefd when that never comes. */
+    g_ptr_array_add(p->undo, step_new("closefd", "fdname", p->fdname));
+    plug_next(p);
+}
+
+/* The tap goes to QEMU (SCM_RIGHTS) under its name, before the netdev that uses it. */
+static void
+plug_send_tap(Plug *p, QemuMonitor *mon)
+{
+    JsonObject *step = step_new("getfd", "fdname", p->fdname);
+    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), step);
+    int fd = p->tapfd;
+
+    json_object_unref(step);
+    p->tapfd = -1;
+    qemu_monitor_passthrough(mon, node, fd, getfd_replied, p);
+}
+
 static void
 plug_next(Plug *p)
 {
     SvDomainObj *obj = qemu_domain_find(p->run);
-    JsonObject *step = p->steps->pdata[p->next++];
+    JsonObject *step;
     QemuMonitor *mon;
 
     if (!obj || !monitor_of(obj, &mon, &p->error)) {
@@ -297,6 +360,11 @@ plug_next(Plug *p)
         plug_fail(p, obj);
         return;
     }
+    if (p->tapfd >= 0) {
+        plug_send_tap(p, mon);
+        return;
+    }
+    step = p->steps->pdata[p->next++];
     qemu_monitor_command(mon, json_object_get_string_member(step, "execute"),
                          json_object_ref(json_object_get_object_member(step, "arguments")),
                          plug_replied, p);
@@ -376,10 +444,12 @@ live_with_disk(SvDomainObj *obj, SvDomainDiskDef *disk, guint *ret_index, GError
  * all succeeded. */
 static void
 plug_start(SvDomainObj *obj, SvDomainDef *newlive, gboolean net, guint index, GPtrArray *argv,
-           SvStoreDoneFunc done, gpointer data)
+           int tapfd, SvStoreDoneFunc done, gpointer data)
 {
     Plug *p = g_new0(Plug, 1);
+    const SvDomainNetDef *n = net ? newlive->interfaces->pdata[index] : NULL;
 
+    p->tapfd = tapfd;
     p->run = sv_domain_obj_run_key(obj);
     p->newlive = newlive;
     p->net = net;
@@ -388,6 +458,16 @@ plug_start(SvDomainObj *obj, SvDomainDef *newlive, gboolean net, guint index, GP
     p->undo = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
     p->done = done;
     p->data = data;
+    if (tapfd >= 0) {
+        /* The netdev takes the tap by the name getfd gave it. */
+        p->fdname = g_strdup_printf("fd-%s", n->info.alias);
+        for (guint i = 0; i < p->steps->len; i++) {
+            JsonObject *step = p->steps->pdata[i];
+            if (g_str_equal(json_object_get_string_member(step, "execute"), "netdev_add"))
+                json_object_set_string_member(json_object_get_object_member(step, "arguments"),
+                                              "fd", p->fdname);
+        }
+    }
     plug_next(p);
 }
 
@@ -413,7 +493,7 @@ attach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer d
         return FALSE;
     }
     qemu_command_build_disk(newlive, newlive->disks->pdata[index], argv);
-    plug_start(obj, newlive, FALSE, index, argv, done, data);
+    plug_start(obj, newlive, FALSE, index, argv, -1, done, data);
     return TRUE;
 }
 
@@ -457,21 +537,49 @@ live_with_net(SvDomainObj *obj, SvDomainNetDef *net, GError **error)
     return g_steal_pointer(&def);
 }
 
-/* An interface plugged live: user networking (slirp) only so far; the tap types, which
- * need the tap made and its fd passed to QEMU, are refused. */
+/* The tap of the new interface (the last of newlive), made as a start makes it (created,
+ * or given with managed='no'; enslaved to its bridge): its fd in *ret_fd, its name in
+ * the interface's <target dev>. One queue without vhost-net only. */
+static gboolean
+open_tap(SvDomainDef *newlive, int *ret_fd, GError **error)
+{
+    g_autoptr(SvDomainDef) one = sv_domain_def_copy(newlive);
+    SvDomainNetDef *net = newlive->interfaces->pdata[newlive->interfaces->len - 1];
+    g_autoptr(QemuNetHost) host = NULL;
+    const SvDomainNetDef *made;
+
+    g_ptr_array_remove_range(one->interfaces, 0, one->interfaces->len - 1);
+    if (!(host = qemu_interface_prepare(one, error)))
+        return FALSE;
+    if (host->fds[0].n_tapfds != 1 || host->fds[0].n_vhostfds) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "a plugged interface has one queue and no vhost-net here");
+        return FALSE;
+    }
+    made = one->interfaces->pdata[0];
+    g_free(net->target_dev);
+    net->target_dev = g_strdup(made->target_dev);
+    *ret_fd = host->fds[0].tapfds[0];
+    host->fds[0].n_tapfds = 0;
+    return TRUE;
+}
+
+/* An interface plugged live: user networking, or a tap (ethernet, bridge) handed to QEMU;
+ * macvtap (direct) is refused. */
 static gboolean
 attach_net(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer data,
            GError **error)
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
     SvDomainNetDef *net = dev->interfaces->pdata[0];
+    QemuNetFds fds = {.n_tapfds = 1};
     SvDomainDef *newlive;
     QemuMonitor *mon;
     guint index;
 
     if (!monitor_of(obj, &mon, error))
         return FALSE;
-    if (net->type != SV_DOMAIN_NET_TYPE_USER) {
+    if (net->type == SV_DOMAIN_NET_TYPE_DIRECT) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                      "live attach of interface type '%s' is not supported",
                      sv_domain_net_type_to_string(net->type));
@@ -481,11 +589,17 @@ attach_net(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer da
     if (!newlive)
         return FALSE;
     index = newlive->interfaces->len - 1;
-    if (!qemu_net_build_one(newlive, newlive->interfaces->pdata[index], NULL, argv, error)) {
+    fds.tapfds[0] = -1;
+    if ((qemu_net_uses_tap(newlive->interfaces->pdata[index]) &&
+         !open_tap(newlive, &fds.tapfds[0], error)) ||
+        !qemu_net_build_one(newlive, newlive->interfaces->pdata[index],
+                            fds.tapfds[0] >= 0 ? &fds : NULL, argv, error)) {
+        if (fds.tapfds[0] >= 0)
+            close(fds.tapfds[0]);
         sv_domain_def_free(newlive);
         return FALSE;
     }
-    plug_start(obj, newlive, TRUE, index, argv, done, data);
+    plug_start(obj, newlive, TRUE, index, argv, fds.tapfds[0], done, data);
     return TRUE;
 }
 

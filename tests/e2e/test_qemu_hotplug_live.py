@@ -22,6 +22,7 @@ import linuxguest
 import rawrpc
 from calls import answer, virsh
 from guests import domain_xml, guest_elf
+from test_qemu_net import netns, nethost  # noqa: F401 (the fixtures)
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -102,6 +103,18 @@ def live_nets(dom):
     return out
 
 
+def tap_of(dom, alias):
+    """The live interface `alias`'s <target dev> as libvirt names taps (vnetN), and whether
+    the host has that tap, up."""
+    m = re.search(r"<interface type='ethernet'>.*?<target dev='([\w-]+)'/>.*?"
+                  r"<alias name='%s'/>" % alias, dom.XMLDesc(0), re.S)
+    if not m:
+        return None
+    r = subprocess.run(["ip", "-o", "link", "show", "dev", m.group(1)], capture_output=True,
+                       text=True)
+    return (re.sub(r"\d+$", "N", m.group(1)), r.returncode == 0 and "UP" in r.stdout)
+
+
 def qmp(uri, name, cmd, **args):
     rc, out, err = virsh(uri, "qemu-monitor-command", name,
                          json.dumps({"execute": cmd, "arguments": args} if args
@@ -152,6 +165,9 @@ def guest_a_sequence(conn, uri, name, img_b, img_c):
         steps.append(("detach interface", answer(
             dom.detachDeviceFlags, "<interface type='user'/>", LIVE), live_nets(dom),
             time.monotonic() - begin >= UNPLUG_WAIT - 0.5))
+        steps.append(("attach ethernet", answer(
+            dom.attachDeviceFlags, "<interface type='ethernet'><model type='virtio'/>"
+                                   "</interface>", LIVE), live_nets(dom), tap_of(dom, "net1")))
         time.sleep(1)
         steps.append(("events at the end", list(events.log)))
     finally:
@@ -196,8 +212,13 @@ EXPECTED_GUEST_A = [
     ("attach interface", ("OK", 0), [("user", "virtio", "net0", "0x04", True)]),
     # Guest A never lets go of the NIC either.
     ("detach interface", ("OK", 0), [("user", "virtio", "net0", "0x04", True)], True),
+    # A tap made by the daemon (up, named as libvirt names them) and handed to QEMU.
+    ("attach ethernet", ("OK", 0), [("user", "virtio", "net0", "0x04", True),
+                                    ("ethernet", "virtio", "net1", "0x05", True)],
+     ("vnetN", True)),
     ("events at the end", [("NAME", "added", "virtio-disk1"),
-                           ("NAME", "added", "virtio-disk2"), ("NAME", "added", "net0")]),
+                           ("NAME", "added", "virtio-disk2"), ("NAME", "added", "net0"),
+                           ("NAME", "added", "net1")]),
 ]
 
 
@@ -254,7 +275,8 @@ def test_live_detach_completes_on_linux_guest(host, guest, tmp_path):
     """The Linux guest acknowledges the unplug: the detach returns once QEMU's
     DEVICE_DELETED came (within the 5 s), the disk has left the live definition and QEMU
     (device and nodes), DEVICE_REMOVED carries its alias, and the guest saw the disk come
-    (/sys/block/vdb) and go; the same for a user-networking NIC (its MAC in the guest)."""
+    (/sys/block/vdb) and go; the same for a user-networking NIC (its MAC in the guest) and
+    for a tap NIC, whose tap leaves the host."""
     root = guest.copy_root(host.root / "root.qcow2")
     img = make_image(tmp_path / "b.img")
     dom = host.conn.defineXML(guest_b_xml("hpl-linux", guest, root))
@@ -293,6 +315,20 @@ def test_live_detach_completes_on_linux_guest(host, guest, tmp_path):
         assert events.wait(4)[3] == ("hpl-linux", "removed", "net0")
         assert live_nets(dom) == []
         assert "net0" not in peripherals(host.uri, "hpl-linux")
+        # A tap (ethernet): gone from the host once the guest let go of the NIC.
+        eth = "<interface type='ethernet'><model type='virtio'/></interface>"
+        assert answer(dom.attachDeviceFlags, eth, LIVE) == ("OK", 0)
+        assert events.wait(5)[4] == ("hpl-linux", "added", "net0")
+        tap = re.search(r"<target dev='(vnet\d+)'/>", dom.XMLDesc(0)).group(1)
+        assert tap_of(dom, "net0") == ("vnetN", True)
+        time.sleep(3)  # the guest's driver binds the NIC before it is asked to let go
+        assert answer(dom.detachDeviceFlags, eth, LIVE) == ("OK", 0)
+        assert events.wait(6)[5] == ("hpl-linux", "removed", "net0")
+        deadline = time.monotonic() + 10
+        while subprocess.run(["ip", "link", "show", "dev", tap],
+                             capture_output=True).returncode == 0:
+            assert time.monotonic() < deadline, "tap %s still there" % tap
+            time.sleep(0.2)
     finally:
         events.close()
         dom.destroy()
@@ -419,3 +455,35 @@ def test_detach_device_alias(host, tmp_path):
 def test_detach_device_alias_equal_libvirtd(ref, host, tmp_path):
     theirs, ours = on_ref_and_ours(ref, host, tmp_path, alias_sequence, "hpl-alias-ref")
     assert ours == theirs
+
+
+def test_live_bridge_interface(nethost, tmp_path):
+    """A bridge interface plugged into a running Guest A (virtqemud in the test's network
+    namespace, with its bridge br0): the tap the daemon makes is a port of br0, up, named in
+    the live XML; DEVICE_ADDED carries net0; the unplug Guest A never acknowledges leaves it
+    until the guest goes, and the tap goes with QEMU."""
+    dom = nethost.conn.defineXML(nethost.xml("hpl-br"))
+    events = DeviceEvents(nethost.conn)
+    nic = ("<interface type='bridge'><source bridge='br0'/><mac address='52:54:00:aa:bb:02'/>"
+           "<model type='virtio'/></interface>")
+    try:
+        dom.create()
+        assert answer(dom.attachDeviceFlags, nic, LIVE) == ("OK", 0)
+        assert events.wait(1) == [("hpl-br", "added", "net0")]
+        live = dom.XMLDesc(0)
+        tap = re.search(r"<target dev='(vnet\d+)'/>", live).group(1)
+        ports = subprocess.run(["ip", "-n", nethost.netns, "-o", "link", "show", "master",
+                                "br0"], capture_output=True, text=True, check=True).stdout
+        assert re.search(r"\b%s\b.*\bUP\b" % tap, ports), ports
+        assert "net0" in peripherals(nethost.uri, "hpl-br")
+        assert answer(dom.detachDeviceFlags, nic, LIVE) == ("OK", 0)
+        assert "<alias name='net0'/>" in dom.XMLDesc(0)
+        dom.destroy()
+        ports = subprocess.run(["ip", "-n", nethost.netns, "-o", "link", "show", "master",
+                                "br0"], capture_output=True, text=True, check=True).stdout
+        assert tap not in ports
+    finally:
+        events.close()
+        if dom.isActive():
+            dom.destroy()
+        dom.undefine()
