@@ -31,6 +31,7 @@
 #include "qemu_domain.h"
 #include "qemu_interface.h"
 #include "qemu_pci.h"
+#include "qemu_usb.h"
 #include "util/error.h"
 
 /* libvirt's wait for QEMU to confirm an unplug (qemuDomainRemoveDeviceWaitTime). */
@@ -421,7 +422,7 @@ live_with_disk(SvDomainObj *obj, SvDomainDiskDef *disk, guint *ret_index, GError
 
     g_ptr_array_insert(def->disks, (gint)sv_domain_hotplug_disk_insert_at(def, disk), disk);
     if (!qemu_disk_def_post_parse(def, error) || !qemu_pci_assign_addresses(def, error) ||
-        !qemu_disk_check(def, error))
+        !qemu_usb_assign_addresses(def, error) || !qemu_disk_check(def, error))
         return NULL;
     if (def->controllers->len != controllers) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,

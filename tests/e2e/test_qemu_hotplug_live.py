@@ -487,3 +487,46 @@ def test_live_bridge_interface(nethost, tmp_path):
         if dom.isActive():
             dom.destroy()
         dom.undefine()
+
+
+def bus_sequence(conn, uri, name, kernel, tmp):
+    """A scsi disk plugged onto the guest's virtio-scsi controller and a usb disk onto its
+    USB controller: each answer, the live disks' targets, aliases and addresses, QEMU's
+    devices."""
+    img_s = make_image(tmp / ("%s-s.img" % name))
+    img_u = make_image(tmp / ("%s-u.img" % name))
+    xml = domain_xml(name, kernel).replace(
+        "<serial type='pty'/>", "<controller type='scsi' model='virtio-scsi'/>"
+                                "<serial type='pty'/>")
+    dom = conn.defineXML(xml)
+    try:
+        dom.create()
+        try:
+            steps = [answer(dom.attachDeviceFlags, disk_xml(img_s, "sda", bus="scsi"), LIVE),
+                     answer(dom.attachDeviceFlags, disk_xml(img_u, "sdb", bus="usb"), LIVE)]
+            disks = [re.search(r"<target dev='(\w+)' bus='(\w+)'/>.*?<alias name='([\w-]+)'/>"
+                               r"\s*<address (.*?)/>", d, re.S).groups()
+                     for d in re.findall(r"<disk .*?</disk>", dom.XMLDesc(0), re.S)]
+            return steps, disks, peripherals(uri, name)
+        finally:
+            dom.destroy()
+    finally:
+        dom.undefine()
+
+
+def test_live_scsi_and_usb_disks(host, tmp_path):
+    """scsi and usb disks plug live where the guest has their controller, with the drive
+    and USB port addresses and the aliases a start gives."""
+    steps, disks, devices = bus_sequence(host.conn, host.uri, "hpl-bus", host.kernel,
+                                         tmp_path)
+    assert steps == [("OK", 0), ("OK", 0)]
+    assert disks == [
+        ("sda", "scsi", "scsi0-0-0-0", "type='drive' controller='0' bus='0' target='0' unit='0'"),
+        ("sdb", "usb", "usb-disk1", "type='usb' bus='0' port='1'")]
+    assert "scsi0-0-0-0" in devices and "usb-disk1" in devices
+
+
+@pytest.mark.slow
+def test_live_scsi_and_usb_disks_equal_libvirtd(ref, host, tmp_path):
+    theirs, ours = on_ref_and_ours(ref, host, tmp_path, bus_sequence, "hpl-bus-ref")
+    assert ours == theirs
