@@ -530,3 +530,21 @@ def test_live_scsi_and_usb_disks(host, tmp_path):
 def test_live_scsi_and_usb_disks_equal_libvirtd(ref, host, tmp_path):
     theirs, ours = on_ref_and_ours(ref, host, tmp_path, bus_sequence, "hpl-bus-ref")
     assert ours == theirs
+
+
+@pytest.mark.parametrize("daemon_name,uri_scheme", [("virtlxcd", "lxc"), ("virtxend", "xen")])
+def test_detach_device_alias_other_drivers(daemons, daemon_name, uri_scheme):
+    """libvirt's LXC and libxl drivers have no DETACH_DEVICE_ALIAS: virtlxcd and virtxend
+    answer their NO_SUPPORT (DOMAIN error domain) before any lookup."""
+    from svdaemon import daemon_binary
+
+    if not daemon_binary(daemon_name).exists():
+        pytest.skip("%s not built in this build tree" % daemon_name)
+    d = daemons.start(name=daemon_name, label=daemon_name, args=["--timeout", "0"])
+    with rawrpc.Client(str(d.sock)) as c:
+        c.open("%s:///system" % uri_scheme)
+        dom = rawrpc.string("nosuch") + b"\x11" * 16 + rawrpc.i32(-1)
+        _, err = c.call_error(392, dom + rawrpc.string("ua-x") + rawrpc.u32(0))
+        assert (err.code, err.domain, err.message) == (
+            3, 20, "this function is not supported by the connection driver: "
+                   "virDomainDetachDeviceAlias")

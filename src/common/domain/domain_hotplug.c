@@ -416,3 +416,19 @@ sv_domain_hotplug_install(SvDomainDriver *drv, SvRemoteHandlers *h)
     h->domain_detach_device_flags = detach_device_flags;
     h->domain_detach_device_alias = detach_device_alias;
 }
+
+static gboolean
+detach_device_alias_no_support(SvCall *call, remote_domain_detach_device_alias_args *a,
+                               GError **error)
+{
+    (void)call;
+    (void)a;
+    sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_NO_SUPPORT, "virDomainDetachDeviceAlias");
+    return FALSE;
+}
+
+void
+sv_domain_hotplug_install_alias_no_support(SvRemoteHandlers *h)
+{
+    h->domain_detach_device_alias = detach_device_alias_no_support;
+}

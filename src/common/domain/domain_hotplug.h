@@ -37,3 +37,7 @@ gboolean sv_domain_hotplug_net_find(const SvDomainDef *def, const SvDomainNetDef
  * without flags on a running guest) goes to drv->hotplug; without one it is refused as
  * libvirt refuses a device type it cannot plug live: OPERATION_UNSUPPORTED. */
 void sv_domain_hotplug_install(SvDomainDriver *drv, SvRemoteHandlers *h);
+
+/* For a driver without DETACH_DEVICE_ALIAS (libvirt's lxc and libxl): its NO_SUPPORT, before
+ * any lookup. */
+void sv_domain_hotplug_install_alias_no_support(SvRemoteHandlers *h);
