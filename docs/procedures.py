@@ -83,8 +83,12 @@ WHY = {
 # Handlers that only ever answer an error, the one libvirt gives where the feature behind
 # them is absent: listed as constant answers, never as implemented.
 ALWAYS_ERROR = {
-    "domain_get_time": "no guest agent is ever connected: libvirt's \"QEMU guest agent is "
-                       "not configured\" (or \"not connected\" with an agent channel)",
+    "connect_baseline_cpu": "combining CPUs needs libvirt's CPU map, which splitvirt does not "
+                            "have: libvirt's error for each document it refuses, else "
+                            "OPERATION_UNSUPPORTED (qemu_cpu_compare.c)",
+    "connect_baseline_hypervisor_cpu": "as connect_baseline_cpu: libvirt's errors for the "
+                                       "hypervisor arguments and documents, else "
+                                       "OPERATION_UNSUPPORTED",
 }
 ALWAYS_ERROR_ANSWER = [("error", "libvirt's", "")]
 # Procedures a driver answers as libvirt's driver without them does (NO_SUPPORT, "this
@@ -94,9 +98,6 @@ NO_SUPPORT_ANSWER = [("error", "NO_SUPPORT", "")]
 
 # libvirt-qemu procedures served with a fixed error: (mark, why).
 QEMU_ANSWERS = {
-    "domain_agent_command": ("constant", "no guest agent is ever connected: libvirt's \"QEMU "
-                             "guest agent is not configured\" (or \"not connected\" with an "
-                             "agent channel)"),
     "domain_attach": ("NO_SUPPORT", "libvirt 9.0 attaches to no QEMU process: its public API "
                       "answers NO_SUPPORT"),
 }
@@ -152,11 +153,16 @@ def no_support_handlers(text):
     for args in re.findall(r"sv_domain_stats_install_no_support\((.*?)\);", text, re.S):
         out.update(n.lower() if n.startswith("CONNECT_") else "domain_" + n.lower()
                    for n in re.findall(r"SV_STATS_(\w+)", args))
+    if "sv_domain_cpu_compare_install_no_support(" in text:  # domain_cpu_compare.c
+        out.update({"connect_compare_cpu", "connect_baseline_cpu",
+                    "connect_compare_hypervisor_cpu", "connect_baseline_hypervisor_cpu"})
     if "sv_domain_guestops_install_no_support(" in text:  # domain_keys.c
         out.update({"domain_send_key", "domain_inject_nmi", "domain_screenshot",
                     "domain_block_resize"})
     if "sv_domain_hotplug_install_alias_no_support(" in text:  # domain_hotplug.c
         out.add("domain_detach_device_alias")
+    if "sv_domain_rename_install_no_support(" in text:  # domain_rename.c
+        out.add("domain_rename")
     return out
 
 
@@ -229,6 +235,7 @@ def served(procs):
     control_c = (SRC / "common/domain/domain_control.c").read_text()
     host_c = (SRC / "common/domain/domain_host.c").read_text()
     hotplug_c = (SRC / "common/domain/domain_hotplug.c").read_text()
+    rename_c = (SRC / "common/domain/domain_rename.c").read_text()
     layers = [
         (None, remote_c, assigned(function_body(remote_c, "sv_remote_common_handlers"))),
         ("sv_domain_driver_install(", domain_c,
@@ -248,6 +255,9 @@ def served(procs):
         # Devices attached and detached (issue 18 item 2, hotplug).
         ("sv_domain_hotplug_install(", hotplug_c,
          assigned(function_body(hotplug_c, "sv_domain_hotplug_install"))),
+        # Rename (issue 18 item 2).
+        ("sv_domain_rename_install(", rename_c,
+         assigned(function_body(rename_c, "sv_domain_rename_install"))),
     ]
     names = {p["lower"] for p in procs}
     out, adopt = {}, {}
@@ -284,6 +294,8 @@ def is_no_support(handlers, d, name):
 def why(p, answer):
     if p["lower"] in FINAL:
         return FINAL[p["lower"]]
+    if answer is NO_SUPPORT_ANSWER or list(answer) == NO_SUPPORT_ANSWER:
+        return "the same answer whatever is asked"
     if p["lower"] in ALWAYS_ERROR:
         return ALWAYS_ERROR[p["lower"]]
     if p["lower"] in WHY:

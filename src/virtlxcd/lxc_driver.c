@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include "domain/domain_hotplug.h"
+#include "domain/domain_cpu_compare.h"
 #include "domain/domain_driver.h"
 #include "domain/domain_keys.h"
+#include "domain/domain_rename.h"
 #include "domain/domain_stats.h"
 #include "domain/domain_host.h"
 #include "util/cgroup.h"
@@ -274,6 +276,10 @@ lxc_init(SvDaemon *d, GError **error)
     sv_domain_guestops_install_no_support(&driver->handlers);
     /* issue 18 item 2, live hotplug: libvirt's LXC driver has no DETACH_DEVICE_ALIAS */
     sv_domain_hotplug_install_alias_no_support(&driver->handlers);
+    /* issue 18 item 2, rename: libvirt's LXC driver has none (NO_SUPPORT) */
+    sv_domain_rename_install_no_support(&driver->handlers);
+    /* issue 18 item 5, CPU comparison and baseline: libvirt's LXC driver has none */
+    sv_domain_cpu_compare_install_no_support(&driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's LXC driver (none of it). */
     sv_qemu_serve_unsupported(sv_daemon_get_server(d));

@@ -802,7 +802,9 @@ ask_monitor(BulkCall *bc, BulkGuest *g, SvDomainObj *obj)
     }
     if (bc->groups & SV_DOMAIN_STATS_VCPU)
         query(bc, g, mon, Q_CPUS, "query-cpus-fast", NULL);
-    if (bc->groups & SV_DOMAIN_STATS_BLOCK) {
+    /* A guest without disks: its block group is block.count 0 alone, whatever QEMU says
+     * (two queries fewer per guest: with 200 guests the call's time is mostly QEMU's). */
+    if ((bc->groups & SV_DOMAIN_STATS_BLOCK) && obj->def->disks->len) {
         JsonObject *args = json_object_new();
 
         json_object_set_boolean_member(args, "flat", TRUE);

@@ -16,10 +16,12 @@
 #include "domain/domain_host.h"
 #include "domain/domain_hotplug.h"
 #include "qemu_hotplug.h"
+#include "domain/domain_rename.h"
 #include "programs/private.h"
 #include "programs/remote.h"
 #include "qemu_agent.h"
 #include "qemu_caps.h"
+#include "qemu_cpu_compare.h"
 #include "qemu_cpu_models.h"
 #include "qemu_command.h"
 #include "qemu_resize.h"
@@ -621,6 +623,11 @@ handlers_install(QemuDriver *driver)
      * (AFFECT_LIVE of the attach/detach procedures above and DETACH_DEVICE_ALIAS);
      * qemu_hotplug.c */
     driver->domains.hotplug = &qemu_hotplug_facts;
+    /* issue 18 item 2, rename (domrename): domain_rename.c */
+    sv_domain_rename_install(&driver->handlers);
+    /* issue 18 item 5, CPU comparison and baseline (compareCPU, baselineCPU and their
+     * hypervisor forms): conf/cpu_def.c, qemu_cpu_compare.c */
+    qemu_cpu_compare_install(&driver->handlers);
 }
 
 static gboolean

@@ -17,7 +17,9 @@
 #include "qemu_domain.h"
 #include "qemu_dump.h"
 #include "qemu_program.h"
+#include "qemu_resize.h"
 #include "qemu_status.h"
+#include "qemu_tray.h"
 #include "domain/domain_control.h"
 #include "util/error.h"
 
@@ -149,6 +151,16 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
     if (g_str_equal(name, "VSERPORT_CHANGE")) {
         qemu_chr_port_changed(obj->def, data);
         qemu_agent_port_changed(obj, data);
+        return;
+    }
+    /* issue 18 item 2: a cdrom's or floppy's tray moved: live XML and TRAY_CHANGE only. */
+    if (g_str_equal(name, "DEVICE_TRAY_MOVED")) {
+        qemu_tray_moved(obj, data);
+        return;
+    }
+    /* The guest's balloon moved: live XML and an event, no change of state. */
+    if (g_str_equal(name, "BALLOON_CHANGE")) {
+        qemu_resize_balloon_changed(obj, data);
         return;
     }
     /* An event that answers a client's command is that client's doing. */

@@ -7,6 +7,7 @@
 #include "qemu_cgroup.h"
 #include "qemu_domain.h"
 #include "qemu_monitor.h"
+#include "programs/remote.h"
 #include "util/error.h"
 
 typedef struct {
@@ -110,4 +111,49 @@ qemu_resize_install(SvDomainDriver *drv, SvRemoteHandlers *h)
     h->domain_set_vcpus_flags = sv_domain_resize_set_vcpus_flags;
     h->domain_set_memory_parameters = sv_domain_memtune_set;
     h->domain_get_memory_parameters = sv_domain_memtune_get;
+}
+
+/* ---------------------------------------------------------------- BALLOON_CHANGE */
+
+static void
+send_balloon_change(SvClient *c, int callback_id, gpointer data)
+{
+    remote_domain_event_balloon_change_msg *m = data;
+
+    if (callback_id) {
+        remote_domain_event_callback_balloon_change_msg cm = {callback_id, *m};
+        sv_client_send_event(
+            c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+            REMOTE_PROC_DOMAIN_EVENT_CALLBACK_BALLOON_CHANGE,
+            (xdrproc_t)xdr_remote_domain_event_callback_balloon_change_msg, &cm);
+    } else {
+        sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                             REMOTE_PROC_DOMAIN_EVENT_BALLOON_CHANGE,
+                             (xdrproc_t)xdr_remote_domain_event_balloon_change_msg, m);
+    }
+}
+
+void
+qemu_resize_balloon_changed(SvDomainObj *obj, JsonObject *data)
+{
+    SvDomainDriver *drv = sv_domain_driver_of_obj(obj);
+    JsonNode *n = data ? json_object_get_member(data, "actual") : NULL;
+    remote_domain_event_balloon_change_msg m = {{0}, 0};
+    gint64 bytes;
+
+    if (!n || !JSON_NODE_HOLDS_VALUE(n) || (bytes = json_node_get_int(n)) < 0) {
+        g_warning("domain %s: BALLOON_CHANGE without its actual size", obj->def->name);
+        return;
+    }
+    /* As libvirt: the guest's size in KiB, rounded up, becomes the live <currentMemory>
+     * (and what the balloon statistics report), kept in the status file. */
+    m.actual = ((guint64)bytes + 1023) / 1024;
+    g_debug("domain %s: balloon %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " KiB",
+            obj->def->name, obj->def->current_memory_kib, (guint64)m.actual);
+    obj->def->current_memory_kib = m.actual;
+    sv_domain_driver_save_status(drv, obj);
+    sv_domain_obj_to_remote(obj, &m.dom);
+    sv_remote_emit_event(drv->server, SV_DOMAIN_EVENT_ID_BALLOON_CHANGE,
+                         (const guint8 *)m.dom.uuid, send_balloon_change, &m);
+    g_free(m.dom.name);
 }

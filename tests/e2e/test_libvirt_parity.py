@@ -261,17 +261,23 @@ def test_virt_install_guest_as_on_libvirtd(ref, virtqemud, tmp_path, files_dir, 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "parity")
 
 
+def stack_files(path, raw=(("disk.config", 1 << 20), ("disk.img", 64 << 20))):
+    """path made world-searchable, with the images Nova's and KubeVirt's XML name: a qcow2
+    root disk `disk`, and raw files (name, size): a config drive `disk.config`, a container
+    disk `disk.img`."""
+    path.chmod(0o755)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(path / "disk"), "64M"],
+                   check=True)
+    for name, size in raw:
+        with open(path / name, "wb") as f:
+            f.truncate(size)
+    return path
+
+
 @pytest.fixture
 def stack_dir(tmp_path):
-    """A world-searchable directory with the images Nova's and KubeVirt's XML name: a qcow2
-    root disk `disk`, a raw config drive `disk.config`, a raw container disk `disk.img`."""
-    tmp_path.chmod(0o755)
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(tmp_path / "disk"), "64M"],
-                   check=True)
-    for name, size in (("disk.config", 1 << 20), ("disk.img", 64 << 20)):
-        with open(tmp_path / name, "wb") as f:
-            f.truncate(size)
-    return tmp_path
+    """A world-searchable directory with the images of stack_files()."""
+    return stack_files(tmp_path)
 
 
 @pytest.fixture

@@ -546,6 +546,43 @@ test_live_and_inactive(void)
 }
 
 /* Fields drivers read, as documented in domain_conf.h. */
+/* <target tray=>: kept for a cdrom (as libvirt keeps it, live and inactive), never written
+ * for a disk, "closed" the default, any other word refused. */
+static void
+test_disk_tray(void)
+{
+    const char *fmt = "<domain type='qemu'><name>t</name><memory>1024</memory>"
+                      "<os><type>hvm</type></os><devices>"
+                      "<disk type='file' device='%s'><source file='/x'/>"
+                      "<target dev='hdc' bus='ide' tray='%s'/></disk></devices></domain>";
+    g_autofree char *cdrom = g_strdup_printf(fmt, "cdrom", "open");
+    g_autofree char *disk = g_strdup_printf(fmt, "disk", "open");
+    g_autofree char *closed = g_strdup_printf(fmt, "cdrom", "closed");
+    g_autofree char *bad = g_strdup_printf(fmt, "cdrom", "ajar");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) def = sv_domain_def_parse(cdrom, SV_DOMAIN_PARSE_INACTIVE, &error);
+    g_autoptr(SvDomainDef) d2 = NULL;
+    g_autoptr(SvDomainDef) d3 = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *out2 = NULL;
+    g_autofree char *out3 = NULL;
+
+    g_assert_no_error(error);
+    g_assert_true(((SvDomainDiskDef *)def->disks->pdata[0])->tray_open);
+    out = sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_INACTIVE);
+    g_assert_nonnull(strstr(out, "<target dev='hdc' bus='ide' tray='open'/>"));
+    d2 = sv_domain_def_parse(disk, 0, &error);
+    g_assert_no_error(error);
+    out2 = sv_domain_def_format(d2, -1, 0);
+    g_assert_null(strstr(out2, "tray="));
+    d3 = sv_domain_def_parse(closed, 0, &error);
+    g_assert_no_error(error);
+    out3 = sv_domain_def_format(d3, -1, 0);
+    g_assert_null(strstr(out3, "tray="));
+    g_assert_null(sv_domain_def_parse(bad, 0, &error));
+    g_assert_nonnull(error);
+}
+
 static void
 test_fields(void)
 {
@@ -658,6 +695,29 @@ test_list_runs(void)
     b = sv_domain_list_add(list, test_domain_def("qemu", "b"), FALSE);
     g_assert_null(sv_domain_list_find_run(list, rb));
     g_assert_cmpuint(b->run, ==, 0);
+}
+
+/* A rename: the object found under its new name (the same object, its UUID unchanged) and
+ * no longer under its old one; the other objects untouched; freed with the list. */
+static void
+test_list_rename(void)
+{
+    g_autoptr(SvDomainList) list = sv_domain_list_new();
+    SvDomainObj *a = sv_domain_list_add(list, test_domain_def("qemu", "a"), TRUE);
+    SvDomainObj *b = sv_domain_list_add(list, test_domain_def("qemu", "b"), TRUE);
+    guint8 uuid[16];
+
+    memcpy(uuid, a->def->uuid, 16);
+    sv_domain_list_rename(list, a, "c");
+    g_assert_cmpstr(a->def->name, ==, "c");
+    g_assert_null(sv_domain_list_find_by_name(list, "a"));
+    g_assert_true(sv_domain_list_find_by_name(list, "c") == a);
+    g_assert_true(sv_domain_list_find_by_uuid(list, uuid) == a);
+    g_assert_true(sv_domain_list_find_by_name(list, "b") == b);
+    g_assert_cmpuint(sv_domain_list_size(list), ==, 2);
+    sv_domain_list_remove(list, a);
+    g_assert_null(sv_domain_list_find_by_name(list, "c"));
+    g_assert_cmpuint(sv_domain_list_size(list), ==, 1);
 }
 
 static int priv_freed;
@@ -791,6 +851,8 @@ main(int argc, char **argv)
     g_test_add_func("/domain-conf/schema-table", test_schema_table);
     g_test_add_func("/domain-conf/name-check", test_name_check);
     g_test_add_func("/domain-list/runs", test_list_runs);
+    g_test_add_func("/domain-list/rename", test_list_rename);
+    g_test_add_func("/domain-conf/disk-tray", test_disk_tray);
     g_test_add_func("/domain-list/run-data", test_list_run_data);
     g_test_add_func("/domain-list/take-live", test_list_take_live);
     g_test_add_func("/domain-conf/live-and-inactive", test_live_and_inactive);

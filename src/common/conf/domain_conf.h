@@ -453,6 +453,9 @@ typedef struct {
     SvDomainCpuFeaturePolicy policy;
 } SvDomainCpuFeatureDef;
 
+/* Free a SvDomainCpuFeatureDef (a GPtrArray's free function). */
+void sv_domain_cpu_feature_free(gpointer feature);
+
 typedef struct {
     guint vcpu;   /* < the vcpu count (libvirt drops pins of missing vcpus) */
     char *cpuset; /* canonical host CPU list, never NULL */
@@ -725,6 +728,7 @@ typedef struct {
     SvDomainDiskBus bus;
     SvDomainSwitch removable; /* <target removable=>, usb only */
     guint rotation_rate;      /* <target rotation_rate=>, 0 = none */
+    gboolean tray_open;       /* <target tray='open'>: cdrom and floppy; QEMU's tray moves */
     guint64 iotune[SV_DOMAIN_IOTUNE_LAST]; /* 0 = not set */
     gboolean readonly; /* always TRUE for cdroms, as libvirt */
     gboolean shareable;

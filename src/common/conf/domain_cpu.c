@@ -35,8 +35,8 @@ SV_DOMAIN_ENUM_IMPL(memory_allocation, SV_DOMAIN_MEMORY_ALLOCATION_LAST, "none",
 
 /* ---- new and free ------------------------------------------------------------------------- */
 
-static void
-cpu_feature_free(gpointer p)
+void
+sv_domain_cpu_feature_free(gpointer p)
 {
     SvDomainCpuFeatureDef *f = p;
 
@@ -65,7 +65,7 @@ blkio_device_free(gpointer p)
 void
 sv_domain_cpu_def_init(SvDomainDef *def)
 {
-    def->cpu_features = g_ptr_array_new_with_free_func(cpu_feature_free);
+    def->cpu_features = g_ptr_array_new_with_free_func(sv_domain_cpu_feature_free);
     def->cputune.vcpupins = g_ptr_array_new_with_free_func(vcpupin_free);
     def->blkio_devices = g_ptr_array_new_with_free_func(blkio_device_free);
     def->memtune.hard_limit = SV_DOMAIN_MEMORY_UNLIMITED;

@@ -570,21 +570,32 @@ parse_source(const xmlNode *node, SvDomainDiskDef *disk, guint flags, GError **e
     return parse_index(source, flags, &disk->source_index, error);
 }
 
+/* <target tray=>: libvirt's virDomainDiskTray (closed, open). */
+static int
+tray_from_string(const char *s)
+{
+    return g_strcmp0(s, "closed") == 0 ? 0 : g_strcmp0(s, "open") == 0 ? 1 : -1;
+}
+
 static gboolean
 parse_target(const xmlNode *node, SvDomainDiskDef *disk, DiskKey *key, GError **error)
 {
     xmlNode *target = sv_xml_child(node, "target");
     int bus = -1;
     int removable = SV_DOMAIN_SWITCH_ABSENT;
+    int tray = 0;
 
     disk->target_dev = target ? sv_xml_prop(target, "dev") : NULL;
     if (target && (!sv_domain_prop_enum(target, "bus", sv_domain_disk_bus_from_string, 0, NULL,
                                         FALSE, &bus, error) ||
                    !sv_domain_prop_enum(target, "removable", sv_domain_switch_from_string, 1,
                                         NULL, FALSE, &removable, error) ||
+                   !sv_domain_prop_enum(target, "tray", tray_from_string, 0, NULL, FALSE, &tray,
+                                        error) ||
                    !parse_driver_uint(target, "rotation_rate", &disk->rotation_rate, error)))
         return FALSE;
     disk->removable = removable;
+    disk->tray_open = tray == 1;
     if (!disk->target_dev || !*disk->target_dev) {
         sv_domain_error_templated(error, SV_FROM_DOMAIN, SV_ERR_NO_TARGET,
                                   "missing target information for device %s",
@@ -900,6 +911,11 @@ sv_domain_disk_format(GString *buf, const SvDomainDiskDef *disk, guint flags)
     g_string_append(buf, "      <target");
     sv_xml_append_attr(buf, "dev", disk->target_dev);
     sv_xml_append_attr(buf, "bus", sv_domain_disk_bus_to_string(disk->bus));
+    /* Kept in every definition, as libvirt keeps it (QEMU's tray moves change the live one). */
+    if (disk->tray_open &&
+        (disk->device == SV_DOMAIN_DISK_DEVICE_CDROM ||
+         disk->device == SV_DOMAIN_DISK_DEVICE_FLOPPY))
+        g_string_append(buf, " tray='open'");
     if (disk->removable)
         sv_xml_append_attr(buf, "removable", sv_domain_switch_to_string(disk->removable));
     if (disk->rotation_rate)

@@ -151,6 +151,19 @@ sv_domain_list_remove(SvDomainList *list, SvDomainObj *obj)
     g_hash_table_remove(list->by_name, obj->def->name); /* frees obj */
 }
 
+void
+sv_domain_list_rename(SvDomainList *list, SvDomainObj *obj, const char *name)
+{
+    gpointer key = NULL;
+
+    g_assert(!obj->new_def);
+    g_hash_table_steal_extended(list->by_name, obj->def->name, &key, NULL);
+    g_free(key);
+    g_free(obj->def->name);
+    obj->def->name = g_strdup(name);
+    g_hash_table_insert(list->by_name, g_strdup(name), obj);
+}
+
 SvDomainObj *
 sv_domain_list_find_by_name(SvDomainList *list, const char *name)
 {

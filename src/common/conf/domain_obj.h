@@ -56,6 +56,8 @@ gpointer sv_domain_obj_get_owner(const SvDomainObj *obj);
 /* A new inactive object for def (transfer full), added to the list. */
 SvDomainObj *sv_domain_list_add(SvDomainList *list, SvDomainDef *def, gboolean persistent);
 void sv_domain_list_remove(SvDomainList *list, SvDomainObj *obj);
+/* obj (inactive: its definition alone has its name) under name from now on. */
+void sv_domain_list_rename(SvDomainList *list, SvDomainObj *obj, const char *name);
 
 SvDomainObj *sv_domain_list_find_by_name(SvDomainList *list, const char *name);
 SvDomainObj *sv_domain_list_find_by_uuid(SvDomainList *list, const guint8 uuid[16]);

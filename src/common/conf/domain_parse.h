@@ -218,3 +218,10 @@ gboolean sv_domain_hostdev_parse(const xmlNode *node, SvDomainDef *def, guint fl
  * the videos). */
 void sv_domain_tpm_format(GString *buf, const SvDomainDef *def, guint flags);
 void sv_domain_hostdevs_format(GString *buf, const SvDomainDef *def, guint flags);
+
+/* The <feature> children of a <cpu> node appended to features (of SvDomainCpuFeatureDef),
+ * read as libvirt's CPU parser reads them: with_policy (a guest CPU) reads each policy,
+ * "require" by default; a host CPU's features get policy -1. Errors: an invalid policy or
+ * name, a name given twice. */
+gboolean sv_domain_parse_cpu_features(const xmlNode *node, gboolean with_policy,
+                                      GPtrArray *features, GError **error);

@@ -154,7 +154,7 @@ static const HandledElement handled_elements[] = {
     {"backingStore/format", "", "type"},
     {"backingStore/source", "", "file dev"},
     {"backingStore/backingStore", "format source backingStore", "type index"},
-    {"disk/target", "", "dev bus removable rotation_rate"},
+    {"disk/target", "", "dev bus tray removable rotation_rate"},
     {"devices/controller", "driver model target master alias address",
      "type index model ports vectors"},
     {"controller/driver", "", "queues"},

@@ -579,7 +579,14 @@ sv_remote_emit_reboot(SvServer *srv, const remote_nonnull_domain *dom)
     emit(srv, SV_DOMAIN_EVENT_ID_REBOOT, (const guint8 *)dom->uuid, FALSE, send_reboot, &m);
 }
 
-/* ---- issue 18 (metadata and tuning): events sent only in the callback form ---- */
+/* ---- issue 18: events sent in both forms, and those sent only in the callback form ---- */
+
+void
+sv_remote_emit_event(SvServer *srv, int event_id, const guint8 uuid[16], SvRemoteEventSend send,
+                     gpointer data)
+{
+    emit(srv, event_id, uuid, FALSE, send, data);
+}
 
 void
 sv_remote_emit_callback_event(SvServer *srv, int event_id, const guint8 uuid[16],

@@ -45,6 +45,8 @@ typedef struct {
     GPtrArray *controllers; /* "memory", or "cpu" and "cpuacct" when co-mounted; empty on v2 */
     char *mount;            /* the hierarchy's root directory */
     char *dir;              /* mount/path */
+    dev_t dev;              /* the mount directory's identity (symlinks followed) */
+    ino_t ino;
 } Hierarchy;
 
 struct SvCgroup {
@@ -73,18 +75,20 @@ sv_cgroup_default_parent(const char *root)
 }
 
 /* A controller mounted together with another one ("cpu,cpuacct", reached through two
- * symlinks) joins that hierarchy: its directory is created and filled only once. */
+ * symlinks) joins that hierarchy: its directory is created and filled only once. The same
+ * directory is told by its device and inode (one stat, where comparing real paths took a
+ * readlink per path component of every hierarchy, for each cgroup opened: bulk stats open
+ * one per guest). */
 static void
 add_hierarchy(SvCgroup *cg, const char *controller, const char *mount)
 {
-    g_autofree char *real = realpath(mount, NULL);
+    struct stat st;
+    gboolean known = stat(mount, &st) == 0;
     Hierarchy *h;
 
-    for (guint i = 0; real && i < cg->hier->len; i++) {
-        g_autofree char *other = NULL;
+    for (guint i = 0; known && i < cg->hier->len; i++) {
         h = cg->hier->pdata[i];
-        other = realpath(h->mount, NULL);
-        if (other && g_str_equal(real, other)) {
+        if (h->dev == st.st_dev && h->ino == st.st_ino) {
             g_ptr_array_add(h->controllers, g_strdup(controller));
             return;
         }
@@ -95,6 +99,10 @@ add_hierarchy(SvCgroup *cg, const char *controller, const char *mount)
         g_ptr_array_add(h->controllers, g_strdup(controller));
     h->mount = g_strdup(mount);
     h->dir = g_build_filename(mount, cg->path, NULL);
+    if (known) {
+        h->dev = st.st_dev;
+        h->ino = st.st_ino;
+    }
     g_ptr_array_add(cg->hier, h);
 }
 
