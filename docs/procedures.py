@@ -159,6 +159,8 @@ def no_support_handlers(text):
     if "sv_domain_guestops_install_no_support(" in text:  # domain_keys.c
         out.update({"domain_send_key", "domain_inject_nmi", "domain_screenshot",
                     "domain_block_resize"})
+    if "sv_domain_hotplug_install_alias_no_support(" in text:  # domain_hotplug.c
+        out.add("domain_detach_device_alias")
     if "sv_domain_rename_install_no_support(" in text:  # domain_rename.c
         out.add("domain_rename")
     if "sv_domain_agent_install_no_support(" in text:  # domain_ifaddr.c

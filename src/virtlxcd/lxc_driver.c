@@ -5,6 +5,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "domain/domain_hotplug.h"
 #include "domain/domain_cpu_compare.h"
 #include "domain/domain_driver.h"
 #include "domain/domain_ifaddr.h"
@@ -293,6 +294,8 @@ lxc_init(SvDaemon *d, GError **error)
     /* issue 18 item 2, guest operations: libvirt's LXC driver has no keys, NMIs,
      * screenshots or block resizes */
     sv_domain_guestops_install_no_support(&driver->handlers);
+    /* issue 18 item 2, live hotplug: libvirt's LXC driver has no DETACH_DEVICE_ALIAS */
+    sv_domain_hotplug_install_alias_no_support(&driver->handlers);
     /* issue 18 item 2, rename: libvirt's LXC driver has none (NO_SUPPORT) */
     sv_domain_rename_install_no_support(&driver->handlers);
     /* issue 18 item 5, CPU comparison and baseline: libvirt's LXC driver has none */

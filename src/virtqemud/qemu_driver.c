@@ -16,6 +16,7 @@
 #include "domain/domain_driver.h"
 #include "domain/domain_host.h"
 #include "domain/domain_hotplug.h"
+#include "qemu_hotplug.h"
 #include "domain/domain_rename.h"
 #include "programs/private.h"
 #include "programs/remote.h"
@@ -620,6 +621,10 @@ handlers_install(QemuDriver *driver)
     /* issue 18 item 3, the guest agent (the hostname; getTime, shutdown and reboot with
      * the agent mode and QEMU_DOMAIN_AGENT_COMMAND are in their own places) */
     qemu_agent_install(&driver->handlers);
+    /* issue 18 item 2, live hotplug: disks plugged into and unplugged from a running guest
+     * (AFFECT_LIVE of the attach/detach procedures above and DETACH_DEVICE_ALIAS);
+     * qemu_hotplug.c */
+    driver->domains.hotplug = &qemu_hotplug_facts;
     /* issue 18 item 2, rename (domrename): domain_rename.c */
     sv_domain_rename_install(&driver->handlers);
     /* issue 18 item 5, CPU comparison and baseline (compareCPU, baselineCPU and their

@@ -6,6 +6,7 @@
  * monitor is then read to its end, and only then is STOPPED decided, so no QMP event is
  * lost or reordered. Starting is qemu_start.c, status files qemu_status.c, a restarted
  * daemon's reconnect qemu_reconnect.c. */
+#include "qemu_hotplug.h"
 #include "qemu_process.h"
 
 #include <string.h>
@@ -198,6 +199,10 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
         }
     } else if (g_str_equal(name, "GUEST_PANICKED")) {
         on_panic_event(obj);
+    } else if (g_str_equal(name, "DEVICE_DELETED")) {
+        qemu_hotplug_device_deleted(obj, data); /* issue 18 item 2, live hotplug */
+    } else if (g_str_equal(name, "ACPI_DEVICE_OST")) {
+        qemu_hotplug_acpi_ost(obj, data);
     }
 }
 

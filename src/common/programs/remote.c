@@ -603,3 +603,65 @@ sv_remote_emit_callback_event(SvServer *srv, int event_id, const guint8 uuid[16]
 {
     emit(srv, event_id, uuid, TRUE, send, data);
 }
+
+/* ---- issue 18 item 2 (live hotplug): the device events ---- */
+
+typedef struct {
+    int event_id;
+    remote_nonnull_domain dom;
+    char *alias;
+} DeviceEvent;
+
+static void
+send_device_removed(SvClient *c, int callback_id, const DeviceEvent *e)
+{
+    remote_domain_event_device_removed_msg m = {e->dom, e->alias};
+
+    if (callback_id) {
+        remote_domain_event_callback_device_removed_msg cm = {callback_id, m};
+        sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                             REMOTE_PROC_DOMAIN_EVENT_CALLBACK_DEVICE_REMOVED,
+                             (xdrproc_t)xdr_remote_domain_event_callback_device_removed_msg,
+                             &cm);
+    } else {
+        sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                             REMOTE_PROC_DOMAIN_EVENT_DEVICE_REMOVED,
+                             (xdrproc_t)xdr_remote_domain_event_device_removed_msg, &m);
+    }
+}
+
+static void
+send_device_event(SvClient *c, int callback_id, gpointer data)
+{
+    const DeviceEvent *e = data;
+
+    if (e->event_id == SV_DOMAIN_EVENT_ID_DEVICE_REMOVED) {
+        send_device_removed(c, callback_id, e);
+    } else if (e->event_id == SV_DOMAIN_EVENT_ID_DEVICE_ADDED) {
+        remote_domain_event_callback_device_added_msg m = {callback_id, e->dom, e->alias};
+        sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                             REMOTE_PROC_DOMAIN_EVENT_CALLBACK_DEVICE_ADDED,
+                             (xdrproc_t)xdr_remote_domain_event_callback_device_added_msg, &m);
+    } else {
+        remote_domain_event_callback_device_removal_failed_msg m = {callback_id, e->dom,
+                                                                    e->alias};
+        sv_client_send_event(
+            c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+            REMOTE_PROC_DOMAIN_EVENT_CALLBACK_DEVICE_REMOVAL_FAILED,
+            (xdrproc_t)xdr_remote_domain_event_callback_device_removal_failed_msg, &m);
+    }
+}
+
+void
+sv_remote_emit_device_event(SvServer *srv, int event_id, const remote_nonnull_domain *dom,
+                            const char *alias)
+{
+    DeviceEvent e = {event_id, *dom, (char *)alias};
+
+    g_return_if_fail(event_id == SV_DOMAIN_EVENT_ID_DEVICE_REMOVED ||
+                     event_id == SV_DOMAIN_EVENT_ID_DEVICE_ADDED ||
+                     event_id == SV_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED);
+    /* Only DEVICE_REMOVED has a legacy form (REGISTER_ANY without a callback id). */
+    emit(srv, event_id, (const guint8 *)dom->uuid, event_id != SV_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+         send_device_event, &e);
+}
