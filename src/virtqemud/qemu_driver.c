@@ -1,6 +1,7 @@
 /* qemu_driver.c: virtqemud's connection and host procedures. */
 #include "qemu_driver.h"
 #include "qemu_guestops.h"
+#include "qemu_iotune.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -619,6 +620,8 @@ handlers_install(QemuDriver *driver)
     qemu_agent_install(&driver->handlers);
     /* issue 18 item 2, rename (domrename): domain_rename.c */
     sv_domain_rename_install(&driver->handlers);
+    /* issue 18 item 2, block I/O throttling (blkdeviotune): qemu_iotune.c */
+    qemu_iotune_install(&driver->handlers);
 }
 
 static gboolean
