@@ -152,6 +152,8 @@ def no_support_handlers(text):
                     "domain_block_resize"})
     if "sv_domain_rename_install_no_support(" in text:  # domain_rename.c
         out.add("domain_rename")
+    if "sv_domain_iotune_install_no_support(" in text:  # domain_iotune.c
+        out.update({"domain_set_block_io_tune", "domain_get_block_io_tune"})
     return out
 
 

@@ -7,6 +7,7 @@
 
 #include "domain/domain_driver.h"
 #include "domain/domain_keys.h"
+#include "domain/domain_iotune.h"
 #include "domain/domain_rename.h"
 #include "domain/domain_stats.h"
 #include "domain/domain_host.h"
@@ -274,6 +275,9 @@ lxc_init(SvDaemon *d, GError **error)
     sv_domain_guestops_install_no_support(&driver->handlers);
     /* issue 18 item 2, rename: libvirt's LXC driver has none (NO_SUPPORT) */
     sv_domain_rename_install_no_support(&driver->handlers);
+    /* issue 18 item 2, block I/O throttling (blkdeviotune): libvirt's LXC driver has none
+     * (NO_SUPPORT) */
+    sv_domain_iotune_install_no_support(&driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's LXC driver (none of it). */
     sv_qemu_serve_unsupported(sv_daemon_get_server(d));

@@ -6,6 +6,7 @@
 #include "qemu_iotune.h"
 
 #include "domain/domain_modify.h"
+#include "domain/domain_sched.h"
 #include "domain/domain_typed.h"
 #include "programs/remote.h"
 #include "qemu_command_disk.h"
@@ -162,43 +163,22 @@ disk_apply(SvDomainDiskDef *disk, const guint64 v[], const IotuneChange *c)
 
 /* ---------------------------------------------------------------- the event */
 
-typedef struct {
-    remote_nonnull_domain dom;
-    remote_typed_param *params;
-    guint n;
-} TunableEvent;
-
-static void
-send_tunable(SvClient *cl, int callback_id, gpointer data)
-{
-    TunableEvent *e = data;
-    remote_domain_event_callback_tunable_msg m = {callback_id, e->dom, {e->n, e->params}};
-
-    sv_client_send_event(cl, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
-                         REMOTE_PROC_DOMAIN_EVENT_CALLBACK_TUNABLE,
-                         (xdrproc_t)xdr_remote_domain_event_callback_tunable_msg, &m);
-}
-
 /* libvirt's TUNABLE event: "blkdeviotune.disk", then each parameter the call gave. */
 static void
 emit_tunable(SvDomainDriver *drv, SvDomainObj *obj, const char *disk,
              const remote_typed_param *p, guint n)
 {
     g_autofree remote_typed_param *params = g_new0(remote_typed_param, n + 1);
-    TunableEvent e = {{0}, params, 0};
 
     params[0].field = g_strdup("blkdeviotune.disk");
     params[0].value.type = SV_TYPED_PARAM_STRING;
     params[0].value.remote_typed_param_value_u.s = (char *)disk;
-    for (e.n = 1; e.n <= n; e.n++) {
-        params[e.n].field = g_strconcat("blkdeviotune.", p[e.n - 1].field, NULL);
-        params[e.n].value = p[e.n - 1].value;
+    for (guint i = 1; i <= n; i++) {
+        params[i].field = g_strconcat("blkdeviotune.", p[i - 1].field, NULL);
+        params[i].value = p[i - 1].value;
     }
-    sv_domain_obj_to_remote(obj, &e.dom);
-    sv_remote_emit_callback_event(drv->server, SV_DOMAIN_EVENT_ID_TUNABLE, obj->def->uuid,
-                                  send_tunable, &e);
-    g_free(e.dom.name);
-    for (guint i = 0; i < e.n; i++)
+    sv_domain_emit_tunable(drv, obj, params, n + 1);
+    for (guint i = 0; i <= n; i++)
         g_free(params[i].field);
 }
 

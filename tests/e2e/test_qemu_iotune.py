@@ -12,11 +12,10 @@ qemu-monitor-command), the live definition and its status file, with the TUNABLE
 
 import json
 import re
-import threading
 
 import pytest
 
-from calls import answer, on_both, tiny_xml, virsh
+from calls import Tunables, answer, on_both, tiny_xml, virsh
 from guests import uri_for
 
 libvirt = pytest.importorskip("libvirt")
@@ -139,25 +138,6 @@ def test_iotune_equal_libvirtd(ref, daemon):
     assert ours == theirs
 
 
-class Tunables:
-    def __init__(self, conn):
-        self.cond = threading.Condition()
-        self.got = []
-        self.conn = conn
-        self.id = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_TUNABLE,
-                                              self._cb, None)
-
-    def _cb(self, conn, dom, params, opaque):
-        with self.cond:
-            self.got.append((dom.name(), params))
-            self.cond.notify_all()
-
-    def wait(self, n, timeout=10):
-        with self.cond:
-            self.cond.wait_for(lambda: len(self.got) >= n, timeout)
-            return list(self.got)
-
-
 def throttle(dom):
     """QEMU's own view of vda (query-block's "inserted"), through qemu-monitor-command."""
     out = json.loads(libvirt_qemu.qemuMonitorCommand(dom, '{"execute":"query-block"}', 0))
@@ -244,6 +224,39 @@ def test_iotune_running_guest(host):
                                                      "blkdeviotune.write_iops_sec": 33,
                                                      "blkdeviotune.read_iops_sec_max": 0}
     finally:
+        tun.close()
         if dom.isActive():
             dom.destroy()
         dom.undefine()
+
+
+def raw_call(sock, uri, proc, args):
+    """A procedure sent as is on uri's driver; its error as (code, domain, message)."""
+    from rawrpc import Client
+    with Client(str(sock)) as c:
+        c.open(uri)
+        _, err = c.call_error(proc, args)
+        return (err.code, err.domain, err.message)
+
+
+def test_lxc_and_xen_answer_no_support(daemons):
+    """libvirt's lxc and libxl drivers have no block I/O throttling: NO_SUPPORT for both
+    procedures, before any lookup (the domain named here does not exist)."""
+    from rawrpc import i32, opt_string, string, u32
+    from svdaemon import daemon_binary
+    dom = string("nosuch") + b"\x11" * 16 + i32(-1)
+    calls = {
+        252: dom + string("vda") + u32(0) + u32(0),           # SET: no parameters
+        253: dom + opt_string("vda") + i32(0) + u32(0),       # GET: the count
+    }
+    served = 0
+    for name, uri in (("virtlxcd", "lxc:///system"), ("virtxend", "xen:///system")):
+        if not daemon_binary(name).exists():
+            continue
+        d = daemons.start(name=name, label=name, args=["--timeout", "0"])
+        for proc, fn in ((252, "virDomainSetBlockIoTune"), (253, "virDomainGetBlockIoTune")):
+            assert raw_call(d.sock, uri, proc, calls[proc]) == (
+                3, 20, "this function is not supported by the connection driver: " + fn), name
+        served += 1
+    if not served:
+        pytest.skip("neither virtlxcd nor virtxend is built")
