@@ -105,37 +105,35 @@ change_parse(const remote_typed_param *p, guint n, IotuneChange *c, GError **err
     return TRUE;
 }
 
-/* The change over a disk's values: what the call does not give stays, except that a total
- * given clears its read and write parts and a read or write part given clears its total. */
+/* The change over a disk's values, as libvirt merges them: a triple (total, read, write)
+ * the call gives any of is the call's (what it leaves out of it is 0); the others stay. */
 static void
 change_merge(const IotuneChange *c, const guint64 old[], guint64 out[])
 {
-    static const int triples[] = {
-        SV_DOMAIN_IOTUNE_TOTAL_BYTES_SEC, SV_DOMAIN_IOTUNE_TOTAL_IOPS_SEC,
-        SV_DOMAIN_IOTUNE_TOTAL_BYTES_SEC_MAX, SV_DOMAIN_IOTUNE_TOTAL_IOPS_SEC_MAX,
-        SV_DOMAIN_IOTUNE_TOTAL_BYTES_SEC_MAX_LENGTH, SV_DOMAIN_IOTUNE_TOTAL_IOPS_SEC_MAX_LENGTH};
-
     for (int i = 0; i < SV_DOMAIN_IOTUNE_LAST; i++)
         out[i] = c->given[i] ? c->values[i] : old[i];
-    for (guint j = 0; j < G_N_ELEMENTS(triples); j++) {
-        int t = triples[j];
-
-        if (c->given[t] && !c->given[t + 1] && !c->given[t + 2])
-            out[t + 1] = out[t + 2] = 0;
-        if (!c->given[t] && (c->given[t + 1] || c->given[t + 2]))
-            out[t] = 0;
+    for (int t = 0; t < SV_DOMAIN_IOTUNE_LAST; t++) {
+        /* size_iops_sec stands alone; the triples start at 0, 3, 6, 9, 13 and 16. */
+        if (t == SV_DOMAIN_IOTUNE_SIZE_IOPS_SEC)
+            continue;
+        if (c->given[t] || c->given[t + 1] || c->given[t + 2]) {
+            for (int j = t; j < t + 3; j++)
+                out[j] = c->values[j];
+        }
+        t += 2;
     }
 }
 
-/* What libvirt checks of the merged values before it sends them to QEMU: a burst (_max)
- * never under its base, and a base the change clears while its burst stays. */
+/* What libvirt 9.0 checks of the merged values before it sends them to QEMU: a burst
+ * (_max) needs its base (whether or not this call cleared it, the same error), never under
+ * it. */
 static gboolean
-check_live(const guint64 old[], const guint64 v[], GError **error)
+check_live(const guint64 v[], GError **error)
 {
     for (int base = 0; base <= SV_DOMAIN_IOTUNE_WRITE_IOPS_SEC; base++) {
         int max = base + SV_DOMAIN_IOTUNE_TOTAL_BYTES_SEC_MAX;
 
-        if (v[max] && !v[base] && old[base]) {
+        if (v[max] && !v[base]) {
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                          "cannot reset '%s' when '%s' is set", param_names[base],
                          param_names[max]);
@@ -280,7 +278,7 @@ set_live(SvCall *call, SvDomainObj *obj, SvDomainDef *live, SetJob *job, GError 
         return FALSE;
     }
     change_merge(&job->change, disk->iotune, job->values);
-    if (!check_live(disk->iotune, job->values, error))
+    if (!check_live(job->values, error))
         return FALSE;
     if (!priv || !priv->mon || qemu_monitor_is_closed(priv->mon)) {
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
