@@ -56,16 +56,20 @@ def virsh(uri, *args):
 
 
 class Tunables:
-    """The TUNABLE events conn receives, as (domain name, parameters), in arrival order."""
+    """The TUNABLE events conn receives, as (domain name, parameters), in arrival order; only
+    dom's when given (a shared libvirtd has other clients' guests)."""
 
     def __init__(self, conn, dom=None):
         self.cond = threading.Condition()
         self.got = []
+        self.name = dom.name() if dom else None
         self.conn = conn
         self.id = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_TUNABLE,
                                               self._cb, None)
 
     def _cb(self, conn, dom, params, opaque):
+        if self.name and dom.name() != self.name:
+            return
         with self.cond:
             self.got.append((dom.name(), params))
             self.cond.notify_all()
