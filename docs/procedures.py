@@ -83,6 +83,12 @@ WHY = {
 # Handlers that only ever answer an error, the one libvirt gives where the feature behind
 # them is absent: listed as constant answers, never as implemented.
 ALWAYS_ERROR = {
+    "connect_baseline_cpu": "combining CPUs needs libvirt's CPU map, which splitvirt does not "
+                            "have: libvirt's error for each document it refuses, else "
+                            "OPERATION_UNSUPPORTED (qemu_cpu_compare.c)",
+    "connect_baseline_hypervisor_cpu": "as connect_baseline_cpu: libvirt's errors for the "
+                                       "hypervisor arguments and documents, else "
+                                       "OPERATION_UNSUPPORTED",
 }
 ALWAYS_ERROR_ANSWER = [("error", "libvirt's", "")]
 # Procedures a driver answers as libvirt's driver without them does (NO_SUPPORT, "this
@@ -147,11 +153,19 @@ def no_support_handlers(text):
     for args in re.findall(r"sv_domain_stats_install_no_support\((.*?)\);", text, re.S):
         out.update(n.lower() if n.startswith("CONNECT_") else "domain_" + n.lower()
                    for n in re.findall(r"SV_STATS_(\w+)", args))
+    if "sv_domain_cpu_compare_install_no_support(" in text:  # domain_cpu_compare.c
+        out.update({"connect_compare_cpu", "connect_baseline_cpu",
+                    "connect_compare_hypervisor_cpu", "connect_baseline_hypervisor_cpu"})
     if "sv_domain_guestops_install_no_support(" in text:  # domain_keys.c
         out.update({"domain_send_key", "domain_inject_nmi", "domain_screenshot",
                     "domain_block_resize"})
+    if "sv_domain_hotplug_install_alias_no_support(" in text:  # domain_hotplug.c
+        out.add("domain_detach_device_alias")
     if "sv_domain_rename_install_no_support(" in text:  # domain_rename.c
         out.add("domain_rename")
+    if "sv_domain_agent_install_no_support(" in text:  # domain_ifaddr.c
+        out.update({"domain_set_time", "domain_fsfreeze", "domain_fsthaw",
+                    "domain_get_fsinfo", "domain_set_user_password"})
     if "sv_domain_iotune_install_no_support(" in text:  # domain_iotune.c
         out.update({"domain_set_block_io_tune", "domain_get_block_io_tune"})
     return out
@@ -285,6 +299,8 @@ def is_no_support(handlers, d, name):
 def why(p, answer):
     if p["lower"] in FINAL:
         return FINAL[p["lower"]]
+    if answer is NO_SUPPORT_ANSWER or list(answer) == NO_SUPPORT_ANSWER:
+        return "the same answer whatever is asked"
     if p["lower"] in ALWAYS_ERROR:
         return ALWAYS_ERROR[p["lower"]]
     if p["lower"] in WHY:

@@ -94,3 +94,9 @@ void lxc_domain_kill_init(SvDomainObj *obj, gboolean graceful, gint64 term_deadl
 
 /* The start of the shared lifecycle (lxc_start.c). */
 gboolean lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error);
+
+/* issue 18, LXC tuning (lxc_tune.c): whether def sets any of the <cputune> (shares,
+ * period, quota), <memtune> (hard, soft, swap limits) or <blkiotune> a container gets, and
+ * those values written to the container's cgroup cg at its start. */
+gboolean lxc_tune_needed(const SvDomainDef *def);
+gboolean lxc_tune_apply(SvCgroup *cg, const SvDomainDef *def, GError **error);

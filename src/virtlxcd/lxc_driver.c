@@ -5,7 +5,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "domain/domain_hotplug.h"
+#include "domain/domain_cpu_compare.h"
 #include "domain/domain_driver.h"
+#include "domain/domain_ifaddr.h"
 #include "domain/domain_keys.h"
 #include "domain/domain_iotune.h"
 #include "domain/domain_rename.h"
@@ -115,6 +118,24 @@ connect_get_capabilities(SvCall *call, remote_connect_get_capabilities_ret *ret,
 
 /* ---------------------------------------------------------------- definitions */
 
+/* The first CPU or tuning element of def a container does not get, or NULL. */
+static const char *
+lxc_tuning_unsupported(const SvDomainDef *def)
+{
+    g_autoptr(GPtrArray) empty = g_ptr_array_new();
+    SvDomainDef rest = *def; /* a shallow copy, only looked at */
+
+    rest.cputune.shares_specified = FALSE;
+    rest.cputune.period = 0;
+    rest.cputune.quota = 0;
+    rest.memtune.hard_limit = SV_DOMAIN_MEMORY_UNLIMITED;
+    rest.memtune.soft_limit = SV_DOMAIN_MEMORY_UNLIMITED;
+    rest.memtune.swap_hard_limit = SV_DOMAIN_MEMORY_UNLIMITED;
+    rest.blkio_weight = 0;
+    rest.blkio_devices = empty;
+    return sv_domain_cpu_tuning_used(&rest);
+}
+
 /* What a container must be, beyond what the XML parser checks. What only matters when it
  * starts (root filesystem, console, interfaces) is checked then (lxc_spec.c). */
 static gboolean
@@ -138,11 +159,12 @@ check_def(LxcDriver *driver, SvDomainDef *def, GError **error)
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "init binary must be specified");
         return FALSE;
     }
-    /* Containers get their memory limit and nothing else of the CPU and tuning elements:
-     * refused rather than dropped. */
-    if (sv_domain_cpu_tuning_used(def)) {
+    /* Containers get their memory limit, their <cputune> shares, period and quota, their
+     * <memtune> limits and <blkiotune> (lxc_tune.c), nothing else of the CPU and tuning
+     * elements: refused rather than dropped. */
+    if (lxc_tuning_unsupported(def)) {
         sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
-                     "%s is not supported by the LXC driver", sv_domain_cpu_tuning_used(def));
+                     "%s is not supported by the LXC driver", lxc_tuning_unsupported(def));
         return FALSE;
     }
     return TRUE;
@@ -265,7 +287,7 @@ lxc_init(SvDaemon *d, GError **error)
                                SV_STATS_GET_JOB_STATS | SV_STATS_SET_MEMORY_STATS_PERIOD |
                                SV_STATS_GET_TIME);
     /* Issue 18 item 5, host facts: the node's statistics, read from /proc and /sys as
-     * libvirt's lxc driver reads them. It has no CONNECT_GET_SYSINFO. */
+     * libvirt's lxc driver reads them. */
     sv_domain_host_install_node(&driver->domains, &driver->handlers);
     sv_domain_host_install_security_none(&driver->handlers); /* as its capabilities */
     /* issue 18, item 1: bulk stats (domstats): libvirt's LXC driver has none */
@@ -273,8 +295,21 @@ lxc_init(SvDaemon *d, GError **error)
     /* issue 18 item 2, guest operations: libvirt's LXC driver has no keys, NMIs,
      * screenshots or block resizes */
     sv_domain_guestops_install_no_support(&driver->handlers);
+    /* issue 18 item 2, live hotplug: libvirt's LXC driver has no DETACH_DEVICE_ALIAS */
+    sv_domain_hotplug_install_alias_no_support(&driver->handlers);
     /* issue 18 item 2, rename: libvirt's LXC driver has none (NO_SUPPORT) */
     sv_domain_rename_install_no_support(&driver->handlers);
+    /* issue 18 item 5, CPU comparison and baseline: libvirt's LXC driver has none */
+    sv_domain_cpu_compare_install_no_support(&driver->handlers);
+    /* issue 18 items 1-3, the agent's calls: libvirt's LXC driver has no set-time,
+     * fsfreeze/fsthaw, fsinfo or user password (NO_SUPPORT) */
+    sv_domain_agent_install_no_support(&driver->handlers);
+    /* issue 18, LXC tuning: the scheduler, memory and blkio parameters of a container's
+     * cgroup, its memory, its interfaces' statistics (lxc_tune.c), its block statistics
+     * (lxc_stats.c), and the host's SMBIOS tables (lxcConnectGetSysinfo) */
+    lxc_tune_install(&driver->process, &driver->handlers);
+    lxc_stats_install(&driver->handlers);
+    sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
     /* issue 18 item 2, block I/O throttling (blkdeviotune): libvirt's LXC driver has none
      * (NO_SUPPORT) */
     sv_domain_iotune_install_no_support(&driver->handlers);

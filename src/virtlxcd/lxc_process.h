@@ -34,6 +34,13 @@ const char *lxc_process_get_console_socket(SvDomainObj *obj);
 /* Install DOMAIN_OPEN_CONSOLE (lxc_console.c). */
 void lxc_console_install(LxcProcessContext *ctx, SvRemoteHandlers *h);
 
+/* Install the tuning procedures (scheduler, memory and blkio parameters, memory) and
+ * DOMAIN_INTERFACE_STATS (issue 18, LXC tuning; lxc_tune.c). */
+void lxc_tune_install(LxcProcessContext *ctx, SvRemoteHandlers *h);
+
+/* Install DOMAIN_BLOCK_STATS(_FLAGS) (issue 18, LXC tuning; lxc_stats.c). */
+void lxc_stats_install(SvRemoteHandlers *h);
+
 /* The facts of a container's run for the engine (domain/domain_run.h): its data, what its
  * end releases. */
 extern const SvRunFacts lxc_run_facts;

@@ -248,6 +248,15 @@ lxc_spec_idmap_format(const GArray *map)
     return g_string_free(s, FALSE);
 }
 
+guint64
+lxc_spec_memory_limit(const SvDomainDef *def)
+{
+    /* libvirt's LXC driver writes the memory, then the <memtune> hard limit over it. */
+    guint64 hard = def->memtune.hard_limit;
+
+    return (hard < SV_DOMAIN_MEMORY_UNLIMITED ? hard : def->memory_kib) * 1024;
+}
+
 LxcSpec *
 lxc_spec_new_from_def(const SvDomainDef *def, const LxcSpecContext *ctx, GError **error)
 {
@@ -281,7 +290,7 @@ lxc_spec_new_from_def(const SvDomainDef *def, const LxcSpecContext *ctx, GError 
         net->mac = g_strdup(n->mac);
         g_ptr_array_add(spec->nets, net);
     }
-    spec->memory = def->memory_kib * 1024;
+    spec->memory = lxc_spec_memory_limit(def);
     spec->cgroup_root = g_strdup(ctx->cgroup_root);
     spec->cgroup_path = g_strdup_printf("%s/%s.libvirt-lxc", ctx->cgroup_parent, def->name);
     spec->reboot_restarts = def->on_reboot == SV_DOMAIN_LIFECYCLE_RESTART;

@@ -54,6 +54,9 @@ typedef struct {
     const char *cgroup_parent; /* the container's cgroup is PARENT/NAME.libvirt-lxc */
 } LxcSpecContext;
 
+/* The container's memory limit in bytes: its <memtune> hard limit, else its memory. */
+guint64 lxc_spec_memory_limit(const SvDomainDef *def);
+
 /* Check that the definition can run as a container here and build its spec. Every
  * <interface> needs its target dev and MAC set by the caller. Errors are libvirt's
  * CONFIG_UNSUPPORTED (LXC) where libvirt refuses the same start. (transfer full) */

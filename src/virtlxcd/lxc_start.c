@@ -170,6 +170,20 @@ check_cgroup_free(SvCgroup *cg, const char *name, GError **error)
     return FALSE;
 }
 
+/* The <cputune> and <memtune> of live in the container's cgroup, made now for it (the
+ * supervisor then finds it made), before anything of the container runs; nothing is left
+ * when the kernel refuses a value. */
+static gboolean
+prepare_tuning(SvCgroup *cg, const SvDomainDef *live, GError **error)
+{
+    if (!lxc_tune_needed(live))
+        return TRUE;
+    if (sv_cgroup_create(cg, error) && lxc_tune_apply(cg, live, error))
+        return TRUE;
+    sv_cgroup_remove(cg, NULL);
+    return FALSE;
+}
+
 /* Everything that can be refused before anything is created, for live, the definition
  * obj is to run on. */
 static gboolean
@@ -192,7 +206,8 @@ plan_start(SvDomainObj *obj, SvDomainDef *live, StartPlan *p, GError **error)
         return FALSE;
     }
     p->cgroup = sv_cgroup_new(ctx->cgroup_root, p->spec->cgroup_path, error);
-    return p->cgroup && check_cgroup_free(p->cgroup, live->name, error);
+    return p->cgroup && check_cgroup_free(p->cgroup, live->name, error) &&
+           prepare_tuning(p->cgroup, live, error);
 }
 
 /* The supervisor, held before exec, with our control connection queued on its socket. */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "domain/domain_ifstats.h"
 #include "qemu_cgroup.h"
 #include "qemu_domain.h"
 #include "util/error.h"
@@ -360,7 +361,7 @@ group_interface(SvDomainObj *obj, BulkGuest *g, GArray *p)
             const char *host = (d == 0) == swapped ? "tx" : "rx";
             for (guint c = 0; c < G_N_ELEMENTS(names); c++) {
                 g_autofree char *file = g_strdup_printf("%s_%s", host, names[c]);
-                gint64 v = qemu_stats_net_counter(n->target_dev, file);
+                gint64 v = sv_domain_net_counter(n->target_dev, file);
                 add_ullong(p, v < 0 ? 0 : (guint64)v, "net.%u.%s.%s", i, dir, fields[c]);
             }
         }
@@ -802,7 +803,9 @@ ask_monitor(BulkCall *bc, BulkGuest *g, SvDomainObj *obj)
     }
     if (bc->groups & SV_DOMAIN_STATS_VCPU)
         query(bc, g, mon, Q_CPUS, "query-cpus-fast", NULL);
-    if (bc->groups & SV_DOMAIN_STATS_BLOCK) {
+    /* A guest without disks: its block group is block.count 0 alone, whatever QEMU says
+     * (two queries fewer per guest: with 200 guests the call's time is mostly QEMU's). */
+    if ((bc->groups & SV_DOMAIN_STATS_BLOCK) && obj->def->disks->len) {
         JsonObject *args = json_object_new();
 
         json_object_set_boolean_member(args, "flat", TRUE);

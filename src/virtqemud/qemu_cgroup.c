@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "domain/domain_cgroup.h"
 #include "util/cgroup.h"
 #include "util/error.h"
 
@@ -23,9 +24,6 @@ cgroup_path(QemuProcessContext *ctx, const char *name)
 static gboolean
 apply_tuning(SvCgroup *cg, const SvDomainDef *def, GError **error)
 {
-    const SvDomainMemtuneDef *mt = &def->memtune;
-    guint64 swap = mt->swap_hard_limit;
-
     if (def->cputune.shares_specified &&
         !sv_cgroup_set_cpu_shares(cg, def->cputune.shares, error))
         return FALSE;
@@ -33,37 +31,9 @@ apply_tuning(SvCgroup *cg, const SvDomainDef *def, GError **error)
         !sv_cgroup_set_cpu_bandwidth(cg, NULL, def->cputune.global_period,
                                      def->cputune.global_quota, error))
         return FALSE;
-    if (mt->hard_limit < SV_DOMAIN_MEMORY_UNLIMITED &&
-        !sv_cgroup_set_memory_limit(cg, mt->hard_limit * 1024, error))
+    if (!sv_domain_cgroup_apply_memtune(cg, def, error))
         return FALSE;
-    if (mt->soft_limit < SV_DOMAIN_MEMORY_UNLIMITED &&
-        !sv_cgroup_set_memory_soft_limit(cg, mt->soft_limit * 1024, error))
-        return FALSE;
-    /* v2's swap.max is swap alone; v1's memsw is memory and swap. */
-    if (swap < SV_DOMAIN_MEMORY_UNLIMITED && sv_cgroup_get_version(cg) == SV_CGROUP_V2 &&
-        mt->hard_limit < SV_DOMAIN_MEMORY_UNLIMITED)
-        swap = swap > mt->hard_limit ? swap - mt->hard_limit : 0;
-    if (mt->swap_hard_limit < SV_DOMAIN_MEMORY_UNLIMITED &&
-        !sv_cgroup_set_memory_swap_limit(cg, swap * 1024, error))
-        return FALSE;
-    if (def->blkio_weight && !sv_cgroup_set_blkio_weight(cg, def->blkio_weight, error))
-        return FALSE;
-    for (guint i = 0; i < def->blkio_devices->len; i++) {
-        const SvDomainBlkioDeviceDef *dev = def->blkio_devices->pdata[i];
-
-        const guint64 limits[SV_BLKIO_THROTTLE_LAST] = {dev->read_iops, dev->write_iops,
-                                                        dev->read_bytes, dev->write_bytes};
-
-        if (dev->weight &&
-            !sv_cgroup_set_blkio_device_weight(cg, dev->path, dev->weight, error))
-            return FALSE;
-        for (int k = 0; k < SV_BLKIO_THROTTLE_LAST; k++) {
-            if (limits[k] &&
-                !sv_cgroup_set_blkio_device_throttle(cg, dev->path, k, limits[k], error))
-                return FALSE;
-        }
-    }
-    return TRUE;
+    return sv_domain_cgroup_apply_blkio(cg, def, error);
 }
 
 /* Set the CPU affinity of task `tid` to the canonical host CPU list `cpus` ("0-3,8"), or to

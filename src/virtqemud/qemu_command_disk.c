@@ -805,6 +805,14 @@ add_fdc(const SvDomainDef *def, GPtrArray *argv)
 }
 
 void
+qemu_command_build_disk(const SvDomainDef *def, const SvDomainDiskDef *d, GPtrArray *argv)
+{
+    if (!sv_domain_disk_is_empty(d))
+        add_blockdevs(argv, d, d->source_index);
+    add_device(argv, def, d, d->source_index);
+}
+
+void
 qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv)
 {
     add_fdc(def, argv);

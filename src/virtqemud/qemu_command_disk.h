@@ -45,3 +45,7 @@ JsonObject *qemu_disk_throttle_build(const SvDomainDiskDef *d, const guint64 val
 
 /* Append the -blockdev and -device options of every disk. */
 void qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv);
+
+/* The same for the one disk `d` of the live definition `def`, with its node index
+ * (<source index>) set: what a hotplug sends QEMU (qemu_hotplug.c). */
+void qemu_command_build_disk(const SvDomainDef *def, const SvDomainDiskDef *d, GPtrArray *argv);

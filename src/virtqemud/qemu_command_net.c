@@ -242,22 +242,38 @@ device_props(const SvDomainDef *def, const SvDomainNetDef *n, const char *netdev
     return o;
 }
 
+static gboolean
+build_one(const SvDomainDef *def, const SvDomainNetDef *n, guint i, const QemuNetFds *fds,
+          GPtrArray *argv, GError **error)
+{
+    g_autofree char *alias = n->info.alias ? g_strdup(n->info.alias)
+                                           : g_strdup_printf("net%u", i);
+    g_autofree char *netdev = g_strconcat("host", alias, NULL);
+
+    if (qemu_net_uses_tap(n) && (!fds || fds->n_tapfds == 0)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "no tap device was prepared for interface %s", alias);
+        return FALSE;
+    }
+    qemu_argv_add_json(argv, "-netdev", netdev_props(n, fds, netdev));
+    qemu_argv_add_json(argv, "-device", device_props(def, n, netdev));
+    return TRUE;
+}
+
 gboolean
 qemu_net_build(const SvDomainDef *def, const QemuNetFds *fds, GPtrArray *argv, GError **error)
 {
     for (guint i = 0; i < def->interfaces->len; i++) {
-        const SvDomainNetDef *n = def->interfaces->pdata[i];
-        g_autofree char *alias = n->info.alias ? g_strdup(n->info.alias)
-                                               : g_strdup_printf("net%u", i);
-        g_autofree char *netdev = g_strconcat("host", alias, NULL);
-
-        if (qemu_net_uses_tap(n) && (!fds || fds[i].n_tapfds == 0)) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                         "no tap device was prepared for interface %s", alias);
+        if (!build_one(def, def->interfaces->pdata[i], i, fds ? &fds[i] : NULL, argv, error))
             return FALSE;
-        }
-        qemu_argv_add_json(argv, "-netdev", netdev_props(n, fds ? &fds[i] : NULL, netdev));
-        qemu_argv_add_json(argv, "-device", device_props(def, n, netdev));
     }
     return TRUE;
+}
+
+gboolean
+qemu_net_build_one(const SvDomainDef *def, const SvDomainNetDef *n, const QemuNetFds *fds,
+                   GPtrArray *argv, GError **error)
+{
+    g_return_val_if_fail(n->info.alias != NULL, FALSE);
+    return build_one(def, n, 0, fds, argv, error);
 }

@@ -54,3 +54,8 @@ gboolean qemu_net_wants_vhost(const SvDomainDef *def, const SvDomainNetDef *net)
  * none. Fails with INTERNAL_ERROR when a tap interface has no fd. */
 gboolean qemu_net_build(const SvDomainDef *def, const QemuNetFds *fds, GPtrArray *argv,
                         GError **error);
+
+/* The -netdev and -device of the one interface `n` of `def`, which has its alias (a
+ * hotplug's, qemu_hotplug.c): fds (transfer none) its tap fds, NULL for user networking. */
+gboolean qemu_net_build_one(const SvDomainDef *def, const SvDomainNetDef *n,
+                            const QemuNetFds *fds, GPtrArray *argv, GError **error);

@@ -142,20 +142,32 @@ check_video(const SvDomainVideoDef *v, GError **error)
     return TRUE;
 }
 
+gboolean
+qemu_display_check_graphics(const SvDomainGraphicsDef *g, GError **error)
+{
+    if (g->type == SV_DOMAIN_GRAPHICS_RDP || g->type == SV_DOMAIN_GRAPHICS_DESKTOP)
+        return unsupported(error, "%s graphics are not supported with this QEMU",
+                           sv_domain_graphics_type_to_string(g->type));
+    if (g->type == SV_DOMAIN_GRAPHICS_SPICE && g->tls_port > 0)
+        return unsupported(error, "%sspice TLS port set in XML configuration, but TLS is "
+                                  "disabled in qemu.conf", "");
+    if (g->type == SV_DOMAIN_GRAPHICS_VNC && g->passwd && strlen(g->passwd) > 8) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "VNC password is %zu characters long, only 8 permitted",
+                     strlen(g->passwd));
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean
 check_define(const SvDomainDef *def, GError **error)
 {
     gboolean spice = sv_domain_def_find_graphics(def, SV_DOMAIN_GRAPHICS_SPICE) != NULL;
 
     for (guint i = 0; i < def->graphics->len; i++) {
-        const SvDomainGraphicsDef *g = def->graphics->pdata[i];
-
-        if (g->type == SV_DOMAIN_GRAPHICS_RDP || g->type == SV_DOMAIN_GRAPHICS_DESKTOP)
-            return unsupported(error, "%s graphics are not supported with this QEMU",
-                               sv_domain_graphics_type_to_string(g->type));
-        if (g->type == SV_DOMAIN_GRAPHICS_SPICE && g->tls_port > 0)
-            return unsupported(error, "%sspice TLS port set in XML configuration, but TLS is "
-                                      "disabled in qemu.conf", "");
+        if (!qemu_display_check_graphics(def->graphics->pdata[i], error))
+            return FALSE;
     }
     if (sv_domain_def_find_graphics(def, SV_DOMAIN_GRAPHICS_EGL_HEADLESS)) {
         for (guint i = 0; i < def->graphics->len; i++) {

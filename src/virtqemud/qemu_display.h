@@ -14,6 +14,10 @@
  * libvirt's QEMU define-time refusals of display devices. */
 gboolean qemu_display_post_parse(SvDomainDef *def, GError **error);
 
+/* libvirt's QEMU refusals of one display at define and when update-device gives it: rdp
+ * and desktop, a spice TLS port (TLS is off), a VNC password longer than 8 characters. */
+gboolean qemu_display_check_graphics(const SvDomainGraphicsDef *g, GError **error);
+
 /* What this daemon cannot start though libvirt defines it (sdl, egl-headless and dbus
  * displays, audio backends other than none and spice, some sound models, listens on a
  * network). */

@@ -13,6 +13,7 @@
 #include "qemu_command_chr.h"
 #include "qemu_display.h"
 #include "qemu_agent.h"
+#include "qemu_hotplug.h"
 #include "qemu_status.h"
 #include "qemu_virtiofs.h"
 #include "qemu_cgroup.h"
@@ -24,6 +25,7 @@ qemu_domain_dispose(gpointer p)
 {
     QemuDomain *qd = p;
 
+    g_clear_pointer(&qd->hotplug, qemu_hotplug_free);
     g_clear_pointer(&qd->agent, qemu_agent_free);
     g_clear_pointer(&qd->mon, qemu_monitor_free);
     sv_process_free_later(qd->proc); /* never inside its own callbacks */
@@ -42,6 +44,7 @@ qemu_domain_release(SvDomainObj *obj)
 {
     QemuDomain *qd = qemu_domain_of(obj);
 
+    g_clear_pointer(&qd->hotplug, qemu_hotplug_free);
     g_clear_pointer(&qd->agent, qemu_agent_free);
     g_clear_pointer(&qd->mon, qemu_monitor_free);
     qemu_interface_release(obj->def);

@@ -24,6 +24,7 @@ typedef struct {
     SvProcess *proc;
     QemuMonitor *mon;
     struct QemuAgent *agent; /* the guest agent while its channel is open (qemu_agent.c) */
+    struct QemuHotplug *hotplug; /* unplugs waiting for QEMU (qemu_hotplug.c); NULL: none */
     char *dir;        /* LIB/domain-ID-NAME: the monitor socket, QEMU's home */
     char *pid_path;   /* RUN/NAME.pid */
     GPtrArray *ptys;  /* chardev pty paths, index = serial number */

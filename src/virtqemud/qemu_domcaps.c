@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/cpu_def.h"
 #include "conf/domain_xml.h"
 #include "qemu_firmware_desc.h"
 #include "util/error.h"
@@ -78,22 +79,13 @@ static const struct {
     {"486", "unknown"},
 };
 
-/* libvirt's architecture names (virArch), for "unknown architecture". */
-static const char *const known_arches[] = {
-    "i686",   "x86_64",   "alpha",  "armv6l",      "armv7l",   "armv7b",     "aarch64",
-    "cris",   "ia64",     "lm32",   "loongarch64", "m68k",     "microblaze", "microblazeel",
-    "mips",   "mipsel",   "mips64", "mips64el",    "openrisc", "parisc",     "parisc64",
-    "ppc",    "ppcle",    "ppc64",  "ppc64le",     "ppcemb",   "riscv32",    "riscv64",
-    "s390",   "s390x",    "sh4",    "sh4eb",       "sparc",    "sparc64",    "unicore32",
-    "xtensa", "xtensaeb", NULL};
-
 /* libvirt's domain types (virDomainVirtType), for "unknown virttype". */
 static const char *const known_virt_types[] = {
     "none",   "qemu",   "kqemu", "kvm",  "xen",       "lxc",   "uml", "openvz", "test",
     "vmware", "hyperv", "vbox",  "phyp", "parallels", "bhyve", "vz",  NULL};
 
-static const char *
-cpu_map_vendor(const char *model)
+const char *
+qemu_domcaps_cpu_vendor(const char *model)
 {
     for (gsize i = 0; i < G_N_ELEMENTS(cpu_map); i++) {
         if (g_str_equal(cpu_map[i].name, model))
@@ -223,7 +215,7 @@ append_cpu(GString *s, QemuCaps *caps, gboolean kvm)
     g_string_append(s, "    <mode name='custom' supported='yes'>\n");
     for (guint i = 0; i < defs->len; i++) {
         const QemuCpuDef *d = defs->pdata[i];
-        const char *vendor = cpu_map_vendor(d->name);
+        const char *vendor = qemu_domcaps_cpu_vendor(d->name);
 
         if (!vendor)
             continue;
@@ -497,7 +489,7 @@ check_arch(QemuCaps *caps, const QemuDomcapsRequest *req, const char **ret_arch,
 {
     const char *arch = req->arch;
 
-    if (arch && !g_strv_contains(known_arches, arch)) {
+    if (arch && !sv_arch_is_known(arch)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG, "unknown architecture: %s", arch);
         return FALSE;
     }
@@ -523,41 +515,56 @@ check_arch(QemuCaps *caps, const QemuDomcapsRequest *req, const char **ret_arch,
     return TRUE;
 }
 
-char *
-qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error)
+gboolean
+qemu_domcaps_resolve(QemuCaps *caps, const QemuDomcapsRequest *req, gboolean check_virttype,
+                     const char **ret_arch, const QemuMachine **ret_machine, gboolean *ret_kvm,
+                     GError **error)
 {
     const char *bin = req->emulatorbin ? req->emulatorbin : qemu_caps_get_emulator(caps);
     gboolean kvm_here = req->kvm_usable && qemu_caps_has_kvm(caps);
     const char *virttype = req->virttype;
-    g_autofree char *key = NULL;
     const QemuMachine *machine;
-    const char *arch = NULL;
     gboolean kvm;
 
-    if (!sv_check_flags(req->flags, 0, SV_FROM_QEMU, "qemuConnectGetDomainCapabilities", error))
-        return NULL;
     /* "none" is libvirt's unspecified type: the default. */
     if (g_strcmp0(virttype, "none") == 0)
         virttype = NULL;
     if (virttype && !g_strv_contains(known_virt_types, virttype)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG, "unknown virttype: %s", virttype);
-        return NULL;
+        return FALSE;
     }
     kvm = virttype ? g_str_equal(virttype, "kvm") : kvm_here;
-    if (!check_arch(caps, req, &arch, error))
-        return NULL;
-    if (virttype && !g_str_equal(virttype, "qemu") && !(kvm && kvm_here)) {
+    if (!check_arch(caps, req, ret_arch, error))
+        return FALSE;
+    if (check_virttype && virttype && !g_str_equal(virttype, "qemu") && !(kvm && kvm_here)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
                      "Emulator '%s' does not support virt type '%s'", bin, virttype);
-        return NULL;
+        return FALSE;
     }
     machine = req->machine ? qemu_caps_find_machine(caps, req->machine)
                            : g_ptr_array_index(qemu_caps_get_machines(caps), 0);
     if (!machine) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
                      "the machine '%s' is not supported by emulator '%s'", req->machine, bin);
-        return NULL;
+        return FALSE;
     }
+    *ret_machine = machine;
+    *ret_kvm = kvm;
+    return TRUE;
+}
+
+char *
+qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error)
+{
+    const char *bin = req->emulatorbin ? req->emulatorbin : qemu_caps_get_emulator(caps);
+    g_autofree char *key = NULL;
+    const QemuMachine *machine;
+    const char *arch = NULL;
+    gboolean kvm;
+
+    if (!sv_check_flags(req->flags, 0, SV_FROM_QEMU, "qemuConnectGetDomainCapabilities", error) ||
+        !qemu_domcaps_resolve(caps, req, TRUE, &arch, &machine, &kvm, error))
+        return NULL;
     /* Made once per probe, as libvirt keeps them: the firmware descriptors are read then. */
     key = g_strdup_printf("domcaps|%s|%s|%s|%d|%d|%d|%p", bin, arch, machine->name, kvm,
                           req->vfio_usable, req->swtpm, (const void *)req->firmware_dirs);

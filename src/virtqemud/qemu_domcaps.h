@@ -25,6 +25,17 @@ typedef struct {
 gboolean qemu_domcaps_host_vfio(void);
 gboolean qemu_domcaps_host_swtpm(void);
 
+/* The request's architecture, machine and whether it asks for KVM, checked as libvirt checks
+ * them (its errors); with check_virttype also that the virt type can run here. caps must be
+ * ready. */
+gboolean qemu_domcaps_resolve(QemuCaps *caps, const QemuDomcapsRequest *req,
+                              gboolean check_virttype, const char **ret_arch,
+                              const QemuMachine **ret_machine, gboolean *ret_kvm, GError **error);
+
+/* The vendor libvirt's CPU map gives an x86 CPU model ("unknown" for none), or NULL for a
+ * model the map does not have. */
+const char *qemu_domcaps_cpu_vendor(const char *model);
+
 /* Check the request as libvirt does (its errors), then the document. caps must be ready. */
 char *qemu_domcaps_get(QemuCaps *caps, const QemuDomcapsRequest *req, GError **error);
 

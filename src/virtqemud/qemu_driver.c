@@ -2,6 +2,7 @@
 #include "qemu_driver.h"
 #include "qemu_guestops.h"
 #include "qemu_iotune.h"
+#include "qemu_update.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,11 +17,14 @@
 #include "domain/domain_driver.h"
 #include "domain/domain_host.h"
 #include "domain/domain_hotplug.h"
+#include "qemu_hotplug.h"
 #include "domain/domain_rename.h"
 #include "programs/private.h"
 #include "programs/remote.h"
 #include "qemu_agent.h"
+#include "qemu_agent_calls.h"
 #include "qemu_caps.h"
+#include "qemu_cpu_compare.h"
 #include "qemu_cpu_models.h"
 #include "qemu_command.h"
 #include "qemu_resize.h"
@@ -618,8 +622,20 @@ handlers_install(QemuDriver *driver)
     /* issue 18 item 3, the guest agent (the hostname; getTime, shutdown and reboot with
      * the agent mode and QEMU_DOMAIN_AGENT_COMMAND are in their own places) */
     qemu_agent_install(&driver->handlers);
+    /* issue 18 item 2, live hotplug: disks plugged into and unplugged from a running guest
+     * (AFFECT_LIVE of the attach/detach procedures above and DETACH_DEVICE_ALIAS);
+     * qemu_hotplug.c */
+    driver->domains.hotplug = &qemu_hotplug_facts;
     /* issue 18 item 2, rename (domrename): domain_rename.c */
     sv_domain_rename_install(&driver->handlers);
+    /* issue 18 item 5, CPU comparison and baseline (compareCPU, baselineCPU and their
+     * hypervisor forms): conf/cpu_def.c, qemu_cpu_compare.c */
+    qemu_cpu_compare_install(&driver->handlers);
+    /* issue 18 items 1-3, the agent's calls: set-time, fsfreeze/fsthaw, fsinfo, the user
+     * password and the interface addresses (agent, arp, lease): qemu_agent_calls.c */
+    qemu_agent_calls_install(&driver->handlers);
+    /* issue 18 item 2, update-device (link state, display password): qemu_update.c */
+    qemu_update_install(&driver->handlers);
     /* issue 18 item 2, block I/O throttling (blkdeviotune): qemu_iotune.c */
     qemu_iotune_install(&driver->handlers);
 }

@@ -14,8 +14,8 @@
 #include "rpc/stream.h"
 #include "util/error.h"
 
-static void
-command_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+void
+qemu_guestops_answer_call(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
 {
     SvCall *call = data;
 
@@ -87,7 +87,7 @@ send_key(SvCall *call, remote_domain_send_key_args *a, GError **error)
     json_object_set_array_member(args, "keys", g_steal_pointer(&keys));
     if (a->holdtime) /* as libvirt: QEMU's default hold time when none is given */
         json_object_set_int_member(args, "hold-time", a->holdtime);
-    qemu_monitor_command(mon, "send-key", args, command_replied, sv_call_defer(call));
+    qemu_monitor_command(mon, "send-key", args, qemu_guestops_answer_call, sv_call_defer(call));
     return TRUE;
 }
 
@@ -100,7 +100,7 @@ inject_nmi(SvCall *call, remote_domain_inject_nmi_args *a, GError **error)
     if (!sv_domain_driver_check_flags(drv, a->flags, 0, "DomainInjectNMI", error) ||
         !(mon = running_monitor(drv, &a->dom, error)))
         return FALSE;
-    qemu_monitor_command(mon, "inject-nmi", NULL, command_replied, sv_call_defer(call));
+    qemu_monitor_command(mon, "inject-nmi", NULL, qemu_guestops_answer_call, sv_call_defer(call));
     return TRUE;
 }
 
@@ -314,7 +314,7 @@ block_resize(SvCall *call, remote_domain_block_resize_args *a, GError **error)
     args = json_object_new();
     json_object_set_string_member(args, "node-name", node);
     json_object_set_int_member(args, "size", (gint64)bytes);
-    qemu_monitor_command(mon, "block_resize", args, command_replied, sv_call_defer(call));
+    qemu_monitor_command(mon, "block_resize", args, qemu_guestops_answer_call, sv_call_defer(call));
     return TRUE;
 }
 

@@ -3,6 +3,12 @@
 #pragma once
 
 #include "domain/domain_driver.h"
+#include "qemu_monitor.h"
 
 /* Serve SEND_KEY (QMP send-key) and INJECT_NMI (QMP inject-nmi) in h. */
 void qemu_guestops_install(SvRemoteHandlers *h);
+
+/* A QMP command's end that answers the deferred call `data` (an SvCall) with no return
+ * value, or with the command's error. */
+void qemu_guestops_answer_call(QemuMonitor *mon, JsonNode *ret, const GError *error,
+                               gpointer data);

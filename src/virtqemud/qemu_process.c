@@ -6,6 +6,7 @@
  * monitor is then read to its end, and only then is STOPPED decided, so no QMP event is
  * lost or reordered. Starting is qemu_start.c, status files qemu_status.c, a restarted
  * daemon's reconnect qemu_reconnect.c. */
+#include "qemu_hotplug.h"
 #include "qemu_process.h"
 
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "qemu_domain.h"
 #include "qemu_dump.h"
 #include "qemu_program.h"
+#include "qemu_resize.h"
 #include "qemu_status.h"
 #include "qemu_tray.h"
 #include "domain/domain_control.h"
@@ -156,6 +158,11 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
         qemu_tray_moved(obj, data);
         return;
     }
+    /* The guest's balloon moved: live XML and an event, no change of state. */
+    if (g_str_equal(name, "BALLOON_CHANGE")) {
+        qemu_resize_balloon_changed(obj, data);
+        return;
+    }
     /* An event that answers a client's command is that client's doing. */
     if (!sv_domain_run_destroying(obj) && obj->run_state != SV_RUN_PAUSING &&
         !sv_domain_run_in_start(obj) && !qd->jobs)
@@ -192,6 +199,10 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
         }
     } else if (g_str_equal(name, "GUEST_PANICKED")) {
         on_panic_event(obj);
+    } else if (g_str_equal(name, "DEVICE_DELETED")) {
+        qemu_hotplug_device_deleted(obj, data); /* issue 18 item 2, live hotplug */
+    } else if (g_str_equal(name, "ACPI_DEVICE_OST")) {
+        qemu_hotplug_acpi_ost(obj, data);
     }
 }
 

@@ -2,11 +2,14 @@
  * a running guest's balloon target, set with QMP `balloon`. */
 #include "qemu_resize.h"
 
+#include "domain/domain_cgroup.h"
 #include "domain/domain_resize.h"
 #include "domain/domain_memtune.h"
 #include "qemu_cgroup.h"
 #include "qemu_domain.h"
 #include "qemu_monitor.h"
+#include "programs/remote.h"
+#include "qemu_vcpuhot.h"
 #include "util/error.h"
 
 typedef struct {
@@ -74,28 +77,15 @@ static gboolean
 memtune_live(SvDomainObj *obj, int which, guint64 kib, GError **error)
 {
     g_autoptr(SvCgroup) cg = memory_cgroup(obj, error);
-    guint64 hard = obj->def->memtune.hard_limit;
 
-    if (!cg)
-        return FALSE;
-    switch (which) {
-    case SV_MEMTUNE_HARD:
-        return sv_cgroup_set_memory_limit(cg, kib * 1024, error);
-    case SV_MEMTUNE_SOFT:
-        return sv_cgroup_set_memory_soft_limit(cg, kib * 1024, error);
-    default:
-        /* v2's swap.max is swap alone, as at start (qemu_cgroup.c). */
-        if (sv_cgroup_get_version(cg) == SV_CGROUP_V2 && kib < SV_DOMAIN_MEMORY_UNLIMITED &&
-            hard < SV_DOMAIN_MEMORY_UNLIMITED)
-            kib = kib > hard ? kib - hard : 0;
-        return sv_cgroup_set_memory_swap_limit(cg, kib * 1024, error);
-    }
+    return cg && sv_domain_cgroup_set_memtune(cg, obj->def, which, kib, error);
 }
 
 static const SvResizeFacts qemu_resize_facts = {
     .balloon = balloon,
     .memtune_check = memtune_check,
     .memtune_live = memtune_live,
+    .vcpus_plug = qemu_vcpuhot_plug,
 };
 
 void
@@ -110,4 +100,49 @@ qemu_resize_install(SvDomainDriver *drv, SvRemoteHandlers *h)
     h->domain_set_vcpus_flags = sv_domain_resize_set_vcpus_flags;
     h->domain_set_memory_parameters = sv_domain_memtune_set;
     h->domain_get_memory_parameters = sv_domain_memtune_get;
+}
+
+/* ---------------------------------------------------------------- BALLOON_CHANGE */
+
+static void
+send_balloon_change(SvClient *c, int callback_id, gpointer data)
+{
+    remote_domain_event_balloon_change_msg *m = data;
+
+    if (callback_id) {
+        remote_domain_event_callback_balloon_change_msg cm = {callback_id, *m};
+        sv_client_send_event(
+            c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+            REMOTE_PROC_DOMAIN_EVENT_CALLBACK_BALLOON_CHANGE,
+            (xdrproc_t)xdr_remote_domain_event_callback_balloon_change_msg, &cm);
+    } else {
+        sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                             REMOTE_PROC_DOMAIN_EVENT_BALLOON_CHANGE,
+                             (xdrproc_t)xdr_remote_domain_event_balloon_change_msg, m);
+    }
+}
+
+void
+qemu_resize_balloon_changed(SvDomainObj *obj, JsonObject *data)
+{
+    SvDomainDriver *drv = sv_domain_driver_of_obj(obj);
+    JsonNode *n = data ? json_object_get_member(data, "actual") : NULL;
+    remote_domain_event_balloon_change_msg m = {{0}, 0};
+    gint64 bytes;
+
+    if (!n || !JSON_NODE_HOLDS_VALUE(n) || (bytes = json_node_get_int(n)) < 0) {
+        g_warning("domain %s: BALLOON_CHANGE without its actual size", obj->def->name);
+        return;
+    }
+    /* As libvirt: the guest's size in KiB, rounded up, becomes the live <currentMemory>
+     * (and what the balloon statistics report), kept in the status file. */
+    m.actual = ((guint64)bytes + 1023) / 1024;
+    g_debug("domain %s: balloon %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " KiB",
+            obj->def->name, obj->def->current_memory_kib, (guint64)m.actual);
+    obj->def->current_memory_kib = m.actual;
+    sv_domain_driver_save_status(drv, obj);
+    sv_domain_obj_to_remote(obj, &m.dom);
+    sv_remote_emit_event(drv->server, SV_DOMAIN_EVENT_ID_BALLOON_CHANGE,
+                         (const guint8 *)m.dom.uuid, send_balloon_change, &m);
+    g_free(m.dom.name);
 }

@@ -137,6 +137,8 @@ set_live(SvDomainObj *obj, int which, gint64 *value, GError **error)
 }
 
 static const SvSchedFacts qemu_sched_facts = {
+    .nparams = SV_SCHED_LAST,
+    .qemu_checks = TRUE,
     .check = check,
     .get_live = get_live,
     .set_live = set_live,

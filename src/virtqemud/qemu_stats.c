@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "domain/domain_ifstats.h"
 #include "domain/domain_wire.h"
 #include "qemu_domain.h"
 #include "qemu_status.h"
@@ -382,65 +383,6 @@ domain_get_block_info(SvCall *call, remote_domain_get_block_info_args *a,
     return TRUE;
 }
 
-/* ---------------------------------------------------------------- interfaces */
-
-gint64
-qemu_stats_net_counter(const char *dev, const char *name)
-{
-    g_autofree char *path = g_strdup_printf("/sys/class/net/%s/statistics/%s", dev, name);
-    g_autofree char *text = NULL;
-
-    if (!g_file_get_contents(path, &text, NULL, NULL))
-        return -1;
-    return g_ascii_strtoll(text, NULL, 10);
-}
-
-static gboolean
-domain_interface_stats(SvCall *call, remote_domain_interface_stats_args *a,
-                       remote_domain_interface_stats_ret *ret, GError **error)
-{
-    SvDomainObj *obj = sv_domain_driver_lookup(sv_domain_driver_of(call), &a->dom, error);
-    const SvDomainNetDef *net = NULL;
-    gboolean swapped;
-    const char *dev;
-    gint64 rx[4], tx[4];
-    static const char *const rx_names[] = {"rx_bytes", "rx_packets", "rx_errors", "rx_dropped"};
-    static const char *const tx_names[] = {"tx_bytes", "tx_packets", "tx_errors", "tx_dropped"};
-
-    if (!obj || !sv_domain_driver_check_active(obj, error))
-        return FALSE;
-    for (guint i = 0; !net && i < obj->def->interfaces->len; i++) {
-        const SvDomainNetDef *n = obj->def->interfaces->pdata[i];
-        if ((n->target_dev && g_str_equal(n->target_dev, a->path)) ||
-            (n->mac && g_ascii_strcasecmp(n->mac, a->path) == 0))
-            net = n;
-    }
-    if (!net) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INVALID_ARG, "'%s' is not a known interface",
-                     a->path);
-        return FALSE;
-    }
-    dev = net->type == SV_DOMAIN_NET_TYPE_USER ? NULL : net->target_dev;
-    if (!dev) {
-        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "Interface name not provided");
-        return FALSE;
-    }
-    /* A tap's host side counts the other way round; a macvtap shares the guest's view. */
-    swapped = net->type != SV_DOMAIN_NET_TYPE_DIRECT;
-    for (guint i = 0; i < 4; i++) {
-        rx[i] = qemu_stats_net_counter(dev, swapped ? tx_names[i] : rx_names[i]);
-        tx[i] = qemu_stats_net_counter(dev, swapped ? rx_names[i] : tx_names[i]);
-    }
-    if (rx[0] < 0) {
-        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
-                     "/sys/class/net/%s/statistics: No such file or directory", dev);
-        return FALSE;
-    }
-    *ret = (remote_domain_interface_stats_ret){rx[0], rx[1], rx[2], rx[3],
-                                               tx[0], tx[1], tx[2], tx[3]};
-    return TRUE;
-}
-
 /* ---------------------------------------------------------------- memory */
 
 /* The guest-stats members libvirt reports, with their tags and scale (KiB from bytes). */
@@ -724,7 +666,7 @@ qemu_stats_install(SvDomainDriver *drv, SvRemoteHandlers *h)
     h->domain_block_stats = domain_block_stats;
     h->domain_block_stats_flags = domain_block_stats_flags;
     h->domain_get_block_info = domain_get_block_info;
-    h->domain_interface_stats = domain_interface_stats;
+    h->domain_interface_stats = sv_domain_interface_stats;
     h->domain_memory_stats = domain_memory_stats;
     h->domain_set_memory_stats_period = domain_set_memory_stats_period;
     qemu_stats_vcpu_install(drv, h);

@@ -46,12 +46,6 @@ void qemu_stats_memory_parse(JsonNode *ret, GArray *out);
 guint qemu_stats_host_cpus(void);
 void qemu_stats_cpulist_to_map(const char *list, guint host_cpus, guint8 *map, gsize maplen);
 
-/* libvirt's error for an agent call when no agent answers here; always FALSE. */
-gboolean qemu_stats_agent_refuse(SvDomainObj *obj, GError **error);
-
-/* Shared with the bulk stats (qemu_bulkstats.c). A host interface's counter (a file of
- * /sys/class/net/DEV/statistics), or -1. */
-gint64 qemu_stats_net_counter(const char *dev, const char *name);
 /* A process's resident memory in KiB, or -1. */
 gint64 qemu_stats_rss_kib(pid_t pid);
 /* A thread's CPU time in ns and the CPU it last ran on (0 and 0 when unreadable). */

@@ -10,6 +10,7 @@
 
 #include "domain/domain_wire.h"
 #include "qemu_agent.h"
+#include "qemu_agent_calls.h"
 #include "qemu_cgroup.h"
 #include "qemu_domain.h"
 #include "util/error.h"
@@ -118,7 +119,8 @@ domain_get_vcpus_flags(SvCall *call, remote_domain_get_vcpus_flags_args *a,
                          "live domains");
             return FALSE;
         }
-        return qemu_stats_agent_refuse(obj, error);
+        return qemu_agent_guest_vcpu_count(call, obj, (a->flags & SV_DOMAIN_VCPU_MAXIMUM) != 0,
+                                           error);
     }
     if (!(def = one_def(obj, a->flags, error)))
         return FALSE;
@@ -415,25 +417,6 @@ domain_get_job_stats(SvCall *call, remote_domain_get_job_stats_args *a,
         return FALSE;
     ret->type = 0; /* VIR_DOMAIN_JOB_NONE */
     return TRUE;
-}
-
-/* libvirt's answer for an agent call on a guest whose agent is not there: not configured
- * (no org.qemu.guest_agent.0 channel), or not connected (no agent is ever connected here
- * yet). Always FALSE. */
-gboolean
-qemu_stats_agent_refuse(SvDomainObj *obj, GError **error)
-{
-    for (guint i = 0; obj->def->channels && i < obj->def->channels->len; i++) {
-        const SvDomainChrDef *c = obj->def->channels->pdata[i];
-        if (c->target_name && g_str_equal(c->target_name, "org.qemu.guest_agent.0")) {
-            sv_error_set(error, SV_FROM_QEMU, SV_ERR_AGENT_UNRESPONSIVE,
-                         "QEMU guest agent is not connected");
-            return FALSE;
-        }
-    }
-    sv_error_set(error, SV_FROM_QEMU, SV_ERR_ARGUMENT_UNSUPPORTED,
-                 "QEMU guest agent is not configured");
-    return FALSE;
 }
 
 /* guest-get-time's answer: nanoseconds since the epoch, or libvirt's errors. */

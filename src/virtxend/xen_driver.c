@@ -8,8 +8,10 @@
 
 #include <string.h>
 
+#include "domain/domain_hotplug.h"
 #include "domain/domain_driver.h"
 #include "domain/domain_host.h"
+#include "domain/domain_ifaddr.h"
 #include "domain/domain_keys.h"
 #include "domain/domain_iotune.h"
 #include "domain/domain_rename.h"
@@ -260,8 +262,13 @@ xen_init(SvDaemon *d, GError **error)
     /* issue 18 item 2, guest operations: libvirt's libxl driver has no keys, NMIs,
      * screenshots or block resizes */
     sv_domain_guestops_install_no_support(&driver->handlers);
+    /* issue 18 item 2, live hotplug: libvirt's libxl driver has no DETACH_DEVICE_ALIAS */
+    sv_domain_hotplug_install_alias_no_support(&driver->handlers);
     /* issue 18 item 2, rename: libvirt's libxl driver has none (NO_SUPPORT) */
     sv_domain_rename_install_no_support(&driver->handlers);
+    /* issue 18 items 1-3, the agent's calls: libvirt's libxl driver has no set-time,
+     * fsfreeze/fsthaw, fsinfo or user password (NO_SUPPORT) */
+    sv_domain_agent_install_no_support(&driver->handlers);
     /* issue 18 item 2, block I/O throttling (blkdeviotune): libvirt's libxl driver has none
      * (NO_SUPPORT) */
     sv_domain_iotune_install_no_support(&driver->handlers);

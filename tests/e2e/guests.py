@@ -100,8 +100,9 @@ def uri_for(path):
 
 
 def domain_xml(name, kernel, cmdline="", on_poweroff=None, on_crash=None,
-               emulator=QEMU, machine="pc"):
-    """Guest A as a TCG domain: 32 MiB, 1 vCPU, ACPI, serial+console on a pty, pvpanic."""
+               emulator=QEMU, machine="pc", memory_mib=32):
+    """Guest A as a TCG domain: 32 MiB (or memory_mib; it boots in 2), 1 vCPU, ACPI,
+    serial+console on a pty, pvpanic."""
     life = ""
     if on_poweroff:
         life += "<on_poweroff>%s</on_poweroff>" % on_poweroff
@@ -110,7 +111,7 @@ def domain_xml(name, kernel, cmdline="", on_poweroff=None, on_crash=None,
     return (
         "<domain type='qemu'>"
         "<name>%s</name>"
-        "<memory unit='MiB'>32</memory>"
+        "<memory unit='MiB'>%d</memory>"
         "<vcpu>1</vcpu>"
         "<os><type arch='x86_64' machine='%s'>hvm</type>"
         "<kernel>%s</kernel><cmdline>%s</cmdline></os>"
@@ -119,7 +120,7 @@ def domain_xml(name, kernel, cmdline="", on_poweroff=None, on_crash=None,
         "<devices><emulator>%s</emulator>"
         "<serial type='pty'/><console type='pty'/>"
         "<panic model='isa'/><memballoon model='none'/></devices>"
-        "</domain>" % (name, machine, kernel, cmdline, life, emulator))
+        "</domain>" % (name, memory_mib, machine, kernel, cmdline, life, emulator))
 
 
 # ---------------------------------------------------------------- event loop

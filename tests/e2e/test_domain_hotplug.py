@@ -250,22 +250,29 @@ def test_hotplug_config_virsh(daemon):
     assert "52:54:00:11:22:34" in last
 
 
-def test_hotplug_config_running_guest(host):
+def test_hotplug_config_running_guest(host, tmp_path):
     """--config on a running Guest A changes the persistent definition only: the live one
-    keeps its devices, and the guest's next start has the new disk. A change of the live
-    guest is refused: live hotplug is not served yet, where libvirt plugs the disk (kept
-    difference, until live hotplug)."""
+    keeps its devices, and the guest's next start has the new disk. LIVE|CONFIG (and the
+    call without flags, LIVE on a running guest) plug the disk live too
+    (test_qemu_hotplug_live.py tests the live part)."""
     dom = host.define("hpguest")
     dom.create()
     try:
         dom.attachDeviceFlags(DISK_VDB, CONFIG)
         assert "<target dev='vdb'" in devices(dom)
         assert "<target dev='vdb'" not in dom.XMLDesc(0)
-        unsupported = (84, 10, "Operation not supported: live attach of device 'disk' is "
-                               "not supported")
-        assert answer(dom.attachDeviceFlags, DISK_VDC, LIVE | CONFIG) == unsupported
-        assert answer(dom.attachDevice, DISK_VDC) == unsupported
-        assert "<target dev='vdc'" not in devices(dom)
+        img_c = tmp_path / "c.img"
+        img_d = tmp_path / "d.img"
+        for img in (img_c, img_d):
+            img.write_bytes(b"\0" * 1048576)
+        vdc = DISK_VDC.replace("/var/tmp/sv-hp-c.img", str(img_c))
+        vdd = DISK_VDC.replace("/var/tmp/sv-hp-c.img", str(img_d)).replace("vdc", "vdd")
+        assert answer(dom.attachDeviceFlags, vdc, LIVE | CONFIG) == ("OK", 0)
+        assert "<target dev='vdc'" in devices(dom)
+        assert "<target dev='vdc'" in dom.XMLDesc(0)
+        assert answer(dom.attachDevice, vdd) == ("OK", 0)
+        assert "<target dev='vdd'" in dom.XMLDesc(0)
+        assert "<target dev='vdd'" not in devices(dom)
         # libvirt attaches an rng to the persistent definition; here only disks and
         # interfaces are attached so far (kept difference, until the other device types).
         assert answer(dom.attachDeviceFlags, RNG, CONFIG) == (

@@ -8,9 +8,6 @@ libvirtd the same questions and compares the answers' shapes and errors.
 Kept differences from libvirtd, each with its reason:
 - DIFF_OEM_DOTS: libvirt runs dmidecode a second time for an OEM string with a dot in it
   (dmidecode prints a newline as a dot); we keep the dotted text (tests/unit/test-sysinfo.c).
-- DIFF_UNSERVED: a procedure a daemon does not serve is NO_SUPPORT "unknown procedure: N"
-  (every daemon's answer, src/common/rpc); libvirt's message is "this function is not
-  supported by the connection driver: virConnectGetSysinfo" (virtlxcd's sysinfo).
 - DIFF_CPU_MODELS: CONNECT_GET_CPU_MODEL_NAMES lists, for x86, the CPU models the probed
   QEMU defines (query-cpu-definitions), which are those a guest can be given here; libvirt
   lists its own CPU map's. So ours also has QEMU's versioned names ("Haswell-v4"), its
@@ -358,8 +355,15 @@ def test_lxc_node_facts(daemons):
         # libvirt's lxc driver: its "none" security driver, as the capabilities say.
         assert conn.getSecurityModel() == ["none", "0"]
         assert "<model>none</model>" in conn.getCapabilities()
-        # libvirt's lxc driver has no virConnectGetSysinfo: NO_SUPPORT. DIFF_UNSERVED.
-        assert error_of(conn.getSysinfo, 0)[0] == ERR_NO_SUPPORT
+        # libvirt's lxc driver answers sysinfo as its qemu driver (lxcConnectGetSysinfo).
+        if dmidecode_tables() is None:
+            assert error_of(conn.getSysinfo, 0) == (
+                ERR_CONFIG_UNSUPPORTED, FROM_LXC,
+                "unsupported configuration: Host SMBIOS information is not available")
+        else:
+            assert conn.getSysinfo(0).startswith("<sysinfo type='smbios'")
+        assert error_of(conn.getSysinfo, 4) == (
+            ERR_INVALID_ARG, FROM_LXC, "unsupported flags (0x4) in function lxcConnectGetSysinfo")
     finally:
         conn.close()
 

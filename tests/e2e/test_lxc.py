@@ -582,7 +582,7 @@ def test_definitions_refused(lxc):
             "XML error: init binary must be specified")
         # CPU and tuning elements a container would not get: refused, not dropped.
         assert error_of(c.defineXML, xml.replace(
-            "</domain>", "<cputune><shares>1024</shares></cputune></domain>")) == (
+            "</domain>", "<cputune><emulatorpin cpuset='0'/></cputune></domain>")) == (
             libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_LXC,
             "unsupported configuration: <cputune> is not supported by the LXC driver")
         dom = c.defineXML(xml.replace("<console type='pty'/>", ""))

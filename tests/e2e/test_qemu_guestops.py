@@ -218,13 +218,19 @@ def no_support(api):
 def test_lxc_and_xen_answer_no_support(daemons):
     """libvirt's lxc and libxl drivers have none of these procedures: NO_SUPPORT in the
     DOMAIN error domain, after send-key's argument checks, whatever the domain."""
-    from svdaemon import daemon_binary
     calls = [(SEND_KEY, send_key_args(LINUX, [30])), (SEND_KEY, send_key_args(LINUX, [])),
              (SEND_KEY, send_key_args(10, [30])), (INJECT_NMI, nmi_args()),
              (SCREENSHOT, nmi_args() + nmi_args()[-4:]), (BLOCK_RESIZE, resize_args(1, 0))]
     expected = [no_support("virDomainSendKey"), ZERO_KEYS, BAD_SET,
                 no_support("virDomainInjectNMI"), no_support("virDomainScreenshot"),
                 no_support("virDomainBlockResize")]
+    check_lxc_and_xen(daemons, calls, expected)
+
+
+def check_lxc_and_xen(daemons, calls, expected):
+    """calls (raw: (procedure, payload)) on virtlxcd and virtxend, each that is built: their
+    errors are expected; skipped when neither daemon is built."""
+    from svdaemon import daemon_binary
     served = 0
     for name, uri in (("virtlxcd", "lxc:///system"), ("virtxend", "xen:///system")):
         if not daemon_binary(name).exists():

@@ -11,6 +11,9 @@
  *   reset=MS   MS ms after READY reset through port 0xcf9
  *   echo       echo COM1 input in upper case; 'q' powers off
  *   tick       print "TICK N" once a second
+ *   still      after READY halt with interrupts off: no timer wakes QEMU 100 times a
+ *              second, so hundreds of guests leave the host's CPUs idle (the power
+ *              button and the other words no longer act; destroy ends it)
  *
  * Freestanding: no libc headers, no libgcc (no 64-bit division), no floating point.
  * Paging stays off, so physical addresses are plain pointers.
@@ -171,6 +174,17 @@ static __attribute__((noreturn)) void halt_forever(void)
         __asm__ volatile("cli; hlt" : : : "memory");
 }
 
+/* PIT channel 0 in mode 0 (one count down, then its output stays high): QEMU's timer for
+ * it stops once the count ran out, unlike the periodic mode the ticks use. */
+static __attribute__((noreturn)) void pit_stop_and_halt(void)
+{
+    cli();
+    outb(0x43, 0x30);
+    outb(0x40, 0xff);
+    outb(0x40, 0xff);
+    halt_forever();
+}
+
 /* ---- COM1 ---- */
 
 static void serial_init(int rx_irq)
@@ -232,6 +246,7 @@ typedef struct {
     int ignore;
     int echo;
     int tick;
+    int still;
     u32 off_ms;     /* NO_TIMER when not given */
     u32 panic_ms;
     u32 reset_ms;
@@ -290,6 +305,8 @@ static void options_parse(const char *cmdline, Options *opt)
             opt->echo = 1;
         else if (word_is(w, len, "tick"))
             opt->tick = 1;
+        else if (word_is(w, len, "still"))
+            opt->still = 1;
         else if (!word_value(w, len, "off=", &opt->off_ms) &&
                  !word_value(w, len, "panic=", &opt->panic_ms))
             word_value(w, len, "reset=", &opt->reset_ms);
@@ -572,7 +589,7 @@ static __attribute__((noreturn)) void main_loop(const Options *opt, const Acpi *
 
 void guest_main(u32 magic, const u32 *mbi)
 {
-    Options opt = { 0, 0, 0, NO_TIMER, NO_TIMER, NO_TIMER };
+    Options opt = { 0, 0, 0, 0, NO_TIMER, NO_TIMER, NO_TIMER };
     Acpi acpi;
 
     if (magic == MULTIBOOT_BOOTLOADER_MAGIC && (mbi[0] & MULTIBOOT_INFO_CMDLINE))
@@ -584,5 +601,7 @@ void guest_main(u32 magic, const u32 *mbi)
     acpi_enable_mode(&acpi);
     acpi_arm_power_button(&acpi);
     serial_puts("READY\n");
+    if (opt.still)
+        pit_stop_and_halt();
     main_loop(&opt, &acpi);
 }

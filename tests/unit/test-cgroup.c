@@ -245,6 +245,47 @@ test_v1_bandwidth(Fixture *f, gconstpointer data)
     g_assert_cmpstr(text, ==, "20000\n");
 }
 
+/* libvirt's cgroup layer's ranges (issue 18, LXC tuning): a period or quota outside them is
+ * refused with its message, and nothing is written; -1 (no quota) and the edges pass. */
+static void
+test_v1_bandwidth_ranges(Fixture *f, gconstpointer data)
+{
+    static const struct {
+        guint64 period;
+        gint64 quota;
+        const char *message;
+    } bad[] = {
+        {999, 0, "invalid argument: cfs_period '999' must be in range (1000, 1000000)"},
+        {1000001, 0, "invalid argument: cfs_period '1000001' must be in range (1000, 1000000)"},
+        {0, 999, "invalid argument: cfs_quota '999' must be in range (1000, 17592186044415)"},
+        {0, G_GINT64_CONSTANT(17592186044416),
+         "invalid argument: cfs_quota '17592186044416' must be in range (1000, 17592186044415)"},
+    };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvCgroup) cg = sv_cgroup_new(f->root, PATH, &error);
+    g_autofree char *cpu = g_build_filename(f->root, "cpu,cpuacct", PATH, NULL);
+    g_autofree char *text = NULL;
+
+    (void)data;
+    g_assert_true(sv_cgroup_create(cg, &error));
+    touch(cpu, "cpu.cfs_period_us", "");
+    touch(cpu, "cpu.cfs_quota_us", "");
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_assert_false(sv_cgroup_set_cpu_bandwidth(cg, NULL, bad[i].period, bad[i].quota, &error));
+        g_assert_error(error, sv_error_quark(SV_FROM_CGROUP), SV_ERR_INVALID_ARG);
+        g_assert_cmpstr(error->message, ==, bad[i].message);
+        g_clear_error(&error);
+    }
+    text = slurp(cpu, "cpu.cfs_period_us");
+    g_assert_cmpstr(text, ==, "");
+    g_free(text);
+    g_assert_true(sv_cgroup_set_cpu_bandwidth(cg, NULL, 1000, -1, &error));
+    g_assert_true(sv_cgroup_set_cpu_bandwidth(cg, NULL, 1000000, SV_CGROUP_CPU_QUOTA_MAX, &error));
+    g_assert_no_error(error);
+    text = slurp(cpu, "cpu.cfs_quota_us");
+    g_assert_cmpstr(text, ==, "-1\n17592186044415\n");
+}
+
 static void
 test_v2_bandwidth(Fixture *f, gconstpointer data)
 {
@@ -640,6 +681,8 @@ main(int argc, char **argv)
     g_test_add("/cgroup/v1/tuning", Fixture, NULL, setup_v1, test_v1_tuning, teardown);
     g_test_add("/cgroup/v2/tuning", Fixture, NULL, setup_v2, test_v2_tuning, teardown);
     g_test_add("/cgroup/v1/bandwidth", Fixture, NULL, setup_v1, test_v1_bandwidth, teardown);
+    g_test_add("/cgroup/v1/bandwidth-ranges", Fixture, NULL, setup_v1, test_v1_bandwidth_ranges,
+               teardown);
     g_test_add("/cgroup/v2/bandwidth", Fixture, NULL, setup_v2, test_v2_bandwidth, teardown);
     g_test_add("/cgroup/v1/blkio-throttle", Fixture, GINT_TO_POINTER(FALSE), setup_v1,
                test_blkio_throttle, teardown);

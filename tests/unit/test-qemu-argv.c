@@ -452,7 +452,7 @@ test_display_password(void)
     static const char *const xml =
         "<domain type='qemu'><name>pw</name><memory unit='MiB'>64</memory>"
         "<os><type arch='x86_64'>hvm</type></os><devices>"
-        "<graphics type='vnc' passwd='Vnc-Secret-1'/>"
+        "<graphics type='vnc' passwd='VncSecr1'/>"
         "<graphics type='spice' autoport='yes' passwd='Spice-Secret-2'/>"
         "</devices></domain>";
     g_autoptr(GError) error = NULL;

@@ -453,6 +453,9 @@ typedef struct {
     SvDomainCpuFeaturePolicy policy;
 } SvDomainCpuFeatureDef;
 
+/* Free a SvDomainCpuFeatureDef (a GPtrArray's free function). */
+void sv_domain_cpu_feature_free(gpointer feature);
+
 typedef struct {
     guint vcpu;   /* < the vcpu count (libvirt drops pins of missing vcpus) */
     char *cpuset; /* canonical host CPU list, never NULL */
@@ -1360,6 +1363,9 @@ struct SvDomainDef {
     guint cpu_threads;
     GPtrArray *cpu_features; /* of SvDomainCpuFeatureDef, in document order; never NULL */
     guint vcpus_current;     /* <= vcpus; equal to vcpus unless current= says otherwise */
+    guint vcpus_fixed;       /* 0, or a <vcpus> list (a vcpu was hot-plugged): vcpus below it
+                                are not hotpluggable; vcpus_current <= vcpus below are enabled
+                                (conf/domain_vcpus.c) */
     char *vcpu_cpuset;       /* canonical host CPU list or NULL */
     guint64 max_memory_kib;  /* 0: no <maxMemory> */
     guint max_memory_slots;

@@ -7,6 +7,7 @@
 
 #include "conf/domain_enum.h"
 #include "conf/domain_parse.h"
+#include "conf/domain_vcpus.h"
 #include "conf/domain_xml.h"
 #include "util/error.h"
 
@@ -35,8 +36,8 @@ SV_DOMAIN_ENUM_IMPL(memory_allocation, SV_DOMAIN_MEMORY_ALLOCATION_LAST, "none",
 
 /* ---- new and free ------------------------------------------------------------------------- */
 
-static void
-cpu_feature_free(gpointer p)
+void
+sv_domain_cpu_feature_free(gpointer p)
 {
     SvDomainCpuFeatureDef *f = p;
 
@@ -65,7 +66,7 @@ blkio_device_free(gpointer p)
 void
 sv_domain_cpu_def_init(SvDomainDef *def)
 {
-    def->cpu_features = g_ptr_array_new_with_free_func(cpu_feature_free);
+    def->cpu_features = g_ptr_array_new_with_free_func(sv_domain_cpu_feature_free);
     def->cputune.vcpupins = g_ptr_array_new_with_free_func(vcpupin_free);
     def->blkio_devices = g_ptr_array_new_with_free_func(blkio_device_free);
     def->memtune.hard_limit = SV_DOMAIN_MEMORY_UNLIMITED;
@@ -142,18 +143,23 @@ cpuset_parse(const char *s, guint8 *bits)
     return p != s;
 }
 
-/* libvirt's virBitmapFormat: ranges as "a-b", single CPUs alone. */
 static char *
 cpuset_format(const guint8 *bits)
 {
+    return sv_domain_cpuset_format(bits, CPUMASK_LEN);
+}
+
+char *
+sv_domain_cpuset_format(const guint8 *bits, guint n)
+{
     GString *out = g_string_new(NULL);
 
-    for (guint i = 0; i < CPUMASK_LEN; i++) {
+    for (guint i = 0; i < n; i++) {
         guint j = i;
 
         if (!bits[i])
             continue;
-        while (j + 1 < CPUMASK_LEN && bits[j + 1])
+        while (j + 1 < n && bits[j + 1])
             j++;
         if (out->len)
             g_string_append_c(out, ',');
@@ -696,8 +702,9 @@ gboolean
 sv_domain_parse_resources(const xmlNode *root, SvDomainDef *def, GError **error)
 {
     return parse_memory(root, def, error) && parse_vcpu(root, def, error) &&
-           parse_iothreads(root, def, error) && parse_blkiotune(root, def, error) &&
-           parse_memtune(root, def, error) && parse_cputune(root, def, error);
+           sv_domain_parse_vcpus_list(root, def, error) && parse_iothreads(root, def, error) &&
+           parse_blkiotune(root, def, error) && parse_memtune(root, def, error) &&
+           parse_cputune(root, def, error);
 }
 
 /* ---- formatting --------------------------------------------------------------------------- */
@@ -854,6 +861,7 @@ sv_domain_format_resources(GString *buf, const SvDomainDef *def)
     if (def->vcpus_current != def->vcpus)
         g_string_append_printf(buf, " current='%u'", def->vcpus_current);
     g_string_append_printf(buf, ">%u</vcpu>\n", def->vcpus);
+    sv_domain_format_vcpus_list(buf, def);
     if (def->iothreads)
         g_string_append_printf(buf, "  <iothreads>%u</iothreads>\n", def->iothreads);
     format_cputune(buf, &def->cputune);

@@ -89,30 +89,31 @@ parse_cpu_topology(const xmlNode *node, SvDomainDef *def, GError **error)
     return TRUE;
 }
 
-static gboolean
-parse_cpu_features(const xmlNode *node, SvDomainDef *def, GError **error)
+gboolean
+sv_domain_parse_cpu_features(const xmlNode *node, gboolean with_policy, GPtrArray *features,
+                             GError **error)
 {
     for (const xmlNode *c = node->children; c; c = c->next) {
         g_autofree char *policy = NULL;
         g_autofree char *name = NULL;
         SvDomainCpuFeatureDef *f;
-        int p = SV_DOMAIN_CPU_FEATURE_REQUIRE;
+        int p = with_policy ? SV_DOMAIN_CPU_FEATURE_REQUIRE : -1;
 
         if (!sv_xml_is(c, "feature"))
             continue;
-        policy = sv_xml_prop(c, "policy");
+        policy = with_policy ? sv_xml_prop(c, "policy") : NULL;
         if (policy && (p = sv_domain_cpu_feature_policy_from_string(policy)) < 0) {
             sv_error_set(error, SV_FROM_CPU, SV_ERR_CONFIG_UNSUPPORTED,
                          "Invalid CPU feature policy");
             return FALSE;
         }
         name = sv_xml_prop(c, "name");
-        if (!name) {
+        if (!name || !*name) {
             sv_error_set(error, SV_FROM_CPU, SV_ERR_XML_ERROR, "Invalid CPU feature name");
             return FALSE;
         }
-        for (guint i = 0; i < def->cpu_features->len; i++) {
-            if (g_str_equal(((SvDomainCpuFeatureDef *)def->cpu_features->pdata[i])->name, name)) {
+        for (guint i = 0; i < features->len; i++) {
+            if (g_str_equal(((SvDomainCpuFeatureDef *)features->pdata[i])->name, name)) {
                 sv_error_set(error, SV_FROM_CPU, SV_ERR_XML_ERROR,
                              "CPU feature '%s' specified more than once", name);
                 return FALSE;
@@ -121,7 +122,7 @@ parse_cpu_features(const xmlNode *node, SvDomainDef *def, GError **error)
         f = g_new0(SvDomainCpuFeatureDef, 1);
         f->name = g_steal_pointer(&name);
         f->policy = p;
-        g_ptr_array_add(def->cpu_features, f);
+        g_ptr_array_add(features, f);
     }
     return TRUE;
 }
@@ -141,7 +142,7 @@ sv_domain_parse_cpu(const xmlNode *root, SvDomainDef *def, GError **error)
         return FALSE;
     }
     def->cpu_vendor = sv_xml_child_text(node, "vendor");
-    if (!parse_cpu_topology(node, def, error) || !parse_cpu_features(node, def, error))
+    if (!parse_cpu_topology(node, def, error) || !sv_domain_parse_cpu_features(node, TRUE, def->cpu_features, error))
         return FALSE;
     if (def->cpu_vendor && !def->cpu_model) {
         sv_error_set(error, SV_FROM_CPU, SV_ERR_XML_ERROR,

@@ -130,6 +130,9 @@ gboolean sv_domain_prop_uint(const xmlNode *node, const char *attr, gboolean req
 /* A host CPU list ("0-3,^2,8") in libvirt's canonical form ("0-1,3,8"; "" when it names no
  * CPU), or NULL with libvirt's error. (transfer full) */
 char *sv_domain_cpuset_canonical(const char *s, GError **error);
+/* libvirt's virBitmapFormat of the n flags bits[0..n) (one byte each, nonzero = set):
+ * ranges as "a-b", single ones alone, "" for none. (transfer full) */
+char *sv_domain_cpuset_format(const guint8 *bits, guint n);
 /* ---- disks and controllers (domain_disk.c) ------------------------------------------------ */
 
 /* The sort keys sv_domain_disk_parse() keeps in libvirt's disk order, one per disk. */
@@ -218,3 +221,10 @@ gboolean sv_domain_hostdev_parse(const xmlNode *node, SvDomainDef *def, guint fl
  * the videos). */
 void sv_domain_tpm_format(GString *buf, const SvDomainDef *def, guint flags);
 void sv_domain_hostdevs_format(GString *buf, const SvDomainDef *def, guint flags);
+
+/* The <feature> children of a <cpu> node appended to features (of SvDomainCpuFeatureDef),
+ * read as libvirt's CPU parser reads them: with_policy (a guest CPU) reads each policy,
+ * "require" by default; a host CPU's features get policy -1. Errors: an invalid policy or
+ * name, a name given twice. */
+gboolean sv_domain_parse_cpu_features(const xmlNode *node, gboolean with_policy,
+                                      GPtrArray *features, GError **error);

@@ -46,6 +46,7 @@ typedef struct SvRunFacts SvRunFacts; /* domain_run.h */
 typedef struct SvResizeFacts SvResizeFacts; /* domain_resize.h */
 typedef struct SvSchedFacts SvSchedFacts;   /* domain_sched.h */
 typedef struct SvBlkioFacts SvBlkioFacts;   /* domain_blkio.h */
+typedef struct SvHotplugFacts SvHotplugFacts; /* domain_hotplug.h */
 
 struct SvDomainDriver {
     const char *prefix; /* "qemu", "lxc", "libxl": names functions in flag errors */
@@ -107,6 +108,12 @@ struct SvDomainDriver {
     /* issue 18, blkio parameters: a running guest's block I/O tuning (domain_blkio.h); NULL:
      * the driver serves no blkio procedure. */
     const SvBlkioFacts *blkio;
+    /* issue 18, LXC tuning: a running guest's own cgroup (util/cgroup.h; transfer full), or
+     * NULL when it has none: what the shared cgroup facts (domain_cgroup.h) act on. */
+    struct SvCgroup *(*cgroup_open)(SvDomainObj *obj);
+    /* issue 18 item 2, live hotplug: a running guest's devices plugged and unplugged
+     * (domain_hotplug.h); NULL: AFFECT_LIVE is refused. */
+    const SvHotplugFacts *hotplug;
 };
 
 /* Serve the shared domain and connection procedures in h; their handlers find drv as the

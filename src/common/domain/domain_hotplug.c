@@ -1,14 +1,17 @@
-/* domain_hotplug.c: devices added to and removed from a persistent definition. */
+/* domain_hotplug.c: devices added to and removed from a persistent definition, and (through
+ * the driver's SvHotplugFacts) from a running guest. */
 #include "domain/domain_hotplug.h"
 
 #include "domain/domain_modify.h"
 #include "util/error.h"
 
+#include <string.h>
+
 #define AFFECT_BOTH (SV_DOMAIN_AFFECT_LIVE | SV_DOMAIN_AFFECT_CONFIG)
 
 /* libvirt's name of a device element's type in its errors (virDomainDeviceType). */
-static const char *
-device_type_name(const char *kind)
+const char *
+sv_domain_hotplug_type_name(const char *kind)
 {
     if (g_str_equal(kind, "serial") || g_str_equal(kind, "parallel") ||
         g_str_equal(kind, "console") || g_str_equal(kind, "channel"))
@@ -22,8 +25,8 @@ device_type_name(const char *kind)
 
 /* Where libvirt puts a new disk (virDomainDiskInsert): before the first disk of its bus with
  * a later target, else after the last disk of its bus, else last. */
-static guint
-disk_insert_at(const SvDomainDef *def, const SvDomainDiskDef *disk)
+guint
+sv_domain_hotplug_disk_insert_at(const SvDomainDef *def, const SvDomainDiskDef *disk)
 {
     int at = -1;
     int index = sv_domain_disk_name_index(disk->target_dev);
@@ -68,7 +71,7 @@ attach_config(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **err
                          "target %s already exists", disk->target_dev);
             return FALSE;
         }
-        g_ptr_array_insert(def->disks, (gint)disk_insert_at(def, disk),
+        g_ptr_array_insert(def->disks, (gint)sv_domain_hotplug_disk_insert_at(def, disk),
                            g_ptr_array_steal_index(dev->disks, 0));
         return TRUE;
     }
@@ -77,7 +80,8 @@ attach_config(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **err
         return TRUE;
     }
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                 "persistent attach of device '%s' is not supported", device_type_name(kind));
+                 "persistent attach of device '%s' is not supported",
+                 sv_domain_hotplug_type_name(kind));
     return FALSE;
 }
 
@@ -90,8 +94,9 @@ pci_equal(const SvDomainPciAddress *a, const SvDomainPciAddress *b)
 
 /* libvirt's virDomainNetFindIdx: the one interface with the MAC and the PCI address the XML
  * gives (those it gives), whose alias is the XML's if both have one. */
-static gboolean
-net_find(const SvDomainDef *def, const SvDomainNetDef *net, guint *ret_index, GError **error)
+gboolean
+sv_domain_hotplug_net_find(const SvDomainDef *def, const SvDomainNetDef *net, guint *ret_index,
+                           GError **error)
 {
     const SvDomainPciAddress *pci = &net->info.addr.pci;
     gboolean by_pci = net->info.addr.type == SV_DOMAIN_ADDRESS_PCI;
@@ -151,13 +156,14 @@ detach_config(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **err
         return TRUE;
     }
     if (g_str_equal(kind, "interface") && dev->interfaces->len == 1) {
-        if (!net_find(def, dev->interfaces->pdata[0], &found, error))
+        if (!sv_domain_hotplug_net_find(def, dev->interfaces->pdata[0], &found, error))
             return FALSE;
         g_ptr_array_remove_index(def->interfaces, found);
         return TRUE;
     }
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                 "persistent detach of device '%s' is not supported", device_type_name(kind));
+                 "persistent detach of device '%s' is not supported",
+                 sv_domain_hotplug_type_name(kind));
     return FALSE;
 }
 
@@ -178,9 +184,115 @@ redefine(SvDomainDriver *drv, SvDomainDef *def, GError **error)
     return g_steal_pointer(&parsed);
 }
 
+SvDomainDef *
+sv_domain_hotplug_redefine(SvDomainDriver *drv, SvDomainDef *def, GError **error)
+{
+    return redefine(drv, def, error);
+}
+
+/* A device change that reached the running guest (or failed there): the persistent
+ * definition prepared with it is put in place, both are saved, and the call is answered. */
+typedef struct {
+    SvDomainDriver *drv;
+    SvCall *call; /* deferred */
+    guint8 uuid[16];
+    SvDomainDef *changed; /* the new persistent definition; NULL: LIVE only */
+} LiveChange;
+
+static void
+set_config(SvDomainObj *obj, SvDomainDef *changed)
+{
+    if (sv_domain_obj_is_active(obj)) {
+        sv_domain_def_free(obj->new_def);
+        obj->new_def = changed;
+    } else {
+        sv_domain_obj_set_def(obj, changed);
+    }
+}
+
+static void
+live_done(const GError *error, gpointer data)
+{
+    LiveChange *job = data;
+    SvDomainObj *obj = sv_domain_list_find_by_uuid(job->drv->list, job->uuid);
+    gboolean config = job->changed != NULL;
+
+    if (error || !obj) {
+        GError *e = error ? g_error_copy(error) : NULL;
+
+        if (!e)
+            sv_error_set(&e, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
+        sv_call_fail(job->call, e);
+        sv_domain_def_free(job->changed);
+    } else {
+        if (config)
+            set_config(obj, job->changed);
+        sv_domain_modify_save(job->drv, obj, TRUE, config, sv_domain_modify_reply_call,
+                              job->call);
+    }
+    g_free(job);
+}
+
+/* The live half of a change (after the persistent one was prepared, as libvirt orders
+ * them): handed to the driver, which answers through live_done. What the driver is asked:
+ * the device of `xml` attached or detached, or (xml NULL) the device of `alias` detached. */
+typedef struct {
+    const char *xml;
+    gboolean attach;
+    const char *alias;
+} LiveAsk;
+
+static gboolean
+ask_driver(SvDomainDriver *drv, SvDomainObj *obj, const LiveAsk *ask, LiveChange *job,
+           GError **error)
+{
+    g_autoptr(SvDomainDef) dev = NULL;
+    g_autofree char *kind = NULL;
+
+    if (!ask->xml) {
+        if (drv->hotplug)
+            return drv->hotplug->detach_alias(obj, ask->alias, live_done, job, error);
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "live detach of device with alias '%s' is not supported", ask->alias);
+        return FALSE;
+    }
+    dev = sv_domain_device_parse(ask->xml, &kind, error);
+    if (!dev)
+        return FALSE;
+    if (!drv->hotplug) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "live %s of device '%s' is not supported",
+                     ask->attach ? "attach" : "detach", sv_domain_hotplug_type_name(kind));
+        return FALSE;
+    }
+    return (ask->attach ? drv->hotplug->attach_live : drv->hotplug->detach_live)(
+        obj, dev, kind, live_done, job, error);
+}
+
+static gboolean
+change_live(SvCall *call, SvDomainObj *obj, const LiveAsk *ask, SvDomainDef *changed,
+            GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    g_autoptr(SvDomainDef) owned = changed;
+    LiveChange *job = g_new0(LiveChange, 1);
+
+    job->drv = drv;
+    memcpy(job->uuid, obj->def->uuid, 16);
+    if (!ask_driver(drv, obj, ask, job, error)) {
+        g_free(job);
+        return FALSE;
+    }
+    /* The driver answers on the loop, never before this returns. */
+    job->call = sv_call_defer(call);
+    job->changed = g_steal_pointer(&owned);
+    return TRUE;
+}
+
 /* The device change of a call: the persistent definition with the device added (attach) or
- * removed, checked and given its defaults by the driver, then saved; the call is answered
- * once it is on disk. */
+ * removed, checked and given its defaults by the driver; then the running guest's change
+ * (AFFECT_LIVE) through the driver's facts; both saved, and the call answered once they
+ * are on disk. */
 static gboolean
 change_device(SvCall *call, const remote_nonnull_domain *dom, const char *xml, guint flags,
               gboolean attach, const char *fn, GError **error)
@@ -200,24 +312,19 @@ change_device(SvCall *call, const remote_nonnull_domain *dom, const char *xml, g
     dev = sv_domain_device_parse(xml, &kind, error);
     if (!dev)
         return FALSE;
+    if (config) {
+        changed = sv_domain_def_copy(config);
+        if (!(attach ? attach_config : detach_config)(changed, dev, kind, error))
+            return FALSE;
+        changed = redefine(drv, g_steal_pointer(&changed), error);
+        if (!changed)
+            return FALSE;
+    }
     if (live) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                     "live %s of device '%s' is not supported", attach ? "attach" : "detach",
-                     device_type_name(kind));
-        return FALSE;
+        LiveAsk ask = {xml, attach, NULL};
+        return change_live(call, obj, &ask, g_steal_pointer(&changed), error);
     }
-    changed = sv_domain_def_copy(config);
-    if (!(attach ? attach_config : detach_config)(changed, dev, kind, error))
-        return FALSE;
-    changed = redefine(drv, g_steal_pointer(&changed), error);
-    if (!changed)
-        return FALSE;
-    if (sv_domain_obj_is_active(obj)) {
-        sv_domain_def_free(obj->new_def);
-        obj->new_def = g_steal_pointer(&changed);
-    } else {
-        sv_domain_obj_set_def(obj, g_steal_pointer(&changed));
-    }
+    set_config(obj, g_steal_pointer(&changed));
     sv_domain_modify_save(drv, obj, FALSE, TRUE, sv_domain_modify_reply_call,
                           sv_call_defer(call));
     return TRUE;
@@ -251,6 +358,60 @@ detach_device_flags(SvCall *call, remote_domain_detach_device_flags_args *a, GEr
                          "DomainDetachDeviceLiveAndConfig", error);
 }
 
+/* libvirt's DETACH_DEVICE_ALIAS on a persistent definition: the disk or interface with
+ * that alias (a user alias, "ua-...", is the only kind a persistent definition keeps). */
+static gboolean
+detach_alias_config(SvDomainDef *def, const char *alias, GError **error)
+{
+    GPtrArray *lists[] = {def->disks, def->interfaces};
+
+    for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
+        for (guint i = 0; i < lists[l]->len; i++) {
+            /* Every device struct starts with its SvDomainDeviceInfo. */
+            const SvDomainDeviceInfo *info = lists[l]->pdata[i];
+
+            if (g_strcmp0(info->alias, alias) == 0) {
+                g_ptr_array_remove_index(lists[l], i);
+                return TRUE;
+            }
+        }
+    }
+    sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR, "no device found with alias %s",
+                 alias);
+    return FALSE;
+}
+
+static gboolean
+detach_device_alias(SvCall *call, remote_domain_detach_device_alias_args *a, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    g_autoptr(SvDomainDef) changed = NULL;
+    SvDomainDef *live, *config;
+    SvDomainObj *obj;
+    guint flags = a->flags;
+
+    if (!sv_domain_driver_check_flags(drv, flags, AFFECT_BOTH,
+                                      "DomainDetachDeviceAliasLiveAndConfig", error))
+        return FALSE;
+    obj = sv_domain_driver_lookup(drv, &a->dom, error);
+    if (!obj || !sv_domain_modify_defs(obj, &flags, &live, &config, error))
+        return FALSE;
+    if (config) {
+        changed = sv_domain_def_copy(config);
+        if (!detach_alias_config(changed, a->alias, error) ||
+            !(changed = redefine(drv, g_steal_pointer(&changed), error)))
+            return FALSE;
+    }
+    if (live) {
+        LiveAsk ask = {NULL, FALSE, a->alias};
+        return change_live(call, obj, &ask, g_steal_pointer(&changed), error);
+    }
+    set_config(obj, g_steal_pointer(&changed));
+    sv_domain_modify_save(drv, obj, FALSE, TRUE, sv_domain_modify_reply_call,
+                          sv_call_defer(call));
+    return TRUE;
+}
+
 void
 sv_domain_hotplug_install(SvDomainDriver *drv, SvRemoteHandlers *h)
 {
@@ -259,4 +420,21 @@ sv_domain_hotplug_install(SvDomainDriver *drv, SvRemoteHandlers *h)
     h->domain_attach_device_flags = attach_device_flags;
     h->domain_detach_device = detach_device;
     h->domain_detach_device_flags = detach_device_flags;
+    h->domain_detach_device_alias = detach_device_alias;
+}
+
+static gboolean
+detach_device_alias_no_support(SvCall *call, remote_domain_detach_device_alias_args *a,
+                               GError **error)
+{
+    (void)call;
+    (void)a;
+    sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_NO_SUPPORT, "virDomainDetachDeviceAlias");
+    return FALSE;
+}
+
+void
+sv_domain_hotplug_install_alias_no_support(SvRemoteHandlers *h)
+{
+    h->domain_detach_device_alias = detach_device_alias_no_support;
 }

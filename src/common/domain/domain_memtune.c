@@ -150,6 +150,7 @@ sv_domain_memtune_get(SvCall *call, remote_domain_get_memory_parameters_args *a,
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
     guint flags = a->flags & ~SV_TYPED_PARAM_STRING_OKAY;
+    guint64 values[SV_MEMTUNE_LAST];
     SvDomainDef *live, *config, *def;
     SvDomainObj *obj;
     guint n;
@@ -164,15 +165,19 @@ sv_domain_memtune_get(SvCall *call, remote_domain_get_memory_parameters_args *a,
     ret->nparams = SV_MEMTUNE_LAST;
     if (a->nparams == 0)
         return TRUE;
-    /* The live values are those the guest's cgroup was given (at start, or since). */
+    /* The live values are those the guest's cgroup was given (at start, or since), or
+     * what it has, as the driver reads them. */
     def = config ? config : live;
+    for (int k = 0; k < SV_MEMTUNE_LAST; k++)
+        values[k] = *field_of(&def->memtune, k);
+    if (!config && drv->resize->memtune_get_live &&
+        !drv->resize->memtune_get_live(obj, values, error))
+        return FALSE;
     n = MIN((guint)a->nparams, (guint)SV_MEMTUNE_LAST);
     ret->params.params_len = n;
     ret->params.params_val = g_new0(remote_typed_param, n);
-    for (guint i = 0; i < n; i++) {
-        sv_typed_param_set_ullong(&ret->params.params_val[i], param_names[i],
-                                  *field_of(&def->memtune, (int)i));
-    }
+    for (guint i = 0; i < n; i++)
+        sv_typed_param_set_ullong(&ret->params.params_val[i], param_names[i], values[i]);
     ret->nparams = (int)n;
     return TRUE;
 }

@@ -2,8 +2,9 @@
  * changes them (qemuDomainSetMemoryFlags, qemuDomainSetVcpusFlags): the persistent
  * definition always; a running guest's memory through its balloon (the driver's
  * SvResizeFacts). What is not done here is refused with an error, never answered with a
- * success: live vcpu hotplug, vcpus through the guest agent, and HOTPLUGGABLE (whose
- * <vcpus> list the definitions do not model). */
+ * success: vcpu unplug from a running guest, vcpus through the guest agent, and HOTPLUGGABLE
+ * (a definition's <vcpus> list is modelled only in the shape a hotplug leaves). Live vcpu
+ * hotplug goes through the driver's vcpus_plug. */
 #include "domain/domain_resize.h"
 
 #include <string.h>
@@ -63,6 +64,12 @@ job_new(SvDomainDriver *drv, SvCall *call, SvDomainObj *obj, guint64 kib, gboole
 
 /* ---------------------------------------------------------------- memory */
 
+static gboolean
+lxc_messages(SvDomainDriver *drv)
+{
+    return drv->resize && drv->resize->lxc_messages;
+}
+
 /* After the balloon answered: the persistent definition's current memory, on disk. The
  * live <currentMemory> follows what the guest reports, as libvirt's does. */
 static void
@@ -73,11 +80,7 @@ balloon_done(const GError *error, gpointer data)
     SvDomainDef *config;
 
     if (error || !obj || !job->config) {
-        if (error)
-            sv_call_fail(job->call, g_error_copy(error));
-        else
-            sv_call_reply(job->call, NULL);
-        g_free(job);
+        resize_saved(error, job);
         return;
     }
     config = sv_domain_obj_is_active(obj) ? obj->new_def : obj->def;
@@ -91,8 +94,9 @@ set_max_memory(SvDomainDriver *drv, SvCall *call, SvDomainObj *obj, SvDomainDef 
                SvDomainDef *config, guint64 kib, GError **error)
 {
     if (live) {
-        sv_error_set(error, drv->from, SV_ERR_OPERATION_INVALID,
-                     "cannot resize the maximum memory on an active domain");
+        sv_error_set(error, drv->from, SV_ERR_OPERATION_INVALID, "%s",
+                     lxc_messages(drv) ? "Cannot resize the max memory on an active domain"
+                                       : "cannot resize the maximum memory on an active domain");
         return FALSE;
     }
     if (config->max_memory_kib && config->max_memory_kib < kib) {
@@ -117,9 +121,20 @@ set_current_memory(SvDomainDriver *drv, SvCall *call, SvDomainObj *obj, SvDomain
     if (config && (!live || max > config->memory_kib))
         max = config->memory_kib;
     if (kib > max) {
-        sv_error_set(error, drv->from, SV_ERR_INVALID_ARG,
-                     "cannot set memory higher than max memory");
+        sv_error_set(error, drv->from, SV_ERR_INVALID_ARG, "%s",
+                     lxc_messages(drv) ? "Cannot set memory higher than max memory"
+                                       : "cannot set memory higher than max memory");
         return FALSE;
+    }
+    if (live && drv->resize && drv->resize->set_live_memory) {
+        gboolean ok = drv->resize->set_live_memory(obj, kib, error);
+
+        if (ok) {
+            live->current_memory_kib = kib;
+            if (config)
+                config->current_memory_kib = kib;
+        }
+        return sv_domain_modify_finish(call, drv, obj, live, config, ok);
     }
     if (!live) {
         config->current_memory_kib = kib;
@@ -214,9 +229,66 @@ set_max_vcpus(SvDomainDriver *drv, SvDomainDef *live, SvDomainDef *config, guint
     return TRUE;
 }
 
+/* After the hypervisor plugged vcpus: the live definition lists them, the persistent one
+ * takes the count when the call asked for both (and all went in); both on disk. */
+static void
+vcpus_plugged(const GError *error, guint online, gpointer data)
+{
+    ResizeJob *job = data;
+    SvDomainObj *obj = sv_domain_list_find_by_uuid(job->drv->list, job->uuid);
+    gboolean config;
+
+    if (!obj || !sv_domain_obj_is_active(obj)) {
+        resize_saved(error, job);
+        return;
+    }
+    if (online > obj->def->vcpus_current && !obj->def->vcpus_fixed)
+        obj->def->vcpus_fixed = obj->def->vcpus_current;
+    obj->def->vcpus_current = online;
+    config = job->config && !error && obj->persistent && obj->new_def;
+    if (config)
+        obj->new_def->vcpus_current = (guint)job->kib; /* the count asked for */
+    if (error) {
+        /* What went in is recorded; the call fails with the hypervisor's error. */
+        if (obj->priv && job->drv->save_status)
+            sv_domain_driver_save_status(job->drv, obj);
+        resize_saved(error, job);
+        return;
+    }
+    sv_domain_modify_save(job->drv, obj, TRUE, config, resize_saved, job);
+}
+
+/* A running guest's vcpu count: up by hotplug; down only where the vcpus are hotpluggable,
+ * which is refused (kept on purpose: libvirt unplugs them with device_del and waits for
+ * QEMU's DEVICE_DELETED; no removal wait is served yet). */
 static gboolean
-set_current_vcpus(SvDomainDriver *drv, SvDomainDef *live, SvDomainDef *config, guint n,
-                  GError **error)
+set_live_vcpus(SvDomainDriver *drv, SvCall *call, SvDomainObj *obj, SvDomainDef *live,
+               SvDomainDef *config, guint n, GError **error)
+{
+    guint fixed = live->vcpus_fixed ? live->vcpus_fixed : live->vcpus_current;
+
+    if (n < live->vcpus_current && n < fixed) {
+        sv_error_set(error, drv->from, SV_ERR_CONFIG_UNSUPPORTED,
+                     "failed to find appropriate hotpluggable vcpus to reach the desired "
+                     "target vcpu count");
+        return FALSE;
+    }
+    if (n < live->vcpus_current || !drv->resize || !drv->resize->vcpus_plug) {
+        sv_error_set(error, drv->from, SV_ERR_OPERATION_UNSUPPORTED, "%s",
+                     n < live->vcpus_current ? "unplugging vcpus of a running domain is not "
+                                               "supported"
+                                             : "changing the vcpu count of a running domain is "
+                                               "not supported");
+        return FALSE;
+    }
+    drv->resize->vcpus_plug(obj, live->vcpus_current, n, vcpus_plugged,
+                            job_new(drv, call, obj, n, config != NULL));
+    return TRUE;
+}
+
+static gboolean
+check_vcpu_max(SvDomainDriver *drv, SvDomainDef *live, SvDomainDef *config, guint n,
+               GError **error)
 {
     if (live && n > live->vcpus) {
         sv_error_set(error, drv->from, SV_ERR_INVALID_ARG,
@@ -230,14 +302,6 @@ set_current_vcpus(SvDomainDriver *drv, SvDomainDef *live, SvDomainDef *config, g
                      "domain: %u > %u", n, config->vcpus);
         return FALSE;
     }
-    /* Kept on purpose: libvirt hotplugs or unplugs vcpus of a running guest here. */
-    if (live && n != live->vcpus_current) {
-        sv_error_set(error, drv->from, SV_ERR_OPERATION_UNSUPPORTED,
-                     "changing the vcpu count of a running domain is not supported");
-        return FALSE;
-    }
-    if (config)
-        config->vcpus_current = n;
     return TRUE;
 }
 
@@ -267,7 +331,6 @@ set_vcpus_common(SvCall *call, const remote_nonnull_domain *dom, guint n, guint 
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainDef *live, *config;
     SvDomainObj *obj;
-    gboolean ok;
 
     if (!sv_domain_driver_check_flags(drv, flags, VCPU_FLAGS, "DomainSetVcpusFlags", error))
         return FALSE;
@@ -287,11 +350,18 @@ set_vcpus_common(SvCall *call, const remote_nonnull_domain *dom, guint n, guint 
     }
     if (!sv_domain_modify_defs(obj, &flags, &live, &config, error))
         return FALSE;
-    ok = (flags & SV_DOMAIN_VCPU_MAXIMUM) ? set_max_vcpus(drv, live, config, n, error)
-                                          : set_current_vcpus(drv, live, config, n, error);
-    if (!ok)
-        return FALSE;
-    /* The live definition is unchanged: only a count it already had was accepted. */
+    if (flags & SV_DOMAIN_VCPU_MAXIMUM) {
+        if (!set_max_vcpus(drv, live, config, n, error))
+            return FALSE;
+    } else {
+        if (!check_vcpu_max(drv, live, config, n, error))
+            return FALSE;
+        if (live && n != live->vcpus_current)
+            return set_live_vcpus(drv, call, obj, live, config, n, error);
+        if (config)
+            config->vcpus_current = n;
+    }
+    /* The live definition is unchanged: it already had the count asked for. */
     sv_domain_modify_save(drv, obj, FALSE, config != NULL, resize_saved,
                           job_new(drv, call, obj, 0, FALSE));
     return TRUE;

@@ -5,6 +5,9 @@
 
 #include "domain/domain_driver.h"
 
+/* After a vcpu hotplug: how many vcpus are online now (those plugged before an error too). */
+typedef void (*SvVcpusDoneFunc)(const GError *error, guint online, gpointer data);
+
 struct SvResizeFacts {
     /* Set the balloon target of a running guest that has a balloon device to kib;
      * done(error, data) runs on the loop once the hypervisor answered. */
@@ -15,6 +18,22 @@ struct SvResizeFacts {
     /* Set limit `which` (SvMemtuneParam, domain_memtune.h) of a running guest to kib
      * (SV_DOMAIN_MEMORY_UNLIMITED: none) in its cgroup. */
     gboolean (*memtune_live)(SvDomainObj *obj, int which, guint64 kib, GError **error);
+    /* Plug vcpus online..n-1 (in id order) into a running guest; done(error, online, data)
+     * runs on the loop once the hypervisor answered. NULL: no live vcpu hotplug. */
+    void (*vcpus_plug)(SvDomainObj *obj, guint online, guint n, SvVcpusDoneFunc done,
+                       gpointer data);
+    /* The running guest's three limits (KiB, SvMemtuneParam order) read from its cgroup, as
+     * libvirt's LXC driver answers them; NULL: the live definition's (libvirt's QEMU
+     * driver). */
+    gboolean (*memtune_get_live)(SvDomainObj *obj, guint64 out_kib[3], GError **error);
+    /* issue 18, LXC tuning: set a running guest's memory at once instead of through a
+     * balloon (LXC: its cgroup's limit), with libvirt's error; the live and persistent
+     * definitions' current memory then take the value. NULL: the balloon above. */
+    gboolean (*set_live_memory)(SvDomainObj *obj, guint64 kib, GError **error);
+    /* libvirt's LXC driver's wording of two errors ("Cannot resize the max memory on an
+     * active domain", "Cannot set memory higher than max memory"); FALSE: its QEMU
+     * driver's. */
+    gboolean lxc_messages;
 };
 
 gboolean sv_domain_resize_set_memory(SvCall *call, remote_domain_set_memory_args *a,

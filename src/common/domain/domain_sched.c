@@ -1,5 +1,5 @@
-/* domain_sched.c: the scheduler procedures (domain_sched.h) as libvirt 9.0's QEMU driver
- * answers them. */
+/* domain_sched.c: the scheduler procedures (domain_sched.h) as libvirt 9.0's QEMU and LXC
+ * drivers answer them. */
 #include "domain/domain_sched.h"
 
 #include <string.h>
@@ -8,15 +8,16 @@
 #include "domain/domain_typed.h"
 #include "domain/domain_wire.h"
 #include "programs/remote.h"
+#include "util/cgroup.h"
 #include "util/error.h"
 
 #define SCHED_FLAGS (SV_DOMAIN_AFFECT_LIVE | SV_DOMAIN_AFFECT_CONFIG)
 
-/* libvirt's QEMU_SCHED_MIN/MAX_PERIOD and _QUOTA. */
-#define PERIOD_MIN 1000
-#define PERIOD_MAX 1000000
-#define QUOTA_MIN 1000
-#define QUOTA_MAX G_GINT64_CONSTANT(17592186044415)
+/* libvirt's QEMU_SCHED_MIN/MAX_PERIOD and _QUOTA: its cgroup layer's. */
+#define PERIOD_MIN SV_CGROUP_CPU_PERIOD_MIN
+#define PERIOD_MAX SV_CGROUP_CPU_PERIOD_MAX
+#define QUOTA_MIN SV_CGROUP_CPU_QUOTA_MIN
+#define QUOTA_MAX SV_CGROUP_CPU_QUOTA_MAX
 
 static const char *const param_names[SV_SCHED_LAST] = {
     "cpu_shares",      "vcpu_period",     "vcpu_quota",
@@ -83,13 +84,13 @@ store(SvDomainCputuneDef *ct, int which, gint64 value)
 /* libvirt's virTypedParamsValidate, then its range checks (a 0 period or quota removes
  * it; a negative quota is no limit). */
 static gboolean
-read_params(const remote_typed_param *p, guint n, gint64 values[], gboolean set[],
-            GError **error)
+read_params(const SvSchedFacts *facts, const remote_typed_param *p, guint n, gint64 values[],
+            gboolean set[], GError **error)
 {
     for (guint i = 0; i < n; i++) {
         int type = p[i].value.type;
-        int which = sv_domain_typed_param_take(&p[i], param_names, SV_SCHED_LAST, param_type,
-                                               set, error);
+        int which = sv_domain_typed_param_take(&p[i], param_names, (int)facts->nparams,
+                                               param_type, set, error);
 
         if (which < 0)
             return FALSE;
@@ -124,6 +125,22 @@ check_ranges(const gint64 values[], const gboolean set[], int from, GError **err
         }
     }
     return TRUE;
+}
+
+/* QEMU's ranges, before anything changes. Elsewhere the cgroup layer checks what reaches a
+ * running guest; a value it would refuse is not put in a persistent definition either (a
+ * difference from libvirt's LXC driver, which stores it, then cannot load the definition
+ * again). */
+static gboolean
+check_values(SvDomainDriver *drv, const gint64 values[], const gboolean set[], gboolean config,
+             GError **error)
+{
+    if (drv->sched->qemu_checks)
+        return check_ranges(values, set, drv->from, error);
+    return !config ||
+           sv_cgroup_check_cpu_bandwidth(
+               set[SV_SCHED_VCPU_PERIOD] ? (guint64)values[SV_SCHED_VCPU_PERIOD] : 0,
+               set[SV_SCHED_VCPU_QUOTA] ? values[SV_SCHED_VCPU_QUOTA] : 0, error);
 }
 
 /* ---------------------------------------------------------------- the event */
@@ -189,7 +206,7 @@ typedef struct {
     SvDomainDriver *drv;
     SvCall *call; /* deferred */
     guint8 uuid[16];
-    gboolean live;
+    gboolean event; /* a live change of a driver that sends TUNABLE */
     gint64 values[SV_SCHED_LAST];
     gboolean set[SV_SCHED_LAST];
 } SetJob;
@@ -205,7 +222,7 @@ set_saved(const GError *error, gpointer data)
         return;
     }
     sv_call_reply(job->call, NULL);
-    if (obj && job->live)
+    if (obj && job->event)
         emit_tunable(job->drv, obj, job->values, job->set);
 }
 
@@ -222,14 +239,14 @@ set_params(SvCall *call, remote_nonnull_domain *dom, const remote_typed_param *p
 
     if (!sv_domain_driver_check_flags(drv, flags, SCHED_FLAGS,
                                       "DomainSetSchedulerParametersFlags", error) ||
-        !read_params(p, n, values, set, error))
+        !read_params(drv->sched, p, n, values, set, error))
         return FALSE;
     obj = sv_domain_driver_lookup(drv, dom, error);
     if (!obj || !sv_domain_modify_defs(obj, &flags, &live, &config, error))
         return FALSE;
     if (live && !drv->sched->check(obj, error))
         return FALSE;
-    if (!check_ranges(values, set, drv->from, error))
+    if (!check_values(drv, values, set, config != NULL, error))
         return FALSE;
     job = g_new0(SetJob, 1);
     for (int k = 0; k < SV_SCHED_LAST; k++) {
@@ -255,7 +272,7 @@ set_params(SvCall *call, remote_nonnull_domain *dom, const remote_typed_param *p
     }
     job->drv = drv;
     job->call = sv_call_defer(call);
-    job->live = live != NULL;
+    job->event = live != NULL && drv->sched->qemu_checks;
     memcpy(job->uuid, obj->def->uuid, sizeof(job->uuid));
     sv_domain_modify_save(drv, obj, live != NULL, config != NULL, set_saved, job);
     return TRUE;
@@ -292,7 +309,7 @@ sv_domain_sched_get_type(SvCall *call, remote_domain_get_scheduler_type_args *a,
     if (sv_domain_obj_is_active(obj) && !drv->sched->check(obj, error))
         return FALSE;
     ret->type = g_strdup("posix");
-    ret->nparams = SV_SCHED_LAST;
+    ret->nparams = (int)drv->sched->nparams;
     return TRUE;
 }
 
@@ -317,7 +334,7 @@ get_params(SvCall *call, remote_nonnull_domain *dom, int nparams, guint flags,
     } else if (!drv->sched->check(obj, error) || !drv->sched->get_live(obj, values, error)) {
         return FALSE;
     }
-    n = MIN((guint)MAX(nparams, 0), (guint)SV_SCHED_LAST);
+    n = MIN((guint)MAX(nparams, 0), drv->sched->nparams);
     *out = g_new0(remote_typed_param, n);
     *out_len = n;
     for (guint i = 0; i < n; i++) {

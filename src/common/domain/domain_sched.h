@@ -1,7 +1,7 @@
 /* domain_sched.h: DOMAIN_GET_SCHEDULER_TYPE and DOMAIN_GET/SET_SCHEDULER_PARAMETERS(_FLAGS)
- * (virsh schedinfo; issue 18, scheduler parameters), as libvirt 9.0's QEMU driver answers
- * them: the persistent definition's <cputune>, a running guest's cgroup through the
- * driver's SvSchedFacts, and the TUNABLE event after a live change. */
+ * (virsh schedinfo; issue 18, scheduler parameters), as libvirt 9.0's QEMU and LXC drivers
+ * answer them: the persistent definition's <cputune>, a running guest's cgroup through the
+ * driver's SvSchedFacts, and (QEMU) the TUNABLE event after a live change. */
 #pragma once
 
 #include "domain/domain_driver.h"
@@ -21,6 +21,13 @@ typedef enum {
 } SvSchedParam;
 
 struct SvSchedFacts {
+    /* How many of the parameters (the first ones of SvSchedParam) the driver has: QEMU all,
+     * LXC cpu_shares, vcpu_period and vcpu_quota. Others are refused as unknown. */
+    guint nparams;
+    /* QEMU: periods and quotas are checked against libvirt's QEMU ranges before anything
+     * changes (LXC leaves it to the cgroup layer's checks, on a live change only), and a
+     * live change sends the TUNABLE event (LXC sends none). */
+    gboolean qemu_checks;
     /* Whether a running guest has the CPU cgroup its tuning goes to: FALSE with libvirt's
      * error when not. */
     gboolean (*check)(SvDomainObj *obj, GError **error);

@@ -365,6 +365,15 @@ remote_readonly_check(SvCall *call, const SvProcInfo *proc, const void *args, GE
             return FALSE;
         }
         return TRUE;
+    case REMOTE_PROC_DOMAIN_INTERFACE_ADDRESSES:
+        /* Asking the guest agent is a write for libvirt; the lease and ARP sources not. */
+        if (((const remote_domain_interface_addresses_args *)args)->source ==
+            SV_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_DENIED,
+                         "read only access prevents virDomainInterfaceAddresses");
+            return FALSE;
+        }
+        return TRUE;
     default:
         return TRUE;
     }
@@ -579,7 +588,7 @@ sv_remote_emit_reboot(SvServer *srv, const remote_nonnull_domain *dom)
     emit(srv, SV_DOMAIN_EVENT_ID_REBOOT, (const guint8 *)dom->uuid, FALSE, send_reboot, &m);
 }
 
-/* ---- issue 18 (metadata and tuning): events sent only in the callback form ---- */
+/* ---- issue 18: events sent in both forms, and those sent only in the callback form ---- */
 
 void
 sv_remote_emit_event(SvServer *srv, int event_id, const guint8 uuid[16], SvRemoteEventSend send,
@@ -593,4 +602,66 @@ sv_remote_emit_callback_event(SvServer *srv, int event_id, const guint8 uuid[16]
                               SvRemoteEventSend send, gpointer data)
 {
     emit(srv, event_id, uuid, TRUE, send, data);
+}
+
+/* ---- issue 18 item 2 (live hotplug): the device events ---- */
+
+typedef struct {
+    int event_id;
+    remote_nonnull_domain dom;
+    char *alias;
+} DeviceEvent;
+
+static void
+send_device_removed(SvClient *c, int callback_id, const DeviceEvent *e)
+{
+    remote_domain_event_device_removed_msg m = {e->dom, e->alias};
+
+    if (callback_id) {
+        remote_domain_event_callback_device_removed_msg cm = {callback_id, m};
+        sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                             REMOTE_PROC_DOMAIN_EVENT_CALLBACK_DEVICE_REMOVED,
+                             (xdrproc_t)xdr_remote_domain_event_callback_device_removed_msg,
+                             &cm);
+    } else {
+        sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                             REMOTE_PROC_DOMAIN_EVENT_DEVICE_REMOVED,
+                             (xdrproc_t)xdr_remote_domain_event_device_removed_msg, &m);
+    }
+}
+
+static void
+send_device_event(SvClient *c, int callback_id, gpointer data)
+{
+    const DeviceEvent *e = data;
+
+    if (e->event_id == SV_DOMAIN_EVENT_ID_DEVICE_REMOVED) {
+        send_device_removed(c, callback_id, e);
+    } else if (e->event_id == SV_DOMAIN_EVENT_ID_DEVICE_ADDED) {
+        remote_domain_event_callback_device_added_msg m = {callback_id, e->dom, e->alias};
+        sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                             REMOTE_PROC_DOMAIN_EVENT_CALLBACK_DEVICE_ADDED,
+                             (xdrproc_t)xdr_remote_domain_event_callback_device_added_msg, &m);
+    } else {
+        remote_domain_event_callback_device_removal_failed_msg m = {callback_id, e->dom,
+                                                                    e->alias};
+        sv_client_send_event(
+            c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+            REMOTE_PROC_DOMAIN_EVENT_CALLBACK_DEVICE_REMOVAL_FAILED,
+            (xdrproc_t)xdr_remote_domain_event_callback_device_removal_failed_msg, &m);
+    }
+}
+
+void
+sv_remote_emit_device_event(SvServer *srv, int event_id, const remote_nonnull_domain *dom,
+                            const char *alias)
+{
+    DeviceEvent e = {event_id, *dom, (char *)alias};
+
+    g_return_if_fail(event_id == SV_DOMAIN_EVENT_ID_DEVICE_REMOVED ||
+                     event_id == SV_DOMAIN_EVENT_ID_DEVICE_ADDED ||
+                     event_id == SV_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED);
+    /* Only DEVICE_REMOVED has a legacy form (REGISTER_ANY without a callback id). */
+    emit(srv, event_id, (const guint8 *)dom->uuid, event_id != SV_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+         send_device_event, &e);
 }

@@ -37,6 +37,10 @@ typedef void (*SvRemoteEventSend)(SvClient *c, int callback_id, gpointer data);
 void sv_remote_emit_callback_event(SvServer *srv, int event_id, const guint8 uuid[16],
                                    SvRemoteEventSend send, gpointer data);
 
+/* issue 18 item 2 (live hotplug): DEVICE_REMOVED (callback form 333 and legacy form 311),
+ * DEVICE_ADDED (354) or DEVICE_REMOVAL_FAILED (367) of the device `alias` of dom. */
+void sv_remote_emit_device_event(SvServer *srv, int event_id, const remote_nonnull_domain *dom,
+                                 const char *alias);
 /* issue 18 item 2: an event libvirt sends in both forms (the callback one and the legacy
  * one of CONNECT_DOMAIN_EVENT_REGISTER_ANY), as sv_remote_emit_callback_event; send gets
  * callback_id 0 for a legacy registration. */

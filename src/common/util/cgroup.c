@@ -45,6 +45,8 @@ typedef struct {
     GPtrArray *controllers; /* "memory", or "cpu" and "cpuacct" when co-mounted; empty on v2 */
     char *mount;            /* the hierarchy's root directory */
     char *dir;              /* mount/path */
+    dev_t dev;              /* the mount directory's identity (symlinks followed) */
+    ino_t ino;
 } Hierarchy;
 
 struct SvCgroup {
@@ -73,18 +75,20 @@ sv_cgroup_default_parent(const char *root)
 }
 
 /* A controller mounted together with another one ("cpu,cpuacct", reached through two
- * symlinks) joins that hierarchy: its directory is created and filled only once. */
+ * symlinks) joins that hierarchy: its directory is created and filled only once. The same
+ * directory is told by its device and inode (one stat, where comparing real paths took a
+ * readlink per path component of every hierarchy, for each cgroup opened: bulk stats open
+ * one per guest). */
 static void
 add_hierarchy(SvCgroup *cg, const char *controller, const char *mount)
 {
-    g_autofree char *real = realpath(mount, NULL);
+    struct stat st;
+    gboolean known = stat(mount, &st) == 0;
     Hierarchy *h;
 
-    for (guint i = 0; real && i < cg->hier->len; i++) {
-        g_autofree char *other = NULL;
+    for (guint i = 0; known && i < cg->hier->len; i++) {
         h = cg->hier->pdata[i];
-        other = realpath(h->mount, NULL);
-        if (other && g_str_equal(real, other)) {
+        if (h->dev == st.st_dev && h->ino == st.st_ino) {
             g_ptr_array_add(h->controllers, g_strdup(controller));
             return;
         }
@@ -95,6 +99,10 @@ add_hierarchy(SvCgroup *cg, const char *controller, const char *mount)
         g_ptr_array_add(h->controllers, g_strdup(controller));
     h->mount = g_strdup(mount);
     h->dir = g_build_filename(mount, cg->path, NULL);
+    if (known) {
+        h->dev = st.st_dev;
+        h->ino = st.st_ino;
+    }
     g_ptr_array_add(cg->hier, h);
 }
 
@@ -318,6 +326,39 @@ sv_cgroup_set_memory_soft_limit(SvCgroup *cg, guint64 bytes, GError **error)
     g_autofree char *text = g_strdup_printf("%" G_GUINT64_FORMAT, bytes);
 
     return set_value(cg, "memory", "memory.soft_limit_in_bytes", "memory.high", text, error);
+}
+
+/* v1 writes "no limit" as the largest page-aligned long, 9223372036854771712. */
+#define V1_MEMORY_UNLIMITED G_GUINT64_CONSTANT(9223372036854771712)
+
+gboolean
+sv_cgroup_get_memory_limits(SvCgroup *cg, guint64 out_bytes[3], GError **error)
+{
+    static const char *const files[2][3] = {
+        {"memory.limit_in_bytes", "memory.soft_limit_in_bytes", "memory.memsw.limit_in_bytes"},
+        {"memory.max", "memory.high", "memory.swap.max"},
+    };
+    Hierarchy *h = need_controller(cg, "memory", error);
+
+    for (int i = 0; h && i < 3; i++) {
+        g_autofree char *text = read_file(h->dir, files[cg->version == SV_CGROUP_V2][i]);
+        char *end = NULL;
+
+        if (text && g_str_has_prefix(text, "max")) {
+            out_bytes[i] = G_MAXUINT64;
+            continue;
+        }
+        if (text)
+            out_bytes[i] = g_ascii_strtoull(text, &end, 10);
+        if (!text || end == text) {
+            sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR, "Unable to read '%s/%s'",
+                         h->dir, files[cg->version == SV_CGROUP_V2][i]);
+            return FALSE;
+        }
+        if (out_bytes[i] >= V1_MEMORY_UNLIMITED)
+            out_bytes[i] = G_MAXUINT64;
+    }
+    return h != NULL;
 }
 
 gboolean
@@ -781,10 +822,29 @@ sv_cgroup_has_cpu_child(SvCgroup *cg, const char *child)
 }
 
 gboolean
+sv_cgroup_check_cpu_bandwidth(guint64 period, gint64 quota, GError **error)
+{
+    if (period && (period < SV_CGROUP_CPU_PERIOD_MIN || period > SV_CGROUP_CPU_PERIOD_MAX)) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INVALID_ARG,
+                     "cfs_period '%" G_GUINT64_FORMAT "' must be in range (%d, %d)", period,
+                     SV_CGROUP_CPU_PERIOD_MIN, SV_CGROUP_CPU_PERIOD_MAX);
+        return FALSE;
+    }
+    if (quota > 0 && (quota < SV_CGROUP_CPU_QUOTA_MIN || quota > SV_CGROUP_CPU_QUOTA_MAX)) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INVALID_ARG,
+                     "cfs_quota '%" G_GINT64_FORMAT "' must be in range (%d, %" G_GINT64_FORMAT
+                     ")", quota, SV_CGROUP_CPU_QUOTA_MIN, SV_CGROUP_CPU_QUOTA_MAX);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
 sv_cgroup_set_cpu_bandwidth(SvCgroup *cg, const char *child, guint64 period, gint64 quota,
                             GError **error)
 {
-    g_autofree char *dir = cpu_dir(cg, child, error);
+    g_autofree char *dir = sv_cgroup_check_cpu_bandwidth(period, quota, error) ? cpu_dir(cg, child, error)
+                                                                 : NULL;
     g_autofree char *p = g_strdup_printf("%" G_GUINT64_FORMAT, period);
     g_autofree char *q = NULL;
     guint64 old_period = 0;

@@ -64,6 +64,9 @@ gboolean sv_cgroup_set_memory_soft_limit(SvCgroup *cg, guint64 bytes, GError **e
 /* Memory plus swap: memory.memsw.limit_in_bytes (v1; needs swap accounting) or swap alone,
  * memory.swap.max (v2: pass the swap part). */
 gboolean sv_cgroup_set_memory_swap_limit(SvCgroup *cg, guint64 bytes, GError **error);
+/* issue 18, LXC tuning: the hard, soft and swap limits in bytes, read from the files above
+ * (v2's swap.max is swap alone; v1's memsw memory and swap); G_MAXUINT64 for none. */
+gboolean sv_cgroup_get_memory_limits(SvCgroup *cg, guint64 out_bytes[3], GError **error);
 /* Block I/O weight: blkio.weight or blkio.bfq.weight (v1), io.weight "default N" or
  * io.bfq.weight (v2), whichever the kernel offers. */
 gboolean sv_cgroup_set_blkio_weight(SvCgroup *cg, guint weight, GError **error);
@@ -129,7 +132,13 @@ gboolean sv_cgroup_get_cpu_times(SvCgroup *cg, guint64 *out_total, guint64 *out_
 /* issue 18, scheduler parameters. The CFS bandwidth of the cgroup (`child` NULL) or of a
  * per-thread child ("vcpu0", "emulator", "iothread1"; v1 only): cpu.cfs_period_us and
  * cpu.cfs_quota_us (v1) or cpu.max (v2, "max" read as -1). A 0 period or quota is left as
- * it is. */
+ * it is; one outside libvirt's cgroup ranges below is refused (INVALID_ARG) before anything
+ * is written. */
+#define SV_CGROUP_CPU_PERIOD_MIN 1000
+#define SV_CGROUP_CPU_PERIOD_MAX 1000000
+#define SV_CGROUP_CPU_QUOTA_MIN 1000
+#define SV_CGROUP_CPU_QUOTA_MAX G_GINT64_CONSTANT(17592186044415)
+gboolean sv_cgroup_check_cpu_bandwidth(guint64 period, gint64 quota, GError **error);
 gboolean sv_cgroup_set_cpu_bandwidth(SvCgroup *cg, const char *child, guint64 period,
                                      gint64 quota, GError **error);
 gboolean sv_cgroup_get_cpu_bandwidth(SvCgroup *cg, const char *child, guint64 *out_period,
@@ -155,3 +164,14 @@ gboolean sv_cgroup_set_blkio_device_throttle(SvCgroup *cg, const char *path, SvB
 gboolean sv_cgroup_has_blkio_weight(SvCgroup *cg, GError **error);
 /* The block I/O weight: the weight file's number ("N" or "default N"). */
 gboolean sv_cgroup_get_blkio_weight(SvCgroup *cg, guint *out_weight, GError **error);
+
+/* issue 18, LXC tuning: the bytes and requests read and written by the cgroup's processes,
+ * every device summed, as libvirt's virCgroupGetBlkioIoServiced: blkio.throttle.
+ * io_service_bytes and io_serviced (v1) or io.stat (v2) (cgroup_usage.c). */
+gboolean sv_cgroup_get_blkio_serviced(SvCgroup *cg, gint64 *rd_bytes, gint64 *wr_bytes,
+                                      gint64 *rd_req, gint64 *wr_req, GError **error);
+/* The memory, and the swap the cgroup's processes use, in bytes, as libvirt reads them:
+ * memory.usage_in_bytes and memory.memsw.usage_in_bytes (v1: memory and swap),
+ * memory.current and memory.swap.current (v2). */
+gboolean sv_cgroup_get_memory_usage(SvCgroup *cg, guint64 *out_mem, guint64 *out_memsw,
+                                    GError **error);

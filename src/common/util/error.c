@@ -104,6 +104,7 @@ static const struct {
     {SV_ERR_OVERFLOW, "numerical overflow: %s"},
     {SV_ERR_AGENT_UNRESPONSIVE, "Guest agent is not responding: %s"},
     {SV_ERR_RESOURCE_BUSY, "resource busy: %s"},
+    {SV_ERR_CPU_INCOMPATIBLE, "the CPU is incompatible with host CPU: %s"},
     {SV_ERR_ACCESS_DENIED, "access denied: %s"},
     {SV_ERR_AUTH_FAILED, "authentication failed: %s"},
     {SV_ERR_NO_SERVER, "Server not found: %s"},

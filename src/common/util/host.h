@@ -35,3 +35,7 @@ const char *sv_host_arch(void);
 void sv_host_capabilities_begin(GString *s, const char *host_uuid, const char *extra);
 void sv_host_capabilities_begin_at(GString *s, const char *host_uuid, const char *extra,
                                    const char *sysfs, const char *proc, const char *dev);
+
+/* The host CPU's vendor as libvirt names it ("Intel", "AMD", "Hygon") from proc's cpuinfo
+ * ("/proc", or a copy's), or NULL when it is none of them. (transfer full) */
+char *sv_host_cpu_vendor(const char *proc);

@@ -407,3 +407,12 @@ sv_host_capabilities_begin(GString *s, const char *host_uuid, const char *extra)
 {
     sv_host_capabilities_begin_at(s, host_uuid, extra, "/sys", "/proc", "/dev");
 }
+
+char *
+sv_host_cpu_vendor(const char *proc)
+{
+    g_autofree char *cpuinfo = read_text(proc, "cpuinfo");
+    g_autofree char *vendor = cpuinfo ? cpuinfo_value(cpuinfo, "vendor_id") : NULL;
+
+    return g_strdup(vendor_name(vendor));
+}

@@ -1,0 +1,526 @@
+/* qemu_update.c: DOMAIN_UPDATE_DEVICE_FLAGS (virsh update-device) on virtqemud, as libvirt
+ * 9.0's qemuDomainUpdateDeviceFlags serves it for an interface and a display (issue 18 item
+ * 2): the persistent definition takes the new device as it is given (AFFECT_CONFIG); the
+ * running guest takes a change of an interface's link state (QMP set_link on the NIC's
+ * alias) or of a display's password (set_password, expire_password), any other change
+ * refused with libvirt's error for it (qemuDomainChangeNet, qemuDomainChangeGraphics). The
+ * persistent change is checked before anything reaches the guest; both are saved once QEMU
+ * has answered. */
+#include "qemu_update.h"
+
+#include "domain/domain_hotplug.h"
+#include "domain/domain_modify.h"
+#include "qemu_command_net.h"
+#include "qemu_display.h"
+#include "qemu_domain.h"
+#include "util/error.h"
+
+#define UPDATE_FLAGS                                                                               \
+    (SV_DOMAIN_DEVICE_MODIFY_LIVE | SV_DOMAIN_DEVICE_MODIFY_CONFIG | SV_DOMAIN_DEVICE_MODIFY_FORCE)
+
+/* An update on its way: what every device's has. */
+typedef struct {
+    SvCall *call; /* deferred */
+    SvDomainDriver *drv;
+    guint run;           /* weak handle of the guest's run (when `live`) */
+    gboolean live;       /* the running guest changes */
+    guint index;         /* the device's place in the live definition */
+    SvDomainDef *config; /* the new persistent definition, or NULL */
+} Update;
+
+/* The guest a monitor reply of u comes back to, or NULL when its run is over. */
+static SvDomainObj *
+update_guest(Update *u)
+{
+    return sv_domain_list_find_run(u->drv->list, u->run);
+}
+
+/* Fail u's call when QEMU refused (error) or the guest is gone (no obj): TRUE then. */
+static gboolean
+update_failed(Update *u, SvDomainObj *obj, const GError *error)
+{
+    GError *gone = NULL;
+
+    if (obj && !error)
+        return FALSE;
+    if (error) {
+        sv_call_fail(u->call, g_error_copy(error));
+        return TRUE;
+    }
+    sv_error_set(&gone, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
+    sv_call_fail(u->call, gone);
+    return TRUE;
+}
+
+/* The end of u on obj (its live change made): the new persistent definition in place, what
+ * changed saved, then the call answered. */
+static void
+update_commit(Update *u, SvDomainObj *obj)
+{
+    SvDomainDef *config = NULL;
+
+    if (u->config && sv_domain_obj_is_active(obj)) {
+        sv_domain_def_free(obj->new_def);
+        obj->new_def = g_steal_pointer(&u->config);
+        config = obj->new_def;
+    } else if (u->config) {
+        sv_domain_obj_set_def(obj, g_steal_pointer(&u->config));
+        config = obj->def;
+    }
+    sv_domain_modify_finish(u->call, u->drv, obj, u->live ? obj->def : NULL, config, TRUE);
+}
+
+/* What an update does for one kind of device (its struct begins with an Update). */
+typedef struct {
+    gsize size;
+    /* The persistent definition config with dev's device (transfer full of dev) in place of
+     * the one it names, or NULL with libvirt's error. */
+    SvDomainDef *(*config_with)(SvDomainDriver *drv, const SvDomainDef *config,
+                                SvDomainDef *dev, GError **error);
+    /* dev checked against the running guest's device; *send: QEMU's state changes. */
+    gboolean (*live_check)(SvDomainObj *obj, SvDomainDef *dev, Update *u, gboolean *send,
+                           GError **error);
+    void (*send)(QemuMonitor *mon, SvDomainObj *obj, Update *u); /* the monitor commands */
+    void (*finish)(Update *u, SvDomainObj *obj, const GError *error); /* ends and frees u */
+    void (*free)(Update *u);
+} UpdateKind;
+
+/* update-device of the device dev holds alone (transfer full): the persistent change made
+ * and checked, then the live one checked, then sent to QEMU (when it changes anything). */
+static gboolean
+update_run(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, guint flags,
+           const UpdateKind *kind, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    g_autoptr(SvDomainDef) dev = dev_in;
+    g_autoptr(SvDomainDef) live_dev = NULL;
+    SvDomainDef *live, *config;
+    gboolean send = FALSE;
+    Update *u;
+
+    if (!sv_domain_modify_defs(obj, &flags, &live, &config, error))
+        return FALSE;
+    live_dev = live ? sv_domain_def_copy(dev) : NULL;
+    u = g_malloc0(kind->size);
+    if ((config && !(u->config = kind->config_with(drv, config, g_steal_pointer(&dev), error))) ||
+        (live && !kind->live_check(obj, live_dev, u, &send, error))) {
+        kind->free(u);
+        return FALSE;
+    }
+    u->live = live != NULL;
+    u->drv = drv;
+    u->run = obj->run;
+    u->call = sv_call_defer(call);
+    if (send)
+        kind->send(qemu_domain_of(obj)->mon, obj, u);
+    else
+        kind->finish(u, obj, NULL);
+    return TRUE;
+}
+
+/* A link change on its way to QEMU: what to apply when set_link is answered. */
+typedef struct {
+    Update u;
+    SvDomainNetLinkState link; /* the new state */
+} LinkChange;
+
+static void
+link_change_free(Update *u)
+{
+    sv_domain_def_free(u->config);
+    g_free(u);
+}
+
+static void
+unsupported(GError **error, const char *msg)
+{
+    sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED, "%s", msg);
+}
+
+static gboolean
+pci_same(const SvDomainDeviceInfo *a, const SvDomainDeviceInfo *b)
+{
+    const SvDomainPciAddress *x = &a->addr.pci, *y = &b->addr.pci;
+
+    return x->domain == y->domain && x->bus == y->bus && x->slot == y->slot &&
+           x->function == y->function;
+}
+
+/* libvirt's refusals of a live change of a NIC (old) into new (defaults given), in its
+ * order: only the link state may differ. */
+static gboolean
+net_change_allowed(const SvDomainNetDef *old, const SvDomainNetDef *new,
+                   GError **error)
+{
+    if (g_strcmp0(old->mac, new->mac) != 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "cannot change network interface mac address from %s to %s", old->mac,
+                     new->mac);
+        return FALSE;
+    }
+    if (g_strcmp0(old->model, new->model) != 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "cannot modify network device model from %s to %s",
+                     old->model ? old->model : "(default)", new->model ? new->model : "(default)");
+        return FALSE;
+    }
+    if (g_strcmp0(old->model, "virtio") == 0 &&
+        (old->backend != new->backend || old->queues != new->queues ||
+         old->rx_queue_size != new->rx_queue_size || old->tx_queue_size != new->tx_queue_size)) {
+        unsupported(error, "cannot modify virtio network device driver attributes");
+        return FALSE;
+    }
+    if (new->target_dev && g_strcmp0(old->target_dev, new->target_dev) != 0) {
+        unsupported(error, "cannot modify network device tap name");
+        return FALSE;
+    }
+    if (new->info.addr.type != SV_DOMAIN_ADDRESS_NONE &&
+        (new->info.addr.type != old->info.addr.type || !pci_same(&old->info, &new->info))) {
+        unsupported(error, "cannot modify network device guest PCI address");
+        return FALSE;
+    }
+    if (old->rom_bar != new->rom_bar) {
+        unsupported(error, "cannot modify network device rom bar setting");
+        return FALSE;
+    }
+    if (g_strcmp0(old->rom_file, new->rom_file) != 0) {
+        unsupported(error, "cannot modify network rom file");
+        return FALSE;
+    }
+    if (old->info.boot_order != new->info.boot_order) {
+        unsupported(error, "cannot modify network device boot index setting");
+        return FALSE;
+    }
+    if (old->type != new->type || g_strcmp0(old->source, new->source) != 0 ||
+        old->source_mode != new->source_mode || old->mtu != new->mtu ||
+        old->rom_enabled != new->rom_enabled) {
+        /* libvirt reconnects a bridge to another bridge here; splitvirt does not (yet). */
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "unable to change config on '%s' network type",
+                     sv_domain_net_type_to_string(new->type));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The persistent definition with config's NIC `net` names replaced by it (transfer full of
+ * dev, whose only interface it is), given the driver's defaults; NULL with the error. */
+static SvDomainDef *
+config_with_net(SvDomainDriver *drv, const SvDomainDef *config,
+                SvDomainDef *dev, GError **error)
+{
+    g_autoptr(SvDomainDef) owned = dev;
+    g_autoptr(SvDomainDef) changed = sv_domain_def_copy(config);
+    SvDomainNetDef *net = owned->interfaces->pdata[0];
+    const SvDomainNetDef *old;
+    guint at;
+
+    if (!sv_domain_hotplug_net_find(changed, net, &at, error))
+        return NULL;
+    old = changed->interfaces->pdata[at];
+    /* As libvirt keeps it: the address the definition gave the NIC when none is given. */
+    if (net->info.addr.type == SV_DOMAIN_ADDRESS_NONE &&
+        old->info.addr.type == SV_DOMAIN_ADDRESS_PCI)
+        net->info.addr = old->info.addr;
+    g_ptr_array_remove_index(changed->interfaces, at);
+    g_ptr_array_insert(changed->interfaces, (gint)at,
+                       g_ptr_array_steal_index(owned->interfaces, 0));
+    return sv_domain_hotplug_redefine(drv, g_steal_pointer(&changed), error);
+}
+
+/* The end of a link change on obj (NULL: the guest is gone). */
+static void
+link_done(Update *u, SvDomainObj *obj, const GError *error)
+{
+    LinkChange *c = (LinkChange *)u;
+
+    if (!update_failed(&c->u, obj, error)) {
+        if (c->u.live)
+            ((SvDomainNetDef *)obj->def->interfaces->pdata[c->u.index])->link = c->link;
+        update_commit(&c->u, obj);
+    }
+    link_change_free(u);
+}
+
+static void
+link_set(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+{
+    (void)mon;
+    (void)ret;
+    link_done(data, update_guest(data), error);
+}
+
+/* The live part: dev's interface (defaults given) checked against the running guest's, and
+ * set_link sent when its link state differs; *c filled for the reply. FALSE: refused. */
+static gboolean
+net_update_live(SvDomainObj *obj, SvDomainDef *dev, Update *u, gboolean *send, GError **error)
+{
+    LinkChange *c = (LinkChange *)u;
+    const SvDomainNetDef *net = dev->interfaces->pdata[0];
+    const SvDomainNetDef *old;
+
+    if (!sv_domain_hotplug_net_find(obj->def, net, &c->u.index, error))
+        return FALSE;
+    qemu_net_post_parse(dev);
+    old = obj->def->interfaces->pdata[c->u.index];
+    if (!net_change_allowed(old, net, error))
+        return FALSE;
+    c->link = net->link;
+    *send = old->link != net->link;
+    return TRUE;
+}
+
+static void
+link_send(QemuMonitor *mon, SvDomainObj *obj, Update *u)
+{
+    const SvDomainNetDef *net = obj->def->interfaces->pdata[u->index];
+    JsonObject *args = json_object_new();
+
+    json_object_set_string_member(args, "name", net->info.alias);
+    json_object_set_boolean_member(args, "up", ((LinkChange *)u)->link != SV_DOMAIN_NET_LINK_DOWN);
+    qemu_monitor_command(mon, "set_link", args, link_set, u);
+}
+
+static const UpdateKind net_kind = {
+    sizeof(LinkChange), config_with_net, net_update_live, link_send, link_done, link_change_free,
+};
+
+/* ------------------------------------------------------------ graphics passwords */
+
+/* A display password on its way to QEMU (set_password, then expire_password). */
+typedef struct {
+    Update u;
+    SvDomainGraphicsDef *graphics; /* the new display, or NULL when only config changes */
+} PasswordChange;
+
+static void
+password_change_free(Update *u)
+{
+    PasswordChange *c = (PasswordChange *)u;
+
+    sv_domain_def_free(c->u.config);
+    if (c->graphics)
+        sv_domain_graphics_def_free(c->graphics);
+    g_free(c);
+}
+
+static int
+graphics_find(const SvDomainDef *def, SvDomainGraphicsType type)
+{
+    for (guint i = 0; i < def->graphics->len; i++) {
+        if (((SvDomainGraphicsDef *)def->graphics->pdata[i])->type == type)
+            return (int)i;
+    }
+    return -1;
+}
+
+static const char *
+listen_address(const SvDomainGraphicsDef *g)
+{
+    return g->listens->len ? ((SvDomainGraphicsListenDef *)g->listens->pdata[0])->address
+                           : NULL;
+}
+
+/* libvirt's refusals of a live change of a display (qemuDomainChangeGraphics), in its order;
+ * *change: whether QEMU's password changes. */
+static gboolean
+graphics_change_allowed(const SvDomainGraphicsDef *old, const SvDomainGraphicsDef *new,
+                        gboolean *change, GError **error)
+{
+    const char *type = sv_domain_graphics_type_to_string(new->type);
+
+    if (g_strcmp0(listen_address(old), listen_address(new)) != 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "cannot change listen address setting on '%s' graphics", type);
+        return FALSE;
+    }
+    if (old->autoport != new->autoport || (!new->autoport && old->port != new->port)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "cannot change port settings on %s graphics", type);
+        return FALSE;
+    }
+    if (g_strcmp0(old->keymap, new->keymap) != 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "cannot change keymap setting on %s graphics", type);
+        return FALSE;
+    }
+    *change = old->passwd_valid_to || new->passwd_valid_to ||
+              g_strcmp0(old->connected, new->connected) != 0 ||
+              g_strcmp0(old->passwd, new->passwd) != 0;
+    return TRUE;
+}
+
+/* QEMU's expire_password time for g's password, as libvirt computes it: "now" for an empty
+ * password or a validity already over, the end of its validity in seconds, or "never". */
+static char *
+password_expiry(const SvDomainGraphicsDef *g)
+{
+    g_autofree char *iso = NULL;
+    g_autoptr(GDateTime) t = NULL;
+
+    if (!g->passwd_valid_to)
+        return g_strdup(g->passwd[0] ? "never" : "now");
+    iso = g_strconcat(g->passwd_valid_to, "Z", NULL);
+    t = g_date_time_new_from_iso8601(iso, NULL);
+    if (!g->passwd[0] || !t || g_date_time_to_unix(t) <= g_get_real_time() / G_USEC_PER_SEC)
+        return g_strdup("now");
+    return g_strdup_printf("%" G_GINT64_FORMAT, g_date_time_to_unix(t));
+}
+
+/* The end of a password change on obj (NULL: the guest is gone). */
+static void
+password_finish(Update *u, SvDomainObj *obj, const GError *error)
+{
+    PasswordChange *c = (PasswordChange *)u;
+
+    if (!update_failed(&c->u, obj, error)) {
+        if (c->u.live) {
+            SvDomainGraphicsDef *g = obj->def->graphics->pdata[c->u.index];
+
+            g_free(g->passwd);
+            g->passwd = g_steal_pointer(&c->graphics->passwd);
+            g_free(g->passwd_valid_to);
+            g->passwd_valid_to = g_steal_pointer(&c->graphics->passwd_valid_to);
+            g_free(g->connected);
+            g->connected = g_steal_pointer(&c->graphics->connected);
+        }
+        update_commit(&c->u, obj);
+    }
+    password_change_free(u);
+}
+
+static void
+password_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+{
+    PasswordChange *c = data;
+
+    (void)mon;
+    (void)ret;
+    password_finish(&c->u, update_guest(&c->u), error);
+}
+
+static void
+password_set(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+{
+    PasswordChange *c = data;
+    const char *protocol = sv_domain_graphics_type_to_string(c->graphics->type);
+    g_autofree char *when = NULL;
+    JsonObject *args;
+
+    (void)ret;
+    if (error || !update_guest(&c->u)) {
+        password_finish(&c->u, update_guest(&c->u), error);
+        return;
+    }
+    when = password_expiry(c->graphics);
+    args = json_object_new();
+    json_object_set_string_member(args, "protocol", protocol);
+    json_object_set_string_member(args, "time", when);
+    qemu_monitor_command(mon, "expire_password", args, password_done, c);
+}
+
+/* The persistent definition with config's display of dev's type replaced by dev's (transfer
+ * full of dev), given the driver's defaults; NULL with libvirt's error. */
+static SvDomainDef *
+config_with_graphics(SvDomainDriver *drv, const SvDomainDef *config, SvDomainDef *dev,
+                     GError **error)
+{
+    g_autoptr(SvDomainDef) owned = dev;
+    g_autoptr(SvDomainDef) changed = sv_domain_def_copy(config);
+    const SvDomainGraphicsDef *g = owned->graphics->pdata[0];
+    int at = graphics_find(changed, g->type);
+
+    if (!qemu_display_check_graphics(g, error))
+        return NULL;
+    if (at < 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
+                     "cannot find existing graphics type '%s' device to modify",
+                     sv_domain_graphics_type_to_string(g->type));
+        return NULL;
+    }
+    g_ptr_array_remove_index(changed->graphics, (guint)at);
+    g_ptr_array_insert(changed->graphics, at, g_ptr_array_steal_index(owned->graphics, 0));
+    return sv_domain_hotplug_redefine(drv, g_steal_pointer(&changed), error);
+}
+
+/* The live part of a display's update: checked against the running guest's; *send when
+ * QEMU's password changes. */
+static gboolean
+graphics_update_live(SvDomainObj *obj, SvDomainDef *dev, Update *u, gboolean *send,
+                     GError **error)
+{
+    PasswordChange *c = (PasswordChange *)u;
+    const SvDomainGraphicsDef *g = dev->graphics->pdata[0];
+    int at = graphics_find(obj->def, g->type);
+
+    if (!qemu_display_check_graphics(g, error))
+        return FALSE;
+    if (at < 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_DEVICE_MISSING,
+                     "cannot find existing graphics device to modify of type '%s'",
+                     sv_domain_graphics_type_to_string(g->type));
+        return FALSE;
+    }
+    if (!graphics_change_allowed(obj->def->graphics->pdata[at], g, send, error))
+        return FALSE;
+    c->u.index = (guint)at;
+    c->graphics = g_ptr_array_steal_index(dev->graphics, 0);
+    /* As libvirt: no password at all (none given, none configured) is not sent. */
+    if (!c->graphics->passwd)
+        *send = FALSE;
+    return TRUE;
+}
+
+static void
+password_send(QemuMonitor *mon, SvDomainObj *obj, Update *u)
+{
+    const SvDomainGraphicsDef *g = ((PasswordChange *)u)->graphics;
+    JsonObject *args = json_object_new();
+
+    (void)obj;
+    json_object_set_string_member(args, "protocol", sv_domain_graphics_type_to_string(g->type));
+    json_object_set_string_member(args, "password", g->passwd);
+    if (g->connected)
+        json_object_set_string_member(args, "connected", g->connected);
+    qemu_monitor_command(mon, "set_password", args, password_set, u);
+}
+
+static const UpdateKind graphics_kind = {
+    sizeof(PasswordChange), config_with_graphics, graphics_update_live, password_send,
+    password_finish,        password_change_free,
+};
+
+static gboolean
+update_device_flags(SvCall *call, remote_domain_update_device_flags_args *a,
+                    GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    g_autofree char *kind = NULL;
+    g_autoptr(SvDomainDef) dev = NULL;
+    SvDomainObj *obj;
+
+    if (!sv_domain_driver_check_flags(drv, a->flags, UPDATE_FLAGS, "DomainUpdateDeviceFlags",
+                                      error))
+        return FALSE;
+    obj = sv_domain_driver_lookup(drv, &a->dom, error);
+    if (!obj)
+        return FALSE;
+    dev = sv_domain_device_parse(a->xml, &kind, error);
+    if (!dev)
+        return FALSE;
+    if (g_str_equal(kind, "interface") && dev->interfaces->len == 1)
+        return update_run(call, obj, g_steal_pointer(&dev),
+                          a->flags & ~SV_DOMAIN_DEVICE_MODIFY_FORCE, &net_kind, error);
+    if (g_str_equal(kind, "graphics") && dev->graphics->len == 1)
+        return update_run(call, obj, g_steal_pointer(&dev),
+                          a->flags & ~SV_DOMAIN_DEVICE_MODIFY_FORCE, &graphics_kind, error);
+    sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                 "live update of device '%s' is not supported", kind);
+    return FALSE;
+}
+
+void
+qemu_update_install(SvRemoteHandlers *h)
+{
+    h->domain_update_device_flags = update_device_flags;
+}

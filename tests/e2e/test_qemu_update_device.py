@@ -1,0 +1,307 @@
+"""test_qemu_update_device.py: DOMAIN_UPDATE_DEVICE_FLAGS (virsh update-device) of an
+interface's link state, issue 18 item 2.
+
+libvirtd 9.0.0 (checked by hand, and in test_update_equal_libvirtd in the same run): the
+running guest takes a change of <link state=> alone (QMP set_link on the NIC's alias), shown
+in the live XML; AFFECT_CONFIG puts the new interface in the persistent definition; both
+flags do both. Any other live change is refused with OPERATION_UNSUPPORTED naming what
+changed (model, driver attributes, tap name, rom bar, the type: "unable to change config on
+'bridge' network type"), an interface without its MAC gets a new random one and so "cannot
+change network interface mac address", and a MAC the guest has no NIC for is DEVICE_MISSING.
+
+QEMU shows no NIC's link state through its monitor (HMP info network does not print it,
+query-rx-filter has no member for it), so what reaches QEMU is checked by its answer: a
+set_link QEMU refuses (a NIC whose alias it does not know) would fail the call.
+"""
+
+import contextlib
+import re
+import socket
+import struct
+
+import pytest
+
+from calls import virsh
+from guests import uri_for
+
+libvirt = pytest.importorskip("libvirt")
+libvirt.registerErrorHandler(lambda ctx, err: None, None)
+
+NAME = "update-device-a"
+MAC = "52:54:00:11:22:33"
+XML = ("<domain type='qemu'><name>%s</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>"
+       "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
+       "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>"
+       "<interface type='user'><mac address='%s'/><model type='virtio'/></interface>"
+       "<memballoon model='none'/></devices></domain>" % (NAME, MAC))
+LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
+CONFIG = libvirt.VIR_DOMAIN_AFFECT_CONFIG
+
+
+def nic(inner, mac=MAC, kind="user"):
+    mac_el = "<mac address='%s'/>" % mac if mac else ""
+    return "<interface type='%s'>%s%s</interface>" % (kind, mac_el, inner)
+
+
+def iface_of(dom, flags=0):
+    """The <interface> element of the domain's XML, on one line."""
+    text = dom.XMLDesc(flags)
+    found = re.search(r"<interface.*?</interface>", text, re.S).group(0)
+    return re.sub(r">\s+<", "><", found)
+
+
+def attempt(dom, xml, flags):
+    try:
+        dom.updateDeviceFlags(xml, flags)
+        return "ok"
+    except libvirt.libvirtError as e:
+        msg = e.get_error_message()
+        # An interface without a MAC gets a random one: only its prefix is the same.
+        msg = re.sub(r"to 52:54:00(:[0-9a-f]{2}){3}$", "to 52:54:00:RANDOM", msg)
+        return (e.get_error_code(), e.get_error_domain(), msg)
+
+
+@contextlib.contextmanager
+def defined_guest(uri, xml):
+    """The guest of xml defined on uri, destroyed and undefined afterwards."""
+    conn = libvirt.open(uri)
+    dom = conn.defineXML(xml)
+    try:
+        yield conn, dom
+    finally:
+        if dom.isActive():
+            dom.destroy()
+        dom.undefine()
+        conn.close()
+
+
+def update_sequence(uri, tmp_path, status=None):
+    """Guest A defined and started paused on uri, then its NIC changed: each result, the
+    live and the inactive <interface> after the allowed changes, virsh update-device's
+    output, and (status: our status file's path) whether the status file follows."""
+    found = []
+    with defined_guest(uri, XML) as (conn, dom):
+        dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+        down = nic("<model type='virtio'/><link state='down'/>")
+        up = nic("<model type='virtio'/><link state='up'/>")
+        found += [attempt(dom, down, LIVE), iface_of(dom), iface_of(dom, 2)]
+        if status:
+            found.append("<link state='down'/>" in status.read_text())
+        found += [attempt(dom, up, CONFIG), iface_of(dom), iface_of(dom, 2)]
+        found += [attempt(dom, up, LIVE | CONFIG), iface_of(dom), iface_of(dom, 2)]
+        found.append(attempt(dom, down, 0))  # CURRENT of a running guest: live
+        found += [iface_of(dom), iface_of(dom, 2)]
+        if status:
+            found.append("<link state='down'/>" in status.read_text())
+        for xml in (nic("<model type='e1000'/>"), nic(""),
+                    nic("<model type='virtio'/>", mac="52:54:00:11:22:34"),
+                    nic("<model type='virtio'/><link state='up'/>", mac=None),
+                    nic("<source bridge='virbr0'/><model type='virtio'/>", kind="bridge"),
+                    nic("<model type='virtio'/><driver name='qemu'/>"),
+                    nic("<model type='virtio'/><target dev='foo'/>"),
+                    nic("<model type='virtio'/><rom bar='off'/>")):
+            found.append(attempt(dom, xml, LIVE))
+        found.append(attempt(dom, nic("<model type='virtio'/>", mac="52:54:00:11:22:34"),
+                             CONFIG))
+        found.append(attempt(dom, up, LIVE | 0x8))  # a flag update-device does not know
+        found += [iface_of(dom), iface_of(dom, 2)]
+        path = tmp_path / "up.xml"
+        path.write_text(up)
+        rc, out, err = virsh(uri, "update-device", NAME, str(path), "--live", "--config")
+        found += [rc, out.strip(), err.strip(), iface_of(dom), iface_of(dom, 2)]
+        dom.destroy()
+        found.append(attempt(dom, down, LIVE))
+        # An inactive guest: its definition alone, CURRENT meaning CONFIG.
+        found += [attempt(dom, down, 0), iface_of(dom), attempt(dom, up, CONFIG),
+                  iface_of(dom)]
+    return found
+
+
+ADDR = "<address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>"
+LIVE_DOWN = ("<interface type='user'><mac address='%s'/><model type='virtio'/>"
+             "<link state='down'/><alias name='net0'/>%s</interface>" % (MAC, ADDR))
+LIVE_UP = LIVE_DOWN.replace("down", "up")
+CONF = ("<interface type='user'><mac address='%s'/><model type='virtio'/>%s</interface>"
+        % (MAC, ADDR))
+CONF_UP = CONF.replace("<model type='virtio'/>", "<model type='virtio'/><link state='up'/>")
+CONF_DOWN = CONF_UP.replace("up", "down")
+UNSUPPORTED = (libvirt.VIR_ERR_OPERATION_UNSUPPORTED, libvirt.VIR_FROM_QEMU)
+MISSING = (libvirt.VIR_ERR_DEVICE_MISSING, libvirt.VIR_FROM_DOMAIN,
+           "device not found: no device found at address '(<null>)' matching MAC address "
+           "'52:54:00:11:22:34' and alias '(<null>)'")
+
+
+def unsupported(msg):
+    return UNSUPPORTED + ("Operation not supported: " + msg,)
+
+
+def expected(ours):
+    status_live = [True] if ours else []
+    return (["ok", LIVE_DOWN, CONF] + status_live +
+            ["ok", LIVE_DOWN, CONF_UP] +
+            ["ok", LIVE_UP, CONF_UP] +
+            ["ok", LIVE_DOWN, CONF_UP] + status_live +
+            [unsupported("cannot modify network device model from virtio to e1000"),
+             unsupported("cannot modify network device model from virtio to rtl8139"),
+             MISSING,
+             unsupported("cannot change network interface mac address from %s to "
+                         "52:54:00:RANDOM" % MAC),
+             unsupported("unable to change config on 'bridge' network type"),
+             unsupported("cannot modify virtio network device driver attributes"),
+             unsupported("cannot modify network device tap name"),
+             unsupported("cannot modify network device rom bar setting"),
+             MISSING,
+             (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_FROM_QEMU,
+              "unsupported flags (0x8) in function "
+              "qemuDomainUpdateDeviceFlags"),
+             LIVE_DOWN, CONF_UP,
+             0, "", "", LIVE_UP, CONF_UP,  # virsh -q: no "Device updated successfully"
+             (libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_FROM_DOMAIN,
+              "Requested operation is not valid: domain is not running"),
+             "ok", CONF_DOWN, "ok", CONF_UP])
+
+
+def test_update_link_state(daemon, tmp_path):
+    """Our virtqemud: the sequence gives libvirtd's answers (as recorded from it), and the
+    status file follows each live change."""
+    status = daemon.root / "run" / "libvirt" / "qemu" / (NAME + ".xml")
+    assert update_sequence(uri_for(daemon.sock), tmp_path, status) == expected(True)
+
+
+@pytest.mark.slow
+def test_update_equal_libvirtd(ref, daemon, tmp_path):
+    """The same sequence on Debian's libvirtd and on virtqemud, in the same run."""
+    theirs = update_sequence(ref.uri, tmp_path)
+    assert theirs == expected(False)
+    assert update_sequence(uri_for(daemon.sock), tmp_path) == theirs
+
+
+# ---------------------------------------------------------------- display passwords
+
+GNAME = "update-device-vnc"
+GXML = ("<domain type='qemu'><name>%s</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>"
+        "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
+        "<graphics type='vnc' autoport='yes' listen='127.0.0.1' passwd='Old-Pass'/>"
+        "<memballoon model='none'/></devices></domain>" % GNAME)
+
+
+def vnc_auth(port, password):
+    """RFB 3.8 VNC authentication against QEMU's vnc server: its SecurityResult (0 ok)."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    key = bytes(int("{:08b}".format(b)[::-1], 2) for b in password.encode()[:8].ljust(8, b"\0"))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        f = s.makefile("rwb")
+        assert f.read(12) == b"RFB 003.008\n"
+        f.write(b"RFB 003.008\n")
+        f.flush()
+        types = f.read(f.read(1)[0])
+        assert types == b"\x02", types
+        f.write(b"\x02")
+        f.flush()
+        challenge = f.read(16)
+        enc = Cipher(algorithms.TripleDES(key), modes.ECB()).encryptor()
+        f.write(enc.update(challenge) + enc.finalize())
+        f.flush()
+        return struct.unpack(">I", f.read(4))[0]
+
+
+def gfx(extra="", listen="127.0.0.1", kind="vnc"):
+    where = " listen='%s'" % listen if listen else ""
+    return "<graphics type='%s' autoport='yes'%s%s/>" % (kind, where, extra)
+
+
+def graphics_of(dom, flags):
+    text = dom.XMLDesc(flags | libvirt.VIR_DOMAIN_XML_SECURE)
+    found = re.search(r"<graphics.*?</graphics>", text, re.S).group(0)
+    return re.sub(r"port='\d{4,}'", "port='N'", re.sub(r">\s+<", "><", found))
+
+
+def password_sequence(uri, status=None):
+    """A paused guest with a vnc password on uri, its password changed: each result, the
+    live and inactive <graphics> (secure), which passwords QEMU's vnc server takes, and
+    (status: our status file) whether the status file follows."""
+    found = []
+    with defined_guest(uri, GXML) as (conn, dom):
+        dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+        port = int(re.search(r"<graphics type='vnc' port='(\d+)'", dom.XMLDesc(0)).group(1))
+        found.append(vnc_auth(port, "Old-Pass"))
+        found.append(attempt(dom, gfx(" passwd='New-Pass'"), LIVE))
+        found += [graphics_of(dom, 0), graphics_of(dom, 2),
+                  vnc_auth(port, "New-Pass"), vnc_auth(port, "Old-Pass")]
+        if status:
+            found.append("passwd='New-Pass'" in status.read_text())
+        found.append(attempt(dom, gfx(" passwd='ConfPass'"), CONFIG))
+        found += [graphics_of(dom, 0), graphics_of(dom, 2), vnc_auth(port, "New-Pass")]
+        found.append(attempt(dom, gfx(" passwd='BothPass'"), LIVE | CONFIG))
+        found += [graphics_of(dom, 0), graphics_of(dom, 2), vnc_auth(port, "BothPass")]
+        found.append(attempt(dom, gfx(" passwd='Exp-Pass' passwdValidTo='2010-01-01T00:00:00'"),
+                             LIVE))
+        found += [graphics_of(dom, 0), vnc_auth(port, "Exp-Pass")]
+        for xml, flags in ((gfx(" passwd='Too-Long9'"), CONFIG),
+                           (gfx(" passwd='Too-Long9'"), LIVE),
+                           (gfx(" keymap='de' passwd='X'"), LIVE),
+                           ("<graphics type='vnc' port='5999' listen='127.0.0.1'/>", LIVE),
+                           (gfx(" passwd='X'", listen="127.0.0.2"), LIVE),
+                           (gfx(" passwd='X'", listen=None), LIVE),
+                           (gfx(" passwd='X'", listen=None, kind="spice"), LIVE),
+                           (gfx(" passwd='X'", listen=None, kind="spice"), CONFIG)):
+            found.append(attempt(dom, xml, flags))
+        found.append(attempt(dom, gfx(" passwd='Now-Pass'"), 0))
+        found += [graphics_of(dom, 0), vnc_auth(port, "Now-Pass")]
+        found.append(attempt(dom, gfx(), LIVE))  # no password: nothing sent to QEMU
+        found += [graphics_of(dom, 0), vnc_auth(port, "Now-Pass")]
+        dom.destroy()  # an inactive guest: its definition alone, CURRENT meaning CONFIG
+        found += [attempt(dom, gfx(" passwd='OffPass'"), 0), graphics_of(dom, 0)]
+        try:
+            conn.defineXML(GXML.replace("Old-Pass", "Too-Long9").replace(GNAME, GNAME + "-2"))
+            found.append("ok")
+        except libvirt.libvirtError as e:
+            found.append((e.get_error_code(), e.get_error_domain(), e.get_error_message()))
+    return found
+
+
+G_LIVE = ("<graphics type='vnc' port='N' autoport='yes' listen='127.0.0.1' passwd='%s'%s>"
+          "<listen type='address' address='127.0.0.1'/></graphics>")
+G_CONF = ("<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1' passwd='%s'>"
+          "<listen type='address' address='127.0.0.1'/></graphics>")
+
+
+TOO_LONG = (libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_QEMU,
+            "unsupported configuration: VNC password is 9 characters long, only 8 permitted")
+
+
+def password_expected(ours):
+    status_live = [True] if ours else []
+    return ([0, "ok", G_LIVE % ("New-Pass", ""), G_CONF % "Old-Pass", 0, 1] + status_live +
+            ["ok", G_LIVE % ("New-Pass", ""), G_CONF % "ConfPass", 0] +
+            ["ok", G_LIVE % ("BothPass", ""), G_CONF % "BothPass", 0] +
+            ["ok", G_LIVE % ("Exp-Pass", " passwdValidTo='2010-01-01T00:00:00'"), 1] +
+            [TOO_LONG, TOO_LONG,
+             unsupported("cannot change keymap setting on vnc graphics"),
+             unsupported("cannot change port settings on vnc graphics"),
+             unsupported("cannot change listen address setting on 'vnc' graphics"),
+             unsupported("cannot change listen address setting on 'vnc' graphics"),
+             (libvirt.VIR_ERR_DEVICE_MISSING, libvirt.VIR_FROM_QEMU,
+              "device not found: cannot find existing graphics device to modify of type "
+              "'spice'"),
+             (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_FROM_QEMU,
+              "invalid argument: cannot find existing graphics type 'spice' device to "
+              "modify")] +
+            ["ok", G_LIVE % ("Now-Pass", ""), 0] +
+            ["ok", G_LIVE.replace(" passwd='%s'%s", ""), 0, "ok", G_CONF % "OffPass",
+             TOO_LONG])
+
+
+def test_update_password(daemon):
+    """Our virtqemud: QEMU's vnc server takes the new password and refuses the old one or
+    an expired one; the XML, the status file and the errors are libvirtd's."""
+    status = daemon.root / "run" / "libvirt" / "qemu" / (GNAME + ".xml")
+    assert password_sequence(uri_for(daemon.sock), status) == password_expected(True)
+
+
+@pytest.mark.slow
+def test_password_equal_libvirtd(ref, daemon):
+    """The same password sequence on Debian's libvirtd and on virtqemud, in the same run."""
+    theirs = password_sequence(ref.uri)
+    assert theirs == password_expected(False)
+    assert password_sequence(uri_for(daemon.sock)) == theirs
