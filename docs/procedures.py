@@ -166,6 +166,8 @@ def no_support_handlers(text):
     if "sv_domain_agent_install_no_support(" in text:  # domain_ifaddr.c
         out.update({"domain_set_time", "domain_fsfreeze", "domain_fsthaw",
                     "domain_get_fsinfo", "domain_set_user_password"})
+    if "sv_domain_iotune_install_no_support(" in text:  # domain_iotune.c
+        out.update({"domain_set_block_io_tune", "domain_get_block_io_tune"})
     return out
 
 

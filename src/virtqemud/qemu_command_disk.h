@@ -35,6 +35,14 @@ void qemu_disk_assign_live(SvDomainDef *def);
  * empty cdrom). (transfer full) */
 JsonObject *qemu_disk_throttle_args(const SvDomainDiskDef *d);
 
+/* QMP's names (block_set_io_throttle, query-block) of the <iotune> values. */
+extern const char *const qemu_disk_throttle_keys[SV_DOMAIN_IOTUNE_LAST];
+
+/* block_set_io_throttle's arguments for disk d (it has an alias) with these values and
+ * throttle group (NULL: QEMU's). (transfer full) */
+JsonObject *qemu_disk_throttle_build(const SvDomainDiskDef *d, const guint64 values[],
+                                     const char *group);
+
 /* Append the -blockdev and -device options of every disk. */
 void qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv);
 

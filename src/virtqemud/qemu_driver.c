@@ -1,6 +1,7 @@
 /* qemu_driver.c: virtqemud's connection and host procedures. */
 #include "qemu_driver.h"
 #include "qemu_guestops.h"
+#include "qemu_iotune.h"
 #include "qemu_update.h"
 
 #include <errno.h>
@@ -635,6 +636,8 @@ handlers_install(QemuDriver *driver)
     qemu_agent_calls_install(&driver->handlers);
     /* issue 18 item 2, update-device (link state, display password): qemu_update.c */
     qemu_update_install(&driver->handlers);
+    /* issue 18 item 2, block I/O throttling (blkdeviotune): qemu_iotune.c */
+    qemu_iotune_install(&driver->handlers);
 }
 
 static gboolean

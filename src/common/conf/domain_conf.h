@@ -730,6 +730,7 @@ typedef struct {
     guint rotation_rate;      /* <target rotation_rate=>, 0 = none */
     gboolean tray_open;       /* <target tray='open'>: cdrom and floppy; QEMU's tray moves */
     guint64 iotune[SV_DOMAIN_IOTUNE_LAST]; /* 0 = not set */
+    char *iotune_group; /* <iotune><group_name>, NULL = none */
     gboolean readonly; /* always TRUE for cdroms, as libvirt */
     gboolean shareable;
     char *serial;
@@ -1444,6 +1445,10 @@ SvDomainDef *sv_domain_device_parse(const char *xml, char **ret_kind, GError **e
 
 /* A deep copy. (transfer full) */
 SvDomainDef *sv_domain_def_copy(const SvDomainDef *def);
+
+/* A disk of def by target name or source path, as libvirt's virDomainDiskByName; NULL when
+ * none. (transfer none) */
+SvDomainDiskDef *sv_domain_disk_by_name(const SvDomainDef *def, const char *name);
 
 /* Free `def` and everything it owns; NULL is fine. */
 void sv_domain_def_free(SvDomainDef *def);

@@ -166,7 +166,7 @@ static const HandledElement handled_elements[] = {
     {"disk/iotune",
      "total_bytes_sec read_bytes_sec write_bytes_sec total_iops_sec read_iops_sec "
      "write_iops_sec total_bytes_sec_max read_bytes_sec_max write_bytes_sec_max "
-     "total_iops_sec_max read_iops_sec_max write_iops_sec_max size_iops_sec "
+     "total_iops_sec_max read_iops_sec_max write_iops_sec_max size_iops_sec group_name "
      "total_bytes_sec_max_length read_bytes_sec_max_length write_bytes_sec_max_length "
      "total_iops_sec_max_length read_iops_sec_max_length write_iops_sec_max_length",
      ""},
