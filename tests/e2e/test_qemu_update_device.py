@@ -22,7 +22,7 @@ import struct
 import pytest
 
 from calls import virsh
-from guests import uri_for
+from guests import ensure_event_loop, uri_for
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -305,3 +305,140 @@ def test_password_equal_libvirtd(ref, daemon):
     theirs = password_sequence(ref.uri)
     assert theirs == password_expected(False)
     assert password_sequence(uri_for(daemon.sock)) == theirs
+
+
+# ---------------------------------------------------------------- cdrom media
+
+MNAME = "update-device-media"
+MXML = XML.replace(NAME, MNAME)
+CD_ALIAS = "ide0-1-0"
+
+
+def media_of(dom):
+    """QEMU's own view of the cdrom (query-block): its medium's file (None: no medium) and
+    whether the tray is open."""
+    from test_qemu_tray import monitor
+    found = [b for b in monitor(dom, "query-block") if b["qdev"] == CD_ALIAS]
+    inserted = found[0].get("inserted")
+    return (inserted["image"]["filename"] if inserted else None, found[0].get("tray_open"))
+
+
+def cdrom_of_text(xml):
+    """The cdrom's <disk> element of a domain's XML, on one line."""
+    found = re.search(r"<disk type='file' device='cdrom'>.*?</disk>", xml, re.S)
+    return re.sub(r">\s+<", "><", found.group(0))
+
+
+def cdrom_of(dom, flags=0):
+    return cdrom_of_text(dom.XMLDesc(flags))
+
+
+def cdrom(source="", extra="", target="hdc"):
+    src = "<source file='%s'/>" % source if source else ""
+    return ("<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>%s"
+            "<target dev='%s' bus='ide'/><readonly/>%s</disk>" % (src, target, extra))
+
+
+def media_sequence(uri, tmp_path, status=None):
+    """Guest A (its IDE cdrom empty) started paused on uri, then its medium inserted,
+    changed and ejected with virsh change-media and update-device: each answer, QEMU's view
+    (query-block), the live and inactive <disk>, then the TRAY_CHANGE events."""
+    from test_qemu_tray import TrayEvents
+    ensure_event_loop()
+    one, two = tmp_path / "one.iso", tmp_path / "two.iso"
+    for path in (one, two):
+        path.write_bytes(b"\0" * 65536)
+        path.chmod(0o644)
+    tmp_path.chmod(0o755)
+    found = []
+    with defined_guest(uri, MXML) as (conn, dom):
+        events = TrayEvents(conn)
+        try:
+            dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+            found += [media_of(dom), cdrom_of(dom)]
+            steps = [("--insert", str(one)), ("--update", str(two)), ("--eject",),
+                     ("--eject",), ("--insert", str(one), "--config")]
+            for args in steps:
+                rc, out, err = virsh(uri, "change-media", MNAME, "hdc", *args)
+                found += [rc, out.strip(), err.strip(), media_of(dom), cdrom_of(dom),
+                          cdrom_of(dom, 2)]
+                if status:  # the status file follows the live definition
+                    found.append(cdrom_of_text(status.read_text()) == cdrom_of(dom))
+            found.append(attempt(dom, cdrom(str(two)), LIVE | CONFIG))
+            found += [media_of(dom), cdrom_of(dom), cdrom_of(dom, 2)]
+            found.append(attempt(dom, cdrom(), LIVE | libvirt.VIR_DOMAIN_DEVICE_MODIFY_FORCE))
+            found += [media_of(dom), cdrom_of(dom)]
+            hard = cdrom(str(one)).replace("device='cdrom'", "device='disk'")
+            for xml in (cdrom(str(one), "<serial>abc</serial>"), cdrom(str(one), target="hdd"),
+                        hard):
+                found += [attempt(dom, xml, LIVE), attempt(dom, xml, CONFIG)]
+            found.append(attempt(dom, hard.replace("<readonly/>", ""), LIVE))
+            found += [media_of(dom), cdrom_of(dom), cdrom_of(dom, 2)]
+            found.append(events.wait(10))
+        finally:
+            events.close()
+    return found
+
+
+def media_expected(where, ours):
+    """libvirtd 9.0.0's answers (recorded from it, and compared in the same run by
+    test_media_equal_libvirtd) for media_sequence with its images in `where`; `ours`: with
+    the status file checks."""
+    one, two = "%s/one.iso" % where, "%s/two.iso" % where
+    tail = ("<target dev='hdc' bus='ide'/><readonly/><alias name='ide0-1-0'/>"
+            "<address type='drive' controller='0' bus='1' target='0' unit='0'/></disk>")
+    inactive_tail = ("<target dev='hdc' bus='ide'/><readonly/>%s<address type='drive' "
+                     "controller='0' bus='1' target='0' unit='0'/></disk>")
+    head = "<disk type='file' device='cdrom'><driver name='qemu'%s/>"
+    raw = head % " type='raw'"
+
+    def live(source, index):
+        if source:
+            return raw + "<source file='%s' index='%d'/><backingStore/>" % (source, index) + tail
+        return raw + "<source index='%d'/>" % index + tail
+
+    def inactive(source=None, extra=""):
+        src = "<source file='%s'/>" % source if source else ""
+        return raw + src + inactive_tail % extra
+
+    status = [True] if ours else []
+    changed = lambda verb, medium, xml, conf: (
+        [0, "Successfully %s media." % verb, "", medium, xml, conf] + status)
+    readonly_ide = (libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_QEMU,
+                    "unsupported configuration: readonly ide disks are not supported")
+    return ([(None, False), head % "" + tail] +
+            changed("inserted", (one, False), live(one, 2), inactive()) +
+            changed("updated", (two, False), live(two, 3), inactive()) +
+            changed("ejected", (None, False), live(None, 4), inactive()) +
+            # The live XML still has a <source> (its index): virsh ejects again, a no-op.
+            changed("ejected", (None, False), live(None, 4), inactive()) +
+            changed("inserted", (None, False), live(None, 4), inactive(one)) +
+            ["ok", (two, False), live(two, 5), inactive(two)] +
+            ["ok", (None, False), live(None, 6)] +
+            [unsupported("cannot modify field 'serial' of the disk"), "ok",
+             (libvirt.VIR_ERR_INTERNAL_ERROR, libvirt.VIR_FROM_QEMU,
+              "internal error: disk 'hdd' not found"),
+             (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_FROM_QEMU,
+              "invalid argument: target hdd doesn't exist."),
+             readonly_ide, readonly_ide,
+             unsupported("cannot modify field 'device' of the disk"),
+             (None, False), live(None, 6), inactive(one, "<serial>abc</serial>"),
+             [(MNAME, CD_ALIAS, reason) for _ in range(5) for reason in (0, 1)]])
+
+
+def test_media_change(daemon, tmp_path):
+    """Our virtqemud: virsh change-media --insert, --update, --eject (live) and --config,
+    update-device of the cdrom live and config, and the refusals, give libvirtd's answers
+    (as recorded from it): QEMU's view of the medium (query-block), the live XML with the
+    new node index, the inactive XML, the status file and the TRAY_CHANGE events."""
+    status = daemon.root / "run" / "libvirt" / "qemu" / (MNAME + ".xml")
+    found = media_sequence(uri_for(daemon.sock), tmp_path, status)
+    assert found == media_expected(tmp_path, True)
+
+
+@pytest.mark.slow
+def test_media_equal_libvirtd(ref, daemon, tmp_path):
+    """The same sequence on Debian's libvirtd and on virtqemud, in the same run."""
+    theirs = media_sequence(ref.uri, tmp_path)
+    assert theirs == media_expected(tmp_path, False)
+    assert media_sequence(uri_for(daemon.sock), tmp_path) == theirs
