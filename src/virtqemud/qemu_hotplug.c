@@ -169,6 +169,15 @@ plug_free(Plug *p)
     g_free(p);
 }
 
+void
+qemu_hotplug_send_step(QemuMonitor *mon, JsonObject *step, QemuMonitorReplyFunc done,
+                       gpointer data)
+{
+    qemu_monitor_command(mon, json_object_get_string_member(step, "execute"),
+                         json_object_ref(json_object_get_object_member(step, "arguments")),
+                         done, data);
+}
+
 GPtrArray *
 qemu_hotplug_steps(GPtrArray *argv)
 {
@@ -224,10 +233,7 @@ plug_fail(Plug *p, SvDomainObj *obj)
     if (obj && monitor_of(obj, &mon, NULL)) {
         for (guint i = p->undo->len; i > 0; i--) {
             JsonObject *undo = p->undo->pdata[i - 1];
-            qemu_monitor_command(mon, json_object_get_string_member(undo, "execute"),
-                                 json_object_ref(json_object_get_object_member(undo,
-                                                                               "arguments")),
-                                 NULL, NULL);
+            qemu_hotplug_send_step(mon, undo, NULL, NULL);
         }
     }
     p->done(p->error, p->data);
@@ -365,9 +371,7 @@ plug_next(Plug *p)
         return;
     }
     step = p->steps->pdata[p->next++];
-    qemu_monitor_command(mon, json_object_get_string_member(step, "execute"),
-                         json_object_ref(json_object_get_object_member(step, "arguments")),
-                         plug_replied, p);
+    qemu_hotplug_send_step(mon, step, plug_replied, p);
 }
 
 guint

@@ -6,6 +6,7 @@
 
 #include "conf/domain_obj.h"
 #include "domain/domain_hotplug.h"
+#include "qemu_monitor.h"
 
 /* A running guest's unplugs waiting for QEMU (QemuDomain.hotplug). */
 typedef struct QemuHotplug QemuHotplug;
@@ -21,6 +22,11 @@ void qemu_hotplug_acpi_ost(SvDomainObj *obj, JsonObject *data);
 /* The QMP steps ({"execute", "arguments"}) of argv's "-blockdev JSON", "-netdev JSON" and
  * "-device JSON" pairs, in their order. (transfer full) */
 GPtrArray *qemu_hotplug_steps(GPtrArray *argv);
+
+/* The QMP command of a step ({"execute", "arguments"}) sent to mon; done as
+ * qemu_monitor_command()'s. */
+void qemu_hotplug_send_step(QemuMonitor *mon, JsonObject *step, QemuMonitorReplyFunc done,
+                            gpointer data);
 
 /* The node index of the next image plugged into obj: after every index the guest's disks
  * use, and never one used before in this run (libvirt counts on from its start). */

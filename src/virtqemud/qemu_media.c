@@ -49,7 +49,7 @@ qemu_media_check(const SvDomainDiskDef *old, const SvDomainDiskDef *new, gboolea
     *change = new->type != old->type || g_strcmp0(new->source, old->source) != 0;
     if (*change && old->device != SV_DOMAIN_DISK_DEVICE_CDROM &&
         old->device != SV_DOMAIN_DISK_DEVICE_FLOPPY) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                      "disk source can be changed only in removable drives");
         return FALSE;
     }
@@ -123,9 +123,7 @@ change_next(QemuMonitor *mon, Change *c)
         return;
     }
     step = c->steps->pdata[c->next++];
-    qemu_monitor_command(mon, json_object_get_string_member(step, "execute"),
-                         json_object_ref(json_object_get_object_member(step, "arguments")),
-                         change_replied, c);
+    qemu_hotplug_send_step(mon, step, change_replied, c);
 }
 
 void

@@ -1,5 +1,6 @@
 """test_qemu_update_device.py: DOMAIN_UPDATE_DEVICE_FLAGS (virsh update-device) of an
-interface's link state, issue 18 item 2.
+interface's link state, a display's password, and a cdrom's or floppy's medium (virsh
+change-media), issue 18 item 2.
 
 libvirtd 9.0.0 (checked by hand, and in test_update_equal_libvirtd in the same run): the
 running guest takes a change of <link state=> alone (QMP set_link on the NIC's alias), shown
@@ -442,3 +443,72 @@ def test_media_equal_libvirtd(ref, daemon, tmp_path):
     theirs = media_sequence(ref.uri, tmp_path)
     assert theirs == media_expected(tmp_path, False)
     assert media_sequence(uri_for(daemon.sock), tmp_path) == theirs
+
+
+FNAME = "update-device-floppy"
+
+
+def floppy_sequence(uri, tmp_path):
+    """A guest with a virtio disk and an empty floppy drive started paused on uri: the disk's
+    source change refused (it is not removable), the same disk given again accepted, the
+    floppy's medium inserted and ejected with virsh change-media; QEMU's view of the floppy
+    and its live <disk> after each step."""
+    image, one = tmp_path / "disk.img", tmp_path / "one.img"
+    for path in (image, one):
+        path.write_bytes(b"\0" * 1474560)
+        path.chmod(0o644)
+    tmp_path.chmod(0o755)
+    disk = ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+            "<source file='%s'/><target dev='vda' bus='virtio'/></disk>")
+    xml = XML.replace(NAME, FNAME).replace(
+        "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>",
+        disk % image + "<disk type='file' device='floppy'><target dev='fda' bus='fdc'/></disk>")
+    found = []
+    with defined_guest(uri, xml) as (conn, dom):
+        dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+        found += [attempt(dom, disk % one, LIVE), attempt(dom, disk % image, LIVE)]
+        for args in (("--insert", str(one)), ("--eject",)):
+            rc, out, err = virsh(uri, "change-media", FNAME, "fda", *args)
+            found += [rc, out.strip(), err.strip(), floppy_of(dom)]
+            found.append(re.sub(r">\s+<", "><", re.search(
+                r"<disk type='file' device='floppy'>.*?</disk>", dom.XMLDesc(0),
+                re.S).group(0)))
+    return found
+
+
+def floppy_of(dom):
+    from test_qemu_tray import monitor
+    found = [b for b in monitor(dom, "query-block") if b["qdev"].startswith("fdc0")]
+    inserted = found[0].get("inserted")
+    return (found[0]["qdev"], inserted["image"]["filename"] if inserted else None)
+
+
+def floppy_expected(where):
+    """libvirtd 9.0.0's answers for floppy_sequence (recorded from it, and compared in the
+    same run by test_floppy_equal_libvirtd); the disk's image took node index 1, the empty
+    floppy 2."""
+    one = "%s/one.img" % where
+    floppy = ("<disk type='file' device='floppy'><driver name='qemu' type='raw'/>%s"
+              "<target dev='fda' bus='fdc'/><alias name='fdc0-0-0'/><address type='drive' "
+              "controller='0' bus='0' target='0' unit='0'/></disk>")
+    return [(libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_QEMU,
+             "unsupported configuration: disk source can be changed only in removable drives"),
+            "ok",
+            0, "Successfully inserted media.", "", ("fdc0-0-0", one),
+            floppy % ("<source file='%s' index='3'/><backingStore/>" % one),
+            0, "Successfully ejected media.", "", ("fdc0-0-0", None),
+            floppy % "<source index='4'/>"]
+
+
+def test_floppy_media(daemon, tmp_path):
+    """Our virtqemud: a floppy's medium inserted and ejected, and a non-removable disk's
+    source change refused, as libvirtd answers (recorded from it)."""
+    assert floppy_sequence(uri_for(daemon.sock), tmp_path) == floppy_expected(tmp_path)
+
+
+@pytest.mark.slow
+def test_floppy_equal_libvirtd(ref, daemon, tmp_path):
+    """The same sequence on Debian's libvirtd and on virtqemud, in the same run."""
+    theirs = floppy_sequence(ref.uri, tmp_path)
+    assert theirs == floppy_expected(tmp_path)
+    assert floppy_sequence(uri_for(daemon.sock), tmp_path) == theirs
