@@ -46,7 +46,9 @@ qemu_media_check(const SvDomainDiskDef *old, const SvDomainDiskDef *new, gboolea
         return field_refused("discard", error);
     if (CHANGED(detect_zeroes))
         return field_refused("detect_zeroes", error);
-    *change = new->type != old->type || g_strcmp0(new->source, old->source) != 0;
+    *change = new->type != old->type || g_strcmp0(new->source, old->source) != 0 ||
+              new->protocol != old->protocol || g_strcmp0(new->net_name, old->net_name) != 0 ||
+              new->hosts->len != old->hosts->len;
     if (*change && old->device != SV_DOMAIN_DISK_DEVICE_CDROM &&
         old->device != SV_DOMAIN_DISK_DEVICE_FLOPPY) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
@@ -160,16 +162,27 @@ qemu_media_change(QemuMonitor *mon, const char *alias, const SvDomainDiskDef *ne
 }
 
 void
-qemu_media_apply(SvDomainDiskDef *live, const SvDomainDiskDef *new)
+qemu_media_apply(SvDomainDiskDef *live, SvDomainDiskDef *new)
 {
+    GPtrArray *hosts = live->hosts;
+    gboolean empty = sv_domain_disk_is_empty(new);
+
     g_free(live->source);
-    live->source = g_strdup(new->source);
+    live->source = g_steal_pointer(&new->source);
     live->type = new->type;
+    /* A network medium's: its protocol, name, query and hosts. */
+    live->protocol = new->protocol;
+    g_free(live->net_name);
+    live->net_name = g_steal_pointer(&new->net_name);
+    g_free(live->net_query);
+    live->net_query = g_steal_pointer(&new->net_query);
+    live->hosts = new->hosts;
+    new->hosts = hosts;
     live->source_index = new->source_index;
     live->startup_policy = new->startup_policy;
     g_ptr_array_set_size(live->backing, 0);
     /* As libvirt shows it: the format given (an ejected medium's too), a raw image's chain
      * ended. */
     live->format = new->format;
-    live->backing_end = !sv_domain_disk_is_empty(new) && live->format == SV_DOMAIN_DISK_FORMAT_RAW;
+    live->backing_end = !empty && live->format == SV_DOMAIN_DISK_FORMAT_RAW;
 }

@@ -19,5 +19,6 @@ typedef void (*QemuMediaDone)(const GError *error, gpointer data);
 void qemu_media_change(QemuMonitor *mon, const char *alias, const SvDomainDiskDef *new,
                        gboolean force, QemuMediaDone done, gpointer data);
 
-/* The live disk takes new's medium (its image, format, node index, startup policy). */
-void qemu_media_apply(SvDomainDiskDef *live, const SvDomainDiskDef *new);
+/* The live disk takes new's medium (its image or network source, format, node index,
+ * startup policy); what it had goes to new. */
+void qemu_media_apply(SvDomainDiskDef *live, SvDomainDiskDef *new);

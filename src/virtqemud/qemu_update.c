@@ -557,13 +557,14 @@ media_finish(Update *u, SvDomainObj *obj, const GError *error)
     MediaChange *c = (MediaChange *)u;
 
     if (!update_failed(&c->u, obj, error)) {
-        if (c->u.live && c->u.index < obj->def->disks->len) {
-            SvDomainDiskDef *live = obj->def->disks->pdata[c->u.index];
+        /* Found again by its target: a hotplug meanwhile may have moved it. */
+        int at = c->u.live && c->disk ? disk_find(obj->def, c->disk->target_dev) : -1;
 
-            if (c->disk) {
-                qemu_hotplug_del_nodes(obj, live);
-                qemu_media_apply(live, c->disk);
-            }
+        if (at >= 0) {
+            SvDomainDiskDef *live = obj->def->disks->pdata[at];
+
+            qemu_hotplug_del_nodes(obj, live);
+            qemu_media_apply(live, c->disk);
         }
         update_commit(&c->u, obj);
     }

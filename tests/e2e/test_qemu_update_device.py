@@ -512,3 +512,30 @@ def test_floppy_equal_libvirtd(ref, daemon, tmp_path):
     theirs = floppy_sequence(ref.uri, tmp_path)
     assert theirs == floppy_expected(tmp_path)
     assert floppy_sequence(uri_for(daemon.sock), tmp_path) == theirs
+
+
+def test_media_after_daemon_restart(rhost, tmp_path):
+    """An ejected cdrom's live <source index='4'/> survives a daemon restart (the status
+    file), and the next medium after it takes the next node index (5), as it would have
+    without the restart."""
+    rhost.start_daemon()
+    one, two = tmp_path / "one.iso", tmp_path / "two.iso"
+    for path in (one, two):
+        path.write_bytes(b"\0" * 65536)
+    uri = uri_for(rhost.daemon.sock)
+    dom = rhost.conn.defineXML(MXML)
+    dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+    for args in (("--insert", str(one)), ("--update", str(two)), ("--eject",)):
+        assert virsh(uri, "change-media", MNAME, "hdc", *args)[0] == 0
+    before = cdrom_of(dom)
+    assert "<source index='4'/>" in before
+    rhost.kill_daemon()
+    rhost.start_daemon()
+    dom = rhost.dom(MNAME)
+    assert cdrom_of(dom) == before
+    assert virsh(uri_for(rhost.daemon.sock), "change-media", MNAME, "hdc", "--insert",
+                 str(two))[0] == 0
+    assert "<source file='%s' index='5'/>" % two in cdrom_of(dom)
+    assert media_of(dom) == (str(two), False)
+    dom.destroy()
+    dom.undefine()
