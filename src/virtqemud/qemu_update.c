@@ -10,6 +10,10 @@
  * has answered. */
 #include "qemu_update.h"
 
+#include <errno.h>
+
+#include <glib/gstdio.h>
+
 #include "conf/domain_parse.h"
 #include "domain/domain_hotplug.h"
 #include "domain/domain_modify.h"
@@ -601,6 +605,13 @@ disk_update_live(SvDomainObj *obj, SvDomainDef *dev, Update *u, gboolean *send,
     if (!*send) {
         ((SvDomainDiskDef *)obj->def->disks->pdata[at])->startup_policy = disk->startup_policy;
         return TRUE;
+    }
+    /* As libvirt (qemuDomainDetermineDiskChain): a local image is looked at before QEMU. */
+    if (disk->source && disk->type != SV_DOMAIN_DISK_TYPE_NETWORK &&
+        g_access(disk->source, F_OK) < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "Cannot access storage file '%s'",
+                           disk->source);
+        return FALSE;
     }
     c->disk = g_ptr_array_steal_index(dev->disks, 0);
     /* As libvirt: an empty medium takes a node index too (never used in QEMU). */

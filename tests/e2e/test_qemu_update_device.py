@@ -374,6 +374,9 @@ def media_sequence(uri, tmp_path, status=None):
                         hard):
                 found += [attempt(dom, xml, LIVE), attempt(dom, xml, CONFIG)]
             found.append(attempt(dom, hard.replace("<readonly/>", ""), LIVE))
+            # An image that is not there: refused before QEMU (its tray stays closed).
+            found += [attempt(dom, cdrom(str(tmp_path / "missing.iso")), LIVE),
+                      media_of(dom)]
             found += [media_of(dom), cdrom_of(dom), cdrom_of(dom, 2)]
             found.append(events.wait(10))
         finally:
@@ -423,6 +426,9 @@ def media_expected(where, ours):
               "invalid argument: target hdd doesn't exist."),
              readonly_ide, readonly_ide,
              unsupported("cannot modify field 'device' of the disk"),
+             (libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_STORAGE,
+              "Cannot access storage file '%s/missing.iso': No such file or directory"
+              % where), (None, False),
              (None, False), live(None, 6), inactive(one, "<serial>abc</serial>"),
              [(MNAME, CD_ALIAS, reason) for _ in range(5) for reason in (0, 1)]])
 
