@@ -813,6 +813,12 @@ qemu_command_build_disk(const SvDomainDef *def, const SvDomainDiskDef *d, GPtrAr
 }
 
 void
+qemu_command_build_disk_nodes(const SvDomainDiskDef *d, GPtrArray *argv)
+{
+    add_blockdevs(argv, d, d->source_index);
+}
+
+void
 qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv)
 {
     add_fdc(def, argv);

@@ -49,3 +49,7 @@ void qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv);
 /* The same for the one disk `d` of the live definition `def`, with its node index
  * (<source index>) set: what a hotplug sends QEMU (qemu_hotplug.c). */
 void qemu_command_build_disk(const SvDomainDef *def, const SvDomainDiskDef *d, GPtrArray *argv);
+
+/* Only the -blockdev options of disk `d`'s image (and its chain), with its node index
+ * (<source index>) set: a new medium in a cdrom or floppy (qemu_media.c). */
+void qemu_command_build_disk_nodes(const SvDomainDiskDef *d, GPtrArray *argv);

@@ -914,7 +914,9 @@ sv_domain_disk_format(GString *buf, const SvDomainDiskDef *disk, guint flags)
     format_driver(buf, disk);
     if (disk->type == SV_DOMAIN_DISK_TYPE_NETWORK) {
         format_network_source(buf, disk, flags);
-    } else if (disk->source || disk->startup_policy) {
+    } else if (disk->source || disk->startup_policy ||
+               (disk->source_index && !(flags & SV_DOMAIN_FORMAT_INACTIVE))) {
+        /* An ejected medium keeps its node index in the live XML: <source index='N'/>. */
         g_string_append(buf, "      <source");
         sv_xml_append_attr(buf, source_attr(disk->type), disk->source);
         if (disk->startup_policy)
