@@ -231,13 +231,7 @@ backend_frame(SvRpcConn *conn, const guint8 *frame, gsize len, gpointer user)
         pc->client_corked = TRUE;
         sv_client_cork(pc->client);
     }
-    {
-        SvMsg *m = g_malloc(sizeof(SvMsg) + len);
-        m->len = len;
-        m->off = 0;
-        memcpy(m->data, frame, len); /* the one copy a relayed frame costs */
-        sv_client_send(pc->client, m);
-    }
+    sv_client_send(pc->client, sv_msg_copy_frame(frame, len)); /* the one copy it costs */
     if (sv_client_get_output_bytes(pc->client) > RELAY_MARK && pc->backend)
         sv_rpc_conn_pause(pc->backend, TRUE);
 }

@@ -225,12 +225,7 @@ sv_rpc_conn_uncork(SvRpcConn *conn)
 void
 sv_rpc_conn_send_frame(SvRpcConn *conn, const guint8 *frame, gsize len)
 {
-    SvMsg *m = g_malloc(sizeof(SvMsg) + len);
-
-    m->len = len;
-    m->off = 0;
-    memcpy(m->data, frame, len);
-    queue(conn, m);
+    queue(conn, sv_msg_copy_frame(frame, len));
 }
 
 void

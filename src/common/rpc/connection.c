@@ -102,20 +102,53 @@ sv_client_update_cond(SvClient *c)
     }
 }
 
+/* The byte that carries a descriptor (sv_msg_new_fd), in a sendmsg of its own. */
+static ssize_t
+send_fd_byte(SvClient *c, SvMsg *m)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct iovec iov = {m->data, 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    struct cmsghdr *cm;
+    ssize_t w;
+
+    memset(&u, 0, sizeof(u));
+    msg.msg_control = u.buf;
+    msg.msg_controllen = sizeof(u.buf);
+    cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &m->fd, sizeof(int));
+    w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+    if (w > 0) {
+        close(m->fd);
+        m->fd = -1;
+    }
+    return w;
+}
+
 void
 sv_client_flush(SvClient *c)
 {
     while (c->outq.length && !c->closed) {
         struct iovec iov[IOV_BATCH];
+        SvMsg *head = g_queue_peek_head(&c->outq);
         int n = 0;
         ssize_t w;
 
+        /* Plain messages go in one writev, up to the next one carrying a descriptor. */
         for (GList *l = c->outq.head; l && n < IOV_BATCH; l = l->next, n++) {
             SvMsg *m = l->data;
+            if (m->fd >= 0)
+                break;
             iov[n].iov_base = m->data + m->off;
             iov[n].iov_len = m->len - m->off;
         }
-        w = writev(c->fd, iov, n);
+        w = n ? writev(c->fd, iov, n) : send_fd_byte(c, head);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -414,8 +447,11 @@ sv_client_io_stop(SvClient *c)
     c->source = NULL;
     close(c->fd);
     c->fd = -1;
-    while ((m = g_queue_pop_head(&c->outq)))
+    while ((m = g_queue_pop_head(&c->outq))) {
+        if (m->fd >= 0)
+            close(m->fd);
         g_free(m);
+    }
     c->out_bytes = 0;
     sv_frame_reader_free(c->reader);
     c->reader = NULL;
