@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "rpc/server-internal.h"
+#include "util/fd.h"
 
 #define READ_BUDGET (256 * 1024)         /* bytes read per wake-up before yielding */
 #define OUTPUT_PAUSE_READS (1024 * 1024) /* stop reading calls while this much is queued */
@@ -106,24 +107,8 @@ sv_client_update_cond(SvClient *c)
 static ssize_t
 send_fd_byte(SvClient *c, SvMsg *m)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    struct iovec iov = {m->data, 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-    struct cmsghdr *cm;
-    ssize_t w;
+    ssize_t w = sv_fd_send_with(c->fd, m->data, 1, m->fd);
 
-    memset(&u, 0, sizeof(u));
-    msg.msg_control = u.buf;
-    msg.msg_controllen = sizeof(u.buf);
-    cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &m->fd, sizeof(int));
-    w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
     if (w > 0) {
         close(m->fd);
         m->fd = -1;
