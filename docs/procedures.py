@@ -158,7 +158,7 @@ def no_support_handlers(text):
                     "connect_compare_hypervisor_cpu", "connect_baseline_hypervisor_cpu"})
     if "sv_domain_guestops_install_no_support(" in text:  # domain_keys.c
         out.update({"domain_send_key", "domain_inject_nmi", "domain_screenshot",
-                    "domain_block_resize"})
+                    "domain_block_resize", "domain_open_graphics_fd"})
     if "sv_domain_hotplug_install_alias_no_support(" in text:  # domain_hotplug.c
         out.add("domain_detach_device_alias")
     if "sv_domain_rename_install_no_support(" in text:  # domain_rename.c

@@ -1,5 +1,6 @@
 /* qemu_driver.c: virtqemud's connection and host procedures. */
 #include "qemu_driver.h"
+#include "qemu_graphicsfd.h"
 #include "qemu_guestops.h"
 #include "qemu_iotune.h"
 #include "qemu_update.h"
@@ -638,6 +639,8 @@ handlers_install(QemuDriver *driver)
     qemu_update_install(&driver->handlers);
     /* issue 18 item 2, block I/O throttling (blkdeviotune): qemu_iotune.c */
     qemu_iotune_install(&driver->handlers);
+    /* issue 18 item 2, local display connections (OPEN_GRAPHICS_FD): qemu_graphicsfd.c */
+    qemu_graphicsfd_install(&driver->handlers);
 }
 
 static gboolean
