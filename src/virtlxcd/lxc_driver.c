@@ -309,6 +309,9 @@ lxc_init(SvDaemon *d, GError **error)
     lxc_tune_install(&driver->process, &driver->handlers);
     lxc_stats_install(&driver->handlers);
     sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
+    /* issue 18, CPU stats: the container's cpuacct cgroup, total and per host CPU
+     * (lxc_cpustats.c) */
+    lxc_cpustats_install(&driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's LXC driver (none of it). */
     sv_qemu_serve_unsupported(sv_daemon_get_server(d));
