@@ -8,15 +8,20 @@ At start, as libvirt, a user interface's <bandwidth> is left out with a warning.
 purpose, unlike libvirt: a tap-backed interface (ethernet, bridge, direct) with <bandwidth>
 is refused at start (CONFIG_UNSUPPORTED), and so is a live update-device that changes it,
 because splitvirt does not set tc qdiscs yet; libvirt applies the rates with tc. Refusing
-keeps a limit from being silently dropped. DOMAIN_GET/SET_INTERFACE_PARAMETERS stay
-unserved until that lands.
+keeps a limit from being silently dropped.
+
+DOMAIN_GET_INTERFACE_PARAMETERS (virsh domiftune's read) answers from the live or
+persistent definition as libvirt's qemuDomainGetInterfaceParameters (seven UINT rates in
+its order, the interface by MAC or host-side name); DOMAIN_SET_INTERFACE_PARAMETERS stays
+unserved until tc lands.
 """
 
 import re
+import subprocess
 
 import pytest
 
-from calls import answer
+from calls import answer, on_both
 from guests import uri_for
 from test_lxc import lxc  # noqa: F401  (fixture)
 from test_qemu_net import define_with, ip, netns, nethost  # noqa: F401  (fixtures)
@@ -193,3 +198,90 @@ def test_lxc_refuses_bandwidth(lxc):  # noqa: F811  (lxc: test_lxc.py's fixture)
         dom.undefine()
     finally:
         c.close()
+
+
+# DOMAIN_GET_INTERFACE_PARAMETERS (virsh domiftune's read): on a defined domain the answers
+# are libvirtd's (test_domiftune_equal_libvirtd, same run; its answers by hand below).
+IFTUNE_XML = domain_xml(
+    "ifparams-tune", "<bandwidth><outbound average='128' burst='256' peak='200'/>"
+    "<inbound burst='10' peak='500' average='100'/></bandwidth>",
+    extra="<target dev='ifptap0' managed='no'/>").replace(
+    "</devices>", "<interface type='user'><mac address='52:54:00:44:55:66'/></interface>"
+    "</devices>")
+RATES = {"inbound.average": 100, "inbound.peak": 500, "inbound.burst": 10,
+         "inbound.floor": 0, "outbound.average": 128, "outbound.peak": 200,
+         "outbound.burst": 256}
+NONE = dict.fromkeys(RATES, 0)
+
+
+def iftune_sequence(d):
+    calls = [("52:54:00:11:22:33", 0), ("52:54:00:11:22:33", 2), ("ifptap0", 0),
+             ("52:54:0:11:22:33", 0), ("52:54:00:44:55:66", 0), ("nosuch", 0),
+             ("52:54:00:99:99:99", 0), ("52:54:00:11:22:33", 1), ("52:54:00:11:22:33", 3),
+             ("52:54:00:11:22:33", 8)]
+    return [answer(d.interfaceParameters, dev, flags) for dev, flags in calls]
+
+
+IFTUNE_EXPECTED = [
+    ("OK", RATES), ("OK", RATES), ("OK", RATES), ("OK", RATES), ("OK", NONE),
+    (8, 20, "invalid argument: 'nosuch' is not a known interface"),
+    (8, 20, "invalid argument: '52:54:00:99:99:99' is not a known interface"),
+    (55, 20, "Requested operation is not valid: domain is not running"),
+    (8, 20, "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually "
+     "exclusive"),
+    (8, 10, "unsupported flags (0x8) in function qemuDomainGetInterfaceParameters"),
+]
+
+
+def test_domiftune_reads_bandwidth(daemon):
+    conn = libvirt.open(uri_for(daemon.sock))
+    try:
+        dom = conn.defineXML(IFTUNE_XML)
+        try:
+            assert iftune_sequence(dom) == IFTUNE_EXPECTED
+            # The answer keeps libvirt's order.
+            assert list(dom.interfaceParameters("ifptap0", 0)) == list(RATES)
+        finally:
+            dom.undefine()
+    finally:
+        conn.close()
+
+
+@pytest.mark.slow
+def test_domiftune_equal_libvirtd(ref, daemon):
+    theirs, ours = on_both(ref, daemon, IFTUNE_XML, iftune_sequence)
+    assert theirs == ours
+    for uri in (ref.uri, uri_for(daemon.sock)):
+        conn = libvirt.open(uri)
+        dom = conn.defineXML(IFTUNE_XML)
+        try:
+            r = subprocess.run(["virsh", "-c", uri, "domiftune", "ifparams-tune",
+                                "52:54:00:11:22:33", "--config"], capture_output=True,
+                               text=True, timeout=60)
+        finally:
+            dom.undefine()
+            conn.close()
+        assert r.returncode == 0, r.stderr
+        assert re.search(r"^inbound.average: 100$", r.stdout, re.M), r.stdout
+        if uri == ref.uri:
+            want = r.stdout
+        else:
+            assert r.stdout == want
+
+
+def test_domiftune_live_user_interface(nethost):
+    """A running guest's live definition: the user interface's <bandwidth> (kept, not
+    applied, as libvirt)."""
+    dom = define_with(nethost, "bw-live", "<interface type='user'><mac address="
+                      "'52:54:00:77:88:99'/><bandwidth><inbound average='100' peak='300'/>"
+                      "</bandwidth></interface>")
+    dom.create()
+    try:
+        want = dict(NONE, **{"inbound.average": 100, "inbound.peak": 300})
+        assert dom.interfaceParameters("52:54:00:77:88:99", libvirt.VIR_DOMAIN_AFFECT_LIVE) \
+            == want
+        assert dom.interfaceParameters("52:54:00:77:88:99", libvirt.VIR_DOMAIN_AFFECT_CONFIG) \
+            == want
+    finally:
+        dom.destroy()
+        dom.undefine()
