@@ -241,6 +241,7 @@ def served(procs):
     host_c = (SRC / "common/domain/domain_host.c").read_text()
     hotplug_c = (SRC / "common/domain/domain_hotplug.c").read_text()
     rename_c = (SRC / "common/domain/domain_rename.c").read_text()
+    ifparams_c = (SRC / "common/domain/domain_ifparams.c").read_text()
     layers = [
         (None, remote_c, assigned(function_body(remote_c, "sv_remote_common_handlers"))),
         ("sv_domain_driver_install(", domain_c,
@@ -263,6 +264,9 @@ def served(procs):
         # Rename (issue 18 item 2).
         ("sv_domain_rename_install(", rename_c,
          assigned(function_body(rename_c, "sv_domain_rename_install"))),
+        # Interface parameters' read (issue 18, domiftune).
+        ("sv_domain_ifparams_install_get(", ifparams_c,
+         assigned(function_body(ifparams_c, "sv_domain_ifparams_install_get"))),
     ]
     names = {p["lower"] for p in procs}
     out, adopt = {}, {}

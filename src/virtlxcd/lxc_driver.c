@@ -313,6 +313,9 @@ lxc_init(SvDaemon *d, GError **error)
     /* issue 18 item 2, block I/O throttling (blkdeviotune): libvirt's LXC driver has none
      * (NO_SUPPORT) */
     sv_domain_iotune_install_no_support(&driver->handlers);
+    /* issue 18, CPU stats: the container's cpuacct cgroup, total and per host CPU
+     * (lxc_cpustats.c) */
+    lxc_cpustats_install(&driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's LXC driver (none of it). */
     sv_qemu_serve_unsupported(sv_daemon_get_server(d));

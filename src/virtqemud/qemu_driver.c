@@ -18,6 +18,7 @@
 #include "domain/domain_driver.h"
 #include "domain/domain_host.h"
 #include "domain/domain_hotplug.h"
+#include "domain/domain_ifparams.h"
 #include "qemu_hotplug.h"
 #include "domain/domain_rename.h"
 #include "programs/private.h"
@@ -641,6 +642,9 @@ handlers_install(QemuDriver *driver)
     qemu_iotune_install(&driver->handlers);
     /* issue 18 item 2, local display connections (OPEN_GRAPHICS_FD): qemu_graphicsfd.c */
     qemu_graphicsfd_install(&driver->handlers);
+    /* issue 18, interface parameters: domiftune's read of an interface's <bandwidth>
+     * (domain_ifparams.c; the set waits for tc qdiscs on taps) */
+    sv_domain_ifparams_install_get(&driver->handlers);
 }
 
 static gboolean

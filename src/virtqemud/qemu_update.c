@@ -204,6 +204,13 @@ net_change_allowed(const SvDomainNetDef *old, const SvDomainNetDef *new,
         unsupported(error, "cannot modify network device boot index setting");
         return FALSE;
     }
+    if (!sv_domain_bandwidth_equal(old->bandwidth, new->bandwidth)) {
+        /* libvirt sets the new rates with tc; splitvirt does not do that yet. */
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "changing <bandwidth> of a running guest's interface is not supported "
+                     "by splitvirt yet");
+        return FALSE;
+    }
     if (old->type != new->type || g_strcmp0(old->source, new->source) != 0 ||
         old->source_mode != new->source_mode || old->mtu != new->mtu ||
         old->rom_enabled != new->rom_enabled) {

@@ -823,6 +823,21 @@ typedef enum {
     SV_DOMAIN_NET_LINK_LAST
 } SvDomainNetLinkState;
 
+/* One direction of an interface's <bandwidth>: kbytes/s, burst in kbytes; 0 = absent. */
+typedef struct {
+    guint64 average;
+    guint64 peak;
+    guint64 floor;
+    guint64 burst;
+} SvDomainBandwidthRate;
+
+/* <bandwidth> (domain_net_bandwidth.c): <inbound> (to the guest) and <outbound>, each NULL
+ * when absent. */
+typedef struct {
+    SvDomainBandwidthRate *in;
+    SvDomainBandwidthRate *out;
+} SvDomainBandwidth;
+
 typedef struct {
     SvDomainDeviceInfo info; /* first: see domain_device.h */
     SvDomainNetType type;
@@ -841,6 +856,7 @@ typedef struct {
     SvDomainSwitch rom_bar;        /* <rom bar=> */
     SvDomainSwitch rom_enabled;    /* <rom enabled=> (yes = ON, no = OFF) */
     char *rom_file;                /* <rom file=> */
+    SvDomainBandwidth *bandwidth;  /* <bandwidth> with a direction, or NULL */
 } SvDomainNetDef;
 
 const char *sv_domain_net_type_to_string(int v);
@@ -861,6 +877,12 @@ void sv_domain_net_seed_mac(guint32 seed);
  * ("<driver>", "<mtu>" ...), for drivers that refuse them rather than drop them; NULL when
  * it has none. (transfer none) */
 const char *sv_domain_net_tuning_name(const SvDomainNetDef *net);
+
+/* Frees an interface's <bandwidth> (domain_net_bandwidth.c). NULL is fine. */
+void sv_domain_bandwidth_free(SvDomainBandwidth *bw);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvDomainBandwidth, sv_domain_bandwidth_free)
+/* Whether two <bandwidth> (NULL: none) set the same rates. */
+gboolean sv_domain_bandwidth_equal(const SvDomainBandwidth *a, const SvDomainBandwidth *b);
 /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
 /* (domain_chr.c; string tables there too) */
 

@@ -173,7 +173,10 @@ static const HandledElement handled_elements[] = {
 
     /* ---- interfaces ---- */
     {"devices/interface",
-     "mac source target model driver link mtu rom boot alias address", "type"},
+     "mac source target model driver link mtu rom bandwidth boot alias address", "type"},
+    {"interface/bandwidth", "inbound outbound", "classID"},
+    {"bandwidth/inbound", "", "average peak floor burst"},
+    {"bandwidth/outbound", "", "average peak floor burst"},
     {"interface/mac", "", "address"},
     {"interface/source", "", "bridge dev mode"},
     {"interface/model", "", "type"},
