@@ -1,0 +1,351 @@
+"""test_virsh_runs_devices.py: the device commands of issue 18's second "Done when" that
+test_virsh_runs.py leaves out, run with stock virsh on a defined and on a running guest:
+attach-disk/detach-disk and attach-interface --type bridge/detach-interface, each --live,
+--config and both (--persistent); update-device (an interface with <link state='down'/>,
+live and config); domifaddr --source agent and --source arp and domfsinfo (the Linux test
+guest with qemu-ga). change-media is another helper's.
+
+Each step's answer is parsed (test_virsh_runs.py's parsers and step runner), and after each
+change the devices of dumpxml (live) and dumpxml --inactive are read back, with QEMU's view
+(query-block, query-pci) on the running guest. Guest A (the tiny guest) never acknowledges
+an unplug: a live detach succeeds after libvirt's 5 s wait and the device stays in the live
+definition, as on libvirt 9.0; the Linux test guest lets go of the device, and sees disks and
+NICs come and go. The slow twin gives the Guest A steps to Debian's libvirtd and compares
+every parsed value.
+"""
+
+import json
+import os
+import re
+import subprocess
+import time
+import uuid
+
+import pytest
+
+import linuxguest
+from calls import virsh
+from test_qemu_agent import AGENT_CHANNEL, CONNECTED, agent_events
+from test_qemu_net import netns, nethost  # noqa: F401 (the fixtures)
+from test_virsh_runs import (NOT_RUNNING, guest_files, guest_xml, parsed, run_steps,
+                             tap_name)
+from test_virsh_runs import NAME as RUNS_NAME
+
+libvirt = pytest.importorskip("libvirt")
+
+NAME = "nova-svvd-guest"
+MAC_CFG, MAC_LIVE, MAC_BOTH = "52:54:00:5a:7e:11", "52:54:00:5a:7e:12", "52:54:00:5a:7e:13"
+BRIDGE = "br0"  # test_qemu_net.netns's bridge, in the namespace virtqemud runs in
+
+
+# ---------------------------------------------------------------- parsers
+
+def disks_of(xml):
+    """(target, bus, source file name) of each disk of a dumped definition."""
+    out = []
+    for d in re.findall(r"<disk .*?</disk>", xml, re.S):
+        src = re.search(r"<source file='([^']*)'", d)
+        out.append((re.search(r"<target dev='(\w+)'", d).group(1),
+                    re.search(r"<target dev='\w+' bus='(\w+)'", d).group(1),
+                    os.path.basename(src.group(1)) if src else None))
+    return out
+
+
+def nets_of(xml):
+    """(type, mac, bridge, model, link state) of each interface of a dumped definition."""
+    out = []
+    for n in re.findall(r"<interface .*?</interface>", xml, re.S):
+        bridge = re.search(r"<source bridge='([^']*)'", n)
+        link = re.search(r"<link state='(\w+)'/>", n)
+        out.append((re.search(r"<interface type='(\w+)'", n).group(1),
+                    re.search(r"<mac address='([\w:]+)'", n).group(1),
+                    bridge and bridge.group(1),
+                    re.search(r"<model type='([\w-]+)'/>", n).group(1),
+                    link and link.group(1)))
+    return out
+
+
+@parsed
+def devices(out):
+    """dumpxml's disks and interfaces."""
+    return {"disks": disks_of(out), "nets": nets_of(out)}
+
+
+@parsed
+def query_block(out):
+    """QMP query-block: the qdev id of each block device with a device (the peripheral's
+    name), sorted."""
+    ids = []
+    for b in json.loads(out)["return"]:
+        m = re.match(r"/machine/peripheral/([\w-]+)/", b.get("qdev", ""))
+        if m:
+            ids.append(m.group(1))
+    return sorted(ids)
+
+
+@parsed
+def query_pci(out):
+    """QMP query-pci: the qdev ids of the devices on bus 0 that have one, sorted."""
+    return sorted(d["qdev_id"] for bus in json.loads(out)["return"] for d in bus["devices"]
+                  if d.get("qdev_id"))
+
+
+def quiet(rc, out, err):
+    """A change command under virsh -q (no 'attached successfully' line): its success with
+    nothing printed, or its error lines (virsh adds its own 'Failed to ...' after some)."""
+    if rc == 0:
+        return "ok" if out.strip() == "" else ("printed", out)
+    lines = [re.sub(r"/[^' ]*/([\w-]+\.(raw|xml))\b", r"DIR/\1", l[len("error: "):])
+             for l in err.splitlines() if l.startswith("error: ")]
+    return ("error",) + tuple(lines or [err.strip()])
+
+
+# ---------------------------------------------------------------- the steps
+
+def link_xml(files, mac, state, name):
+    """An update-device file: the bridge interface `mac` with <link state>."""
+    path = files / name
+    path.write_text("<interface type='bridge'><mac address='%s'/><source bridge='%s'/>"
+                    "<model type='virtio'/><link state='%s'/></interface>"
+                    % (mac, BRIDGE, state))
+    return str(path)
+
+
+def views(label, running):
+    """The steps reading back the definitions (and QEMU's view of a running guest)."""
+    steps = [(label + " live", ["dumpxml", NAME], devices),
+             (label + " config", ["dumpxml", "--inactive", NAME], devices)]
+    if running:
+        steps += [(label + " query-block", ["qemu-monitor-command", NAME,
+                                             '{"execute":"query-block"}'], query_block),
+                  (label + " query-pci", ["qemu-monitor-command", NAME,
+                                           '{"execute":"query-pci"}'], query_pci)]
+    return steps
+
+
+def iface(mac, *flags):
+    return ["--type", "bridge", "--source", BRIDGE, "--mac", mac, "--model", "virtio"] + \
+        list(flags)
+
+
+def defined_steps(files):
+    n, f = NAME, str(files)
+    return [
+        ("attach-disk config", ["attach-disk", n, f + "/b.raw", "vdb", "--config"], quiet),
+        ("attach-disk live", ["attach-disk", n, f + "/c.raw", "vdc", "--live"], quiet),
+        ("attach-disk persistent", ["attach-disk", n, f + "/c.raw", "vdc", "--persistent"],
+         quiet),
+        ("attach-interface config", ["attach-interface", n] + iface(MAC_CFG, "--config"),
+         quiet),
+        ("attach-interface live", ["attach-interface", n] + iface(MAC_LIVE, "--live"), quiet),
+        ("attach-interface persistent",
+         ["attach-interface", n] + iface(MAC_BOTH, "--persistent"), quiet),
+    ] + views("attached", False) + [
+        ("update-device config", ["update-device", n,
+                                  link_xml(files, MAC_CFG, "down", "cfg-down.xml"),
+                                  "--config"], quiet),
+        ("update-device live", ["update-device", n,
+                                link_xml(files, MAC_CFG, "down", "cfg-down.xml"), "--live"],
+         quiet),
+    ] + views("updated", False) + [
+        ("detach-disk live", ["detach-disk", n, "vdb", "--live"], quiet),
+        ("detach-disk config", ["detach-disk", n, "vdb", "--config"], quiet),
+        ("detach-disk persistent", ["detach-disk", n, "vdc", "--persistent"], quiet),
+        ("detach-disk nosuch", ["detach-disk", n, "vdz", "--config"], quiet),
+        ("detach-interface live", ["detach-interface", n, "--type", "bridge", "--mac",
+                                   MAC_CFG, "--live"], quiet),
+        ("detach-interface config", ["detach-interface", n, "--type", "bridge", "--mac",
+                                     MAC_CFG, "--config"], quiet),
+        ("detach-interface persistent", ["detach-interface", n, "--type", "bridge", "--mac",
+                                         MAC_BOTH, "--persistent"], quiet),
+        ("detach-interface nosuch", ["detach-interface", n, "--type", "bridge", "--mac",
+                                     MAC_BOTH, "--config"], quiet),
+    ] + views("detached", False)
+
+
+def running_steps(files, bridge_live=True):
+    """The running Guest A's steps; bridge_live: the live bridge interfaces too (the daemon
+    has BRIDGE)."""
+    n, f = NAME, str(files)
+    steps = [
+        ("attach-disk live", ["attach-disk", n, f + "/b.raw", "vdb", "--live"], quiet),
+        ("attach-disk config", ["attach-disk", n, f + "/c.raw", "vdc", "--config"], quiet),
+        ("attach-disk persistent", ["attach-disk", n, f + "/d.raw", "vdd", "--persistent"],
+         quiet),
+        ("attach-disk again", ["attach-disk", n, f + "/e.raw", "vdb", "--live"], quiet),
+        ("attach-interface config", ["attach-interface", n] + iface(MAC_CFG, "--config"),
+         quiet),
+    ]
+    if bridge_live:
+        steps += [
+            ("attach-interface live", ["attach-interface", n] + iface(MAC_LIVE, "--live"),
+             quiet),
+            ("attach-interface persistent",
+             ["attach-interface", n] + iface(MAC_BOTH, "--persistent"), quiet),
+        ]
+    steps += views("attached", True) + [
+        ("update-device config", ["update-device", n,
+                                  link_xml(files, MAC_CFG, "down", "cfg-down.xml"),
+                                  "--config"], quiet),
+        ("update-device live absent", ["update-device", n,
+                                       link_xml(files, MAC_CFG, "down", "cfg-down.xml"),
+                                       "--live"], quiet),
+    ]
+    if bridge_live:
+        steps += [
+            ("update-device live", ["update-device", n,
+                                    link_xml(files, MAC_LIVE, "down", "live-down.xml"),
+                                    "--live"], quiet),
+            ("update-device persistent", ["update-device", n,
+                                          link_xml(files, MAC_BOTH, "down", "both-down.xml"),
+                                          "--persistent"], quiet),
+        ]
+    steps += views("updated", True) + [
+        ("detach-disk config", ["detach-disk", n, "vdc", "--config"], quiet),
+        ("detach-disk live", ["detach-disk", n, "vdb", "--live"], quiet),
+        ("detach-disk persistent", ["detach-disk", n, "vdd", "--persistent"], quiet),
+        ("detach-disk nosuch", ["detach-disk", n, "vdz", "--live"], quiet),
+        ("detach-interface config", ["detach-interface", n, "--type", "bridge", "--mac",
+                                     MAC_CFG, "--config"], quiet),
+    ]
+    if bridge_live:
+        steps += [
+            ("detach-interface live", ["detach-interface", n, "--type", "bridge", "--mac",
+                                       MAC_LIVE, "--live"], quiet),
+            ("detach-interface persistent", ["detach-interface", n, "--type", "bridge",
+                                             "--mac", MAC_BOTH, "--persistent"], quiet),
+        ]
+    return steps + views("detached", True)
+
+
+def runs(uri, files, tap, bridge_live=True):
+    """The defined guest's steps, then (defined afresh) the running guest's; the guest is
+    undefined after. {"defined": ..., "running": ...}."""
+    for img in ("b", "c", "d", "e"):
+        with open(files / ("%s.raw" % img), "wb") as fh:
+            fh.truncate(8 << 20)
+    path = files / "guest.xml"
+    path.write_text(guest_xml(files, tap).replace(RUNS_NAME, NAME))
+    result = {}
+    rc, _, err = virsh(uri, "define", str(path))
+    assert rc == 0, err
+    try:
+        result["defined"] = run_steps(uri, defined_steps(files))
+    finally:
+        virsh(uri, "undefine", NAME)
+    rc, _, err = virsh(uri, "define", str(path))
+    assert rc == 0, err
+    try:
+        rc, _, err = virsh(uri, "start", NAME)
+        assert rc == 0, err
+        result["running"] = run_steps(uri, running_steps(files, bridge_live))
+    finally:
+        virsh(uri, "destroy", NAME)
+        virsh(uri, "undefine", NAME)
+    return result
+
+
+# ---------------------------------------------------------------- what ours answers
+
+VDA = ("vda", "virtio", "disk.raw")
+ETH = ("ethernet", "52:54:00:5a:7e:01", None, "virtio", None)
+
+
+def br(mac, link=None):
+    return ("bridge", mac, BRIDGE, "virtio", link)
+
+
+def failed(what, message):
+    """virsh's 'Failed to WHAT' line, then the daemon's error."""
+    return ("error", "Failed to " + what, message)
+
+
+NOT_RUNNING_MSG = NOT_RUNNING[1]
+UPDATE_FAILED = "update device from DIR/cfg-down.xml"
+
+EXPECT_DEFINED = {
+    "attach-disk config": "ok",
+    "attach-disk live": failed("attach disk", NOT_RUNNING_MSG),
+    "attach-disk persistent": "ok",  # virsh: --config on a guest not running
+    "attach-interface config": "ok",
+    "attach-interface live": failed("attach interface", NOT_RUNNING_MSG),
+    "attach-interface persistent": "ok",
+    "attached live": {"disks": [VDA, ("vdb", "virtio", "b.raw"), ("vdc", "virtio", "c.raw")],
+                      "nets": [ETH, br(MAC_CFG), br(MAC_BOTH)]},
+    "update-device config": "ok",
+    "update-device live": failed(UPDATE_FAILED, NOT_RUNNING_MSG),
+    "updated live": {"disks": [VDA, ("vdb", "virtio", "b.raw"), ("vdc", "virtio", "c.raw")],
+                     "nets": [ETH, br(MAC_CFG, "down"), br(MAC_BOTH)]},
+    "detach-disk live": failed("detach disk", NOT_RUNNING_MSG),
+    "detach-disk config": "ok",
+    "detach-disk persistent": "ok",
+    # virsh's own errors: it looks the device up in the dumped XML first.
+    "detach-disk nosuch": ("error", "No disk found whose source path or target is vdz"),
+    "detach-interface live": failed("detach interface", NOT_RUNNING_MSG),
+    "detach-interface config": "ok",
+    "detach-interface persistent": "ok",
+    "detach-interface nosuch": ("error", "No interface found whose type is bridge",
+                                "Failed to detach interface"),
+    "detached live": {"disks": [VDA], "nets": [ETH]},
+}
+# A defined guest's live and inactive definitions are the same.
+for _k in ("attached", "updated", "detached"):
+    EXPECT_DEFINED[_k + " config"] = EXPECT_DEFINED[_k + " live"]
+
+B, C, D = (("vd%s" % x, "virtio", "%s.raw" % x) for x in "bcd")
+QEMU_DISKS = ["virtio-disk0", "virtio-disk1", "virtio-disk3"]
+
+EXPECT_RUNNING = {
+    "attach-disk live": "ok",
+    "attach-disk config": "ok",
+    "attach-disk persistent": "ok",
+    "attach-disk again": failed("attach disk", "XML error: target 'vdb' duplicated for disk "
+                                "sources 'DIR/b.raw' and 'DIR/e.raw'"),
+    "attach-interface config": "ok",
+    "attach-interface live": "ok",
+    "attach-interface persistent": "ok",
+    # The live disk and the persistent one (vdd, the 4th disk libvirt names: virtio-disk3)
+    # in the live definition and in QEMU, the config one (vdc) only in the inactive one.
+    "attached live": {"disks": [VDA, B, D], "nets": [ETH, br(MAC_LIVE), br(MAC_BOTH)]},
+    "attached config": {"disks": [VDA, C, D], "nets": [ETH, br(MAC_CFG), br(MAC_BOTH)]},
+    "attached query-block": QEMU_DISKS,
+    "attached query-pci": ["balloon0", "net0", "net1", "net2", "usb", "video0"] + QEMU_DISKS,
+    "update-device config": "ok",
+    "update-device live absent": failed(
+        UPDATE_FAILED, "device not found: no device found at address '(<null>)' matching MAC "
+        "address '%s' and alias '(<null>)'" % MAC_CFG),
+    "update-device live": "ok",
+    "update-device persistent": "ok",
+    "updated live": {"disks": [VDA, B, D],
+                     "nets": [ETH, br(MAC_LIVE, "down"), br(MAC_BOTH, "down")]},
+    "updated config": {"disks": [VDA, C, D],
+                       "nets": [ETH, br(MAC_CFG, "down"), br(MAC_BOTH, "down")]},
+    "detach-disk config": "ok",
+    # Guest A never lets go: the live detach succeeds after libvirt's 5 s wait, the disk
+    # stays in the live definition and in QEMU; --persistent takes it from the config.
+    "detach-disk live": "ok",
+    "detach-disk persistent": "ok",
+    "detach-disk nosuch": ("error", "No disk found whose source path or target is vdz"),
+    "detach-interface config": "ok",
+    "detach-interface live": "ok",
+    "detach-interface persistent": "ok",
+    "detached live": {"disks": [VDA, B, D],
+                      "nets": [ETH, br(MAC_LIVE, "down"), br(MAC_BOTH, "down")]},
+    "detached config": {"disks": [VDA], "nets": [ETH]},
+}
+
+
+def check_running(got):
+    for label, want in EXPECT_RUNNING.items():
+        assert got[label] == want, (label, got[label])
+    # QEMU's view does not change with a link state or an unacknowledged unplug.
+    for label in ("query-block", "query-pci"):
+        assert got["updated " + label] == got["detached " + label] == got["attached " + label]
+
+
+def test_virsh_devices_on_a_defined_and_a_running_guest(nethost):
+    files = guest_files(nethost.root / "svvd")
+    got = runs(nethost.uri, files, tap_name("d"))
+    for label, want in EXPECT_DEFINED.items():
+        assert got["defined"][label] == want, (label, got["defined"][label])
+    check_running(got["running"])
