@@ -372,3 +372,162 @@ def test_virsh_devices_like_libvirtd(ref, nethost, tmp_path_factory):
                 diffs.append("%s %s:\n    libvirtd: %r\n    ours:     %r"
                              % (state, label, want, ours[state][label]))
     assert not diffs, "virsh answers unlike libvirtd's:\n  " + "\n  ".join(diffs)
+
+
+# ---------------------------------------------------------------- the Linux test guest
+
+LINUX = "svvd-linux"
+BRIDGE_ADDR, GUEST_ADDR = "192.168.79.1", "192.168.79.2"
+MAC_GUEST, MAC_PLUG = "52:54:00:5a:7e:21", "52:54:00:5a:7e:22"
+
+
+def in_guest(con, script, tag):
+    """The words the guest's shell prints for script, between tag markers (the markers are
+    built by the shell, so the command's echo does not match)."""
+    start = len(con.data)
+    con.stream.send(b"echo %s-$((1+1)): $(%s) :END\n" % (tag.encode(), script.encode()))
+    answer = re.compile(rb"%s-2: (.*?) ?:END" % re.escape(tag.encode()), re.S)
+    deadline = time.monotonic() + 30
+    while not answer.search(con.data, start) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    m = answer.search(con.data, start)
+    assert m, con.data[-400:]
+    return m.group(1).decode(errors="replace").split()
+
+
+def wait_in_guest(con, script, tag, pred):
+    """in_guest until pred(words) holds (10 s)."""
+    deadline = time.monotonic() + 10
+    n = 0
+    while True:
+        n += 1
+        words = in_guest(con, script, "%s%d" % (tag, n))
+        if pred(words) or time.monotonic() > deadline:
+            return words
+        time.sleep(0.5)
+
+
+def ok(uri, *args):
+    rc, out, err = virsh(uri, *args)
+    assert (rc, out.strip()) == (0, ""), (args, out, err)
+
+
+def qemu_ids(uri, name, cmd):
+    rc, out, err = virsh(uri, "qemu-monitor-command", name, '{"execute":"%s"}' % cmd)
+    return {"query-block": query_block, "query-pci": query_pci}[cmd](rc, out, err)
+
+
+def dumped(uri, name, *flags):
+    rc, out, err = virsh(uri, "dumpxml", name, *flags)
+    assert rc == 0, err
+    return devices(rc, out, err)
+
+
+@parsed
+def addr_rows(out):
+    """domifaddr's rows: (name, MAC, protocol, address) of the rows naming an interface."""
+    return [tuple(r.split()) for r in out.splitlines()
+            if re.match(r"\s*\S+\s+[0-9a-f]{2}(:[0-9a-f]{2}){5}\s", r)]
+
+
+@parsed
+def fs_rows(out):
+    return [tuple(r.split()) for r in out.splitlines() if r.strip().startswith("/")]
+
+
+@pytest.mark.slow
+def test_virsh_devices_and_agent_on_linux_guest(nethost, guest):
+    """The Linux test guest with qemu-ga and a NIC on br0 (192.168.79.2/24, pinging the
+    bridge's address at boot):
+    - domifaddr --source agent: eth0 with the guest's MAC and address, lo 127.0.0.1/8;
+      --source arp: the guest's address under its tap's name with its MAC, prefix 0;
+    - domfsinfo: the root filesystem, ext4 on vda;
+    - attach-disk --live: the disk in the live definition only, in QEMU (query-block), in
+      the guest (/sys/block/vdb); detach-disk --live: gone from all three within the call
+      (the guest lets go); --persistent: in both definitions and the guest, then gone;
+    - attach-interface --type bridge --live: the NIC in the live definition, QEMU
+      (query-pci), a port of br0 and in the guest (its MAC); detach-interface --live: gone;
+    - update-device --live with <link state='down'/>: the guest's carrier drops, and comes
+      back with 'up'; --config: only the inactive definition says down."""
+    files = nethost.root / "svvd-linux"
+    files.mkdir(mode=0o755)
+    img = files / "b.raw"
+    with open(img, "wb") as fh:
+        fh.truncate(8 << 20)
+    subprocess.run(["ip", "-n", nethost.netns, "addr", "add", BRIDGE_ADDR + "/24", "dev",
+                    BRIDGE], check=True)
+    reg = agent_events(nethost)
+    uri, n = nethost.uri, LINUX
+    dom = None
+    try:
+        disk = guest.copy_root(files / "root.qcow2")
+        xml = linuxguest.domain_xml(
+            n, guest, disk, uuid=str(uuid.uuid4()), devices=AGENT_CHANNEL,
+            interface="<interface type='bridge'><source bridge='%s'/><mac address='%s'/>"
+                      "<model type='virtio'/></interface>" % (BRIDGE, MAC_GUEST),
+            cmdline="sv.ga sv.ip=%s/24 sv.ping=%s" % (GUEST_ADDR, BRIDGE_ADDR))
+        dom = nethost.conn.defineXML(xml)
+        con = linuxguest.start(nethost, dom)
+        nethost.events.wait_event(n, CONNECTED, timeout=linuxguest.BOOT_TIMEOUT)
+        tap = re.search(r"<target dev='(vnet\d+)'/>", dom.XMLDesc(0)).group(1)
+
+        # The guest agent and the ARP table.
+        rows = addr_rows(*virsh(uri, "domifaddr", n, "--source", "agent"))
+        assert ("eth0", MAC_GUEST, "ipv4", GUEST_ADDR + "/24") in rows, rows
+        assert ("lo", "00:00:00:00:00:00", "ipv4", "127.0.0.1/8") in rows, rows
+        assert addr_rows(*virsh(uri, "domifaddr", n, "--source", "arp")) == [
+            (tap, MAC_GUEST, "ipv4", GUEST_ADDR + "/0")]
+        assert fs_rows(*virsh(uri, "domfsinfo", n)) == [("/", "vda", "ext4", "vda")]
+
+        # Disks, live and persistent.
+        root = ("vda", "virtio", "root.qcow2")
+        plugged = ("vdb", "virtio", "b.raw")
+        blocks = "ls /sys/block"
+        for flag in ("--live", "--persistent"):
+            ok(uri, "attach-disk", n, str(img), "vdb", flag)
+            assert dumped(uri, n)["disks"] == [root, plugged]
+            assert dumped(uri, n, "--inactive")["disks"] == (
+                [root, plugged] if flag == "--persistent" else [root])
+            assert "virtio-disk1" in qemu_ids(uri, n, "query-block")
+            assert "vdb" in wait_in_guest(con, blocks, "BLK", lambda w: "vdb" in w)
+            ok(uri, "detach-disk", n, "vdb", flag)
+            assert dumped(uri, n)["disks"] == dumped(uri, n, "--inactive")["disks"] == [root]
+            assert qemu_ids(uri, n, "query-block") == ["virtio-disk0"]
+            assert "vdb" not in wait_in_guest(con, blocks, "NOBLK", lambda w: "vdb" not in w)
+
+        # A bridge interface, live.
+        guest_nic = ("bridge", MAC_GUEST, BRIDGE, "virtio", None)
+        macs = "cat /sys/class/net/*/address"
+        ok(uri, "attach-interface", n, *iface(MAC_PLUG, "--live"))
+        assert dumped(uri, n)["nets"] == [guest_nic, br(MAC_PLUG)]
+        assert dumped(uri, n, "--inactive")["nets"] == [guest_nic]
+        assert "net1" in qemu_ids(uri, n, "query-pci")
+        ports = subprocess.run(["ip", "-n", nethost.netns, "-o", "link", "show", "master",
+                                BRIDGE], capture_output=True, text=True, check=True).stdout
+        assert len(re.findall(r"\bvnet\d+\b", ports)) == 2, ports
+        assert MAC_PLUG in wait_in_guest(con, macs, "MAC", lambda w: MAC_PLUG in w)
+        ok(uri, "detach-interface", n, "--type", "bridge", "--mac", MAC_PLUG, "--live")
+        assert dumped(uri, n)["nets"] == [guest_nic]
+        assert "net1" not in qemu_ids(uri, n, "query-pci")
+        assert MAC_PLUG not in wait_in_guest(con, macs, "NOMAC", lambda w: MAC_PLUG not in w)
+
+        # The guest's NIC's link, live then config.
+        carrier = "cat /sys/class/net/eth0/carrier"
+        assert in_guest(con, carrier, "CARRIER") == ["1"]
+        ok(uri, "update-device", n, link_xml(files, MAC_GUEST, "down", "down.xml"), "--live")
+        assert dumped(uri, n)["nets"] == [guest_nic[:4] + ("down",)]
+        assert wait_in_guest(con, carrier, "DOWN", lambda w: w == ["0"]) == ["0"]
+        ok(uri, "update-device", n, link_xml(files, MAC_GUEST, "up", "up.xml"), "--live")
+        assert dumped(uri, n)["nets"] == [guest_nic[:4] + ("up",)]
+        assert wait_in_guest(con, carrier, "UP", lambda w: w == ["1"]) == ["1"]
+        ok(uri, "update-device", n, link_xml(files, MAC_GUEST, "down", "down.xml"), "--config")
+        assert dumped(uri, n, "--inactive")["nets"] == [guest_nic[:4] + ("down",)]
+        assert dumped(uri, n)["nets"] == [guest_nic[:4] + ("up",)]
+        assert in_guest(con, carrier, "STILL") == ["1"]
+        con.close()
+    finally:
+        nethost.events.conn.domainEventDeregisterAny(reg)
+        if dom is not None:
+            if dom.isActive():
+                dom.destroy()
+            dom.undefine()
