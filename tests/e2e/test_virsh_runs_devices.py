@@ -102,23 +102,24 @@ def quiet(rc, out, err):
 
 # ---------------------------------------------------------------- the steps
 
-def link_xml(files, mac, state, name):
-    """An update-device file: the bridge interface `mac` with <link state>."""
+def link_xml(files, mac, state, name, kind="bridge"):
+    """An update-device file: the bridge (or user) interface `mac` with <link state>."""
     path = files / name
-    path.write_text("<interface type='bridge'><mac address='%s'/><source bridge='%s'/>"
+    source = "<source bridge='%s'/>" % BRIDGE if kind == "bridge" else ""
+    path.write_text("<interface type='%s'><mac address='%s'/>%s"
                     "<model type='virtio'/><link state='%s'/></interface>"
-                    % (mac, BRIDGE, state))
+                    % (kind, mac, source, state))
     return str(path)
 
 
-def views(label, running):
+def views(label, running, name=NAME):
     """The steps reading back the definitions (and QEMU's view of a running guest)."""
-    steps = [(label + " live", ["dumpxml", NAME], devices),
-             (label + " config", ["dumpxml", "--inactive", NAME], devices)]
+    steps = [(label + " live", ["dumpxml", name], devices),
+             (label + " config", ["dumpxml", "--inactive", name], devices)]
     if running:
-        steps += [(label + " query-block", ["qemu-monitor-command", NAME,
+        steps += [(label + " query-block", ["qemu-monitor-command", name,
                                              '{"execute":"query-block"}'], query_block),
-                  (label + " query-pci", ["qemu-monitor-command", NAME,
+                  (label + " query-pci", ["qemu-monitor-command", name,
                                            '{"execute":"query-pci"}'], query_pci)]
     return steps
 
@@ -531,3 +532,104 @@ def test_virsh_devices_and_agent_on_linux_guest(nethost, guest):
             if dom.isActive():
                 dom.destroy()
             dom.undefine()
+
+
+# The Linux test guest on both daemons, with a user NIC (libvirtd's namespace has no bridge).
+PAR = "virsh2-svvd-linux"
+MAC_USER = "52:54:00:5a:7e:31"
+
+
+@parsed
+def agent_rows(out):
+    """domifaddr --source agent's rows without the IPv6 addresses slirp's router
+    advertisement gives (fec0::/64): they come at a moment of their own."""
+    return [r for r in addr_rows(0, out, "") if not r[3].startswith("fec0:")]
+
+
+def linux_phases(files, img):
+    """The twin's steps in phases: between two, the guest is given time to see a plugged
+    disk before it is asked to let go of it."""
+    n = PAR
+    return [
+        [("domfsinfo", ["domfsinfo", n], fs_rows),
+         ("domifaddr agent", ["domifaddr", n, "--source", "agent"], agent_rows),
+         ("attach-disk live", ["attach-disk", n, img, "vdb", "--live"], quiet)]
+        + views("attached live", True, n),
+        [("detach-disk live", ["detach-disk", n, "vdb", "--live"], quiet)]
+        + views("detached live", True, n)
+        + [("attach-disk persistent", ["attach-disk", n, img, "vdb", "--persistent"], quiet)]
+        + views("attached persistent", True, n),
+        [("detach-disk persistent", ["detach-disk", n, "vdb", "--persistent"], quiet)]
+        + views("detached persistent", True, n)
+        + [("update-device live", ["update-device", n, link_xml(
+            files, MAC_USER, "down", "down.xml", "user"), "--live"], quiet),
+           ("update-device config", ["update-device", n, link_xml(
+               files, MAC_USER, "down", "down.xml", "user"), "--config"], quiet),
+           ("update-device absent", ["update-device", n, link_xml(
+               files, MAC_PLUG, "down", "absent.xml", "user"), "--live"], quiet)]
+        + views("updated", False, n),
+    ]
+
+
+def linux_run(conn, uri, guest, files, kernel, initrd):
+    """The Linux guest defined on conn's daemon from files, its agent up, the phases'
+    answers; the guest destroyed and undefined after."""
+    from test_qemu_agent_calls import wait_agent
+    disk = guest.copy_root(files / "root.qcow2")
+    os.chmod(disk, 0o666)
+    img = files / "b.raw"
+    with open(img, "wb") as fh:
+        fh.truncate(8 << 20)
+    xml = linuxguest.domain_xml(
+        PAR, guest, disk, devices=AGENT_CHANNEL, cmdline="sv.ga sv.net",
+        interface="<interface type='user'><mac address='%s'/><model type='virtio'/>"
+                  "</interface>" % MAC_USER)
+    xml = xml.replace(str(guest.kernel), str(kernel)).replace(str(guest.initrd), str(initrd))
+    dom = conn.defineXML(xml)
+    try:
+        dom.create()
+        assert wait_agent(dom) == ("OK", '{"return":{}}')
+        got = {}
+        for i, phase in enumerate(linux_phases(files, str(img))):
+            if i:
+                time.sleep(5)
+            got.update(run_steps(uri, phase))
+        return got
+    finally:
+        if dom.isActive():
+            dom.destroy()
+        dom.undefine()
+
+
+@pytest.mark.slow
+def test_virsh_devices_on_linux_guest_like_libvirtd(host, ref, guest, tmp_path):
+    """The Linux test guest on virtqemud and on Debian's libvirtd: domfsinfo, domifaddr
+    --source agent, attach-disk/detach-disk --live and --persistent (the guest lets go
+    within the call: the disk leaves both definitions and QEMU), update-device link down
+    live, config and for a NIC the guest lacks; every answer, definition and QEMU view the
+    same on both."""
+    import shutil
+    theirs_files = tmp_path / "ref"
+    for d in (theirs_files, host.root / "svvd-par"):
+        d.mkdir(mode=0o755)
+        d.chmod(0o755)
+    os.chmod(tmp_path, 0o755)
+    copies = {}
+    for attr in ("kernel", "initrd"):
+        copies[attr] = theirs_files / os.path.basename(str(getattr(guest, attr)))
+        shutil.copyfile(getattr(guest, attr), copies[attr])
+        os.chmod(copies[attr], 0o644)
+    rconn = libvirt.open(ref.uri)
+    try:
+        theirs = linux_run(rconn, ref.uri, guest, theirs_files, copies["kernel"],
+                           copies["initrd"])
+    finally:
+        rconn.close()
+    ours = linux_run(host.conn, host.uri, guest, host.root / "svvd-par", guest.kernel,
+                     guest.initrd)
+    assert ours["domfsinfo"] == [("/", "vda", "ext4", "vda")]
+    assert ours["detached live live"]["disks"] == [("vda", "virtio", "root.qcow2")]
+    assert ours["updated live"]["nets"] == [("user", MAC_USER, None, "virtio", "down")]
+    diffs = ["%s:\n    libvirtd: %r\n    ours:     %r" % (label, want, ours[label])
+             for label, want in theirs.items() if ours[label] != want]
+    assert not diffs, "virsh answers unlike libvirtd's:\n  " + "\n  ".join(diffs)
