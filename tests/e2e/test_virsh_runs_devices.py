@@ -27,8 +27,8 @@ import linuxguest
 from calls import virsh
 from test_qemu_agent import AGENT_CHANNEL, CONNECTED, agent_events
 from test_qemu_net import netns, nethost  # noqa: F401 (the fixtures)
-from test_virsh_runs import (NOT_RUNNING, guest_files, guest_xml, parsed, run_steps,
-                             tap_name)
+from test_virsh_runs import (NOT_RUNNING, define_and_run, guest_files, guest_xml, parsed,
+                             run_steps, tap_name)
 from test_virsh_runs import NAME as RUNS_NAME
 
 libvirt = pytest.importorskip("libvirt")
@@ -129,94 +129,78 @@ def iface(mac, *flags):
         list(flags)
 
 
+def change(label, command, *args):
+    """A step changing NAME: virsh COMMAND NAME ARGS, quiet."""
+    return (label, [command, NAME] + list(args), quiet)
+
+
+def attach_disk(label, image, target, flag):
+    return change(label, "attach-disk", image, target, flag)
+
+
+def detach_iface(label, mac, flag):
+    return change(label, "detach-interface", "--type", "bridge", "--mac", mac, flag)
+
+
+def update(label, files, mac, flag, file_name="cfg-down.xml"):
+    return change(label, "update-device", link_xml(files, mac, "down", file_name), flag)
+
+
 def defined_steps(files):
-    n, f = NAME, str(files)
+    f = str(files)
     return [
-        ("attach-disk config", ["attach-disk", n, f + "/b.raw", "vdb", "--config"], quiet),
-        ("attach-disk live", ["attach-disk", n, f + "/c.raw", "vdc", "--live"], quiet),
-        ("attach-disk persistent", ["attach-disk", n, f + "/c.raw", "vdc", "--persistent"],
-         quiet),
-        ("attach-interface config", ["attach-interface", n] + iface(MAC_CFG, "--config"),
-         quiet),
-        ("attach-interface live", ["attach-interface", n] + iface(MAC_LIVE, "--live"), quiet),
-        ("attach-interface persistent",
-         ["attach-interface", n] + iface(MAC_BOTH, "--persistent"), quiet),
+        attach_disk("attach-disk config", f + "/b.raw", "vdb", "--config"),
+        attach_disk("attach-disk live", f + "/c.raw", "vdc", "--live"),
+        attach_disk("attach-disk persistent", f + "/c.raw", "vdc", "--persistent"),
+        change("attach-interface config", "attach-interface", *iface(MAC_CFG, "--config")),
+        change("attach-interface live", "attach-interface", *iface(MAC_LIVE, "--live")),
+        change("attach-interface persistent", "attach-interface",
+               *iface(MAC_BOTH, "--persistent")),
     ] + views("attached", False) + [
-        ("update-device config", ["update-device", n,
-                                  link_xml(files, MAC_CFG, "down", "cfg-down.xml"),
-                                  "--config"], quiet),
-        ("update-device live", ["update-device", n,
-                                link_xml(files, MAC_CFG, "down", "cfg-down.xml"), "--live"],
-         quiet),
+        update("update-device config", files, MAC_CFG, "--config"),
+        update("update-device live", files, MAC_CFG, "--live"),
     ] + views("updated", False) + [
-        ("detach-disk live", ["detach-disk", n, "vdb", "--live"], quiet),
-        ("detach-disk config", ["detach-disk", n, "vdb", "--config"], quiet),
-        ("detach-disk persistent", ["detach-disk", n, "vdc", "--persistent"], quiet),
-        ("detach-disk nosuch", ["detach-disk", n, "vdz", "--config"], quiet),
-        ("detach-interface live", ["detach-interface", n, "--type", "bridge", "--mac",
-                                   MAC_CFG, "--live"], quiet),
-        ("detach-interface config", ["detach-interface", n, "--type", "bridge", "--mac",
-                                     MAC_CFG, "--config"], quiet),
-        ("detach-interface persistent", ["detach-interface", n, "--type", "bridge", "--mac",
-                                         MAC_BOTH, "--persistent"], quiet),
-        ("detach-interface nosuch", ["detach-interface", n, "--type", "bridge", "--mac",
-                                     MAC_BOTH, "--config"], quiet),
+        change("detach-disk live", "detach-disk", "vdb", "--live"),
+        change("detach-disk config", "detach-disk", "vdb", "--config"),
+        change("detach-disk persistent", "detach-disk", "vdc", "--persistent"),
+        change("detach-disk nosuch", "detach-disk", "vdz", "--config"),
+        detach_iface("detach-interface live", MAC_CFG, "--live"),
+        detach_iface("detach-interface config", MAC_CFG, "--config"),
+        detach_iface("detach-interface persistent", MAC_BOTH, "--persistent"),
+        detach_iface("detach-interface nosuch", MAC_BOTH, "--config"),
     ] + views("detached", False)
 
 
 def running_steps(files, bridge_live=True):
     """The running Guest A's steps; bridge_live: the live bridge interfaces too (the daemon
     has BRIDGE)."""
-    n, f = NAME, str(files)
-    steps = [
-        ("attach-disk live", ["attach-disk", n, f + "/b.raw", "vdb", "--live"], quiet),
-        ("attach-disk config", ["attach-disk", n, f + "/c.raw", "vdc", "--config"], quiet),
-        ("attach-disk persistent", ["attach-disk", n, f + "/d.raw", "vdd", "--persistent"],
-         quiet),
-        ("attach-disk again", ["attach-disk", n, f + "/e.raw", "vdb", "--live"], quiet),
-        ("attach-interface config", ["attach-interface", n] + iface(MAC_CFG, "--config"),
-         quiet),
-    ]
-    if bridge_live:
-        steps += [
-            ("attach-interface live", ["attach-interface", n] + iface(MAC_LIVE, "--live"),
-             quiet),
-            ("attach-interface persistent",
-             ["attach-interface", n] + iface(MAC_BOTH, "--persistent"), quiet),
-        ]
-    steps += views("attached", True) + [
-        ("update-device config", ["update-device", n,
-                                  link_xml(files, MAC_CFG, "down", "cfg-down.xml"),
-                                  "--config"], quiet),
-        ("update-device live absent", ["update-device", n,
-                                       link_xml(files, MAC_CFG, "down", "cfg-down.xml"),
-                                       "--live"], quiet),
-    ]
-    if bridge_live:
-        steps += [
-            ("update-device live", ["update-device", n,
-                                    link_xml(files, MAC_LIVE, "down", "live-down.xml"),
-                                    "--live"], quiet),
-            ("update-device persistent", ["update-device", n,
-                                          link_xml(files, MAC_BOTH, "down", "both-down.xml"),
-                                          "--persistent"], quiet),
-        ]
-    steps += views("updated", True) + [
-        ("detach-disk config", ["detach-disk", n, "vdc", "--config"], quiet),
-        ("detach-disk live", ["detach-disk", n, "vdb", "--live"], quiet),
-        ("detach-disk persistent", ["detach-disk", n, "vdd", "--persistent"], quiet),
-        ("detach-disk nosuch", ["detach-disk", n, "vdz", "--live"], quiet),
-        ("detach-interface config", ["detach-interface", n, "--type", "bridge", "--mac",
-                                     MAC_CFG, "--config"], quiet),
-    ]
-    if bridge_live:
-        steps += [
-            ("detach-interface live", ["detach-interface", n, "--type", "bridge", "--mac",
-                                       MAC_LIVE, "--live"], quiet),
-            ("detach-interface persistent", ["detach-interface", n, "--type", "bridge",
-                                             "--mac", MAC_BOTH, "--persistent"], quiet),
-        ]
-    return steps + views("detached", True)
+    f = str(files)
+    live_ifaces = bridge_live and [
+        change("attach-interface live", "attach-interface", *iface(MAC_LIVE, "--live")),
+        change("attach-interface persistent", "attach-interface",
+               *iface(MAC_BOTH, "--persistent"))]
+    live_updates = bridge_live and [
+        update("update-device live", files, MAC_LIVE, "--live", "live-down.xml"),
+        update("update-device persistent", files, MAC_BOTH, "--persistent", "both-down.xml")]
+    live_detaches = bridge_live and [
+        detach_iface("detach-interface live", MAC_LIVE, "--live"),
+        detach_iface("detach-interface persistent", MAC_BOTH, "--persistent")]
+    return [
+        attach_disk("attach-disk live", f + "/b.raw", "vdb", "--live"),
+        attach_disk("attach-disk config", f + "/c.raw", "vdc", "--config"),
+        attach_disk("attach-disk persistent", f + "/d.raw", "vdd", "--persistent"),
+        attach_disk("attach-disk again", f + "/e.raw", "vdb", "--live"),
+        change("attach-interface config", "attach-interface", *iface(MAC_CFG, "--config")),
+    ] + (live_ifaces or []) + views("attached", True) + [
+        update("update-device config", files, MAC_CFG, "--config"),
+        update("update-device live absent", files, MAC_CFG, "--live"),
+    ] + (live_updates or []) + views("updated", True) + [
+        change("detach-disk config", "detach-disk", "vdc", "--config"),
+        change("detach-disk live", "detach-disk", "vdb", "--live"),
+        change("detach-disk persistent", "detach-disk", "vdd", "--persistent"),
+        change("detach-disk nosuch", "detach-disk", "vdz", "--live"),
+        detach_iface("detach-interface config", MAC_CFG, "--config"),
+    ] + (live_detaches or []) + views("detached", True)
 
 
 def runs(uri, files, tap, bridge_live=True):
@@ -227,23 +211,8 @@ def runs(uri, files, tap, bridge_live=True):
             fh.truncate(8 << 20)
     path = files / "guest.xml"
     path.write_text(guest_xml(files, tap).replace(RUNS_NAME, NAME))
-    result = {}
-    rc, _, err = virsh(uri, "define", str(path))
-    assert rc == 0, err
-    try:
-        result["defined"] = run_steps(uri, defined_steps(files))
-    finally:
-        virsh(uri, "undefine", NAME)
-    rc, _, err = virsh(uri, "define", str(path))
-    assert rc == 0, err
-    try:
-        rc, _, err = virsh(uri, "start", NAME)
-        assert rc == 0, err
-        result["running"] = run_steps(uri, running_steps(files, bridge_live))
-    finally:
-        virsh(uri, "destroy", NAME)
-        virsh(uri, "undefine", NAME)
-    return result
+    return define_and_run(uri, path, NAME, defined_steps(files),
+                          running_steps(files, bridge_live))
 
 
 # ---------------------------------------------------------------- what ours answers
