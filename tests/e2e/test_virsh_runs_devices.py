@@ -515,6 +515,18 @@ def agent_rows(out):
     return [r for r in addr_rows(0, out, "") if not r[3].startswith("fec0:")]
 
 
+def quiet_rows(rc, out, err):
+    """domifaddr's rows, or its error lines."""
+    return addr_rows(rc, out, err) if rc == 0 else quiet(rc, out, err)
+
+
+# A difference kept on purpose: libvirtd 9.0's ARP source fails on this machine's kernel
+# (its netlink neighbour dump parser gives up, as test_qemu_agent_calls.py shows); ours reads
+# the table, which has no entry for a user NIC (slirp's network is inside QEMU).
+KEPT_ARP = {"libvirtd": ("error", "Failed to query for interfaces addresses",
+                         "internal error: wrong nlmsg len"), "ours": []}
+
+
 def linux_phases(files, img):
     """The twin's steps in phases: between two, the guest is given time to see a plugged
     disk before it is asked to let go of it."""
@@ -522,6 +534,7 @@ def linux_phases(files, img):
     return [
         [("domfsinfo", ["domfsinfo", n], fs_rows),
          ("domifaddr agent", ["domifaddr", n, "--source", "agent"], agent_rows),
+         ("domifaddr arp", ["domifaddr", n, "--source", "arp"], quiet_rows),
          ("attach-disk live", ["attach-disk", n, img, "vdb", "--live"], quiet)]
         + views("attached live", True, n),
         [("detach-disk live", ["detach-disk", n, "vdb", "--live"], quiet)]
@@ -599,6 +612,8 @@ def test_virsh_devices_on_linux_guest_like_libvirtd(host, ref, guest, tmp_path):
     assert ours["domfsinfo"] == [("/", "vda", "ext4", "vda")]
     assert ours["detached live live"]["disks"] == [("vda", "virtio", "root.qcow2")]
     assert ours["updated live"]["nets"] == [("user", MAC_USER, None, "virtio", "down")]
+    assert {"libvirtd": theirs.pop("domifaddr arp"), "ours": ours.pop("domifaddr arp")} == \
+        KEPT_ARP
     diffs = ["%s:\n    libvirtd: %r\n    ours:     %r" % (label, want, ours[label])
              for label, want in theirs.items() if ours[label] != want]
     assert not diffs, "virsh answers unlike libvirtd's:\n  " + "\n  ".join(diffs)
