@@ -415,8 +415,9 @@ def test_virsh_devices_and_agent_on_linux_guest(nethost, guest):
     - attach-disk --live: the disk in the live definition only, in QEMU (query-block), in
       the guest (/sys/block/vdb); detach-disk --live: gone from all three within the call
       (the guest lets go); --persistent: in both definitions and the guest, then gone;
-    - attach-interface --type bridge --live: the NIC in the live definition, QEMU
-      (query-pci), a port of br0 and in the guest (its MAC); detach-interface --live: gone;
+    - attach-interface --type bridge --live: the NIC in the live definition only, QEMU
+      (query-pci), a port of br0 and in the guest (its MAC); detach-interface --live: gone
+      from all; --persistent: in both definitions too, then gone;
     - update-device --live with <link state='down'/>: the guest's carrier drops, and comes
       back with 'up'; --config: only the inactive definition says down."""
     files = nethost.root / "svvd-linux"
@@ -465,21 +466,25 @@ def test_virsh_devices_and_agent_on_linux_guest(nethost, guest):
             assert qemu_ids(uri, n, "query-block") == ["virtio-disk0"]
             assert "vdb" not in wait_in_guest(con, blocks, "NOBLK", lambda w: "vdb" not in w)
 
-        # A bridge interface, live.
+        # A bridge interface, live and persistent.
         guest_nic = ("bridge", MAC_GUEST, BRIDGE, "virtio", None)
         macs = "cat /sys/class/net/*/address"
-        ok(uri, "attach-interface", n, *iface(MAC_PLUG, "--live"))
-        assert dumped(uri, n)["nets"] == [guest_nic, br(MAC_PLUG)]
-        assert dumped(uri, n, "--inactive")["nets"] == [guest_nic]
-        assert "net1" in qemu_ids(uri, n, "query-pci")
-        ports = subprocess.run(["ip", "-n", nethost.netns, "-o", "link", "show", "master",
-                                BRIDGE], capture_output=True, text=True, check=True).stdout
-        assert len(re.findall(r"\bvnet\d+\b", ports)) == 2, ports
-        assert MAC_PLUG in wait_in_guest(con, macs, "MAC", lambda w: MAC_PLUG in w)
-        ok(uri, "detach-interface", n, "--type", "bridge", "--mac", MAC_PLUG, "--live")
-        assert dumped(uri, n)["nets"] == [guest_nic]
-        assert "net1" not in qemu_ids(uri, n, "query-pci")
-        assert MAC_PLUG not in wait_in_guest(con, macs, "NOMAC", lambda w: MAC_PLUG not in w)
+        for flag in ("--live", "--persistent"):
+            ok(uri, "attach-interface", n, *iface(MAC_PLUG, flag))
+            assert dumped(uri, n)["nets"] == [guest_nic, br(MAC_PLUG)]
+            assert dumped(uri, n, "--inactive")["nets"] == (
+                [guest_nic, br(MAC_PLUG)] if flag == "--persistent" else [guest_nic])
+            assert "net1" in qemu_ids(uri, n, "query-pci")
+            ports = subprocess.run(["ip", "-n", nethost.netns, "-o", "link", "show", "master",
+                                    BRIDGE], capture_output=True, text=True, check=True).stdout
+            assert len(re.findall(r"\bvnet\d+\b", ports)) == 2, ports
+            assert MAC_PLUG in wait_in_guest(con, macs, "MAC", lambda w: MAC_PLUG in w)
+            ok(uri, "detach-interface", n, "--type", "bridge", "--mac", MAC_PLUG, flag)
+            assert dumped(uri, n)["nets"] == dumped(uri, n, "--inactive")["nets"] == \
+                [guest_nic]
+            assert "net1" not in qemu_ids(uri, n, "query-pci")
+            assert MAC_PLUG not in wait_in_guest(con, macs, "NOMAC",
+                                                 lambda w: MAC_PLUG not in w)
 
         # The guest's NIC's link, live then config.
         carrier = "cat /sys/class/net/eth0/carrier"
