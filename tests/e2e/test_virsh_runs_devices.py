@@ -595,17 +595,12 @@ def test_virsh_devices_on_linux_guest_like_libvirtd(host, ref, guest, tmp_path):
     within the call: the disk leaves both definitions and QEMU), update-device link down
     live, config and for a NIC the guest lacks; every answer, definition and QEMU view the
     same on both."""
-    import shutil
     theirs_files = tmp_path / "ref"
     for d in (theirs_files, host.root / "svvd-par"):
         d.mkdir(mode=0o755)
         d.chmod(0o755)
     os.chmod(tmp_path, 0o755)
-    copies = {}
-    for attr in ("kernel", "initrd"):
-        copies[attr] = theirs_files / os.path.basename(str(getattr(guest, attr)))
-        shutil.copyfile(getattr(guest, attr), copies[attr])
-        os.chmod(copies[attr], 0o644)
+    copies = linuxguest.boot_files_for(guest, theirs_files)
     rconn = libvirt.open(ref.uri)
     try:
         theirs = linux_run(rconn, ref.uri, guest, theirs_files, copies["kernel"],
