@@ -10,8 +10,10 @@ change the devices of dumpxml (live) and dumpxml --inactive are read back, with 
 (query-block, query-pci) on the running guest. Guest A (the tiny guest) never acknowledges
 an unplug: a live detach succeeds after libvirt's 5 s wait and the device stays in the live
 definition, as on libvirt 9.0; the Linux test guest lets go of the device, and sees disks and
-NICs come and go. The slow twin gives the Guest A steps to Debian's libvirtd and compares
-every parsed value.
+NICs come and go. The slow twins give the same steps to Debian's libvirtd and compare every
+parsed value: Guest A's without the live bridge interfaces (libvirtd's namespace has no
+bridge), the Linux guest's with a user NIC for the same reason; kept difference: domifaddr
+--source arp (KEPT_ARP).
 """
 
 import json
