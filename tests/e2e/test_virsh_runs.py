@@ -13,7 +13,7 @@ name "TAP". The fast tests check the parsed values on ours (EXPECT_*); the slow 
 the same steps to libvirtd and compares every parsed value. Kept differences (KEPT_*) are
 named with their reason; the commands other helpers serve (attach-disk, attach-interface
 live, update-device, change-media, domifaddr, domfsinfo, and domtime --now: DOMAIN_SET_TIME)
-are not here.
+are not here (test_virsh_runs_devices.py has the device commands, domifaddr and domfsinfo).
 """
 
 import os
@@ -465,30 +465,38 @@ def tap_name(side):
     return "svvr%s%d" % (side, os.getpid() % 100000)
 
 
+def define_and_run(uri, path, name, defined, running):
+    """The guest `name` of the XML file path defined, the steps `defined` run, undefined;
+    defined afresh, started, the steps `running` run, destroyed and undefined.
+    {"defined": ..., "running": ...} (test_virsh_runs_devices.py's runs too)."""
+    result = {}
+    rc, _, err = virsh(uri, "define", str(path))
+    assert rc == 0, err
+    try:
+        result["defined"] = run_steps(uri, defined)
+    finally:
+        virsh(uri, "undefine", name)
+    rc, _, err = virsh(uri, "define", str(path))
+    assert rc == 0, err
+    try:
+        rc, _, err = virsh(uri, "start", name)
+        assert rc == 0, err
+        time.sleep(1)  # the guest's kernel is running (not needed by a check: for realism)
+        result["running"] = run_steps(uri, running)
+    finally:
+        virsh(uri, "destroy", name)
+        virsh(uri, "undefine", name)
+    return result
+
+
 def runs(uri, files, tap):
     """The defined guest's steps, then (defined afresh) the running guest's; the guest is
     undefined after. {"defined": ..., "running": ..., "screenshot": (w, h)}."""
     path = files / "guest.xml"
     path.write_text(guest_xml(files, tap))
-    result = {}
-    rc, _, err = virsh(uri, "define", str(path))
-    assert rc == 0, err
-    try:
-        result["defined"] = run_steps(uri, defined_steps(files))
-    finally:
-        virsh(uri, "undefine", NAME)
-    rc, _, err = virsh(uri, "define", str(path))
-    assert rc == 0, err
-    try:
-        rc, _, err = virsh(uri, "start", NAME)
-        assert rc == 0, err
-        time.sleep(1)  # the guest's kernel is running (not needed by a check: for realism)
-        result["running"] = run_steps(uri, running_steps(tap, files))
-        shot = files / SCREENSHOT
-        result["screenshot"] = png_size(shot) if shot.exists() else None
-    finally:
-        virsh(uri, "destroy", NAME)
-        virsh(uri, "undefine", NAME)
+    result = define_and_run(uri, path, NAME, defined_steps(files), running_steps(tap, files))
+    shot = files / SCREENSHOT
+    result["screenshot"] = png_size(shot) if shot.exists() else None
     return result
 
 
