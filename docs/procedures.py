@@ -158,7 +158,7 @@ def no_support_handlers(text):
                     "connect_compare_hypervisor_cpu", "connect_baseline_hypervisor_cpu"})
     if "sv_domain_guestops_install_no_support(" in text:  # domain_keys.c
         out.update({"domain_send_key", "domain_inject_nmi", "domain_screenshot",
-                    "domain_block_resize"})
+                    "domain_block_resize", "domain_open_graphics_fd"})
     if "sv_domain_hotplug_install_alias_no_support(" in text:  # domain_hotplug.c
         out.add("domain_detach_device_alias")
     if "sv_domain_rename_install_no_support(" in text:  # domain_rename.c
@@ -166,6 +166,8 @@ def no_support_handlers(text):
     if "sv_domain_agent_install_no_support(" in text:  # domain_ifaddr.c
         out.update({"domain_set_time", "domain_fsfreeze", "domain_fsthaw",
                     "domain_get_fsinfo", "domain_set_user_password"})
+    if "sv_domain_iotune_install_no_support(" in text:  # domain_iotune.c
+        out.update({"domain_set_block_io_tune", "domain_get_block_io_tune"})
     return out
 
 
@@ -239,6 +241,7 @@ def served(procs):
     host_c = (SRC / "common/domain/domain_host.c").read_text()
     hotplug_c = (SRC / "common/domain/domain_hotplug.c").read_text()
     rename_c = (SRC / "common/domain/domain_rename.c").read_text()
+    ifparams_c = (SRC / "common/domain/domain_ifparams.c").read_text()
     layers = [
         (None, remote_c, assigned(function_body(remote_c, "sv_remote_common_handlers"))),
         ("sv_domain_driver_install(", domain_c,
@@ -261,6 +264,9 @@ def served(procs):
         # Rename (issue 18 item 2).
         ("sv_domain_rename_install(", rename_c,
          assigned(function_body(rename_c, "sv_domain_rename_install"))),
+        # Interface parameters' read (issue 18, domiftune).
+        ("sv_domain_ifparams_install_get(", ifparams_c,
+         assigned(function_body(ifparams_c, "sv_domain_ifparams_install_get"))),
     ]
     names = {p["lower"] for p in procs}
     out, adopt = {}, {}

@@ -10,6 +10,7 @@
 #include "domain/domain_driver.h"
 #include "domain/domain_ifaddr.h"
 #include "domain/domain_keys.h"
+#include "domain/domain_iotune.h"
 #include "domain/domain_rename.h"
 #include "domain/domain_stats.h"
 #include "domain/domain_host.h"
@@ -309,6 +310,12 @@ lxc_init(SvDaemon *d, GError **error)
     lxc_tune_install(&driver->process, &driver->handlers);
     lxc_stats_install(&driver->handlers);
     sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
+    /* issue 18 item 2, block I/O throttling (blkdeviotune): libvirt's LXC driver has none
+     * (NO_SUPPORT) */
+    sv_domain_iotune_install_no_support(&driver->handlers);
+    /* issue 18, CPU stats: the container's cpuacct cgroup, total and per host CPU
+     * (lxc_cpustats.c) */
+    lxc_cpustats_install(&driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's LXC driver (none of it). */
     sv_qemu_serve_unsupported(sv_daemon_get_server(d));

@@ -40,6 +40,8 @@ void lxc_tune_install(LxcProcessContext *ctx, SvRemoteHandlers *h);
 
 /* Install DOMAIN_BLOCK_STATS(_FLAGS) (issue 18, LXC tuning; lxc_stats.c). */
 void lxc_stats_install(SvRemoteHandlers *h);
+/* Install DOMAIN_GET_CPU_STATS (issue 18, CPU stats; lxc_cpustats.c). */
+void lxc_cpustats_install(SvRemoteHandlers *h);
 
 /* The facts of a container's run for the engine (domain/domain_run.h): its data, what its
  * end releases. */

@@ -96,18 +96,27 @@ conn_of(SvClient *c)
 
 /* A client's own CONNECT_SET_IDENTITY would reach the backend from us, whom it trusts:
  * only a client the backends would trust itself may send one. The backend already has
- * the real peer's identity, sent before the open. TRUE when the frame was answered here. */
+ * the real peer's identity, sent before the open.
+ * A reply that carries a descriptor (OPEN_GRAPHICS_FD's) does not cross the relay, which
+ * reads frames only: that call is answered here, as libvirt answers a connection without
+ * descriptor passing, instead of reaching the backend.
+ * TRUE when the frame was answered here. */
 static gboolean
-refuse_identity(SvClient *c, const guint8 *frame)
+answered_here(SvClient *c, const guint8 *frame)
 {
     g_autoptr(GError) error = NULL;
     SvHeader h;
 
     sv_header_decode(frame + SV_FRAME_LEN_SIZE, &h);
-    if (h.prog != REMOTE_PROGRAM || h.proc != REMOTE_PROC_CONNECT_SET_IDENTITY ||
-        h.type != SV_NET_CALL || sv_remote_peer_trusted(c))
+    if (h.prog != REMOTE_PROGRAM || h.type != SV_NET_CALL)
         return FALSE;
-    sv_remote_identity_denied(c, &error);
+    if (h.proc == REMOTE_PROC_CONNECT_SET_IDENTITY && !sv_remote_peer_trusted(c))
+        sv_remote_identity_denied(c, &error);
+    else if (h.proc == REMOTE_PROC_DOMAIN_OPEN_GRAPHICS_FD)
+        sv_error_set(&error, SV_FROM_DOMAIN, SV_ERR_ARGUMENT_UNSUPPORTED, "%s",
+                     "fd passing is not supported by this connection");
+    else
+        return FALSE;
     h.type = SV_NET_REPLY;
     sv_client_send(c, sv_msg_encode_error(&h, error));
     return TRUE;
@@ -118,7 +127,7 @@ relay_from_client(SvClient *c, const guint8 *frame, gsize len, gpointer data)
 {
     ProxyConn *pc = data;
 
-    if (!pc->backend || refuse_identity(c, frame))
+    if (!pc->backend || answered_here(c, frame))
         return;
     if (sv_be32(frame + SV_FRAME_LEN_SIZE) == REMOTE_PROGRAM &&
         (gint32)sv_be32(frame + SV_FRAME_LEN_SIZE + 8) == REMOTE_PROC_CONNECT_CLOSE)
@@ -231,13 +240,7 @@ backend_frame(SvRpcConn *conn, const guint8 *frame, gsize len, gpointer user)
         pc->client_corked = TRUE;
         sv_client_cork(pc->client);
     }
-    {
-        SvMsg *m = g_malloc(sizeof(SvMsg) + len);
-        m->len = len;
-        m->off = 0;
-        memcpy(m->data, frame, len); /* the one copy a relayed frame costs */
-        sv_client_send(pc->client, m);
-    }
+    sv_client_send(pc->client, sv_msg_copy_frame(frame, len)); /* the one copy it costs */
     if (sv_client_get_output_bytes(pc->client) > RELAY_MARK && pc->backend)
         sv_rpc_conn_pause(pc->backend, TRUE);
 }

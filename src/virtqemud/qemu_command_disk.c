@@ -813,6 +813,12 @@ qemu_command_build_disk(const SvDomainDef *def, const SvDomainDiskDef *d, GPtrAr
 }
 
 void
+qemu_command_build_disk_nodes(const SvDomainDiskDef *d, GPtrArray *argv)
+{
+    add_blockdevs(argv, d, d->source_index);
+}
+
+void
 qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv)
 {
     add_fdc(def, argv);
@@ -828,26 +834,20 @@ qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv)
 
 /* ---- <iotune> at start ------------------------------------------------------------------ */
 
-JsonObject *
-qemu_disk_throttle_args(const SvDomainDiskDef *d)
-{
-    /* QMP's names for libvirt's <iotune> values, in SvDomainIotune order. */
-    static const char *const keys[SV_DOMAIN_IOTUNE_LAST] = {
-        "bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr",
-        "bps_max", "bps_rd_max", "bps_wr_max", "iops_max", "iops_rd_max", "iops_wr_max",
-        "iops_size",
-        "bps_max_length", "bps_rd_max_length", "bps_wr_max_length",
-        "iops_max_length", "iops_rd_max_length", "iops_wr_max_length"};
-    g_autofree char *qom = NULL;
-    gboolean any = FALSE;
-    JsonObject *o;
+/* QMP's names for libvirt's <iotune> values, in SvDomainIotune order. */
+const char *const qemu_disk_throttle_keys[SV_DOMAIN_IOTUNE_LAST] = {
+    "bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr",
+    "bps_max", "bps_rd_max", "bps_wr_max", "iops_max", "iops_rd_max", "iops_wr_max",
+    "iops_size",
+    "bps_max_length", "bps_rd_max_length", "bps_wr_max_length",
+    "iops_max_length", "iops_rd_max_length", "iops_wr_max_length"};
 
-    for (int i = 0; i < SV_DOMAIN_IOTUNE_LAST; i++)
-        any = any || d->iotune[i];
-    /* QEMU refuses throttling an empty drive, and libvirt does not ask it to. */
-    if (!any || sv_domain_disk_is_empty(d) || !d->info.alias)
-        return NULL;
-    o = json_object_new();
+JsonObject *
+qemu_disk_throttle_build(const SvDomainDiskDef *d, const guint64 values[], const char *group)
+{
+    g_autofree char *qom = NULL;
+    JsonObject *o = json_object_new();
+
     /* The QOM path libvirt names the disk by: virtio-blk's block backend sits in its
      * virtio-backend child, usb-storage's in its own scsi bus' legacy device. */
     if (d->bus == SV_DOMAIN_DISK_BUS_VIRTIO)
@@ -858,8 +858,24 @@ qemu_disk_throttle_args(const SvDomainDiskDef *d)
     qemu_props_str(o, "id", qom ? qom : d->info.alias);
     for (int i = 0; i < SV_DOMAIN_IOTUNE_LAST; i++) {
         /* The six totals are mandatory; the rest only when set. */
-        if (i <= SV_DOMAIN_IOTUNE_WRITE_IOPS_SEC || d->iotune[i])
-            qemu_props_int(o, keys[i], (gint64)MIN(d->iotune[i], (guint64)G_MAXINT64));
+        if (i <= SV_DOMAIN_IOTUNE_WRITE_IOPS_SEC || values[i])
+            qemu_props_int(o, qemu_disk_throttle_keys[i],
+                           (gint64)MIN(values[i], (guint64)G_MAXINT64));
     }
+    if (group)
+        qemu_props_str(o, "group", group);
     return o;
+}
+
+JsonObject *
+qemu_disk_throttle_args(const SvDomainDiskDef *d)
+{
+    gboolean any = d->iotune_group != NULL;
+
+    for (int i = 0; i < SV_DOMAIN_IOTUNE_LAST; i++)
+        any = any || d->iotune[i];
+    /* QEMU refuses throttling an empty drive, and libvirt does not ask it to. */
+    if (!any || sv_domain_disk_is_empty(d) || !d->info.alias)
+        return NULL;
+    return qemu_disk_throttle_build(d, d->iotune, d->iotune_group);
 }

@@ -35,9 +35,21 @@ void qemu_disk_assign_live(SvDomainDef *def);
  * empty cdrom). (transfer full) */
 JsonObject *qemu_disk_throttle_args(const SvDomainDiskDef *d);
 
+/* QMP's names (block_set_io_throttle, query-block) of the <iotune> values. */
+extern const char *const qemu_disk_throttle_keys[SV_DOMAIN_IOTUNE_LAST];
+
+/* block_set_io_throttle's arguments for disk d (it has an alias) with these values and
+ * throttle group (NULL: QEMU's). (transfer full) */
+JsonObject *qemu_disk_throttle_build(const SvDomainDiskDef *d, const guint64 values[],
+                                     const char *group);
+
 /* Append the -blockdev and -device options of every disk. */
 void qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv);
 
 /* The same for the one disk `d` of the live definition `def`, with its node index
  * (<source index>) set: what a hotplug sends QEMU (qemu_hotplug.c). */
 void qemu_command_build_disk(const SvDomainDef *def, const SvDomainDiskDef *d, GPtrArray *argv);
+
+/* Only the -blockdev options of disk `d`'s image (and its chain), with its node index
+ * (<source index>) set: a new medium in a cdrom or floppy (qemu_media.c). */
+void qemu_command_build_disk_nodes(const SvDomainDiskDef *d, GPtrArray *argv);

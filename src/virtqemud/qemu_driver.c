@@ -1,6 +1,8 @@
 /* qemu_driver.c: virtqemud's connection and host procedures. */
 #include "qemu_driver.h"
+#include "qemu_graphicsfd.h"
 #include "qemu_guestops.h"
+#include "qemu_iotune.h"
 #include "qemu_update.h"
 
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include "domain/domain_driver.h"
 #include "domain/domain_host.h"
 #include "domain/domain_hotplug.h"
+#include "domain/domain_ifparams.h"
 #include "qemu_hotplug.h"
 #include "domain/domain_rename.h"
 #include "programs/private.h"
@@ -635,6 +638,13 @@ handlers_install(QemuDriver *driver)
     qemu_agent_calls_install(&driver->handlers);
     /* issue 18 item 2, update-device (link state, display password): qemu_update.c */
     qemu_update_install(&driver->handlers);
+    /* issue 18 item 2, block I/O throttling (blkdeviotune): qemu_iotune.c */
+    qemu_iotune_install(&driver->handlers);
+    /* issue 18 item 2, local display connections (OPEN_GRAPHICS_FD): qemu_graphicsfd.c */
+    qemu_graphicsfd_install(&driver->handlers);
+    /* issue 18, interface parameters: domiftune's read of an interface's <bandwidth>
+     * (domain_ifparams.c; the set waits for tc qdiscs on taps) */
+    sv_domain_ifparams_install_get(&driver->handlers);
 }
 
 static gboolean

@@ -27,9 +27,8 @@ qemu_guestops_answer_call(QemuMonitor *mon, JsonNode *ret, const GError *error, 
         sv_call_reply(call, NULL);
 }
 
-/* The monitor of dom's guest, running, or NULL with libvirt's error. */
-static QemuMonitor *
-running_monitor(SvDomainDriver *drv, const remote_nonnull_domain *dom, GError **error)
+QemuMonitor *
+qemu_guestops_monitor(SvDomainDriver *drv, const remote_nonnull_domain *dom, GError **error)
 {
     SvDomainObj *obj = sv_domain_driver_lookup(drv, dom, error);
     QemuDomain *priv;
@@ -81,7 +80,7 @@ send_key(SvCall *call, remote_domain_send_key_args *a, GError **error)
         !sv_domain_driver_check_flags(drv, a->flags, 0, "DomainSendKey", error))
         return FALSE;
     keys = qnum_keys(a->codeset, a->keycodes.keycodes_val, a->keycodes.keycodes_len, error);
-    if (!keys || !(mon = running_monitor(drv, &a->dom, error)))
+    if (!keys || !(mon = qemu_guestops_monitor(drv, &a->dom, error)))
         return FALSE;
     args = json_object_new();
     json_object_set_array_member(args, "keys", g_steal_pointer(&keys));
@@ -98,7 +97,7 @@ inject_nmi(SvCall *call, remote_domain_inject_nmi_args *a, GError **error)
     QemuMonitor *mon;
 
     if (!sv_domain_driver_check_flags(drv, a->flags, 0, "DomainInjectNMI", error) ||
-        !(mon = running_monitor(drv, &a->dom, error)))
+        !(mon = qemu_guestops_monitor(drv, &a->dom, error)))
         return FALSE;
     qemu_monitor_command(mon, "inject-nmi", NULL, qemu_guestops_answer_call, sv_call_defer(call));
     return TRUE;
@@ -219,7 +218,7 @@ screenshot(SvCall *call, remote_domain_screenshot_args *a, remote_domain_screens
 
     (void)r;
     if (!sv_domain_driver_check_flags(drv, a->flags, 0, "DomainScreenshot", error) ||
-        !(mon = running_monitor(drv, &a->dom, error)))
+        !(mon = qemu_guestops_monitor(drv, &a->dom, error)))
         return FALSE;
     obj = sv_domain_driver_lookup(drv, &a->dom, error);
     if (!pick_screen(obj->def, a->screen, &device, &head, error))
@@ -290,7 +289,7 @@ block_resize(SvCall *call, remote_domain_block_resize_args *a, GError **error)
     if (!sv_domain_driver_check_flags(drv, a->flags, SV_DOMAIN_BLOCK_RESIZE_BYTES,
                                       "DomainBlockResize", error) ||
         !resize_bytes(a->size, a->flags, &bytes, error) ||
-        !(mon = running_monitor(drv, &a->dom, error)))
+        !(mon = qemu_guestops_monitor(drv, &a->dom, error)))
         return FALSE;
     obj = sv_domain_driver_lookup(drv, &a->dom, error);
     if (!disk_index(obj->def, a->disk, &i)) {

@@ -12,3 +12,8 @@ void qemu_guestops_install(SvRemoteHandlers *h);
  * value, or with the command's error. */
 void qemu_guestops_answer_call(QemuMonitor *mon, JsonNode *ret, const GError *error,
                                gpointer data);
+
+/* The monitor of dom's guest, running, or NULL with libvirt's error (no such domain,
+ * "domain is not running"). */
+QemuMonitor *qemu_guestops_monitor(SvDomainDriver *drv, const remote_nonnull_domain *dom,
+                                   GError **error);

@@ -169,9 +169,17 @@ plug_free(Plug *p)
     g_free(p);
 }
 
-/* The QMP steps of argv's "-blockdev JSON" and "-device JSON" pairs, in their order. */
-static GPtrArray *
-steps_from_argv(GPtrArray *argv)
+void
+qemu_hotplug_send_step(QemuMonitor *mon, JsonObject *step, QemuMonitorReplyFunc done,
+                       gpointer data)
+{
+    qemu_monitor_command(mon, json_object_get_string_member(step, "execute"),
+                         json_object_ref(json_object_get_object_member(step, "arguments")),
+                         done, data);
+}
+
+GPtrArray *
+qemu_hotplug_steps(GPtrArray *argv)
 {
     GPtrArray *steps = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
 
@@ -225,10 +233,7 @@ plug_fail(Plug *p, SvDomainObj *obj)
     if (obj && monitor_of(obj, &mon, NULL)) {
         for (guint i = p->undo->len; i > 0; i--) {
             JsonObject *undo = p->undo->pdata[i - 1];
-            qemu_monitor_command(mon, json_object_get_string_member(undo, "execute"),
-                                 json_object_ref(json_object_get_object_member(undo,
-                                                                               "arguments")),
-                                 NULL, NULL);
+            qemu_hotplug_send_step(mon, undo, NULL, NULL);
         }
     }
     p->done(p->error, p->data);
@@ -366,19 +371,20 @@ plug_next(Plug *p)
         return;
     }
     step = p->steps->pdata[p->next++];
-    qemu_monitor_command(mon, json_object_get_string_member(step, "execute"),
-                         json_object_ref(json_object_get_object_member(step, "arguments")),
-                         plug_replied, p);
+    qemu_hotplug_send_step(mon, step, plug_replied, p);
 }
 
-/* The node index of the next image plugged: after every index the guest's disks use, and
- * never one used before in this run (libvirt counts on from its start). */
-static guint
-next_node_index(SvDomainObj *obj)
+guint
+qemu_hotplug_next_node(SvDomainObj *obj)
 {
     QemuHotplug *hp = hotplug_of(obj);
 
-    hp->next_node = MAX(hp->next_node, 1);
+    /* At first, after the indexes the start gave, empty drives' included. */
+    if (!hp->next_node) {
+        hp->next_node = 1;
+        for (guint i = 0; i < obj->def->disks->len; i++)
+            hp->next_node += 1 + ((SvDomainDiskDef *)obj->def->disks->pdata[i])->backing->len;
+    }
     for (guint i = 0; i < obj->def->disks->len; i++) {
         const SvDomainDiskDef *d = obj->def->disks->pdata[i];
 
@@ -433,7 +439,7 @@ live_with_disk(SvDomainObj *obj, SvDomainDiskDef *disk, guint *ret_index, GError
     qemu_domain_assign_aliases(def);
     at = disk_index(def, disk->target_dev);
     d = def->disks->pdata[at];
-    d->source_index = next_node_index(obj);
+    d->source_index = qemu_hotplug_next_node(obj);
     if (!d->backing->len && d->format == SV_DOMAIN_DISK_FORMAT_RAW)
         d->backing_end = TRUE;
     *ret_index = (guint)at;
@@ -455,7 +461,7 @@ plug_start(SvDomainObj *obj, SvDomainDef *newlive, gboolean net, guint index, GP
     p->newlive = newlive;
     p->net = net;
     p->index = index;
-    p->steps = steps_from_argv(argv);
+    p->steps = qemu_hotplug_steps(argv);
     p->undo = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
     p->done = done;
     p->data = data;
@@ -803,28 +809,34 @@ detach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFun
 
 /* ---------------------------------------------------------------- QEMU's events */
 
+void
+qemu_hotplug_del_nodes(SvDomainObj *obj, const SvDomainDiskDef *disk)
+{
+    QemuMonitor *mon;
+
+    if (!monitor_of(obj, &mon, NULL) || sv_domain_disk_is_empty(disk))
+        return;
+    for (guint k = 0; k <= disk->backing->len; k++) {
+        const SvDomainDiskBackingDef *b = k ? disk->backing->pdata[k - 1] : NULL;
+        guint index = b && b->index ? b->index : disk->source_index + k;
+        const char *kinds[] = {"format", "storage"};
+        for (guint j = 0; j < G_N_ELEMENTS(kinds); j++) {
+            JsonObject *args = json_object_new();
+            g_autofree char *node = g_strdup_printf("libvirt-%u-%s", index, kinds[j]);
+            json_object_set_string_member(args, "node-name", node);
+            qemu_monitor_command(mon, "blockdev-del", args, NULL, NULL);
+        }
+    }
+}
+
 /* The disk of `alias` leaves the live definition: its nodes are deleted, DEVICE_REMOVED
  * goes out, the status file is written, then the waiting call (if any) is answered. */
 static void
 remove_disk(SvDomainObj *obj, guint at)
 {
     SvDomainDiskDef *disk = g_ptr_array_steal_index(obj->def->disks, at);
-    QemuMonitor *mon;
 
-    if (monitor_of(obj, &mon, NULL) && !sv_domain_disk_is_empty(disk)) {
-        guint top = disk->source_index;
-        for (guint k = 0; k <= disk->backing->len; k++) {
-            const SvDomainDiskBackingDef *b = k ? disk->backing->pdata[k - 1] : NULL;
-            guint index = b && b->index ? b->index : top + k;
-            const char *kinds[] = {"format", "storage"};
-            for (guint j = 0; j < G_N_ELEMENTS(kinds); j++) {
-                JsonObject *args = json_object_new();
-                g_autofree char *node = g_strdup_printf("libvirt-%u-%s", index, kinds[j]);
-                json_object_set_string_member(args, "node-name", node);
-                qemu_monitor_command(mon, "blockdev-del", args, NULL, NULL);
-            }
-        }
-    }
+    qemu_hotplug_del_nodes(obj, disk);
     emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVED, disk->info.alias);
     sv_domain_disk_def_free(disk);
 }

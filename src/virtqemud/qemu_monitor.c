@@ -95,31 +95,6 @@ qemu_monitor_connect(const char *path, GError **error)
     return g_steal_fd(&fd);
 }
 
-/* Write up to len bytes of the output, with fd (or none: -1) on the first. */
-static ssize_t
-send_some(QemuMonitor *mon, gsize len, int fd)
-{
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } ctl;
-    struct iovec iov = {mon->out->str, len};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-    struct cmsghdr *cm;
-
-    if (fd < 0)
-        return send(mon->fd, mon->out->str, len, MSG_NOSIGNAL);
-    memset(&ctl, 0, sizeof(ctl));
-    msg.msg_control = ctl.buf;
-    msg.msg_controllen = sizeof(ctl.buf);
-    cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    return sendmsg(mon->fd, &msg, MSG_NOSIGNAL);
-}
-
 static void
 flush_out(QemuMonitor *mon)
 {
@@ -132,7 +107,7 @@ flush_out(QemuMonitor *mon)
         /* A descriptor goes with its command's first byte: stop short of it. */
         if (next && !with_fd)
             len = MIN(len, next->at - mon->out_done);
-        n = send_some(mon, len, with_fd ? next->fd : -1);
+        n = sv_fd_send_with(mon->fd, mon->out->str, len, with_fd ? next->fd : -1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "domain/domain_cpustats.h"
 #include "domain/domain_wire.h"
 #include "qemu_agent.h"
 #include "qemu_agent_calls.h"
@@ -337,17 +338,10 @@ domain_get_cpu_stats(SvCall *call, remote_domain_get_cpu_stats_args *a,
 {
     SvDomainObj *obj;
     QemuDomain *qd;
-    guint64 total, user, sys;
-    guint n;
+    guint64 total = 0, user = 0, sys = 0;
 
-    if (a->nparams > 16) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "nparams too large");
+    if (!sv_domain_cpu_stats_check_args(a, error))
         return FALSE;
-    }
-    if (a->ncpus > 128) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "ncpus too large");
-        return FALSE;
-    }
     /* VIR_TYPED_PARAM_STRING_OKAY (4) is the client's, as libvirt accepts it. */
     if (!sv_domain_driver_check_flags(sv_domain_driver_of(call), a->flags, 4,
                                       "DomainGetCPUStats", error) ||
@@ -362,25 +356,16 @@ domain_get_cpu_stats(SvCall *call, remote_domain_get_cpu_stats_args *a,
                      "cgroup V2");
         return FALSE;
     }
-    if (a->nparams == 0) {
-        ret->nparams = 3;
-        return TRUE;
+    if (a->nparams > 0) {
+        /* The guest's cgroup, as libvirt's cpuacct; else QEMU's own times. */
+        qd = qemu_domain_of(obj);
+        if (!qemu_cgroup_cpu_times(qemu_ctx_of(obj), obj->def->name, &total, &user, &sys)) {
+            qemu_stats_process_times(qd && qd->proc ? sv_process_get_pid(qd->proc) : 0, &user,
+                                     &sys);
+            total = user + sys;
+        }
     }
-    /* The guest's cgroup, as libvirt's cpuacct; else QEMU's own times. */
-    qd = qemu_domain_of(obj);
-    if (!qemu_cgroup_cpu_times(qemu_ctx_of(obj), obj->def->name, &total, &user, &sys)) {
-        qemu_stats_process_times(qd && qd->proc ? sv_process_get_pid(qd->proc) : 0, &user, &sys);
-        total = user + sys;
-    }
-    n = MIN(a->nparams, 3u);
-    ret->params.params_val = g_new0(remote_typed_param, n);
-    ret->params.params_len = n;
-    sv_typed_param_set_ullong(&ret->params.params_val[0], "cpu_time", total);
-    if (n > 1)
-        sv_typed_param_set_ullong(&ret->params.params_val[1], "user_time", user);
-    if (n > 2)
-        sv_typed_param_set_ullong(&ret->params.params_val[2], "system_time", sys);
-    ret->nparams = (int)n;
+    sv_domain_cpu_stats_total(a, ret, total, user, sys);
     return TRUE;
 }
 

@@ -3,16 +3,26 @@
  * 2): the persistent definition takes the new device as it is given (AFFECT_CONFIG); the
  * running guest takes a change of an interface's link state (QMP set_link on the NIC's
  * alias) or of a display's password (set_password, expire_password), any other change
- * refused with libvirt's error for it (qemuDomainChangeNet, qemuDomainChangeGraphics). The
+ * refused with libvirt's error for it (qemuDomainChangeNet, qemuDomainChangeGraphics); a
+ * cdrom or floppy <disk> whose <source> changed or is absent gets its new medium or is
+ * ejected (qemu_media.c; qemuDomainChangeDiskLive), other disk changes refused. The
  * persistent change is checked before anything reaches the guest; both are saved once QEMU
  * has answered. */
 #include "qemu_update.h"
 
+#include <errno.h>
+
+#include <glib/gstdio.h>
+
+#include "conf/domain_parse.h"
 #include "domain/domain_hotplug.h"
 #include "domain/domain_modify.h"
 #include "qemu_command_net.h"
 #include "qemu_display.h"
+#include "qemu_command_disk.h"
 #include "qemu_domain.h"
+#include "qemu_hotplug.h"
+#include "qemu_media.h"
 #include "util/error.h"
 
 #define UPDATE_FLAGS                                                                               \
@@ -24,6 +34,7 @@ typedef struct {
     SvDomainDriver *drv;
     guint run;           /* weak handle of the guest's run (when `live`) */
     gboolean live;       /* the running guest changes */
+    gboolean force;      /* VIR_DOMAIN_DEVICE_MODIFY_FORCE: a locked tray opened anyway */
     guint index;         /* the device's place in the live definition */
     SvDomainDef *config; /* the new persistent definition, or NULL */
 } Update;
@@ -95,13 +106,15 @@ update_run(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, guint flags,
     g_autoptr(SvDomainDef) dev = dev_in;
     g_autoptr(SvDomainDef) live_dev = NULL;
     SvDomainDef *live, *config;
-    gboolean send = FALSE;
+    gboolean send = FALSE, force = (flags & SV_DOMAIN_DEVICE_MODIFY_FORCE) != 0;
     Update *u;
 
+    flags &= ~SV_DOMAIN_DEVICE_MODIFY_FORCE;
     if (!sv_domain_modify_defs(obj, &flags, &live, &config, error))
         return FALSE;
     live_dev = live ? sv_domain_def_copy(dev) : NULL;
     u = g_malloc0(kind->size);
+    u->force = force;
     if ((config && !(u->config = kind->config_with(drv, config, g_steal_pointer(&dev), error))) ||
         (live && !kind->live_check(obj, live_dev, u, &send, error))) {
         kind->free(u);
@@ -189,6 +202,13 @@ net_change_allowed(const SvDomainNetDef *old, const SvDomainNetDef *new,
     }
     if (old->info.boot_order != new->info.boot_order) {
         unsupported(error, "cannot modify network device boot index setting");
+        return FALSE;
+    }
+    if (!sv_domain_bandwidth_equal(old->bandwidth, new->bandwidth)) {
+        /* libvirt sets the new rates with tc; splitvirt does not do that yet. */
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "changing <bandwidth> of a running guest's interface is not supported "
+                     "by splitvirt yet");
         return FALSE;
     }
     if (old->type != new->type || g_strcmp0(old->source, new->source) != 0 ||
@@ -490,6 +510,136 @@ static const UpdateKind graphics_kind = {
     password_finish,        password_change_free,
 };
 
+/* ------------------------------------------------------------ cdrom and floppy media */
+
+/* A medium change on its way to QEMU (qemu_media.c). */
+typedef struct {
+    Update u;
+    SvDomainDiskDef *disk; /* the disk as given, its new medium's node index set */
+} MediaChange;
+
+static void
+media_change_free(Update *u)
+{
+    MediaChange *c = (MediaChange *)u;
+
+    sv_domain_def_free(c->u.config);
+    if (c->disk)
+        sv_domain_disk_def_free(c->disk);
+    g_free(c);
+}
+
+static int
+disk_find(const SvDomainDef *def, const char *target)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        if (g_str_equal(((SvDomainDiskDef *)def->disks->pdata[i])->target_dev, target))
+            return (int)i;
+    }
+    return -1;
+}
+
+/* The persistent definition with its disk of dev's target replaced by dev's (transfer full
+ * of dev), as libvirt's virDomainUpdateDeviceConfig replaces it; NULL with its error. */
+static SvDomainDef *
+config_with_disk(SvDomainDriver *drv, const SvDomainDef *config, SvDomainDef *dev,
+                 GError **error)
+{
+    g_autoptr(SvDomainDef) owned = dev;
+    g_autoptr(SvDomainDef) changed = sv_domain_def_copy(config);
+    const SvDomainDiskDef *disk = owned->disks->pdata[0];
+    int at = disk_find(changed, disk->target_dev);
+
+    if (at < 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG, "target %s doesn't exist.",
+                     disk->target_dev);
+        return NULL;
+    }
+    g_ptr_array_remove_index(changed->disks, (guint)at);
+    g_ptr_array_insert(changed->disks, at, g_ptr_array_steal_index(owned->disks, 0));
+    return sv_domain_hotplug_redefine(drv, g_steal_pointer(&changed), error);
+}
+
+/* The end of a medium change on obj (NULL: the guest is gone): the old medium's nodes
+ * deleted, the live disk given the new one. */
+static void
+media_finish(Update *u, SvDomainObj *obj, const GError *error)
+{
+    MediaChange *c = (MediaChange *)u;
+
+    if (!update_failed(&c->u, obj, error)) {
+        /* Found again by its target: a hotplug meanwhile may have moved it. */
+        int at = c->u.live && c->disk ? disk_find(obj->def, c->disk->target_dev) : -1;
+
+        if (at >= 0) {
+            SvDomainDiskDef *live = obj->def->disks->pdata[at];
+
+            qemu_hotplug_del_nodes(obj, live);
+            qemu_media_apply(live, c->disk);
+        }
+        update_commit(&c->u, obj);
+    }
+    media_change_free(u);
+}
+
+static void
+media_done(const GError *error, gpointer data)
+{
+    MediaChange *c = data;
+
+    media_finish(&c->u, update_guest(&c->u), error);
+}
+
+/* The live part of a disk's update: checked against the running guest's disk of its target
+ * (libvirt's qemuDomainChangeDiskLive); *send when its medium changes. */
+static gboolean
+disk_update_live(SvDomainObj *obj, SvDomainDef *dev, Update *u, gboolean *send,
+                 GError **error)
+{
+    MediaChange *c = (MediaChange *)u;
+    SvDomainDiskDef *disk = dev->disks->pdata[0];
+    int at = disk_find(obj->def, disk->target_dev);
+
+    if (at < 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "disk '%s' not found",
+                     disk->target_dev);
+        return FALSE;
+    }
+    if (!qemu_disk_def_post_parse(dev, error) ||
+        !qemu_media_check(obj->def->disks->pdata[at], disk, send, error))
+        return FALSE;
+    c->u.index = (guint)at;
+    if (!*send) {
+        ((SvDomainDiskDef *)obj->def->disks->pdata[at])->startup_policy = disk->startup_policy;
+        return TRUE;
+    }
+    /* As libvirt (qemuDomainDetermineDiskChain): a local image is looked at before QEMU. */
+    if (disk->source && disk->type != SV_DOMAIN_DISK_TYPE_NETWORK &&
+        g_access(disk->source, F_OK) < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "Cannot access storage file '%s'",
+                           disk->source);
+        return FALSE;
+    }
+    c->disk = g_ptr_array_steal_index(dev->disks, 0);
+    /* As libvirt: an empty medium takes a node index too (never used in QEMU). */
+    c->disk->source_index = qemu_hotplug_next_node(obj);
+    return TRUE;
+}
+
+static void
+media_send(QemuMonitor *mon, SvDomainObj *obj, Update *u)
+{
+    MediaChange *c = (MediaChange *)u;
+    const SvDomainDiskDef *live = obj->def->disks->pdata[u->index];
+
+    qemu_media_change(mon, live->info.alias, c->disk, u->force, media_done, c);
+}
+
+static const UpdateKind disk_kind = {
+    sizeof(MediaChange), config_with_disk, disk_update_live, media_send,
+    media_finish,        media_change_free,
+};
+
 static gboolean
 update_device_flags(SvCall *call, remote_domain_update_device_flags_args *a,
                     GError **error)
@@ -510,10 +660,12 @@ update_device_flags(SvCall *call, remote_domain_update_device_flags_args *a,
         return FALSE;
     if (g_str_equal(kind, "interface") && dev->interfaces->len == 1)
         return update_run(call, obj, g_steal_pointer(&dev),
-                          a->flags & ~SV_DOMAIN_DEVICE_MODIFY_FORCE, &net_kind, error);
+                          a->flags, &net_kind, error);
     if (g_str_equal(kind, "graphics") && dev->graphics->len == 1)
         return update_run(call, obj, g_steal_pointer(&dev),
-                          a->flags & ~SV_DOMAIN_DEVICE_MODIFY_FORCE, &graphics_kind, error);
+                          a->flags, &graphics_kind, error);
+    if (g_str_equal(kind, "disk") && dev->disks->len == 1)
+        return update_run(call, obj, g_steal_pointer(&dev), a->flags, &disk_kind, error);
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                  "live update of device '%s' is not supported", kind);
     return FALSE;

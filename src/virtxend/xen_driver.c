@@ -13,6 +13,7 @@
 #include "domain/domain_host.h"
 #include "domain/domain_ifaddr.h"
 #include "domain/domain_keys.h"
+#include "domain/domain_iotune.h"
 #include "domain/domain_rename.h"
 #include "domain/domain_stats.h"
 #include "programs/qemu.h"
@@ -268,6 +269,9 @@ xen_init(SvDaemon *d, GError **error)
     /* issue 18 items 1-3, the agent's calls: libvirt's libxl driver has no set-time,
      * fsfreeze/fsthaw, fsinfo or user password (NO_SUPPORT) */
     sv_domain_agent_install_no_support(&driver->handlers);
+    /* issue 18 item 2, block I/O throttling (blkdeviotune): libvirt's libxl driver has none
+     * (NO_SUPPORT) */
+    sv_domain_iotune_install_no_support(&driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's libxl driver (none of it). */

@@ -3,10 +3,12 @@ tests make them on our daemon and on Debian's libvirtd.
 
 answer() turns a call's value or libvirt error into something two daemons' answers compare
 by; tiny_xml() is the definition the calls run on; on_both() runs one sequence of calls on
-libvirtd and on ours, each on a fresh definition undefined after.
+libvirtd and on ours, each on a fresh definition undefined after; Tunables records the TUNABLE
+events a connection receives.
 """
 
 import subprocess
+import threading
 
 import pytest
 
@@ -51,3 +53,31 @@ def virsh(uri, *args):
     r = subprocess.run(["virsh", "-q", "-c", uri] + list(args), capture_output=True,
                        text=True, env=virsh_env(), timeout=60)
     return r.returncode, r.stdout, r.stderr
+
+
+class Tunables:
+    """The TUNABLE events conn receives, as (domain name, parameters), in arrival order; only
+    dom's when given (a shared libvirtd has other clients' guests)."""
+
+    def __init__(self, conn, dom=None):
+        self.cond = threading.Condition()
+        self.got = []
+        self.name = dom.name() if dom else None
+        self.conn = conn
+        self.id = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_TUNABLE,
+                                              self._cb, None)
+
+    def _cb(self, conn, dom, params, opaque):
+        if self.name and dom.name() != self.name:
+            return
+        with self.cond:
+            self.got.append((dom.name(), params))
+            self.cond.notify_all()
+
+    def wait(self, n, timeout=10):
+        with self.cond:
+            self.cond.wait_for(lambda: len(self.got) >= n, timeout)
+            return list(self.got)
+
+    def close(self):
+        self.conn.domainEventDeregisterAny(self.id)

@@ -358,6 +358,18 @@ def domain_xml(name, guest, disk, bus="virtio", interface="", cmdline="", memory
            extra, emulator, controller, disk, dev, bus, interface, devices))
 
 
+def boot_files_for(guest, dest):
+    """Copies of the guest's kernel and initrd in dest, readable by all (for another
+    daemon's QEMU, e.g. Debian's libvirtd's): {"kernel": path, "initrd": path}."""
+    import shutil
+    files = {}
+    for attr in ("kernel", "initrd"):
+        files[attr] = dest / os.path.basename(str(getattr(guest, attr)))
+        shutil.copyfile(getattr(guest, attr), files[attr])
+        os.chmod(files[attr], 0o644)
+    return files
+
+
 def start(host, dom, timeout=BOOT_TIMEOUT):
     """Start dom on host (guests.Host) paused, so that the console is open before the guest
     prints, resume it, wait for READY and the prompt; the console reader (host.console).

@@ -10,12 +10,11 @@ TUNABLE event with libvirt's "cputune.*" names.
 """
 
 import re
-import threading
 from pathlib import Path
 
 import pytest
 
-from calls import answer, on_both, tiny_xml, virsh
+from calls import Tunables, answer, on_both, tiny_xml, virsh
 from guests import uri_for
 
 libvirt = pytest.importorskip("libvirt")
@@ -184,28 +183,6 @@ def cpu_file(host, name, child, v1):
 
 def tuned_xml(host, name, cputune):
     return host.xml(name).replace("<devices>", "<cputune>%s</cputune><devices>" % cputune)
-
-
-class Tunables:
-    def __init__(self, conn, dom):
-        self.cond = threading.Condition()
-        self.got = []
-        self.conn = conn
-        self.id = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_TUNABLE,
-                                              self._cb, None)
-
-    def _cb(self, conn, dom, params, opaque):
-        with self.cond:
-            self.got.append((dom.name(), params))
-            self.cond.notify_all()
-
-    def wait(self, n, timeout=10):
-        with self.cond:
-            self.cond.wait_for(lambda: len(self.got) >= n, timeout)
-            return list(self.got)
-
-    def close(self):
-        self.conn.domainEventDeregisterAny(self.id)
 
 
 def test_sched_running_guest(host):

@@ -3,13 +3,12 @@ have (issue 18, item 1) get its answer from virtlxcd: NO_SUPPORT (code 3) in the
 error domain, "this function is not supported by the connection driver: virDomainXxx",
 before any lookup (libvirt's public API refuses a driver without the entry point), so a
 domain that does not exist gets it too. The ones libvirt's LXC driver has and virtlxcd
-serves (block, interface and memory stats) are tested on real containers in
-test_lxc_tune.py; CPU stats are not served yet: "unknown procedure".
+serves (block, interface, memory and CPU stats) are tested on real containers in
+test_lxc_tune.py and test_lxc_cpustats.py.
 """
 
 import pytest
 
-import rawrpc
 from rawrpc import Client, i32, string, u32
 from svdaemon import daemon_binary
 
@@ -44,10 +43,8 @@ def test_lxc_answers_no_support(daemons):
             assert (err.code, err.domain, err.message) == (
                 ERR_NO_SUPPORT, FROM_DOMAIN,
                 "this function is not supported by the connection driver: " + api), proc
-        # CPU stats exist in libvirt's LXC driver (cgroup cpuacct): not served here yet.
-        _, err = c.call_error(262, DOM + u32(4) + i32(-1) + u32(1) + u32(0))
-        assert err.code == rawrpc.ERR_RPC and "unknown procedure" in err.message, err
-        # Block and memory stats are served: a domain that does not exist is looked up.
-        for proc, payload in ((64, DOM + string("")), (159, DOM + u32(8) + u32(0))):
+        # Block, memory and CPU stats are served: a domain that does not exist is looked up.
+        for proc, payload in ((64, DOM + string("")), (159, DOM + u32(8) + u32(0)),
+                              (262, DOM + u32(4) + i32(-1) + u32(1) + u32(0))):
             _, err = c.call_error(proc, payload)
             assert (err.code, err.domain) == (ERR_NO_DOMAIN, FROM_LXC), (proc, err)

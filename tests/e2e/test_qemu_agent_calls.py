@@ -424,13 +424,8 @@ def test_results_match_libvirtd(host, ref, guest, tmp_path):
     freeze and thaw (also of a mount point the guest lacks: the agent's error), set-time
     and the agent's error for the user password are the same on both."""
     import os
-    import shutil
     os.chmod(tmp_path, 0o755)
-    files = {}
-    for attr in ("kernel", "initrd"):
-        files[attr] = tmp_path / os.path.basename(str(getattr(guest, attr)))
-        shutil.copyfile(getattr(guest, attr), files[attr])
-        os.chmod(files[attr], 0o644)
+    files = linuxguest.boot_files_for(guest, tmp_path)
     nic = ("<interface type='user'><mac address='52:54:00:5a:17:0d'/><model type='virtio'/>"
            "</interface>")
     doms = []

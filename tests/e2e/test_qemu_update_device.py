@@ -1,5 +1,6 @@
 """test_qemu_update_device.py: DOMAIN_UPDATE_DEVICE_FLAGS (virsh update-device) of an
-interface's link state, issue 18 item 2.
+interface's link state, a display's password, and a cdrom's or floppy's medium (virsh
+change-media), issue 18 item 2.
 
 libvirtd 9.0.0 (checked by hand, and in test_update_equal_libvirtd in the same run): the
 running guest takes a change of <link state=> alone (QMP set_link on the NIC's alias), shown
@@ -22,7 +23,7 @@ import struct
 import pytest
 
 from calls import virsh
-from guests import uri_for
+from guests import ensure_event_loop, uri_for
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -305,3 +306,242 @@ def test_password_equal_libvirtd(ref, daemon):
     theirs = password_sequence(ref.uri)
     assert theirs == password_expected(False)
     assert password_sequence(uri_for(daemon.sock)) == theirs
+
+
+# ---------------------------------------------------------------- cdrom media
+
+MNAME = "update-device-media"
+MXML = XML.replace(NAME, MNAME)
+CD_ALIAS = "ide0-1-0"
+
+
+def media_of(dom):
+    """QEMU's own view of the cdrom (query-block): its medium's file (None: no medium) and
+    whether the tray is open."""
+    from test_qemu_tray import monitor
+    found = [b for b in monitor(dom, "query-block") if b["qdev"] == CD_ALIAS]
+    inserted = found[0].get("inserted")
+    return (inserted["image"]["filename"] if inserted else None, found[0].get("tray_open"))
+
+
+def cdrom_of_text(xml):
+    """The cdrom's <disk> element of a domain's XML, on one line."""
+    found = re.search(r"<disk type='file' device='cdrom'>.*?</disk>", xml, re.S)
+    return re.sub(r">\s+<", "><", found.group(0))
+
+
+def cdrom_of(dom, flags=0):
+    return cdrom_of_text(dom.XMLDesc(flags))
+
+
+def cdrom(source="", extra="", target="hdc"):
+    src = "<source file='%s'/>" % source if source else ""
+    return ("<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>%s"
+            "<target dev='%s' bus='ide'/><readonly/>%s</disk>" % (src, target, extra))
+
+
+def media_sequence(uri, tmp_path, status=None):
+    """Guest A (its IDE cdrom empty) started paused on uri, then its medium inserted,
+    changed and ejected with virsh change-media and update-device: each answer, QEMU's view
+    (query-block), the live and inactive <disk>, then the TRAY_CHANGE events."""
+    from test_qemu_tray import TrayEvents
+    ensure_event_loop()
+    one, two = tmp_path / "one.iso", tmp_path / "two.iso"
+    for path in (one, two):
+        path.write_bytes(b"\0" * 65536)
+        path.chmod(0o644)
+    tmp_path.chmod(0o755)
+    found = []
+    with defined_guest(uri, MXML) as (conn, dom):
+        events = TrayEvents(conn)
+        try:
+            dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+            found += [media_of(dom), cdrom_of(dom)]
+            steps = [("--insert", str(one)), ("--update", str(two)), ("--eject",),
+                     ("--eject",), ("--insert", str(one), "--config")]
+            for args in steps:
+                rc, out, err = virsh(uri, "change-media", MNAME, "hdc", *args)
+                found += [rc, out.strip(), err.strip(), media_of(dom), cdrom_of(dom),
+                          cdrom_of(dom, 2)]
+                if status:  # the status file follows the live definition
+                    found.append(cdrom_of_text(status.read_text()) == cdrom_of(dom))
+            found.append(attempt(dom, cdrom(str(two)), LIVE | CONFIG))
+            found += [media_of(dom), cdrom_of(dom), cdrom_of(dom, 2)]
+            found.append(attempt(dom, cdrom(), LIVE | libvirt.VIR_DOMAIN_DEVICE_MODIFY_FORCE))
+            found += [media_of(dom), cdrom_of(dom)]
+            hard = cdrom(str(one)).replace("device='cdrom'", "device='disk'")
+            for xml in (cdrom(str(one), "<serial>abc</serial>"), cdrom(str(one), target="hdd"),
+                        hard):
+                found += [attempt(dom, xml, LIVE), attempt(dom, xml, CONFIG)]
+            found.append(attempt(dom, hard.replace("<readonly/>", ""), LIVE))
+            # An image that is not there: refused before QEMU (its tray stays closed).
+            found += [attempt(dom, cdrom(str(tmp_path / "missing.iso")), LIVE),
+                      media_of(dom)]
+            found += [media_of(dom), cdrom_of(dom), cdrom_of(dom, 2)]
+            found.append(events.wait(10))
+        finally:
+            events.close()
+    return found
+
+
+def media_expected(where, ours):
+    """libvirtd 9.0.0's answers (recorded from it, and compared in the same run by
+    test_media_equal_libvirtd) for media_sequence with its images in `where`; `ours`: with
+    the status file checks."""
+    one, two = "%s/one.iso" % where, "%s/two.iso" % where
+    tail = ("<target dev='hdc' bus='ide'/><readonly/><alias name='ide0-1-0'/>"
+            "<address type='drive' controller='0' bus='1' target='0' unit='0'/></disk>")
+    inactive_tail = ("<target dev='hdc' bus='ide'/><readonly/>%s<address type='drive' "
+                     "controller='0' bus='1' target='0' unit='0'/></disk>")
+    head = "<disk type='file' device='cdrom'><driver name='qemu'%s/>"
+    raw = head % " type='raw'"
+
+    def live(source, index):
+        if source:
+            return raw + "<source file='%s' index='%d'/><backingStore/>" % (source, index) + tail
+        return raw + "<source index='%d'/>" % index + tail
+
+    def inactive(source=None, extra=""):
+        src = "<source file='%s'/>" % source if source else ""
+        return raw + src + inactive_tail % extra
+
+    status = [True] if ours else []
+    changed = lambda verb, medium, xml, conf: (
+        [0, "Successfully %s media." % verb, "", medium, xml, conf] + status)
+    readonly_ide = (libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_QEMU,
+                    "unsupported configuration: readonly ide disks are not supported")
+    return ([(None, False), head % "" + tail] +
+            changed("inserted", (one, False), live(one, 2), inactive()) +
+            changed("updated", (two, False), live(two, 3), inactive()) +
+            changed("ejected", (None, False), live(None, 4), inactive()) +
+            # The live XML still has a <source> (its index): virsh ejects again, a no-op.
+            changed("ejected", (None, False), live(None, 4), inactive()) +
+            changed("inserted", (None, False), live(None, 4), inactive(one)) +
+            ["ok", (two, False), live(two, 5), inactive(two)] +
+            ["ok", (None, False), live(None, 6)] +
+            [unsupported("cannot modify field 'serial' of the disk"), "ok",
+             (libvirt.VIR_ERR_INTERNAL_ERROR, libvirt.VIR_FROM_QEMU,
+              "internal error: disk 'hdd' not found"),
+             (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_FROM_QEMU,
+              "invalid argument: target hdd doesn't exist."),
+             readonly_ide, readonly_ide,
+             unsupported("cannot modify field 'device' of the disk"),
+             (libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_STORAGE,
+              "Cannot access storage file '%s/missing.iso': No such file or directory"
+              % where), (None, False),
+             (None, False), live(None, 6), inactive(one, "<serial>abc</serial>"),
+             [(MNAME, CD_ALIAS, reason) for _ in range(5) for reason in (0, 1)]])
+
+
+def test_media_change(daemon, tmp_path):
+    """Our virtqemud: virsh change-media --insert, --update, --eject (live) and --config,
+    update-device of the cdrom live and config, and the refusals, give libvirtd's answers
+    (as recorded from it): QEMU's view of the medium (query-block), the live XML with the
+    new node index, the inactive XML, the status file and the TRAY_CHANGE events."""
+    status = daemon.root / "run" / "libvirt" / "qemu" / (MNAME + ".xml")
+    found = media_sequence(uri_for(daemon.sock), tmp_path, status)
+    assert found == media_expected(tmp_path, True)
+
+
+@pytest.mark.slow
+def test_media_equal_libvirtd(ref, daemon, tmp_path):
+    """The same sequence on Debian's libvirtd and on virtqemud, in the same run."""
+    theirs = media_sequence(ref.uri, tmp_path)
+    assert theirs == media_expected(tmp_path, False)
+    assert media_sequence(uri_for(daemon.sock), tmp_path) == theirs
+
+
+FNAME = "update-device-floppy"
+
+
+def floppy_sequence(uri, tmp_path):
+    """A guest with a virtio disk and an empty floppy drive started paused on uri: the disk's
+    source change refused (it is not removable), the same disk given again accepted, the
+    floppy's medium inserted and ejected with virsh change-media; QEMU's view of the floppy
+    and its live <disk> after each step."""
+    image, one = tmp_path / "disk.img", tmp_path / "one.img"
+    for path in (image, one):
+        path.write_bytes(b"\0" * 1474560)
+        path.chmod(0o644)
+    tmp_path.chmod(0o755)
+    disk = ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+            "<source file='%s'/><target dev='vda' bus='virtio'/></disk>")
+    xml = XML.replace(NAME, FNAME).replace(
+        "<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>",
+        disk % image + "<disk type='file' device='floppy'><target dev='fda' bus='fdc'/></disk>")
+    found = []
+    with defined_guest(uri, xml) as (conn, dom):
+        dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+        found += [attempt(dom, disk % one, LIVE), attempt(dom, disk % image, LIVE)]
+        for args in (("--insert", str(one)), ("--eject",)):
+            rc, out, err = virsh(uri, "change-media", FNAME, "fda", *args)
+            found += [rc, out.strip(), err.strip(), floppy_of(dom)]
+            found.append(re.sub(r">\s+<", "><", re.search(
+                r"<disk type='file' device='floppy'>.*?</disk>", dom.XMLDesc(0),
+                re.S).group(0)))
+    return found
+
+
+def floppy_of(dom):
+    from test_qemu_tray import monitor
+    found = [b for b in monitor(dom, "query-block") if b["qdev"].startswith("fdc0")]
+    inserted = found[0].get("inserted")
+    return (found[0]["qdev"], inserted["image"]["filename"] if inserted else None)
+
+
+def floppy_expected(where):
+    """libvirtd 9.0.0's answers for floppy_sequence (recorded from it, and compared in the
+    same run by test_floppy_equal_libvirtd); the disk's image took node index 1, the empty
+    floppy 2."""
+    one = "%s/one.img" % where
+    floppy = ("<disk type='file' device='floppy'><driver name='qemu' type='raw'/>%s"
+              "<target dev='fda' bus='fdc'/><alias name='fdc0-0-0'/><address type='drive' "
+              "controller='0' bus='0' target='0' unit='0'/></disk>")
+    return [(libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_QEMU,
+             "unsupported configuration: disk source can be changed only in removable drives"),
+            "ok",
+            0, "Successfully inserted media.", "", ("fdc0-0-0", one),
+            floppy % ("<source file='%s' index='3'/><backingStore/>" % one),
+            0, "Successfully ejected media.", "", ("fdc0-0-0", None),
+            floppy % "<source index='4'/>"]
+
+
+def test_floppy_media(daemon, tmp_path):
+    """Our virtqemud: a floppy's medium inserted and ejected, and a non-removable disk's
+    source change refused, as libvirtd answers (recorded from it)."""
+    assert floppy_sequence(uri_for(daemon.sock), tmp_path) == floppy_expected(tmp_path)
+
+
+@pytest.mark.slow
+def test_floppy_equal_libvirtd(ref, daemon, tmp_path):
+    """The same sequence on Debian's libvirtd and on virtqemud, in the same run."""
+    theirs = floppy_sequence(ref.uri, tmp_path)
+    assert theirs == floppy_expected(tmp_path)
+    assert floppy_sequence(uri_for(daemon.sock), tmp_path) == theirs
+
+
+def test_media_after_daemon_restart(rhost, tmp_path):
+    """An ejected cdrom's live <source index='4'/> survives a daemon restart (the status
+    file), and the next medium after it takes the next node index (5), as it would have
+    without the restart."""
+    rhost.start_daemon()
+    one, two = tmp_path / "one.iso", tmp_path / "two.iso"
+    for path in (one, two):
+        path.write_bytes(b"\0" * 65536)
+    uri = uri_for(rhost.daemon.sock)
+    dom = rhost.conn.defineXML(MXML)
+    dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+    for args in (("--insert", str(one)), ("--update", str(two)), ("--eject",)):
+        assert virsh(uri, "change-media", MNAME, "hdc", *args)[0] == 0
+    before = cdrom_of(dom)
+    assert "<source index='4'/>" in before
+    rhost.kill_daemon()
+    rhost.start_daemon()
+    dom = rhost.dom(MNAME)
+    assert cdrom_of(dom) == before
+    assert virsh(uri_for(rhost.daemon.sock), "change-media", MNAME, "hdc", "--insert",
+                 str(two))[0] == 0
+    assert "<source file='%s' index='5'/>" % two in cdrom_of(dom)
+    assert media_of(dom) == (str(two), False)
+    dom.destroy()
+    dom.undefine()

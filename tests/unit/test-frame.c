@@ -1,7 +1,9 @@
 /* test-frame.c: the frame reader: partial and split reads, bad lengths, headers. */
 #include <string.h>
 
+#include "protocol/sv_net.h"
 #include "rpc/frame.h"
+#include "rpc/message.h"
 #include "util/error.h"
 
 static GByteArray *
@@ -202,6 +204,33 @@ test_peek_and_consume(void)
     g_assert_no_error(error);
 }
 
+/* A reply with a descriptor, as libvirt frames it: type REPLY_WITH_FDS, the count after the
+ * header, the payload unchanged; then the descriptor's one 0x00 byte. */
+static void
+test_with_fds(void)
+{
+    SvHeader h = {0x20008086, 1, 343, SV_NET_REPLY, 7, SV_NET_OK}, got;
+    SvMsg *m = sv_msg_new_raw(&h, "abcd", 4);
+    SvMsg *b;
+
+    m = sv_msg_with_fds(m, SV_NET_REPLY_WITH_FDS, 1);
+    g_assert_cmpuint(m->len, ==, SV_FRAME_MIN + 8);
+    g_assert_cmpuint(sv_be32(m->data), ==, m->len);
+    sv_header_decode(m->data + SV_FRAME_LEN_SIZE, &got);
+    g_assert_cmpuint(got.type, ==, SV_NET_REPLY_WITH_FDS);
+    g_assert_cmpuint(got.proc, ==, 343);
+    g_assert_cmpuint(got.serial, ==, 7);
+    g_assert_cmpuint(sv_be32(m->data + SV_FRAME_MIN), ==, 1);
+    g_assert_cmpmem(m->data + SV_FRAME_MIN + 4, 4, "abcd", 4);
+    g_assert_cmpint(m->fd, ==, -1);
+    b = sv_msg_new_fd(42);
+    g_assert_cmpuint(b->len, ==, 1);
+    g_assert_cmpuint(b->data[0], ==, 0);
+    g_assert_cmpint(b->fd, ==, 42);
+    g_free(b);
+    g_free(m);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -214,5 +243,6 @@ main(int argc, char **argv)
     g_test_add_func("/frame/header", test_header);
     g_test_add_func("/frame/grows-with-bytes", test_grows_with_bytes_not_promises);
     g_test_add_func("/frame/peek-and-consume", test_peek_and_consume);
+    g_test_add_func("/frame/reply-with-fds", test_with_fds);
     return g_test_run();
 }

@@ -730,6 +730,7 @@ typedef struct {
     guint rotation_rate;      /* <target rotation_rate=>, 0 = none */
     gboolean tray_open;       /* <target tray='open'>: cdrom and floppy; QEMU's tray moves */
     guint64 iotune[SV_DOMAIN_IOTUNE_LAST]; /* 0 = not set */
+    char *iotune_group; /* <iotune><group_name>, NULL = none */
     gboolean readonly; /* always TRUE for cdroms, as libvirt */
     gboolean shareable;
     char *serial;
@@ -822,6 +823,21 @@ typedef enum {
     SV_DOMAIN_NET_LINK_LAST
 } SvDomainNetLinkState;
 
+/* One direction of an interface's <bandwidth>: kbytes/s, burst in kbytes; 0 = absent. */
+typedef struct {
+    guint64 average;
+    guint64 peak;
+    guint64 floor;
+    guint64 burst;
+} SvDomainBandwidthRate;
+
+/* <bandwidth> (domain_net_bandwidth.c): <inbound> (to the guest) and <outbound>, each NULL
+ * when absent. */
+typedef struct {
+    SvDomainBandwidthRate *in;
+    SvDomainBandwidthRate *out;
+} SvDomainBandwidth;
+
 typedef struct {
     SvDomainDeviceInfo info; /* first: see domain_device.h */
     SvDomainNetType type;
@@ -840,6 +856,7 @@ typedef struct {
     SvDomainSwitch rom_bar;        /* <rom bar=> */
     SvDomainSwitch rom_enabled;    /* <rom enabled=> (yes = ON, no = OFF) */
     char *rom_file;                /* <rom file=> */
+    SvDomainBandwidth *bandwidth;  /* <bandwidth> with a direction, or NULL */
 } SvDomainNetDef;
 
 const char *sv_domain_net_type_to_string(int v);
@@ -860,6 +877,12 @@ void sv_domain_net_seed_mac(guint32 seed);
  * ("<driver>", "<mtu>" ...), for drivers that refuse them rather than drop them; NULL when
  * it has none. (transfer none) */
 const char *sv_domain_net_tuning_name(const SvDomainNetDef *net);
+
+/* Frees an interface's <bandwidth> (domain_net_bandwidth.c). NULL is fine. */
+void sv_domain_bandwidth_free(SvDomainBandwidth *bw);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvDomainBandwidth, sv_domain_bandwidth_free)
+/* Whether two <bandwidth> (NULL: none) set the same rates. */
+gboolean sv_domain_bandwidth_equal(const SvDomainBandwidth *a, const SvDomainBandwidth *b);
 /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */
 /* (domain_chr.c; string tables there too) */
 
@@ -1444,6 +1467,10 @@ SvDomainDef *sv_domain_device_parse(const char *xml, char **ret_kind, GError **e
 
 /* A deep copy. (transfer full) */
 SvDomainDef *sv_domain_def_copy(const SvDomainDef *def);
+
+/* A disk of def by target name or source path, as libvirt's virDomainDiskByName; NULL when
+ * none. (transfer none) */
+SvDomainDiskDef *sv_domain_disk_by_name(const SvDomainDef *def, const char *name);
 
 /* Free `def` and everything it owns; NULL is fine. */
 void sv_domain_def_free(SvDomainDef *def);

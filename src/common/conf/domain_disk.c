@@ -85,6 +85,18 @@ sv_domain_disk_is_empty(const SvDomainDiskDef *disk)
     return !disk->source && disk->type != SV_DOMAIN_DISK_TYPE_NETWORK;
 }
 
+SvDomainDiskDef *
+sv_domain_disk_by_name(const SvDomainDef *def, const char *name)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        SvDomainDiskDef *d = def->disks->pdata[i];
+
+        if (g_str_equal(d->target_dev, name) || (d->source && g_str_equal(d->source, name)))
+            return d;
+    }
+    return NULL;
+}
+
 void
 sv_domain_disk_def_free(gpointer p)
 {
@@ -101,6 +113,7 @@ sv_domain_disk_def_free(gpointer p)
     g_clear_pointer(&d->backing, g_ptr_array_unref);
     g_free(d->target_dev);
     g_free(d->serial);
+    g_free(d->iotune_group);
     g_free(d->wwn);
     g_free(d);
 }
@@ -406,8 +419,13 @@ parse_iotune(const xmlNode *node, SvDomainDiskDef *disk, GError **error)
 
         if (c->type != XML_ELEMENT_NODE)
             continue;
+        if (g_str_equal((const char *)c->name, "group_name")) {
+            g_free(disk->iotune_group);
+            disk->iotune_group = sv_xml_text(c);
+            continue;
+        }
         which = sv_domain_iotune_from_string((const char *)c->name);
-        /* Others (group_name) are left to the schema check. */
+        /* Others are left to the schema check. */
         if (which < 0)
             continue;
         text = sv_xml_text(c);
@@ -835,6 +853,13 @@ format_iotune(GString *buf, const SvDomainDiskDef *disk)
     gboolean any = FALSE;
 
     for (int i = 0; i < SV_DOMAIN_IOTUNE_LAST; i++) {
+        /* libvirt's order: <group_name> after <size_iops_sec>. */
+        if (i == SV_DOMAIN_IOTUNE_TOTAL_BYTES_SEC_MAX_LENGTH && disk->iotune_group) {
+            if (!any)
+                g_string_append(buf, "      <iotune>\n");
+            any = TRUE;
+            sv_xml_append_text_elem(buf, 8, "group_name", disk->iotune_group);
+        }
         if (!disk->iotune[i])
             continue;
         if (!any)
@@ -889,7 +914,9 @@ sv_domain_disk_format(GString *buf, const SvDomainDiskDef *disk, guint flags)
     format_driver(buf, disk);
     if (disk->type == SV_DOMAIN_DISK_TYPE_NETWORK) {
         format_network_source(buf, disk, flags);
-    } else if (disk->source || disk->startup_policy) {
+    } else if (disk->source || disk->startup_policy ||
+               (disk->source_index && !(flags & SV_DOMAIN_FORMAT_INACTIVE))) {
+        /* An ejected medium keeps its node index in the live XML: <source index='N'/>. */
         g_string_append(buf, "      <source");
         sv_xml_append_attr(buf, source_attr(disk->type), disk->source);
         if (disk->startup_policy)

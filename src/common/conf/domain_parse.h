@@ -155,6 +155,13 @@ gboolean sv_domain_net_parse(const xmlNode *node, SvDomainDef *def, guint flags,
 
 /* Write one <interface> element at libvirt's indentation (4), as libvirt formats it. */
 void sv_domain_net_format(GString *buf, const SvDomainNetDef *net, guint flags);
+/* <bandwidth> (domain_net_bandwidth.c), as libvirt 9.0's virNetDevBandwidthParse and
+ * virNetDevBandwidthFormat, with their errors (VIR_FROM_NONE). `allow_floor`: whether
+ * <inbound floor=> is taken (libvirt: network interfaces only). *out stays NULL when
+ * neither direction is given. */
+gboolean sv_domain_bandwidth_parse(const xmlNode *node, gboolean allow_floor,
+                                   SvDomainBandwidth **out, GError **error);
+void sv_domain_bandwidth_format(GString *buf, const char *indent, const SvDomainBandwidth *bw);
 /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---------- */
 /* (domain_chr.c) */
 

@@ -166,14 +166,17 @@ static const HandledElement handled_elements[] = {
     {"disk/iotune",
      "total_bytes_sec read_bytes_sec write_bytes_sec total_iops_sec read_iops_sec "
      "write_iops_sec total_bytes_sec_max read_bytes_sec_max write_bytes_sec_max "
-     "total_iops_sec_max read_iops_sec_max write_iops_sec_max size_iops_sec "
+     "total_iops_sec_max read_iops_sec_max write_iops_sec_max size_iops_sec group_name "
      "total_bytes_sec_max_length read_bytes_sec_max_length write_bytes_sec_max_length "
      "total_iops_sec_max_length read_iops_sec_max_length write_iops_sec_max_length",
      ""},
 
     /* ---- interfaces ---- */
     {"devices/interface",
-     "mac source target model driver link mtu rom boot alias address", "type"},
+     "mac source target model driver link mtu rom bandwidth boot alias address", "type"},
+    {"interface/bandwidth", "inbound outbound", "classID"},
+    {"bandwidth/inbound", "", "average peak floor burst"},
+    {"bandwidth/outbound", "", "average peak floor burst"},
     {"interface/mac", "", "address"},
     {"interface/source", "", "bridge dev mode"},
     {"interface/model", "", "type"},

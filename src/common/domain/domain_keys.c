@@ -103,6 +103,16 @@ screenshot_no_support(SvCall *call, remote_domain_screenshot_args *a,
 }
 
 static gboolean
+open_graphics_fd_no_support(SvCall *call, remote_domain_open_graphics_fd_args *a,
+                            GError **error)
+{
+    (void)call;
+    (void)a;
+    sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_NO_SUPPORT, "virDomainOpenGraphicsFD");
+    return FALSE;
+}
+
+static gboolean
 block_resize_no_support(SvCall *call, remote_domain_block_resize_args *a, GError **error)
 {
     (void)call;
@@ -118,4 +128,6 @@ sv_domain_guestops_install_no_support(SvRemoteHandlers *h)
     h->domain_inject_nmi = inject_nmi_no_support;
     h->domain_screenshot = screenshot_no_support;
     h->domain_block_resize = block_resize_no_support;
+    /* issue 18 item 2, OPEN_GRAPHICS_FD: neither libvirt's lxc nor its libxl driver has it */
+    h->domain_open_graphics_fd = open_graphics_fd_no_support;
 }

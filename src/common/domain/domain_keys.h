@@ -31,8 +31,9 @@ int sv_keycode_translate(guint from, guint to, guint value);
  * REMOTE_DOMAIN_SEND_KEY_MAX, which refuses more before this), a known set. */
 gboolean sv_domain_send_key_check(guint codeset, guint nkeys, GError **error);
 
-/* For a driver without keys, NMIs, screenshots or block resizes (libvirt's lxc and libxl
- * drivers): SEND_KEY, INJECT_NMI, SCREENSHOT and BLOCK_RESIZE answered NO_SUPPORT, "this
+/* For a driver without keys, NMIs, screenshots, block resizes or local display connections
+ * (libvirt's lxc and libxl drivers): SEND_KEY, INJECT_NMI, SCREENSHOT, BLOCK_RESIZE and
+ * OPEN_GRAPHICS_FD answered NO_SUPPORT, "this
  * function is not supported by the connection driver: virDomainSendKey" (send-key after its
  * argument checks), whatever the domain. */
 void sv_domain_guestops_install_no_support(SvRemoteHandlers *h);

@@ -162,12 +162,24 @@ send_tunable(SvClient *c, int callback_id, gpointer data)
                          (xdrproc_t)xdr_remote_domain_event_callback_tunable_msg, &m);
 }
 
+void
+sv_domain_emit_tunable(SvDomainDriver *drv, SvDomainObj *obj, remote_typed_param *params,
+                       guint n)
+{
+    TunableEvent e = {{0}, params, n};
+
+    sv_domain_obj_to_remote(obj, &e.dom);
+    sv_remote_emit_callback_event(drv->server, SV_DOMAIN_EVENT_ID_TUNABLE, obj->def->uuid,
+                                  send_tunable, &e);
+    g_free(e.dom.name);
+}
+
 /* libvirt's TUNABLE event: "cputune.NAME" for each live value that changed. */
 static void
 emit_tunable(SvDomainDriver *drv, SvDomainObj *obj, const gint64 values[], const gboolean set[])
 {
     remote_typed_param params[SV_SCHED_LAST];
-    TunableEvent e = {{0}, params, 0};
+    guint n = 0;
     gboolean any = FALSE;
 
     for (int k = 0; k < SV_SCHED_LAST; k++)
@@ -179,15 +191,12 @@ emit_tunable(SvDomainDriver *drv, SvDomainObj *obj, const gint64 values[], const
     for (int k = 0; k < SV_SCHED_LAST; k++) {
         if (!set[k])
             continue;
-        params[e.n].field = g_strconcat("cputune.", param_names[k], NULL);
-        set_value(&params[e.n].value, k, values[k]);
-        e.n++;
+        params[n].field = g_strconcat("cputune.", param_names[k], NULL);
+        set_value(&params[n].value, k, values[k]);
+        n++;
     }
-    sv_domain_obj_to_remote(obj, &e.dom);
-    sv_remote_emit_callback_event(drv->server, SV_DOMAIN_EVENT_ID_TUNABLE, obj->def->uuid,
-                                  send_tunable, &e);
-    g_free(e.dom.name);
-    for (guint i = 0; i < e.n; i++)
+    sv_domain_emit_tunable(drv, obj, params, n);
+    for (guint i = 0; i < n; i++)
         g_free(params[i].field);
 }
 

@@ -39,6 +39,11 @@ struct SvSchedFacts {
     gboolean (*set_live)(SvDomainObj *obj, int which, gint64 *value, GError **error);
 };
 
+/* libvirt's TUNABLE event for obj with these parameters (transfer none), to every client
+ * registered for it (both registration forms). */
+void sv_domain_emit_tunable(SvDomainDriver *drv, SvDomainObj *obj, remote_typed_param *params,
+                            guint n);
+
 gboolean sv_domain_sched_get_type(SvCall *call, remote_domain_get_scheduler_type_args *a,
                                   remote_domain_get_scheduler_type_ret *ret, GError **error);
 gboolean sv_domain_sched_get(SvCall *call, remote_domain_get_scheduler_parameters_args *a,

@@ -100,24 +100,10 @@ send_fd(SvRpcConn *conn)
 {
     FdSend *f = g_queue_peek_head(&conn->fdq);
     char dummy = 0;
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } ctl;
-    struct iovec iov = {&dummy, 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                         .msg_controllen = sizeof(ctl.buf)};
-    struct cmsghdr *cm;
     ssize_t n;
 
-    memset(ctl.buf, 0, sizeof(ctl.buf));
-    cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &f->fd, sizeof(int));
     do {
-        n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL);
+        n = sv_fd_send_with(conn->fd, &dummy, 1, f->fd);
     } while (n < 0 && errno == EINTR);
     if (n < 0)
         return errno == EAGAIN ? 0 : -1;
@@ -225,12 +211,7 @@ sv_rpc_conn_uncork(SvRpcConn *conn)
 void
 sv_rpc_conn_send_frame(SvRpcConn *conn, const guint8 *frame, gsize len)
 {
-    SvMsg *m = g_malloc(sizeof(SvMsg) + len);
-
-    m->len = len;
-    m->off = 0;
-    memcpy(m->data, frame, len);
-    queue(conn, m);
+    queue(conn, sv_msg_copy_frame(frame, len));
 }
 
 void

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "rpc/server-internal.h"
+#include "util/fd.h"
 
 #define READ_BUDGET (256 * 1024)         /* bytes read per wake-up before yielding */
 #define OUTPUT_PAUSE_READS (1024 * 1024) /* stop reading calls while this much is queued */
@@ -102,20 +103,37 @@ sv_client_update_cond(SvClient *c)
     }
 }
 
+/* The byte that carries a descriptor (sv_msg_new_fd), in a sendmsg of its own. */
+static ssize_t
+send_fd_byte(SvClient *c, SvMsg *m)
+{
+    ssize_t w = sv_fd_send_with(c->fd, m->data, 1, m->fd);
+
+    if (w > 0) {
+        close(m->fd);
+        m->fd = -1;
+    }
+    return w;
+}
+
 void
 sv_client_flush(SvClient *c)
 {
     while (c->outq.length && !c->closed) {
         struct iovec iov[IOV_BATCH];
+        SvMsg *head = g_queue_peek_head(&c->outq);
         int n = 0;
         ssize_t w;
 
+        /* Plain messages go in one writev, up to the next one carrying a descriptor. */
         for (GList *l = c->outq.head; l && n < IOV_BATCH; l = l->next, n++) {
             SvMsg *m = l->data;
+            if (m->fd >= 0)
+                break;
             iov[n].iov_base = m->data + m->off;
             iov[n].iov_len = m->len - m->off;
         }
-        w = writev(c->fd, iov, n);
+        w = n ? writev(c->fd, iov, n) : send_fd_byte(c, head);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -414,8 +432,11 @@ sv_client_io_stop(SvClient *c)
     c->source = NULL;
     close(c->fd);
     c->fd = -1;
-    while ((m = g_queue_pop_head(&c->outq)))
+    while ((m = g_queue_pop_head(&c->outq))) {
+        if (m->fd >= 0)
+            close(m->fd);
         g_free(m);
+    }
     c->out_bytes = 0;
     sv_frame_reader_free(c->reader);
     c->reader = NULL;

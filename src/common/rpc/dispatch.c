@@ -127,18 +127,41 @@ sv_call_reply(SvCall *call, void *ret)
 }
 
 void
+sv_call_reply_fd(SvCall *call, void *ret, int fd)
+{
+    SvClient *c = call->client;
+    SvHeader h = call->hdr;
+    g_autoptr(GError) error = NULL;
+    SvMsg *m;
+
+    g_return_if_fail(call->heap && fd >= 0);
+    h.type = SV_NET_REPLY;
+    h.status = SV_NET_OK;
+    if (c->closed) {
+        close(fd);
+    } else if (!(m = sv_msg_encode(&h, call->proc->ret_filter, ret, &error))) {
+        close(fd);
+        reply_error(c, &call->hdr, error);
+    } else {
+        /* The message, then the descriptor with its byte: nothing may come between. */
+        sv_client_cork(c);
+        sv_client_send(c, sv_msg_with_fds(m, SV_NET_REPLY_WITH_FDS, 1));
+        sv_client_send(c, sv_msg_new_fd(fd));
+        sv_client_uncork(c);
+    }
+    call_finish(call);
+}
+
+void
 sv_call_reply_frame(SvCall *call, const guint8 *frame, gsize len)
 {
     SvClient *c = call->client;
 
     g_return_if_fail(call->heap && len >= SV_FRAME_MIN);
     if (!c->closed) {
-        SvMsg *m = g_malloc(sizeof(SvMsg) + len);
+        SvMsg *m = sv_msg_copy_frame(frame, len);
         SvHeader h;
 
-        m->len = len;
-        m->off = 0;
-        memcpy(m->data, frame, len);
         sv_header_decode(frame + SV_FRAME_LEN_SIZE, &h);
         if ((call->proc->flags & SV_PROC_OPEN) && h.status == SV_NET_OK)
             c->open = TRUE;

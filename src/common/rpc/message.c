@@ -11,14 +11,50 @@
 #define SCRATCH_SIZE (64 * 1024)
 static guint8 scratch[SCRATCH_SIZE];
 
-static SvMsg *
-msg_alloc(gsize len)
+SvMsg *
+sv_msg_alloc(gsize len)
 {
     SvMsg *m = g_malloc(sizeof(SvMsg) + len);
 
     m->len = len;
     m->off = 0;
+    m->fd = -1;
     return m;
+}
+
+SvMsg *
+sv_msg_copy_frame(const guint8 *frame, gsize len)
+{
+    SvMsg *m = sv_msg_alloc(len);
+
+    memcpy(m->data, frame, len);
+    return m;
+}
+
+SvMsg *
+sv_msg_new_fd(int fd)
+{
+    SvMsg *m = sv_msg_alloc(1);
+
+    m->data[0] = 0;
+    m->fd = fd;
+    return m;
+}
+
+SvMsg *
+sv_msg_with_fds(SvMsg *m, guint32 type, guint32 nfds)
+{
+    SvMsg *w = sv_msg_alloc(m->len + 4);
+    SvHeader h;
+
+    sv_header_decode(m->data + SV_FRAME_LEN_SIZE, &h);
+    h.type = type;
+    sv_put_be32(w->data, w->len);
+    sv_header_encode(w->data + SV_FRAME_LEN_SIZE, &h);
+    sv_put_be32(w->data + SV_FRAME_MIN, nfds);
+    memcpy(w->data + SV_FRAME_MIN + 4, m->data + SV_FRAME_MIN, m->len - SV_FRAME_MIN);
+    g_free(m);
+    return w;
 }
 
 SvMsg *
@@ -39,7 +75,7 @@ sv_msg_encode(const SvHeader *h, xdrproc_t filter, void *obj, GError **error)
         len = xdr_getpos(&xdr);
         xdr_destroy(&xdr);
         if (ok) {
-            m = msg_alloc(SV_FRAME_MIN + len);
+            m = sv_msg_alloc(SV_FRAME_MIN + len);
             sv_put_be32(m->data, m->len);
             sv_header_encode(m->data + SV_FRAME_LEN_SIZE, h);
             memcpy(m->data + SV_FRAME_MIN, buf + SV_FRAME_MIN, len);
@@ -60,7 +96,7 @@ sv_msg_encode(const SvHeader *h, xdrproc_t filter, void *obj, GError **error)
 SvMsg *
 sv_msg_new_raw(const SvHeader *h, const void *data, gsize len)
 {
-    SvMsg *m = msg_alloc(SV_FRAME_MIN + len);
+    SvMsg *m = sv_msg_alloc(SV_FRAME_MIN + len);
 
     sv_put_be32(m->data, m->len);
     sv_header_encode(m->data + SV_FRAME_LEN_SIZE, h);

@@ -10,8 +10,23 @@
 typedef struct SvMsg {
     gsize len;
     gsize off; /* bytes already written */
+    int fd;    /* sent (SCM_RIGHTS) with the message's one byte, then closed; -1: none */
     guint8 data[];
 } SvMsg;
+
+/* A message of len bytes, no descriptor, data for the caller to fill. */
+SvMsg *sv_msg_alloc(gsize len);
+
+/* A copy of a whole frame (length word included). */
+SvMsg *sv_msg_copy_frame(const guint8 *frame, gsize len);
+
+/* libvirt's carrier of a descriptor after a *_WITH_FDS message: one 0x00 byte sent with fd
+ * (transfer full). */
+SvMsg *sv_msg_new_fd(int fd);
+
+/* The same message as `m` (consumed) with type `type` and the descriptor count nfds after the
+ * header, as libvirt frames *_WITH_FDS messages. */
+SvMsg *sv_msg_with_fds(SvMsg *m, guint32 type, guint32 nfds);
 
 /* Header + XDR-encoded obj (filter may be xdr_void). NULL with error when
  * the payload does not encode or exceeds the message limit. */

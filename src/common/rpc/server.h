@@ -234,6 +234,10 @@ SvCall *sv_call_defer(SvCall *call);
 void sv_call_reply(SvCall *call, void *ret);
 void sv_call_fail(SvCall *call, GError *error);
 
+/* Complete a deferred call with its return value (transfer none) and one descriptor
+ * (transfer full), as libvirt sends one: a REPLY_WITH_FDS, then the descriptor. */
+void sv_call_reply_fd(SvCall *call, void *ret, int fd);
+
 /* Finish a deferred call without answering it: its connection has been
  * handed to another daemon, which answers. */
 void sv_call_abandon(SvCall *call);

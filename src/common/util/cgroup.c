@@ -746,6 +746,27 @@ sv_cgroup_get_cpu_times(SvCgroup *cg, guint64 *out_total, guint64 *out_user, gui
     return TRUE;
 }
 
+char *
+sv_cgroup_get_cpu_percpu(SvCgroup *cg, GError **error)
+{
+    Hierarchy *h;
+    char *text;
+
+    if (cg->version == SV_CGROUP_V2) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_OPERATION_UNSUPPORTED,
+                     "operation '%s' not supported for backend '%s'", "getCpuacctPercpuUsage",
+                     "cgroup V2");
+        return NULL;
+    }
+    if (!(h = find_hierarchy(cg, "cpuacct")) ||
+        !(text = read_file(h->dir, "cpuacct.usage_percpu"))) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR,
+                     "Unable to read cpuacct.usage_percpu of the cgroup");
+        return NULL;
+    }
+    return text;
+}
+
 /* Removes a cgroup once every process in it has exited, seen through pidfds
  * (a killed process lingers a moment, and rmdir of a busy cgroup fails). */
 typedef struct {

@@ -128,6 +128,10 @@ guint64 sv_cgroup_get_cpu_time(SvCgroup *cg);
  * when unknown. */
 gboolean sv_cgroup_get_cpu_times(SvCgroup *cg, guint64 *out_total, guint64 *out_user,
                                  guint64 *out_sys);
+/* issue 18, CPU stats: the cgroup's CPU time per host CPU, in ns, as cpuacct.usage_percpu
+ * (v1) has it: the present CPUs' figures, space-separated (transfer full). v2 has no such
+ * file: libvirt's OPERATION_UNSUPPORTED from its v2 backend, as on other errors FALSE. */
+char *sv_cgroup_get_cpu_percpu(SvCgroup *cg, GError **error);
 
 /* issue 18, scheduler parameters. The CFS bandwidth of the cgroup (`child` NULL) or of a
  * per-thread child ("vcpu0", "emulator", "iothread1"; v1 only): cpu.cfs_period_us and

@@ -37,3 +37,7 @@ sv_fd_write_queued(int fd, GByteArray *buf)
     }
     return TRUE;
 }
+
+/* Send len bytes of buf on the unix socket sock (MSG_NOSIGNAL), with fd (SCM_RIGHTS; -1:
+ * none) on the first byte: send(2)'s answer. fd stays the caller's. */
+ssize_t sv_fd_send_with(int sock, const void *buf, gsize len, int fd);
