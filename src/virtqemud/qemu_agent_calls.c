@@ -318,11 +318,8 @@ scsi_disk_is(const SvDomainDef *def, const SvDomainDiskDef *d, JsonObject *disk,
     return FALSE;
 }
 
-/* The guest's disk the agent names, as libvirt's virDomainDiskByAddress: the disk at the
- * agent's PCI address (a virtio disk's own function), or the SCSI disk at its bus, target
- * and unit on the controller at that address; NULL when none is. */
-static const SvDomainDiskDef *
-disk_at(const SvDomainDef *def, JsonObject *disk)
+const SvDomainDiskDef *
+qemu_agent_disk_at(const SvDomainDef *def, JsonObject *disk)
 {
     JsonNode *pn = json_object_get_member(disk, "pci-controller");
     JsonObject *pci = pn && JSON_NODE_HOLDS_OBJECT(pn) ? json_node_get_object(pn) : NULL;
@@ -371,7 +368,7 @@ fsinfo_one(const SvDomainDef *def, JsonNode *node, remote_domain_fsinfo *info,
     for (guint i = 0; i < json_array_get_length(disks); i++) {
         JsonNode *d = json_array_get_element(disks, i);
         const SvDomainDiskDef *disk =
-            JSON_NODE_HOLDS_OBJECT(d) ? disk_at(def, json_node_get_object(d)) : NULL;
+            JSON_NODE_HOLDS_OBJECT(d) ? qemu_agent_disk_at(def, json_node_get_object(d)) : NULL;
 
         if (disk) /* a disk the guest has and libvirt does not know is left out */
             info->dev_aliases.dev_aliases_val[info->dev_aliases.dev_aliases_len++] =
@@ -498,9 +495,8 @@ agent_iface(GArray *ifaces, const char *name, const char *hwaddr)
     return &g_array_index(ifaces, remote_domain_interface, ifaces->len - 1);
 }
 
-/* guest-network-get-interfaces' reply into ifaces, or FALSE with libvirt's error. */
-static gboolean
-agent_interfaces(JsonNode *ret, GArray *ifaces, GError **error)
+gboolean
+qemu_agent_interfaces_parse(JsonNode *ret, GArray *ifaces, GError **error)
 {
     JsonArray *list = JSON_NODE_HOLDS_ARRAY(ret) ? json_node_get_array(ret) : NULL;
 
@@ -549,7 +545,7 @@ ifaces_done(JsonObject *reply, const GError *error, gpointer data)
     if (!ret)
         return;
     ifaces = g_array_new(FALSE, TRUE, sizeof(remote_domain_interface));
-    agent_interfaces(ret, ifaces, &e);
+    qemu_agent_interfaces_parse(ret, ifaces, &e);
     sv_domain_ifaddr_set(&r, ifaces);
     if (e)
         sv_call_fail(ac->call, e);

@@ -22,6 +22,7 @@
 #include "programs/remote.h"
 #include "qemu_agent.h"
 #include "qemu_agent_calls.h"
+#include "qemu_agent_info.h"
 #include "qemu_caps.h"
 #include "qemu_cpu_compare.h"
 #include "qemu_cpu_models.h"
@@ -635,6 +636,8 @@ handlers_install(QemuDriver *driver)
     qemu_agent_calls_install(&driver->handlers);
     /* issue 18 item 2, update-device (link state, display password): qemu_update.c */
     qemu_update_install(&driver->handlers);
+    /* issue 18, guest info (virsh guestinfo) from the agent: qemu_agent_info.c */
+    qemu_agent_info_install(&driver->handlers);
 }
 
 static gboolean
