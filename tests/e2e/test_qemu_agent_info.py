@@ -1,0 +1,258 @@
+"""test_qemu_agent_info.py: DOMAIN_GET_GUEST_INFO (virsh guestinfo, issue 18,
+qemu_agent_info.c).
+
+Against the Linux test guest (linuxguest.py) with Debian's qemu-ga inside: each group's values
+checked against what the guest has (its kernel, its hostname, its root filesystem on vda, its
+NIC's live MAC and DHCP address), the selectors, and virsh guestinfo's output compared line by
+line with Debian's libvirtd's for the same guest (slow, `ref` fixture). Without an agent
+(Guest A), libvirt's errors, the same as libvirtd's. virtlxcd and virtxend answer NO_SUPPORT
+as libvirt's lxc and libxl drivers, which have no guestinfo.
+"""
+
+import os
+import re
+import shutil
+import time
+import uuid
+
+import pytest
+
+import linuxguest
+from calls import answer, virsh
+from guests import libvirt
+from test_qemu_agent import CONNECTED, agent_events
+from test_qemu_agent_calls import AGENT_CHANNEL, wait_agent
+from test_qemu_guestops import check_lxc_and_xen, no_support
+from test_qemu_program import AGENT_CHANNEL as AGENT_ONLY_CHANNEL
+from test_qemu_program import NOT_CONFIGURED, NOT_CONNECTED, NOT_RUNNING, running
+
+libvirt.registerErrorHandler(lambda ctx, err: None, None)
+
+HOSTNAME = libvirt.VIR_DOMAIN_GUEST_INFO_HOSTNAME
+FILESYSTEM = libvirt.VIR_DOMAIN_GUEST_INFO_FILESYSTEM
+INTERFACES = libvirt.VIR_DOMAIN_GUEST_INFO_INTERFACES
+MAC = "52:54:00:5a:17:0e"
+NIC = ("<interface type='user'><mac address='%s'/><model type='virtio'/></interface>" % MAC)
+BAD_TYPES = (8, 10, "invalid argument: unsupported guest information types '0x400'")
+BAD_FLAGS = (8, 10, "unsupported flags (0x1) in function qemuDomainGetGuestInfo")
+# libvirt asks the agent's availability (QEMU's error domain) without checking the guest is
+# active first, as the other agent calls do (the DOMAIN error domain).
+NOT_RUNNING = (NOT_RUNNING[0], 10, NOT_RUNNING[2])
+
+
+def info_calls(dom, uri):
+    """guestInfo with every group, with one, with a group libvirt does not know, with a
+    flag; virsh guestinfo's error."""
+    rc, out, err = virsh(uri, "guestinfo", dom.name())
+    return [answer(dom.guestInfo, 0, 0), answer(dom.guestInfo, HOSTNAME, 0),
+            answer(dom.guestInfo, 1 << 10, 0), answer(dom.guestInfo, 0, 1),
+            (rc, err.strip())]
+
+
+def test_without_an_agent(host):
+    """Guest A never opens the agent's port: "not connected" with the channel, "not
+    configured" without, "domain is not running" once it stopped; unknown groups and flags
+    are refused first, as libvirt refuses them. Before this change, an unknown procedure."""
+    dom = running(host, "svgai-none", AGENT_ONLY_CHANNEL)
+    assert info_calls(dom, host.uri) == [NOT_CONNECTED] * 2 + [BAD_TYPES, BAD_FLAGS] + [
+        (1, "error: " + NOT_CONNECTED[2])]
+    dom.destroy()
+    dom.undefine()
+    dom = running(host, "svgai-none2")
+    assert info_calls(dom, host.uri)[:2] == [NOT_CONFIGURED] * 2
+    dom.destroy()
+    assert info_calls(dom, host.uri) == [NOT_RUNNING] * 2 + [BAD_TYPES, BAD_FLAGS] + [
+        (1, "error: " + NOT_RUNNING[2])]
+    dom.undefine()
+
+
+@pytest.mark.slow
+def test_answers_match_libvirtd(host, ref, tmp_path):
+    """The same calls on Guest A of virtqemud and of Debian's libvirtd, with the agent's
+    channel (never connected) and without, defined and running: the same answers."""
+    os.chmod(tmp_path, 0o755)
+    kernel = tmp_path / "svguest.elf"
+    kernel.write_bytes(host.kernel.read_bytes())
+    os.chmod(kernel, 0o644)
+    rconn = libvirt.open(ref.uri)
+    try:
+        for name, extra in (("h-agentinfo-ch", AGENT_ONLY_CHANNEL), ("h-agentinfo-none", "")):
+            xml = host.xml(name)
+            if extra:
+                xml = xml.replace("<devices>", "<devices>" + extra, 1)
+            ours = host.conn.defineXML(xml)
+            theirs = rconn.defineXML(xml.replace(str(host.kernel), str(kernel)))
+            try:
+                got, want = [], []
+                for d, out, uri in ((ours, got, host.uri), (theirs, want, ref.uri)):
+                    out.append(info_calls(d, uri))
+                    d.create()
+                    out.append(info_calls(d, uri))
+                    d.destroy()
+                assert got == want, name
+            finally:
+                for d in (ours, theirs):
+                    if d.isActive():
+                        d.destroy()
+                    d.undefine()
+    finally:
+        rconn.close()
+
+
+def test_lxc_and_xen_answer_no_support(daemons):
+    """libvirt's lxc and libxl drivers have no guestinfo: NO_SUPPORT in the DOMAIN error
+    domain whatever the domain and the groups."""
+    from rawrpc import i32, string, u32
+    dom = string("nosuch") + b"\x11" * 16 + i32(-1)
+    check_lxc_and_xen(daemons, [(418, dom + u32(0) + u32(0)), (418, dom + u32(1 << 10) + u32(1))],
+                      [no_support("virDomainGetGuestInfo")] * 2)
+
+
+def guest_says(con, command, prefix, timeout=30):
+    """Run command on the guest's console; the value of the line it prints after prefix."""
+    con.stream.send(command.encode() + b"\n")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = con.data.decode(errors="replace").replace("\r", "")
+        m = re.search(r"^%s(\S*)$" % re.escape(prefix), text, re.M)
+        if m:
+            return m.group(1)
+        time.sleep(0.2)
+    raise AssertionError("no %r from the guest: %r" % (prefix, con.data[-2000:]))
+
+
+@pytest.mark.slow
+def test_guest_info_in_the_linux_guest(host, guest):
+    """The Linux test guest with qemu-ga and a user NIC (slirp's DHCP gives 10.0.2.15):
+    - every group: no user logged in, the guest's kernel release and version (os.*; the
+      initramfs has no os-release, so no id or name), the timezone (UTC, offset 0), the
+      guest's hostname, one filesystem "/" ext4 on vda with the disk's target and device,
+      its size and use, the disk vda (not a partition) with the target, the interfaces eth0
+      with the live XML's MAC and its DHCP address and lo with 127.0.0.1/8;
+    - one group asked (hostname, filesystem, interfaces) gives only that group;
+    - virsh guestinfo --hostname and --filesystem print the same.
+    Before this change the call was an unknown procedure."""
+    reg = agent_events(host)
+    try:
+        disk = guest.copy_root(host.root / "svgai.qcow2")
+        dom = host.conn.defineXML(linuxguest.domain_xml(
+            "svgai", guest, disk, uuid=str(uuid.uuid4()), devices=AGENT_CHANNEL,
+            interface=NIC, cmdline="sv.ga sv.net"))
+        con = linuxguest.start(host, dom)
+        host.events.wait_event("svgai", CONNECTED, timeout=linuxguest.BOOT_TIMEOUT)
+        con.wait_for("NET: ", timeout=linuxguest.BOOT_TIMEOUT)
+        release = guest_says(con, 'echo "KREL=$(uname -r)"', "KREL=")
+        hostname = guest_says(con, 'echo "HOST=$(cat /proc/sys/kernel/hostname)"', "HOST=")
+        info = dom.guestInfo(0, 0)
+        check_groups(info, release, hostname)
+        assert dom.guestInfo(HOSTNAME, 0) == {"hostname": hostname}
+        assert dom.guestInfo(FILESYSTEM, 0) == {k: v for k, v in info.items()
+                                                if k.startswith("fs.")}
+        only_if = dom.guestInfo(INTERFACES, 0)
+        assert set(only_if) == {k for k in info if k.startswith("if.")}, only_if
+        rc, out, err = virsh(host.uri, "guestinfo", "svgai", "--hostname")
+        assert rc == 0 and out.split() == ["hostname", ":", hostname], (out, err)
+        rc, out, err = virsh(host.uri, "guestinfo", "svgai", "--filesystem")
+        assert rc == 0 and re.search(r"^fs\.0\.mountpoint +: /$", out, re.M), (out, err)
+        assert re.search(r"^fs\.0\.disk\.0\.alias +: vda$", out, re.M), (out, err)
+        dom.destroy()
+        dom.undefine()
+    finally:
+        host.events.conn.domainEventDeregisterAny(reg)
+
+
+def check_groups(info, release, hostname):
+    assert info["user.count"] == 0, info
+    assert info["os.kernel-release"] == release, info
+    assert "os.id" not in info and info["os.machine"] == "x86_64", info
+    assert info["timezone.offset"] == 0, info
+    assert info["hostname"] == hostname, info
+    fs = {k: v for k, v in info.items() if k.startswith("fs.")}
+    assert fs["fs.count"] == 1 and fs["fs.0.mountpoint"] == "/", fs
+    assert (fs["fs.0.name"], fs["fs.0.fstype"]) == ("vda", "ext4"), fs
+    assert 0 < fs["fs.0.used-bytes"] < fs["fs.0.total-bytes"], fs
+    assert fs["fs.0.disk.count"] == 1 and fs["fs.0.disk.0.alias"] == "vda", fs
+    assert fs["fs.0.disk.0.device"] == "/dev/vda", fs
+    disks = {info["disk.%d.name" % i]: i for i in range(info["disk.count"])}
+    n = disks["/dev/vda"]
+    assert info["disk.%d.partition" % n] is False and info["disk.%d.alias" % n] == "vda", info
+    ifaces = {info["if.%d.name" % i]: i for i in range(info["if.count"])}
+    eth, lo = ifaces["eth0"], ifaces["lo"]
+    assert info["if.%d.hwaddr" % eth] == MAC, info
+    assert addrs(info, eth) >= {("ipv4", "10.0.2.15", 24)}, info
+    assert addrs(info, lo) >= {("ipv4", "127.0.0.1", 8)}, info
+
+
+def addrs(info, n):
+    return {(info["if.%d.addr.%d.type" % (n, j)], info["if.%d.addr.%d.addr" % (n, j)],
+             info["if.%d.addr.%d.prefix" % (n, j)]) for j in range(info["if.%d.addr.count" % n])}
+
+
+def virsh_lines(uri, name):
+    """virsh guestinfo's lines in order, as (field, value), without what changes from one
+    moment to the next: the addresses slirp's router advertisement gives (fec0::/64, which
+    come at a moment of their own; the interfaces' address counts with them) and the
+    filesystem's use."""
+    rc, out, err = virsh(uri, "guestinfo", name)
+    assert rc == 0, (out, err)
+    lines = [tuple(s.strip() for s in l.split(":", 1)) for l in out.splitlines() if l.strip()]
+    drop = {re.sub(r"\.type$", "", f) for f, v in lines if v == "ipv6"}
+    return [(f, v) for f, v in lines
+            if not f.endswith("used-bytes") and not re.match(r"if\.\d+\.addr\.count$", f)
+            and not any(f.startswith(p + ".") for p in drop)]
+
+
+@pytest.mark.slow
+def test_results_match_libvirtd(host, ref, guest, tmp_path):
+    """The Linux test guest with its agent on virtqemud and on Debian's libvirtd in the same
+    run: virsh guestinfo prints the same fields in the same order with the same values
+    (but what changes between two moments: IPv6 addresses from slirp's router, the
+    filesystem's use), and each group asked alone gives the same."""
+    os.chmod(tmp_path, 0o755)
+    files = {}
+    for attr in ("kernel", "initrd"):
+        files[attr] = tmp_path / os.path.basename(str(getattr(guest, attr)))
+        shutil.copyfile(getattr(guest, attr), files[attr])
+        os.chmod(files[attr], 0o644)
+    doms = []
+    rconn = libvirt.open(ref.uri)
+    try:
+        for conn, disk, kernel, initrd in (
+                (host.conn, guest.copy_root(host.root / "svgai-par.qcow2"), guest.kernel,
+                 guest.initrd),
+                (rconn, guest.copy_root(tmp_path / "svgai-par.qcow2"), files["kernel"],
+                 files["initrd"])):
+            os.chmod(disk, 0o666)
+            xml = linuxguest.domain_xml("h-agentinfo-par", guest, disk, interface=NIC,
+                                        cmdline="sv.ga sv.net", devices=AGENT_CHANNEL)
+            xml = xml.replace(str(guest.kernel), str(kernel)).replace(str(guest.initrd),
+                                                                      str(initrd))
+            doms.append(conn.defineXML(xml))
+            doms[-1].create()
+        for d in doms:
+            assert wait_agent(d) == ("OK", '{"return":{}}')
+        # The DHCP lease first: both guests' eth0 have their IPv4 address.
+        deadline = time.monotonic() + linuxguest.BOOT_TIMEOUT
+        while time.monotonic() < deadline and not all(
+                "10.0.2.15" in str(answer(d.guestInfo, INTERFACES, 0)) for d in doms):
+            time.sleep(1)
+        ours, theirs = (virsh_lines(uri, "h-agentinfo-par") for uri in (host.uri, ref.uri))
+        assert ("fs.0.disk.0.alias", "vda") in ours, ours
+        assert ours == theirs
+        for types in (HOSTNAME, FILESYSTEM, libvirt.VIR_DOMAIN_GUEST_INFO_OS,
+                      libvirt.VIR_DOMAIN_GUEST_INFO_USERS, libvirt.VIR_DOMAIN_GUEST_INFO_DISKS,
+                      libvirt.VIR_DOMAIN_GUEST_INFO_TIMEZONE):
+            a, b = (answer(d.guestInfo, types, 0) for d in doms)
+            if a[0] == "OK" and types == FILESYSTEM:
+                a[1].pop("fs.0.used-bytes", None)
+                b[1].pop("fs.0.used-bytes", None)
+            assert a == b, (types, a, b)
+    finally:
+        for d in reversed(doms):  # libvirtd's first: it outlives a test that failed
+            try:
+                if d.isActive():
+                    d.destroy()
+                d.undefine()
+            except libvirt.libvirtError:
+                pass
+        rconn.close()
