@@ -241,8 +241,8 @@ fs_one(GuestInfo *gi, guint n, JsonObject *fs, const SvDomainDef *def)
 {
     JsonArray *disks = json_object_get_array_member(fs, "disk");
 
-    add_string(gi, qemu_json_string(fs, "mountpoint"), "fs.%u.mountpoint", n);
     add_string(gi, qemu_json_string(fs, "name"), "fs.%u.name", n);
+    add_string(gi, qemu_json_string(fs, "mountpoint"), "fs.%u.mountpoint", n);
     add_string(gi, qemu_json_string(fs, "type"), "fs.%u.fstype", n);
     if (json_object_has_member(fs, "total-bytes"))
         add_ullong(gi, (guint64)json_object_get_double_member(fs, "total-bytes"),
@@ -303,7 +303,7 @@ disk_one(GuestInfo *gi, guint n, JsonObject *d, const SvDomainDef *def, GError *
         return fail(error, "'partition' missing in reply of guest-get-disks");
     add_string(gi, qemu_json_string(d, "name"), "disk.%u.name", n);
     add_boolean(gi, json_node_get_boolean(part), "disk.%u.partition", n);
-    if (deps) {
+    if (deps && json_array_get_length(deps) > 0) { /* as libvirt: no count of none */
         add_uint(gi, json_array_get_length(deps), "disk.%u.dependency.count", n);
         for (guint j = 0; j < json_array_get_length(deps); j++)
             add_string(gi, json_array_get_string_element(deps, j),
