@@ -1,5 +1,6 @@
 /* qemu_agent_calls.h: the guest agent's procedures (issue 18 items 1-3): SET_TIME,
- * FSFREEZE, FSTHAW, GET_FSINFO, SET_USER_PASSWORD and INTERFACE_ADDRESSES. */
+ * FSFREEZE, FSTHAW, GET_FSINFO, SET_USER_PASSWORD, INTERFACE_ADDRESSES, GET_GUEST_VCPUS and
+ * SET_GUEST_VCPUS. */
 #pragma once
 
 #include <json-glib/json-glib.h>

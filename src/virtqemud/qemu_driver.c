@@ -636,7 +636,8 @@ handlers_install(QemuDriver *driver)
     qemu_agent_calls_install(&driver->handlers);
     /* issue 18 item 2, update-device (link state, display password): qemu_update.c */
     qemu_update_install(&driver->handlers);
-    /* issue 18, guest info (virsh guestinfo) from the agent: qemu_agent_info.c */
+    /* issue 18, guest info (virsh guestinfo) from the agent: qemu_agent_info.c; its
+     * SET_GUEST_VCPUS is installed with the agent's calls above (qemu_agent_calls.c) */
     qemu_agent_info_install(&driver->handlers);
 }
 

@@ -1,5 +1,5 @@
 """test_qemu_agent_info.py: DOMAIN_GET_GUEST_INFO (virsh guestinfo, issue 18,
-qemu_agent_info.c).
+qemu_agent_info.c) and DOMAIN_SET_GUEST_VCPUS (virsh guestvcpus --cpulist, qemu_agent_calls.c).
 
 Against the Linux test guest (linuxguest.py) with Debian's qemu-ga inside: each group's values
 checked against what the guest has (its kernel, its hostname, its root filesystem on vda, its
@@ -41,13 +41,32 @@ BAD_FLAGS = (8, 10, "unsupported flags (0x1) in function qemuDomainGetGuestInfo"
 NOT_RUNNING = (NOT_RUNNING[0], 10, NOT_RUNNING[2])
 
 
+# virReportInvalidArg: the message alone, without "invalid argument: "
+BAD_STATE = (8, 10, "unsupported state value")
+BAD_SET_FLAGS = (8, 10, "unsupported flags (0x1) in function qemuDomainSetGuestVcpus")
+
+
+def bad_map(s):
+    return (8, 0, "invalid argument: Failed to parse bitmap '%s'" % s)
+
+
 def info_calls(dom, uri):
     """guestInfo with every group, with one, with a group libvirt does not know, with a
-    flag; virsh guestinfo's error."""
+    flag; virsh guestinfo's error; setGuestVcpus, with a bad state, bad lists (the last id
+    libvirt takes is 4095) and a flag."""
     rc, out, err = virsh(uri, "guestinfo", dom.name())
     return [answer(dom.guestInfo, 0, 0), answer(dom.guestInfo, HOSTNAME, 0),
             answer(dom.guestInfo, 1 << 10, 0), answer(dom.guestInfo, 0, 1),
-            (rc, err.strip())]
+            (rc, err.strip()),
+            answer(dom.setGuestVcpus, "0", 1, 0), answer(dom.setGuestVcpus, "0", 2, 0),
+            answer(dom.setGuestVcpus, "x", 0, 0), answer(dom.setGuestVcpus, "4096", 1, 0),
+            answer(dom.setGuestVcpus, "0", 1, 1)]
+
+
+def expected(agent_error):
+    return [agent_error] * 2 + [BAD_TYPES, BAD_FLAGS, (1, "error: " + agent_error[2]),
+                                agent_error, BAD_STATE, bad_map("x"), bad_map("4096"),
+                                BAD_SET_FLAGS]
 
 
 def test_without_an_agent(host):
@@ -55,15 +74,13 @@ def test_without_an_agent(host):
     configured" without, "domain is not running" once it stopped; unknown groups and flags
     are refused first, as libvirt refuses them. Before this change, an unknown procedure."""
     dom = running(host, "svgai-none", AGENT_ONLY_CHANNEL)
-    assert info_calls(dom, host.uri) == [NOT_CONNECTED] * 2 + [BAD_TYPES, BAD_FLAGS] + [
-        (1, "error: " + NOT_CONNECTED[2])]
+    assert info_calls(dom, host.uri) == expected(NOT_CONNECTED)
     dom.destroy()
     dom.undefine()
     dom = running(host, "svgai-none2")
-    assert info_calls(dom, host.uri)[:2] == [NOT_CONFIGURED] * 2
+    assert info_calls(dom, host.uri) == expected(NOT_CONFIGURED)
     dom.destroy()
-    assert info_calls(dom, host.uri) == [NOT_RUNNING] * 2 + [BAD_TYPES, BAD_FLAGS] + [
-        (1, "error: " + NOT_RUNNING[2])]
+    assert info_calls(dom, host.uri) == expected(NOT_RUNNING)
     dom.undefine()
 
 
@@ -90,7 +107,8 @@ def test_answers_match_libvirtd(host, ref, tmp_path):
                     d.create()
                     out.append(info_calls(d, uri))
                     d.destroy()
-                assert got == want, name
+                for a, b in zip(got, want):
+                    assert a == b, (name, "\n".join(map(str, itertools.zip_longest(a, b))))
             finally:
                 for d in (ours, theirs):
                     if d.isActive():
@@ -101,12 +119,15 @@ def test_answers_match_libvirtd(host, ref, tmp_path):
 
 
 def test_lxc_and_xen_answer_no_support(daemons):
-    """libvirt's lxc and libxl drivers have no guestinfo: NO_SUPPORT in the DOMAIN error
-    domain whatever the domain and the groups."""
+    """libvirt's lxc and libxl drivers have no guestinfo or set-guest-vcpus: NO_SUPPORT in
+    the DOMAIN error domain whatever the domain and the arguments."""
     from rawrpc import i32, string, u32
     dom = string("nosuch") + b"\x11" * 16 + i32(-1)
-    check_lxc_and_xen(daemons, [(418, dom + u32(0) + u32(0)), (418, dom + u32(1 << 10) + u32(1))],
-                      [no_support("virDomainGetGuestInfo")] * 2)
+    check_lxc_and_xen(daemons, [(418, dom + u32(0) + u32(0)), (418, dom + u32(1 << 10) + u32(1)),
+                                (372, dom + string("0") + i32(1) + u32(0)),
+                                (372, dom + string("x") + i32(5) + u32(1))],
+                      [no_support("virDomainGetGuestInfo")] * 2 +
+                      [no_support("virDomainSetGuestVcpus")] * 2)
 
 
 def guest_says(con, command, prefix, timeout=30):
@@ -249,6 +270,76 @@ def test_results_match_libvirtd(host, ref, guest, tmp_path):
             assert a == b, (types, a, b)
     finally:
         for d in reversed(doms):  # libvirtd's first: it outlives a test that failed
+            try:
+                if d.isActive():
+                    d.destroy()
+                d.undefine()
+            except libvirt.libvirtError:
+                pass
+        rconn.close()
+
+
+def set_vcpus_sequence(dom, uri):
+    """On a guest with two vcpus (cpu0 the boot CPU, cpu1 offlinable): what the agent says
+    of them around setGuestVcpus taking cpu1 offline and back 
+    (also virsh guestvcpus --cpulist --disable/--enable), and libvirt's errors for cpu0
+    going offline and for vcpus the guest lacks."""
+    out = [answer(dom.guestVcpus, 0), answer(dom.setGuestVcpus, "1", 0, 0),
+           answer(dom.guestVcpus, 0), answer(dom.vcpusFlags, libvirt.VIR_DOMAIN_VCPU_GUEST),
+           answer(dom.setGuestVcpus, "0-1", 1, 0), answer(dom.guestVcpus, 0),
+           answer(dom.setGuestVcpus, "0", 0, 0), answer(dom.setGuestVcpus, "0-3,7", 1, 0),
+           answer(dom.setGuestVcpus, "0-1", 0, 0), answer(dom.guestVcpus, 0)]
+    rc, text, err = virsh(uri, "guestvcpus", dom.name(), "--cpulist", "1", "--disable")
+    out += [(rc, err.strip()), answer(dom.guestVcpus, 0)]
+    rc, text, err = virsh(uri, "guestvcpus", dom.name(), "--cpulist", "1", "--enable")
+    out += [(rc, err.strip()), answer(dom.guestVcpus, 0)]
+    return out
+
+
+BOTH = {"vcpus": "0-1", "online": "0-1", "offlinable": "1"}
+CPU0 = {"vcpus": "0-1", "online": "0", "offlinable": "1"}
+SET_VCPUS_EXPECTED = [
+    ("OK", BOTH), ("OK", 0), ("OK", CPU0), ("OK", 1), ("OK", 0), ("OK", BOTH),
+    (84, 10, "Operation not supported: vCPU '0' is not offlinable"),
+    (8, 10, "invalid argument: guest is missing vCPUs '2-3,7'"),
+    (84, 10, "Operation not supported: vCPU '0' is not offlinable"), ("OK", BOTH),
+    (0, ""), ("OK", CPU0), (0, ""), ("OK", BOTH)]
+
+
+@pytest.mark.slow
+def test_set_guest_vcpus_matches_libvirtd(host, ref, guest, tmp_path):
+    """The Linux test guest with two vcpus and its agent on virtqemud and on Debian's
+    libvirtd in the same run: setGuestVcpus takes cpu1 offline and back (the agent's
+    guest-get-vcpus and vcpucount --guest follow), refuses cpu0 and vcpus the guest lacks,
+    the same on both. Before this change, an unknown procedure."""
+    os.chmod(tmp_path, 0o755)
+    files = {}
+    for attr in ("kernel", "initrd"):
+        files[attr] = tmp_path / os.path.basename(str(getattr(guest, attr)))
+        shutil.copyfile(getattr(guest, attr), files[attr])
+        os.chmod(files[attr], 0o644)
+    doms = []
+    rconn = libvirt.open(ref.uri)
+    try:
+        for conn, disk, kernel, initrd in (
+                (host.conn, guest.copy_root(host.root / "svgai-vcpu.qcow2"), guest.kernel,
+                 guest.initrd),
+                (rconn, guest.copy_root(tmp_path / "svgai-vcpu.qcow2"), files["kernel"],
+                 files["initrd"])):
+            os.chmod(disk, 0o666)
+            xml = linuxguest.domain_xml("h-agentinfo-vcpu", guest, disk, cmdline="sv.ga",
+                                        devices=AGENT_CHANNEL)
+            xml = xml.replace(str(guest.kernel), str(kernel)).replace(str(guest.initrd),
+                                                                      str(initrd))
+            doms.append(conn.defineXML(xml.replace("<vcpu>1</vcpu>", "<vcpu>2</vcpu>")))
+            doms[-1].create()
+        for d in doms:
+            assert wait_agent(d) == ("OK", '{"return":{}}')
+        ours, theirs = (set_vcpus_sequence(d, uri) for d, uri in zip(doms, (host.uri, ref.uri)))
+        assert ours == SET_VCPUS_EXPECTED, ours
+        assert ours == theirs, "\n".join(map(str, itertools.zip_longest(ours, theirs)))
+    finally:
+        for d in reversed(doms):
             try:
                 if d.isActive():
                     d.destroy()

@@ -42,6 +42,14 @@ ns_domain_set_memory_stats_period(SvCall *call, remote_domain_set_memory_stats_p
     return no_support("virDomainSetMemoryStatsPeriod", error);
 }
 
+static gboolean
+ns_domain_set_guest_vcpus(SvCall *call, remote_domain_set_guest_vcpus_args *a, GError **error)
+{
+    (void)call;
+    (void)a;
+    return no_support("virDomainSetGuestVcpus", error);
+}
+
 /* libvirt's server calls virDomainListGetStats for named domains, else
  * virConnectGetAllDomainStats: the message names the one it called. */
 static gboolean
@@ -92,4 +100,6 @@ sv_domain_stats_install_no_support(SvRemoteHandlers *h, guint which)
         h->domain_set_blkio_parameters = ns_domain_set_blkio_parameters;
     if (which & SV_STATS_GET_GUEST_INFO)
         h->domain_get_guest_info = ns_domain_get_guest_info;
+    if (which & SV_STATS_SET_GUEST_VCPUS)
+        h->domain_set_guest_vcpus = ns_domain_set_guest_vcpus;
 }
