@@ -9,6 +9,7 @@
 #include <rpc/xdr.h>
 
 #include "domain/domain_driver.h"
+#include "domain/domain_typed.h"
 #include "qemu_agent.h"
 #include "qemu_agent_calls.h"
 #include "qemu_monitor.h"
@@ -28,68 +29,6 @@ typedef struct {
     gboolean report_unsupported; /* groups asked by name: an unknown command fails */
     GArray *params;              /* remote_typed_param, the answer so far */
 } GuestInfo;
-
-/* ---------------------------------------------------------------- typed parameters */
-
-static remote_typed_param *
-param_add(GuestInfo *gi, int type, const char *fmt, va_list ap)
-{
-    remote_typed_param p = {0};
-
-    p.field = g_strdup_vprintf(fmt, ap);
-    p.value.type = type;
-    g_array_append_val(gi->params, p);
-    return &g_array_index(gi->params, remote_typed_param, gi->params->len - 1);
-}
-
-G_GNUC_PRINTF(3, 4) static void
-add_string(GuestInfo *gi, const char *value, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    param_add(gi, SV_TYPED_PARAM_STRING, fmt, ap)->value.remote_typed_param_value_u.s =
-        g_strdup(value);
-    va_end(ap);
-}
-
-G_GNUC_PRINTF(3, 4) static void
-add_uint(GuestInfo *gi, guint value, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    param_add(gi, SV_TYPED_PARAM_UINT, fmt, ap)->value.remote_typed_param_value_u.ui = value;
-    va_end(ap);
-}
-
-G_GNUC_PRINTF(3, 4) static void
-add_ullong(GuestInfo *gi, guint64 value, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    param_add(gi, SV_TYPED_PARAM_ULLONG, fmt, ap)->value.remote_typed_param_value_u.ul = value;
-    va_end(ap);
-}
-
-static void
-add_int(GuestInfo *gi, int value, const char *field)
-{
-    remote_typed_param p = {g_strdup(field), {SV_TYPED_PARAM_INT, {.i = value}}};
-
-    g_array_append_val(gi->params, p);
-}
-
-G_GNUC_PRINTF(3, 4) static void
-add_boolean(GuestInfo *gi, gboolean value, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    param_add(gi, SV_TYPED_PARAM_BOOLEAN, fmt, ap)->value.remote_typed_param_value_u.b = !!value;
-    va_end(ap);
-}
 
 /* ---------------------------------------------------------------- reply checks */
 
@@ -132,7 +71,7 @@ users_format(GuestInfo *gi, JsonNode *ret, const SvDomainDef *def, GError **erro
     (void)def;
     if (!list)
         return fail(error, "guest-get-users reply was missing return data");
-    add_uint(gi, json_array_get_length(list), "user.count");
+    sv_typed_params_add_uint(gi->params, json_array_get_length(list), "user.count");
     for (guint i = 0; i < json_array_get_length(list); i++) {
         JsonObject *u = object_of(json_array_get_element(list, i));
         const char *name = qemu_json_string(u, "user");
@@ -143,12 +82,13 @@ users_format(GuestInfo *gi, JsonNode *ret, const SvDomainDef *def, GError **erro
             return fail(error, "array element missing in guest-get-users return value");
         if (!name)
             return fail(error, "'user' missing in reply of guest-get-users");
-        add_string(gi, name, "user.%u.name", i);
+        sv_typed_params_add_string(gi->params, name, "user.%u.name", i);
         if (domain)
-            add_string(gi, domain, "user.%u.domain", i);
+            sv_typed_params_add_string(gi->params, domain, "user.%u.domain", i);
         if (!is_number(login))
             return fail(error, "'login-time' missing in reply of guest-get-users");
-        add_ullong(gi, (guint64)(json_node_get_double(login) * 1000), "user.%u.login-time", i);
+        sv_typed_params_add_ullong(gi->params, (guint64)(json_node_get_double(login) * 1000),
+                                   "user.%u.login-time", i);
     }
     return TRUE;
 }
@@ -169,7 +109,7 @@ os_format(GuestInfo *gi, JsonNode *ret, const SvDomainDef *def, GError **error)
         const char *v = qemu_json_string(o, members[i]);
 
         if (v)
-            add_string(gi, v, "os.%s", members[i]);
+            sv_typed_params_add_string(gi->params, v, "os.%s", members[i]);
     }
     return TRUE;
 }
@@ -186,10 +126,10 @@ timezone_format(GuestInfo *gi, JsonNode *ret, const SvDomainDef *def, GError **e
     if (!o)
         return fail(error, "guest-get-timezone reply was missing return data");
     if (zone)
-        add_string(gi, zone, "timezone.name");
+        sv_typed_params_add_string(gi->params, zone, "timezone.name");
     if (!is_number(offset))
         return fail(error, "'offset' missing in reply of guest-get-timezone");
-    add_int(gi, (int)json_node_get_int(offset), "timezone.offset");
+    sv_typed_params_add_int(gi->params, (int)json_node_get_int(offset), "timezone.offset");
     return TRUE;
 }
 
@@ -204,7 +144,7 @@ hostname_format(GuestInfo *gi, JsonNode *ret, const SvDomainDef *def, GError **e
         return fail(error, "malformed return value");
     if (!name)
         return fail(error, "'host-name' missing in guest-get-host-name reply");
-    add_string(gi, name, "hostname");
+    sv_typed_params_add_string(gi->params, name, "hostname");
     return TRUE;
 }
 
@@ -241,26 +181,31 @@ fs_one(GuestInfo *gi, guint n, JsonObject *fs, const SvDomainDef *def)
 {
     JsonArray *disks = json_object_get_array_member(fs, "disk");
 
-    add_string(gi, qemu_json_string(fs, "name"), "fs.%u.name", n);
-    add_string(gi, qemu_json_string(fs, "mountpoint"), "fs.%u.mountpoint", n);
-    add_string(gi, qemu_json_string(fs, "type"), "fs.%u.fstype", n);
+    sv_typed_params_add_string(gi->params, qemu_json_string(fs, "name"), "fs.%u.name", n);
+    sv_typed_params_add_string(gi->params, qemu_json_string(fs, "mountpoint"), "fs.%u.mountpoint",
+                               n);
+    sv_typed_params_add_string(gi->params, qemu_json_string(fs, "type"), "fs.%u.fstype", n);
     if (json_object_has_member(fs, "total-bytes"))
-        add_ullong(gi, (guint64)json_object_get_double_member(fs, "total-bytes"),
-                   "fs.%u.total-bytes", n);
+        sv_typed_params_add_ullong(gi->params,
+                                   (guint64)json_object_get_double_member(fs, "total-bytes"),
+                                   "fs.%u.total-bytes", n);
     if (json_object_has_member(fs, "used-bytes"))
-        add_ullong(gi, (guint64)json_object_get_double_member(fs, "used-bytes"),
-                   "fs.%u.used-bytes", n);
-    add_uint(gi, json_array_get_length(disks), "fs.%u.disk.count", n);
+        sv_typed_params_add_ullong(gi->params,
+                                   (guint64)json_object_get_double_member(fs, "used-bytes"),
+                                   "fs.%u.used-bytes", n);
+    sv_typed_params_add_uint(gi->params, json_array_get_length(disks), "fs.%u.disk.count", n);
     for (guint j = 0; j < json_array_get_length(disks); j++) {
         JsonObject *d = object_of(json_array_get_element(disks, j));
         const SvDomainDiskDef *disk = d ? qemu_agent_disk_at(def, d) : NULL;
 
         if (disk)
-            add_string(gi, disk->target_dev, "fs.%u.disk.%u.alias", n, j);
+            sv_typed_params_add_string(gi->params, disk->target_dev, "fs.%u.disk.%u.alias", n, j);
         if (qemu_json_string(d, "serial"))
-            add_string(gi, qemu_json_string(d, "serial"), "fs.%u.disk.%u.serial", n, j);
+            sv_typed_params_add_string(gi->params, qemu_json_string(d, "serial"),
+                                       "fs.%u.disk.%u.serial", n, j);
         if (qemu_json_string(d, "dev"))
-            add_string(gi, qemu_json_string(d, "dev"), "fs.%u.disk.%u.device", n, j);
+            sv_typed_params_add_string(gi->params, qemu_json_string(d, "dev"),
+                                       "fs.%u.disk.%u.device", n, j);
     }
 }
 
@@ -280,7 +225,7 @@ fs_format(GuestInfo *gi, JsonNode *ret, const SvDomainDef *def, GError **error)
             return FALSE;
     if (n == 0)
         return TRUE;
-    add_uint(gi, n, "fs.count");
+    sv_typed_params_add_uint(gi->params, n, "fs.count");
     for (guint i = 0; i < n; i++)
         fs_one(gi, i, json_array_get_object_element(list, n - 1 - i), def);
     return TRUE;
@@ -301,20 +246,23 @@ disk_one(GuestInfo *gi, guint n, JsonObject *d, const SvDomainDef *def, GError *
         return fail(error, "'name' missing in reply of guest-get-disks");
     if (!part || !JSON_NODE_HOLDS_VALUE(part) || json_node_get_value_type(part) != G_TYPE_BOOLEAN)
         return fail(error, "'partition' missing in reply of guest-get-disks");
-    add_string(gi, qemu_json_string(d, "name"), "disk.%u.name", n);
-    add_boolean(gi, json_node_get_boolean(part), "disk.%u.partition", n);
+    sv_typed_params_add_string(gi->params, qemu_json_string(d, "name"), "disk.%u.name", n);
+    sv_typed_params_add_boolean(gi->params, json_node_get_boolean(part), "disk.%u.partition", n);
     if (deps && json_array_get_length(deps) > 0) { /* as libvirt: no count of none */
-        add_uint(gi, json_array_get_length(deps), "disk.%u.dependency.count", n);
+        sv_typed_params_add_uint(gi->params, json_array_get_length(deps),
+                                 "disk.%u.dependency.count", n);
         for (guint j = 0; j < json_array_get_length(deps); j++)
-            add_string(gi, json_array_get_string_element(deps, j),
+            sv_typed_params_add_string(gi->params, json_array_get_string_element(deps, j),
                        "disk.%u.dependency.%u.name", n, j);
     }
     if (addr && qemu_json_string(addr, "serial"))
-        add_string(gi, qemu_json_string(addr, "serial"), "disk.%u.serial", n);
+        sv_typed_params_add_string(gi->params, qemu_json_string(addr, "serial"), "disk.%u.serial",
+                                   n);
     if (disk)
-        add_string(gi, disk->target_dev, "disk.%u.alias", n);
+        sv_typed_params_add_string(gi->params, disk->target_dev, "disk.%u.alias", n);
     if (qemu_json_string(d, "alias"))
-        add_string(gi, qemu_json_string(d, "alias"), "disk.%u.guest_alias", n);
+        sv_typed_params_add_string(gi->params, qemu_json_string(d, "alias"), "disk.%u.guest_alias",
+                                   n);
     return TRUE;
 }
 
@@ -329,7 +277,7 @@ disks_format(GuestInfo *gi, JsonNode *ret, const SvDomainDef *def, GError **erro
         return fail(error, "qemu agent didn't return an array of disks");
     if ((n = json_array_get_length(list)) == 0)
         return TRUE;
-    add_uint(gi, n, "disk.count");
+    sv_typed_params_add_uint(gi->params, n, "disk.count");
     for (guint i = 0; i < n; i++)
         if (!disk_one(gi, i, object_of(json_array_get_element(list, i)), def, error))
             return FALSE;
@@ -340,21 +288,22 @@ disks_format(GuestInfo *gi, JsonNode *ret, const SvDomainDef *def, GError **erro
 static void
 ifaces_params(GuestInfo *gi, GArray *ifaces)
 {
-    add_uint(gi, ifaces->len, "if.count");
+    sv_typed_params_add_uint(gi->params, ifaces->len, "if.count");
     for (guint i = 0; i < ifaces->len; i++) {
         remote_domain_interface *iface = &g_array_index(ifaces, remote_domain_interface, i);
 
-        add_string(gi, iface->name, "if.%u.name", i);
+        sv_typed_params_add_string(gi->params, iface->name, "if.%u.name", i);
         if (iface->hwaddr)
-            add_string(gi, *iface->hwaddr, "if.%u.hwaddr", i);
-        add_uint(gi, iface->addrs.addrs_len, "if.%u.addr.count", i);
+            sv_typed_params_add_string(gi->params, *iface->hwaddr, "if.%u.hwaddr", i);
+        sv_typed_params_add_uint(gi->params, iface->addrs.addrs_len, "if.%u.addr.count", i);
         for (guint j = 0; j < iface->addrs.addrs_len; j++) {
             remote_domain_ip_addr *a = &iface->addrs.addrs_val[j];
 
-            add_string(gi, a->type == SV_IP_ADDR_TYPE_IPV6 ? "ipv6" : "ipv4",
-                       "if.%u.addr.%u.type", i, j);
-            add_string(gi, a->addr, "if.%u.addr.%u.addr", i, j);
-            add_uint(gi, a->prefix, "if.%u.addr.%u.prefix", i, j);
+            sv_typed_params_add_string(gi->params,
+                                       a->type == SV_IP_ADDR_TYPE_IPV6 ? "ipv6" : "ipv4",
+                                       "if.%u.addr.%u.type", i, j);
+            sv_typed_params_add_string(gi->params, a->addr, "if.%u.addr.%u.addr", i, j);
+            sv_typed_params_add_uint(gi->params, a->prefix, "if.%u.addr.%u.prefix", i, j);
         }
     }
 }

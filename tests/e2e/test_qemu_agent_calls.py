@@ -423,45 +423,19 @@ def test_results_match_libvirtd(host, ref, guest, tmp_path):
     run: fsinfo, the agent's and the leases' interface addresses, the guest's vcpus,
     freeze and thaw (also of a mount point the guest lacks: the agent's error), set-time
     and the agent's error for the user password are the same on both."""
-    import os
-    import shutil
-    os.chmod(tmp_path, 0o755)
-    files = {}
-    for attr in ("kernel", "initrd"):
-        files[attr] = tmp_path / os.path.basename(str(getattr(guest, attr)))
-        shutil.copyfile(getattr(guest, attr), files[attr])
-        os.chmod(files[attr], 0o644)
     nic = ("<interface type='user'><mac address='52:54:00:5a:17:0d'/><model type='virtio'/>"
            "</interface>")
-    doms = []
     rconn = libvirt.open(ref.uri)
     try:
-        for conn, disk, kernel, initrd in (
-                (host.conn, guest.copy_root(host.root / "svgac-par.qcow2"), guest.kernel,
-                 guest.initrd),
-                (rconn, guest.copy_root(tmp_path / "svgac-par.qcow2"), files["kernel"],
-                 files["initrd"])):
-            os.chmod(disk, 0o666)
-            xml = linuxguest.domain_xml("h-agentx-par", guest, disk, interface=nic,
-                                        cmdline="sv.ga sv.net", devices=AGENT_CHANNEL)
-            xml = xml.replace(str(guest.kernel), str(kernel)).replace(str(guest.initrd),
-                                                                      str(initrd))
-            doms.append(conn.defineXML(xml))
-            doms[-1].create()
-        for d in doms:
-            assert wait_agent(d) == ("OK", '{"return":{}}')
-        ours, theirs = (guest_results(d) for d in doms)
-        assert ours[0] == ("OK", [("/", "vda", "ext4", ["vda"])])
-        assert ours[1][1]["eth0"]["hwaddr"] == "52:54:00:5a:17:0d", ours[1]
-        for i, (a, b) in enumerate(zip(ours, theirs)):
-            assert a == b, (i, a, b)
-        assert ours == theirs
+        with linuxguest.on_both(host, rconn, guest, tmp_path, "h-agentx-par", interface=nic,
+                                cmdline="sv.ga sv.net", devices=AGENT_CHANNEL) as doms:
+            for d in doms:
+                assert wait_agent(d) == ("OK", '{"return":{}}')
+            ours, theirs = (guest_results(d) for d in doms)
+            assert ours[0] == ("OK", [("/", "vda", "ext4", ["vda"])])
+            assert ours[1][1]["eth0"]["hwaddr"] == "52:54:00:5a:17:0d", ours[1]
+            for i, (a, b) in enumerate(zip(ours, theirs)):
+                assert a == b, (i, a, b)
+            assert ours == theirs
     finally:
-        for d in reversed(doms):  # libvirtd's first: it outlives a test that failed
-            try:
-                if d.isActive():
-                    d.destroy()
-                d.undefine()
-            except libvirt.libvirtError:
-                pass
         rconn.close()

@@ -12,7 +12,6 @@ as libvirt's lxc and libxl drivers, which have no guestinfo.
 import itertools
 import os
 import re
-import shutil
 import time
 import uuid
 
@@ -229,61 +228,42 @@ def test_results_match_libvirtd(host, ref, guest, tmp_path):
     run: virsh guestinfo prints the same fields in the same order with the same values
     (but what changes between two moments: IPv6 addresses from slirp's router, the
     filesystem's use), and each group asked alone gives the same."""
-    os.chmod(tmp_path, 0o755)
-    files = {}
-    for attr in ("kernel", "initrd"):
-        files[attr] = tmp_path / os.path.basename(str(getattr(guest, attr)))
-        shutil.copyfile(getattr(guest, attr), files[attr])
-        os.chmod(files[attr], 0o644)
-    doms = []
     rconn = libvirt.open(ref.uri)
     try:
-        for conn, disk, kernel, initrd in (
-                (host.conn, guest.copy_root(host.root / "svgai-par.qcow2"), guest.kernel,
-                 guest.initrd),
-                (rconn, guest.copy_root(tmp_path / "svgai-par.qcow2"), files["kernel"],
-                 files["initrd"])):
-            os.chmod(disk, 0o666)
-            xml = linuxguest.domain_xml("h-agentinfo-par", guest, disk, interface=NIC,
-                                        cmdline="sv.ga sv.net", devices=AGENT_CHANNEL)
-            xml = xml.replace(str(guest.kernel), str(kernel)).replace(str(guest.initrd),
-                                                                      str(initrd))
-            doms.append(conn.defineXML(xml))
-            doms[-1].create()
-        for d in doms:
-            assert wait_agent(d) == ("OK", '{"return":{}}')
-        # The DHCP lease first: both guests' eth0 have their IPv4 address.
-        deadline = time.monotonic() + linuxguest.BOOT_TIMEOUT
-        while time.monotonic() < deadline and not all(
-                "10.0.2.15" in str(answer(d.guestInfo, INTERFACES, 0)) for d in doms):
-            time.sleep(1)
-        ours, theirs = (virsh_lines(uri, "h-agentinfo-par") for uri in (host.uri, ref.uri))
-        assert ("fs.0.disk.0.alias", "vda") in ours, ours
-        assert ours == theirs, "\n".join(map(str, itertools.zip_longest(ours, theirs)))
-        for types in (HOSTNAME, FILESYSTEM, libvirt.VIR_DOMAIN_GUEST_INFO_OS,
-                      libvirt.VIR_DOMAIN_GUEST_INFO_USERS, libvirt.VIR_DOMAIN_GUEST_INFO_DISKS,
-                      libvirt.VIR_DOMAIN_GUEST_INFO_TIMEZONE):
-            a, b = (answer(d.guestInfo, types, 0) for d in doms)
-            if a[0] == "OK" and types == FILESYSTEM:
-                a[1].pop("fs.0.used-bytes", None)
-                b[1].pop("fs.0.used-bytes", None)
-            assert a == b, (types, a, b)
+        with linuxguest.on_both(host, rconn, guest, tmp_path, "h-agentinfo-par", interface=NIC,
+                                cmdline="sv.ga sv.net", devices=AGENT_CHANNEL) as doms:
+            check_info_on_both(host, ref, doms)
     finally:
-        for d in reversed(doms):  # libvirtd's first: it outlives a test that failed
-            try:
-                if d.isActive():
-                    d.destroy()
-                d.undefine()
-            except libvirt.libvirtError:
-                pass
         rconn.close()
+
+
+def check_info_on_both(host, ref, doms):
+    """virsh guestinfo and guestInfo per group on both guests, once their agents answer."""
+    for d in doms:
+        assert wait_agent(d) == ("OK", '{"return":{}}')
+    # The DHCP lease first: both guests' eth0 have their IPv4 address.
+    deadline = time.monotonic() + linuxguest.BOOT_TIMEOUT
+    while time.monotonic() < deadline and not all(
+            "10.0.2.15" in str(answer(d.guestInfo, INTERFACES, 0)) for d in doms):
+        time.sleep(1)
+    ours, theirs = (virsh_lines(uri, "h-agentinfo-par") for uri in (host.uri, ref.uri))
+    assert ("fs.0.disk.0.alias", "vda") in ours, ours
+    assert ours == theirs, "\n".join(map(str, itertools.zip_longest(ours, theirs)))
+    for types in (HOSTNAME, FILESYSTEM, libvirt.VIR_DOMAIN_GUEST_INFO_OS,
+                  libvirt.VIR_DOMAIN_GUEST_INFO_USERS, libvirt.VIR_DOMAIN_GUEST_INFO_DISKS,
+                  libvirt.VIR_DOMAIN_GUEST_INFO_TIMEZONE):
+        a, b = (answer(d.guestInfo, types, 0) for d in doms)
+        if a[0] == "OK" and types == FILESYSTEM:
+            a[1].pop("fs.0.used-bytes", None)
+            b[1].pop("fs.0.used-bytes", None)
+        assert a == b, (types, a, b)
 
 
 def set_vcpus_sequence(dom, uri):
     """On a guest with two vcpus (cpu0 the boot CPU, cpu1 offlinable): what the agent says
-    of them around setGuestVcpus taking cpu1 offline and back 
-    (also virsh guestvcpus --cpulist --disable/--enable), and libvirt's errors for cpu0
-    going offline and for vcpus the guest lacks."""
+    of them around setGuestVcpus taking cpu1 offline and back (also virsh guestvcpus
+    --cpulist --disable/--enable), and libvirt's errors for cpu0 going offline and for
+    vcpus the guest lacks."""
     out = [answer(dom.guestVcpus, 0), answer(dom.setGuestVcpus, "1", 0, 0),
            answer(dom.guestVcpus, 0), answer(dom.vcpusFlags, libvirt.VIR_DOMAIN_VCPU_GUEST),
            answer(dom.setGuestVcpus, "0-1", 1, 0), answer(dom.guestVcpus, 0),
@@ -312,38 +292,15 @@ def test_set_guest_vcpus_matches_libvirtd(host, ref, guest, tmp_path):
     libvirtd in the same run: setGuestVcpus takes cpu1 offline and back (the agent's
     guest-get-vcpus and vcpucount --guest follow), refuses cpu0 and vcpus the guest lacks,
     the same on both. Before this change, an unknown procedure."""
-    os.chmod(tmp_path, 0o755)
-    files = {}
-    for attr in ("kernel", "initrd"):
-        files[attr] = tmp_path / os.path.basename(str(getattr(guest, attr)))
-        shutil.copyfile(getattr(guest, attr), files[attr])
-        os.chmod(files[attr], 0o644)
-    doms = []
     rconn = libvirt.open(ref.uri)
     try:
-        for conn, disk, kernel, initrd in (
-                (host.conn, guest.copy_root(host.root / "svgai-vcpu.qcow2"), guest.kernel,
-                 guest.initrd),
-                (rconn, guest.copy_root(tmp_path / "svgai-vcpu.qcow2"), files["kernel"],
-                 files["initrd"])):
-            os.chmod(disk, 0o666)
-            xml = linuxguest.domain_xml("h-agentinfo-vcpu", guest, disk, cmdline="sv.ga",
-                                        devices=AGENT_CHANNEL)
-            xml = xml.replace(str(guest.kernel), str(kernel)).replace(str(guest.initrd),
-                                                                      str(initrd))
-            doms.append(conn.defineXML(xml.replace("<vcpu>1</vcpu>", "<vcpu>2</vcpu>")))
-            doms[-1].create()
-        for d in doms:
-            assert wait_agent(d) == ("OK", '{"return":{}}')
-        ours, theirs = (set_vcpus_sequence(d, uri) for d, uri in zip(doms, (host.uri, ref.uri)))
-        assert ours == SET_VCPUS_EXPECTED, ours
-        assert ours == theirs, "\n".join(map(str, itertools.zip_longest(ours, theirs)))
+        with linuxguest.on_both(host, rconn, guest, tmp_path, "h-agentinfo-vcpu", cmdline="sv.ga",
+                                devices=AGENT_CHANNEL, vcpus=2) as doms:
+            for d in doms:
+                assert wait_agent(d) == ("OK", '{"return":{}}')
+            ours, theirs = (set_vcpus_sequence(d, uri)
+                            for d, uri in zip(doms, (host.uri, ref.uri)))
+            assert ours == SET_VCPUS_EXPECTED, ours
+            assert ours == theirs, "\n".join(map(str, itertools.zip_longest(ours, theirs)))
     finally:
-        for d in reversed(doms):
-            try:
-                if d.isActive():
-                    d.destroy()
-                d.undefine()
-            except libvirt.libvirtError:
-                pass
         rconn.close()
