@@ -20,7 +20,7 @@ import libvirt_qemu
 import pytest
 
 import linuxguest
-from calls import answer, virsh
+from calls import answer, guest_a_on_both, virsh
 from guests import libvirt
 from test_qemu_agent import AGENT_CHANNEL, CONNECTED, agent_events
 from test_qemu_guestops import check_lxc_and_xen, no_support, raw_errors
@@ -166,20 +166,10 @@ def test_answers_match_libvirtd(host, ref, tmp_path):
     """The same calls on a running Guest A of virtqemud and of Debian's libvirtd, with the
     agent's channel (never connected) and without, give the same answers; also on the
     defined guest and on read-only connections."""
-    import os
-    os.chmod(tmp_path, 0o755)
-    kernel = tmp_path / "svguest.elf"
-    kernel.write_bytes(host.kernel.read_bytes())
-    os.chmod(kernel, 0o644)
     rconn = libvirt.open(ref.uri)
     try:
         for name, extra in (("h-agentx-ch", AGENT_ONLY_CHANNEL), ("h-agentx-none", "")):
-            xml = host.xml(name)
-            if extra:
-                xml = xml.replace("<devices>", "<devices>" + extra, 1)
-            ours = host.conn.defineXML(xml)
-            theirs = rconn.defineXML(xml.replace(str(host.kernel), str(kernel)))
-            try:
+            with guest_a_on_both(host, rconn, tmp_path, name, extra) as (ours, theirs):
                 got, want = [], []
                 for d, out, uri in ((ours, got, host.uri), (theirs, want, ref.uri)):
                     out.append(agent_calls(d))
@@ -197,11 +187,6 @@ def test_answers_match_libvirtd(host, ref, tmp_path):
                 assert got[4][7] == ("OK", {}), got[4]
                 got[4][7] = want[4][7] = None
                 assert got == want, name
-            finally:
-                for d in (ours, theirs):
-                    if d.isActive():
-                        d.destroy()
-                    d.undefine()
     finally:
         rconn.close()
 

@@ -10,7 +10,6 @@ as libvirt's lxc and libxl drivers, which have no guestinfo.
 """
 
 import itertools
-import os
 import re
 import time
 import uuid
@@ -18,7 +17,7 @@ import uuid
 import pytest
 
 import linuxguest
-from calls import answer, virsh
+from calls import answer, guest_a_on_both, virsh
 from guests import libvirt
 from test_qemu_agent import CONNECTED, agent_events
 from test_qemu_agent_calls import AGENT_CHANNEL, wait_agent
@@ -87,32 +86,18 @@ def test_without_an_agent(host):
 def test_answers_match_libvirtd(host, ref, tmp_path):
     """The same calls on Guest A of virtqemud and of Debian's libvirtd, with the agent's
     channel (never connected) and without, defined and running: the same answers."""
-    os.chmod(tmp_path, 0o755)
-    kernel = tmp_path / "svguest.elf"
-    kernel.write_bytes(host.kernel.read_bytes())
-    os.chmod(kernel, 0o644)
     rconn = libvirt.open(ref.uri)
     try:
         for name, extra in (("h-agentinfo-ch", AGENT_ONLY_CHANNEL), ("h-agentinfo-none", "")):
-            xml = host.xml(name)
-            if extra:
-                xml = xml.replace("<devices>", "<devices>" + extra, 1)
-            ours = host.conn.defineXML(xml)
-            theirs = rconn.defineXML(xml.replace(str(host.kernel), str(kernel)))
-            try:
+            with guest_a_on_both(host, rconn, tmp_path, name, extra) as doms:
                 got, want = [], []
-                for d, out, uri in ((ours, got, host.uri), (theirs, want, ref.uri)):
+                for d, out, uri in zip(doms, (got, want), (host.uri, ref.uri)):
                     out.append(info_calls(d, uri))
                     d.create()
                     out.append(info_calls(d, uri))
                     d.destroy()
                 for a, b in zip(got, want):
                     assert a == b, (name, "\n".join(map(str, itertools.zip_longest(a, b))))
-            finally:
-                for d in (ours, theirs):
-                    if d.isActive():
-                        d.destroy()
-                    d.undefine()
     finally:
         rconn.close()
 
