@@ -31,6 +31,7 @@ The guest (tests/guest/linux/init, the same /init in the initramfs and on the di
   and print `AGENT: started on /dev/vportNpM` (or `AGENT: no port`); its guest-shutdown
   runs the guest's /sbin/shutdown, which prints `POWER: agent shutdown -P` (or -r, -H)
   and powers off (or reboots) the guest;
+- `sv.ga.block=CMD,CMD`: the same, with those agent commands disabled (qemu-ga -b);
 - the ACPI power button powers it off (`virsh shutdown`): `POWER: button pressed`;
 - then `READY` and a shell (prompt `sv# `) on ttyS0.
 Boot it with CMDLINE_BASE (console=ttyS0 quiet cryptomgr.notests) plus those words:

@@ -3,10 +3,11 @@ qemu_agent_info.c) and DOMAIN_SET_GUEST_VCPUS (virsh guestvcpus --cpulist, qemu_
 
 Against the Linux test guest (linuxguest.py) with Debian's qemu-ga inside: each group's values
 checked against what the guest has (its kernel, its hostname, its root filesystem on vda, its
-NIC's live MAC and DHCP address), the selectors, and virsh guestinfo's output compared line by
-line with Debian's libvirtd's for the same guest (slow, `ref` fixture). Without an agent
+NIC's live MAC and DHCP address), the selectors, groups whose commands the agent disabled,
+setGuestVcpus on a guest with two vcpus, and virsh guestinfo's output compared line by line
+with Debian's libvirtd's for the same guest (slow, `ref` fixture). Without an agent
 (Guest A), libvirt's errors, the same as libvirtd's. virtlxcd and virtxend answer NO_SUPPORT
-as libvirt's lxc and libxl drivers, which have no guestinfo.
+as libvirt's lxc and libxl drivers, which have neither call.
 """
 
 import itertools
@@ -30,6 +31,7 @@ libvirt.registerErrorHandler(lambda ctx, err: None, None)
 HOSTNAME = libvirt.VIR_DOMAIN_GUEST_INFO_HOSTNAME
 FILESYSTEM = libvirt.VIR_DOMAIN_GUEST_INFO_FILESYSTEM
 INTERFACES = libvirt.VIR_DOMAIN_GUEST_INFO_INTERFACES
+USERS = libvirt.VIR_DOMAIN_GUEST_INFO_USERS
 MAC = "52:54:00:5a:17:0e"
 NIC = ("<interface type='user'><mac address='%s'/><model type='virtio'/></interface>" % MAC)
 BAD_TYPES = (8, 10, "invalid argument: unsupported guest information types '0x400'")
@@ -234,9 +236,8 @@ def check_info_on_both(host, ref, doms):
     ours, theirs = (virsh_lines(uri, "h-agentinfo-par") for uri in (host.uri, ref.uri))
     assert ("fs.0.disk.0.alias", "vda") in ours, ours
     assert ours == theirs, "\n".join(map(str, itertools.zip_longest(ours, theirs)))
-    for types in (HOSTNAME, FILESYSTEM, libvirt.VIR_DOMAIN_GUEST_INFO_OS,
-                  libvirt.VIR_DOMAIN_GUEST_INFO_USERS, libvirt.VIR_DOMAIN_GUEST_INFO_DISKS,
-                  libvirt.VIR_DOMAIN_GUEST_INFO_TIMEZONE):
+    for types in (HOSTNAME, FILESYSTEM, libvirt.VIR_DOMAIN_GUEST_INFO_OS, USERS,
+                  libvirt.VIR_DOMAIN_GUEST_INFO_DISKS, libvirt.VIR_DOMAIN_GUEST_INFO_TIMEZONE):
         a, b = (answer(d.guestInfo, types, 0) for d in doms)
         if a[0] == "OK" and types == FILESYSTEM:
             a[1].pop("fs.0.used-bytes", None)
@@ -286,6 +287,39 @@ def test_set_guest_vcpus_matches_libvirtd(host, ref, guest, tmp_path):
             ours, theirs = (set_vcpus_sequence(d, uri)
                             for d, uri in zip(doms, (host.uri, ref.uri)))
             assert ours == SET_VCPUS_EXPECTED, ours
+            assert ours == theirs, "\n".join(map(str, itertools.zip_longest(ours, theirs)))
+    finally:
+        rconn.close()
+
+
+def blocked_sequence(dom):
+    """guestInfo of every group, of users alone and of disks with the hostname (the
+    filesystem's use dropped: it moves)."""
+    out = [answer(dom.guestInfo, 0, 0), answer(dom.guestInfo, USERS, 0),
+           answer(dom.guestInfo, libvirt.VIR_DOMAIN_GUEST_INFO_DISKS | HOSTNAME, 0)]
+    if out[0][0] == "OK":
+        out[0][1].pop("fs.0.used-bytes", None)
+    return out
+
+
+@pytest.mark.slow
+def test_commands_the_agent_disabled(host, ref, guest, tmp_path):
+    """The guest's qemu-ga with guest-get-users and guest-get-disks disabled (-b): with no
+    group named, those groups are left out and the others answered; a disabled group named
+    fails with the agent's error; the same as libvirtd's."""
+    rconn = libvirt.open(ref.uri)
+    try:
+        with linuxguest.on_both(host, rconn, guest, tmp_path, "h-agentinfo-blk",
+                                cmdline="sv.ga.block=guest-get-users,guest-get-disks",
+                                devices=AGENT_CHANNEL) as doms:
+            for d in doms:
+                assert wait_agent(d) == ("OK", '{"return":{}}')
+            ours, theirs = (blocked_sequence(d) for d in doms)
+            assert ours[0][0] == "OK" and "hostname" in ours[0][1], ours
+            assert not [k for k in ours[0][1] if k.startswith(("user.", "disk."))], ours
+            assert ours[1][:2] == (1, 10) and ours[1][2].startswith(
+                "internal error: unable to execute QEMU agent command 'guest-get-users': "), ours
+            assert ours[2][:2] == (1, 10) and "'guest-get-disks'" in ours[2][2], ours
             assert ours == theirs, "\n".join(map(str, itertools.zip_longest(ours, theirs)))
     finally:
         rconn.close()
