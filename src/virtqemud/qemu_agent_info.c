@@ -59,6 +59,17 @@ is_number(JsonNode *n)
     return t == G_TYPE_INT64 || t == G_TYPE_DOUBLE;
 }
 
+/* A byte count as the agent gave it: exact for an integer (past 2^53 too). */
+static guint64
+bytes_of(JsonObject *o, const char *member)
+{
+    JsonNode *n = json_object_get_member(o, member);
+
+    if (json_node_get_value_type(n) == G_TYPE_INT64)
+        return (guint64)json_node_get_int(n);
+    return (guint64)json_node_get_double(n);
+}
+
 /* ---------------------------------------------------------------- the groups */
 
 /* guest-get-users: user.count, then each user's name, domain (Windows) and login time in
@@ -186,13 +197,9 @@ fs_one(GuestInfo *gi, guint n, JsonObject *fs, const SvDomainDef *def)
                                n);
     sv_typed_params_add_string(gi->params, qemu_json_string(fs, "type"), "fs.%u.fstype", n);
     if (json_object_has_member(fs, "total-bytes"))
-        sv_typed_params_add_ullong(gi->params,
-                                   (guint64)json_object_get_double_member(fs, "total-bytes"),
-                                   "fs.%u.total-bytes", n);
+        sv_typed_params_add_ullong(gi->params, bytes_of(fs, "total-bytes"), "fs.%u.total-bytes", n);
     if (json_object_has_member(fs, "used-bytes"))
-        sv_typed_params_add_ullong(gi->params,
-                                   (guint64)json_object_get_double_member(fs, "used-bytes"),
-                                   "fs.%u.used-bytes", n);
+        sv_typed_params_add_ullong(gi->params, bytes_of(fs, "used-bytes"), "fs.%u.used-bytes", n);
     sv_typed_params_add_uint(gi->params, json_array_get_length(disks), "fs.%u.disk.count", n);
     for (guint j = 0; j < json_array_get_length(disks); j++) {
         JsonObject *d = object_of(json_array_get_element(disks, j));
