@@ -292,6 +292,9 @@ lxc_init(SvDaemon *d, GError **error)
     sv_domain_host_install_security_none(&driver->handlers); /* as its capabilities */
     /* issue 18, item 1: bulk stats (domstats): libvirt's LXC driver has none */
     sv_domain_stats_install_no_support(&driver->handlers, SV_STATS_CONNECT_GET_ALL_DOMAIN_STATS);
+    /* issue 18, guest info and setguestvcpus: libvirt's LXC driver has none */
+    sv_domain_stats_install_no_support(&driver->handlers,
+                                       SV_STATS_GET_GUEST_INFO | SV_STATS_SET_GUEST_VCPUS);
     /* issue 18 item 2, guest operations: libvirt's LXC driver has no keys, NMIs,
      * screenshots or block resizes */
     sv_domain_guestops_install_no_support(&driver->handlers);

@@ -4,8 +4,10 @@
  * (guest-get-fsinfo, its disks named by the guest's disks at the same PCI address),
  * SET_USER_PASSWORD (guest-set-user-password) and INTERFACE_ADDRESSES (the agent's
  * guest-network-get-interfaces, or the host's ARP table and DHCP leases:
- * domain/domain_ifaddr.c). Each checks its flags, "domain is not running" and the agent
- * (qemu_agent_of_running) before it sends one command with libvirt's default timeout;
+ * domain/domain_ifaddr.c), and the guest's vcpus (GET_GUEST_VCPUS, SET_GUEST_VCPUS:
+ * guest-get-vcpus, guest-set-vcpus). Each checks its flags, "domain is not running" and
+ * the agent (qemu_agent_of_running) before it sends one command with libvirt's default
+ * timeout (SET_GUEST_VCPUS two: it reads the guest's vcpus first);
  * the reply answers the call, the guest re-found by its run where it is needed again. */
 #include "qemu_agent_calls.h"
 
@@ -318,11 +320,8 @@ scsi_disk_is(const SvDomainDef *def, const SvDomainDiskDef *d, JsonObject *disk,
     return FALSE;
 }
 
-/* The guest's disk the agent names, as libvirt's virDomainDiskByAddress: the disk at the
- * agent's PCI address (a virtio disk's own function), or the SCSI disk at its bus, target
- * and unit on the controller at that address; NULL when none is. */
-static const SvDomainDiskDef *
-disk_at(const SvDomainDef *def, JsonObject *disk)
+const SvDomainDiskDef *
+qemu_agent_disk_at(const SvDomainDef *def, JsonObject *disk)
 {
     JsonNode *pn = json_object_get_member(disk, "pci-controller");
     JsonObject *pci = pn && JSON_NODE_HOLDS_OBJECT(pn) ? json_node_get_object(pn) : NULL;
@@ -371,7 +370,7 @@ fsinfo_one(const SvDomainDef *def, JsonNode *node, remote_domain_fsinfo *info,
     for (guint i = 0; i < json_array_get_length(disks); i++) {
         JsonNode *d = json_array_get_element(disks, i);
         const SvDomainDiskDef *disk =
-            JSON_NODE_HOLDS_OBJECT(d) ? disk_at(def, json_node_get_object(d)) : NULL;
+            JSON_NODE_HOLDS_OBJECT(d) ? qemu_agent_disk_at(def, json_node_get_object(d)) : NULL;
 
         if (disk) /* a disk the guest has and libvirt does not know is left out */
             info->dev_aliases.dev_aliases_val[info->dev_aliases.dev_aliases_len++] =
@@ -498,9 +497,8 @@ agent_iface(GArray *ifaces, const char *name, const char *hwaddr)
     return &g_array_index(ifaces, remote_domain_interface, ifaces->len - 1);
 }
 
-/* guest-network-get-interfaces' reply into ifaces, or FALSE with libvirt's error. */
-static gboolean
-agent_interfaces(JsonNode *ret, GArray *ifaces, GError **error)
+gboolean
+qemu_agent_interfaces_parse(JsonNode *ret, GArray *ifaces, GError **error)
 {
     JsonArray *list = JSON_NODE_HOLDS_ARRAY(ret) ? json_node_get_array(ret) : NULL;
 
@@ -549,7 +547,7 @@ ifaces_done(JsonObject *reply, const GError *error, gpointer data)
     if (!ret)
         return;
     ifaces = g_array_new(FALSE, TRUE, sizeof(remote_domain_interface));
-    agent_interfaces(ret, ifaces, &e);
+    qemu_agent_interfaces_parse(ret, ifaces, &e);
     sv_domain_ifaddr_set(&r, ifaces);
     if (e)
         sv_call_fail(ac->call, e);
@@ -724,6 +722,166 @@ domain_get_guest_vcpus(SvCall *call, remote_domain_get_guest_vcpus_args *a,
     return TRUE;
 }
 
+/* ---------------------------------------------------------------- SET_GUEST_VCPUS */
+
+/* A SET_GUEST_VCPUS call: the vcpus asked, then those the agent has still to set. */
+typedef struct {
+    SvCall *call;
+    guint run;
+    gboolean online;
+    guint8 map[GUEST_VCPU_MAX_ID];
+    GArray *ids; /* guint */
+} SetVcpus;
+
+static void
+set_vcpus_end(SetVcpus *sv, GError *e)
+{
+    if (e)
+        sv_call_fail(sv->call, e);
+    else
+        sv_call_reply(sv->call, NULL);
+    g_array_free(sv->ids, TRUE);
+    g_free(sv);
+}
+
+static void set_vcpus_send(SetVcpus *sv);
+
+/* guest-set-vcpus set the first n of the vcpus asked (it stops at one it cannot set); the
+ * rest are asked again, as libvirt does, until none is left or the agent fails. */
+static void
+set_vcpus_done(JsonObject *reply, const GError *error, gpointer data)
+{
+    SetVcpus *sv = data;
+    GError *e = error ? g_error_copy(error) : qemu_agent_reply_error(reply, "guest-set-vcpus");
+    JsonNode *ret = e ? NULL : json_object_get_member(reply, "return");
+    gint64 n = ret && JSON_NODE_HOLDS_VALUE(ret) &&
+                       json_node_get_value_type(ret) == G_TYPE_INT64 ? json_node_get_int(ret) : -1;
+
+    if (!e && (n <= 0 || n > sv->ids->len))
+        sv_error_set(&e, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "%s",
+                     "guest agent returned malformed or invalid return value");
+    if (e || (guint)n == sv->ids->len) {
+        set_vcpus_end(sv, e);
+        return;
+    }
+    g_array_remove_range(sv->ids, 0, (guint)n);
+    set_vcpus_send(sv);
+}
+
+static void
+set_vcpus_send(SetVcpus *sv)
+{
+    SvDomainObj *obj = sv_domain_run_find(sv->run);
+    g_autoptr(JsonObject) cmd = json_object_new();
+    g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+    JsonObject *args = json_object_new();
+    JsonArray *vcpus = json_array_new();
+    GError *e = NULL;
+    QemuAgent *agent;
+
+    if (!obj)
+        sv_error_set(&e, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is not running");
+    if (e || !(agent = qemu_agent_of_running(obj, &e))) {
+        json_array_unref(vcpus);
+        json_object_unref(args);
+        set_vcpus_end(sv, e);
+        return;
+    }
+    for (guint i = 0; i < sv->ids->len; i++) {
+        JsonObject *v = json_object_new();
+
+        json_object_set_int_member(v, "logical-id", g_array_index(sv->ids, guint, i));
+        json_object_set_boolean_member(v, "online", sv->online);
+        json_array_add_object_element(vcpus, v);
+    }
+    json_object_set_array_member(args, "vcpus", vcpus);
+    json_object_set_string_member(cmd, "execute", "guest-set-vcpus");
+    json_object_set_object_member(cmd, "arguments", args);
+    json_node_set_object(node, cmd);
+    qemu_agent_command(agent, node, QEMU_AGENT_TIMEOUT_DEFAULT, set_vcpus_done, sv);
+}
+
+/* The vcpus of the guest's answer that were asked, in its order, into sv->ids; FALSE with
+ * libvirt's error for one that cannot go offline or one the guest lacks. */
+static gboolean
+set_vcpus_pick(SetVcpus *sv, JsonNode *ret, GError **error)
+{
+    JsonArray *list = json_node_get_array(ret);
+    g_autofree char *missing = NULL;
+
+    for (guint i = 0; i < json_array_get_length(list); i++) {
+        JsonObject *o = json_array_get_object_element(list, i);
+        guint id = (guint)json_object_get_int_member(o, "logical-id");
+
+        if (!sv->map[id])
+            continue;
+        if (!sv->online && !json_object_get_boolean_member(o, "can-offline")) {
+            sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                         "vCPU '%u' is not offlinable", id);
+            return FALSE;
+        }
+        g_array_append_val(sv->ids, id);
+        sv->map[id] = 0;
+    }
+    missing = sv_domain_cpuset_format(sv->map, GUEST_VCPU_MAX_ID);
+    if (*missing) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG, "guest is missing vCPUs '%s'",
+                     missing);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+set_vcpus_got(JsonObject *reply, const GError *error, gpointer data)
+{
+    SetVcpus *sv = data;
+    GError *e = error ? g_error_copy(error) : qemu_agent_reply_error(reply, "guest-get-vcpus");
+    JsonNode *ret = e ? NULL : json_object_get_member(reply, "return");
+    g_autofree GuestVcpus *v = g_new0(GuestVcpus, 1);
+
+    if (!e && !ret)
+        sv_error_set(&e, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "malformed return value");
+    if (e || !guest_vcpus(ret, v, &e) || !set_vcpus_pick(sv, ret, &e))
+        set_vcpus_end(sv, e);
+    else
+        set_vcpus_send(sv);
+}
+
+/* libvirt's qemuDomainSetGuestVcpus: the state (0 offline, 1 online), the list of vcpu ids,
+ * the guest and its agent; the guest's vcpus from guest-get-vcpus (each asked must be
+ * there, and offlinable to go offline), then guest-set-vcpus for them. */
+static gboolean
+domain_set_guest_vcpus(SvCall *call, remote_domain_set_guest_vcpus_args *a, GError **error)
+{
+    SvDomainDriver *drv = sv_domain_driver_of(call);
+    g_autofree SetVcpus *sv = g_new0(SetVcpus, 1);
+    SvDomainObj *obj;
+    QemuAgent *agent;
+
+    if (!sv_domain_driver_check_flags(drv, a->flags, 0, "DomainSetGuestVcpus", error))
+        return FALSE;
+    if (a->state != 0 && a->state != 1) {
+        sv_error_set_literal(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG, "unsupported state value");
+        return FALSE;
+    }
+    if (!sv_domain_cpuset_parse(a->cpumap, sv->map, GUEST_VCPU_MAX_ID, error) ||
+        !(obj = sv_domain_driver_lookup(drv, &a->dom, error)) ||
+        !(agent = qemu_agent_of_running(obj, error)))
+        return FALSE;
+    sv->call = sv_call_defer(call);
+    sv->run = obj->run;
+    sv->online = a->state == 1;
+    sv->ids = g_array_new(FALSE, FALSE, sizeof(guint));
+    {
+        g_autoptr(JsonNode) cmd = json_from_string("{\"execute\":\"guest-get-vcpus\"}", NULL);
+
+        qemu_agent_command(agent, cmd, QEMU_AGENT_TIMEOUT_DEFAULT, set_vcpus_got,
+                           g_steal_pointer(&sv));
+    }
+    return TRUE;
+}
+
 void
 qemu_agent_calls_install(SvRemoteHandlers *h)
 {
@@ -734,4 +892,5 @@ qemu_agent_calls_install(SvRemoteHandlers *h)
     h->domain_set_user_password = domain_set_user_password;
     h->domain_interface_addresses = domain_interface_addresses;
     h->domain_get_guest_vcpus = domain_get_guest_vcpus;
+    h->domain_set_guest_vcpus = domain_set_guest_vcpus;
 }

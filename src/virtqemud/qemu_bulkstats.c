@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "domain/domain_ifstats.h"
+#include "domain/domain_typed.h"
 #include "qemu_cgroup.h"
 #include "qemu_domain.h"
 #include "util/error.h"
@@ -95,46 +96,6 @@ bulk_call_free(BulkCall *bc)
 
 /* ---------------------------------------------------------------- typed parameters */
 
-static remote_typed_param *
-param_add(GArray *p, int type, const char *fmt, va_list ap) G_GNUC_PRINTF(3, 0);
-
-static remote_typed_param *
-param_add(GArray *p, int type, const char *fmt, va_list ap)
-{
-    remote_typed_param t = {0};
-
-    t.field = g_strdup_vprintf(fmt, ap);
-    t.value.type = type;
-    g_array_append_val(p, t);
-    return &g_array_index(p, remote_typed_param, p->len - 1);
-}
-
-#define PARAM_ADDER(name, ctype, TYPE, member)                                                 \
-    static void name(GArray *p, ctype v, const char *fmt, ...) G_GNUC_PRINTF(3, 4);            \
-    static void name(GArray *p, ctype v, const char *fmt, ...)                                 \
-    {                                                                                          \
-        va_list ap;                                                                            \
-        va_start(ap, fmt);                                                                     \
-        param_add(p, TYPE, fmt, ap)->value.remote_typed_param_value_u.member = v;              \
-        va_end(ap);                                                                            \
-    }
-PARAM_ADDER(add_int, int, SV_TYPED_PARAM_INT, i)
-PARAM_ADDER(add_uint, guint, SV_TYPED_PARAM_UINT, ui)
-PARAM_ADDER(add_llong, gint64, SV_TYPED_PARAM_LLONG, l)
-PARAM_ADDER(add_ullong, guint64, SV_TYPED_PARAM_ULLONG, ul)
-
-static void add_string(GArray *p, const char *v, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static void
-add_string(GArray *p, const char *v, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    param_add(p, SV_TYPED_PARAM_STRING, fmt, ap)->value.remote_typed_param_value_u.s =
-        g_strdup(v);
-    va_end(ap);
-}
-
 static gint64
 member_int(JsonObject *o, const char *name, gint64 dflt)
 {
@@ -165,8 +126,8 @@ static void
 group_state(SvDomainObj *obj, BulkGuest *g, GArray *p)
 {
     (void)g;
-    add_int(p, obj->state, "state.state");
-    add_int(p, obj->reason, "state.reason");
+    sv_typed_params_add_int(p, obj->state, "state.state");
+    sv_typed_params_add_int(p, obj->reason, "state.reason");
 }
 
 /* Sum of a vCPU statistic over query-stats' answer (KVM's counters; none under TCG). */
@@ -204,17 +165,17 @@ group_cpu(SvDomainObj *obj, BulkGuest *g, GArray *p)
         qemu_stats_process_times(active ? guest_pid(obj) : getpid(), &user, &sys);
         total = user + sys;
     }
-    add_ullong(p, total, "cpu.time");
-    add_ullong(p, user, "cpu.user");
-    add_ullong(p, sys, "cpu.system");
+    sv_typed_params_add_ullong(p, total, "cpu.time");
+    sv_typed_params_add_ullong(p, user, "cpu.user");
+    sv_typed_params_add_ullong(p, sys, "cpu.system");
     if (!active)
         return;
     /* No <cachetune> monitors are served: none to count. */
-    add_uint(p, 0, "cpu.cache.monitor.count");
+    sv_typed_params_add_uint(p, 0, "cpu.cache.monitor.count");
     if (g->answer[Q_HALTPOLL]) {
-        add_ullong(p, haltpoll_sum(g->answer[Q_HALTPOLL], "halt_poll_success_ns"),
+        sv_typed_params_add_ullong(p, haltpoll_sum(g->answer[Q_HALTPOLL], "halt_poll_success_ns"),
                    "cpu.haltpoll.success.time");
-        add_ullong(p, haltpoll_sum(g->answer[Q_HALTPOLL], "halt_poll_fail_ns"),
+        sv_typed_params_add_ullong(p, haltpoll_sum(g->answer[Q_HALTPOLL], "halt_poll_fail_ns"),
                    "cpu.haltpoll.fail.time");
     }
 }
@@ -252,9 +213,9 @@ group_balloon(SvDomainObj *obj, BulkGuest *g, GArray *p)
     g_autoptr(GArray) stats = NULL;
     gint64 rss;
 
-    add_ullong(p, has_balloon(def) ? def->current_memory_kib : def->memory_kib,
+    sv_typed_params_add_ullong(p, has_balloon(def) ? def->current_memory_kib : def->memory_kib,
                "balloon.current");
-    add_ullong(p, def->memory_kib, "balloon.maximum");
+    sv_typed_params_add_ullong(p, def->memory_kib, "balloon.maximum");
     if (!sv_domain_obj_is_active(obj) || guest_pid(obj) <= 0)
         return;
     /* What DOMAIN_MEMORY_STATS gives: the guest's counters, then QEMU's RSS. */
@@ -269,7 +230,7 @@ group_balloon(SvDomainObj *obj, BulkGuest *g, GArray *p)
         const remote_domain_memory_stat *s = &g_array_index(stats, remote_domain_memory_stat, i);
         const char *name = memory_stat_name(s->tag);
         if (name)
-            add_ullong(p, s->val, "balloon.%s", name);
+            sv_typed_params_add_ullong(p, s->val, "balloon.%s", name);
     }
 }
 
@@ -317,8 +278,8 @@ group_vcpu(SvDomainObj *obj, BulkGuest *g, GArray *p)
     JsonArray *a = cpus && JSON_NODE_HOLDS_ARRAY(cpus) ? json_node_get_array(cpus) : NULL;
     pid_t pid;
 
-    add_uint(p, def->vcpus_current, "vcpu.current");
-    add_uint(p, def->vcpus, "vcpu.maximum");
+    sv_typed_params_add_uint(p, def->vcpus_current, "vcpu.current");
+    sv_typed_params_add_uint(p, def->vcpus, "vcpu.maximum");
     if (!g->run || !a)
         return;
     pid = guest_pid(obj);
@@ -330,10 +291,10 @@ group_vcpu(SvDomainObj *obj, BulkGuest *g, GArray *p)
         int cpu;
 
         qemu_stats_thread_stat(pid, tid, &ns, &cpu);
-        add_int(p, SV_VCPU_RUNNING, "vcpu.%u.state", idx);
-        add_ullong(p, ns, "vcpu.%u.time", idx);
-        add_ullong(p, thread_wait(pid, tid), "vcpu.%u.wait", idx);
-        add_ullong(p, thread_delay(pid, tid), "vcpu.%u.delay", idx);
+        sv_typed_params_add_int(p, SV_VCPU_RUNNING, "vcpu.%u.state", idx);
+        sv_typed_params_add_ullong(p, ns, "vcpu.%u.time", idx);
+        sv_typed_params_add_ullong(p, thread_wait(pid, tid), "vcpu.%u.wait", idx);
+        sv_typed_params_add_ullong(p, thread_delay(pid, tid), "vcpu.%u.delay", idx);
     }
 }
 
@@ -347,7 +308,7 @@ group_interface(SvDomainObj *obj, BulkGuest *g, GArray *p)
     (void)g;
     if (!sv_domain_obj_is_active(obj))
         return;
-    add_uint(p, nets->len, "net.count");
+    sv_typed_params_add_uint(p, nets->len, "net.count");
     for (guint i = 0; i < nets->len; i++) {
         const SvDomainNetDef *n = nets->pdata[i];
         /* A tap's host side counts the other way round; a macvtap shares the guest's. */
@@ -355,14 +316,15 @@ group_interface(SvDomainObj *obj, BulkGuest *g, GArray *p)
 
         if (!n->target_dev || n->type == SV_DOMAIN_NET_TYPE_USER)
             continue;
-        add_string(p, n->target_dev, "net.%u.name", i);
+        sv_typed_params_add_string(p, n->target_dev, "net.%u.name", i);
         for (guint d = 0; d < 2; d++) {
             const char *dir = d == 0 ? "rx" : "tx";
             const char *host = (d == 0) == swapped ? "tx" : "rx";
             for (guint c = 0; c < G_N_ELEMENTS(names); c++) {
                 g_autofree char *file = g_strdup_printf("%s_%s", host, names[c]);
                 gint64 v = sv_domain_net_counter(n->target_dev, file);
-                add_ullong(p, v < 0 ? 0 : (guint64)v, "net.%u.%s.%s", i, dir, fields[c]);
+                sv_typed_params_add_ullong(p, v < 0 ? 0 : (guint64)v, "net.%u.%s.%s", i, dir,
+                                           fields[c]);
             }
         }
     }
@@ -452,14 +414,16 @@ block_running(const SvDomainDef *def, BulkGuest *g, const BlockEntry *b, guint n
                  {"wr.bytes", st.wr_bytes},     {"wr.times", st.wr_total_times},
                  {"fl.reqs", st.flush_req},     {"fl.times", st.flush_total_times}};
         for (guint k = 0; k < G_N_ELEMENTS(c); k++)
-            add_ullong(p, (guint64)c[k].v, "block.%u.%s", n, c[k].name);
+            sv_typed_params_add_ullong(p, (guint64)c[k].v, "block.%u.%s", n, c[k].name);
     }
     if (!img)
         return;
-    add_ullong(p, written_extent(g->answer[Q_BLOCKSTATS], b->disk, b->depth),
+    sv_typed_params_add_ullong(p, written_extent(g->answer[Q_BLOCKSTATS], b->disk, b->depth),
                "block.%u.allocation", n);
-    add_ullong(p, (guint64)member_int(img, "virtual-size", 0), "block.%u.capacity", n);
-    add_ullong(p, (guint64)member_int(img, "actual-size", 0), "block.%u.physical", n);
+    sv_typed_params_add_ullong(p, (guint64)member_int(img, "virtual-size", 0), "block.%u.capacity",
+                               n);
+    sv_typed_params_add_ullong(p, (guint64)member_int(img, "actual-size", 0), "block.%u.physical",
+                               n);
 }
 
 /* A shut-off guest's image, from its file (read by the worker): libvirt leaves out an
@@ -473,9 +437,9 @@ block_inactive(BulkGuest *g, const BlockEntry *b, guint n, GArray *p)
     if (!info)
         return;
     if (info->allocation)
-        add_ullong(p, info->allocation, "block.%u.allocation", n);
-    add_ullong(p, info->capacity, "block.%u.capacity", n);
-    add_ullong(p, info->physical, "block.%u.physical", n);
+        sv_typed_params_add_ullong(p, info->allocation, "block.%u.allocation", n);
+    sv_typed_params_add_ullong(p, info->capacity, "block.%u.capacity", n);
+    sv_typed_params_add_ullong(p, info->physical, "block.%u.physical", n);
 }
 
 static void
@@ -483,15 +447,15 @@ group_block(SvDomainObj *obj, BulkGuest *g, GArray *p)
 {
     g_autoptr(GArray) e = block_entries(obj->def, g->backing);
 
-    add_uint(p, e->len, "block.count");
+    sv_typed_params_add_uint(p, e->len, "block.count");
     for (guint n = 0; n < e->len; n++) {
         const BlockEntry *b = &g_array_index(e, BlockEntry, n);
 
-        add_string(p, b->disk->target_dev, "block.%u.name", n);
+        sv_typed_params_add_string(p, b->disk->target_dev, "block.%u.name", n);
         if (b->path)
-            add_string(p, b->path, "block.%u.path", n);
+            sv_typed_params_add_string(p, b->path, "block.%u.path", n);
         if (g->run && b->index)
-            add_uint(p, b->index, "block.%u.backingIndex", n);
+            sv_typed_params_add_uint(p, b->index, "block.%u.backingIndex", n);
         if (g->run)
             block_running(obj->def, g, b, n, p);
         else
@@ -615,13 +579,14 @@ group_dirtyrate(SvDomainObj *obj, BulkGuest *g, GArray *p)
         st = 1;
     else if (status && g_str_equal(status, "measured"))
         st = 2;
-    add_int(p, st, "dirtyrate.calc_status");
-    add_llong(p, member_int(o, "start-time", 0), "dirtyrate.calc_start_time");
-    add_int(p, (int)member_int(o, "calc-time", 0), "dirtyrate.calc_period");
+    sv_typed_params_add_int(p, st, "dirtyrate.calc_status");
+    sv_typed_params_add_llong(p, member_int(o, "start-time", 0), "dirtyrate.calc_start_time");
+    sv_typed_params_add_int(p, (int)member_int(o, "calc-time", 0), "dirtyrate.calc_period");
     mode = qemu_json_string(o, "mode");
-    add_string(p, mode ? mode : "page-sampling", "dirtyrate.calc_mode");
+    sv_typed_params_add_string(p, mode ? mode : "page-sampling", "dirtyrate.calc_mode");
     if (st == 2)
-        add_llong(p, member_int(o, "dirty-rate", 0), "dirtyrate.megabytes_per_second");
+        sv_typed_params_add_llong(p, member_int(o, "dirty-rate", 0),
+                                  "dirtyrate.megabytes_per_second");
 }
 
 /* The IOThreads QEMU runs (query-iothreads, in its order) with their polling parameters. */
@@ -634,7 +599,7 @@ group_iothread(SvDomainObj *obj, BulkGuest *g, GArray *p)
     (void)obj;
     if (!g->run || !a || json_array_get_length(a) == 0)
         return;
-    add_uint(p, json_array_get_length(a), "iothread.count");
+    sv_typed_params_add_uint(p, json_array_get_length(a), "iothread.count");
     for (guint i = 0; i < json_array_get_length(a); i++) {
         JsonObject *t = qemu_json_array_object(a, i);
         const char *id = qemu_json_string(t, "id");
@@ -643,9 +608,12 @@ group_iothread(SvDomainObj *obj, BulkGuest *g, GArray *p)
         if (!id || !g_str_has_prefix(id, "iothread"))
             continue;
         num = (guint)g_ascii_strtoull(id + strlen("iothread"), NULL, 10);
-        add_ullong(p, (guint64)member_int(t, "poll-max-ns", 0), "iothread.%u.poll-max-ns", num);
-        add_uint(p, (guint)member_int(t, "poll-grow", 0), "iothread.%u.poll-grow", num);
-        add_uint(p, (guint)member_int(t, "poll-shrink", 0), "iothread.%u.poll-shrink", num);
+        sv_typed_params_add_ullong(p, (guint64)member_int(t, "poll-max-ns", 0),
+                                   "iothread.%u.poll-max-ns", num);
+        sv_typed_params_add_uint(p, (guint)member_int(t, "poll-grow", 0), "iothread.%u.poll-grow",
+                                 num);
+        sv_typed_params_add_uint(p, (guint)member_int(t, "poll-shrink", 0),
+                                 "iothread.%u.poll-shrink", num);
     }
 }
 

@@ -25,6 +25,7 @@
 #include "programs/remote.h"
 #include "qemu_agent.h"
 #include "qemu_agent_calls.h"
+#include "qemu_agent_info.h"
 #include "qemu_caps.h"
 #include "qemu_cpu_compare.h"
 #include "qemu_cpu_models.h"
@@ -645,6 +646,9 @@ handlers_install(QemuDriver *driver)
     /* issue 18, interface parameters: domiftune's read of an interface's <bandwidth>
      * (domain_ifparams.c; the set waits for tc qdiscs on taps) */
     sv_domain_ifparams_install_get(&driver->handlers);
+    /* issue 18, guest info (virsh guestinfo) from the agent: qemu_agent_info.c; its
+     * SET_GUEST_VCPUS is installed with the agent's calls above (qemu_agent_calls.c) */
+    qemu_agent_info_install(&driver->handlers);
 }
 
 static gboolean

@@ -259,6 +259,9 @@ xen_init(SvDaemon *d, GError **error)
     /* issue 18 item 2, blkio parameters: libvirt's libxl driver has none (NO_SUPPORT) */
     sv_domain_stats_install_no_support(&driver->handlers, SV_STATS_GET_BLKIO_PARAMETERS |
                                                               SV_STATS_SET_BLKIO_PARAMETERS);
+    /* issue 18, guest info and setguestvcpus: libvirt's libxl driver has none */
+    sv_domain_stats_install_no_support(&driver->handlers,
+                                       SV_STATS_GET_GUEST_INFO | SV_STATS_SET_GUEST_VCPUS);
     /* issue 18 item 2, guest operations: libvirt's libxl driver has no keys, NMIs,
      * screenshots or block resizes */
     sv_domain_guestops_install_no_support(&driver->handlers);

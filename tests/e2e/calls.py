@@ -4,9 +4,11 @@ tests make them on our daemon and on Debian's libvirtd.
 answer() turns a call's value or libvirt error into something two daemons' answers compare
 by; tiny_xml() is the definition the calls run on; on_both() runs one sequence of calls on
 libvirtd and on ours, each on a fresh definition undefined after; Tunables records the TUNABLE
-events a connection receives.
+events a connection receives; guest_a_on_both() defines Guest A on both.
 """
 
+import contextlib
+import os
 import subprocess
 import threading
 
@@ -81,3 +83,27 @@ class Tunables:
 
     def close(self):
         self.conn.domainEventDeregisterAny(self.id)
+
+
+@contextlib.contextmanager
+def guest_a_on_both(host, rconn, tmp_path, name, devices=""):
+    """Guest A (guests.Host.xml) as `name`, with more devices' XML, defined (not started) on
+    host's virtqemud and on rconn (Debian's libvirtd, whose QEMU reads the kernel copied into
+    tmp_path): yields the two domains, ours first; destroys and undefines both after."""
+    os.chmod(tmp_path, 0o755)
+    kernel = tmp_path / "svguest.elf"
+    if not kernel.exists():
+        kernel.write_bytes(host.kernel.read_bytes())
+        os.chmod(kernel, 0o644)
+    xml = host.xml(name)
+    if devices:
+        xml = xml.replace("<devices>", "<devices>" + devices, 1)
+    doms = [host.conn.defineXML(xml)]
+    try:
+        doms.append(rconn.defineXML(xml.replace(str(host.kernel), str(kernel))))
+        yield doms
+    finally:
+        for d in doms:
+            if d.isActive():
+                d.destroy()
+            d.undefine()

@@ -31,12 +31,14 @@ The guest (tests/guest/linux/init, the same /init in the initramfs and on the di
   and print `AGENT: started on /dev/vportNpM` (or `AGENT: no port`); its guest-shutdown
   runs the guest's /sbin/shutdown, which prints `POWER: agent shutdown -P` (or -r, -H)
   and powers off (or reboots) the guest;
+- `sv.ga.block=CMD,CMD`: the same, with those agent commands disabled (qemu-ga -b);
 - the ACPI power button powers it off (`virsh shutdown`): `POWER: button pressed`;
 - then `READY` and a shell (prompt `sv# `) on ttyS0.
 Boot it with CMDLINE_BASE (console=ttyS0 quiet cryptomgr.notests) plus those words:
 domain_xml() writes such a domain, start() boots it on a guests.Host to its prompt.
 """
 
+import contextlib
 import gzip
 import hashlib
 import lzma
@@ -331,7 +333,8 @@ def build(cache=None):
 
 
 def domain_xml(name, guest, disk, bus="virtio", interface="", cmdline="", memory_mib=256,
-               emulator="/usr/bin/qemu-system-x86_64", uuid=None, devices="", extra=""):
+               emulator="/usr/bin/qemu-system-x86_64", uuid=None, devices="", extra="",
+               vcpus=1):
     """The guest as a TCG domain booting from disk (a qcow2 copy of guest.root_qcow2) on
     bus virtio (vda) or scsi (sda, on a virtio-scsi controller); interface: XML of its
     NIC; cmdline: words after CMDLINE_BASE and sv.root; uuid: the domain's, if given;
@@ -343,7 +346,7 @@ def domain_xml(name, guest, disk, bus="virtio", interface="", cmdline="", memory
     controller = "<controller type='scsi' model='virtio-scsi'/>" if bus == "scsi" else ""
     return (
         "<domain type='qemu'><name>%s</name>%s"
-        "<memory unit='MiB'>%d</memory><vcpu>1</vcpu>"
+        "<memory unit='MiB'>%d</memory><vcpu>%d</vcpu>"
         "<os><type arch='x86_64' machine='pc'>hvm</type>"
         "<kernel>%s</kernel><initrd>%s</initrd>"
         "<cmdline>%s</cmdline></os>"
@@ -353,7 +356,7 @@ def domain_xml(name, guest, disk, bus="virtio", interface="", cmdline="", memory
         "<source file='%s'/><target dev='%s' bus='%s'/></disk>"
         "%s%s<serial type='pty'/><console type='pty'/>"
         "<memballoon model='none'/></devices></domain>"
-        % (name, "<uuid>%s</uuid>" % uuid if uuid else "", memory_mib, guest.kernel,
+        % (name, "<uuid>%s</uuid>" % uuid if uuid else "", memory_mib, vcpus, guest.kernel,
            guest.initrd, " ".join(filter(None, [CMDLINE_BASE, "sv.root=/dev/" + dev, cmdline])),
            extra, emulator, controller, disk, dev, bus, interface, devices))
 
@@ -382,3 +385,35 @@ def start(host, dom, timeout=BOOT_TIMEOUT):
     print("%s: READY %.1f s after resume" % (dom.name(), time.monotonic() - begin))
     con.wait_for(PROMPT, timeout=timeout)
     return con
+
+
+@contextlib.contextmanager
+def on_both(host, rconn, guest, tmp_path, name, **xml_args):
+    """The guest defined as `name` (domain_xml with xml_args) and started on host
+    (guests.Host: virtqemud) and on rconn (a connection to Debian's libvirtd, whose QEMU
+    reads the kernel, initrd and root disk copied into tmp_path). Yields the two domains,
+    ours first; destroys and undefines them after (libvirtd's first: it outlives a test
+    that failed)."""
+    import libvirt
+    os.chmod(tmp_path, 0o755)
+    files = boot_files_for(guest, tmp_path)
+    doms = []
+    try:
+        for conn, root in ((host.conn, host.root), (rconn, tmp_path)):
+            disk = guest.copy_root(root / ("%s.qcow2" % name))
+            os.chmod(disk, 0o666)
+            xml = domain_xml(name, guest, disk, **xml_args)
+            if conn is rconn:
+                xml = xml.replace(str(guest.kernel), str(files["kernel"])).replace(
+                    str(guest.initrd), str(files["initrd"]))
+            doms.append(conn.defineXML(xml))
+            doms[-1].create()
+        yield doms
+    finally:
+        for d in reversed(doms):
+            try:
+                if d.isActive():
+                    d.destroy()
+                d.undefine()
+            except libvirt.libvirtError:
+                pass

@@ -20,7 +20,7 @@ import libvirt_qemu
 import pytest
 
 import linuxguest
-from calls import answer, virsh
+from calls import answer, guest_a_on_both, virsh
 from guests import libvirt
 from test_qemu_agent import AGENT_CHANNEL, CONNECTED, agent_events
 from test_qemu_guestops import check_lxc_and_xen, no_support, raw_errors
@@ -166,20 +166,10 @@ def test_answers_match_libvirtd(host, ref, tmp_path):
     """The same calls on a running Guest A of virtqemud and of Debian's libvirtd, with the
     agent's channel (never connected) and without, give the same answers; also on the
     defined guest and on read-only connections."""
-    import os
-    os.chmod(tmp_path, 0o755)
-    kernel = tmp_path / "svguest.elf"
-    kernel.write_bytes(host.kernel.read_bytes())
-    os.chmod(kernel, 0o644)
     rconn = libvirt.open(ref.uri)
     try:
         for name, extra in (("h-agentx-ch", AGENT_ONLY_CHANNEL), ("h-agentx-none", "")):
-            xml = host.xml(name)
-            if extra:
-                xml = xml.replace("<devices>", "<devices>" + extra, 1)
-            ours = host.conn.defineXML(xml)
-            theirs = rconn.defineXML(xml.replace(str(host.kernel), str(kernel)))
-            try:
+            with guest_a_on_both(host, rconn, tmp_path, name, extra) as (ours, theirs):
                 got, want = [], []
                 for d, out, uri in ((ours, got, host.uri), (theirs, want, ref.uri)):
                     out.append(agent_calls(d))
@@ -197,11 +187,6 @@ def test_answers_match_libvirtd(host, ref, tmp_path):
                 assert got[4][7] == ("OK", {}), got[4]
                 got[4][7] = want[4][7] = None
                 assert got == want, name
-            finally:
-                for d in (ours, theirs):
-                    if d.isActive():
-                        d.destroy()
-                    d.undefine()
     finally:
         rconn.close()
 
@@ -423,40 +408,19 @@ def test_results_match_libvirtd(host, ref, guest, tmp_path):
     run: fsinfo, the agent's and the leases' interface addresses, the guest's vcpus,
     freeze and thaw (also of a mount point the guest lacks: the agent's error), set-time
     and the agent's error for the user password are the same on both."""
-    import os
-    os.chmod(tmp_path, 0o755)
-    files = linuxguest.boot_files_for(guest, tmp_path)
     nic = ("<interface type='user'><mac address='52:54:00:5a:17:0d'/><model type='virtio'/>"
            "</interface>")
-    doms = []
     rconn = libvirt.open(ref.uri)
     try:
-        for conn, disk, kernel, initrd in (
-                (host.conn, guest.copy_root(host.root / "svgac-par.qcow2"), guest.kernel,
-                 guest.initrd),
-                (rconn, guest.copy_root(tmp_path / "svgac-par.qcow2"), files["kernel"],
-                 files["initrd"])):
-            os.chmod(disk, 0o666)
-            xml = linuxguest.domain_xml("h-agentx-par", guest, disk, interface=nic,
-                                        cmdline="sv.ga sv.net", devices=AGENT_CHANNEL)
-            xml = xml.replace(str(guest.kernel), str(kernel)).replace(str(guest.initrd),
-                                                                      str(initrd))
-            doms.append(conn.defineXML(xml))
-            doms[-1].create()
-        for d in doms:
-            assert wait_agent(d) == ("OK", '{"return":{}}')
-        ours, theirs = (guest_results(d) for d in doms)
-        assert ours[0] == ("OK", [("/", "vda", "ext4", ["vda"])])
-        assert ours[1][1]["eth0"]["hwaddr"] == "52:54:00:5a:17:0d", ours[1]
-        for i, (a, b) in enumerate(zip(ours, theirs)):
-            assert a == b, (i, a, b)
-        assert ours == theirs
+        with linuxguest.on_both(host, rconn, guest, tmp_path, "h-agentx-par", interface=nic,
+                                cmdline="sv.ga sv.net", devices=AGENT_CHANNEL) as doms:
+            for d in doms:
+                assert wait_agent(d) == ("OK", '{"return":{}}')
+            ours, theirs = (guest_results(d) for d in doms)
+            assert ours[0] == ("OK", [("/", "vda", "ext4", ["vda"])])
+            assert ours[1][1]["eth0"]["hwaddr"] == "52:54:00:5a:17:0d", ours[1]
+            for i, (a, b) in enumerate(zip(ours, theirs)):
+                assert a == b, (i, a, b)
+            assert ours == theirs
     finally:
-        for d in reversed(doms):  # libvirtd's first: it outlives a test that failed
-            try:
-                if d.isActive():
-                    d.destroy()
-                d.undefine()
-            except libvirt.libvirtError:
-                pass
         rconn.close()

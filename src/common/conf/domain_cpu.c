@@ -89,7 +89,7 @@ sv_domain_cpu_def_clear(SvDomainDef *def)
 /* ---- host CPU lists ----------------------------------------------------------------------- */
 
 static gboolean
-cpuset_number(const char **p, guint *out)
+cpuset_number(const char **p, guint n, guint *out)
 {
     guint64 v = 0;
 
@@ -97,7 +97,7 @@ cpuset_number(const char **p, guint *out)
         return FALSE;
     while (g_ascii_isdigit(**p)) {
         v = v * 10 + (guint)(**p - '0');
-        if (v >= CPUMASK_LEN)
+        if (v >= n)
             return FALSE;
         (*p)++;
     }
@@ -108,11 +108,11 @@ cpuset_number(const char **p, guint *out)
 /* libvirt's virBitmapParse syntax: "0-3,^2,8": ranges, single CPUs and exclusions (one CPU
  * each), blanks around them and one trailing comma allowed. */
 static gboolean
-cpuset_parse(const char *s, guint8 *bits)
+cpuset_parse(const char *s, guint8 *bits, guint n)
 {
     const char *p = s;
 
-    memset(bits, 0, CPUMASK_LEN);
+    memset(bits, 0, n);
     while (*p) {
         gboolean neg = FALSE;
         guint lo, hi;
@@ -123,12 +123,12 @@ cpuset_parse(const char *s, guint8 *bits)
             neg = TRUE;
             p++;
         }
-        if (!cpuset_number(&p, &lo))
+        if (!cpuset_number(&p, n, &lo))
             return FALSE;
         hi = lo;
         if (!neg && *p == '-') {
             p++;
-            if (!cpuset_number(&p, &hi) || hi < lo)
+            if (!cpuset_number(&p, n, &hi) || hi < lo)
                 return FALSE;
         }
         for (guint i = lo; i <= hi; i++)
@@ -172,16 +172,24 @@ sv_domain_cpuset_format(const guint8 *bits, guint n)
     return g_string_free(out, FALSE);
 }
 
+gboolean
+sv_domain_cpuset_parse(const char *s, guint8 *bits, guint n, GError **error)
+{
+    if (!s || !cpuset_parse(s, bits, n)) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG, "Failed to parse bitmap '%s'",
+                     s ? s : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 char *
 sv_domain_cpuset_canonical(const char *s, GError **error)
 {
     g_autofree guint8 *bits = g_malloc(CPUMASK_LEN);
 
-    if (!s || !cpuset_parse(s, bits)) {
-        sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG, "Failed to parse bitmap '%s'",
-                     s ? s : "");
+    if (!sv_domain_cpuset_parse(s, bits, CPUMASK_LEN, error))
         return NULL;
-    }
     return cpuset_format(bits);
 }
 

@@ -130,6 +130,9 @@ gboolean sv_domain_prop_uint(const xmlNode *node, const char *attr, gboolean req
 /* A host CPU list ("0-3,^2,8") in libvirt's canonical form ("0-1,3,8"; "" when it names no
  * CPU), or NULL with libvirt's error. (transfer full) */
 char *sv_domain_cpuset_canonical(const char *s, GError **error);
+/* libvirt's virBitmapParse of s into bits[0..n) (one byte each, nonzero = set), or FALSE
+ * with its error ("Failed to parse bitmap", also for an id of n or more). */
+gboolean sv_domain_cpuset_parse(const char *s, guint8 *bits, guint n, GError **error);
 /* libvirt's virBitmapFormat of the n flags bits[0..n) (one byte each, nonzero = set):
  * ranges as "a-b", single ones alone, "" for none. (transfer full) */
 char *sv_domain_cpuset_format(const guint8 *bits, guint n);

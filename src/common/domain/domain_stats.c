@@ -31,6 +31,7 @@ NO_SUPPORT_HANDLER(domain_get_job_info, "virDomainGetJobInfo")
 NO_SUPPORT_HANDLER(domain_get_job_stats, "virDomainGetJobStats")
 NO_SUPPORT_HANDLER(domain_get_time, "virDomainGetTime")
 NO_SUPPORT_HANDLER(domain_get_blkio_parameters, "virDomainGetBlkioParameters")
+NO_SUPPORT_HANDLER(domain_get_guest_info, "virDomainGetGuestInfo")
 
 static gboolean
 ns_domain_set_memory_stats_period(SvCall *call, remote_domain_set_memory_stats_period_args *a,
@@ -39,6 +40,14 @@ ns_domain_set_memory_stats_period(SvCall *call, remote_domain_set_memory_stats_p
     (void)call;
     (void)a;
     return no_support("virDomainSetMemoryStatsPeriod", error);
+}
+
+static gboolean
+ns_domain_set_guest_vcpus(SvCall *call, remote_domain_set_guest_vcpus_args *a, GError **error)
+{
+    (void)call;
+    (void)a;
+    return no_support("virDomainSetGuestVcpus", error);
 }
 
 /* libvirt's server calls virDomainListGetStats for named domains, else
@@ -89,4 +98,8 @@ sv_domain_stats_install_no_support(SvRemoteHandlers *h, guint which)
         h->domain_get_blkio_parameters = ns_domain_get_blkio_parameters;
     if (which & SV_STATS_SET_BLKIO_PARAMETERS)
         h->domain_set_blkio_parameters = ns_domain_set_blkio_parameters;
+    if (which & SV_STATS_GET_GUEST_INFO)
+        h->domain_get_guest_info = ns_domain_get_guest_info;
+    if (which & SV_STATS_SET_GUEST_VCPUS)
+        h->domain_set_guest_vcpus = ns_domain_set_guest_vcpus;
 }

@@ -22,6 +22,10 @@ enum {
     /* issue 18 item 2, blkio parameters (libvirt's libxl driver has neither) */
     SV_STATS_GET_BLKIO_PARAMETERS = 1 << 10,
     SV_STATS_SET_BLKIO_PARAMETERS = 1 << 11,
+    /* issue 18, virDomainGetGuestInfo: libvirt's lxc and libxl drivers have no agent */
+    SV_STATS_GET_GUEST_INFO = 1 << 12,
+    /* issue 18, virDomainSetGuestVcpus: the same */
+    SV_STATS_SET_GUEST_VCPUS = 1 << 13,
 };
 
 /* Install NO_SUPPORT answers into h for the procedures in `which` (SV_STATS_*). */

@@ -76,3 +76,36 @@ sv_domain_typed_get_begin(SvCall *call, const remote_nonnull_domain *dom, int np
         return NULL;
     return sv_domain_driver_lookup(drv, dom, error);
 }
+
+/* ---------------------------------------------------------------- building answers */
+
+static remote_typed_param *
+param_add(GArray *p, int type, const char *fmt, va_list ap) G_GNUC_PRINTF(3, 0);
+
+static remote_typed_param *
+param_add(GArray *p, int type, const char *fmt, va_list ap)
+{
+    remote_typed_param t = {0};
+
+    t.field = g_strdup_vprintf(fmt, ap);
+    t.value.type = type;
+    g_array_append_val(p, t);
+    return &g_array_index(p, remote_typed_param, p->len - 1);
+}
+
+#define PARAM_ADDER(name, ctype, TYPE, member, conv)                                           \
+    void name(GArray *p, ctype v, const char *fmt, ...)                                        \
+    {                                                                                          \
+        va_list ap;                                                                            \
+        va_start(ap, fmt);                                                                     \
+        param_add(p, TYPE, fmt, ap)->value.remote_typed_param_value_u.member = conv(v);        \
+        va_end(ap);                                                                            \
+    }
+#define AS_IS(v) (v)
+#define AS_BOOL(v) (!!(v))
+PARAM_ADDER(sv_typed_params_add_int, int, SV_TYPED_PARAM_INT, i, AS_IS)
+PARAM_ADDER(sv_typed_params_add_uint, guint, SV_TYPED_PARAM_UINT, ui, AS_IS)
+PARAM_ADDER(sv_typed_params_add_llong, gint64, SV_TYPED_PARAM_LLONG, l, AS_IS)
+PARAM_ADDER(sv_typed_params_add_ullong, guint64, SV_TYPED_PARAM_ULLONG, ul, AS_IS)
+PARAM_ADDER(sv_typed_params_add_boolean, gboolean, SV_TYPED_PARAM_BOOLEAN, b, AS_BOOL)
+PARAM_ADDER(sv_typed_params_add_string, const char *, SV_TYPED_PARAM_STRING, s, g_strdup)

@@ -24,3 +24,14 @@ int sv_domain_typed_param_take(const remote_typed_param *p, const char *const *n
 SvDomainObj *sv_domain_typed_get_begin(SvCall *call, const remote_nonnull_domain *dom,
                                        int nparams, int max, guint flags, const char *fn,
                                        GError **error);
+
+/* Append to p (remote_typed_param) a parameter named by fmt with the value v (a string is
+ * copied); bulk stats and guest info build their answers so. */
+void sv_typed_params_add_int(GArray *p, int v, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+void sv_typed_params_add_uint(GArray *p, guint v, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+void sv_typed_params_add_llong(GArray *p, gint64 v, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+void sv_typed_params_add_ullong(GArray *p, guint64 v, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+void sv_typed_params_add_boolean(GArray *p, gboolean v, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+void sv_typed_params_add_string(GArray *p, const char *v, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
