@@ -229,6 +229,53 @@ lxc_process_context_clear(LxcProcessContext *p)
     g_free(p->cgroup_parent);
 }
 
+/* Issue 18: what management tools call on running containers and on the host, served as
+ * libvirt's LXC driver serves it (its NO_SUPPORT where it has none). */
+static void
+install_runtime_calls(LxcDriver *driver)
+{
+    /* issue 18, item 1: the per-guest statistics libvirt's LXC driver does not serve */
+    sv_domain_stats_install_no_support(
+        &driver->handlers, SV_STATS_GET_VCPUS | SV_STATS_GET_VCPUS_FLAGS |
+                               SV_STATS_GET_VCPU_PIN_INFO | SV_STATS_GET_EMULATOR_PIN_INFO |
+                               SV_STATS_GET_BLOCK_INFO | SV_STATS_GET_JOB_INFO |
+                               SV_STATS_GET_JOB_STATS | SV_STATS_SET_MEMORY_STATS_PERIOD |
+                               SV_STATS_GET_TIME);
+    /* Issue 18 item 5, host facts: the node's statistics, read from /proc and /sys as
+     * libvirt's lxc driver reads them. */
+    sv_domain_host_install_node(&driver->domains, &driver->handlers);
+    sv_domain_host_install_security_none(&driver->handlers); /* as its capabilities */
+    /* issue 18, item 1: bulk stats (domstats): libvirt's LXC driver has none */
+    sv_domain_stats_install_no_support(&driver->handlers, SV_STATS_CONNECT_GET_ALL_DOMAIN_STATS);
+    /* issue 18, guest info and setguestvcpus: libvirt's LXC driver has none */
+    sv_domain_stats_install_no_support(&driver->handlers,
+                                       SV_STATS_GET_GUEST_INFO | SV_STATS_SET_GUEST_VCPUS);
+    /* issue 18 item 2, guest operations: libvirt's LXC driver has no keys, NMIs,
+     * screenshots or block resizes */
+    sv_domain_guestops_install_no_support(&driver->handlers);
+    /* issue 18 item 2, live hotplug: libvirt's LXC driver has no DETACH_DEVICE_ALIAS */
+    sv_domain_hotplug_install_alias_no_support(&driver->handlers);
+    /* issue 18 item 2, rename: libvirt's LXC driver has none (NO_SUPPORT) */
+    sv_domain_rename_install_no_support(&driver->handlers);
+    /* issue 18 item 5, CPU comparison and baseline: libvirt's LXC driver has none */
+    sv_domain_cpu_compare_install_no_support(&driver->handlers);
+    /* issue 18 items 1-3, the agent's calls: libvirt's LXC driver has no set-time,
+     * fsfreeze/fsthaw, fsinfo or user password (NO_SUPPORT) */
+    sv_domain_agent_install_no_support(&driver->handlers);
+    /* issue 18, LXC tuning: the scheduler, memory and blkio parameters of a container's
+     * cgroup, its memory, its interfaces' statistics (lxc_tune.c), its block statistics
+     * (lxc_stats.c), and the host's SMBIOS tables (lxcConnectGetSysinfo) */
+    lxc_tune_install(&driver->process, &driver->handlers);
+    lxc_stats_install(&driver->handlers);
+    sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
+    /* issue 18 item 2, block I/O throttling (blkdeviotune): libvirt's LXC driver has none
+     * (NO_SUPPORT) */
+    sv_domain_iotune_install_no_support(&driver->handlers);
+    /* issue 18, CPU stats: the container's cpuacct cgroup, total and per host CPU
+     * (lxc_cpustats.c) */
+    lxc_cpustats_install(&driver->handlers);
+}
+
 static gboolean
 lxc_init(SvDaemon *d, GError **error)
 {
@@ -279,46 +326,7 @@ lxc_init(SvDaemon *d, GError **error)
     lxc_console_install(&driver->process, &driver->handlers);
     lxc_process_reconnect_all(&driver->process);
     sv_remote_handlers_overlay(&driver->handlers, &own);
-    /* issue 18, item 1: the per-guest statistics libvirt's LXC driver does not serve */
-    sv_domain_stats_install_no_support(
-        &driver->handlers, SV_STATS_GET_VCPUS | SV_STATS_GET_VCPUS_FLAGS |
-                               SV_STATS_GET_VCPU_PIN_INFO | SV_STATS_GET_EMULATOR_PIN_INFO |
-                               SV_STATS_GET_BLOCK_INFO | SV_STATS_GET_JOB_INFO |
-                               SV_STATS_GET_JOB_STATS | SV_STATS_SET_MEMORY_STATS_PERIOD |
-                               SV_STATS_GET_TIME);
-    /* Issue 18 item 5, host facts: the node's statistics, read from /proc and /sys as
-     * libvirt's lxc driver reads them. */
-    sv_domain_host_install_node(&driver->domains, &driver->handlers);
-    sv_domain_host_install_security_none(&driver->handlers); /* as its capabilities */
-    /* issue 18, item 1: bulk stats (domstats): libvirt's LXC driver has none */
-    sv_domain_stats_install_no_support(&driver->handlers, SV_STATS_CONNECT_GET_ALL_DOMAIN_STATS);
-    /* issue 18, guest info and setguestvcpus: libvirt's LXC driver has none */
-    sv_domain_stats_install_no_support(&driver->handlers,
-                                       SV_STATS_GET_GUEST_INFO | SV_STATS_SET_GUEST_VCPUS);
-    /* issue 18 item 2, guest operations: libvirt's LXC driver has no keys, NMIs,
-     * screenshots or block resizes */
-    sv_domain_guestops_install_no_support(&driver->handlers);
-    /* issue 18 item 2, live hotplug: libvirt's LXC driver has no DETACH_DEVICE_ALIAS */
-    sv_domain_hotplug_install_alias_no_support(&driver->handlers);
-    /* issue 18 item 2, rename: libvirt's LXC driver has none (NO_SUPPORT) */
-    sv_domain_rename_install_no_support(&driver->handlers);
-    /* issue 18 item 5, CPU comparison and baseline: libvirt's LXC driver has none */
-    sv_domain_cpu_compare_install_no_support(&driver->handlers);
-    /* issue 18 items 1-3, the agent's calls: libvirt's LXC driver has no set-time,
-     * fsfreeze/fsthaw, fsinfo or user password (NO_SUPPORT) */
-    sv_domain_agent_install_no_support(&driver->handlers);
-    /* issue 18, LXC tuning: the scheduler, memory and blkio parameters of a container's
-     * cgroup, its memory, its interfaces' statistics (lxc_tune.c), its block statistics
-     * (lxc_stats.c), and the host's SMBIOS tables (lxcConnectGetSysinfo) */
-    lxc_tune_install(&driver->process, &driver->handlers);
-    lxc_stats_install(&driver->handlers);
-    sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
-    /* issue 18 item 2, block I/O throttling (blkdeviotune): libvirt's LXC driver has none
-     * (NO_SUPPORT) */
-    sv_domain_iotune_install_no_support(&driver->handlers);
-    /* issue 18, CPU stats: the container's cpuacct cgroup, total and per host CPU
-     * (lxc_cpustats.c) */
-    lxc_cpustats_install(&driver->handlers);
+    install_runtime_calls(driver);
     sv_daemon_serve_remote(d, &driver->handlers);
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's LXC driver (none of it). */
     sv_qemu_serve_unsupported(sv_daemon_get_server(d));
