@@ -7,6 +7,7 @@
 
 #include "domain/domain_wire.h"
 #include "programs/remote.h"
+#include "domain/domain_stats.h"
 #include "util/error.h"
 
 /* libvirt's LXC_NB_DOMAIN_BLOCK_STAT_PARAM, in its order. */
@@ -101,13 +102,8 @@ domain_memory_stats(SvCall *call, remote_domain_memory_stats_args *a,
     guint64 mem = 0, memsw = 0;
     guint n;
 
-    if (!sv_domain_driver_check_flags(sv_domain_driver_of(call), a->flags, 0,
-                                      "DomainMemoryStats", error))
+    if (!sv_domain_memory_stats_check_args(call, a, error))
         return FALSE;
-    if (a->maxStats > REMOTE_DOMAIN_MEMORY_STATS_MAX) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "maxStats > REMOTE_DOMAIN_MEMORY_STATS_MAX");
-        return FALSE;
-    }
     obj = sv_domain_driver_lookup(sv_domain_driver_of(call), &a->dom, error);
     if (!obj || !sv_domain_driver_check_active(obj, error))
         return FALSE;

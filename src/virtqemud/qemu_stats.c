@@ -16,6 +16,7 @@
 #include "domain/domain_wire.h"
 #include "qemu_domain.h"
 #include "qemu_status.h"
+#include "domain/domain_stats.h"
 #include "util/error.h"
 #include "util/fd.h"
 
@@ -516,13 +517,8 @@ domain_memory_stats(SvCall *call, remote_domain_memory_stats_args *a,
     g_autofree char *path = NULL;
     StatsWait *w;
 
-    if (!sv_domain_driver_check_flags(sv_domain_driver_of(call), a->flags, 0,
-                                      "DomainMemoryStats", error))
+    if (!sv_domain_memory_stats_check_args(call, a, error))
         return FALSE;
-    if (a->maxStats > REMOTE_DOMAIN_MEMORY_STATS_MAX) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "maxStats > REMOTE_DOMAIN_MEMORY_STATS_MAX");
-        return FALSE;
-    }
     if (!(obj = running_guest(call, &a->dom, error)))
         return FALSE;
     if (!(m = virtio_balloon(obj->def))) {

@@ -2,6 +2,7 @@
  * not serve (domain_stats.h). */
 #include "domain/domain_stats.h"
 
+#include "domain/domain_driver.h"
 #include "util/error.h"
 
 static gboolean
@@ -102,4 +103,18 @@ sv_domain_stats_install_no_support(SvRemoteHandlers *h, guint which)
         h->domain_get_guest_info = ns_domain_get_guest_info;
     if (which & SV_STATS_SET_GUEST_VCPUS)
         h->domain_set_guest_vcpus = ns_domain_set_guest_vcpus;
+}
+
+gboolean
+sv_domain_memory_stats_check_args(SvCall *call, const remote_domain_memory_stats_args *a,
+                                  GError **error)
+{
+    if (!sv_domain_driver_check_flags(sv_domain_driver_of(call), a->flags, 0,
+                                      "DomainMemoryStats", error))
+        return FALSE;
+    if (a->maxStats > REMOTE_DOMAIN_MEMORY_STATS_MAX) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "maxStats > REMOTE_DOMAIN_MEMORY_STATS_MAX");
+        return FALSE;
+    }
+    return TRUE;
 }

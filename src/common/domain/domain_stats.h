@@ -30,3 +30,8 @@ enum {
 
 /* Install NO_SUPPORT answers into h for the procedures in `which` (SV_STATS_*). */
 void sv_domain_stats_install_no_support(SvRemoteHandlers *h, guint which);
+
+/* DOMAIN_MEMORY_STATS's argument checks, in libvirt's order: the flags (none), then the
+ * wire's limit on maxStats; FALSE with libvirt's error. */
+gboolean sv_domain_memory_stats_check_args(SvCall *call, const remote_domain_memory_stats_args *a,
+                                           GError **error);
