@@ -99,7 +99,8 @@ conn_of(SvClient *c)
  * the real peer's identity, sent before the open.
  * A reply that carries a descriptor (OPEN_GRAPHICS_FD's) does not cross the relay, which
  * reads frames only: that call is answered here, as libvirt answers a connection without
- * descriptor passing, instead of reaching the backend.
+ * descriptor passing, instead of reaching the backend; on a read-only connection it goes
+ * on, for the backend's denial (which comes first there, and carries no descriptor).
  * TRUE when the frame was answered here. */
 static gboolean
 answered_here(SvClient *c, const guint8 *frame)
@@ -112,7 +113,7 @@ answered_here(SvClient *c, const guint8 *frame)
         return FALSE;
     if (h.proc == REMOTE_PROC_CONNECT_SET_IDENTITY && !sv_remote_peer_trusted(c))
         sv_remote_identity_denied(c, &error);
-    else if (h.proc == REMOTE_PROC_DOMAIN_OPEN_GRAPHICS_FD)
+    else if (h.proc == REMOTE_PROC_DOMAIN_OPEN_GRAPHICS_FD && !sv_client_is_readonly(c))
         sv_error_set(&error, SV_FROM_DOMAIN, SV_ERR_ARGUMENT_UNSUPPORTED, "%s",
                      "fd passing is not supported by this connection");
     else
