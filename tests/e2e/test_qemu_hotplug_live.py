@@ -271,6 +271,7 @@ def shell(con, command, marker):
     return con.wait_for(marker)[start:].decode(errors="replace")
 
 
+@pytest.mark.slow  # a Linux guest: the slow suite's (normal build only)
 def test_live_detach_completes_on_linux_guest(host, guest, tmp_path):
     """The Linux guest acknowledges the unplug: the detach returns once QEMU's
     DEVICE_DELETED came (within the 5 s), the disk has left the live definition and QEMU
@@ -353,6 +354,7 @@ def legacy_device_removed(c, timeout=30):
     return name, alias
 
 
+@pytest.mark.slow  # a Linux guest: the slow suite's (normal build only)
 def test_live_detach_completes_later_on_paused_linux_guest(host, guest, tmp_path):
     """A paused Linux guest cannot let go of the disk within libvirt's 5 s: the detach
     succeeds after the wait with the disk still in the live definition and no
