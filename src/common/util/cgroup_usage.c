@@ -1,11 +1,14 @@
-/* cgroup_usage.c: what a cgroup's processes used (cgroup.h): block I/O totals
- * (sv_cgroup_get_blkio_serviced) and memory (sv_cgroup_get_memory_usage). */
+/* cgroup_usage.c: what a cgroup's processes used (cgroup.h): CPU time (total, user and
+ * system, per host CPU), block I/O totals (sv_cgroup_get_blkio_serviced) and memory
+ * (sv_cgroup_get_memory_usage). */
 #include "util/cgroup.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "util/error.h"
 
+/* A cgroupfs file's text, or NULL (with an error when error is not NULL). */
 static char *
 read_in(const char *dir, const char *file, GError **error)
 {
@@ -16,6 +19,14 @@ read_in(const char *dir, const char *file, GError **error)
         sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR, "Unable to read '%s'", path);
     return text;
 }
+
+/* The directory CPU time is read from: v1's cpuacct hierarchy, v2's one. */
+static const char *
+cpu_dir(SvCgroup *cg)
+{
+    return sv_cgroup_get_dir(cg, sv_cgroup_get_version(cg) == SV_CGROUP_V2 ? "cpu" : "cpuacct");
+}
+
 
 /* v1: "MAJ:MIN Read N" and "MAJ:MIN Write N" lines of every device (the "Total" line and
  * other operations left out), summed into out[0] (read) and out[1] (write). */
@@ -106,4 +117,97 @@ sv_cgroup_get_memory_usage(SvCgroup *cg, guint64 *out_mem, guint64 *out_memsw, G
         *out[i] = g_ascii_strtoull(text, NULL, 10);
     }
     return TRUE;
+}
+
+guint64
+sv_cgroup_get_cpu_time(SvCgroup *cg)
+{
+    const char *dir = cpu_dir(cg);
+    g_autofree char *text = NULL;
+    const char *p;
+
+    if (!dir)
+        return 0;
+    if (sv_cgroup_get_version(cg) == SV_CGROUP_V1) {
+        text = read_in(dir, "cpuacct.usage", NULL);
+        return text ? g_ascii_strtoull(text, NULL, 10) : 0;
+    }
+    text = read_in(dir, "cpu.stat", NULL);
+    if (!text || !(p = strstr(text, "usage_usec ")))
+        return 0;
+    return g_ascii_strtoull(p + strlen("usage_usec "), NULL, 10) * 1000;
+}
+
+/* A "KEY VALUE" line's value in a flat keyed file (cpu.stat, cpuacct.stat), or -1. */
+static gint64
+keyed_value(const char *text, const char *key)
+{
+    g_autofree char *needle = g_strconcat(key, " ", NULL);
+    const char *p = text;
+
+    while ((p = strstr(p, needle))) {
+        if (p == text || p[-1] == '\n')
+            return (gint64)g_ascii_strtoull(p + strlen(needle), NULL, 10);
+        p += strlen(needle);
+    }
+    return -1;
+}
+
+/* issue 18 (per-guest statistics): the cgroup's CPU time, user and system parts. */
+gboolean
+sv_cgroup_get_cpu_times(SvCgroup *cg, guint64 *out_total, guint64 *out_user, guint64 *out_sys)
+{
+    const char *dir = cpu_dir(cg);
+    g_autofree char *text = NULL;
+    g_autofree char *usage = NULL;
+    gint64 total, user, sys;
+    long hz = sysconf(_SC_CLK_TCK);
+
+    if (!dir)
+        return FALSE;
+    if (sv_cgroup_get_version(cg) == SV_CGROUP_V2) {
+        if (!(text = read_in(dir, "cpu.stat", NULL)))
+            return FALSE;
+        total = keyed_value(text, "usage_usec");
+        user = keyed_value(text, "user_usec");
+        sys = keyed_value(text, "system_usec");
+        if (total < 0 || user < 0 || sys < 0)
+            return FALSE;
+        *out_total = (guint64)total * 1000;
+        *out_user = (guint64)user * 1000;
+        *out_sys = (guint64)sys * 1000;
+        return TRUE;
+    }
+    if (!(usage = read_in(dir, "cpuacct.usage", NULL)) ||
+        !(text = read_in(dir, "cpuacct.stat", NULL)) || hz <= 0)
+        return FALSE;
+    user = keyed_value(text, "user");
+    sys = keyed_value(text, "system");
+    if (user < 0 || sys < 0)
+        return FALSE;
+    *out_total = g_ascii_strtoull(usage, NULL, 10);
+    *out_user = (guint64)user * (G_GUINT64_CONSTANT(1000000000) / (guint64)hz);
+    *out_sys = (guint64)sys * (G_GUINT64_CONSTANT(1000000000) / (guint64)hz);
+    return TRUE;
+}
+
+char *
+sv_cgroup_get_cpu_percpu(SvCgroup *cg, GError **error)
+{
+    const char *dir;
+    char *text;
+
+    if (sv_cgroup_get_version(cg) == SV_CGROUP_V2) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_OPERATION_UNSUPPORTED,
+                     "operation '%s' not supported for backend '%s'", "getCpuacctPercpuUsage",
+                     "cgroup V2");
+        return NULL;
+    }
+    if (!(dir = sv_cgroup_get_dir(cg, "cpuacct")) ||
+        !(text = read_in(dir, "cpuacct.usage_percpu", NULL))) {
+        sv_error_set(error, SV_FROM_CGROUP, SV_ERR_INTERNAL_ERROR,
+                     "Unable to read cpuacct.usage_percpu of the cgroup");
+        return NULL;
+    }
+    return text;
 }
