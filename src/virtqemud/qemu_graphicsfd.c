@@ -11,6 +11,7 @@
 #include "protocol/sv_wire_constants.h"
 #include "qemu_domain.h"
 #include "qemu_guestops.h"
+#include "qemu_monitor.h"
 #include "util/error.h"
 #include "util/fd.h"
 
@@ -37,13 +38,7 @@ job_fail(OpenJob *job, GError *error)
 static JsonObject *
 fdname_step(const char *cmd)
 {
-    JsonObject *step = json_object_new();
-    JsonObject *args = json_object_new();
-
-    json_object_set_string_member(args, "fdname", GRAPHICS_FDNAME);
-    json_object_set_string_member(step, "execute", cmd);
-    json_object_set_object_member(step, "arguments", args);
-    return step;
+    return qemu_json_command1(cmd, "fdname", GRAPHICS_FDNAME);
 }
 
 /* QEMU's error of a passed-through command, as libvirt words it, or NULL. */

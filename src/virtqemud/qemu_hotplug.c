@@ -32,6 +32,7 @@
 #include "qemu_interface.h"
 #include "qemu_pci.h"
 #include "qemu_usb.h"
+#include "qemu_monitor.h"
 #include "util/error.h"
 
 /* libvirt's wait for QEMU to confirm an unplug (qemuDomainRemoveDeviceWaitTime). */
@@ -209,18 +210,12 @@ undo_step(JsonObject *step)
     const char *cmd = json_object_get_string_member(step, "execute");
     JsonObject *args = json_object_get_object_member(step, "arguments");
     gboolean node = g_str_equal(cmd, "blockdev-add");
-    JsonObject *undo, *undo_args;
+    const char *key = node ? "node-name" : "id";
 
     if (!node && !g_str_equal(cmd, "netdev_add"))
         return NULL;
-    undo = json_object_new();
-    undo_args = json_object_new();
-    json_object_set_string_member(undo, "execute", node ? "blockdev-del" : "netdev_del");
-    json_object_set_string_member(undo_args, node ? "node-name" : "id",
-                                  json_object_get_string_member(args,
-                                                                node ? "node-name" : "id"));
-    json_object_set_object_member(undo, "arguments", undo_args);
-    return undo;
+    return qemu_json_command1(node ? "blockdev-del" : "netdev_del", key,
+                              json_object_get_string_member(args, key));
 }
 
 /* The backends added before a failure, deleted again (newest first); the call then
@@ -298,19 +293,6 @@ plug_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
         plug_done(p, obj);
 }
 
-/* A QMP step's undo, as undo_step() gives it. */
-static JsonObject *
-step_new(const char *cmd, const char *key, const char *value)
-{
-    JsonObject *step = json_object_new();
-    JsonObject *args = json_object_new();
-
-    json_object_set_string_member(args, key, value);
-    json_object_set_string_member(step, "execute", cmd);
-    json_object_set_object_member(step, "arguments", args);
-    return step;
-}
-
 static void
 getfd_replied(QemuMonitor *mon, JsonObject *reply, const GError *error, gpointer data)
 {
@@ -335,7 +317,7 @@ getfd_replied(QemuMonitor *mon, JsonObject *reply, const GError *error, gpointer
         return;
     }
     /* QEMU keeps a named fd until netdev_add takes it: closefd when that never comes. */
-    g_ptr_array_add(p->undo, step_new("closefd", "fdname", p->fdname));
+    g_ptr_array_add(p->undo, qemu_json_command1("closefd", "fdname", p->fdname));
     plug_next(p);
 }
 
@@ -343,7 +325,7 @@ getfd_replied(QemuMonitor *mon, JsonObject *reply, const GError *error, gpointer
 static void
 plug_send_tap(Plug *p, QemuMonitor *mon)
 {
-    JsonObject *step = step_new("getfd", "fdname", p->fdname);
+    JsonObject *step = qemu_json_command1("getfd", "fdname", p->fdname);
     g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), step);
     int fd = p->tapfd;
 

@@ -8,6 +8,7 @@
 #include "qemu_argv.h"
 #include "qemu_command_disk.h"
 #include "qemu_hotplug.h"
+#include "qemu_monitor.h"
 #include "util/error.h"
 
 static gboolean
@@ -75,16 +76,11 @@ change_free(Change *c)
     g_free(c);
 }
 
+/* A tray or medium command on the drive of qdev id `alias`. (transfer full) */
 static JsonObject *
 step_new(const char *cmd, const char *alias)
 {
-    JsonObject *step = json_object_new();
-    JsonObject *args = json_object_new();
-
-    json_object_set_string_member(args, "id", alias);
-    json_object_set_string_member(step, "execute", cmd);
-    json_object_set_object_member(step, "arguments", args);
-    return step;
+    return qemu_json_command1(cmd, "id", alias);
 }
 
 static void change_next(QemuMonitor *mon, Change *c);

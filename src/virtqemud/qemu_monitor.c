@@ -520,3 +520,15 @@ qemu_monitor_busy_since(QemuMonitor *mon)
 
     return p ? p->since : 0;
 }
+
+JsonObject *
+qemu_json_command1(const char *cmd, const char *key, const char *value)
+{
+    JsonObject *step = json_object_new();
+    JsonObject *args = json_object_new();
+
+    json_object_set_string_member(args, key, value);
+    json_object_set_string_member(step, "execute", cmd);
+    json_object_set_object_member(step, "arguments", args);
+    return step;
+}

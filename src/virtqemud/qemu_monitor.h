@@ -61,3 +61,7 @@ int qemu_monitor_connect(const char *path, GError **error);
 const char *qemu_json_string(JsonObject *obj, const char *name);
 gboolean qemu_json_bool(JsonObject *obj, const char *name, gboolean otherwise);
 JsonObject *qemu_json_array_object(JsonArray *a, guint i);
+
+/* A QMP command with one string argument, {"execute": cmd, "arguments": {key: value}}
+ * (transfer full). */
+JsonObject *qemu_json_command1(const char *cmd, const char *key, const char *value);
