@@ -210,6 +210,12 @@ set_config(SvDomainObj *obj, SvDomainDef *changed)
     }
 }
 
+void
+sv_domain_hotplug_set_config(SvDomainObj *obj, SvDomainDef *changed)
+{
+    set_config(obj, changed);
+}
+
 static void
 live_done(const GError *error, gpointer data)
 {
@@ -250,7 +256,7 @@ ask_driver(SvDomainDriver *drv, SvDomainObj *obj, const LiveAsk *ask, LiveChange
     g_autofree char *kind = NULL;
 
     if (!ask->xml) {
-        if (drv->hotplug)
+        if (drv->hotplug && drv->hotplug->detach_alias)
             return drv->hotplug->detach_alias(obj, ask->alias, live_done, job, error);
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                      "live detach of device with alias '%s' is not supported", ask->alias);
@@ -259,7 +265,8 @@ ask_driver(SvDomainDriver *drv, SvDomainObj *obj, const LiveAsk *ask, LiveChange
     dev = sv_domain_device_parse(ask->xml, &kind, error);
     if (!dev)
         return FALSE;
-    if (!drv->hotplug) {
+    if (!drv->hotplug ||
+        !(ask->attach ? drv->hotplug->attach_live : drv->hotplug->detach_live)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                      "live %s of device '%s' is not supported",
                      ask->attach ? "attach" : "detach", sv_domain_hotplug_type_name(kind));
@@ -298,12 +305,19 @@ change_device(SvCall *call, const remote_nonnull_domain *dom, const char *xml, g
               gboolean attach, const char *fn, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
+    const SvHotplugFacts *hp = drv->hotplug;
     g_autoptr(SvDomainDef) dev = NULL;
     g_autoptr(SvDomainDef) changed = NULL;
     g_autofree char *kind = NULL;
     SvDomainDef *live, *config;
     SvDomainObj *obj;
+    gboolean (*change_config)(SvDomainDef *, SvDomainDef *, const char *, GError **) =
+        attach ? attach_config : detach_config;
 
+    if (hp && (attach ? hp->attach_config : hp->detach_config))
+        change_config = attach ? hp->attach_config : hp->detach_config;
+    if (hp && (attach ? hp->attach_fn : hp->detach_fn))
+        fn = attach ? hp->attach_fn : hp->detach_fn;
     if (!sv_domain_driver_check_flags(drv, flags, AFFECT_BOTH, fn, error))
         return FALSE;
     obj = sv_domain_driver_lookup(drv, dom, error);
@@ -314,7 +328,7 @@ change_device(SvCall *call, const remote_nonnull_domain *dom, const char *xml, g
         return FALSE;
     if (config) {
         changed = sv_domain_def_copy(config);
-        if (!(attach ? attach_config : detach_config)(changed, dev, kind, error))
+        if (!change_config(changed, dev, kind, error))
             return FALSE;
         changed = redefine(drv, g_steal_pointer(&changed), error);
         if (!changed)

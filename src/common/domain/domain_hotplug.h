@@ -20,6 +20,18 @@ typedef struct SvHotplugFacts {
      * done once it was asked (libvirt does not wait for the device to go). */
     gboolean (*detach_alias)(SvDomainObj *obj, const char *alias, SvStoreDoneFunc done,
                              gpointer data, GError **error);
+    /* Optional, for a driver whose persistent changes libvirt words differently (its lxc
+     * driver): the device of dev (transfer none; the driver may steal it) added to or
+     * removed from def, or FALSE with the driver's error. NULL: the QEMU driver's way. A
+     * NULL attach_live or detach_live refuses that live change as without facts. */
+    gboolean (*attach_config)(SvDomainDef *def, SvDomainDef *dev, const char *kind,
+                              GError **error);
+    gboolean (*detach_config)(SvDomainDef *def, SvDomainDef *dev, const char *kind,
+                              GError **error);
+    /* The names, after the driver's prefix, its flag errors give ATTACH_DEVICE_FLAGS and
+     * DETACH_DEVICE_FLAGS ("DomainAttachDeviceFlags"); NULL: the QEMU driver's. */
+    const char *attach_fn;
+    const char *detach_fn;
 } SvHotplugFacts;
 
 /* libvirt's name of a device element's type in its errors ("net" for "interface"). */
@@ -41,6 +53,10 @@ void sv_domain_hotplug_install(SvDomainDriver *drv, SvRemoteHandlers *h);
 /* def (transfer full) as a define of its XML makes it: parsed again, then given the driver's
  * defaults and addresses (check_def); the new definition, or NULL with the error. */
 SvDomainDef *sv_domain_hotplug_redefine(SvDomainDriver *drv, SvDomainDef *def, GError **error);
+
+/* changed (transfer full) made obj's persistent definition: the next one of a running
+ * domain, else its definition. */
+void sv_domain_hotplug_set_config(SvDomainObj *obj, SvDomainDef *changed);
 
 /* For a driver without DETACH_DEVICE_ALIAS (libvirt's lxc and libxl): its NO_SUPPORT, before
  * any lookup. */
