@@ -94,6 +94,12 @@ void lxc_domain_kill_init(SvDomainObj *obj, gboolean graceful, gint64 term_deadl
 
 /* The start of the shared lifecycle (lxc_start.c). */
 gboolean lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error);
+/* A host-side link name "vethN" (N from *next on, which moves past it) that neither the
+ * host nor a running container of list has (lxc_start.c). (transfer full) */
+char *lxc_free_link_name(SvDomainList *list, guint *next);
+/* What libvirt fills in for interface n of a container of list, at its start and at its
+ * live attach: a MAC and a host-side link name (lxc_free_link_name) when not given. */
+void lxc_complete_interface(SvDomainList *list, SvDomainNetDef *n, guint *next);
 
 /* issue 18, LXC tuning (lxc_tune.c): whether def sets any of the <cputune> (shares,
  * period, quota), <memtune> (hard, soft, swap limits) or <blkiotune> a container gets, and

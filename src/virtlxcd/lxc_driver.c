@@ -15,6 +15,7 @@
 #include "domain/domain_stats.h"
 #include "domain/domain_host.h"
 #include "util/cgroup.h"
+#include "lxc_hotplug.h"
 #include "lxc_process.h"
 #include "programs/qemu.h"
 #include "programs/remote.h"
@@ -253,8 +254,6 @@ install_runtime_calls(LxcDriver *driver)
     /* issue 18 item 2, guest operations: libvirt's LXC driver has no keys, NMIs,
      * screenshots or block resizes */
     sv_domain_guestops_install_no_support(&driver->handlers);
-    /* issue 18 item 2, live hotplug: libvirt's LXC driver has no DETACH_DEVICE_ALIAS */
-    sv_domain_hotplug_install_alias_no_support(&driver->handlers);
     /* issue 18 item 2, rename: libvirt's LXC driver has none (NO_SUPPORT) */
     sv_domain_rename_install_no_support(&driver->handlers);
     /* issue 18 item 5, CPU comparison and baseline: libvirt's LXC driver has none */
@@ -274,6 +273,10 @@ install_runtime_calls(LxcDriver *driver)
     /* issue 18, CPU stats: the container's cpuacct cgroup, total and per host CPU
      * (lxc_cpustats.c) */
     lxc_cpustats_install(&driver->handlers);
+    /* issue 18 item 2, LXC hotplug: devices attached to, detached from and updated in a
+     * container's definitions, its interfaces live as veth pairs (lxc_hotplug.c); no
+     * DETACH_DEVICE_ALIAS, as libvirt's LXC driver */
+    lxc_hotplug_install(&driver->domains, &driver->handlers);
 }
 
 static gboolean

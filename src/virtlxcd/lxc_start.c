@@ -101,6 +101,25 @@ target_dev_taken(SvDomainList *list, const char *name)
     return FALSE;
 }
 
+char *
+lxc_free_link_name(SvDomainList *list, guint *next)
+{
+    for (;;) {
+        g_autofree char *name = g_strdup_printf("veth%u", (*next)++);
+        if (!target_dev_taken(list, name))
+            return g_steal_pointer(&name);
+    }
+}
+
+void
+lxc_complete_interface(SvDomainList *list, SvDomainNetDef *n, guint *next)
+{
+    if (!n->mac)
+        n->mac = sv_domain_net_generate_mac();
+    if (!n->target_dev)
+        n->target_dev = lxc_free_link_name(list, next);
+}
+
 /* What libvirt fills in at start: MACs and host-side link names that were not given (none
  * taken by another container of list). */
 static void
@@ -108,17 +127,8 @@ complete_interfaces(SvDomainList *list, SvDomainDef *def)
 {
     guint next = 0;
 
-    for (guint i = 0; i < def->interfaces->len; i++) {
-        SvDomainNetDef *n = def->interfaces->pdata[i];
-
-        if (!n->mac)
-            n->mac = sv_domain_net_generate_mac();
-        while (!n->target_dev) {
-            g_autofree char *name = g_strdup_printf("veth%u", next++);
-            if (!target_dev_taken(list, name))
-                n->target_dev = g_steal_pointer(&name);
-        }
-    }
+    for (guint i = 0; i < def->interfaces->len; i++)
+        lxc_complete_interface(list, def->interfaces->pdata[i], &next);
 }
 
 typedef struct {
