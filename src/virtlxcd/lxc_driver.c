@@ -168,6 +168,13 @@ check_def(LxcDriver *driver, SvDomainDef *def, GError **error)
                      "%s is not supported by the LXC driver", lxc_tuning_unsupported(def));
         return FALSE;
     }
+    /* libvirt's parser gives every interface without one a MAC, as a define shows it (and
+     * an interface attached to the persistent definition). */
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        SvDomainNetDef *n = def->interfaces->pdata[i];
+        if (!n->mac)
+            n->mac = sv_domain_net_generate_mac();
+    }
     return TRUE;
 }
 

@@ -351,9 +351,7 @@ update_device_flags(SvCall *call, remote_domain_update_device_flags_args *a, GEr
     changed = sv_domain_hotplug_redefine(drv, g_steal_pointer(&changed), error);
     if (!changed)
         return FALSE;
-    sv_domain_hotplug_set_config(obj, g_steal_pointer(&changed));
-    sv_domain_modify_save(drv, obj, FALSE, TRUE, sv_domain_modify_reply_call,
-                          sv_call_defer(call));
+    sv_domain_hotplug_save_config(call, obj, g_steal_pointer(&changed));
     return TRUE;
 }
 

@@ -78,6 +78,11 @@ def test_config_attach_detach_update(lxc, conn):
     dom.updateDeviceFlags("<interface type='ethernet'><mac address='52:54:00:aa:cc:01'/>"
                           "<link state='down'/></interface>", CONFIG)
     assert "<link state='down'/>" in inactive(dom)
+    # An interface without a MAC gets one, as libvirt's parser gives it (52:54:00:...).
+    dom.attachDeviceFlags("<interface type='ethernet'/>", CONFIG)
+    generated = macs(inactive(dom))[1]
+    assert generated.startswith("52:54:00:") and generated != "52:54:00:aa:cc:01"
+    dom.detachDeviceFlags(NET % generated, CONFIG)
     # What the LXC driver words differently from the QEMU driver.
     assert error_of(dom.attachDeviceFlags, "<serial type='pty'/>", CONFIG) == (
         libvirt.VIR_ERR_CONFIG_UNSUPPORTED, FROM_LXC,

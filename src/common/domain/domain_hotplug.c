@@ -211,9 +211,11 @@ set_config(SvDomainObj *obj, SvDomainDef *changed)
 }
 
 void
-sv_domain_hotplug_set_config(SvDomainObj *obj, SvDomainDef *changed)
+sv_domain_hotplug_save_config(SvCall *call, SvDomainObj *obj, SvDomainDef *changed)
 {
     set_config(obj, changed);
+    sv_domain_modify_save(sv_domain_driver_of(call), obj, FALSE, TRUE,
+                          sv_domain_modify_reply_call, sv_call_defer(call));
 }
 
 static void

@@ -54,9 +54,9 @@ void sv_domain_hotplug_install(SvDomainDriver *drv, SvRemoteHandlers *h);
  * defaults and addresses (check_def); the new definition, or NULL with the error. */
 SvDomainDef *sv_domain_hotplug_redefine(SvDomainDriver *drv, SvDomainDef *def, GError **error);
 
-/* changed (transfer full) made obj's persistent definition: the next one of a running
- * domain, else its definition. */
-void sv_domain_hotplug_set_config(SvDomainObj *obj, SvDomainDef *changed);
+/* changed (transfer full) made obj's persistent definition (the next one of a running
+ * domain, else its definition), saved, and call answered (deferred) once it is on disk. */
+void sv_domain_hotplug_save_config(SvCall *call, SvDomainObj *obj, SvDomainDef *changed);
 
 /* For a driver without DETACH_DEVICE_ALIAS (libvirt's lxc and libxl): its NO_SUPPORT, before
  * any lookup. */
