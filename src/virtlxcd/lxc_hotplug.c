@@ -5,6 +5,7 @@
  * namespace. The machinery (flags, definitions, saving, answering) is domain_hotplug.c's. */
 #include "lxc_hotplug.h"
 
+#include <errno.h>
 #include <sys/stat.h>
 
 #include "domain/domain_hotplug.h"
@@ -191,6 +192,19 @@ attach_disk(SvDomainObj *obj, const SvDomainDiskDef *disk, GError **error)
     return FALSE;
 }
 
+/* Link `port` made a port of `bridge`, with virNetDevBridgeAddPort's error for a bridge
+ * that is not there. */
+static gboolean
+add_port(const char *bridge, const char *port, GError **error)
+{
+    if (!sv_netdev_exists(bridge)) {
+        sv_error_set_errno(error, SV_FROM_NONE, ENODEV, "Unable to add bridge %s port %s",
+                           bridge, port);
+        return FALSE;
+    }
+    return sv_netdev_set_master(port, bridge, error);
+}
+
 /* lxcDomainAttachDeviceNetLive for bridge and ethernet interfaces: a veth pair whose host
  * end (the <target dev>) stays here, up and, for a bridge, its port; the other end is made
  * in init's network namespace with the interface's MAC, named as libvirt names it (a free
@@ -220,8 +234,7 @@ attach_net(SvDomainObj *obj, SvDomainNetDef *net, GError **error)
     peer = lxc_free_link_name(obj->list, &next);
     if (!sv_netdev_veth_create(net->target_dev, peer, net->mac, pid, error))
         return FALSE;
-    if (net->type == SV_DOMAIN_NET_TYPE_BRIDGE &&
-        !sv_netdev_set_master(net->target_dev, net->source, error)) {
+    if (net->type == SV_DOMAIN_NET_TYPE_BRIDGE && !add_port(net->source, net->target_dev, error)) {
         if (!sv_netdev_delete(net->target_dev, &cleanup_error))
             g_warning("%s", cleanup_error->message);
         return FALSE;

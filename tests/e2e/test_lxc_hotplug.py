@@ -173,10 +173,22 @@ def test_live_interfaces_veth_pairs(lxc, netns):
     lxc.start_daemon(wrapper=netns.wrapper)
     c = lxc.open()
     try:
-        dom = c.defineXML(lxc.xml("hot"))
+        # One interface from the start (the supervisor's veth pair), eth0 inside.
+        dom = c.defineXML(lxc.xml("hot", devices=NET % "52:54:00:aa:dd:10"))
         dom.create()
         pid = lxc.init_pid("hot")
         before = container_links(pid)
+        assert before.get("eth0") == "52:54:00:aa:dd:10"
+
+        # A bridge that does not exist: refused, no link left behind.
+        links = netns.ip("-o", "link")
+        code, domain, msg = error_of(dom.attachDeviceFlags, "<interface type='bridge'>"
+                                     "<source bridge='nosuchbr'/></interface>", LIVE)
+        assert (code, domain) == (libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_NONE)
+        assert re.fullmatch(r"Unable to add bridge nosuchbr port veth\d+: No such device",
+                            msg), msg
+        assert netns.ip("-o", "link").count("\n") == links.count("\n")
+        assert container_links(pid) == before
 
         # virsh attach-interface --type bridge, live and config: a veth pair.
         lxc.virsh("attach-interface", "hot", "bridge", "br0", "--mac", "52:54:00:aa:dd:01",
@@ -184,7 +196,7 @@ def test_live_interfaces_veth_pairs(lxc, netns):
         live = dom.XMLDesc(0)
         assert re.search(r"<interface type='bridge'>\s*<mac address='52:54:00:aa:dd:01'/>\s*"
                          r"<source bridge='br0'/>\s*<target dev='svhot0'/>", live), live
-        assert macs(inactive(dom)) == ["52:54:00:aa:dd:01"]
+        assert macs(inactive(dom)) == ["52:54:00:aa:dd:10", "52:54:00:aa:dd:01"]
         assert "svhot0" in netns.ip("-o", "link", "show", "master", "br0")
         # Up (no carrier until the container brings its end up, as with libvirt).
         assert re.search(r"<[^>]*\bUP\b", netns.ip("-o", "link", "show", "svhot0"))
@@ -197,11 +209,11 @@ def test_live_interfaces_veth_pairs(lxc, netns):
         # 52:54:00).
         dom.attachDeviceFlags("<interface type='ethernet'/>", LIVE)
         live = dom.XMLDesc(0)
-        auto = re.findall(r"<target dev='(veth\d+)'/>", live)
-        assert len(auto) == 1, live
-        eth_mac = macs(live)[1]
+        auto = re.findall(r"<target dev='([^']+)'/>", live)[2:]
+        assert len(auto) == 1 and re.fullmatch(r"veth\d+", auto[0]), live
+        eth_mac = macs(live)[2]
         assert eth_mac.startswith("52:54:00:")
-        assert macs(inactive(dom)) == ["52:54:00:aa:dd:01"]
+        assert macs(inactive(dom)) == ["52:54:00:aa:dd:10", "52:54:00:aa:dd:01"]
         assert eth_mac in container_links(pid).values()
         assert "%s@" % auto[0] in netns.ip("-o", "link")
         # The status file keeps the live definition: a restarted daemon still has both.
@@ -211,7 +223,7 @@ def test_live_interfaces_veth_pairs(lxc, netns):
         lxc.start_daemon(wrapper=netns.wrapper)
         c = lxc.open()
         dom = c.lookupByName("hot")
-        assert macs(dom.XMLDesc(0)) == ["52:54:00:aa:dd:01", eth_mac]
+        assert macs(dom.XMLDesc(0)) == ["52:54:00:aa:dd:10", "52:54:00:aa:dd:01", eth_mac]
 
         # Detached: the host end deleted, the container's end gone with it.
         lxc.virsh("detach-interface", "hot", "bridge", "--mac", "52:54:00:aa:dd:01", "--live",
@@ -222,8 +234,15 @@ def test_live_interfaces_veth_pairs(lxc, netns):
                               % eth_mac, LIVE)
         assert "%s@" % auto[0] not in netns.ip("-o", "link")
         assert container_links(pid) == before
-        assert "<interface" not in dom.XMLDesc(0) and "<interface" not in inactive(dom)
+        assert macs(dom.XMLDesc(0)) == macs(inactive(dom)) == ["52:54:00:aa:dd:10"]
         assert "svhot0" not in lxc.status("hot").read_text()
+        # The interface the container started with, detached live only.
+        start_dev = re.search(r"<target dev='([^']+)'/>", dom.XMLDesc(0)).group(1)
+        dom.detachDeviceFlags(NET % "52:54:00:aa:dd:10", LIVE)
+        assert "%s@" % start_dev not in netns.ip("-o", "link")
+        assert "eth0" not in container_links(pid)
+        assert "<interface" not in dom.XMLDesc(0)
+        assert macs(inactive(dom)) == ["52:54:00:aa:dd:10"]
         live_refusals(dom)
         dom.destroy()
         dom.undefine()
