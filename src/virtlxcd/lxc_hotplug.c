@@ -205,16 +205,44 @@ add_port(const char *bridge, const char *port, GError **error)
     return sv_netdev_set_master(port, bridge, error);
 }
 
-/* lxcDomainAttachDeviceNetLive for bridge and ethernet interfaces: a veth pair whose host
- * end (the <target dev>) stays here, up and, for a bridge, its port; the other end is made
- * in init's network namespace with the interface's MAC, named as libvirt names it (a free
- * vethN; it is not renamed there). The interface (transfer full) joins the live
- * definition. */
+/* Interface net's veth pair for the container whose init is pid: its host end (the
+ * <target dev>) here, up and, for a bridge, its port; the other end made in init's network
+ * namespace with the interface's MAC, named as libvirt names it (a free vethN; it is not
+ * renamed there). Nothing is left on failure. */
 static gboolean
-attach_net(SvDomainObj *obj, SvDomainNetDef *net, GError **error)
+plug(SvDomainObj *obj, const SvDomainNetDef *net, pid_t pid, GError **error)
 {
     g_autoptr(GError) cleanup_error = NULL;
     g_autofree char *peer = NULL;
+    guint next = 0;
+
+    /* Free here and in the container (its /sys shows its links); not the host end's,
+     * which is not made yet. */
+    for (;;) {
+        g_autofree char *inside = NULL;
+
+        g_free(peer);
+        peer = lxc_free_link_name(obj->list, &next);
+        inside = g_strdup_printf("/proc/%d/root/sys/class/net/%s", (int)pid, peer);
+        if (!g_str_equal(peer, net->target_dev) && !g_file_test(inside, G_FILE_TEST_EXISTS))
+            break;
+    }
+    if (!sv_netdev_veth_create(net->target_dev, peer, net->mac, pid, error))
+        return FALSE;
+    if (net->type == SV_DOMAIN_NET_TYPE_BRIDGE && !add_port(net->source, net->target_dev, error)) {
+        if (!sv_netdev_delete(net->target_dev, &cleanup_error))
+            g_warning("%s", cleanup_error->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* lxcDomainAttachDeviceNetLive for bridge and ethernet interfaces: the interface given
+ * its MAC and host-side name where the XML has none, plugged, and (transfer full) made
+ * part of the live definition. */
+static gboolean
+attach_net(SvDomainObj *obj, SvDomainNetDef *net, GError **error)
+{
     pid_t pid = init_pid(obj, error);
     guint next = 0;
 
@@ -231,16 +259,57 @@ attach_net(SvDomainObj *obj, SvDomainNetDef *net, GError **error)
         return FALSE;
     }
     lxc_complete_interface(obj->list, net, &next);
-    peer = lxc_free_link_name(obj->list, &next);
-    if (!sv_netdev_veth_create(net->target_dev, peer, net->mac, pid, error))
+    if (!plug(obj, net, pid, error))
         return FALSE;
-    if (net->type == SV_DOMAIN_NET_TYPE_BRIDGE && !add_port(net->source, net->target_dev, error)) {
-        if (!sv_netdev_delete(net->target_dev, &cleanup_error))
-            g_warning("%s", cleanup_error->message);
-        return FALSE;
-    }
     g_ptr_array_add(obj->def->interfaces, net);
     return TRUE;
+}
+
+/* The MACs of the links in the network namespace of process pid, as the /sys of its
+ * container shows them; NULL when it cannot be read. */
+static GHashTable *
+container_macs(pid_t pid)
+{
+    g_autofree char *dir = g_strdup_printf("/proc/%d/root/sys/class/net", (int)pid);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    GHashTable *macs;
+    const char *name;
+
+    if (!d)
+        return NULL;
+    macs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    while ((name = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, name, "address", NULL);
+        g_autofree char *text = NULL;
+
+        if (g_file_get_contents(path, &text, NULL, NULL))
+            g_hash_table_add(macs, g_strdup(g_strstrip(text)));
+    }
+    return macs;
+}
+
+void
+lxc_hotplug_replug(SvDomainObj *obj)
+{
+    LxcDomain *ld = lxc_domain_of(obj);
+    pid_t pid = ld && ld->init ? sv_process_get_pid(ld->init) : 0;
+    g_autoptr(GHashTable) present = pid ? container_macs(pid) : NULL;
+
+    for (guint i = 0; present && i < obj->def->interfaces->len;) {
+        const SvDomainNetDef *n = obj->def->interfaces->pdata[i];
+        g_autoptr(GError) error = NULL;
+
+        /* The supervisor made the start's pairs again before init ran; an old host end
+         * may outlive its namespace for a moment (the kernel tears them down later). */
+        if (!n->mac || !n->target_dev || g_hash_table_contains(present, n->mac) ||
+            (sv_netdev_delete(n->target_dev, &error) && plug(obj, n, pid, &error))) {
+            i++;
+            continue;
+        }
+        g_warning("domain %s: interface %s is gone after the reboot: %s", obj->def->name,
+                  n->target_dev, error->message);
+        g_ptr_array_remove_index(obj->def->interfaces, i);
+    }
 }
 
 static gboolean

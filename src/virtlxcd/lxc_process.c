@@ -12,6 +12,7 @@
  * The start is in lxc_start.c, the procedures in lxc_control.c, the reconnect after a
  * daemon restart in lxc_reconnect.c. */
 #include "lxc_domain.h"
+#include "lxc_hotplug.h"
 
 #include <signal.h>
 #include <stddef.h>
@@ -411,6 +412,8 @@ on_rebooted(SvDomainObj *obj, const LxcMsg *msg)
     if (!attach_init(obj, msg, &error))
         g_debug("domain %s: %s", obj->def->name, error->message);
     sv_guest_log_printf(ld->log_fd, "rebooted");
+    if (!sv_domain_run_destroying(obj))
+        lxc_hotplug_replug(obj);
     sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
     if (sv_domain_run_destroying(obj)) {
         /* A reboot raced with our destroy: the new init goes too. */

@@ -28,12 +28,14 @@ Differences kept on purpose (each named where it is tested):
 
 import re
 import shutil
+import signal
 import subprocess
 
 import libvirt
 import pytest
 
-from test_lxc import error_of, lxc, wait_until  # noqa: F401  (lxc: the fixture)
+from test_lxc import (alive, error_of, lxc, wait_handler,  # noqa: F401  (lxc: the fixture)
+                      wait_until)
 
 if not shutil.which("unshare") or not shutil.which("nsenter") or not shutil.which("ip"):
     pytest.skip("needs unshare, nsenter and ip", allow_module_level=True)
@@ -223,6 +225,18 @@ def test_live_interfaces_veth_pairs(lxc, netns):
         lxc.start_daemon(wrapper=netns.wrapper)
         c = lxc.open()
         dom = c.lookupByName("hot")
+        assert macs(dom.XMLDesc(0)) == ["52:54:00:aa:dd:10", "52:54:00:aa:dd:01", eth_mac]
+
+        # A reboot: a new init in a new network namespace, where the supervisor makes the
+        # start's pair again and the daemon the two attached since (libvirt starts the
+        # container again from its live definition).
+        wait_handler(pid, signal.SIGHUP)
+        dom.reboot(0)
+        assert wait_until(lambda: not alive(pid))
+        pid = lxc.init_pid("hot", other_than=pid)
+        assert sorted(container_links(pid).values()) == sorted(
+            ["52:54:00:aa:dd:10", "52:54:00:aa:dd:01", eth_mac])
+        assert "svhot0" in netns.ip("-o", "link", "show", "master", "br0")
         assert macs(dom.XMLDesc(0)) == ["52:54:00:aa:dd:10", "52:54:00:aa:dd:01", eth_mac]
 
         # Detached: the host end deleted, the container's end gone with it.
