@@ -206,10 +206,11 @@ def test_live_interfaces_veth_pairs(lxc, netns):
         added = {n: m for n, m in inside.items() if n not in before}
         assert list(added.values()) == ["52:54:00:aa:dd:01"], inside
         assert "svhot0" not in inside  # the host end stays with the daemon
+        assert len(dom.interfaceStats("svhot0")) == 8  # domifstat knows it by its name
 
         # An ethernet interface, live only, its name and MAC the daemon's (libvirt's vethN,
         # 52:54:00).
-        dom.attachDeviceFlags("<interface type='ethernet'/>", LIVE)
+        dom.attachDevice("<interface type='ethernet'/>")  # no flags: LIVE
         live = dom.XMLDesc(0)
         auto = re.findall(r"<target dev='([^']+)'/>", live)[2:]
         assert len(auto) == 1 and re.fullmatch(r"veth\d+", auto[0]), live
@@ -244,8 +245,8 @@ def test_live_interfaces_veth_pairs(lxc, netns):
                   "--config")
         assert "svhot0" not in netns.ip("-o", "link")
         assert "52:54:00:aa:dd:01" not in container_links(pid).values()
-        dom.detachDeviceFlags("<interface type='ethernet'><mac address='%s'/></interface>"
-                              % eth_mac, LIVE)
+        dom.detachDevice("<interface type='ethernet'><mac address='%s'/></interface>"
+                         % eth_mac)
         assert "%s@" % auto[0] not in netns.ip("-o", "link")
         assert container_links(pid) == before
         assert macs(dom.XMLDesc(0)) == macs(inactive(dom)) == ["52:54:00:aa:dd:10"]
