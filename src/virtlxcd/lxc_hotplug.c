@@ -6,7 +6,6 @@
 #include "lxc_hotplug.h"
 
 #include <errno.h>
-#include <sys/stat.h>
 
 #include "domain/domain_hotplug.h"
 #include "domain/domain_modify.h"
@@ -151,47 +150,6 @@ init_pid(SvDomainObj *obj, GError **error)
     return 0;
 }
 
-/* lxcDomainAttachDeviceDiskLive's refusals, in its order. A block device that passes them
- * is refused too: a device node made in the container's mount namespace and allowed in its
- * devices cgroup is not built here (a difference from libvirt, named in the tests). */
-static gboolean
-attach_disk(SvDomainObj *obj, const SvDomainDiskDef *disk, GError **error)
-{
-    guint found;
-    struct stat st;
-
-    if (!init_pid(obj, error))
-        return FALSE;
-    if (!disk->source) {
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
-                     "Can't setup disk without media");
-        return FALSE;
-    }
-    if (disk->type != SV_DOMAIN_DISK_TYPE_BLOCK) {
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
-                     "Can't setup disk for non-block device");
-        return FALSE;
-    }
-    if (disk_index(obj->def, disk->target_dev, &found)) {
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_FAILED, "target %s already exists",
-                     disk->target_dev);
-        return FALSE;
-    }
-    if (stat(disk->source, &st) < 0) {
-        sv_error_set_errno(error, SV_FROM_LXC, errno, "Unable to access %s", disk->source);
-        return FALSE;
-    }
-    if (!S_ISBLK(st.st_mode)) {
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
-                     "Disk source %s must be a block device", disk->source);
-        return FALSE;
-    }
-    sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_UNSUPPORTED,
-                 "live attach of block device %s to a container is not supported",
-                 disk->source);
-    return FALSE;
-}
-
 /* Link `port` made a port of `bridge`, with virNetDevBridgeAddPort's error for a bridge
  * that is not there. */
 static gboolean
@@ -295,6 +253,9 @@ lxc_hotplug_replug(SvDomainObj *obj)
     pid_t pid = ld && ld->init ? sv_process_get_pid(ld->init) : 0;
     g_autoptr(GHashTable) present = pid ? container_macs(pid) : NULL;
 
+    if (pid)
+        lxc_hotplug_disk_replug(obj, pid);
+
     for (guint i = 0; present && i < obj->def->interfaces->len;) {
         const SvDomainNetDef *n = obj->def->interfaces->pdata[i];
         g_autoptr(GError) error = NULL;
@@ -317,8 +278,14 @@ lxc_attach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDon
                 gpointer data, GError **error)
 {
     if (one_of(kind, "disk", dev->disks)) {
-        if (!attach_disk(obj, dev->disks->pdata[0], error))
+        SvDomainDiskDef *disk = dev->disks->pdata[0];
+        pid_t pid = init_pid(obj, error);
+
+        if (!pid || !lxc_hotplug_disk_attach(obj, pid, disk, error))
             return FALSE;
+        g_ptr_array_insert(obj->def->disks,
+                           (gint)sv_domain_hotplug_disk_insert_at(obj->def, disk),
+                           g_ptr_array_steal_index(dev->disks, 0));
     } else if (one_of(kind, "interface", dev->interfaces)) {
         SvDomainNetDef *net = g_ptr_array_steal_index(dev->interfaces, 0);
 
@@ -361,22 +328,14 @@ static gboolean
 lxc_detach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFunc done,
                 gpointer data, GError **error)
 {
-    guint found;
-
     if (one_of(kind, "disk", dev->disks)) {
         const char *target = ((SvDomainDiskDef *)dev->disks->pdata[0])->target_dev;
+        pid_t pid = init_pid(obj, error);
 
-        /* A container never runs with a disk here (lxc_spec.c refuses them at start). */
-        if (!init_pid(obj, error))
+        if (!pid || !lxc_hotplug_disk_detach(obj, pid, target, error))
             return FALSE;
-        if (!disk_index(obj->def, target, &found)) {
-            sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_FAILED, "disk %s not found",
-                         target);
-            return FALSE;
-        }
-        sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_UNSUPPORTED,
-                     "live detach of disk %s from a container is not supported", target);
-        return FALSE;
+        answer_later(done, data);
+        return TRUE;
     }
     if (one_of(kind, "interface", dev->interfaces)) {
         if (!detach_net(obj, dev->interfaces->pdata[0], error))

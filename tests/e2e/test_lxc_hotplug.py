@@ -18,24 +18,27 @@ installing it would add /etc/libvirt/lxc.conf to the reference libvirtd's config
 so the expected answers are libvirt 9.0's src/lxc/lxc_driver.c, not a comparison in the
 same run.
 
-Differences kept on purpose (each named where it is tested):
-- a block device that passes libvirt's checks is refused (OPERATION_UNSUPPORTED): libvirt
-  makes its node in the container's /dev and allows it in the devices cgroup; here
-  containers never get disks (lxc_spec.c refuses them at start);
+- a host block device (a loop device) attached live: allowed in the container's devices
+  cgroup, made as /dev/TARGET inside, readable there; detached: the node gone, denied.
+
+Difference kept on purpose (named where it is tested):
 - a direct interface is refused live (OPERATION_UNSUPPORTED): libvirt moves a macvlan link
   in; there are only macvtap links here.
 """
 
+import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
+from pathlib import Path
 
 import libvirt
 import pytest
 
-from test_lxc import (alive, error_of, lxc, wait_handler,  # noqa: F401  (lxc: the fixture)
-                      wait_until)
+from test_lxc import (alive, cgroup_of, error_of, lxc,  # noqa: F401  (lxc: the fixture)
+                      wait_handler, wait_until)
 
 if not shutil.which("unshare") or not shutil.which("nsenter") or not shutil.which("ip"):
     pytest.skip("needs unshare, nsenter and ip", allow_module_level=True)
@@ -300,3 +303,62 @@ def live_refusals(dom):
         "Operation not supported: Unable to modify live devices")
     assert error_of(dom.detachDeviceFlags, NET % "52:54:00:aa:dd:77", LIVE)[:2] == (
         libvirt.VIR_ERR_DEVICE_MISSING, FROM_DOMAIN)
+
+
+# ---------------------------------------------------------------- a block device
+
+@pytest.fixture
+def loop_device(tmp_path):
+    """A 1 MiB loop device whose first bytes are a marker."""
+    if not shutil.which("losetup"):
+        pytest.skip("needs losetup")
+    img = tmp_path / "disk.img"
+    img.write_bytes(b"svdisk-marker" + bytes(1024 * 1024 - 13))
+    r = subprocess.run(["losetup", "-f", "--show", str(img)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip("no loop device: %s" % r.stderr.strip())
+    dev = r.stdout.strip()
+    yield dev
+    subprocess.run(["losetup", "-d", dev], check=True)
+
+
+def test_live_block_device(lxc, loop_device):
+    lxc.start_daemon()
+    c = lxc.open()
+    try:
+        dom = c.createXML(lxc.xml("blk"), 0)
+        pid = lxc.init_pid("blk")
+        rdev = os.stat(loop_device).st_rdev
+        rule = "b %d:%d rwm" % (os.major(rdev), os.minor(rdev))
+        devices = cgroup_of(pid, "devices") / "devices.list"
+        xml = ("<disk type='block' device='disk'><source dev='%s'/>"
+               "<target dev='vdb' bus='virtio'/></disk>" % loop_device)
+        dom.attachDevice(xml)
+        node = Path("/proc/%d/root/dev/vdb" % pid)
+        assert stat.S_ISBLK(os.stat(node).st_mode) and os.stat(node).st_rdev == rdev
+        assert rule in devices.read_text().splitlines()
+        assert "<source dev='%s'" % loop_device in dom.XMLDesc(0)
+        assert "vdb" in lxc.status("blk").read_text()
+        con = lxc.console("blk")
+        try:
+            assert con.run("head -c 13 /dev/vdb") == "svdisk-marker"
+        finally:
+            assert con.close() == 0
+        assert error_of(dom.attachDevice, xml) == (
+            libvirt.VIR_ERR_OPERATION_FAILED, FROM_LXC,
+            "operation failed: target vdb already exists")
+        # A reboot (a new /dev): the node made again, as libvirt's restart from the live
+        # definition makes it.
+        wait_handler(pid, signal.SIGHUP)
+        dom.reboot(0)
+        assert wait_until(lambda: not alive(pid))
+        pid = lxc.init_pid("blk", other_than=pid)
+        node = Path("/proc/%d/root/dev/vdb" % pid)
+        assert stat.S_ISBLK(os.stat(node).st_mode) and os.stat(node).st_rdev == rdev
+        dom.detachDevice(xml)
+        assert not os.path.lexists(node)
+        assert rule not in devices.read_text().splitlines()
+        assert "<disk" not in dom.XMLDesc(0)
+        dom.destroy()
+    finally:
+        c.close()

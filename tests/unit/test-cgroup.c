@@ -468,6 +468,15 @@ test_v1_lifecycle(Fixture *f, gconstpointer data)
     g_assert_true(g_str_has_prefix(text, "c 1:3 rwm\n"));
     g_assert_nonnull(strstr(text, "c 136:* rwm\n"));
     g_clear_pointer(&text, g_free);
+    /* One device given and taken back (a disk attached to a running container). */
+    g_assert_true(sv_cgroup_change_device(cg, TRUE, "b 7:3 rwm", &error));
+    g_assert_true(sv_cgroup_change_device(cg, FALSE, "b 7:3 rwm", &error));
+    text = slurp(dev, "devices.allow");
+    g_assert_true(g_str_has_suffix(text, "c 136:* rwm\nb 7:3 rwm\n"));
+    g_clear_pointer(&text, g_free);
+    text = slurp(dev, "devices.deny");
+    g_assert_cmpstr(text, ==, "a\nb 7:3 rwm\n");
+    g_clear_pointer(&text, g_free);
 
     g_assert_false(sv_cgroup_is_frozen(cg));
     g_assert_true(sv_cgroup_set_frozen(cg, TRUE, &error));

@@ -515,6 +515,16 @@ sv_cgroup_restrict_devices(SvCgroup *cg, const char *const *allowed, GError **er
 }
 
 gboolean
+sv_cgroup_change_device(SvCgroup *cg, gboolean allow, const char *rule, GError **error)
+{
+    Hierarchy *h = cg->version == SV_CGROUP_V1 ? find_hierarchy(cg, "devices") : NULL;
+
+    if (!h)
+        return TRUE;
+    return write_file(h->dir, allow ? "devices.allow" : "devices.deny", rule, error);
+}
+
+gboolean
 sv_cgroup_add_process(SvCgroup *cg, pid_t pid, GError **error)
 {
     g_autofree char *text = g_strdup_printf("%d", (int)pid);

@@ -88,6 +88,11 @@ gboolean sv_cgroup_cpu_child_set_bandwidth(SvCgroup *cg, const char *child, guin
  * without the controller. */
 gboolean sv_cgroup_restrict_devices(SvCgroup *cg, const char *const *allowed, GError **error);
 
+/* v1 devices controller: one rule ("b 7:0 rwm") allowed or denied; a no-op as
+ * sv_cgroup_restrict_devices() is. */
+gboolean sv_cgroup_change_device(SvCgroup *cg, gboolean allow, const char *rule,
+                                 GError **error);
+
 /* Move a process into the cgroup (every hierarchy). */
 gboolean sv_cgroup_add_process(SvCgroup *cg, pid_t pid, GError **error);
 
