@@ -355,6 +355,13 @@ def test_live_block_device(lxc, loop_device):
         pid = lxc.init_pid("blk", other_than=pid)
         node = Path("/proc/%d/root/dev/vdb" % pid)
         assert stat.S_ISBLK(os.stat(node).st_mode) and os.stat(node).st_rdev == rdev
+        # A restarted daemon takes the container back with its disk (the status file).
+        c.close()
+        lxc.daemon.stop()
+        lxc.start_daemon()
+        c = lxc.open()
+        dom = c.lookupByName("blk")
+        assert "<source dev='%s'" % loop_device in dom.XMLDesc(0)
         dom.detachDevice(xml)
         assert not os.path.lexists(node)
         assert rule not in devices.read_text().splitlines()
