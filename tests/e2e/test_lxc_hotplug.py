@@ -210,6 +210,11 @@ def test_live_interfaces_veth_pairs(lxc, netns):
         assert list(added.values()) == ["52:54:00:aa:dd:01"], inside
         assert "svhot0" not in inside  # the host end stays with the daemon
         assert len(dom.interfaceStats("svhot0")) == 8  # domifstat knows it by its name
+        # update-device --config on the running container: the next definition only.
+        dom.updateDeviceFlags("<interface type='bridge'><mac address='52:54:00:aa:dd:01'/>"
+                              "<source bridge='br0'/><link state='down'/></interface>", CONFIG)
+        assert "<link state='down'/>" in inactive(dom)
+        assert "<link state='down'/>" not in dom.XMLDesc(0)
 
         # An ethernet interface, live only, its name and MAC the daemon's (libvirt's vethN,
         # 52:54:00).
