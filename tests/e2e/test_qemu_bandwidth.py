@@ -318,18 +318,25 @@ IFTUNE_EXPECTED = [
 ]
 
 
-def test_domiftune_reads_bandwidth(daemon):
+def on_ours(daemon, xml, sequence):
+    """sequence(dom) for xml defined on virtqemud (undefined after)."""
     conn = libvirt.open(uri_for(daemon.sock))
     try:
-        dom = conn.defineXML(IFTUNE_XML)
+        dom = conn.defineXML(xml)
         try:
-            assert iftune_sequence(dom) == IFTUNE_EXPECTED
-            # The answer keeps libvirt's order.
-            assert list(dom.interfaceParameters("ifptap0", 0)) == list(RATES)
+            return sequence(dom)
         finally:
             dom.undefine()
     finally:
         conn.close()
+
+
+def test_domiftune_reads_bandwidth(daemon):
+    def sequence(dom):
+        # The answer keeps libvirt's order.
+        return iftune_sequence(dom), list(dom.interfaceParameters("ifptap0", 0))
+
+    assert on_ours(daemon, IFTUNE_XML, sequence) == (IFTUNE_EXPECTED, list(RATES))
 
 
 @pytest.mark.slow
@@ -442,16 +449,11 @@ def floor_sequence(d):
 
 
 def test_domiftune_set_config(daemon):
-    conn = libvirt.open(uri_for(daemon.sock))
-    try:
-        dom = conn.defineXML(SET_XML)
-        try:
-            assert set_sequence(dom) == SET_EXPECTED
-            assert floor_sequence(dom) == (FLOOR_ERROR, block(FLOOR_5), None)
-        finally:
-            dom.undefine()
-    finally:
-        conn.close()
+    def sequence(dom):
+        return set_sequence(dom), floor_sequence(dom)
+
+    assert on_ours(daemon, SET_XML, sequence) == (
+        SET_EXPECTED, (FLOOR_ERROR, block(FLOOR_5), None))
 
 
 @pytest.mark.slow
@@ -492,44 +494,39 @@ def live_interfaces(tap, bw=""):
             "</interface>" % (tap, bw, USER_MAC))
 
 
+def start_then_live(define, tap, plug_tap, host):
+    """With define(interfaces XML) -> domain: the start of a guest whose tap has
+    <bandwidth>, then live_sequence on one without; tap names made alike."""
+    bw = "<bandwidth><inbound average='100'/><outbound average='50'/></bandwidth>"
+    dom = define(live_interfaces(tap, bw))
+    start = answer(dom.create)
+    if dom.isActive():
+        dom.destroy()
+    dom.undefine()
+    dom = define(live_interfaces(tap))
+    dom.create()
+    try:
+        return [tuple(x.replace(tap, "TAP") if isinstance(x, str) else x for x in start)] + \
+            live_sequence(dom, host, tap, plug_tap)
+    finally:
+        dom.destroy()
+        dom.undefine()
+
+
 @pytest.mark.slow
 def test_tap_bandwidth_equal_libvirtd(ref, nethost):
     """libvirtd on this machine and virtqemud: a start with a tap's <bandwidth> (its
     error where the kernel lacks sfq), then live domiftune on a running guest's tap and user
     interface, and a hotplug with <bandwidth>."""
-    bw = "<bandwidth><inbound average='100'/><outbound average='50'/></bandwidth>"
     ref_xml = ("<domain type='qemu'><name>ifparams-live</name><memory unit='MiB'>32</memory>"
                "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>%s</devices>"
                "</domain>")
-    results = []
     conn = libvirt.open(ref.uri)
     try:
-        dom = conn.defineXML(ref_xml % live_interfaces("ifpbw0", bw))
-        start = answer(dom.create)
-        if dom.isActive():
-            dom.destroy()
-        dom.undefine()
-        dom = conn.defineXML(ref_xml % live_interfaces("ifpbw0"))
-        dom.create()
-        try:
-            results.append([tuple(x.replace("ifpbw0", "TAP") if isinstance(x, str) else x
-                                  for x in start)] + live_sequence(dom, None, "ifpbw0", "ifpbw1"))
-        finally:
-            dom.destroy()
-            dom.undefine()
+        theirs = start_then_live(lambda i: conn.defineXML(ref_xml % i), "ifpbw0", "ifpbw1",
+                                 None)
     finally:
         conn.close()
-    dom = define_with(nethost, "bw-live", live_interfaces("svbw3", bw))
-    start = answer(dom.create)
-    if dom.isActive():
-        dom.destroy()
-    dom.undefine()
-    dom = define_with(nethost, "bw-live", live_interfaces("svbw3"))
-    dom.create()
-    try:
-        results.append([tuple(x.replace("svbw3", "TAP") if isinstance(x, str) else x
-                              for x in start)] + live_sequence(dom, nethost, "svbw3", "svbw4"))
-    finally:
-        dom.destroy()
-        dom.undefine()
-    assert results[1] == results[0]
+    ours = start_then_live(lambda i: define_with(nethost, "bw-live", i), "svbw3", "svbw4",
+                           nethost)
+    assert ours == theirs
