@@ -25,7 +25,7 @@ import subprocess
 
 import pytest
 
-from calls import answer, on_both
+from calls import answer, on_both, virsh
 from guests import uri_for
 from test_lxc import lxc  # noqa: F401  (fixture)
 from test_qemu_net import define_with, ip, link, netns, nethost  # noqa: F401  (fixtures)
@@ -411,6 +411,14 @@ def set_sequence(d):
     return out
 
 
+def virsh_set(d):
+    """virsh domiftune --config with both directions, then the inactive <bandwidth>."""
+    uri = d.connect().getURI()
+    got = virsh(uri, "domiftune", d.name(), MAC, "--config", "--inbound", "100,200,10",
+                "--outbound", "50")
+    return got, bandwidth_of(d.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+
+
 def block(*rates):
     return "      <bandwidth>\n%s      </bandwidth>\n" % "".join(
         "        %s\n" % r for r in rates)
@@ -460,6 +468,10 @@ def test_domiftune_set_config(daemon):
 def test_domiftune_set_equal_libvirtd(ref, daemon):
     theirs, ours = on_both(ref, daemon, SET_XML, set_sequence)
     assert theirs == ours
+    theirs, ours = on_both(ref, daemon, SET_XML, virsh_set)
+    assert theirs == ours
+    assert theirs[0] == (0, "", "") and theirs[1] == block(
+        "<inbound average='100' peak='200' burst='10'/>", "<outbound average='50'/>")
     theirs, ours = on_both(ref, daemon, SET_XML, floor_sequence)
     # libvirtd takes the floor, then cannot start the guest (the difference named above).
     assert theirs == (("OK", 0), block("<inbound floor='10'/>"), FLOOR_ERROR)
