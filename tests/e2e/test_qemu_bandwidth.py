@@ -8,10 +8,10 @@ At start, as libvirt, a user interface's <bandwidth> is left out with a warning,
 tap's (ethernet, bridge) is set with tc in libvirt's layout (util/netdev_bandwidth.c; its
 command lines are unit-tested in tests/unit/test-netdev-bandwidth.c): on a kernel without
 sch_sfq or act_police (this machine's) the start fails with the same error as libvirtd's,
-nothing left. Kept on purpose, unlike libvirt: a macvtap's (direct) <bandwidth> is refused
-at start and by a live domiftune, and a live update-device that changes a <bandwidth> is
-refused, as splitvirt does not set those yet. Refusing keeps a limit from being silently
-dropped.
+nothing left. A live update-device changing a tap's <bandwidth> sets it as libvirt does.
+Kept on purpose, unlike libvirt: a macvtap's (direct) <bandwidth> is refused at start, by a
+live domiftune and by a live update-device, as splitvirt does not set it there yet;
+refusing keeps a limit from being silently dropped.
 
 DOMAIN_GET_INTERFACE_PARAMETERS (virsh domiftune's read) answers from the live or
 persistent definition as libvirt's qemuDomainGetInterfaceParameters (seven UINT rates in
@@ -156,9 +156,9 @@ def test_bandwidth_xml_equal_libvirtd(ref, daemon):
 
 def test_bandwidth_at_start(nethost):
     """A user interface's <bandwidth> is left out at start as libvirt does (the guest runs,
-    its live XML keeps it) and a live domiftune on it gets libvirt's error; a live
-    update-device changing it is refused (kept difference, see above). A tap's is set (an
-    ethernet one made by the daemon, a bridge port), or fails as libvirtd's does here."""
+    its live XML keeps it); a live domiftune on it, and a live update-device changing it,
+    get libvirt's errors; one removing it succeeds. A tap's is set (an ethernet one made by
+    the daemon, a bridge port), or fails as libvirtd's does here."""
     bw = "<bandwidth><inbound average='100'/></bandwidth>"
     dom = define_with(nethost, "bw-user", "<interface type='user'>%s</interface>" % bw)
     dom.create()
@@ -167,9 +167,13 @@ def test_bandwidth_at_start(nethost):
         changed = re.search(r"<interface type='user'>.*?</interface>", dom.XMLDesc(0),
                             re.S).group(0).replace("average='100'", "average='200'")
         assert answer(dom.updateDeviceFlags, changed, libvirt.VIR_DOMAIN_AFFECT_LIVE) == (
-            CONFIG_UNSUPPORTED, FROM_QEMU, "unsupported configuration: changing <bandwidth> "
-            "of a running guest's interface is not supported by splitvirt yet")
+            84, FROM_NONE, "Operation not supported: Unable to set bandwidth for interface "
+            "because device name is unknown")
         assert "<inbound average='100'/>" in dom.XMLDesc(0)
+        removed = re.sub(r"<bandwidth>.*?</bandwidth>", "", changed, flags=re.S)
+        assert answer(dom.updateDeviceFlags, removed, libvirt.VIR_DOMAIN_AFFECT_LIVE) == \
+            ("OK", 0)
+        assert "<bandwidth>" not in dom.XMLDesc(0)
         mac = re.search(r"<mac address='([^']+)'", dom.XMLDesc(0)).group(1)
         assert answer(dom.setInterfaceParameters, mac, {"inbound.average": 5}, 0) == \
             USER_UNSUPPORTED
@@ -479,8 +483,9 @@ def test_domiftune_set_equal_libvirtd(ref, daemon):
 
 
 # A running guest with a tap of the daemon's making and a user interface, on libvirtd and
-# on virtqemud, the same calls: live domiftune on each interface, a start and a hotplug
-# with <bandwidth>; answers (tap names made alike) and the tap's root qdisc compared.
+# on virtqemud, the same calls: live domiftune on each interface, update-device of the
+# tap's <bandwidth>, a start and a hotplug with <bandwidth>; answers (tap names made alike)
+# and the tap's root qdisc compared.
 def live_sequence(dom, host, tap, plug_tap):
     def norm(a):
         return tuple(x.replace(tap, "TAP").replace(plug_tap, "PLUG") if isinstance(x, str)
@@ -492,6 +497,14 @@ def live_sequence(dom, host, tap, plug_tap):
                    {"inbound.average": 0, "outbound.average": 0}, {"inbound.floor": 5},
                    {"inbound.floor": 5, "inbound.average": 6}):
         out.append(norm(answer(dom.setInterfaceParameters, mac, params, LIVE)))
+        out.append(bandwidth_of(dom.XMLDesc(0)))
+        out.append(qdiscs(host, tap).split(" root")[0])
+    eth = re.search(r"<interface type='ethernet'>.*?</interface>", dom.XMLDesc(0),
+                    re.S).group(0)
+    for bw in ("<inbound average='10'/>", "<outbound average='10'/>", None):
+        dev = eth if bw is None else eth.replace(
+            "<model", "<bandwidth>%s</bandwidth><model" % bw)
+        out.append(norm(answer(dom.updateDeviceFlags, dev, LIVE)))
         out.append(bandwidth_of(dom.XMLDesc(0)))
         out.append(qdiscs(host, tap).split(" root")[0])
     plugged = ("<interface type='ethernet'><target dev='%s'/><model type='virtio'/>"
@@ -529,7 +542,7 @@ def start_then_live(define, tap, plug_tap, host):
 def test_tap_bandwidth_equal_libvirtd(ref, nethost):
     """libvirtd on this machine and virtqemud: a start with a tap's <bandwidth> (its
     error where the kernel lacks sfq), then live domiftune on a running guest's tap and user
-    interface, and a hotplug with <bandwidth>."""
+    interface, live update-device of the tap's <bandwidth>, and a hotplug with one."""
     ref_xml = ("<domain type='qemu'><name>ifparams-live</name><memory unit='MiB'>32</memory>"
                "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>%s</devices>"
                "</domain>")
