@@ -63,21 +63,22 @@ rate_from_key(GKeyFile *kf, const char *group, const char *key, SvNetdevBandwidt
               GError **error)
 {
     g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
-    g_auto(GStrv) parts = v ? g_strsplit(v, ",", -1) : NULL;
-    guint64 n[4];
+    SvNetdevBandwidthRate r;
+    int end = -1;
 
     if (!v)
         return TRUE;
-    for (guint i = 0; i < 4; i++) {
-        if (g_strv_length(parts) != 4 ||
-            !g_ascii_string_to_unsigned(parts[i], 10, 0, G_MAXUINT64, &n[i], NULL)) {
-            sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
-                         "bad container spec: [%s] %s='%s'", group, key, v);
-            return FALSE;
-        }
+    /* Four unsigned numbers and nothing else (sscanf's %lu would take a sign). */
+    if (strspn(v, "0123456789,") != strlen(v) ||
+        sscanf(v, "%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT
+                  ",%" G_GUINT64_FORMAT "%n",
+               &r.average, &r.peak, &r.floor, &r.burst, &end) != 4 ||
+        v[end] != '\0') {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
+                     "bad container spec: [%s] %s='%s' is not four rates", group, key, v);
+        return FALSE;
     }
-    *out = g_new0(SvNetdevBandwidthRate, 1);
-    **out = (SvNetdevBandwidthRate){.average = n[0], .peak = n[1], .floor = n[2], .burst = n[3]};
+    *out = g_memdup2(&r, sizeof(r));
     return TRUE;
 }
 
