@@ -199,10 +199,9 @@ open_vhost(const SvDomainDef *def, const SvDomainNetDef *n, QemuNetFds *fds, GEr
     return TRUE;
 }
 
-/* <bandwidth>: libvirt ignores it on a user interface with a warning, as here; on a tap it
- * is set once the tap exists (tap_bandwidth). Kept on purpose, unlike libvirt: a macvtap's is
- * refused rather than left out, as splitvirt does not set it there (yet). A floor belongs to
- * a network's interfaces. */
+/* <bandwidth>: libvirt ignores it on a user interface with a warning, as here; on a tap or
+ * macvtap it is set once the device exists (host_bandwidth). A floor belongs to a network's
+ * interfaces. */
 static gboolean
 bandwidth_check(const SvDomainNetDef *n, GError **error)
 {
@@ -220,24 +219,20 @@ bandwidth_check(const SvDomainNetDef *n, GError **error)
                   sv_domain_net_type_to_string(n->type));
         return TRUE;
     }
-    if (n->type == SV_DOMAIN_NET_TYPE_DIRECT) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                     "<bandwidth> on interfaces of type '%s' is not supported by splitvirt yet",
-                     sv_domain_net_type_to_string(n->type));
-        return FALSE;
-    }
     return TRUE;
 }
 
-/* A tap's rates as libvirt sets them at start: the tap is the host's end of the guest's
- * link, so inbound shapes what the host sends (swapped). A tap without <bandwidth> gets the
- * noqueue root qdisc libvirt gives it (tc refusing that is no error). */
+/* A tap's or macvtap's rates as libvirt sets them at start: a tap is the host's end of the
+ * guest's link, so inbound shapes what the host sends (swapped); a macvtap shares the
+ * guest's view. A device without <bandwidth> gets the noqueue root qdisc libvirt gives it
+ * (tc refusing that is no error). */
 static gboolean
-tap_bandwidth(const SvDomainNetDef *n, GError **error)
+host_bandwidth(const SvDomainNetDef *n, GError **error)
 {
     if (!n->bandwidth)
         return sv_netdev_bandwidth_set_root_qdisc(n->target_dev, "noqueue", error);
-    return sv_netdev_bandwidth_set(n->target_dev, n->bandwidth, TRUE, error);
+    return sv_netdev_bandwidth_set(n->target_dev, n->bandwidth,
+                                   n->type != SV_DOMAIN_NET_TYPE_DIRECT, error);
 }
 
 static gboolean
@@ -258,8 +253,7 @@ prepare_one(const SvDomainDef *def, SvDomainNetDef *n, QemuNetFds *fds, GError *
     default:
         return TRUE;
     }
-    return ok && open_vhost(def, n, fds, error) &&
-           (n->type == SV_DOMAIN_NET_TYPE_DIRECT || tap_bandwidth(n, error));
+    return ok && open_vhost(def, n, fds, error) && host_bandwidth(n, error);
 }
 
 QemuNetHost *

@@ -16,6 +16,7 @@
 
 #include "conf/domain_parse.h"
 #include "domain/domain_hotplug.h"
+#include "domain/domain_ifparams.h"
 #include "domain/domain_modify.h"
 #include "qemu_command_net.h"
 #include "qemu_display.h"
@@ -24,7 +25,6 @@
 #include "qemu_hotplug.h"
 #include "qemu_media.h"
 #include "util/error.h"
-#include "util/netdev_bandwidth.h"
 
 #define UPDATE_FLAGS                                                                               \
     (SV_DOMAIN_DEVICE_MODIFY_LIVE | SV_DOMAIN_DEVICE_MODIFY_CONFIG | SV_DOMAIN_DEVICE_MODIFY_FORCE)
@@ -217,39 +217,6 @@ net_change_allowed(const SvDomainNetDef *old, const SvDomainNetDef *new,
     return TRUE;
 }
 
-/* New rates on a running interface, as libvirt's qemuDomainChangeNet sets them before the
- * rest of the change: on its tap (the host's end: swapped), cleared when the new definition
- * has none, the noqueue root qdisc back when no inbound rate is left; an interface without
- * a host device (user) gets libvirt's error for a new rate. Kept on purpose, unlike libvirt:
- * a macvtap's rates are refused, as a start refuses them. */
-static gboolean
-net_bandwidth_change(SvDomainNetDef *live, const SvDomainBandwidth *bw, GError **error)
-{
-    const char *dev = live->type == SV_DOMAIN_NET_TYPE_USER ? NULL : live->target_dev;
-
-    if (sv_domain_bandwidth_equal(live->bandwidth, bw))
-        return TRUE;
-    if (bw && live->type == SV_DOMAIN_NET_TYPE_DIRECT) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                     "<bandwidth> on interfaces of type '%s' is not supported by splitvirt yet",
-                     sv_domain_net_type_to_string(live->type));
-        return FALSE;
-    }
-    if (bw ? !sv_netdev_bandwidth_set(dev, bw, TRUE, error)
-           : dev && live->bandwidth && !sv_netdev_bandwidth_clear(dev, error))
-        return FALSE;
-    if (dev && (!bw || !bw->in || !bw->in->average))
-        sv_netdev_bandwidth_set_root_qdisc(dev, "noqueue", NULL);
-    sv_domain_bandwidth_free(live->bandwidth);
-    live->bandwidth = NULL;
-    if (bw) {
-        live->bandwidth = g_new0(SvDomainBandwidth, 1);
-        live->bandwidth->in = bw->in ? g_memdup2(bw->in, sizeof(*bw->in)) : NULL;
-        live->bandwidth->out = bw->out ? g_memdup2(bw->out, sizeof(*bw->out)) : NULL;
-    }
-    return TRUE;
-}
-
 /* The persistent definition with config's NIC `net` names replaced by it (transfer full of
  * dev, whose only interface it is), given the driver's defaults; NULL with the error. */
 static SvDomainDef *
@@ -311,7 +278,9 @@ net_update_live(SvDomainObj *obj, SvDomainDef *dev, Update *u, gboolean *send, G
     qemu_net_post_parse(dev);
     old = obj->def->interfaces->pdata[c->u.index];
     if (!net_change_allowed(old, net, error) ||
-        !net_bandwidth_change(obj->def->interfaces->pdata[c->u.index], net->bandwidth, error))
+        (!sv_domain_bandwidth_equal(old->bandwidth, net->bandwidth) &&
+         !sv_domain_ifparams_apply(obj->def->interfaces->pdata[c->u.index], net->bandwidth,
+                                   error)))
         return FALSE;
     c->link = net->link;
     *send = old->link != net->link;

@@ -8,10 +8,9 @@ At start, as libvirt, a user interface's <bandwidth> is left out with a warning,
 tap's (ethernet, bridge) is set with tc in libvirt's layout (util/netdev_bandwidth.c; its
 command lines are unit-tested in tests/unit/test-netdev-bandwidth.c): on a kernel without
 sch_sfq or act_police (this machine's) the start fails with the same error as libvirtd's,
-nothing left. A live update-device changing a tap's <bandwidth> sets it as libvirt does.
-Kept on purpose, unlike libvirt: a macvtap's (direct) <bandwidth> is refused at start, by a
-live domiftune and by a live update-device, as splitvirt does not set it there yet;
-refusing keeps a limit from being silently dropped.
+nothing left. A macvtap's (direct) is set too, not swapped (the macvtap shares the guest's
+view: inbound is policed). A live update-device changing a <bandwidth> sets it as libvirt
+does.
 
 DOMAIN_GET_INTERFACE_PARAMETERS (virsh domiftune's read) answers from the live or
 persistent definition as libvirt's qemuDomainGetInterfaceParameters (seven UINT rates in
@@ -28,7 +27,7 @@ import pytest
 from calls import answer, on_both, virsh
 from guests import uri_for
 from test_lxc import lxc  # noqa: F401  (fixture)
-from test_qemu_net import define_with, ip, link, netns, nethost  # noqa: F401  (fixtures)
+from test_qemu_net import define_with, ip, link, netns, nethost, uplink  # noqa: F401
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -563,4 +562,72 @@ def test_tap_bandwidth_equal_libvirtd(ref, nethost):
         conn.close()
     ours = start_then_live(lambda i: define_with(nethost, "bw-live", i), "svbw3", "svbw4",
                            nethost)
+    assert ours == theirs
+
+
+# A macvtap (direct): libvirtd's answers on this machine (test_direct_bandwidth_equal_
+# libvirtd compares them in the same run): not swapped, so inbound is policed and outbound
+# shaped; noqueue without <bandwidth>.
+def direct_sequence(define, mv, host):
+    def norm(a):
+        return tuple(x.replace(mv, "MV") if isinstance(x, str) else x for x in a)
+
+    out = []
+    dom = define("<bandwidth><inbound average='10'/></bandwidth>")
+    out.append(norm(answer(dom.create)))
+    if dom.isActive():
+        dom.destroy()
+    dom.undefine()
+    dom = define("")
+    dom.create()
+    try:
+        out.append(qdiscs(host, mv).split(" root")[0])
+        for params in ({"outbound.average": 10}, {"outbound.average": 0}):
+            out.append(norm(answer(dom.setInterfaceParameters, mv, params, LIVE)))
+            out.append(qdiscs(host, mv).split(" root")[0])
+    finally:
+        dom.destroy()
+        dom.undefine()
+    return out
+
+
+def direct_iface(src, mv, bw):
+    return ("<interface type='direct'><mac address='52:54:00:aa:bb:07'/><source dev='%s' "
+            "mode='bridge'/><target dev='%s'/><model type='virtio'/>%s</interface>"
+            % (src, mv, bw))
+
+
+DIRECT_EXPECTED = [police_missing("MV", "10kbps", "10kb"), "qdisc noqueue",
+                   sfq_missing("MV"), "qdisc htb 1:", ("OK", 0), "qdisc noqueue"]
+
+
+def test_direct_bandwidth(nethost, uplink):  # noqa: F811
+    def define(bw):
+        return define_with(nethost, "bw-direct", direct_iface(uplink, "svmv0", bw))
+
+    got = direct_sequence(define, "svmv0", nethost)
+    if not tc_layout(nethost):
+        assert got == DIRECT_EXPECTED
+
+
+@pytest.mark.slow
+def test_direct_bandwidth_equal_libvirtd(ref, nethost, uplink):  # noqa: F811
+    ip("link", "add", "ifpv0", "type", "veth", "peer", "name", "ifpv1")
+    try:
+        ip("link", "set", "ifpv0", "up")
+        conn = libvirt.open(ref.uri)
+        ref_xml = ("<domain type='qemu'><name>ifparams-dir</name><memory unit='MiB'>32"
+                   "</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>%s"
+                   "</devices></domain>")
+        try:
+            theirs = direct_sequence(
+                lambda bw: conn.defineXML(ref_xml % direct_iface("ifpv0", "ifpmv0", bw)),
+                "ifpmv0", None)
+        finally:
+            conn.close()
+    finally:
+        ip("link", "del", "ifpv0", check=False)
+    ours = direct_sequence(
+        lambda bw: define_with(nethost, "bw-direct", direct_iface(uplink, "svmv0", bw)),
+        "svmv0", nethost)
     assert ours == theirs

@@ -188,10 +188,30 @@ check_type(SvDomainDriver *drv, const SvDomainNetDef *net, GError **error)
     }
 }
 
-/* The running interface's new rates on its tap (the host's end: swapped), as libvirt
- * sets them: what failed is put back (the old rates, if any), and a tap left without an
- * inbound rate gets the noqueue root qdisc again. Kept on purpose, unlike libvirt: a
- * macvtap's rates are refused, as a start refuses them. */
+gboolean
+sv_domain_ifparams_apply(SvDomainNetDef *live, const SvDomainBandwidth *bw, GError **error)
+{
+    const char *dev = live->type == SV_DOMAIN_NET_TYPE_USER ? NULL : live->target_dev;
+    gboolean swapped = live->type != SV_DOMAIN_NET_TYPE_DIRECT;
+    const SvDomainBandwidthRate *sent = !bw ? NULL : swapped ? bw->in : bw->out;
+
+    if (bw ? !sv_netdev_bandwidth_set(dev, bw, swapped, error)
+           : dev && live->bandwidth && !sv_netdev_bandwidth_clear(dev, error))
+        return FALSE;
+    if (dev && (!sent || !sent->average))
+        sv_netdev_bandwidth_set_root_qdisc(dev, "noqueue", NULL);
+    sv_domain_bandwidth_free(live->bandwidth);
+    live->bandwidth = NULL;
+    if (bw && (bw->in || bw->out)) {
+        live->bandwidth = g_new0(SvDomainBandwidth, 1);
+        live->bandwidth->in = bw->in ? g_memdup2(bw->in, sizeof(*bw->in)) : NULL;
+        live->bandwidth->out = bw->out ? g_memdup2(bw->out, sizeof(*bw->out)) : NULL;
+    }
+    return TRUE;
+}
+
+/* The running interface's new rates (a floor refused as libvirt refuses it); what failed
+ * is put back (the old rates, if any), as libvirt does. */
 static gboolean
 apply_live(SvDomainDriver *drv, SvDomainNetDef *net, const IfRequest *req, GError **error)
 {
@@ -201,20 +221,11 @@ apply_live(SvDomainDriver *drv, SvDomainNetDef *net, const IfRequest *req, GErro
         sv_netdev_bandwidth_floor_error(net->mac, drv->from, error);
         return FALSE;
     }
-    if (net->type != SV_DOMAIN_NET_TYPE_ETHERNET && net->type != SV_DOMAIN_NET_TYPE_BRIDGE) {
-        sv_error_set(error, drv->from, SV_ERR_CONFIG_UNSUPPORTED,
-                     "<bandwidth> on interfaces of type '%s' is not supported by splitvirt yet",
-                     sv_domain_net_type_to_string(net->type));
+    if (!sv_domain_ifparams_apply(net, bw, error)) {
+        sv_netdev_bandwidth_set(net->target_dev, net->bandwidth,
+                                net->type != SV_DOMAIN_NET_TYPE_DIRECT, NULL);
         return FALSE;
     }
-    if (!sv_netdev_bandwidth_set(net->target_dev, bw, TRUE, error)) {
-        sv_netdev_bandwidth_set(net->target_dev, net->bandwidth, TRUE, NULL);
-        return FALSE;
-    }
-    if (!bw->in || !bw->in->average)
-        sv_netdev_bandwidth_set_root_qdisc(net->target_dev, "noqueue", NULL);
-    sv_domain_bandwidth_free(net->bandwidth);
-    net->bandwidth = bw->in || bw->out ? g_steal_pointer(&bw) : NULL;
     return TRUE;
 }
 
