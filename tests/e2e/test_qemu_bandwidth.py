@@ -282,7 +282,7 @@ def test_lxc_bandwidth(lxc):  # noqa: F811  (lxc: test_lxc.py's fixture)
         dom = c.defineXML(lxc.xml("bwct", devices=devices))
         assert "<outbound average='10'/>" in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
         got = answer(dom.create)
-        if got == ("OK", None):
+        if got == ("OK", 0):
             assert "qdisc ingress ffff:" in qdiscs(None, "svbwct0")
             dom.destroy()
         else:
@@ -606,7 +606,10 @@ def test_direct_bandwidth(nethost, uplink):  # noqa: F811
         return define_with(nethost, "bw-direct", direct_iface(uplink, "svmv0", bw))
 
     got = direct_sequence(define, "svmv0", nethost)
-    if not tc_layout(nethost):
+    if tc_layout(nethost):
+        assert got == [("OK", 0), "qdisc noqueue", ("OK", 0), "qdisc htb 1:", ("OK", 0),
+                       "qdisc noqueue"]
+    else:
         assert got == DIRECT_EXPECTED
 
 
