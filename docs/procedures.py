@@ -264,9 +264,11 @@ def served(procs):
         # Rename (issue 18 item 2).
         ("sv_domain_rename_install(", rename_c,
          assigned(function_body(rename_c, "sv_domain_rename_install"))),
-        # Interface parameters' read (issue 18, domiftune).
+        # Interface parameters' read and set (issue 18, domiftune).
         ("sv_domain_ifparams_install_get(", ifparams_c,
          assigned(function_body(ifparams_c, "sv_domain_ifparams_install_get"))),
+        ("sv_domain_ifparams_install_set(", ifparams_c,
+         assigned(function_body(ifparams_c, "sv_domain_ifparams_install_set"))),
     ]
     names = {p["lower"] for p in procs}
     out, adopt = {}, {}

@@ -27,7 +27,73 @@ net_free(gpointer p)
     g_free(n->host_name);
     g_free(n->guest_name);
     g_free(n->mac);
+    sv_domain_bandwidth_free(n->bandwidth);
     g_free(n);
+}
+
+/* A <bandwidth> for the spec (its own copy; NULL for none). */
+static SvNetdevBandwidth *
+bandwidth_copy(const SvDomainBandwidth *bw)
+{
+    SvNetdevBandwidth *copy;
+
+    if (!bw)
+        return NULL;
+    copy = g_new0(SvNetdevBandwidth, 1);
+    copy->in = bw->in ? g_memdup2(bw->in, sizeof(*bw->in)) : NULL;
+    copy->out = bw->out ? g_memdup2(bw->out, sizeof(*bw->out)) : NULL;
+    return copy;
+}
+
+/* One direction as "average,peak,floor,burst" (kbytes/s, kbytes); absent: no key. */
+static void
+rate_to_key(GKeyFile *kf, const char *group, const char *key, const SvNetdevBandwidthRate *r)
+{
+    g_autofree char *v = NULL;
+
+    if (!r)
+        return;
+    v = g_strdup_printf("%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT
+                        ",%" G_GUINT64_FORMAT, r->average, r->peak, r->floor, r->burst);
+    g_key_file_set_string(kf, group, key, v);
+}
+
+static gboolean
+rate_from_key(GKeyFile *kf, const char *group, const char *key, SvNetdevBandwidthRate **out,
+              GError **error)
+{
+    g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
+    SvNetdevBandwidthRate r;
+    int end = -1;
+
+    if (!v)
+        return TRUE;
+    /* Four unsigned numbers and nothing else (sscanf's %lu would take a sign). */
+    if (strspn(v, "0123456789,") != strlen(v) ||
+        sscanf(v, "%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT
+                  ",%" G_GUINT64_FORMAT "%n",
+               &r.average, &r.peak, &r.floor, &r.burst, &end) != 4 ||
+        v[end] != '\0') {
+        sv_error_set(error, SV_FROM_LXC, SV_ERR_INTERNAL_ERROR,
+                     "bad container spec: [%s] %s='%s' is not four rates", group, key, v);
+        return FALSE;
+    }
+    *out = g_memdup2(&r, sizeof(r));
+    return TRUE;
+}
+
+/* A net's <bandwidth> from its group: one when either direction is there. */
+static gboolean
+rates_from_keys(GKeyFile *kf, const char *group, LxcSpecNet *n, GError **error)
+{
+    g_autoptr(SvDomainBandwidth) bw = g_new0(SvNetdevBandwidth, 1);
+
+    if (!rate_from_key(kf, group, "inbound", &bw->in, error) ||
+        !rate_from_key(kf, group, "outbound", &bw->out, error))
+        return FALSE;
+    if (bw->in || bw->out)
+        n->bandwidth = g_steal_pointer(&bw);
+    return TRUE;
 }
 
 static LxcSpec *
@@ -107,7 +173,9 @@ check_devices(const SvDomainDef *def, GError **error)
         if (n->type != SV_DOMAIN_NET_TYPE_ETHERNET)
             return unsupported(error, "Unsupported net type %s",
                                sv_domain_net_type_to_string(n->type));
-        if (sv_domain_net_tuning_name(n))
+        /* <bandwidth>, the last it names, is set on the host end (lxc_supervisor.c). */
+        if (sv_domain_net_tuning_name(n) && !g_str_equal(sv_domain_net_tuning_name(n),
+                                                         "<bandwidth>"))
             return unsupported(error, "interface %s is not supported by this driver",
                                sv_domain_net_tuning_name(n));
     }
@@ -288,6 +356,7 @@ lxc_spec_new_from_def(const SvDomainDef *def, const LxcSpecContext *ctx, GError 
         net->host_name = g_strdup(n->target_dev);
         net->guest_name = g_strdup_printf("eth%u", i);
         net->mac = g_strdup(n->mac);
+        net->bandwidth = bandwidth_copy(n->bandwidth);
         g_ptr_array_add(spec->nets, net);
     }
     spec->memory = lxc_spec_memory_limit(def);
@@ -327,6 +396,8 @@ lxc_spec_format(const LxcSpec *spec)
         g_key_file_set_string(kf, group, "host", n->host_name);
         g_key_file_set_string(kf, group, "guest", n->guest_name);
         g_key_file_set_string(kf, group, "mac", n->mac);
+        rate_to_key(kf, group, "inbound", n->bandwidth ? n->bandwidth->in : NULL);
+        rate_to_key(kf, group, "outbound", n->bandwidth ? n->bandwidth->out : NULL);
     }
     for (guint k = 0; k < 2; k++) {
         const GArray *map = k ? spec->gidmap : spec->uidmap;
@@ -413,7 +484,8 @@ parse_sections(LxcSpec *spec, GKeyFile *kf, GError **error)
         g_ptr_array_add(spec->nets, n);
         if (!(n->host_name = need_string(kf, group, "host", error)) ||
             !(n->guest_name = need_string(kf, group, "guest", error)) ||
-            !(n->mac = need_string(kf, group, "mac", error)))
+            !(n->mac = need_string(kf, group, "mac", error)) ||
+            !rates_from_keys(kf, group, n, error))
             return FALSE;
     }
     if (!parse_idmap(kf, "uidmap", spec->uidmap, error) ||

@@ -17,6 +17,7 @@ typedef struct {
     char *host_name;  /* the veth end left in the daemon's network namespace */
     char *guest_name; /* the end moved into the container: eth0, eth1, ... */
     char *mac;        /* of the guest end */
+    SvNetdevBandwidth *bandwidth; /* set on the host end once made (NULL: none) */
 } LxcSpecNet;
 
 /* One range of a user namespace's uid or gid map: ids START.. inside are TARGET.. outside;

@@ -28,6 +28,7 @@
 #include "util/fd.h"
 #include "util/log.h"
 #include "util/netdev.h"
+#include "util/netdev_bandwidth.h"
 #include "util/process.h"
 
 #define CLONE_FLAGS (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
@@ -276,7 +277,10 @@ place_child(Supervisor *sup, pid_t pid, GError **error)
         return FALSE;
     for (guint i = 0; i < sup->spec->nets->len; i++) {
         const LxcSpecNet *n = sup->spec->nets->pdata[i];
-        if (!sv_netdev_veth_create(n->host_name, n->guest_name, n->mac, pid, error))
+        /* The host end's rates, as libvirt's LXC driver sets them (swapped: what the
+         * host sends through it goes to the container). */
+        if (!sv_netdev_veth_create(n->host_name, n->guest_name, n->mac, pid, error) ||
+            !sv_netdev_bandwidth_set(n->host_name, n->bandwidth, TRUE, error))
             return FALSE;
     }
     return TRUE;

@@ -643,9 +643,11 @@ handlers_install(QemuDriver *driver)
     qemu_iotune_install(&driver->handlers);
     /* issue 18 item 2, local display connections (OPEN_GRAPHICS_FD): qemu_graphicsfd.c */
     qemu_graphicsfd_install(&driver->handlers);
-    /* issue 18, interface parameters: domiftune's read of an interface's <bandwidth>
-     * (domain_ifparams.c; the set waits for tc qdiscs on taps) */
+    /* issue 18, interface parameters: domiftune's read and set of an interface's
+     * <bandwidth> (domain_ifparams.c; a running tap's rates through tc,
+     * util/netdev_bandwidth.c) */
     sv_domain_ifparams_install_get(&driver->handlers);
+    sv_domain_ifparams_install_set(&driver->handlers);
     /* issue 18, guest info (virsh guestinfo) from the agent: qemu_agent_info.c; its
      * SET_GUEST_VCPUS is installed with the agent's calls above (qemu_agent_calls.c) */
     qemu_agent_info_install(&driver->handlers);

@@ -841,6 +841,7 @@ remove_net(SvDomainObj *obj, const char *alias)
             json_object_set_string_member(args, "id", netdev);
             qemu_monitor_command(mon, "netdev_del", args, NULL, NULL);
         }
+        qemu_interface_clear_bandwidth(net);
         emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVED, alias);
         g_ptr_array_remove_index(obj->def->interfaces, i);
         return TRUE;

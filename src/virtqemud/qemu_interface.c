@@ -11,6 +11,7 @@
 
 #include "util/error.h"
 #include "util/netdev.h"
+#include "util/netdev_bandwidth.h"
 
 /* How many macvtapN names a start tries before giving up. */
 #define MACVTAP_NAMES_MAX 8192
@@ -198,6 +199,46 @@ open_vhost(const SvDomainDef *def, const SvDomainNetDef *n, QemuNetFds *fds, GEr
     return TRUE;
 }
 
+/* <bandwidth>: libvirt ignores it on a user interface with a warning, as here; on a tap or
+ * macvtap it is set once the device exists (host_bandwidth). A floor belongs to a network's
+ * interfaces. */
+static gboolean
+bandwidth_check(const SvDomainNetDef *n, GError **error)
+{
+    if (!n->bandwidth)
+        return TRUE;
+    /* Only domiftune --config can have put one there; libvirt's start copies the
+     * definition through its parser, which refuses it so. */
+    if (sv_netdev_bandwidth_has_floor(n->bandwidth)) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_CONFIG_UNSUPPORTED,
+                     "floor attribute is not supported for this config");
+        return FALSE;
+    }
+    if (n->type == SV_DOMAIN_NET_TYPE_USER) {
+        g_message("setting bandwidth on interfaces of type '%s' is not implemented yet",
+                  sv_domain_net_type_to_string(n->type));
+        return TRUE;
+    }
+    return TRUE;
+}
+
+/* A tap's or macvtap's rates as libvirt sets them at start: a tap is the host's end of the
+ * guest's link, so inbound shapes what the host sends (swapped); a macvtap shares the
+ * guest's view. A device without <bandwidth> gets the noqueue root qdisc libvirt gives it,
+ * an optimisation only: neither tc refusing it nor tc missing stops the start. */
+static gboolean
+host_bandwidth(const SvDomainNetDef *n, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+
+    if (n->bandwidth)
+        return sv_netdev_bandwidth_set(n->target_dev, n->bandwidth,
+                                       n->type != SV_DOMAIN_NET_TYPE_DIRECT, error);
+    if (!sv_netdev_bandwidth_set_root_qdisc(n->target_dev, "noqueue", &local))
+        g_message("%s: no noqueue root qdisc: %s", n->target_dev, local->message);
+    return TRUE;
+}
+
 static gboolean
 prepare_one(const SvDomainDef *def, SvDomainNetDef *n, QemuNetFds *fds, GError **error)
 {
@@ -216,26 +257,7 @@ prepare_one(const SvDomainDef *def, SvDomainNetDef *n, QemuNetFds *fds, GError *
     default:
         return TRUE;
     }
-    return ok && open_vhost(def, n, fds, error);
-}
-
-/* <bandwidth>: libvirt ignores it on a user interface with a warning, as here; on a tap or
- * macvtap it sets tc qdiscs, which splitvirt does not do yet: refused rather than the
- * limit silently left out. */
-static gboolean
-bandwidth_check(const SvDomainNetDef *n, GError **error)
-{
-    if (!n->bandwidth)
-        return TRUE;
-    if (n->type == SV_DOMAIN_NET_TYPE_USER) {
-        g_message("setting bandwidth on interfaces of type '%s' is not implemented yet",
-                  sv_domain_net_type_to_string(n->type));
-        return TRUE;
-    }
-    sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                 "<bandwidth> on interfaces of type '%s' is not supported by splitvirt yet",
-                 sv_domain_net_type_to_string(n->type));
-    return FALSE;
+    return ok && open_vhost(def, n, fds, error) && host_bandwidth(n, error);
 }
 
 QemuNetHost *
@@ -277,12 +299,27 @@ qemu_interface_prepare(SvDomainDef *live, GError **error)
 }
 
 void
+qemu_interface_clear_bandwidth(const SvDomainNetDef *n)
+{
+    g_autoptr(GError) error = NULL;
+
+    /* The taps the daemon made are gone with QEMU's fds, their qdiscs with them. */
+    if (n->type != SV_DOMAIN_NET_TYPE_ETHERNET || !n->target_unmanaged || !n->bandwidth ||
+        !n->target_dev)
+        return;
+    if (!sv_netdev_bandwidth_clear(n->target_dev, &error))
+        g_warning("cannot clear bandwidth setting for device : %s: %s", n->target_dev,
+                  error->message);
+}
+
+void
 qemu_interface_release(const SvDomainDef *live)
 {
     for (guint i = 0; i < live->interfaces->len; i++) {
         const SvDomainNetDef *n = live->interfaces->pdata[i];
         g_autoptr(GError) error = NULL;
 
+        qemu_interface_clear_bandwidth(n);
         if (n->type != SV_DOMAIN_NET_TYPE_DIRECT || !n->target_dev)
             continue;
         if (!sv_netdev_delete(n->target_dev, &error))

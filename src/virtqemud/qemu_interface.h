@@ -30,5 +30,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(QemuNetHost, qemu_net_host_free)
 
 /* The guest is gone: remove what its interfaces left on the host (its macvtaps), named by
  * its live definition, also when a restarted daemon finds the guest gone. Taps the daemon
- * made ended with QEMU; taps it was given (managed='no') stay. */
+ * made ended with QEMU; taps it was given (managed='no') stay, their rates cleared. */
 void qemu_interface_release(const SvDomainDef *live);
+
+/* What outlives the guest of one interface's <bandwidth>: the qdiscs on a tap it was given
+ * (managed='no'), cleared as libvirt clears them when the guest stops or the interface is
+ * unplugged; qemu_interface_release() does it for each. */
+void qemu_interface_clear_bandwidth(const SvDomainNetDef *n);

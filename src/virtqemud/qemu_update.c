@@ -16,6 +16,7 @@
 
 #include "conf/domain_parse.h"
 #include "domain/domain_hotplug.h"
+#include "domain/domain_ifparams.h"
 #include "domain/domain_modify.h"
 #include "qemu_command_net.h"
 #include "qemu_display.h"
@@ -204,13 +205,6 @@ net_change_allowed(const SvDomainNetDef *old, const SvDomainNetDef *new,
         unsupported(error, "cannot modify network device boot index setting");
         return FALSE;
     }
-    if (!sv_domain_bandwidth_equal(old->bandwidth, new->bandwidth)) {
-        /* libvirt sets the new rates with tc; splitvirt does not do that yet. */
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                     "changing <bandwidth> of a running guest's interface is not supported "
-                     "by splitvirt yet");
-        return FALSE;
-    }
     if (old->type != new->type || g_strcmp0(old->source, new->source) != 0 ||
         old->source_mode != new->source_mode || old->mtu != new->mtu ||
         old->rom_enabled != new->rom_enabled) {
@@ -283,7 +277,10 @@ net_update_live(SvDomainObj *obj, SvDomainDef *dev, Update *u, gboolean *send, G
         return FALSE;
     qemu_net_post_parse(dev);
     old = obj->def->interfaces->pdata[c->u.index];
-    if (!net_change_allowed(old, net, error))
+    if (!net_change_allowed(old, net, error) ||
+        (!sv_domain_bandwidth_equal(old->bandwidth, net->bandwidth) &&
+         !sv_domain_ifparams_apply(obj->def->interfaces->pdata[c->u.index], net->bandwidth,
+                                   error)))
         return FALSE;
     c->link = net->link;
     *send = old->link != net->link;

@@ -96,6 +96,11 @@ test_parse_errors(void)
         "target=1\ncount=1\n",
         "[container]\nname=x\nuuid=u\nhostname=x\nroot=/r\ninit=/i\n[cgroup]\nroot=/c\n"
         "path=p\n[uidmap 0]\nstart=0\ntarget=100000\ncount=65536\n",
+        /* a net's rates: four unsigned numbers */
+        "[container]\nname=x\nuuid=u\nhostname=x\nroot=/r\ninit=/i\n[cgroup]\nroot=/c\n"
+        "path=p\n[net 0]\nhost=v\nguest=eth0\nmac=m\ninbound=1,2,3\n",
+        "[container]\nname=x\nuuid=u\nhostname=x\nroot=/r\ninit=/i\n[cgroup]\nroot=/c\n"
+        "path=p\n[net 0]\nhost=v\nguest=eth0\nmac=m\noutbound=1,-2,3,4\n",
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {

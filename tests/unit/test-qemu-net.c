@@ -1,7 +1,10 @@
 /* test-qemu-net.c: the QEMU driver's MACs at define (qemu_net_assign_macs): generated for
- * interfaces without one, never one the daemon's domains already use. */
+ * interfaces without one, never one the daemon's domains already use; and what a stopped
+ * guest's interfaces leave to clear (qemu_interface_release), through a recording tc. */
 #include "conf/domain_obj.h"
 #include "qemu_command_net.h"
+#include "qemu_interface.h"
+#include "util/netdev_bandwidth.h"
 
 static SvDomainDef *
 def_with(const char *name, const char *ifaces)
@@ -49,10 +52,42 @@ test_unique(void)
     g_assert_cmpstr(mac_of(def, 2), !=, mac_of(def, 0));
 }
 
+static gboolean
+record(const char *const *argv, gboolean ignore_status, gpointer data, GError **error)
+{
+    (void)ignore_status;
+    (void)error;
+    g_ptr_array_add(data, g_strjoinv(" ", (char **)argv));
+    return TRUE;
+}
+
+/* Only a tap given with managed='no' that had <bandwidth> outlives the guest with qdiscs:
+ * they are deleted (libvirt's clear); the taps the daemon made are gone with QEMU. */
+static void
+test_release_clears_given_tap(void)
+{
+    g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+    const char *bw = "<bandwidth><inbound average='10'/></bandwidth>";
+    g_autofree char *ifaces = g_strdup_printf(
+        "<interface type='ethernet'><target dev='given0' managed='no'/>%s</interface>"
+        "<interface type='ethernet'><target dev='given1' managed='no'/></interface>"
+        "<interface type='ethernet'><target dev='made0'/>%s</interface>"
+        "<interface type='user'>%s</interface>", bw, bw, bw);
+    g_autoptr(SvDomainDef) def = def_with("stopped", ifaces);
+
+    sv_netdev_bandwidth_set_runner(record, lines);
+    qemu_interface_release(def);
+    sv_netdev_bandwidth_set_runner(NULL, NULL);
+    g_assert_cmpuint(lines->len, ==, 2);
+    g_assert_cmpstr(lines->pdata[0], ==, "tc qdisc del dev given0 root");
+    g_assert_cmpstr(lines->pdata[1], ==, "tc qdisc del dev given0 ingress");
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/qemu-net/unique-macs", test_unique);
+    g_test_add_func("/qemu-net/release-clears-given-tap", test_release_clears_given_tap);
     return g_test_run();
 }

@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "conf/domain_device.h"
+#include "util/netdev_bandwidth.h"
 
 /*
  * One SvDomainDef is what a <domain> document says, for the qemu, lxc and xen daemons alike.
@@ -823,20 +824,13 @@ typedef enum {
     SV_DOMAIN_NET_LINK_LAST
 } SvDomainNetLinkState;
 
-/* One direction of an interface's <bandwidth>: kbytes/s, burst in kbytes; 0 = absent. */
-typedef struct {
-    guint64 average;
-    guint64 peak;
-    guint64 floor;
-    guint64 burst;
-} SvDomainBandwidthRate;
+/* One direction of an interface's <bandwidth>: kbytes/s, burst in kbytes; 0 = absent. The
+ * types are the ones util/netdev_bandwidth.c sets on a host device. */
+typedef SvNetdevBandwidthRate SvDomainBandwidthRate;
 
 /* <bandwidth> (domain_net_bandwidth.c): <inbound> (to the guest) and <outbound>, each NULL
  * when absent. */
-typedef struct {
-    SvDomainBandwidthRate *in;
-    SvDomainBandwidthRate *out;
-} SvDomainBandwidth;
+typedef SvNetdevBandwidth SvDomainBandwidth;
 
 typedef struct {
     SvDomainDeviceInfo info; /* first: see domain_device.h */

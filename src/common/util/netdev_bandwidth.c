@@ -1,0 +1,243 @@
+/* netdev_bandwidth.c: rate limits on a host network device with tc (netdev_bandwidth.h).
+ * The commands, their order, units and the error of one that fails are libvirt 9.0's, as
+ * Debian's libvirtd runs them (checked in the same run by test_qemu_bandwidth.py). */
+#include "util/netdev_bandwidth.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/error.h"
+
+/* htb's quantum is computed for a 1500-byte MTU, as libvirt does. */
+#define BANDWIDTH_MTU 1500
+
+static SvTcRunFunc runner = sv_netdev_tc_run;
+static gpointer runner_data;
+
+void
+sv_netdev_bandwidth_set_runner(SvTcRunFunc fn, gpointer data)
+{
+    runner = fn ? fn : sv_netdev_tc_run;
+    runner_data = fn ? data : NULL;
+}
+
+void
+sv_netdev_tc_error(const char *const *argv, int status, const char *err, GError **error)
+{
+    g_autofree char *line = g_strjoinv(" ", (char **)argv);
+    g_autofree char *how = WIFEXITED(status)
+                               ? g_strdup_printf("exit status %d", WEXITSTATUS(status))
+                               : g_strdup_printf("fatal signal %d", WTERMSIG(status));
+    gboolean said = err && *err;
+
+    sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
+                 "Child process (%s) unexpected %s%s%s", line, how, said ? ": " : "", said ? err : "");
+}
+
+/* tc's path in the directories a root daemon finds it in; NULL when there is none. */
+static char *
+tc_path(const char *name)
+{
+    static const char *const dirs[] = {"/usr/sbin", "/usr/bin", "/sbin", "/bin"};
+
+    for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
+        g_autofree char *path = g_build_filename(dirs[i], name, NULL);
+
+        if (g_file_test(path, G_FILE_TEST_IS_EXECUTABLE))
+            return g_steal_pointer(&path);
+    }
+    return NULL;
+}
+
+gboolean
+sv_netdev_tc_run(const char *const *argv, gboolean ignore_status, gpointer data, GError **error)
+{
+    static const char *const envp[] = {"LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+    g_autofree char *path = tc_path(argv[0]);
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autoptr(GError) local = NULL;
+    g_autoptr(GPtrArray) args = g_ptr_array_new();
+    int status = 0;
+
+    (void)data;
+    if (!path) {
+        sv_error_set_errno(error, SV_FROM_NONE, ENOENT, "Cannot find '%s' in path", argv[0]);
+        return FALSE;
+    }
+    g_ptr_array_add(args, path);
+    for (guint i = 1; argv[i]; i++)
+        g_ptr_array_add(args, (char *)argv[i]);
+    g_ptr_array_add(args, NULL);
+    if (!g_spawn_sync(NULL, (char **)args->pdata, (char **)envp, G_SPAWN_DEFAULT, NULL, NULL,
+                      &out, &err, &status, &local)) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "Unable to run %s: %s",
+                     argv[0], local->message);
+        return FALSE;
+    }
+    g_debug("tc: %s: status %d, stderr '%s'", argv[1], status, err);
+    if (!ignore_status && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        sv_netdev_tc_error(argv, status, err, error);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+tc_argv(GPtrArray *argv, gboolean ignore_status, GError **error)
+{
+    g_ptr_array_add(argv, NULL);
+    return runner((const char *const *)argv->pdata, ignore_status, runner_data, error);
+}
+
+/* A tc command line: "tc" then the arguments given, up to NULL. (transfer full) */
+static GPtrArray *
+tc_line(const char *first, ...) G_GNUC_NULL_TERMINATED;
+
+static GPtrArray *
+tc_line(const char *first, ...)
+{
+    GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+    va_list ap;
+
+    g_ptr_array_add(argv, g_strdup("tc"));
+    va_start(ap, first);
+    for (const char *a = first; a; a = va_arg(ap, const char *))
+        g_ptr_array_add(argv, g_strdup(a));
+    va_end(ap);
+    return argv;
+}
+
+/* Run one tc command given as its arguments and free them. */
+static gboolean
+tc(GPtrArray *argv, GError **error)
+{
+    g_autoptr(GPtrArray) owned = argv;
+
+    return tc_argv(owned, FALSE, error);
+}
+
+static void
+add_value(GPtrArray *argv, const char *name, guint64 v, const char *unit)
+{
+    g_ptr_array_add(argv, g_strdup(name));
+    g_ptr_array_add(argv, g_strdup_printf("%" G_GUINT64_FORMAT "%s", v, unit));
+}
+
+/* htb's quantum for a class of `average` kbytes/s: its bytes per MTU-sized turn, at least
+ * 1 (libvirt's arithmetic, wrapping as its unsigned long long does; no cap, as in 9.0). */
+static guint64
+quantum(guint64 average)
+{
+    guint64 q = average * 1024 / 8 / BANDWIDTH_MTU;
+
+    return q ? q : 1;
+}
+
+/* What the host sends: root htb, its one class at the rate, sfq under it, and the filter
+ * that sends marked traffic to the class. */
+static gboolean
+shape(const char *ifname, const SvNetdevBandwidthRate *r, GError **error)
+{
+    g_autofree char *average = g_strdup_printf("%" G_GUINT64_FORMAT "kbps", r->average);
+    GPtrArray *cls;
+
+    if (!tc(tc_line("qdisc", "add", "dev", ifname, "root", "handle", "1:", "htb", "default",
+                    "1", NULL),
+            error))
+        return FALSE;
+    cls = tc_line("class", "add", "dev", ifname, "parent", "1:", "classid", "1:1", "htb",
+                  "rate", average, NULL);
+    if (r->peak)
+        add_value(cls, "ceil", r->peak, "kbps");
+    if (r->burst)
+        add_value(cls, "burst", r->burst, "kb");
+    add_value(cls, "quantum", quantum(r->average), "");
+    return tc(cls, error) &&
+           tc(tc_line("qdisc", "add", "dev", ifname, "parent", "1:1", "handle", "2:", "sfq",
+                      "perturb", "10", NULL),
+              error) &&
+           tc(tc_line("filter", "add", "dev", ifname, "parent", "1:0", "protocol", "all",
+                      "prio", "1", "handle", "1", "fw", "flowid", "1", NULL),
+              error);
+}
+
+/* What the host receives: the ingress qdisc and a filter that drops what exceeds the rate;
+ * without a burst, one second's worth, kept within what tc stores in 32 bits of bytes. */
+static gboolean
+police(const char *ifname, const SvNetdevBandwidthRate *r, GError **error)
+{
+    guint64 burst = r->burst ? r->burst : MIN(r->average, (guint64)G_MAXUINT32 / 1024);
+    g_autofree char *average = g_strdup_printf("%" G_GUINT64_FORMAT "kbps", r->average);
+    g_autofree char *burst_text = g_strdup_printf("%" G_GUINT64_FORMAT "kb", burst);
+
+    return tc(tc_line("qdisc", "add", "dev", ifname, "ingress", NULL), error) &&
+           tc(tc_line("filter", "add", "dev", ifname, "parent", "ffff:", "protocol", "all",
+                      "u32", "match", "u32", "0", "0", "police", "rate", average, "burst",
+                      burst_text, "mtu", "64kb", "drop", "flowid", ":1", NULL),
+              error);
+}
+
+gboolean
+sv_netdev_bandwidth_set(const char *ifname, const SvNetdevBandwidth *bw, gboolean swapped,
+                        GError **error)
+{
+    const SvNetdevBandwidthRate *rx, *tx; /* as the guest sees them */
+
+    if (!bw)
+        return TRUE;
+    if (geteuid() != 0) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_OPERATION_UNSUPPORTED,
+                     "Network bandwidth tuning is not available in session mode");
+        return FALSE;
+    }
+    if (!ifname) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_OPERATION_UNSUPPORTED,
+                     "Unable to set bandwidth for interface because device name is unknown");
+        return FALSE;
+    }
+    rx = swapped ? bw->out : bw->in;
+    tx = swapped ? bw->in : bw->out;
+    /* A failure to clear is libvirt's to ignore too: the adds below then report. */
+    if (!sv_netdev_bandwidth_clear(ifname, error))
+        return FALSE;
+    if (tx && tx->average && !shape(ifname, tx, error))
+        return FALSE;
+    return !rx || police(ifname, rx, error);
+}
+
+gboolean
+sv_netdev_bandwidth_clear(const char *ifname, GError **error)
+{
+    g_autoptr(GPtrArray) root = tc_line("qdisc", "del", "dev", ifname, "root", NULL);
+    g_autoptr(GPtrArray) ingress = tc_line("qdisc", "del", "dev", ifname, "ingress", NULL);
+
+    return tc_argv(root, TRUE, error) && tc_argv(ingress, TRUE, error);
+}
+
+gboolean
+sv_netdev_bandwidth_set_root_qdisc(const char *ifname, const char *qdisc, GError **error)
+{
+    g_autoptr(GPtrArray) argv = tc_line("qdisc", "add", "dev", ifname, "root", "handle", "0:",
+                                        qdisc, NULL);
+
+    return tc_argv(argv, TRUE, error);
+}
+
+gboolean
+sv_netdev_bandwidth_has_floor(const SvNetdevBandwidth *bw)
+{
+    return bw && bw->in && bw->in->floor;
+}
+
+void
+sv_netdev_bandwidth_floor_error(const char *mac, int from, GError **error)
+{
+    sv_error_set(error, from, SV_ERR_OPERATION_UNSUPPORTED,
+                 "Invalid use of 'floor' on interface with MAC address %s - 'floor' is only "
+                 "supported for interface type 'network' with forward type 'nat', 'route', "
+                 "'open' or none",
+                 mac);
+}
