@@ -14,10 +14,12 @@
  *   guest finishes later completes then. DETACH_DEVICE_ALIAS does not wait. QEMU's
  *   ACPI_DEVICE_OST with a failed eject gives DEVICE_REMOVAL_FAILED and fails the call.
  *
- * Other device kinds are refused live as libvirt refuses a kind it cannot plug ("live attach
- * of device 'rng' is not supported"): not served yet. */
-#include "qemu_hotplug.h"
+ * Serials, consoles and channels plug through the same steps and wait (qemu_hotplug_chr.c,
+ * sharing qemu_hotplug_priv.h). Other device kinds are refused live as libvirt refuses a
+ * kind it cannot plug ("live attach of device 'rng' is not supported"): not served yet. */
+#include "qemu_hotplug_priv.h"
 
+#include <string.h>
 #include <unistd.h>
 
 #include "conf/domain_parse.h"
@@ -92,8 +94,8 @@ hotplug_of(SvDomainObj *obj)
     return qd->hotplug;
 }
 
-static void
-emit_device_event(SvDomainObj *obj, int event_id, const char *alias)
+void
+qemu_hotplug_emit_device_event(SvDomainObj *obj, int event_id, const char *alias)
 {
     remote_nonnull_domain dom;
 
@@ -102,8 +104,8 @@ emit_device_event(SvDomainObj *obj, int event_id, const char *alias)
     g_free(dom.name);
 }
 
-static gboolean
-monitor_of(SvDomainObj *obj, QemuMonitor **ret, GError **error)
+gboolean
+qemu_hotplug_monitor_of(SvDomainObj *obj, QemuMonitor **ret, GError **error)
 {
     QemuDomain *qd = qemu_domain_of(obj);
 
@@ -145,8 +147,9 @@ disk_index_by_alias(const SvDomainDef *def, const char *alias)
 typedef struct {
     gpointer run;
     SvDomainDef *newlive;   /* the live definition with the device (owned) */
-    gboolean net;           /* an interface (else a disk) */
-    guint index;            /* the device's place in newlive->disks or ->interfaces */
+    QemuHotplugJoin join;   /* what makes the device part of the live definition */
+    guint index;            /* the device's place in its list of newlive */
+    char *pty;              /* the pty a chardev-add gave, or NULL */
     GPtrArray *steps;       /* of JsonObject {"execute", "arguments"} */
     guint next;             /* the step sent last + 1 */
     GPtrArray *undo;        /* of JsonObject steps: what takes back the steps done */
@@ -167,6 +170,7 @@ plug_free(Plug *p)
     if (p->tapfd >= 0)
         close(p->tapfd);
     g_free(p->fdname);
+    g_free(p->pty);
     g_free(p);
 }
 
@@ -212,6 +216,9 @@ undo_step(JsonObject *step)
     gboolean node = g_str_equal(cmd, "blockdev-add");
     const char *key = node ? "node-name" : "id";
 
+    if (g_str_equal(cmd, "chardev-add"))
+        return qemu_json_command1("chardev-remove", "id",
+                                  json_object_get_string_member(args, "id"));
     if (!node && !g_str_equal(cmd, "netdev_add"))
         return NULL;
     return qemu_json_command1(node ? "blockdev-del" : "netdev_del", key,
@@ -225,7 +232,7 @@ plug_fail(Plug *p, SvDomainObj *obj)
 {
     QemuMonitor *mon = NULL;
 
-    if (obj && monitor_of(obj, &mon, NULL)) {
+    if (obj && qemu_hotplug_monitor_of(obj, &mon, NULL)) {
         for (guint i = p->undo->len; i > 0; i--) {
             JsonObject *undo = p->undo->pdata[i - 1];
             qemu_hotplug_send_step(mon, undo, NULL, NULL);
@@ -236,32 +243,30 @@ plug_fail(Plug *p, SvDomainObj *obj)
 }
 
 static void
-plug_done_net(Plug *p, SvDomainObj *obj)
+join_net(SvDomainObj *obj, SvDomainDef *newlive, guint index, const char *pty)
 {
-    SvDomainNetDef *net = g_ptr_array_steal_index(p->newlive->interfaces, p->index);
+    SvDomainNetDef *net = g_ptr_array_steal_index(newlive->interfaces, index);
 
+    (void)pty;
     /* libvirt appends a plugged interface (virDomainNetInsert). */
     g_ptr_array_add(obj->def->interfaces, net);
-    emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_ADDED, net->info.alias);
-    p->done(NULL, p->data);
-    plug_free(p);
+    qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_ADDED, net->info.alias);
 }
 
 static void
-plug_done(Plug *p, SvDomainObj *obj)
+join_disk(SvDomainObj *obj, SvDomainDef *newlive, guint index, const char *pty)
 {
-    SvDomainDiskDef *disk = g_ptr_array_steal_index(p->newlive->disks, p->index);
+    SvDomainDiskDef *disk = g_ptr_array_steal_index(newlive->disks, index);
     int at = disk_index(obj->def, disk->target_dev);
 
+    (void)pty;
     if (at >= 0) { /* plugged meanwhile by another call: QEMU refused ours already */
         sv_domain_disk_def_free(disk);
     } else {
         g_ptr_array_insert(obj->def->disks,
                            (gint)sv_domain_hotplug_disk_insert_at(obj->def, disk), disk);
-        emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_ADDED, disk->info.alias);
+        qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_ADDED, disk->info.alias);
     }
-    p->done(NULL, p->data);
-    plug_free(p);
 }
 
 static void
@@ -273,7 +278,6 @@ plug_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
     JsonObject *undo;
 
     (void)mon;
-    (void)ret;
     if (!error && !obj)
         sv_error_set(&p->error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID,
                      "domain is not running");
@@ -285,12 +289,15 @@ plug_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
     }
     if ((undo = undo_step(step)))
         g_ptr_array_add(p->undo, undo);
-    if (p->next < p->steps->len)
+    if (ret && JSON_NODE_HOLDS_OBJECT(ret) && qemu_json_string(json_node_get_object(ret), "pty"))
+        p->pty = g_strdup(qemu_json_string(json_node_get_object(ret), "pty"));
+    if (p->next < p->steps->len) {
         plug_next(p);
-    else if (p->net)
-        plug_done_net(p, obj);
-    else
-        plug_done(p, obj);
+        return;
+    }
+    p->join(obj, p->newlive, p->index, p->pty);
+    p->done(NULL, p->data);
+    plug_free(p);
 }
 
 static void
@@ -341,7 +348,7 @@ plug_next(Plug *p)
     JsonObject *step;
     QemuMonitor *mon;
 
-    if (!obj || !monitor_of(obj, &mon, &p->error)) {
+    if (!obj || !qemu_hotplug_monitor_of(obj, &mon, &p->error)) {
         if (!p->error)
             sv_error_set(&p->error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID,
                          "domain is not running");
@@ -428,36 +435,45 @@ live_with_disk(SvDomainObj *obj, SvDomainDiskDef *disk, guint *ret_index, GError
     return g_steal_pointer(&def);
 }
 
+void
+qemu_hotplug_plug(SvDomainObj *obj, SvDomainDef *newlive, guint index, GPtrArray *steps, int fd,
+                  const char *fdname, QemuHotplugJoin join, SvStoreDoneFunc done,
+                  gpointer data)
+{
+    Plug *p = g_new0(Plug, 1);
+
+    p->tapfd = fd;
+    p->fdname = g_strdup(fdname);
+    p->run = sv_domain_obj_run_key(obj);
+    p->newlive = newlive;
+    p->join = join;
+    p->index = index;
+    p->steps = steps;
+    p->undo = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
+    p->done = done;
+    p->data = data;
+    plug_next(p);
+}
+
 /* Send QEMU the options in argv (the start's, for the one device at `index` of newlive,
  * transfer full) as QMP commands, in order; the device joins obj's live definition once
- * all succeeded. */
+ * all succeeded. A tap (tapfd) goes first, and its netdev takes it by that name. */
 static void
 plug_start(SvDomainObj *obj, SvDomainDef *newlive, gboolean net, guint index, GPtrArray *argv,
            int tapfd, SvStoreDoneFunc done, gpointer data)
 {
-    Plug *p = g_new0(Plug, 1);
+    GPtrArray *steps = qemu_hotplug_steps(argv);
     const SvDomainNetDef *n = net ? newlive->interfaces->pdata[index] : NULL;
+    g_autofree char *fdname = tapfd >= 0 ? g_strdup_printf("fd-%s", n->info.alias) : NULL;
 
-    p->tapfd = tapfd;
-    p->run = sv_domain_obj_run_key(obj);
-    p->newlive = newlive;
-    p->net = net;
-    p->index = index;
-    p->steps = qemu_hotplug_steps(argv);
-    p->undo = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
-    p->done = done;
-    p->data = data;
-    if (tapfd >= 0) {
-        /* The netdev takes the tap by the name getfd gave it. */
-        p->fdname = g_strdup_printf("fd-%s", n->info.alias);
-        for (guint i = 0; i < p->steps->len; i++) {
-            JsonObject *step = p->steps->pdata[i];
-            if (g_str_equal(json_object_get_string_member(step, "execute"), "netdev_add"))
-                json_object_set_string_member(json_object_get_object_member(step, "arguments"),
-                                              "fd", p->fdname);
-        }
+    for (guint i = 0; fdname && i < steps->len; i++) {
+        JsonObject *step = steps->pdata[i];
+        if (g_str_equal(json_object_get_string_member(step, "execute"), "netdev_add"))
+            json_object_set_string_member(json_object_get_object_member(step, "arguments"),
+                                          "fd", fdname);
     }
-    plug_next(p);
+    qemu_hotplug_plug(obj, newlive, index, steps, tapfd, fdname, net ? join_net : join_disk,
+                      done, data);
 }
 
 static gboolean
@@ -471,7 +487,7 @@ attach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer d
     SvDomainDef *newlive;
     QemuMonitor *mon;
 
-    if (!monitor_of(obj, &mon, error) || !check_disk(obj, disk, error))
+    if (!qemu_hotplug_monitor_of(obj, &mon, error) || !check_disk(obj, disk, error))
         return FALSE;
     newlive = live_with_disk(obj, g_ptr_array_steal_index(dev->disks, 0), &index, error);
     if (!newlive)
@@ -486,20 +502,19 @@ attach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer d
     return TRUE;
 }
 
-/* libvirt's alias of a plugged interface: "net" and one more than the highest in use. */
-static char *
-net_alias(const SvDomainDef *def)
+char *
+qemu_hotplug_next_alias(GPtrArray *devices, const char *prefix)
 {
+    gsize len = strlen(prefix);
     gint64 next = 0;
 
-    for (guint i = 0; i < def->interfaces->len; i++) {
-        const SvDomainNetDef *n = def->interfaces->pdata[i];
-        const char *a = n->info.alias;
+    for (guint i = 0; i < devices->len; i++) {
+        const char *a = ((const SvDomainDeviceInfo *)devices->pdata[i])->alias;
 
-        if (a && g_str_has_prefix(a, "net") && g_ascii_isdigit(a[3]))
-            next = MAX(next, g_ascii_strtoll(a + 3, NULL, 10) + 1);
+        if (a && g_str_has_prefix(a, prefix) && g_ascii_isdigit(a[len]))
+            next = MAX(next, g_ascii_strtoll(a + len, NULL, 10) + 1);
     }
-    return g_strdup_printf("net%" G_GINT64_FORMAT, next);
+    return g_strdup_printf("%s%" G_GINT64_FORMAT, prefix, next);
 }
 
 /* The live definition with `net` (transfer full) appended as a start gives it: defaults,
@@ -511,7 +526,7 @@ live_with_net(SvDomainObj *obj, SvDomainNetDef *net, GError **error)
     guint controllers = def->controllers->len;
 
     if (!net->info.alias)
-        net->info.alias = net_alias(def);
+        net->info.alias = qemu_hotplug_next_alias(def->interfaces, "net");
     g_ptr_array_add(def->interfaces, net);
     qemu_net_assign_macs(def, sv_domain_driver_of_obj(obj)->list);
     qemu_net_post_parse(def);
@@ -566,7 +581,7 @@ attach_net(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer da
     QemuMonitor *mon;
     guint index;
 
-    if (!monitor_of(obj, &mon, error))
+    if (!qemu_hotplug_monitor_of(obj, &mon, error))
         return FALSE;
     if (net->type == SV_DOMAIN_NET_TYPE_DIRECT) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
@@ -600,6 +615,8 @@ attach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFun
         return attach_disk(obj, dev, done, data, error);
     if (g_str_equal(kind, "interface") && dev->interfaces->len == 1)
         return attach_net(obj, dev, done, data, error);
+    if (qemu_hotplug_is_chr(kind))
+        return qemu_hotplug_attach_chr(obj, dev, kind, done, data, error);
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                  "live attach of device '%s' is not supported",
                  sv_domain_hotplug_type_name(kind));
@@ -687,8 +704,8 @@ device_del_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointe
 
 /* device_del of obj's device `alias`; with `wait`, done runs once QEMU confirmed the unplug
  * or after libvirt's wait, else as soon as QEMU took the request. */
-static gboolean
-unplug(SvDomainObj *obj, const char *alias, gboolean wait, SvStoreDoneFunc done,
+gboolean
+qemu_hotplug_unplug(SvDomainObj *obj, const char *alias, gboolean wait, SvStoreDoneFunc done,
        gpointer data, GError **error)
 {
     QemuHotplug *hp = hotplug_of(obj);
@@ -697,7 +714,7 @@ unplug(SvDomainObj *obj, const char *alias, gboolean wait, SvStoreDoneFunc done,
     QemuMonitor *mon;
     Unplug *u;
 
-    if (!monitor_of(obj, &mon, error))
+    if (!qemu_hotplug_monitor_of(obj, &mon, error))
         return FALSE;
     ask = g_new0(UnplugAsk, 1);
     /* An unplug asked again while one waits goes to QEMU too, which answers it. */
@@ -733,7 +750,7 @@ unplug_disk(SvDomainObj *obj, guint at, gboolean wait, SvStoreDoneFunc done, gpo
                      "This type of disk cannot be hot unplugged");
         return FALSE;
     }
-    return unplug(obj, disk->info.alias, wait, done, data, error);
+    return qemu_hotplug_unplug(obj, disk->info.alias, wait, done, data, error);
 }
 
 static gboolean
@@ -763,8 +780,10 @@ detach_alias(SvDomainObj *obj, const char *alias, SvStoreDoneFunc done, gpointer
         const SvDomainDeviceInfo *info = obj->def->interfaces->pdata[i];
 
         if (g_strcmp0(info->alias, alias) == 0)
-            return unplug(obj, alias, FALSE, done, data, error);
+            return qemu_hotplug_unplug(obj, alias, FALSE, done, data, error);
     }
+    if (qemu_hotplug_chr_find_alias(obj->def, alias))
+        return qemu_hotplug_unplug(obj, alias, FALSE, done, data, error);
     sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR, "no device found with alias %s",
                  alias);
     return FALSE;
@@ -780,9 +799,11 @@ detach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFun
         guint at;
         if (!sv_domain_hotplug_net_find(obj->def, dev->interfaces->pdata[0], &at, error))
             return FALSE;
-        return unplug(obj, ((SvDomainNetDef *)obj->def->interfaces->pdata[at])->info.alias,
+        return qemu_hotplug_unplug(obj, ((SvDomainNetDef *)obj->def->interfaces->pdata[at])->info.alias,
                       TRUE, done, data, error);
     }
+    if (qemu_hotplug_is_chr(kind))
+        return qemu_hotplug_detach_chr(obj, dev, kind, done, data, error);
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                  "live detach of device '%s' is not supported",
                  sv_domain_hotplug_type_name(kind));
@@ -796,7 +817,7 @@ qemu_hotplug_del_nodes(SvDomainObj *obj, const SvDomainDiskDef *disk)
 {
     QemuMonitor *mon;
 
-    if (!monitor_of(obj, &mon, NULL) || sv_domain_disk_is_empty(disk))
+    if (!qemu_hotplug_monitor_of(obj, &mon, NULL) || sv_domain_disk_is_empty(disk))
         return;
     for (guint k = 0; k <= disk->backing->len; k++) {
         const SvDomainDiskBackingDef *b = k ? disk->backing->pdata[k - 1] : NULL;
@@ -819,7 +840,7 @@ remove_disk(SvDomainObj *obj, guint at)
     SvDomainDiskDef *disk = g_ptr_array_steal_index(obj->def->disks, at);
 
     qemu_hotplug_del_nodes(obj, disk);
-    emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVED, disk->info.alias);
+    qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVED, disk->info.alias);
     sv_domain_disk_def_free(disk);
 }
 
@@ -836,12 +857,12 @@ remove_net(SvDomainObj *obj, const char *alias)
         if (g_strcmp0(net->info.alias, alias) != 0)
             continue;
         netdev = g_strconcat("host", alias, NULL);
-        if (monitor_of(obj, &mon, NULL)) {
+        if (qemu_hotplug_monitor_of(obj, &mon, NULL)) {
             JsonObject *args = json_object_new();
             json_object_set_string_member(args, "id", netdev);
             qemu_monitor_command(mon, "netdev_del", args, NULL, NULL);
         }
-        emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVED, alias);
+        qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVED, alias);
         g_ptr_array_remove_index(obj->def->interfaces, i);
         return TRUE;
     }
@@ -863,7 +884,7 @@ qemu_hotplug_device_deleted(SvDomainObj *obj, JsonObject *data)
     if (at >= 0) {
         remove_disk(obj, (guint)at);
         sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
-    } else if (remove_net(obj, alias)) {
+    } else if (remove_net(obj, alias) || qemu_hotplug_chr_removed(obj, alias)) {
         sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
     }
     while ((u = unplug_find(hp, alias, &i))) {
@@ -892,7 +913,7 @@ qemu_hotplug_acpi_ost(SvDomainObj *obj, JsonObject *data)
      * (0x80 not supported, 0x81 device in use, 0x82 device busy, 0x83 dependencies). */
     if (source != 0x03 || status < 0x80 || status > 0x83 || !(u = unplug_find(hp, alias, &i)))
         return;
-    emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED, alias);
+    qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED, alias);
     /* The waiting call fails as libvirt's does; the device stays. */
     if (u->done) {
         g_autoptr(GError) error = NULL;
