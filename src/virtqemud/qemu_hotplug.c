@@ -216,8 +216,8 @@ undo_step(JsonObject *step)
     gboolean node = g_str_equal(cmd, "blockdev-add");
     const char *key = node ? "node-name" : "id";
 
-    if (g_str_equal(cmd, "chardev-add"))
-        return qemu_json_command1("chardev-remove", "id",
+    if (g_str_equal(cmd, "chardev-add") || g_str_equal(cmd, "object-add"))
+        return qemu_json_command1(cmd[0] == 'c' ? "chardev-remove" : "object-del", "id",
                                   json_object_get_string_member(args, "id"));
     if (!node && !g_str_equal(cmd, "netdev_add"))
         return NULL;
@@ -617,6 +617,8 @@ attach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFun
         return attach_net(obj, dev, done, data, error);
     if (qemu_hotplug_is_chr(kind))
         return qemu_hotplug_attach_chr(obj, dev, kind, done, data, error);
+    if (qemu_hotplug_is_dev(kind))
+        return qemu_hotplug_attach_dev(obj, dev, kind, done, data, error);
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                  "live attach of device '%s' is not supported",
                  sv_domain_hotplug_type_name(kind));
@@ -782,7 +784,8 @@ detach_alias(SvDomainObj *obj, const char *alias, SvStoreDoneFunc done, gpointer
         if (g_strcmp0(info->alias, alias) == 0)
             return qemu_hotplug_unplug(obj, alias, FALSE, done, data, error);
     }
-    if (qemu_hotplug_chr_find_alias(obj->def, alias))
+    if (qemu_hotplug_chr_find_alias(obj->def, alias) ||
+        qemu_hotplug_dev_find_alias(obj->def, alias))
         return qemu_hotplug_unplug(obj, alias, FALSE, done, data, error);
     sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR, "no device found with alias %s",
                  alias);
@@ -804,6 +807,8 @@ detach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFun
     }
     if (qemu_hotplug_is_chr(kind))
         return qemu_hotplug_detach_chr(obj, dev, kind, done, data, error);
+    if (qemu_hotplug_is_dev(kind))
+        return qemu_hotplug_detach_dev(obj, dev, kind, done, data, error);
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                  "live detach of device '%s' is not supported",
                  sv_domain_hotplug_type_name(kind));
@@ -884,7 +889,8 @@ qemu_hotplug_device_deleted(SvDomainObj *obj, JsonObject *data)
     if (at >= 0) {
         remove_disk(obj, (guint)at);
         sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
-    } else if (remove_net(obj, alias) || qemu_hotplug_chr_removed(obj, alias)) {
+    } else if (remove_net(obj, alias) || qemu_hotplug_chr_removed(obj, alias) ||
+               qemu_hotplug_dev_removed(obj, alias)) {
         sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
     }
     while ((u = unplug_find(hp, alias, &i))) {

@@ -340,41 +340,72 @@ chardev_backend(const SvDomainChrSource *src, const char *fdname)
     return typed(type, data);
 }
 
-/* The device_add arguments of c: the -device a start writes for it (newlive with c alone
- * among its kind's devices). (transfer full) */
-static JsonObject *
-device_args(const SvDomainDef *newlive, const char *kind, guint index)
+JsonObject *
+qemu_hotplug_find_option(GPtrArray *argv, const char *option, const char *id)
 {
-    g_autoptr(SvDomainDef) one = sv_domain_def_copy(newlive);
-    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-    GPtrArray *lists[] = {one->serials, one->consoles, one->channels};
-    GPtrArray *mine = chr_list(one, kind);
-
-    g_ptr_array_remove_range(mine, index + 1, mine->len - index - 1);
-    g_ptr_array_remove_range(mine, 0, index);
-    for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
-        if (lists[l] != mine)
-            g_ptr_array_set_size(lists[l], 0);
-    }
-    qemu_command_build_chrs(one, NULL, argv);
     for (guint i = 0; i + 1 < argv->len; i++) {
-        if (g_str_equal(argv->pdata[i], "-device")) {
-            g_autoptr(JsonNode) node = json_from_string(argv->pdata[i + 1], NULL);
-            g_assert(node && JSON_NODE_HOLDS_OBJECT(node));
+        g_autoptr(JsonNode) node = NULL;
+
+        if (!g_str_equal(argv->pdata[i], option))
+            continue;
+        node = json_from_string(argv->pdata[i + 1], NULL);
+        if (node && JSON_NODE_HOLDS_OBJECT(node) &&
+            g_strcmp0(qemu_json_string(json_node_get_object(node), "id"), id) == 0)
             return json_node_dup_object(node);
-        }
     }
-    g_assert_not_reached();
+    return NULL;
+}
+
+/* The device_add arguments of c: the -device a start writes for it. (transfer full) */
+static JsonObject *
+device_args(const SvDomainDef *newlive, const SvDomainChrDef *c)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+    JsonObject *o;
+
+    qemu_command_build_chrs(newlive, NULL, argv);
+    o = qemu_hotplug_find_option(argv, "-device", c->info.alias);
+    g_assert(o);
+    return o;
 }
 
 static JsonObject *
-step_new(const char *cmd, JsonObject *args)
+id_args(const char *id)
+{
+    JsonObject *args = json_object_new();
+
+    json_object_set_string_member(args, "id", id);
+    return args;
+}
+
+void
+qemu_hotplug_del_backend(SvDomainObj *obj, const char *cmd, const char *id)
+{
+    QemuMonitor *mon;
+
+    if (qemu_hotplug_monitor_of(obj, &mon, NULL))
+        qemu_monitor_command(mon, cmd, id_args(id), NULL, NULL);
+}
+
+JsonObject *
+qemu_hotplug_step(const char *cmd, JsonObject *args)
 {
     JsonObject *step = json_object_new();
 
     json_object_set_string_member(step, "execute", cmd);
     json_object_set_object_member(step, "arguments", args);
     return step;
+}
+
+JsonObject *
+qemu_hotplug_chardev_add(const SvDomainChrSource *src, const char *alias, const char *fdname)
+{
+    JsonObject *args = json_object_new();
+    g_autofree char *id = g_strconcat("char", alias, NULL);
+
+    json_object_set_string_member(args, "id", id);
+    json_object_set_object_member(args, "backend", chardev_backend(src, fdname));
+    return qemu_hotplug_step("chardev-add", args);
 }
 
 static void
@@ -416,10 +447,8 @@ qemu_hotplug_attach_chr(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
     GPtrArray *list = chr_list(dev, kind);
     g_autoptr(SvDomainDef) newlive = NULL;
     g_autofree char *fdname = NULL;
-    g_autofree char *id = NULL;
     GPtrArray *steps;
     SvDomainChrDef *c;
-    JsonObject *args;
     QemuMonitor *mon;
     guint index;
     int fd = -1;
@@ -441,12 +470,8 @@ qemu_hotplug_attach_chr(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
         fdname = g_strdup_printf("fd-char%s", c->info.alias);
     }
     steps = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
-    args = json_object_new();
-    id = g_strconcat("char", c->info.alias, NULL);
-    json_object_set_string_member(args, "id", id);
-    json_object_set_object_member(args, "backend", chardev_backend(&c->source, fdname));
-    g_ptr_array_add(steps, step_new("chardev-add", args));
-    g_ptr_array_add(steps, step_new("device_add", device_args(newlive, kind, index)));
+    g_ptr_array_add(steps, qemu_hotplug_chardev_add(&c->source, c->info.alias, fdname));
+    g_ptr_array_add(steps, qemu_hotplug_step("device_add", device_args(newlive, c)));
     qemu_hotplug_plug(obj, g_steal_pointer(&newlive), index, steps, fd, fdname,
                       g_str_equal(kind, "serial")    ? join_serial
                       : g_str_equal(kind, "console") ? join_console
@@ -489,13 +514,8 @@ release(SvDomainObj *obj, const SvDomainChrDef *c, gboolean channel)
     QemuDomain *qd = qemu_domain_of(obj);
     g_autofree char *id = g_strconcat("char", c->info.alias, NULL);
     g_autofree char *channel_dir = qemu_chr_channel_dir(qemu_ctx_of(obj)->lib_dir);
-    QemuMonitor *mon;
 
-    if (qemu_hotplug_monitor_of(obj, &mon, NULL)) {
-        JsonObject *args = json_object_new();
-        json_object_set_string_member(args, "id", id);
-        qemu_monitor_command(mon, "chardev-remove", args, NULL, NULL);
-    }
+    qemu_hotplug_del_backend(obj, "chardev-remove", id);
     if (channel && is_virtio(c) && g_strcmp0(c->target_name, AGENT_CHANNEL) == 0)
         g_clear_pointer(&qd->agent, qemu_agent_free);
     if (c->source.type == SV_DOMAIN_CHR_TYPE_UNIX && c->source.path &&

@@ -35,6 +35,18 @@ char *qemu_hotplug_next_alias(GPtrArray *devices, const char *prefix);
 
 /* ---- character devices (qemu_hotplug_chr.c) ---- */
 
+/* cmd (chardev-remove, object-del) of the backend `id` sent to obj's QEMU, unanswered. */
+void qemu_hotplug_del_backend(SvDomainObj *obj, const char *cmd, const char *id);
+/* A QMP step {"execute": cmd, "arguments": args (transfer full)}. (transfer full) */
+JsonObject *qemu_hotplug_step(const char *cmd, JsonObject *args);
+/* The chardev-add step of the chardev "char"+alias for src; a listening socket is the fd
+ * QEMU got as `fdname` (NULL: none). (transfer full) */
+JsonObject *qemu_hotplug_chardev_add(const SvDomainChrSource *src, const char *alias,
+                                     const char *fdname);
+/* The JSON value of the `option` ("-device", "-object") of argv whose "id" is `id`, or
+ * NULL. (transfer full) */
+JsonObject *qemu_hotplug_find_option(GPtrArray *argv, const char *option, const char *id);
+
 /* TRUE for the device elements qemu_hotplug_chr.c plugs: serial, console, channel. */
 gboolean qemu_hotplug_is_chr(const char *kind);
 gboolean qemu_hotplug_attach_chr(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
@@ -47,3 +59,17 @@ gboolean qemu_hotplug_chr_find_alias(const SvDomainDef *def, const char *alias);
  * removed, it leaves the live definition (the agent's channel closes the agent) and
  * DEVICE_REMOVED goes out; FALSE when obj has no such character device. */
 gboolean qemu_hotplug_chr_removed(SvDomainObj *obj, const char *alias);
+
+/* ---- rng and input devices (qemu_hotplug_dev.c) ---- */
+
+/* TRUE for the device elements qemu_hotplug_dev.c plugs: rng, input. */
+gboolean qemu_hotplug_is_dev(const char *kind);
+gboolean qemu_hotplug_attach_dev(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
+                                 SvStoreDoneFunc done, gpointer data, GError **error);
+gboolean qemu_hotplug_detach_dev(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
+                                 SvStoreDoneFunc done, gpointer data, GError **error);
+/* Whether def has an rng or input device of alias `alias`. */
+gboolean qemu_hotplug_dev_find_alias(const SvDomainDef *def, const char *alias);
+/* As qemu_hotplug_chr_removed, for rng (its backend object and chardev deleted) and input
+ * devices. */
+gboolean qemu_hotplug_dev_removed(SvDomainObj *obj, const char *alias);
