@@ -8,7 +8,9 @@ the guest), then chardev-remove; DEVICE_ADDED and DEVICE_REMOVED; libvirt's refu
 The slow test runs the same sequence on Debian's libvirtd and compares every step.
 """
 
+import json
 import re
+import threading
 import time
 
 import pytest
@@ -176,3 +178,120 @@ def test_live_chr_hotplug_equal_libvirtd(ref, host, tmp_path):
         ref_conn.close()
     ours = chr_sequence(host.conn, host.uri, "hpc-ref", host.kernel, tmp_path)
     assert ours == theirs
+
+
+def linux_sequence(conn, uri, dom, con):
+    """On the running Linux test guest (its shell on con): the qemu-ga channel and an rng
+    plugged, the agent started on the port, both unplugged; each answer, what the guest
+    shows, the device and agent events in their order, the agent's answers, what QEMU still
+    has."""
+    import libvirt_qemu
+    from test_qemu_hotplug_live import shell
+
+    name = dom.name()
+    log = []
+    cond = threading.Condition()
+    ping = '{"execute":"guest-ping"}'
+
+    def agent_cb(c, d, state, reason, opaque):
+        with cond:
+            log.append(("agent", state, reason))
+            cond.notify_all()
+
+    def wait(pred, timeout=30):
+        deadline = time.monotonic() + timeout
+        with cond:
+            while not pred(log):
+                left = deadline - time.monotonic()
+                assert left > 0, "timed out: %r" % log
+                cond.wait(left)
+
+    events = DeviceEvents(conn)
+    events.log, events.cond = log, cond
+    reg = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE,
+                                      agent_cb, None)
+    steps = []
+    try:
+        steps.append(answer(dom.attachDeviceFlags, AGENT, LIVE))
+        steps.append(answer(dom.attachDeviceFlags, "<rng model='virtio'><backend "
+                                                   "model='builtin'/></rng>", LIVE))
+        seen = shell(con, "for i in $(seq 50); do for p in /sys/class/virtio-ports/*; do "
+                          "[ \"$(cat $p/name 2>/dev/null)\" = org.qemu.guest_agent.0 ] && "
+                          "P=/dev/${p##*/}; done; R=$(cat /sys/class/misc/hw_random/"
+                          "rng_available); [ -n \"$P\" ] && [ -n \"$R\" ] && break; "
+                          "sleep 0.2; done; "
+                          "mkdir -p /var/run /tmp/qga; qemu-ga -m virtio-serial -p $P "
+                          "-t /tmp/qga </dev/null >/dev/null 2>&1 & "
+                          "echo PORT=$P RNG=$(cat /sys/class/misc/hw_random/rng_available) "
+                          "HP-$((1+1))", "HP-2")
+        steps.append(re.sub(r"\d", "N", re.search(r"PORT=/\S* RNG=\S*", seen).group(0)))
+        wait(lambda got: ("agent", 1, 2) in got)
+        steps.append(json.loads(libvirt_qemu.qemuAgentCommand(dom, ping, 10, 0)))
+        steps.append(answer(dom.detachDeviceFlags, live_rng_xml(dom), LIVE))
+        steps.append(answer(dom.detachDeviceFlags, live_xml_of(dom, "channel0"), LIVE))
+        steps.append(("left", "<rng" in dom.XMLDesc(0), "<channel" in dom.XMLDesc(0),
+                      [d for d in peripherals(uri, name) if d in ("rng0", "channel0")],
+                      "charchannel0" in chardevs(uri, name),
+                      [o["name"] for o in qmp(uri, name, "qom-list", path="/objects")
+                       if o["name"] == "objrng0"]))
+        gone = shell(con, "ls /sys/class/virtio-ports | wc -l | sed 's/^/PORTS=/'; "
+                          "echo RNG=$(cat /sys/class/misc/hw_random/rng_available) "
+                          "HP-$((2+2))", "HP-4")
+        steps.append(re.sub(r"\s+", " ", re.search(r"PORTS=\d.*?HP-4", gone, re.S).group(0)))
+        steps.append(answer(libvirt_qemu.qemuAgentCommand, dom, ping, 10, 0))
+        time.sleep(1)
+        with cond:
+            steps.append([e if e[0] == "agent" else e[1:] for e in log])
+    finally:
+        conn.domainEventDeregisterAny(reg)
+        events.close()
+    return steps
+
+
+EXPECTED_LINUX = [
+    ("OK", 0), ("OK", 0),
+    # The port and the RNG in the guest.
+    "PORT=/dev/vportNpN RNG=virtio_rng.N",
+    {"return": {}},
+    ("OK", 0), ("OK", 0),
+    # Nothing left in the live XML or in QEMU.
+    ("left", False, False, [], False, []),
+    "PORTS=0 RNG= HP-4",
+    (74, 10, "argument unsupported: QEMU guest agent is not configured"),
+    [("added", "channel0"), ("added", "rng0"), ("agent", 1, 2), ("removed", "rng0"),
+     ("removed", "channel0")],
+]
+
+
+@pytest.mark.slow  # Linux guests: the slow suite's (normal build only)
+def test_live_agent_channel_and_rng_on_linux_guest(host, ref, guest, tmp_path):
+    """On the Linux test guest, on Debian's libvirtd and on ours in the same run: the
+    qemu-ga channel plugged live appears as a virtio-serial port in the guest, the agent
+    started on it connects (AGENT_LIFECYCLE connected, reason channel) and answers; an rng
+    plugged live becomes the guest's hardware RNG. Unplugged, the guest lets go of both
+    within the call (DEVICE_REMOVED; nothing left in the live XML or QEMU), the port and
+    the RNG leave the guest, and the agent goes with its channel, without an event. Every
+    step is the same on both."""
+    import linuxguest
+    from guests import ConsoleReader
+    from test_qemu_hotplug_live import shell
+
+    rconn = libvirt.open(ref.uri)
+    results = []
+    try:
+        with linuxguest.on_both(host, rconn, guest, tmp_path, "hpc-linux",
+                                devices="<controller type='virtio-serial'/>") as doms:
+            for conn, uri, dom in ((host.conn, host.uri, doms[0]), (rconn, ref.uri, doms[1])):
+                con = ConsoleReader(conn, dom)
+                # Typed before the shell is up, the line waits in the tty for it.
+                shell(con, "echo HP-$((3+4))", "HP-7")
+                results.append(linux_sequence(conn, uri, dom, con))
+                con.stream.abort()
+    finally:
+        rconn.close()
+    assert results[0] == EXPECTED_LINUX
+    assert results[1] == results[0]
+
+
+def live_rng_xml(dom):
+    return re.search(r"<rng .*?</rng>", dom.XMLDesc(0), re.S).group(0)
