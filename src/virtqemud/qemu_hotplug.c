@@ -607,6 +607,15 @@ attach_net(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer da
     return TRUE;
 }
 
+gboolean
+qemu_hotplug_unsupported(const char *what, const char *kind, GError **error)
+{
+    sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                 "live %s of device '%s' is not supported", what,
+                 sv_domain_hotplug_type_name(kind));
+    return FALSE;
+}
+
 static gboolean
 attach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFunc done,
             gpointer data, GError **error)
@@ -619,10 +628,9 @@ attach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFun
         return qemu_hotplug_attach_chr(obj, dev, kind, done, data, error);
     if (qemu_hotplug_is_dev(kind))
         return qemu_hotplug_attach_dev(obj, dev, kind, done, data, error);
-    sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                 "live attach of device '%s' is not supported",
-                 sv_domain_hotplug_type_name(kind));
-    return FALSE;
+    if (qemu_hotplug_is_ctl(kind))
+        return qemu_hotplug_attach_ctl(obj, dev, kind, done, data, error);
+    return qemu_hotplug_unsupported("attach", kind, error);
 }
 
 /* ---------------------------------------------------------------- detach */
@@ -785,7 +793,8 @@ detach_alias(SvDomainObj *obj, const char *alias, SvStoreDoneFunc done, gpointer
             return qemu_hotplug_unplug(obj, alias, FALSE, done, data, error);
     }
     if (qemu_hotplug_chr_find_alias(obj->def, alias) ||
-        qemu_hotplug_dev_find_alias(obj->def, alias))
+        qemu_hotplug_dev_find_alias(obj->def, alias) ||
+        qemu_hotplug_ctl_find_alias(obj->def, alias))
         return qemu_hotplug_unplug(obj, alias, FALSE, done, data, error);
     sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR, "no device found with alias %s",
                  alias);
@@ -809,10 +818,9 @@ detach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFun
         return qemu_hotplug_detach_chr(obj, dev, kind, done, data, error);
     if (qemu_hotplug_is_dev(kind))
         return qemu_hotplug_detach_dev(obj, dev, kind, done, data, error);
-    sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                 "live detach of device '%s' is not supported",
-                 sv_domain_hotplug_type_name(kind));
-    return FALSE;
+    if (qemu_hotplug_is_ctl(kind))
+        return qemu_hotplug_detach_ctl(obj, dev, kind, done, data, error);
+    return qemu_hotplug_unsupported("detach", kind, error);
 }
 
 /* ---------------------------------------------------------------- QEMU's events */
@@ -890,7 +898,7 @@ qemu_hotplug_device_deleted(SvDomainObj *obj, JsonObject *data)
         remove_disk(obj, (guint)at);
         sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
     } else if (remove_net(obj, alias) || qemu_hotplug_chr_removed(obj, alias) ||
-               qemu_hotplug_dev_removed(obj, alias)) {
+               qemu_hotplug_dev_removed(obj, alias) || qemu_hotplug_ctl_removed(obj, alias)) {
         sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
     }
     while ((u = unplug_find(hp, alias, &i))) {

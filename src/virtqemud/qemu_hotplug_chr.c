@@ -453,7 +453,9 @@ qemu_hotplug_attach_chr(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
     guint index;
     int fd = -1;
 
-    if (list->len != 1 || !qemu_hotplug_monitor_of(obj, &mon, error))
+    if (list->len != 1)
+        return qemu_hotplug_unsupported("attach", kind, error);
+    if (!qemu_hotplug_monitor_of(obj, &mon, error))
         return FALSE;
     c = list->pdata[0];
     if (g_str_equal(kind, "serial"))
@@ -491,7 +493,7 @@ qemu_hotplug_detach_chr(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
     int at;
 
     if (list->len != 1)
-        return FALSE;
+        return qemu_hotplug_unsupported("detach", kind, error);
     want = list->pdata[0];
     if (g_str_equal(kind, "serial"))
         serial_defaults(want);

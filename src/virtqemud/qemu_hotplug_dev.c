@@ -241,7 +241,9 @@ qemu_hotplug_attach_dev(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
     guint index;
     int fd = -1;
 
-    if (list->len != 1 || !qemu_hotplug_monitor_of(obj, &mon, error))
+    if (list->len != 1)
+        return qemu_hotplug_unsupported("attach", kind, error);
+    if (!qemu_hotplug_monitor_of(obj, &mon, error))
         return FALSE;
     if (!rng && !check_input(list->pdata[0], error))
         return FALSE;
@@ -267,7 +269,7 @@ qemu_hotplug_detach_dev(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
     int at;
 
     if (list->len != 1)
-        return FALSE;
+        return qemu_hotplug_unsupported("detach", kind, error);
     at = dev_find(obj->def, kind, list->pdata[0]);
     if (at < 0) {
         if (g_str_equal(kind, "rng"))

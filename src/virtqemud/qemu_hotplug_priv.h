@@ -73,3 +73,20 @@ gboolean qemu_hotplug_dev_find_alias(const SvDomainDef *def, const char *alias);
 /* As qemu_hotplug_chr_removed, for rng (its backend object and chardev deleted) and input
  * devices. */
 gboolean qemu_hotplug_dev_removed(SvDomainObj *obj, const char *alias);
+
+/* ---- controllers and the watchdog (qemu_hotplug_ctl.c) ---- */
+
+/* TRUE for the device elements qemu_hotplug_ctl.c plugs: controller, watchdog. */
+gboolean qemu_hotplug_is_ctl(const char *kind);
+gboolean qemu_hotplug_attach_ctl(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
+                                 SvStoreDoneFunc done, gpointer data, GError **error);
+gboolean qemu_hotplug_detach_ctl(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
+                                 SvStoreDoneFunc done, gpointer data, GError **error);
+/* Whether def has a controller or watchdog of alias `alias`. */
+gboolean qemu_hotplug_ctl_find_alias(const SvDomainDef *def, const char *alias);
+/* As qemu_hotplug_chr_removed, for controllers and the watchdog. */
+gboolean qemu_hotplug_ctl_removed(SvDomainObj *obj, const char *alias);
+
+/* libvirt's refusal of a device XML the kind's code cannot plug: OPERATION_UNSUPPORTED,
+ * "live attach (detach) of device 'KIND' is not supported". FALSE. */
+gboolean qemu_hotplug_unsupported(const char *what, const char *kind, GError **error);

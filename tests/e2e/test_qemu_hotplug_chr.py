@@ -215,6 +215,9 @@ def linux_sequence(conn, uri, dom, con):
         steps.append(answer(dom.attachDeviceFlags, AGENT, LIVE))
         steps.append(answer(dom.attachDeviceFlags, "<rng model='virtio'><backend "
                                                    "model='builtin'/></rng>", LIVE))
+        steps.append(answer(dom.attachDeviceFlags, "<controller type='scsi' "
+                                                   "model='virtio-scsi'/>", LIVE))
+        steps.append(answer(dom.attachDeviceFlags, "<watchdog model='i6300esb'/>", LIVE))
         seen = shell(con, "for i in $(seq 50); do for p in /sys/class/virtio-ports/*; do "
                           "[ \"$(cat $p/name 2>/dev/null)\" = org.qemu.guest_agent.0 ] && "
                           "P=/dev/${p##*/}; done; R=$(cat /sys/class/misc/hw_random/"
@@ -229,8 +232,13 @@ def linux_sequence(conn, uri, dom, con):
         steps.append(json.loads(libvirt_qemu.qemuAgentCommand(dom, ping, 10, 0)))
         steps.append(answer(dom.detachDeviceFlags, live_rng_xml(dom), LIVE))
         steps.append(answer(dom.detachDeviceFlags, live_xml_of(dom, "channel0"), LIVE))
-        steps.append(("left", "<rng" in dom.XMLDesc(0), "<channel" in dom.XMLDesc(0),
-                      [d for d in peripherals(uri, name) if d in ("rng0", "channel0")],
+        steps.append(answer(dom.detachDeviceFlags, "<controller type='scsi' index='0'/>", LIVE))
+        steps.append(answer(dom.detachDeviceFlags, re.search(
+            r"<watchdog .*?</watchdog>", dom.XMLDesc(0), re.S).group(0), LIVE))
+        steps.append(("left", [d for d in ("<rng", "<channel", "<watchdog", "'scsi'")
+                               if d in dom.XMLDesc(0)],
+                      [d for d in peripherals(uri, name)
+                       if d in ("rng0", "channel0", "scsi0", "watchdog0")],
                       "charchannel0" in chardevs(uri, name),
                       [o["name"] for o in qmp(uri, name, "qom-list", path="/objects")
                        if o["name"] == "objrng0"]))
@@ -249,17 +257,18 @@ def linux_sequence(conn, uri, dom, con):
 
 
 EXPECTED_LINUX = [
-    ("OK", 0), ("OK", 0),
+    ("OK", 0), ("OK", 0), ("OK", 0), ("OK", 0),
     # The port and the RNG in the guest.
     "PORT=/dev/vportNpN RNG=virtio_rng.N",
     {"return": {}},
-    ("OK", 0), ("OK", 0),
+    ("OK", 0), ("OK", 0), ("OK", 0), ("OK", 0),
     # Nothing left in the live XML or in QEMU.
-    ("left", False, False, [], False, []),
+    ("left", [], [], False, []),
     "PORTS=0 RNG= HP-4",
     (74, 10, "argument unsupported: QEMU guest agent is not configured"),
-    [("added", "channel0"), ("added", "rng0"), ("agent", 1, 2), ("removed", "rng0"),
-     ("removed", "channel0")],
+    [("added", "channel0"), ("added", "rng0"), ("added", "scsi0"), ("added", "watchdog0"),
+     ("agent", 1, 2), ("removed", "rng0"), ("removed", "channel0"), ("removed", "scsi0"),
+     ("removed", "watchdog0")],
 ]
 
 
@@ -268,23 +277,24 @@ def test_live_agent_channel_and_rng_on_linux_guest(host, ref, guest, tmp_path):
     """On the Linux test guest, on Debian's libvirtd and on ours in the same run: the
     qemu-ga channel plugged live appears as a virtio-serial port in the guest, the agent
     started on it connects (AGENT_LIFECYCLE connected, reason channel) and answers; an rng
-    plugged live becomes the guest's hardware RNG. Unplugged, the guest lets go of both
+    plugged live becomes the guest's hardware RNG; a virtio-scsi controller and a watchdog
+    plug too. Unplugged, the guest lets go of both
     within the call (DEVICE_REMOVED; nothing left in the live XML or QEMU), the port and
     the RNG leave the guest, and the agent goes with its channel, without an event. Every
     step is the same on both."""
     import linuxguest
     from guests import ConsoleReader
-    from test_qemu_hotplug_live import shell
 
     rconn = libvirt.open(ref.uri)
     results = []
     try:
         with linuxguest.on_both(host, rconn, guest, tmp_path, "hpc-linux",
                                 devices="<controller type='virtio-serial'/>") as doms:
-            for conn, uri, dom in ((host.conn, host.uri, doms[0]), (rconn, ref.uri, doms[1])):
-                con = ConsoleReader(conn, dom)
-                # Typed before the shell is up, the line waits in the tty for it.
-                shell(con, "echo HP-$((3+4))", "HP-7")
+            # Both consoles open while the guests boot, so both prompts are seen.
+            runs = [(conn, uri, dom, ConsoleReader(conn, dom)) for conn, uri, dom in
+                    ((host.conn, host.uri, doms[0]), (rconn, ref.uri, doms[1]))]
+            for conn, uri, dom, con in runs:
+                con.wait_for(linuxguest.PROMPT, timeout=linuxguest.BOOT_TIMEOUT)
                 results.append(linux_sequence(conn, uri, dom, con))
                 con.stream.abort()
     finally:
