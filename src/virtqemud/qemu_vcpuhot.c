@@ -1,4 +1,5 @@
-/* qemu_vcpuhot.c: vcpus plugged into a running QEMU guest (the resize fact vcpus_plug), as
+/* qemu_vcpuhot.c: vcpus plugged into and unplugged from a running QEMU guest (the resize
+ * facts vcpus_plug and vcpus_unplug); plugged as
  * libvirt 9.0 plugs them (qemuDomainHotplugAddVcpu): query-hotpluggable-cpus gives QEMU's
  * cpu slots; vcpu i is the i-th slot in topology order (socket, die, core, thread), and
  * goes in with device_add of the slot's type, id 'vcpuI' and the slot's props, one after
@@ -7,6 +8,7 @@
 #include "qemu_vcpuhot.h"
 
 #include "qemu_domain.h"
+#include "qemu_hotplug_priv.h"
 #include "qemu_monitor.h"
 #include "util/error.h"
 
@@ -170,4 +172,111 @@ qemu_vcpuhot_plug(SvDomainObj *obj, guint online, guint n, SvVcpusDoneFunc done,
     }
     qemu_monitor_command(qemu_domain_of(obj)->mon, "query-hotpluggable-cpus", NULL,
                          slots_queried, job);
+}
+
+/* ---------------------------------------------------------------- unplug */
+
+/* vcpus unplugged from a running guest as libvirt 9.0 unplugs them (qemuDomainHotplugDelVcpu):
+ * the highest online one first, device_del of its 'vcpuI', then the wait for QEMU's
+ * DEVICE_DELETED (qemu_hotplug.c's, 5 s); a vcpu QEMU still has after it fails the call
+ * with libvirt's timeout error, the ones gone before it stay gone. No device event. */
+typedef struct {
+    gpointer run;
+    guint online; /* vcpus online so far */
+    guint n;      /* the count asked for */
+    SvVcpusDoneFunc done;
+    gpointer data;
+} UnplugJob;
+
+static void unplug_next(UnplugJob *job);
+
+static void
+unplug_finish(UnplugJob *job, const GError *error)
+{
+    job->done(error, job->online, job->data);
+    g_free(job);
+}
+
+/* After the wait: whether QEMU's slot of vcpu online-1 is empty now. */
+static void
+unplug_checked(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+{
+    UnplugJob *job = data;
+    JsonArray *arr = ret && JSON_NODE_HOLDS_ARRAY(ret) ? json_node_get_array(ret) : NULL;
+    g_autofree char *path = g_strdup_printf("/machine/peripheral/vcpu%u", job->online - 1);
+    g_autoptr(GError) err = NULL;
+
+    (void)mon;
+    if (error) {
+        unplug_finish(job, error);
+        return;
+    }
+    for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
+        JsonObject *slot = json_array_get_object_element(arr, i);
+
+        if (slot && g_strcmp0(qemu_json_string(slot, "qom-path"), path) == 0) {
+            sv_error_set(&err, SV_FROM_QEMU, SV_ERR_OPERATION_TIMEOUT,
+                         "vcpu unplug request timed out. Unplug result must be manually "
+                         "inspected in the domain");
+            unplug_finish(job, err);
+            return;
+        }
+    }
+    job->online--;
+    unplug_next(job);
+}
+
+static void
+unplug_waited(const GError *error, gpointer data)
+{
+    UnplugJob *job = data;
+    SvDomainObj *obj = qemu_domain_find(job->run);
+    g_autoptr(GError) err = NULL;
+
+    if (error) {
+        unplug_finish(job, error);
+        return;
+    }
+    if (!obj || !qemu_domain_of(obj)->mon) {
+        sv_error_set(&err, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is not running");
+        unplug_finish(job, err);
+        return;
+    }
+    qemu_monitor_command(qemu_domain_of(obj)->mon, "query-hotpluggable-cpus", NULL,
+                         unplug_checked, job);
+}
+
+static void
+unplug_next(UnplugJob *job)
+{
+    SvDomainObj *obj = qemu_domain_find(job->run);
+    g_autofree char *id = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (job->online <= job->n) {
+        unplug_finish(job, NULL);
+        return;
+    }
+    if (!obj) {
+        sv_error_set(&err, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is not running");
+        unplug_finish(job, err);
+        return;
+    }
+    id = g_strdup_printf("vcpu%u", job->online - 1);
+    if (!qemu_hotplug_unplug(obj, id, TRUE, unplug_waited, job, &err))
+        unplug_finish(job, err);
+}
+
+void
+qemu_vcpuhot_unplug(SvDomainObj *obj, guint online, guint n, SvVcpusDoneFunc done,
+                    gpointer data)
+{
+    UnplugJob *job = g_new0(UnplugJob, 1);
+
+    job->run = sv_domain_obj_run_key(obj);
+    job->online = online;
+    job->n = n;
+    job->done = done;
+    job->data = data;
+    unplug_next(job);
 }

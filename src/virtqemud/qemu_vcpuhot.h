@@ -1,4 +1,5 @@
-/* qemu_vcpuhot.h: vcpus plugged into a running QEMU guest (qemu_vcpuhot.c). */
+/* qemu_vcpuhot.h: vcpus plugged into and unplugged from a running QEMU guest
+ * (qemu_vcpuhot.c). */
 #pragma once
 
 #include "domain/domain_resize.h"
@@ -6,3 +7,6 @@
 /* The resize fact vcpus_plug (domain/domain_resize.h). */
 void qemu_vcpuhot_plug(SvDomainObj *obj, guint online, guint n, SvVcpusDoneFunc done,
                        gpointer data);
+/* The resize fact vcpus_unplug (domain/domain_resize.h). */
+void qemu_vcpuhot_unplug(SvDomainObj *obj, guint online, guint n, SvVcpusDoneFunc done,
+                         gpointer data);

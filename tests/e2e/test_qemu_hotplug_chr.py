@@ -9,6 +9,7 @@ The slow test runs the same sequence on Debian's libvirtd and compares every ste
 """
 
 import json
+import os
 import re
 import threading
 import time
@@ -247,6 +248,20 @@ def linux_sequence(conn, uri, dom, con):
                           "HP-$((2+2))", "HP-4")
         steps.append(re.sub(r"\s+", " ", re.search(r"PORTS=\d.*?HP-4", gone, re.S).group(0)))
         steps.append(answer(libvirt_qemu.qemuAgentCommand, dom, ping, 10, 0))
+        # A vcpu plugged, brought online by the guest, then unplugged: the guest lets go.
+        steps.append(answer(dom.setVcpusFlags, 2, LIVE))
+        online = shell(con, "for i in $(seq 50); do [ -e /sys/devices/system/cpu/cpu1/online ] "
+                            "&& break; sleep 0.2; done; echo 1 > /sys/devices/system/cpu/cpu1/"
+                            "online; echo ONLINE=$(cat /sys/devices/system/cpu/online) "
+                            "HP-$((5+1))", "HP-6")
+        steps.append(re.search(r"ONLINE=\S*", online.split("HP-$")[-1]).group(0))
+        steps.append(answer(dom.setVcpusFlags, 1, LIVE))
+        steps.append((dom.vcpusFlags(LIVE), len(dom.vcpus()[0]),
+                      re.search(r"<vcpus>.*?</vcpus>", dom.XMLDesc(0), re.S).group(0)))
+        online = shell(con, "echo ONLINE=$(cat /sys/devices/system/cpu/online) "
+                            "CPU1=$(ls -d /sys/devices/system/cpu/cpu1 2>/dev/null) "
+                            "HP-$((6+1))", "HP-7")
+        steps.append(re.search(r"ONLINE=\S* CPU1=\S*", online.split("HP-$")[-1]).group(0))
         time.sleep(1)
         with cond:
             steps.append([e if e[0] == "agent" else e[1:] for e in log])
@@ -266,6 +281,11 @@ EXPECTED_LINUX = [
     ("left", [], [], False, []),
     "PORTS=0 RNG= HP-4",
     (74, 10, "argument unsupported: QEMU guest agent is not configured"),
+    # vcpu 1 plugged and onlined by the guest, then unplugged: the guest lets go of it.
+    ("OK", 0), "ONLINE=0-1", ("OK", 0),
+    (1, 1, "<vcpus>\n    <vcpu id='0' enabled='yes' hotpluggable='no' order='1'/>\n"
+           "    <vcpu id='1' enabled='no' hotpluggable='yes'/>\n  </vcpus>"),
+    "ONLINE=0 CPU1=",
     [("added", "channel0"), ("added", "rng0"), ("added", "scsi0"), ("added", "watchdog0"),
      ("agent", 1, 2), ("removed", "rng0"), ("removed", "channel0"), ("removed", "scsi0"),
      ("removed", "watchdog0")],
@@ -273,34 +293,61 @@ EXPECTED_LINUX = [
 
 
 @pytest.mark.slow  # Linux guests: the slow suite's (normal build only)
-def test_live_agent_channel_and_rng_on_linux_guest(host, ref, guest, tmp_path):
+def test_live_hotplug_on_linux_guest(host, ref, guest, tmp_path):
     """On the Linux test guest, on Debian's libvirtd and on ours in the same run: the
     qemu-ga channel plugged live appears as a virtio-serial port in the guest, the agent
     started on it connects (AGENT_LIFECYCLE connected, reason channel) and answers; an rng
     plugged live becomes the guest's hardware RNG; a virtio-scsi controller and a watchdog
     plug too. Unplugged, the guest lets go of both
     within the call (DEVICE_REMOVED; nothing left in the live XML or QEMU), the port and
-    the RNG leave the guest, and the agent goes with its channel, without an event. Every
-    step is the same on both."""
-    import linuxguest
-    from guests import ConsoleReader
-
+    the RNG leave the guest, and the agent goes with its channel, without an event. A
+    vcpu plugged (setvcpus --live 2) and onlined by the guest is unplugged (setvcpus --live
+    1): the guest lets go of it within libvirt's wait. Every step is the same on both."""
     rconn = libvirt.open(ref.uri)
     results = []
     try:
-        with linuxguest.on_both(host, rconn, guest, tmp_path, "hpc-linux",
-                                devices="<controller type='virtio-serial'/>") as doms:
-            # Both consoles open while the guests boot, so both prompts are seen.
-            runs = [(conn, uri, dom, ConsoleReader(conn, dom)) for conn, uri, dom in
-                    ((host.conn, host.uri, doms[0]), (rconn, ref.uri, doms[1]))]
-            for conn, uri, dom, con in runs:
-                con.wait_for(linuxguest.PROMPT, timeout=linuxguest.BOOT_TIMEOUT)
+        for conn, uri, root in ((host.conn, host.uri, host.root), (rconn, ref.uri, tmp_path)):
+            dom, con = boot_paused(conn, guest, root, tmp_path, conn is rconn)
+            try:
                 results.append(linux_sequence(conn, uri, dom, con))
+            finally:
                 con.stream.abort()
+                dom.destroy()
+                dom.undefine()
     finally:
         rconn.close()
     assert results[0] == EXPECTED_LINUX
     assert results[1] == results[0]
+
+
+def boot_paused(conn, guest, root, tmp_path, theirs):
+    """The Linux guest (two vcpus, one online; a virtio-serial controller) defined on conn
+    and started paused, its console open, resumed, at its prompt: (dom, console). Debian's
+    libvirtd's QEMU (theirs) reads copies of the kernel, initrd and disk in tmp_path."""
+    import linuxguest
+    from guests import ConsoleReader
+
+    os.chmod(tmp_path, 0o755)
+    disk = guest.copy_root(root / "hpc-linux.qcow2")
+    os.chmod(disk, 0o666)
+    xml = linuxguest.domain_xml("hpc-linux", guest, disk, vcpus=2, vcpus_current=1,
+                                devices="<controller type='virtio-serial'/>")
+    if theirs:
+        files = linuxguest.boot_files_for(guest, tmp_path)
+        xml = xml.replace(str(guest.kernel), str(files["kernel"])).replace(
+            str(guest.initrd), str(files["initrd"]))
+    dom = conn.defineXML(xml)
+    try:
+        dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+        con = ConsoleReader(conn, dom)
+        dom.resume()
+        con.wait_for(linuxguest.PROMPT, timeout=linuxguest.BOOT_TIMEOUT)
+    except BaseException:
+        if dom.isActive():
+            dom.destroy()
+        dom.undefine()
+        raise
+    return dom, con
 
 
 def live_rng_xml(dom):
