@@ -34,8 +34,13 @@
 #include "qemu_interface.h"
 #include "qemu_pci.h"
 #include "qemu_usb.h"
+#include "qemu_vcpuhot.h"
 #include "qemu_monitor.h"
 #include "util/error.h"
+
+/* The device kinds plugged by files of their own. */
+static const QemuHotplugFamily *const families[] = {&qemu_hotplug_chr, &qemu_hotplug_dev,
+                                                    &qemu_hotplug_ctl};
 
 /* libvirt's wait for QEMU to confirm an unplug (qemuDomainRemoveDeviceWaitTime). */
 #define QEMU_HOTPLUG_UNPLUG_WAIT_MS 5000
@@ -47,6 +52,7 @@ typedef struct {
     SvStoreDoneFunc done; /* the call still waiting (NULL once answered) */
     gpointer data;
     guint timer;
+    GError *timeout_error; /* the call's error when the wait ends first (NULL: success) */
 } Unplug;
 
 struct QemuHotplug {
@@ -69,6 +75,7 @@ unplug_free(gpointer p)
         sv_error_set(&error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
         u->done(error, u->data);
     }
+    g_clear_error(&u->timeout_error);
     g_free(u->alias);
     g_free(u);
 }
@@ -148,6 +155,7 @@ typedef struct {
     gpointer run;
     SvDomainDef *newlive;   /* the live definition with the device (owned) */
     QemuHotplugJoin join;   /* what makes the device part of the live definition */
+    const char *kind;       /* its element (static) */
     guint index;            /* the device's place in its list of newlive */
     char *pty;              /* the pty a chardev-add gave, or NULL */
     GPtrArray *steps;       /* of JsonObject {"execute", "arguments"} */
@@ -243,10 +251,12 @@ plug_fail(Plug *p, SvDomainObj *obj)
 }
 
 static void
-join_net(SvDomainObj *obj, SvDomainDef *newlive, guint index, const char *pty)
+join_net(SvDomainObj *obj, SvDomainDef *newlive, const char *kind, guint index,
+         const char *pty)
 {
     SvDomainNetDef *net = g_ptr_array_steal_index(newlive->interfaces, index);
 
+    (void)kind;
     (void)pty;
     /* libvirt appends a plugged interface (virDomainNetInsert). */
     g_ptr_array_add(obj->def->interfaces, net);
@@ -254,11 +264,13 @@ join_net(SvDomainObj *obj, SvDomainDef *newlive, guint index, const char *pty)
 }
 
 static void
-join_disk(SvDomainObj *obj, SvDomainDef *newlive, guint index, const char *pty)
+join_disk(SvDomainObj *obj, SvDomainDef *newlive, const char *kind, guint index,
+          const char *pty)
 {
     SvDomainDiskDef *disk = g_ptr_array_steal_index(newlive->disks, index);
     int at = disk_index(obj->def, disk->target_dev);
 
+    (void)kind;
     (void)pty;
     if (at >= 0) { /* plugged meanwhile by another call: QEMU refused ours already */
         sv_domain_disk_def_free(disk);
@@ -295,7 +307,7 @@ plug_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
         plug_next(p);
         return;
     }
-    p->join(obj, p->newlive, p->index, p->pty);
+    p->join(obj, p->newlive, p->kind, p->index, p->pty);
     p->done(NULL, p->data);
     plug_free(p);
 }
@@ -436,9 +448,9 @@ live_with_disk(SvDomainObj *obj, SvDomainDiskDef *disk, guint *ret_index, GError
 }
 
 void
-qemu_hotplug_plug(SvDomainObj *obj, SvDomainDef *newlive, guint index, GPtrArray *steps, int fd,
-                  const char *fdname, QemuHotplugJoin join, SvStoreDoneFunc done,
-                  gpointer data)
+qemu_hotplug_plug(SvDomainObj *obj, SvDomainDef *newlive, const char *kind, guint index,
+                  GPtrArray *steps, int fd, const char *fdname, QemuHotplugJoin join,
+                  SvStoreDoneFunc done, gpointer data)
 {
     Plug *p = g_new0(Plug, 1);
 
@@ -447,6 +459,7 @@ qemu_hotplug_plug(SvDomainObj *obj, SvDomainDef *newlive, guint index, GPtrArray
     p->run = sv_domain_obj_run_key(obj);
     p->newlive = newlive;
     p->join = join;
+    p->kind = kind;
     p->index = index;
     p->steps = steps;
     p->undo = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
@@ -472,8 +485,8 @@ plug_start(SvDomainObj *obj, SvDomainDef *newlive, gboolean net, guint index, GP
             json_object_set_string_member(json_object_get_object_member(step, "arguments"),
                                           "fd", fdname);
     }
-    qemu_hotplug_plug(obj, newlive, index, steps, tapfd, fdname, net ? join_net : join_disk,
-                      done, data);
+    qemu_hotplug_plug(obj, newlive, net ? "interface" : "disk", index, steps, tapfd, fdname,
+                      net ? join_net : join_disk, done, data);
 }
 
 static gboolean
@@ -624,12 +637,10 @@ attach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFun
         return attach_disk(obj, dev, done, data, error);
     if (g_str_equal(kind, "interface") && dev->interfaces->len == 1)
         return attach_net(obj, dev, done, data, error);
-    if (qemu_hotplug_is_chr(kind))
-        return qemu_hotplug_attach_chr(obj, dev, kind, done, data, error);
-    if (qemu_hotplug_is_dev(kind))
-        return qemu_hotplug_attach_dev(obj, dev, kind, done, data, error);
-    if (qemu_hotplug_is_ctl(kind))
-        return qemu_hotplug_attach_ctl(obj, dev, kind, done, data, error);
+    for (guint i = 0; i < G_N_ELEMENTS(families); i++) {
+        if (families[i]->handles(kind))
+            return families[i]->attach(obj, dev, kind, done, data, error);
+    }
     return qemu_hotplug_unsupported("attach", kind, error);
 }
 
@@ -669,9 +680,16 @@ unplug_timeout(gpointer data)
 {
     Unplug *u = data;
 
-    /* libvirt's call succeeds when the guest has not let go in time; the device stays
-     * until QEMU's DEVICE_DELETED. */
+    /* libvirt's call succeeds when the guest has not let go in time (a vcpu's fails); the
+     * device stays until QEMU's DEVICE_DELETED. */
     u->timer = 0;
+    if (u->timeout_error && u->done) {
+        SvStoreDoneFunc done = u->done;
+
+        u->done = NULL;
+        done(u->timeout_error, u->data);
+        return G_SOURCE_REMOVE;
+    }
     unplug_answer(u);
     return G_SOURCE_REMOVE;
 }
@@ -748,6 +766,20 @@ qemu_hotplug_unplug(SvDomainObj *obj, const char *alias, gboolean wait, SvStoreD
     return TRUE;
 }
 
+gboolean
+qemu_hotplug_unplug_or_fail(SvDomainObj *obj, const char *alias, GError *timeout_error,
+                            SvStoreDoneFunc done, gpointer data, GError **error)
+{
+    g_autoptr(GError) owned = timeout_error;
+    QemuHotplug *hp;
+
+    if (!qemu_hotplug_unplug(obj, alias, TRUE, done, data, error))
+        return FALSE;
+    hp = hotplug_of(obj);
+    ((Unplug *)hp->unplugs->pdata[hp->unplugs->len - 1])->timeout_error = g_steal_pointer(&owned);
+    return TRUE;
+}
+
 static gboolean
 unplug_disk(SvDomainObj *obj, guint at, gboolean wait, SvStoreDoneFunc done, gpointer data,
             GError **error)
@@ -792,10 +824,10 @@ detach_alias(SvDomainObj *obj, const char *alias, SvStoreDoneFunc done, gpointer
         if (g_strcmp0(info->alias, alias) == 0)
             return qemu_hotplug_unplug(obj, alias, FALSE, done, data, error);
     }
-    if (qemu_hotplug_chr_find_alias(obj->def, alias) ||
-        qemu_hotplug_dev_find_alias(obj->def, alias) ||
-        qemu_hotplug_ctl_find_alias(obj->def, alias))
-        return qemu_hotplug_unplug(obj, alias, FALSE, done, data, error);
+    for (guint i = 0; i < G_N_ELEMENTS(families); i++) {
+        if (families[i]->has_alias(obj->def, alias))
+            return qemu_hotplug_unplug(obj, alias, FALSE, done, data, error);
+    }
     sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR, "no device found with alias %s",
                  alias);
     return FALSE;
@@ -814,12 +846,10 @@ detach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFun
         return qemu_hotplug_unplug(obj, ((SvDomainNetDef *)obj->def->interfaces->pdata[at])->info.alias,
                       TRUE, done, data, error);
     }
-    if (qemu_hotplug_is_chr(kind))
-        return qemu_hotplug_detach_chr(obj, dev, kind, done, data, error);
-    if (qemu_hotplug_is_dev(kind))
-        return qemu_hotplug_detach_dev(obj, dev, kind, done, data, error);
-    if (qemu_hotplug_is_ctl(kind))
-        return qemu_hotplug_detach_ctl(obj, dev, kind, done, data, error);
+    for (guint i = 0; i < G_N_ELEMENTS(families); i++) {
+        if (families[i]->handles(kind))
+            return families[i]->detach(obj, dev, kind, done, data, error);
+    }
     return qemu_hotplug_unsupported("detach", kind, error);
 }
 
@@ -882,23 +912,52 @@ remove_net(SvDomainObj *obj, const char *alias)
     return FALSE;
 }
 
+static gboolean
+family_removed(SvDomainObj *obj, const char *alias)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(families); i++) {
+        if (families[i]->removed(obj, alias))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* The device of a DEVICE_DELETED: its "device", or for an event without one (as QEMU sends
+ * for a vcpu at times), the id in its "path" /machine/peripheral/ID. */
+static const char *
+deleted_alias(JsonObject *data)
+{
+    const char *alias = qemu_json_string(data, "device");
+    const char *path = qemu_json_string(data, "path");
+
+    if (!alias && path && g_str_has_prefix(path, "/machine/peripheral/") &&
+        !strchr(path + strlen("/machine/peripheral/"), '/'))
+        alias = path + strlen("/machine/peripheral/");
+    return alias && *alias ? alias : NULL;
+}
+
 void
 qemu_hotplug_device_deleted(SvDomainObj *obj, JsonObject *data)
 {
-    const char *alias = qemu_json_string(data, "device");
+    const char *alias = deleted_alias(data);
     QemuHotplug *hp = qemu_domain_of(obj)->hotplug;
     guint i;
     Unplug *u;
     int at;
 
-    if (!alias)
+    if (!alias) {
+        g_debug("domain %s: QEMU let go of a device without id (%s)", obj->def->name,
+                qemu_json_string(data, "path"));
         return;
+    }
+    g_debug("domain %s: QEMU let go of device %s%s", obj->def->name, alias,
+            unplug_find(hp, alias, NULL) ? " (an unplug waits for it)" : "");
     at = disk_index_by_alias(obj->def, alias);
     if (at >= 0) {
         remove_disk(obj, (guint)at);
         sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
-    } else if (remove_net(obj, alias) || qemu_hotplug_chr_removed(obj, alias) ||
-               qemu_hotplug_dev_removed(obj, alias) || qemu_hotplug_ctl_removed(obj, alias)) {
+    } else if (remove_net(obj, alias) || family_removed(obj, alias) ||
+               qemu_vcpuhot_deleted(obj, alias)) {
         sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
     }
     while ((u = unplug_find(hp, alias, &i))) {

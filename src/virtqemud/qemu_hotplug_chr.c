@@ -32,8 +32,8 @@
 
 #define AGENT_CHANNEL "org.qemu.guest_agent.0"
 
-gboolean
-qemu_hotplug_is_chr(const char *kind)
+static gboolean
+chr_handles(const char *kind)
 {
     return g_str_equal(kind, "serial") || g_str_equal(kind, "console") ||
            g_str_equal(kind, "channel");
@@ -113,8 +113,8 @@ chr_find(SvDomainDef *def, const char *kind, const SvDomainChrDef *want)
     return -1;
 }
 
-gboolean
-qemu_hotplug_chr_find_alias(const SvDomainDef *def, const char *alias)
+static gboolean
+chr_has_alias(const SvDomainDef *def, const char *alias)
 {
     GPtrArray *lists[] = {def->serials, def->consoles, def->channels};
 
@@ -369,22 +369,17 @@ device_args(const SvDomainDef *newlive, const SvDomainChrDef *c)
     return o;
 }
 
-static JsonObject *
-id_args(const char *id)
-{
-    JsonObject *args = json_object_new();
-
-    json_object_set_string_member(args, "id", id);
-    return args;
-}
-
 void
 qemu_hotplug_del_backend(SvDomainObj *obj, const char *cmd, const char *id)
 {
     QemuMonitor *mon;
 
-    if (qemu_hotplug_monitor_of(obj, &mon, NULL))
-        qemu_monitor_command(mon, cmd, id_args(id), NULL, NULL);
+    if (qemu_hotplug_monitor_of(obj, &mon, NULL)) {
+        JsonObject *args = json_object_new();
+
+        qemu_props_str(args, "id", id);
+        qemu_monitor_command(mon, cmd, args, NULL, NULL);
+    }
 }
 
 JsonObject *
@@ -422,27 +417,9 @@ join_chr(SvDomainObj *obj, SvDomainDef *newlive, const char *kind, guint index,
     qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_ADDED, c->info.alias);
 }
 
-static void
-join_serial(SvDomainObj *obj, SvDomainDef *newlive, guint index, const char *pty)
-{
-    join_chr(obj, newlive, "serial", index, pty);
-}
-
-static void
-join_console(SvDomainObj *obj, SvDomainDef *newlive, guint index, const char *pty)
-{
-    join_chr(obj, newlive, "console", index, pty);
-}
-
-static void
-join_channel(SvDomainObj *obj, SvDomainDef *newlive, guint index, const char *pty)
-{
-    join_chr(obj, newlive, "channel", index, pty);
-}
-
-gboolean
-qemu_hotplug_attach_chr(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
-                        SvStoreDoneFunc done, gpointer data, GError **error)
+static gboolean
+chr_attach(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFunc done,
+           gpointer data, GError **error)
 {
     GPtrArray *list = chr_list(dev, kind);
     g_autoptr(SvDomainDef) newlive = NULL;
@@ -474,19 +451,20 @@ qemu_hotplug_attach_chr(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
     steps = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
     g_ptr_array_add(steps, qemu_hotplug_chardev_add(&c->source, c->info.alias, fdname));
     g_ptr_array_add(steps, qemu_hotplug_step("device_add", device_args(newlive, c)));
-    qemu_hotplug_plug(obj, g_steal_pointer(&newlive), index, steps, fd, fdname,
-                      g_str_equal(kind, "serial")    ? join_serial
-                      : g_str_equal(kind, "console") ? join_console
-                                                     : join_channel,
-                      done, data);
+    /* The kind as a static string: the caller's is gone before the plug ends. */
+    qemu_hotplug_plug(obj, g_steal_pointer(&newlive),
+                      g_str_equal(kind, "serial")    ? "serial"
+                      : g_str_equal(kind, "console") ? "console"
+                                                     : "channel",
+                      index, steps, fd, fdname, join_chr, done, data);
     return TRUE;
 }
 
 /* ---------------------------------------------------------------- detach */
 
-gboolean
-qemu_hotplug_detach_chr(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
-                        SvStoreDoneFunc done, gpointer data, GError **error)
+static gboolean
+chr_detach(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFunc done,
+           gpointer data, GError **error)
 {
     GPtrArray *list = chr_list(dev, kind);
     SvDomainChrDef *want;
@@ -525,8 +503,8 @@ release(SvDomainObj *obj, const SvDomainChrDef *c, gboolean channel)
         unlink(c->source.path);
 }
 
-gboolean
-qemu_hotplug_chr_removed(SvDomainObj *obj, const char *alias)
+static gboolean
+chr_removed(SvDomainObj *obj, const char *alias)
 {
     const char *kinds[] = {"serial", "console", "channel"};
 
@@ -546,3 +524,11 @@ qemu_hotplug_chr_removed(SvDomainObj *obj, const char *alias)
     }
     return FALSE;
 }
+
+const QemuHotplugFamily qemu_hotplug_chr = {
+    .handles = chr_handles,
+    .attach = chr_attach,
+    .detach = chr_detach,
+    .has_alias = chr_has_alias,
+    .removed = chr_removed,
+};

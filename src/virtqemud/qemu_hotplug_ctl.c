@@ -20,8 +20,8 @@
 #include "qemu_pci.h"
 #include "util/error.h"
 
-gboolean
-qemu_hotplug_is_ctl(const char *kind)
+static gboolean
+ctl_handles(const char *kind)
 {
     return g_str_equal(kind, "controller") || g_str_equal(kind, "watchdog");
 }
@@ -38,8 +38,8 @@ controller_find(const SvDomainDef *def, SvDomainControllerType type, guint index
     return -1;
 }
 
-gboolean
-qemu_hotplug_ctl_find_alias(const SvDomainDef *def, const char *alias)
+static gboolean
+ctl_has_alias(const SvDomainDef *def, const char *alias)
 {
     for (guint i = 0; i < def->controllers->len; i++) {
         if (g_strcmp0(((SvDomainDeviceInfo *)def->controllers->pdata[i])->alias, alias) == 0)
@@ -70,10 +70,12 @@ controller_insert_at(const SvDomainDef *def, const SvDomainControllerDef *c)
 }
 
 static void
-join_controller(SvDomainObj *obj, SvDomainDef *newlive, guint index, const char *pty)
+join_controller(SvDomainObj *obj, SvDomainDef *newlive, const char *kind, guint index,
+                const char *pty)
 {
     SvDomainControllerDef *c = g_ptr_array_steal_index(newlive->controllers, index);
 
+    (void)kind;
     (void)pty;
     g_ptr_array_insert(obj->def->controllers, (gint)controller_insert_at(obj->def, c), c);
     qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_ADDED, c->info.alias);
@@ -118,14 +120,16 @@ attach_controller(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpoi
     }
     steps = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
     g_ptr_array_add(steps, qemu_hotplug_step("device_add", o));
-    qemu_hotplug_plug(obj, g_steal_pointer(&newlive), index, steps, -1, NULL, join_controller,
-                      done, data);
+    qemu_hotplug_plug(obj, g_steal_pointer(&newlive), "controller", index, steps, -1, NULL,
+                      join_controller, done, data);
     return TRUE;
 }
 
 static void
-join_watchdog(SvDomainObj *obj, SvDomainDef *newlive, guint index, const char *pty)
+join_watchdog(SvDomainObj *obj, SvDomainDef *newlive, const char *kind, guint index,
+              const char *pty)
 {
+    (void)kind;
     (void)index;
     (void)pty;
     sv_domain_watchdog_def_free(obj->def->watchdog);
@@ -175,14 +179,14 @@ attach_watchdog(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpoint
     json_object_set_string_member(args, "action", watchdog_action(newlive->watchdog->action));
     g_ptr_array_add(steps, qemu_hotplug_step("watchdog-set-action", args));
     g_ptr_array_add(steps, qemu_hotplug_step("device_add", o));
-    qemu_hotplug_plug(obj, g_steal_pointer(&newlive), 0, steps, -1, NULL, join_watchdog, done,
-                      data);
+    qemu_hotplug_plug(obj, g_steal_pointer(&newlive), "watchdog", 0, steps, -1, NULL,
+                      join_watchdog, done, data);
     return TRUE;
 }
 
-gboolean
-qemu_hotplug_attach_ctl(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
-                        SvStoreDoneFunc done, gpointer data, GError **error)
+static gboolean
+ctl_attach(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFunc done,
+           gpointer data, GError **error)
 {
     QemuMonitor *mon;
 
@@ -274,9 +278,9 @@ detach_watchdog(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpoint
     return qemu_hotplug_unplug(obj, w->info.alias, TRUE, done, data, error);
 }
 
-gboolean
-qemu_hotplug_detach_ctl(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
-                        SvStoreDoneFunc done, gpointer data, GError **error)
+static gboolean
+ctl_detach(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFunc done,
+           gpointer data, GError **error)
 {
     if (g_str_equal(kind, "controller") && dev->controllers->len == 1)
         return detach_controller(obj, dev, done, data, error);
@@ -285,8 +289,8 @@ qemu_hotplug_detach_ctl(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
     return qemu_hotplug_unsupported("detach", kind, error);
 }
 
-gboolean
-qemu_hotplug_ctl_removed(SvDomainObj *obj, const char *alias)
+static gboolean
+ctl_removed(SvDomainObj *obj, const char *alias)
 {
     if (obj->def->watchdog && g_strcmp0(obj->def->watchdog->info.alias, alias) == 0) {
         g_clear_pointer(&obj->def->watchdog, sv_domain_watchdog_def_free);
@@ -304,3 +308,11 @@ qemu_hotplug_ctl_removed(SvDomainObj *obj, const char *alias)
     }
     return FALSE;
 }
+
+const QemuHotplugFamily qemu_hotplug_ctl = {
+    .handles = ctl_handles,
+    .attach = ctl_attach,
+    .detach = ctl_detach,
+    .has_alias = ctl_has_alias,
+    .removed = ctl_removed,
+};

@@ -19,8 +19,8 @@
 #include "qemu_usb.h"
 #include "util/error.h"
 
-gboolean
-qemu_hotplug_is_dev(const char *kind)
+static gboolean
+dev_handles(const char *kind)
 {
     return g_str_equal(kind, "rng") || g_str_equal(kind, "input");
 }
@@ -31,8 +31,8 @@ dev_list(SvDomainDef *def, const char *kind)
     return g_str_equal(kind, "rng") ? def->rngs : def->inputs;
 }
 
-gboolean
-qemu_hotplug_dev_find_alias(const SvDomainDef *def, const char *alias)
+static gboolean
+dev_has_alias(const SvDomainDef *def, const char *alias)
 {
     GPtrArray *lists[] = {def->rngs, def->inputs};
 
@@ -198,18 +198,6 @@ join_dev(SvDomainObj *obj, SvDomainDef *newlive, const char *kind, guint index,
     qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_ADDED, info->alias);
 }
 
-static void
-join_rng(SvDomainObj *obj, SvDomainDef *newlive, guint index, const char *pty)
-{
-    join_dev(obj, newlive, "rng", index, pty);
-}
-
-static void
-join_input(SvDomainObj *obj, SvDomainDef *newlive, guint index, const char *pty)
-{
-    join_dev(obj, newlive, "input", index, pty);
-}
-
 /* An egd backend listening on a unix socket: the daemon opens it, as at start, and QEMU
  * gets it with getfd. */
 static gboolean
@@ -227,9 +215,9 @@ open_egd(const SvDomainDef *newlive, int *ret_fd, char **ret_fdname, GError **er
     return TRUE;
 }
 
-gboolean
-qemu_hotplug_attach_dev(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
-                        SvStoreDoneFunc done, gpointer data, GError **error)
+static gboolean
+dev_attach(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFunc done,
+           gpointer data, GError **error)
 {
     GPtrArray *list = dev_list(dev, kind);
     gboolean rng = g_str_equal(kind, "rng");
@@ -253,16 +241,16 @@ qemu_hotplug_attach_dev(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
     index = dev_list(newlive, kind)->len - 1;
     alias = ((SvDomainDeviceInfo *)dev_list(newlive, kind)->pdata[index])->alias;
     steps = dev_steps(newlive, kind, alias, fdname);
-    qemu_hotplug_plug(obj, g_steal_pointer(&newlive), index, steps, fd, fdname,
-                      rng ? join_rng : join_input, done, data);
+    qemu_hotplug_plug(obj, g_steal_pointer(&newlive), rng ? "rng" : "input", index, steps, fd,
+                      fdname, join_dev, done, data);
     return TRUE;
 }
 
 /* ---------------------------------------------------------------- detach */
 
-gboolean
-qemu_hotplug_detach_dev(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
-                        SvStoreDoneFunc done, gpointer data, GError **error)
+static gboolean
+dev_detach(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFunc done,
+           gpointer data, GError **error)
 {
     GPtrArray *list = dev_list(dev, kind);
     const SvDomainDeviceInfo *have;
@@ -304,8 +292,8 @@ delete_backends(SvDomainObj *obj, const SvDomainRngDef *rng)
         qemu_hotplug_del_backend(obj, "chardev-remove", chr_id);
 }
 
-gboolean
-qemu_hotplug_dev_removed(SvDomainObj *obj, const char *alias)
+static gboolean
+dev_removed(SvDomainObj *obj, const char *alias)
 {
     const char *kinds[] = {"rng", "input"};
 
@@ -326,3 +314,11 @@ qemu_hotplug_dev_removed(SvDomainObj *obj, const char *alias)
     }
     return FALSE;
 }
+
+const QemuHotplugFamily qemu_hotplug_dev = {
+    .handles = dev_handles,
+    .attach = dev_attach,
+    .detach = dev_detach,
+    .has_alias = dev_has_alias,
+    .removed = dev_removed,
+};

@@ -12,14 +12,28 @@
 #include "qemu_monitor.h"
 #include "util/error.h"
 
+/* A plug or an unplug of vcpus under way. */
 typedef struct {
     gpointer run;
     guint online; /* vcpus online so far */
     guint n;      /* the count asked for */
-    GPtrArray *slots; /* of JsonObject (ref), in vcpu id order */
+    GPtrArray *slots; /* plug: of JsonObject (ref), in vcpu id order */
     SvVcpusDoneFunc done;
     gpointer data;
 } PlugJob;
+
+static PlugJob *
+job_new(SvDomainObj *obj, guint online, guint n, SvVcpusDoneFunc done, gpointer data)
+{
+    PlugJob *job = g_new0(PlugJob, 1);
+
+    job->run = sv_domain_obj_run_key(obj);
+    job->online = online;
+    job->n = n;
+    job->done = done;
+    job->data = data;
+    return job;
+}
 
 static void
 plug_finish(PlugJob *job, const GError *error)
@@ -157,13 +171,8 @@ void
 qemu_vcpuhot_plug(SvDomainObj *obj, guint online, guint n, SvVcpusDoneFunc done,
                   gpointer data)
 {
-    PlugJob *job = g_new0(PlugJob, 1);
+    PlugJob *job = job_new(obj, online, n, done, data);
 
-    job->run = sv_domain_obj_run_key(obj);
-    job->online = online;
-    job->n = n;
-    job->done = done;
-    job->data = data;
     if (!qemu_domain_of(obj) || !qemu_domain_of(obj)->mon) {
         g_autoptr(GError) error = NULL;
         sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is not running");
@@ -178,47 +187,32 @@ qemu_vcpuhot_plug(SvDomainObj *obj, guint online, guint n, SvVcpusDoneFunc done,
 
 /* vcpus unplugged from a running guest as libvirt 9.0 unplugs them (qemuDomainHotplugDelVcpu):
  * the highest online one first, device_del of its 'vcpuI', then the wait for QEMU's
- * DEVICE_DELETED (qemu_hotplug.c's, 5 s); a vcpu QEMU still has after it fails the call
- * with libvirt's timeout error, the ones gone before it stay gone. No device event. */
-typedef struct {
-    gpointer run;
-    guint online; /* vcpus online so far */
-    guint n;      /* the count asked for */
-    SvVcpusDoneFunc done;
-    gpointer data;
-} UnplugJob;
+ * DEVICE_DELETED of it (qemu_hotplug.c's, 5 s). When the wait ends first the call fails
+ * with libvirt's timeout error (the ones gone before stay gone, and a DEVICE_DELETED
+ * later still lowers the count: qemu_vcpuhot_deleted). No device event. */
+static void unplug_next(PlugJob *job);
 
-static void unplug_next(UnplugJob *job);
-
-static void
-unplug_finish(UnplugJob *job, const GError *error)
-{
-    job->done(error, job->online, job->data);
-    g_free(job);
-}
-
-/* After the wait: whether QEMU's slot of vcpu online-1 is empty now. */
+/* After QEMU's DEVICE_DELETED: whether its slot of vcpu online-1 is empty now. */
 static void
 unplug_checked(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
 {
-    UnplugJob *job = data;
+    PlugJob *job = data;
     JsonArray *arr = ret && JSON_NODE_HOLDS_ARRAY(ret) ? json_node_get_array(ret) : NULL;
     g_autofree char *path = g_strdup_printf("/machine/peripheral/vcpu%u", job->online - 1);
     g_autoptr(GError) err = NULL;
 
     (void)mon;
     if (error) {
-        unplug_finish(job, error);
+        plug_finish(job, error);
         return;
     }
     for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
         JsonObject *slot = json_array_get_object_element(arr, i);
 
         if (slot && g_strcmp0(qemu_json_string(slot, "qom-path"), path) == 0) {
-            sv_error_set(&err, SV_FROM_QEMU, SV_ERR_OPERATION_TIMEOUT,
-                         "vcpu unplug request timed out. Unplug result must be manually "
-                         "inspected in the domain");
-            unplug_finish(job, err);
+            sv_error_set(&err, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
+                         "qemu reported vcpu %u as online after unplug", job->online - 1);
+            plug_finish(job, err);
             return;
         }
     }
@@ -229,17 +223,17 @@ unplug_checked(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer da
 static void
 unplug_waited(const GError *error, gpointer data)
 {
-    UnplugJob *job = data;
+    PlugJob *job = data;
     SvDomainObj *obj = qemu_domain_find(job->run);
     g_autoptr(GError) err = NULL;
 
     if (error) {
-        unplug_finish(job, error);
+        plug_finish(job, error);
         return;
     }
     if (!obj || !qemu_domain_of(obj)->mon) {
         sv_error_set(&err, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is not running");
-        unplug_finish(job, err);
+        plug_finish(job, err);
         return;
     }
     qemu_monitor_command(qemu_domain_of(obj)->mon, "query-hotpluggable-cpus", NULL,
@@ -247,36 +241,48 @@ unplug_waited(const GError *error, gpointer data)
 }
 
 static void
-unplug_next(UnplugJob *job)
+unplug_next(PlugJob *job)
 {
     SvDomainObj *obj = qemu_domain_find(job->run);
     g_autofree char *id = NULL;
     g_autoptr(GError) err = NULL;
+    GError *timeout = NULL;
 
     if (job->online <= job->n) {
-        unplug_finish(job, NULL);
+        plug_finish(job, NULL);
         return;
     }
     if (!obj) {
         sv_error_set(&err, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is not running");
-        unplug_finish(job, err);
+        plug_finish(job, err);
         return;
     }
     id = g_strdup_printf("vcpu%u", job->online - 1);
-    if (!qemu_hotplug_unplug(obj, id, TRUE, unplug_waited, job, &err))
-        unplug_finish(job, err);
+    sv_error_set(&timeout, SV_FROM_QEMU, SV_ERR_OPERATION_TIMEOUT,
+                 "vcpu unplug request timed out. Unplug result must be manually inspected in "
+                 "the domain");
+    if (!qemu_hotplug_unplug_or_fail(obj, id, g_steal_pointer(&timeout), unplug_waited, job,
+                                     &err))
+        plug_finish(job, err);
 }
 
 void
 qemu_vcpuhot_unplug(SvDomainObj *obj, guint online, guint n, SvVcpusDoneFunc done,
                     gpointer data)
 {
-    UnplugJob *job = g_new0(UnplugJob, 1);
+    unplug_next(job_new(obj, online, n, done, data));
+}
 
-    job->run = sv_domain_obj_run_key(obj);
-    job->online = online;
-    job->n = n;
-    job->done = done;
-    job->data = data;
-    unplug_next(job);
+gboolean
+qemu_vcpuhot_deleted(SvDomainObj *obj, const char *alias)
+{
+    g_autofree char *last = NULL;
+
+    if (!obj->def->vcpus_current || !g_str_has_prefix(alias, "vcpu"))
+        return FALSE;
+    last = g_strdup_printf("vcpu%u", obj->def->vcpus_current - 1);
+    if (!g_str_equal(alias, last) || obj->def->vcpus_current <= obj->def->vcpus_fixed)
+        return FALSE;
+    obj->def->vcpus_current--;
+    return TRUE;
 }

@@ -10,3 +10,7 @@ void qemu_vcpuhot_plug(SvDomainObj *obj, guint online, guint n, SvVcpusDoneFunc 
 /* The resize fact vcpus_unplug (domain/domain_resize.h). */
 void qemu_vcpuhot_unplug(SvDomainObj *obj, guint online, guint n, SvVcpusDoneFunc done,
                          gpointer data);
+/* QEMU let go of obj's device `alias`: when it is the highest vcpu online ('vcpuN', N the
+ * live count - 1), the live count goes down (an unplug whose wait ended before); FALSE
+ * otherwise. */
+gboolean qemu_vcpuhot_deleted(SvDomainObj *obj, const char *alias);

@@ -17,8 +17,8 @@ import time
 import pytest
 
 from calls import answer
-from guests import domain_xml, guest_elf
-from test_qemu_hotplug_live import LIVE, DeviceEvents, peripherals, qmp
+from guests import domain_xml
+from test_qemu_hotplug_live import LIVE, DeviceEvents, on_ref_and_ours, peripherals, qmp
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -64,45 +64,24 @@ def live_xml_of(dom, alias):
     return "<channel type='pty'><target type='virtio' name='%s'/></channel>" % alias
 
 
-def chr_sequence(conn, uri, name, kernel, tmp):
-    """Character devices plugged into and unplugged from a running Guest A with a
-    virtio-serial controller: each answer, whether it came back before the unplug wait, the
-    live devices and controllers after it, QEMU's devices and chardevs, the events."""
-    xml = domain_xml(name, kernel).replace(
-        "<serial type='pty'/>", "<controller type='virtio-serial'/><serial type='pty'/>")
+def run_on_guest_a(conn, xml, live, plan):
+    """A Guest A (xml) defined and started on conn; plan(dom, step, steps) runs the steps:
+    step(label, fn, *args) records (label, answer, whether it came back before the unplug
+    wait, live(dom)), plan appends anything else to steps; the device events are the last
+    step. The guest is destroyed and undefined after. The steps."""
     dom = conn.defineXML(xml)
     steps = []
 
-    def step(label, fn, xml):
+    def step(label, fn, *args):
         begin = time.monotonic()
-        got = answer(fn, xml, LIVE)
-        steps.append((label, got, time.monotonic() - begin < 4, chr_devices(dom, name),
-                      controllers(dom)))
+        got = answer(fn, *args)
+        steps.append((label, got, time.monotonic() - begin < 4, live(dom)))
 
     try:
         dom.create()
         events = DeviceEvents(conn)
         try:
-            step("attach agent channel", dom.attachDeviceFlags, AGENT)
-            step("attach pty channel", dom.attachDeviceFlags, PTY_CHANNEL)
-            step("attach virtio console", dom.attachDeviceFlags, VIRTIO_CONSOLE)
-            step("attach pci-serial", dom.attachDeviceFlags, PCI_SERIAL)
-            step("attach usb-serial", dom.attachDeviceFlags, USB_SERIAL)
-            step("attach usb-serial again", dom.attachDeviceFlags,
-                 USB_SERIAL.replace("'usb-serial'", "'usb-serial' port='2'"))
-            step("attach isa-serial", dom.attachDeviceFlags, ISA_SERIAL)
-            step("attach serial console", dom.attachDeviceFlags, SERIAL_CONSOLE)
-            step("attach pty channel again", dom.attachDeviceFlags, PTY_CHANNEL)
-            steps.append(("devices", peripherals(uri, name), chardevs(uri, name)))
-            step("detach pty channel without its path", dom.detachDeviceFlags, PTY_CHANNEL)
-            step("detach pty channel", dom.detachDeviceFlags, live_xml_of(dom, "channel1"))
-            step("detach usb-serial", dom.detachDeviceFlags, live_xml_of(dom, "serial2"))
-            step("detach agent channel without its path", dom.detachDeviceFlags, AGENT)
-            step("detach agent channel", dom.detachDeviceFlags, live_xml_of(dom, "channel0"))
-            step("detach virtio console", dom.detachDeviceFlags, live_xml_of(dom, "console1"))
-            step("detach isa-serial", dom.detachDeviceFlags, live_xml_of(dom, "serial0"))
-            step("detach missing channel", dom.detachDeviceFlags, PTY_CHANNEL)
-            steps.append(("devices after", peripherals(uri, name), chardevs(uri, name)))
+            plan(dom, step, steps)
             time.sleep(1)
             steps.append(("events", list(events.log)))
         finally:
@@ -113,12 +92,46 @@ def chr_sequence(conn, uri, name, kernel, tmp):
     return steps
 
 
+def chr_sequence(conn, uri, name, kernel, tmp=None):
+    """Character devices plugged into and unplugged from a running Guest A with a
+    virtio-serial controller: each answer, whether it came back before the unplug wait, the
+    live devices and controllers after it, QEMU's devices and chardevs, the events."""
+    xml = domain_xml(name, kernel).replace(
+        "<serial type='pty'/>", "<controller type='virtio-serial'/><serial type='pty'/>")
+
+    def plan(dom, step, steps):
+        attach, detach = dom.attachDeviceFlags, dom.detachDeviceFlags
+        step("attach agent channel", attach, AGENT, LIVE)
+        step("attach pty channel", attach, PTY_CHANNEL, LIVE)
+        step("attach virtio console", attach, VIRTIO_CONSOLE, LIVE)
+        step("attach pci-serial", attach, PCI_SERIAL, LIVE)
+        step("attach usb-serial", attach, USB_SERIAL, LIVE)
+        step("attach usb-serial again", attach,
+             USB_SERIAL.replace("'usb-serial'", "'usb-serial' port='2'"), LIVE)
+        step("attach isa-serial", attach, ISA_SERIAL, LIVE)
+        step("attach serial console", attach, SERIAL_CONSOLE, LIVE)
+        step("attach pty channel again", attach, PTY_CHANNEL, LIVE)
+        steps.append(("devices", peripherals(uri, name), chardevs(uri, name)))
+        step("detach pty channel without its path", detach, PTY_CHANNEL, LIVE)
+        step("detach pty channel", detach, live_xml_of(dom, "channel1"), LIVE)
+        step("detach usb-serial", detach, live_xml_of(dom, "serial2"), LIVE)
+        step("detach agent channel without its path", detach, AGENT, LIVE)
+        step("detach agent channel", detach, live_xml_of(dom, "channel0"), LIVE)
+        step("detach virtio console", detach, live_xml_of(dom, "console1"), LIVE)
+        step("detach isa-serial", detach, live_xml_of(dom, "serial0"), LIVE)
+        step("detach missing channel", detach, PTY_CHANNEL, LIVE)
+        steps.append(("devices after", peripherals(uri, name), chardevs(uri, name)))
+
+    return run_on_guest_a(conn, xml, lambda dom: (chr_devices(dom, name), controllers(dom)),
+                          plan)
+
+
 def test_live_chr_hotplug(host, tmp_path):
     """The sequence on ours: the answers and the events (the slow test compares every step
     with libvirtd); and a virtio channel refused on a guest without a virtio-serial
     controller, as libvirt refuses it (it adds none)."""
     steps = chr_sequence(host.conn, host.uri, "hpc-a", host.kernel, tmp_path)
-    answers = [(s[0], s[1]) for s in steps if len(s) == 5]
+    answers = [(s[0], s[1]) for s in steps if len(s) == 4]
     assert answers == [
         ("attach agent channel", ("OK", 0)),
         ("attach pty channel", ("OK", 0)),
@@ -145,7 +158,7 @@ def test_live_chr_hotplug(host, tmp_path):
         ("detach missing channel", MISSING_CHANNEL),
     ]
     # A virtio-serial port and a USB device go without the guest: no call waited.
-    assert all(s[2] for s in steps if len(s) == 5)
+    assert all(s[2] for s in steps if len(s) == 4)
     assert steps[-1] == ("events", [("hpc-a", "added", a) for a in
                                     ("channel0", "channel1", "console1", "serial1", "serial2")]
                          + [("hpc-a", "removed", a) for a in
@@ -172,12 +185,7 @@ MISSING_CHANNEL = (99, 10, "device not found: chr type 'channel' device not pres
 def test_live_chr_hotplug_equal_libvirtd(ref, host, tmp_path):
     """The sequence on Debian's libvirtd and on ours: every answer, the live XML of the
     character devices and the controllers, QEMU's devices and chardevs, the events."""
-    ref_conn = libvirt.open(ref.uri)
-    try:
-        theirs = chr_sequence(ref_conn, ref.uri, "hpc-ref", guest_elf(), tmp_path)
-    finally:
-        ref_conn.close()
-    ours = chr_sequence(host.conn, host.uri, "hpc-ref", host.kernel, tmp_path)
+    theirs, ours = on_ref_and_ours(ref, host, tmp_path, chr_sequence, "hpc-ref")
     assert ours == theirs
 
 
@@ -255,9 +263,15 @@ def linux_sequence(conn, uri, dom, con):
                             "online; echo ONLINE=$(cat /sys/devices/system/cpu/online) "
                             "HP-$((5+1))", "HP-6")
         steps.append(re.search(r"ONLINE=\S*", online.split("HP-$")[-1]).group(0))
-        steps.append(answer(dom.setVcpusFlags, 1, LIVE))
-        steps.append((dom.vcpusFlags(LIVE), len(dom.vcpus()[0]),
-                      re.search(r"<vcpus>.*?</vcpus>", dom.XMLDesc(0), re.S).group(0)))
+        # Offline first, so that the guest's eject fits libvirt's 5 s on a loaded host.
+        shell(con, "echo 0 > /sys/devices/system/cpu/cpu1/online; echo HP-$((4+4))", "HP-8")
+        # QEMU 7.2 sends DEVICE_DELETED of the vcpu's lapic at the guest's eject, and of the
+        # vcpu itself later or not at all (its slot is empty at once): libvirt's call then
+        # fails with its timeout error after its 5 s (at times it succeeds), and the live
+        # count stays; the same on both daemons, so the answer is one of the two and the
+        # live count is not compared.
+        got = answer(dom.setVcpusFlags, 1, LIVE)
+        steps.append(got if got not in (("OK", 0), VCPU_TIMEOUT) else "unplugged or timed out")
         online = shell(con, "echo ONLINE=$(cat /sys/devices/system/cpu/online) "
                             "CPU1=$(ls -d /sys/devices/system/cpu/cpu1 2>/dev/null) "
                             "HP-$((6+1))", "HP-7")
@@ -271,6 +285,9 @@ def linux_sequence(conn, uri, dom, con):
     return steps
 
 
+VCPU_TIMEOUT = (68, 10, "Timed out during operation: vcpu unplug request timed out. Unplug "
+                        "result must be manually inspected in the domain")
+
 EXPECTED_LINUX = [
     ("OK", 0), ("OK", 0), ("OK", 0), ("OK", 0),
     # The port and the RNG in the guest.
@@ -282,9 +299,7 @@ EXPECTED_LINUX = [
     "PORTS=0 RNG= HP-4",
     (74, 10, "argument unsupported: QEMU guest agent is not configured"),
     # vcpu 1 plugged and onlined by the guest, then unplugged: the guest lets go of it.
-    ("OK", 0), "ONLINE=0-1", ("OK", 0),
-    (1, 1, "<vcpus>\n    <vcpu id='0' enabled='yes' hotpluggable='no' order='1'/>\n"
-           "    <vcpu id='1' enabled='no' hotpluggable='yes'/>\n  </vcpus>"),
+    ("OK", 0), "ONLINE=0-1", "unplugged or timed out",
     "ONLINE=0 CPU1=",
     [("added", "channel0"), ("added", "rng0"), ("added", "scsi0"), ("added", "watchdog0"),
      ("agent", 1, 2), ("removed", "rng0"), ("removed", "channel0"), ("removed", "scsi0"),

@@ -7,13 +7,13 @@ wait) and stay. The slow test compares every step with Debian's libvirtd.
 """
 
 import re
-import time
 
 import pytest
 
 from calls import answer
-from guests import domain_xml, guest_elf
-from test_qemu_hotplug_live import LIVE, DeviceEvents, peripherals, qmp
+from guests import domain_xml
+from test_qemu_hotplug_chr import run_on_guest_a
+from test_qemu_hotplug_live import LIVE, on_ref_and_ours, peripherals
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -33,54 +33,34 @@ def live_of(dom):
                        dom.XMLDesc(0), re.S)]
 
 
-def ctl_sequence(conn, uri, name, kernel):
+def ctl_sequence(conn, uri, name, kernel, tmp=None):
     """Controllers and a watchdog plugged into and unplugged from a running Guest A: each
     answer, whether it came back before the unplug wait, the live devices after it, QEMU's
     devices, the events."""
-    dom = conn.defineXML(domain_xml(name, kernel))
-    steps = []
+    def plan(dom, step, steps):
+        attach, detach = dom.attachDeviceFlags, dom.detachDeviceFlags
+        step("attach virtio-scsi", attach, VIRTIO_SCSI, LIVE)
+        step("attach virtio-scsi again", attach,
+             VIRTIO_SCSI.replace("<controller ", "<controller index='0' "), LIVE)
+        step("attach virtio-serial", attach, VIRTIO_SERIAL, LIVE)
+        step("attach xhci", attach, XHCI, LIVE)
+        step("attach ib700 first", attach, "<watchdog model='ib700'/>", LIVE)
+        step("attach watchdog", attach, WATCHDOG, LIVE)
+        step("attach second watchdog", attach, WATCHDOG, LIVE)
+        step("attach ib700", attach, "<watchdog model='ib700'/>", LIVE)
+        steps.append(("devices", peripherals(uri, name)))
+        step("detach usb controller", detach, "<controller type='usb' index='0'/>", LIVE)
+        step("detach missing controller", detach, "<controller type='scsi' index='5'/>", LIVE)
+        step("detach missing watchdog", detach, "<watchdog model='ib700'/>", LIVE)
+        step("detach watchdog without its address", detach, WATCHDOG, LIVE)
+        step("detach watchdog of another action", detach,
+             re.search(r"<watchdog .*?</watchdog>", dom.XMLDesc(0), re.S).group(0)
+             .replace("poweroff", "reset"), LIVE)
+        step("detach virtio-scsi by alias", dom.detachDeviceAlias, "scsi0", LIVE)
+        step("detach watchdog by alias", dom.detachDeviceAlias, "watchdog0", LIVE)
+        steps.append(("devices after", peripherals(uri, name)))
 
-    def step(label, fn, *args):
-        begin = time.monotonic()
-        got = answer(fn, *args)
-        steps.append((label, got, time.monotonic() - begin < 4, live_of(dom)))
-
-    try:
-        dom.create()
-        events = DeviceEvents(conn)
-        try:
-            step("attach virtio-scsi", dom.attachDeviceFlags, VIRTIO_SCSI, LIVE)
-            step("attach virtio-scsi again", dom.attachDeviceFlags,
-                 VIRTIO_SCSI.replace("<controller ", "<controller index='0' "), LIVE)
-            step("attach virtio-serial", dom.attachDeviceFlags, VIRTIO_SERIAL, LIVE)
-            step("attach xhci", dom.attachDeviceFlags, XHCI, LIVE)
-            step("attach ib700 first", dom.attachDeviceFlags, "<watchdog model='ib700'/>",
-                 LIVE)
-            step("attach watchdog", dom.attachDeviceFlags, WATCHDOG, LIVE)
-            step("attach second watchdog", dom.attachDeviceFlags, WATCHDOG, LIVE)
-            step("attach ib700", dom.attachDeviceFlags, "<watchdog model='ib700'/>", LIVE)
-            steps.append(("devices", peripherals(uri, name)))
-            step("detach usb controller", dom.detachDeviceFlags,
-                 "<controller type='usb' index='0'/>", LIVE)
-            step("detach missing controller", dom.detachDeviceFlags,
-                 "<controller type='scsi' index='5'/>", LIVE)
-            step("detach missing watchdog", dom.detachDeviceFlags,
-                 "<watchdog model='ib700'/>", LIVE)
-            step("detach watchdog without its address", dom.detachDeviceFlags, WATCHDOG, LIVE)
-            step("detach watchdog of another action", dom.detachDeviceFlags,
-                 re.search(r"<watchdog .*?</watchdog>", dom.XMLDesc(0), re.S).group(0)
-                 .replace("poweroff", "reset"), LIVE)
-            step("detach virtio-scsi by alias", dom.detachDeviceAlias, "scsi0", LIVE)
-            step("detach watchdog by alias", dom.detachDeviceAlias, "watchdog0", LIVE)
-            steps.append(("devices after", peripherals(uri, name)))
-            time.sleep(1)
-            steps.append(("events", list(events.log)))
-        finally:
-            events.close()
-            dom.destroy()
-    finally:
-        dom.undefine()
-    return steps
+    return run_on_guest_a(conn, domain_xml(name, kernel), live_of, plan)
 
 
 UNSUPPORTED = "Operation not supported: "
@@ -146,13 +126,8 @@ def test_live_pci_bridge_refused(host):
 
 
 @pytest.mark.slow
-def test_live_controller_watchdog_hotplug_equal_libvirtd(ref, host):
+def test_live_controller_watchdog_hotplug_equal_libvirtd(ref, host, tmp_path):
     """The sequence on Debian's libvirtd and on ours: every answer, the live XML of the
     controllers and the watchdog, QEMU's devices, the events."""
-    ref_conn = libvirt.open(ref.uri)
-    try:
-        theirs = ctl_sequence(ref_conn, ref.uri, "hpk-ref", guest_elf())
-    finally:
-        ref_conn.close()
-    ours = ctl_sequence(host.conn, host.uri, "hpk-ref", host.kernel)
+    theirs, ours = on_ref_and_ours(ref, host, tmp_path, ctl_sequence, "hpk-ref")
     assert ours == theirs

@@ -11,13 +11,13 @@ a guest.
 """
 
 import re
-import time
 
 import pytest
 
 from calls import answer
-from guests import domain_xml, guest_elf
-from test_qemu_hotplug_live import LIVE, DeviceEvents, peripherals, qmp
+from guests import domain_xml
+from test_qemu_hotplug_chr import run_on_guest_a
+from test_qemu_hotplug_live import LIVE, on_ref_and_ours, peripherals, qmp
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -43,47 +43,29 @@ def objects(uri, name):
                   if o["name"].startswith("obj"))
 
 
-def dev_sequence(conn, uri, name, kernel):
+def dev_sequence(conn, uri, name, kernel, tmp=None):
     """rng and input devices plugged into and unplugged from a running Guest A: each
     answer, whether it came back before the unplug wait, the live devices after it, QEMU's
     devices and backend objects, the events."""
-    dom = conn.defineXML(domain_xml(name, kernel))
-    steps = []
+    def plan(dom, step, steps):
+        attach, detach = dom.attachDeviceFlags, dom.detachDeviceFlags
+        step("attach rng random", attach, RNG_RANDOM, LIVE)
+        step("attach rng builtin", attach, RNG_BUILTIN, LIVE)
+        step("attach rng egd", attach, RNG_EGD, LIVE)
+        step("attach usb tablet", attach, USB_TABLET, LIVE)
+        step("attach virtio keyboard", attach, VIRTIO_KEYBOARD, LIVE)
+        step("attach virtio mouse", attach, VIRTIO_MOUSE, LIVE)
+        step("attach ps2 mouse", attach, PS2_MOUSE, LIVE)
+        steps.append(("devices", peripherals(uri, name), objects(uri, name)))
+        step("detach usb tablet", detach, USB_TABLET, LIVE)
+        step("detach ps2 mouse", detach, PS2_MOUSE, LIVE)
+        step("detach missing input", detach, "<input type='tablet' bus='virtio'/>", LIVE)
+        step("detach missing rng", detach, RNG_RANDOM.replace("urandom", "random"), LIVE)
+        step("detach rng by alias", dom.detachDeviceAlias, "rng1", LIVE)
+        step("detach mouse by alias", dom.detachDeviceAlias, "input4", LIVE)
+        steps.append(("devices after", peripherals(uri, name), objects(uri, name)))
 
-    def step(label, fn, *args):
-        begin = time.monotonic()
-        got = answer(fn, *args)
-        steps.append((label, got, time.monotonic() - begin < 4, devices_of(dom)))
-
-    try:
-        dom.create()
-        events = DeviceEvents(conn)
-        try:
-            step("attach rng random", dom.attachDeviceFlags, RNG_RANDOM, LIVE)
-            step("attach rng builtin", dom.attachDeviceFlags, RNG_BUILTIN, LIVE)
-            step("attach rng egd", dom.attachDeviceFlags, RNG_EGD, LIVE)
-            step("attach usb tablet", dom.attachDeviceFlags, USB_TABLET, LIVE)
-            step("attach virtio keyboard", dom.attachDeviceFlags, VIRTIO_KEYBOARD, LIVE)
-            step("attach virtio mouse", dom.attachDeviceFlags, VIRTIO_MOUSE, LIVE)
-            step("attach ps2 mouse", dom.attachDeviceFlags, PS2_MOUSE, LIVE)
-            steps.append(("devices", peripherals(uri, name), objects(uri, name)))
-            step("detach usb tablet", dom.detachDeviceFlags, USB_TABLET, LIVE)
-            step("detach ps2 mouse", dom.detachDeviceFlags, PS2_MOUSE, LIVE)
-            step("detach missing input", dom.detachDeviceFlags,
-                 "<input type='tablet' bus='virtio'/>", LIVE)
-            step("detach missing rng", dom.detachDeviceFlags,
-                 RNG_RANDOM.replace("urandom", "random"), LIVE)
-            step("detach rng by alias", dom.detachDeviceAlias, "rng1", LIVE)
-            step("detach mouse by alias", dom.detachDeviceAlias, "input4", LIVE)
-            steps.append(("devices after", peripherals(uri, name), objects(uri, name)))
-            time.sleep(1)
-            steps.append(("events", list(events.log)))
-        finally:
-            events.close()
-            dom.destroy()
-    finally:
-        dom.undefine()
-    return steps
+    return run_on_guest_a(conn, domain_xml(name, kernel), devices_of, plan)
 
 
 def test_live_rng_input_hotplug(host):
@@ -126,13 +108,8 @@ def test_live_rng_input_hotplug(host):
 
 
 @pytest.mark.slow
-def test_live_rng_input_hotplug_equal_libvirtd(ref, host):
+def test_live_rng_input_hotplug_equal_libvirtd(ref, host, tmp_path):
     """The sequence on Debian's libvirtd and on ours: every answer, the live XML of the
     rng and input devices, QEMU's devices and backend objects, the events."""
-    ref_conn = libvirt.open(ref.uri)
-    try:
-        theirs = dev_sequence(ref_conn, ref.uri, "hpd-ref", guest_elf())
-    finally:
-        ref_conn.close()
-    ours = dev_sequence(host.conn, host.uri, "hpd-ref", host.kernel)
+    theirs, ours = on_ref_and_ours(ref, host, tmp_path, dev_sequence, "hpd-ref")
     assert ours == theirs

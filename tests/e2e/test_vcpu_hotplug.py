@@ -5,8 +5,9 @@ device_add (id 'vcpu1'), the live XML then listing every vcpu in <vcpus> with
 enabled/hotpluggable/order, the status file written.
 
 Lowering the count unplugs the hotpluggable vcpus as libvirt does: device_del of the
-highest and the wait for QEMU's DEVICE_DELETED (a Linux guest lets go:
-test_qemu_hotplug_chr.py's Linux-guest test); QEMU refuses it for a guest that never
+highest and the wait for QEMU's DEVICE_DELETED of it, else libvirt's timeout error (a Linux
+guest ejects the vcpu: test_qemu_hotplug_chr.py's Linux-guest test); QEMU refuses it for a
+guest that never
 switched to ACPI cpu hotplug (Guest A) or has no ACPI (the tiny guest), with libvirt's
 error; vcpus the guest started with are refused with libvirt's own error.
 """
