@@ -515,21 +515,6 @@ attach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer d
     return TRUE;
 }
 
-char *
-qemu_hotplug_next_alias(GPtrArray *devices, const char *prefix)
-{
-    gsize len = strlen(prefix);
-    gint64 next = 0;
-
-    for (guint i = 0; i < devices->len; i++) {
-        const char *a = ((const SvDomainDeviceInfo *)devices->pdata[i])->alias;
-
-        if (a && g_str_has_prefix(a, prefix) && g_ascii_isdigit(a[len]))
-            next = MAX(next, g_ascii_strtoll(a + len, NULL, 10) + 1);
-    }
-    return g_strdup_printf("%s%" G_GINT64_FORMAT, prefix, next);
-}
-
 /* The live definition with `net` (transfer full) appended as a start gives it: defaults,
  * MAC, address, alias. (transfer full; NULL with error) */
 static SvDomainDef *
@@ -618,15 +603,6 @@ attach_net(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer da
     }
     plug_start(obj, newlive, TRUE, index, argv, fds.tapfds[0], done, data);
     return TRUE;
-}
-
-gboolean
-qemu_hotplug_unsupported(const char *what, const char *kind, GError **error)
-{
-    sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                 "live %s of device '%s' is not supported", what,
-                 sv_domain_hotplug_type_name(kind));
-    return FALSE;
 }
 
 static gboolean

@@ -112,19 +112,12 @@ chr_find(SvDomainDef *def, const char *kind, const SvDomainChrDef *want)
     }
     return -1;
 }
-
 static gboolean
 chr_has_alias(const SvDomainDef *def, const char *alias)
 {
     GPtrArray *lists[] = {def->serials, def->consoles, def->channels};
 
-    for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
-        for (guint i = 0; i < lists[l]->len; i++) {
-            if (g_strcmp0(((SvDomainDeviceInfo *)lists[l]->pdata[i])->alias, alias) == 0)
-                return TRUE;
-        }
-    }
-    return FALSE;
+    return qemu_hotplug_find_alias(lists, G_N_ELEMENTS(lists), alias, NULL, NULL);
 }
 
 /* ---------------------------------------------------------------- attach */
@@ -220,7 +213,6 @@ live_with_chr(SvDomainObj *obj, const char *kind, SvDomainChrDef *c, guint *ret_
 {
     g_autoptr(SvDomainDef) def = sv_domain_def_copy(obj->def);
     GPtrArray *list = chr_list(def, kind);
-    guint controllers = def->controllers->len;
     const char *prefix = g_str_equal(kind, "serial")    ? "serial"
                          : g_str_equal(kind, "console") ? "console"
                                                         : "channel";
@@ -246,17 +238,8 @@ live_with_chr(SvDomainObj *obj, const char *kind, SvDomainChrDef *c, guint *ret_
     } else {
         assign_virtio_port(def, c);
     }
-    if (!c->info.alias)
-        c->info.alias = qemu_hotplug_next_alias(list, prefix);
-    g_ptr_array_add(list, c);
-    if (!qemu_pci_assign_addresses(def, error) || !qemu_usb_assign_addresses(def, error))
+    if (!qemu_hotplug_place(def, list, c, prefix, kind, error))
         return NULL;
-    if (def->controllers->len != controllers) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                     "the %s needs a controller the running guest has not: plugging "
-                     "controllers is not supported", kind);
-        return NULL;
-    }
     *ret_index = list->len - 1;
     return g_steal_pointer(&def);
 }
@@ -367,6 +350,69 @@ device_args(const SvDomainDef *newlive, const SvDomainChrDef *c)
     o = qemu_hotplug_find_option(argv, "-device", c->info.alias);
     g_assert(o);
     return o;
+}
+
+char *
+qemu_hotplug_next_alias(GPtrArray *devices, const char *prefix)
+{
+    gsize len = strlen(prefix);
+    gint64 next = 0;
+
+    for (guint i = 0; i < devices->len; i++) {
+        const char *a = ((const SvDomainDeviceInfo *)devices->pdata[i])->alias;
+
+        if (a && g_str_has_prefix(a, prefix) && g_ascii_isdigit(a[len]))
+            next = MAX(next, g_ascii_strtoll(a + len, NULL, 10) + 1);
+    }
+    return g_strdup_printf("%s%" G_GINT64_FORMAT, prefix, next);
+}
+
+gboolean
+qemu_hotplug_unsupported(const char *what, const char *kind, GError **error)
+{
+    sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                 "live %s of device '%s' is not supported", what,
+                 sv_domain_hotplug_type_name(kind));
+    return FALSE;
+}
+
+gboolean
+qemu_hotplug_place(SvDomainDef *def, GPtrArray *list, gpointer device, const char *prefix,
+                   const char *kind, GError **error)
+{
+    SvDomainDeviceInfo *info = device;
+    guint controllers = def->controllers->len;
+
+    if (!info->alias)
+        info->alias = qemu_hotplug_next_alias(list, prefix);
+    g_ptr_array_add(list, device);
+    if (!qemu_pci_assign_addresses(def, error) || !qemu_usb_assign_addresses(def, error))
+        return FALSE;
+    if (def->controllers->len != controllers) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "the %s needs a controller the running guest has not: plugging "
+                     "controllers is not supported", kind);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+qemu_hotplug_find_alias(GPtrArray *const *lists, guint n, const char *alias, guint *ret_list,
+                        guint *ret_index)
+{
+    for (guint l = 0; l < n; l++) {
+        for (guint i = 0; i < lists[l]->len; i++) {
+            if (g_strcmp0(((SvDomainDeviceInfo *)lists[l]->pdata[i])->alias, alias) != 0)
+                continue;
+            if (ret_list)
+                *ret_list = l;
+            if (ret_index)
+                *ret_index = i;
+            return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 void
@@ -502,27 +548,18 @@ release(SvDomainObj *obj, const SvDomainChrDef *c, gboolean channel)
         g_str_has_prefix(c->source.path, channel_dir))
         unlink(c->source.path);
 }
-
 static gboolean
 chr_removed(SvDomainObj *obj, const char *alias)
 {
-    const char *kinds[] = {"serial", "console", "channel"};
+    GPtrArray *lists[] = {obj->def->serials, obj->def->consoles, obj->def->channels};
+    guint l, i;
 
-    for (guint k = 0; k < G_N_ELEMENTS(kinds); k++) {
-        GPtrArray *list = chr_list(obj->def, kinds[k]);
-
-        for (guint i = 0; i < list->len; i++) {
-            SvDomainChrDef *c = list->pdata[i];
-
-            if (g_strcmp0(c->info.alias, alias) != 0)
-                continue;
-            release(obj, c, k == 2);
-            qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVED, alias);
-            g_ptr_array_remove_index(list, i);
-            return TRUE;
-        }
-    }
-    return FALSE;
+    if (!qemu_hotplug_find_alias(lists, G_N_ELEMENTS(lists), alias, &l, &i))
+        return FALSE;
+    release(obj, lists[l]->pdata[i], l == 2);
+    qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVED, alias);
+    g_ptr_array_remove_index(lists[l], i);
+    return TRUE;
 }
 
 const QemuHotplugFamily qemu_hotplug_chr = {

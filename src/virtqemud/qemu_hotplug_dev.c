@@ -15,8 +15,6 @@
 #include "qemu_command_chr.h"
 #include "qemu_display.h"
 #include "qemu_domain.h"
-#include "qemu_pci.h"
-#include "qemu_usb.h"
 #include "util/error.h"
 
 static gboolean
@@ -30,19 +28,12 @@ dev_list(SvDomainDef *def, const char *kind)
 {
     return g_str_equal(kind, "rng") ? def->rngs : def->inputs;
 }
-
 static gboolean
 dev_has_alias(const SvDomainDef *def, const char *alias)
 {
     GPtrArray *lists[] = {def->rngs, def->inputs};
 
-    for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
-        for (guint i = 0; i < lists[l]->len; i++) {
-            if (g_strcmp0(((SvDomainDeviceInfo *)lists[l]->pdata[i])->alias, alias) == 0)
-                return TRUE;
-        }
-    }
-    return FALSE;
+    return qemu_hotplug_find_alias(lists, G_N_ELEMENTS(lists), alias, NULL, NULL);
 }
 
 /* ---------------------------------------------------------------- matching */
@@ -135,21 +126,9 @@ static SvDomainDef *
 live_with_dev(SvDomainObj *obj, const char *kind, gpointer device, GError **error)
 {
     g_autoptr(SvDomainDef) def = sv_domain_def_copy(obj->def);
-    GPtrArray *list = dev_list(def, kind);
-    SvDomainDeviceInfo *info = device;
-    guint controllers = def->controllers->len;
 
-    if (!info->alias)
-        info->alias = qemu_hotplug_next_alias(list, kind);
-    g_ptr_array_add(list, device);
-    if (!qemu_pci_assign_addresses(def, error) || !qemu_usb_assign_addresses(def, error))
+    if (!qemu_hotplug_place(def, dev_list(def, kind), device, kind, kind, error))
         return NULL;
-    if (def->controllers->len != controllers) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                     "the %s needs a controller the running guest has not: plugging "
-                     "controllers is not supported", kind);
-        return NULL;
-    }
     return g_steal_pointer(&def);
 }
 
@@ -291,28 +270,19 @@ delete_backends(SvDomainObj *obj, const SvDomainRngDef *rng)
     if (rng->backend == SV_DOMAIN_RNG_BACKEND_EGD)
         qemu_hotplug_del_backend(obj, "chardev-remove", chr_id);
 }
-
 static gboolean
 dev_removed(SvDomainObj *obj, const char *alias)
 {
-    const char *kinds[] = {"rng", "input"};
+    GPtrArray *lists[] = {obj->def->rngs, obj->def->inputs};
+    guint l, i;
 
-    for (guint k = 0; k < G_N_ELEMENTS(kinds); k++) {
-        GPtrArray *list = dev_list(obj->def, kinds[k]);
-
-        for (guint i = 0; i < list->len; i++) {
-            const SvDomainDeviceInfo *info = list->pdata[i];
-
-            if (g_strcmp0(info->alias, alias) != 0)
-                continue;
-            if (k == 0)
-                delete_backends(obj, list->pdata[i]);
-            qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVED, alias);
-            g_ptr_array_remove_index(list, i);
-            return TRUE;
-        }
-    }
-    return FALSE;
+    if (!qemu_hotplug_find_alias(lists, G_N_ELEMENTS(lists), alias, &l, &i))
+        return FALSE;
+    if (l == 0)
+        delete_backends(obj, lists[l]->pdata[i]);
+    qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVED, alias);
+    g_ptr_array_remove_index(lists[l], i);
+    return TRUE;
 }
 
 const QemuHotplugFamily qemu_hotplug_dev = {

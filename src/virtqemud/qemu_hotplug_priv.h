@@ -39,6 +39,18 @@ void qemu_hotplug_emit_device_event(SvDomainObj *obj, int event_id, const char *
  * among `devices` (each starting with its SvDomainDeviceInfo). (transfer full) */
 char *qemu_hotplug_next_alias(GPtrArray *devices, const char *prefix);
 
+/* device (transfer full; starting with its SvDomainDeviceInfo) appended to `list` of def
+ * as libvirt plugs it: its alias (the next of `prefix` when it has none), its PCI or USB
+ * address; refused when it would need a controller def lacks (element `kind`). */
+gboolean qemu_hotplug_place(SvDomainDef *def, GPtrArray *list, gpointer device,
+                            const char *prefix, const char *kind, GError **error);
+
+/* The device of alias `alias` among the n lists (of devices starting with their
+ * SvDomainDeviceInfo): its list's place in *ret_list and its place in *ret_index (either
+ * may be NULL); FALSE when none has it. */
+gboolean qemu_hotplug_find_alias(GPtrArray *const *lists, guint n, const char *alias,
+                                 guint *ret_list, guint *ret_index);
+
 /* cmd (chardev-remove, object-del) of the backend `id` sent to obj's QEMU, unanswered. */
 void qemu_hotplug_del_backend(SvDomainObj *obj, const char *cmd, const char *id);
 /* A QMP step {"execute": cmd, "arguments": args (transfer full)}. (transfer full) */
