@@ -14,10 +14,12 @@
  *   guest finishes later completes then. DETACH_DEVICE_ALIAS does not wait. QEMU's
  *   ACPI_DEVICE_OST with a failed eject gives DEVICE_REMOVAL_FAILED and fails the call.
  *
- * Other device kinds are refused live as libvirt refuses a kind it cannot plug ("live attach
- * of device 'rng' is not supported"): not served yet. */
-#include "qemu_hotplug.h"
+ * Serials, consoles and channels plug through the same steps and wait (qemu_hotplug_chr.c,
+ * sharing qemu_hotplug_priv.h). Other device kinds are refused live as libvirt refuses a
+ * kind it cannot plug ("live attach of device 'rng' is not supported"): not served yet. */
+#include "qemu_hotplug_priv.h"
 
+#include <string.h>
 #include <unistd.h>
 
 #include "conf/domain_parse.h"
@@ -32,8 +34,13 @@
 #include "qemu_interface.h"
 #include "qemu_pci.h"
 #include "qemu_usb.h"
+#include "qemu_vcpuhot.h"
 #include "qemu_monitor.h"
 #include "util/error.h"
+
+/* The device kinds plugged by files of their own. */
+static const QemuHotplugFamily *const families[] = {&qemu_hotplug_chr, &qemu_hotplug_dev,
+                                                    &qemu_hotplug_ctl};
 
 /* libvirt's wait for QEMU to confirm an unplug (qemuDomainRemoveDeviceWaitTime). */
 #define QEMU_HOTPLUG_UNPLUG_WAIT_MS 5000
@@ -45,6 +52,7 @@ typedef struct {
     SvStoreDoneFunc done; /* the call still waiting (NULL once answered) */
     gpointer data;
     guint timer;
+    GError *timeout_error; /* the call's error when the wait ends first (NULL: success) */
 } Unplug;
 
 struct QemuHotplug {
@@ -67,6 +75,7 @@ unplug_free(gpointer p)
         sv_error_set(&error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
         u->done(error, u->data);
     }
+    g_clear_error(&u->timeout_error);
     g_free(u->alias);
     g_free(u);
 }
@@ -92,8 +101,8 @@ hotplug_of(SvDomainObj *obj)
     return qd->hotplug;
 }
 
-static void
-emit_device_event(SvDomainObj *obj, int event_id, const char *alias)
+void
+qemu_hotplug_emit_device_event(SvDomainObj *obj, int event_id, const char *alias)
 {
     remote_nonnull_domain dom;
 
@@ -102,8 +111,8 @@ emit_device_event(SvDomainObj *obj, int event_id, const char *alias)
     g_free(dom.name);
 }
 
-static gboolean
-monitor_of(SvDomainObj *obj, QemuMonitor **ret, GError **error)
+gboolean
+qemu_hotplug_monitor_of(SvDomainObj *obj, QemuMonitor **ret, GError **error)
 {
     QemuDomain *qd = qemu_domain_of(obj);
 
@@ -145,8 +154,10 @@ disk_index_by_alias(const SvDomainDef *def, const char *alias)
 typedef struct {
     gpointer run;
     SvDomainDef *newlive;   /* the live definition with the device (owned) */
-    gboolean net;           /* an interface (else a disk) */
-    guint index;            /* the device's place in newlive->disks or ->interfaces */
+    QemuHotplugJoin join;   /* what makes the device part of the live definition */
+    const char *kind;       /* its element (static) */
+    guint index;            /* the device's place in its list of newlive */
+    char *pty;              /* the pty a chardev-add gave, or NULL */
     GPtrArray *steps;       /* of JsonObject {"execute", "arguments"} */
     guint next;             /* the step sent last + 1 */
     GPtrArray *undo;        /* of JsonObject steps: what takes back the steps done */
@@ -167,6 +178,7 @@ plug_free(Plug *p)
     if (p->tapfd >= 0)
         close(p->tapfd);
     g_free(p->fdname);
+    g_free(p->pty);
     g_free(p);
 }
 
@@ -212,6 +224,9 @@ undo_step(JsonObject *step)
     gboolean node = g_str_equal(cmd, "blockdev-add");
     const char *key = node ? "node-name" : "id";
 
+    if (g_str_equal(cmd, "chardev-add") || g_str_equal(cmd, "object-add"))
+        return qemu_json_command1(cmd[0] == 'c' ? "chardev-remove" : "object-del", "id",
+                                  json_object_get_string_member(args, "id"));
     if (!node && !g_str_equal(cmd, "netdev_add"))
         return NULL;
     return qemu_json_command1(node ? "blockdev-del" : "netdev_del", key,
@@ -225,7 +240,7 @@ plug_fail(Plug *p, SvDomainObj *obj)
 {
     QemuMonitor *mon = NULL;
 
-    if (obj && monitor_of(obj, &mon, NULL)) {
+    if (obj && qemu_hotplug_monitor_of(obj, &mon, NULL)) {
         for (guint i = p->undo->len; i > 0; i--) {
             JsonObject *undo = p->undo->pdata[i - 1];
             qemu_hotplug_send_step(mon, undo, NULL, NULL);
@@ -236,32 +251,34 @@ plug_fail(Plug *p, SvDomainObj *obj)
 }
 
 static void
-plug_done_net(Plug *p, SvDomainObj *obj)
+join_net(SvDomainObj *obj, SvDomainDef *newlive, const char *kind, guint index,
+         const char *pty)
 {
-    SvDomainNetDef *net = g_ptr_array_steal_index(p->newlive->interfaces, p->index);
+    SvDomainNetDef *net = g_ptr_array_steal_index(newlive->interfaces, index);
 
+    (void)kind;
+    (void)pty;
     /* libvirt appends a plugged interface (virDomainNetInsert). */
     g_ptr_array_add(obj->def->interfaces, net);
-    emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_ADDED, net->info.alias);
-    p->done(NULL, p->data);
-    plug_free(p);
+    qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_ADDED, net->info.alias);
 }
 
 static void
-plug_done(Plug *p, SvDomainObj *obj)
+join_disk(SvDomainObj *obj, SvDomainDef *newlive, const char *kind, guint index,
+          const char *pty)
 {
-    SvDomainDiskDef *disk = g_ptr_array_steal_index(p->newlive->disks, p->index);
+    SvDomainDiskDef *disk = g_ptr_array_steal_index(newlive->disks, index);
     int at = disk_index(obj->def, disk->target_dev);
 
+    (void)kind;
+    (void)pty;
     if (at >= 0) { /* plugged meanwhile by another call: QEMU refused ours already */
         sv_domain_disk_def_free(disk);
     } else {
         g_ptr_array_insert(obj->def->disks,
                            (gint)sv_domain_hotplug_disk_insert_at(obj->def, disk), disk);
-        emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_ADDED, disk->info.alias);
+        qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_ADDED, disk->info.alias);
     }
-    p->done(NULL, p->data);
-    plug_free(p);
 }
 
 static void
@@ -273,7 +290,6 @@ plug_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
     JsonObject *undo;
 
     (void)mon;
-    (void)ret;
     if (!error && !obj)
         sv_error_set(&p->error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID,
                      "domain is not running");
@@ -285,12 +301,15 @@ plug_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
     }
     if ((undo = undo_step(step)))
         g_ptr_array_add(p->undo, undo);
-    if (p->next < p->steps->len)
+    if (ret && JSON_NODE_HOLDS_OBJECT(ret) && qemu_json_string(json_node_get_object(ret), "pty"))
+        p->pty = g_strdup(qemu_json_string(json_node_get_object(ret), "pty"));
+    if (p->next < p->steps->len) {
         plug_next(p);
-    else if (p->net)
-        plug_done_net(p, obj);
-    else
-        plug_done(p, obj);
+        return;
+    }
+    p->join(obj, p->newlive, p->kind, p->index, p->pty);
+    p->done(NULL, p->data);
+    plug_free(p);
 }
 
 static void
@@ -341,7 +360,7 @@ plug_next(Plug *p)
     JsonObject *step;
     QemuMonitor *mon;
 
-    if (!obj || !monitor_of(obj, &mon, &p->error)) {
+    if (!obj || !qemu_hotplug_monitor_of(obj, &mon, &p->error)) {
         if (!p->error)
             sv_error_set(&p->error, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID,
                          "domain is not running");
@@ -428,36 +447,46 @@ live_with_disk(SvDomainObj *obj, SvDomainDiskDef *disk, guint *ret_index, GError
     return g_steal_pointer(&def);
 }
 
+void
+qemu_hotplug_plug(SvDomainObj *obj, SvDomainDef *newlive, const char *kind, guint index,
+                  GPtrArray *steps, int fd, const char *fdname, QemuHotplugJoin join,
+                  SvStoreDoneFunc done, gpointer data)
+{
+    Plug *p = g_new0(Plug, 1);
+
+    p->tapfd = fd;
+    p->fdname = g_strdup(fdname);
+    p->run = sv_domain_obj_run_key(obj);
+    p->newlive = newlive;
+    p->join = join;
+    p->kind = kind;
+    p->index = index;
+    p->steps = steps;
+    p->undo = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
+    p->done = done;
+    p->data = data;
+    plug_next(p);
+}
+
 /* Send QEMU the options in argv (the start's, for the one device at `index` of newlive,
  * transfer full) as QMP commands, in order; the device joins obj's live definition once
- * all succeeded. */
+ * all succeeded. A tap (tapfd) goes first, and its netdev takes it by that name. */
 static void
 plug_start(SvDomainObj *obj, SvDomainDef *newlive, gboolean net, guint index, GPtrArray *argv,
            int tapfd, SvStoreDoneFunc done, gpointer data)
 {
-    Plug *p = g_new0(Plug, 1);
+    GPtrArray *steps = qemu_hotplug_steps(argv);
     const SvDomainNetDef *n = net ? newlive->interfaces->pdata[index] : NULL;
+    g_autofree char *fdname = tapfd >= 0 ? g_strdup_printf("fd-%s", n->info.alias) : NULL;
 
-    p->tapfd = tapfd;
-    p->run = sv_domain_obj_run_key(obj);
-    p->newlive = newlive;
-    p->net = net;
-    p->index = index;
-    p->steps = qemu_hotplug_steps(argv);
-    p->undo = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
-    p->done = done;
-    p->data = data;
-    if (tapfd >= 0) {
-        /* The netdev takes the tap by the name getfd gave it. */
-        p->fdname = g_strdup_printf("fd-%s", n->info.alias);
-        for (guint i = 0; i < p->steps->len; i++) {
-            JsonObject *step = p->steps->pdata[i];
-            if (g_str_equal(json_object_get_string_member(step, "execute"), "netdev_add"))
-                json_object_set_string_member(json_object_get_object_member(step, "arguments"),
-                                              "fd", p->fdname);
-        }
+    for (guint i = 0; fdname && i < steps->len; i++) {
+        JsonObject *step = steps->pdata[i];
+        if (g_str_equal(json_object_get_string_member(step, "execute"), "netdev_add"))
+            json_object_set_string_member(json_object_get_object_member(step, "arguments"),
+                                          "fd", fdname);
     }
-    plug_next(p);
+    qemu_hotplug_plug(obj, newlive, net ? "interface" : "disk", index, steps, tapfd, fdname,
+                      net ? join_net : join_disk, done, data);
 }
 
 static gboolean
@@ -471,7 +500,7 @@ attach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer d
     SvDomainDef *newlive;
     QemuMonitor *mon;
 
-    if (!monitor_of(obj, &mon, error) || !check_disk(obj, disk, error))
+    if (!qemu_hotplug_monitor_of(obj, &mon, error) || !check_disk(obj, disk, error))
         return FALSE;
     newlive = live_with_disk(obj, g_ptr_array_steal_index(dev->disks, 0), &index, error);
     if (!newlive)
@@ -486,22 +515,6 @@ attach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer d
     return TRUE;
 }
 
-/* libvirt's alias of a plugged interface: "net" and one more than the highest in use. */
-static char *
-net_alias(const SvDomainDef *def)
-{
-    gint64 next = 0;
-
-    for (guint i = 0; i < def->interfaces->len; i++) {
-        const SvDomainNetDef *n = def->interfaces->pdata[i];
-        const char *a = n->info.alias;
-
-        if (a && g_str_has_prefix(a, "net") && g_ascii_isdigit(a[3]))
-            next = MAX(next, g_ascii_strtoll(a + 3, NULL, 10) + 1);
-    }
-    return g_strdup_printf("net%" G_GINT64_FORMAT, next);
-}
-
 /* The live definition with `net` (transfer full) appended as a start gives it: defaults,
  * MAC, address, alias. (transfer full; NULL with error) */
 static SvDomainDef *
@@ -511,7 +524,7 @@ live_with_net(SvDomainObj *obj, SvDomainNetDef *net, GError **error)
     guint controllers = def->controllers->len;
 
     if (!net->info.alias)
-        net->info.alias = net_alias(def);
+        net->info.alias = qemu_hotplug_next_alias(def->interfaces, "net");
     g_ptr_array_add(def->interfaces, net);
     qemu_net_assign_macs(def, sv_domain_driver_of_obj(obj)->list);
     qemu_net_post_parse(def);
@@ -566,7 +579,7 @@ attach_net(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer da
     QemuMonitor *mon;
     guint index;
 
-    if (!monitor_of(obj, &mon, error))
+    if (!qemu_hotplug_monitor_of(obj, &mon, error))
         return FALSE;
     if (net->type == SV_DOMAIN_NET_TYPE_DIRECT) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
@@ -600,10 +613,11 @@ attach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFun
         return attach_disk(obj, dev, done, data, error);
     if (g_str_equal(kind, "interface") && dev->interfaces->len == 1)
         return attach_net(obj, dev, done, data, error);
-    sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                 "live attach of device '%s' is not supported",
-                 sv_domain_hotplug_type_name(kind));
-    return FALSE;
+    for (guint i = 0; i < G_N_ELEMENTS(families); i++) {
+        if (families[i]->handles(kind))
+            return families[i]->attach(obj, dev, kind, done, data, error);
+    }
+    return qemu_hotplug_unsupported("attach", kind, error);
 }
 
 /* ---------------------------------------------------------------- detach */
@@ -642,9 +656,16 @@ unplug_timeout(gpointer data)
 {
     Unplug *u = data;
 
-    /* libvirt's call succeeds when the guest has not let go in time; the device stays
-     * until QEMU's DEVICE_DELETED. */
+    /* libvirt's call succeeds when the guest has not let go in time (a vcpu's fails); the
+     * device stays until QEMU's DEVICE_DELETED. */
     u->timer = 0;
+    if (u->timeout_error && u->done) {
+        SvStoreDoneFunc done = u->done;
+
+        u->done = NULL;
+        done(u->timeout_error, u->data);
+        return G_SOURCE_REMOVE;
+    }
     unplug_answer(u);
     return G_SOURCE_REMOVE;
 }
@@ -687,8 +708,8 @@ device_del_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointe
 
 /* device_del of obj's device `alias`; with `wait`, done runs once QEMU confirmed the unplug
  * or after libvirt's wait, else as soon as QEMU took the request. */
-static gboolean
-unplug(SvDomainObj *obj, const char *alias, gboolean wait, SvStoreDoneFunc done,
+gboolean
+qemu_hotplug_unplug(SvDomainObj *obj, const char *alias, gboolean wait, SvStoreDoneFunc done,
        gpointer data, GError **error)
 {
     QemuHotplug *hp = hotplug_of(obj);
@@ -697,7 +718,7 @@ unplug(SvDomainObj *obj, const char *alias, gboolean wait, SvStoreDoneFunc done,
     QemuMonitor *mon;
     Unplug *u;
 
-    if (!monitor_of(obj, &mon, error))
+    if (!qemu_hotplug_monitor_of(obj, &mon, error))
         return FALSE;
     ask = g_new0(UnplugAsk, 1);
     /* An unplug asked again while one waits goes to QEMU too, which answers it. */
@@ -721,6 +742,20 @@ unplug(SvDomainObj *obj, const char *alias, gboolean wait, SvStoreDoneFunc done,
     return TRUE;
 }
 
+gboolean
+qemu_hotplug_unplug_or_fail(SvDomainObj *obj, const char *alias, GError *timeout_error,
+                            SvStoreDoneFunc done, gpointer data, GError **error)
+{
+    g_autoptr(GError) owned = timeout_error;
+    QemuHotplug *hp;
+
+    if (!qemu_hotplug_unplug(obj, alias, TRUE, done, data, error))
+        return FALSE;
+    hp = hotplug_of(obj);
+    ((Unplug *)hp->unplugs->pdata[hp->unplugs->len - 1])->timeout_error = g_steal_pointer(&owned);
+    return TRUE;
+}
+
 static gboolean
 unplug_disk(SvDomainObj *obj, guint at, gboolean wait, SvStoreDoneFunc done, gpointer data,
             GError **error)
@@ -733,7 +768,7 @@ unplug_disk(SvDomainObj *obj, guint at, gboolean wait, SvStoreDoneFunc done, gpo
                      "This type of disk cannot be hot unplugged");
         return FALSE;
     }
-    return unplug(obj, disk->info.alias, wait, done, data, error);
+    return qemu_hotplug_unplug(obj, disk->info.alias, wait, done, data, error);
 }
 
 static gboolean
@@ -763,7 +798,11 @@ detach_alias(SvDomainObj *obj, const char *alias, SvStoreDoneFunc done, gpointer
         const SvDomainDeviceInfo *info = obj->def->interfaces->pdata[i];
 
         if (g_strcmp0(info->alias, alias) == 0)
-            return unplug(obj, alias, FALSE, done, data, error);
+            return qemu_hotplug_unplug(obj, alias, FALSE, done, data, error);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(families); i++) {
+        if (families[i]->has_alias(obj->def, alias))
+            return qemu_hotplug_unplug(obj, alias, FALSE, done, data, error);
     }
     sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR, "no device found with alias %s",
                  alias);
@@ -780,13 +819,14 @@ detach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFun
         guint at;
         if (!sv_domain_hotplug_net_find(obj->def, dev->interfaces->pdata[0], &at, error))
             return FALSE;
-        return unplug(obj, ((SvDomainNetDef *)obj->def->interfaces->pdata[at])->info.alias,
+        return qemu_hotplug_unplug(obj, ((SvDomainNetDef *)obj->def->interfaces->pdata[at])->info.alias,
                       TRUE, done, data, error);
     }
-    sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                 "live detach of device '%s' is not supported",
-                 sv_domain_hotplug_type_name(kind));
-    return FALSE;
+    for (guint i = 0; i < G_N_ELEMENTS(families); i++) {
+        if (families[i]->handles(kind))
+            return families[i]->detach(obj, dev, kind, done, data, error);
+    }
+    return qemu_hotplug_unsupported("detach", kind, error);
 }
 
 /* ---------------------------------------------------------------- QEMU's events */
@@ -796,7 +836,7 @@ qemu_hotplug_del_nodes(SvDomainObj *obj, const SvDomainDiskDef *disk)
 {
     QemuMonitor *mon;
 
-    if (!monitor_of(obj, &mon, NULL) || sv_domain_disk_is_empty(disk))
+    if (!qemu_hotplug_monitor_of(obj, &mon, NULL) || sv_domain_disk_is_empty(disk))
         return;
     for (guint k = 0; k <= disk->backing->len; k++) {
         const SvDomainDiskBackingDef *b = k ? disk->backing->pdata[k - 1] : NULL;
@@ -819,7 +859,7 @@ remove_disk(SvDomainObj *obj, guint at)
     SvDomainDiskDef *disk = g_ptr_array_steal_index(obj->def->disks, at);
 
     qemu_hotplug_del_nodes(obj, disk);
-    emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVED, disk->info.alias);
+    qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVED, disk->info.alias);
     sv_domain_disk_def_free(disk);
 }
 
@@ -836,35 +876,65 @@ remove_net(SvDomainObj *obj, const char *alias)
         if (g_strcmp0(net->info.alias, alias) != 0)
             continue;
         netdev = g_strconcat("host", alias, NULL);
-        if (monitor_of(obj, &mon, NULL)) {
+        if (qemu_hotplug_monitor_of(obj, &mon, NULL)) {
             JsonObject *args = json_object_new();
             json_object_set_string_member(args, "id", netdev);
             qemu_monitor_command(mon, "netdev_del", args, NULL, NULL);
         }
         qemu_interface_clear_bandwidth(net);
-        emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVED, alias);
+        qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVED, alias);
         g_ptr_array_remove_index(obj->def->interfaces, i);
         return TRUE;
     }
     return FALSE;
 }
 
+static gboolean
+family_removed(SvDomainObj *obj, const char *alias)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(families); i++) {
+        if (families[i]->removed(obj, alias))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* The device of a DEVICE_DELETED: its "device", or for an event without one (as QEMU sends
+ * for a vcpu at times), the id in its "path" /machine/peripheral/ID. */
+static const char *
+deleted_alias(JsonObject *data)
+{
+    const char *alias = qemu_json_string(data, "device");
+    const char *path = qemu_json_string(data, "path");
+
+    if (!alias && path && g_str_has_prefix(path, "/machine/peripheral/") &&
+        !strchr(path + strlen("/machine/peripheral/"), '/'))
+        alias = path + strlen("/machine/peripheral/");
+    return alias && *alias ? alias : NULL;
+}
+
 void
 qemu_hotplug_device_deleted(SvDomainObj *obj, JsonObject *data)
 {
-    const char *alias = qemu_json_string(data, "device");
+    const char *alias = deleted_alias(data);
     QemuHotplug *hp = qemu_domain_of(obj)->hotplug;
     guint i;
     Unplug *u;
     int at;
 
-    if (!alias)
+    if (!alias) {
+        g_debug("domain %s: QEMU let go of a device without id (%s)", obj->def->name,
+                qemu_json_string(data, "path"));
         return;
+    }
+    g_debug("domain %s: QEMU let go of device %s%s", obj->def->name, alias,
+            unplug_find(hp, alias, NULL) ? " (an unplug waits for it)" : "");
     at = disk_index_by_alias(obj->def, alias);
     if (at >= 0) {
         remove_disk(obj, (guint)at);
         sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
-    } else if (remove_net(obj, alias)) {
+    } else if (remove_net(obj, alias) || family_removed(obj, alias) ||
+               qemu_vcpuhot_deleted(obj, alias)) {
         sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
     }
     while ((u = unplug_find(hp, alias, &i))) {
@@ -893,7 +963,7 @@ qemu_hotplug_acpi_ost(SvDomainObj *obj, JsonObject *data)
      * (0x80 not supported, 0x81 device in use, 0x82 device busy, 0x83 dependencies). */
     if (source != 0x03 || status < 0x80 || status > 0x83 || !(u = unplug_find(hp, alias, &i)))
         return;
-    emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED, alias);
+    qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED, alias);
     /* The waiting call fails as libvirt's does; the device stays. */
     if (u->done) {
         g_autoptr(GError) error = NULL;

@@ -86,6 +86,7 @@ static const SvResizeFacts qemu_resize_facts = {
     .memtune_check = memtune_check,
     .memtune_live = memtune_live,
     .vcpus_plug = qemu_vcpuhot_plug,
+    .vcpus_unplug = qemu_vcpuhot_unplug,
 };
 
 void

@@ -334,19 +334,20 @@ def build(cache=None):
 
 def domain_xml(name, guest, disk, bus="virtio", interface="", cmdline="", memory_mib=256,
                emulator="/usr/bin/qemu-system-x86_64", uuid=None, devices="", extra="",
-               vcpus=1):
+               vcpus=1, vcpus_current=None):
     """The guest as a TCG domain booting from disk (a qcow2 copy of guest.root_qcow2) on
     bus virtio (vda) or scsi (sda, on a virtio-scsi controller); interface: XML of its
     NIC; cmdline: words after CMDLINE_BASE and sv.root; uuid: the domain's, if given;
     devices: more devices' XML; extra: elements after <features>, e.g. a virtiofs guest's
     <memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking> with
     devices="<filesystem type='mount'><driver type='virtiofs'/><source dir='DIR'/>
-    <target dir='TAG'/></filesystem>" and cmdline="sv.virtiofs=TAG"."""
+    <target dir='TAG'/></filesystem>" and cmdline="sv.virtiofs=TAG"; vcpus_current: the
+    vcpus online at start (<vcpu current=>), when fewer than vcpus."""
     dev = {"virtio": "vda", "scsi": "sda"}[bus]
     controller = "<controller type='scsi' model='virtio-scsi'/>" if bus == "scsi" else ""
     return (
         "<domain type='qemu'><name>%s</name>%s"
-        "<memory unit='MiB'>%d</memory><vcpu>%d</vcpu>"
+        "<memory unit='MiB'>%d</memory><vcpu%s>%d</vcpu>"
         "<os><type arch='x86_64' machine='pc'>hvm</type>"
         "<kernel>%s</kernel><initrd>%s</initrd>"
         "<cmdline>%s</cmdline></os>"
@@ -356,7 +357,8 @@ def domain_xml(name, guest, disk, bus="virtio", interface="", cmdline="", memory
         "<source file='%s'/><target dev='%s' bus='%s'/></disk>"
         "%s%s<serial type='pty'/><console type='pty'/>"
         "<memballoon model='none'/></devices></domain>"
-        % (name, "<uuid>%s</uuid>" % uuid if uuid else "", memory_mib, vcpus, guest.kernel,
+        % (name, "<uuid>%s</uuid>" % uuid if uuid else "", memory_mib,
+           " current='%d'" % vcpus_current if vcpus_current else "", vcpus, guest.kernel,
            guest.initrd, " ".join(filter(None, [CMDLINE_BASE, "sv.root=/dev/" + dev, cmdline])),
            extra, emulator, controller, disk, dev, bus, interface, devices))
 

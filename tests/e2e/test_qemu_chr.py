@@ -176,7 +176,9 @@ def test_console_streams_of_virtio_consoles_and_channels(host):
     dom = host.conn.defineXML(xml)
     dom.create()
     live = dom.XMLDesc(0)
-    assert re.search(r"<console type='pty' tty='/dev/pts/\d+'>\s*<source path='/dev/pts/\d+'/>"
+    # libvirt 9.0 writes tty='...' for the console on port 0 alone (checked on Debian's
+    # libvirtd: a virtio console on port 1 has none).
+    assert re.search(r"<console type='pty'>\s*<source path='/dev/pts/\d+'/>"
                      r"\s*<target type='virtio' port='1'/>\s*<alias name='console1'/>", live), live
     # As libvirt's: no alias for a balloon of model none (no device).
     assert "<memballoon model='none'/>" in live, live

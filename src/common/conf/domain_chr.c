@@ -370,8 +370,9 @@ format_chr(GString *buf, const char *element, const SvDomainChrDef *chr,
 
     g_string_append_printf(buf, "    <%s type='%s'", element,
                            sv_domain_chr_type_to_string(src->type));
-    if (kind == CHR_CONSOLE && src->type == SV_DOMAIN_CHR_TYPE_PTY && src->path &&
-        !(flags & SV_DOMAIN_FORMAT_INACTIVE))
+    /* libvirt's tty attribute is for the console on port 0 alone. */
+    if (kind == CHR_CONSOLE && target->target_port == 0 && src->type == SV_DOMAIN_CHR_TYPE_PTY &&
+        src->path && !(flags & SV_DOMAIN_FORMAT_INACTIVE))
         sv_xml_append_attr(buf, "tty", src->path);
     g_string_append(buf, ">\n");
     format_chr_source(buf, 6, src, flags);

@@ -1458,6 +1458,11 @@ char *sv_domain_def_format(const SvDomainDef *def, int id, guint flags);
  * full) holds that device alone, parsed as a definition's device is. Unknown elements get
  * libvirt's "unknown device type". */
 SvDomainDef *sv_domain_device_parse(const char *xml, char **ret_kind, GError **error);
+/* The same with the parse flags given: a live detach parses without
+ * SV_DOMAIN_PARSE_INACTIVE (libvirt's), so live state such as a pty's path is kept for
+ * matching. */
+SvDomainDef *sv_domain_device_parse_flags(const char *xml, guint flags, char **ret_kind,
+                                          GError **error);
 
 /* A deep copy. (transfer full) */
 SvDomainDef *sv_domain_def_copy(const SvDomainDef *def);

@@ -80,6 +80,12 @@ static const char *const known_devices[] = {
 SvDomainDef *
 sv_domain_device_parse(const char *xml, char **ret_kind, GError **error)
 {
+    return sv_domain_device_parse_flags(xml, SV_DOMAIN_PARSE_INACTIVE, ret_kind, error);
+}
+
+SvDomainDef *
+sv_domain_device_parse_flags(const char *xml, guint flags, char **ret_kind, GError **error)
+{
     xmlDoc *doc = sv_xml_read_named(xml, "(device_definition)", error);
     g_autofree char *dump = NULL;
     g_autofree char *wrapped = NULL;
@@ -102,5 +108,5 @@ sv_domain_device_parse(const char *xml, char **ret_kind, GError **error)
                               "<memory unit='KiB'>1024</memory><os><type>hvm</type></os>"
                               "<devices>%s</devices></domain>",
                               dump);
-    return sv_domain_def_parse(wrapped, SV_DOMAIN_PARSE_INACTIVE, error);
+    return sv_domain_def_parse(wrapped, flags, error);
 }

@@ -264,7 +264,9 @@ ask_driver(SvDomainDriver *drv, SvDomainObj *obj, const LiveAsk *ask, LiveChange
                      "live detach of device with alias '%s' is not supported", ask->alias);
         return FALSE;
     }
-    dev = sv_domain_device_parse(ask->xml, &kind, error);
+    /* libvirt parses the device of a live detach as live XML (its pty path kept). */
+    dev = sv_domain_device_parse_flags(ask->xml, ask->attach ? SV_DOMAIN_PARSE_INACTIVE : 0,
+                                       &kind, error);
     if (!dev)
         return FALSE;
     if (!drv->hotplug ||

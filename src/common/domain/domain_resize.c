@@ -258,9 +258,8 @@ vcpus_plugged(const GError *error, guint online, gpointer data)
     sv_domain_modify_save(job->drv, obj, TRUE, config, resize_saved, job);
 }
 
-/* A running guest's vcpu count: up by hotplug; down only where the vcpus are hotpluggable,
- * which is refused (kept on purpose: libvirt unplugs them with device_del and waits for
- * QEMU's DEVICE_DELETED; no removal wait is served yet). */
+/* A running guest's vcpu count: up by hotplug; down by unplug where the vcpus are
+ * hotpluggable (the driver's device_del and wait). */
 static gboolean
 set_live_vcpus(SvDomainDriver *drv, SvCall *call, SvDomainObj *obj, SvDomainDef *live,
                SvDomainDef *config, guint n, GError **error)
@@ -273,7 +272,8 @@ set_live_vcpus(SvDomainDriver *drv, SvCall *call, SvDomainObj *obj, SvDomainDef 
                      "target vcpu count");
         return FALSE;
     }
-    if (n < live->vcpus_current || !drv->resize || !drv->resize->vcpus_plug) {
+    if (!drv->resize || !(n < live->vcpus_current ? drv->resize->vcpus_unplug
+                                                  : drv->resize->vcpus_plug)) {
         sv_error_set(error, drv->from, SV_ERR_OPERATION_UNSUPPORTED, "%s",
                      n < live->vcpus_current ? "unplugging vcpus of a running domain is not "
                                                "supported"
@@ -281,8 +281,8 @@ set_live_vcpus(SvDomainDriver *drv, SvCall *call, SvDomainObj *obj, SvDomainDef 
                                                "not supported");
         return FALSE;
     }
-    drv->resize->vcpus_plug(obj, live->vcpus_current, n, vcpus_plugged,
-                            job_new(drv, call, obj, n, config != NULL));
+    (n < live->vcpus_current ? drv->resize->vcpus_unplug : drv->resize->vcpus_plug)(
+        obj, live->vcpus_current, n, vcpus_plugged, job_new(drv, call, obj, n, config != NULL));
     return TRUE;
 }
 

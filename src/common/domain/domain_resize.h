@@ -22,6 +22,11 @@ struct SvResizeFacts {
      * runs on the loop once the hypervisor answered. NULL: no live vcpu hotplug. */
     void (*vcpus_plug)(SvDomainObj *obj, guint online, guint n, SvVcpusDoneFunc done,
                        gpointer data);
+    /* Unplug the hotpluggable vcpus n..online-1 (the highest first) from a running guest;
+     * done(error, online, data) once the hypervisor let go of them or the wait for one
+     * ended. NULL: no live vcpu unplug. */
+    void (*vcpus_unplug)(SvDomainObj *obj, guint online, guint n, SvVcpusDoneFunc done,
+                         gpointer data);
     /* The running guest's three limits (KiB, SvMemtuneParam order) read from its cgroup, as
      * libvirt's LXC driver answers them; NULL: the live definition's (libvirt's QEMU
      * driver). */
