@@ -1,18 +1,22 @@
 /* qemu_cpu_compare.c: virConnectCompareCPU, virConnectBaselineCPU,
  * virConnectCompareHypervisorCPU and virConnectBaselineHypervisorCPU.
  *
- * libvirt computes these from its CPU map (each model's and the host's CPUID features),
- * which splitvirt does not have. What does not need it is answered as libvirt 9.0 answers:
- * the flags, the hypervisor's emulator, arch, machine and virt type, every error of the
- * <cpu> documents (conf/cpu_def.c), a CPU without a model (the host is a superset of it),
- * another architecture or vendor (incompatible) and a model the map does not know.
- * compareHypervisorCPU of a plain model (no features, match not strict) answers from QEMU's
- * own verdict on it (query-cpu-definitions' usable, what domain capabilities list), the
- * closest fact the probe has. Anything else that needs the map is OPERATION_UNSUPPORTED;
+ * compareCPU and baselineCPU answer as libvirt 9.0's x86 CPU driver does, from libvirt's CPU
+ * map (conf/cpu_map.c, conf/cpu_x86.c) and the capabilities' host CPU decoded through it
+ * (conf/cpu_x86_host.c). The hypervisor forms would compare with and combine into QEMU's
+ * host-model CPU, which is not decoded yet: what does not need it is answered as libvirt
+ * answers (the flags, the hypervisor's emulator, arch, machine and virt type, every error
+ * of the <cpu> documents, a CPU without a model, another architecture or vendor, a model
+ * the map does not know); compareHypervisorCPU of a plain model (no features, match not
+ * strict) answers from QEMU's own verdict on it (query-cpu-definitions' usable), the
+ * closest fact the probe has; anything else is OPERATION_UNSUPPORTED.
  * tests/e2e/test_cpu_compare.py names each difference from libvirtd. */
 #include "qemu_cpu_compare.h"
 
 #include "conf/cpu_def.h"
+#include "conf/cpu_map.h"
+#include "conf/cpu_x86.h"
+#include "conf/cpu_x86_host.h"
 #include "conf/domain_conf.h"
 #include "domain/domain_cpu_compare.h"
 #include "protocol/sv_wire_constants.h"
@@ -21,13 +25,13 @@
 #include "util/error.h"
 #include "util/host.h"
 
-/* Where libvirt's answer needs its CPU map. */
+/* Where libvirt's answer needs QEMU's host-model CPU. */
 static void
 error_needs_map(GError **error, const char *model)
 {
     sv_error_set(error, SV_FROM_CPU, SV_ERR_OPERATION_UNSUPPORTED,
-                 "CPU model '%s': comparing or combining CPU models needs libvirt's CPU map, "
-                 "which splitvirt does not have", model);
+                 "CPU model '%s': comparing with or combining into the hypervisor's CPU needs "
+                 "QEMU's host-model CPU, which splitvirt does not decode yet", model);
 }
 
 static gboolean
@@ -81,6 +85,8 @@ connect_compare_cpu(SvCall *call, remote_connect_compare_cpu_args *args,
                     remote_connect_compare_cpu_ret *ret, GError **error)
 {
     g_autoptr(SvCpuDef) cpu = NULL;
+    const SvCpuMap *map;
+    const SvCpuDef *host;
     int r;
 
     (void)call;
@@ -88,12 +94,11 @@ connect_compare_cpu(SvCall *call, remote_connect_compare_cpu_args *args,
      * document the schema refuses is read as without the flag). */
     if (!sv_check_flags(args->flags, SV_CONNECT_COMPARE_CPU_FLAGS_ALL, SV_FROM_QEMU,
                         "qemuConnectCompareCPU", error) ||
-        !(cpu = sv_cpu_def_parse(args->xml, FALSE, error)))
+        !(cpu = sv_cpu_def_parse(args->xml, FALSE, error)) || !(map = sv_cpu_map_get(error)) ||
+        !(host = sv_cpu_x86_host(error)))
         return FALSE;
-    r = compare_without_map(cpu, args->flags & SV_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE,
-                            error);
-    if (r == -2)
-        error_needs_map(error, cpu->model);
+    r = sv_cpu_x86_compare(map, host, cpu, args->flags & SV_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE,
+                           error);
     if (r < 0)
         return FALSE;
     ret->result = r;
@@ -106,15 +111,17 @@ check_some_cpus(guint n, const char *api, GError **error)
     return n > 0 || sv_domain_error_no_cpus(api, error);
 }
 
-/* Each document read as baselineCPU reads it (a host CPU each); then the map decides. */
+/* Each document read as baselineCPU reads it (a host CPU each, with a model), combined on the
+ * x86 map, filtered, expanded with EXPAND_FEATURES. */
 static gboolean
 connect_baseline_cpu(SvCall *call, remote_connect_baseline_cpu_args *args,
                      remote_connect_baseline_cpu_ret *ret, GError **error)
 {
     g_autoptr(GPtrArray) cpus = g_ptr_array_new_with_free_func((GDestroyNotify)sv_cpu_def_free);
+    g_autoptr(SvCpuDef) baseline = NULL;
+    const SvCpuMap *map;
 
     (void)call;
-    (void)ret;
     if (!check_some_cpus(args->xmlCPUs.xmlCPUs_len, "virConnectBaselineCPU", error) ||
         !sv_check_flags(args->flags, SV_CONNECT_BASELINE_CPU_FLAGS_ALL, SV_FROM_QEMU,
                         "qemuConnectBaselineCPU", error))
@@ -126,17 +133,17 @@ connect_baseline_cpu(SvCall *call, remote_connect_baseline_cpu_args *args,
             return FALSE;
         g_ptr_array_add(cpus, cpu);
     }
-    for (guint i = 0; i < cpus->len; i++) {
-        const SvCpuDef *cpu = cpus->pdata[i];
-
-        if (arch_is_x86(cpu->arch) && !qemu_domcaps_cpu_vendor(cpu->model)) {
-            sv_error_set(error, SV_FROM_CPU, SV_ERR_INTERNAL_ERROR, "Unknown CPU model %s",
-                         cpu->model);
-            return FALSE;
-        }
-    }
-    error_needs_map(error, ((SvCpuDef *)cpus->pdata[0])->model);
-    return FALSE;
+    if (!(map = sv_cpu_map_get(error)) ||
+        !(baseline = sv_cpu_x86_baseline(map, (SvCpuDef *const *)cpus->pdata, cpus->len,
+                                         args->flags & SV_CONNECT_BASELINE_CPU_MIGRATABLE,
+                                         error)))
+        return FALSE;
+    sv_cpu_x86_drop_qemu_filtered(baseline);
+    if ((args->flags & SV_CONNECT_BASELINE_CPU_EXPAND_FEATURES) &&
+        !sv_cpu_x86_expand(map, baseline, error))
+        return FALSE;
+    ret->cpu = sv_cpu_x86_format_guest(baseline);
+    return TRUE;
 }
 
 /* ---------------------------------------------------------------- hypervisor forms */

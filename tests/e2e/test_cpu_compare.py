@@ -4,13 +4,16 @@ virsh send (a capabilities host CPU, host-model, a named model such as qemu64 or
 Skylake-Client, bad XML, another architecture), each answer checked; the slow test asks
 Debian's libvirtd the same and compares.
 
+compareCPU and baselineCPU answer from libvirt's CPU map (Debian's libvirt0 installs it) and
+the capabilities' host CPU decoded through it, as libvirtd does: the slow test compares every
+model of the map, Nova's host CPU baseline with each flag and the errors.
+
 Kept differences from libvirtd, each with its reason:
-- DIFF_NO_CPU_MAP: libvirt decides a named x86 model's comparison and every baseline from
-  its CPU map (each model's CPUID features, the host's features decoded from CPUID), which
-  splitvirt does not have. Where the answer needs it we answer OPERATION_UNSUPPORTED in the
-  CPU domain, naming the model; libvirtd answers a result (compareCPU's 0/1/2, baseline's
-  <cpu>) or, with FAIL_INCOMPATIBLE, the missing features. The same holds for an unknown
-  <feature> name ("Unknown CPU feature"), which only the map knows.
+- DIFF_NO_HOST_MODEL: the hypervisor forms compare with and combine into QEMU's host-model
+  CPU (domain capabilities' host-model, test_qemu_domcaps.py DIFF_HOST_MODEL), which we do
+  not decode yet. Where their answer needs it we answer OPERATION_UNSUPPORTED in the CPU
+  domain, naming the model; libvirtd answers a result (0/1/2, a <cpu>) or, with
+  FAIL_INCOMPATIBLE, the missing features.
 - DIFF_HV_BY_QEMU: compareHypervisorCPU of a plain model (no features, match not strict)
   answers from QEMU's own verdict (query-cpu-definitions' usable, what domain capabilities
   list as usable): SUPERSET when QEMU can run it, INCOMPATIBLE (with FAIL_INCOMPATIBLE: the
@@ -39,7 +42,7 @@ libvirt = pytest.importorskip("libvirt")
 
 INCOMPATIBLE, IDENTICAL, SUPERSET = 0, 1, 2
 FAIL_INCOMPATIBLE, VALIDATE_XML = 1, 2
-EXPAND_FEATURES = 1
+EXPAND_FEATURES, MIGRATABLE = 1, 2
 ERR_INTERNAL, ERR_NO_SUPPORT, ERR_INVALID_ARG, ERR_XML_ERROR, ERR_XML_DETAIL = 1, 3, 8, 27, 35
 ERR_OPERATION_DENIED, ERR_CONFIG_UNSUPPORTED, ERR_OPERATION_UNSUPPORTED = 29, 67, 84
 ERR_CPU_INCOMPATIBLE = 91
@@ -68,6 +71,10 @@ DOCS = {
     "vendor-only": "<cpu><vendor>AMD</vendor></cpu>",
     "features-only": "<cpu><feature name='sse2'/></cpu>",
     "no-model-host": "<cpu><arch>x86_64</arch><vendor>AMD</vendor></cpu>",
+    "forbid-sse2": "<cpu match='exact'><model>kvm64</model>"
+                   "<feature policy='forbid' name='sse2'/></cpu>",
+    "unknown-feature": "<cpu match='exact'><model>kvm64</model><feature name='foo'/></cpu>",
+    "strict-qemu64": "<cpu match='strict'><model>qemu64</model></cpu>",
 }
 
 
@@ -89,19 +96,21 @@ def host_vendor():
     return {"GenuineIntel": "Intel", "AuthenticAMD": "AMD"}.get(m.group(1) if m else "")
 
 
-def needs_map(model):
+def needs_host_model(model):
+    """DIFF_NO_HOST_MODEL's answer."""
     return ("error", ERR_OPERATION_UNSUPPORTED, FROM_CPU,
-            "Operation not supported: CPU model '%s': comparing or combining CPU models needs "
-            "libvirt's CPU map, which splitvirt does not have" % model)
+            "Operation not supported: CPU model '%s': comparing with or combining into the "
+            "hypervisor's CPU needs QEMU's host-model CPU, which splitvirt does not decode yet"
+            % model)
 
 
-def is_needs_map(a):
+def is_needs_host_model(a):
     return isinstance(a, tuple) and a[:2] == ("error", ERR_OPERATION_UNSUPPORTED)
 
 
 def expected_errors():
     """libvirt 9.0's answer (compareCPU and compareHypervisorCPU alike) for the documents
-    whose answer needs no CPU map."""
+    whose answer does not depend on the host's CPU."""
     unknown_model = ("error", ERR_INTERNAL, FROM_CPU, "internal error: Unknown CPU model Nonexist")
     return {
         "host-model": SUPERSET, "host-passthrough": SUPERSET, "maximum": SUPERSET,
@@ -148,10 +157,24 @@ def test_compare_cpu(daemon):
             "error", ERR_CPU_INCOMPATIBLE, FROM_CPU,
             "the CPU is incompatible with host CPU: host CPU vendor does not match required "
             "CPU vendor %s" % other)
-        # DIFF_NO_CPU_MAP: a model libvirt's map knows, against the host CPU.
-        assert answer(conn.compareCPU, DOCS["qemu64"], 0) == needs_map("qemu64")
-        assert answer(conn.compareCPU, DOCS["skylake"], FAIL_INCOMPATIBLE) == \
-            needs_map("Skylake-Client")
+        # The capabilities' host CPU is identical to the host CPU; a strict match of its
+        # model alone finds the extra features; a forbidden feature every x86-64 CPU has.
+        caps = conn.getCapabilities()
+        host_cpu = re.search(r"<host>.*?(<cpu>.*?</cpu>)", caps, re.S).group(1)
+        model = re.search(r"<model>([^<]+)</model>", host_cpu).group(1)
+        assert answer(conn.compareCPU, host_cpu, 0) == IDENTICAL
+        strict = "<cpu match='strict'><model>%s</model></cpu>" % model
+        assert answer(conn.compareCPU, strict, 0) == INCOMPATIBLE
+        assert answer(conn.compareCPU, strict, FAIL_INCOMPATIBLE)[3].startswith(
+            "the CPU is incompatible with host CPU: Host CPU does not strictly match guest "
+            "CPU: Extra features: ")
+        assert answer(conn.compareCPU, DOCS["forbid-sse2"], FAIL_INCOMPATIBLE) == (
+            "error", ERR_CPU_INCOMPATIBLE, FROM_CPU,
+            "the CPU is incompatible with host CPU: Host CPU provides forbidden features: sse2")
+        assert answer(conn.compareCPU, DOCS["unknown-feature"], 0) == (
+            "error", ERR_INTERNAL, FROM_CPU, "internal error: Unknown CPU feature foo")
+        # A named model's answer is the host's (the slow test compares them with libvirtd).
+        assert answer(conn.compareCPU, DOCS["qemu64"], 0) in (INCOMPATIBLE, IDENTICAL, SUPERSET)
         assert answer(conn.compareCPU, DOCS["qemu64"], 8) == (
             "error", ERR_INVALID_ARG, FROM_QEMU,
             "unsupported flags (0x8) in function qemuConnectCompareCPU")
@@ -181,10 +204,10 @@ def test_compare_hypervisor_cpu(daemon):
             "error", ERR_CPU_INCOMPATIBLE, FROM_CPU,
             "the CPU is incompatible with host CPU: QEMU cannot provide CPU model "
             "Skylake-Client here")
-        # With a feature QEMU's verdict does not cover: DIFF_NO_CPU_MAP.
+        # With a feature QEMU's verdict does not cover: DIFF_NO_HOST_MODEL.
         doc = "<cpu match='exact'><model>qemu64</model><feature name='svm'/></cpu>"
         assert answer(conn.compareHypervisorCPU, None, None, None, "qemu", doc, 0) == \
-            needs_map("qemu64")
+            needs_host_model("qemu64")
         # The hypervisor arguments, checked as libvirt checks them.
         x = DOCS["host-model"]
         assert answer(conn.compareHypervisorCPU, None, "foo", None, None, x, 0) == (
@@ -202,15 +225,26 @@ def test_compare_hypervisor_cpu(daemon):
         conn.close()
 
 
+TWO = ["<cpu><arch>x86_64</arch><model>qemu64</model></cpu>",
+       "<cpu><arch>x86_64</arch><model>kvm64</model></cpu>"]
+
+
 def test_baseline(daemon):
     conn = libvirt.open(qemu_uri(daemon))
     try:
-        # Nova's call: the capabilities' host CPU with EXPAND_FEATURES. Ours has no <model>
-        # (DIFF_NO_CPU_MAP: libvirt names it from its map), which libvirt refuses so.
+        # Nova's call: the capabilities' host CPU with EXPAND_FEATURES: its model (which it
+        # prefers), its vendor, every feature of the model and the host's, sorted.
         caps = conn.getCapabilities()
         host_cpu = re.search(r"<host>.*?(<cpu>.*?</cpu>)", caps, re.S).group(1)
-        assert answer(conn.baselineCPU, [host_cpu], EXPAND_FEATURES) == (
-            "error", ERR_XML_ERROR, FROM_CPU, "XML error: Missing CPU model name")
+        model = re.search(r"<model>([^<]+)</model>", host_cpu).group(1)
+        vendor = re.search(r"<vendor>([^<]+)</vendor>", host_cpu).group(1)
+        got = conn.baselineCPU([host_cpu], EXPAND_FEATURES)
+        assert got.startswith("<cpu mode='custom' match='exact'>\n  <model fallback='forbid'>"
+                              "%s</model>\n  <vendor>%s</vendor>\n" % (model, vendor)), got
+        names = re.findall(r"<feature policy='require' name='([^']+)'/>", got)
+        assert names == sorted(names) and "sse2" in names and "osxsave" not in names
+        assert names == sorted(set(names) | set(re.findall(r"<feature name='([^']+)'/>",
+                                                           host_cpu)) - {"osxsave", "ospke"})
         assert answer(conn.baselineCPU, [DOCS["qemu64"]], 0) == (
             "error", ERR_XML_ERROR, FROM_CPU, "XML error: Missing CPU architecture")
         assert answer(conn.baselineCPU, [DOCS["host-model"]], 0) == (
@@ -222,10 +256,11 @@ def test_baseline(daemon):
         assert answer(conn.baselineCPU, [], 0) == (
             "error", ERR_INVALID_ARG, FROM_DOMAIN,
             "xmlCPUs in virConnectBaselineCPU must not be NULL")
-        two = ["<cpu><arch>x86_64</arch><model>qemu64</model></cpu>",
-               "<cpu><arch>x86_64</arch><model>kvm64</model></cpu>"]
-        assert answer(conn.baselineCPU, two, 0) == needs_map("qemu64")
-        assert answer(conn.baselineCPU, two, 4)[:3] == ("error", ERR_INVALID_ARG, FROM_QEMU)
+        # qemu64 is kvm64 and svm: their baseline is kvm64, which neither names alone.
+        assert answer(conn.baselineCPU, TWO, 0) == (
+            "<cpu mode='custom' match='exact'>\n  <model fallback='allow'>kvm64</model>\n"
+            "</cpu>\n")
+        assert answer(conn.baselineCPU, TWO, 4)[:3] == ("error", ERR_INVALID_ARG, FROM_QEMU)
         # The hypervisor form reads guest CPUs: each needs a model, which the map must know.
         hv = conn.baselineHypervisorCPU
         assert answer(hv, None, None, None, "qemu", [DOCS["host-model"]], 0) == (
@@ -233,7 +268,8 @@ def test_baseline(daemon):
             "invalid argument: no CPU model specified at index 0")
         assert answer(hv, None, None, None, "qemu", [DOCS["arm"]], 0) == (
             "error", ERR_INTERNAL, FROM_CPU, "internal error: Unknown CPU model cortex-a57")
-        assert answer(hv, None, None, None, "qemu", [DOCS["qemu64"]], 0) == needs_map("qemu64")
+        assert answer(hv, None, None, None, "qemu", [DOCS["qemu64"]], 0) == \
+            needs_host_model("qemu64")
         assert answer(hv, None, None, None, None, [DOCS["qemu64"]], 8) == (
             "error", ERR_INVALID_ARG, FROM_QEMU,
             "unsupported flags (0x8) in function qemuConnectBaselineHypervisorCPU")
@@ -306,17 +342,39 @@ def test_cpu_compare_like_libvirtd(daemon, ref):
     ours = libvirt.open(qemu_uri(daemon))
     theirs = libvirt.open(ref.uri)
     try:
+        # The capabilities' host CPU: the same model, vendor and features (the whole <cpu>
+        # but the TSC counter, which each daemon reads its own way).
+        def host_cpu(conn):
+            return re.search(r"<host>.*?(<cpu>.*?</cpu>)", conn.getCapabilities(),
+                             re.S).group(1)
+
+        def no_counter(cpu):
+            return re.sub(r"\s*<counter [^>]*/>", "", cpu)
+
+        mine_cpu, theirs_cpu = host_cpu(ours), host_cpu(theirs)
+        assert no_counter(mine_cpu) == no_counter(theirs_cpu)
         for name, doc in DOCS.items():
             for flags in (0, FAIL_INCOMPATIBLE):
                 mine = answer(ours.compareCPU, doc, flags)
-                if not is_needs_map(mine):  # DIFF_NO_CPU_MAP
-                    assert mine == answer(theirs.compareCPU, doc, flags), (name, flags)
+                assert mine == answer(theirs.compareCPU, doc, flags), (name, flags)
                 mine = answer(ours.compareHypervisorCPU, None, None, None, "qemu", doc, flags)
                 want = answer(theirs.compareHypervisorCPU, None, None, None, "qemu", doc, flags)
                 if name == "skylake" and flags:
                     assert mine[:3] == want[:3], name  # DIFF_HV_BY_QEMU: our message
-                elif not is_needs_map(mine):
+                elif not is_needs_host_model(mine):
                     assert mine == want, ("hv", name, flags)
+        # Every model of the map against the host, and its baseline (alone, expanded,
+        # migratable): the map's answers, model by model.
+        models = theirs.getCPUModelNames("x86_64", 0)
+        for model in models:
+            doc = "<cpu match='exact'><model>%s</model></cpu>" % model
+            hdoc = "<cpu><arch>x86_64</arch><model>%s</model></cpu>" % model
+            for flags in (0, FAIL_INCOMPATIBLE):
+                assert answer(ours.compareCPU, doc, flags) == \
+                    answer(theirs.compareCPU, doc, flags), (model, flags)
+            for flags in (0, EXPAND_FEATURES | MIGRATABLE):
+                assert answer(ours.baselineCPU, [hdoc], flags) == \
+                    answer(theirs.baselineCPU, [hdoc], flags), (model, flags)
         # DIFF_HV_BY_QEMU, model by model under TCG.
         differ = set()
         for model in usable_models(ours):
@@ -326,25 +384,25 @@ def test_cpu_compare_like_libvirtd(daemon, ref):
             if mine != want:
                 differ.add(model)
         assert differ <= HV_TCG_DIFFERENT, differ - HV_TCG_DIFFERENT
-        # Baseline: the same document (our capabilities' host CPU, as Nova sends it) gets
-        # the same error from both; libvirtd's own host CPU only libvirtd can name.
-        host_cpu = re.search(r"<host>.*?(<cpu>.*?</cpu>)", ours.getCapabilities(),
-                             re.S).group(1)
-        for flags in (0, EXPAND_FEATURES):
-            assert answer(ours.baselineCPU, [host_cpu], flags) == \
-                answer(theirs.baselineCPU, [host_cpu], flags)
+        # Baseline: Nova's (the capabilities' host CPU) with every flag, each daemon's own.
+        for flags in (0, EXPAND_FEATURES, MIGRATABLE, EXPAND_FEATURES | MIGRATABLE):
+            assert answer(ours.baselineCPU, [mine_cpu], flags) == \
+                answer(theirs.baselineCPU, [theirs_cpu], flags), flags
+        vendor_clash = ["<cpu><arch>x86_64</arch><model>EPYC</model><vendor>Intel</vendor></cpu>",
+                        "<cpu><arch>x86_64</arch><model>EPYC</model></cpu>"]
         cases = [["<cpu><arch>x86_64</arch><model>Nonexist</model></cpu>"], [DOCS["qemu64"]],
-                 [DOCS["host-model"]], [DOCS["bad"]], []]
+                 [DOCS["host-model"]], [DOCS["bad"]], [], TWO, vendor_clash,
+                 ["<cpu><arch>x86_64</arch><model>qemu64</model><vendor>Foo</vendor></cpu>"],
+                 ["<cpu><arch>x86_64</arch><model>qemu64</model><feature name='foo'/></cpu>"]]
         for cpus in cases:
             assert answer(ours.baselineCPU, cpus, 0) == answer(theirs.baselineCPU, cpus, 0), cpus
         for cpus in ([DOCS["host-model"]], [DOCS["arm"]], [DOCS["nonexist"]], [DOCS["bad"]]):
             assert answer(ours.baselineHypervisorCPU, None, None, None, "qemu", cpus, 0) == \
                 answer(theirs.baselineHypervisorCPU, None, None, None, "qemu", cpus, 0), cpus
-        theirs_cpu = re.search(r"<host>.*?(<cpu>.*?</cpu>)", theirs.getCapabilities(),
-                               re.S).group(1)
-        assert "<cpu mode='custom'" in theirs.baselineCPU([theirs_cpu], EXPAND_FEATURES)
-        assert answer(ours.baselineCPU, [theirs_cpu], EXPAND_FEATURES)[:3] == (
-            "error", ERR_OPERATION_UNSUPPORTED, FROM_CPU)  # DIFF_NO_CPU_MAP
+        assert answer(ours.baselineHypervisorCPU, None, None, None, "qemu", [DOCS["qemu64"]],
+                      0) == needs_host_model("qemu64")  # DIFF_NO_HOST_MODEL
+        assert answer(theirs.baselineHypervisorCPU, None, None, None, "qemu",
+                      [DOCS["qemu64"]], 0).startswith("<cpu mode='custom'")
         for args in ((None, "foo", None, None), (None, "aarch64", None, None),
                      (None, None, "nomach", "qemu")):
             assert answer(ours.compareHypervisorCPU, *args, DOCS["host-model"], 0) == \
