@@ -410,3 +410,29 @@ def test_cpu_compare_like_libvirtd(daemon, ref):
     finally:
         ours.close()
         theirs.close()
+
+
+def test_missing_cpu_map(daemons, tmp_path):
+    """Without libvirt's CPU map (SV_CPU_MAP_DIR naming an empty directory) the daemon runs
+    on: the capabilities' host CPU has no model or features, and the calls that need the map
+    fail with an internal error naming the file."""
+    d = daemons.start(name="virtqemud", label="virtqemud-nomap",
+                      env={"SV_CPU_MAP_DIR": str(tmp_path)})
+    conn = libvirt.open(qemu_uri(d))
+    try:
+        host_cpu = re.search(r"<host>.*?(<cpu>.*?</cpu>)", conn.getCapabilities(),
+                             re.S).group(1)
+        assert "<arch>x86_64</arch>" in host_cpu
+        assert "<model>" not in host_cpu and "<feature " not in host_cpu
+        why = ("error", ERR_INTERNAL, FROM_CPU,
+               "internal error: cannot read libvirt's CPU map file '%s/index.xml' "
+               "(is libvirt0 installed?)" % tmp_path)
+        assert answer(conn.compareCPU, DOCS["qemu64"], 0) == why
+        assert answer(conn.baselineCPU, TWO, 0) == why
+        assert answer(conn.getCPUModelNames, "x86_64", 0) == why
+        # Documents refused before the map is needed keep their errors.
+        assert answer(conn.compareCPU, DOCS["bad-match"], 0) == \
+            expected_errors()["bad-match"]
+        assert conn.getLibVersion() > 0
+    finally:
+        conn.close()
