@@ -51,7 +51,22 @@ incompatible(gboolean fail_incompatible, GError **error, const char *why)
     return -1;
 }
 
-/* The part of libvirt's x86 comparison that needs no CPU map, in its order: the CPU's
+/* Whether libvirt's CPU map has `model`: FALSE with libvirt's error when not (or without a
+ * map). */
+static gboolean
+map_has_model(const char *model, GError **error)
+{
+    const SvCpuMap *map = sv_cpu_map_get(error);
+
+    if (!map)
+        return FALSE;
+    if (sv_cpu_map_model(map, model))
+        return TRUE;
+    sv_error_set(error, SV_FROM_CPU, SV_ERR_INTERNAL_ERROR, "Unknown CPU model %s", model);
+    return FALSE;
+}
+
+/* The part of libvirt's x86 comparison that needs no host-model CPU, in its order: the CPU's
  * architecture, a missing model (a superset), the vendor, a model the map lacks. -1 with
  * error set; -2 when the model's features decide (the caller's). */
 static int
@@ -72,12 +87,7 @@ compare_without_map(const SvCpuDef *cpu, gboolean fail_incompatible, GError **er
                               cpu->vendor);
         return incompatible(fail_incompatible, error, why);
     }
-    if (!qemu_domcaps_cpu_vendor(cpu->model)) {
-        sv_error_set(error, SV_FROM_CPU, SV_ERR_INTERNAL_ERROR, "Unknown CPU model %s",
-                     cpu->model);
-        return -1;
-    }
-    return -2;
+    return map_has_model(cpu->model, error) ? -2 : -1;
 }
 
 static gboolean
@@ -242,11 +252,8 @@ hv_baseline(const HvCall *c, GError **error)
     for (guint i = 0; i < cpus->len; i++) {
         const SvCpuDef *cpu = cpus->pdata[i];
 
-        if (!qemu_domcaps_cpu_vendor(cpu->model)) {
-            sv_error_set(error, SV_FROM_CPU, SV_ERR_INTERNAL_ERROR, "Unknown CPU model %s",
-                         cpu->model);
+        if (!map_has_model(cpu->model, error))
             return FALSE;
-        }
     }
     error_needs_map(error, ((SvCpuDef *)cpus->pdata[0])->model);
     return FALSE;

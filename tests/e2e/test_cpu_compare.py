@@ -60,6 +60,7 @@ DOCS = {
     "qemu64": "<cpu match='exact'><model>qemu64</model></cpu>",
     "skylake": "<cpu match='exact'><model>Skylake-Client</model></cpu>",
     "nonexist": "<cpu match='exact'><model>Nonexist</model></cpu>",
+    "versioned": "<cpu match='exact'><model>Haswell-v4</model></cpu>",
     "arm": "<cpu><arch>aarch64</arch><model>cortex-a57</model></cpu>",
     "bad": "<cpu",
     "blank": "",
@@ -116,6 +117,9 @@ def expected_errors():
         "host-model": SUPERSET, "host-passthrough": SUPERSET, "maximum": SUPERSET,
         "empty": SUPERSET,
         "nonexist": unknown_model,
+        # QEMU's versioned names are not in libvirt's map.
+        "versioned": ("error", ERR_INTERNAL, FROM_CPU,
+                      "internal error: Unknown CPU model Haswell-v4"),
         "bad": ("error", ERR_XML_DETAIL, FROM_CPU,
                 "(CPU_definition):1: Couldn't find end of Start Tag cpu line 1\n<cpu\n----^"),
         "blank": ("error", ERR_XML_DETAIL, FROM_CPU,
