@@ -83,10 +83,6 @@ WHY = {
 # Handlers that only ever answer an error, the one libvirt gives where the feature behind
 # them is absent: listed as constant answers, never as implemented.
 ALWAYS_ERROR = {
-    "connect_baseline_hypervisor_cpu": "combining CPUs into the hypervisor's needs QEMU's "
-                                       "host-model CPU, not decoded yet: libvirt's errors for "
-                                       "the hypervisor arguments and documents, else "
-                                       "OPERATION_UNSUPPORTED (qemu_cpu_compare.c)",
 }
 ALWAYS_ERROR_ANSWER = [("error", "libvirt's", "")]
 # Procedures a driver answers as libvirt's driver without them does (NO_SUPPORT, "this

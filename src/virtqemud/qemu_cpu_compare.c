@@ -13,10 +13,13 @@
  * tests/e2e/test_cpu_compare.py names each difference from libvirtd. */
 #include "qemu_cpu_compare.h"
 
+#include <string.h>
+
 #include "conf/cpu_def.h"
 #include "conf/cpu_map.h"
 #include "conf/cpu_x86.h"
 #include "conf/cpu_x86_host.h"
+#include "qemu_cpu_host.h"
 #include "conf/domain_conf.h"
 #include "domain/domain_cpu_compare.h"
 #include "protocol/sv_wire_constants.h"
@@ -144,8 +147,8 @@ connect_baseline_cpu(SvCall *call, remote_connect_baseline_cpu_args *args,
         g_ptr_array_add(cpus, cpu);
     }
     if (!(map = sv_cpu_map_get(error)) ||
-        !(baseline = sv_cpu_x86_baseline(map, (SvCpuDef *const *)cpus->pdata, cpus->len,
-                                         args->flags & SV_CONNECT_BASELINE_CPU_MIGRATABLE,
+        !(baseline = sv_cpu_x86_baseline(map, (SvCpuDef *const *)cpus->pdata, cpus->len, NULL,
+                                         NULL, args->flags & SV_CONNECT_BASELINE_CPU_MIGRATABLE,
                                          error)))
         return FALSE;
     sv_cpu_x86_drop_qemu_filtered(baseline);
@@ -218,22 +221,63 @@ compare_by_qemu(QemuCaps *caps, gboolean kvm, const SvCpuDef *cpu, gboolean fail
     return -1;
 }
 
+typedef union {
+    remote_connect_compare_hypervisor_cpu_ret compare;
+    remote_connect_baseline_hypervisor_cpu_ret baseline;
+} HvRet;
+
+/* TCG's: the comparison with its host-model CPU, as libvirt's. KVM's host-model is not
+ * decoded: a plain model answers from QEMU's verdict, else OPERATION_UNSUPPORTED. */
 static int
 hv_compare(QemuCaps *caps, gboolean kvm, const HvCall *c, GError **error)
 {
     gboolean fail_incompatible = c->flags & SV_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE;
     g_autoptr(SvCpuDef) cpu = sv_cpu_def_parse(c->xmls[0], FALSE, error);
+    g_autoptr(SvCpuDef) host = NULL;
+    const SvCpuMap *map;
     int r;
 
     if (!cpu)
         return -1;
+    if (!kvm) {
+        if (!(map = sv_cpu_map_get(error)) || !(host = qemu_cpu_host_model(map, caps, error)))
+            return -1;
+        return sv_cpu_x86_compare(map, host, cpu, fail_incompatible, error);
+    }
     r = compare_without_map(cpu, fail_incompatible, error);
     return r == -2 ? compare_by_qemu(caps, kvm, cpu, fail_incompatible, error) : r;
 }
 
+/* TCG's baseline among its models and features (libvirt's, fallback forbidden); KVM's is
+ * OPERATION_UNSUPPORTED once the documents are read. */
+static gboolean
+hv_baseline_tcg(QemuCaps *caps, const HvCall *c, GPtrArray *cpus, HvRet *ret, GError **error)
+{
+    g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GArray) hv = qemu_cpu_hv_models(caps, strings);
+    gboolean migratable = c->flags & SV_CONNECT_BASELINE_CPU_MIGRATABLE;
+    g_auto(GStrv) features = qemu_cpu_host_features(caps, migratable);
+    const SvCpuMap *map = sv_cpu_map_get(error);
+    g_autoptr(SvCpuDef) cpu = NULL;
+
+    if (!map || !qemu_caps_get_host_cpu(caps))
+        return map && qemu_cpu_host_model(map, caps, error) != NULL;
+    /* The features already are the migratable ones: no further filtering (libvirt's). */
+    cpu = sv_cpu_x86_baseline(map, (SvCpuDef *const *)cpus->pdata, cpus->len, hv,
+                              (const char *const *)features, FALSE, error);
+    if (!cpu)
+        return FALSE;
+    cpu->fallback_forbid = TRUE;
+    if ((c->flags & SV_CONNECT_BASELINE_CPU_EXPAND_FEATURES) &&
+        !sv_cpu_x86_expand(map, cpu, error))
+        return FALSE;
+    ret->baseline.cpu = sv_cpu_x86_format_guest(cpu);
+    return TRUE;
+}
+
 /* Every document read (libvirt's virCPUDefListParse: each needs a model), then the map. */
 static gboolean
-hv_baseline(const HvCall *c, GError **error)
+hv_baseline(QemuCaps *caps, gboolean kvm, const HvCall *c, HvRet *ret, GError **error)
 {
     g_autoptr(GPtrArray) cpus = g_ptr_array_new_with_free_func((GDestroyNotify)sv_cpu_def_free);
 
@@ -249,6 +293,8 @@ hv_baseline(const HvCall *c, GError **error)
             return FALSE;
         }
     }
+    if (!kvm)
+        return hv_baseline_tcg(caps, c, cpus, ret, error);
     for (guint i = 0; i < cpus->len; i++) {
         const SvCpuDef *cpu = cpus->pdata[i];
 
@@ -261,7 +307,7 @@ hv_baseline(const HvCall *c, GError **error)
 
 /* The answer of c once caps is ready: FALSE with error set, or the reply filled. */
 static gboolean
-hv_answer(QemuCaps *caps, const HvCall *c, gpointer ret, GError **error)
+hv_answer(QemuCaps *caps, const HvCall *c, HvRet *ret, GError **error)
 {
     QemuDomcapsRequest req = {
         .emulatorbin = c->emulator,
@@ -278,10 +324,10 @@ hv_answer(QemuCaps *caps, const HvCall *c, gpointer ret, GError **error)
     if (!qemu_domcaps_resolve(caps, &req, FALSE, &arch, &machine, &kvm, error))
         return FALSE;
     if (c->baseline)
-        return hv_baseline(c, error);
+        return hv_baseline(caps, kvm, c, ret, error);
     if ((r = hv_compare(caps, kvm, c, error)) < 0)
         return FALSE;
-    ((remote_connect_compare_hypervisor_cpu_ret *)ret)->result = r;
+    ret->compare.result = r;
     return TRUE;
 }
 
@@ -289,15 +335,18 @@ static void
 hv_ready(QemuCaps *caps, const GError *error, gpointer data)
 {
     g_autoptr(HvCall) c = data;
-    remote_connect_compare_hypervisor_cpu_ret ret = {0};
+    HvRet ret;
     GError *local = NULL;
 
+    memset(&ret, 0, sizeof(ret));
     if (error)
         sv_call_fail(c->call, g_error_copy(error));
     else if (!hv_answer(caps, c, &ret, &local))
         sv_call_fail(c->call, local);
     else
         sv_call_reply(c->call, &ret);
+    if (c->baseline)
+        g_free(ret.baseline.cpu);
 }
 
 /* Answer now when the probe is done, else once it is. */

@@ -58,7 +58,7 @@ host_cpu(void)
     cpu->mode = -1;
     cpu->arch = g_strdup("x86_64");
     cpu->features = g_ptr_array_new_with_free_func(sv_domain_cpu_feature_free);
-    g_assert_true(sv_cpu_x86_decode(map(), data, NULL, FALSE, cpu, sig, &error));
+    g_assert_true(sv_cpu_x86_decode(map(), data, NULL, NULL, FALSE, cpu, sig, &error));
     g_assert_no_error(error);
     g_assert_cmpuint(sig[0], ==, 25);
     g_assert_cmpuint(sig[1], ==, 17);
@@ -207,7 +207,8 @@ test_baseline(void)
     for (guint flags = 0; flags < 4; flags++) {
         g_autoptr(SvCpuDef) host = host_cpu();
         g_autoptr(GError) error = NULL;
-        g_autoptr(SvCpuDef) cpu = sv_cpu_x86_baseline(map(), &host, 1, flags & 2, &error);
+        g_autoptr(SvCpuDef) cpu = sv_cpu_x86_baseline(map(), &host, 1, NULL, NULL, flags & 2,
+                                                         &error);
         g_autofree char *suffix = g_strdup_printf("baseline-%u", flags);
         g_autofree char *want = data_file(suffix);
         g_autofree char *got = NULL;

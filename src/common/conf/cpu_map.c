@@ -135,6 +135,35 @@ sv_cpu_data_is_subset(const GArray *data, const GArray *subset)
     return TRUE;
 }
 
+void
+sv_cpu_vendor_item(const char *string, SvCpuItem *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->type = SV_CPU_ITEM_CPUID;
+    /* Leaf 0 spells the vendor in ebx, edx, ecx, little-endian. */
+    memcpy(&out->reg[1], string, 4);
+    memcpy(&out->reg[3], string + 4, 4);
+    memcpy(&out->reg[2], string + 8, 4);
+    for (int r = 1; r < 4; r++)
+        out->reg[r] = GUINT32_FROM_LE(out->reg[r]);
+}
+
+void
+sv_cpu_data_set_signature(GArray *data, guint family, guint model, guint stepping)
+{
+    SvCpuItem leaf1 = {.type = SV_CPU_ITEM_CPUID, .in = {1, 0}};
+    guint32 sig = 0;
+
+    /* Leaf 1's eax: extended family above 15, extended model, family, model, stepping. */
+    if (family > 0xf) {
+        sig |= (family - 0xf) << 20;
+        family = 0xf;
+    }
+    sig |= ((model >> 4) << 16) | (family << 8) | ((model & 0xf) << 4) | (stepping & 0xf);
+    leaf1.reg[0] = sig;
+    sv_cpu_data_add_item(data, &leaf1);
+}
+
 /* ---------------------------------------------------------------- the map's objects */
 
 static void
@@ -289,13 +318,7 @@ parse_vendor(SvCpuMap *map, const xmlNode *n, char *name, const char *file, GErr
     }
     v = g_new0(SvCpuVendor, 1);
     v->name = name;
-    v->item.type = SV_CPU_ITEM_CPUID;
-    /* Leaf 0 spells the vendor in ebx, edx, ecx, little-endian. */
-    memcpy(&v->item.reg[1], string, 4);
-    memcpy(&v->item.reg[3], string + 4, 4);
-    memcpy(&v->item.reg[2], string + 8, 4);
-    for (int r = 1; r < 4; r++)
-        v->item.reg[r] = GUINT32_FROM_LE(v->item.reg[r]);
+    sv_cpu_vendor_item(string, &v->item);
     g_ptr_array_add(map->vendors, v);
     return TRUE;
 }

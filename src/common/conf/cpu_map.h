@@ -35,6 +35,11 @@ gboolean sv_cpu_data_is_subset(const GArray *data, const GArray *subset);
 /* The item of `data` with the key of `key`, or NULL. (transfer none) */
 SvCpuItem *sv_cpu_data_get(const GArray *data, const SvCpuItem *key);
 
+/* Leaf 0's item for a 12-character vendor string ("AuthenticAMD"). */
+void sv_cpu_vendor_item(const char *string, SvCpuItem *out);
+/* Set leaf 1's eax to the signature of family, model, stepping (bits OR'ed in). */
+void sv_cpu_data_set_signature(GArray *data, guint family, guint model, guint stepping);
+
 typedef struct {
     char *name;
     SvCpuItem item; /* leaf 0's ebx, edx, ecx: the vendor string */

@@ -152,9 +152,23 @@ filter_tsx(const SvCpuMap *map, GArray *data, const SvCpuVendor *vendor)
 
 /* ---------------------------------------------------------------- decoding */
 
-/* `data` described as `model` plus required and disabled features (x86DataToCPU). */
+static const SvCpuHvModel *
+hv_find(const GArray *hv, const char *name)
+{
+    for (guint i = 0; hv && i < hv->len; i++) {
+        const SvCpuHvModel *m = &g_array_index(hv, SvCpuHvModel, i);
+
+        if (g_str_equal(m->name, name))
+            return m;
+    }
+    return NULL;
+}
+
+/* `data` described as `model` plus required and disabled features (x86DataToCPU); the
+ * hypervisor's blockers of the model the data lacks are disabled too. */
 static SvCpuDef *
-data_to_cpu(const SvCpuMap *map, const GArray *data, const SvCpuModel *model, gboolean host)
+data_to_cpu(const SvCpuMap *map, const GArray *data, const SvCpuModel *model,
+            const SvCpuHvModel *hvm, gboolean host)
 {
     SvCpuDef *cpu = def_new(host);
     g_autoptr(GArray) extra = sv_cpu_data_copy(data);
@@ -163,6 +177,12 @@ data_to_cpu(const SvCpuMap *map, const GArray *data, const SvCpuModel *model, gb
     cpu->model = g_strdup(model->name);
     sv_cpu_data_subtract(extra, model->data);
     sv_cpu_data_subtract(missing, data);
+    for (const char *const *b = hvm ? hvm->blockers : NULL; b && *b; b++) {
+        const SvCpuFeature *f = sv_cpu_map_feature(map, *b);
+
+        if (f && !sv_cpu_data_is_subset(extra, f->data))
+            sv_cpu_data_add(missing, f->data);
+    }
     data_to_features(map, extra, SV_DOMAIN_CPU_FEATURE_REQUIRE, cpu);
     data_to_features(map, missing, SV_DOMAIN_CPU_FEATURE_DISABLE, cpu);
     for (char **r = model->removed; !host && r && *r; r++) {
@@ -172,12 +192,34 @@ data_to_cpu(const SvCpuMap *map, const GArray *data, const SvCpuModel *model, gb
     return cpu;
 }
 
+/* A guest CPU's feature count for choosing among candidates: each disabled feature costs
+ * more than the one before (2, 3, 4, ...); a host CPU's features all count 1. ret_disabled:
+ * the disabled features' share. */
+static gsize
+candidate_weight(const SvCpuDef *cpu, gsize *ret_disabled)
+{
+    gsize enabled = cpu->features->len, disabled = 0, penalty = 2;
+
+    for (guint i = 0; !cpu->host && i < cpu->features->len; i++) {
+        const SvDomainCpuFeatureDef *f = cpu->features->pdata[i];
+
+        if ((int)f->policy == SV_DOMAIN_CPU_FEATURE_DISABLE) {
+            enabled--;
+            disabled += penalty++;
+        }
+    }
+    *ret_disabled = disabled;
+    return enabled + disabled;
+}
+
 /* 0: keep the current model; 1: the candidate is better; 2: the candidate is the one
  * (x86DecodeUseCandidate of libvirt 9.0). */
 static int
 use_candidate(const SvCpuModel *cur, const SvCpuDef *cpu_cur, const SvCpuModel *cand,
               SvCpuDef *cpu_cand, guint32 sig, const char *preferred)
 {
+    gsize w_cur, w_cand, d_cur, d_cand;
+
     if (cpu_cand->host ? !cand->decode_host : !cand->decode_guest)
         return 0;
     for (guint i = 0; cpu_cand->host && i < cpu_cand->features->len; i++) {
@@ -193,17 +235,17 @@ use_candidate(const SvCpuModel *cur, const SvCpuDef *cpu_cur, const SvCpuModel *
         return 1;
     if (sig && model_has_signature(cur, sig) && !model_has_signature(cand, sig))
         return 0;
-    if (cpu_cur->features->len > cpu_cand->features->len)
+    if (sig && !model_has_signature(cur, sig) && model_has_signature(cand, sig))
         return 1;
-    if (sig && model_has_signature(cand, sig) && !model_has_signature(cur, sig))
-        return 1;
-    return 0;
+    w_cur = candidate_weight(cpu_cur, &d_cur);
+    w_cand = candidate_weight(cpu_cand, &d_cand);
+    return w_cand < w_cur || (w_cand == w_cur && d_cand < d_cur);
 }
 
 /* Walk the models newest first, keeping the best candidate (NULL when none fits). */
 static SvCpuDef *
-best_candidate(const SvCpuMap *map, const GArray *data, const SvCpuVendor *vendor,
-               gboolean host, const char *preferred)
+best_candidate(const SvCpuMap *map, const GArray *data, const GArray *hv,
+               const SvCpuVendor *vendor, gboolean host, const char *preferred)
 {
     g_autoptr(SvCpuDef) best = NULL;
     const SvCpuModel *best_model = NULL;
@@ -211,12 +253,13 @@ best_candidate(const SvCpuMap *map, const GArray *data, const SvCpuVendor *vendo
 
     for (guint i = map->models->len; i-- > 0;) {
         const SvCpuModel *cand = map->models->pdata[i];
+        const SvCpuHvModel *hvm = hv_find(hv, cand->name);
         g_autoptr(SvCpuDef) cpu = NULL;
         int rc;
 
-        if (vendor && cand->vendor && vendor != cand->vendor)
+        if ((hv && !hvm) || (vendor && cand->vendor && vendor != cand->vendor))
             continue;
-        cpu = data_to_cpu(map, data, cand, host);
+        cpu = data_to_cpu(map, data, cand, hvm, host);
         rc = use_candidate(best_model, best, cand, cpu, sig, preferred);
         if (rc == 0)
             continue;
@@ -230,15 +273,16 @@ best_candidate(const SvCpuMap *map, const GArray *data, const SvCpuVendor *vendo
 }
 
 gboolean
-sv_cpu_x86_decode(const SvCpuMap *map, const GArray *data_in, const char *preferred,
-                  gboolean migratable, SvCpuDef *out, guint ret_sig[3], GError **error)
+sv_cpu_x86_decode(const SvCpuMap *map, const GArray *data_in, const GArray *hv,
+                  const char *preferred, gboolean migratable, SvCpuDef *out, guint ret_sig[3],
+                  GError **error)
 {
     g_autoptr(GArray) data = sv_cpu_data_copy(data_in);
     const SvCpuVendor *vendor = data_to_vendor(map, data);
     g_autoptr(SvCpuDef) best = NULL;
 
     filter_tsx(map, data, vendor);
-    if (!(best = best_candidate(map, data, vendor, out->host, preferred))) {
+    if (!(best = best_candidate(map, data, hv, vendor, out->host, preferred))) {
         sv_error_set(error, SV_FROM_CPU, SV_ERR_INTERNAL_ERROR,
                      "Cannot find suitable CPU model for given data");
         return FALSE;
@@ -493,9 +537,24 @@ baseline_vendor(const SvCpuMap *map, const SvCpuDef *cpu, const SvCpuVendor *mod
     return TRUE;
 }
 
+/* Only the bits of `features` kept in data. */
+static void
+intersect_features(const SvCpuMap *map, GArray *data, const char *const *features)
+{
+    g_autoptr(GArray) allowed = sv_cpu_data_new();
+
+    for (const char *const *f = features; *f; f++) {
+        const SvCpuFeature *mf = sv_cpu_map_feature(map, *f);
+
+        if (mf)
+            sv_cpu_data_add(allowed, mf->data);
+    }
+    sv_cpu_data_intersect(data, allowed);
+}
+
 SvCpuDef *
-sv_cpu_x86_baseline(const SvCpuMap *map, SvCpuDef *const *cpus, guint n, gboolean migratable,
-                    GError **error)
+sv_cpu_x86_baseline(const SvCpuMap *map, SvCpuDef *const *cpus, guint n, const GArray *hv,
+                    const char *const *features, gboolean migratable, GError **error)
 {
     g_autoptr(GArray) base = cpu_bits(map, cpus[0], -1, NULL, error);
     g_autoptr(SvCpuDef) cpu = def_new(FALSE);
@@ -520,13 +579,15 @@ sv_cpu_x86_baseline(const SvCpuMap *map, SvCpuDef *const *cpus, guint n, gboolea
             return NULL;
         sv_cpu_data_intersect(base, bits);
     }
+    if (features)
+        intersect_features(map, base, features);
     if (sv_cpu_data_is_empty(base)) {
         sv_error_set(error, SV_FROM_CPU, SV_ERR_OPERATION_FAILED, "CPUs are incompatible");
         return NULL;
     }
     if (vendor)
         sv_cpu_data_add_item(base, &vendor->item);
-    if (!sv_cpu_x86_decode(map, base, model_name, migratable, cpu, NULL, error))
+    if (!sv_cpu_x86_decode(map, base, hv, model_name, migratable, cpu, NULL, error))
         return NULL;
     cpu->fallback_forbid = model_name && g_str_equal(cpu->model, model_name);
     if (!output_vendor)

@@ -9,15 +9,22 @@
 #include "conf/cpu_def.h"
 #include "conf/cpu_map.h"
 
+/* A CPU model the hypervisor has, with the features (libvirt's names) it cannot provide. */
+typedef struct {
+    const char *name;
+    const char *const *blockers; /* NULL-terminated, or NULL */
+} SvCpuHvModel;
+
 /* Decode `data` (CPUID leaves, MSRs) into `out`'s model, vendor and features as libvirt's
  * x86Decode chooses them. With out->host the features carry policy -1 and a model that
  * would disable a feature is never chosen; otherwise they are require/disable. `preferred`
  * (or NULL) is taken when it fits; `migratable` drops features the map marks
- * migratable='no'. The signature of leaf 1 goes to ret_sig (family, model, stepping) when
- * not NULL. FALSE with error set when no model fits. */
-gboolean sv_cpu_x86_decode(const SvCpuMap *map, const GArray *data, const char *preferred,
-                           gboolean migratable, SvCpuDef *out, guint ret_sig[3],
-                           GError **error);
+ * migratable='no'. With `hv` (a GArray of SvCpuHvModel) only the hypervisor's models are
+ * candidates, each with its blockers disabled. The signature of leaf 1 goes to ret_sig
+ * (family, model, stepping) when not NULL. FALSE with error set when no model fits. */
+gboolean sv_cpu_x86_decode(const SvCpuMap *map, const GArray *data, const GArray *hv,
+                           const char *preferred, gboolean migratable, SvCpuDef *out,
+                           guint ret_sig[3], GError **error);
 
 /* libvirt's x86 comparison of `cpu` with `host` (both read by sv_cpu_def_parse, or decoded):
  * SV_CPU_COMPARE_*, or -1 with error set. With fail_incompatible an incompatible CPU is
@@ -25,9 +32,11 @@ gboolean sv_cpu_x86_decode(const SvCpuMap *map, const GArray *data, const char *
 int sv_cpu_x86_compare(const SvCpuMap *map, const SvCpuDef *host, const SvCpuDef *cpu,
                        gboolean fail_incompatible, GError **error);
 
-/* The baseline (a guest CPU) of `cpus` (host CPUs, each with a model), as libvirt's
- * virCPUx86Baseline computes it. (transfer full) */
+/* The baseline (a guest CPU) of `cpus` (each with a model), as libvirt's virCPUx86Baseline
+ * computes it; with `hv` and `features` (libvirt's names, NULL-terminated) for a
+ * hypervisor's: its models only, its features only. (transfer full) */
 SvCpuDef *sv_cpu_x86_baseline(const SvCpuMap *map, SvCpuDef *const *cpus, guint n,
+                              const GArray *hv, const char *const *features,
                               gboolean migratable, GError **error);
 
 /* Drop the features libvirt's QEMU driver never passes to QEMU (virQEMUCapsCPUFilterFeatures:

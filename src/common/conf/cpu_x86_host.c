@@ -192,7 +192,7 @@ sv_cpu_x86_host(GError **error)
     cpu->mode = -1;
     cpu->arch = g_strdup("x86_64");
     cpu->features = g_ptr_array_new_with_free_func(sv_domain_cpu_feature_free);
-    if (!sv_cpu_x86_decode(map, data, NULL, FALSE, cpu, NULL, error))
+    if (!sv_cpu_x86_decode(map, data, NULL, NULL, FALSE, cpu, NULL, error))
         return NULL;
     host = g_steal_pointer(&cpu);
     return host;
