@@ -144,6 +144,7 @@ qemu_cpu_check_start(const SvDomainDef *def, QemuCaps *caps, GError **error)
 {
     gboolean kvm = def->type == SV_DOMAIN_VIRT_KVM;
 
+    /* A TCG host-model CPU is custom by now (qemu_cpu_update_host_model) where it can be. */
     if ((def->cpu_mode == SV_DOMAIN_CPU_MODE_HOST_PASSTHROUGH ||
          def->cpu_mode == SV_DOMAIN_CPU_MODE_HOST_MODEL) && !kvm)
         return refuse_mode(def, error);

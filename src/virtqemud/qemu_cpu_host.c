@@ -111,3 +111,76 @@ qemu_cpu_host_features(QemuCaps *caps, gboolean migratable)
     g_ptr_array_add(out, NULL);
     return (GStrv)g_ptr_array_free(out, FALSE);
 }
+
+void
+qemu_cpu_host_model_append(GString *s, QemuCaps *caps)
+{
+    g_autoptr(GError) error = NULL;
+    const SvCpuMap *map = sv_cpu_map_get(&error);
+    g_autoptr(SvCpuDef) cpu = map ? qemu_cpu_host_model(map, caps, &error) : NULL;
+
+    if (!cpu) {
+        g_debug("no host-model CPU: %s", error->message);
+        g_string_append(s, "    <mode name='host-model' supported='no'/>\n");
+        return;
+    }
+    g_string_append_printf(s, "    <mode name='host-model' supported='yes'>\n"
+                              "      <model fallback='forbid'>%s</model>\n", cpu->model);
+    if (cpu->vendor)
+        g_string_append_printf(s, "      <vendor>%s</vendor>\n", cpu->vendor);
+    for (guint i = 0; i < cpu->features->len; i++) {
+        const SvDomainCpuFeatureDef *f = cpu->features->pdata[i];
+
+        g_string_append_printf(s, "      <feature policy='%s' name='%s'/>\n",
+                               sv_domain_cpu_feature_policy_to_string(f->policy), f->name);
+    }
+    g_string_append(s, "    </mode>\n");
+}
+
+/* libvirt's virCPUDefUpdateFeature on a domain definition's features. */
+static void
+def_update_feature(SvDomainDef *def, const char *name, SvDomainCpuFeaturePolicy policy)
+{
+    SvDomainCpuFeatureDef *f;
+
+    for (guint i = 0; i < def->cpu_features->len; i++) {
+        f = def->cpu_features->pdata[i];
+        if (g_str_equal(f->name, name)) {
+            f->policy = policy;
+            return;
+        }
+    }
+    f = g_new0(SvDomainCpuFeatureDef, 1);
+    f->name = g_strdup(name);
+    f->policy = policy;
+    g_ptr_array_add(def->cpu_features, f);
+}
+
+void
+qemu_cpu_update_host_model(SvDomainDef *def, QemuCaps *caps)
+{
+    g_autoptr(GError) error = NULL;
+    const SvCpuMap *map;
+    g_autoptr(SvCpuDef) cpu = NULL;
+    g_autoptr(GPtrArray) own = NULL;
+
+    if (def->cpu_mode != SV_DOMAIN_CPU_MODE_HOST_MODEL || def->type == SV_DOMAIN_VIRT_KVM ||
+        !(map = sv_cpu_map_get(&error)) || !(cpu = qemu_cpu_host_model(map, caps, &error)))
+        return;
+    /* The host-model CPU's features, then the guest's own over them (x86UpdateHostModel). */
+    own = g_steal_pointer(&def->cpu_features);
+    def->cpu_features = g_steal_pointer(&cpu->features);
+    for (guint i = 0; i < own->len; i++) {
+        const SvDomainCpuFeatureDef *f = own->pdata[i];
+
+        def_update_feature(def, f->name, f->policy);
+    }
+    def->cpu_mode = SV_DOMAIN_CPU_MODE_CUSTOM;
+    def->cpu_match = SV_DOMAIN_CPU_MATCH_EXACT;
+    def->cpu_check = SV_DOMAIN_CPU_CHECK_FULL;
+    def->cpu_fallback = SV_DOMAIN_CPU_FALLBACK_FORBID;
+    g_free(def->cpu_model);
+    def->cpu_model = g_steal_pointer(&cpu->model);
+    g_free(def->cpu_vendor);
+    def->cpu_vendor = g_steal_pointer(&cpu->vendor);
+}

@@ -7,6 +7,7 @@
 
 #include "conf/cpu_def.h"
 #include "conf/cpu_map.h"
+#include "conf/domain_conf.h"
 #include "qemu_caps.h"
 
 /* The hypervisor's models (SvCpuHvModel) of caps under TCG, their blockers in libvirt's
@@ -24,3 +25,12 @@ SvCpuDef *qemu_cpu_host_model(const SvCpuMap *map, QemuCaps *caps, GError **erro
  * (libvirt's virQEMUCapsGetCPUFeatures, which lists every property of the expansion; with
  * `migratable` not those only a non-migratable "max" has). (transfer full) */
 GStrv qemu_cpu_host_features(QemuCaps *caps, gboolean migratable);
+
+/* Domain capabilities' host-model <mode> of TCG: supported with the CPU, or not. */
+void qemu_cpu_host_model_append(GString *s, QemuCaps *caps);
+
+/* At start, a TCG guest's host-model CPU becomes TCG's host-model CPU as libvirt makes it:
+ * mode custom, match exact, check full, the model (fallback forbidden), vendor and
+ * features, the guest's own features over them. Left alone without one (start then refuses
+ * the mode, as for a hypervisor without it). */
+void qemu_cpu_update_host_model(SvDomainDef *def, QemuCaps *caps);
