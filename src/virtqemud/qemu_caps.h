@@ -30,8 +30,8 @@ typedef struct {
     GStrv blockers; /* its unavailable-features (QEMU's names), never NULL */
 } QemuCpuDef;
 
-/* The CPU QEMU gives a guest as "max" (query-cpu-model-expansion): libvirt's source of its
- * host-model CPU. */
+/* The CPU QEMU gives a guest as "max" (TCG) or "host" (KVM) (query-cpu-model-expansion):
+ * libvirt's source of its host-model CPU. */
 typedef struct {
     GStrv features; /* QEMU's names (aliases included) of the features on, sorted */
     GStrv props;    /* every feature property, on or off, sorted */
@@ -76,8 +76,9 @@ const GPtrArray *qemu_caps_get_machines(QemuCaps *caps);
 const QemuMachine *qemu_caps_find_machine(QemuCaps *caps, const char *name);
 /* QemuCpuDef, in QEMU's order, usable as with TCG, or with KVM (empty unless probed). */
 const GPtrArray *qemu_caps_get_cpu_defs(QemuCaps *caps, gboolean kvm);
-/* The CPU QEMU gives a TCG guest as "max", NULL when the probe has none. */
-const QemuHostCpu *qemu_caps_get_host_cpu(QemuCaps *caps);
+/* The CPU QEMU gives a TCG guest as "max", or a KVM guest as "host", NULL when the probe
+ * has none. */
+const QemuHostCpu *qemu_caps_get_host_cpu(QemuCaps *caps, gboolean kvm);
 /* Whether QEMU has a QOM type (a device or object: "virtio-vga", "memory-backend-memfd"),
  * a display type as -display takes it ("sdl", "dbus"), a TPM model or backend type
  * ("tpm-crb", "emulator"), SPICE and VNC. */

@@ -19,6 +19,12 @@ qemu_caps_qmp_commands(gboolean kvm)
         return "{\"execute\":\"qmp_capabilities\"}\n"
                "{\"execute\":\"query-kvm\",\"id\":\"kvm\"}\n"
                "{\"execute\":\"query-cpu-definitions\",\"id\":\"cpus\"}\n"
+               /* The CPU KVM gives a guest as "host" (libvirt's KVM host-model). */
+               "{\"execute\":\"query-cpu-model-expansion\",\"id\":\"max\",\"arguments\":"
+               "{\"type\":\"full\",\"model\":{\"name\":\"host\"}}}\n"
+               "{\"execute\":\"query-cpu-model-expansion\",\"id\":\"max-all\",\"arguments\":"
+               "{\"type\":\"full\",\"model\":{\"name\":\"host\","
+               "\"props\":{\"migratable\":false}}}}\n"
                "{\"execute\":\"quit\"}\n";
     return "{\"execute\":\"qmp_capabilities\"}\n"
            "{\"execute\":\"query-target\",\"id\":\"target\"}\n"

@@ -1,16 +1,13 @@
 /* qemu_cpu_compare.c: virConnectCompareCPU, virConnectBaselineCPU,
- * virConnectCompareHypervisorCPU and virConnectBaselineHypervisorCPU.
+ * virConnectCompareHypervisorCPU and virConnectBaselineHypervisorCPU, as libvirt 9.0's x86
+ * CPU driver answers them.
  *
- * compareCPU and baselineCPU answer as libvirt 9.0's x86 CPU driver does, from libvirt's CPU
- * map (conf/cpu_map.c, conf/cpu_x86.c) and the capabilities' host CPU decoded through it
- * (conf/cpu_x86_host.c). The hypervisor forms would compare with and combine into QEMU's
- * host-model CPU, which is not decoded yet: what does not need it is answered as libvirt
- * answers (the flags, the hypervisor's emulator, arch, machine and virt type, every error
- * of the <cpu> documents, a CPU without a model, another architecture or vendor, a model
- * the map does not know); compareHypervisorCPU of a plain model (no features, match not
- * strict) answers from QEMU's own verdict on it (query-cpu-definitions' usable), the
- * closest fact the probe has; anything else is OPERATION_UNSUPPORTED.
- * tests/e2e/test_cpu_compare.py names each difference from libvirtd. */
+ * compareCPU and baselineCPU work on libvirt's CPU map (conf/cpu_map.c, conf/cpu_x86.c) and
+ * the capabilities' host CPU decoded through it (conf/cpu_x86_host.c); the hypervisor forms
+ * on the hypervisor's host-model CPU (qemu_cpu_host.c: QEMU's "max" or "host" CPU decoded
+ * through the map among QEMU's models). A probe without that CPU (an older QEMU) leaves the
+ * hypervisor forms QEMU's verdict on a plain model (query-cpu-definitions' usable), else
+ * OPERATION_UNSUPPORTED. tests/e2e/test_cpu_compare.py compares them with libvirtd. */
 #include "qemu_cpu_compare.h"
 
 #include <string.h>
@@ -28,13 +25,13 @@
 #include "util/error.h"
 #include "util/host.h"
 
-/* Where libvirt's answer needs QEMU's host-model CPU. */
+/* Where libvirt's answer needs the host-model CPU the probe does not have. */
 static void
 error_needs_map(GError **error, const char *model)
 {
     sv_error_set(error, SV_FROM_CPU, SV_ERR_OPERATION_UNSUPPORTED,
                  "CPU model '%s': comparing with or combining into the hypervisor's CPU needs "
-                 "QEMU's host-model CPU, which splitvirt does not decode yet", model);
+                 "its host-model CPU, which this QEMU's probe did not give", model);
 }
 
 static gboolean
@@ -226,8 +223,9 @@ typedef union {
     remote_connect_baseline_hypervisor_cpu_ret baseline;
 } HvRet;
 
-/* TCG's: the comparison with its host-model CPU, as libvirt's. KVM's host-model is not
- * decoded: a plain model answers from QEMU's verdict, else OPERATION_UNSUPPORTED. */
+/* The comparison with the hypervisor's host-model CPU, as libvirt's. Without one (a probe
+ * without the expansion) a plain model answers from QEMU's verdict, else
+ * OPERATION_UNSUPPORTED. */
 static int
 hv_compare(QemuCaps *caps, gboolean kvm, const HvCall *c, GError **error)
 {
@@ -239,8 +237,9 @@ hv_compare(QemuCaps *caps, gboolean kvm, const HvCall *c, GError **error)
 
     if (!cpu)
         return -1;
-    if (!kvm) {
-        if (!(map = sv_cpu_map_get(error)) || !(host = qemu_cpu_host_model(map, caps, error)))
+    if (qemu_caps_get_host_cpu(caps, kvm)) {
+        if (!(map = sv_cpu_map_get(error)) ||
+            !(host = qemu_cpu_host_model(map, caps, kvm, error)))
             return -1;
         return sv_cpu_x86_compare(map, host, cpu, fail_incompatible, error);
     }
@@ -248,20 +247,21 @@ hv_compare(QemuCaps *caps, gboolean kvm, const HvCall *c, GError **error)
     return r == -2 ? compare_by_qemu(caps, kvm, cpu, fail_incompatible, error) : r;
 }
 
-/* TCG's baseline among its models and features (libvirt's, fallback forbidden); KVM's is
- * OPERATION_UNSUPPORTED once the documents are read. */
+/* The baseline among the hypervisor's models and features (libvirt's, fallback
+ * forbidden). */
 static gboolean
-hv_baseline_tcg(QemuCaps *caps, const HvCall *c, GPtrArray *cpus, HvRet *ret, GError **error)
+hv_baseline_of(QemuCaps *caps, gboolean kvm, const HvCall *c, GPtrArray *cpus, HvRet *ret,
+               GError **error)
 {
     g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GArray) hv = qemu_cpu_hv_models(caps, strings);
+    g_autoptr(GArray) hv = qemu_cpu_hv_models(caps, kvm, strings);
     gboolean migratable = c->flags & SV_CONNECT_BASELINE_CPU_MIGRATABLE;
-    g_auto(GStrv) features = qemu_cpu_host_features(caps, migratable);
+    g_auto(GStrv) features = qemu_cpu_host_features(caps, kvm, migratable);
     const SvCpuMap *map = sv_cpu_map_get(error);
     g_autoptr(SvCpuDef) cpu = NULL;
 
-    if (!map || !qemu_caps_get_host_cpu(caps))
-        return map && qemu_cpu_host_model(map, caps, error) != NULL;
+    if (!map)
+        return FALSE;
     /* The features already are the migratable ones: no further filtering (libvirt's). */
     cpu = sv_cpu_x86_baseline(map, (SvCpuDef *const *)cpus->pdata, cpus->len, hv,
                               (const char *const *)features, FALSE, error);
@@ -275,7 +275,8 @@ hv_baseline_tcg(QemuCaps *caps, const HvCall *c, GPtrArray *cpus, HvRet *ret, GE
     return TRUE;
 }
 
-/* Every document read (libvirt's virCPUDefListParse: each needs a model), then the map. */
+/* Every document read (libvirt's virCPUDefListParse: each needs a model), then the map; a
+ * probe without the hypervisor's CPU leaves OPERATION_UNSUPPORTED. */
 static gboolean
 hv_baseline(QemuCaps *caps, gboolean kvm, const HvCall *c, HvRet *ret, GError **error)
 {
@@ -293,8 +294,8 @@ hv_baseline(QemuCaps *caps, gboolean kvm, const HvCall *c, HvRet *ret, GError **
             return FALSE;
         }
     }
-    if (!kvm)
-        return hv_baseline_tcg(caps, c, cpus, ret, error);
+    if (qemu_caps_get_host_cpu(caps, kvm))
+        return hv_baseline_of(caps, kvm, c, cpus, ret, error);
     for (guint i = 0; i < cpus->len; i++) {
         const SvCpuDef *cpu = cpus->pdata[i];
 

@@ -1,6 +1,7 @@
-/* qemu_cpu_host.c: TCG's host-model CPU, computed as libvirt 9.0's virQEMUCapsInitCPUModelX86
- * does: the features, vendor and signature of QEMU's "max" CPU as CPUID data, decoded through
- * libvirt's CPU map among the models QEMU has (each model's unavailable features disabled). */
+/* qemu_cpu_host.c: the host-model CPU of TCG and KVM, computed as libvirt 9.0's
+ * virQEMUCapsInitCPUModelX86 does: the features, vendor and signature of QEMU's "max" (TCG)
+ * or "host" (KVM) CPU as CPUID data, decoded through libvirt's CPU map among the models QEMU
+ * has (each model's unavailable features disabled). */
 #include "qemu_cpu_host.h"
 
 #include <string.h>
@@ -30,9 +31,9 @@ qemu_cpu_feature_from_qemu(const char *name)
 }
 
 GArray *
-qemu_cpu_hv_models(QemuCaps *caps, GPtrArray *strings)
+qemu_cpu_hv_models(QemuCaps *caps, gboolean kvm, GPtrArray *strings)
 {
-    const GPtrArray *defs = qemu_caps_get_cpu_defs(caps, FALSE);
+    const GPtrArray *defs = qemu_caps_get_cpu_defs(caps, kvm);
     GArray *hv = g_array_new(FALSE, TRUE, sizeof(SvCpuHvModel));
 
     for (guint i = 0; i < defs->len; i++) {
@@ -72,9 +73,9 @@ host_data(const SvCpuMap *map, const QemuHostCpu *cpu)
 }
 
 SvCpuDef *
-qemu_cpu_host_model(const SvCpuMap *map, QemuCaps *caps, GError **error)
+qemu_cpu_host_model(const SvCpuMap *map, QemuCaps *caps, gboolean kvm, GError **error)
 {
-    const QemuHostCpu *max = qemu_caps_get_host_cpu(caps);
+    const QemuHostCpu *max = qemu_caps_get_host_cpu(caps, kvm);
     g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GArray) hv = NULL;
     g_autoptr(GArray) data = NULL;
@@ -82,11 +83,11 @@ qemu_cpu_host_model(const SvCpuMap *map, QemuCaps *caps, GError **error)
 
     if (!max) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                     "QEMU '%s' does not support reporting CPU model for virttype 'qemu'",
-                     qemu_caps_get_emulator(caps));
+                     "QEMU '%s' does not support reporting CPU model for virttype '%s'",
+                     qemu_caps_get_emulator(caps), kvm ? "kvm" : "qemu");
         return NULL;
     }
-    hv = qemu_cpu_hv_models(caps, strings);
+    hv = qemu_cpu_hv_models(caps, kvm, strings);
     data = host_data(map, max);
     cpu->mode = SV_DOMAIN_CPU_MODE_CUSTOM;
     cpu->match = SV_DOMAIN_CPU_MATCH_EXACT;
@@ -99,9 +100,9 @@ qemu_cpu_host_model(const SvCpuMap *map, QemuCaps *caps, GError **error)
 }
 
 GStrv
-qemu_cpu_host_features(QemuCaps *caps, gboolean migratable)
+qemu_cpu_host_features(QemuCaps *caps, gboolean kvm, gboolean migratable)
 {
-    const QemuHostCpu *max = qemu_caps_get_host_cpu(caps);
+    const QemuHostCpu *max = qemu_caps_get_host_cpu(caps, kvm);
     GPtrArray *out = g_ptr_array_new();
 
     for (char **f = max ? max->props : NULL; f && *f; f++) {
@@ -113,11 +114,11 @@ qemu_cpu_host_features(QemuCaps *caps, gboolean migratable)
 }
 
 void
-qemu_cpu_host_model_append(GString *s, QemuCaps *caps)
+qemu_cpu_host_model_append(GString *s, QemuCaps *caps, gboolean kvm)
 {
     g_autoptr(GError) error = NULL;
     const SvCpuMap *map = sv_cpu_map_get(&error);
-    g_autoptr(SvCpuDef) cpu = map ? qemu_cpu_host_model(map, caps, &error) : NULL;
+    g_autoptr(SvCpuDef) cpu = map ? qemu_cpu_host_model(map, caps, kvm, &error) : NULL;
 
     if (!cpu) {
         g_debug("no host-model CPU: %s", error->message);
@@ -164,8 +165,8 @@ qemu_cpu_update_host_model(SvDomainDef *def, QemuCaps *caps)
     g_autoptr(SvCpuDef) cpu = NULL;
     g_autoptr(GPtrArray) own = NULL;
 
-    if (def->cpu_mode != SV_DOMAIN_CPU_MODE_HOST_MODEL || def->type == SV_DOMAIN_VIRT_KVM ||
-        !(map = sv_cpu_map_get(&error)) || !(cpu = qemu_cpu_host_model(map, caps, &error)))
+    if (def->cpu_mode != SV_DOMAIN_CPU_MODE_HOST_MODEL || !(map = sv_cpu_map_get(&error)) ||
+        !(cpu = qemu_cpu_host_model(map, caps, def->type == SV_DOMAIN_VIRT_KVM, &error)))
         return;
     /* The host-model CPU's features, then the guest's own over them (x86UpdateHostModel). */
     own = g_steal_pointer(&def->cpu_features);

@@ -211,12 +211,8 @@ append_cpu(GString *s, QemuCaps *caps, gboolean kvm)
     g_string_append(s, "    <mode name='maximum' supported='yes'>\n");
     append_enum_all(s, 6, "maximumMigratable", on_off);
     g_string_append(s, "    </mode>\n");
-    /* libvirt decodes QEMU's "max" (TCG) or "host" (KVM) CPU through its CPU map; KVM's is
-     * not probed here (tests/e2e/test_qemu_domcaps.py names this difference). */
-    if (kvm)
-        g_string_append(s, "    <mode name='host-model' supported='no'/>\n");
-    else
-        qemu_cpu_host_model_append(s, caps);
+    /* libvirt decodes QEMU's "max" (TCG) or "host" (KVM) CPU through its CPU map. */
+    qemu_cpu_host_model_append(s, caps, kvm);
     g_string_append(s, "    <mode name='custom' supported='yes'>\n");
     for (guint i = 0; i < defs->len; i++) {
         const QemuCpuDef *d = defs->pdata[i];

@@ -5,20 +5,16 @@ Skylake-Client, bad XML, another architecture), each answer checked; the slow te
 Debian's libvirtd the same and compares.
 
 compareCPU and baselineCPU answer from libvirt's CPU map (Debian's libvirt0 installs it) and
-the capabilities' host CPU decoded through it, as libvirtd does; the hypervisor forms (TCG)
-from the host-model CPU libvirt computes, QEMU's "max" CPU decoded through the map among
-QEMU's models. The slow test compares every model of the map with each form and flag,
+the capabilities' host CPU decoded through it, as libvirtd does; the hypervisor forms from
+the host-model CPU libvirt computes, QEMU's "max" (TCG) or "host" (KVM) CPU decoded through
+the map among QEMU's models. The slow test compares every model of the map with each form and flag,
 Nova's host CPU baseline with each flag, and the errors.
 
 Kept differences from libvirtd, each with its reason:
-- DIFF_NO_HOST_MODEL: under KVM the hypervisor forms would use KVM's host-model CPU, which we
-  do not probe (our daemon does not use KVM here: DIFF_NO_KVM). There compareHypervisorCPU
-  of a plain model answers from QEMU's verdict (query-cpu-definitions' usable), anything
-  else is OPERATION_UNSUPPORTED in the CPU domain, naming the model.
-- DIFF_NO_KVM: libvirtd finds KVM usable on this machine and our daemon does not (the same
-  difference as domain capabilities'), so without a virt type libvirtd compares with its KVM
-  host CPU and we with TCG's; the comparison here names virttype 'qemu', as Nova does with
-  virt_type=qemu.
+- DIFF_NO_KVM: where libvirtd finds KVM usable and our daemon does not (QEMU's user cannot
+  open /dev/kvm; the same difference as domain capabilities'), without a virt type libvirtd
+  compares with its KVM host CPU and we with TCG's; the comparisons here name virttype
+  'qemu', as Nova does with virt_type=qemu.
 - DIFF_NO_SCHEMA: VALIDATE_XML makes libvirt check the document against its cpu.rng
   (XML_INVALID_SCHEMA); we read it as without the flag, so such a document gets the
   parser's error (or none).
@@ -32,6 +28,7 @@ import re
 import pytest
 
 from calls import virsh
+from domcaps_walk import VIRTTYPES
 
 libvirt = pytest.importorskip("libvirt")
 
@@ -361,18 +358,18 @@ def test_cpu_compare_like_libvirtd(daemon, ref):
             for flags in (0, EXPAND_FEATURES | MIGRATABLE):
                 assert answer(ours.baselineCPU, [hdoc], flags) == \
                     answer(theirs.baselineCPU, [hdoc], flags), (model, flags)
-        # The hypervisor forms under TCG, model by model: compare (with its reasons) and
-        # baseline (alone, expanded, migratable).
-        for model in models:
+        # The hypervisor forms under TCG (and KVM where it is usable), model by model:
+        # compare (with its reasons) and baseline (alone, expanded, migratable).
+        for vt, model in [(vt, m) for vt in VIRTTYPES for m in models]:
             doc = "<cpu match='exact'><model>%s</model></cpu>" % model
             for flags in (0, FAIL_INCOMPATIBLE):
-                assert answer(ours.compareHypervisorCPU, None, None, None, "qemu", doc,
+                assert answer(ours.compareHypervisorCPU, None, None, None, vt, doc,
                               flags) == answer(theirs.compareHypervisorCPU, None, None, None,
-                                               "qemu", doc, flags), ("hv", model, flags)
+                                               vt, doc, flags), (vt, model, flags)
             for flags in (0, EXPAND_FEATURES | MIGRATABLE):
-                assert answer(ours.baselineHypervisorCPU, None, None, None, "qemu", [doc],
+                assert answer(ours.baselineHypervisorCPU, None, None, None, vt, [doc],
                               flags) == answer(theirs.baselineHypervisorCPU, None, None, None,
-                                               "qemu", [doc], flags), ("hv", model, flags)
+                                               vt, [doc], flags), (vt, model, flags)
         # Baseline: Nova's (the capabilities' host CPU) with every flag, each daemon's own.
         for flags in (0, EXPAND_FEATURES, MIGRATABLE, EXPAND_FEATURES | MIGRATABLE):
             assert answer(ours.baselineCPU, [mine_cpu], flags) == \

@@ -8,11 +8,6 @@ qemu:///system on this host when there is one, else one the test starts and stop
 (xmlparity.Reference, as the parity tests). Both documents are canonicalised (whitespace, attribute order)
 and compared whole; the differences kept are named here, each with its reason:
 
-- DIFF_HOST_MODEL: under KVM libvirt reports a host-model CPU (QEMU's "host" CPU decoded
-  through its CPU map: kvm64 and 27 features here); our probe does not expand KVM's "host",
-  so our KVM host-model mode says supported='no' (a KVM guest gets host-passthrough or a
-  named model). Under TCG both report the same host-model CPU (QEMU's "max" decoded through
-  the map: EPYC and 28 features here) and run it.
 - DIFF_I686_EMULATOR: libvirt serves i686 guests with qemu-system-i386 when it is
   installed; we probe one emulator, and an x86_64 QEMU runs i686 guests (libvirt's own
   choice when qemu-system-i386 is absent). So the i686 guest names our emulator, and its
@@ -162,18 +157,6 @@ def test_domcapabilities_errors(daemon):
 # ---------------------------------------------------------------- against libvirtd (slow)
 
 
-def without_host_model(doc, virttype):
-    """DIFF_HOST_MODEL: KVM's host-model mode taken out (TCG's is compared): the mode, or
-    None."""
-    cpu = doc.find("cpu")
-    mode = cpu.find("mode[@name='host-model']")
-    if virttype != "kvm":
-        return None
-    cpu.remove(mode)
-    return mode
-
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("virttype", VIRTTYPES)
 @pytest.mark.parametrize("machine", ["pc", "q35"])
@@ -181,11 +164,9 @@ def test_domcapabilities_as_libvirtd(daemon, libvirtd_uri, virttype, machine):
     args = ("domcapabilities", "--virttype", virttype, "--machine", machine)
     ours = ET.fromstring(virsh(ours_uri(daemon), *args))
     theirs = ET.fromstring(virsh(libvirtd_uri, *args))
-    mine, libvirts = without_host_model(ours, virttype), without_host_model(theirs, virttype)
-    if virttype == "kvm":
-        assert mine.get("supported") == "no" and libvirts.get("supported") == "yes"
-    else:
-        assert ours.find("cpu/mode[@name='host-model']").get("supported") == "yes"
+    # The host-model CPU too: QEMU's "max" (TCG) or "host" (KVM) CPU decoded through
+    # libvirt's CPU map.
+    assert ours.find("cpu/mode[@name='host-model']").get("supported") == "yes"
     assert canonical(ours) == canonical(theirs)
 
 
@@ -193,7 +174,7 @@ def test_domcapabilities_as_libvirtd(daemon, libvirtd_uri, virttype, machine):
 @pytest.mark.parametrize("virttype", VIRTTYPES)
 def test_domcapabilities_every_machine_as_libvirtd(daemon, libvirtd_uri, virttype):
     """Every machine libvirtd's capabilities list for x86_64 (aliases included), through
-    the API: the same document as libvirtd's, KVM's host-model aside (DIFF_HOST_MODEL)."""
+    the API: the same document as libvirtd's."""
     ours = libvirt.open(ours_uri(daemon))
     theirs = libvirt.open(libvirtd_uri)
     try:
@@ -204,8 +185,6 @@ def test_domcapabilities_every_machine_as_libvirtd(daemon, libvirtd_uri, virttyp
         for machine in machines:
             a = ET.fromstring(ours.getDomainCapabilities(None, None, machine, virttype))
             b = ET.fromstring(theirs.getDomainCapabilities(None, None, machine, virttype))
-            without_host_model(a, virttype)
-            without_host_model(b, virttype)
             if canonical(a) != canonical(b):
                 differ.append(machine)
         assert differ == []

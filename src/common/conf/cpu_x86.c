@@ -192,15 +192,16 @@ data_to_cpu(const SvCpuMap *map, const GArray *data, const SvCpuModel *model,
     return cpu;
 }
 
-/* A guest CPU's feature count for choosing among baseline candidates: each disabled feature
- * costs more than the one before (2, 3, 4, ...); a host CPU's features all count 1.
- * ret_disabled: the disabled features' share. */
+/* A guest CPU's feature count for choosing among candidates: each disabled feature costs
+ * more than the one before (2, 3, 4, ...); a host CPU's features all count 1. As in libvirt
+ * 9.0, the walk stops at the count of enabled features as it shrinks: disabled features
+ * come last, and the ones past that point are not weighed. ret_disabled: their share. */
 static gsize
 candidate_weight(const SvCpuDef *cpu, gsize *ret_disabled)
 {
     gsize enabled = cpu->features->len, disabled = 0, penalty = 2;
 
-    for (guint i = 0; !cpu->host && i < cpu->features->len; i++) {
+    for (guint i = 0; !cpu->host && i < enabled; i++) {
         const SvDomainCpuFeatureDef *f = cpu->features->pdata[i];
 
         if ((int)f->policy == SV_DOMAIN_CPU_FEATURE_DISABLE) {
@@ -216,7 +217,7 @@ candidate_weight(const SvCpuDef *cpu, gsize *ret_disabled)
  * (x86DecodeUseCandidate of libvirt 9.0). */
 static int
 use_candidate(const SvCpuModel *cur, const SvCpuDef *cpu_cur, const SvCpuModel *cand,
-              SvCpuDef *cpu_cand, guint32 sig, const char *preferred, gboolean weigh_disabled)
+              SvCpuDef *cpu_cand, guint32 sig, const char *preferred)
 {
     gsize w_cur, w_cand, d_cur, d_cand;
 
@@ -237,11 +238,6 @@ use_candidate(const SvCpuModel *cur, const SvCpuDef *cpu_cur, const SvCpuModel *
         return 0;
     if (sig && !model_has_signature(cur, sig) && model_has_signature(cand, sig))
         return 1;
-    /* Decoding CPUID data (a host CPU, a host-model CPU) the shorter feature list wins (TCG's
-     * host-model CPU is EPYC with 10 features disabled, not Opteron_G3 with one); in a
-     * baseline disabled features weigh more: both as libvirtd 9.0 answers. */
-    if (!weigh_disabled)
-        return cpu_cur->features->len > cpu_cand->features->len;
     w_cur = candidate_weight(cpu_cur, &d_cur);
     w_cand = candidate_weight(cpu_cand, &d_cand);
     return w_cand < w_cur || (w_cand == w_cur && d_cand < d_cur);
@@ -250,8 +246,7 @@ use_candidate(const SvCpuModel *cur, const SvCpuDef *cpu_cur, const SvCpuModel *
 /* Walk the models newest first, keeping the best candidate (NULL when none fits). */
 static SvCpuDef *
 best_candidate(const SvCpuMap *map, const GArray *data, const GArray *hv,
-               const SvCpuVendor *vendor, gboolean host, const char *preferred,
-               gboolean weigh_disabled)
+               const SvCpuVendor *vendor, gboolean host, const char *preferred)
 {
     g_autoptr(SvCpuDef) best = NULL;
     const SvCpuModel *best_model = NULL;
@@ -266,7 +261,7 @@ best_candidate(const SvCpuMap *map, const GArray *data, const GArray *hv,
         if ((hv && !hvm) || (vendor && cand->vendor && vendor != cand->vendor))
             continue;
         cpu = data_to_cpu(map, data, cand, hvm, host);
-        rc = use_candidate(best_model, best, cand, cpu, sig, preferred, weigh_disabled);
+        rc = use_candidate(best_model, best, cand, cpu, sig, preferred);
         if (rc == 0)
             continue;
         g_clear_pointer(&best, sv_cpu_def_free);
@@ -278,18 +273,17 @@ best_candidate(const SvCpuMap *map, const GArray *data, const GArray *hv,
     return g_steal_pointer(&best);
 }
 
-/* sv_cpu_x86_decode(), weighing disabled features as a baseline does or not. */
-static gboolean
-decode(const SvCpuMap *map, const GArray *data_in, const GArray *hv, const char *preferred,
-       gboolean migratable, gboolean weigh_disabled, SvCpuDef *out, guint ret_sig[3],
-       GError **error)
+gboolean
+sv_cpu_x86_decode(const SvCpuMap *map, const GArray *data_in, const GArray *hv,
+                  const char *preferred, gboolean migratable, SvCpuDef *out, guint ret_sig[3],
+                  GError **error)
 {
     g_autoptr(GArray) data = sv_cpu_data_copy(data_in);
     const SvCpuVendor *vendor = data_to_vendor(map, data);
     g_autoptr(SvCpuDef) best = NULL;
 
     filter_tsx(map, data, vendor);
-    if (!(best = best_candidate(map, data, hv, vendor, out->host, preferred, weigh_disabled))) {
+    if (!(best = best_candidate(map, data, hv, vendor, out->host, preferred))) {
         sv_error_set(error, SV_FROM_CPU, SV_ERR_INTERNAL_ERROR,
                      "Cannot find suitable CPU model for given data");
         return FALSE;
@@ -314,13 +308,6 @@ decode(const SvCpuMap *map, const GArray *data_in, const GArray *hv, const char 
     return TRUE;
 }
 
-gboolean
-sv_cpu_x86_decode(const SvCpuMap *map, const GArray *data, const GArray *hv,
-                  const char *preferred, gboolean migratable, SvCpuDef *out, guint ret_sig[3],
-                  GError **error)
-{
-    return decode(map, data, hv, preferred, migratable, FALSE, out, ret_sig, error);
-}
 
 /* ---------------------------------------------------------------- a CPU's bits */
 
@@ -602,7 +589,7 @@ sv_cpu_x86_baseline(const SvCpuMap *map, SvCpuDef *const *cpus, guint n, const G
     }
     if (vendor)
         sv_cpu_data_add_item(base, &vendor->item);
-    if (!decode(map, base, hv, model_name, migratable, TRUE, cpu, NULL, error))
+    if (!sv_cpu_x86_decode(map, base, hv, model_name, migratable, cpu, NULL, error))
         return NULL;
     cpu->fallback_forbid = model_name && g_str_equal(cpu->model, model_name);
     if (!output_vendor)
