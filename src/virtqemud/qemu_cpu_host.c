@@ -125,16 +125,8 @@ qemu_cpu_host_model_append(GString *s, QemuCaps *caps, gboolean kvm)
         g_string_append(s, "    <mode name='host-model' supported='no'/>\n");
         return;
     }
-    g_string_append_printf(s, "    <mode name='host-model' supported='yes'>\n"
-                              "      <model fallback='forbid'>%s</model>\n", cpu->model);
-    if (cpu->vendor)
-        g_string_append_printf(s, "      <vendor>%s</vendor>\n", cpu->vendor);
-    for (guint i = 0; i < cpu->features->len; i++) {
-        const SvDomainCpuFeatureDef *f = cpu->features->pdata[i];
-
-        g_string_append_printf(s, "      <feature policy='%s' name='%s'/>\n",
-                               sv_domain_cpu_feature_policy_to_string(f->policy), f->name);
-    }
+    g_string_append(s, "    <mode name='host-model' supported='yes'>\n");
+    sv_cpu_x86_append_model(s, cpu, 6);
     g_string_append(s, "    </mode>\n");
 }
 

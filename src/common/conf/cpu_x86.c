@@ -655,21 +655,27 @@ sv_cpu_x86_expand(const SvCpuMap *map, SvCpuDef *cpu, GError **error)
     return TRUE;
 }
 
+void
+sv_cpu_x86_append_model(GString *s, const SvCpuDef *cpu, guint indent)
+{
+    g_string_append_printf(s, "%*s<model fallback='%s'>%s</model>\n", (int)indent, "",
+                           cpu->fallback_forbid ? "forbid" : "allow", cpu->model);
+    if (cpu->vendor)
+        g_string_append_printf(s, "%*s<vendor>%s</vendor>\n", (int)indent, "", cpu->vendor);
+    for (guint i = 0; i < cpu->features->len; i++) {
+        const SvDomainCpuFeatureDef *f = cpu->features->pdata[i];
+
+        g_string_append_printf(s, "%*s<feature policy='%s' name='%s'/>\n", (int)indent, "",
+                               sv_domain_cpu_feature_policy_to_string(f->policy), f->name);
+    }
+}
+
 char *
 sv_cpu_x86_format_guest(const SvCpuDef *cpu)
 {
     GString *s = g_string_new("<cpu mode='custom' match='exact'>\n");
 
-    g_string_append_printf(s, "  <model fallback='%s'>%s</model>\n",
-                           cpu->fallback_forbid ? "forbid" : "allow", cpu->model);
-    if (cpu->vendor)
-        g_string_append_printf(s, "  <vendor>%s</vendor>\n", cpu->vendor);
-    for (guint i = 0; i < cpu->features->len; i++) {
-        const SvDomainCpuFeatureDef *f = cpu->features->pdata[i];
-
-        g_string_append_printf(s, "  <feature policy='%s' name='%s'/>\n",
-                               sv_domain_cpu_feature_policy_to_string(f->policy), f->name);
-    }
+    sv_cpu_x86_append_model(s, cpu, 2);
     g_string_append(s, "</cpu>\n");
     return g_string_free(s, FALSE);
 }

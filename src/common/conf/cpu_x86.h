@@ -47,6 +47,9 @@ void sv_cpu_x86_drop_qemu_filtered(SvCpuDef *cpu);
  * (VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES). */
 gboolean sv_cpu_x86_expand(const SvCpuMap *map, SvCpuDef *cpu, GError **error);
 
+/* A guest CPU's <model> (with its fallback), <vendor> and <feature> lines, indented. */
+void sv_cpu_x86_append_model(GString *s, const SvCpuDef *cpu, guint indent);
+
 /* A guest CPU as libvirt formats a baseline: <cpu mode='custom' match='exact'>, model with
  * its fallback (cpu->fallback_forbid), vendor, features. (transfer full) */
 char *sv_cpu_x86_format_guest(const SvCpuDef *cpu);
