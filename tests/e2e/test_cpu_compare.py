@@ -399,8 +399,9 @@ def test_cpu_compare_like_libvirtd(daemon, ref):
 
 def test_missing_cpu_map(daemons, tmp_path):
     """Without libvirt's CPU map (SV_CPU_MAP_DIR naming an empty directory) the daemon runs
-    on: the capabilities' host CPU has no model or features, and the calls that need the map
-    fail with an internal error naming the file."""
+    on: the capabilities' host CPU has no model or features, the host-model mode is not
+    supported, and the calls that need the map fail with an internal error naming the
+    file."""
     d = daemons.start(name="virtqemud", label="virtqemud-nomap",
                       env={"SV_CPU_MAP_DIR": str(tmp_path)})
     conn = libvirt.open(qemu_uri(d))
@@ -415,6 +416,8 @@ def test_missing_cpu_map(daemons, tmp_path):
         assert answer(conn.compareCPU, DOCS["qemu64"], 0) == why
         assert answer(conn.baselineCPU, TWO, 0) == why
         assert answer(conn.getCPUModelNames, "x86_64", 0) == why
+        assert "<mode name='host-model' supported='no'/>" in \
+            conn.getDomainCapabilities(None, None, None, "qemu", 0)
         # Documents refused before the map is needed keep their errors.
         assert answer(conn.compareCPU, DOCS["bad-match"], 0) == \
             expected_errors()["bad-match"]
