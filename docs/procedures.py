@@ -83,12 +83,6 @@ WHY = {
 # Handlers that only ever answer an error, the one libvirt gives where the feature behind
 # them is absent: listed as constant answers, never as implemented.
 ALWAYS_ERROR = {
-    "connect_baseline_cpu": "combining CPUs needs libvirt's CPU map, which splitvirt does not "
-                            "have: libvirt's error for each document it refuses, else "
-                            "OPERATION_UNSUPPORTED (qemu_cpu_compare.c)",
-    "connect_baseline_hypervisor_cpu": "as connect_baseline_cpu: libvirt's errors for the "
-                                       "hypervisor arguments and documents, else "
-                                       "OPERATION_UNSUPPORTED",
 }
 ALWAYS_ERROR_ANSWER = [("error", "libvirt's", "")]
 # Procedures a driver answers as libvirt's driver without them does (NO_SUPPORT, "this

@@ -1,6 +1,8 @@
 #!/bin/sh
 # deps.sh: install the Debian 12 packages splitvirt builds, tests and demos with (as root).
 # Debian's libvirtd and virt-install are the reference the parity tests compare with.
+# libvirt0 also provides what splitvirt reads of libvirt's at build and run time: the
+# domain schema (/usr/share/libvirt/schemas) and the CPU map (/usr/share/libvirt/cpu_map).
 # Only what is missing is installed; a machine that has everything is left untouched.
 set -eu
 

@@ -5,6 +5,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "conf/cpu_x86_host.h"
 #include "domain/domain_hotplug.h"
 #include "domain/domain_cpu_compare.h"
 #include "domain/domain_driver.h"
@@ -95,8 +96,10 @@ static char *
 capabilities_xml(LxcDriver *drv)
 {
     GString *s = g_string_new("<capabilities>\n\n");
+    SvHostCpuModel cpu;
 
-    sv_host_capabilities_begin(s, drv->host_uuid, "");
+    sv_cpu_x86_host_model(&cpu);
+    sv_host_capabilities_begin(s, drv->host_uuid, &cpu, "");
     g_string_append(s, "    <secmodel>\n      <model>none</model>\n      <doi>0</doi>\n"
                        "    </secmodel>\n  </host>\n\n");
     g_string_append_printf(s,

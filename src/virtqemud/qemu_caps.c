@@ -49,6 +49,8 @@ struct QemuCaps {
     GPtrArray *machines;   /* QemuMachine */
     GPtrArray *cpu_defs;   /* QemuCpuDef, TCG */
     GPtrArray *cpu_defs_kvm; /* QemuCpuDef, KVM */
+    QemuHostCpu *host_cpu;   /* "max" under TCG, or NULL */
+    QemuHostCpu *host_cpu_kvm; /* "host" under KVM, or NULL */
     GPtrArray *cpu_models; /* char *, as -cpu takes them */
     GPtrArray *nic_models; /* char *, PCI network devices and their aliases */
     GHashTable *types;     /* QOM type names */
@@ -80,6 +82,8 @@ clear_facts(QemuCaps *caps)
     g_clear_pointer(&caps->machines, g_ptr_array_unref);
     g_clear_pointer(&caps->cpu_defs, g_ptr_array_unref);
     g_clear_pointer(&caps->cpu_defs_kvm, g_ptr_array_unref);
+    g_clear_pointer(&caps->host_cpu, qemu_host_cpu_free);
+    g_clear_pointer(&caps->host_cpu_kvm, qemu_host_cpu_free);
     g_clear_pointer(&caps->cpu_models, g_ptr_array_unref);
     g_clear_pointer(&caps->nic_models, g_ptr_array_unref);
     g_clear_pointer(&caps->types, g_hash_table_unref);
@@ -102,8 +106,10 @@ facts_from_outputs(QemuCaps *caps)
     clear_facts(caps);
     caps->machines = qemu_qmp_replies_machines(qmp);
     caps->cpu_defs = qemu_qmp_replies_cpu_defs(qmp);
+    caps->host_cpu = qemu_qmp_replies_host_cpu(qmp);
     caps->kvm = qemu_qmp_replies_kvm_enabled(kvm);
     caps->cpu_defs_kvm = caps->kvm ? qemu_qmp_replies_cpu_defs(kvm) : g_ptr_array_new();
+    caps->host_cpu_kvm = caps->kvm ? qemu_qmp_replies_host_cpu(kvm) : NULL;
     caps->cpu_models =
         qemu_caps_parse_cpu_models(caps->outputs[OUT_CPUS] ? caps->outputs[OUT_CPUS] : "");
     caps->nic_models =
@@ -237,6 +243,12 @@ qemu_caps_find_machine(QemuCaps *caps, const char *name)
             return m;
     }
     return NULL;
+}
+
+const QemuHostCpu *
+qemu_caps_get_host_cpu(QemuCaps *caps, gboolean kvm)
+{
+    return kvm ? caps->host_cpu_kvm : caps->host_cpu;
 }
 
 const GPtrArray *
@@ -421,7 +433,7 @@ binary_mtime(const char *path)
 }
 
 /* The cache's layout; an older one is probed again. */
-#define CACHE_FORMAT 3
+#define CACHE_FORMAT 5
 
 static void
 cache_load(QemuCaps *caps)

@@ -27,7 +27,20 @@ const char *qemu_cpu_usable_to_string(QemuCpuUsable u);
 typedef struct {
     char *name; /* as query-cpu-definitions lists it, versions ("-v1") included */
     QemuCpuUsable usable;
+    GStrv blockers; /* its unavailable-features (QEMU's names), never NULL */
 } QemuCpuDef;
+
+/* The CPU QEMU gives a guest as "max" (TCG) or "host" (KVM) (query-cpu-model-expansion):
+ * libvirt's source of its host-model CPU. */
+typedef struct {
+    GStrv features; /* QEMU's names (aliases included) of the features on, sorted */
+    GStrv props;    /* every feature property, on or off, sorted */
+    GStrv nonmigratable; /* the features on only when "max" may be non-migratable */
+    char *vendor;   /* "AuthenticAMD" */
+    guint family, model, stepping;
+} QemuHostCpu;
+void qemu_host_cpu_free(QemuHostCpu *cpu);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(QemuHostCpu, qemu_host_cpu_free)
 
 /* cache_dir: ROOT/var/cache/libvirt/qemu. Nothing is run until a probe is asked for. */
 QemuCaps *qemu_caps_new(const char *emulator, const char *cache_dir);
@@ -63,6 +76,9 @@ const GPtrArray *qemu_caps_get_machines(QemuCaps *caps);
 const QemuMachine *qemu_caps_find_machine(QemuCaps *caps, const char *name);
 /* QemuCpuDef, in QEMU's order, usable as with TCG, or with KVM (empty unless probed). */
 const GPtrArray *qemu_caps_get_cpu_defs(QemuCaps *caps, gboolean kvm);
+/* The CPU QEMU gives a TCG guest as "max", or a KVM guest as "host", NULL when the probe
+ * has none. */
+const QemuHostCpu *qemu_caps_get_host_cpu(QemuCaps *caps, gboolean kvm);
 /* Whether QEMU has a QOM type (a device or object: "virtio-vga", "memory-backend-memfd"),
  * a display type as -display takes it ("sdl", "dbus"), a TPM model or backend type
  * ("tpm-crb", "emulator"), SPICE and VNC. */

@@ -19,6 +19,12 @@ qemu_caps_qmp_commands(gboolean kvm)
         return "{\"execute\":\"qmp_capabilities\"}\n"
                "{\"execute\":\"query-kvm\",\"id\":\"kvm\"}\n"
                "{\"execute\":\"query-cpu-definitions\",\"id\":\"cpus\"}\n"
+               /* The CPU KVM gives a guest as "host" (libvirt's KVM host-model). */
+               "{\"execute\":\"query-cpu-model-expansion\",\"id\":\"max\",\"arguments\":"
+               "{\"type\":\"full\",\"model\":{\"name\":\"host\"}}}\n"
+               "{\"execute\":\"query-cpu-model-expansion\",\"id\":\"max-all\",\"arguments\":"
+               "{\"type\":\"full\",\"model\":{\"name\":\"host\","
+               "\"props\":{\"migratable\":false}}}}\n"
                "{\"execute\":\"quit\"}\n";
     return "{\"execute\":\"qmp_capabilities\"}\n"
            "{\"execute\":\"query-target\",\"id\":\"target\"}\n"
@@ -30,6 +36,13 @@ qemu_caps_qmp_commands(gboolean kvm)
            "{\"execute\":\"query-tpm-types\",\"id\":\"tpm-types\"}\n"
            "{\"execute\":\"qom-list-types\",\"id\":\"types\"}\n"
            "{\"execute\":\"query-qmp-schema\",\"id\":\"schema\"}\n"
+           /* The CPU QEMU gives a guest as "max" (libvirt's TCG host-model): with its
+            * migratable features only, then with all. */
+           "{\"execute\":\"query-cpu-model-expansion\",\"id\":\"max\",\"arguments\":"
+           "{\"type\":\"full\",\"model\":{\"name\":\"max\"}}}\n"
+           "{\"execute\":\"query-cpu-model-expansion\",\"id\":\"max-all\",\"arguments\":"
+           "{\"type\":\"full\",\"model\":{\"name\":\"max\","
+           "\"props\":{\"migratable\":false}}}}\n"
            "{\"execute\":\"quit\"}\n";
 }
 
@@ -170,7 +183,25 @@ cpu_def_free(gpointer p)
     QemuCpuDef *c = p;
 
     g_free(c->name);
+    g_strfreev(c->blockers);
     g_free(c);
+}
+
+/* The strings of an array member (unavailable-features). (transfer full) */
+static GStrv
+string_list(JsonNode *n)
+{
+    GPtrArray *out = g_ptr_array_new();
+    JsonArray *a = n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+
+    for (guint i = 0; a && i < json_array_get_length(a); i++) {
+        JsonNode *e = json_array_get_element(a, i);
+
+        if (JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_STRING)
+            g_ptr_array_add(out, g_strdup(json_node_get_string(e)));
+    }
+    g_ptr_array_add(out, NULL);
+    return (GStrv)g_ptr_array_free(out, FALSE);
 }
 
 GPtrArray *
@@ -189,6 +220,7 @@ qemu_qmp_replies_cpu_defs(QemuQmpReplies *r)
             continue;
         c = g_new0(QemuCpuDef, 1);
         c->name = g_strdup(name);
+        c->blockers = string_list(un);
         c->usable = !un || !JSON_NODE_HOLDS_ARRAY(un)                     ? QEMU_CPU_USABLE_UNKNOWN
                     : json_array_get_length(json_node_get_array(un)) == 0 ? QEMU_CPU_USABLE_YES
                                                                           : QEMU_CPU_USABLE_NO;
@@ -272,4 +304,102 @@ char *
 qemu_qmp_replies_target_arch(QemuQmpReplies *r)
 {
     return g_strdup(qemu_json_string(reply_object(r, "target"), "arch"));
+}
+
+void
+qemu_host_cpu_free(QemuHostCpu *cpu)
+{
+    if (!cpu)
+        return;
+    g_strfreev(cpu->features);
+    g_strfreev(cpu->props);
+    g_strfreev(cpu->nonmigratable);
+    g_free(cpu->vendor);
+    g_free(cpu);
+}
+
+/* The props of expansion `id`: features set on into `on`, every boolean one into `all`
+ * (QEMU's names, aliases included), vendor and signature into cpu. FALSE when QEMU did not answer. */
+static gboolean
+expansion_props(QemuQmpReplies *r, const char *id, GHashTable *on, GHashTable *all,
+                QemuHostCpu *cpu)
+{
+    JsonObject *model = reply_object(r, id);
+    JsonNode *pn;
+    JsonObject *props;
+    g_autoptr(GList) names = NULL;
+
+    model = model && json_object_has_member(model, "model")
+                ? json_object_get_object_member(model, "model") : NULL;
+    pn = model ? json_object_get_member(model, "props") : NULL;
+    if (!pn || !JSON_NODE_HOLDS_OBJECT(pn))
+        return FALSE;
+    props = json_node_get_object(pn);
+    names = json_object_get_members(props);
+    for (GList *l = names; l; l = l->next) {
+        JsonNode *v = json_object_get_member(props, l->data);
+        GType t = JSON_NODE_HOLDS_VALUE(v) ? json_node_get_value_type(v) : G_TYPE_INVALID;
+
+        if (t == G_TYPE_BOOLEAN)
+            g_hash_table_add(all, g_strdup(l->data));
+        if (t == G_TYPE_BOOLEAN && json_node_get_boolean(v))
+            g_hash_table_add(on, g_strdup(l->data));
+        else if (t == G_TYPE_STRING && g_str_equal(l->data, "vendor"))
+            cpu->vendor = (g_free(cpu->vendor), g_strdup(json_node_get_string(v)));
+        else if (t == G_TYPE_INT64 && g_str_equal(l->data, "family"))
+            cpu->family = (guint)json_node_get_int(v);
+        else if (t == G_TYPE_INT64 && g_str_equal(l->data, "model"))
+            cpu->model = (guint)json_node_get_int(v);
+        else if (t == G_TYPE_INT64 && g_str_equal(l->data, "stepping"))
+            cpu->stepping = (guint)json_node_get_int(v);
+    }
+    return TRUE;
+}
+
+static gint
+name_cmp(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The names of a set, sorted. (transfer full) */
+static GStrv
+sorted_names(GHashTable *set)
+{
+    GPtrArray *names = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer name;
+
+    g_hash_table_iter_init(&it, set);
+    while (g_hash_table_iter_next(&it, &name, NULL))
+        g_ptr_array_add(names, g_strdup(name));
+    g_ptr_array_sort(names, name_cmp);
+    g_ptr_array_add(names, NULL);
+    return (GStrv)g_ptr_array_free(names, FALSE);
+}
+
+QemuHostCpu *
+qemu_qmp_replies_host_cpu(QemuQmpReplies *r)
+{
+    g_autoptr(GHashTable) on = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GHashTable) on_all = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GHashTable) all = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(QemuHostCpu) cpu = g_new0(QemuHostCpu, 1);
+    GHashTableIter it;
+    gpointer name;
+
+    if (!expansion_props(r, "max", on, all, cpu))
+        return NULL;
+    /* As libvirt reports it: the features of the non-migratable expansion too, marked. */
+    expansion_props(r, "max-all", on_all, all, cpu);
+    g_hash_table_iter_init(&it, on);
+    while (g_hash_table_iter_next(&it, &name, NULL))
+        g_hash_table_remove(on_all, name);
+    cpu->nonmigratable = sorted_names(on_all);
+    g_hash_table_iter_init(&it, on_all);
+    while (g_hash_table_iter_next(&it, &name, NULL))
+        g_hash_table_add(on, g_strdup(name));
+    cpu->features = sorted_names(on);
+    cpu->props = sorted_names(all);
+    return g_steal_pointer(&cpu);
 }

@@ -24,3 +24,7 @@ GPtrArray *qemu_qmp_replies_display_types(QemuQmpReplies *r);         /* char * 
 gboolean qemu_qmp_replies_kvm_enabled(QemuQmpReplies *r);
 /* The target architecture, QEMU's name for it ("x86_64", "i386"). (transfer full) */
 char *qemu_qmp_replies_target_arch(QemuQmpReplies *r);
+
+/* The CPU of the "max" (TCG) or "host" (KVM) expansions, ids "max" and "max-all"
+ * (QemuHostCpu); NULL when the probe has no expansion (an older cache, or QEMU refused). (transfer full) */
+QemuHostCpu *qemu_qmp_replies_host_cpu(QemuQmpReplies *r);

@@ -144,6 +144,8 @@ qemu_cpu_check_start(const SvDomainDef *def, QemuCaps *caps, GError **error)
 {
     gboolean kvm = def->type == SV_DOMAIN_VIRT_KVM;
 
+    /* A host-model CPU is custom by now (qemu_cpu_update_host_model) where the probe gave
+     * the hypervisor's; a KVM one left runs as -cpu host. */
     if ((def->cpu_mode == SV_DOMAIN_CPU_MODE_HOST_PASSTHROUGH ||
          def->cpu_mode == SV_DOMAIN_CPU_MODE_HOST_MODEL) && !kvm)
         return refuse_mode(def, error);
@@ -209,7 +211,7 @@ build_cpu(const SvDomainDef *def, GPtrArray *argv)
         g_string_append(cpu, "max");
         break;
     case SV_DOMAIN_CPU_MODE_HOST_MODEL:
-        /* libvirt expands host-model to the host's model and features; see the report. */
+        /* Only without the probe's host-model CPU (qemu_cpu_update_host_model). */
         g_string_append(cpu, "host");
         break;
     case SV_DOMAIN_CPU_MODE_CUSTOM:

@@ -1,18 +1,22 @@
 /* qemu_cpu_compare.c: virConnectCompareCPU, virConnectBaselineCPU,
- * virConnectCompareHypervisorCPU and virConnectBaselineHypervisorCPU.
+ * virConnectCompareHypervisorCPU and virConnectBaselineHypervisorCPU, as libvirt 9.0's x86
+ * CPU driver answers them.
  *
- * libvirt computes these from its CPU map (each model's and the host's CPUID features),
- * which splitvirt does not have. What does not need it is answered as libvirt 9.0 answers:
- * the flags, the hypervisor's emulator, arch, machine and virt type, every error of the
- * <cpu> documents (conf/cpu_def.c), a CPU without a model (the host is a superset of it),
- * another architecture or vendor (incompatible) and a model the map does not know.
- * compareHypervisorCPU of a plain model (no features, match not strict) answers from QEMU's
- * own verdict on it (query-cpu-definitions' usable, what domain capabilities list), the
- * closest fact the probe has. Anything else that needs the map is OPERATION_UNSUPPORTED;
- * tests/e2e/test_cpu_compare.py names each difference from libvirtd. */
+ * compareCPU and baselineCPU work on libvirt's CPU map (conf/cpu_map.c, conf/cpu_x86.c) and
+ * the capabilities' host CPU decoded through it (conf/cpu_x86_host.c); the hypervisor forms
+ * on the hypervisor's host-model CPU (qemu_cpu_host.c: QEMU's "max" or "host" CPU decoded
+ * through the map among QEMU's models). A probe without that CPU (an older QEMU) leaves the
+ * hypervisor forms QEMU's verdict on a plain model (query-cpu-definitions' usable), else
+ * OPERATION_UNSUPPORTED. tests/e2e/test_cpu_compare.py compares them with libvirtd. */
 #include "qemu_cpu_compare.h"
 
+#include <string.h>
+
 #include "conf/cpu_def.h"
+#include "conf/cpu_map.h"
+#include "conf/cpu_x86.h"
+#include "conf/cpu_x86_host.h"
+#include "qemu_cpu_host.h"
 #include "conf/domain_conf.h"
 #include "domain/domain_cpu_compare.h"
 #include "protocol/sv_wire_constants.h"
@@ -21,13 +25,13 @@
 #include "util/error.h"
 #include "util/host.h"
 
-/* Where libvirt's answer needs its CPU map. */
+/* Where libvirt's answer needs the host-model CPU the probe does not have. */
 static void
 error_needs_map(GError **error, const char *model)
 {
     sv_error_set(error, SV_FROM_CPU, SV_ERR_OPERATION_UNSUPPORTED,
-                 "CPU model '%s': comparing or combining CPU models needs libvirt's CPU map, "
-                 "which splitvirt does not have", model);
+                 "CPU model '%s': comparing with or combining into the hypervisor's CPU needs "
+                 "its host-model CPU, which this QEMU's probe did not give", model);
 }
 
 static gboolean
@@ -47,7 +51,22 @@ incompatible(gboolean fail_incompatible, GError **error, const char *why)
     return -1;
 }
 
-/* The part of libvirt's x86 comparison that needs no CPU map, in its order: the CPU's
+/* Whether libvirt's CPU map has `model`: FALSE with libvirt's error when not (or without a
+ * map). */
+static gboolean
+map_has_model(const char *model, GError **error)
+{
+    const SvCpuMap *map = sv_cpu_map_get(error);
+
+    if (!map)
+        return FALSE;
+    if (sv_cpu_map_model(map, model))
+        return TRUE;
+    sv_error_set(error, SV_FROM_CPU, SV_ERR_INTERNAL_ERROR, "Unknown CPU model %s", model);
+    return FALSE;
+}
+
+/* The part of libvirt's x86 comparison that needs no host-model CPU, in its order: the CPU's
  * architecture, a missing model (a superset), the vendor, a model the map lacks. -1 with
  * error set; -2 when the model's features decide (the caller's). */
 static int
@@ -68,12 +87,7 @@ compare_without_map(const SvCpuDef *cpu, gboolean fail_incompatible, GError **er
                               cpu->vendor);
         return incompatible(fail_incompatible, error, why);
     }
-    if (!qemu_domcaps_cpu_vendor(cpu->model)) {
-        sv_error_set(error, SV_FROM_CPU, SV_ERR_INTERNAL_ERROR, "Unknown CPU model %s",
-                     cpu->model);
-        return -1;
-    }
-    return -2;
+    return map_has_model(cpu->model, error) ? -2 : -1;
 }
 
 static gboolean
@@ -81,6 +95,8 @@ connect_compare_cpu(SvCall *call, remote_connect_compare_cpu_args *args,
                     remote_connect_compare_cpu_ret *ret, GError **error)
 {
     g_autoptr(SvCpuDef) cpu = NULL;
+    const SvCpuMap *map;
+    const SvCpuDef *host;
     int r;
 
     (void)call;
@@ -88,12 +104,11 @@ connect_compare_cpu(SvCall *call, remote_connect_compare_cpu_args *args,
      * document the schema refuses is read as without the flag). */
     if (!sv_check_flags(args->flags, SV_CONNECT_COMPARE_CPU_FLAGS_ALL, SV_FROM_QEMU,
                         "qemuConnectCompareCPU", error) ||
-        !(cpu = sv_cpu_def_parse(args->xml, FALSE, error)))
+        !(cpu = sv_cpu_def_parse(args->xml, FALSE, error)) || !(map = sv_cpu_map_get(error)) ||
+        !(host = sv_cpu_x86_host(error)))
         return FALSE;
-    r = compare_without_map(cpu, args->flags & SV_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE,
-                            error);
-    if (r == -2)
-        error_needs_map(error, cpu->model);
+    r = sv_cpu_x86_compare(map, host, cpu, args->flags & SV_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE,
+                           error);
     if (r < 0)
         return FALSE;
     ret->result = r;
@@ -106,15 +121,17 @@ check_some_cpus(guint n, const char *api, GError **error)
     return n > 0 || sv_domain_error_no_cpus(api, error);
 }
 
-/* Each document read as baselineCPU reads it (a host CPU each); then the map decides. */
+/* Each document read as baselineCPU reads it (a host CPU each, with a model), combined on the
+ * x86 map, filtered, expanded with EXPAND_FEATURES. */
 static gboolean
 connect_baseline_cpu(SvCall *call, remote_connect_baseline_cpu_args *args,
                      remote_connect_baseline_cpu_ret *ret, GError **error)
 {
     g_autoptr(GPtrArray) cpus = g_ptr_array_new_with_free_func((GDestroyNotify)sv_cpu_def_free);
+    g_autoptr(SvCpuDef) baseline = NULL;
+    const SvCpuMap *map;
 
     (void)call;
-    (void)ret;
     if (!check_some_cpus(args->xmlCPUs.xmlCPUs_len, "virConnectBaselineCPU", error) ||
         !sv_check_flags(args->flags, SV_CONNECT_BASELINE_CPU_FLAGS_ALL, SV_FROM_QEMU,
                         "qemuConnectBaselineCPU", error))
@@ -126,17 +143,17 @@ connect_baseline_cpu(SvCall *call, remote_connect_baseline_cpu_args *args,
             return FALSE;
         g_ptr_array_add(cpus, cpu);
     }
-    for (guint i = 0; i < cpus->len; i++) {
-        const SvCpuDef *cpu = cpus->pdata[i];
-
-        if (arch_is_x86(cpu->arch) && !qemu_domcaps_cpu_vendor(cpu->model)) {
-            sv_error_set(error, SV_FROM_CPU, SV_ERR_INTERNAL_ERROR, "Unknown CPU model %s",
-                         cpu->model);
-            return FALSE;
-        }
-    }
-    error_needs_map(error, ((SvCpuDef *)cpus->pdata[0])->model);
-    return FALSE;
+    if (!(map = sv_cpu_map_get(error)) ||
+        !(baseline = sv_cpu_x86_baseline(map, (SvCpuDef *const *)cpus->pdata, cpus->len, NULL,
+                                         NULL, args->flags & SV_CONNECT_BASELINE_CPU_MIGRATABLE,
+                                         error)))
+        return FALSE;
+    sv_cpu_x86_drop_qemu_filtered(baseline);
+    if ((args->flags & SV_CONNECT_BASELINE_CPU_EXPAND_FEATURES) &&
+        !sv_cpu_x86_expand(map, baseline, error))
+        return FALSE;
+    ret->cpu = sv_cpu_x86_format_guest(baseline);
+    return TRUE;
 }
 
 /* ---------------------------------------------------------------- hypervisor forms */
@@ -201,22 +218,67 @@ compare_by_qemu(QemuCaps *caps, gboolean kvm, const SvCpuDef *cpu, gboolean fail
     return -1;
 }
 
+typedef union {
+    remote_connect_compare_hypervisor_cpu_ret compare;
+    remote_connect_baseline_hypervisor_cpu_ret baseline;
+} HvRet;
+
+/* The comparison with the hypervisor's host-model CPU, as libvirt's. Without one (a probe
+ * without the expansion) a plain model answers from QEMU's verdict, else
+ * OPERATION_UNSUPPORTED. */
 static int
 hv_compare(QemuCaps *caps, gboolean kvm, const HvCall *c, GError **error)
 {
     gboolean fail_incompatible = c->flags & SV_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE;
     g_autoptr(SvCpuDef) cpu = sv_cpu_def_parse(c->xmls[0], FALSE, error);
+    g_autoptr(SvCpuDef) host = NULL;
+    const SvCpuMap *map;
     int r;
 
     if (!cpu)
         return -1;
+    if (qemu_caps_get_host_cpu(caps, kvm)) {
+        if (!(map = sv_cpu_map_get(error)) ||
+            !(host = qemu_cpu_host_model(map, caps, kvm, error)))
+            return -1;
+        return sv_cpu_x86_compare(map, host, cpu, fail_incompatible, error);
+    }
     r = compare_without_map(cpu, fail_incompatible, error);
     return r == -2 ? compare_by_qemu(caps, kvm, cpu, fail_incompatible, error) : r;
 }
 
-/* Every document read (libvirt's virCPUDefListParse: each needs a model), then the map. */
+/* The baseline among the hypervisor's models and features (libvirt's, fallback
+ * forbidden). */
 static gboolean
-hv_baseline(const HvCall *c, GError **error)
+hv_baseline_of(QemuCaps *caps, gboolean kvm, const HvCall *c, GPtrArray *cpus, HvRet *ret,
+               GError **error)
+{
+    g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GArray) hv = qemu_cpu_hv_models(caps, kvm, strings);
+    gboolean migratable = c->flags & SV_CONNECT_BASELINE_CPU_MIGRATABLE;
+    g_auto(GStrv) features = qemu_cpu_host_features(caps, kvm, migratable);
+    const SvCpuMap *map = sv_cpu_map_get(error);
+    g_autoptr(SvCpuDef) cpu = NULL;
+
+    if (!map)
+        return FALSE;
+    /* The features already are the migratable ones: no further filtering (libvirt's). */
+    cpu = sv_cpu_x86_baseline(map, (SvCpuDef *const *)cpus->pdata, cpus->len, hv,
+                              (const char *const *)features, FALSE, error);
+    if (!cpu)
+        return FALSE;
+    cpu->fallback_forbid = TRUE;
+    if ((c->flags & SV_CONNECT_BASELINE_CPU_EXPAND_FEATURES) &&
+        !sv_cpu_x86_expand(map, cpu, error))
+        return FALSE;
+    ret->baseline.cpu = sv_cpu_x86_format_guest(cpu);
+    return TRUE;
+}
+
+/* Every document read (libvirt's virCPUDefListParse: each needs a model), then the map; a
+ * probe without the hypervisor's CPU leaves OPERATION_UNSUPPORTED. */
+static gboolean
+hv_baseline(QemuCaps *caps, gboolean kvm, const HvCall *c, HvRet *ret, GError **error)
 {
     g_autoptr(GPtrArray) cpus = g_ptr_array_new_with_free_func((GDestroyNotify)sv_cpu_def_free);
 
@@ -232,14 +294,13 @@ hv_baseline(const HvCall *c, GError **error)
             return FALSE;
         }
     }
+    if (qemu_caps_get_host_cpu(caps, kvm))
+        return hv_baseline_of(caps, kvm, c, cpus, ret, error);
     for (guint i = 0; i < cpus->len; i++) {
         const SvCpuDef *cpu = cpus->pdata[i];
 
-        if (!qemu_domcaps_cpu_vendor(cpu->model)) {
-            sv_error_set(error, SV_FROM_CPU, SV_ERR_INTERNAL_ERROR, "Unknown CPU model %s",
-                         cpu->model);
+        if (!map_has_model(cpu->model, error))
             return FALSE;
-        }
     }
     error_needs_map(error, ((SvCpuDef *)cpus->pdata[0])->model);
     return FALSE;
@@ -247,7 +308,7 @@ hv_baseline(const HvCall *c, GError **error)
 
 /* The answer of c once caps is ready: FALSE with error set, or the reply filled. */
 static gboolean
-hv_answer(QemuCaps *caps, const HvCall *c, gpointer ret, GError **error)
+hv_answer(QemuCaps *caps, const HvCall *c, HvRet *ret, GError **error)
 {
     QemuDomcapsRequest req = {
         .emulatorbin = c->emulator,
@@ -264,10 +325,10 @@ hv_answer(QemuCaps *caps, const HvCall *c, gpointer ret, GError **error)
     if (!qemu_domcaps_resolve(caps, &req, FALSE, &arch, &machine, &kvm, error))
         return FALSE;
     if (c->baseline)
-        return hv_baseline(c, error);
+        return hv_baseline(caps, kvm, c, ret, error);
     if ((r = hv_compare(caps, kvm, c, error)) < 0)
         return FALSE;
-    ((remote_connect_compare_hypervisor_cpu_ret *)ret)->result = r;
+    ret->compare.result = r;
     return TRUE;
 }
 
@@ -275,15 +336,18 @@ static void
 hv_ready(QemuCaps *caps, const GError *error, gpointer data)
 {
     g_autoptr(HvCall) c = data;
-    remote_connect_compare_hypervisor_cpu_ret ret = {0};
+    HvRet ret;
     GError *local = NULL;
 
+    memset(&ret, 0, sizeof(ret));
     if (error)
         sv_call_fail(c->call, g_error_copy(error));
     else if (!hv_answer(caps, c, &ret, &local))
         sv_call_fail(c->call, local);
     else
         sv_call_reply(c->call, &ret);
+    if (c->baseline)
+        g_free(ret.baseline.cpu);
 }
 
 /* Answer now when the probe is done, else once it is. */

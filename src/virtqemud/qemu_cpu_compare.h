@@ -4,7 +4,6 @@
 
 #include "programs/remote.h"
 
-/* Install the four procedures. They answer what libvirt 9.0's x86 CPU driver answers where
- * the answer does not depend on its CPU map (see the .c); the handlers find the caps
- * through the call. */
+/* Install the four procedures. They answer what libvirt 9.0's x86 CPU driver answers, from
+ * libvirt's CPU map (see the .c); the handlers find the caps through the call. */
 void qemu_cpu_compare_install(SvRemoteHandlers *h);

@@ -3,12 +3,12 @@
  * libvirt answers from its own CPU map, per CPU driver: x86 lists the map's models, ARM
  * and s390 list none ("all CPU models are accepted"), ppc64 lists its POWER models, any
  * other architecture libvirt knows is NO_SUPPORT from its CPU code, and a name it does not
- * know is INVALID_ARG. Here x86's list is what the probed QEMU can run
- * (query-cpu-definitions), the CPU models a guest can be given; ppc64 is NO_SUPPORT as no
- * ppc64 QEMU is probed. tests/e2e/test_host_facts.py names the differences from
- * libvirtd's x86 list. */
+ * know is INVALID_ARG. x86's list is the map's models in its order, read from libvirt's
+ * CPU map as libvirt0 installs it (conf/cpu_map.c); ppc64 is NO_SUPPORT as its map is not
+ * read. tests/e2e/test_host_facts.py names the differences from libvirtd. */
 #include "qemu_cpu_models.h"
 
+#include "conf/cpu_map.h"
 #include "qemu_domain.h"
 #include "util/error.h"
 
@@ -59,51 +59,33 @@ arch_kind(const char *arch, CpuArchKind *out, GError **error)
     return FALSE;
 }
 
-/* Fill ret with the x86 models of the probe (names only when need_results). */
-static void
-answer_x86(QemuCaps *caps, gboolean need_results, remote_connect_get_cpu_model_names_ret *ret)
+/* Fill ret with the x86 models of libvirt's map (names only when need_results). */
+static gboolean
+answer_x86(gboolean need_results, remote_connect_get_cpu_model_names_ret *ret, GError **error)
 {
-    const GPtrArray *defs = qemu_caps_get_cpu_defs(caps, FALSE);
+    const SvCpuMap *map = sv_cpu_map_get(error);
 
-    ret->ret = (int)defs->len;
+    if (!map)
+        return FALSE;
+    ret->ret = (int)map->models->len;
     if (!need_results)
-        return;
-    ret->models.models_val = g_new0(remote_nonnull_string, MAX(defs->len, 1));
-    for (guint i = 0; i < defs->len; i++) {
-        const QemuCpuDef *d = g_ptr_array_index(defs, i);
+        return TRUE;
+    ret->models.models_val = g_new0(remote_nonnull_string, MAX(map->models->len, 1));
+    for (guint i = 0; i < map->models->len; i++) {
+        const SvCpuModel *m = map->models->pdata[i];
 
-        ret->models.models_val[ret->models.models_len++] = g_strdup(d->name);
+        ret->models.models_val[ret->models.models_len++] = g_strdup(m->name);
     }
-}
-
-typedef struct {
-    SvCall *call;
-    gboolean need_results;
-} ModelsWait;
-
-static void
-models_ready(QemuCaps *caps, const GError *error, gpointer data)
-{
-    g_autofree ModelsWait *w = data;
-    remote_connect_get_cpu_model_names_ret ret = {{0}, 0};
-
-    if (error) {
-        sv_call_fail(w->call, g_error_copy(error));
-        return;
-    }
-    answer_x86(caps, w->need_results, &ret);
-    sv_call_reply(w->call, &ret);
-    xdr_free((xdrproc_t)xdr_remote_connect_get_cpu_model_names_ret, (char *)&ret);
+    return TRUE;
 }
 
 static gboolean
 connect_get_cpu_model_names(SvCall *call, remote_connect_get_cpu_model_names_args *args,
                             remote_connect_get_cpu_model_names_ret *ret, GError **error)
 {
-    QemuProcessContext *ctx = qemu_ctx_of_call(call);
     CpuArchKind kind;
-    ModelsWait *w;
 
+    (void)call;
     if (!sv_check_flags(args->flags, 0, SV_FROM_QEMU, "qemuConnectGetCPUModelNames", error) ||
         !arch_kind(args->arch, &kind, error))
         return FALSE;
@@ -119,15 +101,7 @@ connect_get_cpu_model_names(SvCall *call, remote_connect_get_cpu_model_names_arg
     case CPU_ARCH_X86:
         break;
     }
-    if (qemu_caps_is_ready(ctx->caps)) {
-        answer_x86(ctx->caps, args->need_results != 0, ret);
-        return TRUE;
-    }
-    w = g_new0(ModelsWait, 1);
-    w->call = sv_call_defer(call);
-    w->need_results = args->need_results != 0;
-    qemu_caps_probe_async(ctx->caps, models_ready, w);
-    return TRUE;
+    return answer_x86(args->need_results != 0, ret, error);
 }
 
 void

@@ -4,6 +4,8 @@
  * libvirt reads them). The layout and the order of every list are libvirt 9.0's. */
 #include "qemu_domcaps.h"
 
+#include "qemu_cpu_host.h"
+
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -209,9 +211,8 @@ append_cpu(GString *s, QemuCaps *caps, gboolean kvm)
     g_string_append(s, "    <mode name='maximum' supported='yes'>\n");
     append_enum_all(s, 6, "maximumMigratable", on_off);
     g_string_append(s, "    </mode>\n");
-    /* libvirt computes a host-model CPU from the host's CPUID and its CPU map; we do not
-     * (tests/e2e/test_qemu_domcaps.py names this difference). */
-    g_string_append(s, "    <mode name='host-model' supported='no'/>\n");
+    /* libvirt decodes QEMU's "max" (TCG) or "host" (KVM) CPU through its CPU map. */
+    qemu_cpu_host_model_append(s, caps, kvm);
     g_string_append(s, "    <mode name='custom' supported='yes'>\n");
     for (guint i = 0; i < defs->len; i++) {
         const QemuCpuDef *d = defs->pdata[i];

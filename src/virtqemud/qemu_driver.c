@@ -15,6 +15,7 @@
 
 #include <selinux/selinux.h>
 
+#include "conf/cpu_x86_host.h"
 #include "domain/domain_driver.h"
 #include "domain/domain_host.h"
 #include "domain/domain_hotplug.h"
@@ -256,8 +257,10 @@ static char *
 capabilities_xml(QemuDriver *drv)
 {
     GString *s = g_string_new("<capabilities>\n\n");
+    SvHostCpuModel cpu;
 
-    sv_host_capabilities_begin(s, drv->host_uuid, "");
+    sv_cpu_x86_host_model(&cpu);
+    sv_host_capabilities_begin(s, drv->host_uuid, &cpu, "");
     append_secmodel(s, drv->security);
     g_string_append(s, "  </host>\n\n");
     qemu_capabilities_append_guests(s, drv->caps, drv->kvm);

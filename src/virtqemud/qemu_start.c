@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "qemu_cgroup.h"
+#include "qemu_cpu_host.h"
 #include "qemu_alias.h"
 #include "qemu_command.h"
 #include "qemu_command_platform.h"
@@ -682,6 +683,7 @@ start_spawn(SvDomainObj *obj)
     sock_path = g_build_filename(qd->dir, "monitor.sock", NULL);
     copts.emulator = qemu_caps_get_emulator(ctx->caps);
     copts.caps = ctx->caps;
+    qemu_cpu_update_host_model(obj->def, ctx->caps);
     listen_fd = prepare_platform(obj, &error) ? prepare(obj, sock_path, &chr_fds, &error) : -1;
     /* virtiofsd, held, before QEMU (qemu_virtiofs.h); the taps QEMU inherits, their names
      * in the live definition. */

@@ -32,7 +32,7 @@ xen_host_version_number(int major, int minor, const char *extra)
 static void
 append_host(GString *s, const char *host_uuid)
 {
-    sv_host_capabilities_begin(s, host_uuid,
+    sv_host_capabilities_begin(s, host_uuid, NULL,
                                "    <migration_features>\n      <live/>\n    </migration_features>\n");
     g_string_append(s, "    <secmodel>\n      <model>none</model>\n      <doi>0</doi>\n"
                        "    </secmodel>\n  </host>\n\n");

@@ -4,23 +4,17 @@ virsh send (a capabilities host CPU, host-model, a named model such as qemu64 or
 Skylake-Client, bad XML, another architecture), each answer checked; the slow test asks
 Debian's libvirtd the same and compares.
 
+compareCPU and baselineCPU answer from libvirt's CPU map (Debian's libvirt0 installs it) and
+the capabilities' host CPU decoded through it, as libvirtd does; the hypervisor forms from
+the host-model CPU libvirt computes, QEMU's "max" (TCG) or "host" (KVM) CPU decoded through
+the map among QEMU's models. The slow test compares every model of the map with each form and flag,
+Nova's host CPU baseline with each flag, and the errors.
+
 Kept differences from libvirtd, each with its reason:
-- DIFF_NO_CPU_MAP: libvirt decides a named x86 model's comparison and every baseline from
-  its CPU map (each model's CPUID features, the host's features decoded from CPUID), which
-  splitvirt does not have. Where the answer needs it we answer OPERATION_UNSUPPORTED in the
-  CPU domain, naming the model; libvirtd answers a result (compareCPU's 0/1/2, baseline's
-  <cpu>) or, with FAIL_INCOMPATIBLE, the missing features. The same holds for an unknown
-  <feature> name ("Unknown CPU feature"), which only the map knows.
-- DIFF_HV_BY_QEMU: compareHypervisorCPU of a plain model (no features, match not strict)
-  answers from QEMU's own verdict (query-cpu-definitions' usable, what domain capabilities
-  list as usable): SUPERSET when QEMU can run it, INCOMPATIBLE (with FAIL_INCOMPATIBLE: the
-  error, a message of ours) when not. libvirt compares the model's features with its
-  host-model CPU's; under TCG the two agree on every model but HV_TCG_DIFFERENT, where
-  libvirt's map gives the model a feature its TCG host-model lacks (or the vendor differs).
-- DIFF_NO_KVM: libvirtd finds KVM usable on this machine and our daemon does not (the same
-  difference as domain capabilities'), so without a virt type libvirtd compares with its KVM
-  host CPU and we with TCG's; the comparison here names virttype 'qemu', as Nova does with
-  virt_type=qemu.
+- DIFF_NO_KVM: where libvirtd finds KVM usable and our daemon does not (QEMU's user cannot
+  open /dev/kvm; the same difference as domain capabilities'), without a virt type libvirtd
+  compares with its KVM host CPU and we with TCG's; the comparisons here name virttype
+  'qemu', as Nova does with virt_type=qemu.
 - DIFF_NO_SCHEMA: VALIDATE_XML makes libvirt check the document against its cpu.rng
   (XML_INVALID_SCHEMA); we read it as without the flag, so such a document gets the
   parser's error (or none).
@@ -34,20 +28,22 @@ import re
 import pytest
 
 from calls import virsh
+from domcaps_walk import VIRTTYPES
 
 libvirt = pytest.importorskip("libvirt")
 
 INCOMPATIBLE, IDENTICAL, SUPERSET = 0, 1, 2
 FAIL_INCOMPATIBLE, VALIDATE_XML = 1, 2
-EXPAND_FEATURES = 1
+EXPAND_FEATURES, MIGRATABLE = 1, 2
 ERR_INTERNAL, ERR_NO_SUPPORT, ERR_INVALID_ARG, ERR_XML_ERROR, ERR_XML_DETAIL = 1, 3, 8, 27, 35
 ERR_OPERATION_DENIED, ERR_CONFIG_UNSUPPORTED, ERR_OPERATION_UNSUPPORTED = 29, 67, 84
 ERR_CPU_INCOMPATIBLE = 91
 FROM_XML, FROM_QEMU, FROM_DOMAIN, FROM_CPU = 5, 10, 20, 31
 
-# DIFF_HV_BY_QEMU: the models where libvirt's map and QEMU's TCG verdict disagree here.
-HV_TCG_DIFFERENT = {"pentium3", "pentium2", "pentium", "n270", "coreduo", "core2duo", "athlon",
-                    "486"}
+# Models QEMU runs under TCG that libvirt's map still finds incompatible with TCG's
+# host-model CPU (the map gives them vme, which QEMU's TCG "max" lacks).
+TCG_MAP_INCOMPATIBLE = {"pentium3", "pentium2", "pentium", "n270", "coreduo", "core2duo",
+                        "athlon", "486"}
 
 DOCS = {
     "host-model": "<cpu mode='host-model'/>",
@@ -57,6 +53,7 @@ DOCS = {
     "qemu64": "<cpu match='exact'><model>qemu64</model></cpu>",
     "skylake": "<cpu match='exact'><model>Skylake-Client</model></cpu>",
     "nonexist": "<cpu match='exact'><model>Nonexist</model></cpu>",
+    "versioned": "<cpu match='exact'><model>Haswell-v4</model></cpu>",
     "arm": "<cpu><arch>aarch64</arch><model>cortex-a57</model></cpu>",
     "bad": "<cpu",
     "blank": "",
@@ -68,6 +65,10 @@ DOCS = {
     "vendor-only": "<cpu><vendor>AMD</vendor></cpu>",
     "features-only": "<cpu><feature name='sse2'/></cpu>",
     "no-model-host": "<cpu><arch>x86_64</arch><vendor>AMD</vendor></cpu>",
+    "forbid-sse2": "<cpu match='exact'><model>kvm64</model>"
+                   "<feature policy='forbid' name='sse2'/></cpu>",
+    "unknown-feature": "<cpu match='exact'><model>kvm64</model><feature name='foo'/></cpu>",
+    "strict-qemu64": "<cpu match='strict'><model>qemu64</model></cpu>",
 }
 
 
@@ -89,24 +90,17 @@ def host_vendor():
     return {"GenuineIntel": "Intel", "AuthenticAMD": "AMD"}.get(m.group(1) if m else "")
 
 
-def needs_map(model):
-    return ("error", ERR_OPERATION_UNSUPPORTED, FROM_CPU,
-            "Operation not supported: CPU model '%s': comparing or combining CPU models needs "
-            "libvirt's CPU map, which splitvirt does not have" % model)
-
-
-def is_needs_map(a):
-    return isinstance(a, tuple) and a[:2] == ("error", ERR_OPERATION_UNSUPPORTED)
-
-
 def expected_errors():
     """libvirt 9.0's answer (compareCPU and compareHypervisorCPU alike) for the documents
-    whose answer needs no CPU map."""
+    whose answer does not depend on the host's CPU."""
     unknown_model = ("error", ERR_INTERNAL, FROM_CPU, "internal error: Unknown CPU model Nonexist")
     return {
         "host-model": SUPERSET, "host-passthrough": SUPERSET, "maximum": SUPERSET,
         "empty": SUPERSET,
         "nonexist": unknown_model,
+        # QEMU's versioned names are not in libvirt's map.
+        "versioned": ("error", ERR_INTERNAL, FROM_CPU,
+                      "internal error: Unknown CPU model Haswell-v4"),
         "bad": ("error", ERR_XML_DETAIL, FROM_CPU,
                 "(CPU_definition):1: Couldn't find end of Start Tag cpu line 1\n<cpu\n----^"),
         "blank": ("error", ERR_XML_DETAIL, FROM_CPU,
@@ -148,10 +142,24 @@ def test_compare_cpu(daemon):
             "error", ERR_CPU_INCOMPATIBLE, FROM_CPU,
             "the CPU is incompatible with host CPU: host CPU vendor does not match required "
             "CPU vendor %s" % other)
-        # DIFF_NO_CPU_MAP: a model libvirt's map knows, against the host CPU.
-        assert answer(conn.compareCPU, DOCS["qemu64"], 0) == needs_map("qemu64")
-        assert answer(conn.compareCPU, DOCS["skylake"], FAIL_INCOMPATIBLE) == \
-            needs_map("Skylake-Client")
+        # The capabilities' host CPU is identical to the host CPU; a strict match of its
+        # model alone finds the extra features; a forbidden feature every x86-64 CPU has.
+        caps = conn.getCapabilities()
+        host_cpu = re.search(r"<host>.*?(<cpu>.*?</cpu>)", caps, re.S).group(1)
+        model = re.search(r"<model>([^<]+)</model>", host_cpu).group(1)
+        assert answer(conn.compareCPU, host_cpu, 0) == IDENTICAL
+        strict = "<cpu match='strict'><model>%s</model></cpu>" % model
+        assert answer(conn.compareCPU, strict, 0) == INCOMPATIBLE
+        assert answer(conn.compareCPU, strict, FAIL_INCOMPATIBLE)[3].startswith(
+            "the CPU is incompatible with host CPU: Host CPU does not strictly match guest "
+            "CPU: Extra features: ")
+        assert answer(conn.compareCPU, DOCS["forbid-sse2"], FAIL_INCOMPATIBLE) == (
+            "error", ERR_CPU_INCOMPATIBLE, FROM_CPU,
+            "the CPU is incompatible with host CPU: Host CPU provides forbidden features: sse2")
+        assert answer(conn.compareCPU, DOCS["unknown-feature"], 0) == (
+            "error", ERR_INTERNAL, FROM_CPU, "internal error: Unknown CPU feature foo")
+        # A named model's answer is the host's (the slow test compares them with libvirtd).
+        assert answer(conn.compareCPU, DOCS["qemu64"], 0) in (INCOMPATIBLE, IDENTICAL, SUPERSET)
         assert answer(conn.compareCPU, DOCS["qemu64"], 8) == (
             "error", ERR_INVALID_ARG, FROM_QEMU,
             "unsupported flags (0x8) in function qemuConnectCompareCPU")
@@ -171,20 +179,20 @@ def test_compare_hypervisor_cpu(daemon):
     try:
         models = usable_models(conn)
         assert models["qemu64"] and not models["Skylake-Client"]
+        # TCG's host-model CPU has what QEMU runs, but the map's vme of the oldest models.
         for model, usable in models.items():
             doc = "<cpu match='exact'><model>%s</model></cpu>" % model
             got = answer(conn.compareHypervisorCPU, None, None, None, "qemu", doc, 0)
-            assert got == (SUPERSET if usable else INCOMPATIBLE), model
-        # DIFF_HV_BY_QEMU: FAIL_INCOMPATIBLE's message is ours.
-        assert answer(conn.compareHypervisorCPU, None, None, None, "qemu", DOCS["skylake"],
-                      FAIL_INCOMPATIBLE) == (
-            "error", ERR_CPU_INCOMPATIBLE, FROM_CPU,
-            "the CPU is incompatible with host CPU: QEMU cannot provide CPU model "
-            "Skylake-Client here")
-        # With a feature QEMU's verdict does not cover: DIFF_NO_CPU_MAP.
+            want = INCOMPATIBLE if not usable or model in TCG_MAP_INCOMPATIBLE else SUPERSET
+            assert got == want, model
+        got = answer(conn.compareHypervisorCPU, None, None, None, "qemu", DOCS["skylake"],
+                     FAIL_INCOMPATIBLE)
+        assert got[:3] == ("error", ERR_CPU_INCOMPATIBLE, FROM_CPU)
+        assert got[3].startswith("the CPU is incompatible with host CPU: Host CPU does not "
+                                 "provide required features: ") and "hle" in got[3], got
+        # TCG emulates svm.
         doc = "<cpu match='exact'><model>qemu64</model><feature name='svm'/></cpu>"
-        assert answer(conn.compareHypervisorCPU, None, None, None, "qemu", doc, 0) == \
-            needs_map("qemu64")
+        assert answer(conn.compareHypervisorCPU, None, None, None, "qemu", doc, 0) == SUPERSET
         # The hypervisor arguments, checked as libvirt checks them.
         x = DOCS["host-model"]
         assert answer(conn.compareHypervisorCPU, None, "foo", None, None, x, 0) == (
@@ -202,15 +210,26 @@ def test_compare_hypervisor_cpu(daemon):
         conn.close()
 
 
+TWO = ["<cpu><arch>x86_64</arch><model>qemu64</model></cpu>",
+       "<cpu><arch>x86_64</arch><model>kvm64</model></cpu>"]
+
+
 def test_baseline(daemon):
     conn = libvirt.open(qemu_uri(daemon))
     try:
-        # Nova's call: the capabilities' host CPU with EXPAND_FEATURES. Ours has no <model>
-        # (DIFF_NO_CPU_MAP: libvirt names it from its map), which libvirt refuses so.
+        # Nova's call: the capabilities' host CPU with EXPAND_FEATURES: its model (which it
+        # prefers), its vendor, every feature of the model and the host's, sorted.
         caps = conn.getCapabilities()
         host_cpu = re.search(r"<host>.*?(<cpu>.*?</cpu>)", caps, re.S).group(1)
-        assert answer(conn.baselineCPU, [host_cpu], EXPAND_FEATURES) == (
-            "error", ERR_XML_ERROR, FROM_CPU, "XML error: Missing CPU model name")
+        model = re.search(r"<model>([^<]+)</model>", host_cpu).group(1)
+        vendor = re.search(r"<vendor>([^<]+)</vendor>", host_cpu).group(1)
+        got = conn.baselineCPU([host_cpu], EXPAND_FEATURES)
+        assert got.startswith("<cpu mode='custom' match='exact'>\n  <model fallback='forbid'>"
+                              "%s</model>\n  <vendor>%s</vendor>\n" % (model, vendor)), got
+        names = re.findall(r"<feature policy='require' name='([^']+)'/>", got)
+        assert names == sorted(names) and "sse2" in names and "osxsave" not in names
+        assert names == sorted(set(names) | set(re.findall(r"<feature name='([^']+)'/>",
+                                                           host_cpu)) - {"osxsave", "ospke"})
         assert answer(conn.baselineCPU, [DOCS["qemu64"]], 0) == (
             "error", ERR_XML_ERROR, FROM_CPU, "XML error: Missing CPU architecture")
         assert answer(conn.baselineCPU, [DOCS["host-model"]], 0) == (
@@ -222,10 +241,11 @@ def test_baseline(daemon):
         assert answer(conn.baselineCPU, [], 0) == (
             "error", ERR_INVALID_ARG, FROM_DOMAIN,
             "xmlCPUs in virConnectBaselineCPU must not be NULL")
-        two = ["<cpu><arch>x86_64</arch><model>qemu64</model></cpu>",
-               "<cpu><arch>x86_64</arch><model>kvm64</model></cpu>"]
-        assert answer(conn.baselineCPU, two, 0) == needs_map("qemu64")
-        assert answer(conn.baselineCPU, two, 4)[:3] == ("error", ERR_INVALID_ARG, FROM_QEMU)
+        # qemu64 is kvm64 and svm: their baseline is kvm64, which neither names alone.
+        assert answer(conn.baselineCPU, TWO, 0) == (
+            "<cpu mode='custom' match='exact'>\n  <model fallback='allow'>kvm64</model>\n"
+            "</cpu>\n")
+        assert answer(conn.baselineCPU, TWO, 4)[:3] == ("error", ERR_INVALID_ARG, FROM_QEMU)
         # The hypervisor form reads guest CPUs: each needs a model, which the map must know.
         hv = conn.baselineHypervisorCPU
         assert answer(hv, None, None, None, "qemu", [DOCS["host-model"]], 0) == (
@@ -233,7 +253,9 @@ def test_baseline(daemon):
             "invalid argument: no CPU model specified at index 0")
         assert answer(hv, None, None, None, "qemu", [DOCS["arm"]], 0) == (
             "error", ERR_INTERNAL, FROM_CPU, "internal error: Unknown CPU model cortex-a57")
-        assert answer(hv, None, None, None, "qemu", [DOCS["qemu64"]], 0) == needs_map("qemu64")
+        assert answer(hv, None, None, None, "qemu", [DOCS["qemu64"]], 0) == (
+            "<cpu mode='custom' match='exact'>\n  <model fallback='forbid'>qemu64</model>\n"
+            "</cpu>\n")
         assert answer(hv, None, None, None, None, [DOCS["qemu64"]], 8) == (
             "error", ERR_INVALID_ARG, FROM_QEMU,
             "unsupported flags (0x8) in function qemuConnectBaselineHypervisorCPU")
@@ -271,7 +293,7 @@ def test_read_only_and_virsh(daemon, tmp_path):
     sky.write_text(DOCS["skylake"])
     rc, out, err = virsh(uri, "hypervisor-cpu-compare", "--virttype", "qemu", "--error",
                          str(sky))
-    assert rc == 1 and "QEMU cannot provide CPU model Skylake-Client here" in err, err
+    assert rc == 1 and "Host CPU does not provide required features: " in err, err
 
 
 def test_lxc_has_none(daemons):
@@ -306,45 +328,66 @@ def test_cpu_compare_like_libvirtd(daemon, ref):
     ours = libvirt.open(qemu_uri(daemon))
     theirs = libvirt.open(ref.uri)
     try:
+        # The capabilities' host CPU: the same model, vendor and features (the whole <cpu>
+        # but the TSC counter, which each daemon reads its own way).
+        def host_cpu(conn):
+            return re.search(r"<host>.*?(<cpu>.*?</cpu>)", conn.getCapabilities(),
+                             re.S).group(1)
+
+        def no_counter(cpu):
+            return re.sub(r"\s*<counter [^>]*/>", "", cpu)
+
+        mine_cpu, theirs_cpu = host_cpu(ours), host_cpu(theirs)
+        assert no_counter(mine_cpu) == no_counter(theirs_cpu)
         for name, doc in DOCS.items():
             for flags in (0, FAIL_INCOMPATIBLE):
                 mine = answer(ours.compareCPU, doc, flags)
-                if not is_needs_map(mine):  # DIFF_NO_CPU_MAP
-                    assert mine == answer(theirs.compareCPU, doc, flags), (name, flags)
+                assert mine == answer(theirs.compareCPU, doc, flags), (name, flags)
                 mine = answer(ours.compareHypervisorCPU, None, None, None, "qemu", doc, flags)
                 want = answer(theirs.compareHypervisorCPU, None, None, None, "qemu", doc, flags)
-                if name == "skylake" and flags:
-                    assert mine[:3] == want[:3], name  # DIFF_HV_BY_QEMU: our message
-                elif not is_needs_map(mine):
-                    assert mine == want, ("hv", name, flags)
-        # DIFF_HV_BY_QEMU, model by model under TCG.
-        differ = set()
-        for model in usable_models(ours):
+                assert mine == want, ("hv", name, flags)
+        # Every model of the map against the host, and its baseline (alone, expanded,
+        # migratable): the map's answers, model by model.
+        models = theirs.getCPUModelNames("x86_64", 0)
+        for model in models:
             doc = "<cpu match='exact'><model>%s</model></cpu>" % model
-            mine = answer(ours.compareHypervisorCPU, None, None, None, "qemu", doc, 0)
-            want = answer(theirs.compareHypervisorCPU, None, None, None, "qemu", doc, 0)
-            if mine != want:
-                differ.add(model)
-        assert differ <= HV_TCG_DIFFERENT, differ - HV_TCG_DIFFERENT
-        # Baseline: the same document (our capabilities' host CPU, as Nova sends it) gets
-        # the same error from both; libvirtd's own host CPU only libvirtd can name.
-        host_cpu = re.search(r"<host>.*?(<cpu>.*?</cpu>)", ours.getCapabilities(),
-                             re.S).group(1)
-        for flags in (0, EXPAND_FEATURES):
-            assert answer(ours.baselineCPU, [host_cpu], flags) == \
-                answer(theirs.baselineCPU, [host_cpu], flags)
+            hdoc = "<cpu><arch>x86_64</arch><model>%s</model></cpu>" % model
+            for flags in (0, FAIL_INCOMPATIBLE):
+                assert answer(ours.compareCPU, doc, flags) == \
+                    answer(theirs.compareCPU, doc, flags), (model, flags)
+            for flags in (0, EXPAND_FEATURES | MIGRATABLE):
+                assert answer(ours.baselineCPU, [hdoc], flags) == \
+                    answer(theirs.baselineCPU, [hdoc], flags), (model, flags)
+        # The hypervisor forms under TCG (and KVM where it is usable), model by model:
+        # compare (with its reasons) and baseline (alone, expanded, migratable).
+        for vt, model in [(vt, m) for vt in VIRTTYPES for m in models]:
+            doc = "<cpu match='exact'><model>%s</model></cpu>" % model
+            for flags in (0, FAIL_INCOMPATIBLE):
+                assert answer(ours.compareHypervisorCPU, None, None, None, vt, doc,
+                              flags) == answer(theirs.compareHypervisorCPU, None, None, None,
+                                               vt, doc, flags), (vt, model, flags)
+            for flags in (0, EXPAND_FEATURES | MIGRATABLE):
+                assert answer(ours.baselineHypervisorCPU, None, None, None, vt, [doc],
+                              flags) == answer(theirs.baselineHypervisorCPU, None, None, None,
+                                               vt, [doc], flags), (vt, model, flags)
+        # Baseline: Nova's (the capabilities' host CPU) with every flag, each daemon's own.
+        for flags in (0, EXPAND_FEATURES, MIGRATABLE, EXPAND_FEATURES | MIGRATABLE):
+            assert answer(ours.baselineCPU, [mine_cpu], flags) == \
+                answer(theirs.baselineCPU, [theirs_cpu], flags), flags
+        vendor_clash = ["<cpu><arch>x86_64</arch><model>EPYC</model><vendor>Intel</vendor></cpu>",
+                        "<cpu><arch>x86_64</arch><model>EPYC</model></cpu>"]
         cases = [["<cpu><arch>x86_64</arch><model>Nonexist</model></cpu>"], [DOCS["qemu64"]],
-                 [DOCS["host-model"]], [DOCS["bad"]], []]
+                 [DOCS["host-model"]], [DOCS["bad"]], [], TWO, vendor_clash,
+                 ["<cpu><arch>x86_64</arch><model>qemu64</model><vendor>Foo</vendor></cpu>"],
+                 ["<cpu><arch>x86_64</arch><model>qemu64</model><feature name='foo'/></cpu>"]]
         for cpus in cases:
             assert answer(ours.baselineCPU, cpus, 0) == answer(theirs.baselineCPU, cpus, 0), cpus
-        for cpus in ([DOCS["host-model"]], [DOCS["arm"]], [DOCS["nonexist"]], [DOCS["bad"]]):
+        two_guest = ["<cpu match='exact'><model>Haswell-noTSX</model></cpu>",
+                     "<cpu match='exact'><model>EPYC</model><feature name='svm'/></cpu>"]
+        for cpus in ([DOCS["host-model"]], [DOCS["arm"]], [DOCS["nonexist"]], [DOCS["bad"]],
+                     two_guest, [DOCS["qemu64"], DOCS["versioned"]]):
             assert answer(ours.baselineHypervisorCPU, None, None, None, "qemu", cpus, 0) == \
                 answer(theirs.baselineHypervisorCPU, None, None, None, "qemu", cpus, 0), cpus
-        theirs_cpu = re.search(r"<host>.*?(<cpu>.*?</cpu>)", theirs.getCapabilities(),
-                               re.S).group(1)
-        assert "<cpu mode='custom'" in theirs.baselineCPU([theirs_cpu], EXPAND_FEATURES)
-        assert answer(ours.baselineCPU, [theirs_cpu], EXPAND_FEATURES)[:3] == (
-            "error", ERR_OPERATION_UNSUPPORTED, FROM_CPU)  # DIFF_NO_CPU_MAP
         for args in ((None, "foo", None, None), (None, "aarch64", None, None),
                      (None, None, "nomach", "qemu")):
             assert answer(ours.compareHypervisorCPU, *args, DOCS["host-model"], 0) == \
@@ -352,3 +395,32 @@ def test_cpu_compare_like_libvirtd(daemon, ref):
     finally:
         ours.close()
         theirs.close()
+
+
+def test_missing_cpu_map(daemons, tmp_path):
+    """Without libvirt's CPU map (SV_CPU_MAP_DIR naming an empty directory) the daemon runs
+    on: the capabilities' host CPU has no model or features, the host-model mode is not
+    supported, and the calls that need the map fail with an internal error naming the
+    file."""
+    d = daemons.start(name="virtqemud", label="virtqemud-nomap",
+                      env={"SV_CPU_MAP_DIR": str(tmp_path)})
+    conn = libvirt.open(qemu_uri(d))
+    try:
+        host_cpu = re.search(r"<host>.*?(<cpu>.*?</cpu>)", conn.getCapabilities(),
+                             re.S).group(1)
+        assert "<arch>x86_64</arch>" in host_cpu
+        assert "<model>" not in host_cpu and "<feature " not in host_cpu
+        why = ("error", ERR_INTERNAL, FROM_CPU,
+               "internal error: cannot read libvirt's CPU map file '%s/index.xml' "
+               "(is libvirt0 installed?)" % tmp_path)
+        assert answer(conn.compareCPU, DOCS["qemu64"], 0) == why
+        assert answer(conn.baselineCPU, TWO, 0) == why
+        assert answer(conn.getCPUModelNames, "x86_64", 0) == why
+        assert "<mode name='host-model' supported='no'/>" in \
+            conn.getDomainCapabilities(None, None, None, "qemu", 0)
+        # Documents refused before the map is needed keep their errors.
+        assert answer(conn.compareCPU, DOCS["bad-match"], 0) == \
+            expected_errors()["bad-match"]
+        assert conn.getLibVersion() > 0
+    finally:
+        conn.close()

@@ -23,8 +23,8 @@ two reads (counters, free memory, CPU time) or is each daemon's own pick (the ho
 domain id), its shape: the keys of a dict, the length of a list, the type of a number, with
 the deterministic fields kept. The one kept difference is KEPT_DESTROY_SHUTDOWN below.
 
-A gap, not a choice, is GAP_NO_CPU_MAP below: baselineCPU and compareCPU answer from
-libvirt's CPU map on libvirtd, and splitvirt has none yet.
+baselineCPU and compareCPU are compared whole: both daemons decode the host CPU through
+libvirt's CPU map (Debian's libvirt0 installs it).
 """
 
 import os
@@ -39,7 +39,6 @@ import pytest
 import linuxguest
 from calls import answer
 from guests import ConsoleReader, ensure_event_loop, uri_for
-from test_host_facts import CPU_MAP_ONLY
 from test_libvirt_parity import stack_files, stack_xml
 
 libvirt = pytest.importorskip("libvirt")
@@ -155,29 +154,16 @@ def caps_facts(a):
 
 
 def domcaps(a):
-    """getDomainCapabilities: the whole document but the host-model CPU mode (libvirt decodes
-    it with its CPU map: test_qemu_domcaps.py's DIFF_HOST_MODEL)."""
+    """getDomainCapabilities: the whole document (TCG's: its host-model CPU included), in
+    canonical form."""
     if a[0] != "OK":
         return a
     root = ET.fromstring(a[1])
-    for mode in root.findall("cpu/mode"):
-        if mode.get("name") == "host-model":
-            root.find("cpu").remove(mode)
 
     def canon(e):
         return (e.tag, tuple(sorted(e.attrib.items())), (e.text or "").strip(),
                 tuple(canon(c) for c in e))
     return ("OK", canon(root))
-
-
-def cpu_models(a):
-    """getCPUModelNames: libvirt's CPU map lists models QEMU 7.2 has not (CPU_MAP_ONLY in
-    test_host_facts.py), ours QEMU's versioned ones; the models both know are compared."""
-    if a[0] != "OK":
-        return a
-    return ("OK", sorted(m for m in a[1] if m not in CPU_MAP_ONLY
-                         and not re.search(r"-v\d+$", m)
-                         and m not in ("max", "host", "base", "KnightsMill", "Denverton")))
 
 
 def cells(a):
@@ -274,7 +260,7 @@ def start_up(conn):
          answer(conn.getDomainCapabilities, None, "x86_64", None, "qemu", 0), domcaps),
         ("getDomainCapabilities q35",
          answer(conn.getDomainCapabilities, None, "x86_64", "q35", "qemu", 0), domcaps),
-        ("getCPUModelNames", answer(conn.getCPUModelNames, "x86_64", 0), cpu_models),
+        ("getCPUModelNames", answer(conn.getCPUModelNames, "x86_64", 0), same),
         # Nova's baseline of the host CPU (with its features expanded) and its comparison
         # of a guest CPU model with the host's.
         ("baselineCPU", answer(conn.baselineCPU, [host_cpu],
@@ -406,30 +392,6 @@ def lifecycle(a):
 
 
 
-# GAP_NO_CPU_MAP: libvirtd answers Nova's baselineCPU (the capabilities' host CPU, features
-# expanded) and compareCPU (qemu64 against the host) from libvirt's CPU map: its host CPU
-# has a model (decoded from CPUID through the map) and qemu64 has the map's feature list.
-# splitvirt has no CPU map yet: its capabilities' host CPU has no model, so the baseline is
-# libvirt's "Missing CPU model name", and comparing a named model is OPERATION_UNSUPPORTED
-# (tests/e2e/test_cpu_compare.py, DIFF_NO_CPU_MAP). Both steps are taken out of the
-# comparison after checking that this still holds, so the test notices when it stops.
-GAP_NO_CPU_MAP = {
-    "baselineCPU": (A.VIR_ERR_XML_ERROR, "XML error: Missing CPU model name"),
-    "compareCPU": (A.VIR_ERR_OPERATION_UNSUPPORTED, "libvirt's CPU map"),
-}
-
-
-def take_out_cpu_map_gap(theirs, ours):
-    """The two answers of GAP_NO_CPU_MAP checked and taken out of both lists."""
-    for label, (code, text) in GAP_NO_CPU_MAP.items():
-        t = [a for lb, a, _ in theirs if lb == label][0]
-        o = [a for lb, a, _ in ours if lb == label][0]
-        assert t[0] == "OK", (label, t)
-        assert o[0] == code and text in o[2], (label, o)
-    keep = lambda steps: [s for s in steps if s[0] not in GAP_NO_CPU_MAP]
-    return keep(theirs), keep(ours)
-
-
 def compare(theirs, ours):
     """Every step's answers, compared as its COMPARED rule says: the list of differences."""
     assert [t[0] for t in theirs] == [o[0] for o in ours]
@@ -456,7 +418,8 @@ def test_nova_start_up_and_boot(libvirtd_nova, daemon, root):
     assert theirs["state paused"] == ("OK", [A.VIR_DOMAIN_PAUSED, A.VIR_DOMAIN_PAUSED_USER])
     assert theirs["destroy again"][0] == A.VIR_ERR_OPERATION_INVALID
     assert SHUTDOWN_HOST in theirs["events"][1]  # KEPT_DESTROY_SHUTDOWN still holds
-    diffs = compare(*take_out_cpu_map_gap(libvirtd_nova, ours))
+    assert theirs["baselineCPU"][0] == "OK" and theirs["compareCPU"][0] == "OK"
+    diffs = compare(libvirtd_nova, ours)
     assert not diffs, "answers unlike libvirtd's:\n  " + "\n  ".join(diffs)
 
 

@@ -12,8 +12,7 @@ q35) into a small domain XML that uses it.
 - test_start_outcomes (slow, real QEMU under TCG): the values this host can run reach
   RUNNING and are destroyed; host-passthrough under TCG, host devices, TPM passthrough and
   egl-headless without /dev/dri fail at start with libvirt 9.0's error (code, domain,
-  message), and START_DIFFERENCES names where ours differs (host-model under TCG, sdl,
-  dbus, file-backed memory, a lun whose device is missing, a 4 MiB flash image as ROM).
+  message), and START_DIFFERENCES names where ours differs (sdl, dbus, file-backed memory, a lun whose device is missing, a 4 MiB flash image as ROM).
   NOT_STARTED names what is defined but not started.
 - test_start_as_libvirtd (slow): the same guests started on Debian's libvirtd give the
   outcomes expected_at_start() says are libvirt's, and START_DIFFERENCES' libvirt side.
@@ -179,10 +178,6 @@ def expected_at_start():
 
 # Where our start differs from libvirt 9.0's, each with its reason: label -> (ours, a
 # test of libvirtd's outcome).
-# - cpu-host-model: libvirt computes a host-model CPU for TCG guests from QEMU's "max"
-#   CPU and its CPU map, and runs them; we compute none (test_qemu_domcaps.py,
-#   DIFF_HOST_MODEL), our domcaps say supported='no', and start refuses with libvirt's
-#   words for an unsupported mode.
 # - graphics-sdl: libvirt passes -display sdl to QEMU, which exits as Debian's
 #   qemu-system-gui (its SDL module) is not installed: an internal error whose wording
 #   depends on when libvirt sees QEMU go ("process exited while connecting to monitor" or
@@ -218,10 +213,6 @@ START_DIFFERENCES = {
                         lambda o: o == (libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_STORAGE,
                                         "Cannot access storage file '/dev/h-caps-lun': No such "
                                         "file or directory")),
-    "cpu-host-model": ((UNSUPPORTED, libvirt.VIR_FROM_QEMU,
-                        "unsupported configuration: CPU mode 'host-model' for x86_64 qemu "
-                        "domain on x86_64 host is not supported by hypervisor"),
-                       lambda o: o == RUNNING),
     "graphics-sdl": ((UNSUPPORTED, libvirt.VIR_FROM_QEMU,
                       "unsupported configuration: sdl graphics are not supported by "
                       "splitvirt"),
@@ -272,7 +263,7 @@ def start_outcome(conn, xml):
 
 
 def extra_cpu_cases(doc):
-    """host-passthrough and host-model, which our TCG domcaps say no to, started too."""
+    """host-passthrough, which TCG domcaps say no to, and host-model, started too."""
     for mode in ("host-passthrough", "host-model"):
         yield "cpu-" + mode, walk.domain(doc, walk.PREFIX + "cpu-" + mode,
                                          top="<cpu mode='%s'/>" % mode)

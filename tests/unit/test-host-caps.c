@@ -102,7 +102,7 @@ host_xml(const char *root)
     g_autofree char *dev = g_build_filename(root, "dev", NULL);
     GString *s = g_string_new(NULL);
 
-    sv_host_capabilities_begin_at(s, "u", "    <extra/>\n", sys, proc, dev);
+    sv_host_capabilities_begin_at(s, "u", NULL, "    <extra/>\n", sys, proc, dev);
     return g_string_free(s, FALSE);
 }
 

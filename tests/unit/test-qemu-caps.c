@@ -363,6 +363,41 @@ test_qmp_replies_garbage(void)
     g_assert_false(qemu_qmp_replies_kvm_enabled(r));
 }
 
+/* The "max" expansions (TCG's host-model source): the features on in either, those on only
+ * in the non-migratable one, every boolean property, vendor and signature; the blockers of
+ * a CPU model. */
+static void
+test_qmp_replies_host_cpu(void)
+{
+    g_autoptr(QemuQmpReplies) r = qemu_qmp_replies_parse(
+        "{\"id\": \"max\", \"return\": {\"model\": {\"name\": \"max\", \"props\": "
+        "{\"sse2\": true, \"vme\": false, \"invtsc\": false, \"vendor\": \"AuthenticAMD\", "
+        "\"family\": 15, \"model\": 107, \"stepping\": 1, \"level\": 13}}}}\n"
+        "{\"id\": \"max-all\", \"return\": {\"model\": {\"name\": \"max\", \"props\": "
+        "{\"sse2\": true, \"vme\": false, \"invtsc\": true}}}}\n"
+        "{\"id\": \"cpus\", \"return\": [{\"name\": \"EPYC\", \"unavailable-features\": "
+        "[\"fxsr-opt\", 3]}]}\n");
+    g_autoptr(QemuQmpReplies) none = qemu_qmp_replies_parse("{\"id\": \"max\", \"error\": {}}\n");
+    g_autoptr(QemuHostCpu) cpu = qemu_qmp_replies_host_cpu(r);
+    g_autoptr(GPtrArray) defs = qemu_qmp_replies_cpu_defs(r);
+    const char *on[] = {"invtsc", "sse2", NULL}, *all[] = {"invtsc", "sse2", "vme", NULL};
+    const char *nonmig[] = {"invtsc", NULL};
+    const QemuCpuDef *epyc = defs->pdata[0];
+
+    g_assert_nonnull(cpu);
+    g_assert_true(g_strv_equal((const char *const *)cpu->features, on));
+    g_assert_true(g_strv_equal((const char *const *)cpu->props, all));
+    g_assert_true(g_strv_equal((const char *const *)cpu->nonmigratable, nonmig));
+    g_assert_cmpstr(cpu->vendor, ==, "AuthenticAMD");
+    g_assert_cmpuint(cpu->family, ==, 15);
+    g_assert_cmpuint(cpu->model, ==, 107);
+    g_assert_cmpuint(cpu->stepping, ==, 1);
+    g_assert_null(qemu_qmp_replies_host_cpu(none));
+    g_assert_cmpint(epyc->usable, ==, QEMU_CPU_USABLE_NO);
+    g_assert_cmpuint(g_strv_length(epyc->blockers), ==, 1);
+    g_assert_cmpstr(epyc->blockers[0], ==, "fxsr-opt");
+}
+
 /* ---------------------------------------------------------------- the probe and its cache */
 
 typedef struct {
@@ -550,6 +585,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/qemu-caps/machines", test_machines);
     g_test_add_func("/qemu-caps/cpu-defs", test_cpu_defs);
+    g_test_add_func("/qemu-caps/qmp-replies-host-cpu", test_qmp_replies_host_cpu);
     g_test_add_func("/qemu-caps/probe-facts", test_probe_facts);
     g_test_add_func("/qemu-caps/guests", test_guests);
     for (gsize i = 0; i < G_N_ELEMENTS(domcaps_cases); i++) {

@@ -13,6 +13,7 @@ typedef struct {
     char *arch;         /* NULL for a guest CPU */
     char *model;        /* NULL when none */
     char *vendor;
+    gboolean fallback_forbid; /* a computed guest CPU: <model fallback='forbid'> */
     GPtrArray *features; /* of SvDomainCpuFeatureDef, in document order; a host CPU's
                             features have policy -1 (read as int) */
 } SvCpuDef;

@@ -26,14 +26,24 @@ char *sv_host_uuid(void);
 /* The host's architecture name as libvirt spells it ("x86_64"). */
 const char *sv_host_arch(void);
 
+/* The host CPU's model and features as libvirt's CPU map decodes them (conf/cpu_x86_host.h);
+ * all NULL where the map could not be read. */
+typedef struct {
+    const char *model;
+    const char *vendor;
+    const char *const *features; /* NULL-terminated, in map order */
+} SvHostCpuModel;
+
 /* The start of a capabilities document's <host>, as libvirt prints it where it is read
- * from /proc and /sys (host_caps.c): its uuid, cpu (no model or feature list: those come
- * from libvirt's CPU map), power management and iommu, then extra (the driver's own
+ * from /proc and /sys (host_caps.c): its uuid, cpu (model, vendor and feature list from
+ * `cpu`, which may be NULL), power management and iommu, then extra (the driver's own
  * elements, or ""), then the NUMA cells and the L3 caches. The caller adds <secmodel>
  * and closes the element. sysfs, proc and dev: "/sys", "/proc" and "/dev" (the TSC as KVM
  * gives it to a guest, read once), or a copy's (tests). */
-void sv_host_capabilities_begin(GString *s, const char *host_uuid, const char *extra);
-void sv_host_capabilities_begin_at(GString *s, const char *host_uuid, const char *extra,
+void sv_host_capabilities_begin(GString *s, const char *host_uuid, const SvHostCpuModel *cpu,
+                                const char *extra);
+void sv_host_capabilities_begin_at(GString *s, const char *host_uuid,
+                                   const SvHostCpuModel *cpu, const char *extra,
                                    const char *sysfs, const char *proc, const char *dev);
 
 /* The host CPU's vendor as libvirt names it ("Intel", "AMD", "Hygon") from proc's cpuinfo

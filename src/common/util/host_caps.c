@@ -1,8 +1,8 @@
 /* host_caps.c: the <host> part of a capabilities document, read from /proc and /sys as
  * libvirt 9.0 reads it: the CPU's vendor, microcode, signature, physical address bits and
  * page sizes; one cell per NUMA node with its memory, pages, distances and CPUs; the L3
- * cache banks. What libvirt derives from its own CPU map (the host CPU model and its
- * feature list) and from QEMU (the TSC counter) is not printed. */
+ * cache banks. The host CPU model, vendor and feature list libvirt derives from its CPU map
+ * come from the caller (conf/cpu_x86_host.c). */
 #include "util/host.h"
 
 #include <fcntl.h>
@@ -140,8 +140,8 @@ read_tsc(const char *dev, guint64 *ret_hz, gboolean *ret_scaling)
 }
 
 static void
-append_cpu(GString *s, const SvHostInfo *info, const char *sysfs, const char *proc,
-           const char *dev)
+append_cpu(GString *s, const SvHostInfo *info, const SvHostCpuModel *cpu, const char *sysfs,
+           const char *proc, const char *dev)
 {
     guint64 tsc_hz;
     gboolean tsc_scaling;
@@ -160,8 +160,11 @@ append_cpu(GString *s, const SvHostInfo *info, const char *sysfs, const char *pr
         addr = cpuinfo_value(cpuinfo, "address sizes");
     }
     g_string_append_printf(s, "    <cpu>\n      <arch>%s</arch>\n", sv_host_arch());
-    if (vendor_name(vendor))
-        g_string_append_printf(s, "      <vendor>%s</vendor>\n", vendor_name(vendor));
+    if (cpu && cpu->model)
+        g_string_append_printf(s, "      <model>%s</model>\n", cpu->model);
+    if (cpu && cpu->model ? cpu->vendor != NULL : vendor_name(vendor) != NULL)
+        g_string_append_printf(s, "      <vendor>%s</vendor>\n",
+                               cpu && cpu->model ? cpu->vendor : vendor_name(vendor));
     if (microcode)
         g_string_append_printf(s, "      <microcode version='%" G_GUINT64_FORMAT "'/>\n",
                                g_ascii_strtoull(microcode, NULL, 0));
@@ -177,6 +180,8 @@ append_cpu(GString *s, const SvHostInfo *info, const char *sysfs, const char *pr
                            info->sockets, info->cores, info->threads);
     if (addr && sscanf(addr, "%u bits physical", &bits) == 1)
         g_string_append_printf(s, "      <maxphysaddr mode='emulate' bits='%u'/>\n", bits);
+    for (const char *const *f = cpu && cpu->features ? cpu->features : NULL; f && *f; f++)
+        g_string_append_printf(s, "      <feature name='%s'/>\n", *f);
     g_string_append_printf(s, "      <pages unit='KiB' size='%lu'/>\n", base_page_kib());
     huge_dir = g_build_filename(sysfs, "kernel/mm/hugepages", NULL);
     sizes = huge_page_sizes(huge_dir);
@@ -381,15 +386,16 @@ has_iommu(const char *sysfs)
 }
 
 void
-sv_host_capabilities_begin_at(GString *s, const char *host_uuid, const char *extra,
-                              const char *sysfs, const char *proc, const char *dev)
+sv_host_capabilities_begin_at(GString *s, const char *host_uuid, const SvHostCpuModel *cpu,
+                              const char *extra, const char *sysfs, const char *proc,
+                              const char *dev)
 {
     g_autoptr(GArray) nodes = numa_nodes(sysfs);
     SvHostInfo info;
 
     sv_host_info_get(&info);
     g_string_append_printf(s, "  <host>\n    <uuid>%s</uuid>\n", host_uuid);
-    append_cpu(s, &info, sysfs, proc, dev);
+    append_cpu(s, &info, cpu, sysfs, proc, dev);
     g_string_append_printf(s, "    <power_management/>\n    <iommu support='%s'/>\n",
                            has_iommu(sysfs) ? "yes" : "no");
     g_string_append(s, extra);
@@ -403,9 +409,10 @@ sv_host_capabilities_begin_at(GString *s, const char *host_uuid, const char *ext
 }
 
 void
-sv_host_capabilities_begin(GString *s, const char *host_uuid, const char *extra)
+sv_host_capabilities_begin(GString *s, const char *host_uuid, const SvHostCpuModel *cpu,
+                           const char *extra)
 {
-    sv_host_capabilities_begin_at(s, host_uuid, extra, "/sys", "/proc", "/dev");
+    sv_host_capabilities_begin_at(s, host_uuid, cpu, extra, "/sys", "/proc", "/dev");
 }
 
 char *
