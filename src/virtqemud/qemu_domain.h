@@ -42,6 +42,7 @@ typedef struct {
                                request, not a state: the guest runs, pauses and resumes
                                while it waits */
     guint jobs;             /* monitor commands of clients' calls under way */
+    struct QemuCoreDump *dump; /* a client's dump under way (qemu_coredump.c); NULL: none */
     /* AUTODESTROY's client is the engine's (run.autodestroy_client). */
 } QemuDomain;
 
