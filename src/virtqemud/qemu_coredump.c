@@ -23,7 +23,10 @@
 #include "qemu_status.h"
 #include "util/error.h"
 
-#define DUMP_FDNAME "dump" /* libvirt's name for the file's fd in QEMU */
+#define DUMP_FDNAME "dump"      /* libvirt's name for the file's fd in QEMU, memory-only */
+#define STREAM_FDNAME "migrate" /* and for a full dump */
+/* libvirt's unlimited bandwidth for a migration into a file: its largest MiB/s in bytes. */
+#define BANDWIDTH_MAX ((G_MAXINT64 / (1024 * 1024)) * 1024 * 1024)
 #define DUMP_FLAGS                                                                                 \
     (SV_DUMP_LIVE | SV_DUMP_CRASH | SV_DUMP_BYPASS_CACHE | SV_DUMP_RESET | SV_DUMP_MEMORY_ONLY)
 
@@ -42,7 +45,7 @@ struct QemuCoreDump {
     gboolean paused;  /* paused for the dump (or dumped): resumed after */
     gboolean created; /* the file is ours: removed if the dump fails */
     int fd;           /* the file; QEMU writes to a copy */
-    gboolean dumping; /* QEMU took dump-guest-memory: DUMP_COMPLETED ends it */
+    gboolean dumping; /* QEMU was asked to write: its DUMP_COMPLETED or MIGRATION ends it */
     gint64 started;   /* g_get_real_time() */
     GError *error;    /* the dump's failure, answered once the guest is back */
 };
@@ -69,6 +72,22 @@ dump_of_run(gpointer run, SvDomainObj **ret_obj)
 }
 
 static void finish(SvDomainObj *obj, QemuCoreDump *job, GError *error);
+static void stream_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data);
+static void stream_begin(SvDomainObj *obj, QemuCoreDump *job);
+
+/* How long QEMU's dump thread is given to end after its DUMP_COMPLETED (below). */
+#define DUMP_SETTLE_MS 200
+
+static gboolean
+dump_settled(gpointer data)
+{
+    SvDomainObj *obj;
+    QemuCoreDump *job = dump_of_run(data, &obj);
+
+    if (job)
+        finish(obj, job, g_steal_pointer(&job->error));
+    return G_SOURCE_REMOVE;
+}
 
 /* ---------------------------------------------------------------- the end of the job */
 
@@ -105,9 +124,11 @@ resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
         return;
     if (qemu_domain_of(obj)->jobs)
         qemu_domain_of(obj)->jobs--;
-    if (error && !job->error)
+    if (error && !job->error) {
+        g_debug("cont after a dump: %s", error->message);
         sv_error_set(&job->error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
                      "resuming after dump failed");
+    }
     reply_and_free(detach(obj));
 }
 
@@ -223,16 +244,21 @@ qemu_coredump_completed(SvDomainObj *obj, JsonObject *data)
     QemuDomain *qd = qemu_domain_of(obj);
     QemuCoreDump *job = qd ? qd->dump : NULL;
     const char *why = data ? qemu_json_string(data, "error") : NULL;
-    GError *error = NULL;
 
     /* The crash dump of <on_crash> sends one too (qemu_dump.c): not a client's job. */
     if (!job || !job->dumping)
         return;
     job->dumping = FALSE;
     if (why)
-        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "memory-only dump failed: %s",
-                     why);
-    finish(obj, job, error);
+        sv_error_set(&job->error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
+                     "memory-only dump failed: %s", why);
+    /* QEMU 7.2's dump thread sends DUMP_COMPLETED before it closes its fd and drops its
+     * migration blocker, both kept in one global state: a dump asked right after could
+     * have its new fd closed by the old thread (EBADF) and a migration would be refused
+     * ("Live migration disabled"); nothing in QMP says when the thread is done. libvirt's
+     * slower path leaves it the time; here it is given DUMP_SETTLE_MS (a timer, never a
+     * wait). */
+    g_timeout_add(DUMP_SETTLE_MS, dump_settled, job->run);
 }
 
 /* ---------------------------------------------------------------- the dump itself */
@@ -247,11 +273,10 @@ dump_started(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
     (void)ret;
     if (!job)
         return;
-    if (error) {
+    if (error && job->dumping) { /* QEMU did not start it: no DUMP_COMPLETED comes */
+        job->dumping = FALSE;
         finish(obj, job, g_error_copy(error));
-        return;
     }
-    job->dumping = TRUE; /* DUMP_COMPLETED comes next */
 }
 
 static void
@@ -274,14 +299,16 @@ fd_given(QemuMonitor *mon, JsonObject *reply, const GError *error, gpointer data
     if (job->format != SV_DOMAIN_CORE_DUMP_FORMAT_RAW) /* QEMU's default is ELF */
         json_object_set_string_member(args, "format", dump_formats[job->format]);
     json_object_set_boolean_member(args, "detach", TRUE);
+    /* From now on DUMP_COMPLETED ends the job: it may come before the command's reply. */
+    job->dumping = TRUE;
     qemu_monitor_command(mon, "dump-guest-memory", args, dump_started, job->run);
 }
 
-/* Hand QEMU a copy of the file's fd under libvirt's name. */
+/* Hand QEMU a copy of the file's fd under libvirt's name, then `next`. */
 static void
-give_fd(SvDomainObj *obj, QemuCoreDump *job)
+give_fd(SvDomainObj *obj, QemuCoreDump *job, const char *fdname, QemuMonitorMessageFunc next)
 {
-    JsonObject *step = qemu_json_command1("getfd", "fdname", DUMP_FDNAME);
+    JsonObject *step = qemu_json_command1("getfd", "fdname", fdname);
     g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), step);
     int copy = fcntl(job->fd, F_DUPFD_CLOEXEC, 0);
 
@@ -292,7 +319,7 @@ give_fd(SvDomainObj *obj, QemuCoreDump *job)
         finish(obj, job, e);
         return;
     }
-    qemu_monitor_passthrough(qemu_domain_of(obj)->mon, node, copy, fd_given, job->run);
+    qemu_monitor_passthrough(qemu_domain_of(obj)->mon, node, copy, next, job->run);
 }
 
 /* Whether QEMU's query-dump-guest-memory-capability answer `ret` lists `format`. */
@@ -333,7 +360,109 @@ formats_known(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer dat
         finish(obj, job, e);
         return;
     }
-    give_fd(obj, job);
+    give_fd(obj, job, DUMP_FDNAME, fd_given);
+}
+
+/* ---------------------------------------------------------------- a full dump */
+
+/* A full dump is QEMU's migration stream into the file, as libvirt's (its dump_image_format
+ * "raw", no compressor): bandwidth unlimited, MIGRATION events on, the fd handed over
+ * (getfd "migrate"), then migrate to it until MIGRATION says completed or failed. */
+
+static void
+migrate_started(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+{
+    SvDomainObj *obj;
+    QemuCoreDump *job = dump_of_run(data, &obj);
+
+    (void)mon;
+    (void)ret;
+    if (!job)
+        return;
+    if (error && job->dumping) { /* QEMU did not start it: no MIGRATION comes */
+        job->dumping = FALSE;
+        finish(obj, job, g_error_copy(error));
+    }
+}
+
+static void
+stream_fd_given(QemuMonitor *mon, JsonObject *reply, const GError *error, gpointer data)
+{
+    SvDomainObj *obj;
+    QemuCoreDump *job = dump_of_run(data, &obj);
+    GError *e;
+    JsonObject *args;
+
+    if (!job)
+        return;
+    if ((e = qemu_monitor_reply_error("getfd", reply, error))) {
+        finish(obj, job, e);
+        return;
+    }
+    args = json_object_new();
+    json_object_set_string_member(args, "uri", "fd:" STREAM_FDNAME);
+    job->dumping = TRUE; /* MIGRATION's end may come before the reply */
+    qemu_monitor_command(mon, "migrate", args, migrate_started, job->run);
+}
+
+static void
+stream_set_up(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+{
+    SvDomainObj *obj;
+    QemuCoreDump *job = dump_of_run(data, &obj);
+
+    (void)mon;
+    (void)ret;
+    if (!job)
+        return;
+    if (error) {
+        finish(obj, job, g_error_copy(error));
+        return;
+    }
+    give_fd(obj, job, STREAM_FDNAME, stream_fd_given);
+}
+
+static void
+stream_begin(SvDomainObj *obj, QemuCoreDump *job)
+{
+    QemuMonitor *mon = qemu_domain_of(obj)->mon;
+    JsonObject *params = json_object_new();
+    JsonObject *caps = json_object_new();
+    JsonObject *events = json_object_new();
+    JsonArray *list = json_array_new();
+
+    json_object_set_int_member(params, "max-bandwidth", BANDWIDTH_MAX);
+    qemu_monitor_command(mon, "migrate-set-parameters", params, NULL, NULL);
+    json_object_set_string_member(events, "capability", "events");
+    json_object_set_boolean_member(events, "state", TRUE);
+    json_array_add_object_element(list, events);
+    json_object_set_array_member(caps, "capabilities", list);
+    qemu_monitor_command(mon, "migrate-set-capabilities", caps, stream_set_up, job->run);
+}
+
+void
+qemu_coredump_migration(SvDomainObj *obj, JsonObject *data)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    QemuCoreDump *job = qd ? qd->dump : NULL;
+    const char *status = data ? qemu_json_string(data, "status") : NULL;
+    GError *error = NULL;
+
+    if (!job || !job->dumping || !status)
+        return;
+    if (g_str_equal(status, "failed") || g_str_equal(status, "cancelled"))
+        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "%s: %s",
+                     "domain core dump job",
+                     g_str_equal(status, "failed") ? "unexpectedly failed" : "canceled by client");
+    else if (!g_str_equal(status, "completed"))
+        return;
+    job->dumping = FALSE;
+    job->error = error;
+    if (!error) /* its figures, kept as the last completed job's */
+        qemu_monitor_command(qd->mon, "query-migrate", NULL, stream_done, job->run);
+    /* QEMU says completed before its migration thread has left finish-migrate: a cont
+     * right away is refused. As after a memory-only dump, it is given the time. */
+    g_timeout_add(DUMP_SETTLE_MS, dump_settled, job->run);
 }
 
 /* libvirt's file: opened by the daemon as root, created 0600 or truncated; a FIFO is opened
@@ -375,14 +504,14 @@ dump_now(SvDomainObj *obj, QemuCoreDump *job)
         if (job->format != SV_DOMAIN_CORE_DUMP_FORMAT_RAW)
             sv_error_set(&e, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                          "kdump-compressed format is only supported with memory-only dump");
-        else /* libvirt writes QEMU's migration stream: not here (docs/procedures.md) */
-            sv_error_set(&e, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                         "only a memory-only dump (--memory-only) is supported");
-        finish(obj, job, e);
+        else
+            stream_begin(obj, job);
+        if (e)
+            finish(obj, job, e);
         return;
     }
     if (job->format == SV_DOMAIN_CORE_DUMP_FORMAT_RAW) {
-        give_fd(obj, job);
+        give_fd(obj, job, DUMP_FDNAME, fd_given);
         return;
     }
     qemu_monitor_command(qd->mon, "query-dump-guest-memory-capability", NULL, formats_known,
@@ -431,8 +560,9 @@ core_dump(SvCall *call, const remote_nonnull_domain *dom, const char *to, guint 
         return FALSE;
     }
     if (qd->dump) {
-        /* libvirt waits 30 s for the job before this error; it is answered at once here. */
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_TIMEOUT,
+        /* libvirt waits 30 s for the job before this error (no error domain); it is
+         * answered at once here. */
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_OPERATION_TIMEOUT,
                      "cannot acquire state change lock (held by "
                      "monitor=remoteDispatchDomainCoreDumpWithFormat)");
         return FALSE;
@@ -483,36 +613,75 @@ typedef struct {
     gboolean stats;
 } JobQuery;
 
-/* libvirt's answers for a dump job: DOMAIN_GET_JOB_STATS's operation, time and memory
- * figures, or DOMAIN_GET_JOB_INFO's fields. */
+/* What a job query answers, as libvirt's figures of a dump job. */
+typedef struct {
+    int type;         /* virDomainJobType */
+    guint64 elapsed;  /* ms */
+    gboolean stream;  /* a full dump's (query-migrate), else a memory-only one's (query-dump) */
+    guint64 total, done, remaining;
+    /* a full dump's only; a has_ flag for those libvirt leaves out when QEMU has none */
+    gboolean has_downtime, has_setup, has_bps, has_page_size;
+    guint64 downtime, setup, constant, normal, normal_bytes, bps, dirty_rate, iteration,
+        postcopy, page_size;
+} JobFigures;
+
 static void
-job_reply(JobQuery *q, int type, guint64 elapsed, guint64 total, guint64 done)
+stats_reply(JobQuery *q, const JobFigures *f)
 {
-    if (q->stats) {
-        g_autoptr(GArray) p = g_array_new(FALSE, TRUE, sizeof(remote_typed_param));
-        remote_domain_get_job_stats_ret r = {type, {0, NULL}};
+    g_autoptr(GArray) p = g_array_new(FALSE, TRUE, sizeof(remote_typed_param));
+    remote_domain_get_job_stats_ret r = {f->type, {0, NULL}};
 
-        sv_typed_params_add_int(p, SV_DOMAIN_JOB_OPERATION_DUMP, "operation");
-        sv_typed_params_add_ullong(p, elapsed, "time_elapsed");
-        sv_typed_params_add_ullong(p, total, "memory_total");
-        sv_typed_params_add_ullong(p, done, "memory_processed");
-        sv_typed_params_add_ullong(p, total - done, "memory_remaining");
-        r.params.params_len = p->len;
-        r.params.params_val = (remote_typed_param *)p->data;
-        sv_call_reply(q->call, &r);
-        for (guint i = 0; i < p->len; i++)
-            xdr_free((xdrproc_t)xdr_remote_typed_param,
-                     (char *)&g_array_index(p, remote_typed_param, i));
-    } else {
-        remote_domain_get_job_info_ret r = {0};
-
-        r.type = type;
-        r.timeElapsed = elapsed;
-        r.memTotal = total;
-        r.memProcessed = done;
-        r.memRemaining = total - done;
-        sv_call_reply(q->call, &r);
+    sv_typed_params_add_int(p, SV_DOMAIN_JOB_OPERATION_DUMP, "operation");
+    sv_typed_params_add_ullong(p, f->elapsed, "time_elapsed");
+    if (f->has_downtime)
+        sv_typed_params_add_ullong(p, f->downtime, "downtime");
+    if (f->has_setup)
+        sv_typed_params_add_ullong(p, f->setup, "setup_time");
+    if (f->stream) {
+        sv_typed_params_add_ullong(p, f->total, "data_total");
+        sv_typed_params_add_ullong(p, f->done, "data_processed");
+        sv_typed_params_add_ullong(p, f->remaining, "data_remaining");
     }
+    sv_typed_params_add_ullong(p, f->total, "memory_total");
+    sv_typed_params_add_ullong(p, f->done, "memory_processed");
+    sv_typed_params_add_ullong(p, f->remaining, "memory_remaining");
+    if (f->has_bps)
+        sv_typed_params_add_ullong(p, f->bps, "memory_bps");
+    if (f->stream) {
+        sv_typed_params_add_ullong(p, f->constant, "memory_constant");
+        sv_typed_params_add_ullong(p, f->normal, "memory_normal");
+        sv_typed_params_add_ullong(p, f->normal_bytes, "memory_normal_bytes");
+        sv_typed_params_add_ullong(p, f->dirty_rate, "memory_dirty_rate");
+        sv_typed_params_add_ullong(p, f->iteration, "memory_iteration");
+        sv_typed_params_add_ullong(p, f->postcopy, "memory_postcopy_requests");
+        if (f->has_page_size)
+            sv_typed_params_add_ullong(p, f->page_size, "memory_page_size");
+    }
+    r.params.params_len = p->len;
+    r.params.params_val = (remote_typed_param *)p->data;
+    sv_call_reply(q->call, &r);
+    for (guint i = 0; i < p->len; i++)
+        xdr_free((xdrproc_t)xdr_remote_typed_param,
+                 (char *)&g_array_index(p, remote_typed_param, i));
+}
+
+/* DOMAIN_GET_JOB_STATS's answer, or DOMAIN_GET_JOB_INFO's fields (the data figures are the
+ * memory's, as libvirt's). */
+static void
+job_reply(JobQuery *q, const JobFigures *f)
+{
+    remote_domain_get_job_info_ret r = {0};
+
+    if (q->stats) {
+        stats_reply(q, f);
+        return;
+    }
+    r.type = f->type;
+    r.timeElapsed = f->elapsed;
+    r.dataTotal = r.memTotal = f->total;
+    r.dataProcessed = r.memProcessed = f->done;
+    r.dataRemaining = r.memRemaining = f->remaining;
+    sv_call_reply(q->call, &r);
 }
 
 static guint64
@@ -527,14 +696,79 @@ uint_member(JsonObject *o, const char *name)
 
 /* query-dump's answer: status, completed and total bytes, as libvirt reads them. */
 static void
-dump_queried(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+memory_figures(JsonObject *o, JobFigures *f)
+{
+    const char *status = qemu_json_string(o, "status");
+
+    f->type = status && g_str_equal(status, "completed") ? SV_DOMAIN_JOB_COMPLETED
+                                                         : SV_DOMAIN_JOB_UNBOUNDED;
+    f->total = uint_member(o, "total");
+    f->done = uint_member(o, "completed");
+    f->remaining = f->total - f->done;
+}
+
+/* query-migrate's answer, as libvirt reads it: the ram figures, the downtime and the setup
+ * time. */
+static void
+stream_figures(JsonObject *o, JobFigures *f)
+{
+    const char *status = qemu_json_string(o, "status");
+    JsonNode *n = o ? json_object_get_member(o, "ram") : NULL;
+    JsonObject *ram = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+    double mbps = 0;
+
+    f->stream = TRUE;
+    if (status && g_str_equal(status, "completed"))
+        f->type = SV_DOMAIN_JOB_COMPLETED;
+    f->has_downtime = o && json_object_has_member(o, "downtime");
+    f->downtime = uint_member(o, "downtime");
+    f->has_setup = o && json_object_has_member(o, "setup-time");
+    f->setup = uint_member(o, "setup-time");
+    f->total = uint_member(ram, "total");
+    f->done = uint_member(ram, "transferred");
+    f->remaining = uint_member(ram, "remaining");
+    f->constant = uint_member(ram, "duplicate");
+    f->normal = uint_member(ram, "normal");
+    f->normal_bytes = uint_member(ram, "normal-bytes");
+    if (ram && json_object_has_member(ram, "mbps"))
+        mbps = json_object_get_double_member(ram, "mbps");
+    f->has_bps = mbps > 0;
+    f->bps = (guint64)(mbps * (1000 * 1000 / 8));
+    f->dirty_rate = uint_member(ram, "dirty-pages-rate");
+    f->iteration = uint_member(ram, "dirty-sync-count");
+    f->postcopy = uint_member(ram, "postcopy-requests");
+    f->page_size = uint_member(ram, "page-size");
+    f->has_page_size = f->page_size > 0;
+}
+
+/* query-migrate's answer once a full dump's migration completed: the figures kept. */
+static void
+stream_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+{
+    SvDomainObj *obj;
+    QemuCoreDump *job = dump_of_run(data, &obj);
+    JsonObject *o = ret && JSON_NODE_HOLDS_OBJECT(ret) ? json_node_get_object(ret) : NULL;
+    JobFigures *f;
+
+    (void)mon;
+    if (!job || error || !o)
+        return;
+    f = g_new0(JobFigures, 1);
+    stream_figures(o, f);
+    f->type = SV_DOMAIN_JOB_COMPLETED;
+    f->elapsed = (guint64)(g_get_real_time() - job->started) / 1000; /* the whole job's */
+    g_free(qemu_domain_of(obj)->dump_done);
+    qemu_domain_of(obj)->dump_done = f;
+}
+
+static void
+job_queried(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
 {
     g_autofree JobQuery *q = data;
     SvDomainObj *obj;
     QemuCoreDump *job = dump_of_run(q->run, &obj);
     JsonObject *o = ret && JSON_NODE_HOLDS_OBJECT(ret) ? json_node_get_object(ret) : NULL;
-    const char *status = qemu_json_string(o, "status");
-    guint64 elapsed;
+    JobFigures f = {.type = SV_DOMAIN_JOB_UNBOUNDED};
 
     (void)mon;
     if (error) {
@@ -542,18 +776,17 @@ dump_queried(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data
         return;
     }
     if (!job) { /* over meanwhile */
-        job_reply(q, SV_DOMAIN_JOB_NONE, 0, 0, 0);
+        f.type = SV_DOMAIN_JOB_NONE;
+        job_reply(q, &f);
         return;
     }
-    elapsed = (guint64)(g_get_real_time() - job->started) / 1000;
-    if (job->dumping && status && g_str_equal(status, "completed"))
-        job_reply(q, SV_DOMAIN_JOB_COMPLETED, elapsed, uint_member(o, "total"),
-                  uint_member(o, "completed"));
+    f.elapsed = (guint64)(g_get_real_time() - job->started) / 1000;
+    /* Before QEMU has the dump (pausing, opening the file) nothing is dumped yet. */
+    if (job->dumping && (job->flags & SV_DUMP_MEMORY_ONLY))
+        memory_figures(o, &f);
     else if (job->dumping)
-        job_reply(q, SV_DOMAIN_JOB_UNBOUNDED, elapsed, uint_member(o, "total"),
-                  uint_member(o, "completed"));
-    else /* pausing, or opening the file: nothing dumped yet */
-        job_reply(q, SV_DOMAIN_JOB_UNBOUNDED, elapsed, 0, 0);
+        stream_figures(o, &f);
+    job_reply(q, &f);
 }
 
 static gboolean
@@ -568,7 +801,9 @@ job_query(SvCall *call, SvDomainObj *obj, gboolean stats)
     q->call = sv_call_defer(call);
     q->run = qd->dump->run;
     q->stats = stats;
-    qemu_monitor_command(qd->mon, "query-dump", NULL, dump_queried, q);
+    qemu_monitor_command(qd->mon,
+                         (qd->dump->flags & SV_DUMP_MEMORY_ONLY) ? "query-dump" : "query-migrate",
+                         NULL, job_queried, q);
     return TRUE;
 }
 
@@ -580,11 +815,22 @@ qemu_coredump_job_info(SvCall *call, SvDomainObj *obj, remote_domain_get_job_inf
 }
 
 void
-qemu_coredump_job_stats(SvCall *call, SvDomainObj *obj, gboolean current,
+qemu_coredump_job_stats(SvCall *call, SvDomainObj *obj, guint flags,
                         remote_domain_get_job_stats_ret *ret)
 {
-    if (!current || !job_query(call, obj, TRUE))
+    QemuDomain *qd = qemu_domain_of(obj);
+    JobQuery q = {call, NULL, TRUE};
+
+    if (!(flags & SV_DOMAIN_JOB_STATS_COMPLETED) && job_query(call, obj, TRUE))
+        return;
+    if (!(flags & SV_DOMAIN_JOB_STATS_COMPLETED) || !qd || !qd->dump_done) {
         ret->type = SV_DOMAIN_JOB_NONE; /* no statistics */
+        return;
+    }
+    q.call = sv_call_defer(call);
+    job_reply(&q, qd->dump_done);
+    if (!(flags & SV_DOMAIN_JOB_STATS_KEEP_COMPLETED))
+        g_clear_pointer(&qd->dump_done, g_free);
 }
 
 void

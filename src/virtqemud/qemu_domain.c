@@ -27,6 +27,7 @@ qemu_domain_dispose(gpointer p)
     QemuDomain *qd = p;
 
     g_assert(!qd->dump); /* failed when QEMU went (qemu_domain_release) */
+    g_free(qd->dump_done);
     g_clear_pointer(&qd->hotplug, qemu_hotplug_free);
     g_clear_pointer(&qd->agent, qemu_agent_free);
     g_clear_pointer(&qd->mon, qemu_monitor_free);

@@ -207,6 +207,8 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
         qemu_hotplug_acpi_ost(obj, data);
     } else if (g_str_equal(name, "DUMP_COMPLETED")) {
         qemu_coredump_completed(obj, data); /* issue 18 item 2, virsh dump */
+    } else if (g_str_equal(name, "MIGRATION")) {
+        qemu_coredump_migration(obj, data); /* a full dump is a migration into its file */
     }
 }
 

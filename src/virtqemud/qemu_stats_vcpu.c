@@ -402,8 +402,7 @@ domain_get_job_stats(SvCall *call, remote_domain_get_job_stats_args *a,
     /* The last completed job's statistics exist for inactive guests too: none here. */
     if (!(a->flags & SV_DOMAIN_JOB_STATS_COMPLETED) && !sv_domain_driver_check_active(obj, error))
         return FALSE;
-    /* libvirt keeps no completed dump job: NONE for COMPLETED. */
-    qemu_coredump_job_stats(call, obj, !(a->flags & SV_DOMAIN_JOB_STATS_COMPLETED), ret);
+    qemu_coredump_job_stats(call, obj, a->flags, ret);
     return TRUE;
 }
 
