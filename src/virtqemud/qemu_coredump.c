@@ -263,17 +263,34 @@ qemu_coredump_completed(SvDomainObj *obj, JsonObject *data)
 
 /* ---------------------------------------------------------------- the dump itself */
 
+/* QEMU writes the file: memory-only, dump-guest-memory (detached) until DUMP_COMPLETED; a
+ * full dump, as libvirt's (its dump_image_format "raw", no compressor), QEMU's migration
+ * stream (bandwidth unlimited, MIGRATION events on) until MIGRATION says it completed or
+ * failed. Either way the file's fd goes first under libvirt's name (getfd). */
+
+/* The job of a step's callback, or NULL: the run is over, or the step failed (error), which
+ * ends the dump. */
+static QemuCoreDump *
+step_job(gpointer run, const GError *error, SvDomainObj **ret_obj)
+{
+    QemuCoreDump *job = dump_of_run(run, ret_obj);
+
+    if (job && error) {
+        finish(*ret_obj, job, g_error_copy(error));
+        return NULL;
+    }
+    return job;
+}
+
 static void
-dump_started(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+writing(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
 {
     SvDomainObj *obj;
     QemuCoreDump *job = dump_of_run(data, &obj);
 
     (void)mon;
     (void)ret;
-    if (!job)
-        return;
-    if (error && job->dumping) { /* QEMU did not start it: no DUMP_COMPLETED comes */
+    if (job && error && job->dumping) { /* QEMU did not start: no event comes */
         job->dumping = FALSE;
         finish(obj, job, g_error_copy(error));
     }
@@ -284,8 +301,8 @@ fd_given(QemuMonitor *mon, JsonObject *reply, const GError *error, gpointer data
 {
     SvDomainObj *obj;
     QemuCoreDump *job = dump_of_run(data, &obj);
+    JsonObject *args = NULL;
     GError *e;
-    JsonObject *args;
 
     if (!job)
         return;
@@ -294,21 +311,27 @@ fd_given(QemuMonitor *mon, JsonObject *reply, const GError *error, gpointer data
         return;
     }
     args = json_object_new();
-    json_object_set_boolean_member(args, "paging", FALSE);
-    json_object_set_string_member(args, "protocol", "fd:" DUMP_FDNAME);
-    if (job->format != SV_DOMAIN_CORE_DUMP_FORMAT_RAW) /* QEMU's default is ELF */
-        json_object_set_string_member(args, "format", dump_formats[job->format]);
-    json_object_set_boolean_member(args, "detach", TRUE);
-    /* From now on DUMP_COMPLETED ends the job: it may come before the command's reply. */
+    if (job->flags & SV_DUMP_MEMORY_ONLY) {
+        json_object_set_boolean_member(args, "paging", FALSE);
+        json_object_set_string_member(args, "protocol", "fd:" DUMP_FDNAME);
+        if (job->format != SV_DOMAIN_CORE_DUMP_FORMAT_RAW) /* QEMU's default is ELF */
+            json_object_set_string_member(args, "format", dump_formats[job->format]);
+        json_object_set_boolean_member(args, "detach", TRUE);
+    } else {
+        json_object_set_string_member(args, "uri", "fd:" STREAM_FDNAME);
+    }
+    /* From now on QEMU's event ends the job: it may come before the command's reply. */
     job->dumping = TRUE;
-    qemu_monitor_command(mon, "dump-guest-memory", args, dump_started, job->run);
+    qemu_monitor_command(mon, (job->flags & SV_DUMP_MEMORY_ONLY) ? "dump-guest-memory" : "migrate",
+                         args, writing, job->run);
 }
 
-/* Hand QEMU a copy of the file's fd under libvirt's name, then `next`. */
+/* Hand QEMU a copy of the file's fd under libvirt's name. */
 static void
-give_fd(SvDomainObj *obj, QemuCoreDump *job, const char *fdname, QemuMonitorMessageFunc next)
+give_fd(SvDomainObj *obj, QemuCoreDump *job)
 {
-    JsonObject *step = qemu_json_command1("getfd", "fdname", fdname);
+    const char *name = (job->flags & SV_DUMP_MEMORY_ONLY) ? DUMP_FDNAME : STREAM_FDNAME;
+    JsonObject *step = qemu_json_command1("getfd", "fdname", name);
     g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), step);
     int copy = fcntl(job->fd, F_DUPFD_CLOEXEC, 0);
 
@@ -319,7 +342,7 @@ give_fd(SvDomainObj *obj, QemuCoreDump *job, const char *fdname, QemuMonitorMess
         finish(obj, job, e);
         return;
     }
-    qemu_monitor_passthrough(qemu_domain_of(obj)->mon, node, copy, next, job->run);
+    qemu_monitor_passthrough(qemu_domain_of(obj)->mon, node, copy, fd_given, job->run);
 }
 
 /* Whether QEMU's query-dump-guest-memory-capability answer `ret` lists `format`. */
@@ -339,87 +362,26 @@ format_listed(JsonNode *ret, const char *format)
     return FALSE;
 }
 
+/* The answer of query-dump-guest-memory-capability (memory-only, a format other than ELF)
+ * or of migrate-set-capabilities (full): the fd next, or libvirt's error. */
 static void
-formats_known(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+ready_to_write(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
 {
     SvDomainObj *obj;
-    QemuCoreDump *job = dump_of_run(data, &obj);
+    QemuCoreDump *job = step_job(data, error, &obj);
     GError *e = NULL;
 
     (void)mon;
     if (!job)
         return;
-    if (error) {
-        finish(obj, job, g_error_copy(error));
-        return;
-    }
-    if (!format_listed(ret, dump_formats[job->format])) {
+    if ((job->flags & SV_DUMP_MEMORY_ONLY) && !format_listed(ret, dump_formats[job->format])) {
         sv_error_set(&e, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
                      "unsupported dumpformat '%s' for this QEMU binary",
                      dump_formats[job->format]);
         finish(obj, job, e);
         return;
     }
-    give_fd(obj, job, DUMP_FDNAME, fd_given);
-}
-
-/* ---------------------------------------------------------------- a full dump */
-
-/* A full dump is QEMU's migration stream into the file, as libvirt's (its dump_image_format
- * "raw", no compressor): bandwidth unlimited, MIGRATION events on, the fd handed over
- * (getfd "migrate"), then migrate to it until MIGRATION says completed or failed. */
-
-static void
-migrate_started(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
-{
-    SvDomainObj *obj;
-    QemuCoreDump *job = dump_of_run(data, &obj);
-
-    (void)mon;
-    (void)ret;
-    if (!job)
-        return;
-    if (error && job->dumping) { /* QEMU did not start it: no MIGRATION comes */
-        job->dumping = FALSE;
-        finish(obj, job, g_error_copy(error));
-    }
-}
-
-static void
-stream_fd_given(QemuMonitor *mon, JsonObject *reply, const GError *error, gpointer data)
-{
-    SvDomainObj *obj;
-    QemuCoreDump *job = dump_of_run(data, &obj);
-    GError *e;
-    JsonObject *args;
-
-    if (!job)
-        return;
-    if ((e = qemu_monitor_reply_error("getfd", reply, error))) {
-        finish(obj, job, e);
-        return;
-    }
-    args = json_object_new();
-    json_object_set_string_member(args, "uri", "fd:" STREAM_FDNAME);
-    job->dumping = TRUE; /* MIGRATION's end may come before the reply */
-    qemu_monitor_command(mon, "migrate", args, migrate_started, job->run);
-}
-
-static void
-stream_set_up(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
-{
-    SvDomainObj *obj;
-    QemuCoreDump *job = dump_of_run(data, &obj);
-
-    (void)mon;
-    (void)ret;
-    if (!job)
-        return;
-    if (error) {
-        finish(obj, job, g_error_copy(error));
-        return;
-    }
-    give_fd(obj, job, STREAM_FDNAME, stream_fd_given);
+    give_fd(obj, job);
 }
 
 static void
@@ -437,7 +399,7 @@ stream_begin(SvDomainObj *obj, QemuCoreDump *job)
     json_object_set_boolean_member(events, "state", TRUE);
     json_array_add_object_element(list, events);
     json_object_set_array_member(caps, "capabilities", list);
-    qemu_monitor_command(mon, "migrate-set-capabilities", caps, stream_set_up, job->run);
+    qemu_monitor_command(mon, "migrate-set-capabilities", caps, ready_to_write, job->run);
 }
 
 void
@@ -511,10 +473,10 @@ dump_now(SvDomainObj *obj, QemuCoreDump *job)
         return;
     }
     if (job->format == SV_DOMAIN_CORE_DUMP_FORMAT_RAW) {
-        give_fd(obj, job, DUMP_FDNAME, fd_given);
+        give_fd(obj, job);
         return;
     }
-    qemu_monitor_command(qd->mon, "query-dump-guest-memory-capability", NULL, formats_known,
+    qemu_monitor_command(qd->mon, "query-dump-guest-memory-capability", NULL, ready_to_write,
                          job->run);
 }
 
@@ -530,12 +492,10 @@ paused(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
         return;
     if (qemu_domain_of(obj)->jobs)
         qemu_domain_of(obj)->jobs--;
-    if (error) {
-        job->paused = FALSE;
-        finish(obj, job, g_error_copy(error));
-        return;
-    }
-    dump_now(obj, job);
+    if (error)
+        job->paused = FALSE; /* nothing to resume */
+    if (step_job(data, error, &obj))
+        dump_now(obj, job);
 }
 
 /* ---------------------------------------------------------------- the procedures */
