@@ -234,7 +234,7 @@ qemu_coredump_abort(SvDomainObj *obj)
     qd->dump = NULL;
     if (job->created)
         unlink(job->path);
-    sv_error_set(&job->error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "domain is not running");
+    sv_error_set(&job->error, SV_FROM_DOMAIN, SV_ERR_OPERATION_FAILED, "domain is not running");
     reply_and_free(job);
 }
 
