@@ -152,6 +152,17 @@ def job_while_dumping(d, tmp, tag, flags):
     return seen
 
 
+def test_lxc_and_xen_answer_no_support(daemons):
+    """libvirt's lxc and libxl drivers have no dump with a format: NO_SUPPORT in the DOMAIN
+    error domain whatever the domain (virtlxcd's plain dump: test_lxc_stats.py)."""
+    from rawrpc import i32, string, u32
+    from test_qemu_guestops import check_lxc_and_xen, no_support
+    dom = string("nosuch") + b"\x11" * 16 + i32(-1)
+    check_lxc_and_xen(daemons, [(334, dom + string("/x") + u32(0) + u32(0)),
+                                (334, dom + string("/x") + u32(1) + u32(MEM))],
+                      [no_support("virDomainCoreDumpWithFormat")] * 2)
+
+
 def destroyed_while_dumping(d, tmp, tag):
     """A guest destroyed while QEMU writes its dump: the destroy's and the dump's answers,
     the state after, and whether the FIFO is still there."""
