@@ -281,3 +281,34 @@ def test_dumps_equal_libvirtd(host, ref, tmp_path):
         assert o["stats"].keys() - later == t["stats"].keys() - later
         assert o["stats"]["memory_total"] == t["stats"]["memory_total"]
         assert o["info"][3] == t["info"][3] and o["info"][6] == t["info"][6]
+
+
+@pytest.mark.slow  # a Linux guest: the slow suite's (normal build only)
+def test_dumps_of_the_linux_guest(host, guest, tmp_path):
+    """The Linux guest (128 MiB, 64-bit): an ELF core of its memory (EM_X86_64) and a smaller
+    kdump-zlib file, and a guest that runs on after the pauses: its shell still answers."""
+    import linuxguest
+    from test_qemu_hotplug_live import shell
+    os.chmod(tmp_path, 0o755)
+    root = guest.copy_root(host.root / "root.qcow2")
+    dom = host.conn.defineXML(linuxguest.domain_xml("dump-linux", guest, root, memory_mib=128))
+    try:
+        con = linuxguest.start(host, dom)
+        core = str(tmp_path / "linux.elf")
+        assert answer(dom.coreDumpWithFormat, core, ELF, MEM) == ("OK", 0)
+        with open(core, "rb") as f:
+            head = f.read(20)
+        assert head[:4] == b"\x7fELF" and int.from_bytes(head[16:18], "little") == 4
+        assert int.from_bytes(head[18:20], "little") == 62  # EM_X86_64: in long mode
+        assert 128 << 20 <= os.path.getsize(core) < (128 << 20) + (4 << 20)
+        zlib = str(tmp_path / "linux.kdump")
+        assert answer(dom.coreDumpWithFormat, zlib, ZLIB, MEM) == ("OK", 0)
+        with open(zlib, "rb") as f:
+            assert f.read(16).startswith(b"makedumpfile")
+        assert os.path.getsize(zlib) < os.path.getsize(core)
+        assert dom.state() == [RUNNING, libvirt.VIR_DOMAIN_RUNNING_UNPAUSED]
+        assert "DUMP-OK-2" in shell(con, "echo DUMP-OK-$((1+1))", "DUMP-OK-2")
+    finally:
+        if dom.isActive():
+            dom.destroy()
+        dom.undefine()
