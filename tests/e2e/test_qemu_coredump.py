@@ -195,6 +195,8 @@ def test_memory_only_dump_of_guest_a(host, tmp_path):
     fifo = FifoDump(d, str(tmp_path / "fifo"), MEM)
     assert d.state() == [PAUSED, PAUSED_DUMP]
     info, stats = d.jobInfo(), d.jobStats()
+    rc, jobinfo, err = virsh(host.uri, "domjobinfo", "sv-dump")
+    assert rc == 0, err
     # A difference kept on purpose: libvirtd answers a second dump so after waiting 30 s for
     # the first one's job; ours answers at once (no call waits on another's job here).
     assert answer(d.coreDumpWithFormat, str(tmp_path / "again"), ELF, MEM) == LOCKED
@@ -210,6 +212,9 @@ def test_memory_only_dump_of_guest_a(host, tmp_path):
     assert stats["operation"] == libvirt.VIR_DOMAIN_JOB_OPERATION_DUMP
     assert stats["memory_total"] == total
     assert stats["memory_processed"] + stats["memory_remaining"] == total
+    lines = dict(l.split(":", 1) for l in jobinfo.splitlines() if ":" in l)
+    assert lines["Job type"].strip() == "Unbounded" and lines["Operation"].strip() == "Dump"
+    assert lines["Memory total"].strip() == "%.3f MiB" % (total / 1048576.0), jobinfo
     assert d.jobInfo()[0] == libvirt.VIR_DOMAIN_JOB_NONE
     assert d.state() == [RUNNING, libvirt.VIR_DOMAIN_RUNNING_UNPAUSED]
 
