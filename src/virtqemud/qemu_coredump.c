@@ -4,10 +4,16 @@
  *   2. the daemon opens the file (root's, 0600, truncated; a FIFO is opened as one);
  *   3. memory-only: the format checked against query-dump-guest-memory-capability, the fd
  *      handed to QEMU (getfd "dump"), dump-guest-memory detached, then QEMU's
- *      DUMP_COMPLETED; a full dump (QEMU's migration stream) is refused here;
+ *      DUMP_COMPLETED; a full dump: QEMU's migration stream into the fd (getfd "migrate",
+ *      migrate) until its MIGRATION event says completed;
  *   4. --crash stops the guest (STOPPED/CRASHED); else --reset resets it and a guest that
  *      ran before runs again.
- * While it runs, DOMAIN_GET_JOB_INFO and DOMAIN_GET_JOB_STATS answer from query-dump. */
+ * While it runs, DOMAIN_GET_JOB_INFO and DOMAIN_GET_JOB_STATS answer from query-dump or
+ * query-migrate. Differences from libvirt: other calls on the guest do not wait for the
+ * job (libvirt holds them up to 30 s, then refuses, as a second dump is refused here at
+ * once); --bypass-cache writes through the page cache and drops the file from it after
+ * (libvirt's O_DIRECT helper process); the migration's bandwidth is left unlimited after a
+ * full dump (libvirt restores it). */
 #include "qemu_coredump.h"
 
 #include <errno.h>
