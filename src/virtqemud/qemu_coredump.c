@@ -9,7 +9,7 @@
  *   4. --crash stops the guest (STOPPED/CRASHED); else --reset resets it and a guest that
  *      ran before runs again.
  * While it runs, DOMAIN_GET_JOB_INFO and DOMAIN_GET_JOB_STATS answer from query-dump or
- * query-migrate. Differences from libvirt: other calls on the guest do not wait for the
+ * query-migrate. Differences from libvirt: calls that change the guest do not wait for the
  * job (libvirt holds them up to 30 s, then refuses, as a second dump is refused here at
  * once); --bypass-cache writes through the page cache and drops the file from it after
  * (libvirt's O_DIRECT helper process); the migration's bandwidth is left unlimited after a
@@ -591,11 +591,11 @@ typedef struct {
         postcopy, page_size;
 } JobFigures;
 
-static void
-stats_reply(JobQuery *q, const JobFigures *f)
+/* libvirt's statistics of a dump job (transfer full: an array of remote_typed_param). */
+static GArray *
+stats_params(const JobFigures *f)
 {
-    g_autoptr(GArray) p = g_array_new(FALSE, TRUE, sizeof(remote_typed_param));
-    remote_domain_get_job_stats_ret r = {f->type, {0, NULL}};
+    GArray *p = g_array_new(FALSE, TRUE, sizeof(remote_typed_param));
 
     sv_typed_params_add_int(p, SV_DOMAIN_JOB_OPERATION_DUMP, "operation");
     sv_typed_params_add_ullong(p, f->elapsed, "time_elapsed");
@@ -623,12 +623,58 @@ stats_reply(JobQuery *q, const JobFigures *f)
         if (f->has_page_size)
             sv_typed_params_add_ullong(p, f->page_size, "memory_page_size");
     }
-    r.params.params_len = p->len;
-    r.params.params_val = (remote_typed_param *)p->data;
-    sv_call_reply(q->call, &r);
+    return p;
+}
+
+static void
+params_free(GArray *p)
+{
     for (guint i = 0; i < p->len; i++)
         xdr_free((xdrproc_t)xdr_remote_typed_param,
                  (char *)&g_array_index(p, remote_typed_param, i));
+    g_array_free(p, TRUE);
+}
+
+static void
+stats_reply(JobQuery *q, const JobFigures *f)
+{
+    GArray *p = stats_params(f);
+    remote_domain_get_job_stats_ret r = {f->type, {p->len, (remote_typed_param *)p->data}};
+
+    sv_call_reply(q->call, &r);
+    params_free(p);
+}
+
+typedef struct {
+    remote_nonnull_domain dom;
+    GArray *params;
+} JobCompleted;
+
+static void
+send_job_completed(SvClient *c, int callback_id, gpointer data)
+{
+    JobCompleted *e = data;
+    remote_domain_event_callback_job_completed_msg m = {
+        callback_id, e->dom, {e->params->len, (remote_typed_param *)e->params->data}};
+
+    sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                         REMOTE_PROC_DOMAIN_EVENT_CALLBACK_JOB_COMPLETED,
+                         (xdrproc_t)xdr_remote_domain_event_callback_job_completed_msg, &m);
+}
+
+/* libvirt's JOB_COMPLETED of a full dump: the completed job's statistics. */
+static void
+emit_job_completed(SvDomainObj *obj, const JobFigures *f)
+{
+    JobCompleted e = {{0}, stats_params(f)};
+
+
+    sv_domain_obj_to_remote(obj, &e.dom);
+    sv_remote_emit_callback_event(sv_domain_driver_of_obj(obj)->server,
+                                  SV_DOMAIN_EVENT_ID_JOB_COMPLETED, obj->def->uuid,
+                                  send_job_completed, &e);
+    g_free(e.dom.name);
+    params_free(e.params);
 }
 
 /* DOMAIN_GET_JOB_STATS's answer, or DOMAIN_GET_JOB_INFO's fields (the data figures are the
@@ -725,6 +771,7 @@ stream_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
     f->elapsed = (guint64)(g_get_real_time() - job->started) / 1000; /* the whole job's */
     g_free(qemu_domain_of(obj)->dump_done);
     qemu_domain_of(obj)->dump_done = f;
+    emit_job_completed(obj, f); /* as libvirt, for a full dump (a migration) only */
 }
 
 static void
