@@ -72,9 +72,6 @@ WHY = {
     "node_get_security_model": "no security driver: libvirt's `none` driver (virtlxcd: "
                                "model `none`, doi `0`, as its capabilities and libvirt's lxc "
                                "driver; virtxend: the empty model)",
-    "domain_get_job_info": "no job on a guest is ever seen running: type NONE, all zero",
-    "domain_get_job_stats": "no job on a guest is ever seen running or kept completed: "
-                            "type NONE, no statistics",
     "connect_get_max_vcpus": "the same for every type and host: not probed from QEMU "
                              "or KVM",
 }

@@ -261,6 +261,9 @@ install_runtime_calls(LxcDriver *driver)
     /* issue 18, guest info and setguestvcpus: libvirt's LXC driver has none */
     sv_domain_stats_install_no_support(&driver->handlers,
                                        SV_STATS_GET_GUEST_INFO | SV_STATS_SET_GUEST_VCPUS);
+    /* issue 18 item 2, virsh dump: libvirt's lxc driver has no core dump */
+    sv_domain_stats_install_no_support(&driver->handlers,
+                                       SV_STATS_CORE_DUMP | SV_STATS_CORE_DUMP_WITH_FORMAT);
     /* issue 18 item 2, guest operations: libvirt's LXC driver has no keys, NMIs,
      * screenshots or block resizes */
     sv_domain_guestops_install_no_support(&driver->handlers);

@@ -13,6 +13,7 @@
 #include "qemu_command_chr.h"
 #include "qemu_display.h"
 #include "qemu_agent.h"
+#include "qemu_coredump.h"
 #include "qemu_hotplug.h"
 #include "qemu_status.h"
 #include "qemu_virtiofs.h"
@@ -25,6 +26,8 @@ qemu_domain_dispose(gpointer p)
 {
     QemuDomain *qd = p;
 
+    g_assert(!qd->dump); /* failed when QEMU went (qemu_domain_release) */
+    g_free(qd->dump_done);
     g_clear_pointer(&qd->hotplug, qemu_hotplug_free);
     g_clear_pointer(&qd->agent, qemu_agent_free);
     g_clear_pointer(&qd->mon, qemu_monitor_free);
@@ -44,6 +47,7 @@ qemu_domain_release(SvDomainObj *obj)
 {
     QemuDomain *qd = qemu_domain_of(obj);
 
+    qemu_coredump_abort(obj);
     g_clear_pointer(&qd->hotplug, qemu_hotplug_free);
     g_clear_pointer(&qd->agent, qemu_agent_free);
     g_clear_pointer(&qd->mon, qemu_monitor_free);

@@ -42,6 +42,9 @@ typedef struct {
                                request, not a state: the guest runs, pauses and resumes
                                while it waits */
     guint jobs;             /* monitor commands of clients' calls under way */
+    struct QemuCoreDump *dump; /* a client's dump under way (qemu_coredump.c); NULL: none */
+    gpointer dump_done;        /* the last full dump's figures, kept as libvirt keeps a
+                                  completed job's (qemu_coredump.c); NULL: none */
     /* AUTODESTROY's client is the engine's (run.autodestroy_client). */
 } QemuDomain;
 

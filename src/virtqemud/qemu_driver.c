@@ -1,5 +1,6 @@
 /* qemu_driver.c: virtqemud's connection and host procedures. */
 #include "qemu_driver.h"
+#include "qemu_coredump.h"
 #include "qemu_graphicsfd.h"
 #include "qemu_guestops.h"
 #include "qemu_iotune.h"
@@ -654,6 +655,9 @@ handlers_install(QemuDriver *driver)
     /* issue 18, guest info (virsh guestinfo) from the agent: qemu_agent_info.c; its
      * SET_GUEST_VCPUS is installed with the agent's calls above (qemu_agent_calls.c) */
     qemu_agent_info_install(&driver->handlers);
+    /* issue 18 item 2, core dumps (virsh dump, memory-only) and their job for
+     * domjobinfo: qemu_coredump.c */
+    qemu_coredump_install(&driver->handlers);
 }
 
 static gboolean

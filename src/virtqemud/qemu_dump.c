@@ -13,6 +13,10 @@
 #include "qemu_security.h"
 #include "util/fileio.h"
 
+/* libvirt's short name of a guest (virDomainDefGetShortName): its id, then at most this
+ * many characters of its name. */
+#define DUMP_SHORT_NAME_MAX 20
+
 typedef struct {
     QemuSecurity *security; /* (transfer none) the driver's, which outlives every guest */
     gpointer run; /* the run's weak handle: the guest may be destroyed meanwhile */
@@ -39,10 +43,12 @@ create_for_qemu(QemuSecurity *security, const char *path, GError **error)
 }
 
 char *
-qemu_dump_path(const char *dir, const char *name, GDateTime *now)
+qemu_dump_path(const char *dir, int id, const char *name, GDateTime *now)
 {
     g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d-%H:%M:%S");
-    g_autofree char *file = g_strdup_printf("%s-%s", name, stamp);
+    g_autofree char *shortname =
+        g_utf8_substring(name, 0, MIN(g_utf8_strlen(name, -1), DUMP_SHORT_NAME_MAX));
+    g_autofree char *file = g_strdup_printf("%d-%s-%s", id, shortname, stamp);
 
     return g_build_filename(dir, file, NULL);
 }
@@ -88,7 +94,7 @@ qemu_dump_on_crash(SvDomainObj *obj, SvStopCause then)
     job->security = ctx->security;
     job->run = sv_domain_obj_run_key(obj);
     job->then = then;
-    job->path = qemu_dump_path(ctx->dump_dir, obj->def->name, now);
+    job->path = qemu_dump_path(ctx->dump_dir, obj->id, obj->def->name, now);
     /* QEMU opens the file itself, as its own user: made here, given to it, and taken
      * back once written. The name has no '/' (sv_domain_name_check). */
     if (!create_for_qemu(ctx->security, job->path, &error)) {

@@ -6,9 +6,9 @@
 #include "conf/domain_obj.h"
 #include "domain/domain_state.h"
 
-/* The dump file of guest `name` at `now`: DIR/NAME-YYYY-MM-DD-HH:MM:SS (local time), libvirt's
- * name. (transfer full) */
-char *qemu_dump_path(const char *dir, const char *name, GDateTime *now);
+/* The dump file of guest `name` (running as `id`) at `now`: DIR/ID-NAME-YYYY-MM-DD-HH:MM:SS
+ * (local time, NAME cut to 20 characters), libvirt's name. (transfer full) */
+char *qemu_dump_path(const char *dir, int id, const char *name, GDateTime *now);
 
 /* Ask QEMU for an ELF dump of the guest's memory into the context's dump directory, then
  * stop the guest with `then` (SV_STOP_CRASH, or SV_STOP_CRASH_RESTART). A dump that fails

@@ -41,26 +41,6 @@ fdname_step(const char *cmd)
     return qemu_json_command1(cmd, "fdname", GRAPHICS_FDNAME);
 }
 
-/* QEMU's error of a passed-through command, as libvirt words it, or NULL. */
-static GError *
-reply_error(const char *cmd, JsonObject *reply, const GError *error)
-{
-    JsonNode *e = reply ? json_object_get_member(reply, "error") : NULL;
-    JsonObject *eo;
-    const char *desc;
-    GError *out = NULL;
-
-    if (error)
-        return g_error_copy(error);
-    if (!e)
-        return NULL;
-    eo = JSON_NODE_HOLDS_OBJECT(e) ? json_node_get_object(e) : NULL;
-    desc = qemu_json_string(eo, "desc");
-    sv_error_set(&out, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                 "unable to execute QEMU command '%s': %s", cmd, desc ? desc : "?");
-    return out;
-}
-
 static QemuMonitor *
 job_monitor(OpenJob *job)
 {
@@ -98,7 +78,7 @@ static void
 getfd_done(QemuMonitor *mon, JsonObject *reply, const GError *error, gpointer data)
 {
     OpenJob *job = data;
-    GError *e = reply_error("getfd", reply, error);
+    GError *e = qemu_monitor_reply_error("getfd", reply, error);
     JsonObject *args;
 
     if (!e && job_monitor(job) != mon)

@@ -532,3 +532,17 @@ qemu_json_command1(const char *cmd, const char *key, const char *value)
     json_object_set_object_member(step, "arguments", args);
     return step;
 }
+
+GError *
+qemu_monitor_reply_error(const char *cmd, JsonObject *reply, const GError *error)
+{
+    JsonObject *e = reply ? member_object(reply, "error") : NULL;
+    const char *desc = e ? qemu_json_string(e, "desc") : NULL;
+
+    if (error)
+        return g_error_copy(error);
+    if (!reply || !json_object_has_member(reply, "error"))
+        return NULL;
+    return g_error_new(sv_error_quark(SV_FROM_QEMU), SV_ERR_INTERNAL_ERROR,
+                       "unable to execute QEMU command '%s': %s", cmd, desc ? desc : "?");
+}

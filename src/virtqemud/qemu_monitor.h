@@ -64,4 +64,9 @@ JsonObject *qemu_json_array_object(JsonArray *a, guint i);
 
 /* A QMP command with one string argument, {"execute": cmd, "arguments": {key: value}}
  * (transfer full). */
+/* The error of a passed-through command's reply (qemu_monitor_passthrough), worded as
+ * libvirt's ("unable to execute QEMU command 'CMD': DESC"), or the transport's error (copied),
+ * or NULL when QEMU did it. (transfer full) */
+GError *qemu_monitor_reply_error(const char *cmd, JsonObject *reply, const GError *error);
+
 JsonObject *qemu_json_command1(const char *cmd, const char *key, const char *value);

@@ -15,6 +15,7 @@
 #include "qemu_agent.h"
 #include "qemu_command_chr.h"
 #include "qemu_domain.h"
+#include "qemu_coredump.h"
 #include "qemu_dump.h"
 #include "qemu_program.h"
 #include "qemu_resize.h"
@@ -173,8 +174,9 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
         /* After a SHUTDOWN or a panic QEMU stops its vCPUs: that is not a pause. */
         if (obj->state == SV_DOMAIN_RUNNING && !sv_domain_run_in_start(obj) &&
             !sv_domain_run_destroying(obj) && obj->run_state != SV_RUN_REBOOTING) {
-            int reason = obj->run_state == SV_RUN_PAUSING ? SV_DOMAIN_PAUSED_USER
-                                                          : SV_DOMAIN_PAUSED_UNKNOWN;
+            int reason = qd->dump                             ? SV_DOMAIN_PAUSED_DUMP
+                         : obj->run_state == SV_RUN_PAUSING ? SV_DOMAIN_PAUSED_USER
+                                                            : SV_DOMAIN_PAUSED_UNKNOWN;
             sv_domain_driver_set_state_event(drv, obj, SV_DOMAIN_PAUSED, reason,
                                              SV_DOMAIN_EVENT_SUSPENDED,
                                              SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
@@ -203,6 +205,10 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
         qemu_hotplug_device_deleted(obj, data); /* issue 18 item 2, live hotplug */
     } else if (g_str_equal(name, "ACPI_DEVICE_OST")) {
         qemu_hotplug_acpi_ost(obj, data);
+    } else if (g_str_equal(name, "DUMP_COMPLETED")) {
+        qemu_coredump_completed(obj, data); /* issue 18 item 2, virsh dump */
+    } else if (g_str_equal(name, "MIGRATION")) {
+        qemu_coredump_migration(obj, data); /* a full dump is a migration into its file */
     }
 }
 

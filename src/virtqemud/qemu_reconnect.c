@@ -75,6 +75,14 @@ reconcile(SvDomainObj *obj, const char *status)
                             obj->def->on_crash == SV_DOMAIN_LIFECYCLE_COREDUMP_RESTART
                         ? SV_STOP_CRASH_RESTART
                         : SV_STOP_CRASH;
+    } else if (obj->state == SV_DOMAIN_PAUSED && obj->reason == SV_DOMAIN_PAUSED_DUMP) {
+        /* A dump the daemon paused the guest for ended with the daemon (its client's call
+         * with it): as libvirt recovers a dump job, QEMU's migration into the file is
+         * cancelled and the guest runs again (RUNNING/SAVE_CANCELED). */
+        QemuMonitor *mon = qemu_domain_of(obj)->mon;
+        sv_domain_driver_set_state(drv, obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_SAVE_CANCELED);
+        qemu_monitor_command(mon, "migrate_cancel", NULL, NULL, NULL);
+        qemu_monitor_command(mon, "cont", NULL, NULL, NULL);
     } else if (obj->state == SV_DOMAIN_RUNNING) {
         /* As libvirt maps QEMU's run states to pause reasons. */
         int reason = SV_DOMAIN_PAUSED_USER;

@@ -13,6 +13,7 @@
 #include "qemu_agent.h"
 #include "qemu_agent_calls.h"
 #include "qemu_cgroup.h"
+#include "qemu_coredump.h"
 #include "qemu_domain.h"
 #include "util/error.h"
 
@@ -371,7 +372,8 @@ domain_get_cpu_stats(SvCall *call, remote_domain_get_cpu_stats_args *a,
 
 /* ---------------------------------------------------------------- jobs and time */
 
-/* No job runs on a guest here long enough to be seen: type NONE. */
+/* The one job a guest runs long enough to be seen is a client's dump (qemu_coredump.c):
+ * its progress; else type NONE. */
 static gboolean
 domain_get_job_info(SvCall *call, remote_domain_get_job_info_args *a,
                     remote_domain_get_job_info_ret *ret, GError **error)
@@ -380,7 +382,7 @@ domain_get_job_info(SvCall *call, remote_domain_get_job_info_args *a,
 
     if (!obj || !sv_domain_driver_check_active(obj, error))
         return FALSE;
-    ret->type = 0; /* VIR_DOMAIN_JOB_NONE; every other field 0 */
+    qemu_coredump_job_info(call, obj, ret);
     return TRUE;
 }
 
@@ -400,7 +402,7 @@ domain_get_job_stats(SvCall *call, remote_domain_get_job_stats_args *a,
     /* The last completed job's statistics exist for inactive guests too: none here. */
     if (!(a->flags & SV_DOMAIN_JOB_STATS_COMPLETED) && !sv_domain_driver_check_active(obj, error))
         return FALSE;
-    ret->type = 0; /* VIR_DOMAIN_JOB_NONE */
+    qemu_coredump_job_stats(call, obj, a->flags, ret);
     return TRUE;
 }
 

@@ -262,6 +262,9 @@ xen_init(SvDaemon *d, GError **error)
     /* issue 18, guest info and setguestvcpus: libvirt's libxl driver has none */
     sv_domain_stats_install_no_support(&driver->handlers,
                                        SV_STATS_GET_GUEST_INFO | SV_STATS_SET_GUEST_VCPUS);
+    /* issue 18 item 2, virsh dump: libvirt's libxl driver has no dump with a format (its
+     * virDomainCoreDump, through libxl_domain_core_dump, is not served yet) */
+    sv_domain_stats_install_no_support(&driver->handlers, SV_STATS_CORE_DUMP_WITH_FORMAT);
     /* issue 18 item 2, guest operations: libvirt's libxl driver has no keys, NMIs,
      * screenshots or block resizes */
     sv_domain_guestops_install_no_support(&driver->handlers);

@@ -86,8 +86,9 @@ class Tunables:
 
 
 @contextlib.contextmanager
-def guest_a_on_both(host, rconn, tmp_path, name, devices=""):
-    """Guest A (guests.Host.xml) as `name`, with more devices' XML, defined (not started) on
+def guest_a_on_both(host, rconn, tmp_path, name, devices="", **xml_kw):
+    """Guest A (guests.Host.xml, with xml_kw: its cmdline, on_crash, ...) as `name`, with
+    more devices' XML, defined (not started) on
     host's virtqemud and on rconn (Debian's libvirtd, whose QEMU reads the kernel copied into
     tmp_path): yields the two domains, ours first; destroys and undefines both after."""
     os.chmod(tmp_path, 0o755)
@@ -95,7 +96,7 @@ def guest_a_on_both(host, rconn, tmp_path, name, devices=""):
     if not kernel.exists():
         kernel.write_bytes(host.kernel.read_bytes())
         os.chmod(kernel, 0o644)
-    xml = host.xml(name)
+    xml = host.xml(name, **xml_kw)
     if devices:
         xml = xml.replace("<devices>", "<devices>" + devices, 1)
     doms = [host.conn.defineXML(xml)]

@@ -26,6 +26,7 @@ CALLS = [
     (298, DOM + u32(0), "virDomainGetJobStats"),
     (308, DOM + i32(2) + u32(0), "virDomainSetMemoryStatsPeriod"),
     (337, DOM + u32(0), "virDomainGetTime"),
+    (53, DOM + string("/x") + u32(0), "virDomainCoreDump"),
     # CONNECT_GET_ALL_DOMAIN_STATS: all domains, then named ones (virDomainListGetStats).
     (344, u32(0) + u32(0) + u32(0), "virConnectGetAllDomainStats"),
     (344, u32(1) + DOM + u32(0) + u32(0), "virDomainListGetStats"),

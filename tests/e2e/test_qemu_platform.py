@@ -144,9 +144,9 @@ def test_panic_on_crash_coredump_destroy(host):
     dom.create()
     host.events.expect("pan", [ADDED, BOOTED, PANICKED, STOPPED_CRASHED])
     assert dom.state() == [SHUTOFF, 3]  # SHUTOFF/CRASHED
-    # libvirt's auto_dump_path file: NAME-YYYY-MM-DD-HH:MM:SS, an ELF core of the guest.
-    (dump,) = dumps(host, "pan")
-    assert len(dump.name) == len("pan-2026-01-01-00:00:00")
+    # libvirt's auto_dump_path file: ID-NAME-YYYY-MM-DD-HH:MM:SS, an ELF core of the guest.
+    (dump,) = dumps(host, "*-pan")
+    assert len(dump.name) == len("1-pan-2026-01-01-00:00:00")
     assert dump.read_bytes()[:4] == b"\x7fELF"
     assert dump.stat().st_size > 32 * 1024 * 1024
     host.assert_clean()
@@ -157,7 +157,7 @@ def test_panic_on_crash_coredump_restart(host):
     dom.create()
     host.events.expect("pan", [ADDED, BOOTED, PANICKED, STOPPED_CRASHED, BOOTED], settle=0.1)
     assert dom.state()[0] == RUNNING
-    assert len(dumps(host, "pan")) == 1
+    assert len(dumps(host, "*-pan")) == 1
     dom.destroy()
     host.events.expect("pan", [ADDED, BOOTED, PANICKED, STOPPED_CRASHED, BOOTED,
                                STOPPED_DESTROYED])
@@ -204,7 +204,7 @@ def test_nvram_and_crash_dump_with_unprivileged_qemu(make_host):
     pan = h.define("panu", "panic=300", on_crash="coredump-destroy")
     pan.create()
     h.events.expect("panu", [ADDED, BOOTED, PANICKED, STOPPED_CRASHED])
-    (dump,) = dumps(h, "panu")
+    (dump,) = dumps(h, "*-panu")
     assert dump.read_bytes()[:4] == b"\x7fELF"
     assert (dump.stat().st_uid, dump.stat().st_mode & 0o777) == (0, 0o600)
     h.assert_clean()

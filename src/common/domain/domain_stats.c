@@ -51,6 +51,23 @@ ns_domain_set_guest_vcpus(SvCall *call, remote_domain_set_guest_vcpus_args *a, G
     return no_support("virDomainSetGuestVcpus", error);
 }
 
+static gboolean
+ns_domain_core_dump(SvCall *call, remote_domain_core_dump_args *a, GError **error)
+{
+    (void)call;
+    (void)a;
+    return no_support("virDomainCoreDump", error);
+}
+
+static gboolean
+ns_domain_core_dump_with_format(SvCall *call, remote_domain_core_dump_with_format_args *a,
+                                GError **error)
+{
+    (void)call;
+    (void)a;
+    return no_support("virDomainCoreDumpWithFormat", error);
+}
+
 /* libvirt's server calls virDomainListGetStats for named domains, else
  * virConnectGetAllDomainStats: the message names the one it called. */
 static gboolean
@@ -103,6 +120,10 @@ sv_domain_stats_install_no_support(SvRemoteHandlers *h, guint which)
         h->domain_get_guest_info = ns_domain_get_guest_info;
     if (which & SV_STATS_SET_GUEST_VCPUS)
         h->domain_set_guest_vcpus = ns_domain_set_guest_vcpus;
+    if (which & SV_STATS_CORE_DUMP)
+        h->domain_core_dump = ns_domain_core_dump;
+    if (which & SV_STATS_CORE_DUMP_WITH_FORMAT)
+        h->domain_core_dump_with_format = ns_domain_core_dump_with_format;
 }
 
 gboolean

@@ -26,6 +26,10 @@ enum {
     SV_STATS_GET_GUEST_INFO = 1 << 12,
     /* issue 18, virDomainSetGuestVcpus: the same */
     SV_STATS_SET_GUEST_VCPUS = 1 << 13,
+    /* issue 18 item 2, virsh dump: libvirt's lxc driver has no core dump; its libxl driver
+     * has virDomainCoreDump but not virDomainCoreDumpWithFormat */
+    SV_STATS_CORE_DUMP = 1 << 14,
+    SV_STATS_CORE_DUMP_WITH_FORMAT = 1 << 15,
 };
 
 /* Install NO_SUPPORT answers into h for the procedures in `which` (SV_STATS_*). */
