@@ -46,13 +46,20 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 # each test its own --root, cgroups, network namespaces and guests, and the checks of
 # host-wide state (mounts, QEMU processes, cgroups) leave out what is not their own. The
 # output of the sanitizer and no-Xen builds is kept and shown after the normal build's, so
-# that the lines of the three do not mix.
+# that the lines of the three do not mix. SV_TEST_SERIAL=1 runs them one after the other
+# (each part's time then is its own, not one shared with the others).
 lane() { # lane LOG NAME COMMAND...: part NAME COMMAND in the background, output in LOG
     log=$1
     shift
-    part "$@" >"$log" 2>&1 &
+    if [ -n "${SV_TEST_SERIAL:-}" ]; then
+        part "$@" >"$log" 2>&1
+        true &
+    else
+        part "$@" >"$log" 2>&1 &
+    fi
 }
-echo "tests: asan+ubsan and no xen in the background (their output follows the normal build's)"
+[ -n "${SV_TEST_SERIAL:-}" ] ||
+    echo "tests: asan+ubsan and no xen in the background (their output follows the normal build's)"
 lane "$lanelog.asan" "tests: asan+ubsan (fast)" meson test -C build-asan --print-errorlogs \
     --no-rebuild
 asan=$!
@@ -69,7 +76,8 @@ part "tests: fuzz regressions" meson test -C build-fuzz --print-errorlogs --no-r
 # Failures, then every skipped test or case with its reason, then the counts (a skip is
 # not a pass, nor a failure), then the time of each part.
 /usr/bin/python3 scripts/summary.py build build-asan build-noxen build-fuzz
-echo "time per part (the three builds' tests ran side by side):"
+[ -n "${SV_TEST_SERIAL:-}" ] && echo "time per part:" ||
+    echo "time per part (the three builds' tests ran side by side):"
 while read -r line; do
     secs=${line##* }
     printf '  %-32s %4d:%02d\n' "${line% *}" $((secs / 60)) $((secs % 60))
