@@ -8,16 +8,19 @@
 set -eu
 cd "$(dirname "$0")/.."
 timings=$(mktemp)
-trap 'rm -f "$timings"' EXIT
+failed=$(mktemp)
+lanelog=$(mktemp)
+trap 'rm -f "$timings" "$failed" "$lanelog" "$lanelog.asan" "$lanelog.noxen"' EXIT
 
 # part NAME COMMAND...: run it, note how long it took; a failure fails the whole run at the
-# end (status), after every part had its turn.
+# end (status, or the file failed for a part run in the background), after every part had
+# its turn.
 status=0
 part() {
     name=$1
     shift
     start=$(date +%s)
-    "$@" || status=1
+    "$@" || { status=1; echo "$name" >>"$failed"; }
     echo "$name $(($(date +%s) - start))" >>"$timings"
 }
 
@@ -37,16 +40,44 @@ part "build: fuzz (clang)" env CC=clang-14 sh scripts/build.sh build-fuzz -Dfuzz
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:halt_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
+# The three builds' tests run side by side (most of an e2e test's time is waiting for a
+# guest or a daemon, not the cores: measured, the tests of one build took about as long
+# beside those of another as alone). They are independent: each build has its own logs,
+# each test its own --root, cgroups, network namespaces and guests, and the checks of
+# host-wide state (mounts, QEMU processes, cgroups) leave out what is not their own. The
+# output of the sanitizer and no-Xen builds is kept and shown after the normal build's, so
+# that the lines of the three do not mix. SV_TEST_SERIAL=1 runs them one after the other
+# (each part's time then is its own, not one shared with the others).
+lane() { # lane LOG NAME COMMAND...: part NAME COMMAND in the background, output in LOG
+    log=$1
+    shift
+    if [ -n "${SV_TEST_SERIAL:-}" ]; then
+        part "$@" >"$log" 2>&1
+        true &
+    else
+        part "$@" >"$log" 2>&1 &
+    fi
+}
+[ -n "${SV_TEST_SERIAL:-}" ] ||
+    echo "tests: asan+ubsan and no xen in the background (their output follows the normal build's)"
+lane "$lanelog.asan" "tests: asan+ubsan (fast)" meson test -C build-asan --print-errorlogs \
+    --no-rebuild
+asan=$!
+lane "$lanelog.noxen" "tests: no xen (fast)" meson test -C build-noxen --print-errorlogs \
+    --no-rebuild
+noxen=$!
 part "tests: normal (fast and slow)" meson test -C build --print-errorlogs --no-rebuild
-part "tests: asan+ubsan (fast)" meson test -C build-asan --print-errorlogs --no-rebuild
-part "tests: no xen (fast)" meson test -C build-noxen --print-errorlogs --no-rebuild
+wait "$asan" "$noxen" || status=1
+cat "$lanelog.asan" "$lanelog.noxen"
+[ ! -s "$failed" ] || status=1
 part "tests: fuzz regressions" meson test -C build-fuzz --print-errorlogs --no-rebuild \
     --suite fuzz
 
 # Failures, then every skipped test or case with its reason, then the counts (a skip is
 # not a pass, nor a failure), then the time of each part.
 /usr/bin/python3 scripts/summary.py build build-asan build-noxen build-fuzz
-echo "time per part:"
+[ -n "${SV_TEST_SERIAL:-}" ] && echo "time per part:" ||
+    echo "time per part (the three builds' tests ran side by side):"
 while read -r line; do
     secs=${line##* }
     printf '  %-32s %4d:%02d\n' "${line% *}" $((secs / 60)) $((secs % 60))

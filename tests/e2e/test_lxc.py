@@ -34,6 +34,7 @@ from pathlib import Path
 import pytest
 
 from svdaemon import SANITIZER_MARKERS, assert_transitions, build_dir
+from test_qemu_net import NETNS_PREFIX
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -48,6 +49,7 @@ VIRSH_TIMEOUT = 30
 EVENT_TIMEOUT = 10.0
 CONSOLE_TIMEOUT = 10.0
 CGROUP_MOUNT = Path("/sys/fs/cgroup")
+NETNS_DIR = Path("/run/netns")  # where `ip netns add` mounts a namespace
 
 # The daemon's kill waits, short so that GRACEFUL failures and SIGTERM-proof inits are quick.
 CONFIG = "term_timeout_ms = 400\nkill_timeout_ms = 2000\ngraceful_timeout_ms = 800\n"
@@ -143,10 +145,14 @@ def proc_ids(pid):
 
 def mountinfo(root):
     """The host's mounts, without the ids that change from one read to the next, nor the
-    mounts under another test's private root: tests of other checkouts may run on this host
-    at the same time (their roots are siblings of root, /tmp/sv.*)."""
+    mounts under another test's private root, nor the network namespaces of
+    test_qemu_net.py's fixture (/run/netns/svnet-*, which virtlxcd never makes): tests of
+    other checkouts and builds may run on this host at the same time (their roots are
+    siblings of root, /tmp/sv.*)."""
     def foreign(point):
         p = Path(point)
+        if p.parent == NETNS_DIR and p.name.startswith(NETNS_PREFIX):
+            return True
         if p == root or root in p.parents or root.parent not in p.parents:
             return False
         return p.relative_to(root.parent).parts[0].startswith("sv.")

@@ -30,12 +30,17 @@ def ip(*args, check=True):
     return subprocess.run(["ip"] + list(args), capture_output=True, text=True, check=check)
 
 
+# The names of the fixture's namespaces (each one's file is a mount, /run/netns/NAME, which
+# test_lxc.py's check of the host's mounts leaves to the test that made it).
+NETNS_PREFIX = "svnet-"
+
+
 @pytest.fixture
 def netns():
     """A network namespace with a bridge br0 (up), deleted with all it holds."""
     if os.geteuid() != 0 or not os.path.exists("/dev/net/tun"):
         pytest.skip("needs root and /dev/net/tun")
-    name = "svnet-%s" % uuid.uuid4().hex[:8]
+    name = NETNS_PREFIX + uuid.uuid4().hex[:8]
     ip("netns", "add", name)
     try:
         ip("-n", name, "link", "add", "br0", "type", "bridge")
