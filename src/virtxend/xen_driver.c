@@ -201,6 +201,34 @@ probe_hypervisor(XenDriver *driver, const char *caps_path, const char *xenstored
                                     v->xen_version_extra);
 }
 
+/* What libvirt's libxl driver does not have at all: its NO_SUPPORT, whatever is asked. */
+static void
+install_no_support(SvRemoteHandlers *h)
+{
+    /* issue 18 item 2, blkio parameters: libvirt's libxl driver has none (NO_SUPPORT) */
+    sv_domain_stats_install_no_support(h, SV_STATS_GET_BLKIO_PARAMETERS |
+                                                              SV_STATS_SET_BLKIO_PARAMETERS);
+    /* issue 18, guest info and setguestvcpus: libvirt's libxl driver has none */
+    sv_domain_stats_install_no_support(h,
+                                       SV_STATS_GET_GUEST_INFO | SV_STATS_SET_GUEST_VCPUS);
+    /* issue 18 item 2, virsh dump: libvirt's libxl driver has no dump with a format (its
+     * virDomainCoreDump, through libxl_domain_core_dump, is not served yet) */
+    sv_domain_stats_install_no_support(h, SV_STATS_CORE_DUMP_WITH_FORMAT);
+    /* issue 18 item 2, guest operations: libvirt's libxl driver has no keys, NMIs,
+     * screenshots or block resizes */
+    sv_domain_guestops_install_no_support(h);
+    /* issue 18 item 2, live hotplug: libvirt's libxl driver has no DETACH_DEVICE_ALIAS */
+    sv_domain_hotplug_install_alias_no_support(h);
+    /* issue 18 item 2, rename: libvirt's libxl driver has none (NO_SUPPORT) */
+    sv_domain_rename_install_no_support(h);
+    /* issue 18 items 1-3, the agent's calls: libvirt's libxl driver has no set-time,
+     * fsfreeze/fsthaw, fsinfo or user password (NO_SUPPORT) */
+    sv_domain_agent_install_no_support(h);
+    /* issue 18 item 2, block I/O throttling (blkdeviotune): libvirt's libxl driver has none
+     * (NO_SUPPORT) */
+    sv_domain_iotune_install_no_support(h);
+}
+
 static gboolean
 xen_init(SvDaemon *d, GError **error)
 {
@@ -256,28 +284,7 @@ xen_init(SvDaemon *d, GError **error)
     /* Issue 18 item 5, host facts: libxl's CONNECT_GET_SYSINFO reads dmidecode as qemu's
      * does; its node statistics come from libxl, not /proc, and are not served yet. */
     sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
-    /* issue 18 item 2, blkio parameters: libvirt's libxl driver has none (NO_SUPPORT) */
-    sv_domain_stats_install_no_support(&driver->handlers, SV_STATS_GET_BLKIO_PARAMETERS |
-                                                              SV_STATS_SET_BLKIO_PARAMETERS);
-    /* issue 18, guest info and setguestvcpus: libvirt's libxl driver has none */
-    sv_domain_stats_install_no_support(&driver->handlers,
-                                       SV_STATS_GET_GUEST_INFO | SV_STATS_SET_GUEST_VCPUS);
-    /* issue 18 item 2, virsh dump: libvirt's libxl driver has no dump with a format (its
-     * virDomainCoreDump, through libxl_domain_core_dump, is not served yet) */
-    sv_domain_stats_install_no_support(&driver->handlers, SV_STATS_CORE_DUMP_WITH_FORMAT);
-    /* issue 18 item 2, guest operations: libvirt's libxl driver has no keys, NMIs,
-     * screenshots or block resizes */
-    sv_domain_guestops_install_no_support(&driver->handlers);
-    /* issue 18 item 2, live hotplug: libvirt's libxl driver has no DETACH_DEVICE_ALIAS */
-    sv_domain_hotplug_install_alias_no_support(&driver->handlers);
-    /* issue 18 item 2, rename: libvirt's libxl driver has none (NO_SUPPORT) */
-    sv_domain_rename_install_no_support(&driver->handlers);
-    /* issue 18 items 1-3, the agent's calls: libvirt's libxl driver has no set-time,
-     * fsfreeze/fsthaw, fsinfo or user password (NO_SUPPORT) */
-    sv_domain_agent_install_no_support(&driver->handlers);
-    /* issue 18 item 2, block I/O throttling (blkdeviotune): libvirt's libxl driver has none
-     * (NO_SUPPORT) */
-    sv_domain_iotune_install_no_support(&driver->handlers);
+    install_no_support(&driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's libxl driver (none of it). */
