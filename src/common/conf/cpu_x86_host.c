@@ -138,20 +138,20 @@ sv_cpu_x86_read_cpuid(SvCpuidFn fn, gpointer opaque)
 static gboolean
 read_arch_capabilities(guint64 *out)
 {
-    struct {
-        struct kvm_msrs head;
-        struct kvm_msr_entry entry;
-    } msrs = {.head.nmsrs = 1, .entry.index = MSR_ARCH_CAPABILITIES};
+    /* kvm_msrs ends in a flexible array: room for one entry after it. */
+    g_autofree struct kvm_msrs *msrs = g_malloc0(sizeof(*msrs) + sizeof(struct kvm_msr_entry));
     int fd = open("/dev/cpu/0/msr", O_RDONLY | O_CLOEXEC);
     gboolean ok = FALSE;
 
+    msrs->nmsrs = 1;
+    msrs->entries[0].index = MSR_ARCH_CAPABILITIES;
     if (fd >= 0) {
         ok = pread(fd, out, sizeof(*out), MSR_ARCH_CAPABILITIES) == sizeof(*out);
         close(fd);
     }
     if (!ok && (fd = open("/dev/kvm", O_RDONLY | O_CLOEXEC)) >= 0) {
-        ok = ioctl(fd, KVM_GET_MSRS, &msrs) == 1;
-        *out = msrs.entry.data;
+        ok = ioctl(fd, KVM_GET_MSRS, msrs) == 1;
+        *out = msrs->entries[0].data;
         close(fd);
     }
     return ok;
