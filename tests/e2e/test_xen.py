@@ -320,6 +320,10 @@ class FakeXen:
         """{domid: (uuid, state, name)} of the fake hypervisor."""
         out = {}
         for f in (self.state / "domains").iterdir():
+            # The fake writes each file whole through a temporary one beside it
+            # (g_file_set_contents: DOMID.XXXXXX, then renamed): only DOMID is a domain.
+            if not f.name.isdigit():
+                continue
             uuid, state, _, name = f.read_text().split()
             out[int(f.name)] = (uuid, state, name)
         return out
