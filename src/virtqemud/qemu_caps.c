@@ -94,6 +94,15 @@ clear_facts(QemuCaps *caps)
     g_clear_pointer(&caps->memo, g_hash_table_unref);
 }
 
+/* The last n bytes of text (all of it when shorter). */
+static const char *
+tail_of(const char *text, gsize n)
+{
+    gsize len = strlen(text);
+
+    return len > n ? text + len - n : text;
+}
+
 /* Parse every fact from caps->outputs; FALSE when they say nothing usable. */
 static gboolean
 facts_from_outputs(QemuCaps *caps)
@@ -107,6 +116,11 @@ facts_from_outputs(QemuCaps *caps)
     caps->machines = qemu_qmp_replies_machines(qmp);
     caps->cpu_defs = qemu_qmp_replies_cpu_defs(qmp);
     caps->host_cpu = qemu_qmp_replies_host_cpu(qmp);
+    /* Without it the hypervisor-CPU calls and host-model guests cannot be answered: say so,
+     * with what QEMU answered (seen once, under load, and not since). */
+    if (!caps->host_cpu && caps->outputs[OUT_QMP])
+        g_message("%s: the probe has no 'max' CPU expansion; QEMU's output ends: %s",
+                  caps->emulator, tail_of(caps->outputs[OUT_QMP], 600));
     caps->kvm = qemu_qmp_replies_kvm_enabled(kvm);
     caps->cpu_defs_kvm = caps->kvm ? qemu_qmp_replies_cpu_defs(kvm) : g_ptr_array_new();
     caps->host_cpu_kvm = caps->kvm ? qemu_qmp_replies_host_cpu(kvm) : NULL;
