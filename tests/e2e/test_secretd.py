@@ -1,0 +1,214 @@
+"""test_secretd.py: virtsecretd (issue 19 item 3) serving secret:///system on its own
+sockets, driven by stock virsh and python3-libvirt: secret-define, secret-set-value,
+secret-get-value, secret-list, secret-dumpxml and secret-undefine; the files libvirt 9.0
+keeps under ROOT/etc/libvirt/secrets; libvirt's errors for read-only connections, private
+secrets, missing values and duplicates; the secret events; a restart finding what was
+defined. The expected answers are libvirt 9.0's (secret_driver.c, virsecretobj.c,
+secret_conf.c); test_secretd_parity (slow) runs the same virsh steps against libvirtd."""
+
+import base64
+import os
+import subprocess
+import threading
+
+import libvirt
+import pytest
+
+from guests import ensure_event_loop
+
+UUID = "5d4a3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c"
+VALUE = b"s3cr3t-\x00\xff-value"
+XML = ("<secret ephemeral='no' private='no'><uuid>%s</uuid><description>splitvirt test"
+       "</description><usage type='volume'><volume>/var/lib/sv-test/a.qcow2</volume></usage>"
+       "</secret>" % UUID)
+DUMPED = ("<secret ephemeral='no' private='no'>\n  <uuid>%s</uuid>\n"
+          "  <description>splitvirt test</description>\n  <usage type='volume'>\n"
+          "    <volume>/var/lib/sv-test/a.qcow2</volume>\n  </usage>\n</secret>\n" % UUID)
+
+VIR_FROM_SECRET = 30
+
+
+def uri(d, ro=False):
+    return "secret:///system?socket=%s" % (d.sock_ro if ro else d.sock)
+
+
+def virsh(d, *args, ro=False, check=True, quiet=True):
+    cmd = ["virsh"] + (["-q"] if quiet else []) + (["-r"] if ro else []) + \
+        ["-c", uri(d, ro)] + list(args)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    if check and r.returncode != 0:
+        raise AssertionError("%s: %s" % (" ".join(cmd), r.stderr))
+    return r
+
+
+def error_of(fn, *args):
+    with pytest.raises(libvirt.libvirtError) as exc:
+        fn(*args)
+    e = exc.value
+    return e.get_error_code(), e.get_error_domain(), e.get_error_message()
+
+
+def secrets_dir(root):
+    return root / "etc" / "libvirt" / "secrets"
+
+
+def test_virsh_steps(daemons, root, tmp_path):
+    d = daemons.start_secretd()
+    (tmp_path / "s.xml").write_text(XML)
+    (tmp_path / "v").write_bytes(base64.b64encode(VALUE))
+    assert virsh(d, "secret-define", str(tmp_path / "s.xml"), quiet=False).stdout.strip() == \
+        "Secret %s created" % UUID
+    virsh(d, "secret-set-value", UUID, "--file", str(tmp_path / "v"))
+    got = virsh(d, "secret-get-value", UUID).stdout.strip()
+    assert base64.b64decode(got) == VALUE
+    lines = virsh(d, "secret-list").stdout.split("\n")
+    assert [ln.split() for ln in lines if ln.strip()] == \
+        [[UUID, "volume", "/var/lib/sv-test/a.qcow2"]]
+    assert virsh(d, "secret-dumpxml", UUID).stdout == DUMPED
+    assert virsh(d, "uri").stdout.strip().startswith("secret:///system")
+
+    # The files libvirt keeps: the definition as dumped, the value in base64, both 0600.
+    sd = secrets_dir(root)
+    assert (sd / (UUID + ".xml")).read_text() == DUMPED
+    assert (sd / (UUID + ".base64")).read_bytes() == base64.b64encode(VALUE)
+    for name in (UUID + ".xml", UUID + ".base64"):
+        assert os.stat(sd / name).st_mode & 0o777 == 0o600
+    # The value is never logged (the daemon runs --verbose, with debug messages).
+    log = d.stderr_text()
+    assert base64.b64encode(VALUE).decode() not in log and "s3cr3t" not in log
+
+    assert virsh(d, "secret-undefine", UUID, quiet=False).stdout.strip() == "Secret %s deleted" % UUID
+    assert virsh(d, "secret-list").stdout.strip() == ""
+    assert sorted(os.listdir(sd)) == []
+
+
+def test_errors(daemons):
+    d = daemons.start_secretd()
+    c = libvirt.open(uri(d))
+    try:
+        s = c.secretDefineXML(XML)
+        # No value yet (virSecretObjGetValue).
+        assert error_of(s.value) == (
+            libvirt.VIR_ERR_NO_SECRET, VIR_FROM_SECRET,
+            "Secret not found: secret '%s' does not have a value" % UUID)
+        # Another UUID for the same usage; another usage for the same UUID.
+        other = XML.replace(UUID, "6d4a3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c")
+        assert error_of(c.secretDefineXML, other) == (
+            libvirt.VIR_ERR_INTERNAL_ERROR, VIR_FROM_SECRET,
+            "internal error: a secret with UUID %s already defined for use with "
+            "/var/lib/sv-test/a.qcow2" % UUID)
+        assert error_of(c.secretDefineXML, XML.replace("a.qcow2", "b.qcow2")) == (
+            libvirt.VIR_ERR_INTERNAL_ERROR, VIR_FROM_SECRET,
+            "internal error: a secret with UUID %s is already defined for use with "
+            "/var/lib/sv-test/a.qcow2" % UUID)
+        assert error_of(c.secretLookupByUsage, libvirt.VIR_SECRET_USAGE_TYPE_CEPH, "nope") == (
+            libvirt.VIR_ERR_NO_SECRET, VIR_FROM_SECRET,
+            "Secret not found: no secret with matching usage 'nope'")
+        assert c.secretLookupByUsage(libvirt.VIR_SECRET_USAGE_TYPE_VOLUME,
+                                     "/var/lib/sv-test/a.qcow2").UUIDString() == UUID
+        assert error_of(c.secretDefineXML, "<secret><usage type='disk'/></secret>") == (
+            libvirt.VIR_ERR_CONFIG_UNSUPPORTED, VIR_FROM_SECRET,
+            "unsupported configuration: unknown secret usage type disk")
+        # A private secret's value is never given to a client.
+        p = c.secretDefineXML("<secret private='yes'><usage type='tls'><name>t</name>"
+                              "</usage></secret>")
+        p.setValue(b"x")
+        assert error_of(p.value) == (libvirt.VIR_ERR_INVALID_SECRET, VIR_FROM_SECRET,
+                                     "Invalid secret: secret is private")
+        # A UUID libvirt generated; the private flag cannot be dropped.
+        assert len(p.UUIDString()) == 36
+        assert error_of(c.secretDefineXML, p.XMLDesc().replace("private='yes'",
+                                                                "private='no'")) == (
+            libvirt.VIR_ERR_INTERNAL_ERROR, VIR_FROM_SECRET,
+            "internal error: cannot change private flag on existing secret")
+        flags = libvirt.VIR_CONNECT_LIST_SECRETS_PRIVATE
+        assert [x.UUIDString() for x in c.listAllSecrets(flags)] == [p.UUIDString()]
+        flags = libvirt.VIR_CONNECT_LIST_SECRETS_NO_PRIVATE
+        assert [x.UUIDString() for x in c.listAllSecrets(flags)] == [UUID]
+        assert c.numOfSecrets() == 2 and sorted(c.listSecrets()) == sorted(
+            [UUID, p.UUIDString()])
+        p.undefine()
+        assert error_of(c.secretLookupByUUIDString, p.UUIDString()) == (
+            libvirt.VIR_ERR_NO_SECRET, VIR_FROM_SECRET,
+            "Secret not found: no secret with matching uuid '%s'" % p.UUIDString())
+        s.setValue(VALUE)
+
+        # Read-only: lookups and XML, never values or changes (libvirt-secret.c's checks).
+        r = libvirt.openReadOnly(uri(d, ro=True))
+        try:
+            rs = r.secretLookupByUUIDString(UUID)
+            assert rs.XMLDesc() == DUMPED
+            for fn, args, api in ((rs.value, (), "virSecretGetValue"),
+                                  (rs.setValue, (b"y",), "virSecretSetValue"),
+                                  (rs.undefine, (), "virSecretUndefine"),
+                                  (r.secretDefineXML, (XML,), "virSecretDefineXML")):
+                assert error_of(fn, *args) == (
+                    libvirt.VIR_ERR_OPERATION_DENIED, VIR_FROM_SECRET,
+                    "operation forbidden: read only access prevents %s" % api)
+        finally:
+            r.close()
+        assert s.value() == VALUE
+    finally:
+        c.close()
+    r = virsh(d, "secret-get-value", UUID, ro=True, check=False)
+    assert r.returncode == 1 and "read only access prevents virSecretGetValue" in r.stderr
+
+
+def test_events(daemons):
+    ensure_event_loop()
+    d = daemons.start_secretd()
+    c = libvirt.open(uri(d))
+    got, cond = [], threading.Condition()
+
+    def lifecycle(conn, secret, event, detail, opaque):
+        with cond:
+            got.append(("lifecycle", secret.UUIDString(), event, detail))
+            cond.notify_all()
+
+    def value_changed(conn, secret, opaque):
+        with cond:
+            got.append(("value", secret.UUIDString()))
+            cond.notify_all()
+
+    try:
+        ids = [c.secretEventRegisterAny(None, libvirt.VIR_SECRET_EVENT_ID_LIFECYCLE,
+                                        lifecycle, None),
+               c.secretEventRegisterAny(None, libvirt.VIR_SECRET_EVENT_ID_VALUE_CHANGED,
+                                        value_changed, None)]
+        s = c.secretDefineXML(XML)
+        s.setValue(VALUE)
+        s.undefine()
+        want = [("lifecycle", UUID, libvirt.VIR_SECRET_EVENT_DEFINED, 0), ("value", UUID),
+                ("lifecycle", UUID, libvirt.VIR_SECRET_EVENT_UNDEFINED, 0)]
+        with cond:
+            cond.wait_for(lambda: len(got) >= 3, timeout=10)
+        assert got == want
+        for i in ids:
+            c.secretEventDeregisterAny(i)
+        # the client refuses an id it no longer holds itself (never sent)
+        assert error_of(c.secretEventDeregisterAny, ids[0])[0] == libvirt.VIR_ERR_INVALID_ARG
+    finally:
+        c.close()
+
+
+def test_restart(daemons, root):
+    d = daemons.start_secretd()
+    c = libvirt.open(uri(d))
+    try:
+        c.secretDefineXML(XML).setValue(VALUE)
+        e = c.secretDefineXML("<secret ephemeral='yes'><usage type='ceph'><name>eph</name>"
+                              "</usage></secret>")
+        e.setValue(b"gone")
+        # Nothing of an ephemeral secret is written.
+        assert sorted(os.listdir(secrets_dir(root))) == [UUID + ".base64", UUID + ".xml"]
+    finally:
+        c.close()
+    d.stop()
+    d2 = daemons.start_secretd()
+    c = libvirt.open(uri(d2))
+    try:
+        assert c.listSecrets() == [UUID]
+        s = c.secretLookupByUUIDString(UUID)
+        assert s.XMLDesc() == DUMPED and s.value() == VALUE
+    finally:
+        c.close()
