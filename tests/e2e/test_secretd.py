@@ -185,6 +185,20 @@ def test_events(daemons):
         assert got == want
         for i in ids:
             c.secretEventDeregisterAny(i)
+        # A registration for one secret hears of that one alone.
+        one = c.secretDefineXML(XML)
+        got.clear()
+        c.secretEventRegisterAny(one, libvirt.VIR_SECRET_EVENT_ID_VALUE_CHANGED,
+                                 value_changed, None)
+        other = c.secretDefineXML("<secret><usage type='ceph'><name>other</name></usage>"
+                                  "</secret>")
+        other.setValue(b"o")
+        one.setValue(b"1")
+        with cond:
+            cond.wait_for(lambda: len(got) >= 1, timeout=10)
+        other.undefine()
+        one.undefine()
+        assert got == [("value", UUID)]
         # the client refuses an id it no longer holds itself (never sent)
         assert error_of(c.secretEventDeregisterAny, ids[0])[0] == libvirt.VIR_ERR_INVALID_ARG
     finally:
@@ -212,3 +226,79 @@ def test_restart(daemons, root):
         assert s.XMLDesc() == DUMPED and s.value() == VALUE
     finally:
         c.close()
+
+
+# ---------------------------------------------------------------- against libvirtd
+
+PARITY_UUID = "3f9c2e71-5b0d-4c1a-8e6f-2a7d9b4c0e15"
+PARITY_XML = ("<secret ephemeral='no' private='no'><uuid>%s</uuid><description>splitvirt "
+              "secretd parity</description><usage type='volume'><volume>"
+              "/var/lib/splitvirt-secretd-parity/a.qcow2</volume></usage></secret>"
+              % PARITY_UUID)
+PRIVATE_XML = ("<secret ephemeral='yes' private='yes'><uuid>%s</uuid><usage type='tls'>"
+               "<name>splitvirt-secretd-parity</name></usage></secret>"
+               % PARITY_UUID.replace("3f9c", "4f9c"))
+DUP_XML = PARITY_XML.replace("3f9c", "5f9c")  # another UUID, the same usage
+
+
+def virsh_steps(rw, ro, work):
+    """The virsh steps of issue 19's "done when" and their refusals, on the read-write URI
+    rw and read-only URI ro: [(step, exit status, output, errors)]. Lines of secret-list
+    that name other secrets (the host's own, on libvirtd) are left out."""
+    (work / "s.xml").write_text(PARITY_XML)
+    (work / "p.xml").write_text(PRIVATE_XML)
+    (work / "d.xml").write_text(DUP_XML)
+    (work / "v").write_bytes(base64.b64encode(VALUE))
+    priv = PARITY_UUID.replace("3f9c", "4f9c")
+    steps = [
+        ("define", False, ["secret-define", str(work / "s.xml")]),
+        ("get-value-unset", False, ["secret-get-value", PARITY_UUID]),
+        ("set-value", False, ["secret-set-value", PARITY_UUID, "--file", str(work / "v")]),
+        ("get-value", False, ["secret-get-value", PARITY_UUID]),
+        ("dumpxml", False, ["secret-dumpxml", PARITY_UUID]),
+        ("list", False, ["secret-list"]),
+        ("define-dup-usage", False, ["secret-define", str(work / "d.xml")]),
+        ("ro-dumpxml", True, ["secret-dumpxml", PARITY_UUID]),
+        ("ro-get-value", True, ["secret-get-value", PARITY_UUID]),
+        ("ro-undefine", True, ["secret-undefine", PARITY_UUID]),
+        ("define-private", False, ["secret-define", str(work / "p.xml")]),
+        ("set-private", False, ["secret-set-value", priv, "--file", str(work / "v")]),
+        ("get-private", False, ["secret-get-value", priv]),
+        ("list-private", False, ["secret-list", "--private"]),
+        ("undefine-private", False, ["secret-undefine", priv]),
+        ("undefine", False, ["secret-undefine", PARITY_UUID]),
+        ("get-value-gone", False, ["secret-get-value", PARITY_UUID]),
+    ]
+    out = []
+    for name, readonly, args in steps:
+        cmd = ["virsh"] + (["-r"] if readonly else []) + ["-c", ro if readonly else rw] + args
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, LC_ALL="C"))
+        stdout = r.stdout
+        if args[0] == "secret-list":
+            stdout = "".join(ln + "\n" for ln in stdout.splitlines()
+                             if "splitvirt-secretd-parity" in ln)
+        out.append((name, r.returncode, stdout, r.stderr))
+    return out
+
+
+@pytest.mark.slow
+def test_secretd_parity(daemons, ref, tmp_path):
+    """The same virsh steps on virtsecretd and on Debian's libvirtd 9.0.0 (its secret
+    driver, through its own socket as secret:///system): the same output, errors and exit
+    statuses."""
+    d = daemons.start_secretd()
+    sock = ref.daemon.sock
+    theirs_rw = "secret:///system?socket=%s" % sock
+    theirs_ro = "secret:///system?socket=%s-ro" % sock
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "theirs").mkdir()
+    try:
+        ours = virsh_steps(uri(d), uri(d, ro=True), tmp_path / "ours")
+        theirs = virsh_steps(theirs_rw, theirs_ro, tmp_path / "theirs")
+    finally:
+        for u in (PARITY_UUID, PARITY_UUID.replace("3f9c", "4f9c")):
+            subprocess.run(["virsh", "-c", theirs_rw, "secret-undefine", u],
+                           capture_output=True, timeout=60)
+    for o, t in zip(ours, theirs):
+        assert o == t, "step %s differs:\nours:   %r\nlibvirtd: %r" % (o[0], o, t)
