@@ -228,6 +228,26 @@ def test_restart(daemons, root):
         c.close()
 
 
+
+def test_ephemeral_secret_holds_idle_exit(daemons):
+    """As libvirt's secret driver inhibits its daemon's shutdown while a secret is
+    ephemeral (its value lives nowhere else), --timeout waits for the last one to go."""
+    import time
+    d = daemons.start_secretd(args=["--timeout", "1"])
+    c = libvirt.open(uri(d))
+    e = c.secretDefineXML("<secret ephemeral='yes'><usage type='ceph'><name>e</name></usage>"
+                          "</secret>")
+    e.setValue(b"held")
+    held = e.UUIDString()
+    del e  # a secret object keeps its connection open
+    c.close()
+    time.sleep(3)
+    assert d.alive(), "exited on the idle timeout with an ephemeral secret"
+    c = libvirt.open(uri(d))
+    c.secretLookupByUUIDString(held).undefine()
+    c.close()
+    assert d.wait_exit(10) == 0
+
 # ---------------------------------------------------------------- against libvirtd
 
 PARITY_UUID = "3f9c2e71-5b0d-4c1a-8e6f-2a7d9b4c0e15"
