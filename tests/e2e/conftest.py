@@ -98,6 +98,11 @@ class DaemonSet:
     def start(self, wait=True, **kw):
         return self.new(**kw).start(wait=wait)
 
+    def start_secretd(self, **kw):
+        """virtsecretd under this test's root (secret:///system on its own sockets)."""
+        kw.setdefault("label", "virtsecretd-%d" % len(self.daemons))
+        return self.start(name="virtsecretd", **kw)
+
     def watchdog(self):
         with self.lock:
             self.watchdog_fired = True

@@ -15,7 +15,7 @@ stand-ins:
 - `systemd-analyze verify` passes, silently, on the build tree's copies of the units
   (systemd/verify/, ExecStart= naming the built daemons; man pages from the install).
 - `systemd-analyze security --offline=yes` rates each installed service within its
-  target: virtproxyd 2.5, virtqemud and virtxend 6.0, virtlxcd 7.0.
+  target: virtsecretd 1.0, virtproxyd 2.5, virtqemud and virtxend 6.0, virtlxcd 7.0.
 - virtqemud under its unit's capability bounding set and no-new-privileges runs a guest
   through its life (also as an unprivileged QEMU user); virtlxcd under its bounding set
   runs containers, one in a user namespace.
@@ -47,15 +47,21 @@ def _built_here(name):
 
 
 # A build without the Xen driver has no virtxend, and installs nothing for it.
-DAEMONS = tuple(n for n in ("virtqemud", "virtlxcd", "virtxend", "virtproxyd")
+DAEMONS = tuple(n for n in ("virtqemud", "virtlxcd", "virtxend", "virtproxyd", "virtsecretd")
                 if n != "virtxend" or _built_here(n))
-BACKENDS = tuple(n for n in DAEMONS if n != "virtproxyd")
-DRIVER = {"virtqemud": "qemu", "virtlxcd": "lxc", "virtxend": "xen", "virtproxyd": "qemu"}
+# The secondary drivers' daemons (issue 19): no guests, reached by virtproxyd too.
+SECONDARY = ("virtsecretd",)
+# The hypervisor daemons.
+BACKENDS = tuple(n for n in DAEMONS if n != "virtproxyd" and n not in SECONDARY)
+DRIVER = {"virtqemud": "qemu", "virtlxcd": "lxc", "virtxend": "xen", "virtproxyd": "qemu",
+          "virtsecretd": "secret"}
 SOCK_PREFIX = {"virtqemud": "virtqemud", "virtlxcd": "virtlxcd", "virtxend": "virtxend",
+               "virtsecretd": "virtsecretd",
                "virtproxyd": "libvirt"}
 # The exposure `systemd-analyze security` may give each service at most (issue #9;
 # libvirt 9.0.0's units rate 9.6).
-EXPOSURE_TARGET = {"virtproxyd": 2.5, "virtqemud": 6.0, "virtxend": 6.0, "virtlxcd": 7.0}
+EXPOSURE_TARGET = {"virtproxyd": 2.5, "virtqemud": 6.0, "virtxend": 6.0, "virtlxcd": 7.0,
+                   "virtsecretd": 1.0}
 
 TOOL_TIMEOUT = 60
 NOTIFY_TIMEOUT = 10.0
@@ -256,10 +262,12 @@ def test_units_as_libvirt_has_them(install):
         if n in BACKENDS:
             # Guests are the daemon's children and outlive it.
             assert one(svc, "Service", "KillMode") == "process"
-        else:
+        elif n == "virtproxyd":
             assert "KillMode" not in svc["Service"]
             # Stopping runs in reverse order: the proxy stops before its backends.
             assert set(svc["Unit"]["After"]) >= {b + ".service" for b in BACKENDS}
+        else:
+            assert "KillMode" not in svc["Service"]  # nothing outlives it
         for suffix, path, mode in (("", "-sock", "0600"), ("-ro", "-sock-ro", "0666"),
                                    ("-admin", "-admin-sock", "0600")):
             sock = parse_unit(install.unit(n + suffix + ".socket"))
@@ -275,7 +283,7 @@ def test_units_as_libvirt_has_them(install):
                 assert n + ".socket" in sock["Unit"]["After"]
             if n == "virtproxyd":
                 assert sock["Unit"]["Conflicts"] == ["libvirtd%s.socket" % suffix]
-            if n in BACKENDS and suffix == "" and "SocketGroup" in sock["Socket"]:
+            if n != "virtproxyd" and suffix == "" and "SocketGroup" in sock["Socket"]:
                 # Open to the unprivileged proxy's group.
                 assert one(sock, "Socket", "SocketMode") == "0660"
             else:
@@ -299,7 +307,7 @@ def test_proxy_user_and_backend_sockets_agree(install):
     lines = [ln.split() for ln in sysusers.splitlines() if ln and not ln.startswith("#")]
     assert ["u", user[0]] == lines[0][:2]
     assert group == user[0] or ["g", group] == lines[1][:2]
-    for b in BACKENDS:
+    for b in BACKENDS + SECONDARY:
         sock = parse_unit(install.unit(b + ".socket"))
         assert one(sock, "Socket", "SocketGroup") == group
         assert one(sock, "Socket", "SocketMode") == "0660"
@@ -509,6 +517,24 @@ def test_socket_activated_backend(activated, name):
     need_tool("virsh")
     a = activated(name).start()
     check_serves(a)
+    a.stop()
+
+
+def test_socket_activated_secretd(activated):
+    """virtsecretd as its units run it: secret-list on both sockets, a define refused on
+    the read-only one, the admin socket answering."""
+    need_tool("virsh")
+    a = activated("virtsecretd").start()
+    assert virsh(a.uri(), "secret-list").returncode == 0
+    assert virsh(a.uri("-ro"), "secret-list", readonly=True).returncode == 0
+    xml = a.root / "ro-secret.xml"
+    xml.write_text("<secret><usage type='ceph'><name>ro</name></usage></secret>")
+    r = virsh(a.uri("-ro"), "secret-define", str(xml), check=False)
+    assert r.returncode != 0 and "read only access prevents" in r.stderr, r.stderr
+    with rawrpc.Client(str(a.socks["-admin"][0]), timeout=5.0) as c:
+        c.send_keepalive(rawrpc.KEEPALIVE_PING)
+        m = c.recv_message(timeout=5.0)
+        assert (m.prog, m.proc) == (rawrpc.KEEPALIVE_PROGRAM, rawrpc.KEEPALIVE_PONG)
     a.stop()
 
 
@@ -748,7 +774,8 @@ def test_conf_defaults_are_accepted(install, daemons, root, name):
     d = daemons.start(name=name, label=name, config="\n".join(lines) + "\n",
                       ready_path=root / "run" / "libvirt" / (SOCK_PREFIX[name] + "-sock"))
     if name != "virtproxyd":  # the proxy has no backend here; it answered AUTH_LIST
-        virsh("%s+unix:///system?socket=%s" % (DRIVER[name], d.sock), "list", "--all")
+        virsh("%s+unix:///system?socket=%s" % (DRIVER[name], d.sock),
+              *(["secret-list"] if name == "virtsecretd" else ["list", "--all"]))
 
 
 def test_man_pages_render_cleanly(install):

@@ -183,9 +183,31 @@ def xl_cfg():
         "err-syntax.cfg", "err-unterminated.cfg"])
 
 
+def secret_xml():
+    """Secret XML seeds (issue 19 item 3): each usage type, the flags, and bad documents."""
+    uuid = "<uuid>0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f</uuid>"
+    seeds = {
+        "volume.xml": "<secret ephemeral='no' private='yes'>%s<description>d</description>"
+                      "<usage type='volume'><volume>/var/lib/a.img</volume></usage></secret>"
+                      % uuid,
+        "ceph.xml": "<secret ephemeral='yes'><usage type='ceph'><name>client.admin</name>"
+                    "</usage></secret>",
+        "iscsi.xml": "<secret>%s<usage type='iscsi'><target>t</target></usage></secret>" % uuid,
+        "tls.xml": "<secret><usage type='tls'><name>t&amp;&apos;</name></usage></secret>",
+        "vtpm.xml": "<secret><usage type='vtpm'><name>v</name></usage></secret>",
+        "none.xml": "<secret><usage type='none'/></secret>",
+        "err-usage.xml": "<secret><usage type='disk'/></secret>",
+        "err-flag.xml": "<secret private='1'/>",
+        "err-tag.xml": "<secret><uuid>x</secret>",
+    }
+    for name, text in seeds.items():
+        write("secret-xml", name, text)
+
+
 if __name__ == "__main__":
     frames()
     dispatch()
     domain_xml()
     qmp()
     xl_cfg()
+    secret_xml()

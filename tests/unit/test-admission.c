@@ -19,6 +19,7 @@ enum {
     PROC_FEATURE = 5, /* allowed before the open and read-only */
     PROC_BIG = 6,     /* arguments over the dispatcher's buffer */
     PROC_MISSING = 7, /* no handler in this daemon */
+    PROC_SECRET = 8,  /* a secret call, not allowed read-only */
 };
 
 typedef struct {
@@ -28,6 +29,7 @@ typedef struct {
     gboolean (*feature)(void);
     gboolean (*big)(void);
     gboolean (*missing)(void);
+    gboolean (*secret)(void);
 } Handlers;
 
 static gboolean
@@ -57,6 +59,7 @@ static const SvProcInfo procs[] = {
     ENTRY(PROC_FEATURE, "FEATURE", "virFeature", 0, SV_PROC_NOOPEN | SV_PROC_RO, feature),
     ENTRY(PROC_BIG, "BIG", "virBig", SV_PROC_BUF_SIZE + 1, SV_PROC_RO, big),
     ENTRY(PROC_MISSING, "MISSING", "virMissing", 8, 0, missing),
+    ENTRY(PROC_SECRET, "SECRET_SET_VALUE", "virSecretSetValue", 8, 0, secret),
 };
 
 static const SvProgramInfo program = {
@@ -69,6 +72,7 @@ static const Handlers handlers = {
     .write = handler,
     .feature = handler,
     .big = handler,
+    .secret = handler,
 };
 
 typedef struct {
@@ -169,6 +173,11 @@ test_readonly(void)
     c.facts.readonly = TRUE;
     expect_refused(&c, SV_FROM_DOMAIN, SV_ERR_OPERATION_DENIED,
                    "operation forbidden: read only access prevents virWrite");
+    /* libvirt-secret.c refuses in its own error domain, SECRET. */
+    call_init(&c, PROC_SECRET);
+    c.facts.readonly = TRUE;
+    expect_refused(&c, SV_FROM_SECRET, SV_ERR_OPERATION_DENIED,
+                   "operation forbidden: read only access prevents virSecretSetValue");
 }
 
 static void

@@ -190,27 +190,34 @@ sv_xml_read_domain(const char *xml, GError **error)
 }
 
 xmlDoc *
-sv_xml_read_named(const char *xml, const char *url, GError **error)
+sv_xml_read_named_from(const char *xml, const char *url, int from, GError **error)
 {
     ReadState st = {0};
     xmlDoc *doc = read_xml(xml, url, &st);
     g_autofree char *detail = g_steal_pointer(&st.detail);
 
     if (st.forbidden) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
-                     "entity references and DTDs are not allowed in domain XML");
+        sv_error_set(error, from, SV_ERR_XML_ERROR,
+                     "entity references and DTDs are not allowed in %s XML",
+                     from == SV_FROM_DOMAIN ? "domain" : "this");
         return NULL;
     }
     if (!doc && detail) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_DETAIL, "%s", detail);
+        sv_error_set(error, from, SV_ERR_XML_DETAIL, "%s", detail);
         return NULL;
     }
     if (!doc) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
+        sv_error_set(error, from, SV_ERR_XML_ERROR,
                      "failed to parse xml document '[inline data]'");
         return NULL;
     }
     return doc;
+}
+
+xmlDoc *
+sv_xml_read_named(const char *xml, const char *url, GError **error)
+{
+    return sv_xml_read_named_from(xml, url, SV_FROM_DOMAIN, error);
 }
 
 char *

@@ -14,6 +14,9 @@ xmlDoc *sv_xml_read_domain(const char *xml, GError **error);
 /* The same for a piece of XML a client sent, whose parse errors name it `url` (libvirt's
  * "(metadata_xml)"). */
 xmlDoc *sv_xml_read_named(const char *xml, const char *url, GError **error);
+/* The same with errors in libvirt's error domain `from` (SV_FROM_SECRET for a secret: the
+ * domain of the file that parses it). */
+xmlDoc *sv_xml_read_named_from(const char *xml, const char *url, int from, GError **error);
 
 /* The same reading for text the daemon wrote itself (a stored <metadata>): NULL when it
  * does not read, without saying why. (transfer full: xmlFreeDoc) */

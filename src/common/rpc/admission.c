@@ -4,6 +4,16 @@
 #include "protocol/sv_net.h"
 #include "util/error.h"
 
+/* The error domain of libvirt's read-only refusal: the public API's own (libvirt-secret.c
+ * reports it as SECRET), by the API's family; DOMAIN for the rest. */
+static int
+readonly_error_from(const char *api)
+{
+    if (g_str_has_prefix(api, "virSecret"))
+        return SV_FROM_SECRET;
+    return SV_FROM_DOMAIN;
+}
+
 /* The header and the tables: is there such a procedure at all? */
 static const SvProcInfo *
 admit_procedure(const SvCallFacts *facts, GError **error)
@@ -44,8 +54,8 @@ sv_call_admit(const SvCallFacts *facts, GError **error)
         return NULL;
     }
     if (facts->readonly && !(p->flags & SV_PROC_RO)) {
-        sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_OPERATION_DENIED, "read only access prevents %s",
-                     p->api);
+        sv_error_set(error, readonly_error_from(p->api), SV_ERR_OPERATION_DENIED,
+                     "read only access prevents %s", p->api);
         return NULL;
     }
     /* Checked after the connection rules, as libvirt checks read-only access in
