@@ -31,6 +31,7 @@ SERIAL_0 = "<serial type='pty'><target port='0'/></serial>"
 SERIAL_7 = "<serial type='pty'><target port='7'/></serial>"
 SERIAL_CONSOLE = "<console type='pty'><target type='serial'/></console>"
 CHANNEL = "<channel type='pty'><target type='virtio' name='org.test.0'/></channel>"
+NULL_CHANNEL = "<channel type='null'><target type='virtio' name='org.test.1'/></channel>"
 VIRTIO_CONSOLE = "<console type='pty'><target type='virtio'/></console>"
 RNG = "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"
 RNG_SLOT_1 = ("<rng model='virtio'><backend model='random'>/dev/urandom</backend>"
@@ -172,6 +173,20 @@ def test_live_and_config_other_devices(host):
             assert "/dev/urandom" in xml and "<input type='tablet' bus='usb'>" in xml
             assert "<watchdog model='i6300esb' action='poweroff'>" in xml
             assert "name='org.test.0'" in xml
+        # The USB tablet and a virtio-serial port go without the guest's help: both
+        # definitions lose them. (A pty channel is matched by its pty path, which only the
+        # live definition has: libvirt's rule, so the null one here.)
+        assert answer(dom.attachDeviceFlags, NULL_CHANNEL, LIVE | CONFIG) == OK
+        for dev in (TABLET, NULL_CHANNEL):
+            assert answer(dom.detachDeviceFlags, dev, LIVE | CONFIG) == OK, dev
+        live, config = dom.XMLDesc(0), devices(dom)
+        for xml in (live, config):
+            assert "tablet" not in xml and "org.test.1" not in xml
+        # The live step failing leaves the persistent definition as it was.
+        assert answer(dom.detachDeviceFlags, CHANNEL, LIVE | CONFIG) == (
+            99, 10, "device not found: chr type 'channel' device not present in domain "
+                    "configuration")
+        assert "name='org.test.0'" in devices(dom)
         assert answer(dom.attachDeviceFlags, SOUND, CONFIG) == OK
         assert answer(dom.detachDeviceFlags, WATCHDOG, CONFIG) == OK
         assert "<sound" in devices(dom) and "<sound" not in dom.XMLDesc(0)

@@ -1,7 +1,8 @@
 /* domain_hotplug.h: DOMAIN_ATTACH_DEVICE(_FLAGS) and DOMAIN_DETACH_DEVICE(_FLAGS) on a
- * domain's persistent definition (AFFECT_CONFIG), for disks and interfaces, as libvirt 9.0's
- * QEMU driver changes it (issue 18 item 2, hotplug). The driver's check_def gives the new
- * definition its defaults and addresses, as at define. */
+ * domain's persistent definition (AFFECT_CONFIG), for disks and interfaces (domain_hotplug.c)
+ * and the other kinds (domain_hotplug_config.c), as libvirt 9.0's QEMU driver changes it
+ * (issue 18 item 2, hotplug). The driver's check_def gives the new definition its defaults
+ * and addresses, as at define. */
 #pragma once
 
 #include "domain/domain_driver.h"
