@@ -1,7 +1,7 @@
 """test_domain_hotplug_config.py: issue 18 item 2, DOMAIN_ATTACH_DEVICE_FLAGS /
 DOMAIN_DETACH_DEVICE_FLAGS / DETACH_DEVICE_ALIAS with AFFECT_CONFIG for the devices beyond
 disks and interfaces (controllers, serials, consoles, channels, rng, input, watchdog,
-filesystems, sound, redirdev), as libvirt 9.0's qemuDomainAttachDeviceConfig and
+filesystems, sound, redirdev, host devices), as libvirt 9.0's qemuDomainAttachDeviceConfig and
 qemuDomainDetachDeviceConfig change a persistent definition.
 
 The fast tests check each step's answer and the inactive definition after it on a defined
@@ -44,6 +44,10 @@ FS = ("<filesystem type='mount' accessmode='passthrough'><source dir='/var/tmp'/
 SOUND = "<sound model='ich6'/>"
 REDIRDEV = "<redirdev bus='usb' type='spicevmc'/>"
 VIRTIO_SERIAL = "<controller type='virtio-serial'/>"
+USB_HOSTDEV = ("<hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/>"
+               "<product id='0x5678'/></source></hostdev>")
+PCI_HOSTDEV = ("<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+               "<address domain='0' bus='0' slot='0x1f' function='0'/></source></hostdev>")
 BALLOON = "<memballoon model='virtio'/>"
 PANIC = "<panic model='isa'/>"
 
@@ -75,6 +79,8 @@ def steps(d):
         (a, REDIRDEV, CONFIG), (x, REDIRDEV, CONFIG), (x, REDIRDEV, CONFIG),
         (a, TABLET_ALIAS, CONFIG), (d.detachDeviceAlias, "ua-tab", CONFIG),
         (d.detachDeviceAlias, "ua-tab", CONFIG),
+        (a, USB_HOSTDEV, CONFIG), (a, USB_HOSTDEV, CONFIG), (a, PCI_HOSTDEV, CONFIG),
+        (x, USB_HOSTDEV, CONFIG), (x, USB_HOSTDEV, CONFIG), (x, PCI_HOSTDEV, CONFIG),
         (a, BALLOON, CONFIG), (x, BALLOON, CONFIG), (a, PANIC, CONFIG),
     ]
 
@@ -107,6 +113,8 @@ EXPECTED = [
     OK, OK, (99, 10, MISSING + "device not present in domain configuration"),
     OK, OK, (99, 10, MISSING + "no matching redirdev was not found"),
     OK, OK, (1, 20, "internal error: no device found with alias ua-tab"),
+    OK, (55, 10, INVALID + "device is already in the domain configuration"), OK, OK,
+    (99, 10, MISSING + "device not present in domain configuration"), OK,
     (84, 10, UNSUPPORTED + "persistent attach of device 'memballoon' is not supported"),
     (84, 10, UNSUPPORTED + "persistent detach of device 'memballoon' is not supported"),
     (84, 10, UNSUPPORTED + "persistent attach of device 'panic' is not supported"),
@@ -148,6 +156,8 @@ def test_config_other_devices(daemon):
     assert "<sound model='ich6'>" in xml[33] and "<sound" not in xml[34]
     assert "<redirdev bus='usb' type='spicevmc'>" in xml[36] and "<redirdev" not in xml[37]
     assert "<alias name='ua-tab'/>" in xml[39] and "ua-tab" not in xml[40]
+    assert "<vendor id='0x1234'/>" in xml[42] and "slot='0x1f'" in xml[44]
+    assert "0x1234" not in xml[45] and "<hostdev" not in xml[47]
     assert xml[-1] == xml[40]
     assert "<controller type='scsi'" in xml[-1] and "<serial" in xml[-1]
     assert base != xml[-1]

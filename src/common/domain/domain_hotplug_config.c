@@ -1,7 +1,8 @@
 /* domain_hotplug_config.c: the devices beyond disks and interfaces added to and removed from
  * a persistent definition (AFFECT_CONFIG), as libvirt 9.0's QEMU driver changes it
- * (qemuDomainAttachDeviceConfig, qemuDomainDetachDeviceConfig), and the matching rules
- * (libvirt's virDomain*Find) its live hotplug shares. */
+ * (qemuDomainAttachDeviceConfig, qemuDomainDetachDeviceConfig; host devices as far as this
+ * model keeps them), and the matching rules (libvirt's virDomain*Find) its live hotplug
+ * shares. */
 #include "domain/domain_hotplug.h"
 
 #include "util/error.h"
@@ -184,6 +185,38 @@ sound_equal(const SvDomainSoundDef *want, const SvDomainSoundDef *have)
             sv_domain_hotplug_pci_equal(&want->info.addr, &have->info.addr));
 }
 
+/* libvirt's virDomainHostdevMatch for the subsystem devices modelled: the same type and host
+ * source (a USB device by the bus and device `have` gives, else by vendor and product). */
+static gboolean
+hostdev_equal(const SvDomainHostdevDef *want, const SvDomainHostdevDef *have)
+{
+    if (want->type != have->type)
+        return FALSE;
+    switch (have->type) {
+    case SV_DOMAIN_HOSTDEV_USB:
+        if (have->usb_bus && have->usb_device)
+            return have->usb_bus == want->usb_bus && have->usb_device == want->usb_device;
+        return have->vendor == want->vendor && have->product == want->product;
+    case SV_DOMAIN_HOSTDEV_PCI:
+        return have->pci_domain == want->pci_domain && have->pci_bus == want->pci_bus &&
+               have->pci_slot == want->pci_slot && have->pci_function == want->pci_function;
+    default:
+        return g_strcmp0(have->adapter, want->adapter) == 0 &&
+               have->scsi_bus == want->scsi_bus && have->scsi_target == want->scsi_target &&
+               have->scsi_unit == want->scsi_unit;
+    }
+}
+
+static int
+hostdev_find(const SvDomainDef *def, const SvDomainHostdevDef *want)
+{
+    for (guint i = 0; i < def->hostdevs->len; i++) {
+        if (hostdev_equal(want, def->hostdevs->pdata[i]))
+            return (int)i;
+    }
+    return -1;
+}
+
 /* ---------------------------------------------------------------- auto numbers */
 
 /* The device XML left out the controller's index or the serial's port: libvirt numbers it
@@ -360,6 +393,18 @@ attach_watchdog(SvDomainDef *def, SvDomainDef *dev, GError **error)
 }
 
 static gboolean
+attach_hostdev(SvDomainDef *def, SvDomainDef *dev, GError **error)
+{
+    if (hostdev_find(def, dev->hostdevs->pdata[0]) >= 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
+                     "device is already in the domain configuration");
+        return FALSE;
+    }
+    g_ptr_array_add(def->hostdevs, g_ptr_array_steal_index(dev->hostdevs, 0));
+    return TRUE;
+}
+
+static gboolean
 is_chr_kind(const char *kind)
 {
     return g_str_equal(kind, "serial") || g_str_equal(kind, "console") ||
@@ -391,6 +436,8 @@ sv_domain_hotplug_attach_other(SvDomainDef *def, SvDomainDef *dev, const char *k
         return attach_fs(def, dev, error);
     if (g_str_equal(kind, "watchdog") && dev->watchdog)
         return attach_watchdog(def, dev, error);
+    if (g_str_equal(kind, "hostdev") && dev->hostdevs->len == 1)
+        return attach_hostdev(def, dev, error);
     if ((g_str_equal(kind, "input") && append_one(def->inputs, dev->inputs)) ||
         (g_str_equal(kind, "sound") && append_one(def->sounds, dev->sounds)) ||
         (g_str_equal(kind, "redirdev") && append_one(def->redirdevs, dev->redirdevs)))
@@ -500,6 +547,9 @@ detach_listed(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **err
                             fs_find(def, ((SvDomainFsDef *)dev->filesystems->pdata[0])->target_dir,
                                     &found) ? (int)found : -1,
                             "no matching filesystem device was found", error);
+    if (g_str_equal(kind, "hostdev"))
+        return remove_found(def->hostdevs, hostdev_find(def, dev->hostdevs->pdata[0]),
+                            "device not present in domain configuration", error);
     if (g_str_equal(kind, "sound"))
         return remove_found(def->sounds, list_find(def->sounds, dev->sounds->pdata[0],
                                                    sound_equal_cb),
@@ -526,6 +576,8 @@ dev_list_of(SvDomainDef *dev, const char *kind)
         return dev->sounds;
     if (g_str_equal(kind, "redirdev"))
         return dev->redirdevs;
+    if (g_str_equal(kind, "hostdev"))
+        return dev->hostdevs;
     return NULL;
 }
 
@@ -558,7 +610,7 @@ sv_domain_hotplug_detach_alias_other(SvDomainDef *def, const char *alias, gboole
 {
     GPtrArray *lists[] = {def->controllers, def->channels,    def->consoles,
                           def->rngs,        def->inputs,      def->filesystems,
-                          def->sounds,      def->redirdevs};
+                          def->sounds,      def->redirdevs,  def->hostdevs};
 
     *found = TRUE;
     for (guint i = 0; i < def->serials->len; i++) {
