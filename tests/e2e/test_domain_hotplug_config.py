@@ -97,13 +97,15 @@ UNSUPPORTED = "Operation not supported: "
 EXPECTED = [
     OK, (55, 10, INVALID + "controller index='0' already exists"), OK, OK,
     (99, 10, MISSING + "device not present in domain configuration"),
-    OK, (9, 10, "operation failed: chardev already exists"), OK,
-    (67, 10, "unsupported configuration: attaching serial console is not supported"), OK,
-    (9, 10, "operation failed: chardev already exists"), OK, OK,
-    (99, 10, MISSING + "device not present in domain configuration"),
-    (67, 10, "unsupported configuration: detaching serial console is not supported"), OK,
-    (99, 10, MISSING + "device not present in domain configuration"), OK,
-    OK, (55, 10, INVALID + "a device with the same address already exists "), OK,
+    OK, (55, 10, INVALID + "chardev already exists"), OK,
+    (84, 10, UNSUPPORTED + "attaching serial console is not supported"), OK,
+    (55, 10, INVALID + "chardev already exists"), OK, OK,
+    (8, 10, "invalid argument: device not present in domain configuration"),
+    (55, 10, INVALID + "detaching serial console is not supported"), OK,
+    (8, 10, "invalid argument: device not present in domain configuration"),
+    (8, 10, "invalid argument: device not present in domain configuration"),
+    OK, (67, 10, "unsupported configuration: a device with the same address already exists "),
+    OK,
     (99, 10, MISSING + "no matching RNG device was found"),
     OK, OK, (99, 10, MISSING + "matching input device not found"),
     OK, (55, 10, INVALID + "domain already has a watchdog"), OK,
@@ -144,7 +146,7 @@ def test_config_other_devices(daemon):
     assert "<target type='isa-serial' port='1'>" in xml[7]
     assert "<target type='virtio' name='org.test.0'/>" in xml[9]
     assert "<controller type='virtio-serial' index='0'>" in xml[9]
-    assert "<target type='virtio' port='0'/>" in xml[11]
+    assert "<target type='virtio' port='1'/>" in xml[11]
     assert "port='0'>" not in xml[12].split("<console")[0]
     assert "org.test.0" not in xml[15]
     assert "/dev/urandom" in xml[18] and "/dev/urandom" not in xml[20]

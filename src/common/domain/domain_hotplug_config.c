@@ -233,7 +233,8 @@ sv_domain_hotplug_mark_auto(SvDomainDef *dev, const char *kind, const char *xml)
         g_autofree char *index = sv_xml_prop(root, "index");
         if (!index)
             ((SvDomainControllerDef *)dev->controllers->pdata[0])->index = G_MAXUINT;
-    } else if (root && g_str_equal(kind, "serial") && dev->serials->len >= 1) {
+    } else if (root && (g_str_equal(kind, "serial") || g_str_equal(kind, "console")) &&
+               sv_domain_hotplug_chr_list(dev, kind)->len >= 1) {
         gboolean port = FALSE;
 
         for (const xmlNode *c = root->children; c; c = c->next) {
@@ -241,7 +242,8 @@ sv_domain_hotplug_mark_auto(SvDomainDef *dev, const char *kind, const char *xml)
             port |= p != NULL;
         }
         if (!port)
-            ((SvDomainChrDef *)dev->serials->pdata[0])->target_port = G_MAXUINT;
+            ((SvDomainChrDef *)sv_domain_hotplug_chr_list(dev, kind)->pdata[0])->target_port =
+                G_MAXUINT;
     }
     if (doc)
         xmlFreeDoc(doc);
@@ -257,13 +259,14 @@ number_controller(const SvDomainDef *def, SvDomainControllerDef *c)
     c->index = index;
 }
 
+/* libvirt's port for a serial or console without one: after the highest of the domain's. */
 static void
-number_serial(const SvDomainDef *def, SvDomainChrDef *c)
+number_port(GPtrArray *list, SvDomainChrDef *c)
 {
     gint64 max = -1;
 
-    for (guint i = 0; i < def->serials->len; i++)
-        max = MAX(max, (gint64)((const SvDomainChrDef *)def->serials->pdata[i])->target_port);
+    for (guint i = 0; i < list->len; i++)
+        max = MAX(max, (gint64)((const SvDomainChrDef *)list->pdata[i])->target_port);
     c->target_port = (guint)(max + 1);
 }
 
@@ -282,17 +285,16 @@ attach_chr(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **error)
     SvDomainChrDef *c = from->pdata[0];
 
     if (g_str_equal(kind, "console") && is_serial_console(c)) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                      "attaching serial console is not supported");
         return FALSE;
     }
-    if (g_str_equal(kind, "serial")) {
+    if (g_str_equal(kind, "serial"))
         sv_domain_hotplug_serial_defaults(c);
-        if (c->target_port == G_MAXUINT)
-            number_serial(def, c);
-    }
+    if (c->target_port == G_MAXUINT)
+        number_port(sv_domain_hotplug_chr_list(def, kind), c);
     if (sv_domain_hotplug_chr_find(def, kind, c) >= 0) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "chardev already exists");
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "chardev already exists");
         return FALSE;
     }
     g_ptr_array_add(sv_domain_hotplug_chr_list(def, kind), g_ptr_array_steal_index(from, 0));
@@ -345,7 +347,7 @@ attach_rng(SvDomainDef *def, SvDomainDef *dev, GError **error)
     const SvDomainRngDef *rng = dev->rngs->pdata[0];
 
     if (rng->info.addr.type == SV_DOMAIN_ADDRESS_PCI && pci_address_used(def, &rng->info)) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                      "a device with the same address already exists ");
         return FALSE;
     }
@@ -465,15 +467,18 @@ detach_chr(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **error)
     int at;
 
     if (g_str_equal(kind, "console") && is_serial_console(c)) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
                      "detaching serial console is not supported");
         return FALSE;
     }
     if (g_str_equal(kind, "serial"))
         sv_domain_hotplug_serial_defaults(c);
     at = sv_domain_hotplug_chr_find(def, kind, c);
-    if (at < 0)
-        return missing(error, "device not present in domain configuration");
+    if (at < 0) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INVALID_ARG,
+                     "device not present in domain configuration");
+        return FALSE;
+    }
     compat = g_str_equal(kind, "serial") && at == 0 && def->consoles->len &&
              sv_domain_console_is_serial(def, 0);
     g_ptr_array_remove_index(sv_domain_hotplug_chr_list(def, kind), (guint)at);
