@@ -393,9 +393,8 @@ static gboolean
 detach_alias_config(SvDomainDef *def, const char *alias, GError **error)
 {
     GPtrArray *lists[] = {def->disks, def->interfaces};
-    gboolean found;
 
-    if (sv_domain_hotplug_detach_alias_other(def, alias, &found))
+    if (sv_domain_hotplug_detach_alias_other(def, alias))
         return TRUE;
 
     for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {

@@ -74,8 +74,7 @@ gboolean sv_domain_hotplug_detach_other(SvDomainDef *def, SvDomainDef *dev, cons
                                         gboolean *handled, GError **error);
 
 /* DETACH_DEVICE_ALIAS on def for those devices: TRUE when one had `alias` (removed). */
-gboolean sv_domain_hotplug_detach_alias_other(SvDomainDef *def, const char *alias,
-                                              gboolean *found);
+gboolean sv_domain_hotplug_detach_alias_other(SvDomainDef *def, const char *alias);
 
 /* A controller index or serial port the device XML (xml, of kind) leaves out set to
  * G_MAXUINT in dev, for the config change to number against the domain as libvirt does. */

@@ -611,13 +611,12 @@ sv_domain_hotplug_detach_other(SvDomainDef *def, SvDomainDef *dev, const char *k
 /* ---------------------------------------------------------------- by alias */
 
 gboolean
-sv_domain_hotplug_detach_alias_other(SvDomainDef *def, const char *alias, gboolean *found)
+sv_domain_hotplug_detach_alias_other(SvDomainDef *def, const char *alias)
 {
     GPtrArray *lists[] = {def->controllers, def->channels,    def->consoles,
                           def->rngs,        def->inputs,      def->filesystems,
                           def->sounds,      def->redirdevs,  def->hostdevs};
 
-    *found = TRUE;
     for (guint i = 0; i < def->serials->len; i++) {
         const SvDomainDeviceInfo *info = def->serials->pdata[i];
 
@@ -641,6 +640,5 @@ sv_domain_hotplug_detach_alias_other(SvDomainDef *def, const char *alias, gboole
         g_clear_pointer(&def->watchdog, sv_domain_watchdog_def_free);
         return TRUE;
     }
-    *found = FALSE;
     return FALSE;
 }
