@@ -39,79 +39,12 @@ chr_handles(const char *kind)
            g_str_equal(kind, "channel");
 }
 
-static GPtrArray *
-chr_list(SvDomainDef *def, const char *kind)
-{
-    return g_str_equal(kind, "serial")    ? def->serials
-           : g_str_equal(kind, "console") ? def->consoles
-                                          : def->channels;
-}
-
 static gboolean
 is_virtio(const SvDomainChrDef *c)
 {
     return g_strcmp0(c->target_type, "virtio") == 0;
 }
 
-/* The serial models a serial target type gets (libvirt's qemuDomainChrDefPostParse for
- * the types plugged here). */
-static void
-serial_defaults(SvDomainChrDef *c)
-{
-    if (!c->target_type)
-        c->target_type = g_strdup("isa-serial");
-    if (!c->target_model && (g_str_equal(c->target_type, "isa-serial") ||
-                             g_str_equal(c->target_type, "pci-serial") ||
-                             g_str_equal(c->target_type, "usb-serial")))
-        c->target_model = g_strdup(c->target_type);
-}
-
-/* libvirt's virDomainChrSourceDefIsEqual. */
-static gboolean
-source_equal(const SvDomainChrSource *a, const SvDomainChrSource *b)
-{
-    if (a->type != b->type)
-        return FALSE;
-    switch (a->type) {
-    case SV_DOMAIN_CHR_TYPE_FILE:
-        return a->append == b->append && g_strcmp0(a->path, b->path) == 0;
-    case SV_DOMAIN_CHR_TYPE_PTY:
-        return g_strcmp0(a->path, b->path) == 0;
-    case SV_DOMAIN_CHR_TYPE_TCP:
-        return a->mode == b->mode && a->protocol == b->protocol &&
-               g_strcmp0(a->host, b->host) == 0 && g_strcmp0(a->service, b->service) == 0;
-    case SV_DOMAIN_CHR_TYPE_UNIX:
-        return a->mode == b->mode && g_strcmp0(a->path, b->path) == 0;
-    default:
-        return TRUE;
-    }
-}
-
-/* libvirt's virDomainChrEquals for two devices of the same kind. */
-static gboolean
-chr_equal(const char *kind, const SvDomainChrDef *a, const SvDomainChrDef *b)
-{
-    if (!source_equal(&a->source, &b->source))
-        return FALSE;
-    if (g_str_equal(kind, "channel"))
-        return g_strcmp0(a->target_type, b->target_type) == 0 &&
-               g_strcmp0(a->target_name, b->target_name) == 0;
-    if (g_str_equal(kind, "serial") && g_strcmp0(a->target_model, b->target_model) != 0)
-        return FALSE;
-    return g_strcmp0(a->target_type, b->target_type) == 0 && a->target_port == b->target_port;
-}
-
-static int
-chr_find(SvDomainDef *def, const char *kind, const SvDomainChrDef *want)
-{
-    GPtrArray *list = chr_list(def, kind);
-
-    for (guint i = 0; i < list->len; i++) {
-        if (chr_equal(kind, list->pdata[i], want))
-            return (int)i;
-    }
-    return -1;
-}
 static gboolean
 chr_has_alias(const SvDomainDef *def, const char *alias)
 {
@@ -197,7 +130,7 @@ check_attach(SvDomainObj *obj, const char *kind, SvDomainChrDef *c, GError **err
                      "no virtio-serial controllers are available");
         return FALSE;
     }
-    if (chr_find(obj->def, kind, c) >= 0) {
+    if (sv_domain_hotplug_chr_find(obj->def, kind, c) >= 0) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "chardev already exists");
         return FALSE;
     }
@@ -212,7 +145,7 @@ live_with_chr(SvDomainObj *obj, const char *kind, SvDomainChrDef *c, guint *ret_
               GError **error)
 {
     g_autoptr(SvDomainDef) def = sv_domain_def_copy(obj->def);
-    GPtrArray *list = chr_list(def, kind);
+    GPtrArray *list = sv_domain_hotplug_chr_list(def, kind);
     const char *prefix = g_str_equal(kind, "serial")    ? "serial"
                          : g_str_equal(kind, "console") ? "console"
                                                         : "channel";
@@ -221,7 +154,7 @@ live_with_chr(SvDomainObj *obj, const char *kind, SvDomainChrDef *c, guint *ret_
         guint next = 0;
         gboolean taken = FALSE;
 
-        serial_defaults(c);
+        sv_domain_hotplug_serial_defaults(c);
         for (guint i = 0; i < list->len; i++) {
             const SvDomainChrDef *s = list->pdata[i];
             next = MAX(next, s->target_port + 1);
@@ -453,13 +386,13 @@ static void
 join_chr(SvDomainObj *obj, SvDomainDef *newlive, const char *kind, guint index,
          const char *pty)
 {
-    SvDomainChrDef *c = g_ptr_array_steal_index(chr_list(newlive, kind), index);
+    SvDomainChrDef *c = g_ptr_array_steal_index(sv_domain_hotplug_chr_list(newlive, kind), index);
 
     if (pty && c->source.type == SV_DOMAIN_CHR_TYPE_PTY) {
         g_free(c->source.path);
         c->source.path = g_strdup(pty);
     }
-    g_ptr_array_add(chr_list(obj->def, kind), c);
+    g_ptr_array_add(sv_domain_hotplug_chr_list(obj->def, kind), c);
     qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_ADDED, c->info.alias);
 }
 
@@ -467,7 +400,7 @@ static gboolean
 chr_attach(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFunc done,
            gpointer data, GError **error)
 {
-    GPtrArray *list = chr_list(dev, kind);
+    GPtrArray *list = sv_domain_hotplug_chr_list(dev, kind);
     g_autoptr(SvDomainDef) newlive = NULL;
     g_autofree char *fdname = NULL;
     GPtrArray *steps;
@@ -482,13 +415,13 @@ chr_attach(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFunc
         return FALSE;
     c = list->pdata[0];
     if (g_str_equal(kind, "serial"))
-        serial_defaults(c);
+        sv_domain_hotplug_serial_defaults(c);
     if (!check_attach(obj, kind, c, error))
         return FALSE;
     newlive = live_with_chr(obj, kind, g_ptr_array_steal_index(list, 0), &index, error);
     if (!newlive || !prepare_path(obj, newlive, error))
         return FALSE;
-    c = chr_list(newlive, kind)->pdata[index];
+    c = sv_domain_hotplug_chr_list(newlive, kind)->pdata[index];
     if (c->source.type == SV_DOMAIN_CHR_TYPE_UNIX && c->source.mode == SV_DOMAIN_CHR_MODE_BIND) {
         if ((fd = qemu_listen_unix(c->source.path, "character device socket", error)) < 0)
             return FALSE;
@@ -512,7 +445,7 @@ static gboolean
 chr_detach(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFunc done,
            gpointer data, GError **error)
 {
-    GPtrArray *list = chr_list(dev, kind);
+    GPtrArray *list = sv_domain_hotplug_chr_list(dev, kind);
     SvDomainChrDef *want;
     int at;
 
@@ -520,16 +453,15 @@ chr_detach(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFunc
         return qemu_hotplug_unsupported("detach", kind, error);
     want = list->pdata[0];
     if (g_str_equal(kind, "serial"))
-        serial_defaults(want);
-    at = chr_find(obj->def, kind, want);
+        sv_domain_hotplug_serial_defaults(want);
+    at = sv_domain_hotplug_chr_find(obj->def, kind, want);
     if (at < 0) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_DEVICE_MISSING,
                      "chr type '%s' device not present in domain configuration", kind);
         return FALSE;
     }
-    return qemu_hotplug_unplug(
-        obj, ((SvDomainChrDef *)chr_list(obj->def, kind)->pdata[at])->info.alias, TRUE, done,
-        data, error);
+    want = sv_domain_hotplug_chr_list(obj->def, kind)->pdata[at];
+    return qemu_hotplug_unplug(obj, want->info.alias, TRUE, done, data, error);
 }
 
 /* The chardev of c removed from QEMU; the agent closed with its channel; an automatic

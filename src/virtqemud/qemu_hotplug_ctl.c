@@ -26,18 +26,6 @@ ctl_handles(const char *kind)
     return g_str_equal(kind, "controller") || g_str_equal(kind, "watchdog");
 }
 
-static int
-controller_find(const SvDomainDef *def, SvDomainControllerType type, guint index)
-{
-    for (guint i = 0; i < def->controllers->len; i++) {
-        const SvDomainControllerDef *c = def->controllers->pdata[i];
-
-        if (c->type == type && c->index == index)
-            return (int)i;
-    }
-    return -1;
-}
-
 static gboolean
 ctl_has_alias(const SvDomainDef *def, const char *alias)
 {
@@ -50,25 +38,6 @@ ctl_has_alias(const SvDomainDef *def, const char *alias)
 
 /* ---------------------------------------------------------------- attach */
 
-/* Where libvirt puts a plugged controller (virDomainControllerInsertPreAlloced): before
- * the first of its type with a higher index, else after the last of its type, else last. */
-static guint
-controller_insert_at(const SvDomainDef *def, const SvDomainControllerDef *c)
-{
-    int after = -1;
-
-    for (guint i = 0; i < def->controllers->len; i++) {
-        const SvDomainControllerDef *o = def->controllers->pdata[i];
-
-        if (o->type != c->type)
-            continue;
-        if (o->index > c->index)
-            return i;
-        after = (int)i;
-    }
-    return after >= 0 ? (guint)after + 1 : def->controllers->len;
-}
-
 static void
 join_controller(SvDomainObj *obj, SvDomainDef *newlive, const char *kind, guint index,
                 const char *pty)
@@ -77,7 +46,8 @@ join_controller(SvDomainObj *obj, SvDomainDef *newlive, const char *kind, guint 
 
     (void)kind;
     (void)pty;
-    g_ptr_array_insert(obj->def->controllers, (gint)controller_insert_at(obj->def, c), c);
+    g_ptr_array_insert(obj->def->controllers,
+                       (gint)sv_domain_hotplug_controller_insert_at(obj->def, c), c);
     qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_ADDED, c->info.alias);
 }
 
@@ -98,7 +68,7 @@ attach_controller(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpoi
                      "'%s' controller cannot be hot plugged.", type);
         return FALSE;
     }
-    if (controller_find(obj->def, c->type, c->index) >= 0) {
+    if (sv_domain_hotplug_controller_find(obj->def, c->type, c->index) >= 0) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
                      "target %s:%u already exists", type, c->index);
         return FALSE;
@@ -221,7 +191,7 @@ detach_controller(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpoi
 {
     const SvDomainControllerDef *want = dev->controllers->pdata[0];
     const char *type = sv_domain_controller_type_to_string(want->type);
-    int at = controller_find(obj->def, want->type, want->index);
+    int at = sv_domain_hotplug_controller_find(obj->def, want->type, want->index);
     const SvDomainControllerDef *c;
 
     if (at < 0) {

@@ -36,69 +36,6 @@ dev_has_alias(const SvDomainDef *def, const char *alias)
     return qemu_hotplug_find_alias(lists, G_N_ELEMENTS(lists), alias, NULL, NULL);
 }
 
-/* ---------------------------------------------------------------- matching */
-
-static gboolean
-pci_equal(const SvDomainDeviceAddress *a, const SvDomainDeviceAddress *b)
-{
-    return a->pci.domain == b->pci.domain && a->pci.bus == b->pci.bus &&
-           a->pci.slot == b->pci.slot && a->pci.function == b->pci.function;
-}
-
-/* What the device XML gives of its place and alias matches the guest's device. */
-static gboolean
-info_matches(const SvDomainDeviceInfo *want, const SvDomainDeviceInfo *have)
-{
-    if (want->alias && g_strcmp0(want->alias, have->alias) != 0)
-        return FALSE;
-    if (want->addr.type == SV_DOMAIN_ADDRESS_PCI)
-        return have->addr.type == SV_DOMAIN_ADDRESS_PCI && pci_equal(&want->addr, &have->addr);
-    return TRUE;
-}
-
-static gboolean
-egd_equal(const SvDomainChrSource *a, const SvDomainChrSource *b)
-{
-    return a->type == b->type && a->mode == b->mode && g_strcmp0(a->path, b->path) == 0 &&
-           g_strcmp0(a->host, b->host) == 0 && g_strcmp0(a->service, b->service) == 0;
-}
-
-/* libvirt's virDomainRNGFind: the same model and backend (device, or egd source), and the
- * address and alias the XML gives. */
-static gboolean
-rng_equal(const SvDomainRngDef *want, const SvDomainRngDef *have)
-{
-    if (g_strcmp0(want->model, have->model) != 0 || want->backend != have->backend)
-        return FALSE;
-    if (want->backend == SV_DOMAIN_RNG_BACKEND_RANDOM &&
-        g_strcmp0(want->device, have->device) != 0)
-        return FALSE;
-    if (want->backend == SV_DOMAIN_RNG_BACKEND_EGD && !egd_equal(&want->egd, &have->egd))
-        return FALSE;
-    return info_matches(&want->info, &have->info);
-}
-
-/* libvirt's virDomainInputDefFind: type, bus, and the alias the XML gives. */
-static gboolean
-input_equal(const SvDomainInputDef *want, const SvDomainInputDef *have)
-{
-    return want->type == have->type && want->bus == have->bus &&
-           (!want->info.alias || g_strcmp0(want->info.alias, have->info.alias) == 0);
-}
-
-static int
-dev_find(SvDomainDef *def, const char *kind, gconstpointer want)
-{
-    GPtrArray *list = dev_list(def, kind);
-    gboolean rng = g_str_equal(kind, "rng");
-
-    for (guint i = 0; i < list->len; i++) {
-        if (rng ? rng_equal(want, list->pdata[i]) : input_equal(want, list->pdata[i]))
-            return (int)i;
-    }
-    return -1;
-}
-
 /* ---------------------------------------------------------------- attach */
 
 static gboolean
@@ -237,7 +174,7 @@ dev_detach(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFunc
 
     if (list->len != 1)
         return qemu_hotplug_unsupported("detach", kind, error);
-    at = dev_find(obj->def, kind, list->pdata[0]);
+    at = sv_domain_hotplug_dev_find(obj->def, kind, list->pdata[0]);
     if (at < 0) {
         if (g_str_equal(kind, "rng"))
             sv_error_set(error, SV_FROM_QEMU, SV_ERR_DEVICE_MISSING,

@@ -273,11 +273,10 @@ def test_hotplug_config_running_guest(host, tmp_path):
         assert answer(dom.attachDevice, vdd) == ("OK", 0)
         assert "<target dev='vdd'" in dom.XMLDesc(0)
         assert "<target dev='vdd'" not in devices(dom)
-        # libvirt attaches an rng to the persistent definition; here only disks and
-        # interfaces are attached so far (kept difference, until the other device types).
-        assert answer(dom.attachDeviceFlags, RNG, CONFIG) == (
-            84, 10, "Operation not supported: persistent attach of device 'rng' is not "
-                    "supported")
+        # An rng goes to the persistent definition alone (test_domain_hotplug_config.py
+        # tests the other device kinds).
+        assert answer(dom.attachDeviceFlags, RNG, CONFIG) == ("OK", 0)
+        assert "/dev/urandom" in devices(dom) and "/dev/urandom" not in dom.XMLDesc(0)
         rc, _, err = virsh(host.uri, "attach-interface", "hpguest", "--type", "bridge",
                            "--source", "virbr9", "--mac", "52:54:00:11:22:33", "--config")
         assert rc == 0, err

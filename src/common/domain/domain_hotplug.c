@@ -61,6 +61,7 @@ disk_find(const SvDomainDef *def, const char *target, guint *ret_index)
 static gboolean
 attach_config(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **error)
 {
+    gboolean handled;
     guint found;
 
     if (g_str_equal(kind, "disk") && dev->disks->len == 1) {
@@ -79,6 +80,10 @@ attach_config(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **err
         g_ptr_array_add(def->interfaces, g_ptr_array_steal_index(dev->interfaces, 0));
         return TRUE;
     }
+    if (sv_domain_hotplug_attach_other(def, dev, kind, &handled, error))
+        return TRUE;
+    if (handled)
+        return FALSE;
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                  "persistent attach of device '%s' is not supported",
                  sv_domain_hotplug_type_name(kind));
@@ -142,6 +147,7 @@ sv_domain_hotplug_net_find(const SvDomainDef *def, const SvDomainNetDef *net, gu
 static gboolean
 detach_config(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **error)
 {
+    gboolean handled;
     guint found;
 
     if (g_str_equal(kind, "disk") && dev->disks->len == 1) {
@@ -161,6 +167,10 @@ detach_config(SvDomainDef *def, SvDomainDef *dev, const char *kind, GError **err
         g_ptr_array_remove_index(def->interfaces, found);
         return TRUE;
     }
+    if (sv_domain_hotplug_detach_other(def, dev, kind, &handled, error))
+        return TRUE;
+    if (handled)
+        return FALSE;
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                  "persistent detach of device '%s' is not supported",
                  sv_domain_hotplug_type_name(kind));
@@ -330,6 +340,7 @@ change_device(SvCall *call, const remote_nonnull_domain *dom, const char *xml, g
     dev = sv_domain_device_parse(xml, &kind, error);
     if (!dev)
         return FALSE;
+    sv_domain_hotplug_mark_auto(dev, kind, xml);
     if (config) {
         changed = sv_domain_def_copy(config);
         if (!change_config(changed, dev, kind, error))
@@ -376,12 +387,15 @@ detach_device_flags(SvCall *call, remote_domain_detach_device_flags_args *a, GEr
                          "DomainDetachDeviceLiveAndConfig", error);
 }
 
-/* libvirt's DETACH_DEVICE_ALIAS on a persistent definition: the disk or interface with
- * that alias (a user alias, "ua-...", is the only kind a persistent definition keeps). */
+/* libvirt's DETACH_DEVICE_ALIAS on a persistent definition: the device with that alias (a
+ * user alias, "ua-...", is the only kind a persistent definition keeps). */
 static gboolean
 detach_alias_config(SvDomainDef *def, const char *alias, GError **error)
 {
     GPtrArray *lists[] = {def->disks, def->interfaces};
+
+    if (sv_domain_hotplug_detach_alias_other(def, alias))
+        return TRUE;
 
     for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
         for (guint i = 0; i < lists[l]->len; i++) {

@@ -1,7 +1,8 @@
 /* domain_hotplug.h: DOMAIN_ATTACH_DEVICE(_FLAGS) and DOMAIN_DETACH_DEVICE(_FLAGS) on a
- * domain's persistent definition (AFFECT_CONFIG), for disks and interfaces, as libvirt 9.0's
- * QEMU driver changes it (issue 18 item 2, hotplug). The driver's check_def gives the new
- * definition its defaults and addresses, as at define. */
+ * domain's persistent definition (AFFECT_CONFIG), for disks and interfaces (domain_hotplug.c)
+ * and the other kinds (domain_hotplug_config.c), as libvirt 9.0's QEMU driver changes it
+ * (issue 18 item 2, hotplug). The driver's check_def gives the new definition its defaults
+ * and addresses, as at define. */
 #pragma once
 
 #include "domain/domain_driver.h"
@@ -61,3 +62,38 @@ void sv_domain_hotplug_save_config(SvCall *call, SvDomainObj *obj, SvDomainDef *
 /* For a driver without DETACH_DEVICE_ALIAS (libvirt's lxc and libxl): its NO_SUPPORT, before
  * any lookup. */
 void sv_domain_hotplug_install_alias_no_support(SvRemoteHandlers *h);
+
+/* ---- domain_hotplug_config.c: the other devices of a persistent change ---- */
+
+/* The device of dev (kind: its element; the driver may steal it) beyond disks and
+ * interfaces added to (attach) or removed from def as libvirt 9.0's QEMU driver does, or
+ * FALSE with its error; *handled FALSE (and no error) for a kind it does not change. */
+gboolean sv_domain_hotplug_attach_other(SvDomainDef *def, SvDomainDef *dev, const char *kind,
+                                        gboolean *handled, GError **error);
+gboolean sv_domain_hotplug_detach_other(SvDomainDef *def, SvDomainDef *dev, const char *kind,
+                                        gboolean *handled, GError **error);
+
+/* DETACH_DEVICE_ALIAS on def for those devices: TRUE when one had `alias` (removed). */
+gboolean sv_domain_hotplug_detach_alias_other(SvDomainDef *def, const char *alias);
+
+/* A controller index or serial port the device XML (xml, of kind) leaves out set to
+ * G_MAXUINT in dev, for the config change to number against the domain as libvirt does. */
+void sv_domain_hotplug_mark_auto(SvDomainDef *dev, const char *kind, const char *xml);
+
+/* Matching rules libvirt's conf gives, shared with the live hotplug: */
+gboolean sv_domain_hotplug_pci_equal(const SvDomainDeviceAddress *a,
+                                     const SvDomainDeviceAddress *b);
+/* def's list of serials, consoles or channels (kind). */
+GPtrArray *sv_domain_hotplug_chr_list(SvDomainDef *def, const char *kind);
+/* virDomainChrFind: the index in def's list for kind of the device equal to want, or -1. */
+int sv_domain_hotplug_chr_find(SvDomainDef *def, const char *kind, const SvDomainChrDef *want);
+/* The target type and model libvirt's QEMU post-parse gives a serial without them. */
+void sv_domain_hotplug_serial_defaults(SvDomainChrDef *c);
+/* virDomainRNGFind (kind "rng") or virDomainInputDefFind ("input"): index or -1. */
+int sv_domain_hotplug_dev_find(SvDomainDef *def, const char *kind, gconstpointer want);
+/* virDomainControllerFind: index or -1. */
+int sv_domain_hotplug_controller_find(const SvDomainDef *def, SvDomainControllerType type,
+                                      guint index);
+/* Where virDomainControllerInsert puts c among def's controllers. */
+guint sv_domain_hotplug_controller_insert_at(const SvDomainDef *def,
+                                             const SvDomainControllerDef *c);
