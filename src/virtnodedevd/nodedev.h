@@ -1,0 +1,53 @@
+/* nodedev.h: the host's devices as libvirt 9.0's udev node-device driver names and
+ * describes them, read from sysfs (ROOT/sys) and udev's device database
+ * (ROOT/run/udev/data), which holds what udev's hwdb found (the vendor and product names
+ * of PCI and USB devices). */
+#pragma once
+
+#include <glib.h>
+
+/* The capability types this driver reports; their names are libvirt's. */
+typedef enum {
+    NODEDEV_CAP_SYSTEM,
+    NODEDEV_CAP_PCI,
+    NODEDEV_CAP_USB_DEV,
+    NODEDEV_CAP_USB_INTERFACE,
+    NODEDEV_CAP_NET,
+    NODEDEV_CAP_STORAGE,
+    NODEDEV_CAP_LAST
+} NodeDevCap;
+
+/* libvirt's name of a capability ("pci", "usb_device"). */
+const char *nodedev_cap_to_string(NodeDevCap cap);
+/* The capability of a name, or NODEDEV_CAP_LAST. */
+NodeDevCap nodedev_cap_from_string(const char *name);
+
+typedef struct {
+    char *name;        /* "pci_0000_00_01_0" */
+    char *parent;      /* "computer"; NULL for computer itself */
+    char *path;        /* the sysfs path as the host names it (/sys/devices/...), or NULL */
+    char *devnode;     /* "/dev/vda", or NULL */
+    char *driver;      /* the bound driver's name, or NULL */
+    NodeDevCap cap;
+    char *cap_xml;     /* the body of <capability type='CAP'>, indented for it */
+    GPtrArray *subcaps; /* nested capability names listed and matched ("mdev_types") */
+} NodeDev;
+
+void nodedev_free(NodeDev *dev);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(NodeDev, nodedev_free)
+
+/* Every device of the host whose sysfs is ROOT/sys ("" for the real one), computer first
+ * and then in sysfs order, parents before their children. (transfer full) */
+GPtrArray *nodedev_enumerate(const char *root);
+
+/* The device named name, or NULL. (transfer none) */
+NodeDev *nodedev_find(GPtrArray *devs, const char *name);
+
+/* Whether dev has capability `name` (its type or a nested capability). */
+gboolean nodedev_has_cap(const NodeDev *dev, const char *name);
+
+/* Its capability names: the type, then the nested ones. (transfer full) */
+GPtrArray *nodedev_caps(const NodeDev *dev);
+
+/* libvirt's XML of dev (virsh nodedev-dumpxml). (transfer full) */
+char *nodedev_format(const NodeDev *dev);
