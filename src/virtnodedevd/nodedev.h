@@ -1,7 +1,7 @@
 /* nodedev.h: the host's devices as libvirt 9.0's udev node-device driver names and
- * describes them, read from sysfs (ROOT/sys) and udev's device database
- * (ROOT/run/udev/data), which holds what udev's hwdb found (the vendor and product names
- * of PCI and USB devices). */
+ * describes them, read from sysfs (ROOT/sys), udev's device database (ROOT/run/udev/data,
+ * which holds the names udev's hwdb gave USB devices and the disks' properties) and, for
+ * PCI devices' names, the pci.ids database through libpciaccess, as libvirt reads it. */
 #pragma once
 
 #include <glib.h>

@@ -1,10 +1,13 @@
 /* nodedev_pci.c: a PCI device as libvirt's udev driver describes it: class, address,
- * vendor and product (their names from udev's database, which has them from the hwdb),
+ * vendor and product (their names from the pci.ids database through libpciaccess, where
+ * libvirt 9.0 takes them, not from udev's hwdb),
  * SR-IOV functions, bridge header, mediated-device types, IOMMU group, NUMA node and
  * PCI Express link, in libvirt's element order. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <pciaccess.h>
 
 #include "nodedev_sysfs.h"
 
@@ -243,13 +246,31 @@ append_pcie(GString *s, const guint8 *cfg, guint cap_off)
     g_string_append(s, "    </pci-express>\n");
 }
 
+/* The names pci.ids gives vendor and device (libpciaccess reads the file on first use and
+ * keeps what it read), or NULLs. (transfer full) */
+static void
+pci_names(guint vendor, guint device, char **ret_vendor, char **ret_product)
+{
+    struct pci_id_match m = {
+        .vendor_id = vendor,
+        .device_id = device,
+        .subvendor_id = PCI_MATCH_ANY,
+        .subdevice_id = PCI_MATCH_ANY,
+    };
+    const char *v = NULL, *d = NULL;
+
+    pci_get_strings(&m, &d, &v, NULL, NULL);
+    *ret_vendor = g_strdup(v);
+    *ret_product = g_strdup(d);
+}
+
 NodeDev *
 nodedev_pci_new(const char *root, const char *dir)
 {
     g_autofree char *sysname = g_path_get_basename(dir);
-    g_autofree char *db_id = g_strconcat("+pci:", sysname, NULL);
-    g_autofree char *vendor_name = nodedev_udev_prop(root, db_id, "ID_VENDOR_FROM_DATABASE");
-    g_autofree char *product_name = nodedev_udev_prop(root, db_id, "ID_MODEL_FROM_DATABASE");
+    g_autofree char *vendor_name = NULL, *product_name = NULL;
+    gint64 vendor = nodedev_attr_int(dir, "vendor", 16, 0);
+    gint64 device = nodedev_attr_int(dir, "device", 16, 0);
     g_autofree char *cfg_path = g_build_filename(dir, "config", NULL);
     g_autofree guint8 *cfg = NULL;
     gsize cfg_len = 0;
@@ -262,6 +283,7 @@ nodedev_pci_new(const char *root, const char *dir)
 
     if (!pci_addr_parse(sysname, &a))
         return NULL;
+    pci_names(vendor, device, &vendor_name, &product_name);
     dev = nodedev_new(root, dir, NODEDEV_CAP_PCI);
     dev->name = nodedev_make_name("pci", sysname, NULL);
     s = g_string_new(NULL);
@@ -270,8 +292,8 @@ nodedev_pci_new(const char *root, const char *dir)
     g_string_append_printf(s, "    <domain>%u</domain>\n    <bus>%u</bus>\n", a.domain, a.bus);
     g_string_append_printf(s, "    <slot>%u</slot>\n    <function>%u</function>\n", a.slot,
                            a.function);
-    append_id(s, "product", nodedev_attr_int(dir, "device", 16, 0), product_name);
-    append_id(s, "vendor", nodedev_attr_int(dir, "vendor", 16, 0), vendor_name);
+    append_id(s, "product", device, product_name);
+    append_id(s, "vendor", vendor, vendor_name);
     append_sriov(s, dir);
     if (g_file_get_contents(cfg_path, (char **)&cfg, &cfg_len, NULL)) {
         append_header_type(s, cfg, cfg_len);

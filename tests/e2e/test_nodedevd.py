@@ -142,7 +142,8 @@ def test_errors_as_libvirt(nodedevd):
 
 
 def fake_sysfs(root):
-    """A PCI GPU offering an mdev type, named by udev's database."""
+    """A PCI GPU offering an mdev type; udev's database names it otherwise than pci.ids,
+    whose names libvirt shows."""
     dev = root / "sys/devices/pci0000:00/0000:00:05.0"
     t = dev / "mdev_supported_types" / "nvidia-35"
     t.mkdir(parents=True)
@@ -156,13 +157,13 @@ def fake_sysfs(root):
         "../../../devices/pci0000:00/0000:00:05.0")
     (root / "run/udev/data").mkdir(parents=True)
     (root / "run/udev/data/+pci:0000:00:05.0").write_text(
-        "E:ID_VENDOR_FROM_DATABASE=NVIDIA Corporation\n"
-        "E:ID_MODEL_FROM_DATABASE=GM204GL [Tesla M60]\n")
+        "E:ID_VENDOR_FROM_DATABASE=udev's vendor\n"
+        "E:ID_MODEL_FROM_DATABASE=udev's model\n")
 
 
 def test_fake_sysfs_mdev_types(root, daemons):
     """With ROOT/sys the daemon reads that tree: Nova's listDevices('mdev_types') finds the
-    GPU, and its XML has udev's names and the mdev type."""
+    GPU, and its XML has pci.ids' names and the mdev type."""
     fake_sysfs(root)
     d = daemons.start(name=NAME, label=NAME)
     conn = libvirt.openReadOnly(uri(d, ro=True))

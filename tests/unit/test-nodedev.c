@@ -41,8 +41,7 @@ link_to(const char *rel, const char *target)
 #define NIC BRIDGE "/0000:01:00.0"
 #define USBHC "sys/devices/pci0000:00/0000:00:02.0"
 
-/* A bridge with a NIC behind it (in IOMMU group 7, with mdev types, named by udev's
- * database), a USB controller with its root hub and the hub's interface, and the NIC's
+/* A bridge with a NIC behind it (in IOMMU group 7, with mdev types), a USB controller with its root hub and the hub's interface, and the NIC's
  * interface eth0. */
 static void
 make_tree(void)
@@ -69,9 +68,9 @@ make_tree(void)
             "../../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0");
     link_to("sys/bus/pci/devices/0000:01:00.0",
             "../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0");
+    /* udev's names are not what libvirt shows for PCI devices (pci.ids is) */
     put("run/udev/data/+pci:0000:01:00.0",
-        "I:123\nE:ID_VENDOR_FROM_DATABASE=Intel Corporation\n"
-        "E:ID_MODEL_FROM_DATABASE=82574L Gigabit Network Connection\nG:x\n");
+        "I:123\nE:ID_VENDOR_FROM_DATABASE=Not Intel\nE:ID_MODEL_FROM_DATABASE=Not it\n");
 
     put(NIC "/net/eth0/address", "52:54:00:ab:cd:ef\n");
     put(NIC "/net/eth0/operstate", "up\n");
@@ -79,7 +78,7 @@ make_tree(void)
     link_to("sys/class/net/eth0", "../../devices/pci0000:00/0000:00:01.0/0000:01:00.0/net/eth0");
 
     put(USBHC "/vendor", "0x8086\n");
-    put(USBHC "/device", "0x2934\n");
+    put(USBHC "/device", "0xfffe\n"); /* a device pci.ids does not name */
     put(USBHC "/class", "0x0c0300\n");
     link_to("sys/bus/pci/devices/0000:00:02.0", "../../../devices/pci0000:00/0000:00:02.0");
     put(USBHC "/usb1/uevent", "MAJOR=189\nMINOR=0\nDEVNAME=bus/usb/001/001\nDEVTYPE=usb_device\n");
@@ -128,6 +127,7 @@ test_pci_xml(void)
     g_autoptr(GPtrArray) devs = nodedev_enumerate(root);
     g_autofree char *xml = nodedev_format(nodedev_find(devs, "pci_0000_01_00_0"));
     g_autofree char *bridge = nodedev_format(nodedev_find(devs, "pci_0000_00_01_0"));
+    g_autofree char *usbhc = nodedev_format(nodedev_find(devs, "pci_0000_00_02_0"));
 
     g_assert_cmpstr(xml, ==,
                     "<device>\n"
@@ -158,8 +158,12 @@ test_pci_xml(void)
                     "    <numa node='0'/>\n"
                     "  </capability>\n"
                     "</device>\n");
-    /* no name in udev's database: the empty elements; the header says bridge */
-    g_assert_nonnull(strstr(bridge, "<product id='0x29c1'/>\n"));
+    /* names from pci.ids (installed with libpciaccess, as for libvirt); none there: the
+     * empty element. The header says bridge. */
+    g_assert_nonnull(strstr(bridge, "<product id='0x29c1'>82G33/G31/P35/P31 Express PCI "
+                                    "Express Root Port</product>\n"));
+    g_assert_nonnull(strstr(usbhc, "<product id='0xfffe'/>\n"
+                                   "    <vendor id='0x8086'>Intel Corporation</vendor>\n"));
     g_assert_nonnull(strstr(bridge, "<capability type='pci-bridge'/>\n"));
     g_assert_null(strstr(bridge, "<iommuGroup"));
 }
