@@ -46,6 +46,8 @@ nodedev_free(NodeDev *dev)
     g_free(dev->driver);
     g_free(dev->cap_xml);
     g_ptr_array_unref(dev->subcaps);
+    if (dev->devlinks)
+        g_ptr_array_unref(dev->devlinks);
     g_free(dev);
 }
 
@@ -112,6 +114,30 @@ uevent_get(const char *dir, const char *key)
     return NULL;
 }
 
+/* The symlinks udev made to the node of the device at dir (its database's "S:" lines),
+ * each as /dev/LINK. */
+static void
+read_devlinks(const char *root, const char *dir, GPtrArray *out)
+{
+    g_autofree char *subsys_link = g_build_filename(dir, "subsystem", NULL);
+    g_autofree char *subsys = g_file_read_link(subsys_link, NULL);
+    g_autofree char *majmin = nodedev_attr(dir, "dev");
+    g_autofree char *path = NULL, *text = NULL;
+    g_auto(GStrv) lines = NULL;
+
+    if (!majmin)
+        return;
+    path = g_strdup_printf("%s/run/udev/data/%c%s", root,
+                           subsys && g_str_has_suffix(subsys, "/block") ? 'b' : 'c', majmin);
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return;
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        if (g_str_has_prefix(lines[i], "S:"))
+            g_ptr_array_add(out, g_strconcat("/dev/", lines[i] + 2, NULL));
+    }
+}
+
 NodeDev *
 nodedev_new(const char *root, const char *real_path, NodeDevCap cap)
 {
@@ -125,6 +151,9 @@ nodedev_new(const char *root, const char *real_path, NodeDevCap cap)
     dev->driver = drv ? g_path_get_basename(drv) : NULL;
     dev->devnode = devname ? g_strconcat("/dev/", devname, NULL) : NULL;
     dev->subcaps = g_ptr_array_new_with_free_func(g_free);
+    dev->devlinks = g_ptr_array_new_with_free_func(g_free);
+    if (devname)
+        read_devlinks(root, real_path, dev->devlinks);
     return dev;
 }
 
@@ -281,8 +310,18 @@ net_new(const char *root, const char *dir)
     return dev;
 }
 
-/* A whole disk (not a partition) whose kind udev's database or its name tells, as
- * libvirt's driver finds it; others (loop, zram) are left out as libvirt leaves them. */
+/* The kind of a disk udev's database does not give, guessed from its node as libvirt's
+ * driver guesses it (virtio and NVMe disks); NULL: the disk is left out, as libvirt does. */
+static char *
+guess_drive_type(const char *devnode)
+{
+    if (devnode && (g_str_has_prefix(devnode, "/dev/vd") || g_str_has_prefix(devnode, "/dev/nvme")))
+        return g_strdup("disk");
+    return NULL;
+}
+
+/* A whole disk (not a partition): block_NAME[_SERIAL]. Removable media (CD, floppy, SD)
+ * are not described yet: left out. */
 static NodeDev *
 block_new(const char *root, const char *dir)
 {
@@ -292,39 +331,35 @@ block_new(const char *root, const char *dir)
     g_autofree char *db = g_strconcat("b", majmin ? majmin : "", NULL);
     g_autofree char *type = nodedev_udev_prop(root, db, "ID_TYPE");
     g_autofree char *serial = nodedev_udev_prop(root, db, "ID_SERIAL");
-    static const char *const props[] = {"ID_BUS", "bus", "ID_MODEL", "model", "ID_VENDOR",
-                                        "vendor", NULL};
+    g_autofree char *bus = nodedev_udev_prop(root, db, "ID_BUS");
+    g_autofree char *model = nodedev_attr(dir, "device/model");
+    g_autofree char *vendor = nodedev_attr(dir, "device/vendor");
     gint64 blocks = nodedev_attr_int(dir, "size", 10, 0);
     gint64 lbs = nodedev_attr_int(dir, "queue/logical_block_size", 10, 0);
+    const char *const shown[][2] = {{"bus", bus}, {"drive_type", NULL}, {"model", model},
+                                    {"vendor", vendor}, {"serial", serial}};
     NodeDev *dev;
     GString *s;
 
-    if (g_strcmp0(devtype, "disk") != 0 || nodedev_attr_int(dir, "removable", 10, 0) == 1)
-        return NULL;
-    if (!type || g_str_equal(type, "generic")) {
-        g_free(type);
-        type = NULL;
-        if (g_str_has_prefix(sysname, "vd") || g_str_has_prefix(sysname, "xvd") ||
-            g_str_has_prefix(sysname, "rbd"))
-            type = g_strdup("disk");
-    }
-    if (!type)
+    if (g_strcmp0(devtype, "disk") != 0)
         return NULL;
     dev = nodedev_new(root, dir, NODEDEV_CAP_STORAGE);
+    if (!type || g_str_equal(type, "generic")) {
+        g_free(type);
+        type = guess_drive_type(dev->devnode);
+    }
+    if (g_strcmp0(type, "disk") != 0 || !dev->devnode) {
+        nodedev_free(dev);
+        return NULL;
+    }
     dev->name = nodedev_make_name("block", sysname, serial);
     s = g_string_new(NULL);
-    g_string_append_printf(s, "    <block>%s</block>\n", dev->devnode ? dev->devnode : "");
-    for (guint i = 0; props[i]; i += 2) {
-        g_autofree char *v = nodedev_udev_prop(root, db, props[i]);
+    g_string_append_printf(s, "    <block>%s</block>\n", dev->devnode);
+    for (gsize i = 0; i < G_N_ELEMENTS(shown); i++) {
+        const char *v = i == 1 ? type : shown[i][1];
         g_autofree char *e = v ? escaped(v) : NULL;
-        if (i == 2)
-            g_string_append_printf(s, "    <drive_type>%s</drive_type>\n", type);
         if (e)
-            g_string_append_printf(s, "    <%s>%s</%s>\n", props[i + 1], e, props[i + 1]);
-    }
-    if (serial) {
-        g_autofree char *e = escaped(serial);
-        g_string_append_printf(s, "    <serial>%s</serial>\n", e);
+            g_string_append_printf(s, "    <%s>%s</%s>\n", shown[i][0], e, shown[i][0]);
     }
     g_string_append_printf(s, "    <size>%" G_GINT64_FORMAT "</size>\n", blocks * lbs);
     if (lbs > 0)
@@ -469,6 +504,10 @@ nodedev_format(const NodeDev *dev)
         g_string_append_printf(s, "  <path>%s</path>\n", dev->path);
     if (dev->devnode)
         g_string_append_printf(s, "  <devnode type='dev'>%s</devnode>\n", dev->devnode);
+    for (guint i = 0; dev->devlinks && i < dev->devlinks->len; i++) {
+        g_autofree char *e = escaped(dev->devlinks->pdata[i]);
+        g_string_append_printf(s, "  <devnode type='link'>%s</devnode>\n", e);
+    }
     if (dev->parent)
         g_string_append_printf(s, "  <parent>%s</parent>\n", dev->parent);
     if (dev->driver)

@@ -27,6 +27,7 @@ typedef struct {
     char *parent;      /* "computer"; NULL for computer itself */
     char *path;        /* the sysfs path as the host names it (/sys/devices/...), or NULL */
     char *devnode;     /* "/dev/vda", or NULL */
+    GPtrArray *devlinks; /* udev's links to it ("/dev/disk/by-path/..."), or NULL */
     char *driver;      /* the bound driver's name, or NULL */
     NodeDevCap cap;
     char *cap_xml;     /* the body of <capability type='CAP'>, indented for it */

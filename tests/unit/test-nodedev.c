@@ -96,6 +96,21 @@ make_tree(void)
     link_to("sys/bus/usb/devices/usb1", "../../../devices/pci0000:00/0000:00:02.0/usb1");
     link_to("sys/bus/usb/devices/1-0:1.0",
             "../../../devices/pci0000:00/0000:00:02.0/usb1/1-0:1.0");
+
+    /* a virtio disk (its kind guessed from its node, as libvirt does) and a loop device
+     * (no kind: left out) */
+    put(USBHC "/virtio1/vendor", "0x1af4\n");
+    put(USBHC "/virtio1/block/vda/uevent", "MAJOR=253\nMINOR=0\nDEVNAME=vda\nDEVTYPE=disk\n");
+    put(USBHC "/virtio1/block/vda/dev", "253:0\n");
+    put(USBHC "/virtio1/block/vda/size", "2048\n");
+    put(USBHC "/virtio1/block/vda/queue/logical_block_size", "512\n");
+    link_to(USBHC "/virtio1/block/vda/device", "../../../virtio1");
+    link_to(USBHC "/virtio1/block/vda/subsystem", "../../../../../../class/block");
+    link_to("sys/class/block/vda", "../../devices/pci0000:00/0000:00:02.0/virtio1/block/vda");
+    put("run/udev/data/b253:0", "S:disk/by-path/virtio-pci-0000:00:02.0\nE:ID_BUS=virtio\n");
+    put("sys/devices/virtual/block/loop0/uevent", "MAJOR=7\nMINOR=0\nDEVNAME=loop0\nDEVTYPE=disk\n");
+    put("sys/devices/virtual/block/loop0/dev", "7:0\n");
+    link_to("sys/class/block/loop0", "../../devices/virtual/block/loop0");
 }
 
 static void
@@ -110,6 +125,7 @@ test_names_and_parents(void)
         {"pci_0000_00_02_0", "computer"},
         {"usb_usb1", "pci_0000_00_02_0"},
         {"usb_1_0_1_0", "usb_usb1"},
+        {"block_vda", "pci_0000_00_02_0"},
     };
 
     g_assert_cmpuint(devs->len, ==, G_N_ELEMENTS(expect));
@@ -209,6 +225,32 @@ test_net_and_usb_xml(void)
 }
 
 static void
+test_disk_xml(void)
+{
+    g_autoptr(GPtrArray) devs = nodedev_enumerate(root);
+    g_autofree char *xml = nodedev_format(nodedev_find(devs, "block_vda"));
+
+    g_assert_cmpstr(xml, ==,
+                    "<device>\n"
+                    "  <name>block_vda</name>\n"
+                    "  <path>/sys/devices/pci0000:00/0000:00:02.0/virtio1/block/vda</path>\n"
+                    "  <devnode type='dev'>/dev/vda</devnode>\n"
+                    "  <devnode type='link'>/dev/disk/by-path/virtio-pci-0000:00:02.0</devnode>\n"
+                    "  <parent>pci_0000_00_02_0</parent>\n"
+                    "  <capability type='storage'>\n"
+                    "    <block>/dev/vda</block>\n"
+                    "    <bus>virtio</bus>\n"
+                    "    <drive_type>disk</drive_type>\n"
+                    "    <vendor>0x1af4</vendor>\n"
+                    "    <size>1048576</size>\n"
+                    "    <logical_block_size>512</logical_block_size>\n"
+                    "    <num_blocks>2048</num_blocks>\n"
+                    "  </capability>\n"
+                    "</device>\n");
+    g_assert_null(nodedev_find(devs, "block_loop0"));
+}
+
+static void
 remove_tree(const char *path)
 {
     g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
@@ -238,6 +280,7 @@ main(int argc, char **argv)
     g_test_add_func("/nodedev/pci-xml", test_pci_xml);
     g_test_add_func("/nodedev/caps", test_caps);
     g_test_add_func("/nodedev/net-and-usb-xml", test_net_and_usb_xml);
+    g_test_add_func("/nodedev/disk-xml", test_disk_xml);
     rc = g_test_run();
     remove_tree(root);
     g_free(root);
