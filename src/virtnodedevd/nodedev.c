@@ -176,6 +176,22 @@ escaped(const char *s)
     return g_markup_escape_text(s, -1);
 }
 
+/* "  <ELEM ATTRS>VALUE</ELEM>", escaped; attrs "" or " type='dev'". */
+static void
+append_elem(GString *s, const char *indent, const char *elem, const char *attrs,
+            const char *value)
+{
+    g_autofree char *e = escaped(value);
+
+    g_string_append_printf(s, "%s<%s%s>%s</%s>\n", indent, elem, attrs, e, elem);
+}
+
+static void
+append_text(GString *s, const char *indent, const char *elem, const char *value)
+{
+    append_elem(s, indent, elem, "", value);
+}
+
 /* ---------------------------------------------------------------- the kinds of device */
 
 /* The system itself, from the DMI tables where the firmware gives them. */
@@ -291,9 +307,9 @@ net_new(const char *root, const char *dir)
     GString *s = g_string_new(NULL);
 
     dev->name = nodedev_make_name("net", ifname, mac);
-    g_string_append_printf(s, "    <interface>%s</interface>\n", ifname);
+    append_text(s, "    ", "interface", ifname);
     if (mac)
-        g_string_append_printf(s, "    <address>%s</address>\n", mac);
+        append_text(s, "    ", "address", mac);
     if (g_strcmp0(state, "up") == 0)
         speed = nodedev_attr_int(dir, "speed", 10, 0);
     if (speed > 0 || (state && *state)) {
@@ -499,20 +515,20 @@ nodedev_format(const NodeDev *dev)
 {
     GString *s = g_string_new("<device>\n");
 
-    g_string_append_printf(s, "  <name>%s</name>\n", dev->name);
+    append_text(s, "  ", "name", dev->name);
     if (dev->path)
-        g_string_append_printf(s, "  <path>%s</path>\n", dev->path);
+        append_text(s, "  ", "path", dev->path);
     if (dev->devnode)
-        g_string_append_printf(s, "  <devnode type='dev'>%s</devnode>\n", dev->devnode);
-    for (guint i = 0; dev->devlinks && i < dev->devlinks->len; i++) {
-        g_autofree char *e = escaped(dev->devlinks->pdata[i]);
-        g_string_append_printf(s, "  <devnode type='link'>%s</devnode>\n", e);
-    }
+        append_elem(s, "  ", "devnode", " type='dev'", dev->devnode);
+    for (guint i = 0; dev->devlinks && i < dev->devlinks->len; i++)
+        append_elem(s, "  ", "devnode", " type='link'", dev->devlinks->pdata[i]);
     if (dev->parent)
-        g_string_append_printf(s, "  <parent>%s</parent>\n", dev->parent);
-    if (dev->driver)
-        g_string_append_printf(s, "  <driver>\n    <name>%s</name>\n  </driver>\n",
-                               dev->driver);
+        append_text(s, "  ", "parent", dev->parent);
+    if (dev->driver) {
+        g_string_append(s, "  <driver>\n");
+        append_text(s, "    ", "name", dev->driver);
+        g_string_append(s, "  </driver>\n");
+    }
     g_string_append_printf(s, "  <capability type='%s'>\n%s  </capability>\n</device>\n",
                            nodedev_cap_to_string(dev->cap), dev->cap_xml);
     return g_string_free(s, FALSE);

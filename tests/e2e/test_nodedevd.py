@@ -183,3 +183,35 @@ def test_fake_sysfs_mdev_types(root, daemons):
         assert sorted(conn.listDevices(None, 0)) == ["computer", "pci_0000_00_05_0"]
     finally:
         conn.close()
+
+
+# ---------------------------------------------------------------- against libvirtd
+
+def ref_pci_xml(ref, name):
+    return ref.virsh("nodedev-dumpxml", name).stdout
+
+
+@pytest.mark.slow
+def test_same_answers_as_libvirtd(ref, nodedevd):
+    """On this machine's own devices: nodedev-list --tree, nodedev-list --cap pci,
+    nodedev-dumpxml of every PCI device, listAllDevices(CAP_PCI_DEV) and
+    listDevices('mdev_types') answer as Debian's libvirtd 9.0.0 does."""
+    ours = uri(nodedevd)
+    assert virsh(ours, "nodedev-list", "--tree").stdout == \
+        ref.virsh("nodedev-list", "--tree").stdout
+    pci = virsh(ours, "nodedev-list", "--cap", "pci").stdout
+    assert pci == ref.virsh("nodedev-list", "--cap", "pci").stdout
+    for name in pci.split():
+        assert virsh(ours, "nodedev-dumpxml", name).stdout == ref_pci_xml(ref, name), name
+    mine = libvirt.openReadOnly(uri(nodedevd, ro=True))
+    theirs = libvirt.openReadOnly(ref.uri)
+    try:
+        flag = libvirt.VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV
+        assert sorted(d.name() for d in mine.listAllDevices(flag)) == \
+            sorted(d.name() for d in theirs.listAllDevices(flag))
+        assert sorted(mine.listDevices("mdev_types", 0)) == \
+            sorted(theirs.listDevices("mdev_types", 0))
+        assert sorted(mine.listDevices(None, 0)) == sorted(theirs.listDevices(None, 0))
+    finally:
+        mine.close()
+        theirs.close()
