@@ -1,6 +1,6 @@
 /* nodedev.c: the host's devices from sysfs as libvirt's udev node-device driver lists
- * them: computer, PCI (nodedev_pci.c), USB devices and interfaces, network interfaces and
- * disks; every other kind of device is left out, as libvirt leaves out what it does not
+ * them: computer, PCI (nodedev_pci.c), USB devices and interfaces, network interfaces,
+ * SCSI hosts, targets and devices (nodedev_scsi.c) and disks; every other kind of device is left out, as libvirt leaves out what it does not
  * know. Reading sysfs attributes never waits on a disk (the kernel makes them up on
  * read), so this runs on the loop. */
 #include "nodedev.h"
@@ -15,6 +15,8 @@ static const char *const cap_names[NODEDEV_CAP_LAST] = {
     [NODEDEV_CAP_SYSTEM] = "system",       [NODEDEV_CAP_PCI] = "pci",
     [NODEDEV_CAP_USB_DEV] = "usb_device",  [NODEDEV_CAP_USB_INTERFACE] = "usb",
     [NODEDEV_CAP_NET] = "net",             [NODEDEV_CAP_STORAGE] = "storage",
+    [NODEDEV_CAP_SCSI_HOST] = "scsi_host", [NODEDEV_CAP_SCSI_TARGET] = "scsi_target",
+    [NODEDEV_CAP_SCSI] = "scsi",
 };
 
 const char *
@@ -45,6 +47,8 @@ nodedev_free(NodeDev *dev)
     g_free(dev->devnode);
     g_free(dev->driver);
     g_free(dev->cap_xml);
+    g_free(dev->wwnn);
+    g_free(dev->wwpn);
     g_ptr_array_unref(dev->subcaps);
     if (dev->devlinks)
         g_ptr_array_unref(dev->devlinks);
@@ -96,9 +100,8 @@ nodedev_udev_prop(const char *root, const char *id, const char *key)
     return NULL;
 }
 
-/* The value of KEY in the uevent file of dir ("DEVNAME", "DEVTYPE"), or NULL. */
-static char *
-uevent_get(const char *dir, const char *key)
+char *
+nodedev_uevent_get(const char *dir, const char *key)
 {
     g_autofree char *text = nodedev_attr(dir, "uevent");
     g_auto(GStrv) lines = NULL;
@@ -144,7 +147,7 @@ nodedev_new(const char *root, const char *real_path, NodeDevCap cap)
     NodeDev *dev = g_new0(NodeDev, 1);
     g_autofree char *drv_link = g_build_filename(real_path, "driver", NULL);
     g_autofree char *drv = g_file_read_link(drv_link, NULL);
-    g_autofree char *devname = uevent_get(real_path, "DEVNAME");
+    g_autofree char *devname = nodedev_uevent_get(real_path, "DEVNAME");
 
     dev->cap = cap;
     dev->path = g_strdup(real_path + strlen(root));
@@ -254,7 +257,7 @@ static NodeDev *
 usb_new(const char *root, const char *dir)
 {
     g_autofree char *sysname = g_path_get_basename(dir);
-    g_autofree char *devtype = uevent_get(dir, "DEVTYPE");
+    g_autofree char *devtype = nodedev_uevent_get(dir, "DEVTYPE");
     NodeDev *dev;
     GString *s = g_string_new(NULL);
 
@@ -342,7 +345,7 @@ static NodeDev *
 block_new(const char *root, const char *dir)
 {
     g_autofree char *sysname = g_path_get_basename(dir);
-    g_autofree char *devtype = uevent_get(dir, "DEVTYPE");
+    g_autofree char *devtype = nodedev_uevent_get(dir, "DEVTYPE");
     g_autofree char *majmin = nodedev_attr(dir, "dev");
     g_autofree char *db = g_strconcat("b", majmin ? majmin : "", NULL);
     g_autofree char *type = nodedev_udev_prop(root, db, "ID_TYPE");
@@ -465,6 +468,7 @@ nodedev_enumerate(const char *root)
     scan(devs, r, "bus/pci/devices", nodedev_pci_new);
     scan(devs, r, "bus/usb/devices", usb_new);
     scan(devs, r, "class/net", net_new);
+    scan(devs, r, "bus/scsi/devices", nodedev_scsi_new);
     scan(devs, r, "class/block", block_new);
     /* sysfs order: parents come before their children */
     for (guint i = 1; i < devs->len; i++)

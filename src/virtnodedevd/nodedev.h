@@ -14,6 +14,9 @@ typedef enum {
     NODEDEV_CAP_USB_INTERFACE,
     NODEDEV_CAP_NET,
     NODEDEV_CAP_STORAGE,
+    NODEDEV_CAP_SCSI_HOST,
+    NODEDEV_CAP_SCSI_TARGET,
+    NODEDEV_CAP_SCSI,
     NODEDEV_CAP_LAST
 } NodeDevCap;
 
@@ -32,6 +35,7 @@ typedef struct {
     NodeDevCap cap;
     char *cap_xml;     /* the body of <capability type='CAP'>, indented for it */
     GPtrArray *subcaps; /* nested capability names listed and matched ("mdev_types") */
+    char *wwnn, *wwpn; /* a Fibre Channel SCSI host's names, or NULL */
 } NodeDev;
 
 void nodedev_free(NodeDev *dev);

@@ -162,6 +162,11 @@ matches_filter(const NodeDev *dev, unsigned int flags)
         {SV_CONNECT_LIST_NODE_DEVICES_CAP_USB_INTERFACE, "usb"},
         {SV_CONNECT_LIST_NODE_DEVICES_CAP_NET, "net"},
         {SV_CONNECT_LIST_NODE_DEVICES_CAP_STORAGE, "storage"},
+        {SV_CONNECT_LIST_NODE_DEVICES_CAP_SCSI_HOST, "scsi_host"},
+        {SV_CONNECT_LIST_NODE_DEVICES_CAP_SCSI_TARGET, "scsi_target"},
+        {SV_CONNECT_LIST_NODE_DEVICES_CAP_SCSI, "scsi"},
+        {SV_CONNECT_LIST_NODE_DEVICES_CAP_FC_HOST, "fc_host"},
+        {SV_CONNECT_LIST_NODE_DEVICES_CAP_VPORTS, "vports"},
         {SV_CONNECT_LIST_NODE_DEVICES_CAP_MDEV_TYPES, "mdev_types"},
     };
     unsigned int caps = flags & ~(SV_CONNECT_LIST_NODE_DEVICES_ACTIVE |
@@ -219,16 +224,24 @@ lookup_by_name(SvCall *call, remote_node_device_lookup_by_name_args *a,
     return TRUE;
 }
 
-/* No SCSI host is listed (fc_host capabilities are not read yet): libvirt's answer for
- * a WWN pair no host has. */
+/* The Fibre Channel SCSI host with both names. */
 static gboolean
 lookup_scsi_host_by_wwn(SvCall *call, remote_node_device_lookup_scsi_host_by_wwn_args *a,
                         remote_node_device_lookup_scsi_host_by_wwn_ret *ret, GError **error)
 {
-    (void)call;
-    (void)ret;
+    GPtrArray *devs;
+
     if (!sv_check_flags(a->flags, 0, SV_FROM_NODEDEV, "nodeDeviceLookupSCSIHostByWWN", error))
         return FALSE;
+    devs = devices_of(call);
+    for (guint i = 0; i < devs->len; i++) {
+        NodeDev *dev = devs->pdata[i];
+        if (dev->cap == NODEDEV_CAP_SCSI_HOST && nodedev_has_cap(dev, "fc_host") &&
+            g_strcmp0(dev->wwnn, a->wwnn) == 0 && g_strcmp0(dev->wwpn, a->wwpn) == 0) {
+            ret->dev.name = g_strdup(dev->name);
+            return TRUE;
+        }
+    }
     sv_error_set(error, SV_FROM_NODEDEV, SV_ERR_NO_NODE_DEVICE,
                  "no node device for SCSI host with matching wwnn '%s' and wwpn '%s'", a->wwnn,
                  a->wwpn);

@@ -17,6 +17,10 @@ gint64 nodedev_attr_int(const char *dir, const char *name, guint base, gint64 fa
  * (transfer full) */
 char *nodedev_udev_prop(const char *root, const char *id, const char *key);
 
+/* The value of KEY in the uevent file of dir ("DEVNAME", "DEVTYPE"), or NULL.
+ * (transfer full) */
+char *nodedev_uevent_get(const char *dir, const char *key);
+
 /* The device of a sysfs directory (canonical path under ROOT), its host path set from
  * it; the caller fills the rest. (transfer full) */
 NodeDev *nodedev_new(const char *root, const char *real_path, NodeDevCap cap);
@@ -28,3 +32,7 @@ char *nodedev_make_name(const char *subsystem, const char *sysname, const char *
 /* The PCI device at the canonical sysfs directory `dir` (pci_DDDD_BB_SS_F), or NULL
  * when it is not one. (transfer full) */
 NodeDev *nodedev_pci_new(const char *root, const char *dir);
+
+/* The SCSI host, target or device at the canonical sysfs directory `dir` (by its
+ * DEVTYPE), or NULL. (transfer full) */
+NodeDev *nodedev_scsi_new(const char *root, const char *dir);

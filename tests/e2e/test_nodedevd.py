@@ -142,7 +142,8 @@ def test_errors_as_libvirt(nodedevd):
 
 
 def fake_sysfs(root):
-    """A PCI GPU offering an mdev type; udev's database names it otherwise than pci.ids,
+    """A PCI GPU offering an mdev type (and, for the WWN lookup, an FC SCSI host below
+    it); udev's database names it otherwise than pci.ids,
     whose names libvirt shows."""
     dev = root / "sys/devices/pci0000:00/0000:00:05.0"
     t = dev / "mdev_supported_types" / "nvidia-35"
@@ -155,6 +156,16 @@ def fake_sysfs(root):
     (root / "sys/bus/pci/devices").mkdir(parents=True)
     (root / "sys/bus/pci/devices/0000:00:05.0").symlink_to(
         "../../../devices/pci0000:00/0000:00:05.0")
+    host = dev / "host3"
+    host.mkdir()
+    (host / "uevent").write_text("DEVTYPE=scsi_host\n")
+    (root / "sys/bus/scsi/devices").mkdir(parents=True)
+    (root / "sys/bus/scsi/devices/host3").symlink_to(
+        "../../../devices/pci0000:00/0000:00:05.0/host3")
+    fc = root / "sys/class/fc_host/host3"
+    fc.mkdir(parents=True)
+    (fc / "port_name").write_text("0x2100001b32a9da4e\n")
+    (fc / "node_name").write_text("0x2000001b32a9da4e\n")
     (root / "run/udev/data").mkdir(parents=True)
     (root / "run/udev/data/+pci:0000:00:05.0").write_text(
         "E:ID_VENDOR_FROM_DATABASE=udev's vendor\n"
@@ -180,7 +191,11 @@ def test_fake_sysfs_mdev_types(root, daemons):
         assert t.get("id") == "nvidia-35"
         assert [t.findtext(k) for k in ("name", "deviceAPI", "availableInstances")] == \
             ["GRID M60-1Q", "vfio-pci", "8"]
-        assert sorted(conn.listDevices(None, 0)) == ["computer", "pci_0000_00_05_0"]
+        assert sorted(conn.listDevices(None, 0)) == \
+            ["computer", "pci_0000_00_05_0", "scsi_host3"]
+        assert conn.nodeDeviceLookupSCSIHostByWWN(
+            "2000001b32a9da4e", "2100001b32a9da4e", 0).name() == "scsi_host3"
+        assert conn.listDevices("fc_host", 0) == ["scsi_host3"]
     finally:
         conn.close()
 

@@ -111,6 +111,21 @@ make_tree(void)
     put("sys/devices/virtual/block/loop0/uevent", "MAJOR=7\nMINOR=0\nDEVNAME=loop0\nDEVTYPE=disk\n");
     put("sys/devices/virtual/block/loop0/dev", "7:0\n");
     link_to("sys/class/block/loop0", "../../devices/virtual/block/loop0");
+
+    /* a Fibre Channel HBA's SCSI host with a target and a disk LUN */
+    put(USBHC "/host3/uevent", "DEVTYPE=scsi_host\n");
+    put(USBHC "/host3/target3:0:0/uevent", "DEVTYPE=scsi_target\n");
+    put(USBHC "/host3/target3:0:0/3:0:0:1/uevent", "DEVTYPE=scsi_device\n");
+    put(USBHC "/host3/target3:0:0/3:0:0:1/type", "0\n");
+    link_to("sys/bus/scsi/devices/host3", "../../../devices/pci0000:00/0000:00:02.0/host3");
+    link_to("sys/bus/scsi/devices/target3:0:0",
+            "../../../devices/pci0000:00/0000:00:02.0/host3/target3:0:0");
+    link_to("sys/bus/scsi/devices/3:0:0:1",
+            "../../../devices/pci0000:00/0000:00:02.0/host3/target3:0:0/3:0:0:1");
+    put("sys/class/scsi_host/host3/unique_id", "5\n");
+    put("sys/class/fc_host/host3/port_name", "0x2100001b32a9da4e\n");
+    put("sys/class/fc_host/host3/node_name", "0x2000001b32a9da4e\n");
+    put("sys/class/fc_host/host3/fabric_name", "0x2001000dec9877c1\n");
 }
 
 static void
@@ -126,6 +141,9 @@ test_names_and_parents(void)
         {"usb_usb1", "pci_0000_00_02_0"},
         {"usb_1_0_1_0", "usb_usb1"},
         {"block_vda", "pci_0000_00_02_0"},
+        {"scsi_host3", "pci_0000_00_02_0"},
+        {"scsi_target3_0_0", "scsi_host3"},
+        {"scsi_3_0_0_1", "scsi_target3_0_0"},
     };
 
     g_assert_cmpuint(devs->len, ==, G_N_ELEMENTS(expect));
@@ -251,6 +269,34 @@ test_disk_xml(void)
 }
 
 static void
+test_scsi(void)
+{
+    g_autoptr(GPtrArray) devs = nodedev_enumerate(root);
+    NodeDev *host = nodedev_find(devs, "scsi_host3");
+    g_autofree char *xml = nodedev_format(host);
+    g_autofree char *lun = nodedev_format(nodedev_find(devs, "scsi_3_0_0_1"));
+    g_autofree char *target = nodedev_format(nodedev_find(devs, "scsi_target3_0_0"));
+
+    g_assert_nonnull(strstr(xml, "  <capability type='scsi_host'>\n"
+                                 "    <host>3</host>\n"
+                                 "    <unique_id>5</unique_id>\n"
+                                 "    <capability type='fc_host'>\n"
+                                 "      <wwnn>2000001b32a9da4e</wwnn>\n"
+                                 "      <wwpn>2100001b32a9da4e</wwpn>\n"
+                                 "      <fabric_wwn>2001000dec9877c1</fabric_wwn>\n"
+                                 "    </capability>\n"
+                                 "  </capability>\n"));
+    g_assert_true(nodedev_has_cap(host, "fc_host"));
+    g_assert_false(nodedev_has_cap(host, "vports"));
+    g_assert_cmpstr(host->wwnn, ==, "2000001b32a9da4e");
+    g_assert_cmpstr(host->wwpn, ==, "2100001b32a9da4e");
+    g_assert_nonnull(strstr(lun, "    <host>3</host>\n    <bus>0</bus>\n    <target>0</target>\n"
+                                 "    <lun>1</lun>\n    <type>disk</type>\n"));
+    g_assert_nonnull(strstr(target, "  <capability type='scsi_target'>\n"
+                                    "    <target>target3:0:0</target>\n"));
+}
+
+static void
 remove_tree(const char *path)
 {
     g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
@@ -281,6 +327,7 @@ main(int argc, char **argv)
     g_test_add_func("/nodedev/caps", test_caps);
     g_test_add_func("/nodedev/net-and-usb-xml", test_net_and_usb_xml);
     g_test_add_func("/nodedev/disk-xml", test_disk_xml);
+    g_test_add_func("/nodedev/scsi", test_scsi);
     rc = g_test_run();
     remove_tree(root);
     g_free(root);
