@@ -189,8 +189,8 @@ append_elem(GString *s, const char *indent, const char *elem, const char *attrs,
     g_string_append_printf(s, "%s<%s%s>%s</%s>\n", indent, elem, attrs, e, elem);
 }
 
-static void
-append_text(GString *s, const char *indent, const char *elem, const char *value)
+void
+nodedev_append_text(GString *s, const char *indent, const char *elem, const char *value)
 {
     append_elem(s, indent, elem, "", value);
 }
@@ -293,38 +293,6 @@ usb_new(const char *root, const char *dir)
         return NULL;
     }
     dev->name = nodedev_make_name("usb", sysname, NULL);
-    dev->cap_xml = g_string_free(s, FALSE);
-    return dev;
-}
-
-/* A network interface: net_IFNAME_MAC. Its offload features (ethtool) are not reported. */
-static NodeDev *
-net_new(const char *root, const char *dir)
-{
-    g_autofree char *ifname = g_path_get_basename(dir);
-    g_autofree char *mac = nodedev_attr(dir, "address");
-    g_autofree char *state = nodedev_attr(dir, "operstate");
-    g_autofree char *wireless = g_build_filename(dir, "wireless", NULL);
-    gint64 speed = 0;
-    NodeDev *dev = nodedev_new(root, dir, NODEDEV_CAP_NET);
-    GString *s = g_string_new(NULL);
-
-    dev->name = nodedev_make_name("net", ifname, mac);
-    append_text(s, "    ", "interface", ifname);
-    if (mac)
-        append_text(s, "    ", "address", mac);
-    if (g_strcmp0(state, "up") == 0)
-        speed = nodedev_attr_int(dir, "speed", 10, 0);
-    if (speed > 0 || (state && *state)) {
-        g_string_append(s, "    <link");
-        if (speed > 0)
-            g_string_append_printf(s, " speed='%u'", (guint)speed);
-        if (state && *state)
-            g_string_append_printf(s, " state='%s'", state);
-        g_string_append(s, "/>\n");
-    }
-    g_string_append_printf(s, "    <capability type='%s'/>\n",
-                           g_file_test(wireless, G_FILE_TEST_IS_DIR) ? "80211" : "80203");
     dev->cap_xml = g_string_free(s, FALSE);
     return dev;
 }
@@ -467,7 +435,7 @@ nodedev_enumerate(const char *root)
     g_ptr_array_add(devs, computer_new(r));
     scan(devs, r, "bus/pci/devices", nodedev_pci_new);
     scan(devs, r, "bus/usb/devices", usb_new);
-    scan(devs, r, "class/net", net_new);
+    scan(devs, r, "class/net", nodedev_net_new);
     scan(devs, r, "bus/scsi/devices", nodedev_scsi_new);
     scan(devs, r, "class/block", block_new);
     /* sysfs order: parents come before their children */
@@ -519,18 +487,18 @@ nodedev_format(const NodeDev *dev)
 {
     GString *s = g_string_new("<device>\n");
 
-    append_text(s, "  ", "name", dev->name);
+    nodedev_append_text(s, "  ", "name", dev->name);
     if (dev->path)
-        append_text(s, "  ", "path", dev->path);
+        nodedev_append_text(s, "  ", "path", dev->path);
     if (dev->devnode)
         append_elem(s, "  ", "devnode", " type='dev'", dev->devnode);
     for (guint i = 0; dev->devlinks && i < dev->devlinks->len; i++)
         append_elem(s, "  ", "devnode", " type='link'", dev->devlinks->pdata[i]);
     if (dev->parent)
-        append_text(s, "  ", "parent", dev->parent);
+        nodedev_append_text(s, "  ", "parent", dev->parent);
     if (dev->driver) {
         g_string_append(s, "  <driver>\n");
-        append_text(s, "    ", "name", dev->driver);
+        nodedev_append_text(s, "    ", "name", dev->driver);
         g_string_append(s, "  </driver>\n");
     }
     g_string_append_printf(s, "  <capability type='%s'>\n%s  </capability>\n</device>\n",

@@ -29,6 +29,12 @@ NodeDev *nodedev_new(const char *root, const char *real_path, NodeDevCap cap);
  * digit made '_'. (transfer full) */
 char *nodedev_make_name(const char *subsystem, const char *sysname, const char *suffix);
 
+/* "INDENT<ELEM>VALUE</ELEM>", the value escaped. */
+void nodedev_append_text(GString *s, const char *indent, const char *elem, const char *value);
+
+/* The network interface at the canonical sysfs directory `dir`. (transfer full) */
+NodeDev *nodedev_net_new(const char *root, const char *dir);
+
 /* The PCI device at the canonical sysfs directory `dir` (pci_DDDD_BB_SS_F), or NULL
  * when it is not one. (transfer full) */
 NodeDev *nodedev_pci_new(const char *root, const char *dir);
