@@ -141,6 +141,30 @@ def test_errors_as_libvirt(nodedevd):
         conn.close()
 
 
+def test_list_limits_on_the_wire(nodedevd):
+    """Counts a client sends are checked as libvirt's dispatcher checks them (RPC error,
+    the connection still usable); a list cut short by maxnames is the first names."""
+    import rawrpc
+    from rawrpc import i32, opt_string, string, u32
+
+    list_devices, list_caps = 112, 117  # REMOTE_PROC_NODE_LIST_DEVICES, _DEVICE_LIST_CAPS
+    with rawrpc.Client(str(nodedevd.sock_ro)) as c:
+        c.open("nodedev:///system")
+        for n in (-1, 65537):
+            with pytest.raises(rawrpc.RpcFailed) as e:
+                c.call(list_devices, opt_string(None) + i32(n) + u32(0))
+            assert "maxnames > REMOTE_NODE_DEVICE_LIST_MAX" in str(e.value)
+            with pytest.raises(rawrpc.RpcFailed) as e:
+                c.call(list_caps, string("computer") + i32(n))
+            assert "maxnames > REMOTE_NODE_DEVICE_CAPS_LIST_MAX" in str(e.value)
+        u = c.call(list_devices, opt_string(None) + i32(1) + u32(0))
+        assert [u.string() for _ in range(u.u32())] == ["computer"]
+        with pytest.raises(rawrpc.RpcFailed) as e:
+            c.call(list_devices, opt_string(None) + i32(1) + u32(1))
+        assert "unsupported flags (0x1) in function nodeListDevices" in str(e.value)
+        assert c.get_string(rawrpc.PROC_CONNECT_GET_TYPE) == "nodedev"
+
+
 def fake_sysfs(root):
     """A PCI GPU offering an mdev type (and, for the WWN lookup, an FC SCSI host below
     it); udev's database names it otherwise than pci.ids,
