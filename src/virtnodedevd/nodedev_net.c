@@ -91,7 +91,7 @@ nodedev_net_new(const char *root, const char *dir)
     g_autofree char *mac = nodedev_attr(dir, "address");
     g_autofree char *state = nodedev_attr(dir, "operstate");
     g_autofree char *wireless = g_build_filename(dir, "wireless", NULL);
-    gint64 speed = 0;
+    guint32 speed = 0;
     NodeDev *dev = nodedev_new(root, dir, NODEDEV_CAP_NET);
     GString *s = g_string_new(NULL);
 
@@ -100,7 +100,9 @@ nodedev_net_new(const char *root, const char *dir)
     if (mac)
         nodedev_append_text(s, "    ", "address", mac);
     if (g_strcmp0(state, "up") == 0)
-        speed = nodedev_attr_int(dir, "speed", 10, 0);
+        /* read as an unsigned int, as libvirt reads it: a driver without a speed
+         * says -1, shown as 4294967295 */
+        speed = (guint32)nodedev_attr_int(dir, "speed", 10, 0);
     if (speed > 0 || (state && *state)) {
         g_string_append(s, "    <link");
         if (speed > 0)

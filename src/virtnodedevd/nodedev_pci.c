@@ -19,6 +19,7 @@
 #define PCI_EXP_FLAGS 0x02
 #define PCI_EXP_LNKCAP 0x0c
 #define PCI_EXP_LNKSTA 0x12
+#define PCI_EXT_CONFIG_SIZE 4096
 #define PCI_EXP_TYPE_RC_END 0x9 /* integrated endpoint: no link */
 #define PCI_EXP_TYPE_RC_EC 0xa  /* event collector: no link */
 
@@ -223,7 +224,8 @@ append_header_type(GString *s, const guint8 *cfg, gsize len)
         g_string_append(s, "    <capability type='cardbus-bridge'/>\n");
 }
 
-/* <pci-express>, after the NUMA node as libvirt puts it. */
+/* <pci-express>, after the NUMA node as libvirt puts it; cap_off 0: an extended config
+ * space without the capability (no link to describe). */
 static void
 append_pcie(GString *s, const guint8 *cfg, guint cap_off)
 {
@@ -231,8 +233,8 @@ append_pcie(GString *s, const guint8 *cfg, guint cap_off)
     guint32 lnkcap;
     guint16 lnksta;
 
-    type = (cfg[cap_off + PCI_EXP_FLAGS] >> 4) & 0xf;
-    if (type == PCI_EXP_TYPE_RC_END || type == PCI_EXP_TYPE_RC_EC) {
+    type = cap_off ? (cfg[cap_off + PCI_EXP_FLAGS] >> 4) & 0xf : 0;
+    if (!cap_off || type == PCI_EXP_TYPE_RC_END || type == PCI_EXP_TYPE_RC_EC) {
         g_string_append(s, "    <pci-express/>\n");
         return;
     }
@@ -275,6 +277,7 @@ nodedev_pci_new(const char *root, const char *dir)
     g_autofree guint8 *cfg = NULL;
     gsize cfg_len = 0;
     guint pcie = 0;
+    gboolean express = FALSE;
     gint64 klass = nodedev_attr_int(dir, "class", 16, -1);
     gint64 numa = nodedev_attr_int(dir, "numa_node", 10, -1);
     g_autoptr(NodeDev) dev = NULL;
@@ -298,13 +301,16 @@ nodedev_pci_new(const char *root, const char *dir)
     if (g_file_get_contents(cfg_path, (char **)&cfg, &cfg_len, NULL)) {
         append_header_type(s, cfg, cfg_len);
         pcie = pcie_cap_offset(cfg, cfg_len);
+        /* as libvirt: PCI Express when it has the capability or the 4 KiB extended
+         * configuration space */
+        express = pcie || cfg_len == PCI_EXT_CONFIG_SIZE;
     }
     if (append_mdev_types(s, dir))
         g_ptr_array_add(dev->subcaps, g_strdup("mdev_types"));
     append_iommu_group(s, root, dir);
     if (numa >= 0)
         g_string_append_printf(s, "    <numa node='%d'/>\n", (int)numa);
-    if (pcie)
+    if (express)
         append_pcie(s, cfg, pcie);
     dev->cap_xml = g_string_free(s, FALSE);
     return g_steal_pointer(&dev);

@@ -80,6 +80,10 @@ make_tree(void)
     put(USBHC "/vendor", "0x8086\n");
     put(USBHC "/device", "0xfffe\n"); /* a device pci.ids does not name */
     put(USBHC "/class", "0x0c0300\n");
+    {
+        g_autofree guint8 *ext = g_malloc0(4096); /* extended config space, no capability */
+        put_bytes(USBHC "/config", ext, 4096);
+    }
     link_to("sys/bus/pci/devices/0000:00:02.0", "../../../devices/pci0000:00/0000:00:02.0");
     put(USBHC "/usb1/uevent", "MAJOR=189\nMINOR=0\nDEVNAME=bus/usb/001/001\nDEVTYPE=usb_device\n");
     put(USBHC "/usb1/busnum", "1\n");
@@ -196,6 +200,10 @@ test_pci_xml(void)
      * empty element. The header says bridge. */
     g_assert_nonnull(strstr(bridge, "<product id='0x29c1'>82G33/G31/P35/P31 Express PCI "
                                     "Express Root Port</product>\n"));
+    /* libvirt calls a device with the 4 KiB configuration space PCI Express, and without
+     * the capability has no link to show */
+    g_assert_nonnull(strstr(usbhc, "    <pci-express/>\n  </capability>\n"));
+    g_assert_null(strstr(bridge, "<pci-express"));
     g_assert_nonnull(strstr(usbhc, "<product id='0xfffe'/>\n"
                                    "    <vendor id='0x8086'>Intel Corporation</vendor>\n"));
     g_assert_nonnull(strstr(bridge, "<capability type='pci-bridge'/>\n"));
