@@ -224,7 +224,7 @@ lookup_by_name(SvCall *call, remote_node_device_lookup_by_name_args *a,
     return TRUE;
 }
 
-/* The Fibre Channel SCSI host with both names. */
+/* The Fibre Channel SCSI host with both names; none: libvirt's unexplained error. */
 static gboolean
 lookup_scsi_host_by_wwn(SvCall *call, remote_node_device_lookup_scsi_host_by_wwn_args *a,
                         remote_node_device_lookup_scsi_host_by_wwn_ret *ret, GError **error)
@@ -242,9 +242,12 @@ lookup_scsi_host_by_wwn(SvCall *call, remote_node_device_lookup_scsi_host_by_wwn
             return TRUE;
         }
     }
-    sv_error_set(error, SV_FROM_NODEDEV, SV_ERR_NO_NODE_DEVICE,
-                 "no node device for SCSI host with matching wwnn '%s' and wwpn '%s'", a->wwnn,
-                 a->wwpn);
+    /* libvirt 9.0's driver fails here without reporting anything, and its dispatcher
+     * sends the error it then makes up (seen from Debian's libvirtd): no domain, no
+     * details, this text */
+    g_propagate_error(error, sv_error_new_full(SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
+                                               "An error occurred, but the cause is unknown",
+                                               2, NULL, NULL, NULL, 0, 0));
     return FALSE;
 }
 
