@@ -39,7 +39,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(SRC / "common" / "protocol"))
 import gen_dispatch  # noqa: E402
 
-DAEMONS = ("virtqemud", "virtlxcd", "virtxend", "virtproxyd", "virtsecretd")
+DAEMONS = ("virtqemud", "virtlxcd", "virtxend", "virtsecretd", "virtnodedevd", "virtproxyd")
 
 # A value of a reply field that does not depend on anything.
 LITERAL = re.compile(r'^(-?\d+[uUlL]*|[A-Z][A-Z0-9_]*|"[^"]*"|g_strdup\("[^"]*"\)|'
@@ -176,7 +176,8 @@ def function_body(text, name):
 
 def assigned(text):
     """{handler name: C function} of text: `h->NAME = func` and the `.NAME = func` fields of
-    SvRemoteHandlers initializers (the later of two assignments wins)."""
+    SvRemoteHandlers initializers (the later of two assignments wins; `h->NAME = NULL`
+    takes back a shared handler: not served)."""
     out = dict(re.findall(r"\bh->(\w+)\s*=\s*(\w+)\s*;", text))
     for block in re.findall(r"SvRemoteHandlers\s+\w+\s*=\s*\{(.*?)\};", text, re.S):
         out.update(re.findall(r"\.(\w+)\s*=\s*(\w+)", block))
@@ -277,7 +278,7 @@ def served(procs):
                 where.update({h: (fn, control_c) for h, fn in guest_handlers(control_c, text)})
         out[d] = {h: (ALWAYS_ERROR_ANSWER if h in ALWAYS_ERROR
                       else constant_answer(unhooked(function_body(src, fn), text)))
-                  for h, (fn, src) in where.items() if h in names}
+                  for h, (fn, src) in where.items() if h in names and fn != "NULL"}
         out[d].update({h: NO_SUPPORT_ANSWER for h in no_support_handlers(text) if h in names})
         adopt[d] = "sv_private_serve(" in text
     return out, adopt

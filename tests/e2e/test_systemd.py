@@ -61,7 +61,7 @@ SOCK_PREFIX = {"virtqemud": "virtqemud", "virtlxcd": "virtlxcd", "virtxend": "vi
 # The exposure `systemd-analyze security` may give each service at most (issue #9;
 # libvirt 9.0.0's units rate 9.6).
 EXPOSURE_TARGET = {"virtproxyd": 2.5, "virtqemud": 6.0, "virtxend": 6.0, "virtlxcd": 7.0,
-                   "virtsecretd": 1.0}
+                   "virtsecretd": 1.0, "virtnodedevd": 2.5}
 
 TOOL_TIMEOUT = 60
 NOTIFY_TIMEOUT = 10.0
@@ -335,7 +335,22 @@ def test_verify_build_tree_units(install):
         "systemd-analyze verify (%d):\n%s%s" % (r.returncode, r.stdout, r.stderr))
 
 
-@pytest.mark.parametrize("name", DAEMONS)
+def test_verify_nodedevd_units(install):
+    """issue 19 item 4: virtnodedevd's units (not in DAEMONS: the socket-activation tests
+    of the hypervisor daemons do not apply to it) pass verify as the others do."""
+    analyze = need_tool("systemd-analyze")
+    verify_dir = build_dir() / "systemd" / "verify"
+    units = [verify_dir / ("virtnodedevd" + s) for s in (".service", ".socket", "-ro.socket",
+                                                          "-admin.socket")]
+    assert all(u.is_file() for u in units), "missing units in %s" % verify_dir
+    env = dict(os.environ, MANPATH=str(install.mandir()))
+    man = [] if shutil.which("man") else ["--man=no"]
+    r = run([analyze, "verify"] + man + units, env=env, check=False)
+    assert r.returncode == 0 and not (r.stdout + r.stderr).strip(), (
+        "systemd-analyze verify (%d):\n%s%s" % (r.returncode, r.stdout, r.stderr))
+
+
+@pytest.mark.parametrize("name", DAEMONS + ("virtnodedevd",))
 def test_security_exposure(install, name):
     analyze = need_tool("systemd-analyze")
     r = run([analyze, "security", "--offline=yes", "--no-pager", "--root=%s" % install.destdir,

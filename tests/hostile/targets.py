@@ -1,11 +1,12 @@
 """targets.py: start each daemon the protocol-level cases run against.
 
-virtqemud, virtlxcd and virtxend serve their own sockets (virtxend without a Xen
+virtqemud, virtlxcd, virtxend and virtnodedevd serve their own sockets (virtxend without a Xen
 hypervisor still serves, ../e2e/test_xen.py); virtproxyd serves libvirt-sock in
 front of a virtqemud, either handing each client's connection to it after the open
 (client_handoff = 1, the default) or relaying its frames (client_handoff = 0).
 """
 
+import rawrpc
 from hostile import Target
 
 PROXY_MODES = {"proxy-handoff": "client_handoff = 1\n", "proxy-relay": "client_handoff = 0\n"}
@@ -46,6 +47,12 @@ def start_xend(daemons, root):
     return Target("virtxend", d.sock, "xen:///system", "Xen", [d])
 
 
+def start_nodedevd(daemons, root):
+    d = daemons.start(name="virtnodedevd", label="virtnodedevd", args=["--timeout", "0"])
+    return Target("virtnodedevd", d.sock, "nodedev:///system", "nodedev", [d],
+                  version_proc=rawrpc.PROC_CONNECT_GET_LIB_VERSION)
+
+
 def start(name, daemons, root):
     if name == "virtqemud":
         return start_qemud(daemons, root)
@@ -55,7 +62,12 @@ def start(name, daemons, root):
         return start_lxcd(daemons, root)
     if name == "virtxend":
         return start_xend(daemons, root)
+    if name == "virtnodedevd":
+        return start_nodedevd(daemons, root)
     raise ValueError(name)
 
 
-ALL = ["virtqemud", "proxy-handoff", "proxy-relay", "virtlxcd", "virtxend"]
+ALL = ["virtqemud", "proxy-handoff", "proxy-relay", "virtlxcd", "virtxend", "virtnodedevd"]
+# The daemons that serve the domain procedures (the decode cases of test_frames.py send
+# them; virtnodedevd answers them as unknown procedures before decoding anything).
+DOMAINS = [n for n in ALL if n != "virtnodedevd"]

@@ -150,7 +150,7 @@ def run_case(target, opened, case_id, data, expected):
     assert_still_serving(target)
 
 
-@pytest.mark.parametrize("name", targets.ALL)
+@pytest.mark.parametrize("name", targets.DOMAINS)
 def test_bad_frames_and_headers(daemons, root, name):
     target = targets.start(name, daemons, root)
     for opened in (False, True):

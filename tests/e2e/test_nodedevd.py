@@ -1,0 +1,307 @@
+"""test_nodedevd.py: virtnodedevd (issue 19 item 4), the read-only node-device daemon,
+driven with stock virsh and python3-libvirt on nodedev:///system.
+
+Fast tests read this machine's own devices (the daemon's --root holds no sys/, so it
+reads /sys) and check the answers against sysfs itself, or a small fake sysfs tree made
+here (--root with ROOT/sys) for what this machine lacks (mediated-device types, udev's
+names). The slow test compares the same calls with Debian's libvirtd 9.0.0 (`ref`).
+"""
+
+import os
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import libvirt
+import pytest
+
+NAME = "virtnodedevd"
+
+
+def uri(d, ro=False):
+    return "nodedev:///system?socket=%s" % (d.sock_ro if ro else d.sock)
+
+
+def virsh(u, *args, check=True):
+    r = subprocess.run(["virsh", "-q", "-c", u, *args], capture_output=True, text=True,
+                       timeout=60)
+    if check:
+        assert r.returncode == 0, "virsh %s: %s" % (" ".join(args), r.stderr)
+    return r
+
+
+def pci_names_in(sys_dir):
+    """libvirt's names of the PCI devices of a sysfs tree."""
+    p = Path(sys_dir) / "bus" / "pci" / "devices"
+    return sorted("pci_" + re.sub(r"[^A-Za-z0-9]", "_", e.name) for e in p.iterdir()) \
+        if p.is_dir() else []
+
+
+@pytest.fixture
+def nodedevd(daemons):
+    return daemons.start(name=NAME, label=NAME)
+
+
+def test_list_and_tree_match_sysfs(nodedevd):
+    """nodedev-list --cap pci lists every PCI device of /sys; --tree hangs every listed
+    device under its parent, computer at the top."""
+    u = uri(nodedevd)
+    pci = virsh(u, "nodedev-list", "--cap", "pci").stdout.split()
+    assert pci == pci_names_in("/sys")
+    everything = set(virsh(u, "nodedev-list").stdout.split())
+    assert "computer" in everything and set(pci) <= everything
+    tree = virsh(u, "nodedev-list", "--tree").stdout
+    names = re.findall(r"^[ |]*(?:\+- )?([A-Za-z0-9_]+)\s*$", tree, re.M)
+    assert names[0] == "computer"
+    assert set(names) == everything
+    conn = libvirt.openReadOnly(uri(nodedevd, ro=True))
+    try:
+        for n in everything - {"computer"}:
+            parent = conn.nodeDeviceLookupByName(n).parent()
+            assert parent in everything, (n, parent)
+            # the tree shows a child after its parent
+            assert names.index(parent) < names.index(n)
+    finally:
+        conn.close()
+
+
+def test_pci_dumpxml_from_sysfs(nodedevd):
+    """nodedev-dumpxml of each PCI device says what its sysfs directory says."""
+    u = uri(nodedevd)
+    devs = sorted(Path("/sys/bus/pci/devices").iterdir()) \
+        if Path("/sys/bus/pci/devices").is_dir() else []
+    if not devs:
+        pytest.skip("this machine has no PCI device")
+    for sysdev in devs:
+        name = "pci_" + re.sub(r"[^A-Za-z0-9]", "_", sysdev.name)
+        x = ET.fromstring(virsh(u, "nodedev-dumpxml", name).stdout)
+        assert x.findtext("name") == name
+        assert x.findtext("path") == os.path.realpath(sysdev)
+        cap = x.find("capability[@type='pci']")
+        read = lambda f: (sysdev / f).read_text().strip()  # noqa: E731
+        assert int(cap.findtext("class"), 16) == int(read("class"), 16)
+        assert int(cap.find("vendor").get("id"), 16) == int(read("vendor"), 16)
+        assert int(cap.find("product").get("id"), 16) == int(read("device"), 16)
+        dom, bus, rest = sysdev.name.split(":")
+        slot, fn = rest.split(".")
+        assert [int(cap.findtext(k)) for k in ("domain", "bus", "slot", "function")] == \
+            [int(dom, 16), int(bus, 16), int(slot, 16), int(fn, 16)]
+        drv = sysdev / "driver"
+        assert x.findtext("driver/name") == (os.path.basename(os.readlink(drv))
+                                             if drv.exists() else None)
+
+
+def test_python_nova_calls(nodedevd):
+    """Nova's calls: listAllDevices(CAP_PCI_DEV) and listDevices('mdev_types'), on the
+    read-only socket; the counts agree with the lists."""
+    conn = libvirt.openReadOnly(uri(nodedevd, ro=True))
+    try:
+        pci = sorted(d.name() for d in
+                     conn.listAllDevices(libvirt.VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV))
+        assert pci == pci_names_in("/sys")
+        assert sorted(conn.listDevices("pci", 0)) == pci
+        assert conn.numOfDevices("pci", 0) == len(pci)
+        with_mdev = sorted(n for n in pci_names_in("/sys")
+                           if list(Path("/sys/bus/pci/devices").glob(
+                               n[4:8] + ":" + n[9:11] + ":" + n[12:14] + "." + n[15:]
+                               + "/mdev_supported_types")))
+        assert sorted(conn.listDevices("mdev_types", 0)) == with_mdev
+        assert len(conn.listAllDevices(0)) == conn.numOfDevices(None, 0)
+        computer = conn.nodeDeviceLookupByName("computer")
+        assert computer.listCaps() == ["system"]
+        assert computer.numOfCaps() == 1
+    finally:
+        conn.close()
+
+
+def test_errors_as_libvirt(nodedevd):
+    """Unknown names, WWNs no SCSI host has, and the operations this daemon does not serve
+    answer as libvirt does."""
+    conn = libvirt.open(uri(nodedevd))
+    try:
+        with pytest.raises(libvirt.libvirtError) as e:
+            conn.nodeDeviceLookupByName("pci_nope")
+        assert e.value.get_error_code() == libvirt.VIR_ERR_NO_NODE_DEVICE
+        assert e.value.get_error_domain() == libvirt.VIR_FROM_NODEDEV
+        assert str(e.value) == \
+            "Node device not found: no node device with matching name 'pci_nope'"
+        # libvirt 9.0 finds no FC host without saying why: its dispatcher's stand-in error
+        with pytest.raises(libvirt.libvirtError) as e:
+            conn.nodeDeviceLookupSCSIHostByWWN("2000000000000001", "1000000000000001", 0)
+        assert (e.value.get_error_code(), e.value.get_error_domain(), str(e.value)) == \
+            (libvirt.VIR_ERR_INTERNAL_ERROR, libvirt.VIR_FROM_NONE,
+             "An error occurred, but the cause is unknown")
+        # libvirt's dispatcher answers the computer's missing parent with no name
+        assert conn.nodeDeviceLookupByName("computer").parent() is None
+        # Kept difference: libvirt creates mdevs and NPIV vports here; this daemon does
+        # not serve the procedure yet, which the client reports as NO_SUPPORT.
+        with pytest.raises(libvirt.libvirtError) as e:
+            conn.nodeDeviceCreateXML("<device><parent>computer</parent></device>", 0)
+        assert e.value.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT
+        assert conn.getType() == "nodedev"
+    finally:
+        conn.close()
+
+
+def test_list_limits_on_the_wire(nodedevd):
+    """Counts a client sends are checked as libvirt's dispatcher checks them (RPC error,
+    the connection still usable); a list cut short by maxnames is the first names."""
+    import rawrpc
+    from rawrpc import i32, opt_string, string, u32
+
+    list_devices, list_caps = 112, 117  # REMOTE_PROC_NODE_LIST_DEVICES, _DEVICE_LIST_CAPS
+    with rawrpc.Client(str(nodedevd.sock_ro)) as c:
+        c.open("nodedev:///system")
+        for n in (-1, 65537):
+            with pytest.raises(rawrpc.RpcFailed) as e:
+                c.call(list_devices, opt_string(None) + i32(n) + u32(0))
+            assert "maxnames > REMOTE_NODE_DEVICE_LIST_MAX" in str(e.value)
+            with pytest.raises(rawrpc.RpcFailed) as e:
+                c.call(list_caps, string("computer") + i32(n))
+            assert "maxnames > REMOTE_NODE_DEVICE_CAPS_LIST_MAX" in str(e.value)
+        u = c.call(list_devices, opt_string(None) + i32(1) + u32(0))
+        assert [u.string() for _ in range(u.u32())] == ["computer"]
+        with pytest.raises(rawrpc.RpcFailed) as e:
+            c.call(list_devices, opt_string(None) + i32(1) + u32(1))
+        assert "unsupported flags (0x1) in function nodeListDevices" in str(e.value)
+        assert c.get_string(rawrpc.PROC_CONNECT_GET_TYPE) == "nodedev"
+
+
+def fake_sysfs(root):
+    """A PCI GPU offering an mdev type (and, for the WWN lookup, an FC SCSI host below
+    it); udev's database names it otherwise than pci.ids,
+    whose names libvirt shows."""
+    dev = root / "sys/devices/pci0000:00/0000:00:05.0"
+    t = dev / "mdev_supported_types" / "nvidia-35"
+    t.mkdir(parents=True)
+    for f, v in (("vendor", "0x10de"), ("device", "0x13f2"), ("class", "0x030000")):
+        (dev / f).write_text(v + "\n")
+    for f, v in (("name", "GRID M60-1Q"), ("device_api", "vfio-pci"),
+                 ("available_instances", "8")):
+        (t / f).write_text(v + "\n")
+    (root / "sys/bus/pci/devices").mkdir(parents=True)
+    (root / "sys/bus/pci/devices/0000:00:05.0").symlink_to(
+        "../../../devices/pci0000:00/0000:00:05.0")
+    host = dev / "host3"
+    host.mkdir()
+    (host / "uevent").write_text("DEVTYPE=scsi_host\n")
+    (root / "sys/bus/scsi/devices").mkdir(parents=True)
+    (root / "sys/bus/scsi/devices/host3").symlink_to(
+        "../../../devices/pci0000:00/0000:00:05.0/host3")
+    fc = root / "sys/class/fc_host/host3"
+    fc.mkdir(parents=True)
+    (fc / "port_name").write_text("0x2100001b32a9da4e\n")
+    (fc / "node_name").write_text("0x2000001b32a9da4e\n")
+    (root / "run/udev/data").mkdir(parents=True)
+    (root / "run/udev/data/+pci:0000:00:05.0").write_text(
+        "E:ID_VENDOR_FROM_DATABASE=udev's vendor\n"
+        "E:ID_MODEL_FROM_DATABASE=udev's model\n")
+
+
+def test_fake_sysfs_mdev_types(root, daemons):
+    """With ROOT/sys the daemon reads that tree: Nova's listDevices('mdev_types') finds the
+    GPU, and its XML has pci.ids' names and the mdev type."""
+    fake_sysfs(root)
+    d = daemons.start(name=NAME, label=NAME)
+    conn = libvirt.openReadOnly(uri(d, ro=True))
+    try:
+        assert conn.listDevices("mdev_types", 0) == ["pci_0000_00_05_0"]
+        devs = conn.listAllDevices(libvirt.VIR_CONNECT_LIST_NODE_DEVICES_CAP_MDEV_TYPES)
+        assert [x.name() for x in devs] == ["pci_0000_00_05_0"]
+        dev = conn.nodeDeviceLookupByName("pci_0000_00_05_0")
+        assert dev.listCaps() == ["pci", "mdev_types"]
+        x = ET.fromstring(dev.XMLDesc(0))
+        assert x.findtext("capability/vendor") == "NVIDIA Corporation"
+        assert x.findtext("capability/product") == "GM204GL [Tesla M60]"
+        t = x.find("capability/capability[@type='mdev_types']/type")
+        assert t.get("id") == "nvidia-35"
+        assert [t.findtext(k) for k in ("name", "deviceAPI", "availableInstances")] == \
+            ["GRID M60-1Q", "vfio-pci", "8"]
+        assert sorted(conn.listDevices(None, 0)) == \
+            ["computer", "pci_0000_00_05_0", "scsi_host3"]
+        assert conn.nodeDeviceLookupSCSIHostByWWN(
+            "2000001b32a9da4e", "2100001b32a9da4e", 0).name() == "scsi_host3"
+        assert conn.listDevices("fc_host", 0) == ["scsi_host3"]
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- against libvirtd
+
+def ref_xml(ref, name):
+    return ref.virsh("nodedev-dumpxml", name).stdout
+
+
+@pytest.mark.slow
+def test_same_answers_as_libvirtd(ref, nodedevd):
+    """On this machine's own devices: nodedev-list --tree, nodedev-list --cap pci,
+    nodedev-dumpxml of every device (PCI ones first of all), listAllDevices(CAP_PCI_DEV) and
+    listDevices('mdev_types') answer as Debian's libvirtd 9.0.0 does."""
+    ours = uri(nodedevd)
+    assert virsh(ours, "nodedev-list", "--tree").stdout == \
+        ref.virsh("nodedev-list", "--tree").stdout
+    pci = virsh(ours, "nodedev-list", "--cap", "pci").stdout
+    assert pci == ref.virsh("nodedev-list", "--cap", "pci").stdout
+    # every device: the PCI ones (Nova's), and the computer, network interfaces (link,
+    # ethtool's offload features), disks and the rest this machine has
+    for name in virsh(ours, "nodedev-list").stdout.split():
+        assert virsh(ours, "nodedev-dumpxml", name).stdout == ref_xml(ref, name), name
+    mine = libvirt.openReadOnly(uri(nodedevd, ro=True))
+    theirs = libvirt.openReadOnly(ref.uri)
+    try:
+        flag = libvirt.VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV
+        assert sorted(d.name() for d in mine.listAllDevices(flag)) == \
+            sorted(d.name() for d in theirs.listAllDevices(flag))
+        assert sorted(mine.listDevices("mdev_types", 0)) == \
+            sorted(theirs.listDevices("mdev_types", 0))
+        assert sorted(mine.listDevices(None, 0)) == sorted(theirs.listDevices(None, 0))
+    finally:
+        mine.close()
+        theirs.close()
+
+
+def answer(conn, call):
+    try:
+        return ("ok", call(conn))
+    except libvirt.libvirtError as e:
+        return ("error", e.get_error_code(), e.get_error_domain(), str(e))
+
+
+# The same calls on both daemons; each answer (value, or error code, domain and message)
+# compared.
+SAME_CALLS = {
+    "lookup-missing": lambda c: c.nodeDeviceLookupByName("pci_nope").name(),
+    "wwn-missing": lambda c: c.nodeDeviceLookupSCSIHostByWWN(
+        "2000000000000001", "1000000000000001", 0).name(),
+    "computer-parent": lambda c: c.nodeDeviceLookupByName("computer").parent(),
+    "caps-and-parents": lambda c: [(d.name(), d.listCaps(), d.numOfCaps(), d.parent())
+                                   for d in sorted(c.listAllDevices(0), key=lambda d: d.name())],
+    "num-pci": lambda c: c.numOfDevices("pci", 0),
+    "num-unknown-cap": lambda c: c.numOfDevices("bogus", 0),
+    "list-bad-flags": lambda c: c.listDevices(None, 1),
+    "list-inactive": lambda c: [d.name() for d in c.listAllDevices(
+        libvirt.VIR_CONNECT_LIST_NODE_DEVICES_INACTIVE)],
+    "xml-bad-flags": lambda c: c.nodeDeviceLookupByName("computer").XMLDesc(1),
+}
+
+
+@pytest.mark.slow
+def test_same_errors_and_caps_as_libvirtd(ref, nodedevd):
+    """Lookups that find nothing, the computer's parent, every device's capabilities and
+    parent, counts and flags checks answer as libvirtd's. Kept difference, named: creating
+    and detaching devices are not served here (NO_SUPPORT), where libvirtd does them."""
+    mine = libvirt.openReadOnly(uri(nodedevd, ro=True))
+    theirs = libvirt.openReadOnly(ref.uri)
+    try:
+        for what, call in SAME_CALLS.items():
+            assert answer(mine, call) == answer(theirs, call), what
+        rw = libvirt.open(uri(nodedevd))
+        try:
+            create = answer(rw, lambda c: c.nodeDeviceCreateXML("<device/>", 0))
+        finally:
+            rw.close()
+        assert create[:2] == ("error", libvirt.VIR_ERR_NO_SUPPORT)
+    finally:
+        mine.close()
+        theirs.close()
