@@ -32,9 +32,6 @@ static const SvConnectFacts nodedev_connect = {
     .type = "nodedev",
 };
 
-/* A connection's URI, attached at CONNECT_OPEN. */
-static const SvAttachKey uri_key = {"nodedev connection URI", SV_ATTACH_LEVEL_DRIVER};
-
 static NodeDevDriver *
 driver_of(SvCall *call)
 {
@@ -68,34 +65,6 @@ find_or_fail(SvCall *call, const char *name, GError **error)
 }
 
 /* ---------------------------------------------------------------- connection */
-
-static gboolean
-connect_open(SvCall *call, remote_connect_open_args *args, GError **error)
-{
-    char *uri = sv_connect_check_uri(&nodedev_connect, args->name ? *args->name : NULL, error);
-
-    if (!uri)
-        return FALSE;
-    sv_client_attach(sv_call_get_client(call), &uri_key, uri, g_free);
-    return TRUE;
-}
-
-static gboolean
-connect_get_uri(SvCall *call, remote_connect_get_uri_ret *ret, GError **error)
-{
-    (void)error;
-    ret->uri = g_strdup(sv_client_attachment(sv_call_get_client(call), &uri_key));
-    return TRUE;
-}
-
-static gboolean
-connect_get_type(SvCall *call, remote_connect_get_type_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->type = g_strdup(nodedev_connect.type);
-    return TRUE;
-}
 
 /* ---------------------------------------------------------------- listing */
 
@@ -339,9 +308,7 @@ install(SvRemoteHandlers *h)
     h->connect_domain_event_deregister_any = NULL;
     h->connect_domain_event_register = NULL;
     h->connect_domain_event_deregister = NULL;
-    h->connect_open = connect_open;
-    h->connect_get_uri = connect_get_uri;
-    h->connect_get_type = connect_get_type;
+    sv_connect_install(h, &nodedev_connect);
     h->node_num_of_devices = node_num_of_devices;
     h->node_list_devices = node_list_devices;
     h->connect_list_all_node_devices = connect_list_all_node_devices;

@@ -33,36 +33,9 @@ static const SvConnectFacts secret_connect = {
     .path_error = "unexpected secret URI path",
     .path_error_from = SV_FROM_NONE,
     .default_uri = "secret:///system",
+    .uri_is_default = TRUE,
     .type = "secret",
 };
-
-static gboolean
-connect_open(SvCall *call, remote_connect_open_args *args, GError **error)
-{
-    g_autofree char *uri =
-        sv_connect_check_uri(&secret_connect, args->name ? *args->name : NULL, error);
-
-    (void)call;
-    return uri != NULL;
-}
-
-static gboolean
-connect_get_uri(SvCall *call, remote_connect_get_uri_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->uri = g_strdup(secret_connect.default_uri);
-    return TRUE;
-}
-
-static gboolean
-connect_get_type(SvCall *call, remote_connect_get_type_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->type = g_strdup(secret_connect.type);
-    return TRUE;
-}
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -318,9 +291,6 @@ secret_init(SvDaemon *d, GError **error)
     SecretDriver *drv;
     int n = secret_store_load(store, error);
     SvRemoteHandlers own = {
-        .connect_open = connect_open,
-        .connect_get_uri = connect_get_uri,
-        .connect_get_type = connect_get_type,
         .connect_num_of_secrets = num_of_secrets,
         .connect_list_secrets = list_secrets,
         .connect_list_all_secrets = list_all_secrets,
@@ -341,6 +311,7 @@ secret_init(SvDaemon *d, GError **error)
     drv->store = g_steal_pointer(&store);
     sv_remote_common_handlers(&drv->handlers);
     sv_remote_handlers_overlay(&drv->handlers, &own);
+    sv_connect_install(&drv->handlers, &secret_connect);
     secret_events_install(&drv->handlers);
     sv_server_set_user_data(sv_daemon_get_server(d), drv);
     sv_daemon_serve_remote(d, &drv->handlers);

@@ -10,10 +10,13 @@
 /* A connection's URI, attached at CONNECT_OPEN. */
 static const SvAttachKey uri_key = {"domain connection URI", SV_ATTACH_LEVEL_DRIVER};
 
+/* The facts of a daemon without a domain driver (sv_connect_install): one per process. */
+static const SvConnectFacts *own_facts;
+
 static const SvConnectFacts *
 facts_of(SvCall *call)
 {
-    return sv_domain_driver_of(call)->connect;
+    return own_facts ? own_facts : sv_domain_driver_of(call)->connect;
 }
 
 char *
@@ -96,4 +99,13 @@ sv_domain_connect_install(SvRemoteHandlers *h)
     h->connect_get_uri = connect_get_uri;
     h->connect_get_type = connect_get_type;
     h->connect_supports_feature = connect_supports_feature;
+}
+
+void
+sv_connect_install(SvRemoteHandlers *h, const SvConnectFacts *facts)
+{
+    own_facts = facts;
+    h->connect_open = connect_open;
+    h->connect_get_uri = connect_get_uri;
+    h->connect_get_type = connect_get_type;
 }

@@ -28,3 +28,7 @@ char *sv_connect_check_uri(const SvConnectFacts *facts, const char *name, GError
 /* Serve CONNECT_OPEN, CONNECT_GET_URI, CONNECT_GET_TYPE and CONNECT_SUPPORTS_FEATURE in h
  * from the facts of the call's domain driver (SvDomainDriver.connect). */
 void sv_domain_connect_install(SvRemoteHandlers *h);
+
+/* For a daemon without a domain driver (the secondary drivers): serve CONNECT_OPEN,
+ * CONNECT_GET_URI and CONNECT_GET_TYPE in h from facts (static; one set per daemon). */
+void sv_connect_install(SvRemoteHandlers *h, const SvConnectFacts *facts);
