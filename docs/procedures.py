@@ -236,6 +236,9 @@ def served(procs):
     ifparams_c = (SRC / "common/domain/domain_ifparams.c").read_text()
     layers = [
         (None, remote_c, assigned(function_body(remote_c, "sv_remote_common_handlers"))),
+        # A secondary driver's daemon: the common handlers less the hypervisor's.
+        ("sv_remote_secondary_handlers(", remote_c,
+         assigned(function_body(remote_c, "sv_remote_secondary_handlers"))),
         ("sv_domain_driver_install(", domain_c,
          assigned(function_body(domain_c, "sv_domain_driver_install"))),
         # The connection procedures, for a driver that gives their facts (.connect).

@@ -291,23 +291,11 @@ list_caps(SvCall *call, remote_node_device_list_caps_args *a,
 
 /* ---------------------------------------------------------------- daemon glue */
 
-/* The shared handlers, less what libvirt's node-device connection has no driver for
- * (host facts, domain events): those are left unserved, which clients see as
- * NO_SUPPORT as they do from libvirt. */
+/* The secondary drivers' shared handlers, then the node devices' own. */
 static void
 install(SvRemoteHandlers *h)
 {
-    sv_remote_common_handlers(h);
-    h->node_get_info = NULL;
-    h->node_get_free_memory = NULL;
-    h->node_get_security_model = NULL;
-    h->connect_get_hostname = NULL;
-    h->connect_domain_event_callback_register_any = NULL;
-    h->connect_domain_event_callback_deregister_any = NULL;
-    h->connect_domain_event_register_any = NULL;
-    h->connect_domain_event_deregister_any = NULL;
-    h->connect_domain_event_register = NULL;
-    h->connect_domain_event_deregister = NULL;
+    sv_remote_secondary_handlers(h);
     sv_connect_install(h, &nodedev_connect);
     h->node_num_of_devices = node_num_of_devices;
     h->node_list_devices = node_list_devices;

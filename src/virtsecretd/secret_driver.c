@@ -309,7 +309,7 @@ secret_init(SvDaemon *d, GError **error)
     drv = g_new0(SecretDriver, 1);
     drv->daemon = d;
     drv->store = g_steal_pointer(&store);
-    sv_remote_common_handlers(&drv->handlers);
+    sv_remote_secondary_handlers(&drv->handlers);
     sv_remote_handlers_overlay(&drv->handlers, &own);
     sv_connect_install(&drv->handlers, &secret_connect);
     secret_events_install(&drv->handlers);

@@ -500,6 +500,22 @@ sv_remote_common_handlers(SvRemoteHandlers *h)
     h->node_get_security_model = node_get_security_model;
 }
 
+void
+sv_remote_secondary_handlers(SvRemoteHandlers *h)
+{
+    sv_remote_common_handlers(h);
+    h->node_get_info = NULL;
+    h->node_get_free_memory = NULL;
+    h->node_get_security_model = NULL;
+    h->connect_get_hostname = NULL;
+    h->connect_domain_event_callback_register_any = NULL;
+    h->connect_domain_event_callback_deregister_any = NULL;
+    h->connect_domain_event_register_any = NULL;
+    h->connect_domain_event_deregister_any = NULL;
+    h->connect_domain_event_register = NULL;
+    h->connect_domain_event_deregister = NULL;
+}
+
 /* One event for every registration of event_id (on every domain, or on the one of uuid);
  * callback_only: none for the registrations of the legacy, callback-less form. */
 typedef struct {

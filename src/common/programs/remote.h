@@ -17,6 +17,12 @@
  * A driver overlays its own handlers on top. */
 void sv_remote_common_handlers(SvRemoteHandlers *h);
 
+/* The shared handlers of a secondary driver's daemon (secrets, node devices, ...): the
+ * common ones less what libvirt's secondary connections have no driver for (host facts,
+ * hostname, domain events), which are left unserved: clients see NO_SUPPORT, as from
+ * libvirt. */
+void sv_remote_secondary_handlers(SvRemoteHandlers *h);
+
 /* For a driver's CONNECT_SUPPORTS_FEATURE: answers the features the RPC layer
  * and every driver share (returns TRUE with *supported set), or fails before
  * CONNECT_OPEN; returns FALSE with *error unset when the driver must answer. */
