@@ -2,9 +2,9 @@
 
 These machines have no systemd as PID 1, so the test boots one: systemd 252 from Debian,
 in new PID, mount and cgroup namespaces, with a private /run, private libvirt directories,
-its cgroup trees rooted at the test's own cgroup, and a unit path holding only the units of
-a `meson install --destdir` of this build and empty stand-ins for the targets they order
-against. Inside the namespace the installed programs appear at their installed paths (the
+its cgroup trees rooted at a fresh cgroup of its own below the test's, and a unit path
+holding only the units of a `meson install --destdir` of this build and empty stand-ins for
+the targets they order against. Inside the namespace the installed programs appear at their installed paths (the
 install's directory laid over the host's with an overlay), so the units run exactly as
 installed, whatever directory the build tree sits in: virtproxyd's own user could not enter
 a clone under /root (mode 0700), and its sandbox hides /tmp and home directories. The
@@ -128,6 +128,37 @@ def own_cgroups():
     return out
 
 
+def private_cgroups(tag):
+    """A fresh cgroup below ours in every hierarchy, for one namespace's systemd: two
+    tests booting at once (the builds' suites run side by side) must not share the
+    slices their systemds make. {hierarchy: the new cgroup's directory}."""
+    out = {}
+    for tree, own in own_cgroups().items():
+        d = tree / own / tag
+        d.mkdir()
+        for knob in ("cpuset.cpus", "cpuset.mems"):   # a v1 cpuset child starts empty
+            if (d / knob).exists():
+                (d / knob).write_text((d.parent / knob).read_text())
+        out[tree] = d
+    return out
+
+
+def remove_cgroup_tree(top, deadline):
+    """rmdir a cgroup and everything below it, deepest first, waiting (until deadline)
+    for the processes of the killed namespace to leave them."""
+    dirs = [Path(d) for d, _, _ in os.walk(top, topdown=False)]
+    for d in dirs:
+        while d.is_dir():
+            try:
+                d.rmdir()
+            except FileNotFoundError:
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+
+
 class Pid1:
     """systemd as PID 1 of private namespaces, and commands run inside them."""
 
@@ -135,7 +166,7 @@ class Pid1:
         self.root = root
         self.proc = None
         self.pid = None
-        self.cgroups = own_cgroups()
+        self.cgroups = {}
         units = root / "units"
         units.mkdir()
         for t in TARGETS:
@@ -200,10 +231,18 @@ class Pid1:
         return str(Path(args[args.index("--config") + 1]).parent)
 
     def boot(self):
+        self.cgroups = private_cgroups("sv-pid1-%d-%s" % (os.getpid(), self.root.name))
+        procs = [str(d / "cgroup.procs") for d in self.cgroups.values()]
+
+        def enter_cgroups():
+            for f in procs:
+                with open(f, "w") as out:
+                    out.write("0")
         self.proc = subprocess.Popen(
             ["unshare", "--pid", "--fork", "--mount", "--cgroup", "--propagation", "private",
              "--mount-proc", str(self.root / "boot.sh")],
-            stdout=open(self.root / "pid1.log", "wb"), stderr=subprocess.STDOUT)
+            stdout=open(self.root / "pid1.log", "wb"), stderr=subprocess.STDOUT,
+            preexec_fn=enter_cgroups)
         deadline = time.monotonic() + BOOT_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -258,23 +297,10 @@ class Pid1:
                 pass
         if self.proc:
             self.proc.wait(timeout=10)
-        # The cgroups systemd made below ours, deepest first, once their processes are gone.
+        # The namespace's cgroups and all systemd made below them.
         deadline = time.monotonic() + 5
-        for tree, own in self.cgroups.items():
-            for top in ("init.scope", "system.slice", "user.slice"):
-                base = tree / own / top
-                if not base.is_dir():
-                    continue
-                for d in sorted(base.rglob("*"), key=lambda p: len(p.parts), reverse=True) + [
-                        base]:
-                    while d.is_dir():
-                        try:
-                            d.rmdir()
-                        except OSError:
-                            if time.monotonic() > deadline:
-                                break
-                            time.sleep(0.05)
-                            continue
+        for top in self.cgroups.values():
+            remove_cgroup_tree(top, deadline)
 
 
 def need_pid1():
