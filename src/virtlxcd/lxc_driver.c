@@ -371,6 +371,7 @@ const SvDaemonDriver lxc_daemon_driver = {
     .name = "virtlxcd",
     .sock_prefix = "virtlxcd",
     .driver_name = "LXC",
+    .relays_secondary = TRUE,
     .init = lxc_init,
     .cleanup = lxc_cleanup,
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "programs/backend.h"
 #include "programs/remote.h"
 #include "protocol/private_dispatch.h"
 #include "protocol/sv_net.h"
@@ -323,49 +324,14 @@ identity_done(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize l
     forward_open(pc);
 }
 
-static void
-auth_done(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
-          const GError *error, gpointer data)
-{
-    ProxyConn *pc = data;
-    remote_typed_param params[3];
-    remote_connect_set_identity_args a = {{0, params}, 0};
-    uid_t uid;
-    gid_t gid;
-    pid_t pid;
-
-    (void)h;
-    (void)payload;
-    (void)len;
-    if (!pc->open_call)
-        return;
-    if (error) {
-        identity_done(conn, h, NULL, 0, error, pc);
-        return;
-    }
-    /* Who is really asking, so the backend's access rules hold end to end. */
-    if (sv_client_get_peer(pc->client, &uid, &gid, &pid)) {
-        params[0] = (remote_typed_param){"unix-user-id", {.type = 4}};
-        params[0].value.remote_typed_param_value_u.ul = uid;
-        params[1] = (remote_typed_param){"unix-group-id", {.type = 4}};
-        params[1].value.remote_typed_param_value_u.ul = gid;
-        params[2] = (remote_typed_param){"process-id", {.type = 3}};
-        params[2].value.remote_typed_param_value_u.l = pid;
-        a.params.params_len = 3;
-    }
-    sv_rpc_conn_call(conn, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_CONNECT_SET_IDENTITY,
-                     (xdrproc_t)xdr_remote_connect_set_identity_args, &a, identity_done, pc);
-}
-
 /* A relayed client reaches the backend's socket of its own kind; a hand-off goes to
  * the read-write socket whatever the client's kind, since only read-write connections
  * take descriptors (the READONLY flag of ADOPT_CLIENT carries the client's kind). */
 static char *
 socket_path(ProxyConn *pc, const char *drv, gboolean handoff)
 {
-    gboolean ro = !handoff && sv_client_is_readonly(pc->client);
-
-    return g_strdup_printf("%s/virt%sd-sock%s", proxy->run_dir, drv, ro ? "-ro" : "");
+    return sv_backend_socket_path(proxy->run_dir, drv,
+                                  !handoff && sv_client_is_readonly(pc->client));
 }
 
 static void
@@ -388,8 +354,7 @@ try_next_backend(ProxyConn *pc)
         pc->backend_uri = pc->probing ? g_strdup_printf("%s:///system", drv)
                                       : g_strdup(pc->open_name);
         pc->backend = sv_rpc_conn_new(fd, &cb, pc);
-        sv_rpc_conn_call(pc->backend, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
-                         REMOTE_PROC_AUTH_LIST, (xdrproc_t)sv_xdr_void, NULL, auth_done, pc);
+        sv_backend_identify(pc->backend, pc->client, identity_done, pc);
         return;
     }
     {

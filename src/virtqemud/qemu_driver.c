@@ -758,6 +758,7 @@ const SvDaemonDriver qemu_daemon_driver = {
     .name = "virtqemud",
     .sock_prefix = "virtqemud",
     .driver_name = "QEMU",
+    .relays_secondary = TRUE,
     .init = qemu_init,
     .cleanup = qemu_cleanup,
 };

@@ -316,6 +316,7 @@ const SvDaemonDriver xen_daemon_driver = {
     .name = "virtxend",
     .sock_prefix = "virtxend",
     .driver_name = "xenlight",
+    .relays_secondary = TRUE,
     .init = xen_init,
     .cleanup = xen_cleanup,
 };

@@ -49,13 +49,15 @@ invoke(const void *handlers, SvCall *call, void *args, void *ret, GError **error
 
 /* A call's entry (no XDR filters: admission never decodes). */
 #define ENTRY(num, name, api, size, flags, field)                                                  \
-    {num, name, api, NULL, size, NULL, 0, flags, 0, offsetof(Handlers, field), invoke}
+    {num, name, api, NULL, size, NULL, 0, flags, 0, offsetof(Handlers, field), invoke,              \
+     SV_PROC_FAMILY_PRIMARY}
 
 static const SvProcInfo procs[] = {
     ENTRY(PROC_OPEN, "OPEN", "virOpen", 8, SV_PROC_OPEN | SV_PROC_NOOPEN | SV_PROC_RO, open),
     ENTRY(PROC_READ, "READ", "virRead", 8, SV_PROC_RO, read),
     ENTRY(PROC_WRITE, "WRITE", "virWrite", 8, 0, write),
-    {PROC_PING, "PING", "virPing", NULL, 0, NULL, 0, SV_PROC_MSG, 0, 0, NULL},
+    {PROC_PING, "PING", "virPing", NULL, 0, NULL, 0, SV_PROC_MSG, 0, 0, NULL,
+     SV_PROC_FAMILY_PRIMARY},
     ENTRY(PROC_FEATURE, "FEATURE", "virFeature", 0, SV_PROC_NOOPEN | SV_PROC_RO, feature),
     ENTRY(PROC_BIG, "BIG", "virBig", SV_PROC_BUF_SIZE + 1, SV_PROC_RO, big),
     ENTRY(PROC_MISSING, "MISSING", "virMissing", 8, 0, missing),
@@ -86,7 +88,7 @@ static void
 call_init(Call *c, int proc)
 {
     c->hdr = (SvHeader){TEST_PROGRAM, TEST_VERSION, proc, SV_NET_CALL, 7, SV_NET_OK};
-    c->facts = (SvCallFacts){&c->hdr, &program, &handlers, TRUE, FALSE};
+    c->facts = (SvCallFacts){&c->hdr, &program, &handlers, TRUE, FALSE, NULL, NULL};
 }
 
 static void
@@ -226,6 +228,38 @@ test_order(void)
     expect_refused(&c, SV_FROM_RPC, SV_ERR_RPC, "Unexpected message status 1");
 }
 
+/* A program that relays MISSING (as a hypervisor daemon relays a secondary family). */
+static gboolean
+relays_missing(gpointer data, const SvProcInfo *proc)
+{
+    g_assert_true(data == &program);
+    return proc->proc == PROC_MISSING;
+}
+
+/* A call without a handler is admitted when its program relays it, after the same
+ * connection rules as any other: open, then read-only. */
+static void
+test_relayed(void)
+{
+    Call c;
+
+    call_init(&c, PROC_MISSING);
+    c.facts.relays = relays_missing;
+    c.facts.relays_data = (gpointer)&program;
+    expect_admitted(&c);
+    c.facts.open = FALSE;
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR,
+                   "internal error: hypervisor connection not open");
+    c.facts.open = TRUE;
+    c.facts.readonly = TRUE;
+    expect_refused(&c, SV_FROM_DOMAIN, SV_ERR_OPERATION_DENIED,
+                   "operation forbidden: read only access prevents virMissing");
+    call_init(&c, PROC_WRITE);
+    c.facts.relays = relays_missing;
+    c.facts.relays_data = (gpointer)&program;
+    expect_admitted(&c); /* a handler of its own: served here */
+}
+
 int
 main(int argc, char **argv)
 {
@@ -237,5 +271,6 @@ main(int argc, char **argv)
     g_test_add_func("/admission/handler", test_handler);
     g_test_add_func("/admission/too-large", test_too_large);
     g_test_add_func("/admission/order", test_order);
+    g_test_add_func("/admission/relayed", test_relayed);
     return g_test_run();
 }

@@ -36,6 +36,7 @@ struct SvDaemon {
     SvServer *admin;
     SvAdmin *admin_program; /* served on `admin`; lists `server` and `admin` */
     SvRemoteConfig remote;  /* for the driver's remote program (sv_daemon_serve_remote) */
+    char *family_run_dir;   /* remote.family_run_dir's storage */
     GMainLoop *loop;
     guint idle_timer;
     guint inhibitors;
@@ -512,6 +513,10 @@ daemon_setup(SvDaemon *d, GError **error)
         return FALSE;
     fit_client_limits(d, &cfg, &admin_cfg);
     d->remote.driver_name = d->drv->driver_name;
+    if (d->drv->relays_secondary) {
+        d->family_run_dir = sv_daemon_path(d, "/run/libvirt");
+        d->remote.family_run_dir = d->family_run_dir;
+    }
     d->server = sv_server_new(d->drv->name, &cfg);
     d->admin = sv_server_new(admin_name, &admin_cfg);
     sv_server_set_clients_changed(d->server, clients_changed, d);
@@ -582,6 +587,7 @@ daemon_cleanup(SvDaemon *d)
     sv_conf_file_free(d->conf);
     g_main_loop_unref(d->loop);
     g_free(d->root);
+    g_free(d->family_run_dir);
     g_free(d->config_path);
     g_free(d->pid_path);
 }

@@ -16,6 +16,9 @@ typedef struct {
     const char *driver_name; /* libvirt's connection driver name, named by access errors
                               * ("QEMU"); NULL: "remote" */
     guint fds_per_client;    /* descriptors one client costs the daemon; 0: 1 */
+    /* A hypervisor daemon: its clients' calls of the secondary drivers' families (storage,
+     * secret, node devices, ...) go to those drivers' daemons (programs/family_relay.h). */
+    gboolean relays_secondary;
     /* Set up the driver; called once the configuration is read, before any
      * client can connect. Adds the programs to sv_daemon_get_server(). */
     gboolean (*init)(SvDaemon *d, GError **error);

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "programs/family_relay.h"
 #include "protocol/sv_net.h"
 #include "util/error.h"
 #include "util/host.h"
@@ -25,6 +26,7 @@ typedef struct {
 typedef struct {
     uid_t proxy_uid;
     char *driver_name;
+    SvFamilyRelay *relay; /* a hypervisor daemon's path to the secondary drivers, or NULL */
 } RemoteProgram;
 
 static void
@@ -33,6 +35,7 @@ remote_program_free(gpointer p)
     RemoteProgram *rp = p;
 
     g_free(rp->driver_name);
+    sv_family_relay_free(rp->relay);
     g_free(rp);
 }
 
@@ -386,9 +389,30 @@ remote_on_open(SvCall *call, const void *args)
         sv_client_set_readonly(sv_call_get_client(call));
 }
 
+static gboolean
+remote_relays(gpointer data, const SvProcInfo *proc)
+{
+    return sv_family_relay_relays(((RemoteProgram *)data)->relay, proc);
+}
+
+static void
+remote_relay(gpointer data, SvCall *call, const guint8 *frame, gsize len)
+{
+    sv_family_relay_call(((RemoteProgram *)data)->relay, call, frame, len);
+}
+
+static gboolean
+remote_relay_stream(gpointer data, SvClient *client, const guint8 *frame, gsize len)
+{
+    return sv_family_relay_stream(((RemoteProgram *)data)->relay, client, frame, len);
+}
+
 const SvProgramHooks sv_remote_hooks = {
     .readonly_check = remote_readonly_check,
     .on_open = remote_on_open,
+    .relays = remote_relays,
+    .relay = remote_relay,
+    .relay_stream = remote_relay_stream,
 };
 
 void
@@ -398,6 +422,8 @@ sv_remote_serve(SvServer *srv, const SvRemoteHandlers *handlers, const SvRemoteC
 
     rp->proxy_uid = config ? config->proxy_uid : 0;
     rp->driver_name = g_strdup(config && config->driver_name ? config->driver_name : "remote");
+    if (config && config->family_run_dir)
+        rp->relay = sv_family_relay_new(config->family_run_dir);
     sv_server_add_program_hooks(srv, &sv_remote_handlers_info, handlers, &sv_remote_hooks, rp,
                                 remote_program_free);
 }

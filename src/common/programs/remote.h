@@ -79,6 +79,10 @@ typedef struct {
     /* libvirt's name of the daemon's connection driver ("QEMU", "LXC", "xenlight",
      * "remote" for the proxy), which access errors name; NULL: "remote". */
     const char *driver_name;
+    /* A hypervisor daemon's run directory (ROOT/run/libvirt), where the secondary drivers'
+     * sockets are: calls of their families are relayed to them (programs/family_relay.h);
+     * NULL: they are this daemon's own, or unknown procedures. */
+    const char *family_run_dir;
 } SvRemoteConfig;
 
 /* Serve the remote program on `srv` with `handlers` (transfer none; must outlive the

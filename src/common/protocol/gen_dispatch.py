@@ -145,7 +145,7 @@ def procedures(x, enum_name, prefix):
             "msg": base + "_msg" if base + "_msg" in x.structs else None,
         }
         for f in p["flags"]:
-            if f not in ("ro", "noopen", "open", "close", "msg"):
+            if f not in ("ro", "noopen", "open", "close", "msg", "stream"):
                 raise ValueError("%s: unknown annotation %r" % (name, f))
         if "msg" in p["flags"] and not p["msg"]:
             raise ValueError("%s: msg without %s_msg struct" % (name, base))
@@ -156,6 +156,34 @@ def procedures(x, enum_name, prefix):
     if len(set(nums)) != len(nums):
         raise ValueError("procedure number reused")
     return procs
+
+
+# Which of libvirt's driver connections serves a procedure (libvirt's gendispatch chooses
+# remoteGetStorageConn, remoteGetSecretConn, ... the same way, from the procedure's name):
+# the object family the name starts with, after an optional CONNECT_ and an optional
+# listing verb (LIST_ALL_, LIST_DEFINED_, LIST_, NUM_OF_DEFINED_, NUM_OF_, FIND_); node
+# devices are also NODE_LIST_DEVICES and NODE_NUM_OF_DEVICES. Detaching, re-attaching and
+# resetting a node device are the hypervisor driver's (libvirt's QEMU driver implements
+# them, for its guests' PCI passthrough). Everything else (DOMAIN_INTERFACE_STATS,
+# NODE_GET_INFO, ...) is the primary (hypervisor) connection's.
+FAMILY_PREFIXES = [
+    ("STORAGE_POOL", "STORAGE"), ("STORAGE_VOL", "STORAGE"), ("SECRET", "SECRET"),
+    ("NODE_DEVICE", "NODEDEV"), ("NETWORK", "NETWORK"), ("INTERFACE", "INTERFACE"),
+    ("NWFILTER", "NWFILTER"),
+]
+FAMILY_VERBS = r"(?:LIST_ALL_|LIST_DEFINED_|LIST_|NUM_OF_DEFINED_|NUM_OF_|FIND_)?"
+
+
+def family(short):
+    if re.match(r"^NODE_DEVICE_(?:DETTACH|DETACH_FLAGS|RE_ATTACH|RESET)$", short):
+        return "PRIMARY"
+    if re.match(r"^NODE_(?:LIST|NUM_OF)_DEVICES$", short):
+        return "NODEDEV"
+    rest = re.sub(r"^(?:CONNECT_)?" + FAMILY_VERBS, "", short)
+    for prefix, fam in FAMILY_PREFIXES:
+        if rest == prefix or rest.startswith(prefix + "_") or rest.startswith(prefix + "S"):
+            return fam
+    return "PRIMARY"
 
 
 def handler_proto(p, tname, fname=None):
@@ -208,7 +236,7 @@ def gen_buffer_check(calls, w):
       "    \"a call's arguments or return value exceed SV_PROC_BUF_SIZE (program.h)\");\n\n")
 
 
-def gen_source(x, procs, prog, vers, tname, hname, out):
+def gen_source(x, procs, prog, vers, tname, hname, out, families=False):
     calls = [p for p in procs if "msg" not in p["flags"]]
     w = out.write
     sn = snake(tname)
@@ -245,8 +273,9 @@ def gen_source(x, procs, prog, vers, tname, hname, out):
             off, inv = "0", "NULL"
         else:
             off, inv = "offsetof(%s, %s)" % (tname, p["lower"]), "invoke_%s" % p["lower"]
-        w("    { %d, \"%s\", \"%s\", %s, %s, %s, %s, %s, %d, %s, %s },\n"
-          % (p["num"], p["short"], p["api"], af, asz, rf, rsz, flags, p["fds"], off, inv))
+        fam = "SV_PROC_FAMILY_" + (family(p["short"]) if families else "PRIMARY")
+        w("    { %d, \"%s\", \"%s\", %s, %s, %s, %s, %s, %d, %s, %s, %s },\n"
+          % (p["num"], p["short"], p["api"], af, asz, rf, rsz, flags, p["fds"], off, inv, fam))
     w("};\n\n")
     gen_buffer_check(calls, w)
     w("const SvProgramInfo %s_info = {\n    %s, %s, procs, G_N_ELEMENTS(procs),\n};\n\n"
@@ -295,6 +324,8 @@ def main():
     ap.add_argument("--header", help="write the dispatch header here")
     ap.add_argument("--source", help="write the dispatch source here")
     ap.add_argument("--layout", help="write the layout description here ('-' for stdout)")
+    ap.add_argument("--families", action="store_true",
+                    help="tag each procedure with its driver family (the remote program)")
     a = ap.parse_args()
     with open(a.xfile) as f:
         x = XFile(f.read())
@@ -306,7 +337,8 @@ def main():
     if a.source:
         import os
         with open(a.source, "w") as f:
-            gen_source(x, procs, a.program, a.version, a.handlers, os.path.basename(a.header), f)
+            gen_source(x, procs, a.program, a.version, a.handlers, os.path.basename(a.header), f,
+                       a.families)
     if a.layout:
         if a.layout == "-":
             gen_layout(x, sys.stdout)

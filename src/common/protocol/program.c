@@ -26,3 +26,28 @@ sv_program_info_lookup(const SvProgramInfo *info, int proc)
     }
     return NULL;
 }
+
+static const char *const family_names[SV_PROC_FAMILY_LAST] = {
+    [SV_PROC_FAMILY_PRIMARY] = "primary",     [SV_PROC_FAMILY_STORAGE] = "storage",
+    [SV_PROC_FAMILY_SECRET] = "secret",       [SV_PROC_FAMILY_NODEDEV] = "nodedev",
+    [SV_PROC_FAMILY_NETWORK] = "network",     [SV_PROC_FAMILY_INTERFACE] = "interface",
+    [SV_PROC_FAMILY_NWFILTER] = "nwfilter",
+};
+
+const char *
+sv_proc_family_to_string(SvProcFamily family)
+{
+    if ((guint)family >= SV_PROC_FAMILY_LAST)
+        return NULL;
+    return family_names[family];
+}
+
+int
+sv_proc_family_from_string(const char *name)
+{
+    for (guint i = 0; name && i < SV_PROC_FAMILY_LAST; i++) {
+        if (g_str_equal(family_names[i], name))
+            return (int)i;
+    }
+    return -1;
+}

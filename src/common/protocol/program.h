@@ -15,6 +15,7 @@ enum {
     SV_PROC_OPEN = 1 << 2,   /* opens the connection */
     SV_PROC_CLOSE = 1 << 3,  /* closes the connection once the reply is out */
     SV_PROC_MSG = 1 << 4,    /* a MESSAGE sent by the server, never a call */
+    SV_PROC_STREAM = 1 << 5, /* its OK reply opens a stream on the call's serial */
 };
 
 /* The most bytes a procedure's decoded arguments, or its return value, may take: the
@@ -22,6 +23,27 @@ enum {
  * build time that its types fit; the admission of a call checks it again for a table
  * made by hand (rpc/admission.c). */
 #define SV_PROC_BUF_SIZE 512
+
+/* The driver family of a procedure: which of libvirt's connections serves it. A hypervisor
+ * daemon serves SV_PROC_FAMILY_PRIMARY itself and relays the others to their daemons
+ * (programs/family_relay.h). gen_dispatch.py --families sets it from the procedure's name
+ * (see there); other programs' procedures are all primary. */
+typedef enum {
+    SV_PROC_FAMILY_PRIMARY = 0,
+    SV_PROC_FAMILY_STORAGE,
+    SV_PROC_FAMILY_SECRET,
+    SV_PROC_FAMILY_NODEDEV,
+    SV_PROC_FAMILY_NETWORK,
+    SV_PROC_FAMILY_INTERFACE,
+    SV_PROC_FAMILY_NWFILTER,
+    SV_PROC_FAMILY_LAST,
+} SvProcFamily;
+
+/* "storage", "secret", "nodedev", "network", "interface", "nwfilter" (the URI scheme and
+ * the daemon's name: virt<name>d), "primary"; NULL out of range. */
+const char *sv_proc_family_to_string(SvProcFamily family);
+/* The family named so, or -1. */
+int sv_proc_family_from_string(const char *name);
 
 typedef gboolean (*SvInvokeFunc)(const void *handlers, SvCall *call, void *args, void *ret,
                                  GError **error);
@@ -38,6 +60,7 @@ typedef struct {
     guint max_fds;        /* descriptors a CALL_WITH_FDS of it may carry (.x "fds:N") */
     gsize handler_offset; /* offset of the handler in the program's handler struct */
     SvInvokeFunc invoke;
+    SvProcFamily family;
 } SvProcInfo;
 
 /* Asked, after the arguments are decoded, about a call allowed on read-only
@@ -64,9 +87,25 @@ typedef struct {
  * hooks the dispatcher calls with the decoded arguments of some calls. The program's own
  * module defines them (programs/remote.c), so neither the generated table nor the
  * transport names them. */
+typedef struct SvClient SvClient;
+
+/* Relaying calls of procedures a server has no handler for (a hypervisor daemon's calls of
+ * the secondary families). `relays` says, for an admitted call without a handler, whether
+ * the program relays it on this server (data: the program's data there); `relay` then takes
+ * the call, whole frame and all (the length word included; a CALL_WITH_FDS comes as a
+ * plain CALL), deferring it to answer it later. `relay_stream` is offered every STREAM
+ * frame of the program's number from a client first: TRUE when it relayed it. */
+typedef gboolean (*SvRelaysFunc)(gpointer data, const SvProcInfo *proc);
+typedef void (*SvRelayFunc)(gpointer data, SvCall *call, const guint8 *frame, gsize len);
+typedef gboolean (*SvRelayStreamFunc)(gpointer data, SvClient *client, const guint8 *frame,
+                                      gsize len);
+
 typedef struct {
     SvReadonlyCheckFunc readonly_check; /* NULL: the table's "ro" says it all */
     SvOpenFunc on_open;                 /* NULL: opening changes nothing else */
+    SvRelaysFunc relays;                /* NULL: nothing is relayed */
+    SvRelayFunc relay;
+    SvRelayStreamFunc relay_stream;
 } SvProgramHooks;
 
 /* The entry for `proc`, or NULL. */

@@ -60,7 +60,8 @@ sv_call_admit(const SvCallFacts *facts, GError **error)
     }
     /* Checked after the connection rules, as libvirt checks read-only access in
      * its public API before the driver can say it lacks the call. */
-    if (!sv_proc_has_handler(p, facts->handlers)) {
+    if (!sv_proc_has_handler(p, facts->handlers) &&
+        !(facts->relays && facts->relays(facts->relays_data, p))) {
         sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "unknown procedure: %d", facts->hdr->proc);
         return NULL;
     }

@@ -15,12 +15,16 @@ typedef struct {
     const void *handlers;         /* that program's handler struct (NULL: none at all) */
     gboolean open;                /* the connection is open (CONNECT_OPEN answered OK) */
     gboolean readonly;            /* the connection is read-only */
+    /* Whether the program relays a procedure it has no handler for on this server (a
+     * hypervisor daemon's secondary families); NULL: nothing is. */
+    SvRelaysFunc relays;
+    gpointer relays_data;
 } SvCallFacts;
 
 /* The table entry of the call when it may go on to decoding its arguments; NULL with
  * *error set to the libvirt error to reply with when it may not. The rules, in libvirt's
  * order: the header's status, the program, the procedure, the connection being open (or
- * not yet, for one that opens it), read-only access, whether a handler exists, and last
+ * not yet, for one that opens it), read-only access, whether a handler exists (or the program relays the call), and last
  * whether its types fit the dispatcher's buffer (SV_PROC_BUF_SIZE; only a table made by
  * hand can fail that, the generated ones are checked at build time). Pure: it reads
  * `facts` and the tables they point to, and nothing else. */

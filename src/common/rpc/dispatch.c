@@ -210,6 +210,8 @@ check_call(SvClient *c, const SvHeader *h, const SvServerProgram **out_prog, GEr
         .handlers = prog ? prog->handlers : NULL,
         .open = c->open,
         .readonly = c->readonly,
+        .relays = prog ? prog->hooks->relays : NULL,
+        .relays_data = prog ? prog->data : NULL,
     };
     const SvProcInfo *p = sv_call_admit(&facts, error);
 
@@ -251,19 +253,57 @@ typedef union {
     void *p;
 } ArgBuf;
 
+/* A relay forwards calls as they came, but not descriptors it does not pass on: the
+ * backend sees the call as if sent without them. (transfer full) */
+static guint8 *
+strip_fd_count(const guint8 *frame, gsize len, gsize *out_len)
+{
+    guint8 *out = g_malloc(len - 4);
+
+    memcpy(out, frame, SV_FRAME_MIN);
+    memcpy(out + SV_FRAME_MIN, frame + SV_FRAME_MIN + 4, len - SV_FRAME_MIN - 4);
+    sv_put_be32(out, len - 4);
+    sv_put_be32(out + SV_FRAME_LEN_SIZE + 12, SV_NET_CALL);
+    *out_len = len - 4;
+    return out;
+}
+
+/* A call the program relays elsewhere goes as it came, without descriptors (none of the
+ * relayed procedures takes any): the relay defers it and answers it with the reply it
+ * gets back. */
 static void
-dispatch_call(SvClient *c, const SvHeader *h, const guint8 *payload, gsize plen,
-              SvFrameFds *fds)
+relay_call(const SvServerProgram *prog, SvCall *call, const guint8 *frame, gsize len,
+           SvFrameFds *fds)
+{
+    g_autofree guint8 *copy = NULL;
+
+    if (call->hdr.type == SV_NET_CALL_WITH_FDS) {
+        sv_frame_fds_clear(fds);
+        copy = strip_fd_count(frame, len, &len);
+        frame = copy;
+    }
+    prog->hooks->relay(prog->data, call, frame, len);
+}
+
+static void
+dispatch_call(SvClient *c, const SvHeader *h, const guint8 *frame, gsize len, SvFrameFds *fds)
 {
     g_autoptr(GError) error = NULL;
     const SvServerProgram *prog = NULL;
     const SvProcInfo *p = check_call(c, h, &prog, &error);
     SvCall call = {c, *h, p, FALSE, FALSE, NULL};
+    gsize skip = SV_FRAME_MIN + (h->type == SV_NET_CALL_WITH_FDS ? 4 : 0);
+    const guint8 *payload = frame + skip;
+    gsize plen = len - skip;
     ArgBuf args, ret;
     gboolean ok;
 
     if (!p) {
         reply_error(c, h, error);
+        return;
+    }
+    if (!sv_proc_has_handler(p, prog->handlers)) {
+        relay_call(prog, &call, frame, len, fds); /* admitted without one: relayed */
         return;
     }
     memset(&args, 0, p->args_size);
@@ -305,21 +345,6 @@ dispatch_refused(SvClient *c, const SvHeader *h)
     sv_client_close_after_flush(c);
 }
 
-/* A relay forwards calls as they came, but not descriptors it does not pass on: the
- * backend sees the call as if sent without them. (transfer full) */
-static guint8 *
-strip_fd_count(const guint8 *frame, gsize len, gsize *out_len)
-{
-    guint8 *out = g_malloc(len - 4);
-
-    memcpy(out, frame, SV_FRAME_MIN);
-    memcpy(out + SV_FRAME_MIN, frame + SV_FRAME_MIN + 4, len - SV_FRAME_MIN - 4);
-    sv_put_be32(out, len - 4);
-    sv_put_be32(out + SV_FRAME_LEN_SIZE + 12, SV_NET_CALL);
-    *out_len = len - 4;
-    return out;
-}
-
 static void
 dispatch_relay(SvClient *c, const SvHeader *h, const guint8 *frame, gsize len, SvFrameFds *fds)
 {
@@ -331,6 +356,16 @@ dispatch_relay(SvClient *c, const SvHeader *h, const guint8 *frame, gsize len, S
         frame = copy;
     }
     c->relay_fn(c, frame, len, c->relay_data);
+}
+
+/* A STREAM frame of a relayed call (a storage volume's upload) goes where the call went. */
+static gboolean
+relay_stream(SvClient *c, const SvHeader *h, const guint8 *frame, gsize len)
+{
+    const SvServerProgram *prog = sv_server_find_program(c->srv, h->prog, h->vers);
+
+    return prog && prog->hooks->relay_stream &&
+           prog->hooks->relay_stream(prog->data, c, frame, len);
 }
 
 void
@@ -352,11 +387,8 @@ sv_dispatch_frame(SvClient *c, const guint8 *frame, gsize len, SvFrameFds *fds)
     }
     switch (h.type) {
     case SV_NET_CALL:
-        dispatch_call(c, &h, payload, plen, fds);
-        break;
-    case SV_NET_CALL_WITH_FDS:
-        /* The count was read by fdpass.c; the arguments follow it. */
-        dispatch_call(c, &h, payload + 4, plen - 4, fds);
+    case SV_NET_CALL_WITH_FDS: /* its count was read by fdpass.c; the arguments follow it */
+        dispatch_call(c, &h, frame, len, fds);
         break;
     case SV_NET_MESSAGE:
         if (h.prog == SV_KEEPALIVE_PROGRAM && h.proc == SV_KEEPALIVE_PROC_PING)
@@ -365,6 +397,8 @@ sv_dispatch_frame(SvClient *c, const guint8 *frame, gsize len, SvFrameFds *fds)
         break;
     case SV_NET_STREAM:
     case SV_NET_STREAM_HOLE:
+        if (relay_stream(c, &h, frame, len))
+            break;
         if (c->stream_fn)
             c->stream_fn(c, &h, payload, plen, c->stream_data);
         break;

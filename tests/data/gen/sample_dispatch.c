@@ -36,11 +36,11 @@ invoke_send_files(const void *handlers, SvCall *call, void *args, void *ret,
 }
 
 static const SvProcInfo procs[] = {
-    { 1, "OPEN", "virOpen", (xdrproc_t)sv_xdr_void, 0, (xdrproc_t)sv_xdr_void, 0, SV_PROC_RO | SV_PROC_NOOPEN | SV_PROC_OPEN, 0, offsetof(SvSampleHandlers, open), invoke_open },
-    { 2, "ECHO", "virEcho", (xdrproc_t)xdr_sample_echo_args, sizeof(sample_echo_args), (xdrproc_t)xdr_sample_echo_ret, sizeof(sample_echo_ret), SV_PROC_RO, 0, offsetof(SvSampleHandlers, echo), invoke_echo },
-    { 3, "COUNT", "sampleCountThings", (xdrproc_t)sv_xdr_void, 0, (xdrproc_t)xdr_sample_count_ret, sizeof(sample_count_ret), 0, 0, offsetof(SvSampleHandlers, count), invoke_count },
-    { 4, "PING", "virPing", (xdrproc_t)xdr_sample_ping_msg, sizeof(sample_ping_msg), (xdrproc_t)sv_xdr_void, 0, SV_PROC_MSG, 0, 0, NULL },
-    { 5, "SEND_FILES", "virSendFiles", (xdrproc_t)sv_xdr_void, 0, (xdrproc_t)sv_xdr_void, 0, 0, 3, offsetof(SvSampleHandlers, send_files), invoke_send_files },
+    { 1, "OPEN", "virOpen", (xdrproc_t)sv_xdr_void, 0, (xdrproc_t)sv_xdr_void, 0, SV_PROC_RO | SV_PROC_NOOPEN | SV_PROC_OPEN, 0, offsetof(SvSampleHandlers, open), invoke_open, SV_PROC_FAMILY_PRIMARY },
+    { 2, "ECHO", "virEcho", (xdrproc_t)xdr_sample_echo_args, sizeof(sample_echo_args), (xdrproc_t)xdr_sample_echo_ret, sizeof(sample_echo_ret), SV_PROC_RO, 0, offsetof(SvSampleHandlers, echo), invoke_echo, SV_PROC_FAMILY_PRIMARY },
+    { 3, "COUNT", "sampleCountThings", (xdrproc_t)sv_xdr_void, 0, (xdrproc_t)xdr_sample_count_ret, sizeof(sample_count_ret), 0, 0, offsetof(SvSampleHandlers, count), invoke_count, SV_PROC_FAMILY_PRIMARY },
+    { 4, "PING", "virPing", (xdrproc_t)xdr_sample_ping_msg, sizeof(sample_ping_msg), (xdrproc_t)sv_xdr_void, 0, SV_PROC_MSG, 0, 0, NULL, SV_PROC_FAMILY_PRIMARY },
+    { 5, "SEND_FILES", "virSendFiles", (xdrproc_t)sv_xdr_void, 0, (xdrproc_t)sv_xdr_void, 0, 0, 3, offsetof(SvSampleHandlers, send_files), invoke_send_files, SV_PROC_FAMILY_PRIMARY },
 };
 
 /* Every call's arguments and return value fit the dispatcher's buffer. */
