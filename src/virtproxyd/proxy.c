@@ -553,6 +553,7 @@ connect_open(SvCall *call, remote_connect_open_args *a, GError **error)
 {
     ProxyConn *pc = conn_of(sv_call_get_client(call));
     const char *name = a->name ? *a->name : NULL;
+    /* The empty URI probes the hypervisors alone, as libvirt's virtproxyd does. */
     static const char *const drivers[] = {"qemu", "lxc", "xen"};
 
     pc->candidates = g_ptr_array_new_with_free_func(g_free);
@@ -567,6 +568,9 @@ connect_open(SvCall *call, remote_connect_open_args *a, GError **error)
             if (g_str_equal(scheme, drivers[i]))
                 g_ptr_array_add(pc->candidates, g_strdup(drivers[i]));
         }
+        /* A secondary driver's URI (secret:///system, ...) goes to its own daemon. */
+        if (scheme && sv_proc_family_from_string(scheme) > SV_PROC_FAMILY_PRIMARY)
+            g_ptr_array_add(pc->candidates, g_strdup(scheme));
         if (!pc->candidates->len) {
             sv_error_set(error, SV_FROM_NONE, SV_ERR_NO_CONNECT, "%s", name);
             return FALSE;

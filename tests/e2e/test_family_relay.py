@@ -1,0 +1,311 @@
+"""test_family_relay.py: the secondary-driver path (issue 19 item 1). A client of a hypervisor
+daemon (virtqemud, virtlxcd) that calls a secret or node-device procedure is served by
+virtsecretd or virtnodedevd through it, as libvirt's per-driver daemons do it: the hypervisor
+daemon opens secret:///system (and so on) on the family's socket under the shared root for
+that client on first use, with the client's identity, and relays calls, replies and events.
+Also: the errors for a family daemon that is not there or dies with calls in flight,
+read-only clients, and virtproxyd routing secret:///system to virtsecretd. The slow test
+compares the answers with Debian's libvirtd 9.0.0, whose monolithic daemon serves the same
+calls in-process."""
+
+import base64
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import libvirt
+import pytest
+
+from guests import ensure_event_loop
+
+UUID = "6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+XML = ("<secret ephemeral='no' private='no'><uuid>%s</uuid><description>splitvirt relay"
+       "</description><usage type='volume'><volume>/var/lib/sv-relay/a.qcow2</volume></usage>"
+       "</secret>" % UUID)
+VALUE = b"relayed-\x00-value"
+
+VIR_ERR_SYSTEM_ERROR = libvirt.VIR_ERR_SYSTEM_ERROR
+VIR_ERR_OPERATION_DENIED = libvirt.VIR_ERR_OPERATION_DENIED
+VIR_FROM_RPC = libvirt.VIR_FROM_RPC
+VIR_FROM_SECRET = libvirt.VIR_FROM_SECRET
+
+
+def qemu_uri(d, ro=False):
+    return "qemu:///system?socket=%s" % (d.sock_ro if ro else d.sock)
+
+
+def error_of(fn, *args):
+    with pytest.raises(libvirt.libvirtError) as exc:
+        fn(*args)
+    e = exc.value
+    return e.get_error_code(), e.get_error_domain(), e.get_error_message()
+
+
+def virsh(uri, *args, ro=False):
+    cmd = ["virsh", "-q"] + (["-r"] if ro else []) + ["-c", uri] + list(args)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, LC_ALL="C"))
+    if r.returncode != 0:
+        raise AssertionError("%s: %s" % (" ".join(cmd), r.stderr))
+    return r.stdout
+
+
+def start_qemud(daemons):
+    return daemons.start(label="virtqemud-%d" % len(daemons.daemons), args=["--timeout", "0"])
+
+
+def start_family(daemons, name):
+    return daemons.start(name=name, label="%s-%d" % (name, len(daemons.daemons)),
+                         args=["--timeout", "0"])
+
+
+def socket_error(root, name, reason):
+    return (VIR_ERR_SYSTEM_ERROR, VIR_FROM_RPC, "Failed to connect socket to '%s': %s"
+            % (root / "run" / "libvirt" / ("%s-sock" % name), reason))
+
+
+def test_secrets_and_devices_through_qemud(daemons, root, tmp_path):
+    """virsh and python3-libvirt on virtqemud's socket define, set, get, list, dump and
+    undefine a secret and list node devices; virtsecretd and virtnodedevd hold the answers
+    (the secret's file is virtsecretd's, the device list the one virtnodedevd gives
+    directly)."""
+    q = start_qemud(daemons)
+    s = start_family(daemons, "virtsecretd")
+    n = start_family(daemons, "virtnodedevd")
+    u = qemu_uri(q)
+    (tmp_path / "s.xml").write_text(XML)
+    (tmp_path / "v").write_bytes(base64.b64encode(VALUE))
+    virsh(u, "secret-define", str(tmp_path / "s.xml"))
+    virsh(u, "secret-set-value", UUID, "--file", str(tmp_path / "v"))
+    assert base64.b64decode(virsh(u, "secret-get-value", UUID).strip()) == VALUE
+    assert virsh(u, "secret-list").split() == [UUID, "volume", "/var/lib/sv-relay/a.qcow2"]
+    direct = "secret:///system?socket=%s" % s.sock
+    assert virsh(u, "secret-dumpxml", UUID) == virsh(direct, "secret-dumpxml", UUID)
+    assert (root / "etc" / "libvirt" / "secrets" / (UUID + ".xml")).exists()
+    pci = virsh(u, "nodedev-list", "--cap", "pci")
+    assert pci == virsh("nodedev:///system?socket=%s" % n.sock, "nodedev-list", "--cap", "pci")
+    assert pci.split(), "the host has PCI devices"
+
+    c = libvirt.open(u)
+    try:
+        assert [x.UUIDString() for x in c.listAllSecrets()] == [UUID]
+        assert c.secretLookupByUUIDString(UUID).value() == VALUE
+        names = sorted(d.name() for d in
+                       c.listAllDevices(libvirt.VIR_CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV))
+        assert names == sorted(pci.split())
+        assert sorted(c.listDevices("pci", 0)) == names
+        assert c.numOfDevices("pci", 0) == len(names)
+        # The hypervisor's own calls are still its own.
+        assert c.getType() == "QEMU"
+        c.secretLookupByUUIDString(UUID).undefine()
+        assert c.listAllSecrets() == []
+    finally:
+        c.close()
+
+
+def test_secret_event_through_qemud(daemons):
+    """A secret lifecycle event registered through virtqemud arrives, with the callback id
+    virtsecretd gave; deregistering goes the same way."""
+    ensure_event_loop()
+    q = start_qemud(daemons)
+    s = start_family(daemons, "virtsecretd")
+    got = []
+    arrived = threading.Event()
+
+    def lifecycle(conn, secret, event, detail, opaque):
+        got.append((secret.UUIDString(), event, detail))
+        arrived.set()
+
+    c = libvirt.open(qemu_uri(q))
+    other = libvirt.open("secret:///system?socket=%s" % s.sock)
+    try:
+        cb = c.secretEventRegisterAny(None, libvirt.VIR_SECRET_EVENT_ID_LIFECYCLE, lifecycle,
+                                      None)
+        other.secretDefineXML(XML)
+        assert arrived.wait(10), "no event within 10 s"
+        assert got == [(UUID, libvirt.VIR_SECRET_EVENT_DEFINED, 0)]
+        c.secretEventDeregisterAny(cb)
+        arrived.clear()
+        other.secretLookupByUUIDString(UUID).undefine()
+        assert not arrived.wait(1)
+    finally:
+        other.close()
+        c.close()
+
+
+def test_readonly_client(daemons):
+    """A read-only client of virtqemud reads secrets (through virtsecretd's read-only
+    socket) and gets libvirt's read-only refusal, in the SECRET domain, for the rest."""
+    q = start_qemud(daemons)
+    start_family(daemons, "virtsecretd")
+    rw = libvirt.open(qemu_uri(q))
+    ro = libvirt.openReadOnly(qemu_uri(q, ro=True))
+    try:
+        rw.secretDefineXML(XML).setValue(VALUE)
+        assert [x.UUIDString() for x in ro.listAllSecrets()] == [UUID]
+        s = ro.secretLookupByUUIDString(UUID)
+        assert error_of(s.value) == (
+            VIR_ERR_OPERATION_DENIED, VIR_FROM_SECRET,
+            "operation forbidden: read only access prevents virSecretGetValue")
+        assert error_of(ro.secretDefineXML, XML) == (
+            VIR_ERR_OPERATION_DENIED, VIR_FROM_SECRET,
+            "operation forbidden: read only access prevents virSecretDefineXML")
+        del s
+        rw.secretLookupByUUIDString(UUID).undefine()
+    finally:
+        ro.close()
+        rw.close()
+
+
+def test_family_daemon_missing_then_started(daemons, root):
+    """No virtsecretd: the call gets libvirt's error for a socket that is not there, the
+    other families and the hypervisor go on, and once virtsecretd is up the same connection's
+    next call reaches it."""
+    q = start_qemud(daemons)
+    n = start_family(daemons, "virtnodedevd")
+    c = libvirt.open(qemu_uri(q))
+    try:
+        assert error_of(c.listAllSecrets) == socket_error(root, "virtsecretd",
+                                                          "No such file or directory")
+        assert error_of(c.secretDefineXML, XML) == socket_error(root, "virtsecretd",
+                                                                "No such file or directory")
+        assert c.numOfDevices(None, 0) > 0
+        assert c.listAllDomains() == []
+        start_family(daemons, "virtsecretd")
+        assert c.listAllSecrets() == []
+    finally:
+        c.close()
+    assert n.alive()
+
+
+def test_family_daemon_killed_mid_call(daemons, root):
+    """virtsecretd killed (by its pid) while a call is in flight: the call gets libvirt's
+    error for a connection its server closed, never a hang; virtqemud and its other clients
+    go on; a call while it is down gets the socket error (its socket file is left, so
+    "Connection refused"); once it is back the next call reconnects.
+
+    Difference from libvirtd kept on purpose: libvirt's per-driver daemon keeps the dead
+    secondary connection, and every later secret call of that client fails with "client
+    socket is closed" until it reconnects to virtqemud; here the next call opens a new one."""
+    q = start_qemud(daemons)
+    s = start_family(daemons, "virtsecretd")
+    c = libvirt.open(qemu_uri(q))
+    result = {}
+    try:
+        c.secretDefineXML(XML)
+        os.kill(s.proc.pid, signal.SIGSTOP)  # the next call waits in its queue
+
+        def call():
+            try:
+                result["ok"] = c.listAllSecrets()
+            except libvirt.libvirtError as e:
+                result["error"] = (e.get_error_code(), e.get_error_domain(),
+                                   e.get_error_message())
+
+        t = threading.Thread(target=call)
+        t.start()
+        time.sleep(1)
+        assert t.is_alive(), "the call was answered while virtsecretd was stopped"
+        s.expected_status = -signal.SIGKILL
+        os.kill(s.proc.pid, signal.SIGKILL)
+        t.join(20)
+        assert not t.is_alive(), "the call in flight hung"
+        assert result == {"error": (VIR_ERR_SYSTEM_ERROR, VIR_FROM_RPC,
+                                    "End of file while reading data: Input/output error")}
+        s.proc.wait(10)
+        assert c.getType() == "QEMU"
+        assert error_of(c.listAllSecrets) == socket_error(root, "virtsecretd",
+                                                          "Connection refused")
+        start_family(daemons, "virtsecretd")
+        assert [x.UUIDString() for x in c.listAllSecrets()] == [UUID]
+        c.secretLookupByUUIDString(UUID).undefine()
+    finally:
+        c.close()
+
+
+def test_identity_and_disconnect(daemons):
+    """virtsecretd sees the client's identity, not virtqemud's (virt-admin client-info: this
+    process's pid); a client that goes away takes its family connections with it."""
+    q = start_qemud(daemons)
+    s = start_family(daemons, "virtsecretd")
+    admin = "virtsecretd:///system?socket=%s" % s.sock_admin
+
+    def clients():
+        r = subprocess.run(["virt-admin", "-c", admin, "srv-clients-list", "virtsecretd"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return [ln for ln in r.stdout.splitlines()[2:] if ln.strip()]
+
+    c = libvirt.open(qemu_uri(q))
+    c.listAllSecrets()
+    assert len(clients()) == 1
+    info = subprocess.run(["virt-admin", "-c", admin, "client-info", "virtsecretd",
+                           clients()[0].split()[0]], capture_output=True, text=True, timeout=30)
+    assert info.returncode == 0, info.stderr
+    fields = {k.strip(): v.strip() for k, v in
+              (ln.split(":", 1) for ln in info.stdout.splitlines() if ":" in ln)}
+    assert fields["unix_process_id"] == str(os.getpid())
+    assert fields["unix_user_id"] == str(os.getuid())
+    c.close()
+    deadline = time.monotonic() + 10
+    while clients() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert clients() == []
+
+
+@pytest.mark.parametrize("mode", ["handoff", "relay"])
+def test_proxy_routes_secret_uri(daemons, root, mode):
+    """virtproxyd routes secret:///system to virtsecretd and nodedev:///system to
+    virtnodedevd, by hand-off and by relay (virtnodedevd takes no hand-off yet: the proxy
+    falls back to relaying it); and qemu:///system through it reaches virtsecretd through
+    virtqemud."""
+    etc = root / "etc" / "libvirt"
+    etc.mkdir(parents=True, exist_ok=True)
+    (etc / "virtproxyd.conf").write_text("client_handoff = %d\n" % (mode == "handoff"))
+    q = start_qemud(daemons)
+    start_family(daemons, "virtsecretd")
+    start_family(daemons, "virtnodedevd")
+    sock = root / "run" / "libvirt" / "libvirt-sock"
+    daemons.start(name="virtproxyd", label="virtproxyd", ready_path=sock,
+                  args=["--timeout", "0"])
+    c = libvirt.open("secret:///system?socket=%s" % sock)
+    try:
+        assert c.getURI().startswith("secret:///system")
+        c.secretDefineXML(XML)
+        via_qemu = libvirt.open("qemu:///system?socket=%s" % sock)
+        try:
+            assert [x.UUIDString() for x in via_qemu.listAllSecrets()] == [UUID]
+        finally:
+            via_qemu.close()
+        ro = libvirt.openReadOnly("secret:///system?socket=%s-ro" % sock)
+        try:
+            assert [x.UUIDString() for x in ro.listAllSecrets()] == [UUID]
+        finally:
+            ro.close()
+        c.secretLookupByUUIDString(UUID).undefine()
+        nd = libvirt.openReadOnly("nodedev:///system?socket=%s-ro" % sock)
+        try:
+            assert nd.numOfDevices("pci", 0) > 0
+        finally:
+            nd.close()
+    finally:
+        c.close()
+    assert q.alive()
+
+
+def test_lxcd_relays_secrets(daemons, root):
+    """virtlxcd takes the same path (one quick case)."""
+    lxc = daemons.start(name="virtlxcd", label="virtlxcd", args=["--timeout", "0"])
+    u = "lxc:///system?socket=%s" % lxc.sock
+    c = libvirt.open(u)
+    try:
+        assert error_of(c.listAllSecrets) == socket_error(root, "virtsecretd",
+                                                          "No such file or directory")
+        start_family(daemons, "virtsecretd")
+        c.secretDefineXML(XML)
+        assert [x.UUIDString() for x in c.listAllSecrets()] == [UUID]
+        c.secretLookupByUUIDString(UUID).undefine()
+    finally:
+        c.close()
