@@ -309,3 +309,67 @@ def test_lxcd_relays_secrets(daemons, root):
         c.secretLookupByUUIDString(UUID).undefine()
     finally:
         c.close()
+
+
+# ---------------------------------------------------------------- against libvirtd
+
+PARITY_UUID = "7b2c3d4e-5f60-4a7b-9c8d-0e1f2a3b4c5d"
+PARITY_XML = ("<secret ephemeral='no' private='no'><uuid>%s</uuid><description>splitvirt "
+              "relay parity</description><usage type='volume'><volume>"
+              "/var/lib/splitvirt-relay-parity/a.qcow2</volume></usage></secret>" % PARITY_UUID)
+
+
+def qemu_steps(rw, ro, work):
+    """virsh on a qemu:/// URI, secret and node-device commands that a hypervisor daemon
+    passes to the secondary drivers: [(step, exit status, output, errors)]. Lines of
+    secret-list that name other secrets (the host's own, on libvirtd) are left out."""
+    (work / "s.xml").write_text(PARITY_XML)
+    (work / "v").write_bytes(base64.b64encode(VALUE))
+    steps = [
+        ("define", False, ["secret-define", str(work / "s.xml")]),
+        ("set-value", False, ["secret-set-value", PARITY_UUID, "--file", str(work / "v")]),
+        ("get-value", False, ["secret-get-value", PARITY_UUID]),
+        ("list", False, ["secret-list"]),
+        ("dumpxml", False, ["secret-dumpxml", PARITY_UUID]),
+        ("ro-list", True, ["secret-list"]),
+        ("ro-get-value", True, ["secret-get-value", PARITY_UUID]),
+        ("ro-define", True, ["secret-define", str(work / "s.xml")]),
+        ("nodedev-pci", False, ["nodedev-list", "--cap", "pci"]),
+        ("ro-nodedev-pci", True, ["nodedev-list", "--cap", "pci"]),
+        ("undefine", False, ["secret-undefine", PARITY_UUID]),
+        ("dumpxml-gone", False, ["secret-dumpxml", PARITY_UUID]),
+    ]
+    out = []
+    for name, readonly, args in steps:
+        cmd = ["virsh"] + (["-r"] if readonly else []) + ["-c", ro if readonly else rw] + args
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, LC_ALL="C"))
+        stdout = r.stdout
+        if args[0] == "secret-list":
+            stdout = "".join(ln + "\n" for ln in stdout.splitlines()
+                             if "splitvirt-relay-parity" in ln)
+        out.append((name, r.returncode, stdout, r.stderr))
+    return out
+
+
+@pytest.mark.slow
+def test_relay_parity(daemons, ref, tmp_path):
+    """The same secret and node-device commands on qemu:///system: through virtqemud to
+    virtsecretd and virtnodedevd, and on Debian's libvirtd 9.0.0 (in-process drivers): the
+    same output, errors and exit statuses."""
+    q = start_qemud(daemons)
+    start_family(daemons, "virtsecretd")
+    start_family(daemons, "virtnodedevd")
+    theirs_rw = ref.uri
+    theirs_ro = "qemu:///system?socket=%s-ro" % ref.daemon.sock
+    subprocess.run(["virsh", "-c", theirs_rw, "secret-undefine", PARITY_UUID],
+                   capture_output=True, timeout=60)  # what an interrupted run may have left
+    try:
+        ours = qemu_steps(qemu_uri(q), qemu_uri(q, ro=True), tmp_path)
+        theirs = qemu_steps(theirs_rw, theirs_ro, tmp_path)
+    finally:
+        subprocess.run(["virsh", "-c", theirs_rw, "secret-undefine", PARITY_UUID],
+                       capture_output=True, timeout=60)
+    for o, t in zip(ours, theirs):
+        assert o == t, "step %s differs:\nours:   %r\nlibvirtd: %r" % (o[0], o, t)
+    assert ours[-4][2].split(), "the host has PCI devices"
