@@ -287,6 +287,24 @@ def served(procs):
     return out, adopt
 
 
+def relaying_daemons():
+    """The hypervisor daemons (`.relays_secondary = TRUE` in their SvDaemonDriver): a call of
+    a secondary family they do not serve goes to that family's daemon
+    (src/common/programs/family_relay.c)."""
+    out = set()
+    for d in DAEMONS:
+        text = "\n".join(f.read_text() for f in sorted((SRC / d).glob("*.c")))
+        if re.search(r"\.relays_secondary\s*=\s*TRUE", text):
+            out.add(d)
+    return out
+
+
+def relayed_to(p):
+    """The daemon a hypervisor daemon relays procedure p to, or None (its own family)."""
+    fam = gen_dispatch.family(p["short"])
+    return None if fam == "PRIMARY" else "virt%sd" % fam.lower()
+
+
 def is_constant(handlers, d, name):
     """Served with a fixed answer that is not the whole answer: not implemented."""
     return bool(handlers[d].get(name)) and name not in FINAL and \
@@ -375,8 +393,12 @@ def main():
     w("| # | procedure | public API | %s |\n" % " | ".join(present))
     w("| ---: | --- | --- | %s |\n" % " | ".join(":---:" for _ in present))
 
+    relaying = relaying_daemons()
+
     def mark(d, p):
         if p["lower"] not in handlers[d]:
+            if d in relaying and relayed_to(p) and "msg" not in p["flags"]:
+                return "relayed to %s" % relayed_to(p)
             return ""
         if is_no_support(handlers, d, p["lower"]):
             return "NO_SUPPORT"
@@ -387,14 +409,21 @@ def main():
                                            " | ".join(mark(d, p) for d in present)))
     w("\n`NO_SUPPORT`: answered as libvirt's driver for that hypervisor answers, without the\n"
       "procedure: \"this function is not supported by the connection driver\".\n")
-    w("\n| daemon | implemented | constant answers | NO_SUPPORT | not served |\n"
-      "| --- | ---: | ---: | ---: | ---: |\n")
+    w("\n`relayed to virtXd`: a hypervisor daemon does not serve the procedure itself; it\n"
+      "passes the call on to that family's daemon on the client's behalf, as libvirt's\n"
+      "per-driver daemons do (docs/proxy.md, \"The secondary drivers\"). The answer is that\n"
+      "daemon's (see its column), or libvirt's socket error when it is not running.\n")
+    w("\n| daemon | implemented | constant answers | NO_SUPPORT | relayed | not served |\n"
+      "| --- | ---: | ---: | ---: | ---: | ---: |\n")
+    calls = [p for p in remote if "msg" not in p["flags"]]
     for d in present:
         const = sum(1 for h in handlers[d] if is_constant(handlers, d, h))
         nosup = sum(1 for h in handlers[d] if is_no_support(handlers, d, h))
-        w("| %s | %d of %d | %d | %d | %d |\n" % (d, len(handlers[d]) - const - nosup,
-                                                   len(remote), const, nosup,
-                                                   len(remote) - len(handlers[d])))
+        relayed = sum(1 for p in calls if d in relaying and relayed_to(p) and
+                      p["lower"] not in handlers[d])
+        w("| %s | %d of %d | %d | %d | %d | %d |\n"
+          % (d, len(handlers[d]) - const - nosup, len(remote), const, nosup, relayed,
+             len(remote) - len(handlers[d]) - relayed))
     write_constants(w, remote, handlers, present)
     write_qemu(w, qemu, present)
     w("\n## splitvirt's private program (sv_private.x)\n\n")
