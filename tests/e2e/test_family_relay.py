@@ -373,3 +373,71 @@ def test_relay_parity(daemons, ref, tmp_path):
     for o, t in zip(ours, theirs):
         assert o == t, "step %s differs:\nours:   %r\nlibvirtd: %r" % (o[0], o, t)
     assert ours[-4][2].split(), "the host has PCI devices"
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_flood_while_family_daemon_stopped(daemons):
+    """A client that sends thousands of secret calls while virtsecretd does not answer holds
+    only its own connection: virtqemud keeps at most its request limit of them (the rest wait
+    in the socket), its memory stays put, other clients are answered at once, and every call
+    is answered once virtsecretd goes on."""
+    import socket
+    import struct
+
+    q = start_qemud(daemons)
+    s = start_family(daemons, "virtsecretd")
+    prog, n = 0x20008086, 3000
+
+    def frame(proc, serial, payload=b""):
+        return struct.pack(">IIIiIII", 28 + len(payload), prog, 1, proc, 0, serial, 0) + payload
+
+    def recv_frame(sock):
+        head = b""
+        while len(head) < 4:
+            head += sock.recv(4 - len(head))
+        (length,) = struct.unpack(">I", head)
+        body = b""
+        while len(body) < length - 4:
+            body += sock.recv(length - 4 - len(body))
+        return struct.unpack(">IIiIII", body[:24])
+
+    raw = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    raw.settimeout(30)
+    raw.connect(str(q.sock))
+    try:
+        raw.sendall(frame(1, 1, struct.pack(">II", 0, 0)))  # CONNECT_OPEN, no name
+        assert recv_frame(raw)[5] == 0
+        os.kill(s.proc.pid, signal.SIGSTOP)
+        before = rss_kib(q.proc.pid)
+        sender = threading.Thread(
+            target=raw.sendall, args=(b"".join(frame(139, 2 + i) for i in range(n)),))
+        sender.start()
+        time.sleep(1)
+        other = libvirt.open(qemu_uri(q))
+        try:
+            t0 = time.monotonic()
+            assert other.getType() == "QEMU"
+            assert other.listAllDomains() == []
+            assert time.monotonic() - t0 < 2
+        finally:
+            other.close()
+        assert rss_kib(q.proc.pid) - before < 16 * 1024
+        os.kill(s.proc.pid, signal.SIGCONT)
+        serials = []
+        for _ in range(n):
+            _, _, proc, typ, serial, status = recv_frame(raw)
+            assert (proc, typ, status) == (139, 1, 0)
+            serials.append(serial)
+        assert serials == list(range(2, 2 + n))
+        sender.join(10)
+    finally:
+        raw.close()
+        if s.alive():
+            os.kill(s.proc.pid, signal.SIGCONT)
