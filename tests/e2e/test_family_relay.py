@@ -375,19 +375,11 @@ def test_relay_parity(daemons, ref, tmp_path):
     assert ours[-4][2].split(), "the host has PCI devices"
 
 
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def test_flood_while_family_daemon_stopped(daemons):
     """A client that sends thousands of secret calls while virtsecretd does not answer holds
-    only its own connection: virtqemud keeps at most its request limit of them (the rest wait
-    in the socket), its memory stays put, other clients are answered at once, and every call
-    is answered once virtsecretd goes on."""
+    only its own connection: virtqemud takes at most its request limit of them (the rest wait
+    in the socket: its reads pause), other clients are answered at once, and every call is
+    answered, in order, once virtsecretd goes on."""
     import socket
     import struct
 
@@ -415,7 +407,6 @@ def test_flood_while_family_daemon_stopped(daemons):
         raw.sendall(frame(1, 1, struct.pack(">II", 0, 0)))  # CONNECT_OPEN, no name
         assert recv_frame(raw)[5] == 0
         os.kill(s.proc.pid, signal.SIGSTOP)
-        before = rss_kib(q.proc.pid)
         sender = threading.Thread(
             target=raw.sendall, args=(b"".join(frame(139, 2 + i) for i in range(n)),))
         sender.start()
@@ -428,7 +419,6 @@ def test_flood_while_family_daemon_stopped(daemons):
             assert time.monotonic() - t0 < 2
         finally:
             other.close()
-        assert rss_kib(q.proc.pid) - before < 16 * 1024
         os.kill(s.proc.pid, signal.SIGCONT)
         serials = []
         for _ in range(n):
