@@ -66,6 +66,26 @@ def socket_error(root, name, reason):
             % (root / "run" / "libvirt" / ("%s-sock" % name), reason))
 
 
+def admin_clients(d):
+    """{client id: its virt-admin client-info fields} of daemon d's main server."""
+    admin = "%s:///system?socket=%s" % (d.name, d.sock_admin)
+
+    def run(*args):
+        r = subprocess.run(["virt-admin", "-c", admin] + list(args), capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    out = {}
+    for ln in run("srv-clients-list", d.name).splitlines()[2:]:
+        if ln.strip():
+            cid = ln.split()[0]
+            out[cid] = {k.strip(): v.strip() for k, v in
+                        (f.split(":", 1) for f in run("client-info", d.name, cid).splitlines()
+                         if ":" in f)}
+    return out
+
+
 def test_secrets_and_devices_through_qemud(daemons, root, tmp_path):
     """virsh and python3-libvirt on virtqemud's socket define, set, get, list, dump and
     undefine a secret and list node devices; virtsecretd and virtnodedevd hold the answers
@@ -230,29 +250,16 @@ def test_identity_and_disconnect(daemons):
     process's pid); a client that goes away takes its family connections with it."""
     q = start_qemud(daemons)
     s = start_family(daemons, "virtsecretd")
-    admin = "virtsecretd:///system?socket=%s" % s.sock_admin
-
-    def clients():
-        r = subprocess.run(["virt-admin", "-c", admin, "srv-clients-list", "virtsecretd"],
-                           capture_output=True, text=True, timeout=30)
-        assert r.returncode == 0, r.stderr
-        return [ln for ln in r.stdout.splitlines()[2:] if ln.strip()]
-
     c = libvirt.open(qemu_uri(q))
     c.listAllSecrets()
-    assert len(clients()) == 1
-    info = subprocess.run(["virt-admin", "-c", admin, "client-info", "virtsecretd",
-                           clients()[0].split()[0]], capture_output=True, text=True, timeout=30)
-    assert info.returncode == 0, info.stderr
-    fields = {k.strip(): v.strip() for k, v in
-              (ln.split(":", 1) for ln in info.stdout.splitlines() if ":" in ln)}
-    assert fields["unix_process_id"] == str(os.getpid())
-    assert fields["unix_user_id"] == str(os.getuid())
+    clients = admin_clients(s)
+    assert [(v["unix_process_id"], v["unix_user_id"]) for v in clients.values()] == \
+        [(str(os.getpid()), str(os.getuid()))]
     c.close()
     deadline = time.monotonic() + 10
-    while clients() and time.monotonic() < deadline:
+    while admin_clients(s) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert clients() == []
+    assert admin_clients(s) == {}
 
 
 @pytest.mark.parametrize("mode", ["handoff", "relay"])
@@ -265,7 +272,7 @@ def test_proxy_routes_secret_uri(daemons, root, mode):
     etc.mkdir(parents=True, exist_ok=True)
     (etc / "virtproxyd.conf").write_text("client_handoff = %d\n" % (mode == "handoff"))
     q = start_qemud(daemons)
-    start_family(daemons, "virtsecretd")
+    s = start_family(daemons, "virtsecretd")
     start_family(daemons, "virtnodedevd")
     sock = root / "run" / "libvirt" / "libvirt-sock"
     daemons.start(name="virtproxyd", label="virtproxyd", ready_path=sock,
@@ -277,6 +284,10 @@ def test_proxy_routes_secret_uri(daemons, root, mode):
         via_qemu = libvirt.open("qemu:///system?socket=%s" % sock)
         try:
             assert [x.UUIDString() for x in via_qemu.listAllSecrets()] == [UUID]
+            # Both of virtsecretd's connections stand for this process: through one hop (the
+            # proxy's) or two (the proxy's, then virtqemud's).
+            pids = [v["unix_process_id"] for v in admin_clients(s).values()]
+            assert pids == [str(os.getpid())] * 2
         finally:
             via_qemu.close()
         ro = libvirt.openReadOnly("secret:///system?socket=%s-ro" % sock)
