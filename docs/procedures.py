@@ -288,21 +288,29 @@ def served(procs):
 
 
 def relaying_daemons():
-    """The hypervisor daemons (`.relays_secondary = TRUE` in their SvDaemonDriver): a call of
-    a secondary family they do not serve goes to that family's daemon
-    (src/common/programs/family_relay.c)."""
-    out = set()
+    """{daemon: the families it relays}, from `.relay_families = ...` in its SvDaemonDriver:
+    SV_PROC_FAMILIES_SECONDARY (every secondary family: the hypervisor daemons) or
+    SV_PROC_FAMILY_BIT(SV_PROC_FAMILY_X) terms. A call of such a family that the daemon does
+    not serve goes to that family's daemon (src/common/programs/family_relay.c)."""
+    out = {}
     for d in DAEMONS:
         text = "\n".join(f.read_text() for f in sorted((SRC / d).glob("*.c")))
-        if re.search(r"\.relays_secondary\s*=\s*TRUE", text):
-            out.add(d)
+        m = re.search(r"\.relay_families\s*=\s*([^,;]+)", text)
+        if not m:
+            continue
+        if "SV_PROC_FAMILIES_SECONDARY" in m.group(1):
+            out[d] = {f for _, f in gen_dispatch.FAMILY_PREFIXES}
+        else:
+            out[d] = set(re.findall(r"SV_PROC_FAMILY_BIT\(SV_PROC_FAMILY_(\w+)\)", m.group(1)))
     return out
 
 
-def relayed_to(p):
-    """The daemon a hypervisor daemon relays procedure p to, or None (its own family)."""
+def relayed_to(relaying, d, p):
+    """The daemon d relays procedure p to, or None."""
     fam = gen_dispatch.family(p["short"])
-    return None if fam == "PRIMARY" else "virt%sd" % fam.lower()
+    if fam not in relaying.get(d, ()) or "msg" in p["flags"]:
+        return None
+    return "virt%sd" % fam.lower()
 
 
 def is_constant(handlers, d, name):
@@ -397,8 +405,8 @@ def main():
 
     def mark(d, p):
         if p["lower"] not in handlers[d]:
-            if d in relaying and relayed_to(p) and "msg" not in p["flags"]:
-                return "relayed to %s" % relayed_to(p)
+            if relayed_to(relaying, d, p):
+                return "relayed to %s" % relayed_to(relaying, d, p)
             return ""
         if is_no_support(handlers, d, p["lower"]):
             return "NO_SUPPORT"
@@ -419,7 +427,7 @@ def main():
     for d in present:
         const = sum(1 for h in handlers[d] if is_constant(handlers, d, h))
         nosup = sum(1 for h in handlers[d] if is_no_support(handlers, d, h))
-        relayed = sum(1 for p in calls if d in relaying and relayed_to(p) and
+        relayed = sum(1 for p in calls if relayed_to(relaying, d, p) and
                       p["lower"] not in handlers[d])
         w("| %s | %d of %d | %d | %d | %d | %d |\n"
           % (d, len(handlers[d]) - const - nosup, len(remote), const, nosup, relayed,

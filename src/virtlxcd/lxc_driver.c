@@ -371,7 +371,7 @@ const SvDaemonDriver lxc_daemon_driver = {
     .name = "virtlxcd",
     .sock_prefix = "virtlxcd",
     .driver_name = "LXC",
-    .relays_secondary = TRUE,
+    .relay_families = SV_PROC_FAMILIES_SECONDARY,
     .init = lxc_init,
     .cleanup = lxc_cleanup,
 };

@@ -758,7 +758,7 @@ const SvDaemonDriver qemu_daemon_driver = {
     .name = "virtqemud",
     .sock_prefix = "virtqemud",
     .driver_name = "QEMU",
-    .relays_secondary = TRUE,
+    .relay_families = SV_PROC_FAMILIES_SECONDARY,
     .init = qemu_init,
     .cleanup = qemu_cleanup,
 };

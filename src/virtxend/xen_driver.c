@@ -316,7 +316,7 @@ const SvDaemonDriver xen_daemon_driver = {
     .name = "virtxend",
     .sock_prefix = "virtxend",
     .driver_name = "xenlight",
-    .relays_secondary = TRUE,
+    .relay_families = SV_PROC_FAMILIES_SECONDARY,
     .init = xen_init,
     .cleanup = xen_cleanup,
 };

@@ -183,7 +183,7 @@ setup(gboolean with_family)
     sv_server_config_init(&cfg);
     fx->h = sv_server_new("h", &cfg);
     sv_server_add_program_hooks(fx->h, &program, &h_handlers, &h_hooks,
-                                sv_family_relay_new(fx->run),
+                                sv_family_relay_new(fx->run, SV_PROC_FAMILIES_SECONDARY),
                                 (GDestroyNotify)sv_family_relay_free);
     fx->f = sv_server_new("f", &cfg);
     sv_server_add_program_hooks(fx->f, &program, &f_handlers, &f_hooks, NULL, NULL);
@@ -348,6 +348,22 @@ test_family_missing(void)
     teardown();
 }
 
+/* Only the families of its set are relayed; the primary never is. */
+static void
+test_family_set(void)
+{
+    SvFamilyRelay *r = sv_family_relay_new("/nonexistent",
+                                           SV_PROC_FAMILY_BIT(SV_PROC_FAMILY_SECRET) |
+                                               SV_PROC_FAMILY_BIT(SV_PROC_FAMILY_PRIMARY));
+
+    g_assert_true(sv_family_relay_relays(r, &procs[1]));  /* secret */
+    g_assert_true(sv_family_relay_relays(r, &procs[2]));  /* secret */
+    g_assert_false(sv_family_relay_relays(r, &procs[3])); /* storage */
+    g_assert_false(sv_family_relay_relays(r, &procs[0])); /* primary */
+    g_assert_false(sv_family_relay_relays(NULL, &procs[1]));
+    sv_family_relay_free(r);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -356,5 +372,6 @@ main(int argc, char **argv)
     g_test_add_func("/family-relay/stream", test_stream_relayed);
     g_test_add_func("/family-relay/gone-mid-call", test_family_gone_mid_call);
     g_test_add_func("/family-relay/missing", test_family_missing);
+    g_test_add_func("/family-relay/family-set", test_family_set);
     return g_test_run();
 }

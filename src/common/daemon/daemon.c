@@ -513,9 +513,10 @@ daemon_setup(SvDaemon *d, GError **error)
         return FALSE;
     fit_client_limits(d, &cfg, &admin_cfg);
     d->remote.driver_name = d->drv->driver_name;
-    if (d->drv->relays_secondary) {
+    if (d->drv->relay_families) {
         d->family_run_dir = sv_daemon_path(d, "/run/libvirt");
         d->remote.family_run_dir = d->family_run_dir;
+        d->remote.relay_families = d->drv->relay_families;
     }
     d->server = sv_server_new(d->drv->name, &cfg);
     d->admin = sv_server_new(admin_name, &admin_cfg);

@@ -16,9 +16,12 @@ typedef struct {
     const char *driver_name; /* libvirt's connection driver name, named by access errors
                               * ("QEMU"); NULL: "remote" */
     guint fds_per_client;    /* descriptors one client costs the daemon; 0: 1 */
-    /* A hypervisor daemon: its clients' calls of the secondary drivers' families (storage,
-     * secret, node devices, ...) go to those drivers' daemons (programs/family_relay.h). */
-    gboolean relays_secondary;
+    /* The families (SV_PROC_FAMILY_BIT) whose calls this daemon's clients make through it
+     * to those drivers' daemons (programs/family_relay.h): a hypervisor daemon relays
+     * SV_PROC_FAMILIES_SECONDARY, as libvirt's per-driver daemons open every secondary
+     * driver for a hypervisor connection (libvirt's storage daemon co-opens the secret
+     * driver: SV_PROC_FAMILY_BIT(SV_PROC_FAMILY_SECRET)); 0: none. */
+    guint relay_families;
     /* Set up the driver; called once the configuration is read, before any
      * client can connect. Adds the programs to sv_daemon_get_server(). */
     gboolean (*init)(SvDaemon *d, GError **error);

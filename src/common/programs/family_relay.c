@@ -16,6 +16,7 @@
 
 struct SvFamilyRelay {
     char *run_dir;
+    guint families; /* SV_PROC_FAMILY_BIT */
 };
 
 typedef struct RelayClient RelayClient;
@@ -367,11 +368,12 @@ link_new(RelayClient *rc, SvProcFamily family, GError **error)
 }
 
 SvFamilyRelay *
-sv_family_relay_new(const char *run_dir)
+sv_family_relay_new(const char *run_dir, guint families)
 {
     SvFamilyRelay *relay = g_new0(SvFamilyRelay, 1);
 
     relay->run_dir = g_strdup(run_dir);
+    relay->families = families & SV_PROC_FAMILIES_SECONDARY;
     return relay;
 }
 
@@ -387,8 +389,8 @@ sv_family_relay_free(SvFamilyRelay *relay)
 gboolean
 sv_family_relay_relays(SvFamilyRelay *relay, const SvProcInfo *proc)
 {
-    return relay && proc->family != SV_PROC_FAMILY_PRIMARY &&
-           (guint)proc->family < SV_PROC_FAMILY_LAST;
+    return relay && (guint)proc->family < SV_PROC_FAMILY_LAST &&
+           (relay->families & SV_PROC_FAMILY_BIT(proc->family));
 }
 
 void

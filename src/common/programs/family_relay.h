@@ -16,11 +16,12 @@
 
 typedef struct SvFamilyRelay SvFamilyRelay;
 
-/* Relay to the family daemons whose sockets are under run_dir (ROOT/run/libvirt). */
-SvFamilyRelay *sv_family_relay_new(const char *run_dir);
+/* Relay the families of the set `families` (SV_PROC_FAMILY_BIT; the primary is never
+ * relayed) to their daemons, whose sockets are under run_dir (ROOT/run/libvirt). */
+SvFamilyRelay *sv_family_relay_new(const char *run_dir, guint families);
 void sv_family_relay_free(SvFamilyRelay *relay);
 
-/* Whether proc belongs to a family relayed (any but the primary). */
+/* Whether proc belongs to a family relayed. */
 gboolean sv_family_relay_relays(SvFamilyRelay *relay, const SvProcInfo *proc);
 /* Take an admitted call of a relayed family (its whole frame, length word included):
  * deferred, and answered with the family daemon's reply; with libvirt's error when the

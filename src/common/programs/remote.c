@@ -422,8 +422,8 @@ sv_remote_serve(SvServer *srv, const SvRemoteHandlers *handlers, const SvRemoteC
 
     rp->proxy_uid = config ? config->proxy_uid : 0;
     rp->driver_name = g_strdup(config && config->driver_name ? config->driver_name : "remote");
-    if (config && config->family_run_dir)
-        rp->relay = sv_family_relay_new(config->family_run_dir);
+    if (config && config->family_run_dir && config->relay_families)
+        rp->relay = sv_family_relay_new(config->family_run_dir, config->relay_families);
     sv_server_add_program_hooks(srv, &sv_remote_handlers_info, handlers, &sv_remote_hooks, rp,
                                 remote_program_free);
 }

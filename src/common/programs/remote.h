@@ -79,10 +79,11 @@ typedef struct {
     /* libvirt's name of the daemon's connection driver ("QEMU", "LXC", "xenlight",
      * "remote" for the proxy), which access errors name; NULL: "remote". */
     const char *driver_name;
-    /* A hypervisor daemon's run directory (ROOT/run/libvirt), where the secondary drivers'
-     * sockets are: calls of their families are relayed to them (programs/family_relay.h);
-     * NULL: they are this daemon's own, or unknown procedures. */
+    /* The run directory (ROOT/run/libvirt) where the secondary drivers' sockets are, and
+     * the families (SV_PROC_FAMILY_BIT) whose calls go to them (programs/family_relay.h)
+     * when this daemon has no handler for them; NULL or 0: none is relayed. */
     const char *family_run_dir;
+    guint relay_families;
 } SvRemoteConfig;
 
 /* Serve the remote program on `srv` with `handlers` (transfer none; must outlive the

@@ -39,6 +39,11 @@ typedef enum {
     SV_PROC_FAMILY_LAST,
 } SvProcFamily;
 
+/* A set of families, one bit each; every secondary family (all but the primary). */
+#define SV_PROC_FAMILY_BIT(family) (1u << (family))
+#define SV_PROC_FAMILIES_SECONDARY                                                              \
+    (((1u << SV_PROC_FAMILY_LAST) - 1) & ~SV_PROC_FAMILY_BIT(SV_PROC_FAMILY_PRIMARY))
+
 /* "storage", "secret", "nodedev", "network", "interface", "nwfilter" (the URI scheme and
  * the daemon's name: virt<name>d), "primary"; NULL out of range. */
 const char *sv_proc_family_to_string(SvProcFamily family);
