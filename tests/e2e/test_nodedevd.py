@@ -10,11 +10,13 @@ names). The slow test compares the same calls with Debian's libvirtd 9.0.0 (`ref
 import os
 import re
 import subprocess
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import libvirt
 import pytest
+from guests import ensure_event_loop
 
 NAME = "virtnodedevd"
 
@@ -225,6 +227,149 @@ def test_fake_sysfs_mdev_types(root, daemons):
         assert conn.listDevices("fc_host", 0) == ["scsi_host3"]
     finally:
         conn.close()
+
+
+# ---------------------------------------------------------------- hotplug and events
+
+def ip_link(*args):
+    subprocess.run(["ip", "link", *args], check=True, capture_output=True, timeout=30)
+
+
+def add_test_link(ifname):
+    """A dummy interface; where the kernel has no dummy driver (these test machines'
+    kernels), one end of a veth pair (its peer, PEER_PREFIX + the same number, goes with
+    it)."""
+    r = subprocess.run(["ip", "link", "add", ifname, "type", "dummy"], capture_output=True,
+                       text=True, timeout=30)
+    if r.returncode != 0 and "Unknown device type" in r.stderr:
+        ip_link("add", ifname, "type", "veth", "peer", "name", "svnp" + ifname[4:])
+    else:
+        assert r.returncode == 0, r.stderr
+
+
+def net_name(ifname):
+    mac = Path("/sys/class/net/%s/address" % ifname).read_text().strip()
+    return "net_%s_%s" % (ifname, mac.replace(":", "_"))
+
+
+class DeviceEvents:
+    """Every node-device event one connection receives: (name, event, detail) for
+    lifecycle events, (name, "update") for updates."""
+
+    def __init__(self, conn, dev=None):
+        self.conn, self.got, self.cond = conn, [], threading.Condition()
+        self.ids = [conn.nodeDeviceEventRegisterAny(
+                        dev, libvirt.VIR_NODE_DEVICE_EVENT_ID_LIFECYCLE, self._lifecycle, None),
+                    conn.nodeDeviceEventRegisterAny(
+                        dev, libvirt.VIR_NODE_DEVICE_EVENT_ID_UPDATE, self._update, None)]
+
+    def _add(self, item):
+        with self.cond:
+            self.got.append(item)
+            self.cond.notify_all()
+
+    def _lifecycle(self, conn, dev, event, detail, opaque):
+        self._add((dev.name(), event, detail))
+
+    def _update(self, conn, dev, opaque):
+        self._add((dev.name(), "update"))
+
+    def wait_for(self, item, timeout=10):
+        with self.cond:
+            assert self.cond.wait_for(lambda: item in self.got, timeout=timeout), \
+                (item, self.got)
+
+    def of(self, *names):
+        with self.cond:
+            return [e for e in self.got if e[0] in names]
+
+    def close(self):
+        for i in self.ids:
+            self.conn.nodeDeviceEventDeregisterAny(i)
+
+
+def test_hotplug_updates_lists_and_sends_events(nodedevd):
+    """A dummy network interface (or a veth pair's end) made, changed, renamed and removed
+    in the host's network namespace (this test's and the daemon's): its net_NAME_MAC device is in
+    NODE_LIST_DEVICES and CONNECT_LIST_ALL_NODE_DEVICES while it exists, and a read-only
+    connection (libvirt lets one register) gets libvirt's events: CREATED, an update for
+    the "change" uevent, DELETED and CREATED for the rename, DELETED (detail 0 each).
+
+    Kept difference, named: this machine runs no udevd, and libvirtd 9.0 listens to udevd's
+    announcements only, so it would see none of this (its list stays as at its start, no
+    event comes). Without udevd virtnodedevd listens to the kernel's uevents instead, so
+    that its lists stay true; with udevd it listens to udevd as libvirt does."""
+    ensure_event_loop()
+    ifname, renamed = "svnd%d" % (os.getpid() % 100000), "svnr%d" % (os.getpid() % 100000)
+    conn = libvirt.openReadOnly(uri(nodedevd, ro=True))
+    net = libvirt.VIR_CONNECT_LIST_NODE_DEVICES_CAP_NET
+    listed = lambda: (set(conn.listDevices("net", 0)),  # noqa: E731
+                      {d.name() for d in conn.listAllDevices(net)})
+    events = DeviceEvents(conn)
+    one = None
+    try:
+        add_test_link(ifname)
+        try:
+            name = net_name(ifname)
+            events.wait_for((name, libvirt.VIR_NODE_DEVICE_EVENT_CREATED, 0))
+            assert all(name in s for s in listed())
+            x = ET.fromstring(conn.nodeDeviceLookupByName(name).XMLDesc(0))
+            assert x.findtext("capability/interface") == ifname
+            assert x.findtext("parent") == "computer"
+            # a registration for this one device hears of it alone
+            one = DeviceEvents(conn, conn.nodeDeviceLookupByName(name))
+            Path("/sys/class/net/%s/uevent" % ifname).write_text("change")
+            events.wait_for((name, "update"))
+            one.wait_for((name, "update"))
+            ip_link("set", ifname, "name", renamed)
+            new = net_name(renamed)
+            events.wait_for((new, libvirt.VIR_NODE_DEVICE_EVENT_CREATED, 0))
+            assert all(new in s and name not in s for s in listed())
+            ifname = renamed
+        finally:
+            ip_link("del", ifname)
+        events.wait_for((new, libvirt.VIR_NODE_DEVICE_EVENT_DELETED, 0))
+        assert not any(n in s for s in listed() for n in (name, new))
+        assert events.of(name, new) == [
+            (name, libvirt.VIR_NODE_DEVICE_EVENT_CREATED, 0), (name, "update"),
+            (name, libvirt.VIR_NODE_DEVICE_EVENT_DELETED, 0),
+            (new, libvirt.VIR_NODE_DEVICE_EVENT_CREATED, 0),
+            (new, libvirt.VIR_NODE_DEVICE_EVENT_DELETED, 0)]
+        assert one.got == [(name, "update"), (name, libvirt.VIR_NODE_DEVICE_EVENT_DELETED, 0)]
+    finally:
+        if one:
+            one.close()
+        events.close()
+        conn.close()
+
+
+def test_event_registration_on_the_wire(nodedevd):
+    """CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY answers libvirt's errors for an event id out
+    of range and DEREGISTER_ANY for an id not registered (both INTERNAL_ERROR in the RPC
+    domain); callback ids are the daemon's, counted across connections, never reused."""
+    import rawrpc
+    from rawrpc import i32, u32
+
+    register, deregister = 374, 375
+    with rawrpc.Client(str(nodedevd.sock_ro)) as a, rawrpc.Client(str(nodedevd.sock)) as b:
+        a.open("nodedev:///system")
+        b.open("nodedev:///system")
+        for bad in (-1, 2):
+            with pytest.raises(rawrpc.RpcFailed) as e:
+                a.call(register, i32(bad) + u32(0))
+            assert (e.value.err.code, e.value.err.domain, e.value.err.message) == (
+                rawrpc.ERR_INTERNAL_ERROR, rawrpc.FROM_RPC,
+                "internal error: unsupported node device event ID %d" % bad)
+        ids = [c.call(register, i32(ev) + u32(0)).i32() for c, ev in ((a, 0), (b, 1), (a, 1))]
+        assert ids[1] == ids[0] + 1 and ids[2] == ids[0] + 2
+        a.call(deregister, i32(ids[0]))
+        for c, cb in ((a, ids[0]), (a, ids[1])):
+            with pytest.raises(rawrpc.RpcFailed) as e:
+                c.call(deregister, i32(cb))
+            assert (e.value.err.code, e.value.err.message) == (
+                rawrpc.ERR_INTERNAL_ERROR,
+                "internal error: node device event callback %d not registered" % cb)
+        assert a.call(register, i32(0) + u32(0)).i32() == ids[2] + 1
 
 
 # ---------------------------------------------------------------- against libvirtd
