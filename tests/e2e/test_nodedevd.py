@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import threading
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -447,6 +448,65 @@ def test_same_errors_and_caps_as_libvirtd(ref, nodedevd):
         finally:
             rw.close()
         assert create[:2] == ("error", libvirt.VIR_ERR_NO_SUPPORT)
+    finally:
+        mine.close()
+        theirs.close()
+
+
+def registration_answers(sock):
+    """The event registration calls' answers on a raw connection to sock opened on
+    nodedev:///system: errors as (code, domain, message), callback ids relative to the
+    first one (libvirtd's count depends on what registered before)."""
+    import rawrpc
+    from rawrpc import i32, u32
+
+    register, deregister = 374, 375
+
+    def err(call, *args):
+        try:
+            call(*args)
+        except rawrpc.RpcFailed as e:
+            return e.err.code, e.err.domain, \
+                re.sub(r"\d+ not registered", "N not registered", e.err.message)
+        return "ok"
+
+    with rawrpc.Client(str(sock)) as c:
+        c.open("nodedev:///system")
+        out = [err(c.call, register, i32(n) + u32(0)) for n in (-1, 2, 1 << 30)]
+        first = c.call(register, i32(0) + u32(0)).i32()
+        # one device, named whether it exists or not
+        ids = [c.call(register, i32(1) + u32(1) + rawrpc.string(n)).i32() - first
+               for n in ("computer", "no_such_device")]
+        out += [ids, err(c.call, deregister, i32(first)), err(c.call, deregister, i32(first)),
+                err(c.call, deregister, i32(-7))]
+    return out
+
+
+@pytest.mark.slow
+def test_event_registration_as_libvirtd(ref, nodedevd):
+    """The registration calls answer as Debian's libvirtd 9.0.0's node-device driver
+    (through its own socket as nodedev:///system): the same errors for event ids out of
+    range and for ids not registered, filters on any device name, callback ids counted
+    up. And the hotplug difference named in
+    test_hotplug_updates_lists_and_sends_events, checked as it stands: with udevd running
+    both daemons list a new interface; without it only this one does."""
+    assert registration_answers(nodedevd.sock) == registration_answers(ref.daemon.sock)
+    ifname = "svnd%d" % ((os.getpid() + 1) % 100000)
+    mine = libvirt.openReadOnly(uri(nodedevd, ro=True))
+    theirs = libvirt.openReadOnly("nodedev:///system?socket=%s-ro" % ref.daemon.sock)
+    try:
+        add_test_link(ifname)
+        try:
+            name = net_name(ifname)
+            deadline = time.monotonic() + 10
+            while name not in mine.listDevices("net", 0) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert name in mine.listDevices("net", 0)
+            time.sleep(1)  # libvirtd's chance to have heard of it, were anything said
+            udevd = os.path.exists("/run/udev/control")
+            assert (name in theirs.listDevices("net", 0)) == udevd
+        finally:
+            ip_link("del", ifname)
     finally:
         mine.close()
         theirs.close()
