@@ -65,7 +65,7 @@ sv_object_events_deregister(SvObjectEvents *fam, SvClient *c, int callback_id, G
         }
     }
     sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "%s event callback %d not registered",
-                 fam->family, callback_id);
+                 fam->deregister_family ? fam->deregister_family : fam->family, callback_id);
     return FALSE;
 }
 

@@ -12,7 +12,10 @@
 typedef struct {
     SvAttachKey key;
     const char *family; /* "node device": libvirt's word for the family in its errors */
-    int n_event_ids;    /* the family's _EVENT_ID_LAST */
+    /* The word libvirt's DEREGISTER_ANY error uses when it is not `family` (libvirt 9.0's
+     * secret dispatcher says "node device"); NULL: family. */
+    const char *deregister_family;
+    int n_event_ids; /* the family's _EVENT_ID_LAST */
     int next_callback_id;
 } SvObjectEvents;
 
@@ -33,7 +36,8 @@ int sv_object_events_register(SvObjectEvents *fam, SvClient *c, int event_id,
                               const char *object, GError **error);
 
 /* Remove c's registration callback_id; FALSE with libvirt's error (INTERNAL_ERROR
- * "FAMILY event callback N not registered", RPC domain) when c has none with that id. */
+ * "FAMILY event callback N not registered", RPC domain, FAMILY the deregister_family if
+ * set) when c has none with that id. */
 gboolean sv_object_events_deregister(SvObjectEvents *fam, SvClient *c, int callback_id,
                                      GError **error);
 
