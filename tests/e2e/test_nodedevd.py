@@ -238,12 +238,12 @@ def ip_link(*args):
 
 def add_test_link(ifname):
     """A dummy interface; where the kernel has no dummy driver (these test machines'
-    kernels), one end of a veth pair (its peer, PEER_PREFIX + the same number, goes with
-    it)."""
+    kernels), one end of a veth pair (its peer, "svp" + the name's fourth character on, goes
+    with it)."""
     r = subprocess.run(["ip", "link", "add", ifname, "type", "dummy"], capture_output=True,
                        text=True, timeout=30)
     if r.returncode != 0 and "Unknown device type" in r.stderr:
-        ip_link("add", ifname, "type", "veth", "peer", "name", "svnp" + ifname[4:])
+        ip_link("add", ifname, "type", "veth", "peer", "name", "svp" + ifname[3:])
     else:
         assert r.returncode == 0, r.stderr
 
@@ -491,7 +491,7 @@ def test_event_registration_as_libvirtd(ref, nodedevd):
     test_hotplug_updates_lists_and_sends_events, checked as it stands: with udevd running
     both daemons list a new interface; without it only this one does."""
     assert registration_answers(nodedevd.sock) == registration_answers(ref.daemon.sock)
-    ifname = "svnd%d" % ((os.getpid() + 1) % 100000)
+    ifname = "svns%d" % (os.getpid() % 100000)
     mine = libvirt.openReadOnly(uri(nodedevd, ro=True))
     theirs = libvirt.openReadOnly("nodedev:///system?socket=%s-ro" % ref.daemon.sock)
     try:
