@@ -15,7 +15,7 @@ qemu-utils qemu-block-extra qemu-guest-agent
 libxen-dev groff-base man-db
 clang-14 libclang-rt-14-dev valgrind
 libvirt-daemon libvirt-daemon-driver-qemu virtinst
-dmidecode libpciaccess-dev pci.ids
+dmidecode libpciaccess-dev pci.ids libudev-dev
 ovmf
 "
 

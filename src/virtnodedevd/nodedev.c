@@ -363,6 +363,17 @@ block_new(const char *root, const char *dir)
 
 typedef NodeDev *(*DevNewFunc)(const char *root, const char *dir);
 
+/* The kinds of device listed: the uevent subsystem, where sysfs lists them, the reader. */
+static const struct {
+    const char *subsystem;
+    const char *class_dir;
+    DevNewFunc fn;
+} kinds[] = {
+    {"pci", "bus/pci/devices", nodedev_pci_new},   {"usb", "bus/usb/devices", usb_new},
+    {"net", "class/net", nodedev_net_new},         {"scsi", "bus/scsi/devices", nodedev_scsi_new},
+    {"block", "class/block", block_new},
+};
+
 /* Each entry of ROOT/sys/CLASS_DIR, resolved to its device directory, given to fn. */
 static void
 scan(GPtrArray *out, const char *root, const char *class_dir, DevNewFunc fn)
@@ -390,7 +401,7 @@ scan(GPtrArray *out, const char *root, const char *class_dir, DevNewFunc fn)
 /* libvirt's parent: the nearest sysfs ancestor that is itself a listed device, else the
  * computer. */
 static void
-set_parents(GPtrArray *devs, const char *root)
+set_parents(GPtrArray *devs)
 {
     g_autoptr(GHashTable) by_path = g_hash_table_new(g_str_hash, g_str_equal);
 
@@ -412,7 +423,6 @@ set_parents(GPtrArray *devs, const char *root)
         }
         dev->parent = g_strdup(found ? found : "computer");
     }
-    (void)root;
 }
 
 static gint
@@ -422,30 +432,155 @@ cmp_path(gconstpointer a, gconstpointer b)
     return g_strcmp0(x->path, y->path);
 }
 
+/* root made canonical (symlinks resolved), "" for the host's own. (transfer full) */
+static char *
+real_root(const char *root)
+{
+    char real[PATH_MAX];
+
+    if (root && *root && realpath(root, real))
+        return g_strdup(real);
+    return g_strdup("");
+}
+
 GPtrArray *
 nodedev_enumerate(const char *root)
 {
     GPtrArray *devs = g_ptr_array_new_with_free_func((GDestroyNotify)nodedev_free);
     g_autoptr(GPtrArray) rest = g_ptr_array_new();
-    char real_root[PATH_MAX];
-    const char *r = "";
+    g_autofree char *r = real_root(root);
 
-    if (root && *root && realpath(root, real_root))
-        r = real_root;
     g_ptr_array_add(devs, computer_new(r));
-    scan(devs, r, "bus/pci/devices", nodedev_pci_new);
-    scan(devs, r, "bus/usb/devices", usb_new);
-    scan(devs, r, "class/net", nodedev_net_new);
-    scan(devs, r, "bus/scsi/devices", nodedev_scsi_new);
-    scan(devs, r, "class/block", block_new);
+    for (gsize k = 0; k < G_N_ELEMENTS(kinds); k++)
+        scan(devs, r, kinds[k].class_dir, kinds[k].fn);
     /* sysfs order: parents come before their children */
     for (guint i = 1; i < devs->len; i++)
         g_ptr_array_add(rest, devs->pdata[i]);
     g_ptr_array_sort(rest, cmp_path);
     for (guint i = 0; i < rest->len; i++)
         devs->pdata[i + 1] = rest->pdata[i];
-    set_parents(devs, r);
+    set_parents(devs);
     return devs;
+}
+
+/* ---------------------------------------------------------------- changes */
+
+/* The index of the device listed at sysfs path `path` (/sys/devices/...), or -1. */
+static int
+index_by_path(GPtrArray *devs, const char *path)
+{
+    for (guint i = 1; i < devs->len; i++) {
+        if (g_strcmp0(((NodeDev *)devs->pdata[i])->path, path) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* The parent libvirt gives a device at path: as set_parents, for one device. */
+static const char *
+parent_of(GPtrArray *devs, const char *path)
+{
+    g_autofree char *up = g_path_get_dirname(path);
+
+    while (strlen(up) > 1) {
+        int i = index_by_path(devs, up);
+        char *next;
+
+        if (i > 0)
+            return ((NodeDev *)devs->pdata[i])->name;
+        next = g_path_get_dirname(up);
+        g_free(up);
+        up = next;
+    }
+    return "computer";
+}
+
+/* Put dev (transfer full) in its place in sysfs order, after the computer. */
+static void
+insert_sorted(GPtrArray *devs, NodeDev *dev)
+{
+    guint i = 1;
+
+    while (i < devs->len && g_strcmp0(((NodeDev *)devs->pdata[i])->path, dev->path) < 0)
+        i++;
+    g_ptr_array_insert(devs, i, dev);
+}
+
+/* "add" or "change": the device at ROOT/syspath read again; it replaces the device of the
+ * same name (libvirt's update) or is new. A device that is gone already, or that is not of
+ * a kind listed, changes nothing. */
+static void
+apply_add(GPtrArray *devs, const char *root, DevNewFunc fn, const char *syspath,
+          NodeDevChangeFunc notify, gpointer data)
+{
+    g_autofree char *dir = g_strconcat(root, syspath, NULL);
+    char real[PATH_MAX];
+    NodeDev *dev;
+    NodeDevChange change = NODEDEV_CHANGE_CREATED;
+
+    if (!realpath(dir, real) || !g_str_has_prefix(real, root) || !(dev = fn(root, real)))
+        return;
+    dev->parent = g_strdup(parent_of(devs, dev->path));
+    for (guint i = 1; i < devs->len; i++) {
+        if (g_str_equal(((NodeDev *)devs->pdata[i])->name, dev->name)) {
+            g_ptr_array_remove_index(devs, i);
+            change = NODEDEV_CHANGE_UPDATED;
+            break;
+        }
+    }
+    insert_sorted(devs, dev);
+    notify(dev, change, data);
+}
+
+static void
+apply_remove(GPtrArray *devs, const char *syspath, NodeDevChangeFunc notify, gpointer data)
+{
+    int i = syspath ? index_by_path(devs, syspath) : -1;
+
+    if (i < 0)
+        return;
+    notify(devs->pdata[i], NODEDEV_CHANGE_DELETED, data);
+    g_ptr_array_remove_index(devs, i);
+}
+
+void
+nodedev_apply_uevent(GPtrArray *devs, const char *root, const NodeDevUevent *ev,
+                     NodeDevChangeFunc notify, gpointer data)
+{
+    g_autofree char *r = real_root(root);
+    DevNewFunc fn = NULL;
+
+    for (gsize k = 0; k < G_N_ELEMENTS(kinds); k++) {
+        if (g_strcmp0(ev->subsystem, kinds[k].subsystem) == 0)
+            fn = kinds[k].fn;
+    }
+    if (g_strcmp0(ev->action, "remove") == 0) {
+        apply_remove(devs, ev->syspath, notify, data);
+    } else if (g_strcmp0(ev->action, "move") == 0) {
+        /* a renamed network interface: its old name goes, the new one comes */
+        apply_remove(devs, ev->syspath_old, notify, data);
+        if (fn)
+            apply_add(devs, r, fn, ev->syspath, notify, data);
+    } else if (fn && (g_strcmp0(ev->action, "add") == 0 || g_strcmp0(ev->action, "change") == 0)) {
+        apply_add(devs, r, fn, ev->syspath, notify, data);
+    }
+}
+
+void
+nodedev_resync(GPtrArray **devs, const char *root, NodeDevChangeFunc notify, gpointer data)
+{
+    g_autoptr(GPtrArray) old = *devs;
+    GPtrArray *now = nodedev_enumerate(root);
+
+    *devs = now;
+    for (guint i = 1; i < old->len; i++) {
+        if (!nodedev_find(now, ((NodeDev *)old->pdata[i])->name))
+            notify(old->pdata[i], NODEDEV_CHANGE_DELETED, data);
+    }
+    for (guint i = 1; i < now->len; i++) {
+        if (!nodedev_find(old, ((NodeDev *)now->pdata[i])->name))
+            notify(now->pdata[i], NODEDEV_CHANGE_CREATED, data);
+    }
 }
 
 NodeDev *

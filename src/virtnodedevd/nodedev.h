@@ -45,6 +45,38 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NodeDev, nodedev_free)
  * and then in sysfs order, parents before their children. (transfer full) */
 GPtrArray *nodedev_enumerate(const char *root);
 
+/* What a device change did to the list (libvirt's CREATED, DELETED and update events). */
+typedef enum {
+    NODEDEV_CHANGE_CREATED,
+    NODEDEV_CHANGE_DELETED,
+    NODEDEV_CHANGE_UPDATED,
+} NodeDevChange;
+
+/* Told of each change: dev is listed (CREATED, UPDATED) or about to go (DELETED).
+ * (transfer none) */
+typedef void (*NodeDevChangeFunc)(const NodeDev *dev, NodeDevChange change, gpointer data);
+
+/* One uevent as udev (or the kernel) announces it. */
+typedef struct {
+    const char *action;      /* "add", "change", "remove", "move" */
+    const char *subsystem;   /* "net", "pci", ... */
+    const char *syspath;     /* "/sys/devices/..." */
+    const char *syspath_old; /* "move": where it was; else NULL */
+} NodeDevUevent;
+
+/* Bring devs (nodedev_enumerate's list for root) up to date with one uevent, reading only
+ * the device it names under ROOT: "add" and "change" read it again (a device of that name
+ * already listed is replaced: an update), "remove" drops the device listed at its path,
+ * "move" drops the one at syspath_old and reads the new one. Devices of kinds not listed,
+ * or gone before they are read, change nothing. notify hears every change. */
+void nodedev_apply_uevent(GPtrArray *devs, const char *root, const NodeDevUevent *ev,
+                          NodeDevChangeFunc notify, gpointer data);
+
+/* Enumerate root again into *devs (the old list freed), telling notify of each device that
+ * went or came: for when uevents were lost. */
+void nodedev_resync(GPtrArray **devs, const char *root, NodeDevChangeFunc notify,
+                    gpointer data);
+
 /* The device named name, or NULL. (transfer none) */
 NodeDev *nodedev_find(GPtrArray *devs, const char *name);
 

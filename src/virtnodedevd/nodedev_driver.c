@@ -1,17 +1,22 @@
 /* nodedev_driver.c: virtnodedevd's connection (nodedev:///system) and its read-only
  * node-device procedures, answered from nodedev.c's view of the host as libvirt 9.0's
- * node-device driver answers them. Creating, destroying, defining and detaching devices
- * are not served (libvirt's client makes the unknown procedure NO_SUPPORT). */
+ * node-device driver answers them, kept up to date from uevents (nodedev_monitor.c), with
+ * the lifecycle and update events libvirt sends. Creating, destroying, defining and
+ * detaching devices are not served (libvirt's client makes the unknown procedure
+ * NO_SUPPORT). */
 #include "nodedev_driver.h"
 
 #include <string.h>
 
 #include "domain/domain_connect.h"
 #include "nodedev.h"
+#include "nodedev_monitor.h"
+#include "programs/object_events.h"
 #include "programs/remote.h"
 #include "util/error.h"
 
-/* How long an enumeration answers for: hotplug shows within this (no udev monitor yet). */
+/* Without a uevent monitor (a test's sysfs tree, or no netlink socket to be had), how long
+ * an enumeration answers for: hotplug shows within this. */
 #define NODEDEV_REFRESH_USEC (2 * G_USEC_PER_SEC)
 
 typedef struct {
@@ -20,7 +25,11 @@ typedef struct {
     char *root;
     GPtrArray *devs; /* NodeDev, computer first */
     gint64 read_at;
+    NodeDevMonitor *monitor; /* NULL: devs is read again when older than the refresh time */
 } NodeDevDriver;
+
+static SvObjectEvents nodedev_events =
+    SV_OBJECT_EVENTS_INIT("node device", SV_NODE_DEVICE_EVENT_ID_LAST);
 
 static const char *const nodedev_paths[] = {"/system", NULL};
 static const SvConnectFacts nodedev_connect = {
@@ -38,14 +47,15 @@ driver_of(SvCall *call)
     return sv_server_get_user_data(sv_client_get_server(sv_call_get_client(call)));
 }
 
-/* The host's devices, read again when the last reading is older than the refresh time. */
+/* The host's devices: as uevents keep them, else read again when the last reading is older
+ * than the refresh time. */
 static GPtrArray *
 devices_of(SvCall *call)
 {
     NodeDevDriver *drv = driver_of(call);
     gint64 now = g_get_monotonic_time();
 
-    if (!drv->devs || now - drv->read_at > NODEDEV_REFRESH_USEC) {
+    if (!drv->devs || (!drv->monitor && now - drv->read_at > NODEDEV_REFRESH_USEC)) {
         g_clear_pointer(&drv->devs, g_ptr_array_unref);
         drv->devs = nodedev_enumerate(drv->root);
         drv->read_at = now;
@@ -289,6 +299,112 @@ list_caps(SvCall *call, remote_node_device_list_caps_args *a,
     return TRUE;
 }
 
+/* ---------------------------------------------------------------- events */
+
+/* Any connection may register, read-only ones too, as in libvirt; a registration for one
+ * device names it, whether it exists or not (libvirt does not look it up). */
+static gboolean
+event_register_any(SvCall *call, remote_connect_node_device_event_register_any_args *a,
+                   remote_connect_node_device_event_register_any_ret *ret, GError **error)
+{
+    int id = sv_object_events_register(&nodedev_events, sv_call_get_client(call), a->eventID,
+                                       a->dev ? a->dev->name : NULL, error);
+
+    if (id < 0)
+        return FALSE;
+    ret->callbackID = id;
+    return TRUE;
+}
+
+static gboolean
+event_deregister_any(SvCall *call, remote_connect_node_device_event_deregister_any_args *a,
+                     GError **error)
+{
+    return sv_object_events_deregister(&nodedev_events, sv_call_get_client(call), a->callbackID,
+                                       error);
+}
+
+typedef struct {
+    const char *name;
+    int event; /* SV_NODE_DEVICE_EVENT_*, for a lifecycle event */
+} EventData;
+
+static void
+send_lifecycle(SvClient *c, int callback_id, gpointer data)
+{
+    const EventData *e = data;
+    remote_node_device_event_lifecycle_msg m = {callback_id, {(char *)e->name}, e->event, 0};
+
+    sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                         REMOTE_PROC_NODE_DEVICE_EVENT_LIFECYCLE,
+                         (xdrproc_t)xdr_remote_node_device_event_lifecycle_msg, &m);
+}
+
+static void
+send_update(SvClient *c, int callback_id, gpointer data)
+{
+    const EventData *e = data;
+    remote_node_device_event_update_msg m = {callback_id, {(char *)e->name}};
+
+    sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                         REMOTE_PROC_NODE_DEVICE_EVENT_UPDATE,
+                         (xdrproc_t)xdr_remote_node_device_event_update_msg, &m);
+}
+
+/* A device came, went or changed: libvirt's event (detail 0) to those registered. */
+static void
+on_change(const NodeDev *dev, NodeDevChange change, gpointer data)
+{
+    NodeDevDriver *drv = data;
+    SvServer *srv = sv_daemon_get_server(drv->daemon);
+    EventData e = {dev->name, change == NODEDEV_CHANGE_CREATED ? SV_NODE_DEVICE_EVENT_CREATED
+                                                               : SV_NODE_DEVICE_EVENT_DELETED};
+
+    g_debug("node device %s: %s", dev->name,
+            change == NODEDEV_CHANGE_UPDATED ? "updated" : e.event ? "deleted" : "created");
+    if (change == NODEDEV_CHANGE_UPDATED)
+        sv_object_events_emit(&nodedev_events, srv, SV_NODE_DEVICE_EVENT_ID_UPDATE, dev->name,
+                              send_update, &e);
+    else
+        sv_object_events_emit(&nodedev_events, srv, SV_NODE_DEVICE_EVENT_ID_LIFECYCLE,
+                              dev->name, send_lifecycle, &e);
+}
+
+static void
+on_uevent(const NodeDevUevent *ev, gpointer data)
+{
+    NodeDevDriver *drv = data;
+
+    nodedev_apply_uevent(drv->devs, drv->root, ev, on_change, drv);
+}
+
+static void
+on_lost(gpointer data)
+{
+    NodeDevDriver *drv = data;
+
+    nodedev_resync(&drv->devs, drv->root, on_change, drv);
+}
+
+/* Follow the host's own devices through uevents, listening before enumerating so that no
+ * change falls in between (a device met twice is an update). A test's sysfs tree, or a
+ * host where no netlink socket can be had, is read again on demand instead. */
+static void
+start_monitor(NodeDevDriver *drv)
+{
+    g_autoptr(GError) err = NULL;
+
+    if (*drv->root)
+        return;
+    if (!(drv->monitor = nodedev_monitor_new(on_uevent, on_lost, drv, &err))) {
+        g_warning("%s; devices are read again at most every %d s instead", err->message,
+                  (int)(NODEDEV_REFRESH_USEC / G_USEC_PER_SEC));
+        return;
+    }
+    g_info("following device changes announced by %s", nodedev_monitor_source(drv->monitor));
+    drv->devs = nodedev_enumerate(drv->root);
+}
+
 /* ---------------------------------------------------------------- daemon glue */
 
 /* The secondary drivers' shared handlers, then the node devices' own. */
@@ -306,6 +422,8 @@ install(SvRemoteHandlers *h)
     h->node_device_get_parent = get_parent;
     h->node_device_num_of_caps = num_of_caps;
     h->node_device_list_caps = list_caps;
+    h->connect_node_device_event_register_any = event_register_any;
+    h->connect_node_device_event_deregister_any = event_deregister_any;
 }
 
 /* Where the host's sysfs and udev database are: ROOT when a test put a sysfs tree there
@@ -332,6 +450,7 @@ nodedev_init(SvDaemon *d, GError **error)
     sv_server_set_user_data(sv_daemon_get_server(d), driver);
     sv_daemon_serve_remote(d, &driver->handlers);
     sv_daemon_set_driver_data(d, driver);
+    start_monitor(driver);
     return TRUE;
 }
 
@@ -340,6 +459,7 @@ nodedev_cleanup(SvDaemon *d)
 {
     NodeDevDriver *driver = sv_daemon_get_driver_data(d);
 
+    g_clear_pointer(&driver->monitor, nodedev_monitor_free);
     g_clear_pointer(&driver->devs, g_ptr_array_unref);
     g_free(driver->root);
     g_free(driver);

@@ -10,11 +10,14 @@ names). The slow test compares the same calls with Debian's libvirtd 9.0.0 (`ref
 import os
 import re
 import subprocess
+import threading
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import libvirt
 import pytest
+from guests import ensure_event_loop
 
 NAME = "virtnodedevd"
 
@@ -227,6 +230,149 @@ def test_fake_sysfs_mdev_types(root, daemons):
         conn.close()
 
 
+# ---------------------------------------------------------------- hotplug and events
+
+def ip_link(*args):
+    subprocess.run(["ip", "link", *args], check=True, capture_output=True, timeout=30)
+
+
+def add_test_link(ifname):
+    """A dummy interface; where the kernel has no dummy driver (these test machines'
+    kernels), one end of a veth pair (its peer, "svp" + the name's fourth character on, goes
+    with it)."""
+    r = subprocess.run(["ip", "link", "add", ifname, "type", "dummy"], capture_output=True,
+                       text=True, timeout=30)
+    if r.returncode != 0 and "Unknown device type" in r.stderr:
+        ip_link("add", ifname, "type", "veth", "peer", "name", "svp" + ifname[3:])
+    else:
+        assert r.returncode == 0, r.stderr
+
+
+def net_name(ifname):
+    mac = Path("/sys/class/net/%s/address" % ifname).read_text().strip()
+    return "net_%s_%s" % (ifname, mac.replace(":", "_"))
+
+
+class DeviceEvents:
+    """Every node-device event one connection receives: (name, event, detail) for
+    lifecycle events, (name, "update") for updates."""
+
+    def __init__(self, conn, dev=None):
+        self.conn, self.got, self.cond = conn, [], threading.Condition()
+        self.ids = [conn.nodeDeviceEventRegisterAny(
+                        dev, libvirt.VIR_NODE_DEVICE_EVENT_ID_LIFECYCLE, self._lifecycle, None),
+                    conn.nodeDeviceEventRegisterAny(
+                        dev, libvirt.VIR_NODE_DEVICE_EVENT_ID_UPDATE, self._update, None)]
+
+    def _add(self, item):
+        with self.cond:
+            self.got.append(item)
+            self.cond.notify_all()
+
+    def _lifecycle(self, conn, dev, event, detail, opaque):
+        self._add((dev.name(), event, detail))
+
+    def _update(self, conn, dev, opaque):
+        self._add((dev.name(), "update"))
+
+    def wait_for(self, item, timeout=10):
+        with self.cond:
+            assert self.cond.wait_for(lambda: item in self.got, timeout=timeout), \
+                (item, self.got)
+
+    def of(self, *names):
+        with self.cond:
+            return [e for e in self.got if e[0] in names]
+
+    def close(self):
+        for i in self.ids:
+            self.conn.nodeDeviceEventDeregisterAny(i)
+
+
+def test_hotplug_updates_lists_and_sends_events(nodedevd):
+    """A dummy network interface (or a veth pair's end) made, changed, renamed and removed
+    in the host's network namespace (this test's and the daemon's): its net_NAME_MAC device is in
+    NODE_LIST_DEVICES and CONNECT_LIST_ALL_NODE_DEVICES while it exists, and a read-only
+    connection (libvirt lets one register) gets libvirt's events: CREATED, an update for
+    the "change" uevent, DELETED and CREATED for the rename, DELETED (detail 0 each).
+
+    Kept difference, named: this machine runs no udevd, and libvirtd 9.0 listens to udevd's
+    announcements only, so it would see none of this (its list stays as at its start, no
+    event comes). Without udevd virtnodedevd listens to the kernel's uevents instead, so
+    that its lists stay true; with udevd it listens to udevd as libvirt does."""
+    ensure_event_loop()
+    ifname, renamed = "svnd%d" % (os.getpid() % 100000), "svnr%d" % (os.getpid() % 100000)
+    conn = libvirt.openReadOnly(uri(nodedevd, ro=True))
+    net = libvirt.VIR_CONNECT_LIST_NODE_DEVICES_CAP_NET
+    listed = lambda: (set(conn.listDevices("net", 0)),  # noqa: E731
+                      {d.name() for d in conn.listAllDevices(net)})
+    events = DeviceEvents(conn)
+    one = None
+    try:
+        add_test_link(ifname)
+        try:
+            name = net_name(ifname)
+            events.wait_for((name, libvirt.VIR_NODE_DEVICE_EVENT_CREATED, 0))
+            assert all(name in s for s in listed())
+            x = ET.fromstring(conn.nodeDeviceLookupByName(name).XMLDesc(0))
+            assert x.findtext("capability/interface") == ifname
+            assert x.findtext("parent") == "computer"
+            # a registration for this one device hears of it alone
+            one = DeviceEvents(conn, conn.nodeDeviceLookupByName(name))
+            Path("/sys/class/net/%s/uevent" % ifname).write_text("change")
+            events.wait_for((name, "update"))
+            one.wait_for((name, "update"))
+            ip_link("set", ifname, "name", renamed)
+            new = net_name(renamed)
+            events.wait_for((new, libvirt.VIR_NODE_DEVICE_EVENT_CREATED, 0))
+            assert all(new in s and name not in s for s in listed())
+            ifname = renamed
+        finally:
+            ip_link("del", ifname)
+        events.wait_for((new, libvirt.VIR_NODE_DEVICE_EVENT_DELETED, 0))
+        assert not any(n in s for s in listed() for n in (name, new))
+        assert events.of(name, new) == [
+            (name, libvirt.VIR_NODE_DEVICE_EVENT_CREATED, 0), (name, "update"),
+            (name, libvirt.VIR_NODE_DEVICE_EVENT_DELETED, 0),
+            (new, libvirt.VIR_NODE_DEVICE_EVENT_CREATED, 0),
+            (new, libvirt.VIR_NODE_DEVICE_EVENT_DELETED, 0)]
+        assert one.got == [(name, "update"), (name, libvirt.VIR_NODE_DEVICE_EVENT_DELETED, 0)]
+    finally:
+        if one:
+            one.close()
+        events.close()
+        conn.close()
+
+
+def test_event_registration_on_the_wire(nodedevd):
+    """CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY answers libvirt's errors for an event id out
+    of range and DEREGISTER_ANY for an id not registered (both INTERNAL_ERROR in the RPC
+    domain); callback ids are the daemon's, counted across connections, never reused."""
+    import rawrpc
+    from rawrpc import i32, u32
+
+    register, deregister = 374, 375
+    with rawrpc.Client(str(nodedevd.sock_ro)) as a, rawrpc.Client(str(nodedevd.sock)) as b:
+        a.open("nodedev:///system")
+        b.open("nodedev:///system")
+        for bad in (-1, 2):
+            with pytest.raises(rawrpc.RpcFailed) as e:
+                a.call(register, i32(bad) + u32(0))
+            assert (e.value.err.code, e.value.err.domain, e.value.err.message) == (
+                rawrpc.ERR_INTERNAL_ERROR, rawrpc.FROM_RPC,
+                "internal error: unsupported node device event ID %d" % bad)
+        ids = [c.call(register, i32(ev) + u32(0)).i32() for c, ev in ((a, 0), (b, 1), (a, 1))]
+        assert ids[1] == ids[0] + 1 and ids[2] == ids[0] + 2
+        a.call(deregister, i32(ids[0]))
+        for c, cb in ((a, ids[0]), (a, ids[1])):
+            with pytest.raises(rawrpc.RpcFailed) as e:
+                c.call(deregister, i32(cb))
+            assert (e.value.err.code, e.value.err.message) == (
+                rawrpc.ERR_INTERNAL_ERROR,
+                "internal error: node device event callback %d not registered" % cb)
+        assert a.call(register, i32(0) + u32(0)).i32() == ids[2] + 1
+
+
 # ---------------------------------------------------------------- against libvirtd
 
 def ref_xml(ref, name):
@@ -302,6 +448,65 @@ def test_same_errors_and_caps_as_libvirtd(ref, nodedevd):
         finally:
             rw.close()
         assert create[:2] == ("error", libvirt.VIR_ERR_NO_SUPPORT)
+    finally:
+        mine.close()
+        theirs.close()
+
+
+def registration_answers(sock):
+    """The event registration calls' answers on a raw connection to sock opened on
+    nodedev:///system: errors as (code, domain, message), callback ids relative to the
+    first one (libvirtd's count depends on what registered before)."""
+    import rawrpc
+    from rawrpc import i32, u32
+
+    register, deregister = 374, 375
+
+    def err(call, *args):
+        try:
+            call(*args)
+        except rawrpc.RpcFailed as e:
+            return e.err.code, e.err.domain, \
+                re.sub(r"\d+ not registered", "N not registered", e.err.message)
+        return "ok"
+
+    with rawrpc.Client(str(sock)) as c:
+        c.open("nodedev:///system")
+        out = [err(c.call, register, i32(n) + u32(0)) for n in (-1, 2, 1 << 30)]
+        first = c.call(register, i32(0) + u32(0)).i32()
+        # one device, named whether it exists or not
+        ids = [c.call(register, i32(1) + u32(1) + rawrpc.string(n)).i32() - first
+               for n in ("computer", "no_such_device")]
+        out += [ids, err(c.call, deregister, i32(first)), err(c.call, deregister, i32(first)),
+                err(c.call, deregister, i32(-7))]
+    return out
+
+
+@pytest.mark.slow
+def test_event_registration_as_libvirtd(ref, nodedevd):
+    """The registration calls answer as Debian's libvirtd 9.0.0's node-device driver
+    (through its own socket as nodedev:///system): the same errors for event ids out of
+    range and for ids not registered, filters on any device name, callback ids counted
+    up. And the hotplug difference named in
+    test_hotplug_updates_lists_and_sends_events, checked as it stands: with udevd running
+    both daemons list a new interface; without it only this one does."""
+    assert registration_answers(nodedevd.sock) == registration_answers(ref.daemon.sock)
+    ifname = "svns%d" % (os.getpid() % 100000)
+    mine = libvirt.openReadOnly(uri(nodedevd, ro=True))
+    theirs = libvirt.openReadOnly("nodedev:///system?socket=%s-ro" % ref.daemon.sock)
+    try:
+        add_test_link(ifname)
+        try:
+            name = net_name(ifname)
+            deadline = time.monotonic() + 10
+            while name not in mine.listDevices("net", 0) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert name in mine.listDevices("net", 0)
+            time.sleep(1)  # libvirtd's chance to have heard of it, were anything said
+            udevd = os.path.exists("/run/udev/control")
+            assert (name in theirs.listDevices("net", 0)) == udevd
+        finally:
+            ip_link("del", ifname)
     finally:
         mine.close()
         theirs.close()

@@ -206,6 +206,32 @@ def test_events(daemons):
         c.close()
 
 
+def test_event_registration_errors_on_the_wire(daemons):
+    """CONNECT_SECRET_EVENT_REGISTER_ANY and DEREGISTER_ANY answer libvirt 9.0's errors
+    (seen from Debian's libvirtd through its secret:///system): an event id out of range is
+    INTERNAL_ERROR "unsupported secret event ID N", an id not registered INTERNAL_ERROR
+    "node device event callback N not registered" (libvirt's dispatcher says "node device"
+    here), both in the RPC domain; a registration goes once deregistered."""
+    import rawrpc
+    from rawrpc import i32, u32
+
+    d = daemons.start_secretd()
+    with rawrpc.Client(str(d.sock_ro)) as c:
+        c.open("secret:///system")
+        with pytest.raises(rawrpc.RpcFailed) as e:
+            c.call(380, i32(2) + u32(0))
+        assert (e.value.err.code, e.value.err.domain, e.value.err.message) == (
+            rawrpc.ERR_INTERNAL_ERROR, rawrpc.FROM_RPC,
+            "internal error: unsupported secret event ID 2")
+        cb = c.call(380, i32(1) + u32(0)).i32()
+        c.call(381, i32(cb))
+        with pytest.raises(rawrpc.RpcFailed) as e:
+            c.call(381, i32(cb))
+        assert (e.value.err.code, e.value.err.domain, e.value.err.message) == (
+            rawrpc.ERR_INTERNAL_ERROR, rawrpc.FROM_RPC,
+            "internal error: node device event callback %d not registered" % cb)
+
+
 def test_restart(daemons, root):
     d = daemons.start_secretd()
     c = libvirt.open(uri(d))

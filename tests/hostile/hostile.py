@@ -44,6 +44,8 @@ class Target:
     # The second host call of served(), which returns an unsigned hyper: the hypervisor's
     # version, or the library's where the driver has no hypervisor (virtnodedevd).
     version_proc: int = rawrpc.PROC_CONNECT_GET_VERSION
+    # Whose procedures it serves: "domain", "secret" or "nodedev" (targets.py).
+    family: str = "domain"
 
     def check_alive(self):
         for d in self.processes:

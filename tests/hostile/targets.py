@@ -1,9 +1,12 @@
 """targets.py: start each daemon the protocol-level cases run against.
 
-virtqemud, virtlxcd, virtxend and virtnodedevd serve their own sockets (virtxend without a Xen
-hypervisor still serves, ../e2e/test_xen.py); virtproxyd serves libvirt-sock in
+virtqemud, virtlxcd, virtxend, virtsecretd and virtnodedevd serve their own sockets (virtxend
+without a Xen hypervisor still serves, ../e2e/test_xen.py); virtproxyd serves libvirt-sock in
 front of a virtqemud, either handing each client's connection to it after the open
 (client_handoff = 1, the default) or relaying its frames (client_handoff = 0).
+
+Each Target names its procedure family ("domain", "secret", "nodedev"): the procedures whose
+arguments the decode cases of test_frames.py garble are the family's own.
 """
 
 import rawrpc
@@ -50,7 +53,13 @@ def start_xend(daemons, root):
 def start_nodedevd(daemons, root):
     d = daemons.start(name="virtnodedevd", label="virtnodedevd", args=["--timeout", "0"])
     return Target("virtnodedevd", d.sock, "nodedev:///system", "nodedev", [d],
-                  version_proc=rawrpc.PROC_CONNECT_GET_LIB_VERSION)
+                  version_proc=rawrpc.PROC_CONNECT_GET_LIB_VERSION, family="nodedev")
+
+
+def start_secretd(daemons, root):
+    d = daemons.start(name="virtsecretd", label="virtsecretd", args=["--timeout", "0"])
+    return Target("virtsecretd", d.sock, "secret:///system", "secret", [d],
+                  version_proc=rawrpc.PROC_CONNECT_GET_LIB_VERSION, family="secret")
 
 
 def start(name, daemons, root):
@@ -64,10 +73,12 @@ def start(name, daemons, root):
         return start_xend(daemons, root)
     if name == "virtnodedevd":
         return start_nodedevd(daemons, root)
+    if name == "virtsecretd":
+        return start_secretd(daemons, root)
     raise ValueError(name)
 
 
-ALL = ["virtqemud", "proxy-handoff", "proxy-relay", "virtlxcd", "virtxend", "virtnodedevd"]
-# The daemons that serve the domain procedures (the decode cases of test_frames.py send
-# them; virtnodedevd answers them as unknown procedures before decoding anything).
-DOMAINS = [n for n in ALL if n != "virtnodedevd"]
+# The daemons that serve the domain procedures, then the secondary drivers' daemons.
+DOMAINS = ["virtqemud", "proxy-handoff", "proxy-relay", "virtlxcd", "virtxend"]
+SECONDARY = ["virtsecretd", "virtnodedevd"]
+ALL = DOMAINS + SECONDARY

@@ -89,29 +89,70 @@ PRE_OPEN_DECODE = [
                                       payload=u32(1) + u32(4194304) + b"qemu" + u32(0)),
      decode_error(rawrpc.PROC_CONNECT_OPEN)),
 ]
-POST_OPEN_DECODE = [
-    ("lookup-name-4GiB", frame(proc=PROC_DOMAIN_LOOKUP_BY_NAME, payload=u32(0xFFFFFFF0) + b"abcd"),
-     decode_error(PROC_DOMAIN_LOOKUP_BY_NAME)),
-    ("lookup-name-at-string-max",
-     frame(proc=PROC_DOMAIN_LOOKUP_BY_NAME, payload=u32(4194304) + b"abcd"),
-     decode_error(PROC_DOMAIN_LOOKUP_BY_NAME)),
-    ("define-xml-32MiB", frame(proc=rawrpc.PROC_DOMAIN_DEFINE_XML,
-                               payload=u32(32 << 20) + b"<domain/>   "),
-     decode_error(rawrpc.PROC_DOMAIN_DEFINE_XML)),
-    # CONNECT_SET_IDENTITY's typed-parameter array: 2^32 - 1 elements, the array's
-    # maximum (20) with none sent, one over the maximum, and a field name of 4 GiB.
-    ("identity-array-4G", frame(proc=PROC_CONNECT_SET_IDENTITY, payload=u32(0xFFFFFFFF) + u32(0)),
-     decode_error(PROC_CONNECT_SET_IDENTITY)),
-    ("identity-array-at-max", frame(proc=PROC_CONNECT_SET_IDENTITY, payload=u32(20) + u32(0)),
-     decode_error(PROC_CONNECT_SET_IDENTITY)),
+# After the open, each family's own procedures (targets.py) with arguments that cannot be
+# decoded; every target also gets the CONNECT_SET_IDENTITY cases.
+PROC_SECRET_LOOKUP_BY_UUID, PROC_SECRET_DEFINE_XML, PROC_SECRET_SET_VALUE = 141, 142, 144
+PROC_SECRET_LOOKUP_BY_USAGE, PROC_CONNECT_SECRET_EVENT_REGISTER_ANY = 147, 380
+PROC_NODE_LIST_DEVICES, PROC_NODE_DEVICE_LOOKUP_BY_NAME = 112, 113
+PROC_NODE_DEVICE_LOOKUP_SCSI_HOST_BY_WWN, PROC_CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY = 297, 374
+SECRET_VALUE_MAX = 65536
+NONNULL_SECRET = b"\x11" * 16 + i32(1) + string("/x")  # uuid, usage type, usage id
+
+OWN_DECODE = {
+    "domain": [
+        ("lookup-name-4GiB",
+         frame(proc=PROC_DOMAIN_LOOKUP_BY_NAME, payload=u32(0xFFFFFFF0) + b"abcd")),
+        ("lookup-name-at-string-max",
+         frame(proc=PROC_DOMAIN_LOOKUP_BY_NAME, payload=u32(4194304) + b"abcd")),
+        ("define-xml-32MiB", frame(proc=rawrpc.PROC_DOMAIN_DEFINE_XML,
+                                   payload=u32(32 << 20) + b"<domain/>   ")),
+    ],
+    "secret": [
+        ("secret-define-xml-32MiB",
+         frame(proc=PROC_SECRET_DEFINE_XML, payload=u32(32 << 20) + b"<secret/>   ")),
+        ("secret-uuid-short", frame(proc=PROC_SECRET_LOOKUP_BY_UUID, payload=b"\x11" * 8)),
+        ("secret-usage-4GiB",
+         frame(proc=PROC_SECRET_LOOKUP_BY_USAGE, payload=i32(1) + u32(0xFFFFFFF0) + b"abcd")),
+        ("secret-value-4GiB",
+         frame(proc=PROC_SECRET_SET_VALUE, payload=NONNULL_SECRET + u32(0xFFFFFFFF) + b"v")),
+        ("secret-value-over-max",
+         frame(proc=PROC_SECRET_SET_VALUE,
+               payload=NONNULL_SECRET + u32(SECRET_VALUE_MAX + 1)
+               + b"v" * (SECRET_VALUE_MAX + 4) + u32(0))),
+        ("secret-event-filter-4GiB",
+         frame(proc=PROC_CONNECT_SECRET_EVENT_REGISTER_ANY,
+               payload=i32(0) + u32(1) + b"\x11" * 16 + i32(1) + u32(0xFFFFFFFF) + b"x")),
+    ],
+    "nodedev": [
+        ("nodedev-name-4GiB",
+         frame(proc=PROC_NODE_DEVICE_LOOKUP_BY_NAME, payload=u32(0xFFFFFFF0) + b"abcd")),
+        ("nodedev-name-at-string-max",
+         frame(proc=PROC_NODE_DEVICE_LOOKUP_BY_NAME, payload=u32(4194304) + b"abcd")),
+        ("nodedev-list-truncated", frame(proc=PROC_NODE_LIST_DEVICES, payload=opt_string(None))),
+        ("nodedev-wwn-second-4GiB",
+         frame(proc=PROC_NODE_DEVICE_LOOKUP_SCSI_HOST_BY_WWN,
+               payload=string("2000001b32a9da4e") + u32(0xFFFFFFF0) + b"abcd")),
+        ("nodedev-event-filter-4GiB",
+         frame(proc=PROC_CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY,
+               payload=i32(0) + u32(1) + u32(0xFFFFFFFF) + b"pci_")),
+    ],
+}
+# CONNECT_SET_IDENTITY's typed-parameter array: 2^32 - 1 elements, the array's maximum (20)
+# with none sent, one over the maximum, and a field name of 4 GiB.
+IDENTITY_DECODE = [
+    ("identity-array-4G", frame(proc=PROC_CONNECT_SET_IDENTITY, payload=u32(0xFFFFFFFF) + u32(0))),
+    ("identity-array-at-max", frame(proc=PROC_CONNECT_SET_IDENTITY, payload=u32(20) + u32(0))),
     ("identity-array-over-max",
      frame(proc=PROC_CONNECT_SET_IDENTITY,
-           payload=u32(21) + (string("x") + i32(1) + i32(0)) * 21 + u32(0)),
-     decode_error(PROC_CONNECT_SET_IDENTITY)),
+           payload=u32(21) + (string("x") + i32(1) + i32(0)) * 21 + u32(0))),
     ("identity-field-4GiB",
-     frame(proc=PROC_CONNECT_SET_IDENTITY, payload=u32(1) + u32(0xFFFFFFFF) + b"user"),
-     decode_error(PROC_CONNECT_SET_IDENTITY)),
+     frame(proc=PROC_CONNECT_SET_IDENTITY, payload=u32(1) + u32(0xFFFFFFFF) + b"user")),
 ]
+
+
+def post_open_decode(family):
+    return [(case_id, data, decode_error(struct.unpack(">i", data[12:16])[0]))
+            for case_id, data in OWN_DECODE[family] + IDENTITY_DECODE]
 
 
 def run_case(target, opened, case_id, data, expected):
@@ -150,11 +191,11 @@ def run_case(target, opened, case_id, data, expected):
     assert_still_serving(target)
 
 
-@pytest.mark.parametrize("name", targets.DOMAINS)
+@pytest.mark.parametrize("name", targets.ALL)
 def test_bad_frames_and_headers(daemons, root, name):
     target = targets.start(name, daemons, root)
     for opened in (False, True):
-        cases = CASES + (POST_OPEN_DECODE if opened else PRE_OPEN_DECODE)
+        cases = CASES + (post_open_decode(target.family) if opened else PRE_OPEN_DECODE)
         for case_id, data, expected in cases:
             try:
                 run_case(target, opened, case_id, data, expected)

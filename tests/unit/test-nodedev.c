@@ -304,6 +304,95 @@ test_scsi(void)
                                     "    <target>target3:0:0</target>\n"));
 }
 
+typedef struct {
+    GString *log;
+    GPtrArray *devs;
+} Changes;
+
+static void
+record(const NodeDev *dev, NodeDevChange change, gpointer data)
+{
+    Changes *c = data;
+    static const char *const what[] = {"created", "deleted", "updated"};
+
+    /* a device is listed while it is told of, until it has been told it is deleted */
+    if (c->devs)
+        g_assert_true(nodedev_find(c->devs, dev->name) == dev);
+    g_string_append_printf(c->log, "%s %s (%s);", what[change], dev->name, dev->parent);
+}
+
+#define ETH_DIR "/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/net/"
+
+static void
+apply(Changes *c, const char *action, const char *subsystem, const char *syspath,
+      const char *old)
+{
+    NodeDevUevent ev = {action, subsystem, syspath, old};
+
+    nodedev_apply_uevent(c->devs, root, &ev, record, c);
+}
+
+/* Uevents change the list one device at a time, with libvirt's events: an interface
+ * added, changed, renamed and removed; what is not listed changes nothing. */
+static void
+test_uevents(void)
+{
+    g_autoptr(GPtrArray) devs = nodedev_enumerate(root);
+    g_autoptr(GString) log = g_string_new(NULL);
+    Changes c = {log, devs};
+    g_autofree char *eth1 = g_build_filename(root, ETH_DIR "eth1", NULL);
+    g_autofree char *eth2 = g_build_filename(root, ETH_DIR "eth2", NULL);
+    g_autofree char *addr2 = g_build_filename(eth2, "address", NULL);
+    guint n = devs->len;
+
+    put(NIC "/net/eth1/address", "52:54:00:00:00:01\n");
+    apply(&c, "add", "net", ETH_DIR "eth1", NULL);
+    /* after eth0, in sysfs order */
+    g_assert_cmpstr(((NodeDev *)devs->pdata[4])->name, ==, "net_eth1_52_54_00_00_00_01");
+    apply(&c, "change", "net", ETH_DIR "eth1", NULL);
+    apply(&c, "add", "queues", ETH_DIR "eth1/queues/rx-0", NULL);
+    apply(&c, "bind", "net", ETH_DIR "eth1", NULL);
+    g_assert_cmpint(g_rename(eth1, eth2), ==, 0);
+    apply(&c, "move", "net", ETH_DIR "eth2", ETH_DIR "eth1");
+    g_assert_cmpuint(devs->len, ==, n + 1);
+    g_assert_cmpint(g_unlink(addr2), ==, 0);
+    g_assert_cmpint(g_rmdir(eth2), ==, 0);
+    apply(&c, "add", "net", ETH_DIR "eth2", NULL); /* gone before it is read */
+    apply(&c, "remove", "net", ETH_DIR "eth2", NULL);
+    apply(&c, "remove", "net", ETH_DIR "eth9", NULL);
+    g_assert_cmpstr(log->str, ==,
+                    "created net_eth1_52_54_00_00_00_01 (pci_0000_01_00_0);"
+                    "updated net_eth1_52_54_00_00_00_01 (pci_0000_01_00_0);"
+                    "deleted net_eth1_52_54_00_00_00_01 (pci_0000_01_00_0);"
+                    "created net_eth2_52_54_00_00_00_01 (pci_0000_01_00_0);"
+                    "deleted net_eth2_52_54_00_00_00_01 (pci_0000_01_00_0);");
+    g_assert_cmpuint(devs->len, ==, n);
+}
+
+/* Reading everything again tells of what went and came meanwhile. */
+static void
+test_resync(void)
+{
+    GPtrArray *devs = nodedev_enumerate(root);
+    g_autoptr(GString) log = g_string_new(NULL);
+    Changes c = {log, NULL};
+    NodeDev *ghost = g_new0(NodeDev, 1);
+    g_autofree char *last = g_strdup(((NodeDev *)devs->pdata[devs->len - 1])->name);
+    g_autofree char *want = NULL;
+
+    ghost->name = g_strdup("net_ghost");
+    ghost->parent = g_strdup("computer");
+    ghost->path = g_strdup("/sys/devices/virtual/net/ghost");
+    ghost->subcaps = g_ptr_array_new();
+    g_ptr_array_remove_index(devs, devs->len - 1);
+    g_ptr_array_add(devs, ghost);
+    nodedev_resync(&devs, root, record, &c);
+    want = g_strdup_printf("deleted net_ghost (computer);created %s (%s);", last,
+                           nodedev_find(devs, last)->parent);
+    g_assert_cmpstr(log->str, ==, want);
+    g_ptr_array_unref(devs);
+}
+
 static void
 remove_tree(const char *path)
 {
@@ -336,6 +425,8 @@ main(int argc, char **argv)
     g_test_add_func("/nodedev/net-and-usb-xml", test_net_and_usb_xml);
     g_test_add_func("/nodedev/disk-xml", test_disk_xml);
     g_test_add_func("/nodedev/scsi", test_scsi);
+    g_test_add_func("/nodedev/uevents", test_uevents);
+    g_test_add_func("/nodedev/resync", test_resync);
     rc = g_test_run();
     remove_tree(root);
     g_free(root);
