@@ -445,3 +445,32 @@ def test_flood_while_family_daemon_stopped(daemons):
         raw.close()
         if s.alive():
             os.kill(s.proc.pid, signal.SIGCONT)
+
+
+def test_node_device_events_through_qemud(daemons):
+    """Node-device events registered through virtqemud (read-only, as Nova's are) come from
+    virtnodedevd: a test network interface made, changed and removed gives CREATED, an
+    update and DELETED on the client's connection to virtqemud."""
+    from test_nodedevd import DeviceEvents, add_test_link, ip_link, net_name
+
+    ensure_event_loop()
+    q = start_qemud(daemons)
+    start_family(daemons, "virtnodedevd")
+    ifname = "svrl%d" % (os.getpid() % 100000)
+    conn = libvirt.openReadOnly(qemu_uri(q, ro=True))
+    events = DeviceEvents(conn)
+    try:
+        add_test_link(ifname)
+        try:
+            name = net_name(ifname)
+            events.wait_for((name, libvirt.VIR_NODE_DEVICE_EVENT_CREATED, 0))
+            assert name in conn.listDevices("net", 0)
+            with open("/sys/class/net/%s/uevent" % ifname, "w") as f:
+                f.write("change")
+            events.wait_for((name, "update"))
+        finally:
+            ip_link("del", ifname)
+        events.wait_for((name, libvirt.VIR_NODE_DEVICE_EVENT_DELETED, 0))
+    finally:
+        events.close()
+        conn.close()
