@@ -623,6 +623,7 @@ const SvDaemonDriver proxy_daemon_driver = {
     .sock_prefix = "libvirt",
     .driver_name = "remote",
     .fds_per_client = 2, /* relayed: the client's socket and one to its backend */
+    .routes_clients = TRUE,
     .init = proxy_init,
     .cleanup = proxy_cleanup,
 };

@@ -23,7 +23,6 @@
 #include "domain/domain_ifparams.h"
 #include "qemu_hotplug.h"
 #include "domain/domain_rename.h"
-#include "programs/private.h"
 #include "programs/remote.h"
 #include "qemu_agent.h"
 #include "qemu_agent_calls.h"
@@ -720,7 +719,6 @@ qemu_init(SvDaemon *d, GError **error)
     /* Issue 18 item 4: libvirt's QEMU-specific program (libvirt-qemu) on the same sockets. */
     qemu_program_serve(sv_daemon_get_server(d));
     sv_daemon_serve_remote(d, &driver->handlers);
-    sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     sv_daemon_set_driver_data(d, driver);
     if (!qemu_caps_is_ready(driver->caps))
         qemu_caps_probe_async(driver->caps, start_probe_done, NULL);

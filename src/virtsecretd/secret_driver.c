@@ -6,7 +6,6 @@
 
 #include "conf/uuid.h"
 #include "domain/domain_connect.h"
-#include "programs/private.h"
 #include "secret_events.h"
 #include "secret_store.h"
 #include "util/error.h"
@@ -316,7 +315,6 @@ secret_init(SvDaemon *d, GError **error)
     secret_events_install(&drv->handlers);
     sv_server_set_user_data(sv_daemon_get_server(d), drv);
     sv_daemon_serve_remote(d, &drv->handlers);
-    sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     update_hold(drv);
     sv_daemon_set_driver_data(d, drv);
     return TRUE;

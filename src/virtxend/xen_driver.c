@@ -17,7 +17,6 @@
 #include "domain/domain_rename.h"
 #include "domain/domain_stats.h"
 #include "programs/qemu.h"
-#include "programs/private.h"
 #include "programs/remote.h"
 #include "util/error.h"
 #include "util/host.h"
@@ -286,7 +285,6 @@ xen_init(SvDaemon *d, GError **error)
     sv_domain_host_install_sysinfo(&driver->domains, &driver->handlers);
     install_no_support(&driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
-    sv_private_serve(sv_daemon_get_server(d)); /* connections handed over by virtproxyd */
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's libxl driver (none of it). */
     sv_qemu_serve_unsupported(sv_daemon_get_server(d));
     return TRUE;

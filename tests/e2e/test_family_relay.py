@@ -265,9 +265,8 @@ def test_identity_and_disconnect(daemons):
 @pytest.mark.parametrize("mode", ["handoff", "relay"])
 def test_proxy_routes_secret_uri(daemons, root, mode):
     """virtproxyd routes secret:///system to virtsecretd and nodedev:///system to
-    virtnodedevd, by hand-off and by relay (virtnodedevd takes no hand-off yet: the proxy
-    falls back to relaying it); and qemu:///system through it reaches virtsecretd through
-    virtqemud."""
+    virtnodedevd, by hand-off and by relay; and qemu:///system through it reaches
+    virtsecretd through virtqemud."""
     etc = root / "etc" / "libvirt"
     etc.mkdir(parents=True, exist_ok=True)
     (etc / "virtproxyd.conf").write_text("client_handoff = %d\n" % (mode == "handoff"))
@@ -304,6 +303,33 @@ def test_proxy_routes_secret_uri(daemons, root, mode):
     finally:
         c.close()
     assert q.alive()
+
+
+@pytest.mark.parametrize("name,uri", [("virtnodedevd", "nodedev:///system"),
+                                      ("virtlxcd", "lxc:///system"),
+                                      ("virtsecretd", "secret:///system")])
+def test_proxy_hands_clients_over(daemons, root, name, uri):
+    """Every daemon but the proxy adopts the clients virtproxyd hands it (virtnodedevd and
+    virtlxcd did not, and the proxy relayed their clients instead): with the hand-off done
+    the proxy idles out under the client, which its backend goes on serving. A relayed
+    client would have held the proxy up."""
+    backend = start_family(daemons, name)
+    sock = root / "run" / "libvirt" / "libvirt-sock"
+    proxy = daemons.start(name="virtproxyd", label="virtproxyd", ready_path=sock,
+                          args=["--timeout", "1"])
+    c = libvirt.openReadOnly("%s?socket=%s-ro" % (uri, sock))
+    try:
+        assert proxy.wait_exit(8) == 0, "the proxy kept the client: not handed over"
+        assert c.getURI().startswith(uri)
+        if name == "virtnodedevd":
+            assert c.numOfDevices("pci", 0) > 0
+        elif name == "virtsecretd":
+            assert c.listAllSecrets() == []
+        else:
+            assert c.listAllDomains() == []
+    finally:
+        c.close()
+    assert backend.alive()
 
 
 def test_lxcd_relays_secrets(daemons, root):

@@ -1,5 +1,6 @@
 /* daemon.c: the daemon skeleton shared by every splitvirt daemon. */
 #include "daemon/daemon.h"
+#include "programs/private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +67,8 @@ void
 sv_daemon_serve_remote(SvDaemon *d, const SvRemoteHandlers *handlers)
 {
     sv_remote_serve(d->server, handlers, &d->remote);
+    if (!d->drv->routes_clients)
+        sv_private_serve(d->server);
 }
 
 SvServer *

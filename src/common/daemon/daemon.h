@@ -22,6 +22,9 @@ typedef struct {
      * driver for a hypervisor connection (libvirt's storage daemon co-opens the secret
      * driver: SV_PROC_FAMILY_BIT(SV_PROC_FAMILY_SECRET)); 0: none. */
     guint relay_families;
+    /* virtproxyd: it hands clients over and never adopts one. Every other daemon serving
+     * the remote program takes the clients virtproxyd hands it (the private program). */
+    gboolean routes_clients;
     /* Set up the driver; called once the configuration is read, before any
      * client can connect. Adds the programs to sv_daemon_get_server(). */
     gboolean (*init)(SvDaemon *d, GError **error);
@@ -38,7 +41,9 @@ char *sv_daemon_path(SvDaemon *d, const char *std_path);
 const char *sv_daemon_get_root(SvDaemon *d);
 SvServer *sv_daemon_get_server(SvDaemon *d);
 /* Serve the remote program on sv_daemon_get_server() with `handlers` (transfer none;
- * must outlive the daemon), told the daemon's proxy user and the driver's name. */
+ * must outlive the daemon), told the daemon's proxy user and the driver's name; and,
+ * unless the daemon routes clients itself, the private program that adopts the clients
+ * virtproxyd hands over. */
 void sv_daemon_serve_remote(SvDaemon *d, const SvRemoteHandlers *handlers);
 SvServer *sv_daemon_get_admin_server(SvDaemon *d);
 SvConfFile *sv_daemon_get_config(SvDaemon *d);
