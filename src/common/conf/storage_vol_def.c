@@ -902,3 +902,41 @@ sv_storage_vol_def_local_target(SvStorageVolDef *def, const char *pool_path, GEr
     def->key = g_strdup(def->target.path);
     return TRUE;
 }
+
+void
+sv_storage_vol_def_tool_vol(const SvStorageVolDef *def, SvQemuImgVol *out)
+{
+    const SvVolTarget *t = &def->target;
+    const SvVolEncryption *enc = t->encryption;
+
+    memset(out, 0, sizeof(*out));
+    out->name = def->name;
+    out->path = t->path;
+    out->format = sv_vol_format_to_string(t->format);
+    out->block = def->type == SV_VOL_TYPE_BLOCK;
+    out->capacity = def->capacity;
+    out->allocation = def->allocation;
+    out->mode = t->perms.mode;
+    out->uid = t->perms.uid;
+    out->gid = t->perms.gid;
+    out->compat = t->compat;
+    out->has_features = t->has_features;
+    out->lazy_refcounts = (t->features & (1u << SV_VOL_FEATURE_LAZY_REFCOUNTS)) != 0;
+    out->cluster_size = t->cluster_size;
+    out->nocow = t->nocow;
+    if (def->backing) {
+        out->backing_path = def->backing->path;
+        out->backing_format = sv_vol_format_to_string(def->backing->format);
+    }
+    /* libvirt's encryption format numbers are SvQemuImgEnc's */
+    out->encryption = enc ? (SvQemuImgEnc)enc->format : SV_QEMU_IMG_ENC_NONE;
+    if (!enc)
+        return;
+    out->n_secrets = enc->secrets->len;
+    out->cipher_name = enc->cipher_name;
+    out->cipher_size = enc->cipher_size;
+    out->cipher_mode = enc->cipher_mode;
+    out->cipher_hash = enc->cipher_hash;
+    out->ivgen_name = enc->ivgen_name;
+    out->ivgen_hash = enc->ivgen_hash;
+}

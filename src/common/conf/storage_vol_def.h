@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "util/qemu_img.h"
+
 /* The volume's type attribute (libvirt's virStorageVolType). */
 typedef enum {
     SV_VOL_TYPE_FILE,
@@ -196,3 +198,8 @@ char *sv_storage_vol_def_format(const SvStorageVolDef *def, SvVolFormats formats
  * to POOL/NAME and refused when something is there already. Also the key = the path. */
 gboolean sv_storage_vol_def_local_target(SvStorageVolDef *def, const char *pool_path,
                                          GError **error);
+
+/* The volume as the qemu-img and raw-file tools (util/qemu_img.h) take it, for a volume of
+ * a file pool (SV_VOL_FORMATS_FILE): every pointer points into def (transfer none), so def
+ * outlives out. The secret's file (secret_path) is the caller's to set. */
+void sv_storage_vol_def_tool_vol(const SvStorageVolDef *def, SvQemuImgVol *out);
