@@ -106,7 +106,6 @@ static void
 test_trim_and_errors(Tmp *t, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *want = NULL;
 
     (void)data;
     write_bytes(t->path, 1, 4096);
