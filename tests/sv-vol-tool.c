@@ -6,11 +6,14 @@
  *       it as libvirt's dir backend does (raw files without qemu-img, others with it);
  *       prints the volume's path.
  *   sv-vol-tool roundtrip < dumped.xml
- *       parse vol-dumpxml's text (everything it writes) and format it again. */
+ *       parse vol-dumpxml's text (everything it writes) and format it again.
+ *   sv-vol-tool probe PATH
+ *       the volume at PATH as a dir pool's refresh finds it, as vol-dumpxml writes it. */
 #include <stdio.h>
 #include <string.h>
 
 #include "conf/storage_vol_def.h"
+#include "conf/storage_vol_probe.h"
 #include "util/error.h"
 #include "util/qemu_img.h"
 
@@ -73,13 +76,29 @@ roundtrip(void)
     return 0;
 }
 
+static int
+probe(const char *path)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvStorageVolDef) def = sv_storage_vol_probe(path, &error);
+    g_autofree char *out = NULL;
+
+    if (!def)
+        return fail(error);
+    out = sv_storage_vol_def_format(def, SV_VOL_FORMATS_FILE);
+    fputs(out, stdout);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "probe") == 0)
+        return probe(argv[2]);
     if (argc >= 3 && strcmp(argv[1], "create") == 0)
         return create(argv[2], argc > 3 && strcmp(argv[3], "--prealloc-metadata") == 0);
     if (argc == 2 && strcmp(argv[1], "roundtrip") == 0)
         return roundtrip();
-    fprintf(stderr, "usage: sv-vol-tool create POOL_DIR [--prealloc-metadata] | roundtrip\n");
+    fprintf(stderr, "usage: sv-vol-tool create POOL_DIR [--prealloc-metadata] | roundtrip | probe PATH\n");
     return 2;
 }

@@ -150,3 +150,50 @@ def test_luks_round_trip():
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "ok 1 /qemu-img/run/luks" in r.stdout and "SKIP" not in r.stdout, r.stdout
+
+
+def make_found_files(d):
+    """Files a pool finds, made without libvirt: raw (sparse, odd-sized, fully written), qcow2
+    v2 (compat 0.10) with a non-default cluster size, v3 with and without lazy refcounts, an
+    overlay whose backing path is relative, and a subdirectory."""
+    def qemu_img(*args):
+        subprocess.run(["qemu-img", "create", "-q", *args], check=True, timeout=60)
+    (d / "full.img").write_bytes(b"\xa5" * MIB)
+    with open(d / "sparse.img", "wb") as f:
+        f.truncate(3 * MIB + 1000)
+    qemu_img("-f", "qcow2", "-o", "compat=0.10,cluster_size=131072", str(d / "v2c.qcow2"), "1M")
+    qemu_img("-f", "qcow2", "-o", "compat=1.1", str(d / "v3.qcow2"), "2M")
+    qemu_img("-f", "qcow2", "-o", "compat=1.1,lazy_refcounts=on", str(d / "v3l.qcow2"), "1M")
+    qemu_img("-f", "qcow2", "-b", "v3.qcow2", "-F", "qcow2", str(d / "rel.qcow2"))
+    (d / "sub").mkdir()
+    (d / "sub").chmod(0o750)
+    os.chmod(d / "full.img", 0o640)
+    # Read every file once: with relatime, the first read after a write moves the access
+    # time, and libvirtd's read (after its own stat) must not make the two stats differ.
+    for p in d.iterdir():
+        if p.is_file():
+            p.read_bytes()
+
+
+@pytest.mark.slow
+def test_found_volumes_like_libvirtd(ref, tmp_path):
+    """Volumes libvirtd's dir pool finds (its refresh at pool start) and the library's probe
+    of the same files: the same vol-dumpxml, byte for byte."""
+    d = tmp_path / "found"
+    d.mkdir()
+    make_found_files(d)
+    names = sorted(p.name for p in d.iterdir())
+    pool = "svvol-found-%d" % os.getpid()
+    ref.virsh("pool-create-as", pool, "dir", "--target", str(d))
+    try:
+        listed = sorted(ref.virsh("vol-list", pool).stdout.split()[::2])
+        assert listed == names
+        for name in names:
+            theirs = ref.virsh("vol-dumpxml", "--pool", pool, name).stdout
+            r = subprocess.run([tool(), "probe", str(d / name)], capture_output=True, text=True,
+                               timeout=30)
+            assert r.returncode == 0, "probe %s: %s" % (name, r.stderr)
+            assert r.stdout == theirs, "vol-dumpxml of %s differs:\n%s\n--- libvirtd:\n%s" % (
+                name, r.stdout, theirs)
+    finally:
+        ref.virsh("pool-destroy", pool, check=False)

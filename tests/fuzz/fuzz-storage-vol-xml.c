@@ -3,10 +3,12 @@
  *
  * A document either parses or fails with an error; whatever parses (as a file pool's volume
  * with everything vol-dumpxml writes, and as a disk pool's volume as vol-create reads it) is
- * formatted, and the output must parse again and format to the same text. */
+ * formatted, and the output must parse again and format to the same text. The same bytes
+ * also go to the qcow2 header parser of conf/storage_vol_probe.c, read as a file's start. */
 #include <string.h>
 
 #include "conf/storage_vol_def.h"
+#include "conf/storage_vol_probe.h"
 #include "util/error.h"
 
 int LLVMFuzzerTestOneInput(const guint8 *data, size_t size);
@@ -43,9 +45,15 @@ int
 LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 {
     g_autofree char *xml = NULL;
+    SvQcow2Header h;
 
     if (size > FUZZ_MAX_XML)
         return 0;
+    if (sv_qcow2_header_parse(data, size, &h)) {
+        g_assert(h.version == 2 || h.version == 3);
+        g_assert(!h.backing_format || h.backing);
+        sv_qcow2_header_clear(&h);
+    }
     xml = g_strndup((const char *)data, size);
     one(xml, SV_VOL_FORMATS_FILE, SV_VOL_PARSE_DISPLAY);
     one(xml, SV_VOL_FORMATS_DISK, SV_VOL_PARSE_OPT_CAPACITY);

@@ -232,6 +232,14 @@ def storage_vol_xml():
     }
     for name, text in seeds.items():
         write("storage-vol-xml", name, text)
+    # A qcow2 v3 header with its backing format extension and backing file name, for the
+    # header parser the harness also feeds (conf/storage_vol_probe.c).
+    hdr = bytearray(1024)
+    struct.pack_into(">4sIQIIQ", hdr, 0, b"QFI\xfb", 3, 512, 8, 16, 1 << 20)
+    struct.pack_into(">QQQII", hdr, 72, 0, 1, 0, 4, 104)
+    struct.pack_into(">II3s", hdr, 104, 0xE2792ACA, 3, b"raw")
+    hdr[512:520] = b"base.img"
+    write("storage-vol-xml", "qcow2-header.bin", bytes(hdr))
 
 
 if __name__ == "__main__":
