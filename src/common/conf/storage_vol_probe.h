@@ -29,5 +29,8 @@ gboolean sv_qcow2_header_parse(const guint8 *buf, gsize len, SvQcow2Header *out)
  * size), permissions, timestamps, format (qcow2 recognised by its header, raw otherwise),
  * compat/features/clusterSize of a qcow2, and its backing store (a relative path made
  * absolute from the image's directory) with that file's permissions and timestamps.
+ * Note: libvirtd's XML of a volume it has just created (vol-create, before any pool-refresh)
+ * lacks the <clusterSize> this gives; after a refresh the two are the same (checked by hand
+ * against Debian's libvirtd 9.0.0).
  * (transfer full) */
 SvStorageVolDef *sv_storage_vol_probe(const char *path, GError **error);
