@@ -8,7 +8,9 @@
  *   sv-vol-tool roundtrip < dumped.xml
  *       parse vol-dumpxml's text (everything it writes) and format it again.
  *   sv-vol-tool probe PATH
- *       the volume at PATH as a dir pool's refresh finds it, as vol-dumpxml writes it. */
+ *       the volume at PATH as a dir pool's refresh finds it, as vol-dumpxml writes it.
+ *   sv-vol-tool wipe PATH ALGORITHM
+ *       vol-wipe of the volume at PATH, its allocation read as the pool refresh reads it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +18,7 @@
 #include "conf/storage_vol_probe.h"
 #include "util/error.h"
 #include "util/qemu_img.h"
+#include "util/storage_wipe.h"
 
 static char *
 read_stdin(void)
@@ -90,15 +93,28 @@ probe(const char *path)
     return 0;
 }
 
+static int
+wipe(const char *path, const char *algorithm)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvStorageVolDef) def = sv_storage_vol_probe(path, &error);
+
+    if (!def || !sv_storage_wipe(path, algorithm, def->allocation, NULL, &error))
+        return fail(error);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "wipe") == 0)
+        return wipe(argv[2], argv[3]);
     if (argc == 3 && strcmp(argv[1], "probe") == 0)
         return probe(argv[2]);
     if (argc >= 3 && strcmp(argv[1], "create") == 0)
         return create(argv[2], argc > 3 && strcmp(argv[3], "--prealloc-metadata") == 0);
     if (argc == 2 && strcmp(argv[1], "roundtrip") == 0)
         return roundtrip();
-    fprintf(stderr, "usage: sv-vol-tool create POOL_DIR [--prealloc-metadata] | roundtrip | probe PATH\n");
+    fprintf(stderr, "usage: sv-vol-tool create POOL_DIR [--prealloc-metadata] | roundtrip | probe PATH | wipe PATH ALG\n");
     return 2;
 }

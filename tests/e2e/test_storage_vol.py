@@ -38,6 +38,11 @@ XML_CASES = [
      "</target></volume>"),
 ]
 
+# vol-wipe on both sides, after the volumes are made: zeros over a fully allocated raw file,
+# zeros over a qcow2 (written over libvirt's allocation, which is past the file's end), and
+# a patterned one through scrub.
+WIPES = [("r.img", "zero"), ("q.qcow2", "zero"), ("m.qcow2", "dod")]
+
 # Differences from libvirtd kept on purpose: (field, reason). None so far.
 ALLOWED = []
 
@@ -82,6 +87,15 @@ def image_facts(path):
         # metadata blocks, not on who made the file)
         "allocated": st.st_blocks * 512 >= st.st_size,
     }
+
+
+def wiped_facts(path, alg):
+    """What a wipe leaves: the size, whether it is allocated, and for zeros the content."""
+    st = os.stat(path)
+    facts = {"size": st.st_size, "allocated": st.st_blocks * 512 >= st.st_size}
+    if alg == "zero":
+        facts["all zero"] = path.read_bytes().count(0) == st.st_size
+    return facts
 
 
 def make_ours(ours_dir, theirs_dir, name, xml, prealloc):
@@ -129,6 +143,17 @@ def test_volumes_like_libvirtd(ref, tmp_path):
             dumped[name] = ref.virsh("vol-dumpxml", "--pool", pool, name).stdout
         left = [d for d in diffs if not any(field in d for field, _ in ALLOWED)]
         assert not left, "volumes differ from libvirtd's:\n  " + "\n  ".join(left)
+        diffs = []
+        for name, alg in WIPES:
+            ref.virsh("vol-wipe", "--pool", pool, name, "--algorithm", alg)
+            r = subprocess.run([tool(), "wipe", str(ours_dir / name), alg], capture_output=True,
+                               text=True, timeout=60)
+            assert r.returncode == 0, "sv-vol-tool wipe %s: %s" % (name, r.stderr)
+            theirs = wiped_facts(theirs_dir / name, alg)
+            ours = wiped_facts(ours_dir / name, alg)
+            diffs += ["wipe %s %s %s: ours %r, libvirtd's %r" % (alg, name, k, ours[k], theirs[k])
+                      for k in theirs if ours[k] != theirs[k]]
+        assert not diffs, "wiped volumes differ from libvirtd's:\n  " + "\n  ".join(diffs)
         for name, text in dumped.items():
             r = subprocess.run([tool(), "roundtrip"], input=text, capture_output=True,
                                text=True, timeout=30)
