@@ -558,6 +558,35 @@ test_run_raw(Tmp *t, gconstpointer data)
                     "not supported for raw volumes");
 }
 
+/* The key's file: 0600, named after pool and volume, holding the key; an unwritable
+ * directory is libvirt's error. */
+static void
+test_secret_file(Tmp *t, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = sv_storage_secret_file(t->dir, "pool", "v.qcow2",
+                                                    (const guint8 *)"k\0y", 3, -1, -1, &error);
+    g_autofree char *prefix = g_build_filename(t->dir, "pool.v.qcow2.secret.", NULL);
+    g_autofree char *got = NULL;
+    gsize len = 0;
+    struct stat st;
+
+    (void)data;
+    g_assert_no_error(error);
+    g_assert_true(g_str_has_prefix(path, prefix));
+    g_assert_cmpuint(strlen(path), ==, strlen(prefix) + 6);
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+    g_assert_true(g_file_get_contents(path, &got, &len, NULL));
+    g_assert_cmpuint(len, ==, 3);
+    g_assert_cmpint(memcmp(got, "k\0y", 3), ==, 0);
+    g_assert_null(sv_storage_secret_file("/nonexistent", "p", "v", (const guint8 *)"k", 1, -1,
+                                         -1, &error));
+    g_assert_cmpint(error->code, ==, SV_ERR_SYSTEM_ERROR);
+    g_assert_cmpstr(error->message, ==,
+                    "failed to open secret file for write: No such file or directory");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -573,6 +602,7 @@ main(int argc, char **argv)
     g_test_add("/qemu-img/run/luks", Tmp, NULL, tmp_setup, test_run_luks, tmp_teardown);
     g_test_add("/qemu-img/run/convert-resize", Tmp, NULL, tmp_setup, test_run_convert_resize,
                tmp_teardown);
+    g_test_add("/qemu-img/secret-file", Tmp, NULL, tmp_setup, test_secret_file, tmp_teardown);
     g_test_add("/qemu-img/run/raw", Tmp, NULL, tmp_setup, test_run_raw, tmp_teardown);
     return g_test_run();
 }

@@ -71,6 +71,39 @@ sv_storage_tool_run(const char *const *argv, char **ret_out, GError **error)
     return FALSE;
 }
 
+char *
+sv_storage_secret_file(const char *state_dir, const char *pool, const char *vol,
+                       const guint8 *key, gsize key_len, gint64 uid, gint64 gid, GError **error)
+{
+    g_autofree char *path = g_strdup_printf("%s/%s.%s.secret.XXXXXX", state_dir, pool, vol);
+    g_auto(SvFd) fd = g_mkstemp_full(path, O_RDWR | O_CLOEXEC, 0600);
+    gsize done = 0;
+
+    if (fd < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "failed to open secret file for write");
+        return NULL;
+    }
+    while (done < key_len) {
+        ssize_t n = write(fd, key + done, key_len - done);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            sv_error_set_errno(error, SV_FROM_STORAGE, n < 0 ? errno : EIO,
+                               "failed to write secret file");
+            unlink(path);
+            return NULL;
+        }
+        done += n;
+    }
+    if (uid != -1 && gid != -1 && fchown(fd, uid, gid) < 0) {
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INTERNAL_ERROR, "failed to chown secret file");
+        unlink(path);
+        return NULL;
+    }
+    return g_steal_pointer(&path);
+}
+
 /* ---- create and convert ------------------------------------------------------------------ */
 
 /* Commas doubled: qemu's option syntax (libvirt's virQEMUBuildBufferEscapeComma). */

@@ -108,6 +108,14 @@ GPtrArray *sv_qemu_img_info_parse(const char *json, GError **error);
 GPtrArray *sv_qemu_img_info(const char *tool, const char *path, const char *format,
                             gboolean backing_chain, GError **error);
 
+/* The file qemu-img reads a volume's key from, as libvirt's storage driver writes it: created
+ * 0600 as STATE_DIR/POOL.VOL.secret.XXXXXX, the key written, owned by the volume's uid and
+ * gid when both are set. The caller unlinks it once qemu-img is done. (transfer full: the
+ * path) */
+char *sv_storage_secret_file(const char *state_dir, const char *pool, const char *vol,
+                             const guint8 *key, gsize key_len, gint64 uid, gint64 gid,
+                             GError **error);
+
 /* The clean environment every storage tool runs with. */
 const char *const *sv_storage_tool_env(void);
 
