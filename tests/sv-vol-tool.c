@@ -52,11 +52,17 @@ create(const char *pool, gboolean prealloc)
     if (!def || !sv_storage_vol_def_local_target(def, pool, &error))
         return fail(error);
     sv_storage_vol_def_tool_vol(def, &v);
-    /* libvirt's dir backend: a plain raw file without qemu-img, the rest with it */
-    if (def->target.format == SV_VOL_FORMAT_RAW && !def->target.encryption)
+    switch (sv_storage_build_kind(&v, NULL)) {
+    case SV_STORAGE_BUILD_RAW:
         ok = sv_storage_create_raw(&v, NULL, prealloc, &error);
-    else
+        break;
+    case SV_STORAGE_BUILD_QEMU_IMG:
         ok = sv_qemu_img_create("/usr/bin/qemu-img", &v, NULL, prealloc, pool, &error);
+        break;
+    default:
+        fprintf(stderr, "sv-vol-tool: dir and ploop volumes are not made here\n");
+        return 2;
+    }
     if (!ok)
         return fail(error);
     printf("%s\n", def->target.path);

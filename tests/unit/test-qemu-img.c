@@ -558,6 +558,30 @@ test_run_raw(Tmp *t, gconstpointer data)
                     "not supported for raw volumes");
 }
 
+/* libvirt's choice of how a volume is built, alone and from another. */
+static void
+test_build_kind(void)
+{
+    SvQemuImgVol raw = vol_init("r", "/p/r", "raw", 1);
+    SvQemuImgVol q = vol_init("q", "/p/q", "qcow2", 1);
+    SvQemuImgVol d = vol_init("d", "/p/d", "dir", 0);
+    SvQemuImgVol luks = vol_init("l", "/p/l", "raw", 1);
+    SvQemuImgVol blk = vol_init("b", "/dev/b", "raw", 1);
+
+    luks.encryption = SV_QEMU_IMG_ENC_LUKS;
+    blk.block = TRUE;
+    g_assert_cmpint(sv_storage_build_kind(&raw, NULL), ==, SV_STORAGE_BUILD_RAW);
+    g_assert_cmpint(sv_storage_build_kind(&q, NULL), ==, SV_STORAGE_BUILD_QEMU_IMG);
+    g_assert_cmpint(sv_storage_build_kind(&luks, NULL), ==, SV_STORAGE_BUILD_QEMU_IMG);
+    g_assert_cmpint(sv_storage_build_kind(&d, NULL), ==, SV_STORAGE_BUILD_DIR);
+    g_assert_cmpint(sv_storage_build_kind(&raw, &raw), ==, SV_STORAGE_BUILD_RAW);
+    g_assert_cmpint(sv_storage_build_kind(&raw, &q), ==, SV_STORAGE_BUILD_QEMU_IMG);
+    g_assert_cmpint(sv_storage_build_kind(&q, &raw), ==, SV_STORAGE_BUILD_QEMU_IMG);
+    g_assert_cmpint(sv_storage_build_kind(&raw, &luks), ==, SV_STORAGE_BUILD_QEMU_IMG);
+    g_assert_cmpint(sv_storage_build_kind(&blk, &raw), ==, SV_STORAGE_BUILD_BLOCK);
+    g_assert_cmpint(sv_storage_build_kind(&raw, &blk), ==, SV_STORAGE_BUILD_RAW);
+}
+
 /* The key's file: 0600, named after pool and volume, holding the key; an unwritable
  * directory is libvirt's error. */
 static void
@@ -598,6 +622,7 @@ main(int argc, char **argv)
     g_test_add_func("/qemu-img/resize-argv", test_resize_argv);
     g_test_add_func("/qemu-img/create-errors", test_create_errors);
     g_test_add_func("/qemu-img/info-parse", test_info_parse);
+    g_test_add_func("/qemu-img/build-kind", test_build_kind);
     g_test_add("/qemu-img/run/qcow2", Tmp, NULL, tmp_setup, test_run_qcow2, tmp_teardown);
     g_test_add("/qemu-img/run/luks", Tmp, NULL, tmp_setup, test_run_luks, tmp_teardown);
     g_test_add("/qemu-img/run/convert-resize", Tmp, NULL, tmp_setup, test_run_convert_resize,

@@ -701,6 +701,34 @@ sv_qemu_img_info(const char *tool, const char *path, const char *format,
     return sv_qemu_img_info_parse(out, error);
 }
 
+/* A file volume that is not a plain raw file (libvirt: vol type file, format other than raw
+ * or encrypted). */
+static gboolean
+not_plain_raw(const SvQemuImgVol *v)
+{
+    return !v->block && !is_fmt(v->format, "dir") && !is_fmt(v->format, "ploop") &&
+           (!is_fmt(v->format, "raw") || v->encryption != SV_QEMU_IMG_ENC_NONE);
+}
+
+SvStorageBuild
+sv_storage_build_kind(const SvQemuImgVol *vol, const SvQemuImgVol *input)
+{
+    if (!input) {
+        if (is_fmt(vol->format, "raw") && vol->encryption == SV_QEMU_IMG_ENC_NONE)
+            return SV_STORAGE_BUILD_RAW;
+        if (is_fmt(vol->format, "dir"))
+            return SV_STORAGE_BUILD_DIR;
+        if (is_fmt(vol->format, "ploop"))
+            return SV_STORAGE_BUILD_PLOOP;
+        return SV_STORAGE_BUILD_QEMU_IMG;
+    }
+    if (not_plain_raw(vol) || not_plain_raw(input))
+        return SV_STORAGE_BUILD_QEMU_IMG;
+    if (is_fmt(vol->format, "ploop"))
+        return SV_STORAGE_BUILD_PLOOP;
+    return vol->block ? SV_STORAGE_BUILD_BLOCK : SV_STORAGE_BUILD_RAW;
+}
+
 /* ---- raw files without qemu-img ----------------------------------------------------------- */
 
 /* libvirt's safezero: allocate [offset, offset+len) as zeros, by fallocate where the file

@@ -63,6 +63,21 @@ char **sv_qemu_img_create_argv(const char *tool, const SvQemuImgVol *vol,
 gboolean sv_qemu_img_create(const char *tool, const SvQemuImgVol *vol, const SvQemuImgVol *input,
                             gboolean prealloc, const char *pool_path, GError **error);
 
+/* How libvirt's directory-pool backends build a volume (from `input` when given): */
+typedef enum {
+    SV_STORAGE_BUILD_RAW,      /* sv_storage_create_raw */
+    SV_STORAGE_BUILD_QEMU_IMG, /* sv_qemu_img_create */
+    SV_STORAGE_BUILD_DIR,      /* a directory (format dir) */
+    SV_STORAGE_BUILD_PLOOP,    /* the ploop tools */
+    SV_STORAGE_BUILD_BLOCK,    /* copied onto an existing block device */
+} SvStorageBuild;
+
+/* libvirt's choice: without input, a plain raw file is written directly, dir and ploop have
+ * their own ways, everything else is qemu-img's; from an input, qemu-img whenever either
+ * file volume is not plain raw (another format, or encrypted), else by the target's type.
+ * Pure. */
+SvStorageBuild sv_storage_build_kind(const SvQemuImgVol *vol, const SvQemuImgVol *input);
+
 /* Make a raw file volume without qemu-img, as libvirt's storageBackendCreateRaw: created
  * O_EXCL with its mode and owner, its capacity by ftruncate, its allocation fallocated (or
  * zeros written), data copied from `input` (raw; NULL: none) with zero blocks skipped where
