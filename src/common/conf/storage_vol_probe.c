@@ -1,0 +1,207 @@
+/* storage_vol_probe.c: volumes read from their files (storage_vol_probe.h). */
+#include "conf/storage_vol_probe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/error.h"
+#include "util/fd.h"
+
+#define QCOW2_MAGIC "QFI\xfb"
+#define QCOW2_EXT_BACKING_FORMAT 0xE2792ACAu
+/* libvirt reads this much of a file's start to probe it */
+#define PROBE_LEN (33 * 1024)
+
+static guint32
+be32(const guint8 *p)
+{
+    return ((guint32)p[0] << 24) | ((guint32)p[1] << 16) | ((guint32)p[2] << 8) | p[3];
+}
+
+static guint64
+be64(const guint8 *p)
+{
+    return ((guint64)be32(p) << 32) | be32(p + 4);
+}
+
+void
+sv_qcow2_header_clear(SvQcow2Header *h)
+{
+    g_clear_pointer(&h->backing, g_free);
+    g_clear_pointer(&h->backing_format, g_free);
+}
+
+/* The backing format extension, among those after the header (type, length, data padded to
+ * 8 bytes, up to the end marker of type 0). */
+static char *
+backing_format_ext(const guint8 *buf, gsize len, gsize off, gsize end)
+{
+    while (off + 8 <= len && off + 8 <= end) {
+        guint32 type = be32(buf + off);
+        guint32 n = be32(buf + off + 4);
+
+        off += 8;
+        if (type == 0 || n > len - off)
+            return NULL;
+        if (type == QCOW2_EXT_BACKING_FORMAT)
+            return g_strndup((const char *)buf + off, n);
+        off += ((gsize)n + 7) & ~(gsize)7;
+    }
+    return NULL;
+}
+
+gboolean
+sv_qcow2_header_parse(const guint8 *buf, gsize len, SvQcow2Header *out)
+{
+    guint64 boff;
+    guint32 bsize;
+    gsize ext;
+
+    memset(out, 0, sizeof(*out));
+    if (len < 72 || memcmp(buf, QCOW2_MAGIC, 4) != 0)
+        return FALSE;
+    out->version = be32(buf + 4);
+    if (out->version != 2 && out->version != 3)
+        return FALSE;
+    boff = be64(buf + 8);
+    bsize = be32(buf + 16);
+    out->cluster_bits = be32(buf + 20);
+    out->size = be64(buf + 24);
+    ext = 72;
+    if (out->version == 3) {
+        if (len < 104)
+            return FALSE;
+        out->compatible_features = be64(buf + 80);
+        ext = be32(buf + 100);
+    }
+    if (boff && bsize && boff < len && bsize <= len - boff) {
+        out->backing = g_strndup((const char *)buf + boff, bsize);
+        /* the extensions end where the backing file name begins */
+        out->backing_format = backing_format_ext(buf, len, ext, boff);
+    }
+    return TRUE;
+}
+
+static void
+fill_stat(SvVolTarget *t, const struct stat *st)
+{
+    t->perms.mode = st->st_mode & 0777;
+    t->perms.uid = st->st_uid;
+    t->perms.gid = st->st_gid;
+    t->has_timestamps = TRUE;
+    t->atime = (SvVolTime){st->st_atim.tv_sec, st->st_atim.tv_nsec};
+    t->mtime = (SvVolTime){st->st_mtim.tv_sec, st->st_mtim.tv_nsec};
+    t->ctime = (SvVolTime){st->st_ctim.tv_sec, st->st_ctim.tv_nsec};
+    /* libvirt's gnulib birth time: none on Linux's stat, written as 0 */
+    t->btime = (SvVolTime){0, 0};
+}
+
+/* A backing file's format: from the header extension, else probed (qcow2 or raw). */
+static int
+backing_format(const char *path, const char *recorded)
+{
+    guint8 buf[128];
+    SvQcow2Header h;
+    g_auto(SvFd) fd = -1;
+    ssize_t n;
+
+    if (recorded)
+        return sv_vol_format_from_string(recorded);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+    if (n > 0 && sv_qcow2_header_parse(buf, n, &h)) {
+        sv_qcow2_header_clear(&h);
+        return SV_VOL_FORMAT_QCOW2;
+    }
+    return SV_VOL_FORMAT_RAW;
+}
+
+static void
+fill_backing(SvStorageVolDef *def, const char *image, SvQcow2Header *h)
+{
+    g_autofree char *dir = g_path_get_dirname(image);
+    SvVolTarget *b = sv_vol_target_new();
+    struct stat st;
+
+    b->path = g_path_is_absolute(h->backing) ? g_strdup(h->backing)
+                                             : g_build_filename(dir, h->backing, NULL);
+    b->format = backing_format(b->path, h->backing_format);
+    if (b->format < 0)
+        b->format = SV_VOL_FORMAT_RAW;
+    if (stat(b->path, &st) == 0)
+        fill_stat(b, &st);
+    def->backing = b;
+}
+
+/* What the header of a regular file says. */
+static gboolean
+probe_image(SvStorageVolDef *def, int fd, GError **error)
+{
+    g_autofree guint8 *buf = g_malloc(PROBE_LEN);
+    SvQcow2Header h;
+    ssize_t n;
+
+    do {
+        n = pread(fd, buf, PROBE_LEN, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot read header '%s'",
+                           def->target.path);
+        return FALSE;
+    }
+    if (!sv_qcow2_header_parse(buf, n, &h)) {
+        def->target.format = SV_VOL_FORMAT_RAW;
+        return TRUE;
+    }
+    def->target.format = SV_VOL_FORMAT_QCOW2;
+    def->capacity = h.size;
+    if (h.cluster_bits > 0 && h.cluster_bits < 64)
+        def->target.cluster_size = G_GUINT64_CONSTANT(1) << h.cluster_bits;
+    /* version 3 has feature bits, and libvirt calls it compat 1.1 */
+    if (h.version == 3) {
+        def->target.has_features = TRUE;
+        if (h.compatible_features & 1)
+            def->target.features |= 1u << SV_VOL_FEATURE_LAZY_REFCOUNTS;
+        def->target.compat = g_strdup("1.1");
+    }
+    if (h.backing)
+        fill_backing(def, def->target.path, &h);
+    sv_qcow2_header_clear(&h);
+    return TRUE;
+}
+
+SvStorageVolDef *
+sv_storage_vol_probe(const char *path, GError **error)
+{
+    g_autoptr(SvStorageVolDef) def = sv_storage_vol_def_new();
+    g_auto(SvFd) fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot open volume '%s'", path);
+        return NULL;
+    }
+    def->name = g_path_get_basename(path);
+    def->key = g_strdup(path);
+    def->target.path = g_strdup(path);
+    fill_stat(&def->target, &st);
+    if (S_ISDIR(st.st_mode)) {
+        def->type = SV_VOL_TYPE_DIR;
+        def->target.format = SV_VOL_FORMAT_DIR;
+        return g_steal_pointer(&def);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INTERNAL_ERROR,
+                     "unexpected type for file '%s'", path);
+        return NULL;
+    }
+    def->capacity = st.st_size;
+    def->allocation = (guint64)st.st_blocks * 512;
+    def->physical = st.st_size;
+    if (!probe_image(def, fd, error))
+        return NULL;
+    return g_steal_pointer(&def);
+}

@@ -1,0 +1,36 @@
+/* storage_vol_probe.h: a directory pool's volume as libvirt 9.0's pool refresh finds it in
+ * its file: sizes, permissions and timestamps from stat, the format and what the image
+ * header says (qcow2: virtual size, cluster size, compat and features, backing store). */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/storage_vol_def.h"
+
+/* What a qcow2 header says (libvirt's storage_file_probe.c reads the same fields). */
+typedef struct {
+    guint version;
+    guint64 size;          /* virtual size */
+    guint cluster_bits;
+    char *backing;         /* NULL: none */
+    char *backing_format;  /* from the header extension; NULL: not recorded */
+    guint64 compatible_features;
+} SvQcow2Header;
+
+void sv_qcow2_header_clear(SvQcow2Header *h);
+
+/* Parse the first `len` bytes of a file: FALSE when they are no qcow2 header (or a
+ * truncated one). Pure. */
+gboolean sv_qcow2_header_parse(const guint8 *buf, gsize len, SvQcow2Header *out);
+
+/* The volume at `path` as libvirt's dir pool refresh describes it (vol-dumpxml of a volume
+ * the pool found): name and key from the path, type file or dir, capacity (the image's
+ * virtual size, the file's size for raw), allocation (blocks in use), physical (the file's
+ * size), permissions, timestamps, format (qcow2 recognised by its header, raw otherwise),
+ * compat/features/clusterSize of a qcow2, and its backing store (a relative path made
+ * absolute from the image's directory) with that file's permissions and timestamps.
+ * Note: libvirtd's XML of a volume it has just created (vol-create, before any pool-refresh)
+ * lacks the <clusterSize> this gives; after a refresh the two are the same (checked by hand
+ * against Debian's libvirtd 9.0.0).
+ * (transfer full) */
+SvStorageVolDef *sv_storage_vol_probe(const char *path, GError **error);
