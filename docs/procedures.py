@@ -39,7 +39,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(SRC / "common" / "protocol"))
 import gen_dispatch  # noqa: E402
 
-DAEMONS = ("virtqemud", "virtlxcd", "virtxend", "virtsecretd", "virtnodedevd", "virtproxyd")
+DAEMONS = ("virtqemud", "virtlxcd", "virtxend", "virtsecretd", "virtnodedevd", "virtstoraged",
+           "virtproxyd")
 
 # A value of a reply field that does not depend on anything.
 LITERAL = re.compile(r'^(-?\d+[uUlL]*|[A-Z][A-Z0-9_]*|"[^"]*"|g_strdup\("[^"]*"\)|'
@@ -80,6 +81,9 @@ WHY = {
 # Handlers that only ever answer an error, the one libvirt gives where the feature behind
 # them is absent: listed as constant answers, never as implemented.
 ALWAYS_ERROR = {
+    "connect_find_storage_pool_sources": "virtstoraged serves no pool type with source "
+    "discovery (libvirt's dir, fs and disk backends have none either): NO_SUPPORT naming the "
+    "type, or libvirt's missing-backend error for a type without a backend",
 }
 ALWAYS_ERROR_ANSWER = [("error", "libvirt's", "")]
 # Procedures a driver answers as libvirt's driver without them does (NO_SUPPORT, "this

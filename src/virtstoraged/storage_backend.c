@@ -1,0 +1,187 @@
+/* storage_backend.c: the pool types' host work, run on workers (storage_backend.h). */
+#include "storage_backend.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "protocol/sv_wire_constants.h"
+#include "util/error.h"
+
+/* libvirt's VIR_STORAGE_DEFAULT_POOL_PERM_MODE. */
+#define DEFAULT_POOL_MODE 0711
+
+/* libvirt's virStorageVolType. */
+enum { VOL_FILE = 0, VOL_BLOCK = 1, VOL_DIR = 2 };
+
+void
+storage_refresh_free(StorageRefresh *r)
+{
+    if (!r)
+        return;
+    if (r->vols)
+        g_ptr_array_unref(r->vols);
+    g_free(r);
+}
+
+unsigned int
+storage_backend_build_flags(int type)
+{
+    (void)type;
+    return SV_STORAGE_POOL_BUILD_OVERWRITE | SV_STORAGE_POOL_BUILD_NO_OVERWRITE;
+}
+
+/* ---------------------------------------------------------------- build */
+
+static gboolean
+build_dir(const SvStoragePoolDef *def, GError **error)
+{
+    const char *path = def->target_path;
+    int mode = def->perms.mode == -1 ? DEFAULT_POOL_MODE : def->perms.mode;
+    g_autofree char *parent = g_path_get_dirname(path);
+    struct stat st;
+
+    if (g_mkdir_with_parents(parent, 0755) < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot create path '%s'", parent);
+        return FALSE;
+    }
+    if (mkdir(path, (mode_t)mode) < 0 && errno != EEXIST) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot create path '%s'", path);
+        return FALSE;
+    }
+    if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno ? errno : ENOTDIR,
+                           "path '%s' is not a directory", path);
+        return FALSE;
+    }
+    if ((def->perms.uid != -1 || def->perms.gid != -1) &&
+        chown(path, (uid_t)def->perms.uid, (gid_t)def->perms.gid) < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot chown '%s' to (%d, %d)", path,
+                           (int)def->perms.uid, (int)def->perms.gid);
+        return FALSE;
+    }
+    if (chmod(path, (mode_t)mode) < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot set mode of '%s' to %04o",
+                           path, (unsigned)mode);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+storage_backend_build(const SvStoragePoolDef *def, unsigned int flags, GError **error)
+{
+    if (!build_dir(def, error))
+        return FALSE;
+    if (flags & (SV_STORAGE_POOL_BUILD_OVERWRITE | SV_STORAGE_POOL_BUILD_NO_OVERWRITE)) {
+        /* formatting is for types with a source device; a dir pool has none */
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_OPERATION_INVALID,
+                     "No source device specified when formatting pool '%s'", def->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---------------------------------------------------------------- refresh */
+
+/* One entry of the pool's directory as a volume; NULL for what libvirt skips (neither a
+ * regular file, a directory nor a block device, or gone meanwhile). */
+static StorageVol *
+scan_entry(int dirfd, const char *dir, const char *name)
+{
+    struct stat st;
+    StorageVol *vol;
+
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return NULL;
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISBLK(st.st_mode))
+        return NULL;
+    vol = g_new0(StorageVol, 1);
+    vol->name = g_strdup(name);
+    vol->path = g_build_filename(dir, name, NULL);
+    vol->type = S_ISREG(st.st_mode) ? VOL_FILE : S_ISDIR(st.st_mode) ? VOL_DIR : VOL_BLOCK;
+    vol->capacity = S_ISREG(st.st_mode) ? (guint64)st.st_size : 0;
+    vol->allocation = S_ISREG(st.st_mode) ? (guint64)st.st_blocks * 512 : 0;
+    return vol;
+}
+
+static gboolean
+scan_dir(const char *path, GPtrArray *vols, GError **error)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+
+    if (!d) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot open directory '%s'", path);
+        return FALSE;
+    }
+    while ((e = readdir(d))) {
+        StorageVol *vol;
+        if (g_str_equal(e->d_name, ".") || g_str_equal(e->d_name, ".."))
+            continue;
+        if ((vol = scan_entry(dirfd(d), path, e->d_name)))
+            g_ptr_array_add(vols, vol);
+    }
+    closedir(d);
+    return TRUE;
+}
+
+static gint
+vol_cmp(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0((*(StorageVol *const *)a)->name, (*(StorageVol *const *)b)->name);
+}
+
+StorageRefresh *
+storage_backend_refresh(const SvStoragePoolDef *def, GError **error)
+{
+    g_autoptr(StorageRefresh) r = g_new0(StorageRefresh, 1);
+    const char *path = def->target_path;
+    struct statvfs vfs;
+    struct stat st;
+
+    r->vols = g_ptr_array_new_with_free_func((GDestroyNotify)storage_vol_free);
+    if (!scan_dir(path, r->vols, error))
+        return NULL;
+    g_ptr_array_sort(r->vols, vol_cmp);
+    if (statvfs(path, &vfs) < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot statvfs path '%s'", path);
+        return NULL;
+    }
+    r->capacity = (guint64)vfs.f_frsize * vfs.f_blocks;
+    /* libvirt counts the blocks kept for root as available */
+    r->available = (guint64)vfs.f_frsize * vfs.f_bfree;
+    r->allocation = (guint64)vfs.f_frsize * (vfs.f_blocks - vfs.f_bfree);
+    if (stat(path, &st) < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot stat path '%s'", path);
+        return NULL;
+    }
+    r->mode = (int)(st.st_mode & 07777);
+    r->uid = st.st_uid;
+    r->gid = st.st_gid;
+    return g_steal_pointer(&r);
+}
+
+StorageRefresh *
+storage_backend_start(const SvStoragePoolDef *def, GError **error)
+{
+    return storage_backend_refresh(def, error);
+}
+
+/* ---------------------------------------------------------------- delete */
+
+gboolean
+storage_backend_delete(const SvStoragePoolDef *def, unsigned int flags, GError **error)
+{
+    if (!sv_check_flags(flags, 0, SV_FROM_STORAGE, "virStorageBackendFileSystemDelete", error))
+        return FALSE;
+    if (rmdir(def->target_path) < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "failed to remove pool '%s'",
+                           def->target_path);
+        return FALSE;
+    }
+    return TRUE;
+}

@@ -1,0 +1,38 @@
+/* storage_backend.h: what each pool type does to the host, as libvirt 9.0's storage backends
+ * do it. Every function here blocks (mkdir, chown, directory scans, statvfs, rmdir) and runs
+ * on a worker thread: it touches nothing but its arguments. */
+#pragma once
+
+#include "storage_pool.h"
+
+/* What a refresh found: the space figures, the target's permissions and the volumes. */
+typedef struct {
+    guint64 capacity;
+    guint64 allocation;
+    guint64 available;
+    int mode;
+    gint64 uid;
+    gint64 gid;
+    GPtrArray *vols; /* StorageVol */
+} StorageRefresh;
+
+void storage_refresh_free(StorageRefresh *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StorageRefresh, storage_refresh_free)
+
+/* The flags each step accepts for the type, and the function name libvirt's flag error
+ * gives. */
+unsigned int storage_backend_build_flags(int type);
+
+/* Build the pool (a dir pool: its directory, made with the target's mode, 0711 by default,
+ * and owner). def is a copy the worker owns. */
+gboolean storage_backend_build(const SvStoragePoolDef *def, unsigned int flags, GError **error);
+
+/* Start the pool: check (a dir pool: the directory exists) and refresh. (transfer full) */
+StorageRefresh *storage_backend_start(const SvStoragePoolDef *def, GError **error);
+
+/* Look at the pool again. (transfer full) */
+StorageRefresh *storage_backend_refresh(const SvStoragePoolDef *def, GError **error);
+
+/* Remove what build made (a dir pool: its empty directory). */
+gboolean storage_backend_delete(const SvStoragePoolDef *def, unsigned int flags,
+                                GError **error);
