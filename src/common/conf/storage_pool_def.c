@@ -231,7 +231,8 @@ parse_source(const xmlNode *source, SvStoragePoolDef *def, GError **error)
     return parse_format(source, def, error);
 }
 
-/* The target's <permissions>, as libvirt's virStorageDefParsePerms. */
+/* The target's <permissions>, as libvirt's virStorageDefParsePerms: owner and group are ints
+ * from -1 (none) up. */
 static gboolean
 parse_perms(const xmlNode *perms, SvStoragePerms *out, GError **error)
 {
@@ -248,13 +249,13 @@ parse_perms(const xmlNode *perms, SvStoragePerms *out, GError **error)
     }
     if (owner) {
         gint64 v = g_ascii_strtoll(owner, &end, 10);
-        if (*end || v < -1 || v > G_MAXUINT32)
+        if (*end || v < -1 || v > G_MAXINT32)
             return xml_error(error, "%s", "malformed owner element");
         out->uid = v;
     }
     if (group) {
         gint64 v = g_ascii_strtoll(group, &end, 10);
-        if (*end || v < -1 || v > G_MAXUINT32)
+        if (*end || v < -1 || v > G_MAXINT32)
             return xml_error(error, "%s", "malformed group element");
         out->gid = v;
     }
