@@ -435,8 +435,8 @@ def test_restart(daemons, root, tmp_path):
 # ---------------------------------------------------------------- hostile names and files
 
 def test_hostile_names(daemons, root, tmp_path):
-    """A name with '/' is refused before anything is written; '.' and '..' stay files of
-    the directory (libvirt writes '..xml' and '...xml' there too); a planted definition
+    """A name with '/' is refused before anything is written; DTDs and entities are refused;
+    '.' and '..' stay files of the directory (libvirt writes '..xml' and '...xml' there too); a planted definition
     whose file name is not its pool's, or that does not parse, is skipped at start."""
     d = daemons.start_storaged()
     c = libvirt.open(uri(d))
@@ -445,6 +445,14 @@ def test_hostile_names(daemons, root, tmp_path):
         for bad in ("../../evil", "a/b", "/abs"):
             assert error_of(c.storagePoolDefineXML, pool_xml(bad, tmp_path / "x"))[:2] == (
                 libvirt.VIR_ERR_XML_ERROR, VIR_FROM_STORAGE)
+        # An entity that would read a file of the daemon's host, and one that would blow up.
+        for doc in ('<!DOCTYPE pool [<!ENTITY x SYSTEM "file:///etc/shadow">]><pool '
+                    "type='dir'><name>&x;</name><target><path>/x</path></target></pool>",
+                    '<!DOCTYPE pool [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+                    "<pool type='dir'><name>&b;</name><target><path>/x</path></target></pool>"):
+            code, dom, msg = error_of(c.storagePoolDefineXML, doc)
+            assert dom == VIR_FROM_STORAGE and "root:" not in msg
+        assert c.listAllStoragePools(0) == []
         for i, name in enumerate((".", "..")):
             p = c.storagePoolDefineXML(pool_xml(name, tmp_path / ("d%d" % i)))
             p.setAutostart(1)
