@@ -6,7 +6,8 @@ under ROOT/etc/libvirt/storage and ROOT/run/libvirt/storage; libvirt's errors; t
 events; every listing filter; a restart finding active pools active and autostart once per
 boot; names that cannot leave their directories. The expected answers are libvirt 9.0's
 (storage_driver.c, virstorageobj.c, storage_conf.c, storage_backend_fs.c), as Debian's
-libvirtd 9.0.0 gave them; test_storaged_parity (slow) runs the same steps against it.
+libvirtd 9.0.0 gave them; test_storaged_parity (slow) runs the same steps and events against
+it, test_storaged_fs_parity (slow) an fs pool's on a loop device (mkfs, mount, umount).
 
 Differences from libvirtd kept on purpose (named where they show):
 - Pool types without a backend here: everything but dir. libvirtd on Debian 12 has the fs
@@ -563,3 +564,56 @@ def test_fs_pool(daemons, loopdev):
         p.undefine()
     finally:
         c.close()
+
+
+def virsh_fs_steps(u, dev, mnt, tmp):
+    """virsh steps of an fs pool on dev, mounted on mnt; (args, status, output) each, with
+    the moment's figures blotted out. The device is wiped first (both daemons format it)."""
+    subprocess.run(["wipefs", "-a", dev], capture_output=True, timeout=30)
+    xml = tmp / "fs-pool.xml"
+    xml.write_text("<pool type='fs'><name>sv-stor-fs</name><source><device path='%s'/>"
+                   "<format type='ext4'/></source><target><path>%s</path></target></pool>"
+                   % (dev, mnt))
+    out = []
+    for args in (["pool-define", str(xml)], ["pool-build", "sv-stor-fs"],
+                 ["pool-build", "sv-stor-fs", "--no-overwrite"],
+                 ["pool-build", "sv-stor-fs", "--no-overwrite"],
+                 ["pool-build", "sv-stor-fs", "--overwrite"],
+                 ["pool-start", "sv-stor-fs"], ["pool-info", "sv-stor-fs"],
+                 ["pool-dumpxml", "sv-stor-fs"], ["pool-refresh", "sv-stor-fs"],
+                 ["pool-destroy", "sv-stor-fs"], ["pool-delete", "sv-stor-fs"],
+                 ["pool-undefine", "sv-stor-fs"]):
+        r = virsh_on(u, *args, check=False)
+        text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "UUID",
+                      r.stdout + "|" + r.stderr)
+        text = re.sub(r"<(capacity|allocation|available) unit='bytes'>\d+<",
+                      r"<\1 unit='bytes'>N<", text)
+        text = re.sub(r"\d+\.\d\d [KMGT]iB", "SIZE", text)
+        out.append((" ".join(args), r.returncode, text))
+        if args[0] == "pool-start":
+            out.append(("mounted", mounted(mnt)))
+    out.append(("mounted", mounted(mnt)))
+    return out
+
+
+@pytest.mark.slow
+def test_storaged_fs_parity(daemons, ref, loopdev, tmp_path):
+    """The fs pool's virsh steps on virtstoraged and on Debian's libvirtd 9.0.0, on the same
+    loop device: the same output, errors and exit statuses, mounted and unmounted alike."""
+    dev, mnt = loopdev
+    d = daemons.start_storaged()
+    theirs = "storage:///system?socket=%s" % ref.daemon.sock
+    virsh_on(theirs, "pool-destroy", "sv-stor-fs", check=False)
+    virsh_on(theirs, "pool-undefine", "sv-stor-fs", check=False)
+    try:
+        ours_steps = virsh_fs_steps(uri(d), dev, mnt, tmp_path)
+        theirs_steps = virsh_fs_steps(theirs, dev, mnt, tmp_path)
+    finally:
+        virsh_on(theirs, "pool-destroy", "sv-stor-fs", check=False)
+        virsh_on(theirs, "pool-undefine", "sv-stor-fs", check=False)
+    for o, t in zip(ours_steps, theirs_steps):
+        assert o == t, "step %s differs:\nours:     %r\nlibvirtd: %r" % (o[0], o, t)
+    assert len(ours_steps) == len(theirs_steps)
+    # and the steps did what they say: formatted once, refused, mounted, unmounted
+    assert [s[1] for s in ours_steps] == [0, 0, 0, 1, 0, 0, True, 0, 0, 0, 0, 0, 0, False]
+    assert "already formatted using 'ext4'" in ours_steps[3][2]
