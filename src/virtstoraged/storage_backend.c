@@ -10,6 +10,7 @@
 
 #include "protocol/sv_wire_constants.h"
 #include "storage_backend_fs.h"
+#include "storage_backend_logical.h"
 #include "util/error.h"
 
 /* libvirt's VIR_STORAGE_DEFAULT_POOL_PERM_MODE. */
@@ -77,6 +78,8 @@ build_dir(const SvStoragePoolDef *def, GError **error)
 gboolean
 storage_backend_build(const SvStoragePoolDef *def, unsigned int flags, GError **error)
 {
+    if (def->type == SV_STORAGE_POOL_LOGICAL)
+        return storage_logical_build(def, flags, error);
     if (!build_dir(def, error))
         return FALSE;
     if (flags & (SV_STORAGE_POOL_BUILD_OVERWRITE | SV_STORAGE_POOL_BUILD_NO_OVERWRITE))
@@ -134,8 +137,32 @@ vol_cmp(gconstpointer a, gconstpointer b)
     return g_strcmp0((*(StorageVol *const *)a)->name, (*(StorageVol *const *)b)->name);
 }
 
+static StorageRefresh *refresh_dir(const SvStoragePoolDef *def, GError **error);
+
+/* A logical pool: the VG's figures (its LVs are not listed yet: volumes are not served). */
+static StorageRefresh *
+refresh_logical(const SvStoragePoolDef *def, GError **error)
+{
+    g_autoptr(StorageRefresh) r = g_new0(StorageRefresh, 1);
+
+    r->vols = g_ptr_array_new_with_free_func((GDestroyNotify)storage_vol_free);
+    if (!storage_logical_refresh(def, &r->capacity, &r->available, error))
+        return NULL;
+    r->allocation = r->capacity - r->available;
+    return g_steal_pointer(&r);
+}
+
 StorageRefresh *
 storage_backend_refresh(const SvStoragePoolDef *def, GError **error)
+{
+    if (def->type == SV_STORAGE_POOL_LOGICAL)
+        return refresh_logical(def, error);
+    return refresh_dir(def, error);
+}
+
+/* A dir or fs pool: statvfs of its directory, its entries as volumes, its permissions. */
+static StorageRefresh *
+refresh_dir(const SvStoragePoolDef *def, GError **error)
 {
     g_autoptr(StorageRefresh) r = g_new0(StorageRefresh, 1);
     const char *path = def->target_path;
@@ -158,6 +185,7 @@ storage_backend_refresh(const SvStoragePoolDef *def, GError **error)
         sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot stat path '%s'", path);
         return NULL;
     }
+    r->has_perms = TRUE;
     r->mode = (int)(st.st_mode & 07777);
     r->uid = st.st_uid;
     r->gid = st.st_gid;
@@ -171,16 +199,22 @@ storage_backend_start(const SvStoragePoolDef *def, GError **error)
 
     if (def->type == SV_STORAGE_POOL_FS && !storage_fs_mount(def, error))
         return NULL;
+    if (def->type == SV_STORAGE_POOL_LOGICAL && !storage_logical_set_active(def, TRUE, error))
+        return NULL;
     r = storage_backend_refresh(def, error);
-    if (!r && def->type == SV_STORAGE_POOL_FS)
-        (void)storage_fs_unmount(def, NULL); /* a pool that did not start is stopped */
+    if (!r)
+        (void)storage_backend_stop(def, NULL); /* a pool that did not start is stopped */
     return r;
 }
 
 gboolean
 storage_backend_stop(const SvStoragePoolDef *def, GError **error)
 {
-    return def->type != SV_STORAGE_POOL_FS || storage_fs_unmount(def, error);
+    if (def->type == SV_STORAGE_POOL_FS)
+        return storage_fs_unmount(def, error);
+    if (def->type == SV_STORAGE_POOL_LOGICAL)
+        return storage_logical_set_active(def, FALSE, error);
+    return TRUE;
 }
 
 /* ---------------------------------------------------------------- delete */
@@ -188,6 +222,8 @@ storage_backend_stop(const SvStoragePoolDef *def, GError **error)
 gboolean
 storage_backend_delete(const SvStoragePoolDef *def, unsigned int flags, GError **error)
 {
+    if (def->type == SV_STORAGE_POOL_LOGICAL)
+        return storage_logical_delete(def, flags, error);
     if (!sv_check_flags(flags, 0, SV_FROM_STORAGE, "virStorageBackendFileSystemDelete", error))
         return FALSE;
     if (rmdir(def->target_path) < 0) {

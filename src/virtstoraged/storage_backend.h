@@ -10,6 +10,7 @@ typedef struct {
     guint64 capacity;
     guint64 allocation;
     guint64 available;
+    gboolean has_perms; /* the target's permissions below were read (not for logical) */
     int mode;
     gint64 uid;
     gint64 gid;
