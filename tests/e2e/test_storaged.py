@@ -380,6 +380,43 @@ def test_events(daemons, tmp_path):
     assert event_steps(uri(d), tmp_path / "ev") == EVENTS
 
 
+def test_events_of_one_pool(daemons, tmp_path):
+    """A registration for one pool gets its events alone; a deregistered one nothing."""
+    ensure_event_loop()
+    d = daemons.start_storaged()
+    c = libvirt.open(uri(d))
+    got = []
+    try:
+        a = c.storagePoolDefineXML(pool_xml("sv-a", tmp_path / "a"))
+        cb = c.storagePoolEventRegisterAny(
+            a, libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE,
+            lambda conn, pool, event, detail, opaque: got.append((pool.name(), event)), None)
+        b = c.storagePoolDefineXML(pool_xml("sv-b", tmp_path / "b"))
+        b.undefine()
+        a.build(0)
+        deadline = time.monotonic() + 10
+        while not got and time.monotonic() < deadline:
+            time.sleep(0.05)
+        c.storagePoolEventDeregisterAny(cb)
+        a.delete(0)
+        time.sleep(0.3)
+        assert got == [("sv-a", libvirt.VIR_STORAGE_POOL_EVENT_CREATED)]
+        a.undefine()
+    finally:
+        c.close()
+
+
+def test_uri(daemons):
+    """storage:///system alone, as libvirt's storage driver on a privileged daemon."""
+    d = daemons.start_storaged()
+    assert virsh_on(uri(d), "uri").stdout.strip().startswith("storage:///system")
+    with pytest.raises(libvirt.libvirtError) as exc:
+        libvirt.open("storage:///session?socket=%s" % d.sock)
+    assert exc.value.get_error_code() == libvirt.VIR_ERR_INTERNAL_ERROR
+    assert exc.value.get_error_message() == \
+        "internal error: unexpected storage URI path '/session', try storage:///system"
+
+
 # ---------------------------------------------------------------- restarts
 
 def test_restart(daemons, root, tmp_path):
