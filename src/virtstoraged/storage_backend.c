@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "protocol/sv_wire_constants.h"
+#include "storage_backend_disk.h"
 #include "storage_backend_fs.h"
 #include "storage_backend_logical.h"
 #include "util/error.h"
@@ -26,6 +27,8 @@ storage_refresh_free(StorageRefresh *r)
         return;
     if (r->vols)
         g_ptr_array_unref(r->vols);
+    if (r->free_extents)
+        g_array_unref(r->free_extents);
     g_free(r);
 }
 
@@ -80,6 +83,8 @@ storage_backend_build(const SvStoragePoolDef *def, unsigned int flags, GError **
 {
     if (def->type == SV_STORAGE_POOL_LOGICAL)
         return storage_logical_build(def, flags, error);
+    if (def->type == SV_STORAGE_POOL_DISK)
+        return storage_disk_build(def, flags, error);
     if (!build_dir(def, error))
         return FALSE;
     if (flags & (SV_STORAGE_POOL_BUILD_OVERWRITE | SV_STORAGE_POOL_BUILD_NO_OVERWRITE))
@@ -157,6 +162,8 @@ storage_backend_refresh(const SvStoragePoolDef *def, GError **error)
 {
     if (def->type == SV_STORAGE_POOL_LOGICAL)
         return refresh_logical(def, error);
+    if (def->type == SV_STORAGE_POOL_DISK)
+        return storage_disk_refresh(def, error);
     return refresh_dir(def, error);
 }
 
@@ -201,6 +208,8 @@ storage_backend_start(const SvStoragePoolDef *def, GError **error)
         return NULL;
     if (def->type == SV_STORAGE_POOL_LOGICAL && !storage_logical_set_active(def, TRUE, error))
         return NULL;
+    if (def->type == SV_STORAGE_POOL_DISK && !storage_disk_check(def, error))
+        return NULL;
     r = storage_backend_refresh(def, error);
     if (!r)
         (void)storage_backend_stop(def, NULL); /* a pool that did not start is stopped */
@@ -224,6 +233,8 @@ storage_backend_delete(const SvStoragePoolDef *def, unsigned int flags, GError *
 {
     if (def->type == SV_STORAGE_POOL_LOGICAL)
         return storage_logical_delete(def, flags, error);
+    if (def->type == SV_STORAGE_POOL_DISK)
+        return storage_disk_delete(def, flags, error);
     if (!sv_check_flags(flags, 0, SV_FROM_STORAGE, "virStorageBackendFileSystemDelete", error))
         return FALSE;
     if (rmdir(def->target_path) < 0) {

@@ -5,7 +5,8 @@
 
 #include "storage_pool.h"
 
-/* What a refresh found: the space figures, the target's permissions and the volumes. */
+/* What a refresh found: the space figures, the target's permissions, the volumes, and a disk
+ * pool's free extents. */
 typedef struct {
     guint64 capacity;
     guint64 allocation;
@@ -15,6 +16,7 @@ typedef struct {
     gint64 uid;
     gint64 gid;
     GPtrArray *vols; /* StorageVol */
+    GArray *free_extents; /* StorageFreeExtent of a disk pool's device; NULL otherwise */
 } StorageRefresh;
 
 void storage_refresh_free(StorageRefresh *r);

@@ -6,10 +6,8 @@
 #include "storage_backend_logical.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "conf/domain_xml.h"
 #include "protocol/sv_wire_constants.h"
@@ -23,32 +21,6 @@
 #define VGREMOVE "/sbin/vgremove"
 #define VGCHANGE "/sbin/vgchange"
 #define VGS "/sbin/vgs"
-
-/* libvirt zeroes this much at both ends of a device before pvcreate (old labels). */
-#define ZERO_BYTES (1024 * 1024)
-
-static gboolean
-zero_ends(const char *path, GError **error)
-{
-    g_autofree char *zeros = g_malloc0(ZERO_BYTES);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    off_t size;
-    gboolean ok;
-
-    if (fd < 0) {
-        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "Unable to open device '%s'", path);
-        return FALSE;
-    }
-    size = lseek(fd, 0, SEEK_END);
-    ok = size >= 0 && pwrite(fd, zeros, MIN(ZERO_BYTES, size), 0) >= 0 &&
-         (size <= ZERO_BYTES || pwrite(fd, zeros, ZERO_BYTES, size - ZERO_BYTES) >= 0) &&
-         fsync(fd) == 0;
-    if (!ok)
-        sv_error_set_errno(error, SV_FROM_STORAGE, errno,
-                           "cannot clear partition table of '%s'", path);
-    close(fd);
-    return ok;
-}
 
 gboolean
 storage_logical_build(const SvStoragePoolDef *def, unsigned int flags, GError **error)
@@ -64,7 +36,7 @@ storage_logical_build(const SvStoragePoolDef *def, unsigned int flags, GError **
         if (!(flags & SV_STORAGE_POOL_BUILD_OVERWRITE) &&
             !storage_fs_check_empty(dev, "LVM2_member", error))
             return FALSE;
-        if (!zero_ends(dev, error) || !storage_tool_run(pvcreate, NULL, NULL, error))
+        if (!storage_zero_ends(dev, error) || !storage_tool_run(pvcreate, NULL, NULL, error))
             return FALSE;
         g_ptr_array_add(vgcreate, (gpointer)dev);
     }
