@@ -39,7 +39,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(SRC / "common" / "protocol"))
 import gen_dispatch  # noqa: E402
 
-DAEMONS = ("virtqemud", "virtlxcd", "virtxend", "virtsecretd", "virtnodedevd", "virtproxyd")
+DAEMONS = ("virtqemud", "virtlxcd", "virtxend", "virtsecretd", "virtnodedevd", "virtstoraged",
+           "virtproxyd")
 
 # A value of a reply field that does not depend on anything.
 LITERAL = re.compile(r'^(-?\d+[uUlL]*|[A-Z][A-Z0-9_]*|"[^"]*"|g_strdup\("[^"]*"\)|'

@@ -3,6 +3,7 @@
 # Debian's libvirtd and virt-install are the reference the parity tests compare with.
 # libvirt0 also provides what splitvirt reads of libvirt's at build and run time: the
 # domain schema (/usr/share/libvirt/schemas) and the CPU map (/usr/share/libvirt/cpu_map).
+# lvm2, e2fsprogs and parted: virtstoraged's logical, fs and disk pools.
 # Only what is missing is installed; a machine that has everything is left untouched.
 set -eu
 
@@ -17,6 +18,8 @@ clang-14 libclang-rt-14-dev valgrind
 libvirt-daemon libvirt-daemon-driver-qemu virtinst
 dmidecode libpciaccess-dev pci.ids libudev-dev
 scrub
+dmidecode libpciaccess-dev pci.ids
+lvm2 e2fsprogs parted
 ovmf
 "
 

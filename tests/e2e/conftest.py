@@ -103,6 +103,11 @@ class DaemonSet:
         kw.setdefault("label", "virtsecretd-%d" % len(self.daemons))
         return self.start(name="virtsecretd", **kw)
 
+    def start_storaged(self, **kw):
+        """virtstoraged under this test's root (storage:///system on its own sockets)."""
+        kw.setdefault("label", "virtstoraged-%d" % len(self.daemons))
+        return self.start(name="virtstoraged", **kw)
+
     def watchdog(self):
         with self.lock:
             self.watchdog_fired = True

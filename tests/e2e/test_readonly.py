@@ -7,7 +7,8 @@ from the same files (gen_dispatch.py's parser), so it covers every procedure of 
 program served on the main sockets (remote and splitvirt's private program; the admin
 program is only on the admin socket): a raw client sends each on the read-only socket of
 virtqemud, virtlxcd, virtxend (when built) and virtproxyd (hand-off and relay) and must
-get libvirt's OPERATION_DENIED (code 29, domain DOMAIN 20; SECRET 30 for virSecret*), "operation forbidden: read only
+get libvirt's OPERATION_DENIED (code 29, domain DOMAIN 20; SECRET 30 for virSecret*, STORAGE 18
+for the storage API), "operation forbidden: read only
 access prevents virXxx", whatever the arguments. Checks that depend on arguments
 (the remote program's read-only check, sv_remote_hooks) have their own cases.
 """
@@ -34,6 +35,7 @@ PROGRAMS = [("sv_remote.x", "remote", "REMOTE_PROGRAM"),
 ERR_OPERATION_DENIED = 29
 FROM_DOMAIN = 20
 FROM_SECRET = 30
+FROM_STORAGE = 18
 PROC_DOMAIN_GET_XML_DESC = 14
 
 
@@ -94,8 +96,13 @@ def expect_denied(c, prog, proc, payload, message):
 
 def denied_from(message):
     """libvirt reports a read-only refusal in its public API's own error domain: SECRET for
-    libvirt-secret.c's (test_secretd.py compares it with libvirtd), DOMAIN for the rest."""
-    return FROM_SECRET if "virSecret" in message else FROM_DOMAIN
+    libvirt-secret.c's (test_secretd.py compares it with libvirtd), STORAGE for
+    libvirt-storage.c's (test_storaged.py), DOMAIN for the rest."""
+    if "virSecret" in message:
+        return FROM_SECRET
+    if "virStorage" in message or "virConnectFindStoragePoolSources" in message:
+        return FROM_STORAGE
+    return FROM_DOMAIN
 
 
 def served(c, prog, proc):

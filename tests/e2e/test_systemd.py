@@ -15,7 +15,8 @@ stand-ins:
 - `systemd-analyze verify` passes, silently, on the build tree's copies of the units
   (systemd/verify/, ExecStart= naming the built daemons; man pages from the install).
 - `systemd-analyze security --offline=yes` rates each installed service within its
-  target: virtsecretd 1.0, virtproxyd 2.5, virtqemud and virtxend 6.0, virtlxcd 7.0.
+  target: virtsecretd 1.0, virtproxyd 2.5, virtstoraged 3.8 (virtqemud's rating), virtqemud
+  and virtxend 6.0, virtlxcd 7.0.
 - virtqemud under its unit's capability bounding set and no-new-privileges runs a guest
   through its life (also as an unprivileged QEMU user); virtlxcd under its bounding set
   runs containers, one in a user namespace.
@@ -47,21 +48,25 @@ def _built_here(name):
 
 
 # A build without the Xen driver has no virtxend, and installs nothing for it.
-DAEMONS = tuple(n for n in ("virtqemud", "virtlxcd", "virtxend", "virtproxyd", "virtsecretd")
+DAEMONS = tuple(n for n in ("virtqemud", "virtlxcd", "virtxend", "virtproxyd", "virtsecretd",
+                                   "virtstoraged")
                 if n != "virtxend" or _built_here(n))
 # The secondary drivers' daemons (issue 19): no guests, reached by virtproxyd too.
-SECONDARY = ("virtsecretd",)
+SECONDARY = ("virtsecretd", "virtstoraged")
 # The hypervisor daemons.
 BACKENDS = tuple(n for n in DAEMONS if n != "virtproxyd" and n not in SECONDARY)
 DRIVER = {"virtqemud": "qemu", "virtlxcd": "lxc", "virtxend": "xen", "virtproxyd": "qemu",
-          "virtsecretd": "secret"}
+          "virtsecretd": "secret", "virtstoraged": "storage"}
 SOCK_PREFIX = {"virtqemud": "virtqemud", "virtlxcd": "virtlxcd", "virtxend": "virtxend",
-               "virtsecretd": "virtsecretd",
+               "virtsecretd": "virtsecretd", "virtstoraged": "virtstoraged",
                "virtproxyd": "libvirt"}
 # The exposure `systemd-analyze security` may give each service at most (issue #9;
 # libvirt 9.0.0's units rate 9.6).
 EXPOSURE_TARGET = {"virtproxyd": 2.5, "virtqemud": 6.0, "virtxend": 6.0, "virtlxcd": 7.0,
-                   "virtsecretd": 1.0, "virtnodedevd": 2.5}
+                   "virtsecretd": 1.0, "virtnodedevd": 2.5,
+                   # at most virtqemud's own rating (3.8): it runs in the host's mount
+                   # namespace, which an fs pool's mounts must reach
+                   "virtstoraged": 3.8}
 
 TOOL_TIMEOUT = 60
 NOTIFY_TIMEOUT = 10.0
@@ -553,6 +558,25 @@ def test_socket_activated_secretd(activated):
     a.stop()
 
 
+def test_socket_activated_storaged(activated):
+    """virtstoraged as its units run it (issue 19 item 2): pool-list on both sockets, a
+    pool-define refused on the read-only one, the admin socket answering."""
+    need_tool("virsh")
+    a = activated("virtstoraged").start()
+    assert virsh(a.uri(), "pool-list", "--all").returncode == 0
+    assert virsh(a.uri("-ro"), "pool-list", "--all", readonly=True).returncode == 0
+    xml = a.root / "ro-pool.xml"
+    xml.write_text("<pool type='dir'><name>ro</name><target><path>/nowhere</path></target>"
+                   "</pool>")
+    r = virsh(a.uri("-ro"), "pool-define", str(xml), check=False)
+    assert r.returncode != 0 and "read only access prevents" in r.stderr, r.stderr
+    with rawrpc.Client(str(a.socks["-admin"][0]), timeout=5.0) as c:
+        c.send_keepalive(rawrpc.KEEPALIVE_PING)
+        m = c.recv_message(timeout=5.0)
+        assert (m.prog, m.proc) == (rawrpc.KEEPALIVE_PROGRAM, rawrpc.KEEPALIVE_PONG)
+    a.stop()
+
+
 def test_socket_activated_proxy(activated):
     need_tool("virsh")
     qemu = activated("virtqemud").start()
@@ -790,7 +814,8 @@ def test_conf_defaults_are_accepted(install, daemons, root, name):
                       ready_path=root / "run" / "libvirt" / (SOCK_PREFIX[name] + "-sock"))
     if name != "virtproxyd":  # the proxy has no backend here; it answered AUTH_LIST
         virsh("%s+unix:///system?socket=%s" % (DRIVER[name], d.sock),
-              *(["secret-list"] if name == "virtsecretd" else ["list", "--all"]))
+              *({"virtsecretd": ["secret-list"], "virtstoraged": ["pool-list", "--all"]}
+                .get(name, ["list", "--all"])))
 
 
 def test_man_pages_render_cleanly(install):

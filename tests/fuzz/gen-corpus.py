@@ -240,6 +240,31 @@ def storage_vol_xml():
     struct.pack_into(">II3s", hdr, 104, 0xE2792ACA, 3, b"raw")
     hdr[512:520] = b"base.img"
     write("storage-vol-xml", "qcow2-header.bin", bytes(hdr))
+def storage_pool_xml():
+    """Storage pool XML seeds (issue 19 item 2): each type's source, permissions, and bad
+    documents."""
+    uuid = "<uuid>6a0f2c1e-51b4-4d6e-9a1c-3b2f8e7d6c5b</uuid>"
+    seeds = {
+        "dir.xml": "<pool type='dir'><name>p</name>%s<target><path>/var//lib/p/</path>"
+                   "<permissions><mode>0755</mode><owner>107</owner><group>-1</group>"
+                   "<label>l&amp;</label></permissions></target></pool>" % uuid,
+        "fs.xml": "<pool type='fs'><name>f</name><source><device path='/dev/loop7'/>"
+                  "<format type='ext4'/></source><target><path>/mnt/f</path></target></pool>",
+        "disk.xml": "<pool type='disk'><name>d</name><source><device path='/dev/sdb'/>"
+                    "<format type='gpt'/></source><target><path>/dev</path></target></pool>",
+        "logical.xml": "<pool type='logical'><name>vg</name><source><name>vg0</name>"
+                       "<device path='/dev/loop1'/></source><target><path>/x</path></target>"
+                       "</pool>",
+        "netfs.xml": "<pool type='netfs'><name>n</name><source><host name='h' port='2049'/>"
+                     "<dir path='/e'/><format type='nfs'/></source><target><path>/mnt/n"
+                     "</path></target></pool>",
+        "err-type.xml": "<pool type='bogus'/>",
+        "err-name.xml": "<pool type='dir'><name>a/b</name></pool>",
+        "err-format.xml": "<pool type='fs'><name>x</name><source><device path='/d'/>"
+                          "<format type='zz'/></source><target><path>/x</path></target></pool>",
+    }
+    for name, text in seeds.items():
+        write("storage-pool-xml", name, text)
 
 
 if __name__ == "__main__":
@@ -250,3 +275,4 @@ if __name__ == "__main__":
     xl_cfg()
     secret_xml()
     storage_vol_xml()
+    storage_pool_xml()

@@ -1,11 +1,12 @@
 """targets.py: start each daemon the protocol-level cases run against.
 
-virtqemud, virtlxcd, virtxend, virtsecretd and virtnodedevd serve their own sockets (virtxend
-without a Xen hypervisor still serves, ../e2e/test_xen.py); virtproxyd serves libvirt-sock in
+virtqemud, virtlxcd, virtxend, virtsecretd, virtnodedevd and virtstoraged serve their own
+sockets (virtxend without a Xen hypervisor still serves, ../e2e/test_xen.py); virtproxyd
+serves libvirt-sock in
 front of a virtqemud, either handing each client's connection to it after the open
 (client_handoff = 1, the default) or relaying its frames (client_handoff = 0).
 
-Each Target names its procedure family ("domain", "secret", "nodedev"): the procedures whose
+Each Target names its procedure family ("domain", "secret", "nodedev", "storage"): the procedures whose
 arguments the decode cases of test_frames.py garble are the family's own.
 """
 
@@ -62,6 +63,12 @@ def start_secretd(daemons, root):
                   version_proc=rawrpc.PROC_CONNECT_GET_LIB_VERSION, family="secret")
 
 
+def start_storaged(daemons, root):
+    d = daemons.start(name="virtstoraged", label="virtstoraged", args=["--timeout", "0"])
+    return Target("virtstoraged", d.sock, "storage:///system", "storage", [d],
+                  version_proc=rawrpc.PROC_CONNECT_GET_LIB_VERSION, family="storage")
+
+
 def start(name, daemons, root):
     if name == "virtqemud":
         return start_qemud(daemons, root)
@@ -75,10 +82,12 @@ def start(name, daemons, root):
         return start_nodedevd(daemons, root)
     if name == "virtsecretd":
         return start_secretd(daemons, root)
+    if name == "virtstoraged":
+        return start_storaged(daemons, root)
     raise ValueError(name)
 
 
 # The daemons that serve the domain procedures, then the secondary drivers' daemons.
 DOMAINS = ["virtqemud", "proxy-handoff", "proxy-relay", "virtlxcd", "virtxend"]
-SECONDARY = ["virtsecretd", "virtnodedevd"]
+SECONDARY = ["virtsecretd", "virtnodedevd", "virtstoraged"]
 ALL = DOMAINS + SECONDARY

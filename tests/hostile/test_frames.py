@@ -95,6 +95,8 @@ PROC_SECRET_LOOKUP_BY_UUID, PROC_SECRET_DEFINE_XML, PROC_SECRET_SET_VALUE = 141,
 PROC_SECRET_LOOKUP_BY_USAGE, PROC_CONNECT_SECRET_EVENT_REGISTER_ANY = 147, 380
 PROC_NODE_LIST_DEVICES, PROC_NODE_DEVICE_LOOKUP_BY_NAME = 112, 113
 PROC_NODE_DEVICE_LOOKUP_SCSI_HOST_BY_WWN, PROC_CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY = 297, 374
+PROC_STORAGE_POOL_DEFINE_XML, PROC_STORAGE_POOL_LOOKUP_BY_NAME = 77, 84
+PROC_STORAGE_POOL_LOOKUP_BY_UUID, PROC_CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY = 85, 368
 SECRET_VALUE_MAX = 65536
 NONNULL_SECRET = b"\x11" * 16 + i32(1) + string("/x")  # uuid, usage type, usage id
 
@@ -135,6 +137,16 @@ OWN_DECODE = {
         ("nodedev-event-filter-4GiB",
          frame(proc=PROC_CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY,
                payload=i32(0) + u32(1) + u32(0xFFFFFFFF) + b"pci_")),
+    ],
+    "storage": [
+        ("pool-define-xml-32MiB",
+         frame(proc=PROC_STORAGE_POOL_DEFINE_XML, payload=u32(32 << 20) + b"<pool/>   ")),
+        ("pool-name-4GiB",
+         frame(proc=PROC_STORAGE_POOL_LOOKUP_BY_NAME, payload=u32(0xFFFFFFF0) + b"abcd")),
+        ("pool-uuid-short", frame(proc=PROC_STORAGE_POOL_LOOKUP_BY_UUID, payload=b"\x11" * 8)),
+        ("pool-event-filter-4GiB",
+         frame(proc=PROC_CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY,
+               payload=i32(0) + u32(1) + u32(0xFFFFFFFF) + b"pool")),
     ],
 }
 # CONNECT_SET_IDENTITY's typed-parameter array: 2^32 - 1 elements, the array's maximum (20)

@@ -5,12 +5,15 @@
 #include "util/error.h"
 
 /* The error domain of libvirt's read-only refusal: the public API's own (libvirt-secret.c
- * reports it as SECRET), by the API's family; DOMAIN for the rest. */
+ * reports it as SECRET, libvirt-storage.c as STORAGE), by the API's family; DOMAIN for the rest. */
 static int
 readonly_error_from(const char *api)
 {
     if (g_str_has_prefix(api, "virSecret"))
         return SV_FROM_SECRET;
+    if (g_str_has_prefix(api, "virStorage") ||
+        g_str_equal(api, "virConnectFindStoragePoolSources"))
+        return SV_FROM_STORAGE; /* libvirt-storage.c */
     return SV_FROM_DOMAIN;
 }
 
