@@ -12,6 +12,8 @@
 #include "storage_backend_disk.h"
 #include "storage_backend_fs.h"
 #include "storage_backend_logical.h"
+#include "storage_vol.h"
+#include "conf/storage_vol_probe.h"
 #include "util/error.h"
 
 /* libvirt's VIR_STORAGE_DEFAULT_POOL_PERM_MODE. */
@@ -112,6 +114,7 @@ scan_entry(int dirfd, const char *dir, const char *name)
     vol->type = S_ISREG(st.st_mode) ? VOL_FILE : S_ISDIR(st.st_mode) ? VOL_DIR : VOL_BLOCK;
     vol->capacity = S_ISREG(st.st_mode) ? (guint64)st.st_size : 0;
     vol->allocation = S_ISREG(st.st_mode) ? (guint64)st.st_blocks * 512 : 0;
+    storage_vol_set_def(vol, sv_storage_vol_probe(vol->path, NULL));
     return vol;
 }
 

@@ -11,6 +11,7 @@
 #include "storage_backend_logical.h"
 #include "storage_events.h"
 #include "storage_priv.h"
+#include "storage_vol.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -462,6 +463,7 @@ install_handlers(StorageDriver *drv)
     sv_remote_secondary_handlers(&drv->handlers);
     sv_remote_handlers_overlay(&drv->handlers, &own);
     storage_calls_install(&drv->handlers);
+    storage_vol_calls_install(&drv->handlers);
     sv_connect_install(&drv->handlers, &storage_connect);
     storage_events_install(&drv->handlers);
 }

@@ -16,6 +16,8 @@ typedef struct {
     guint64 allocation;
     gpointer def;
     GDestroyNotify def_free;
+    gboolean building;    /* being created on a worker (libvirt's "still being allocated") */
+    guint in_use;         /* the source of clones under way */
 } StorageVol;
 
 void storage_vol_free(StorageVol *vol);

@@ -97,6 +97,8 @@ static const struct {
     {SV_ERR_NO_DOMAIN, "Domain not found: %s"},
     {SV_ERR_OPERATION_INVALID, "Requested operation is not valid: %s"},
     {SV_ERR_NO_STORAGE_POOL, "Storage pool not found: %s"},
+    {SV_ERR_NO_STORAGE_VOL, "Storage volume not found: %s"},
+    {SV_ERR_STORAGE_VOL_EXIST, "storage volume %s exists already"},
     {SV_ERR_NO_NODE_DEVICE, "Node device not found: %s"},
     {SV_ERR_INVALID_SECRET, "Invalid secret: %s"},
     {SV_ERR_NO_SECRET, "Secret not found: %s"},

@@ -1,0 +1,437 @@
+/* storage_vol.c: virtstoraged's volumes (storage_vol.h): lookups, definitions, and the worker
+ * jobs. A worker gets paths and its own copies; its completion finds the pool again by UUID
+ * and the volume by name, applies the result and answers the call. */
+#include "storage_vol.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf/storage_vol_probe.h"
+#include "util/error.h"
+#include "util/qemu_img.h"
+#include "util/storage_wipe.h"
+
+#define QEMU_IMG "/usr/bin/qemu-img"
+
+void
+storage_vol_set_def(StorageVol *vol, SvStorageVolDef *def)
+{
+    if (vol->def && vol->def_free)
+        vol->def_free(vol->def);
+    vol->def = def;
+    vol->def_free = (GDestroyNotify)sv_storage_vol_def_free;
+    if (def) {
+        vol->capacity = def->capacity;
+        vol->allocation = def->allocation;
+        vol->type = def->type;
+    }
+}
+
+SvStorageVolDef *
+storage_vol_def(StorageVol *vol)
+{
+    SvStorageVolDef *def;
+
+    if (vol->def)
+        return vol->def;
+    def = sv_storage_vol_def_new();
+    def->name = g_strdup(vol->name);
+    def->key = g_strdup(vol->path);
+    def->type = vol->type;
+    def->capacity = vol->capacity;
+    def->allocation = vol->allocation;
+    def->has_allocation = TRUE;
+    def->target.path = g_strdup(vol->path);
+    vol->def = def;
+    vol->def_free = (GDestroyNotify)sv_storage_vol_def_free;
+    return def;
+}
+
+SvVolFormats
+storage_vol_formats(int pool_type)
+{
+    switch (pool_type) {
+    case SV_STORAGE_POOL_DIR:
+    case SV_STORAGE_POOL_FS:
+    case SV_STORAGE_POOL_NETFS:
+        return SV_VOL_FORMATS_FILE;
+    case SV_STORAGE_POOL_DISK:
+        return SV_VOL_FORMATS_DISK;
+    default:
+        return SV_VOL_FORMATS_NONE;
+    }
+}
+
+void
+storage_vol_make(remote_nonnull_storage_vol *out, const StoragePool *pool, StorageVol *vol)
+{
+    SvStorageVolDef *def = storage_vol_def(vol);
+
+    out->pool = g_strdup(pool->def->name);
+    out->name = g_strdup(vol->name);
+    out->key = g_strdup(def->key ? def->key : vol->path);
+}
+
+StorageVol *
+storage_vol_find(const StoragePool *pool, const char *name, GError **error)
+{
+    for (guint i = 0; pool->vols && i < pool->vols->len; i++) {
+        StorageVol *vol = pool->vols->pdata[i];
+        if (g_str_equal(vol->name, name))
+            return vol;
+    }
+    sv_error_set(error, SV_FROM_STORAGE, SV_ERR_NO_STORAGE_VOL,
+                 "no storage vol with matching name '%s'", name);
+    return NULL;
+}
+
+StorageVol *
+storage_vol_of(StorageDriver *drv, const remote_nonnull_storage_vol *v, StoragePool **ret_pool,
+               GError **error)
+{
+    StoragePool *pool = storage_pools_find_name(drv->pools, v->pool, error);
+
+    if (!pool || !storage_pool_check_active(pool, TRUE, error))
+        return NULL;
+    *ret_pool = pool;
+    return storage_vol_find(pool, v->name, error);
+}
+
+gboolean
+storage_vol_check_idle(const StorageVol *vol, gboolean in_use_too, GError **error)
+{
+    if (vol->building) {
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_OPERATION_INVALID,
+                     "volume '%s' is still being allocated.", vol->name);
+        return FALSE;
+    }
+    if (in_use_too && vol->in_use) {
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_OPERATION_INVALID,
+                     "volume '%s' is still in use.", vol->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---------------------------------------------------------------- jobs */
+
+struct StorageVolJob {
+    StorageDriver *drv;
+    StorageVolJobSpec spec;
+    SvCall *call;
+    guint8 uuid[16];
+    char *name;
+    char *path;
+    char *pool_path;
+    gboolean is_dir;
+    guint64 allocation;      /* WIPE: what is zeroed */
+    SvStorageVolDef *def;    /* CREATE: the new volume (the worker's) */
+    guint8 input_uuid[16];
+    char *input_name;        /* CREATE from a volume */
+    char *input_path;
+    SvStorageVolDef *result; /* the volume read again after the work */
+};
+
+static void
+job_free(StorageVolJob *j)
+{
+    g_free(j->name);
+    g_free(j->path);
+    g_free(j->pool_path);
+    sv_storage_vol_def_free(j->def);
+    g_free(j->input_name);
+    g_free(j->input_path);
+    sv_storage_vol_def_free(j->result);
+    g_free(j);
+}
+
+/* A volume of format dir: a directory with the volume's mode (libvirt's 0755 default). */
+static gboolean
+build_dir(const SvQemuImgVol *v, GError **error)
+{
+    mode_t mode = v->mode == -1 ? 0755 : (mode_t)v->mode;
+
+    if (mkdir(v->path, mode) < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot create path '%s'", v->path);
+        return FALSE;
+    }
+    if ((v->uid != -1 || v->gid != -1) && chown(v->path, (uid_t)v->uid, (gid_t)v->gid) < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot chown '%s' to (%d, %d)",
+                           v->path, (int)v->uid, (int)v->gid);
+        (void)rmdir(v->path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* libvirt's fs backend buildVol / buildVolFrom. */
+static gboolean
+work_create(StorageVolJob *j, GError **error)
+{
+    gboolean prealloc = (j->spec.flags & SV_STORAGE_VOL_CREATE_PREALLOC_METADATA) != 0;
+    g_autoptr(SvStorageVolDef) input = NULL;
+    SvQemuImgVol v, in;
+
+    sv_storage_vol_def_tool_vol(j->def, &v);
+    if (j->input_path) {
+        if (!(input = sv_storage_vol_probe(j->input_path, error)))
+            return FALSE;
+        sv_storage_vol_def_tool_vol(input, &in);
+    }
+    switch (sv_storage_build_kind(&v, input ? &in : NULL)) {
+    case SV_STORAGE_BUILD_RAW:
+        return sv_storage_create_raw(&v, input ? &in : NULL, prealloc, error);
+    case SV_STORAGE_BUILD_QEMU_IMG:
+        return sv_qemu_img_create(QEMU_IMG, &v, input ? &in : NULL, prealloc, j->pool_path,
+                                  error);
+    case SV_STORAGE_BUILD_DIR:
+        if (!input)
+            return build_dir(&v, error);
+        break;
+    default:
+        break;
+    }
+    sv_error_set(error, SV_FROM_STORAGE, SV_ERR_NO_SUPPORT, "%s",
+                 "creation of this kind of volume is not supported here");
+    return FALSE;
+}
+
+/* libvirt's virStorageBackendVolDeleteLocal: a file unlinked (gone already is fine), a
+ * directory removed. */
+static gboolean
+work_delete(StorageVolJob *j, GError **error)
+{
+    if (j->is_dir) {
+        if (rmdir(j->path) < 0 && errno != ENOENT) {
+            sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot remove directory '%s'",
+                               j->path);
+            return FALSE;
+        }
+        return TRUE;
+    }
+    if (unlink(j->path) < 0 && errno != ENOENT) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot unlink file '%s'", j->path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+work_resize(StorageVolJob *j, GError **error)
+{
+    g_autoptr(SvStorageVolDef) cur = sv_storage_vol_probe(j->path, error);
+    SvQemuImgVol v;
+
+    if (!cur)
+        return FALSE;
+    sv_storage_vol_def_tool_vol(cur, &v);
+    return sv_storage_resize(QEMU_IMG, &v, j->spec.capacity,
+                             (j->spec.flags & SV_STORAGE_VOL_RESIZE_ALLOCATE) != 0, error);
+}
+
+static gboolean
+work(StorageVolJob *j, GError **error)
+{
+    switch (j->spec.kind) {
+    case STORAGE_VOL_JOB_READ:
+        break;
+    case STORAGE_VOL_JOB_CREATE:
+        if (!work_create(j, error))
+            return FALSE;
+        break;
+    case STORAGE_VOL_JOB_DELETE:
+        return work_delete(j, error);
+    case STORAGE_VOL_JOB_WIPE:
+        if (!sv_storage_wipe(j->path, j->spec.algorithm, j->allocation, NULL, error))
+            return FALSE;
+        break;
+    case STORAGE_VOL_JOB_RESIZE:
+        if (!work_resize(j, error))
+            return FALSE;
+        break;
+    default:
+        g_assert_not_reached();
+    }
+    /* libvirt's refreshVol after the work */
+    j->result = sv_storage_vol_probe(j->path, error);
+    return j->result != NULL;
+}
+
+static void
+job_thread(GTask *task, gpointer src, gpointer data, GCancellable *c)
+{
+    StorageVolJob *j = data;
+    GError *error = NULL;
+
+    (void)src;
+    (void)c;
+    if (work(j, &error))
+        g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, error);
+}
+
+/* ---------------------------------------------------------------- completion */
+
+static void
+vol_remove(StoragePool *pool, StorageVol *vol)
+{
+    g_ptr_array_remove(pool->vols, vol);
+}
+
+/* The volume cloned from is free again. */
+static void
+release_input(StorageVolJob *j)
+{
+    StoragePool *ip;
+    StorageVol *iv;
+
+    if (!j->input_name || !(ip = storage_pools_find_uuid(j->drv->pools, j->input_uuid, NULL)))
+        return;
+    ip->jobs--;
+    if (ip->vols && (iv = storage_vol_find(ip, j->input_name, NULL)) && iv->in_use)
+        iv->in_use--;
+}
+
+static void
+reply_vol(SvCall *call, StoragePool *pool, StorageVol *vol)
+{
+    remote_storage_vol_create_xml_ret r;
+
+    storage_vol_make(&r.vol, pool, vol);
+    sv_call_reply(call, &r);
+    g_free(r.vol.pool);
+    g_free(r.vol.name);
+    g_free(r.vol.key);
+}
+
+/* The pool's figures move by what the volume took or gave back (libvirt: not for disk
+ * pools, whose refresh counts). */
+static void
+pool_account(StoragePool *pool, gint64 delta)
+{
+    if (pool->def->type == SV_STORAGE_POOL_DISK)
+        return;
+    pool->def->allocation += (guint64)delta;
+    pool->def->available -= (guint64)delta;
+}
+
+static void
+apply_done(StorageVolJob *j, StoragePool *pool, StorageVol *vol)
+{
+    switch (j->spec.kind) {
+    case STORAGE_VOL_JOB_CREATE:
+        storage_vol_set_def(vol, g_steal_pointer(&j->result));
+        pool_account(pool, (gint64)vol->allocation);
+        reply_vol(g_steal_pointer(&j->call), pool, vol);
+        return;
+    case STORAGE_VOL_JOB_DELETE:
+        pool_account(pool, -(gint64)vol->allocation);
+        vol_remove(pool, vol);
+        break;
+    case STORAGE_VOL_JOB_RESIZE:
+        pool_account(pool, (gint64)j->spec.delta);
+        storage_vol_set_def(vol, g_steal_pointer(&j->result));
+        break;
+    default:
+        storage_vol_set_def(vol, g_steal_pointer(&j->result));
+        break;
+    }
+    sv_call_reply(g_steal_pointer(&j->call), NULL);
+}
+
+/* A read: the pool and volume are found again (they may have gone meanwhile). */
+static void
+read_done(StorageVolJob *j, GError *error)
+{
+    StoragePool *pool = storage_pools_find_uuid(j->drv->pools, j->uuid, NULL);
+    StorageVol *vol = NULL;
+
+    if (!error && !pool)
+        sv_error_set(&error, SV_FROM_STORAGE, SV_ERR_NO_STORAGE_POOL, "%s",
+                     "storage pool is gone");
+    if (!error && storage_pool_check_active(pool, TRUE, &error))
+        vol = storage_vol_find(pool, j->name, &error);
+    if (error) {
+        sv_call_fail(g_steal_pointer(&j->call), error);
+        return;
+    }
+    storage_vol_set_def(vol, g_steal_pointer(&j->result));
+    j->spec.read_reply(g_steal_pointer(&j->call), pool, vol, j->spec.flags);
+}
+
+static void
+job_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    StorageVolJob *j = g_task_get_task_data(G_TASK(res));
+    GError *error = NULL;
+    gboolean ok = g_task_propagate_boolean(G_TASK(res), &error);
+    StoragePool *pool;
+    StorageVol *vol;
+
+    (void)src;
+    (void)data;
+    sv_daemon_uninhibit(j->drv->daemon);
+    if (j->spec.kind == STORAGE_VOL_JOB_READ) {
+        read_done(j, ok ? NULL : error);
+        return;
+    }
+    /* the pool's jobs keep it, and its volume list (no refresh meanwhile) */
+    pool = storage_pools_find_uuid(j->drv->pools, j->uuid, NULL);
+    g_assert(pool && pool->jobs > 0);
+    pool->jobs--;
+    release_input(j);
+    vol = storage_vol_find(pool, j->name, NULL);
+    g_assert(vol);
+    vol->building = FALSE;
+    if (vol->in_use && j->spec.kind != STORAGE_VOL_JOB_CREATE)
+        vol->in_use--;
+    if (ok) {
+        apply_done(j, pool, vol);
+        return;
+    }
+    g_message("volume %s of pool %s: %s", j->name, pool->def->name, error->message);
+    if (j->spec.kind == STORAGE_VOL_JOB_CREATE)
+        vol_remove(pool, vol);
+    sv_call_fail(g_steal_pointer(&j->call), error);
+}
+
+void
+storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
+                    StoragePool *input_pool, StorageVol *input, const StorageVolJobSpec *spec,
+                    SvCall *call)
+{
+    StorageVolJob *j = g_new0(StorageVolJob, 1);
+    g_autoptr(GTask) task = NULL;
+    SvStorageVolDef *def = storage_vol_def(vol);
+
+    j->drv = drv;
+    j->spec = *spec;
+    j->def = g_steal_pointer(&j->spec.def);
+    j->call = call;
+    memcpy(j->uuid, pool->def->uuid, 16);
+    j->name = g_strdup(vol->name);
+    j->path = g_strdup(vol->path);
+    j->pool_path = g_strdup(pool->def->target_path);
+    j->is_dir = vol->type == SV_VOL_TYPE_DIR;
+    j->allocation = def->allocation;
+    if (spec->kind != STORAGE_VOL_JOB_READ) {
+        pool->jobs++;
+        if (spec->kind != STORAGE_VOL_JOB_CREATE)
+            vol->in_use++;
+    }
+    if (input) {
+        memcpy(j->input_uuid, input_pool->def->uuid, 16);
+        j->input_name = g_strdup(input->name);
+        j->input_path = g_strdup(input->path);
+        input_pool->jobs++;
+        input->in_use++;
+    }
+    sv_daemon_inhibit(drv->daemon);
+    task = g_task_new(NULL, NULL, job_done, NULL);
+    g_task_set_task_data(task, j, (GDestroyNotify)job_free);
+    g_task_run_in_thread(task, job_thread);
+}

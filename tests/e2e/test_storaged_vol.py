@@ -1,0 +1,215 @@
+"""test_storaged_vol.py: virtstoraged's storage volumes (issue 19 item 2) in a dir pool,
+driven by stock virsh and python3-libvirt: vol-create-as (raw, qcow2 with
+--prealloc-metadata, qcow2 over a backing volume), vol-create-from, vol-clone (within and
+across pools), vol-list --details, vol-info, vol-dumpxml, vol-path, vol-key, vol-pool,
+vol-resize (grow, --shrink, --delta), vol-wipe (zero and a scrub algorithm), vol-delete;
+lookups by path and key; libvirt's errors for missing and duplicate volumes and bad names.
+test_storaged_vol_parity (slow) runs the same virsh steps against Debian's libvirtd 9.0.0
+and compares every output, error and exit status.
+
+Differences from libvirtd kept on purpose (named where they show):
+- vol-dumpxml right after vol-create of a qcow2 (before any pool-refresh): libvirtd's lacks
+  <clusterSize>, which its own refresh then adds; we read the image at once, so ours has it
+  (PARITY_BLOT drops the element from both sides).
+- Volume creation, resize and wipe in disk and logical pools (parted, lvcreate) are not
+  served: NO_SUPPORT "storage pool does not support volume creation" where libvirtd would
+  make a partition or LV.
+- vol-upload and vol-download (streams) are not served yet.
+"""
+
+import os
+import re
+import subprocess
+
+import libvirt
+import pytest
+
+POOL = "sv-volp-a"
+POOL2 = "sv-volp-b"
+MIB = 1024 * 1024
+VIR_FROM_STORAGE = 18
+
+
+def uri(d, ro=False):
+    return "storage:///system?socket=%s" % (d.sock_ro if ro else d.sock)
+
+
+def virsh_on(u, *args, check=True, ro=False):
+    cmd = ["virsh", "-q"] + (["-r"] if ro else []) + ["-c", u] + list(args)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if check and r.returncode != 0:
+        raise AssertionError("%s: %s" % (" ".join(cmd), r.stderr))
+    return r
+
+
+def blot(text, tmp):
+    text = text.replace(str(tmp), "TMP")
+    text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "UUID", text)
+    text = re.sub(r"<(atime|mtime|ctime|btime)>[\d.]+</\1>", r"<\1>T</\1>", text)
+    text = re.sub(r"<(owner|group)>\d+</\1>", r"<\1>ID</\1>", text)
+    return re.sub(r" +", " ", text)
+
+
+# libvirtd's XML of a just-created qcow2 lacks <clusterSize> until its next refresh (see the
+# module's docstring); pool figures depend on the moment.
+PARITY_BLOT = [r"\s*<clusterSize unit='B'>\d+</clusterSize>"]
+
+
+def vol_steps(u, tmp):
+    """The virsh volume steps on two dir pools under tmp: each step's (args, exit status,
+    output|error), blotted of what must differ. Leaves nothing behind."""
+    out = []
+    a, b = tmp / "a", tmp / "b"
+    tmp.mkdir(exist_ok=True)
+    clone_xml = tmp / "clone.xml"
+    clone_xml.write_text("<volume><name>x.qcow2</name><capacity>1</capacity>"
+                         "<target><format type='qcow2'/></target></volume>")
+
+    def step(*args):
+        r = virsh_on(u, *args, check=False)
+        text = blot(r.stdout + "|" + r.stderr, tmp)
+        for pat in PARITY_BLOT:
+            text = re.sub(pat, "", text)
+        out.append((" ".join(args).replace(str(tmp), "TMP"), r.returncode, text))
+        return r
+
+    virsh_on(u, "pool-create-as", POOL, "dir", "--target", str(a), "--build")
+    virsh_on(u, "pool-create-as", POOL2, "dir", "--target", str(b), "--build")
+    try:
+        step("vol-create-as", POOL, "r.img", "4M")
+        step("vol-create-as", POOL, "q.qcow2", "8M", "--format", "qcow2",
+             "--prealloc-metadata")
+        step("vol-create-as", POOL, "o.qcow2", "8M", "--format", "qcow2",
+             "--backing-vol", "r.img", "--backing-vol-format", "raw")
+        step("vol-create-as", POOL, "s.img", "16M", "--allocation", "0")
+        step("vol-list", POOL, "--details")
+        step("vol-info", "r.img", "--pool", POOL)
+        step("vol-info", "--bytes", "s.img", "--pool", POOL)
+        step("vol-dumpxml", "o.qcow2", "--pool", POOL)
+        step("vol-dumpxml", "q.qcow2", "--pool", POOL)
+        step("vol-path", "r.img", "--pool", POOL)
+        step("vol-key", "r.img", "--pool", POOL)
+        step("vol-name", str(a / "r.img"))
+        step("vol-pool", str(a / "r.img"))
+        step("vol-info", str(a / "q.qcow2"))
+        step("vol-info", str(a) + "//q.qcow2")
+        step("vol-info", str(tmp / "elsewhere.img"))
+        step("vol-clone", "r.img", "c.img", "--pool", POOL)
+        step("vol-create-from", POOL2, str(clone_xml), "--inputpool", POOL, "q.qcow2")
+        step("vol-create-as", POOL, "r.img", "1M")
+        step("vol-create-as", POOL, "../escape.img", "1M")
+        step("vol-info", "missing.img", "--pool", POOL)
+        step("vol-resize", "s.img", "32M", "--pool", POOL)
+        step("vol-info", "--bytes", "s.img", "--pool", POOL)
+        step("vol-resize", "s.img", "8M", "--pool", POOL)
+        step("vol-resize", "s.img", "8M", "--pool", POOL, "--shrink")
+        step("vol-resize", "s.img", "--delta", "1M", "--pool", POOL)
+        step("vol-resize", "r.img", "1M", "--pool", POOL, "--shrink")
+        step("vol-resize", "q.qcow2", "16M", "--pool", POOL)
+        step("vol-info", "--bytes", "q.qcow2", "--pool", POOL)
+        step("vol-wipe", "c.img", "--pool", POOL)
+        step("vol-wipe", "c.img", "--pool", POOL, "--algorithm", "nnsa")
+        step("vol-wipe", "c.img", "--pool", POOL, "--algorithm", "trim")
+        step("vol-info", "--bytes", "c.img", "--pool", POOL)
+        for v in ("o.qcow2", "q.qcow2", "r.img", "s.img", "c.img"):
+            step("vol-delete", v, "--pool", POOL)
+        step("vol-delete", "r.img", "--pool", POOL)
+        step("vol-list", POOL)
+        step("vol-list", POOL2)
+    finally:
+        for p in (POOL, POOL2):
+            r = virsh_on(u, "vol-list", p, check=False)
+            for line in r.stdout.splitlines():
+                if line.split():
+                    virsh_on(u, "vol-delete", line.split()[0], "--pool", p, check=False)
+            virsh_on(u, "pool-destroy", p, check=False)
+        for d in (a, b):
+            if d.exists():
+                for f in d.iterdir():
+                    f.unlink()
+                d.rmdir()
+    return out
+
+
+def test_vol_steps(daemons, tmp_path):
+    """The steps on virtstoraged: each answers as libvirt 9.0 does (the values below are
+    what Debian's libvirtd 9.0.0 gave for the same steps)."""
+    d = daemons.start_storaged()
+    steps = {s[0]: s for s in vol_steps(uri(d), tmp_path)}
+    for args in ("vol-create-as sv-volp-a r.img 4M",
+                 "vol-clone r.img c.img --pool sv-volp-a",
+                 "vol-resize s.img 32M --pool sv-volp-a"):
+        assert steps[args][1] == 0, steps[args]
+    assert "Capacity: 4.00 MiB" in steps["vol-info r.img --pool sv-volp-a"][2]
+    assert "Capacity: 33554432 bytes" in steps["vol-info --bytes s.img --pool sv-volp-a"][2]
+    xml = steps["vol-dumpxml o.qcow2 --pool sv-volp-a"][2]
+    assert "<backingStore>" in xml and "TMP/a/r.img" in xml and "qcow2" in xml
+    assert steps["vol-path r.img --pool sv-volp-a"][2] == "TMP/a/r.img\n|"
+    assert steps["vol-pool TMP/a/r.img"][2] == "sv-volp-a\n|"
+    dup = steps["vol-create-as sv-volp-a r.img 1M"]
+    assert dup[1] == 1 and "storage volume 'r.img' exists already" in dup[2]
+    esc = steps["vol-create-as sv-volp-a ../escape.img 1M"]
+    assert esc[1] == 1 and not (tmp_path / "escape.img").exists()
+    assert "Storage volume not found: no storage vol with matching path" in \
+        steps["vol-info TMP/elsewhere.img"][2]
+    assert "unless shrink flag" in steps["vol-resize s.img 8M --pool sv-volp-a"][2]
+    assert steps["vol-resize s.img 8M --pool sv-volp-a --shrink"][1] == 0
+    assert "'trim' algorithm not supported" in \
+        steps["vol-wipe c.img --pool sv-volp-a --algorithm trim"][2]
+    assert steps["vol-list sv-volp-a"][2] == "|"
+    assert "x.qcow2" in steps["vol-list sv-volp-b"][2]
+
+
+def test_vol_api(daemons, tmp_path):
+    """python3-libvirt: lookups by key and path, listAllVolumes, info with GET_PHYSICAL,
+    errors, and a read-only connection refused creation."""
+    d = daemons.start_storaged()
+    conn = libvirt.open(uri(d))
+    pool = conn.storagePoolCreateXML(
+        "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>"
+        % (POOL, tmp_path), 0)
+    try:
+        vol = pool.createXML("<volume><name>v.img</name><capacity>1048576</capacity>"
+                             "</volume>", 0)
+        assert vol.key() == vol.path() == str(tmp_path / "v.img")
+        assert conn.storageVolLookupByKey(vol.key()).name() == "v.img"
+        assert conn.storageVolLookupByPath(vol.path()).storagePoolLookupByVolume().name() \
+            == POOL
+        assert [v.name() for v in pool.listAllVolumes()] == ["v.img"]
+        assert pool.numOfVolumes() == 1 and pool.listVolumes() == ["v.img"]
+        assert vol.info()[1] == 1048576
+        assert vol.info()[0] == libvirt.VIR_STORAGE_VOL_FILE
+        assert vol.infoFlags(libvirt.VIR_STORAGE_VOL_GET_PHYSICAL)[2] == 1048576
+        with pytest.raises(libvirt.libvirtError) as e:
+            conn.storageVolLookupByKey("/nowhere")
+        assert e.value.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL
+        assert e.value.get_error_domain() == VIR_FROM_STORAGE
+        with pytest.raises(libvirt.libvirtError) as e:
+            pool.createXML("<volume><name>a/b</name><capacity>1</capacity></volume>", 0)
+        assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
+        ro = libvirt.openReadOnly(uri(d, ro=True))
+        with pytest.raises(libvirt.libvirtError) as e:
+            ro.storagePoolLookupByName(POOL).createXML(
+                "<volume><name>w.img</name><capacity>1</capacity></volume>", 0)
+        assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_DENIED
+        ro.close()
+        vol.delete(0)
+        assert not os.path.exists(str(tmp_path / "v.img"))
+    finally:
+        pool.destroy()
+        conn.close()
+
+
+@pytest.mark.slow
+def test_storaged_vol_parity(daemons, ref, tmp_path):
+    """The same virsh volume steps on virtstoraged and on Debian's libvirtd 9.0.0: the same
+    output, errors and exit statuses, step by step."""
+    d = daemons.start_storaged()
+    theirs = "storage:///system?socket=%s" % ref.daemon.sock
+    for p in (POOL, POOL2):
+        virsh_on(theirs, "pool-destroy", p, check=False)
+    ours = vol_steps(uri(d), tmp_path / "o")
+    theirs_steps = vol_steps(theirs, tmp_path / "t")
+    for o, t in zip(ours, theirs_steps):
+        assert o == t, "step %s differs:\nours:     %r\nlibvirtd: %r" % (o[0], o, t)
+    assert len(ours) == len(theirs_steps)
