@@ -464,6 +464,7 @@ install_handlers(StorageDriver *drv)
     sv_remote_handlers_overlay(&drv->handlers, &own);
     storage_calls_install(&drv->handlers);
     storage_vol_calls_install(&drv->handlers);
+    storage_vol_stream_install(&drv->handlers);
     sv_connect_install(&drv->handlers, &storage_connect);
     storage_events_install(&drv->handlers);
 }

@@ -63,3 +63,5 @@ void storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
 
 /* Install the volume calls (storage_vol_calls.c). */
 void storage_vol_calls_install(SvRemoteHandlers *h);
+/* Install STORAGE_VOL_UPLOAD and STORAGE_VOL_DOWNLOAD (storage_vol_stream.c). */
+void storage_vol_stream_install(SvRemoteHandlers *h);
