@@ -25,9 +25,13 @@ import os
 import random
 import re
 import subprocess
+import threading
+import time
 
 import libvirt
 import pytest
+
+from guests import ensure_event_loop
 
 POOL = "sv-volp-a"
 POOL2 = "sv-volp-b"
@@ -113,7 +117,7 @@ def vol_steps(u, tmp):
         step("vol-resize", "q.qcow2", "16M", "--pool", POOL)
         step("vol-info", "--bytes", "q.qcow2", "--pool", POOL)
         data = tmp / "data.bin"
-        data.write_bytes(bytes(random.Random(19).getrandbits(8) for _ in range(3 * MIB + 77)))
+        data.write_bytes(random.Random(19).randbytes(3 * MIB + 77))
         step("vol-upload", "c.img", str(data), "--pool", POOL)
         back = tmp / "back.bin"
         step("vol-download", "c.img", str(back), "--pool", POOL)
@@ -241,6 +245,61 @@ def test_vol_api(daemons, tmp_path):
         conn.close()
 
 
+def vol_event_steps(u, target):
+    """The pool's refresh events and allocation changes one client sees while a volume is
+    created, uploaded to, resized with ALLOCATE and deleted."""
+    ensure_event_loop()
+    c = libvirt.open(u)
+    got, lock = [], threading.Lock()
+
+    def refreshed(conn, pool, opaque):
+        with lock:
+            got.append((pool.name(), "refresh"))
+
+    cb = c.storagePoolEventRegisterAny(None, libvirt.VIR_STORAGE_POOL_EVENT_ID_REFRESH,
+                                       refreshed, None)
+    p = c.storagePoolCreateXML(
+        "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>"
+        % (POOL, target), libvirt.VIR_STORAGE_POOL_CREATE_WITH_BUILD)
+    try:
+        before = p.info()[2]
+        v = p.createXML("<volume><name>e.img</name><capacity>1048576</capacity></volume>", 0)
+        got.append(("created", p.info()[2] - before))
+        st = c.newStream(0)
+        v.upload(st, 0, 4096, 0)
+        st.send(b"u" * 4096)
+        st.finish()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not got[1:]:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        got.append(("refreshed", v.info()[2]))
+        before = p.info()[2]
+        v.resize(2 * 1048576, libvirt.VIR_STORAGE_VOL_RESIZE_ALLOCATE)
+        got.append(("allocated", p.info()[2] - before, v.info()[2]))
+        before = p.info()[2]
+        v.delete(0)
+        got.append(("deleted", p.info()[2] - before))
+        time.sleep(0.3)
+    finally:
+        c.storagePoolEventDeregisterAny(cb)
+        p.destroy()
+        c.close()
+    return got
+
+
+VOL_EVENTS = [("created", 1048576), (POOL, "refresh"), ("refreshed", 1048576),
+              ("allocated", 1048576, 2097152), ("deleted", -2097152)]
+
+
+def test_vol_events(daemons, tmp_path):
+    """A volume's creation, resize and deletion move the pool's allocation by its own (no
+    event); the end of an upload refreshes the pool (one REFRESH event), as libvirtd does
+    (test_storaged_vol_parity compares)."""
+    d = daemons.start_storaged()
+    assert vol_event_steps(uri(d), tmp_path / "p") == VOL_EVENTS
+
+
 @pytest.mark.slow
 def test_storaged_vol_parity(daemons, ref, tmp_path):
     """The same virsh volume steps on virtstoraged and on Debian's libvirtd 9.0.0: the same
@@ -251,6 +310,34 @@ def test_storaged_vol_parity(daemons, ref, tmp_path):
         virsh_on(theirs, "pool-destroy", p, check=False)
     ours = vol_steps(uri(d), tmp_path / "o")
     theirs_steps = vol_steps(theirs, tmp_path / "t")
+    assert vol_event_steps(theirs, tmp_path / "te") == VOL_EVENTS
     for o, t in zip(ours, theirs_steps):
         assert o == t, "step %s differs:\nours:     %r\nlibvirtd: %r" % (o[0], o, t)
     assert len(ours) == len(theirs_steps)
+
+
+def test_vols_through_qemud(daemons, tmp_path):
+    """A client of qemu:///system on virtqemud's socket, with virtstoraged under the same
+    root: virtqemud relays the volume calls and the upload and download streams to
+    virtstoraged; the volumes are virtstoraged's (its own socket lists the same)."""
+    q = daemons.start(label="virtqemud-%d" % len(daemons.daemons), args=["--timeout", "0"])
+    s = daemons.start_storaged(args=["--timeout", "0"])
+    u = "qemu:///system?socket=%s" % q.sock
+    virsh_on(u, "pool-create-as", POOL, "dir", "--target", str(tmp_path / "p"), "--build")
+    try:
+        virsh_on(u, "vol-create-as", POOL, "r.qcow2", "2M", "--format", "qcow2")
+        virsh_on(u, "vol-create-as", POOL, "d.img", "2M")
+        data = random.Random(7).randbytes(2 * MIB)
+        (tmp_path / "in").write_bytes(data)
+        virsh_on(u, "vol-upload", "d.img", str(tmp_path / "in"), "--pool", POOL)
+        virsh_on(u, "vol-download", "d.img", str(tmp_path / "out"), "--pool", POOL)
+        assert (tmp_path / "out").read_bytes() == data
+        listed = virsh_on(u, "vol-list", POOL, "--details").stdout
+        assert listed == virsh_on(uri(s), "vol-list", POOL, "--details").stdout
+        assert "r.qcow2" in listed and "d.img" in listed
+        assert "qcow2" in virsh_on(u, "vol-dumpxml", "r.qcow2", "--pool", POOL).stdout
+        for v in ("r.qcow2", "d.img"):
+            virsh_on(u, "vol-delete", v, "--pool", POOL)
+        assert virsh_on(uri(s), "vol-list", POOL).stdout.strip() == ""
+    finally:
+        virsh_on(uri(s), "pool-destroy", POOL, check=False)
