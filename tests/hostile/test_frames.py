@@ -97,6 +97,7 @@ PROC_NODE_LIST_DEVICES, PROC_NODE_DEVICE_LOOKUP_BY_NAME = 112, 113
 PROC_NODE_DEVICE_LOOKUP_SCSI_HOST_BY_WWN, PROC_CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY = 297, 374
 PROC_STORAGE_POOL_DEFINE_XML, PROC_STORAGE_POOL_LOOKUP_BY_NAME = 77, 84
 PROC_STORAGE_POOL_LOOKUP_BY_UUID, PROC_CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY = 85, 368
+PROC_STORAGE_VOL_LOOKUP_BY_PATH, PROC_STORAGE_POOL_LIST_ALL_VOLUMES = 97, 282
 SECRET_VALUE_MAX = 65536
 NONNULL_SECRET = b"\x11" * 16 + i32(1) + string("/x")  # uuid, usage type, usage id
 
@@ -147,6 +148,10 @@ OWN_DECODE = {
         ("pool-event-filter-4GiB",
          frame(proc=PROC_CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY,
                payload=i32(0) + u32(1) + u32(0xFFFFFFFF) + b"pool")),
+        ("vol-path-4GiB",
+         frame(proc=PROC_STORAGE_VOL_LOOKUP_BY_PATH, payload=u32(0xFFFFFFF0) + b"/tmp")),
+        ("vol-list-pool-name-4GiB",
+         frame(proc=PROC_STORAGE_POOL_LIST_ALL_VOLUMES, payload=u32(0xFFFFFFF0) + b"pool")),
     ],
 }
 # CONNECT_SET_IDENTITY's typed-parameter array: 2^32 - 1 elements, the array's maximum (20)
