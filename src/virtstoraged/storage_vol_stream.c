@@ -16,6 +16,8 @@
 
 #define CHUNK (256 * 1024)
 #define SEND_LIMIT (4 * 1024 * 1024) /* queued to the client before the reader waits */
+#define UPLOAD_HIGH (8 * 1024 * 1024)   /* queued to the writer: the client's reads pause */
+#define UPLOAD_LOW (2 * 1024 * 1024)    /* ... and resume below this */
 
 static int mark_eof, mark_stop; /* queue markers (their addresses) */
 
@@ -32,6 +34,8 @@ typedef struct {
     GAsyncQueue *queue;    /* upload: GBytes and markers; download: credits and markers */
     GError *error;         /* the thread's failure, read on the loop after it ended */
     gboolean failed;       /* upload: the loop stops queueing */
+    gint queued;           /* upload: bytes queued to the writer (atomic) */
+    gboolean paused;       /* upload: the client's reads are paused (loop only) */
 } Xfer;
 
 static void
@@ -97,12 +101,32 @@ write_all(Xfer *x, GBytes *b, GError **error)
     return TRUE;
 }
 
+/* The writer caught up: the client's reads resume (while its stream lives). */
+static void
+resume(Xfer *x)
+{
+    if (x->paused && x->st)
+        sv_client_pause(sv_stream_get_client(x->st), FALSE);
+    x->paused = FALSE;
+}
+
+static gboolean
+writer_caught_up(gpointer data)
+{
+    Xfer *x = data;
+
+    if (g_atomic_int_get(&x->queued) < UPLOAD_LOW)
+        resume(x);
+    return G_SOURCE_REMOVE;
+}
+
 static gboolean
 upload_failed(gpointer data)
 {
     Xfer *x = data;
 
     x->failed = TRUE;
+    resume(x);
     g_async_queue_push(x->queue, &mark_stop); /* the writer ends: no closed() will say so */
     if (x->st) {
         sv_stream_abort(x->st, x->error);
@@ -129,11 +153,17 @@ writer_main(gpointer data)
     gpointer item;
 
     while ((item = g_async_queue_pop(x->queue)) != &mark_eof && item != &mark_stop) {
+        gint len = (gint)g_bytes_get_size(item);
+        gint before;
+
         if (!x->error && !write_all(x, item, &x->error)) {
             /* the loop aborts the stream; the rest of the queue is dropped */
             g_idle_add(upload_failed, x);
         }
         g_bytes_unref(item);
+        before = g_atomic_int_add(&x->queued, -len);
+        if (before >= UPLOAD_LOW && before - len < UPLOAD_LOW)
+            g_idle_add(writer_caught_up, x); /* runs before thread_ended: x lives */
     }
     g_idle_add(thread_ended, x);
     return NULL;
@@ -144,9 +174,14 @@ upload_recv(SvStream *st, const guint8 *data, gsize len, gpointer user)
 {
     Xfer *x = user;
 
-    (void)st;
-    if (!x->failed && len)
-        g_async_queue_push(x->queue, g_bytes_new(data, len));
+    if (x->failed || !len)
+        return;
+    /* counted before the writer can see it */
+    if (g_atomic_int_add(&x->queued, (gint)len) + (gint)len > UPLOAD_HIGH && !x->paused) {
+        sv_client_pause(sv_stream_get_client(st), TRUE);
+        x->paused = TRUE;
+    }
+    g_async_queue_push(x->queue, g_bytes_new(data, len));
 }
 
 static void
