@@ -207,7 +207,7 @@ screenshot(SvCall *call, remote_domain_screenshot_args *a, remote_domain_screens
            GError **error)
 {
     static guint serial;
-    SvStreamCallbacks cb = {shot_stream_recv, shot_stream_closed};
+    SvStreamCallbacks cb = {.recv = shot_stream_recv, .closed = shot_stream_closed};
     SvDomainDriver *drv = sv_domain_driver_of(call);
     const char *device;
     guint head = 0;

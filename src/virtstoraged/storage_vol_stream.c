@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rpc/stream.h"
@@ -35,6 +36,7 @@ typedef struct {
     GError *error;         /* the thread's failure, read on the loop after it ended */
     gboolean failed;       /* upload: the loop stops queueing */
     gint queued;           /* upload: bytes queued to the writer (atomic) */
+    gboolean sparse;       /* download: holes sent as holes */
     gboolean paused;       /* upload: the client's reads are paused (loop only) */
 } Xfer;
 
@@ -146,21 +148,46 @@ thread_ended(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* One thing for the writer: data, or a sparse stream's hole. */
+typedef struct {
+    GBytes *data;   /* NULL: a hole */
+    guint64 hole;
+} Item;
+
+/* A hole, as libvirt's fdstream writes one into a file: skipped, the file's size set to its
+ * end (ftruncate). */
+static gboolean
+skip_hole(Xfer *x, guint64 len, GError **error)
+{
+    len = MIN(len, x->left);
+    x->offset += len;
+    if (x->left != G_MAXUINT64)
+        x->left -= len;
+    if (ftruncate(x->fd, (off_t)x->offset) < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "%s", "unable to seek");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gpointer
 writer_main(gpointer data)
 {
     Xfer *x = data;
-    gpointer item;
+    Item *item;
 
-    while ((item = g_async_queue_pop(x->queue)) != &mark_eof && item != &mark_stop) {
-        gint len = (gint)g_bytes_get_size(item);
+    while ((item = g_async_queue_pop(x->queue)) != (gpointer)&mark_eof &&
+           item != (gpointer)&mark_stop) {
+        gint len = item->data ? (gint)g_bytes_get_size(item->data) : 0;
         gint before;
+        gboolean ok = x->error || (item->data ? write_all(x, item->data, &x->error)
+                                              : skip_hole(x, item->hole, &x->error));
 
-        if (!x->error && !write_all(x, item, &x->error)) {
-            /* the loop aborts the stream; the rest of the queue is dropped */
+        if (!ok) /* the loop aborts the stream; the rest of the queue is dropped */
             g_idle_add(upload_failed, x);
-        }
-        g_bytes_unref(item);
+        if (item->data)
+            g_bytes_unref(item->data);
+        g_free(item);
         before = g_atomic_int_add(&x->queued, -len);
         if (before >= UPLOAD_LOW && before - len < UPLOAD_LOW)
             g_idle_add(writer_caught_up, x); /* runs before thread_ended: x lives */
@@ -173,6 +200,7 @@ static void
 upload_recv(SvStream *st, const guint8 *data, gsize len, gpointer user)
 {
     Xfer *x = user;
+    Item *item;
 
     if (x->failed || !len)
         return;
@@ -181,7 +209,23 @@ upload_recv(SvStream *st, const guint8 *data, gsize len, gpointer user)
         sv_client_pause(sv_stream_get_client(st), TRUE);
         x->paused = TRUE;
     }
-    g_async_queue_push(x->queue, g_bytes_new(data, len));
+    item = g_new0(Item, 1);
+    item->data = g_bytes_new(data, len);
+    g_async_queue_push(x->queue, item);
+}
+
+static void
+upload_hole(SvStream *st, gint64 length, gpointer user)
+{
+    Xfer *x = user;
+    Item *item;
+
+    (void)st;
+    if (x->failed)
+        return;
+    item = g_new0(Item, 1);
+    item->hole = (guint64)length;
+    g_async_queue_push(x->queue, item);
 }
 
 static void
@@ -199,7 +243,8 @@ stream_closed(SvStream *st, gboolean aborted, gpointer user)
 
 typedef struct {
     Xfer *x;
-    GBytes *data; /* NULL: the end (x->error tells whether it failed) */
+    GBytes *data; /* NULL and no hole: the end (x->error tells whether it failed) */
+    guint64 hole; /* a sparse download's hole */
 } Chunk;
 
 static void give_credit(Xfer *x);
@@ -228,7 +273,10 @@ chunk_read(gpointer data)
     Chunk *c = data;
     Xfer *x = c->x;
 
-    if (x->st && c->data) {
+    if (x->st && c->hole) {
+        sv_stream_send_hole(x->st, (gint64)c->hole);
+        give_credit(x);
+    } else if (x->st && c->data) {
         gsize len;
         const guint8 *p = g_bytes_get_data(c->data, &len);
         sv_stream_send(x->st, p, len);
@@ -248,9 +296,9 @@ chunk_read(gpointer data)
 
 /* One chunk read at the offset: NULL at the end (or on a failure, in x->error). */
 static GBytes *
-read_chunk(Xfer *x)
+read_chunk(Xfer *x, guint64 limit)
 {
-    gsize want = (gsize)MIN((guint64)CHUNK, x->left);
+    gsize want = (gsize)MIN(MIN((guint64)CHUNK, x->left), limit);
     guint8 *buf;
     ssize_t n;
 
@@ -273,6 +321,28 @@ read_chunk(Xfer *x)
     return g_bytes_new_take(buf, (gsize)n);
 }
 
+/* A sparse download at its offset: the hole there (its length; 0 in data, with how much
+ * data follows in *data_len; 0 and 0 at the end), found as libvirt's virFileInData does. */
+static guint64
+section_at(Xfer *x, guint64 *data_len)
+{
+    off_t off = (off_t)x->offset, d, h;
+    struct stat st;
+
+    *data_len = 0;
+    if ((d = lseek(x->fd, off, SEEK_DATA)) < 0) {
+        /* no data after off: a hole to the end of the file */
+        if (fstat(x->fd, &st) < 0 || st.st_size <= off)
+            return 0;
+        return MIN((guint64)(st.st_size - off), x->left);
+    }
+    if (d > off)
+        return MIN((guint64)(d - off), x->left);
+    h = lseek(x->fd, off, SEEK_HOLE);
+    *data_len = h > off ? (guint64)(h - off) : CHUNK;
+    return 0;
+}
+
 static gpointer
 reader_main(gpointer data)
 {
@@ -281,11 +351,18 @@ reader_main(gpointer data)
 
     while ((credit = g_async_queue_pop(x->queue)) != &mark_stop) {
         Chunk *c = g_new0(Chunk, 1);
+        guint64 limit = G_MAXUINT64;
         gboolean end;
 
         c->x = x;
-        c->data = read_chunk(x);
-        end = c->data == NULL;
+        if (x->sparse && x->left && (c->hole = section_at(x, &limit))) {
+            x->offset += c->hole;
+            if (x->left != G_MAXUINT64)
+                x->left -= c->hole;
+        } else if (limit) {
+            c->data = read_chunk(x, limit);
+        }
+        end = !c->data && !c->hole;
         g_idle_add(chunk_read, c); /* c is the loop's now */
         if (end)
             break;
@@ -296,19 +373,23 @@ reader_main(gpointer data)
 
 /* ---------------------------------------------------------------- the calls */
 
+/* VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM and VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM. */
 static gboolean
 check_flags(unsigned int flags, const char *fn, GError **error)
 {
-    return sv_check_flags(flags, 0, SV_FROM_STORAGE, fn, error);
+    return sv_check_flags(flags, SV_STORAGE_VOL_UPLOAD_SPARSE_STREAM, SV_FROM_STORAGE, fn,
+                          error);
 }
 
 /* libvirt's checks, the file opened, the transfer's thread started and the stream made. */
 static gboolean
 start(SvCall *call, const remote_nonnull_storage_vol *v, guint64 offset, guint64 length,
-      gboolean upload, GError **error)
+      gboolean upload, gboolean sparse, GError **error)
 {
     StorageDriver *drv = storage_driver_of(call);
-    const SvStreamCallbacks cb = {.recv = upload ? upload_recv : NULL, .closed = stream_closed};
+    const SvStreamCallbacks cb = {.recv = upload ? upload_recv : NULL,
+                                  .closed = stream_closed,
+                                  .hole = upload && sparse ? upload_hole : NULL};
     StoragePool *pool;
     StorageVol *vol = storage_vol_of(drv, v, &pool, error);
     Xfer *x;
@@ -330,6 +411,7 @@ start(SvCall *call, const remote_nonnull_storage_vol *v, guint64 offset, guint64
     x->drv = drv;
     x->refs = 2;
     x->upload = upload;
+    x->sparse = sparse;
     memcpy(x->uuid, pool->def->uuid, 16);
     x->vol_name = g_strdup(vol->name);
     x->fd = fd;
@@ -351,14 +433,16 @@ static gboolean
 upload(SvCall *call, remote_storage_vol_upload_args *a, GError **error)
 {
     return check_flags(a->flags, "storageVolUpload", error) &&
-           start(call, &a->vol, a->offset, a->length, TRUE, error);
+           start(call, &a->vol, a->offset, a->length, TRUE,
+                 (a->flags & SV_STORAGE_VOL_UPLOAD_SPARSE_STREAM) != 0, error);
 }
 
 static gboolean
 download(SvCall *call, remote_storage_vol_download_args *a, GError **error)
 {
     return check_flags(a->flags, "storageVolDownload", error) &&
-           start(call, &a->vol, a->offset, a->length, FALSE, error);
+           start(call, &a->vol, a->offset, a->length, FALSE,
+                 (a->flags & SV_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM) != 0, error);
 }
 
 void

@@ -135,7 +135,7 @@ SvConsole *
 sv_console_open(SvCall *call, int fd, gsize input_limit, SvConsoleClosedFunc closed,
                 gpointer data)
 {
-    SvStreamCallbacks cb = {on_stream_recv, on_stream_closed};
+    SvStreamCallbacks cb = {.recv = on_stream_recv, .closed = on_stream_closed};
     SvConsole *con = g_new0(SvConsole, 1);
     int fl = fcntl(fd, F_GETFL);
 

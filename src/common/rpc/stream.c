@@ -48,6 +48,22 @@ send_status(SvStream *st, guint32 status)
     sv_client_send(st->client, sv_msg_new_raw(&h, NULL, 0));
 }
 
+/* A HOLE (sv_net_stream_hole: hyper length, unsigned int flags) from a client: to the
+ * stream's hole callback; dropped by a stream that takes none (not a sparse one). */
+static void
+on_hole(SvStream *st, const SvHeader *h, const guint8 *payload, gsize len)
+{
+    guint64 length = 0;
+
+    if (!st->cb.hole || h->status != SV_NET_CONTINUE || len != 12)
+        return;
+    for (int i = 0; i < 8; i++)
+        length = (length << 8) | payload[i];
+    if ((gint64)length < 0)
+        return;
+    st->cb.hole(st, (gint64)length, st->user);
+}
+
 static void
 on_stream_message(SvClient *c, const SvHeader *h, const guint8 *payload, gsize len, gpointer data)
 {
@@ -63,8 +79,14 @@ on_stream_message(SvClient *c, const SvHeader *h, const guint8 *payload, gsize l
             break;
         }
     }
-    if (!st || h->type != SV_NET_STREAM)
-        return; /* unmatched or holes: dropped, as libvirt does */
+    if (!st)
+        return; /* unmatched: dropped, as libvirt does */
+    if (h->type == SV_NET_STREAM_HOLE) {
+        on_hole(st, h, payload, len);
+        return;
+    }
+    if (h->type != SV_NET_STREAM)
+        return;
     switch (h->status) {
     case SV_NET_CONTINUE:
         if (st->cb.recv)
@@ -121,6 +143,19 @@ sv_stream_send(SvStream *st, const guint8 *data, gsize len)
         data += n;
         len -= n;
     }
+}
+
+void
+sv_stream_send_hole(SvStream *st, gint64 length)
+{
+    SvHeader h = st->hdr;
+    guint8 p[12] = {0};
+
+    h.type = SV_NET_STREAM_HOLE;
+    h.status = SV_NET_CONTINUE;
+    for (int i = 0; i < 8; i++)
+        p[i] = (guint8)((guint64)length >> (56 - 8 * i));
+    sv_client_send(st->client, sv_msg_new_raw(&h, p, sizeof(p)));
 }
 
 void

@@ -12,6 +12,9 @@ typedef struct {
     /* The client finished (OK) or aborted (ERROR) the stream, or went away:
      * the stream is closed and freed right after this returns. */
     void (*closed)(SvStream *st, gboolean aborted, gpointer user);
+    /* A hole of `length` bytes from the client (a sparse stream's HOLE message); NULL: the
+     * stream is not sparse and holes are dropped. */
+    void (*hole)(SvStream *st, gint64 length, gpointer user);
 } SvStreamCallbacks;
 
 /* A stream for the call being handled (use before replying to it). */
@@ -19,6 +22,9 @@ SvStream *sv_stream_new(SvCall *call, const SvStreamCallbacks *cb, gpointer user
 
 /* Send data (split into messages of at most 262120 bytes). */
 void sv_stream_send(SvStream *st, const guint8 *data, gsize len);
+
+/* A hole of `length` bytes (a sparse stream's HOLE message, flags 0). */
+void sv_stream_send_hole(SvStream *st, gint64 length);
 
 /* End of data from our side: an empty CONTINUE. The client then finishes. */
 void sv_stream_send_eof(SvStream *st);
