@@ -321,7 +321,8 @@ def test_storaged_vol_parity(daemons, ref, tmp_path):
 
 def test_vols_through_qemud(daemons, tmp_path):
     """A client of qemu:///system on virtqemud's socket, with virtstoraged under the same
-    root: virtqemud relays the volume calls and the upload and download streams to
+    root: virtqemud relays the volume calls and the upload and download streams (a sparse
+    one's holes too) to
     virtstoraged; the volumes are virtstoraged's (its own socket lists the same)."""
     q = daemons.start(label="virtqemud-%d" % len(daemons.daemons), args=["--timeout", "0"])
     s = daemons.start_storaged(args=["--timeout", "0"])
@@ -335,6 +336,8 @@ def test_vols_through_qemud(daemons, tmp_path):
         virsh_on(u, "vol-upload", "d.img", str(tmp_path / "in"), "--pool", POOL)
         virsh_on(u, "vol-download", "d.img", str(tmp_path / "out"), "--pool", POOL)
         assert (tmp_path / "out").read_bytes() == data
+        virsh_on(u, "vol-download", "--sparse", "r.qcow2", str(tmp_path / "sp"), "--pool", POOL)
+        assert (tmp_path / "sp").read_bytes() == (tmp_path / "p" / "r.qcow2").read_bytes()
         listed = virsh_on(u, "vol-list", POOL, "--details").stdout
         assert listed == virsh_on(uri(s), "vol-list", POOL, "--details").stdout
         assert "r.qcow2" in listed and "d.img" in listed
