@@ -411,3 +411,55 @@ def test_storaged_vol_upload_bench(daemons, ref, tmp_path):
           % (ours[0], theirs[0], cp_rate, ours[1], theirs[1], ours[2], theirs[2]))
     assert ours[2] < 1.0
     assert ours[0] > theirs[0] / 3 and ours[1] > theirs[1] / 3
+
+
+def test_busy_volume_and_kill(daemons, tmp_path):
+    """While a volume is wiped (scrub's 35-pass gutmann, seconds long, on a worker) the pool
+    answers other clients, refuses a refresh ("asynchronous jobs running") and the volume
+    its deletion ("still in use"), as libvirt's storage driver; a SIGKILL meanwhile fails
+    the waiting client (no hang) and a restarted daemon finds the pool active and its
+    volumes listed (no volume state is kept beside the files)."""
+    d = daemons.start_storaged()
+    u = uri(d)
+    target = tmp_path / "p"
+    virsh_on(u, "pool-create-as", POOL, "dir", "--target", str(target), "--build")
+    virsh_on(u, "vol-create-as", POOL, "r.img", "1M")
+    virsh_on(u, "vol-create-as", POOL, "w.img", "64M", "--allocation", "64M")
+    failed = []
+
+    def wipe():
+        c = libvirt.open(u)
+        try:
+            c.storagePoolLookupByName(POOL).storageVolLookupByName("w.img").wipePattern(
+                libvirt.VIR_STORAGE_VOL_WIPE_ALG_GUTMANN, 0)
+        except libvirt.libvirtError as e:
+            failed.append(e.get_error_code())
+
+    th = threading.Thread(target=wipe)
+    th.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        r = virsh_on(u, "pool-refresh", POOL, check=False)
+        if "asynchronous jobs running" in r.stderr:
+            break
+        time.sleep(0.02)
+    assert "pool 'sv-volp-a' has asynchronous jobs running." in r.stderr
+    r = virsh_on(u, "vol-delete", "w.img", "--pool", POOL, check=False)
+    assert "volume 'w.img' is still in use." in r.stderr
+    assert "r.img" in virsh_on(u, "vol-list", POOL).stdout  # the loop answers
+    d.expected_status = -9
+    d.kill()
+    d.proc.wait()
+    th.join(30)
+    assert not th.is_alive() and failed, "the waiting client got an error"
+
+    d2 = daemons.start_storaged()
+    try:
+        deadline = time.monotonic() + 10
+        listed = ""
+        while time.monotonic() < deadline and "w.img" not in listed:
+            listed = virsh_on(uri(d2), "vol-list", POOL, check=False).stdout
+            time.sleep(0.1)
+        assert "r.img" in listed and "w.img" in listed
+    finally:
+        virsh_on(uri(d2), "pool-destroy", POOL, check=False)
