@@ -114,6 +114,18 @@ def vol_steps(u, tmp):
         step("vol-create-as", POOL, "o.qcow2", "8M", "--format", "qcow2",
              "--backing-vol", "r.img", "--backing-vol-format", "raw")
         step("vol-create-as", POOL, "s.img", "16M", "--allocation", "0")
+        for fmt in ("vmdk", "vdi", "vpc", "qed"):
+            step("vol-create-as", POOL, "f." + fmt, "4M", "--format", fmt)
+            step("vol-dumpxml", "f." + fmt, "--pool", POOL)
+            step("vol-delete", "f." + fmt, "--pool", POOL)
+        perm_xml = tmp / "perm.xml"
+        perm_xml.write_text("<volume><name>m.img</name><capacity unit='KiB'>64</capacity>"
+                            "<allocation>0</allocation><target><permissions><mode>0640</mode>"
+                            "</permissions></target></volume>")
+        step("vol-create", POOL, str(perm_xml))
+        step("vol-dumpxml", "m.img", "--pool", POOL)
+        out.append(("m.img mode", oct(os.stat(a / "m.img").st_mode & 0o7777)))
+        step("vol-delete", "m.img", "--pool", POOL)
         step("vol-list", POOL, "--details")
         step("vol-info", "r.img", "--pool", POOL)
         step("vol-info", "--bytes", "s.img", "--pool", POOL)
@@ -192,6 +204,10 @@ def test_vol_steps(daemons, tmp_path):
     assert "Capacity: 33554432 bytes" in steps["vol-info --bytes s.img --pool sv-volp-a"][2]
     xml = steps["vol-dumpxml o.qcow2 --pool sv-volp-a"][2]
     assert "<backingStore>" in xml and "TMP/a/r.img" in xml and "qcow2" in xml
+    for fmt in ("vmdk", "vdi", "qed"):  # read from their headers, as libvirt's probe
+        xml = steps["vol-dumpxml f.%s --pool sv-volp-a" % fmt][2]
+        assert "<format type='%s'/>" % fmt in xml and "'bytes'>4194304</capacity>" in xml
+    assert steps["m.img mode"] == ("m.img mode", "0o640")
     assert steps["vol-path r.img --pool sv-volp-a"][2] == "TMP/a/r.img\n|"
     assert steps["vol-pool TMP/a/r.img"][2] == "sv-volp-a\n|"
     dup = steps["vol-create-as sv-volp-a r.img 1M"]

@@ -136,6 +136,56 @@ fill_backing(SvStorageVolDef *def, const char *image, SvQcow2Header *h)
     def->backing = b;
 }
 
+/* The other image formats libvirt's probe knows by a magic (storage_file_probe.c): where
+ * the magic is, and where the virtual size is (-1: the file's size), in which byte order and
+ * unit. */
+typedef struct {
+    int format;
+    const char *magic;
+    gsize magic_len;
+    gsize magic_off;
+    gboolean le;
+    int size_off;
+    guint64 unit;
+} ProbeFormat;
+
+static const ProbeFormat probe_formats[] = {
+    {SV_VOL_FORMAT_VMDK, "KDMV", 4, 0, TRUE, 12, 512},
+    {SV_VOL_FORMAT_VDI, "\x7f\x10\xda\xbe", 4, 0x40, TRUE, 368, 1},
+    {SV_VOL_FORMAT_VPC, "conectix", 8, 0, FALSE, 40, 1},
+    {SV_VOL_FORMAT_QED, "QED\0", 4, 0, TRUE, 48, 1},
+    {SV_VOL_FORMAT_ISO, "CD001", 5, 32769, TRUE, -1, 1},
+};
+
+static guint64
+read64(const guint8 *p, gboolean le)
+{
+    guint64 v = 0;
+
+    for (int i = 0; i < 8; i++)
+        v |= (guint64)p[le ? i : 7 - i] << (8 * i);
+    return v;
+}
+
+/* A format of probe_formats by its magic: the format and capacity set; FALSE for none. */
+static gboolean
+probe_other(SvStorageVolDef *def, const guint8 *buf, gsize n)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(probe_formats); i++) {
+        const ProbeFormat *f = &probe_formats[i];
+        if (n < f->magic_off + f->magic_len ||
+            memcmp(buf + f->magic_off, f->magic, f->magic_len) != 0)
+            continue;
+        if (f->size_off >= 0 && n < (gsize)f->size_off + 8)
+            continue;
+        def->target.format = f->format;
+        if (f->size_off >= 0)
+            def->capacity = read64(buf + f->size_off, f->le) * f->unit;
+        return TRUE;
+    }
+    return FALSE;
+}
+
 /* What the header of a regular file says. */
 static gboolean
 probe_image(SvStorageVolDef *def, int fd, GError **error)
@@ -153,7 +203,8 @@ probe_image(SvStorageVolDef *def, int fd, GError **error)
         return FALSE;
     }
     if (!sv_qcow2_header_parse(buf, n, &h)) {
-        def->target.format = SV_VOL_FORMAT_RAW;
+        if (!probe_other(def, buf, (gsize)n))
+            def->target.format = SV_VOL_FORMAT_RAW;
         return TRUE;
     }
     def->target.format = SV_VOL_FORMAT_QCOW2;
