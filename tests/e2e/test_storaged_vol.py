@@ -140,6 +140,12 @@ def vol_steps(u, tmp):
         step("vol-info", str(tmp / "elsewhere.img"))
         step("vol-clone", "r.img", "c.img", "--pool", POOL)
         step("vol-create-from", POOL2, str(clone_xml), "--inputpool", POOL, "q.qcow2")
+        raw_xml = tmp / "raw.xml"
+        raw_xml.write_text("<volume><name>y.img</name><capacity>1</capacity>"
+                           "<target><format type='raw'/></target></volume>")
+        step("vol-create-from", POOL2, str(raw_xml), "--inputpool", POOL, "o.qcow2")
+        step("vol-info", "--bytes", "y.img", "--pool", POOL2)
+        step("vol-create-from", POOL, str(raw_xml), "--inputpool", POOL, "missing.img")
         step("vol-create-as", POOL, "r.img", "1M")
         step("vol-create-as", POOL, "../escape.img", "1M")
         step("vol-info", "missing.img", "--pool", POOL)
@@ -170,6 +176,8 @@ def vol_steps(u, tmp):
         step("vol-wipe", "c.img", "--pool", POOL)
         step("vol-wipe", "c.img", "--pool", POOL, "--algorithm", "nnsa")
         step("vol-wipe", "c.img", "--pool", POOL, "--algorithm", "trim")
+        step("vol-wipe", "q.qcow2", "--pool", POOL)
+        step("vol-info", "--bytes", "q.qcow2", "--pool", POOL)
         step("vol-info", "--bytes", "c.img", "--pool", POOL)
         for v in ("o.qcow2", "q.qcow2", "r.img", "s.img", "c.img"):
             step("vol-delete", v, "--pool", POOL)
@@ -221,7 +229,7 @@ def test_vol_steps(daemons, tmp_path):
     assert "'trim' algorithm not supported" in \
         steps["vol-wipe c.img --pool sv-volp-a --algorithm trim"][2]
     assert steps["vol-list sv-volp-a"][2] == "|"
-    assert "x.qcow2" in steps["vol-list sv-volp-b"][2]
+    assert "x.qcow2" in steps["vol-list sv-volp-b"][2] and "y.img" in steps["vol-list sv-volp-b"][2]
 
 
 def test_vol_api(daemons, tmp_path):
