@@ -437,6 +437,60 @@ def test_storaged_vol_upload_bench(daemons, ref, tmp_path):
     assert ours[0] > theirs[0] / 3 and ours[1] > theirs[1] / 3
 
 
+def test_volume_being_built(daemons, tmp_path):
+    """A clone is built on a worker: meanwhile the new volume is listed and its deletion,
+    wipe and resize answer libvirt's "still being allocated", the source's deletion "still
+    in use", and the loop answers; afterwards the clone is whole."""
+    d = daemons.start_storaged()
+    c = libvirt.open(uri(d))
+    target = tmp_path / "p"
+    pool = c.storagePoolCreateXML(
+        "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>"
+        % (POOL, target), libvirt.VIR_STORAGE_POOL_CREATE_WITH_BUILD)
+    try:
+        with open(target / "src.img", "wb") as f:
+            for _ in range(384):
+                f.write(os.urandom(MIB))
+        pool.refresh(0)
+        src = pool.storageVolLookupByName("src.img")
+        done = []
+
+        def clone():
+            c2 = libvirt.open(uri(d))
+            c2.storagePoolLookupByName(POOL).createXMLFrom(
+                "<volume><name>dst.qcow2</name><capacity>1</capacity><target>"
+                "<format type='qcow2'/></target></volume>", src, 0)
+            done.append(True)
+            c2.close()
+
+        th = threading.Thread(target=clone)
+        th.start()
+        seen = set()
+        while th.is_alive() and len(seen) < 3:
+            for name, fn in (("dst.qcow2", lambda v: v.delete(0)),
+                             ("dst.qcow2", lambda v: v.resize(1 << 30, 0)),
+                             ("src.img", lambda v: v.delete(0))):
+                try:
+                    fn(pool.storageVolLookupByName(name))
+                except libvirt.libvirtError as e:
+                    seen.add(e.get_error_message())
+        th.join(60)
+        assert done
+        assert seen >= {"Requested operation is not valid: volume 'dst.qcow2' is still "
+                        "being allocated.",
+                        "Requested operation is not valid: volume 'src.img' is still in use."}
+        assert pool.storageVolLookupByName("dst.qcow2").info()[1] == 384 * MIB
+        out = subprocess.run(["qemu-img", "compare", "-f", "raw", "-F", "qcow2",
+                              str(target / "src.img"), str(target / "dst.qcow2")],
+                             capture_output=True, text=True)
+        assert out.returncode == 0, out.stdout + out.stderr
+        for name in ("src.img", "dst.qcow2"):
+            pool.storageVolLookupByName(name).delete(0)
+    finally:
+        pool.destroy()
+        c.close()
+
+
 def test_busy_volume_and_kill(daemons, tmp_path):
     """While a volume is wiped (scrub's 35-pass gutmann, seconds long, on a worker) the pool
     answers other clients, refuses a refresh ("asynchronous jobs running") and the volume
