@@ -466,7 +466,10 @@ def test_volume_being_built(daemons, tmp_path):
         th = threading.Thread(target=clone)
         th.start()
         seen = set()
-        while th.is_alive() and len(seen) < 3:
+        # the source is touched only once the clone is under way (listed, building)
+        while th.is_alive() and "dst.qcow2" not in pool.listVolumes():
+            time.sleep(0.001)
+        while th.is_alive() and len(seen) < 2:
             for name, fn in (("dst.qcow2", lambda v: v.delete(0)),
                              ("dst.qcow2", lambda v: v.resize(1 << 30, 0)),
                              ("src.img", lambda v: v.delete(0))):
