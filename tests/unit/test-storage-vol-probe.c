@@ -152,11 +152,54 @@ test_probe(void)
     g_rmdir(dir);
 }
 
+/* The other formats by their magic, their virtual size read in their byte order and unit:
+ * a VMDK4 sparse header (sectors, little endian), a VDI (bytes at 368, little endian), a
+ * VHD footer ("original size" at 40, big endian); a file whose magic is cut short is raw. */
+static void
+test_other_formats(void)
+{
+    static const struct {
+        const char *name;
+        int format;
+        gsize magic_off, size_off;
+        const char *magic;
+        gboolean le;
+        guint64 stored, capacity;
+        gsize len;
+    } cases[] = {
+        {"a.vmdk", SV_VOL_FORMAT_VMDK, 0, 12, "KDMV", TRUE, 8192, 8192 * 512, 1024},
+        {"a.vdi", SV_VOL_FORMAT_VDI, 0x40, 368, "\x7f\x10\xda\xbe", TRUE, 4194304, 4194304, 1024},
+        {"a.vhd", SV_VOL_FORMAT_VPC, 0, 40, "conectix", FALSE, 4177920, 4177920, 1024},
+        {"cut.vdi", SV_VOL_FORMAT_RAW, 0x40, 368, "\x7f\x10\xda\xbe", TRUE, 1, 300, 300},
+    };
+    g_autofree char *dir = g_dir_make_tmp("sv-probe-XXXXXX", NULL);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *path = g_build_filename(dir, cases[i].name, NULL);
+        g_autoptr(SvStorageVolDef) def = NULL;
+        g_autoptr(GError) error = NULL;
+        guint8 buf[1024] = {0};
+
+        memcpy(buf + cases[i].magic_off, cases[i].magic, strlen(cases[i].magic));
+        for (int k = 0; k < 8 && cases[i].size_off + 8 <= cases[i].len; k++)
+            buf[cases[i].size_off + (cases[i].le ? k : 7 - k)] =
+                (guint8)(cases[i].stored >> (8 * k));
+        g_assert_true(g_file_set_contents(path, (const char *)buf, cases[i].len, NULL));
+        def = sv_storage_vol_probe(path, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(def->target.format, ==, cases[i].format);
+        g_assert_cmpuint(def->capacity, ==, cases[i].capacity);
+        g_unlink(path);
+    }
+    g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/storage-vol-probe/header", test_header);
     g_test_add_func("/storage-vol-probe/probe", test_probe);
+    g_test_add_func("/storage-vol-probe/other-formats", test_other_formats);
     return g_test_run();
 }
