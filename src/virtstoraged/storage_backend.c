@@ -147,7 +147,8 @@ vol_cmp(gconstpointer a, gconstpointer b)
 
 static StorageRefresh *refresh_dir(const SvStoragePoolDef *def, GError **error);
 
-/* A logical pool: the VG's figures (its LVs are not listed yet: volumes are not served). */
+/* A logical pool: the VG's figures (its LVs are not listed yet: a logical pool's volumes are
+ * not served). */
 static StorageRefresh *
 refresh_logical(const SvStoragePoolDef *def, GError **error)
 {
