@@ -395,7 +395,7 @@ delete(SvCall *call, remote_storage_vol_delete_args *a, GError **error)
                      "storageVolDelete", error) ||
         !(vol = vol_for_change(call, &a->vol, "vol deletion", &pool, error)) ||
         /* the fs backend's delete takes no flags */
-        !check_flags(a->flags, 0, "virStorageBackendFileSystemVolDelete", error))
+        !check_flags(a->flags, 0, "virStorageBackendVolDeleteLocal", error))
         return FALSE;
     storage_vol_job_run(storage_driver_of(call), pool, vol, NULL, NULL, &spec,
                         sv_call_defer(call));
