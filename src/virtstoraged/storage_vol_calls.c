@@ -390,11 +390,8 @@ delete(SvCall *call, remote_storage_vol_delete_args *a, GError **error)
     StoragePool *pool;
     StorageVol *vol;
 
-    if (!check_flags(a->flags,
-                     SV_STORAGE_VOL_DELETE_ZEROED | SV_STORAGE_VOL_DELETE_WITH_SNAPSHOTS,
-                     "storageVolDelete", error) ||
-        !(vol = vol_for_change(call, &a->vol, "vol deletion", &pool, error)) ||
-        /* the fs backend's delete takes no flags */
+    /* libvirt's driver passes every flag on; the dir and fs backends' delete takes none */
+    if (!(vol = vol_for_change(call, &a->vol, "vol deletion", &pool, error)) ||
         !check_flags(a->flags, 0, "virStorageBackendVolDeleteLocal", error))
         return FALSE;
     storage_vol_job_run(storage_driver_of(call), pool, vol, NULL, NULL, &spec,

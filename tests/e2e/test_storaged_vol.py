@@ -11,6 +11,8 @@ Differences from libvirtd kept on purpose (named where they show):
 - vol-dumpxml right after vol-create of a qcow2 (before any pool-refresh): libvirtd's lacks
   <clusterSize>, which its own refresh then adds; we read the image at once, so ours has it
   (PARITY_BLOT drops the element from both sides).
+- VIR_STORAGE_VOL_CREATE_VALIDATE (libvirtd checks the XML against its storagevol.rng) is
+  refused as an unsupported flag rather than ignored, as the pools' DEFINE_VALIDATE.
 - Volume creation, resize and wipe in disk and logical pools (parted, lvcreate) are not
   served: NO_SUPPORT "storage pool does not support volume creation" where libvirtd would
   make a partition or LV.
@@ -331,6 +333,53 @@ def test_vol_events(daemons, tmp_path):
     assert vol_event_steps(uri(d), tmp_path / "p") == VOL_EVENTS
 
 
+def flag_errors(u, target):
+    """Each volume call with a flag it does not take: (call, error code, message)."""
+    c = libvirt.open(u)
+    p = c.storagePoolCreateXML(
+        "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>"
+        % (POOL, target), libvirt.VIR_STORAGE_POOL_CREATE_WITH_BUILD)
+    xml = "<volume><name>%s</name><capacity>65536</capacity></volume>"
+    out = []
+    try:
+        v = p.createXML(xml % "f.img", 0)
+        calls = [
+            ("createXML", lambda: p.createXML(xml % "g.img", 8)),
+            ("createXML validate", lambda: p.createXML(xml % "g2.img", 4)),
+            ("createXMLFrom", lambda: p.createXMLFrom(xml % "h.img", v, 8)),
+            ("XMLDesc", lambda: v.XMLDesc(1)),
+            ("infoFlags", lambda: v.infoFlags(2)),
+            ("wipe", lambda: v.wipe(1)),
+            ("wipePattern", lambda: v.wipePattern(0, 1)),
+            ("wipePattern 99", lambda: v.wipePattern(99, 0)),
+            ("resize", lambda: v.resize(1 << 20, 8)),
+            ("delete", lambda: v.delete(4)),
+            ("listAllVolumes", lambda: p.listAllVolumes(1)),
+            ("upload", lambda: v.upload(c.newStream(0), 0, 0, 2)),
+            ("download", lambda: v.download(c.newStream(0), 0, 0, 2)),
+        ]
+        for name, fn in calls:
+            try:
+                fn()
+                out.append((name, "ok"))
+            except libvirt.libvirtError as e:
+                out.append((name, e.get_error_code(), e.get_error_message()))
+        v.delete(0)
+    finally:
+        p.destroy()
+        c.close()
+    return out
+
+
+def test_flag_errors(daemons, tmp_path):
+    """Unsupported flags are refused with libvirt's message naming its function."""
+    d = daemons.start_storaged()
+    got = dict((x[0], x[1:]) for x in flag_errors(uri(d), tmp_path / "p"))
+    assert got["resize"] == (libvirt.VIR_ERR_INVALID_ARG,
+                             "unsupported flags (0x8) in function storageVolResize")
+    assert got["wipePattern 99"][1] == "invalid argument: wiping algorithm 99 not supported"
+
+
 @pytest.mark.slow
 def test_storaged_vol_parity(daemons, ref, tmp_path):
     """The same virsh volume steps on virtstoraged and on Debian's libvirtd 9.0.0: the same
@@ -342,6 +391,14 @@ def test_storaged_vol_parity(daemons, ref, tmp_path):
     ours = vol_steps(uri(d), tmp_path / "o")
     theirs_steps = vol_steps(theirs, tmp_path / "t")
     assert vol_event_steps(theirs, tmp_path / "te") == VOL_EVENTS
+    ours_flags = flag_errors(uri(d), tmp_path / "fo")
+    theirs_flags = flag_errors(theirs, tmp_path / "ft")
+    # VIR_STORAGE_VOL_CREATE_VALIDATE: libvirtd checks the XML against its storagevol.rng;
+    # we refuse the flag (the module's docstring)
+    assert ours_flags.pop(1) == ("createXML validate", libvirt.VIR_ERR_INVALID_ARG,
+                                 "unsupported flags (0x4) in function storageVolCreateXML")
+    assert theirs_flags.pop(1)[1] == libvirt.VIR_ERR_XML_INVALID_SCHEMA
+    assert ours_flags == theirs_flags
     for o, t in zip(ours, theirs_steps):
         assert o == t, "step %s differs:\nours:     %r\nlibvirtd: %r" % (o[0], o, t)
     assert len(ours) == len(theirs_steps)
