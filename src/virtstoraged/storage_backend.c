@@ -166,8 +166,12 @@ storage_backend_refresh(const SvStoragePoolDef *def, GError **error)
 {
     if (def->type == SV_STORAGE_POOL_LOGICAL)
         return refresh_logical(def, error);
-    if (def->type == SV_STORAGE_POOL_DISK)
-        return storage_disk_refresh(def, error);
+    if (def->type == SV_STORAGE_POOL_DISK) {
+        StorageRefresh *r = storage_disk_refresh(def, error);
+        for (guint i = 0; r && i < r->vols->len; i++)
+            storage_vol_stat_block(r->vols->pdata[i]);
+        return r;
+    }
     return refresh_dir(def, error);
 }
 

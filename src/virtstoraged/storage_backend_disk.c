@@ -10,6 +10,7 @@
 
 #include "protocol/sv_wire_constants.h"
 #include "storage_backend_fs.h"
+#include "storage_vol.h"
 #include "util/error.h"
 
 #define PARTED "/sbin/parted"
@@ -93,16 +94,14 @@ parse_region(const char *line, guint *num, guint64 *start, guint64 *end, char **
 
 /* A partition as a volume: DEVICE + N, with a 'p' when the device's name ends in a digit. */
 static StorageVol *
-partition_vol(const char *dev, guint num, guint64 size)
+partition_vol(const char *dev, guint num, guint64 start, guint64 end)
 {
     StorageVol *vol = g_new0(StorageVol, 1);
     gboolean digit = *dev && g_ascii_isdigit(dev[strlen(dev) - 1]);
 
     vol->path = g_strdup_printf("%s%s%u", dev, digit ? "p" : "", num);
     vol->name = g_path_get_basename(vol->path);
-    vol->type = 1; /* block */
-    vol->capacity = size;
-    vol->allocation = size;
+    storage_vol_set_def(vol, storage_vol_partition_def(dev, vol->path, start, end));
     return vol;
 }
 
@@ -125,7 +124,7 @@ storage_disk_parse_parted(const char *dev, const char *text, StorageRefresh *r)
             g_array_append_val(r->free_extents, x);
             r->available += x.end - x.start;
         } else {
-            g_ptr_array_add(r->vols, partition_vol(dev, num, x.end - x.start));
+            g_ptr_array_add(r->vols, partition_vol(dev, num, x.start, x.end));
             r->allocation += x.end - x.start;
         }
         r->capacity = MAX(r->capacity, x.end);

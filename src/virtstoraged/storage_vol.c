@@ -50,6 +50,35 @@ storage_vol_def(StorageVol *vol)
     return def;
 }
 
+SvStorageVolDef *
+storage_vol_partition_def(const char *dev, const char *path, guint64 start, guint64 end)
+{
+    SvStorageVolDef *def = sv_storage_vol_def_new();
+    SvVolExtent *x = g_new0(SvVolExtent, 1);
+
+    def->name = g_path_get_basename(path);
+    def->key = g_strdup(path);
+    def->type = SV_VOL_TYPE_BLOCK;
+    def->capacity = def->allocation = def->physical = end - start;
+    def->has_allocation = TRUE;
+    def->target.path = g_strdup(path);
+    def->target.format = SV_VOL_DISK_NONE;
+    x->path = g_strdup(dev);
+    x->start = start;
+    x->end = end;
+    g_ptr_array_add(def->extents, x);
+    return def;
+}
+
+void
+storage_vol_stat_block(StorageVol *vol)
+{
+    struct stat st;
+
+    if (vol->def && stat(vol->path, &st) == 0)
+        sv_vol_target_fill_stat(&storage_vol_def(vol)->target, &st);
+}
+
 SvVolFormats
 storage_vol_formats(int pool_type)
 {

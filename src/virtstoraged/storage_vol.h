@@ -12,6 +12,14 @@ void storage_vol_set_def(StorageVol *vol, SvStorageVolDef *def);
  * pool's partition). (transfer none) */
 SvStorageVolDef *storage_vol_def(StorageVol *vol);
 
+/* A disk pool's partition `path` of device `dev` from start to end (bytes) as libvirt's
+ * disk backend describes it: a block volume with its extent. Pure. (transfer full) */
+SvStorageVolDef *storage_vol_partition_def(const char *dev, const char *path, guint64 start,
+                                           guint64 end);
+/* The permissions and timestamps of a disk pool's volume from its device node (blocks:
+ * for workers). */
+void storage_vol_stat_block(StorageVol *vol);
+
 /* The volume formats of a pool type (libvirt's volOptions). */
 SvVolFormats storage_vol_formats(int pool_type);
 

@@ -85,8 +85,8 @@ sv_qcow2_header_parse(const guint8 *buf, gsize len, SvQcow2Header *out)
     return TRUE;
 }
 
-static void
-fill_stat(SvVolTarget *t, const struct stat *st)
+void
+sv_vol_target_fill_stat(SvVolTarget *t, const struct stat *st)
 {
     t->perms.mode = st->st_mode & 0777;
     t->perms.uid = st->st_uid;
@@ -132,7 +132,7 @@ fill_backing(SvStorageVolDef *def, const char *image, SvQcow2Header *h)
     if (b->format < 0)
         b->format = SV_VOL_FORMAT_RAW;
     if (stat(b->path, &st) == 0)
-        fill_stat(b, &st);
+        sv_vol_target_fill_stat(b, &st);
     def->backing = b;
 }
 
@@ -238,7 +238,7 @@ sv_storage_vol_probe(const char *path, GError **error)
     def->name = g_path_get_basename(path);
     def->key = g_strdup(path);
     def->target.path = g_strdup(path);
-    fill_stat(&def->target, &st);
+    sv_vol_target_fill_stat(&def->target, &st);
     if (S_ISDIR(st.st_mode)) {
         def->type = SV_VOL_TYPE_DIR;
         def->target.format = SV_VOL_FORMAT_DIR;

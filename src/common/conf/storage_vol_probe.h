@@ -4,6 +4,7 @@
 #pragma once
 
 #include <glib.h>
+#include <sys/stat.h>
 
 #include "conf/storage_vol_def.h"
 
@@ -34,3 +35,7 @@ gboolean sv_qcow2_header_parse(const guint8 *buf, gsize len, SvQcow2Header *out)
  * against Debian's libvirtd 9.0.0).
  * (transfer full) */
 SvStorageVolDef *sv_storage_vol_probe(const char *path, GError **error);
+
+/* A target's permissions and timestamps from its stat, as libvirt writes them (mode's 0777
+ * bits, birth time 0). */
+void sv_vol_target_fill_stat(SvVolTarget *t, const struct stat *st);
