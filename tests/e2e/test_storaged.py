@@ -38,6 +38,9 @@ import pytest
 
 from guests import ensure_event_loop
 
+import eventreg
+import rawrpc
+
 VIR_FROM_STORAGE = 18
 VIR_FROM_XML = 5
 POOL = "sv-stor-dir"
@@ -409,6 +412,35 @@ def test_events_of_one_pool(daemons, tmp_path):
         c.close()
 
 
+def pool_registration_answers(sock):
+    """The pool event registration calls' answers (eventreg.py): pools by UUIDs no pool has,
+    one with an empty name."""
+    return eventreg.registration_answers(sock, "storage:///system", 368, 369, [
+        rawrpc.string(n) + bytes(range(k, k + 16)) for k, n in enumerate(("nosuchpool", ""))])
+
+
+REGISTRATION_ANSWERS = [
+    (rawrpc.ERR_INTERNAL_ERROR, rawrpc.FROM_RPC, "internal error: unsupported storage pool "
+     "event ID %d" % n) for n in (-1, 2, 1 << 30)] + [
+    [1, 2],
+    (rawrpc.ERR_INVALID_ARG, rawrpc.FROM_NONE, "invalid argument: event callback already tracked"),
+    (rawrpc.ERR_INVALID_ARG, rawrpc.FROM_NONE, "invalid argument: event callback already tracked"),
+    "ok",
+    (rawrpc.ERR_INTERNAL_ERROR, rawrpc.FROM_RPC,
+     "internal error: storage pool event callback N not registered"),
+    (rawrpc.ERR_INTERNAL_ERROR, rawrpc.FROM_RPC,
+     "internal error: storage pool event callback N not registered")]
+
+
+def test_event_registration_on_the_wire(daemons):
+    """The registration calls answer libvirt 9.0's errors (Debian's libvirtd: INTERNAL_ERROR
+    in the RPC domain for an event id out of range and for a callback id not registered;
+    test_storaged_parity compares them) and count callback ids up, a pool filter taken
+    whether the pool exists or not."""
+    d = daemons.start_storaged()
+    assert pool_registration_answers(d.sock) == REGISTRATION_ANSWERS
+
+
 def test_uri(daemons):
     """storage:///system alone, as libvirt's storage driver on a privileged daemon."""
     d = daemons.start_storaged()
@@ -536,6 +568,7 @@ def test_storaged_parity(daemons, ref, tmp_path):
         assert o == t, "step %s differs:\nours:     %r\nlibvirtd: %r" % (o[0], o, t)
     assert len(ours_steps) == len(theirs_steps)
     assert ours_events == theirs_events == EVENTS
+    assert pool_registration_answers(d.sock) == pool_registration_answers(ref.daemon.sock)
 
 
 # ---------------------------------------------------------------- fs pools
