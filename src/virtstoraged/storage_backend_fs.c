@@ -155,7 +155,8 @@ storage_fs_make(const SvStoragePoolDef *def, unsigned int flags, GError **error)
                      "No source device specified when formatting pool '%s'", def->name);
         return FALSE;
     }
-    if ((flags & SV_STORAGE_POOL_BUILD_NO_OVERWRITE) && !storage_fs_check_empty(device, format, error))
+    if ((flags & SV_STORAGE_POOL_BUILD_NO_OVERWRITE) &&
+        !storage_fs_check_empty(device, format, error))
         return FALSE;
     /* each mkfs's own word for "overwrite what is there" */
     if (g_str_equal(format, "xfs"))
@@ -191,6 +192,17 @@ storage_fs_mount(const SvStoragePoolDef *def, GError **error)
     }
     const char *argv[] = {"mount", "-t", def->source.format, device, def->target_path, NULL};
     return storage_tool_run(argv, NULL, NULL, error);
+}
+
+gboolean
+storage_fs_check_mounted(const SvStoragePoolDef *def, GError **error)
+{
+    int mounted = is_mounted(def, error);
+
+    if (mounted == 0)
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_OPERATION_INVALID,
+                     "Target '%s' is not mounted", def->target_path);
+    return mounted == 1;
 }
 
 gboolean

@@ -75,8 +75,8 @@ storage_logical_parse_pvs(const char *text)
 
 /* libvirt's virStorageBackendLogicalMatchPoolSource: the VG exists, and has one of the
  * pool's devices when it names any. */
-static gboolean
-match_source(const SvStoragePoolDef *def, GError **error)
+gboolean
+storage_logical_match_source(const SvStoragePoolDef *def, GError **error)
 {
     const char *argv[] = {PVS, "--noheadings", "-o", "pv_name,vg_name", NULL};
     g_autofree char *out = NULL;
@@ -112,7 +112,7 @@ storage_logical_set_active(const SvStoragePoolDef *def, gboolean on, GError **er
 {
     const char *argv[] = {VGCHANGE, on ? "-aly" : "-aln", def->source.name, NULL};
 
-    if (on && !match_source(def, error))
+    if (on && !storage_logical_match_source(def, error))
         return FALSE;
     return storage_tool_run(argv, NULL, NULL, error);
 }

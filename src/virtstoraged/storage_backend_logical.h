@@ -10,6 +10,9 @@ gboolean storage_logical_build(const SvStoragePoolDef *def, unsigned int flags, 
 /* vgchange -aly (after checking with pvs that the VG exists on the pool's devices), or
  * -aln. */
 gboolean storage_logical_set_active(const SvStoragePoolDef *def, gboolean on, GError **error);
+/* The VG exists on the pool's devices (pvs), with libvirt's CONFIG_UNSUPPORTED words when
+ * not. */
+gboolean storage_logical_match_source(const SvStoragePoolDef *def, GError **error);
 /* The VG's size and free bytes (vgs). */
 gboolean storage_logical_refresh(const SvStoragePoolDef *def, guint64 *capacity,
                                  guint64 *available, GError **error);

@@ -40,18 +40,22 @@ static const struct {
     const char *const *formats; /* NULL: no <format> */
     const char *default_format;
 } pool_options[SV_STORAGE_POOL_TYPE_LAST] = {
-    [SV_STORAGE_POOL_FS] = {NEEDS_DEVICE, fs_formats, "auto"},
-    [SV_STORAGE_POOL_NETFS] = {NEEDS_HOST | NEEDS_DIR, netfs_formats, "auto"},
-    [SV_STORAGE_POOL_LOGICAL] = {NAME_DEFAULTS, logical_formats, "lvm2"},
-    [SV_STORAGE_POOL_DISK] = {NEEDS_DEVICE, disk_formats, "unknown"},
-    [SV_STORAGE_POOL_ISCSI] = {NEEDS_HOST | NEEDS_DEVICE},
-    [SV_STORAGE_POOL_ISCSI_DIRECT] = {NEEDS_HOST | NEEDS_DEVICE},
-    [SV_STORAGE_POOL_SCSI] = {NEEDS_ADAPTER},
-    [SV_STORAGE_POOL_RBD] = {NEEDS_HOST | NAME_DEFAULTS},
-    [SV_STORAGE_POOL_SHEEPDOG] = {NEEDS_HOST | NAME_DEFAULTS},
-    [SV_STORAGE_POOL_GLUSTER] = {NEEDS_HOST | NAME_DEFAULTS},
-    [SV_STORAGE_POOL_ZFS] = {NAME_DEFAULTS},
-    [SV_STORAGE_POOL_VSTORAGE] = {NAME_DEFAULTS},
+    [SV_STORAGE_POOL_FS] = {.flags = NEEDS_DEVICE, .formats = fs_formats,
+                            .default_format = "auto"},
+    [SV_STORAGE_POOL_NETFS] = {.flags = NEEDS_HOST | NEEDS_DIR, .formats = netfs_formats,
+                               .default_format = "auto"},
+    [SV_STORAGE_POOL_LOGICAL] = {.flags = NAME_DEFAULTS, .formats = logical_formats,
+                                 .default_format = "lvm2"},
+    [SV_STORAGE_POOL_DISK] = {.flags = NEEDS_DEVICE, .formats = disk_formats,
+                              .default_format = "unknown"},
+    [SV_STORAGE_POOL_ISCSI] = {.flags = NEEDS_HOST | NEEDS_DEVICE},
+    [SV_STORAGE_POOL_ISCSI_DIRECT] = {.flags = NEEDS_HOST | NEEDS_DEVICE},
+    [SV_STORAGE_POOL_SCSI] = {.flags = NEEDS_ADAPTER},
+    [SV_STORAGE_POOL_RBD] = {.flags = NEEDS_HOST | NAME_DEFAULTS},
+    [SV_STORAGE_POOL_SHEEPDOG] = {.flags = NEEDS_HOST | NAME_DEFAULTS},
+    [SV_STORAGE_POOL_GLUSTER] = {.flags = NEEDS_HOST | NAME_DEFAULTS},
+    [SV_STORAGE_POOL_ZFS] = {.flags = NAME_DEFAULTS},
+    [SV_STORAGE_POOL_VSTORAGE] = {.flags = NAME_DEFAULTS},
 };
 
 const char *
