@@ -736,6 +736,29 @@ test_cpu_time(void)
     g_assert_cmpuint(sv_process_read_cpu_time(G_MAXINT32), ==, 0);
 }
 
+/* sv_process_run_sync: both outputs apart, the exit status, the environment given and
+ * nothing else, and a program that cannot run. */
+static void
+test_run_sync(void)
+{
+    const char *argv[] = {"/bin/sh", "-c", "echo out; echo err >&2; echo \"$FOO-$HOME\"; exit 3",
+                          NULL};
+    const char *envp[] = {"FOO=bar", NULL};
+    const char *bad[] = {"/nonexistent/prog", NULL};
+    g_autofree char *out = NULL, *err = NULL;
+    g_autoptr(GError) error = NULL;
+    int status = 0;
+
+    g_assert_true(sv_process_run_sync(argv, envp, &out, &err, &status, &error));
+    g_assert_no_error(error);
+    g_assert_cmpstr(out, ==, "out\nbar-\n");
+    g_assert_cmpstr(err, ==, "err\n");
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 3);
+    g_assert_false(sv_process_run_sync(bad, envp, NULL, NULL, &status, &error));
+    g_assert_nonnull(strstr(error->message, "cannot execute '/nonexistent/prog'"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -764,5 +787,6 @@ main(int argc, char **argv)
     g_test_add_func("/process/attach-checked-replaced", test_attach_checked_replaced);
     g_test_add_func("/process/free-later", test_free_later);
     g_test_add_func("/process/kill-warn", test_kill_warn);
+    g_test_add_func("/process/run-sync", test_run_sync);
     return g_test_run();
 }

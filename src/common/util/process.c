@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/resource.h>
@@ -839,5 +840,89 @@ sv_process_capture_full_async(const char *const *argv, const char *const *envp,
     c->timeout_ms = copts->timeout_ms;
     if (c->timeout_ms)
         c->timer = g_timeout_add(c->timeout_ms, capture_timeout, c);
+    return TRUE;
+}
+
+/* ---- synchronous runs, for worker threads ------------------------------------------------ */
+
+/* Read the child's stdout and stderr to their ends (each kept up to CAPTURE_MAX). */
+static void
+run_sync_drain(int out_fd, int err_fd, GString *out, GString *err)
+{
+    struct pollfd p[2] = {{.fd = out_fd, .events = POLLIN}, {.fd = err_fd, .events = POLLIN}};
+    GString *dst[2] = {out, err};
+    int open_fds = 2;
+
+    while (open_fds > 0) {
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        for (int i = 0; i < 2; i++) {
+            char buf[8192];
+            ssize_t n;
+
+            if (p[i].fd < 0 || !p[i].revents)
+                continue;
+            n = read(p[i].fd, buf, sizeof(buf));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                p[i].fd = -1;
+                open_fds--;
+            } else if (dst[i]->len < CAPTURE_MAX) {
+                g_string_append_len(dst[i], buf, MIN((gsize)n, CAPTURE_MAX - dst[i]->len));
+            }
+        }
+    }
+}
+
+gboolean
+sv_process_run_sync(const char *const *argv, const char *const *envp, char **ret_out,
+                    char **ret_err, int *ret_status, GError **error)
+{
+    int outp[2] = {-1, -1}, errp[2] = {-1, -1}, statp[2] = {-1, -1};
+    g_auto(SvFd) devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autoptr(GString) err = g_string_new(NULL);
+    SvSpawnOptions o = {.argv = argv, .envp = envp, .stdin_fd = -1};
+    int status = 0;
+    pid_t pid;
+
+    if (devnull < 0 || pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+        pipe2(statp, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+        sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot run '%s'", argv[0]);
+        for (int i = 0; i < 2; i++) {
+            sv_fd_clear(&outp[i]);
+            sv_fd_clear(&errp[i]);
+            sv_fd_clear(&statp[i]);
+        }
+        return FALSE;
+    }
+    if (pid == 0) {
+        o.stdout_fd = outp[1];
+        o.stderr_fd = errp[1];
+        child_exec(&o, devnull, statp[1], -1);
+    }
+    close(outp[1]);
+    close(errp[1]);
+    close(statp[1]);
+    {
+        g_auto(SvFd) st = statp[0];
+        g_auto(SvFd) ro = outp[0];
+        g_auto(SvFd) re = errp[0];
+
+        if (!wait_exec(pid, st, argv[0], TRUE, error))
+            return FALSE;
+        run_sync_drain(ro, re, out, err);
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    *ret_status = status;
+    if (ret_out)
+        *ret_out = g_string_free(g_steal_pointer(&out), FALSE);
+    if (ret_err)
+        *ret_err = g_string_free(g_steal_pointer(&err), FALSE);
     return TRUE;
 }

@@ -181,4 +181,12 @@ typedef struct {
 gboolean sv_process_capture_full_async(const char *const *argv, const char *const *envp,
                                        const SvCaptureOptions *opts, SvCaptureFunc fn,
                                        gpointer data, GError **error);
+
+/* Run argv (argv[0] a path) to its end, blocking the calling thread: for a worker thread,
+ * never the loop's. No main context is touched. stdin is /dev/null; stdout and stderr are
+ * captured (each up to 4 MiB) into *ret_out and *ret_err (either may be NULL: dropped);
+ * *ret_status gets the wait status. The environment is envp (NULL: the daemon's), every
+ * other fd closed. FALSE with error only when it could not be run at all. */
+gboolean sv_process_run_sync(const char *const *argv, const char *const *envp, char **ret_out,
+                             char **ret_err, int *ret_status, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvProcess, sv_process_free)
