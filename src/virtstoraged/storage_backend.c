@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "protocol/sv_wire_constants.h"
+#include "storage_backend_fs.h"
 #include "util/error.h"
 
 /* libvirt's VIR_STORAGE_DEFAULT_POOL_PERM_MODE. */
@@ -71,17 +72,15 @@ build_dir(const SvStoragePoolDef *def, GError **error)
     return TRUE;
 }
 
+/* The directory, then, with an overwrite flag, the file system (libvirt's dir pools take the
+ * flags too, and fail there: they have no device to format). */
 gboolean
 storage_backend_build(const SvStoragePoolDef *def, unsigned int flags, GError **error)
 {
     if (!build_dir(def, error))
         return FALSE;
-    if (flags & (SV_STORAGE_POOL_BUILD_OVERWRITE | SV_STORAGE_POOL_BUILD_NO_OVERWRITE)) {
-        /* formatting is for types with a source device; a dir pool has none */
-        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_OPERATION_INVALID,
-                     "No source device specified when formatting pool '%s'", def->name);
-        return FALSE;
-    }
+    if (flags & (SV_STORAGE_POOL_BUILD_OVERWRITE | SV_STORAGE_POOL_BUILD_NO_OVERWRITE))
+        return storage_fs_make(def, flags, error);
     return TRUE;
 }
 
@@ -168,7 +167,20 @@ storage_backend_refresh(const SvStoragePoolDef *def, GError **error)
 StorageRefresh *
 storage_backend_start(const SvStoragePoolDef *def, GError **error)
 {
-    return storage_backend_refresh(def, error);
+    StorageRefresh *r;
+
+    if (def->type == SV_STORAGE_POOL_FS && !storage_fs_mount(def, error))
+        return NULL;
+    r = storage_backend_refresh(def, error);
+    if (!r && def->type == SV_STORAGE_POOL_FS)
+        (void)storage_fs_unmount(def, NULL); /* a pool that did not start is stopped */
+    return r;
+}
+
+gboolean
+storage_backend_stop(const SvStoragePoolDef *def, GError **error)
+{
+    return def->type != SV_STORAGE_POOL_FS || storage_fs_unmount(def, error);
 }
 
 /* ---------------------------------------------------------------- delete */

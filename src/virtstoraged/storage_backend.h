@@ -23,12 +23,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(StorageRefresh, storage_refresh_free)
  * gives. */
 unsigned int storage_backend_build_flags(int type);
 
-/* Build the pool (a dir pool: its directory, made with the target's mode, 0711 by default,
- * and owner). def is a copy the worker owns. */
+/* Build the pool: its directory, made with the target's mode (0711 by default) and owner;
+ * with an overwrite flag, an fs pool's file system. def is a copy the worker owns. */
 gboolean storage_backend_build(const SvStoragePoolDef *def, unsigned int flags, GError **error);
 
-/* Start the pool: check (a dir pool: the directory exists) and refresh. (transfer full) */
+/* Start the pool (an fs pool: mount it) and refresh it; a pool whose refresh fails is
+ * stopped again. (transfer full) */
 StorageRefresh *storage_backend_start(const SvStoragePoolDef *def, GError **error);
+
+/* Stop the pool (an fs pool: unmount it). */
+gboolean storage_backend_stop(const SvStoragePoolDef *def, GError **error);
 
 /* Look at the pool again. (transfer full) */
 StorageRefresh *storage_backend_refresh(const SvStoragePoolDef *def, GError **error);

@@ -173,17 +173,16 @@ build(SvCall *call, remote_storage_pool_build_args *a, GError **error)
     return TRUE;
 }
 
-/* A dir pool's stop is bookkeeping alone (libvirt's dir backend has no stopPool). */
 static gboolean
 destroy(SvCall *call, remote_storage_pool_destroy_args *a, GError **error)
 {
     StorageDriver *drv = storage_driver_of(call);
+    StorageJobSpec spec = {.kind = STORAGE_JOB_STOP};
     StoragePool *p = storage_pool_of(drv, &a->pool, error);
 
     if (!p || !storage_pool_check_active(p, TRUE, error) || !storage_pool_check_idle(p, error))
         return FALSE;
-    storage_pool_emit(drv, p, SV_STORAGE_POOL_EVENT_STOPPED);
-    (void)storage_pools_deactivate(drv->pools, p);
+    storage_job_run(drv, p, &spec, sv_call_defer(call));
     return TRUE;
 }
 

@@ -28,7 +28,8 @@ job_free(StorageJob *j)
 
 static const char *const job_names[STORAGE_JOB_LAST] = {
     [STORAGE_JOB_BUILD] = "build",     [STORAGE_JOB_START] = "start",
-    [STORAGE_JOB_REFRESH] = "refresh", [STORAGE_JOB_RECOVER] = "recover",
+    [STORAGE_JOB_REFRESH] = "refresh", [STORAGE_JOB_STOP] = "stop",
+    [STORAGE_JOB_RECOVER] = "recover",
     [STORAGE_JOB_DELETE] = "delete",
 };
 
@@ -54,6 +55,9 @@ job_thread(GTask *task, gpointer src, gpointer data, GCancellable *c)
     case STORAGE_JOB_REFRESH:
     case STORAGE_JOB_RECOVER:
         ok = (j->result = storage_backend_refresh(j->def, &error)) != NULL;
+        break;
+    case STORAGE_JOB_STOP:
+        ok = storage_backend_stop(j->def, &error);
         break;
     case STORAGE_JOB_DELETE:
         ok = storage_backend_delete(j->def, j->spec.flags, &error);
@@ -83,10 +87,10 @@ apply_refresh(StoragePool *pool, StorageRefresh *r)
     pool->vols = g_steal_pointer(&r->vols);
 }
 
-/* The pool stopped by a failed refresh (libvirt stops it then): STOPPED, and a transient pool
- * is gone. */
+/* The pool stopped (destroy, or a failed refresh: libvirt stops it then): STOPPED, and a
+ * transient pool is gone. */
 static void
-stop_after_failure(StorageDriver *drv, StoragePool *pool)
+stop_pool(StorageDriver *drv, StoragePool *pool)
 {
     storage_pool_emit(drv, pool, SV_STORAGE_POOL_EVENT_STOPPED);
     (void)storage_pools_deactivate(drv->pools, pool);
@@ -121,6 +125,9 @@ job_succeeded(StorageDriver *drv, StoragePool *pool, StorageJob *j)
         apply_refresh(pool, j->result);
         storage_pool_emit(drv, pool, -1);
         break;
+    case STORAGE_JOB_STOP:
+        stop_pool(drv, pool);
+        break;
     case STORAGE_JOB_DELETE:
         storage_pool_emit(drv, pool, SV_STORAGE_POOL_EVENT_DELETED);
         break;
@@ -139,7 +146,7 @@ job_failed(StorageDriver *drv, StoragePool *pool, StorageJob *j, const GError *e
     if (j->spec.reply_pool && !pool->active && !pool->persistent)
         storage_pools_remove(drv->pools, pool);
     else if (j->spec.kind == STORAGE_JOB_REFRESH)
-        stop_after_failure(drv, pool);
+        stop_pool(drv, pool);
     else if (j->spec.kind == STORAGE_JOB_RECOVER)
         storage_pools_deactivate(drv->pools, pool);
 }

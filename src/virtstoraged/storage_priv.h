@@ -33,6 +33,7 @@ typedef enum {
     STORAGE_JOB_BUILD,    /* build; CREATED event */
     STORAGE_JOB_START,    /* (build first if asked), start and refresh; STARTED event */
     STORAGE_JOB_REFRESH,  /* refresh; REFRESH event */
+    STORAGE_JOB_STOP,     /* stop (an fs pool: unmount); STOPPED event */
     STORAGE_JOB_RECOVER,  /* a restarted daemon's look at a pool it found active: no event */
     STORAGE_JOB_DELETE,   /* delete; DELETED event */
     STORAGE_JOB_LAST

@@ -435,8 +435,8 @@ def test_restart(daemons, root, tmp_path):
 # ---------------------------------------------------------------- hostile names and files
 
 def test_hostile_names(daemons, root, tmp_path):
-    """A name with '/' is refused before anything is written; '.' and '..' stay files of
-    the directory (libvirt writes '..xml' and '...xml' there too); a planted definition
+    """A name with '/' is refused before anything is written; DTDs and entities are refused;
+    '.' and '..' stay files of the directory (libvirt writes '..xml' and '...xml' there too); a planted definition
     whose file name is not its pool's, or that does not parse, is skipped at start."""
     d = daemons.start_storaged()
     c = libvirt.open(uri(d))
@@ -445,6 +445,14 @@ def test_hostile_names(daemons, root, tmp_path):
         for bad in ("../../evil", "a/b", "/abs"):
             assert error_of(c.storagePoolDefineXML, pool_xml(bad, tmp_path / "x"))[:2] == (
                 libvirt.VIR_ERR_XML_ERROR, VIR_FROM_STORAGE)
+        # An entity that would read a file of the daemon's host, and one that would blow up.
+        for doc in ('<!DOCTYPE pool [<!ENTITY x SYSTEM "file:///etc/shadow">]><pool '
+                    "type='dir'><name>&x;</name><target><path>/x</path></target></pool>",
+                    '<!DOCTYPE pool [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+                    "<pool type='dir'><name>&b;</name><target><path>/x</path></target></pool>"):
+            code, dom, msg = error_of(c.storagePoolDefineXML, doc)
+            assert dom == VIR_FROM_STORAGE and "root:" not in msg
+        assert c.listAllStoragePools(0) == []
         for i, name in enumerate((".", "..")):
             p = c.storagePoolDefineXML(pool_xml(name, tmp_path / ("d%d" % i)))
             p.setAutostart(1)
@@ -486,3 +494,72 @@ def test_storaged_parity(daemons, ref, tmp_path):
         assert o == t, "step %s differs:\nours:     %r\nlibvirtd: %r" % (o[0], o, t)
     assert len(ours_steps) == len(theirs_steps)
     assert ours_events == theirs_events == EVENTS
+
+
+# ---------------------------------------------------------------- fs pools
+
+def mounted(path):
+    with open("/proc/self/mounts") as f:
+        return any(line.split()[1] == str(path) for line in f)
+
+
+@pytest.fixture
+def loopdev(tmp_path):
+    """A 64 MiB image on a loop device, removed (and unmounted) after the test."""
+    if os.geteuid() != 0:
+        pytest.skip("loop devices need root")
+    img = tmp_path / "fs.img"
+    with open(img, "wb") as f:
+        f.truncate(64 << 20)
+    r = subprocess.run(["losetup", "--find", "--show", str(img)], capture_output=True,
+                       text=True, timeout=30)
+    if r.returncode != 0:
+        pytest.skip("no loop device: %s" % r.stderr.strip())
+    dev = r.stdout.strip()
+    mnt = tmp_path / "mnt"
+    try:
+        yield dev, mnt
+    finally:
+        if mounted(mnt):
+            subprocess.run(["umount", str(mnt)], timeout=30)
+        subprocess.run(["losetup", "-d", dev], timeout=30)
+
+
+def test_fs_pool(daemons, loopdev):
+    """An fs pool on a loop device: build makes the directory (and a file system only with
+    an overwrite flag: mkfs -t ext4 on a worker), NO_OVERWRITE refuses a formatted device,
+    start mounts it, the pool's figures are the file system's, destroy unmounts it."""
+    dev, mnt = loopdev
+    d = daemons.start_storaged()
+    c = libvirt.open(uri(d))
+    xml = ("<pool type='fs'><name>sv-stor-fs</name><source><device path='%s'/>"
+           "<format type='ext4'/></source><target><path>%s</path></target></pool>" % (dev, mnt))
+    try:
+        p = c.storagePoolDefineXML(xml)
+        assert "<format type='ext4'/>" in p.XMLDesc(0)
+        p.build(0)  # the directory alone
+        assert mnt.is_dir()
+        assert subprocess.run(["blkid", "-p", dev], capture_output=True).returncode == 2
+        p.build(libvirt.VIR_STORAGE_POOL_BUILD_NO_OVERWRITE)  # empty: formatted
+        assert error_of(p.build, libvirt.VIR_STORAGE_POOL_BUILD_NO_OVERWRITE) == (
+            libvirt.VIR_ERR_STORAGE_POOL_BUILT, VIR_FROM_STORAGE,
+            "Storage pool already built: Device '%s' already formatted using 'ext4'" % dev)
+        assert error_of(p.build, libvirt.VIR_STORAGE_POOL_BUILD_OVERWRITE |
+                        libvirt.VIR_STORAGE_POOL_BUILD_NO_OVERWRITE)[0] == \
+            libvirt.VIR_ERR_INVALID_ARG
+        p.build(libvirt.VIR_STORAGE_POOL_BUILD_OVERWRITE)
+        p.create(0)
+        assert mounted(mnt)
+        state, cap, alloc, avail = p.info()
+        st = os.statvfs(mnt)
+        assert state == libvirt.VIR_STORAGE_POOL_RUNNING
+        assert cap == st.f_frsize * st.f_blocks and 40 << 20 < cap < 64 << 20
+        assert error_of(p.create, 0)[2] == \
+            "Requested operation is not valid: storage pool 'sv-stor-fs' is already active"
+        p.destroy()
+        assert not mounted(mnt)
+        p.delete(0)
+        assert not mnt.exists()
+        p.undefine()
+    finally:
+        c.close()

@@ -1,6 +1,6 @@
 """targets.py: start each daemon the protocol-level cases run against.
 
-virtqemud, virtlxcd, virtxend and virtnodedevd serve their own sockets (virtxend without a Xen
+virtqemud, virtlxcd, virtxend, virtnodedevd and virtstoraged serve their own sockets (virtxend without a Xen
 hypervisor still serves, ../e2e/test_xen.py); virtproxyd serves libvirt-sock in
 front of a virtqemud, either handing each client's connection to it after the open
 (client_handoff = 1, the default) or relaying its frames (client_handoff = 0).
@@ -53,6 +53,12 @@ def start_nodedevd(daemons, root):
                   version_proc=rawrpc.PROC_CONNECT_GET_LIB_VERSION)
 
 
+def start_storaged(daemons, root):
+    d = daemons.start(name="virtstoraged", label="virtstoraged", args=["--timeout", "0"])
+    return Target("virtstoraged", d.sock, "storage:///system", "storage", [d],
+                  version_proc=rawrpc.PROC_CONNECT_GET_LIB_VERSION)
+
+
 def start(name, daemons, root):
     if name == "virtqemud":
         return start_qemud(daemons, root)
@@ -64,10 +70,14 @@ def start(name, daemons, root):
         return start_xend(daemons, root)
     if name == "virtnodedevd":
         return start_nodedevd(daemons, root)
+    if name == "virtstoraged":
+        return start_storaged(daemons, root)
     raise ValueError(name)
 
 
-ALL = ["virtqemud", "proxy-handoff", "proxy-relay", "virtlxcd", "virtxend", "virtnodedevd"]
+ALL = ["virtqemud", "proxy-handoff", "proxy-relay", "virtlxcd", "virtxend", "virtnodedevd",
+       "virtstoraged"]
 # The daemons that serve the domain procedures (the decode cases of test_frames.py send
-# them; virtnodedevd answers them as unknown procedures before decoding anything).
-DOMAINS = [n for n in ALL if n != "virtnodedevd"]
+# them; virtnodedevd and virtstoraged answer them as unknown procedures before decoding
+# anything).
+DOMAINS = [n for n in ALL if n not in ("virtnodedevd", "virtstoraged")]

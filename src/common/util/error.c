@@ -103,6 +103,8 @@ static const struct {
     {SV_ERR_CONFIG_UNSUPPORTED, "unsupported configuration: %s"},
     {SV_ERR_OPERATION_TIMEOUT, "Timed out during operation: %s"},
     {SV_ERR_ARGUMENT_UNSUPPORTED, "argument unsupported: %s"},
+    {SV_ERR_STORAGE_PROBE_FAILED, "Storage pool probe failed: %s"},
+    {SV_ERR_STORAGE_POOL_BUILT, "Storage pool already built: %s"},
     {SV_ERR_NO_DOMAIN_METADATA, "metadata not found: %s"},
     {SV_ERR_OPERATION_UNSUPPORTED, "Operation not supported: %s"},
     {SV_ERR_OVERFLOW, "numerical overflow: %s"},

@@ -1,0 +1,163 @@
+/* storage_backend_fs.c: the fs pool's host work (a file system on a block device or image,
+ * mounted on the pool's directory), as libvirt 9.0's storage_backend_fs.c does it: mkfs at
+ * build with an overwrite flag, mount at start, umount at stop. Runs on workers; every tool
+ * with argv and a clean environment, never a shell. */
+#include "storage_backend_fs.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "protocol/sv_wire_constants.h"
+#include "util/error.h"
+
+/* The tools' environment: nothing of the daemon's. */
+static const char *const tool_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+
+/* Run argv to its end; its standard output in *ret_out (may be NULL). FALSE with libvirt's
+ * words for a failed child ("Child process (ARGV) unexpected exit status N: STDERR"). */
+static gboolean
+run_tool(const char *const *argv, char **ret_out, int *ret_status, GError **error)
+{
+    g_autofree char *out = NULL, *err = NULL, *cmd = g_strjoinv(" ", (char **)argv);
+    g_autoptr(GError) spawn_error = NULL;
+    int status = 0;
+
+    if (!g_spawn_sync(NULL, (char **)argv, (char **)tool_env, G_SPAWN_SEARCH_PATH_FROM_ENVP,
+                      NULL, NULL, &out, &err, &status, &spawn_error)) {
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INTERNAL_ERROR, "Cannot run %s: %s", cmd,
+                     spawn_error->message);
+        return FALSE;
+    }
+    if (ret_status)
+        *ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (!ret_status && !g_spawn_check_wait_status(status, NULL)) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
+                     "Child process (%s) unexpected exit status %d: %s", cmd,
+                     WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+                     g_strstrip(err));
+        return FALSE;
+    }
+    if (ret_out)
+        *ret_out = g_steal_pointer(&out);
+    return TRUE;
+}
+
+gboolean
+storage_fs_mounts_has(const char *mounts, const char *target)
+{
+    g_auto(GStrv) lines = g_strsplit(mounts, "\n", -1);
+
+    for (guint i = 0; lines[i]; i++) {
+        g_auto(GStrv) f = g_strsplit(lines[i], " ", 3);
+        g_autofree char *where = NULL;
+        if (!f[0] || !f[1])
+            continue;
+        where = g_strcompress(f[1]); /* the kernel writes a space as \040 */
+        if (g_str_equal(where, target))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Whether the pool's directory is a mount point now (/proc/self/mounts). */
+static int
+is_mounted(const SvStoragePoolDef *def, GError **error)
+{
+    g_autofree char *mounts = NULL;
+
+    if (!g_file_get_contents("/proc/self/mounts", &mounts, NULL, NULL)) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot read %s", "/proc/self/mounts");
+        return -1;
+    }
+    return storage_fs_mounts_has(mounts, def->target_path);
+}
+
+static const char *
+device_of(const SvStoragePoolDef *def)
+{
+    return def->source.devices->len ? def->source.devices->pdata[0] : NULL;
+}
+
+/* libvirt's NO_OVERWRITE check: the device must hold no file system (blkid finds none). */
+static gboolean
+check_empty(const char *device, const char *format, GError **error)
+{
+    const char *argv[] = {"blkid", "-p", "-o", "value", "-s", "TYPE", device, NULL};
+    g_autofree char *found = NULL;
+    int status = 0;
+
+    if (!run_tool(argv, &found, &status, error))
+        return FALSE;
+    if (status == 2 || !found || !*g_strstrip(found)) /* blkid: nothing found */
+        return TRUE;
+    if (g_str_equal(found, format))
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_STORAGE_POOL_BUILT,
+                     "Device '%s' already formatted using '%s'", device, format);
+    else
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_STORAGE_POOL_BUILT,
+                     "Format of device '%s' does not match the expected format '%s', forced "
+                     "overwrite is necessary", device, format);
+    return FALSE;
+}
+
+gboolean
+storage_fs_make(const SvStoragePoolDef *def, unsigned int flags, GError **error)
+{
+    const char *device = device_of(def);
+    const char *format = def->source.format;
+    const char *force = NULL;
+
+    if (!device) {
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_OPERATION_INVALID,
+                     "No source device specified when formatting pool '%s'", def->name);
+        return FALSE;
+    }
+    if ((flags & SV_STORAGE_POOL_BUILD_NO_OVERWRITE) && !check_empty(device, format, error))
+        return FALSE;
+    /* each mkfs's own word for "overwrite what is there" */
+    if (g_str_equal(format, "xfs"))
+        force = "-f";
+    else if (g_str_has_prefix(format, "ext"))
+        force = "-F";
+    else if (g_str_equal(format, "vfat"))
+        force = "-I";
+    {
+        const char *argv[] = {"mkfs", "-t", format, force ? force : device,
+                              force ? device : NULL, NULL};
+        if (!run_tool(argv, NULL, NULL, error)) {
+            g_prefix_error(error, "Failed to make filesystem of type '%s' on device '%s': ",
+                           format, device);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+gboolean
+storage_fs_mount(const SvStoragePoolDef *def, GError **error)
+{
+    const char *device = device_of(def);
+    int mounted = is_mounted(def, error);
+
+    if (mounted < 0)
+        return FALSE;
+    if (mounted) {
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_OPERATION_INVALID,
+                     "Target '%s' is already mounted", def->target_path);
+        return FALSE;
+    }
+    const char *argv[] = {"mount", "-t", def->source.format, device, def->target_path, NULL};
+    return run_tool(argv, NULL, NULL, error);
+}
+
+gboolean
+storage_fs_unmount(const SvStoragePoolDef *def, GError **error)
+{
+    const char *argv[] = {"umount", def->target_path, NULL};
+    int mounted = is_mounted(def, error);
+
+    if (mounted <= 0) /* not mounted: nothing to stop, as libvirt */
+        return mounted == 0;
+    return run_tool(argv, NULL, NULL, error);
+}

@@ -1,0 +1,109 @@
+/* test-storage-backend.c: virtstoraged's backends on a temporary directory: a dir pool's
+ * build (mode, existing directory), refresh (the figures of statvfs, the entries as volumes:
+ * files, directories, nothing else) and delete (only when empty); and the reading of
+ * /proc/self/mounts the fs pool's start and stop ask. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/un.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "protocol/sv_wire_constants.h"
+#include "storage_backend.h"
+#include "storage_backend_fs.h"
+#include "util/error.h"
+
+static SvStoragePoolDef *
+dir_def(const char *path)
+{
+    g_autofree char *xml = g_strdup_printf(
+        "<pool type='dir'><name>t</name><target><path>%s</path></target></pool>", path);
+
+    return sv_storage_pool_def_parse(xml, NULL);
+}
+
+static void
+test_dir_pool(void)
+{
+    g_autofree char *tmp = g_dir_make_tmp("sv-stor-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(tmp, "a", "pool", NULL);
+    g_autofree char *file = g_build_filename(path, "disk.img", NULL);
+    g_autofree char *sub = g_build_filename(path, "sub", NULL);
+    g_autofree char *sock = g_build_filename(path, "sock", NULL);
+    g_autoptr(SvStoragePoolDef) def = dir_def(path);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(StorageRefresh) r = NULL;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct statvfs vfs;
+    struct stat st;
+    int fd;
+
+    g_assert_true(storage_backend_build(def, 0, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    g_assert_cmpint(st.st_mode & 07777, ==, 0711); /* libvirt's default, parents made */
+    g_assert_true(storage_backend_build(def, 0, &error)); /* again: no error */
+    g_assert_false(storage_backend_build(def, SV_STORAGE_POOL_BUILD_OVERWRITE, &error));
+    g_assert_cmpint(error->code, ==, SV_ERR_OPERATION_INVALID);
+    g_clear_error(&error);
+
+    g_assert_true(g_file_set_contents(file, "12345", 5, NULL));
+    g_assert_cmpint(g_mkdir(sub, 0700), ==, 0);
+    fd = socket(AF_UNIX, SOCK_STREAM, 0); /* neither file nor directory: not a volume */
+    g_strlcpy(sa.sun_path, sock, sizeof(sa.sun_path));
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+    r = storage_backend_start(def, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(statvfs(path, &vfs), ==, 0);
+    g_assert_cmpuint(r->capacity, ==, (guint64)vfs.f_frsize * vfs.f_blocks);
+    g_assert_cmpint(r->mode, ==, 0711);
+    g_assert_cmpuint(r->vols->len, ==, 2);
+    g_assert_cmpstr(((StorageVol *)r->vols->pdata[0])->name, ==, "disk.img");
+    g_assert_cmpuint(((StorageVol *)r->vols->pdata[0])->capacity, ==, 5);
+    g_assert_cmpstr(((StorageVol *)r->vols->pdata[0])->path, ==, file);
+    g_assert_cmpstr(((StorageVol *)r->vols->pdata[1])->name, ==, "sub");
+    g_assert_cmpint(((StorageVol *)r->vols->pdata[1])->type, ==, 2);
+
+    g_assert_false(storage_backend_delete(def, 0, &error)); /* not empty */
+    g_assert_cmpint(error->code, ==, SV_ERR_SYSTEM_ERROR);
+    g_clear_error(&error);
+    g_assert_false(storage_backend_delete(def, 1, &error));
+    g_assert_cmpint(error->code, ==, SV_ERR_INVALID_ARG);
+    g_clear_error(&error);
+    close(fd);
+    g_assert_cmpint(unlink(sock), ==, 0);
+    g_assert_cmpint(unlink(file), ==, 0);
+    g_assert_cmpint(rmdir(sub), ==, 0);
+    g_assert_true(storage_backend_delete(def, 0, &error));
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    g_assert_null(storage_backend_refresh(def, &error));
+    g_assert_cmpint(error->code, ==, SV_ERR_SYSTEM_ERROR);
+    g_autofree char *parent = g_path_get_dirname(path);
+    g_assert_cmpint(rmdir(parent), ==, 0);
+    g_assert_cmpint(rmdir(tmp), ==, 0);
+}
+
+static void
+test_mounts(void)
+{
+    const char *mounts = "sysfs /sys sysfs rw 0 0\n"
+                         "/dev/loop3 /srv/my\\040pool ext4 rw,relatime 0 0\n"
+                         "/dev/loop4 /srv/p ext4 rw 0 0\n";
+
+    g_assert_true(storage_fs_mounts_has(mounts, "/srv/my pool"));
+    g_assert_true(storage_fs_mounts_has(mounts, "/srv/p"));
+    g_assert_false(storage_fs_mounts_has(mounts, "/srv/my\\040pool"));
+    g_assert_false(storage_fs_mounts_has(mounts, "/srv"));
+    g_assert_false(storage_fs_mounts_has("", "/srv/p"));
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/storage-backend/dir", test_dir_pool);
+    g_test_add_func("/storage-backend/mounts", test_mounts);
+    return g_test_run();
+}
