@@ -16,6 +16,7 @@ libxen-dev groff-base man-db
 clang-14 libclang-rt-14-dev valgrind
 libvirt-daemon libvirt-daemon-driver-qemu virtinst
 dmidecode libpciaccess-dev pci.ids
+lvm2 parted
 ovmf
 "
 

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "protocol/sv_wire_constants.h"
+#include "storage_backend_disk.h"
 #include "storage_backend_fs.h"
+#include "storage_backend_logical.h"
 #include "util/error.h"
 
 /* libvirt's VIR_STORAGE_DEFAULT_POOL_PERM_MODE. */
@@ -77,6 +79,10 @@ build_dir(const SvStoragePoolDef *def, GError **error)
 gboolean
 storage_backend_build(const SvStoragePoolDef *def, unsigned int flags, GError **error)
 {
+    if (def->type == SV_STORAGE_POOL_LOGICAL)
+        return storage_logical_build(def, flags, error);
+    if (def->type == SV_STORAGE_POOL_DISK)
+        return storage_disk_build(def, flags, error);
     if (!build_dir(def, error))
         return FALSE;
     if (flags & (SV_STORAGE_POOL_BUILD_OVERWRITE | SV_STORAGE_POOL_BUILD_NO_OVERWRITE))
@@ -142,6 +148,10 @@ storage_backend_refresh(const SvStoragePoolDef *def, GError **error)
     struct statvfs vfs;
     struct stat st;
 
+    if (def->type == SV_STORAGE_POOL_LOGICAL)
+        return storage_logical_refresh(def, error);
+    if (def->type == SV_STORAGE_POOL_DISK)
+        return storage_disk_refresh(def, error);
     r->vols = g_ptr_array_new_with_free_func((GDestroyNotify)storage_vol_free);
     if (!scan_dir(path, r->vols, error))
         return NULL;
@@ -169,6 +179,10 @@ storage_backend_start(const SvStoragePoolDef *def, GError **error)
 {
     StorageRefresh *r;
 
+    if (def->type == SV_STORAGE_POOL_LOGICAL)
+        return storage_logical_start(def, error);
+    if (def->type == SV_STORAGE_POOL_DISK)
+        return storage_disk_start(def, error);
     if (def->type == SV_STORAGE_POOL_FS && !storage_fs_mount(def, error))
         return NULL;
     r = storage_backend_refresh(def, error);
@@ -180,6 +194,8 @@ storage_backend_start(const SvStoragePoolDef *def, GError **error)
 gboolean
 storage_backend_stop(const SvStoragePoolDef *def, GError **error)
 {
+    if (def->type == SV_STORAGE_POOL_LOGICAL)
+        return storage_logical_stop(def, error);
     return def->type != SV_STORAGE_POOL_FS || storage_fs_unmount(def, error);
 }
 
@@ -188,6 +204,10 @@ storage_backend_stop(const SvStoragePoolDef *def, GError **error)
 gboolean
 storage_backend_delete(const SvStoragePoolDef *def, unsigned int flags, GError **error)
 {
+    if (def->type == SV_STORAGE_POOL_LOGICAL)
+        return storage_logical_delete(def, flags, error);
+    if (def->type == SV_STORAGE_POOL_DISK)
+        return storage_disk_delete(def, flags, error);
     if (!sv_check_flags(flags, 0, SV_FROM_STORAGE, "virStorageBackendFileSystemDelete", error))
         return FALSE;
     if (rmdir(def->target_path) < 0) {

@@ -14,6 +14,8 @@ typedef struct {
     gint64 uid;
     gint64 gid;
     GPtrArray *vols; /* StorageVol */
+    const char *format; /* non-NULL: the source format the step settled (a disk pool's
+                         * unknown format is dos once started, as in libvirt) */
 } StorageRefresh;
 
 void storage_refresh_free(StorageRefresh *r);

@@ -9,6 +9,7 @@
 #include "domain/domain_connect.h"
 #include "storage_events.h"
 #include "storage_priv.h"
+#include "storage_sources.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -339,8 +340,8 @@ is_persistent(SvCall *call, remote_storage_pool_is_persistent_args *a,
 }
 
 /* libvirt's storageConnectFindStoragePoolSources: the type's backend must exist and have a
- * discovery; none of the types served here has one (libvirt's dir, fs and disk backends
- * have none either). */
+ * discovery: logical's (pvs, on a worker: storage_sources.c); libvirt's dir, fs and disk
+ * backends have none. */
 static gboolean
 find_sources(SvCall *call, remote_connect_find_storage_pool_sources_args *a,
              remote_connect_find_storage_pool_sources_ret *ret, GError **error)
@@ -357,6 +358,8 @@ find_sources(SvCall *call, remote_connect_find_storage_pool_sources_args *a,
     }
     if (!sv_storage_pool_def_check_backend(&probe, error))
         return FALSE;
+    if (type == SV_STORAGE_POOL_LOGICAL)
+        return storage_sources_find_logical(storage_driver_of(call), call, a->flags, error);
     sv_error_set(error, SV_FROM_STORAGE, SV_ERR_NO_SUPPORT,
                  "pool type '%s' does not support source discovery", a->type);
     return FALSE;

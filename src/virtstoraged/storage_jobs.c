@@ -83,6 +83,10 @@ apply_refresh(StoragePool *pool, StorageRefresh *r)
     pool->def->perms.mode = r->mode;
     pool->def->perms.uid = r->uid;
     pool->def->perms.gid = r->gid;
+    if (r->format) {
+        g_free(pool->def->source.format);
+        pool->def->source.format = g_strdup(r->format);
+    }
     g_ptr_array_unref(pool->vols);
     pool->vols = g_steal_pointer(&r->vols);
 }

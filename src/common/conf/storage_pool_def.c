@@ -75,7 +75,8 @@ sv_storage_pool_type_from_string(const char *s)
 gboolean
 sv_storage_pool_type_supported(int type)
 {
-    return type == SV_STORAGE_POOL_DIR || type == SV_STORAGE_POOL_FS;
+    return type == SV_STORAGE_POOL_DIR || type == SV_STORAGE_POOL_FS ||
+           type == SV_STORAGE_POOL_LOGICAL || type == SV_STORAGE_POOL_DISK;
 }
 
 gboolean

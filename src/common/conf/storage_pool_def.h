@@ -27,7 +27,7 @@ typedef enum {
 const char *sv_storage_pool_type_to_string(int type);
 int sv_storage_pool_type_from_string(const char *s);
 
-/* Whether virtstoraged has a backend for the type: dir and fs, so far. */
+/* Whether virtstoraged has a backend for the type: dir, fs, logical and disk, so far. */
 gboolean sv_storage_pool_type_supported(int type);
 
 typedef struct {
