@@ -81,9 +81,6 @@ WHY = {
 # Handlers that only ever answer an error, the one libvirt gives where the feature behind
 # them is absent: listed as constant answers, never as implemented.
 ALWAYS_ERROR = {
-    "connect_find_storage_pool_sources": "virtstoraged serves no pool type with source "
-    "discovery (libvirt's dir, fs and disk backends have none either): NO_SUPPORT naming the "
-    "type, or libvirt's missing-backend error for a type without a backend",
 }
 ALWAYS_ERROR_ANSWER = [("error", "libvirt's", "")]
 # Procedures a driver answers as libvirt's driver without them does (NO_SUPPORT, "this

@@ -140,18 +140,27 @@ vol_cmp(gconstpointer a, gconstpointer b)
     return g_strcmp0((*(StorageVol *const *)a)->name, (*(StorageVol *const *)b)->name);
 }
 
+static StorageRefresh *refresh_dir(const SvStoragePoolDef *def, GError **error);
+
 StorageRefresh *
 storage_backend_refresh(const SvStoragePoolDef *def, GError **error)
+{
+    if (def->type == SV_STORAGE_POOL_LOGICAL)
+        return storage_logical_refresh(def, error);
+    if (def->type == SV_STORAGE_POOL_DISK)
+        return storage_disk_refresh(def, error);
+    return refresh_dir(def, error);
+}
+
+/* A dir or fs pool: statvfs of its directory, its entries as volumes, its permissions. */
+static StorageRefresh *
+refresh_dir(const SvStoragePoolDef *def, GError **error)
 {
     g_autoptr(StorageRefresh) r = g_new0(StorageRefresh, 1);
     const char *path = def->target_path;
     struct statvfs vfs;
     struct stat st;
 
-    if (def->type == SV_STORAGE_POOL_LOGICAL)
-        return storage_logical_refresh(def, error);
-    if (def->type == SV_STORAGE_POOL_DISK)
-        return storage_disk_refresh(def, error);
     r->vols = g_ptr_array_new_with_free_func((GDestroyNotify)storage_vol_free);
     if (!scan_dir(path, r->vols, error))
         return NULL;
@@ -168,6 +177,7 @@ storage_backend_refresh(const SvStoragePoolDef *def, GError **error)
         sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot stat path '%s'", path);
         return NULL;
     }
+    r->has_perms = TRUE;
     r->mode = (int)(st.st_mode & 07777);
     r->uid = st.st_uid;
     r->gid = st.st_gid;
@@ -179,24 +189,26 @@ storage_backend_start(const SvStoragePoolDef *def, GError **error)
 {
     StorageRefresh *r;
 
-    if (def->type == SV_STORAGE_POOL_LOGICAL)
-        return storage_logical_start(def, error);
-    if (def->type == SV_STORAGE_POOL_DISK)
-        return storage_disk_start(def, error);
     if (def->type == SV_STORAGE_POOL_FS && !storage_fs_mount(def, error))
         return NULL;
+    if (def->type == SV_STORAGE_POOL_LOGICAL && !storage_logical_start(def, error))
+        return NULL;
+    if (def->type == SV_STORAGE_POOL_DISK && !storage_disk_start(def, error))
+        return NULL;
     r = storage_backend_refresh(def, error);
-    if (!r && def->type == SV_STORAGE_POOL_FS)
-        (void)storage_fs_unmount(def, NULL); /* a pool that did not start is stopped */
+    if (!r)
+        (void)storage_backend_stop(def, NULL); /* a pool that did not start is stopped */
     return r;
 }
 
 gboolean
 storage_backend_stop(const SvStoragePoolDef *def, GError **error)
 {
+    if (def->type == SV_STORAGE_POOL_FS)
+        return storage_fs_unmount(def, error);
     if (def->type == SV_STORAGE_POOL_LOGICAL)
         return storage_logical_stop(def, error);
-    return def->type != SV_STORAGE_POOL_FS || storage_fs_unmount(def, error);
+    return TRUE;
 }
 
 /* ---------------------------------------------------------------- delete */

@@ -10,12 +10,13 @@ typedef struct {
     guint64 capacity;
     guint64 allocation;
     guint64 available;
+    gboolean has_perms; /* the target's permissions below were read (not for logical, disk) */
     int mode;
     gint64 uid;
     gint64 gid;
     GPtrArray *vols; /* StorageVol */
-    const char *format; /* non-NULL: the source format the step settled (a disk pool's
-                         * unknown format is dos once started, as in libvirt) */
+    const char *format; /* static; non-NULL: the source format the step settled (a disk
+                         * pool's unknown format is dos once started, as in libvirt) */
 } StorageRefresh;
 
 void storage_refresh_free(StorageRefresh *r);

@@ -4,74 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "storage_backend_fs.h"
 #include "util/error.h"
-#include "util/process.h"
-
-static const char *const tool_env[] = {"LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-
-/* The path of a tool: the first of the system's directories that has it. (transfer full) */
-static char *
-tool_path(const char *name)
-{
-    static const char *const dirs[] = {"/usr/sbin", "/usr/bin", "/sbin", "/bin"};
-
-    for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
-        char *p = g_build_filename(dirs[i], name, NULL);
-        if (access(p, X_OK) == 0)
-            return p;
-        g_free(p);
-    }
-    return g_strdup(name);
-}
-
-/* Run argv; *ret_status its exit status (-1: killed by a signal). */
-static gboolean
-run_status(const char *const *argv, char **ret_out, char **ret_err, int *ret_status,
-           char **ret_cmd, GError **error)
-{
-    g_autofree char *path = tool_path(argv[0]);
-    g_autoptr(GPtrArray) args = g_ptr_array_new();
-    int status = 0;
-
-    g_ptr_array_add(args, path);
-    for (guint i = 1; argv[i]; i++)
-        g_ptr_array_add(args, (gpointer)argv[i]);
-    g_ptr_array_add(args, NULL);
-    if (ret_cmd)
-        *ret_cmd = g_strjoinv(" ", (char **)args->pdata);
-    if (!sv_process_run_sync((const char *const *)args->pdata, tool_env, ret_out, ret_err,
-                             &status, error))
-        return FALSE;
-    *ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return TRUE;
-}
-
-gboolean
-storage_blk_run(const char *const *argv, char **ret_out, GError **error)
-{
-    g_autofree char *out = NULL, *err = NULL, *cmd = NULL;
-    int status;
-
-    if (!run_status(argv, &out, &err, &status, &cmd, error))
-        return FALSE;
-    if (status != 0) {
-        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INTERNAL_ERROR,
-                     "Child process (%s) unexpected exit status %d: %s", cmd,
-                     status < 0 ? 255 : status, err ? g_strstrip(err) : "");
-        return FALSE;
-    }
-    if (ret_out)
-        *ret_out = g_steal_pointer(&out);
-    return TRUE;
-}
 
 /* ---------------------------------------------------------------- wipe */
 
-static gboolean
-zero_at(int fd, const char *path, off_t at, guint64 len, GError **error)
+static gboolean zero_at(int fd, const char *path, off_t at, guint64 len, GError **error)
 {
     static const char zeros[65536];
 
@@ -86,8 +26,8 @@ zero_at(int fd, const char *path, off_t at, guint64 len, GError **error)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            sv_error_set_errno(error, SV_FROM_STORAGE, errno ? errno : EIO,
-                               "cannot fill file '%s'", path);
+            sv_error_set_errno(error, SV_FROM_STORAGE, errno ? errno : EIO, "cannot fill file '%s'",
+                               path);
             return FALSE;
         }
         len -= (guint64)w;
@@ -95,8 +35,7 @@ zero_at(int fd, const char *path, off_t at, guint64 len, GError **error)
     return TRUE;
 }
 
-gboolean
-storage_blk_zero_ends(const char *path, guint64 size, GError **error)
+gboolean storage_blk_zero_ends(const char *path, guint64 size, GError **error)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     off_t end;
@@ -109,16 +48,14 @@ storage_blk_zero_ends(const char *path, guint64 size, GError **error)
     }
     end = lseek(fd, 0, SEEK_END);
     if (end < 0) {
-        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "Failed to seek to the end in %s",
-                           path);
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "Failed to seek to the end in %s", path);
         close(fd);
         return FALSE;
     }
     n = MIN(size, (guint64)end);
     ok = zero_at(fd, path, 0, n, error) && zero_at(fd, path, end - (off_t)n, n, error);
     if (ok && fdatasync(fd) < 0) {
-        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot sync data to file '%s'",
-                           path);
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot sync data to file '%s'", path);
         ok = FALSE;
     }
     close(fd);
@@ -128,8 +65,7 @@ storage_blk_zero_ends(const char *path, guint64 size, GError **error)
 /* ---------------------------------------------------------------- probe */
 
 /* The value of KEY= in blkid's export text. (transfer full) */
-static char *
-export_value(const char *text, const char *key)
+static char *export_value(const char *text, const char *key)
 {
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
     size_t klen = strlen(key);
@@ -141,8 +77,8 @@ export_value(const char *text, const char *key)
     return NULL;
 }
 
-StorageBlkProbe
-storage_blk_probe_parse(const char *export_text, const char *format, gboolean partition_table)
+StorageBlkProbe storage_blk_probe_parse(const char *export_text, const char *format,
+                                        gboolean partition_table)
 {
     /* the partition tables blkid knows among libvirt's disk formats */
     static const char *const known_pt[] = {"dos", "gpt", "mac", "bsd", "sun", NULL};
@@ -152,21 +88,19 @@ storage_blk_probe_parse(const char *export_text, const char *format, gboolean pa
     /* a file system's format is probed among superblocks alone; a partition table's (which
      * blkid may not know) among partition tables alone */
     if (!partition_table)
-        return !type                     ? STORAGE_BLK_PROBE_UNDEFINED
+        return !type                       ? STORAGE_BLK_PROBE_UNDEFINED
                : g_str_equal(type, format) ? STORAGE_BLK_PROBE_MATCH
-                                         : STORAGE_BLK_PROBE_DIFFERENT;
+                                           : STORAGE_BLK_PROBE_DIFFERENT;
     if (!g_strv_contains(known_pt, format))
         return STORAGE_BLK_PROBE_UNKNOWN;
     if (pttype)
-        return g_str_equal(pttype, format) ? STORAGE_BLK_PROBE_MATCH
-                                           : STORAGE_BLK_PROBE_DIFFERENT;
+        return g_str_equal(pttype, format) ? STORAGE_BLK_PROBE_MATCH : STORAGE_BLK_PROBE_DIFFERENT;
     return STORAGE_BLK_PROBE_UNDEFINED;
 }
 
 /* libvirt's messages for each verdict. */
-static gboolean
-probe_verdict(StorageBlkProbe p, const char *device, const char *format, gboolean writelabel,
-              GError **error)
+static gboolean probe_verdict(StorageBlkProbe p, const char *device, const char *format,
+                              gboolean writelabel, GError **error)
 {
     switch (p) {
     case STORAGE_BLK_PROBE_UNKNOWN:
@@ -195,28 +129,26 @@ probe_verdict(StorageBlkProbe p, const char *device, const char *format, gboolea
                          device, format);
         else
             sv_error_set(error, SV_FROM_STORAGE, SV_ERR_OPERATION_INVALID,
-                         "Format of device '%s' does not match the expected format '%s'",
-                         device, format);
+                         "Format of device '%s' does not match the expected format '%s'", device,
+                         format);
         return FALSE;
     }
 }
 
-gboolean
-storage_blk_check_device(const char *device, const char *format, gboolean partition_table,
-                         gboolean writelabel, GError **error)
+gboolean storage_blk_check_device(const char *device, const char *format, gboolean partition_table,
+                                  gboolean writelabel, GError **error)
 {
     const char *argv[] = {"blkid", "-p", "-o", "export", device, NULL};
-    g_autofree char *out = NULL, *err = NULL;
+    g_autofree char *out = NULL;
     int status;
 
-    if (!run_status(argv, &out, &err, &status, NULL, error))
+    if (!storage_tool_run(argv, &out, &status, error))
         return FALSE;
     if (status != 0 && status != 2) { /* 2: blkid found nothing */
         sv_error_set(error, SV_FROM_STORAGE, SV_ERR_STORAGE_PROBE_FAILED,
                      "Failed to create filesystem probe for device %s", device);
         return FALSE;
     }
-    return probe_verdict(storage_blk_probe_parse(status == 0 ? out : NULL, format,
-                                                 partition_table),
+    return probe_verdict(storage_blk_probe_parse(status == 0 ? out : NULL, format, partition_table),
                          device, format, writelabel, error);
 }

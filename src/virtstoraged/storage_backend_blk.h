@@ -1,16 +1,10 @@
-/* storage_backend_blk.h: what the block-device pool types (disk, logical) share: running a
- * tool, libvirt's wipe of a device's first and last bytes before it is labelled, and
- * libvirt's probe of what a device holds (virStorageBackendDeviceIsEmpty). Each blocks: for
- * workers only. */
+/* storage_backend_blk.h: what the block-device pool types (disk, logical) share: libvirt's
+ * wipe of a device's first and last bytes before it is labelled, and libvirt's probe of what
+ * a device holds (virStorageBackendDeviceIsEmpty). Each blocks: for workers only. (Tools run
+ * through storage_tool_run, storage_backend_fs.h.) */
 #pragma once
 
 #include <glib.h>
-
-/* Run argv (argv[0] a program name, found in the system's sbin and bin directories) to its
- * end with a clean environment (LC_ALL=C, a fixed PATH) and no shell; its standard output in
- * *ret_out (may be NULL). A failure in libvirt's words: INTERNAL_ERROR "Child process
- * (PATH ARGS) unexpected exit status N: STDERR". */
-gboolean storage_blk_run(const char *const *argv, char **ret_out, GError **error);
 
 /* libvirt's virStorageBackendZeroPartitionTable: zeros over the first and the last `size`
  * bytes of the device at path (all of it when smaller), synced. */
@@ -36,6 +30,5 @@ StorageBlkProbe storage_blk_probe_parse(const char *export_text, const char *for
  * the format (STORAGE_POOL_BUILT) or another (STORAGE_POOL_BUILT, "forced overwrite is
  * necessary"); without it (a start) the device must hold the format (STORAGE_PROBE_FAILED
  * "requires build", OPERATION_INVALID for another format). */
-gboolean storage_blk_check_device(const char *device, const char *format,
-                                  gboolean partition_table, gboolean writelabel,
-                                  GError **error);
+gboolean storage_blk_check_device(const char *device, const char *format, gboolean partition_table,
+                                  gboolean writelabel, GError **error);

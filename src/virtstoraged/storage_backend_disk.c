@@ -8,6 +8,7 @@
 
 #include "protocol/sv_wire_constants.h"
 #include "storage_backend_blk.h"
+#include "storage_backend_fs.h"
 #include "util/error.h"
 
 /* The bytes libvirt zeros at each end of the disk before writing a label. */
@@ -16,34 +17,31 @@
 #define SECTOR_SIZE 512
 /* libvirt's virStorageVolType for a partition. */
 #define VOL_BLOCK 1
+/* parted by the path Debian's libvirt runs it (its failures name it). */
+#define PARTED "/sbin/parted"
 
-const char *
-storage_disk_label(const char *format)
+const char *storage_disk_label(const char *format)
 {
     if (!format || g_str_equal(format, "unknown") || g_str_equal(format, "dos"))
         return "msdos";
     return format;
 }
 
-GStrv
-storage_disk_argv_mklabel(const char *device, const char *format)
+GStrv storage_disk_argv_mklabel(const char *device, const char *format)
 {
-    const char *argv[] = {"parted", device, "mklabel", "--script", storage_disk_label(format),
-                          NULL};
+    const char *argv[] = {PARTED, device, "mklabel", "--script", storage_disk_label(format), NULL};
 
     return g_strdupv((char **)argv);
 }
 
-GStrv
-storage_disk_argv_print(const char *device)
+GStrv storage_disk_argv_print(const char *device)
 {
-    const char *argv[] = {"parted", "-m", "-s", device, "unit", "B", "print", "free", NULL};
+    const char *argv[] = {PARTED, "-m", "-s", device, "unit", "B", "print", "free", NULL};
 
     return g_strdupv((char **)argv);
 }
 
-char *
-storage_disk_partition_path(const char *device, guint number)
+char *storage_disk_partition_path(const char *device, guint number)
 {
     size_t n = strlen(device);
     gboolean digit = n > 0 && g_ascii_isdigit(device[n - 1]);
@@ -55,15 +53,14 @@ storage_disk_partition_path(const char *device, guint number)
 
 /* libvirt's stable path of a partition: a link in the pool's target directory to the
  * device, when the target is a directory under /dev other than /dev itself. */
-static char *
-stable_path(const char *target, const char *devpath)
+static char *stable_path(const char *target, const char *devpath)
 {
     g_autofree char *real = realpath(devpath, NULL);
     g_autoptr(GDir) d = NULL;
     const char *e;
 
-    if (!target || !g_str_has_prefix(target, "/dev/") || g_str_equal(target, "/dev/") ||
-        !real || !(d = g_dir_open(target, 0, NULL)))
+    if (!target || !g_str_has_prefix(target, "/dev/") || g_str_equal(target, "/dev/") || !real ||
+        !(d = g_dir_open(target, 0, NULL)))
         return g_strdup(devpath);
     while ((e = g_dir_read_name(d))) {
         g_autofree char *link = g_build_filename(target, e, NULL);
@@ -75,8 +72,7 @@ stable_path(const char *target, const char *devpath)
 }
 
 /* A byte figure of parted's machine output: digits and B. */
-static gboolean
-parse_bytes(const char *field, guint64 *ret)
+static gboolean parse_bytes(const char *field, guint64 *ret)
 {
     g_autofree char *s = g_strdup(field);
     size_t n = strlen(s);
@@ -89,9 +85,8 @@ parse_bytes(const char *field, guint64 *ret)
 
 /* One line of a partition or free region: NUMBER:START:END:SIZE:FS:NAME:FLAGS; (free
  * regions: FS is "free"). */
-static gboolean
-parse_part(const char *line, const char *device, const char *target, StorageRefresh *r,
-           GError **error)
+static gboolean parse_part(const char *line, const char *device, const char *target,
+                           StorageRefresh *r, GError **error)
 {
     g_auto(GStrv) f = g_strsplit(line, ":", -1);
     guint64 num, start, end, size;
@@ -120,9 +115,8 @@ parse_part(const char *line, const char *device, const char *target, StorageRefr
     return TRUE;
 }
 
-StorageRefresh *
-storage_disk_parse_print(const char *text, const char *device, const char *target,
-                         GError **error)
+StorageRefresh *storage_disk_parse_print(const char *text, const char *device, const char *target,
+                                         GError **error)
 {
     g_autoptr(StorageRefresh) r = g_new0(StorageRefresh, 1);
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
@@ -152,41 +146,37 @@ storage_disk_parse_print(const char *text, const char *device, const char *targe
     return g_steal_pointer(&r);
 }
 
-static const char *
-device_of(const SvStoragePoolDef *def)
+static const char *device_of(const SvStoragePoolDef *def)
 {
     return def->source.devices->pdata[0];
 }
 
-StorageRefresh *
-storage_disk_refresh(const SvStoragePoolDef *def, GError **error)
+StorageRefresh *storage_disk_refresh(const SvStoragePoolDef *def, GError **error)
 {
     g_auto(GStrv) argv = storage_disk_argv_print(device_of(def));
     g_autofree char *out = NULL;
     StorageRefresh *r;
 
     if (access(device_of(def), F_OK) < 0) {
-        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INVALID_ARG,
-                     "device path '%s' doesn't exist", device_of(def));
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INVALID_ARG, "device path '%s' doesn't exist",
+                     device_of(def));
         return NULL;
     }
-    if (!storage_blk_run((const char *const *)argv, &out, error))
+    if (!storage_tool_run((const char *const *)argv, &out, NULL, error))
         return NULL;
     if (!(r = storage_disk_parse_print(out, device_of(def), def->target_path, error)))
         return NULL;
-    /* the target's permissions are the definition's: libvirt reads none for a disk pool */
-    r->mode = def->perms.mode;
-    r->uid = def->perms.uid;
-    r->gid = def->perms.gid;
-    return r;
+    /* an active pool's format is settled: libvirt's start makes unknown dos */
+    if (!def->source.format || g_str_equal(def->source.format, "unknown"))
+        r->format = "dos";
+    return r; /* no permissions: libvirt reads none for a disk pool's target */
 }
 
 /* ---------------------------------------------------------------- build, start, delete */
 
 /* Without OVERWRITE only a disk blkid finds no label on (libvirt probes for the pool's
  * format as given); then the ends of the disk zeroed and the label written. */
-gboolean
-storage_disk_build(const SvStoragePoolDef *def, unsigned int flags, GError **error)
+gboolean storage_disk_build(const SvStoragePoolDef *def, unsigned int flags, GError **error)
 {
     const char *format = def->source.format ? def->source.format : "unknown";
     g_auto(GStrv) argv = storage_disk_argv_mklabel(device_of(def), format);
@@ -195,32 +185,25 @@ storage_disk_build(const SvStoragePoolDef *def, unsigned int flags, GError **err
         !storage_blk_check_device(device_of(def), format, TRUE, TRUE, error))
         return FALSE;
     return storage_blk_zero_ends(device_of(def), DISK_WIPE_BYTES, error) &&
-           storage_blk_run((const char *const *)argv, NULL, error);
+           storage_tool_run((const char *const *)argv, NULL, NULL, error);
 }
 
 /* The device must exist and hold a label of the pool's format (unknown: dos). */
-StorageRefresh *
-storage_disk_start(const SvStoragePoolDef *def, GError **error)
+gboolean storage_disk_start(const SvStoragePoolDef *def, GError **error)
 {
     const char *format = def->source.format;
-    StorageRefresh *r;
 
     if (!format || g_str_equal(format, "unknown"))
         format = "dos";
     if (access(device_of(def), F_OK) < 0) {
-        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INVALID_ARG,
-                     "device path '%s' doesn't exist", device_of(def));
-        return NULL;
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INVALID_ARG, "device path '%s' doesn't exist",
+                     device_of(def));
+        return FALSE;
     }
-    if (!storage_blk_check_device(device_of(def), format, TRUE, FALSE, error))
-        return NULL;
-    if ((r = storage_disk_refresh(def, error)))
-        r->format = format;
-    return r;
+    return storage_blk_check_device(device_of(def), format, TRUE, FALSE, error);
 }
 
-gboolean
-storage_disk_delete(const SvStoragePoolDef *def, unsigned int flags, GError **error)
+gboolean storage_disk_delete(const SvStoragePoolDef *def, unsigned int flags, GError **error)
 {
     (void)def;
     (void)flags;

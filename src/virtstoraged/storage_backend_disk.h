@@ -23,11 +23,13 @@ char *storage_disk_partition_path(const char *device, guint number);
  * target is a directory of stable names such as /dev/disk/by-path, else the device),
  * capacity and allocation each partition's size; the pool's capacity the disk's size,
  * allocation the partitions' sizes, available the free regions' (from byte 512 on). */
-StorageRefresh *storage_disk_parse_print(const char *text, const char *device,
-                                         const char *target, GError **error);
+StorageRefresh *storage_disk_parse_print(const char *text, const char *device, const char *target,
+                                         GError **error);
 
 gboolean storage_disk_build(const SvStoragePoolDef *def, unsigned int flags, GError **error);
-StorageRefresh *storage_disk_start(const SvStoragePoolDef *def, GError **error);
+/* The device must exist and hold a label of the pool's format (an unknown format: dos).
+ * (The refresh follows; it settles an unknown format as dos, as libvirt's start does.) */
+gboolean storage_disk_start(const SvStoragePoolDef *def, GError **error);
 StorageRefresh *storage_disk_refresh(const SvStoragePoolDef *def, GError **error);
 /* libvirt's disk backend has no pool deletion: NO_SUPPORT. */
 gboolean storage_disk_delete(const SvStoragePoolDef *def, unsigned int flags, GError **error);

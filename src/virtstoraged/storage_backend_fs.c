@@ -14,10 +14,8 @@
 /* The tools' environment: nothing of the daemon's. */
 static const char *const tool_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
 
-/* Run argv to its end; its standard output in *ret_out (may be NULL). FALSE with libvirt's
- * words for a failed child ("Child process (ARGV) unexpected exit status N: STDERR"). */
-static gboolean
-run_tool(const char *const *argv, char **ret_out, int *ret_status, GError **error)
+gboolean
+storage_tool_run(const char *const *argv, char **ret_out, int *ret_status, GError **error)
 {
     g_autofree char *out = NULL, *err = NULL, *cmd = g_strjoinv(" ", (char **)argv);
     g_autoptr(GError) spawn_error = NULL;
@@ -35,7 +33,7 @@ run_tool(const char *const *argv, char **ret_out, int *ret_status, GError **erro
         sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
                      "Child process (%s) unexpected exit status %d: %s", cmd,
                      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-                     g_strstrip(err));
+                     err ? err : "");
         return FALSE;
     }
     if (ret_out)
@@ -79,15 +77,14 @@ device_of(const SvStoragePoolDef *def)
     return def->source.devices->len ? def->source.devices->pdata[0] : NULL;
 }
 
-/* libvirt's NO_OVERWRITE check: the device must hold no file system (blkid finds none). */
-static gboolean
-check_empty(const char *device, const char *format, GError **error)
+gboolean
+storage_fs_check_empty(const char *device, const char *format, GError **error)
 {
     const char *argv[] = {"blkid", "-p", "-o", "value", "-s", "TYPE", device, NULL};
     g_autofree char *found = NULL;
     int status = 0;
 
-    if (!run_tool(argv, &found, &status, error))
+    if (!storage_tool_run(argv, &found, &status, error))
         return FALSE;
     if (status == 2 || !found || !*g_strstrip(found)) /* blkid: nothing found */
         return TRUE;
@@ -113,7 +110,7 @@ storage_fs_make(const SvStoragePoolDef *def, unsigned int flags, GError **error)
                      "No source device specified when formatting pool '%s'", def->name);
         return FALSE;
     }
-    if ((flags & SV_STORAGE_POOL_BUILD_NO_OVERWRITE) && !check_empty(device, format, error))
+    if ((flags & SV_STORAGE_POOL_BUILD_NO_OVERWRITE) && !storage_fs_check_empty(device, format, error))
         return FALSE;
     /* each mkfs's own word for "overwrite what is there" */
     if (g_str_equal(format, "xfs"))
@@ -125,7 +122,7 @@ storage_fs_make(const SvStoragePoolDef *def, unsigned int flags, GError **error)
     {
         const char *argv[] = {"mkfs", "-t", format, force ? force : device,
                               force ? device : NULL, NULL};
-        if (!run_tool(argv, NULL, NULL, error)) {
+        if (!storage_tool_run(argv, NULL, NULL, error)) {
             g_prefix_error(error, "Failed to make filesystem of type '%s' on device '%s': ",
                            format, device);
             return FALSE;
@@ -148,7 +145,7 @@ storage_fs_mount(const SvStoragePoolDef *def, GError **error)
         return FALSE;
     }
     const char *argv[] = {"mount", "-t", def->source.format, device, def->target_path, NULL};
-    return run_tool(argv, NULL, NULL, error);
+    return storage_tool_run(argv, NULL, NULL, error);
 }
 
 gboolean
@@ -159,5 +156,5 @@ storage_fs_unmount(const SvStoragePoolDef *def, GError **error)
 
     if (mounted <= 0) /* not mounted: nothing to stop, as libvirt */
         return mounted == 0;
-    return run_tool(argv, NULL, NULL, error);
+    return storage_tool_run(argv, NULL, NULL, error);
 }

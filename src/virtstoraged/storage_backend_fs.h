@@ -12,5 +12,17 @@ gboolean storage_fs_mount(const SvStoragePoolDef *def, GError **error);
 /* umount TARGET when it is mounted. */
 gboolean storage_fs_unmount(const SvStoragePoolDef *def, GError **error);
 
+/* Run a tool (argv, a clean environment) to its end, its standard output in *ret_out (may
+ * be NULL). Without ret_status, FALSE with libvirt's words for a child that failed ("Child
+ * process (ARGV) unexpected exit status N: STDERR"); with it, its exit status is given
+ * instead. Shared by the backends. */
+gboolean storage_tool_run(const char *const *argv, char **ret_out, int *ret_status,
+                          GError **error);
+
+/* libvirt's NO_OVERWRITE check (blkid): TRUE when the device holds nothing blkid knows;
+ * STORAGE_POOL_BUILT naming what it holds otherwise (format: blkid's name of the type the
+ * pool would write). */
+gboolean storage_fs_check_empty(const char *device, const char *format, GError **error);
+
 /* Whether the text of /proc/self/mounts has a mount on target. Pure. */
 gboolean storage_fs_mounts_has(const char *mounts, const char *target);

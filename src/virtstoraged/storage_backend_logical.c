@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "protocol/sv_wire_constants.h"
+#include "conf/domain_xml.h"
 #include "storage_backend_blk.h"
+#include "storage_backend_fs.h"
 #include "util/error.h"
 
 /* The bytes libvirt zeros at each end of a device before pvcreate. */
@@ -13,8 +15,10 @@
 /* libvirt's virStorageVolType for a logical volume. */
 #define VOL_BLOCK 1
 
-static GStrv
-argv_of(const char *first, ...)
+/* The LVM tools by the paths Debian's libvirt runs them (its failures name them). */
+#define LVM_TOOL(name) "/sbin/" name
+
+static GStrv argv_of(const char *first, ...)
 {
     g_autoptr(GStrvBuilder) b = g_strv_builder_new();
     va_list ap;
@@ -26,79 +30,70 @@ argv_of(const char *first, ...)
     return g_strv_builder_end(b);
 }
 
-GStrv
-storage_logical_argv_pvcreate(const char *device)
+GStrv storage_logical_argv_pvcreate(const char *device)
 {
-    return argv_of("pvcreate", device, NULL);
+    return argv_of(LVM_TOOL("pvcreate"), device, NULL);
 }
 
-GStrv
-storage_logical_argv_pvremove(const char *device)
+GStrv storage_logical_argv_pvremove(const char *device)
 {
-    return argv_of("pvremove", device, NULL);
+    return argv_of(LVM_TOOL("pvremove"), device, NULL);
 }
 
-GStrv
-storage_logical_argv_vgcreate(const SvStoragePoolDef *def)
+GStrv storage_logical_argv_vgcreate(const SvStoragePoolDef *def)
 {
     g_autoptr(GStrvBuilder) b = g_strv_builder_new();
 
-    g_strv_builder_add_many(b, "vgcreate", def->source.name, NULL);
+    g_strv_builder_add_many(b, LVM_TOOL("vgcreate"), def->source.name, NULL);
     for (guint i = 0; i < def->source.devices->len; i++)
         g_strv_builder_add(b, def->source.devices->pdata[i]);
     return g_strv_builder_end(b);
 }
 
-GStrv
-storage_logical_argv_vgchange(const SvStoragePoolDef *def, gboolean on)
+GStrv storage_logical_argv_vgchange(const SvStoragePoolDef *def, gboolean on)
 {
-    return argv_of("vgchange", on ? "-aly" : "-aln", def->source.name, NULL);
+    return argv_of(LVM_TOOL("vgchange"), on ? "-aly" : "-aln", def->source.name, NULL);
 }
 
-GStrv
-storage_logical_argv_vgremove(const SvStoragePoolDef *def)
+GStrv storage_logical_argv_vgremove(const SvStoragePoolDef *def)
 {
-    return argv_of("vgremove", "-f", def->source.name, NULL);
+    return argv_of(LVM_TOOL("vgremove"), "-f", def->source.name, NULL);
 }
 
-GStrv
-storage_logical_argv_vgs(const SvStoragePoolDef *def)
+GStrv storage_logical_argv_vgs(const SvStoragePoolDef *def)
 {
-    return argv_of("vgs", "--separator", ":", "--noheadings", "--units", "b", "--unbuffered",
-                   "--nosuffix", "--options", "vg_size,vg_free", def->source.name, NULL);
+    return argv_of(LVM_TOOL("vgs"), "--separator", ":", "--noheadings", "--units", "b",
+                   "--unbuffered", "--nosuffix", "--options", "vg_size,vg_free", def->source.name,
+                   NULL);
 }
 
-GStrv
-storage_logical_argv_lvs(const SvStoragePoolDef *def)
+GStrv storage_logical_argv_lvs(const SvStoragePoolDef *def)
 {
-    return argv_of("lvs", "--separator", "#", "--noheadings", "--units", "b", "--unbuffered",
-                   "--nosuffix", "--options",
+    return argv_of(LVM_TOOL("lvs"), "--separator", "#", "--noheadings", "--units", "b",
+                   "--unbuffered", "--nosuffix", "--options",
                    "lv_name,origin,uuid,devices,segtype,stripes,seg_size,vg_extent_size,size,"
                    "lv_attr",
                    def->source.name, NULL);
 }
 
-GStrv
-storage_logical_argv_pvs(void)
+GStrv storage_logical_argv_pvs(void)
 {
-    return argv_of("pvs", "--noheadings", "-o", "pv_name,vg_name", NULL);
+    return argv_of(LVM_TOOL("pvs"), "--noheadings", "-o", "pv_name,vg_name", NULL);
 }
 
 /* Sizes in KiB rounded up, as libvirt gives them to lvcreate. */
-static char *
-kib(guint64 bytes)
+static char *kib(guint64 bytes)
 {
     return g_strdup_printf("%" G_GUINT64_FORMAT "K", (bytes + 1023) / 1024);
 }
 
-GStrv
-storage_logical_argv_lvcreate(const SvStoragePoolDef *def, const char *name, guint64 capacity,
-                              guint64 allocation, const char *backing)
+GStrv storage_logical_argv_lvcreate(const SvStoragePoolDef *def, const char *name, guint64 capacity,
+                                    guint64 allocation, const char *backing)
 {
     g_autoptr(GStrvBuilder) b = g_strv_builder_new();
     g_autofree char *cap = kib(capacity);
 
-    g_strv_builder_add_many(b, "lvcreate", "--name", name, "-L", NULL);
+    g_strv_builder_add_many(b, LVM_TOOL("lvcreate"), "--name", name, "-L", NULL);
     if (allocation != capacity) {
         g_autofree char *alloc = kib(allocation ? allocation : 1);
         g_strv_builder_add_many(b, alloc, "--virtualsize", NULL);
@@ -111,22 +106,20 @@ storage_logical_argv_lvcreate(const SvStoragePoolDef *def, const char *name, gui
     return g_strv_builder_end(b);
 }
 
-GStrv
-storage_logical_argv_lvremove(const char *path)
+GStrv storage_logical_argv_lvremove(const char *path)
 {
-    return argv_of("lvremove", "-f", path, NULL);
+    return argv_of(LVM_TOOL("lvremove"), "-f", path, NULL);
 }
 
-GStrv
-storage_logical_argv_lvchange_off(const char *path)
+GStrv storage_logical_argv_lvchange_off(const char *path)
 {
-    return argv_of("lvchange", "-aln", path, NULL);
+    return argv_of(LVM_TOOL("lvchange"), "-aln", path, NULL);
 }
 
 /* ---------------------------------------------------------------- parsers */
 
-gboolean
-storage_logical_parse_vgs(const char *text, guint64 *size, guint64 *free_bytes, GError **error)
+gboolean storage_logical_parse_vgs(const char *text, guint64 *size, guint64 *free_bytes,
+                                   GError **error)
 {
     g_autoptr(GRegex) re = g_regex_new("^\\s*(\\S+):([0-9]+):?\\s*$", 0, 0, NULL);
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
@@ -139,7 +132,8 @@ storage_logical_parse_vgs(const char *text, guint64 *size, guint64 *free_bytes, 
         s = g_match_info_fetch(m, 1);
         f = g_match_info_fetch(m, 2);
         if (!g_ascii_string_to_unsigned(s, 10, 0, G_MAXUINT64, size, NULL) ||
-            !g_ascii_string_to_unsigned(f, 10, 0, G_MAXUINT64, free_bytes, NULL)) {
+            !g_ascii_string_to_unsigned(f, 10, 0, G_MAXUINT64, free_bytes, NULL) ||
+            *free_bytes > *size) {
             sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INTERNAL_ERROR,
                          "malformed volume group size '%s'", s);
             return FALSE;
@@ -151,8 +145,7 @@ storage_logical_parse_vgs(const char *text, guint64 *size, guint64 *free_bytes, 
     return FALSE;
 }
 
-static StorageVol *
-find_vol(GPtrArray *vols, const char *name)
+static StorageVol *find_vol(GPtrArray *vols, const char *name)
 {
     for (guint i = 0; i < vols->len; i++) {
         StorageVol *v = vols->pdata[i];
@@ -163,8 +156,7 @@ find_vol(GPtrArray *vols, const char *name)
 }
 
 /* One line's volume: a new one, or nothing for a further segment of one already listed. */
-static gboolean
-lvs_line(GMatchInfo *m, const char *target, GPtrArray *vols, GError **error)
+static gboolean lvs_line(GMatchInfo *m, const char *target, GPtrArray *vols, GError **error)
 {
     g_autofree char *name = g_match_info_fetch(m, 1);
     g_autofree char *size = g_match_info_fetch(m, 9);
@@ -191,13 +183,12 @@ lvs_line(GMatchInfo *m, const char *target, GPtrArray *vols, GError **error)
     return TRUE;
 }
 
-gboolean
-storage_logical_parse_lvs(const char *text, const char *target, GPtrArray *vols,
-                          GError **error)
+gboolean storage_logical_parse_lvs(const char *text, const char *target, GPtrArray *vols,
+                                   GError **error)
 {
     g_autoptr(GRegex) re = g_regex_new(
-        "^\\s*(\\S+)#(\\S*)#(\\S+)#(\\S+)#(\\S+)#([0-9]+)#(\\S+)#([0-9]+)#(\\S+)#(\\S+)#?\\s*$",
-        0, 0, NULL);
+        "^\\s*(\\S+)#(\\S*)#(\\S+)#(\\S+)#(\\S+)#([0-9]+)#(\\S+)#([0-9]+)#(\\S+)#(\\S+)#?\\s*$", 0,
+        0, NULL);
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
 
     for (guint i = 0; lines[i]; i++) {
@@ -208,8 +199,7 @@ storage_logical_parse_lvs(const char *text, const char *target, GPtrArray *vols,
     return TRUE;
 }
 
-void
-storage_logical_source_free(StorageLogicalSource *s)
+void storage_logical_source_free(StorageLogicalSource *s)
 {
     if (!s)
         return;
@@ -218,8 +208,7 @@ storage_logical_source_free(StorageLogicalSource *s)
     g_free(s);
 }
 
-GPtrArray *
-storage_logical_parse_pvs(const char *text)
+GPtrArray *storage_logical_parse_pvs(const char *text)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)storage_logical_source_free);
     g_autoptr(GRegex) re = g_regex_new("^\\s*(\\S+)\\s+(\\S+)\\s*$", 0, 0, NULL);
@@ -247,27 +236,20 @@ storage_logical_parse_pvs(const char *text)
     return out;
 }
 
-static void
-append_escaped(GString *s, const char *fmt, const char *value)
-{
-    g_autofree char *esc = g_markup_escape_text(value, -1);
-
-    g_string_append_printf(s, fmt, esc);
-}
-
-char *
-storage_logical_sources_format(GPtrArray *sources)
+char *storage_logical_format_sources(GPtrArray *sources)
 {
     GString *s = g_string_new("<sources>\n");
 
     for (guint i = 0; i < sources->len; i++) {
         StorageLogicalSource *src = sources->pdata[i];
         g_string_append(s, "  <source>\n");
-        for (guint d = 0; d < src->devices->len; d++)
-            append_escaped(s, "    <device path='%s'/>\n", src->devices->pdata[d]);
-        append_escaped(s, "    <name>%s</name>\n", src->name);
-        g_string_append(s, "    <format type='lvm2'/>\n");
-        g_string_append(s, "  </source>\n");
+        for (guint d = 0; d < src->devices->len; d++) {
+            g_string_append(s, "    <device");
+            sv_xml_append_attr(s, "path", src->devices->pdata[d]);
+            g_string_append(s, "/>\n");
+        }
+        sv_xml_append_text_elem(s, 4, "name", src->name);
+        g_string_append(s, "    <format type='lvm2'/>\n  </source>\n");
     }
     g_string_append(s, "</sources>\n");
     return g_string_free(s, FALSE);
@@ -275,24 +257,22 @@ storage_logical_sources_format(GPtrArray *sources)
 
 /* ---------------------------------------------------------------- steps */
 
-static gboolean
-run_argv(GStrv argv, char **ret_out, GError **error)
+static gboolean run_argv(GStrv argv, char **ret_out, GError **error)
 {
     g_auto(GStrv) owned = argv;
 
-    return storage_blk_run((const char *const *)owned, ret_out, error);
+    return storage_tool_run((const char *const *)owned, ret_out, NULL, error);
 }
 
 /* vgscan (to see groups made meanwhile; its failure ignored, as libvirt does), then pvs.
  * (element-type StorageLogicalSource) */
-static GPtrArray *
-list_sources(GError **error)
+static GPtrArray *list_sources(GError **error)
 {
-    const char *const vgscan[] = {"vgscan", NULL};
+    const char *const vgscan[] = {LVM_TOOL("vgscan"), NULL};
     g_autofree char *out = NULL;
     g_autoptr(GError) scan_error = NULL;
 
-    if (!storage_blk_run(vgscan, NULL, &scan_error))
+    if (!storage_tool_run(vgscan, NULL, NULL, &scan_error))
         g_warning("Failure when running vgscan to refresh physical volumes: %s",
                   scan_error->message);
     if (!run_argv(storage_logical_argv_pvs(), &out, error))
@@ -300,18 +280,16 @@ list_sources(GError **error)
     return storage_logical_parse_pvs(out);
 }
 
-char *
-storage_logical_find_sources(GError **error)
+char *storage_logical_find_sources(GError **error)
 {
     g_autoptr(GPtrArray) sources = list_sources(error);
 
-    return sources ? storage_logical_sources_format(sources) : NULL;
+    return sources ? storage_logical_format_sources(sources) : NULL;
 }
 
 /* The pvcreate of each device (unless OVERWRITE, only on a device blkid finds empty; libvirt
  * zeros its first and last MiB first), then vgcreate; a failure pvremoves the devices done. */
-gboolean
-storage_logical_build(const SvStoragePoolDef *def, unsigned int flags, GError **error)
+gboolean storage_logical_build(const SvStoragePoolDef *def, unsigned int flags, GError **error)
 {
     guint i;
 
@@ -325,8 +303,7 @@ storage_logical_build(const SvStoragePoolDef *def, unsigned int flags, GError **
             !run_argv(storage_logical_argv_pvcreate(path), NULL, error))
             break;
     }
-    if (i == def->source.devices->len &&
-        run_argv(storage_logical_argv_vgcreate(def), NULL, error))
+    if (i == def->source.devices->len && run_argv(storage_logical_argv_vgcreate(def), NULL, error))
         return TRUE;
     /* the devices pvcreate initialized before the failure (i: the one that failed, or all
      * of them when vgcreate did) */
@@ -340,8 +317,7 @@ storage_logical_build(const SvStoragePoolDef *def, unsigned int flags, GError **
 
 /* libvirt's check before a start: pvs must list the group, with one of the pool's devices
  * at least (when it names any). */
-static gboolean
-match_source(const SvStoragePoolDef *def, GError **error)
+static gboolean match_source(const SvStoragePoolDef *def, GError **error)
 {
     g_autoptr(GPtrArray) sources = list_sources(error);
     StorageLogicalSource *src = NULL;
@@ -354,7 +330,7 @@ match_source(const SvStoragePoolDef *def, GError **error)
             src = sources->pdata[i];
     }
     if (!src) {
-        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_OPERATION_FAILED,
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_CONFIG_UNSUPPORTED,
                      "cannot find logical volume group name '%s'", def->source.name);
         return FALSE;
     }
@@ -365,7 +341,7 @@ match_source(const SvStoragePoolDef *def, GError **error)
             matches += g_str_equal(def->source.devices->pdata[i], src->devices->pdata[j]);
     }
     if (matches == 0) {
-        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_OPERATION_FAILED,
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_CONFIG_UNSUPPORTED,
                      "cannot find any matching source devices for logical volume group '%s'",
                      def->source.name);
         return FALSE;
@@ -375,8 +351,7 @@ match_source(const SvStoragePoolDef *def, GError **error)
     return TRUE;
 }
 
-StorageRefresh *
-storage_logical_refresh(const SvStoragePoolDef *def, GError **error)
+StorageRefresh *storage_logical_refresh(const SvStoragePoolDef *def, GError **error)
 {
     g_autoptr(StorageRefresh) r = g_new0(StorageRefresh, 1);
     g_autofree char *lvs = NULL, *vgs = NULL;
@@ -391,36 +366,22 @@ storage_logical_refresh(const SvStoragePoolDef *def, GError **error)
     r->capacity = size;
     r->available = free_bytes;
     r->allocation = size - free_bytes;
-    /* the target's permissions are the definition's: libvirt reads none for /dev/VG */
-    r->mode = def->perms.mode;
-    r->uid = def->perms.uid;
-    r->gid = def->perms.gid;
-    return g_steal_pointer(&r);
+    return g_steal_pointer(&r); /* no permissions: libvirt reads none for /dev/VG */
 }
 
-StorageRefresh *
-storage_logical_start(const SvStoragePoolDef *def, GError **error)
+gboolean storage_logical_start(const SvStoragePoolDef *def, GError **error)
 {
-    StorageRefresh *r;
-
-    if (!match_source(def, error) ||
-        !run_argv(storage_logical_argv_vgchange(def, TRUE), NULL, error))
-        return NULL;
-    r = storage_logical_refresh(def, error);
-    if (!r)
-        (void)storage_logical_stop(def, NULL); /* a pool that did not start is stopped */
-    return r;
+    return match_source(def, error) &&
+           run_argv(storage_logical_argv_vgchange(def, TRUE), NULL, error);
 }
 
-gboolean
-storage_logical_stop(const SvStoragePoolDef *def, GError **error)
+gboolean storage_logical_stop(const SvStoragePoolDef *def, GError **error)
 {
     return run_argv(storage_logical_argv_vgchange(def, FALSE), NULL, error);
 }
 
 /* vgremove -f, then pvremove of each device (its failure only logged, as libvirt does). */
-gboolean
-storage_logical_delete(const SvStoragePoolDef *def, unsigned int flags, GError **error)
+gboolean storage_logical_delete(const SvStoragePoolDef *def, unsigned int flags, GError **error)
 {
     if (!sv_check_flags(flags, 0, SV_FROM_STORAGE, "virStorageBackendLogicalDeletePool", error))
         return FALSE;

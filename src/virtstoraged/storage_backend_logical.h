@@ -7,7 +7,7 @@
 
 #include "storage_backend.h"
 
-/* ---- command lines (argv[0] the tool's name; the runner finds its path) */
+/* ---- command lines (argv[0] the tool's path, as libvirt runs it: /sbin/NAME) */
 GStrv storage_logical_argv_pvcreate(const char *device);
 GStrv storage_logical_argv_pvremove(const char *device);
 GStrv storage_logical_argv_vgcreate(const SvStoragePoolDef *def);
@@ -19,8 +19,8 @@ GStrv storage_logical_argv_pvs(void);
 /* A volume's creation in the pool's group: capacity and allocation in bytes (an allocation
  * below the capacity makes a sparse snapshot volume), backing the path of the volume it
  * snapshots (NULL: none). */
-GStrv storage_logical_argv_lvcreate(const SvStoragePoolDef *def, const char *name,
-                                    guint64 capacity, guint64 allocation, const char *backing);
+GStrv storage_logical_argv_lvcreate(const SvStoragePoolDef *def, const char *name, guint64 capacity,
+                                    guint64 allocation, const char *backing);
 /* A volume's removal, and its deactivation (tried when the removal fails, before a second
  * removal). */
 GStrv storage_logical_argv_lvremove(const char *path);
@@ -28,7 +28,8 @@ GStrv storage_logical_argv_lvchange_off(const char *path);
 
 /* ---- parsers of the tools' output (libvirt's patterns; lines that do not match are
  * skipped) */
-/* vgs: the group's size and free space. FALSE (INTERNAL_ERROR) when no line gives them. */
+/* vgs: the group's size and free space. FALSE (INTERNAL_ERROR) when no line gives them
+ * (or more free space than size). */
 gboolean storage_logical_parse_vgs(const char *text, guint64 *size, guint64 *free_bytes,
                                    GError **error);
 /* lvs: the volumes (StorageVol, block, at TARGET/NAME, capacity and allocation the LV's
@@ -47,18 +48,16 @@ void storage_logical_source_free(StorageLogicalSource *s);
  * (element-type StorageLogicalSource) */
 GPtrArray *storage_logical_parse_pvs(const char *text);
 /* libvirt's <sources> document of a logical pool's source discovery. (transfer full) */
-char *storage_logical_sources_format(GPtrArray *sources);
+char *storage_logical_format_sources(GPtrArray *sources);
 
 /* ---- the steps */
-gboolean storage_logical_build(const SvStoragePoolDef *def, unsigned int flags,
-                               GError **error);
-/* The group must be one pvs lists, with at least one of the pool's devices; then
- * vgchange -aly and a refresh. (transfer full) */
-StorageRefresh *storage_logical_start(const SvStoragePoolDef *def, GError **error);
+gboolean storage_logical_build(const SvStoragePoolDef *def, unsigned int flags, GError **error);
+/* The group must be one pvs lists (CONFIG_UNSUPPORTED otherwise, as libvirtd answers), with
+ * at least one of the pool's devices; then vgchange -aly. (The refresh follows.) */
+gboolean storage_logical_start(const SvStoragePoolDef *def, GError **error);
 StorageRefresh *storage_logical_refresh(const SvStoragePoolDef *def, GError **error);
 gboolean storage_logical_stop(const SvStoragePoolDef *def, GError **error);
-gboolean storage_logical_delete(const SvStoragePoolDef *def, unsigned int flags,
-                                GError **error);
+gboolean storage_logical_delete(const SvStoragePoolDef *def, unsigned int flags, GError **error);
 /* CONNECT_FIND_STORAGE_POOL_SOURCES for the type: vgscan (its failure ignored), then pvs.
  * (transfer full) */
 char *storage_logical_find_sources(GError **error);

@@ -160,7 +160,10 @@ build(SvCall *call, remote_storage_pool_build_args *a, GError **error)
     if (!p || !storage_pool_check_active(p, FALSE, error) || !storage_pool_check_idle(p, error))
         return FALSE;
     if (!check_flags(a->flags, storage_backend_build_flags(p->def->type),
-                     "virStorageBackendFileSystemBuild", error))
+                     p->def->type == SV_STORAGE_POOL_LOGICAL ? "virStorageBackendLogicalBuildPool"
+                     : p->def->type == SV_STORAGE_POOL_DISK  ? "virStorageBackendDiskBuildPool"
+                                                             : "virStorageBackendFileSystemBuild",
+                     error))
         return FALSE;
     if ((a->flags & SV_STORAGE_POOL_BUILD_OVERWRITE) &&
         (a->flags & SV_STORAGE_POOL_BUILD_NO_OVERWRITE)) {

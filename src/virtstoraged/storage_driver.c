@@ -3,13 +3,14 @@
  * storage_calls.c), as libvirt 9.0's storage driver answers them. */
 #include "storage_driver.h"
 
+#include <gio/gio.h>
 #include <string.h>
 
 #include "conf/uuid.h"
 #include "domain/domain_connect.h"
+#include "storage_backend_logical.h"
 #include "storage_events.h"
 #include "storage_priv.h"
-#include "storage_sources.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -339,18 +340,49 @@ is_persistent(SvCall *call, remote_storage_pool_is_persistent_args *a,
     return TRUE;
 }
 
+static void
+find_logical_thread(GTask *task, gpointer src, gpointer data, GCancellable *c)
+{
+    GError *error = NULL;
+    char *xml = storage_logical_find_sources(&error);
+
+    (void)src;
+    (void)data;
+    (void)c;
+    if (xml)
+        g_task_return_pointer(task, xml, g_free);
+    else
+        g_task_return_error(task, error);
+}
+
+static void
+find_logical_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    SvCall *call = data;
+    GError *error = NULL;
+    g_autofree char *xml = g_task_propagate_pointer(G_TASK(res), &error);
+    remote_connect_find_storage_pool_sources_ret r = {xml};
+
+    (void)src;
+    if (!xml)
+        sv_call_fail(call, error);
+    else
+        sv_call_reply(call, &r);
+}
+
 /* libvirt's storageConnectFindStoragePoolSources: the type's backend must exist and have a
- * discovery: logical's (pvs, on a worker: storage_sources.c); libvirt's dir, fs and disk
- * backends have none. */
+ * discovery: logical's (pvs, on a worker); libvirt's dir and fs backends have none. */
 static gboolean
 find_sources(SvCall *call, remote_connect_find_storage_pool_sources_args *a,
              remote_connect_find_storage_pool_sources_ret *ret, GError **error)
 {
     int type = sv_storage_pool_type_from_string(a->type);
     SvStoragePoolDef probe = {.type = type};
+    g_autoptr(GTask) task = NULL;
 
-    (void)call;
     (void)ret;
+    if (!check_flags(a->flags, 0, "storageConnectFindStoragePoolSources", error))
+        return FALSE;
     if (type < 0) {
         sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INTERNAL_ERROR,
                      "unknown storage pool type %s", a->type);
@@ -358,8 +390,11 @@ find_sources(SvCall *call, remote_connect_find_storage_pool_sources_args *a,
     }
     if (!sv_storage_pool_def_check_backend(&probe, error))
         return FALSE;
-    if (type == SV_STORAGE_POOL_LOGICAL)
-        return storage_sources_find_logical(storage_driver_of(call), call, a->flags, error);
+    if (type == SV_STORAGE_POOL_LOGICAL) {
+        task = g_task_new(NULL, NULL, find_logical_done, sv_call_defer(call));
+        g_task_run_in_thread(task, find_logical_thread);
+        return TRUE;
+    }
     sv_error_set(error, SV_FROM_STORAGE, SV_ERR_NO_SUPPORT,
                  "pool type '%s' does not support source discovery", a->type);
     return FALSE;

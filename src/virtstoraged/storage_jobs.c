@@ -80,9 +80,11 @@ apply_refresh(StoragePool *pool, StorageRefresh *r)
     pool->def->capacity = r->capacity;
     pool->def->allocation = r->allocation;
     pool->def->available = r->available;
-    pool->def->perms.mode = r->mode;
-    pool->def->perms.uid = r->uid;
-    pool->def->perms.gid = r->gid;
+    if (r->has_perms) {
+        pool->def->perms.mode = r->mode;
+        pool->def->perms.uid = r->uid;
+        pool->def->perms.gid = r->gid;
+    }
     if (r->format) {
         g_free(pool->def->source.format);
         pool->def->source.format = g_strdup(r->format);

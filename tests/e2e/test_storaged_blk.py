@@ -123,8 +123,8 @@ def test_logical_pool(daemons, loops):
     try:
         p = c.storagePoolDefineXML(logical_xml(TAG + "-lvm", vg, [a, b]))
         assert error_of(p.create, 0) == (
-            libvirt.VIR_ERR_OPERATION_FAILED, VIR_FROM_STORAGE,
-            "operation failed: cannot find logical volume group name '%s'" % vg)
+            libvirt.VIR_ERR_CONFIG_UNSUPPORTED, VIR_FROM_STORAGE,
+            "unsupported configuration: cannot find logical volume group name '%s'" % vg)
         p.build(0)
         assert pvs_of(vg) == sorted([a, b])
         assert error_of(p.build, 0) == (

@@ -1,7 +1,7 @@
 /* test-storage-backend.c: virtstoraged's backends on a temporary directory: a dir pool's
  * build (mode, existing directory), refresh (the figures of statvfs, the entries as volumes:
  * files, directories, nothing else) and delete (only when empty); and the reading of
- * /proc/self/mounts the fs pool's start and stop ask. */
+ * /proc/self/mounts the fs pool's start and stop ask; the LVM tools' output. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sys/stat.h>
@@ -13,6 +13,7 @@
 #include "protocol/sv_wire_constants.h"
 #include "storage_backend.h"
 #include "storage_backend_fs.h"
+#include "storage_backend_logical.h"
 #include "util/error.h"
 
 static SvStoragePoolDef *
@@ -99,11 +100,41 @@ test_mounts(void)
     g_assert_false(storage_fs_mounts_has("", "/srv/p"));
 }
 
+/* Captured from pvs --noheadings -o pv_name,vg_name and vgs (LVM 2.03.16): a PV without a
+ * VG is no source. */
+static void
+test_lvm_output(void)
+{
+    g_autoptr(GPtrArray) vgs = storage_logical_parse_pvs(
+        "  /dev/loop1 vg0\n  /dev/loop2       \n  /dev/loop3 vg1\n  /dev/loop4 vg0\n");
+    g_autofree char *xml = NULL;
+    guint64 size = 0, free_bytes = 0;
+
+    g_assert_cmpuint(vgs->len, ==, 2);
+    g_assert_cmpstr(((StorageLogicalSource *)vgs->pdata[0])->devices->pdata[0], ==,
+                    "/dev/loop1");
+    g_assert_cmpstr(((StorageLogicalSource *)vgs->pdata[1])->name, ==, "vg1");
+    xml = storage_logical_format_sources(vgs);
+    g_assert_cmpstr(xml, ==,
+                    "<sources>\n  <source>\n    <device path='/dev/loop1'/>\n"
+                    "    <device path='/dev/loop4'/>\n    <name>vg0</name>\n"
+                    "    <format type='lvm2'/>\n  </source>\n  <source>\n"
+                    "    <device path='/dev/loop3'/>\n    <name>vg1</name>\n"
+                    "    <format type='lvm2'/>\n  </source>\n</sources>\n");
+    g_assert_true(storage_logical_parse_vgs("  62914560:58720256\n", &size, &free_bytes, NULL));
+    g_assert_cmpuint(size, ==, 62914560);
+    g_assert_cmpuint(free_bytes, ==, 58720256);
+    g_assert_false(storage_logical_parse_vgs("  62914560\n", &size, &free_bytes, NULL));
+    g_assert_false(storage_logical_parse_vgs("1:2", &size, &free_bytes, NULL)); /* free > size */
+    g_assert_false(storage_logical_parse_vgs("x:1", &size, &free_bytes, NULL));
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/storage-backend/dir", test_dir_pool);
     g_test_add_func("/storage-backend/mounts", test_mounts);
+    g_test_add_func("/storage-backend/lvm-output", test_lvm_output);
     return g_test_run();
 }

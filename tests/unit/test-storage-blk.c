@@ -9,8 +9,7 @@
 #include "storage_backend_logical.h"
 #include "util/error.h"
 
-static SvStoragePoolDef *
-parse(const char *xml)
+static SvStoragePoolDef *parse(const char *xml)
 {
     g_autoptr(GError) error = NULL;
     SvStoragePoolDef *def = sv_storage_pool_def_parse(xml, &error);
@@ -19,8 +18,7 @@ parse(const char *xml)
     return def;
 }
 
-static void
-check_argv(GStrv argv, const char *expected)
+static void check_argv(GStrv argv, const char *expected)
 {
     g_auto(GStrv) owned = argv;
     g_autofree char *joined = g_strjoinv(" ", owned);
@@ -28,43 +26,41 @@ check_argv(GStrv argv, const char *expected)
     g_assert_cmpstr(joined, ==, expected);
 }
 
-static void
-test_logical_argv(void)
+static void test_logical_argv(void)
 {
     g_autoptr(SvStoragePoolDef) def =
         parse("<pool type='logical'><name>p</name><source><device path='/dev/sdb'/>"
               "<device path='/dev/sdc'/><name>vg0</name></source></pool>");
 
-    check_argv(storage_logical_argv_pvcreate("/dev/sdb"), "pvcreate /dev/sdb");
-    check_argv(storage_logical_argv_pvremove("/dev/sdb"), "pvremove /dev/sdb");
-    check_argv(storage_logical_argv_vgcreate(def), "vgcreate vg0 /dev/sdb /dev/sdc");
-    check_argv(storage_logical_argv_vgchange(def, TRUE), "vgchange -aly vg0");
-    check_argv(storage_logical_argv_vgchange(def, FALSE), "vgchange -aln vg0");
-    check_argv(storage_logical_argv_vgremove(def), "vgremove -f vg0");
-    check_argv(storage_logical_argv_vgs(def), "vgs --separator : --noheadings --units b "
+    check_argv(storage_logical_argv_pvcreate("/dev/sdb"), "/sbin/pvcreate /dev/sdb");
+    check_argv(storage_logical_argv_pvremove("/dev/sdb"), "/sbin/pvremove /dev/sdb");
+    check_argv(storage_logical_argv_vgcreate(def), "/sbin/vgcreate vg0 /dev/sdb /dev/sdc");
+    check_argv(storage_logical_argv_vgchange(def, TRUE), "/sbin/vgchange -aly vg0");
+    check_argv(storage_logical_argv_vgchange(def, FALSE), "/sbin/vgchange -aln vg0");
+    check_argv(storage_logical_argv_vgremove(def), "/sbin/vgremove -f vg0");
+    check_argv(storage_logical_argv_vgs(def), "/sbin/vgs --separator : --noheadings --units b "
                                               "--unbuffered --nosuffix --options "
                                               "vg_size,vg_free vg0");
     check_argv(storage_logical_argv_lvs(def),
-               "lvs --separator # --noheadings --units b --unbuffered --nosuffix --options "
+               "/sbin/lvs --separator # --noheadings --units b --unbuffered --nosuffix --options "
                "lv_name,origin,uuid,devices,segtype,stripes,seg_size,vg_extent_size,size,"
                "lv_attr vg0");
-    check_argv(storage_logical_argv_pvs(), "pvs --noheadings -o pv_name,vg_name");
+    check_argv(storage_logical_argv_pvs(), "/sbin/pvs --noheadings -o pv_name,vg_name");
     /* volumes: sizes in KiB rounded up; a smaller allocation is a sparse (virtual) one;
      * a backing volume makes a snapshot of it */
     check_argv(storage_logical_argv_lvcreate(def, "v", 1 << 30, 1 << 30, NULL),
-               "lvcreate --name v -L 1048576K vg0");
+               "/sbin/lvcreate --name v -L 1048576K vg0");
     check_argv(storage_logical_argv_lvcreate(def, "v", 1000, 1000, NULL),
-               "lvcreate --name v -L 1K vg0");
+               "/sbin/lvcreate --name v -L 1K vg0");
     check_argv(storage_logical_argv_lvcreate(def, "v", 1 << 30, 0, NULL),
-               "lvcreate --name v -L 1K --virtualsize 1048576K vg0");
+               "/sbin/lvcreate --name v -L 1K --virtualsize 1048576K vg0");
     check_argv(storage_logical_argv_lvcreate(def, "s", 1 << 20, 1 << 20, "/dev/vg0/v"),
-               "lvcreate --name s -L 1024K -s /dev/vg0/v");
-    check_argv(storage_logical_argv_lvremove("/dev/vg0/v"), "lvremove -f /dev/vg0/v");
-    check_argv(storage_logical_argv_lvchange_off("/dev/vg0/v"), "lvchange -aln /dev/vg0/v");
+               "/sbin/lvcreate --name s -L 1024K -s /dev/vg0/v");
+    check_argv(storage_logical_argv_lvremove("/dev/vg0/v"), "/sbin/lvremove -f /dev/vg0/v");
+    check_argv(storage_logical_argv_lvchange_off("/dev/vg0/v"), "/sbin/lvchange -aln /dev/vg0/v");
 }
 
-static void
-test_logical_parse(void)
+static void test_logical_parse(void)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) vols = g_ptr_array_new_with_free_func((GDestroyNotify)storage_vol_free);
@@ -79,14 +75,14 @@ test_logical_parse(void)
         "  snap#root#Gh78-w#/dev/sdb(400)#linear#1#4194304#4194304#4194304#swi-a-s---\n"
         "garbage line\n";
 
-    g_assert_true(storage_logical_parse_vgs("  10603200512:4328521728\n", &size, &free_bytes,
-                                            &error));
+    g_assert_true(
+        storage_logical_parse_vgs("  10603200512:4328521728\n", &size, &free_bytes, &error));
     g_assert_cmpuint(size, ==, 10603200512ULL);
     g_assert_cmpuint(free_bytes, ==, 4328521728ULL);
     g_assert_true(storage_logical_parse_vgs("  62914560:62914560:\n", &size, &free_bytes, NULL));
     g_assert_cmpuint(size, ==, 62914560);
-    g_assert_false(storage_logical_parse_vgs("  Volume group not found\n", &size, &free_bytes,
-                                             &error));
+    g_assert_false(
+        storage_logical_parse_vgs("  Volume group not found\n", &size, &free_bytes, &error));
     g_assert_error(error, sv_error_quark(SV_FROM_STORAGE), SV_ERR_INTERNAL_ERROR);
     g_clear_error(&error);
 
@@ -103,8 +99,7 @@ test_logical_parse(void)
     g_assert_true(storage_logical_parse_lvs("", "/dev/vg0", vols, NULL)); /* no volumes */
 }
 
-static void
-test_logical_sources(void)
+static void test_logical_sources(void)
 {
     g_autoptr(GPtrArray) s = storage_logical_parse_pvs("  /dev/sda2 vg0\n"
                                                        "  /dev/sdb\n"
@@ -112,10 +107,10 @@ test_logical_sources(void)
                                                        "  /dev/sdd vg0\n");
     g_autofree char *xml = NULL;
     g_autoptr(GPtrArray) none = storage_logical_parse_pvs("");
-    g_autofree char *empty = storage_logical_sources_format(none);
+    g_autofree char *empty = storage_logical_format_sources(none);
 
     g_assert_cmpuint(s->len, ==, 2);
-    xml = storage_logical_sources_format(s);
+    xml = storage_logical_format_sources(s);
     g_assert_cmpstr(xml, ==,
                     "<sources>\n"
                     "  <source>\n"
@@ -133,14 +128,16 @@ test_logical_sources(void)
     g_assert_cmpstr(empty, ==, "<sources>\n</sources>\n");
 }
 
-static void
-test_disk_argv(void)
+static void test_disk_argv(void)
 {
-    check_argv(storage_disk_argv_mklabel("/dev/sdb", "dos"), "parted /dev/sdb mklabel --script msdos");
+    check_argv(storage_disk_argv_mklabel("/dev/sdb", "dos"),
+               "/sbin/parted /dev/sdb mklabel --script msdos");
     check_argv(storage_disk_argv_mklabel("/dev/sdb", "unknown"),
-               "parted /dev/sdb mklabel --script msdos");
-    check_argv(storage_disk_argv_mklabel("/dev/sdb", "gpt"), "parted /dev/sdb mklabel --script gpt");
-    check_argv(storage_disk_argv_print("/dev/sdb"), "parted -m -s /dev/sdb unit B print free");
+               "/sbin/parted /dev/sdb mklabel --script msdos");
+    check_argv(storage_disk_argv_mklabel("/dev/sdb", "gpt"),
+               "/sbin/parted /dev/sdb mklabel --script gpt");
+    check_argv(storage_disk_argv_print("/dev/sdb"),
+               "/sbin/parted -m -s /dev/sdb unit B print free");
     g_assert_cmpstr(storage_disk_label("mac"), ==, "mac");
     {
         g_autofree char *a = storage_disk_partition_path("/dev/sda", 1);
@@ -152,8 +149,7 @@ test_disk_argv(void)
     }
 }
 
-static void
-test_disk_parse(void)
+static void test_disk_parse(void)
 {
     g_autoptr(GError) error = NULL;
     /* a 64 MiB GPT disk with two partitions, as parted prints it */
@@ -195,8 +191,7 @@ test_disk_parse(void)
     g_assert_error(error, sv_error_quark(SV_FROM_STORAGE), SV_ERR_INTERNAL_ERROR);
 }
 
-static void
-test_probe(void)
+static void test_probe(void)
 {
     const char *lvm = "DEVNAME=/dev/sdb\nUUID=x\nVERSION=LVM2 001\nTYPE=LVM2_member\n";
     const char *ext4 = "DEVNAME=/dev/sdb\nTYPE=ext4\n";
@@ -213,19 +208,14 @@ test_probe(void)
                     STORAGE_BLK_PROBE_UNDEFINED);
     /* a partition table's: partition tables only, and only those blkid knows */
     g_assert_cmpint(storage_blk_probe_parse(dos, "dos", TRUE), ==, STORAGE_BLK_PROBE_MATCH);
-    g_assert_cmpint(storage_blk_probe_parse(dos, "gpt", TRUE), ==,
-                    STORAGE_BLK_PROBE_DIFFERENT);
-    g_assert_cmpint(storage_blk_probe_parse(ext4, "gpt", TRUE), ==,
-                    STORAGE_BLK_PROBE_UNDEFINED);
-    g_assert_cmpint(storage_blk_probe_parse(NULL, "gpt", TRUE), ==,
-                    STORAGE_BLK_PROBE_UNDEFINED);
+    g_assert_cmpint(storage_blk_probe_parse(dos, "gpt", TRUE), ==, STORAGE_BLK_PROBE_DIFFERENT);
+    g_assert_cmpint(storage_blk_probe_parse(ext4, "gpt", TRUE), ==, STORAGE_BLK_PROBE_UNDEFINED);
+    g_assert_cmpint(storage_blk_probe_parse(NULL, "gpt", TRUE), ==, STORAGE_BLK_PROBE_UNDEFINED);
     g_assert_cmpint(storage_blk_probe_parse(NULL, "pc98", TRUE), ==, STORAGE_BLK_PROBE_UNKNOWN);
-    g_assert_cmpint(storage_blk_probe_parse(dos, "unknown", TRUE), ==,
-                    STORAGE_BLK_PROBE_UNKNOWN);
+    g_assert_cmpint(storage_blk_probe_parse(dos, "unknown", TRUE), ==, STORAGE_BLK_PROBE_UNKNOWN);
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/storage-blk/logical/argv", test_logical_argv);
