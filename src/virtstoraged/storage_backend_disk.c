@@ -98,6 +98,8 @@ static gboolean parse_part(const char *line, const char *device, const char *tar
                      "cannot parse the partition line '%s' of %s", line, device);
         return FALSE;
     }
+    /* libvirt's capacity: where the last partition or free region ends */
+    r->capacity = MAX(r->capacity, end + 1);
     if (g_str_has_prefix(f[4], "free")) {
         r->available += end + 1 - MAX(start, (guint64)SECTOR_SIZE);
         return TRUE;
@@ -133,7 +135,8 @@ StorageRefresh *storage_disk_parse_print(const char *text, const char *device, c
     }
     {
         g_auto(GStrv) d = g_strsplit(lines[i + 1], ":", -1);
-        if (g_strv_length(d) < 2 || !parse_bytes(d[1], &r->capacity)) {
+        guint64 size;
+        if (g_strv_length(d) < 2 || !parse_bytes(d[1], &size)) {
             sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INTERNAL_ERROR,
                          "cannot read the size of %s", device);
             return NULL;
@@ -203,11 +206,9 @@ gboolean storage_disk_start(const SvStoragePoolDef *def, GError **error)
     return storage_blk_check_device(device_of(def), format, TRUE, FALSE, error);
 }
 
+/* libvirt's disk pool deletion: the partition table wiped (the first and last MiB zeroed). */
 gboolean storage_disk_delete(const SvStoragePoolDef *def, unsigned int flags, GError **error)
 {
-    (void)def;
-    (void)flags;
-    sv_error_set(error, SV_FROM_STORAGE, SV_ERR_NO_SUPPORT, "%s",
-                 "pool does not support pool deletion");
-    return FALSE;
+    return sv_check_flags(flags, 0, SV_FROM_STORAGE, "virStorageBackendDiskDeletePool", error) &&
+           storage_blk_zero_ends(device_of(def), DISK_WIPE_BYTES, error);
 }

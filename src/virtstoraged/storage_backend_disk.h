@@ -1,7 +1,8 @@
 /* storage_backend_disk.h: the disk pool type (a whole disk's partitions), as libvirt 9.0's
  * storage_backend_disk.c does it: `parted DEVICE mklabel --script LABEL` at build, the label
  * checked at start, the partitions listed as the pool's volumes at refresh (libvirt asks its
- * libvirt_parthelper; here `parted -m -s DEVICE unit B print free`). The steps block
+ * libvirt_parthelper; here `parted -m -s DEVICE unit B print free`), the label wiped at
+ * delete. The steps block
  * (workers only); command lines and the parser are pure, for the golden tests. */
 #pragma once
 
@@ -21,8 +22,9 @@ char *storage_disk_partition_path(const char *device, guint number);
 /* The output of storage_disk_argv_print as libvirt's refresh sees the disk: the partitions
  * as block volumes named after their devices (path: `target`'s link to the device when the
  * target is a directory of stable names such as /dev/disk/by-path, else the device),
- * capacity and allocation each partition's size; the pool's capacity the disk's size,
- * allocation the partitions' sizes, available the free regions' (from byte 512 on). */
+ * capacity and allocation each partition's size; the pool's capacity where the last
+ * partition or free region ends (the label's metadata at the end not counted), allocation
+ * the partitions' sizes, available the free regions' (from byte 512 on). */
 StorageRefresh *storage_disk_parse_print(const char *text, const char *device, const char *target,
                                          GError **error);
 
@@ -31,5 +33,5 @@ gboolean storage_disk_build(const SvStoragePoolDef *def, unsigned int flags, GEr
  * (The refresh follows; it settles an unknown format as dos, as libvirt's start does.) */
 gboolean storage_disk_start(const SvStoragePoolDef *def, GError **error);
 StorageRefresh *storage_disk_refresh(const SvStoragePoolDef *def, GError **error);
-/* libvirt's disk backend has no pool deletion: NO_SUPPORT. */
+/* Wipe the label: zeros over the first and last MiB of the disk. */
 gboolean storage_disk_delete(const SvStoragePoolDef *def, unsigned int flags, GError **error);
