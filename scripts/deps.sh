@@ -3,8 +3,7 @@
 # Debian's libvirtd and virt-install are the reference the parity tests compare with.
 # libvirt0 also provides what splitvirt reads of libvirt's at build and run time: the
 # domain schema (/usr/share/libvirt/schemas) and the CPU map (/usr/share/libvirt/cpu_map).
-# lvm2, e2fsprogs and parted: virtstoraged's logical, fs and disk pools (pvcreate, vgcreate,
-# mkfs.ext4, parted mklabel).
+# lvm2, e2fsprogs and parted: virtstoraged's logical, fs and disk pools.
 # Only what is missing is installed; a machine that has everything is left untouched.
 set -eu
 

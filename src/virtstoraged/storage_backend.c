@@ -27,6 +27,8 @@ storage_refresh_free(StorageRefresh *r)
         return;
     if (r->vols)
         g_ptr_array_unref(r->vols);
+    if (r->free_extents)
+        g_array_unref(r->free_extents);
     g_free(r);
 }
 
@@ -193,7 +195,7 @@ storage_backend_start(const SvStoragePoolDef *def, GError **error)
         return NULL;
     if (def->type == SV_STORAGE_POOL_LOGICAL && !storage_logical_start(def, error))
         return NULL;
-    if (def->type == SV_STORAGE_POOL_DISK && !storage_disk_start(def, error))
+    if (def->type == SV_STORAGE_POOL_DISK && !storage_disk_check(def, error))
         return NULL;
     r = storage_backend_refresh(def, error);
     if (!r)

@@ -5,18 +5,18 @@
 
 #include "storage_pool.h"
 
-/* What a refresh found: the space figures, the target's permissions and the volumes. */
+/* What a refresh found: the space figures, the target's permissions, the volumes, and a disk
+ * pool's free extents. */
 typedef struct {
     guint64 capacity;
     guint64 allocation;
     guint64 available;
-    gboolean has_perms; /* the target's permissions below were read (not for logical, disk) */
+    gboolean has_perms; /* the target's permissions below were read (not for logical) */
     int mode;
     gint64 uid;
     gint64 gid;
     GPtrArray *vols; /* StorageVol */
-    const char *format; /* static; non-NULL: the source format the step settled (a disk
-                         * pool's unknown format is dos once started, as in libvirt) */
+    GArray *free_extents; /* StorageFreeExtent of a disk pool's device; NULL otherwise */
 } StorageRefresh;
 
 void storage_refresh_free(StorageRefresh *r);

@@ -1,214 +1,157 @@
-/* storage_backend_disk.c: the disk pool type (storage_backend_disk.h). */
+/* storage_backend_disk.c: the disk pool's host work (a partition table on the pool's device,
+ * its partitions the volumes), as libvirt 9.0's storage_backend_disk.c does it: parted mklabel
+ * at build, the table's type checked at start, the partitions and free extents read at
+ * refresh (parted's machine output, where libvirt runs its own parted helper), the table
+ * wiped at delete. Runs on workers. */
 #include "storage_backend_disk.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "protocol/sv_wire_constants.h"
-#include "storage_backend_blk.h"
 #include "storage_backend_fs.h"
 #include "util/error.h"
 
-/* The bytes libvirt zeros at each end of the disk before writing a label. */
-#define DISK_WIPE_BYTES (1024 * 1024)
-/* libvirt counts free space from the first sector's end. */
-#define SECTOR_SIZE 512
-/* libvirt's virStorageVolType for a partition. */
-#define VOL_BLOCK 1
-/* parted by the path Debian's libvirt runs it (its failures name it). */
 #define PARTED "/sbin/parted"
+/* libvirt's first block, never free whatever the table says */
+#define SECTOR_SIZE 512
 
-const char *storage_disk_label(const char *format)
+/* A disk pool's table type as blkid and libvirt name it: "unknown" means dos. */
+static const char *
+table_type(const SvStoragePoolDef *def)
 {
-    if (!format || g_str_equal(format, "unknown") || g_str_equal(format, "dos"))
-        return "msdos";
-    return format;
+    return g_str_equal(def->source.format, "unknown") ? "dos" : def->source.format;
 }
 
-GStrv storage_disk_argv_mklabel(const char *device, const char *format)
+static gboolean
+device_exists(const char *path, GError **error)
 {
-    const char *argv[] = {PARTED, device, "mklabel", "--script", storage_disk_label(format), NULL};
-
-    return g_strdupv((char **)argv);
-}
-
-GStrv storage_disk_argv_print(const char *device)
-{
-    const char *argv[] = {PARTED, "-m", "-s", device, "unit", "B", "print", "free", NULL};
-
-    return g_strdupv((char **)argv);
-}
-
-char *storage_disk_partition_path(const char *device, guint number)
-{
-    size_t n = strlen(device);
-    gboolean digit = n > 0 && g_ascii_isdigit(device[n - 1]);
-
-    return g_strdup_printf("%s%s%u", device, digit ? "p" : "", number);
-}
-
-/* ---------------------------------------------------------------- refresh */
-
-/* libvirt's stable path of a partition: a link in the pool's target directory to the
- * device, when the target is a directory under /dev other than /dev itself. */
-static char *stable_path(const char *target, const char *devpath)
-{
-    g_autofree char *real = realpath(devpath, NULL);
-    g_autoptr(GDir) d = NULL;
-    const char *e;
-
-    if (!target || !g_str_has_prefix(target, "/dev/") || g_str_equal(target, "/dev/") || !real ||
-        !(d = g_dir_open(target, 0, NULL)))
-        return g_strdup(devpath);
-    while ((e = g_dir_read_name(d))) {
-        g_autofree char *link = g_build_filename(target, e, NULL);
-        g_autofree char *to = realpath(link, NULL);
-        if (to && g_str_equal(to, real))
-            return g_steal_pointer(&link);
-    }
-    return g_strdup(devpath);
-}
-
-/* A byte figure of parted's machine output: digits and B. */
-static gboolean parse_bytes(const char *field, guint64 *ret)
-{
-    g_autofree char *s = g_strdup(field);
-    size_t n = strlen(s);
-
-    if (n < 2 || s[n - 1] != 'B')
-        return FALSE;
-    s[n - 1] = '\0';
-    return g_ascii_string_to_unsigned(s, 10, 0, G_MAXUINT64, ret, NULL);
-}
-
-/* One line of a partition or free region: NUMBER:START:END:SIZE:FS:NAME:FLAGS; (free
- * regions: FS is "free"). */
-static gboolean parse_part(const char *line, const char *device, const char *target,
-                           StorageRefresh *r, GError **error)
-{
-    g_auto(GStrv) f = g_strsplit(line, ":", -1);
-    guint64 num, start, end, size;
-    StorageVol *vol;
-
-    if (g_strv_length(f) < 5 || !g_ascii_string_to_unsigned(f[0], 10, 0, G_MAXUINT, &num, NULL) ||
-        !parse_bytes(f[1], &start) || !parse_bytes(f[2], &end) || !parse_bytes(f[3], &size)) {
-        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INTERNAL_ERROR,
-                     "cannot parse the partition line '%s' of %s", line, device);
-        return FALSE;
-    }
-    /* libvirt's capacity: where the last partition or free region ends */
-    r->capacity = MAX(r->capacity, end + 1);
-    if (g_str_has_prefix(f[4], "free")) {
-        r->available += end + 1 - MAX(start, (guint64)SECTOR_SIZE);
+    if (access(path, F_OK) == 0)
         return TRUE;
+    sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INVALID_ARG, "device path '%s' doesn't exist",
+                 path);
+    return FALSE;
+}
+
+gboolean
+storage_disk_build(const SvStoragePoolDef *def, unsigned int flags, GError **error)
+{
+    const char *dev = def->source.devices->pdata[0];
+    const char *type = table_type(def);
+    const char *argv[] = {PARTED, dev, "mklabel", "--script",
+                          g_str_equal(type, "dos") ? "msdos" : type, NULL};
+
+    if (!(flags & SV_STORAGE_POOL_BUILD_OVERWRITE) &&
+        !storage_fs_check_empty(dev, def->source.format, error))
+        return FALSE;
+    return storage_zero_ends(dev, error) && storage_tool_run(argv, NULL, NULL, error);
+}
+
+gboolean
+storage_disk_check(const SvStoragePoolDef *def, GError **error)
+{
+    const char *dev = def->source.devices->pdata[0];
+    g_autofree char *found = NULL;
+
+    if (!device_exists(dev, error) || !(found = storage_probe_device(dev, error)))
+        return FALSE;
+    if (!*found) {
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_STORAGE_PROBE_FAILED,
+                     "Device '%s' is unrecognized, requires build", dev);
+        return FALSE;
     }
-    vol = g_new0(StorageVol, 1);
-    {
-        g_autofree char *devpath = storage_disk_partition_path(device, (guint)num);
-        vol->name = g_path_get_basename(devpath);
-        vol->path = stable_path(target, devpath);
+    if (!g_str_equal(found, table_type(def))) {
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_OPERATION_INVALID,
+                     "Format of device '%s' does not match the expected format '%s'", dev,
+                     table_type(def));
+        return FALSE;
     }
-    vol->type = VOL_BLOCK;
-    vol->capacity = vol->allocation = size;
-    r->allocation += size;
-    g_ptr_array_add(r->vols, vol);
     return TRUE;
 }
 
-StorageRefresh *storage_disk_parse_print(const char *text, const char *device, const char *target,
-                                         GError **error)
+/* "N:STARTB:ENDB:SIZEB:..." with the numbers in bytes; FALSE for another line. */
+static gboolean
+parse_region(const char *line, guint *num, guint64 *start, guint64 *end, char ***ret_fields)
 {
-    g_autoptr(StorageRefresh) r = g_new0(StorageRefresh, 1);
+    g_auto(GStrv) f = g_strsplit(line, ":", -1);
+    char *e = NULL;
+
+    if (g_strv_length(f) < 5 || !g_str_has_suffix(f[1], "B") || !g_str_has_suffix(f[2], "B"))
+        return FALSE;
+    *num = (guint)g_ascii_strtoull(f[0], &e, 10);
+    if (e == f[0] || *e)
+        return FALSE;
+    *start = g_ascii_strtoull(f[1], &e, 10);
+    if (g_strcmp0(e, "B") != 0)
+        return FALSE;
+    *end = g_ascii_strtoull(f[2], &e, 10) + 1; /* parted's end is the last byte */
+    if (g_strcmp0(e, "B") != 0 || *end <= *start)
+        return FALSE;
+    *ret_fields = g_steal_pointer(&f);
+    return TRUE;
+}
+
+/* A partition as a volume: DEVICE + N, with a 'p' when the device's name ends in a digit. */
+static StorageVol *
+partition_vol(const char *dev, guint num, guint64 size)
+{
+    StorageVol *vol = g_new0(StorageVol, 1);
+    gboolean digit = *dev && g_ascii_isdigit(dev[strlen(dev) - 1]);
+
+    vol->path = g_strdup_printf("%s%s%u", dev, digit ? "p" : "", num);
+    vol->name = g_path_get_basename(vol->path);
+    vol->type = 1; /* block */
+    vol->capacity = size;
+    vol->allocation = size;
+    return vol;
+}
+
+gboolean
+storage_disk_parse_parted(const char *dev, const char *text, StorageRefresh *r)
+{
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    guint i = 0;
+
+    r->capacity = r->allocation = r->available = 0;
+    for (guint i = 0; lines[i]; i++) {
+        g_auto(GStrv) f = NULL;
+        StorageFreeExtent x;
+        guint num;
+
+        if (!parse_region(g_strstrip(lines[i]), &num, &x.start, &x.end, &f))
+            continue;
+        if (g_str_has_prefix(f[4], "free")) {
+            if (x.start == 0)
+                x.start = SECTOR_SIZE;
+            g_array_append_val(r->free_extents, x);
+            r->available += x.end - x.start;
+        } else {
+            g_ptr_array_add(r->vols, partition_vol(dev, num, x.end - x.start));
+            r->allocation += x.end - x.start;
+        }
+        r->capacity = MAX(r->capacity, x.end);
+    }
+    return TRUE;
+}
+
+StorageRefresh *
+storage_disk_refresh(const SvStoragePoolDef *def, GError **error)
+{
+    const char *dev = def->source.devices->pdata[0];
+    const char *argv[] = {PARTED, "-s", "-m", dev, "unit", "B", "print", "free", NULL};
+    g_autoptr(StorageRefresh) r = g_new0(StorageRefresh, 1);
+    g_autofree char *out = NULL;
 
     r->vols = g_ptr_array_new_with_free_func((GDestroyNotify)storage_vol_free);
-    /* "BYT;", then the disk: PATH:SIZE:TRANSPORT:LSS:PSS:LABEL:MODEL:FLAGS; */
-    while (lines[i] && !g_str_has_prefix(lines[i], "BYT;"))
-        i++;
-    if (!lines[i] || !lines[i + 1]) {
-        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INTERNAL_ERROR,
-                     "cannot read the partition table of %s", device);
+    r->free_extents = g_array_new(FALSE, FALSE, sizeof(StorageFreeExtent));
+    if (!device_exists(dev, error) || !storage_tool_run(argv, &out, NULL, error))
         return NULL;
-    }
-    {
-        g_auto(GStrv) d = g_strsplit(lines[i + 1], ":", -1);
-        guint64 size;
-        if (g_strv_length(d) < 2 || !parse_bytes(d[1], &size)) {
-            sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INTERNAL_ERROR,
-                         "cannot read the size of %s", device);
-            return NULL;
-        }
-    }
-    for (i += 2; lines[i]; i++) {
-        if (*g_strstrip(lines[i]) && !parse_part(lines[i], device, target, r, error))
-            return NULL;
-    }
+    storage_disk_parse_parted(dev, out, r);
     return g_steal_pointer(&r);
 }
 
-static const char *device_of(const SvStoragePoolDef *def)
-{
-    return def->source.devices->pdata[0];
-}
-
-StorageRefresh *storage_disk_refresh(const SvStoragePoolDef *def, GError **error)
-{
-    g_auto(GStrv) argv = storage_disk_argv_print(device_of(def));
-    g_autofree char *out = NULL;
-    StorageRefresh *r;
-
-    if (access(device_of(def), F_OK) < 0) {
-        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INVALID_ARG, "device path '%s' doesn't exist",
-                     device_of(def));
-        return NULL;
-    }
-    if (!storage_tool_run((const char *const *)argv, &out, NULL, error))
-        return NULL;
-    if (!(r = storage_disk_parse_print(out, device_of(def), def->target_path, error)))
-        return NULL;
-    /* an active pool's format is settled: libvirt's start makes unknown dos */
-    if (!def->source.format || g_str_equal(def->source.format, "unknown"))
-        r->format = "dos";
-    return r; /* no permissions: libvirt reads none for a disk pool's target */
-}
-
-/* ---------------------------------------------------------------- build, start, delete */
-
-/* Without OVERWRITE only a disk blkid finds no label on (libvirt probes for the pool's
- * format as given); then the ends of the disk zeroed and the label written. */
-gboolean storage_disk_build(const SvStoragePoolDef *def, unsigned int flags, GError **error)
-{
-    const char *format = def->source.format ? def->source.format : "unknown";
-    g_auto(GStrv) argv = storage_disk_argv_mklabel(device_of(def), format);
-
-    if (!(flags & SV_STORAGE_POOL_BUILD_OVERWRITE) &&
-        !storage_blk_check_device(device_of(def), format, TRUE, TRUE, error))
-        return FALSE;
-    return storage_blk_zero_ends(device_of(def), DISK_WIPE_BYTES, error) &&
-           storage_tool_run((const char *const *)argv, NULL, NULL, error);
-}
-
-/* The device must exist and hold a label of the pool's format (unknown: dos). */
-gboolean storage_disk_start(const SvStoragePoolDef *def, GError **error)
-{
-    const char *format = def->source.format;
-
-    if (!format || g_str_equal(format, "unknown"))
-        format = "dos";
-    if (access(device_of(def), F_OK) < 0) {
-        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INVALID_ARG, "device path '%s' doesn't exist",
-                     device_of(def));
-        return FALSE;
-    }
-    return storage_blk_check_device(device_of(def), format, TRUE, FALSE, error);
-}
-
-/* libvirt's disk pool deletion: the partition table wiped (the first and last MiB zeroed). */
-gboolean storage_disk_delete(const SvStoragePoolDef *def, unsigned int flags, GError **error)
+gboolean
+storage_disk_delete(const SvStoragePoolDef *def, unsigned int flags, GError **error)
 {
     return sv_check_flags(flags, 0, SV_FROM_STORAGE, "virStorageBackendDiskDeletePool", error) &&
-           storage_blk_zero_ends(device_of(def), DISK_WIPE_BYTES, error);
+           storage_zero_ends(def->source.devices->pdata[0], error);
 }

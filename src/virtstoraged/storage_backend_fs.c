@@ -5,6 +5,8 @@
 #include "storage_backend_fs.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -77,16 +79,33 @@ device_of(const SvStoragePoolDef *def)
     return def->source.devices->len ? def->source.devices->pdata[0] : NULL;
 }
 
-gboolean
-storage_fs_check_empty(const char *device, const char *format, GError **error)
+char *
+storage_probe_device(const char *device, GError **error)
 {
-    const char *argv[] = {"blkid", "-p", "-o", "value", "-s", "TYPE", device, NULL};
+    const char *argv[] = {"blkid", "-p", "-o", "value", "-s", "TYPE", "-s", "PTTYPE", device,
+                          NULL};
     g_autofree char *found = NULL;
+    g_auto(GStrv) lines = NULL;
     int status = 0;
 
     if (!storage_tool_run(argv, &found, &status, error))
+        return NULL;
+    lines = g_strsplit(found ? found : "", "\n", -1);
+    for (guint i = 0; status != 2 && lines[i]; i++) { /* blkid: 2, nothing found */
+        if (*g_strstrip(lines[i]))
+            return g_strdup(lines[i]);
+    }
+    return g_strdup("");
+}
+
+gboolean
+storage_fs_check_empty(const char *device, const char *format, GError **error)
+{
+    g_autofree char *found = storage_probe_device(device, error);
+
+    if (!found)
         return FALSE;
-    if (status == 2 || !found || !*g_strstrip(found)) /* blkid: nothing found */
+    if (!*found)
         return TRUE;
     if (g_str_equal(found, format))
         sv_error_set(error, SV_FROM_STORAGE, SV_ERR_STORAGE_POOL_BUILT,
@@ -96,6 +115,32 @@ storage_fs_check_empty(const char *device, const char *format, GError **error)
                      "Format of device '%s' does not match the expected format '%s', forced "
                      "overwrite is necessary", device, format);
     return FALSE;
+}
+
+/* libvirt zeroes this much at both ends of a device before pvcreate (old labels). */
+#define ZERO_BYTES (1024 * 1024)
+
+gboolean
+storage_zero_ends(const char *path, GError **error)
+{
+    g_autofree char *zeros = g_malloc0(ZERO_BYTES);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    off_t size;
+    gboolean ok;
+
+    if (fd < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "Unable to open device '%s'", path);
+        return FALSE;
+    }
+    size = lseek(fd, 0, SEEK_END);
+    ok = size >= 0 && pwrite(fd, zeros, MIN(ZERO_BYTES, size), 0) >= 0 &&
+         (size <= ZERO_BYTES || pwrite(fd, zeros, ZERO_BYTES, size - ZERO_BYTES) >= 0) &&
+         fsync(fd) == 0;
+    if (!ok)
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno,
+                           "cannot clear partition table of '%s'", path);
+    close(fd);
+    return ok;
 }
 
 gboolean

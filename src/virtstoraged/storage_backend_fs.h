@@ -19,6 +19,14 @@ gboolean storage_fs_unmount(const SvStoragePoolDef *def, GError **error);
 gboolean storage_tool_run(const char *const *argv, char **ret_out, int *ret_status,
                           GError **error);
 
+/* What blkid finds on a device (a file system's or a partition table's type), "" for
+ * nothing. (transfer full) */
+char *storage_probe_device(const char *device, GError **error);
+
+/* Zero the first and last MiB of a device (old labels and partition tables), as libvirt
+ * does before pvcreate, mklabel and at a disk pool's delete. */
+gboolean storage_zero_ends(const char *path, GError **error);
+
 /* libvirt's NO_OVERWRITE check (blkid): TRUE when the device holds nothing blkid knows;
  * STORAGE_POOL_BUILT naming what it holds otherwise (format: blkid's name of the type the
  * pool would write). */

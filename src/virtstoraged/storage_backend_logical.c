@@ -5,12 +5,8 @@
 
 #include "protocol/sv_wire_constants.h"
 #include "conf/domain_xml.h"
-#include "storage_backend_blk.h"
 #include "storage_backend_fs.h"
 #include "util/error.h"
-
-/* The bytes libvirt zeros at each end of a device before pvcreate. */
-#define LOGICAL_WIPE_BYTES (1024 * 1024)
 
 /* libvirt's virStorageVolType for a logical volume. */
 #define VOL_BLOCK 1
@@ -18,7 +14,8 @@
 /* The LVM tools by the paths Debian's libvirt runs them (its failures name them). */
 #define LVM_TOOL(name) "/sbin/" name
 
-static GStrv argv_of(const char *first, ...)
+static GStrv
+argv_of(const char *first, ...)
 {
     g_autoptr(GStrvBuilder) b = g_strv_builder_new();
     va_list ap;
@@ -30,17 +27,20 @@ static GStrv argv_of(const char *first, ...)
     return g_strv_builder_end(b);
 }
 
-GStrv storage_logical_argv_pvcreate(const char *device)
+GStrv
+storage_logical_argv_pvcreate(const char *device)
 {
     return argv_of(LVM_TOOL("pvcreate"), device, NULL);
 }
 
-GStrv storage_logical_argv_pvremove(const char *device)
+GStrv
+storage_logical_argv_pvremove(const char *device)
 {
     return argv_of(LVM_TOOL("pvremove"), device, NULL);
 }
 
-GStrv storage_logical_argv_vgcreate(const SvStoragePoolDef *def)
+GStrv
+storage_logical_argv_vgcreate(const SvStoragePoolDef *def)
 {
     g_autoptr(GStrvBuilder) b = g_strv_builder_new();
 
@@ -50,24 +50,28 @@ GStrv storage_logical_argv_vgcreate(const SvStoragePoolDef *def)
     return g_strv_builder_end(b);
 }
 
-GStrv storage_logical_argv_vgchange(const SvStoragePoolDef *def, gboolean on)
+GStrv
+storage_logical_argv_vgchange(const SvStoragePoolDef *def, gboolean on)
 {
     return argv_of(LVM_TOOL("vgchange"), on ? "-aly" : "-aln", def->source.name, NULL);
 }
 
-GStrv storage_logical_argv_vgremove(const SvStoragePoolDef *def)
+GStrv
+storage_logical_argv_vgremove(const SvStoragePoolDef *def)
 {
     return argv_of(LVM_TOOL("vgremove"), "-f", def->source.name, NULL);
 }
 
-GStrv storage_logical_argv_vgs(const SvStoragePoolDef *def)
+GStrv
+storage_logical_argv_vgs(const SvStoragePoolDef *def)
 {
     return argv_of(LVM_TOOL("vgs"), "--separator", ":", "--noheadings", "--units", "b",
                    "--unbuffered", "--nosuffix", "--options", "vg_size,vg_free", def->source.name,
                    NULL);
 }
 
-GStrv storage_logical_argv_lvs(const SvStoragePoolDef *def)
+GStrv
+storage_logical_argv_lvs(const SvStoragePoolDef *def)
 {
     return argv_of(LVM_TOOL("lvs"), "--separator", "#", "--noheadings", "--units", "b",
                    "--unbuffered", "--nosuffix", "--options",
@@ -76,19 +80,22 @@ GStrv storage_logical_argv_lvs(const SvStoragePoolDef *def)
                    def->source.name, NULL);
 }
 
-GStrv storage_logical_argv_pvs(void)
+GStrv
+storage_logical_argv_pvs(void)
 {
     return argv_of(LVM_TOOL("pvs"), "--noheadings", "-o", "pv_name,vg_name", NULL);
 }
 
 /* Sizes in KiB rounded up, as libvirt gives them to lvcreate. */
-static char *kib(guint64 bytes)
+static char *
+kib(guint64 bytes)
 {
     return g_strdup_printf("%" G_GUINT64_FORMAT "K", (bytes + 1023) / 1024);
 }
 
-GStrv storage_logical_argv_lvcreate(const SvStoragePoolDef *def, const char *name, guint64 capacity,
-                                    guint64 allocation, const char *backing)
+GStrv
+storage_logical_argv_lvcreate(const SvStoragePoolDef *def, const char *name, guint64 capacity,
+                              guint64 allocation, const char *backing)
 {
     g_autoptr(GStrvBuilder) b = g_strv_builder_new();
     g_autofree char *cap = kib(capacity);
@@ -106,20 +113,23 @@ GStrv storage_logical_argv_lvcreate(const SvStoragePoolDef *def, const char *nam
     return g_strv_builder_end(b);
 }
 
-GStrv storage_logical_argv_lvremove(const char *path)
+GStrv
+storage_logical_argv_lvremove(const char *path)
 {
     return argv_of(LVM_TOOL("lvremove"), "-f", path, NULL);
 }
 
-GStrv storage_logical_argv_lvchange_off(const char *path)
+GStrv
+storage_logical_argv_lvchange_off(const char *path)
 {
     return argv_of(LVM_TOOL("lvchange"), "-aln", path, NULL);
 }
 
 /* ---------------------------------------------------------------- parsers */
 
-gboolean storage_logical_parse_vgs(const char *text, guint64 *size, guint64 *free_bytes,
-                                   GError **error)
+gboolean
+storage_logical_parse_vgs(const char *text, guint64 *size, guint64 *free_bytes,
+                          GError **error)
 {
     g_autoptr(GRegex) re = g_regex_new("^\\s*(\\S+):([0-9]+):?\\s*$", 0, 0, NULL);
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
@@ -145,7 +155,8 @@ gboolean storage_logical_parse_vgs(const char *text, guint64 *size, guint64 *fre
     return FALSE;
 }
 
-static StorageVol *find_vol(GPtrArray *vols, const char *name)
+static StorageVol *
+find_vol(GPtrArray *vols, const char *name)
 {
     for (guint i = 0; i < vols->len; i++) {
         StorageVol *v = vols->pdata[i];
@@ -156,7 +167,8 @@ static StorageVol *find_vol(GPtrArray *vols, const char *name)
 }
 
 /* One line's volume: a new one, or nothing for a further segment of one already listed. */
-static gboolean lvs_line(GMatchInfo *m, const char *target, GPtrArray *vols, GError **error)
+static gboolean
+lvs_line(GMatchInfo *m, const char *target, GPtrArray *vols, GError **error)
 {
     g_autofree char *name = g_match_info_fetch(m, 1);
     g_autofree char *size = g_match_info_fetch(m, 9);
@@ -183,8 +195,9 @@ static gboolean lvs_line(GMatchInfo *m, const char *target, GPtrArray *vols, GEr
     return TRUE;
 }
 
-gboolean storage_logical_parse_lvs(const char *text, const char *target, GPtrArray *vols,
-                                   GError **error)
+gboolean
+storage_logical_parse_lvs(const char *text, const char *target, GPtrArray *vols,
+                          GError **error)
 {
     g_autoptr(GRegex) re = g_regex_new(
         "^\\s*(\\S+)#(\\S*)#(\\S+)#(\\S+)#(\\S+)#([0-9]+)#(\\S+)#([0-9]+)#(\\S+)#(\\S+)#?\\s*$", 0,
@@ -199,7 +212,8 @@ gboolean storage_logical_parse_lvs(const char *text, const char *target, GPtrArr
     return TRUE;
 }
 
-void storage_logical_source_free(StorageLogicalSource *s)
+void
+storage_logical_source_free(StorageLogicalSource *s)
 {
     if (!s)
         return;
@@ -208,7 +222,8 @@ void storage_logical_source_free(StorageLogicalSource *s)
     g_free(s);
 }
 
-GPtrArray *storage_logical_parse_pvs(const char *text)
+GPtrArray *
+storage_logical_parse_pvs(const char *text)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)storage_logical_source_free);
     g_autoptr(GRegex) re = g_regex_new("^\\s*(\\S+)\\s+(\\S+)\\s*$", 0, 0, NULL);
@@ -236,7 +251,8 @@ GPtrArray *storage_logical_parse_pvs(const char *text)
     return out;
 }
 
-char *storage_logical_format_sources(GPtrArray *sources)
+char *
+storage_logical_format_sources(GPtrArray *sources)
 {
     GString *s = g_string_new("<sources>\n");
 
@@ -257,7 +273,8 @@ char *storage_logical_format_sources(GPtrArray *sources)
 
 /* ---------------------------------------------------------------- steps */
 
-static gboolean run_argv(GStrv argv, char **ret_out, GError **error)
+static gboolean
+run_argv(GStrv argv, char **ret_out, GError **error)
 {
     g_auto(GStrv) owned = argv;
 
@@ -266,7 +283,8 @@ static gboolean run_argv(GStrv argv, char **ret_out, GError **error)
 
 /* vgscan (to see groups made meanwhile; its failure ignored, as libvirt does), then pvs.
  * (element-type StorageLogicalSource) */
-static GPtrArray *list_sources(GError **error)
+static GPtrArray *
+list_sources(GError **error)
 {
     const char *const vgscan[] = {LVM_TOOL("vgscan"), NULL};
     g_autofree char *out = NULL;
@@ -280,7 +298,8 @@ static GPtrArray *list_sources(GError **error)
     return storage_logical_parse_pvs(out);
 }
 
-char *storage_logical_find_sources(GError **error)
+char *
+storage_logical_find_sources(GError **error)
 {
     g_autoptr(GPtrArray) sources = list_sources(error);
 
@@ -289,7 +308,8 @@ char *storage_logical_find_sources(GError **error)
 
 /* The pvcreate of each device (unless OVERWRITE, only on a device blkid finds empty; libvirt
  * zeros its first and last MiB first), then vgcreate; a failure pvremoves the devices done. */
-gboolean storage_logical_build(const SvStoragePoolDef *def, unsigned int flags, GError **error)
+gboolean
+storage_logical_build(const SvStoragePoolDef *def, unsigned int flags, GError **error)
 {
     guint i;
 
@@ -297,9 +317,9 @@ gboolean storage_logical_build(const SvStoragePoolDef *def, unsigned int flags, 
         const char *path = def->source.devices->pdata[i];
         /* blkid names an LVM2 physical volume LVM2_member */
         if (!(flags & SV_STORAGE_POOL_BUILD_OVERWRITE) &&
-            !storage_blk_check_device(path, "LVM2_member", FALSE, TRUE, error))
+            !storage_fs_check_empty(path, "LVM2_member", error))
             break;
-        if (!storage_blk_zero_ends(path, LOGICAL_WIPE_BYTES, error) ||
+        if (!storage_zero_ends(path, error) ||
             !run_argv(storage_logical_argv_pvcreate(path), NULL, error))
             break;
     }
@@ -317,7 +337,8 @@ gboolean storage_logical_build(const SvStoragePoolDef *def, unsigned int flags, 
 
 /* libvirt's check before a start: pvs must list the group, with one of the pool's devices
  * at least (when it names any). */
-static gboolean match_source(const SvStoragePoolDef *def, GError **error)
+static gboolean
+match_source(const SvStoragePoolDef *def, GError **error)
 {
     g_autoptr(GPtrArray) sources = list_sources(error);
     StorageLogicalSource *src = NULL;
@@ -351,7 +372,8 @@ static gboolean match_source(const SvStoragePoolDef *def, GError **error)
     return TRUE;
 }
 
-StorageRefresh *storage_logical_refresh(const SvStoragePoolDef *def, GError **error)
+StorageRefresh *
+storage_logical_refresh(const SvStoragePoolDef *def, GError **error)
 {
     g_autoptr(StorageRefresh) r = g_new0(StorageRefresh, 1);
     g_autofree char *lvs = NULL, *vgs = NULL;
@@ -369,19 +391,22 @@ StorageRefresh *storage_logical_refresh(const SvStoragePoolDef *def, GError **er
     return g_steal_pointer(&r); /* no permissions: libvirt reads none for /dev/VG */
 }
 
-gboolean storage_logical_start(const SvStoragePoolDef *def, GError **error)
+gboolean
+storage_logical_start(const SvStoragePoolDef *def, GError **error)
 {
     return match_source(def, error) &&
            run_argv(storage_logical_argv_vgchange(def, TRUE), NULL, error);
 }
 
-gboolean storage_logical_stop(const SvStoragePoolDef *def, GError **error)
+gboolean
+storage_logical_stop(const SvStoragePoolDef *def, GError **error)
 {
     return run_argv(storage_logical_argv_vgchange(def, FALSE), NULL, error);
 }
 
 /* vgremove -f, then pvremove of each device (its failure only logged, as libvirt does). */
-gboolean storage_logical_delete(const SvStoragePoolDef *def, unsigned int flags, GError **error)
+gboolean
+storage_logical_delete(const SvStoragePoolDef *def, unsigned int flags, GError **error)
 {
     if (!sv_check_flags(flags, 0, SV_FROM_STORAGE, "virStorageBackendLogicalDeletePool", error))
         return FALSE;

@@ -150,6 +150,12 @@ create(SvCall *call, remote_storage_pool_create_args *a, GError **error)
     return TRUE;
 }
 
+/* The build function libvirt's flag error names, by pool type (the file system one else). */
+static const char *const build_function[SV_STORAGE_POOL_TYPE_LAST] = {
+    [SV_STORAGE_POOL_LOGICAL] = "virStorageBackendLogicalBuildPool",
+    [SV_STORAGE_POOL_DISK] = "virStorageBackendDiskBuildPool",
+};
+
 static gboolean
 build(SvCall *call, remote_storage_pool_build_args *a, GError **error)
 {
@@ -160,9 +166,8 @@ build(SvCall *call, remote_storage_pool_build_args *a, GError **error)
     if (!p || !storage_pool_check_active(p, FALSE, error) || !storage_pool_check_idle(p, error))
         return FALSE;
     if (!check_flags(a->flags, storage_backend_build_flags(p->def->type),
-                     p->def->type == SV_STORAGE_POOL_LOGICAL ? "virStorageBackendLogicalBuildPool"
-                     : p->def->type == SV_STORAGE_POOL_DISK  ? "virStorageBackendDiskBuildPool"
-                                                             : "virStorageBackendFileSystemBuild",
+                     build_function[p->def->type] ? build_function[p->def->type]
+                                                  : "virStorageBackendFileSystemBuild",
                      error))
         return FALSE;
     if ((a->flags & SV_STORAGE_POOL_BUILD_OVERWRITE) &&

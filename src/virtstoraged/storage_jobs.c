@@ -85,12 +85,13 @@ apply_refresh(StoragePool *pool, StorageRefresh *r)
         pool->def->perms.uid = r->uid;
         pool->def->perms.gid = r->gid;
     }
-    if (r->format) {
-        g_free(pool->def->source.format);
-        pool->def->source.format = g_strdup(r->format);
-    }
     g_ptr_array_unref(pool->vols);
     pool->vols = g_steal_pointer(&r->vols);
+    if (r->free_extents) {
+        g_array_set_size(pool->def->source.free_extents, 0);
+        g_array_append_vals(pool->def->source.free_extents, r->free_extents->data,
+                            r->free_extents->len);
+    }
 }
 
 /* The pool stopped (destroy, or a failed refresh: libvirt stops it then): STOPPED, and a
@@ -115,12 +116,24 @@ job_started(StorageDriver *drv, StoragePool *pool, StorageJob *j)
         storage_pool_emit(drv, pool, SV_STORAGE_POOL_EVENT_STARTED);
 }
 
+/* A disk pool of format unknown is a dos one once built or started, as libvirt records it
+ * (in the live definition). */
+static void
+disk_format_known(SvStoragePoolDef *def)
+{
+    if (def->type == SV_STORAGE_POOL_DISK && g_str_equal(def->source.format, "unknown")) {
+        g_free(def->source.format);
+        def->source.format = g_strdup("dos");
+    }
+}
+
 /* Apply a successful job to its pool; its event. */
 static void
 job_succeeded(StorageDriver *drv, StoragePool *pool, StorageJob *j)
 {
     switch (j->spec.kind) {
     case STORAGE_JOB_BUILD:
+        disk_format_known(pool->def);
         storage_pool_emit(drv, pool, SV_STORAGE_POOL_EVENT_CREATED);
         break;
     case STORAGE_JOB_START:
@@ -211,6 +224,8 @@ storage_job_run(StorageDriver *drv, StoragePool *pool, const StorageJobSpec *spe
     j->spec = *spec;
     j->call = call;
     memcpy(j->uuid, pool->def->uuid, 16);
+    if (spec->kind == STORAGE_JOB_START)
+        disk_format_known(pool->def);
     j->def = sv_storage_pool_def_copy(pool->def);
     pool->jobs++;
     sv_daemon_inhibit(drv->daemon); /* no idle exit with work under way */

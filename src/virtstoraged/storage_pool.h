@@ -20,6 +20,9 @@ typedef struct {
 
 void storage_vol_free(StorageVol *vol);
 
+/* A free region of a disk pool's device, in bytes, end excluded. */
+typedef SvStoragePoolExtent StorageFreeExtent;
+
 typedef struct {
     SvStoragePoolDef *def;      /* the live definition (the only one while inactive) */
     SvStoragePoolDef *new_def;  /* a redefinition made while active, applied at its stop */

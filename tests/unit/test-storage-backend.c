@@ -1,7 +1,7 @@
 /* test-storage-backend.c: virtstoraged's backends on a temporary directory: a dir pool's
  * build (mode, existing directory), refresh (the figures of statvfs, the entries as volumes:
  * files, directories, nothing else) and delete (only when empty); and the reading of
- * /proc/self/mounts the fs pool's start and stop ask; the LVM tools' output. */
+ * /proc/self/mounts the fs pool's start and stop ask; the LVM tools' and parted's output. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sys/stat.h>
@@ -12,6 +12,7 @@
 
 #include "protocol/sv_wire_constants.h"
 #include "storage_backend.h"
+#include "storage_backend_disk.h"
 #include "storage_backend_fs.h"
 #include "storage_backend_logical.h"
 #include "util/error.h"
@@ -129,6 +130,38 @@ test_lvm_output(void)
     g_assert_false(storage_logical_parse_vgs("x:1", &size, &free_bytes, NULL));
 }
 
+/* Captured from parted 3.5 -s -m DEV unit B print free: a gpt table with a partition. */
+static void
+test_parted_output(void)
+{
+    g_autoptr(StorageRefresh) r = g_new0(StorageRefresh, 1);
+    const StorageFreeExtent *x;
+
+    r->vols = g_ptr_array_new_with_free_func((GDestroyNotify)storage_vol_free);
+    r->free_extents = g_array_new(FALSE, FALSE, sizeof(StorageFreeExtent));
+    g_assert_true(storage_disk_parse_parted(
+        "/dev/loop0",
+        "BYT;\n/dev/loop0:67108864B:loopback:512:512:gpt:Loopback device:;\n"
+        "1:17408B:1048575B:1031168B:free;\n"
+        "1:1048576B:34603007B:33554432B:ext4:primary:;\n"
+        "1:34603008B:67091967B:32488960B:free;\n", r));
+    g_assert_cmpuint(r->capacity, ==, 67091968);
+    g_assert_cmpuint(r->allocation, ==, 33554432);
+    g_assert_cmpuint(r->available, ==, 1031168 + 32488960);
+    g_assert_cmpuint(r->free_extents->len, ==, 2);
+    x = &g_array_index(r->free_extents, StorageFreeExtent, 0);
+    g_assert_cmpuint(x->start, ==, 17408);
+    g_assert_cmpuint(x->end, ==, 1048576);
+    g_assert_cmpuint(r->vols->len, ==, 1);
+    g_assert_cmpstr(((StorageVol *)r->vols->pdata[0])->path, ==, "/dev/loop0p1");
+    g_assert_cmpstr(((StorageVol *)r->vols->pdata[0])->name, ==, "loop0p1");
+    /* a free region from byte 0 starts at libvirt's first sector */
+    g_array_set_size(r->free_extents, 0);
+    g_assert_true(storage_disk_parse_parted("/dev/sdb", "1:0B:1023B:1024B:free;\n", r));
+    g_assert_cmpuint(g_array_index(r->free_extents, StorageFreeExtent, 0).start, ==, 512);
+    g_assert_cmpuint(r->available, ==, 512);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -136,5 +169,6 @@ main(int argc, char **argv)
     g_test_add_func("/storage-backend/dir", test_dir_pool);
     g_test_add_func("/storage-backend/mounts", test_mounts);
     g_test_add_func("/storage-backend/lvm-output", test_lvm_output);
+    g_test_add_func("/storage-backend/parted-output", test_parted_output);
     return g_test_run();
 }

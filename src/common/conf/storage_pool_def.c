@@ -105,6 +105,7 @@ sv_storage_pool_def_free(SvStoragePoolDef *def)
     g_free(def->name);
     g_ptr_array_unref(def->source.hosts);
     g_ptr_array_unref(def->source.devices);
+    g_array_unref(def->source.free_extents);
     g_free(def->source.dir);
     g_free(def->source.name);
     g_free(def->source.format);
@@ -120,6 +121,7 @@ def_new(void)
 
     def->source.hosts = g_ptr_array_new_with_free_func((GDestroyNotify)host_free);
     def->source.devices = g_ptr_array_new_with_free_func(g_free);
+    def->source.free_extents = g_array_new(FALSE, FALSE, sizeof(SvStoragePoolExtent));
     def->perms.mode = -1;
     def->perms.uid = -1;
     def->perms.gid = -1;
@@ -146,6 +148,8 @@ sv_storage_pool_def_copy(const SvStoragePoolDef *src)
     }
     for (guint i = 0; i < src->source.devices->len; i++)
         g_ptr_array_add(def->source.devices, g_strdup(src->source.devices->pdata[i]));
+    g_array_append_vals(def->source.free_extents, src->source.free_extents->data,
+                        src->source.free_extents->len);
     def->source.dir = g_strdup(src->source.dir);
     def->source.name = g_strdup(src->source.name);
     def->source.has_adapter = src->source.has_adapter;
@@ -393,9 +397,20 @@ format_source(GString *s, const SvStoragePoolDef *def)
         g_string_append(s, "/>\n");
     }
     for (guint i = 0; i < def->source.devices->len; i++) {
+        const GArray *x = def->source.free_extents;
         g_string_append(s, "    <device");
         sv_xml_append_attr(s, "path", def->source.devices->pdata[i]);
-        g_string_append(s, "/>\n");
+        if (i > 0 || x->len == 0) {
+            g_string_append(s, "/>\n");
+            continue;
+        }
+        g_string_append(s, ">\n");
+        for (guint k = 0; k < x->len; k++) {
+            const SvStoragePoolExtent *e = &g_array_index(x, SvStoragePoolExtent, k);
+            g_string_append_printf(s, "      <freeExtent start='%" G_GUINT64_FORMAT "' end='%"
+                                   G_GUINT64_FORMAT "'/>\n", e->start, e->end);
+        }
+        g_string_append(s, "    </device>\n");
     }
     if (def->source.dir) {
         g_string_append(s, "    <dir");

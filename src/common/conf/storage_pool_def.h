@@ -35,6 +35,12 @@ typedef struct {
     int port; /* 0: none */
 } SvStoragePoolHost;
 
+/* A free region of a disk pool's device (status, never parsed): bytes, end excluded. */
+typedef struct {
+    guint64 start;
+    guint64 end;
+} SvStoragePoolExtent;
+
 /* The target's permissions; -1 (and NULL) where the XML gives none. */
 typedef struct {
     int mode;
@@ -54,6 +60,8 @@ typedef struct {
     struct {
         GPtrArray *hosts;      /* SvStoragePoolHost */
         GPtrArray *devices;    /* char * paths */
+        GArray *free_extents;  /* SvStoragePoolExtent of the first device (a disk pool's,
+                                * after a refresh); written as its <freeExtent>s */
         char *dir;
         char *name;
         gboolean has_adapter;  /* <adapter> given (scsi types; not kept) */
