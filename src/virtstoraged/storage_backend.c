@@ -204,6 +204,21 @@ storage_backend_start(const SvStoragePoolDef *def, GError **error)
 }
 
 gboolean
+storage_backend_check(const SvStoragePoolDef *def, GError **error)
+{
+    switch (def->type) {
+    case SV_STORAGE_POOL_FS:
+        return storage_fs_check_mounted(def, error);
+    case SV_STORAGE_POOL_LOGICAL:
+        return storage_logical_match_source(def, error);
+    case SV_STORAGE_POOL_DISK:
+        return storage_disk_check(def, error);
+    default:
+        return TRUE; /* a dir pool is what its refresh finds */
+    }
+}
+
+gboolean
 storage_backend_stop(const SvStoragePoolDef *def, GError **error)
 {
     if (def->type == SV_STORAGE_POOL_FS)

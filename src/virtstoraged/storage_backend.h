@@ -34,6 +34,10 @@ gboolean storage_backend_build(const SvStoragePoolDef *def, unsigned int flags, 
  * stopped again. (transfer full) */
 StorageRefresh *storage_backend_start(const SvStoragePoolDef *def, GError **error);
 
+/* Whether a pool a restarted daemon found active still is (libvirt's checkPool): an fs
+ * pool mounted, a logical pool's VG there, a disk pool's table of its type. */
+gboolean storage_backend_check(const SvStoragePoolDef *def, GError **error);
+
 /* Stop the pool (an fs pool: unmount it). */
 gboolean storage_backend_stop(const SvStoragePoolDef *def, GError **error);
 

@@ -194,6 +194,17 @@ storage_fs_mount(const SvStoragePoolDef *def, GError **error)
 }
 
 gboolean
+storage_fs_check_mounted(const SvStoragePoolDef *def, GError **error)
+{
+    int mounted = is_mounted(def, error);
+
+    if (mounted == 0)
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_OPERATION_INVALID,
+                     "Target '%s' is not mounted", def->target_path);
+    return mounted == 1;
+}
+
+gboolean
 storage_fs_unmount(const SvStoragePoolDef *def, GError **error)
 {
     const char *argv[] = {"umount", def->target_path, NULL};

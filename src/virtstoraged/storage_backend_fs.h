@@ -9,6 +9,8 @@
 gboolean storage_fs_make(const SvStoragePoolDef *def, unsigned int flags, GError **error);
 /* mount -t FORMAT DEVICE TARGET; refused when the target is a mount point already. */
 gboolean storage_fs_mount(const SvStoragePoolDef *def, GError **error);
+/* A restarted daemon's check of a pool it found active: the target is still mounted. */
+gboolean storage_fs_check_mounted(const SvStoragePoolDef *def, GError **error);
 /* umount TARGET when it is mounted. */
 gboolean storage_fs_unmount(const SvStoragePoolDef *def, GError **error);
 

@@ -337,8 +337,8 @@ storage_logical_build(const SvStoragePoolDef *def, unsigned int flags, GError **
 
 /* libvirt's check before a start: pvs must list the group, with one of the pool's devices
  * at least (when it names any). */
-static gboolean
-match_source(const SvStoragePoolDef *def, GError **error)
+gboolean
+storage_logical_match_source(const SvStoragePoolDef *def, GError **error)
 {
     g_autoptr(GPtrArray) sources = list_sources(error);
     StorageLogicalSource *src = NULL;
@@ -394,7 +394,7 @@ storage_logical_refresh(const SvStoragePoolDef *def, GError **error)
 gboolean
 storage_logical_start(const SvStoragePoolDef *def, GError **error)
 {
-    return match_source(def, error) &&
+    return storage_logical_match_source(def, error) &&
            run_argv(storage_logical_argv_vgchange(def, TRUE), NULL, error);
 }
 

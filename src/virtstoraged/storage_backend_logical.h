@@ -52,6 +52,10 @@ char *storage_logical_format_sources(GPtrArray *sources);
 
 /* ---- the steps */
 gboolean storage_logical_build(const SvStoragePoolDef *def, unsigned int flags, GError **error);
+/* libvirt's virStorageBackendLogicalMatchPoolSource (also a restarted daemon's check of a
+ * pool it found active): pvs (after vgscan) must list the group, with one of the pool's
+ * devices when it names any; CONFIG_UNSUPPORTED otherwise, as libvirtd answers. */
+gboolean storage_logical_match_source(const SvStoragePoolDef *def, GError **error);
 /* The group must be one pvs lists (CONFIG_UNSUPPORTED otherwise, as libvirtd answers), with
  * at least one of the pool's devices; then vgchange -aly. (The refresh follows.) */
 gboolean storage_logical_start(const SvStoragePoolDef *def, GError **error);

@@ -44,6 +44,11 @@ define_xml(SvCall *call, remote_storage_pool_define_xml_args *a,
     if (!check_flags(a->flags, 0, "storagePoolDefineXML", error) ||
         !(def = parse_new(drv, a->xml, &old, error)))
         return FALSE;
+    /* a worker has a copy of the definition and its completion applies to this one */
+    if (old && !old->active && !storage_pool_check_idle(old, error)) {
+        sv_storage_pool_def_free(def);
+        return FALSE;
+    }
     was_persistent = old && old->persistent;
     p = storage_pools_add(drv->pools, old, def);
     p->persistent = TRUE;

@@ -53,8 +53,13 @@ job_thread(GTask *task, gpointer src, gpointer data, GCancellable *c)
         ok = ok && (j->result = storage_backend_start(j->def, &error)) != NULL;
         break;
     case STORAGE_JOB_REFRESH:
-    case STORAGE_JOB_RECOVER:
         ok = (j->result = storage_backend_refresh(j->def, &error)) != NULL;
+        if (!ok) /* libvirt stops a pool whose refresh fails */
+            (void)storage_backend_stop(j->def, NULL);
+        break;
+    case STORAGE_JOB_RECOVER:
+        ok = storage_backend_check(j->def, &error) &&
+             (j->result = storage_backend_refresh(j->def, &error)) != NULL;
         break;
     case STORAGE_JOB_STOP:
         ok = storage_backend_stop(j->def, &error);

@@ -817,3 +817,35 @@ def test_storaged_disk_parity(daemons, ref, loopdev, tmp_path):
         for o, t in zip(ours_steps, theirs_steps):
             assert o == t, "step %s differs:\nours:     %r\nlibvirtd: %r" % (o[0], o, t)
         assert len(ours_steps) == len(theirs_steps)
+
+
+def test_fs_pool_restart(daemons, loopdev):
+    """A restarted daemon looks again at the pools it finds active (libvirt's checkPool): an
+    fs pool still mounted stays active; one unmounted meanwhile is inactive."""
+    dev, mnt = loopdev
+    d = daemons.start_storaged()
+    c = libvirt.open(uri(d))
+    p = c.storagePoolDefineXML(
+        "<pool type='fs'><name>sv-stor-fs</name><source><device path='%s'/><format "
+        "type='ext4'/></source><target><path>%s</path></target></pool>" % (dev, mnt))
+    p.build(libvirt.VIR_STORAGE_POOL_BUILD_OVERWRITE)
+    p.create(0)
+    c.close()
+    for still_mounted in (True, False):
+        d.expected_status = -9
+        d.kill()
+        d.proc.wait()
+        if not still_mounted:
+            subprocess.run(["umount", str(mnt)], check=True, timeout=30)
+        d = daemons.start_storaged()
+        c = libvirt.open(uri(d))
+        p = c.storagePoolLookupByName("sv-stor-fs")
+        deadline = time.monotonic() + 10
+        while p.isActive() != still_mounted and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert p.isActive() == still_mounted
+        assert mounted(mnt) == still_mounted
+        c.close()
+    c = libvirt.open(uri(d))
+    c.storagePoolLookupByName("sv-stor-fs").undefine()
+    c.close()
