@@ -116,7 +116,8 @@ def test_logical_pool(daemons, loops):
     start checks the group against pvs and activates it; info and the live XML carry the
     group's figures (vgs); destroy deactivates it; delete removes the group and the
     physical volumes; a pool whose group does not exist does not start, with libvirt's
-    error; pool source discovery lists the group with its devices (pvs)."""
+    error; pool source discovery lists the group with its devices (pvs); a build that fails
+    at a later device pvremoves the earlier ones."""
     a, b = loops.make(), loops.make()
     vg = TAG + "vg"
     loops.vgs.append(vg)
@@ -152,6 +153,14 @@ def test_logical_pool(daemons, loops):
         assert run("vgs", vg).returncode != 0
         assert pvs_of(vg) == []
         assert run("pvs", a).returncode != 0  # pvremove'd
+        p.undefine()
+        # a build failing at its second device (libvirt's probe error) undoes the first's
+        p = c.storagePoolDefineXML(logical_xml(TAG + "-lvm", vg, [a, "/dev/sv-no-such-dev"]))
+        assert error_of(p.build, 0) == (
+            libvirt.VIR_ERR_STORAGE_PROBE_FAILED, VIR_FROM_STORAGE,
+            "Storage pool probe failed: Failed to create filesystem probe for device "
+            "/dev/sv-no-such-dev")
+        assert run("pvs", a).returncode != 0
         p.undefine()
     finally:
         c.close()
@@ -346,6 +355,12 @@ def virsh_logical_steps(u, devs, tmp, name, vg):
         step(*args)
     out.append(("pvs after delete", pvs_of(vg), [run("pvs", d).returncode != 0 for d in devs]))
     step("pool-undefine", name)
+    # a build whose second device is missing: the first one's pvcreate is undone
+    xml.write_text(logical_xml(name, vg, [devs[0], "/dev/sv-no-such-device"]))
+    step("pool-define", str(xml))
+    step("pool-build", name)
+    out.append(("first device a PV", run("pvs", devs[0]).returncode == 0))
+    step("pool-undefine", name)
     return out
 
 
@@ -353,7 +368,8 @@ def virsh_logical_steps(u, devs, tmp, name, vg):
 def test_logical_parity(daemons, ref, loops, tmp_path):
     """A logical pool over two devices (pvcreate of each, vgcreate of both, the group's
     figures, source discovery, stop and start again, delete while active refused, vgremove
-    and pvremove of both) on virtstoraged and on Debian's libvirtd 9.0.0, each on loop
+    and pvremove of both; a build failing at its second device undoing the first's pvcreate)
+    on virtstoraged and on Debian's libvirtd 9.0.0, each on loop
     devices of its own: the same output, errors and exit statuses."""
     ours_devs = [loops.make(), loops.make()]
     theirs_devs = [loops.make(), loops.make()]
@@ -370,5 +386,6 @@ def test_logical_parity(daemons, ref, loops, tmp_path):
     for o, t in zip(ours, theirs_steps):
         assert o == t, "step %s differs:\nours:     %r\nlibvirtd: %r" % (o[0], o, t)
     assert len(ours) == len(theirs_steps)
-    assert [s[1] for s in ours] == [0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, [], 0]
+    assert [s[1] for s in ours] == [0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, [], 0,
+                                    0, 1, False, 0]
     assert "<device path='DEV0'/>\n <device path='DEV1'/>" in ours[5][2]
