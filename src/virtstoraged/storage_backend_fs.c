@@ -161,7 +161,8 @@ storage_fs_make(const SvStoragePoolDef *def, unsigned int flags, GError **error)
                      "No source device specified when formatting pool '%s'", def->name);
         return FALSE;
     }
-    if ((flags & SV_STORAGE_POOL_BUILD_NO_OVERWRITE) && !storage_fs_check_empty(device, format, error))
+    if ((flags & SV_STORAGE_POOL_BUILD_NO_OVERWRITE) &&
+        !storage_fs_check_empty(device, format, error))
         return FALSE;
     /* each mkfs's own word for "overwrite what is there" */
     if (g_str_equal(format, "xfs"))

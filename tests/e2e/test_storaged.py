@@ -478,8 +478,9 @@ def test_restart(daemons, root, tmp_path):
 
 def test_hostile_names(daemons, root, tmp_path):
     """A name with '/' is refused before anything is written; DTDs and entities are refused;
-    '.' and '..' stay files of the directory (libvirt writes '..xml' and '...xml' there too); a planted definition
-    whose file name is not its pool's, or that does not parse, is skipped at start."""
+    '.' and '..' stay files of the directory (libvirt writes '..xml' and '...xml' there too);
+    a planted definition whose file name is not its pool's, or that does not parse, is
+    skipped at start."""
     d = daemons.start_storaged()
     c = libvirt.open(uri(d))
     conf = root / "etc/libvirt/storage"
