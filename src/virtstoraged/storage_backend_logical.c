@@ -232,10 +232,10 @@ storage_logical_parse_pvs(const char *text)
     for (guint l = 0; lines[l]; l++) {
         g_autoptr(GMatchInfo) m = NULL;
         g_autofree char *vg = NULL;
+        StorageLogicalSource *s = NULL;
         if (!g_regex_match(re, lines[l], 0, &m))
             continue;
         vg = g_match_info_fetch(m, 2);
-        StorageLogicalSource *s = NULL;
         for (guint i = 0; i < out->len && !s; i++) {
             if (g_str_equal(((StorageLogicalSource *)out->pdata[i])->name, vg))
                 s = out->pdata[i];

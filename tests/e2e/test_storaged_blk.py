@@ -389,3 +389,28 @@ def test_logical_parity(daemons, ref, loops, tmp_path):
     assert [s[1] for s in ours] == [0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, [], 0,
                                     0, 1, False, 0]
     assert "<device path='DEV0'/>\n <device path='DEV1'/>" in ours[5][2]
+
+
+def test_source_conflict(daemons):
+    """One device, one pool of the block types (libvirt's duplicate source check, as Debian's
+    libvirtd 9.0.0 answered these definitions): a disk or fs pool on a device of a logical
+    pool is refused; a logical pool naming the same group but no device is not."""
+    d = daemons.start_storaged()
+    c = libvirt.open(uri(d))
+    name = TAG + "-dup"
+    try:
+        p = c.storagePoolDefineXML(logical_xml(name, name + "vg",
+                                               ["/dev/sv-dup-a", "/dev/sv-dup-b"]))
+        for xml in (disk_xml(name + "-d", "/dev/sv-dup-b"),
+                    "<pool type='fs'><name>%s-f</name><source><device path='/dev/sv-dup-a'/>"
+                    "</source><target><path>/srv/sv-dup</path></target></pool>" % name):
+            assert error_of(c.storagePoolDefineXML, xml) == (
+                libvirt.VIR_ERR_OPERATION_FAILED, VIR_FROM_STORAGE,
+                "operation failed: Storage source conflict with pool: '%s'" % name)
+        c.storagePoolDefineXML("<pool type='logical'><name>%s-2</name><source><name>%svg</name>"
+                               "</source></pool>" % (name, name)).undefine()
+        # the pool itself redefined on its devices is no conflict
+        c.storagePoolDefineXML(p.XMLDesc(0).replace("<device path='/dev/sv-dup-b'/>", ""))
+        p.undefine()
+    finally:
+        c.close()
