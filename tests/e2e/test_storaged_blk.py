@@ -23,6 +23,7 @@ Differences from libvirtd kept on purpose (named where they show):
 import os
 import re
 import subprocess
+import time
 import uuid
 
 import libvirt
@@ -164,6 +165,40 @@ def test_logical_pool(daemons, loops):
         p.undefine()
     finally:
         c.close()
+
+
+def test_logical_pool_restart(daemons, loops):
+    """A restarted daemon looks again at a logical pool it finds active (its group in pvs on
+    its devices): still there, the pool is active with the group's figures; removed
+    meanwhile, the pool is inactive."""
+    a = loops.make()
+    vg = TAG + "vgr"
+    loops.vgs.append(vg)
+    d = daemons.start_storaged()
+    c = libvirt.open(uri(d))
+    p = c.storagePoolDefineXML(logical_xml(TAG + "-lvr", vg, [a]))
+    p.build(0)
+    p.create(0)
+    c.close()
+    for still_there in (True, False):
+        d.expected_status = -9
+        d.kill()
+        d.proc.wait()
+        if not still_there:
+            run("vgremove", "-f", vg, check=True)
+        d = daemons.start_storaged()
+        c = libvirt.open(uri(d))
+        p = c.storagePoolLookupByName(TAG + "-lvr")
+        size, free = vg_figures(vg) if still_there else (0, 0)
+        want = [still_there, size, size - free, free]
+        deadline = time.monotonic() + 10  # the look runs on a worker after the start
+        while [bool(p.isActive())] + p.info()[1:] != want and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [bool(p.isActive())] + p.info()[1:] == want
+        c.close()
+    c = libvirt.open(uri(d))
+    c.storagePoolLookupByName(TAG + "-lvr").undefine()
+    c.close()
 
 
 def disk_xml(name, dev, fmt=None):
