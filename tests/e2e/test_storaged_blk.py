@@ -396,6 +396,19 @@ def virsh_logical_steps(u, devs, tmp, name, vg):
     step("pool-build", name)
     out.append(("first device a PV", run("pvs", devs[0]).returncode == 0))
     step("pool-undefine", name)
+    # a build whose vgcreate fails (the group exists already, on the other device): the
+    # device's pvcreate is undone
+    run("pvcreate", devs[1], check=True)
+    run("vgcreate", vg + "x", devs[1], check=True)
+    try:
+        xml.write_text(logical_xml(name, vg + "x", [devs[0]]))
+        step("pool-define", str(xml))
+        step("pool-build", name)
+        out.append(("device a PV", run("pvs", devs[0]).returncode == 0))
+        step("pool-undefine", name)
+    finally:
+        run("vgremove", "-f", vg + "x")
+        run("pvremove", devs[1])
     return out
 
 
@@ -403,13 +416,14 @@ def virsh_logical_steps(u, devs, tmp, name, vg):
 def test_logical_parity(daemons, ref, loops, tmp_path):
     """A logical pool over two devices (pvcreate of each, vgcreate of both, the group's
     figures, source discovery, stop and start again, delete while active refused, vgremove
-    and pvremove of both; a build failing at its second device undoing the first's pvcreate)
+    and pvremove of both; a build failing at its second device, or at vgcreate, undoing the
+    pvcreate done)
     on virtstoraged and on Debian's libvirtd 9.0.0, each on loop
     devices of its own: the same output, errors and exit statuses."""
     ours_devs = [loops.make(), loops.make()]
     theirs_devs = [loops.make(), loops.make()]
     name, vg = TAG + "-lvp", TAG + "vgp"
-    loops.vgs.append(vg)
+    loops.vgs += [vg, vg + "x"]
     d = daemons.start_storaged()
     theirs = "storage:///system?socket=%s" % ref.daemon.sock
     try:
@@ -422,7 +436,8 @@ def test_logical_parity(daemons, ref, loops, tmp_path):
         assert o == t, "step %s differs:\nours:     %r\nlibvirtd: %r" % (o[0], o, t)
     assert len(ours) == len(theirs_steps)
     assert [s[1] for s in ours] == [0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, [], 0,
-                                    0, 1, False, 0]
+                                    0, 1, False, 0, 0, 1, False, 0]
+    assert "already exists" in ours[-3][2]
     assert "<device path='DEV0'/>\n <device path='DEV1'/>" in ours[5][2]
 
 
