@@ -1,77 +1,28 @@
-/* secret_events.c: secret event registrations and their fan-out (secret_events.h). */
+/* secret_events.c: secret event registrations and their fan-out (secret_events.h), on the
+ * shared object events (programs/object_events.h). */
 #include "secret_events.h"
 
-#include <string.h>
+#include "programs/object_events.h"
 
-#include "util/error.h"
-
-typedef struct {
-    int callback_id;
-    int event_id;           /* SV_SECRET_EVENT_ID_* */
-    gboolean any;           /* every secret, else only `uuid` */
-    guint8 uuid[16];
-} Registration;
-
-static const SvAttachKey regs_key = {"secret event registrations", SV_ATTACH_LEVEL_DRIVER};
-
-/* Callback ids are the daemon's, as libvirt's event state numbers them: never reused. */
-static int next_callback_id = 1;
-
-/* Per connection; at most this many registrations (a client-controlled resource). */
-#define SECRET_EVENT_REGISTRATIONS_MAX 1024
-
-static GArray *
-regs_of(SvClient *c, gboolean create)
-{
-    GArray *regs = sv_client_attachment(c, &regs_key);
-
-    if (!regs && create) {
-        regs = g_array_new(FALSE, FALSE, sizeof(Registration));
-        sv_client_attach(c, &regs_key, regs, (GDestroyNotify)g_array_unref);
-    }
-    return regs;
-}
+static const SvObjectEvents secret_events = {
+    {"secret event registrations", SV_ATTACH_LEVEL_DRIVER},
+    "secret",
+    SV_SECRET_EVENT_ID_LAST,
+};
 
 static gboolean
 register_any(SvCall *call, remote_connect_secret_event_register_any_args *a,
              remote_connect_secret_event_register_any_ret *ret, GError **error)
 {
-    Registration r = {.event_id = a->eventID, .any = a->secret == NULL};
-    GArray *regs;
-
-    if (a->eventID < 0 || a->eventID >= SV_SECRET_EVENT_ID_LAST) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "unsupported secret event ID %d",
-                     a->eventID);
-        return FALSE;
-    }
-    regs = regs_of(sv_call_get_client(call), TRUE);
-    if (regs->len >= SECRET_EVENT_REGISTRATIONS_MAX) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR,
-                     "too many secret event registrations");
-        return FALSE;
-    }
-    if (a->secret)
-        memcpy(r.uuid, a->secret->uuid, 16);
-    r.callback_id = next_callback_id++;
-    g_array_append_val(regs, r);
-    ret->callbackID = r.callback_id;
-    return TRUE;
+    return sv_object_events_register(call, &secret_events, a->eventID,
+                                     a->secret ? (const guint8 *)a->secret->uuid : NULL,
+                                     &ret->callbackID, error);
 }
 
 static gboolean
 deregister_any(SvCall *call, remote_connect_secret_event_deregister_any_args *a, GError **error)
 {
-    GArray *regs = regs_of(sv_call_get_client(call), FALSE);
-
-    for (guint i = 0; regs && i < regs->len; i++) {
-        if (g_array_index(regs, Registration, i).callback_id == a->callbackID) {
-            g_array_remove_index(regs, i);
-            return TRUE;
-        }
-    }
-    sv_error_set_literal(error, SV_FROM_RPC, SV_ERR_RPC, "secret event callback %d not registered",
-                         a->callbackID);
-    return FALSE;
+    return sv_object_events_deregister(call, &secret_events, a->callbackID, error);
 }
 
 void
@@ -87,27 +38,20 @@ typedef struct {
 } Emit;
 
 static void
-emit_to_client(SvClient *c, gpointer data)
+send_event(SvClient *c, int callback_id, gpointer data)
 {
     const Emit *e = data;
-    GArray *regs = regs_of(c, FALSE);
-    int want = e->event < 0 ? SV_SECRET_EVENT_ID_VALUE_CHANGED : SV_SECRET_EVENT_ID_LIFECYCLE;
 
-    for (guint i = 0; regs && sv_client_is_open(c) && i < regs->len; i++) {
-        const Registration *r = &g_array_index(regs, Registration, i);
-        if (r->event_id != want || (!r->any && memcmp(r->uuid, e->secret->uuid, 16) != 0))
-            continue;
-        if (e->event < 0) {
-            remote_secret_event_value_changed_msg m = {r->callback_id, *e->secret};
-            sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
-                                 REMOTE_PROC_SECRET_EVENT_VALUE_CHANGED,
-                                 (xdrproc_t)xdr_remote_secret_event_value_changed_msg, &m);
-        } else {
-            remote_secret_event_lifecycle_msg m = {r->callback_id, *e->secret, e->event, 0};
-            sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
-                                 REMOTE_PROC_SECRET_EVENT_LIFECYCLE,
-                                 (xdrproc_t)xdr_remote_secret_event_lifecycle_msg, &m);
-        }
+    if (e->event < 0) {
+        remote_secret_event_value_changed_msg m = {callback_id, *e->secret};
+        sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                             REMOTE_PROC_SECRET_EVENT_VALUE_CHANGED,
+                             (xdrproc_t)xdr_remote_secret_event_value_changed_msg, &m);
+    } else {
+        remote_secret_event_lifecycle_msg m = {callback_id, *e->secret, e->event, 0};
+        sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                             REMOTE_PROC_SECRET_EVENT_LIFECYCLE,
+                             (xdrproc_t)xdr_remote_secret_event_lifecycle_msg, &m);
     }
 }
 
@@ -116,5 +60,8 @@ secret_events_emit(SvServer *srv, const remote_nonnull_secret *s, int event)
 {
     Emit e = {s, event};
 
-    sv_server_foreach_client(srv, emit_to_client, &e);
+    sv_object_events_emit(srv, &secret_events,
+                          event < 0 ? SV_SECRET_EVENT_ID_VALUE_CHANGED
+                                    : SV_SECRET_EVENT_ID_LIFECYCLE,
+                          (const guint8 *)s->uuid, send_event, &e);
 }
