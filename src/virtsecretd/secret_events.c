@@ -10,7 +10,7 @@ static SvObjectEvents secret_events = {
     .family = "secret",
     .deregister_family = "node device",
     .n_event_ids = SV_SECRET_EVENT_ID_LAST,
-    .next_callback_id = 1,
+    .next_callback_id = 0,
 };
 
 static gboolean

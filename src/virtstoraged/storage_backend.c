@@ -147,25 +147,11 @@ vol_cmp(gconstpointer a, gconstpointer b)
 
 static StorageRefresh *refresh_dir(const SvStoragePoolDef *def, GError **error);
 
-/* A logical pool: the VG's figures (its LVs are not listed yet: a logical pool's volumes are
- * not served). */
-static StorageRefresh *
-refresh_logical(const SvStoragePoolDef *def, GError **error)
-{
-    g_autoptr(StorageRefresh) r = g_new0(StorageRefresh, 1);
-
-    r->vols = g_ptr_array_new_with_free_func((GDestroyNotify)storage_vol_free);
-    if (!storage_logical_refresh(def, &r->capacity, &r->available, error))
-        return NULL;
-    r->allocation = r->capacity - r->available;
-    return g_steal_pointer(&r);
-}
-
 StorageRefresh *
 storage_backend_refresh(const SvStoragePoolDef *def, GError **error)
 {
     if (def->type == SV_STORAGE_POOL_LOGICAL)
-        return refresh_logical(def, error);
+        return storage_logical_refresh(def, error);
     if (def->type == SV_STORAGE_POOL_DISK) {
         StorageRefresh *r = storage_disk_refresh(def, error);
         for (guint i = 0; r && i < r->vols->len; i++)
@@ -214,7 +200,7 @@ storage_backend_start(const SvStoragePoolDef *def, GError **error)
 
     if (def->type == SV_STORAGE_POOL_FS && !storage_fs_mount(def, error))
         return NULL;
-    if (def->type == SV_STORAGE_POOL_LOGICAL && !storage_logical_set_active(def, TRUE, error))
+    if (def->type == SV_STORAGE_POOL_LOGICAL && !storage_logical_start(def, error))
         return NULL;
     if (def->type == SV_STORAGE_POOL_DISK && !storage_disk_check(def, error))
         return NULL;
@@ -245,7 +231,7 @@ storage_backend_stop(const SvStoragePoolDef *def, GError **error)
     if (def->type == SV_STORAGE_POOL_FS)
         return storage_fs_unmount(def, error);
     if (def->type == SV_STORAGE_POOL_LOGICAL)
-        return storage_logical_set_active(def, FALSE, error);
+        return storage_logical_stop(def, error);
     return TRUE;
 }
 

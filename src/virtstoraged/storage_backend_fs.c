@@ -88,6 +88,12 @@ storage_probe_device(const char *device, GError **error)
     g_auto(GStrv) lines = NULL;
     int status = 0;
 
+    /* libblkid opens the device first: libvirt's probe fails when it cannot */
+    if (access(device, R_OK) < 0) {
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_STORAGE_PROBE_FAILED,
+                     "Failed to create filesystem probe for device %s", device);
+        return NULL;
+    }
     if (!storage_tool_run(argv, &found, &status, error))
         return NULL;
     lines = g_strsplit(found ? found : "", "\n", -1);

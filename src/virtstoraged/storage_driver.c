@@ -509,6 +509,9 @@ const SvDaemonDriver storage_daemon_driver = {
     .name = "virtstoraged",
     .sock_prefix = "virtstoraged",
     .driver_name = "storage",
+    /* libvirt's storage daemon opens the secret driver with the storage one (encrypted
+     * volumes need it): its clients reach virtsecretd through it. */
+    .relay_families = SV_PROC_FAMILY_BIT(SV_PROC_FAMILY_SECRET),
     .init = storage_init,
     .cleanup = storage_cleanup,
 };

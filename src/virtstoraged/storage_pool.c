@@ -114,16 +114,39 @@ storage_pools_find_uuid(StoragePools *pools, const guint8 uuid[16], GError **err
     return p;
 }
 
+/* libvirt's pool types whose sources are block devices: one device, one pool of them. */
+static gboolean
+on_devices(int type)
+{
+    return type == SV_STORAGE_POOL_FS || type == SV_STORAGE_POOL_LOGICAL ||
+           type == SV_STORAGE_POOL_DISK;
+}
+
+static gboolean
+share_device(const SvStoragePoolDef *a, const SvStoragePoolDef *b)
+{
+    for (guint i = 0; i < a->source.devices->len; i++) {
+        for (guint j = 0; j < b->source.devices->len; j++) {
+            if (g_str_equal(a->source.devices->pdata[i], b->source.devices->pdata[j]))
+                return TRUE;
+        }
+    }
+    return FALSE;
+}
+
 /* libvirt's virStoragePoolObjSourceFindDuplicate, for the types served: two dir pools on one
- * directory. */
+ * directory, two fs, logical or disk pools on one device. */
 static StoragePool *
 find_same_source(StoragePools *pools, const SvStoragePoolDef *def)
 {
     for (guint i = 0; i < pools->pools->len; i++) {
         StoragePool *p = pools->pools->pdata[i];
+        if (memcmp(p->def->uuid, def->uuid, 16) == 0)
+            continue;
         if (p->def->type == def->type && def->type == SV_STORAGE_POOL_DIR &&
-            memcmp(p->def->uuid, def->uuid, 16) != 0 &&
             g_strcmp0(p->def->target_path, def->target_path) == 0)
+            return p;
+        if (on_devices(p->def->type) && on_devices(def->type) && share_device(p->def, def))
             return p;
     }
     return NULL;

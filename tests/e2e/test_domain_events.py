@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+import eventreg
 import rawrpc
 from rawrpc import MESSAGE, OK, Client, i32, string, u32
 
@@ -310,6 +311,40 @@ def test_raw_filtered_registration(daemon):
             (cid, name, uuid, -1, UNDEFINED, REMOVED)
         assert not watcher.wait_closed(0.2)
         assert watcher.messages == []
+
+
+def domain_registration_answers(sock):
+    """The domain callback registration calls' answers (eventreg.py): domains by UUIDs no
+    domain has."""
+    return eventreg.registration_answers(sock, "qemu:///system", 316, 317, [
+        string("nosuch%d" % k) + bytes(range(k, k + 16)) + i32(-1) for k in (0, 1)])
+
+
+def test_raw_registration_errors(daemon):
+    """libvirt 9.0's answers (as Debian's libvirtd gives them, test_registration_as_libvirtd):
+    an event id out of range INTERNAL_ERROR "unsupported event ID N"; a second registration
+    of one event id and domain filter on a connection INVALID_ARG "event callback already
+    tracked" (no domain); a callback id not registered INTERNAL_ERROR "domain event callback
+    N not registered", both in the RPC domain."""
+    tracked = (rawrpc.ERR_INVALID_ARG, rawrpc.FROM_NONE,
+               "invalid argument: event callback already tracked")
+    unknown = (rawrpc.ERR_INTERNAL_ERROR, rawrpc.FROM_RPC,
+               "internal error: domain event callback N not registered")
+    out_of_range = [(rawrpc.ERR_INTERNAL_ERROR, rawrpc.FROM_RPC,
+                     "internal error: unsupported event ID %d" % n) for n in (-1, 1 << 30)]
+    # eventreg tries event ids -1, 2 and 1 << 30: 2 (REBOOT) is a domain event id
+    assert domain_registration_answers(daemon.sock) == [
+        out_of_range[0], "ok", out_of_range[1], [1, 2], tracked, tracked, "ok", unknown,
+        unknown]
+
+
+@pytest.mark.slow
+def test_registration_as_libvirtd(daemon, ref):
+    """The same registration answers as Debian's libvirtd 9.0.0 (callback ids compared
+    relative to the first: libvirtd counts them across its connections from 0, we per
+    connection from 1, 0 marking the legacy registrations; a client sees only its own)."""
+    assert domain_registration_answers(daemon.sock) == \
+        domain_registration_answers(ref.daemon.sock)
 
 
 # ---------------------------------------------------------------- virsh event

@@ -332,6 +332,45 @@ def test_proxy_hands_clients_over(daemons, root, name, uri):
     assert backend.alive()
 
 
+def test_storage_through_qemud_and_secrets_through_storaged(daemons, root, tmp_path):
+    """A client of virtqemud defines, starts and lists a dir pool: virtqemud relays the
+    storage family to virtstoraged. A client of virtstoraged reaches virtsecretd through it,
+    as libvirt's storage daemon opens the secret driver too. Its other families stay
+    unknown to it: libvirt's virtstoraged answers "internal error: connection not open"
+    there, ours an unknown procedure (a difference kept for now: the daemon's dispatcher
+    does not yet know which families it owns)."""
+    q = start_qemud(daemons)
+    start_family(daemons, "virtstoraged")
+    start_family(daemons, "virtsecretd")
+    target = tmp_path / "relaypool"
+    pool_xml = ("<pool type='dir'><name>relaypool</name><target><path>%s</path></target>"
+                "</pool>" % target)
+    c = libvirt.open("qemu:///system?socket=%s" % q.sock)
+    try:
+        pool = c.storagePoolDefineXML(pool_xml)
+        pool.build()
+        pool.create()
+        assert target.is_dir()
+        assert [(p.name(), p.isActive()) for p in c.listAllStoragePools()] == [
+            ("relaypool", 1)]
+        assert pool.info()[0] == libvirt.VIR_STORAGE_POOL_RUNNING
+        pool.destroy()
+        pool.undefine()
+        assert c.listAllStoragePools() == []
+    finally:
+        c.close()
+    st = libvirt.open("storage:///system?socket=%s" % (root / "run/libvirt/virtstoraged-sock"))
+    try:
+        st.secretDefineXML(XML)
+        assert [x.UUIDString() for x in st.listAllSecrets()] == [UUID]
+        st.secretLookupByUUIDString(UUID).undefine()
+        with pytest.raises(libvirt.libvirtError) as e:
+            st.listAllDevices(0)
+        assert "unknown procedure" in str(e.value)
+    finally:
+        st.close()
+
+
 def test_lxcd_relays_secrets(daemons, root):
     """virtlxcd takes the same path (one quick case)."""
     lxc = daemons.start(name="virtlxcd", label="virtlxcd", args=["--timeout", "0"])

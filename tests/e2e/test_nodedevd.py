@@ -19,6 +19,9 @@ import libvirt
 import pytest
 from guests import ensure_event_loop
 
+import eventreg
+import rawrpc
+
 NAME = "virtnodedevd"
 
 
@@ -454,32 +457,10 @@ def test_same_errors_and_caps_as_libvirtd(ref, nodedevd):
 
 
 def registration_answers(sock):
-    """The event registration calls' answers on a raw connection to sock opened on
-    nodedev:///system: errors as (code, domain, message), callback ids relative to the
-    first one (libvirtd's count depends on what registered before)."""
-    import rawrpc
-    from rawrpc import i32, u32
-
-    register, deregister = 374, 375
-
-    def err(call, *args):
-        try:
-            call(*args)
-        except rawrpc.RpcFailed as e:
-            return e.err.code, e.err.domain, \
-                re.sub(r"\d+ not registered", "N not registered", e.err.message)
-        return "ok"
-
-    with rawrpc.Client(str(sock)) as c:
-        c.open("nodedev:///system")
-        out = [err(c.call, register, i32(n) + u32(0)) for n in (-1, 2, 1 << 30)]
-        first = c.call(register, i32(0) + u32(0)).i32()
-        # one device, named whether it exists or not
-        ids = [c.call(register, i32(1) + u32(1) + rawrpc.string(n)).i32() - first
-               for n in ("computer", "no_such_device")]
-        out += [ids, err(c.call, deregister, i32(first)), err(c.call, deregister, i32(first)),
-                err(c.call, deregister, i32(-7))]
-    return out
+    """The node-device registration calls' answers (eventreg.py): one device named whether
+    it exists or not."""
+    return eventreg.registration_answers(sock, "nodedev:///system", 374, 375, [
+        rawrpc.string(n) for n in ("computer", "no_such_device")])
 
 
 @pytest.mark.slow

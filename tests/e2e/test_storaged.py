@@ -17,8 +17,8 @@ Differences from libvirtd kept on purpose (named where they show):
   (INTERNAL_ERROR "missing backend for pool type N (TYPE)", as it answers zfs and vstorage)
   where it would define the pool. Its parse errors come first, as there (rbd without a host:
   "missing storage pool source host name").
-- A logical pool's refresh reads the VG's figures (vgs) but not its logical volumes (lvs):
-  volumes are not served yet, and these machines' kernel has no device-mapper to make one.
+- A logical pool's refresh reads its logical volumes (lvs) but they are not served (volumes
+  are not served yet), and these machines' kernel has no device-mapper to make one.
 - A disk pool's figures on a dos table may differ by the table's last two sectors (see
   test_storaged_disk_parity): libvirt reads tables with libparted through its own helper,
   we read parted's machine output.
@@ -37,6 +37,9 @@ import libvirt
 import pytest
 
 from guests import ensure_event_loop
+
+import eventreg
+import rawrpc
 
 VIR_FROM_STORAGE = 18
 VIR_FROM_XML = 5
@@ -409,6 +412,35 @@ def test_events_of_one_pool(daemons, tmp_path):
         c.close()
 
 
+def pool_registration_answers(sock):
+    """The pool event registration calls' answers (eventreg.py): pools by UUIDs no pool has,
+    one with an empty name."""
+    return eventreg.registration_answers(sock, "storage:///system", 368, 369, [
+        rawrpc.string(n) + bytes(range(k, k + 16)) for k, n in enumerate(("nosuchpool", ""))])
+
+
+REGISTRATION_ANSWERS = [
+    (rawrpc.ERR_INTERNAL_ERROR, rawrpc.FROM_RPC, "internal error: unsupported storage pool "
+     "event ID %d" % n) for n in (-1, 2, 1 << 30)] + [
+    [1, 2],
+    (rawrpc.ERR_INVALID_ARG, rawrpc.FROM_NONE, "invalid argument: event callback already tracked"),
+    (rawrpc.ERR_INVALID_ARG, rawrpc.FROM_NONE, "invalid argument: event callback already tracked"),
+    "ok",
+    (rawrpc.ERR_INTERNAL_ERROR, rawrpc.FROM_RPC,
+     "internal error: storage pool event callback N not registered"),
+    (rawrpc.ERR_INTERNAL_ERROR, rawrpc.FROM_RPC,
+     "internal error: storage pool event callback N not registered")]
+
+
+def test_event_registration_on_the_wire(daemons):
+    """The registration calls answer libvirt 9.0's errors (Debian's libvirtd: INTERNAL_ERROR
+    in the RPC domain for an event id out of range and for a callback id not registered;
+    test_storaged_parity compares them) and count callback ids up, a pool filter taken
+    whether the pool exists or not."""
+    d = daemons.start_storaged()
+    assert pool_registration_answers(d.sock) == REGISTRATION_ANSWERS
+
+
 def test_uri(daemons):
     """storage:///system alone, as libvirt's storage driver on a privileged daemon."""
     d = daemons.start_storaged()
@@ -537,6 +569,7 @@ def test_storaged_parity(daemons, ref, tmp_path):
         assert o == t, "step %s differs:\nours:     %r\nlibvirtd: %r" % (o[0], o, t)
     assert len(ours_steps) == len(theirs_steps)
     assert ours_events == theirs_events == EVENTS
+    assert pool_registration_answers(d.sock) == pool_registration_answers(ref.daemon.sock)
 
 
 # ---------------------------------------------------------------- fs pools

@@ -132,7 +132,9 @@ def bench_lib():
 
 class Reference:
     """Debian's libvirtd on qemu:///system: the one already running, or one started here
-    (under the subreaper, as bench does) and stopped at close()."""
+    (under the subreaper, as bench does) and stopped at close(). The storage pools the
+    session leaves on it (virt-install makes one, persistent and autostarted, for each
+    directory a disk path names) are undefined at close(); their directories are left."""
 
     def __init__(self, work):
         lib = bench_lib()
@@ -140,6 +142,11 @@ class Reference:
         self.procs = lib.Procs()
         self.daemon = lib.start_libvirtd(self.procs, Path(work))
         self.uri = self.daemon.uri
+        self.pools_before = set(self.pool_names())
+
+    def pool_names(self):
+        r = self.virsh("pool-list", "--all", "--name", check=False)
+        return [n.strip() for n in r.stdout.splitlines() if n.strip()]
 
     def virsh(self, *args, check=True, input_text=None):
         r = subprocess.run(["virsh", "-q", "-c", self.uri, *args], capture_output=True,
@@ -149,7 +156,12 @@ class Reference:
         return r
 
     def close(self):
-        self.procs.stop_all()
+        try:
+            for name in set(self.pool_names()) - self.pools_before:
+                self.virsh("pool-destroy", name, check=False)
+                self.virsh("pool-undefine", name, check=False)
+        finally:
+            self.procs.stop_all()
 
 
 # ---- run 5 / linux guest ----

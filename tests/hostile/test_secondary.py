@@ -114,12 +114,21 @@ def test_secret_names_never_leave_the_store(daemons, root):
     assert_still_serving(t)
 
 
-# (family's register procedure, its arguments for "every object", libvirt's family word)
+# (family's register procedure, its arguments for registration i (an object of its own: a
+# second registration of the same event id and object is refused as libvirt refuses it),
+# libvirt's family word)
+def uuid_of(i):
+    return i.to_bytes(16, "big")
+
+
 REGISTER = {
-    "virtsecretd": (PROC_CONNECT_SECRET_EVENT_REGISTER_ANY, i32(0) + u32(0), "secret"),
-    "virtnodedevd": (PROC_CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY, i32(0) + u32(0), "node device"),
-    "virtstoraged": (PROC_CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY, i32(0) + u32(0),
-                     "storage pool"),
+    "virtsecretd": (PROC_CONNECT_SECRET_EVENT_REGISTER_ANY,
+                    lambda i: i32(0) + u32(1) + uuid_of(i) + i32(1) + string("/v%d" % i),
+                    "secret"),
+    "virtnodedevd": (PROC_CONNECT_NODE_DEVICE_EVENT_REGISTER_ANY,
+                     lambda i: i32(0) + u32(1) + string("dev%d" % i), "node device"),
+    "virtstoraged": (PROC_CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY,
+                     lambda i: i32(0) + u32(1) + string("p%d" % i) + uuid_of(i), "storage pool"),
 }
 LIST_ALL = {
     "virtsecretd": PROC_CONNECT_LIST_ALL_SECRETS,
@@ -142,7 +151,7 @@ def test_event_registration_flood(daemons, root, name):
     t = targets.start(name, daemons, root)
     proc, args, family = REGISTER[name]
     with t.opened() as c:
-        c.send_raw(b"".join(call_frame(proc, args, 1000 + i) for i in range(1100)))
+        c.send_raw(b"".join(call_frame(proc, args(i), 1000 + i) for i in range(1100)))
         assert served(t) < SERVED_WITHIN
         replies = [c.recv_message(timeout=10.0) for _ in range(1100)]
     assert [m.serial for m in replies] == list(range(1000, 2100))
@@ -153,7 +162,7 @@ def test_event_registration_flood(daemons, root, name):
         check_rpc_error(rawrpc.RpcError.decode(m.payload), rawrpc.ERR_INTERNAL_ERROR,
                         rawrpc.FROM_RPC, "internal error: too many %s event registrations" % family)
     with t.opened() as c:
-        assert c.call(proc, args).i32() > ids[-1]
+        assert c.call(proc, args(0)).i32() > ids[-1]
     assert_still_serving(t)
 
 

@@ -155,12 +155,38 @@ test_limit(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
 
     (void)data;
-    for (int i = 0; i < SV_OBJECT_EVENTS_MAX; i++)
-        g_assert_cmpint(sv_object_events_register(&fam, f->c[1], 0, NULL, NULL), >, 0);
+    for (int i = 0; i < SV_OBJECT_EVENTS_MAX; i++) {
+        g_autofree char *object = g_strdup_printf("dev%d", i);
+        g_assert_cmpint(sv_object_events_register(&fam, f->c[1], 0, object, NULL), >=, 0);
+    }
     g_assert_cmpint(sv_object_events_register(&fam, f->c[1], 0, NULL, &error), ==, -1);
     expect_error(error, "too many test event registrations");
     /* the limit is per connection */
-    g_assert_cmpint(sv_object_events_register(&fam, f->c[0], 0, NULL, NULL), >, 0);
+    g_assert_cmpint(sv_object_events_register(&fam, f->c[0], 0, NULL, NULL), >=, 0);
+}
+
+static void
+test_duplicate(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    int any, next;
+
+    (void)data;
+    any = sv_object_events_register(&fam, f->c[0], 0, NULL, NULL);
+    g_assert_cmpint(sv_object_events_register(&fam, f->c[0], 1, NULL, NULL), ==, any + 1);
+    g_assert_cmpint(sv_object_events_register(&fam, f->c[0], 0, "dev1", NULL), ==, any + 2);
+    /* the same event id and object on one connection: libvirt's refusal, no id used up */
+    g_assert_cmpint(sv_object_events_register(&fam, f->c[0], 0, NULL, &error), ==, -1);
+    g_assert_error(error, sv_error_quark(SV_FROM_NONE), SV_ERR_INVALID_ARG);
+    g_assert_cmpstr(error->message, ==, "invalid argument: event callback already tracked");
+    g_clear_error(&error);
+    g_assert_cmpint(sv_object_events_register(&fam, f->c[0], 0, "dev1", &error), ==, -1);
+    /* another connection may */
+    next = sv_object_events_register(&fam, f->c[1], 0, NULL, NULL);
+    g_assert_cmpint(next, ==, any + 3);
+    /* once deregistered, again */
+    g_assert_true(sv_object_events_deregister(&fam, f->c[0], any, NULL));
+    g_assert_cmpint(sv_object_events_register(&fam, f->c[0], 0, NULL, NULL), ==, next + 1);
 }
 
 int
@@ -171,5 +197,6 @@ main(int argc, char **argv)
                teardown);
     g_test_add("/object-events/errors", Fixture, NULL, setup, test_errors, teardown);
     g_test_add("/object-events/limit", Fixture, NULL, setup, test_limit, teardown);
+    g_test_add("/object-events/duplicate", Fixture, NULL, setup, test_duplicate, teardown);
     return g_test_run();
 }

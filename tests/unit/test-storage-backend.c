@@ -106,27 +106,28 @@ test_mounts(void)
 static void
 test_lvm_output(void)
 {
-    g_autoptr(GPtrArray) pairs = storage_logical_parse_pvs(
+    g_autoptr(GPtrArray) vgs = storage_logical_parse_pvs(
         "  /dev/loop1 vg0\n  /dev/loop2       \n  /dev/loop3 vg1\n  /dev/loop4 vg0\n");
     g_autofree char *xml = NULL;
     guint64 size = 0, free_bytes = 0;
 
-    g_assert_cmpuint(pairs->len, ==, 6);
-    g_assert_cmpstr(pairs->pdata[0], ==, "/dev/loop1");
-    g_assert_cmpstr(pairs->pdata[3], ==, "vg1");
-    xml = storage_logical_format_sources(pairs);
+    g_assert_cmpuint(vgs->len, ==, 2);
+    g_assert_cmpstr(((StorageLogicalSource *)vgs->pdata[0])->devices->pdata[0], ==,
+                    "/dev/loop1");
+    g_assert_cmpstr(((StorageLogicalSource *)vgs->pdata[1])->name, ==, "vg1");
+    xml = storage_logical_format_sources(vgs);
     g_assert_cmpstr(xml, ==,
                     "<sources>\n  <source>\n    <device path='/dev/loop1'/>\n"
                     "    <device path='/dev/loop4'/>\n    <name>vg0</name>\n"
                     "    <format type='lvm2'/>\n  </source>\n  <source>\n"
                     "    <device path='/dev/loop3'/>\n    <name>vg1</name>\n"
                     "    <format type='lvm2'/>\n  </source>\n</sources>\n");
-    g_assert_true(storage_logical_parse_vgs("  62914560:58720256\n", &size, &free_bytes));
+    g_assert_true(storage_logical_parse_vgs("  62914560:58720256\n", &size, &free_bytes, NULL));
     g_assert_cmpuint(size, ==, 62914560);
     g_assert_cmpuint(free_bytes, ==, 58720256);
-    g_assert_false(storage_logical_parse_vgs("  62914560\n", &size, &free_bytes));
-    g_assert_false(storage_logical_parse_vgs("1:2", &size, &free_bytes)); /* free > size */
-    g_assert_false(storage_logical_parse_vgs("x:1", &size, &free_bytes));
+    g_assert_false(storage_logical_parse_vgs("  62914560\n", &size, &free_bytes, NULL));
+    g_assert_false(storage_logical_parse_vgs("1:2", &size, &free_bytes, NULL)); /* free > size */
+    g_assert_false(storage_logical_parse_vgs("x:1", &size, &free_bytes, NULL));
 }
 
 /* Captured from parted 3.5 -s -m DEV unit B print free: a gpt table with a partition. */

@@ -42,6 +42,13 @@ sv_object_events_register(SvObjectEvents *fam, SvClient *c, int event_id, const 
         return -1;
     }
     regs = regs_of(fam, c, TRUE);
+    for (guint i = 0; i < regs->len; i++) {
+        const Registration *o = &g_array_index(regs, Registration, i);
+        if (o->event_id == event_id && g_strcmp0(o->object, object) == 0) {
+            sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG, "event callback already tracked");
+            return -1;
+        }
+    }
     if (regs->len >= SV_OBJECT_EVENTS_MAX) {
         sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR,
                      "too many %s event registrations", fam->family);

@@ -16,13 +16,13 @@ typedef struct {
      * secret dispatcher says "node device"); NULL: family. */
     const char *deregister_family;
     int n_event_ids; /* the family's _EVENT_ID_LAST */
-    int next_callback_id;
+    int next_callback_id; /* libvirt's count starts at 0 */
 } SvObjectEvents;
 
 #define SV_OBJECT_EVENTS_INIT(family_, n_ids_)                                               \
     {                                                                                        \
         .key = {family_ " event registrations", SV_ATTACH_LEVEL_DRIVER}, .family = family_, \
-        .n_event_ids = n_ids_, .next_callback_id = 1,                                        \
+        .n_event_ids = n_ids_, .next_callback_id = 0,                                        \
     }
 
 /* At most this many registrations per connection (a client-controlled resource). */
@@ -30,8 +30,9 @@ typedef struct {
 
 /* Register c for event_id on the object named `object` (copied), or on every object for
  * NULL; its callback id, or -1 with libvirt's error for an event id out of range
- * (INTERNAL_ERROR "unsupported FAMILY event ID N", in the RPC domain) or when the
- * connection has SV_OBJECT_EVENTS_MAX already. */
+ * (INTERNAL_ERROR "unsupported FAMILY event ID N", in the RPC domain), for a registration c
+ * has already (the same event id and object: INVALID_ARG "event callback already tracked",
+ * no domain; no id is used up) or when the connection has SV_OBJECT_EVENTS_MAX already. */
 int sv_object_events_register(SvObjectEvents *fam, SvClient *c, int event_id,
                               const char *object, GError **error);
 

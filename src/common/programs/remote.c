@@ -177,6 +177,22 @@ add_registration(SvClient *c, int event_id, const remote_nonnull_domain *dom, gb
     return r.callback_id;
 }
 
+/* Whether c has a (callback, not legacy) registration of event_id for dom (NULL: every
+ * domain): libvirt refuses a second one. */
+static gboolean
+has_registration(SvClient *c, int event_id, const remote_nonnull_domain *dom)
+{
+    RemoteClient *rc = remote_client(c);
+
+    for (guint i = 0; i < rc->regs->len; i++) {
+        const Registration *r = &g_array_index(rc->regs, Registration, i);
+        if (r->callback_id > 0 && r->event_id == event_id && r->has_dom == (dom != NULL) &&
+            (!dom || memcmp(r->uuid, dom->uuid, 16) == 0))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* Remove the legacy registration of event_id; FALSE when there is none. */
 static gboolean
 remove_legacy(SvClient *c, int event_id)
@@ -203,6 +219,10 @@ event_callback_register_any(SvCall *call, remote_connect_domain_event_callback_r
                      a->eventID);
         return FALSE;
     }
+    if (has_registration(sv_call_get_client(call), a->eventID, a->dom)) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG, "event callback already tracked");
+        return FALSE;
+    }
     ret->callbackID = add_registration(sv_call_get_client(call), a->eventID, a->dom, FALSE);
     return TRUE;
 }
@@ -221,8 +241,8 @@ event_callback_deregister_any(SvCall *call,
             return TRUE;
         }
     }
-    sv_error_set_literal(error, SV_FROM_RPC, SV_ERR_RPC, "domain event callback %d not registered",
-                         a->callbackID);
+    sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR,
+                 "domain event callback %d not registered", a->callbackID);
     return FALSE;
 }
 
