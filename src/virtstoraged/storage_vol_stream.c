@@ -143,6 +143,13 @@ thread_ended(gpointer data)
 {
     Xfer *x = data;
 
+    if (x->upload && x->st) {
+        /* every byte is written: the client's finish is answered (a failure aborted the
+         * stream before this) */
+        sv_stream_finish_done(x->st, NULL);
+        x->st = NULL;
+        xfer_unref(x); /* the stream side */
+    }
     release(x);
     xfer_unref(x);
     return G_SOURCE_REMOVE;
@@ -226,6 +233,17 @@ upload_hole(SvStream *st, gint64 length, gpointer user)
     item = g_new0(Item, 1);
     item->hole = (guint64)length;
     g_async_queue_push(x->queue, item);
+}
+
+/* The client finished an upload: the writer ends after what is queued, then
+ * thread_ended() answers the finish. */
+static void
+upload_finish(SvStream *st, gpointer user)
+{
+    Xfer *x = user;
+
+    (void)st;
+    g_async_queue_push(x->queue, &mark_eof);
 }
 
 static void
@@ -389,7 +407,8 @@ start(SvCall *call, const remote_nonnull_storage_vol *v, guint64 offset, guint64
     StorageDriver *drv = storage_driver_of(call);
     const SvStreamCallbacks cb = {.recv = upload ? upload_recv : NULL,
                                   .closed = stream_closed,
-                                  .hole = upload && sparse ? upload_hole : NULL};
+                                  .hole = upload && sparse ? upload_hole : NULL,
+                                  .finish = upload ? upload_finish : NULL};
     StoragePool *pool;
     StorageVol *vol = storage_vol_of(drv, v, &pool, error);
     Xfer *x;

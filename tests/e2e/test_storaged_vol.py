@@ -682,3 +682,51 @@ def test_storaged_vol_disk_parity(daemons, ref, loopdev, tmp_path):  # noqa: F81
     assert len(ours) == len(theirs_steps) == 8
     for o, t in zip(ours, theirs_steps):
         assert o == t, "step %s differs:\nours:     %r\nlibvirtd: %r" % (o[0], o, t)
+
+
+def test_upload_write_failure_at_finish(daemons, tmp_path):
+    """An upload whose writes fail (a 1 MiB tmpfs fills up) fails the client's stream, at
+    the latest at its finish, as libvirt's fdstream reports a write error there; an upload
+    that works has every byte in the file when the finish returns."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)], check=True,
+                   timeout=30)
+    d = daemons.start_storaged()
+    c = libvirt.open(uri(d))
+    try:
+        p = c.storagePoolCreateXML(
+            "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>"
+            % (POOL, small), 0)
+        v = p.createXML("<volume><name>v.img</name><capacity>8388608</capacity>"
+                        "<allocation>0</allocation></volume>", 0)
+        st = c.newStream(0)
+        v.upload(st, 0, 0, 0)
+        # the write that fails is the last one, right before the finish: only a finish
+        # that waits for the writer hears of it
+        with pytest.raises(libvirt.libvirtError) as e:
+            st.send(random.Random(1).randbytes(MIB + 256 * 1024))
+            st.finish()
+        assert "No space left on device" in e.value.get_error_message()
+        v.delete(0)
+        p.destroy()
+        big = tmp_path / "p"
+        p = c.storagePoolCreateXML(
+            "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>"
+            % (POOL, big), libvirt.VIR_STORAGE_POOL_CREATE_WITH_BUILD)
+        v = p.createXML("<volume><name>w.img</name><capacity>33554432</capacity>"
+                        "<allocation>0</allocation></volume>", 0)
+        data = random.Random(5).randbytes(32 * MIB)
+        st = c.newStream(0)
+        v.upload(st, 0, 0, 0)
+        for i in range(0, len(data), MIB):
+            st.send(data[i:i + MIB])
+        st.finish()
+        assert (big / "w.img").read_bytes() == data  # written when finish() returned
+        v.delete(0)
+        p.destroy()
+    finally:
+        c.close()
+        subprocess.run(["umount", str(small)], timeout=30)

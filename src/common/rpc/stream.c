@@ -12,6 +12,7 @@ struct SvStream {
     SvStreamCallbacks cb;
     gpointer user;
     SvStreamDrainedFunc drained; /* a producer waiting for the client to catch up */
+    gboolean finishing;          /* the client's finish waits for sv_stream_finish_done() */
     gpointer drained_data;
 };
 
@@ -79,8 +80,8 @@ on_stream_message(SvClient *c, const SvHeader *h, const guint8 *payload, gsize l
             break;
         }
     }
-    if (!st)
-        return; /* unmatched: dropped, as libvirt does */
+    if (!st || st->finishing)
+        return; /* unmatched, or after a finish: dropped, as libvirt does */
     if (h->type == SV_NET_STREAM_HOLE) {
         on_hole(st, h, payload, len);
         return;
@@ -92,7 +93,13 @@ on_stream_message(SvClient *c, const SvHeader *h, const guint8 *payload, gsize l
         if (st->cb.recv)
             st->cb.recv(st, payload, len, st->user);
         break;
-    case SV_NET_OK:    /* finish */
+    case SV_NET_OK: /* finish */
+        if (st->cb.finish) {
+            st->finishing = TRUE;
+            st->cb.finish(st, st->user); /* answered by sv_stream_finish_done() */
+            break;
+        }
+        /* fall through */
     case SV_NET_ERROR: /* abort */
         send_status(st, SV_NET_OK);
         if (st->cb.closed)
@@ -162,6 +169,17 @@ void
 sv_stream_send_eof(SvStream *st)
 {
     send_status(st, SV_NET_CONTINUE);
+}
+
+void
+sv_stream_finish_done(SvStream *st, const GError *error)
+{
+    if (error) {
+        sv_stream_abort(st, error);
+        return;
+    }
+    send_status(st, SV_NET_OK);
+    stream_remove(st);
 }
 
 void

@@ -15,6 +15,11 @@ typedef struct {
     /* A hole of `length` bytes from the client (a sparse stream's HOLE message); NULL: the
      * stream is not sparse and holes are dropped. */
     void (*hole)(SvStream *st, gint64 length, gpointer user);
+    /* The client finished (OK): with this set, the stream stays open until
+     * sv_stream_finish_done() answers the finish (closed() is then not called for it), so
+     * that a consumer still writing can report its failure as libvirt's fdstream does at
+     * finish; NULL: the finish is acknowledged at once and closed() called. */
+    void (*finish)(SvStream *st, gpointer user);
 } SvStreamCallbacks;
 
 /* A stream for the call being handled (use before replying to it). */
@@ -28,6 +33,10 @@ void sv_stream_send_hole(SvStream *st, gint64 length);
 
 /* End of data from our side: an empty CONTINUE. The client then finishes. */
 void sv_stream_send_eof(SvStream *st);
+
+/* Answer a client's finish held by the finish() callback: OK, or the error; the stream is
+ * closed and freed. */
+void sv_stream_finish_done(SvStream *st, const GError *error);
 
 /* Fail the stream: a STREAM ERROR with the error payload; the stream is then
  * closed on our side and freed (closed() is not called). */
