@@ -409,10 +409,12 @@ remote_on_open(SvCall *call, const void *args)
         sv_client_set_readonly(sv_call_get_client(call));
 }
 
+/* data is NULL where the program was added without sv_remote_serve (the dispatch fuzz
+ * harness's server): nothing is relayed there. */
 static gboolean
 remote_relays(gpointer data, const SvProcInfo *proc)
 {
-    return sv_family_relay_relays(((RemoteProgram *)data)->relay, proc);
+    return data && sv_family_relay_relays(((RemoteProgram *)data)->relay, proc);
 }
 
 static void
@@ -424,7 +426,7 @@ remote_relay(gpointer data, SvCall *call, const guint8 *frame, gsize len)
 static gboolean
 remote_relay_stream(gpointer data, SvClient *client, const guint8 *frame, gsize len)
 {
-    return sv_family_relay_stream(((RemoteProgram *)data)->relay, client, frame, len);
+    return data && sv_family_relay_stream(((RemoteProgram *)data)->relay, client, frame, len);
 }
 
 const SvProgramHooks sv_remote_hooks = {
