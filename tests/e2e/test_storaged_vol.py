@@ -472,11 +472,11 @@ def timed_transfer(u, target, src, dst, size):
 
 
 @pytest.mark.slow
-def test_storaged_vol_upload_bench(daemons, ref, tmp_path):
+def test_big_transfer_keeps_others_answered(daemons, ref, tmp_path):
     """A 256 MiB vol-upload and vol-download on virtstoraged and on Debian's libvirtd 9.0.0:
-    the data comes back whole, another client is answered within 1 s meanwhile, and our
-    upload rate is reported beside libvirtd's and cp's (asserted only to be within a
-    generous factor: the machine is shared)."""
+    the data comes back whole from both, and another client of ours is answered within 1 s
+    meanwhile (a generous bound: it shows the loop never waits on the transfer). The rates
+    are printed for context only; bench/storage measures them against libvirtd's."""
     size = 256 * MIB
     src, dst = tmp_path / "src.bin", tmp_path / "dst.bin"
     with open(src, "wb") as f:
@@ -492,12 +492,12 @@ def test_storaged_vol_upload_bench(daemons, ref, tmp_path):
     theirs_uri = "storage:///system?socket=%s" % ref.daemon.sock
     virsh_on(theirs_uri, "pool-destroy", POOL, check=False)
     theirs = timed_transfer(theirs_uri, tmp_path / "t", src, dst, size)
+    assert subprocess.run(["cmp", str(src), str(dst)]).returncode == 0
     print("\nvol-upload 256 MiB: ours %.0f MB/s, libvirtd %.0f MB/s, cp %.0f MB/s; "
           "vol-download: ours %.0f MB/s, libvirtd %.0f MB/s; worst pool-info latency "
           "meanwhile: ours %.3f s, libvirtd %.3f s"
           % (ours[0], theirs[0], cp_rate, ours[1], theirs[1], ours[2], theirs[2]))
     assert ours[2] < 1.0
-    assert ours[0] > theirs[0] / 3 and ours[1] > theirs[1] / 3
 
 
 def test_volume_being_built(daemons, tmp_path):
