@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf/storage_vol_probe.h"
 #include "util/error.h"
 
 /* What of an image is read: its header, extensions and backing name live in its first
@@ -14,25 +15,6 @@
 #define HEADER_READ 65536
 /* libvirt's limit on the length of a chain. */
 #define MAX_DEPTH 200
-/* QEMU's limit on a backing file name. */
-#define MAX_NAME 1023
-
-#define QCOW2_MAGIC 0x514649fbU
-#define QCOW2_V2_HEADER_LEN 72
-#define QCOW2_EXT_END 0
-#define QCOW2_EXT_BACKING_FORMAT 0xe2792acaU
-
-static guint32
-be32(const guint8 *p)
-{
-    return ((guint32)p[0] << 24) | ((guint32)p[1] << 16) | ((guint32)p[2] << 8) | p[3];
-}
-
-static guint64
-be64(const guint8 *p)
-{
-    return ((guint64)be32(p) << 32) | be32(p + 4);
-}
 
 static void
 set_malformed(GError **error, const char *what)
@@ -41,57 +23,23 @@ set_malformed(GError **error, const char *what)
                  what);
 }
 
-/* The backing format extension among the header extensions at `off`, or NULL. */
-static char *
-backing_format(const guint8 *buf, gsize len, gsize off)
-{
-    while (off + 8 <= len) {
-        guint32 type = be32(buf + off);
-        guint32 size = be32(buf + off + 4);
-
-        if (type == QCOW2_EXT_END || size > len - off - 8)
-            return NULL;
-        if (type == QCOW2_EXT_BACKING_FORMAT)
-            return g_strndup((const char *)buf + off + 8, size);
-        off += 8 + (((gsize)size + 7) & ~(gsize)7);
-    }
-    return NULL;
-}
-
 gboolean
 qemu_qcow2_backing(const guint8 *buf, gsize len, char **ret_name, char **ret_format,
                    GError **error)
 {
-    guint32 version;
-    guint64 offset;
-    guint32 size;
-    gsize ext;
+    SvQcow2Header h;
 
     *ret_name = *ret_format = NULL;
-    if (len < QCOW2_V2_HEADER_LEN || be32(buf) != QCOW2_MAGIC) {
-        set_malformed(error, "no qcow2 magic");
+    if (!sv_qcow2_header_parse(buf, len, &h)) {
+        set_malformed(error, h.malformed);
         return FALSE;
     }
-    version = be32(buf + 4);
-    offset = be64(buf + 8);
-    size = be32(buf + 16);
-    if (version != 2 && version != 3) {
-        set_malformed(error, "unknown version");
-        return FALSE;
-    }
-    ext = version == 2 ? QCOW2_V2_HEADER_LEN : (len >= 104 ? be32(buf + 100) : 0);
-    if (ext < QCOW2_V2_HEADER_LEN) {
-        set_malformed(error, "header too short");
-        return FALSE;
-    }
-    if (offset == 0 || size == 0)
-        return TRUE;
-    if (size > MAX_NAME || offset > len || size > len - offset) {
+    if (h.backing_out_of_reach) {
         set_malformed(error, "backing file name out of reach");
         return FALSE;
     }
-    *ret_name = g_strndup((const char *)buf + offset, size);
-    *ret_format = backing_format(buf, MIN(len, offset), ext);
+    *ret_name = g_steal_pointer(&h.backing);
+    *ret_format = g_steal_pointer(&h.backing_format);
     return TRUE;
 }
 

@@ -82,15 +82,41 @@ test_header(void)
     /* truncated, wrong magic, unknown version, a backing name past the buffer, an
      * extension longer than the buffer */
     g_assert_false(sv_qcow2_header_parse(buf, 71, &h));
+    g_assert_cmpstr(h.malformed, ==, "no qcow2 magic");
     buf[0] = 'X';
     g_assert_false(sv_qcow2_header_parse(buf, n, &h));
     header(buf, 4, NULL, NULL, 0);
     g_assert_false(sv_qcow2_header_parse(buf, n, &h));
+    g_assert_cmpstr(h.malformed, ==, "unknown version");
+    header(buf, 3, NULL, NULL, 0);
+    g_assert_false(sv_qcow2_header_parse(buf, 103, &h));
+    g_assert_cmpstr(h.malformed, ==, "header too short");
+    put32(buf + 100, 64);
+    g_assert_false(sv_qcow2_header_parse(buf, n, &h));
+    g_assert_cmpstr(h.malformed, ==, "header too short");
     header(buf, 3, "b", "qcow2", 0);
     put64(buf + 8, 1020);
     put32(buf + 16, 100);
     g_assert_true(sv_qcow2_header_parse(buf, n, &h));
     g_assert_null(h.backing);
+    g_assert_true(h.backing_out_of_reach);
+    /* a name longer than QEMU takes, though within the bytes given */
+    {
+        guint8 big[4096];
+
+        memset(big, 'n', sizeof(big));
+        header(big, 2, "b", NULL, 0);
+        put32(big + 16, 1024);
+        memset(big + 512, 'n', 1024);
+        g_assert_true(sv_qcow2_header_parse(big, sizeof(big), &h));
+        g_assert_null(h.backing);
+        g_assert_true(h.backing_out_of_reach);
+        put32(big + 16, 1023);
+        g_assert_true(sv_qcow2_header_parse(big, sizeof(big), &h));
+        g_assert_cmpuint(strlen(h.backing), ==, 1023);
+        g_assert_false(h.backing_out_of_reach);
+        sv_qcow2_header_clear(&h);
+    }
     header(buf, 3, "b", "qcow2", 0);
     put32(buf + 108, 0xffffff00);
     g_assert_true(sv_qcow2_header_parse(buf, n, &h));

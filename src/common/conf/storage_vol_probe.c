@@ -53,6 +53,18 @@ backing_format_ext(const guint8 *buf, gsize len, gsize off, gsize end)
     return NULL;
 }
 
+/* QEMU's limit on a backing file name. */
+#define QCOW2_BACKING_NAME_MAX 1023
+#define QCOW2_V2_HEADER_LEN 72
+#define QCOW2_V3_HEADER_LEN 104
+
+static gboolean
+qcow2_malformed(SvQcow2Header *out, const char *why)
+{
+    out->malformed = why;
+    return FALSE;
+}
+
 gboolean
 sv_qcow2_header_parse(const guint8 *buf, gsize len, SvQcow2Header *out)
 {
@@ -61,27 +73,33 @@ sv_qcow2_header_parse(const guint8 *buf, gsize len, SvQcow2Header *out)
     gsize ext;
 
     memset(out, 0, sizeof(*out));
-    if (len < 72 || memcmp(buf, QCOW2_MAGIC, 4) != 0)
-        return FALSE;
+    if (len < QCOW2_V2_HEADER_LEN || memcmp(buf, QCOW2_MAGIC, 4) != 0)
+        return qcow2_malformed(out, "no qcow2 magic");
     out->version = be32(buf + 4);
     if (out->version != 2 && out->version != 3)
-        return FALSE;
+        return qcow2_malformed(out, "unknown version");
     boff = be64(buf + 8);
     bsize = be32(buf + 16);
     out->cluster_bits = be32(buf + 20);
     out->size = be64(buf + 24);
-    ext = 72;
+    ext = QCOW2_V2_HEADER_LEN;
     if (out->version == 3) {
-        if (len < 104)
-            return FALSE;
+        if (len < QCOW2_V3_HEADER_LEN)
+            return qcow2_malformed(out, "header too short");
         out->compatible_features = be64(buf + 80);
         ext = be32(buf + 100);
+        if (ext < QCOW2_V2_HEADER_LEN)
+            return qcow2_malformed(out, "header too short");
     }
-    if (boff && bsize && boff < len && bsize <= len - boff) {
-        out->backing = g_strndup((const char *)buf + boff, bsize);
-        /* the extensions end where the backing file name begins */
-        out->backing_format = backing_format_ext(buf, len, ext, boff);
+    if (!boff || !bsize)
+        return TRUE;
+    if (bsize > QCOW2_BACKING_NAME_MAX || boff > len || bsize > len - boff) {
+        out->backing_out_of_reach = TRUE;
+        return TRUE;
     }
+    out->backing = g_strndup((const char *)buf + boff, bsize);
+    /* the extensions end where the backing file name begins */
+    out->backing_format = backing_format_ext(buf, len, ext, boff);
     return TRUE;
 }
 

@@ -16,12 +16,17 @@ typedef struct {
     char *backing;         /* NULL: none */
     char *backing_format;  /* from the header extension; NULL: not recorded */
     guint64 compatible_features;
+    /* the header names a backing file that lies outside the bytes given, or one longer
+     * than QEMU takes (1023 bytes): backing is NULL then */
+    gboolean backing_out_of_reach;
+    const char *malformed; /* why the bytes are no qcow2 header (parse FALSE), static */
 } SvQcow2Header;
 
 void sv_qcow2_header_clear(SvQcow2Header *h);
 
 /* Parse the first `len` bytes of a file: FALSE when they are no qcow2 header (or a
- * truncated one). Pure. */
+ * truncated one), with out->malformed saying why. Pure. The one qcow2 header reader: the
+ * storage pools' probes and virtqemud's backing chains use it. */
 gboolean sv_qcow2_header_parse(const guint8 *buf, gsize len, SvQcow2Header *out);
 
 /* The volume at `path` as libvirt's dir pool refresh describes it (vol-dumpxml of a volume
