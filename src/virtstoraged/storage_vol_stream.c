@@ -38,6 +38,7 @@ typedef struct {
     gint queued;           /* upload: bytes queued to the writer (atomic) */
     gboolean sparse;       /* download: holes sent as holes */
     gboolean paused;       /* upload: the client's reads are paused (loop only) */
+    gboolean released;     /* the pool and volume are free again (loop only) */
 } Xfer;
 
 static void
@@ -54,13 +55,18 @@ xfer_unref(Xfer *x)
 }
 
 /* The pool and volume are free again; an upload refreshes the pool (with its event) when no
- * other job runs, as libvirt's refresh thread. */
+ * other job runs, as libvirt's refresh thread. Once, and before the client hears how the
+ * transfer ended: a call it makes next finds the volume free. */
 static void
 release(Xfer *x)
 {
-    StoragePool *pool = storage_pools_find_uuid(x->drv->pools, x->uuid, NULL);
+    StoragePool *pool;
     StorageVol *vol;
 
+    if (x->released)
+        return;
+    x->released = TRUE;
+    pool = storage_pools_find_uuid(x->drv->pools, x->uuid, NULL);
     sv_daemon_uninhibit(x->drv->daemon);
     if (!pool)
         return;
@@ -130,6 +136,7 @@ upload_failed(gpointer data)
     x->failed = TRUE;
     resume(x);
     g_async_queue_push(x->queue, &mark_stop); /* the writer ends: no closed() will say so */
+    release(x); /* the writer writes nothing more */
     if (x->st) {
         sv_stream_abort(x->st, x->error);
         x->st = NULL;
@@ -143,6 +150,7 @@ thread_ended(gpointer data)
 {
     Xfer *x = data;
 
+    release(x);
     if (x->upload && x->st) {
         /* every byte is written: the client's finish is answered (a failure aborted the
          * stream before this) */
@@ -150,7 +158,6 @@ thread_ended(gpointer data)
         x->st = NULL;
         xfer_unref(x); /* the stream side */
     }
-    release(x);
     xfer_unref(x);
     return G_SOURCE_REMOVE;
 }

@@ -740,19 +740,21 @@ def test_idle_timeout(daemons, root):
 
 
 def test_events_relayed_with_backend_callback_ids(stack):
-    """A raw event client through the proxy: CALLBACK_REGISTER_ANY returns an id, and the
-    LIFECYCLE message carries that id, byte for byte as virtqemud sent it."""
+    """A raw event client through the proxy: CALLBACK_REGISTER_ANY returns an id (one for
+    every domain, one for the domain alone: libvirt refuses a second registration of the
+    same form), and the LIFECYCLE message carries each id, byte for byte as virtqemud
+    sent it."""
     with Client(str(stack.sock)) as ev, Client(str(stack.sock)) as c:
         ev.open()
+        c.open()
+        dom = define(c, simple_xml("pxev"))
         ids = []
-        for _ in range(2):
-            u = ev.call(rawrpc.PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY,
-                        i32(0) + u32(0))
+        for args in (i32(0) + u32(0), i32(0) + u32(1) + dom):
+            u = ev.call(rawrpc.PROC_CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, args)
             ids.append(u.i32())
             u.done()
         assert ids[0] != ids[1]
-        c.open()
-        dom = define(c, simple_xml("pxev"))
+        c.call(PROC_DOMAIN_UNDEFINE, dom).done()
         got = []
         while len(got) < 2:
             m = ev.recv_message()
@@ -764,8 +766,7 @@ def test_events_relayed_with_backend_callback_ids(stack):
             u.opaque_fixed(16)
             u.i32()
             got.append((cb, u.i32(), u.i32()))
-        assert sorted(got) == sorted([(ids[0], 0, 0), (ids[1], 0, 0)])  # DEFINED/ADDED
-        c.call(PROC_DOMAIN_UNDEFINE, dom).done()
+        assert sorted(got) == sorted([(ids[0], 1, 0), (ids[1], 1, 0)])  # UNDEFINED/REMOVED
 
 
 def test_calls_before_open_and_second_open(stack):
