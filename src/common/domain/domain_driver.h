@@ -167,6 +167,9 @@ void sv_domain_driver_autostart(SvDomainDriver *drv, const char *run_dir);
  * something else. (transfer full of call and ret; free_ret frees ret after the reply) */
 void sv_domain_driver_reply_when_saved(SvDomainDriver *drv, SvCall *call, gpointer ret,
                                        GDestroyNotify free_ret);
+/* The same for a call that failed (a start whose guest is gone, its status file with it).
+ * (transfer full of call and error) */
+void sv_domain_driver_fail_when_saved(SvDomainDriver *drv, SvCall *call, GError *error);
 /* The reply to a start once the guest runs (and its status file says so): nothing for
  * CREATE, the domain for CREATE_WITH_FLAGS and CREATE_XML. */
 void sv_domain_driver_reply_started(SvDomainDriver *drv, SvDomainObj *obj, SvCall *call);

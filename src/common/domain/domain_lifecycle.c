@@ -73,6 +73,7 @@ typedef struct {
     SvCall *call;
     gpointer ret;
     GDestroyNotify free_ret;
+    GError *fail;
 } SavedReply;
 
 static void
@@ -82,6 +83,11 @@ saved_reply_done(const GError *error, gpointer data)
 
     if (error)
         g_warning("status file not written before replying: %s", error->message);
+    if (r->fail) {
+        sv_call_fail(r->call, r->fail);
+        g_free(r);
+        return;
+    }
     sv_call_reply(r->call, r->ret);
     if (r->ret && r->free_ret)
         r->free_ret(r->ret);
@@ -97,6 +103,16 @@ sv_domain_driver_reply_when_saved(SvDomainDriver *drv, SvCall *call, gpointer re
     r->call = call;
     r->ret = ret;
     r->free_ret = free_ret;
+    sv_domain_store_barrier_async(drv->store, saved_reply_done, r);
+}
+
+void
+sv_domain_driver_fail_when_saved(SvDomainDriver *drv, SvCall *call, GError *error)
+{
+    SavedReply *r = g_new0(SavedReply, 1);
+
+    r->call = call;
+    r->fail = error;
     sv_domain_store_barrier_async(drv->store, saved_reply_done, r);
 }
 

@@ -365,7 +365,7 @@ answer_calls(SvDomainDriver *drv, SvDomainObj *obj, SvCall *start_call, GError *
     if (start_error)
         g_warning("domain %s: %s", obj->def->name, start_error->message);
     if (start_call)
-        sv_call_fail(start_call, start_error);
+        sv_domain_driver_fail_when_saved(drv, start_call, start_error);
     else if (start_error)
         g_error_free(start_error);
     for (guint i = 0; i < stop_calls->len; i++) {
