@@ -44,7 +44,7 @@ static const SvConnectFacts nodedev_connect = {
 static NodeDevDriver *
 driver_of(SvCall *call)
 {
-    return sv_server_get_user_data(sv_client_get_server(sv_call_get_client(call)));
+    return sv_call_get_server_data(call);
 }
 
 /* The host's devices: as uevents keep them, else read again when the last reading is older

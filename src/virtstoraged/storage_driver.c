@@ -18,7 +18,7 @@
 StorageDriver *
 storage_driver_of(SvCall *call)
 {
-    return sv_server_get_user_data(sv_client_get_server(sv_call_get_client(call)));
+    return sv_call_get_server_data(call);
 }
 
 /* ---------------------------------------------------------------- connection */

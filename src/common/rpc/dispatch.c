@@ -13,6 +13,12 @@ sv_call_get_client(SvCall *call)
     return call->client;
 }
 
+gpointer
+sv_call_get_server_data(SvCall *call)
+{
+    return sv_server_get_user_data(sv_client_get_server(call->client));
+}
+
 const SvHeader *
 sv_call_get_header(SvCall *call)
 {
