@@ -470,6 +470,7 @@ const SvDaemonDriver nodedev_daemon_driver = {
     .name = "virtnodedevd",
     .sock_prefix = "virtnodedevd",
     .driver_name = "nodedev",
+    .family = SV_PROC_FAMILY_NODEDEV,
     .init = nodedev_init,
     .cleanup = nodedev_cleanup,
 };

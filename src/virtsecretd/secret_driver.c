@@ -334,6 +334,7 @@ const SvDaemonDriver secret_daemon_driver = {
     .name = "virtsecretd",
     .sock_prefix = "virtsecretd",
     .driver_name = "secret",
+    .family = SV_PROC_FAMILY_SECRET,
     .init = secret_init,
     .cleanup = secret_cleanup,
 };

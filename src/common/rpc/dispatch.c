@@ -218,6 +218,8 @@ check_call(SvClient *c, const SvHeader *h, const SvServerProgram **out_prog, GEr
         .readonly = c->readonly,
         .relays = prog ? prog->hooks->relays : NULL,
         .relays_data = prog ? prog->data : NULL,
+        .family = prog && prog->hooks->served_family ? prog->hooks->served_family(prog->data)
+                                                     : SV_PROC_FAMILY_PRIMARY,
     };
     const SvProcInfo *p = sv_call_admit(&facts, error);
 
