@@ -16,7 +16,7 @@ import pytest
 
 import rawrpc
 import targets
-from hostile import SERVED_WITHIN, assert_still_serving, check_rpc_error, served
+from hostile import SERVED_WITHIN, assert_still_serving, check_rpc_error, files_under, served
 from rawrpc import ERROR, OK, REMOTE_PROGRAM, REMOTE_VERSION, encode_frame, i32, string, u32
 
 PROC_SECRET_LOOKUP_BY_UUID, PROC_SECRET_DEFINE_XML = 141, 142
@@ -31,16 +31,6 @@ USAGE_VOLUME = 1
 # Names that would leave a directory were they ever made into paths.
 ESCAPING = ["../../../../etc/passwd", "pci_0000_00_00_0/../../x", "/sys/devices", "..", ".",
             "a/b", ""]
-
-
-def files_under(root):
-    """Every file and directory under root, as paths relative to it (sockets and logs
-    too: none may appear or vanish because of a name)."""
-    out = set()
-    for d, dirs, files in os.walk(root):
-        for n in dirs + files:
-            out.add(os.path.relpath(os.path.join(d, n), root))
-    return out
 
 
 def nonnull_secret(uuid, usage_type, usage_id):
