@@ -12,6 +12,7 @@
 #include "nodedev.h"
 #include "nodedev_monitor.h"
 #include "programs/object_events.h"
+#include "programs/qemu.h"
 #include "programs/remote.h"
 #include "util/error.h"
 
@@ -449,6 +450,8 @@ nodedev_init(SvDaemon *d, GError **error)
     install(&driver->handlers);
     sv_server_set_user_data(sv_daemon_get_server(d), driver);
     sv_daemon_serve_remote(d, &driver->handlers);
+    /* libvirt's per-driver daemons all register libvirt-qemu: none of it here. */
+    sv_qemu_serve_unsupported(sv_daemon_get_server(d), TRUE);
     sv_daemon_set_driver_data(d, driver);
     start_monitor(driver);
     return TRUE;

@@ -6,6 +6,7 @@
 
 #include "conf/uuid.h"
 #include "domain/domain_connect.h"
+#include "programs/qemu.h"
 #include "secret_events.h"
 #include "secret_store.h"
 #include "util/error.h"
@@ -315,6 +316,8 @@ secret_init(SvDaemon *d, GError **error)
     secret_events_install(&drv->handlers);
     sv_server_set_user_data(sv_daemon_get_server(d), drv);
     sv_daemon_serve_remote(d, &drv->handlers);
+    /* libvirt's per-driver daemons all register libvirt-qemu: none of it here. */
+    sv_qemu_serve_unsupported(sv_daemon_get_server(d), TRUE);
     update_hold(drv);
     sv_daemon_set_driver_data(d, drv);
     return TRUE;

@@ -8,6 +8,7 @@
 
 #include "conf/uuid.h"
 #include "domain/domain_connect.h"
+#include "programs/qemu.h"
 #include "storage_backend_logical.h"
 #include "storage_events.h"
 #include "storage_priv.h"
@@ -509,6 +510,8 @@ storage_init(SvDaemon *d, GError **error)
     install_handlers(drv);
     sv_server_set_user_data(sv_daemon_get_server(d), drv);
     sv_daemon_serve_remote(d, &drv->handlers);
+    /* libvirt's per-driver daemons all register libvirt-qemu: none of it here. */
+    sv_qemu_serve_unsupported(sv_daemon_get_server(d), TRUE);
     sv_daemon_set_driver_data(d, drv);
     recover_pools(drv);
     autostart_pools(drv);

@@ -63,6 +63,17 @@ HYPERVISOR_CALLS = [
     ("CONNECT_UNREGISTER_CLOSE_CALLBACK", 361, b""),
 ]
 
+# libvirt-qemu's calls (every per-driver daemon registers that program).
+QEMU_PROGRAM = 0x20008087
+QEMU_CALLS = [
+    ("QEMU_DOMAIN_MONITOR_COMMAND", 1, NONE_DOMAIN + string("{}") + u32(0)),
+    ("QEMU_DOMAIN_ATTACH", 2, u32(1) + u32(0)),
+    ("QEMU_DOMAIN_AGENT_COMMAND", 3, NONE_DOMAIN + string("{}") + i32(0) + u32(0)),
+    ("QEMU_CONNECT_DOMAIN_MONITOR_EVENT_REGISTER", 4, u32(0) + opt_string(None) + u32(0)),
+    ("QEMU_CONNECT_DOMAIN_MONITOR_EVENT_DEREGISTER", 5, i32(3)),
+    ("QEMU_DOMAIN_MONITOR_COMMAND_WITH_FILES", 7, NONE_DOMAIN + string("{}") + u32(0)),
+]
+
 # Per family: (label, procedure, arguments) of that family's calls, made on the others.
 FAMILY_CALLS = {
     "storage": [("CONNECT_LIST_ALL_STORAGE_POOLS", 281, LIST_ALL),
@@ -79,19 +90,20 @@ DAEMONS = {"storage": "virtstoraged", "secret": "virtsecretd", "nodedev": "virtn
 NOT_OPEN = ("ERROR", 1, 7, "internal error: connection not open")
 
 
-def outcome(c, proc, payload):
-    m = c.call_raw(proc, payload)
+def outcome(c, proc, payload, prog=rawrpc.REMOTE_PROGRAM):
+    m = c.call_raw(proc, payload, prog=prog)
     if m.status == ERROR:
         e = rawrpc.RpcError.decode(m.payload)
         return ("ERROR", e.code, e.domain, e.message)
     return ("OK", m.payload)
 
 
-def answers(sock, uri, calls, readonly=False):
-    """{label: outcome} of each call on one connection opened to uri on sock."""
+def answers(sock, uri, calls, readonly=False, prog=rawrpc.REMOTE_PROGRAM):
+    """{label: outcome} of each call (of program prog) on one connection opened to uri on
+    sock."""
     with rawrpc.Client(str(sock)) as c:
         c.open(uri, 1 if readonly else 0)
-        return {label: outcome(c, proc, payload) for label, proc, payload in calls}
+        return {label: outcome(c, proc, payload, prog) for label, proc, payload in calls}
 
 
 def start(daemons, family):
@@ -136,6 +148,29 @@ def test_hypervisor_calls_not_supported(daemons, family):
     else:
         assert rw["CONNECT_GET_CAPABILITIES"] == \
             ("ERROR", 3, 20, unsupported + "virConnectGetCapabilities")
+
+
+@pytest.mark.parametrize("family", sorted(DAEMONS))
+def test_qemu_program_not_supported(daemons, family):
+    """libvirt-qemu's calls: NO_SUPPORT naming the API (no error domain, as libvirt-qemu.c
+    reports it), a read-only refusal first; a monitor command with files finds no
+    descriptor passing, a deregistration no registration."""
+    d = start(daemons, family)
+    uri = "%s:///system" % family
+    rw = answers(d.sock, uri, QEMU_CALLS, prog=QEMU_PROGRAM)
+    ro = answers(d.sock_ro, uri, QEMU_CALLS, readonly=True, prog=QEMU_PROGRAM)
+    unsupported = "this function is not supported by the connection driver: "
+    assert rw["QEMU_DOMAIN_MONITOR_COMMAND"] == \
+        ("ERROR", 3, 0, unsupported + "virDomainQemuMonitorCommand")
+    assert rw["QEMU_CONNECT_DOMAIN_MONITOR_EVENT_REGISTER"] == \
+        ("ERROR", 3, 0, unsupported + "virConnectDomainQemuMonitorEventRegister")
+    assert rw["QEMU_CONNECT_DOMAIN_MONITOR_EVENT_DEREGISTER"] == \
+        ("ERROR", 1, 7, "internal error: qemu monitor event callback 3 not registered")
+    assert rw["QEMU_DOMAIN_MONITOR_COMMAND_WITH_FILES"] == \
+        ("ERROR", 74, 0, "argument unsupported: fd passing is not supported by this connection")
+    assert ro["QEMU_DOMAIN_MONITOR_COMMAND"] == \
+        ("ERROR", 29, 0, "operation forbidden: read only access prevents "
+         "virDomainQemuMonitorCommand")
 
 
 @pytest.mark.parametrize("family", sorted(DAEMONS))
@@ -184,8 +219,9 @@ def test_calls_before_open(daemons, family):
 @pytest.mark.slow
 @pytest.mark.parametrize("family", sorted(DAEMONS))
 def test_same_answers_as_libvirtd(daemons, ref, family):
-    """Every call of HYPERVISOR_CALLS, read-write and read-only, and every call before the
-    open, answered as Debian's libvirtd answers a client that opened the same URI;
+    """Every call of HYPERVISOR_CALLS and QEMU_CALLS, read-write and read-only, and every
+    call before the open, answered as Debian's libvirtd answers a client that opened the
+    same URI;
     the storage capabilities (which pool types this build supports) aside. The other
     families' calls: ours "connection not open" (the per-driver daemon's), libvirtd's
     NO_SUPPORT (its one process has them all): the difference named in the module's
@@ -205,6 +241,11 @@ def test_same_answers_as_libvirtd(daemons, ref, family):
             kept = "".join(ln for ln in caps.splitlines(True) if ln not in refused)
             assert kept != caps
             assert mine == kept
+        assert ours == theirs
+        sock = d.sock_ro if readonly else d.sock
+        ours = answers(sock, uri, QEMU_CALLS, readonly, QEMU_PROGRAM)
+        theirs = answers(ref.daemon.sock + ("-ro" if readonly else ""), uri, QEMU_CALLS,
+                         readonly, QEMU_PROGRAM)
         assert ours == theirs
     unsupported = "this function is not supported by the connection driver: "
     family_from = {"storage": 18, "secret": 30, "nodedev": 22}

@@ -9,7 +9,7 @@
  * (libvirt-storage.c reports STORAGE, libvirt-secret.c SECRET, ...); DOMAIN for the primary
  * family's calls, host calls included (libvirt-host.c reports DOMAIN too), but for the
  * snapshots', checkpoints' and node devices' files (a device's detach is the hypervisor
- * driver's call, libvirt-nodedev.c's API). */
+ * driver's call, libvirt-nodedev.c's API), and libvirt-qemu.c's, which reports none. */
 static int
 api_error_from(const SvProcInfo *p)
 {
@@ -28,6 +28,9 @@ api_error_from(const SvProcInfo *p)
         return SV_FROM_DOMAIN_CHECKPOINT;
     if (g_str_has_prefix(p->api, "virNodeDevice"))
         return SV_FROM_NODEDEV;
+    if (g_str_has_prefix(p->api, "virDomainQemu") ||
+        g_str_has_prefix(p->api, "virConnectDomainQemu"))
+        return SV_FROM_NONE;
     return SV_FROM_DOMAIN;
 }
 
