@@ -605,7 +605,8 @@ add_blockdevs(GPtrArray *argv, const SvDomainDiskDef *d, guint top)
         } else if (d->backing_end) {
             backing = "";
         }
-        add_storage_node(argv, d, b ? b->type : d->type, b ? b->path : d->source, storage);
+        add_storage_node(argv, d, b ? b->type : sv_domain_disk_actual_type(d), b ? b->path : d->source,
+                         storage);
         add_format_node(argv, d, b ? b->format : d->format, index, backing, layer == 0);
     }
 }

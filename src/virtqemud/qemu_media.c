@@ -49,11 +49,21 @@ qemu_media_check(const SvDomainDiskDef *old, const SvDomainDiskDef *new, gboolea
         return field_refused("detect_zeroes", error);
     *change = new->type != old->type || g_strcmp0(new->source, old->source) != 0 ||
               new->protocol != old->protocol || g_strcmp0(new->net_name, old->net_name) != 0 ||
-              new->hosts->len != old->hosts->len;
+              new->hosts->len != old->hosts->len ||
+              g_strcmp0(new->vol_pool, old->vol_pool) != 0 ||
+              g_strcmp0(new->vol_name, old->vol_name) != 0;
     if (*change && old->device != SV_DOMAIN_DISK_DEVICE_CDROM &&
         old->device != SV_DOMAIN_DISK_DEVICE_FLOPPY) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                      "disk source can be changed only in removable drives");
+        return FALSE;
+    }
+    /* libvirt resolves the volume first; splitvirt resolves volumes at start and attach
+     * only. */
+    if (*change && sv_domain_disk_vol_unresolved(new)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
+                     "a medium change to a <disk type='volume'> is not supported by "
+                     "splitvirt");
         return FALSE;
     }
     return TRUE;
