@@ -281,7 +281,8 @@ ask_driver(SvCall *call, SvDomainObj *obj, const LiveAsk *ask, LiveChange *job,
     if (!dev)
         return FALSE;
     if (!drv->hotplug ||
-        !(ask->attach ? drv->hotplug->attach_live : drv->hotplug->detach_live)) {
+        !(ask->attach ? drv->hotplug->attach_live != NULL
+                      : drv->hotplug->detach_live != NULL)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                      "live %s of device '%s' is not supported",
                      ask->attach ? "attach" : "detach", sv_domain_hotplug_type_name(kind));

@@ -1,0 +1,277 @@
+"""test_qemu_volume_disk.py: issue 19 item 5, <disk type='volume'>: a disk naming a storage
+pool's volume, resolved through the storage daemon (virtstoraged; libvirtd's own storage
+driver) when the guest starts and when the disk is attached to a running guest.
+
+What a client sees, as on Debian's libvirtd 9.0.0: the inactive and the live XML keep the
+pool and volume names (the live one adds the node index and the chain's end, never the path);
+QEMU opens the volume's path; libvirt's errors for a pool that does not exist, a volume that
+does not exist, an inactive pool, a mode= on a non-iSCSI pool, and the define-time errors of
+the <source> attributes (a pool that does not exist is no error at define). The slow test
+runs the same sequence on libvirtd and on ours (virtqemud with virtstoraged) and compares
+every step; the other tests check ours against libvirtd's recorded answers and the
+splitvirt-only parts (virtstoraged not running, the resolution kept over a virtqemud
+restart).
+
+Normalised between the two: the pool's directory (each daemon has its own under the test's
+tmp; QEMU's node shows it as POOL)."""
+
+import json
+import re
+import subprocess
+
+import pytest
+
+from calls import answer, virsh
+from guests import domain_xml, guest_elf
+
+libvirt = pytest.importorskip("libvirt")
+libvirt.registerErrorHandler(lambda ctx, err: None, None)
+
+LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
+INACTIVE = libvirt.VIR_DOMAIN_XML_INACTIVE
+POOL = "svvolpool"
+VOL_XML = ("<volume><name>%s</name><capacity unit='MiB'>%d</capacity>"
+           "<target><format type='%s'/></target></volume>")
+
+
+def pool_xml(path):
+    return ("<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>"
+            % (POOL, path))
+
+
+def vol_disk(pool, volume, target, fmt=None, mode=None, extra=""):
+    driver = "<driver name='qemu' type='%s'/>" % fmt if fmt else ""
+    src = "<source pool='%s' volume='%s'%s%s/>" % (pool, volume,
+                                                   " mode='%s'" % mode if mode else "", extra)
+    return ("<disk type='volume' device='disk'>%s%s<target dev='%s' bus='virtio'/></disk>"
+            % (driver, src, target))
+
+
+def guest_with(name, kernel, disks):
+    return domain_xml(name, kernel).replace("<devices>", "<devices>" + "".join(disks), 1)
+
+
+def disks_of(xml):
+    return re.findall(r"<disk .*?</disk>", xml, re.S)
+
+
+def storage_nodes(uri, name, pooldir):
+    """The file nodes QEMU has, (node name, file name with the pool's directory as POOL)."""
+    rc, out, err = virsh(uri, "qemu-monitor-command", name,
+                         json.dumps({"execute": "query-named-block-nodes"}))
+    assert rc == 0, err
+    nodes = json.loads(out)["return"]
+    return sorted((n["node-name"], n["file"].replace(str(pooldir), "POOL"))
+                  for n in nodes if n["drv"] == "file")
+
+
+def block_info(dom, target):
+    """blockInfo's capacity and physical size: what QEMU opened is the volume. (The
+    allocation is the host filesystem's count of blocks, which differs by a block between
+    runs of the same steps.)"""
+    capacity, _, physical = dom.blockInfo(target)
+    return capacity, physical
+
+
+def define_errors(conn, name, kernel):
+    """The define-time answers for <source> attributes libvirt checks when parsing."""
+    out = []
+    for what, src in [("pool only", "<source pool='%s'/>" % POOL),
+                      ("volume only", "<source volume='a.qcow2'/>"),
+                      ("no source", ""),
+                      ("bad mode", "<source pool='%s' volume='a.qcow2' mode='bogus'/>" % POOL)]:
+        disk = ("<disk type='volume' device='disk'>%s<target dev='vda' bus='virtio'/></disk>"
+                % src)
+        out.append(("define " + what,
+                    answer(lambda: conn.defineXML(guest_with(name, kernel, [disk])) and None)))
+    return out
+
+
+def attach_errors(dom):
+    """Live attaches the resolution refuses; nothing reaches the guest."""
+    out = []
+    for what, disk in [("no pool", vol_disk("nosuchpool", "b.raw", "vdc")),
+                       ("no volume", vol_disk(POOL, "nosuch.img", "vdc")),
+                       ("mode direct", vol_disk(POOL, "b.raw", "vdc", mode="direct"))]:
+        out.append(("attach " + what, answer(dom.attachDeviceFlags, disk, LIVE)))
+    return out
+
+
+def start_errors(conn, pool, name, kernel):
+    """Starts the resolution refuses: a pool that does not exist (defined all the same), an
+    inactive pool, and mode= on a dir pool."""
+    out = []
+    for what, disk in [("no pool", vol_disk("nosuchpool", "a.qcow2", "vda", "qcow2")),
+                       ("no volume", vol_disk(POOL, "nosuch.img", "vda", "qcow2")),
+                       ("mode host", vol_disk(POOL, "a.qcow2", "vda", "qcow2", mode="host"))]:
+        dom = conn.defineXML(guest_with(name, kernel, [disk]))
+        try:
+            out.append(("start " + what, answer(dom.create), dom.isActive()))
+        finally:
+            dom.undefine()
+    dom = conn.defineXML(guest_with(name, kernel, [vol_disk(POOL, "a.qcow2", "vda", "qcow2")]))
+    try:
+        pool.destroy()
+        out.append(("start pool inactive", answer(dom.create), dom.isActive()))
+        pool.create()
+    finally:
+        dom.undefine()
+    return out
+
+
+def running_steps(conn, uri, dom, name, pooldir):
+    steps = [("start", answer(dom.create)),
+             ("live", disks_of(dom.XMLDesc(0))),
+             ("nodes", storage_nodes(uri, name, pooldir)),
+             ("blockinfo", block_info(dom, "vda")),
+             ("domblklist", virsh(uri, "domblklist", name, "--details")[1].split())]
+    steps.append(("attach vdb", answer(dom.attachDeviceFlags,
+                                       vol_disk(POOL, "b.raw", "vdb", "raw"), LIVE),
+                  disks_of(dom.XMLDesc(0))))
+    steps.append(("nodes after attach", storage_nodes(uri, name, pooldir)))
+    steps += attach_errors(dom)
+    steps.append(("live at the end", disks_of(dom.XMLDesc(0))))
+    steps.append(("inactive while running", disks_of(dom.XMLDesc(INACTIVE))))
+    return steps
+
+
+def volume_sequence(conn, uri, name, kernel, pooldir):
+    """The whole sequence on one daemon: a dir pool with a qcow2 and a raw volume, a guest
+    with a volume disk defined and started, a volume disk attached live, the errors."""
+    pooldir.mkdir()
+    pool = conn.storagePoolDefineXML(pool_xml(pooldir))
+    try:
+        pool.create()
+        pool.createXML(VOL_XML % ("a.qcow2", 16, "qcow2"))
+        pool.createXML(VOL_XML % ("b.raw", 8, "raw"))
+        steps = define_errors(conn, name, kernel)
+        dom = conn.defineXML(guest_with(name, kernel,
+                                        [vol_disk(POOL, "a.qcow2", "vda", "qcow2")]))
+        try:
+            steps.append(("inactive", disks_of(dom.XMLDesc(INACTIVE))))
+            try:
+                steps += running_steps(conn, uri, dom, name, pooldir)
+            finally:
+                if dom.isActive():
+                    dom.destroy()
+            steps.append(("after destroy", disks_of(dom.XMLDesc(0))))
+        finally:
+            dom.undefine()
+        steps += start_errors(conn, pool, name, kernel)
+        return steps
+    finally:
+        if pool.isActive():
+            for v in pool.listAllVolumes():
+                v.delete()
+            pool.destroy()
+        pool.undefine()
+
+
+def live_disk(target, pool, volume, fmt, index, alias, slot):
+    return ("<disk type='volume' device='disk'>\n"
+            "      <driver name='qemu' type='%s'/>\n"
+            "      <source pool='%s' volume='%s' index='%d'/>\n"
+            "      <backingStore/>\n"
+            "      <target dev='%s' bus='virtio'/>\n"
+            "      <alias name='%s'/>\n"
+            "      <address type='pci' domain='0x0000' bus='0x00' slot='%s' function='0x0'/>\n"
+            "    </disk>" % (fmt, pool, volume, index, target, alias, slot))
+
+
+def inactive_disk(target, pool, volume, fmt, slot):
+    return ("<disk type='volume' device='disk'>\n"
+            "      <driver name='qemu' type='%s'/>\n"
+            "      <source pool='%s' volume='%s'/>\n"
+            "      <target dev='%s' bus='virtio'/>\n"
+            "      <address type='pci' domain='0x0000' bus='0x00' slot='%s' function='0x0'/>\n"
+            "    </disk>" % (fmt, pool, volume, target, slot))
+
+
+XML_ERR = (libvirt.VIR_ERR_XML_ERROR, libvirt.VIR_FROM_DOMAIN)
+NO_POOL = (libvirt.VIR_ERR_NO_STORAGE_POOL, libvirt.VIR_FROM_STORAGE,
+           "Storage pool not found: no storage pool with matching name 'nosuchpool'")
+NO_VOL = (libvirt.VIR_ERR_NO_STORAGE_VOL, libvirt.VIR_FROM_STORAGE,
+          "Storage volume not found: no storage vol with matching name 'nosuch.img'")
+MODE_ERR = XML_ERR + ("XML error: disk source mode is only valid when storage pool is of "
+                      "iscsi type",)
+TOGETHER = XML_ERR + ("XML error: 'pool' and 'volume' must be specified together for 'pool' "
+                      "type source",)
+
+
+def expected(name):
+    """Debian's libvirtd 9.0.0's answers to volume_sequence (the slow test compares the
+    whole sequence with libvirtd's in the same run)."""
+    vda_live = live_disk("vda", POOL, "a.qcow2", "qcow2", 1, "virtio-disk0", "0x02")
+    vdb_live = live_disk("vdb", POOL, "b.raw", "raw", 2, "virtio-disk1", "0x03")
+    return [
+        ("define pool only", TOGETHER),
+        ("define volume only", TOGETHER),
+        ("define no source", (libvirt.VIR_ERR_NO_SOURCE, libvirt.VIR_FROM_DOMAIN,
+                              "missing source information for device vda")),
+        ("define bad mode", (libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_DOMAIN,
+                             "unsupported configuration: unknown source mode 'bogus' for "
+                             "volume type disk")),
+        ("inactive", [inactive_disk("vda", POOL, "a.qcow2", "qcow2", "0x02")]),
+        ("start", ("OK", 0)),
+        ("live", [vda_live]),
+        ("nodes", [("libvirt-1-storage", "POOL/a.qcow2")]),
+        ("blockinfo", (16 << 20, 196616)),
+        ("domblklist", ["volume", "disk", "vda", "a.qcow2"]),
+        ("attach vdb", ("OK", 0), [vda_live, vdb_live]),
+        ("nodes after attach", [("libvirt-1-storage", "POOL/a.qcow2"),
+                                ("libvirt-2-storage", "POOL/b.raw")]),
+        ("attach no pool", NO_POOL),
+        ("attach no volume", NO_VOL),
+        ("attach mode direct", MODE_ERR),
+        ("live at the end", [vda_live, vdb_live]),
+        ("inactive while running", [inactive_disk("vda", POOL, "a.qcow2", "qcow2", "0x02")]),
+        ("after destroy", [inactive_disk("vda", POOL, "a.qcow2", "qcow2", "0x02")]),
+        ("start no pool", NO_POOL, 0),
+        ("start no volume", NO_VOL, 0),
+        ("start mode host", MODE_ERR, 0),
+        ("start pool inactive", (libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_DOMAIN,
+                                 "unsupported configuration: storage pool '%s' containing "
+                                 "volume 'a.qcow2' is not active" % POOL), 0),
+    ]
+
+
+@pytest.fixture
+def storaged(daemons):
+    return daemons.start_storaged(args=["--timeout", "0"])
+
+
+def test_volume_disk_sequence(host, storaged, tmp_path):
+    """The sequence on virtqemud with virtstoraged gives libvirtd's answers."""
+    steps = volume_sequence(host.conn, host.uri, "svvol-a", host.kernel, tmp_path / "pool")
+    assert steps == expected("svvol-a")
+
+
+def test_volume_disk_without_storaged(host, tmp_path):
+    """A guest with a volume disk started while no storage daemon listens: the start fails
+    with the error of a storage connection that cannot be made (libvirt's remote driver's),
+    and the guest stays shut off."""
+    dom = host.conn.defineXML(guest_with("svvol-b", host.kernel,
+                                         [vol_disk(POOL, "a.qcow2", "vda", "qcow2")]))
+    try:
+        code, domain, msg = answer(dom.create)
+        assert (code, domain) == (libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_RPC)
+        assert msg.startswith("Failed to connect socket to '%s': "
+                              % (host.root / "run" / "libvirt" / "virtstoraged-sock")), msg
+        assert not dom.isActive()
+    finally:
+        dom.undefine()
+
+
+@pytest.mark.slow
+def test_volume_disk_equal_libvirtd(ref, host, storaged, tmp_path):
+    """The same sequence on Debian's libvirtd and on ours: every answer, the inactive and
+    live disks, the file nodes QEMU opened, the errors."""
+    ref_conn = libvirt.open(ref.uri)
+    try:
+        theirs = volume_sequence(ref_conn, ref.uri, "svvol-ref", guest_elf(),
+                                 tmp_path / "ref-pool")
+    finally:
+        ref_conn.close()
+    ours = volume_sequence(host.conn, host.uri, "svvol-ref", host.kernel,
+                           tmp_path / "ours-pool")
+    assert ours == theirs
