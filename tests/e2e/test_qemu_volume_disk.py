@@ -22,7 +22,7 @@ import subprocess
 import pytest
 
 from calls import answer, virsh
-from guests import domain_xml, guest_elf
+from guests import domain_xml, guest_elf, uri_for
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -275,3 +275,43 @@ def test_volume_disk_equal_libvirtd(ref, host, storaged, tmp_path):
     ours = volume_sequence(host.conn, host.uri, "svvol-ref", host.kernel,
                            tmp_path / "ours-pool")
     assert ours == theirs
+
+
+def test_volume_disk_kept_over_a_restart(rhost, daemons, tmp_path):
+    """virtqemud killed and started again while a guest with a volume disk runs, and the
+    storage daemon gone meanwhile: the path the start resolved comes back from the status
+    file (nothing is asked of a storage daemon), so the live XML, blockInfo and the nodes
+    QEMU has are as before, and the guest is destroyed as any other."""
+    import signal
+
+    rhost.start_daemon()
+    storaged = daemons.start_storaged(args=["--timeout", "0"])
+    pooldir = tmp_path / "pool"
+    pooldir.mkdir()
+    conn = rhost.conn
+    pool = conn.storagePoolCreateXML(pool_xml(pooldir))
+    pool.createXML(VOL_XML % ("a.qcow2", 16, "qcow2"))
+    uri = uri_for(rhost.daemon.sock)
+    dom = conn.defineXML(guest_with("svvol-r", rhost.kernel,
+                                    [vol_disk(POOL, "a.qcow2", "vda", "qcow2")]))
+    try:
+        dom.create()
+        before = (disks_of(dom.XMLDesc(0)), block_info(dom, "vda"),
+                  storage_nodes(uri, "svvol-r", pooldir))
+        assert before[2] == [("libvirt-1-storage", "POOL/a.qcow2")]
+        rhost.kill_daemon()
+        storaged.send_signal(signal.SIGTERM)
+        storaged.wait_exit(10)
+        rhost.start_daemon()
+        uri = uri_for(rhost.daemon.sock)
+        dom = rhost.conn.lookupByName("svvol-r")
+        assert dom.isActive()
+        after = (disks_of(dom.XMLDesc(0)), block_info(dom, "vda"),
+                 storage_nodes(uri, "svvol-r", pooldir))
+        assert after == before
+        dom.destroy()
+    finally:
+        dom = rhost.conn.lookupByName("svvol-r")
+        if dom.isActive():
+            dom.destroy()
+        dom.undefine()
