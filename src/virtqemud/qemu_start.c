@@ -775,7 +775,7 @@ volumes_ready(QemuVolumeWork *work, const GError *error, gpointer run)
 static void
 resolve_volumes(SvDomainObj *obj, const SvBackendIdentity *id)
 {
-    qemu_volume_resolve(obj->def, qemu_ctx_of(obj)->family_run_dir, id, volumes_ready,
+    qemu_volume_resolve(obj->def, qemu_ctx_of(obj)->family_run_dir, id, TRUE, volumes_ready,
                         sv_domain_obj_run_key(obj));
 }
 

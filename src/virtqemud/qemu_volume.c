@@ -40,6 +40,8 @@ typedef struct {
     char *volume;
     SvDomainDiskVolMode mode;
     gboolean startup_policy;
+    gboolean optional;     /* startupPolicy='optional' */
+    gboolean missing;      /* optional, and it did not resolve: dropped */
     char *path;            /* found */
     SvDomainDiskType type; /* found */
 } Volume;
@@ -53,6 +55,7 @@ struct QemuVolumeWork {
     char pool_uuid[REMOTE_UUID_BUFLEN];
     char *vol_key;
     int vol_type;
+    gboolean drop_optional; /* a cold boot: optional volumes that fail are dropped */
     QemuVolumeDone done;
     gpointer data;
     guint idle;     /* tells a failure to connect */
@@ -210,6 +213,34 @@ step_take(QemuVolumeWork *work, void *ret, GError **error)
     }
 }
 
+/* The next volume, or the end. */
+static void
+next_volume(QemuVolumeWork *work)
+{
+    work->step = STEP_POOL;
+    if (++work->at == work->vols->len)
+        finish(work, NULL);
+    else
+        step_send(work);
+}
+
+/* libvirt's startupPolicy at a cold boot: an optional volume that does not resolve, for
+ * whatever reason, is dropped (qemu_volume_apply); any other failure fails the work. */
+static void
+volume_failed(QemuVolumeWork *work, const GError *error)
+{
+    Volume *v = work->vols->pdata[work->at];
+
+    if (!work->drop_optional || !v->optional) {
+        finish(work, error);
+        return;
+    }
+    g_debug("volume '%s' of pool '%s' (%s) dropped: %s", v->volume, v->pool, v->target,
+            error->message);
+    v->missing = TRUE;
+    next_volume(work);
+}
+
 static void
 step_done(SvFamilyClient *fc, void *ret, const GError *error, gpointer data)
 {
@@ -218,21 +249,17 @@ step_done(SvFamilyClient *fc, void *ret, const GError *error, gpointer data)
 
     (void)fc;
     if (error) {
-        finish(work, error);
+        volume_failed(work, error);
         return;
     }
     if (!step_take(work, ret, &err)) {
-        finish(work, err);
+        volume_failed(work, err);
         return;
     }
-    if (++work->step == STEP_LAST) {
-        work->step = STEP_POOL;
-        if (++work->at == work->vols->len) {
-            finish(work, NULL);
-            return;
-        }
-    }
-    step_send(work);
+    if (++work->step == STEP_LAST)
+        next_volume(work);
+    else
+        step_send(work);
 }
 
 static void
@@ -289,6 +316,7 @@ step_send(QemuVolumeWork *work)
 #undef CALL
 }
 
+/* No connection: every volume fails with its error, in order. */
 static gboolean
 tell_failure(gpointer data)
 {
@@ -296,13 +324,23 @@ tell_failure(gpointer data)
     g_autoptr(GError) error = g_steal_pointer(&work->failed);
 
     work->idle = 0;
-    finish(work, error);
+    for (guint i = 0; i < work->vols->len; i++) {
+        Volume *v = work->vols->pdata[i];
+
+        if (!work->drop_optional || !v->optional) {
+            finish(work, error);
+            return G_SOURCE_REMOVE;
+        }
+        v->missing = TRUE;
+    }
+    finish(work, NULL);
     return G_SOURCE_REMOVE;
 }
 
 QemuVolumeWork *
 qemu_volume_resolve(const SvDomainDef *def, const char *family_run_dir,
-                    const SvBackendIdentity *id, QemuVolumeDone done, gpointer data)
+                    const SvBackendIdentity *id, gboolean cold_boot, QemuVolumeDone done,
+                    gpointer data)
 {
     QemuVolumeWork *work;
 
@@ -310,6 +348,7 @@ qemu_volume_resolve(const SvDomainDef *def, const char *family_run_dir,
         return NULL;
     work = g_new0(QemuVolumeWork, 1);
     work->vols = g_ptr_array_new_with_free_func(volume_free);
+    work->drop_optional = cold_boot;
     work->done = done;
     work->data = data;
     for (guint i = 0; i < def->disks->len; i++) {
@@ -324,6 +363,7 @@ qemu_volume_resolve(const SvDomainDef *def, const char *family_run_dir,
         v->volume = g_strdup(d->vol_name);
         v->mode = d->vol_mode;
         v->startup_policy = d->startup_policy != SV_DOMAIN_STARTUP_POLICY_DEFAULT;
+        v->optional = d->startup_policy == SV_DOMAIN_STARTUP_POLICY_OPTIONAL;
         g_ptr_array_add(work->vols, v);
     }
     work->fc = sv_family_client_new(family_run_dir, SV_PROC_FAMILY_STORAGE, id, &work->failed);
@@ -332,6 +372,26 @@ qemu_volume_resolve(const SvDomainDef *def, const char *family_run_dir,
     else
         step_send(work);
     return work;
+}
+
+/* A dropped optional volume, as libvirt drops a missing optional image: a disk goes from
+ * the live definition; a cdrom or floppy becomes an empty drive of type file, its policy
+ * gone with the medium. */
+static void
+drop_missing(SvDomainDef *def, guint at)
+{
+    SvDomainDiskDef *d = def->disks->pdata[at];
+
+    if (d->device == SV_DOMAIN_DISK_DEVICE_DISK || d->device == SV_DOMAIN_DISK_DEVICE_LUN) {
+        g_ptr_array_remove_index(def->disks, at);
+        return;
+    }
+    d->type = SV_DOMAIN_DISK_TYPE_FILE;
+    g_clear_pointer(&d->vol_pool, g_free);
+    g_clear_pointer(&d->vol_name, g_free);
+    d->vol_mode = SV_DOMAIN_DISK_VOL_MODE_DEFAULT;
+    d->startup_policy = SV_DOMAIN_STARTUP_POLICY_DEFAULT;
+    d->vol_dropped = TRUE;
 }
 
 void
@@ -346,8 +406,15 @@ qemu_volume_apply(const QemuVolumeWork *work, SvDomainDef *def)
             if (!sv_domain_disk_vol_unresolved(d) || !g_str_equal(d->target_dev, v->target) ||
                 g_strcmp0(d->vol_pool, v->pool) != 0 || g_strcmp0(d->vol_name, v->volume) != 0)
                 continue;
+            if (v->missing) {
+                drop_missing(def, k);
+                break;
+            }
             d->source = g_strdup(v->path);
             d->vol_actual_type = v->type;
+            /* libvirt's default format of a volume disk, once its type is known. */
+            if (d->format == SV_DOMAIN_DISK_FORMAT_NONE)
+                d->format = SV_DOMAIN_DISK_FORMAT_RAW;
         }
     }
 }
@@ -397,6 +464,7 @@ qemu_volume_attach(SvCall *call, SvDomainObj *obj, SvDomainDef *dev, SvStoreDone
     /* Its own copy: dev is the caller's only while this runs. */
     a->dev = sv_domain_def_copy(dev);
     sv_backend_identity_of_client(&id, sv_call_get_client(call));
-    qemu_volume_resolve(a->dev, qemu_ctx_of(obj)->family_run_dir, &id, attach_resolved, a);
+    qemu_volume_resolve(a->dev, qemu_ctx_of(obj)->family_run_dir, &id, FALSE, attach_resolved,
+                        a);
     return TRUE;
 }

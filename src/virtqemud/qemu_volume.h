@@ -22,14 +22,17 @@ typedef void (*QemuVolumeDone)(QemuVolumeWork *work, const GError *error, gpoint
 
 /* Resolve the volume disks of `def` not resolved yet (the names are copied: def may go
  * meanwhile), with the storage daemon's socket under family_run_dir (ROOT/run/libvirt),
- * for identity `id`. NULL when def has none such (nothing to do); else `done` is called
- * later on the loop, never from inside this call. */
+ * for identity `id`. At a cold boot, a volume with startupPolicy='optional' that does not
+ * resolve is dropped rather than failing the work, as libvirt drops it. NULL when def has
+ * none such (nothing to do); else `done` is called later on the loop, never from inside
+ * this call. */
 QemuVolumeWork *qemu_volume_resolve(const SvDomainDef *def, const char *family_run_dir,
-                                    const SvBackendIdentity *id, QemuVolumeDone done,
-                                    gpointer data);
+                                    const SvBackendIdentity *id, gboolean cold_boot,
+                                    QemuVolumeDone done, gpointer data);
 
 /* Write the paths and types found into the volume disks of `def` with the same targets,
- * pools and volumes. */
+ * pools and volumes; dropped ones leave def (a disk) or become empty drives (a cdrom or
+ * floppy). */
 void qemu_volume_apply(const QemuVolumeWork *work, SvDomainDef *def);
 
 /* Stop the work (its callback is never called) or free a finished one; NULL is fine. */

@@ -109,6 +109,7 @@ def start_errors(conn, pool, name, kernel):
             out.append(("start " + what, answer(dom.create), dom.isActive()))
         finally:
             dom.undefine()
+    out.append(optional_missing(conn, name, kernel))
     dom = conn.defineXML(guest_with(name, kernel, [vol_disk(POOL, "a.qcow2", "vda", "qcow2")]))
     try:
         pool.destroy()
@@ -119,6 +120,25 @@ def start_errors(conn, pool, name, kernel):
     return out
 
 
+def optional_missing(conn, name, kernel):
+    """startupPolicy='optional' volumes that do not resolve at a cold boot: the guest starts
+    without them (a disk dropped, a cdrom's medium); the definition keeps them."""
+    cdrom = ("<disk type='volume' device='cdrom'><source pool='nosuchpool' volume='x.iso' "
+             "startupPolicy='optional'/><target dev='hdc' bus='ide'/></disk>")
+    disks = [vol_disk(POOL, "a.qcow2", "vda", "qcow2"),
+             vol_disk(POOL, "nosuch.img", "vdb", "raw", extra=" startupPolicy='optional'"),
+             cdrom]
+    dom = conn.defineXML(guest_with(name, kernel, disks))
+    try:
+        started = answer(dom.create)
+        live = disks_of(dom.XMLDesc(0))
+        if dom.isActive():
+            dom.destroy()
+        return ("start optional missing", started, live, disks_of(dom.XMLDesc(0)))
+    finally:
+        dom.undefine()
+
+
 def running_steps(conn, uri, dom, name, pooldir):
     steps = [("start", answer(dom.create)),
              ("live", disks_of(dom.XMLDesc(0))),
@@ -126,7 +146,7 @@ def running_steps(conn, uri, dom, name, pooldir):
              ("blockinfo", block_info(dom, "vda")),
              ("domblklist", virsh(uri, "domblklist", name, "--details")[1].split())]
     steps.append(("attach vdb", answer(dom.attachDeviceFlags,
-                                       vol_disk(POOL, "b.raw", "vdb", "raw"), LIVE),
+                                       vol_disk(POOL, "b.raw", "vdb"), LIVE),
                   disks_of(dom.XMLDesc(0))))
     steps.append(("nodes after attach", storage_nodes(uri, name, pooldir)))
     steps += attach_errors(dom)
@@ -229,6 +249,25 @@ def expected(name):
         ("start no pool", NO_POOL, 0),
         ("start no volume", NO_VOL, 0),
         ("start mode host", MODE_ERR, 0),
+        ("start optional missing", ("OK", 0),
+         [live_disk("vda", POOL, "a.qcow2", "qcow2", 1, "virtio-disk0", "0x02"),
+          "<disk type='file' device='cdrom'>\n"
+          "      <driver name='qemu'/>\n"
+          "      <target dev='hdc' bus='ide'/>\n"
+          "      <readonly/>\n"
+          "      <alias name='ide0-1-0'/>\n"
+          "      <address type='drive' controller='0' bus='1' target='0' unit='0'/>\n"
+          "    </disk>"],
+         [inactive_disk("vda", POOL, "a.qcow2", "qcow2", "0x02"),
+          inactive_disk("vdb", POOL, "nosuch.img", "raw", "0x03")
+          .replace("volume='nosuch.img'", "volume='nosuch.img' startupPolicy='optional'"),
+          "<disk type='volume' device='cdrom'>\n"
+          "      <driver name='qemu'/>\n"
+          "      <source pool='nosuchpool' volume='x.iso' startupPolicy='optional'/>\n"
+          "      <target dev='hdc' bus='ide'/>\n"
+          "      <readonly/>\n"
+          "      <address type='drive' controller='0' bus='1' target='0' unit='0'/>\n"
+          "    </disk>"]),
         ("start pool inactive", (libvirt.VIR_ERR_CONFIG_UNSUPPORTED, libvirt.VIR_FROM_DOMAIN,
                                  "unsupported configuration: storage pool '%s' containing "
                                  "volume 'a.qcow2' is not active" % POOL), 0),

@@ -732,6 +732,9 @@ typedef struct {
     char *vol_name;
     SvDomainDiskVolMode vol_mode;
     SvDomainDiskType vol_actual_type;
+    /* Live, at a start only (never formatted): an optional volume medium that did not
+     * resolve and was dropped from this drive before the images were numbered. */
+    gboolean vol_dropped;
     /* Network disks: protocol, <source name=> (NULL only for nbd), query= (http and https)
      * and the hosts, of SvDomainDiskHostDef, never NULL. */
     SvDomainDiskProtocol protocol;
