@@ -57,7 +57,8 @@ sv_status_format(const SvStatusStyle *style, const SvStatusCommon *c, const SvSt
 {
     static const SvStatusOwn none = {NULL, NULL, NULL};
     /* With its secrets, as libvirt's status XML: a restarted daemon needs them. */
-    g_autofree char *dom = sv_domain_def_format(live, id, SV_DOMAIN_FORMAT_SECURE | SV_DOMAIN_FORMAT_STATUS);
+    g_autofree char *dom =
+        sv_domain_def_format(live, id, SV_DOMAIN_FORMAT_SECURE | SV_DOMAIN_FORMAT_STATUS);
     GString *s = g_string_new(NULL);
 
     own = own ? own : &none;
