@@ -28,6 +28,7 @@ libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
 
 LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
+CONFIG = libvirt.VIR_DOMAIN_AFFECT_CONFIG
 INACTIVE = libvirt.VIR_DOMAIN_XML_INACTIVE
 POOL = "svvolpool"
 VOL_XML = ("<volume><name>%s</name><capacity unit='MiB'>%d</capacity>"
@@ -90,9 +91,9 @@ def define_errors(conn, name, kernel):
 def attach_errors(dom):
     """Live attaches the resolution refuses; nothing reaches the guest."""
     out = []
-    for what, disk in [("no pool", vol_disk("nosuchpool", "b.raw", "vdc")),
-                       ("no volume", vol_disk(POOL, "nosuch.img", "vdc")),
-                       ("mode direct", vol_disk(POOL, "b.raw", "vdc", mode="direct"))]:
+    for what, disk in [("no pool", vol_disk("nosuchpool", "b.raw", "vdd")),
+                       ("no volume", vol_disk(POOL, "nosuch.img", "vdd")),
+                       ("mode direct", vol_disk(POOL, "b.raw", "vdd", mode="direct"))]:
         out.append(("attach " + what, answer(dom.attachDeviceFlags, disk, LIVE)))
     return out
 
@@ -149,6 +150,14 @@ def running_steps(conn, uri, dom, name, pooldir):
                                        vol_disk(POOL, "b.raw", "vdb"), LIVE),
                   disks_of(dom.XMLDesc(0))))
     steps.append(("nodes after attach", storage_nodes(uri, name, pooldir)))
+    steps.append(("attach vdc live+config",
+                  answer(dom.attachDeviceFlags, vol_disk(POOL, "c.raw", "vdc", "raw"),
+                         LIVE | CONFIG),
+                  disks_of(dom.XMLDesc(0))[2:], disks_of(dom.XMLDesc(INACTIVE))[1:]))
+    # Guest A never lets go of a disk: the call succeeds after libvirt's wait, the disk
+    # stays (test_qemu_hotplug_live.py); the volume's XML names the disk to detach.
+    steps.append(("detach vdb", answer(dom.detachDeviceFlags, vol_disk(POOL, "b.raw", "vdb"),
+                                       LIVE), len(disks_of(dom.XMLDesc(0)))))
     steps += attach_errors(dom)
     steps.append(("live at the end", disks_of(dom.XMLDesc(0))))
     steps.append(("inactive while running", disks_of(dom.XMLDesc(INACTIVE))))
@@ -164,6 +173,7 @@ def volume_sequence(conn, uri, name, kernel, pooldir):
         pool.create()
         pool.createXML(VOL_XML % ("a.qcow2", 16, "qcow2"))
         pool.createXML(VOL_XML % ("b.raw", 8, "raw"))
+        pool.createXML(VOL_XML % ("c.raw", 8, "raw"))
         steps = define_errors(conn, name, kernel)
         dom = conn.defineXML(guest_with(name, kernel,
                                         [vol_disk(POOL, "a.qcow2", "vda", "qcow2")]))
@@ -223,6 +233,7 @@ def expected(name):
     whole sequence with libvirtd's in the same run)."""
     vda_live = live_disk("vda", POOL, "a.qcow2", "qcow2", 1, "virtio-disk0", "0x02")
     vdb_live = live_disk("vdb", POOL, "b.raw", "raw", 2, "virtio-disk1", "0x03")
+    vdc_live = live_disk("vdc", POOL, "c.raw", "raw", 3, "virtio-disk2", "0x04")
     return [
         ("define pool only", TOGETHER),
         ("define volume only", TOGETHER),
@@ -240,12 +251,17 @@ def expected(name):
         ("attach vdb", ("OK", 0), [vda_live, vdb_live]),
         ("nodes after attach", [("libvirt-1-storage", "POOL/a.qcow2"),
                                 ("libvirt-2-storage", "POOL/b.raw")]),
+        ("attach vdc live+config", ("OK", 0), [vdc_live],
+         [inactive_disk("vdc", POOL, "c.raw", "raw", "0x03")]),
+        ("detach vdb", ("OK", 0), 3),
         ("attach no pool", NO_POOL),
         ("attach no volume", NO_VOL),
         ("attach mode direct", MODE_ERR),
-        ("live at the end", [vda_live, vdb_live]),
-        ("inactive while running", [inactive_disk("vda", POOL, "a.qcow2", "qcow2", "0x02")]),
-        ("after destroy", [inactive_disk("vda", POOL, "a.qcow2", "qcow2", "0x02")]),
+        ("live at the end", [vda_live, vdb_live, vdc_live]),
+        ("inactive while running", [inactive_disk("vda", POOL, "a.qcow2", "qcow2", "0x02"),
+                                    inactive_disk("vdc", POOL, "c.raw", "raw", "0x03")]),
+        ("after destroy", [inactive_disk("vda", POOL, "a.qcow2", "qcow2", "0x02"),
+                           inactive_disk("vdc", POOL, "c.raw", "raw", "0x03")]),
         ("start no pool", NO_POOL, 0),
         ("start no volume", NO_VOL, 0),
         ("start mode host", MODE_ERR, 0),
@@ -286,17 +302,28 @@ def test_volume_disk_sequence(host, storaged, tmp_path):
 
 
 def test_volume_disk_without_storaged(host, tmp_path):
-    """A guest with a volume disk started while no storage daemon listens: the start fails
-    with the error of a storage connection that cannot be made (libvirt's remote driver's),
-    and the guest stays shut off."""
+    """No storage daemon listens: a guest with a volume disk does not start, and a volume
+    disk attached to a running guest is refused, each with the error of a storage
+    connection that cannot be made (libvirt's remote driver's); nothing changes."""
+    sock = host.root / "run" / "libvirt" / "virtstoraged-sock"
     dom = host.conn.defineXML(guest_with("svvol-b", host.kernel,
                                          [vol_disk(POOL, "a.qcow2", "vda", "qcow2")]))
     try:
         code, domain, msg = answer(dom.create)
         assert (code, domain) == (libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_RPC)
-        assert msg.startswith("Failed to connect socket to '%s': "
-                              % (host.root / "run" / "libvirt" / "virtstoraged-sock")), msg
+        assert msg.startswith("Failed to connect socket to '%s': " % sock), msg
         assert not dom.isActive()
+    finally:
+        dom.undefine()
+    dom = host.conn.defineXML(guest_with("svvol-c", host.kernel, []))
+    try:
+        dom.create()
+        code, domain, msg = answer(dom.attachDeviceFlags,
+                                   vol_disk(POOL, "a.qcow2", "vdb", "qcow2"), LIVE)
+        assert (code, domain) == (libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_FROM_RPC)
+        assert msg.startswith("Failed to connect socket to '%s': " % sock), msg
+        assert disks_of(dom.XMLDesc(0)) == []
+        dom.destroy()
     finally:
         dom.undefine()
 
