@@ -58,14 +58,8 @@ qemu_media_check(const SvDomainDiskDef *old, const SvDomainDiskDef *new, gboolea
                      "disk source can be changed only in removable drives");
         return FALSE;
     }
-    /* libvirt resolves the volume first; splitvirt resolves volumes at start and attach
-     * only. */
-    if (*change && sv_domain_disk_vol_unresolved(new)) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
-                     "a medium change to a <disk type='volume'> is not supported by "
-                     "splitvirt");
-        return FALSE;
-    }
+    /* A volume is resolved before (qemu_update.c), as libvirt translates it first. */
+    g_return_val_if_fail(!sv_domain_disk_vol_unresolved(new), FALSE);
     return TRUE;
 }
 
@@ -176,6 +170,13 @@ qemu_media_apply(SvDomainDiskDef *live, SvDomainDiskDef *new)
     g_free(live->source);
     live->source = g_steal_pointer(&new->source);
     live->type = new->type;
+    /* A volume medium's names and what they resolved to. */
+    g_free(live->vol_pool);
+    live->vol_pool = g_steal_pointer(&new->vol_pool);
+    g_free(live->vol_name);
+    live->vol_name = g_steal_pointer(&new->vol_name);
+    live->vol_mode = new->vol_mode;
+    live->vol_actual_type = new->vol_actual_type;
     /* A network medium's: its protocol, name, query and hosts. */
     live->protocol = new->protocol;
     g_free(live->net_name);

@@ -1,5 +1,6 @@
 /* qemu_volume.h: <disk type='volume'> resolved through the storage daemon (virtstoraged)
- * when a guest starts and when such a disk is attached to a running guest, as libvirt's
+ * when a guest starts, when such a disk is attached to a running guest and when a cdrom's
+ * or floppy's medium changes to a volume (qemu_update.c), as libvirt's
  * virDomainDiskTranslateSourcePool does it: the pool looked up by name and found active,
  * the volume looked up in it, its type (virStorageVolGetInfo) and the pool's type (its
  * XML) checked, and its path (virStorageVolGetPath) is what QEMU opens. The calls go over

@@ -6,7 +6,9 @@ What a client sees, as on Debian's libvirtd 9.0.0: the inactive and the live XML
 pool and volume names (the live one adds the node index and the chain's end, never the path);
 QEMU opens the volume's path; libvirt's errors for a pool that does not exist, a volume that
 does not exist, an inactive pool, a mode= on a non-iSCSI pool, and the define-time errors of
-the <source> attributes (a pool that does not exist is no error at define). The slow test
+the <source> attributes (a pool that does not exist is no error at define); a cdrom's
+medium changed to a volume (update-device); optional volumes that do not resolve at a cold
+boot dropped. The slow test
 runs the same sequence on libvirtd and on ours (virtqemud with virtstoraged) and compares
 every step; the other tests check ours against libvirtd's recorded answers and the
 splitvirt-only parts (virtstoraged not running, the resolution kept over a virtqemud
@@ -140,6 +142,32 @@ def optional_missing(conn, name, kernel):
         dom.undefine()
 
 
+def media_steps(conn, uri, name, kernel, pooldir):
+    """update-device of a cdrom to a volume medium: resolved before the change, as libvirt
+    translates it first; the live drive shows the pool and volume."""
+    cdrom = ("<disk type='%s' device='cdrom'><driver name='qemu' type='raw'/>%s"
+             "<target dev='hdc' bus='ide'/></disk>")
+    dom = conn.defineXML(guest_with(name + "-cd", kernel, [cdrom % ("file", "")]))
+    steps = []
+    try:
+        # Paused: a running Guest A keeps its tray locked (test_qemu_update_device.py).
+        dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+        for what, src in [("volume", "<source pool='%s' volume='x.iso'/>" % POOL),
+                          ("no volume", "<source pool='%s' volume='nosuch.img'/>" % POOL),
+                          ("no pool", "<source pool='nosuchpool' volume='x.iso'/>")]:
+            steps.append(("change medium " + what,
+                          answer(dom.updateDeviceFlags, cdrom % ("volume", src), LIVE),
+                          disks_of(dom.XMLDesc(0))))
+        steps.append(("nodes after the change",
+                      storage_nodes(uri, name + "-cd", pooldir)))
+        steps.append(("eject", answer(dom.updateDeviceFlags, cdrom % ("file", ""), LIVE),
+                      disks_of(dom.XMLDesc(0))))
+        dom.destroy()
+    finally:
+        dom.undefine()
+    return steps
+
+
 def running_steps(conn, uri, dom, name, pooldir):
     steps = [("start", answer(dom.create)),
              ("live", disks_of(dom.XMLDesc(0))),
@@ -174,6 +202,7 @@ def volume_sequence(conn, uri, name, kernel, pooldir):
         pool.createXML(VOL_XML % ("a.qcow2", 16, "qcow2"))
         pool.createXML(VOL_XML % ("b.raw", 8, "raw"))
         pool.createXML(VOL_XML % ("c.raw", 8, "raw"))
+        pool.createXML(VOL_XML % ("x.iso", 1, "raw"))
         steps = define_errors(conn, name, kernel)
         dom = conn.defineXML(guest_with(name, kernel,
                                         [vol_disk(POOL, "a.qcow2", "vda", "qcow2")]))
@@ -187,6 +216,7 @@ def volume_sequence(conn, uri, name, kernel, pooldir):
             steps.append(("after destroy", disks_of(dom.XMLDesc(0))))
         finally:
             dom.undefine()
+        steps += media_steps(conn, uri, name, kernel, pooldir)
         steps += start_errors(conn, pool, name, kernel)
         return steps
     finally:
@@ -234,6 +264,15 @@ def expected(name):
     vda_live = live_disk("vda", POOL, "a.qcow2", "qcow2", 1, "virtio-disk0", "0x02")
     vdb_live = live_disk("vdb", POOL, "b.raw", "raw", 2, "virtio-disk1", "0x03")
     vdc_live = live_disk("vdc", POOL, "c.raw", "raw", 3, "virtio-disk2", "0x04")
+    cdrom_live = ("<disk type='volume' device='cdrom'>\n"
+                  "      <driver name='qemu' type='raw'/>\n"
+                  "      <source pool='%s' volume='x.iso' index='2'/>\n"
+                  "      <backingStore/>\n"
+                  "      <target dev='hdc' bus='ide'/>\n"
+                  "      <readonly/>\n"
+                  "      <alias name='ide0-1-0'/>\n"
+                  "      <address type='drive' controller='0' bus='1' target='0' unit='0'/>\n"
+                  "    </disk>" % POOL)
     return [
         ("define pool only", TOGETHER),
         ("define volume only", TOGETHER),
@@ -262,6 +301,19 @@ def expected(name):
                                     inactive_disk("vdc", POOL, "c.raw", "raw", "0x03")]),
         ("after destroy", [inactive_disk("vda", POOL, "a.qcow2", "qcow2", "0x02"),
                            inactive_disk("vdc", POOL, "c.raw", "raw", "0x03")]),
+        ("change medium volume", ("OK", 0), [cdrom_live]),
+        ("change medium no volume", NO_VOL, [cdrom_live]),
+        ("change medium no pool", NO_POOL, [cdrom_live]),
+        ("nodes after the change", [("libvirt-2-storage", "POOL/x.iso")]),
+        ("eject", ("OK", 0), ["<disk type='file' device='cdrom'>\n"
+                              "      <driver name='qemu' type='raw'/>\n"
+                              "      <source index='3'/>\n"
+                              "      <target dev='hdc' bus='ide'/>\n"
+                              "      <readonly/>\n"
+                              "      <alias name='ide0-1-0'/>\n"
+                              "      <address type='drive' controller='0' bus='1' target='0' "
+                              "unit='0'/>\n"
+                              "    </disk>"]),
         ("start no pool", NO_POOL, 0),
         ("start no volume", NO_VOL, 0),
         ("start mode host", MODE_ERR, 0),
