@@ -644,38 +644,22 @@ static const UpdateKind disk_kind = {
 };
 
 /* A volume medium on its way through the storage daemon: the update goes on once it is
- * resolved. */
+ * resolved, the persistent definition taking the device as given (the names). */
 typedef struct {
     SvCall *call; /* deferred */
-    SvDomainDriver *drv;
-    guint run;
     guint flags;
-    SvDomainDef *dev; /* as given: the persistent definition takes the names only */
 } VolumeUpdate;
 
 static void
-volume_resolved(QemuVolumeWork *work, const GError *error, gpointer data)
+volume_resolved(SvDomainObj *obj, SvDomainDef *dev, SvDomainDef *resolved,
+                const GError *error, gpointer data)
 {
-    g_autoptr(QemuVolumeWork) owned = work;
     g_autofree VolumeUpdate *v = data;
-    g_autoptr(SvDomainDef) dev = v->dev;
-    g_autoptr(SvDomainDef) live_dev = NULL;
     g_autoptr(GError) err = NULL;
-    SvDomainObj *obj = sv_domain_list_find_run(v->drv->list, v->run);
 
-    if (error) {
+    if (error)
         sv_call_fail(v->call, g_error_copy(error));
-        return;
-    }
-    if (!obj) {
-        sv_error_set(&err, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
-        sv_call_fail(v->call, g_steal_pointer(&err));
-        return;
-    }
-    live_dev = sv_domain_def_copy(dev);
-    qemu_volume_apply(work, live_dev);
-    if (!update_run(v->call, obj, g_steal_pointer(&dev), v->flags, g_steal_pointer(&live_dev),
-                    &disk_kind, &err))
+    else if (!update_run(v->call, obj, dev, v->flags, resolved, &disk_kind, &err))
         sv_call_fail(v->call, g_steal_pointer(&err));
 }
 
@@ -688,7 +672,6 @@ update_volume_disk(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, guint fl
     g_autoptr(SvDomainDef) dev = dev_in;
     guint which = flags & ~SV_DOMAIN_DEVICE_MODIFY_FORCE;
     SvDomainDef *live, *config;
-    SvBackendIdentity id;
     VolumeUpdate *v;
 
     if (!sv_domain_modify_defs(obj, &which, &live, &config, error))
@@ -696,14 +679,9 @@ update_volume_disk(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, guint fl
     if (!live)
         return update_run(call, obj, g_steal_pointer(&dev), flags, NULL, &disk_kind, error);
     v = g_new0(VolumeUpdate, 1);
-    v->drv = sv_domain_driver_of(call);
-    v->run = obj->run;
     v->flags = flags;
-    v->dev = g_steal_pointer(&dev);
-    sv_backend_identity_of_client(&id, sv_call_get_client(call));
     v->call = sv_call_defer(call);
-    qemu_volume_resolve(v->dev, qemu_ctx_of(obj)->family_run_dir, &id, FALSE, volume_resolved,
-                        v);
+    qemu_volume_resolve_device(v->call, obj, g_steal_pointer(&dev), volume_resolved, v);
     return TRUE;
 }
 

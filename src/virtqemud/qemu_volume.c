@@ -419,31 +419,71 @@ qemu_volume_apply(const QemuVolumeWork *work, SvDomainDef *def)
     }
 }
 
-/* ---------------------------------------------------------------- hotplug */
+/* ---------------------------------------------------------------- running guests */
 
 typedef struct {
     gpointer run;
     SvDomainDef *dev;
+    QemuVolumeThen then;
+    gpointer data;
+} DeviceWork;
+
+static void
+device_resolved(QemuVolumeWork *work, const GError *error, gpointer data)
+{
+    g_autoptr(QemuVolumeWork) owned = work;
+    g_autofree DeviceWork *w = data;
+    g_autoptr(SvDomainDef) dev = w->dev;
+    g_autoptr(GError) err = NULL;
+    SvDomainDef *resolved;
+    SvDomainObj *obj = qemu_domain_find(w->run);
+
+    if (!error && !obj) {
+        sv_error_set(&err, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
+        error = err;
+    }
+    if (error) {
+        w->then(NULL, NULL, NULL, error, w->data);
+        return;
+    }
+    resolved = sv_domain_def_copy(dev);
+    qemu_volume_apply(work, resolved);
+    w->then(obj, g_steal_pointer(&dev), resolved, NULL, w->data);
+}
+
+void
+qemu_volume_resolve_device(SvCall *call, SvDomainObj *obj, SvDomainDef *dev,
+                           QemuVolumeThen then, gpointer data)
+{
+    DeviceWork *w = g_new0(DeviceWork, 1);
+    SvBackendIdentity id;
+
+    w->run = sv_domain_obj_run_key(obj);
+    w->dev = dev;
+    w->then = then;
+    w->data = data;
+    sv_backend_identity_of_client(&id, sv_call_get_client(call));
+    qemu_volume_resolve(dev, qemu_ctx_of(obj)->family_run_dir, &id, FALSE, device_resolved, w);
+}
+
+/* ---------------------------------------------------------------- hotplug */
+
+typedef struct {
     SvStoreDoneFunc done;
     gpointer data;
 } Attach;
 
 static void
-attach_resolved(QemuVolumeWork *work, const GError *error, gpointer data)
+attach_resolved(SvDomainObj *obj, SvDomainDef *dev, SvDomainDef *resolved,
+                const GError *error, gpointer data)
 {
-    g_autoptr(QemuVolumeWork) owned = work;
     g_autofree Attach *a = data;
-    g_autoptr(SvDomainDef) dev = a->dev;
-    SvDomainObj *obj = qemu_domain_find(a->run);
+    g_autoptr(SvDomainDef) given = dev;
+    g_autoptr(SvDomainDef) plugged = resolved;
     g_autoptr(GError) err = NULL;
 
-    if (!error && !obj)
-        sv_error_set(&err, SV_FROM_DOMAIN, SV_ERR_OPERATION_INVALID, "domain is not running");
-    if (!error && obj) {
-        qemu_volume_apply(work, dev);
-        if (qemu_hotplug_attach_disk(obj, dev, a->done, a->data, &err))
-            return;
-    }
+    if (!error && qemu_hotplug_attach_disk(obj, plugged, a->done, a->data, &err))
+        return;
     a->done(error ? error : err, a->data);
 }
 
@@ -452,19 +492,14 @@ qemu_volume_attach(SvCall *call, SvDomainObj *obj, SvDomainDef *dev, SvStoreDone
                    gpointer data, GError **error)
 {
     Attach *a;
-    SvBackendIdentity id;
     QemuMonitor *mon;
 
     if (!qemu_hotplug_monitor_of(obj, &mon, error))
         return FALSE;
     a = g_new0(Attach, 1);
-    a->run = sv_domain_obj_run_key(obj);
     a->done = done;
     a->data = data;
     /* Its own copy: dev is the caller's only while this runs. */
-    a->dev = sv_domain_def_copy(dev);
-    sv_backend_identity_of_client(&id, sv_call_get_client(call));
-    qemu_volume_resolve(a->dev, qemu_ctx_of(obj)->family_run_dir, &id, FALSE, attach_resolved,
-                        a);
+    qemu_volume_resolve_device(call, obj, sv_domain_def_copy(dev), attach_resolved, a);
     return TRUE;
 }

@@ -43,6 +43,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(QemuVolumeWork, qemu_volume_work_free)
 /* Whether def has a volume disk not resolved yet. */
 gboolean qemu_volume_pending(const SvDomainDef *def);
 
+/* What qemu_volume_resolve_device() gives: obj found again by its run, dev as given and
+ * resolved, a copy of it with the volume's path (both transfer full); or error (obj, dev and
+ * resolved NULL), the storage daemon's or "domain is not running". */
+typedef void (*QemuVolumeThen)(SvDomainObj *obj, SvDomainDef *dev, SvDomainDef *resolved,
+                               const GError *error, gpointer data);
+
+/* The volume device of dev (transfer full: a device definition) resolved for the client of
+ * call, on running obj; `then` later on the loop. */
+void qemu_volume_resolve_device(SvCall *call, SvDomainObj *obj, SvDomainDef *dev,
+                                QemuVolumeThen then, gpointer data);
+
 /* SvHotplugFacts.attach_live for a volume disk (the only device of dev): resolved for the
  * client of call, then plugged as any disk; done hears the first error. FALSE with error
  * only for a refusal before the work began. */
