@@ -19,7 +19,7 @@ tmp; QEMU's node shows it as POOL)."""
 
 import json
 import re
-import subprocess
+import signal
 
 import pytest
 
@@ -400,8 +400,6 @@ def test_volume_disk_kept_over_a_restart(rhost, daemons, tmp_path):
     storage daemon gone meanwhile: the path the start resolved comes back from the status
     file (nothing is asked of a storage daemon), so the live XML, blockInfo and the nodes
     QEMU has are as before, and the guest is destroyed as any other."""
-    import signal
-
     rhost.start_daemon()
     storaged = daemons.start_storaged(args=["--timeout", "0"])
     pooldir = tmp_path / "pool"
@@ -432,4 +430,40 @@ def test_volume_disk_kept_over_a_restart(rhost, daemons, tmp_path):
         dom = rhost.conn.lookupByName("svvol-r")
         if dom.isActive():
             dom.destroy()
+        dom.undefine()
+
+
+def test_volume_disk_autostart(rhost, daemons, tmp_path):
+    """A guest with a volume disk autostarted by virtqemud (no client asking): the volume is
+    resolved with the daemon's own identity, and the guest runs with it."""
+    import time
+
+    rhost.start_daemon()
+    daemons.start_storaged(args=["--timeout", "0"])
+    pooldir = tmp_path / "pool"
+    pooldir.mkdir()
+    pool = rhost.conn.storagePoolCreateXML(pool_xml(pooldir))
+    pool.createXML(VOL_XML % ("a.qcow2", 16, "qcow2"))
+    dom = rhost.conn.defineXML(guest_with("svvol-auto", rhost.kernel,
+                                          [vol_disk(POOL, "a.qcow2", "vda", "qcow2")]))
+    dom.setAutostart(1)
+    rhost.kill_daemon(signal.SIGTERM)
+    (rhost.qemu_run / "autostarted").unlink()  # a new boot of the host, for autostart
+    rhost.start_daemon()
+    try:
+        deadline = time.monotonic() + 30
+        while rhost.conn.lookupByName("svvol-auto").state()[0] != libvirt.VIR_DOMAIN_RUNNING:
+            assert time.monotonic() < deadline, "not autostarted"
+            time.sleep(0.05)
+        dom = rhost.conn.lookupByName("svvol-auto")
+        assert disks_of(dom.XMLDesc(0)) == [
+            live_disk("vda", POOL, "a.qcow2", "qcow2", 1, "virtio-disk0", "0x02")]
+        assert storage_nodes(uri_for(rhost.daemon.sock), "svvol-auto", pooldir) == [
+            ("libvirt-1-storage", "POOL/a.qcow2")]
+        dom.destroy()
+    finally:
+        dom = rhost.conn.lookupByName("svvol-auto")
+        if dom.isActive():
+            dom.destroy()
+        dom.setAutostart(0)
         dom.undefine()
