@@ -162,7 +162,7 @@ def domain_xml():
         "metadata-namespaces.xml", "ports-and-indexes.xml", "escaping.xml",
         "unknown-elements-dropped.xml", "hostile-billion-laughs.xml", "hostile-xinclude.xml",
         "hostile-external-entity.xml", "err-disk-no-source.xml", "err-bad-uuid.xml",
-        "display-vnc.xml", "display-spice.xml", "display-sound.xml"])
+        "display-vnc.xml", "display-spice.xml", "display-sound.xml", "inactive-disk-volume.xml"])
 
 
 def qmp():
