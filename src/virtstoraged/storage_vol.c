@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf/secret_def.h"
 #include "conf/storage_vol_probe.h"
+#include "domain/secret_value.h"
 #include "util/error.h"
 #include "util/qemu_img.h"
 #include "util/storage_wipe.h"
@@ -28,6 +30,29 @@ storage_vol_set_def(StorageVol *vol, SvStorageVolDef *def)
         vol->allocation = def->allocation;
         vol->type = def->type;
     }
+}
+
+/* `def`, a volume read again from its file (transfer none), keeps the <encryption> of the
+ * definition it had (`old`, taken from): libvirt refreshes a volume's definition in place,
+ * so the secret it was made with stays; only a pool refresh finds just what the image says. */
+static void
+keep_encryption(SvStorageVolDef *def, SvStorageVolDef *old)
+{
+    SvVolEncryption *enc = old ? g_steal_pointer(&old->target.encryption) : NULL;
+
+    if (!enc)
+        return;
+    sv_storage_vol_def_set_encryption(def, enc);
+    sv_storage_vol_def_luks_capacity(def);
+}
+
+/* The volume read again (transfer full). */
+static void
+vol_update_def(StorageVol *vol, SvStorageVolDef *def)
+{
+    if (def)
+        keep_encryption(def, vol->def);
+    storage_vol_set_def(vol, def);
 }
 
 SvStorageVolDef *
@@ -155,6 +180,7 @@ struct StorageVolJob {
     char *name;
     char *path;
     char *pool_path;
+    char *pool_name;
     gboolean is_dir;
     guint64 allocation;      /* WIPE: what is zeroed */
     SvStorageVolDef *def;    /* CREATE: the new volume (the worker's) */
@@ -162,6 +188,8 @@ struct StorageVolJob {
     char *input_name;        /* CREATE from a volume */
     char *input_path;
     SvStorageVolDef *result; /* the volume read again after the work */
+    GBytes *key;             /* CREATE of a LUKS volume: its secret's value */
+    char *state_dir;         /* where qemu-img's key file goes */
 };
 
 static void
@@ -170,6 +198,9 @@ job_free(StorageVolJob *j)
     g_free(j->name);
     g_free(j->path);
     g_free(j->pool_path);
+    g_free(j->pool_name);
+    g_free(j->state_dir);
+    g_clear_pointer(&j->key, g_bytes_unref);
     sv_storage_vol_def_free(j->def);
     g_free(j->input_name);
     g_free(j->input_path);
@@ -196,6 +227,31 @@ build_dir(const SvQemuImgVol *v, GError **error)
     return TRUE;
 }
 
+/* qemu-img with the key in a file of its own, as libvirt's storageBackendCreateQemuImg:
+ * written to the state directory (owned by the volume's owner), removed once it is done. */
+static gboolean
+create_qemu_img(StorageVolJob *j, SvQemuImgVol *v, const SvQemuImgVol *in, gboolean prealloc,
+                GError **error)
+{
+    g_autofree char *secret_path = NULL;
+    gboolean ok;
+
+    if (j->key) {
+        gsize len;
+        const guint8 *key = g_bytes_get_data(j->key, &len);
+
+        secret_path = sv_storage_secret_file(j->state_dir, j->pool_name, j->name, key, len,
+                                             v->uid, v->gid, error);
+        if (!secret_path)
+            return FALSE;
+        v->secret_path = secret_path;
+    }
+    ok = sv_qemu_img_create(QEMU_IMG, v, in, prealloc, j->pool_path, error);
+    if (secret_path)
+        (void)unlink(secret_path);
+    return ok;
+}
+
 /* libvirt's fs backend buildVol / buildVolFrom. */
 static gboolean
 work_create(StorageVolJob *j, GError **error)
@@ -214,8 +270,7 @@ work_create(StorageVolJob *j, GError **error)
     case SV_STORAGE_BUILD_RAW:
         return sv_storage_create_raw(&v, input ? &in : NULL, prealloc, error);
     case SV_STORAGE_BUILD_QEMU_IMG:
-        return sv_qemu_img_create(QEMU_IMG, &v, input ? &in : NULL, prealloc, j->pool_path,
-                                  error);
+        return create_qemu_img(j, &v, input ? &in : NULL, prealloc, error);
     case SV_STORAGE_BUILD_DIR:
         if (!input)
             return build_dir(&v, error);
@@ -353,6 +408,7 @@ apply_done(StorageVolJob *j, StoragePool *pool, StorageVol *vol)
 {
     switch (j->spec.kind) {
     case STORAGE_VOL_JOB_CREATE:
+        keep_encryption(j->result, j->def);
         storage_vol_set_def(vol, g_steal_pointer(&j->result));
         pool_account(pool, (gint64)vol->allocation);
         reply_vol(g_steal_pointer(&j->call), pool, vol);
@@ -363,10 +419,10 @@ apply_done(StorageVolJob *j, StoragePool *pool, StorageVol *vol)
         break;
     case STORAGE_VOL_JOB_RESIZE:
         pool_account(pool, (gint64)j->spec.delta);
-        storage_vol_set_def(vol, g_steal_pointer(&j->result));
+        vol_update_def(vol, g_steal_pointer(&j->result));
         break;
     default:
-        storage_vol_set_def(vol, g_steal_pointer(&j->result));
+        vol_update_def(vol, g_steal_pointer(&j->result));
         break;
     }
     sv_call_reply(g_steal_pointer(&j->call), NULL);
@@ -388,21 +444,17 @@ read_done(StorageVolJob *j, GError *error)
         sv_call_fail(g_steal_pointer(&j->call), error);
         return;
     }
-    storage_vol_set_def(vol, g_steal_pointer(&j->result));
+    vol_update_def(vol, g_steal_pointer(&j->result));
     j->spec.read_reply(g_steal_pointer(&j->call), pool, vol, j->spec.flags);
 }
 
+/* The end of a job: its effects applied and its call answered (j stays the caller's). */
 static void
-job_done(GObject *src, GAsyncResult *res, gpointer data)
+job_end(StorageVolJob *j, gboolean ok, GError *error)
 {
-    StorageVolJob *j = g_task_get_task_data(G_TASK(res));
-    GError *error = NULL;
-    gboolean ok = g_task_propagate_boolean(G_TASK(res), &error);
     StoragePool *pool;
     StorageVol *vol;
 
-    (void)src;
-    (void)data;
     sv_daemon_uninhibit(j->drv->daemon);
     if (j->spec.kind == STORAGE_VOL_JOB_READ) {
         read_done(j, ok ? NULL : error);
@@ -428,13 +480,81 @@ job_done(GObject *src, GAsyncResult *res, gpointer data)
     sv_call_fail(g_steal_pointer(&j->call), error);
 }
 
+static void
+job_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    GError *error = NULL;
+    gboolean ok = g_task_propagate_boolean(G_TASK(res), &error);
+
+    (void)src;
+    (void)data;
+    job_end(g_task_get_task_data(G_TASK(res)), ok, error);
+}
+
+static void
+job_launch(StorageVolJob *j)
+{
+    g_autoptr(GTask) task = g_task_new(NULL, NULL, job_done, NULL);
+
+    g_task_set_task_data(task, j, (GDestroyNotify)job_free);
+    g_task_run_in_thread(task, job_thread);
+}
+
+/* ---------------------------------------------------------------- LUKS keys */
+
+static void
+key_fetched(GBytes *value, const GError *error, gpointer data)
+{
+    StorageVolJob *j = data;
+
+    if (error) {
+        job_end(j, FALSE, g_error_copy(error));
+        job_free(j);
+        return;
+    }
+    j->key = g_bytes_ref(value);
+    job_launch(j);
+}
+
+/* A LUKS volume's key comes from virtsecretd before the work starts, as libvirt's
+ * storageBackendCreateQemuImgSecretPath fetches it, for the client's identity elevated:
+ * TRUE when the fetch is under way (it launches the job), FALSE when none is needed. */
+static gboolean
+fetch_key(StorageVolJob *j, SvCall *call)
+{
+    const SvVolEncryption *enc = j->def ? j->def->target.encryption : NULL;
+    const SvVolSecret *sec;
+    SvSecretLookup lookup = {0};
+    SvBackendIdentity id;
+    GError *error = NULL;
+
+    if (!enc || enc->format != SV_VOL_ENC_LUKS)
+        return FALSE;
+    if (enc->secrets->len != 1) {
+        sv_error_set(&error, SV_FROM_STORAGE, SV_ERR_INVALID_ARG, "%s",
+                     "A single <secret type='passphrase'...> element is expected in "
+                     "encryption description");
+        job_end(j, FALSE, error);
+        job_free(j);
+        return TRUE;
+    }
+    sec = enc->secrets->pdata[0];
+    lookup.by_uuid = sec->by_uuid;
+    memcpy(lookup.uuid, sec->uuid, 16);
+    lookup.usage = sec->usage;
+    sv_backend_identity_of_client(&id, sv_call_get_client(call));
+    g_strlcpy(id.system_token, sv_daemon_system_token(j->drv->daemon), sizeof(id.system_token));
+    sv_secret_value_fetch(j->drv->sock_dir, &id, &lookup, SV_SECRET_USAGE_TYPE_VOLUME,
+                          key_fetched, j);
+    return TRUE;
+}
+
 void
 storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
                     StoragePool *input_pool, StorageVol *input, const StorageVolJobSpec *spec,
                     SvCall *call)
 {
     StorageVolJob *j = g_new0(StorageVolJob, 1);
-    g_autoptr(GTask) task = NULL;
     SvStorageVolDef *def = storage_vol_def(vol);
 
     j->drv = drv;
@@ -445,6 +565,8 @@ storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
     j->name = g_strdup(vol->name);
     j->path = g_strdup(vol->path);
     j->pool_path = g_strdup(pool->def->target_path);
+    j->pool_name = g_strdup(pool->def->name);
+    j->state_dir = g_strdup(drv->run_dir);
     j->is_dir = vol->type == SV_VOL_TYPE_DIR;
     j->allocation = def->allocation;
     if (spec->kind != STORAGE_VOL_JOB_READ) {
@@ -460,7 +582,7 @@ storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
         input->in_use++;
     }
     sv_daemon_inhibit(drv->daemon);
-    task = g_task_new(NULL, NULL, job_done, NULL);
-    g_task_set_task_data(task, j, (GDestroyNotify)job_free);
-    g_task_run_in_thread(task, job_thread);
+    if (spec->kind == STORAGE_VOL_JOB_CREATE && fetch_key(j, call))
+        return;
+    job_launch(j);
 }

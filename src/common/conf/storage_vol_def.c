@@ -108,6 +108,23 @@ encryption_free(SvVolEncryption *enc)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvVolEncryption, encryption_free)
 
+void
+sv_storage_vol_def_set_encryption(SvStorageVolDef *def, SvVolEncryption *enc)
+{
+    encryption_free(def->target.encryption);
+    def->target.encryption = enc;
+}
+
+SvVolEncryption *
+sv_vol_encryption_new(int format)
+{
+    SvVolEncryption *enc = g_new0(SvVolEncryption, 1);
+
+    enc->format = format;
+    enc->secrets = g_ptr_array_new_with_free_func(secret_free);
+    return enc;
+}
+
 static void
 target_clear(SvVolTarget *t)
 {
@@ -424,11 +441,10 @@ parse_luks_info(const xmlNode *node, SvVolEncryption *enc, GError **error)
 static SvVolEncryption *
 parse_encryption(const xmlNode *node, GError **error)
 {
-    g_autoptr(SvVolEncryption) enc = g_new0(SvVolEncryption, 1);
+    g_autoptr(SvVolEncryption) enc = sv_vol_encryption_new(SV_VOL_ENC_DEFAULT);
     g_autofree char *format = sv_xml_prop(node, "format");
     g_autofree char *engine = sv_xml_prop(node, "engine");
 
-    enc->secrets = g_ptr_array_new_with_free_func(secret_free);
     if (!format || !*format) {
         sv_error_set(error, SV_FROM_STORAGE, SV_ERR_XML_ERROR, "unknown volume encryption format");
         return NULL;
@@ -901,6 +917,14 @@ sv_storage_vol_def_local_target(SvStorageVolDef *def, const char *pool_path, GEr
     g_free(def->key);
     def->key = g_strdup(def->target.path);
     return TRUE;
+}
+
+void
+sv_storage_vol_def_luks_capacity(SvStorageVolDef *def)
+{
+    if (def->target.encryption && def->target.format == SV_VOL_FORMAT_RAW &&
+        def->luks_payload && def->luks_payload <= def->physical)
+        def->capacity = def->physical - def->luks_payload;
 }
 
 void
