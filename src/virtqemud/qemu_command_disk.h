@@ -43,8 +43,10 @@ extern const char *const qemu_disk_throttle_keys[SV_DOMAIN_IOTUNE_LAST];
 JsonObject *qemu_disk_throttle_build(const SvDomainDiskDef *d, const guint64 values[],
                                      const char *group);
 
-/* Append the -blockdev and -device options of every disk. */
-void qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv);
+/* Append the -blockdev and -device options of every disk, a LUKS disk's secret object
+ * (QemuDiskSecret of `secrets` at its index; secrets may be NULL) before its nodes, and
+ * its format node opened with it (qcow2's encrypt options, raw's luks driver). */
+void qemu_command_build_disks(const SvDomainDef *def, GPtrArray *secrets, GPtrArray *argv);
 
 /* The same for the one disk `d` of the live definition `def`, with its node index
  * (<source index>) set: what a hotplug sends QEMU (qemu_hotplug.c). */

@@ -37,6 +37,7 @@ qemu_domain_dispose(gpointer p)
     g_free(qd->dir);
     g_free(qd->pid_path);
     g_ptr_array_unref(qd->ptys);
+    g_clear_pointer(&qd->disk_keys, g_ptr_array_unref);
     /* Labels stay: the guest may live on without us (daemon exit). */
     qemu_security_label_free(qd->sec);
 }
@@ -128,9 +129,11 @@ qemu_domain_remove_files(SvDomainObj *obj)
                                           NULL);
     if (qd->dir) {
         g_autofree char *sock = g_build_filename(qd->dir, "monitor.sock", NULL);
+        g_autofree char *key = g_build_filename(qd->dir, "master-key.aes", NULL);
         g_autofree char *channel_dir = qemu_chr_channel_dir(qemu_ctx_of(obj)->lib_dir);
 
         unlink(sock);
+        unlink(key);
         qemu_display_remove_sockets(obj->def, qd->dir);
         qemu_virtiofs_remove_sockets(obj->def, qd->dir);
         rmdir(qd->dir);

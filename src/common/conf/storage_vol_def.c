@@ -93,8 +93,8 @@ secret_free(gpointer p)
     g_free(s);
 }
 
-static void
-encryption_free(SvVolEncryption *enc)
+void
+sv_vol_encryption_free(SvVolEncryption *enc)
 {
     if (!enc)
         return;
@@ -106,12 +106,11 @@ encryption_free(SvVolEncryption *enc)
     g_free(enc->ivgen_hash);
     g_free(enc);
 }
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvVolEncryption, encryption_free)
 
 void
 sv_storage_vol_def_set_encryption(SvStorageVolDef *def, SvVolEncryption *enc)
 {
-    encryption_free(def->target.encryption);
+    sv_vol_encryption_free(def->target.encryption);
     def->target.encryption = enc;
 }
 
@@ -130,7 +129,7 @@ target_clear(SvVolTarget *t)
 {
     g_free(t->path);
     g_free(t->perms.label);
-    encryption_free(t->encryption);
+    sv_vol_encryption_free(t->encryption);
     g_free(t->compat);
 }
 
@@ -438,8 +437,8 @@ parse_luks_info(const xmlNode *node, SvVolEncryption *enc, GError **error)
     return TRUE;
 }
 
-static SvVolEncryption *
-parse_encryption(const xmlNode *node, GError **error)
+SvVolEncryption *
+sv_vol_encryption_parse(const xmlNode *node, GError **error)
 {
     g_autoptr(SvVolEncryption) enc = sv_vol_encryption_new(SV_VOL_ENC_DEFAULT);
     g_autofree char *format = sv_xml_prop(node, "format");
@@ -570,7 +569,7 @@ parse_target(const xmlNode *node, SvVolTarget *t, SvVolFormats formats, guint fl
         return FALSE;
     if ((flags & SV_VOL_PARSE_DISPLAY) && !parse_timestamps(node, t, error))
         return FALSE;
-    if ((enc = sv_xml_child(node, "encryption")) && !(t->encryption = parse_encryption(enc, error)))
+    if ((enc = sv_xml_child(node, "encryption")) && !(t->encryption = sv_vol_encryption_parse(enc, error)))
         return FALSE;
     t->compat = sv_xml_child_text(node, "compat");
     if (!check_compat(t->compat, error))
@@ -750,8 +749,8 @@ format_time(GString *s, int ind, const char *name, const SvVolTime *t)
     g_string_append_printf(s, "</%s>\n", name);
 }
 
-static void
-format_encryption(GString *s, int ind, const SvVolEncryption *enc)
+void
+sv_vol_encryption_format(GString *s, int ind, const SvVolEncryption *enc)
 {
     indent(s, ind);
     g_string_append_printf(s, "<encryption format='%s'", enc_formats[enc->format]);
@@ -833,7 +832,7 @@ format_target(GString *s, const SvVolTarget *t, SvVolFormats formats, const char
         g_string_append(s, "    </timestamps>\n");
     }
     if (t->encryption)
-        format_encryption(s, 4, t->encryption);
+        sv_vol_encryption_format(s, 4, t->encryption);
     sv_xml_append_text_elem(s, 4, "compat", t->compat);
     if (t->cluster_size)
         g_string_append_printf(s, "    <clusterSize unit='B'>%" G_GUINT64_FORMAT "</clusterSize>\n",

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <libxml/tree.h>
 
 #include "util/qemu_img.h"
 
@@ -111,7 +112,7 @@ typedef struct {
     char *usage;
 } SvVolSecret;
 
-typedef struct {
+typedef struct SvVolEncryption {
     int format;         /* SvVolEncFormat */
     int engine;         /* SvVolEncEngine */
     GPtrArray *secrets; /* of SvVolSecret */
@@ -125,6 +126,12 @@ typedef struct {
 
 /* An encryption of `format` (SvVolEncFormat) with no secret yet: what a probe finds. */
 SvVolEncryption *sv_vol_encryption_new(int format);
+void sv_vol_encryption_free(SvVolEncryption *enc);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvVolEncryption, sv_vol_encryption_free)
+/* libvirt's <encryption> element (virStorageEncryptionParseNode, STORAGE errors), which
+ * volumes and domain disks share; and its formatter, at `ind` spaces. */
+SvVolEncryption *sv_vol_encryption_parse(const xmlNode *node, GError **error);
+void sv_vol_encryption_format(GString *s, int ind, const SvVolEncryption *enc);
 
 /* The <target> of a volume, and the <backingStore> (which libvirt writes with the same
  * function, so the same fields). */
