@@ -843,10 +843,11 @@ add_fdc(const SvDomainDef *def, GPtrArray *argv)
 }
 
 void
-qemu_command_build_disk(const SvDomainDef *def, const SvDomainDiskDef *d, GPtrArray *argv)
+qemu_command_build_disk(const SvDomainDef *def, const SvDomainDiskDef *d,
+                        const QemuDiskSecret *secret, GPtrArray *argv)
 {
     if (!sv_domain_disk_is_empty(d))
-        add_blockdevs(argv, d, d->source_index, NULL);
+        add_blockdevs(argv, d, d->source_index, secret);
     add_device(argv, def, d, d->source_index);
 }
 

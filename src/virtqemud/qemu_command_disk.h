@@ -7,6 +7,8 @@
 
 #include "conf/domain_conf.h"
 
+struct QemuDiskSecret; /* qemu_secret.h */
+
 /* libvirt's QEMU defaults and checks for disks and controllers at define time: the
  * controllers' (qemu_controller_def_post_parse()); <driver name='qemu'> and type raw
  * where absent; driver names other than qemu, unsafe serials and wwn on buses
@@ -50,7 +52,8 @@ void qemu_command_build_disks(const SvDomainDef *def, GPtrArray *secrets, GPtrAr
 
 /* The same for the one disk `d` of the live definition `def`, with its node index
  * (<source index>) set: what a hotplug sends QEMU (qemu_hotplug.c). */
-void qemu_command_build_disk(const SvDomainDef *def, const SvDomainDiskDef *d, GPtrArray *argv);
+void qemu_command_build_disk(const SvDomainDef *def, const SvDomainDiskDef *d,
+                             const struct QemuDiskSecret *secret, GPtrArray *argv);
 
 /* Only the -blockdev options of disk `d`'s image (and its chain), with its node index
  * (<source index>) set: a new medium in a cdrom or floppy (qemu_media.c). */

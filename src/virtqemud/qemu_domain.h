@@ -51,6 +51,10 @@ typedef struct {
      * fetched (GBytes or NULL by disk index), dropped once QEMU has them. */
     SvBackendIdentity start_id;
     GPtrArray *disk_keys;
+    /* The guest's master key (QEMU's masterKey0, DIR/master-key.aes), made at start as
+     * libvirt makes one for every guest; read back from its file after a restart. */
+    guint8 master_key[32];
+    gboolean has_master_key;
 } QemuDomain;
 
 /* The driver's context is never a global: code reaches it from its guest or its call (the

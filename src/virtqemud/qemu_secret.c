@@ -6,6 +6,7 @@
 #include <gnutls/gnutls.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "conf/secret_def.h"
 #include "conf/storage_vol_def.h"
@@ -100,18 +101,18 @@ fetch_next(Fetch *f)
 }
 
 void
-qemu_secret_fetch_disks(const SvDomainDef *def, const char *sock_dir,
-                        const SvBackendIdentity *id, QemuSecretsFunc done, gpointer data)
+qemu_secret_fetch_disks(GPtrArray *disks, const char *sock_dir, const SvBackendIdentity *id,
+                        QemuSecretsFunc done, gpointer data)
 {
     Fetch *f = g_new0(Fetch, 1);
 
-    f->wanted = g_ptr_array_new_full(def->disks->len, wanted_free);
-    for (guint i = 0; i < def->disks->len; i++) {
-        const SvDomainDiskDef *d = def->disks->pdata[i];
+    f->wanted = g_ptr_array_new_full(disks->len, wanted_free);
+    for (guint i = 0; i < disks->len; i++) {
+        const SvDomainDiskDef *d = disks->pdata[i];
         const SvVolSecret *sec;
         Wanted *w = NULL;
 
-        if (qemu_secret_disk_needs_key(d)) {
+        if (d && qemu_secret_disk_needs_key(d)) {
             sec = d->encryption->secrets->pdata[0];
             w = g_new0(Wanted, 1);
             w->lookup.by_uuid = sec->by_uuid;
@@ -123,8 +124,8 @@ qemu_secret_fetch_disks(const SvDomainDef *def, const char *sock_dir,
     }
     f->sock_dir = g_strdup(sock_dir);
     f->id = *id;
-    f->values = g_ptr_array_new_full(def->disks->len, (GDestroyNotify)g_bytes_unref);
-    g_ptr_array_set_size(f->values, def->disks->len);
+    f->values = g_ptr_array_new_full(disks->len, (GDestroyNotify)g_bytes_unref);
+    g_ptr_array_set_size(f->values, disks->len);
     f->done = done;
     f->data = data;
     fetch_next(f);
@@ -146,6 +147,33 @@ qemu_secret_master_key_make(const char *dir, guint8 key[QEMU_MASTER_KEY_LEN], GE
         g_prefix_error(error, "failed to write master key file for domain: ");
         return FALSE;
     }
+    return TRUE;
+}
+
+void
+qemu_secret_master_key_remove(const char *dir)
+{
+    g_autofree char *path = g_build_filename(dir, "master-key.aes", NULL);
+
+    unlink(path);
+}
+
+gboolean
+qemu_secret_master_key_read(const char *dir, guint8 key[QEMU_MASTER_KEY_LEN], GError **error)
+{
+    g_autofree char *path = g_build_filename(dir, "master-key.aes", NULL);
+    g_autofree char *data = NULL;
+    gsize len = 0;
+
+    if (!g_file_get_contents(path, &data, &len, NULL) || len != QEMU_MASTER_KEY_LEN) {
+        if (data)
+            explicit_bzero(data, len);
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "failed to read domain master key file '%s'", path);
+        return FALSE;
+    }
+    memcpy(key, data, QEMU_MASTER_KEY_LEN);
+    explicit_bzero(data, len);
     return TRUE;
 }
 

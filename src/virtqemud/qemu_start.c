@@ -710,7 +710,8 @@ keys_fetched(GPtrArray *values, const GError *error, gpointer run)
     start_spawn(obj);
 }
 
-/* The master key in the guest's directory (QEMU's to read) and each LUKS disk's secret
+/* The master key in the guest's directory (QEMU's to read; every guest gets one, as in
+ * libvirt, so that a disk plugged later can have its key too) and each LUKS disk's secret
  * object, for the command line; the passphrases are dropped. FALSE with error set. */
 static gboolean
 prepare_keys(SvDomainObj *obj, QemuCommandOptions *copts, char **ret_key_path,
@@ -719,30 +720,24 @@ prepare_keys(SvDomainObj *obj, QemuCommandOptions *copts, char **ret_key_path,
     QemuDomain *qd = qemu_domain_of(obj);
     g_autoptr(GPtrArray) keys = g_steal_pointer(&qd->disk_keys);
     g_autoptr(GPtrArray) secrets = NULL;
-    guint8 master[QEMU_MASTER_KEY_LEN];
     g_autofree char *path = g_build_filename(qd->dir, "master-key.aes", NULL);
-    gboolean ok = TRUE;
 
+    if (!qemu_secret_master_key_make(qd->dir, qd->master_key, error) ||
+        !qemu_security_give_file(qemu_ctx_of(obj)->security, path, TRUE, error))
+        return FALSE;
+    qd->has_master_key = TRUE;
+    copts->master_key_path = path;
+    *ret_key_path = g_steal_pointer(&path);
     if (!keys)
         return TRUE;
-    if (!qemu_secret_master_key_make(qd->dir, master, error) ||
-        !qemu_security_give_file(qemu_ctx_of(obj)->security, path, TRUE, error)) {
-        explicit_bzero(master, sizeof(master));
-        return FALSE;
-    }
     secrets = g_ptr_array_new_full(keys->len, (GDestroyNotify)qemu_disk_secret_free);
-    for (guint i = 0; ok && i < keys->len; i++) {
+    for (guint i = 0; i < keys->len; i++) {
         QemuDiskSecret *s = NULL;
-        if (keys->pdata[i] && !(s = qemu_secret_encrypt(master, keys->pdata[i], error)))
-            ok = FALSE;
+        if (keys->pdata[i] && !(s = qemu_secret_encrypt(qd->master_key, keys->pdata[i], error)))
+            return FALSE;
         g_ptr_array_add(secrets, s);
     }
-    explicit_bzero(master, sizeof(master));
-    if (!ok)
-        return FALSE;
-    copts->master_key_path = path;
     copts->disk_secrets = secrets;
-    *ret_key_path = g_steal_pointer(&path);
     *ret_secrets = g_steal_pointer(&secrets);
     return TRUE;
 }
@@ -766,7 +761,7 @@ start_spawn(SvDomainObj *obj)
     if (!qd->disk_keys && needs_keys(obj->def)) {
         g_autofree char *sock_dir = sv_daemon_path(ctx->daemon, "/run/libvirt");
 
-        qemu_secret_fetch_disks(obj->def, sock_dir, &qd->start_id, keys_fetched,
+        qemu_secret_fetch_disks(obj->def->disks, sock_dir, &qd->start_id, keys_fetched,
                                 sv_domain_obj_run_key(obj));
         return;
     }

@@ -16,10 +16,12 @@ test_missing_secret: a start whose disk names a secret that does not exist fails
 libvirt's error before QEMU runs (libvirtd: "Secret not found: no secret with matching
 usage '...'", NO_SECRET from the secret driver).
 
+A raw LUKS volume is then plugged live (attach-device, <encryption> at the disk's level):
+its key is fetched, its secret object added before its nodes, and the guest reads it too.
+
 Differences from libvirtd kept on purpose:
-- masterKey0 is on the command line only of guests that have an encrypted disk; libvirtd
-  makes a master key for every guest (nothing else uses it here).
-- Hotplug of an encrypted disk is not done: the attached disk's key is not fetched."""
+- A plugged disk's key is fetched for the daemon's own identity (elevated), where libvirtd
+  uses the client's: the plug does not know its client here."""
 
 import base64
 import hashlib
@@ -38,9 +40,24 @@ POOL = "sv-luksq"
 MIB = 1024 * 1024
 
 
-def secret_and_volume(conn, pool_dir):
-    """A private volume secret and a 16 MiB qcow2 LUKS volume made with it, all through
-    `conn` (virtqemud): the volume's path."""
+def make_volume(pool, name, fmt):
+    """A 16 MiB LUKS volume of format fmt made with SECRET through the pool: its path."""
+    for _ in range(5):  # qemu-img's LUKS timing flake: see test_storage_luks.PBKDF_FLAKE
+        try:
+            vol = pool.createXML(
+                "<volume><name>%s</name><capacity unit='M'>16</capacity><target>"
+                "<format type='%s'/><encryption format='luks'><secret type='passphrase' "
+                "uuid='%s'/></encryption></target></volume>" % (name, fmt, SECRET), 0)
+            return vol.path()
+        except libvirt.libvirtError as e:
+            if "Unable to get accurate CPU usage" not in str(e):
+                raise
+    raise AssertionError("qemu-img never created the volume")
+
+
+def secret_and_volumes(conn, pool_dir):
+    """A private volume secret, a qcow2 and a raw LUKS volume made with it, all through
+    `conn` (virtqemud): the volumes' paths."""
     conn.secretDefineXML(
         "<secret ephemeral='no' private='yes'><uuid>%s</uuid><usage type='volume'>"
         "<volume>%s/luks.qcow2</volume></usage></secret>" % (SECRET, pool_dir)
@@ -48,17 +65,7 @@ def secret_and_volume(conn, pool_dir):
     pool = conn.storagePoolCreateXML(
         "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>"
         % (POOL, pool_dir), libvirt.VIR_STORAGE_POOL_CREATE_WITH_BUILD)
-    for _ in range(5):  # qemu-img's LUKS timing flake: see test_storage_luks.PBKDF_FLAKE
-        try:
-            vol = pool.createXML(
-                "<volume><name>luks.qcow2</name><capacity unit='M'>16</capacity><target>"
-                "<format type='qcow2'/><encryption format='luks'><secret type='passphrase' "
-                "uuid='%s'/></encryption></target></volume>" % SECRET, 0)
-            return vol.path()
-        except libvirt.libvirtError as e:
-            if "Unable to get accurate CPU usage" not in str(e):
-                raise
-    raise AssertionError("qemu-img never created the volume")
+    return make_volume(pool, "luks.qcow2", "qcow2"), make_volume(pool, "luks.img", "raw")
 
 
 def luks_disk(path, dev="vdb"):
@@ -68,18 +75,28 @@ def luks_disk(path, dev="vdb"):
             % (path, path, dev))
 
 
-def host_write(path, pattern):
+def host_write(path, fmt, pattern):
+    prefix = "encrypt." if fmt == "qcow2" else ""
     subprocess.run(["qemu-io", "--object", "secret,id=k,data=%s" % PASSPHRASE.decode(),
-                    "--image-opts", "driver=qcow2,encrypt.key-secret=k,file.filename=%s" % path,
-                    "-c", "write -P %d 0 1M" % pattern], check=True, capture_output=True)
+                    "--image-opts", "driver=%s,%skey-secret=k,file.filename=%s"
+                    % (fmt, prefix, path), "-c", "write -P %d 0 1M" % pattern],
+                   check=True, capture_output=True)
+
+
+def plugged_raw_disk(path):
+    """A raw LUKS disk with <encryption> at the disk's level (the older placement)."""
+    return ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+            "<source file='%s'/><target dev='vdc' bus='virtio'/><encryption format='luks'>"
+            "<secret type='passphrase' uuid='%s'/></encryption></disk>" % (path, SECRET))
 
 
 @pytest.mark.slow
 def test_luks_volume_read_in_guest(daemons, host, guest, tmp_path):
     daemons.start_secretd()
     daemons.start_storaged()
-    path = secret_and_volume(host.conn, tmp_path / "pool")
-    host_write(path, 0x5A)
+    path, raw = secret_and_volumes(host.conn, tmp_path / "pool")
+    host_write(path, "qcow2", 0x5A)
+    host_write(raw, "luks", 0xA5)
     want = hashlib.md5(bytes([0x5A]) * MIB).hexdigest()
     disk = guest.copy_root(host.root / "root.qcow2")
     dom = host.conn.defineXML(linuxguest.domain_xml(
@@ -103,6 +120,14 @@ def test_luks_volume_read_in_guest(daemons, host, guest, tmp_path):
                          % node.group(2), log)
         for secret_form in (PASSPHRASE.decode(), base64.b64encode(PASSPHRASE).decode()):
             assert secret_form not in log
+        # Plugged live: the raw LUKS volume, its key fetched and given as at start.
+        dom.attachDeviceFlags(plugged_raw_disk(raw), libvirt.VIR_DOMAIN_AFFECT_LIVE)
+        con.stream.send(b"while [ ! -e /dev/vdc ]; do sleep 0.2; done; "
+                        b"echo SUMC=$(head -c 1048576 /dev/vdc | md5sum)\n")
+        con.wait_for("SUMC=%s" % hashlib.md5(bytes([0xA5]) * MIB).hexdigest(),
+                     timeout=linuxguest.BOOT_TIMEOUT)
+        assert "<target dev='vdc' bus='virtio'/>\n      <encryption format='luks' " \
+               "engine='qemu'>" in dom.XMLDesc(0)
         dom.destroy()
         assert not key.exists()
     finally:
