@@ -188,9 +188,20 @@ struct StorageVolJob {
     char *input_name;        /* CREATE from a volume */
     char *input_path;
     SvStorageVolDef *result; /* the volume read again after the work */
-    GBytes *key;             /* CREATE of a LUKS volume: its secret's value */
-    char *state_dir;         /* where qemu-img's key file goes */
+    /* LUKS: the secrets of the volume (CREATE, RESIZE) and of the one cloned from, copied
+     * from their definitions, then their values; state_dir takes qemu-img's key files */
+    SvVolSecret *secret, *input_secret;
+    GBytes *key, *input_key;
+    char *state_dir;
 };
+
+static void
+vol_secret_free(SvVolSecret *s)
+{
+    if (s)
+        g_free(s->usage);
+    g_free(s);
+}
 
 static void
 job_free(StorageVolJob *j)
@@ -201,6 +212,9 @@ job_free(StorageVolJob *j)
     g_free(j->pool_name);
     g_free(j->state_dir);
     g_clear_pointer(&j->key, g_bytes_unref);
+    g_clear_pointer(&j->input_key, g_bytes_unref);
+    vol_secret_free(j->secret);
+    vol_secret_free(j->input_secret);
     sv_storage_vol_def_free(j->def);
     g_free(j->input_name);
     g_free(j->input_path);
@@ -227,28 +241,44 @@ build_dir(const SvQemuImgVol *v, GError **error)
     return TRUE;
 }
 
-/* qemu-img with the key in a file of its own, as libvirt's storageBackendCreateQemuImg:
- * written to the state directory (owned by the volume's owner), removed once it is done. */
+/* The key qemu-img reads for volume `name` (owned by uid:gid), in a file of its own in the
+ * state directory, as libvirt's storageBackendCreateQemuImgSecretPath writes it; NULL
+ * without a key (nothing to do) or on error (set). The caller removes it. */
+static char *
+key_file(StorageVolJob *j, GBytes *key, const char *name, gint64 uid, gint64 gid,
+         GError **error)
+{
+    gsize len;
+    const guint8 *data;
+
+    if (!key)
+        return NULL;
+    data = g_bytes_get_data(key, &len);
+    return sv_storage_secret_file(j->state_dir, j->pool_name, name, data, len, uid, gid, error);
+}
+
+/* qemu-img with the keys (the new volume's, the input's) in files removed once it is
+ * done, as libvirt's storageBackendCreateQemuImg. */
 static gboolean
-create_qemu_img(StorageVolJob *j, SvQemuImgVol *v, const SvQemuImgVol *in, gboolean prealloc,
+create_qemu_img(StorageVolJob *j, SvQemuImgVol *v, SvQemuImgVol *in, gboolean prealloc,
                 GError **error)
 {
-    g_autofree char *secret_path = NULL;
-    gboolean ok;
+    g_autofree char *secret_path = NULL, *input_secret_path = NULL;
+    gboolean ok = FALSE;
 
-    if (j->key) {
-        gsize len;
-        const guint8 *key = g_bytes_get_data(j->key, &len);
-
-        secret_path = sv_storage_secret_file(j->state_dir, j->pool_name, j->name, key, len,
-                                             v->uid, v->gid, error);
-        if (!secret_path)
-            return FALSE;
+    if ((secret_path = key_file(j, j->key, j->name, v->uid, v->gid, error)))
         v->secret_path = secret_path;
+    if (in && (input_secret_path = key_file(j, j->input_key, j->input_name, v->uid, v->gid,
+                                            error))) {
+        in->secret_path = input_secret_path;
+        in->n_secrets = 1; /* its definition's, whatever the file says */
     }
-    ok = sv_qemu_img_create(QEMU_IMG, v, in, prealloc, j->pool_path, error);
+    if (!(error && *error))
+        ok = sv_qemu_img_create(QEMU_IMG, v, in, prealloc, j->pool_path, error);
     if (secret_path)
         (void)unlink(secret_path);
+    if (input_secret_path)
+        (void)unlink(input_secret_path);
     return ok;
 }
 
@@ -260,6 +290,7 @@ work_create(StorageVolJob *j, GError **error)
     g_autoptr(SvStorageVolDef) input = NULL;
     SvQemuImgVol v, in;
 
+    g_return_val_if_fail(error && !*error, FALSE);
     sv_storage_vol_def_tool_vol(j->def, &v);
     if (j->input_path) {
         if (!(input = sv_storage_vol_probe(j->input_path, error)))
@@ -307,13 +338,23 @@ static gboolean
 work_resize(StorageVolJob *j, GError **error)
 {
     g_autoptr(SvStorageVolDef) cur = sv_storage_vol_probe(j->path, error);
+    g_autofree char *secret_path = NULL;
     SvQemuImgVol v;
+    gboolean ok = FALSE;
 
     if (!cur)
         return FALSE;
     sv_storage_vol_def_tool_vol(cur, &v);
-    return sv_storage_resize(QEMU_IMG, &v, j->spec.capacity,
-                             (j->spec.flags & SV_STORAGE_VOL_RESIZE_ALLOCATE) != 0, error);
+    if ((secret_path = key_file(j, j->key, j->name, v.uid, v.gid, error))) {
+        v.secret_path = secret_path;
+        v.n_secrets = 1;
+    }
+    if (!*error)
+        ok = sv_storage_resize(QEMU_IMG, &v, j->spec.capacity,
+                               (j->spec.flags & SV_STORAGE_VOL_RESIZE_ALLOCATE) != 0, error);
+    if (secret_path)
+        (void)unlink(secret_path);
+    return ok;
 }
 
 static gboolean
@@ -502,6 +543,8 @@ job_launch(StorageVolJob *j)
 
 /* ---------------------------------------------------------------- LUKS keys */
 
+static void fetch_keys(StorageVolJob *j);
+
 static void
 key_fetched(GBytes *value, const GError *error, gpointer data)
 {
@@ -512,40 +555,73 @@ key_fetched(GBytes *value, const GError *error, gpointer data)
         job_free(j);
         return;
     }
-    j->key = g_bytes_ref(value);
-    job_launch(j);
+    if (!j->key && j->secret)
+        j->key = g_bytes_ref(value);
+    else
+        j->input_key = g_bytes_ref(value);
+    fetch_keys(j);
 }
 
-/* A LUKS volume's key comes from virtsecretd before the work starts, as libvirt's
- * storageBackendCreateQemuImgSecretPath fetches it, for the client's identity elevated:
- * TRUE when the fetch is under way (it launches the job), FALSE when none is needed. */
-static gboolean
-fetch_key(StorageVolJob *j, SvCall *call)
+/* The volume's key, then the input's, from virtsecretd before the work starts, as
+ * libvirt's storageBackendCreateQemuImgSecretPath fetches them, for the client's identity
+ * elevated; then the work. */
+static void
+fetch_keys(StorageVolJob *j)
 {
-    const SvVolEncryption *enc = j->def ? j->def->target.encryption : NULL;
-    const SvVolSecret *sec;
+    const SvVolSecret *sec = !j->key && j->secret ? j->secret
+                             : !j->input_key && j->input_secret ? j->input_secret : NULL;
     SvSecretLookup lookup = {0};
     SvBackendIdentity id;
-    GError *error = NULL;
 
-    if (!enc || enc->format != SV_VOL_ENC_LUKS)
-        return FALSE;
-    if (enc->secrets->len != 1) {
-        sv_error_set(&error, SV_FROM_STORAGE, SV_ERR_INVALID_ARG, "%s",
-                     "A single <secret type='passphrase'...> element is expected in "
-                     "encryption description");
-        job_end(j, FALSE, error);
-        job_free(j);
-        return TRUE;
+    if (!sec) {
+        job_launch(j);
+        return;
     }
-    sec = enc->secrets->pdata[0];
     lookup.by_uuid = sec->by_uuid;
     memcpy(lookup.uuid, sec->uuid, 16);
     lookup.usage = sec->usage;
-    sv_backend_identity_of_client(&id, sv_call_get_client(call));
+    if (j->call)
+        sv_backend_identity_of_client(&id, sv_call_get_client(j->call));
+    else
+        sv_backend_identity_of_daemon(&id);
     g_strlcpy(id.system_token, sv_daemon_system_token(j->drv->daemon), sizeof(id.system_token));
     sv_secret_value_fetch(j->drv->sock_dir, &id, &lookup, SV_SECRET_USAGE_TYPE_VOLUME,
                           key_fetched, j);
+}
+
+/* The secret of a LUKS encryption (a copy in *out), NULL enc or another format: none; or
+ * libvirt's error when it has not exactly one. */
+static gboolean
+luks_secret(const SvVolEncryption *enc, SvVolSecret **out, GError **error)
+{
+    const SvVolSecret *sec;
+
+    if (!enc || enc->format != SV_VOL_ENC_LUKS)
+        return TRUE;
+    if (enc->secrets->len != 1) {
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INVALID_ARG, "%s",
+                     "A single <secret type='passphrase'...> element is expected in "
+                     "encryption description");
+        return FALSE;
+    }
+    sec = enc->secrets->pdata[0];
+    *out = g_new0(SvVolSecret, 1);
+    (*out)->by_uuid = sec->by_uuid;
+    memcpy((*out)->uuid, sec->uuid, 16);
+    (*out)->usage = g_strdup(sec->usage);
+    return TRUE;
+}
+
+/* What keys the job needs: a created volume's (and its input's), a resized one's. */
+static gboolean
+want_keys(StorageVolJob *j, StorageVol *vol, StorageVol *input, GError **error)
+{
+    if (j->spec.kind == STORAGE_VOL_JOB_CREATE)
+        return luks_secret(j->def->target.encryption, &j->secret, error) &&
+               (!input ||
+                luks_secret(storage_vol_def(input)->target.encryption, &j->input_secret, error));
+    if (j->spec.kind == STORAGE_VOL_JOB_RESIZE)
+        return luks_secret(storage_vol_def(vol)->target.encryption, &j->secret, error);
     return TRUE;
 }
 
@@ -556,6 +632,7 @@ storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
 {
     StorageVolJob *j = g_new0(StorageVolJob, 1);
     SvStorageVolDef *def = storage_vol_def(vol);
+    GError *error = NULL;
 
     j->drv = drv;
     j->spec = *spec;
@@ -582,7 +659,10 @@ storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
         input->in_use++;
     }
     sv_daemon_inhibit(drv->daemon);
-    if (spec->kind == STORAGE_VOL_JOB_CREATE && fetch_key(j, call))
+    if (!want_keys(j, vol, input, &error)) {
+        job_end(j, FALSE, error);
+        job_free(j);
         return;
-    job_launch(j);
+    }
+    fetch_keys(j);
 }

@@ -2,7 +2,8 @@
 creates raw LUKS and qcow2-with-LUKS volumes with qemu-img, the passphrase fetched from
 virtsecretd by UUID or by usage, as libvirt 9.0's storage driver does it (a private
 secret's value too: the storage daemon's internal call carries libvirt's system token,
-which no client's call can), with libvirt's errors for a missing secret, a secret of
+which no client's call can), resizes one and clones another with their keys, with
+libvirt's errors for a missing secret, a secret of
 another usage, a secret without a value, and encryption elements it refuses.
 test_luks_volume_parity (slow) runs the same virsh steps against Debian's libvirtd 9.0.0
 and compares outputs, errors and what qemu-img says of the images.
@@ -115,6 +116,12 @@ def luks_steps(secret_uri, storage_uri, tmp):
         for name in ("q.qcow2", "r.img"):
             step(storage_uri, "vol-dumpxml", name, "--pool", POOL)
             step(storage_uri, "vol-info", "--bytes", name, "--pool", POOL)
+        # with the key too: a resize, and a clone (its definition names the same secret)
+        step(storage_uri, "vol-resize", "q.qcow2", "32M", "--pool", POOL)
+        step(storage_uri, "vol-clone", "r.img", "c.img", "--pool", POOL)
+        for name in ("q.qcow2", "c.img"):
+            step(storage_uri, "vol-dumpxml", name, "--pool", POOL)
+        step(storage_uri, "vol-delete", "c.img", "--pool", POOL)
         for n, xml in [("missing", vol_xml("m1.qcow2", "qcow2", [("uuid", S_MISSING)])),
                        ("missing-usage", vol_xml("m2.img", "raw", [("usage", "/sv-luks/x")])),
                        ("ceph", vol_xml("m3.qcow2", "qcow2", [("uuid", S_CEPH)])),
@@ -160,7 +167,10 @@ def test_luks_volumes(daemons, root, tmp_path):
     assert steps[created[0]][0] == 0 and steps[created[1]][0] == 0, steps
     luks = {"encrypted": True, "encrypt": "luks", "cipher": "aes-256", "hash": "sha256",
             "ivgen": "plain64", "virtual-size": 16 << 20}
-    assert steps["qcow2 image"] == (dict(luks, format="qcow2"), True, False)
+    assert steps["vol-resize q.qcow2 32M --pool sv-luks-p"][0] == 0
+    assert steps["vol-clone r.img c.img --pool sv-luks-p"][0] == 0
+    assert steps["qcow2 image"] == (dict(luks, format="qcow2", **{"virtual-size": 32 << 20}),
+                                    True, False)
     assert steps["luks image"] == (dict(luks, format="luks"), True, False)
     errors = [steps[k] for k in created[2:]]
     assert errors[0] == (1, "|error: Failed to create vol from TMP/missing.xml\nerror: Secret "
