@@ -355,6 +355,11 @@ section_at(Xfer *x, guint64 *data_len)
     struct stat st;
 
     *data_len = 0;
+    if (fstat(x->fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* a block device (a disk pool's partition) has no holes: all of it is data */
+        *data_len = CHUNK;
+        return 0;
+    }
     if ((d = lseek(x->fd, off, SEEK_DATA)) < 0) {
         /* no data after off: a hole to the end of the file */
         if (fstat(x->fd, &st) < 0 || st.st_size <= off)
@@ -423,7 +428,8 @@ start(SvCall *call, const remote_nonnull_storage_vol *v, guint64 offset, guint64
 
     if (!vol || !storage_vol_check_idle(vol, FALSE, error))
         return FALSE;
-    if (storage_vol_formats(pool->def->type) != SV_VOL_FORMATS_FILE ||
+    if ((storage_vol_formats(pool->def->type) != SV_VOL_FORMATS_FILE &&
+         pool->def->type != SV_STORAGE_POOL_DISK) ||
         vol->type == SV_VOL_TYPE_DIR) {
         sv_error_set(error, SV_FROM_STORAGE, SV_ERR_NO_SUPPORT, "storage pool doesn't support "
                      "volume %s", upload ? "upload" : "download");

@@ -15,9 +15,9 @@ Differences from libvirtd kept on purpose (named where they show):
   write error; libvirtd answers that finish OK (test_upload_write_failure_at_finish).
 - VIR_STORAGE_VOL_CREATE_VALIDATE (libvirtd checks the XML against its storagevol.rng) is
   refused as an unsupported flag rather than ignored, as the pools' DEFINE_VALIDATE.
-- Volume creation, resize and wipe in disk and logical pools (parted, lvcreate) are not
-  served: NO_SUPPORT "storage pool does not support volume creation" where libvirtd would
-  make a partition or LV.
+- Volume creation, resize and wipe in logical pools (lvcreate) are not served: NO_SUPPORT
+  "storage pool does not support volume creation" where libvirtd would make an LV (disk
+  pools' partitions: test_storaged_disk_vol.py).
 - A volume being uploaded or downloaded holds its pool (pool-refresh, pool-destroy answer
   "pool has asynchronous jobs running" meanwhile) and itself (vol-delete, vol-wipe,
   vol-resize: "still in use"); libvirtd lets the file go from under the stream.
@@ -618,7 +618,7 @@ DISK_POOL = "sv-volp-disk"
 
 def disk_vol_steps(u, dev, tmp):
     """A disk pool on dev with two partitions made by parted: vol-list --details, vol-info
-    and vol-dumpxml of each (timestamps blotted), and a volume creation (not served here)."""
+    and vol-dumpxml of each (timestamps blotted)."""
     xml = tmp / "disk.xml"
     xml.write_text("<pool type='disk'><name>%s</name><source><device path='%s'/></source>"
                    "<target><path>/dev</path></target></pool>" % (DISK_POOL, dev))
@@ -652,7 +652,7 @@ def make_partitions(dev):
 def test_disk_pool_volumes(daemons, loopdev, tmp_path):  # noqa: F811
     """A disk pool's partitions are its volumes, described as libvirt's disk backend does:
     a block volume with its extent on the device, the node's permissions and timestamps;
-    creating one is not served (NO_SUPPORT, a difference named in the docstring)."""
+    a new one must be named as parted names the partition."""
     dev, _ = loopdev
     make_partitions(dev)
     d = daemons.start_storaged()
@@ -665,7 +665,7 @@ def test_disk_pool_volumes(daemons, loopdev, tmp_path):  # noqa: F811
     r = virsh_on(uri(d), "pool-create", str(tmp_path / "disk.xml"))
     try:
         r = virsh_on(uri(d), "vol-create-as", DISK_POOL, "x", "1M", check=False)
-        assert "storage pool does not support volume creation" in r.stderr
+        assert "invalid partition name 'x', expected '%s'" % (os.path.basename(dev) + "p3") in r.stderr
     finally:
         virsh_on(uri(d), "pool-destroy", DISK_POOL, check=False)
 
