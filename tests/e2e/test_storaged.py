@@ -580,13 +580,14 @@ def mounted(path):
 
 
 @pytest.fixture
-def loopdev(tmp_path):
-    """A 64 MiB image on a loop device, removed (and unmounted) after the test."""
+def loopdev(tmp_path, request):
+    """A 64 MiB image (sparse; another size by indirect parametrization) on a loop device,
+    removed (and unmounted) after the test."""
     if os.geteuid() != 0:
         pytest.skip("loop devices need root")
     img = tmp_path / "fs.img"
     with open(img, "wb") as f:
-        f.truncate(64 << 20)
+        f.truncate(getattr(request, "param", 64 << 20))
     r = subprocess.run(["losetup", "--find", "--show", str(img)], capture_output=True,
                        text=True, timeout=30)
     if r.returncode != 0:
