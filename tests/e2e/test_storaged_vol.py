@@ -91,9 +91,10 @@ def sparse_steps(step, out, tmp):
     back.unlink()
 
 
-def vol_steps(u, tmp):
-    """The virsh volume steps on two dir pools under tmp: each step's (args, exit status,
-    output|error), blotted of what must differ. Leaves nothing behind."""
+def vol_steps(u, tmp, fs_dev=None):
+    """The virsh volume steps on two dir pools under tmp (the first an fs pool on fs_dev,
+    ext4 made by its build, when given): each step's (args, exit status, output|error),
+    blotted of what must differ. Leaves nothing behind."""
     out = []
     a, b = tmp / "a", tmp / "b"
     tmp.mkdir(exist_ok=True)
@@ -109,7 +110,12 @@ def vol_steps(u, tmp):
         out.append((" ".join(args).replace(str(tmp), "TMP"), r.returncode, text))
         return r
 
-    virsh_on(u, "pool-create-as", POOL, "dir", "--target", str(a), "--build")
+    if fs_dev:
+        virsh_on(u, "pool-create-as", POOL, "fs", "--source-dev", fs_dev, "--source-format",
+                 "ext4", "--target", str(a), "--build", "--overwrite")
+        out.append(("mounted", os.path.ismount(a)))
+    else:
+        virsh_on(u, "pool-create-as", POOL, "dir", "--target", str(a), "--build")
     virsh_on(u, "pool-create-as", POOL2, "dir", "--target", str(b), "--build")
     try:
         step("vol-create-as", POOL, "r.img", "4M")
@@ -197,9 +203,9 @@ def vol_steps(u, tmp):
                     virsh_on(u, "vol-delete", line.split()[0], "--pool", p, check=False)
             virsh_on(u, "pool-destroy", p, check=False)
         for d in (a, b):
-            if d.exists():
+            if d.exists() and not os.path.ismount(d):
                 for f in d.iterdir():
-                    f.unlink()
+                    f.rmdir() if f.is_dir() else f.unlink()  # an fs pool's lost+found
                 d.rmdir()
     return out
 
@@ -401,6 +407,26 @@ def test_storaged_vol_parity(daemons, ref, tmp_path):
                                  "unsupported flags (0x4) in function storageVolCreateXML")
     assert theirs_flags.pop(1)[1] == libvirt.VIR_ERR_XML_INVALID_SCHEMA
     assert ours_flags == theirs_flags
+    for o, t in zip(ours, theirs_steps):
+        assert o == t, "step %s differs:\nours:     %r\nlibvirtd: %r" % (o[0], o, t)
+    assert len(ours) == len(theirs_steps)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loopdev", [256 << 20], indirect=True)
+def test_storaged_vol_fs_parity(daemons, ref, loopdev, tmp_path):  # noqa: F811
+    """The same virsh volume steps with the first pool an fs pool (ext4 on a 256 MiB loop
+    device, mkfs at its build, mounted at its start), on virtstoraged and then on Debian's
+    libvirtd 9.0.0 on the same device: the same output, errors and exit statuses."""
+    dev, _ = loopdev
+    d = daemons.start_storaged()
+    theirs = "storage:///system?socket=%s" % ref.daemon.sock
+    for p in (POOL, POOL2):
+        virsh_on(theirs, "pool-destroy", p, check=False)
+    ours = vol_steps(uri(d), tmp_path / "o", dev)
+    theirs_steps = vol_steps(theirs, tmp_path / "t", dev)
+    assert ours[0] == ("mounted", True)
+    assert any("lost+found" in s[2] for s in ours if len(s) == 3)
     for o, t in zip(ours, theirs_steps):
         assert o == t, "step %s differs:\nours:     %r\nlibvirtd: %r" % (o[0], o, t)
     assert len(ours) == len(theirs_steps)
