@@ -11,6 +11,7 @@
 
 #include "conf/storage_vol_probe.h"
 #include "storage_backend_disk.h"
+#include "storage_backend_logical.h"
 #include "util/error.h"
 #include "util/qemu_img.h"
 #include "util/storage_wipe.h"
@@ -166,7 +167,9 @@ struct StorageVolJob {
     gboolean input_block;
     SvStorageVolDef *result; /* the volume read again after the work */
     SvStoragePoolDef *disk;  /* a disk pool's definition (the worker's copy); NULL else */
-    StorageRefresh *listing; /* a disk pool's partitions after a create or delete */
+    SvStoragePoolDef *lvm;   /* a logical pool's (the worker's copy); NULL else */
+    StorageRefresh *listing; /* a disk pool's partitions after a create or delete, a logical
+                              * pool's LVs after a create */
 };
 
 static void
@@ -180,6 +183,7 @@ job_free(StorageVolJob *j)
     g_free(j->input_path);
     sv_storage_vol_def_free(j->result);
     sv_storage_pool_def_free(j->disk);
+    sv_storage_pool_def_free(j->lvm);
     storage_refresh_free(j->listing);
     g_free(j);
 }
@@ -276,6 +280,8 @@ work_create(StorageVolJob *j, GError **error)
     g_autoptr(SvStorageVolDef) input = NULL;
     SvQemuImgVol v, in;
 
+    if (j->lvm) /* libvirt's logical backend builds no volume from another */
+        return (j->listing = storage_logical_create_vol(j->lvm, j->def, error)) != NULL;
     if (j->input_path && !(input = input_def(j, error)))
         return FALSE;
     if (j->disk)
@@ -308,6 +314,8 @@ work_delete(StorageVolJob *j, GError **error)
 {
     if (j->disk)
         return (j->listing = storage_disk_delete_vol(j->disk, j->path, error)) != NULL;
+    if (j->lvm)
+        return storage_logical_delete_vol(j->path, error);
     if (j->is_dir) {
         if (rmdir(j->path) < 0 && errno != ENOENT) {
             sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot remove directory '%s'",
@@ -361,7 +369,7 @@ work(StorageVolJob *j, GError **error)
     }
     /* libvirt's refreshVol after the work (the disk backend has none: a partition is what
      * the listing says) */
-    if (j->disk)
+    if (j->disk || j->lvm)
         return TRUE;
     j->result = sv_storage_vol_probe(j->path, error);
     return j->result != NULL;
@@ -486,10 +494,16 @@ apply_done(StorageVolJob *j, StoragePool *pool, StorageVol *vol)
 {
     switch (j->spec.kind) {
     case STORAGE_VOL_JOB_CREATE:
-        if (j->listing)
+        if (j->disk) {
             apply_partition_created(j, pool, vol);
-        else
+        } else if (j->lvm) {
+            g_autoptr(StorageVol) made = listing_take(j->listing, vol->name);
+            g_free(vol->path);
+            vol->path = g_steal_pointer(&made->path);
+            storage_vol_set_def(vol, g_steal_pointer(&made->def));
+        } else {
             storage_vol_set_def(vol, g_steal_pointer(&j->result));
+        }
         pool_account(pool, (gint64)vol->allocation);
         reply_vol(g_steal_pointer(&j->call), pool, vol);
         return;
@@ -594,6 +608,8 @@ storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
     j->pool_path = g_strdup(pool->def->target_path);
     j->is_dir = vol->type == SV_VOL_TYPE_DIR;
     j->allocation = def->allocation;
+    if (pool->def->type == SV_STORAGE_POOL_LOGICAL && spec->kind != STORAGE_VOL_JOB_READ)
+        j->lvm = sv_storage_pool_def_copy(pool->def);
     if (pool->def->type == SV_STORAGE_POOL_DISK && spec->kind != STORAGE_VOL_JOB_READ) {
         j->disk = sv_storage_pool_def_copy(pool->def);
         if (spec->kind == STORAGE_VOL_JOB_CREATE || spec->kind == STORAGE_VOL_JOB_DELETE)

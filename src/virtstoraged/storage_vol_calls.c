@@ -2,8 +2,7 @@
  * checks and errors (storage_driver.c): lists and lookups answered from the pools' volume
  * lists; info and XML after a re-read of the volume on a worker (libvirt's refreshVol);
  * create, clone, delete, wipe and resize on workers (storage_vol.c). Volumes are created in
- * dir and fs pools and (partitions) in disk pools; logical pools' volumes are listed and
- * read only. */
+ * dir and fs pools, (partitions) in disk pools and (LVs) in logical pools. */
 #include <string.h>
 
 #include "storage_vol.h"
@@ -281,15 +280,15 @@ typedef enum {
 } VolOp;
 
 /* libvirt's NO_SUPPORT for a step the pool type's backend has no function for: dir and fs
- * pools do everything, disk pools all but resize; logical pools' volumes (lvcreate needs
- * device-mapper) are not served here. */
+ * pools do everything, disk and logical pools all but resize. */
 static gboolean
 check_backend(const StoragePool *pool, VolOp op, const char *what, GError **error)
 {
     int type = pool->def->type;
 
     if (storage_vol_formats(type) == SV_VOL_FORMATS_FILE ||
-        (type == SV_STORAGE_POOL_DISK && op != VOL_OP_RESIZE))
+        ((type == SV_STORAGE_POOL_DISK || type == SV_STORAGE_POOL_LOGICAL) &&
+         op != VOL_OP_RESIZE))
         return TRUE;
     sv_error_set(error, SV_FROM_STORAGE, SV_ERR_NO_SUPPORT, "storage pool does not support %s",
                  what);
@@ -308,10 +307,11 @@ check_table_free(const StoragePool *pool, GError **error)
     return FALSE;
 }
 
-/* A disk pool's new partition: a block volume whose path parted gives (the name must be
- * that path's, checked once it is made). */
+/* A disk pool's new partition (a block volume whose path parted gives: the name must be that
+ * path's, checked once it is made) or a logical pool's new LV (its name is lvcreate's to
+ * judge, as libvirt leaves it: LVM takes none with a '/'). */
 static gboolean
-partition_target(SvStorageVolDef *def, const char *pool_path)
+block_target(SvStorageVolDef *def, const char *pool_path)
 {
     def->type = SV_VOL_TYPE_BLOCK;
     g_free(def->target.path);
@@ -334,8 +334,8 @@ parse_new_vol(StoragePool *pool, const char *xml, guint parse_flags, GError **er
         return NULL;
     }
     g_clear_pointer(&def->key, g_free); /* creation gives the canonical key */
-    if (pool->def->type == SV_STORAGE_POOL_DISK)
-        partition_target(def, pool->def->target_path);
+    if (pool->def->type == SV_STORAGE_POOL_DISK || pool->def->type == SV_STORAGE_POOL_LOGICAL)
+        block_target(def, pool->def->target_path);
     else if (!sv_storage_vol_def_local_target(def, pool->def->target_path, error))
         return NULL;
     return g_steal_pointer(&def);
@@ -423,6 +423,20 @@ vol_for_change(SvCall *call, const remote_nonnull_storage_vol *v, VolOp op, cons
     return vol;
 }
 
+/* The backend function whose flag check libvirt's error names. */
+static const char *
+delete_fn(int pool_type)
+{
+    switch (pool_type) {
+    case SV_STORAGE_POOL_DISK:
+        return "virStorageBackendDiskDeleteVol";
+    case SV_STORAGE_POOL_LOGICAL:
+        return "virStorageBackendLogicalDeleteVol";
+    default:
+        return "virStorageBackendVolDeleteLocal";
+    }
+}
+
 static gboolean
 delete(SvCall *call, remote_storage_vol_delete_args *a, GError **error)
 {
@@ -433,10 +447,7 @@ delete(SvCall *call, remote_storage_vol_delete_args *a, GError **error)
     /* libvirt's driver passes every flag on; the dir and fs backends' delete takes none */
     if (!(vol = vol_for_change(call, &a->vol, VOL_OP_DELETE, "vol deletion", &pool, error)) ||
         (pool->def->type == SV_STORAGE_POOL_DISK && !check_table_free(pool, error)) ||
-        !check_flags(a->flags, 0,
-                     pool->def->type == SV_STORAGE_POOL_DISK ? "virStorageBackendDiskDeleteVol"
-                                                            : "virStorageBackendVolDeleteLocal",
-                     error))
+        !check_flags(a->flags, 0, delete_fn(pool->def->type), error))
         return FALSE;
     storage_vol_job_run(storage_driver_of(call), pool, vol, NULL, NULL, &spec,
                         sv_call_defer(call));
