@@ -253,10 +253,11 @@ work_create_partition(StorageVolJob *j, SvStorageVolDef *input, GError **error)
             continue;
         sv_storage_vol_def_tool_vol(storage_vol_def(made), &v);
         sv_storage_vol_def_tool_vol(input, &in);
-        if (!in.block && !g_str_equal(in.format, "raw")) {
-            sv_error_set(error, SV_FROM_STORAGE, SV_ERR_NO_SUPPORT,
-                         "cloning a %s volume into a partition is not supported here",
-                         in.format);
+        /* an image of another format is converted onto it by qemu-img (raw, as libvirt
+         * writes block devices), a raw one copied */
+        if (sv_storage_build_kind(&v, &in) == SV_STORAGE_BUILD_QEMU_IMG) {
+            if (sv_qemu_img_create(QEMU_IMG, &v, &in, FALSE, j->pool_path, error))
+                return TRUE;
         } else if (j->spec.flags & SV_STORAGE_VOL_CREATE_PREALLOC_METADATA) {
             sv_error_set(error, SV_FROM_STORAGE, SV_ERR_OPERATION_UNSUPPORTED, "%s",
                          "metadata preallocation is not supported for block volumes");

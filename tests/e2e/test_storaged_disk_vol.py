@@ -2,7 +2,8 @@
 volume is a partition parted makes (mkpart where libvirt 9.0's disk backend puts it: the
 smallest free region that holds it, cylinder-aligned on dos tables, four primary or extended
 partitions then logical ones inside the extended one), lists, reads, wipes, uploads and
-downloads (sparse and not), clones into a new partition and deletes (parted rm); resize is
+downloads (sparse and not), clones a partition into a new one (a byte copy) and converts a
+dir pool's qcow2 volume into one (qemu-img convert -O raw), deletes (parted rm); resize is
 refused as libvirt's disk backend has none. Each step runs on a loop device the test makes
 (partitions scanned) and always detaches. test_disk_vol_parity (slow) runs the same virsh
 steps on Debian's libvirtd 9.0.0 on a loop device of its own and compares every output,
@@ -19,6 +20,7 @@ Differences from libvirtd kept on purpose (named where they show):
 import os
 import random
 import re
+import subprocess
 
 import pytest
 
@@ -75,6 +77,10 @@ def disk_steps(u, dev, tmp, label):
     data = random.Random(7).randbytes(3 * MIB)
     up, down = tmp / ("%s-up.bin" % base), tmp / ("%s-down.bin" % base)
     up.write_bytes(data)
+    qcow, head = tmp / ("%s.qcow2" % base), tmp / ("%s-head.bin" % base)
+    head.write_bytes(data[:2 * MIB])  # a 2 MiB qcow2 image of data's first 2 MiB
+    subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", str(head), str(qcow)],
+                   check=True, capture_output=True, timeout=60)
 
     def step(*args):
         r = virsh(u, *args)
@@ -119,6 +125,18 @@ def disk_steps(u, dev, tmp, label):
     step("vol-clone", part(1), clone, "--pool", POOL)
     step("vol-download", clone, str(down), "--pool", POOL, "--length", str(len(data)))
     out.append(("clone's data", 0, str(read(down) == data)))
+    # a qcow2 volume of a dir pool converted into a new partition (qemu-img convert -O raw)
+    step("pool-create-as", POOL + "-dir", "dir", "--target", str(tmp / base), "--build")
+    step("vol-create-as", POOL + "-dir", "q.qcow2", "2M", "--format", "qcow2")
+    step("vol-upload", "q.qcow2", str(qcow), "--pool", POOL + "-dir")
+    conv = tmp / ("%s.xml" % base)
+    conv_part = part(8) if label == "dos" else part(5)
+    conv.write_text("<volume><name>%s</name><capacity>1</capacity></volume>" % conv_part)
+    step("vol-create-from", POOL, str(conv), "--inputpool", POOL + "-dir", "q.qcow2")
+    step("vol-download", conv_part, str(down), "--pool", POOL, "--length", str(2 * MIB))
+    out.append(("converted", 0, str(read(down) == data[:2 * MIB])))
+    step("vol-delete", "q.qcow2", "--pool", POOL + "-dir")
+    step("pool-destroy", POOL + "-dir")
     step("vol-wipe", part(1), "--pool", POOL)
     step("vol-download", part(1), str(down), "--pool", POOL, "--length", str(len(data)))
     out.append(("wiped", 0, str(read(down) == bytes(len(data)))))
@@ -161,7 +179,7 @@ def test_disk_vol_parity(daemons, ref, loops, tmp_path, label):
         for n, st in (("ours", ours), ("theirs", theirs_steps)):
             with open("%s-%s-%s.txt" % (os.environ["SV_DUMP_STEPS"], label, n), "w") as f:
                 f.write("\n".join(repr(x) for x in st))
-    for check in ("download", "sparse download", "clone's data", "wiped"):
+    for check in ("download", "sparse download", "clone's data", "converted", "wiped"):
         assert (check, 0, "True") in ours
     if label == "dos":
         # the named difference, exactly: the label's last two sectors
@@ -173,6 +191,6 @@ def test_disk_vol_parity(daemons, ref, loops, tmp_path, label):
     assert_same_steps(ours, theirs_steps)
     # libvirt's disk backend takes the partition number as what follows the device's name:
     # "p2" for a loop device's partition, which parted refuses (the same on both)
-    assert [s for s in ours if s[0].startswith("vol-delete")][0][1:] == (
+    assert [s for s in ours if s[0].startswith("vol-delete DEVp2")][0][1:] == (
         1, "|error: Failed to delete vol DEVp2\nerror: internal error: Child process (parted "
         "/dev/DEV rm --script p2) unexpected exit status 1: Error: Partition doesn't exist.\n\n")
