@@ -492,7 +492,7 @@ storage_disk_create_vol(const SvStoragePoolDef *def, const char *name, int forma
                      "invalid partition name '%s', expected '%s'", name, made->name);
         *ret_cut = listing_cut_at(after, made);
         /* libvirt's best effort to take the partition away again */
-        g_autoptr(StorageRefresh) gone = storage_disk_delete_vol(def, made->path, NULL);
+        storage_refresh_free(storage_disk_delete_vol(def, made->path, NULL));
         return NULL;
     }
     return g_steal_pointer(&after);

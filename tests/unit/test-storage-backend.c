@@ -283,6 +283,41 @@ test_part_rules(void)
     g_assert_cmpstr(error->message, ==, "internal error: no large enough free extent");
 }
 
+static StorageVol *
+vol_named(const char *name)
+{
+    StorageVol *v = g_new0(StorageVol, 1);
+
+    v->name = g_strdup(name);
+    return v;
+}
+
+/* A refresh's listing replaces a pool's volumes: one found again keeps its marks, one still
+ * being built (which no listing knows yet) stays, one gone is dropped. */
+static void
+test_replace_vols(void)
+{
+    StoragePool pool = {.vols = g_ptr_array_new_with_free_func((GDestroyNotify)storage_vol_free)};
+    GPtrArray *now = g_ptr_array_new_with_free_func((GDestroyNotify)storage_vol_free);
+    StorageVol *a = vol_named("a"), *b = vol_named("b");
+
+    a->in_use = 2;
+    b->building = TRUE;
+    g_ptr_array_add(pool.vols, a);
+    g_ptr_array_add(pool.vols, b);
+    g_ptr_array_add(pool.vols, vol_named("gone"));
+    g_ptr_array_add(now, vol_named("a"));
+    g_ptr_array_add(now, vol_named("c"));
+    storage_pool_replace_vols(&pool, now);
+    g_assert_true(pool.vols == now);
+    g_assert_cmpuint(now->len, ==, 3);
+    g_assert_cmpstr(((StorageVol *)now->pdata[0])->name, ==, "a");
+    g_assert_cmpuint(((StorageVol *)now->pdata[0])->in_use, ==, 2);
+    g_assert_cmpstr(((StorageVol *)now->pdata[1])->name, ==, "c");
+    g_assert_true(now->pdata[2] == b && b->building);
+    g_ptr_array_unref(pool.vols);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -294,5 +329,6 @@ main(int argc, char **argv)
     g_test_add_func("/storage-backend/parted-dos", test_parted_dos);
     g_test_add_func("/storage-backend/parted-geometry", test_parted_geometry);
     g_test_add_func("/storage-backend/part-rules", test_part_rules);
+    g_test_add_func("/storage-backend/replace-vols", test_replace_vols);
     return g_test_run();
 }
