@@ -2,7 +2,7 @@
 volume is a partition parted makes (mkpart where libvirt 9.0's disk backend puts it: the
 smallest free region that holds it, cylinder-aligned on dos tables, four primary or extended
 partitions then logical ones inside the extended one), lists, reads, wipes, uploads and
-downloads (sparse and not), clones a partition into a new one (a byte copy) and converts a
+downloads (sparse and not: a hole is written as zeros on a partition), clones a partition into a new one (a byte copy) and converts a
 dir pool's qcow2 volume into one (qemu-img convert -O raw), deletes (parted rm); resize is
 refused as libvirt's disk backend has none. Each step runs on a loop device the test makes
 (partitions scanned) and always detaches. test_disk_vol_parity (slow) runs the same virsh
@@ -121,6 +121,15 @@ def disk_steps(u, dev, tmp, label):
          str(MIB), "--length", str(MIB))
     out.append(("sparse download", 0, str(read(down) == data[MIB:2 * MIB])))
     step("vol-upload", "--sparse", part(3), str(up), "--pool", POOL)
+    holey = tmp / ("%s-holey.bin" % base)  # 1 MiB of data, a 2 MiB hole, 1 MiB of data
+    with open(holey, "wb") as f:
+        f.write(data[:MIB])
+        f.seek(3 * MIB)
+        f.write(data[:MIB])
+    step("vol-upload", "--sparse", part(3), str(holey), "--pool", POOL)
+    step("vol-download", part(3), str(down), "--pool", POOL, "--length", str(4 * MIB))
+    out.append(("holes written as zeros", 0,
+                str(read(down) == data[:MIB] + bytes(2 * MIB) + data[:MIB])))
     clone = part(7) if label == "dos" else part(4)
     step("vol-clone", part(1), clone, "--pool", POOL)
     step("vol-download", clone, str(down), "--pool", POOL, "--length", str(len(data)))
@@ -179,7 +188,8 @@ def test_disk_vol_parity(daemons, ref, loops, tmp_path, label):
         for n, st in (("ours", ours), ("theirs", theirs_steps)):
             with open("%s-%s-%s.txt" % (os.environ["SV_DUMP_STEPS"], label, n), "w") as f:
                 f.write("\n".join(repr(x) for x in st))
-    for check in ("download", "sparse download", "clone's data", "converted", "wiped"):
+    for check in ("download", "sparse download", "holes written as zeros", "clone's data",
+                  "converted", "wiped"):
         assert (check, 0, "True") in ours
     if label == "dos":
         # the named difference, exactly: the label's last two sectors
