@@ -44,7 +44,6 @@ typedef struct {
     gboolean persistent;
     gboolean autostart;
     guint jobs;                 /* build, start, refresh or delete on a worker */
-    gboolean partitioning;      /* a disk pool's volume create or delete runs parted */
     GPtrArray *vols;            /* StorageVol, while active */
 } StoragePool;
 

@@ -10,6 +10,7 @@ typedef struct {
     SvRemoteHandlers handlers;
     StoragePools *pools;
     char *run_dir;
+    GThreadPool *tables; /* disk pools' partition-table changes (storage_vol_tables_new) */
 } StorageDriver;
 
 StorageDriver *storage_driver_of(SvCall *call);

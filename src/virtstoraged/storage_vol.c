@@ -567,8 +567,6 @@ job_done(GObject *src, GAsyncResult *res, gpointer data)
     pool = storage_pools_find_uuid(j->drv->pools, j->uuid, NULL);
     g_assert(pool && pool->jobs > 0);
     pool->jobs--;
-    if (j->disk && (j->spec.kind == STORAGE_VOL_JOB_CREATE || j->spec.kind == STORAGE_VOL_JOB_DELETE))
-        pool->partitioning = FALSE;
     release_input(j);
     vol = storage_vol_find(pool, j->name, NULL);
     g_assert(vol);
@@ -611,11 +609,8 @@ storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
     j->allocation = def->allocation;
     if (pool->def->type == SV_STORAGE_POOL_LOGICAL && spec->kind != STORAGE_VOL_JOB_READ)
         j->lvm = sv_storage_pool_def_copy(pool->def);
-    if (pool->def->type == SV_STORAGE_POOL_DISK && spec->kind != STORAGE_VOL_JOB_READ) {
+    if (pool->def->type == SV_STORAGE_POOL_DISK && spec->kind != STORAGE_VOL_JOB_READ)
         j->disk = sv_storage_pool_def_copy(pool->def);
-        if (spec->kind == STORAGE_VOL_JOB_CREATE || spec->kind == STORAGE_VOL_JOB_DELETE)
-            pool->partitioning = TRUE;
-    }
     if (spec->kind != STORAGE_VOL_JOB_READ) {
         pool->jobs++;
         if (spec->kind != STORAGE_VOL_JOB_CREATE)
@@ -633,5 +628,23 @@ storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
     sv_daemon_inhibit(drv->daemon);
     task = g_task_new(NULL, NULL, job_done, NULL);
     g_task_set_task_data(task, j, (GDestroyNotify)job_free);
-    g_task_run_in_thread(task, job_thread);
+    if (j->disk && (spec->kind == STORAGE_VOL_JOB_CREATE || spec->kind == STORAGE_VOL_JOB_DELETE))
+        g_thread_pool_push(drv->tables, g_object_ref(task), NULL);
+    else
+        g_task_run_in_thread(task, job_thread);
+}
+
+/* A partition-table job on the tables' one thread. */
+static void
+table_job(gpointer task, gpointer user)
+{
+    (void)user;
+    job_thread(task, NULL, g_task_get_task_data(task), NULL);
+    g_object_unref(task);
+}
+
+GThreadPool *
+storage_vol_tables_new(void)
+{
+    return g_thread_pool_new(table_job, NULL, 1, FALSE, NULL);
 }

@@ -295,18 +295,6 @@ check_backend(const StoragePool *pool, VolOp op, const char *what, GError **erro
     return FALSE;
 }
 
-/* A disk pool's partition table changes one step at a time (libvirt holds the pool's lock
- * through parted). */
-static gboolean
-check_table_free(const StoragePool *pool, GError **error)
-{
-    if (!pool->partitioning)
-        return TRUE;
-    sv_error_set(error, SV_FROM_STORAGE, SV_ERR_OPERATION_INVALID,
-                 "pool '%s' has asynchronous jobs running.", pool->def->name);
-    return FALSE;
-}
-
 /* A disk pool's new partition (a block volume whose path parted gives: the name must be that
  * path's, checked once it is made) or a logical pool's new LV (its name is lvcreate's to
  * judge, as libvirt leaves it: LVM takes none with a '/'). */
@@ -373,7 +361,6 @@ create_xml(SvCall *call, remote_storage_vol_create_xml_args *a,
     if (!check_flags(a->flags, CREATE_FLAGS, "storageVolCreateXML", error) ||
         !(pool = active_pool(call, &a->pool, error)) ||
         !check_backend(pool, VOL_OP_CREATE, "volume creation", error) ||
-        !check_table_free(pool, error) ||
         !(def = parse_new_vol(pool, a->xml, SV_VOL_PARSE_OPT_CAPACITY, error)))
         return FALSE;
     start_create(call, pool, def, NULL, NULL, a->flags);
@@ -394,7 +381,6 @@ create_xml_from(SvCall *call, remote_storage_vol_create_xml_from_args *a,
         !(pool = active_pool(call, &a->pool, error)) ||
         !(input = storage_vol_of(drv, &a->clonevol, &in_pool, error)) ||
         !check_backend(pool, VOL_OP_CREATE, "volume creation from an existing volume", error) ||
-        !check_table_free(pool, error) ||
         !(def = parse_new_vol(pool, a->xml, SV_VOL_PARSE_NO_CAPACITY, error)))
         return FALSE;
     /* the original's capacity when the new one is smaller or not given */
@@ -446,7 +432,6 @@ delete(SvCall *call, remote_storage_vol_delete_args *a, GError **error)
 
     /* libvirt's driver passes every flag on; the dir and fs backends' delete takes none */
     if (!(vol = vol_for_change(call, &a->vol, VOL_OP_DELETE, "vol deletion", &pool, error)) ||
-        (pool->def->type == SV_STORAGE_POOL_DISK && !check_table_free(pool, error)) ||
         !check_flags(a->flags, 0, delete_fn(pool->def->type), error))
         return FALSE;
     storage_vol_job_run(storage_driver_of(call), pool, vol, NULL, NULL, &spec,

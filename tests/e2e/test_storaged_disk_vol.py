@@ -13,8 +13,6 @@ Differences from libvirtd kept on purpose (named where they show):
 - The dos table's last two sectors count as free space here (test_storaged_blk.py's
   docstring: parted's listing against libvirt's libparted helper), so the msdos pool's
   capacity, available and the last free extent's end are blotted.
-- A second partition-table change while one runs on the same pool is refused ("has
-  asynchronous jobs running") where libvirtd waits for the pool's lock.
 """
 
 import os
@@ -22,6 +20,9 @@ import random
 import re
 import subprocess
 
+import threading
+
+import libvirt
 import pytest
 
 MIB = 1 << 20
@@ -204,3 +205,47 @@ def test_disk_vol_parity(daemons, ref, loops, tmp_path, label):
     assert [s for s in ours if s[0].startswith("vol-delete DEVp2")][0][1:] == (
         1, "|error: Failed to delete vol DEVp2\nerror: internal error: Child process (parted "
         "/dev/DEV rm --script p2) unexpected exit status 1: Error: Partition doesn't exist.\n\n")
+
+
+def test_partition_changes_one_at_a_time(daemons, loops):
+    """Creations sent at once to a disk pool are made one after the other, as libvirt's pool
+    lock makes them: every call is answered, each partition lies apart (parted's listing has
+    as many as were asked), a volume's name is its partition's or the call says so."""
+    dev = loops()
+    base = os.path.basename(dev)
+    d = daemons.start_storaged()
+    c = libvirt.open(uri(d))
+    try:
+        pool = c.storagePoolDefineXML(
+            "<pool type='disk'><name>%s</name><source><device path='%s'/><format type='gpt'/>"
+            "</source><target><path>/dev</path></target></pool>" % (POOL, dev))
+        pool.build(libvirt.VIR_STORAGE_POOL_BUILD_OVERWRITE)
+        pool.create(0)
+        answers = {}
+
+        def create(n):
+            name = "%sp%d" % (base, n)
+            try:
+                pool.createXML("<volume><name>%s</name><capacity>%d</capacity></volume>"
+                               % (name, 4 * MIB), 0)
+                answers[name] = "made"
+            except libvirt.libvirtError as e:
+                answers[name] = e.get_error_message()
+
+        threads = [threading.Thread(target=create, args=(n,)) for n in (1, 2, 3, 4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert len(answers) == 4 and not any(t.is_alive() for t in threads)
+        for name, how in answers.items():
+            assert how == "made" or how.startswith(
+                "invalid argument: invalid partition name '%s', expected '%sp" % (name, base)), how
+        listing = run("parted", "-s", "-m", dev, "unit", "B", "print", check=True).stdout
+        assert len([ln for ln in listing.splitlines() if ln[:1].isdigit()]) == 4
+        pool.refresh(0)
+        assert sorted(pool.listVolumes()) == ["%sp%d" % (base, n) for n in (1, 2, 3, 4)]
+        pool.destroy()
+        pool.undefine()
+    finally:
+        c.close()
