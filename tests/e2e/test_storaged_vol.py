@@ -2,7 +2,9 @@
 driven by stock virsh and python3-libvirt: vol-create-as (raw, qcow2 with
 --prealloc-metadata, qcow2 over a backing volume), vol-create-from, vol-clone (within and
 across pools), vol-list --details, vol-info, vol-dumpxml, vol-path, vol-key, vol-pool,
-vol-resize (grow, --shrink, --delta), vol-wipe (zero and a scrub algorithm), vol-delete;
+vol-resize (grow, --shrink, --delta), vol-wipe (zero and a scrub algorithm), vol-delete
+(disk pools' partitions: test_storaged_disk_vol.py; logical pools' LVs:
+test_storaged_blk.py);
 lookups by path and key; libvirt's errors for missing and duplicate volumes and bad names.
 test_storaged_vol_parity (slow) runs the same virsh steps against Debian's libvirtd 9.0.0
 and compares every output, error and exit status.
@@ -15,9 +17,6 @@ Differences from libvirtd kept on purpose (named where they show):
   write error; libvirtd answers that finish OK (test_upload_write_failure_at_finish).
 - VIR_STORAGE_VOL_CREATE_VALIDATE (libvirtd checks the XML against its storagevol.rng) is
   refused as an unsupported flag rather than ignored, as the pools' DEFINE_VALIDATE.
-- Volume creation, resize and wipe in logical pools (lvcreate) are not served: NO_SUPPORT
-  "storage pool does not support volume creation" where libvirtd would make an LV (disk
-  pools' partitions: test_storaged_disk_vol.py).
 - A volume being uploaded or downloaded holds its pool (pool-refresh, pool-destroy answer
   "pool has asynchronous jobs running" meanwhile) and itself (vol-delete, vol-wipe,
   vol-resize: "still in use"); libvirtd lets the file go from under the stream.
