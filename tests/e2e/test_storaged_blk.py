@@ -279,6 +279,18 @@ def assert_same_steps(ours, theirs):
     assert len(ours) == len(theirs)
 
 
+def steps_on_both(daemons, ref, name, steps, ours_args, theirs_args):
+    """steps(uri, *args) run on a virtstoraged of this test, then on libvirtd (whose pool
+    `name` is taken away whatever happens); (ours, libvirtd's)."""
+    d = daemons.start_storaged()
+    theirs = "storage:///system?socket=%s" % ref.daemon.sock
+    try:
+        return steps(uri(d), *ours_args), steps(theirs, *theirs_args)
+    finally:
+        virsh(theirs, "pool-destroy", name)
+        virsh(theirs, "pool-undefine", name)
+
+
 def blot_volume(text, dev):
     """A volume step's output with the device's name, timestamps and UUIDs blotted."""
     text = re.sub(r"<(a|m|c)time>[\d.]+<", r"<\1time>T<", text)
@@ -351,14 +363,8 @@ def test_blk_parity(daemons, ref, loops, tmp_path):
     differ by the label's last two sectors alone)."""
     ours_dev, theirs_dev = loops.make(partscan=True), loops.make(partscan=True)
     name = TAG + "-dk"
-    d = daemons.start_storaged()
-    theirs = "storage:///system?socket=%s" % ref.daemon.sock
-    try:
-        ours = virsh_disk_steps(uri(d), ours_dev, tmp_path, name)
-        theirs_steps = virsh_disk_steps(theirs, theirs_dev, tmp_path, name)
-    finally:
-        virsh(theirs, "pool-destroy", name)
-        virsh(theirs, "pool-undefine", name)
+    ours, theirs_steps = steps_on_both(daemons, ref, name, virsh_disk_steps,
+                                       (ours_dev, tmp_path, name), (theirs_dev, tmp_path, name))
     gpt_part = 13  # the steps of the GPT pool, compared exactly
     for o, t in zip(ours[:gpt_part], theirs_steps[:gpt_part]):
         assert o == t, "step %s differs:\nours:     %r\nlibvirtd: %r" % (o[0], o, t)
@@ -438,14 +444,9 @@ def test_logical_parity(daemons, ref, loops, tmp_path):
     theirs_devs = [loops.make(), loops.make()]
     name, vg = TAG + "-lvp", TAG + "vgp"
     loops.vgs += [vg, vg + "x"]
-    d = daemons.start_storaged()
-    theirs = "storage:///system?socket=%s" % ref.daemon.sock
-    try:
-        ours = virsh_logical_steps(uri(d), ours_devs, tmp_path, name, vg)
-        theirs_steps = virsh_logical_steps(theirs, theirs_devs, tmp_path, name, vg)
-    finally:
-        virsh(theirs, "pool-destroy", name)
-        virsh(theirs, "pool-undefine", name)
+    ours, theirs_steps = steps_on_both(daemons, ref, name, virsh_logical_steps,
+                                       (ours_devs, tmp_path, name, vg),
+                                       (theirs_devs, tmp_path, name, vg))
     assert_same_steps(ours, theirs_steps)
     assert [s[1] for s in ours] == [0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, [], 0,
                                     0, 1, False, 0, 0, 1, False, 0]
@@ -498,14 +499,8 @@ def test_logical_vol_parity(daemons, ref, loops):
     ours_dev, theirs_dev = loops.make(), loops.make()
     name, vg = TAG + "-lvv", TAG + "vgv"
     loops.vgs.append(vg)
-    d = daemons.start_storaged()
-    theirs = "storage:///system?socket=%s" % ref.daemon.sock
-    try:
-        ours = virsh_logical_vol_steps(uri(d), ours_dev, name, vg)
-        theirs_steps = virsh_logical_vol_steps(theirs, theirs_dev, name, vg)
-    finally:
-        virsh(theirs, "pool-destroy", name)
-        virsh(theirs, "pool-undefine", name)
+    ours, theirs_steps = steps_on_both(daemons, ref, name, virsh_logical_vol_steps,
+                                       (ours_dev, name, vg), (theirs_dev, name, vg))
     assert_same_steps(ours, theirs_steps)
     # LVM makes the /dev/mapper/control node itself; the driver behind it is what counts
     with open("/proc/misc") as f:

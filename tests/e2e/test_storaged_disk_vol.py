@@ -2,9 +2,10 @@
 volume is a partition parted makes (mkpart where libvirt 9.0's disk backend puts it: the
 smallest free region that holds it, cylinder-aligned on dos tables, four primary or extended
 partitions then logical ones inside the extended one), lists, reads, wipes, uploads and
-downloads (sparse and not: a hole is written as zeros on a partition), clones a partition into a new one (a byte copy) and converts a
-dir pool's qcow2 volume into one (qemu-img convert -O raw), deletes (parted rm); resize is
-refused as libvirt's disk backend has none. Each step runs on a loop device the test makes
+downloads (sparse and not: a hole is written as zeros on a partition), clones a partition
+into a new one (a byte copy) and converts a dir pool's qcow2 volume into one (qemu-img
+convert -O raw), deletes (parted rm, whose partition number is taken as libvirt takes it:
+"pN" on a loop device, which parted refuses on both daemons); resize is refused as libvirt's disk backend has none. Each step runs on a loop device the test makes
 (partitions scanned) and always detaches. test_disk_vol_parity (slow) runs the same virsh
 steps on Debian's libvirtd 9.0.0 on a loop device of its own and compares every output,
 error and exit status, the device's name blotted out.
@@ -31,7 +32,7 @@ POOL = "sv-dvol"
 
 
 from test_storaged_blk import (assert_same_steps, blot_available, blot_volume, run,  # noqa: E402
-                               uri, virsh)
+                               steps_on_both, uri, virsh)
 
 
 @pytest.fixture
@@ -177,14 +178,8 @@ def test_disk_vol_parity(daemons, ref, loops, tmp_path, label):
     """The disk pool's volume steps on virtstoraged and on Debian's libvirtd 9.0.0, each on a
     64 MiB loop device of its own: the same output, errors and exit statuses."""
     ours_dev, theirs_dev = loops(), loops()
-    d = daemons.start_storaged()
-    theirs = "storage:///system?socket=%s" % ref.daemon.sock
-    try:
-        ours = disk_steps(uri(d), ours_dev, tmp_path, label)
-        theirs_steps = disk_steps(theirs, theirs_dev, tmp_path, label)
-    finally:
-        virsh(theirs, "pool-destroy", POOL)
-        virsh(theirs, "pool-undefine", POOL)
+    ours, theirs_steps = steps_on_both(daemons, ref, POOL, disk_steps,
+                                       (ours_dev, tmp_path, label), (theirs_dev, tmp_path, label))
     if os.environ.get("SV_DUMP_STEPS"):
         for n, st in (("ours", ours), ("theirs", theirs_steps)):
             with open("%s-%s-%s.txt" % (os.environ["SV_DUMP_STEPS"], label, n), "w") as f:
