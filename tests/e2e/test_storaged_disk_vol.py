@@ -5,8 +5,9 @@ partitions then logical ones inside the extended one), lists, reads, wipes, uplo
 downloads (sparse and not: a hole is written as zeros on a partition), clones a partition
 into a new one (a byte copy) and converts a dir pool's qcow2 volume into one (qemu-img
 convert -O raw), deletes (parted rm, whose partition number is taken as libvirt takes it:
-"pN" on a loop device, which parted refuses on both daemons); resize is refused as libvirt's disk backend has none. Each step runs on a loop device the test makes
-(partitions scanned) and always detaches. test_disk_vol_parity (slow) runs the same virsh
+"pN" on a loop device, which parted refuses on both daemons); resize is refused as
+libvirt's disk backend has none. Each step runs on a loop device the test makes (partitions
+scanned) and always detaches. test_disk_vol_parity (slow) runs the same virsh
 steps on Debian's libvirtd 9.0.0 on a loop device of its own and compares every output,
 error and exit status, the device's name blotted out.
 
