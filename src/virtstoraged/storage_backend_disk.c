@@ -498,21 +498,13 @@ storage_disk_create_vol(const SvStoragePoolDef *def, const char *name, int forma
     return g_steal_pointer(&after);
 }
 
-StorageRefresh *
-storage_disk_delete_vol(const SvStoragePoolDef *def, const char *path, GError **error)
+char *
+storage_disk_part_number(const char *dev, const char *part_path, GError **error)
 {
-    const char *dev = def->source.devices->pdata[0];
-    g_autofree char *resolved = realpath(path, NULL);
-    g_autofree char *dev_name = NULL;
+    g_autofree char *dev_name = g_path_get_basename(part_path);
     g_autofree char *src_name = g_path_get_basename(dev);
     const char *num;
 
-    if (!resolved) {
-        sv_error_set_errno(error, SV_FROM_STORAGE, errno,
-                           "Couldn't read volume target path '%s'", path);
-        return NULL;
-    }
-    dev_name = g_path_get_basename(resolved);
     if (!g_str_has_prefix(dev_name, src_name)) {
         sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INTERNAL_ERROR,
                      "Volume path '%s' did not start with parent pool source device name.",
@@ -525,6 +517,23 @@ storage_disk_delete_vol(const SvStoragePoolDef *def, const char *path, GError **
                      "cannot parse partition number from target '%s'", dev_name);
         return NULL;
     }
+    return g_strdup(num);
+}
+
+StorageRefresh *
+storage_disk_delete_vol(const SvStoragePoolDef *def, const char *path, GError **error)
+{
+    const char *dev = def->source.devices->pdata[0];
+    g_autofree char *resolved = realpath(path, NULL);
+    g_autofree char *num = NULL;
+
+    if (!resolved) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno,
+                           "Couldn't read volume target path '%s'", path);
+        return NULL;
+    }
+    if (!(num = storage_disk_part_number(dev, resolved, error)))
+        return NULL;
     {
         const char *args[] = {dev, "rm", "--script", num, NULL};
         if (!parted_run(args, NULL, error))

@@ -42,7 +42,11 @@ gboolean storage_disk_part_bounds(const StorageRefresh *r, gboolean dos, guint64
 StorageRefresh *storage_disk_create_vol(const SvStoragePoolDef *def, const char *name,
                                         int format, guint64 capacity, StorageRefresh **ret_cut,
                                         GError **error);
-/* parted rm of the partition at path (its number what follows the device's name in the
- * resolved path, as libvirt takes it), then the listing after. (transfer full) */
+/* The partition number parted rm gets for the partition node part_path of device dev, as
+ * libvirt takes it: what follows the device's name ("2" for sda2, but "p1" for loop0p1,
+ * which parted refuses, as under libvirtd). Pure. (transfer full) */
+char *storage_disk_part_number(const char *dev, const char *part_path, GError **error);
+/* parted rm of the partition at path (resolved, storage_disk_part_number), then the
+ * listing after. (transfer full) */
 StorageRefresh *storage_disk_delete_vol(const SvStoragePoolDef *def, const char *path,
                                         GError **error);

@@ -283,6 +283,26 @@ test_part_rules(void)
     g_assert_cmpstr(error->message, ==, "internal error: no large enough free extent");
 }
 
+static void
+test_part_number(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *a = storage_disk_part_number("/dev/sda", "/dev/sda2", NULL);
+    g_autofree char *b = storage_disk_part_number("/dev/loop0", "/dev/loop0p1", NULL);
+    g_autofree char *c = storage_disk_part_number("/dev/disk/by-id/x", "/dev/x12", NULL);
+
+    g_assert_cmpstr(a, ==, "2");
+    g_assert_cmpstr(b, ==, "p1");
+    g_assert_cmpstr(c, ==, "12");
+    g_assert_null(storage_disk_part_number("/dev/sda", "/dev/sdb1", &error));
+    g_assert_cmpstr(error->message, ==, "internal error: Volume path 'sdb1' did not start "
+                    "with parent pool source device name.");
+    g_clear_error(&error);
+    g_assert_null(storage_disk_part_number("/dev/sda", "/dev/sda", &error));
+    g_assert_cmpstr(error->message, ==,
+                    "internal error: cannot parse partition number from target 'sda'");
+}
+
 static StorageVol *
 vol_named(const char *name)
 {
@@ -330,5 +350,6 @@ main(int argc, char **argv)
     g_test_add_func("/storage-backend/parted-geometry", test_parted_geometry);
     g_test_add_func("/storage-backend/part-rules", test_part_rules);
     g_test_add_func("/storage-backend/replace-vols", test_replace_vols);
+    g_test_add_func("/storage-backend/part-number", test_part_number);
     return g_test_run();
 }
