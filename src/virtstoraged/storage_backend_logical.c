@@ -1,12 +1,17 @@
 /* storage_backend_logical.c: the logical pool type (storage_backend_logical.h). */
 #include "storage_backend_logical.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "protocol/sv_wire_constants.h"
 #include "conf/domain_xml.h"
 #include "storage_backend_fs.h"
 #include "util/error.h"
+#include "util/fd.h"
 
 /* libvirt's virStorageVolType for a logical volume. */
 #define VOL_BLOCK 1
@@ -103,13 +108,14 @@ storage_logical_argv_lvcreate(const SvStoragePoolDef *def, const char *name, gui
     g_strv_builder_add_many(b, LVM_TOOL("lvcreate"), "--name", name, "-L", NULL);
     if (allocation != capacity) {
         g_autofree char *alloc = kib(allocation ? allocation : 1);
-        g_strv_builder_add_many(b, alloc, "--virtualsize", NULL);
+        g_strv_builder_add_many(b, alloc, "--type", "snapshot", "--virtualsize", NULL);
     }
     g_strv_builder_add(b, cap);
     if (backing)
         g_strv_builder_add_many(b, "-s", backing, NULL);
     else
         g_strv_builder_add(b, def->source.name);
+    g_strv_builder_add(b, "--yes");
     return g_strv_builder_end(b);
 }
 
@@ -418,4 +424,60 @@ storage_logical_delete(const SvStoragePoolDef *def, unsigned int flags, GError *
             g_message("Failed to pvremove logical device: %s", e->message);
     }
     return TRUE;
+}
+
+/* ---------------------------------------------------------------- volumes */
+
+/* The new LV's node given its owner (root only, as libvirt) and mode. */
+static gboolean
+lv_set_perms(const char *path, int mode, gint64 uid, gint64 gid, GError **error)
+{
+    g_auto(SvFd) fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+    if (fd < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot open volume '%s'", path);
+        return FALSE;
+    }
+    if (geteuid() == 0 && fchown(fd, (uid_t)uid, (gid_t)gid) < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot set file owner '%s'", path);
+        return FALSE;
+    }
+    if (fchmod(fd, mode == -1 ? 0600 : (mode_t)mode) < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot set file mode '%s'", path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+StorageRefresh *
+storage_logical_create_vol(const SvStoragePoolDef *def, const SvStorageVolDef *vol,
+                           GError **error)
+{
+    g_autofree char *path = g_strdup_printf("%s/%s", def->target_path, vol->name);
+    g_autoptr(StorageRefresh) r = NULL;
+
+    if (!run_argv(storage_logical_argv_lvcreate(def, vol->name, vol->capacity, vol->allocation,
+                                                vol->backing ? vol->backing->path : NULL),
+                  NULL, error))
+        return NULL;
+    if (lv_set_perms(path, vol->target.perms.mode, vol->target.perms.uid, vol->target.perms.gid,
+                     error) &&
+        (r = storage_logical_refresh(def, error))) {
+        for (guint i = 0; i < r->vols->len; i++)
+            if (g_str_equal(((StorageVol *)r->vols->pdata[i])->name, vol->name))
+                return g_steal_pointer(&r);
+        sv_error_set_errno(error, SV_FROM_STORAGE, ENOENT,
+                           "cannot find newly created volume '%s'", path);
+    }
+    (void)storage_logical_delete_vol(path, NULL); /* libvirt removes what it made */
+    return NULL;
+}
+
+gboolean
+storage_logical_delete_vol(const char *path, GError **error)
+{
+    if (run_argv(storage_logical_argv_lvremove(path), NULL, NULL))
+        return TRUE;
+    return run_argv(storage_logical_argv_lvchange_off(path), NULL, error) &&
+           run_argv(storage_logical_argv_lvremove(path), NULL, error);
 }

@@ -5,6 +5,7 @@
  * the tools' output are pure, for the golden tests. */
 #pragma once
 
+#include "conf/storage_vol_def.h"
 #include "storage_backend.h"
 
 /* ---- command lines (argv[0] the tool's path, as libvirt runs it: /sbin/NAME) */
@@ -65,3 +66,12 @@ gboolean storage_logical_delete(const SvStoragePoolDef *def, unsigned int flags,
 /* CONNECT_FIND_STORAGE_POOL_SOURCES for the type: vgscan (its failure ignored), then pvs.
  * (transfer full) */
 char *storage_logical_find_sources(GError **error);
+
+/* libvirt's createVol: lvcreate (storage_logical_argv_lvcreate), the node's owner and mode,
+ * the group's LVs read again (the new one must be there). Returns that listing. Blocks.
+ * (transfer full) */
+StorageRefresh *storage_logical_create_vol(const SvStoragePoolDef *def,
+                                           const SvStorageVolDef *vol, GError **error);
+/* libvirt's deleteVol: lvremove -f; when that fails, lvchange -aln and lvremove again.
+ * Blocks. */
+gboolean storage_logical_delete_vol(const char *path, GError **error);

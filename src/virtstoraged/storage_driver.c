@@ -508,6 +508,7 @@ storage_init(SvDaemon *d, GError **error)
     drv->pools = g_steal_pointer(&pools);
     drv->run_dir = g_steal_pointer(&run_dir);
     drv->sock_dir = sv_daemon_path(d, "/run/libvirt");
+    drv->tables = storage_vol_tables_new();
     install_handlers(drv);
     sv_server_set_user_data(sv_daemon_get_server(d), drv);
     sv_daemon_serve_remote(d, &drv->handlers);
@@ -524,6 +525,8 @@ storage_cleanup(SvDaemon *d)
 {
     StorageDriver *drv = sv_daemon_get_driver_data(d);
 
+    /* a change still queued at exit is dropped, as an unfinished worker's is */
+    g_thread_pool_free(drv->tables, TRUE, FALSE);
     storage_pools_free(drv->pools);
     g_free(drv->run_dir);
     g_free(drv->sock_dir);

@@ -90,8 +90,7 @@ apply_refresh(StoragePool *pool, StorageRefresh *r)
         pool->def->perms.uid = r->uid;
         pool->def->perms.gid = r->gid;
     }
-    g_ptr_array_unref(pool->vols);
-    pool->vols = g_steal_pointer(&r->vols);
+    storage_pool_replace_vols(pool, g_steal_pointer(&r->vols));
     if (r->free_extents) {
         g_array_set_size(pool->def->source.free_extents, 0);
         g_array_append_vals(pool->def->source.free_extents, r->free_extents->data,

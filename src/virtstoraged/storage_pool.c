@@ -28,6 +28,28 @@ storage_vol_free(StorageVol *vol)
     g_free(vol);
 }
 
+void
+storage_pool_replace_vols(StoragePool *pool, GPtrArray *vols)
+{
+    for (guint i = 0; pool->vols && i < pool->vols->len; i++) {
+        StorageVol *old = pool->vols->pdata[i];
+        StorageVol *now = NULL;
+
+        for (guint k = 0; k < vols->len && !now; k++)
+            if (g_str_equal(((StorageVol *)vols->pdata[k])->name, old->name))
+                now = vols->pdata[k];
+        if (now) {
+            now->in_use = old->in_use;
+            now->building = old->building;
+        } else if (old->building) {
+            g_ptr_array_add(vols, g_steal_pointer(&pool->vols->pdata[i]));
+        }
+    }
+    if (pool->vols) /* the building ones moved over left NULLs, which free nothing */
+        g_ptr_array_unref(pool->vols);
+    pool->vols = vols;
+}
+
 static void
 pool_free(StoragePool *pool)
 {

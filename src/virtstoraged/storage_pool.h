@@ -6,6 +6,16 @@
 
 #include "conf/storage_pool_def.h"
 
+/* A disk pool's partition kind (libvirt's virStorageVolTypeDisk): GPT partitions are all
+ * primary; a dos table's partitions 5 and up are logical, inside its one extended one. */
+typedef enum {
+    STORAGE_PART_NONE,
+    STORAGE_PART_PRIMARY,
+    STORAGE_PART_LOGICAL,
+    STORAGE_PART_EXTENDED,
+    STORAGE_PART_LAST
+} StoragePartType;
+
 /* A volume of an active pool, as the last refresh found it. The volume library hangs its own
  * definition off `def` (NULL until it does). */
 typedef struct {
@@ -18,9 +28,11 @@ typedef struct {
     GDestroyNotify def_free;
     gboolean building;    /* being created on a worker (libvirt's "still being allocated") */
     guint in_use;         /* the source of clones under way */
+    StoragePartType part_type; /* a disk pool's partition; NONE otherwise */
 } StorageVol;
 
 void storage_vol_free(StorageVol *vol);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StorageVol, storage_vol_free)
 
 /* A free region of a disk pool's device, in bytes, end excluded. */
 typedef SvStoragePoolExtent StorageFreeExtent;
@@ -34,6 +46,11 @@ typedef struct {
     guint jobs;                 /* build, start, refresh or delete on a worker */
     GPtrArray *vols;            /* StorageVol, while active */
 } StoragePool;
+
+/* Make vols (transfer full) the pool's volume list, as a refresh or a disk pool's table
+ * change found them: a volume found again keeps its marks (in use, building), and one still
+ * being built, which the listing cannot know yet, stays. */
+void storage_pool_replace_vols(StoragePool *pool, GPtrArray *vols);
 
 typedef struct StoragePools StoragePools;
 

@@ -11,6 +11,7 @@ typedef struct {
     StoragePools *pools;
     char *run_dir;  /* ROOT/run/libvirt/storage: the driver's state */
     char *sock_dir; /* ROOT/run/libvirt: the other daemons' sockets */
+    GThreadPool *tables; /* disk pools' partition-table changes (storage_vol_tables_new) */
 } StorageDriver;
 
 StorageDriver *storage_driver_of(SvCall *call);

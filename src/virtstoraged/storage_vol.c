@@ -12,6 +12,8 @@
 #include "conf/secret_def.h"
 #include "conf/storage_vol_probe.h"
 #include "domain/secret_value.h"
+#include "storage_backend_disk.h"
+#include "storage_backend_logical.h"
 #include "util/error.h"
 #include "util/qemu_img.h"
 #include "util/storage_wipe.h"
@@ -187,12 +189,18 @@ struct StorageVolJob {
     guint8 input_uuid[16];
     char *input_name;        /* CREATE from a volume */
     char *input_path;
+    guint64 input_capacity;  /* a disk pool's partition cloned from: its size */
+    gboolean input_block;
     SvStorageVolDef *result; /* the volume read again after the work */
     /* LUKS: the secrets of the volume (CREATE, RESIZE) and of the one cloned from, copied
      * from their definitions, then their values; state_dir takes qemu-img's key files */
     SvVolSecret *secret, *input_secret;
     GBytes *key, *input_key;
     char *state_dir;
+    SvStoragePoolDef *disk;  /* a disk pool's definition (the worker's copy); NULL else */
+    SvStoragePoolDef *lvm;   /* a logical pool's (the worker's copy); NULL else */
+    StorageRefresh *listing; /* a disk pool's partitions after a create or delete, a logical
+                              * pool's LVs after a create */
 };
 
 static void
@@ -219,6 +227,9 @@ job_free(StorageVolJob *j)
     g_free(j->input_name);
     g_free(j->input_path);
     sv_storage_vol_def_free(j->result);
+    sv_storage_pool_def_free(j->disk);
+    sv_storage_pool_def_free(j->lvm);
+    storage_refresh_free(j->listing);
     g_free(j);
 }
 
@@ -282,6 +293,72 @@ create_qemu_img(StorageVolJob *j, SvQemuImgVol *v, SvQemuImgVol *in, gboolean pr
     return ok;
 }
 
+/* The volume cloned from: a file read again, a partition as its pool lists it (raw). */
+static SvStorageVolDef *
+input_def(StorageVolJob *j, GError **error)
+{
+    SvStorageVolDef *def;
+
+    if (!j->input_block)
+        return sv_storage_vol_probe(j->input_path, error);
+    def = sv_storage_vol_def_new();
+    def->type = SV_VOL_TYPE_BLOCK;
+    def->target.path = g_strdup(j->input_path);
+    def->target.format = SV_VOL_FORMAT_RAW;
+    def->capacity = def->allocation = j->input_capacity;
+    return def;
+}
+
+/* libvirt's disk backend createVol, then buildVolFrom for a clone: a raw input copied onto
+ * the new partition. */
+static gboolean
+work_create_partition(StorageVolJob *j, SvStorageVolDef *input, GError **error)
+{
+    StorageRefresh *cut = NULL;
+    SvQemuImgVol v, in;
+    StorageVol *made;
+
+    if (j->def->target.encryption) {
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_CONFIG_UNSUPPORTED, "%s",
+                     j->def->target.encryption->format == SV_VOL_ENC_LUKS
+                         ? "LUKS encrypted partitions are not supported here"
+                         : "storage pool only supports LUKS encrypted volumes");
+        return FALSE;
+    }
+
+    if (!(j->listing = storage_disk_create_vol(j->disk, j->name, j->def->target.format,
+                                               j->def->capacity, &cut, error))) {
+        j->listing = cut;
+        return FALSE;
+    }
+    if (!input)
+        return TRUE;
+    for (guint i = 0; i < j->listing->vols->len; i++) {
+        made = j->listing->vols->pdata[i];
+        if (!g_str_equal(made->name, j->name))
+            continue;
+        sv_storage_vol_def_tool_vol(storage_vol_def(made), &v);
+        sv_storage_vol_def_tool_vol(input, &in);
+        /* an image of another format is converted onto it by qemu-img (raw, as libvirt
+         * writes block devices), a raw one copied */
+        if (sv_storage_build_kind(&v, &in) == SV_STORAGE_BUILD_QEMU_IMG) {
+            if (sv_qemu_img_create(QEMU_IMG, &v, &in, FALSE, j->pool_path, error))
+                return TRUE;
+        } else if (j->spec.flags & SV_STORAGE_VOL_CREATE_PREALLOC_METADATA) {
+            sv_error_set(error, SV_FROM_STORAGE, SV_ERR_OPERATION_UNSUPPORTED, "%s",
+                         "metadata preallocation is not supported for block volumes");
+        } else if (sv_storage_copy_to_block(&v, &in, error)) {
+            return TRUE;
+        }
+        /* libvirt deletes the volume whose build failed (best effort; a refresh shows what
+         * is left) */
+        g_clear_pointer(&j->listing, storage_refresh_free);
+        storage_refresh_free(storage_disk_delete_vol(j->disk, v.path, NULL));
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* libvirt's fs backend buildVol / buildVolFrom. */
 static gboolean
 work_create(StorageVolJob *j, GError **error)
@@ -291,12 +368,15 @@ work_create(StorageVolJob *j, GError **error)
     SvQemuImgVol v, in;
 
     g_return_val_if_fail(error && !*error, FALSE);
+    if (j->lvm) /* libvirt's logical backend builds no volume from another */
+        return (j->listing = storage_logical_create_vol(j->lvm, j->def, error)) != NULL;
+    if (j->input_path && !(input = input_def(j, error)))
+        return FALSE;
+    if (j->disk)
+        return work_create_partition(j, input, error);
     sv_storage_vol_def_tool_vol(j->def, &v);
-    if (j->input_path) {
-        if (!(input = sv_storage_vol_probe(j->input_path, error)))
-            return FALSE;
+    if (input)
         sv_storage_vol_def_tool_vol(input, &in);
-    }
     switch (sv_storage_build_kind(&v, input ? &in : NULL)) {
     case SV_STORAGE_BUILD_RAW:
         return sv_storage_create_raw(&v, input ? &in : NULL, prealloc, error);
@@ -319,6 +399,10 @@ work_create(StorageVolJob *j, GError **error)
 static gboolean
 work_delete(StorageVolJob *j, GError **error)
 {
+    if (j->disk)
+        return (j->listing = storage_disk_delete_vol(j->disk, j->path, error)) != NULL;
+    if (j->lvm)
+        return storage_logical_delete_vol(j->path, error);
     if (j->is_dir) {
         if (rmdir(j->path) < 0 && errno != ENOENT) {
             sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot remove directory '%s'",
@@ -380,7 +464,10 @@ work(StorageVolJob *j, GError **error)
     default:
         g_assert_not_reached();
     }
-    /* libvirt's refreshVol after the work */
+    /* libvirt's refreshVol after the work (the disk backend has none: a partition is what
+     * the listing says) */
+    if (j->disk || j->lvm)
+        return TRUE;
     j->result = sv_storage_vol_probe(j->path, error);
     return j->result != NULL;
 }
@@ -444,26 +531,94 @@ pool_account(StoragePool *pool, gint64 delta)
     pool->def->available -= (guint64)delta;
 }
 
+/* A disk pool's figures and free extents from the listing after a create or delete. */
+static void
+apply_listing_figures(StoragePool *pool, StorageRefresh *r)
+{
+    pool->def->capacity = r->capacity;
+    pool->def->allocation = r->allocation;
+    pool->def->available = r->available;
+    g_array_set_size(pool->def->source.free_extents, 0);
+    g_array_append_vals(pool->def->source.free_extents, r->free_extents->data,
+                        r->free_extents->len);
+}
+
+static StorageVol *
+listing_take(StorageRefresh *r, const char *name)
+{
+    for (guint i = 0; i < r->vols->len; i++)
+        if (g_str_equal(((StorageVol *)r->vols->pdata[i])->name, name))
+            return g_ptr_array_steal_index(r->vols, i);
+    return NULL;
+}
+
+/* The new partition takes the listing's description (with the format asked for, which
+ * libvirt keeps until the next refresh); an extended partition's allocation grows by a new
+ * logical one. */
+static void
+apply_partition_created(StorageVolJob *j, StoragePool *pool, StorageVol *vol)
+{
+    g_autoptr(StorageVol) made = listing_take(j->listing, vol->name);
+
+    g_assert(made);
+    g_free(vol->path);
+    vol->path = g_steal_pointer(&made->path);
+    vol->part_type = made->part_type;
+    storage_vol_set_def(vol, g_steal_pointer(&made->def));
+    storage_vol_def(vol)->target.format = j->def->target.format;
+    for (guint i = 0; i < pool->vols->len; i++) {
+        StorageVol *v = pool->vols->pdata[i];
+        g_autoptr(StorageVol) now = NULL;
+
+        if (v->part_type != STORAGE_PART_EXTENDED || !(now = listing_take(j->listing, v->name)))
+            continue;
+        storage_vol_def(v)->allocation = v->allocation = now->allocation;
+    }
+    apply_listing_figures(pool, j->listing);
+}
+
+/* libvirt's disk backend lists the partitions again after a delete; the others' jobs keep
+ * their marks. */
+static void
+apply_partition_deleted(StorageVolJob *j, StoragePool *pool)
+{
+    apply_listing_figures(pool, j->listing);
+    storage_pool_replace_vols(pool, g_steal_pointer(&j->listing->vols));
+}
+
 static void
 apply_done(StorageVolJob *j, StoragePool *pool, StorageVol *vol)
 {
     switch (j->spec.kind) {
     case STORAGE_VOL_JOB_CREATE:
-        keep_encryption(j->result, j->def);
-        storage_vol_set_def(vol, g_steal_pointer(&j->result));
+        if (j->disk) {
+            apply_partition_created(j, pool, vol);
+        } else if (j->lvm) {
+            g_autoptr(StorageVol) made = listing_take(j->listing, vol->name);
+            g_free(vol->path);
+            vol->path = g_steal_pointer(&made->path);
+            storage_vol_set_def(vol, g_steal_pointer(&made->def));
+        } else {
+            keep_encryption(j->result, j->def);
+            storage_vol_set_def(vol, g_steal_pointer(&j->result));
+        }
         pool_account(pool, (gint64)vol->allocation);
         reply_vol(g_steal_pointer(&j->call), pool, vol);
         return;
     case STORAGE_VOL_JOB_DELETE:
         pool_account(pool, -(gint64)vol->allocation);
-        vol_remove(pool, vol);
+        if (j->listing)
+            apply_partition_deleted(j, pool);
+        else
+            vol_remove(pool, vol);
         break;
     case STORAGE_VOL_JOB_RESIZE:
         pool_account(pool, (gint64)j->spec.delta);
         vol_update_def(vol, g_steal_pointer(&j->result));
         break;
     default:
-        vol_update_def(vol, g_steal_pointer(&j->result));
+        if (j->result)
+            vol_update_def(vol, g_steal_pointer(&j->result));
         break;
     }
     sv_call_reply(g_steal_pointer(&j->call), NULL);
@@ -518,6 +673,11 @@ job_end(StorageVolJob *j, gboolean ok, GError *error)
     g_message("volume %s of pool %s: %s", j->name, pool->def->name, error->message);
     if (j->spec.kind == STORAGE_VOL_JOB_CREATE)
         vol_remove(pool, vol);
+    if (j->spec.kind == STORAGE_VOL_JOB_CREATE && j->listing) {
+        /* a partition made under the wrong name: the pool's figures as libvirt's are left */
+        j->listing->allocation = pool->def->allocation;
+        apply_listing_figures(pool, j->listing);
+    }
     sv_call_fail(g_steal_pointer(&j->call), error);
 }
 
@@ -538,7 +698,12 @@ job_launch(StorageVolJob *j)
     g_autoptr(GTask) task = g_task_new(NULL, NULL, job_done, NULL);
 
     g_task_set_task_data(task, j, (GDestroyNotify)job_free);
-    g_task_run_in_thread(task, job_thread);
+    /* a disk pool's partition-table changes go one at a time, as under libvirt's pool lock */
+    if (j->disk &&
+        (j->spec.kind == STORAGE_VOL_JOB_CREATE || j->spec.kind == STORAGE_VOL_JOB_DELETE))
+        g_thread_pool_push(j->drv->tables, g_object_ref(task), NULL);
+    else
+        g_task_run_in_thread(task, job_thread);
 }
 
 /* ---------------------------------------------------------------- LUKS keys */
@@ -646,6 +811,10 @@ storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
     j->state_dir = g_strdup(drv->run_dir);
     j->is_dir = vol->type == SV_VOL_TYPE_DIR;
     j->allocation = def->allocation;
+    if (pool->def->type == SV_STORAGE_POOL_LOGICAL && spec->kind != STORAGE_VOL_JOB_READ)
+        j->lvm = sv_storage_pool_def_copy(pool->def);
+    if (pool->def->type == SV_STORAGE_POOL_DISK && spec->kind != STORAGE_VOL_JOB_READ)
+        j->disk = sv_storage_pool_def_copy(pool->def);
     if (spec->kind != STORAGE_VOL_JOB_READ) {
         pool->jobs++;
         if (spec->kind != STORAGE_VOL_JOB_CREATE)
@@ -655,6 +824,8 @@ storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
         memcpy(j->input_uuid, input_pool->def->uuid, 16);
         j->input_name = g_strdup(input->name);
         j->input_path = g_strdup(input->path);
+        j->input_block = input_pool->def->type == SV_STORAGE_POOL_DISK;
+        j->input_capacity = input->capacity;
         input_pool->jobs++;
         input->in_use++;
     }
@@ -665,4 +836,19 @@ storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
         return;
     }
     fetch_keys(j);
+}
+
+/* A partition-table job on the tables' one thread. */
+static void
+table_job(gpointer task, gpointer user)
+{
+    (void)user;
+    job_thread(task, NULL, g_task_get_task_data(task), NULL);
+    g_object_unref(task);
+}
+
+GThreadPool *
+storage_vol_tables_new(void)
+{
+    return g_thread_pool_new(table_job, NULL, 1, FALSE, NULL);
 }

@@ -69,6 +69,10 @@ void storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
                          StoragePool *input_pool, StorageVol *input,
                          const StorageVolJobSpec *spec, SvCall *call);
 
+/* The thread a disk pool's partition-table changes (create, delete) run on, one at a time:
+ * libvirt holds the pool's lock through parted, so a second waits for the first. */
+GThreadPool *storage_vol_tables_new(void);
+
 /* Install the volume calls (storage_vol_calls.c). */
 void storage_vol_calls_install(SvRemoteHandlers *h);
 /* Install STORAGE_VOL_UPLOAD and STORAGE_VOL_DOWNLOAD (storage_vol_stream.c). */

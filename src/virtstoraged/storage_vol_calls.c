@@ -2,7 +2,7 @@
  * checks and errors (storage_driver.c): lists and lookups answered from the pools' volume
  * lists; info and XML after a re-read of the volume on a worker (libvirt's refreshVol);
  * create, clone, delete, wipe and resize on workers (storage_vol.c). Volumes are created in
- * dir and fs pools; disk and logical pools' volumes are listed and read only. */
+ * dir and fs pools, (partitions) in disk pools and (LVs) in logical pools. */
 #include <string.h>
 
 #include "storage_vol.h"
@@ -271,16 +271,40 @@ get_xml_desc(SvCall *call, remote_storage_vol_get_xml_desc_args *a,
 
 /* ---------------------------------------------------------------- create */
 
-/* libvirt's fs backend only builds volumes; disk and logical pools' creation (parted, lvcreate)
- * is not served here. */
+/* What a pool type's backend does to volumes (libvirt's backend tables): */
+typedef enum {
+    VOL_OP_CREATE,
+    VOL_OP_DELETE,
+    VOL_OP_WIPE,
+    VOL_OP_RESIZE,
+} VolOp;
+
+/* libvirt's NO_SUPPORT for a step the pool type's backend has no function for: dir and fs
+ * pools do everything, disk and logical pools all but resize. */
 static gboolean
-check_builds(const StoragePool *pool, const char *what, GError **error)
+check_backend(const StoragePool *pool, VolOp op, const char *what, GError **error)
 {
-    if (storage_vol_formats(pool->def->type) == SV_VOL_FORMATS_FILE)
+    int type = pool->def->type;
+
+    if (storage_vol_formats(type) == SV_VOL_FORMATS_FILE ||
+        ((type == SV_STORAGE_POOL_DISK || type == SV_STORAGE_POOL_LOGICAL) &&
+         op != VOL_OP_RESIZE))
         return TRUE;
     sv_error_set(error, SV_FROM_STORAGE, SV_ERR_NO_SUPPORT, "storage pool does not support %s",
                  what);
     return FALSE;
+}
+
+/* A disk pool's new partition (a block volume whose path parted gives: the name must be that
+ * path's, checked once it is made) or a logical pool's new LV (its name is lvcreate's to
+ * judge, as libvirt leaves it: LVM takes none with a '/'). */
+static gboolean
+block_target(SvStorageVolDef *def, const char *pool_path)
+{
+    def->type = SV_VOL_TYPE_BLOCK;
+    g_free(def->target.path);
+    def->target.path = g_build_filename(pool_path, def->name, NULL);
+    return TRUE;
 }
 
 /* The new volume's definition for pool: parsed, not there yet, its target in the pool's
@@ -298,7 +322,9 @@ parse_new_vol(StoragePool *pool, const char *xml, guint parse_flags, GError **er
         return NULL;
     }
     g_clear_pointer(&def->key, g_free); /* creation gives the canonical key */
-    if (!sv_storage_vol_def_local_target(def, pool->def->target_path, error))
+    if (pool->def->type == SV_STORAGE_POOL_DISK || pool->def->type == SV_STORAGE_POOL_LOGICAL)
+        block_target(def, pool->def->target_path);
+    else if (!sv_storage_vol_def_local_target(def, pool->def->target_path, error))
         return NULL;
     return g_steal_pointer(&def);
 }
@@ -334,7 +360,7 @@ create_xml(SvCall *call, remote_storage_vol_create_xml_args *a,
     (void)ret;
     if (!check_flags(a->flags, CREATE_FLAGS, "storageVolCreateXML", error) ||
         !(pool = active_pool(call, &a->pool, error)) ||
-        !check_builds(pool, "volume creation", error) ||
+        !check_backend(pool, VOL_OP_CREATE, "volume creation", error) ||
         !(def = parse_new_vol(pool, a->xml, SV_VOL_PARSE_OPT_CAPACITY, error)))
         return FALSE;
     start_create(call, pool, def, NULL, NULL, a->flags);
@@ -354,7 +380,7 @@ create_xml_from(SvCall *call, remote_storage_vol_create_xml_from_args *a,
     if (!check_flags(a->flags, CREATE_FLAGS, "storageVolCreateXMLFrom", error) ||
         !(pool = active_pool(call, &a->pool, error)) ||
         !(input = storage_vol_of(drv, &a->clonevol, &in_pool, error)) ||
-        !check_builds(pool, "volume creation from an existing volume", error) ||
+        !check_backend(pool, VOL_OP_CREATE, "volume creation from an existing volume", error) ||
         !(def = parse_new_vol(pool, a->xml, SV_VOL_PARSE_NO_CAPACITY, error)))
         return FALSE;
     /* the original's capacity when the new one is smaller or not given */
@@ -372,15 +398,29 @@ create_xml_from(SvCall *call, remote_storage_vol_create_xml_from_args *a,
 
 /* The volume a changing call names, free of other work, in a pool that changes volumes. */
 static StorageVol *
-vol_for_change(SvCall *call, const remote_nonnull_storage_vol *v, const char *what,
+vol_for_change(SvCall *call, const remote_nonnull_storage_vol *v, VolOp op, const char *what,
                StoragePool **ret_pool, GError **error)
 {
     StorageVol *vol = storage_vol_of(storage_driver_of(call), v, ret_pool, error);
 
     if (!vol || !storage_vol_check_idle(vol, TRUE, error) ||
-        !check_builds(*ret_pool, what, error))
+        !check_backend(*ret_pool, op, what, error))
         return NULL;
     return vol;
+}
+
+/* The backend function whose flag check libvirt's error names. */
+static const char *
+delete_fn(int pool_type)
+{
+    switch (pool_type) {
+    case SV_STORAGE_POOL_DISK:
+        return "virStorageBackendDiskDeleteVol";
+    case SV_STORAGE_POOL_LOGICAL:
+        return "virStorageBackendLogicalDeleteVol";
+    default:
+        return "virStorageBackendVolDeleteLocal";
+    }
 }
 
 static gboolean
@@ -391,8 +431,8 @@ delete(SvCall *call, remote_storage_vol_delete_args *a, GError **error)
     StorageVol *vol;
 
     /* libvirt's driver passes every flag on; the dir and fs backends' delete takes none */
-    if (!(vol = vol_for_change(call, &a->vol, "vol deletion", &pool, error)) ||
-        !check_flags(a->flags, 0, "virStorageBackendVolDeleteLocal", error))
+    if (!(vol = vol_for_change(call, &a->vol, VOL_OP_DELETE, "vol deletion", &pool, error)) ||
+        !check_flags(a->flags, 0, delete_fn(pool->def->type), error))
         return FALSE;
     storage_vol_job_run(storage_driver_of(call), pool, vol, NULL, NULL, &spec,
                         sv_call_defer(call));
@@ -421,8 +461,13 @@ wipe_pattern(SvCall *call, const remote_nonnull_storage_vol *v, unsigned int alg
                      "wiping algorithm %d not supported", (int)algorithm);
         return FALSE;
     }
-    if (!(vol = vol_for_change(call, v, "volume wiping", &pool, error)))
+    if (!(vol = vol_for_change(call, v, VOL_OP_WIPE, "volume wiping", &pool, error)))
         return FALSE;
+    if (vol->part_type == STORAGE_PART_EXTENDED) {
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_NO_SUPPORT,
+                     "cannot wipe extended partition '%s'", vol->path);
+        return FALSE;
+    }
     spec.algorithm = wipe_algorithms[algorithm];
     storage_vol_job_run(storage_driver_of(call), pool, vol, NULL, NULL, &spec,
                         sv_call_defer(call));
@@ -485,7 +530,7 @@ resize(SvCall *call, remote_storage_vol_resize_args *a, GError **error)
         !(vol = storage_vol_of(storage_driver_of(call), &a->vol, &pool, error)) ||
         !storage_vol_check_idle(vol, TRUE, error) ||
         !resize_target(pool, storage_vol_def(vol), a->capacity, a->flags, &spec, error) ||
-        !check_builds(pool, "changing of volume capacity", error))
+        !check_backend(pool, VOL_OP_RESIZE, "changing of volume capacity", error))
         return FALSE;
     spec.flags = a->flags & ~SV_STORAGE_VOL_RESIZE_DELTA;
     storage_vol_job_run(storage_driver_of(call), pool, vol, NULL, NULL, &spec,

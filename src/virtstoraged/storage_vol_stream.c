@@ -168,12 +168,44 @@ typedef struct {
     guint64 hole;
 } Item;
 
+/* A hole on a block device (a disk pool's partition), which has none: zeros written over
+ * it, as libvirt's fdstream does there. */
+static gboolean
+zero_hole(Xfer *x, guint64 len, GError **error)
+{
+    static const guint8 zeros[64 * 1024];
+
+    for (guint64 done = 0; done < len;) {
+        ssize_t n = pwrite(x->fd, zeros, (size_t)MIN(sizeof(zeros), len - done),
+                           (off_t)(x->offset + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            sv_error_set_errno(error, SV_FROM_STORAGE, n < 0 ? errno : ENOSPC, "%s",
+                               "unable to write stream data");
+            return FALSE;
+        }
+        done += (guint64)n;
+    }
+    return TRUE;
+}
+
 /* A hole, as libvirt's fdstream writes one into a file: skipped, the file's size set to its
- * end (ftruncate). */
+ * end (ftruncate); on a block device, zeros. */
 static gboolean
 skip_hole(Xfer *x, guint64 len, GError **error)
 {
+    struct stat st;
+
     len = MIN(len, x->left);
+    if (fstat(x->fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (!zero_hole(x, len, error))
+            return FALSE;
+        x->offset += len;
+        if (x->left != G_MAXUINT64)
+            x->left -= len;
+        return TRUE;
+    }
     x->offset += len;
     if (x->left != G_MAXUINT64)
         x->left -= len;
@@ -355,6 +387,11 @@ section_at(Xfer *x, guint64 *data_len)
     struct stat st;
 
     *data_len = 0;
+    if (fstat(x->fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* a block device (a disk pool's partition) has no holes: all of it is data */
+        *data_len = CHUNK;
+        return 0;
+    }
     if ((d = lseek(x->fd, off, SEEK_DATA)) < 0) {
         /* no data after off: a hole to the end of the file */
         if (fstat(x->fd, &st) < 0 || st.st_size <= off)
@@ -423,7 +460,8 @@ start(SvCall *call, const remote_nonnull_storage_vol *v, guint64 offset, guint64
 
     if (!vol || !storage_vol_check_idle(vol, FALSE, error))
         return FALSE;
-    if (storage_vol_formats(pool->def->type) != SV_VOL_FORMATS_FILE ||
+    if ((storage_vol_formats(pool->def->type) != SV_VOL_FORMATS_FILE &&
+         pool->def->type != SV_STORAGE_POOL_DISK) ||
         vol->type == SV_VOL_TYPE_DIR) {
         sv_error_set(error, SV_FROM_STORAGE, SV_ERR_NO_SUPPORT, "storage pool doesn't support "
                      "volume %s", upload ? "upload" : "download");

@@ -17,8 +17,8 @@ Differences from libvirtd kept on purpose (named where they show):
   (INTERNAL_ERROR "missing backend for pool type N (TYPE)", as it answers zfs and vstorage)
   where it would define the pool. Its parse errors come first, as there (rbd without a host:
   "missing storage pool source host name").
-- A logical pool's refresh reads its logical volumes (lvs) but they are not served (volumes
-  are not served yet), and these machines' kernel has no device-mapper to make one.
+- These machines' kernel has no device-mapper: a logical pool's volumes cannot be made
+  here (lvcreate refuses, as under libvirtd: test_storaged_blk.test_logical_vol_parity).
 - A disk pool's figures on a dos table may differ by the table's last two sectors (see
   test_storaged_disk_parity): libvirt reads tables with libparted through its own helper,
   we read parted's machine output.
@@ -580,13 +580,14 @@ def mounted(path):
 
 
 @pytest.fixture
-def loopdev(tmp_path):
-    """A 64 MiB image on a loop device, removed (and unmounted) after the test."""
+def loopdev(tmp_path, request):
+    """A 64 MiB image (sparse; another size by indirect parametrization) on a loop device,
+    removed (and unmounted) after the test."""
     if os.geteuid() != 0:
         pytest.skip("loop devices need root")
     img = tmp_path / "fs.img"
     with open(img, "wb") as f:
-        f.truncate(64 << 20)
+        f.truncate(getattr(request, "param", 64 << 20))
     r = subprocess.run(["losetup", "--find", "--show", str(img)], capture_output=True,
                        text=True, timeout=30)
     if r.returncode != 0:

@@ -2,7 +2,9 @@
 driven by stock virsh and python3-libvirt: vol-create-as (raw, qcow2 with
 --prealloc-metadata, qcow2 over a backing volume), vol-create-from, vol-clone (within and
 across pools), vol-list --details, vol-info, vol-dumpxml, vol-path, vol-key, vol-pool,
-vol-resize (grow, --shrink, --delta), vol-wipe (zero and a scrub algorithm), vol-delete;
+vol-resize (grow, --shrink, --delta), vol-wipe (zero and a scrub algorithm), vol-delete
+(disk pools' partitions: test_storaged_disk_vol.py; logical pools' LVs:
+test_storaged_blk.py);
 lookups by path and key; libvirt's errors for missing and duplicate volumes and bad names.
 test_storaged_vol_parity (slow) runs the same virsh steps against Debian's libvirtd 9.0.0
 and compares every output, error and exit status.
@@ -15,9 +17,6 @@ Differences from libvirtd kept on purpose (named where they show):
   write error; libvirtd answers that finish OK (test_upload_write_failure_at_finish).
 - VIR_STORAGE_VOL_CREATE_VALIDATE (libvirtd checks the XML against its storagevol.rng) is
   refused as an unsupported flag rather than ignored, as the pools' DEFINE_VALIDATE.
-- Volume creation, resize and wipe in disk and logical pools (parted, lvcreate) are not
-  served: NO_SUPPORT "storage pool does not support volume creation" where libvirtd would
-  make a partition or LV.
 - A volume being uploaded or downloaded holds its pool (pool-refresh, pool-destroy answer
   "pool has asynchronous jobs running" meanwhile) and itself (vol-delete, vol-wipe,
   vol-resize: "still in use"); libvirtd lets the file go from under the stream.
@@ -91,9 +90,10 @@ def sparse_steps(step, out, tmp):
     back.unlink()
 
 
-def vol_steps(u, tmp):
-    """The virsh volume steps on two dir pools under tmp: each step's (args, exit status,
-    output|error), blotted of what must differ. Leaves nothing behind."""
+def vol_steps(u, tmp, fs_dev=None):
+    """The virsh volume steps on two dir pools under tmp (the first an fs pool on fs_dev,
+    ext4 made by its build, when given): each step's (args, exit status, output|error),
+    blotted of what must differ. Leaves nothing behind."""
     out = []
     a, b = tmp / "a", tmp / "b"
     tmp.mkdir(exist_ok=True)
@@ -109,7 +109,12 @@ def vol_steps(u, tmp):
         out.append((" ".join(args).replace(str(tmp), "TMP"), r.returncode, text))
         return r
 
-    virsh_on(u, "pool-create-as", POOL, "dir", "--target", str(a), "--build")
+    if fs_dev:
+        virsh_on(u, "pool-create-as", POOL, "fs", "--source-dev", fs_dev, "--source-format",
+                 "ext4", "--target", str(a), "--build", "--overwrite")
+        out.append(("mounted", os.path.ismount(a)))
+    else:
+        virsh_on(u, "pool-create-as", POOL, "dir", "--target", str(a), "--build")
     virsh_on(u, "pool-create-as", POOL2, "dir", "--target", str(b), "--build")
     try:
         step("vol-create-as", POOL, "r.img", "4M")
@@ -197,9 +202,9 @@ def vol_steps(u, tmp):
                     virsh_on(u, "vol-delete", line.split()[0], "--pool", p, check=False)
             virsh_on(u, "pool-destroy", p, check=False)
         for d in (a, b):
-            if d.exists():
+            if d.exists() and not os.path.ismount(d):
                 for f in d.iterdir():
-                    f.unlink()
+                    f.rmdir() if f.is_dir() else f.unlink()  # an fs pool's lost+found
                 d.rmdir()
     return out
 
@@ -401,6 +406,26 @@ def test_storaged_vol_parity(daemons, ref, tmp_path):
                                  "unsupported flags (0x4) in function storageVolCreateXML")
     assert theirs_flags.pop(1)[1] == libvirt.VIR_ERR_XML_INVALID_SCHEMA
     assert ours_flags == theirs_flags
+    for o, t in zip(ours, theirs_steps):
+        assert o == t, "step %s differs:\nours:     %r\nlibvirtd: %r" % (o[0], o, t)
+    assert len(ours) == len(theirs_steps)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loopdev", [256 << 20], indirect=True)
+def test_storaged_vol_fs_parity(daemons, ref, loopdev, tmp_path):  # noqa: F811
+    """The same virsh volume steps with the first pool an fs pool (ext4 on a 256 MiB loop
+    device, mkfs at its build, mounted at its start), on virtstoraged and then on Debian's
+    libvirtd 9.0.0 on the same device: the same output, errors and exit statuses."""
+    dev, _ = loopdev
+    d = daemons.start_storaged()
+    theirs = "storage:///system?socket=%s" % ref.daemon.sock
+    for p in (POOL, POOL2):
+        virsh_on(theirs, "pool-destroy", p, check=False)
+    ours = vol_steps(uri(d), tmp_path / "o", dev)
+    theirs_steps = vol_steps(theirs, tmp_path / "t", dev)
+    assert ours[0] == ("mounted", True)
+    assert any("lost+found" in s[2] for s in ours if len(s) == 3)
     for o, t in zip(ours, theirs_steps):
         assert o == t, "step %s differs:\nours:     %r\nlibvirtd: %r" % (o[0], o, t)
     assert len(ours) == len(theirs_steps)
@@ -618,7 +643,7 @@ DISK_POOL = "sv-volp-disk"
 
 def disk_vol_steps(u, dev, tmp):
     """A disk pool on dev with two partitions made by parted: vol-list --details, vol-info
-    and vol-dumpxml of each (timestamps blotted), and a volume creation (not served here)."""
+    and vol-dumpxml of each (timestamps blotted)."""
     xml = tmp / "disk.xml"
     xml.write_text("<pool type='disk'><name>%s</name><source><device path='%s'/></source>"
                    "<target><path>/dev</path></target></pool>" % (DISK_POOL, dev))
@@ -652,7 +677,7 @@ def make_partitions(dev):
 def test_disk_pool_volumes(daemons, loopdev, tmp_path):  # noqa: F811
     """A disk pool's partitions are its volumes, described as libvirt's disk backend does:
     a block volume with its extent on the device, the node's permissions and timestamps;
-    creating one is not served (NO_SUPPORT, a difference named in the docstring)."""
+    a new one must be named as parted names the partition."""
     dev, _ = loopdev
     make_partitions(dev)
     d = daemons.start_storaged()
@@ -665,7 +690,7 @@ def test_disk_pool_volumes(daemons, loopdev, tmp_path):  # noqa: F811
     r = virsh_on(uri(d), "pool-create", str(tmp_path / "disk.xml"))
     try:
         r = virsh_on(uri(d), "vol-create-as", DISK_POOL, "x", "1M", check=False)
-        assert "storage pool does not support volume creation" in r.stderr
+        assert "invalid partition name 'x', expected '%s'" % (os.path.basename(dev) + "p3") in r.stderr
     finally:
         virsh_on(uri(d), "pool-destroy", DISK_POOL, check=False)
 

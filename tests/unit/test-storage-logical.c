@@ -50,13 +50,13 @@ test_logical_argv(void)
     /* volumes: sizes in KiB rounded up; a smaller allocation is a sparse (virtual) one;
      * a backing volume makes a snapshot of it */
     check_argv(storage_logical_argv_lvcreate(def, "v", 1 << 30, 1 << 30, NULL),
-               "/sbin/lvcreate --name v -L 1048576K vg0");
+               "/sbin/lvcreate --name v -L 1048576K vg0 --yes");
     check_argv(storage_logical_argv_lvcreate(def, "v", 1000, 1000, NULL),
-               "/sbin/lvcreate --name v -L 1K vg0");
+               "/sbin/lvcreate --name v -L 1K vg0 --yes");
     check_argv(storage_logical_argv_lvcreate(def, "v", 1 << 30, 0, NULL),
-               "/sbin/lvcreate --name v -L 1K --virtualsize 1048576K vg0");
+               "/sbin/lvcreate --name v -L 1K --type snapshot --virtualsize 1048576K vg0 --yes");
     check_argv(storage_logical_argv_lvcreate(def, "s", 1 << 20, 1 << 20, "/dev/vg0/v"),
-               "/sbin/lvcreate --name s -L 1024K -s /dev/vg0/v");
+               "/sbin/lvcreate --name s -L 1024K -s /dev/vg0/v --yes");
     check_argv(storage_logical_argv_lvremove("/dev/vg0/v"), "/sbin/lvremove -f /dev/vg0/v");
     check_argv(storage_logical_argv_lvchange_off("/dev/vg0/v"), "/sbin/lvchange -aln /dev/vg0/v");
 }

@@ -39,6 +39,7 @@ typedef struct {
 typedef struct {
     guint64 start;
     guint64 end;
+    gboolean logical; /* inside a dos table's extended partition (libvirt's FREE_LOGICAL) */
 } SvStoragePoolExtent;
 
 /* The target's permissions; -1 (and NULL) where the XML gives none. */

@@ -911,6 +911,25 @@ sv_storage_create_raw(const SvQemuImgVol *vol, const SvQemuImgVol *input, gboole
     return TRUE;
 }
 
+gboolean
+sv_storage_copy_to_block(const SvQemuImgVol *vol, const SvQemuImgVol *input, GError **error)
+{
+    g_auto(SvFd) fd = open(vol->path, O_RDWR | O_CLOEXEC);
+    guint64 remain = vol->capacity;
+
+    if (fd < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot create path '%s'", vol->path);
+        return FALSE;
+    }
+    if (!copy_to_fd(vol, input, fd, &remain, FALSE, error))
+        return FALSE;
+    if (close(g_steal_fd(&fd)) < 0) {
+        sv_error_set_errno(error, SV_FROM_STORAGE, errno, "cannot close file '%s'", vol->path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* libvirt's virFileResize. */
 static gboolean
 resize_raw(const char *path, guint64 capacity, gboolean allocate, GError **error)

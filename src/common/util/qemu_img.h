@@ -85,6 +85,11 @@ SvStorageBuild sv_storage_build_kind(const SvQemuImgVol *vol, const SvQemuImgVol
 gboolean sv_storage_create_raw(const SvQemuImgVol *vol, const SvQemuImgVol *input,
                                gboolean prealloc, GError **error);
 
+/* Copy raw `input` onto the existing block device vol->path (libvirt's
+ * storageBackendCreateBlockFrom: every byte written, up to vol->capacity, then synced). */
+gboolean sv_storage_copy_to_block(const SvQemuImgVol *vol, const SvQemuImgVol *input,
+                                  GError **error);
+
 /* libvirt's qemu-img resize command line: `capacity` rounded up to 512, --shrink when below
  * vol->capacity, --image-opts for an encrypted volume. (transfer full) */
 char **sv_qemu_img_resize_argv(const char *tool, const SvQemuImgVol *vol, guint64 capacity,
