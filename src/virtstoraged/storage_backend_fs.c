@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "protocol/sv_wire_constants.h"
+#include "util/command.h"
 #include "util/error.h"
 
 /* The tools' environment: nothing of the daemon's. */
@@ -32,10 +33,7 @@ storage_tool_run(const char *const *argv, char **ret_out, int *ret_status, GErro
     if (ret_status)
         *ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     if (!ret_status && !g_spawn_check_wait_status(status, NULL)) {
-        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
-                     "Child process (%s) unexpected exit status %d: %s", cmd,
-                     WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-                     err ? err : "");
+        sv_command_error(argv, status, err, error);
         return FALSE;
     }
     if (ret_out)

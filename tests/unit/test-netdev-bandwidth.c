@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/command.h"
 #include "util/error.h"
 #include "util/netdev_bandwidth.h"
 
@@ -25,7 +26,7 @@ record(const char *const *argv, gboolean ignore_status, gpointer data, GError **
     g_ptr_array_add(r->lines, g_strdup_printf("%s%s", line, ignore_status ? " [ignored]" : ""));
     g_free(line);
     if ((int)r->lines->len - 1 == r->fail_at && !ignore_status) {
-        sv_netdev_tc_error(argv, 2 << 8, "Error: Specified qdisc kind is unknown.\n", error);
+        sv_command_error(argv, 2 << 8, "Error: Specified qdisc kind is unknown.\n", error);
         return FALSE;
     }
     return TRUE;

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/command.h"
 #include "util/error.h"
 
 /* htb's quantum is computed for a 1500-byte MTU, as libvirt does. */
@@ -21,19 +22,6 @@ sv_netdev_bandwidth_set_runner(SvTcRunFunc fn, gpointer data)
 {
     runner = fn ? fn : sv_netdev_tc_run;
     runner_data = fn ? data : NULL;
-}
-
-void
-sv_netdev_tc_error(const char *const *argv, int status, const char *err, GError **error)
-{
-    g_autofree char *line = g_strjoinv(" ", (char **)argv);
-    g_autofree char *how = WIFEXITED(status)
-                               ? g_strdup_printf("exit status %d", WEXITSTATUS(status))
-                               : g_strdup_printf("fatal signal %d", WTERMSIG(status));
-    gboolean said = err && *err;
-
-    sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
-                 "Child process (%s) unexpected %s%s%s", line, how, said ? ": " : "", said ? err : "");
 }
 
 /* tc's path in the directories a root daemon finds it in; NULL when there is none. */
@@ -79,7 +67,7 @@ sv_netdev_tc_run(const char *const *argv, gboolean ignore_status, gpointer data,
     }
     g_debug("tc: %s: status %d, stderr '%s'", argv[1], status, err);
     if (!ignore_status && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-        sv_netdev_tc_error(argv, status, err, error);
+        sv_command_error(argv, status, err, error);
         return FALSE;
     }
     return TRUE;

@@ -34,10 +34,6 @@ void sv_netdev_bandwidth_set_runner(SvTcRunFunc fn, gpointer data);
 gboolean sv_netdev_tc_run(const char *const *argv, gboolean ignore_status, gpointer data,
                           GError **error);
 
-/* libvirt's message for a command that exited with `status` (a wait status) and printed
- * `err` on stderr, as an INTERNAL_ERROR of VIR_FROM_NONE. Pure. */
-void sv_netdev_tc_error(const char *const *argv, int status, const char *err, GError **error);
-
 /* Set `bw` on `ifname` after clearing what was there (NULL bw: nothing at all, not even the
  * clear; a bw with neither direction: only the clear). `swapped` when the device is the
  * host end of a pipe to the guest (a tap, a veth): then `in` shapes what the host sends and

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/command.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/process.h"
@@ -24,31 +25,10 @@ sv_storage_tool_env(void)
     return envp;
 }
 
-/* An argument as libvirt's virCommandToString shows it: quoted when the shell would
- * otherwise read it differently. */
-static void
-append_shell_word(GString *s, const char *arg)
-{
-    if (*arg && !arg[strcspn(arg, "$`\\\"' \t\n\r&|;<>()*?[]{}#~!")]) {
-        g_string_append(s, arg);
-        return;
-    }
-    g_string_append_c(s, '\'');
-    for (const char *p = arg; *p; p++) {
-        if (*p == '\'')
-            g_string_append(s, "'\\''");
-        else
-            g_string_append_c(s, *p);
-    }
-    g_string_append_c(s, '\'');
-}
-
 gboolean
 sv_storage_tool_run(const char *const *argv, char **ret_out, GError **error)
 {
     g_autofree char *out = NULL, *err = NULL;
-    g_autoptr(GString) cmd = g_string_new(NULL);
-    g_autofree char *how = NULL;
     int status = 0;
 
     if (!sv_process_run_sync(argv, sv_storage_tool_env(), &out, &err, &status, error))
@@ -58,16 +38,7 @@ sv_storage_tool_run(const char *const *argv, char **ret_out, GError **error)
             *ret_out = g_steal_pointer(&out);
         return TRUE;
     }
-    for (guint i = 0; argv[i]; i++) {
-        if (i)
-            g_string_append_c(cmd, ' ');
-        append_shell_word(cmd, argv[i]);
-    }
-    how = WIFEXITED(status) ? g_strdup_printf("exit status %d", WEXITSTATUS(status))
-                            : g_strdup_printf("fatal signal %d", WTERMSIG(status));
-    g_strchomp(err);
-    sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INTERNAL_ERROR,
-                 "Child process (%s) unexpected %s%s%s", cmd->str, how, *err ? ": " : "", err);
+    sv_command_error(argv, status, err, error);
     return FALSE;
 }
 
