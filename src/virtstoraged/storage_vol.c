@@ -162,6 +162,10 @@ struct StorageVolJob {
     char *input_name;        /* CREATE from a volume */
     char *input_path;
     SvStorageVolDef *result; /* the volume read again after the work */
+    /* The <clusterSize> the volume's definition keeps: libvirt's refreshVol reads the
+     * image again but not its cluster size, which only a pool refresh probes (or the XML
+     * a volume is created from gives). */
+    guint64 cluster_size;
 };
 
 static void
@@ -285,8 +289,10 @@ work(StorageVolJob *j, GError **error)
         g_assert_not_reached();
     }
     /* libvirt's refreshVol after the work */
-    j->result = sv_storage_vol_probe(j->path, error);
-    return j->result != NULL;
+    if (!(j->result = sv_storage_vol_probe(j->path, error)))
+        return FALSE;
+    j->result->target.cluster_size = j->cluster_size;
+    return TRUE;
 }
 
 static void
@@ -447,6 +453,7 @@ storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
     j->pool_path = g_strdup(pool->def->target_path);
     j->is_dir = vol->type == SV_VOL_TYPE_DIR;
     j->allocation = def->allocation;
+    j->cluster_size = (j->def ? j->def : def)->target.cluster_size;
     if (spec->kind != STORAGE_VOL_JOB_READ) {
         pool->jobs++;
         if (spec->kind != STORAGE_VOL_JOB_CREATE)
