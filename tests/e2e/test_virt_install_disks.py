@@ -1,0 +1,311 @@
+"""test_virt_install_disks.py: virt-install's and virt-xml's disk forms against our daemons
+(virtqemud relaying storage calls to virtstoraged, with virtsecretd beside them) and against
+Debian's libvirtd 9.0.0, in the same test (issue 19's first Done-when line).
+
+Each form is run for real (no --print-xml): virt-install asks the daemon for the pools and
+volumes it needs (a pool for the directory of an existing image, a new volume in `default`),
+defines the guest and starts it under TCG (type qemu, no OS: SeaBIOS finds nothing to boot
+and keeps trying, which is enough for a running guest). Then both sides are compared:
+
+ - the guest's inactive and live XML (xmlparity.check_parity), after the normalisations of
+   NORMALISE, each with its reason (what must differ: each side's own directory, uuid, ...);
+ - the pools each side holds afterwards (pool-dumpxml), and the volumes of `default`
+   (vol-dumpxml, and `qemu-img info` of the file each names).
+
+Each side has a directory of its own in the test's directory (DIR/images: an existing qcow2,
+a raw image and an ISO; DIR/default: the `default` pool the test defines before virt-install
+runs). Defining `default` there keeps virt-install from making its own in
+/var/lib/libvirt/images on the host (issue 19 item 6: the daemon creates nothing before a
+client asks; virt-install asks when no `default` exists).
+
+Slow: it starts (or uses) the system's libvirtd (the `ref` fixture; run it under the
+libvirtd lock). Our three daemons are started once for the module.
+"""
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from guests import uri_for
+from xmlparity import LIVE_ALLOWED, check_parity, same_run_paths, virsh_on
+
+pytestmark = pytest.mark.slow
+
+FAMILY = ("virtsecretd", "virtstoraged", "virtqemud")
+PREFIX = "svvi-"
+
+
+@pytest.fixture(scope="module")
+def ours_daemons(module_daemons):
+    """virtsecretd, virtstoraged and virtqemud under one short private root (virtqemud finds
+    the family daemons' sockets below it), for the module; virtqemud is returned."""
+    for name in FAMILY:
+        d = module_daemons.start(name=name, label=name + "-vinst", args=["--timeout", "0"])
+    return d
+
+
+class Side:
+    """One daemon under comparison: its URI, its directory, and what the test made there."""
+
+    def __init__(self, label, uri, top, root=None):
+        self.label, self.uri, self.top, self.root = label, uri, Path(top), root
+
+    def virsh(self, *args, check=True):
+        return virsh_on(self.uri, *args, check=check)
+
+    def names(self, *args):
+        """The first column of virsh ARGS's lines, sorted (vol-list has no --name)."""
+        return sorted(ln.split()[0] for ln in self.virsh(*args).stdout.splitlines()
+                      if ln.strip())
+
+    def prepare(self):
+        """DIR/images with the images virt-install is pointed at, and a started `default`
+        pool in DIR/default."""
+        images = self.top / "images"
+        images.mkdir(parents=True)
+        (self.top / "default").mkdir()
+        for d in (self.top, images, self.top / "default"):
+            d.chmod(0o755)
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(images / "exist.qcow2"),
+                        "64M"], check=True)
+        with open(images / "exist.raw", "wb") as f:
+            f.truncate(64 << 20)
+        (images / "install.iso").write_bytes(b"\0" * 2048)
+        self.virsh("pool-define-as", "default", "dir", "--target", str(self.top / "default"))
+        self.virsh("pool-start", "default")
+
+    def cleanup(self, pools_before):
+        """The test's guests destroyed and undefined, its pools stopped and undefined (their
+        directories stay, in the test's directory)."""
+        for name in self.names("list", "--all", "--name"):
+            if name.startswith(PREFIX):
+                self.virsh("destroy", name, check=False)
+                self.virsh("undefine", name, check=False)
+        for name in set(self.names("pool-list", "--all", "--name")) - set(pools_before):
+            self.virsh("pool-destroy", name, check=False)
+            self.virsh("pool-undefine", name, check=False)
+
+
+@pytest.fixture
+def sides(ref, ours_daemons, tmp_path):
+    """(libvirtd's side, ours), each prepared (Side.prepare) in a directory of the test's;
+    cleaned up after the test."""
+    tmp_path.chmod(0o755)
+    theirs = Side("libvirtd", ref.uri, tmp_path / "theirs")
+    ours = Side("ours", uri_for(ours_daemons.sock), tmp_path / "ours", ours_daemons.root)
+    before = {s.label: s.names("pool-list", "--all", "--name") for s in (theirs, ours)}
+    if "default" in before["libvirtd"]:
+        pytest.skip("libvirtd already has a pool named default: the test defines its own")
+    assert before["ours"] == [], "a pool of an earlier test is left on ours"
+    try:
+        for s in (theirs, ours):
+            s.prepare()
+        yield theirs, ours
+    finally:
+        for s in (theirs, ours):
+            s.cleanup(before[s.label])
+
+
+# ---------------------------------------------------------------- the clients
+
+def run_tool(side, argv):
+    argv = [a.replace("@DIR@", str(side.top)) for a in argv]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=300,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, "%s (%s): %s%s" % (argv[0], side.label, r.stdout, r.stderr)
+    return r.stdout + r.stderr
+
+
+def virt_install(side, name, args):
+    """virt-install NAME with ARGS (@DIR@: the side's directory) for a TCG guest with no
+    network and no display, started and left running (--noautoconsole)."""
+    return run_tool(side, ["virt-install", "--connect", side.uri, "--virt-type", "qemu",
+                           "--name", name, "--memory", "256", "--vcpus", "1",
+                           "--osinfo", "debian11", "--graphics", "none", "--network", "none",
+                           "--noautoconsole"] + list(args))
+
+
+def virt_xml(side, name, args):
+    return run_tool(side, ["virt-xml", "--connect", side.uri, name] + list(args))
+
+
+# ---------------------------------------------------------------- the comparison
+
+# What may differ between the two sides' documents, made equal before they are compared:
+# (regex, replacement, reason).
+def normalise(side, text):
+    text = text.replace(str(side.top), "@DIR@")  # each side's files are its own
+    if side.root is not None:
+        # ours runs under a private --root: the run and state paths it makes are below it
+        text = same_run_paths(text, side.root)
+    else:
+        text = same_run_paths(text)
+    for rx, repl, _reason in NORMALISE:
+        text = re.sub(rx, repl, text)
+    return text
+
+
+NORMALISE = [
+    (r"<uuid>[0-9a-f-]{36}</uuid>", "<uuid>U</uuid>",
+     "each daemon gives a new guest or pool a random uuid"),
+    (r"(<domain [^>]*\bid=')\d+'", r"\1N'",
+     "the domain id counts each daemon's starts, over the whole session"),
+    (r"<(capacity|allocation|available) unit='bytes'>\d+</\1>(?=[\s\S]*</pool>)",
+     r"<\1 unit='bytes'>N</\1>",
+     "a dir pool's sizes are its filesystem's, read at two moments"),
+    (r"<(atime|mtime|ctime|btime)>[0-9.]+</\1>", r"<\1>T</\1>",
+     "a volume's file times are when each side made or read it"),
+]
+
+# The differences of a running guest of ours from libvirtd's that every live XML has
+# (xmlparity.LIVE_ALLOWED, whose domain-id entry NORMALISE makes moot): the CPU after start
+# (must still occur), the cgroup partition (as the host decides).
+LIVE_REQUIRED = [a for a in LIVE_ALLOWED if a[0].startswith("^cpu")]
+LIVE_HOST_DEPENDENT = [a for a in LIVE_ALLOWED if a[0].startswith("^resource")]
+
+
+def compare_guest(theirs, ours, name):
+    """The guest runs on both sides, and its inactive and live XML are libvirtd's."""
+    for s in (theirs, ours):
+        state = s.virsh("domstate", name).stdout.strip()
+        assert state == "running", "%s: %s is %s after the client ran" % (s.label, name, state)
+    inactive = [normalise(s, s.virsh("dumpxml", "--inactive", name).stdout)
+                for s in (ours, theirs)]
+    check_parity(inactive[0], inactive[1], [])
+    live = [normalise(s, s.virsh("dumpxml", name).stdout) for s in (ours, theirs)]
+    check_parity(live[0], live[1], LIVE_REQUIRED, LIVE_HOST_DEPENDENT)
+
+
+def image_info(path):
+    """qemu-img info of path, less its file name (-U: the running guest holds it)."""
+    out = subprocess.run(["qemu-img", "info", "-U", "--output=json", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    info = json.loads(out)
+    info.pop("filename")
+    return info
+
+
+def remembered_owner(path):
+    """The trusted.libvirt.security.* extended attributes of path (names only)."""
+    return sorted(a for a in os.listxattr(path) if a.startswith("trusted.libvirt.security."))
+
+
+# libvirt's DAC driver (remember_owner=1, the default) keeps the owner an image had before
+# a guest was given it in extended attributes of the image (trusted.libvirt.security.dac,
+# ref_dac, timestamp_dac) while a guest runs with it, and removes them when the last guest
+# stops; ours keeps that owner and count in the daemon (qemu_dac.c). On ext4 those
+# attributes take a block of their own, which st_blocks (the volume's <allocation>)
+# counts: as the file system decides, so allowed, not required.
+REMEMBERED_OWNER = "libvirtd remembers a running guest's image's owner in its xattrs"
+REMEMBERED_OWNER_ALLOCATION = [(r"^allocation/text\(\)", REMEMBERED_OWNER)]
+
+
+def compare_volume(theirs, ours, pool, vol):
+    """One volume's XML on both sides, the image qemu-img finds, and its xattrs."""
+    raw = [s.virsh("vol-dumpxml", "--pool", pool, vol).stdout for s in (ours, theirs)]
+    paths = [re.search(r"<path>([^<]+)</path>", d).group(1) for d in raw]
+    attrs = [remembered_owner(p) for p in paths]
+    assert attrs[0] == [], "ours set %r on %s" % (attrs[0], paths[0])
+    # libvirtd's only while a guest uses the image (checked where the test knows that)
+    allowed = REMEMBERED_OWNER_ALLOCATION if attrs[1] else []
+    check_parity(normalise(ours, raw[0]), normalise(theirs, raw[1]), [], allowed)
+    infos = [image_info(p) for p in paths]
+    if attrs[1]:
+        for info in infos:
+            info.pop("actual-size")  # st_blocks again
+    assert infos[0] == infos[1], "qemu-img info of %s: ours %r, libvirtd's %r" % (
+        vol, infos[0], infos[1])
+    return bool(attrs[1])
+
+
+def compare_storage(theirs, ours):
+    """The same pools on both sides, each as libvirtd's, and the same volumes in each:
+    their XML and the images qemu-img finds. {pool: [volume names]}, and the volumes
+    whose image libvirtd marked with the owner it remembers (REMEMBERED_OWNER)."""
+    pools = [s.names("pool-list", "--all", "--name") for s in (ours, theirs)]
+    assert pools[0] == pools[1], "pools: ours %r, libvirtd's %r" % tuple(pools)
+    found, remembered = {}, []
+    for pool in pools[0]:
+        docs = [normalise(s, s.virsh("pool-dumpxml", pool).stdout) for s in (ours, theirs)]
+        check_parity(docs[0], docs[1], [])
+        vols = [s.names("vol-list", pool) for s in (ours, theirs)]
+        assert vols[0] == vols[1], "volumes of %s: ours %r, libvirtd's %r" % (
+            pool, vols[0], vols[1])
+        found[pool] = vols[0]
+        remembered += [vol for vol in vols[0] if compare_volume(theirs, ours, pool, vol)]
+    return found, sorted(remembered)
+
+
+# ---------------------------------------------------------------- the forms
+
+# The --disk (and --cdrom) forms of the issue, each a guest of its own; "vol" first has
+# the volume it names made by vol-create-as on each side.
+FORMS = {
+    "path-qcow2": ["--import", "--disk", "path=@DIR@/images/exist.qcow2"],
+    "path-raw": ["--import", "--disk", "path=@DIR@/images/exist.raw"],
+    "size": ["--import", "--disk", "size=0.05"],
+    "pool-size-qcow2": ["--import", "--disk", "pool=default,size=0.05,format=qcow2"],
+    "vol": ["--import", "--disk", "vol=default/x.qcow2"],
+    "cdrom": ["--cdrom", "@DIR@/images/install.iso", "--disk", "size=0.05"],
+}
+
+IMAGES = ["exist.qcow2", "exist.raw", "install.iso"]
+
+# The pools and volumes each form leaves (virt-install makes a pool, `images`, for the
+# directory of a disk path it is given), and the volumes whose owner libvirtd remembers in
+# xattrs (REMEMBERED_OWNER): those the running guest writes to.
+FORM_STORAGE = {
+    "path-qcow2": ({"default": [], "images": IMAGES}, ["exist.qcow2"]),
+    "path-raw": ({"default": [], "images": IMAGES}, ["exist.raw"]),
+    "size": ({"default": [PREFIX + "size.qcow2"]}, [PREFIX + "size.qcow2"]),
+    "pool-size-qcow2": ({"default": [PREFIX + "pool-size-qcow2.qcow2"]},
+                        [PREFIX + "pool-size-qcow2.qcow2"]),
+    "vol": ({"default": ["x.qcow2"]}, ["x.qcow2"]),
+    "cdrom": ({"default": [PREFIX + "cdrom.qcow2"], "images": IMAGES},
+              [PREFIX + "cdrom.qcow2"]),
+}
+
+
+@pytest.mark.parametrize("form", list(FORMS))
+def test_virt_install_disk_form(sides, form):
+    theirs, ours = sides
+    name = PREFIX + form
+    for s in (theirs, ours):
+        if form == "vol":
+            s.virsh("vol-create-as", "default", "x.qcow2", "50M", "--format", "qcow2")
+        virt_install(s, name, FORMS[form])
+    compare_guest(theirs, ours, name)
+    assert compare_storage(theirs, ours) == FORM_STORAGE[form]
+    # A pool refresh reads every image again (a qcow2's <clusterSize> appears on both).
+    for s in (theirs, ours):
+        for pool in FORM_STORAGE[form][0]:
+            s.virsh("pool-refresh", pool)
+    assert compare_storage(theirs, ours) == FORM_STORAGE[form]
+
+
+def test_virt_xml_add_disk(sides):
+    """virt-xml --add-device --disk size=0.05 on a running guest: a new volume in `default`
+    and a disk in the guest's next definition, which starts (with it) on both sides."""
+    theirs, ours = sides
+    name = PREFIX + "virt-xml"
+    new = name + ".qcow2"
+    for s in (theirs, ours):
+        virt_install(s, name, FORMS["path-qcow2"])
+        out = virt_xml(s, name, ["--add-device", "--disk", "size=0.05"])
+        assert "Changes will take effect after the domain is fully powered off" in out, out
+    assert compare_storage(theirs, ours) == ({"default": [new], "images": IMAGES},
+                                             ["exist.qcow2"])
+    for s in (theirs, ours):
+        s.virsh("destroy", name)
+        s.virsh("start", name)
+    compare_guest(theirs, ours, name)
+    assert compare_storage(theirs, ours) == ({"default": [new], "images": IMAGES},
+                                             ["exist.qcow2", new])
+    for s in (theirs, ours):
+        disks = re.findall(r"<source file='([^']+)'", s.virsh("dumpxml", name).stdout)
+        assert disks == [str(s.top / "images/exist.qcow2"), str(s.top / "default" / new)], \
+            (s.label, disks)
