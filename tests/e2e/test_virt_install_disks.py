@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from guests import uri_for
-from xmlparity import LIVE_ALLOWED, check_parity, same_run_paths, virsh_on
+from xmlparity import LIVE_ALLOWED, check_parity, same_run_paths
 
 pytestmark = pytest.mark.slow
 
@@ -49,13 +49,26 @@ def ours_daemons(module_daemons):
 
 
 class Side:
-    """One daemon under comparison: its URI, its directory, and what the test made there."""
+    """One daemon under comparison: its URI, its directory (top, None for none), the root
+    of a daemon of ours, and for a side in a mount namespace of its own (the other module,
+    test_virt_install_default_pool.py): wrap, the argv prefix that runs a client there, and
+    view, the path through which this process sees its files."""
 
-    def __init__(self, label, uri, top, root=None):
-        self.label, self.uri, self.top, self.root = label, uri, Path(top), root
+    def __init__(self, label, uri, top, root=None, wrap=(), view=""):
+        self.label, self.uri, self.root = label, uri, root
+        self.top = Path(top) if top is not None else None
+        self.wrap, self.view = list(wrap), view
+
+    def file(self, path):
+        """path as the side's daemon sees it, as this process reaches it."""
+        return Path(self.view + str(path))
 
     def virsh(self, *args, check=True):
-        return virsh_on(self.uri, *args, check=check)
+        r = subprocess.run(self.wrap + ["virsh", "-q", "-c", self.uri, *args],
+                           capture_output=True, text=True, timeout=120)
+        if check and r.returncode != 0:
+            raise AssertionError("%s: virsh %s: %s" % (self.label, " ".join(args), r.stderr))
+        return r
 
     def names(self, *args):
         """The first column of virsh ARGS's lines, sorted (vol-list has no --name)."""
@@ -113,10 +126,11 @@ def sides(ref, ours_daemons, tmp_path):
 # ---------------------------------------------------------------- the clients
 
 def run_tool(side, argv):
-    argv = [a.replace("@DIR@", str(side.top)) for a in argv]
+    argv = side.wrap + [a.replace("@DIR@", str(side.top)) for a in argv]
     r = subprocess.run(argv, capture_output=True, text=True, timeout=300,
                        stdin=subprocess.DEVNULL)
-    assert r.returncode == 0, "%s (%s): %s%s" % (argv[0], side.label, r.stdout, r.stderr)
+    assert r.returncode == 0, "%s (%s): %s%s" % (" ".join(argv), side.label, r.stdout,
+                                                 r.stderr)
     return r.stdout + r.stderr
 
 
@@ -138,7 +152,8 @@ def virt_xml(side, name, args):
 # What may differ between the two sides' documents, made equal before they are compared:
 # (regex, replacement, reason).
 def normalise(side, text):
-    text = text.replace(str(side.top), "@DIR@")  # each side's files are its own
+    if side.top is not None:
+        text = text.replace(str(side.top), "@DIR@")  # each side's files are its own
     if side.root is not None:
         # ours runs under a private --root: the run and state paths it makes are below it
         text = same_run_paths(text, side.root)
@@ -207,7 +222,8 @@ REMEMBERED_OWNER_ALLOCATION = [(r"^allocation/text\(\)", REMEMBERED_OWNER)]
 def compare_volume(theirs, ours, pool, vol):
     """One volume's XML on both sides, the image qemu-img finds, and its xattrs."""
     raw = [s.virsh("vol-dumpxml", "--pool", pool, vol).stdout for s in (ours, theirs)]
-    paths = [re.search(r"<path>([^<]+)</path>", d).group(1) for d in raw]
+    paths = [s.file(re.search(r"<path>([^<]+)</path>", d).group(1))
+             for s, d in zip((ours, theirs), raw)]
     attrs = [remembered_owner(p) for p in paths]
     assert attrs[0] == [], "ours set %r on %s" % (attrs[0], paths[0])
     # libvirtd's only while a guest uses the image (checked where the test knows that)
