@@ -9,8 +9,12 @@ and keeps trying, which is enough for a running guest). Then both sides are comp
 
  - the guest's inactive and live XML (xmlparity.check_parity), after the normalisations of
    NORMALISE, each with its reason (what must differ: each side's own directory, uuid, ...);
- - the pools each side holds afterwards (pool-dumpxml), and the volumes of `default`
-   (vol-dumpxml, and `qemu-img info` of the file each names).
+ - the pools each side holds afterwards (pool-list, pool-dumpxml), and the volumes of each
+   (vol-dumpxml, `qemu-img info` of the file each names, the xattrs libvirtd sets on it:
+   REMEMBERED_OWNER is the one difference kept), again after a pool-refresh.
+
+Forms virt-install cannot carry out (a missing volume, pool or image, a size over the pool's
+space) fail on both sides with the same message and leave nothing behind.
 
 Each side has a directory of its own in the test's directory (DIR/images: an existing qcow2,
 a raw image and an ISO; DIR/default: the `default` pool the test defines before virt-install
@@ -125,22 +129,26 @@ def sides(ref, ours_daemons, tmp_path):
 
 # ---------------------------------------------------------------- the clients
 
-def run_tool(side, argv):
+def run_tool(side, argv, check=True):
+    """argv (@DIR@: the side's directory) run as the side's client; its stdout and stderr.
+    With check False: (exit status, the ERROR lines of stderr)."""
     argv = side.wrap + [a.replace("@DIR@", str(side.top)) for a in argv]
     r = subprocess.run(argv, capture_output=True, text=True, timeout=300,
                        stdin=subprocess.DEVNULL)
+    if not check:
+        return r.returncode, [ln for ln in r.stderr.splitlines() if ln.startswith("ERROR")]
     assert r.returncode == 0, "%s (%s): %s%s" % (" ".join(argv), side.label, r.stdout,
                                                  r.stderr)
     return r.stdout + r.stderr
 
 
-def virt_install(side, name, args):
+def virt_install(side, name, args, check=True):
     """virt-install NAME with ARGS (@DIR@: the side's directory) for a TCG guest with no
-    network and no display, started and left running (--noautoconsole)."""
+    network and no display, started and left running (--noautoconsole); run_tool's answer."""
     return run_tool(side, ["virt-install", "--connect", side.uri, "--virt-type", "qemu",
                            "--name", name, "--memory", "256", "--vcpus", "1",
                            "--osinfo", "debian11", "--graphics", "none", "--network", "none",
-                           "--noautoconsole"] + list(args))
+                           "--noautoconsole"] + list(args), check)
 
 
 def virt_xml(side, name, args):
@@ -242,8 +250,9 @@ def compare_storage(theirs, ours):
     """The same pools on both sides, each as libvirtd's, and the same volumes in each:
     their XML and the images qemu-img finds. {pool: [volume names]}, and the volumes
     whose image libvirtd marked with the owner it remembers (REMEMBERED_OWNER)."""
-    pools = [s.names("pool-list", "--all", "--name") for s in (ours, theirs)]
+    pools = [s.virsh("pool-list", "--all").stdout.splitlines() for s in (ours, theirs)]
     assert pools[0] == pools[1], "pools: ours %r, libvirtd's %r" % tuple(pools)
+    pools = [s.names("pool-list", "--all", "--name") for s in (ours, theirs)]
     found, remembered = {}, []
     for pool in pools[0]:
         docs = [normalise(s, s.virsh("pool-dumpxml", pool).stdout) for s in (ours, theirs)]
@@ -258,8 +267,10 @@ def compare_storage(theirs, ours):
 
 # ---------------------------------------------------------------- the forms
 
-# The --disk (and --cdrom) forms of the issue, each a guest of its own; "vol" first has
-# the volume it names made by vol-create-as on each side.
+# The --disk (and --cdrom) forms of the issue, each a guest of its own, and a few more:
+# a new image at a path (in the pool virt-install makes for its directory), a volume in a
+# pool that is defined but stopped (virt-install starts it). FORM_SETUP makes what a form
+# needs on each side first.
 FORMS = {
     "path-qcow2": ["--import", "--disk", "path=@DIR@/images/exist.qcow2"],
     "path-raw": ["--import", "--disk", "path=@DIR@/images/exist.raw"],
@@ -267,7 +278,21 @@ FORMS = {
     "pool-size-qcow2": ["--import", "--disk", "pool=default,size=0.05,format=qcow2"],
     "vol": ["--import", "--disk", "vol=default/x.qcow2"],
     "cdrom": ["--cdrom", "@DIR@/images/install.iso", "--disk", "size=0.05"],
+    "path-new": ["--import", "--disk", "path=@DIR@/images/new.qcow2,size=0.05"],
+    "pool-inactive": ["--import", "--disk", "pool=stopped,size=0.05"],
 }
+
+
+def make_vol(side):
+    side.virsh("vol-create-as", "default", "x.qcow2", "50M", "--format", "qcow2")
+
+
+def define_stopped_pool(side):
+    (side.top / "stopped").mkdir(mode=0o755)
+    side.virsh("pool-define-as", "stopped", "dir", "--target", str(side.top / "stopped"))
+
+
+FORM_SETUP = {"vol": make_vol, "pool-inactive": define_stopped_pool}
 
 IMAGES = ["exist.qcow2", "exist.raw", "install.iso"]
 
@@ -283,6 +308,9 @@ FORM_STORAGE = {
     "vol": ({"default": ["x.qcow2"]}, ["x.qcow2"]),
     "cdrom": ({"default": [PREFIX + "cdrom.qcow2"], "images": IMAGES},
               [PREFIX + "cdrom.qcow2"]),
+    "path-new": ({"default": [], "images": sorted(IMAGES + ["new.qcow2"])}, ["new.qcow2"]),
+    "pool-inactive": ({"default": [], "stopped": [PREFIX + "pool-inactive.qcow2"]},
+                      [PREFIX + "pool-inactive.qcow2"]),
 }
 
 
@@ -291,8 +319,8 @@ def test_virt_install_disk_form(sides, form):
     theirs, ours = sides
     name = PREFIX + form
     for s in (theirs, ours):
-        if form == "vol":
-            s.virsh("vol-create-as", "default", "x.qcow2", "50M", "--format", "qcow2")
+        if form in FORM_SETUP:
+            FORM_SETUP[form](s)
         virt_install(s, name, FORMS[form])
     compare_guest(theirs, ours, name)
     assert compare_storage(theirs, ours) == FORM_STORAGE[form]
@@ -325,3 +353,29 @@ def test_virt_xml_add_disk(sides):
         disks = re.findall(r"<source file='([^']+)'", s.virsh("dumpxml", name).stdout)
         assert disks == [str(s.top / "images/exist.qcow2"), str(s.top / "default" / new)], \
             (s.label, disks)
+
+
+# Disk forms virt-install cannot carry out: each fails on both sides with the same message
+# (the daemon's error as virt-install words it), and leaves no guest and no volume.
+FAILING_FORMS = {
+    "vol-missing": ["--import", "--disk", "vol=default/nope.qcow2"],
+    "pool-missing": ["--import", "--disk", "pool=nope,size=0.05"],
+    "path-missing": ["--import", "--disk", "path=@DIR@/images/nope.qcow2"],
+    "size-over-pool": ["--import", "--disk", "size=100000000"],
+}
+
+
+@pytest.mark.parametrize("form", list(FAILING_FORMS))
+def test_virt_install_disk_form_fails(sides, form):
+    theirs, ours = sides
+    name = PREFIX + form
+    answers = []
+    for s in (ours, theirs):
+        rc, errors = virt_install(s, name, FAILING_FORMS[form], check=False)
+        # the pool's free space, read at two moments
+        answers.append((rc, [re.sub(r"> \d+ M available", "> N M available",
+                                    e.replace(str(s.top), "@DIR@")) for e in errors]))
+        assert name not in s.names("list", "--all", "--name"), s.label
+    assert answers[0] == answers[1], "ours %r, libvirtd's %r" % tuple(answers)
+    assert answers[0][0] != 0 and answers[0][1], answers[0]
+    compare_storage(theirs, ours)
