@@ -29,6 +29,7 @@
 #include "qemu_alias.h"
 #include "qemu_argv.h"
 #include "qemu_command_disk.h"
+#include "qemu_disk_chain.h"
 #include "qemu_command_net.h"
 #include "qemu_domain.h"
 #include "qemu_interface.h"
@@ -440,7 +441,12 @@ live_with_disk(SvDomainObj *obj, SvDomainDiskDef *disk, guint *ret_index, GError
     qemu_domain_assign_aliases(def);
     at = disk_index(def, disk->target_dev);
     d = def->disks->pdata[at];
+    if (!qemu_disk_probe_chain(d, error))
+        return NULL;
+    /* the image, then each of its backing images, as libvirt numbers a chain it opens */
     d->source_index = qemu_hotplug_next_node(obj);
+    for (guint k = 0; k < d->backing->len; k++)
+        ((SvDomainDiskBackingDef *)d->backing->pdata[k])->index = qemu_hotplug_next_node(obj);
     if (!d->backing->len && d->format == SV_DOMAIN_DISK_FORMAT_RAW)
         d->backing_end = TRUE;
     *ret_index = (guint)at;

@@ -379,3 +379,19 @@ def test_virt_install_disk_form_fails(sides, form):
     assert answers[0] == answers[1], "ours %r, libvirtd's %r" % tuple(answers)
     assert answers[0][0] != 0 and answers[0][1], answers[0]
     compare_storage(theirs, ours)
+
+
+def test_virt_xml_hotplug_disk(sides):
+    """virt-xml --add-device --update: the existing raw image plugged into the running guest
+    (and its next definition), and a new volume of `default` as a second one."""
+    theirs, ours = sides
+    name = PREFIX + "hotplug"
+    for s in (theirs, ours):
+        virt_install(s, name, FORMS["size"])
+        for disk in ("path=@DIR@/images/exist.raw", "size=0.05"):
+            out = virt_xml(s, name, ["--add-device", "--update", "--disk", disk])
+            assert "Device hotplug successful" in out, (s.label, out)
+    compare_guest(theirs, ours, name)
+    vols = [name + ".qcow2", name + "-1.qcow2"]
+    assert compare_storage(theirs, ours) == ({"default": sorted(vols), "images": IMAGES},
+                                             sorted(vols + ["exist.raw"]))
