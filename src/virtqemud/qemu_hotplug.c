@@ -426,6 +426,7 @@ live_with_disk(SvDomainObj *obj, SvDomainDiskDef *disk, guint *ret_index, GError
     g_autoptr(SvDomainDef) def = sv_domain_def_copy(obj->def);
     guint controllers = def->controllers->len;
     SvDomainDiskDef *d;
+    guint given;
     int at;
 
     g_ptr_array_insert(def->disks, (gint)sv_domain_hotplug_disk_insert_at(def, disk), disk);
@@ -441,9 +442,13 @@ live_with_disk(SvDomainObj *obj, SvDomainDiskDef *disk, guint *ret_index, GError
     qemu_domain_assign_aliases(def);
     at = disk_index(def, disk->target_dev);
     d = def->disks->pdata[at];
+    given = d->backing->len;
     if (!qemu_disk_probe_chain(d, error))
         return NULL;
-    /* the image, then each of its backing images, as libvirt numbers a chain it opens */
+    /* libvirt numbers each backing image its probe finds, then the whole chain again from
+     * the image down: the first numbers go unused (seen with Debian's libvirtd 9.0.0) */
+    for (guint k = given; k < d->backing->len; k++)
+        (void)qemu_hotplug_next_node(obj);
     d->source_index = qemu_hotplug_next_node(obj);
     for (guint k = 0; k < d->backing->len; k++)
         ((SvDomainDiskBackingDef *)d->backing->pdata[k])->index = qemu_hotplug_next_node(obj);

@@ -203,11 +203,12 @@ def compare_guest(theirs, ours, name):
     check_parity(live[0], live[1], LIVE_REQUIRED, LIVE_HOST_DEPENDENT)
 
 
-def image_info(path):
-    """qemu-img info of path, less its file name (-U: the running guest holds it)."""
+def image_info(side, path):
+    """qemu-img info of path, less its file name (-U: the running guest holds it), with
+    the side's paths (a backing file's) normalised."""
     out = subprocess.run(["qemu-img", "info", "-U", "--output=json", str(path)],
                          capture_output=True, text=True, check=True).stdout
-    info = json.loads(out)
+    info = json.loads(normalise(side, out))
     info.pop("filename")
     return info
 
@@ -237,7 +238,7 @@ def compare_volume(theirs, ours, pool, vol):
     # libvirtd's only while a guest uses the image (checked where the test knows that)
     allowed = REMEMBERED_OWNER_ALLOCATION if attrs[1] else []
     check_parity(normalise(ours, raw[0]), normalise(theirs, raw[1]), [], allowed)
-    infos = [image_info(p) for p in paths]
+    infos = [image_info(s, p) for s, p in zip((ours, theirs), paths)]
     if attrs[1]:
         for info in infos:
             info.pop("actual-size")  # st_blocks again
@@ -382,16 +383,28 @@ def test_virt_install_disk_form_fails(sides, form):
 
 
 def test_virt_xml_hotplug_disk(sides):
-    """virt-xml --add-device --update: the existing raw image plugged into the running guest
-    (and its next definition), and a new volume of `default` as a second one."""
+    """virt-xml --add-device --update, one after another into the running guest (and its
+    next definition): a qcow2 over a qcow2 over the existing qcow2 (its backing chain read
+    and numbered as libvirt's), the existing raw image, a new volume of `default`, the ISO
+    as a raw disk."""
     theirs, ours = sides
     name = PREFIX + "hotplug"
+    overlays = ["overlay.qcow2", "overlay2.qcow2"]
     for s in (theirs, ours):
+        for below, image in zip(["exist.qcow2"] + overlays, overlays):
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
+                            str(s.top / "images" / below), str(s.top / "images" / image)],
+                           check=True)
         virt_install(s, name, FORMS["size"])
-        for disk in ("path=@DIR@/images/exist.raw", "size=0.05"):
+        for disk in ("path=@DIR@/images/overlay2.qcow2", "path=@DIR@/images/exist.raw",
+                     "size=0.05", "path=@DIR@/images/install.iso,device=disk,format=raw"):
             out = virt_xml(s, name, ["--add-device", "--update", "--disk", disk])
             assert "Device hotplug successful" in out, (s.label, out)
     compare_guest(theirs, ours, name)
+    live = ours.virsh("dumpxml", name).stdout
+    assert "<backingStore type='file' index=" in live, live  # the overlay's chain
     vols = [name + ".qcow2", name + "-1.qcow2"]
-    assert compare_storage(theirs, ours) == ({"default": sorted(vols), "images": IMAGES},
-                                             sorted(vols + ["exist.raw"]))
+    assert compare_storage(theirs, ours) == (
+        {"default": sorted(vols), "images": sorted(IMAGES + overlays)},
+        # the backing images are only read: their owner is not remembered
+        sorted(vols + ["exist.raw", "install.iso", "overlay2.qcow2"]))
