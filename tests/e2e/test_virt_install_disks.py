@@ -281,6 +281,9 @@ FORMS = {
     "cdrom": ["--cdrom", "@DIR@/images/install.iso", "--disk", "size=0.05"],
     "path-new": ["--import", "--disk", "path=@DIR@/images/new.qcow2,size=0.05"],
     "pool-inactive": ["--import", "--disk", "pool=stopped,size=0.05"],
+    "size-raw": ["--import", "--disk", "size=0.05,format=raw"],
+    "size-not-sparse": ["--import", "--disk", "size=0.05,sparse=no"],
+    "size-raw-not-sparse": ["--import", "--disk", "size=0.05,format=raw,sparse=no"],
 }
 
 
@@ -312,6 +315,11 @@ FORM_STORAGE = {
     "path-new": ({"default": [], "images": sorted(IMAGES + ["new.qcow2"])}, ["new.qcow2"]),
     "pool-inactive": ({"default": [], "stopped": [PREFIX + "pool-inactive.qcow2"]},
                       [PREFIX + "pool-inactive.qcow2"]),
+    "size-raw": ({"default": [PREFIX + "size-raw.img"]}, [PREFIX + "size-raw.img"]),
+    "size-not-sparse": ({"default": [PREFIX + "size-not-sparse.qcow2"]},
+                        [PREFIX + "size-not-sparse.qcow2"]),
+    "size-raw-not-sparse": ({"default": [PREFIX + "size-raw-not-sparse.img"]},
+                            [PREFIX + "size-raw-not-sparse.img"]),
 }
 
 
