@@ -2,10 +2,12 @@
 (virtqemud relaying storage calls to virtstoraged, with virtsecretd beside them) and against
 Debian's libvirtd 9.0.0, in the same test (issue 19's first Done-when line).
 
-Each form is run for real (no --print-xml): virt-install asks the daemon for the pools and
-volumes it needs (a pool for the directory of an existing image, a new volume in `default`),
-defines the guest and starts it under TCG (type qemu, no OS: SeaBIOS finds nothing to boot
-and keeps trying, which is enough for a running guest). Then both sides are compared:
+Each form is run for real: virt-install asks the daemon for the pools and volumes it needs
+(a pool for the directory of an existing image, a new volume in `default`), defines the
+guest and starts it under TCG (type qemu, no OS: SeaBIOS finds nothing to boot and keeps
+trying, which is enough for a running guest); virt-xml adds disks to a guest's definition
+(started again with them) or plugs them into the running guest; --print-xml prints the same
+documents. Then both sides are compared:
 
  - the guest's inactive and live XML (xmlparity.check_parity), after the normalisations of
    NORMALISE, each with its reason (what must differ: each side's own directory, uuid, ...);
@@ -60,6 +62,7 @@ class Side:
 
     def __init__(self, label, uri, top, root=None, wrap=(), view=""):
         self.label, self.uri, self.root = label, uri, root
+        self.pools_before = []  # the pools a test leaves alone (and does not compare)
         self.top = Path(top) if top is not None else None
         self.wrap, self.view = list(wrap), view
 
@@ -114,17 +117,19 @@ def sides(ref, ours_daemons, tmp_path):
     tmp_path.chmod(0o755)
     theirs = Side("libvirtd", ref.uri, tmp_path / "theirs")
     ours = Side("ours", uri_for(ours_daemons.sock), tmp_path / "ours", ours_daemons.root)
-    before = {s.label: s.names("pool-list", "--all", "--name") for s in (theirs, ours)}
-    if "default" in before["libvirtd"]:
+    for s in (theirs, ours):
+        s.pools_before = s.names("pool-list", "--all", "--name")
+        s.cleanup(s.pools_before)  # a guest an interrupted run left
+    if "default" in theirs.pools_before:
         pytest.skip("libvirtd already has a pool named default: the test defines its own")
-    assert before["ours"] == [], "a pool of an earlier test is left on ours"
+    assert ours.pools_before == [], "a pool of an earlier test is left on ours"
     try:
         for s in (theirs, ours):
             s.prepare()
         yield theirs, ours
     finally:
         for s in (theirs, ours):
-            s.cleanup(before[s.label])
+            s.cleanup(s.pools_before)
 
 
 # ---------------------------------------------------------------- the clients
@@ -251,11 +256,12 @@ def compare_storage(theirs, ours):
     """The same pools on both sides, each as libvirtd's, and the same volumes in each:
     their XML and the images qemu-img finds. {pool: [volume names]}, and the volumes
     whose image libvirtd marked with the owner it remembers (REMEMBERED_OWNER)."""
-    pools = [s.virsh("pool-list", "--all").stdout.splitlines() for s in (ours, theirs)]
-    assert pools[0] == pools[1], "pools: ours %r, libvirtd's %r" % tuple(pools)
-    pools = [s.names("pool-list", "--all", "--name") for s in (ours, theirs)]
+    pools = [[ln.split() for ln in s.virsh("pool-list", "--all").stdout.splitlines()
+              if ln.split()[0] not in s.pools_before] for s in (ours, theirs)]
+    assert pools[0] == pools[1], "pools (name, state, autostart): ours %r, libvirtd's %r" % (
+        tuple(pools))
     found, remembered = {}, []
-    for pool in pools[0]:
+    for pool in (p[0] for p in pools[0]):
         docs = [normalise(s, s.virsh("pool-dumpxml", pool).stdout) for s in (ours, theirs)]
         check_parity(docs[0], docs[1], [])
         vols = [s.names("vol-list", pool) for s in (ours, theirs)]
@@ -416,3 +422,22 @@ def test_virt_xml_hotplug_disk(sides):
         {"default": sorted(vols), "images": sorted(IMAGES + overlays)},
         # the backing images are only read: their owner is not remembered
         sorted(vols + ["exist.raw", "install.iso", "overlay2.qcow2"]))
+
+
+@pytest.mark.parametrize("form", ["path-qcow2", "size", "pool-size-qcow2", "cdrom"])
+def test_virt_install_print_xml(sides, form):
+    """--print-xml: the same documents from both sides (what virt-install learnt from each
+    daemon's storage), no guest defined, and the same storage made (virt-install's
+    --print-xml still creates the pools and volumes it needs; --dry-run would not)."""
+    theirs, ours = sides
+    name = PREFIX + "print-" + form
+    docs = []
+    for s in (ours, theirs):
+        out = run_tool(s, ["virt-install", "--connect", s.uri, "--print-xml", "--virt-type",
+                           "qemu", "--name", name, "--memory", "256", "--vcpus", "1",
+                           "--osinfo", "debian11", "--graphics", "none", "--network", "none"]
+                       + FORMS[form])
+        docs.append(normalise(s, re.sub(r"<uuid>[^<]*</uuid>", "", out)))
+        assert name not in s.names("list", "--all", "--name"), s.label
+    assert docs[0] == docs[1], "ours:\n%s\nlibvirtd's:\n%s" % tuple(docs)
+    compare_storage(theirs, ours)
