@@ -345,7 +345,7 @@ lxc_init(SvDaemon *d, GError **error)
     install_runtime_calls(driver);
     sv_daemon_serve_remote(d, &driver->handlers);
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's LXC driver (none of it). */
-    sv_qemu_serve_unsupported(sv_daemon_get_server(d));
+    sv_qemu_serve_unsupported(sv_daemon_get_server(d), FALSE);
     sv_daemon_set_driver_data(d, driver);
     return TRUE;
 }

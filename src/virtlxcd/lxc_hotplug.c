@@ -274,9 +274,10 @@ lxc_hotplug_replug(SvDomainObj *obj)
 }
 
 static gboolean
-lxc_attach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFunc done,
-                gpointer data, GError **error)
+lxc_attach_live(SvCall *call, SvDomainObj *obj, SvDomainDef *dev, const char *kind,
+                SvStoreDoneFunc done, gpointer data, GError **error)
 {
+    (void)call;
     if (one_of(kind, "disk", dev->disks)) {
         SvDomainDiskDef *disk = dev->disks->pdata[0];
         pid_t pid = init_pid(obj, error);

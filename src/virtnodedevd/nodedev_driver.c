@@ -12,6 +12,7 @@
 #include "nodedev.h"
 #include "nodedev_monitor.h"
 #include "programs/object_events.h"
+#include "programs/qemu.h"
 #include "programs/remote.h"
 #include "util/error.h"
 
@@ -44,7 +45,7 @@ static const SvConnectFacts nodedev_connect = {
 static NodeDevDriver *
 driver_of(SvCall *call)
 {
-    return sv_server_get_user_data(sv_client_get_server(sv_call_get_client(call)));
+    return sv_call_get_server_data(call);
 }
 
 /* The host's devices: as uevents keep them, else read again when the last reading is older
@@ -449,6 +450,8 @@ nodedev_init(SvDaemon *d, GError **error)
     install(&driver->handlers);
     sv_server_set_user_data(sv_daemon_get_server(d), driver);
     sv_daemon_serve_remote(d, &driver->handlers);
+    /* libvirt's per-driver daemons all register libvirt-qemu: none of it here. */
+    sv_qemu_serve_unsupported(sv_daemon_get_server(d), TRUE);
     sv_daemon_set_driver_data(d, driver);
     start_monitor(driver);
     return TRUE;
@@ -470,6 +473,7 @@ const SvDaemonDriver nodedev_daemon_driver = {
     .name = "virtnodedevd",
     .sock_prefix = "virtnodedevd",
     .driver_name = "nodedev",
+    .family = SV_PROC_FAMILY_NODEDEV,
     .init = nodedev_init,
     .cleanup = nodedev_cleanup,
 };

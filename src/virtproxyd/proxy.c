@@ -343,6 +343,7 @@ try_next_backend(ProxyConn *pc)
         g_autofree char *drv = g_ptr_array_steal_index(pc->candidates, 0);
         g_autofree char *path = socket_path(pc, drv, FALSE);
         g_autoptr(GError) error = NULL;
+        SvBackendIdentity id;
         int fd = sv_rpc_connect_unix(path, &error);
 
         if (fd < 0) {
@@ -354,7 +355,8 @@ try_next_backend(ProxyConn *pc)
         pc->backend_uri = pc->probing ? g_strdup_printf("%s:///system", drv)
                                       : g_strdup(pc->open_name);
         pc->backend = sv_rpc_conn_new(fd, &cb, pc);
-        sv_backend_identify(pc->backend, pc->client, identity_done, pc);
+        sv_backend_identity_of_client(&id, pc->client);
+        sv_backend_identify(pc->backend, &id, identity_done, pc);
         return;
     }
     {

@@ -124,7 +124,8 @@ qemu_disk_def_post_parse(SvDomainDef *def, GError **error)
 
         if (!d->driver_name)
             d->driver_name = g_strdup("qemu");
-        if (d->format == SV_DOMAIN_DISK_FORMAT_NONE)
+        /* A volume disk's default comes with its resolution (qemu_volume.h). */
+        if (d->format == SV_DOMAIN_DISK_FORMAT_NONE && d->type != SV_DOMAIN_DISK_TYPE_VOLUME)
             d->format = SV_DOMAIN_DISK_FORMAT_RAW;
         if (!check_disk_def(def, d, error))
             return FALSE;
@@ -310,7 +311,9 @@ qemu_disk_node_index(const SvDomainDef *def, guint i)
 
     for (guint j = def->disks->len; j > i + 1; j--) {
         const SvDomainDiskDef *d = def->disks->pdata[j - 1];
-        n += 1 + d->backing->len;
+        /* A medium libvirt dropped before numbering takes no index. */
+        if (!d->vol_dropped)
+            n += 1 + d->backing->len;
     }
     return n;
 }
@@ -605,7 +608,8 @@ add_blockdevs(GPtrArray *argv, const SvDomainDiskDef *d, guint top)
         } else if (d->backing_end) {
             backing = "";
         }
-        add_storage_node(argv, d, b ? b->type : d->type, b ? b->path : d->source, storage);
+        add_storage_node(argv, d, b ? b->type : sv_domain_disk_actual_type(d), b ? b->path : d->source,
+                         storage);
         add_format_node(argv, d, b ? b->format : d->format, index, backing, layer == 0);
     }
 }

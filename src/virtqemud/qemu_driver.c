@@ -704,6 +704,7 @@ qemu_init(SvDaemon *d, GError **error)
     driver->process.domains = &driver->domains;
     driver->process.caps = driver->caps;
     driver->process.run_dir = sv_daemon_path(d, "/run/libvirt/qemu");
+    driver->process.family_run_dir = sv_daemon_path(d, "/run/libvirt");
     driver->process.log_dir = sv_daemon_path(d, "/var/log/libvirt/qemu");
     driver->process.allowed_emulators = g_steal_pointer(&allowed);
     driver->process.display_ports = g_steal_pointer(&display_ports);
@@ -739,6 +740,7 @@ qemu_cleanup(SvDaemon *d)
     g_free(driver->process.nvram_dir);
     g_free(driver->process.dump_dir);
     g_free(driver->process.run_dir);
+    g_free(driver->process.family_run_dir);
     g_free(driver->process.log_dir);
     g_strfreev(driver->process.allowed_emulators);
     qemu_ports_free(driver->process.display_ports);

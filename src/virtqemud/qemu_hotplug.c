@@ -36,6 +36,7 @@
 #include "qemu_pci.h"
 #include "qemu_usb.h"
 #include "qemu_vcpuhot.h"
+#include "qemu_volume.h"
 #include "qemu_monitor.h"
 #include "util/error.h"
 
@@ -500,9 +501,9 @@ plug_start(SvDomainObj *obj, SvDomainDef *newlive, gboolean net, guint index, GP
                       net ? join_net : join_disk, done, data);
 }
 
-static gboolean
-attach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer data,
-            GError **error)
+gboolean
+qemu_hotplug_attach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done,
+                         gpointer data, GError **error)
 {
     QemuDomain *qd = qemu_domain_of(obj);
     SvDomainDiskDef *disk = dev->disks->pdata[0];
@@ -617,11 +618,14 @@ attach_net(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer da
 }
 
 static gboolean
-attach_live(SvDomainObj *obj, SvDomainDef *dev, const char *kind, SvStoreDoneFunc done,
-            gpointer data, GError **error)
+attach_live(SvCall *call, SvDomainObj *obj, SvDomainDef *dev, const char *kind,
+            SvStoreDoneFunc done, gpointer data, GError **error)
 {
+    /* A volume disk is resolved first, as libvirt translates it first. */
+    if (g_str_equal(kind, "disk") && dev->disks->len == 1 && qemu_volume_pending(dev))
+        return qemu_volume_attach(call, obj, dev, done, data, error);
     if (g_str_equal(kind, "disk") && dev->disks->len == 1)
-        return attach_disk(obj, dev, done, data, error);
+        return qemu_hotplug_attach_disk(obj, dev, done, data, error);
     if (g_str_equal(kind, "interface") && dev->interfaces->len == 1)
         return attach_net(obj, dev, done, data, error);
     for (guint i = 0; i < G_N_ELEMENTS(families); i++) {

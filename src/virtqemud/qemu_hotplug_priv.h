@@ -18,6 +18,11 @@ void qemu_hotplug_plug(SvDomainObj *obj, SvDomainDef *newlive, const char *kind,
                        GPtrArray *steps, int fd, const char *fdname, QemuHotplugJoin join,
                        SvStoreDoneFunc done, gpointer data);
 
+/* The disk of dev (its only device; stolen from it) plugged into running obj, as
+ * SvHotplugFacts.attach_live. A volume disk must be resolved already (qemu_volume.h). */
+gboolean qemu_hotplug_attach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done,
+                                  gpointer data, GError **error);
+
 /* device_del of obj's device `alias`; with `wait`, done runs once QEMU confirmed the unplug
  * or after libvirt's wait (5 s), else as soon as QEMU took the request. */
 gboolean qemu_hotplug_unplug(SvDomainObj *obj, const char *alias, gboolean wait,

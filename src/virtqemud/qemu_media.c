@@ -49,13 +49,17 @@ qemu_media_check(const SvDomainDiskDef *old, const SvDomainDiskDef *new, gboolea
         return field_refused("detect_zeroes", error);
     *change = new->type != old->type || g_strcmp0(new->source, old->source) != 0 ||
               new->protocol != old->protocol || g_strcmp0(new->net_name, old->net_name) != 0 ||
-              new->hosts->len != old->hosts->len;
+              new->hosts->len != old->hosts->len ||
+              g_strcmp0(new->vol_pool, old->vol_pool) != 0 ||
+              g_strcmp0(new->vol_name, old->vol_name) != 0;
     if (*change && old->device != SV_DOMAIN_DISK_DEVICE_CDROM &&
         old->device != SV_DOMAIN_DISK_DEVICE_FLOPPY) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_CONFIG_UNSUPPORTED,
                      "disk source can be changed only in removable drives");
         return FALSE;
     }
+    /* A volume is resolved before (qemu_update.c), as libvirt translates it first. */
+    g_return_val_if_fail(!sv_domain_disk_vol_unresolved(new), FALSE);
     return TRUE;
 }
 
@@ -166,6 +170,13 @@ qemu_media_apply(SvDomainDiskDef *live, SvDomainDiskDef *new)
     g_free(live->source);
     live->source = g_steal_pointer(&new->source);
     live->type = new->type;
+    /* A volume medium's names and what they resolved to. */
+    g_free(live->vol_pool);
+    live->vol_pool = g_steal_pointer(&new->vol_pool);
+    g_free(live->vol_name);
+    live->vol_name = g_steal_pointer(&new->vol_name);
+    live->vol_mode = new->vol_mode;
+    live->vol_actual_type = new->vol_actual_type;
     /* A network medium's: its protocol, name, query and hosts. */
     live->protocol = new->protocol;
     g_free(live->net_name);

@@ -20,6 +20,7 @@ typedef struct {
     char *nvram_dir; /* ROOT/var/lib/libvirt/qemu/nvram: the guests' UEFI variable stores */
     char *dump_dir;  /* ROOT/var/lib/libvirt/qemu/dump: crash dumps (libvirt's auto_dump_path) */
     char *run_dir; /* ROOT/run/libvirt/qemu */
+    char *family_run_dir; /* ROOT/run/libvirt: the secondary drivers' daemons' sockets */
     char *log_dir; /* ROOT/var/log/libvirt/qemu */
     GStrv allowed_emulators; /* allowed_emulators: run besides the capabilities' emulator */
     GHashTable *consoles;    /* the open consoles (qemu_console.c) */

@@ -19,6 +19,7 @@
 
 #include "domain/domain_wire.h"
 #include "qemu_agent.h"
+#include "programs/qemu.h"
 #include "protocol/qemu_dispatch.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -418,8 +419,7 @@ connect_domain_monitor_event_deregister(SvCall *call,
             return TRUE;
         }
     }
-    sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "qemu monitor event callback %d not registered",
-                 a->callbackID);
+    sv_qemu_callback_not_registered(a->callbackID, error);
     return FALSE;
 }
 
@@ -489,5 +489,6 @@ static const SvQemuHandlers handlers = {
 void
 qemu_program_serve(SvServer *srv)
 {
-    sv_server_add_program(srv, &sv_qemu_handlers_info, &handlers);
+    sv_server_add_program_hooks(srv, &sv_qemu_handlers_info, &handlers, &sv_qemu_hooks, NULL,
+                                NULL);
 }

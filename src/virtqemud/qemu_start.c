@@ -3,6 +3,8 @@
  * The steps, each on the loop, each callback finding the guest again by its run:
  *  1. checks that need nothing but the definition; the guest becomes active
  *     (PAUSED/STARTING_UP) with its private data and run;
+ *  1b. its volume disks resolved through the storage daemon (qemu_volume.h), when it has
+ *     any: their backing chains, node indexes and aliases follow, as with the others;
  *  2. the QEMU probe, when its facts are not at hand (machine types, CPU and NIC models
  *     the command line is checked against);
  *  3. the guest's directory, labels, monitor socket and command line; QEMU is forked
@@ -42,6 +44,8 @@
 #include "qemu_command_cpu.h"
 #include "qemu_status.h"
 #include "qemu_virtiofs.h"
+#include "qemu_volume.h"
+#include "programs/backend.h"
 #include "domain/domain_helper.h"
 #include "sv-config.h"
 #include "util/error.h"
@@ -722,6 +726,68 @@ caps_ready(QemuCaps *caps, const GError *error, gpointer run)
         start_spawn(obj);
 }
 
+static void
+spawn_when_ready(SvDomainObj *obj)
+{
+    QemuProcessContext *ctx = qemu_ctx_of(obj);
+
+    if (qemu_caps_is_ready(ctx->caps))
+        start_spawn(obj);
+    else
+        qemu_caps_probe_async(ctx->caps, caps_ready, sv_domain_obj_run_key(obj));
+}
+
+/* What the live definition's disks get before the aliases: images are numbered with their
+ * backing chains. */
+static gboolean
+prepare_live(SvDomainDef *live, GError **error)
+{
+    if (!qemu_disk_probe_chains(live, error))
+        return FALSE;
+    qemu_domain_assign_aliases(live);
+    qemu_cpu_prepare_live(live);
+    return TRUE;
+}
+
+static void
+volumes_ready(QemuVolumeWork *work, const GError *error, gpointer run)
+{
+    g_autoptr(QemuVolumeWork) owned = work;
+    SvDomainObj *obj = qemu_domain_find(run);
+    g_autoptr(GError) err = NULL;
+
+    if (!obj || !sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
+        return;
+    if (error) {
+        qemu_start_failed(obj, g_error_copy(error));
+        return;
+    }
+    qemu_volume_apply(work, obj->def);
+    if (!prepare_live(obj->def, &err)) {
+        qemu_start_failed(obj, g_steal_pointer(&err));
+        return;
+    }
+    spawn_when_ready(obj);
+}
+
+/* Step 1b, for the client of call (NULL: the daemon's own start). The work holds nothing
+ * of obj but its run, and ends on its own when the run is gone. */
+static void
+resolve_volumes(SvDomainObj *obj, const SvBackendIdentity *id)
+{
+    qemu_volume_resolve(obj->def, qemu_ctx_of(obj)->family_run_dir, id, TRUE, volumes_ready,
+                        sv_domain_obj_run_key(obj));
+}
+
+static void
+identity_of(SvCall *call, SvBackendIdentity *out)
+{
+    if (call)
+        sv_backend_identity_of_client(out, sv_call_get_client(call));
+    else
+        sv_backend_identity_of_daemon(out);
+}
+
 /* ---------------------------------------------------------------- begin */
 
 gboolean
@@ -730,6 +796,8 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     QemuProcessContext *ctx = qemu_ctx_of(obj);
     const char *default_emulator = qemu_caps_get_emulator(ctx->caps);
     SvDomainDef *live;
+    SvBackendIdentity id;
+    gboolean volumes;
 
     if (sv_domain_obj_is_active(obj)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID, "domain is already running");
@@ -744,13 +812,13 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
                                      error))
         return FALSE;
     live = sv_domain_def_copy(obj->def);
-    /* Before the aliases: images are numbered with their backing chains. */
-    if (!qemu_disk_probe_chains(live, error)) {
+    /* A guest with volume disks prepares them once they are resolved (step 1b). */
+    volumes = qemu_volume_pending(live);
+    identity_of(call, &id);
+    if (!volumes && !prepare_live(live, error)) {
         sv_domain_def_free(live);
         return FALSE;
     }
-    qemu_domain_assign_aliases(live);
-    qemu_cpu_prepare_live(live);
     sv_domain_obj_run_on_live(obj, live);
     sv_domain_list_assign_id(ctx->domains->list, obj);
     qemu_domain_begin(obj);
@@ -767,9 +835,9 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
                                   "QEMU's monitor did not answer within", qemu_start_failed);
     sv_domain_driver_set_state(ctx->domains, obj, SV_DOMAIN_PAUSED,
                                SV_DOMAIN_PAUSED_STARTING_UP);
-    if (qemu_caps_is_ready(ctx->caps))
-        start_spawn(obj);
+    if (volumes)
+        resolve_volumes(obj, &id);
     else
-        qemu_caps_probe_async(ctx->caps, caps_ready, sv_domain_obj_run_key(obj));
+        spawn_when_ready(obj);
     return TRUE;
 }

@@ -5,7 +5,8 @@
  * alias) or of a display's password (set_password, expire_password), any other change
  * refused with libvirt's error for it (qemuDomainChangeNet, qemuDomainChangeGraphics); a
  * cdrom or floppy <disk> whose <source> changed or is absent gets its new medium or is
- * ejected (qemu_media.c; qemuDomainChangeDiskLive), other disk changes refused. The
+ * ejected (qemu_media.c; qemuDomainChangeDiskLive; a volume medium resolved first,
+ * qemu_volume.h), other disk changes refused. The
  * persistent change is checked before anything reaches the guest; both are saved once QEMU
  * has answered. */
 #include "qemu_update.h"
@@ -24,6 +25,7 @@
 #include "qemu_domain.h"
 #include "qemu_hotplug.h"
 #include "qemu_media.h"
+#include "qemu_volume.h"
 #include "util/error.h"
 
 #define UPDATE_FLAGS                                                                               \
@@ -98,11 +100,14 @@ typedef struct {
 } UpdateKind;
 
 /* update-device of the device dev holds alone (transfer full): the persistent change made
- * and checked, then the live one checked, then sent to QEMU (when it changes anything). */
+ * and checked, then the live one checked, then sent to QEMU (when it changes anything).
+ * live_in (transfer full) is the device for the live change when it differs from dev's
+ * (a resolved volume), else NULL. */
 static gboolean
 update_run(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, guint flags,
-           const UpdateKind *kind, GError **error)
+           SvDomainDef *live_in, const UpdateKind *kind, GError **error)
 {
+    g_autoptr(SvDomainDef) live_given = live_in;
     SvDomainDriver *drv = sv_domain_driver_of(call);
     g_autoptr(SvDomainDef) dev = dev_in;
     g_autoptr(SvDomainDef) live_dev = NULL;
@@ -113,7 +118,8 @@ update_run(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, guint flags,
     flags &= ~SV_DOMAIN_DEVICE_MODIFY_FORCE;
     if (!sv_domain_modify_defs(obj, &flags, &live, &config, error))
         return FALSE;
-    live_dev = live ? sv_domain_def_copy(dev) : NULL;
+    if (live)
+        live_dev = live_given ? g_steal_pointer(&live_given) : sv_domain_def_copy(dev);
     u = g_malloc0(kind->size);
     u->force = force;
     if ((config && !(u->config = kind->config_with(drv, config, g_steal_pointer(&dev), error))) ||
@@ -637,6 +643,48 @@ static const UpdateKind disk_kind = {
     media_finish,        media_change_free,
 };
 
+/* A volume medium on its way through the storage daemon: the update goes on once it is
+ * resolved, the persistent definition taking the device as given (the names). */
+typedef struct {
+    SvCall *call; /* deferred */
+    guint flags;
+} VolumeUpdate;
+
+static void
+volume_resolved(SvDomainObj *obj, SvDomainDef *dev, SvDomainDef *resolved,
+                const GError *error, gpointer data)
+{
+    g_autofree VolumeUpdate *v = data;
+    g_autoptr(GError) err = NULL;
+
+    if (error)
+        sv_call_fail(v->call, g_error_copy(error));
+    else if (!update_run(v->call, obj, dev, v->flags, resolved, &disk_kind, &err))
+        sv_call_fail(v->call, g_steal_pointer(&err));
+}
+
+/* update-device of a volume disk: for the running guest, its volume resolved first (as
+ * libvirt's qemuDomainChangeDiskLive translates it first), for the client of call. */
+static gboolean
+update_volume_disk(SvCall *call, SvDomainObj *obj, SvDomainDef *dev_in, guint flags,
+                   GError **error)
+{
+    g_autoptr(SvDomainDef) dev = dev_in;
+    guint which = flags & ~SV_DOMAIN_DEVICE_MODIFY_FORCE;
+    SvDomainDef *live, *config;
+    VolumeUpdate *v;
+
+    if (!sv_domain_modify_defs(obj, &which, &live, &config, error))
+        return FALSE;
+    if (!live)
+        return update_run(call, obj, g_steal_pointer(&dev), flags, NULL, &disk_kind, error);
+    v = g_new0(VolumeUpdate, 1);
+    v->flags = flags;
+    v->call = sv_call_defer(call);
+    qemu_volume_resolve_device(v->call, obj, g_steal_pointer(&dev), volume_resolved, v);
+    return TRUE;
+}
+
 static gboolean
 update_device_flags(SvCall *call, remote_domain_update_device_flags_args *a,
                     GError **error)
@@ -656,13 +704,14 @@ update_device_flags(SvCall *call, remote_domain_update_device_flags_args *a,
     if (!dev)
         return FALSE;
     if (g_str_equal(kind, "interface") && dev->interfaces->len == 1)
-        return update_run(call, obj, g_steal_pointer(&dev),
-                          a->flags, &net_kind, error);
+        return update_run(call, obj, g_steal_pointer(&dev), a->flags, NULL, &net_kind, error);
     if (g_str_equal(kind, "graphics") && dev->graphics->len == 1)
-        return update_run(call, obj, g_steal_pointer(&dev),
-                          a->flags, &graphics_kind, error);
+        return update_run(call, obj, g_steal_pointer(&dev), a->flags, NULL, &graphics_kind,
+                          error);
+    if (g_str_equal(kind, "disk") && dev->disks->len == 1 && qemu_volume_pending(dev))
+        return update_volume_disk(call, obj, g_steal_pointer(&dev), a->flags, error);
     if (g_str_equal(kind, "disk") && dev->disks->len == 1)
-        return update_run(call, obj, g_steal_pointer(&dev), a->flags, &disk_kind, error);
+        return update_run(call, obj, g_steal_pointer(&dev), a->flags, NULL, &disk_kind, error);
     sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                  "live update of device '%s' is not supported", kind);
     return FALSE;

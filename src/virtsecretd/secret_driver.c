@@ -6,6 +6,7 @@
 
 #include "conf/uuid.h"
 #include "domain/domain_connect.h"
+#include "programs/qemu.h"
 #include "secret_events.h"
 #include "secret_store.h"
 #include "util/error.h"
@@ -20,7 +21,7 @@ typedef struct {
 static SecretDriver *
 driver_of(SvCall *call)
 {
-    return sv_server_get_user_data(sv_client_get_server(sv_call_get_client(call)));
+    return sv_call_get_server_data(call);
 }
 
 /* ---------------------------------------------------------------- connection */
@@ -315,6 +316,8 @@ secret_init(SvDaemon *d, GError **error)
     secret_events_install(&drv->handlers);
     sv_server_set_user_data(sv_daemon_get_server(d), drv);
     sv_daemon_serve_remote(d, &drv->handlers);
+    /* libvirt's per-driver daemons all register libvirt-qemu: none of it here. */
+    sv_qemu_serve_unsupported(sv_daemon_get_server(d), TRUE);
     update_hold(drv);
     sv_daemon_set_driver_data(d, drv);
     return TRUE;
@@ -334,6 +337,7 @@ const SvDaemonDriver secret_daemon_driver = {
     .name = "virtsecretd",
     .sock_prefix = "virtsecretd",
     .driver_name = "secret",
+    .family = SV_PROC_FAMILY_SECRET,
     .init = secret_init,
     .cleanup = secret_cleanup,
 };

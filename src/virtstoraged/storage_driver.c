@@ -8,6 +8,7 @@
 
 #include "conf/uuid.h"
 #include "domain/domain_connect.h"
+#include "programs/qemu.h"
 #include "storage_backend_logical.h"
 #include "storage_events.h"
 #include "storage_priv.h"
@@ -18,7 +19,7 @@
 StorageDriver *
 storage_driver_of(SvCall *call)
 {
-    return sv_server_get_user_data(sv_client_get_server(sv_call_get_client(call)));
+    return sv_call_get_server_data(call);
 }
 
 /* ---------------------------------------------------------------- connection */
@@ -401,6 +402,26 @@ find_sources(SvCall *call, remote_connect_find_storage_pool_sources_args *a,
     return FALSE;
 }
 
+/* CONNECT_GET_CAPABILITIES: libvirt's storage driver answers with the pool types it has
+ * a backend for, in the order it registers them (dir, fs, netfs, logical, ..., disk: for
+ * the four served here, the order of the type enum). */
+static gboolean
+get_capabilities(SvCall *call, remote_connect_get_capabilities_ret *ret, GError **error)
+{
+    GString *xml = g_string_new("<capabilities>\n\n  <pool>\n    <enum name='type'>\n");
+
+    (void)call;
+    (void)error;
+    for (int type = 0; type < SV_STORAGE_POOL_TYPE_LAST; type++) {
+        if (sv_storage_pool_type_supported(type))
+            g_string_append_printf(xml, "      <value>%s</value>\n",
+                                   sv_storage_pool_type_to_string(type));
+    }
+    g_string_append(xml, "    </enum>\n  </pool>\n\n</capabilities>\n");
+    ret->capabilities = g_string_free(xml, FALSE);
+    return TRUE;
+}
+
 /* ---------------------------------------------------------------- daemon glue */
 
 /* Every pool marked autostart that is not active starts, once per boot of the host: a marker
@@ -450,6 +471,7 @@ install_handlers(StorageDriver *drv)
         .connect_list_defined_storage_pools = list_defined_pools,
         .connect_list_all_storage_pools = list_all_pools,
         .connect_find_storage_pool_sources = find_sources,
+        .connect_get_capabilities = get_capabilities,
         .storage_pool_lookup_by_name = lookup_by_name,
         .storage_pool_lookup_by_uuid = lookup_by_uuid,
         .storage_pool_get_info = get_info,
@@ -488,6 +510,8 @@ storage_init(SvDaemon *d, GError **error)
     install_handlers(drv);
     sv_server_set_user_data(sv_daemon_get_server(d), drv);
     sv_daemon_serve_remote(d, &drv->handlers);
+    /* libvirt's per-driver daemons all register libvirt-qemu: none of it here. */
+    sv_qemu_serve_unsupported(sv_daemon_get_server(d), TRUE);
     sv_daemon_set_driver_data(d, drv);
     recover_pools(drv);
     autostart_pools(drv);
@@ -509,6 +533,7 @@ const SvDaemonDriver storage_daemon_driver = {
     .name = "virtstoraged",
     .sock_prefix = "virtstoraged",
     .driver_name = "storage",
+    .family = SV_PROC_FAMILY_STORAGE,
     /* libvirt's storage daemon opens the secret driver with the storage one (encrypted
      * volumes need it): its clients reach virtsecretd through it. */
     .relay_families = SV_PROC_FAMILY_BIT(SV_PROC_FAMILY_SECRET),

@@ -56,7 +56,8 @@ disk_setting_xen_lacks(const SvDomainDiskDef *disk)
 
     for (int i = 0; i < SV_DOMAIN_IOTUNE_LAST; i++)
         iotune = iotune || disk->iotune[i];
-    return disk->type == SV_DOMAIN_DISK_TYPE_NETWORK ? "<disk type='network'>"
+    return disk->type == SV_DOMAIN_DISK_TYPE_NETWORK  ? "<disk type='network'>"
+           : disk->type == SV_DOMAIN_DISK_TYPE_VOLUME ? "<disk type='volume'>"
            : disk->device == SV_DOMAIN_DISK_DEVICE_LUN ? "<disk device='lun'>"
            : disk->device == SV_DOMAIN_DISK_DEVICE_FLOPPY ? "<disk device='floppy'>"
            : disk->model                            ? "disk model="

@@ -286,7 +286,7 @@ xen_init(SvDaemon *d, GError **error)
     install_no_support(&driver->handlers);
     sv_daemon_serve_remote(d, &driver->handlers);
     /* Issue 18 item 4: libvirt-qemu, answered as libvirt's libxl driver (none of it). */
-    sv_qemu_serve_unsupported(sv_daemon_get_server(d));
+    sv_qemu_serve_unsupported(sv_daemon_get_server(d), FALSE);
     return TRUE;
 }
 

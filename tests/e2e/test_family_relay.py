@@ -335,10 +335,9 @@ def test_proxy_hands_clients_over(daemons, root, name, uri):
 def test_storage_through_qemud_and_secrets_through_storaged(daemons, root, tmp_path):
     """A client of virtqemud defines, starts and lists a dir pool: virtqemud relays the
     storage family to virtstoraged. A client of virtstoraged reaches virtsecretd through it,
-    as libvirt's storage daemon opens the secret driver too. Its other families stay
-    unknown to it: libvirt's virtstoraged answers "internal error: connection not open"
-    there, ours an unknown procedure (a difference kept for now: the daemon's dispatcher
-    does not yet know which families it owns)."""
+    as libvirt's storage daemon opens the secret driver too. Its other families it never
+    opened: "internal error: connection not open", as libvirt's virtstoraged
+    (test_family_errors.py has the rest of those answers)."""
     q = start_qemud(daemons)
     start_family(daemons, "virtstoraged")
     start_family(daemons, "virtsecretd")
@@ -366,7 +365,9 @@ def test_storage_through_qemud_and_secrets_through_storaged(daemons, root, tmp_p
         st.secretLookupByUUIDString(UUID).undefine()
         with pytest.raises(libvirt.libvirtError) as e:
             st.listAllDevices(0)
-        assert "unknown procedure" in str(e.value)
+        assert (e.value.get_error_code(), e.value.get_error_domain(),
+                str(e.value)) == (libvirt.VIR_ERR_INTERNAL_ERROR, libvirt.VIR_FROM_RPC,
+                                  "internal error: connection not open")
     finally:
         st.close()
 

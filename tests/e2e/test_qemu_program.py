@@ -162,13 +162,15 @@ def test_readonly_connections_refused_by_the_server(host):
                  rawrpc.u32(0), "virDomainQemuAgentCommand"),
                 (PROC_EVENT_REGISTER, rawrpc.u32(0) + rawrpc.u32(0) + rawrpc.u32(0),
                  "virConnectDomainQemuMonitorEventRegister"),
-                (PROC_EVENT_DEREGISTER, rawrpc.i32(1),
-                 "virConnectDomainQemuMonitorEventDeregister"),
                 (7, raw_dom(dom) + rawrpc.string("{}") + rawrpc.u32(0),
                  "virDomainQemuMonitorCommandWithFiles")]:
             _, e = c.call_error(proc, payload, prog=QEMU_PROGRAM)
             assert (e.code, e.message) == (29, "operation forbidden: read only access prevents "
                                            + api), proc
+        # libvirt's daemon looks for the registration first (libvirtd, observed).
+        _, e = c.call_error(PROC_EVENT_DEREGISTER, rawrpc.i32(1), prog=QEMU_PROGRAM)
+        assert (e.code, e.domain, e.message) == (1, 7, "internal error: qemu monitor event "
+                                                 "callback 1 not registered")
         # An event is never a call.
         _, e = c.call_error(PROC_MONITOR_EVENT, b"", prog=QEMU_PROGRAM)
         assert e.message == "unknown procedure: 6"
@@ -183,8 +185,8 @@ def test_readonly_connections_refused_by_the_server(host):
     with rawrpc.Client(str(host.daemon.sock)) as c:
         c.open()
         _, e = c.call_error(PROC_EVENT_DEREGISTER, rawrpc.i32(7), prog=QEMU_PROGRAM)
-        assert (e.code, e.domain, e.message) == (39, 7, "qemu monitor event callback 7 not "
-                                                 "registered")
+        assert (e.code, e.domain, e.message) == (1, 7, "internal error: qemu monitor event "
+                                                 "callback 7 not registered")
     dom.undefine()
 
 
@@ -452,7 +454,6 @@ def unsupported_calls(dom):
          "virDomainQemuAgentCommand"),
         (PROC_EVENT_REGISTER, rawrpc.u32(0) + rawrpc.u32(0) + rawrpc.u32(0),
          "virConnectDomainQemuMonitorEventRegister"),
-        (PROC_EVENT_DEREGISTER, rawrpc.i32(1), "virConnectDomainQemuMonitorEventDeregister"),
         (7, d + rawrpc.string("{}") + rawrpc.u32(0), "virDomainQemuMonitorCommandWithFiles"),
     ]
 
@@ -464,6 +465,10 @@ def check_unsupported(sock, uri_name):
             _, e = c.call_error(proc, payload, prog=QEMU_PROGRAM)
             assert (e.code, e.domain, e.message) == (
                 3, 0, "this function is not supported by the connection driver: " + api), proc
+        # The daemon looks for the registration before the API (libvirtd, observed).
+        _, e = c.call_error(PROC_EVENT_DEREGISTER, rawrpc.i32(1), prog=QEMU_PROGRAM)
+        assert (e.code, e.domain, e.message) == (1, 7, "internal error: qemu monitor event "
+                                                 "callback 1 not registered")
 
 
 def test_lxc_answers_no_support(daemons):

@@ -49,17 +49,17 @@ def _built_here(name):
 
 # A build without the Xen driver has no virtxend, and installs nothing for it.
 DAEMONS = tuple(n for n in ("virtqemud", "virtlxcd", "virtxend", "virtproxyd", "virtsecretd",
-                                   "virtstoraged")
+                                   "virtstoraged", "virtnodedevd")
                 if n != "virtxend" or _built_here(n))
 # The secondary drivers' daemons (issue 19): no guests, reached by virtproxyd too.
-SECONDARY = ("virtsecretd", "virtstoraged")
+SECONDARY = ("virtsecretd", "virtstoraged", "virtnodedevd")
 # The hypervisor daemons.
 BACKENDS = tuple(n for n in DAEMONS if n != "virtproxyd" and n not in SECONDARY)
 DRIVER = {"virtqemud": "qemu", "virtlxcd": "lxc", "virtxend": "xen", "virtproxyd": "qemu",
-          "virtsecretd": "secret", "virtstoraged": "storage"}
+          "virtsecretd": "secret", "virtstoraged": "storage", "virtnodedevd": "nodedev"}
 SOCK_PREFIX = {"virtqemud": "virtqemud", "virtlxcd": "virtlxcd", "virtxend": "virtxend",
                "virtsecretd": "virtsecretd", "virtstoraged": "virtstoraged",
-               "virtproxyd": "libvirt"}
+               "virtnodedevd": "virtnodedevd", "virtproxyd": "libvirt"}
 # The exposure `systemd-analyze security` may give each service at most (issue #9;
 # libvirt 9.0.0's units rate 9.6).
 EXPOSURE_TARGET = {"virtproxyd": 2.5, "virtqemud": 6.0, "virtxend": 6.0, "virtlxcd": 7.0,
@@ -340,22 +340,7 @@ def test_verify_build_tree_units(install):
         "systemd-analyze verify (%d):\n%s%s" % (r.returncode, r.stdout, r.stderr))
 
 
-def test_verify_nodedevd_units(install):
-    """issue 19 item 4: virtnodedevd's units (not in DAEMONS: the socket-activation tests
-    of the hypervisor daemons do not apply to it) pass verify as the others do."""
-    analyze = need_tool("systemd-analyze")
-    verify_dir = build_dir() / "systemd" / "verify"
-    units = [verify_dir / ("virtnodedevd" + s) for s in (".service", ".socket", "-ro.socket",
-                                                          "-admin.socket")]
-    assert all(u.is_file() for u in units), "missing units in %s" % verify_dir
-    env = dict(os.environ, MANPATH=str(install.mandir()))
-    man = [] if shutil.which("man") else ["--man=no"]
-    r = run([analyze, "verify"] + man + units, env=env, check=False)
-    assert r.returncode == 0 and not (r.stdout + r.stderr).strip(), (
-        "systemd-analyze verify (%d):\n%s%s" % (r.returncode, r.stdout, r.stderr))
-
-
-@pytest.mark.parametrize("name", DAEMONS + ("virtnodedevd",))
+@pytest.mark.parametrize("name", DAEMONS)
 def test_security_exposure(install, name):
     analyze = need_tool("systemd-analyze")
     r = run([analyze, "security", "--offline=yes", "--no-pager", "--root=%s" % install.destdir,
@@ -570,6 +555,22 @@ def test_socket_activated_storaged(activated):
                    "</pool>")
     r = virsh(a.uri("-ro"), "pool-define", str(xml), check=False)
     assert r.returncode != 0 and "read only access prevents" in r.stderr, r.stderr
+    with rawrpc.Client(str(a.socks["-admin"][0]), timeout=5.0) as c:
+        c.send_keepalive(rawrpc.KEEPALIVE_PING)
+        m = c.recv_message(timeout=5.0)
+        assert (m.prog, m.proc) == (rawrpc.KEEPALIVE_PROGRAM, rawrpc.KEEPALIVE_PONG)
+    a.stop()
+
+
+def test_socket_activated_nodedevd(activated):
+    """virtnodedevd as its units run it (issue 19 item 4): nodedev-list on both sockets,
+    the same devices, the admin socket answering."""
+    need_tool("virsh")
+    a = activated("virtnodedevd").start()
+    rw = virsh(a.uri(), "nodedev-list")
+    ro = virsh(a.uri("-ro"), "nodedev-list", readonly=True)
+    assert rw.returncode == 0 and "computer" in rw.stdout.split()
+    assert ro.stdout == rw.stdout
     with rawrpc.Client(str(a.socks["-admin"][0]), timeout=5.0) as c:
         c.send_keepalive(rawrpc.KEEPALIVE_PING)
         m = c.recv_message(timeout=5.0)
@@ -814,8 +815,8 @@ def test_conf_defaults_are_accepted(install, daemons, root, name):
                       ready_path=root / "run" / "libvirt" / (SOCK_PREFIX[name] + "-sock"))
     if name != "virtproxyd":  # the proxy has no backend here; it answered AUTH_LIST
         virsh("%s+unix:///system?socket=%s" % (DRIVER[name], d.sock),
-              *({"virtsecretd": ["secret-list"], "virtstoraged": ["pool-list", "--all"]}
-                .get(name, ["list", "--all"])))
+              *({"virtsecretd": ["secret-list"], "virtstoraged": ["pool-list", "--all"],
+                 "virtnodedevd": ["nodedev-list"]}.get(name, ["list", "--all"])))
 
 
 def test_man_pages_render_cleanly(install):

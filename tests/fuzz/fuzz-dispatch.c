@@ -5,12 +5,15 @@
  * connection on a socketpair.
  *
  * Input: byte 0 holds flags (bit 0: the socket is read-only; bit 1: the harness sends a
- * CONNECT_OPEN first, so mutations need not keep one); the rest is the byte stream a
- * client sends. It is written frame by frame, following the length words, with the main
+ * CONNECT_OPEN first, so mutations need not keep one; bit 2: the server is a secondary
+ * driver's daemon, the storage one, whose other families' and domain calls have no
+ * handler); the rest is the byte stream a client sends. It is written frame by frame, following the length words, with the main
  * context run until quiet after each write; the replies are read and dropped.
  *
- * The stand-in driver: the shared handlers from sv_remote_common_handlers() run as in
- * every daemon; each other procedure of the three programs gets the generic stand-in
+ * The stand-in driver: the shared handlers from sv_remote_common_handlers() (or, as the
+ * storage daemon, sv_remote_secondary_handlers()) run as in every daemon; each other
+ * procedure of the three programs (as the storage daemon, of the storage family) gets the
+ * generic stand-in
  * below in place of the generated typed invoke function (the rest of its table entry,
  * the XDR filters, sizes and flags, is the generated one). It accepts the decoded
  * arguments and answers with a default return value, fails, or defers, chosen by the
@@ -33,6 +36,7 @@ int LLVMFuzzerTestOneInput(const guint8 *data, size_t size);
 enum {
     FUZZ_FLAG_READONLY = 1 << 0,
     FUZZ_FLAG_OPEN = 1 << 1,
+    FUZZ_FLAG_SECONDARY = 1 << 2,
 };
 
 /* Zero bytes decode into every type's default value: empty strings and arrays, absent
@@ -89,16 +93,18 @@ stand_in_invoke(const void *handlers, SvCall *call, void *args, void *ret, GErro
     }
 }
 
-/* A program whose procedures without a handler in `handlers` get the stand-in: the table
- * is copied, and those procedures' handler slots are made non-NULL so the dispatcher
- * finds them (the slot is never called; the stand-in invoke ignores it). */
+/* A program whose procedures without a handler in `handlers` get the stand-in (those of
+ * `family` alone, unless it is -1): the table is copied, and those procedures' handler
+ * slots are made non-NULL so the dispatcher finds them (the slot is never called; the
+ * stand-in invoke ignores it). */
 typedef struct {
     SvProgramInfo info;
     SvProcInfo *procs;
 } StandInProgram;
 
 static void
-stand_in_program_init(StandInProgram *sp, const SvProgramInfo *info, void *handlers)
+stand_in_program_init(StandInProgram *sp, const SvProgramInfo *info, void *handlers,
+                      int family)
 {
     void (*slot_value)(void) = (void (*)(void))stand_in_invoke;
 
@@ -106,8 +112,9 @@ stand_in_program_init(StandInProgram *sp, const SvProgramInfo *info, void *handl
     memcpy(sp->procs, info->procs, sizeof(SvProcInfo) * info->n_procs);
     for (guint i = 0; i < info->n_procs; i++) {
         SvProcInfo *p = &sp->procs[i];
-        if (!p->invoke || sv_proc_has_handler(p, handlers))
-            continue; /* a MESSAGE, or a real shared handler */
+        if (!p->invoke || sv_proc_has_handler(p, handlers) ||
+            (family >= 0 && (int)p->family != family))
+            continue; /* a MESSAGE, a real shared handler, or not the daemon's */
         memcpy((char *)handlers + p->handler_offset, &slot_value, sizeof(slot_value));
         p->invoke = stand_in_invoke;
     }
@@ -115,10 +122,20 @@ stand_in_program_init(StandInProgram *sp, const SvProgramInfo *info, void *handl
     sp->info.procs = sp->procs;
 }
 
-static SvRemoteHandlers remote_handlers;
+static SvRemoteHandlers remote_handlers, storage_handlers;
 static SvAdminHandlers admin_handlers;
 static SvPrivateHandlers private_handlers;
-static StandInProgram remote_program, admin_program, private_program;
+static StandInProgram remote_program, storage_program, admin_program, private_program;
+
+static SvProcFamily
+storage_family(gpointer data)
+{
+    (void)data;
+    return SV_PROC_FAMILY_STORAGE;
+}
+
+/* The remote program's hooks as virtstoraged has them (it relays nothing here). */
+static SvProgramHooks storage_hooks;
 
 /* Messages (every dropped client logs one) would only slow the run; a critical is a
  * g_return_if_fail() that client input reached, which is a finding. */
@@ -143,9 +160,14 @@ harness_init(void)
     done = TRUE;
     g_log_set_writer_func(quiet_writer, NULL, NULL);
     sv_remote_common_handlers(&remote_handlers);
-    stand_in_program_init(&remote_program, &sv_remote_handlers_info, &remote_handlers);
-    stand_in_program_init(&admin_program, &sv_admin_handlers_info, &admin_handlers);
-    stand_in_program_init(&private_program, &sv_private_handlers_info, &private_handlers);
+    stand_in_program_init(&remote_program, &sv_remote_handlers_info, &remote_handlers, -1);
+    sv_remote_secondary_handlers(&storage_handlers);
+    stand_in_program_init(&storage_program, &sv_remote_handlers_info, &storage_handlers,
+                          SV_PROC_FAMILY_STORAGE);
+    storage_hooks = sv_remote_hooks;
+    storage_hooks.served_family = storage_family;
+    stand_in_program_init(&admin_program, &sv_admin_handlers_info, &admin_handlers, -1);
+    stand_in_program_init(&private_program, &sv_private_handlers_info, &private_handlers, -1);
 }
 
 /* Read and drop whatever the server has sent. */
@@ -225,8 +247,12 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
     cfg.max_client_requests = 2; /* reached by a few deferred calls */
     cfg.max_message = 1024 * 1024;
     srv = sv_server_new("fuzz", &cfg);
-    sv_server_add_program_hooks(srv, &remote_program.info, &remote_handlers, &sv_remote_hooks,
-                                NULL, NULL);
+    if (flags & FUZZ_FLAG_SECONDARY)
+        sv_server_add_program_hooks(srv, &storage_program.info, &storage_handlers,
+                                    &storage_hooks, NULL, NULL);
+    else
+        sv_server_add_program_hooks(srv, &remote_program.info, &remote_handlers,
+                                    &sv_remote_hooks, NULL, NULL);
     sv_server_add_program(srv, &admin_program.info, &admin_handlers);
     sv_server_add_program(srv, &private_program.info, &private_handlers);
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)

@@ -3,7 +3,9 @@
  *
  * Whatever parses is formatted, and the output must parse again and format to the same
  * text (the fixed point domain_conf.h promises); a deep copy must format the same too.
- * A document that passes with VALIDATE must pass without it. */
+ * A document that passes with VALIDATE must pass without it. Read as a status file
+ * (STATUS: what the daemon keeps for itself, such as a volume disk's path), formatting
+ * with STATUS is a fixed point too. */
 #include <string.h>
 
 #include "conf/domain_conf.h"
@@ -36,14 +38,31 @@ check_round_trip(const SvDomainDef *def)
     g_assert(strcmp(copied, out) == 0);
 }
 
+static void
+check_status_round_trip(const SvDomainDef *def)
+{
+    g_autofree char *out = sv_domain_def_format(def, 7, SV_DOMAIN_FORMAT_STATUS);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) again = sv_domain_def_parse(out, SV_DOMAIN_PARSE_STATUS, &error);
+    g_autofree char *second = NULL;
+
+    if (!again)
+        g_error("formatted status XML does not parse: %s\n%s", error->message, out);
+    second = sv_domain_def_format(again, 7, SV_DOMAIN_FORMAT_STATUS);
+    if (strcmp(second, out) != 0)
+        g_error("status format is not a fixed point:\n%s\n---\n%s", out, second);
+}
+
 int
 LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 {
     g_autofree char *xml = NULL;
     g_autoptr(SvDomainDef) def = NULL;
     g_autoptr(SvDomainDef) validated = NULL;
+    g_autoptr(SvDomainDef) status = NULL;
     g_autoptr(GError) error = NULL;
     g_autoptr(GError) verror = NULL;
+    g_autoptr(GError) serror = NULL;
 
     if (size > FUZZ_MAX_XML)
         return 0;
@@ -60,5 +79,9 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
         g_assert(def);
         check_round_trip(validated);
     }
+    status = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_STATUS, &serror);
+    g_assert((status == NULL) == (serror != NULL));
+    if (status)
+        check_status_round_trip(status);
     return 0;
 }

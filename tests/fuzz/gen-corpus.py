@@ -118,6 +118,15 @@ def dispatch():
     procs = [n for n, _ in remote_procs() if n != r.PROC_CONNECT_CLOSE]
     write("dispatch", "every-procedure", flags_open + b"".join(
         call(n, dom() + r.u32(0), serial=i) for i, n in enumerate(procs + [r.PROC_CONNECT_CLOSE])))
+    # As the storage daemon (flag bit 2): every procedure again, read-write and read-only
+    # (domain calls NO_SUPPORT, other families "connection not open"), and a storage and a
+    # secret call before the open.
+    write("dispatch", "secondary-every-procedure", b"\x06" + b"".join(
+        call(n, dom() + r.u32(0), serial=i) for i, n in enumerate(procs + [r.PROC_CONNECT_CLOSE])))
+    write("dispatch", "secondary-readonly", b"\x07" + b"".join(
+        call(n, dom() + r.u32(0), serial=i) for i, n in enumerate(procs[:60])))
+    write("dispatch", "secondary-not-open", b"\x04" + call(281, r.i32(1) + r.u32(0), 1)
+          + call(287, r.i32(1) + r.u32(0), 2) + OPEN + call(287, r.i32(1) + r.u32(0), 4))
     write("dispatch", "define-lookup", flags_open
           + call(r.PROC_DOMAIN_DEFINE_XML, r.string(XML), 1)
           + call(r.PROC_DOMAIN_LOOKUP_BY_NAME, r.string("fuzz"), 4)
@@ -153,7 +162,7 @@ def domain_xml():
         "metadata-namespaces.xml", "ports-and-indexes.xml", "escaping.xml",
         "unknown-elements-dropped.xml", "hostile-billion-laughs.xml", "hostile-xinclude.xml",
         "hostile-external-entity.xml", "err-disk-no-source.xml", "err-bad-uuid.xml",
-        "display-vnc.xml", "display-spice.xml", "display-sound.xml"])
+        "display-vnc.xml", "display-spice.xml", "display-sound.xml", "inactive-disk-volume.xml"])
 
 
 def qmp():

@@ -8,6 +8,7 @@ GET_VERSION). Sanitizer reports and exit statuses are checked at teardown by the
 `daemons` fixture (../e2e/conftest.py).
 """
 
+import os
 import struct
 import time
 from dataclasses import dataclass, field
@@ -85,6 +86,16 @@ def check_rpc_error(err, code, domain, message):
     assert err.level == rawrpc.LEVEL_ERROR
     assert err.dom is None and err.net is None
     assert (err.int1, err.int2) == (-1, -1)
+
+
+def files_under(root):
+    """Every file and directory under root, as paths relative to it (sockets and logs
+    too: none may appear or vanish because of a name)."""
+    out = set()
+    for d, dirs, files in os.walk(root):
+        for n in dirs + files:
+            out.add(os.path.relpath(os.path.join(d, n), root))
+    return out
 
 
 def signed(v):

@@ -16,7 +16,7 @@ import pytest
 
 import rawrpc
 import targets
-from hostile import SERVED_WITHIN, assert_still_serving, check_rpc_error, served
+from hostile import SERVED_WITHIN, assert_still_serving, check_rpc_error, files_under, served
 from rawrpc import ERROR, OK, REMOTE_PROGRAM, REMOTE_VERSION, encode_frame, i32, string, u32
 
 PROC_SECRET_LOOKUP_BY_UUID, PROC_SECRET_DEFINE_XML = 141, 142
@@ -31,16 +31,6 @@ USAGE_VOLUME = 1
 # Names that would leave a directory were they ever made into paths.
 ESCAPING = ["../../../../etc/passwd", "pci_0000_00_00_0/../../x", "/sys/devices", "..", ".",
             "a/b", ""]
-
-
-def files_under(root):
-    """Every file and directory under root, as paths relative to it (sockets and logs
-    too: none may appear or vanish because of a name)."""
-    out = set()
-    for d, dirs, files in os.walk(root):
-        for n in dirs + files:
-            out.add(os.path.relpath(os.path.join(d, n), root))
-    return out
 
 
 def nonnull_secret(uuid, usage_type, usage_id):
@@ -212,3 +202,27 @@ def test_secret_value_never_in_the_log(daemons, root):
     assert "client" in log  # the log does hold the connections' lines
     for form in (value, base64.b64encode(value)):
         assert form.decode() not in log
+
+
+@pytest.mark.parametrize("name", ["virtstoraged", "virtqemud"])
+def test_relayed_secret_value_never_in_a_log(daemons, root, name):
+    """A secret's value set through a daemon that relays the secret calls to virtsecretd
+    (virtstoraged, which co-opens the secret driver as libvirt's; virtqemud, for its
+    clients) is in neither daemon's verbose log, as sent or in base64."""
+    import base64
+
+    secretd = targets.start_secretd(daemons, root)
+    t = targets.start(name, daemons, root)
+    value = b"sv-hostile-RELAYED-" + os.urandom(8).hex().encode()
+    with t.opened() as c:
+        xml = "<secret><usage type='ceph'><name>hostile-relay</name></usage></secret>"
+        uuid = c.call(PROC_SECRET_DEFINE_XML, string(xml) + u32(0)).opaque_fixed(16)
+        pad = b"\0" * ((4 - len(value) % 4) % 4)
+        c.call(PROC_SECRET_SET_VALUE, nonnull_secret(uuid, 2, "hostile-relay") +
+               u32(len(value)) + value + pad + u32(0))
+    assert_still_serving(t)
+    for d in secretd.processes + t.processes:
+        log = d.stderr_tail(100000)
+        assert "client" in log
+        for form in (value, base64.b64encode(value)):
+            assert form.decode() not in log, d.label

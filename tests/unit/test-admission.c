@@ -20,6 +20,9 @@ enum {
     PROC_BIG = 6,     /* arguments over the dispatcher's buffer */
     PROC_MISSING = 7, /* no handler in this daemon */
     PROC_SECRET = 8,  /* a secret call, not allowed read-only */
+    PROC_POOL = 9,    /* a storage call, not allowed read-only; no handler here */
+    PROC_SNAPSHOT = 10, /* a hypervisor call of libvirt's snapshot API; no handler here */
+    PROC_DETACH = 11, /* a hypervisor call of libvirt's node-device API; no handler here */
 };
 
 typedef struct {
@@ -30,6 +33,9 @@ typedef struct {
     gboolean (*big)(void);
     gboolean (*missing)(void);
     gboolean (*secret)(void);
+    gboolean (*pool)(void);
+    gboolean (*snapshot)(void);
+    gboolean (*detach)(void);
 } Handlers;
 
 static gboolean
@@ -47,10 +53,12 @@ invoke(const void *handlers, SvCall *call, void *args, void *ret, GError **error
     g_assert_not_reached();
 }
 
-/* A call's entry (no XDR filters: admission never decodes). */
+/* A call's entry (no XDR filters: admission never decodes), of the primary family or
+ * another. */
+#define FAMILY_ENTRY(num, name, api, size, flags, field, family)                                   \
+    {num, name, api, NULL, size, NULL, 0, flags, 0, offsetof(Handlers, field), invoke, family}
 #define ENTRY(num, name, api, size, flags, field)                                                  \
-    {num, name, api, NULL, size, NULL, 0, flags, 0, offsetof(Handlers, field), invoke,              \
-     SV_PROC_FAMILY_PRIMARY}
+    FAMILY_ENTRY(num, name, api, size, flags, field, SV_PROC_FAMILY_PRIMARY)
 
 static const SvProcInfo procs[] = {
     ENTRY(PROC_OPEN, "OPEN", "virOpen", 8, SV_PROC_OPEN | SV_PROC_NOOPEN | SV_PROC_RO, open),
@@ -61,7 +69,12 @@ static const SvProcInfo procs[] = {
     ENTRY(PROC_FEATURE, "FEATURE", "virFeature", 0, SV_PROC_NOOPEN | SV_PROC_RO, feature),
     ENTRY(PROC_BIG, "BIG", "virBig", SV_PROC_BUF_SIZE + 1, SV_PROC_RO, big),
     ENTRY(PROC_MISSING, "MISSING", "virMissing", 8, 0, missing),
-    ENTRY(PROC_SECRET, "SECRET_SET_VALUE", "virSecretSetValue", 8, 0, secret),
+    FAMILY_ENTRY(PROC_SECRET, "SECRET_SET_VALUE", "virSecretSetValue", 8, 0, secret,
+                 SV_PROC_FAMILY_SECRET),
+    FAMILY_ENTRY(PROC_POOL, "STORAGE_POOL_DEFINE_XML", "virStoragePoolDefineXML", 8, 0, pool,
+                 SV_PROC_FAMILY_STORAGE),
+    ENTRY(PROC_SNAPSHOT, "DOMAIN_SNAPSHOT_NUM", "virDomainSnapshotNum", 8, SV_PROC_RO, snapshot),
+    ENTRY(PROC_DETACH, "NODE_DEVICE_DETACH_FLAGS", "virNodeDeviceDetachFlags", 8, 0, detach),
 };
 
 static const SvProgramInfo program = {
@@ -88,7 +101,8 @@ static void
 call_init(Call *c, int proc)
 {
     c->hdr = (SvHeader){TEST_PROGRAM, TEST_VERSION, proc, SV_NET_CALL, 7, SV_NET_OK};
-    c->facts = (SvCallFacts){&c->hdr, &program, &handlers, TRUE, FALSE, NULL, NULL};
+    c->facts = (SvCallFacts){&c->hdr, &program, &handlers, TRUE, FALSE, NULL, NULL,
+                             SV_PROC_FAMILY_PRIMARY};
 }
 
 static void
@@ -164,6 +178,10 @@ test_open(void)
     call_init(&c, PROC_OPEN);
     expect_refused(&c, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR,
                    "internal error: connection already open");
+    /* A secondary family's call names no hypervisor connection (libvirtd, observed). */
+    call_init(&c, PROC_SECRET);
+    c.facts.open = FALSE;
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "internal error: connection not open");
 }
 
 static void
@@ -180,6 +198,61 @@ test_readonly(void)
     c.facts.readonly = TRUE;
     expect_refused(&c, SV_FROM_SECRET, SV_ERR_OPERATION_DENIED,
                    "operation forbidden: read only access prevents virSecretSetValue");
+}
+
+static gboolean
+relays_pool(gpointer data, const SvProcInfo *proc)
+{
+    (void)data;
+    return proc->family == SV_PROC_FAMILY_STORAGE;
+}
+
+/* A secondary driver's daemon (here the secret one) as libvirt's per-driver daemons: the
+ * hypervisor API's calls it lacks are NO_SUPPORT in the error domain of that API's file,
+ * after the read-only check; another family's calls find no connection, before the
+ * read-only check, unless the daemon relays them; its own family's missing calls and
+ * another family's on a hypervisor daemon stay "unknown procedure". */
+static void
+test_secondary_daemon(void)
+{
+    Call c;
+
+    call_init(&c, PROC_MISSING);
+    c.facts.family = SV_PROC_FAMILY_SECRET;
+    expect_refused(&c, SV_FROM_DOMAIN, SV_ERR_NO_SUPPORT,
+                   "this function is not supported by the connection driver: virMissing");
+    c.facts.readonly = TRUE;
+    expect_refused(&c, SV_FROM_DOMAIN, SV_ERR_OPERATION_DENIED,
+                   "operation forbidden: read only access prevents virMissing");
+    call_init(&c, PROC_SNAPSHOT);
+    c.facts.family = SV_PROC_FAMILY_SECRET;
+    expect_refused(&c, SV_FROM_DOMAIN_SNAPSHOT, SV_ERR_NO_SUPPORT,
+                   "this function is not supported by the connection driver: "
+                   "virDomainSnapshotNum");
+    call_init(&c, PROC_DETACH);
+    c.facts.family = SV_PROC_FAMILY_SECRET;
+    expect_refused(&c, SV_FROM_NODEDEV, SV_ERR_NO_SUPPORT,
+                   "this function is not supported by the connection driver: "
+                   "virNodeDeviceDetachFlags");
+    call_init(&c, PROC_POOL);
+    c.facts.family = SV_PROC_FAMILY_SECRET;
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "internal error: connection not open");
+    c.facts.readonly = TRUE;
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "internal error: connection not open");
+    c.facts.readonly = FALSE;
+    c.facts.relays = relays_pool;
+    expect_admitted(&c);
+    c.facts.readonly = TRUE;
+    expect_refused(&c, SV_FROM_STORAGE, SV_ERR_OPERATION_DENIED,
+                   "operation forbidden: read only access prevents virStoragePoolDefineXML");
+    call_init(&c, PROC_SECRET);
+    c.facts.family = SV_PROC_FAMILY_SECRET;
+    expect_admitted(&c);
+    call_init(&c, PROC_POOL);
+    c.facts.family = SV_PROC_FAMILY_STORAGE;
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_RPC, "unknown procedure: 9");
+    call_init(&c, PROC_POOL);
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_RPC, "unknown procedure: 9");
 }
 
 static void
@@ -272,5 +345,6 @@ main(int argc, char **argv)
     g_test_add_func("/admission/too-large", test_too_large);
     g_test_add_func("/admission/order", test_order);
     g_test_add_func("/admission/relayed", test_relayed);
+    g_test_add_func("/admission/secondary-daemon", test_secondary_daemon);
     return g_test_run();
 }

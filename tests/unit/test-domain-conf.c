@@ -386,6 +386,7 @@ test_string_tables(void)
     CHECK_TABLE(cpu_fallback, SV_DOMAIN_CPU_FALLBACK_LAST);
     CHECK_TABLE(clock_offset, SV_DOMAIN_CLOCK_OFFSET_LAST);
     CHECK_TABLE(disk_type, SV_DOMAIN_DISK_TYPE_LAST);
+    CHECK_TABLE(disk_vol_mode, SV_DOMAIN_DISK_VOL_MODE_LAST);
     CHECK_TABLE(disk_device, SV_DOMAIN_DISK_DEVICE_LAST);
     CHECK_TABLE(disk_format, SV_DOMAIN_DISK_FORMAT_LAST);
     CHECK_TABLE(disk_bus, SV_DOMAIN_DISK_BUS_LAST);
@@ -581,6 +582,55 @@ test_disk_tray(void)
     g_assert_null(strstr(out3, "tray="));
     g_assert_null(sv_domain_def_parse(bad, 0, &error));
     g_assert_nonnull(error);
+}
+
+/* A volume disk's resolution (its path and type) is live state the daemon keeps for itself:
+ * read and written with the STATUS flags only (status files, copies), never shown to a
+ * client, never taken from a definition. */
+static void
+test_disk_volume_status(void)
+{
+    const char *xml = "<domain type='qemu'><name>t</name><memory>1024</memory>"
+                      "<os><type>hvm</type></os><devices>"
+                      "<disk type='volume' device='disk'><source pool='p' volume='v.img' "
+                      "volpath='/pools/p/v.img' voltype='block' index='2'/>"
+                      "<target dev='vda' bus='virtio'/></disk></devices></domain>";
+    const char *bad = "<domain type='qemu'><name>t</name><memory>1024</memory>"
+                      "<os><type>hvm</type></os><devices>"
+                      "<disk type='volume' device='disk'><source pool='p' volume='v.img' "
+                      "volpath='relative' voltype='file'/>"
+                      "<target dev='vda' bus='virtio'/></disk></devices></domain>";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) status = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_STATUS, &error);
+    g_autoptr(SvDomainDef) client = NULL;
+    g_autoptr(SvDomainDef) copy = NULL;
+    g_autofree char *live = NULL;
+    g_autofree char *kept = NULL;
+    g_autofree char *inactive = NULL;
+    const SvDomainDiskDef *d;
+
+    g_assert_no_error(error);
+    d = status->disks->pdata[0];
+    g_assert_cmpstr(d->source, ==, "/pools/p/v.img");
+    g_assert_cmpint(sv_domain_disk_actual_type(d), ==, SV_DOMAIN_DISK_TYPE_BLOCK);
+    g_assert_false(sv_domain_disk_vol_unresolved(d));
+    live = sv_domain_def_format(status, 3, 0);
+    g_assert_nonnull(strstr(live, "<source pool='p' volume='v.img' index='2'/>"));
+    g_assert_null(strstr(live, "/pools/p"));
+    kept = sv_domain_def_format(status, 3, SV_DOMAIN_FORMAT_STATUS);
+    g_assert_nonnull(strstr(kept, "<source pool='p' volume='v.img' volpath='/pools/p/v.img' "
+                                  "voltype='block' index='2'/>"));
+    inactive = sv_domain_def_format(status, -1,
+                                    SV_DOMAIN_FORMAT_INACTIVE | SV_DOMAIN_FORMAT_STATUS);
+    g_assert_nonnull(strstr(inactive, "<source pool='p' volume='v.img'/>"));
+    copy = sv_domain_def_copy(status);
+    g_assert_cmpstr(((SvDomainDiskDef *)copy->disks->pdata[0])->source, ==, "/pools/p/v.img");
+    /* A client's XML (a definition or a live one) names no path. */
+    client = sv_domain_def_parse(xml, 0, &error);
+    g_assert_no_error(error);
+    g_assert_true(sv_domain_disk_vol_unresolved(client->disks->pdata[0]));
+    g_assert_null(sv_domain_def_parse(bad, SV_DOMAIN_PARSE_STATUS, &error));
+    g_assert_error(error, sv_error_quark(SV_FROM_DOMAIN), SV_ERR_XML_ERROR);
 }
 
 static void
@@ -853,6 +903,7 @@ main(int argc, char **argv)
     g_test_add_func("/domain-list/runs", test_list_runs);
     g_test_add_func("/domain-list/rename", test_list_rename);
     g_test_add_func("/domain-conf/disk-tray", test_disk_tray);
+    g_test_add_func("/domain-conf/disk-volume-status", test_disk_volume_status);
     g_test_add_func("/domain-list/run-data", test_list_run_data);
     g_test_add_func("/domain-list/take-live", test_list_take_live);
     g_test_add_func("/domain-conf/live-and-inactive", test_live_and_inactive);

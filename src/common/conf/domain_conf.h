@@ -514,13 +514,24 @@ const char *sv_domain_memory_allocation_to_string(int v);
 int sv_domain_memory_allocation_from_string(const char *s);
 /* ---- disks and controllers (domain_disk.c) ---- */
 
-/* <disk type=...> (default file). */
+/* <disk type=...> (default file). A volume disk names a storage pool's volume, which the
+ * driver resolves to a file or block device when the guest starts or the disk is
+ * attached (SvDomainDiskDef.vol_*). */
 typedef enum {
     SV_DOMAIN_DISK_TYPE_FILE,
     SV_DOMAIN_DISK_TYPE_BLOCK,
     SV_DOMAIN_DISK_TYPE_NETWORK,
+    SV_DOMAIN_DISK_TYPE_VOLUME,
     SV_DOMAIN_DISK_TYPE_LAST
 } SvDomainDiskType;
+
+/* <disk type='volume'><source mode=...> (iSCSI pools only); DEFAULT when absent. */
+typedef enum {
+    SV_DOMAIN_DISK_VOL_MODE_DEFAULT,
+    SV_DOMAIN_DISK_VOL_MODE_HOST,
+    SV_DOMAIN_DISK_VOL_MODE_DIRECT,
+    SV_DOMAIN_DISK_VOL_MODE_LAST
+} SvDomainDiskVolMode;
 
 /* <disk type='network'><source protocol=...>: libvirt's protocols; sheepdog, tftp and
  * vxhs, which QEMU 7.2 lacks, are refused. */
@@ -710,7 +721,20 @@ typedef struct {
     guint iothread;  /* <driver iothread=>, 0 = none */
     guint queues;     /* <driver queues=> (virtio-blk), 0 = QEMU's default */
     guint queue_size; /* <driver queue_size=> (virtio-blk), 0 = QEMU's default */
-    char *source;    /* file path or block device; NULL for an empty cdrom or a network disk */
+    /* file path or block device; NULL for an empty cdrom or a network disk. For a volume
+     * disk, the volume's path once resolved (live definitions only), else NULL. */
+    char *source;
+    /* Volume disks: <source pool= volume= mode=> (both names or neither, an empty cdrom),
+     * and once resolved the type the volume's path has (FILE or BLOCK; the live
+     * definition's, kept in status files only: clients see pool and volume, as libvirt
+     * shows them). */
+    char *vol_pool;
+    char *vol_name;
+    SvDomainDiskVolMode vol_mode;
+    SvDomainDiskType vol_actual_type;
+    /* Live, at a start only (never formatted): an optional volume medium that did not
+     * resolve and was dropped from this drive before the images were numbered. */
+    gboolean vol_dropped;
     /* Network disks: protocol, <source name=> (NULL only for nbd), query= (http and https)
      * and the hosts, of SvDomainDiskHostDef, never NULL. */
     SvDomainDiskProtocol protocol;
@@ -744,6 +768,11 @@ int sv_domain_disk_name_index(const char *name);
 
 /* Whether the disk has no medium (an empty cdrom). */
 gboolean sv_domain_disk_is_empty(const SvDomainDiskDef *disk);
+/* The type of what the disk opens: a resolved volume's file or block device, else the
+ * disk's own type (libvirt's virDomainDiskGetType after translation). */
+SvDomainDiskType sv_domain_disk_actual_type(const SvDomainDiskDef *disk);
+/* Whether the disk is a volume disk not resolved yet (no path to open). */
+gboolean sv_domain_disk_vol_unresolved(const SvDomainDiskDef *disk);
 
 const char *sv_domain_disk_protocol_to_string(int v);
 int sv_domain_disk_protocol_from_string(const char *s);
@@ -1430,6 +1459,9 @@ typedef enum {
     /* The XML is a new definition rather than a saved live state: ignore the pty paths
      * in <source path=>, as libvirt does when defining. */
     SV_DOMAIN_PARSE_INACTIVE = 1 << 1,
+    /* The XML is the daemon's own status file (or a copy): it keeps what the driver found
+     * for the live definition and shows no client, such as a volume disk's path. */
+    SV_DOMAIN_PARSE_STATUS = 1 << 2,
 } SvDomainParseFlags;
 
 typedef enum {
@@ -1438,6 +1470,8 @@ typedef enum {
     /* Include secrets (graphics passwords): for the files the daemon keeps, and for
      * clients asking with VIR_DOMAIN_XML_SECURE. */
     SV_DOMAIN_FORMAT_SECURE = 1 << 1,
+    /* For the daemon's status files and copies (SV_DOMAIN_PARSE_STATUS reads it back). */
+    SV_DOMAIN_FORMAT_STATUS = 1 << 2,
 } SvDomainFormatFlags;
 
 /* Parse and validate domain XML. Errors are libvirt's for the same input where libvirt
@@ -1508,6 +1542,8 @@ const char *sv_domain_clock_offset_to_string(int v);
 int sv_domain_clock_offset_from_string(const char *s);
 const char *sv_domain_disk_type_to_string(int v);
 int sv_domain_disk_type_from_string(const char *s);
+const char *sv_domain_disk_vol_mode_to_string(int v);
+int sv_domain_disk_vol_mode_from_string(const char *s);
 const char *sv_domain_disk_device_to_string(int v);
 int sv_domain_disk_device_from_string(const char *s);
 const char *sv_domain_disk_format_to_string(int v);

@@ -219,8 +219,8 @@ sv_domain_def_copy(const SvDomainDef *def)
     SvDomainDef *copy;
 
     g_return_val_if_fail(def != NULL, NULL);
-    xml = sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_SECURE);
-    copy = sv_domain_def_parse(xml, 0, &error);
+    xml = sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_SECURE | SV_DOMAIN_FORMAT_STATUS);
+    copy = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_STATUS, &error);
     /* format(parse(x)) is a fixed point, so what was formatted parses. */
     if (!copy)
         g_error("a formatted definition does not parse back: %s\n%s", error->message, xml);

@@ -12,7 +12,7 @@
 
 /* ---- string tables ------------------------------------------------------------------ */
 
-SV_DOMAIN_ENUM_IMPL(disk_type, SV_DOMAIN_DISK_TYPE_LAST, "file", "block", "network")
+SV_DOMAIN_ENUM_IMPL(disk_type, SV_DOMAIN_DISK_TYPE_LAST, "file", "block", "network", "volume")
 SV_DOMAIN_ENUM_IMPL(disk_protocol, SV_DOMAIN_DISK_PROTOCOL_LAST, "nbd", "rbd", "sheepdog", "gluster",
                "iscsi", "http", "https", "ftp", "ftps", "tftp", "ssh", "vxhs", "nfs")
 SV_DOMAIN_ENUM_IMPL(disk_transport, SV_DOMAIN_DISK_TRANSPORT_LAST, "tcp", "unix", "rdma")
@@ -44,7 +44,7 @@ SV_DOMAIN_ENUM_IMPL(iotune, SV_DOMAIN_IOTUNE_LAST, "total_bytes_sec", "read_byte
 
 /* Values libvirt 9.0.0 knows and splitvirt does not implement: refused as unsupported,
  * while values nobody knows get libvirt's own error. Space-separated. */
-#define UNSUPPORTED_DISK_TYPES "dir volume nvme vhostuser"
+#define UNSUPPORTED_DISK_TYPES "dir nvme vhostuser"
 #define UNSUPPORTED_DISK_PROTOCOLS "sheepdog tftp vxhs"
 #define UNSUPPORTED_DISK_FORMATS "dir iso fat vhd ploop cow"
 
@@ -82,7 +82,7 @@ disk_new(void)
 gboolean
 sv_domain_disk_is_empty(const SvDomainDiskDef *disk)
 {
-    return !disk->source && disk->type != SV_DOMAIN_DISK_TYPE_NETWORK;
+    return !disk->source && !disk->vol_pool && disk->type != SV_DOMAIN_DISK_TYPE_NETWORK;
 }
 
 SvDomainDiskDef *
@@ -107,6 +107,8 @@ sv_domain_disk_def_free(gpointer p)
     sv_domain_device_info_clear(&d->info);
     g_free(d->driver_name);
     g_free(d->source);
+    g_free(d->vol_pool);
+    g_free(d->vol_name);
     g_free(d->net_name);
     g_free(d->net_query);
     g_clear_pointer(&d->hosts, g_ptr_array_unref);
@@ -370,8 +372,10 @@ parse_backing(const xmlNode *node, SvDomainDiskDef *disk, guint flags, GError **
         if (!sv_domain_prop_enum(b, "type", sv_domain_disk_type_from_string, 0,
                                  UNSUPPORTED_DISK_TYPES, FALSE, &t, error))
             return FALSE;
-        if (t == SV_DOMAIN_DISK_TYPE_NETWORK) {
-            sv_domain_error_unsupported(error, "<backingStore type='network'>");
+        if (t == SV_DOMAIN_DISK_TYPE_NETWORK || t == SV_DOMAIN_DISK_TYPE_VOLUME) {
+            g_autofree char *what = g_strdup_printf("<backingStore type='%s'>",
+                                                    sv_domain_disk_type_to_string(t));
+            sv_domain_error_unsupported(error, what);
             return FALSE;
         }
         back = g_new0(SvDomainDiskBackingDef, 1);
@@ -578,9 +582,14 @@ parse_source(const xmlNode *node, SvDomainDiskDef *disk, guint flags, GError **e
     if (disk->type == SV_DOMAIN_DISK_TYPE_NETWORK)
         return parse_network_source(source, disk, error) &&
                parse_index(source, flags, &disk->source_index, error);
-    disk->source = sv_xml_prop(source, source_attr(disk->type));
-    if (disk->source && !*disk->source)
-        g_clear_pointer(&disk->source, g_free);
+    if (disk->type == SV_DOMAIN_DISK_TYPE_VOLUME) {
+        if (!sv_domain_disk_volume_parse_source(source, disk, flags, error))
+            return FALSE;
+    } else {
+        disk->source = sv_xml_prop(source, source_attr(disk->type));
+        if (disk->source && !*disk->source)
+            g_clear_pointer(&disk->source, g_free);
+    }
     if (!sv_domain_prop_enum(source, "startupPolicy", sv_domain_startup_policy_from_string, 1,
                              NULL, FALSE, &policy, error))
         return FALSE;
@@ -914,11 +923,14 @@ sv_domain_disk_format(GString *buf, const SvDomainDiskDef *disk, guint flags)
     format_driver(buf, disk);
     if (disk->type == SV_DOMAIN_DISK_TYPE_NETWORK) {
         format_network_source(buf, disk, flags);
-    } else if (disk->source || disk->startup_policy ||
+    } else if (disk->source || disk->vol_pool || disk->startup_policy ||
                (disk->source_index && !(flags & SV_DOMAIN_FORMAT_INACTIVE))) {
         /* An ejected medium keeps its node index in the live XML: <source index='N'/>. */
         g_string_append(buf, "      <source");
-        sv_xml_append_attr(buf, source_attr(disk->type), disk->source);
+        if (disk->type == SV_DOMAIN_DISK_TYPE_VOLUME)
+            sv_domain_disk_volume_format_source_attrs(buf, disk, flags);
+        else
+            sv_xml_append_attr(buf, source_attr(disk->type), disk->source);
         if (disk->startup_policy)
             sv_xml_append_attr(buf, "startupPolicy",
                                sv_domain_startup_policy_to_string(disk->startup_policy));

@@ -65,6 +65,16 @@ void sv_domain_error_unsupported(GError **error, const char *what);
 void sv_domain_error_unsupported_value(GError **error, const xmlNode *node, const char *attr,
                                        const char *value);
 
+/* ---- volume disks (domain_disk_volume.c) -------------------------------------------------- */
+
+/* The <source> of a <disk type='volume'>: pool= and volume= (both or neither), mode=, and
+ * with SV_DOMAIN_PARSE_STATUS the path it was resolved to. */
+gboolean sv_domain_disk_volume_parse_source(const xmlNode *source, SvDomainDiskDef *disk,
+                                            guint flags, GError **error);
+/* Its attributes, as libvirt writes them (the path only with SV_DOMAIN_FORMAT_STATUS). */
+void sv_domain_disk_volume_format_source_attrs(GString *buf, const SvDomainDiskDef *disk,
+                                               guint flags);
+
 /* ---- devices (domain_parse_devices.c) ------------------------------------------------------ */
 
 /* Parse every <devices> child of `root` into `def`, in document order (disks sorted as

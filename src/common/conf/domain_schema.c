@@ -150,7 +150,7 @@ static const HandledElement handled_elements[] = {
     {"disk/driver", "",
      "name type cache error_policy rerror_policy io discard detect_zeroes iothread queues "
      "queue_size"},
-    {"disk/source", "host", "file dev startupPolicy index protocol name query"},
+    {"disk/source", "host", "file dev startupPolicy index protocol name query pool volume mode"},
     {"source/host", "", "name port transport socket"},
     {"disk/backingStore", "format source backingStore", "type index"},
     {"backingStore/format", "", "type"},

@@ -57,7 +57,8 @@ sv_status_format(const SvStatusStyle *style, const SvStatusCommon *c, const SvSt
 {
     static const SvStatusOwn none = {NULL, NULL, NULL};
     /* With its secrets, as libvirt's status XML: a restarted daemon needs them. */
-    g_autofree char *dom = sv_domain_def_format(live, id, SV_DOMAIN_FORMAT_SECURE);
+    g_autofree char *dom =
+        sv_domain_def_format(live, id, SV_DOMAIN_FORMAT_SECURE | SV_DOMAIN_FORMAT_STATUS);
     GString *s = g_string_new(NULL);
 
     own = own ? own : &none;
@@ -296,7 +297,7 @@ sv_status_parse_domain(xmlDocPtr doc, xmlNodePtr dom, GError **error)
 
     /* Dumped and parsed again by the definition parser, with its defences and checks. */
     xmlNodeDump(buf, doc, dom, 0, 0);
-    def = sv_domain_def_parse((const char *)xmlBufferContent(buf), 0, error);
+    def = sv_domain_def_parse((const char *)xmlBufferContent(buf), SV_DOMAIN_PARSE_STATUS, error);
     xmlBufferFree(buf);
     return def;
 }

@@ -516,6 +516,7 @@ daemon_setup(SvDaemon *d, GError **error)
         return FALSE;
     fit_client_limits(d, &cfg, &admin_cfg);
     d->remote.driver_name = d->drv->driver_name;
+    d->remote.family = d->drv->family;
     if (d->drv->relay_families) {
         d->family_run_dir = sv_daemon_path(d, "/run/libvirt");
         d->remote.family_run_dir = d->family_run_dir;

@@ -22,6 +22,9 @@ typedef struct {
      * driver for a hypervisor connection (libvirt's storage daemon co-opens the secret
      * driver: SV_PROC_FAMILY_BIT(SV_PROC_FAMILY_SECRET)); 0: none. */
     guint relay_families;
+    /* The secondary driver the daemon is (SvRemoteConfig.family); 0
+     * (SV_PROC_FAMILY_PRIMARY): a hypervisor daemon or the proxy. */
+    SvProcFamily family;
     /* virtproxyd: it hands clients over and never adopts one. Every other daemon serving
      * the remote program takes the clients virtproxyd hands it (the private program). */
     gboolean routes_clients;

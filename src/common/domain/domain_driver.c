@@ -836,7 +836,7 @@ sv_kill_timeouts_load(SvConfFile *conf, SvKillTimeouts *t, GError **error)
 SvDomainDriver *
 sv_domain_driver_of(SvCall *call)
 {
-    return sv_server_get_user_data(sv_client_get_server(sv_call_get_client(call)));
+    return sv_call_get_server_data(call);
 }
 
 SvDomainDriver *

@@ -261,9 +261,10 @@ typedef struct {
 } LiveAsk;
 
 static gboolean
-ask_driver(SvDomainDriver *drv, SvDomainObj *obj, const LiveAsk *ask, LiveChange *job,
+ask_driver(SvCall *call, SvDomainObj *obj, const LiveAsk *ask, LiveChange *job,
            GError **error)
 {
+    SvDomainDriver *drv = sv_domain_driver_of(call);
     g_autoptr(SvDomainDef) dev = NULL;
     g_autofree char *kind = NULL;
 
@@ -280,14 +281,16 @@ ask_driver(SvDomainDriver *drv, SvDomainObj *obj, const LiveAsk *ask, LiveChange
     if (!dev)
         return FALSE;
     if (!drv->hotplug ||
-        !(ask->attach ? drv->hotplug->attach_live : drv->hotplug->detach_live)) {
+        !(ask->attach ? drv->hotplug->attach_live != NULL
+                      : drv->hotplug->detach_live != NULL)) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                      "live %s of device '%s' is not supported",
                      ask->attach ? "attach" : "detach", sv_domain_hotplug_type_name(kind));
         return FALSE;
     }
-    return (ask->attach ? drv->hotplug->attach_live : drv->hotplug->detach_live)(
-        obj, dev, kind, live_done, job, error);
+    if (ask->attach)
+        return drv->hotplug->attach_live(call, obj, dev, kind, live_done, job, error);
+    return drv->hotplug->detach_live(obj, dev, kind, live_done, job, error);
 }
 
 static gboolean
@@ -300,7 +303,7 @@ change_live(SvCall *call, SvDomainObj *obj, const LiveAsk *ask, SvDomainDef *cha
 
     job->drv = drv;
     memcpy(job->uuid, obj->def->uuid, 16);
-    if (!ask_driver(drv, obj, ask, job, error)) {
+    if (!ask_driver(call, obj, ask, job, error)) {
         g_free(job);
         return FALSE;
     }

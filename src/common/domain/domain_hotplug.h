@@ -8,13 +8,16 @@
 #include "domain/domain_driver.h"
 
 /* issue 18 item 2, live hotplug: how a driver changes a running guest's devices. attach_live
- * plugs the one device of dev (transfer none; kind is its element's name) into running obj,
+ * plugs the one device of dev (transfer none; kind is its element's name) into running obj
+ * for the client of call (transfer none, for the duration of attach_live only: whose
+ * identity the driver's own calls to other daemons carry),
  * detach_live unplugs the device of obj that dev names; FALSE with error for a refusal
  * before anything reached the guest, else done(error, data) runs later on the loop, once
  * (the live definition changed, or the error). */
 typedef struct SvHotplugFacts {
-    gboolean (*attach_live)(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
-                            SvStoreDoneFunc done, gpointer data, GError **error);
+    gboolean (*attach_live)(SvCall *call, SvDomainObj *obj, SvDomainDef *dev,
+                            const char *kind, SvStoreDoneFunc done, gpointer data,
+                            GError **error);
     gboolean (*detach_live)(SvDomainObj *obj, SvDomainDef *dev, const char *kind,
                             SvStoreDoneFunc done, gpointer data, GError **error);
     /* DETACH_DEVICE_ALIAS: the unplug of obj's device `alias` asked of the hypervisor;

@@ -38,7 +38,7 @@ struct SvAdmin {
 static SvAdmin *
 admin_of(SvCall *call)
 {
-    return sv_server_get_user_data(sv_client_get_server(sv_call_get_client(call)));
+    return sv_call_get_server_data(call);
 }
 
 static SvServer *

@@ -173,6 +173,7 @@ link_flush_waiting(Link *l)
     }
 }
 
+/* CONNECT_SET_IDENTITY's reply, then CONNECT_OPEN's (backend.h). */
 static void
 open_done(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
           const GError *error, gpointer data)
@@ -180,44 +181,16 @@ open_done(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
     Link *l = data;
 
     (void)conn;
-    (void)h;
     (void)payload;
     (void)len;
     if (error) {
         link_fail(l, error);
         return;
     }
+    if (h->proc != REMOTE_PROC_CONNECT_OPEN)
+        return;
     l->open = TRUE;
     link_flush_waiting(l);
-}
-
-static const char *
-family_uri_kind(void)
-{
-    return getuid() == 0 ? "system" : "session";
-}
-
-static void
-identity_done(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
-              const GError *error, gpointer data)
-{
-    Link *l = data;
-    g_autofree char *uri = NULL;
-    char *name;
-    remote_connect_open_args a = {&name, 0};
-
-    (void)h;
-    (void)payload;
-    (void)len;
-    if (error) {
-        link_fail(l, error);
-        return;
-    }
-    uri = g_strdup_printf("%s:///%s", sv_proc_family_to_string(l->family), family_uri_kind());
-    name = uri;
-    a.flags = sv_client_is_readonly(l->rc->client) ? SV_CONNECT_RO : 0;
-    sv_rpc_conn_call(conn, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_CONNECT_OPEN,
-                     (xdrproc_t)xdr_remote_connect_open_args, &a, open_done, l);
 }
 
 /* ---------------------------------------------------------------- from the daemon */
@@ -339,31 +312,30 @@ static Link *
 link_new(RelayClient *rc, SvProcFamily family, GError **error)
 {
     SvRpcConnCallbacks cb = {daemon_frame, daemon_closed, NULL, daemon_batch_done};
-    g_autofree char *path = NULL;
+    SvBackendIdentity id;
     Link *l;
-    int fd;
 
     if (family == SV_PROC_FAMILY_NWFILTER && getuid() != 0) {
         /* libvirt has no nwfilter driver for session connections. */
         sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "connection not open");
         return NULL;
     }
-    path = sv_backend_socket_path(rc->relay->run_dir, sv_proc_family_to_string(family),
-                                  sv_client_is_readonly(rc->client));
-    fd = sv_rpc_connect_unix(path, error);
-    if (fd < 0)
-        return NULL;
     l = g_new0(Link, 1);
+    sv_backend_identity_of_client(&id, rc->client);
+    l->conn = sv_backend_open_family(rc->relay->run_dir, sv_proc_family_to_string(family),
+                                     sv_client_is_readonly(rc->client), &id, &cb, l, open_done,
+                                     l, error);
+    if (!l->conn) {
+        g_free(l);
+        return NULL;
+    }
     l->rc = rc;
     l->family = family;
     g_queue_init(&l->waiting);
     l->calls = g_hash_table_new(NULL, NULL);
     l->streams = g_hash_table_new(NULL, NULL);
-    l->conn = sv_rpc_conn_new(fd, &cb, l);
     rc->links[family] = l;
     sv_client_set_drain_func(rc->client, client_drained, rc);
-    g_debug("client %" G_GUINT64_FORMAT ": opening %s", sv_client_get_id(rc->client), path);
-    sv_backend_identify(l->conn, rc->client, identity_done, l);
     return l;
 }
 
@@ -402,9 +374,10 @@ sv_family_relay_call(SvFamilyRelay *relay, SvCall *call, const guint8 *frame, gs
     SvProcFamily family = sv_call_get_proc(h)->family;
     guint32 serial = sv_call_get_header(h)->serial;
     Link *l = rc->links[family];
+    gboolean fresh = !l;
     g_autoptr(GError) error = NULL;
 
-    if (!l && !(l = link_new(rc, family, &error))) {
+    if (fresh && !(l = link_new(rc, family, &error))) {
         sv_call_fail(h, g_steal_pointer(&error));
         return;
     }
@@ -419,6 +392,8 @@ sv_family_relay_call(SvFamilyRelay *relay, SvCall *call, const guint8 *frame, gs
         w->call = h;
         w->frame = g_bytes_new(frame, len);
         g_queue_push_tail(&l->waiting, w);
+        if (fresh)
+            sv_rpc_conn_uncork(l->conn); /* the open goes out; a failure fails w (and l) */
         return;
     }
     link_send(l, h, frame, len);

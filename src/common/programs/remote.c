@@ -27,6 +27,7 @@ typedef struct {
     uid_t proxy_uid;
     char *driver_name;
     SvFamilyRelay *relay; /* a hypervisor daemon's path to the secondary drivers, or NULL */
+    SvProcFamily family;  /* SvRemoteConfig.family */
 } RemoteProgram;
 
 static void
@@ -90,26 +91,42 @@ auth_list(SvCall *call, remote_auth_list_ret *ret, GError **error)
 }
 
 gboolean
-sv_remote_generic_feature(SvCall *call, int feature, int *supported, GError **error)
+sv_remote_protocol_feature(SvCall *call, int feature, int *supported, GError **error)
 {
     SvClient *c = sv_call_get_client(call);
 
-    switch (feature) {
-    case SV_DRV_FEATURE_PROGRAM_KEEPALIVE:
+    if (feature == SV_DRV_FEATURE_PROGRAM_KEEPALIVE) {
         /* Asked before CONNECT_OPEN; answering it turns on our PINGs. */
         sv_client_start_keepalive(c);
         *supported = 1;
         return TRUE;
+    }
+    /* libvirt's daemon wants the connection before it looks at any other feature, its
+     * own RPC layer's included (libvirtd, observed). */
+    if (!sv_client_is_open(c)) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "hypervisor connection not open");
+        return FALSE;
+    }
+    switch (feature) {
     case SV_DRV_FEATURE_FD_PASSING:
     case SV_DRV_FEATURE_REMOTE_EVENT_CALLBACK:
     case SV_DRV_FEATURE_REMOTE_CLOSE_CALLBACK:
         *supported = 1;
         return TRUE;
     default:
-        break;
+        return FALSE;
     }
-    if (!sv_client_is_open(c)) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "hypervisor connection not open");
+}
+
+gboolean
+sv_remote_generic_feature(SvCall *call, int feature, int *supported, GError **error)
+{
+    GError *local = NULL;
+
+    if (sv_remote_protocol_feature(call, feature, supported, &local))
+        return TRUE;
+    if (local) {
+        g_propagate_error(error, local);
         return FALSE;
     }
     switch (feature) {
@@ -133,6 +150,24 @@ connect_supports_feature(SvCall *call, remote_connect_supports_feature_args *arg
         return TRUE;
     if (error && *error)
         return FALSE;
+    ret->supported = 0;
+    return TRUE;
+}
+
+/* A secondary driver's: libvirt's have no answer of their own, so only the RPC layer's
+ * features are 1. */
+static gboolean
+secondary_supports_feature(SvCall *call, remote_connect_supports_feature_args *args,
+                           remote_connect_supports_feature_ret *ret, GError **error)
+{
+    GError *local = NULL;
+
+    if (sv_remote_protocol_feature(call, args->feature, &ret->supported, &local))
+        return TRUE;
+    if (local) {
+        g_propagate_error(error, local);
+        return FALSE;
+    }
     ret->supported = 0;
     return TRUE;
 }
@@ -429,12 +464,19 @@ remote_relay_stream(gpointer data, SvClient *client, const guint8 *frame, gsize 
     return data && sv_family_relay_stream(((RemoteProgram *)data)->relay, client, frame, len);
 }
 
+static SvProcFamily
+remote_served_family(gpointer data)
+{
+    return data ? ((RemoteProgram *)data)->family : SV_PROC_FAMILY_PRIMARY;
+}
+
 const SvProgramHooks sv_remote_hooks = {
     .readonly_check = remote_readonly_check,
     .on_open = remote_on_open,
     .relays = remote_relays,
     .relay = remote_relay,
     .relay_stream = remote_relay_stream,
+    .served_family = remote_served_family,
 };
 
 void
@@ -444,6 +486,7 @@ sv_remote_serve(SvServer *srv, const SvRemoteHandlers *handlers, const SvRemoteC
 
     rp->proxy_uid = config ? config->proxy_uid : 0;
     rp->driver_name = g_strdup(config && config->driver_name ? config->driver_name : "remote");
+    rp->family = config ? config->family : SV_PROC_FAMILY_PRIMARY;
     if (config && config->family_run_dir && config->relay_families)
         rp->relay = sv_family_relay_new(config->family_run_dir, config->relay_families);
     sv_server_add_program_hooks(srv, &sv_remote_handlers_info, handlers, &sv_remote_hooks, rp,
@@ -557,11 +600,11 @@ sv_remote_secondary_handlers(SvRemoteHandlers *h)
     h->node_get_security_model = NULL;
     h->connect_get_hostname = NULL;
     h->connect_domain_event_callback_register_any = NULL;
-    h->connect_domain_event_callback_deregister_any = NULL;
     h->connect_domain_event_register_any = NULL;
-    h->connect_domain_event_deregister_any = NULL;
     h->connect_domain_event_register = NULL;
-    h->connect_domain_event_deregister = NULL;
+    h->connect_supports_feature = secondary_supports_feature;
+    /* The deregistrations stay: none was ever made, so they answer libvirt's "domain event
+     * N not registered", as libvirt's daemon looks for the registration before the API. */
 }
 
 /* One event for every registration of event_id (on every domain, or on the one of uuid);

@@ -19,13 +19,18 @@ void sv_remote_common_handlers(SvRemoteHandlers *h);
 
 /* The shared handlers of a secondary driver's daemon (secrets, node devices, ...): the
  * common ones less what libvirt's secondary connections have no driver for (host facts,
- * hostname, domain events), which are left unserved: clients see NO_SUPPORT, as from
- * libvirt. */
+ * hostname, domain event registrations), which are left unserved: the daemon answers them
+ * NO_SUPPORT naming the API, as libvirt's (SvRemoteConfig.family, rpc/admission.h). */
 void sv_remote_secondary_handlers(SvRemoteHandlers *h);
 
-/* For a driver's CONNECT_SUPPORTS_FEATURE: answers the features the RPC layer
- * and every driver share (returns TRUE with *supported set), or fails before
- * CONNECT_OPEN; returns FALSE with *error unset when the driver must answer. */
+/* For a driver's CONNECT_SUPPORTS_FEATURE: answers the features libvirt's RPC layer
+ * answers itself (returns TRUE with *supported set), or fails before CONNECT_OPEN; returns
+ * FALSE with *error unset when the driver must answer. A secondary driver of libvirt has
+ * no answer of its own: every other feature is 0 there. */
+gboolean sv_remote_protocol_feature(SvCall *call, int feature, int *supported, GError **error);
+
+/* The same, and the features every hypervisor driver of libvirt 9.0 shares (typed string
+ * parameters, the network update order; not REMOTE). */
 gboolean sv_remote_generic_feature(SvCall *call, int feature, int *supported, GError **error);
 
 /* Send a lifecycle event to every registration that matches, in both the
@@ -84,6 +89,11 @@ typedef struct {
      * when this daemon has no handler for them; NULL or 0: none is relayed. */
     const char *family_run_dir;
     guint relay_families;
+    /* The family whose driver this daemon is (SV_PROC_FAMILY_STORAGE for virtstoraged, ...):
+     * the calls of the others it does not relay are answered as libvirt's per-driver
+     * daemons answer them (rpc/admission.h); SV_PROC_FAMILY_PRIMARY (0): a hypervisor
+     * daemon or the proxy. */
+    SvProcFamily family;
 } SvRemoteConfig;
 
 /* Serve the remote program on `srv` with `handlers` (transfer none; must outlive the

@@ -105,12 +105,19 @@ typedef void (*SvRelayFunc)(gpointer data, SvCall *call, const guint8 *frame, gs
 typedef gboolean (*SvRelayStreamFunc)(gpointer data, SvClient *client, const guint8 *frame,
                                       gsize len);
 
+/* The family whose driver the program's daemon is on this server (data: the program's
+ * data there): a secondary driver's daemon (SV_PROC_FAMILY_STORAGE, ...) answers the calls
+ * it has no driver for as libvirt's per-driver daemons do (rpc/admission.h);
+ * SV_PROC_FAMILY_PRIMARY: a hypervisor daemon, or the proxy. */
+typedef SvProcFamily (*SvServedFamilyFunc)(gpointer data);
+
 typedef struct {
     SvReadonlyCheckFunc readonly_check; /* NULL: the table's "ro" says it all */
     SvOpenFunc on_open;                 /* NULL: opening changes nothing else */
     SvRelaysFunc relays;                /* NULL: nothing is relayed */
     SvRelayFunc relay;
     SvRelayStreamFunc relay_stream;
+    SvServedFamilyFunc served_family; /* NULL: SV_PROC_FAMILY_PRIMARY */
 } SvProgramHooks;
 
 /* The entry for `proc`, or NULL. */

@@ -19,12 +19,18 @@ typedef struct {
      * hypervisor daemon's secondary families); NULL: nothing is. */
     SvRelaysFunc relays;
     gpointer relays_data;
+    /* The family whose driver the daemon is (SvServedFamilyFunc): PRIMARY for a hypervisor
+     * daemon, the proxy and every program but remote. */
+    SvProcFamily family;
 } SvCallFacts;
 
 /* The table entry of the call when it may go on to decoding its arguments; NULL with
  * *error set to the libvirt error to reply with when it may not. The rules, in libvirt's
  * order: the header's status, the program, the procedure, the connection being open (or
- * not yet, for one that opens it), read-only access, whether a handler exists (or the program relays the call), and last
+ * not yet, for one that opens it; a secondary driver's daemon has no connection of another
+ * family it does not relay), read-only access, whether a handler exists (or the program
+ * relays the call; a secondary driver's daemon answers the hypervisor API's calls it lacks
+ * with libvirt's NO_SUPPORT naming the API, any daemon others with "unknown procedure"), and last
  * whether its types fit the dispatcher's buffer (SV_PROC_BUF_SIZE; only a table made by
  * hand can fail that, the generated ones are checked at build time). Pure: it reads
  * `facts` and the tables they point to, and nothing else. */

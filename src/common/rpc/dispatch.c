@@ -13,6 +13,12 @@ sv_call_get_client(SvCall *call)
     return call->client;
 }
 
+gpointer
+sv_call_get_server_data(SvCall *call)
+{
+    return sv_server_get_user_data(sv_client_get_server(call->client));
+}
+
 const SvHeader *
 sv_call_get_header(SvCall *call)
 {
@@ -212,6 +218,8 @@ check_call(SvClient *c, const SvHeader *h, const SvServerProgram **out_prog, GEr
         .readonly = c->readonly,
         .relays = prog ? prog->hooks->relays : NULL,
         .relays_data = prog ? prog->data : NULL,
+        .family = prog && prog->hooks->served_family ? prog->hooks->served_family(prog->data)
+                                                     : SV_PROC_FAMILY_PRIMARY,
     };
     const SvProcInfo *p = sv_call_admit(&facts, error);
 

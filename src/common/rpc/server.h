@@ -216,6 +216,9 @@ void sv_client_set_stream_handler(SvClient *c,
 
 /* ---- calls ---- */
 SvClient *sv_call_get_client(SvCall *call); /* (transfer none) */
+/* The user data of the server the call came in on (sv_server_set_user_data), i.e. the
+ * driver or program context serving it. (transfer none) */
+gpointer sv_call_get_server_data(SvCall *call);
 const SvHeader *sv_call_get_header(SvCall *call);
 const SvProcInfo *sv_call_get_proc(SvCall *call);
 

@@ -19,8 +19,11 @@ typedef enum {
     SV_FROM_DOMAIN = 20,
     SV_FROM_NODEDEV = 22,
     SV_FROM_SECURITY = 24,
+    SV_FROM_INTERFACE = 26,
     SV_FROM_SECRET = 30,
     SV_FROM_CPU = 31,
+    SV_FROM_NWFILTER = 33,
+    SV_FROM_DOMAIN_SNAPSHOT = 35,
     SV_FROM_STREAMS = 38,
     SV_FROM_EVENT = 40,
     SV_FROM_LIBXL = 41,
@@ -33,6 +36,7 @@ typedef enum {
     SV_FROM_SYSTEMD = 56,
     SV_FROM_ADMIN = 62,
     SV_FROM_LOGGING = 63,
+    SV_FROM_DOMAIN_CHECKPOINT = 69,
     SV_FROM_LAST = 73,
 } SvErrorDomain;
 
