@@ -371,11 +371,16 @@ def test_virt_xml_add_disk(sides):
 
 
 # Disk forms virt-install cannot carry out: each fails on both sides with the same message
-# (the daemon's error as virt-install words it), and leaves no guest and no volume.
+# (the daemon's error as virt-install words it), and leaves no guest and no volume (two new
+# volumes before a missing one: virt-install checks every disk before it makes any).
 FAILING_FORMS = {
     "vol-missing": ["--import", "--disk", "vol=default/nope.qcow2"],
     "pool-missing": ["--import", "--disk", "pool=nope,size=0.05"],
     "path-missing": ["--import", "--disk", "path=@DIR@/images/nope.qcow2"],
+    "dir-missing": ["--import", "--disk", "path=@DIR@/nodir/new.qcow2,size=0.05"],
+    "third-disk-missing": ["--import", "--disk", "pool=default,size=0.05,format=qcow2",
+                           "--disk", "pool=default,size=0.05,format=qcow2",
+                           "--disk", "vol=default/nope.raw"],
     "size-over-pool": ["--import", "--disk", "size=100000000"],
 }
 
@@ -393,7 +398,8 @@ def test_virt_install_disk_form_fails(sides, form):
         assert name not in s.names("list", "--all", "--name"), s.label
     assert answers[0] == answers[1], "ours %r, libvirtd's %r" % tuple(answers)
     assert answers[0][0] != 0 and answers[0][1], answers[0]
-    compare_storage(theirs, ours)
+    pools, _ = compare_storage(theirs, ours)
+    assert pools["default"] == [], pools
 
 
 def test_virt_xml_hotplug_disk(sides):
