@@ -12,8 +12,8 @@ documents. Then both sides are compared:
  - the guest's inactive and live XML (xmlparity.check_parity), after the normalisations of
    NORMALISE, each with its reason (what must differ: each side's own directory, uuid, ...);
  - the pools each side holds afterwards (pool-list, pool-dumpxml), and the volumes of each
-   (vol-dumpxml, `qemu-img info` of the file each names, the xattrs libvirtd sets on it:
-   REMEMBERED_OWNER is the one difference kept), again after a pool-refresh.
+   (vol-dumpxml, `qemu-img info` of the file each names, the owner each remembers in its
+   xattrs while a guest runs with it), again after a pool-refresh.
 
 Forms virt-install cannot carry out (a missing volume, pool or image, a size over the pool's
 space) fail on both sides with the same message and leave nothing behind.
@@ -219,43 +219,38 @@ def image_info(side, path):
 
 
 def remembered_owner(path):
-    """The trusted.libvirt.security.* extended attributes of path (names only)."""
-    return sorted(a for a in os.listxattr(path) if a.startswith("trusted.libvirt.security."))
+    """The trusted.libvirt.security.* extended attributes of path: {name: value}."""
+    return {a: os.getxattr(path, a).decode() for a in os.listxattr(path)
+            if a.startswith("trusted.libvirt.security.")}
 
 
-# libvirt's DAC driver (remember_owner=1, the default) keeps the owner an image had before
-# a guest was given it in extended attributes of the image (trusted.libvirt.security.dac,
-# ref_dac, timestamp_dac) while a guest runs with it, and removes them when the last guest
-# stops; ours keeps that owner and count in the daemon (qemu_dac.c). On ext4 those
-# attributes take a block of their own, which st_blocks (the volume's <allocation>)
-# counts: as the file system decides, so allowed, not required.
-REMEMBERED_OWNER = "libvirtd remembers a running guest's image's owner in its xattrs"
-REMEMBERED_OWNER_ALLOCATION = [(r"^allocation/text\(\)", REMEMBERED_OWNER)]
+# While a guest runs with an image it writes to, libvirt's DAC driver (remember_owner=1, the
+# default) keeps the owner the image had before in attributes of the image (REMEMBERED:
+# the owner, the number of guests using it, the host's boot time), and removes them when
+# the last guest stops; ours keeps them the same way, so they are compared as they are.
+REMEMBERED = "the owner libvirt remembers in an image's xattrs"
 
 
 def compare_volume(theirs, ours, pool, vol):
-    """One volume's XML on both sides, the image qemu-img finds, and its xattrs."""
+    """One volume's XML on both sides, the image qemu-img finds, and the owner remembered in
+    its xattrs (REMEMBERED); whether there is one."""
     raw = [s.virsh("vol-dumpxml", "--pool", pool, vol).stdout for s in (ours, theirs)]
     paths = [s.file(re.search(r"<path>([^<]+)</path>", d).group(1))
              for s, d in zip((ours, theirs), raw)]
     attrs = [remembered_owner(p) for p in paths]
-    assert attrs[0] == [], "ours set %r on %s" % (attrs[0], paths[0])
-    # libvirtd's only while a guest uses the image (checked where the test knows that)
-    allowed = REMEMBERED_OWNER_ALLOCATION if attrs[1] else []
-    check_parity(normalise(ours, raw[0]), normalise(theirs, raw[1]), [], allowed)
+    assert attrs[0] == attrs[1], "%s of %s: ours %r, libvirtd's %r" % (
+        REMEMBERED, vol, attrs[0], attrs[1])
+    check_parity(normalise(ours, raw[0]), normalise(theirs, raw[1]), [])
     infos = [image_info(s, p) for s, p in zip((ours, theirs), paths)]
-    if attrs[1]:
-        for info in infos:
-            info.pop("actual-size")  # st_blocks again
     assert infos[0] == infos[1], "qemu-img info of %s: ours %r, libvirtd's %r" % (
         vol, infos[0], infos[1])
-    return bool(attrs[1])
+    return bool(attrs[0])
 
 
 def compare_storage(theirs, ours):
     """The same pools on both sides, each as libvirtd's, and the same volumes in each:
     their XML and the images qemu-img finds. {pool: [volume names]}, and the volumes
-    whose image libvirtd marked with the owner it remembers (REMEMBERED_OWNER)."""
+    whose image carries a remembered owner (REMEMBERED)."""
     pools = [[ln.split() for ln in s.virsh("pool-list", "--all").stdout.splitlines()
               if ln.split()[0] not in s.pools_before] for s in (ours, theirs)]
     assert pools[0] == pools[1], "pools (name, state, autostart): ours %r, libvirtd's %r" % (
@@ -307,8 +302,8 @@ FORM_SETUP = {"vol": make_vol, "pool-inactive": define_stopped_pool}
 IMAGES = ["exist.qcow2", "exist.raw", "install.iso"]
 
 # The pools and volumes each form leaves (virt-install makes a pool, `images`, for the
-# directory of a disk path it is given), and the volumes whose owner libvirtd remembers in
-# xattrs (REMEMBERED_OWNER): those the running guest writes to.
+# directory of a disk path it is given), and the volumes whose owner each side remembers in
+# xattrs (REMEMBERED): those the running guest writes to.
 FORM_STORAGE = {
     "path-qcow2": ({"default": [], "images": IMAGES}, ["exist.qcow2"]),
     "path-raw": ({"default": [], "images": IMAGES}, ["exist.raw"]),
