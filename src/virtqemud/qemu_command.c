@@ -103,6 +103,15 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     qemu_argv_add(argv, "-name");
     qemu_argv_addf(argv, "guest=%s,debug-threads=on", name);
     qemu_argv_add(argv, "-S");
+    if (opts->master_key_path) {
+        JsonObject *key = json_object_new();
+
+        qemu_props_str(key, "qom-type", "secret");
+        qemu_props_str(key, "id", "masterKey0");
+        qemu_props_str(key, "format", "raw");
+        qemu_props_str(key, "file", opts->master_key_path);
+        qemu_argv_add_json(argv, "-object", key);
+    }
     qemu_platform_build_machine(def, argv);
     /* The accelerator follows the domain type, never the mere presence of /dev/kvm. */
     qemu_argv_add(argv, "-accel");
@@ -135,7 +144,7 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     /* ---- disks and controllers ---- */
     qemu_command_build_controllers(def, argv);
     qemu_usb_build_hubs(def, argv); /* usb hubs: libvirt writes them after the controllers */
-    qemu_command_build_disks(def, argv);
+    qemu_command_build_disks(def, opts->disk_secrets, argv);
     qemu_command_build_filesystems(def, argv); /* libvirt's place: after the disks */
 
     /* ---- interfaces ---- */

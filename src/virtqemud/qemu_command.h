@@ -15,6 +15,10 @@ typedef struct {
     /* The character devices' descriptors opened at start (qemu_command_chr.h), or NULL
      * for their paths. */
     const struct QemuChrFds *chr_fds;
+    /* LUKS disks (qemu_secret.h): the master key's file (NULL: none) and each disk's
+     * secret object (QemuDiskSecret or NULL, by disk index; NULL: none at all). */
+    const char *master_key_path;
+    GPtrArray *disk_secrets;
 } QemuCommandOptions;
 
 /* argv (NULL-terminated, transfer full) for def, or NULL with CONFIG_UNSUPPORTED

@@ -7,6 +7,8 @@
 #include "qemu_argv.h"
 #include "qemu_command_controller.h"
 #include "qemu_command_platform.h"
+#include "qemu_secret.h"
+#include "conf/storage_vol_def.h"
 #include "util/error.h"
 
 /* The characters libvirt lets through in a disk serial. */
@@ -127,6 +129,9 @@ qemu_disk_def_post_parse(SvDomainDef *def, GError **error)
         /* A volume disk's default comes with its resolution (qemu_volume.h). */
         if (d->format == SV_DOMAIN_DISK_FORMAT_NONE && d->type != SV_DOMAIN_DISK_TYPE_VOLUME)
             d->format = SV_DOMAIN_DISK_FORMAT_RAW;
+        /* libvirt's QEMU driver opens encrypted images with QEMU's own engine */
+        if (d->encryption && d->encryption->engine == SV_VOL_ENC_ENGINE_DEFAULT)
+            d->encryption->engine = SV_VOL_ENC_ENGINE_QEMU;
         if (!check_disk_def(def, d, error))
             return FALSE;
     }
@@ -557,10 +562,11 @@ add_storage_node(GPtrArray *argv, const SvDomainDiskDef *d, SvDomainDiskType typ
  * NULL when unknown), `top` whether it is the disk's own image. */
 static void
 add_format_node(GPtrArray *argv, const SvDomainDiskDef *d, SvDomainDiskFormat format,
-                guint index, const char *backing, gboolean top)
+                guint index, const char *backing, gboolean top, gboolean keyed)
 {
     g_autofree char *node = g_strdup_printf("libvirt-%u-format", index);
     g_autofree char *file = g_strdup_printf("libvirt-%u-storage", index);
+    g_autofree char *secret = g_strdup_printf("%s-encryption-secret0", node);
     JsonObject *o = json_object_new();
 
     qemu_props_str(o, "node-name", node);
@@ -575,7 +581,19 @@ add_format_node(GPtrArray *argv, const SvDomainDiskDef *d, SvDomainDiskFormat fo
                        unmap ? "on" : sv_domain_disk_detect_zeroes_to_string(d->detect_zeroes));
     }
     qemu_props_obj(o, "cache", cache_obj(d));
-    qemu_props_str(o, "driver", sv_domain_disk_format_to_string(format));
+    if (keyed && format == SV_DOMAIN_DISK_FORMAT_RAW) {
+        /* a raw image with LUKS encryption is QEMU's luks driver */
+        qemu_props_str(o, "driver", "luks");
+        qemu_props_str(o, "key-secret", secret);
+    } else {
+        qemu_props_str(o, "driver", sv_domain_disk_format_to_string(format));
+        if (keyed) {
+            JsonObject *enc = json_object_new();
+            qemu_props_str(enc, "format", "luks");
+            qemu_props_str(enc, "key-secret", secret);
+            qemu_props_obj(o, "encrypt", enc);
+        }
+    }
     qemu_props_str(o, "file", file);
     /* raw images have no backing file. */
     if (backing && format != SV_DOMAIN_DISK_FORMAT_RAW) {
@@ -587,12 +605,31 @@ add_format_node(GPtrArray *argv, const SvDomainDiskDef *d, SvDomainDiskFormat fo
     qemu_argv_add_json(argv, "-blockdev", o);
 }
 
-/* The nodes of disk `d` whose top image has node index `top`, its backing chain first. */
+/* The secret object of a LUKS disk whose top image has node index `top`. */
 static void
-add_blockdevs(GPtrArray *argv, const SvDomainDiskDef *d, guint top)
+add_secret_object(GPtrArray *argv, guint top, const QemuDiskSecret *s)
+{
+    g_autofree char *id = g_strdup_printf("libvirt-%u-format-encryption-secret0", top);
+    JsonObject *o = json_object_new();
+
+    qemu_props_str(o, "qom-type", "secret");
+    qemu_props_str(o, "id", id);
+    qemu_props_str(o, "data", s->data);
+    qemu_props_str(o, "keyid", "masterKey0");
+    qemu_props_str(o, "iv", s->iv);
+    qemu_props_str(o, "format", "base64");
+    qemu_argv_add_json(argv, "-object", o);
+}
+
+/* The nodes of disk `d` whose top image has node index `top`, its backing chain first;
+ * its own image opened with `secret` (NULL: none). */
+static void
+add_blockdevs(GPtrArray *argv, const SvDomainDiskDef *d, guint top, const QemuDiskSecret *secret)
 {
     guint n = d->backing->len;
 
+    if (secret)
+        add_secret_object(argv, top, secret);
     for (guint k = n + 1; k > 0; k--) {
         guint layer = k - 1; /* 0: the disk's image, 1..n: its backing chain */
         const SvDomainDiskBackingDef *b = layer ? d->backing->pdata[layer - 1] : NULL;
@@ -608,9 +645,10 @@ add_blockdevs(GPtrArray *argv, const SvDomainDiskDef *d, guint top)
         } else if (d->backing_end) {
             backing = "";
         }
-        add_storage_node(argv, d, b ? b->type : sv_domain_disk_actual_type(d), b ? b->path : d->source,
-                         storage);
-        add_format_node(argv, d, b ? b->format : d->format, index, backing, layer == 0);
+        add_storage_node(argv, d, b ? b->type : sv_domain_disk_actual_type(d),
+                         b ? b->path : d->source, storage);
+        add_format_node(argv, d, b ? b->format : d->format, index, backing, layer == 0,
+                        layer == 0 && secret);
     }
 }
 
@@ -809,21 +847,22 @@ add_fdc(const SvDomainDef *def, GPtrArray *argv)
 }
 
 void
-qemu_command_build_disk(const SvDomainDef *def, const SvDomainDiskDef *d, GPtrArray *argv)
+qemu_command_build_disk(const SvDomainDef *def, const SvDomainDiskDef *d,
+                        const QemuDiskSecret *secret, GPtrArray *argv)
 {
     if (!sv_domain_disk_is_empty(d))
-        add_blockdevs(argv, d, d->source_index);
+        add_blockdevs(argv, d, d->source_index, secret);
     add_device(argv, def, d, d->source_index);
 }
 
 void
 qemu_command_build_disk_nodes(const SvDomainDiskDef *d, GPtrArray *argv)
 {
-    add_blockdevs(argv, d, d->source_index);
+    add_blockdevs(argv, d, d->source_index, NULL);
 }
 
 void
-qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv)
+qemu_command_build_disks(const SvDomainDef *def, GPtrArray *secrets, GPtrArray *argv)
 {
     add_fdc(def, argv);
     for (guint i = 0; i < def->disks->len; i++) {
@@ -831,7 +870,8 @@ qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv)
         guint top = d->source_index ? d->source_index : qemu_disk_node_index(def, i);
 
         if (!sv_domain_disk_is_empty(d))
-            add_blockdevs(argv, d, top);
+            add_blockdevs(argv, d, top,
+                          secrets && i < secrets->len ? secrets->pdata[i] : NULL);
         add_device(argv, def, d, top);
     }
 }

@@ -7,6 +7,8 @@
 
 #include "conf/domain_conf.h"
 
+struct QemuDiskSecret; /* qemu_secret.h */
+
 /* libvirt's QEMU defaults and checks for disks and controllers at define time: the
  * controllers' (qemu_controller_def_post_parse()); <driver name='qemu'> and type raw
  * where absent; driver names other than qemu, unsafe serials and wwn on buses
@@ -43,12 +45,15 @@ extern const char *const qemu_disk_throttle_keys[SV_DOMAIN_IOTUNE_LAST];
 JsonObject *qemu_disk_throttle_build(const SvDomainDiskDef *d, const guint64 values[],
                                      const char *group);
 
-/* Append the -blockdev and -device options of every disk. */
-void qemu_command_build_disks(const SvDomainDef *def, GPtrArray *argv);
+/* Append the -blockdev and -device options of every disk, a LUKS disk's secret object
+ * (QemuDiskSecret of `secrets` at its index; secrets may be NULL) before its nodes, and
+ * its format node opened with it (qcow2's encrypt options, raw's luks driver). */
+void qemu_command_build_disks(const SvDomainDef *def, GPtrArray *secrets, GPtrArray *argv);
 
 /* The same for the one disk `d` of the live definition `def`, with its node index
  * (<source index>) set: what a hotplug sends QEMU (qemu_hotplug.c). */
-void qemu_command_build_disk(const SvDomainDef *def, const SvDomainDiskDef *d, GPtrArray *argv);
+void qemu_command_build_disk(const SvDomainDef *def, const SvDomainDiskDef *d,
+                             const struct QemuDiskSecret *secret, GPtrArray *argv);
 
 /* Only the -blockdev options of disk `d`'s image (and its chain), with its node index
  * (<source index>) set: a new medium in a cdrom or floppy (qemu_media.c). */

@@ -15,6 +15,7 @@
 #include "qemu_agent.h"
 #include "qemu_coredump.h"
 #include "qemu_hotplug.h"
+#include "qemu_secret.h"
 #include "qemu_status.h"
 #include "qemu_virtiofs.h"
 #include "qemu_cgroup.h"
@@ -37,6 +38,8 @@ qemu_domain_dispose(gpointer p)
     g_free(qd->dir);
     g_free(qd->pid_path);
     g_ptr_array_unref(qd->ptys);
+    g_clear_pointer(&qd->disk_keys, g_ptr_array_unref);
+    explicit_bzero(qd->master_key, sizeof(qd->master_key));
     /* Labels stay: the guest may live on without us (daemon exit). */
     qemu_security_label_free(qd->sec);
 }
@@ -131,6 +134,7 @@ qemu_domain_remove_files(SvDomainObj *obj)
         g_autofree char *channel_dir = qemu_chr_channel_dir(qemu_ctx_of(obj)->lib_dir);
 
         unlink(sock);
+        qemu_secret_master_key_remove(qd->dir);
         qemu_display_remove_sockets(obj->def, qd->dir);
         qemu_virtiofs_remove_sockets(obj->def, qd->dir);
         rmdir(qd->dir);

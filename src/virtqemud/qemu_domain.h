@@ -13,6 +13,7 @@
 #include "domain/domain_driver.h"
 #include "domain/domain_run.h"
 #include "domain/domain_state.h"
+#include "programs/backend.h"
 #include "qemu_monitor.h"
 #include "qemu_process.h"
 #include "qemu_security.h"
@@ -46,6 +47,14 @@ typedef struct {
     gpointer dump_done;        /* the last full dump's figures, kept as libvirt keeps a
                                   completed job's (qemu_coredump.c); NULL: none */
     /* AUTODESTROY's client is the engine's (run.autodestroy_client). */
+    /* A start's LUKS disks (qemu_secret.h): who it is for, and their passphrases once
+     * fetched (GBytes or NULL by disk index), dropped once QEMU has them. */
+    SvBackendIdentity start_id;
+    GPtrArray *disk_keys;
+    /* The guest's master key (QEMU's masterKey0, DIR/master-key.aes), made at start as
+     * libvirt makes one for every guest; read back from its file after a restart. */
+    guint8 master_key[32];
+    gboolean has_master_key;
 } QemuDomain;
 
 /* The driver's context is never a global: code reaches it from its guest or its call (the

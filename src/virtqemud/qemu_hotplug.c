@@ -28,6 +28,7 @@
 #include "programs/remote.h"
 #include "qemu_alias.h"
 #include "qemu_argv.h"
+#include "qemu_secret.h"
 #include "qemu_command_disk.h"
 #include "qemu_disk_chain.h"
 #include "qemu_command_net.h"
@@ -208,6 +209,7 @@ qemu_hotplug_steps(GPtrArray *argv)
         json_object_set_string_member(step, "execute",
                                       g_str_equal(option, "-blockdev") ? "blockdev-add"
                                       : g_str_equal(option, "-netdev") ? "netdev_add"
+                                      : g_str_equal(option, "-object") ? "object-add"
                                                                        : "device_add");
         json_object_set_object_member(step, "arguments", json_node_dup_object(node));
         g_ptr_array_add(steps, step);
@@ -483,9 +485,9 @@ qemu_hotplug_plug(SvDomainObj *obj, SvDomainDef *newlive, const char *kind, guin
 /* Send QEMU the options in argv (the start's, for the one device at `index` of newlive,
  * transfer full) as QMP commands, in order; the device joins obj's live definition once
  * all succeeded. A tap (tapfd) goes first, and its netdev takes it by that name. */
-static void
-plug_start(SvDomainObj *obj, SvDomainDef *newlive, gboolean net, guint index, GPtrArray *argv,
-           int tapfd, SvStoreDoneFunc done, gpointer data)
+void
+qemu_hotplug_plug_argv(SvDomainObj *obj, SvDomainDef *newlive, gboolean net, guint index,
+                       GPtrArray *argv, int tapfd, SvStoreDoneFunc done, gpointer data)
 {
     GPtrArray *steps = qemu_hotplug_steps(argv);
     const SvDomainNetDef *n = net ? newlive->interfaces->pdata[index] : NULL;
@@ -522,8 +524,12 @@ qemu_hotplug_attach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc don
         sv_domain_def_free(newlive);
         return FALSE;
     }
-    qemu_command_build_disk(newlive, newlive->disks->pdata[index], argv);
-    plug_start(obj, newlive, FALSE, index, argv, -1, done, data);
+    if (qemu_secret_disk_needs_key(newlive->disks->pdata[index])) {
+        qemu_hotplug_attach_keyed_disk(obj, newlive, index, done, data);
+        return TRUE;
+    }
+    qemu_command_build_disk(newlive, newlive->disks->pdata[index], NULL, argv);
+    qemu_hotplug_plug_argv(obj, newlive, FALSE, index, argv, -1, done, data);
     return TRUE;
 }
 
@@ -613,7 +619,7 @@ attach_net(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done, gpointer da
         sv_domain_def_free(newlive);
         return FALSE;
     }
-    plug_start(obj, newlive, TRUE, index, argv, fds.tapfds[0], done, data);
+    qemu_hotplug_plug_argv(obj, newlive, TRUE, index, argv, fds.tapfds[0], done, data);
     return TRUE;
 }
 

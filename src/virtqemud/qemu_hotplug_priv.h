@@ -72,6 +72,16 @@ JsonObject *qemu_hotplug_find_option(GPtrArray *argv, const char *option, const 
  * "live attach (detach) of device 'KIND' is not supported". FALSE. */
 gboolean qemu_hotplug_unsupported(const char *what, const char *kind, GError **error);
 
+/* Send QEMU the options in argv (a start's, for the one device at `index` of newlive
+ * (transfer full); argv stays the caller's) as QMP commands, as qemu_hotplug_plug; a tap
+ * (tapfd, net) goes first. */
+void qemu_hotplug_plug_argv(SvDomainObj *obj, SvDomainDef *newlive, gboolean net, guint index,
+                            GPtrArray *argv, int tapfd, SvStoreDoneFunc done, gpointer data);
+/* Disk `index` of newlive (transfer full) has a LUKS key: fetch it, then plug it
+ * (qemu_hotplug_luks.c); `done` hears the outcome either way. */
+void qemu_hotplug_attach_keyed_disk(SvDomainObj *obj, SvDomainDef *newlive, guint index,
+                                    SvStoreDoneFunc done, gpointer data);
+
 /* A family of device kinds plugged by a file of its own: qemu_hotplug_chr.c (serial,
  * console, channel), qemu_hotplug_dev.c (rng, input), qemu_hotplug_ctl.c (controller,
  * watchdog). attach and detach as SvHotplugFacts's for the device elements `handles`

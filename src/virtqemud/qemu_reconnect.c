@@ -18,6 +18,7 @@
 #include "qemu_domain.h"
 #include "qemu_interface.h"
 #include "qemu_cgroup.h"
+#include "qemu_secret.h"
 #include "qemu_status.h"
 #include "qemu_virtiofs.h"
 #include "domain/domain_helper.h"
@@ -294,6 +295,7 @@ gone(const char *path, SvStatus *st, SvDomainObj *obj, gpointer data)
     unlink(path);
     unlink(pid);
     unlink(monitor);
+    qemu_secret_master_key_remove(dir);
     rmdir(dir);
     qemu_cgroup_remove(r->ctx, st->def->name);
     if (obj)
@@ -398,6 +400,7 @@ remove_unowned(QemuProcessContext *ctx)
         if (!g_str_has_prefix(entry, "domain-") || g_hash_table_contains(dirs, entry))
             continue;
         unlink(sock);
+        qemu_secret_master_key_remove(path);
         rmdir(path); /* only if empty: anything else in it is not ours to judge */
     }
     qemu_cgroup_remove_unowned(ctx, guest_runs, ctx);

@@ -130,6 +130,28 @@ conf_get_id(SvConfFile *conf, const char *key, gboolean group, guint *out_id, GE
     return FALSE;
 }
 
+/* The user's groups as libvirt's virGetGroupList lists them: those of the user's own
+ * primary group (from the password database, kvm for libvirt-qemu) and of its memberships,
+ * then the configured group if it is not among them. */
+static void
+load_groups(QemuSecurity *sec, gid_t primary)
+{
+    int n = 16;
+    gboolean has_gid = FALSE;
+
+    sec->groups = g_new(gid_t, n + 1);
+    if (getgrouplist(sec->user_name, primary, sec->groups, &n) < 0) {
+        sec->groups = g_renew(gid_t, sec->groups, n + 1);
+        if (getgrouplist(sec->user_name, primary, sec->groups, &n) < 0)
+            n = 0;
+    }
+    for (int i = 0; i < n; i++)
+        has_gid = has_gid || sec->groups[i] == sec->gid;
+    if (n > 0 && !has_gid)
+        sec->groups[n++] = sec->gid;
+    sec->n_groups = n;
+}
+
 static gboolean
 load_identity(QemuSecurity *sec, SvConfFile *conf, GError **error)
 {
@@ -147,16 +169,8 @@ load_identity(QemuSecurity *sec, SvConfFile *conf, GError **error)
     sec->set_groups = sec->switch_ids && geteuid() == 0;
     /* The supplementary groups matter only to a child that switches to them; looking
      * them up asks every group database (NSS modules loaded for good), so only then. */
-    if (sec->set_groups && sec->user_name) {
-        int n = 16;
-        sec->groups = g_new(gid_t, n);
-        if (getgrouplist(sec->user_name, sec->gid, sec->groups, &n) < 0) {
-            sec->groups = g_renew(gid_t, sec->groups, n);
-            if (getgrouplist(sec->user_name, sec->gid, sec->groups, &n) < 0)
-                n = 0;
-        }
-        sec->n_groups = n;
-    }
+    if (sec->set_groups && sec->user_name)
+        load_groups(sec, pw->pw_gid);
     if (sec->n_groups == 0) {
         g_free(sec->groups);
         sec->groups = g_new(gid_t, 1);

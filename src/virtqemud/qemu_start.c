@@ -42,6 +42,7 @@
 #include "qemu_domcaps.h"
 #include "qemu_disk_chain.h"
 #include "qemu_command_cpu.h"
+#include "qemu_secret.h"
 #include "qemu_status.h"
 #include "qemu_virtiofs.h"
 #include "qemu_volume.h"
@@ -668,6 +669,83 @@ prepare_platform(SvDomainObj *obj, GError **error)
            qemu_firmware_prepare_nvram(obj->def, error);
 }
 
+/* ---------------------------------------------------------------- LUKS disks' keys */
+
+/* Whom the start's internal calls are for: the client's identity, or the daemon's own for
+ * its own starts, elevated as libvirt elevates it to fetch secrets. */
+static void
+start_identity(SvDomainObj *obj, SvCall *call)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+
+    if (call)
+        sv_backend_identity_of_client(&qd->start_id, sv_call_get_client(call));
+    else
+        sv_backend_identity_of_daemon(&qd->start_id);
+    g_strlcpy(qd->start_id.system_token, sv_daemon_system_token(qemu_ctx_of(obj)->daemon),
+              sizeof(qd->start_id.system_token));
+}
+
+static gboolean
+needs_keys(const SvDomainDef *def)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        if (qemu_secret_disk_needs_key(def->disks->pdata[i]))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static void
+keys_fetched(GPtrArray *values, const GError *error, gpointer run)
+{
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    if (!obj || !sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error) {
+        if (values)
+            g_ptr_array_unref(values);
+        return;
+    }
+    if (error) {
+        qemu_start_failed(obj, g_error_copy(error));
+        return;
+    }
+    qemu_domain_of(obj)->disk_keys = values;
+    start_spawn(obj);
+}
+
+/* The master key in the guest's directory (QEMU's to read; every guest gets one, as in
+ * libvirt, so that a disk plugged later can have its key too) and each LUKS disk's secret
+ * object, for the command line; the passphrases are dropped. FALSE with error set. */
+static gboolean
+prepare_keys(SvDomainObj *obj, QemuCommandOptions *copts, char **ret_key_path,
+             GPtrArray **ret_secrets, GError **error)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    g_autoptr(GPtrArray) keys = g_steal_pointer(&qd->disk_keys);
+    g_autoptr(GPtrArray) secrets = NULL;
+    g_autofree char *path = g_build_filename(qd->dir, "master-key.aes", NULL);
+
+    if (!qemu_secret_master_key_make(qd->dir, qd->master_key, error) ||
+        !qemu_security_give_file(qemu_ctx_of(obj)->security, path, TRUE, error))
+        return FALSE;
+    qd->has_master_key = TRUE;
+    copts->master_key_path = path;
+    *ret_key_path = g_steal_pointer(&path);
+    if (!keys)
+        return TRUE;
+    secrets = g_ptr_array_new_full(keys->len, (GDestroyNotify)qemu_disk_secret_free);
+    for (guint i = 0; i < keys->len; i++) {
+        QemuDiskSecret *s = NULL;
+        if (keys->pdata[i] && !(s = qemu_secret_encrypt(qd->master_key, keys->pdata[i], error)))
+            return FALSE;
+        g_ptr_array_add(secrets, s);
+    }
+    copts->disk_secrets = secrets;
+    *ret_secrets = g_steal_pointer(&secrets);
+    return TRUE;
+}
+
 static void
 start_spawn(SvDomainObj *obj)
 {
@@ -680,8 +758,17 @@ start_spawn(SvDomainObj *obj)
     g_auto(SvFd) listen_fd = -1;
     g_autoptr(QemuNetHost) net = NULL;
     g_autoptr(QemuChrFds) chr_fds = NULL;
+    g_autofree char *key_path = NULL;
+    g_autoptr(GPtrArray) secrets = NULL;
     QemuCommandOptions copts = {0};
 
+    if (!qd->disk_keys && needs_keys(obj->def)) {
+        g_autofree char *sock_dir = sv_daemon_path(ctx->daemon, "/run/libvirt");
+
+        qemu_secret_fetch_disks(obj->def->disks, sock_dir, &qd->start_id, keys_fetched,
+                                sv_domain_obj_run_key(obj));
+        return;
+    }
     qd->dir = g_build_filename(ctx->lib_dir, dirname, NULL);
     qd->pid_path = g_strdup_printf("%s/%s.pid", ctx->run_dir, obj->def->name);
     sock_path = g_build_filename(qd->dir, "monitor.sock", NULL);
@@ -691,7 +778,8 @@ start_spawn(SvDomainObj *obj)
     listen_fd = prepare_platform(obj, &error) ? prepare(obj, sock_path, &chr_fds, &error) : -1;
     /* virtiofsd, held, before QEMU (qemu_virtiofs.h); the taps QEMU inherits, their names
      * in the live definition. */
-    if (listen_fd >= 0 && qemu_virtiofs_start(obj, qd->dir, &error) &&
+    if (listen_fd >= 0 && prepare_keys(obj, &copts, &key_path, &secrets, &error) &&
+        qemu_virtiofs_start(obj, qd->dir, &error) &&
         qemu_display_prepare(obj->def, ctx->display_ports, ctx->websocket_ports, qd->dir,
                              &error))
         net = qemu_interface_prepare(obj->def, &error);
@@ -826,6 +914,7 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
         sv_domain_driver_set_cause_call(obj, call);
     else
         sv_domain_obj_set_cause(obj, "the daemon (autostart or on_crash restart)");
+    start_identity(obj, call);
     sv_domain_driver_hold(ctx->domains, TRUE);
     /* From here on a failure goes through qemu_start_failed(), which undoes all this.
      * Written below with PAUSED/STARTING_UP. */

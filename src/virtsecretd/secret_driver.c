@@ -6,7 +6,9 @@
 
 #include "conf/uuid.h"
 #include "domain/domain_connect.h"
+#include "programs/backend.h"
 #include "programs/qemu.h"
+#include "programs/remote.h"
 #include "secret_events.h"
 #include "secret_store.h"
 #include "util/error.h"
@@ -256,7 +258,8 @@ set_value(SvCall *call, remote_secret_set_value_args *a, GError **error)
 }
 
 /* A client never gets a private secret's value: libvirt gives it only to its own drivers'
- * internal calls, which no client's identity can make. */
+ * internal calls, whose identity carries the system token (programs/backend.h), which no
+ * client's can. */
 static gboolean
 get_value(SvCall *call, remote_secret_get_value_args *a, remote_secret_get_value_ret *ret,
           GError **error)
@@ -267,7 +270,8 @@ get_value(SvCall *call, remote_secret_get_value_args *a, remote_secret_get_value
     if (!check_flags(a->flags, 0, "secretGetValue", error) ||
         !(o = secret_of(call, &a->secret, error)))
         return FALSE;
-    if (o->def->is_private) {
+    if (o->def->is_private &&
+        !sv_remote_client_is_elevated(sv_call_get_client(call), sv_daemon_system_token(driver_of(call)->daemon))) {
         sv_error_set(error, SV_FROM_SECRET, SV_ERR_INVALID_SECRET, "secret is private");
         return FALSE;
     }
@@ -310,6 +314,7 @@ secret_init(SvDaemon *d, GError **error)
     drv = g_new0(SecretDriver, 1);
     drv->daemon = d;
     drv->store = g_steal_pointer(&store);
+    sv_daemon_system_token(d); /* at once: the hypervisor daemons' calls come with it */
     sv_remote_secondary_handlers(&drv->handlers);
     sv_remote_handlers_overlay(&drv->handlers, &own);
     sv_connect_install(&drv->handlers, &secret_connect);

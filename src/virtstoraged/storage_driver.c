@@ -507,6 +507,7 @@ storage_init(SvDaemon *d, GError **error)
     drv->daemon = d;
     drv->pools = g_steal_pointer(&pools);
     drv->run_dir = g_steal_pointer(&run_dir);
+    drv->sock_dir = sv_daemon_path(d, "/run/libvirt");
     install_handlers(drv);
     sv_server_set_user_data(sv_daemon_get_server(d), drv);
     sv_daemon_serve_remote(d, &drv->handlers);
@@ -525,6 +526,7 @@ storage_cleanup(SvDaemon *d)
 
     storage_pools_free(drv->pools);
     g_free(drv->run_dir);
+    g_free(drv->sock_dir);
     g_free(drv);
     sv_daemon_set_driver_data(d, NULL);
 }

@@ -9,7 +9,8 @@ typedef struct {
     SvDaemon *daemon;
     SvRemoteHandlers handlers;
     StoragePools *pools;
-    char *run_dir;
+    char *run_dir;  /* ROOT/run/libvirt/storage: the driver's state */
+    char *sock_dir; /* ROOT/run/libvirt: the other daemons' sockets */
 } StorageDriver;
 
 StorageDriver *storage_driver_of(SvCall *call);

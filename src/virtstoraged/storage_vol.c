@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf/secret_def.h"
 #include "conf/storage_vol_probe.h"
+#include "domain/secret_value.h"
 #include "util/error.h"
 #include "util/qemu_img.h"
 #include "util/storage_wipe.h"
@@ -28,6 +30,29 @@ storage_vol_set_def(StorageVol *vol, SvStorageVolDef *def)
         vol->allocation = def->allocation;
         vol->type = def->type;
     }
+}
+
+/* `def`, a volume read again from its file (transfer none), keeps the <encryption> of the
+ * definition it had (`old`, taken from): libvirt refreshes a volume's definition in place,
+ * so the secret it was made with stays; only a pool refresh finds just what the image says. */
+static void
+keep_encryption(SvStorageVolDef *def, SvStorageVolDef *old)
+{
+    SvVolEncryption *enc = old ? g_steal_pointer(&old->target.encryption) : NULL;
+
+    if (!enc)
+        return;
+    sv_storage_vol_def_set_encryption(def, enc);
+    sv_storage_vol_def_luks_capacity(def);
+}
+
+/* The volume read again (transfer full). */
+static void
+vol_update_def(StorageVol *vol, SvStorageVolDef *def)
+{
+    if (def)
+        keep_encryption(def, vol->def);
+    storage_vol_set_def(vol, def);
 }
 
 SvStorageVolDef *
@@ -155,6 +180,7 @@ struct StorageVolJob {
     char *name;
     char *path;
     char *pool_path;
+    char *pool_name;
     gboolean is_dir;
     guint64 allocation;      /* WIPE: what is zeroed */
     SvStorageVolDef *def;    /* CREATE: the new volume (the worker's) */
@@ -166,7 +192,20 @@ struct StorageVolJob {
      * image again but not its cluster size, which only a pool refresh probes (or the XML
      * a volume is created from gives). */
     guint64 cluster_size;
+    /* LUKS: the secrets of the volume (CREATE, RESIZE) and of the one cloned from, copied
+     * from their definitions, then their values; state_dir takes qemu-img's key files */
+    SvVolSecret *secret, *input_secret;
+    GBytes *key, *input_key;
+    char *state_dir;
 };
+
+static void
+vol_secret_free(SvVolSecret *s)
+{
+    if (s)
+        g_free(s->usage);
+    g_free(s);
+}
 
 static void
 job_free(StorageVolJob *j)
@@ -174,6 +213,12 @@ job_free(StorageVolJob *j)
     g_free(j->name);
     g_free(j->path);
     g_free(j->pool_path);
+    g_free(j->pool_name);
+    g_free(j->state_dir);
+    g_clear_pointer(&j->key, g_bytes_unref);
+    g_clear_pointer(&j->input_key, g_bytes_unref);
+    vol_secret_free(j->secret);
+    vol_secret_free(j->input_secret);
     sv_storage_vol_def_free(j->def);
     g_free(j->input_name);
     g_free(j->input_path);
@@ -200,6 +245,47 @@ build_dir(const SvQemuImgVol *v, GError **error)
     return TRUE;
 }
 
+/* The key qemu-img reads for volume `name` (owned by uid:gid), in a file of its own in the
+ * state directory, as libvirt's storageBackendCreateQemuImgSecretPath writes it; NULL
+ * without a key (nothing to do) or on error (set). The caller removes it. */
+static char *
+key_file(StorageVolJob *j, GBytes *key, const char *name, gint64 uid, gint64 gid,
+         GError **error)
+{
+    gsize len;
+    const guint8 *data;
+
+    if (!key)
+        return NULL;
+    data = g_bytes_get_data(key, &len);
+    return sv_storage_secret_file(j->state_dir, j->pool_name, name, data, len, uid, gid, error);
+}
+
+/* qemu-img with the keys (the new volume's, the input's) in files removed once it is
+ * done, as libvirt's storageBackendCreateQemuImg. */
+static gboolean
+create_qemu_img(StorageVolJob *j, SvQemuImgVol *v, SvQemuImgVol *in, gboolean prealloc,
+                GError **error)
+{
+    g_autofree char *secret_path = NULL, *input_secret_path = NULL;
+    gboolean ok = FALSE;
+
+    if ((secret_path = key_file(j, j->key, j->name, v->uid, v->gid, error)))
+        v->secret_path = secret_path;
+    if (in && (input_secret_path = key_file(j, j->input_key, j->input_name, v->uid, v->gid,
+                                            error))) {
+        in->secret_path = input_secret_path;
+        in->n_secrets = 1; /* its definition's, whatever the file says */
+    }
+    if (!(error && *error))
+        ok = sv_qemu_img_create(QEMU_IMG, v, in, prealloc, j->pool_path, error);
+    if (secret_path)
+        (void)unlink(secret_path);
+    if (input_secret_path)
+        (void)unlink(input_secret_path);
+    return ok;
+}
+
 /* libvirt's fs backend buildVol / buildVolFrom. */
 static gboolean
 work_create(StorageVolJob *j, GError **error)
@@ -208,6 +294,7 @@ work_create(StorageVolJob *j, GError **error)
     g_autoptr(SvStorageVolDef) input = NULL;
     SvQemuImgVol v, in;
 
+    g_return_val_if_fail(error && !*error, FALSE);
     sv_storage_vol_def_tool_vol(j->def, &v);
     if (j->input_path) {
         if (!(input = sv_storage_vol_probe(j->input_path, error)))
@@ -218,8 +305,7 @@ work_create(StorageVolJob *j, GError **error)
     case SV_STORAGE_BUILD_RAW:
         return sv_storage_create_raw(&v, input ? &in : NULL, prealloc, error);
     case SV_STORAGE_BUILD_QEMU_IMG:
-        return sv_qemu_img_create(QEMU_IMG, &v, input ? &in : NULL, prealloc, j->pool_path,
-                                  error);
+        return create_qemu_img(j, &v, input ? &in : NULL, prealloc, error);
     case SV_STORAGE_BUILD_DIR:
         if (!input)
             return build_dir(&v, error);
@@ -256,13 +342,23 @@ static gboolean
 work_resize(StorageVolJob *j, GError **error)
 {
     g_autoptr(SvStorageVolDef) cur = sv_storage_vol_probe(j->path, error);
+    g_autofree char *secret_path = NULL;
     SvQemuImgVol v;
+    gboolean ok = FALSE;
 
     if (!cur)
         return FALSE;
     sv_storage_vol_def_tool_vol(cur, &v);
-    return sv_storage_resize(QEMU_IMG, &v, j->spec.capacity,
-                             (j->spec.flags & SV_STORAGE_VOL_RESIZE_ALLOCATE) != 0, error);
+    if ((secret_path = key_file(j, j->key, j->name, v.uid, v.gid, error))) {
+        v.secret_path = secret_path;
+        v.n_secrets = 1;
+    }
+    if (!*error)
+        ok = sv_storage_resize(QEMU_IMG, &v, j->spec.capacity,
+                               (j->spec.flags & SV_STORAGE_VOL_RESIZE_ALLOCATE) != 0, error);
+    if (secret_path)
+        (void)unlink(secret_path);
+    return ok;
 }
 
 static gboolean
@@ -359,6 +455,7 @@ apply_done(StorageVolJob *j, StoragePool *pool, StorageVol *vol)
 {
     switch (j->spec.kind) {
     case STORAGE_VOL_JOB_CREATE:
+        keep_encryption(j->result, j->def);
         storage_vol_set_def(vol, g_steal_pointer(&j->result));
         pool_account(pool, (gint64)vol->allocation);
         reply_vol(g_steal_pointer(&j->call), pool, vol);
@@ -369,10 +466,10 @@ apply_done(StorageVolJob *j, StoragePool *pool, StorageVol *vol)
         break;
     case STORAGE_VOL_JOB_RESIZE:
         pool_account(pool, (gint64)j->spec.delta);
-        storage_vol_set_def(vol, g_steal_pointer(&j->result));
+        vol_update_def(vol, g_steal_pointer(&j->result));
         break;
     default:
-        storage_vol_set_def(vol, g_steal_pointer(&j->result));
+        vol_update_def(vol, g_steal_pointer(&j->result));
         break;
     }
     sv_call_reply(g_steal_pointer(&j->call), NULL);
@@ -394,21 +491,17 @@ read_done(StorageVolJob *j, GError *error)
         sv_call_fail(g_steal_pointer(&j->call), error);
         return;
     }
-    storage_vol_set_def(vol, g_steal_pointer(&j->result));
+    vol_update_def(vol, g_steal_pointer(&j->result));
     j->spec.read_reply(g_steal_pointer(&j->call), pool, vol, j->spec.flags);
 }
 
+/* The end of a job: its effects applied and its call answered (j stays the caller's). */
 static void
-job_done(GObject *src, GAsyncResult *res, gpointer data)
+job_end(StorageVolJob *j, gboolean ok, GError *error)
 {
-    StorageVolJob *j = g_task_get_task_data(G_TASK(res));
-    GError *error = NULL;
-    gboolean ok = g_task_propagate_boolean(G_TASK(res), &error);
     StoragePool *pool;
     StorageVol *vol;
 
-    (void)src;
-    (void)data;
     sv_daemon_uninhibit(j->drv->daemon);
     if (j->spec.kind == STORAGE_VOL_JOB_READ) {
         read_done(j, ok ? NULL : error);
@@ -434,14 +527,118 @@ job_done(GObject *src, GAsyncResult *res, gpointer data)
     sv_call_fail(g_steal_pointer(&j->call), error);
 }
 
+static void
+job_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    GError *error = NULL;
+    gboolean ok = g_task_propagate_boolean(G_TASK(res), &error);
+
+    (void)src;
+    (void)data;
+    job_end(g_task_get_task_data(G_TASK(res)), ok, error);
+}
+
+static void
+job_launch(StorageVolJob *j)
+{
+    g_autoptr(GTask) task = g_task_new(NULL, NULL, job_done, NULL);
+
+    g_task_set_task_data(task, j, (GDestroyNotify)job_free);
+    g_task_run_in_thread(task, job_thread);
+}
+
+/* ---------------------------------------------------------------- LUKS keys */
+
+static void fetch_keys(StorageVolJob *j);
+
+static void
+key_fetched(GBytes *value, const GError *error, gpointer data)
+{
+    StorageVolJob *j = data;
+
+    if (error) {
+        job_end(j, FALSE, g_error_copy(error));
+        job_free(j);
+        return;
+    }
+    if (!j->key && j->secret)
+        j->key = g_bytes_ref(value);
+    else
+        j->input_key = g_bytes_ref(value);
+    fetch_keys(j);
+}
+
+/* The volume's key, then the input's, from virtsecretd before the work starts, as
+ * libvirt's storageBackendCreateQemuImgSecretPath fetches them, for the client's identity
+ * elevated; then the work. */
+static void
+fetch_keys(StorageVolJob *j)
+{
+    const SvVolSecret *sec = !j->key && j->secret ? j->secret
+                             : !j->input_key && j->input_secret ? j->input_secret : NULL;
+    SvSecretLookup lookup = {0};
+    SvBackendIdentity id;
+
+    if (!sec) {
+        job_launch(j);
+        return;
+    }
+    lookup.by_uuid = sec->by_uuid;
+    memcpy(lookup.uuid, sec->uuid, 16);
+    lookup.usage = sec->usage;
+    if (j->call)
+        sv_backend_identity_of_client(&id, sv_call_get_client(j->call));
+    else
+        sv_backend_identity_of_daemon(&id);
+    g_strlcpy(id.system_token, sv_daemon_system_token(j->drv->daemon), sizeof(id.system_token));
+    sv_secret_value_fetch(j->drv->sock_dir, &id, &lookup, SV_SECRET_USAGE_TYPE_VOLUME,
+                          key_fetched, j);
+}
+
+/* The secret of a LUKS encryption (a copy in *out), NULL enc or another format: none; or
+ * libvirt's error when it has not exactly one. */
+static gboolean
+luks_secret(const SvVolEncryption *enc, SvVolSecret **out, GError **error)
+{
+    const SvVolSecret *sec;
+
+    if (!enc || enc->format != SV_VOL_ENC_LUKS)
+        return TRUE;
+    if (enc->secrets->len != 1) {
+        sv_error_set(error, SV_FROM_STORAGE, SV_ERR_INVALID_ARG, "%s",
+                     "A single <secret type='passphrase'...> element is expected in "
+                     "encryption description");
+        return FALSE;
+    }
+    sec = enc->secrets->pdata[0];
+    *out = g_new0(SvVolSecret, 1);
+    (*out)->by_uuid = sec->by_uuid;
+    memcpy((*out)->uuid, sec->uuid, 16);
+    (*out)->usage = g_strdup(sec->usage);
+    return TRUE;
+}
+
+/* What keys the job needs: a created volume's (and its input's), a resized one's. */
+static gboolean
+want_keys(StorageVolJob *j, StorageVol *vol, StorageVol *input, GError **error)
+{
+    if (j->spec.kind == STORAGE_VOL_JOB_CREATE)
+        return luks_secret(j->def->target.encryption, &j->secret, error) &&
+               (!input ||
+                luks_secret(storage_vol_def(input)->target.encryption, &j->input_secret, error));
+    if (j->spec.kind == STORAGE_VOL_JOB_RESIZE)
+        return luks_secret(storage_vol_def(vol)->target.encryption, &j->secret, error);
+    return TRUE;
+}
+
 void
 storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
                     StoragePool *input_pool, StorageVol *input, const StorageVolJobSpec *spec,
                     SvCall *call)
 {
     StorageVolJob *j = g_new0(StorageVolJob, 1);
-    g_autoptr(GTask) task = NULL;
     SvStorageVolDef *def = storage_vol_def(vol);
+    GError *error = NULL;
 
     j->drv = drv;
     j->spec = *spec;
@@ -451,6 +648,8 @@ storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
     j->name = g_strdup(vol->name);
     j->path = g_strdup(vol->path);
     j->pool_path = g_strdup(pool->def->target_path);
+    j->pool_name = g_strdup(pool->def->name);
+    j->state_dir = g_strdup(drv->run_dir);
     j->is_dir = vol->type == SV_VOL_TYPE_DIR;
     j->allocation = def->allocation;
     j->cluster_size = (j->def ? j->def : def)->target.cluster_size;
@@ -467,7 +666,10 @@ storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
         input->in_use++;
     }
     sv_daemon_inhibit(drv->daemon);
-    task = g_task_new(NULL, NULL, job_done, NULL);
-    g_task_set_task_data(task, j, (GDestroyNotify)job_free);
-    g_task_run_in_thread(task, job_thread);
+    if (!want_keys(j, vol, input, &error)) {
+        job_end(j, FALSE, error);
+        job_free(j);
+        return;
+    }
+    fetch_keys(j);
 }

@@ -9,6 +9,7 @@
  * SV_REGENERATE=1 rewrites the expected files instead of comparing. */
 #include <string.h>
 
+#include <gnutls/crypto.h>
 #include <json-glib/json-glib.h>
 
 #include "conf/domain_conf.h"
@@ -18,6 +19,7 @@
 #include "qemu_command_net.h"
 #include "qemu_command_chr.h"
 #include "qemu_postparse.h"
+#include "qemu_secret.h"
 #include "qemu_virtiofs.h"
 #include "util/error.h"
 
@@ -472,6 +474,98 @@ test_display_password(void)
     g_assert_null(strstr(joined, "Secret"));
 }
 
+/* LUKS disks: the master key's object right after -S, each disk's secret object before its
+ * nodes, and its format node opened with it, in libvirtd 9.0's forms (its own command line
+ * for the same two disks, qcow2 with <encryption> in <source> and raw at the disk's level,
+ * with the data and IV it chose). */
+static void
+test_luks_disks(void)
+{
+    static const char *const xml =
+        "<domain type='qemu'><name>luks</name><memory unit='MiB'>64</memory>"
+        "<os><type arch='x86_64'>hvm</type></os><devices>"
+        "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+        "<source file='/i/e.qcow2'><encryption format='luks'><secret type='passphrase' "
+        "uuid='1f0c8a3e-6d2b-4c7a-9e15-3b8d6f4a2c07'/></encryption></source>"
+        "<target dev='vda' bus='virtio'/></disk>"
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+        "<source file='/i/e.luks'/><target dev='vdb' bus='virtio'/><encryption format='luks'>"
+        "<secret type='passphrase' usage='/i/e.luks'/></encryption></disk>"
+        "</devices></domain>";
+    static const char *const want[] = {
+        "-S\n-object\n{\"qom-type\":\"secret\",\"id\":\"masterKey0\",\"format\":\"raw\","
+        "\"file\":\"/var/lib/libvirt/qemu/domain-1-luks/master-key.aes\"}\n-machine",
+        "-object\n{\"qom-type\":\"secret\",\"id\":\"libvirt-2-format-encryption-secret0\","
+        "\"data\":\"XBEGXB79xTuRcXZpoPrntg==\",\"keyid\":\"masterKey0\","
+        "\"iv\":\"2tqrSg+zLvuBVxBZ1oSB0g==\",\"format\":\"base64\"}\n-blockdev\n"
+        "{\"driver\":\"file\",\"filename\":\"/i/e.qcow2\",\"node-name\":\"libvirt-2-storage\"",
+        "{\"node-name\":\"libvirt-2-format\",\"read-only\":false,\"driver\":\"qcow2\","
+        "\"encrypt\":{\"format\":\"luks\",\"key-secret\":\"libvirt-2-format-encryption-"
+        "secret0\"},\"file\":\"libvirt-2-storage\"",
+        "-object\n{\"qom-type\":\"secret\",\"id\":\"libvirt-1-format-encryption-secret0\","
+        "\"data\":\"w/YdFpEiFy8VDZnGlLvWtQ==\",\"keyid\":\"masterKey0\","
+        "\"iv\":\"WIDVphFS0IoT2RJpD+gedQ==\",\"format\":\"base64\"}\n-blockdev\n"
+        "{\"driver\":\"file\",\"filename\":\"/i/e.luks\",\"node-name\":\"libvirt-1-storage\"",
+        "{\"node-name\":\"libvirt-1-format\",\"read-only\":false,\"driver\":\"luks\","
+        "\"key-secret\":\"libvirt-1-format-encryption-secret0\",\"file\":\"libvirt-1-storage\"}",
+    };
+    QemuDiskSecret a = {"XBEGXB79xTuRcXZpoPrntg==", "2tqrSg+zLvuBVxBZ1oSB0g=="};
+    QemuDiskSecret b = {"w/YdFpEiFy8VDZnGlLvWtQ==", "WIDVphFS0IoT2RJpD+gedQ=="};
+    g_autoptr(GPtrArray) secrets = g_ptr_array_new();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvDomainDef) def = sv_domain_def_parse(xml, SV_DOMAIN_PARSE_INACTIVE, &error);
+    QemuCommandOptions opts = {.emulator = QEMU, .monitor_fd = 3, .caps = caps,
+                               .master_key_path =
+                                   "/var/lib/libvirt/qemu/domain-1-luks/master-key.aes"};
+    g_auto(GStrv) argv = NULL;
+    g_autofree char *joined = NULL;
+
+    g_assert_no_error(error);
+    g_assert_true(qemu_domain_def_post_parse(def, caps, &error));
+    qemu_domain_assign_aliases(def);
+    g_ptr_array_add(secrets, &a);
+    g_ptr_array_add(secrets, &b);
+    opts.disk_secrets = secrets;
+    argv = qemu_command_build(def, &opts, &error);
+    g_assert_no_error(error);
+    joined = g_strjoinv("\n", argv);
+    for (gsize i = 0; i < G_N_ELEMENTS(want); i++)
+        g_assert_nonnull(strstr(joined, want[i]));
+}
+
+/* The secret object's data is the passphrase, AES-256-CBC with PKCS#7 padding under the
+ * master key and a fresh IV: decrypted again it is the passphrase. */
+static void
+test_secret_encrypt(void)
+{
+    guint8 key[QEMU_MASTER_KEY_LEN];
+    g_autoptr(GBytes) value = g_bytes_new_static("0123456789abcdef!", 17);
+    g_autoptr(QemuDiskSecret) s = NULL, t = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree guint8 *ct = NULL, *iv = NULL;
+    gsize ct_len, iv_len;
+    gnutls_cipher_hd_t h;
+    gnutls_datum_t k = {key, sizeof(key)}, v;
+
+    for (gsize i = 0; i < sizeof(key); i++)
+        key[i] = (guint8)(i * 7 + 1);
+    s = qemu_secret_encrypt(key, value, &error);
+    t = qemu_secret_encrypt(key, value, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(s->iv, !=, t->iv);
+    ct = g_base64_decode(s->data, &ct_len);
+    iv = g_base64_decode(s->iv, &iv_len);
+    g_assert_cmpuint(iv_len, ==, 16);
+    g_assert_cmpuint(ct_len, ==, 32);
+    v = (gnutls_datum_t){iv, (unsigned)iv_len};
+    g_assert_cmpint(gnutls_cipher_init(&h, GNUTLS_CIPHER_AES_256_CBC, &k, &v), ==, 0);
+    g_assert_cmpint(gnutls_cipher_decrypt(h, ct, ct_len), ==, 0);
+    gnutls_cipher_deinit(h);
+    g_assert_cmpmem(ct, 17, "0123456789abcdef!", 17);
+    for (gsize i = 17; i < 32; i++)
+        g_assert_cmpuint(ct[i], ==, 15);
+}
+
 static void
 test_dir_name(void)
 {
@@ -508,6 +602,8 @@ main(int argc, char **argv)
         g_test_add_data_func(path, names->pdata[i], check_case);
     }
     g_test_add_func("/qemu-argv/dir-name", test_dir_name);
+    g_test_add_func("/qemu-argv/luks-disks", test_luks_disks);
+    g_test_add_func("/qemu-argv/secret-encrypt", test_secret_encrypt);
     g_test_add_func("/qemu-argv/display-password", test_display_password);
     g_test_add_func("/qemu-argv/probe-parsers", test_probe_parsers);
     g_test_add_func("/qemu-argv/hostile-values", test_hostile_values);

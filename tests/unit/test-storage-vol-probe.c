@@ -220,6 +220,57 @@ test_other_formats(void)
     g_rmdir(dir);
 }
 
+/* Encrypted images as libvirt's refresh shows them: a qcow2 whose crypt method is LUKS (2)
+ * or AES (1) gets an <encryption> of that format with no secret; a raw file with a LUKS1
+ * header gets a LUKS one and the capacity of its payload (the file less the header, whose
+ * offset in sectors is at byte 104); a file with the magic but another version is raw. */
+static void
+test_encrypted(void)
+{
+    static const struct {
+        const char *name;
+        guint crypt, luks_version;
+        int format, enc;
+        guint64 capacity;
+    } cases[] = {
+        {"l.qcow2", 2, 0, SV_VOL_FORMAT_QCOW2, SV_VOL_ENC_LUKS, 1048576},
+        {"a.qcow2", 1, 0, SV_VOL_FORMAT_QCOW2, SV_VOL_ENC_QCOW, 1048576},
+        {"p.qcow2", 0, 0, SV_VOL_FORMAT_QCOW2, -1, 1048576},
+        {"l.img", 0, 1, SV_VOL_FORMAT_RAW, SV_VOL_ENC_LUKS, 8192 - 4096},
+        {"v2.img", 0, 2, SV_VOL_FORMAT_RAW, -1, 8192},
+    };
+    g_autofree char *dir = g_dir_make_tmp("sv-probe-XXXXXX", NULL);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *path = g_build_filename(dir, cases[i].name, NULL);
+        g_autoptr(SvStorageVolDef) def = NULL;
+        g_autoptr(GError) error = NULL;
+        guint8 buf[8192] = {0};
+
+        if (cases[i].luks_version) {
+            memcpy(buf, "LUKS\xba\xbe", 6);
+            buf[7] = cases[i].luks_version;
+            put32(buf + 104, 8); /* sectors */
+        } else {
+            header(buf, 3, NULL, NULL, 0);
+            put32(buf + 32, cases[i].crypt);
+        }
+        g_assert_true(g_file_set_contents(path, (const char *)buf, sizeof(buf), NULL));
+        def = sv_storage_vol_probe(path, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(def->target.format, ==, cases[i].format);
+        g_assert_cmpuint(def->capacity, ==, cases[i].capacity);
+        if (cases[i].enc < 0) {
+            g_assert_null(def->target.encryption);
+        } else {
+            g_assert_cmpint(def->target.encryption->format, ==, cases[i].enc);
+            g_assert_cmpuint(def->target.encryption->secrets->len, ==, 0);
+        }
+        g_unlink(path);
+    }
+    g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -227,5 +278,6 @@ main(int argc, char **argv)
     g_test_add_func("/storage-vol-probe/header", test_header);
     g_test_add_func("/storage-vol-probe/probe", test_probe);
     g_test_add_func("/storage-vol-probe/other-formats", test_other_formats);
+    g_test_add_func("/storage-vol-probe/encrypted", test_encrypted);
     return g_test_run();
 }

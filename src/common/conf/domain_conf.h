@@ -760,6 +760,10 @@ typedef struct {
     gboolean shareable;
     char *serial;
     char *wwn; /* 16 hex digits, optionally 0x-prefixed */
+    /* <encryption> (conf/storage_vol_def.h), NULL = none: in <source> as libvirt 9 writes
+     * it, or at the disk's level (the older placement), kept where it was given. */
+    struct SvVolEncryption *encryption;
+    gboolean encryption_in_source;
 } SvDomainDiskDef;
 
 /* The index of a disk target name as libvirt reads it (vda = 0, hdc = 2, sdaa = 26), or -1

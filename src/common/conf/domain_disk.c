@@ -8,6 +8,7 @@
 #include "conf/domain_enum.h"
 #include "conf/domain_parse.h"
 #include "conf/domain_xml.h"
+#include "conf/storage_vol_def.h"
 #include "util/error.h"
 
 /* ---- string tables ------------------------------------------------------------------ */
@@ -117,6 +118,7 @@ sv_domain_disk_def_free(gpointer p)
     g_free(d->serial);
     g_free(d->iotune_group);
     g_free(d->wwn);
+    sv_vol_encryption_free(d->encryption);
     g_free(d);
 }
 
@@ -570,8 +572,11 @@ static gboolean
 parse_source(const xmlNode *node, SvDomainDiskDef *disk, guint flags, GError **error)
 {
     xmlNode *source = sv_xml_child(node, "source");
+    xmlNode *enc = sv_xml_child(node, "encryption");
     int policy = 0;
 
+    if (enc && !(disk->encryption = sv_vol_encryption_parse(enc, error)))
+        return FALSE;
     if (!source) {
         if (disk->type == SV_DOMAIN_DISK_TYPE_NETWORK) {
             sv_xml_error_missing_attr(error, node, "protocol");
@@ -582,6 +587,12 @@ parse_source(const xmlNode *node, SvDomainDiskDef *disk, guint flags, GError **e
     if (disk->type == SV_DOMAIN_DISK_TYPE_NETWORK)
         return parse_network_source(source, disk, error) &&
                parse_index(source, flags, &disk->source_index, error);
+    if ((enc = sv_xml_child(source, "encryption"))) {
+        sv_vol_encryption_free(disk->encryption);
+        if (!(disk->encryption = sv_vol_encryption_parse(enc, error)))
+            return FALSE;
+        disk->encryption_in_source = TRUE;
+    }
     if (disk->type == SV_DOMAIN_DISK_TYPE_VOLUME) {
         if (!sv_domain_disk_volume_parse_source(source, disk, flags, error))
             return FALSE;
@@ -936,7 +947,13 @@ sv_domain_disk_format(GString *buf, const SvDomainDiskDef *disk, guint flags)
                                sv_domain_startup_policy_to_string(disk->startup_policy));
         if (disk->source_index && !(flags & SV_DOMAIN_FORMAT_INACTIVE))
             g_string_append_printf(buf, " index='%u'", disk->source_index);
-        g_string_append(buf, "/>\n");
+        if (disk->encryption && disk->encryption_in_source) {
+            g_string_append(buf, ">\n");
+            sv_vol_encryption_format(buf, 8, disk->encryption);
+            g_string_append(buf, "      </source>\n");
+        } else {
+            g_string_append(buf, "/>\n");
+        }
     }
     format_backing(buf, disk, flags);
     if (disk->logical_block_size || disk->physical_block_size) {
@@ -967,6 +984,8 @@ sv_domain_disk_format(GString *buf, const SvDomainDiskDef *disk, guint flags)
         g_string_append(buf, "      <shareable/>\n");
     sv_xml_append_text_elem(buf, 6, "serial", disk->serial);
     sv_xml_append_text_elem(buf, 6, "wwn", disk->wwn);
+    if (disk->encryption && !disk->encryption_in_source)
+        sv_vol_encryption_format(buf, 6, disk->encryption);
     sv_domain_device_info_format(buf, 6, &disk->info, flags);
     g_string_append(buf, "    </disk>\n");
 }

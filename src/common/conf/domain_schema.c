@@ -143,14 +143,21 @@ static const HandledElement handled_elements[] = {
 
     /* ---- disks and controllers ---- */
     {"devices/disk",
-     "driver source backingStore blockio target iotune readonly shareable serial wwn boot alias "
-     "address",
+     "driver source backingStore blockio target iotune readonly shareable serial wwn encryption "
+     "boot alias address",
      "type device model"},
+    /* in <source> or, the older placement, in <disk> (storage_vol_def.c parses both) */
+    {"disk/encryption", "secret cipher ivgen", "format engine"},
+    {"source/encryption", "secret cipher ivgen", "format engine"},
+    {"encryption/secret", "", "type uuid usage"},
+    {"encryption/cipher", "", "name size mode hash"},
+    {"encryption/ivgen", "", "name hash"},
     {"disk/blockio", "", "logical_block_size physical_block_size"},
     {"disk/driver", "",
      "name type cache error_policy rerror_policy io discard detect_zeroes iothread queues "
      "queue_size"},
-    {"disk/source", "host", "file dev startupPolicy index protocol name query pool volume mode"},
+    {"disk/source", "host encryption",
+     "file dev startupPolicy index protocol name query pool volume mode"},
     {"source/host", "", "name port transport socket"},
     {"disk/backingStore", "format source backingStore", "type index"},
     {"backingStore/format", "", "type"},

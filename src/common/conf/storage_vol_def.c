@@ -93,8 +93,8 @@ secret_free(gpointer p)
     g_free(s);
 }
 
-static void
-encryption_free(SvVolEncryption *enc)
+void
+sv_vol_encryption_free(SvVolEncryption *enc)
 {
     if (!enc)
         return;
@@ -106,14 +106,30 @@ encryption_free(SvVolEncryption *enc)
     g_free(enc->ivgen_hash);
     g_free(enc);
 }
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvVolEncryption, encryption_free)
+
+void
+sv_storage_vol_def_set_encryption(SvStorageVolDef *def, SvVolEncryption *enc)
+{
+    sv_vol_encryption_free(def->target.encryption);
+    def->target.encryption = enc;
+}
+
+SvVolEncryption *
+sv_vol_encryption_new(int format)
+{
+    SvVolEncryption *enc = g_new0(SvVolEncryption, 1);
+
+    enc->format = format;
+    enc->secrets = g_ptr_array_new_with_free_func(secret_free);
+    return enc;
+}
 
 static void
 target_clear(SvVolTarget *t)
 {
     g_free(t->path);
     g_free(t->perms.label);
-    encryption_free(t->encryption);
+    sv_vol_encryption_free(t->encryption);
     g_free(t->compat);
 }
 
@@ -421,14 +437,13 @@ parse_luks_info(const xmlNode *node, SvVolEncryption *enc, GError **error)
     return TRUE;
 }
 
-static SvVolEncryption *
-parse_encryption(const xmlNode *node, GError **error)
+SvVolEncryption *
+sv_vol_encryption_parse(const xmlNode *node, GError **error)
 {
-    g_autoptr(SvVolEncryption) enc = g_new0(SvVolEncryption, 1);
+    g_autoptr(SvVolEncryption) enc = sv_vol_encryption_new(SV_VOL_ENC_DEFAULT);
     g_autofree char *format = sv_xml_prop(node, "format");
     g_autofree char *engine = sv_xml_prop(node, "engine");
 
-    enc->secrets = g_ptr_array_new_with_free_func(secret_free);
     if (!format || !*format) {
         sv_error_set(error, SV_FROM_STORAGE, SV_ERR_XML_ERROR, "unknown volume encryption format");
         return NULL;
@@ -554,7 +569,7 @@ parse_target(const xmlNode *node, SvVolTarget *t, SvVolFormats formats, guint fl
         return FALSE;
     if ((flags & SV_VOL_PARSE_DISPLAY) && !parse_timestamps(node, t, error))
         return FALSE;
-    if ((enc = sv_xml_child(node, "encryption")) && !(t->encryption = parse_encryption(enc, error)))
+    if ((enc = sv_xml_child(node, "encryption")) && !(t->encryption = sv_vol_encryption_parse(enc, error)))
         return FALSE;
     t->compat = sv_xml_child_text(node, "compat");
     if (!check_compat(t->compat, error))
@@ -734,8 +749,8 @@ format_time(GString *s, int ind, const char *name, const SvVolTime *t)
     g_string_append_printf(s, "</%s>\n", name);
 }
 
-static void
-format_encryption(GString *s, int ind, const SvVolEncryption *enc)
+void
+sv_vol_encryption_format(GString *s, int ind, const SvVolEncryption *enc)
 {
     indent(s, ind);
     g_string_append_printf(s, "<encryption format='%s'", enc_formats[enc->format]);
@@ -817,7 +832,7 @@ format_target(GString *s, const SvVolTarget *t, SvVolFormats formats, const char
         g_string_append(s, "    </timestamps>\n");
     }
     if (t->encryption)
-        format_encryption(s, 4, t->encryption);
+        sv_vol_encryption_format(s, 4, t->encryption);
     sv_xml_append_text_elem(s, 4, "compat", t->compat);
     if (t->cluster_size)
         g_string_append_printf(s, "    <clusterSize unit='B'>%" G_GUINT64_FORMAT "</clusterSize>\n",
@@ -901,6 +916,14 @@ sv_storage_vol_def_local_target(SvStorageVolDef *def, const char *pool_path, GEr
     g_free(def->key);
     def->key = g_strdup(def->target.path);
     return TRUE;
+}
+
+void
+sv_storage_vol_def_luks_capacity(SvStorageVolDef *def)
+{
+    if (def->target.encryption && def->target.format == SV_VOL_FORMAT_RAW &&
+        def->luks_payload && def->luks_payload <= def->physical)
+        def->capacity = def->physical - def->luks_payload;
 }
 
 void

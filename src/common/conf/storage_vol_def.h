@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <libxml/tree.h>
 
 #include "util/qemu_img.h"
 
@@ -111,7 +112,7 @@ typedef struct {
     char *usage;
 } SvVolSecret;
 
-typedef struct {
+typedef struct SvVolEncryption {
     int format;         /* SvVolEncFormat */
     int engine;         /* SvVolEncEngine */
     GPtrArray *secrets; /* of SvVolSecret */
@@ -122,6 +123,15 @@ typedef struct {
     char *ivgen_name;   /* NULL: no <ivgen> */
     char *ivgen_hash;
 } SvVolEncryption;
+
+/* An encryption of `format` (SvVolEncFormat) with no secret yet: what a probe finds. */
+SvVolEncryption *sv_vol_encryption_new(int format);
+void sv_vol_encryption_free(SvVolEncryption *enc);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvVolEncryption, sv_vol_encryption_free)
+/* libvirt's <encryption> element (virStorageEncryptionParseNode, STORAGE errors), which
+ * volumes and domain disks share; and its formatter, at `ind` spaces. */
+SvVolEncryption *sv_vol_encryption_parse(const xmlNode *node, GError **error);
+void sv_vol_encryption_format(GString *s, int ind, const SvVolEncryption *enc);
 
 /* The <target> of a volume, and the <backingStore> (which libvirt writes with the same
  * function, so the same fields). */
@@ -154,6 +164,9 @@ typedef struct {
     guint64 allocation; /* the capacity when not given */
     gboolean has_allocation;
     guint64 physical;   /* 0: not written */
+    guint64 luks_payload; /* a raw file's LUKS header says its data start here (bytes); 0:
+                           * none. Not written: the capacity of an encrypted raw volume
+                           * (sv_storage_vol_def_luks_capacity) */
     GPtrArray *extents; /* of SvVolExtent */
     SvVolTarget target;
     SvVolTarget *backing; /* NULL: no backing store */
@@ -198,6 +211,13 @@ char *sv_storage_vol_def_format(const SvStorageVolDef *def, SvVolFormats formats
  * to POOL/NAME and refused when something is there already. Also the key = the path. */
 gboolean sv_storage_vol_def_local_target(SvStorageVolDef *def, const char *pool_path,
                                          GError **error);
+
+/* Replace the target's encryption with `enc` (transfer full). */
+void sv_storage_vol_def_set_encryption(SvStorageVolDef *def, SvVolEncryption *enc);
+
+/* libvirt's capacity of a raw volume whose definition has an <encryption> and whose file is
+ * LUKS: the file's size less the header before the data. Nothing for other volumes. */
+void sv_storage_vol_def_luks_capacity(SvStorageVolDef *def);
 
 /* The volume as the qemu-img and raw-file tools (util/qemu_img.h) take it, for a volume of
  * a file pool (SV_VOL_FORMATS_FILE): every pointer points into def (transfer none), so def

@@ -82,6 +82,7 @@ sv_qcow2_header_parse(const guint8 *buf, gsize len, SvQcow2Header *out)
     bsize = be32(buf + 16);
     out->cluster_bits = be32(buf + 20);
     out->size = be64(buf + 24);
+    out->crypt_method = be32(buf + 32);
     ext = QCOW2_V2_HEADER_LEN;
     if (out->version == 3) {
         if (len < QCOW2_V3_HEADER_LEN)
@@ -204,6 +205,21 @@ probe_other(SvStorageVolDef *def, const guint8 *buf, gsize n)
     return FALSE;
 }
 
+/* A LUKS (version 1) header: where its payload starts, in 512-byte sectors, big-endian at
+ * byte 104 (after the magic, version, cipher name and mode and hash spec). */
+#define LUKS_MAGIC "LUKS\xba\xbe"
+#define LUKS_PAYLOAD_AT 104
+
+static guint64
+luks_payload(const guint8 *buf, gsize len)
+{
+    if (len < LUKS_PAYLOAD_AT + 4 || memcmp(buf, LUKS_MAGIC, 6) != 0 || buf[6] != 0 ||
+        buf[7] != 1)
+        return 0;
+    return (guint64)((guint32)buf[LUKS_PAYLOAD_AT] << 24 | (guint32)buf[LUKS_PAYLOAD_AT + 1] << 16 |
+                     (guint32)buf[LUKS_PAYLOAD_AT + 2] << 8 | buf[LUKS_PAYLOAD_AT + 3]) * 512;
+}
+
 /* What the header of a regular file says. */
 static gboolean
 probe_image(SvStorageVolDef *def, int fd, GError **error)
@@ -221,12 +237,21 @@ probe_image(SvStorageVolDef *def, int fd, GError **error)
         return FALSE;
     }
     if (!sv_qcow2_header_parse(buf, n, &h)) {
-        if (!probe_other(def, buf, (gsize)n))
+        if (!probe_other(def, buf, (gsize)n)) {
             def->target.format = SV_VOL_FORMAT_RAW;
+            def->luks_payload = luks_payload(buf, (gsize)n);
+            if (def->luks_payload) {
+                def->target.encryption = sv_vol_encryption_new(SV_VOL_ENC_LUKS);
+                sv_storage_vol_def_luks_capacity(def);
+            }
+        }
         return TRUE;
     }
     def->target.format = SV_VOL_FORMAT_QCOW2;
     def->capacity = h.size;
+    if (h.crypt_method == 1 || h.crypt_method == 2)
+        def->target.encryption =
+            sv_vol_encryption_new(h.crypt_method == 1 ? SV_VOL_ENC_QCOW : SV_VOL_ENC_LUKS);
     if (h.cluster_bits > 0 && h.cluster_bits < 64)
         def->target.cluster_size = G_GUINT64_CONSTANT(1) << h.cluster_bits;
     /* version 3 has feature bits, and libvirt calls it compat 1.1 */

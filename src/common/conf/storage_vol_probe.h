@@ -13,6 +13,7 @@ typedef struct {
     guint version;
     guint64 size;          /* virtual size */
     guint cluster_bits;
+    guint crypt_method;    /* 0 none, 1 AES (libvirt's "qcow"), 2 LUKS */
     char *backing;         /* NULL: none */
     char *backing_format;  /* from the header extension; NULL: not recorded */
     guint64 compatible_features;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "programs/admin.h"
+#include "programs/backend.h"
 #include "programs/remote.h"
 #include "sv-config.h"
 #include "util/error.h"
@@ -43,12 +44,31 @@ struct SvDaemon {
     guint inhibitors;
     GPtrArray *created_sockets; /* paths we bound and must remove */
     gpointer driver_data;
+    char system_token[SV_SYSTEM_TOKEN_LEN + 1];
+    gboolean token_tried;
 };
 
 char *
 sv_daemon_path(SvDaemon *d, const char *std_path)
 {
     return g_strconcat(d->root, std_path, NULL);
+}
+
+const char *
+sv_daemon_system_token(SvDaemon *d)
+{
+    g_autofree char *run_dir = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (d->token_tried)
+        return d->system_token;
+    d->token_tried = TRUE;
+    run_dir = sv_daemon_path(d, "/run/libvirt");
+    if (!sv_backend_system_token(run_dir, d->system_token, &error)) {
+        g_message("no system token: %s", error->message);
+        d->system_token[0] = '\0';
+    }
+    return d->system_token;
 }
 
 const char *

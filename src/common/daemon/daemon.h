@@ -40,6 +40,10 @@ int sv_daemon_main(const SvDaemonDriver *drv, int argc, char **argv);
 
 /* ROOT + an absolute standard path ("/run/libvirt" -> "ROOT/run/libvirt"). (transfer full) */
 char *sv_daemon_path(SvDaemon *d, const char *std_path);
+/* libvirt's system token of this host (programs/backend.h, under ROOT/run/libvirt), read
+ * or made on first use; "" when that failed (logged once): no internal call of this
+ * daemon is elevated then, nor any of another daemon's recognised. */
+const char *sv_daemon_system_token(SvDaemon *d);
 /* The --root directory, "" without one. */
 const char *sv_daemon_get_root(SvDaemon *d);
 SvServer *sv_daemon_get_server(SvDaemon *d);

@@ -19,6 +19,7 @@ typedef struct {
     GArray *regs; /* Registration */
     int next_callback_id;
     gboolean close_callback;
+    char *system_token; /* of the identity CONNECT_SET_IDENTITY set, NULL: none */
 } RemoteClient;
 
 /* The remote program served on one server: its SvRemoteConfig, the program's data
@@ -53,6 +54,7 @@ remote_client_free(gpointer p)
     RemoteClient *rc = p;
 
     g_array_unref(rc->regs);
+    g_free(rc->system_token);
     g_free(rc);
 }
 
@@ -390,7 +392,22 @@ connect_set_identity(SvCall *call, remote_connect_set_identity_args *a, GError *
             pid = v;
     }
     sv_client_set_identity(c, uid, gid, pid);
+    g_clear_pointer(&remote_client(c)->system_token, g_free);
+    for (guint i = 0; i < a->params.params_len; i++) {
+        const remote_typed_param *p = &a->params.params_val[i];
+        if (p->value.type == SV_TYPED_PARAM_STRING && g_str_equal(p->field, "system.token"))
+            remote_client(c)->system_token = g_strdup(p->value.remote_typed_param_value_u.s);
+    }
     return TRUE;
+}
+
+gboolean
+sv_remote_client_is_elevated(SvClient *c, const char *system_token)
+{
+    RemoteClient *rc = sv_client_attachment(c, &remote_client_key);
+
+    return rc && rc->system_token && system_token && system_token[0] &&
+           g_str_equal(rc->system_token, system_token);
 }
 
 gboolean

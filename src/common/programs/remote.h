@@ -62,6 +62,10 @@ void sv_remote_emit_event(SvServer *srv, int event_id, const guint8 uuid[16],
  * client's server (root alone where none is served). */
 gboolean sv_remote_peer_trusted(SvClient *c);
 
+/* Whether the identity a trusted daemon set for this connection carries `system_token`
+ * (libvirt's elevated identity: the daemon's own internal call, made for that user). */
+gboolean sv_remote_client_is_elevated(SvClient *c, const char *system_token);
+
 /* The identity a trusted proxy set for this connection; FALSE when none. */
 gboolean sv_remote_client_get_identity(SvClient *c, gint64 *uid, gint64 *gid, gint64 *pid);
 
