@@ -2,8 +2,11 @@
 #include "qemu_dac.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "conf/domain_status.h"
@@ -14,7 +17,17 @@ typedef struct {
     uid_t uid;
     gid_t gid;
     guint users;
+    gboolean xattr; /* the owner and count are (also) in the file's attributes */
 } Owner;
+
+/* libvirt's remembered owner, in attributes of the file itself so that every daemon (and a
+ * restarted one) sees it: the owner before the first guest as "+UID:+GID", the number of
+ * running guests using the file, and the host's boot time (attributes with another are
+ * from before a reboot: stale, and dropped). */
+#define XATTR_OWNER "trusted.libvirt.security.dac"
+#define XATTR_USERS "trusted.libvirt.security.ref_dac"
+#define XATTR_STAMP "trusted.libvirt.security.timestamp_dac"
+#define XATTR_NONE (-2) /* the file system keeps no such attributes, or the file has none */
 
 struct QemuDac {
     uid_t uid;
@@ -88,6 +101,131 @@ owned_has(const GPtrArray *owned, const char *path)
     return FALSE;
 }
 
+/* The stamp libvirt writes: the host's boot time in seconds (/proc/stat's btime). */
+static char *
+boot_stamp(void)
+{
+    g_autofree char *text = NULL;
+    const char *p;
+
+    if (!g_file_get_contents("/proc/stat", &text, NULL, NULL) ||
+        !(p = strstr(text, "\nbtime ")))
+        return g_strdup("0");
+    p += strlen("\nbtime ");
+    return g_strndup(p, strcspn(p, "\n"));
+}
+
+/* Attribute `name` of `path`; NULL with errno set when there is none. */
+static char *
+xattr_get(const char *path, const char *name)
+{
+    char buf[128];
+    ssize_t n = getxattr(path, name, buf, sizeof(buf) - 1);
+
+    if (n < 0)
+        return NULL;
+    buf[n] = '\0';
+    return g_strdup(buf);
+}
+
+static gboolean
+xattr_set(const char *path, const char *name, const char *value, GError **error)
+{
+    if (setxattr(path, name, value, strlen(value), 0) == 0)
+        return TRUE;
+    sv_error_set_errno(error, SV_FROM_SECURITY, errno, "Unable to set XATTR %s on %s", name,
+                       path);
+    return FALSE;
+}
+
+static void
+xattr_drop(const char *path)
+{
+    (void)removexattr(path, XATTR_USERS);
+    (void)removexattr(path, XATTR_OWNER);
+    (void)removexattr(path, XATTR_STAMP);
+}
+
+/* The number of guests the attributes of `path` count (stale ones dropped: none), or
+ * XATTR_NONE where the file system keeps no attributes, or -1 with an error. */
+static int
+xattr_users(const char *path, GError **error)
+{
+    g_autofree char *users = xattr_get(path, XATTR_USERS);
+    g_autofree char *stamp = NULL;
+    g_autofree char *now = NULL;
+    guint64 n;
+
+    if (!users) {
+        if (errno == ENODATA)
+            return 0;
+        if (errno == ENOTSUP || errno == ENOSYS)
+            return XATTR_NONE;
+        sv_error_set_errno(error, SV_FROM_SECURITY, errno, "Unable to get XATTR %s on %s",
+                           XATTR_USERS, path);
+        return -1;
+    }
+    stamp = xattr_get(path, XATTR_STAMP);
+    now = boot_stamp();
+    if (!stamp || !g_str_equal(stamp, now)) {
+        xattr_drop(path);
+        return 0;
+    }
+    if (!g_ascii_string_to_unsigned(users, 10, 0, G_MAXINT, &n, NULL)) {
+        sv_error_set(error, SV_FROM_SECURITY, SV_ERR_INTERNAL_ERROR,
+                     "malformed refcount %s on %s", users, path);
+        return -1;
+    }
+    return (int)n;
+}
+
+/* One more guest uses `path`, whose owner is uid:gid now: the count after (1: the first,
+ * whose owner is remembered), XATTR_NONE, or -1 with an error. */
+static int
+xattr_remember(const char *path, uid_t uid, gid_t gid, GError **error)
+{
+    int users = xattr_users(path, error);
+    g_autofree char *count = NULL;
+
+    if (users < 0)
+        return users;
+    users++;
+    if (users == 1) {
+        g_autofree char *owner = g_strdup_printf("+%u:+%u", (guint)uid, (guint)gid);
+        g_autofree char *stamp = boot_stamp();
+        if (!xattr_set(path, XATTR_OWNER, owner, error) ||
+            !xattr_set(path, XATTR_STAMP, stamp, error))
+            return -1;
+    }
+    count = g_strdup_printf("%d", users);
+    return xattr_set(path, XATTR_USERS, count, error) ? users : -1;
+}
+
+/* One guest fewer uses `path`: 0 with the remembered owner when it was the last (the
+ * attributes go), 1 when others still do, XATTR_NONE when nothing is remembered (libvirt
+ * then gives the file to root), -1 with an error. */
+static int
+xattr_recall(const char *path, uid_t *uid, gid_t *gid, GError **error)
+{
+    int users = xattr_users(path, error);
+    g_autofree char *owner = NULL;
+    guint u, g;
+
+    if (users <= 0)
+        return users == 0 ? XATTR_NONE : users;
+    if (--users > 0) {
+        g_autofree char *count = g_strdup_printf("%d", users);
+        return xattr_set(path, XATTR_USERS, count, error) ? 1 : -1;
+    }
+    owner = xattr_get(path, XATTR_OWNER);
+    xattr_drop(path);
+    if (!owner || sscanf(owner, "+%u:+%u", &u, &g) != 2)
+        return XATTR_NONE;
+    *uid = (uid_t)u;
+    *gid = (gid_t)g;
+    return 0;
+}
+
 static gboolean
 set_owner(const char *path, uid_t uid, gid_t gid, GError **error)
 {
@@ -106,6 +244,7 @@ qemu_dac_own(QemuDac *dac, GPtrArray *owned, const char *path, gboolean restore,
     g_autofree char *real = NULL;
     struct stat st;
     Owner *o;
+    int users;
 
     if (!dac->dynamic)
         return TRUE;
@@ -120,14 +259,24 @@ qemu_dac_own(QemuDac *dac, GPtrArray *owned, const char *path, gboolean restore,
         return TRUE;
     if (!restore)
         return set_owner(real, dac->uid, dac->gid, error);
+    users = dac->remember ? xattr_remember(real, st.st_uid, st.st_gid, error) : XATTR_NONE;
+    if (users == -1)
+        return FALSE;
     o = g_hash_table_lookup(dac->owners, real);
     if (!o) {
         o = g_new0(Owner, 1);
         o->uid = dac->remember ? st.st_uid : 0;
         o->gid = dac->remember ? st.st_gid : 0;
+        o->xattr = users != XATTR_NONE;
         g_hash_table_insert(dac->owners, g_strdup(real), o);
     }
-    if (!set_owner(real, dac->uid, dac->gid, error)) {
+    /* A file another guest (maybe another daemon's) uses keeps the owner it has: libvirt's
+     * would be the same, and changing it could cut that guest off. */
+    if (users <= 1 && !set_owner(real, dac->uid, dac->gid, error)) {
+        uid_t u;
+        gid_t g;
+        if (users == 1)
+            (void)xattr_recall(real, &u, &g, NULL);
         if (o->users == 0)
             g_hash_table_remove(dac->owners, real);
         return FALSE;
@@ -137,19 +286,44 @@ qemu_dac_own(QemuDac *dac, GPtrArray *owned, const char *path, gboolean restore,
     return TRUE;
 }
 
+/* Whether `path` goes back to an owner now that one guest of ours less uses it (o->users
+ * counts those left), and to which. */
+static gboolean
+restore_owner(const Owner *o, const char *path, uid_t *uid, gid_t *gid)
+{
+    g_autoptr(GError) error = NULL;
+    int rc;
+
+    *uid = o->uid;
+    *gid = o->gid;
+    if (!o->xattr)
+        return o->users == 0;
+    rc = xattr_recall(path, uid, gid, &error);
+    if (rc == -1)
+        g_warning("cannot recall the owner of '%s': %s", path, error->message);
+    if (rc == XATTR_NONE)
+        *uid = *gid = 0;
+    return rc == 0 || rc == XATTR_NONE;
+}
+
 void
 qemu_dac_restore(QemuDac *dac, GPtrArray *owned)
 {
     for (guint i = 0; i < owned->len; i++) {
         const char *path = owned->pdata[i];
         Owner *o = g_hash_table_lookup(dac->owners, path);
+        uid_t uid;
+        gid_t gid;
 
-        if (!o || --o->users > 0)
+        if (!o)
             continue;
-        if (chown(path, o->uid, o->gid) < 0 && errno != ENOENT)
-            g_warning("cannot give '%s' back to %u:%u: %s", path, (guint)o->uid, (guint)o->gid,
+        o->users--;
+        if (restore_owner(o, path, &uid, &gid) && chown(path, uid, gid) < 0 &&
+            errno != ENOENT)
+            g_warning("cannot give '%s' back to %u:%u: %s", path, (guint)uid, (guint)gid,
                       g_strerror(errno));
-        g_hash_table_remove(dac->owners, path);
+        if (o->users == 0)
+            g_hash_table_remove(dac->owners, path);
     }
     g_ptr_array_set_size(owned, 0);
 }
@@ -185,9 +359,11 @@ qemu_dac_take_status(QemuDac *dac, GPtrArray *owned, xmlNodePtr domstatus)
             continue;
         o = g_hash_table_lookup(dac->owners, path);
         if (!o) {
+            g_autofree char *users = xattr_get(path, XATTR_USERS);
             o = g_new0(Owner, 1);
             o->uid = (uid_t)uid;
             o->gid = (gid_t)gid;
+            o->xattr = users != NULL;  /* they still count the guest */
             g_hash_table_insert(dac->owners, g_strdup(path), o);
         }
         o->users++;

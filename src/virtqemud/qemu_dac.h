@@ -2,9 +2,11 @@
  *
  * With dynamic_ownership (the default) the files a guest's QEMU opens by path are given
  * to QEMU's user and group at start. Each file's owner before the first running guest is
- * remembered (remember_owner, the default) and counted across running guests; when the
- * last of them stops, the file gets that owner back (without remember_owner: root, as
- * libvirt does). Read-only and shareable images are given but never taken back, as
+ * remembered (remember_owner, the default) and counted across running guests, as libvirt
+ * does it: in the file's trusted.libvirt.security.* attributes, which libvirt's daemons
+ * read too (where the file system keeps none: in the daemon); when the last of them
+ * stops, the file gets that owner back (without remember_owner, or when nothing is
+ * remembered: root, as libvirt does). Read-only and shareable images are given but never taken back, as
  * libvirt does: another guest may still read them. */
 #pragma once
 

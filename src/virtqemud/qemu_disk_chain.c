@@ -158,21 +158,26 @@ probe_chain(SvDomainDiskDef *d, const char *start, GError **error)
 }
 
 gboolean
+qemu_disk_probe_chain(SvDomainDiskDef *d, GError **error)
+{
+    const SvDomainDiskBackingDef *last =
+        d->backing->len ? d->backing->pdata[d->backing->len - 1] : NULL;
+
+    if (d->type == SV_DOMAIN_DISK_TYPE_NETWORK || !d->source || d->backing_end)
+        return TRUE;
+    /* A chain the XML starts goes on from its last image, as libvirt's does. */
+    if (last && last->format == SV_DOMAIN_DISK_FORMAT_RAW)
+        d->backing_end = TRUE;
+    if ((last ? last->format : d->format) != SV_DOMAIN_DISK_FORMAT_QCOW2)
+        return TRUE;
+    return probe_chain(d, last ? last->path : d->source, error);
+}
+
+gboolean
 qemu_disk_probe_chains(SvDomainDef *def, GError **error)
 {
     for (guint i = 0; i < def->disks->len; i++) {
-        SvDomainDiskDef *d = def->disks->pdata[i];
-        const SvDomainDiskBackingDef *last =
-            d->backing->len ? d->backing->pdata[d->backing->len - 1] : NULL;
-
-        if (d->type == SV_DOMAIN_DISK_TYPE_NETWORK || !d->source || d->backing_end)
-            continue;
-        /* A chain the XML starts goes on from its last image, as libvirt's does. */
-        if (last && last->format == SV_DOMAIN_DISK_FORMAT_RAW)
-            d->backing_end = TRUE;
-        if ((last ? last->format : d->format) != SV_DOMAIN_DISK_FORMAT_QCOW2)
-            continue;
-        if (!probe_chain(d, last ? last->path : d->source, error))
+        if (!qemu_disk_probe_chain(def->disks->pdata[i], error))
             return FALSE;
     }
     return TRUE;

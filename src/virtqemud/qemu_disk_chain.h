@@ -1,5 +1,5 @@
 /* qemu_disk_chain.h: the backing chains of qcow2 disk images, read from their headers at
- * start as libvirt reads them, so QEMU is told every image it opens (never left to probe
+ * start and hotplug as libvirt reads them, so QEMU is told every image it opens (never left to probe
  * formats itself) and the live XML shows the chain. */
 #pragma once
 
@@ -22,3 +22,6 @@ gboolean qemu_qcow2_backing(const guint8 *buf, gsize len, char **ret_name, char 
  * probed where libvirt 9.0 probes it (an image naming no backing file of its own: qcow2,
  * else raw), and fails as in libvirt otherwise. */
 gboolean qemu_disk_probe_chains(SvDomainDef *def, GError **error);
+
+/* The same for one disk (a disk plugged live, whose chain libvirt reads as a start does). */
+gboolean qemu_disk_probe_chain(SvDomainDiskDef *d, GError **error);

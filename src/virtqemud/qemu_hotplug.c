@@ -30,6 +30,7 @@
 #include "qemu_argv.h"
 #include "qemu_secret.h"
 #include "qemu_command_disk.h"
+#include "qemu_disk_chain.h"
 #include "qemu_command_net.h"
 #include "qemu_domain.h"
 #include "qemu_interface.h"
@@ -428,6 +429,7 @@ live_with_disk(SvDomainObj *obj, SvDomainDiskDef *disk, guint *ret_index, GError
     g_autoptr(SvDomainDef) def = sv_domain_def_copy(obj->def);
     guint controllers = def->controllers->len;
     SvDomainDiskDef *d;
+    guint given;
     int at;
 
     g_ptr_array_insert(def->disks, (gint)sv_domain_hotplug_disk_insert_at(def, disk), disk);
@@ -443,7 +445,16 @@ live_with_disk(SvDomainObj *obj, SvDomainDiskDef *disk, guint *ret_index, GError
     qemu_domain_assign_aliases(def);
     at = disk_index(def, disk->target_dev);
     d = def->disks->pdata[at];
+    given = d->backing->len;
+    if (!qemu_disk_probe_chain(d, error))
+        return NULL;
+    /* libvirt numbers each backing image its probe finds, then the whole chain again from
+     * the image down: the first numbers go unused (seen with Debian's libvirtd 9.0.0) */
+    for (guint k = given; k < d->backing->len; k++)
+        (void)qemu_hotplug_next_node(obj);
     d->source_index = qemu_hotplug_next_node(obj);
+    for (guint k = 0; k < d->backing->len; k++)
+        ((SvDomainDiskBackingDef *)d->backing->pdata[k])->index = qemu_hotplug_next_node(obj);
     if (!d->backing->len && d->format == SV_DOMAIN_DISK_FORMAT_RAW)
         d->backing_end = TRUE;
     *ret_index = (guint)at;

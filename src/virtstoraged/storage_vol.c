@@ -192,6 +192,10 @@ struct StorageVolJob {
     guint64 input_capacity;  /* a disk pool's partition cloned from: its size */
     gboolean input_block;
     SvStorageVolDef *result; /* the volume read again after the work */
+    /* The <clusterSize> the volume's definition keeps: libvirt's refreshVol reads the
+     * image again but not its cluster size, which only a pool refresh probes (or the XML
+     * a volume is created from gives). */
+    guint64 cluster_size;
     /* LUKS: the secrets of the volume (CREATE, RESIZE) and of the one cloned from, copied
      * from their definitions, then their values; state_dir takes qemu-img's key files */
     SvVolSecret *secret, *input_secret;
@@ -468,8 +472,10 @@ work(StorageVolJob *j, GError **error)
      * the listing says) */
     if (j->disk || j->lvm)
         return TRUE;
-    j->result = sv_storage_vol_probe(j->path, error);
-    return j->result != NULL;
+    if (!(j->result = sv_storage_vol_probe(j->path, error)))
+        return FALSE;
+    j->result->target.cluster_size = j->cluster_size;
+    return TRUE;
 }
 
 static void
@@ -815,6 +821,7 @@ storage_vol_job_run(StorageDriver *drv, StoragePool *pool, StorageVol *vol,
         j->lvm = sv_storage_pool_def_copy(pool->def);
     if (pool->def->type == SV_STORAGE_POOL_DISK && spec->kind != STORAGE_VOL_JOB_READ)
         j->disk = sv_storage_pool_def_copy(pool->def);
+    j->cluster_size = (j->def ? j->def : def)->target.cluster_size;
     if (spec->kind != STORAGE_VOL_JOB_READ) {
         pool->jobs++;
         if (spec->kind != STORAGE_VOL_JOB_CREATE)

@@ -150,6 +150,21 @@ def guest():
         pytest.fail("cannot build the Linux test guest: %s" % e, pytrace=False)
 
 
+def finish_daemons(ds, failed=False):
+    """Stop and check the daemons of ds: their stderr is printed when a check or the test
+    (failed) failed, and the check's failure fails the test."""
+    collect_garbage()  # the test's dropped connections close while their daemons live
+    problems = ds.finish()
+    if problems or failed:
+        for d in ds.daemons:
+            print("---- stderr of %s (%s) ----" % (d.label, " ".join(d.command())))
+            print(d.stderr_tail(60))
+    if ds.watchdog_fired:
+        problems.insert(0, "test exceeded the %.0f s watchdog" % TEST_WATCHDOG)
+    if problems:
+        pytest.fail("daemon check failed:\n  " + "\n  ".join(problems), pytrace=False)
+
+
 @pytest.fixture
 def daemons(root, request):
     ds = DaemonSet(root)
@@ -160,17 +175,26 @@ def daemons(root, request):
         yield ds
     finally:
         timer.cancel()
-        collect_garbage()  # the test's dropped connections close while their daemons live
-        problems = ds.finish()
         failed = getattr(request.node, "rep_call", None)
-        if problems or (failed is not None and failed.failed):
-            for d in ds.daemons:
-                print("---- stderr of %s (%s) ----" % (d.label, " ".join(d.command())))
-                print(d.stderr_tail(60))
-        if ds.watchdog_fired:
-            problems.insert(0, "test exceeded the %.0f s watchdog" % TEST_WATCHDOG)
-        if problems:
-            pytest.fail("daemon check failed:\n  " + "\n  ".join(problems), pytrace=False)
+        finish_daemons(ds, failed is not None and failed.failed)
+
+
+@pytest.fixture(scope="module")
+def module_daemons():
+    """A DaemonSet under a short private root for the fixtures of one module (no watchdog:
+    its tests' own waits bound them); its daemons are stopped and checked after the
+    module's last test, and the root removed (kept with SV_E2E_KEEP=1)."""
+    collect_garbage()
+    path = tempfile.mkdtemp(prefix="sv.", dir="/tmp")
+    ds = DaemonSet(Path(path))
+    try:
+        yield ds
+    finally:
+        try:
+            finish_daemons(ds)
+        finally:
+            if not os.environ.get("SV_E2E_KEEP"):
+                shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -15,17 +15,14 @@ list must shrink as the work lands).
 
 import os
 import re
-import shutil
 import stat
 import subprocess
-import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
 
 from guests import uri_for
-from svdaemon import Daemon, DaemonError
 from xmlparity import check_parity as check, define_both as define_both_kept, devtree, \
     native_argv, normalise, pid_argv, unexplained, virsh_on as virsh, virt_install_xml
 
@@ -35,24 +32,11 @@ QEMU = "/usr/bin/qemu-system-x86_64"
 
 
 @pytest.fixture(scope="module")
-def virtqemud():
+def virtqemud(module_daemons):
     """One virtqemud for the module (QEMU as root, as svdaemon.py configures every test's),
     under a short private root; stopped and checked (exit status, sanitizer reports) at the
     end. Each test undefines what it defined there."""
-    root = Path(tempfile.mkdtemp(prefix="sv.", dir="/tmp"))
-    d = Daemon(root, label="virtqemud-parity").start()
-    yield d
-    problems = []
-    try:
-        d.stop()
-    except DaemonError as e:
-        problems.append(str(e))
-    problems += d.problems()
-    if problems:
-        print(d.stderr_tail(60))
-    shutil.rmtree(root, ignore_errors=True)
-    if problems:
-        pytest.fail("daemon check failed:\n  " + "\n  ".join(problems), pytrace=False)
+    return module_daemons.start(label="virtqemud-parity")
 
 
 def define_both(ref, ours_uri, xml, tmp_path):

@@ -4,6 +4,7 @@
  * file ownership for QEMU's user (qemu_dac.c): given, counted, restored, remembered. */
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -429,6 +430,86 @@ test_dac_status_round_trip(void)
     assert_owner("kernel", 0, 0);
 }
 
+static char *
+xattr_of(const char *name, const char *attr)
+{
+    g_autofree char *path = tmp_file(name);
+    char buf[128];
+    ssize_t n = getxattr(path, attr, buf, sizeof(buf) - 1);
+
+    if (n < 0)
+        return NULL;
+    buf[n] = '\0';
+    return g_strdup(buf);
+}
+
+static void
+assert_xattr(const char *name, const char *attr, const char *want)
+{
+    g_autofree char *got = xattr_of(name, attr);
+
+    g_assert_cmpstr(got, ==, want);
+}
+
+#define DAC_ATTR "trusted.libvirt.security.dac"
+#define REF_ATTR "trusted.libvirt.security.ref_dac"
+#define STAMP_ATTR "trusted.libvirt.security.timestamp_dac"
+
+/* The owner is remembered in the image's attributes, as libvirt's DAC driver keeps it, so
+ * two daemons (two QemuSecurity here) count their guests together: the file goes back to
+ * its owner when the last guest of either stops. Attributes stamped with another boot
+ * time are stale: dropped, and the file's present owner remembered instead. */
+static void
+test_dac_remembered_in_xattrs(void)
+{
+    g_autoptr(QemuSecurity) one = security_new(QEMU_IDENTITY);
+    g_autoptr(QemuSecurity) two = security_new(QEMU_IDENTITY);
+    g_autoptr(SvDomainDef) def = def_new("x", "x.img", FALSE);
+    g_autoptr(QemuSecLabel) l1 = NULL;
+    g_autoptr(QemuSecLabel) l2 = NULL;
+    g_autoptr(QemuSecLabel) l3 = NULL;
+    g_autofree char *path = tmp_file("x.img");
+    g_autofree char *stat_text = NULL;
+    g_autofree char *btime = NULL;
+    const char *p;
+
+    chown_tmp("x.img", 1001, 1002);
+    if (setxattr(path, STAMP_ATTR, "0", 1, 0) < 0) {
+        g_test_skip("no trusted.* attributes here");
+        return;
+    }
+    g_assert_true(g_file_get_contents("/proc/stat", &stat_text, NULL, NULL));
+    g_assert_nonnull((p = strstr(stat_text, "\nbtime ")));
+    btime = g_strndup(p + 7, strcspn(p + 7, "\n"));
+    /* stale: from before a reboot */
+    g_assert_cmpint(setxattr(path, DAC_ATTR, "+7:+7", 5, 0), ==, 0);
+    g_assert_cmpint(setxattr(path, REF_ATTR, "5", 1, 0), ==, 0);
+
+    l1 = label_new(one, def);
+    g_assert_true(qemu_security_label_apply(one, l1, def, NULL));
+    assert_owner("x.img", QEMU_UID, QEMU_GID);
+    assert_xattr("x.img", DAC_ATTR, "+1001:+1002");
+    assert_xattr("x.img", REF_ATTR, "1");
+    assert_xattr("x.img", STAMP_ATTR, btime);
+    l2 = label_new(two, def);
+    g_assert_true(qemu_security_label_apply(two, l2, def, NULL));
+    assert_xattr("x.img", REF_ATTR, "2");
+    qemu_security_label_release(one, l1);
+    assert_owner("x.img", QEMU_UID, QEMU_GID);
+    assert_xattr("x.img", REF_ATTR, "1");
+    qemu_security_label_release(two, l2);
+    assert_owner("x.img", 1001, 1002);
+    assert_xattr("x.img", DAC_ATTR, NULL);
+    assert_xattr("x.img", REF_ATTR, NULL);
+    assert_xattr("x.img", STAMP_ATTR, NULL);
+    /* nothing remembered any more when the guest stops: root, as libvirt does */
+    l3 = label_new(one, def);
+    g_assert_true(qemu_security_label_apply(one, l3, def, NULL));
+    g_assert_cmpint(removexattr(path, REF_ATTR), ==, 0);
+    qemu_security_label_release(one, l3);
+    assert_owner("x.img", 0, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -451,6 +532,7 @@ main(int argc, char **argv)
     g_test_add_func("/qemu-security/dac-settings", test_dac_settings);
     g_test_add_func("/qemu-security/dac-readonly-and-missing", test_dac_readonly_and_missing);
     g_test_add_func("/qemu-security/dac-status-round-trip", test_dac_status_round_trip);
+    g_test_add_func("/qemu-security/dac-remembered-in-xattrs", test_dac_remembered_in_xattrs);
     rc = g_test_run();
     {
         g_autoptr(GDir) dir = g_dir_open(tmp, 0, NULL);
