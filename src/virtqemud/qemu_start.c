@@ -838,9 +838,9 @@ prepare_live(SvDomainDef *live, GError **error)
 }
 
 static void
-volumes_ready(QemuVolumeWork *work, const GError *error, gpointer run)
+volumes_ready(QemuVolumeWork *done, const GError *error, gpointer run)
 {
-    g_autoptr(QemuVolumeWork) owned = work;
+    g_autoptr(QemuVolumeWork) work = done;
     SvDomainObj *obj = qemu_domain_find(run);
     g_autoptr(GError) err = NULL;
 

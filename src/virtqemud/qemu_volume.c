@@ -447,7 +447,7 @@ device_resolved(QemuVolumeWork *work, const GError *error, gpointer data)
         return;
     }
     resolved = sv_domain_def_copy(dev);
-    qemu_volume_apply(work, resolved);
+    qemu_volume_apply(owned, resolved);
     w->then(obj, g_steal_pointer(&dev), resolved, NULL, w->data);
 }
 
@@ -478,9 +478,11 @@ attach_resolved(SvDomainObj *obj, SvDomainDef *dev, SvDomainDef *resolved,
                 const GError *error, gpointer data)
 {
     g_autofree Attach *a = data;
-    g_autoptr(SvDomainDef) given = dev;
+    g_autoptr(SvDomainDef) given = dev; /* freed on return */
     g_autoptr(SvDomainDef) plugged = resolved;
     g_autoptr(GError) err = NULL;
+
+    (void)given;
 
     if (!error && qemu_hotplug_attach_disk(obj, plugged, a->done, a->data, &err))
         return;
