@@ -293,6 +293,10 @@ def test_units_as_libvirt_has_them(install):
                 assert one(sock, "Socket", "SocketMode") == "0660"
             else:
                 assert one(sock, "Socket", "SocketMode") == mode
+    # The key of the secrets' values at rest (libvirt 12.1), by credential name: searched in
+    # systemd's credential stores, and no failure when none has it.
+    sec = parse_unit(install.unit("virtsecretd.service"))
+    assert sec["Service"]["LoadCredentialEncrypted"] == ["secrets-encryption-key"]
     if "virtxend" in DAEMONS:
         xen = parse_unit(install.unit("virtxend.service"))
         assert xen["Unit"]["ConditionPathExists"] == ["/proc/xen"]
