@@ -289,14 +289,16 @@ get_value(SvCall *call, remote_secret_get_value_args *a, remote_secret_get_value
 
 /* ---------------------------------------------------------------- encryption at rest */
 
-/* The key file libvirt 12.1's secret driver reads: secret.conf's secrets_encryption_key,
- * else the systemd credential secrets-encryption-key when the unit passed one; with
- * encrypt_data = 1 and neither, a fixed runtime path. NULL: values stay plain (no key, or
- * encrypt_data = 0). */
+/* The key file libvirt 12.1's secret driver reads: secret.conf's secrets_encryption_key
+ * (secret.conf beside the daemon's own configuration file, as libvirt has both in
+ * SYSCONFDIR/libvirt), else the systemd credential secrets-encryption-key when the unit
+ * passed one; with encrypt_data = 1 and neither, a fixed runtime path. NULL: values stay
+ * plain (no key, or encrypt_data = 0). */
 static char *
 key_path(SvDaemon *d, GError **error)
 {
-    g_autofree char *conf_path = sv_daemon_path(d, "/etc/libvirt/secret.conf");
+    g_autofree char *conf_dir = sv_daemon_config_dir(d);
+    g_autofree char *conf_path = g_build_filename(conf_dir, "secret.conf", NULL);
     g_autoptr(SvConfFile) conf = sv_conf_file_load(conf_path, TRUE, error);
     g_autofree char *path = NULL;
     const char *creds = g_getenv("CREDENTIALS_DIRECTORY");
