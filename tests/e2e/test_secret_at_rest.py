@@ -158,14 +158,28 @@ def test_wrong_key_skips_the_secret(daemons, root, tmp_path):
     assert listed_value(d3) == VALUE
 
 
-def test_key_of_wrong_length_stops_the_daemon(daemons, tmp_path):
-    d = daemons.new(name="virtsecretd", label="virtsecretd-badkey",
-                    env=creds_env(tmp_path, key=b"short"))
+def refused_start(daemons, label, env=None):
+    """The log of a virtsecretd that must fail to start."""
+    d = daemons.new(name="virtsecretd", label=label, env=env)
     d.expected_status = "nonzero"
     try:
         d.start()
-        raise AssertionError("virtsecretd started with a 5-byte key")
+        raise AssertionError("%s started" % label)
     except DaemonError:
         pass
     assert d.wait_exit(30) != 0
-    assert "Encryption key length must be '32'" in d.stderr_text()
+    return d.stderr_text()
+
+
+def test_key_of_wrong_length_stops_the_daemon(daemons, tmp_path):
+    log = refused_start(daemons, "virtsecretd-badkey", creds_env(tmp_path, key=b"short"))
+    assert "Encryption key length must be '32'" in log
+
+
+def test_encrypt_data_1_without_a_key_stops_the_daemon(daemons, root):
+    # No key configured nor passed: libvirt's default path, here under the root.
+    (root / "etc" / "libvirt").mkdir(parents=True, exist_ok=True)
+    (root / "etc" / "libvirt" / "secret.conf").write_text("encrypt_data = 1\n")
+    log = refused_start(daemons, "virtsecretd-nokey")
+    assert "cannot read the secrets encryption key '%s/run/libvirt/secrets/encryption-key'" \
+        % root in log
