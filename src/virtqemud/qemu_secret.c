@@ -2,8 +2,6 @@
 #include "qemu_secret.h"
 
 #include <errno.h>
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -11,10 +9,9 @@
 #include "conf/secret_def.h"
 #include "conf/storage_vol_def.h"
 #include "domain/secret_value.h"
+#include "util/aes.h"
 #include "util/error.h"
 #include "util/fileio.h"
-
-#define IV_LEN 16
 
 void
 qemu_disk_secret_free(QemuDiskSecret *s)
@@ -177,49 +174,18 @@ qemu_secret_master_key_read(const char *dir, guint8 key[QEMU_MASTER_KEY_LEN], GE
     return TRUE;
 }
 
-/* AES-256-CBC of `in` with PKCS#7 padding, as QEMU's secret objects take keyid data. */
-static guint8 *
-aes_cbc(const guint8 *key, const guint8 *iv, const guint8 *in, gsize len, gsize *out_len,
-        GError **error)
-{
-    gsize padded = (len / IV_LEN + 1) * IV_LEN;
-    g_autofree guint8 *buf = g_malloc(padded);
-    gnutls_datum_t k = {(guint8 *)key, QEMU_MASTER_KEY_LEN};
-    gnutls_datum_t v = {(guint8 *)iv, IV_LEN};
-    gnutls_cipher_hd_t h;
-    int rc;
-
-    memcpy(buf, in, len);
-    memset(buf + len, (int)(padded - len), padded - len);
-    rc = gnutls_cipher_init(&h, GNUTLS_CIPHER_AES_256_CBC, &k, &v);
-    if (rc == 0) {
-        rc = gnutls_cipher_encrypt(h, buf, padded);
-        gnutls_cipher_deinit(h);
-    }
-    if (rc < 0) {
-        explicit_bzero(buf, padded);
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                     "failed to encrypt the data: '%s'", gnutls_strerror(rc));
-        return NULL;
-    }
-    *out_len = padded;
-    return g_steal_pointer(&buf);
-}
-
 QemuDiskSecret *
 qemu_secret_encrypt(const guint8 key[QEMU_MASTER_KEY_LEN], GBytes *value, GError **error)
 {
     g_autoptr(QemuDiskSecret) s = g_new0(QemuDiskSecret, 1);
-    guint8 iv[IV_LEN];
+    guint8 iv[SV_AES_IV_LEN];
     g_autofree guint8 *ct = NULL;
     gsize len, ct_len;
     const guint8 *plain = g_bytes_get_data(value, &len);
 
-    if (getrandom(iv, sizeof(iv), 0) != sizeof(iv)) {
-        sv_error_set_errno(error, SV_FROM_QEMU, errno, "%s", "failed to generate IV");
+    if (!sv_aes_random(iv, sizeof(iv), SV_FROM_QEMU, error))
         return NULL;
-    }
-    if (!(ct = aes_cbc(key, iv, plain, len, &ct_len, error)))
+    if (!(ct = sv_aes_encrypt(key, iv, plain, len, &ct_len, SV_FROM_QEMU, error)))
         return NULL;
     s->data = g_base64_encode(ct, ct_len);
     s->iv = g_base64_encode(iv, sizeof(iv));

@@ -11,6 +11,7 @@
 #include "programs/remote.h"
 #include "secret_events.h"
 #include "secret_store.h"
+#include "util/aes.h"
 #include "util/error.h"
 
 typedef struct {
@@ -286,6 +287,76 @@ get_value(SvCall *call, remote_secret_get_value_args *a, remote_secret_get_value
     return TRUE;
 }
 
+/* ---------------------------------------------------------------- encryption at rest */
+
+/* The key file libvirt 12.1's secret driver reads: secret.conf's secrets_encryption_key
+ * (secret.conf beside the daemon's own configuration file, as libvirt has both in
+ * SYSCONFDIR/libvirt), else the systemd credential secrets-encryption-key when the unit
+ * passed one; with encrypt_data = 1 and neither, a fixed runtime path. NULL: values stay
+ * plain (no key, or encrypt_data = 0). */
+static char *
+key_path(SvDaemon *d, GError **error)
+{
+    g_autofree char *conf_dir = sv_daemon_config_dir(d);
+    g_autofree char *conf_path = g_build_filename(conf_dir, "secret.conf", NULL);
+    g_autoptr(SvConfFile) conf = sv_conf_file_load(conf_path, TRUE, error);
+    g_autofree char *path = NULL;
+    const char *creds = g_getenv("CREDENTIALS_DIRECTORY");
+    guint encrypt = 2; /* not set */
+
+    if (!conf || !sv_conf_file_get_uint(conf, "encrypt_data", &encrypt, error) ||
+        !sv_conf_file_get_string(conf, "secrets_encryption_key", &path, error))
+        return NULL;
+    if (encrypt > 2 || (encrypt == 2 && sv_conf_file_has(conf, "encrypt_data"))) {
+        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED,
+                     "%s: encrypt_data must be 0 or 1", conf_path);
+        return NULL;
+    }
+    if (!path && creds) {
+        path = g_build_filename(creds, "secrets-encryption-key", NULL);
+        if (!g_file_test(path, G_FILE_TEST_EXISTS))
+            g_clear_pointer(&path, g_free);
+    }
+    if (encrypt == 0)
+        return NULL;
+    if (!path && encrypt == 1)
+        path = sv_daemon_path(d, "/run/libvirt/secrets/encryption-key");
+    return g_steal_pointer(&path);
+}
+
+/* Give the store the key when values are to be sealed; FALSE (the daemon does not start,
+ * as libvirt's) when the key file named cannot be read or is not 32 bytes. */
+static gboolean
+load_key(SvDaemon *d, SecretStore *store, GError **error)
+{
+    GError *err = NULL;
+    g_autofree char *path = key_path(d, &err);
+    g_autofree char *key = NULL;
+    gsize len = 0;
+    gboolean ok;
+
+    if (err) {
+        g_propagate_error(error, err);
+        return FALSE;
+    }
+    if (!path)
+        return TRUE;
+    if (!g_file_get_contents(path, &key, &len, NULL)) {
+        sv_error_set(error, SV_FROM_SECRET, SV_ERR_INVALID_SECRET,
+                     "cannot read the secrets encryption key '%s'", path);
+        return FALSE;
+    }
+    ok = len == SV_AES_KEY_LEN;
+    if (ok)
+        secret_store_set_key(store, (const guint8 *)key);
+    else
+        sv_error_set(error, SV_FROM_SECRET, SV_ERR_INVALID_SECRET,
+                     "Encryption key length must be '%d' '%s'", SV_AES_KEY_LEN, path);
+    explicit_bzero(key, len);
+    g_debug("secrets encryption key: %s", path);
+    return ok;
+}
+
 /* ---------------------------------------------------------------- daemon glue */
 
 static gboolean
@@ -294,7 +365,7 @@ secret_init(SvDaemon *d, GError **error)
     g_autofree char *dir = sv_daemon_path(d, "/etc/libvirt/secrets");
     g_autoptr(SecretStore) store = secret_store_new(dir);
     SecretDriver *drv;
-    int n = secret_store_load(store, error);
+    int n = load_key(d, store, error) ? secret_store_load(store, error) : -1;
     SvRemoteHandlers own = {
         .connect_num_of_secrets = num_of_secrets,
         .connect_list_secrets = list_secrets,

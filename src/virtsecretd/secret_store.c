@@ -6,13 +6,21 @@
 #include <unistd.h>
 
 #include "conf/uuid.h"
+#include "util/aes.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
 struct SecretStore {
     char *dir;
     GPtrArray *secrets; /* SecretObj, definition order */
+    gboolean has_key;   /* values are written encrypted with key */
+    guint8 key[SV_AES_KEY_LEN];
 };
+
+/* A value's file: plain base64 (libvirt 9.0), or base64 of IV + AES-256-CBC ciphertext
+ * (libvirt 12.1's encryption at rest). */
+#define PLAIN_SUFFIX ".base64"
+#define SEALED_SUFFIX ".aes256cbc"
 
 static void
 value_clear(SecretObj *obj)
@@ -47,8 +55,19 @@ secret_store_free(SecretStore *store)
     if (!store)
         return;
     g_ptr_array_unref(store->secrets);
+    explicit_bzero(store->key, sizeof(store->key));
     g_free(store->dir);
     g_free(store);
+}
+
+void
+secret_store_set_key(SecretStore *store, const guint8 *key)
+{
+    store->has_key = key != NULL;
+    if (key)
+        memcpy(store->key, key, SV_AES_KEY_LEN);
+    else
+        explicit_bzero(store->key, sizeof(store->key));
 }
 
 GPtrArray *
@@ -137,19 +156,49 @@ save_def(SecretStore *store, const SvSecretDef *def, GError **error)
     return sv_file_write_atomic(path, xml, strlen(xml), 0600, error);
 }
 
-/* The value's file; none to write when no value is set (libvirt's virSecretObjSaveData). */
+/* The value's bytes as its file holds them before base64: IV + ciphertext when sealed. */
+static guint8 *
+seal_value(SecretStore *store, const SecretObj *obj, gsize *len, GError **error)
+{
+    guint8 iv[SV_AES_IV_LEN];
+    g_autofree guint8 *ct = NULL;
+    gsize ct_len = 0;
+    guint8 *out;
+
+    if (!sv_aes_random(iv, sizeof(iv), SV_FROM_SECRET, error) ||
+        !(ct = sv_aes_encrypt(store->key, iv, obj->value, obj->value_len, &ct_len,
+                              SV_FROM_SECRET, error)))
+        return NULL;
+    out = g_malloc(sizeof(iv) + ct_len);
+    memcpy(out, iv, sizeof(iv));
+    memcpy(out + sizeof(iv), ct, ct_len);
+    *len = sizeof(iv) + ct_len;
+    return out;
+}
+
+/* The value's file, sealed when the store has a key, and the other form's file removed
+ * (libvirt's virSecretObjSaveData); none to write when no value is set. */
 static gboolean
 save_value(SecretStore *store, const SecretObj *obj, GError **error)
 {
-    g_autofree char *path = file_of(store, obj->def, ".base64");
+    const char *suffix = store->has_key ? SEALED_SUFFIX : PLAIN_SUFFIX;
+    g_autofree char *path = file_of(store, obj->def, suffix);
+    g_autofree char *other = file_of(store, obj->def,
+                                     store->has_key ? PLAIN_SUFFIX : SEALED_SUFFIX);
+    g_autofree guint8 *sealed = NULL;
     g_autofree char *b64 = NULL;
+    gsize len = 0;
     gboolean ok;
 
     if (!obj->value)
         return TRUE;
-    b64 = g_base64_encode(obj->value, obj->value_len);
+    if (store->has_key && !(sealed = seal_value(store, obj, &len, error)))
+        return FALSE;
+    b64 = sealed ? g_base64_encode(sealed, len) : g_base64_encode(obj->value, obj->value_len);
     ok = sv_file_write_atomic(path, b64, strlen(b64), 0600, error);
-    memset(b64, 0, strlen(b64));
+    explicit_bzero(b64, strlen(b64));
+    if (ok)
+        (void)sv_file_remove_durable(other, NULL);
     return ok;
 }
 
@@ -157,9 +206,12 @@ static gboolean
 delete_files(SecretStore *store, const SvSecretDef *def, GError **error)
 {
     g_autofree char *xml = file_of(store, def, ".xml");
-    g_autofree char *b64 = file_of(store, def, ".base64");
+    g_autofree char *b64 = file_of(store, def, PLAIN_SUFFIX);
+    g_autofree char *sealed = file_of(store, def, SEALED_SUFFIX);
 
-    (void)sv_file_remove_durable(b64, NULL); /* as libvirt, a value file left is no error */
+    /* as libvirt, a value file left is no error */
+    (void)sv_file_remove_durable(b64, NULL);
+    (void)sv_file_remove_durable(sealed, NULL);
     return sv_file_remove_durable(xml, error);
 }
 
@@ -212,8 +264,10 @@ persist_define(SecretStore *store, SecretObj *obj, const SvSecretDef *was, GErro
         return FALSE;
     if (!save_def(store, obj->def, error)) {
         if (was && was->ephemeral) {
-            g_autofree char *b64 = file_of(store, obj->def, ".base64");
+            g_autofree char *b64 = file_of(store, obj->def, PLAIN_SUFFIX);
+            g_autofree char *sealed = file_of(store, obj->def, SEALED_SUFFIX);
             (void)sv_file_remove_durable(b64, NULL);
+            (void)sv_file_remove_durable(sealed, NULL);
         }
         return FALSE;
     }
@@ -292,21 +346,63 @@ secret_store_undefine(SecretStore *store, SecretObj *obj, GError **error)
 
 /* ---------------------------------------------------------------- loading */
 
-/* The value of a loaded secret, from its .base64 file when there is one. */
+/* The value sealed in decoded[len] (IV + ciphertext) with the store's key. */
 static gboolean
-load_value(SecretStore *store, SecretObj *obj, GError **error)
+unseal_value(SecretStore *store, SecretObj *obj, const char *path, const guint8 *decoded,
+             gsize len, GError **error)
 {
-    g_autofree char *path = file_of(store, obj->def, ".base64");
+    if (!store->has_key) {
+        sv_error_set(error, SV_FROM_SECRET, SV_ERR_INVALID_SECRET,
+                     "the value in '%s' is encrypted and no secrets encryption key is "
+                     "loaded", path);
+        return FALSE;
+    }
+    if (len < SV_AES_IV_LEN) {
+        sv_error_set(error, SV_FROM_SECRET, SV_ERR_INVALID_SECRET,
+                     "Encrypted secret size '%zu' is invalid", len);
+        return FALSE;
+    }
+    obj->value = sv_aes_decrypt(store->key, decoded, decoded + SV_AES_IV_LEN,
+                                len - SV_AES_IV_LEN, &obj->value_len, SV_FROM_SECRET, error);
+    if (!obj->value)
+        g_prefix_error(error, "'%s': ", path);
+    return obj->value != NULL;
+}
+
+/* One form of a loaded secret's value, from its file when there is one. */
+static gboolean
+load_value_file(SecretStore *store, SecretObj *obj, const char *suffix, GError **error)
+{
+    g_autofree char *path = file_of(store, obj->def, suffix);
     g_autofree char *b64 = NULL;
+    g_autofree guint8 *decoded = NULL;
     gsize len = 0;
+    gboolean ok = TRUE;
 
     if (!g_file_test(path, G_FILE_TEST_EXISTS))
         return TRUE;
     if (!g_file_get_contents(path, &b64, &len, error))
         return FALSE;
-    obj->value = g_base64_decode(g_strstrip(b64), &obj->value_len);
-    memset(b64, 0, len);
-    return TRUE;
+    decoded = g_base64_decode(g_strstrip(b64), &len);
+    explicit_bzero(b64, strlen(b64));
+    value_clear(obj);
+    if (g_str_equal(suffix, PLAIN_SUFFIX)) {
+        obj->value = g_steal_pointer(&decoded);
+        obj->value_len = len;
+        return TRUE;
+    }
+    ok = unseal_value(store, obj, path, decoded, len, error);
+    explicit_bzero(decoded, len);
+    return ok;
+}
+
+/* The value of a loaded secret: as libvirt, each form whose file exists is read, sealed
+ * then plain (one is removed whenever the other is written). */
+static gboolean
+load_value(SecretStore *store, SecretObj *obj, GError **error)
+{
+    return load_value_file(store, obj, SEALED_SUFFIX, error) &&
+           load_value_file(store, obj, PLAIN_SUFFIX, error);
 }
 
 static void

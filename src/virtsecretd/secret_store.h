@@ -1,6 +1,8 @@
 /* secret_store.h: virtsecretd's secrets, in memory and under ROOT/etc/libvirt/secrets as
  * libvirt 9.0 keeps them: UUID.xml (the definition) and UUID.base64 (the value), 0600,
- * never for an ephemeral secret. */
+ * never for an ephemeral secret. With a secrets encryption key (libvirt 12.1's encryption
+ * at rest) a value is written to UUID.aes256cbc instead: base64 of a random 16-byte IV
+ * followed by the value's AES-256-CBC ciphertext (PKCS#7 padded). Either form is read. */
 #pragma once
 
 #include "conf/secret_def.h"
@@ -17,6 +19,10 @@ typedef struct SecretStore SecretStore;
 SecretStore *secret_store_new(const char *dir);
 void secret_store_free(SecretStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SecretStore, secret_store_free)
+
+/* Write values sealed with key (SV_AES_KEY_LEN bytes, copied), or plain (NULL). Set before
+ * secret_store_load(): without the key, a sealed value does not load. */
+void secret_store_set_key(SecretStore *store, const guint8 *key);
 
 /* Create the directory (0700) and load every secret in it; one that does not read, whose
  * file name is not its UUID or that clashes with another is skipped with a warning, as

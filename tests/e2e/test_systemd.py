@@ -293,6 +293,10 @@ def test_units_as_libvirt_has_them(install):
                 assert one(sock, "Socket", "SocketMode") == "0660"
             else:
                 assert one(sock, "Socket", "SocketMode") == mode
+    # The key of the secrets' values at rest (libvirt 12.1), by credential name: searched in
+    # systemd's credential stores, and no failure when none has it.
+    sec = parse_unit(install.unit("virtsecretd.service"))
+    assert sec["Service"]["LoadCredentialEncrypted"] == ["secrets-encryption-key"]
     if "virtxend" in DAEMONS:
         xen = parse_unit(install.unit("virtxend.service"))
         assert xen["Unit"]["ConditionPathExists"] == ["/proc/xen"]
@@ -817,6 +821,38 @@ def test_conf_defaults_are_accepted(install, daemons, root, name):
         virsh("%s+unix:///system?socket=%s" % (DRIVER[name], d.sock),
               *({"virtsecretd": ["secret-list"], "virtstoraged": ["pool-list", "--all"],
                  "virtnodedevd": ["nodedev-list"]}.get(name, ["list", "--all"])))
+
+
+def test_secret_conf_documents_keys_virtsecretd_reads(install, daemons, root):
+    """The secrets driver's own secret.conf (libvirt 12.1's), installed beside
+    virtsecretd.conf: its keys are read by virtsecretd and documented; with encrypt_data
+    uncommented as shown, values are written encrypted with the key at the path shown
+    (the default of secrets_encryption_key then; under --root, the daemon's root)."""
+    conf = install.dest(install.path("libvirt/secret.conf"))
+    assert os.path.dirname(str(conf)) == os.path.dirname(
+        str(install.dest(install.path("libvirt/virtsecretd.conf"))))
+    keys = conf_keys(conf.read_text())
+    assert sorted(k for k, _ in keys) == ["encrypt_data", "secrets_encryption_key"]
+    assert all(source_has_key("virtsecretd", k) for k, _ in keys)
+    doc = (source_dir() / "docs" / "configuration.md").read_text()
+    assert all("`%s`" % k in doc for k, _ in keys)
+    if not built("virtsecretd"):
+        pytest.skip("virtsecretd not built")
+    etc = root / "etc" / "libvirt"
+    etc.mkdir(parents=True)
+    (etc / "secret.conf").write_text("encrypt_data = %s\n" % dict(keys)["encrypt_data"])
+    key_path = dict(keys)["secrets_encryption_key"].strip('"')
+    key_file = root / key_path.lstrip("/")
+    key_file.parent.mkdir(parents=True)
+    key_file.write_bytes(bytes(32))
+    d = daemons.start(name="virtsecretd", label="virtsecretd")
+    uuid = "9e4a3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c"
+    (root / "s.xml").write_text("<secret><uuid>%s</uuid></secret>" % uuid)
+    (root / "v").write_text("dmFsdWU=")
+    sock = "secret+unix:///system?socket=%s" % d.sock
+    virsh(sock, "secret-define", str(root / "s.xml"))
+    virsh(sock, "secret-set-value", uuid, "--file", str(root / "v"))
+    assert sorted(os.listdir(etc / "secrets")) == [uuid + ".aes256cbc", uuid + ".xml"]
 
 
 def test_man_pages_render_cleanly(install):

@@ -18,9 +18,13 @@ What it shows, with the units' whole sandbox applied by systemd itself:
 - a real guest survives `systemctl restart` and `systemctl stop` of virtqemud
   (KillMode=process), and the next daemon, activated by a client, takes it over;
 - virtproxyd runs as its own user, hands a legacy-mode client to virtqemud, and the
-  guest's lifecycle works through it.
+  guest's lifecycle works through it;
+- virtsecretd starts with no credential secrets-encryption-key (values in plain base64, as
+  libvirt 9.0) and, once a credential store holds one (`systemd-creds encrypt`), gets it
+  decrypted by systemd and keeps values sealed with it (libvirt 12.1's UUID.aes256cbc).
 """
 
+import base64
 import json
 import os
 import shutil
@@ -39,7 +43,7 @@ SYSTEMD = Path("/lib/systemd/systemd")
 TARGETS = ("sysinit", "basic", "sockets", "shutdown", "multi-user", "paths", "timers",
            "network", "network-online", "local-fs", "remote-fs", "slices")
 # The daemons whose installed units the namespace gets.
-DAEMONS = ("virtqemud", "virtproxyd")
+DAEMONS = ("virtqemud", "virtproxyd", "virtsecretd")
 # The libvirt directories the daemons use, private to the namespace.
 PRIVATE_DIRS = ("/etc/libvirt", "/var/lib/libvirt", "/var/log/libvirt", "/var/cache/libvirt")
 BOOT_TIMEOUT = 20
@@ -89,6 +93,11 @@ done
 mount --bind "%(root)s/conf" "%(confdir)s"
 mount --bind "%(root)s/passwd" /etc/passwd
 mount --bind "%(root)s/group" /etc/group
+# Shared propagation inside the namespace (new peer groups: nothing reaches the host), as
+# systemd makes it when it boots a machine: it sets up a service's credentials in a child
+# mount namespace and moves them to /run/credentials/UNIT, which its own namespace sees
+# only through propagation.
+mount --make-rshared /
 export SYSTEMD_UNIT_PATH="%(root)s/units"
 exec %(systemd)s --system --unit=sv-test.target --log-level=notice
 """
@@ -185,7 +194,8 @@ class Pid1:
         conf = root / "conf"
         conf.mkdir()
         for name, extra in (("virtqemud", QEMU_AS_ROOT + "log_level = 2\nterm_timeout = 5\n"),
-                            ("virtproxyd", "log_level = 2\n")):
+                            ("virtproxyd", "log_level = 2\n"),
+                            ("virtsecretd", "log_level = 2\n")):
             installed = install.dest(install.path("libvirt/%s.conf" % name)).read_text()
             (conf / ("%s.conf" % name)).write_text(installed + extra)
         # The proxy's system user, as sysusers would make it, in private copies.
@@ -198,7 +208,7 @@ class Pid1:
                                     "virtproxyd:x:%d:\n" % self.proxy_gid)
         # Where the services' output goes (there is no journal), and sanitizer settings
         # a seccomp-filtered service can live with (LeakSanitizer needs ptrace).
-        for name in ("virtqemud", "virtproxyd"):
+        for name in DAEMONS:
             dropin = units / ("%s.service.d" % name)
             dropin.mkdir()
             text = "[Service]\nStandardOutput=append:%s/%s.log\nStandardError=inherit\n" % (
@@ -282,7 +292,7 @@ class Pid1:
 
     def logs(self):
         text = ""
-        for name in ("pid1", "virtqemud", "virtproxyd"):
+        for name in ("pid1",) + DAEMONS:
             p = self.root / ("%s.log" % name)
             if p.exists():
                 text += "---- %s ----\n%s" % (name, p.read_text(errors="replace"))
@@ -425,3 +435,52 @@ def test_proxy_as_its_own_user_hands_clients_over(pid1, root):
     assert p.virsh(legacy, "list", "--all").stdout.strip() == ""
     # The proxy passed the clients on: the backend saw them as its own.
     assert p.show("virtqemud.service", "ActiveState") == "active"
+
+
+SECRET_UUID = "8e4a3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c"
+
+
+def test_secretd_key_from_a_credential_store(pid1, root):
+    p = pid1
+    uri = "secret:///system"
+    secrets = "/etc/libvirt/secrets"
+    (root / "s.xml").write_text("<secret><uuid>%s</uuid><usage type='ceph'><name>pid1</name>"
+                                "</usage></secret>" % SECRET_UUID)
+    for name, value in (("v1", b"first value"), ("v2", b"second value")):
+        (root / name).write_bytes(base64.b64encode(value))
+    p.systemctl("start", "virtsecretd.socket", "virtsecretd-ro.socket",
+                "virtsecretd-admin.socket")
+    # No credential anywhere: the service starts, values are plain base64 (libvirt 9.0).
+    p.virsh(uri, "secret-define", str(root / "s.xml"))
+    p.virsh(uri, "secret-set-value", SECRET_UUID, "--file", str(root / "v1"))
+    assert p.show("virtsecretd.service", "ActiveState") == "active"
+    assert sorted(os.listdir(p.file(secrets))) == [SECRET_UUID + ".base64",
+                                                   SECRET_UUID + ".xml"]
+    p.systemctl("stop", "virtsecretd.service")
+
+    # The key, encrypted as a credential into a store systemd searches (no TPM here: the
+    # tpm2-absent key, which systemd accepts on a machine without TPM2).
+    key = bytes(range(100, 132))
+    (root / "key").write_bytes(key)
+    p.run(["mkdir", "-p", "/run/credstore.encrypted"])
+    p.run(["systemd-creds", "encrypt", "--with-key=tpm2-absent",
+           "--name=secrets-encryption-key", str(root / "key"),
+           "/run/credstore.encrypted/secrets-encryption-key"])
+    assert key not in p.file("/run/credstore.encrypted/secrets-encryption-key").read_bytes()
+
+    # Activated again: the plain value is still read, and sealed when set again.
+    got = p.virsh(uri, "secret-get-value", SECRET_UUID).stdout.strip()
+    assert base64.b64decode(got) == b"first value"
+    p.virsh(uri, "secret-set-value", SECRET_UUID, "--file", str(root / "v2"))
+    assert sorted(os.listdir(p.file(secrets))) == [SECRET_UUID + ".aes256cbc",
+                                                   SECRET_UUID + ".xml"]
+    sealed = base64.b64decode(p.file(secrets + "/" + SECRET_UUID + ".aes256cbc").read_bytes())
+    r = subprocess.run(["openssl", "enc", "-d", "-aes-256-cbc", "-K", key.hex(),
+                        "-iv", sealed[:16].hex()], input=sealed[16:], capture_output=True,
+                       timeout=CALL_TIMEOUT)
+    assert r.returncode == 0 and r.stdout == b"second value", r.stderr
+    p.systemctl("restart", "virtsecretd.service")
+    got = p.virsh(uri, "secret-get-value", SECRET_UUID).stdout.strip()
+    assert base64.b64decode(got) == b"second value"
+    p.systemctl("stop", "virtsecretd.service")
+    assert p.show("virtsecretd.service", "Result") == "success"

@@ -1,6 +1,7 @@
 /* test-secret-store.c: virtsecretd's secret_store.c in a temporary directory: the files
  * libvirt 9.0 keeps (UUID.xml, UUID.base64, mode 0600, none for an ephemeral secret), what a
- * restart loads back, and libvirt's errors for a UUID or a usage already defined. */
+ * restart loads back, and libvirt's errors for a UUID or a usage already defined; with a
+ * key, libvirt 12.1's encryption at rest (UUID.aes256cbc: base64 of IV + AES-256-CBC). */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "conf/uuid.h"
 #include "secret_store.h"
+#include "util/aes.h"
 #include "util/error.h"
 
 #define UUID_A "0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f"
@@ -187,6 +189,127 @@ test_reload(Fixture *f, gconstpointer data)
     g_assert_cmpmem(o->value, o->value_len, "\0\1\2", 3);
 }
 
+static const guint8 test_key[SV_AES_KEY_LEN] = "0123456789abcdef0123456789abcde";
+
+static SecretStore *
+reload(Fixture *f, const guint8 *key, int expected)
+{
+    SecretStore *again = secret_store_new(f->dir);
+    g_autoptr(GError) error = NULL;
+
+    secret_store_set_key(again, key);
+    g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL); /* skips warn */
+    g_assert_cmpint(secret_store_load(again, &error), ==, expected);
+    g_assert_no_error(error);
+    return again;
+}
+
+static void
+assert_value(SecretStore *store, const char *uuid_s, const char *value)
+{
+    g_autoptr(GError) error = NULL;
+    guint8 uuid[16];
+    SecretObj *o;
+
+    sv_uuid_parse(uuid_s, uuid);
+    o = secret_store_find_uuid(store, uuid, &error);
+    g_assert_no_error(error);
+    g_assert_cmpmem(o->value, o->value_len, value, strlen(value));
+}
+
+/* With a key the value goes to UUID.aes256cbc (0600): base64 of a 16-byte IV and the
+ * value's ciphertext under that IV; no UUID.base64. A store with the key reads it back,
+ * one without skips the secret. */
+static void
+test_sealed(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *sealed_path = file_in(f, UUID_A ".aes256cbc");
+    g_autofree char *b64_path = file_in(f, UUID_A ".base64");
+    g_autofree char *text = NULL;
+    g_autofree guint8 *raw = NULL;
+    g_autofree guint8 *plain = NULL;
+    g_autoptr(SecretStore) with_key = NULL;
+    g_autoptr(SecretStore) without = NULL;
+    gsize len = 0, plain_len = 0;
+    SecretObj *o;
+
+    (void)data;
+    secret_store_set_key(f->store, test_key);
+    o = define(f, "<secret><uuid>" UUID_A "</uuid></secret>", &error);
+    g_assert_true(secret_store_set_value(f->store, o, (const guint8 *)"hello", 5, &error));
+    g_assert_false(g_file_test(b64_path, G_FILE_TEST_EXISTS));
+    g_assert_cmpuint(file_mode(f, UUID_A ".aes256cbc"), ==, 0600);
+    g_assert_true(g_file_get_contents(sealed_path, &text, NULL, NULL));
+    g_assert_null(strstr(text, "hello"));
+    g_assert_null(strstr(text, "aGVsbG8"));
+    raw = g_base64_decode(text, &len);
+    g_assert_cmpuint(len, ==, SV_AES_IV_LEN + 16);
+    plain = sv_aes_decrypt(test_key, raw, raw + SV_AES_IV_LEN, len - SV_AES_IV_LEN, &plain_len,
+                           SV_FROM_SECRET, &error);
+    g_assert_no_error(error);
+    g_assert_cmpmem(plain, plain_len, "hello", 5);
+
+    with_key = reload(f, test_key, 1);
+    assert_value(with_key, UUID_A, "hello");
+    without = reload(f, NULL, 0);
+    g_assert_cmpuint(secret_store_list(without)->len, ==, 0);
+    g_assert_true(secret_store_undefine(f->store, o, &error));
+    g_assert_false(g_file_test(sealed_path, G_FILE_TEST_EXISTS));
+}
+
+/* A plain value from before is read by a store with a key and sealed when set again; a
+ * store without one (encrypt_data = 0) writes plain base64 and drops the sealed file. */
+static void
+test_sealed_migration(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *sealed_path = file_in(f, UUID_A ".aes256cbc");
+    g_autofree char *b64_path = file_in(f, UUID_A ".base64");
+    g_autofree char *text = NULL;
+    g_autoptr(SecretStore) sealing = NULL;
+    g_autoptr(SecretStore) plain = NULL;
+    SecretObj *o = define(f, "<secret><uuid>" UUID_A "</uuid></secret>", &error);
+    guint8 uuid[16];
+
+    (void)data;
+    g_assert_true(secret_store_set_value(f->store, o, (const guint8 *)"old", 3, &error));
+    sealing = reload(f, test_key, 1);
+    assert_value(sealing, UUID_A, "old");
+    g_assert_true(g_file_test(b64_path, G_FILE_TEST_EXISTS)); /* not rewritten by a load */
+    sv_uuid_parse(UUID_A, uuid);
+    o = secret_store_find_uuid(sealing, uuid, &error);
+    g_assert_true(secret_store_set_value(sealing, o, (const guint8 *)"new", 3, &error));
+    g_assert_false(g_file_test(b64_path, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(sealed_path, G_FILE_TEST_EXISTS));
+
+    plain = reload(f, NULL, 0); /* the sealed value does not load without the key */
+    o = secret_store_find_uuid(f->store, uuid, &error); /* a keyless store holding it */
+    g_assert_true(secret_store_set_value(f->store, o, (const guint8 *)"again", 5, &error));
+    g_assert_false(g_file_test(sealed_path, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_get_contents(b64_path, &text, NULL, NULL));
+    g_assert_cmpstr(text, ==, "YWdhaW4=");
+}
+
+/* A sealed file under another key does not load: the secret is skipped, as libvirt. */
+static void
+test_sealed_wrong_key(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    guint8 other[SV_AES_KEY_LEN];
+    g_autoptr(SecretStore) again = NULL;
+    SecretObj *o;
+
+    (void)data;
+    secret_store_set_key(f->store, test_key);
+    o = define(f, "<secret><uuid>" UUID_A "</uuid></secret>", &error);
+    g_assert_true(secret_store_set_value(f->store, o, (const guint8 *)"hello", 5, &error));
+    memcpy(other, test_key, sizeof(other));
+    other[0] ^= 0x55;
+    again = reload(f, other, 0);
+    g_assert_cmpuint(secret_store_list(again)->len, ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -195,5 +318,10 @@ main(int argc, char **argv)
     g_test_add("/secret-store/ephemeral", Fixture, NULL, setup, test_ephemeral, teardown);
     g_test_add("/secret-store/duplicates", Fixture, NULL, setup, test_duplicates, teardown);
     g_test_add("/secret-store/reload", Fixture, NULL, setup, test_reload, teardown);
+    g_test_add("/secret-store/sealed", Fixture, NULL, setup, test_sealed, teardown);
+    g_test_add("/secret-store/sealed-migration", Fixture, NULL, setup, test_sealed_migration,
+               teardown);
+    g_test_add("/secret-store/sealed-wrong-key", Fixture, NULL, setup, test_sealed_wrong_key,
+               teardown);
     return g_test_run();
 }

@@ -103,6 +103,12 @@ sv_daemon_get_config(SvDaemon *d)
     return d->conf;
 }
 
+char *
+sv_daemon_config_dir(SvDaemon *d)
+{
+    return g_path_get_dirname(d->config_path);
+}
+
 gboolean
 sv_daemon_is_verbose(SvDaemon *d)
 {

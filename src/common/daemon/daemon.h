@@ -54,6 +54,10 @@ SvServer *sv_daemon_get_server(SvDaemon *d);
 void sv_daemon_serve_remote(SvDaemon *d, const SvRemoteHandlers *handlers);
 SvServer *sv_daemon_get_admin_server(SvDaemon *d);
 SvConfFile *sv_daemon_get_config(SvDaemon *d);
+/* The directory of the daemon's configuration file (ROOT/etc/libvirt, or that of --config),
+ * where a driver's own configuration files sit beside it (libvirt's secret.conf). (transfer
+ * full) */
+char *sv_daemon_config_dir(SvDaemon *d);
 gboolean sv_daemon_is_verbose(SvDaemon *d);
 gpointer sv_daemon_get_driver_data(SvDaemon *d);
 void sv_daemon_set_driver_data(SvDaemon *d, gpointer data);
