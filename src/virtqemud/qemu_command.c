@@ -88,6 +88,19 @@ check_caps(const SvDomainDef *def, const QemuCommandOptions *opts, GError **erro
                                 error);
 }
 
+/* libvirt's master key object: the key the guest's secrets are encrypted with. */
+static void
+add_master_key(GPtrArray *argv, const char *path)
+{
+    JsonObject *key = json_object_new();
+
+    qemu_props_str(key, "qom-type", "secret");
+    qemu_props_str(key, "id", "masterKey0");
+    qemu_props_str(key, "format", "raw");
+    qemu_props_str(key, "file", path);
+    qemu_argv_add_json(argv, "-object", key);
+}
+
 GStrv
 qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GError **error)
 {
@@ -103,15 +116,8 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     qemu_argv_add(argv, "-name");
     qemu_argv_addf(argv, "guest=%s,debug-threads=on", name);
     qemu_argv_add(argv, "-S");
-    if (opts->master_key_path) {
-        JsonObject *key = json_object_new();
-
-        qemu_props_str(key, "qom-type", "secret");
-        qemu_props_str(key, "id", "masterKey0");
-        qemu_props_str(key, "format", "raw");
-        qemu_props_str(key, "file", opts->master_key_path);
-        qemu_argv_add_json(argv, "-object", key);
-    }
+    if (opts->master_key_path)
+        add_master_key(argv, opts->master_key_path);
     qemu_platform_build_machine(def, argv);
     /* The accelerator follows the domain type, never the mere presence of /dev/kvm. */
     qemu_argv_add(argv, "-accel");
@@ -136,10 +142,6 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
     qemu_argv_add(argv, "-mon");
     qemu_argv_add(argv, "chardev=charmonitor,id=monitor,mode=control");
     qemu_platform_build_clock_pm_boot(def, argv);
-
-    /* ---- platform ---- */
-
-    /* ---- cpu, vcpus, memory and tuning ---- */
 
     /* ---- disks and controllers ---- */
     qemu_command_build_controllers(def, argv);
