@@ -23,6 +23,11 @@ void qemu_hotplug_plug(SvDomainObj *obj, SvDomainDef *newlive, const char *kind,
 gboolean qemu_hotplug_attach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done,
                                   gpointer data, GError **error);
 
+/* The interface of dev (its only device; stolen from it) plugged into running obj: user
+ * networking, or a tap (ethernet, bridge) handed to QEMU; macvtap (direct) is refused. */
+gboolean qemu_hotplug_attach_net(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done,
+                                 gpointer data, GError **error);
+
 /* device_del of obj's device `alias`; with `wait`, done runs once QEMU confirmed the unplug
  * or after libvirt's wait (5 s), else as soon as QEMU took the request. */
 gboolean qemu_hotplug_unplug(SvDomainObj *obj, const char *alias, gboolean wait,
