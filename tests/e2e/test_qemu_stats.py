@@ -436,10 +436,17 @@ def test_interface_stats_of_a_macvtap(nethost, uplink):
     send = ("import socket; s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); "
             "s.bind(('eth9p', 0)); s.send(b'\\xff' * 6 + b'\\x02' + b'\\0' * 5 + b'\\x88\\xb5' "
             "+ b'x' * 50)")
-    ip("netns", "exec", nethost.netns, "/usr/bin/python3", "-c", send)
-    out = ip("netns", "exec", nethost.netns, "sh", "-c",
-             "cd /sys/class/net/%s/statistics && cat rx_packets tx_packets" % tap).stdout
-    host_rx, host_tx = [int(v) for v in out.split()]
+    # A frame sent while the uplink just set up is still coming up can be lost: send until
+    # the macvtap has counted one (a generous bound; it is usually the first).
+    deadline = time.monotonic() + 10
+    while True:
+        ip("netns", "exec", nethost.netns, "/usr/bin/python3", "-c", send)
+        out = ip("netns", "exec", nethost.netns, "sh", "-c",
+                 "cd /sys/class/net/%s/statistics && cat rx_packets tx_packets" % tap).stdout
+        host_rx, host_tx = [int(v) for v in out.split()]
+        if host_rx >= 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     got = dom.interfaceStats(tap)
     assert host_rx >= 1 and got[1] >= host_rx and got[5] == host_tx
     dom.destroy()
