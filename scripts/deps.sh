@@ -20,6 +20,7 @@ dmidecode libpciaccess-dev pci.ids libudev-dev
 scrub
 dmidecode libpciaccess-dev pci.ids
 lvm2 e2fsprogs parted
+dnsmasq-base nftables iptables
 ovmf
 "
 
