@@ -200,6 +200,31 @@ def test_family_daemon_missing_then_started(daemons, root):
     assert n.alive()
 
 
+def test_interface_calls_without_an_interface_daemon(daemons, root):
+    """Issue 20 item 3: splitvirt has no virtinterfaced. A client's host-interface calls go
+    the secondary-driver path like any family's and get libvirt's answer for a driver daemon
+    that is not running (what virtqemud says on a host without virtinterfaced, and what
+    virt-manager tolerates): the socket error, for read-write and read-only clients alike,
+    and the connection goes on."""
+    q = start_qemud(daemons)
+    for ro in (False, True):
+        c = (libvirt.openReadOnly if ro else libvirt.open)(qemu_uri(q, ro=ro))
+        sock = "virtinterfaced-sock-ro" if ro else "virtinterfaced-sock"
+        want = (VIR_ERR_SYSTEM_ERROR, VIR_FROM_RPC, "Failed to connect socket to '%s': %s"
+                % (root / "run" / "libvirt" / sock, "No such file or directory"))
+        try:
+            assert error_of(c.listAllInterfaces) == want
+            assert error_of(c.numOfInterfaces) == want
+            assert error_of(c.interfaceLookupByName, "eth0") == want
+            assert c.listAllDomains() == []
+        finally:
+            c.close()
+    r = subprocess.run(["virsh", "-c", qemu_uri(q), "iface-list"], capture_output=True,
+                       text=True, timeout=60, env=dict(os.environ, LC_ALL="C"))
+    assert r.returncode == 1
+    assert "virtinterfaced-sock': No such file or directory" in r.stderr
+
+
 def test_family_daemon_killed_mid_call(daemons, root):
     """virtsecretd killed (by its pid) while a call is in flight: the call gets libvirt's
     error for a connection its server closed, never a hang; virtqemud and its other clients
