@@ -22,6 +22,8 @@ The guest (tests/guest/linux/init, the same /init in the initramfs and on the di
   - `sv.net`: bring up the first interface and take a DHCP lease (udhcpc), or with
     `sv.ip=ADDR/PREFIX` set that address; print `NET: IFACE mac=MAC addr=ADDR/PREFIX`;
   - `sv.ping=ADDR`: then ping ADDR, print `PING: ADDR ok` or `PING: ADDR failed`;
+  - `sv.dns=NAME`: then look NAME up through the DNS server of the DHCP lease, print
+    `DNS: NAME ADDR` or `DNS: NAME failed`;
   - always: `VIRTIO: NAME...` (the virtio devices it has, sorted: balloon blk console fs
     input net rng scsi, else the device id) and `VPORT: NAME` per virtio-serial port;
   - `sv.virtiofs=TAG`: mount -t virtiofs TAG /mnt and print `VIRTIOFS: <content of

@@ -62,18 +62,21 @@ exec sleep 100000
 
 class Namespace:
     """A private mount namespace (NAMESPACE_SCRIPT's), held by a sleeping process; gone
-    with it and with the last process inside (close() ends only the holder)."""
+    with it and with the last process inside (close() ends only the holder). With net, a
+    network namespace of its own too (only `lo`, up), which the clients share."""
 
-    def __init__(self, kind, work):
+    def __init__(self, kind, work, net=False):
         self.proc = subprocess.Popen(
-            ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
-             NAMESPACE_SCRIPT, "sh", kind, str(work)],
+            ["unshare", "--mount", "--propagation", "private"] + (["--net"] if net else []) +
+            ["--", "/bin/sh", "-c", ("ip link set lo up\n" if net else "") + NAMESPACE_SCRIPT,
+             "sh", kind, str(work)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         line = self.proc.stdout.readline()
         if line.strip() != b"ready":
             self.proc.wait(30)
             pytest.skip("no private mount namespace: %s" % self.proc.stderr.read().decode())
-        self.wrap = [shutil.which("nsenter"), "-t", str(self.proc.pid), "-m", "--"]
+        self.wrap = [shutil.which("nsenter"), "-t", str(self.proc.pid), "-m"] + \
+            (["-n"] if net else []) + ["--"]
         self.view = "/proc/%d/root" % self.proc.pid
 
     def close(self):
