@@ -129,11 +129,18 @@ def ours_side(module_daemons, tmp_path_factory):
         for name in ("virtnetworkd", "virtqemud"):
             started[name] = d = module_daemons.start(name=name, label=name + "-netns",
                                                      args=["--timeout", "0"], wrapper=ns.wrap)
+        # dnsmasq reads its hosts files as `nobody`, as libvirt runs it: the test's root
+        # must let it through (the system's /var/lib/libvirt/dnsmasq does)
+        os.chmod(d.root, 0o755)
         side = NetSide("ours", uri_for(d.sock), work, d.root, ns, uri_for(d.sock))
         side.daemons, side.module_daemons = started, module_daemons
         try:
             yield side
         finally:
+            for name in side.names("list", "--all", "--name"):
+                side.virsh("destroy", name, check=False)
+            for name in side.names("net-list", "--all", "--name"):
+                side.virsh("net-destroy", name, check=False)  # dnsmasq outlives its daemon
             side.outside.close()
     finally:
         ns.close()
