@@ -193,7 +193,9 @@ test_table(void)
     g_assert_cmpstr(sv_program_info_lookup(info, 24)->api, ==, "virDomainLookupByUUID");
     g_assert_true(sv_program_info_lookup(info, 66)->flags & SV_PROC_NOOPEN);
     g_assert_false(sv_program_info_lookup(info, 12)->flags & SV_PROC_RO);
-    g_assert_null(sv_program_info_lookup(info, 36)); /* a network call, not the domain program's */
+    /* a network call, served by the network family's daemon (gen_dispatch.py's family) */
+    g_assert_cmpint(sv_program_info_lookup(info, 36)->family, ==, SV_PROC_FAMILY_NETWORK);
+    g_assert_null(sv_program_info_lookup(info, 347)); /* a procedure not served (unknown) */
 }
 
 int
