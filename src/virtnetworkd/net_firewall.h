@@ -54,6 +54,10 @@ typedef void (*SvNetFirewallLostFunc)(const char *table, gpointer data);
  * there). FALSE with error when nft cannot be started. (transfer full) */
 SvNetFirewallWatch *sv_net_firewall_watch_new(SvNetFirewallLostFunc func, gpointer data,
                                               GError **error);
+/* The table a line of `nft monitor tables` says was deleted, when it is one of ours
+ * ("splitvirt-..."); NULL otherwise. Exposed for tests. (transfer full) */
+char *sv_net_firewall_monitor_table(const char *line);
+
 /* Stop watching: the monitor child is killed and reaped. NULL does nothing. */
 void sv_net_firewall_watch_free(SvNetFirewallWatch *watch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvNetFirewallWatch, sv_net_firewall_watch_free)
