@@ -48,7 +48,7 @@ sv_net_bridge_check_routes(const SvNetworkDef *def, const char *routes_text, GEr
         dest &= mask;
         for (guint i = 0; def->ips && i < def->ips->len; i++) {
             const SvNetworkIpDef *ip = g_ptr_array_index(def->ips, i);
-            int prefix = sv_net_ip_prefix(ip);
+            int prefix = sv_net_dnsmasq_ip_prefix(ip);
             guint32 addr, netmask;
             if (ip_is_v6(ip) || prefix < 0 || !ipv4_raw(ip->address, &addr))
                 continue;
@@ -170,7 +170,7 @@ add_routes(const SvNetworkDef *def)
 
         if (prefix < 0 && r->netmask) {
             SvNetworkIpDef tmp = {.address = r->address, .netmask = r->netmask};
-            prefix = sv_net_ip_prefix(&tmp);
+            prefix = sv_net_dnsmasq_ip_prefix(&tmp);
         }
         if (prefix < 0)
             prefix = strchr(r->address, ':') ? 64 : 32;
@@ -186,7 +186,7 @@ sv_net_bridge_start(const SvNetworkDef *def, GError **error)
 {
     for (guint i = 0; def->ips && i < def->ips->len; i++) {
         const SvNetworkIpDef *ip = g_ptr_array_index(def->ips, i);
-        int prefix = sv_net_ip_prefix(ip);
+        int prefix = sv_net_dnsmasq_ip_prefix(ip);
 
         if (prefix < 0) {
             sv_error_set(error, SV_FROM_NETWORK, SV_ERR_INTERNAL_ERROR,

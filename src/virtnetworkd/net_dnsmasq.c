@@ -46,7 +46,7 @@ ip_is_v6(const SvNetworkIpDef *ip)
 }
 
 int
-sv_net_ip_prefix(const SvNetworkIpDef *ip)
+sv_net_dnsmasq_ip_prefix(const SvNetworkIpDef *ip)
 {
     guint8 b[16];
 
@@ -146,7 +146,7 @@ ptr_domain(const SvNetworkIpDef *ip, GError **error)
 {
     guint8 b[16];
     gsize n = addr_bytes(ip->address, b);
-    int prefix = sv_net_ip_prefix(ip);
+    int prefix = sv_net_dnsmasq_ip_prefix(ip);
     GString *s = g_string_new(NULL);
 
     if (n == 4 && prefix > 0 && prefix < 32 && prefix % 8 == 0) {
@@ -299,7 +299,7 @@ static void
 conf_dhcp_ip(GString *s, const SvNetworkIpDef *ip, guint *leases)
 {
     gboolean v6 = ip_is_v6(ip);
-    int prefix = sv_net_ip_prefix(ip);
+    int prefix = sv_net_dnsmasq_ip_prefix(ip);
     g_autofree char *mask = v6 ? g_strdup_printf("%d", prefix) : prefix_netmask(prefix);
 
     for (guint i = 0; ip->ranges && i < ip->ranges->len; i++) {
@@ -325,8 +325,6 @@ conf_dhcp_ip(GString *s, const SvNetworkIpDef *ip, guint *leases)
     if (v6)
         return;
     g_string_append(s, "dhcp-no-override\ndhcp-authoritative\n");
-    if (ip->tftp_root)
-        g_string_append_printf(s, "enable-tftp\ntftp-root=%s\n", ip->tftp_root);
     if (ip->bootp_file) {
         g_autofree char *server = sv_net_addr_canonical(ip->bootp_server);
         if (server)
@@ -430,6 +428,12 @@ sv_net_dnsmasq_conf(const SvNetworkDef *def, const SvNetDnsmasqPaths *paths, GEr
         return NULL;
     conf_listen(s, def, paths);
     conf_records(s, def);
+    /* TFTP for every IPv4 <ip> that has it, met while libvirt looks for the DHCP ones */
+    for (guint i = 0; def->ips && i < def->ips->len; i++) {
+        const SvNetworkIpDef *ip = g_ptr_array_index(def->ips, i);
+        if (!ip_is_v6(ip) && ip->tftp_root)
+            g_string_append_printf(s, "enable-tftp\ntftp-root=%s\n", ip->tftp_root);
+    }
     if (v4)
         conf_dhcp_ip(s, v4, &leases);
     if (v6)

@@ -35,7 +35,7 @@ char *sv_net_dnsmasq_addnhosts(const SvNetworkDef *def);
 
 /* The prefix length of an <ip> (prefix=, netmask=, or the classful default of an IPv4
  * address; 64 for IPv6), -1 when none applies. */
-int sv_net_ip_prefix(const SvNetworkIpDef *ip);
+int sv_net_dnsmasq_ip_prefix(const SvNetworkIpDef *ip);
 
 /* An address in the form libvirt prints it (inet_ntop's), or NULL when it is none.
  * (transfer full) */

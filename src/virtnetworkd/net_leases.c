@@ -209,7 +209,7 @@ lease_prefix(const SvNetworkDef *def, gboolean v6)
 
         if (ip_v6 != v6)
             continue;
-        prefix = v6 ? (int)ip->prefix : sv_net_ip_prefix(ip);
+        prefix = v6 ? (int)ip->prefix : sv_net_dnsmasq_ip_prefix(ip);
         return prefix > 0 ? (guint)prefix : 0;
     }
     return 0;
