@@ -102,6 +102,32 @@ def dnsmasq_pids(conf_prefix):
     return pids
 
 
+def pids_in_netns(ns):
+    """Processes living in network namespace ns (by the namespace's inode)."""
+    try:
+        want = os.stat("/run/netns/" + ns).st_ino
+    except OSError:
+        return []
+    pids = []
+    for d in Path("/proc").iterdir():
+        try:
+            if d.name.isdigit() and os.stat(d / "ns" / "net").st_ino == want:
+                pids.append(int(d.name))
+        except OSError:
+            pass
+    return pids
+
+
+def end_netns(ns):
+    """Kill what still runs in ns, then delete it."""
+    for pid in pids_in_netns(ns):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    ip("netns", "del", ns, check=False)
+
+
 class Tool:
     """sv-net-runtime-tool inside the namespace `ns`, one command at a time."""
 
@@ -157,10 +183,8 @@ def nets(root):
     finally:
         for t in tools:
             t.quit() if t.p.poll() is None else None
-        for pid in dnsmasq_pids(str(root)):
-            os.kill(pid, signal.SIGKILL)
-        ip("netns", "del", guest, check=False)
-        ip("netns", "del", ns, check=False)
+        end_netns(guest)
+        end_netns(ns)
 
 
 def plug_guest(ns, guest, bridge, mac, name="eth0"):
@@ -353,3 +377,132 @@ def test_route_collision(nets, root):
     assert got == "error 1 19 internal error: Network is already in use by interface other0"
     assert ip("-n", ns, "link", "show", "svnrbr0", check=False).returncode != 0
     tool.quit()
+
+
+# Debian's libvirtd inside the namespace, with tmpfs over libvirt's directories so that it
+# sees none of the host's state and leaves none, its socket in a directory of the test's.
+LIBVIRTD_SETUP = r"""
+import os, subprocess, sys
+for d in ("/run", "/var/lib/libvirt", "/etc/libvirt", "/var/cache/libvirt", "/var/log/libvirt"):
+    os.makedirs(d, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", d], check=True)
+os.makedirs("/run/libvirt", exist_ok=True)
+with open("/etc/libvirt/libvirtd.conf", "w") as f:
+    f.write('unix_sock_dir = "%s"\n' % sys.argv[1])
+os.execv("/usr/sbin/libvirtd", ["libvirtd"])
+"""
+
+
+@pytest.fixture
+def libvirtd_net(root):
+    """Debian's libvirtd in a namespace of its own (and a guest namespace beside it), its
+    network:///system connection; run under the libvirtd lock like every test using it."""
+    libvirt = pytest.importorskip("libvirt")
+    if not os.path.exists("/usr/sbin/libvirtd") or not shutil.which("iptables"):
+        pytest.skip("needs Debian's libvirtd and iptables")
+    tag = uuid.uuid4().hex[:8]
+    ns, guest = NETNS_PREFIX + tag + "-l", NETNS_PREFIX + tag + "-lg"
+    sockdir = root / "lv"
+    sockdir.mkdir()
+    ip("netns", "add", ns)
+    ip("netns", "add", guest)
+    p = None
+    try:
+        ip("-n", ns, "link", "set", "lo", "up")
+        ip("-n", guest, "link", "set", "lo", "up")
+        p = subprocess.Popen(["ip", "netns", "exec", ns, "unshare", "-m", "--propagation",
+                              "private", "/usr/bin/python3", "-c", LIBVIRTD_SETUP,
+                              str(sockdir)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        sock = sockdir / "libvirt-sock"
+        wait_for(lambda: sock.exists(), "libvirtd's socket", timeout=60)
+        conn = wait_for(lambda: _open(libvirt, "network+unix:///system?socket=%s" % sock),
+                        "a connection to libvirtd", timeout=60)
+        yield ns, guest, conn, p.pid
+        conn.close()
+    finally:
+        if p:
+            p.terminate()
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        end_netns(guest)
+        end_netns(ns)
+
+
+def _open(libvirt, uri):
+    try:
+        return libvirt.open(uri)
+    except libvirt.libvirtError:
+        return None
+
+
+def libvirtd_root(ns):
+    """libvirtd's view of the file system (its private mounts), through /proc."""
+    for pid in pids_in_netns(ns):
+        try:
+            if os.readlink("/proc/%d/exe" % pid).endswith("/libvirtd"):
+                return Path("/proc/%d/root" % pid)
+        except OSError:
+            pass
+    return None
+
+
+def observe(ns, guest, status_path, conf_text):
+    """What a host and a guest see of a started network: the bridge, its address, a lease
+    for a guest, a static host's address, DNS answers, the lease record."""
+    seen = {"link": link_details(ns, "svnrbr0"), "addresses": addresses(ns, "svnrbr0"),
+            "conf": conf_text}
+    plug_guest(ns, guest, "svnrbr0", GUEST_MAC)
+    addr = udhcpc(guest)
+    seen["lease_in_range"] = 100 <= int(addr.rsplit(".", 1)[1]) <= 150
+    plug_guest(ns, guest, "svnrbr0", STATIC_MAC, name="eth1")
+    seen["static"] = udhcpc(guest, hostname="other", dev="eth1")
+    ip("-n", guest, "addr", "add", addr + "/24", "dev", "eth0")
+    seen["dns"] = wait_for(lambda: nslookup(guest, "web.example.test", "192.168.141.1"),
+                           "a DNS answer")
+    seen["dns_plain"] = nslookup(guest, "www", "192.168.141.1")
+    # dnsmasq runs the leases script after it answers: wait for both records
+    records = wait_for(lambda: (r := json.loads(status_path.read_text() or "[]")) and
+                       len(r) == 2 and r, "both leases in %s" % status_path)
+    seen["records"] = sorted((r["ip-address"] == addr, r["mac-address"], r.get("hostname"),
+                              r.get("client-id"), sorted(r)) for r in records)
+    return seen
+
+
+def test_same_as_libvirtd(nets, root, libvirtd_net):
+    ns, guest, tools = nets
+    lv_ns, lv_guest, conn, _ = libvirtd_net
+    net = conn.networkDefineXML(network_xml())
+    net.create()
+    lv_root = libvirtd_root(lv_ns)
+    assert lv_root is not None
+    lv_dm = lv_root / "var/lib/libvirt/dnsmasq"
+    theirs = observe(lv_ns, lv_guest, lv_dm / "svnrbr0.status",
+                     (lv_dm / "svnr.conf").read_text())
+    their_leases = sorted((l["iface"], l["type"], l["mac"], l["ipaddr"], l["prefix"],
+                           l["hostname"], l["clientid"]) for l in net.DHCPLeases())
+    net.destroy()
+    # libvirt leaves NAME.pid after net-destroy; ours does not (see above)
+    assert (lv_root / "run/libvirt/network/svnr.pid").exists()
+    net.undefine()
+
+    xml = root / "svnr.xml"
+    xml.write_text(network_xml())
+    tool = Tool(ns, root, xml)
+    tools.append(tool)
+    tool.ok("start")
+    dm = root / "var/lib/libvirt/dnsmasq"
+    # our files live below the root: the same configuration once the prefix is taken away
+    ours = observe(ns, guest, dm / "svnrbr0.status",
+                   (dm / "svnr.conf").read_text().replace(str(root), ""))
+    our_leases = []
+    for line in tool.ok("leases"):
+        f = line.split()
+        our_leases.append((f[1], int(f[3]), f[4], f[6], int(f[7]), f[8], f[9]))
+    tool.ok("stop")
+    tool.quit()
+
+    assert ours == theirs
+    assert sorted(our_leases) == their_leases
