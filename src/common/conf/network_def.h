@@ -39,12 +39,22 @@ typedef enum {
     SV_NETWORK_TRISTATE_NO,
 } SvNetworkTristate;
 
+/* <lease unit=>: the unit the user gave, kept because dnsmasq's configuration writes the
+ * time in it ("2h", "120m"), as libvirt does. Absent means minutes (libvirt's default). */
+typedef enum {
+    SV_NETWORK_LEASE_UNIT_MINUTES, /* also: unit= absent */
+    SV_NETWORK_LEASE_UNIT_SECONDS,
+    SV_NETWORK_LEASE_UNIT_HOURS,
+    SV_NETWORK_LEASE_UNIT_LAST
+} SvNetworkLeaseUnit;
+
 /* <ip><dhcp><range> and <host>; addresses as given (validated: parse fails otherwise). */
 typedef struct {
     char *start;
     char *end;
     guint64 lease_expiry; /* <lease expiry=> in seconds; 0 = absent */
     gboolean lease_infinite; /* <lease expiry='0'> */
+    int lease_unit;       /* SvNetworkLeaseUnit of <lease unit=> */
 } SvNetworkDhcpRange;
 
 typedef struct {
@@ -54,6 +64,7 @@ typedef struct {
     char *ip;        /* or NULL */
     guint64 lease_expiry;
     gboolean lease_infinite;
+    int lease_unit;  /* SvNetworkLeaseUnit */
 } SvNetworkDhcpHost;
 
 typedef struct {
