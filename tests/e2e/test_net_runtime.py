@@ -506,3 +506,53 @@ def test_same_as_libvirtd(nets, root, libvirtd_net):
 
     assert ours == theirs
     assert sorted(our_leases) == their_leases
+
+
+def test_through_virtnetworkd(nets, root, daemons):
+    """The data plane behind virtnetworkd (run inside the namespace): net-start, a guest's
+    lease in NETWORK_GET_DHCP_LEASES, a daemon killed and started again taking the network's
+    dnsmasq over (same process, supervised again: killed, it is restarted), net-destroy
+    leaving nothing running."""
+    libvirt = pytest.importorskip("libvirt")
+    ns, guest, tools = nets
+    wrapper = ["ip", "netns", "exec", ns]
+    d = daemons.new(name="virtnetworkd", label="virtnetworkd-0", wrapper=wrapper).start()
+    c = libvirt.open("network:///system?socket=%s" % d.sock)
+    net = c.networkDefineXML(network_xml())
+    net.create()
+    pid_path = root / "run/libvirt/network/svnr.pid"
+    pid = pid_of(pid_path)
+    assert pid and alive(pid)
+    plug_guest(ns, guest, "svnrbr0", GUEST_MAC)
+    addr = udhcpc(guest)
+    leases = wait_for(lambda: net.DHCPLeases(), "the lease in NETWORK_GET_DHCP_LEASES")
+    assert [(l["iface"], l["type"], l["mac"], l["ipaddr"], l["prefix"], l["hostname"])
+            for l in leases] == [("svnrbr0", 0, GUEST_MAC, addr, 24, "guest1")]
+    assert net.DHCPLeases(GUEST_MAC.upper()) == leases
+    c.close()
+
+    d.expected_status = -signal.SIGKILL
+    d.kill()
+    d.wait_exit(30)
+    assert alive(pid)  # the network outlives the daemon, as libvirt's does
+    d2 = daemons.new(name="virtnetworkd", label="virtnetworkd-1", wrapper=wrapper).start()
+    c = libvirt.open("network:///system?socket=%s" % d2.sock)
+    net = c.networkLookupByName("svnr")
+    assert net.isActive() == 1
+    assert pid_of(pid_path) == pid and alive(pid)  # taken over, not restarted
+    assert [l["ipaddr"] for l in net.DHCPLeases()] == [addr]
+    os.kill(pid, signal.SIGKILL)
+    pid2 = wait_for(lambda: (p := pid_of(pid_path)) and p != pid and alive(p) and p,
+                    "dnsmasq restarted by the new daemon")
+    ip("-n", guest, "addr", "add", addr + "/24", "dev", "eth0")
+    assert wait_for(lambda: nslookup(guest, "web.example.test", "192.168.141.1"),
+                    "a DNS answer from the restarted dnsmasq") == ["192.168.141.10"]
+
+    net.destroy()
+    assert not alive(pid2) or pid2 not in dnsmasq_pids(str(root))
+    assert dnsmasq_pids(str(root)) == []
+    assert ip("-n", ns, "link", "show", "svnrbr0", check=False).returncode != 0
+    assert "splitvirt-" not in run("ip", "netns", "exec", ns, "nft", "list", "tables").stdout
+    assert not pid_path.exists()
+    net.undefine()
+    c.close()
