@@ -556,3 +556,33 @@ def test_through_virtnetworkd(nets, root, daemons):
     assert not pid_path.exists()
     net.undefine()
     c.close()
+
+
+def test_ipv6_network(nets, root):
+    """A routed network with IPv4 and DHCPv6: the bridge keeps IPv6 (disable_ipv6=0) but
+    takes no router advertisements and does not autoconfigure, both families forward, and
+    dnsmasq (DHCPv6 and RA) runs; route-v6.conf in tests/data/netrun is libvirtd's file for
+    it."""
+    ns, guest, tools = nets
+    data = Path(os.environ.get("SV_SOURCE_DIR", ".")) / "tests/data/netrun/route-v6.xml"
+    if not data.exists():
+        pytest.skip("SV_SOURCE_DIR does not hold the test data")
+    tool = Tool(ns, root, data)
+    tools.append(tool)
+    tool.ok("start")
+
+    def sysctl(path):
+        return run("ip", "netns", "exec", ns, "cat", "/proc/sys/net/" + path).stdout.strip()
+
+    assert [sysctl("ipv6/conf/svbr2/" + k) for k in ("disable_ipv6", "accept_ra", "autoconf")] \
+        == ["0", "0", "0"]
+    assert sysctl("ipv4/ip_forward") == "1" and sysctl("ipv6/conf/all/forwarding") == "1"
+    assert "inet6 2001:db8:ca2:2::1/64" in ip("-n", ns, "-6", "addr", "show", "svbr2").stdout
+    assert link_details(ns, "svbr2")["mtu"] == "9000"
+    pid = pid_of(root / "run/libvirt/network/route-v6.pid")
+    assert pid and alive(pid)
+    conf = (root / "var/lib/libvirt/dnsmasq/route-v6.conf").read_text().replace(str(root), "")
+    assert conf == (data.parent / "route-v6.conf").read_text()
+    tool.ok("stop")
+    assert dnsmasq_pids(str(root)) == []
+    tool.quit()
