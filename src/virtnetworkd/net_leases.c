@@ -60,6 +60,15 @@ obj_int(JsonObject *o, const char *name, gint64 *ret)
     return TRUE;
 }
 
+/* Element i of arr when it is an object, else NULL. (transfer none) */
+static JsonObject *
+array_object(JsonArray *arr, guint i)
+{
+    JsonNode *n = json_array_get_element(arr, i);
+
+    return JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
 /* The array of the text, NULL with *ret_invalid when it is not JSON. (transfer full) */
 static JsonNode *
 parse_array(const char *text, gboolean *ret_invalid)
@@ -93,8 +102,7 @@ sv_net_lease_records_parse(const char *text, gboolean *ret_invalid, GError **err
     }
     arr = json_node_get_array(root);
     for (guint i = 0; i < json_array_get_length(arr); i++) {
-        JsonNode *n = json_array_get_element(arr, i);
-        JsonObject *o = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+        JsonObject *o = array_object(arr, i);
         SvNetLeaseRecord *r;
         gint64 expiry;
 
@@ -263,8 +271,7 @@ sv_net_leases_from_status(const char *text, const char *path, const SvNetworkDef
     }
     arr = json_node_get_array(root);
     for (guint i = 0; i < json_array_get_length(arr); i++) {
-        JsonNode *n = json_array_get_element(arr, i);
-        JsonObject *o = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+        JsonObject *o = array_object(arr, i);
         const char *lease_mac = o ? obj_string(o, "mac-address") : NULL;
         gint64 expiry;
         SvNetLease *l;
