@@ -243,6 +243,13 @@ parse_identity(const xmlNode *root, SvNetworkDef *def, GError **error)
         sv_error_set(error, SV_FROM_XML, SV_ERR_XML_DETAIL, "invalid char in name: /");
         return FALSE;
     }
+    /* libvirt refuses a newline in the name when the driver validates the definition, after
+     * the rest is read; here it comes first. Other control characters would reach
+     * dnsmasq's configuration (its files are named after the network). */
+    if (strchr(def->name, '\n')) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_DETAIL, "invalid char in name: \n");
+        return FALSE;
+    }
     if (!sv_network_check_dnsmasq_value(def->name, "name", def->name, NULL, error))
         return FALSE;
     if (!uuid) {
@@ -252,13 +259,7 @@ parse_identity(const xmlNode *root, SvNetworkDef *def, GError **error)
         return FALSE;
     }
     def->has_uuid = uuid != NULL;
-    def->title = sv_xml_child_text(root, "title");
-    if (def->title && strchr(def->title, '\n')) {
-        sv_error_set(error, SV_FROM_NETWORK, SV_ERR_XML_ERROR,
-                     "Network title can't contain newlines");
-        return FALSE;
-    }
-    def->description = sv_xml_child_text(root, "description");
+    /* libvirt 9.0 has no network <title> nor <description>: both are dropped. */
     if (ipv6 && *ipv6) {
         if (!g_str_equal(ipv6, "yes") && !g_str_equal(ipv6, "no")) {
             sv_error_set(error, SV_FROM_NETWORK, SV_ERR_XML_ERROR,
@@ -354,12 +355,11 @@ parse_bridge(const xmlNode *root, SvNetworkDef *def, GError **error)
         def->mac = sv_net_mac_format(addr);
         def->mac_given = TRUE;
     }
-    if (mtu && (!sv_domain_parse_u64(mtu, &v) || v > G_MAXUINT)) {
+    if (mtu && !sv_net_parse_uint_wrap(mtu, &def->mtu)) {
         sv_error_set(error, SV_FROM_NETWORK, SV_ERR_XML_ERROR,
                      "Invalid mtu size '%s' in network '%s'", mtu, def->name);
         return FALSE;
     }
-    def->mtu = mtu ? (guint)v : 0;
     return TRUE;
 }
 

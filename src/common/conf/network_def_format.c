@@ -315,8 +315,6 @@ format_head(GString *buf, const SvNetworkDef *def, unsigned int flags)
     sv_xml_append_text_elem(buf, 2, "name", def->name);
     sv_uuid_format(def->uuid, uuid);
     sv_xml_append_text_elem(buf, 2, "uuid", uuid);
-    sv_xml_append_text_elem(buf, 2, "title", def->title);
-    sv_xml_append_text_elem(buf, 2, "description", def->description);
     format_metadata(buf, def->metadata_xml);
 }
 

@@ -61,6 +61,10 @@ gboolean sv_net_mac_parse(const char *s, guint8 out[6]);
 /* "aa:bb:cc:dd:ee:ff". (transfer full) */
 char *sv_net_mac_format(const guint8 mac[6]);
 
+/* An unsigned number as libvirt's virStrToLong_ui reads it: decimal digits, or '-' and
+ * digits wrapping around ("-1" is 4294967295); nothing else. */
+gboolean sv_net_parse_uint_wrap(const char *s, guint *out);
+
 /* A tri-state yes/no attribute as libvirt's virXMLPropTristateBool: absent leaves *out at
  * ABSENT; anything but yes/no is the XML error libvirt gives. */
 gboolean sv_net_prop_tristate(const xmlNode *node, const char *attr, SvNetworkTristate *out,
