@@ -114,6 +114,26 @@ test_bad_names(void)
                  "nftables rules (only letters, digits, '_', '-' and '.')");
 }
 
+/* The network's name goes into the table's comment only when nft reads it back as given
+ * (no quote, backslash or line break: a name is hostile input). */
+static void
+test_comment(void)
+{
+    g_autoptr(SvNetworkDef) def = load("nat-default");
+    g_autofree char *plain = NULL, *hostile = NULL;
+
+    g_free(def->name);
+    def->name = g_strdup("a$b;c {x} #y");
+    g_assert_true(sv_net_firewall_script(def, &plain, NULL));
+    g_assert_true(g_str_has_prefix(plain, "add table inet splitvirt-virbr0 { comment \"network "
+                                          "a$b;c {x} #y\"; }\n"));
+    g_free(def->name);
+    def->name = g_strdup("x\"; }\ntable ip evil {");
+    g_assert_true(sv_net_firewall_script(def, &hostile, NULL));
+    g_assert_true(g_str_has_prefix(hostile, "add table inet splitvirt-virbr0\n"));
+    g_assert_null(strstr(hostile, "evil"));
+}
+
 /* An <ip> whose network cannot be told: libvirt's error, naming the bridge. */
 static void
 test_no_prefix(void)
@@ -616,6 +636,9 @@ test_firewalld_zones(void)
     g_assert_true(add_served(nat, &error)); /* no zone of libvirt's: none set */
     g_assert_true(add_served(open, &error)); /* open: left alone */
     g_assert_no_error(error);
+    /* Named difference: libvirt reports firewalld's refusal as its D-Bus error (code
+     * DBUS_SERVICE, domain DBUS, firewalld's message alone); ours is an internal error
+     * naming the bridge and the zone. */
     nat->bridge.zone = g_strdup("nosuchzone");
     g_assert_false(add_served(nat, &error));
     g_assert_cmpstr(error->message, ==, "internal error: cannot put 'virbr0' in firewalld's zone "
@@ -659,6 +682,7 @@ main(int argc, char **argv)
     g_test_add_func("/net-firewall/port-range", test_port_range);
     g_test_add_func("/net-firewall/bad-names", test_bad_names);
     g_test_add_func("/net-firewall/no-prefix", test_no_prefix);
+    g_test_add_func("/net-firewall/comment", test_comment);
     g_test_add_func("/net-firewall/runs", test_runs);
     g_test_add_func("/net-firewall/monitor-lines", test_monitor_lines);
     g_test_add_func("/net-firewall/real-nft", test_real_nft);
