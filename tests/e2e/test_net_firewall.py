@@ -533,3 +533,51 @@ def test_flush_is_seen(tmp_path):
     finally:
         host.delete()
     assert seen and set(seen) == {"splitvirt-virbr0"}, seen
+
+
+def test_flush_is_rebuilt():
+    """The watch used as virtnetworkd's runtime uses it (sv-net-fw-tool keep): after a
+    `nft flush ruleset` the network's table is back, its rules once, and re-adding it is
+    not itself seen as a loss (no loop)."""
+    host = Netns.create("svfw-h")
+    xml = (DATA / "nat-default.xml").read_text()
+    lines = []
+
+    def next_line(timeout):
+        if select.select([keep.stdout], [], [], timeout)[0]:
+            lines.append(keep.stdout.readline().strip())
+            return lines[-1]
+        return None
+
+    try:
+        keep = host.popen([fw_tool(), "keep", "90"], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True, env=TOOL_ENV)
+        keep.stdin.write(xml)
+        keep.stdin.close()
+        try:
+            assert next_line(30) == "ready"
+            # Until the monitor listens (it does not say when), a flush may go unseen: the
+            # table is then put back by hand and the flush repeated.
+            deadline = time.monotonic() + 45
+            while time.monotonic() < deadline:
+                if "splitvirt-virbr0" not in host.run(["nft", "list", "tables"]).stdout:
+                    host.run([fw_tool(), "add"], input=xml, env=TOOL_ENV)
+                host.run(["nft", "flush", "ruleset"])
+                if next_line(1.0) == "lost splitvirt-virbr0":
+                    break
+            assert next_line(30) == "added", lines
+            # Now surely listening: one more flush, put back with no help.
+            host.run(["nft", "add", "table", "ip", "other"])
+            host.run(["nft", "flush", "ruleset"])
+            assert next_line(30) == "lost splitvirt-virbr0", lines
+            assert next_line(30) == "added", lines
+            assert next_line(2) is None, lines  # the re-add deleted nothing
+            tables = host.run(["nft", "list", "tables"]).stdout.split("\n")
+            assert [t for t in tables if t] == ["table inet splitvirt-virbr0"]
+            listing = host.run(["nft", "list", "table", "inet", "splitvirt-virbr0"]).stdout
+            assert listing.count("masquerade\n") == 1, listing
+        finally:
+            keep.terminate()
+            keep.wait(timeout=30)
+    finally:
+        host.delete()
