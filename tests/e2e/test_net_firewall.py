@@ -16,7 +16,9 @@ whose network driver writes iptables rules:
   guest's own), a new connection from the outside to a guest, and guest to guest, for a
   nat, a route and an isolated network, the same on both sides;
 - a ruleset somebody else made before is left byte for byte as it was, through add (twice)
-  and remove, and nothing of ours remains after remove.
+  and remove, and nothing of ours remains after remove;
+- the reload watch: our tables deleted by `nft flush ruleset` are reported by name, and
+  a network kept the way virtnetworkd's runtime keeps it has its table back after a flush.
 
 Differences from libvirtd kept on purpose (each asserted to still occur):
 - libvirt's mangle rule `-o BR -p udp --dport 68 -j CHECKSUM --checksum-fill` (networks with
