@@ -610,3 +610,29 @@ def test_flush_is_rebuilt(tmp_path):
             print((tmp_path / "keep.err").read_text())
     finally:
         host.delete()
+
+
+def test_monitor_ends_with_its_daemon():
+    """A daemon killed with SIGKILL cannot end its `nft monitor` child: the child dies with
+    it all the same (parent-death signal), instead of waiting for a table event that may
+    never come."""
+    host = Netns.create("svfw-h")
+    try:
+        watch = host.popen([fw_tool(), "watch", "60"], stdout=subprocess.PIPE, text=True,
+                           env=TOOL_ENV)
+        try:
+            lines = Lines(watch.stdout)
+            assert lines.next(30) == "ready"
+            children = Path("/proc/%d/task/%d/children" % (watch.pid, watch.pid))
+            monitor = [int(p) for p in children.read_text().split()]
+            assert len(monitor) == 1
+            assert b"monitor" in Path("/proc/%d/cmdline" % monitor[0]).read_bytes()
+        finally:
+            watch.kill()
+            watch.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while Path("/proc/%d" % monitor[0]).exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not Path("/proc/%d" % monitor[0]).exists(), "nft monitor outlived its daemon"
+    finally:
+        host.delete()
