@@ -2,7 +2,8 @@
  * (networkStartNetworkVirtual): route check, bridge, firewall, addresses and up, routes,
  * IP forwarding, bandwidth, dnsmasq. dnsmasq daemonizes as libvirt runs it; the runtime
  * then holds it by a pidfd read from its pid file, restarts it when it dies, and ends it
- * at stop. Blocking steps run in GTask workers, each on a copy of the definition; the
+ * at stop. A firewall reload or a table of ours deleted by someone else (net_firewall.h's
+ * watch) puts the running networks' rules back. Blocking steps run in GTask workers, each on a copy of the definition; the
  * runtime's table of running networks is touched on the main loop only. */
 #include "net_runtime.h"
 
@@ -33,6 +34,7 @@ struct SvNetRuntime {
     char *helper;
     char *dnsmasq;
     GHashTable *nets;   /* name -> NetRun */
+    SvNetFirewallWatch *fw_watch; /* NULL when nft cannot be watched */
 };
 
 /* A network this runtime started or took over. */
@@ -81,6 +83,8 @@ netrun_free(NetRun *run)
     g_free(run);
 }
 
+static void firewall_lost(const char *table, gpointer data);
+
 SvNetRuntime *
 sv_net_runtime_new(const char *root, GError **error)
 {
@@ -101,6 +105,13 @@ sv_net_runtime_new(const char *root, GError **error)
     if (!rt->dnsmasq)
         rt->dnsmasq = g_strdup("/usr/sbin/dnsmasq");
     rt->nets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)netrun_free);
+    {
+        /* without the watch the networks work, but a firewall reload loses their rules until
+         * they restart, as libvirt's without firewalld: worth a warning, not a failure */
+        g_autoptr(GError) werr = NULL;
+        if (!(rt->fw_watch = sv_net_firewall_watch_new(firewall_lost, rt, &werr)))
+            g_warning("firewall reloads will not be followed: %s", werr->message);
+    }
     return rt;
 }
 
@@ -110,6 +121,7 @@ sv_net_runtime_free(SvNetRuntime *rt)
     if (!rt)
         return;
     /* running networks stay up, their dnsmasqs too: a restarted daemon takes them over */
+    sv_net_firewall_watch_free(rt->fw_watch);
     g_hash_table_destroy(rt->nets);
     g_free(rt->pid_dir);
     g_free(rt->dnsmasq_dir);
@@ -449,6 +461,65 @@ dnsmasq_schedule_restart(NetRun *run)
         return;
     }
     run->restart_source = g_timeout_add_seconds(1, restart_now, run);
+}
+
+/* ------------------------------------------------------------ firewall reloads */
+
+static void
+firewall_readd_worker(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+{
+    Job *job = data;
+    GError *error = NULL;
+
+    (void)src;
+    (void)cancel;
+    if (sv_net_firewall_add(job->def, &error))
+        g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, error);
+}
+
+static void
+firewall_readd_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    Job *job = g_task_get_task_data(G_TASK(res));
+    g_autoptr(GError) error = NULL;
+
+    (void)src;
+    (void)data;
+    if (!g_task_propagate_boolean(G_TASK(res), &error))
+        g_warning("cannot restore the firewall rules of network '%s': %s", job->def->name,
+                  error->message);
+}
+
+/* Someone removed a table of ours (table) or reloaded the whole firewall (NULL): put back
+ * the rules of each running network concerned. A network starting or stopping is left
+ * alone: its start adds its rules after this, its stop removes them (which is also how our
+ * own removals arrive here). */
+static void
+firewall_lost(const char *table, gpointer data)
+{
+    SvNetRuntime *rt = data;
+    GHashTableIter it;
+    NetRun *run;
+
+    g_hash_table_iter_init(&it, rt->nets);
+    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&run)) {
+        g_autofree char *name = NULL;
+        GTask *task;
+
+        if (run->busy || run->stopping || !is_virtual(run->def) || !has_firewall(run->def))
+            continue;
+        name = sv_net_firewall_table_name(run->def);
+        if (table && g_strcmp0(table, name) != 0)
+            continue;
+        g_message("network '%s': firewall table %s is gone, adding its rules again",
+                  run->def->name, name);
+        task = g_task_new(NULL, NULL, firewall_readd_done, NULL);
+        g_task_set_task_data(task, job_new(rt, run->def), (GDestroyNotify)job_free);
+        g_task_run_in_thread(task, firewall_readd_worker);
+        g_object_unref(task);
+    }
 }
 
 /* ------------------------------------------------------------ the API */

@@ -10,8 +10,9 @@
 
 typedef struct SvNetRuntime SvNetRuntime;
 
-/* paths: ROOT-based dirs; the runtime owns dnsmasq supervision (pidfd), leases.
- * `root` is "" or NULL for none. (transfer full) */
+/* paths: ROOT-based dirs; the runtime owns dnsmasq supervision (pidfd), leases, and the
+ * firewall's reload watch (running networks get their rules back after a firewalld reload
+ * or an `nft flush ruleset`). `root` is "" or NULL for none. (transfer full) */
 SvNetRuntime *sv_net_runtime_new(const char *root, GError **error);
 void sv_net_runtime_free(SvNetRuntime *rt);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvNetRuntime, sv_net_runtime_free)
