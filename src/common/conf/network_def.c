@@ -215,10 +215,16 @@ sv_network_check_dnsmasq_value(const char *net, const char *what, const char *va
         if ((guchar)*p >= 0x20 && *p != 0x7f && (!also || !strchr(also, *p)))
             continue;
         shown = g_strescape(value, NULL);
-        sv_error_set(error, SV_FROM_NETWORK, SV_ERR_XML_DETAIL,
-                     "%s '%s' in network '%s' contains a character that dnsmasq's "
-                     "configuration cannot carry",
-                     what, shown, net);
+        if (!what)
+            sv_error_set(error, SV_FROM_NETWORK, SV_ERR_XML_DETAIL,
+                         "network name '%s' contains a character that dnsmasq's configuration "
+                         "cannot carry",
+                         shown);
+        else
+            sv_error_set(error, SV_FROM_NETWORK, SV_ERR_XML_DETAIL,
+                         "%s '%s' in network '%s' contains a character that dnsmasq's "
+                         "configuration cannot carry",
+                         what, shown, net);
         return FALSE;
     }
     return TRUE;
@@ -250,7 +256,7 @@ parse_identity(const xmlNode *root, SvNetworkDef *def, GError **error)
         sv_error_set(error, SV_FROM_XML, SV_ERR_XML_DETAIL, "invalid char in name: \n");
         return FALSE;
     }
-    if (!sv_network_check_dnsmasq_value(def->name, "name", def->name, NULL, error))
+    if (!sv_network_check_dnsmasq_value(NULL, NULL, def->name, NULL, error))
         return FALSE;
     if (!uuid) {
         sv_uuid_generate(def->uuid);
