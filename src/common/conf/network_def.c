@@ -450,7 +450,7 @@ check_mtu(const SvNetworkDef *def, GError **error)
 }
 
 static gboolean
-parse_root(xmlDoc *doc, xmlNode *root, SvNetworkDef *def, GError **error)
+parse_root(xmlNode *root, SvNetworkDef *def, GError **error)
 {
     xmlNode *dns = sv_xml_child(root, "dns");
     xmlNode *forward = sv_xml_child(root, "forward");
@@ -467,8 +467,7 @@ parse_root(xmlDoc *doc, xmlNode *root, SvNetworkDef *def, GError **error)
         return FALSE;
     if (!check_forward_mode(def, error) || !check_mtu(def, error))
         return FALSE;
-    if (metadata)
-        def->metadata_xml = sv_xml_node_dump(doc, metadata, 1);
+    def->metadata_xml = sv_xml_metadata_copy(metadata);
     return sv_network_dnsmasq_options_parse(root, def, error);
 }
 
@@ -492,7 +491,7 @@ sv_network_def_parse(const char *xml, unsigned int flags, GError **error)
     }
     if ((flags & SV_NETWORK_PARSE_VALIDATE) && !sv_network_schema_validate(doc, error))
         goto out;
-    ok = parse_root(doc, root, def, error);
+    ok = parse_root(root, def, error);
 out:
     xmlFreeDoc(doc);
     return ok ? g_steal_pointer(&def) : NULL;
