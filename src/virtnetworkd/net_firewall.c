@@ -314,9 +314,10 @@ masquerade_rule(Rules *r, const char *ipkw, const char *net, gboolean v6, const 
         }
         ports = g_strdup_printf(":%u-%u", start, end);
     }
-    /* The <address> range applies only to addresses of its own family (IPv4). */
+    /* The <address> range applies only to addresses of its own family (IPv4); a range of
+     * one address is that address (iptables-save shows libvirt's so). */
     if (a && addr_is_ipv6(a) == v6) {
-        gboolean end_ok = b && addr_is_ipv6(b) == v6;
+        gboolean end_ok = b && addr_is_ipv6(b) == v6 && !g_str_equal(a, b);
 
         target = g_strdup_printf("snat %s to %s%s%s%s", ipkw, a, end_ok ? "-" : "",
                                  end_ok ? b : "", ports ? ports : "");

@@ -439,10 +439,44 @@ def api_steps(u, uro):
         note("undefine", lambda: c.networkLookupByName(TRN).undefine())
         note("undefine", net.undefine)
         note("destroy gone", net.destroy)
+        port_steps(c, note)
     finally:
         c.close()
         ro.close()
     return out
+
+
+def port_steps(c, note):
+    """The port calls on a started network on a host bridge."""
+    net = c.networkDefineXML(BRIDGE_XML)
+    net.create()
+    port = net.portCreateXML(PORT_XML)
+    plugged = port.XMLDesc()
+    note("port xml flags", port.XMLDesc, 1)
+    note("port params", port.parameters)
+    note("port set params", port.setParameters, {
+        libvirt.VIR_NETWORK_PORT_BANDWIDTH_IN_AVERAGE: 500,
+        libvirt.VIR_NETWORK_PORT_BANDWIDTH_IN_BURST: 100,
+        libvirt.VIR_NETWORK_PORT_BANDWIDTH_IN_PEAK: 7})
+    note("port params after", port.parameters)
+    note("port xml after", port.XMLDesc)
+    note("port floor", port.setParameters, {libvirt.VIR_NETWORK_PORT_BANDWIDTH_IN_FLOOR: 5})
+    note("port set flags", port.setParameters, {libvirt.VIR_NETWORK_PORT_BANDWIDTH_IN_PEAK: 7}, 1)
+    note("port delete flags", port.delete, 1)
+    note("port delete", port.delete)
+    note("port delete again", port.delete)
+    note("reclaim none", net.portCreateXML, PORT_XML, libvirt.VIR_NETWORK_PORT_CREATE_RECLAIM)
+    note("plugged no reclaim", net.portCreateXML, plugged, 0)
+    note("reclaim", lambda: net.portCreateXML(
+        plugged, libvirt.VIR_NETWORK_PORT_CREATE_RECLAIM).XMLDesc())
+    note("reclaim again", net.portCreateXML, plugged, libvirt.VIR_NETWORK_PORT_CREATE_RECLAIM)
+    note("port bad flags", net.portCreateXML, PORT_XML, 4)
+    note("port bad xml", net.portCreateXML, "<networkport/>", 0)
+    note("ports flags", net.listAllPorts, 1)
+    note("lookup port", lambda: net.portLookupByUUIDString(PORT_UUID).UUIDString())
+    note("destroy", net.destroy)
+    note("lookup port inactive", net.portLookupByUUIDString, PORT_UUID)
+    note("undefine", net.undefine)
 
 
 def test_api_parity(daemons, ref):
