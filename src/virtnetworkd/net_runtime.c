@@ -322,7 +322,17 @@ start_worker(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
 
     (void)src;
     (void)cancel;
-    if (!is_virtual(job->def) || start_steps(job, &fw, &error)) {
+    if (!is_virtual(job->def)) {
+        /* a host bridge (forward mode bridge) gets libvirt's MAC table setting; the other
+         * modes have nothing of the network's own to set up */
+        if (job->def->forward.type == SV_NETWORK_FORWARD_BRIDGE &&
+            !sv_net_bridge_mac_table(job->def, &error))
+            g_task_return_error(task, error);
+        else
+            g_task_return_boolean(task, TRUE);
+        return;
+    }
+    if (start_steps(job, &fw, &error)) {
         g_task_return_boolean(task, TRUE);
         return;
     }

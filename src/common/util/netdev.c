@@ -464,27 +464,59 @@ sv_netdev_bridge_create(const char *name, const char *mac, GError **error)
     return msg_request(&m, error, "error creating bridge interface %s", name);
 }
 
+/* Open a change of bridge `name`'s options: the IFLA_INFO_DATA nest to fill, closed by
+ * bridge_change_end(). 0 when there is no such interface. */
+static int
+bridge_change_begin(NlMsg *m, const char *name, struct rtattr **info, struct rtattr **data,
+                    GError **error)
+{
+    int ifindex = index_of(name, error);
+
+    if (!ifindex)
+        return 0;
+    msg_init(m, RTM_NEWLINK, 0, ifindex);
+    *info = msg_attr(m, IFLA_LINKINFO, NULL, 0);
+    msg_attr(m, IFLA_INFO_KIND, "bridge", strlen("bridge"));
+    *data = msg_attr(m, IFLA_INFO_DATA, NULL, 0);
+    return ifindex;
+}
+
+static void
+bridge_change_end(NlMsg *m, struct rtattr *info, struct rtattr *data)
+{
+    msg_nest_end(m, data);
+    msg_nest_end(m, info);
+}
+
 gboolean
 sv_netdev_bridge_set_stp(const char *name, gboolean stp, guint delay_ms, GError **error)
 {
     NlMsg m;
-    int ifindex = index_of(name, error);
     /* the kernel's bridge times are in USER_HZ ticks (centiseconds) */
     guint32 delay = delay_ms / 10, state = stp ? 1 : 0;
     struct rtattr *info, *data;
 
-    if (!ifindex)
+    if (!bridge_change_begin(&m, name, &info, &data, error))
         return FALSE;
-    msg_init(&m, RTM_NEWLINK, 0, ifindex);
-    info = msg_attr(&m, IFLA_LINKINFO, NULL, 0);
-    msg_attr(&m, IFLA_INFO_KIND, "bridge", strlen("bridge"));
-    data = msg_attr(&m, IFLA_INFO_DATA, NULL, 0);
     /* the kernel applies FORWARD_DELAY before STP_STATE within one message */
     msg_attr(&m, IFLA_BR_FORWARD_DELAY, &delay, sizeof(delay));
     msg_attr(&m, IFLA_BR_STP_STATE, &state, sizeof(state));
-    msg_nest_end(&m, data);
-    msg_nest_end(&m, info);
+    bridge_change_end(&m, info, data);
     return msg_request(&m, error, "Unable to set STP on bridge %s", name);
+}
+
+gboolean
+sv_netdev_bridge_set_vlan_filtering(const char *name, gboolean on, GError **error)
+{
+    NlMsg m;
+    guint8 v = on ? 1 : 0;
+    struct rtattr *info, *data;
+
+    if (!bridge_change_begin(&m, name, &info, &data, error))
+        return FALSE;
+    msg_attr(&m, IFLA_BR_VLAN_FILTERING, &v, sizeof(v));
+    bridge_change_end(&m, info, data);
+    return msg_request(&m, error, "Unable to set vlan_filtering on bridge %s", name);
 }
 
 /* An address's family and bytes; 0 when the text is none. */
