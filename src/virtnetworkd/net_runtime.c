@@ -778,6 +778,25 @@ sv_net_runtime_leases(SvNetRuntime *rt, const SvNetworkDef *def, const char *mac
                                      error);
 }
 
+gboolean
+sv_net_runtime_port_mac(SvNetRuntime *rt, const SvNetworkDef *def, const char *owner,
+                        const char *mac, gboolean added, GError **error)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *next = NULL;
+
+    if (!def->bridge.name || !owner || !mac)
+        return TRUE;
+    path = dnsmasq_file(rt, def->bridge.name, "macs");
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        text = g_strdup("");
+    if (!(next = sv_net_macs_update(text, owner, mac, added, error)))
+        return FALSE;
+    return sv_mkdir_p(rt->dnsmasq_dir, 0755, error) &&
+           sv_file_write_atomic(path, next, strlen(next), 0644, error);
+}
+
 void
 sv_net_runtime_remove_files(SvNetRuntime *rt, const SvNetworkDef *def)
 {

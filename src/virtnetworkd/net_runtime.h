@@ -42,6 +42,14 @@ gboolean sv_net_runtime_reload(SvNetRuntime *rt, const SvNetworkDef *def, GError
  * only on unlink. */
 void sv_net_runtime_remove_files(SvNetRuntime *rt, const SvNetworkDef *def);
 
+/* A port of domain `owner` with MAC `mac` was plugged into (added TRUE) or unplugged from
+ * the network: BRIDGE.macs, the domain-to-MACs map libvirt's NSS module reads, is updated
+ * as libvirt's virMacMap does at port creation and deletion (the file stays after the
+ * network stops, and goes with sv_net_runtime_remove_files()). Blocking only on the file.
+ * Errors as libvirt's for a map file it cannot read. */
+gboolean sv_net_runtime_port_mac(SvNetRuntime *rt, const SvNetworkDef *def, const char *owner,
+                                 const char *mac, gboolean added, GError **error);
+
 /* The leases helper dnsmasq runs (--dhcp-script); by default virtnetworkd-leaseshelper
  * beside the daemon's executable, else in the install's libexecdir. Tests set it. */
 void sv_net_runtime_set_leaseshelper(SvNetRuntime *rt, const char *path);
