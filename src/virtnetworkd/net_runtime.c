@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "net_firewall.h"
 #include "util/command.h"
 #include "util/error.h"
+#include "util/fd.h"
 #include "util/fileio.h"
 #include "util/netdev_bandwidth.h"
 #include "util/process.h"
@@ -762,18 +764,29 @@ sv_net_runtime_leases(SvNetRuntime *rt, const SvNetworkDef *def, const char *mac
 {
     g_autofree char *path = dnsmasq_file(rt, def->bridge.name ? def->bridge.name : "", "status");
     g_autofree char *text = NULL;
-    gsize len = 0;
-    int fd;
+    g_auto(SvFd) fd = -1;
+    struct stat st;
+    ssize_t n = 0;
+    int err;
 
     /* only networks that run dnsmasq have the file: none is no lease, not an error */
     if (!def->bridge.name || ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == ENOENT))
         return g_ptr_array_new_with_free_func((GDestroyNotify)sv_net_lease_free);
-    if (fd < 0 || (close(fd), !g_file_get_contents(path, &text, &len, NULL)) ||
-        len > SV_NET_LEASES_FILE_MAX) {
-        sv_error_set_errno(error, SV_FROM_NETWORK, fd < 0 ? errno : EIO,
-                           "Unable to read leases file: %s", path);
+    /* its size is checked before it is read (libvirt's limit) */
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        err = errno;
+    } else if (st.st_size > SV_NET_LEASES_FILE_MAX) {
+        err = EFBIG;
+    } else {
+        text = g_malloc(st.st_size + 1);
+        n = read(fd, text, st.st_size);
+        err = n < 0 ? errno : (n != st.st_size ? EIO : 0);
+    }
+    if (err) {
+        sv_error_set_errno(error, SV_FROM_NETWORK, err, "Unable to read leases file: %s", path);
         return NULL;
     }
+    text[n] = '\0';
     return sv_net_leases_from_status(text, path, def, mac, g_get_real_time() / G_USEC_PER_SEC,
                                      error);
 }
