@@ -89,7 +89,9 @@ test_golden(gconstpointer data)
         return;
     }
     g_assert_cmpstr(got, ==, expected);
-    if (!g_str_has_prefix(got, "error "))
+    /* libvirt writes a <bandwidth> whose rates are all 0 as an empty element, which reads
+     * back as none: its output is not a fixed point, nor is ours. */
+    if (!g_str_has_prefix(got, "error ") && !g_str_equal(name, "bw-zero"))
         check_fixed_point(got);
 }
 
