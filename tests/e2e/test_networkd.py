@@ -584,3 +584,45 @@ def test_list_filters_parity(daemons, ref):
     theirs_out = filter_steps(theirs)
     assert ours[1] == (1, [NAT])
     assert ours == theirs_out
+
+
+# ---------------------------------------------------------------- the install's default network
+
+@pytest.fixture(scope="module")
+def install():
+    import svinstall
+    yield from svinstall.installed_tree()
+
+
+def test_install_default_network(install, daemons, root, ref):
+    """The install writes the default network as Debian's libvirt-daemon-config-network does
+    (192.168.122.0/24 with DHCP, NAT, virbr0, its own UUID, mode 0600) and does not mark it
+    autostart; the daemon gives its bridge a MAC once and saves it, as libvirt's
+    virNetworkLoadConfig. Its XML is the one libvirtd gives the same file."""
+    # written by the install script, so not in meson's list of installed files
+    etc = os.path.dirname(install.path("libvirt/virtnetworkd.conf"))
+    installed = install.dest(os.path.join(etc, "qemu/networks/default.xml"))
+    text = installed.read_text()
+    assert os.stat(installed).st_mode & 0o777 == 0o600
+    assert not (installed.parent / "autostart" / "default.xml").exists()
+    assert re.search(r"<uuid>[0-9a-f-]{36}</uuid>", text)
+    nets = root / "etc/libvirt/qemu/networks"
+    nets.mkdir(parents=True)
+    (nets / "default.xml").write_text(text)
+    d = daemons.new(name="virtnetworkd", label="virtnetworkd").start()
+    ours = virsh_on(uri(d), "net-dumpxml", "default").stdout
+    assert "<mac address='52:54:00:" in ours
+    assert (nets / "default.xml").read_text() == SAVED_HEADER % "default" + ours
+    assert virsh_on(uri(d), "net-list", "--all").stdout.split() == \
+        ["default", "inactive", "no", "yes"]
+    theirs_uri = ref_uri(ref)
+    cleanup(theirs_uri)
+    virsh_on(theirs_uri, "net-undefine", "default", check=False)
+    f = install.destdir / "ours-default.xml"
+    f.write_text(ours)
+    try:
+        virsh_on(theirs_uri, "net-define", str(f))
+        theirs = virsh_on(theirs_uri, "net-dumpxml", "default").stdout
+    finally:
+        virsh_on(theirs_uri, "net-undefine", "default", check=False)
+    assert ours == theirs
