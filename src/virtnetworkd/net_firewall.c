@@ -447,6 +447,110 @@ sv_net_firewall_script(const SvNetworkDef *def, char **ret_script, GError **erro
     return ok;
 }
 
+/* ------------------------------------------------------------------ firewalld */
+
+#define FIREWALLD_NAME "org.fedoraproject.FirewallD1"
+#define FIREWALLD_PATH "/org/fedoraproject/FirewallD1"
+
+/* A connection of our own to the system bus when firewalld is on it, else NULL (no bus, or
+ * nobody owns firewalld's name: libvirt's "not registered"). Private, so that a bus that
+ * went away and came back is simply connected to again. */
+static GDBusConnection *
+firewalld_bus(void)
+{
+    g_autoptr(GError) local = NULL;
+    g_autofree char *address = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, NULL, &local);
+    g_autoptr(GDBusConnection) bus = NULL;
+    g_autoptr(GVariant) reply = NULL;
+    gboolean owned = FALSE;
+
+    if (address)
+        bus = g_dbus_connection_new_for_address_sync(
+            address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                         G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+            NULL, NULL, &local);
+    if (bus)
+        reply = g_dbus_connection_call_sync(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                            "org.freedesktop.DBus", "NameHasOwner",
+                                            g_variant_new("(s)", FIREWALLD_NAME),
+                                            G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE, 10000,
+                                            NULL, &local);
+    if (reply)
+        g_variant_get(reply, "(b)", &owned);
+    if (local)
+        g_debug("firewalld: %s", local->message);
+    if (bus && !owned)
+        g_dbus_connection_close_sync(bus, NULL, NULL);
+    return owned ? g_steal_pointer(&bus) : NULL;
+}
+
+/* Does firewalld's list `method` (getZones, getPolicies) of interface `iface` hold name? */
+static gboolean
+firewalld_lists(GDBusConnection *bus, const char *iface, const char *method, const char *name)
+{
+    g_autoptr(GError) local = NULL;
+    g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+        bus, FIREWALLD_NAME, FIREWALLD_PATH, iface, method, NULL, G_VARIANT_TYPE("(as)"),
+        G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &local);
+    g_autofree const char **names = NULL;
+
+    if (!reply) {
+        g_debug("firewalld %s: %s", method, local->message);
+        return FALSE;
+    }
+    g_variant_get(reply, "(^a&s)", &names);
+    return g_strv_contains(names, name);
+}
+
+static gboolean
+firewalld_set_zone(GDBusConnection *bus, const char *zone, const char *bridge, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+        bus, FIREWALLD_NAME, FIREWALLD_PATH, FIREWALLD_NAME ".zone", "changeZoneOfInterface",
+        g_variant_new("(ss)", zone, bridge), NULL, G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &local);
+
+    if (!reply) {
+        g_dbus_error_strip_remote_error(local);
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
+                     "cannot put '%s' in firewalld's zone '%s': %s", bridge, zone,
+                     local->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The bridge's firewalld zone, as libvirt sets it: <bridge zone=> (an error when firewalld is
+ * not running), else, when firewalld runs, its "libvirt-routed" zone for a route network
+ * (when that zone and its policy exist) or its "libvirt" zone (when it exists). Without
+ * firewalld nothing happens. */
+static gboolean
+firewalld_zone(const SvNetworkDef *def, GError **error)
+{
+    g_autoptr(GDBusConnection) bus = firewalld_bus();
+    const char *zone = def->bridge.zone;
+    gboolean ok = TRUE;
+
+    if (zone && !bus) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
+                     "zone %s requested for network %s but firewalld is not active", zone,
+                     def->name);
+        return FALSE;
+    }
+    if (!bus)
+        return TRUE;
+    if (!zone && def->forward.type == SV_NETWORK_FORWARD_ROUTE &&
+        firewalld_lists(bus, FIREWALLD_NAME ".policy", "getPolicies", "libvirt-routed-out") &&
+        firewalld_lists(bus, FIREWALLD_NAME ".zone", "getZones", "libvirt-routed"))
+        zone = "libvirt-routed";
+    else if (!zone && firewalld_lists(bus, FIREWALLD_NAME ".zone", "getZones", "libvirt"))
+        zone = "libvirt";
+    if (zone)
+        ok = firewalld_set_zone(bus, zone, def->bridge.name, error);
+    g_dbus_connection_close_sync(bus, NULL, NULL);
+    return ok;
+}
+
 /* ------------------------------------------------------------------ nft */
 
 gboolean
@@ -459,6 +563,8 @@ sv_net_firewall_add(const SvNetworkDef *def, GError **error)
         return FALSE;
     if (!script)
         return TRUE;
+    if (!firewalld_zone(def, error))
+        return FALSE;
     return runner(argv, script, NULL, runner_data, error);
 }
 
@@ -513,7 +619,6 @@ sv_net_firewall_present(const SvNetworkDef *def)
 
 /* ------------------------------------------------------------------ reload detection */
 
-#define FIREWALLD_NAME "org.fedoraproject.FirewallD1"
 /* A monitor that ended is started again after this long (events meanwhile were missed,
  * so the owner is then told that anything may be gone). */
 #define MONITOR_RESTART_S 2
