@@ -634,6 +634,8 @@ struct SvNetFirewallWatch {
     GCancellable *cancel; /* the system bus connection under way */
     GDBusConnection *bus;
     guint sub_reloaded, sub_owner;
+    SvNetFirewallWatch **relay; /* what the subscriptions hold: cleared when w goes, since
+                                 * GDBus may still call one already under way */
 };
 
 char *
@@ -757,14 +759,22 @@ monitor_start(SvNetFirewallWatch *w, GError **error)
     return TRUE;
 }
 
+static void
+relay_release(gpointer relay)
+{
+    g_atomic_rc_box_release(relay);
+}
+
 /* firewalld reloaded its rules, or (re)started: libvirt re-adds its rules on both. */
 static void
 firewalld_signal(GDBusConnection *bus, const char *sender, const char *path,
                  const char *iface, const char *member, GVariant *params, gpointer data)
 {
-    SvNetFirewallWatch *w = data;
+    SvNetFirewallWatch *w = *(SvNetFirewallWatch **)data;
 
     (void)bus, (void)sender, (void)path, (void)iface;
+    if (!w)
+        return;
     if (g_str_equal(member, "NameOwnerChanged")) {
         const char *name, *old_owner, *new_owner;
 
@@ -795,13 +805,16 @@ bus_ready(GObject *source, GAsyncResult *res, gpointer data)
     }
     w->bus = bus;
     g_dbus_connection_set_exit_on_close(bus, FALSE);
+    /* One relay for both subscriptions, freed with the last of them. */
+    w->relay = g_atomic_rc_box_new(SvNetFirewallWatch *);
+    *w->relay = w;
     w->sub_reloaded = g_dbus_connection_signal_subscribe(
         bus, FIREWALLD_NAME, FIREWALLD_NAME, "Reloaded", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-        firewalld_signal, w, NULL);
+        firewalld_signal, g_atomic_rc_box_acquire(w->relay), relay_release);
     w->sub_owner = g_dbus_connection_signal_subscribe(
         bus, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
-        "/org/freedesktop/DBus", FIREWALLD_NAME, G_DBUS_SIGNAL_FLAGS_NONE, firewalld_signal, w,
-        NULL);
+        "/org/freedesktop/DBus", FIREWALLD_NAME, G_DBUS_SIGNAL_FLAGS_NONE, firewalld_signal,
+        g_atomic_rc_box_acquire(w->relay), relay_release);
 }
 
 SvNetFirewallWatch *
@@ -829,8 +842,10 @@ sv_net_firewall_watch_free(SvNetFirewallWatch *w)
         g_cancellable_cancel(w->cancel);
     g_clear_object(&w->cancel);
     if (w->bus) {
+        *w->relay = NULL;
         g_dbus_connection_signal_unsubscribe(w->bus, w->sub_reloaded);
         g_dbus_connection_signal_unsubscribe(w->bus, w->sub_owner);
+        g_atomic_rc_box_release(w->relay);
         g_clear_object(&w->bus);
     }
     if (w->restart_source)
