@@ -91,6 +91,12 @@ PORT_XML = """<networkport>
 """ % (PORT_UUID, OWNER_UUID)
 
 
+# The comment libvirt's virXMLSaveFile puts before the XML of its files.
+SAVED_HEADER = ("<!--\nWARNING: THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY TO BE\n"
+                "OVERWRITTEN AND LOST. Changes to this xml configuration should be made using:\n"
+                "  virsh net-edit %s\nor other application using the libvirt API.\n-->\n\n")
+
+
 def uri(d, ro=False):
     return "network:///system?socket=%s" % (d.sock_ro if ro else d.sock)
 
@@ -312,14 +318,14 @@ def test_files_and_restart(daemons, root, tmp_path):
     c = libvirt.open(uri(d))
     net = c.networkDefineXML(BRIDGE_XML)
     conf = root / "etc/libvirt/qemu/networks" / (BRN + ".xml")
-    assert conf.read_text() == net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE)
+    assert conf.read_text() == SAVED_HEADER % BRN + net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE)
     assert os.stat(conf).st_mode & 0o777 == 0o600
     net.setAutostart(1)
     link = root / "etc/libvirt/qemu/networks/autostart" / (BRN + ".xml")
     assert os.readlink(link) == str(conf)
     net.create()
     status = (root / "run/libvirt/network" / (BRN + ".xml")).read_text()
-    assert status.startswith("<networkstatus>\n  <class_id bitmap='0-2'/>\n"
+    assert status.startswith(SAVED_HEADER % BRN + "<networkstatus>\n  <class_id bitmap='0-2'/>\n"
                              "  <floor sum='0'/>\n  <network>\n")
     port = net.portCreateXML(PORT_XML)
     pfile = root / "run/libvirt/network" / BRN / "ports" / (PORT_UUID + ".xml")
@@ -578,3 +584,45 @@ def test_list_filters_parity(daemons, ref):
     theirs_out = filter_steps(theirs)
     assert ours[1] == (1, [NAT])
     assert ours == theirs_out
+
+
+# ---------------------------------------------------------------- the install's default network
+
+@pytest.fixture(scope="module")
+def install():
+    import svinstall
+    yield from svinstall.installed_tree()
+
+
+def test_install_default_network(install, daemons, root, ref):
+    """The install writes the default network as Debian's libvirt-daemon-config-network does
+    (192.168.122.0/24 with DHCP, NAT, virbr0, its own UUID, mode 0600) and does not mark it
+    autostart; the daemon gives its bridge a MAC once and saves it, as libvirt's
+    virNetworkLoadConfig. Its XML is the one libvirtd gives the same file."""
+    # written by the install script, so not in meson's list of installed files
+    etc = os.path.dirname(install.path("libvirt/virtnetworkd.conf"))
+    installed = install.dest(os.path.join(etc, "qemu/networks/default.xml"))
+    text = installed.read_text()
+    assert os.stat(installed).st_mode & 0o777 == 0o600
+    assert not (installed.parent / "autostart" / "default.xml").exists()
+    assert re.search(r"<uuid>[0-9a-f-]{36}</uuid>", text)
+    nets = root / "etc/libvirt/qemu/networks"
+    nets.mkdir(parents=True)
+    (nets / "default.xml").write_text(text)
+    d = daemons.new(name="virtnetworkd", label="virtnetworkd").start()
+    ours = virsh_on(uri(d), "net-dumpxml", "default").stdout
+    assert "<mac address='52:54:00:" in ours
+    assert (nets / "default.xml").read_text() == SAVED_HEADER % "default" + ours
+    assert virsh_on(uri(d), "net-list", "--all").stdout.split() == \
+        ["default", "inactive", "no", "yes"]
+    theirs_uri = ref_uri(ref)
+    cleanup(theirs_uri)
+    virsh_on(theirs_uri, "net-undefine", "default", check=False)
+    f = install.destdir / "ours-default.xml"
+    f.write_text(ours)
+    try:
+        virsh_on(theirs_uri, "net-define", str(f))
+        theirs = virsh_on(theirs_uri, "net-dumpxml", "default").stdout
+    finally:
+        virsh_on(theirs_uri, "net-undefine", "default", check=False)
+    assert ours == theirs
