@@ -137,10 +137,10 @@ def end_netns(ns):
 class Tool:
     """sv-net-runtime-tool inside the namespace `ns`, one command at a time."""
 
-    def __init__(self, ns, root, xml_path):
-        self.p = subprocess.Popen(["ip", "netns", "exec", ns, str(TOOL), str(root), str(HELPER),
-                                   str(xml_path)], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
+    def __init__(self, ns, root, xml_path, env=()):
+        self.p = subprocess.Popen(["ip", "netns", "exec", ns, "env"] + list(env) +
+                                  [str(TOOL), str(root), str(HELPER), str(xml_path)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def cmd(self, line):
         self.p.stdin.write(line + "\n")
@@ -365,6 +365,21 @@ def test_start_failure_undone(nets, root):
     (root / "no-such-dir").mkdir()
     tool.ok("start")
     tool.ok("stop")
+    tool.quit()
+
+
+def test_no_dnsmasq(nets, root):
+    """No dnsmasq on the PATH: libvirt's error, and nothing of the network left."""
+    ns, guest, tools = nets
+    xml = root / "svnr.xml"
+    xml.write_text(network_xml())
+    tool = Tool(ns, root, xml, env=["PATH=/nonexistent"])
+    tools.append(tool)
+    got, _ = tool.cmd("start")
+    assert got == ("error 38 19 Unable to find 'dnsmasq' binary in $PATH: "
+                   "No such file or directory"), got
+    assert ip("-n", ns, "link", "show", "svnrbr0", check=False).returncode != 0
+    assert "splitvirt-" not in run("ip", "netns", "exec", ns, "nft", "list", "tables").stdout
     tool.quit()
 
 
