@@ -3,8 +3,9 @@
  * IP forwarding, bandwidth, dnsmasq. dnsmasq daemonizes as libvirt runs it; the runtime
  * then holds it by a pidfd read from its pid file, restarts it when it dies, and ends it
  * at stop. A firewall reload or a table of ours deleted by someone else (net_firewall.h's
- * watch) puts the running networks' rules back. Blocking steps run in GTask workers, each on a copy of the definition; the
- * runtime's table of running networks is touched on the main loop only. */
+ * watch) puts the running networks' rules back. Blocking steps run in GTask workers, each
+ * on a copy of the definition; the runtime's table of running networks is touched on the
+ * main loop only. */
 #include "net_runtime.h"
 
 #include <errno.h>
