@@ -26,6 +26,10 @@ Differences kept on purpose (the test fails if libvirtd stops showing them):
 - quirk-vlan-dup-native: a <vlan> whose native tag id is listed twice; libvirtd writes
   nativeMode on both tags, which its own parser then refuses ("duplicate native vlan
   setting": the stored network would not load again); ours writes it on the first.
+- quirk-escape-*: libvirtd writes a DHCP host's name, the <domain> name and a port group's
+  name into their attributes as they are, unescaped: where one holds ' < or & its
+  net-dumpxml (and the file it stores) is not well-formed and the network does not load
+  again. Ours escapes them (also a '"', which libvirt leaves as it is).
 - The driver's own checks at define (bridge name in use, what each forward mode allows,
   one DHCP <ip> per family, port group names: bridge_driver.c's networkValidate) and the
   bridge name and MAC it gives a network without them belong to virtnetworkd
