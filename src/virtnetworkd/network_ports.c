@@ -139,7 +139,7 @@ virtualport_refused(const NetworkObj *net, const char *vp, const char *what, GEr
     return FALSE;
 }
 
-/* How many ports of net are plugged to device dev. */
+/* How many ports of net are plugged (macvtap) to device dev. */
 static guint
 dev_connections(const NetworkObj *net, const char *dev)
 {

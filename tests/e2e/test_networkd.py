@@ -20,8 +20,6 @@ Differences from libvirtd kept on purpose (named where they show):
   stopped" where libvirt's would wait for the network's lock.
 - A port with an inbound 'floor' on a network with inbound QoS is refused (libvirt makes a tc
   class for it on the bridge; splitvirt does not).
-- NETWORK_UPDATE of the 'forward interface' section is refused as libvirt refuses the
-  'bridge' section ("can't update 'forward interface' section of network 'N'").
 - Forward mode 'hostdev' (SR-IOV virtual functions) is defined but refused at start.
 """
 
@@ -280,6 +278,17 @@ def virsh_steps(u, tmp_path):
     step("net-port-create", DIR, xml_file("port2.xml", PORT_XML.replace(
         "<group>pg1</group>", "")))
     step("net-port-dumpxml", DIR, PORT_UUID)
+    step("net-port-delete", DIR, PORT_UUID)
+    # The device pool.
+    step("net-update", DIR, "add", "forward-interface", "<interface dev='svnd2'/>",
+         "--live", "--config")
+    step("net-update", DIR, "add", "forward-interface", "<interface dev='svnd2'/>", "--live")
+    step("net-update", DIR, "delete", "forward-interface", "<interface dev='svnd0'/>", "--live")
+    step("net-update", DIR, "delete", "forward-interface", "<interface dev='svnd1'/>", "--live")
+    step("net-update", DIR, "modify", "forward-interface", "<interface dev='svnd1'/>", "--live")
+    step("net-update", DIR, "delete", "forward-interface", "<interface/>", "--live")
+    step("net-dumpxml", DIR)
+    step("net-dumpxml", "--inactive", DIR)
     step("net-destroy", DIR)
     step("net-undefine", DIR)
     return out
