@@ -103,9 +103,7 @@ sv_net_runtime_new(const char *root, GError **error)
         g_free(rt->helper);
         rt->helper = g_build_filename(SV_LIBEXECDIR, LEASESHELPER_NAME, NULL);
     }
-    rt->dnsmasq = g_find_program_in_path("dnsmasq");
-    if (!rt->dnsmasq)
-        rt->dnsmasq = g_strdup("/usr/sbin/dnsmasq");
+    rt->dnsmasq = g_find_program_in_path("dnsmasq"); /* NULL: networks needing it fail */
     rt->nets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)netrun_free);
     {
         /* without the watch the networks work, but a firewall reload loses their rules until
@@ -225,6 +223,11 @@ dnsmasq_launch(SvNetRuntime *rt, const SvNetworkDef *def, pid_t *ret_pid, GError
     g_autofree char *err = NULL;
     int status = 0;
 
+    if (!rt->dnsmasq) {
+        sv_error_set_errno(error, SV_FROM_NETWORK, ENOENT,
+                           "Unable to find 'dnsmasq' binary in $PATH");
+        return FALSE;
+    }
     unlink(pid_path);
     if (!sv_process_run_sync(argv, envp, NULL, &err, &status, error))
         return FALSE;

@@ -65,6 +65,8 @@ NETWORK = """<network>
       <host mac='%(static_mac)s' name='fixed' ip='192.168.141.20'/>
     </dhcp>
   </ip>
+  <route address='192.168.200.0' prefix='24' gateway='192.168.141.2'/>
+  <route address='10.20.0.0' prefix='16' gateway='192.168.141.3' metric='5'/>
 </network>
 """
 
@@ -137,10 +139,10 @@ def end_netns(ns):
 class Tool:
     """sv-net-runtime-tool inside the namespace `ns`, one command at a time."""
 
-    def __init__(self, ns, root, xml_path):
-        self.p = subprocess.Popen(["ip", "netns", "exec", ns, str(TOOL), str(root), str(HELPER),
-                                   str(xml_path)], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
+    def __init__(self, ns, root, xml_path, env=()):
+        self.p = subprocess.Popen(["ip", "netns", "exec", ns, "env"] + list(env) +
+                                  [str(TOOL), str(root), str(HELPER), str(xml_path)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def cmd(self, line):
         self.p.stdin.write(line + "\n")
@@ -368,6 +370,21 @@ def test_start_failure_undone(nets, root):
     tool.quit()
 
 
+def test_no_dnsmasq(nets, root):
+    """No dnsmasq on the PATH: libvirt's error, and nothing of the network left."""
+    ns, guest, tools = nets
+    xml = root / "svnr.xml"
+    xml.write_text(network_xml())
+    tool = Tool(ns, root, xml, env=["PATH=/nonexistent"])
+    tools.append(tool)
+    got, _ = tool.cmd("start")
+    assert got == ("error 38 19 Unable to find 'dnsmasq' binary in $PATH: "
+                   "No such file or directory"), got
+    assert ip("-n", ns, "link", "show", "svnrbr0", check=False).returncode != 0
+    assert "splitvirt-" not in run("ip", "netns", "exec", ns, "nft", "list", "tables").stdout
+    tool.quit()
+
+
 def test_route_collision(nets, root):
     """An address whose network another interface routes already: libvirt's error, nothing
     made."""
@@ -444,6 +461,20 @@ def _open(libvirt, uri):
         return None
 
 
+def live_dnsmasq_in(ns):
+    """dnsmasq processes of namespace ns that have not exited (zombies left out)."""
+    found = []
+    for pid in pids_in_netns(ns):
+        try:
+            exe = os.readlink("/proc/%d/exe" % pid)
+            state = Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if exe.endswith("/dnsmasq") and state != "Z":
+            found.append(pid)
+    return found
+
+
 def libvirtd_root(ns):
     """libvirtd's view of the file system (its private mounts), through /proc."""
     for pid in pids_in_netns(ns):
@@ -459,7 +490,8 @@ def observe(ns, guest, status_path, conf_text):
     """What a host and a guest see of a started network: the bridge, its address, a lease
     for a guest, a static host's address, DNS answers, the lease record."""
     seen = {"link": link_details(ns, "svnrbr0"), "addresses": addresses(ns, "svnrbr0"),
-            "conf": conf_text}
+            "conf": conf_text,
+            "routes": ip("-n", ns, "route", "show", "dev", "svnrbr0").stdout}
     plug_guest(ns, guest, "svnrbr0", GUEST_MAC)
     addr = udhcpc(guest)
     seen["lease_in_range"] = 100 <= int(addr.rsplit(".", 1)[1]) <= 150
@@ -489,6 +521,12 @@ def test_same_as_libvirtd(nets, root, libvirtd_net):
                      (lv_dm / "svnr.conf").read_text())
     their_leases = sorted((l["iface"], l["type"], l["mac"], l["ipaddr"], l["prefix"],
                            l["hostname"], l["clientid"]) for l in net.DHCPLeases())
+    # libvirt does not restart a dnsmasq that died (ours does, see above): still none after
+    # a while (this can only fail if libvirt starts one)
+    lv_pid = pid_of(lv_root / "run/libvirt/network/svnr.pid")
+    os.kill(lv_pid, signal.SIGKILL)
+    time.sleep(3)
+    assert live_dnsmasq_in(lv_ns) == []
     net.destroy()
     # libvirt leaves NAME.pid after net-destroy; ours does not (see above)
     assert (lv_root / "run/libvirt/network/svnr.pid").exists()
@@ -687,3 +725,31 @@ def test_leases_helper_as_libvirts():
     for i, (o, t) in enumerate(zip(ours, theirs)):
         assert o == t, "event %d %r" % (i, HELPER_EVENTS[i])
     assert len(ours) == len(HELPER_EVENTS)
+
+
+def test_ipv6_forwarding_check(nets, root):
+    """A host with a route learnt from a router advertisement on an interface whose
+    accept_ra is not 2: an IPv6 network that forwards is refused with libvirt's error (the
+    kernel would drop that route once forwarding is on), and nothing is left; with
+    accept_ra=2 there it starts."""
+    ns, guest, tools = nets
+    data = Path(os.environ.get("SV_SOURCE_DIR", ".")) / "tests/data/netrun/route-v6.xml"
+    if not data.exists():
+        pytest.skip("SV_SOURCE_DIR does not hold the test data")
+    ip("-n", ns, "link", "add", "up0", "type", "veth", "peer", "name", "up1")
+    ip("-n", ns, "link", "set", "up0", "up")
+    ip("-n", ns, "link", "set", "up1", "up")
+    run("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.up0.accept_ra=1")
+    ip("-n", ns, "-6", "route", "add", "default", "via", "fe80::1", "dev", "up0", "proto", "ra")
+    tool = Tool(ns, root, data)
+    tools.append(tool)
+    got, _ = tool.cmd("start")
+    assert got == ("error 1 0 internal error: Check the host setup: enabling IPv6 forwarding "
+                   "with RA routes without accept_ra set to 2 is likely to cause routes loss. "
+                   "Interfaces to look at: up0"), got
+    assert ip("-n", ns, "link", "show", "svbr2", check=False).returncode != 0
+    assert dnsmasq_pids(str(root)) == []
+    run("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.up0.accept_ra=2")
+    tool.ok("start")
+    tool.ok("stop")
+    tool.quit()

@@ -78,3 +78,8 @@ gboolean sv_netdev_add_address(const char *name, const char *addr, guint prefix,
  * virNetDevIPRouteAdd. */
 gboolean sv_netdev_add_route(const char *name, const char *addr, guint prefix,
                              const char *gateway, guint metric, GError **error);
+
+/* The interfaces (by name, each once) that the IPv6 routes learnt from router
+ * advertisements (protocol "ra") leave through, multipath routes' nexthops included;
+ * *ret_has_ra tells whether there is any such route. (transfer full) */
+GPtrArray *sv_netdev_ipv6_ra_route_devices(gboolean *ret_has_ra, GError **error);
