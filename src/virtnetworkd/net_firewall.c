@@ -26,6 +26,7 @@
 #include <glib-unix.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -728,13 +729,29 @@ monitor_exited(SvProcess *proc, const SvProcessExit *how, gpointer data)
         w->restart_source = g_timeout_add_seconds(MONITOR_RESTART_S, monitor_restart, w);
 }
 
+/* In the monitor child before exec: die with the daemon. A SIGKILLed daemon cannot end it,
+ * and nft blocks on netlink until an event comes (it would then die of SIGPIPE), so without
+ * this a quiet system keeps it for ever. The parent is the thread that forked: the loop's,
+ * which lives as long as the daemon. */
+static void
+monitor_child_setup(gpointer data)
+{
+    pid_t parent = *(pid_t *)data;
+
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127); /* the daemon died before prctl */
+}
+
 static gboolean
 monitor_start(SvNetFirewallWatch *w, GError **error)
 {
     static const char *const envp[] = {"LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
     g_autofree char *nft = sv_command_path("nft");
     const char *argv[] = {nft, "monitor", "tables", NULL};
-    SvSpawnOptions opts = {.argv = argv, .envp = envp, .stdin_fd = -1, .stderr_fd = -1};
+    pid_t self = getpid();
+    SvSpawnOptions opts = {.argv = argv, .envp = envp, .stdin_fd = -1, .stderr_fd = -1,
+                           .child_setup = monitor_child_setup, .child_setup_data = &self};
     int pipefd[2];
 
     if (!nft) {

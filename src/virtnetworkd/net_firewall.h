@@ -55,9 +55,10 @@ typedef struct SvNetFirewallWatch SvNetFirewallWatch;
 typedef void (*SvNetFirewallLostFunc)(const char *table, gpointer data);
 
 /* Start watching (an `nft monitor` child and a system bus subscription when the bus is
- * there). NULL with error when nft cannot be started. A monitor that ends is started again
- * two seconds later, and the callback then gets NULL (deletions meanwhile were missed).
- * (transfer full) */
+ * there), from the loop's thread: the child dies with the thread that made it (so with
+ * the daemon, even SIGKILLed). NULL with error when nft cannot be started. A monitor that
+ * ends is started again two seconds later, and the callback then gets NULL (deletions
+ * meanwhile were missed). (transfer full) */
 SvNetFirewallWatch *sv_net_firewall_watch_new(SvNetFirewallLostFunc func, gpointer data,
                                               GError **error);
 /* The table a line of `nft monitor tables` says was deleted, when it is one of ours

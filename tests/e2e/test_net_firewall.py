@@ -33,11 +33,12 @@ Slow: it starts Debian's libvirtd (in namespaces of its own) and many namespaces
 """
 
 import os
+import queue
 import re
-import select
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -424,6 +425,26 @@ def bridge_and_gateway(xml):
             re.search(r"<ip address='([^']+)'", xml).group(1))
 
 
+class Lines:
+    """A child's stdout read line by line by a thread, each line waited for with a timeout
+    (select() on a buffered pipe would miss lines already read ahead)."""
+
+    def __init__(self, pipe):
+        self.queue = queue.Queue()
+        self.thread = threading.Thread(target=self.pump, args=(pipe,), daemon=True)
+        self.thread.start()
+
+    def pump(self, pipe):
+        for line in pipe:
+            self.queue.put(line.strip())
+
+    def next(self, timeout):
+        try:
+            return self.queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
 @pytest.mark.parametrize("case", sorted(EXPECTED))
 def test_guests_see_the_same(libvirtd, tftp_dir, case):
     xml = network_xml(case, tftp_dir)
@@ -519,43 +540,47 @@ def test_flush_is_seen(tmp_path):
     try:
         watch = host.popen([fw_tool(), "watch", "60"], stdout=subprocess.PIPE, text=True,
                            env=TOOL_ENV)
+        lines = Lines(watch.stdout)
         try:
-            assert watch.stdout.readline().strip() == "ready"
+            assert lines.next(30) == "ready"
             deadline = time.monotonic() + 45
             while not seen and time.monotonic() < deadline:
                 host.run([fw_tool(), "add"], input=xml, env=TOOL_ENV)
                 host.run(["nft", "add", "table", "ip", "other"])
                 host.run(["nft", "flush", "ruleset"])
-                if select.select([watch.stdout], [], [], 1.0)[0]:
-                    seen.append(watch.stdout.readline().strip())
+                line = lines.next(1.0)
+                if line:
+                    seen.append(line)
         finally:
             watch.terminate()  # the tool ends its monitor child as it quits
-            rest = watch.communicate(timeout=30)[0]
-        seen += rest.split()
+            watch.wait(timeout=30)
+        lines.thread.join(timeout=30)
+        while (line := lines.next(0)) is not None:
+            seen.append(line)
     finally:
         host.delete()
     assert seen and set(seen) == {"splitvirt-virbr0"}, seen
 
 
-def test_flush_is_rebuilt():
+def test_flush_is_rebuilt(tmp_path):
     """The watch used as virtnetworkd's runtime uses it (sv-net-fw-tool keep): after a
     `nft flush ruleset` the network's table is back, its rules once, and re-adding it is
     not itself seen as a loss (no loop)."""
     host = Netns.create("svfw-h")
     xml = (DATA / "nat-default.xml").read_text()
-    lines = []
+    errors = open(tmp_path / "keep.err", "w")
+    got = []
 
     def next_line(timeout):
-        if select.select([keep.stdout], [], [], timeout)[0]:
-            lines.append(keep.stdout.readline().strip())
-            return lines[-1]
-        return None
+        got.append(lines.next(timeout))
+        return got[-1]
 
     try:
-        keep = host.popen([fw_tool(), "keep", "90"], stdin=subprocess.PIPE,
+        keep = host.popen([fw_tool(), "keep", "90"], stdin=subprocess.PIPE, stderr=errors,
                           stdout=subprocess.PIPE, text=True, env=TOOL_ENV)
         keep.stdin.write(xml)
         keep.stdin.close()
+        lines = Lines(keep.stdout)
         try:
             assert next_line(30) == "ready"
             # Until the monitor listens (it does not say when), a flush may go unseen: the
@@ -567,13 +592,13 @@ def test_flush_is_rebuilt():
                 host.run(["nft", "flush", "ruleset"])
                 if next_line(1.0) == "lost splitvirt-virbr0":
                     break
-            assert next_line(30) == "added", lines
+            assert next_line(30) == "added", got
             # Now surely listening: one more flush, put back with no help.
             host.run(["nft", "add", "table", "ip", "other"])
             host.run(["nft", "flush", "ruleset"])
-            assert next_line(30) == "lost splitvirt-virbr0", lines
-            assert next_line(30) == "added", lines
-            assert next_line(2) is None, lines  # the re-add deleted nothing
+            assert next_line(30) == "lost splitvirt-virbr0", got
+            assert next_line(30) == "added", got
+            assert next_line(2) is None, got  # the re-add deleted nothing
             tables = host.run(["nft", "list", "tables"]).stdout.split("\n")
             assert [t for t in tables if t] == ["table inet splitvirt-virbr0"]
             listing = host.run(["nft", "list", "table", "inet", "splitvirt-virbr0"]).stdout
@@ -581,5 +606,33 @@ def test_flush_is_rebuilt():
         finally:
             keep.terminate()
             keep.wait(timeout=30)
+            errors.close()
+            print((tmp_path / "keep.err").read_text())
+    finally:
+        host.delete()
+
+
+def test_monitor_ends_with_its_daemon():
+    """A daemon killed with SIGKILL cannot end its `nft monitor` child: the child dies with
+    it all the same (parent-death signal), instead of waiting for a table event that may
+    never come."""
+    host = Netns.create("svfw-h")
+    try:
+        watch = host.popen([fw_tool(), "watch", "60"], stdout=subprocess.PIPE, text=True,
+                           env=TOOL_ENV)
+        try:
+            lines = Lines(watch.stdout)
+            assert lines.next(30) == "ready"
+            children = Path("/proc/%d/task/%d/children" % (watch.pid, watch.pid))
+            monitor = [int(p) for p in children.read_text().split()]
+            assert len(monitor) == 1
+            assert b"monitor" in Path("/proc/%d/cmdline" % monitor[0]).read_bytes()
+        finally:
+            watch.kill()
+            watch.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while Path("/proc/%d" % monitor[0]).exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not Path("/proc/%d" % monitor[0]).exists(), "nft monitor outlived its daemon"
     finally:
         host.delete()
