@@ -20,8 +20,6 @@ Differences from libvirtd kept on purpose (named where they show):
   stopped" where libvirt's would wait for the network's lock.
 - A port with an inbound 'floor' on a network with inbound QoS is refused (libvirt makes a tc
   class for it on the bridge; splitvirt does not).
-- NETWORK_UPDATE of the 'forward interface' section is refused as libvirt refuses the
-  'bridge' section ("can't update 'forward interface' section of network 'N'").
 - Forward mode 'hostdev' (SR-IOV virtual functions) is defined but refused at start.
 """
 
@@ -251,6 +249,18 @@ def virsh_steps(u, tmp_path):
     step("net-port-delete", BRN, PORT_UUID)
     step("net-port-create", BRN, xml_file("plugged.xml", PORT_XML.replace(
         "</networkport>", "<plug type='bridge' bridge='%s'/></networkport>" % HOST_BRIDGE)))
+    # Changes while it runs: a port group live and in the definition, a redefinition
+    # applied at the stop.
+    step("net-update", BRN, "add", "portgroup", "<portgroup name='pg2'/>", "--live", "--config")
+    step("net-update", BRN, "delete", "portgroup", "<portgroup name='pg1'/>", "--live")
+    step("net-dumpxml", BRN)
+    step("net-dumpxml", "--inactive", BRN)
+    step("net-define", xml_file("brn2.xml", BRIDGE_XML.replace("pg1", "pg3")))
+    step("net-dumpxml", BRN)
+    step("net-dumpxml", "--inactive", BRN)
+    step("net-destroy", BRN)
+    step("net-dumpxml", BRN)
+    step("net-start", BRN)
     step("net-undefine", BRN)
     step("net-info", BRN)
     step("net-destroy", BRN)
@@ -268,6 +278,17 @@ def virsh_steps(u, tmp_path):
     step("net-port-create", DIR, xml_file("port2.xml", PORT_XML.replace(
         "<group>pg1</group>", "")))
     step("net-port-dumpxml", DIR, PORT_UUID)
+    step("net-port-delete", DIR, PORT_UUID)
+    # The device pool.
+    step("net-update", DIR, "add", "forward-interface", "<interface dev='svnd2'/>",
+         "--live", "--config")
+    step("net-update", DIR, "add", "forward-interface", "<interface dev='svnd2'/>", "--live")
+    step("net-update", DIR, "delete", "forward-interface", "<interface dev='svnd0'/>", "--live")
+    step("net-update", DIR, "delete", "forward-interface", "<interface dev='svnd1'/>", "--live")
+    step("net-update", DIR, "modify", "forward-interface", "<interface dev='svnd1'/>", "--live")
+    step("net-update", DIR, "delete", "forward-interface", "<interface/>", "--live")
+    step("net-dumpxml", DIR)
+    step("net-dumpxml", "--inactive", DIR)
     step("net-destroy", DIR)
     step("net-undefine", DIR)
     return out
@@ -281,8 +302,9 @@ def test_virsh_steps(daemons, root, tmp_path):
     dumped = steps[1][2]
     assert "<bridge name='virbr0' stp='on' delay='0'/>" in dumped
     assert "<mac address='MAC'/>" in dumped
-    assert by["net-start " + BRN][1] == 1  # the second start
-    assert "network is already active" in by["net-start " + BRN][2]
+    starts = [st for st in steps if st[0] == "net-start " + BRN]
+    assert [st[1] for st in starts] == [0, 1, 0]  # the second start: already active
+    assert "network is already active" in starts[1][2]
     assert [n for n in os.listdir(root / "etc/libvirt/qemu/networks")] == ["autostart"]
     assert os.listdir(root / "etc/libvirt/qemu/networks/autostart") == []
     assert [n for n in os.listdir(root / "run/libvirt/network") if n != "autostarted"] == []
