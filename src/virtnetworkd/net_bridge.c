@@ -139,6 +139,53 @@ sv_net_bridge_create(const SvNetworkDef *def, GError **error)
     return TRUE;
 }
 
+/* A sysctl's integer value, -1 when it cannot be read. */
+static int
+sysctl_int(const char *path)
+{
+    g_autofree char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return -1;
+    return (int)g_ascii_strtoll(g_strstrip(text), NULL, 10);
+}
+
+static int
+accept_ra(const char *dev)
+{
+    g_autofree char *path = g_strdup_printf(SYSCTL_NET "/ipv6/conf/%s/accept_ra", dev);
+
+    return sysctl_int(path);
+}
+
+/* libvirt's check before it turns IPv6 forwarding on (virNetDevIPCheckIPv6Forwarding): the
+ * kernel drops the routes it learnt from router advertisements on an interface whose
+ * accept_ra is not 2 once it forwards, so a host with such routes is told where to look,
+ * unless accept_ra is 2 for all. */
+static gboolean
+check_ipv6_forwarding(GError **error)
+{
+    gboolean has_ra = FALSE;
+    g_autoptr(GPtrArray) devs = sv_netdev_ipv6_ra_route_devices(&has_ra, error);
+    g_autoptr(GPtrArray) bad = g_ptr_array_new();
+    g_autofree char *list = NULL;
+
+    if (!devs)
+        return FALSE;
+    for (guint i = 0; i < devs->len; i++)
+        if (accept_ra(devs->pdata[i]) != 2)
+            g_ptr_array_add(bad, devs->pdata[i]);
+    if (!has_ra || bad->len == 0 || accept_ra("all") == 2)
+        return TRUE;
+    g_ptr_array_add(bad, NULL);
+    list = g_strjoinv(", ", (char **)bad->pdata);
+    sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
+                 "Check the host setup: enabling IPv6 forwarding with RA routes without "
+                 "accept_ra set to 2 is likely to cause routes loss. Interfaces to look at: %s",
+                 list);
+    return FALSE;
+}
+
 static gboolean
 enable_forwarding(const SvNetworkDef *def, GError **error)
 {
@@ -149,7 +196,11 @@ enable_forwarding(const SvNetworkDef *def, GError **error)
         v4 |= !is6;
         v6 |= is6;
     }
-    int err = v4 ? sysctl_set(SYSCTL_NET "/ipv4/ip_forward", "1\n") : 0;
+    int err;
+
+    if (v6 && !check_ipv6_forwarding(error))
+        return FALSE;
+    err = v4 ? sysctl_set(SYSCTL_NET "/ipv4/ip_forward", "1\n") : 0;
 
     if (!err && v6)
         err = sysctl_set(SYSCTL_NET "/ipv6/conf/all/forwarding", "1\n");
@@ -166,19 +217,27 @@ add_routes(const SvNetworkDef *def)
     for (guint i = 0; def->routes && i < def->routes->len; i++) {
         const SvNetworkRouteDef *r = g_ptr_array_index(def->routes, i);
         g_autoptr(GError) err = NULL;
-        int prefix = r->has_prefix ? (int)r->prefix : -1;
+        /* libvirt's virNetDevIPRouteGetPrefix and GetMetric: the <ip>'s rules for the
+         * prefix (0 for a default route given so), metric 1 when none is given */
+        SvNetworkIpDef tmp = {.address = r->address, .netmask = r->netmask,
+                              .prefix = r->prefix, .is_ipv6 = strchr(r->address, ':') != NULL};
+        int prefix = r->has_prefix && r->prefix == 0 ? 0 : sv_net_dnsmasq_ip_prefix(&tmp);
+        guint metric = r->has_metric && r->metric > 0 ? r->metric : 1;
 
-        if (prefix < 0 && r->netmask) {
-            SvNetworkIpDef tmp = {.address = r->address, .netmask = r->netmask};
-            prefix = sv_net_dnsmasq_ip_prefix(&tmp);
-        }
-        if (prefix < 0)
-            prefix = strchr(r->address, ':') ? 64 : 32;
         /* libvirt goes on without a route it could not add: so does the network here */
-        if (r->gateway && !sv_netdev_add_route(def->bridge.name, r->address, (guint)prefix,
-                                               r->gateway, r->metric, &err))
+        if (prefix >= 0 && r->gateway &&
+            !sv_netdev_add_route(def->bridge.name, r->address, (guint)prefix, r->gateway,
+                                 metric, &err))
             g_debug("network %s: %s", def->name, err->message);
     }
+}
+
+gboolean
+sv_net_bridge_mac_table(const SvNetworkDef *def, GError **error)
+{
+    if (def->bridge.mac_table_manager != SV_NETWORK_MAC_TABLE_LIBVIRT || !def->bridge.name)
+        return TRUE;
+    return sv_netdev_bridge_set_vlan_filtering(def->bridge.name, TRUE, error);
 }
 
 gboolean
@@ -196,7 +255,7 @@ sv_net_bridge_start(const SvNetworkDef *def, GError **error)
         if (!sv_netdev_add_address(def->bridge.name, ip->address, (guint)prefix, error))
             return FALSE;
     }
-    if (!sv_netdev_set_up(def->bridge.name, error))
+    if (!sv_net_bridge_mac_table(def, error) || !sv_netdev_set_up(def->bridge.name, error))
         return FALSE;
     add_routes(def);
     if (def->forward.type != SV_NETWORK_FORWARD_NONE && !enable_forwarding(def, error))

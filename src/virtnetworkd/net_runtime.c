@@ -2,13 +2,16 @@
  * (networkStartNetworkVirtual): route check, bridge, firewall, addresses and up, routes,
  * IP forwarding, bandwidth, dnsmasq. dnsmasq daemonizes as libvirt runs it; the runtime
  * then holds it by a pidfd read from its pid file, restarts it when it dies, and ends it
- * at stop. Blocking steps run in GTask workers, each on a copy of the definition; the
- * runtime's table of running networks is touched on the main loop only. */
+ * at stop. A firewall reload or a table of ours deleted by someone else (net_firewall.h's
+ * watch) puts the running networks' rules back. Blocking steps run in GTask workers, each
+ * on a copy of the definition; the runtime's table of running networks is touched on the
+ * main loop only. */
 #include "net_runtime.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,6 +20,7 @@
 #include "net_firewall.h"
 #include "util/command.h"
 #include "util/error.h"
+#include "util/fd.h"
 #include "util/fileio.h"
 #include "util/netdev_bandwidth.h"
 #include "util/process.h"
@@ -33,6 +37,7 @@ struct SvNetRuntime {
     char *helper;
     char *dnsmasq;
     GHashTable *nets;   /* name -> NetRun */
+    SvNetFirewallWatch *fw_watch; /* NULL when nft cannot be watched */
 };
 
 /* A network this runtime started or took over. */
@@ -47,12 +52,16 @@ typedef struct {
     gint64 window_start;
 } NetRun;
 
-/* A worker's input: its own copy of the definition, read-only paths of the runtime. */
-typedef struct {
+/* A worker's input: its own copy of the definition, read-only paths of the runtime, and
+ * the blocking step it runs. */
+typedef struct Job Job;
+typedef gboolean (*JobStep)(Job *job, GError **error);
+struct Job {
     SvNetRuntime *rt;
     SvNetworkDef *def;
+    JobStep step;
     pid_t pid;              /* dnsmasq's once launched */
-} Job;
+};
 
 static void
 job_free(Job *job)
@@ -72,6 +81,35 @@ job_new(SvNetRuntime *rt, const SvNetworkDef *def)
 }
 
 static void
+job_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+{
+    Job *job = data;
+    GError *error = NULL;
+
+    (void)src;
+    (void)cancel;
+    if (job->step(job, &error))
+        g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, error);
+}
+
+/* Run step on a worker with a copy of def; cb gets the task (its data: the job). */
+static void
+job_run(SvNetRuntime *rt, const SvNetworkDef *def, JobStep step, pid_t pid,
+        GAsyncReadyCallback cb, gpointer data)
+{
+    GTask *task = g_task_new(NULL, NULL, cb, data);
+    Job *job = job_new(rt, def);
+
+    job->step = step;
+    job->pid = pid;
+    g_task_set_task_data(task, job, (GDestroyNotify)job_free);
+    g_task_run_in_thread(task, job_thread);
+    g_object_unref(task);
+}
+
+static void
 netrun_free(NetRun *run)
 {
     if (run->restart_source)
@@ -80,6 +118,8 @@ netrun_free(NetRun *run)
     sv_network_def_free(run->def);
     g_free(run);
 }
+
+static void firewall_lost(const char *table, gpointer data);
 
 SvNetRuntime *
 sv_net_runtime_new(const char *root, GError **error)
@@ -97,10 +137,15 @@ sv_net_runtime_new(const char *root, GError **error)
         g_free(rt->helper);
         rt->helper = g_build_filename(SV_LIBEXECDIR, LEASESHELPER_NAME, NULL);
     }
-    rt->dnsmasq = g_find_program_in_path("dnsmasq");
-    if (!rt->dnsmasq)
-        rt->dnsmasq = g_strdup("/usr/sbin/dnsmasq");
+    rt->dnsmasq = g_find_program_in_path("dnsmasq"); /* NULL: networks needing it fail */
     rt->nets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)netrun_free);
+    {
+        /* without the watch the networks work, but a firewall reload loses their rules until
+         * they restart, as libvirt's without firewalld: worth a warning, not a failure */
+        g_autoptr(GError) werr = NULL;
+        if (!(rt->fw_watch = sv_net_firewall_watch_new(firewall_lost, rt, &werr)))
+            g_warning("firewall reloads will not be followed: %s", werr->message);
+    }
     return rt;
 }
 
@@ -110,6 +155,7 @@ sv_net_runtime_free(SvNetRuntime *rt)
     if (!rt)
         return;
     /* running networks stay up, their dnsmasqs too: a restarted daemon takes them over */
+    sv_net_firewall_watch_free(rt->fw_watch);
     g_hash_table_destroy(rt->nets);
     g_free(rt->pid_dir);
     g_free(rt->dnsmasq_dir);
@@ -211,6 +257,11 @@ dnsmasq_launch(SvNetRuntime *rt, const SvNetworkDef *def, pid_t *ret_pid, GError
     g_autofree char *err = NULL;
     int status = 0;
 
+    if (!rt->dnsmasq) {
+        sv_error_set_errno(error, SV_FROM_NETWORK, ENOENT,
+                           "Unable to find 'dnsmasq' binary in $PATH");
+        return FALSE;
+    }
     unlink(pid_path);
     if (!sv_process_run_sync(argv, envp, NULL, &err, &status, error))
         return FALSE;
@@ -301,31 +352,28 @@ start_steps(Job *job, gboolean *fw, GError **error)
     return TRUE;
 }
 
-static void
-start_worker(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+static gboolean
+start_step(Job *job, GError **error)
 {
-    Job *job = data;
-    GError *error = NULL;
     gboolean fw = FALSE;
 
-    (void)src;
-    (void)cancel;
-    if (!is_virtual(job->def) || start_steps(job, &fw, &error)) {
-        g_task_return_boolean(task, TRUE);
-        return;
+    if (!is_virtual(job->def)) {
+        /* a host bridge (forward mode bridge) gets libvirt's MAC table setting; the other
+         * modes have nothing of the network's own to set up */
+        return job->def->forward.type != SV_NETWORK_FORWARD_BRIDGE ||
+               sv_net_bridge_mac_table(job->def, error);
     }
+    if (start_steps(job, &fw, error))
+        return TRUE;
     teardown(job, fw);
     job->pid = 0;
-    g_task_return_error(task, error);
+    return FALSE;
 }
 
-static void
-stop_worker(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+static gboolean
+stop_step(Job *job, GError **error)
 {
-    Job *job = data;
-
-    (void)src;
-    (void)cancel;
+    (void)error;
     if (job->pid == 0) {
         /* not held by a pidfd (no takeover after a restart): trust the pid file only for
          * a dnsmasq running this network's configuration */
@@ -337,7 +385,7 @@ stop_worker(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
         job->pid = 0; /* the main loop ended it already */
     }
     teardown(job, TRUE);
-    g_task_return_boolean(task, TRUE);
+    return TRUE;
 }
 
 /* ------------------------------------------------------------ supervision (main loop) */
@@ -378,19 +426,11 @@ dnsmasq_hold(NetRun *run, pid_t pid)
     sv_process_set_exit_func(proc, dnsmasq_exited, run);
 }
 
-static void
-restart_worker(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+static gboolean
+restart_step(Job *job, GError **error)
 {
-    Job *job = data;
-    GError *error = NULL;
-
-    (void)src;
-    (void)cancel;
-    if (!dnsmasq_write_files(job->rt, job->def, TRUE, &error) ||
-        !dnsmasq_launch(job->rt, job->def, &job->pid, &error))
-        g_task_return_error(task, error);
-    else
-        g_task_return_boolean(task, TRUE);
+    return dnsmasq_write_files(job->rt, job->def, TRUE, error) &&
+           dnsmasq_launch(job->rt, job->def, &job->pid, error);
 }
 
 static void
@@ -421,12 +461,9 @@ static gboolean
 restart_now(gpointer data)
 {
     NetRun *run = data;
-    GTask *task = g_task_new(NULL, NULL, restart_done, g_strdup(run->def->name));
 
     run->restart_source = 0;
-    g_task_set_task_data(task, job_new(run->rt, run->def), (GDestroyNotify)job_free);
-    g_task_run_in_thread(task, restart_worker);
-    g_object_unref(task);
+    job_run(run->rt, run->def, restart_step, 0, restart_done, g_strdup(run->def->name));
     return G_SOURCE_REMOVE;
 }
 
@@ -449,6 +486,53 @@ dnsmasq_schedule_restart(NetRun *run)
         return;
     }
     run->restart_source = g_timeout_add_seconds(1, restart_now, run);
+}
+
+/* ------------------------------------------------------------ firewall reloads */
+
+static gboolean
+firewall_readd_step(Job *job, GError **error)
+{
+    return sv_net_firewall_add(job->def, error);
+}
+
+static void
+firewall_readd_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    Job *job = g_task_get_task_data(G_TASK(res));
+    g_autoptr(GError) error = NULL;
+
+    (void)src;
+    (void)data;
+    if (!g_task_propagate_boolean(G_TASK(res), &error))
+        g_warning("cannot restore the firewall rules of network '%s': %s", job->def->name,
+                  error->message);
+}
+
+/* Someone removed a table of ours (table) or reloaded the whole firewall (NULL): put back
+ * the rules of each running network concerned. A network starting or stopping is left
+ * alone: its start adds its rules after this, its stop removes them (which is also how our
+ * own removals arrive here). */
+static void
+firewall_lost(const char *table, gpointer data)
+{
+    SvNetRuntime *rt = data;
+    GHashTableIter it;
+    NetRun *run;
+
+    g_hash_table_iter_init(&it, rt->nets);
+    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&run)) {
+        g_autofree char *name = NULL;
+
+        if (run->busy || run->stopping || !is_virtual(run->def) || !has_firewall(run->def))
+            continue;
+        name = sv_net_firewall_table_name(run->def);
+        if (table && g_strcmp0(table, name) != 0)
+            continue;
+        g_message("network '%s': firewall table %s is gone, adding its rules again",
+                  run->def->name, name);
+        job_run(rt, run->def, firewall_readd_step, 0, firewall_readd_done, NULL);
+    }
 }
 
 /* ------------------------------------------------------------ the API */
@@ -524,7 +608,6 @@ sv_net_runtime_start(SvNetRuntime *rt, const SvNetworkDef *def, GAsyncReadyCallb
 {
     Op *op = op_new(rt, def, sv_net_runtime_start, cb, data);
     NetRun *run;
-    GTask *task;
 
     if (g_hash_table_contains(rt->nets, def->name)) {
         op_fail(op, "network '%s' is already active", def->name);
@@ -535,10 +618,7 @@ sv_net_runtime_start(SvNetRuntime *rt, const SvNetworkDef *def, GAsyncReadyCallb
     run->def = sv_network_def_copy(def);
     run->busy = TRUE;
     g_hash_table_insert(rt->nets, g_strdup(def->name), run);
-    task = g_task_new(NULL, NULL, start_done, op);
-    g_task_set_task_data(task, job_new(rt, def), (GDestroyNotify)job_free);
-    g_task_run_in_thread(task, start_worker);
-    g_object_unref(task);
+    job_run(rt, def, start_step, 0, start_done, op);
 }
 
 gboolean
@@ -563,13 +643,7 @@ stop_done(GObject *src, GAsyncResult *res, gpointer data)
 static void
 stop_teardown(Op *op, const SvNetworkDef *def, gboolean dnsmasq_ended)
 {
-    GTask *task = g_task_new(NULL, NULL, stop_done, op);
-    Job *job = job_new(op->rt, def);
-
-    job->pid = dnsmasq_ended ? -1 : 0;
-    g_task_set_task_data(task, job, (GDestroyNotify)job_free);
-    g_task_run_in_thread(task, stop_worker);
-    g_object_unref(task);
+    job_run(op->rt, def, stop_step, dnsmasq_ended ? -1 : 0, stop_done, op);
 }
 
 static void
@@ -681,20 +755,50 @@ sv_net_runtime_leases(SvNetRuntime *rt, const SvNetworkDef *def, const char *mac
 {
     g_autofree char *path = dnsmasq_file(rt, def->bridge.name ? def->bridge.name : "", "status");
     g_autofree char *text = NULL;
-    gsize len = 0;
-    int fd;
+    g_auto(SvFd) fd = -1;
+    struct stat st;
+    ssize_t n = 0;
+    int err;
 
     /* only networks that run dnsmasq have the file: none is no lease, not an error */
     if (!def->bridge.name || ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == ENOENT))
         return g_ptr_array_new_with_free_func((GDestroyNotify)sv_net_lease_free);
-    if (fd < 0 || (close(fd), !g_file_get_contents(path, &text, &len, NULL)) ||
-        len > SV_NET_LEASES_FILE_MAX) {
-        sv_error_set_errno(error, SV_FROM_NETWORK, fd < 0 ? errno : EIO,
-                           "Unable to read leases file: %s", path);
+    /* its size is checked before it is read (libvirt's limit) */
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        err = errno;
+    } else if (st.st_size > SV_NET_LEASES_FILE_MAX) {
+        err = EFBIG;
+    } else {
+        text = g_malloc(st.st_size + 1);
+        n = read(fd, text, st.st_size);
+        err = n < 0 ? errno : (n != st.st_size ? EIO : 0);
+    }
+    if (err) {
+        sv_error_set_errno(error, SV_FROM_NETWORK, err, "Unable to read leases file: %s", path);
         return NULL;
     }
+    text[n] = '\0';
     return sv_net_leases_from_status(text, path, def, mac, g_get_real_time() / G_USEC_PER_SEC,
                                      error);
+}
+
+gboolean
+sv_net_runtime_port_mac(SvNetRuntime *rt, const SvNetworkDef *def, const char *owner,
+                        const char *mac, gboolean added, GError **error)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *next = NULL;
+
+    if (!def->bridge.name || !owner || !mac)
+        return TRUE;
+    path = dnsmasq_file(rt, def->bridge.name, "macs");
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        text = g_strdup("");
+    if (!(next = sv_net_macs_update(text, owner, mac, added, error)))
+        return FALSE;
+    return sv_mkdir_p(rt->dnsmasq_dir, 0755, error) &&
+           sv_file_write_atomic(path, next, strlen(next), 0644, error);
 }
 
 void

@@ -10,9 +10,12 @@
 
 typedef struct SvNetRuntime SvNetRuntime;
 
-/* paths: ROOT-based dirs; the runtime owns dnsmasq supervision (pidfd), leases.
- * `root` is "" or NULL for none. (transfer full) */
+/* paths: ROOT-based dirs; the runtime owns dnsmasq supervision (pidfd), leases, and the
+ * firewall's reload watch (running networks get their rules back after a firewalld reload
+ * or an `nft flush ruleset`). `root` is "" or NULL for none. (transfer full) */
 SvNetRuntime *sv_net_runtime_new(const char *root, GError **error);
+/* Running networks stay up (a restarted daemon reattaches them). Free it only when no start,
+ * stop or dnsmasq restart is under way (the daemon's exit). */
 void sv_net_runtime_free(SvNetRuntime *rt);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvNetRuntime, sv_net_runtime_free)
 
@@ -23,7 +26,9 @@ void sv_net_runtime_start(SvNetRuntime *rt, const SvNetworkDef *def,
                           GAsyncReadyCallback cb, gpointer data);
 gboolean sv_net_runtime_start_finish(SvNetRuntime *rt, GAsyncResult *res, GError **error);
 
-/* Stop it: dnsmasq, firewall, bridge (its addresses), lease/status files as libvirt. */
+/* Stop it: dnsmasq, firewall, bridge (its addresses), lease/status files as libvirt (the
+ * dnsmasq files and BRIDGE.status stay until sv_net_runtime_remove_files(); the pid file
+ * goes, which libvirt leaves behind). */
 void sv_net_runtime_stop(SvNetRuntime *rt, const SvNetworkDef *def,
                          GAsyncReadyCallback cb, gpointer data);
 gboolean sv_net_runtime_stop_finish(SvNetRuntime *rt, GAsyncResult *res, GError **error);
@@ -40,6 +45,14 @@ gboolean sv_net_runtime_reload(SvNetRuntime *rt, const SvNetworkDef *def, GError
  * NAME.addnhosts, NAME.leases), BRIDGE.status and BRIDGE.macs. Nothing runs: blocking
  * only on unlink. */
 void sv_net_runtime_remove_files(SvNetRuntime *rt, const SvNetworkDef *def);
+
+/* A port of domain `owner` with MAC `mac` was plugged into (added TRUE) or unplugged from
+ * the network: BRIDGE.macs, the domain-to-MACs map libvirt's NSS module reads, is updated
+ * as libvirt's virMacMap does at port creation and deletion (the file stays after the
+ * network stops, and goes with sv_net_runtime_remove_files()). Blocking only on the file.
+ * Errors as libvirt's for a map file it cannot read. */
+gboolean sv_net_runtime_port_mac(SvNetRuntime *rt, const SvNetworkDef *def, const char *owner,
+                                 const char *mac, gboolean added, GError **error);
 
 /* The leases helper dnsmasq runs (--dhcp-script); by default virtnetworkd-leaseshelper
  * beside the daemon's executable, else in the install's libexecdir. Tests set it. */

@@ -87,8 +87,18 @@ static gboolean
 check_floor(const NetworkObj *net, const SvNetworkPortDef *p, const SvNetdevBandwidth *bw,
             GError **error)
 {
+    int type = net->def->forward.type;
+
     if (!floor_of(bw))
         return TRUE;
+    if (type != SV_NETWORK_FORWARD_NONE && type != SV_NETWORK_FORWARD_NAT &&
+        type != SV_NETWORK_FORWARD_ROUTE && type != SV_NETWORK_FORWARD_OPEN) {
+        sv_error_set(error, SV_FROM_NETWORK, SV_ERR_OPERATION_UNSUPPORTED,
+                     "Invalid use of 'floor' on interface with MAC address %s - 'floor' is only "
+                     "supported for interface type 'network' with forward type 'nat', 'route', "
+                     "'open' or none", p->mac);
+        return FALSE;
+    }
     if (!net->def->bandwidth || !net->def->bandwidth->in) {
         sv_error_set(error, SV_FROM_NETWORK, SV_ERR_OPERATION_UNSUPPORTED,
                      "Invalid use of 'floor' on interface with MAC address %s - network '%s' has "
@@ -129,7 +139,7 @@ virtualport_refused(const NetworkObj *net, const char *vp, const char *what, GEr
     return FALSE;
 }
 
-/* How many ports of net are plugged to device dev. */
+/* How many ports of net are plugged (macvtap) to device dev. */
 static guint
 dev_connections(const NetworkObj *net, const char *dev)
 {
@@ -269,6 +279,17 @@ reclaim(const NetworkObj *net, const SvNetworkPortDef *p, GError **error)
     return check_floor(net, p, p->bandwidth, error);
 }
 
+/* libvirt's virNetworkObjMacMgrAdd/Del: a network whose bridge is its own keeps the map of
+ * its guests' MACs (BRIDGE.macs) that libvirt's NSS module reads. */
+static gboolean
+mac_map(NetworkDriver *drv, const NetworkObj *net, const SvNetworkPortDef *p, gboolean added,
+        GError **error)
+{
+    if (p->plug_type != SV_NETWORK_PORT_PLUG_NETWORK)
+        return TRUE;
+    return sv_net_runtime_port_mac(drv->rt, net->def, p->owner_name, p->mac, added, error);
+}
+
 /* ---------------------------------------------------------------- the calls */
 
 static gboolean
@@ -287,12 +308,13 @@ create_xml(SvCall *call, remote_network_port_create_xml_args *a,
         !(p = sv_network_port_def_parse(a->xml, error)) || !network_check_active(net, error))
         return FALSE;
     if ((p->plug_type == SV_NETWORK_PORT_PLUG_NONE) == reclaiming) {
-        sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG, "%s",
+        sv_error_set(error, SV_FROM_NETWORK, SV_ERR_INVALID_ARG, "%s",
                      reclaiming ? "Port reclaim requested but plug type is none"
                                 : "Port reclaim not requested but plug type is not none");
         return FALSE;
     }
-    if (!(reclaiming ? reclaim(net, p, error) : allocate(net, p, error)))
+    if (!(reclaiming ? reclaim(net, p, error) : allocate(net, p, error)) ||
+        !mac_map(drv, net, p, TRUE, error))
         return FALSE;
     added = p;
     if (!networks_add_port(drv->nets, net, g_steal_pointer(&p), error))
@@ -341,6 +363,8 @@ delete(SvCall *call, remote_network_port_delete_args *a, GError **error)
 
     if (!check_flags(a->flags, 0, "networkPortDelete", error) ||
         !(p = port_of(call, &a->port, &net, error)))
+        return FALSE;
+    if (!mac_map(drv, net, p, FALSE, error))
         return FALSE;
     g_message("MAC %s releasing network %s", p->mac, net->def->name);
     networks_delete_port(drv->nets, net, p);
@@ -392,10 +416,8 @@ get_parameters(SvCall *call, remote_network_port_get_parameters_args *a,
     SvNetworkPortDef *p;
     const SvNetdevBandwidthRate *in, *out;
 
-    if (a->nparams > REMOTE_NETWORK_PORT_PARAMETERS_MAX) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "%s", "nparams too large");
-        return FALSE;
-    }
+    /* the API allocates the parameters itself: a client's nparams is whatever its caller's
+     * variable held (python3-libvirt's is not set), and libvirt's daemon never reads it */
     if (!check_flags(a->flags, 0, "networkPortGetParameters", error) ||
         !(p = port_of(call, &a->port, &net, error)))
         return FALSE;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conf/domain_xml.h"
+#include "conf/network_def_priv.h"
 #include "network_driver.h"
 #include "util/error.h"
 
@@ -55,15 +56,15 @@ unknown_command(const Update *u, GError **error)
 
 /* ---------------------------------------------------------------- comparisons */
 
+/* libvirt's virMacAddrCompare: the same six octets, however written. */
 static gboolean
 mac_equal(const char *a, const char *b)
 {
-    guint va[6], vb[6];
+    guint8 x[6], y[6];
 
-    if (sscanf(a, "%x:%x:%x:%x:%x:%x", &va[0], &va[1], &va[2], &va[3], &va[4], &va[5]) != 6 ||
-        sscanf(b, "%x:%x:%x:%x:%x:%x", &vb[0], &vb[1], &vb[2], &vb[3], &vb[4], &vb[5]) != 6)
+    if (!sv_net_mac_parse(a, x) || !sv_net_mac_parse(b, y))
         return g_ascii_strcasecmp(a, b) == 0;
-    return memcmp(va, vb, sizeof(va)) == 0;
+    return memcmp(x, y, sizeof(x)) == 0;
 }
 
 /* Two addresses the same (both valid); an absent or unreadable one equals nothing. */
@@ -521,6 +522,61 @@ update_dns_srv(Update *u, GError **error)
     return TRUE;
 }
 
+/* ---------------------------------------------------------------- <forward><interface> */
+
+/* <forward dev=> is the first device of the pool, as libvirt writes it. */
+static void
+set_forward_dev(xmlNode *fwd)
+{
+    xmlNode *first = fwd ? sv_xml_child(fwd, "interface") : NULL;
+    g_autofree char *dev = first ? sv_xml_prop(first, "dev") : NULL;
+
+    if (dev)
+        xmlSetProp(fwd, (const xmlChar *)"dev", (const xmlChar *)dev);
+    else if (fwd)
+        xmlUnsetProp(fwd, (const xmlChar *)"dev");
+}
+
+static gboolean
+update_forward_interface(Update *u, GError **error)
+{
+    g_autofree char *dev = sv_xml_prop(u->frag, "dev");
+    xmlNode *fwd = sv_xml_child(u->root, "forward"), *found = NULL;
+    g_autoptr(GPtrArray) ifaces = children(fwd, "interface");
+
+    if (u->command == SV_NETWORK_UPDATE_COMMAND_MODIFY)
+        return fail(error, SV_ERR_OPERATION_UNSUPPORTED, "%s",
+                    "forward interface entries cannot be modified, only added or deleted");
+    if (!dev)
+        return fail(error, SV_ERR_XML_ERROR, "%s", "missing dev attribute in <interface> element");
+    for (guint i = 0; i < ifaces->len && !found; i++) {
+        g_autofree char *have = sv_xml_prop(ifaces->pdata[i], "dev");
+        if (str_eq(dev, have))
+            found = ifaces->pdata[i];
+    }
+    if (is_add(u)) {
+        if (found)
+            return fail(error, SV_ERR_OPERATION_INVALID,
+                        "there is an existing interface entry in network '%s' that matches "
+                        "\"<interface dev='%s'>\"", u->net_name, dev);
+        /* an isolated network writes no <forward>: what it is given is never seen */
+        if (fwd)
+            place(u, fwd, ifaces, NULL);
+    } else if (u->command == SV_NETWORK_UPDATE_COMMAND_DELETE) {
+        if (!found)
+            return fail(error, SV_ERR_OPERATION_INVALID,
+                        "couldn't find an interface entry in network '%s' matching <interface "
+                        "dev='%s'>", u->net_name, dev);
+        /* libvirt refuses a device in use, but counts the uses on a copy of the definition
+         * that has none: a device is always let go, as there */
+        drop(found);
+    } else {
+        return unknown_command(u, error);
+    }
+    set_forward_dev(fwd);
+    return TRUE;
+}
+
 /* ---------------------------------------------------------------- <portgroup> */
 
 static gboolean
@@ -592,8 +648,7 @@ static const Section sections[] = {
     [SV_NETWORK_SECTION_IP_DHCP_HOST] = {"host", NULL, update_dhcp_host, FALSE, NULL, TRUE},
     [SV_NETWORK_SECTION_IP_DHCP_RANGE] = {"range", NULL, update_dhcp_range, FALSE, NULL, TRUE},
     [SV_NETWORK_SECTION_FORWARD] = {NULL, "forward"},
-    /* libvirt updates <forward><interface>; splitvirt does not (a named difference) */
-    [SV_NETWORK_SECTION_FORWARD_INTERFACE] = {NULL, "forward interface"},
+    [SV_NETWORK_SECTION_FORWARD_INTERFACE] = {"interface", NULL, update_forward_interface},
     [SV_NETWORK_SECTION_FORWARD_PF] = {NULL, "forward pf"},
     [SV_NETWORK_SECTION_PORTGROUP] = {"portgroup", NULL, update_portgroup},
     [SV_NETWORK_SECTION_DNS_HOST] = {"host", NULL, update_dns_host, TRUE,

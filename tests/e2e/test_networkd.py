@@ -20,8 +20,6 @@ Differences from libvirtd kept on purpose (named where they show):
   stopped" where libvirt's would wait for the network's lock.
 - A port with an inbound 'floor' on a network with inbound QoS is refused (libvirt makes a tc
   class for it on the bridge; splitvirt does not).
-- NETWORK_UPDATE of the 'forward interface' section is refused as libvirt refuses the
-  'bridge' section ("can't update 'forward interface' section of network 'N'").
 - Forward mode 'hostdev' (SR-IOV virtual functions) is defined but refused at start.
 """
 
@@ -89,6 +87,12 @@ PORT_XML = """<networkport>
   <mac address='52:54:00:aa:bb:01'/>
 </networkport>
 """ % (PORT_UUID, OWNER_UUID)
+
+
+# The comment libvirt's virXMLSaveFile puts before the XML of its files.
+SAVED_HEADER = ("<!--\nWARNING: THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY TO BE\n"
+                "OVERWRITTEN AND LOST. Changes to this xml configuration should be made using:\n"
+                "  virsh net-edit %s\nor other application using the libvirt API.\n-->\n\n")
 
 
 def uri(d, ro=False):
@@ -245,6 +249,18 @@ def virsh_steps(u, tmp_path):
     step("net-port-delete", BRN, PORT_UUID)
     step("net-port-create", BRN, xml_file("plugged.xml", PORT_XML.replace(
         "</networkport>", "<plug type='bridge' bridge='%s'/></networkport>" % HOST_BRIDGE)))
+    # Changes while it runs: a port group live and in the definition, a redefinition
+    # applied at the stop.
+    step("net-update", BRN, "add", "portgroup", "<portgroup name='pg2'/>", "--live", "--config")
+    step("net-update", BRN, "delete", "portgroup", "<portgroup name='pg1'/>", "--live")
+    step("net-dumpxml", BRN)
+    step("net-dumpxml", "--inactive", BRN)
+    step("net-define", xml_file("brn2.xml", BRIDGE_XML.replace("pg1", "pg3")))
+    step("net-dumpxml", BRN)
+    step("net-dumpxml", "--inactive", BRN)
+    step("net-destroy", BRN)
+    step("net-dumpxml", BRN)
+    step("net-start", BRN)
     step("net-undefine", BRN)
     step("net-info", BRN)
     step("net-destroy", BRN)
@@ -262,6 +278,17 @@ def virsh_steps(u, tmp_path):
     step("net-port-create", DIR, xml_file("port2.xml", PORT_XML.replace(
         "<group>pg1</group>", "")))
     step("net-port-dumpxml", DIR, PORT_UUID)
+    step("net-port-delete", DIR, PORT_UUID)
+    # The device pool.
+    step("net-update", DIR, "add", "forward-interface", "<interface dev='svnd2'/>",
+         "--live", "--config")
+    step("net-update", DIR, "add", "forward-interface", "<interface dev='svnd2'/>", "--live")
+    step("net-update", DIR, "delete", "forward-interface", "<interface dev='svnd0'/>", "--live")
+    step("net-update", DIR, "delete", "forward-interface", "<interface dev='svnd1'/>", "--live")
+    step("net-update", DIR, "modify", "forward-interface", "<interface dev='svnd1'/>", "--live")
+    step("net-update", DIR, "delete", "forward-interface", "<interface/>", "--live")
+    step("net-dumpxml", DIR)
+    step("net-dumpxml", "--inactive", DIR)
     step("net-destroy", DIR)
     step("net-undefine", DIR)
     return out
@@ -275,8 +302,9 @@ def test_virsh_steps(daemons, root, tmp_path):
     dumped = steps[1][2]
     assert "<bridge name='virbr0' stp='on' delay='0'/>" in dumped
     assert "<mac address='MAC'/>" in dumped
-    assert by["net-start " + BRN][1] == 1  # the second start
-    assert "network is already active" in by["net-start " + BRN][2]
+    starts = [st for st in steps if st[0] == "net-start " + BRN]
+    assert [st[1] for st in starts] == [0, 1, 0]  # the second start: already active
+    assert "network is already active" in starts[1][2]
     assert [n for n in os.listdir(root / "etc/libvirt/qemu/networks")] == ["autostart"]
     assert os.listdir(root / "etc/libvirt/qemu/networks/autostart") == []
     assert [n for n in os.listdir(root / "run/libvirt/network") if n != "autostarted"] == []
@@ -312,14 +340,14 @@ def test_files_and_restart(daemons, root, tmp_path):
     c = libvirt.open(uri(d))
     net = c.networkDefineXML(BRIDGE_XML)
     conf = root / "etc/libvirt/qemu/networks" / (BRN + ".xml")
-    assert conf.read_text() == net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE)
+    assert conf.read_text() == SAVED_HEADER % BRN + net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE)
     assert os.stat(conf).st_mode & 0o777 == 0o600
     net.setAutostart(1)
     link = root / "etc/libvirt/qemu/networks/autostart" / (BRN + ".xml")
     assert os.readlink(link) == str(conf)
     net.create()
     status = (root / "run/libvirt/network" / (BRN + ".xml")).read_text()
-    assert status.startswith("<networkstatus>\n  <class_id bitmap='0-2'/>\n"
+    assert status.startswith(SAVED_HEADER % BRN + "<networkstatus>\n  <class_id bitmap='0-2'/>\n"
                              "  <floor sum='0'/>\n  <network>\n")
     port = net.portCreateXML(PORT_XML)
     pfile = root / "run/libvirt/network" / BRN / "ports" / (PORT_UUID + ".xml")
@@ -439,10 +467,44 @@ def api_steps(u, uro):
         note("undefine", lambda: c.networkLookupByName(TRN).undefine())
         note("undefine", net.undefine)
         note("destroy gone", net.destroy)
+        port_steps(c, note)
     finally:
         c.close()
         ro.close()
     return out
+
+
+def port_steps(c, note):
+    """The port calls on a started network on a host bridge."""
+    net = c.networkDefineXML(BRIDGE_XML)
+    net.create()
+    port = net.portCreateXML(PORT_XML)
+    plugged = port.XMLDesc()
+    note("port xml flags", port.XMLDesc, 1)
+    note("port params", port.parameters)
+    note("port set params", port.setParameters, {
+        libvirt.VIR_NETWORK_PORT_BANDWIDTH_IN_AVERAGE: 500,
+        libvirt.VIR_NETWORK_PORT_BANDWIDTH_IN_BURST: 100,
+        libvirt.VIR_NETWORK_PORT_BANDWIDTH_IN_PEAK: 7})
+    note("port params after", port.parameters)
+    note("port xml after", port.XMLDesc)
+    note("port floor", port.setParameters, {libvirt.VIR_NETWORK_PORT_BANDWIDTH_IN_FLOOR: 5})
+    note("port set flags", port.setParameters, {libvirt.VIR_NETWORK_PORT_BANDWIDTH_IN_PEAK: 7}, 1)
+    note("port delete flags", port.delete, 1)
+    note("port delete", port.delete)
+    note("port delete again", port.delete)
+    note("reclaim none", net.portCreateXML, PORT_XML, libvirt.VIR_NETWORK_PORT_CREATE_RECLAIM)
+    note("plugged no reclaim", net.portCreateXML, plugged, 0)
+    note("reclaim", lambda: net.portCreateXML(
+        plugged, libvirt.VIR_NETWORK_PORT_CREATE_RECLAIM).XMLDesc())
+    note("reclaim again", net.portCreateXML, plugged, libvirt.VIR_NETWORK_PORT_CREATE_RECLAIM)
+    note("port bad flags", net.portCreateXML, PORT_XML, 4)
+    note("port bad xml", net.portCreateXML, "<networkport/>", 0)
+    note("ports flags", net.listAllPorts, 1)
+    note("lookup port", lambda: net.portLookupByUUIDString(PORT_UUID).UUIDString())
+    note("destroy", net.destroy)
+    note("lookup port inactive", net.portLookupByUUIDString, PORT_UUID)
+    note("undefine", net.undefine)
 
 
 def test_api_parity(daemons, ref):
@@ -544,3 +606,45 @@ def test_list_filters_parity(daemons, ref):
     theirs_out = filter_steps(theirs)
     assert ours[1] == (1, [NAT])
     assert ours == theirs_out
+
+
+# ---------------------------------------------------------------- the install's default network
+
+@pytest.fixture(scope="module")
+def install():
+    import svinstall
+    yield from svinstall.installed_tree()
+
+
+def test_install_default_network(install, daemons, root, ref):
+    """The install writes the default network as Debian's libvirt-daemon-config-network does
+    (192.168.122.0/24 with DHCP, NAT, virbr0, its own UUID, mode 0600) and does not mark it
+    autostart; the daemon gives its bridge a MAC once and saves it, as libvirt's
+    virNetworkLoadConfig. Its XML is the one libvirtd gives the same file."""
+    # written by the install script, so not in meson's list of installed files
+    etc = os.path.dirname(install.path("libvirt/virtnetworkd.conf"))
+    installed = install.dest(os.path.join(etc, "qemu/networks/default.xml"))
+    text = installed.read_text()
+    assert os.stat(installed).st_mode & 0o777 == 0o600
+    assert not (installed.parent / "autostart" / "default.xml").exists()
+    assert re.search(r"<uuid>[0-9a-f-]{36}</uuid>", text)
+    nets = root / "etc/libvirt/qemu/networks"
+    nets.mkdir(parents=True)
+    (nets / "default.xml").write_text(text)
+    d = daemons.new(name="virtnetworkd", label="virtnetworkd").start()
+    ours = virsh_on(uri(d), "net-dumpxml", "default").stdout
+    assert "<mac address='52:54:00:" in ours
+    assert (nets / "default.xml").read_text() == SAVED_HEADER % "default" + ours
+    assert virsh_on(uri(d), "net-list", "--all").stdout.split() == \
+        ["default", "inactive", "no", "yes"]
+    theirs_uri = ref_uri(ref)
+    cleanup(theirs_uri)
+    virsh_on(theirs_uri, "net-undefine", "default", check=False)
+    f = install.destdir / "ours-default.xml"
+    f.write_text(ours)
+    try:
+        virsh_on(theirs_uri, "net-define", str(f))
+        theirs = virsh_on(theirs_uri, "net-dumpxml", "default").stdout
+    finally:
+        virsh_on(theirs_uri, "net-undefine", "default", check=False)
+    assert ours == theirs

@@ -215,10 +215,16 @@ sv_network_check_dnsmasq_value(const char *net, const char *what, const char *va
         if ((guchar)*p >= 0x20 && *p != 0x7f && (!also || !strchr(also, *p)))
             continue;
         shown = g_strescape(value, NULL);
-        sv_error_set(error, SV_FROM_NETWORK, SV_ERR_XML_DETAIL,
-                     "%s '%s' in network '%s' contains a character that dnsmasq's "
-                     "configuration cannot carry",
-                     what, shown, net);
+        if (!what)
+            sv_error_set(error, SV_FROM_NETWORK, SV_ERR_XML_DETAIL,
+                         "network name '%s' contains a character that dnsmasq's configuration "
+                         "cannot carry",
+                         shown);
+        else
+            sv_error_set(error, SV_FROM_NETWORK, SV_ERR_XML_DETAIL,
+                         "%s '%s' in network '%s' contains a character that dnsmasq's "
+                         "configuration cannot carry",
+                         what, shown, net);
         return FALSE;
     }
     return TRUE;
@@ -250,7 +256,7 @@ parse_identity(const xmlNode *root, SvNetworkDef *def, GError **error)
         sv_error_set(error, SV_FROM_XML, SV_ERR_XML_DETAIL, "invalid char in name: \n");
         return FALSE;
     }
-    if (!sv_network_check_dnsmasq_value(def->name, "name", def->name, NULL, error))
+    if (!sv_network_check_dnsmasq_value(NULL, NULL, def->name, NULL, error))
         return FALSE;
     if (!uuid) {
         sv_uuid_generate(def->uuid);
@@ -444,7 +450,7 @@ check_mtu(const SvNetworkDef *def, GError **error)
 }
 
 static gboolean
-parse_root(xmlDoc *doc, xmlNode *root, SvNetworkDef *def, GError **error)
+parse_root(xmlNode *root, SvNetworkDef *def, GError **error)
 {
     xmlNode *dns = sv_xml_child(root, "dns");
     xmlNode *forward = sv_xml_child(root, "forward");
@@ -461,8 +467,7 @@ parse_root(xmlDoc *doc, xmlNode *root, SvNetworkDef *def, GError **error)
         return FALSE;
     if (!check_forward_mode(def, error) || !check_mtu(def, error))
         return FALSE;
-    if (metadata)
-        def->metadata_xml = sv_xml_node_dump(doc, metadata, 1);
+    def->metadata_xml = sv_xml_metadata_copy(metadata);
     return sv_network_dnsmasq_options_parse(root, def, error);
 }
 
@@ -486,7 +491,7 @@ sv_network_def_parse(const char *xml, unsigned int flags, GError **error)
     }
     if ((flags & SV_NETWORK_PARSE_VALIDATE) && !sv_network_schema_validate(doc, error))
         goto out;
-    ok = parse_root(doc, root, def, error);
+    ok = parse_root(root, def, error);
 out:
     xmlFreeDoc(doc);
     return ok ? g_steal_pointer(&def) : NULL;

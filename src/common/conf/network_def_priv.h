@@ -102,8 +102,9 @@ sv_network_dhcp_host_unref(SvNetworkDhcpHost *host)
     sv_network_dhcp_host_free(host);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvNetworkDhcpHost, sv_network_dhcp_host_unref)
-/* Refuse (XML_DETAIL, naming `what` of network `net`) a value with a control character or
- * one of `also` (NULL: none): it would change the shape of dnsmasq's files. NULL is fine. */
+/* Refuse (XML_DETAIL, naming `what` of network `net`; `what` NULL: the network's name) a
+ * value with a control character or one of `also` (NULL: none): it would change the shape
+ * of dnsmasq's files. A NULL value is fine. */
 gboolean sv_network_check_dnsmasq_value(const char *net, const char *what, const char *value,
                                         const char *also, GError **error);
 

@@ -12,6 +12,7 @@ typedef enum {
     SV_FROM_RPC = 7,
     SV_FROM_CONF = 9,
     SV_FROM_QEMU = 10,
+    SV_FROM_NET = 11, /* virnetdev*.c: a virtualport's parameters */
     SV_FROM_REMOTE = 13,
     SV_FROM_LXC = 17,
     SV_FROM_STORAGE = 18,

@@ -464,27 +464,59 @@ sv_netdev_bridge_create(const char *name, const char *mac, GError **error)
     return msg_request(&m, error, "error creating bridge interface %s", name);
 }
 
+/* Open a change of bridge `name`'s options: the IFLA_INFO_DATA nest to fill, closed by
+ * bridge_change_end(). 0 when there is no such interface. */
+static int
+bridge_change_begin(NlMsg *m, const char *name, struct rtattr **info, struct rtattr **data,
+                    GError **error)
+{
+    int ifindex = index_of(name, error);
+
+    if (!ifindex)
+        return 0;
+    msg_init(m, RTM_NEWLINK, 0, ifindex);
+    *info = msg_attr(m, IFLA_LINKINFO, NULL, 0);
+    msg_attr(m, IFLA_INFO_KIND, "bridge", strlen("bridge"));
+    *data = msg_attr(m, IFLA_INFO_DATA, NULL, 0);
+    return ifindex;
+}
+
+static void
+bridge_change_end(NlMsg *m, struct rtattr *info, struct rtattr *data)
+{
+    msg_nest_end(m, data);
+    msg_nest_end(m, info);
+}
+
 gboolean
 sv_netdev_bridge_set_stp(const char *name, gboolean stp, guint delay_ms, GError **error)
 {
     NlMsg m;
-    int ifindex = index_of(name, error);
     /* the kernel's bridge times are in USER_HZ ticks (centiseconds) */
     guint32 delay = delay_ms / 10, state = stp ? 1 : 0;
     struct rtattr *info, *data;
 
-    if (!ifindex)
+    if (!bridge_change_begin(&m, name, &info, &data, error))
         return FALSE;
-    msg_init(&m, RTM_NEWLINK, 0, ifindex);
-    info = msg_attr(&m, IFLA_LINKINFO, NULL, 0);
-    msg_attr(&m, IFLA_INFO_KIND, "bridge", strlen("bridge"));
-    data = msg_attr(&m, IFLA_INFO_DATA, NULL, 0);
     /* the kernel applies FORWARD_DELAY before STP_STATE within one message */
     msg_attr(&m, IFLA_BR_FORWARD_DELAY, &delay, sizeof(delay));
     msg_attr(&m, IFLA_BR_STP_STATE, &state, sizeof(state));
-    msg_nest_end(&m, data);
-    msg_nest_end(&m, info);
+    bridge_change_end(&m, info, data);
     return msg_request(&m, error, "Unable to set STP on bridge %s", name);
+}
+
+gboolean
+sv_netdev_bridge_set_vlan_filtering(const char *name, gboolean on, GError **error)
+{
+    NlMsg m;
+    guint8 v = on ? 1 : 0;
+    struct rtattr *info, *data;
+
+    if (!bridge_change_begin(&m, name, &info, &data, error))
+        return FALSE;
+    msg_attr(&m, IFLA_BR_VLAN_FILTERING, &v, sizeof(v));
+    bridge_change_end(&m, info, data);
+    return msg_request(&m, error, "Unable to set vlan_filtering on bridge %s", name);
 }
 
 /* An address's family and bytes; 0 when the text is none. */
@@ -564,4 +596,78 @@ sv_netdev_add_route(const char *name, const char *addr, guint prefix, const char
         msg_attr(&m, RTA_PRIORITY, &prio, sizeof(prio));
     return msg_request(&m, error, "Failed to add route to %s/%u via %s", addr, prefix,
                        gateway);
+}
+
+/* Add the name of ifindex to devs unless there. */
+static void
+add_device_once(GPtrArray *devs, int ifindex)
+{
+    char name[IF_NAMESIZE];
+
+    if (!if_indextoname((unsigned int)ifindex, name))
+        return;
+    if (!g_ptr_array_find_with_equal_func(devs, name, g_str_equal, NULL))
+        g_ptr_array_add(devs, g_strdup(name));
+}
+
+/* One RTM_NEWROUTE of the dump: its output devices when it was learnt from an RA. */
+static void
+ra_route_devices(const struct nlmsghdr *h, GPtrArray *devs, gboolean *has_ra)
+{
+    const struct rtmsg *rtm = NLMSG_DATA(h);
+    int len = (int)RTM_PAYLOAD(h);
+
+    if (h->nlmsg_type != RTM_NEWROUTE || rtm->rtm_protocol != RTPROT_RA)
+        return;
+    *has_ra = TRUE;
+    for (const struct rtattr *a = RTM_RTA(rtm); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+        if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) >= sizeof(int)) {
+            add_device_once(devs, *(const int *)RTA_DATA(a));
+        } else if (a->rta_type == RTA_MULTIPATH) {
+            const struct rtnexthop *nh = RTA_DATA(a);
+            int left = (int)RTA_PAYLOAD(a);
+            while (left >= (int)sizeof(*nh) && nh->rtnh_len >= sizeof(*nh) &&
+                   left >= nh->rtnh_len) {
+                add_device_once(devs, nh->rtnh_ifindex);
+                left -= RTNH_ALIGN(nh->rtnh_len);
+                nh = RTNH_NEXT(nh);
+            }
+        }
+    }
+}
+
+GPtrArray *
+sv_netdev_ipv6_ra_route_devices(gboolean *ret_has_ra, GError **error)
+{
+    g_autoptr(GPtrArray) devs = g_ptr_array_new_with_free_func(g_free);
+    g_auto(SvFd) fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    NlMsg m;
+    char reply[32 * 1024] __attribute__((aligned(4)));
+
+    *ret_has_ra = FALSE;
+    msg_init_body(&m, RTM_GETROUTE, NLM_F_DUMP, sizeof(struct rtmsg));
+    ((struct rtmsg *)NLMSG_DATA(&m.u.hdr))->rtm_family = AF_INET6;
+    m.u.hdr.nlmsg_flags &= ~NLM_F_ACK;
+    if (fd < 0 || sendto(fd, m.u.buf, m.u.hdr.nlmsg_len, 0, (struct sockaddr *)&kernel,
+                         sizeof(kernel)) < 0)
+        goto fail;
+    for (;;) {
+        ssize_t n = recv(fd, reply, sizeof(reply), 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            goto fail;
+        for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (size_t)n);
+             h = NLMSG_NEXT(h, n)) {
+            if (h->nlmsg_type == NLMSG_DONE)
+                return g_steal_pointer(&devs);
+            if (h->nlmsg_type == NLMSG_ERROR)
+                goto fail;
+            ra_route_devices(h, devs, ret_has_ra);
+        }
+    }
+fail:
+    sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "Failed to loop over IPv6 routes");
+    return NULL;
 }
