@@ -313,12 +313,15 @@ create_xml(SvCall *call, remote_network_port_create_xml_args *a,
                                 : "Port reclaim not requested but plug type is not none");
         return FALSE;
     }
-    if (!(reclaiming ? reclaim(net, p, error) : allocate(net, p, error)) ||
-        !mac_map(drv, net, p, TRUE, error))
+    if (!(reclaiming ? reclaim(net, p, error) : allocate(net, p, error)))
         return FALSE;
     added = p;
     if (!networks_add_port(drv->nets, net, g_steal_pointer(&p), error))
         return FALSE;
+    if (!mac_map(drv, net, added, TRUE, error)) {
+        networks_delete_port(drv->nets, net, added);
+        return FALSE;
+    }
     net->def->connections = net->ports->len;
     g_message("MAC %s using network %s (%u connections)", added->mac, net->def->name,
               net->def->connections);
