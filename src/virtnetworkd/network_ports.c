@@ -302,8 +302,9 @@ create_xml(SvCall *call, remote_network_port_create_xml_args *a,
     NetworkObj *net;
     SvNetworkPortDef *added;
 
-    if (!check_flags(a->flags, SV_NETWORK_PORT_CREATE_FLAGS_ALL, "networkPortCreateXML",
-                     error) ||
+    /* VIR_NETWORK_PORT_CREATE_VALIDATE (the XML checked against networkport.rng) is not
+     * served: refused as an unsupported flag rather than ignored */
+    if (!check_flags(a->flags, SV_NETWORK_PORT_CREATE_RECLAIM, "networkPortCreateXML", error) ||
         !(net = network_of(drv, &a->network, error)) ||
         !(p = sv_network_port_def_parse(a->xml, error)) || !network_check_active(net, error))
         return FALSE;
