@@ -158,10 +158,10 @@ static const char *
 pick_direct_dev(const NetworkObj *net, GError **error)
 {
     const SvNetworkDef *def = net->def;
+    GPtrArray *ifaces = def->forward.ifaces;
     const char *only[] = {def->forward.dev, NULL};
-    const char *const *pool = def->forward.ifaces->len ? (const char *const *)def->forward.ifaces->pdata
-                                                       : only;
-    guint n = def->forward.ifaces->len ? def->forward.ifaces->len : (def->forward.dev ? 1 : 0);
+    const char *const *pool = ifaces->len ? (const char *const *)ifaces->pdata : only;
+    guint n = ifaces->len ? ifaces->len : (def->forward.dev ? 1 : 0);
     const char *best = NULL;
 
     if (n == 0) {
