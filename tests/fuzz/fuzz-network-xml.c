@@ -7,9 +7,10 @@
  * parses is formatted (inactive and live), and each output must parse again and, from then
  * on, format to the same text; a copy must format the same. (Once, not at once: libvirt
  * writes a <bandwidth> whose rates are all 0 as an empty element, which reads back as no
- * <bandwidth> at all; tests/data/network/bw-zero has libvirtd doing it.) Nothing that reaches dnsmasq's files (names,
- * host names, DNS records, the domain, the TFTP root and boot file, dnsmasq:options) may hold
- * a control character. */
+ * <bandwidth> at all; tests/data/network/bw-zero has libvirtd doing it.) Nothing that
+ * reaches dnsmasq's files (names, host names, DNS records, the domain, the TFTP root and boot
+ * file, dnsmasq:options) may hold a control character, nor (but the options) a character
+ * dnsmasq's parser gives a meaning to (SV_DNSMASQ_META). */
 #include <string.h>
 
 #include "conf/network_def.h"
@@ -29,10 +30,17 @@ check_error(const GError *error)
 }
 
 static void
-assert_clean(const char *s)
+assert_raw_clean(const char *s)
 {
     for (const char *p = s; p && *p; p++)
         g_assert((guchar)*p >= 0x20 && *p != 0x7f);
+}
+
+static void
+assert_clean(const char *s)
+{
+    assert_raw_clean(s);
+    g_assert(!s || !strpbrk(s, "\"\\#"));
 }
 
 static void
@@ -74,7 +82,7 @@ check_dnsmasq_clean(const SvNetworkDef *def)
     for (guint i = 0; i < def->ips->len; i++)
         check_ip_clean(g_ptr_array_index(def->ips, i));
     for (guint i = 0; i < def->dnsmasq_options->len; i++)
-        assert_clean(g_ptr_array_index(def->dnsmasq_options, i));
+        assert_raw_clean(g_ptr_array_index(def->dnsmasq_options, i));
 }
 
 /* parse(out) formatted again with the flags that made out (the live count of ports is the
