@@ -3,8 +3,9 @@
  * IP forwarding, bandwidth, dnsmasq. dnsmasq daemonizes as libvirt runs it; the runtime
  * then holds it by a pidfd read from its pid file, restarts it when it dies, and ends it
  * at stop. A firewall reload or a table of ours deleted by someone else (net_firewall.h's
- * watch) puts the running networks' rules back. Blocking steps run in GTask workers, each on a copy of the definition; the
- * runtime's table of running networks is touched on the main loop only. */
+ * watch) puts the running networks' rules back. Blocking steps run in GTask workers, each
+ * on a copy of the definition; the runtime's table of running networks is touched on the
+ * main loop only. */
 #include "net_runtime.h"
 
 #include <errno.h>
@@ -51,12 +52,16 @@ typedef struct {
     gint64 window_start;
 } NetRun;
 
-/* A worker's input: its own copy of the definition, read-only paths of the runtime. */
-typedef struct {
+/* A worker's input: its own copy of the definition, read-only paths of the runtime, and
+ * the blocking step it runs. */
+typedef struct Job Job;
+typedef gboolean (*JobStep)(Job *job, GError **error);
+struct Job {
     SvNetRuntime *rt;
     SvNetworkDef *def;
+    JobStep step;
     pid_t pid;              /* dnsmasq's once launched */
-} Job;
+};
 
 static void
 job_free(Job *job)
@@ -73,6 +78,35 @@ job_new(SvNetRuntime *rt, const SvNetworkDef *def)
     job->rt = rt;
     job->def = sv_network_def_copy(def);
     return job;
+}
+
+static void
+job_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+{
+    Job *job = data;
+    GError *error = NULL;
+
+    (void)src;
+    (void)cancel;
+    if (job->step(job, &error))
+        g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, error);
+}
+
+/* Run step on a worker with a copy of def; cb gets the task (its data: the job). */
+static void
+job_run(SvNetRuntime *rt, const SvNetworkDef *def, JobStep step, pid_t pid,
+        GAsyncReadyCallback cb, gpointer data)
+{
+    GTask *task = g_task_new(NULL, NULL, cb, data);
+    Job *job = job_new(rt, def);
+
+    job->step = step;
+    job->pid = pid;
+    g_task_set_task_data(task, job, (GDestroyNotify)job_free);
+    g_task_run_in_thread(task, job_thread);
+    g_object_unref(task);
 }
 
 static void
@@ -318,41 +352,28 @@ start_steps(Job *job, gboolean *fw, GError **error)
     return TRUE;
 }
 
-static void
-start_worker(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+static gboolean
+start_step(Job *job, GError **error)
 {
-    Job *job = data;
-    GError *error = NULL;
     gboolean fw = FALSE;
 
-    (void)src;
-    (void)cancel;
     if (!is_virtual(job->def)) {
         /* a host bridge (forward mode bridge) gets libvirt's MAC table setting; the other
          * modes have nothing of the network's own to set up */
-        if (job->def->forward.type == SV_NETWORK_FORWARD_BRIDGE &&
-            !sv_net_bridge_mac_table(job->def, &error))
-            g_task_return_error(task, error);
-        else
-            g_task_return_boolean(task, TRUE);
-        return;
+        return job->def->forward.type != SV_NETWORK_FORWARD_BRIDGE ||
+               sv_net_bridge_mac_table(job->def, error);
     }
-    if (start_steps(job, &fw, &error)) {
-        g_task_return_boolean(task, TRUE);
-        return;
-    }
+    if (start_steps(job, &fw, error))
+        return TRUE;
     teardown(job, fw);
     job->pid = 0;
-    g_task_return_error(task, error);
+    return FALSE;
 }
 
-static void
-stop_worker(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+static gboolean
+stop_step(Job *job, GError **error)
 {
-    Job *job = data;
-
-    (void)src;
-    (void)cancel;
+    (void)error;
     if (job->pid == 0) {
         /* not held by a pidfd (no takeover after a restart): trust the pid file only for
          * a dnsmasq running this network's configuration */
@@ -364,7 +385,7 @@ stop_worker(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
         job->pid = 0; /* the main loop ended it already */
     }
     teardown(job, TRUE);
-    g_task_return_boolean(task, TRUE);
+    return TRUE;
 }
 
 /* ------------------------------------------------------------ supervision (main loop) */
@@ -405,19 +426,11 @@ dnsmasq_hold(NetRun *run, pid_t pid)
     sv_process_set_exit_func(proc, dnsmasq_exited, run);
 }
 
-static void
-restart_worker(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+static gboolean
+restart_step(Job *job, GError **error)
 {
-    Job *job = data;
-    GError *error = NULL;
-
-    (void)src;
-    (void)cancel;
-    if (!dnsmasq_write_files(job->rt, job->def, TRUE, &error) ||
-        !dnsmasq_launch(job->rt, job->def, &job->pid, &error))
-        g_task_return_error(task, error);
-    else
-        g_task_return_boolean(task, TRUE);
+    return dnsmasq_write_files(job->rt, job->def, TRUE, error) &&
+           dnsmasq_launch(job->rt, job->def, &job->pid, error);
 }
 
 static void
@@ -448,12 +461,9 @@ static gboolean
 restart_now(gpointer data)
 {
     NetRun *run = data;
-    GTask *task = g_task_new(NULL, NULL, restart_done, g_strdup(run->def->name));
 
     run->restart_source = 0;
-    g_task_set_task_data(task, job_new(run->rt, run->def), (GDestroyNotify)job_free);
-    g_task_run_in_thread(task, restart_worker);
-    g_object_unref(task);
+    job_run(run->rt, run->def, restart_step, 0, restart_done, g_strdup(run->def->name));
     return G_SOURCE_REMOVE;
 }
 
@@ -480,18 +490,10 @@ dnsmasq_schedule_restart(NetRun *run)
 
 /* ------------------------------------------------------------ firewall reloads */
 
-static void
-firewall_readd_worker(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+static gboolean
+firewall_readd_step(Job *job, GError **error)
 {
-    Job *job = data;
-    GError *error = NULL;
-
-    (void)src;
-    (void)cancel;
-    if (sv_net_firewall_add(job->def, &error))
-        g_task_return_boolean(task, TRUE);
-    else
-        g_task_return_error(task, error);
+    return sv_net_firewall_add(job->def, error);
 }
 
 static void
@@ -521,7 +523,6 @@ firewall_lost(const char *table, gpointer data)
     g_hash_table_iter_init(&it, rt->nets);
     while (g_hash_table_iter_next(&it, NULL, (gpointer *)&run)) {
         g_autofree char *name = NULL;
-        GTask *task;
 
         if (run->busy || run->stopping || !is_virtual(run->def) || !has_firewall(run->def))
             continue;
@@ -530,10 +531,7 @@ firewall_lost(const char *table, gpointer data)
             continue;
         g_message("network '%s': firewall table %s is gone, adding its rules again",
                   run->def->name, name);
-        task = g_task_new(NULL, NULL, firewall_readd_done, NULL);
-        g_task_set_task_data(task, job_new(rt, run->def), (GDestroyNotify)job_free);
-        g_task_run_in_thread(task, firewall_readd_worker);
-        g_object_unref(task);
+        job_run(rt, run->def, firewall_readd_step, 0, firewall_readd_done, NULL);
     }
 }
 
@@ -610,7 +608,6 @@ sv_net_runtime_start(SvNetRuntime *rt, const SvNetworkDef *def, GAsyncReadyCallb
 {
     Op *op = op_new(rt, def, sv_net_runtime_start, cb, data);
     NetRun *run;
-    GTask *task;
 
     if (g_hash_table_contains(rt->nets, def->name)) {
         op_fail(op, "network '%s' is already active", def->name);
@@ -621,10 +618,7 @@ sv_net_runtime_start(SvNetRuntime *rt, const SvNetworkDef *def, GAsyncReadyCallb
     run->def = sv_network_def_copy(def);
     run->busy = TRUE;
     g_hash_table_insert(rt->nets, g_strdup(def->name), run);
-    task = g_task_new(NULL, NULL, start_done, op);
-    g_task_set_task_data(task, job_new(rt, def), (GDestroyNotify)job_free);
-    g_task_run_in_thread(task, start_worker);
-    g_object_unref(task);
+    job_run(rt, def, start_step, 0, start_done, op);
 }
 
 gboolean
@@ -649,13 +643,7 @@ stop_done(GObject *src, GAsyncResult *res, gpointer data)
 static void
 stop_teardown(Op *op, const SvNetworkDef *def, gboolean dnsmasq_ended)
 {
-    GTask *task = g_task_new(NULL, NULL, stop_done, op);
-    Job *job = job_new(op->rt, def);
-
-    job->pid = dnsmasq_ended ? -1 : 0;
-    g_task_set_task_data(task, job, (GDestroyNotify)job_free);
-    g_task_run_in_thread(task, stop_worker);
-    g_object_unref(task);
+    job_run(op->rt, def, stop_step, dnsmasq_ended ? -1 : 0, stop_done, op);
 }
 
 static void

@@ -14,6 +14,8 @@ typedef struct SvNetRuntime SvNetRuntime;
  * firewall's reload watch (running networks get their rules back after a firewalld reload
  * or an `nft flush ruleset`). `root` is "" or NULL for none. (transfer full) */
 SvNetRuntime *sv_net_runtime_new(const char *root, GError **error);
+/* Running networks stay up (a restarted daemon reattaches them). Free it only when no start,
+ * stop or dnsmasq restart is under way (the daemon's exit). */
 void sv_net_runtime_free(SvNetRuntime *rt);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvNetRuntime, sv_net_runtime_free)
 
@@ -24,7 +26,9 @@ void sv_net_runtime_start(SvNetRuntime *rt, const SvNetworkDef *def,
                           GAsyncReadyCallback cb, gpointer data);
 gboolean sv_net_runtime_start_finish(SvNetRuntime *rt, GAsyncResult *res, GError **error);
 
-/* Stop it: dnsmasq, firewall, bridge (its addresses), lease/status files as libvirt. */
+/* Stop it: dnsmasq, firewall, bridge (its addresses), lease/status files as libvirt (the
+ * dnsmasq files and BRIDGE.status stay until sv_net_runtime_remove_files(); the pid file
+ * goes, which libvirt leaves behind). */
 void sv_net_runtime_stop(SvNetRuntime *rt, const SvNetworkDef *def,
                          GAsyncReadyCallback cb, gpointer data);
 gboolean sv_net_runtime_stop_finish(SvNetRuntime *rt, GAsyncResult *res, GError **error);
