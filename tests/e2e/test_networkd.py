@@ -279,6 +279,8 @@ def virsh_steps(u, tmp_path):
     step("net-list", "--all")
     # macvtap modes: the device picked from the pool.
     step("net-define", xml_file("dir.xml", DIRECT_XML))
+    step("net-info", DIR)
+    step("net-dhcp-leases", DIR)
     step("net-start", DIR)
     step("net-port-create", DIR, xml_file("port2.xml", PORT_XML.replace(
         "<group>pg1</group>", "")))
