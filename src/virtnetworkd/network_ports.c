@@ -158,10 +158,10 @@ static const char *
 pick_direct_dev(const NetworkObj *net, GError **error)
 {
     const SvNetworkDef *def = net->def;
+    GPtrArray *ifaces = def->forward.ifaces;
     const char *only[] = {def->forward.dev, NULL};
-    const char *const *pool = def->forward.ifaces->len ? (const char *const *)def->forward.ifaces->pdata
-                                                       : only;
-    guint n = def->forward.ifaces->len ? def->forward.ifaces->len : (def->forward.dev ? 1 : 0);
+    const char *const *pool = ifaces->len ? (const char *const *)ifaces->pdata : only;
+    guint n = ifaces->len ? ifaces->len : (def->forward.dev ? 1 : 0);
     const char *best = NULL;
 
     if (n == 0) {
@@ -302,8 +302,9 @@ create_xml(SvCall *call, remote_network_port_create_xml_args *a,
     NetworkObj *net;
     SvNetworkPortDef *added;
 
-    if (!check_flags(a->flags, SV_NETWORK_PORT_CREATE_FLAGS_ALL, "networkPortCreateXML",
-                     error) ||
+    /* VIR_NETWORK_PORT_CREATE_VALIDATE (the XML checked against networkport.rng) is not
+     * served: refused as an unsupported flag rather than ignored */
+    if (!check_flags(a->flags, SV_NETWORK_PORT_CREATE_RECLAIM, "networkPortCreateXML", error) ||
         !(net = network_of(drv, &a->network, error)) ||
         !(p = sv_network_port_def_parse(a->xml, error)) || !network_check_active(net, error))
         return FALSE;
@@ -313,12 +314,15 @@ create_xml(SvCall *call, remote_network_port_create_xml_args *a,
                                 : "Port reclaim not requested but plug type is not none");
         return FALSE;
     }
-    if (!(reclaiming ? reclaim(net, p, error) : allocate(net, p, error)) ||
-        !mac_map(drv, net, p, TRUE, error))
+    if (!(reclaiming ? reclaim(net, p, error) : allocate(net, p, error)))
         return FALSE;
     added = p;
     if (!networks_add_port(drv->nets, net, g_steal_pointer(&p), error))
         return FALSE;
+    if (!mac_map(drv, net, added, TRUE, error)) {
+        networks_delete_port(drv->nets, net, added);
+        return FALSE;
+    }
     net->def->connections = net->ports->len;
     g_message("MAC %s using network %s (%u connections)", added->mac, net->def->name,
               net->def->connections);

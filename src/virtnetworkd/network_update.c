@@ -403,6 +403,42 @@ hostnames_meet(xmlNode *a, xmlNode *b)
     return FALSE;
 }
 
+/* The DNS records libvirt counts matches of: an add is refused when any matches, a delete
+ * wants exactly one. Each message's one %s is the network's name. */
+typedef struct {
+    const char *exists, *none, *many;
+} CountedMessages;
+
+static gboolean
+add_or_delete_counted(Update *u, xmlNode *parent, GPtrArray *list, xmlNode *found, guint count,
+                      const CountedMessages *m, GError **error)
+{
+    const char *fmt = NULL;
+    g_autofree char *msg = NULL;
+
+    if (is_add(u))
+        fmt = count ? m->exists : NULL;
+    else if (u->command == SV_NETWORK_UPDATE_COMMAND_DELETE)
+        fmt = count == 1 ? NULL : count ? m->many : m->none;
+    else
+        return unknown_command(u, error);
+    if (fmt) {
+        msg = g_strdup_printf(fmt, u->net_name);
+        return fail(error, SV_ERR_OPERATION_INVALID, "%s", msg);
+    }
+    if (is_add(u))
+        place(u, parent, list, NULL);
+    else
+        drop(found);
+    return TRUE;
+}
+
+static const CountedMessages host_messages = {
+    "there is already at least one DNS HOST record with a matching field in network %s",
+    "couldn't locate a matching DNS HOST record in network %s",
+    "multiple matching DNS HOST records were found in network %s",
+};
+
 static gboolean
 update_dns_host(Update *u, GError **error)
 {
@@ -422,23 +458,7 @@ update_dns_host(Update *u, GError **error)
             found = hosts->pdata[i];
         }
     }
-    if (is_add(u)) {
-        if (count)
-            return fail(error, SV_ERR_OPERATION_INVALID,
-                        "there is already at least one DNS HOST record with a matching field in "
-                        "network %s", u->net_name);
-        place(u, dns, hosts, NULL);
-    } else if (u->command == SV_NETWORK_UPDATE_COMMAND_DELETE) {
-        if (count != 1)
-            return fail(error, SV_ERR_OPERATION_INVALID,
-                        count ? "multiple matching DNS HOST records were found in network %s"
-                              : "couldn't locate a matching DNS HOST record in network %s",
-                        u->net_name);
-        drop(found);
-    } else {
-        return unknown_command(u, error);
-    }
-    return TRUE;
+    return add_or_delete_counted(u, dns, hosts, found, count, &host_messages, error);
 }
 
 static gboolean
@@ -487,6 +507,12 @@ srv_matches(const xmlNode *want, const xmlNode *have)
     return TRUE;
 }
 
+static const CountedMessages srv_messages = {
+    "there is already at least one DNS SRV record matching all specified fields in network %s",
+    "couldn't locate a matching DNS SRV record in network %s",
+    "multiple DNS SRV records matching all specified fields were found in network %s",
+};
+
 static gboolean
 update_dns_srv(Update *u, GError **error)
 {
@@ -502,24 +528,7 @@ update_dns_srv(Update *u, GError **error)
             found = srvs->pdata[i];
         }
     }
-    if (is_add(u)) {
-        if (count)
-            return fail(error, SV_ERR_OPERATION_INVALID,
-                        "there is already at least one DNS SRV record matching all specified "
-                        "fields in network %s", u->net_name);
-        place(u, dns, srvs, NULL);
-    } else if (u->command == SV_NETWORK_UPDATE_COMMAND_DELETE) {
-        if (count != 1)
-            return fail(error, SV_ERR_OPERATION_INVALID,
-                        count ? "multiple DNS SRV records matching all specified fields were "
-                                "found in network %s"
-                              : "couldn't locate a matching DNS SRV record in network %s",
-                        u->net_name);
-        drop(found);
-    } else {
-        return unknown_command(u, error);
-    }
-    return TRUE;
+    return add_or_delete_counted(u, dns, srvs, found, count, &srv_messages, error);
 }
 
 /* ---------------------------------------------------------------- <forward><interface> */

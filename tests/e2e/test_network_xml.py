@@ -13,10 +13,11 @@ files in every build; this test is what keeps the files libvirtd's.
 SV_REGENERATE=1 writes the files from libvirtd's answers (review the diff).
 
 Differences kept on purpose (the test fails if libvirtd stops showing them):
-- refuse-*: values that would change the shape of dnsmasq's files (a newline, a control
-  character or a separator of the file they land in: ',' '#' ' ' '/' in host names, the
-  domain, TXT names, SRV fields, forwarder domains, the bootp file, the bridge and network
-  names). libvirtd 9.0 accepts them and writes them into dnsmasq's configuration as they
+- refuse-*: values that would change the shape of dnsmasq's files: a newline or another
+  control character anywhere; what dnsmasq's configuration parser gives a meaning to ('"'
+  opens a quoted part, '\\' escapes in it, '#' after a blank ends the line) anywhere but in
+  dnsmasq:options; a separator of the file they land in (',' ' ' '/') in host names, the
+  domain, TXT names, SRV fields, forwarder domains, the bootp file, the bridge name. libvirtd 9.0 accepts them and writes them into dnsmasq's configuration as they
   are (a TXT value "a\\ndhcp-script=/tmp/x" gives dnsmasq a dhcp-script line); ours refuses
   them at define, with the error in CASE.err.
 - unsupported-*: a hostdev network's pool of PCI functions (<forward><address>): splitvirt
@@ -29,7 +30,7 @@ Differences kept on purpose (the test fails if libvirtd stops showing them):
 - quirk-escape-*: libvirtd writes a DHCP host's name, the <domain> name and a port group's
   name into their attributes as they are, unescaped: where one holds ' < or & its
   net-dumpxml (and the file it stores) is not well-formed and the network does not load
-  again. Ours escapes them (also a '"', which libvirt leaves as it is).
+  again. Ours escapes them.
 - The driver's own checks at define (bridge name in use, what each forward mode allows,
   one DHCP <ip> per family, port group names: bridge_driver.c's networkValidate) and the
   bridge name and MAC it gives a network without them belong to virtnetworkd

@@ -3,13 +3,14 @@
  * the rest is (bit 0: a <networkport>, else a <network>; bit 1: a network is also checked
  * against libvirt's schema, VIR_NETWORK_DEFINE_VALIDATE); then the XML text.
  *
- * A document either parses or fails with an error of the NETWORK, XML or no domain. What
+ * A document either parses or fails with an error of the NETWORK, XML, NET or no domain. What
  * parses is formatted (inactive and live), and each output must parse again and, from then
  * on, format to the same text; a copy must format the same. (Once, not at once: libvirt
  * writes a <bandwidth> whose rates are all 0 as an empty element, which reads back as no
- * <bandwidth> at all; tests/data/network/bw-zero has libvirtd doing it.) Nothing that reaches dnsmasq's files (names,
- * host names, DNS records, the domain, the TFTP root and boot file, dnsmasq:options) may hold
- * a control character. */
+ * <bandwidth> at all; tests/data/network/bw-zero has libvirtd doing it.) Nothing that
+ * reaches dnsmasq's files (names, host names, DNS records, the domain, the TFTP root and boot
+ * file, dnsmasq:options) may hold a control character, nor (but the options) a character
+ * dnsmasq's parser gives a meaning to (SV_DNSMASQ_META). */
 #include <string.h>
 
 #include "conf/network_def.h"
@@ -25,14 +26,22 @@ check_error(const GError *error)
     int from = sv_error_get_from(error);
 
     g_assert(error != NULL);
-    g_assert(from == SV_FROM_NETWORK || from == SV_FROM_XML || from == SV_FROM_NONE);
+    g_assert(from == SV_FROM_NETWORK || from == SV_FROM_XML || from == SV_FROM_NONE ||
+             from == SV_FROM_NET);
+}
+
+static void
+assert_raw_clean(const char *s)
+{
+    for (const char *p = s; p && *p; p++)
+        g_assert((guchar)*p >= 0x20 && *p != 0x7f);
 }
 
 static void
 assert_clean(const char *s)
 {
-    for (const char *p = s; p && *p; p++)
-        g_assert((guchar)*p >= 0x20 && *p != 0x7f);
+    assert_raw_clean(s);
+    g_assert(!s || !strpbrk(s, "\"\\#"));
 }
 
 static void
@@ -74,7 +83,7 @@ check_dnsmasq_clean(const SvNetworkDef *def)
     for (guint i = 0; i < def->ips->len; i++)
         check_ip_clean(g_ptr_array_index(def->ips, i));
     for (guint i = 0; i < def->dnsmasq_options->len; i++)
-        assert_clean(g_ptr_array_index(def->dnsmasq_options, i));
+        assert_raw_clean(g_ptr_array_index(def->dnsmasq_options, i));
 }
 
 /* parse(out) formatted again with the flags that made out (the live count of ports is the

@@ -196,6 +196,7 @@ test_table(void)
     /* a network call, served by the network family's daemon (gen_dispatch.py's family) */
     g_assert_cmpint(sv_program_info_lookup(info, 36)->family, ==, SV_PROC_FAMILY_NETWORK);
     g_assert_null(sv_program_info_lookup(info, 347)); /* a procedure not served (unknown) */
+    g_assert_cmpstr(sv_program_info_lookup(info, 36)->api, ==, "virConnectListDefinedNetworks");
 }
 
 int

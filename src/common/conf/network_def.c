@@ -256,7 +256,7 @@ parse_identity(const xmlNode *root, SvNetworkDef *def, GError **error)
         sv_error_set(error, SV_FROM_XML, SV_ERR_XML_DETAIL, "invalid char in name: \n");
         return FALSE;
     }
-    if (!sv_network_check_dnsmasq_value(NULL, NULL, def->name, NULL, error))
+    if (!sv_network_check_dnsmasq_value(NULL, NULL, def->name, SV_DNSMASQ_META, error))
         return FALSE;
     if (!uuid) {
         sv_uuid_generate(def->uuid);
@@ -290,8 +290,8 @@ parse_domain_and_options(const xmlNode *root, SvNetworkDef *def, GError **error)
     if (domain) {
         def->domain = sv_xml_prop(domain, "name");
         if (!sv_net_prop_tristate(domain, "localOnly", &def->domain_local_only, error) ||
-            !sv_network_check_dnsmasq_value(def->name, "domain name", def->domain, " ,/#\"\\",
-                                            error))
+            !sv_network_check_dnsmasq_value(def->name, "domain name", def->domain,
+                                            " ,/" SV_DNSMASQ_META, error))
             return FALSE;
     }
     if (bw && !sv_domain_bandwidth_parse(bw, FALSE, &def->bandwidth, error))
@@ -322,8 +322,8 @@ parse_bridge(const xmlNode *root, SvNetworkDef *def, GError **error)
         if (def->bridge.zone && !*def->bridge.zone)
             g_clear_pointer(&def->bridge.zone, g_free);
     }
-    if (!sv_network_check_dnsmasq_value(def->name, "bridge name", def->bridge.name, " /,",
-                                        error))
+    if (!sv_network_check_dnsmasq_value(def->name, "bridge name", def->bridge.name,
+                                        " /," SV_DNSMASQ_META, error))
         return FALSE;
     if (stp && *stp)
         def->bridge.stp = g_str_equal(stp, "off") ? SV_NETWORK_TRISTATE_NO

@@ -102,6 +102,11 @@ sv_network_dhcp_host_unref(SvNetworkDhcpHost *host)
     sv_network_dhcp_host_free(host);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvNetworkDhcpHost, sv_network_dhcp_host_unref)
+/* What dnsmasq's configuration parser gives a meaning to inside a value: '"' opens a quoted
+ * part (one left open stops dnsmasq), '\\' escapes within it, '#' after a blank ends the
+ * line. */
+#define SV_DNSMASQ_META "\"\\#"
+
 /* Refuse (XML_DETAIL, naming `what` of network `net`; `what` NULL: the network's name) a
  * value with a control character or one of `also` (NULL: none): it would change the shape
  * of dnsmasq's files. A NULL value is fine. */

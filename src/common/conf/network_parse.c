@@ -15,7 +15,7 @@
 #define NET_ERROR(error, code, ...) sv_error_set(error, SV_FROM_NETWORK, code, __VA_ARGS__)
 
 /* What may not appear in a host name dnsmasq's hosts files carry: their separators. */
-#define HOSTNAME_BAD " \t,#"
+#define HOSTNAME_BAD " ," SV_DNSMASQ_META
 
 /* ---- <dhcp> -------------------------------------------------------------------------------- */
 
@@ -231,7 +231,8 @@ parse_bootp(const char *net, SvNetworkIpDef *ip, const xmlNode *bootp, GError **
     ip->bootp_file = sv_xml_prop(bootp, "file");
     if (!ip->bootp_file)
         return TRUE;
-    if (!sv_network_check_dnsmasq_value(net, "bootp file", ip->bootp_file, ",", error))
+    if (!sv_network_check_dnsmasq_value(net, "bootp file", ip->bootp_file,
+                                        "," SV_DNSMASQ_META, error))
         return FALSE;
     if (server) {
         if (!sv_net_addr_parse(server, AF_UNSPEC, &a, error))
@@ -401,7 +402,8 @@ sv_network_ip_parse_node(const char *net, const xmlNode *node, GError **error)
             return NULL;
         }
         ip->tftp_root = sv_xml_prop(tftp, "root");
-        if (!sv_network_check_dnsmasq_value(net, "tftp root", ip->tftp_root, NULL, error))
+        if (!sv_network_check_dnsmasq_value(net, "tftp root", ip->tftp_root, SV_DNSMASQ_META,
+                                            error))
             return NULL;
     }
     return g_ptr_array_steal_index(keep, 0);

@@ -21,7 +21,7 @@
 #define SERVICE_CHARS PROTOCOL_CHARS "_*"
 
 /* Separators of dnsmasq's host files and option values. */
-#define NAME_BAD " \t,#/"
+#define NAME_BAD " ,/" SV_DNSMASQ_META
 
 static gboolean
 parse_forwarder(const char *net, const xmlNode *node, SvNetworkDnsDef *dns, GError **error)
@@ -218,7 +218,8 @@ parse_txt(const char *net, const xmlNode *node, SvNetworkDnsDef *dns, GError **e
         return FALSE;
     }
     if (!sv_network_check_dnsmasq_value(net, "DNS TXT record name", name, NAME_BAD, error) ||
-        !sv_network_check_dnsmasq_value(net, "DNS TXT record value", value, NULL, error))
+        !sv_network_check_dnsmasq_value(net, "DNS TXT record value", value,
+                                            SV_DNSMASQ_META, error))
         return FALSE;
     t = g_new0(SvNetworkDnsTxt, 1);
     t->name = g_steal_pointer(&name);

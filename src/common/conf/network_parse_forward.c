@@ -201,8 +201,8 @@ forward_attrs(const xmlNode *node, SvNetworkDef *def, GError **error)
     if (managed && g_ascii_strcasecmp(managed, "yes") == 0)
         def->forward.managed = SV_NETWORK_TRISTATE_YES;
     if (driver && !g_strv_contains(drivers, driver)) {
-        NET_ERROR(error, SV_ERR_CONFIG_UNSUPPORTED, "Unknown forward <driver name='%s'/> in network "
-                  "%s", driver, def->name);
+        NET_ERROR(error, SV_ERR_CONFIG_UNSUPPORTED,
+                  "Unknown forward <driver name='%s'/> in network %s", driver, def->name);
         return FALSE;
     }
     def->forward.driver_name = g_steal_pointer(&driver);
