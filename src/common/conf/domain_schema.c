@@ -180,12 +180,15 @@ static const HandledElement handled_elements[] = {
 
     /* ---- interfaces ---- */
     {"devices/interface",
-     "mac source target model driver link mtu rom bandwidth boot alias address", "type"},
+     "mac source actual target model driver link mtu rom bandwidth boot alias address", "type"},
     {"interface/bandwidth", "inbound outbound", "classID"},
     {"bandwidth/inbound", "", "average peak floor burst"},
     {"bandwidth/outbound", "", "average peak floor burst"},
     {"interface/mac", "", "address"},
-    {"interface/source", "", "bridge dev mode"},
+    {"interface/source", "", "bridge dev mode network portgroup portid"},
+    /* A status file's plug of a port (type network); ignored elsewhere, as libvirt does. */
+    {"interface/actual", "source", "type"},
+    {"actual/source", "", "bridge"},
     {"interface/model", "", "type"},
     {"interface/target", "", "dev managed"},
     {"interface/driver", "", "name queues rx_queue_size tx_queue_size"},
