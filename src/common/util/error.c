@@ -95,6 +95,9 @@ static const struct {
     {SV_ERR_DOM_EXIST, "domain %s exists already"},
     {SV_ERR_OPERATION_DENIED, "operation forbidden: %s"},
     {SV_ERR_NO_DOMAIN, "Domain not found: %s"},
+    {SV_ERR_NO_NETWORK, "Network not found: %s"},
+    {SV_ERR_NETWORK_EXIST, "network %s exists already"},
+    {SV_ERR_INVALID_NETWORK, "invalid network pointer in %s"},
     {SV_ERR_OPERATION_INVALID, "Requested operation is not valid: %s"},
     {SV_ERR_NO_STORAGE_POOL, "Storage pool not found: %s"},
     {SV_ERR_NO_STORAGE_VOL, "Storage volume not found: %s"},
@@ -118,6 +121,9 @@ static const struct {
     {SV_ERR_NO_SERVER, "Server not found: %s"},
     {SV_ERR_NO_CLIENT, "Client not found: %s"},
     {SV_ERR_DEVICE_MISSING, "device not found: %s"},
+    {SV_ERR_INVALID_NETWORK_PORT, "Invalid network port pointer: %s"},
+    {SV_ERR_NETWORK_PORT_EXIST, "network port %s exists already"},
+    {SV_ERR_NO_NETWORK_PORT, "network port not found: %s"},
     {SV_ERR_NO_HOSTNAME, "no hostname found: %s"},
 };
 
