@@ -39,21 +39,33 @@ typedef enum {
     SV_NETWORK_TRISTATE_NO,
 } SvNetworkTristate;
 
-/* <ip><dhcp><range> and <host>; addresses as given (validated: parse fails otherwise). */
+/* <lease unit=>: the unit given (libvirt writes the lease back in it, and dnsmasq gets
+ * "N" plus the unit's first letter). */
+typedef enum {
+    SV_NETWORK_LEASE_UNIT_SECONDS,
+    SV_NETWORK_LEASE_UNIT_MINUTES, /* the default */
+    SV_NETWORK_LEASE_UNIT_HOURS,
+    SV_NETWORK_LEASE_UNIT_LAST
+} SvNetworkLeaseUnit;
+
+/* <ip><dhcp><range> and <host>; addresses normalized as libvirt writes them back
+ * (validated: parse fails otherwise). */
 typedef struct {
     char *start;
     char *end;
     guint64 lease_expiry; /* <lease expiry=> in seconds; 0 = absent */
     gboolean lease_infinite; /* <lease expiry='0'> */
+    int lease_unit;          /* SvNetworkLeaseUnit of <lease unit=> when a lease is given */
 } SvNetworkDhcpRange;
 
 typedef struct {
-    char *mac;       /* IPv4 hosts: lowercase MAC, or NULL */
+    char *mac;       /* IPv4 hosts: the MAC as given (libvirt keeps its case), or NULL */
     char *id;        /* IPv6 hosts: DUID, or NULL */
     char *name;      /* hostname, or NULL */
     char *ip;        /* or NULL */
     guint64 lease_expiry;
     gboolean lease_infinite;
+    int lease_unit;  /* SvNetworkLeaseUnit */
 } SvNetworkDhcpHost;
 
 typedef struct {
@@ -121,6 +133,7 @@ typedef struct {
 typedef struct {
     char *name;
     gboolean is_default;
+    SvNetworkTristate trust_guest_rx_filters; /* <portgroup trustGuestRxFilters=> */
     SvNetdevBandwidth *bandwidth; /* or NULL */
     char *vlan_xml;        /* <vlan> kept as its XML text (written back as given), or NULL */
     char *virtualport_xml; /* <virtualport> likewise, or NULL */
@@ -243,7 +256,11 @@ typedef struct {
 void sv_network_port_def_free(SvNetworkPortDef *def);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvNetworkPortDef, sv_network_port_def_free)
 
-/* Parse a <networkport> with libvirt's errors; a missing <uuid> gets a random one.
+const char *sv_network_port_plug_type_to_string(int type);
+int sv_network_port_plug_type_from_string(const char *s);
+
+/* Parse a <networkport> with libvirt's errors; a missing <uuid> is refused as libvirt
+ * refuses it ("network port has no uuid": the hypervisor daemon makes one).
  * (transfer full) */
 SvNetworkPortDef *sv_network_port_def_parse(const char *xml, GError **error);
 /* The XML libvirt writes for a port (NETWORK_PORT_GET_XML_DESC and the port's state file).
