@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "domain/domain_netport.h"
 #include "util/error.h"
 
 #define ARP_TABLE "/proc/net/arp"
@@ -82,12 +83,28 @@ sv_domain_ifaddr_arp(const SvDomainDef *def, remote_domain_interface_addresses_r
     return TRUE;
 }
 
-void
-sv_domain_ifaddr_lease(const SvDomainDef *def, remote_domain_interface_addresses_ret *ret)
+static void
+leases_found(GArray *ifaces, const GError *error, gpointer data)
 {
-    (void)def; /* no NIC of type network exists here (conf/domain_conf.h SvDomainNetType) */
-    ret->ifaces.ifaces_len = 0;
-    ret->ifaces.ifaces_val = NULL;
+    SvCall *call = data;
+    remote_domain_interface_addresses_ret r = {{0}};
+
+    if (error) {
+        sv_call_fail(call, g_error_copy(error));
+        return;
+    }
+    sv_domain_ifaddr_set(&r, ifaces);
+    sv_call_reply(call, &r);
+    xdr_free((xdrproc_t)xdr_remote_domain_interface_addresses_ret, (char *)&r);
+}
+
+void
+sv_domain_ifaddr_lease(SvCall *call, const SvDomainDef *def, const char *run_dir)
+{
+    SvBackendIdentity id;
+
+    sv_backend_identity_of_client(&id, sv_call_get_client(call));
+    sv_netport_leases(def, run_dir, &id, leases_found, sv_call_defer(call));
 }
 
 /* ---------------------------------------------------------------- without an agent */
