@@ -96,6 +96,7 @@ static const struct {
     {SV_ERR_OPERATION_DENIED, "operation forbidden: %s"},
     {SV_ERR_NO_DOMAIN, "Domain not found: %s"},
     {SV_ERR_NO_NETWORK, "Network not found: %s"},
+    {SV_ERR_INVALID_MAC, "invalid MAC address: %s"},
     {SV_ERR_NETWORK_EXIST, "network %s exists already"},
     {SV_ERR_INVALID_NETWORK, "invalid network pointer in %s"},
     {SV_ERR_OPERATION_INVALID, "Requested operation is not valid: %s"},

@@ -1,0 +1,41 @@
+/* net_runtime.h: a virtual network's data plane (bridge, addresses, firewall, ip forwarding,
+ * dnsmasq and its leases) as libvirt 9.0's network driver sets it up, behind one small API
+ * used by the network driver. Paths are libvirt's, all below the daemon's root. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "conf/network_def.h"
+#include "net_leases.h"
+
+typedef struct SvNetRuntime SvNetRuntime;
+
+/* paths: ROOT-based dirs; the runtime owns dnsmasq supervision (pidfd), leases.
+ * `root` is "" or NULL for none. (transfer full) */
+SvNetRuntime *sv_net_runtime_new(const char *root, GError **error);
+void sv_net_runtime_free(SvNetRuntime *rt);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvNetRuntime, sv_net_runtime_free)
+
+/* Start a network's data plane: bridge (def->bridge.name must be set), addresses,
+ * firewall (netfw's net_firewall.h), ip forwarding when needed, dnsmasq. Blocking work on
+ * a worker; the callback runs on the main loop. On failure everything done is undone. */
+void sv_net_runtime_start(SvNetRuntime *rt, const SvNetworkDef *def,
+                          GAsyncReadyCallback cb, gpointer data);
+gboolean sv_net_runtime_start_finish(SvNetRuntime *rt, GAsyncResult *res, GError **error);
+
+/* Stop it: dnsmasq, firewall, bridge (its addresses), lease/status files as libvirt. */
+void sv_net_runtime_stop(SvNetRuntime *rt, const SvNetworkDef *def,
+                         GAsyncReadyCallback cb, gpointer data);
+gboolean sv_net_runtime_stop_finish(SvNetRuntime *rt, GAsyncResult *res, GError **error);
+
+/* After a daemon restart, for each network found active: take over its dnsmasq (pid file
+ * + pidfd), re-apply the firewall. FALSE when the network is gone (bridge missing). */
+gboolean sv_net_runtime_reattach(SvNetRuntime *rt, const SvNetworkDef *def, GError **error);
+
+/* dnsmasq's view changed (net-update of dhcp/dns hosts): rewrite its files and SIGHUP. */
+gboolean sv_net_runtime_reload(SvNetRuntime *rt, const SvNetworkDef *def, GError **error);
+
+/* The network's DHCP leases (NETWORK_GET_DHCP_LEASES), mac filter optional (NULL: all).
+ * (transfer full): a GPtrArray of SvNetLease, freeing its elements. */
+GPtrArray *sv_net_runtime_leases(SvNetRuntime *rt, const SvNetworkDef *def,
+                                 const char *mac, GError **error);
