@@ -18,8 +18,8 @@ own, libvirt's shapes written below):
 - virtqemud or virtnetworkd killed with SIGKILL and started again: the guest keeps its port
   (same id) and its tap stays on the bridge; a port the network lost meanwhile is made again
   under its old id when virtqemud reconnects (libvirt's RECLAIM);
-- DOMAIN_INTERFACE_ADDRESSES with the lease source asks the network (no lease here: Guest A
-  runs no DHCP client; the Linux guest's lease is the slow test's).
+- DOMAIN_INTERFACE_ADDRESSES with the lease source and DOMAIN_GET_HOSTNAME with the LEASE
+  flag ask the network (no lease here: Guest A runs no DHCP client).
 """
 
 import re
@@ -288,6 +288,12 @@ def test_lease_source_asks_the_network(nhost):
                           "lease"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+    # No lease names the guest: libvirt's error for the hostname's lease lookup.
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.hostname(libvirt.VIR_DOMAIN_GET_HOSTNAME_LEASE)
+    assert (e.value.get_error_code(), e.value.get_error_domain()) == \
+        (libvirt.VIR_ERR_NO_HOSTNAME, libvirt.VIR_FROM_QEMU)
+    assert e.value.get_error_message() == "no hostname found for domain ng6"
     dom.destroy()
     dom.undefine()
 

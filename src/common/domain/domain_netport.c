@@ -57,6 +57,8 @@ struct SvNetportWork {
     SvFamilyClient *fc;
     remote_nonnull_network net; /* what the lookup of the port's network gave */
     GArray *ifaces;             /* MODE_LEASES: remote_domain_interface found */
+    char *hostname;             /* MODE_LEASES: the first lease's hostname */
+    gboolean hostname_only;     /* done at the first interface whose lease has one */
     SvNetportDone done;
     SvNetportLeasesFunc leases_done;
     gpointer data;
@@ -98,6 +100,7 @@ sv_netport_work_free(SvNetportWork *work)
     g_free(work->net.name);
     if (work->ifaces)
         g_array_unref(work->ifaces);
+    g_free(work->hostname);
     g_clear_error(&work->failed);
     g_free(work);
 }
@@ -153,7 +156,7 @@ finish(SvNetportWork *work, const GError *error)
     if (work->mode == MODE_LEASES) {
         GArray *ifaces = error ? NULL : g_steal_pointer(&work->ifaces);
 
-        work->leases_done(ifaces, error, work->data);
+        work->leases_done(ifaces, work->hostname, error, work->data);
         sv_netport_work_free(work);
         return;
     }
@@ -232,6 +235,10 @@ take_leases(SvNetportWork *work, const Port *p, remote_network_get_dhcp_leases_r
 {
     remote_domain_interface iface = {0};
 
+    for (guint i = 0; !work->hostname && i < r->leases.leases_len; i++) {
+        if (r->leases.leases_val[i].hostname)
+            work->hostname = g_strdup(*r->leases.leases_val[i].hostname);
+    }
     if (!r->leases.leases_len)
         return;
     iface.name = g_strdup(p->ifname ? p->ifname : "");
@@ -290,6 +297,9 @@ step_take(SvNetportWork *work, void *ret, const GError *error, GError **out)
     case STEP_LEASES:
         take_leases(work, p, ret);
         work->step = STEP_DONE;
+        /* libvirt's hostname lookup stops at the first interface whose lease names one. */
+        if (work->hostname_only && work->hostname)
+            work->at = work->ports->len;
         return TRUE;
     default:
         g_assert_not_reached();
@@ -525,10 +535,11 @@ sv_netport_release(const SvDomainDef *def, int index, const char *run_dir)
 
 void
 sv_netport_leases(const SvDomainDef *def, const char *run_dir, const SvBackendIdentity *id,
-                  SvNetportLeasesFunc done, gpointer data)
+                  gboolean hostname_only, SvNetportLeasesFunc done, gpointer data)
 {
     SvNetportWork *work = work_new(MODE_LEASES, def, run_dir);
 
+    work->hostname_only = hostname_only;
     work->leases_done = done;
     work->data = data;
     work->ifaces = g_array_new(FALSE, TRUE, sizeof(remote_domain_interface));

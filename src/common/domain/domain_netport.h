@@ -67,12 +67,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvNetportWork, sv_netport_work_free)
 void sv_netport_release(const SvDomainDef *def, int index, const char *run_dir);
 
 /* What sv_netport_leases() gives: an array of remote_domain_interface (the caller takes it,
- * as sv_domain_ifaddr_set() does), or error. */
-typedef void (*SvNetportLeasesFunc)(GArray *ifaces, const GError *error, gpointer data);
+ * as sv_domain_ifaddr_set() does) and the first hostname a lease gave (transfer none; NULL
+ * when none did), or error. */
+typedef void (*SvNetportLeasesFunc)(GArray *ifaces, const char *hostname, const GError *error,
+                                    gpointer data);
 
 /* DOMAIN_INTERFACE_ADDRESSES with the lease source, as libvirt answers it: for each
  * interface of type network of def, its network's NETWORK_GET_DHCP_LEASES by its MAC; an
  * interface with leases is one entry, named after its host device, with their addresses.
- * The first error (a network gone) fails it, as libvirt's. `done` later on the loop. */
+ * With hostname_only, DOMAIN_GET_HOSTNAME's lease lookup: it stops at the first interface
+ * whose lease has a hostname. The first error (a network gone) fails it, as libvirt's.
+ * `done` later on the loop. */
 void sv_netport_leases(const SvDomainDef *def, const char *run_dir, const SvBackendIdentity *id,
-                       SvNetportLeasesFunc done, gpointer data);
+                       gboolean hostname_only, SvNetportLeasesFunc done, gpointer data);
