@@ -1,9 +1,12 @@
-/* net_leases.h: a network's DHCP leases as libvirt's leases helper keeps them (the
- * BRIDGE.status JSON array dnsmasq's --dhcp-script maintains), read for
- * NETWORK_GET_DHCP_LEASES. */
+/* net_leases.h: a network's DHCP leases as libvirt's leases helper keeps them: the JSON
+ * array of BRIDGE.status under the dnsmasq state directory, which dnsmasq's --dhcp-script
+ * (leaseshelper.c) maintains and NETWORK_GET_DHCP_LEASES reads. Pure functions on the
+ * file's text. */
 #pragma once
 
 #include <glib.h>
+
+#include "conf/network_def.h"
 
 /* libvirt's virIPAddrType (the wire's lease type). */
 typedef enum {
@@ -26,3 +29,43 @@ typedef struct {
 
 void sv_net_lease_free(SvNetLease *lease);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvNetLease, sv_net_lease_free)
+
+/* One object of the status file, its members in the order libvirt writes them. */
+typedef struct {
+    char *iaid;         /* or NULL */
+    char *ip;
+    char *mac;
+    char *hostname;     /* or NULL */
+    char *client_id;    /* or NULL */
+    char *server_duid;  /* IPv6, or NULL */
+    gint64 expiry;      /* 0: infinite */
+} SvNetLeaseRecord;
+
+void sv_net_lease_record_free(SvNetLeaseRecord *rec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvNetLeaseRecord, sv_net_lease_record_free)
+
+/* Limit on the status file libvirt reads (32 MiB). */
+#define SV_NET_LEASES_FILE_MAX (32 * 1024 * 1024)
+
+/* The records of a status file's text for the helper: *ret_invalid set (and an empty
+ * array returned) when it is not JSON at all, which the helper rewrites, as libvirt's;
+ * error when it is JSON but not an array of objects each with "ip-address" and
+ * "expiry-time". (transfer full) */
+GPtrArray *sv_net_lease_records_parse(const char *text, gboolean *ret_invalid, GError **error);
+
+/* The status file's text for records, byte for byte as libvirt's helper writes it
+ * (two-space indents, "key": value). (transfer full) */
+char *sv_net_lease_records_format(GPtrArray *records);
+
+/* What the helper prints for dnsmasq's "init": the IPv4 leases in dnsmasq's lease file
+ * format, then, when server_duid is known, "duid ..." and the IPv6 leases.
+ * (transfer full) */
+char *sv_net_lease_records_init_text(GPtrArray *records, const char *server_duid);
+
+/* NETWORK_GET_DHCP_LEASES from a status file's text (path names it in messages): the
+ * unexpired leases, of MAC mac only when given (compared ignoring case), with the prefix
+ * of the network's <ip> of their family, errors as libvirt's. An empty text has none.
+ * (transfer full): SvNetLease */
+GPtrArray *sv_net_leases_from_status(const char *text, const char *path,
+                                     const SvNetworkDef *def, const char *mac, gint64 now,
+                                     GError **error);

@@ -35,6 +35,16 @@ gboolean sv_net_runtime_reattach(SvNetRuntime *rt, const SvNetworkDef *def, GErr
 /* dnsmasq's view changed (net-update of dhcp/dns hosts): rewrite its files and SIGHUP. */
 gboolean sv_net_runtime_reload(SvNetRuntime *rt, const SvNetworkDef *def, GError **error);
 
+/* Forget a network that is no longer defined (undefine, a transient network's stop), as
+ * libvirt's networkRemoveInactive: its dnsmasq files (NAME.conf, NAME.hostsfile,
+ * NAME.addnhosts, NAME.leases), BRIDGE.status and BRIDGE.macs. Nothing runs: blocking
+ * only on unlink. */
+void sv_net_runtime_remove_files(SvNetRuntime *rt, const SvNetworkDef *def);
+
+/* The leases helper dnsmasq runs (--dhcp-script); by default virtnetworkd-leaseshelper
+ * beside the daemon's executable, else in the install's libexecdir. Tests set it. */
+void sv_net_runtime_set_leaseshelper(SvNetRuntime *rt, const char *path);
+
 /* The network's DHCP leases (NETWORK_GET_DHCP_LEASES), mac filter optional (NULL: all).
  * (transfer full): a GPtrArray of SvNetLease, freeing its elements. */
 GPtrArray *sv_net_runtime_leases(SvNetRuntime *rt, const SvNetworkDef *def,

@@ -80,12 +80,14 @@ validate_bridge_name(Networks *nets, SvNetworkDef *def, GError **error)
     return pick_bridge_name(nets, def, error);
 }
 
-/* libvirt's virNetworkSetBridgeMacAddr: a random address of QEMU's 52:54:00 prefix. */
+/* libvirt's virNetworkSetBridgeMacAddr: a random address of QEMU's 52:54:00 prefix, written
+ * out from then on as if the user had given it. */
 static void
 make_bridge_mac(SvNetworkDef *def)
 {
     if (def->mac)
         return;
+    def->mac_given = TRUE;
     def->mac = g_strdup_printf("52:54:00:%02x:%02x:%02x", g_random_int_range(0, 256),
                                g_random_int_range(0, 256), g_random_int_range(0, 256));
 }

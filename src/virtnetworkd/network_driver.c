@@ -10,6 +10,7 @@
 #include "domain/domain_connect.h"
 #include "network_events.h"
 #include "network_ports.h"
+#include "programs/object_list.h"
 #include "programs/qemu.h"
 #include "util/error.h"
 
@@ -109,22 +110,24 @@ check_flags(unsigned int flags, unsigned int supported, const char *fn, GError *
 
 /* ---------------------------------------------------------------- lists */
 
-static int
-count_networks(NetworkDriver *drv, gboolean active)
+static gboolean
+net_active(gconstpointer obj)
 {
-    GPtrArray *all = networks_list(drv->nets);
-    int n = 0;
+    return ((const NetworkObj *)obj)->active;
+}
 
-    for (guint i = 0; i < all->len; i++)
-        n += ((NetworkObj *)all->pdata[i])->active == active;
-    return n;
+static const char *
+net_name(gconstpointer obj)
+{
+    return ((const NetworkObj *)obj)->def->name;
 }
 
 static gboolean
 num_of_networks(SvCall *call, remote_connect_num_of_networks_ret *ret, GError **error)
 {
     (void)error;
-    ret->num = count_networks(network_driver_of(call), TRUE);
+    ret->num = sv_object_list_count(networks_list(network_driver_of(call)->nets), net_active,
+                                    TRUE);
     return TRUE;
 }
 
@@ -133,7 +136,8 @@ num_of_defined_networks(SvCall *call, remote_connect_num_of_defined_networks_ret
                         GError **error)
 {
     (void)error;
-    ret->num = count_networks(network_driver_of(call), FALSE);
+    ret->num = sv_object_list_count(networks_list(network_driver_of(call)->nets), net_active,
+                                    FALSE);
     return TRUE;
 }
 
@@ -142,21 +146,9 @@ static gboolean
 list_names(NetworkDriver *drv, gboolean active, int maxnames, char ***out, u_int *out_len,
            GError **error)
 {
-    GPtrArray *all = networks_list(drv->nets);
-    guint n = 0;
-
-    if (maxnames > REMOTE_NETWORK_LIST_MAX) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "maxnames > REMOTE_NETWORK_LIST_MAX");
-        return FALSE;
-    }
-    *out = g_new0(char *, all->len + 1);
-    for (guint i = 0; i < all->len && (int)n < maxnames; i++) {
-        NetworkObj *net = all->pdata[i];
-        if (net->active == active)
-            (*out)[n++] = g_strdup(net->def->name);
-    }
-    *out_len = n;
-    return TRUE;
+    return sv_object_list_names(networks_list(drv->nets), net_active, net_name, active,
+                                maxnames, REMOTE_NETWORK_LIST_MAX, "REMOTE_NETWORK_LIST_MAX",
+                                out, out_len, error);
 }
 
 static gboolean
@@ -175,24 +167,15 @@ list_defined_networks(SvCall *call, remote_connect_list_defined_networks_args *a
                       &ret->names.names_len, error);
 }
 
-/* libvirt's filter groups: a group with none of its bits set lets everything through. */
-static gboolean
-group_passes(unsigned int flags, unsigned int yes, unsigned int no, gboolean value)
-{
-    if (!(flags & (yes | no)))
-        return TRUE;
-    return ((flags & yes) && value) || ((flags & no) && !value);
-}
-
 static gboolean
 list_matches(const NetworkObj *n, unsigned int flags)
 {
-    return group_passes(flags, SV_CONNECT_LIST_NETWORKS_ACTIVE,
-                        SV_CONNECT_LIST_NETWORKS_INACTIVE, n->active) &&
-           group_passes(flags, SV_CONNECT_LIST_NETWORKS_PERSISTENT,
-                        SV_CONNECT_LIST_NETWORKS_TRANSIENT, n->persistent) &&
-           group_passes(flags, SV_CONNECT_LIST_NETWORKS_AUTOSTART,
-                        SV_CONNECT_LIST_NETWORKS_NO_AUTOSTART, n->autostart);
+    return sv_object_list_filter(flags, SV_CONNECT_LIST_NETWORKS_ACTIVE,
+                                 SV_CONNECT_LIST_NETWORKS_INACTIVE, n->active) &&
+           sv_object_list_filter(flags, SV_CONNECT_LIST_NETWORKS_PERSISTENT,
+                                 SV_CONNECT_LIST_NETWORKS_TRANSIENT, n->persistent) &&
+           sv_object_list_filter(flags, SV_CONNECT_LIST_NETWORKS_AUTOSTART,
+                                 SV_CONNECT_LIST_NETWORKS_NO_AUTOSTART, n->autostart);
 }
 
 static gboolean

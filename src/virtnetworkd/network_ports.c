@@ -87,8 +87,18 @@ static gboolean
 check_floor(const NetworkObj *net, const SvNetworkPortDef *p, const SvNetdevBandwidth *bw,
             GError **error)
 {
+    int type = net->def->forward.type;
+
     if (!floor_of(bw))
         return TRUE;
+    if (type != SV_NETWORK_FORWARD_NONE && type != SV_NETWORK_FORWARD_NAT &&
+        type != SV_NETWORK_FORWARD_ROUTE && type != SV_NETWORK_FORWARD_OPEN) {
+        sv_error_set(error, SV_FROM_NETWORK, SV_ERR_OPERATION_UNSUPPORTED,
+                     "Invalid use of 'floor' on interface with MAC address %s - 'floor' is only "
+                     "supported for interface type 'network' with forward type 'nat', 'route', "
+                     "'open' or none", p->mac);
+        return FALSE;
+    }
     if (!net->def->bandwidth || !net->def->bandwidth->in) {
         sv_error_set(error, SV_FROM_NETWORK, SV_ERR_OPERATION_UNSUPPORTED,
                      "Invalid use of 'floor' on interface with MAC address %s - network '%s' has "
@@ -287,7 +297,7 @@ create_xml(SvCall *call, remote_network_port_create_xml_args *a,
         !(p = sv_network_port_def_parse(a->xml, error)) || !network_check_active(net, error))
         return FALSE;
     if ((p->plug_type == SV_NETWORK_PORT_PLUG_NONE) == reclaiming) {
-        sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG, "%s",
+        sv_error_set(error, SV_FROM_NETWORK, SV_ERR_INVALID_ARG, "%s",
                      reclaiming ? "Port reclaim requested but plug type is none"
                                 : "Port reclaim not requested but plug type is not none");
         return FALSE;
@@ -392,10 +402,8 @@ get_parameters(SvCall *call, remote_network_port_get_parameters_args *a,
     SvNetworkPortDef *p;
     const SvNetdevBandwidthRate *in, *out;
 
-    if (a->nparams > REMOTE_NETWORK_PORT_PARAMETERS_MAX) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "%s", "nparams too large");
-        return FALSE;
-    }
+    /* the API allocates the parameters itself: a client's nparams is whatever its caller's
+     * variable held (python3-libvirt's is not set), and libvirt's daemon never reads it */
     if (!check_flags(a->flags, 0, "networkPortGetParameters", error) ||
         !(p = port_of(call, &a->port, &net, error)))
         return FALSE;

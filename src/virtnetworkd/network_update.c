@@ -155,6 +155,26 @@ place(Update *u, xmlNode *parent, GPtrArray *list, xmlNode *replace)
     }
 }
 
+/* libvirt parses the element before it looks for matches: the fragment is read here the
+ * same way, as a child of `parent` in a copy of the definition given to the parser, whose
+ * refusal (a host without an address...) is the answer. */
+static gboolean
+validate_in(Update *u, xmlNode *parent, GError **error)
+{
+    xmlNode *copy = xmlDocCopyNode(u->frag, u->doc, 1);
+    g_autofree char *text = NULL;
+    SvNetworkDef *def;
+
+    xmlAddChild(parent, copy);
+    text = sv_xml_node_dump(u->doc, u->root, 0);
+    xmlUnlinkNode(copy);
+    xmlFreeNode(copy);
+    if (!(def = sv_network_def_parse(text, 0, error)))
+        return FALSE;
+    sv_network_def_free(def);
+    return TRUE;
+}
+
 static void
 drop(xmlNode *node)
 {
@@ -270,7 +290,7 @@ update_dhcp_host(Update *u, GError **error)
     gboolean del = u->command == SV_NETWORK_UPDATE_COMMAND_DELETE;
     xmlNode *found = NULL;
 
-    if (!ip)
+    if (!ip || (!del && !validate_in(u, child_made(ip, "dhcp"), error)))
         return FALSE;
     host_attrs(u->frag, &want);
     if (!del && ip_valid(want.ip) && family_of(want.ip) != ip_node_family(ip))
@@ -328,6 +348,8 @@ update_dhcp_range(Update *u, GError **error)
     if (u->command == SV_NETWORK_UPDATE_COMMAND_MODIFY)
         return fail(error, SV_ERR_OPERATION_UNSUPPORTED, "%s",
                     "dhcp ranges cannot be modified, only added or deleted");
+    if (!validate_in(u, child_made(ip, "dhcp"), error))
+        return FALSE;
     if (ip_valid(start) && family_of(start) != ip_node_family(ip))
         return fail(error, SV_ERR_OPERATION_INVALID, "%s",
                     "the address family of a dhcp range must match the address family of the "
@@ -388,6 +410,9 @@ update_dns_host(Update *u, GError **error)
     g_autofree char *ip = sv_xml_prop(u->frag, "ip");
     guint count = 0;
 
+    if (is_add(u) && !validate_in(u, dns, error))
+        return FALSE;
+
     for (guint i = 0; i < hosts->len; i++) {
         g_autofree char *have = sv_xml_prop(hosts->pdata[i], "ip");
         /* an add checks addresses only: one name on several addresses is fine */
@@ -422,6 +447,8 @@ update_dns_txt(Update *u, GError **error)
     g_autoptr(GPtrArray) txts = children(dns, "txt");
     g_autofree char *name = sv_xml_prop(u->frag, "name");
 
+    if (is_add(u) && !validate_in(u, dns, error))
+        return FALSE;
     for (guint i = 0; i < txts->len && !found; i++) {
         g_autofree char *have = sv_xml_prop(txts->pdata[i], "name");
         if (str_eq(name, have))
@@ -466,6 +493,8 @@ update_dns_srv(Update *u, GError **error)
     g_autoptr(GPtrArray) srvs = children(dns, "srv");
     guint count = 0;
 
+    if (is_add(u) && !validate_in(u, dns, error))
+        return FALSE;
     for (guint i = 0; i < srvs->len; i++) {
         if (srv_matches(u->frag, srvs->pdata[i])) {
             count++;
@@ -509,6 +538,8 @@ update_portgroup(Update *u, GError **error)
     g_autofree char *name = sv_xml_prop(u->frag, "name");
     xmlNode *found = NULL, *dflt = NULL;
 
+    if (!validate_in(u, u->root, error))
+        return FALSE;
     for (guint i = 0; i < pgs->len; i++) {
         g_autofree char *have = sv_xml_prop(pgs->pdata[i], "name");
         if (str_eq(name, have))
@@ -584,7 +615,7 @@ update_def(const SvNetworkDef *def, const Section *s, unsigned int command, int 
 {
     g_autofree char *text = sv_network_def_format(def, SV_NETWORK_FORMAT_INACTIVE);
     Update u = {command, parent_index, def->name, NULL, NULL, NULL};
-    xmlDoc *frag_doc = sv_xml_read_named_from(xml, "(network_update_xml)", SV_FROM_NETWORK,
+    xmlDoc *frag_doc = sv_xml_read_named_from(xml, "network_update_xml", SV_FROM_NETWORK,
                                               error);
     xmlNode *frag_root = frag_doc ? xmlDocGetRootElement(frag_doc) : NULL;
     SvNetworkDef *out = NULL;

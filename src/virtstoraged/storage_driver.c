@@ -8,6 +8,7 @@
 
 #include "conf/uuid.h"
 #include "domain/domain_connect.h"
+#include "programs/object_list.h"
 #include "programs/qemu.h"
 #include "storage_backend_logical.h"
 #include "storage_events.h"
@@ -98,22 +99,24 @@ check_flags(unsigned int flags, unsigned int supported, const char *fn, GError *
 
 /* ---------------------------------------------------------------- lists */
 
-static int
-count_pools(StorageDriver *drv, gboolean active)
+static gboolean
+pool_active(gconstpointer obj)
 {
-    GPtrArray *all = storage_pools_list(drv->pools);
-    int n = 0;
+    return ((const StoragePool *)obj)->active;
+}
 
-    for (guint i = 0; i < all->len; i++)
-        n += ((StoragePool *)all->pdata[i])->active == active;
-    return n;
+static const char *
+pool_name(gconstpointer obj)
+{
+    return ((const StoragePool *)obj)->def->name;
 }
 
 static gboolean
 num_of_pools(SvCall *call, remote_connect_num_of_storage_pools_ret *ret, GError **error)
 {
     (void)error;
-    ret->num = count_pools(storage_driver_of(call), TRUE);
+    ret->num = sv_object_list_count(storage_pools_list(storage_driver_of(call)->pools),
+                                    pool_active, TRUE);
     return TRUE;
 }
 
@@ -122,7 +125,8 @@ num_of_defined_pools(SvCall *call, remote_connect_num_of_defined_storage_pools_r
                      GError **error)
 {
     (void)error;
-    ret->num = count_pools(storage_driver_of(call), FALSE);
+    ret->num = sv_object_list_count(storage_pools_list(storage_driver_of(call)->pools),
+                                    pool_active, FALSE);
     return TRUE;
 }
 
@@ -131,22 +135,9 @@ static gboolean
 list_names(StorageDriver *drv, gboolean active, int maxnames, char ***out, u_int *out_len,
            GError **error)
 {
-    GPtrArray *all = storage_pools_list(drv->pools);
-    guint n = 0;
-
-    if (maxnames > REMOTE_STORAGE_POOL_LIST_MAX) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC,
-                     "maxnames > REMOTE_STORAGE_POOL_LIST_MAX");
-        return FALSE;
-    }
-    *out = g_new0(char *, all->len + 1);
-    for (guint i = 0; i < all->len && (int)n < maxnames; i++) {
-        StoragePool *p = all->pdata[i];
-        if (p->active == active)
-            (*out)[n++] = g_strdup(p->def->name);
-    }
-    *out_len = n;
-    return TRUE;
+    return sv_object_list_names(storage_pools_list(drv->pools), pool_active, pool_name, active,
+                                maxnames, REMOTE_STORAGE_POOL_LIST_MAX,
+                                "REMOTE_STORAGE_POOL_LIST_MAX", out, out_len, error);
 }
 
 static gboolean
@@ -183,26 +174,17 @@ static const unsigned int type_bits[SV_STORAGE_POOL_TYPE_LAST] = {
     [SV_STORAGE_POOL_VSTORAGE] = SV_CONNECT_LIST_STORAGE_POOLS_VSTORAGE,
 };
 
-/* libvirt's filter groups: a group with none of its bits set lets everything through. */
-static gboolean
-group_passes(unsigned int flags, unsigned int yes, unsigned int no, gboolean value)
-{
-    if (!(flags & (yes | no)))
-        return TRUE;
-    return ((flags & yes) && value) || ((flags & no) && !value);
-}
-
 static gboolean
 list_matches(const StoragePool *p, unsigned int flags)
 {
     unsigned int types = flags & (SV_CONNECT_LIST_STORAGE_POOLS_DIR * 0x3fff);
 
-    return group_passes(flags, SV_CONNECT_LIST_STORAGE_POOLS_ACTIVE,
-                        SV_CONNECT_LIST_STORAGE_POOLS_INACTIVE, p->active) &&
-           group_passes(flags, SV_CONNECT_LIST_STORAGE_POOLS_PERSISTENT,
-                        SV_CONNECT_LIST_STORAGE_POOLS_TRANSIENT, p->persistent) &&
-           group_passes(flags, SV_CONNECT_LIST_STORAGE_POOLS_AUTOSTART,
-                        SV_CONNECT_LIST_STORAGE_POOLS_NO_AUTOSTART, p->autostart) &&
+    return sv_object_list_filter(flags, SV_CONNECT_LIST_STORAGE_POOLS_ACTIVE,
+                                 SV_CONNECT_LIST_STORAGE_POOLS_INACTIVE, p->active) &&
+           sv_object_list_filter(flags, SV_CONNECT_LIST_STORAGE_POOLS_PERSISTENT,
+                                 SV_CONNECT_LIST_STORAGE_POOLS_TRANSIENT, p->persistent) &&
+           sv_object_list_filter(flags, SV_CONNECT_LIST_STORAGE_POOLS_AUTOSTART,
+                                 SV_CONNECT_LIST_STORAGE_POOLS_NO_AUTOSTART, p->autostart) &&
            (!types || (types & type_bits[p->def->type]));
 }
 

@@ -207,6 +207,53 @@ names(void)
     g_assert_false(sv_netdev_name_valid("a\nb"));
 }
 
+/* A virtual network's bridge as libvirt makes it: its MAC at creation, STP with the delay
+ * asked (the kernel's 2 s minimum once STP is on), an IPv4 address with its broadcast, an
+ * IPv6 address, a static route, down and deleted. */
+static void
+bridge(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *link = NULL;
+    g_autofree char *addrs = NULL;
+    g_autofree char *routes = NULL;
+
+    enter_netns();
+    g_assert_true(sv_netdev_bridge_create("svbr7", "52:54:00:12:34:56", &error));
+    g_assert_no_error(error);
+    g_assert_false(sv_netdev_bridge_create("svbr7", NULL, &error));
+    g_assert_nonnull(strstr(error->message, "error creating bridge interface svbr7"));
+    g_clear_error(&error);
+    g_assert_true(sv_netdev_bridge_set_stp("svbr7", TRUE, 0, &error));
+    g_assert_true(sv_netdev_add_address("svbr7", "10.44.0.1", 24, &error));
+    g_assert_true(sv_netdev_add_address("svbr7", "fd00:44::1", 64, &error));
+    g_assert_true(sv_netdev_set_up("svbr7", &error));
+    g_assert_true(sv_netdev_add_route("svbr7", "10.45.0.0", 16, "10.44.0.254", 7, &error));
+    g_assert_no_error(error);
+    link = ip("-d link show svbr7");
+    g_assert_nonnull(strstr(link, "link/ether 52:54:00:12:34:56"));
+    g_assert_nonnull(strstr(link, "forward_delay 200 "));
+    g_assert_nonnull(strstr(link, "stp_state 1 "));
+    addrs = ip("addr show svbr7");
+    g_assert_nonnull(strstr(addrs, "inet 10.44.0.1/24 brd 10.44.0.255 scope global svbr7"));
+    g_assert_nonnull(strstr(addrs, "inet6 fd00:44::1/64"));
+    routes = ip("route show 10.45.0.0/16");
+    /* no port yet: no carrier, so the route shows linkdown */
+    g_assert_cmpstr(routes, ==, "10.45.0.0/16 via 10.44.0.254 dev svbr7 metric 7 linkdown \n");
+    g_assert_false(sv_netdev_add_address("svbr7", "10.44.0.1", 24, &error));
+    g_assert_nonnull(strstr(error->message, "Failed to add IP address 10.44.0.1/24 to svbr7"));
+    g_clear_error(&error);
+    g_assert_true(sv_netdev_bridge_set_stp("svbr7", FALSE, 5000, &error));
+    g_free(link);
+    link = ip("-d link show svbr7");
+    g_assert_nonnull(strstr(link, "forward_delay 500 "));
+    g_assert_nonnull(strstr(link, "stp_state 0 "));
+    g_assert_true(sv_netdev_set_down("svbr7", &error));
+    g_assert_true(sv_netdev_delete("svbr7", &error));
+    g_assert_no_error(error);
+    g_assert_false(sv_netdev_exists("svbr7"));
+}
+
 static void
 in_subprocess(gconstpointer data)
 {
@@ -233,5 +280,7 @@ main(int argc, char **argv)
     g_test_add_func("/netdev/subprocess/errors", errors);
     g_test_add_func("/netdev/subprocess/macvtap", macvtap);
     g_test_add_func("/netdev/subprocess/veth", veth);
+    g_test_add_data_func("/netdev/bridge", "/netdev/subprocess/bridge", in_subprocess);
+    g_test_add_func("/netdev/subprocess/bridge", bridge);
     return g_test_run();
 }

@@ -7,24 +7,6 @@
 #include "conf/uuid.h"
 
 static void
-format_metadata(GString *buf, const SvDomainDef *def)
-{
-    xmlDoc *doc;
-    g_autofree char *dump = NULL;
-
-    if (!def->metadata)
-        return;
-    doc = sv_xml_read_fragment(def->metadata);
-    /* Only a driver storing malformed metadata gets here without a document. */
-    if (!doc)
-        return;
-    dump = sv_xml_node_dump(doc, xmlDocGetRootElement(doc), 1);
-    if (dump)
-        g_string_append_printf(buf, "  %s\n", dump);
-    xmlFreeDoc(doc);
-}
-
-static void
 format_os(GString *buf, const SvDomainDef *def)
 {
     const SvDomainOsDef *o = &def->os;
@@ -168,7 +150,7 @@ sv_domain_def_format(const SvDomainDef *def, int id, guint flags)
     sv_domain_platform_format_genid(buf, def);
     sv_xml_append_text_elem(buf, 2, "title", def->title);
     sv_xml_append_text_elem(buf, 2, "description", def->description);
-    format_metadata(buf, def);
+    sv_xml_append_metadata(buf, def->metadata);
     sv_domain_format_resources(buf, def);
     sv_domain_platform_format_sysinfo(buf, def);
     format_os(buf, def);

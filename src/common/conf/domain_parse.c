@@ -255,59 +255,6 @@ parse_title(const xmlNode *root, SvDomainDef *def, GError **error)
     return TRUE;
 }
 
-/* libvirt's virXMLNodeSanitizeNamespaces: keep only namespaced child elements, and only the
- * first per namespace, so each application owns exactly one element. */
-static void
-metadata_sanitize(xmlNode *metadata)
-{
-    xmlNode *c = metadata->children;
-
-    while (c) {
-        xmlNode *next = c->next;
-
-        if (c->type != XML_ELEMENT_NODE || !c->ns || !c->ns->href) {
-            xmlUnlinkNode(c);
-            xmlFreeNode(c);
-            c = next;
-            continue;
-        }
-        for (xmlNode *d = next; d;) {
-            xmlNode *dnext = d->next;
-
-            if (d->type == XML_ELEMENT_NODE && d->ns && d->ns->href &&
-                xmlStrEqual(d->ns->href, c->ns->href)) {
-                if (d == next)
-                    next = dnext;
-                xmlUnlinkNode(d);
-                xmlFreeNode(d);
-            }
-            d = dnext;
-        }
-        c = next;
-    }
-}
-
-/* <metadata> as a standalone element: the copy into a new document declares the namespaces
- * its content borrowed from ancestors, so the string parses on its own. */
-static void
-parse_metadata(const xmlNode *root, SvDomainDef *def)
-{
-    xmlNode *node = sv_xml_child(root, "metadata");
-    xmlDoc *doc;
-    xmlNode *copy;
-
-    if (!node)
-        return;
-    doc = xmlNewDoc((const xmlChar *)"1.0");
-    copy = xmlDocCopyNode(node, doc, 1);
-    if (!copy)
-        g_error("%s: out of memory", G_STRLOC);
-    xmlDocSetRootElement(doc, copy);
-    metadata_sanitize(copy);
-    def->metadata = sv_xml_node_dump(doc, copy, 0);
-    xmlFreeDoc(doc);
-}
-
 /* ---- parsing: os, features, cpu, clock, lifecycle, idmap, seclabel ------------------- */
 
 /* Children of <os> that only some os types use. libvirt ignores them for the others, which
@@ -507,7 +454,7 @@ parse_root(const xmlNode *root, SvDomainDef *def, guint flags, GError **error)
     if (!parse_ids(root, def, error) || !parse_os_type(root, def, error) ||
         !parse_title(root, def, error))
         return FALSE;
-    parse_metadata(root, def);
+    def->metadata = sv_xml_metadata_copy(sv_xml_child(root, "metadata"));
     if (!sv_domain_parse_resources(root, def, error) || !parse_os(root, def, error) ||
         !sv_domain_platform_parse_os_extras(root, def, error) || !parse_idmaps(root, def, error) ||
         !sv_domain_platform_parse_clock(root, def, error) || !parse_lifecycle(root, def, error) ||

@@ -236,6 +236,75 @@ sv_xml_node_dump(xmlDoc *doc, xmlNode *node, int level)
     return ret;
 }
 
+/* libvirt's virXMLNodeSanitizeNamespaces: keep only namespaced child elements, and only the
+ * first per namespace, so each application owns exactly one element. */
+static void
+metadata_sanitize(xmlNode *metadata)
+{
+    xmlNode *c = metadata->children;
+
+    while (c) {
+        xmlNode *next = c->next;
+
+        if (c->type != XML_ELEMENT_NODE || !c->ns || !c->ns->href) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+            c = next;
+            continue;
+        }
+        for (xmlNode *d = next; d;) {
+            xmlNode *dnext = d->next;
+
+            if (d->type == XML_ELEMENT_NODE && d->ns && d->ns->href &&
+                xmlStrEqual(d->ns->href, c->ns->href)) {
+                if (d == next)
+                    next = dnext;
+                xmlUnlinkNode(d);
+                xmlFreeNode(d);
+            }
+            d = dnext;
+        }
+        c = next;
+    }
+}
+
+char *
+sv_xml_metadata_copy(xmlNode *node)
+{
+    xmlDoc *doc;
+    xmlNode *copy;
+    char *ret;
+
+    if (!node)
+        return NULL;
+    /* The copy into a new document declares the namespaces its content borrowed from
+     * ancestors, so the string parses on its own. */
+    doc = xmlNewDoc((const xmlChar *)"1.0");
+    copy = xmlDocCopyNode(node, doc, 1);
+    if (!copy)
+        g_error("%s: out of memory", G_STRLOC);
+    xmlDocSetRootElement(doc, copy);
+    metadata_sanitize(copy);
+    ret = sv_xml_node_dump(doc, copy, 0);
+    xmlFreeDoc(doc);
+    return ret;
+}
+
+void
+sv_xml_append_metadata(GString *buf, const char *metadata)
+{
+    xmlDoc *doc = metadata ? sv_xml_read_fragment(metadata) : NULL;
+    g_autofree char *dump = NULL;
+
+    /* Only a driver storing malformed metadata gets here without a document. */
+    if (!doc)
+        return;
+    dump = sv_xml_node_dump(doc, xmlDocGetRootElement(doc), 1);
+    if (dump)
+        g_string_append_printf(buf, "  %s\n", dump);
+    xmlFreeDoc(doc);
+}
+
 /* ---- tree accessors ------------------------------------------------------------------- */
 
 gboolean

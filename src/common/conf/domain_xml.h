@@ -22,6 +22,14 @@ xmlDoc *sv_xml_read_named_from(const char *xml, const char *url, int from, GErro
  * does not read, without saying why. (transfer full: xmlFreeDoc) */
 xmlDoc *sv_xml_read_fragment(const char *xml);
 
+/* <metadata> (NULL: none) as libvirt keeps it: a standalone copy that declares the
+ * namespaces its content borrowed, with only namespaced child elements, the first of each
+ * namespace (virXMLNodeSanitizeNamespaces). NULL when node is NULL. (transfer full) */
+char *sv_xml_metadata_copy(xmlNode *node);
+/* A kept <metadata> written at indent 2 as libvirt's virXMLFormatMetadata writes it;
+ * nothing for NULL. */
+void sv_xml_append_metadata(GString *buf, const char *metadata);
+
 /* `node` serialized as libvirt does, indented from `level`. (transfer full) */
 char *sv_xml_node_dump(xmlDoc *doc, xmlNode *node, int level);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "conf/domain_parse.h"
 #include "conf/domain_xml.h"
 #include "util/error.h"
 
@@ -273,6 +274,18 @@ sv_net_mac_format(const guint8 mac[6])
 {
     return g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
                            mac[4], mac[5]);
+}
+
+gboolean
+sv_net_parse_uint_wrap(const char *s, guint *out)
+{
+    gboolean neg = s[0] == '-';
+    guint64 n;
+
+    if (!sv_domain_parse_u64(neg ? s + 1 : s, &n) || n > G_MAXUINT)
+        return FALSE;
+    *out = neg ? 0u - (guint)n : (guint)n;
+    return TRUE;
 }
 
 gboolean

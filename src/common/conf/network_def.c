@@ -215,10 +215,16 @@ sv_network_check_dnsmasq_value(const char *net, const char *what, const char *va
         if ((guchar)*p >= 0x20 && *p != 0x7f && (!also || !strchr(also, *p)))
             continue;
         shown = g_strescape(value, NULL);
-        sv_error_set(error, SV_FROM_NETWORK, SV_ERR_XML_DETAIL,
-                     "%s '%s' in network '%s' contains a character that dnsmasq's "
-                     "configuration cannot carry",
-                     what, shown, net);
+        if (!what)
+            sv_error_set(error, SV_FROM_NETWORK, SV_ERR_XML_DETAIL,
+                         "network name '%s' contains a character that dnsmasq's configuration "
+                         "cannot carry",
+                         shown);
+        else
+            sv_error_set(error, SV_FROM_NETWORK, SV_ERR_XML_DETAIL,
+                         "%s '%s' in network '%s' contains a character that dnsmasq's "
+                         "configuration cannot carry",
+                         what, shown, net);
         return FALSE;
     }
     return TRUE;
@@ -243,7 +249,14 @@ parse_identity(const xmlNode *root, SvNetworkDef *def, GError **error)
         sv_error_set(error, SV_FROM_XML, SV_ERR_XML_DETAIL, "invalid char in name: /");
         return FALSE;
     }
-    if (!sv_network_check_dnsmasq_value(def->name, "name", def->name, NULL, error))
+    /* libvirt refuses a newline in the name when the driver validates the definition, after
+     * the rest is read; here it comes first. Other control characters would reach
+     * dnsmasq's configuration (its files are named after the network). */
+    if (strchr(def->name, '\n')) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_DETAIL, "invalid char in name: \n");
+        return FALSE;
+    }
+    if (!sv_network_check_dnsmasq_value(NULL, NULL, def->name, NULL, error))
         return FALSE;
     if (!uuid) {
         sv_uuid_generate(def->uuid);
@@ -252,13 +265,7 @@ parse_identity(const xmlNode *root, SvNetworkDef *def, GError **error)
         return FALSE;
     }
     def->has_uuid = uuid != NULL;
-    def->title = sv_xml_child_text(root, "title");
-    if (def->title && strchr(def->title, '\n')) {
-        sv_error_set(error, SV_FROM_NETWORK, SV_ERR_XML_ERROR,
-                     "Network title can't contain newlines");
-        return FALSE;
-    }
-    def->description = sv_xml_child_text(root, "description");
+    /* libvirt 9.0 has no network <title> nor <description>: both are dropped. */
     if (ipv6 && *ipv6) {
         if (!g_str_equal(ipv6, "yes") && !g_str_equal(ipv6, "no")) {
             sv_error_set(error, SV_FROM_NETWORK, SV_ERR_XML_ERROR,
@@ -354,12 +361,11 @@ parse_bridge(const xmlNode *root, SvNetworkDef *def, GError **error)
         def->mac = sv_net_mac_format(addr);
         def->mac_given = TRUE;
     }
-    if (mtu && (!sv_domain_parse_u64(mtu, &v) || v > G_MAXUINT)) {
+    if (mtu && !sv_net_parse_uint_wrap(mtu, &def->mtu)) {
         sv_error_set(error, SV_FROM_NETWORK, SV_ERR_XML_ERROR,
                      "Invalid mtu size '%s' in network '%s'", mtu, def->name);
         return FALSE;
     }
-    def->mtu = mtu ? (guint)v : 0;
     return TRUE;
 }
 
@@ -444,7 +450,7 @@ check_mtu(const SvNetworkDef *def, GError **error)
 }
 
 static gboolean
-parse_root(xmlDoc *doc, xmlNode *root, SvNetworkDef *def, GError **error)
+parse_root(xmlNode *root, SvNetworkDef *def, GError **error)
 {
     xmlNode *dns = sv_xml_child(root, "dns");
     xmlNode *forward = sv_xml_child(root, "forward");
@@ -461,8 +467,7 @@ parse_root(xmlDoc *doc, xmlNode *root, SvNetworkDef *def, GError **error)
         return FALSE;
     if (!check_forward_mode(def, error) || !check_mtu(def, error))
         return FALSE;
-    if (metadata)
-        def->metadata_xml = sv_xml_node_dump(doc, metadata, 1);
+    def->metadata_xml = sv_xml_metadata_copy(metadata);
     return sv_network_dnsmasq_options_parse(root, def, error);
 }
 
@@ -486,7 +491,7 @@ sv_network_def_parse(const char *xml, unsigned int flags, GError **error)
     }
     if ((flags & SV_NETWORK_PARSE_VALIDATE) && !sv_network_schema_validate(doc, error))
         goto out;
-    ok = parse_root(doc, root, def, error);
+    ok = parse_root(root, def, error);
 out:
     xmlFreeDoc(doc);
     return ok ? g_steal_pointer(&def) : NULL;

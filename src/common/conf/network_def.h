@@ -143,8 +143,8 @@ typedef struct {
     char *name;
     guint8 uuid[16];
     gboolean has_uuid;       /* <uuid> given (else a random one was made) */
-    char *title;
-    char *description;
+    char *title;             /* unused: libvirt 9.0 reads no network <title> */
+    char *description;       /* unused: nor <description> */
     char *metadata_xml;      /* <metadata> as its XML text, or NULL */
     SvNetworkTristate ipv6;  /* <network ipv6=> */
     SvNetworkTristate trust_guest_rx_filters;

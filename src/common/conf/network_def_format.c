@@ -283,20 +283,6 @@ format_portgroup(GString *buf, const SvNetworkPortGroupDef *pg)
     g_string_append(buf, "  </portgroup>\n");
 }
 
-static void
-format_metadata(GString *buf, const char *metadata)
-{
-    xmlDoc *doc = metadata ? sv_xml_read_fragment(metadata) : NULL;
-    g_autofree char *dump = NULL;
-
-    if (!doc)
-        return;
-    dump = sv_xml_node_dump(doc, xmlDocGetRootElement(doc), 1);
-    if (dump)
-        g_string_append_printf(buf, "  %s\n", dump);
-    xmlFreeDoc(doc);
-}
-
 /* <network> with its attributes and the identity elements. */
 static void
 format_head(GString *buf, const SvNetworkDef *def, unsigned int flags)
@@ -315,9 +301,7 @@ format_head(GString *buf, const SvNetworkDef *def, unsigned int flags)
     sv_xml_append_text_elem(buf, 2, "name", def->name);
     sv_uuid_format(def->uuid, uuid);
     sv_xml_append_text_elem(buf, 2, "uuid", uuid);
-    sv_xml_append_text_elem(buf, 2, "title", def->title);
-    sv_xml_append_text_elem(buf, 2, "description", def->description);
-    format_metadata(buf, def->metadata_xml);
+    sv_xml_append_metadata(buf, def->metadata_xml);
 }
 
 static void

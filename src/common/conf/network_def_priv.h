@@ -61,6 +61,10 @@ gboolean sv_net_mac_parse(const char *s, guint8 out[6]);
 /* "aa:bb:cc:dd:ee:ff". (transfer full) */
 char *sv_net_mac_format(const guint8 mac[6]);
 
+/* An unsigned number as libvirt's virStrToLong_ui reads it: decimal digits, or '-' and
+ * digits wrapping around ("-1" is 4294967295); nothing else. */
+gboolean sv_net_parse_uint_wrap(const char *s, guint *out);
+
 /* A tri-state yes/no attribute as libvirt's virXMLPropTristateBool: absent leaves *out at
  * ABSENT; anything but yes/no is the XML error libvirt gives. */
 gboolean sv_net_prop_tristate(const xmlNode *node, const char *attr, SvNetworkTristate *out,
@@ -98,8 +102,9 @@ sv_network_dhcp_host_unref(SvNetworkDhcpHost *host)
     sv_network_dhcp_host_free(host);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvNetworkDhcpHost, sv_network_dhcp_host_unref)
-/* Refuse (XML_DETAIL, naming `what` of network `net`) a value with a control character or
- * one of `also` (NULL: none): it would change the shape of dnsmasq's files. NULL is fine. */
+/* Refuse (XML_DETAIL, naming `what` of network `net`; `what` NULL: the network's name) a
+ * value with a control character or one of `also` (NULL: none): it would change the shape
+ * of dnsmasq's files. A NULL value is fine. */
 gboolean sv_network_check_dnsmasq_value(const char *net, const char *what, const char *value,
                                         const char *also, GError **error);
 

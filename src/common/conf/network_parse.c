@@ -214,11 +214,10 @@ parse_bootp(const char *net, SvNetworkIpDef *ip, const xmlNode *bootp, GError **
 
     if (ip->is_ipv6)
         return TRUE;
+    /* libvirt 9.0 skips a <bootp> without file=. */
     ip->bootp_file = sv_xml_prop(bootp, "file");
-    if (!ip->bootp_file) {
-        sv_xml_error_missing_attr(error, bootp, "file");
-        return FALSE;
-    }
+    if (!ip->bootp_file)
+        return TRUE;
     if (!sv_network_check_dnsmasq_value(net, "bootp file", ip->bootp_file, ",", error))
         return FALSE;
     if (server) {

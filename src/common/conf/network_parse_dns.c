@@ -143,14 +143,12 @@ srv_number(const char *net, const xmlNode *node, SvNetworkDnsSrv *srv, const cha
            const char *cap, guint min, guint *out, gboolean *has, GError **error)
 {
     g_autofree char *v = sv_xml_prop(node, attr);
-    guint64 n = 0;
+    guint n = 0;
     gboolean ok;
 
     if (!v || !*v)
         return TRUE;
-    ok = sv_domain_parse_u64(v[0] == '-' ? v + 1 : v, &n) && n <= G_MAXUINT;
-    if (ok && v[0] == '-')
-        n = (guint)(0u - (guint)n);
+    ok = sv_net_parse_uint_wrap(v, &n);
     if (!srv->target) {
         NET_ERROR(error, SV_ERR_XML_DETAIL,
                   "DNS SRV %s attribute not permitted without target for service '%s' in "
@@ -163,7 +161,7 @@ srv_number(const char *net, const xmlNode *node, SvNetworkDnsSrv *srv, const cha
                   "'%s'", cap, attr, srv->service, net);
         return FALSE;
     }
-    *out = (guint)n;
+    *out = n;
     *has = TRUE;
     return TRUE;
 }

@@ -220,9 +220,10 @@ sv_network_forward_parse(const char *net, const xmlNode *node, SvNetworkDef *def
     if (!forward_attrs(node, def, error) || !parse_nat(net, node, def, error))
         return FALSE;
     if (dev && (has_addr || sv_xml_child(node, "pf"))) {
-        NET_ERROR(error, SV_ERR_XML_ERROR,
+        /* libvirt 9.0's message leaves its "%s" unformatted. */
+        NET_ERROR(error, SV_ERR_XML_ERROR, "%s",
                   "the <forward> 'dev' attribute cannot be used when <address> or <pf> "
-                  "sub-elements are present in network %s", net);
+                  "sub-elements are present in network %s");
         return FALSE;
     }
     if (dev || sv_xml_child(node, "interface")) {
@@ -265,8 +266,8 @@ sv_network_check_forward_device_mode(const SvNetworkDef *def, GError **error)
     }
     if (def->bridge.delay || def->bridge.stp != SV_NETWORK_TRISTATE_ABSENT || def->bridge.zone) {
         NET_ERROR(error, SV_ERR_XML_ERROR,
-                  "bridge delay/stp/zone options only allowed in open, route, nat, and isolated "
-                  "mode, not in %s (network '%s')", mode, def->name);
+                  "bridge delay/stp/zone options only allowed in route, nat, and isolated mode, "
+                  "not in %s (network '%s')", mode, def->name);
         return FALSE;
     }
     if (def->bridge.name && (def->forward.ifaces->len || def->forward.pfs->len)) {
@@ -329,8 +330,12 @@ sv_network_dnsmasq_options_parse(const xmlNode *root, SvNetworkDef *def, GError 
         for (xmlNode *o = opts->children; o; o = o->next) {
             char *value;
 
-            if (!is_dnsmasq(o, "option") || !xmlHasProp(o, (const xmlChar *)"value"))
+            if (!is_dnsmasq(o, "option"))
                 continue;
+            if (!xmlHasProp(o, (const xmlChar *)"value")) {
+                NET_ERROR(error, SV_ERR_INTERNAL_ERROR, "No dnsmasq options value specified");
+                return FALSE;
+            }
             value = (char *)xmlGetProp(o, (const xmlChar *)"value");
             g_ptr_array_add(def->dnsmasq_options, g_strdup(value));
             xmlFree(value);
@@ -393,17 +398,26 @@ sv_network_schema_validate(xmlDoc *doc, GError **error)
 
 /* ---- <route> ------------------------------------------------------------------------------ */
 
+/* prefix= and metric= as virXMLPropUInt reads them (metric: not zero). */
 static gboolean
-route_number(const char *net, const xmlNode *node, const char *attr, guint *out,
-             gboolean *has, GError **error)
+route_number(const xmlNode *node, const char *attr, gboolean nonzero, guint *out, gboolean *has,
+             GError **error)
 {
     g_autofree char *v = sv_xml_prop(node, attr);
 
     if (!v)
         return TRUE;
     if (!sv_domain_parse_uint(v, out)) {
-        NET_ERROR(error, SV_ERR_XML_ERROR, "%s: Invalid %s specified in route definition", net,
-                  attr);
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
+                     "Invalid value for attribute '%s' in element 'route': '%s'. Expected "
+                     "non-negative integer value",
+                     attr, v);
+        return FALSE;
+    }
+    if (nonzero && *out == 0) {
+        sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
+                     "Invalid value for attribute '%s' in element 'route': Zero is not permitted",
+                     attr);
         return FALSE;
     }
     *has = TRUE;
@@ -531,14 +545,8 @@ parse_route(const char *net, const xmlNode *node, SvNetAddr *gw, GError **error)
     r.address = sv_xml_prop(node, "address");
     r.netmask = sv_xml_prop(node, "netmask");
     r.gateway = sv_xml_prop(node, "gateway");
-    if (!route_number(net, node, "prefix", &r.prefix, &r.has_prefix, error) ||
-        !route_number(net, node, "metric", &r.metric, &r.has_metric, error)) {
-        route_clear(&r);
-        return NULL;
-    }
-    if (r.has_metric && r.metric == 0) {
-        NET_ERROR(error, SV_ERR_XML_ERROR, "%s: Invalid metric value, must be > 0 in route "
-                  "definition", net);
+    if (!route_number(node, "prefix", FALSE, &r.prefix, &r.has_prefix, error) ||
+        !route_number(node, "metric", TRUE, &r.metric, &r.has_metric, error)) {
         route_clear(&r);
         return NULL;
     }

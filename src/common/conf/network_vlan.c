@@ -36,16 +36,15 @@ vlan_tag(const xmlNode *tag, guint *id, const char **native, GError **error)
     *id = (guint)v;
     if (!mode)
         return TRUE;
-    if (*native)
-        return vlan_error(error, SV_ERR_XML_ERROR, "duplicate native vlan setting");
     for (guint i = 0; native_modes[i]; i++) {
-        if (g_str_equal(native_modes[i], mode)) {
-            *native = native_modes[i];
-            return TRUE;
-        }
+        if (!g_str_equal(native_modes[i], mode))
+            continue;
+        if (*native)
+            return vlan_error(error, SV_ERR_XML_ERROR, "duplicate native vlan setting");
+        *native = native_modes[i];
+        return TRUE;
     }
-    sv_error_set(error, SV_FROM_NONE, SV_ERR_CONFIG_UNSUPPORTED,
-                 "Invalid \"nativeMode='%s'\" in vlan <tag> element", mode);
+    sv_xml_error_invalid_attr(error, tag, "nativeMode", mode);
     return FALSE;
 }
 
@@ -157,10 +156,10 @@ sv_net_virtualport_parse(const xmlNode *node, gboolean require_type, char **out,
     }
     if (type)
         g_string_append_printf(s, " type='%s'", type);
-    g_string_append(s, ">\n");
-    if (p->len)
-        g_string_append_printf(s, "  <parameters%s/>\n", p->str);
-    g_string_append(s, "</virtualport>\n");
+    if (!p->len)
+        g_string_append(s, "/>\n");
+    else
+        g_string_append_printf(s, ">\n  <parameters%s/>\n</virtualport>\n", p->str);
     *out = g_string_free(g_steal_pointer(&s), FALSE);
     return TRUE;
 }

@@ -1,10 +1,12 @@
 /* command.c: an external command as libvirt shows it in its errors (command.h). */
 #include "util/command.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "util/error.h"
+#include "util/process.h"
 
 /* A word as virCommandToString shows it: quoted when the shell would otherwise read it
  * differently. */
@@ -49,4 +51,48 @@ sv_command_error(const char *const *argv, int status, const char *err, GError **
 
     sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "Child process (%s) unexpected %s%s%s",
                  line, how, said ? ": " : "", said ? err : "");
+}
+
+char *
+sv_command_path(const char *name)
+{
+    static const char *const dirs[] = {"/usr/sbin", "/usr/bin", "/sbin", "/bin"};
+
+    for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
+        g_autofree char *path = g_build_filename(dirs[i], name, NULL);
+
+        if (g_file_test(path, G_FILE_TEST_IS_EXECUTABLE))
+            return g_steal_pointer(&path);
+    }
+    return NULL;
+}
+
+gboolean
+sv_command_run(const char *const *argv, const char *input, char **ret_out, GError **error)
+{
+    static const char *const envp[] = {"LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+    g_autofree char *path = strchr(argv[0], '/') ? g_strdup(argv[0]) : sv_command_path(argv[0]);
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autoptr(GPtrArray) args = g_ptr_array_new();
+    int status = 0;
+
+    if (!path) {
+        sv_error_set_errno(error, SV_FROM_NONE, ENOENT, "Cannot find '%s' in path", argv[0]);
+        return FALSE;
+    }
+    g_ptr_array_add(args, path);
+    for (guint i = 1; argv[i]; i++)
+        g_ptr_array_add(args, (char *)argv[i]);
+    g_ptr_array_add(args, NULL);
+    if (!sv_process_run_sync_input((const char *const *)args->pdata, envp, input, &out, &err,
+                                   &status, error))
+        return FALSE;
+    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        sv_command_error(argv, status, err, error);
+        return FALSE;
+    }
+    if (ret_out)
+        *ret_out = g_steal_pointer(&out);
+    return TRUE;
 }

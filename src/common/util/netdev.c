@@ -4,6 +4,7 @@
 #include "util/netdev.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 /* glibc's <net/if.h> first: the kernel headers then leave its definitions alone. */
 #include <net/if.h>
@@ -53,15 +54,22 @@ sv_netdev_exists(const char *name)
     return sv_netdev_name_valid(name) && if_nametoindex(name) != 0;
 }
 
+/* A request whose fixed header (ifinfomsg, ifaddrmsg, rtmsg) is `body` bytes of zeros. */
+static void
+msg_init_body(NlMsg *m, guint16 type, guint16 flags, size_t body)
+{
+    memset(m, 0, sizeof(*m));
+    m->u.hdr.nlmsg_len = NLMSG_LENGTH(body);
+    m->u.hdr.nlmsg_type = type;
+    m->u.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+}
+
 static void
 msg_init(NlMsg *m, guint16 type, guint16 flags, int ifindex)
 {
     struct ifinfomsg *ifi;
 
-    memset(m, 0, sizeof(*m));
-    m->u.hdr.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
-    m->u.hdr.nlmsg_type = type;
-    m->u.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+    msg_init_body(m, type, flags, sizeof(struct ifinfomsg));
     ifi = NLMSG_DATA(&m->u.hdr);
     ifi->ifi_family = AF_UNSPEC;
     ifi->ifi_index = ifindex;
@@ -424,6 +432,175 @@ sv_netdev_veth_create(const char *host_name, const char *peer_name, const char *
     }
     if (!sv_netdev_set_up(host_name, error)) {
         sv_netdev_delete(host_name, NULL);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+sv_netdev_set_down(const char *name, GError **error)
+{
+    NlMsg m;
+    int ifindex = index_of(name, error);
+    int err;
+
+    if (!ifindex)
+        return FALSE;
+    msg_init(&m, RTM_NEWLINK, 0, ifindex);
+    msg_ifinfo(&m)->ifi_change = IFF_UP;
+    err = msg_send(&m);
+    if (err) {
+        sv_error_set_errno(error, SV_FROM_NONE, err, "Unable to bring down interface %s", name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+sv_netdev_bridge_create(const char *name, const char *mac, GError **error)
+{
+    NlMsg m;
+    guint8 addr[6];
+    struct rtattr *info;
+    int err;
+
+    if (!sv_netdev_name_valid(name) || (mac && !sv_netdev_parse_mac(mac, addr))) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
+                     "invalid bridge name '%s' or MAC address", name);
+        return FALSE;
+    }
+    msg_init(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+    msg_attr(&m, IFLA_IFNAME, name, strlen(name) + 1);
+    if (mac)
+        msg_attr(&m, IFLA_ADDRESS, addr, sizeof(addr));
+    info = msg_attr(&m, IFLA_LINKINFO, NULL, 0);
+    msg_attr(&m, IFLA_INFO_KIND, "bridge", strlen("bridge"));
+    msg_nest_end(&m, info);
+    err = msg_send(&m);
+    if (err) {
+        sv_error_set_errno(error, SV_FROM_NONE, err, "error creating bridge interface %s",
+                           name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+sv_netdev_bridge_set_stp(const char *name, gboolean stp, guint delay_ms, GError **error)
+{
+    NlMsg m;
+    int ifindex = index_of(name, error);
+    /* the kernel's bridge times are in USER_HZ ticks (centiseconds) */
+    guint32 delay = delay_ms / 10, state = stp ? 1 : 0;
+    struct rtattr *info, *data;
+    int err;
+
+    if (!ifindex)
+        return FALSE;
+    msg_init(&m, RTM_NEWLINK, 0, ifindex);
+    info = msg_attr(&m, IFLA_LINKINFO, NULL, 0);
+    msg_attr(&m, IFLA_INFO_KIND, "bridge", strlen("bridge"));
+    data = msg_attr(&m, IFLA_INFO_DATA, NULL, 0);
+    /* the kernel applies FORWARD_DELAY before STP_STATE within one message */
+    msg_attr(&m, IFLA_BR_FORWARD_DELAY, &delay, sizeof(delay));
+    msg_attr(&m, IFLA_BR_STP_STATE, &state, sizeof(state));
+    msg_nest_end(&m, data);
+    msg_nest_end(&m, info);
+    err = msg_send(&m);
+    if (err) {
+        sv_error_set_errno(error, SV_FROM_NONE, err, "Unable to set STP on bridge %s", name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* An address's family and bytes; 0 when the text is none. */
+static int
+parse_inet(const char *text, guint8 out[16])
+{
+    if (text && inet_pton(AF_INET, text, out) == 1)
+        return AF_INET;
+    if (text && inet_pton(AF_INET6, text, out) == 1)
+        return AF_INET6;
+    return 0;
+}
+
+gboolean
+sv_netdev_add_address(const char *name, const char *addr, guint prefix, GError **error)
+{
+    NlMsg m;
+    struct ifaddrmsg *ifa;
+    guint8 a[16];
+    int family = parse_inet(addr, a);
+    int ifindex = index_of(name, error);
+    int err;
+
+    if (!ifindex)
+        return FALSE;
+    if (!family || prefix > (family == AF_INET ? 32u : 128u)) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "invalid address '%s/%u'",
+                     addr, prefix);
+        return FALSE;
+    }
+    msg_init_body(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifa));
+    ifa = NLMSG_DATA(&m.u.hdr);
+    ifa->ifa_family = (guint8)family;
+    ifa->ifa_prefixlen = (guint8)prefix;
+    ifa->ifa_index = (guint32)ifindex;
+    msg_attr(&m, IFA_LOCAL, a, family == AF_INET ? 4 : 16);
+    msg_attr(&m, IFA_ADDRESS, a, family == AF_INET ? 4 : 16);
+    if (family == AF_INET && prefix < 31) {
+        guint32 ip, mask = prefix ? htonl(0xffffffffu << (32 - prefix)) : 0, bcast;
+        memcpy(&ip, a, 4);
+        bcast = (ip & mask) | ~mask;
+        msg_attr(&m, IFA_BROADCAST, &bcast, sizeof(bcast));
+    }
+    err = msg_send(&m);
+    if (err) {
+        sv_error_set_errno(error, SV_FROM_NONE, err, "Failed to add IP address %s/%u to %s",
+                           addr, prefix, name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+sv_netdev_add_route(const char *name, const char *addr, guint prefix, const char *gateway,
+                    guint metric, GError **error)
+{
+    NlMsg m;
+    struct rtmsg *rtm;
+    guint8 dst[16], gw[16];
+    int family = parse_inet(addr, dst);
+    int ifindex = index_of(name, error);
+    guint32 oif = (guint32)ifindex, prio = metric;
+    size_t len = family == AF_INET ? 4 : 16;
+    int err;
+
+    if (!ifindex)
+        return FALSE;
+    if (!family || parse_inet(gateway, gw) != family) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
+                     "invalid route to '%s/%u' via '%s'", addr, prefix, gateway);
+        return FALSE;
+    }
+    msg_init_body(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof(*rtm));
+    rtm = NLMSG_DATA(&m.u.hdr);
+    rtm->rtm_family = (guint8)family;
+    rtm->rtm_dst_len = (guint8)prefix;
+    rtm->rtm_table = RT_TABLE_MAIN;
+    rtm->rtm_protocol = RTPROT_BOOT;
+    rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+    rtm->rtm_type = RTN_UNICAST;
+    msg_attr(&m, RTA_DST, dst, len);
+    msg_attr(&m, RTA_GATEWAY, gw, len);
+    msg_attr(&m, RTA_OIF, &oif, sizeof(oif));
+    if (metric)
+        msg_attr(&m, RTA_PRIORITY, &prio, sizeof(prio));
+    err = msg_send(&m);
+    if (err) {
+        sv_error_set_errno(error, SV_FROM_NONE, err, "Failed to add route to %s/%u via %s",
+                           addr, prefix, gateway);
         return FALSE;
     }
     return TRUE;

@@ -57,3 +57,26 @@ gboolean sv_netdev_bridge_add_port(const char *bridge, const char *port, GError 
 gboolean sv_netdev_set_master(const char *name, const char *bridge, GError **error);
 /* Delete interface `name`; one that is already gone is no error. */
 gboolean sv_netdev_delete(const char *name, GError **error);
+
+/* Bring `name` down. */
+gboolean sv_netdev_set_down(const char *name, GError **error);
+
+/* Create bridge `name` with MAC `mac` ("aa:bb:...", NULL: the kernel's), as libvirt's
+ * virNetDevBridgeCreate; an existing interface of that name is an error. */
+gboolean sv_netdev_bridge_create(const char *name, const char *mac, GError **error);
+
+/* Set a bridge's STP forward delay (milliseconds) and turn STP on or off, in that order
+ * (the kernel raises a delay under its STP minimum of 2 s when STP comes on, as it does for
+ * libvirt's sysfs writes). */
+gboolean sv_netdev_bridge_set_stp(const char *name, gboolean stp, guint delay_ms,
+                                  GError **error);
+
+/* Add address `addr` (IPv4 or IPv6 text) with `prefix` to `name`; IPv4 addresses get
+ * their network's broadcast address, as libvirt's virNetDevIPAddrAdd gives them. */
+gboolean sv_netdev_add_address(const char *name, const char *addr, guint prefix,
+                               GError **error);
+
+/* Add a route to `addr`/`prefix` via `gateway` out of `name` with `metric`, as libvirt's
+ * virNetDevIPRouteAdd. */
+gboolean sv_netdev_add_route(const char *name, const char *addr, guint prefix,
+                             const char *gateway, guint metric, GError **error);

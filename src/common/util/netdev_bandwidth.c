@@ -24,26 +24,11 @@ sv_netdev_bandwidth_set_runner(SvTcRunFunc fn, gpointer data)
     runner_data = fn ? data : NULL;
 }
 
-/* tc's path in the directories a root daemon finds it in; NULL when there is none. */
-static char *
-tc_path(const char *name)
-{
-    static const char *const dirs[] = {"/usr/sbin", "/usr/bin", "/sbin", "/bin"};
-
-    for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
-        g_autofree char *path = g_build_filename(dirs[i], name, NULL);
-
-        if (g_file_test(path, G_FILE_TEST_IS_EXECUTABLE))
-            return g_steal_pointer(&path);
-    }
-    return NULL;
-}
-
 gboolean
 sv_netdev_tc_run(const char *const *argv, gboolean ignore_status, gpointer data, GError **error)
 {
     static const char *const envp[] = {"LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-    g_autofree char *path = tc_path(argv[0]);
+    g_autofree char *path = sv_command_path(argv[0]);
     g_autofree char *out = NULL;
     g_autofree char *err = NULL;
     g_autoptr(GError) local = NULL;

@@ -882,14 +882,25 @@ gboolean
 sv_process_run_sync(const char *const *argv, const char *const *envp, char **ret_out,
                     char **ret_err, int *ret_status, GError **error)
 {
+    return sv_process_run_sync_input(argv, envp, NULL, ret_out, ret_err, ret_status, error);
+}
+
+gboolean
+sv_process_run_sync_input(const char *const *argv, const char *const *envp, const char *input,
+                          char **ret_out, char **ret_err, int *ret_status, GError **error)
+{
     int outp[2] = {-1, -1}, errp[2] = {-1, -1}, statp[2] = {-1, -1};
     g_auto(SvFd) devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    g_auto(SvFd) in = -1;
     g_autoptr(GString) out = g_string_new(NULL);
     g_autoptr(GString) err = g_string_new(NULL);
     SvSpawnOptions o = {.argv = argv, .envp = envp, .stdin_fd = -1};
     int status = 0;
     pid_t pid;
 
+    if (input && (in = input_file(input, error)) < 0)
+        return FALSE;
+    o.stdin_fd = in;
     if (devnull < 0 || pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
         pipe2(statp, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
         sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot run '%s'", argv[0]);

@@ -189,4 +189,8 @@ gboolean sv_process_capture_full_async(const char *const *argv, const char *cons
  * other fd closed. FALSE with error only when it could not be run at all. */
 gboolean sv_process_run_sync(const char *const *argv, const char *const *envp, char **ret_out,
                              char **ret_err, int *ret_status, GError **error);
+/* The same with input (NULL: none) on the program's stdin instead of /dev/null. */
+gboolean sv_process_run_sync_input(const char *const *argv, const char *const *envp,
+                                   const char *input, char **ret_out, char **ret_err,
+                                   int *ret_status, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvProcess, sv_process_free)

@@ -1,0 +1,153 @@
+"""netns_libvirtd.py: network namespaces for tests, and Debian's libvirtd 9.0 started in a
+network and mount namespace of its own, so that its network driver (bridges, dnsmasq,
+iptables) acts there and never on the host.
+
+The private libvirtd sees the host's files except: /run/libvirt, /var/lib/libvirt and
+/var/cache/libvirt (empty tmpfs: no state of the shared libvirtd, nothing left behind) and
+/etc/libvirt (a copy of the host's configuration files without any guest, network, pool or
+secret definition, and a libvirtd.conf putting its sockets in the test's directory, where
+clients outside the namespaces reach them). Whoever starts it holds the libvirtd lock
+(/tmp/sv-libvirtd.lock: the pytest command runs under flock). At the end its networks are
+destroyed, the dnsmasq processes it still has (pid files read through /proc/PID/root) are
+killed, and it is stopped; its namespaces die with it.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+LIBVIRTD = "/usr/sbin/libvirtd"
+
+# Run inside the new namespaces by `unshare -n -m --propagation private sh -c`.
+SETUP = """set -e
+ip link set lo up
+for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt; do
+    mkdir -p "$d"
+    mount -t tmpfs -o mode=0755 tmpfs "$d"
+done
+mount --bind "$1/etc" /etc/libvirt
+exec %s --config /etc/libvirt/libvirtd.conf --pid-file "$1/libvirtd.pid"
+""" % LIBVIRTD
+
+
+class Netns:
+    """A network namespace: a named one (`ip netns add`, removed by delete()) or another
+    process's (its /proc/PID/ns/net). Commands run in it with nsenter, our mount namespace
+    kept (so /run/netns names and the test's files are seen)."""
+
+    def __init__(self, name=None, pid=None):
+        self.name, self.pid = name, pid
+        self.path = "/run/netns/%s" % name if name else "/proc/%d/ns/net" % pid
+
+    @classmethod
+    def create(cls, prefix):
+        name = "%s-%s" % (prefix, uuid.uuid4().hex[:8])
+        subprocess.run(["ip", "netns", "add", name], check=True)
+        ns = cls(name=name)
+        ns.run(["ip", "link", "set", "lo", "up"])
+        return ns
+
+    def argv(self, argv):
+        return ["nsenter", "--net=%s" % self.path, "--"] + list(argv)
+
+    def run(self, argv, check=True, **kw):
+        kw.setdefault("capture_output", True)
+        kw.setdefault("text", True)
+        r = subprocess.run(self.argv(argv), **kw)
+        if check and r.returncode != 0:
+            raise AssertionError("%s failed (%d): %s%s" % (" ".join(argv), r.returncode,
+                                                           r.stdout, r.stderr))
+        return r
+
+    def popen(self, argv, **kw):
+        return subprocess.Popen(self.argv(argv), **kw)
+
+    def delete(self):
+        if self.name:
+            subprocess.run(["ip", "netns", "delete", self.name], capture_output=True)
+
+
+class PrivateLibvirtd:
+    """Debian's libvirtd in namespaces of its own; uri reaches it from anywhere."""
+
+    def __init__(self, work):
+        self.work = Path(work)
+        etc = self.work / "etc"
+        etc.mkdir(parents=True)
+        for f in Path("/etc/libvirt").glob("*.conf"):
+            shutil.copy(f, etc / f.name)
+        if Path("/etc/libvirt/nwfilter").is_dir():
+            shutil.copytree("/etc/libvirt/nwfilter", etc / "nwfilter")
+        for d in ("qemu/networks/autostart", "qemu/autostart", "storage", "secrets"):
+            (etc / d).mkdir(parents=True, exist_ok=True)
+        self.sock_dir = self.work / "sock"
+        self.sock_dir.mkdir()
+        (etc / "libvirtd.conf").write_text(
+            'unix_sock_dir = "%s"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n'
+            'log_outputs = "3:stderr"\n' % self.sock_dir)
+        self.uri = "qemu+unix:///system?socket=%s/libvirt-sock" % self.sock_dir
+        self.log = open(self.work / "libvirtd.log", "w")
+        self.proc = subprocess.Popen(
+            ["unshare", "-n", "-m", "--propagation", "private", "sh", "-c", SETUP, "sh",
+             str(self.work)], stdout=self.log, stderr=subprocess.STDOUT)
+        self.pid = None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("libvirtd ended at start:\n" + self.log_tail())
+            if (self.sock_dir / "libvirt-sock").exists() and self.virsh(
+                    "uri", check=False).returncode == 0:
+                break
+            time.sleep(0.2)
+        else:
+            self.close()
+            raise AssertionError("libvirtd did not answer within 120 s:\n" + self.log_tail())
+        # exec'd by the shell: the process unshare started is libvirtd itself.
+        self.pid = self.proc.pid
+        self.netns = Netns(pid=self.pid)
+
+    def log_tail(self):
+        return (self.work / "libvirtd.log").read_text()[-4000:]
+
+    def virsh(self, *args, check=True):
+        r = subprocess.run(["virsh", "-c", self.uri, "-q"] + list(args), capture_output=True,
+                           text=True, timeout=120)
+        if check and r.returncode != 0:
+            raise AssertionError("virsh %s: %s%s" % (" ".join(args), r.stdout, r.stderr))
+        return r
+
+    def dnsmasq_pids(self):
+        pids = []
+        base = Path("/proc/%d/root/run/libvirt/network" % self.proc.pid)
+        try:
+            for f in base.glob("*.pid"):
+                text = f.read_text().strip()
+                if text.isdigit():
+                    pids.append(int(text))
+        except OSError:
+            pass
+        return pids
+
+    def close(self):
+        if self.proc.poll() is None:
+            names = self.virsh("net-list", "--name", check=False).stdout.split()
+            for n in names:
+                self.virsh("net-destroy", n, check=False)
+            leftovers = self.dnsmasq_pids()
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            for pid in leftovers:
+                try:
+                    if b"dnsmasq" in Path("/proc/%d/cmdline" % pid).read_bytes():
+                        os.kill(pid, signal.SIGKILL)
+                except (OSError, ProcessLookupError):
+                    pass
+        self.log.close()

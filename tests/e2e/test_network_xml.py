@@ -1,0 +1,122 @@
+"""test_network_xml.py: network XML (conf/network_def.c) against Debian's libvirtd 9.0.0.
+
+The catalogue is tests/data/network: each CASE.xml is a network definition (libvirt's
+documented examples from formatnetwork.rst, each element and attribute the parser reads,
+and one bad document for each error the parser gives). CASE.out is what `virsh net-define`
+then `net-dumpxml --inactive` gives for it, CASE.err the error ("error DOMAIN CODE" and the
+message) a refused one gets. Both are libvirtd's own answers: each case is defined on
+libvirtd (python3-libvirt, to read the error's code and domain) and on the library
+(tests/sv-net-xml-tool, net-define's parse and net-dumpxml's format), and the two must
+agree with the file. tests/unit/test-network-def.c checks the library against the same
+files in every build; this test is what keeps the files libvirtd's.
+
+SV_REGENERATE=1 writes the files from libvirtd's answers (review the diff).
+
+Differences kept on purpose (the test fails if libvirtd stops showing them):
+- refuse-*: values that would change the shape of dnsmasq's files (a newline, a control
+  character or a separator of the file they land in: ',' '#' ' ' '/' in host names, the
+  domain, TXT names, SRV fields, forwarder domains, the bootp file, the bridge and network
+  names). libvirtd 9.0 accepts them and writes them into dnsmasq's configuration as they
+  are (a TXT value "a\\ndhcp-script=/tmp/x" gives dnsmasq a dhcp-script line); ours refuses
+  them at define, with the error in CASE.err.
+- The driver's own checks at define (bridge name in use, what each forward mode allows,
+  one DHCP <ip> per family, port group names: bridge_driver.c's networkValidate) and the
+  bridge name and MAC it gives a network without them belong to virtnetworkd
+  (tests/e2e/test_networkd*.py); every case here names its bridge and MAC.
+- A newline in the network's name: libvirtd refuses it after reading the whole document
+  (the driver's check), ours while reading the name; same error, but a document with a
+  second error reports the other one first on libvirtd.
+
+Slow (libvirtd): run under `flock /tmp/sv-libvirtd.lock`, as every test using `ref`."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from svdaemon import build_dir, repo_dir
+
+DATA = repo_dir() / "tests" / "data" / "network"
+CASES = sorted(p.stem for p in DATA.glob("*.xml"))
+
+# VIR_NETWORK_DEFINE_VALIDATE for validate-* cases (the schema check).
+DEFINE_VALIDATE = 1
+
+
+def tool():
+    return str(build_dir() / "tests" / "sv-net-xml-tool")
+
+
+def ours(case, xml):
+    args = [tool(), "network"] + (["--validate"] if case.startswith("validate-") else [])
+    r = subprocess.run(args, input=xml, capture_output=True, text=True, timeout=60)
+    assert r.returncode in (0, 1), "sv-net-xml-tool %s: %s" % (case, r.stderr)
+    return r.stdout
+
+
+def theirs(conn, case, xml):
+    import libvirt
+    flags = DEFINE_VALIDATE if case.startswith("validate-") else 0
+    try:
+        net = conn.networkDefineXMLFlags(xml, flags)
+    except libvirt.libvirtError as e:
+        return "error %d %d\n%s\n" % (e.get_error_domain(), e.get_error_code(),
+                                      e.get_error_message())
+    try:
+        return net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE)
+    finally:
+        net.undefine()
+
+
+def expected_path(case, text):
+    return DATA / (case + (".err" if text.startswith("error ") else ".out"))
+
+
+def read_expected(case):
+    for ext in (".out", ".err"):
+        if (DATA / (case + ext)).exists():
+            return (DATA / (case + ext)).read_text()
+    pytest.fail("%s has neither %s.out nor %s.err (SV_REGENERATE=1 writes them)" %
+                (case, case, case), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def conn(ref):
+    import libvirt
+    libvirt.registerErrorHandler(lambda *args: None, None)
+    c = libvirt.open(ref.uri)
+    yield c
+    c.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES)
+def test_catalogue(conn, case):
+    xml = (DATA / (case + ".xml")).read_text()
+    lib = theirs(conn, case, xml)
+    mine = ours(case, xml)
+    refused = case.startswith("refuse-")
+    if os.environ.get("SV_REGENERATE"):
+        text = mine if refused else lib
+        for ext in (".out", ".err"):
+            (DATA / (case + ext)).unlink(missing_ok=True)
+        expected_path(case, text).write_text(text)
+    expected = read_expected(case)
+    if refused:
+        # The named difference: libvirtd takes the value, ours refuses it.
+        assert not lib.startswith("error "), \
+            "libvirtd now refuses %s too; drop the named difference:\n%s" % (case, lib)
+        assert expected.startswith("error ")
+    else:
+        assert lib == expected, "libvirtd's answer to %s is not %s" % (
+            case, expected_path(case, expected).name)
+    assert mine == expected
+
+
+@pytest.mark.slow
+def test_catalogue_is_complete():
+    """Every case has its answer, and every answer its case."""
+    answers = {p.stem for p in DATA.glob("*.out")} | {p.stem for p in DATA.glob("*.err")}
+    assert answers == set(CASES)
+    assert len(CASES) >= 60
