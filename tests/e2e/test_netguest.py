@@ -293,7 +293,8 @@ def test_lease_source_asks_the_network(nhost):
         dom.hostname(libvirt.VIR_DOMAIN_GET_HOSTNAME_LEASE)
     assert (e.value.get_error_code(), e.value.get_error_domain()) == \
         (libvirt.VIR_ERR_NO_HOSTNAME, libvirt.VIR_FROM_QEMU)
-    assert e.value.get_error_message() == "no hostname found for domain ng6"
+    assert e.value.get_error_message() == \
+        "no hostname found: no hostname found for domain ng6"
     dom.destroy()
     dom.undefine()
 
