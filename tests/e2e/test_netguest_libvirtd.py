@@ -14,6 +14,9 @@ the same guest (Guest A, TCG) on both; compared:
 - the port's XML (net-port-dumpxml): owner, MAC, group, plug;
 - the status file's form (<actual type=><source bridge=/></actual>);
 - the inactive XML after destroy, and no port left.
+And the Linux test guest (same MAC) on the same NAT network of each: the DHCP lease it
+takes, DOMAIN_INTERFACE_ADDRESSES with the lease source, `net-dhcp-leases` (expiry aside)
+and DOMAIN_GET_HOSTNAME by lease are the same.
 The namespaces go with the processes that hold them.
 """
 
@@ -23,12 +26,14 @@ import shutil
 import signal
 import subprocess
 import time
+import types
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from guests import QEMU, domain_xml, guest_elf, libvirt
+import linuxguest
+from guests import QEMU, domain_xml, ensure_event_loop, guest_elf, libvirt
 from test_netguest import NetHost, wait_until
 from test_qemu_net import netns  # noqa: F401 (fixture)
 
@@ -90,6 +95,7 @@ class PrivateLibvirtd:
             assert self.proc.poll() is None, "libvirtd exited: %s" % self.tail()
             assert time.monotonic() < deadline, "libvirtd did not listen: %s" % self.tail()
             time.sleep(0.1)
+        ensure_event_loop()  # before the connection, or its console streams never read
         self.conn = libvirt.open(self.uri)
 
     def tail(self):
@@ -190,6 +196,91 @@ def test_live_interface_and_port_as_libvirtd(private_libvirtd, daemons, root, ne
             dom.undefine()
             net.destroy()
             net.undefine()
+    finally:
+        problems = ours_host.finish()
+        assert not problems, problems
+
+
+# ---------------------------------------------------------------- a lease, seen by each
+
+NAT_NETWORK = """<network>
+  <name>svnat</name>
+  <forward mode='nat'/>
+  <bridge name='svbr2'/>
+  <ip address='192.168.154.1' netmask='255.255.255.0'>
+    <dhcp>
+      <range start='192.168.154.100' end='192.168.154.150'/>
+    </dhcp>
+  </ip>
+</network>"""
+
+LINUX_MAC = "52:54:00:5e:0c:01"
+
+
+def boot_linux(conn, boot, disk):
+    """The Linux guest on conn's NAT network (boot: kernel and initrd readable by any
+    daemon's QEMU), started paused with its console open, then let go; (domain, console)."""
+    from guests import ConsoleReader
+
+    net = conn.networkDefineXML(NAT_NETWORK)
+    net.create()
+    xml = linuxguest.domain_xml(
+        "nglease", boot, disk,
+        interface="<interface type='network'><mac address='%s'/>"
+                  "<source network='svnat'/><model type='virtio'/></interface>" % LINUX_MAC,
+        cmdline="sv.net sv.ping=192.168.154.1")
+    dom = conn.defineXML(xml)
+    dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+    con = ConsoleReader(conn, dom)
+    dom.resume()
+    con.wait_for("READY", timeout=linuxguest.BOOT_TIMEOUT)
+    return net, dom, con
+
+
+def lease_rows(uri):
+    """virsh net-dhcp-leases svnat without the expiry time (each daemon's clock)."""
+    out = subprocess.run(["virsh", "-q", "-c", uri, "net-dhcp-leases", "svnat"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    return [line.split()[2:] for line in out.splitlines() if line.strip()]
+
+
+def test_linux_guest_lease_as_libvirtd(private_libvirtd, daemons, root, netns,  # noqa: F811
+                                       guest, tmp_path):
+    """The same guest (MAC included) on the same NAT network of each: the lease its DHCP
+    client takes, the lease source of DOMAIN_INTERFACE_ADDRESSES, the network's lease list
+    (expiry aside) and the hostname lookup by lease are the same."""
+    os.chmod(tmp_path, 0o755)
+    files = tmp_path / "files"
+    files.mkdir(mode=0o755)
+    boot = types.SimpleNamespace(**linuxguest.boot_files_for(guest, files))
+    results = {}
+    ours_host = NetHost(daemons, root, netns)
+    try:
+        for who, conn, uri in (("libvirtd", private_libvirtd.conn, private_libvirtd.uri),
+                               ("ours", ours_host.conn, ours_host.uri)):
+            disk = files / ("root-%s.qcow2" % who)
+            guest.copy_root(disk)
+            os.chmod(disk, 0o644)
+            net, dom, con = boot_linux(conn, boot, disk)
+            text = con.data.decode(errors="replace")
+            m = re.search(r"NET: eth0 mac=%s addr=(\S+)\r?\n" % LINUX_MAC, text)
+            assert m and "PING: 192.168.154.1 ok" in text, (who, text)
+            try:
+                dom.hostname(libvirt.VIR_DOMAIN_GET_HOSTNAME_LEASE)
+                hostname = "ok"
+            except libvirt.libvirtError as e:
+                hostname = (e.get_error_code(), e.get_error_domain(), e.get_error_message())
+            results[who] = (m.group(1),
+                            dom.interfaceAddresses(
+                                libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE),
+                            lease_rows(uri), hostname)
+            con.close()
+            dom.destroy()
+            dom.undefine()
+            net.destroy()
+            net.undefine()
+        assert results["ours"] == results["libvirtd"]
+        assert results["ours"][0].startswith("192.168.154.")
     finally:
         problems = ours_host.finish()
         assert not problems, problems
