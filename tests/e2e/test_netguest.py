@@ -18,6 +18,7 @@ own, libvirt's shapes written below):
 - virtqemud or virtnetworkd killed with SIGKILL and started again: the guest keeps its port
   (same id) and its tap stays on the bridge; a port the network lost meanwhile is made again
   under its old id when virtqemud reconnects (libvirt's RECLAIM);
+- the network destroyed under a running guest: its ports go, the guest runs on unchanged;
 - DOMAIN_INTERFACE_ADDRESSES with the lease source and DOMAIN_GET_HOSTNAME with the LEASE
   flag ask the network (no lease here: Guest A runs no DHCP client).
 """
@@ -338,3 +339,27 @@ def test_defined_xml_as_libvirtd(ref, daemons, tmp_path):
     check_parity(ours, theirs, [])
     assert "portid" not in ours and "bridge=" not in ours and "vnet4" not in ours
     assert "<source network='default' portgroup='pg1'/>" in ours
+
+
+def test_network_destroyed_under_a_running_guest(nhost):
+    """As libvirtd 9.0 behaves: the network's ports go with it, the guest runs on with its
+    live XML unchanged; its destroy then finds no port to give back (logged), and the
+    network started again has none."""
+    net = nhost.network()
+    dom = nhost.define_on("ng7", "<interface type='network'><source network='svnet'/>"
+                          "</interface>")
+    dom.create()
+    portid, tap = check_plugged(nhost, dom, net, interfaces(dom)[0])
+    before = ET.tostring(interfaces(dom)[0])
+    net.destroy()
+    with pytest.raises(libvirt.libvirtError) as e:
+        net.listAllPorts()
+    assert (e.value.get_error_code(), e.value.get_error_message()) == \
+        (ERR_OPERATION_INVALID, "Requested operation is not valid: network 'svnet' is not active")
+    assert dom.state()[0] == RUNNING
+    assert ET.tostring(interfaces(dom)[0]) == before
+    dom.destroy()
+    assert dom.state()[0] == SHUTOFF
+    net.create()
+    assert ports(net) == []
+    dom.undefine()
