@@ -212,7 +212,7 @@ open_vhost(const SvDomainDef *def, const SvDomainNetDef *n, QemuNetFds *fds, GEr
 static gboolean
 bandwidth_check(const SvDomainNetDef *n, GError **error)
 {
-    if (!n->bandwidth)
+    if (!sv_domain_net_bandwidth(n))
         return TRUE;
     /* Only domiftune --config can have put one there; libvirt's start copies the
      * definition through its parser, which refuses it so. */
@@ -238,8 +238,8 @@ host_bandwidth(const SvDomainNetDef *n, GError **error)
 {
     g_autoptr(GError) local = NULL;
 
-    if (n->bandwidth)
-        return sv_netdev_bandwidth_set(n->target_dev, n->bandwidth,
+    if (sv_domain_net_bandwidth(n))
+        return sv_netdev_bandwidth_set(n->target_dev, sv_domain_net_bandwidth(n),
                                        n->type != SV_DOMAIN_NET_TYPE_DIRECT, error);
     if (!sv_netdev_bandwidth_set_root_qdisc(n->target_dev, "noqueue", &local))
         g_message("%s: no noqueue root qdisc: %s", n->target_dev, local->message);

@@ -131,6 +131,31 @@ test_network_actual(void)
     g_assert_null(sv_domain_net_bridge(n));
 }
 
+/* The port's rates (its port group's): kept inside <actual> in a status file, shown on the
+ * live XML in place of the interface's own, which a definition keeps. */
+static void
+test_network_actual_bandwidth(void)
+{
+    static const char *iface =
+        "<interface type='network'><mac address='52:54:00:11:22:33'/>"
+        "<source network='lan' portid='926fe6f4-4782-463f-8c45-e7c823a82c03'/>"
+        "<actual type='network'><source bridge='virbr1'/>"
+        "<bandwidth><inbound average='300'/></bandwidth></actual>"
+        "<bandwidth><outbound average='100'/></bandwidth></interface>";
+    g_autoptr(SvDomainDef) status = parse_iface(iface, SV_DOMAIN_PARSE_STATUS);
+    g_autoptr(SvDomainDef) copy = sv_domain_def_copy(status);
+    const SvDomainNetDef *n = copy->interfaces->pdata[0];
+    g_autofree char *live = sv_domain_def_format(status, 1, 0);
+    g_autofree char *inactive = sv_domain_def_format(status, -1, SV_DOMAIN_FORMAT_INACTIVE);
+
+    g_assert_cmpuint(sv_domain_net_bandwidth(n)->in->average, ==, 300);
+    g_assert_cmpuint(n->bandwidth->out->average, ==, 100);
+    g_assert_nonnull(strstr(live, "<bandwidth>\n        <inbound average='300'/>"));
+    g_assert_null(strstr(live, "average='100'"));
+    g_assert_nonnull(strstr(inactive, "<outbound average='100'/>"));
+    g_assert_null(strstr(inactive, "average='300'"));
+}
+
 static void
 test_generated_mac(void)
 {
@@ -168,5 +193,6 @@ main(int argc, char **argv)
     g_test_add_func("/domain-net/inactive-target", test_inactive_target);
     g_test_add_func("/domain-net/generated-mac", test_generated_mac);
     g_test_add_func("/domain-net/network-actual", test_network_actual);
+    g_test_add_func("/domain-net/network-actual-bandwidth", test_network_actual_bandwidth);
     return g_test_run();
 }

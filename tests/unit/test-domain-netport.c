@@ -125,11 +125,16 @@ n_port_xml(SvCall *call, remote_network_port_get_xml_desc_args *a,
     (void)call;
     if (!known(a->port.net.name, a->port.uuid, uuid, error))
         return FALSE;
+    /* "lan"'s ports get their port group's rates. */
     ret->xml = g_strdup_printf("<networkport><uuid>%s</uuid><owner><name>g</name>"
                                "<uuid>4a1d6c2e-98a4-4b1e-9a43-1f0c3c7d2e11</uuid></owner>"
-                               "<mac address='52:54:00:00:00:01'/>"
+                               "<mac address='52:54:00:00:00:01'/>%s"
                                "<plug type='%s' bridge='%s'/></networkport>",
-                               uuid, plug, bridge_of(a->port.net.name));
+                               uuid,
+                               g_str_equal(plug, "network")
+                                   ? "<bandwidth><outbound average='700'/></bandwidth>"
+                                   : "",
+                               plug, bridge_of(a->port.net.name));
     return TRUE;
 }
 
@@ -302,6 +307,10 @@ test_allocate_and_release(void)
     g_assert_false(sv_netport_pending(def));
     g_assert_cmpstr(sv_domain_net_bridge(net_at(def, 0)), ==, "virbr3");
     g_assert_cmpint(net_at(def, 0)->actual_type, ==, SV_DOMAIN_NET_TYPE_NETWORK);
+    /* The port's rates are the tap's; the interface keeps its own. */
+    g_assert_cmpuint(sv_domain_net_bandwidth(net_at(def, 0))->out->average, ==, 700);
+    g_assert_cmpuint(net_at(def, 0)->bandwidth->in->average, ==, 100);
+    g_assert_null(sv_domain_net_bandwidth(net_at(def, 2)));
     g_assert_cmpstr(sv_domain_net_bridge(net_at(def, 2)), ==, "br0");
     g_assert_cmpint(net_at(def, 2)->actual_type, ==, SV_DOMAIN_NET_TYPE_BRIDGE);
     g_assert_true(g_hash_table_contains(fx->ports, net_at(def, 0)->portid));

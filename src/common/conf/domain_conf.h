@@ -894,6 +894,8 @@ typedef struct {
     char *portid;                  /* the port's UUID, lowercase text, or NULL */
     SvDomainNetType actual_type;   /* NETWORK or BRIDGE once a port is plugged */
     char *actual_bridge;           /* the bridge the tap joins, or NULL (no port yet) */
+    SvDomainBandwidth *actual_bandwidth; /* the port's rates (its port group's when the
+                                          * interface has none), or NULL */
 } SvDomainNetDef;
 
 const char *sv_domain_net_type_to_string(int v);
@@ -918,6 +920,9 @@ const char *sv_domain_net_tuning_name(const SvDomainNetDef *net);
 /* The bridge an interface's tap joins: <source bridge> of type bridge, the port's bridge of
  * type network; NULL otherwise (or before a port was given). (transfer none) */
 const char *sv_domain_net_bridge(const SvDomainNetDef *net);
+/* The rates the host side of an interface gets: its network port's, else its own; NULL
+ * when none. (transfer none) */
+const SvDomainBandwidth *sv_domain_net_bandwidth(const SvDomainNetDef *net);
 /* Forget what a network port gave (its id and plug), as when the port is released. */
 void sv_domain_net_clear_actual(SvDomainNetDef *net);
 

@@ -71,7 +71,14 @@ sv_domain_net_clear_actual(SvDomainNetDef *net)
 {
     g_clear_pointer(&net->portid, g_free);
     g_clear_pointer(&net->actual_bridge, g_free);
+    g_clear_pointer(&net->actual_bandwidth, sv_domain_bandwidth_free);
     net->actual_type = SV_DOMAIN_NET_TYPE_USER;
+}
+
+const SvDomainBandwidth *
+sv_domain_net_bandwidth(const SvDomainNetDef *net)
+{
+    return net->actual_bandwidth ? net->actual_bandwidth : net->bandwidth;
 }
 
 const char *
@@ -180,6 +187,7 @@ parse_actual(const xmlNode *node, SvDomainNetDef *net, GError **error)
     g_autofree char *type = actual ? sv_xml_prop(actual, "type") : NULL;
     int t = type ? sv_domain_net_type_from_string(type) : -1;
     xmlNode *source;
+    xmlNode *bw;
 
     if (!actual)
         return TRUE;
@@ -194,7 +202,8 @@ parse_actual(const xmlNode *node, SvDomainNetDef *net, GError **error)
         return FALSE;
     }
     net->actual_type = t;
-    return TRUE;
+    bw = sv_xml_child(actual, "bandwidth");
+    return !bw || sv_domain_bandwidth_parse(bw, TRUE, &net->actual_bandwidth, error);
 }
 
 /* <source network= portgroup= portid=>: the port's id is live state, read back from a
@@ -482,7 +491,9 @@ format_network_source(GString *buf, const SvDomainNetDef *net, guint flags)
                            sv_domain_net_type_to_string(net->actual_type));
     g_string_append(buf, "        <source");
     sv_xml_append_attr(buf, "bridge", net->actual_bridge);
-    g_string_append(buf, "/>\n      </actual>\n");
+    g_string_append(buf, "/>\n");
+    sv_domain_bandwidth_format(buf, "        ", net->actual_bandwidth);
+    g_string_append(buf, "      </actual>\n");
 }
 
 void
@@ -512,7 +523,10 @@ sv_domain_net_format(GString *buf, const SvDomainNetDef *net, guint flags)
         }
         g_string_append(buf, "/>\n");
     }
-    sv_domain_bandwidth_format(buf, "      ", net->bandwidth);
+    /* libvirt's live XML shows the rates of the port (its public view of the actual
+     * device); the definition and the status file keep the interface's own. */
+    sv_domain_bandwidth_format(buf, "      ",
+                               live ? sv_domain_net_bandwidth(net) : net->bandwidth);
     if (net->target_dev || net->target_unmanaged) {
         g_string_append(buf, "      <target");
         sv_xml_append_attr(buf, "dev", net->target_dev);

@@ -187,7 +187,7 @@ static const HandledElement handled_elements[] = {
     {"interface/mac", "", "address"},
     {"interface/source", "", "bridge dev mode network portgroup portid"},
     /* A status file's plug of a port (type network); ignored elsewhere, as libvirt does. */
-    {"interface/actual", "source", "type"},
+    {"interface/actual", "source bandwidth", "type"},
     {"actual/source", "", "bridge"},
     {"interface/model", "", "type"},
     {"interface/target", "", "dev managed"},

@@ -44,6 +44,7 @@ typedef struct {
     gboolean made;                /* created by this work (deleted again if it fails) */
     int plug_type;                /* SvDomainNetType (NETWORK, BRIDGE) */
     char *bridge;
+    SvDomainBandwidth *port_bandwidth; /* the port's rates, as the network gave them */
 } Port;
 
 struct SvNetportWork {
@@ -77,6 +78,7 @@ port_free(gpointer p)
     g_free(port->ifname);
     sv_domain_bandwidth_free(port->bandwidth);
     g_free(port->bridge);
+    sv_domain_bandwidth_free(port->port_bandwidth);
     g_free(port);
 }
 
@@ -226,6 +228,8 @@ take_plug(Port *p, const char *xml, GError **error)
                                                                  : SV_DOMAIN_NET_TYPE_NETWORK;
     g_free(p->bridge);
     p->bridge = g_strdup(def->plug_bridge);
+    sv_domain_bandwidth_free(p->port_bandwidth);
+    p->port_bandwidth = sv_domain_bandwidth_copy(def->bandwidth);
     return TRUE;
 }
 
@@ -438,7 +442,8 @@ port_of(const SvDomainNetDef *n)
     p->portgroup = g_strdup(n->portgroup);
     p->mac = g_strdup(n->mac);
     p->ifname = g_strdup(n->target_dev);
-    p->bandwidth = sv_domain_bandwidth_copy(n->bandwidth);
+    /* A port made again keeps the rates it had (libvirt's actual device's). */
+    p->bandwidth = sv_domain_bandwidth_copy(sv_domain_net_bandwidth(n));
     if (n->portid)
         g_strlcpy(p->portid, n->portid, sizeof(p->portid));
     p->plug_type = n->actual_type;
@@ -594,6 +599,7 @@ sv_netport_apply(const SvNetportWork *work, SvDomainDef *def)
             n->portid = g_strdup(p->portid);
             n->actual_type = p->plug_type;
             n->actual_bridge = g_strdup(p->bridge);
+            n->actual_bandwidth = sv_domain_bandwidth_copy(p->port_bandwidth);
             break;
         }
     }
