@@ -18,6 +18,7 @@ own, libvirt's shapes written below):
 - virtqemud or virtnetworkd killed with SIGKILL and started again: the guest keeps its port
   (same id) and its tap stays on the bridge; a port the network lost meanwhile is made again
   under its old id when virtqemud reconnects (libvirt's RECLAIM);
+- `virt-install --network network=NAME` makes and starts a guest plugged into it;
 - the network destroyed under a running guest: its ports go, the guest runs on unchanged;
 - DOMAIN_INTERFACE_ADDRESSES with the lease source and DOMAIN_GET_HOSTNAME with the LEASE
   flag ask the network (no lease here: Guest A runs no DHCP client).
@@ -362,4 +363,24 @@ def test_network_destroyed_under_a_running_guest(nhost):
     assert dom.state()[0] == SHUTOFF
     net.create()
     assert ports(net) == []
+    dom.undefine()
+
+
+def test_virt_install_network_option(nhost):
+    """`virt-install --network network=NAME` against virtqemud (its network calls relayed to
+    virtnetworkd): the guest it makes is on the network, started, with its port."""
+    net = nhost.network()
+    r = subprocess.run(
+        ["virt-install", "--connect", nhost.uri, "--name", "ngvi", "--virt-type", "qemu",
+         "--memory", "32", "--vcpus", "1", "--osinfo", "generic", "--network", "network=svnet",
+         "--boot", "kernel=%s" % nhost.kernel, "--disk", "none", "--graphics", "none",
+         "--noautoconsole", "--import"], capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr
+    dom = nhost.conn.lookupByName("ngvi")
+    assert dom.state()[0] == RUNNING
+    check_plugged(nhost, dom, net, interfaces(dom)[0])
+    assert interfaces(dom, libvirt.VIR_DOMAIN_XML_INACTIVE)[0].find("source").attrib == \
+        {"network": "svnet"}
+    dom.destroy()
+    wait_until(lambda: ports(net) == [], "the port to go")
     dom.undefine()
