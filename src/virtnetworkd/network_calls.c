@@ -10,6 +10,7 @@
 #include "network_driver.h"
 #include "network_events.h"
 #include "util/error.h"
+#include "util/netdev.h"
 #include "util/netdev_bandwidth.h"
 
 /* libvirt's MAX_BRIDGE_ID: the last N of virbrN tried. */
@@ -31,14 +32,6 @@ is_virtual(int type)
 
 /* ---------------------------------------------------------------- validation */
 
-static gboolean
-netdev_exists(const char *name)
-{
-    g_autofree char *path = g_build_filename("/sys/class/net", name, NULL);
-
-    return strchr(name, '/') == NULL && g_file_test(path, G_FILE_TEST_EXISTS);
-}
-
 /* libvirt's networkFindUnusedBridgeName: the first virbrN (or N of the user's template with
  * one %d) that no other network uses and no host device has. */
 static gboolean
@@ -53,7 +46,7 @@ pick_bridge_name(Networks *nets, SvNetworkDef *def, GError **error)
         g_autofree char *prefix = g_strndup(templ, strstr(templ, "%d") - templ);
         g_autofree char *name = g_strdup_printf("%s%d%s", prefix, id, strstr(templ, "%d") + 2);
 
-        if (!networks_bridge_in_use(nets, name, def->name) && !netdev_exists(name)) {
+        if (!networks_bridge_in_use(nets, name, def->name) && !sv_netdev_exists(name)) {
             g_free(def->bridge.name);
             def->bridge.name = g_steal_pointer(&name);
             return TRUE;
@@ -310,6 +303,14 @@ unset_transient(NetworkObj *net)
     }
 }
 
+/* libvirt's networkRemoveInactive: a network no longer defined leaves no dnsmasq file. */
+static void
+forget_files(NetworkDriver *drv, const NetworkObj *net)
+{
+    if (is_virtual(net->def->forward.type))
+        sv_net_runtime_remove_files(drv->rt, net->def);
+}
+
 static void
 start_done(NetworkJob *j, NetworkObj *net, gboolean ok, GError *error)
 {
@@ -342,6 +343,8 @@ stop_done(NetworkJob *j, NetworkObj *net, gboolean ok, GError *error)
     network_make(&handle, net);
     g_message("network '%s' shut down", net->def->name);
     unset_transient(net);
+    if (!net->persistent)
+        forget_files(drv, net);
     (void)networks_deactivate(drv->nets, net); /* a transient network is gone now */
     network_events_emit(sv_daemon_get_server(drv->daemon), &handle, SV_NETWORK_EVENT_STOPPED);
     g_free(handle.name);
@@ -436,6 +439,12 @@ network_start(NetworkDriver *drv, NetworkObj *net, SvCall *call, gboolean reply_
      * persistent one waits aside for the stop */
     if (net->persistent && !net->new_def)
         net->new_def = sv_network_def_copy(net->def);
+    /* libvirt's live definition of a NAT network names the masquerade's port range */
+    if (net->def->forward.type == SV_NETWORK_FORWARD_NAT && !net->def->forward.nat_port_start &&
+        !net->def->forward.nat_port_end) {
+        net->def->forward.nat_port_start = 1024;
+        net->def->forward.nat_port_end = 65535;
+    }
     job_run(drv, net, j);
 }
 
@@ -574,6 +583,7 @@ undefine(SvCall *call, remote_network_undefine_args *a, GError **error)
     g_message("undefining network '%s'", n->def->name);
     network_emit(drv, n, SV_NETWORK_EVENT_UNDEFINED);
     if (!n->active) {
+        forget_files(drv, n);
         networks_remove(drv->nets, n);
         return TRUE;
     }
@@ -659,7 +669,7 @@ still_active(NetworkDriver *drv, NetworkObj *n)
     g_autoptr(GError) error = NULL;
 
     if (is_virtual(n->def->forward.type)) {
-        if (!n->def->bridge.name || !netdev_exists(n->def->bridge.name))
+        if (!n->def->bridge.name || !sv_netdev_exists(n->def->bridge.name))
             return FALSE;
         if (!sv_net_runtime_reattach(drv->rt, n->def, &error)) {
             g_warning("network '%s' cannot be taken over: %s", n->def->name,
@@ -669,8 +679,45 @@ still_active(NetworkDriver *drv, NetworkObj *n)
         return TRUE;
     }
     if (n->def->forward.type == SV_NETWORK_FORWARD_BRIDGE && n->def->bridge.name)
-        return netdev_exists(n->def->bridge.name);
+        return sv_netdev_exists(n->def->bridge.name);
     return TRUE;
+}
+
+typedef struct {
+    NetworkDriver *drv;
+    SvNetworkDef *def;
+} Remnants;
+
+static void
+remnants_gone(GObject *src, GAsyncResult *res, gpointer data)
+{
+    Remnants *r = data;
+    g_autoptr(GError) error = NULL;
+
+    (void)src;
+    if (!sv_net_runtime_stop_finish(r->drv->rt, res, &error))
+        g_warning("cleaning up after network '%s': %s", r->def->name, error->message);
+    if (--r->drv->holds == 0)
+        sv_daemon_uninhibit(r->drv->daemon);
+    sv_network_def_free(r->def);
+    g_free(r);
+}
+
+/* A virtual network found gone leaves nothing running: its dnsmasq (when the pid file still
+ * names it) and its firewall rules go, which libvirt leaves behind. */
+static void
+clean_remnants(NetworkDriver *drv, const NetworkObj *n)
+{
+    Remnants *r;
+
+    if (!is_virtual(n->def->forward.type))
+        return;
+    r = g_new0(Remnants, 1);
+    r->drv = drv;
+    r->def = sv_network_def_copy(n->def);
+    if (drv->holds++ == 0)
+        sv_daemon_inhibit(drv->daemon);
+    sv_net_runtime_stop(drv->rt, r->def, remnants_gone, r);
 }
 
 void
@@ -685,7 +732,10 @@ network_recover(NetworkDriver *drv)
         if (!n->active || still_active(drv, n))
             continue;
         g_message("network '%s' found inactive", n->def->name);
+        clean_remnants(drv, n);
         unset_transient(n);
+        if (!n->persistent)
+            forget_files(drv, n);
         (void)networks_deactivate(drv->nets, n);
     }
     autostart_networks(drv);

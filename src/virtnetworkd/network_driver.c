@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "conf/network_def_priv.h"
 #include "conf/uuid.h"
 #include "domain/domain_connect.h"
 #include "network_events.h"
@@ -320,25 +321,6 @@ is_persistent(SvCall *call, remote_network_is_persistent_args *a,
 
 /* ---------------------------------------------------------------- DHCP leases */
 
-/* A MAC address as libvirt's virMacAddrParse reads one: six hex octets of one or two digits,
- * colon-separated. */
-static gboolean
-mac_valid(const char *s)
-{
-    for (guint i = 0; i < 6; i++) {
-        char *end;
-        guint64 v;
-
-        if (!g_ascii_isxdigit(*s))
-            return FALSE;
-        v = g_ascii_strtoull(s, &end, 16);
-        if (end - s > 2 || v > 0xff || (i < 5 ? *end != ':' : *end != '\0'))
-            return FALSE;
-        s = end + 1;
-    }
-    return TRUE;
-}
-
 static char **
 opt_string(const char *s)
 {
@@ -373,12 +355,13 @@ get_dhcp_leases(SvCall *call, remote_network_get_dhcp_leases_args *a,
 {
     NetworkDriver *drv = network_driver_of(call);
     const char *mac = a->mac ? *a->mac : NULL;
+    guint8 parsed[6];
     g_autoptr(GPtrArray) leases = NULL;
     NetworkObj *n;
 
     if (!check_flags(a->flags, 0, "networkGetDHCPLeases", error))
         return FALSE;
-    if (mac && !mac_valid(mac)) {
+    if (mac && !sv_net_mac_parse(mac, parsed)) {
         sv_error_set(error, SV_FROM_NETWORK, SV_ERR_INVALID_MAC, "%s", mac);
         return FALSE;
     }

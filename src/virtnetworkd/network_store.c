@@ -209,6 +209,31 @@ file_in(const char *dir, const char *name, const char *suffix, GError **error)
     return g_steal_pointer(&path);
 }
 
+/* libvirt's virXMLPickShellSafeComment: a name the comment can show as a shell word. */
+static gboolean
+shell_safe(const char *s)
+{
+    return s && !strpbrk(s, "\r\t\n !\"#$&'()*;<>?[\\]^`{|}~") && !strstr(s, "--");
+}
+
+/* A file as libvirt's virXMLSaveFile writes it: its warning comment naming the command
+ * that edits the network (by name, or by UUID when the name is no shell word), then the
+ * XML. */
+static gboolean
+save_xml(const char *path, const SvNetworkDef *def, const char *xml, GError **error)
+{
+    char uuid[SV_UUID_STRING_LEN + 1];
+    g_autofree char *text = NULL;
+
+    sv_uuid_format(def->uuid, uuid);
+    text = g_strdup_printf(
+        "<!--\nWARNING: THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY TO BE\n"
+        "OVERWRITTEN AND LOST. Changes to this xml configuration should be made using:\n"
+        "  virsh net-edit %s\nor other application using the libvirt API.\n-->\n\n%s",
+        shell_safe(def->name) ? def->name : uuid, xml);
+    return sv_file_write_atomic(path, text, strlen(text), 0600, error);
+}
+
 gboolean
 networks_save_config(Networks *nets, NetworkObj *net, GError **error)
 {
@@ -219,8 +244,7 @@ networks_save_config(Networks *nets, NetworkObj *net, GError **error)
     if (!path)
         return FALSE;
     xml = sv_network_def_format(def, SV_NETWORK_FORMAT_INACTIVE);
-    return sv_mkdir_p(nets->config_dir, 0755, error) &&
-           sv_file_write_atomic(path, xml, strlen(xml), 0600, error);
+    return sv_mkdir_p(nets->config_dir, 0755, error) && save_xml(path, def, xml, error);
 }
 
 gboolean
@@ -275,7 +299,7 @@ networks_delete_config(Networks *nets, NetworkObj *net, GError **error)
 
 /* libvirt's status file: the class ids in use on the bridge (0-2 are the bridge's own
  * classes, taken from the start), the sum of the ports' inbound floors, the live
- * definition. */
+ * definition; no newline at its end. */
 static char *
 status_xml(const NetworkObj *net)
 {
@@ -288,7 +312,7 @@ status_xml(const NetworkObj *net)
         if (*lines[i])
             g_string_append_printf(s, "  %s\n", lines[i]);
     }
-    g_string_append(s, "</networkstatus>\n");
+    g_string_append(s, "</networkstatus>");
     return g_string_free(s, FALSE);
 }
 
@@ -301,7 +325,7 @@ networks_save_status(Networks *nets, NetworkObj *net, GError **error)
     if (!path)
         return FALSE;
     xml = status_xml(net);
-    return sv_file_write_atomic(path, xml, strlen(xml), 0600, error);
+    return save_xml(path, net->def, xml, error);
 }
 
 void

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conf/domain_xml.h"
+#include "conf/network_def_priv.h"
 #include "network_driver.h"
 #include "util/error.h"
 
@@ -55,15 +56,15 @@ unknown_command(const Update *u, GError **error)
 
 /* ---------------------------------------------------------------- comparisons */
 
+/* libvirt's virMacAddrCompare: the same six octets, however written. */
 static gboolean
 mac_equal(const char *a, const char *b)
 {
-    guint va[6], vb[6];
+    guint8 x[6], y[6];
 
-    if (sscanf(a, "%x:%x:%x:%x:%x:%x", &va[0], &va[1], &va[2], &va[3], &va[4], &va[5]) != 6 ||
-        sscanf(b, "%x:%x:%x:%x:%x:%x", &vb[0], &vb[1], &vb[2], &vb[3], &vb[4], &vb[5]) != 6)
+    if (!sv_net_mac_parse(a, x) || !sv_net_mac_parse(b, y))
         return g_ascii_strcasecmp(a, b) == 0;
-    return memcmp(va, vb, sizeof(va)) == 0;
+    return memcmp(x, y, sizeof(x)) == 0;
 }
 
 /* Two addresses the same (both valid); an absent or unreadable one equals nothing. */

@@ -91,6 +91,12 @@ PORT_XML = """<networkport>
 """ % (PORT_UUID, OWNER_UUID)
 
 
+# The comment libvirt's virXMLSaveFile puts before the XML of its files.
+SAVED_HEADER = ("<!--\nWARNING: THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY TO BE\n"
+                "OVERWRITTEN AND LOST. Changes to this xml configuration should be made using:\n"
+                "  virsh net-edit %s\nor other application using the libvirt API.\n-->\n\n")
+
+
 def uri(d, ro=False):
     return "network:///system?socket=%s" % (d.sock_ro if ro else d.sock)
 
@@ -312,14 +318,14 @@ def test_files_and_restart(daemons, root, tmp_path):
     c = libvirt.open(uri(d))
     net = c.networkDefineXML(BRIDGE_XML)
     conf = root / "etc/libvirt/qemu/networks" / (BRN + ".xml")
-    assert conf.read_text() == net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE)
+    assert conf.read_text() == SAVED_HEADER % BRN + net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE)
     assert os.stat(conf).st_mode & 0o777 == 0o600
     net.setAutostart(1)
     link = root / "etc/libvirt/qemu/networks/autostart" / (BRN + ".xml")
     assert os.readlink(link) == str(conf)
     net.create()
     status = (root / "run/libvirt/network" / (BRN + ".xml")).read_text()
-    assert status.startswith("<networkstatus>\n  <class_id bitmap='0-2'/>\n"
+    assert status.startswith(SAVED_HEADER % BRN + "<networkstatus>\n  <class_id bitmap='0-2'/>\n"
                              "  <floor sum='0'/>\n  <network>\n")
     port = net.portCreateXML(PORT_XML)
     pfile = root / "run/libvirt/network" / BRN / "ports" / (PORT_UUID + ".xml")
