@@ -276,6 +276,37 @@ def storage_pool_xml():
         write("storage-pool-xml", name, text)
 
 
+def network_xml():
+    """Network and network port XML seeds (issue 20): byte 0 says which (0 a network, 2 a
+    network checked against the schema, 1 a port), then libvirt's documented networks and
+    a few bad ones from tests/data/network, and ports of each plug type."""
+    src = os.path.join(ROOT, "tests", "data", "network")
+    for name in ["doc-nat", "doc-routed", "doc-isolated", "doc-open", "doc-host-bridge",
+                 "doc-macvtap", "doc-ovs", "doc-dnsmasq-options", "doc-dns",
+                 "doc-bandwidth-portgroups", "doc-pxe", "meta-sanitize", "hostdev",
+                 "passthrough", "rangeout", "routeunreach", "refuse-txt-nl", "vlan-native2"]:
+        with open(os.path.join(src, name + ".xml"), "rb") as f:
+            write("network-xml", name + ".xml", b"\x00" + f.read())
+    with open(os.path.join(src, "doc-nat.xml"), "rb") as f:
+        write("network-xml", "validate-nat.xml", b"\x02" + f.read())
+    head = ("<networkport><uuid>5d744f21-ba4a-4d6e-bdb2-30a35ff3207d</uuid><owner><name>g"
+            "</name><uuid>c0ee7f52-1234-44e2-8744-4a2b8d5d7ab7</uuid></owner>"
+            "<mac address='52:54:00:7b:35:93'/>")
+    ports = {
+        "port-network.xml": "<group>web</group><bandwidth classID='3'><inbound average='1'"
+                            " floor='1'/></bandwidth><rxfilters trustGuest='yes'/>"
+                            "<plug type='network' bridge='virbr0'/>",
+        "port-bridge.xml": "<port isolated='yes'/><plug type='bridge' bridge='br0' "
+                           "macTableManager='libvirt'/>",
+        "port-direct.xml": "<vlan><tag id='4'/></vlan><virtualport type='802.1Qbh'>"
+                           "<parameters profileid='p'/></virtualport>"
+                           "<plug type='direct' dev='eth0' mode='private'/>",
+        "port-err-plug.xml": "<plug type='hostdev-pci' managed='yes'/>",
+    }
+    for name, body in ports.items():
+        write("network-xml", name, "\x01" + head + body + "</networkport>")
+
+
 if __name__ == "__main__":
     frames()
     dispatch()
@@ -285,3 +316,4 @@ if __name__ == "__main__":
     secret_xml()
     storage_vol_xml()
     storage_pool_xml()
+    network_xml()

@@ -74,7 +74,8 @@ test_golden(gconstpointer data)
 
     g_assert_true(g_file_get_contents(in_path, &xml, NULL, NULL));
     got = answer_of(xml, flags);
-    if (regenerate && g_str_has_prefix(name, "refuse-")) {
+    if (regenerate && (g_str_has_prefix(name, "refuse-") || g_str_has_prefix(name, "quirk-") ||
+                       g_str_has_prefix(name, "unsupported-"))) {
         g_autofree char *p = g_strconcat(data_dir, "/", name,
                                          g_str_has_prefix(got, "error ") ? ".err" : ".out",
                                          NULL);
@@ -88,7 +89,9 @@ test_golden(gconstpointer data)
         return;
     }
     g_assert_cmpstr(got, ==, expected);
-    if (!g_str_has_prefix(got, "error "))
+    /* libvirt writes a <bandwidth> whose rates are all 0 as an empty element, which reads
+     * back as none: its output is not a fixed point, nor is ours. */
+    if (!g_str_has_prefix(got, "error ") && !g_str_equal(name, "bw-zero"))
         check_fixed_point(got);
 }
 

@@ -231,7 +231,8 @@ sv_network_forward_parse(const char *net, const xmlNode *node, SvNetworkDef *def
             return FALSE;
     } else if (has_addr) {
         /* A pool of PCI functions (hostdev networks): splitvirt has no SR-IOV plumbing. */
-        sv_domain_error_unsupported(error, "<forward><address> (a PCI device pool)");
+        NET_ERROR(error, SV_ERR_CONFIG_UNSUPPORTED, "%s is not supported by splitvirt",
+                  "<forward><address> (a PCI device pool)");
         return FALSE;
     } else if (!parse_pf(net, node, def, error)) {
         return FALSE;

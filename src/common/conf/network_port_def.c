@@ -147,7 +147,8 @@ parse_plug(const xmlNode *plug, SvNetworkPortDef *def, GError **error)
         return TRUE;
     default:
         /* A PCI function handed to the guest: splitvirt has no SR-IOV plumbing. */
-        sv_domain_error_unsupported(error, "<plug type='hostdev-pci'>");
+        NET_ERROR(error, SV_ERR_CONFIG_UNSUPPORTED, "%s is not supported by splitvirt",
+                  "<plug type='hostdev-pci'>");
         return FALSE;
     }
 }

@@ -110,10 +110,14 @@ sv_net_vlan_parse(const xmlNode *node, char **out, GError **error)
     for (guint i = 0; i < ids->len; i++) {
         guint id = g_array_index(ids, guint, i);
 
-        if (native && id == native_id)
+        /* libvirt marks every tag with the native id, which then does not read back
+         * ("duplicate native vlan setting"): only the first is marked here. */
+        if (native && id == native_id) {
             g_string_append_printf(s, "  <tag id='%u' nativeMode='%s'/>\n", id, native);
-        else
+            native = NULL;
+        } else {
             g_string_append_printf(s, "  <tag id='%u'/>\n", id);
+        }
     }
     g_string_append(s, "</vlan>\n");
     *out = g_string_free(g_steal_pointer(&s), FALSE);
