@@ -1,5 +1,5 @@
-"""test_netguest_linux.py: the Linux test guest (linuxguest.py) on a NAT network of our
-virtnetworkd, both daemons in a network namespace the test makes (test_netguest.py's
+"""test_netguest_linux.py: the Linux test guest (linuxguest.py) on a NAT, a routed and an
+isolated network of our virtnetworkd, both daemons in a network namespace the test makes (test_netguest.py's
 NetHost): the guest takes a DHCP lease from the network's dnsmasq through its port's tap
 (busybox udhcpc, `sv.net`) and pings the network's address; DOMAIN_INTERFACE_ADDRESSES with
 the lease source (`virsh domifaddr --source lease`) and the network's own lease list
@@ -22,9 +22,10 @@ from test_qemu_net import link, netns  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.slow
 
+# A network of each kind a guest takes a lease on: NAT, routed, isolated (no <forward>).
 NETWORK = """<network>
   <name>svnat</name>
-  <forward mode='nat'/>
+  %s
   <bridge name='svbr1'/>
   <ip address='192.168.153.1' netmask='255.255.255.0'>
     <dhcp>
@@ -32,6 +33,8 @@ NETWORK = """<network>
     </dhcp>
   </ip>
 </network>"""
+FORWARDS = {"nat": "<forward mode='nat'/>", "route": "<forward mode='route'/>",
+            "isolated": ""}
 
 
 @pytest.fixture
@@ -51,8 +54,9 @@ def virsh(host, *args):
     return r.stdout
 
 
-def test_dhcp_lease_on_a_nat_network(lhost, guest, tmp_path):
-    net = lhost.conn.networkDefineXML(NETWORK)
+@pytest.mark.parametrize("forward", sorted(FORWARDS))
+def test_dhcp_lease_on_a_network(lhost, guest, tmp_path, forward):
+    net = lhost.conn.networkDefineXML(NETWORK % FORWARDS[forward])
     net.create()
     files = tmp_path / "files"
     files.mkdir()
