@@ -20,6 +20,7 @@ own, libvirt's shapes written below):
   under its old id when virtqemud reconnects (libvirt's RECLAIM);
 - `virt-install --network network=NAME` makes and starts a guest plugged into it;
 - the network destroyed under a running guest: its ports go, the guest runs on unchanged;
+  started again, then virtqemud restarted: the port made again, the tap back on the bridge;
 - DOMAIN_INTERFACE_ADDRESSES with the lease source and DOMAIN_GET_HOSTNAME with the LEASE
   flag ask the network (no lease here: Guest A runs no DHCP client).
 """
@@ -381,6 +382,30 @@ def test_virt_install_network_option(nhost):
     check_plugged(nhost, dom, net, interfaces(dom)[0])
     assert interfaces(dom, libvirt.VIR_DOMAIN_XML_INACTIVE)[0].find("source").attrib == \
         {"network": "svnet"}
+    dom.destroy()
+    wait_until(lambda: ports(net) == [], "the port to go")
+    dom.undefine()
+
+
+def test_network_restarted_then_virtqemud_reconnects(nhost):
+    """The network destroyed and started again under a running guest (its bridge made anew,
+    the tap no longer on it, the port gone): virtqemud restarted makes the port again under
+    its id and puts the tap back on the bridge, as libvirt's reconnect does."""
+    net = nhost.network()
+    dom = nhost.define_on("ng8", "<interface type='network'><source network='svnet'/>"
+                          "</interface>")
+    dom.create()
+    portid, tap = check_plugged(nhost, dom, net, interfaces(dom)[0])
+    net.destroy()
+    net.create()
+    assert ports(net) == []
+    nhost.restart_qemud()
+    net = nhost.conn.networkLookupByName("svnet")
+    wait_until(lambda: ports(net) == [portid], "the port to be made again")
+    dom = nhost.conn.lookupByName("ng8")
+    wait_until(lambda: "master %s" % nhost.bridge in (link(nhost, tap) or ""),
+               "the tap to be back on the bridge")
+    assert check_plugged(nhost, dom, net, interfaces(dom)[0]) == (portid, tap)
     dom.destroy()
     wait_until(lambda: ports(net) == [], "the port to go")
     dom.undefine()
