@@ -17,6 +17,9 @@ the same guest (Guest A, TCG) on both; compared:
 And the Linux test guest (same MAC) on the same NAT network of each: the DHCP lease it
 takes, DOMAIN_INTERFACE_ADDRESSES with the lease source, `net-dhcp-leases` (expiry aside)
 and DOMAIN_GET_HOSTNAME by lease are the same.
+And a network with a bridge of its own restarted under a running guest, then the hypervisor
+daemon restarted: the port gone until then, there again under its id after, the tap back on
+the bridge, on both.
 The namespaces go with the processes that hold them.
 """
 
@@ -107,6 +110,31 @@ class PrivateLibvirtd:
     def status_file(self, name):
         """Its status file, seen through its mount namespace."""
         return Path("/proc/%d/root/run/libvirt/qemu/%s.xml" % (self.pid(), name))
+
+    def restart(self, holder_pid):
+        """libvirtd stopped and started again in the same namespaces (held meanwhile by
+        holder_pid, a guest's QEMU)."""
+        try:
+            self.conn.close()
+        except libvirt.libvirtError:
+            pass
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(30)
+        self.sock.unlink(missing_ok=True)
+        self.proc = subprocess.Popen(
+            ["nsenter", "-t", str(holder_pid), "-m", "-n", LIBVIRTD, "-f",
+             "/etc/libvirt/libvirtd.conf", "-p", str(self.work / "libvirtd.pid")],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while not self.sock.exists():
+            assert self.proc.poll() is None, "libvirtd exited: %s" % self.tail()
+            assert time.monotonic() < deadline, "libvirtd did not listen: %s" % self.tail()
+            time.sleep(0.1)
+        self.conn = libvirt.open(self.uri)
+
+    def qemu_pid(self, name):
+        path = Path("/proc/%d/root/run/libvirt/qemu/%s.pid" % (self.pid(), name))
+        return int(path.read_text().split()[0])
 
     def links(self):
         return subprocess.run(["nsenter", "-t", str(self.pid()), "-n", "ip", "-o", "link"],
@@ -281,6 +309,72 @@ def test_linux_guest_lease_as_libvirtd(private_libvirtd, daemons, root, netns,  
             net.undefine()
         assert results["ours"] == results["libvirtd"]
         assert results["ours"][0].startswith("192.168.154.")
+    finally:
+        problems = ours_host.finish()
+        assert not problems, problems
+
+
+# ---------------------------------------------------------------- a network restarted
+
+ISOLATED = "<network><name>sviso</name><bridge name='svbr9'/></network>"
+
+
+def master_of(links, tap):
+    m = re.search(r"^\d+: %s[:@].* master (\S+)" % re.escape(tap), links, re.M)
+    return m.group(1) if m else None
+
+
+def test_network_restart_then_reconnect_as_libvirtd(private_libvirtd, daemons, root,  # noqa
+                                                    netns, tmp_path):
+    """A network (with a bridge of its own) destroyed and started again under a running
+    guest, then the hypervisor daemon restarted: on libvirtd and on ours, the port is gone
+    until the restart, then there again under the same id, and the tap back on the new
+    bridge."""
+    if not guest_elf().exists():
+        pytest.skip("test guest %s not built" % guest_elf())
+    kernel = tmp_path / "svguest.elf"
+    shutil.copyfile(guest_elf(), kernel)
+    ours_host = NetHost(daemons, root, netns)
+    seen = {}
+    try:
+        for who in ("libvirtd", "ours"):
+            conn = private_libvirtd.conn if who == "libvirtd" else ours_host.conn
+            links = private_libvirtd.links if who == "libvirtd" else \
+                (lambda: subprocess.run(["ip", "-n", netns, "-o", "link"], capture_output=True,
+                                        text=True, check=True).stdout)
+            net = conn.networkDefineXML(ISOLATED)
+            net.create()
+            dom = conn.defineXML(domain_xml("ngre", kernel).replace(
+                "<serial type='pty'/>", "<interface type='network'><source network='sviso'/>"
+                "</interface><serial type='pty'/>"))
+            dom.create()
+            src = interface_of(dom.XMLDesc(0)).find("source")
+            tap = interface_of(dom.XMLDesc(0)).find("target").get("dev")
+            portid = src.get("portid")
+            steps = [(len(net.listAllPorts()), master_of(links(), tap))]
+            net.destroy()
+            net.create()
+            steps.append((len(net.listAllPorts()), master_of(links(), tap)))
+            if who == "libvirtd":
+                private_libvirtd.restart(private_libvirtd.qemu_pid("ngre"))
+                conn = private_libvirtd.conn
+            else:
+                ours_host.restart_qemud()
+                conn = ours_host.conn
+            net = conn.networkLookupByName("sviso")
+            wait_until(lambda: net.listAllPorts(), "the port to be there again")
+            wait_until(lambda: master_of(links(), tap), "the tap to be on a bridge")
+            steps.append(([p.UUIDString() for p in net.listAllPorts()] == [portid],
+                          master_of(links(), tap)))
+            dom = conn.lookupByName("ngre")
+            steps.append(interface_of(dom.XMLDesc(0)).find("source").get("portid") == portid)
+            seen[who] = steps
+            dom.destroy()
+            dom.undefine()
+            net.destroy()
+            net.undefine()
+        assert seen["libvirtd"] == [(1, "svbr9"), (0, None), (True, "svbr9"), True]
+        assert seen["ours"] == seen["libvirtd"]
     finally:
         problems = ours_host.finish()
         assert not problems, problems
