@@ -21,8 +21,8 @@ typedef struct {
     char *run;
     SvServer *n;
     SvRemoteHandlers remote;
-    GHashTable *ports;   /* port uuid text -> its network's name */
-    GPtrArray *created;  /* the XML of each create, "FLAGS XML" */
+    GHashTable *ports;  /* port uuid text -> its network's name */
+    GPtrArray *created; /* the XML of each create, "FLAGS XML" */
     guint deletes;
     /* the client side */
     gboolean done;
@@ -34,30 +34,26 @@ typedef struct {
 
 static Fixture *fx;
 
-static const char *
-bridge_of(const char *network)
+static const char *bridge_of(const char *network)
 {
     return g_str_equal(network, "lan") ? "virbr3" : "br0";
 }
 
-static gboolean
-n_open(SvCall *call, remote_connect_open_args *a, GError **error)
+static gboolean n_open(SvCall *call, remote_connect_open_args *a, GError **error)
 {
     (void)call, (void)error;
     g_assert_cmpstr(*a->name, ==, "network:///system");
     return TRUE;
 }
 
-static gboolean
-n_identity(SvCall *call, remote_connect_set_identity_args *a, GError **error)
+static gboolean n_identity(SvCall *call, remote_connect_set_identity_args *a, GError **error)
 {
     (void)call, (void)a, (void)error;
     return TRUE;
 }
 
-static gboolean
-n_lookup(SvCall *call, remote_network_lookup_by_name_args *a,
-         remote_network_lookup_by_name_ret *ret, GError **error)
+static gboolean n_lookup(SvCall *call, remote_network_lookup_by_name_args *a,
+                         remote_network_lookup_by_name_ret *ret, GError **error)
 {
     (void)call;
     if (!g_str_equal(a->name, "lan") && !g_str_equal(a->name, "host")) {
@@ -70,9 +66,8 @@ n_lookup(SvCall *call, remote_network_lookup_by_name_args *a,
     return TRUE;
 }
 
-static gboolean
-n_create(SvCall *call, remote_network_port_create_xml_args *a,
-         remote_network_port_create_xml_ret *ret, GError **error)
+static gboolean n_create(SvCall *call, remote_network_port_create_xml_args *a,
+                         remote_network_port_create_xml_ret *ret, GError **error)
 {
     g_autoptr(SvNetworkPortDef) p = sv_network_port_def_parse(a->xml, error);
     char uuid[SV_UUID_STRING_LEN + 1];
@@ -90,8 +85,7 @@ n_create(SvCall *call, remote_network_port_create_xml_args *a,
     return TRUE;
 }
 
-static gboolean
-known(const char *network, const char *uuid_bytes, char *out, GError **error)
+static gboolean known(const char *network, const char *uuid_bytes, char *out, GError **error)
 {
     sv_uuid_format((const guint8 *)uuid_bytes, out);
     if (g_strcmp0(g_hash_table_lookup(fx->ports, out), network) == 0)
@@ -101,9 +95,8 @@ known(const char *network, const char *uuid_bytes, char *out, GError **error)
     return FALSE;
 }
 
-static gboolean
-n_port_lookup(SvCall *call, remote_network_port_lookup_by_uuid_args *a,
-              remote_network_port_lookup_by_uuid_ret *ret, GError **error)
+static gboolean n_port_lookup(SvCall *call, remote_network_port_lookup_by_uuid_args *a,
+                              remote_network_port_lookup_by_uuid_ret *ret, GError **error)
 {
     char uuid[SV_UUID_STRING_LEN + 1];
 
@@ -115,9 +108,8 @@ n_port_lookup(SvCall *call, remote_network_port_lookup_by_uuid_args *a,
     return TRUE;
 }
 
-static gboolean
-n_port_xml(SvCall *call, remote_network_port_get_xml_desc_args *a,
-           remote_network_port_get_xml_desc_ret *ret, GError **error)
+static gboolean n_port_xml(SvCall *call, remote_network_port_get_xml_desc_args *a,
+                           remote_network_port_get_xml_desc_ret *ret, GError **error)
 {
     char uuid[SV_UUID_STRING_LEN + 1];
     const char *plug = g_str_equal(a->port.net.name, "lan") ? "network" : "bridge";
@@ -126,20 +118,18 @@ n_port_xml(SvCall *call, remote_network_port_get_xml_desc_args *a,
     if (!known(a->port.net.name, a->port.uuid, uuid, error))
         return FALSE;
     /* "lan"'s ports get their port group's rates. */
-    ret->xml = g_strdup_printf("<networkport><uuid>%s</uuid><owner><name>g</name>"
-                               "<uuid>4a1d6c2e-98a4-4b1e-9a43-1f0c3c7d2e11</uuid></owner>"
-                               "<mac address='52:54:00:00:00:01'/>%s"
-                               "<plug type='%s' bridge='%s'/></networkport>",
-                               uuid,
-                               g_str_equal(plug, "network")
-                                   ? "<bandwidth><outbound average='700'/></bandwidth>"
-                                   : "",
-                               plug, bridge_of(a->port.net.name));
+    ret->xml = g_strdup_printf(
+        "<networkport><uuid>%s</uuid><owner><name>g</name>"
+        "<uuid>4a1d6c2e-98a4-4b1e-9a43-1f0c3c7d2e11</uuid></owner>"
+        "<mac address='52:54:00:00:00:01'/>%s"
+        "<plug type='%s' bridge='%s'/></networkport>",
+        uuid,
+        g_str_equal(plug, "network") ? "<bandwidth><outbound average='700'/></bandwidth>" : "",
+        plug, bridge_of(a->port.net.name));
     return TRUE;
 }
 
-static gboolean
-n_port_delete(SvCall *call, remote_network_port_delete_args *a, GError **error)
+static gboolean n_port_delete(SvCall *call, remote_network_port_delete_args *a, GError **error)
 {
     char uuid[SV_UUID_STRING_LEN + 1];
 
@@ -151,9 +141,8 @@ n_port_delete(SvCall *call, remote_network_port_delete_args *a, GError **error)
     return TRUE;
 }
 
-static gboolean
-n_leases(SvCall *call, remote_network_get_dhcp_leases_args *a,
-         remote_network_get_dhcp_leases_ret *ret, GError **error)
+static gboolean n_leases(SvCall *call, remote_network_get_dhcp_leases_args *a,
+                         remote_network_get_dhcp_leases_ret *ret, GError **error)
 {
     remote_network_dhcp_lease *l;
 
@@ -176,8 +165,7 @@ n_leases(SvCall *call, remote_network_get_dhcp_leases_args *a,
     return TRUE;
 }
 
-static void
-setup(void)
+static void setup(void)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     SvServerConfig cfg;
@@ -206,8 +194,7 @@ setup(void)
     sv_server_add_listener(fx->n, fd, FALSE);
 }
 
-static void
-teardown(void)
+static void teardown(void)
 {
     g_autofree char *sock = g_strdup_printf("%s/virtnetworkd-sock", fx->run);
     g_autofree char *common = g_strdup_printf("%s/common", fx->run);
@@ -230,8 +217,7 @@ teardown(void)
     g_clear_pointer(&fx, g_free);
 }
 
-static void
-wait_done(void)
+static void wait_done(void)
 {
     for (int i = 0; i < 5000 && !fx->done; i++)
         rpc_test_spin(1);
@@ -239,8 +225,7 @@ wait_done(void)
     fx->done = FALSE;
 }
 
-static void
-work_done(SvNetportWork *work, const GError *error, gpointer data)
+static void work_done(SvNetportWork *work, const GError *error, gpointer data)
 {
     (void)data;
     fx->done = TRUE;
@@ -250,8 +235,7 @@ work_done(SvNetportWork *work, const GError *error, gpointer data)
         fx->error = g_error_copy(error);
 }
 
-static SvDomainDef *
-guest(const char *interfaces)
+static SvDomainDef *guest(const char *interfaces)
 {
     g_autofree char *xml = g_strdup_printf(
         "<domain type='qemu'><name>g</name><uuid>4a1d6c2e-98a4-4b1e-9a43-1f0c3c7d2e11</uuid>"
@@ -264,25 +248,23 @@ guest(const char *interfaces)
     return def;
 }
 
-static const SvDomainNetDef *
-net_at(const SvDomainDef *def, guint i)
+static const SvDomainNetDef *net_at(const SvDomainDef *def, guint i)
 {
     return def->interfaces->pdata[i];
 }
 
-#define TWO_NICS                                                                               \
-    "<interface type='network'><mac address='52:54:00:00:00:01'/>"                             \
-    "<source network='lan' portgroup='pg'/>"                                                   \
-    "<bandwidth><inbound average='100' floor='50'/></bandwidth></interface>"                   \
-    "<interface type='user'/>"                                                                 \
-    "<interface type='network'><mac address='52:54:00:00:00:02'/>"                             \
+#define TWO_NICS                                                                                   \
+    "<interface type='network'><mac address='52:54:00:00:00:01'/>"                                 \
+    "<source network='lan' portgroup='pg'/>"                                                       \
+    "<bandwidth><inbound average='100' floor='50'/></bandwidth></interface>"                       \
+    "<interface type='user'/>"                                                                     \
+    "<interface type='network'><mac address='52:54:00:00:00:02'/>"                                 \
     "<source network='host'/><target dev='vnet9'/></interface>"
 
 /* A start's ports: one per interface of type network, in order, with libvirt's port XML
  * (owner, group, MAC, bandwidth); the plugs come back into the definition; a port is given
  * back at release. */
-static void
-test_allocate_and_release(void)
+static void test_allocate_and_release(void)
 {
     g_autoptr(SvDomainDef) def = guest(TWO_NICS);
     g_autoptr(SvNetworkPortDef) first = NULL;
@@ -332,14 +314,13 @@ test_allocate_and_release(void)
 }
 
 /* The first error is the network daemon's, and the ports made before it go again. */
-static void
-test_failure_undone(void)
+static void test_failure_undone(void)
 {
-    g_autoptr(SvDomainDef) def = guest(
-        "<interface type='network'><mac address='52:54:00:00:00:01'/>"
-        "<source network='lan'/></interface>"
-        "<interface type='network'><mac address='52:54:00:00:00:03'/>"
-        "<source network='nosuch'/></interface>");
+    g_autoptr(SvDomainDef) def =
+        guest("<interface type='network'><mac address='52:54:00:00:00:01'/>"
+              "<source network='lan'/></interface>"
+              "<interface type='network'><mac address='52:54:00:00:00:03'/>"
+              "<source network='nosuch'/></interface>");
 
     setup();
     sv_netport_allocate(def, -1, fx->run, NULL, work_done, NULL);
@@ -357,8 +338,7 @@ test_failure_undone(void)
 
 /* A reconnect finds a port the network has, and makes again (RECLAIM, same id and plug) one
  * it lost. */
-static void
-test_reconnect_reclaims(void)
+static void test_reconnect_reclaims(void)
 {
     g_autoptr(SvDomainDef) def = guest(TWO_NICS);
     g_autoptr(SvNetworkPortDef) again = NULL;
@@ -388,8 +368,7 @@ test_reconnect_reclaims(void)
     teardown();
 }
 
-static void
-leases_done(GArray *ifaces, const char *hostname, const GError *error, gpointer data)
+static void leases_done(GArray *ifaces, const char *hostname, const GError *error, gpointer data)
 {
     (void)data;
     g_assert_no_error((GError *)error);
@@ -400,8 +379,7 @@ leases_done(GArray *ifaces, const char *hostname, const GError *error, gpointer 
 
 /* The lease source: the interfaces with leases, named after their host devices; the
  * hostname a lease gives. */
-static void
-test_leases(void)
+static void test_leases(void)
 {
     g_autoptr(SvDomainDef) def = guest(TWO_NICS);
     const remote_domain_interface *iface;
@@ -421,8 +399,7 @@ test_leases(void)
 }
 
 /* No network daemon: every work fails with the connection's error, later on the loop. */
-static void
-test_no_daemon(void)
+static void test_no_daemon(void)
 {
     g_autoptr(SvDomainDef) def = guest(TWO_NICS);
     g_autofree char *sock = NULL;
@@ -439,8 +416,7 @@ test_no_daemon(void)
     teardown();
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/domain-netport/allocate-release", test_allocate_and_release);

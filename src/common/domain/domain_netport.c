@@ -17,12 +17,12 @@
 #include "util/netdev.h"
 
 typedef enum {
-    STEP_NETWORK,   /* NETWORK_LOOKUP_BY_NAME */
-    STEP_LOOKUP,    /* reconnect: NETWORK_PORT_LOOKUP_BY_UUID */
-    STEP_CREATE,    /* NETWORK_PORT_CREATE_XML */
-    STEP_XML,       /* NETWORK_PORT_GET_XML_DESC */
-    STEP_DELETE,    /* release: NETWORK_PORT_DELETE */
-    STEP_LEASES,    /* NETWORK_GET_DHCP_LEASES */
+    STEP_NETWORK, /* NETWORK_LOOKUP_BY_NAME */
+    STEP_LOOKUP,  /* reconnect: NETWORK_PORT_LOOKUP_BY_UUID */
+    STEP_CREATE,  /* NETWORK_PORT_CREATE_XML */
+    STEP_XML,     /* NETWORK_PORT_GET_XML_DESC */
+    STEP_DELETE,  /* release: NETWORK_PORT_DELETE */
+    STEP_LEASES,  /* NETWORK_GET_DHCP_LEASES */
     STEP_DONE,
 } Step;
 
@@ -38,11 +38,11 @@ typedef struct {
     char *network;
     char *portgroup;
     char *mac;
-    char *ifname;                 /* its host device (leases name it) */
-    SvDomainBandwidth *bandwidth; /* or NULL */
+    char *ifname;                        /* its host device (leases name it) */
+    SvDomainBandwidth *bandwidth;        /* or NULL */
     char portid[SV_UUID_STRING_LEN + 1]; /* the port's: given (reconnect, release) or made */
-    gboolean made;                /* created by this work (deleted again if it fails) */
-    int plug_type;                /* SvDomainNetType (NETWORK, BRIDGE) */
+    gboolean made;                       /* created by this work (deleted again if it fails) */
+    int plug_type;                       /* SvDomainNetType (NETWORK, BRIDGE) */
     char *bridge;
     SvDomainBandwidth *port_bandwidth; /* the port's rates, as the network gave them */
 } Port;
@@ -67,8 +67,7 @@ struct SvNetportWork {
     GError *failed; /* that failure */
 };
 
-static void
-port_free(gpointer p)
+static void port_free(gpointer p)
 {
     Port *port = p;
 
@@ -82,14 +81,12 @@ port_free(gpointer p)
     g_free(port);
 }
 
-static void
-ifaces_clear(gpointer p)
+static void ifaces_clear(gpointer p)
 {
     xdr_free((xdrproc_t)xdr_remote_domain_interface, p);
 }
 
-void
-sv_netport_work_free(SvNetportWork *work)
+void sv_netport_work_free(SvNetportWork *work)
 {
     if (!work)
         return;
@@ -107,8 +104,7 @@ sv_netport_work_free(SvNetportWork *work)
     g_free(work);
 }
 
-gboolean
-sv_netport_pending(const SvDomainDef *def)
+gboolean sv_netport_pending(const SvDomainDef *def)
 {
     for (guint i = 0; i < def->interfaces->len; i++) {
         const SvDomainNetDef *n = def->interfaces->pdata[i];
@@ -124,8 +120,7 @@ sv_netport_pending(const SvDomainDef *def)
 static void release_ports(const char *run_dir, GPtrArray *ports);
 
 /* A failed allocation's ports: deleted with the daemon's own identity. */
-static void
-undo_made(SvNetportWork *work)
+static void undo_made(SvNetportWork *work)
 {
     g_autoptr(GPtrArray) made = g_ptr_array_new_with_free_func(port_free);
 
@@ -141,14 +136,12 @@ undo_made(SvNetportWork *work)
         release_ports(work->run_dir, g_steal_pointer(&made));
 }
 
-void
-sv_netport_work_undo(SvNetportWork *work)
+void sv_netport_work_undo(SvNetportWork *work)
 {
     undo_made(work);
 }
 
-static void
-finish(SvNetportWork *work, const GError *error)
+static void finish(SvNetportWork *work, const GError *error)
 {
     g_clear_pointer(&work->fc, sv_family_client_free);
     if (work->mode == MODE_RELEASE) {
@@ -172,8 +165,7 @@ finish(SvNetportWork *work, const GError *error)
 static void step_send(SvNetportWork *work);
 
 /* The first step of the next port, or the end. */
-static void
-next_port(SvNetportWork *work)
+static void next_port(SvNetportWork *work)
 {
     work->step = STEP_NETWORK;
     if (++work->at >= work->ports->len)
@@ -184,8 +176,7 @@ next_port(SvNetportWork *work)
 
 /* The port's XML as libvirt's domain side writes it (virDomainNetDefToNetworkPort): a
  * reclaimed port keeps its id and plug. */
-static char *
-port_xml(const SvNetportWork *work, const Port *p, gboolean reclaim)
+static char *port_xml(const SvNetportWork *work, const Port *p, gboolean reclaim)
 {
     g_autoptr(SvNetworkPortDef) def = g_new0(SvNetworkPortDef, 1);
 
@@ -200,7 +191,7 @@ port_xml(const SvNetportWork *work, const Port *p, gboolean reclaim)
     def->bandwidth = sv_domain_bandwidth_copy(p->bandwidth);
     if (reclaim) {
         def->plug_type = p->plug_type == SV_DOMAIN_NET_TYPE_BRIDGE ? SV_NETWORK_PORT_PLUG_BRIDGE
-                                                                    : SV_NETWORK_PORT_PLUG_NETWORK;
+                                                                   : SV_NETWORK_PORT_PLUG_NETWORK;
         def->plug_bridge = g_strdup(p->bridge);
     }
     return sv_network_port_def_format(def);
@@ -208,8 +199,7 @@ port_xml(const SvNetportWork *work, const Port *p, gboolean reclaim)
 
 /* The port's plug: a tap on a bridge is what guests here are given; a port the network
  * wants plugged otherwise (macvtap, a PCI device) is refused. */
-static gboolean
-take_plug(Port *p, const char *xml, GError **error)
+static gboolean take_plug(Port *p, const char *xml, GError **error)
 {
     g_autoptr(SvNetworkPortDef) def = sv_network_port_def_parse(xml, error);
 
@@ -234,8 +224,7 @@ take_plug(Port *p, const char *xml, GError **error)
 }
 
 /* One network's leases for an interface: an entry when it has any. */
-static void
-take_leases(SvNetportWork *work, const Port *p, remote_network_get_dhcp_leases_ret *r)
+static void take_leases(SvNetportWork *work, const Port *p, remote_network_get_dhcp_leases_ret *r)
 {
     remote_domain_interface iface = {0};
 
@@ -257,8 +246,7 @@ take_leases(SvNetportWork *work, const Port *p, remote_network_get_dhcp_leases_r
 }
 
 /* A reply: what it tells is kept, and the step after it chosen. */
-static gboolean
-step_take(SvNetportWork *work, void *ret, const GError *error, GError **out)
+static gboolean step_take(SvNetportWork *work, void *ret, const GError *error, GError **out)
 {
     Port *p = work->ports->pdata[work->at];
 
@@ -310,8 +298,7 @@ step_take(SvNetportWork *work, void *ret, const GError *error, GError **out)
     }
 }
 
-static void
-step_done(SvFamilyClient *fc, void *ret, const GError *error, gpointer data)
+static void step_done(SvFamilyClient *fc, void *ret, const GError *error, gpointer data)
 {
     SvNetportWork *work = data;
     g_autoptr(GError) err = NULL;
@@ -335,8 +322,7 @@ step_done(SvFamilyClient *fc, void *ret, const GError *error, gpointer data)
 }
 
 /* The port of the network last looked up with `uuid_text`. */
-static remote_nonnull_network_port
-port_ref(const SvNetportWork *work, const char *uuid_text)
+static remote_nonnull_network_port port_ref(const SvNetportWork *work, const char *uuid_text)
 {
     remote_nonnull_network_port port = {work->net, {0}};
 
@@ -344,13 +330,12 @@ port_ref(const SvNetportWork *work, const char *uuid_text)
     return port;
 }
 
-static void
-step_send(SvNetportWork *work)
+static void step_send(SvNetportWork *work)
 {
     Port *p = work->ports->pdata[work->at];
 
-#define CALL(PROC, ARGS, args, RET, RETSIZE)                                                   \
-    sv_family_client_call(work->fc, PROC, (xdrproc_t)xdr_##ARGS, args, (xdrproc_t)xdr_##RET,    \
+#define CALL(PROC, ARGS, args, RET, RETSIZE)                                                       \
+    sv_family_client_call(work->fc, PROC, (xdrproc_t)xdr_##ARGS, args, (xdrproc_t)xdr_##RET,       \
                           RETSIZE, step_done, work)
     switch (work->step) {
     case STEP_NETWORK: {
@@ -362,8 +347,8 @@ step_send(SvNetportWork *work)
     case STEP_LOOKUP: {
         remote_network_port_lookup_by_uuid_args a = {work->net, {0}};
         sv_uuid_parse(p->portid, (guint8 *)a.uuid);
-        CALL(REMOTE_PROC_NETWORK_PORT_LOOKUP_BY_UUID, remote_network_port_lookup_by_uuid_args,
-             &a, remote_network_port_lookup_by_uuid_ret,
+        CALL(REMOTE_PROC_NETWORK_PORT_LOOKUP_BY_UUID, remote_network_port_lookup_by_uuid_args, &a,
+             remote_network_port_lookup_by_uuid_ret,
              sizeof(remote_network_port_lookup_by_uuid_ret));
         break;
     }
@@ -405,8 +390,7 @@ step_send(SvNetportWork *work)
 /* ---------------------------------------------------------------- making works */
 
 /* No connection: the work fails with its error (a release just ends). */
-static gboolean
-tell_failure(gpointer data)
+static gboolean tell_failure(gpointer data)
 {
     SvNetportWork *work = data;
     g_autoptr(GError) error = g_steal_pointer(&work->failed);
@@ -418,8 +402,7 @@ tell_failure(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static SvNetportWork *
-work_new(Mode mode, const SvDomainDef *def, const char *run_dir)
+static SvNetportWork *work_new(Mode mode, const SvDomainDef *def, const char *run_dir)
 {
     SvNetportWork *work = g_new0(SvNetportWork, 1);
 
@@ -433,8 +416,7 @@ work_new(Mode mode, const SvDomainDef *def, const char *run_dir)
     return work;
 }
 
-static Port *
-port_of(const SvDomainNetDef *n)
+static Port *port_of(const SvDomainNetDef *n)
 {
     Port *p = g_new0(Port, 1);
 
@@ -453,8 +435,7 @@ port_of(const SvDomainNetDef *n)
 
 /* Start the work on its connection, or tell its failure from an idle; NULL (freed) when it
  * has no port. */
-static SvNetportWork *
-work_start(SvNetportWork *work, const SvBackendIdentity *id)
+static SvNetportWork *work_start(SvNetportWork *work, const SvBackendIdentity *id)
 {
     SvBackendIdentity own;
 
@@ -474,9 +455,8 @@ work_start(SvNetportWork *work, const SvBackendIdentity *id)
     return work;
 }
 
-SvNetportWork *
-sv_netport_allocate(const SvDomainDef *def, int index, const char *run_dir,
-                    const SvBackendIdentity *id, SvNetportDone done, gpointer data)
+SvNetportWork *sv_netport_allocate(const SvDomainDef *def, int index, const char *run_dir,
+                                   const SvBackendIdentity *id, SvNetportDone done, gpointer data)
 {
     SvNetportWork *work = work_new(MODE_ALLOCATE, def, run_dir);
 
@@ -495,21 +475,18 @@ sv_netport_allocate(const SvDomainDef *def, int index, const char *run_dir,
 }
 
 /* The interfaces of type network of def that have a port (all, or the one at index). */
-static void
-add_plugged(SvNetportWork *work, const SvDomainDef *def, int index)
+static void add_plugged(SvNetportWork *work, const SvDomainDef *def, int index)
 {
     for (guint i = 0; i < def->interfaces->len; i++) {
         const SvDomainNetDef *n = def->interfaces->pdata[i];
 
-        if (n->type == SV_DOMAIN_NET_TYPE_NETWORK && n->portid &&
-            (index < 0 || (guint)index == i))
+        if (n->type == SV_DOMAIN_NET_TYPE_NETWORK && n->portid && (index < 0 || (guint)index == i))
             g_ptr_array_add(work->ports, port_of(n));
     }
 }
 
-SvNetportWork *
-sv_netport_reconnect(const SvDomainDef *def, const char *run_dir, const SvBackendIdentity *id,
-                     SvNetportDone done, gpointer data)
+SvNetportWork *sv_netport_reconnect(const SvDomainDef *def, const char *run_dir,
+                                    const SvBackendIdentity *id, SvNetportDone done, gpointer data)
 {
     SvNetportWork *work = work_new(MODE_RECONNECT, def, run_dir);
 
@@ -519,8 +496,7 @@ sv_netport_reconnect(const SvDomainDef *def, const char *run_dir, const SvBacken
     return work_start(work, id);
 }
 
-static void
-release_ports(const char *run_dir, GPtrArray *ports)
+static void release_ports(const char *run_dir, GPtrArray *ports)
 {
     SvNetportWork *work = work_new(MODE_RELEASE, NULL, run_dir);
 
@@ -529,8 +505,7 @@ release_ports(const char *run_dir, GPtrArray *ports)
     work_start(work, NULL);
 }
 
-void
-sv_netport_release(const SvDomainDef *def, int index, const char *run_dir)
+void sv_netport_release(const SvDomainDef *def, int index, const char *run_dir)
 {
     SvNetportWork *work = work_new(MODE_RELEASE, def, run_dir);
 
@@ -538,9 +513,8 @@ sv_netport_release(const SvDomainDef *def, int index, const char *run_dir)
     work_start(work, NULL);
 }
 
-void
-sv_netport_leases(const SvDomainDef *def, const char *run_dir, const SvBackendIdentity *id,
-                  gboolean hostname_only, SvNetportLeasesFunc done, gpointer data)
+void sv_netport_leases(const SvDomainDef *def, const char *run_dir, const SvBackendIdentity *id,
+                       gboolean hostname_only, SvNetportLeasesFunc done, gpointer data)
 {
     SvNetportWork *work = work_new(MODE_LEASES, def, run_dir);
 
@@ -563,8 +537,7 @@ sv_netport_leases(const SvDomainDef *def, const char *run_dir, const SvBackendId
     work_start(work, id);
 }
 
-void
-sv_netport_reattach(const SvDomainDef *def)
+void sv_netport_reattach(const SvDomainDef *def)
 {
     for (guint i = 0; i < def->interfaces->len; i++) {
         const SvDomainNetDef *n = def->interfaces->pdata[i];
@@ -583,8 +556,7 @@ sv_netport_reattach(const SvDomainDef *def)
     }
 }
 
-void
-sv_netport_apply(const SvNetportWork *work, SvDomainDef *def)
+void sv_netport_apply(const SvNetportWork *work, SvDomainDef *def)
 {
     for (guint i = 0; i < work->ports->len; i++) {
         const Port *p = work->ports->pdata[i];

@@ -33,15 +33,13 @@ gboolean sv_netport_pending(const SvDomainDef *def);
  * must have its MAC. NULL when there is nothing to do; else `done` is called later on the
  * loop, never from inside this call. def is copied: it may go meanwhile. */
 SvNetportWork *sv_netport_allocate(const SvDomainDef *def, int index, const char *run_dir,
-                                   const SvBackendIdentity *id, SvNetportDone done,
-                                   gpointer data);
+                                   const SvBackendIdentity *id, SvNetportDone done, gpointer data);
 
 /* A restarted daemon's check of a running guest's ports: each port its interfaces of type
  * network name is looked up, and made again under the same id and plug when the network
  * no longer has it. NULL when def has no such port. */
 SvNetportWork *sv_netport_reconnect(const SvDomainDef *def, const char *run_dir,
-                                    const SvBackendIdentity *id, SvNetportDone done,
-                                    gpointer data);
+                                    const SvBackendIdentity *id, SvNetportDone done, gpointer data);
 
 /* After a reconnect: the host device of each interface of type network with a port (a tap,
  * a veth) made a port of its bridge again when it is not (the network was restarted
