@@ -8,7 +8,11 @@
  *   sv-net-fw-tool present < network.xml   exit 0 when the table is there, 1 otherwise
  *   sv-net-fw-tool watch SECONDS           print each loss the watch reports ("*": all)
  *                                          for SECONDS (or until SIGTERM), "ready"
- *                                          once watching */
+ *                                          once watching
+ *   sv-net-fw-tool keep SECONDS < network.xml
+ *       add the network's table, then watch as virtnetworkd's runtime does and add it again
+ *       each time it is reported lost (printing "lost TABLE" and "added"), for SECONDS
+ *       (or until SIGTERM) */
 #include <glib-unix.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,11 +22,23 @@
 #include "conf/network_def.h"
 #include "net_firewall.h"
 
+/* watch: print; keep (data: the network): add its table again when it is the one lost. */
 static void
 lost(const char *table, gpointer data)
 {
-    (void)data;
-    printf("%s\n", table ? table : "*");
+    const SvNetworkDef *def = data;
+    g_autofree char *mine = def ? sv_net_firewall_table_name(def) : NULL;
+    g_autoptr(GError) error = NULL;
+
+    printf("%s%s\n", def ? "lost " : "", table ? table : "*");
+    fflush(stdout);
+    if (!def || (table && !g_str_equal(table, mine)))
+        return;
+    /* Blocking on the loop: this is a test tool; the runtime does it on a worker. */
+    if (!sv_net_firewall_add(def, &error))
+        fprintf(stderr, "%s\n", error->message);
+    else
+        printf("added\n");
     fflush(stdout);
 }
 
@@ -34,11 +50,11 @@ quit(gpointer loop)
 }
 
 static int
-watch(const char *seconds)
+watch(const char *seconds, const SvNetworkDef *def)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-    g_autoptr(SvNetFirewallWatch) w = sv_net_firewall_watch_new(lost, NULL, &error);
+    g_autoptr(SvNetFirewallWatch) w = sv_net_firewall_watch_new(lost, (gpointer)def, &error);
 
     if (!w) {
         fprintf(stderr, "%s\n", error->message);
@@ -61,8 +77,8 @@ main(int argc, char **argv)
     g_autofree char *script = NULL;
 
     if (argc == 3 && g_str_equal(argv[1], "watch"))
-        return watch(argv[2]);
-    if (argc != 2) {
+        return watch(argv[2], NULL);
+    if (argc != 2 && !(argc == 3 && g_str_equal(argv[1], "keep"))) {
         fprintf(stderr, "usage: sv-net-fw-tool script|add|remove|present < network.xml\n");
         return 2;
     }
@@ -89,6 +105,13 @@ main(int argc, char **argv)
     if (g_str_equal(argv[1], "remove")) {
         sv_net_firewall_remove(def);
         return 0;
+    }
+    if (g_str_equal(argv[1], "keep")) {
+        if (!sv_net_firewall_add(def, &error)) {
+            fprintf(stderr, "%s\n", error->message);
+            return 1;
+        }
+        return watch(argv[2], def);
     }
     if (g_str_equal(argv[1], "present"))
         return sv_net_firewall_present(def) ? 0 : 1;

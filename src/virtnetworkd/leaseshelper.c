@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "net_leases.h"
@@ -132,6 +133,8 @@ update_status(const char *dir, const char *iface, Event *ev)
     if (!g_file_get_contents(path, &text, &len, NULL)) {
         /* as libvirt's helper, the file exists from the first event (init) on */
         g_auto(SvFd) fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0)
+            fchmod(fd, 0644); /* whatever the daemon's umask: readers are not all root */
         text = g_strdup("");
     }
     if (len > SV_NET_LEASES_FILE_MAX || !(recs = sv_net_lease_records_parse(text, &invalid, &err))) {

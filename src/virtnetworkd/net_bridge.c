@@ -182,6 +182,14 @@ add_routes(const SvNetworkDef *def)
 }
 
 gboolean
+sv_net_bridge_mac_table(const SvNetworkDef *def, GError **error)
+{
+    if (def->bridge.mac_table_manager != SV_NETWORK_MAC_TABLE_LIBVIRT || !def->bridge.name)
+        return TRUE;
+    return sv_netdev_bridge_set_vlan_filtering(def->bridge.name, TRUE, error);
+}
+
+gboolean
 sv_net_bridge_start(const SvNetworkDef *def, GError **error)
 {
     for (guint i = 0; def->ips && i < def->ips->len; i++) {
@@ -196,7 +204,7 @@ sv_net_bridge_start(const SvNetworkDef *def, GError **error)
         if (!sv_netdev_add_address(def->bridge.name, ip->address, (guint)prefix, error))
             return FALSE;
     }
-    if (!sv_netdev_set_up(def->bridge.name, error))
+    if (!sv_net_bridge_mac_table(def, error) || !sv_netdev_set_up(def->bridge.name, error))
         return FALSE;
     add_routes(def);
     if (def->forward.type != SV_NETWORK_FORWARD_NONE && !enable_forwarding(def, error))

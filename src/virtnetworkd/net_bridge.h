@@ -19,7 +19,12 @@ gboolean sv_net_bridge_check_routes(const SvNetworkDef *def, const char *routes_
  * bridge is gone again. */
 gboolean sv_net_bridge_create(const SvNetworkDef *def, GError **error);
 
-/* Add every <ip>'s address, bring the bridge up, add the <route>s (a failing route is
+/* <bridge macTableManager='libvirt'>: VLAN filtering on the bridge (libvirt's
+ * networkStartHandleMACTableManagerMode), for a network's own bridge or a host bridge
+ * (forward mode bridge); nothing for the other managers. */
+gboolean sv_net_bridge_mac_table(const SvNetworkDef *def, GError **error);
+
+/* Add every <ip>'s address, then the MAC table manager's setting, bring the bridge up, add the <route>s (a failing route is
  * skipped, as libvirt does), then enable IP forwarding for the families present when the
  * network forwards. */
 gboolean sv_net_bridge_start(const SvNetworkDef *def, GError **error);

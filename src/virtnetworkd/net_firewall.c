@@ -447,6 +447,110 @@ sv_net_firewall_script(const SvNetworkDef *def, char **ret_script, GError **erro
     return ok;
 }
 
+/* ------------------------------------------------------------------ firewalld */
+
+#define FIREWALLD_NAME "org.fedoraproject.FirewallD1"
+#define FIREWALLD_PATH "/org/fedoraproject/FirewallD1"
+
+/* A connection of our own to the system bus when firewalld is on it, else NULL (no bus, or
+ * nobody owns firewalld's name: libvirt's "not registered"). Private, so that a bus that
+ * went away and came back is simply connected to again. */
+static GDBusConnection *
+firewalld_bus(void)
+{
+    g_autoptr(GError) local = NULL;
+    g_autofree char *address = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, NULL, &local);
+    g_autoptr(GDBusConnection) bus = NULL;
+    g_autoptr(GVariant) reply = NULL;
+    gboolean owned = FALSE;
+
+    if (address)
+        bus = g_dbus_connection_new_for_address_sync(
+            address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                         G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+            NULL, NULL, &local);
+    if (bus)
+        reply = g_dbus_connection_call_sync(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                            "org.freedesktop.DBus", "NameHasOwner",
+                                            g_variant_new("(s)", FIREWALLD_NAME),
+                                            G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE, 10000,
+                                            NULL, &local);
+    if (reply)
+        g_variant_get(reply, "(b)", &owned);
+    if (local)
+        g_debug("firewalld: %s", local->message);
+    if (bus && !owned)
+        g_dbus_connection_close_sync(bus, NULL, NULL);
+    return owned ? g_steal_pointer(&bus) : NULL;
+}
+
+/* Does firewalld's list `method` (getZones, getPolicies) of interface `iface` hold name? */
+static gboolean
+firewalld_lists(GDBusConnection *bus, const char *iface, const char *method, const char *name)
+{
+    g_autoptr(GError) local = NULL;
+    g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+        bus, FIREWALLD_NAME, FIREWALLD_PATH, iface, method, NULL, G_VARIANT_TYPE("(as)"),
+        G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &local);
+    g_autofree const char **names = NULL;
+
+    if (!reply) {
+        g_debug("firewalld %s: %s", method, local->message);
+        return FALSE;
+    }
+    g_variant_get(reply, "(^a&s)", &names);
+    return g_strv_contains(names, name);
+}
+
+static gboolean
+firewalld_set_zone(GDBusConnection *bus, const char *zone, const char *bridge, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+        bus, FIREWALLD_NAME, FIREWALLD_PATH, FIREWALLD_NAME ".zone", "changeZoneOfInterface",
+        g_variant_new("(ss)", zone, bridge), NULL, G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &local);
+
+    if (!reply) {
+        g_dbus_error_strip_remote_error(local);
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
+                     "cannot put '%s' in firewalld's zone '%s': %s", bridge, zone,
+                     local->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The bridge's firewalld zone, as libvirt sets it: <bridge zone=> (an error when firewalld is
+ * not running), else, when firewalld runs, its "libvirt-routed" zone for a route network
+ * (when that zone and its policy exist) or its "libvirt" zone (when it exists). Without
+ * firewalld nothing happens. */
+static gboolean
+firewalld_zone(const SvNetworkDef *def, GError **error)
+{
+    g_autoptr(GDBusConnection) bus = firewalld_bus();
+    const char *zone = def->bridge.zone;
+    gboolean ok = TRUE;
+
+    if (zone && !bus) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
+                     "zone %s requested for network %s but firewalld is not active", zone,
+                     def->name);
+        return FALSE;
+    }
+    if (!bus)
+        return TRUE;
+    if (!zone && def->forward.type == SV_NETWORK_FORWARD_ROUTE &&
+        firewalld_lists(bus, FIREWALLD_NAME ".policy", "getPolicies", "libvirt-routed-out") &&
+        firewalld_lists(bus, FIREWALLD_NAME ".zone", "getZones", "libvirt-routed"))
+        zone = "libvirt-routed";
+    else if (!zone && firewalld_lists(bus, FIREWALLD_NAME ".zone", "getZones", "libvirt"))
+        zone = "libvirt";
+    if (zone)
+        ok = firewalld_set_zone(bus, zone, def->bridge.name, error);
+    g_dbus_connection_close_sync(bus, NULL, NULL);
+    return ok;
+}
+
 /* ------------------------------------------------------------------ nft */
 
 gboolean
@@ -459,6 +563,8 @@ sv_net_firewall_add(const SvNetworkDef *def, GError **error)
         return FALSE;
     if (!script)
         return TRUE;
+    if (!firewalld_zone(def, error))
+        return FALSE;
     return runner(argv, script, NULL, runner_data, error);
 }
 
@@ -513,7 +619,6 @@ sv_net_firewall_present(const SvNetworkDef *def)
 
 /* ------------------------------------------------------------------ reload detection */
 
-#define FIREWALLD_NAME "org.fedoraproject.FirewallD1"
 /* A monitor that ended is started again after this long (events meanwhile were missed,
  * so the owner is then told that anything may be gone). */
 #define MONITOR_RESTART_S 2
@@ -529,6 +634,8 @@ struct SvNetFirewallWatch {
     GCancellable *cancel; /* the system bus connection under way */
     GDBusConnection *bus;
     guint sub_reloaded, sub_owner;
+    SvNetFirewallWatch **relay; /* what the subscriptions hold: cleared when w goes, since
+                                 * GDBus may still call one already under way */
 };
 
 char *
@@ -652,14 +759,22 @@ monitor_start(SvNetFirewallWatch *w, GError **error)
     return TRUE;
 }
 
+static void
+relay_release(gpointer relay)
+{
+    g_atomic_rc_box_release(relay);
+}
+
 /* firewalld reloaded its rules, or (re)started: libvirt re-adds its rules on both. */
 static void
 firewalld_signal(GDBusConnection *bus, const char *sender, const char *path,
                  const char *iface, const char *member, GVariant *params, gpointer data)
 {
-    SvNetFirewallWatch *w = data;
+    SvNetFirewallWatch *w = *(SvNetFirewallWatch **)data;
 
     (void)bus, (void)sender, (void)path, (void)iface;
+    if (!w)
+        return;
     if (g_str_equal(member, "NameOwnerChanged")) {
         const char *name, *old_owner, *new_owner;
 
@@ -690,13 +805,16 @@ bus_ready(GObject *source, GAsyncResult *res, gpointer data)
     }
     w->bus = bus;
     g_dbus_connection_set_exit_on_close(bus, FALSE);
+    /* One relay for both subscriptions, freed with the last of them. */
+    w->relay = g_atomic_rc_box_new(SvNetFirewallWatch *);
+    *w->relay = w;
     w->sub_reloaded = g_dbus_connection_signal_subscribe(
         bus, FIREWALLD_NAME, FIREWALLD_NAME, "Reloaded", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-        firewalld_signal, w, NULL);
+        firewalld_signal, g_atomic_rc_box_acquire(w->relay), relay_release);
     w->sub_owner = g_dbus_connection_signal_subscribe(
         bus, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
-        "/org/freedesktop/DBus", FIREWALLD_NAME, G_DBUS_SIGNAL_FLAGS_NONE, firewalld_signal, w,
-        NULL);
+        "/org/freedesktop/DBus", FIREWALLD_NAME, G_DBUS_SIGNAL_FLAGS_NONE, firewalld_signal,
+        g_atomic_rc_box_acquire(w->relay), relay_release);
 }
 
 SvNetFirewallWatch *
@@ -724,8 +842,10 @@ sv_net_firewall_watch_free(SvNetFirewallWatch *w)
         g_cancellable_cancel(w->cancel);
     g_clear_object(&w->cancel);
     if (w->bus) {
+        *w->relay = NULL;
         g_dbus_connection_signal_unsubscribe(w->bus, w->sub_reloaded);
         g_dbus_connection_signal_unsubscribe(w->bus, w->sub_owner);
+        g_atomic_rc_box_release(w->relay);
         g_clear_object(&w->bus);
     }
     if (w->restart_source)

@@ -19,7 +19,10 @@ gboolean sv_net_firewall_script(const SvNetworkDef *def, char **ret_script, GErr
 
 /* Add the network's rules in its own table; idempotent: the table is replaced atomically,
  * so a second call (daemon restart, firewall reload) leaves exactly one set of rules.
- * Nothing outside the table is touched. Blocking (runs nft): call from a worker.
+ * Nothing outside the table is touched. First, as libvirt does, the bridge goes into
+ * firewalld's zone when firewalld runs (<bridge zone=>, else its "libvirt" zone, or
+ * "libvirt-routed" for a route network, when they exist); a zone asked for without
+ * firewalld is libvirt's error. Blocking (runs nft, asks firewalld): call from a worker.
  * A mode without rules (open, bridge, ...) succeeds and does nothing. */
 gboolean sv_net_firewall_add(const SvNetworkDef *def, GError **error);
 
@@ -43,7 +46,8 @@ void sv_net_firewall_set_runner(SvNetFirewallRunner runner, gpointer data);
 /* Someone else rebuilt the firewall: firewalld's Reloaded D-Bus signal, or a table of ours
  * deleted behind our back (`nft flush ruleset`, `nft delete table`), seen through a child
  * `nft monitor tables` process read on the main loop. The callback runs on the main loop
- * with the deleted table's name, or NULL for a firewalld reload (anything may be gone).
+ * with the deleted table's name, or NULL for a firewalld reload or start (anything may be
+ * gone).
  * The owner re-adds the rules (sv_net_firewall_add, idempotent, from a worker) of each
  * network whose table that is (all for NULL), if its start has finished and its stop has
  * not begun: our own removes show up here too, and that rule makes them harmless. */
@@ -51,7 +55,9 @@ typedef struct SvNetFirewallWatch SvNetFirewallWatch;
 typedef void (*SvNetFirewallLostFunc)(const char *table, gpointer data);
 
 /* Start watching (an `nft monitor` child and a system bus subscription when the bus is
- * there). FALSE with error when nft cannot be started. (transfer full) */
+ * there). NULL with error when nft cannot be started. A monitor that ends is started again
+ * two seconds later, and the callback then gets NULL (deletions meanwhile were missed).
+ * (transfer full) */
 SvNetFirewallWatch *sv_net_firewall_watch_new(SvNetFirewallLostFunc func, gpointer data,
                                               GError **error);
 /* The table a line of `nft monitor tables` says was deleted, when it is one of ours

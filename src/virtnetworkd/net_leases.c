@@ -60,6 +60,15 @@ obj_int(JsonObject *o, const char *name, gint64 *ret)
     return TRUE;
 }
 
+/* Element i of arr when it is an object, else NULL. (transfer none) */
+static JsonObject *
+array_object(JsonArray *arr, guint i)
+{
+    JsonNode *n = json_array_get_element(arr, i);
+
+    return JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
 /* The array of the text, NULL with *ret_invalid when it is not JSON. (transfer full) */
 static JsonNode *
 parse_array(const char *text, gboolean *ret_invalid)
@@ -93,8 +102,7 @@ sv_net_lease_records_parse(const char *text, gboolean *ret_invalid, GError **err
     }
     arr = json_node_get_array(root);
     for (guint i = 0; i < json_array_get_length(arr); i++) {
-        JsonNode *n = json_array_get_element(arr, i);
-        JsonObject *o = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+        JsonObject *o = array_object(arr, i);
         SvNetLeaseRecord *r;
         gint64 expiry;
 
@@ -263,8 +271,7 @@ sv_net_leases_from_status(const char *text, const char *path, const SvNetworkDef
     }
     arr = json_node_get_array(root);
     for (guint i = 0; i < json_array_get_length(arr); i++) {
-        JsonNode *n = json_array_get_element(arr, i);
-        JsonObject *o = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+        JsonObject *o = array_object(arr, i);
         const char *lease_mac = o ? obj_string(o, "mac-address") : NULL;
         gint64 expiry;
         SvNetLease *l;
@@ -289,4 +296,119 @@ sv_net_leases_from_status(const char *text, const char *path, const SvNetworkDef
         g_ptr_array_add(out, l);
     }
     return g_steal_pointer(&out);
+}
+
+/* ------------------------------------------------------------ BRIDGE.macs */
+
+typedef struct {
+    char *domain;
+    GPtrArray *macs; /* char * */
+} MacsEntry;
+
+static void
+macs_entry_free(MacsEntry *e)
+{
+    g_free(e->domain);
+    g_ptr_array_unref(e->macs);
+    g_free(e);
+}
+
+static MacsEntry *
+macs_entry_new(const char *domain)
+{
+    MacsEntry *e = g_new0(MacsEntry, 1);
+
+    e->domain = g_strdup(domain);
+    e->macs = g_ptr_array_new_with_free_func(g_free);
+    return e;
+}
+
+/* The map's entries, NULL with error for text that is not a map. */
+static GPtrArray *
+macs_parse(const char *text, GError **error)
+{
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)macs_entry_free);
+    g_autoptr(JsonNode) root = NULL;
+    gboolean invalid;
+    JsonArray *arr;
+
+    if (!text || !*text)
+        return g_steal_pointer(&out);
+    root = parse_array(text, &invalid);
+    if (invalid || !root || !JSON_NODE_HOLDS_ARRAY(root))
+        goto bad;
+    arr = json_node_get_array(root);
+    for (guint i = 0; i < json_array_get_length(arr); i++) {
+        JsonObject *o = array_object(arr, i);
+        JsonNode *macs = o ? json_object_get_member(o, "macs") : NULL;
+        MacsEntry *e;
+
+        if (!o || !obj_string(o, "domain") || !macs || !JSON_NODE_HOLDS_ARRAY(macs))
+            goto bad;
+        e = macs_entry_new(obj_string(o, "domain"));
+        g_ptr_array_add(out, e);
+        for (guint j = 0; j < json_array_get_length(json_node_get_array(macs)); j++) {
+            JsonNode *m = json_array_get_element(json_node_get_array(macs), j);
+            if (!JSON_NODE_HOLDS_VALUE(m) || json_node_get_value_type(m) != G_TYPE_STRING)
+                goto bad;
+            g_ptr_array_add(e->macs, g_strdup(json_node_get_string(m)));
+        }
+    }
+    return g_steal_pointer(&out);
+bad:
+    sv_error_set(error, SV_FROM_NETWORK, SV_ERR_INTERNAL_ERROR, "Malformed MAC map file");
+    return NULL;
+}
+
+static gint
+macs_entry_compare(gconstpointer a, gconstpointer b)
+{
+    return strcmp((*(MacsEntry *const *)a)->domain, (*(MacsEntry *const *)b)->domain);
+}
+
+static char *
+macs_format(GPtrArray *entries)
+{
+    GString *s = g_string_new("[\n");
+
+    g_ptr_array_sort(entries, macs_entry_compare);
+    for (guint i = 0; i < entries->len; i++) {
+        const MacsEntry *e = entries->pdata[i];
+        g_string_append_printf(s, "%s  {\n    \"domain\": ", i ? ",\n" : "");
+        append_json_string(s, e->domain);
+        g_string_append(s, ",\n    \"macs\": [\n");
+        for (guint j = 0; j < e->macs->len; j++) {
+            g_string_append_printf(s, "%s      ", j ? ",\n" : "");
+            append_json_string(s, e->macs->pdata[j]);
+        }
+        g_string_append(s, "\n    ]\n  }");
+    }
+    g_string_append(s, "\n]\n");
+    return g_string_free(s, FALSE);
+}
+
+char *
+sv_net_macs_update(const char *text, const char *owner, const char *mac, gboolean add,
+                   GError **error)
+{
+    g_autoptr(GPtrArray) entries = macs_parse(text, error);
+    MacsEntry *e = NULL;
+    guint at;
+
+    if (!entries)
+        return NULL;
+    for (guint i = 0; i < entries->len && !e; i++)
+        if (g_str_equal(((MacsEntry *)entries->pdata[i])->domain, owner))
+            e = entries->pdata[i];
+    if (add) {
+        if (!e)
+            g_ptr_array_add(entries, e = macs_entry_new(owner));
+        if (!g_ptr_array_find_with_equal_func(e->macs, mac, g_str_equal, NULL))
+            g_ptr_array_add(e->macs, g_strdup(mac));
+    } else if (e && g_ptr_array_find_with_equal_func(e->macs, mac, g_str_equal, &at)) {
+        g_ptr_array_remove_index(e->macs, at);
+        if (e->macs->len == 0)
+            g_ptr_array_remove(entries, e);
+    }
+    return macs_format(entries);
 }

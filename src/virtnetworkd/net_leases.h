@@ -69,3 +69,13 @@ char *sv_net_lease_records_init_text(GPtrArray *records, const char *server_duid
 GPtrArray *sv_net_leases_from_status(const char *text, const char *path,
                                      const SvNetworkDef *def, const char *mac, gint64 now,
                                      GError **error);
+
+/* ------------------------------------------------------------ BRIDGE.macs */
+
+/* The domain-to-MACs map libvirt keeps beside the leases (BRIDGE.macs, read by libvirt's
+ * NSS module to name guests): `text` (the file, "" when none) with `mac` added to or
+ * removed from domain `owner`'s list, in libvirt's layout (domains sorted by name, MACs in
+ * the order added, a domain without MACs dropped). Error (NETWORK, INTERNAL_ERROR) for a
+ * file that is not such a map. (transfer full) */
+char *sv_net_macs_update(const char *text, const char *owner, const char *mac, gboolean add,
+                         GError **error);

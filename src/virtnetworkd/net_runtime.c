@@ -2,13 +2,15 @@
  * (networkStartNetworkVirtual): route check, bridge, firewall, addresses and up, routes,
  * IP forwarding, bandwidth, dnsmasq. dnsmasq daemonizes as libvirt runs it; the runtime
  * then holds it by a pidfd read from its pid file, restarts it when it dies, and ends it
- * at stop. Blocking steps run in GTask workers, each on a copy of the definition; the
+ * at stop. A firewall reload or a table of ours deleted by someone else (net_firewall.h's
+ * watch) puts the running networks' rules back. Blocking steps run in GTask workers, each on a copy of the definition; the
  * runtime's table of running networks is touched on the main loop only. */
 #include "net_runtime.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include "net_firewall.h"
 #include "util/command.h"
 #include "util/error.h"
+#include "util/fd.h"
 #include "util/fileio.h"
 #include "util/netdev_bandwidth.h"
 #include "util/process.h"
@@ -33,6 +36,7 @@ struct SvNetRuntime {
     char *helper;
     char *dnsmasq;
     GHashTable *nets;   /* name -> NetRun */
+    SvNetFirewallWatch *fw_watch; /* NULL when nft cannot be watched */
 };
 
 /* A network this runtime started or took over. */
@@ -81,6 +85,8 @@ netrun_free(NetRun *run)
     g_free(run);
 }
 
+static void firewall_lost(const char *table, gpointer data);
+
 SvNetRuntime *
 sv_net_runtime_new(const char *root, GError **error)
 {
@@ -101,6 +107,13 @@ sv_net_runtime_new(const char *root, GError **error)
     if (!rt->dnsmasq)
         rt->dnsmasq = g_strdup("/usr/sbin/dnsmasq");
     rt->nets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)netrun_free);
+    {
+        /* without the watch the networks work, but a firewall reload loses their rules until
+         * they restart, as libvirt's without firewalld: worth a warning, not a failure */
+        g_autoptr(GError) werr = NULL;
+        if (!(rt->fw_watch = sv_net_firewall_watch_new(firewall_lost, rt, &werr)))
+            g_warning("firewall reloads will not be followed: %s", werr->message);
+    }
     return rt;
 }
 
@@ -110,6 +123,7 @@ sv_net_runtime_free(SvNetRuntime *rt)
     if (!rt)
         return;
     /* running networks stay up, their dnsmasqs too: a restarted daemon takes them over */
+    sv_net_firewall_watch_free(rt->fw_watch);
     g_hash_table_destroy(rt->nets);
     g_free(rt->pid_dir);
     g_free(rt->dnsmasq_dir);
@@ -310,7 +324,17 @@ start_worker(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
 
     (void)src;
     (void)cancel;
-    if (!is_virtual(job->def) || start_steps(job, &fw, &error)) {
+    if (!is_virtual(job->def)) {
+        /* a host bridge (forward mode bridge) gets libvirt's MAC table setting; the other
+         * modes have nothing of the network's own to set up */
+        if (job->def->forward.type == SV_NETWORK_FORWARD_BRIDGE &&
+            !sv_net_bridge_mac_table(job->def, &error))
+            g_task_return_error(task, error);
+        else
+            g_task_return_boolean(task, TRUE);
+        return;
+    }
+    if (start_steps(job, &fw, &error)) {
         g_task_return_boolean(task, TRUE);
         return;
     }
@@ -449,6 +473,65 @@ dnsmasq_schedule_restart(NetRun *run)
         return;
     }
     run->restart_source = g_timeout_add_seconds(1, restart_now, run);
+}
+
+/* ------------------------------------------------------------ firewall reloads */
+
+static void
+firewall_readd_worker(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+{
+    Job *job = data;
+    GError *error = NULL;
+
+    (void)src;
+    (void)cancel;
+    if (sv_net_firewall_add(job->def, &error))
+        g_task_return_boolean(task, TRUE);
+    else
+        g_task_return_error(task, error);
+}
+
+static void
+firewall_readd_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    Job *job = g_task_get_task_data(G_TASK(res));
+    g_autoptr(GError) error = NULL;
+
+    (void)src;
+    (void)data;
+    if (!g_task_propagate_boolean(G_TASK(res), &error))
+        g_warning("cannot restore the firewall rules of network '%s': %s", job->def->name,
+                  error->message);
+}
+
+/* Someone removed a table of ours (table) or reloaded the whole firewall (NULL): put back
+ * the rules of each running network concerned. A network starting or stopping is left
+ * alone: its start adds its rules after this, its stop removes them (which is also how our
+ * own removals arrive here). */
+static void
+firewall_lost(const char *table, gpointer data)
+{
+    SvNetRuntime *rt = data;
+    GHashTableIter it;
+    NetRun *run;
+
+    g_hash_table_iter_init(&it, rt->nets);
+    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&run)) {
+        g_autofree char *name = NULL;
+        GTask *task;
+
+        if (run->busy || run->stopping || !is_virtual(run->def) || !has_firewall(run->def))
+            continue;
+        name = sv_net_firewall_table_name(run->def);
+        if (table && g_strcmp0(table, name) != 0)
+            continue;
+        g_message("network '%s': firewall table %s is gone, adding its rules again",
+                  run->def->name, name);
+        task = g_task_new(NULL, NULL, firewall_readd_done, NULL);
+        g_task_set_task_data(task, job_new(rt, run->def), (GDestroyNotify)job_free);
+        g_task_run_in_thread(task, firewall_readd_worker);
+        g_object_unref(task);
+    }
 }
 
 /* ------------------------------------------------------------ the API */
@@ -681,20 +764,50 @@ sv_net_runtime_leases(SvNetRuntime *rt, const SvNetworkDef *def, const char *mac
 {
     g_autofree char *path = dnsmasq_file(rt, def->bridge.name ? def->bridge.name : "", "status");
     g_autofree char *text = NULL;
-    gsize len = 0;
-    int fd;
+    g_auto(SvFd) fd = -1;
+    struct stat st;
+    ssize_t n = 0;
+    int err;
 
     /* only networks that run dnsmasq have the file: none is no lease, not an error */
     if (!def->bridge.name || ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == ENOENT))
         return g_ptr_array_new_with_free_func((GDestroyNotify)sv_net_lease_free);
-    if (fd < 0 || (close(fd), !g_file_get_contents(path, &text, &len, NULL)) ||
-        len > SV_NET_LEASES_FILE_MAX) {
-        sv_error_set_errno(error, SV_FROM_NETWORK, fd < 0 ? errno : EIO,
-                           "Unable to read leases file: %s", path);
+    /* its size is checked before it is read (libvirt's limit) */
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        err = errno;
+    } else if (st.st_size > SV_NET_LEASES_FILE_MAX) {
+        err = EFBIG;
+    } else {
+        text = g_malloc(st.st_size + 1);
+        n = read(fd, text, st.st_size);
+        err = n < 0 ? errno : (n != st.st_size ? EIO : 0);
+    }
+    if (err) {
+        sv_error_set_errno(error, SV_FROM_NETWORK, err, "Unable to read leases file: %s", path);
         return NULL;
     }
+    text[n] = '\0';
     return sv_net_leases_from_status(text, path, def, mac, g_get_real_time() / G_USEC_PER_SEC,
                                      error);
+}
+
+gboolean
+sv_net_runtime_port_mac(SvNetRuntime *rt, const SvNetworkDef *def, const char *owner,
+                        const char *mac, gboolean added, GError **error)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *next = NULL;
+
+    if (!def->bridge.name || !owner || !mac)
+        return TRUE;
+    path = dnsmasq_file(rt, def->bridge.name, "macs");
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        text = g_strdup("");
+    if (!(next = sv_net_macs_update(text, owner, mac, added, error)))
+        return FALSE;
+    return sv_mkdir_p(rt->dnsmasq_dir, 0755, error) &&
+           sv_file_write_atomic(path, next, strlen(next), 0644, error);
 }
 
 void

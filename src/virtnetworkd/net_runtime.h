@@ -10,8 +10,9 @@
 
 typedef struct SvNetRuntime SvNetRuntime;
 
-/* paths: ROOT-based dirs; the runtime owns dnsmasq supervision (pidfd), leases.
- * `root` is "" or NULL for none. (transfer full) */
+/* paths: ROOT-based dirs; the runtime owns dnsmasq supervision (pidfd), leases, and the
+ * firewall's reload watch (running networks get their rules back after a firewalld reload
+ * or an `nft flush ruleset`). `root` is "" or NULL for none. (transfer full) */
 SvNetRuntime *sv_net_runtime_new(const char *root, GError **error);
 void sv_net_runtime_free(SvNetRuntime *rt);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvNetRuntime, sv_net_runtime_free)
@@ -40,6 +41,14 @@ gboolean sv_net_runtime_reload(SvNetRuntime *rt, const SvNetworkDef *def, GError
  * NAME.addnhosts, NAME.leases), BRIDGE.status and BRIDGE.macs. Nothing runs: blocking
  * only on unlink. */
 void sv_net_runtime_remove_files(SvNetRuntime *rt, const SvNetworkDef *def);
+
+/* A port of domain `owner` with MAC `mac` was plugged into (added TRUE) or unplugged from
+ * the network: BRIDGE.macs, the domain-to-MACs map libvirt's NSS module reads, is updated
+ * as libvirt's virMacMap does at port creation and deletion (the file stays after the
+ * network stops, and goes with sv_net_runtime_remove_files()). Blocking only on the file.
+ * Errors as libvirt's for a map file it cannot read. */
+gboolean sv_net_runtime_port_mac(SvNetRuntime *rt, const SvNetworkDef *def, const char *owner,
+                                 const char *mac, gboolean added, GError **error);
 
 /* The leases helper dnsmasq runs (--dhcp-script); by default virtnetworkd-leaseshelper
  * beside the daemon's executable, else in the install's libexecdir. Tests set it. */

@@ -720,6 +720,22 @@ clean_remnants(NetworkDriver *drv, const NetworkObj *n)
     sv_net_runtime_stop(drv->rt, r->def, remnants_gone, r);
 }
 
+/* libvirt's virNetworkLoadConfig: a definition file without the bridge's MAC (one written
+ * by hand, or the install's default network) gets one, saved at once, so the bridge keeps
+ * it from start to start. */
+static void
+give_mac(NetworkDriver *drv, NetworkObj *n)
+{
+    SvNetworkDef *def = n->new_def ? n->new_def : n->def;
+    g_autoptr(GError) error = NULL;
+
+    if (!n->persistent || !is_virtual(def->forward.type) || def->mac)
+        return;
+    make_bridge_mac(def);
+    if (!networks_save_config(drv->nets, n, &error))
+        g_warning("cannot save network '%s': %s", def->name, error->message);
+}
+
 void
 network_recover(NetworkDriver *drv)
 {
@@ -728,6 +744,7 @@ network_recover(NetworkDriver *drv)
     for (guint i = all->len; i-- > 0;) {
         NetworkObj *n = all->pdata[i];
 
+        give_mac(drv, n);
         n->def->connections = n->ports->len;
         if (!n->active || still_active(drv, n))
             continue;

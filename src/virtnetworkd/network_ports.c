@@ -279,6 +279,17 @@ reclaim(const NetworkObj *net, const SvNetworkPortDef *p, GError **error)
     return check_floor(net, p, p->bandwidth, error);
 }
 
+/* libvirt's virNetworkObjMacMgrAdd/Del: a network whose bridge is its own keeps the map of
+ * its guests' MACs (BRIDGE.macs) that libvirt's NSS module reads. */
+static gboolean
+mac_map(NetworkDriver *drv, const NetworkObj *net, const SvNetworkPortDef *p, gboolean added,
+        GError **error)
+{
+    if (p->plug_type != SV_NETWORK_PORT_PLUG_NETWORK)
+        return TRUE;
+    return sv_net_runtime_port_mac(drv->rt, net->def, p->owner_name, p->mac, added, error);
+}
+
 /* ---------------------------------------------------------------- the calls */
 
 static gboolean
@@ -302,7 +313,8 @@ create_xml(SvCall *call, remote_network_port_create_xml_args *a,
                                 : "Port reclaim not requested but plug type is not none");
         return FALSE;
     }
-    if (!(reclaiming ? reclaim(net, p, error) : allocate(net, p, error)))
+    if (!(reclaiming ? reclaim(net, p, error) : allocate(net, p, error)) ||
+        !mac_map(drv, net, p, TRUE, error))
         return FALSE;
     added = p;
     if (!networks_add_port(drv->nets, net, g_steal_pointer(&p), error))
@@ -351,6 +363,8 @@ delete(SvCall *call, remote_network_port_delete_args *a, GError **error)
 
     if (!check_flags(a->flags, 0, "networkPortDelete", error) ||
         !(p = port_of(call, &a->port, &net, error)))
+        return FALSE;
+    if (!mac_map(drv, net, p, FALSE, error))
         return FALSE;
     g_message("MAC %s releasing network %s", p->mac, net->def->name);
     networks_delete_port(drv->nets, net, p);

@@ -3,7 +3,8 @@ network and mount namespace of its own, so that its network driver (bridges, dns
 iptables) acts there and never on the host.
 
 The private libvirtd sees the host's files except: /run/libvirt, /var/lib/libvirt and
-/var/cache/libvirt (empty tmpfs: no state of the shared libvirtd, nothing left behind) and
+/var/cache/libvirt (empty tmpfs: no state of the shared libvirtd, nothing left behind),
+/run/dbus (empty: no system bus, so a firewalld of the host's is never asked anything) and
 /etc/libvirt (a copy of the host's configuration files without any guest, network, pool or
 secret definition, and a libvirtd.conf putting its sockets in the test's directory, where
 clients outside the namespaces reach them). Whoever starts it holds the libvirtd lock
@@ -25,7 +26,7 @@ LIBVIRTD = "/usr/sbin/libvirtd"
 # Run inside the new namespaces by `unshare -n -m --propagation private sh -c`.
 SETUP = """set -e
 ip link set lo up
-for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt; do
+for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt /run/dbus; do
     mkdir -p "$d"
     mount -t tmpfs -o mode=0755 tmpfs "$d"
 done

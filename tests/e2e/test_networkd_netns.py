@@ -97,10 +97,13 @@ def steps(conn, state_dir, dnsmasq_dir, config_dir):
     out["port"] = port.XMLDesc()
     out["connections"] = net.XMLDesc()
     out["ports"] = [p.UUIDString() for p in net.listAllPorts()]
+    out["macs"] = (dnsmasq_dir / (BRIDGE + ".macs")).read_text()
     out["leases"] = net.DHCPLeases()
     port.delete()
+    out["macs after"] = (dnsmasq_dir / (BRIDGE + ".macs")).read_text()
     net.destroy()
     net.undefine()
+    out["files left"] = sorted(os.listdir(dnsmasq_dir))
     # libvirtd sends a network event when its event loop next turns: another call makes
     # sure it has (the events are compared, not when they come)
     conn.listAllNetworks()

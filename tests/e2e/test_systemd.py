@@ -49,24 +49,29 @@ def _built_here(name):
 
 # A build without the Xen driver has no virtxend, and installs nothing for it.
 DAEMONS = tuple(n for n in ("virtqemud", "virtlxcd", "virtxend", "virtproxyd", "virtsecretd",
-                                   "virtstoraged", "virtnodedevd")
+                                   "virtstoraged", "virtnodedevd", "virtnetworkd")
                 if n != "virtxend" or _built_here(n))
 # The secondary drivers' daemons (issue 19): no guests, reached by virtproxyd too.
-SECONDARY = ("virtsecretd", "virtstoraged", "virtnodedevd")
+SECONDARY = ("virtsecretd", "virtstoraged", "virtnodedevd", "virtnetworkd")
 # The hypervisor daemons.
 BACKENDS = tuple(n for n in DAEMONS if n != "virtproxyd" and n not in SECONDARY)
 DRIVER = {"virtqemud": "qemu", "virtlxcd": "lxc", "virtxend": "xen", "virtproxyd": "qemu",
-          "virtsecretd": "secret", "virtstoraged": "storage", "virtnodedevd": "nodedev"}
+          "virtsecretd": "secret", "virtstoraged": "storage", "virtnodedevd": "nodedev",
+          "virtnetworkd": "network"}
 SOCK_PREFIX = {"virtqemud": "virtqemud", "virtlxcd": "virtlxcd", "virtxend": "virtxend",
                "virtsecretd": "virtsecretd", "virtstoraged": "virtstoraged",
-               "virtnodedevd": "virtnodedevd", "virtproxyd": "libvirt"}
+               "virtnodedevd": "virtnodedevd", "virtnetworkd": "virtnetworkd",
+               "virtproxyd": "libvirt"}
 # The exposure `systemd-analyze security` may give each service at most (issue #9;
 # libvirt 9.0.0's units rate 9.6).
 EXPOSURE_TARGET = {"virtproxyd": 2.5, "virtqemud": 6.0, "virtxend": 6.0, "virtlxcd": 7.0,
                    "virtsecretd": 1.0, "virtnodedevd": 2.5,
                    # at most virtqemud's own rating (3.8): it runs in the host's mount
                    # namespace, which an fs pool's mounts must reach
-                   "virtstoraged": 3.8}
+                   "virtstoraged": 3.8,
+                   # the host's network namespace and the network capabilities dnsmasq and
+                   # the bridges need (docs/operations.md)
+                   "virtnetworkd": 3.0}
 
 TOOL_TIMEOUT = 60
 NOTIFY_TIMEOUT = 10.0
@@ -264,8 +269,9 @@ def test_units_as_libvirt_has_them(install):
         assert svc["Unit"]["Requires"] == [n + ".socket", n + "-ro.socket",
                                            n + "-admin.socket"]
         assert svc["Install"]["WantedBy"] == ["multi-user.target"]
-        if n in BACKENDS:
-            # Guests are the daemon's children and outlive it.
+        if n in BACKENDS or n == "virtnetworkd":
+            # Guests (virtnetworkd: each network's dnsmasq, as libvirt's unit has it) are
+            # the daemon's children and outlive it.
             assert one(svc, "Service", "KillMode") == "process"
         elif n == "virtproxyd":
             assert "KillMode" not in svc["Service"]
@@ -566,6 +572,24 @@ def test_socket_activated_storaged(activated):
     a.stop()
 
 
+def test_socket_activated_networkd(activated):
+    """virtnetworkd as its units run it (issue 20): net-list on both sockets, a net-define
+    refused on the read-only one, the admin socket answering."""
+    need_tool("virsh")
+    a = activated("virtnetworkd").start()
+    assert virsh(a.uri(), "net-list", "--all").returncode == 0
+    assert virsh(a.uri("-ro"), "net-list", "--all", readonly=True).returncode == 0
+    xml = a.root / "ro-net.xml"
+    xml.write_text("<network><name>ro</name></network>")
+    r = virsh(a.uri("-ro"), "net-define", str(xml), check=False)
+    assert r.returncode != 0 and "read only access prevents" in r.stderr, r.stderr
+    with rawrpc.Client(str(a.socks["-admin"][0]), timeout=5.0) as c:
+        c.send_keepalive(rawrpc.KEEPALIVE_PING)
+        m = c.recv_message(timeout=5.0)
+        assert (m.prog, m.proc) == (rawrpc.KEEPALIVE_PROGRAM, rawrpc.KEEPALIVE_PONG)
+    a.stop()
+
+
 def test_socket_activated_nodedevd(activated):
     """virtnodedevd as its units run it (issue 19 item 4): nodedev-list on both sockets,
     the same devices, the admin socket answering."""
@@ -820,7 +844,8 @@ def test_conf_defaults_are_accepted(install, daemons, root, name):
     if name != "virtproxyd":  # the proxy has no backend here; it answered AUTH_LIST
         virsh("%s+unix:///system?socket=%s" % (DRIVER[name], d.sock),
               *({"virtsecretd": ["secret-list"], "virtstoraged": ["pool-list", "--all"],
-                 "virtnodedevd": ["nodedev-list"]}.get(name, ["list", "--all"])))
+                 "virtnodedevd": ["nodedev-list"], "virtnetworkd": ["net-list", "--all"]}
+                .get(name, ["list", "--all"])))
 
 
 def test_secret_conf_documents_keys_virtsecretd_reads(install, daemons, root):

@@ -3,7 +3,9 @@
  * IPv4 leases and an IPv6 one; its "init" output; the empty array its "del" of the last
  * lease leaves), and NETWORK_GET_DHCP_LEASES read from such a file with libvirt's rules
  * (expired leases hidden, MAC filter ignoring case, the prefix of the network's <ip> of
- * the lease's family) and errors. */
+ * the lease's family) and errors; and BRIDGE.macs through the port additions and removals
+ * libvirtd made it for (macs-*.macs: a port of guest-a, then one of guest-b and a second of
+ * guest-a, then guest-a's two deleted, then the last). */
 #include <string.h>
 
 #include "net_leases.h"
@@ -204,6 +206,36 @@ test_get_leases_errors(void)
     g_assert_cmpstr(error->message, ==, "internal error: Malformed lease_entries array");
 }
 
+/* The ports libvirtd saw, one after another, and the file after each step. */
+static void
+test_macs(void)
+{
+    g_autofree char *first = data("macs-first.macs");
+    g_autofree char *three = data("macs-three.macs");
+    g_autofree char *one = data("macs-one.macs");
+    g_autofree char *empty = data("leases-empty.status");
+    g_autoptr(GError) error = NULL;
+    g_autofree char *a = sv_net_macs_update("", "guest-a", "52:54:00:aa:00:01", TRUE, &error);
+    g_autofree char *b = sv_net_macs_update(a, "guest-b", "52:54:00:aa:00:02", TRUE, &error);
+    g_autofree char *c = sv_net_macs_update(b, "guest-a", "52:54:00:aa:00:03", TRUE, &error);
+    g_autofree char *d = sv_net_macs_update(c, "guest-a", "52:54:00:aa:00:01", FALSE, &error);
+    g_autofree char *e = sv_net_macs_update(d, "guest-a", "52:54:00:aa:00:03", FALSE, &error);
+    g_autofree char *f = sv_net_macs_update(e, "guest-b", "52:54:00:aa:00:02", FALSE, &error);
+    g_autofree char *again = sv_net_macs_update(three, "guest-b", "52:54:00:aa:00:02", TRUE,
+                                                &error);
+    g_autofree char *bad = NULL;
+
+    g_assert_no_error(error);
+    g_assert_cmpstr(a, ==, first);
+    g_assert_cmpstr(c, ==, three);
+    g_assert_cmpstr(e, ==, one);
+    g_assert_cmpstr(f, ==, empty);
+    g_assert_cmpstr(again, ==, three); /* a MAC already there is not added twice */
+    bad = sv_net_macs_update("[{\"domain\": 1}]", "g", "52:54:00:aa:00:01", TRUE, &error);
+    g_assert_null(bad);
+    g_assert_error(error, sv_error_quark(SV_FROM_NETWORK), SV_ERR_INTERNAL_ERROR);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -214,5 +246,6 @@ main(int argc, char **argv)
     g_test_add_func("/net-leases/escape", test_escape);
     g_test_add_func("/net-leases/get-leases", test_get_leases);
     g_test_add_func("/net-leases/get-leases-errors", test_get_leases_errors);
+    g_test_add_func("/net-leases/macs", test_macs);
     return g_test_run();
 }

@@ -243,6 +243,16 @@ bridge(void)
     g_assert_false(sv_netdev_add_address("svbr7", "10.44.0.1", 24, &error));
     g_assert_nonnull(strstr(error->message, "Failed to add IP address 10.44.0.1/24 to svbr7"));
     g_clear_error(&error);
+    /* a kernel without bridge VLAN filtering refuses it, to libvirt as well */
+    if (sv_netdev_bridge_set_vlan_filtering("svbr7", TRUE, &error)) {
+        g_free(link);
+        link = ip("-d link show svbr7");
+        g_assert_nonnull(strstr(link, "vlan_filtering 1 "));
+    } else {
+        g_assert_cmpstr(error->message, ==, "Unable to set vlan_filtering on bridge svbr7: "
+                                            "Operation not supported");
+        g_clear_error(&error);
+    }
     g_assert_true(sv_netdev_bridge_set_stp("svbr7", FALSE, 5000, &error));
     g_free(link);
     link = ip("-d link show svbr7");

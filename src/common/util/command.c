@@ -68,7 +68,8 @@ sv_command_path(const char *name)
 }
 
 gboolean
-sv_command_run(const char *const *argv, const char *input, char **ret_out, GError **error)
+sv_command_run_status(const char *const *argv, const char *input, gboolean ignore_status,
+                      char **ret_out, GError **error)
 {
     static const char *const envp[] = {"LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
     g_autofree char *path = strchr(argv[0], '/') ? g_strdup(argv[0]) : sv_command_path(argv[0]);
@@ -88,11 +89,18 @@ sv_command_run(const char *const *argv, const char *input, char **ret_out, GErro
     if (!sv_process_run_sync_input((const char *const *)args->pdata, envp, input, &out, &err,
                                    &status, error))
         return FALSE;
-    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+    g_debug("%s %s: status %d, stderr '%s'", argv[0], argv[1] ? argv[1] : "", status, err);
+    if (!ignore_status && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
         sv_command_error(argv, status, err, error);
         return FALSE;
     }
     if (ret_out)
         *ret_out = g_steal_pointer(&out);
     return TRUE;
+}
+
+gboolean
+sv_command_run(const char *const *argv, const char *input, char **ret_out, GError **error)
+{
+    return sv_command_run_status(argv, input, FALSE, ret_out, error);
 }

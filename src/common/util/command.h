@@ -23,3 +23,6 @@ char *sv_command_path(const char *name);
  * sv_command_error's error, argv shown as given. */
 gboolean sv_command_run(const char *const *argv, const char *input, char **ret_out,
                         GError **error);
+/* The same, any exit status accepted when ignore_status. */
+gboolean sv_command_run_status(const char *const *argv, const char *input, gboolean ignore_status,
+                               char **ret_out, GError **error);

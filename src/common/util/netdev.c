@@ -161,6 +161,23 @@ index_of(const char *name, GError **error)
     return ifindex;
 }
 
+/* Send m; on a refusal, a SYSTEM_ERROR with the kernel's errno and the message given. */
+static gboolean G_GNUC_PRINTF(3, 4)
+msg_request(NlMsg *m, GError **error, const char *fmt, ...)
+{
+    int err = msg_send(m);
+    g_autofree char *what = NULL;
+    va_list ap;
+
+    if (!err)
+        return TRUE;
+    va_start(ap, fmt);
+    what = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    sv_error_set_errno(error, SV_FROM_NONE, err, "%s", what);
+    return FALSE;
+}
+
 gboolean
 sv_netdev_parse_mac(const char *mac, guint8 out[6])
 {
@@ -442,18 +459,12 @@ sv_netdev_set_down(const char *name, GError **error)
 {
     NlMsg m;
     int ifindex = index_of(name, error);
-    int err;
 
     if (!ifindex)
         return FALSE;
     msg_init(&m, RTM_NEWLINK, 0, ifindex);
     msg_ifinfo(&m)->ifi_change = IFF_UP;
-    err = msg_send(&m);
-    if (err) {
-        sv_error_set_errno(error, SV_FROM_NONE, err, "Unable to bring down interface %s", name);
-        return FALSE;
-    }
-    return TRUE;
+    return msg_request(&m, error, "Unable to bring down interface %s", name);
 }
 
 gboolean
@@ -462,7 +473,6 @@ sv_netdev_bridge_create(const char *name, const char *mac, GError **error)
     NlMsg m;
     guint8 addr[6];
     struct rtattr *info;
-    int err;
 
     if (!sv_netdev_name_valid(name) || (mac && !sv_netdev_parse_mac(mac, addr))) {
         sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR,
@@ -476,42 +486,62 @@ sv_netdev_bridge_create(const char *name, const char *mac, GError **error)
     info = msg_attr(&m, IFLA_LINKINFO, NULL, 0);
     msg_attr(&m, IFLA_INFO_KIND, "bridge", strlen("bridge"));
     msg_nest_end(&m, info);
-    err = msg_send(&m);
-    if (err) {
-        sv_error_set_errno(error, SV_FROM_NONE, err, "error creating bridge interface %s",
-                           name);
-        return FALSE;
-    }
-    return TRUE;
+    return msg_request(&m, error, "error creating bridge interface %s", name);
+}
+
+/* Open a change of bridge `name`'s options: the IFLA_INFO_DATA nest to fill, closed by
+ * bridge_change_end(). 0 when there is no such interface. */
+static int
+bridge_change_begin(NlMsg *m, const char *name, struct rtattr **info, struct rtattr **data,
+                    GError **error)
+{
+    int ifindex = index_of(name, error);
+
+    if (!ifindex)
+        return 0;
+    msg_init(m, RTM_NEWLINK, 0, ifindex);
+    *info = msg_attr(m, IFLA_LINKINFO, NULL, 0);
+    msg_attr(m, IFLA_INFO_KIND, "bridge", strlen("bridge"));
+    *data = msg_attr(m, IFLA_INFO_DATA, NULL, 0);
+    return ifindex;
+}
+
+static void
+bridge_change_end(NlMsg *m, struct rtattr *info, struct rtattr *data)
+{
+    msg_nest_end(m, data);
+    msg_nest_end(m, info);
 }
 
 gboolean
 sv_netdev_bridge_set_stp(const char *name, gboolean stp, guint delay_ms, GError **error)
 {
     NlMsg m;
-    int ifindex = index_of(name, error);
     /* the kernel's bridge times are in USER_HZ ticks (centiseconds) */
     guint32 delay = delay_ms / 10, state = stp ? 1 : 0;
     struct rtattr *info, *data;
-    int err;
 
-    if (!ifindex)
+    if (!bridge_change_begin(&m, name, &info, &data, error))
         return FALSE;
-    msg_init(&m, RTM_NEWLINK, 0, ifindex);
-    info = msg_attr(&m, IFLA_LINKINFO, NULL, 0);
-    msg_attr(&m, IFLA_INFO_KIND, "bridge", strlen("bridge"));
-    data = msg_attr(&m, IFLA_INFO_DATA, NULL, 0);
     /* the kernel applies FORWARD_DELAY before STP_STATE within one message */
     msg_attr(&m, IFLA_BR_FORWARD_DELAY, &delay, sizeof(delay));
     msg_attr(&m, IFLA_BR_STP_STATE, &state, sizeof(state));
-    msg_nest_end(&m, data);
-    msg_nest_end(&m, info);
-    err = msg_send(&m);
-    if (err) {
-        sv_error_set_errno(error, SV_FROM_NONE, err, "Unable to set STP on bridge %s", name);
+    bridge_change_end(&m, info, data);
+    return msg_request(&m, error, "Unable to set STP on bridge %s", name);
+}
+
+gboolean
+sv_netdev_bridge_set_vlan_filtering(const char *name, gboolean on, GError **error)
+{
+    NlMsg m;
+    guint8 v = on ? 1 : 0;
+    struct rtattr *info, *data;
+
+    if (!bridge_change_begin(&m, name, &info, &data, error))
         return FALSE;
-    }
-    return TRUE;
+    msg_attr(&m, IFLA_BR_VLAN_FILTERING, &v, sizeof(v));
+    bridge_change_end(&m, info, data);
+    return msg_request(&m, error, "Unable to set vlan_filtering on bridge %s", name);
 }
 
 /* An address's family and bytes; 0 when the text is none. */
@@ -533,7 +563,6 @@ sv_netdev_add_address(const char *name, const char *addr, guint prefix, GError *
     guint8 a[16];
     int family = parse_inet(addr, a);
     int ifindex = index_of(name, error);
-    int err;
 
     if (!ifindex)
         return FALSE;
@@ -555,13 +584,7 @@ sv_netdev_add_address(const char *name, const char *addr, guint prefix, GError *
         bcast = (ip & mask) | ~mask;
         msg_attr(&m, IFA_BROADCAST, &bcast, sizeof(bcast));
     }
-    err = msg_send(&m);
-    if (err) {
-        sv_error_set_errno(error, SV_FROM_NONE, err, "Failed to add IP address %s/%u to %s",
-                           addr, prefix, name);
-        return FALSE;
-    }
-    return TRUE;
+    return msg_request(&m, error, "Failed to add IP address %s/%u to %s", addr, prefix, name);
 }
 
 gboolean
@@ -575,7 +598,6 @@ sv_netdev_add_route(const char *name, const char *addr, guint prefix, const char
     int ifindex = index_of(name, error);
     guint32 oif = (guint32)ifindex, prio = metric;
     size_t len = family == AF_INET ? 4 : 16;
-    int err;
 
     if (!ifindex)
         return FALSE;
@@ -597,11 +619,6 @@ sv_netdev_add_route(const char *name, const char *addr, guint prefix, const char
     msg_attr(&m, RTA_OIF, &oif, sizeof(oif));
     if (metric)
         msg_attr(&m, RTA_PRIORITY, &prio, sizeof(prio));
-    err = msg_send(&m);
-    if (err) {
-        sv_error_set_errno(error, SV_FROM_NONE, err, "Failed to add route to %s/%u via %s",
-                           addr, prefix, gateway);
-        return FALSE;
-    }
-    return TRUE;
+    return msg_request(&m, error, "Failed to add route to %s/%u via %s", addr, prefix,
+                       gateway);
 }

@@ -71,6 +71,10 @@ gboolean sv_netdev_bridge_create(const char *name, const char *mac, GError **err
 gboolean sv_netdev_bridge_set_stp(const char *name, gboolean stp, guint delay_ms,
                                   GError **error);
 
+/* Turn a bridge's VLAN filtering on or off (libvirt's macTableManager='libvirt' bridges
+ * have it on: the guests' MACs are then the bridge's static entries). */
+gboolean sv_netdev_bridge_set_vlan_filtering(const char *name, gboolean on, GError **error);
+
 /* Add address `addr` (IPv4 or IPv6 text) with `prefix` to `name`; IPv4 addresses get
  * their network's broadcast address, as libvirt's virNetDevIPAddrAdd gives them. */
 gboolean sv_netdev_add_address(const char *name, const char *addr, guint prefix,

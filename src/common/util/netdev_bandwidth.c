@@ -3,10 +3,7 @@
  * Debian's libvirtd runs them (checked in the same run by test_qemu_bandwidth.py). */
 #include "util/netdev_bandwidth.h"
 
-#include <errno.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "util/command.h"
 #include "util/error.h"
@@ -27,35 +24,8 @@ sv_netdev_bandwidth_set_runner(SvTcRunFunc fn, gpointer data)
 gboolean
 sv_netdev_tc_run(const char *const *argv, gboolean ignore_status, gpointer data, GError **error)
 {
-    static const char *const envp[] = {"LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-    g_autofree char *path = sv_command_path(argv[0]);
-    g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
-    g_autoptr(GError) local = NULL;
-    g_autoptr(GPtrArray) args = g_ptr_array_new();
-    int status = 0;
-
     (void)data;
-    if (!path) {
-        sv_error_set_errno(error, SV_FROM_NONE, ENOENT, "Cannot find '%s' in path", argv[0]);
-        return FALSE;
-    }
-    g_ptr_array_add(args, path);
-    for (guint i = 1; argv[i]; i++)
-        g_ptr_array_add(args, (char *)argv[i]);
-    g_ptr_array_add(args, NULL);
-    if (!g_spawn_sync(NULL, (char **)args->pdata, (char **)envp, G_SPAWN_DEFAULT, NULL, NULL,
-                      &out, &err, &status, &local)) {
-        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "Unable to run %s: %s",
-                     argv[0], local->message);
-        return FALSE;
-    }
-    g_debug("tc: %s: status %d, stderr '%s'", argv[1], status, err);
-    if (!ignore_status && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-        sv_command_error(argv, status, err, error);
-        return FALSE;
-    }
-    return TRUE;
+    return sv_command_run_status(argv, NULL, ignore_status, NULL, error);
 }
 
 static gboolean
