@@ -3,6 +3,7 @@
  * networkcommon_conf.c and the network driver's namespace parser read them. */
 #include "conf/network_def.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -17,6 +18,18 @@
 #define HOSTNAME_BAD " \t,#"
 
 /* ---- <dhcp> -------------------------------------------------------------------------------- */
+
+/* A number as strtoull reads it with base 0 (decimal, 0x hex, 0 octal), whole and never
+ * negative: libvirt reads the lease's expiry so (virXMLPropULongLong, base 0). */
+static gboolean
+parse_u64_any_base(const char *s, guint64 *out)
+{
+    char *end = NULL;
+
+    errno = 0;
+    *out = g_ascii_strtoull(s, &end, 0);
+    return end != s && !*end && errno == 0 && !strchr(s, '-');
+}
 
 /* <lease expiry= unit=> (virNetworkDHCPLeaseTimeDefParseXML). */
 static gboolean
@@ -33,7 +46,7 @@ parse_lease(const xmlNode *parent, guint64 *expiry, gboolean *infinite, int *uni
 
     if (!v)
         return TRUE;
-    if (!sv_domain_parse_u64(v, &n)) {
+    if (!parse_u64_any_base(v, &n)) {
         sv_error_set(error, SV_FROM_XML, SV_ERR_XML_ERROR,
                      "Invalid value for attribute 'expiry' in element 'lease': '%s'. Expected "
                      "non-negative integer value",

@@ -141,8 +141,8 @@ sv_net_virtualport_parse(const xmlNode *node, gboolean require_type, char **out,
     g_autoptr(GString) p = g_string_new(NULL);
 
     if (type && !g_strv_contains(vport_types, type)) {
-        sv_error_set(error, SV_FROM_NONE, SV_ERR_XML_ERROR, "unknown virtualport type %s",
-                     type);
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_CONFIG_UNSUPPORTED,
+                     "unknown virtualport type %s", type);
         return FALSE;
     }
     if (!type && require_type) {
