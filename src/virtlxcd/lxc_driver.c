@@ -235,6 +235,7 @@ lxc_process_context_clear(LxcProcessContext *p)
 {
     g_free(p->run_dir);
     g_free(p->log_dir);
+    g_free(p->family_run_dir);
     g_free(p->supervisor);
     g_free(p->cgroup_root);
     g_free(p->cgroup_parent);
@@ -332,6 +333,7 @@ lxc_init(SvDaemon *d, GError **error)
     driver->process.domains = &driver->domains;
     driver->process.run_dir = sv_daemon_path(d, "/run/libvirt/lxc");
     driver->process.log_dir = sv_daemon_path(d, "/var/log/libvirt/lxc");
+    driver->process.family_run_dir = sv_daemon_path(d, "/run/libvirt");
     n = sv_domain_store_load_all(driver->store, driver->list, load_check, driver);
     g_debug("loaded %u container definitions from %s; supervisor %s, cgroups %s/*/%s", n,
             config_dir, driver->process.supervisor, driver->process.cgroup_root,

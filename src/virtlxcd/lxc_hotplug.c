@@ -9,6 +9,8 @@
 
 #include "domain/domain_hotplug.h"
 #include "domain/domain_modify.h"
+#include "domain/domain_netport.h"
+#include "programs/backend.h"
 #include "lxc_domain.h"
 #include "util/error.h"
 #include "util/netdev.h"
@@ -150,19 +152,6 @@ init_pid(SvDomainObj *obj, GError **error)
     return 0;
 }
 
-/* Link `port` made a port of `bridge`, with virNetDevBridgeAddPort's error for a bridge
- * that is not there. */
-static gboolean
-add_port(const char *bridge, const char *port, GError **error)
-{
-    if (!sv_netdev_exists(bridge)) {
-        sv_error_set_errno(error, SV_FROM_NONE, ENODEV, "Unable to add bridge %s port %s",
-                           bridge, port);
-        return FALSE;
-    }
-    return sv_netdev_set_master(port, bridge, error);
-}
-
 /* Interface net's veth pair for the container whose init is pid: its host end (the
  * <target dev>) here, up and, for a bridge, its port; the other end made in init's network
  * namespace with the interface's MAC, named as libvirt names it (a free vethN; it is not
@@ -187,7 +176,8 @@ plug(SvDomainObj *obj, const SvDomainNetDef *net, pid_t pid, GError **error)
     }
     if (!sv_netdev_veth_create(net->target_dev, peer, net->mac, pid, error))
         return FALSE;
-    if (net->type == SV_DOMAIN_NET_TYPE_BRIDGE && !add_port(net->source, net->target_dev, error)) {
+    if (sv_domain_net_bridge(net) &&
+        !sv_netdev_bridge_add_port(sv_domain_net_bridge(net), net->target_dev, error)) {
         if (!sv_netdev_delete(net->target_dev, &cleanup_error))
             g_warning("%s", cleanup_error->message);
         return FALSE;
@@ -206,7 +196,8 @@ attach_net(SvDomainObj *obj, SvDomainNetDef *net, GError **error)
 
     if (!pid)
         return FALSE;
-    if (net->type != SV_DOMAIN_NET_TYPE_BRIDGE && net->type != SV_DOMAIN_NET_TYPE_ETHERNET) {
+    if (net->type != SV_DOMAIN_NET_TYPE_BRIDGE && net->type != SV_DOMAIN_NET_TYPE_ETHERNET &&
+        net->type != SV_DOMAIN_NET_TYPE_NETWORK) {
         if (net->type == SV_DOMAIN_NET_TYPE_DIRECT)
             /* libvirt moves a macvlan link in; there are only macvtap links here. */
             sv_error_set(error, SV_FROM_LXC, SV_ERR_OPERATION_UNSUPPORTED,
@@ -273,11 +264,80 @@ lxc_hotplug_replug(SvDomainObj *obj)
     }
 }
 
+/* An interface of type network on its way in: its port first (for the client), then the
+ * veth; a plug that fails gives the port back. */
+typedef struct {
+    gpointer run;
+    SvDomainDef *one; /* the guest's name and UUID with the interface alone */
+    SvStoreDoneFunc done;
+    gpointer data;
+} NetAttach;
+
+static void
+net_port_ready(SvNetportWork *done, const GError *error, gpointer data)
+{
+    g_autoptr(SvNetportWork) work = done;
+    g_autofree NetAttach *a = data;
+    g_autoptr(SvDomainDef) one = a->one;
+    g_autoptr(GError) err = NULL;
+    SvDomainObj *obj = error ? NULL : lxc_domain_find_run(a->run);
+    SvDomainNetDef *net;
+
+    if (!error && !obj) {
+        sv_netport_work_undo(work);
+        sv_error_set(&err, SV_FROM_LXC, SV_ERR_OPERATION_INVALID, "domain is not running");
+    }
+    if (error || err) {
+        a->done(error ? error : err, a->data);
+        return;
+    }
+    sv_netport_apply(work, one);
+    net = g_ptr_array_steal_index(one->interfaces, 0);
+    if (!attach_net(obj, net, &err)) {
+        g_ptr_array_add(one->interfaces, net);
+        sv_netport_release(one, 0, lxc_ctx_of(obj)->family_run_dir);
+        a->done(err, a->data);
+        return;
+    }
+    a->done(NULL, a->data);
+}
+
+static gboolean
+attach_network(SvCall *call, SvDomainObj *obj, SvDomainNetDef *net, SvStoreDoneFunc done,
+               gpointer data, GError **error)
+{
+    NetAttach *a;
+    SvBackendIdentity id;
+    guint next = 0;
+
+    if (!init_pid(obj, error))
+        return FALSE;
+    a = g_new0(NetAttach, 1);
+    a->run = sv_domain_obj_run_key(obj);
+    a->one = sv_domain_def_copy(obj->def);
+    g_ptr_array_set_size(a->one->interfaces, 0);
+    lxc_complete_interface(obj->list, net, &next);
+    g_ptr_array_add(a->one->interfaces, net);
+    a->done = done;
+    a->data = data;
+    sv_backend_identity_of_client(&id, sv_call_get_client(call));
+    sv_netport_allocate(a->one, 0, lxc_ctx_of(obj)->family_run_dir, &id, net_port_ready, a);
+    return TRUE;
+}
+
 static gboolean
 lxc_attach_live(SvCall *call, SvDomainObj *obj, SvDomainDef *dev, const char *kind,
                 SvStoreDoneFunc done, gpointer data, GError **error)
 {
-    (void)call;
+    if (one_of(kind, "interface", dev->interfaces) &&
+        ((SvDomainNetDef *)dev->interfaces->pdata[0])->type == SV_DOMAIN_NET_TYPE_NETWORK) {
+        SvDomainNetDef *net = g_ptr_array_steal_index(dev->interfaces, 0);
+
+        if (attach_network(call, obj, net, done, data, error))
+            return TRUE;
+        g_ptr_array_add(dev->interfaces, net);
+        return FALSE;
+    }
     if (one_of(kind, "disk", dev->disks)) {
         SvDomainDiskDef *disk = dev->disks->pdata[0];
         pid_t pid = init_pid(obj, error);
@@ -314,13 +374,15 @@ detach_net(SvDomainObj *obj, const SvDomainNetDef *net, GError **error)
     if (!sv_domain_hotplug_net_find(obj->def, net, &found, error))
         return FALSE;
     live = obj->def->interfaces->pdata[found];
-    if (live->type != SV_DOMAIN_NET_TYPE_BRIDGE && live->type != SV_DOMAIN_NET_TYPE_ETHERNET) {
+    if (live->type != SV_DOMAIN_NET_TYPE_BRIDGE && live->type != SV_DOMAIN_NET_TYPE_ETHERNET &&
+        live->type != SV_DOMAIN_NET_TYPE_NETWORK) {
         sv_error_set(error, SV_FROM_LXC, SV_ERR_CONFIG_UNSUPPORTED,
                      "Only bridged veth devices can be detached");
         return FALSE;
     }
     if (live->target_dev && !sv_netdev_delete(live->target_dev, error))
         return FALSE;
+    sv_netport_release(obj->def, (int)found, lxc_ctx_of(obj)->family_run_dir);
     g_ptr_array_remove_index(obj->def->interfaces, found);
     return TRUE;
 }

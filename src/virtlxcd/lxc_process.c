@@ -12,6 +12,7 @@
  * The start is in lxc_start.c, the procedures in lxc_control.c, the reconnect after a
  * daemon restart in lxc_reconnect.c. */
 #include "lxc_domain.h"
+#include "domain/domain_netport.h"
 #include "lxc_hotplug.h"
 
 #include <signal.h>
@@ -120,6 +121,8 @@ lxc_domain_release(SvDomainObj *obj)
         sv_cgroup_remove_when_empty(g_steal_pointer(&ld->cgroup), obj->def->name);
     if (ld->socket_path)
         unlink(ld->socket_path);
+    /* Its interfaces' ports on networks go back (nothing waits for it). */
+    sv_netport_release(obj->def, -1, lxc_ctx_of(obj)->family_run_dir);
 }
 
 static GError *

@@ -13,6 +13,7 @@ typedef struct {
     LxcTimeouts timeouts;
     char *run_dir;       /* ROOT/run/libvirt/lxc: status files and supervisor sockets */
     char *log_dir;       /* ROOT/var/log/libvirt/lxc */
+    char *family_run_dir; /* ROOT/run/libvirt: the secondary drivers' daemons' sockets */
     char *supervisor;    /* the virtlxcd-supervisor binary */
     char *cgroup_root;   /* "/sys/fs/cgroup" */
     char *cgroup_parent; /* every container's cgroup is PARENT/NAME.libvirt-lxc */

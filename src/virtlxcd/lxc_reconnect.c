@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "domain/domain_netport.h"
 #include "domain/domain_reconnect.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -104,6 +105,7 @@ gone(const char *status_file, SvStatus *st, SvDomainObj *obj, gpointer data)
     }
     unlink(ls->socket);
     unlink(status_file);
+    sv_netport_release(st->def, -1, ctx->family_run_dir);
 }
 
 /* A start that never finished: its supervisor is stopped (the loop has said why). */
@@ -118,6 +120,22 @@ stop_unfinished(SvDomainObj *obj, SvStatus *st, gpointer data)
     sv_domain_driver_save_status(sv_domain_driver_of_obj(obj), obj);
 }
 
+/* The container's ports checked with the network daemon (made again when it lost them),
+ * then its veths put back on their bridges, as libvirt's reconnect does; failures are
+ * logged. */
+static void
+ports_checked(SvNetportWork *work, const GError *error, gpointer run)
+{
+    g_autoptr(SvNetportWork) owned = work;
+    SvDomainObj *obj = lxc_domain_find_run(run);
+
+    if (!obj)
+        return;
+    if (error)
+        g_warning("domain %s: its network ports: %s", obj->def->name, error->message);
+    sv_netport_reattach(obj->def);
+}
+
 /* What was under way when the earlier daemon went goes on: a destroy with its mode and
  * deadline, applied once the supervisor names init (lxc_process.c, carry_on_destroy); the
  * supervisor's own stop; an AUTODESTROY container's destroy. */
@@ -130,6 +148,8 @@ carry_on(SvDomainObj *obj, SvStatus *st, gpointer data)
     const char *why;
 
     (void)data;
+    sv_netport_reconnect(obj->def, lxc_ctx_of(obj)->family_run_dir, NULL, ports_checked,
+                         sv_domain_obj_run_key(obj));
     if (destroying && st->c.kill_deadline) {
         sv_domain_obj_set_cause(obj, "the daemon (after a restart: a %s destroy was under way)",
                                 graceful ? "GRACEFUL" : "forced");

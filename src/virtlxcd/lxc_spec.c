@@ -27,22 +27,9 @@ net_free(gpointer p)
     g_free(n->host_name);
     g_free(n->guest_name);
     g_free(n->mac);
+    g_free(n->bridge);
     sv_domain_bandwidth_free(n->bandwidth);
     g_free(n);
-}
-
-/* A <bandwidth> for the spec (its own copy; NULL for none). */
-static SvNetdevBandwidth *
-bandwidth_copy(const SvDomainBandwidth *bw)
-{
-    SvNetdevBandwidth *copy;
-
-    if (!bw)
-        return NULL;
-    copy = g_new0(SvNetdevBandwidth, 1);
-    copy->in = bw->in ? g_memdup2(bw->in, sizeof(*bw->in)) : NULL;
-    copy->out = bw->out ? g_memdup2(bw->out, sizeof(*bw->out)) : NULL;
-    return copy;
 }
 
 /* One direction as "average,peak,floor,burst" (kbytes/s, kbytes); absent: no key. */
@@ -170,7 +157,8 @@ check_devices(const SvDomainDef *def, GError **error)
                            sv_domain_display_first_device(def));
     for (guint i = 0; i < def->interfaces->len; i++) {
         const SvDomainNetDef *n = def->interfaces->pdata[i];
-        if (n->type != SV_DOMAIN_NET_TYPE_ETHERNET)
+        if (n->type != SV_DOMAIN_NET_TYPE_ETHERNET && n->type != SV_DOMAIN_NET_TYPE_BRIDGE &&
+            n->type != SV_DOMAIN_NET_TYPE_NETWORK)
             return unsupported(error, "Unsupported net type %s",
                                sv_domain_net_type_to_string(n->type));
         /* <bandwidth>, the last it names, is set on the host end (lxc_supervisor.c). */
@@ -356,7 +344,8 @@ lxc_spec_new_from_def(const SvDomainDef *def, const LxcSpecContext *ctx, GError 
         net->host_name = g_strdup(n->target_dev);
         net->guest_name = g_strdup_printf("eth%u", i);
         net->mac = g_strdup(n->mac);
-        net->bandwidth = bandwidth_copy(n->bandwidth);
+        net->bridge = g_strdup(sv_domain_net_bridge(n));
+        net->bandwidth = sv_domain_bandwidth_copy(sv_domain_net_bandwidth(n));
         g_ptr_array_add(spec->nets, net);
     }
     spec->memory = lxc_spec_memory_limit(def);
@@ -396,6 +385,8 @@ lxc_spec_format(const LxcSpec *spec)
         g_key_file_set_string(kf, group, "host", n->host_name);
         g_key_file_set_string(kf, group, "guest", n->guest_name);
         g_key_file_set_string(kf, group, "mac", n->mac);
+        if (n->bridge)
+            g_key_file_set_string(kf, group, "bridge", n->bridge);
         rate_to_key(kf, group, "inbound", n->bandwidth ? n->bandwidth->in : NULL);
         rate_to_key(kf, group, "outbound", n->bandwidth ? n->bandwidth->out : NULL);
     }
@@ -487,6 +478,7 @@ parse_sections(LxcSpec *spec, GKeyFile *kf, GError **error)
             !(n->mac = need_string(kf, group, "mac", error)) ||
             !rates_from_keys(kf, group, n, error))
             return FALSE;
+        n->bridge = g_key_file_get_string(kf, group, "bridge", NULL);
     }
     if (!parse_idmap(kf, "uidmap", spec->uidmap, error) ||
         !parse_idmap(kf, "gidmap", spec->gidmap, error))

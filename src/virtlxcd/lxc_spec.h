@@ -17,6 +17,8 @@ typedef struct {
     char *host_name;  /* the veth end left in the daemon's network namespace */
     char *guest_name; /* the end moved into the container: eth0, eth1, ... */
     char *mac;        /* of the guest end */
+    char *bridge;     /* the bridge the host end joins (type bridge, a network's port), or
+                       * NULL */
     SvNetdevBandwidth *bandwidth; /* set on the host end once made (NULL: none) */
 } LxcSpecNet;
 

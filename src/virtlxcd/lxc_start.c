@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "lxc_spec.h"
+#include "domain/domain_netport.h"
+#include "programs/backend.h"
 #include "sv-config.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -350,14 +352,68 @@ start_abort(SvDomainObj *obj, GError *error)
     sv_domain_run_teardown(obj, &(SvRunEnd){.never_ran = TRUE});
 }
 
+/* The supervisor spawned for obj's live definition (its interfaces' ports, if any, given
+ * already), then recorded and let go; a failure ends the start. */
+static void
+start_spawn(SvDomainObj *obj, const LxcSpec *spec)
+{
+    LxcDomain *ld = lxc_domain_of(obj);
+    GError *local = NULL;
+
+    spawn_supervisor(obj, ld, spec, &local);
+    if (!ld->supervisor) {
+        start_abort(obj, local);
+        return;
+    }
+    /* libvirt's LXC driver names a running container by its controller's pid. STARTING and
+     * this state are written once, with the supervisor's record below. */
+    sv_domain_list_set_id(obj->list, obj, (int)sv_process_get_pid(ld->supervisor));
+    sv_domain_obj_set_state(obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_STARTING_UP);
+    sv_domain_run_record_then_release(obj, &record_facts);
+}
+
+/* The ports of the container's interfaces of type network given (or refused): the spec is
+ * made again with their bridges, and the start goes on. */
+static void
+ports_ready(SvNetportWork *done, const GError *error, gpointer run)
+{
+    g_autoptr(SvNetportWork) work = done;
+    SvDomainObj *obj = lxc_domain_find_run(run);
+    const LxcProcessContext *ctx;
+    LxcSpecContext sctx;
+    g_autoptr(LxcSpec) spec = NULL;
+    GError *local = NULL;
+
+    if (!obj || !sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error) {
+        if (!error)
+            sv_netport_work_undo(work); /* the start ended meanwhile: nothing owns them */
+        return;
+    }
+    if (error) {
+        start_abort(obj, g_error_copy(error));
+        return;
+    }
+    sv_netport_apply(work, obj->def);
+    ctx = lxc_ctx_of(obj);
+    sctx = (LxcSpecContext){ctx->cgroup_root, ctx->cgroup_parent};
+    spec = lxc_spec_new_from_def(obj->def, &sctx, &local);
+    if (!spec) {
+        start_abort(obj, local);
+        return;
+    }
+    start_spawn(obj, spec);
+}
+
 /* Refused (FALSE, error set) when the container cannot run; otherwise the start is under
- * way, or has failed already, and its call (if any) is answered when it ends. */
+ * way, or has failed already, and its call (if any) is answered when it ends. Interfaces
+ * of type network get their ports from the network daemon first (domain_netport.h). */
 gboolean
 lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
 {
     g_autoptr(SvDomainDef) live = NULL;
     g_auto(StartPlan) plan = {0};
     GError *local = NULL;
+    SvBackendIdentity id;
     LxcDomain *ld;
 
     if (sv_domain_obj_is_active(obj)) {
@@ -372,19 +428,21 @@ lxc_start_container(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     ld->socket_path = g_steal_pointer(&plan.socket_path);
     ld->cgroup = g_steal_pointer(&plan.cgroup);
     ld->log_fd = lxc_domain_open_log(obj, &local);
-    if (ld->log_fd >= 0) {
-        sv_guest_log_printf(ld->log_fd, "starting up splitvirt version: %s, hostname: %s",
-                            SV_VERSION, g_get_host_name());
-        spawn_supervisor(obj, ld, plan.spec, &local);
-    }
-    if (!ld->supervisor) {
+    if (ld->log_fd < 0) {
         start_abort(obj, local);
         return TRUE;
     }
-    /* libvirt's LXC driver names a running container by its controller's pid. STARTING and
-     * this state are written once, with the supervisor's record below. */
-    sv_domain_list_set_id(obj->list, obj, (int)sv_process_get_pid(ld->supervisor));
-    sv_domain_obj_set_state(obj, SV_DOMAIN_PAUSED, SV_DOMAIN_PAUSED_STARTING_UP);
-    sv_domain_run_record_then_release(obj, &record_facts);
+    sv_guest_log_printf(ld->log_fd, "starting up splitvirt version: %s, hostname: %s",
+                        SV_VERSION, g_get_host_name());
+    if (!sv_netport_pending(obj->def)) {
+        start_spawn(obj, plan.spec);
+        return TRUE;
+    }
+    if (call)
+        sv_backend_identity_of_client(&id, sv_call_get_client(call));
+    else
+        sv_backend_identity_of_daemon(&id);
+    sv_netport_allocate(obj->def, -1, lxc_ctx_of(obj)->family_run_dir, &id, ports_ready,
+                        sv_domain_obj_run_key(obj));
     return TRUE;
 }

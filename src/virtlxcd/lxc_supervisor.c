@@ -280,6 +280,7 @@ place_child(Supervisor *sup, pid_t pid, GError **error)
         /* The host end's rates, as libvirt's LXC driver sets them (swapped: what the
          * host sends through it goes to the container). */
         if (!sv_netdev_veth_create(n->host_name, n->guest_name, n->mac, pid, error) ||
+            (n->bridge && !sv_netdev_bridge_add_port(n->bridge, n->host_name, error)) ||
             !sv_netdev_bandwidth_set(n->host_name, n->bandwidth, TRUE, error))
             return FALSE;
     }

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "domain/domain_ifaddr.h"
 #include "domain/domain_wire.h"
 #include "programs/remote.h"
 #include "protocol/remote_dispatch.h"
@@ -455,9 +456,8 @@ hostname_done(JsonObject *reply, const GError *error, gpointer data)
 }
 
 /* libvirt's qemuDomainGetHostname: the agent's guest-get-host-name (no flag or AGENT);
- * LEASE reads the DHCP leases of the guest's interfaces on libvirt networks, which no
- * guest here has (no network driver yet), so it finds none, as libvirt does for a guest
- * without such an interface. */
+ * LEASE reads the DHCP leases of the guest's interfaces on libvirt networks
+ * (domain/domain_ifaddr.h). */
 static gboolean
 domain_get_hostname(SvCall *call, remote_domain_get_hostname_args *a,
                     remote_domain_get_hostname_ret *ret, GError **error)
@@ -481,9 +481,8 @@ domain_get_hostname(SvCall *call, remote_domain_get_hostname_args *a,
         !sv_domain_driver_check_active(obj, error))
         return FALSE;
     if (a->flags & HOSTNAME_LEASE) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_NO_HOSTNAME, "no hostname found for domain %s",
-                     obj->def->name);
-        return FALSE;
+        sv_domain_hostname_lease(call, obj->def, qemu_ctx_of(obj)->family_run_dir, SV_FROM_QEMU);
+        return TRUE;
     }
     if (!(agent = qemu_agent_of_running(obj, error)))
         return FALSE;

@@ -573,7 +573,7 @@ domain_interface_addresses(SvCall *call, remote_domain_interface_addresses_args 
         return FALSE;
     switch (a->source) {
     case SV_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE:
-        sv_domain_ifaddr_lease(obj->def, r);
+        sv_domain_ifaddr_lease(call, obj->def, qemu_ctx_of(obj)->family_run_dir);
         return TRUE;
     case SV_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP:
         return sv_domain_ifaddr_arp(obj->def, r, error);

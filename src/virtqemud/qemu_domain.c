@@ -55,6 +55,7 @@ qemu_domain_release(SvDomainObj *obj)
     g_clear_pointer(&qd->agent, qemu_agent_free);
     g_clear_pointer(&qd->mon, qemu_monitor_free);
     qemu_interface_release(obj->def);
+    qemu_interface_release_ports(obj->def, qemu_ctx_of(obj)->family_run_dir);
     qemu_domain_remove_files(obj);
     qemu_display_release(obj->def, qemu_ctx_of(obj)->display_ports,
                          qemu_ctx_of(obj)->websocket_ports);

@@ -24,6 +24,7 @@
 
 #include "conf/domain_parse.h"
 #include "domain/domain_hotplug.h"
+#include "domain/domain_netport.h"
 #include "domain/domain_wire.h"
 #include "programs/remote.h"
 #include "qemu_alias.h"
@@ -543,7 +544,7 @@ attach_live(SvCall *call, SvDomainObj *obj, SvDomainDef *dev, const char *kind,
     if (g_str_equal(kind, "disk") && dev->disks->len == 1)
         return qemu_hotplug_attach_disk(obj, dev, done, data, error);
     if (g_str_equal(kind, "interface") && dev->interfaces->len == 1)
-        return qemu_hotplug_attach_net(obj, dev, done, data, error);
+        return qemu_hotplug_attach_net(call, obj, dev, done, data, error);
     for (guint i = 0; i < G_N_ELEMENTS(families); i++) {
         if (families[i]->handles(kind))
             return families[i]->attach(obj, dev, kind, done, data, error);
@@ -813,6 +814,7 @@ remove_net(SvDomainObj *obj, const char *alias)
             qemu_monitor_command(mon, "netdev_del", args, NULL, NULL);
         }
         qemu_interface_clear_bandwidth(net);
+        sv_netport_release(obj->def, (int)i, qemu_ctx_of(obj)->family_run_dir);
         qemu_hotplug_emit_device_event(obj, SV_DOMAIN_EVENT_ID_DEVICE_REMOVED, alias);
         g_ptr_array_remove_index(obj->def->interfaces, i);
         return TRUE;

@@ -24,9 +24,10 @@ gboolean qemu_hotplug_attach_disk(SvDomainObj *obj, SvDomainDef *dev, SvStoreDon
                                   gpointer data, GError **error);
 
 /* The interface of dev (its only device; stolen from it) plugged into running obj: user
- * networking, or a tap (ethernet, bridge) handed to QEMU; macvtap (direct) is refused. */
-gboolean qemu_hotplug_attach_net(SvDomainObj *obj, SvDomainDef *dev, SvStoreDoneFunc done,
-                                 gpointer data, GError **error);
+ * networking, or a tap (ethernet, bridge, network) handed to QEMU; macvtap (direct) is
+ * refused. An interface of type network first gets its port, for the client of call. */
+gboolean qemu_hotplug_attach_net(SvCall *call, SvDomainObj *obj, SvDomainDef *dev,
+                                 SvStoreDoneFunc done, gpointer data, GError **error);
 
 /* device_del of obj's device `alias`; with `wait`, done runs once QEMU confirmed the unplug
  * or after libvirt's wait (5 s), else as soon as QEMU took the request. */

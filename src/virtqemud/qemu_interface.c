@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "domain/domain_netport.h"
 #include "util/error.h"
 #include "util/netdev.h"
 #include "util/netdev_bandwidth.h"
@@ -87,21 +88,28 @@ open_given_tap(SvDomainNetDef *n, QemuNetFds *fds, GError **error)
     return TRUE;
 }
 
-/* A tap the daemon makes (ethernet, bridge): named as given or vnetN, MAC, MTU, bridge
- * port, up. Not persistent: it ends with the last of QEMU's fds. */
+/* A tap the daemon makes (ethernet, bridge, network): named as given or vnetN, MAC, MTU,
+ * bridge port (a network's: the bridge its port gave), up. Not persistent: it ends with
+ * the last of QEMU's fds. */
 static gboolean
 create_tap(SvDomainNetDef *n, QemuNetFds *fds, GError **error)
 {
     g_autofree char *name = NULL;
     g_autofree char *mac = host_mac(n->mac);
+    const char *bridge = sv_domain_net_bridge(n);
     guint mtu = n->mtu;
 
-    if (n->type == SV_DOMAIN_NET_TYPE_BRIDGE && !mtu) {
+    if (n->type == SV_DOMAIN_NET_TYPE_NETWORK && !bridge) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "interface on network '%s' has no port", n->network);
+        return FALSE;
+    }
+    if (bridge && !mtu) {
         /* A new port takes its bridge's MTU, as libvirt sets it. */
-        mtu = sv_netdev_get_mtu(n->source);
+        mtu = sv_netdev_get_mtu(bridge);
         if (!mtu) {
             sv_error_set_errno(error, SV_FROM_NONE, ENODEV, "Cannot get interface MTU on '%s'",
-                               n->source);
+                               bridge);
             return FALSE;
         }
     }
@@ -113,8 +121,7 @@ create_tap(SvDomainNetDef *n, QemuNetFds *fds, GError **error)
     n->target_dev = g_steal_pointer(&name);
     if (!sv_netdev_set_mac(n->target_dev, mac, error) ||
         (mtu && !sv_netdev_set_mtu(n->target_dev, mtu, error)) ||
-        (n->type == SV_DOMAIN_NET_TYPE_BRIDGE &&
-         !sv_netdev_set_master(n->target_dev, n->source, error)) ||
+        (bridge && !sv_netdev_set_master(n->target_dev, bridge, error)) ||
         !sv_netdev_set_up(n->target_dev, error))
         return FALSE;
     return TRUE;
@@ -205,11 +212,11 @@ open_vhost(const SvDomainDef *def, const SvDomainNetDef *n, QemuNetFds *fds, GEr
 static gboolean
 bandwidth_check(const SvDomainNetDef *n, GError **error)
 {
-    if (!n->bandwidth)
+    if (!sv_domain_net_bandwidth(n))
         return TRUE;
     /* Only domiftune --config can have put one there; libvirt's start copies the
      * definition through its parser, which refuses it so. */
-    if (sv_netdev_bandwidth_has_floor(n->bandwidth)) {
+    if (sv_netdev_bandwidth_has_floor(n->bandwidth) && n->type != SV_DOMAIN_NET_TYPE_NETWORK) {
         sv_error_set(error, SV_FROM_NONE, SV_ERR_CONFIG_UNSUPPORTED,
                      "floor attribute is not supported for this config");
         return FALSE;
@@ -231,8 +238,8 @@ host_bandwidth(const SvDomainNetDef *n, GError **error)
 {
     g_autoptr(GError) local = NULL;
 
-    if (n->bandwidth)
-        return sv_netdev_bandwidth_set(n->target_dev, n->bandwidth,
+    if (sv_domain_net_bandwidth(n))
+        return sv_netdev_bandwidth_set(n->target_dev, sv_domain_net_bandwidth(n),
                                        n->type != SV_DOMAIN_NET_TYPE_DIRECT, error);
     if (!sv_netdev_bandwidth_set_root_qdisc(n->target_dev, "noqueue", &local))
         g_message("%s: no noqueue root qdisc: %s", n->target_dev, local->message);
@@ -249,6 +256,7 @@ prepare_one(const SvDomainDef *def, SvDomainNetDef *n, QemuNetFds *fds, GError *
         ok = n->target_unmanaged ? open_given_tap(n, fds, error) : create_tap(n, fds, error);
         break;
     case SV_DOMAIN_NET_TYPE_BRIDGE:
+    case SV_DOMAIN_NET_TYPE_NETWORK:
         ok = create_tap(n, fds, error);
         break;
     case SV_DOMAIN_NET_TYPE_DIRECT:
@@ -325,4 +333,10 @@ qemu_interface_release(const SvDomainDef *live)
         if (!sv_netdev_delete(n->target_dev, &error))
             g_warning("%s", error->message);
     }
+}
+
+void
+qemu_interface_release_ports(const SvDomainDef *live, const char *family_run_dir)
+{
+    sv_netport_release(live, -1, family_run_dir);
 }

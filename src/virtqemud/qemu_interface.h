@@ -37,3 +37,8 @@ void qemu_interface_release(const SvDomainDef *live);
  * (managed='no'), cleared as libvirt clears them when the guest stops or the interface is
  * unplugged; qemu_interface_release() does it for each. */
 void qemu_interface_clear_bandwidth(const SvDomainNetDef *n);
+
+/* The guest is gone: the ports its interfaces of type network had on their networks are
+ * deleted (domain/domain_netport.h), with the network daemon's socket under family_run_dir;
+ * nothing waits for it. */
+void qemu_interface_release_ports(const SvDomainDef *live, const char *family_run_dir);

@@ -16,6 +16,7 @@
 #include "qemu_command_chr.h"
 #include "qemu_display.h"
 #include "qemu_domain.h"
+#include "domain/domain_netport.h"
 #include "qemu_interface.h"
 #include "qemu_cgroup.h"
 #include "qemu_secret.h"
@@ -216,6 +217,21 @@ stop_unfinished(SvDomainObj *obj, SvStatus *st, gpointer data)
     qemu_status_save(obj);
 }
 
+/* The guest's ports checked with the network daemon (made again when it lost them), then
+ * its taps put back on their bridges, as libvirt's reconnect does; failures are logged. */
+static void
+ports_checked(SvNetportWork *work, const GError *error, gpointer run)
+{
+    g_autoptr(SvNetportWork) owned = work;
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    if (!obj)
+        return;
+    if (error)
+        g_warning("domain %s: its network ports: %s", obj->def->name, error->message);
+    sv_netport_reattach(obj->def);
+}
+
 /* What the status says was under way goes on; the guest's monitor is reconnected. */
 static void
 carry_on(SvDomainObj *obj, SvStatus *st, gpointer data)
@@ -229,6 +245,8 @@ carry_on(SvDomainObj *obj, SvStatus *st, gpointer data)
     (void)data;
     qemu_display_reserve(obj->def, qemu_ctx_of(obj)->display_ports,
                          qemu_ctx_of(obj)->websocket_ports);
+    sv_netport_reconnect(obj->def, qemu_ctx_of(obj)->family_run_dir, NULL, ports_checked,
+                         sv_domain_obj_run_key(obj));
     /* A stop under way needs no monitor: carry it through now, even if QEMU never
      * answers again (SIGSTOPped, wedged). */
     if (sv_domain_run_stopping(obj, SV_STOP_NONE))
@@ -292,6 +310,7 @@ gone(const char *path, SvStatus *st, SvDomainObj *obj, gpointer data)
     sv_run_helpers_stop(helpers);
     qemu_virtiofs_remove_sockets(st->def, dir);
     qemu_interface_release(st->def);
+    qemu_interface_release_ports(st->def, r->ctx->family_run_dir);
     unlink(path);
     unlink(pid);
     unlink(monitor);

@@ -5,6 +5,8 @@
  *     (PAUSED/STARTING_UP) with its private data and run;
  *  1b. its volume disks resolved through the storage daemon (qemu_volume.h), when it has
  *     any: their backing chains, node indexes and aliases follow, as with the others;
+ *  1c. its interfaces of type network given ports by the network daemon
+ *     (domain/domain_netport.h): the bridges their taps join;
  *  2. the QEMU probe, when its facts are not at hand (machine types, CPU and NIC models
  *     the command line is checked against);
  *  3. the guest's directory, labels, monitor socket and command line; QEMU is forked
@@ -46,6 +48,7 @@
 #include "qemu_status.h"
 #include "qemu_virtiofs.h"
 #include "qemu_volume.h"
+#include "domain/domain_netport.h"
 #include "programs/backend.h"
 #include "domain/domain_helper.h"
 #include "sv-config.h"
@@ -825,6 +828,46 @@ spawn_when_ready(SvDomainObj *obj)
         qemu_caps_probe_async(ctx->caps, caps_ready, sv_domain_obj_run_key(obj));
 }
 
+static void
+ports_ready(SvNetportWork *done, const GError *error, gpointer run)
+{
+    g_autoptr(SvNetportWork) work = done;
+    SvDomainObj *obj = qemu_domain_find(run);
+
+    if (!obj || !sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error) {
+        if (!error)
+            sv_netport_work_undo(work); /* the start ended meanwhile: nothing owns them */
+        return;
+    }
+    if (error) {
+        qemu_start_failed(obj, g_error_copy(error));
+        return;
+    }
+    sv_netport_apply(work, obj->def);
+    spawn_when_ready(obj);
+}
+
+/* Step 1c: the interfaces of type network get their ports from the network daemon, as
+ * libvirt's qemuProcessPrepareDomain allocates them, before anything of QEMU's is made. */
+static void
+ports_then_spawn(SvDomainObj *obj)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+
+    if (!sv_netport_pending(obj->def)) {
+        spawn_when_ready(obj);
+        return;
+    }
+    for (guint i = 0; i < obj->def->interfaces->len; i++) {
+        SvDomainNetDef *n = obj->def->interfaces->pdata[i];
+
+        if (!n->mac)
+            n->mac = sv_domain_net_generate_mac();
+    }
+    sv_netport_allocate(obj->def, -1, qemu_ctx_of(obj)->family_run_dir, &qd->start_id,
+                        ports_ready, sv_domain_obj_run_key(obj));
+}
+
 /* What the live definition's disks get before the aliases: images are numbered with their
  * backing chains. */
 static gboolean
@@ -855,7 +898,7 @@ volumes_ready(QemuVolumeWork *done, const GError *error, gpointer run)
         qemu_start_failed(obj, g_steal_pointer(&err));
         return;
     }
-    spawn_when_ready(obj);
+    ports_then_spawn(obj);
 }
 
 /* Step 1b, for the client of call (NULL: the daemon's own start). The work holds nothing
@@ -927,6 +970,6 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     if (volumes)
         resolve_volumes(obj, &id);
     else
-        spawn_when_ready(obj);
+        ports_then_spawn(obj);
     return TRUE;
 }

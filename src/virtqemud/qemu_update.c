@@ -212,9 +212,12 @@ net_change_allowed(const SvDomainNetDef *old, const SvDomainNetDef *new,
         return FALSE;
     }
     if (old->type != new->type || g_strcmp0(old->source, new->source) != 0 ||
+        g_strcmp0(old->network, new->network) != 0 ||
+        g_strcmp0(old->portgroup, new->portgroup) != 0 ||
         old->source_mode != new->source_mode || old->mtu != new->mtu ||
         old->rom_enabled != new->rom_enabled) {
-        /* libvirt reconnects a bridge to another bridge here; splitvirt does not (yet). */
+        /* libvirt reconnects a bridge to another bridge here, or takes a port of another
+         * network; splitvirt does not (yet). */
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
                      "unable to change config on '%s' network type",
                      sv_domain_net_type_to_string(new->type));

@@ -162,7 +162,16 @@ def domain_xml():
         "metadata-namespaces.xml", "ports-and-indexes.xml", "escaping.xml",
         "unknown-elements-dropped.xml", "hostile-billion-laughs.xml", "hostile-xinclude.xml",
         "hostile-external-entity.xml", "err-disk-no-source.xml", "err-bad-uuid.xml",
-        "display-vnc.xml", "display-spice.xml", "display-sound.xml", "inactive-disk-volume.xml"])
+        "display-vnc.xml", "display-spice.xml", "display-sound.xml", "inactive-disk-volume.xml",
+        "net-network.xml"])
+    # A network interface's port as a status file keeps it (libvirt's <actual>).
+    write("domain-xml", "status-net-actual.xml",
+          "<domain type='qemu'><name>s</name><memory>65536</memory><os><type>hvm</type></os>"
+          "<devices><interface type='network'><mac address='52:54:00:11:22:33'/>"
+          "<source network='lan' portgroup='pg' portid='926fe6f4-4782-463f-8c45-e7c823a82c03'/>"
+          "<actual type='bridge'><source bridge='br0'/>"
+          "<bandwidth><inbound average='10' floor='5'/></bandwidth></actual>"
+          "<target dev='vnet0'/></interface></devices></domain>\n")
 
 
 def qmp():

@@ -1,5 +1,6 @@
 /* test-domain-net.c: what the <interface> golden files cannot show: the string tables,
- * which target names a new definition forgets, and generated MAC addresses. */
+ * which target names a new definition forgets, generated MAC addresses, and a network
+ * port's live state in status files and live XML. */
 #include <string.h>
 
 #include "conf/domain_conf.h"
@@ -83,6 +84,78 @@ test_inactive_target(void)
     }
 }
 
+/* A port's id and plug (type network): a status file keeps them as libvirt's <actual>, the
+ * live XML shows them on <source> (a host bridge's port as type 'bridge'), a define drops
+ * them; libvirtd 9.0's shapes. */
+static void
+test_network_actual(void)
+{
+    static const char *iface =
+        "<interface type='network'><mac address='52:54:00:11:22:33'/>"
+        "<source network='lan' portid='926fe6f4-4782-463f-8c45-e7c823a82c03'/>"
+        "<actual type='bridge'><source bridge='br7'/></actual><target dev='vnet3'/>"
+        "</interface>";
+    g_autoptr(SvDomainDef) status = parse_iface(iface, SV_DOMAIN_PARSE_STATUS);
+    g_autoptr(SvDomainDef) given = parse_iface(iface, 0);
+    g_autoptr(SvDomainDef) copy = NULL;
+    SvDomainNetDef *n = status->interfaces->pdata[0];
+    g_autofree char *live = NULL;
+    g_autofree char *inactive = NULL;
+    g_autofree char *file = NULL;
+
+    g_assert_cmpstr(n->actual_bridge, ==, "br7");
+    g_assert_cmpstr(sv_domain_net_bridge(n), ==, "br7");
+    g_assert_cmpint(n->actual_type, ==, SV_DOMAIN_NET_TYPE_BRIDGE);
+    /* Only a status file's <actual> is read. */
+    g_assert_null(((SvDomainNetDef *)given->interfaces->pdata[0])->actual_bridge);
+    g_assert_cmpstr(((SvDomainNetDef *)given->interfaces->pdata[0])->portid, ==,
+                    "926fe6f4-4782-463f-8c45-e7c823a82c03");
+    live = sv_domain_def_format(status, 1, 0);
+    g_assert_nonnull(strstr(live, "<interface type='bridge'>\n      <mac address='52:54:00:11:22:33'/>\n"
+                                  "      <source network='lan' "
+                                  "portid='926fe6f4-4782-463f-8c45-e7c823a82c03' "
+                                  "bridge='br7'/>\n      <target dev='vnet3'/>\n"));
+    inactive = sv_domain_def_format(status, -1, SV_DOMAIN_FORMAT_INACTIVE);
+    g_assert_nonnull(strstr(inactive, "<interface type='network'>\n"));
+    g_assert_nonnull(strstr(inactive, "<source network='lan'/>\n"));
+    g_assert_null(strstr(inactive, "actual"));
+    file = sv_domain_def_format(status, 1, SV_DOMAIN_FORMAT_STATUS);
+    g_assert_nonnull(strstr(file, "<source network='lan' portid='926fe6f4-4782-463f-8c45-"
+                                  "e7c823a82c03'/>\n      <actual type='bridge'>\n"
+                                  "        <source bridge='br7'/>\n      </actual>\n"));
+    copy = sv_domain_def_copy(status);
+    n = copy->interfaces->pdata[0];
+    g_assert_cmpstr(n->actual_bridge, ==, "br7");
+    sv_domain_net_clear_actual(n);
+    g_assert_null(n->portid);
+    g_assert_null(sv_domain_net_bridge(n));
+}
+
+/* The port's rates (its port group's): kept inside <actual> in a status file, shown on the
+ * live XML in place of the interface's own, which a definition keeps. */
+static void
+test_network_actual_bandwidth(void)
+{
+    static const char *iface =
+        "<interface type='network'><mac address='52:54:00:11:22:33'/>"
+        "<source network='lan' portid='926fe6f4-4782-463f-8c45-e7c823a82c03'/>"
+        "<actual type='network'><source bridge='virbr1'/>"
+        "<bandwidth><inbound average='300'/></bandwidth></actual>"
+        "<bandwidth><outbound average='100'/></bandwidth></interface>";
+    g_autoptr(SvDomainDef) status = parse_iface(iface, SV_DOMAIN_PARSE_STATUS);
+    g_autoptr(SvDomainDef) copy = sv_domain_def_copy(status);
+    const SvDomainNetDef *n = copy->interfaces->pdata[0];
+    g_autofree char *live = sv_domain_def_format(status, 1, 0);
+    g_autofree char *inactive = sv_domain_def_format(status, -1, SV_DOMAIN_FORMAT_INACTIVE);
+
+    g_assert_cmpuint(sv_domain_net_bandwidth(n)->in->average, ==, 300);
+    g_assert_cmpuint(n->bandwidth->out->average, ==, 100);
+    g_assert_nonnull(strstr(live, "<bandwidth>\n        <inbound average='300'/>"));
+    g_assert_null(strstr(live, "average='100'"));
+    g_assert_nonnull(strstr(inactive, "<outbound average='100'/>"));
+    g_assert_null(strstr(inactive, "average='300'"));
+}
+
 static void
 test_generated_mac(void)
 {
@@ -119,5 +192,7 @@ main(int argc, char **argv)
     g_test_add_func("/domain-net/tables", test_tables);
     g_test_add_func("/domain-net/inactive-target", test_inactive_target);
     g_test_add_func("/domain-net/generated-mac", test_generated_mac);
+    g_test_add_func("/domain-net/network-actual", test_network_actual);
+    g_test_add_func("/domain-net/network-actual-bandwidth", test_network_actual_bandwidth);
     return g_test_run();
 }

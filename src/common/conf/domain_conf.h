@@ -829,6 +829,7 @@ typedef enum {
     SV_DOMAIN_NET_TYPE_ETHERNET,
     SV_DOMAIN_NET_TYPE_BRIDGE,
     SV_DOMAIN_NET_TYPE_DIRECT,
+    SV_DOMAIN_NET_TYPE_NETWORK, /* a port of a virtual network (virtnetworkd) */
     SV_DOMAIN_NET_TYPE_LAST
 } SvDomainNetType;
 
@@ -884,6 +885,17 @@ typedef struct {
     SvDomainSwitch rom_enabled;    /* <rom enabled=> (yes = ON, no = OFF) */
     char *rom_file;                /* <rom file=> */
     SvDomainBandwidth *bandwidth;  /* <bandwidth> with a direction, or NULL */
+    /* type network: <source network= portgroup=>; the rest is live state, what the network
+     * daemon's port gave (<source portid=> on the live XML and in status files, the port's
+     * <plug> as libvirt's <actual> in status files and as <source bridge=> on the live XML;
+     * a port plugged as a host bridge shows the live XML type 'bridge', as libvirt's). */
+    char *network;
+    char *portgroup;
+    char *portid;                  /* the port's UUID, lowercase text, or NULL */
+    SvDomainNetType actual_type;   /* NETWORK or BRIDGE once a port is plugged */
+    char *actual_bridge;           /* the bridge the tap joins, or NULL (no port yet) */
+    SvDomainBandwidth *actual_bandwidth; /* the port's rates (its port group's when the
+                                          * interface has none), or NULL */
 } SvDomainNetDef;
 
 const char *sv_domain_net_type_to_string(int v);
@@ -905,9 +917,20 @@ void sv_domain_net_seed_mac(guint32 seed);
  * it has none. (transfer none) */
 const char *sv_domain_net_tuning_name(const SvDomainNetDef *net);
 
+/* The bridge an interface's tap joins: <source bridge> of type bridge, the port's bridge of
+ * type network; NULL otherwise (or before a port was given). (transfer none) */
+const char *sv_domain_net_bridge(const SvDomainNetDef *net);
+/* The rates the host side of an interface gets: its network port's, else its own; NULL
+ * when none. (transfer none) */
+const SvDomainBandwidth *sv_domain_net_bandwidth(const SvDomainNetDef *net);
+/* Forget what a network port gave (its id and plug), as when the port is released. */
+void sv_domain_net_clear_actual(SvDomainNetDef *net);
+
 /* Frees an interface's <bandwidth> (domain_net_bandwidth.c). NULL is fine. */
 void sv_domain_bandwidth_free(SvDomainBandwidth *bw);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvDomainBandwidth, sv_domain_bandwidth_free)
+/* A deep copy; NULL for NULL. (transfer full) */
+SvDomainBandwidth *sv_domain_bandwidth_copy(const SvDomainBandwidth *bw);
 /* Whether two <bandwidth> (NULL: none) set the same rates. */
 gboolean sv_domain_bandwidth_equal(const SvDomainBandwidth *a, const SvDomainBandwidth *b);
 /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */

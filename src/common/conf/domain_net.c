@@ -1,4 +1,5 @@
-/* domain_net.c: <interface> of libvirt domain XML (types user, ethernet, bridge, direct):
+/* domain_net.c: <interface> of libvirt domain XML (types user, ethernet, bridge, direct,
+ * network):
  * its string tables, parser, formatter and MAC generation, as libvirt 9.0's
  * virDomainNetDefParseXML/virDomainNetDefFormat behave for these types. */
 #include "conf/domain_conf.h"
@@ -9,19 +10,20 @@
 #include "conf/domain_enum.h"
 #include "conf/domain_parse.h"
 #include "conf/domain_xml.h"
+#include "conf/uuid.h"
 #include "util/error.h"
 
-/* Types libvirt 9.0.0 knows and splitvirt does not implement (network waits for a network
- * daemon): refused as unsupported. */
+/* Types libvirt 9.0.0 knows and splitvirt does not implement: refused as unsupported. */
 #define UNSUPPORTED_NET_TYPES                                                                  \
-    "vhostuser server client mcast network internal hostdev udp vdpa null vds"
+    "vhostuser server client mcast internal hostdev udp vdpa null vds"
 
 /* libvirt accepts any model name made of these (it reaches a command line). */
 #define NET_MODEL_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
 
 /* ---- string tables ------------------------------------------------------------------- */
 
-SV_DOMAIN_ENUM_IMPL(net_type, SV_DOMAIN_NET_TYPE_LAST, "user", "ethernet", "bridge", "direct")
+SV_DOMAIN_ENUM_IMPL(net_type, SV_DOMAIN_NET_TYPE_LAST, "user", "ethernet", "bridge", "direct",
+                    "network")
 SV_DOMAIN_ENUM_IMPL(net_backend, SV_DOMAIN_NET_BACKEND_LAST, "default", "qemu", "vhost")
 SV_DOMAIN_ENUM_IMPL(net_macvtap_mode, SV_DOMAIN_NET_MACVTAP_LAST, "vepa", "private", "bridge",
               "passthrough")
@@ -58,7 +60,33 @@ sv_domain_net_def_free(gpointer p)
     g_free(n->target_dev);
     g_free(n->rom_file);
     sv_domain_bandwidth_free(n->bandwidth);
+    g_free(n->network);
+    g_free(n->portgroup);
+    sv_domain_net_clear_actual(n);
     g_free(n);
+}
+
+void
+sv_domain_net_clear_actual(SvDomainNetDef *net)
+{
+    g_clear_pointer(&net->portid, g_free);
+    g_clear_pointer(&net->actual_bridge, g_free);
+    g_clear_pointer(&net->actual_bandwidth, sv_domain_bandwidth_free);
+    net->actual_type = SV_DOMAIN_NET_TYPE_USER;
+}
+
+const SvDomainBandwidth *
+sv_domain_net_bandwidth(const SvDomainNetDef *net)
+{
+    return net->actual_bandwidth ? net->actual_bandwidth : net->bandwidth;
+}
+
+const char *
+sv_domain_net_bridge(const SvDomainNetDef *net)
+{
+    if (net->type == SV_DOMAIN_NET_TYPE_BRIDGE)
+        return net->source;
+    return net->type == SV_DOMAIN_NET_TYPE_NETWORK ? net->actual_bridge : NULL;
 }
 
 /* ---- MAC addresses ------------------------------------------------------------------- */
@@ -150,14 +178,75 @@ parse_uint_attr(const xmlNode *node, const char *attr, guint *out, GError **erro
     return TRUE;
 }
 
+/* A status file's <actual type=><source bridge=/></actual>: what the network's port gave
+ * (libvirt's own form of it). */
 static gboolean
-parse_source(const xmlNode *node, SvDomainNetDef *net, GError **error)
+parse_actual(const xmlNode *node, SvDomainNetDef *net, GError **error)
+{
+    xmlNode *actual = sv_xml_child(node, "actual");
+    g_autofree char *type = actual ? sv_xml_prop(actual, "type") : NULL;
+    int t = type ? sv_domain_net_type_from_string(type) : -1;
+    xmlNode *source;
+    xmlNode *bw;
+
+    if (!actual)
+        return TRUE;
+    if (t != SV_DOMAIN_NET_TYPE_NETWORK && t != SV_DOMAIN_NET_TYPE_BRIDGE) {
+        sv_xml_error_invalid_attr(error, actual, "type", type ? type : "");
+        return FALSE;
+    }
+    source = sv_xml_child(actual, "source");
+    net->actual_bridge = source ? sv_xml_prop(source, "bridge") : NULL;
+    if (!net->actual_bridge) {
+        sv_xml_error_missing_attr(error, source ? source : actual, "bridge");
+        return FALSE;
+    }
+    net->actual_type = t;
+    bw = sv_xml_child(actual, "bandwidth");
+    return !bw || sv_domain_bandwidth_parse(bw, TRUE, &net->actual_bandwidth, error);
+}
+
+/* <source network= portgroup= portid=>: the port's id is live state, read back from a
+ * status file (or a live XML given to a detach) and ignored in a new definition, as libvirt
+ * ignores it there; a <source bridge=> here is the live XML's and never read. */
+static gboolean
+parse_network_source(const xmlNode *node, const xmlNode *source, SvDomainNetDef *net,
+                     guint flags, GError **error)
+{
+    g_autofree char *portid = NULL;
+    guint8 uuid[16];
+    char text[SV_UUID_STRING_LEN + 1];
+
+    net->network = sv_xml_prop(source, "network");
+    if (!net->network) {
+        sv_xml_error_missing_attr(error, source, "network");
+        return FALSE;
+    }
+    net->portgroup = sv_xml_prop(source, "portgroup");
+    if (flags & SV_DOMAIN_PARSE_INACTIVE)
+        return TRUE;
+    portid = sv_xml_prop(source, "portid");
+    if (portid) {
+        if (!sv_uuid_parse(portid, uuid)) {
+            sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_INTERNAL_ERROR,
+                         "Unable to parse port id '%s'", portid);
+            return FALSE;
+        }
+        sv_uuid_format(uuid, text);
+        net->portid = g_strdup(text);
+    }
+    return !(flags & SV_DOMAIN_PARSE_STATUS) || parse_actual(node, net, error);
+}
+
+static gboolean
+parse_source(const xmlNode *node, SvDomainNetDef *net, guint flags, GError **error)
 {
     xmlNode *source = sv_xml_child(node, "source");
     const char *attr = net->type == SV_DOMAIN_NET_TYPE_BRIDGE ? "bridge" : "dev";
     int mode = SV_DOMAIN_NET_MACVTAP_VEPA;
 
-    if (net->type != SV_DOMAIN_NET_TYPE_BRIDGE && net->type != SV_DOMAIN_NET_TYPE_DIRECT)
+    if (net->type != SV_DOMAIN_NET_TYPE_BRIDGE && net->type != SV_DOMAIN_NET_TYPE_DIRECT &&
+        net->type != SV_DOMAIN_NET_TYPE_NETWORK)
         return TRUE;
     if (!source) {
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR,
@@ -165,6 +254,8 @@ parse_source(const xmlNode *node, SvDomainNetDef *net, GError **error)
                      sv_domain_net_type_to_string(net->type));
         return FALSE;
     }
+    if (net->type == SV_DOMAIN_NET_TYPE_NETWORK)
+        return parse_network_source(node, source, net, flags, error);
     net->source = sv_xml_prop(source, attr);
     if (!net->source) {
         sv_xml_error_missing_attr(error, source, attr);
@@ -266,14 +357,15 @@ parse_tuning(const xmlNode *node, SvDomainNetDef *net, GError **error)
     return TRUE;
 }
 
-/* <bandwidth>: the first one, as libvirt; <inbound floor=> belongs to network interfaces,
- * which splitvirt does not have. */
+/* <bandwidth>: the first one, as libvirt; <inbound floor=> belongs to network interfaces
+ * (the network reserves it for the port). */
 static gboolean
 parse_bandwidth(const xmlNode *node, SvDomainNetDef *net, GError **error)
 {
     xmlNode *bw = sv_xml_child(node, "bandwidth");
 
-    return !bw || sv_domain_bandwidth_parse(bw, FALSE, &net->bandwidth, error);
+    return !bw || sv_domain_bandwidth_parse(bw, net->type == SV_DOMAIN_NET_TYPE_NETWORK,
+                                            &net->bandwidth, error);
 }
 
 /* libvirt's define-time checks of one interface (virDomainNetDefValidate and the ROM part
@@ -315,7 +407,7 @@ sv_domain_net_parse(const xmlNode *node, SvDomainDef *def, guint flags, GError *
                              UNSUPPORTED_NET_TYPES, FALSE, &type, error))
         return FALSE;
     net->type = type;
-    if (!parse_mac(node, net, error) || !parse_source(node, net, error) ||
+    if (!parse_mac(node, net, error) || !parse_source(node, net, flags, error) ||
         !parse_target(node, net, flags, error) || !parse_tuning(node, net, error) ||
         !parse_bandwidth(node, net, error) ||
         !sv_domain_device_info_parse(node, &net->info, info_flags, error))
@@ -375,16 +467,52 @@ format_driver(GString *buf, const SvDomainNetDef *net)
     g_string_append(buf, "/>\n");
 }
 
+/* <source network= portgroup= portid= bridge=> as libvirt writes it: the port's id on live
+ * XML and status files, its bridge on live XML; a status file keeps the plug as libvirt's
+ * <actual>. */
+static void
+format_network_source(GString *buf, const SvDomainNetDef *net, guint flags)
+{
+    gboolean inactive = flags & SV_DOMAIN_FORMAT_INACTIVE;
+    gboolean status = flags & SV_DOMAIN_FORMAT_STATUS;
+
+    g_string_append(buf, "      <source");
+    sv_xml_append_attr(buf, "network", net->network);
+    sv_xml_append_attr(buf, "portgroup", net->portgroup);
+    if (!inactive) {
+        sv_xml_append_attr(buf, "portid", net->portid);
+        if (!status)
+            sv_xml_append_attr(buf, "bridge", net->actual_bridge);
+    }
+    g_string_append(buf, "/>\n");
+    if (inactive || !status || !net->actual_bridge)
+        return;
+    g_string_append_printf(buf, "      <actual type='%s'>\n",
+                           sv_domain_net_type_to_string(net->actual_type));
+    g_string_append(buf, "        <source");
+    sv_xml_append_attr(buf, "bridge", net->actual_bridge);
+    g_string_append(buf, "/>\n");
+    sv_domain_bandwidth_format(buf, "        ", net->actual_bandwidth);
+    g_string_append(buf, "      </actual>\n");
+}
+
 void
 sv_domain_net_format(GString *buf, const SvDomainNetDef *net, guint flags)
 {
-    g_string_append_printf(buf, "    <interface type='%s'>\n",
-                           sv_domain_net_type_to_string(net->type));
+    gboolean live = !(flags & (SV_DOMAIN_FORMAT_INACTIVE | SV_DOMAIN_FORMAT_STATUS));
+    /* libvirt's live XML shows the port's kind: a host bridge's port as type 'bridge'. */
+    int type = live && net->type == SV_DOMAIN_NET_TYPE_NETWORK && net->actual_bridge
+                   ? net->actual_type
+                   : net->type;
+
+    g_string_append_printf(buf, "    <interface type='%s'>\n", sv_domain_net_type_to_string(type));
     if (net->mac) {
         g_string_append(buf, "      <mac");
         sv_xml_append_attr(buf, "address", net->mac);
         g_string_append(buf, "/>\n");
     }
+    if (net->type == SV_DOMAIN_NET_TYPE_NETWORK)
+        format_network_source(buf, net, flags);
     if (net->source) {
         g_string_append(buf, "      <source");
         if (net->type == SV_DOMAIN_NET_TYPE_BRIDGE) {
@@ -395,7 +523,10 @@ sv_domain_net_format(GString *buf, const SvDomainNetDef *net, guint flags)
         }
         g_string_append(buf, "/>\n");
     }
-    sv_domain_bandwidth_format(buf, "      ", net->bandwidth);
+    /* libvirt's live XML shows the rates of the port (its public view of the actual
+     * device); the definition and the status file keep the interface's own. */
+    sv_domain_bandwidth_format(buf, "      ",
+                               live ? sv_domain_net_bandwidth(net) : net->bandwidth);
     if (net->target_dev || net->target_unmanaged) {
         g_string_append(buf, "      <target");
         sv_xml_append_attr(buf, "dev", net->target_dev);

@@ -185,7 +185,9 @@ static const HandledElement handled_elements[] = {
     {"bandwidth/inbound", "", "average peak floor burst"},
     {"bandwidth/outbound", "", "average peak floor burst"},
     {"interface/mac", "", "address"},
-    {"interface/source", "", "bridge dev mode"},
+    /* (A status file's <actual>, the plug of a network port, is not libvirt's schema's: read
+     * by the parser from status files only, dropped elsewhere as libvirt drops it.) */
+    {"interface/source", "", "bridge dev mode network portgroup portid"},
     {"interface/model", "", "type"},
     {"interface/target", "", "dev managed"},
     {"interface/driver", "", "name queues rx_queue_size tx_queue_size"},

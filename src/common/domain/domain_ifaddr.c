@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "domain/domain_netport.h"
 #include "util/error.h"
 
 #define ARP_TABLE "/proc/net/arp"
@@ -82,12 +83,71 @@ sv_domain_ifaddr_arp(const SvDomainDef *def, remote_domain_interface_addresses_r
     return TRUE;
 }
 
-void
-sv_domain_ifaddr_lease(const SvDomainDef *def, remote_domain_interface_addresses_ret *ret)
+static void
+leases_found(GArray *ifaces, const char *hostname, const GError *error, gpointer data)
 {
-    (void)def; /* no NIC of type network exists here (conf/domain_conf.h SvDomainNetType) */
-    ret->ifaces.ifaces_len = 0;
-    ret->ifaces.ifaces_val = NULL;
+    SvCall *call = data;
+
+    (void)hostname;
+    remote_domain_interface_addresses_ret r = {{0}};
+
+    if (error) {
+        sv_call_fail(call, g_error_copy(error));
+        return;
+    }
+    sv_domain_ifaddr_set(&r, ifaces);
+    sv_call_reply(call, &r);
+    xdr_free((xdrproc_t)xdr_remote_domain_interface_addresses_ret, (char *)&r);
+}
+
+void
+sv_domain_ifaddr_lease(SvCall *call, const SvDomainDef *def, const char *run_dir)
+{
+    SvBackendIdentity id;
+
+    sv_backend_identity_of_client(&id, sv_call_get_client(call));
+    sv_netport_leases(def, run_dir, &id, FALSE, leases_found, sv_call_defer(call));
+}
+
+typedef struct {
+    SvCall *call;
+    char *name;
+    int from;
+} HostnameLookup;
+
+static void
+hostname_found(GArray *ifaces, const char *hostname, const GError *error, gpointer data)
+{
+    g_autofree HostnameLookup *h = data;
+    g_autofree char *name = h->name;
+    remote_domain_get_hostname_ret r = {(char *)hostname};
+    GError *e = NULL;
+
+    if (ifaces)
+        g_array_unref(ifaces);
+    if (error) {
+        sv_call_fail(h->call, g_error_copy(error));
+        return;
+    }
+    if (!hostname) {
+        sv_error_set(&e, h->from, SV_ERR_NO_HOSTNAME, "no hostname found for domain %s", name);
+        sv_call_fail(h->call, e);
+        return;
+    }
+    sv_call_reply(h->call, &r);
+}
+
+void
+sv_domain_hostname_lease(SvCall *call, const SvDomainDef *def, const char *run_dir, int from)
+{
+    HostnameLookup *h = g_new0(HostnameLookup, 1);
+    SvBackendIdentity id;
+
+    h->call = sv_call_defer(call);
+    h->name = g_strdup(def->name);
+    h->from = from;
+    sv_backend_identity_of_client(&id, sv_call_get_client(call));
+    sv_netport_leases(def, run_dir, &id, TRUE, hostname_found, h);
 }
 
 /* ---------------------------------------------------------------- without an agent */

@@ -22,10 +22,19 @@ void sv_domain_ifaddr_from_arp(const SvDomainDef *def, const char *arp, GArray *
 gboolean sv_domain_ifaddr_arp(const SvDomainDef *def, remote_domain_interface_addresses_ret *ret,
                               GError **error);
 
-/* The LEASE source: the leases of def's NICs of type network. No domain here has one (no
- * network driver yet), so none: an empty list, as libvirt answers for a guest without
- * such a NIC. */
-void sv_domain_ifaddr_lease(const SvDomainDef *def, remote_domain_interface_addresses_ret *ret);
+/* The LEASE source: the leases of def's NICs of type network, asked of the network daemon
+ * (socket under run_dir) for the client of call, which is answered later
+ * (domain/domain_netport.h sv_netport_leases); a guest without such a NIC gets an empty
+ * list, as libvirt answers. The handler returns TRUE. */
+void sv_domain_ifaddr_lease(SvCall *call, const SvDomainDef *def, const char *run_dir);
+
+/* DOMAIN_GET_HOSTNAME with the LEASE flag (libvirt's qemuDomainGetHostnameLease): the
+ * first hostname a DHCP lease of def's NICs of type network gives, asked of the network
+ * daemon for the client of call, which is answered later; none: "no hostname found for
+ * domain NAME" (NO_HOSTNAME, in the driver's error domain `from`). The handler returns
+ * TRUE. */
+void sv_domain_hostname_lease(SvCall *call, const SvDomainDef *def, const char *run_dir,
+                              int from);
 
 /* ret->ifaces from an array of remote_domain_interface (which it takes). */
 void sv_domain_ifaddr_set(remote_domain_interface_addresses_ret *ret, GArray *ifaces);

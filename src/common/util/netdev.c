@@ -257,6 +257,31 @@ sv_netdev_set_up(const char *name, GError **error)
 }
 
 gboolean
+sv_netdev_bridge_add_port(const char *bridge, const char *port, GError **error)
+{
+    if (!sv_netdev_exists(bridge)) {
+        sv_error_set_errno(error, SV_FROM_NONE, ENODEV, "Unable to add bridge %s port %s",
+                           bridge, port);
+        return FALSE;
+    }
+    return sv_netdev_set_master(port, bridge, error);
+}
+
+char *
+sv_netdev_get_master(const char *name)
+{
+    g_autofree char *link = NULL;
+    g_autofree char *target = NULL;
+
+    if (!sv_netdev_name_valid(name))
+        return NULL;
+    /* sysfs of the daemon's own network namespace: its master link names the bridge. */
+    link = g_strdup_printf("/sys/class/net/%s/master", name);
+    target = g_file_read_link(link, NULL);
+    return target ? g_path_get_basename(target) : NULL;
+}
+
+gboolean
 sv_netdev_set_master(const char *name, const char *bridge, GError **error)
 {
     int master = index_of(bridge, error);

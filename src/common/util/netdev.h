@@ -47,6 +47,12 @@ gboolean sv_netdev_set_mtu(const char *name, guint mtu, GError **error);
 guint sv_netdev_get_mtu(const char *name);
 /* Bring `name` up. */
 gboolean sv_netdev_set_up(const char *name, GError **error);
+/* The name of the bridge (or other master) `name` is a port of, NULL when none or when
+ * `name` does not exist. (transfer full) */
+char *sv_netdev_get_master(const char *name);
+/* Make `port` a port of `bridge`, with libvirt's virNetDevBridgeAddPort error (ENODEV,
+ * "Unable to add bridge BRIDGE port PORT") when the bridge is not there. */
+gboolean sv_netdev_bridge_add_port(const char *bridge, const char *port, GError **error);
 /* Make `name` a port of bridge `bridge`. */
 gboolean sv_netdev_set_master(const char *name, const char *bridge, GError **error);
 /* Delete interface `name`; one that is already gone is no error. */
