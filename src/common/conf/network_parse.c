@@ -400,8 +400,7 @@ sv_network_ip_parse_node(const char *net, const xmlNode *node, GError **error)
     if (!ip_attrs(net, node, ip, &addr, &mask, error))
         return NULL;
     if (ip->netmask) {
-        g_autofree char *given = g_steal_pointer(&ip->netmask);
-
+        g_free(ip->netmask);
         ip->netmask = sv_net_addr_format(&mask);
     }
     prefix = sv_net_ip_prefix(&addr, ip->netmask ? &mask : NULL, ip->prefix);
