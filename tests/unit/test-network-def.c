@@ -255,6 +255,69 @@ test_string_tables(void)
     g_assert_cmpint(sv_network_forward_type_from_string(NULL), ==, -1);
 }
 
+/* ---- net-update's pieces ------------------------------------------------------------------ */
+
+/* What libvirtd 9.0 answered to `net-update NET delete ip-dhcp-host|dns-host XML --config`
+ * for each fragment (NULL: no error, the entry was only not found). */
+static const struct {
+    gboolean dns;
+    gboolean partial_ok;
+    const char *xml;
+    int code;
+    const char *message;
+} update_pieces[] = {
+    {FALSE, TRUE, "<host/>", SV_ERR_XML_ERROR,
+     "XML error: At least one of name, mac, or ip attribute must be specified for static host "
+     "definition in network 'svupd' "},
+    {FALSE, TRUE, "<host name='-x'/>", SV_ERR_XML_ERROR,
+     "XML error: Cannot use host name '-x' in network 'svupd'"},
+    {FALSE, TRUE, "<host mac='zz'/>", SV_ERR_XML_ERROR,
+     "XML error: Cannot parse MAC address 'zz' in network 'svupd'"},
+    {FALSE, TRUE, "<host ip='x'/>", SV_ERR_XML_ERROR,
+     "XML error: Invalid IP address in static host definition for network 'svupd'"},
+    {FALSE, TRUE, "<host name='b'/>", 0, NULL},
+    {FALSE, FALSE, "<host name='b'/>", SV_ERR_XML_ERROR,
+     "XML error: Missing IP address in static host definition for network 'svupd'"},
+    {TRUE, TRUE, "<host/>", SV_ERR_XML_DETAIL,
+     "Missing ip and hostname in network 'svupd' DNS HOST record"},
+    {TRUE, TRUE, "<host ip='x'/>", SV_ERR_XML_DETAIL,
+     "Invalid IP address in network 'svupd' DNS HOST record"},
+    {TRUE, TRUE, "<host><hostname></hostname></host>", SV_ERR_XML_DETAIL,
+     "Missing ip and hostname in network 'svupd' DNS HOST record"},
+    {TRUE, TRUE, "<host><hostname>q</hostname></host>", 0, NULL},
+    {TRUE, FALSE, "<host><hostname>q</hostname></host>", SV_ERR_XML_DETAIL,
+     "Missing IP address in network 'svupd' DNS HOST record"},
+};
+
+static void
+test_update_pieces(void)
+{
+    g_autoptr(SvNetworkDef) def = parse_ok(
+        "<network><name>svupd</name><ip address='192.168.9.1' prefix='24'/></network>");
+    const SvNetworkIpDef *ip = sv_network_def_ip(def, FALSE, FALSE);
+
+    for (guint i = 0; i < G_N_ELEMENTS(update_pieces); i++) {
+        g_autoptr(GError) error = NULL;
+        gpointer piece;
+
+        if (update_pieces[i].dns) {
+            piece = sv_network_dns_host_parse(def->name, update_pieces[i].xml,
+                                              update_pieces[i].partial_ok, &error);
+            sv_network_dns_host_free(piece);
+        } else {
+            piece = sv_network_dhcp_host_parse(def->name, ip, update_pieces[i].xml,
+                                               update_pieces[i].partial_ok, &error);
+            sv_network_dhcp_host_free(piece);
+        }
+        g_assert_true((piece == NULL) == (update_pieces[i].message != NULL));
+        if (!update_pieces[i].message)
+            continue;
+        g_assert_cmpint(sv_error_get_from(error), ==, SV_FROM_NETWORK);
+        g_assert_cmpint(error->code, ==, update_pieces[i].code);
+        g_assert_cmpstr(error->message, ==, update_pieces[i].message);
+    }
+}
+
 /* ---- ports ------------------------------------------------------------------------------ */
 
 #define PORT_HEAD                                                                              \
@@ -384,6 +447,7 @@ main(int argc, char **argv)
     g_test_add_func("/network-def/portgroup-lookup", test_portgroup_lookup);
     g_test_add_func("/network-def/copy-is-deep", test_copy_is_deep);
     g_test_add_func("/network-def/string-tables", test_string_tables);
+    g_test_add_func("/network-def/update-pieces", test_update_pieces);
     g_test_add_func("/network-port-def/good", test_port_good);
     g_test_add_func("/network-port-def/values", test_port_values);
     g_test_add_func("/network-port-def/bad", test_port_bad);

@@ -213,6 +213,20 @@ char *sv_network_def_format(const SvNetworkDef *def, unsigned int flags);
 /* A deep copy. (transfer full) */
 SvNetworkDef *sv_network_def_copy(const SvNetworkDef *def);
 
+/* A <host> of an <ip>'s <dhcp>, the element alone as net-update sends it, read as libvirt
+ * reads it for `ip` of network `net` (virNetworkDHCPHostDefParseXML, its errors):
+ * partial_ok for a delete, where any one of mac, name and ip will do. (transfer full:
+ * sv_network_dhcp_host_free) */
+SvNetworkDhcpHost *sv_network_dhcp_host_parse(const char *net, const SvNetworkIpDef *ip,
+                                              const char *xml, gboolean partial_ok,
+                                              GError **error);
+void sv_network_dhcp_host_free(gpointer host);
+/* A <dns><host> likewise (virNetworkDNSHostDefParseXML): partial_ok for a delete, where the
+ * ip or a host name will do. (transfer full: sv_network_dns_host_free) */
+SvNetworkDnsHost *sv_network_dns_host_parse(const char *net, const char *xml,
+                                            gboolean partial_ok, GError **error);
+void sv_network_dns_host_free(gpointer host);
+
 /* The first IPv4 (ipv6 FALSE) or IPv6 <ip> with a <dhcp> or any <ip> of that family when
  * dhcp_only is FALSE; NULL when none. (transfer none) */
 const SvNetworkIpDef *sv_network_def_ip(const SvNetworkDef *def, gboolean ipv6, gboolean dhcp_only);

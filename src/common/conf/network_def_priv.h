@@ -93,8 +93,6 @@ SvNetworkIpDef *sv_network_ip_def_new(void);
 SvNetworkDhcpRange *sv_network_dhcp_range_new(void);
 SvNetworkRouteDef *sv_network_route_new(void);
 void sv_network_ip_def_free(gpointer ip);
-void sv_network_dhcp_host_free(gpointer host);
-void sv_network_dns_host_free(gpointer host);
 void sv_network_portgroup_free(gpointer pg);
 static inline void
 sv_network_dhcp_host_unref(SvNetworkDhcpHost *host)

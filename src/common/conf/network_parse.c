@@ -173,7 +173,7 @@ dhcp_host_required(const char *net, gboolean v6, const SvNetworkDhcpHost *h, gbo
             return TRUE;
         NET_ERROR(error, SV_ERR_XML_ERROR,
                   "At least one of name, mac, or ip attribute must be specified for static host "
-                  "definition in network '%s'",
+                  "definition in network '%s' ",
                   net);
         return FALSE;
     }
@@ -217,6 +217,20 @@ sv_network_dhcp_host_parse_node(const char *net, const SvNetworkIpDef *ip, const
         h->ip = sv_net_addr_format(&addr);
     }
     return g_steal_pointer(&h);
+}
+
+SvNetworkDhcpHost *
+sv_network_dhcp_host_parse(const char *net, const SvNetworkIpDef *ip, const char *xml,
+                           gboolean partial_ok, GError **error)
+{
+    xmlDoc *doc = sv_xml_read_named_from(xml, "(network_update_xml)", SV_FROM_NETWORK, error);
+    SvNetworkDhcpHost *h;
+
+    if (!doc)
+        return NULL;
+    h = sv_network_dhcp_host_parse_node(net, ip, xmlDocGetRootElement(doc), partial_ok, error);
+    xmlFreeDoc(doc);
+    return h;
 }
 
 static gboolean
@@ -386,8 +400,7 @@ sv_network_ip_parse_node(const char *net, const xmlNode *node, GError **error)
     if (!ip_attrs(net, node, ip, &addr, &mask, error))
         return NULL;
     if (ip->netmask) {
-        g_autofree char *given = g_steal_pointer(&ip->netmask);
-
+        g_free(ip->netmask);
         ip->netmask = sv_net_addr_format(&mask);
     }
     prefix = sv_net_ip_prefix(&addr, ip->netmask ? &mask : NULL, ip->prefix);

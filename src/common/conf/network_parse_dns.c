@@ -62,15 +62,11 @@ sv_network_dns_host_parse_node(const char *net, const xmlNode *node, gboolean pa
     for (xmlNode *c = node->children; c; c = c->next) {
         char *name;
 
-        if (!sv_xml_is(c, "hostname"))
+        /* libvirt 9.0 skips an empty <hostname/>. */
+        if (!sv_xml_is(c, "hostname") || !c->children)
             continue;
         name = sv_xml_text_raw(c);
         g_ptr_array_add(names, name);
-        if (!*name) {
-            NET_ERROR(error, SV_ERR_XML_DETAIL, "Missing hostname in network '%s' DNS HOST record",
-                      net);
-            return NULL;
-        }
         if (!sv_network_check_dnsmasq_value(net, "DNS host name", name, NAME_BAD, error))
             return NULL;
     }
@@ -97,6 +93,19 @@ sv_network_dns_host_parse_node(const char *net, const xmlNode *node, gboolean pa
     h = g_new0(SvNetworkDnsHost, 1);
     h->ip = ip ? sv_net_addr_format(&a) : NULL;
     h->hostnames = g_steal_pointer(&names);
+    return h;
+}
+
+SvNetworkDnsHost *
+sv_network_dns_host_parse(const char *net, const char *xml, gboolean partial_ok, GError **error)
+{
+    xmlDoc *doc = sv_xml_read_named_from(xml, "(network_update_xml)", SV_FROM_NETWORK, error);
+    SvNetworkDnsHost *h;
+
+    if (!doc)
+        return NULL;
+    h = sv_network_dns_host_parse_node(net, xmlDocGetRootElement(doc), partial_ok, error);
+    xmlFreeDoc(doc);
     return h;
 }
 
