@@ -222,14 +222,11 @@ stop_unfinished(SvDomainObj *obj, SvStatus *st, gpointer data)
 static void
 ports_checked(SvNetportWork *work, const GError *error, gpointer run)
 {
-    g_autoptr(SvNetportWork) owned = work;
     SvDomainObj *obj = qemu_domain_find(run);
 
-    if (!obj)
-        return;
-    if (error)
-        g_warning("domain %s: its network ports: %s", obj->def->name, error->message);
-    sv_netport_reattach(obj->def);
+    sv_netport_work_free(work);
+    if (obj)
+        sv_netport_reconnected(obj->def, error);
 }
 
 /* What the status says was under way goes on; the guest's monitor is reconnected. */

@@ -469,6 +469,7 @@ firewalld_name(GDBusConnection *c, gboolean own)
         G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
 
     g_assert_no_error(error);
+    g_assert_nonnull(reply);
 }
 
 /* firewalld reloading, or starting (its name getting an owner), is reported as NULL. The

@@ -537,8 +537,11 @@ void sv_netport_leases(const SvDomainDef *def, const char *run_dir, const SvBack
     work_start(work, id);
 }
 
-void sv_netport_reattach(const SvDomainDef *def)
+void
+sv_netport_reconnected(const SvDomainDef *def, const GError *checked)
 {
+    if (checked)
+        g_warning("domain %s: its network ports: %s", def->name, checked->message);
     for (guint i = 0; i < def->interfaces->len; i++) {
         const SvDomainNetDef *n = def->interfaces->pdata[i];
         g_autofree char *master = NULL;

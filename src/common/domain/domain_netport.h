@@ -41,10 +41,11 @@ SvNetportWork *sv_netport_allocate(const SvDomainDef *def, int index, const char
 SvNetportWork *sv_netport_reconnect(const SvDomainDef *def, const char *run_dir,
                                     const SvBackendIdentity *id, SvNetportDone done, gpointer data);
 
-/* After a reconnect: the host device of each interface of type network with a port (a tap,
- * a veth) made a port of its bridge again when it is not (the network was restarted
- * meanwhile), as libvirt's reconnect reattaches it. Failures are logged. */
-void sv_netport_reattach(const SvDomainDef *def);
+/* After a reconnect's check of the ports (sv_netport_reconnect's done callback, whose
+ * error `checked` is logged): the host device of each interface of type network with a
+ * port (a tap, a veth) made a port of its bridge again when it is not (the network was
+ * restarted meanwhile), as libvirt's reconnect reattaches it. Failures are logged. */
+void sv_netport_reconnected(const SvDomainDef *def, const GError *checked);
 
 /* Write the ports made into def's interfaces of type network with the same MACs and
  * networks: their ids and plugs (SvDomainNetDef.portid, actual_type, actual_bridge). */
