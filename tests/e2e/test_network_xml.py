@@ -17,9 +17,10 @@ Differences kept on purpose (the test fails if libvirtd stops showing them):
   control character anywhere; what dnsmasq's configuration parser gives a meaning to ('"'
   opens a quoted part, '\\' escapes in it, '#' after a blank ends the line) anywhere but in
   dnsmasq:options; a separator of the file they land in (',' ' ' '/') in host names, the
-  domain, TXT names, SRV fields, forwarder domains, the bootp file, the bridge name. libvirtd 9.0 accepts them and writes them into dnsmasq's configuration as they
-  are (a TXT value "a\\ndhcp-script=/tmp/x" gives dnsmasq a dhcp-script line); ours refuses
-  them at define, with the error in CASE.err.
+  domain, TXT names, SRV fields, forwarder domains, the bootp file, the bridge name.
+  libvirtd 9.0 accepts them and writes them into dnsmasq's configuration as they are (a TXT
+  value "a\\ndhcp-script=/tmp/x" gives dnsmasq a dhcp-script line); ours refuses them at
+  define, with the error in CASE.err.
 - unsupported-*: a hostdev network's pool of PCI functions (<forward><address>): splitvirt
   has no SR-IOV plumbing and refuses it while reading; libvirtd refuses it too on a host
   without those functions, later and with another error (the device is no SR-IOV virtual
@@ -34,16 +35,19 @@ Differences kept on purpose (the test fails if libvirtd stops showing them):
 - The driver's own checks at define (bridge name in use, what each forward mode allows,
   one DHCP <ip> per family, port group names: bridge_driver.c's networkValidate) and the
   bridge name and MAC it gives a network without them belong to virtnetworkd
-  (tests/e2e/test_networkd*.py); every case here names its bridge and MAC.
+  (tests/e2e/test_networkd*.py); every case that parses names its bridge and MAC.
 - A newline in the network's name: libvirtd refuses it after reading the whole document
   (the driver's check), ours while reading the name; same error, but a document with a
   second error reports the other one first on libvirtd.
+
+test_libvirtd_ports_read_back: the ports libvirtd makes on a bridge-mode and a macvtap
+network (started: neither makes nor touches anything of the host), read and written back by
+the library byte for byte.
 
 Slow (libvirtd): run under `flock /tmp/sv-libvirtd.lock`, as every test using `ref`."""
 
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
