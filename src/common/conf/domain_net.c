@@ -10,6 +10,7 @@
 #include "conf/domain_enum.h"
 #include "conf/domain_parse.h"
 #include "conf/domain_xml.h"
+#include "conf/network_def_priv.h"
 #include "conf/uuid.h"
 #include "util/error.h"
 
@@ -109,32 +110,6 @@ sv_domain_net_generate_mac(void)
                            r & 0xff);
 }
 
-/* libvirt's virMacAddrParse: six groups of one or two hex digits split by ':', optionally
- * followed by blanks. */
-static gboolean
-mac_parse(const char *s, guint8 out[6])
-{
-    const char *p = s;
-
-    for (guint i = 0; i < 6; i++) {
-        guint v = 0;
-        guint n = 0;
-
-        while (n < 3 && g_ascii_isxdigit(p[n]))
-            v = v * 16 + (guint)g_ascii_xdigit_value(p[n++]);
-        if (n < 1 || n > 2)
-            return FALSE;
-        out[i] = (guint8)v;
-        p += n;
-        if (i == 5)
-            return (guchar)*p <= ' ';
-        if (*p != ':')
-            return FALSE;
-        p++;
-    }
-    return FALSE;
-}
-
 static gboolean
 parse_mac(const xmlNode *node, SvDomainNetDef *net, GError **error)
 {
@@ -143,7 +118,7 @@ parse_mac(const xmlNode *node, SvDomainNetDef *net, GError **error)
 
     if (!address)
         return TRUE;
-    if (!mac_parse(address, mac)) {
+    if (!sv_net_mac_parse(address, mac)) {
         sv_error_set(error, SV_FROM_DOMAIN, SV_ERR_XML_ERROR, "unable to parse mac address '%s'",
                      address);
         return FALSE;

@@ -1,6 +1,7 @@
 /* network_def_priv.h: what network_def.c (reading) shares with network_def_format.c
  * (writing, copying) and network_port_def.c: address handling as libvirt's virSocketAddr
- * does it and small value readers. Private to src/common/conf. */
+ * does it and small value readers (the MAC reader also serves domain_net.c). Private to
+ * src/common/conf. */
 #pragma once
 
 #include <glib.h>
