@@ -345,7 +345,7 @@ lxc_spec_new_from_def(const SvDomainDef *def, const LxcSpecContext *ctx, GError 
         net->guest_name = g_strdup_printf("eth%u", i);
         net->mac = g_strdup(n->mac);
         net->bridge = g_strdup(sv_domain_net_bridge(n));
-        net->bandwidth = sv_domain_bandwidth_copy(sv_domain_net_bandwidth(n));
+        net->bandwidth = sv_netdev_bandwidth_copy(sv_domain_net_bandwidth(n));
         g_ptr_array_add(spec->nets, net);
     }
     spec->memory = lxc_spec_memory_limit(def);

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "conf/domain_conf.h"
 #include "conf/uuid.h"
 #include "domain/domain_typed.h"
 #include "network_driver.h"
@@ -42,35 +43,6 @@ port_of(SvCall *call, const remote_nonnull_network_port *h, NetworkObj **ret_net
 }
 
 /* ---------------------------------------------------------------- bandwidth */
-
-static SvNetdevBandwidthRate *
-rate_copy(const SvNetdevBandwidthRate *r)
-{
-    return r ? g_memdup2(r, sizeof(*r)) : NULL;
-}
-
-static SvNetdevBandwidth *
-bandwidth_copy(const SvNetdevBandwidth *bw)
-{
-    SvNetdevBandwidth *c;
-
-    if (!bw)
-        return NULL;
-    c = g_new0(SvNetdevBandwidth, 1);
-    c->in = rate_copy(bw->in);
-    c->out = rate_copy(bw->out);
-    return c;
-}
-
-static void
-bandwidth_free(SvNetdevBandwidth *bw)
-{
-    if (!bw)
-        return;
-    g_free(bw->in);
-    g_free(bw->out);
-    g_free(bw);
-}
 
 static guint64
 floor_of(const SvNetdevBandwidth *bw)
@@ -238,7 +210,7 @@ allocate(const NetworkObj *net, SvNetworkPortDef *p, GError **error)
     const SvNetworkPortGroupDef *pg = sv_network_def_portgroup(def, p->group);
 
     if (!p->bandwidth && pg && pg->bandwidth)
-        p->bandwidth = bandwidth_copy(pg->bandwidth);
+        p->bandwidth = sv_netdev_bandwidth_copy(pg->bandwidth);
     if (!p->vlan_xml)
         p->vlan_xml = g_strdup(pg && pg->vlan_xml ? pg->vlan_xml : def->vlan_xml);
     if (p->trust_guest_rx_filters == SV_NETWORK_TRISTATE_ABSENT)
@@ -483,13 +455,13 @@ set_parameters(SvCall *call, remote_network_port_set_parameters_args *a, GError 
         return FALSE;
     bw = requested_bandwidth(a->params.params_val, a->params.params_len);
     if (floor_of(bw) != floor_of(p->bandwidth) && !check_floor(net, p, bw, error)) {
-        bandwidth_free(bw);
+        sv_domain_bandwidth_free(bw);
         return FALSE;
     }
-    bandwidth_free(p->bandwidth);
+    sv_domain_bandwidth_free(p->bandwidth);
     p->bandwidth = bw;
     if (!bw->in && !bw->out)
-        g_clear_pointer(&p->bandwidth, bandwidth_free);
+        g_clear_pointer(&p->bandwidth, sv_domain_bandwidth_free);
     return networks_save_port(drv->nets, net, p, error);
 }
 

@@ -929,8 +929,6 @@ void sv_domain_net_clear_actual(SvDomainNetDef *net);
 /* Frees an interface's <bandwidth> (domain_net_bandwidth.c). NULL is fine. */
 void sv_domain_bandwidth_free(SvDomainBandwidth *bw);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvDomainBandwidth, sv_domain_bandwidth_free)
-/* A deep copy; NULL for NULL. (transfer full) */
-SvDomainBandwidth *sv_domain_bandwidth_copy(const SvDomainBandwidth *bw);
 /* Whether two <bandwidth> (NULL: none) set the same rates. */
 gboolean sv_domain_bandwidth_equal(const SvDomainBandwidth *a, const SvDomainBandwidth *b);
 /* ---- character devices, channels, rng, memballoon, watchdog, panic, filesystems ---- */

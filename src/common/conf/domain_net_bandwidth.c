@@ -21,19 +21,6 @@ sv_domain_bandwidth_free(SvDomainBandwidth *bw)
     g_free(bw);
 }
 
-SvDomainBandwidth *
-sv_domain_bandwidth_copy(const SvDomainBandwidth *bw)
-{
-    SvDomainBandwidth *copy;
-
-    if (!bw)
-        return NULL;
-    copy = g_new0(SvDomainBandwidth, 1);
-    copy->in = bw->in ? g_memdup2(bw->in, sizeof(*bw->in)) : NULL;
-    copy->out = bw->out ? g_memdup2(bw->out, sizeof(*bw->out)) : NULL;
-    return copy;
-}
-
 static gboolean
 rate_equal(const SvDomainBandwidthRate *a, const SvDomainBandwidthRate *b)
 {

@@ -22,19 +22,6 @@ copy_string(gconstpointer s)
     return g_strdup(s);
 }
 
-SvNetdevBandwidth *
-sv_net_bandwidth_copy(const SvNetdevBandwidth *bw)
-{
-    SvNetdevBandwidth *c;
-
-    if (!bw)
-        return NULL;
-    c = g_new0(SvNetdevBandwidth, 1);
-    c->in = bw->in ? g_memdup2(bw->in, sizeof(*bw->in)) : NULL;
-    c->out = bw->out ? g_memdup2(bw->out, sizeof(*bw->out)) : NULL;
-    return c;
-}
-
 static gpointer
 copy_range(gconstpointer p)
 {
@@ -144,7 +131,7 @@ sv_network_portgroup_copy(const SvNetworkPortGroupDef *pg)
     SvNetworkPortGroupDef *c = g_memdup2(pg, sizeof(*pg));
 
     c->name = g_strdup(pg->name);
-    c->bandwidth = sv_net_bandwidth_copy(pg->bandwidth);
+    c->bandwidth = sv_netdev_bandwidth_copy(pg->bandwidth);
     c->vlan_xml = g_strdup(pg->vlan_xml);
     c->virtualport_xml = g_strdup(pg->virtualport_xml);
     return c;
@@ -205,7 +192,7 @@ sv_network_def_copy(const SvNetworkDef *def)
     copy_array(c->ips, def->ips, copy_ip);
     copy_array(c->routes, def->routes, copy_route);
     copy_array(c->portgroups, def->portgroups, (CopyFunc)sv_network_portgroup_copy);
-    c->bandwidth = sv_net_bandwidth_copy(def->bandwidth);
+    c->bandwidth = sv_netdev_bandwidth_copy(def->bandwidth);
     c->vlan_xml = g_strdup(def->vlan_xml);
     c->virtualport_xml = g_strdup(def->virtualport_xml);
     c->port_isolated = def->port_isolated;

@@ -82,7 +82,6 @@ gboolean sv_net_virtualport_parse(const xmlNode *node, gboolean require_type, ch
 void sv_net_append_indented(GString *buf, int indent, const char *text);
 
 /* A deep copy of a <bandwidth> (NULL: NULL). (transfer full) */
-SvNetdevBandwidth *sv_net_bandwidth_copy(const SvNetdevBandwidth *bw);
 
 /* ---- network_def.c ---------------------------------------------------------------------- */
 

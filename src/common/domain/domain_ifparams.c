@@ -202,7 +202,7 @@ sv_domain_ifparams_apply(SvDomainNetDef *live, const SvDomainBandwidth *bw, GErr
     if (dev && (!sent || !sent->average))
         sv_netdev_bandwidth_set_root_qdisc(dev, "noqueue", NULL);
     sv_domain_bandwidth_free(live->bandwidth);
-    live->bandwidth = bw && (bw->in || bw->out) ? sv_domain_bandwidth_copy(bw) : NULL;
+    live->bandwidth = bw && (bw->in || bw->out) ? sv_netdev_bandwidth_copy(bw) : NULL;
     return TRUE;
 }
 

@@ -188,7 +188,7 @@ static char *port_xml(const SvNetportWork *work, const Port *p, gboolean reclaim
     memcpy(def->owner_uuid, work->owner_uuid, 16);
     def->group = g_strdup(p->portgroup);
     def->mac = g_strdup(p->mac);
-    def->bandwidth = sv_domain_bandwidth_copy(p->bandwidth);
+    def->bandwidth = sv_netdev_bandwidth_copy(p->bandwidth);
     if (reclaim) {
         def->plug_type = p->plug_type == SV_DOMAIN_NET_TYPE_BRIDGE ? SV_NETWORK_PORT_PLUG_BRIDGE
                                                                    : SV_NETWORK_PORT_PLUG_NETWORK;
@@ -219,7 +219,7 @@ static gboolean take_plug(Port *p, const char *xml, GError **error)
     g_free(p->bridge);
     p->bridge = g_strdup(def->plug_bridge);
     sv_domain_bandwidth_free(p->port_bandwidth);
-    p->port_bandwidth = sv_domain_bandwidth_copy(def->bandwidth);
+    p->port_bandwidth = sv_netdev_bandwidth_copy(def->bandwidth);
     return TRUE;
 }
 
@@ -425,7 +425,7 @@ static Port *port_of(const SvDomainNetDef *n)
     p->mac = g_strdup(n->mac);
     p->ifname = g_strdup(n->target_dev);
     /* A port made again keeps the rates it had (libvirt's actual device's). */
-    p->bandwidth = sv_domain_bandwidth_copy(sv_domain_net_bandwidth(n));
+    p->bandwidth = sv_netdev_bandwidth_copy(sv_domain_net_bandwidth(n));
     if (n->portid)
         g_strlcpy(p->portid, n->portid, sizeof(p->portid));
     p->plug_type = n->actual_type;
@@ -574,7 +574,7 @@ void sv_netport_apply(const SvNetportWork *work, SvDomainDef *def)
             n->portid = g_strdup(p->portid);
             n->actual_type = p->plug_type;
             n->actual_bridge = g_strdup(p->bridge);
-            n->actual_bandwidth = sv_domain_bandwidth_copy(p->port_bandwidth);
+            n->actual_bandwidth = sv_netdev_bandwidth_copy(p->port_bandwidth);
             break;
         }
     }

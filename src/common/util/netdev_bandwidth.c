@@ -11,6 +11,20 @@
 /* htb's quantum is computed for a 1500-byte MTU, as libvirt does. */
 #define BANDWIDTH_MTU 1500
 
+
+SvNetdevBandwidth *
+sv_netdev_bandwidth_copy(const SvNetdevBandwidth *bw)
+{
+    SvNetdevBandwidth *copy;
+
+    if (!bw)
+        return NULL;
+    copy = g_new0(SvNetdevBandwidth, 1);
+    copy->in = bw->in ? g_memdup2(bw->in, sizeof(*bw->in)) : NULL;
+    copy->out = bw->out ? g_memdup2(bw->out, sizeof(*bw->out)) : NULL;
+    return copy;
+}
+
 static SvTcRunFunc runner = sv_netdev_tc_run;
 static gpointer runner_data;
 

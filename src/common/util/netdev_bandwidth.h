@@ -21,6 +21,9 @@ typedef struct {
     SvNetdevBandwidthRate *out;
 } SvNetdevBandwidth;
 
+/* A deep copy; NULL for NULL. (transfer full: free the rates and the struct with g_free) */
+SvNetdevBandwidth *sv_netdev_bandwidth_copy(const SvNetdevBandwidth *bw);
+
 /* Runs one tc command (argv[0] "tc", NULL-terminated): FALSE with error when it could not
  * run or, unless ignore_status, when it exited other than 0 (libvirt's "Child process (...)
  * unexpected exit status N: STDERR", INTERNAL_ERROR). */
