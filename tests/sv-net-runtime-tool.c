@@ -93,7 +93,7 @@ command(const char *line)
             sv_network_def_free(def);
             def = next;
         }
-        reply(next && sv_net_runtime_reload(rt, def, &error), error);
+        reply(next && sv_net_runtime_reload(rt, def, FALSE, &error), error);
     } else if (g_str_equal(line, "reattach")) {
         sv_net_runtime_free(rt);
         rt = runtime_new();

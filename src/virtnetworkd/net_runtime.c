@@ -47,6 +47,7 @@ typedef struct {
     SvProcess *dnsmasq;     /* NULL while not running */
     gboolean busy;          /* a start or stop is under way */
     gboolean stopping;
+    gboolean replacing;     /* dnsmasq ended on purpose, for one with a new configuration */
     guint restart_source;
     guint restarts;
     gint64 window_start;
@@ -391,6 +392,7 @@ stop_step(Job *job, GError **error)
 /* ------------------------------------------------------------ supervision (main loop) */
 
 static void dnsmasq_schedule_restart(NetRun *run);
+static gboolean restart_now(gpointer data);
 
 static void
 dnsmasq_exited(SvProcess *proc, const SvProcessExit *how, gpointer data)
@@ -401,7 +403,11 @@ dnsmasq_exited(SvProcess *proc, const SvProcessExit *how, gpointer data)
     if (run->dnsmasq != proc)
         return;
     sv_process_free_later(g_steal_pointer(&run->dnsmasq));
-    if (!run->stopping) {
+    if (run->replacing && !run->stopping) {
+        run->replacing = FALSE;
+        g_clear_handle_id(&run->restart_source, g_source_remove);
+        restart_now(run);
+    } else if (!run->stopping) {
         g_warning("dnsmasq of network '%s' (pid %d) ended; restarting it", run->def->name,
                   (int)sv_process_get_pid(proc));
         dnsmasq_schedule_restart(run);
@@ -728,7 +734,8 @@ sv_net_runtime_reattach(SvNetRuntime *rt, const SvNetworkDef *def, GError **erro
 }
 
 gboolean
-sv_net_runtime_reload(SvNetRuntime *rt, const SvNetworkDef *def, GError **error)
+sv_net_runtime_reload(SvNetRuntime *rt, const SvNetworkDef *def, gboolean restart,
+                      GError **error)
 {
     NetRun *run = g_hash_table_lookup(rt->nets, def->name);
 
@@ -738,8 +745,18 @@ sv_net_runtime_reload(SvNetRuntime *rt, const SvNetworkDef *def, GError **error)
         sv_network_def_free(run->def);
         run->def = sv_network_def_copy(def);
     }
-    /* the hosts files only, as libvirt's networkRefreshDhcpDaemon: the rest of the
-     * configuration changes with a restart of the network */
+    if (restart && run && !run->stopping) {
+        /* libvirt's networkRestartDhcpDaemon: this dnsmasq ends, one reading the new
+         * configuration starts (at once, as the exit is seen; not counted as a death) */
+        if (run->dnsmasq && sv_process_is_alive(run->dnsmasq)) {
+            run->replacing = TRUE;
+            return sv_process_signal(run->dnsmasq, SIGTERM, error);
+        }
+        if (sv_net_dnsmasq_needed(def) && !run->restart_source)
+            restart_now(run);
+        return TRUE;
+    }
+    /* the hosts files only, as libvirt's networkRefreshDhcpDaemon */
     if (!dnsmasq_write_files(rt, def, FALSE, error))
         return FALSE;
     if (run && run->dnsmasq && sv_process_is_alive(run->dnsmasq))

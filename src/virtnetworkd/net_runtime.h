@@ -37,8 +37,12 @@ gboolean sv_net_runtime_stop_finish(SvNetRuntime *rt, GAsyncResult *res, GError 
  * + pidfd), re-apply the firewall. FALSE when the network is gone (bridge missing). */
 gboolean sv_net_runtime_reattach(SvNetRuntime *rt, const SvNetworkDef *def, GError **error);
 
-/* dnsmasq's view changed (net-update of dhcp/dns hosts): rewrite its files and SIGHUP. */
-gboolean sv_net_runtime_reload(SvNetRuntime *rt, const SvNetworkDef *def, GError **error);
+/* dnsmasq's view changed (net-update): rewrite its hosts files and SIGHUP it, or with
+ * restart (what its configuration file holds changed: DHCP ranges, TXT and SRV records,
+ * DHCP turned on or off) end it and start one on the new configuration, as libvirt's
+ * networkRestartDhcpDaemon. */
+gboolean sv_net_runtime_reload(SvNetRuntime *rt, const SvNetworkDef *def, gboolean restart,
+                               GError **error);
 
 /* Forget a network that is no longer defined (undefine, a transient network's stop), as
  * libvirt's networkRemoveInactive: its dnsmasq files (NAME.conf, NAME.hostsfile,

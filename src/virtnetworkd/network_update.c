@@ -641,6 +641,20 @@ update_portgroup(Update *u, GError **error)
 
 typedef gboolean (*SectionFunc)(Update *u, GError **error);
 
+/* Whether dnsmasq serves DHCP for the network: an IPv4 <ip> with a range or a host (what
+ * libvirt's networkUpdate compares before and after a change to decide on a restart). */
+static gboolean
+dhcp_active(const SvNetworkDef *def)
+{
+    for (guint i = 0; def->ips && i < def->ips->len; i++) {
+        const SvNetworkIpDef *ip = def->ips->pdata[i];
+
+        if (!ip->is_ipv6 && ((ip->ranges && ip->ranges->len) || (ip->hosts && ip->hosts->len)))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 typedef struct {
     const char *element;    /* the fragment's element; NULL: libvirt updates no such section */
     const char *name;       /* libvirt's name for it in its refusal */
@@ -648,6 +662,7 @@ typedef struct {
     gboolean no_modify;     /* MODIFY refused before anything else ("... cannot be modified") */
     const char *no_modify_msg;
     gboolean dnsmasq;       /* a running network's dnsmasq needs to know */
+    gboolean restart;       /* ... and a new one must read its configuration file */
 } Section;
 
 static const Section sections[] = {
@@ -657,7 +672,7 @@ static const Section sections[] = {
     [SV_NETWORK_SECTION_IP_DHCP_HOST] = {.element = "host", .apply = update_dhcp_host,
         .dnsmasq = TRUE},
     [SV_NETWORK_SECTION_IP_DHCP_RANGE] = {.element = "range", .apply = update_dhcp_range,
-        .dnsmasq = TRUE},
+        .dnsmasq = TRUE, .restart = TRUE},
     [SV_NETWORK_SECTION_FORWARD] = {.name = "forward"},
     [SV_NETWORK_SECTION_FORWARD_INTERFACE] = {.element = "interface",
         .apply = update_forward_interface},
@@ -669,10 +684,10 @@ static const Section sections[] = {
         .dnsmasq = TRUE},
     [SV_NETWORK_SECTION_DNS_TXT] = {.element = "txt", .apply = update_dns_txt, .no_modify = TRUE,
         .no_modify_msg = "DNS TXT records cannot be modified, only added or deleted",
-        .dnsmasq = TRUE},
+        .dnsmasq = TRUE, .restart = TRUE},
     [SV_NETWORK_SECTION_DNS_SRV] = {.element = "srv", .apply = update_dns_srv, .no_modify = TRUE,
         .no_modify_msg = "DNS SRV records cannot be modified, only added or deleted",
-        .dnsmasq = TRUE},
+        .dnsmasq = TRUE, .restart = TRUE},
 };
 
 /* Apply the update to a copy of def: the changed definition, read back by the parser
@@ -788,11 +803,15 @@ network_update(SvCall *call, remote_network_update_args *a, GError **error)
             return FALSE;
     }
     if (live) {
+        gboolean dhcp_was = dhcp_active(n->def);
+
         live->connections = n->def->connections;
         sv_network_def_free(n->def);
         n->def = g_steal_pointer(&live);
         s = &sections[a->section];
-        if (s->dnsmasq && !sv_net_runtime_reload(drv->rt, n->def, error))
+        if (s->dnsmasq &&
+            !sv_net_runtime_reload(drv->rt, n->def,
+                                   s->restart || dhcp_active(n->def) != dhcp_was, error))
             return FALSE;
         return networks_save_status(drv->nets, n, error);
     }

@@ -4,7 +4,9 @@ network and mount namespaces of its own (netns_libvirtd.py): the same definition
 both gives the same live XML, the same status file (ROOT/run/libvirt/network/NAME.xml: the
 <networkstatus> around the live definition), the same lifecycle events, the same port XML
 for a guest's port on the network (a plug on the network's bridge) and connection count, the
-same dnsmasq hosts file after a live net-update, and a stop that leaves no bridge. A daemon
+same dnsmasq hosts file after a live net-update, the same dnsmasq replaced by one reading
+the new configuration file after a live update of a TXT record, and a stop that leaves no
+bridge. A daemon
 killed while the network runs is replaced by one that takes the network over (its dnsmasq
 too) with its port.
 """
@@ -78,6 +80,29 @@ def has_link(ns, name):
     return ns.run(["ip", "link", "show", name], check=False).returncode == 0
 
 
+TXT = "<txt name='example' value='v=spf1 -all'/>"
+
+
+def read_pid(state_dir):
+    try:
+        return int((state_dir / (NAME + ".pid")).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def wait_new_dnsmasq(state_dir, old, timeout=30):
+    """Whether, within timeout seconds, the pid file names a running dnsmasq other than old
+    (and old is gone)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = read_pid(state_dir)
+        if pid and pid != old and os.path.exists("/proc/%d" % pid) and \
+                not os.path.exists("/proc/%d" % old):
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def steps(conn, state_dir, dnsmasq_dir, config_dir):
     """Start, look, update, plug a port, stop: what each side shows."""
     ev = Events(conn)
@@ -93,6 +118,14 @@ def steps(conn, state_dir, dnsmasq_dir, config_dir):
     out["updated"] = net.XMLDesc()
     out["inactive"] = net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE)
     out["hostsfile"] = (dnsmasq_dir / (NAME + ".hostsfile")).read_text()
+    # a TXT record lives in dnsmasq's configuration file: a live update replaces dnsmasq
+    pid = read_pid(state_dir)
+    net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST,
+               libvirt.VIR_NETWORK_SECTION_DNS_TXT, -1, TXT,
+               libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE | libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG)
+    out["dnsmasq replaced"] = wait_new_dnsmasq(state_dir, pid)
+    out["txt lines"] = [ln for ln in (dnsmasq_dir / (NAME + ".conf")).read_text().splitlines()
+                        if ln.startswith("txt-record")]
     port = net.portCreateXML(PORT_XML)
     out["port"] = port.XMLDesc()
     out["connections"] = net.XMLDesc()
@@ -144,6 +177,7 @@ def test_start_stop_like_libvirtd(daemons, root, tmp_path):
         assert ours[key] == theirs[key], "%s differs:\nours:     %r\nlibvirtd: %r" % (
             key, ours[key], theirs[key])
     assert "connections='1'" in ours["connections"]
+    assert ours["dnsmasq replaced"] is True and ours["txt lines"], ours["txt lines"]
     assert ours["events"] == [(NAME, libvirt.VIR_NETWORK_EVENT_DEFINED, 0),
                               (NAME, libvirt.VIR_NETWORK_EVENT_STARTED, 0),
                               (NAME, libvirt.VIR_NETWORK_EVENT_STOPPED, 0),
