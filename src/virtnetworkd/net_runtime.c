@@ -1,6 +1,6 @@
 /* net_runtime.c: a network's data plane (net_runtime.h), in libvirt 9.0's order
  * (networkStartNetworkVirtual): route check, bridge, firewall, addresses and up, routes,
- * IP forwarding, bandwidth, dnsmasq. dnsmasq daemonizes as libvirt runs it; the runtime
+ * IP forwarding, dnsmasq, bandwidth. dnsmasq daemonizes as libvirt runs it; the runtime
  * then holds it by a pidfd read from its pid file, restarts it when it dies, and ends it
  * at stop. A firewall reload or a table of ours deleted by someone else (net_firewall.h's
  * watch) puts the running networks' rules back. Blocking steps run in GTask workers, each
@@ -345,12 +345,12 @@ start_steps(Job *job, gboolean *fw, GError **error)
     *fw = TRUE;
     if (!sv_net_bridge_start(def, error))
         return FALSE;
-    if (def->bandwidth && !sv_netdev_bandwidth_set(def->bridge.name, def->bandwidth, TRUE, error))
-        return FALSE;
     if (sv_net_dnsmasq_needed(def) && (!dnsmasq_write_files(job->rt, def, TRUE, error) ||
                                        !dnsmasq_launch(job->rt, def, &job->pid, error)))
         return FALSE;
-    return TRUE;
+    /* last, as libvirt sets it: its classes are the network's bridge's (hierarchical) */
+    return !def->bandwidth ||
+           sv_netdev_bandwidth_set_classes(def->bridge.name, def->bandwidth, TRUE, TRUE, error);
 }
 
 static gboolean

@@ -235,3 +235,64 @@ def test_restart_takes_network_over(daemons, root):
         conn.close()
     finally:
         ns.delete()
+
+
+BW_NAME = "svnd-bw"
+BW_BRIDGE = "svndbr1"
+BW_XML = """<network>
+  <name>%s</name>
+  <forward mode='nat'/>
+  <bridge name='%s'/>
+  <bandwidth>
+    <inbound average='1000' peak='2000' burst='512'/>
+    <outbound average='500'/>
+  </bandwidth>
+  <ip address='192.168.154.1' netmask='255.255.255.0'/>
+</network>
+""" % (BW_NAME, BW_BRIDGE)
+
+
+def bandwidth_start(conn, ns):
+    """Start the network with <bandwidth>: what the start answers and, when the kernel has
+    libvirt's tc layout, the bridge's classes; the network is gone after."""
+    net = conn.networkDefineXML(BW_XML)
+    try:
+        net.create()
+    except libvirt.libvirtError as e:
+        return ("refused", e.get_error_code(), e.get_error_domain(), e.get_error_message(),
+                has_link(ns, BW_BRIDGE))
+    try:
+        classes = ns.run(["tc", "class", "show", "dev", BW_BRIDGE]).stdout
+        return ("started", sorted(ln.split(" prio")[0] for ln in classes.splitlines()))
+    finally:
+        net.destroy()
+        net.undefine()
+
+
+def test_bandwidth_on_the_bridge_like_libvirtd(daemons, tmp_path):
+    """A network's <bandwidth> goes on its bridge in libvirt's hierarchical layout (classes
+    1:1 and 1:2). On a kernel without sch_sfq (these machines) both daemons refuse the start
+    at the same tc command, whose text names the layout (parent 1:2), and leave no bridge;
+    where the kernel has it, both make the same classes."""
+    ns = Netns.create("svnet-bw")
+    ref = None
+    try:
+        ref = PrivateLibvirtd(tmp_path / "libvirtd")
+        tconn = libvirt.open("network:///system?socket=%s/libvirt-sock" % ref.sock_dir)
+        try:
+            theirs = bandwidth_start(tconn, ref.netns)
+        finally:
+            tconn.close()
+        d = daemons.new(name="virtnetworkd", label="virtnetworkd", wrapper=ns.argv([])).start()
+        conn = libvirt.open("network:///system?socket=%s" % d.sock)
+        try:
+            ours = bandwidth_start(conn, ns)
+        finally:
+            conn.close()
+    finally:
+        if ref:
+            ref.close()
+        ns.delete()
+    assert ours == theirs, "ours %r\nlibvirtd's %r" % (ours, theirs)
+    if ours[0] == "refused":
+        assert "parent 1:2 handle 2: sfq" in ours[3] and ours[4] is False, ours

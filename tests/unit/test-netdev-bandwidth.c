@@ -32,9 +32,11 @@ record(const char *const *argv, gboolean ignore_status, gpointer data, GError **
     return TRUE;
 }
 
-/* The lines set() runs for (in, out, swapped) on vnet0, joined by newlines. */
+/* The lines set() runs for (in, out, swapped) on vnet0, joined by newlines; hierarchical:
+ * through sv_netdev_bandwidth_set_classes, as for a network's bridge. */
 static char *
-lines_for(const SvNetdevBandwidthRate *in, const SvNetdevBandwidthRate *out, gboolean swapped)
+lines_for_classes(const SvNetdevBandwidthRate *in, const SvNetdevBandwidthRate *out,
+                  gboolean swapped, gboolean hierarchical)
 {
     Recorder r = {g_ptr_array_new_with_free_func(g_free), -1};
     SvNetdevBandwidth bw = {(SvNetdevBandwidthRate *)in, (SvNetdevBandwidthRate *)out};
@@ -42,13 +44,21 @@ lines_for(const SvNetdevBandwidthRate *in, const SvNetdevBandwidthRate *out, gbo
     char *joined;
 
     sv_netdev_bandwidth_set_runner(record, &r);
-    g_assert_true(sv_netdev_bandwidth_set("vnet0", &bw, swapped, &error));
+    g_assert_true(hierarchical
+                      ? sv_netdev_bandwidth_set_classes("vnet0", &bw, swapped, TRUE, &error)
+                      : sv_netdev_bandwidth_set("vnet0", &bw, swapped, &error));
     g_assert_no_error(error);
     sv_netdev_bandwidth_set_runner(NULL, NULL);
     g_ptr_array_add(r.lines, NULL);
     joined = g_strjoinv("\n", (char **)r.lines->pdata);
     g_ptr_array_unref(r.lines);
     return joined;
+}
+
+static char *
+lines_for(const SvNetdevBandwidthRate *in, const SvNetdevBandwidthRate *out, gboolean swapped)
+{
+    return lines_for_classes(in, out, swapped, FALSE);
 }
 
 #define CLEAR "tc qdisc del dev vnet0 root [ignored]\ntc qdisc del dev vnet0 ingress [ignored]"
@@ -72,6 +82,42 @@ test_tap_both_directions(void)
                     "tc qdisc add dev vnet0 ingress\n"
                     "tc filter add dev vnet0 parent ffff: protocol all u32 match u32 0 0 police "
                     "rate 500kbps burst 500kb mtu 64kb drop flowid :1");
+}
+
+/* A network's bridge (libvirt's networkStartNetworkVirtual sets its <bandwidth> swapped,
+ * with hierarchical classes): the root's default is 1:2, class 1:1 holds the whole rate
+ * with the peak (else the average) as its ceil, 1:2 under it is the class of the traffic
+ * without a floor and gets the sfq; outbound is policed as on a tap. Lines as libvirt 9.0's
+ * virNetDevBandwidthSet builds them. */
+static void
+test_network_bridge_classes(void)
+{
+    SvNetdevBandwidthRate in = {.average = 1000, .peak = 2000, .burst = 512};
+    SvNetdevBandwidthRate out = {.average = 500};
+    SvNetdevBandwidthRate in_avg = {.average = 800};
+    g_autofree char *got = lines_for_classes(&in, &out, TRUE, TRUE);
+    g_autofree char *avg_only = lines_for_classes(&in_avg, NULL, TRUE, TRUE);
+
+    g_assert_cmpstr(got, ==,
+                    CLEAR "\n"
+                    "tc qdisc add dev vnet0 root handle 1: htb default 2\n"
+                    "tc class add dev vnet0 parent 1: classid 1:1 htb rate 1000kbps ceil 2000kbps "
+                    "quantum 85\n"
+                    "tc class add dev vnet0 parent 1:1 classid 1:2 htb rate 1000kbps ceil "
+                    "2000kbps burst 512kb quantum 85\n"
+                    "tc qdisc add dev vnet0 parent 1:2 handle 2: sfq perturb 10\n"
+                    "tc filter add dev vnet0 parent 1:0 protocol all prio 1 handle 1 fw flowid 1\n"
+                    "tc qdisc add dev vnet0 ingress\n"
+                    "tc filter add dev vnet0 parent ffff: protocol all u32 match u32 0 0 police "
+                    "rate 500kbps burst 500kb mtu 64kb drop flowid :1");
+    g_assert_cmpstr(avg_only, ==,
+                    CLEAR "\n"
+                    "tc qdisc add dev vnet0 root handle 1: htb default 2\n"
+                    "tc class add dev vnet0 parent 1: classid 1:1 htb rate 800kbps ceil 800kbps "
+                    "quantum 68\n"
+                    "tc class add dev vnet0 parent 1:1 classid 1:2 htb rate 800kbps quantum 68\n"
+                    "tc qdisc add dev vnet0 parent 1:2 handle 2: sfq perturb 10\n"
+                    "tc filter add dev vnet0 parent 1:0 protocol all prio 1 handle 1 fw flowid 1");
 }
 
 /* Not swapped (a device on the guest's side): the other way round. A policed direction
@@ -225,6 +271,7 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/netdev-bandwidth/tap-both-directions", test_tap_both_directions);
+    g_test_add_func("/netdev-bandwidth/network-bridge-classes", test_network_bridge_classes);
     g_test_add_func("/netdev-bandwidth/directions-and-units", test_directions_and_units);
     g_test_add_func("/netdev-bandwidth/empty-and-zero", test_empty_and_zero);
     g_test_add_func("/netdev-bandwidth/failure-stops", test_failure_stops);

@@ -94,26 +94,39 @@ quantum(guint64 average)
 }
 
 /* What the host sends: root htb, its one class at the rate, sfq under it, and the filter
- * that sends marked traffic to the class. */
+ * that sends marked traffic to the class. Hierarchical (a network's bridge): class 1:1
+ * holds the whole rate (ceil: the peak, else the average) and the default class 1:2 under
+ * it takes the traffic without a guaranteed floor, as libvirt lays it out for the classes
+ * of floors. */
 static gboolean
-shape(const char *ifname, const SvNetdevBandwidthRate *r, GError **error)
+shape(const char *ifname, const SvNetdevBandwidthRate *r, gboolean hierarchical,
+      GError **error)
 {
     g_autofree char *average = g_strdup_printf("%" G_GUINT64_FORMAT "kbps", r->average);
+    const char *leaf = hierarchical ? "1:2" : "1:1";
     GPtrArray *cls;
 
     if (!tc(tc_line("qdisc", "add", "dev", ifname, "root", "handle", "1:", "htb", "default",
-                    "1", NULL),
+                    hierarchical ? "2" : "1", NULL),
             error))
         return FALSE;
-    cls = tc_line("class", "add", "dev", ifname, "parent", "1:", "classid", "1:1", "htb",
-                  "rate", average, NULL);
+    if (hierarchical) {
+        cls = tc_line("class", "add", "dev", ifname, "parent", "1:", "classid", "1:1", "htb",
+                      "rate", average, NULL);
+        add_value(cls, "ceil", r->peak ? r->peak : r->average, "kbps");
+        add_value(cls, "quantum", quantum(r->average), "");
+        if (!tc(cls, error))
+            return FALSE;
+    }
+    cls = tc_line("class", "add", "dev", ifname, "parent", hierarchical ? "1:1" : "1:",
+                  "classid", leaf, "htb", "rate", average, NULL);
     if (r->peak)
         add_value(cls, "ceil", r->peak, "kbps");
     if (r->burst)
         add_value(cls, "burst", r->burst, "kb");
     add_value(cls, "quantum", quantum(r->average), "");
     return tc(cls, error) &&
-           tc(tc_line("qdisc", "add", "dev", ifname, "parent", "1:1", "handle", "2:", "sfq",
+           tc(tc_line("qdisc", "add", "dev", ifname, "parent", leaf, "handle", "2:", "sfq",
                       "perturb", "10", NULL),
               error) &&
            tc(tc_line("filter", "add", "dev", ifname, "parent", "1:0", "protocol", "all",
@@ -141,6 +154,13 @@ gboolean
 sv_netdev_bandwidth_set(const char *ifname, const SvNetdevBandwidth *bw, gboolean swapped,
                         GError **error)
 {
+    return sv_netdev_bandwidth_set_classes(ifname, bw, swapped, FALSE, error);
+}
+
+gboolean
+sv_netdev_bandwidth_set_classes(const char *ifname, const SvNetdevBandwidth *bw,
+                                gboolean swapped, gboolean hierarchical, GError **error)
+{
     const SvNetdevBandwidthRate *rx, *tx; /* as the guest sees them */
 
     if (!bw)
@@ -160,7 +180,7 @@ sv_netdev_bandwidth_set(const char *ifname, const SvNetdevBandwidth *bw, gboolea
     /* A failure to clear is libvirt's to ignore too: the adds below then report. */
     if (!sv_netdev_bandwidth_clear(ifname, error))
         return FALSE;
-    if (tx && tx->average && !shape(ifname, tx, error))
+    if (tx && tx->average && !shape(ifname, tx, hierarchical, error))
         return FALSE;
     return !rx || police(ifname, rx, error);
 }

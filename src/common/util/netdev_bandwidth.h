@@ -46,6 +46,13 @@ gboolean sv_netdev_tc_run(const char *const *argv, gboolean ignore_status, gpoin
 gboolean sv_netdev_bandwidth_set(const char *ifname, const SvNetdevBandwidth *bw,
                                  gboolean swapped, GError **error);
 
+/* The same with `hierarchical` (libvirt's hierarchical_class, for a network's bridge): the
+ * shaping class 1:1 holds the network's whole rate and the default class 1:2 under it the
+ * traffic of ports without a floor. */
+gboolean sv_netdev_bandwidth_set_classes(const char *ifname, const SvNetdevBandwidth *bw,
+                                         gboolean swapped, gboolean hierarchical,
+                                         GError **error);
+
 /* Delete `ifname`'s root and ingress qdiscs; their absence is no error. */
 gboolean sv_netdev_bandwidth_clear(const char *ifname, GError **error);
 
