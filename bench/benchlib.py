@@ -233,8 +233,9 @@ def ensure_packages(extra=()):
         run(cmd, env=env, check=True)
 
 
-def build_tree(work, no_build):
-    """meson setup (once) and ninja in build-bench/, release mode; log in work/build.log."""
+def build_tree(work, no_build, targets=()):
+    """meson setup (once) and ninja in build-bench/, release mode; log in work/build.log.
+    targets: build only these (paths in build-bench/), else everything."""
     if not (ROOT / "meson.build").exists() or no_build:
         return
     blog = work / "build.log"
@@ -246,9 +247,9 @@ def build_tree(work, no_build):
                     stderr=subprocess.STDOUT)
         if r.returncode != 0:
             raise BenchError(f"meson setup failed:\n{tail(blog, 30)}")
-    log("ninja -C build-bench")
+    log(" ".join(["ninja -C build-bench", *targets]))
     with open(blog, "ab") as f:
-        r = run(["ninja", "-C", BUILD], cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
+        r = run(["ninja", "-C", BUILD, *targets], cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
     if r.returncode != 0:
         raise BenchError(f"build failed:\n{tail(blog, 30)}")
 
