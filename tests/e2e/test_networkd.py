@@ -9,7 +9,8 @@ ROOT/run/libvirt/network and its ports) and a restart that keeps them.
 The expected answers are libvirt 9.0's (bridge_driver.c, virnetworkobj.c, network_conf.c,
 virnetworkportdef.c): the parity tests run the same steps against Debian's libvirtd 9.0.0
 through its network driver (network:///system on its socket) and compare outputs, errors and
-events. Networks are started on libvirtd only where starting touches nothing of the host:
+events; like every test using the shared libvirtd they are slow (the normal build only, so
+that no two builds' runs define the same networks on it at once). Networks are started on libvirtd only where starting touches nothing of the host:
 forward mode 'bridge' on a host bridge (libvirt neither makes nor checks the bridge) and the
 macvtap modes; a NAT network's data plane (bridge, dnsmasq, firewall) is started only inside a
 network namespace (test_networkd_runtime.py).
@@ -317,6 +318,7 @@ def test_virsh_steps(daemons, root, tmp_path):
     assert [n for n in os.listdir(root / "run/libvirt/network") if n != "autostarted"] == []
 
 
+@pytest.mark.slow
 def test_virsh_parity(daemons, ref, tmp_path):
     """The same virsh steps on virtnetworkd and on Debian's libvirtd 9.0.0 (its network
     driver, network:///system on its socket): the same output, errors and exit statuses."""
@@ -524,6 +526,7 @@ def port_steps(c, note):
     note("undefine", net.undefine)
 
 
+@pytest.mark.slow
 def test_api_parity(daemons, ref):
     d = daemons.new(name="virtnetworkd", label="virtnetworkd").start()
     theirs = ref_uri(ref)
@@ -583,6 +586,7 @@ def event_steps(u):
         ev.close()
 
 
+@pytest.mark.slow
 def test_events_parity(daemons, ref):
     d = daemons.new(name="virtnetworkd", label="virtnetworkd").start()
     theirs = ref_uri(ref)
@@ -620,6 +624,7 @@ def filter_steps(u):
         cleanup(u)
 
 
+@pytest.mark.slow
 def test_list_filters_parity(daemons, ref):
     d = daemons.new(name="virtnetworkd", label="virtnetworkd").start()
     theirs = ref_uri(ref)
@@ -638,6 +643,7 @@ def install():
     yield from svinstall.installed_tree()
 
 
+@pytest.mark.slow
 def test_install_default_network(install, daemons, root, ref):
     """The install writes the default network as Debian's libvirt-daemon-config-network does
     (192.168.122.0/24 with DHCP, NAT, virbr0, its own UUID, mode 0600) and does not mark it

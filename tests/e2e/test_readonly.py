@@ -8,7 +8,7 @@ program served on the main sockets (remote and splitvirt's private program; the 
 program is only on the admin socket): a raw client sends each on the read-only socket of
 virtqemud, virtlxcd, virtxend (when built) and virtproxyd (hand-off and relay) and must
 get libvirt's OPERATION_DENIED (code 29, domain DOMAIN 20; SECRET 30 for virSecret*, STORAGE 18
-for the storage API), "operation forbidden: read only
+for the storage API, NETWORK 19 and INTERFACE 26 for theirs), "operation forbidden: read only
 access prevents virXxx", whatever the arguments. Checks that depend on arguments
 (the remote program's read-only check, sv_remote_hooks) have their own cases.
 """
@@ -36,6 +36,8 @@ ERR_OPERATION_DENIED = 29
 FROM_DOMAIN = 20
 FROM_SECRET = 30
 FROM_STORAGE = 18
+FROM_NETWORK = 19
+FROM_INTERFACE = 26
 PROC_DOMAIN_GET_XML_DESC = 14
 
 
@@ -97,9 +99,14 @@ def expect_denied(c, prog, proc, payload, message):
 def denied_from(message):
     """libvirt reports a read-only refusal in its public API's own error domain: SECRET for
     libvirt-secret.c's (test_secretd.py compares it with libvirtd), STORAGE for
-    libvirt-storage.c's (test_storaged.py), DOMAIN for the rest."""
+    libvirt-storage.c's (test_storaged.py), NETWORK for libvirt-network.c's
+    (test_networkd.py), INTERFACE for libvirt-interface.c's, DOMAIN for the rest."""
     if "virSecret" in message:
         return FROM_SECRET
+    if "virNetwork" in message:
+        return FROM_NETWORK
+    if "virInterface" in message:
+        return FROM_INTERFACE
     if "virStorage" in message or "virConnectFindStoragePoolSources" in message:
         return FROM_STORAGE
     return FROM_DOMAIN
