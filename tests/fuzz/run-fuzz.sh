@@ -13,6 +13,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 status=0
-"$harness" -seed=1 -runs="$runs" -timeout=10 -rss_limit_mb=2048 \
+# -error_exitcode: libFuzzer's default (77) is meson's "skipped"; a finding must fail.
+"$harness" -seed=1 -runs="$runs" -timeout=10 -rss_limit_mb=2048 -error_exitcode=1 \
     -artifact_prefix="$(pwd)/$(basename "$harness")-" "$@" "$scratch" "$corpus" || status=$?
 exit $status
