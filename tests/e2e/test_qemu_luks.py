@@ -33,6 +33,7 @@ import libvirt
 import pytest
 
 import linuxguest
+from test_storage_luks import PBKDF_FLAKE, PBKDF_RETRIES, pbkdf_pause
 
 SECRET = "5e7a1c2b-3d4e-4f50-8a61-7b2c3d4e5f60"
 PASSPHRASE = b"guest-luks-passphrase"
@@ -42,7 +43,7 @@ MIB = 1024 * 1024
 
 def make_volume(pool, name, fmt):
     """A 16 MiB LUKS volume of format fmt made with SECRET through the pool: its path."""
-    for _ in range(5):  # qemu-img's LUKS timing flake: see test_storage_luks.PBKDF_FLAKE
+    for attempt in range(PBKDF_RETRIES):  # qemu-img's LUKS timing flake: PBKDF_FLAKE
         try:
             vol = pool.createXML(
                 "<volume><name>%s</name><capacity unit='M'>16</capacity><target>"
@@ -50,8 +51,9 @@ def make_volume(pool, name, fmt):
                 "uuid='%s'/></encryption></target></volume>" % (name, fmt, SECRET), 0)
             return vol.path()
         except libvirt.libvirtError as e:
-            if "Unable to get accurate CPU usage" not in str(e):
+            if PBKDF_FLAKE not in str(e):
                 raise
+            pbkdf_pause(attempt)
     raise AssertionError("qemu-img never created the volume")
 
 

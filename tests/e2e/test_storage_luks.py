@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -30,8 +31,15 @@ PASS_Q, PASS_R = b"luks-pass-q", b"luks-pass-r"
 
 # qemu-img's timing of the LUKS key derivation (QEMU's pbkdf iteration count) fails now and
 # then on a machine whose thread CPU clock advances in ticks: QEMU's own flake, the same for
-# libvirtd's runs; such a step is run again.
+# libvirtd's runs; such a step is run again, after a pause that grows (the flake comes with
+# load, and immediate retries under the same load failed together in a full run).
 PBKDF_FLAKE = "Unable to get accurate CPU usage"
+PBKDF_RETRIES = 8
+
+
+def pbkdf_pause(attempt):
+    """The pause before the attempt-th retry of a step that hit PBKDF_FLAKE (seconds)."""
+    time.sleep(min(0.25 * 2 ** attempt, 4.0))
 
 
 def secret_xml(uuid, usage, private="no"):
@@ -85,10 +93,11 @@ def luks_steps(secret_uri, storage_uri, tmp):
     tmp.mkdir(exist_ok=True)
 
     def step(u, *args):
-        for _ in range(5):
+        for attempt in range(PBKDF_RETRIES):
             r = virsh_on(u, *args, check=False)
             if PBKDF_FLAKE not in r.stderr:
                 break
+            pbkdf_pause(attempt)
         text = vol_blot(r.stdout + "|" + r.stderr, tmp)
         out.append((" ".join(args).replace(str(tmp), "TMP"), r.returncode, text))
         return r

@@ -383,7 +383,8 @@ test_run_qcow2(Tmp *t, gconstpointer data)
     g_assert_cmpint(st.st_size, >=, 1048576);
 }
 
-/* sv_qemu_img_create, tried again (up to 3 times) when qemu-img's LUKS key derivation
+/* sv_qemu_img_create, tried again (up to 8 times, after a growing pause: the flake comes
+ * with load) when qemu-img's LUKS key derivation
  * benchmark measured no CPU time: QEMU's pbkdf2 iteration count starts from timing 2^15
  * iterations with the thread's CPU time, which a kernel with tick-based accounting can
  * report as 0 ms ("Unable to get accurate CPU usage"), a flake of qemu-img on such hosts
@@ -396,10 +397,11 @@ create_luks(const SvQemuImgVol *v, const SvQemuImgVol *in, const char *dir, GErr
 
         if (sv_qemu_img_create(QI, v, in, FALSE, dir, &local))
             return TRUE;
-        if (i == 2 || !strstr(local->message, "Unable to get accurate CPU usage")) {
+        if (i == 7 || !strstr(local->message, "Unable to get accurate CPU usage")) {
             g_propagate_error(error, g_steal_pointer(&local));
             return FALSE;
         }
+        g_usleep(MIN(250000UL << i, 4000000UL));
     }
 }
 
