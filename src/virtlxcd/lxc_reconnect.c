@@ -190,6 +190,30 @@ attach(SvDomainObj *obj, SvStatus *st, gpointer handle, gpointer data)
     lxc_domain_watch_supervisor(obj, f->control);
 }
 
+/* A supervisor's socket no live container owns: the daemon bound it, then died before the
+ * start was recorded (its held supervisor never ran). */
+static void
+remove_unowned_socket(const char *path, const char *entry, gpointer data)
+{
+    const LxcProcessContext *ctx = data;
+    g_autofree char *name = g_strndup(entry, strlen(entry) - strlen(".sock"));
+    SvDomainObj *obj = sv_domain_list_find_by_name(ctx->domains->list, name);
+
+    if (!obj || !obj->priv)
+        unlink(path);
+}
+
+/* Once every status file is read: unless one was set aside, what no live container owns
+ * goes. */
+static void
+finish(gboolean rejected, gpointer data)
+{
+    const LxcProcessContext *ctx = data;
+
+    if (!rejected)
+        sv_file_walk_dir(ctx->run_dir, ".sock", remove_unowned_socket, data);
+}
+
 static const SvReconnectFacts lxc_reconnect_facts = {
     .status = &lxc_status_style,
     .find = find,
@@ -197,6 +221,7 @@ static const SvReconnectFacts lxc_reconnect_facts = {
     .attach = attach,
     .stop_unfinished = stop_unfinished,
     .carry_on = carry_on,
+    .finish = finish,
 };
 
 void

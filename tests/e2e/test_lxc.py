@@ -1780,6 +1780,34 @@ def test_forced_destroy_keeps_its_timeline_across_a_restart(lxc):
     assert wait_until(lambda: lxc.virsh("list", "--all").stdout.count("slow") == 0)
 
 
+def test_restart_removes_socket_of_unrecorded_start(lxc):
+    """A daemon killed after binding a supervisor's socket but before recording the start
+    leaves the socket and no status file: the restarted daemon removes it, and a live
+    container's socket is kept."""
+    import socket as socketmod
+    d = lxc.start_daemon()
+    c = lxc.open()
+    c.defineXML(container_xml("stale", lxc.rootfs("stale")))
+    c.defineXML(container_xml("live", lxc.rootfs("live")))
+    c.lookupByName("live").create()
+    c.close()
+    run = lxc.root / "run" / "libvirt" / "lxc"
+    stale = socketmod.socket(socketmod.AF_UNIX, socketmod.SOCK_STREAM)
+    stale.bind(str(run / "stale.sock"))
+    stale.close()
+    d.expected_status = -signal.SIGKILL
+    d.send_signal(signal.SIGKILL)
+    d.wait_exit(5)
+    lxc.start_daemon()
+    c = lxc.open()
+    try:
+        assert wait_until(lambda: not (run / "stale.sock").exists(), timeout=10)
+        assert (run / "live.sock").exists()
+        c.lookupByName("live").destroy()
+    finally:
+        c.close()
+
+
 def test_daemon_killed_during_starts_leaves_no_orphan(lxc):
     """The daemon SIGKILLed at moments spread over a start, again and again: each restarted
     daemon knows every supervisor and container that runs (it adopts them, or stops the
