@@ -87,6 +87,7 @@ class DaemonSet:
         self.daemons = []
         self.lock = threading.Lock()
         self.watchdog_fired = False
+        self.watchdog_seconds = TEST_WATCHDOG
 
     def new(self, **kw):
         kw.setdefault("label", "virtqemud-%d" % len(self.daemons))
@@ -160,7 +161,7 @@ def finish_daemons(ds, failed=False):
             print("---- stderr of %s (%s) ----" % (d.label, " ".join(d.command())))
             print(d.stderr_tail(60))
     if ds.watchdog_fired:
-        problems.insert(0, "test exceeded the %.0f s watchdog" % TEST_WATCHDOG)
+        problems.insert(0, "test exceeded the %.0f s watchdog" % ds.watchdog_seconds)
     if problems:
         pytest.fail("daemon check failed:\n  " + "\n  ".join(problems), pytrace=False)
 
@@ -168,7 +169,9 @@ def finish_daemons(ds, failed=False):
 @pytest.fixture
 def daemons(root, request):
     ds = DaemonSet(root)
-    timer = threading.Timer(TEST_WATCHDOG, ds.watchdog)
+    marker = request.node.get_closest_marker("watchdog")
+    ds.watchdog_seconds = max(TEST_WATCHDOG, marker.args[0]) if marker else TEST_WATCHDOG
+    timer = threading.Timer(ds.watchdog_seconds, ds.watchdog)
     timer.daemon = True
     timer.start()
     try:

@@ -162,6 +162,9 @@ def ours(daemons):
     return "secret:///system?socket=%s" % s.sock, "storage:///system?socket=%s" % v.sock
 
 
+# Each LUKS volume costs qemu-img seconds of key derivation, many more under ASan on a
+# loaded machine: the test is alive, only slow.
+@pytest.mark.watchdog(240)
 def test_luks_volumes(daemons, root, tmp_path):
     """Against our daemons: the volumes are made with the secrets' values (a private one's
     too), qemu-img's key file is gone from the storage state directory afterwards, and the
