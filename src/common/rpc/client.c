@@ -463,6 +463,15 @@ sv_rpc_conn_free(SvRpcConn *conn)
     conn_destroy(conn);
 }
 
+void
+sv_rpc_conn_set_callbacks(SvRpcConn *conn, const SvRpcConnCallbacks *cb, gpointer user)
+{
+    if (conn->free_requested)
+        return;
+    conn->cb = *cb;
+    conn->user = user;
+}
+
 gsize
 sv_rpc_conn_get_output_bytes(SvRpcConn *conn)
 {

@@ -33,6 +33,11 @@ SvRpcConn *sv_rpc_conn_new(int fd, const SvRpcConnCallbacks *cb, gpointer user);
  * once): the memory goes when the outermost of those returns, and their caller must not
  * use the connection after them unless it knows nobody freed it. */
 void sv_rpc_conn_free(SvRpcConn *conn);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvRpcConn, sv_rpc_conn_free)
+
+/* Replace the callbacks and their data (a connection opened by someone else and handed
+ * over, sv_remote_uri_open). */
+void sv_rpc_conn_set_callbacks(SvRpcConn *conn, const SvRpcConnCallbacks *cb, gpointer user);
 
 /* Reply to one of our own calls: status OK with ret decoded, or error set. */
 typedef void (*SvRpcReplyFunc)(SvRpcConn *conn, const SvHeader *h, const guint8 *payload,
