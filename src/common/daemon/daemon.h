@@ -28,6 +28,9 @@ typedef struct {
     /* virtproxyd: it hands clients over and never adopts one. Every other daemon serving
      * the remote program takes the clients virtproxyd hands it (the private program). */
     gboolean routes_clients;
+    /* virtproxyd: it takes --listen and the -tcp/-tls socket units (daemon_net.h), as
+     * libvirt's virtproxyd alone of its modular daemons does. */
+    gboolean listens_on_network;
     /* Set up the driver; called once the configuration is read, before any
      * client can connect. Adds the programs to sv_daemon_get_server(). */
     gboolean (*init)(SvDaemon *d, GError **error);
