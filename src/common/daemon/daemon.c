@@ -23,6 +23,7 @@
 #include "sv-config.h"
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/host.h"
 #include "util/log.h"
 #include "util/process.h"
 
@@ -37,6 +38,7 @@ struct SvDaemon {
     char *pid_path;
     int pid_fd;
     SvConfFile *conf;
+    char *host_uuid;
     SvServer *server;
     SvServer *admin;
     SvAdmin *admin_program; /* served on `admin`; lists `server` and `admin` */
@@ -104,6 +106,29 @@ SvConfFile *
 sv_daemon_get_config(SvDaemon *d)
 {
     return d->conf;
+}
+
+const char *
+sv_daemon_host_uuid(SvDaemon *d)
+{
+    return d->host_uuid;
+}
+
+/* libvirt fails the start on a bad host_uuid or host_uuid_source. */
+static gboolean
+host_uuid_setup(SvDaemon *d, GError **error)
+{
+    g_autofree char *uuid = NULL, *source = NULL;
+
+    if (!sv_conf_file_get_string(d->conf, "host_uuid", &uuid, error) ||
+        !sv_conf_file_get_string(d->conf, "host_uuid_source", &source, error))
+        return FALSE;
+    d->host_uuid = sv_host_uuid_configured(uuid, source, error);
+    if (!d->host_uuid) {
+        g_prefix_error(error, "Can't setup host uuid: ");
+        return FALSE;
+    }
+    return TRUE;
 }
 
 char *
@@ -554,7 +579,7 @@ daemon_setup(SvDaemon *d, GError **error)
     if (!d->conf)
         return FALSE;
     sv_config_logging(d->conf, d->verbose);
-    if (!proxy_user_setup(d, error))
+    if (!proxy_user_setup(d, error) || !host_uuid_setup(d, error))
         return FALSE;
     if (d->timeout < 0) {
         guint t = 0;
@@ -642,6 +667,7 @@ daemon_cleanup(SvDaemon *d)
     g_free(d->root);
     g_free(d->family_run_dir);
     g_free(d->config_path);
+    g_free(d->host_uuid);
     g_free(d->pid_path);
 }
 

@@ -57,6 +57,9 @@ SvServer *sv_daemon_get_server(SvDaemon *d);
 void sv_daemon_serve_remote(SvDaemon *d, const SvRemoteHandlers *handlers);
 SvServer *sv_daemon_get_admin_server(SvDaemon *d);
 SvConfFile *sv_daemon_get_config(SvDaemon *d);
+/* The host UUID from the configuration's host_uuid / host_uuid_source, as libvirt's
+ * daemons read it at start (util/host.h). (transfer none) */
+const char *sv_daemon_host_uuid(SvDaemon *d);
 /* The directory of the daemon's configuration file (ROOT/etc/libvirt, or that of --config),
  * where a driver's own configuration files sit beside it (libvirt's secret.conf). (transfer
  * full) */
