@@ -31,7 +31,7 @@ for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt /run/dbus; do
     mount -t tmpfs -o mode=0755 tmpfs "$d"
 done
 mount --bind "$1/etc" /etc/libvirt
-exec %s --config /etc/libvirt/libvirtd.conf --pid-file "$1/libvirtd.pid"
+exec %s --config /etc/libvirt/libvirtd.conf --pid-file "$1/libvirtd.pid" $2
 """ % LIBVIRTD
 
 
@@ -73,9 +73,11 @@ class Netns:
 
 
 class PrivateLibvirtd:
-    """Debian's libvirtd in namespaces of its own; uri reaches it from anywhere."""
+    """Debian's libvirtd in namespaces of its own; uri reaches it from anywhere.
+    extra_conf: more libvirtd.conf lines; listen: start it with --listen (its TCP and TLS
+    listeners are then in its network namespace, self.netns)."""
 
-    def __init__(self, work):
+    def __init__(self, work, extra_conf="", listen=False):
         self.work = Path(work)
         etc = self.work / "etc"
         etc.mkdir(parents=True)
@@ -89,12 +91,13 @@ class PrivateLibvirtd:
         self.sock_dir.mkdir()
         (etc / "libvirtd.conf").write_text(
             'unix_sock_dir = "%s"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n'
-            'log_outputs = "3:stderr"\n' % self.sock_dir)
+            'log_outputs = "3:stderr"\n' % self.sock_dir + extra_conf)
         self.uri = "qemu+unix:///system?socket=%s/libvirt-sock" % self.sock_dir
         self.log = open(self.work / "libvirtd.log", "w")
         self.proc = subprocess.Popen(
             ["unshare", "-n", "-m", "--propagation", "private", "sh", "-c", SETUP, "sh",
-             str(self.work)], stdout=self.log, stderr=subprocess.STDOUT)
+             str(self.work)] + (["--listen"] if listen else []), stdout=self.log,
+            stderr=subprocess.STDOUT)
         self.pid = None
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
