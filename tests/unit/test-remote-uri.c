@@ -71,27 +71,32 @@ make_cert(const char *name, const char *info)
     run(g_str_equal(name, "ca") ? self : sign);
 }
 
+/* A copy of DIR/FROM as TO_DIR/TO. */
+static void
+copy_file(const char *from, const char *to_dir, const char *to)
+{
+    g_autofree char *src = g_build_filename(fx->dir, from, NULL);
+    g_autofree char *dst = g_build_filename(to_dir, to, NULL);
+    g_autofree char *text = NULL;
+
+    g_assert_true(g_file_get_contents(src, &text, NULL, NULL));
+    g_assert_true(g_file_set_contents(dst, text, -1, NULL));
+}
+
 /* DIR/NAME/: a client's pkipath (cacert.pem, clientcert.pem, clientkey.pem). */
 static char *
 client_pki(const char *name, gboolean with_cert)
 {
     char *dir = g_build_filename(fx->dir, name, NULL);
-    g_autofree char *ca = NULL, *cert = NULL, *key = NULL;
+    g_autofree char *cert = g_strdup_printf("%s-cert.pem", name);
+    g_autofree char *key = g_strdup_printf("%s-key.pem", name);
 
     g_assert_cmpint(g_mkdir(dir, 0700), ==, 0);
-    g_assert_true(g_file_get_contents(g_build_filename(fx->dir, "ca-cert.pem", NULL), &ca,
-                                      NULL, NULL));
-    g_assert_true(g_file_set_contents(g_build_filename(dir, "cacert.pem", NULL), ca, -1, NULL));
-    if (!with_cert)
-        return dir;
-    g_assert_true(g_file_get_contents(
-        g_strdup_printf("%s/%s-cert.pem", fx->dir, name), &cert, NULL, NULL));
-    g_assert_true(g_file_get_contents(
-        g_strdup_printf("%s/%s-key.pem", fx->dir, name), &key, NULL, NULL));
-    g_assert_true(g_file_set_contents(g_build_filename(dir, "clientcert.pem", NULL), cert, -1,
-                                      NULL));
-    g_assert_true(g_file_set_contents(g_build_filename(dir, "clientkey.pem", NULL), key, -1,
-                                      NULL));
+    copy_file("ca-cert.pem", dir, "cacert.pem");
+    if (with_cert) {
+        copy_file(cert, dir, "clientcert.pem");
+        copy_file(key, dir, "clientkey.pem");
+    }
     return dir;
 }
 
