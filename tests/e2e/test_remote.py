@@ -19,75 +19,17 @@ from pathlib import Path
 import pytest
 
 from netns_libvirtd import Netns, PrivateLibvirtd
+from x509pki import Pki
 
 if not shutil.which("virsh") or not shutil.which("certtool"):
     pytest.skip("virsh (libvirt-clients) or certtool (gnutls-bin) not installed",
                 allow_module_level=True)
 
 VIRSH_TIMEOUT = 60
-ALLOWED_DN = "C=GB,O=Test,CN=alice"
+ALLOWED_DN = Pki.ALLOWED_DN
 # auth_tcp and auth_tls spelled out: libvirt's default for TCP is SASL.
 LISTEN_CONF = ('listen_tls = 1\nlisten_tcp = 1\nauth_tcp = "none"\nauth_tls = "none"\n'
                'tls_allowed_dn_list = ["%s"]\n' % ALLOWED_DN)
-CLIENT_INFO = "country = GB\norganization = Test\ncn = %s\ntls_www_client\n" \
-    "encryption_key\nsigning_key\nexpiration_days = 30\n"
-
-
-class Pki:
-    """A CA and the certificates signed by it, in one directory."""
-
-    def __init__(self, d):
-        self.dir = Path(d)
-        self.make("ca", "cn = Test CA\nca\ncert_signing_key\nexpiration_days = 30\n")
-        self.make("server", "organization = Test\ncn = localhost\nip_address = 127.0.0.1\n"
-                            "dns_name = localhost\ntls_www_server\nencryption_key\n"
-                            "signing_key\nexpiration_days = 30\n")
-        for who in ("alice", "mallory"):
-            self.make(who, CLIENT_INFO % who)
-        self.clients = {who: self.client_dir(who, True) for who in ("alice", "mallory")}
-        self.clients["nocert"] = self.client_dir("nocert", False)
-
-    def certtool(self, *args):
-        subprocess.run(["certtool"] + list(args), cwd=self.dir, check=True,
-                       capture_output=True)
-
-    def make(self, name, info):
-        (self.dir / (name + ".info")).write_text(info)
-        self.certtool("--generate-privkey", "--key-type=rsa", "--bits=2048",
-                      "--outfile", name + "-key.pem")
-        if name == "ca":
-            self.certtool("--generate-self-signed", "--load-privkey", "ca-key.pem",
-                          "--template", "ca.info", "--outfile", "ca-cert.pem")
-        else:
-            self.certtool("--generate-certificate", "--load-privkey", name + "-key.pem",
-                          "--load-ca-certificate", "ca-cert.pem", "--load-ca-privkey",
-                          "ca-key.pem", "--template", name + ".info", "--outfile",
-                          name + "-cert.pem")
-
-    def client_dir(self, who, with_cert):
-        d = self.dir / ("pki-" + who)
-        d.mkdir()
-        shutil.copy(self.dir / "ca-cert.pem", d / "cacert.pem")
-        if with_cert:
-            shutil.copy(self.dir / (who + "-cert.pem"), d / "clientcert.pem")
-            shutil.copy(self.dir / (who + "-key.pem"), d / "clientkey.pem")
-        return d
-
-    def install_server(self, root):
-        """libvirt's default paths, below root."""
-        for src, dst in (("ca-cert.pem", "etc/pki/CA/cacert.pem"),
-                         ("server-cert.pem", "etc/pki/libvirt/servercert.pem"),
-                         ("server-key.pem", "etc/pki/libvirt/private/serverkey.pem")):
-            (root / dst).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(self.dir / src, root / dst)
-
-    def libvirtd_conf(self):
-        """The same files for libvirtd, named by its keys."""
-        return ('ca_file = "%s"\ncert_file = "%s"\nkey_file = "%s"\n'
-                % (self.dir / "ca-cert.pem", self.dir / "server-cert.pem",
-                   self.dir / "server-key.pem"))
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     return Pki(tmp_path_factory.mktemp("pki"))
