@@ -162,6 +162,7 @@ tls_start(OpenJob *j, GError **error)
                        .priority = j->priority};
     g_autoptr(SvTlsContext) ctx = sv_tls_context_new(&cfg, FALSE, error);
     guint8 confirm = 0;
+    gint64 deadline = g_get_monotonic_time() + HANDSHAKE_TIMEOUT_S * G_USEC_PER_SEC;
     int r;
 
     if (!ctx)
@@ -169,9 +170,13 @@ tls_start(OpenJob *j, GError **error)
     j->tls = sv_tls_session_new(ctx, j->fd, j->host, error);
     if (!j->tls)
         return FALSE;
-    /* The socket blocks (with a timeout) until the handshake is over. */
-    while ((r = sv_tls_session_handshake(j->tls, error)) == 0)
-        ;
+    /* The socket blocks, each wait bounded by its timeout, until the handshake is over. */
+    while ((r = sv_tls_session_handshake(j->tls, error)) == 0) {
+        if (g_get_monotonic_time() > deadline) {
+            sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "%s", "TLS handshake timed out");
+            return FALSE;
+        }
+    }
     if (r < 0 || !sv_tls_session_check_peer(j->tls, error))
         return FALSE;
     /* The server's verdict on our certificate: one byte 1, or the end of the connection. */
