@@ -337,6 +337,13 @@ test_unix(void)
     g_assert_cmpstr(fx->opened, ==, "test:///system flags 0");
     g_assert_cmpint(fx->transport, ==, SV_TRANSPORT_UNIX);
     g_assert_null(fx->addr);
+    g_clear_pointer(&fx->conn, sv_rpc_conn_free);
+    /* name= is what the server is asked to open. */
+    g_free(uri);
+    uri = g_strdup_printf("test+unix:///system?socket=%s&name=test:///session", fx->sock);
+    open_uri(uri);
+    g_assert_no_error(fx->error);
+    g_assert_cmpstr(fx->opened, ==, "test:///session flags 0");
     teardown();
 }
 

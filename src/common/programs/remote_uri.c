@@ -92,6 +92,9 @@ parse_query(OpenJob *j, const char *query, const char *root)
         } else if (g_str_equal(kv[0], "tls_priority")) {
             g_free(j->priority);
             j->priority = g_steal_pointer(&val);
+        } else if (g_str_equal(kv[0], "name")) {
+            g_free(j->name); /* the server's URI, given outright */
+            j->name = g_steal_pointer(&val);
         }
     }
     if (pki) {
@@ -145,8 +148,10 @@ parse_uri(const char *uri, const char *root, GError **error)
                   : g_strdup(kind == SV_TRANSPORT_TLS ? SV_TLS_PORT : SV_TCP_PORT);
     }
     query = parse_query(j, g_uri_get_query(u), root);
-    j->name = g_strdup_printf("%s://%s%s%s", driver, g_uri_get_path(u), *query ? "?" : "",
-                              query);
+    /* Without a name= of its own: the URI without transport, user, host and port. */
+    if (!j->name)
+        j->name = g_strdup_printf("%s://%s%s%s", driver, g_uri_get_path(u), *query ? "?" : "",
+                                  query);
     if (kind == SV_TRANSPORT_UNIX && !j->socket_path)
         j->socket_path = g_strdup_printf("%s/run/libvirt/virt%sd-sock", root, driver);
     return j;
