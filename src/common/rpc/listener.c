@@ -30,6 +30,7 @@ struct SvListener {
     SvServer *srv;
     int fd;
     gboolean readonly;
+    SvAuth auth;     /* what its clients must pass before their calls are served */
     GSource *source; /* NULL while paused */
 };
 
@@ -190,7 +191,8 @@ listener_ready(gint fd, GIOCondition cond, gpointer data)
             refuse(srv, cfd, l->readonly, why);
             continue;
         }
-        sv_client_new_internal(srv, cfd, l->readonly, slot_of(l->readonly), NULL, 0);
+        sv_client_new_internal(srv, cfd, l->readonly, slot_of(l->readonly), NULL, 0)->auth =
+            l->auth;
     }
     return G_SOURCE_CONTINUE;
 }
@@ -207,6 +209,16 @@ sv_server_add_listener(SvServer *srv, int fd, gboolean readonly)
     if (!srv->accept_paused)
         listener_watch(l);
     g_ptr_array_add(srv->listeners, l);
+}
+
+void
+sv_server_set_listener_auth(SvServer *srv, int fd, SvAuth auth)
+{
+    for (guint i = 0; i < srv->listeners->len; i++) {
+        SvListener *l = srv->listeners->pdata[i];
+        if (l->fd == fd)
+            l->auth = auth;
+    }
 }
 
 void
