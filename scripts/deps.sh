@@ -21,6 +21,7 @@ scrub
 dmidecode libpciaccess-dev pci.ids
 lvm2 e2fsprogs parted
 dnsmasq-base nftables iptables
+libsasl2-dev libsasl2-modules sasl2-bin
 ovmf
 "
 

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "programs/auth.h"
 #include "programs/family_relay.h"
 #include "protocol/sv_net.h"
 #include "util/error.h"
@@ -79,17 +80,6 @@ guint
 sv_remote_client_n_registrations(SvClient *c)
 {
     return remote_client(c)->regs->len;
-}
-
-static gboolean
-auth_list(SvCall *call, remote_auth_list_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->types.types_len = 1;
-    ret->types.types_val = g_new0(remote_auth_type, 1);
-    ret->types.types_val[0] = REMOTE_AUTH_NONE;
-    return TRUE;
 }
 
 gboolean
@@ -588,7 +578,7 @@ void
 sv_remote_common_handlers(SvRemoteHandlers *h)
 {
     memset(h, 0, sizeof(*h));
-    h->auth_list = auth_list;
+    sv_auth_handlers(h);
     h->connect_supports_feature = connect_supports_feature;
     h->connect_close = connect_close;
     h->connect_register_close_callback = register_close_callback;
