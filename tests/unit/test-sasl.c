@@ -110,18 +110,23 @@ typedef struct {
     guint32 serial;
 } Fixture;
 
-/* A server whose read-write socket asks for SASL with `allowed` as the username list. */
+/* A server whose read-write socket asks for SASL with `allowed` as the username list,
+ * and lets max_anonymous clients wait for authentication at once (0: libvirt's 20). */
 static void
-fixture_init(Fixture *f, const char *const *allowed)
+fixture_init_limited(Fixture *f, const char *const *allowed, guint max_anonymous)
 {
     SvAuthConfig cfg = {.unix_rw = SV_AUTH_SASL, .tcp_min_ssf = 56,
                         .sasl_allowed_usernames = (GStrv)allowed};
     g_autoptr(GError) error = NULL;
+    SvServerConfig scfg;
     int lfd;
 
     g_assert_true(sv_auth_setup(&cfg, conf_dir, &error));
     g_assert_no_error(error);
-    f->srv = sv_server_new("test", NULL);
+    sv_server_config_init(&scfg);
+    if (max_anonymous)
+        scfg.max_anonymous_clients = max_anonymous;
+    f->srv = sv_server_new("test", &scfg);
     sv_remote_common_handlers(&f->handlers);
     sv_remote_serve(f->srv, &f->handlers, NULL);
     f->path = g_build_filename(conf_dir, "sock", NULL);
@@ -129,6 +134,12 @@ fixture_init(Fixture *f, const char *const *allowed)
     sv_server_add_listener(f->srv, lfd, FALSE);
     sv_server_set_listener_auth(f->srv, lfd, SV_AUTH_SASL);
     f->fd = rpc_test_connect_to(f->path);
+}
+
+static void
+fixture_init(Fixture *f, const char *const *allowed)
+{
+    fixture_init_limited(f, allowed, 0);
 }
 
 static void
@@ -357,6 +368,38 @@ test_refused(void)
     fixture_clear(&f);
 }
 
+/* Clients still to authenticate count against max_anonymous_clients: one more is told so
+ * and closed; one that authenticated leaves room. */
+static void
+test_anonymous_limit(void)
+{
+    Fixture f = {0};
+    Fixture other = {0};
+    g_autoptr(GError) e = NULL;
+
+    if (!have_sasldb) {
+        g_test_skip("saslpasswd2 (sasl2-bin) is not installed");
+        return;
+    }
+    fixture_init_limited(&f, NULL, 1);
+    g_assert_cmpint(auth_list(&f), ==, REMOTE_AUTH_SASL);
+    other.fd = rpc_test_connect_to(f.path);
+    e = call(&other, REMOTE_PROC_AUTH_LIST, NULL, NULL, (xdrproc_t)xdr_remote_auth_list_ret,
+             NULL);
+    g_assert_error(e, sv_error_quark(SV_FROM_RPC), SV_ERR_RPC);
+    g_assert_cmpstr(e->message, ==,
+                    "Too many active unauthenticated clients (max_anonymous_clients = 1), "
+                    "dropping connection");
+    g_assert_true(rpc_test_wait_eof(other.fd, 2000));
+    close(other.fd);
+    g_assert_no_error(negotiate(&f, PASSWORD));
+    other.fd = rpc_test_connect_to(f.path);
+    other.serial = 0;
+    g_assert_cmpint(auth_list(&other), ==, REMOTE_AUTH_SASL);
+    close(other.fd);
+    fixture_clear(&f);
+}
+
 /* A client of a listener that asks for nothing may not negotiate. */
 static void
 test_not_asked(void)
@@ -432,6 +475,7 @@ main(int argc, char **argv)
     g_test_add_func("/sasl/config", test_config);
     g_test_add_func("/sasl/scram", test_scram);
     g_test_add_func("/sasl/refused", test_refused);
+    g_test_add_func("/sasl/anonymous-limit", test_anonymous_limit);
     g_test_add_func("/sasl/not-asked", test_not_asked);
     rc = g_test_run();
     remove_sasl_config();

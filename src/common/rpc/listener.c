@@ -137,6 +137,21 @@ admit(SvServer *srv, SvSlot slot, GError **error)
     return FALSE;
 }
 
+/* A client that must authenticate first counts against max_anonymous_clients until it has
+ * (libvirt stops accepting instead, leaving it in the backlog without a word). */
+static gboolean
+admit_anonymous(SvServer *srv, SvAuth auth, GError **error)
+{
+    guint limit = srv->cfg.max_anonymous_clients;
+
+    if (auth == SV_AUTH_NONE || sv_server_n_unauth_clients(srv) < limit)
+        return TRUE;
+    sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC,
+                 "Too many active unauthenticated clients (max_anonymous_clients = %u), "
+                 "dropping connection", limit);
+    return FALSE;
+}
+
 static gboolean
 refused_expired(gpointer data)
 {
@@ -187,7 +202,7 @@ listener_ready(gint fd, GIOCondition cond, gpointer data)
             }
             break;
         }
-        if (!admit(srv, slot_of(l->readonly), &why)) {
+        if (!admit(srv, slot_of(l->readonly), &why) || !admit_anonymous(srv, l->auth, &why)) {
             refuse(srv, cfd, l->readonly, why);
             continue;
         }

@@ -62,9 +62,9 @@ void sv_server_close_listeners(SvServer *srv);
 guint sv_server_n_clients(SvServer *srv);
 
 /* The client limits (virt-admin srv-clients-info/-set). Lowering a limit below the
- * current count keeps the connected clients and refuses new ones. Every client
- * counts as authenticated once connected (auth "none"), so the anonymous limit is
- * reported and stored, never reached. */
+ * current count keeps the connected clients and refuses new ones. The anonymous limit
+ * counts the clients still to authenticate (a listener asking for SASL): one more is
+ * refused as one over max_clients is (listener.c). */
 guint sv_server_get_max_clients(SvServer *srv);
 guint sv_server_get_max_readonly_clients(SvServer *srv);
 guint sv_server_get_max_anonymous_clients(SvServer *srv);
