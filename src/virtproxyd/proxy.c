@@ -585,7 +585,9 @@ connect_open(SvCall *call, remote_connect_open_args *a, GError **error)
     /* Nothing more is dispatched here until the backend is chosen: what the
      * client sends meanwhile goes to the backend. */
     sv_client_pause(pc->client, TRUE);
-    if (proxy->handoff)
+    /* A client authenticated here is relayed: the backend, which would ask it to
+     * authenticate again, hears who it is with its identity (sasl-user-name). */
+    if (proxy->handoff && !sv_client_get_sasl_user(pc->client))
         handoff_next(pc);
     else
         try_next_backend(pc);
