@@ -138,6 +138,10 @@ session_for(SvClient *c, GError **error)
 
     if (!s)
         return NULL;
+    /* TLS is a security layer under SASL's: SASL wants its strength in bits. */
+    if (sv_client_get_transport(c) == SV_TRANSPORT_TLS &&
+        !sv_sasl_session_set_external_ssf(s, sv_client_get_tls_key_size(c) * 8, error))
+        return NULL;
     sv_sasl_security_for(sv_client_is_secure(c), rules.tcp_min_ssf, &min_ssf, &max_ssf, &anon);
     if (!sv_sasl_session_set_security(s, min_ssf, max_ssf, anon, error))
         return NULL;

@@ -1,9 +1,5 @@
 /* client_auth.c: what a client must pass before its calls are served, and who it passed as
  * (server.h, "authentication"); the AUTH_* calls that pass it are programs/auth.c. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include "rpc/server-internal.h"
 
 static const char *const auth_names[SV_AUTH_LAST] = {
@@ -53,62 +49,22 @@ sv_client_set_sasl_user(SvClient *c, const char *user)
     c->sasl_user = g_strdup(user);
 }
 
-static int
-sock_family(SvClient *c)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-
-    if (c->fd < 0 || getsockname(c->fd, (struct sockaddr *)&ss, &len) < 0)
-        return AF_UNSPEC;
-    return ss.ss_family;
-}
-
 gboolean
 sv_client_is_secure(SvClient *c)
 {
-    return sock_family(c) == AF_UNIX;
-}
-
-/* "ADDR;PORT", the form SASL takes addresses in; NULL for anything but IP. */
-static char *
-sasl_addr(int fd, gboolean peer)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    char host[INET6_ADDRSTRLEN];
-    const void *addr;
-    guint port;
-
-    if (fd < 0 || (peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
-                        : getsockname(fd, (struct sockaddr *)&ss, &len)) < 0)
-        return NULL;
-    if (ss.ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-        addr = &in->sin_addr;
-        port = ntohs(in->sin_port);
-    } else if (ss.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
-        addr = &in6->sin6_addr;
-        port = ntohs(in6->sin6_port);
-    } else {
-        return NULL;
-    }
-    if (!inet_ntop(ss.ss_family, addr, host, sizeof(host)))
-        return NULL;
-    return g_strdup_printf("%s;%u", host, port);
+    return c->transport != SV_TRANSPORT_TCP;
 }
 
 char *
 sv_client_sasl_local_addr(SvClient *c)
 {
-    return sasl_addr(c->fd, FALSE);
+    return g_strdup(c->sock_addr_local);
 }
 
 char *
 sv_client_sasl_remote_addr(SvClient *c)
 {
-    return sasl_addr(c->fd, TRUE);
+    return g_strdup(c->sock_addr);
 }
 
 guint

@@ -30,8 +30,10 @@ struct SvListener {
     SvServer *srv;
     int fd;
     gboolean readonly;
-    SvAuth auth;     /* what its clients must pass before their calls are served */
-    GSource *source; /* NULL while paused */
+    SvTransportKind transport;
+    SvTlsContext *tls; /* TLS listeners: the server's credentials */
+    SvAuth auth;       /* what its clients must pass before their calls are served */
+    GSource *source;   /* NULL while paused */
 };
 
 static gboolean listener_ready(gint fd, GIOCondition cond, gpointer data);
@@ -60,6 +62,7 @@ listener_free(SvListener *l)
 {
     listener_unwatch(l);
     close(l->fd);
+    sv_tls_context_unref(l->tls);
     g_free(l);
 }
 
@@ -189,6 +192,7 @@ listener_ready(gint fd, GIOCondition cond, gpointer data)
     for (int n = 0; n < ACCEPT_BATCH && !srv->accept_paused; n++) {
         GError *why = NULL;
         int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        SvClient *c;
 
         if (cfd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
@@ -203,11 +207,21 @@ listener_ready(gint fd, GIOCondition cond, gpointer data)
             break;
         }
         if (!admit(srv, slot_of(l->readonly), &why) || !admit_anonymous(srv, l->auth, &why)) {
-            refuse(srv, cfd, l->readonly, why);
+            if (l->transport == SV_TRANSPORT_UNIX) {
+                refuse(srv, cfd, l->readonly, why);
+            } else {
+                /* No frame can reach it before a handshake: closed at once. */
+                close(cfd);
+                g_error_free(why);
+            }
             continue;
         }
-        sv_client_new_internal(srv, cfd, l->readonly, slot_of(l->readonly), NULL, 0)->auth =
-            l->auth;
+        if (l->transport == SV_TRANSPORT_UNIX)
+            c = sv_client_new_internal(srv, cfd, l->readonly, slot_of(l->readonly), NULL, 0);
+        else
+            c = sv_client_new_net(srv, cfd, slot_of(FALSE), l->tls);
+        if (c)
+            c->auth = l->auth;
     }
     return G_SOURCE_CONTINUE;
 }
@@ -224,6 +238,17 @@ sv_server_add_listener(SvServer *srv, int fd, gboolean readonly)
     if (!srv->accept_paused)
         listener_watch(l);
     g_ptr_array_add(srv->listeners, l);
+}
+
+void
+sv_server_add_listener_net(SvServer *srv, int fd, SvTlsContext *tls)
+{
+    SvListener *l;
+
+    sv_server_add_listener(srv, fd, FALSE);
+    l = g_ptr_array_index(srv->listeners, srv->listeners->len - 1);
+    l->transport = tls ? SV_TRANSPORT_TLS : SV_TRANSPORT_TCP;
+    l->tls = tls ? sv_tls_context_ref(tls) : NULL;
 }
 
 void

@@ -1,0 +1,208 @@
+"""test_remote.py: remote access to virtproxyd over TLS and plain TCP from stock virsh
+(issue 21 item 1), beside Debian's libvirtd 9.0 with the same certificates and settings.
+
+Each test's virtproxyd runs in a network namespace of its own (netns_libvirtd.Netns),
+started with --listen, and virsh runs in that namespace too (nsenter), reaching it on the
+namespace's loopback: no port of the host is taken. virtqemud, its backend, sits beside
+it under the same --root. The certificates are made here with certtool: a CA, the
+server's (CN=localhost, IP address 127.0.0.1), two clients' (CN=alice, on
+tls_allowed_dn_list; CN=mallory, not on it), and a client directory holding the CA
+alone. The server's files go where libvirt looks for them (ROOT/etc/pki/...), the clients'
+into a pkipath directory each.
+"""
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from netns_libvirtd import Netns, PrivateLibvirtd
+from x509pki import Pki
+
+if not shutil.which("virsh") or not shutil.which("certtool"):
+    pytest.skip("virsh (libvirt-clients) or certtool (gnutls-bin) not installed",
+                allow_module_level=True)
+
+VIRSH_TIMEOUT = 60
+ALLOWED_DN = Pki.ALLOWED_DN
+# auth_tcp and auth_tls spelled out: libvirt's default for TCP is SASL.
+LISTEN_CONF = ('listen_tls = 1\nlisten_tcp = 1\nauth_tcp = "none"\nauth_tls = "none"\n'
+               'tls_allowed_dn_list = ["%s"]\n' % ALLOWED_DN)
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return Pki(tmp_path_factory.mktemp("pki"))
+
+
+class Host:
+    """Where a listening daemon runs: its namespace, and virsh in it."""
+
+    def __init__(self, ns, pki):
+        self.ns, self.pki = ns, pki
+
+    def uri(self, transport, who=None, path="/system"):
+        uri = "qemu+%s://127.0.0.1%s" % (transport, path)
+        if who:
+            uri += "?pkipath=%s" % self.pki.clients[who]
+        return uri
+
+    def virsh(self, uri, *args):
+        return self.ns.run(["virsh", "-c", uri, "-q"] + list(args), check=False,
+                           timeout=VIRSH_TIMEOUT)
+
+
+@pytest.fixture
+def ours(root, daemons, pki):
+    """Our virtqemud and virtproxyd (listening in a namespace of its own)."""
+    ns = Netns.create("svrem")
+    try:
+        pki.install_server(root)
+        daemons.start(name="virtqemud")
+        daemons.start(name="virtproxyd", args=["--listen"], config=LISTEN_CONF,
+                      wrapper=ns.argv([]), ready_path=root / "run" / "libvirt" / "libvirt-sock")
+        yield Host(ns, pki)
+    finally:
+        ns.delete()
+
+
+@pytest.fixture
+def theirs(tmp_path, pki):
+    """Debian's libvirtd, listening in its namespace (the caller holds the libvirtd lock)."""
+    lv = PrivateLibvirtd(tmp_path / "libvirtd", extra_conf=LISTEN_CONF + pki.libvirtd_conf(),
+                         listen=True)
+    try:
+        yield Host(lv.netns, pki)
+    finally:
+        lv.close()
+
+
+def test_tls_client_on_the_allowed_list(ours):
+    r = ours.virsh(ours.uri("tls", "alice"), "list", "--all")
+    assert r.returncode == 0, r.stderr
+    r = ours.virsh(ours.uri("tls", "alice"), "hostname")
+    assert r.returncode == 0 and r.stdout.strip(), r.stderr
+
+
+@pytest.mark.parametrize("who", ["mallory", "nocert"])
+def test_tls_client_refused(ours, who):
+    """A certificate outside tls_allowed_dn_list, or none: the server closes the session
+    before any message, and the client says so."""
+    r = ours.virsh(ours.uri("tls", who), "list", "--all")
+    assert r.returncode != 0
+    assert r.stderr == ("error: failed to connect to the hypervisor\n"
+                        "error: server verification (of our certificate or IP address) "
+                        "failed\n"), r.stderr
+
+
+def test_tcp_with_auth_none(ours):
+    r = ours.virsh(ours.uri("tcp"), "list", "--all")
+    assert r.returncode == 0, r.stderr
+
+
+def test_admin_sees_the_remote_client(ours, root):
+    """virt-admin's client list and info show a TLS client as libvirt's: transport tls,
+    its address and its certificate's DN."""
+    if not shutil.which("virt-admin"):
+        pytest.skip("virt-admin not installed")
+    admin = "virtproxyd:///system?socket=%s" % (root / "run" / "libvirt" / "libvirt-admin-sock")
+    # python3-libvirt holds the connection open until its stdin closes.
+    hold = ("import libvirt, sys\nc = libvirt.open(sys.argv[1])\nprint('open', flush=True)\n"
+            "sys.stdin.read()\nc.close()\n")
+    p = ours.ns.popen(["/usr/bin/python3", "-c", hold, ours.uri("tls", "alice")],
+                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "open"
+        rows = subprocess.run(["virt-admin", "-c", admin, "client-list", "virtproxyd"],
+                              capture_output=True, text=True, check=True).stdout
+        tls = [ln.split() for ln in rows.splitlines() if " tls " in ln]
+        assert len(tls) == 1, rows
+        info = subprocess.run(["virt-admin", "-c", admin, "client-info", "virtproxyd",
+                               tls[0][0]], capture_output=True, text=True, check=True).stdout
+        fields = dict(ln.split(":", 1) for ln in info.splitlines() if ":" in ln)
+        fields = {k.strip(): v.strip() for k, v in fields.items()}
+        assert fields["tls_x509_dname"] == ALLOWED_DN, info
+        assert fields["sock_addr"].startswith("127.0.0.1;"), info
+        assert fields["transport"] == "tls", info
+    finally:
+        p.stdin.close()
+        p.wait(timeout=VIRSH_TIMEOUT)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("who", ["alice", "mallory", "nocert"])
+def test_tls_as_libvirtd(ours, theirs, who):
+    """The same client against both: what virsh reports (success, or the refusal's
+    message) is the same."""
+    mine = ours.virsh(ours.uri("tls", who), "list", "--all")
+    ref = theirs.virsh(theirs.uri("tls", who), "list", "--all")
+    assert (mine.returncode == 0) == (ref.returncode == 0), (mine.stderr, ref.stderr)
+    assert mine.stderr == ref.stderr
+
+
+@pytest.mark.slow
+def test_tcp_as_libvirtd(ours, theirs):
+    mine = ours.virsh(ours.uri("tcp"), "uri")
+    ref = theirs.virsh(theirs.uri("tcp"), "uri")
+    assert mine.returncode == ref.returncode == 0, (mine.stderr, ref.stderr)
+    assert mine.stdout == ref.stdout
+
+
+# ---------------------------------------------------------------- qemu+ssh, netcat mode
+
+SSHD = "/usr/sbin/sshd"
+
+
+@pytest.fixture
+def sshd(ours, tmp_path, root):
+    """An sshd of the test's own in the daemons' namespace: its own host key and config,
+    root's login by a test key only. virsh reaches it through an ssh wrapper (the URI's
+    command=) that reads the test's client config, so that the known hosts file and the
+    key are the test's and nothing of the machine's ssh setup is read or changed."""
+    if not Path(SSHD).exists():
+        pytest.skip("openssh-server not installed")
+    if not shutil.which("nc"):
+        pytest.skip("netcat-openbsd not installed")
+    d = tmp_path / "ssh"
+    d.mkdir(mode=0o700)
+    for key in ("host", "client"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / key)],
+                       check=True)
+    (d / "authorized_keys").write_text((d / "client.pub").read_text())
+    (d / "sshd_config").write_text(
+        "ListenAddress 127.0.0.1\nPort 22\nHostKey %s\nPidFile %s\n"
+        "AuthorizedKeysFile %s\nPermitRootLogin prohibit-password\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
+        "StrictModes no\n" % (d / "host", d / "sshd.pid", d / "authorized_keys"))
+    (d / "ssh_config").write_text(
+        "Host *\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n"
+        "  StrictHostKeyChecking no\n  BatchMode yes\n" % (d / "client", d / "known_hosts"))
+    wrapper = d / "ssh"
+    wrapper.write_text("#!/usr/bin/python3\nimport os, sys\n"
+                       "os.execv('/usr/bin/ssh', ['ssh', '-F', %r] + sys.argv[1:])\n"
+                       % str(d / "ssh_config"))
+    wrapper.chmod(0o755)
+    # sshd insists on its privilege separation directory (Debian's service makes it).
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    proc = ours.ns.popen([SSHD, "-D", "-e", "-f", str(d / "sshd_config")],
+                         stdout=subprocess.DEVNULL, stderr=open(d / "sshd.log", "w"))
+    try:
+        for _ in range(100):
+            if ours.ns.run(["nc", "-z", "127.0.0.1", "22"], check=False).returncode == 0:
+                break
+            assert proc.poll() is None, (d / "sshd.log").read_text()
+            time.sleep(0.1)
+        yield wrapper
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_ssh_netcat(ours, sshd, root):
+    """qemu+ssh in netcat mode: ssh runs `nc -U` on the server's socket, virtproxyd's."""
+    sock = root / "run" / "libvirt" / "libvirt-sock"
+    uri = "qemu+ssh://root@127.0.0.1/system?proxy=netcat&socket=%s&command=%s" % (sock, sshd)
+    r = ours.virsh(uri, "list", "--all")
+    assert r.returncode == 0, r.stderr
+    r = ours.virsh(uri, "hostname")
+    assert r.returncode == 0 and r.stdout.strip(), r.stderr
