@@ -337,9 +337,11 @@ auth_setup(SvDaemon *d, GError **error)
 {
     g_autofree char *sasl_dir = *d->root ? sv_daemon_path(d, "/etc/sasl2") : NULL;
 
-    return sv_auth_config_load(&d->auth, d->conf, d->config_path, d->drv->listens_on_network,
-                               error) &&
-           sv_auth_setup(&d->auth, sasl_dir, error);
+    if (!sv_auth_config_load(&d->auth, d->conf, d->config_path, d->drv->listens_on_network,
+                             error))
+        return FALSE;
+    sv_auth_setup(&d->auth, sasl_dir);
+    return TRUE;
 }
 
 /* A unix socket's listener; the main server's clients pass auth_unix_rw or auth_unix_ro

@@ -64,23 +64,36 @@ sv_auth_config_clear(SvAuthConfig *cfg)
 
 /* The rules of the AUTH_SASL_* calls: one set per process, as libsasl2's own state. */
 static struct {
-    gboolean ready; /* sv_sasl_server_init succeeded */
+    gboolean ready;  /* sv_sasl_server_init succeeded */
+    gboolean failed; /* ... or failed, and said so */
+    char *conf_dir;
     guint tcp_min_ssf;
     GStrv allowed;
 } rules;
 
-gboolean
-sv_auth_setup(const SvAuthConfig *cfg, const char *sasl_conf_dir, GError **error)
+void
+sv_auth_setup(const SvAuthConfig *cfg, const char *sasl_conf_dir)
 {
-    gboolean wanted = cfg->unix_rw == SV_AUTH_SASL || cfg->unix_ro == SV_AUTH_SASL ||
-                      cfg->tcp == SV_AUTH_SASL || cfg->tls == SV_AUTH_SASL;
-
     rules.tcp_min_ssf = cfg->tcp_min_ssf;
     g_strfreev(rules.allowed);
     rules.allowed = g_strdupv(cfg->sasl_allowed_usernames);
-    if (!wanted || rules.ready)
-        return TRUE;
-    rules.ready = sv_sasl_server_init(sasl_conf_dir, error);
+    g_free(rules.conf_dir);
+    rules.conf_dir = g_strdup(sasl_conf_dir);
+}
+
+/* libsasl2 is set up when a client first asks for SASL: a daemon with no such client
+ * (virtproxyd without its TCP listener, whose default is SASL) never loads its plugins. */
+static gboolean
+sasl_ready(void)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (rules.ready || rules.failed)
+        return rules.ready;
+    rules.ready = sv_sasl_server_init(rules.conf_dir, &error);
+    rules.failed = !rules.ready;
+    if (rules.failed)
+        g_warning("SASL authentication is not available: %s", error->message);
     return rules.ready;
 }
 
@@ -156,7 +169,7 @@ auth_sasl_init(SvCall *call, remote_auth_sasl_init_ret *ret, GError **error)
     g_autoptr(SvSaslSession) s = NULL;
     AuthClient *ac;
 
-    if (!rules.ready || sv_client_get_auth(c) != SV_AUTH_SASL ||
+    if (sv_client_get_auth(c) != SV_AUTH_SASL || !sasl_ready() ||
         sv_client_attachment(c, &auth_key)) {
         auth_failed(c, "init", NULL, error);
         return FALSE;

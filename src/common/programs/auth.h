@@ -25,10 +25,10 @@ gboolean sv_auth_config_load(SvAuthConfig *cfg, SvConfFile *conf, const char *pa
                              gboolean with_ip, GError **error);
 void sv_auth_config_clear(SvAuthConfig *cfg);
 
-/* Ready SASL for this process when any of cfg's sockets asks for it: libsasl2's service
- * "libvirt", its configuration in sasl_conf_dir (ROOT/etc/sasl2 under --root; NULL: the
- * library's own search, /etc/sasl2), and cfg's rules for the AUTH_SASL_* calls (copied). */
-gboolean sv_auth_setup(const SvAuthConfig *cfg, const char *sasl_conf_dir, GError **error);
+/* The AUTH_SASL_* calls' rules (cfg's, copied) and where libsasl2's service "libvirt" finds
+ * its configuration: sasl_conf_dir (ROOT/etc/sasl2 under --root; NULL: the library's own
+ * search, /etc/sasl2). libsasl2 itself is set up when a client first asks for SASL. */
+void sv_auth_setup(const SvAuthConfig *cfg, const char *sasl_conf_dir);
 
 /* Put the AUTH_* handlers in h (sv_remote_common_handlers does). */
 void sv_auth_handlers(SvRemoteHandlers *h);
