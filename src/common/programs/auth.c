@@ -129,13 +129,15 @@ auth_client_free(gpointer p)
 static const SvAttachKey auth_key = {"SASL negotiation", SV_ATTACH_LEVEL_PROGRAM};
 
 /* libvirt tells the client nothing more, whatever went wrong (the reason is logged): a
- * client probing names or mechanisms learns nothing. The negotiation, if any, ends. */
+ * client probing names or mechanisms learns nothing. A failed start or step ends the
+ * negotiation; a refused init leaves one under way alone, as libvirt's. */
 static void
 auth_failed(SvClient *c, const char *what, const GError *why, GError **error)
 {
     g_message("client %" G_GUINT64_FORMAT ": SASL %s refused%s%s", sv_client_get_id(c), what,
               why ? ": " : "", why ? why->message : "");
-    sv_client_attach(c, &auth_key, NULL, NULL);
+    if (!g_str_equal(what, "init"))
+        sv_client_attach(c, &auth_key, NULL, NULL);
     sv_error_set(error, SV_FROM_RPC, SV_ERR_AUTH_FAILED, "%s", "authentication failed");
 }
 
