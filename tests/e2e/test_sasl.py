@@ -221,7 +221,7 @@ def test_virsh_auth_file(ours, tmp_path):
                        capture_output=True, text=True, timeout=60,
                        env=dict(os.environ, LIBVIRT_AUTH_FILE=str(auth)))
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "qemu:///system"
+    assert r.stdout.strip() == ours.uri
 
 
 def test_proxy_relays_sasl_client(daemons, root):
