@@ -12,6 +12,7 @@ into a pkipath directory each.
 """
 
 import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -86,13 +87,13 @@ def test_tls_client_on_the_allowed_list(ours):
 
 @pytest.mark.parametrize("who", ["mallory", "nocert"])
 def test_tls_client_refused(ours, who):
-    """A certificate outside tls_allowed_dn_list, or none: the server closes the session
-    before any message, and the client says so."""
+    """A certificate outside tls_allowed_dn_list, or none: the server ends the connection
+    after the handshake, before the confirmation byte and any message; virsh reports it as
+    against libvirtd (test_tls_as_libvirtd): the read of the confirmation failed."""
     r = ours.virsh(ours.uri("tls", who), "list", "--all")
     assert r.returncode != 0
     assert r.stderr == ("error: failed to connect to the hypervisor\n"
-                        "error: server verification (of our certificate or IP address) "
-                        "failed\n"), r.stderr
+                        "error: Unable to read TLS confirmation: Input/output error\n"), r.stderr
 
 
 def test_tcp_with_auth_none(ours):
@@ -127,6 +128,71 @@ def test_admin_sees_the_remote_client(ours, root):
     finally:
         p.stdin.close()
         p.wait(timeout=VIRSH_TIMEOUT)
+
+
+def test_socket_activated_tls(root, daemons, pki):
+    """virtproxyd started by its sockets, virtproxyd-tls.socket among them (as systemd
+    passes them: the unit names as the descriptors' names) serves TLS clients; --listen with
+    sockets passed is libvirt's start-up error."""
+    activate = shutil.which("systemd-socket-activate")
+    if not activate:
+        pytest.skip("systemd-socket-activate not installed")
+    ns = Netns.create("svrem")
+    try:
+        pki.install_server(root)
+        daemons.start(name="virtqemud")
+        sock = root / "run" / "libvirt" / "libvirt-sock"
+        sock.parent.mkdir(parents=True, exist_ok=True)
+        wrapper = ns.argv([activate, "-l", str(sock), "-l", "127.0.0.1:16514",
+                           "--fdname=virtproxyd.socket:virtproxyd-tls.socket"])
+        daemons.start(name="virtproxyd", label="virtproxyd-activated", wrapper=wrapper,
+                      config=LISTEN_CONF, ready_path=sock)
+        host = Host(ns, pki)
+        r = host.virsh(host.uri("tls", "alice"), "list", "--all")
+        assert r.returncode == 0, r.stderr
+        r = host.virsh(host.uri("tls", "mallory"), "list", "--all")
+        assert "Unable to read TLS confirmation" in r.stderr and r.returncode != 0
+    finally:
+        ns.delete()
+
+
+def test_listen_with_activation_refused(root, daemons):
+    activate = shutil.which("systemd-socket-activate")
+    if not activate:
+        pytest.skip("systemd-socket-activate not installed")
+    sock = root / "run" / "libvirt" / "libvirt-sock"
+    sock.parent.mkdir(parents=True, exist_ok=True)
+    d = daemons.new(name="virtproxyd", label="virtproxyd-listen", args=["--listen"],
+                    wrapper=[activate, "-l", str(sock), "--fdname=virtproxyd.socket"],
+                    ready_path=sock)
+    d.expected_status = "nonzero"
+    d.start(wait=False)
+    # The activator execs the daemon on the first connection.
+    try:
+        socket_poke(sock)
+    finally:
+        d.wait_exit(30)
+    assert d.proc.returncode != 0
+    assert ("--listen parameter not permitted with systemd activation sockets, see 'man "
+            "libvirtd' for further guidance") in d.stderr_text()
+
+
+def socket_poke(path):
+    """Connect once the activator listens on path, and wait for the other end to go."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.settimeout(10)
+            s.connect(str(path))
+            s.recv(1)
+            return
+        except (FileNotFoundError, ConnectionRefusedError):
+            time.sleep(0.05)
+        except OSError:
+            return
+        finally:
+            s.close()
 
 
 @pytest.mark.slow

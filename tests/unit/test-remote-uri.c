@@ -237,6 +237,41 @@ calls_answered(int n)
 }
 
 static void
+answered(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
+         const GError *error, gpointer data)
+{
+    (void)conn, (void)h, (void)payload, (void)len, (void)data;
+    /* The open is refused (it is open already), the AUTH_LIST behind it answered. */
+    if (fx->replies++ == 0)
+        g_assert_cmpstr(error ? error->message : "", ==,
+                        "internal error: connection already open");
+    else
+        g_assert_no_error(error);
+}
+
+/* A message of several TLS records (a 4 MiB argument) crosses whole, with a call behind it:
+ * both are answered, in order. */
+static void
+big_call_answered(void)
+{
+    g_autofree char *big = g_malloc(4 * 1024 * 1024 + 1);
+    char *name = big;
+    remote_connect_open_args a = {&name, 0};
+    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+
+    memset(big, 'x', 4 * 1024 * 1024);
+    big[4 * 1024 * 1024] = '\0';
+    fx->replies = 0;
+    sv_rpc_conn_call(fx->conn, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_CONNECT_OPEN,
+                     (xdrproc_t)xdr_remote_connect_open_args, &a, answered, NULL);
+    sv_rpc_conn_call(fx->conn, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_AUTH_LIST,
+                     (xdrproc_t)sv_xdr_void, NULL, answered, NULL);
+    while (fx->replies < 2 && g_get_monotonic_time() < end)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_cmpint(fx->replies, ==, 2);
+}
+
+static void
 test_tls_allowed(void)
 {
     g_autofree char *pki = NULL, *uri = NULL;
@@ -253,6 +288,7 @@ test_tls_allowed(void)
     g_assert_cmpstr(fx->dname, ==, "C=GB,O=Test,CN=alice");
     g_assert_true(g_str_has_prefix(fx->addr, "127.0.0.1;"));
     calls_answered(200);
+    big_call_answered();
     teardown();
 }
 
@@ -301,6 +337,13 @@ test_unix(void)
     g_assert_cmpstr(fx->opened, ==, "test:///system flags 0");
     g_assert_cmpint(fx->transport, ==, SV_TRANSPORT_UNIX);
     g_assert_null(fx->addr);
+    g_clear_pointer(&fx->conn, sv_rpc_conn_free);
+    /* name= is what the server is asked to open. */
+    g_free(uri);
+    uri = g_strdup_printf("test+unix:///system?socket=%s&name=test:///session", fx->sock);
+    open_uri(uri);
+    g_assert_no_error(fx->error);
+    g_assert_cmpstr(fx->opened, ==, "test:///session flags 0");
     teardown();
 }
 

@@ -92,6 +92,9 @@ parse_query(OpenJob *j, const char *query, const char *root)
         } else if (g_str_equal(kv[0], "tls_priority")) {
             g_free(j->priority);
             j->priority = g_steal_pointer(&val);
+        } else if (g_str_equal(kv[0], "name")) {
+            g_free(j->name); /* the server's URI, given outright */
+            j->name = g_steal_pointer(&val);
         }
     }
     if (pki) {
@@ -145,8 +148,10 @@ parse_uri(const char *uri, const char *root, GError **error)
                   : g_strdup(kind == SV_TRANSPORT_TLS ? SV_TLS_PORT : SV_TCP_PORT);
     }
     query = parse_query(j, g_uri_get_query(u), root);
-    j->name = g_strdup_printf("%s://%s%s%s", driver, g_uri_get_path(u), *query ? "?" : "",
-                              query);
+    /* Without a name= of its own: the URI without transport, user, host and port. */
+    if (!j->name)
+        j->name = g_strdup_printf("%s://%s%s%s", driver, g_uri_get_path(u), *query ? "?" : "",
+                                  query);
     if (kind == SV_TRANSPORT_UNIX && !j->socket_path)
         j->socket_path = g_strdup_printf("%s/run/libvirt/virt%sd-sock", root, driver);
     return j;
@@ -162,6 +167,7 @@ tls_start(OpenJob *j, GError **error)
                        .priority = j->priority};
     g_autoptr(SvTlsContext) ctx = sv_tls_context_new(&cfg, FALSE, error);
     guint8 confirm = 0;
+    gint64 deadline = g_get_monotonic_time() + HANDSHAKE_TIMEOUT_S * G_USEC_PER_SEC;
     int r;
 
     if (!ctx)
@@ -169,9 +175,13 @@ tls_start(OpenJob *j, GError **error)
     j->tls = sv_tls_session_new(ctx, j->fd, j->host, error);
     if (!j->tls)
         return FALSE;
-    /* The socket blocks (with a timeout) until the handshake is over. */
-    while ((r = sv_tls_session_handshake(j->tls, error)) == 0)
-        ;
+    /* The socket blocks, each wait bounded by its timeout, until the handshake is over. */
+    while ((r = sv_tls_session_handshake(j->tls, error)) == 0) {
+        if (g_get_monotonic_time() > deadline) {
+            sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "%s", "TLS handshake timed out");
+            return FALSE;
+        }
+    }
     if (r < 0 || !sv_tls_session_check_peer(j->tls, error))
         return FALSE;
     /* The server's verdict on our certificate: one byte 1, or the end of the connection. */
