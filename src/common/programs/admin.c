@@ -14,6 +14,7 @@
 
 /* Typed parameter names (libvirt-admin.h). */
 #define CLIENT_INFO_READONLY          "readonly"
+#define CLIENT_INFO_SASL_USER_NAME    "sasl_user_name"
 #define CLIENT_INFO_UNIX_USER_ID      "unix_user_id"
 #define CLIENT_INFO_UNIX_USER_NAME    "unix_user_name"
 #define CLIENT_INFO_UNIX_GROUP_ID     "unix_group_id"
@@ -356,6 +357,7 @@ client_close(SvCall *call, admin_client_close_args *args, GError **error)
  * worker thread, since NSS may ask a remote directory. */
 typedef struct {
     gboolean readonly;
+    char *sasl_user;
     gboolean have_ids;
     gint64 uid, gid, pid;
     char *user_name;
@@ -370,6 +372,7 @@ client_info_free(gpointer p)
 {
     ClientInfo *ci = p;
 
+    g_free(ci->sasl_user);
     g_free(ci->user_name);
     g_free(ci->group_name);
     g_free(ci->selinux_context);
@@ -423,9 +426,12 @@ client_info_reply(GObject *source, GAsyncResult *res, gpointer data)
     u_int *n = &ret.params.params_len;
 
     (void)source;
-    p = ret.params.params_val = g_new0(admin_typed_param, 10);
+    p = ret.params.params_val = g_new0(admin_typed_param, 11);
     param_add(p, n, CLIENT_INFO_READONLY, SV_TYPED_PARAM_BOOLEAN)
         ->value.admin_typed_param_value_u.b = ci->readonly;
+    if (ci->sasl_user)
+        param_add(p, n, CLIENT_INFO_SASL_USER_NAME, SV_TYPED_PARAM_STRING)
+            ->value.admin_typed_param_value_u.s = g_strdup(ci->sasl_user);
     if (ci->have_ids) {
         param_add(p, n, CLIENT_INFO_UNIX_USER_ID, SV_TYPED_PARAM_INT)
             ->value.admin_typed_param_value_u.i = (int)ci->uid;
@@ -477,6 +483,7 @@ client_get_info(SvCall *call, admin_client_get_info_args *args, admin_client_get
         return FALSE;
     ci = g_new0(ClientInfo, 1);
     ci->readonly = sv_client_is_readonly(c);
+    ci->sasl_user = g_strdup(sv_client_get_sasl_user(c));
     /* A trusted proxy's connection stands for the client it relays (libvirt's identity). */
     if (sv_remote_client_get_identity(c, &ci->uid, &ci->gid, &ci->pid)) {
         ci->have_ids = TRUE;
@@ -513,7 +520,7 @@ server_get_client_limits(SvCall *call, admin_server_get_client_limits_args *args
     param_add_uint(p, n, SERVER_CLIENTS_MAX, sv_server_get_max_clients(srv));
     param_add_uint(p, n, SERVER_CLIENTS_CURRENT, sv_server_n_clients(srv));
     param_add_uint(p, n, SERVER_CLIENTS_UNAUTH_MAX, sv_server_get_max_anonymous_clients(srv));
-    param_add_uint(p, n, SERVER_CLIENTS_UNAUTH_CURRENT, 0); /* auth "none": never pending */
+    param_add_uint(p, n, SERVER_CLIENTS_UNAUTH_CURRENT, sv_server_n_unauth_clients(srv));
     /* virt-admin prints every parameter it gets, so these show where they apply. */
     if (sv_server_serves_readonly(srv)) {
         param_add_uint(p, n, SERVER_CLIENTS_RO_MAX, sv_server_get_max_readonly_clients(srv));

@@ -92,6 +92,11 @@ struct SvClient {
     gboolean have_cred;
     struct ucred cred;
     gboolean has_identity; /* set by a trusted proxy (CONNECT_SET_IDENTITY) */
+    /* Authentication (client_auth.c): what the client must still pass (its listener's
+     * method, SV_AUTH_NONE once passed) and the SASL username it passed as, or that a
+     * trusted proxy forwarded for it. */
+    SvAuth auth;
+    char *sasl_user;
     gint64 id_uid, id_gid, id_pid;
     gint64 connect_time;
     guint ka_timer; /* keepalive, or the deadline of a refused client */

@@ -43,6 +43,7 @@ sv_client_unref(SvClient *c)
         return;
     g_assert(c->closed);
     client_free_attachments(c); /* those attached after it closed */
+    g_free(c->sasl_user);
     g_free(c->sock_addr);
     g_free(c->sock_addr_local);
     g_free(c);
