@@ -32,7 +32,7 @@ typedef struct {
     char *name;        /* what CONNECT_OPEN carries */
     gboolean no_verify;
     char *priority;
-    char *ca_file, *cert_file, *key_file;
+    char *ca_file, *crl_file, *cert_file, *key_file;
     /* Filled by the worker. */
     int fd;
     SvTlsSession *tls;
@@ -53,6 +53,7 @@ open_job_free(gpointer p)
     g_free(j->name);
     g_free(j->priority);
     g_free(j->ca_file);
+    g_free(j->crl_file);
     g_free(j->cert_file);
     g_free(j->key_file);
     g_free(j);
@@ -97,17 +98,15 @@ parse_query(OpenJob *j, const char *query, const char *root)
             j->name = g_steal_pointer(&val);
         }
     }
+    /* pkipath= holds the four files side by side, as libvirt reads it. */
     if (pki) {
         j->ca_file = g_build_filename(pki, "cacert.pem", NULL);
+        j->crl_file = g_build_filename(pki, "cacrl.pem", NULL);
         j->cert_file = g_build_filename(pki, "clientcert.pem", NULL);
-        j->key_file = g_build_filename(pki, "private", "clientkey.pem", NULL);
-        /* libvirt looks for the key beside the certificate too. */
-        if (access(j->key_file, R_OK) < 0) {
-            g_free(j->key_file);
-            j->key_file = g_build_filename(pki, "clientkey.pem", NULL);
-        }
+        j->key_file = g_build_filename(pki, "clientkey.pem", NULL);
     } else {
         j->ca_file = g_strconcat(root, SV_TLS_CA_CERT, NULL);
+        j->crl_file = g_strconcat(root, SV_TLS_CA_CRL, NULL);
         j->cert_file = g_strconcat(root, SV_TLS_CLIENT_CERT, NULL);
         j->key_file = g_strconcat(root, SV_TLS_CLIENT_KEY, NULL);
     }
@@ -162,7 +161,8 @@ parse_uri(const char *uri, const char *root, GError **error)
 static gboolean
 tls_start(OpenJob *j, GError **error)
 {
-    SvTlsConfig cfg = {.ca_file = j->ca_file, .cert_file = j->cert_file,
+    SvTlsConfig cfg = {.ca_file = j->ca_file, .crl_file = j->crl_file,
+                       .cert_file = j->cert_file,
                        .key_file = j->key_file, .no_verify_certificate = j->no_verify,
                        .priority = j->priority};
     g_autoptr(SvTlsContext) ctx = sv_tls_context_new(&cfg, FALSE, error);
