@@ -289,3 +289,39 @@ def test_ssh_netcat(ours, sshd, root):
     assert r.returncode == 0, r.stderr
     r = ours.virsh(uri, "hostname")
     assert r.returncode == 0 and r.stdout.strip(), r.stderr
+
+
+# ---------------------------------------------------------------- host identity
+
+HOST_UUID = "5d0ad1c8-5a4e-4d0b-9f8e-2c7a1e3b6f40"
+
+
+def host_uuid_of(caps_xml):
+    import xml.etree.ElementTree as ET
+    return ET.fromstring(caps_xml).findtext("host/uuid")
+
+
+def test_host_uuid_key(root, daemons):
+    """host_uuid in virtqemud.conf is the host's UUID in the capabilities (what migration's
+    cookie carries); a value libvirt would not take stops the start with its message."""
+    d = daemons.start(name="virtqemud", config='host_uuid = "%s"\n' % HOST_UUID.upper())
+    r = subprocess.run(["virsh", "-c", "qemu+unix:///system?socket=%s" % d.sock, "-q",
+                        "capabilities"], capture_output=True, text=True, timeout=VIRSH_TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    assert host_uuid_of(r.stdout) == HOST_UUID
+    d.stop()
+    bad = daemons.new(name="virtqemud", label="virtqemud-bad-uuid",
+                      config='host_uuid = "11111111-1111-1111-1111-111111111111"\n')
+    bad.expected_status = "nonzero"
+    bad.start(wait=False)
+    assert bad.wait_exit(60) != 0
+    assert "invalid host UUID: 11111111-1111-1111-1111-111111111111" in bad.stderr_text()
+
+
+@pytest.mark.slow
+def test_host_uuid_key_as_libvirtd(tmp_path):
+    lv = PrivateLibvirtd(tmp_path / "libvirtd", extra_conf='host_uuid = "%s"\n' % HOST_UUID)
+    try:
+        assert host_uuid_of(lv.virsh("capabilities").stdout) == HOST_UUID
+    finally:
+        lv.close()
