@@ -359,6 +359,37 @@ test_refused_connect(void)
     teardown();
 }
 
+/* A server's own files checked at load, with libvirt's messages. */
+static void
+test_server_credentials_checked(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_auto(SvTlsConfig) cfg = {0};
+    g_autoptr(SvTlsContext) ctx = NULL;
+    g_autofree char *expect = NULL;
+
+    setup();
+    cfg.ca_file = g_build_filename(fx->dir, "missing.pem", NULL);
+    cfg.cert_file = g_build_filename(fx->dir, "server-cert.pem", NULL);
+    cfg.key_file = g_build_filename(fx->dir, "server-key.pem", NULL);
+    ctx = sv_tls_context_new(&cfg, TRUE, &error);
+    g_assert_null(ctx);
+    expect = g_strdup_printf("Cannot read CA certificate '%s': No such file or directory",
+                             cfg.ca_file);
+    g_assert_cmpstr(error->message, ==, expect);
+    g_clear_error(&error);
+    g_free(cfg.ca_file);
+    g_free(expect);
+    /* A client's certificate where the CA should be. */
+    cfg.ca_file = g_build_filename(fx->dir, "alice-cert.pem", NULL);
+    ctx = sv_tls_context_new(&cfg, TRUE, &error);
+    g_assert_null(ctx);
+    expect = g_strdup_printf("The certificate %s basic constraints do not show a CA",
+                             cfg.ca_file);
+    g_assert_true(g_str_has_suffix(error->message, expect));
+    teardown();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -370,5 +401,6 @@ main(int argc, char **argv)
     g_test_add_func("/remote-uri/tcp", test_tcp);
     g_test_add_func("/remote-uri/unix", test_unix);
     g_test_add_func("/remote-uri/refused-connect", test_refused_connect);
+    g_test_add_func("/remote-uri/server-credentials-checked", test_server_credentials_checked);
     return g_test_run();
 }
