@@ -307,6 +307,9 @@ worker_done(GObject *source, GAsyncResult *res, gpointer data)
     conn = sv_rpc_conn_new_tls(j->fd, j->tls, &none, NULL);
     j->fd = -1;
     j->tls = NULL;
+    /* libvirt's source daemon keeps its connection to the destination alive this way
+     * (qemu.conf's keepalive_interval and keepalive_count, 5 and 5). */
+    sv_rpc_conn_set_keepalive(conn, 5, 5);
     g_debug("opening %s over %s", j->name, sv_transport_kind_to_string(j->transport));
     sv_rpc_conn_call(conn, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_AUTH_LIST,
                      (xdrproc_t)sv_xdr_void, NULL, auth_list_reply, task);
