@@ -11,6 +11,7 @@ alone. The server's files go where libvirt looks for them (ROOT/etc/pki/...), th
 into a pkipath directory each.
 """
 
+import os
 import shutil
 import socket
 import subprocess
@@ -339,3 +340,17 @@ def test_host_uuid_key_as_libvirtd(tmp_path):
         assert host_uuid_of(lv.virsh("capabilities").stdout) == HOST_UUID
     finally:
         lv.close()
+
+
+def test_hostname_is_the_uts_namespace(root, daemons):
+    """CONNECT_GET_HOSTNAME (what migration's cookie names the host by) is the daemon's UTS
+    hostname: a host made with `unshare --uts` and `hostname NAME` reports NAME."""
+    if not shutil.which("unshare"):
+        pytest.skip("unshare (util-linux) not installed")
+    name = "svuts-%d" % os.getpid()
+    d = daemons.start(name="virtqemud", wrapper=["unshare", "--uts", "sh", "-c",
+                                                 'hostname "$0" && exec "$@"', name])
+    r = subprocess.run(["virsh", "-c", "qemu+unix:///system?socket=%s" % d.sock, "-q",
+                        "hostname"], capture_output=True, text=True, timeout=VIRSH_TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == name
