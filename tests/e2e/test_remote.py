@@ -55,28 +55,55 @@ class Host:
 
 
 @pytest.fixture
-def ours(root, daemons, pki):
-    """Our virtqemud and virtproxyd (listening in a namespace of its own)."""
-    ns = Netns.create("svrem")
-    try:
+def ours_with(root, daemons, pki):
+    """ours_with(extra_conf): our virtqemud and virtproxyd, the proxy listening in a network
+    namespace of its own with LISTEN_CONF and extra_conf."""
+    spaces = []
+
+    def start(extra_conf=""):
+        ns = Netns.create("svrem")
+        spaces.append(ns)
         pki.install_server(root)
         daemons.start(name="virtqemud")
-        daemons.start(name="virtproxyd", args=["--listen"], config=LISTEN_CONF,
+        daemons.start(name="virtproxyd", args=["--listen"], config=LISTEN_CONF + extra_conf,
                       wrapper=ns.argv([]), ready_path=root / "run" / "libvirt" / "libvirt-sock")
-        yield Host(ns, pki)
+        return Host(ns, pki)
+
+    try:
+        yield start
     finally:
-        ns.delete()
+        for ns in spaces:
+            ns.delete()
 
 
 @pytest.fixture
-def theirs(tmp_path, pki):
-    """Debian's libvirtd, listening in its namespace (the caller holds the libvirtd lock)."""
-    lv = PrivateLibvirtd(tmp_path / "libvirtd", extra_conf=LISTEN_CONF + pki.libvirtd_conf(),
-                         listen=True)
+def ours(ours_with):
+    return ours_with()
+
+
+@pytest.fixture
+def theirs_with(tmp_path, pki):
+    """theirs_with(extra_conf): Debian's libvirtd, listening in its namespace with the same
+    settings (the caller holds the libvirtd lock)."""
+    started = []
+
+    def start(extra_conf=""):
+        lv = PrivateLibvirtd(tmp_path / "libvirtd",
+                             extra_conf=LISTEN_CONF + pki.libvirtd_conf() + extra_conf,
+                             listen=True)
+        started.append(lv)
+        return Host(lv.netns, pki)
+
     try:
-        yield Host(lv.netns, pki)
+        yield start
     finally:
-        lv.close()
+        for lv in started:
+            lv.close()
+
+
+@pytest.fixture
+def theirs(theirs_with):
+    return theirs_with()
 
 
 def test_tls_client_on_the_allowed_list(ours, root):
@@ -109,6 +136,27 @@ def test_tls_client_refused(ours, who):
     assert r.returncode != 0
     assert r.stderr == ("error: failed to connect to the hypervisor\n"
                         "error: Unable to read TLS confirmation: Input/output error\n"), r.stderr
+
+
+NO_VERIFY = "tls_no_verify_certificate = 1\n"
+
+
+@pytest.mark.parametrize("who", ["mallory", "nocert"])
+def test_tls_no_verify_certificate(ours_with, who):
+    """tls_no_verify_certificate = 1: the certificate's failures (outside the allowed list,
+    or none at all) are logged, and the client is let in."""
+    host = ours_with(NO_VERIFY)
+    r = host.virsh(host.uri("tls", who), "list", "--all")
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("who", ["mallory", "nocert"])
+def test_tls_no_verify_certificate_as_libvirtd(ours_with, theirs_with, who):
+    mine, ref = ours_with(NO_VERIFY), theirs_with(NO_VERIFY)
+    a = mine.virsh(mine.uri("tls", who), "list", "--all")
+    b = ref.virsh(ref.uri("tls", who), "list", "--all")
+    assert (a.returncode, a.stderr) == (b.returncode, b.stderr)
 
 
 def test_tcp_with_auth_none(ours):
