@@ -89,8 +89,8 @@ def theirs_with(tmp_path, pki):
 
     def start(extra_conf=""):
         lv = PrivateLibvirtd(tmp_path / "libvirtd",
-                             extra_conf=LISTEN_CONF + pki.libvirtd_conf() + extra_conf,
-                             listen=True)
+                             conf=LISTEN_CONF + pki.libvirtd_conf() + extra_conf,
+                             args=["--listen"])
         started.append(lv)
         return Host(lv.netns, pki)
 
@@ -383,7 +383,7 @@ def test_host_uuid_key(root, daemons):
 
 @pytest.mark.slow
 def test_host_uuid_key_as_libvirtd(tmp_path):
-    lv = PrivateLibvirtd(tmp_path / "libvirtd", extra_conf='host_uuid = "%s"\n' % HOST_UUID)
+    lv = PrivateLibvirtd(tmp_path / "libvirtd", conf='host_uuid = "%s"\n' % HOST_UUID)
     try:
         assert host_uuid_of(lv.virsh("capabilities").stdout) == HOST_UUID
     finally:
