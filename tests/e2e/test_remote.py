@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from netns_libvirtd import Netns, PrivateLibvirtd
+from svdaemon import build_dir
 from x509pki import Pki
 
 if not shutil.which("virsh") or not shutil.which("certtool"):
@@ -292,6 +293,44 @@ def test_tcp_as_libvirtd(ours, theirs):
     ref = theirs.virsh(theirs.uri("tcp"), "uri")
     assert mine.returncode == ref.returncode == 0, (mine.stderr, ref.stderr)
     assert mine.stdout == ref.stdout
+
+
+# ---------------------------------------------------------------- our own client side
+
+def open_tool(host, uri, client_root):
+    """sv_remote_uri_open as a source daemon's peer-to-peer migration uses it, from the
+    host's namespace (tests/sv-remote-open-tool: the open, then CONNECT_GET_HOSTNAME)."""
+    return host.ns.run([str(build_dir() / "tests" / "sv-remote-open-tool"), uri,
+                        str(client_root)], check=False, timeout=VIRSH_TIMEOUT)
+
+
+@pytest.mark.parametrize("transport", ["tls", "tcp"])
+def test_uri_open(ours, tmp_path, pki, transport):
+    """The client's files at libvirt's paths below the daemon's root."""
+    croot = pki.install_client(tmp_path / "client", "alice")
+    r = open_tool(ours, "qemu+%s://127.0.0.1/system" % transport, croot)
+    assert r.returncode == 0 and r.stdout.strip(), r.stderr
+
+
+def test_uri_open_refused(ours, tmp_path, pki):
+    croot = pki.install_client(tmp_path / "client", "mallory")
+    r = open_tool(ours, "qemu+tls://127.0.0.1/system", croot)
+    assert r.returncode == 1
+    assert r.stderr == "error 38/7: Unable to read TLS confirmation: Input/output error\n"
+
+
+@pytest.mark.slow
+def test_uri_open_libvirtd(theirs, ours, tmp_path, pki):
+    """Our client against libvirtd: TLS and TCP open, and the refusal reads as against
+    ours."""
+    alice = pki.install_client(tmp_path / "alice", "alice")
+    for transport in ("tls", "tcp"):
+        r = open_tool(theirs, "qemu+%s://127.0.0.1/system" % transport, alice)
+        assert r.returncode == 0 and r.stdout.strip(), r.stderr
+    mallory = pki.install_client(tmp_path / "mallory", "mallory")
+    mine = open_tool(ours, "qemu+tls://127.0.0.1/system", mallory)
+    ref = open_tool(theirs, "qemu+tls://127.0.0.1/system", mallory)
+    assert (mine.returncode, mine.stderr) == (ref.returncode, ref.stderr)
 
 
 # ---------------------------------------------------------------- qemu+ssh, netcat mode
