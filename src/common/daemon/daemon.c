@@ -1,6 +1,7 @@
 /* daemon.c: the daemon skeleton shared by every splitvirt daemon. */
 #include "daemon/daemon.h"
 #include "programs/private.h"
+#include "daemon/daemon_net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,11 +18,13 @@
 #include <unistd.h>
 
 #include "programs/admin.h"
+#include "programs/auth.h"
 #include "programs/backend.h"
 #include "programs/remote.h"
 #include "sv-config.h"
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/host.h"
 #include "util/log.h"
 #include "util/process.h"
 
@@ -30,14 +33,18 @@ struct SvDaemon {
     char *root;
     int timeout;
     gboolean verbose;
+    gboolean listen; /* --listen */
+    SvNetSockets net_passed; /* systemd's -tcp/-tls sockets, until set up */
     char *config_path;
     char *pid_path;
     int pid_fd;
     SvConfFile *conf;
+    char *host_uuid;
     SvServer *server;
     SvServer *admin;
     SvAdmin *admin_program; /* served on `admin`; lists `server` and `admin` */
     SvRemoteConfig remote;  /* for the driver's remote program (sv_daemon_serve_remote) */
+    SvAuthConfig auth;      /* what clients of each kind of socket must pass */
     char *family_run_dir;   /* remote.family_run_dir's storage */
     GMainLoop *loop;
     guint idle_timer;
@@ -101,6 +108,29 @@ SvConfFile *
 sv_daemon_get_config(SvDaemon *d)
 {
     return d->conf;
+}
+
+const char *
+sv_daemon_host_uuid(SvDaemon *d)
+{
+    return d->host_uuid;
+}
+
+/* libvirt fails the start on a bad host_uuid or host_uuid_source. */
+static gboolean
+host_uuid_setup(SvDaemon *d, GError **error)
+{
+    g_autofree char *uuid = NULL, *source = NULL;
+
+    if (!sv_conf_file_get_string(d->conf, "host_uuid", &uuid, error) ||
+        !sv_conf_file_get_string(d->conf, "host_uuid_source", &source, error))
+        return FALSE;
+    d->host_uuid = sv_host_uuid_configured(uuid, source, error);
+    if (!d->host_uuid) {
+        g_prefix_error(error, "Can't setup host uuid: ");
+        return FALSE;
+    }
+    return TRUE;
 }
 
 char *
@@ -299,6 +329,31 @@ bind_socket(SvDaemon *d, const char *path, guint mode, GError **error)
     return g_steal_fd(&fd);
 }
 
+/* How clients authenticate (programs/auth.h); SASL's configuration is libvirt's
+ * /etc/sasl2/libvirt.conf, ROOT/etc/sasl2/libvirt.conf under --root. Only a daemon that
+ * listens on the network (the proxy) reads the keys of TCP and TLS, as libvirt's. */
+static gboolean
+auth_setup(SvDaemon *d, GError **error)
+{
+    g_autofree char *sasl_dir = *d->root ? sv_daemon_path(d, "/etc/sasl2") : NULL;
+
+    if (!sv_auth_config_load(&d->auth, d->conf, d->config_path, d->drv->listens_on_network,
+                             error))
+        return FALSE;
+    sv_auth_setup(&d->auth, sasl_dir);
+    return TRUE;
+}
+
+/* A unix socket's listener; the main server's clients pass auth_unix_rw or auth_unix_ro
+ * (the admin socket's need nothing, as libvirt's). */
+static void
+add_unix_listener(SvDaemon *d, SvServer *srv, int fd, gboolean ro)
+{
+    sv_server_add_listener(srv, fd, ro);
+    if (srv == d->server)
+        sv_server_set_listener_auth(srv, fd, ro ? d->auth.unix_ro : d->auth.unix_rw);
+}
+
 /* Sockets handed over by systemd, matched on their unit names. Returns FALSE with
  * *error unset when there are none. */
 static gboolean
@@ -309,6 +364,8 @@ sockets_from_systemd(SvDaemon *d, GError **error)
     g_autofree char *rw = g_strdup_printf("%s.socket", d->drv->name);
     g_autofree char *ro = g_strdup_printf("%s-ro.socket", d->drv->name);
     g_autofree char *adm = g_strdup_printf("%s-admin.socket", d->drv->name);
+    g_autofree char *tcp = g_strdup_printf("%s-tcp.socket", d->drv->name);
+    g_autofree char *tls = g_strdup_printf("%s-tls.socket", d->drv->name);
     gboolean any = FALSE;
 
     if (n < 0) {
@@ -319,11 +376,17 @@ sockets_from_systemd(SvDaemon *d, GError **error)
         int fd = SD_LISTEN_FDS_START + i;
         const char *name = names ? names[i] : "unknown";
         if (g_str_equal(name, rw)) {
-            sv_server_add_listener(d->server, fd, FALSE);
+            add_unix_listener(d, d->server, fd, FALSE);
         } else if (g_str_equal(name, ro)) {
-            sv_server_add_listener(d->server, fd, TRUE);
+            add_unix_listener(d, d->server, fd, TRUE);
         } else if (g_str_equal(name, adm)) {
-            sv_server_add_listener(d->admin, fd, FALSE);
+            add_unix_listener(d, d->admin, fd, FALSE);
+        } else if (d->drv->listens_on_network &&
+                   (g_str_equal(name, tcp) || g_str_equal(name, tls))) {
+            GArray **to = g_str_equal(name, tcp) ? &d->net_passed.tcp : &d->net_passed.tls;
+            if (!*to)
+                *to = g_array_new(FALSE, FALSE, sizeof(int));
+            g_array_append_val(*to, fd);
         } else {
             g_warning("%s: ignoring socket %d named '%s' from systemd", d->drv->name, fd, name);
             close(fd);
@@ -385,7 +448,7 @@ sockets_bind(SvDaemon *d, GError **error)
         fd = bind_socket(d, path, *socks[i].mode, error);
         if (fd < 0)
             return FALSE;
-        sv_server_add_listener(socks[i].srv, fd, socks[i].ro);
+        add_unix_listener(d, socks[i].srv, fd, socks[i].ro);
     }
     return TRUE;
 }
@@ -508,13 +571,30 @@ fit_client_limits(SvDaemon *d, SvServerConfig *cfg, SvServerConfig *admin_cfg)
                                            admin_cfg->max_clients);
 }
 
+/* The listeners: systemd's sockets, else our own; the network ones of a daemon that
+ * listens on the network. */
+static gboolean
+daemon_sockets(SvDaemon *d, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    gboolean activated = sockets_from_systemd(d, &local);
+
+    if (local) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    if (!activated && !sockets_bind(d, error))
+        return FALSE;
+    return !d->drv->listens_on_network ||
+           sv_daemon_net_setup(d->server, d->conf, d->root, d->listen, activated,
+                               &d->net_passed, &d->auth, error);
+}
+
 static gboolean
 daemon_setup(SvDaemon *d, GError **error)
 {
     SvServerConfig cfg, admin_cfg;
-    g_autoptr(GError) local = NULL;
     g_autofree char *admin_name = g_strdup("admin");
-    gboolean activated;
 
     if (!d->config_path) {
         g_autofree char *name = g_strdup_printf("/etc/libvirt/%s.conf", d->drv->name);
@@ -526,7 +606,7 @@ daemon_setup(SvDaemon *d, GError **error)
     if (!d->conf)
         return FALSE;
     sv_config_logging(d->conf, d->verbose);
-    if (!proxy_user_setup(d, error))
+    if (!proxy_user_setup(d, error) || !host_uuid_setup(d, error) || !auth_setup(d, error))
         return FALSE;
     if (d->timeout < 0) {
         guint t = 0;
@@ -580,14 +660,7 @@ daemon_setup(SvDaemon *d, GError **error)
     }
     sv_daemon_uninhibit(d);
 
-    activated = sockets_from_systemd(d, &local);
-    if (local) {
-        g_propagate_error(error, g_steal_pointer(&local));
-        return FALSE;
-    }
-    if (!activated && !sockets_bind(d, error))
-        return FALSE;
-    return TRUE;
+    return daemon_sockets(d, error);
 }
 
 static void
@@ -615,11 +688,14 @@ daemon_cleanup(SvDaemon *d)
         close(d->pid_fd);
     }
     g_ptr_array_unref(d->created_sockets);
+    sv_net_sockets_clear(&d->net_passed);
     sv_conf_file_free(d->conf);
+    sv_auth_config_clear(&d->auth);
     g_main_loop_unref(d->loop);
     g_free(d->root);
     g_free(d->family_run_dir);
     g_free(d->config_path);
+    g_free(d->host_uuid);
     g_free(d->pid_path);
 }
 
@@ -641,9 +717,14 @@ sv_daemon_main(const SvDaemonDriver *drv, int argc, char **argv)
         {"pid-file", 'p', 0, G_OPTION_ARG_FILENAME, &d.pid_path, "Pid file (locked)", "FILE"},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
         G_OPTION_ENTRY_NULL,
+        G_OPTION_ENTRY_NULL,
     };
     int status = EXIT_FAILURE;
 
+    if (drv->listens_on_network)
+        entries[G_N_ELEMENTS(entries) - 2] = (GOptionEntry){
+            "listen", 'l', 0, G_OPTION_ARG_NONE, &d.listen,
+            "Listen for TCP/IP connections (listen_tcp, listen_tls)", NULL};
     ctx = g_option_context_new(NULL);
     g_option_context_set_summary(ctx, "splitvirt per-driver daemon");
     g_option_context_add_main_entries(ctx, entries, NULL);
