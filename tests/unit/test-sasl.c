@@ -6,6 +6,8 @@
 #include <sasl/sasl.h>
 
 #include "programs/auth.h"
+#include "programs/auth_client.h"
+#include "programs/remote_uri.h"
 #include "programs/remote.h"
 #include "protocol/sv_remote.h"
 #include "rpc/sasl.h"
@@ -398,6 +400,149 @@ test_anonymous_limit(void)
     fixture_clear(&f);
 }
 
+/* ---------------------------------------------------------------- the client side */
+
+static void
+test_auth_file(void)
+{
+    const char *text = "[credentials-test]\nauthname=fred\npassword=pw1\n\n"
+                       "[credentials-other]\nusername=joe\npassword=pw2\n\n"
+                       "[auth-libvirt-host2]\ncredentials=other\n\n"
+                       "[auth-libvirt-default]\ncredentials=test\n";
+    g_autofree char *user = NULL, *password = NULL;
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(sv_auth_file_credentials(text, "host1", &user, &password, &error));
+    g_assert_cmpstr(user, ==, "fred");
+    g_assert_cmpstr(password, ==, "pw1");
+    g_clear_pointer(&user, g_free);
+    g_clear_pointer(&password, g_free);
+    g_assert_true(sv_auth_file_credentials(text, "host2", &user, &password, &error));
+    g_assert_cmpstr(user, ==, "joe");
+    g_assert_cmpstr(password, ==, "pw2");
+    g_assert_false(sv_auth_file_credentials("[auth-libvirt-host3]\ncredentials=none\n",
+                                            "host3", &user, &password, &error));
+    g_assert_error(error, sv_error_quark(SV_FROM_RPC), SV_ERR_AUTH_FAILED);
+    g_assert_cmpstr(error->message, ==,
+                    "authentication failed: Failed to collect auth credentials");
+}
+
+typedef struct {
+    gboolean done;
+    GError *error;
+} ClientResult;
+
+static void
+client_done(SvRpcConn *conn, const GError *error, gpointer data)
+{
+    ClientResult *r = data;
+
+    (void)conn;
+    r->done = TRUE;
+    r->error = error ? g_error_copy(error) : NULL;
+}
+
+/* Our own client side against our server, with the auth file's password for fred. */
+static GError *
+client_negotiate(Fixture *f, const char *password)
+{
+    g_autofree char *auth = g_build_filename(conf_dir, "auth.conf", NULL);
+    g_autofree char *text = g_strdup_printf("[credentials-t]\nauthname=fred\npassword=%s\n\n"
+                                            "[auth-libvirt-localhost]\ncredentials=t\n",
+                                            password);
+    SvAuthClientSpec spec = {"localhost", auth, TRUE, 0};
+    static const SvRpcConnCallbacks none = {0};
+    SvRpcConn *conn = sv_rpc_conn_new(rpc_test_connect_to(f->path), &none, NULL);
+    ClientResult r = {0};
+    gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+    g_assert_true(g_file_set_contents(auth, text, -1, NULL));
+    sv_auth_client_sasl(conn, &spec, client_done, &r);
+    while (!r.done && g_get_monotonic_time() < end)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_true(r.done);
+    sv_rpc_conn_free(conn);
+    rpc_test_spin(0);
+    unlink(auth);
+    return r.error;
+}
+
+static void
+test_client(void)
+{
+    g_autofree char *user = NULL;
+    GError *e;
+    Fixture f = {0};
+
+    if (!have_sasldb) {
+        g_test_skip("saslpasswd2 (sasl2-bin) is not installed");
+        return;
+    }
+    fixture_init(&f, NULL);
+    e = client_negotiate(&f, "wrong");
+    g_assert_error(e, sv_error_quark(SV_FROM_RPC), SV_ERR_AUTH_FAILED);
+    g_assert_cmpstr(e->message, ==, "authentication failed: authentication failed");
+    g_clear_error(&e);
+    g_assert_no_error(client_negotiate(&f, PASSWORD));
+    fixture_clear(&f);
+}
+
+static gboolean
+t_open(SvCall *call, remote_connect_open_args *args, GError **error)
+{
+    (void)call, (void)args, (void)error;
+    return TRUE;
+}
+
+static void
+uri_opened(GObject *source, GAsyncResult *res, gpointer data)
+{
+    ClientResult *r = data;
+    SvRpcConn *conn = sv_remote_uri_open_finish(res, &r->error);
+
+    (void)source;
+    if (conn)
+        sv_rpc_conn_free(conn);
+    r->done = TRUE;
+}
+
+/* sv_remote_uri_open authenticates with SASL when the server asks for it, with the
+ * credentials of ROOT/etc/libvirt/auth.conf, then opens. */
+static void
+test_uri_open(void)
+{
+    g_autofree char *etc = g_build_filename(conf_dir, "etc", "libvirt", NULL);
+    g_autofree char *auth = g_build_filename(etc, "auth.conf", NULL);
+    g_autofree char *uri = NULL;
+    Fixture f = {0};
+    ClientResult r = {0};
+    gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+    if (!have_sasldb) {
+        g_test_skip("saslpasswd2 (sasl2-bin) is not installed");
+        return;
+    }
+    fixture_init(&f, NULL);
+    f.handlers.connect_open = t_open;
+    g_assert_cmpint(g_mkdir_with_parents(etc, 0700), ==, 0);
+    g_assert_true(g_file_set_contents(auth, "[credentials-t]\nauthname=" USER
+                                      "\npassword=" PASSWORD "\n\n[auth-libvirt-default]\n"
+                                      "credentials=t\n", -1, NULL));
+    uri = g_strdup_printf("qemu+unix:///system?socket=%s", f.path);
+    sv_remote_uri_open(uri, conf_dir, uri_opened, &r);
+    while (!r.done && g_get_monotonic_time() < end)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_true(r.done);
+    g_assert_no_error(r.error);
+    unlink(auth);
+    rmdir(etc);
+    {
+        g_autofree char *etc_dir = g_path_get_dirname(etc);
+        rmdir(etc_dir);
+    }
+    fixture_clear(&f);
+}
+
 /* A client of a listener that asks for nothing may not negotiate. */
 static void
 test_not_asked(void)
@@ -474,6 +619,9 @@ main(int argc, char **argv)
     g_test_add_func("/sasl/refused", test_refused);
     g_test_add_func("/sasl/anonymous-limit", test_anonymous_limit);
     g_test_add_func("/sasl/not-asked", test_not_asked);
+    g_test_add_func("/sasl/auth-file", test_auth_file);
+    g_test_add_func("/sasl/client", test_client);
+    g_test_add_func("/sasl/uri-open", test_uri_open);
     rc = g_test_run();
     remove_sasl_config();
     return rc;
