@@ -72,11 +72,11 @@ def open_as(uri, user, password, netns_argv=()):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def make_sasl_dir(path):
-    """libvirt.conf (SCRAM-SHA-256, the sasldb beside it) and the sasldb with USERS."""
+def make_sasl_dir(path, mech="scram-sha-256"):
+    """libvirt.conf (mech only, the sasldb beside it) and the sasldb with USERS."""
     path.mkdir(parents=True, exist_ok=True)
     db = path / "passwd.db"
-    (path / "libvirt.conf").write_text("mech_list: scram-sha-256\nsasldb_path: %s\n" % db)
+    (path / "libvirt.conf").write_text("mech_list: %s\nsasldb_path: %s\n" % (mech, db))
     for user, password in USERS.items():
         subprocess.run(["saslpasswd2", "-p", "-c", "-f", str(db), "-a", "libvirt", user],
                        input=password, text=True, check=True, capture_output=True)
@@ -319,3 +319,32 @@ def test_network_as_libvirtd(ours_net, theirs, pki, transport):
             assert not mine["ok"], mine
     if transport == "tcp":
         assert "no SASL mechanisms are available" in theirs.log_tail(), theirs.log_tail()
+
+
+@pytest.mark.slow
+def test_security_layer_difference(daemons, root, tmp_path):
+    """A difference kept on purpose: DIGEST-MD5 over plain TCP negotiates a SASL security
+    layer (128 bits), which libvirtd then wraps every frame in; splitvirt wraps no
+    connection in one (TLS is the way to protect a remote connection), so it refuses the
+    client at the end of the negotiation, with libvirt's one AUTH_FAILED answer."""
+    ns = Netns.create("svsasl")
+    try:
+        make_sasl_dir(root / "etc" / "sasl2", mech="digest-md5")
+        daemons.start(name="virtqemud")
+        daemons.start(name="virtproxyd", label="virtproxyd", args=["--listen"],
+                      config='listen_tls = 0\nlisten_tcp = 1\nauth_tcp = "sasl"\n',
+                      wrapper=ns.argv([]), ready_path=root / "run" / "libvirt" / "libvirt-sock")
+        mine = open_as(net_uri("tcp", None), "fred", USERS["fred"], netns_argv=ns.argv([]))
+    finally:
+        ns.delete()
+    sasl = make_sasl_dir(tmp_path / "sasl2", mech="digest-md5")
+    lv = PrivateLibvirtd(tmp_path / "libvirtd",
+                         extra_conf='listen_tls = 0\nlisten_tcp = 1\nauth_tcp = "sasl"\n',
+                         env={"SASL_CONF_PATH": str(sasl)}, listen=True)
+    try:
+        ref = open_as(net_uri("tcp", None), "fred", USERS["fred"], netns_argv=lv.netns.argv([]))
+    finally:
+        lv.close()
+    assert ref == {"ok": True}, ref
+    assert mine == {"ok": False, "code": ERR_AUTH_FAILED, "domain": FROM_RPC,
+                    "message": "authentication failed: authentication failed"}, mine
