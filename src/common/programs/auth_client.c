@@ -35,6 +35,7 @@ sv_auth_file_credentials(const char *text, const char *host, char **username, ch
     g_autofree char *name = NULL;
     g_autofree char *creds = NULL;
     g_autofree char *user = NULL;
+    g_autofree char *pass = NULL;
 
     if (!g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_NONE, NULL)) {
         no_credentials(host, error);
@@ -47,12 +48,13 @@ sv_auth_file_credentials(const char *text, const char *host, char **username, ch
     user = creds ? g_key_file_get_string(kf, creds, "authname", NULL) : NULL;
     if (creds && !user)
         user = g_key_file_get_string(kf, creds, "username", NULL);
-    *password = user ? g_key_file_get_string(kf, creds, "password", NULL) : NULL;
-    if (!*password) {
+    pass = user ? g_key_file_get_string(kf, creds, "password", NULL) : NULL;
+    if (!pass) {
         no_credentials(host, error);
         return FALSE;
     }
     *username = g_steal_pointer(&user);
+    *password = g_steal_pointer(&pass);
     return TRUE;
 }
 
