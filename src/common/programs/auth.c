@@ -199,7 +199,8 @@ sasl_finish(SvClient *c, SvSaslSession *s, GError **error)
     if (ssf < 0)
         return FALSE;
     if (!sv_sasl_ssf_enough(sv_client_is_secure(c), ssf)) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_AUTH_FAILED, "negotiated SSF %d was not strong enough",
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_AUTH_FAILED,
+                     "negotiated SSF %d was not strong enough",
                      ssf);
         return FALSE;
     }

@@ -23,7 +23,8 @@ static void
 no_credentials(const char *host, GError **error)
 {
     g_debug("the auth file has no credentials for libvirt on %s", host);
-    sv_error_set(error, SV_FROM_RPC, SV_ERR_AUTH_FAILED, "%s", "Failed to collect auth credentials");
+    sv_error_set(error, SV_FROM_RPC, SV_ERR_AUTH_FAILED, "%s",
+                 "Failed to collect auth credentials");
 }
 
 gboolean

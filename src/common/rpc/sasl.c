@@ -171,7 +171,8 @@ sv_sasl_session_list_mechanisms(SvSaslSession *s, GError **error)
         detail = g_strdup(sasl_errdetail(s->conn));
     g_mutex_unlock(&sasl_lock);
     if (err != SASL_OK) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "cannot list SASL mechanisms %d (%s)",
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR,
+                     "cannot list SASL mechanisms %d (%s)",
                      err, detail);
         return NULL;
     }
@@ -232,7 +233,8 @@ step_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
         detail = g_strdup(sasl_errdetail(st->s->conn));
     g_mutex_unlock(&sasl_lock);
     if (err != SASL_OK && err != SASL_CONTINUE) {
-        sv_error_set(&error, SV_FROM_RPC, SV_ERR_AUTH_FAILED, "Failed to %s SASL negotiation: %d (%s)",
+        sv_error_set(&error, SV_FROM_RPC, SV_ERR_AUTH_FAILED,
+                     "Failed to %s SASL negotiation: %d (%s)",
                      st->mech ? "start" : "step", err, detail);
         g_task_return_error(task, error);
         return;
@@ -391,7 +393,8 @@ client_outcome(SvSaslSession *s, int err, const char *out, unsigned outlen, cons
                GBytes **ret_out, SvSaslStatus *status, GError **error)
 {
     if (err != SASL_OK && err != SASL_CONTINUE) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_AUTH_FAILED, "Failed to %s SASL negotiation: %d (%s)",
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_AUTH_FAILED,
+                     "Failed to %s SASL negotiation: %d (%s)",
                      what, err, sasl_errdetail(s->conn));
         return FALSE;
     }
