@@ -257,6 +257,35 @@ def test_same_answers_as_libvirtd(ours, theirs):
     assert mine["sasl_user_name"] == libvirtd["sasl_user_name"] == "fred"
 
 
+def clients_info(admin_uri, server):
+    r = subprocess.run(["virt-admin", "-c", admin_uri, "srv-clients-info", server],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return dict((k.strip(), v.strip()) for k, v in
+                (line.split(":", 1) for line in r.stdout.splitlines() if ":" in line))
+
+
+@pytest.mark.slow
+def test_unauthenticated_clients_counted_as_libvirtd(ours, theirs):
+    """A client that has not authenticated yet counts in nclients_unauth, on both; once
+    it has, it no longer does."""
+    for d in (ours, theirs):
+        with Client(d.sock) as c:
+            assert c.auth_list() == [1]
+            info = clients_info(d.admin_uri, d.server)
+            assert info["nclients_unauth"] == "1", (d.server, info)
+            assert info["nclients_unauth_max"] == "20", (d.server, info)
+        p = subprocess.Popen([PYTHON, "-c", CLIENT, d.uri, "fred", USERS["fred"], "hold"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert json.loads(p.stdout.readline()) == {"ok": True}
+            assert clients_info(d.admin_uri, d.server)["nclients_unauth"] == "0", d.server
+        finally:
+            p.stdin.write("\n")
+            p.stdin.close()
+            p.wait(timeout=30)
+
+
 @pytest.mark.slow
 def test_raw_answers_as_libvirtd(ours, theirs):
     """Calls before and around authentication, byte for byte the same answers."""
