@@ -101,6 +101,20 @@ def test_tcp_with_auth_none(ours):
     assert r.returncode == 0, r.stderr
 
 
+def admin_rows(uri, *args):
+    """virt-admin's table rows (after the header and its rule), split into columns."""
+    out = subprocess.run(["virt-admin", "-c", uri] + list(args), capture_output=True,
+                         text=True, check=True).stdout
+    return [ln.split() for ln in out.splitlines()[2:] if ln.strip()]
+
+
+def admin_fields(uri, *args):
+    out = subprocess.run(["virt-admin", "-c", uri] + list(args), capture_output=True,
+                         text=True, check=True).stdout
+    return {k.strip(): v.strip() for k, v in
+            (ln.split(":", 1) for ln in out.splitlines() if ":" in ln)}
+
+
 def test_admin_sees_the_remote_client(ours, root):
     """virt-admin's client list and info show a TLS client as libvirt's: transport tls,
     its address and its certificate's DN."""
@@ -114,17 +128,20 @@ def test_admin_sees_the_remote_client(ours, root):
                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert p.stdout.readline().strip() == "open"
-        rows = subprocess.run(["virt-admin", "-c", admin, "client-list", "virtproxyd"],
-                              capture_output=True, text=True, check=True).stdout
-        tls = [ln.split() for ln in rows.splitlines() if " tls " in ln]
-        assert len(tls) == 1, rows
-        info = subprocess.run(["virt-admin", "-c", admin, "client-info", "virtproxyd",
-                               tls[0][0]], capture_output=True, text=True, check=True).stdout
-        fields = dict(ln.split(":", 1) for ln in info.splitlines() if ":" in ln)
-        fields = {k.strip(): v.strip() for k, v in fields.items()}
-        assert fields["tls_x509_dname"] == ALLOWED_DN, info
-        assert fields["sock_addr"].startswith("127.0.0.1;"), info
-        assert fields["transport"] == "tls", info
+        tls = [r for r in admin_rows(admin, "client-list", "virtproxyd") if r[1] == "tls"]
+        assert len(tls) == 1, tls
+        fields = admin_fields(admin, "client-info", "virtproxyd", tls[0][0])
+        assert fields["tls_x509_dname"] == ALLOWED_DN, fields
+        assert fields["sock_addr"].startswith("127.0.0.1;"), fields
+        assert fields["transport"] == "tls", fields
+        # The backend hears of the DN with the rest of the identity the proxy forwards, as
+        # libvirt's virtqemud does from its virtproxyd.
+        qadmin = "virtqemud:///system?socket=%s" % (root / "run" / "libvirt" /
+                                                     "virtqemud-admin-sock")
+        rows = admin_rows(qadmin, "client-list", "virtqemud")
+        dns = [admin_fields(qadmin, "client-info", "virtqemud", r[0]).get("tls_x509_dname")
+               for r in rows]
+        assert dns.count(ALLOWED_DN) == 1, dns
     finally:
         p.stdin.close()
         p.wait(timeout=VIRSH_TIMEOUT)

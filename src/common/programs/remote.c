@@ -384,6 +384,7 @@ connect_set_identity(SvCall *call, remote_connect_set_identity_args *a, GError *
     sv_client_set_identity(c, uid, gid, pid);
     g_clear_pointer(&remote_client(c)->system_token, g_free);
     sv_client_set_sasl_user(c, NULL);
+    sv_client_set_x509_dname(c, NULL);
     for (guint i = 0; i < a->params.params_len; i++) {
         const remote_typed_param *p = &a->params.params_val[i];
         if (p->value.type != SV_TYPED_PARAM_STRING)
@@ -392,6 +393,8 @@ connect_set_identity(SvCall *call, remote_connect_set_identity_args *a, GError *
             remote_client(c)->system_token = g_strdup(p->value.remote_typed_param_value_u.s);
         else if (g_str_equal(p->field, "sasl-user-name"))
             sv_client_set_sasl_user(c, p->value.remote_typed_param_value_u.s);
+        else if (g_str_equal(p->field, "x509-distinguished-name"))
+            sv_client_set_x509_dname(c, p->value.remote_typed_param_value_u.s);
     }
     return TRUE;
 }

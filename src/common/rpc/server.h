@@ -133,8 +133,10 @@ gint64 sv_client_get_connect_time(SvClient *c); /* g_get_real_time() at accept *
 SvTransportKind sv_client_get_transport(SvClient *c);
 /* A TCP or TLS client's address, "ADDR;PORT"; NULL for a unix one. */
 const char *sv_client_get_sock_addr(SvClient *c);
-/* A TLS client's certificate DN once accepted, else NULL. */
+/* A TLS client's certificate DN once accepted, or the one a trusted proxy forwarded for
+ * the client it relays (CONNECT_SET_IDENTITY's x509-distinguished-name), else NULL. */
 const char *sv_client_get_x509_dname(SvClient *c);
+void sv_client_set_x509_dname(SvClient *c, const char *dname);
 /* A TLS client's cipher key size in bytes, 0 for any other (SASL's external SSF). */
 int sv_client_get_tls_key_size(SvClient *c);
 
