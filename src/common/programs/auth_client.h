@@ -23,7 +23,8 @@ typedef void (*SvAuthClientDone)(SvRpcConn *conn, const GError *error, gpointer 
  * "authentication failed"), the client library's, libvirt's "Failed to collect auth
  * credentials" (AUTH_FAILED) when the auth file has none for host, "negotiation SSF N was
  * not strong enough" on a connection that is not secure. A SASL security layer is not
- * supported (refused, as the server side refuses it). */
+ * run on this side (SvRpcConn has none; the server side has sasl_layer.h): a negotiation
+ * that agrees one is refused. */
 void sv_auth_client_sasl(SvRpcConn *conn, const SvAuthClientSpec *spec, SvAuthClientDone done,
                          gpointer data);
 

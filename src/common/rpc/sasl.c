@@ -313,6 +313,58 @@ sv_sasl_session_get_ssf(SvSaslSession *s, GError **error)
     return ssf;
 }
 
+/* ---------------------------------------------------------------- the security layer */
+
+gsize
+sv_sasl_session_max_out(SvSaslSession *s)
+{
+    const void *val = NULL;
+    gsize max = 0;
+
+    g_mutex_lock(&sasl_lock);
+    if (sasl_getprop(s->conn, SASL_MAXOUTBUF, &val) == SASL_OK && val)
+        max = *(const unsigned *)val;
+    g_mutex_unlock(&sasl_lock);
+    return max ? max : SV_SASL_DATA_MAX;
+}
+
+/* sasl_encode or sasl_decode of in, appended to out. */
+static gboolean
+code(SvSaslSession *s, gboolean encode, const guint8 *in, gsize len, GByteArray *out,
+     GError **error)
+{
+    const char *o = NULL;
+    unsigned olen = 0;
+    int err;
+
+    g_mutex_lock(&sasl_lock);
+    err = encode ? sasl_encode(s->conn, (const char *)in, (unsigned)len, &o, &olen)
+                 : sasl_decode(s->conn, (const char *)in, (unsigned)len, &o, &olen);
+    if (err == SASL_OK && olen)
+        g_byte_array_append(out, (const guint8 *)o, olen);
+    g_mutex_unlock(&sasl_lock);
+    if (err != SASL_OK) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_AUTH_FAILED, "failed to %s SASL data: %d (%s)",
+                     encode ? "encode" : "decode", err, sasl_errstring(err, NULL, NULL));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+sv_sasl_session_encode(SvSaslSession *s, const guint8 *in, gsize len, GByteArray *out,
+                       GError **error)
+{
+    return code(s, TRUE, in, len, out, error);
+}
+
+gboolean
+sv_sasl_session_decode(SvSaslSession *s, const guint8 *in, gsize len, GByteArray *out,
+                       GError **error)
+{
+    return code(s, FALSE, in, len, out, error);
+}
+
 /* ---------------------------------------------------------------- the client side */
 
 static int

@@ -63,6 +63,18 @@ gboolean sv_sasl_session_step_finish(SvSaslSession *s, GAsyncResult *res,
 char *sv_sasl_session_get_username(SvSaslSession *s, GError **error);
 int sv_sasl_session_get_ssf(SvSaslSession *s, GError **error);
 
+/* ---- the security layer a negotiation agreed (an SSF above 0) ---- */
+
+/* The most plaintext one encoded block may carry (SASL_MAXOUTBUF). */
+gsize sv_sasl_session_max_out(SvSaslSession *s);
+/* Append to out the encoding of len bytes (at most sv_sasl_session_max_out), or the
+ * plaintext the bytes of in complete (none while a block is incomplete); libvirt's "failed
+ * to encode SASL data: N (TEXT)", "failed to decode SASL data: ...". */
+gboolean sv_sasl_session_encode(SvSaslSession *s, const guint8 *in, gsize len, GByteArray *out,
+                                GError **error);
+gboolean sv_sasl_session_decode(SvSaslSession *s, const guint8 *in, gsize len, GByteArray *out,
+                                GError **error);
+
 /* ---- the client side (a daemon's own connection to another host's daemon) ---- */
 
 /* A client session for the service "libvirt" on host, answering the mechanism's questions
