@@ -31,7 +31,9 @@ for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt /run/dbus; do
     mount -t tmpfs -o mode=0755 tmpfs "$d"
 done
 mount --bind "$1/etc" /etc/libvirt
-exec %s --config /etc/libvirt/libvirtd.conf --pid-file "$1/libvirtd.pid" $2
+work="$1"
+shift
+exec %s --config /etc/libvirt/libvirtd.conf --pid-file "$work/libvirtd.pid" "$@"
 """ % LIBVIRTD
 
 
@@ -74,12 +76,12 @@ class Netns:
 
 class PrivateLibvirtd:
     """Debian's libvirtd in namespaces of its own; uri reaches it from anywhere.
-    extra_conf: more libvirtd.conf lines; listen: start it with --listen (its TCP and TLS
+    conf: more libvirtd.conf lines; args: more arguments (--listen: its TCP and TLS
     listeners are then in its network namespace, self.netns); auth_unix_rw: that key's value
     (not "none": opening uri needs credentials, so readiness is asked on ro_uri); env: its
     environment's additions (SASL_CONF_PATH)."""
 
-    def __init__(self, work, extra_conf="", listen=False, auth_unix_rw="none", env=None):
+    def __init__(self, work, conf="", args=(), auth_unix_rw="none", env=None):
         self.work = Path(work)
         etc = self.work / "etc"
         etc.mkdir(parents=True)
@@ -93,14 +95,14 @@ class PrivateLibvirtd:
         self.sock_dir.mkdir()
         (etc / "libvirtd.conf").write_text(
             'unix_sock_dir = "%s"\nauth_unix_rw = "%s"\nauth_unix_ro = "none"\n'
-            'log_outputs = "3:stderr"\n' % (self.sock_dir, auth_unix_rw) + extra_conf)
+            'log_outputs = "3:stderr"\n' % (self.sock_dir, auth_unix_rw) + conf)
         self.uri = "qemu+unix:///system?socket=%s/libvirt-sock" % self.sock_dir
         self.ro_uri = "qemu+unix:///system?socket=%s/libvirt-sock-ro" % self.sock_dir
         ready_uri = self.uri if auth_unix_rw == "none" else self.ro_uri
         self.log = open(self.work / "libvirtd.log", "w")
         self.proc = subprocess.Popen(
             ["unshare", "-n", "-m", "--propagation", "private", "sh", "-c", SETUP, "sh",
-             str(self.work)] + (["--listen"] if listen else []), stdout=self.log,
+             str(self.work)] + list(args), stdout=self.log,
             stderr=subprocess.STDOUT, env=dict(os.environ, **(env or {})))
         self.pid = None
         deadline = time.monotonic() + 120

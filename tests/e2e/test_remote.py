@@ -11,6 +11,7 @@ alone. The server's files go where libvirt looks for them (ROOT/etc/pki/...), th
 into a pkipath directory each.
 """
 
+import os
 import shutil
 import socket
 import subprocess
@@ -54,35 +55,76 @@ class Host:
 
 
 @pytest.fixture
-def ours(root, daemons, pki):
-    """Our virtqemud and virtproxyd (listening in a namespace of its own)."""
-    ns = Netns.create("svrem")
-    try:
+def ours_with(root, daemons, pki):
+    """ours_with(extra_conf): our virtqemud and virtproxyd, the proxy listening in a network
+    namespace of its own with LISTEN_CONF and extra_conf."""
+    spaces = []
+
+    def start(extra_conf=""):
+        ns = Netns.create("svrem")
+        spaces.append(ns)
         pki.install_server(root)
         daemons.start(name="virtqemud")
-        daemons.start(name="virtproxyd", args=["--listen"], config=LISTEN_CONF,
+        daemons.start(name="virtproxyd", args=["--listen"], config=LISTEN_CONF + extra_conf,
                       wrapper=ns.argv([]), ready_path=root / "run" / "libvirt" / "libvirt-sock")
-        yield Host(ns, pki)
+        return Host(ns, pki)
+
+    try:
+        yield start
     finally:
-        ns.delete()
+        for ns in spaces:
+            ns.delete()
 
 
 @pytest.fixture
-def theirs(tmp_path, pki):
-    """Debian's libvirtd, listening in its namespace (the caller holds the libvirtd lock)."""
-    lv = PrivateLibvirtd(tmp_path / "libvirtd", extra_conf=LISTEN_CONF + pki.libvirtd_conf(),
-                         listen=True)
+def ours(ours_with):
+    return ours_with()
+
+
+@pytest.fixture
+def theirs_with(tmp_path, pki):
+    """theirs_with(extra_conf): Debian's libvirtd, listening in its namespace with the same
+    settings (the caller holds the libvirtd lock)."""
+    started = []
+
+    def start(extra_conf=""):
+        lv = PrivateLibvirtd(tmp_path / "libvirtd",
+                             conf=LISTEN_CONF + pki.libvirtd_conf() + extra_conf,
+                             args=["--listen"])
+        started.append(lv)
+        return Host(lv.netns, pki)
+
     try:
-        yield Host(lv.netns, pki)
+        yield start
     finally:
-        lv.close()
+        for lv in started:
+            lv.close()
 
 
-def test_tls_client_on_the_allowed_list(ours):
+@pytest.fixture
+def theirs(theirs_with):
+    return theirs_with()
+
+
+def test_tls_client_on_the_allowed_list(ours, root):
     r = ours.virsh(ours.uri("tls", "alice"), "list", "--all")
     assert r.returncode == 0, r.stderr
     r = ours.virsh(ours.uri("tls", "alice"), "hostname")
     assert r.returncode == 0 and r.stdout.strip(), r.stderr
+    # Messages of many TLS records (a 200 kB description) cross the relay whole both ways:
+    # what comes back is what the backend's own socket gives.
+    xml = root / "big.xml"
+    xml.write_text("<domain type='qemu'><name>bigdesc</name><description>%s</description>"
+                   "<memory unit='KiB'>65536</memory><vcpu>1</vcpu>"
+                   "<os><type arch='x86_64'>hvm</type></os></domain>" % ("0123456789" * 20000))
+    r = ours.virsh(ours.uri("tls", "alice"), "define", str(xml))
+    assert r.returncode == 0, r.stderr
+    tls = ours.virsh(ours.uri("tls", "alice"), "dumpxml", "bigdesc")
+    local = ours.virsh("qemu+unix:///system?socket=%s" % (root / "run/libvirt/virtqemud-sock"),
+                       "dumpxml", "bigdesc")
+    assert tls.returncode == local.returncode == 0, (tls.stderr, local.stderr)
+    assert len(tls.stdout) > 200000 and tls.stdout == local.stdout
+    assert ours.virsh(ours.uri("tls", "alice"), "undefine", "bigdesc").returncode == 0
 
 
 @pytest.mark.parametrize("who", ["mallory", "nocert"])
@@ -94,6 +136,27 @@ def test_tls_client_refused(ours, who):
     assert r.returncode != 0
     assert r.stderr == ("error: failed to connect to the hypervisor\n"
                         "error: Unable to read TLS confirmation: Input/output error\n"), r.stderr
+
+
+NO_VERIFY = "tls_no_verify_certificate = 1\n"
+
+
+@pytest.mark.parametrize("who", ["mallory", "nocert"])
+def test_tls_no_verify_certificate(ours_with, who):
+    """tls_no_verify_certificate = 1: the certificate's failures (outside the allowed list,
+    or none at all) are logged, and the client is let in."""
+    host = ours_with(NO_VERIFY)
+    r = host.virsh(host.uri("tls", who), "list", "--all")
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("who", ["mallory", "nocert"])
+def test_tls_no_verify_certificate_as_libvirtd(ours_with, theirs_with, who):
+    mine, ref = ours_with(NO_VERIFY), theirs_with(NO_VERIFY)
+    a = mine.virsh(mine.uri("tls", who), "list", "--all")
+    b = ref.virsh(ref.uri("tls", who), "list", "--all")
+    assert (a.returncode, a.stderr) == (b.returncode, b.stderr)
 
 
 def test_tcp_with_auth_none(ours):
@@ -289,3 +352,53 @@ def test_ssh_netcat(ours, sshd, root):
     assert r.returncode == 0, r.stderr
     r = ours.virsh(uri, "hostname")
     assert r.returncode == 0 and r.stdout.strip(), r.stderr
+
+
+# ---------------------------------------------------------------- host identity
+
+HOST_UUID = "5d0ad1c8-5a4e-4d0b-9f8e-2c7a1e3b6f40"
+
+
+def host_uuid_of(caps_xml):
+    import xml.etree.ElementTree as ET
+    return ET.fromstring(caps_xml).findtext("host/uuid")
+
+
+def test_host_uuid_key(root, daemons):
+    """host_uuid in virtqemud.conf is the host's UUID in the capabilities (what migration's
+    cookie carries); a value libvirt would not take stops the start with its message."""
+    d = daemons.start(name="virtqemud", config='host_uuid = "%s"\n' % HOST_UUID.upper())
+    r = subprocess.run(["virsh", "-c", "qemu+unix:///system?socket=%s" % d.sock, "-q",
+                        "capabilities"], capture_output=True, text=True, timeout=VIRSH_TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    assert host_uuid_of(r.stdout) == HOST_UUID
+    d.stop()
+    bad = daemons.new(name="virtqemud", label="virtqemud-bad-uuid",
+                      config='host_uuid = "11111111-1111-1111-1111-111111111111"\n')
+    bad.expected_status = "nonzero"
+    bad.start(wait=False)
+    assert bad.wait_exit(60) != 0
+    assert "invalid host UUID: 11111111-1111-1111-1111-111111111111" in bad.stderr_text()
+
+
+@pytest.mark.slow
+def test_host_uuid_key_as_libvirtd(tmp_path):
+    lv = PrivateLibvirtd(tmp_path / "libvirtd", conf='host_uuid = "%s"\n' % HOST_UUID)
+    try:
+        assert host_uuid_of(lv.virsh("capabilities").stdout) == HOST_UUID
+    finally:
+        lv.close()
+
+
+def test_hostname_is_the_uts_namespace(root, daemons):
+    """CONNECT_GET_HOSTNAME (what migration's cookie names the host by) is the daemon's UTS
+    hostname: a host made with `unshare --uts` and `hostname NAME` reports NAME."""
+    if not shutil.which("unshare"):
+        pytest.skip("unshare (util-linux) not installed")
+    name = "svuts-%d" % os.getpid()
+    d = daemons.start(name="virtqemud", wrapper=["unshare", "--uts", "sh", "-c",
+                                                 'hostname "$0" && exec "$@"', name])
+    r = subprocess.run(["virsh", "-c", "qemu+unix:///system?socket=%s" % d.sock, "-q",
+                        "hostname"], capture_output=True, text=True, timeout=VIRSH_TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == name

@@ -168,8 +168,8 @@ def theirs(tmp_path_factory, pki):
     work = tmp_path_factory.mktemp("sasl-libvirtd")
     sasl = make_sasl_dir(work / "sasl2")
     d = PrivateLibvirtd(work / "libvirtd", auth_unix_rw="sasl",
-                        extra_conf=ALLOWED + NET_CONF + pki.libvirtd_conf(),
-                        env={"SASL_CONF_PATH": str(sasl)}, listen=True)
+                        conf=ALLOWED + NET_CONF + pki.libvirtd_conf(),
+                        env={"SASL_CONF_PATH": str(sasl)}, args=["--listen"])
     d.sock = str(d.sock_dir / "libvirt-sock")
     d.admin_uri = "libvirtd:///system?socket=%s/libvirt-admin-sock" % d.sock_dir
     d.server = "libvirtd"
@@ -393,8 +393,8 @@ def test_security_layer_over_tcp(daemons, root, tmp_path):
     assert over_layer.stdout == direct.stdout
     sasl = make_sasl_dir(tmp_path / "sasl2", mech="digest-md5")
     lv = PrivateLibvirtd(tmp_path / "libvirtd",
-                         extra_conf='listen_tls = 0\nlisten_tcp = 1\nauth_tcp = "sasl"\n',
-                         env={"SASL_CONF_PATH": str(sasl)}, listen=True)
+                         conf='listen_tls = 0\nlisten_tcp = 1\nauth_tcp = "sasl"\n',
+                         env={"SASL_CONF_PATH": str(sasl)}, args=["--listen"])
     try:
         ref = [open_as(net_uri("tcp", None), "fred", pw, netns_argv=lv.netns.argv([]))
                for pw in (USERS["fred"], "wrong")]

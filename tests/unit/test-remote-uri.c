@@ -359,6 +359,90 @@ test_refused_connect(void)
     teardown();
 }
 
+/* A server's own files checked at load, with libvirt's messages. */
+static void
+test_server_credentials_checked(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_auto(SvTlsConfig) cfg = {0};
+    g_autoptr(SvTlsContext) ctx = NULL;
+    g_autofree char *expect = NULL;
+
+    setup();
+    cfg.ca_file = g_build_filename(fx->dir, "missing.pem", NULL);
+    cfg.cert_file = g_build_filename(fx->dir, "server-cert.pem", NULL);
+    cfg.key_file = g_build_filename(fx->dir, "server-key.pem", NULL);
+    ctx = sv_tls_context_new(&cfg, TRUE, &error);
+    g_assert_null(ctx);
+    expect = g_strdup_printf("Cannot read CA certificate '%s': No such file or directory",
+                             cfg.ca_file);
+    g_assert_cmpstr(error->message, ==, expect);
+    g_clear_error(&error);
+    g_free(cfg.ca_file);
+    g_free(expect);
+    /* A client's certificate where the CA should be. */
+    cfg.ca_file = g_build_filename(fx->dir, "alice-cert.pem", NULL);
+    ctx = sv_tls_context_new(&cfg, TRUE, &error);
+    g_assert_null(ctx);
+    expect = g_strdup_printf("The certificate %s basic constraints do not show a CA",
+                             cfg.ca_file);
+    g_assert_true(g_str_has_suffix(error->message, expect));
+    teardown();
+}
+
+static void
+on_closed(SvRpcConn *conn, gpointer user)
+{
+    (void)conn, (void)user;
+    fx->done = TRUE;
+}
+
+static void
+failed_reply(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
+             const GError *error, gpointer data)
+{
+    (void)conn, (void)h, (void)payload, (void)len, (void)data;
+    g_assert_nonnull(error);
+    g_clear_error(&fx->error);
+    fx->error = g_error_copy(error);
+}
+
+/* Keepalive: a server that answers keeps the connection, one that is gone silent (a
+ * peer that reads nothing) is given up after its PINGs, its pending call told why. */
+static void
+test_keepalive(void)
+{
+    static const SvRpcConnCallbacks cb = {.closed = on_closed};
+    g_autofree char *uri = NULL;
+    gint64 end;
+    int sp[2];
+
+    setup();
+    uri = g_strdup_printf("test+tcp://127.0.0.1:%d/system", fx->tcp_port);
+    open_uri(uri);
+    g_assert_no_error(fx->error);
+    sv_rpc_conn_set_keepalive(fx->conn, 1, 1);
+    rpc_test_spin(3500);
+    calls_answered(1);
+    g_clear_pointer(&fx->conn, sv_rpc_conn_free);
+
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), ==, 0);
+    fx->done = FALSE;
+    fx->conn = sv_rpc_conn_new(sp[0], &cb, NULL);
+    sv_rpc_conn_set_keepalive(fx->conn, 1, 1);
+    sv_rpc_conn_call(fx->conn, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_AUTH_LIST,
+                     (xdrproc_t)sv_xdr_void, NULL, failed_reply, NULL);
+    end = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    while (!fx->done && g_get_monotonic_time() < end)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_true(fx->done);
+    g_assert_error(fx->error, sv_error_quark(SV_FROM_RPC), SV_ERR_INTERNAL_ERROR);
+    g_assert_true(g_str_has_suffix(fx->error->message,
+                                   "connection closed due to keepalive timeout"));
+    close(sp[1]);
+    teardown();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -370,5 +454,7 @@ main(int argc, char **argv)
     g_test_add_func("/remote-uri/tcp", test_tcp);
     g_test_add_func("/remote-uri/unix", test_unix);
     g_test_add_func("/remote-uri/refused-connect", test_refused_connect);
+    g_test_add_func("/remote-uri/server-credentials-checked", test_server_credentials_checked);
+    g_test_add_func("/remote-uri/keepalive", test_keepalive);
     return g_test_run();
 }

@@ -33,7 +33,7 @@ typedef struct {
     char *name;        /* what CONNECT_OPEN carries */
     gboolean no_verify;
     char *priority;
-    char *ca_file, *cert_file, *key_file;
+    char *ca_file, *crl_file, *cert_file, *key_file;
     char *root;        /* the daemon's --root: its auth file is below it */
     /* Filled by the worker. */
     int fd;
@@ -57,6 +57,7 @@ open_job_free(gpointer p)
     g_free(j->name);
     g_free(j->priority);
     g_free(j->ca_file);
+    g_free(j->crl_file);
     g_free(j->cert_file);
     g_free(j->key_file);
     g_free(j);
@@ -101,17 +102,15 @@ parse_query(OpenJob *j, const char *query, const char *root)
             j->name = g_steal_pointer(&val);
         }
     }
+    /* pkipath= holds the four files side by side, as libvirt reads it. */
     if (pki) {
         j->ca_file = g_build_filename(pki, "cacert.pem", NULL);
+        j->crl_file = g_build_filename(pki, "cacrl.pem", NULL);
         j->cert_file = g_build_filename(pki, "clientcert.pem", NULL);
-        j->key_file = g_build_filename(pki, "private", "clientkey.pem", NULL);
-        /* libvirt looks for the key beside the certificate too. */
-        if (access(j->key_file, R_OK) < 0) {
-            g_free(j->key_file);
-            j->key_file = g_build_filename(pki, "clientkey.pem", NULL);
-        }
+        j->key_file = g_build_filename(pki, "clientkey.pem", NULL);
     } else {
         j->ca_file = g_strconcat(root, SV_TLS_CA_CERT, NULL);
+        j->crl_file = g_strconcat(root, SV_TLS_CA_CRL, NULL);
         j->cert_file = g_strconcat(root, SV_TLS_CLIENT_CERT, NULL);
         j->key_file = g_strconcat(root, SV_TLS_CLIENT_KEY, NULL);
     }
@@ -166,7 +165,8 @@ parse_uri(const char *uri, const char *root, GError **error)
 static gboolean
 tls_start(OpenJob *j, GError **error)
 {
-    SvTlsConfig cfg = {.ca_file = j->ca_file, .cert_file = j->cert_file,
+    SvTlsConfig cfg = {.ca_file = j->ca_file, .crl_file = j->crl_file,
+                       .cert_file = j->cert_file,
                        .key_file = j->key_file, .no_verify_certificate = j->no_verify,
                        .priority = j->priority};
     g_autoptr(SvTlsContext) ctx = sv_tls_context_new(&cfg, FALSE, error);
@@ -345,6 +345,9 @@ worker_done(GObject *source, GAsyncResult *res, gpointer data)
     conn = sv_rpc_conn_new_tls(j->fd, j->tls, &none, NULL);
     j->fd = -1;
     j->tls = NULL;
+    /* libvirt's source daemon keeps its connection to the destination alive this way
+     * (qemu.conf's keepalive_interval and keepalive_count, 5 and 5). */
+    sv_rpc_conn_set_keepalive(conn, 5, 5);
     g_debug("opening %s over %s", j->name, sv_transport_kind_to_string(j->transport));
     sv_rpc_conn_call(conn, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_AUTH_LIST,
                      (xdrproc_t)sv_xdr_void, NULL, auth_list_reply, task);

@@ -74,6 +74,7 @@ struct SvClient {
     SvTlsSession *tls;   /* TLS clients: the session, handshaken before any frame */
     gboolean tls_ready;  /* handshake done and the peer's certificate accepted */
     guint tls_idle;      /* reads what the session holds decrypted once reading resumes */
+    guint tls_timer;     /* the handshake's deadline */
     char *sock_addr;     /* TCP and TLS: the peer's "ADDR;PORT" */
     char *id_x509_dname; /* the DN a trusted proxy forwarded (CONNECT_SET_IDENTITY) */
     char *sock_addr_local;
