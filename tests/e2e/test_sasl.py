@@ -72,11 +72,11 @@ def open_as(uri, user, password, netns_argv=()):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def make_sasl_dir(path):
-    """libvirt.conf (SCRAM-SHA-256, the sasldb beside it) and the sasldb with USERS."""
+def make_sasl_dir(path, mech="scram-sha-256"):
+    """libvirt.conf (mech only, the sasldb beside it) and the sasldb with USERS."""
     path.mkdir(parents=True, exist_ok=True)
     db = path / "passwd.db"
-    (path / "libvirt.conf").write_text("mech_list: scram-sha-256\nsasldb_path: %s\n" % db)
+    (path / "libvirt.conf").write_text("mech_list: %s\nsasldb_path: %s\n" % (mech, db))
     for user, password in USERS.items():
         subprocess.run(["saslpasswd2", "-p", "-c", "-f", str(db), "-a", "libvirt", user],
                        input=password, text=True, check=True, capture_output=True)
@@ -257,6 +257,35 @@ def test_same_answers_as_libvirtd(ours, theirs):
     assert mine["sasl_user_name"] == libvirtd["sasl_user_name"] == "fred"
 
 
+def clients_info(admin_uri, server):
+    r = subprocess.run(["virt-admin", "-c", admin_uri, "srv-clients-info", server],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return dict((k.strip(), v.strip()) for k, v in
+                (line.split(":", 1) for line in r.stdout.splitlines() if ":" in line))
+
+
+@pytest.mark.slow
+def test_unauthenticated_clients_counted_as_libvirtd(ours, theirs):
+    """A client that has not authenticated yet counts in nclients_unauth, on both; once
+    it has, it no longer does."""
+    for d in (ours, theirs):
+        with Client(d.sock) as c:
+            assert c.auth_list() == [1]
+            info = clients_info(d.admin_uri, d.server)
+            assert info["nclients_unauth"] == "1", (d.server, info)
+            assert info["nclients_unauth_max"] == "20", (d.server, info)
+        p = subprocess.Popen([PYTHON, "-c", CLIENT, d.uri, "fred", USERS["fred"], "hold"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert json.loads(p.stdout.readline()) == {"ok": True}
+            assert clients_info(d.admin_uri, d.server)["nclients_unauth"] == "0", d.server
+        finally:
+            p.stdin.write("\n")
+            p.stdin.close()
+            p.wait(timeout=30)
+
+
 @pytest.mark.slow
 def test_raw_answers_as_libvirtd(ours, theirs):
     """Calls before and around authentication, byte for byte the same answers."""
@@ -319,3 +348,57 @@ def test_network_as_libvirtd(ours_net, theirs, pki, transport):
             assert not mine["ok"], mine
     if transport == "tcp":
         assert "no SASL mechanisms are available" in theirs.log_tail(), theirs.log_tail()
+
+
+def virsh_with(uri, auth_dir, args, netns_argv):
+    """Stock virsh as fred with an auth file, in the namespace."""
+    auth = auth_dir / "auth.conf"
+    auth.write_text("[credentials-test]\nauthname=fred\npassword=%s\n\n"
+                    "[auth-libvirt-default]\ncredentials=test\n" % USERS["fred"])
+    return subprocess.run(list(netns_argv) + ["virsh", "-c", uri] + list(args),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, LIBVIRT_AUTH_FILE=str(auth)))
+
+
+@pytest.mark.slow
+def test_security_layer_over_tcp(daemons, root, tmp_path):
+    """DIGEST-MD5 over plain TCP negotiates a SASL security layer (128 bits), which every
+    later byte crosses, encoded in blocks: fred gets in on both daemons and a wrong
+    password does not, with the same answers; a definition of 200 KB (many blocks each
+    way) goes in and comes back through the layer whole, as virtqemud has it."""
+    ns = Netns.create("svsasl")
+    try:
+        make_sasl_dir(root / "etc" / "sasl2", mech="digest-md5")
+        qemud = daemons.start(name="virtqemud")
+        daemons.start(name="virtproxyd", label="virtproxyd", args=["--listen"],
+                      config='listen_tls = 0\nlisten_tcp = 1\nauth_tcp = "sasl"\n',
+                      wrapper=ns.argv([]), ready_path=root / "run" / "libvirt" / "libvirt-sock")
+        mine = [open_as(net_uri("tcp", None), "fred", pw, netns_argv=ns.argv([]))
+                for pw in (USERS["fred"], "wrong")]
+        xml = tmp_path / "big.xml"
+        xml.write_text("<domain type='qemu'><name>big</name><description>%s</description>"
+                       "<memory unit='MiB'>64</memory><vcpu>1</vcpu><os>"
+                       "<type arch='x86_64'>hvm</type></os></domain>" % ("0123456789" * 20000))
+        define = virsh_with(net_uri("tcp", None), tmp_path, ["define", str(xml)], ns.argv([]))
+        over_layer = virsh_with(net_uri("tcp", None), tmp_path, ["dumpxml", "big"], ns.argv([]))
+        direct = subprocess.run(["virsh", "-c", "qemu+unix:///system?socket=%s" % qemud.sock,
+                                 "dumpxml", "big"], stdin=subprocess.DEVNULL,
+                                capture_output=True, text=True, timeout=120)
+    finally:
+        ns.delete()
+    assert define.returncode == 0, define.stderr
+    assert over_layer.returncode == 0 and direct.returncode == 0, (over_layer.stderr,
+                                                                   direct.stderr)
+    assert "0123456789" * 20000 in over_layer.stdout
+    assert over_layer.stdout == direct.stdout
+    sasl = make_sasl_dir(tmp_path / "sasl2", mech="digest-md5")
+    lv = PrivateLibvirtd(tmp_path / "libvirtd",
+                         conf='listen_tls = 0\nlisten_tcp = 1\nauth_tcp = "sasl"\n',
+                         env={"SASL_CONF_PATH": str(sasl)}, args=["--listen"])
+    try:
+        ref = [open_as(net_uri("tcp", None), "fred", pw, netns_argv=lv.netns.argv([]))
+               for pw in (USERS["fred"], "wrong")]
+    finally:
+        lv.close()
+    assert mine == ref, (mine, ref)
+    assert mine[0] == {"ok": True}, mine

@@ -199,15 +199,9 @@ sasl_finish(SvClient *c, SvSaslSession *s, GError **error)
     if (ssf < 0)
         return FALSE;
     if (!sv_sasl_ssf_enough(sv_client_is_secure(c), ssf)) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_AUTH_FAILED, "negotiated SSF %d was not strong enough",
-                     ssf);
-        return FALSE;
-    }
-    /* A security layer would wrap every later frame, which this transport does not do:
-     * on a secure connection none is asked for (max_ssf 0), elsewhere none would do. */
-    if (ssf > 0) {
         sv_error_set(error, SV_FROM_RPC, SV_ERR_AUTH_FAILED,
-                     "negotiated SSF %d needs a SASL security layer, not supported", ssf);
+                     "negotiated SSF %d was not strong enough",
+                     ssf);
         return FALSE;
     }
     if (!(user = sv_sasl_session_get_username(s, error)))
@@ -217,6 +211,9 @@ sasl_finish(SvClient *c, SvSaslSession *s, GError **error)
                      "Client's username is not on the list of allowed clients (%s)", user);
         return FALSE;
     }
+    /* A secure connection asks for no layer (max_ssf 0): one agreed is plain TCP's. */
+    if (ssf > 0)
+        sv_client_start_sasl_layer(c, s);
     sv_client_set_sasl_user(c, user);
     sv_client_set_authenticated(c);
     sv_client_attach(c, &auth_key, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "programs/auth_client.h"
 #include "protocol/remote_dispatch.h"
 #include "rpc/transport.h"
 #include "util/error.h"
@@ -33,8 +34,10 @@ typedef struct {
     gboolean no_verify;
     char *priority;
     char *ca_file, *crl_file, *cert_file, *key_file;
+    char *root;        /* the daemon's --root: its auth file is below it */
     /* Filled by the worker. */
     int fd;
+    int tls_ssf; /* the TLS session's key size in bits (SASL's external strength) */
     SvTlsSession *tls;
     remote_nonnull_string open_name; /* CONNECT_OPEN's argument */
 } OpenJob;
@@ -48,6 +51,7 @@ open_job_free(gpointer p)
         close(j->fd);
     sv_tls_session_free(j->tls);
     g_free(j->host);
+    g_free(j->root);
     g_free(j->port);
     g_free(j->socket_path);
     g_free(j->name);
@@ -247,28 +251,60 @@ open_reply(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
     g_object_unref(task);
 }
 
-/* libvirt's client goes on with the first type it supports in the server's list: NONE
- * only here, until SASL. */
-static gboolean
-auth_acceptable(const guint8 *payload, gsize len, GError **error)
+/* libvirt's client goes on with the first type in the server's list (none for an empty
+ * one): NONE, or SASL (auth_client.h); -1 with *error set for another. */
+static int
+auth_chosen(const guint8 *payload, gsize len, GError **error)
 {
     remote_auth_list_ret ret = {0};
-    gboolean ok = FALSE;
-    int first = -1;
+    int first;
 
     if (!sv_xdr_decode(payload, len, (xdrproc_t)xdr_remote_auth_list_ret, &ret, error))
-        return FALSE;
-    ok = ret.types.types_len == 0;
-    for (guint i = 0; i < ret.types.types_len && !ok; i++) {
-        if (first < 0)
-            first = ret.types.types_val[i];
-        ok = ret.types.types_val[i] == REMOTE_AUTH_NONE;
-    }
+        return -1;
+    first = ret.types.types_len ? (int)ret.types.types_val[0] : REMOTE_AUTH_NONE;
     xdr_free((xdrproc_t)xdr_remote_auth_list_ret, (char *)&ret);
-    if (!ok)
+    if (first != REMOTE_AUTH_NONE && first != REMOTE_AUTH_SASL) {
         sv_error_set(error, SV_FROM_RPC, SV_ERR_AUTH_FAILED, "unsupported authentication type %d",
                      first);
-    return ok;
+        return -1;
+    }
+    return first;
+}
+
+static void
+send_open(SvRpcConn *conn, GTask *task)
+{
+    OpenJob *j = g_task_get_task_data(task);
+    remote_connect_open_args a = {&j->name, 0};
+
+    sv_rpc_conn_call(conn, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_CONNECT_OPEN,
+                     (xdrproc_t)xdr_remote_connect_open_args, &a, open_reply, task);
+}
+
+static void
+sasl_done(SvRpcConn *conn, const GError *error, gpointer data)
+{
+    GTask *task = data;
+
+    if (error) {
+        g_task_return_error(task, g_error_copy(error));
+        g_object_unref(task);
+        sv_rpc_conn_free(conn);
+        return;
+    }
+    send_open(conn, task);
+}
+
+/* SASL with the credentials of the daemon's auth file for the server's host. */
+static void
+authenticate_sasl(SvRpcConn *conn, GTask *task)
+{
+    OpenJob *j = g_task_get_task_data(task);
+    g_autofree char *auth_file = sv_auth_file_path(j->root);
+    SvAuthClientSpec spec = {j->host ? j->host : "localhost", auth_file,
+                             j->transport != SV_TRANSPORT_TCP, j->tls_ssf};
+
+    sv_auth_client_sasl(conn, &spec, sasl_done, task);
 }
 
 static void
@@ -276,19 +312,20 @@ auth_list_reply(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize
                 const GError *error, gpointer data)
 {
     GTask *task = data;
-    OpenJob *j = g_task_get_task_data(task);
     GError *local = NULL;
-    remote_connect_open_args a = {&j->name, 0};
+    int auth = -1;
 
     (void)h;
-    if (error || !auth_acceptable(payload, len, &local)) {
+    if (error || (auth = auth_chosen(payload, len, &local)) < 0) {
         g_task_return_error(task, local ? local : g_error_copy(error));
         g_object_unref(task);
         sv_rpc_conn_free(conn);
         return;
     }
-    sv_rpc_conn_call(conn, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_CONNECT_OPEN,
-                     (xdrproc_t)xdr_remote_connect_open_args, &a, open_reply, task);
+    if (auth == REMOTE_AUTH_SASL)
+        authenticate_sasl(conn, task);
+    else
+        send_open(conn, task);
 }
 
 static void
@@ -306,6 +343,7 @@ worker_done(GObject *source, GAsyncResult *res, gpointer data)
         g_object_unref(task);
         return;
     }
+    j->tls_ssf = j->tls ? sv_tls_session_get_key_size(j->tls) * 8 : 0;
     conn = sv_rpc_conn_new_tls(j->fd, j->tls, &none, NULL);
     j->fd = -1;
     j->tls = NULL;
@@ -331,6 +369,7 @@ sv_remote_uri_open(const char *uri, const char *root, GAsyncReadyCallback cb, gp
         g_object_unref(task);
         return;
     }
+    j->root = g_strdup(root ? root : "");
     g_task_set_task_data(task, j, open_job_free);
     worker = g_task_new(NULL, NULL, worker_done, task);
     g_task_set_task_data(worker, j, NULL);

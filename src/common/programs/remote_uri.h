@@ -6,8 +6,10 @@
 
 #include "rpc/client.h"
 
-/* Open a connection to uri as virConnectOpen would (transport, auth NONE or SASL
- * later, CONNECT_OPEN with flags 0); cb runs on the loop.
+/* Open a connection to uri as virConnectOpen would (transport, auth NONE or SASL,
+ * CONNECT_OPEN with flags 0); cb runs on the loop. SASL takes the credentials the daemon's
+ * auth file (sv_auth_file_path(root): $LIBVIRT_AUTH_FILE, else ROOT/etc/libvirt/auth.conf)
+ * holds for the URI's host ("localhost" for a unix socket), as libvirt's daemon does.
  *
  * Transports: DRIVER+tcp://HOST[:PORT]/PATH (port 16509), DRIVER+tls://HOST[:PORT]/PATH
  * (port 16514; the client certificate, key and CA at libvirt's client paths below root:

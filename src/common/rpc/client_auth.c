@@ -49,6 +49,15 @@ sv_client_set_sasl_user(SvClient *c, const char *user)
     c->sasl_user = g_strdup(user);
 }
 
+void
+sv_client_start_sasl_layer(SvClient *c, SvSaslSession *s)
+{
+    if (c->closed)
+        return; /* gone during the last step: its I/O state is freed already */
+    sv_sasl_layer_free(c->sasl_next);
+    c->sasl_next = sv_sasl_layer_new(s);
+}
+
 gboolean
 sv_client_is_secure(SvClient *c)
 {

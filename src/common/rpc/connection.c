@@ -115,7 +115,16 @@ tls_pending_read(gpointer data)
 static gboolean
 output_pending(SvClient *c)
 {
-    return c->outq.length || (c->tls && sv_tls_session_unflushed(c->tls));
+    return c->outq.length || (c->tls && sv_tls_session_unflushed(c->tls)) ||
+           (c->sasl_layer && sv_sasl_layer_unflushed(c->sasl_layer));
+}
+
+/* Decoded bytes a read will not announce: the TLS session's or the SASL layer's. */
+static gboolean
+input_pending(SvClient *c)
+{
+    return (c->tls && c->tls_ready && sv_tls_session_pending(c->tls)) ||
+           (c->sasl_layer && sv_sasl_layer_pending(c->sasl_layer));
 }
 
 void
@@ -134,8 +143,7 @@ sv_client_update_cond(SvClient *c)
         if (output_pending(c))
             want |= G_IO_OUT;
     }
-    if ((want & G_IO_IN) && c->tls && c->tls_ready && !c->tls_idle &&
-        sv_tls_session_pending(c->tls))
+    if ((want & G_IO_IN) && !c->tls_idle && input_pending(c))
         c->tls_idle = g_idle_add(tls_pending_read, c);
     if (want != c->cond) {
         g_source_modify_unix_fd(c->source, c->tag, want);
@@ -160,6 +168,8 @@ send_fd_byte(SvClient *c, SvMsg *m)
 static gssize
 client_writev(SvClient *c, const struct iovec *iov, int n)
 {
+    if (c->sasl_layer)
+        return sv_sasl_layer_writev(c->sasl_layer, c->fd, iov, n);
     return c->tls ? sv_tls_session_writev(c->tls, iov, n) : writev(c->fd, iov, n);
 }
 
@@ -209,6 +219,15 @@ sv_client_flush(SvClient *c)
     if (c->tls && sv_tls_session_flush(c->tls) < 0 && errno != EAGAIN) {
         sv_client_close(c, g_strerror(errno));
         return;
+    }
+    if (c->sasl_layer && sv_sasl_layer_flush(c->sasl_layer, c->fd) < 0 && errno != EAGAIN) {
+        sv_client_close(c, g_strerror(errno));
+        return;
+    }
+    /* The reply that ended the negotiation is out: the layer starts (client_auth.c). */
+    if (c->sasl_next && !output_pending(c)) {
+        c->sasl_layer = g_steal_pointer(&c->sasl_next);
+        g_debug("client %" G_GUINT64_FORMAT ": SASL security layer on", c->id);
     }
     if (c->closing && !output_pending(c)) {
         sv_client_close(c, "closed by the client");
@@ -376,8 +395,9 @@ client_recv(SvClient *c, gsize *room)
 {
     g_autoptr(GError) error = NULL;
     guint8 *space = sv_frame_reader_space(c->reader, room);
-    if (c->tls) {
-        gssize got = sv_tls_session_recv(c->tls, space, *room);
+    if (c->tls || c->sasl_layer) {
+        gssize got = c->sasl_layer ? sv_sasl_layer_recv(c->sasl_layer, c->fd, space, *room)
+                                   : sv_tls_session_recv(c->tls, space, *room);
         if (got > 0) {
             sv_frame_reader_commit(c->reader, got);
             c->rx_pos += got;
@@ -431,7 +451,7 @@ client_readable(SvClient *c)
         }
         total += n;
         sv_client_process(c);
-        if ((gsize)n < room && !(c->tls && !c->closed && sv_tls_session_pending(c->tls)))
+        if ((gsize)n < room && !(!c->closed && input_pending(c)))
             break;
     }
 }
@@ -544,6 +564,8 @@ sv_client_io_stop(SvClient *c)
     c->tls_idle = 0;
     g_clear_handle_id(&c->tls_timer, g_source_remove);
     g_clear_pointer(&c->tls, sv_tls_session_free);
+    g_clear_pointer(&c->sasl_next, sv_sasl_layer_free);
+    g_clear_pointer(&c->sasl_layer, sv_sasl_layer_free);
     close(c->fd);
     c->fd = -1;
     while ((m = g_queue_pop_head(&c->outq))) {

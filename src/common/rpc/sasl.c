@@ -16,6 +16,10 @@ static char *sasl_conf_dir;
 struct SvSaslSession {
     gint ref;
     sasl_conn_t *conn;
+    /* A client's credentials, and the callbacks that hand them to its mechanism. */
+    char *username;
+    sasl_secret_t *secret;
+    sasl_callback_t callbacks[4];
 };
 
 static int
@@ -104,24 +108,36 @@ sv_sasl_session_unref(SvSaslSession *s)
     g_mutex_lock(&sasl_lock);
     sasl_dispose(&s->conn);
     g_mutex_unlock(&sasl_lock);
+    g_free(s->username);
+    if (s->secret)
+        memset(s->secret->data, 0, s->secret->len);
+    g_free(s->secret);
     g_free(s);
+}
+
+/* sasl_setprop under the lock; libvirt's "cannot set WHAT N (TEXT)". */
+static gboolean
+set_prop(SvSaslSession *s, int prop, const void *value, const char *what, GError **error)
+{
+    int err;
+
+    g_mutex_lock(&sasl_lock);
+    err = sasl_setprop(s->conn, prop, value);
+    g_mutex_unlock(&sasl_lock);
+    if (err != SASL_OK) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "cannot set %s %d (%s)", what, err,
+                     sasl_errstring(err, NULL, NULL));
+        return FALSE;
+    }
+    return TRUE;
 }
 
 gboolean
 sv_sasl_session_set_external_ssf(SvSaslSession *s, int ssf, GError **error)
 {
     sasl_ssf_t v = (sasl_ssf_t)ssf;
-    int err;
 
-    g_mutex_lock(&sasl_lock);
-    err = sasl_setprop(s->conn, SASL_SSF_EXTERNAL, &v);
-    g_mutex_unlock(&sasl_lock);
-    if (err != SASL_OK) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "cannot set external SSF %d (%s)",
-                     err, sasl_errstring(err, NULL, NULL));
-        return FALSE;
-    }
-    return TRUE;
+    return set_prop(s, SASL_SSF_EXTERNAL, &v, "external SSF", error);
 }
 
 gboolean
@@ -135,17 +151,8 @@ sv_sasl_session_set_security(SvSaslSession *s, int min_ssf, int max_ssf,
         .maxbufsize = 1 << 16,
         .security_flags = allow_anonymous ? 0 : SASL_SEC_NOANONYMOUS | SASL_SEC_NOPLAINTEXT,
     };
-    int err;
 
-    g_mutex_lock(&sasl_lock);
-    err = sasl_setprop(s->conn, SASL_SEC_PROPS, &props);
-    g_mutex_unlock(&sasl_lock);
-    if (err != SASL_OK) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "cannot set security props %d (%s)",
-                     err, sasl_errstring(err, NULL, NULL));
-        return FALSE;
-    }
-    return TRUE;
+    return set_prop(s, SASL_SEC_PROPS, &props, "security props", error);
 }
 
 char *
@@ -164,7 +171,8 @@ sv_sasl_session_list_mechanisms(SvSaslSession *s, GError **error)
         detail = g_strdup(sasl_errdetail(s->conn));
     g_mutex_unlock(&sasl_lock);
     if (err != SASL_OK) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "cannot list SASL mechanisms %d (%s)",
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR,
+                     "cannot list SASL mechanisms %d (%s)",
                      err, detail);
         return NULL;
     }
@@ -225,7 +233,8 @@ step_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
         detail = g_strdup(sasl_errdetail(st->s->conn));
     g_mutex_unlock(&sasl_lock);
     if (err != SASL_OK && err != SASL_CONTINUE) {
-        sv_error_set(&error, SV_FROM_RPC, SV_ERR_AUTH_FAILED, "Failed to %s SASL negotiation: %d (%s)",
+        sv_error_set(&error, SV_FROM_RPC, SV_ERR_AUTH_FAILED,
+                     "Failed to %s SASL negotiation: %d (%s)",
                      st->mech ? "start" : "step", err, detail);
         g_task_return_error(task, error);
         return;
@@ -302,6 +311,180 @@ sv_sasl_session_get_ssf(SvSaslSession *s, GError **error)
                      "cannot query SASL ssf on connection %d (%s)", err,
                      sasl_errstring(err, NULL, NULL));
     return ssf;
+}
+
+/* ---------------------------------------------------------------- the security layer */
+
+gsize
+sv_sasl_session_max_out(SvSaslSession *s)
+{
+    const void *val = NULL;
+    gsize max = 0;
+
+    g_mutex_lock(&sasl_lock);
+    if (sasl_getprop(s->conn, SASL_MAXOUTBUF, &val) == SASL_OK && val)
+        max = *(const unsigned *)val;
+    g_mutex_unlock(&sasl_lock);
+    return max ? max : SV_SASL_DATA_MAX;
+}
+
+/* sasl_encode or sasl_decode of in, appended to out. */
+static gboolean
+code(SvSaslSession *s, gboolean encode, const guint8 *in, gsize len, GByteArray *out,
+     GError **error)
+{
+    const char *o = NULL;
+    unsigned olen = 0;
+    int err;
+
+    g_mutex_lock(&sasl_lock);
+    err = encode ? sasl_encode(s->conn, (const char *)in, (unsigned)len, &o, &olen)
+                 : sasl_decode(s->conn, (const char *)in, (unsigned)len, &o, &olen);
+    if (err == SASL_OK && olen)
+        g_byte_array_append(out, (const guint8 *)o, olen);
+    g_mutex_unlock(&sasl_lock);
+    if (err != SASL_OK) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_AUTH_FAILED, "failed to %s SASL data: %d (%s)",
+                     encode ? "encode" : "decode", err, sasl_errstring(err, NULL, NULL));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+sv_sasl_session_encode(SvSaslSession *s, const guint8 *in, gsize len, GByteArray *out,
+                       GError **error)
+{
+    return code(s, TRUE, in, len, out, error);
+}
+
+gboolean
+sv_sasl_session_decode(SvSaslSession *s, const guint8 *in, gsize len, GByteArray *out,
+                       GError **error)
+{
+    return code(s, FALSE, in, len, out, error);
+}
+
+/* ---------------------------------------------------------------- the client side */
+
+static int
+client_name_cb(void *context, int id, const char **result, unsigned *len)
+{
+    SvSaslSession *s = context;
+
+    if (id != SASL_CB_AUTHNAME && id != SASL_CB_USER)
+        return SASL_BADPARAM;
+    *result = s->username;
+    if (len)
+        *len = strlen(s->username);
+    return SASL_OK;
+}
+
+static int
+client_secret_cb(sasl_conn_t *conn, void *context, int id, sasl_secret_t **out)
+{
+    SvSaslSession *s = context;
+
+    (void)conn;
+    if (id != SASL_CB_PASS)
+        return SASL_BADPARAM;
+    *out = s->secret;
+    return SASL_OK;
+}
+
+SvSaslSession *
+sv_sasl_client_new(const char *host, const char *local_addr, const char *remote_addr,
+                   const char *username, const char *password, GError **error)
+{
+    static gsize client_ready;
+    static int init_err;
+    g_autoptr(SvSaslSession) s = g_new0(SvSaslSession, 1);
+    gsize plen = strlen(password);
+    int err;
+
+    if (g_once_init_enter(&client_ready)) {
+        g_mutex_lock(&sasl_lock);
+        init_err = sasl_client_init(NULL);
+        g_mutex_unlock(&sasl_lock);
+        g_once_init_leave(&client_ready, 1);
+    }
+    if (init_err != SASL_OK) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_AUTH_FAILED,
+                     "failed to initialize SASL library: %d (%s)", init_err,
+                     sasl_errstring(init_err, NULL, NULL));
+        return NULL;
+    }
+    s->ref = 1;
+    s->username = g_strdup(username);
+    s->secret = g_malloc0(sizeof(sasl_secret_t) + plen);
+    s->secret->len = plen;
+    memcpy(s->secret->data, password, plen);
+    s->callbacks[0] = (sasl_callback_t){SASL_CB_AUTHNAME,
+                                        (int (*)(void))(void (*)(void))client_name_cb, s};
+    s->callbacks[1] = (sasl_callback_t){SASL_CB_USER,
+                                        (int (*)(void))(void (*)(void))client_name_cb, s};
+    s->callbacks[2] = (sasl_callback_t){SASL_CB_PASS,
+                                        (int (*)(void))(void (*)(void))client_secret_cb, s};
+    s->callbacks[3] = (sasl_callback_t){SASL_CB_LIST_END, NULL, NULL};
+    g_mutex_lock(&sasl_lock);
+    err = sasl_client_new(SV_SASL_SERVICE, host, local_addr, remote_addr, s->callbacks,
+                          SASL_SUCCESS_DATA, &s->conn);
+    g_mutex_unlock(&sasl_lock);
+    if (err != SASL_OK) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_AUTH_FAILED,
+                     "Failed to create SASL client context: %d (%s)", err,
+                     sasl_errstring(err, NULL, NULL));
+        return NULL;
+    }
+    return g_steal_pointer(&s);
+}
+
+/* A client step's outcome, its output copied; libvirt's errors. */
+static gboolean
+client_outcome(SvSaslSession *s, int err, const char *out, unsigned outlen, const char *what,
+               GBytes **ret_out, SvSaslStatus *status, GError **error)
+{
+    if (err != SASL_OK && err != SASL_CONTINUE) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_AUTH_FAILED,
+                     "Failed to %s SASL negotiation: %d (%s)",
+                     what, err, sasl_errdetail(s->conn));
+        return FALSE;
+    }
+    *ret_out = out ? g_bytes_new(out, outlen) : NULL;
+    *status = err == SASL_OK ? SV_SASL_COMPLETE : SV_SASL_CONTINUE;
+    return TRUE;
+}
+
+gboolean
+sv_sasl_client_start(SvSaslSession *s, const char *mechlist, const char **mech, GBytes **out,
+                     SvSaslStatus *status, GError **error)
+{
+    const char *data = NULL;
+    unsigned len = 0;
+    gboolean ok;
+    int err;
+
+    g_mutex_lock(&sasl_lock);
+    err = sasl_client_start(s->conn, mechlist, NULL, &data, &len, mech);
+    ok = client_outcome(s, err, data, len, "start", out, status, error);
+    g_mutex_unlock(&sasl_lock);
+    return ok;
+}
+
+gboolean
+sv_sasl_client_step(SvSaslSession *s, const guint8 *input, gsize len, GBytes **out,
+                    SvSaslStatus *status, GError **error)
+{
+    const char *data = NULL;
+    unsigned outlen = 0;
+    gboolean ok;
+    int err;
+
+    g_mutex_lock(&sasl_lock);
+    err = sasl_client_step(s->conn, (const char *)input, (unsigned)len, NULL, &data, &outlen);
+    ok = client_outcome(s, err, data, outlen, "step", out, status, error);
+    g_mutex_unlock(&sasl_lock);
+    return ok;
 }
 
 /* ---------------------------------------------------------------- rules */

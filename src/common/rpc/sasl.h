@@ -63,6 +63,35 @@ gboolean sv_sasl_session_step_finish(SvSaslSession *s, GAsyncResult *res,
 char *sv_sasl_session_get_username(SvSaslSession *s, GError **error);
 int sv_sasl_session_get_ssf(SvSaslSession *s, GError **error);
 
+/* ---- the security layer a negotiation agreed (an SSF above 0) ---- */
+
+/* The most plaintext one encoded block may carry (SASL_MAXOUTBUF). */
+gsize sv_sasl_session_max_out(SvSaslSession *s);
+/* Append to out the encoding of len bytes (at most sv_sasl_session_max_out), or the
+ * plaintext the bytes of in complete (none while a block is incomplete); libvirt's "failed
+ * to encode SASL data: N (TEXT)", "failed to decode SASL data: ...". */
+gboolean sv_sasl_session_encode(SvSaslSession *s, const guint8 *in, gsize len, GByteArray *out,
+                                GError **error);
+gboolean sv_sasl_session_decode(SvSaslSession *s, const guint8 *in, gsize len, GByteArray *out,
+                                GError **error);
+
+/* ---- the client side (a daemon's own connection to another host's daemon) ---- */
+
+/* A client session for the service "libvirt" on host, answering the mechanism's questions
+ * with username and password (copied); the library's client side is initialised on first
+ * use. Errors as libvirt's ("Failed to create SASL client context: ..."). */
+SvSaslSession *sv_sasl_client_new(const char *host, const char *local_addr,
+                                  const char *remote_addr, const char *username,
+                                  const char *password, GError **error);
+/* The first step: a mechanism of the server's list (comma-separated), what it sends first
+ * (*out NULL: no data). The client's steps are quick (no file, no server of their own):
+ * they run where they are called. *mech is the session's (transfer none). */
+gboolean sv_sasl_client_start(SvSaslSession *s, const char *mechlist, const char **mech,
+                              GBytes **out, SvSaslStatus *status, GError **error);
+/* A following step on the server's data (input NULL: no data). */
+gboolean sv_sasl_client_step(SvSaslSession *s, const guint8 *input, gsize len, GBytes **out,
+                             SvSaslStatus *status, GError **error);
+
 /* ---- libvirt's rules, pure ---- */
 
 /* The security layer to ask for: none on a connection that is secure by itself (a unix

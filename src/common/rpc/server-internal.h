@@ -8,6 +8,7 @@
 
 #include "protocol/sv_net.h"
 #include "rpc/server.h"
+#include "rpc/sasl_layer.h"
 #include "rpc/tls.h"
 #include "rpc/transport.h"
 
@@ -99,6 +100,10 @@ struct SvClient {
      * trusted proxy forwarded for it. */
     SvAuth auth;
     char *sasl_user;
+    /* A SASL security layer (sasl_layer.h): the next one starts once the negotiation's last
+     * reply is on the socket; from then on every byte crosses it. */
+    SvSaslLayer *sasl_next;
+    SvSaslLayer *sasl_layer;
     gint64 id_uid, id_gid, id_pid;
     gint64 connect_time;
     guint ka_timer; /* keepalive, or the deadline of a refused client */

@@ -169,6 +169,11 @@ void sv_client_set_authenticated(SvClient *c);
  * forwarded (CONNECT_SET_IDENTITY's sasl-user-name); NULL: none. (transfer none) */
 const char *sv_client_get_sasl_user(SvClient *c);
 void sv_client_set_sasl_user(SvClient *c, const char *user);
+/* From the moment everything queued to the client is on the socket (the reply that ended
+ * the negotiation), every byte to and from it crosses the SASL security layer the session
+ * agreed (a reference is taken). */
+typedef struct SvSaslSession SvSaslSession;
+void sv_client_start_sasl_layer(SvClient *c, SvSaslSession *s);
 /* Whether the connection itself keeps what crosses it from others, so that SASL needs no
  * security layer of its own (libvirt's virNetServerClientIsSecure): a unix socket or TLS. */
 gboolean sv_client_is_secure(SvClient *c);
