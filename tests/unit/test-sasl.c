@@ -497,7 +497,6 @@ client_negotiate(Fixture *f, const char *password)
 static void
 test_client(void)
 {
-    g_autofree char *user = NULL;
     GError *e;
     Fixture f = {0};
 
