@@ -1,0 +1,165 @@
+/* qemu_migration.h: the QEMU side of a guest's migration in virtqemud: the destination's
+ * QEMU started with -incoming defer and listening, the source's QEMU sending (memory, and
+ * disks over NBD when storage is copied), the job both sides show while it runs, and the
+ * end of each side (resume, kill, or back to running on the source).
+ *
+ * The phases (begin, prepare, perform, finish, confirm) and their RPC handlers are
+ * qemu_migrate_calls.c's; they call the functions below, each for one guest, on the loop.
+ * Every asynchronous function completes on the loop (its callback with the GAsyncResult
+ * to pass to the matching _finish); the guest is found again by the caller's own handle,
+ * obj is only valid when the callback runs if the caller's handle still finds it. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "conf/domain_obj.h"
+
+/* The tunables of a migration (libvirt's VIR_MIGRATE_PARAM_* that reach QEMU), each with
+ * whether it was given; what is not given keeps QEMU's own value. */
+typedef struct {
+    gboolean has_bandwidth;
+    guint64 bandwidth;            /* MiB/s (BANDWIDTH) */
+    gboolean has_bandwidth_postcopy;
+    guint64 bandwidth_postcopy;   /* MiB/s (BANDWIDTH_POSTCOPY) */
+    gboolean has_parallel_connections;
+    int parallel_connections;     /* PARALLEL_CONNECTIONS (with PARALLEL) */
+    GStrv compression;            /* COMPRESSION methods: "xbzrle", "mt"; NULL: xbzrle with
+                                     COMPRESSED */
+    gboolean has_compression_mt_level;
+    int compression_mt_level;
+    gboolean has_compression_mt_threads;
+    int compression_mt_threads;
+    gboolean has_compression_mt_dthreads;
+    int compression_mt_dthreads;
+    gboolean has_compression_xbzrle_cache;
+    guint64 compression_xbzrle_cache; /* bytes */
+    gboolean has_auto_converge_initial;
+    int auto_converge_initial;    /* % (AUTO_CONVERGE_INITIAL) */
+    gboolean has_auto_converge_increment;
+    int auto_converge_increment;  /* % (AUTO_CONVERGE_INCREMENT) */
+} QemuMigrationTuning;
+
+/* What one side's QEMU is asked to do. Strings and arrays are the caller's (transfer none)
+ * and need only last until the call returns. */
+typedef struct {
+    guint flags;                  /* virDomainMigrateFlags */
+    const QemuMigrationTuning *tuning; /* NULL: nothing given */
+
+    /* Destination. */
+    const char *listen_address;   /* LISTEN_ADDRESS, or NULL: every address ("[::]", or
+                                     "0.0.0.0" without IPv6) */
+    guint port;                   /* the port asked for in the URI; 0: the first free one of
+                                     migration_port_min..max (49152..49215) */
+    const char *nbd_listen;       /* DISKS_URI's or the listen address for the NBD server,
+                                     NULL: as listen_address */
+    guint nbd_port;               /* DISKS_PORT; 0: the first free one of the same range */
+
+    /* Source. */
+    const char *uri;              /* QEMU's migration URI: "tcp:HOST:PORT" (native) */
+    const char *nbd_host;         /* the destination's NBD server (NON_SHARED_*): host from
+                                     the URI, port from its cookie; NULL: no storage copy */
+    guint nbd_server_port;
+    const char *tls_hostname;     /* TLS_DESTINATION, or NULL: the URI's host */
+
+    /* Both, storage copy: the targets of the disks to copy (MIGRATE_DISKS); NULL: every
+     * writable disk that is neither shared, read-only nor empty (libvirt's choice). */
+    const char *const *disks;
+
+    /* Tunnelled (TUNNELLED): the stream's end QEMU reads (destination) or writes (source);
+     * -1 for a native migration. Taken by the call (transfer full) when >= 0. */
+    int fd;
+} QemuMigrationSpec;
+
+/* What the destination's QEMU listens on, for prepare's answer and cookie. */
+typedef struct {
+    char *uri;                    /* what QEMU was given, e.g. "tcp:[::]:49152" */
+    guint port;                   /* the migration port (0 when tunnelled) */
+    guint nbd_port;               /* the NBD server's port, 0: none */
+    GStrv nbd_disks;              /* the targets exported over NBD (NULL: none) */
+} QemuIncoming;
+
+void qemu_incoming_clear(QemuIncoming *in);
+
+/* A migration's figures as libvirt's job statistics name them (virDomainGetJobStats:
+ * VIR_DOMAIN_JOB_*), from QEMU's query-migrate and MIGRATION events; has_* tells which
+ * ones QEMU gave. Times in ms, sizes in bytes, rates in bytes/s. */
+typedef struct {
+    int type;                     /* virDomainJobType: UNBOUNDED, COMPLETED, FAILED, ... */
+    int operation;                /* virDomainJobOperation: MIGRATION_IN or _OUT */
+    guint64 time_elapsed;         /* since the migration's start (begin on the source) */
+    gboolean has_time_elapsed_net;
+    guint64 time_elapsed_net;
+    gboolean has_downtime;
+    guint64 downtime;
+    gboolean has_downtime_net;
+    guint64 downtime_net;
+    gboolean has_setup_time;
+    guint64 setup_time;
+    guint64 data_total, data_processed, data_remaining;
+    guint64 memory_total, memory_processed, memory_remaining;
+    guint64 memory_constant, memory_normal, memory_normal_bytes;
+    guint64 memory_bps;
+    guint64 memory_dirty_rate;
+    guint64 memory_page_size;
+    guint64 memory_iteration;
+    guint64 memory_postcopy_requests;
+    gboolean has_disk;
+    guint64 disk_total, disk_processed, disk_remaining, disk_bps;
+    gboolean has_compression;
+    guint64 compression_cache, compression_bytes, compression_pages;
+    guint64 compression_cache_misses, compression_overflow;
+    gboolean has_auto_converge_throttle;
+    int auto_converge_throttle;   /* % */
+    char *error_message;          /* QEMU's reason when it failed, or NULL */
+} QemuMigrationStats;
+
+void qemu_migration_stats_clear(QemuMigrationStats *stats);
+
+/* ---------------------------------------------------------------- destination */
+
+/* Start QEMU for the incoming guest obj (inactive, with the definition prepare decided),
+ * paused with -incoming defer: the guest becomes PAUSED/MIGRATION and sends STARTED/
+ * MIGRATED as libvirt's; capabilities and parameters set as the source will use them;
+ * migrate-incoming on spec's address and port (or fd); an NBD server exporting the disks to
+ * copy (NON_SHARED_*). cb runs on the loop once QEMU listens or the start failed (then
+ * nothing of the guest runs: it is inactive, or removed when it was not defined). */
+void qemu_migration_incoming_start(SvDomainObj *obj, const QemuMigrationSpec *spec,
+                                   GAsyncReadyCallback cb, gpointer data);
+/* TRUE with out filled (qemu_incoming_clear it), or FALSE with error set. */
+gboolean qemu_migration_incoming_start_finish(SvDomainObj *obj, GAsyncResult *res,
+                                              QemuIncoming *out, GError **error);
+
+/* Destination, finish phase. ok: the incoming migration must have completed (else FALSE
+ * with libvirt's error and the guest killed); the NBD server stops; the guest resumes
+ * (RESUMED/MIGRATED, RUNNING/MIGRATED) unless PAUSED is in flags (it stays PAUSED/
+ * MIGRATION... as libvirt: SUSPENDED/PAUSED event). Not ok (cancelled): QEMU is killed
+ * (STOPPED/FAILED) and the guest removed unless it is persistent. */
+gboolean qemu_migration_incoming_finish(SvDomainObj *obj, gboolean ok, guint flags,
+                                        GError **error);
+
+/* ---------------------------------------------------------------- source */
+
+/* Send obj (running or paused, with no other job) to where spec says: capabilities and
+ * parameters set, the NBD mirrors of the disks to copy first (blockdev-mirror to the
+ * destination's server, until all are ready), then `migrate`. Progress comes from QEMU's
+ * MIGRATION events; when QEMU stops the vCPUs for the last pass the guest becomes PAUSED/
+ * MIGRATION with SUSPENDED/MIGRATED (SUSPENDED/POSTCOPY, RUNNING/POSTCOPY for post-copy).
+ * cb runs once QEMU completed, failed, or was aborted (DOMAIN_ABORT_JOB); while it runs
+ * the guest's job is MIGRATION_OUT. */
+void qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec,
+                                 GAsyncReadyCallback cb, gpointer data);
+/* TRUE with the final figures in stats (may be NULL; qemu_migration_stats_clear it), or
+ * FALSE with libvirt's error (failed: "operation failed: migration out job: ...",
+ * aborted: "operation aborted: migration out job: canceled by client"). */
+gboolean qemu_migration_outgoing_run_finish(SvDomainObj *obj, GAsyncResult *res,
+                                            QemuMigrationStats *stats, GError **error);
+
+/* Source, confirm phase. ok: the destination runs the guest: QEMU is stopped and the guest
+ * STOPPED/MIGRATED (inactive; transient ones removed). Not ok: the mirrors are cancelled
+ * and the guest runs again where it was running (RESUMED/MIGRATED), or stays paused. */
+void qemu_migration_outgoing_confirm(SvDomainObj *obj, gboolean ok, guint flags);
+
+/* ---------------------------------------------------------------- the job */
+
+/* Whether a migration of obj is under way on this side (its job MIGRATION_IN or _OUT). */
+gboolean qemu_migration_active(SvDomainObj *obj);
