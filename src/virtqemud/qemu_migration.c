@@ -55,15 +55,20 @@ qemu_migration_incoming_start_finish(SvDomainObj *obj, GAsyncResult *res, QemuIn
     return g_task_propagate_boolean(G_TASK(res), error);
 }
 
-gboolean
-qemu_migration_incoming_finish(SvDomainObj *obj, gboolean ok, guint flags, GError **error)
+void
+qemu_migration_incoming_finish(SvDomainObj *obj, gboolean ok, guint flags,
+                               GAsyncReadyCallback cb, gpointer data)
 {
-    (void)obj;
     (void)ok;
     (void)flags;
-    sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                 "migration of a running guest is not implemented yet");
-    return FALSE;
+    not_yet(obj, cb, data, qemu_migration_incoming_finish);
+}
+
+gboolean
+qemu_migration_incoming_finish_finish(SvDomainObj *obj, GAsyncResult *res, GError **error)
+{
+    (void)obj;
+    return g_task_propagate_boolean(G_TASK(res), error);
 }
 
 void

@@ -129,13 +129,17 @@ void qemu_migration_incoming_start(SvDomainObj *obj, const QemuMigrationSpec *sp
 gboolean qemu_migration_incoming_start_finish(SvDomainObj *obj, GAsyncResult *res,
                                               QemuIncoming *out, GError **error);
 
-/* Destination, finish phase. ok: the incoming migration must have completed (else FALSE
- * with libvirt's error and the guest killed); the NBD server stops; the guest resumes
- * (RESUMED/MIGRATED, RUNNING/MIGRATED) unless PAUSED is in flags (it stays PAUSED/
- * MIGRATION... as libvirt: SUSPENDED/PAUSED event). Not ok (cancelled): QEMU is killed
- * (STOPPED/FAILED) and the guest removed unless it is persistent. */
-gboolean qemu_migration_incoming_finish(SvDomainObj *obj, gboolean ok, guint flags,
-                                        GError **error);
+/* Destination, finish phase. ok: the incoming migration is awaited until QEMU completed it
+ * (it may still be loading the last pass when the source is done), the NBD server stops,
+ * and the guest resumes (RESUMED/MIGRATED, RUNNING/MIGRATED) unless PAUSED is in flags
+ * (then PAUSED/USER with SUSPENDED/PAUSED, as libvirt). Not ok (the source cancelled), or
+ * the incoming migration failed: QEMU is killed (STOPPED/FAILED, SHUTOFF/FAILED) and a
+ * transient guest removed; the _finish then gives FALSE with libvirt's error. cb runs on
+ * the loop. */
+void qemu_migration_incoming_finish(SvDomainObj *obj, gboolean ok, guint flags,
+                                    GAsyncReadyCallback cb, gpointer data);
+gboolean qemu_migration_incoming_finish_finish(SvDomainObj *obj, GAsyncResult *res,
+                                               GError **error);
 
 /* ---------------------------------------------------------------- source */
 
