@@ -33,7 +33,8 @@ qemu_incoming_clear(QemuIncoming *in)
 void
 qemu_migration_stats_clear(QemuMigrationStats *stats)
 {
-    g_clear_pointer(&stats->error_message, g_free);
+    g_free(stats->status);
+    g_free(stats->error_desc);
     memset(stats, 0, sizeof(*stats));
 }
 

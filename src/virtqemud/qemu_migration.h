@@ -13,37 +13,13 @@
 #include <gio/gio.h>
 
 #include "conf/domain_obj.h"
-
-/* The tunables of a migration (libvirt's VIR_MIGRATE_PARAM_* that reach QEMU), each with
- * whether it was given; what is not given keeps QEMU's own value. */
-typedef struct {
-    gboolean has_bandwidth;
-    guint64 bandwidth;            /* MiB/s (BANDWIDTH) */
-    gboolean has_bandwidth_postcopy;
-    guint64 bandwidth_postcopy;   /* MiB/s (BANDWIDTH_POSTCOPY) */
-    gboolean has_parallel_connections;
-    int parallel_connections;     /* PARALLEL_CONNECTIONS (with PARALLEL) */
-    GStrv compression;            /* COMPRESSION methods: "xbzrle", "mt"; NULL: xbzrle with
-                                     COMPRESSED */
-    gboolean has_compression_mt_level;
-    int compression_mt_level;
-    gboolean has_compression_mt_threads;
-    int compression_mt_threads;
-    gboolean has_compression_mt_dthreads;
-    int compression_mt_dthreads;
-    gboolean has_compression_xbzrle_cache;
-    guint64 compression_xbzrle_cache; /* bytes */
-    gboolean has_auto_converge_initial;
-    int auto_converge_initial;    /* % (AUTO_CONVERGE_INITIAL) */
-    gboolean has_auto_converge_increment;
-    int auto_converge_increment;  /* % (AUTO_CONVERGE_INCREMENT) */
-} QemuMigrationTuning;
+#include "conf/migration_params.h"
 
 /* What one side's QEMU is asked to do. Strings and arrays are the caller's (transfer none)
  * and need only last until the call returns. */
 typedef struct {
     guint flags;                  /* virDomainMigrateFlags */
-    const QemuMigrationTuning *tuning; /* NULL: nothing given */
+    const SvMigrationTuning *tuning; /* NULL: nothing given */
 
     /* Destination. */
     const char *listen_address;   /* LISTEN_ADDRESS, or NULL: every address ("[::]", or
@@ -81,36 +57,31 @@ typedef struct {
 void qemu_incoming_clear(QemuIncoming *in);
 
 /* A migration's figures as libvirt's job statistics name them (virDomainGetJobStats:
- * VIR_DOMAIN_JOB_*), from QEMU's query-migrate and MIGRATION events; has_* tells which
- * ones QEMU gave. Times in ms, sizes in bytes, rates in bytes/s. */
+ * VIR_DOMAIN_JOB_*), from QEMU's query-migrate and the mirrors' progress; the has_ members
+ * say which ones QEMU gave (libvirt leaves the others out). Times in ms, sizes in bytes,
+ * rates in bytes/s. qemu_migration_qmp.h reads and writes them. */
 typedef struct {
     int type;                     /* virDomainJobType: UNBOUNDED, COMPLETED, FAILED, ... */
     int operation;                /* virDomainJobOperation: MIGRATION_IN or _OUT */
-    guint64 time_elapsed;         /* since the migration's start (begin on the source) */
-    gboolean has_time_elapsed_net;
-    guint64 time_elapsed_net;
+    guint64 time_elapsed;         /* since the job began */
     gboolean has_downtime;
     guint64 downtime;
-    gboolean has_downtime_net;
-    guint64 downtime_net;
     gboolean has_setup_time;
     guint64 setup_time;
-    guint64 data_total, data_processed, data_remaining;
-    guint64 memory_total, memory_processed, memory_remaining;
-    guint64 memory_constant, memory_normal, memory_normal_bytes;
-    guint64 memory_bps;
-    guint64 memory_dirty_rate;
-    guint64 memory_page_size;
-    guint64 memory_iteration;
-    guint64 memory_postcopy_requests;
-    gboolean has_disk;
-    guint64 disk_total, disk_processed, disk_remaining, disk_bps;
-    gboolean has_compression;
-    guint64 compression_cache, compression_bytes, compression_pages;
-    guint64 compression_cache_misses, compression_overflow;
-    gboolean has_auto_converge_throttle;
-    int auto_converge_throttle;   /* % */
-    char *error_message;          /* QEMU's reason when it failed, or NULL */
+    guint64 ram_total, ram_transferred, ram_remaining;
+    gboolean has_ram_duplicate;
+    guint64 ram_duplicate, ram_normal, ram_normal_bytes;
+    guint64 ram_bps;              /* 0: not given */
+    guint64 ram_dirty_rate, ram_iteration, ram_postcopy_requests;
+    guint64 ram_page_size;        /* 0: not given */
+    guint64 disk_total, disk_transferred, disk_remaining, disk_bps;
+    guint64 mirror_total, mirror_transferred; /* the NBD mirrors' (storage copy) */
+    gboolean has_xbzrle;
+    guint64 xbzrle_cache_size, xbzrle_bytes, xbzrle_pages, xbzrle_cache_miss,
+        xbzrle_overflow;
+    int cpu_throttle_percentage;  /* 0: not given */
+    char *status;                 /* QEMU's status ("active", "completed", ...) or NULL */
+    char *error_desc;             /* QEMU's reason when it failed, or NULL */
 } QemuMigrationStats;
 
 void qemu_migration_stats_clear(QemuMigrationStats *stats);
