@@ -11,6 +11,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include "conf/domain_obj.h"
 #include "conf/migration_params.h"
@@ -62,7 +63,9 @@ void qemu_incoming_clear(QemuIncoming *in);
  * rates in bytes/s. qemu_migration_qmp.h reads and writes them. */
 typedef struct {
     int type;                     /* virDomainJobType: UNBOUNDED, COMPLETED, FAILED, ... */
-    int operation;                /* virDomainJobOperation: MIGRATION_IN or _OUT */
+    int operation;                /* virDomainJobOperation: MIGRATION_IN or _OUT (DUMP for a
+                                     full dump's, which is a migration into its file) */
+    gboolean savedump;            /* a save's or a dump's: no disk or compression figures */
     guint64 time_elapsed;         /* since the job began */
     gboolean has_downtime;
     guint64 downtime;
@@ -85,6 +88,9 @@ typedef struct {
 } QemuMigrationStats;
 
 void qemu_migration_stats_clear(QemuMigrationStats *stats);
+
+/* JOB_COMPLETED of obj's job with its final figures (a migration's, a full dump's). */
+void qemu_job_emit_completed(SvDomainObj *obj, const QemuMigrationStats *stats);
 
 /* ---------------------------------------------------------------- destination */
 
@@ -138,3 +144,38 @@ void qemu_migration_outgoing_confirm(SvDomainObj *obj, gboolean ok, guint flags)
 
 /* Whether a migration of obj is under way on this side (its job MIGRATION_IN or _OUT). */
 gboolean qemu_migration_active(SvDomainObj *obj);
+
+/* ---------------------------------------------------------------- virtqemud's hooks */
+
+/* What the process code (start, events, exit) asks of the migration under way; each does
+ * nothing (or answers FALSE) for a guest with none. */
+typedef struct QemuMigration QemuMigration;
+
+/* Free what the run still holds of a migration (the run's data goes). */
+void qemu_migration_free(QemuMigration *mig);
+
+/* The incoming start's QEMU is ready (qemu_start.c, its last step): capabilities, parameters
+ * and migrate-incoming, then the start's end as a migration's (PAUSED/MIGRATION,
+ * STARTED/MIGRATED). */
+void qemu_migration_incoming_launched(SvDomainObj *obj);
+
+/* QEMU's MIGRATION event. */
+void qemu_migration_event(SvDomainObj *obj, JsonObject *data);
+
+/* QEMU's STOP of a running guest: the paused reason and SUSPENDED detail an outgoing
+ * migration gives it (MIGRATION/MIGRATED, or POSTCOPY/POSTCOPY); FALSE when none. */
+gboolean qemu_migration_paused_reason(SvDomainObj *obj, int *ret_reason, int *ret_detail);
+
+/* QEMU's RESUME of a paused guest: the running reason and RESUMED detail the migration's own
+ * cont asked for (MIGRATED/MIGRATED on the destination, MIGRATION_CANCELED/MIGRATED on the
+ * source); FALSE when none. */
+gboolean qemu_migration_running_reason(SvDomainObj *obj, int *ret_reason, int *ret_detail);
+
+/* QEMU has exited: how the migration decided the guest ends (the source's after confirm:
+ * SHUTOFF/MIGRATED, STOPPED/MIGRATED; the destination's: SHUTOFF/FAILED, STOPPED/FAILED);
+ * FALSE when it decided nothing. */
+gboolean qemu_migration_decided_end(SvDomainObj *obj, int *ret_reason, int *ret_detail);
+
+/* QEMU is gone (the run's release): an operation waiting on it fails ("domain is not
+ * running", or the start's error), the migration port is given back. */
+void qemu_migration_release(SvDomainObj *obj);

@@ -262,6 +262,8 @@ add_data(GArray *p, const QemuMigrationStats *s)
     sv_typed_params_add_ullong(p, s->ram_postcopy_requests, "memory_postcopy_requests");
     if (s->ram_page_size)
         sv_typed_params_add_ullong(p, s->ram_page_size, "memory_page_size");
+    if (s->savedump)
+        return;
     sv_typed_params_add_ullong(p, s->disk_total + s->mirror_total, "disk_total");
     sv_typed_params_add_ullong(p, s->disk_transferred + s->mirror_transferred, "disk_processed");
     sv_typed_params_add_ullong(p, s->disk_remaining + mirror_remaining, "disk_remaining");
@@ -281,6 +283,8 @@ qemu_migration_stats_params(const QemuMigrationStats *s)
     if (s->has_setup_time)
         sv_typed_params_add_ullong(p, s->setup_time, "setup_time");
     add_data(p, s);
+    if (s->savedump)
+        return p;
     if (s->has_xbzrle) {
         sv_typed_params_add_ullong(p, s->xbzrle_cache_size, "compression_cache");
         sv_typed_params_add_ullong(p, s->xbzrle_bytes, "compression_bytes");
