@@ -26,6 +26,8 @@ typedef struct {
     GHashTable *consoles;    /* the open consoles (qemu_console.c) */
     QemuPorts *display_ports;   /* remote_display_port_min..max: vnc and spice autoports */
     QemuPorts *websocket_ports; /* websocket_port_min..max: vnc websocket='-1' */
+    QemuPorts *migration_ports; /* migration_port_min..max: incoming migrations' listeners */
+    char *migration_address;    /* migration_address: where they listen, NULL: everywhere */
     char *cgroup_root;       /* cgroup_root: where the hierarchies are mounted */
     char *cgroup_parent;     /* cgroup_parent: every guest's cgroup is PARENT/NAME.libvirt-qemu */
 } QemuProcessContext;
