@@ -4,6 +4,7 @@
 #include "qemu_graphicsfd.h"
 #include "qemu_guestops.h"
 #include "qemu_iotune.h"
+#include "qemu_migrate_calls.h"
 #include "qemu_update.h"
 
 #include <errno.h>
@@ -683,6 +684,9 @@ handlers_install(QemuDriver *driver)
     /* issue 18 item 2, core dumps (virsh dump, memory-only) and their job for
      * domjobinfo: qemu_coredump.c */
     qemu_coredump_install(&driver->handlers);
+    /* issue 21: migration's phases (begin, prepare, perform, finish, confirm):
+     * qemu_migrate_calls.c */
+    qemu_migrate_install(&driver->process, &driver->handlers);
 }
 
 static gboolean
@@ -740,6 +744,7 @@ qemu_init(SvDaemon *d, GError **error)
     driver->process.websocket_ports = g_steal_pointer(&websocket_ports);
     driver->process.migration_ports = g_steal_pointer(&migration_ports);
     driver->process.migration_address = g_steal_pointer(&migration_address);
+    driver->process.migrations = qemu_migrations_new();
     driver->process.cgroup_root = g_steal_pointer(&cgroup_root);
     driver->process.cgroup_parent = g_steal_pointer(&cgroup_parent);
     n = sv_domain_store_load_all(driver->store, driver->list, NULL, NULL);
@@ -780,6 +785,7 @@ qemu_cleanup(SvDaemon *d)
     g_free(driver->process.migration_address);
     g_free(driver->process.cgroup_root);
     g_free(driver->process.cgroup_parent);
+    qemu_migrations_free(driver->process.migrations);
     qemu_caps_free(driver->caps);
     qemu_security_free(driver->security);
     g_free(driver->host_uuid);

@@ -10,6 +10,8 @@
 
 typedef SvKillTimeouts QemuTimeouts;
 
+typedef struct QemuMigrations QemuMigrations;
+
 typedef struct {
     SvDaemon *daemon;
     SvDomainDriver *domains;
@@ -28,6 +30,8 @@ typedef struct {
     QemuPorts *websocket_ports; /* websocket_port_min..max: vnc websocket='-1' */
     QemuPorts *migration_ports; /* migration_port_min..max: incoming migrations' listeners */
     char *migration_address;    /* migration_address: where they listen, NULL: everywhere */
+    /* The migrations' phases under way (qemu_migrate_calls.c). */
+    struct QemuMigrations *migrations;
     char *cgroup_root;       /* cgroup_root: where the hierarchies are mounted */
     char *cgroup_parent;     /* cgroup_parent: every guest's cgroup is PARENT/NAME.libvirt-qemu */
 } QemuProcessContext;
