@@ -17,6 +17,7 @@
 #include "qemu_domain.h"
 #include "qemu_migration.h"
 #include "qemu_ports.h"
+#include "qemu_status.h"
 #include "util/error.h"
 
 static const char *const phase_names[MIG_PHASE_LAST] = {
@@ -87,6 +88,17 @@ mig_domain_find(QemuProcessContext *ctx, const char *key)
     return sv_domain_list_find_by_uuid(ctx->domains->list, uuid);
 }
 
+/* A running guest's status file follows its job (a restarted daemon ends the migration
+ * from it). */
+static void
+job_saved(MigJob *job)
+{
+    SvDomainObj *obj = mig_domain_find(job->ctx, job->key);
+
+    if (obj && obj->priv && sv_domain_obj_is_active(obj))
+        qemu_status_save(obj);
+}
+
 MigJob *
 mig_job_begin(QemuProcessContext *ctx, SvDomainObj *obj, gboolean incoming, guint flags,
               int phase, GError **error)
@@ -100,6 +112,7 @@ mig_job_begin(QemuProcessContext *ctx, SvDomainObj *obj, gboolean incoming, guin
         return NULL;
     }
     job = g_new0(MigJob, 1);
+    job->ctx = ctx;
     job->key = key_of(obj);
     job->incoming = incoming;
     job->flags = flags;
@@ -108,6 +121,7 @@ mig_job_begin(QemuProcessContext *ctx, SvDomainObj *obj, gboolean incoming, guin
     sv_domain_driver_hold(ctx->domains, TRUE);
     g_debug("migration of %s: %s job begins at %s", obj->def->name, incoming ? "in" : "out",
             mig_phase_name(phase));
+    job_saved(job);
     return job;
 }
 
@@ -137,14 +151,21 @@ mig_job_phase(MigJob *job, int phase, GError **error)
     g_debug("migration job %s: %s -> %s", job->key, mig_phase_name(job->phase),
             mig_phase_name(phase));
     job->phase = phase;
+    job_saved(job);
     return TRUE;
 }
 
 void
 mig_job_end(QemuProcessContext *ctx, MigJob *job)
 {
+    g_autofree char *key = g_strdup(job->key);
+    SvDomainObj *obj;
+
     g_debug("migration job %s ends at %s", job->key, mig_phase_name(job->phase));
     g_hash_table_remove(ctx->migrations->jobs, job->key);
+    obj = mig_domain_find(ctx, key);
+    if (obj && obj->priv && sv_domain_obj_is_active(obj))
+        qemu_status_save(obj);
     sv_domain_driver_hold(ctx->domains, FALSE);
 }
 
@@ -171,6 +192,7 @@ mig_cookie_to_wire(const SvMigrationCookie *c, u_int *ret_len, char **ret_val)
 {
     char *xml = sv_migration_cookie_format(c);
 
+    g_debug("migration cookie sent: %s", xml);
     *ret_len = (u_int)strlen(xml) + 1;
     *ret_val = xml;
 }
@@ -184,6 +206,8 @@ mig_cookie_from_wire(QemuProcessContext *ctx, const char *val, u_int len, guint 
     SvMigCookieExpect expect = {name, uuid, host, dname};
 
     host_uuid(ctx, host);
+    g_debug("migration cookie received (%u bytes): %.*s", len, len ? (int)len - 1 : 0,
+            val ? val : "");
     return sv_migration_cookie_parse(val, len, accept, &expect, error);
 }
 

@@ -28,6 +28,7 @@ const char *mig_phase_name(int phase);
 /* One side's migration of one domain, from the phase that starts it (begin with
  * CHANGE_PROTECTION, perform, prepare) to the one that ends it (confirm, finish). */
 typedef struct {
+    QemuProcessContext *ctx;
     char *key;          /* the domain's UUID, as text */
     gboolean incoming;  /* destination (MIGRATION_IN) or source (MIGRATION_OUT) */
     int phase;          /* MigPhase */
@@ -37,6 +38,7 @@ typedef struct {
     gboolean added;     /* destination: prepare made the domain (it was not defined here) */
     gboolean live_def;  /* destination: a defined domain runs on the incoming definition */
     gboolean busy;      /* a phase's asynchronous step is under way */
+    gboolean recovered; /* read back from a status file by a restarted daemon */
 } MigJob;
 
 struct QemuMigrations {
