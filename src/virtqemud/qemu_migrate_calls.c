@@ -78,6 +78,12 @@ mig_job_find(QemuProcessContext *ctx, const SvDomainObj *obj)
     return g_hash_table_lookup(ctx->migrations->jobs, key);
 }
 
+MigJob *
+mig_job_by_key(QemuProcessContext *ctx, const char *key)
+{
+    return g_hash_table_lookup(ctx->migrations->jobs, key);
+}
+
 SvDomainObj *
 mig_domain_find(QemuProcessContext *ctx, const char *key)
 {
@@ -533,8 +539,7 @@ static void
 finish_offline_done(const GError *error, SvDomainObj *obj, gpointer data)
 {
     FinishWait *w = data;
-    SvDomainObj *found = mig_domain_find(w->ctx, w->key);
-    MigJob *job = found ? mig_job_find(w->ctx, found) : NULL;
+    MigJob *job = mig_job_by_key(w->ctx, w->key);
 
     if (job)
         mig_job_end(w->ctx, job);

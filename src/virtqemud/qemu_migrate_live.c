@@ -55,7 +55,7 @@ prepare_started(GObject *source, GAsyncResult *res, gpointer data)
 {
     PrepareWait *w = data;
     SvDomainObj *obj = mig_domain_find(w->ctx, w->key);
-    MigJob *job = obj ? mig_job_find(w->ctx, obj) : NULL;
+    MigJob *job = mig_job_by_key(w->ctx, w->key);
     QemuIncoming in = {0};
     GError *error = NULL;
     remote_domain_migrate_prepare3_params_ret r = {0};
@@ -228,7 +228,7 @@ finish_done(GObject *source, GAsyncResult *res, gpointer data)
 {
     FinishLive *w = data;
     SvDomainObj *obj = mig_domain_find(w->ctx, w->key);
-    MigJob *job = obj ? mig_job_find(w->ctx, obj) : NULL;
+    MigJob *job = mig_job_by_key(w->ctx, w->key);
     GError *error = NULL;
     gboolean ok;
 

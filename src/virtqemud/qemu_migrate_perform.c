@@ -174,7 +174,7 @@ perform_native(Perform *pf, SvDomainObj *obj, const char *uri, const SvMigration
 static void
 managed_done(Perform *pf, SvDomainObj *obj, SvMigrationCookie *out, GError *error)
 {
-    MigJob *job = obj ? mig_job_find(pf->ctx, obj) : NULL;
+    MigJob *job = mig_job_by_key(pf->ctx, pf->key);
     remote_domain_migrate_perform3_params_ret r = {0};
 
     if (!error && job)
@@ -319,7 +319,7 @@ p2p_end(P2P *x)
 {
     QemuProcessContext *ctx = x->pf.ctx;
     SvDomainObj *obj = mig_domain_find(ctx, x->pf.key);
-    MigJob *job = obj ? mig_job_find(ctx, obj) : NULL;
+    MigJob *job = mig_job_by_key(ctx, x->pf.key);
 
     if (job)
         mig_job_end(ctx, job);
@@ -348,7 +348,7 @@ static void
 p2p_confirm(P2P *x)
 {
     SvDomainObj *obj = mig_domain_find(x->pf.ctx, x->pf.key);
-    MigJob *job = obj ? mig_job_find(x->pf.ctx, obj) : NULL;
+    MigJob *job = mig_job_by_key(x->pf.ctx, x->pf.key);
 
     if (job)
         mig_job_phase(job, x->cancelled ? MIG_PHASE_CONFIRM3_CANCELLED : MIG_PHASE_CONFIRM3,
@@ -412,7 +412,7 @@ static void
 p2p_performed(Perform *pf, SvDomainObj *obj, SvMigrationCookie *out, GError *error)
 {
     P2P *x = (P2P *)pf;
-    MigJob *job = obj ? mig_job_find(pf->ctx, obj) : NULL;
+    MigJob *job = mig_job_by_key(pf->ctx, pf->key);
 
     g_clear_pointer(&x->cookie_out, g_free);
     x->cookie_out_len = 0;
@@ -443,7 +443,7 @@ prepare_reply(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize l
     remote_domain_migrate_prepare3_params_ret r = {0};
     QemuProcessContext *ctx = x->pf.ctx;
     SvDomainObj *obj = mig_domain_find(ctx, x->pf.key);
-    MigJob *job = obj ? mig_job_find(ctx, obj) : NULL;
+    MigJob *job = mig_job_by_key(ctx, x->pf.key);
     GError *local = NULL;
 
     (void)conn;
@@ -489,7 +489,7 @@ p2p_prepare(P2P *x)
 {
     QemuProcessContext *ctx = x->pf.ctx;
     SvDomainObj *obj = mig_domain_find(ctx, x->pf.key);
-    MigJob *job = obj ? mig_job_find(ctx, obj) : NULL;
+    MigJob *job = mig_job_by_key(ctx, x->pf.key);
     g_autoptr(SvMigrationCookie) cookie = NULL;
     remote_domain_migrate_prepare3_params_args a = {0};
     GError *error = NULL;

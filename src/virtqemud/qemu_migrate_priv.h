@@ -47,6 +47,8 @@ struct QemuMigrations {
 
 /* The job of obj on this side, or NULL. */
 MigJob *mig_job_find(QemuProcessContext *ctx, const SvDomainObj *obj);
+/* The same by the domain's UUID text: an asynchronous step's, whose domain may be gone. */
+MigJob *mig_job_by_key(QemuProcessContext *ctx, const char *key);
 /* Start obj's job (incoming or not) at phase: libvirt's "another migration job is already
  * running for domain '%s'" when one is; the daemon's idle exit is held until it ends. */
 MigJob *mig_job_begin(QemuProcessContext *ctx, SvDomainObj *obj, gboolean incoming,
