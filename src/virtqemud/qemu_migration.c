@@ -196,11 +196,12 @@ mig_setup(SvDomainObj *obj, void (*next)(SvDomainObj *obj, const GError *error))
 
 /* ---------------------------------------------------------------- the job's figures */
 
+/* libvirt 9.0's name of the job in its messages. */
 static const char *
 job_name(const QemuMigration *mig)
 {
-    return mig->operation == SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT ? "migration out"
-                                                                   : "migration in";
+    return mig->operation == SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT ? "migration out job"
+                                                                   : "migration in job";
 }
 
 GError *
@@ -210,14 +211,11 @@ mig_status_error(const QemuMigration *mig)
     GError *error = NULL;
 
     if (status && g_str_equal(status, "cancelled"))
-        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_ABORTED,
-                     "job '%s' canceled by client", job_name(mig));
-    else if (mig->stats.error_desc)
-        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "job '%s' failed: %s",
-                     job_name(mig), mig->stats.error_desc);
+        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_ABORTED, "%s: canceled by client",
+                     job_name(mig));
     else
-        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
-                     "job '%s' unexpectedly failed", job_name(mig));
+        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "%s: %s", job_name(mig),
+                     mig->stats.error_desc ? mig->stats.error_desc : "unexpectedly failed");
     return error;
 }
 

@@ -130,8 +130,8 @@ gboolean qemu_migration_incoming_finish_finish(SvDomainObj *obj, GAsyncResult *r
 void qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec,
                                  GAsyncReadyCallback cb, gpointer data);
 /* TRUE with the final figures in stats (may be NULL; qemu_migration_stats_clear it), or
- * FALSE with libvirt's error (failed: "operation failed: migration out job: ...",
- * aborted: "operation aborted: migration out job: canceled by client"). */
+ * FALSE with libvirt's error (failed: OPERATION_FAILED "migration out job: QEMU's reason",
+ * aborted: OPERATION_ABORTED "migration out job: canceled by client"). */
 gboolean qemu_migration_outgoing_run_finish(SvDomainObj *obj, GAsyncResult *res,
                                             QemuMigrationStats *stats, GError **error);
 

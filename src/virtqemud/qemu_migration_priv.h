@@ -53,8 +53,8 @@ void mig_return(QemuMigration *mig, GError *error, gpointer value, GDestroyNotif
 /* Capabilities and parameters of this side, then mig->next(obj, error). */
 void mig_setup(SvDomainObj *obj, void (*next)(SvDomainObj *obj, const GError *error));
 
-/* libvirt's error of a migration QEMU ended without completing it ("job 'migration out'
- * failed: ...", "... unexpectedly failed", "... canceled by client"). (transfer full) */
+/* libvirt 9.0's error of a migration QEMU ended without completing it ("migration out job:
+ * QEMU's reason", "...: unexpectedly failed", "...: canceled by client"). (transfer full) */
 GError *mig_status_error(const QemuMigration *mig);
 
 /* The figures now: time elapsed, and the downtime once the vCPUs stopped. */
