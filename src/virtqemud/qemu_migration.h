@@ -15,6 +15,7 @@
 
 #include "conf/domain_obj.h"
 #include "conf/migration_params.h"
+#include "domain/domain_driver.h"
 
 /* What one side's QEMU is asked to do. Strings and arrays are the caller's (transfer none)
  * and need only last until the call returns. */
@@ -144,6 +145,19 @@ void qemu_migration_outgoing_confirm(SvDomainObj *obj, gboolean ok, guint flags)
 
 /* Whether a migration of obj is under way on this side (its job MIGRATION_IN or _OUT). */
 gboolean qemu_migration_active(SvDomainObj *obj);
+
+/* DOMAIN_GET_JOB_INFO (stats FALSE) or DOMAIN_GET_JOB_STATS (TRUE) while a migration of obj
+ * is under way: the call deferred and answered from QEMU's query-migrate; FALSE when none
+ * is (the caller answers). */
+gboolean qemu_migration_job_query(SvCall *call, SvDomainObj *obj, gboolean stats);
+
+/* The speed (MiB/s) MIGRATE_SET_MAX_SPEED gave obj for its next migration, else libvirt's
+ * unlimited. */
+guint64 qemu_migration_kept_speed(SvDomainObj *obj);
+
+/* Install the job's calls: ABORT_JOB(_FLAGS), MIGRATE_SET/GET_MAX_DOWNTIME,
+ * SET/GET_MAX_SPEED, GET/SET_COMPRESSION_CACHE, START_POST_COPY. */
+void qemu_migration_job_install(SvRemoteHandlers *h);
 
 /* ---------------------------------------------------------------- virtqemud's hooks */
 

@@ -197,8 +197,7 @@ qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec,
     mig = mig_new(SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT, spec);
     mig->uri = g_strdup(spec->uri);
     mig->bandwidth = mig->tuning.has_bandwidth ? mig->tuning.bandwidth
-                     : qd->migrate_speed        ? qd->migrate_speed
-                                                : QEMU_MIGRATION_BANDWIDTH_MAX;
+                                               : qemu_migration_kept_speed(obj);
     mig->resume = obj->state == SV_DOMAIN_RUNNING;
     mig->task = task;
     qd->mig = mig;
