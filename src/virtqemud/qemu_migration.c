@@ -25,8 +25,7 @@
 
 /* ---------------------------------------------------------------- the migration object */
 
-QemuMigration *
-mig_find(gpointer run, SvDomainObj **ret_obj)
+QemuMigration *mig_find(gpointer run, SvDomainObj **ret_obj)
 {
     SvDomainObj *obj = qemu_domain_find(run);
 
@@ -34,8 +33,7 @@ mig_find(gpointer run, SvDomainObj **ret_obj)
     return mig_of(obj);
 }
 
-QemuMigration *
-mig_new(int operation, const QemuMigrationSpec *spec)
+QemuMigration *mig_new(int operation, const QemuMigrationSpec *spec)
 {
     QemuMigration *mig = g_new0(QemuMigration, 1);
 
@@ -50,15 +48,17 @@ mig_new(int operation, const QemuMigrationSpec *spec)
         mig->tuning.compression = g_strdupv(spec->tuning->compression);
     }
     mig->tls_hostname = g_strdup(spec->tls_hostname);
+    mig->fd = spec->fd;
     return mig;
 }
 
-void
-qemu_migration_free(QemuMigration *mig)
+void qemu_migration_free(QemuMigration *mig)
 {
     if (!mig)
         return;
     g_assert(!mig->task); /* answered when QEMU went (qemu_migration_release) */
+    if (mig->fd >= 0)
+        close(mig->fd);
     qemu_migration_stats_clear(&mig->stats);
     g_strfreev(mig->tuning.compression);
     g_free(mig->uri);
@@ -73,8 +73,7 @@ typedef struct {
     GDestroyNotify value_free;
 } Answer;
 
-static gboolean
-answer_now(gpointer data)
+static gboolean answer_now(gpointer data)
 {
     Answer *a = data;
 
@@ -87,8 +86,7 @@ answer_now(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-void
-mig_return(QemuMigration *mig, GError *error, gpointer value, GDestroyNotify value_free)
+void mig_return(QemuMigration *mig, GError *error, gpointer value, GDestroyNotify value_free)
 {
     Answer *a;
 
@@ -108,8 +106,7 @@ mig_return(QemuMigration *mig, GError *error, gpointer value, GDestroyNotify val
 }
 
 /* A task with its answer already known (no migration object holds it). */
-static void
-answer_task(GTask *task, GError *error, gpointer value, GDestroyNotify value_free)
+static void answer_task(GTask *task, GError *error, gpointer value, GDestroyNotify value_free)
 {
     QemuMigration tmp = {.task = task};
 
@@ -118,8 +115,7 @@ answer_task(GTask *task, GError *error, gpointer value, GDestroyNotify value_fre
 
 /* ---------------------------------------------------------------- setup */
 
-JsonObject *
-mig_args1(const char *key, const char *value)
+JsonObject *mig_args1(const char *key, const char *value)
 {
     JsonObject *args = json_object_new();
 
@@ -127,8 +123,8 @@ mig_args1(const char *key, const char *value)
     return args;
 }
 
-static void
-setup_step_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run, gboolean last)
+static void setup_step_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run,
+                            gboolean last)
 {
     SvDomainObj *obj;
     QemuMigration *mig = mig_find(run, &obj);
@@ -145,22 +141,19 @@ setup_step_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer r
     next(obj, error);
 }
 
-static void
-caps_set_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void caps_set_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     setup_step_done(mon, ret, error, run, FALSE);
 }
 
-static void
-params_set_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void params_set_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     setup_step_done(mon, ret, error, run, TRUE);
 }
 
 /* QEMU's capabilities known: both settings go out together (QEMU answers in order; the
  * first refusal ends the setup). */
-static void
-caps_queried(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void caps_queried(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     SvDomainObj *obj;
     QemuMigration *mig = mig_find(run, &obj);
@@ -184,28 +177,61 @@ caps_queried(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
                          params_set_done, run);
 }
 
-void
-mig_setup(SvDomainObj *obj, void (*next)(SvDomainObj *obj, const GError *error))
+void mig_setup(SvDomainObj *obj, void (*next)(SvDomainObj *obj, const GError *error))
 {
     QemuMigration *mig = mig_of(obj);
 
     mig->next = next;
-    qemu_monitor_command(qemu_domain_of(obj)->mon, "query-migrate-capabilities", NULL,
-                         caps_queried, sv_domain_obj_run_key(obj));
+    qemu_monitor_command(qemu_domain_of(obj)->mon, "query-migrate-capabilities", NULL, caps_queried,
+                         sv_domain_obj_run_key(obj));
+}
+
+static void fd_given(QemuMonitor *mon, JsonObject *reply, const GError *error, gpointer run)
+{
+    SvDomainObj *obj;
+    QemuMigration *mig = mig_find(run, &obj);
+    g_autoptr(GError) e = qemu_monitor_reply_error("getfd", reply, error);
+    void (*next)(SvDomainObj *, const GError *);
+
+    (void)mon;
+    if (!mig || !mig->next)
+        return;
+    next = mig->next;
+    mig->next = NULL;
+    next(obj, e);
+}
+
+void mig_give_fd(SvDomainObj *obj, void (*next)(SvDomainObj *obj, const GError *error))
+{
+    QemuMigration *mig = mig_of(obj);
+    JsonObject *step;
+    g_autoptr(JsonNode) node = NULL;
+
+    if (mig->fd < 0) {
+        next(obj, NULL);
+        return;
+    }
+    step = json_object_new();
+    json_object_set_string_member(step, "execute", "getfd");
+    json_object_set_object_member(step, "arguments", mig_args1("fdname", MIG_FDNAME));
+    node = json_node_init_object(json_node_alloc(), step);
+    json_object_unref(step);
+    mig->next = next;
+    qemu_monitor_passthrough(qemu_domain_of(obj)->mon, node, mig->fd, fd_given,
+                             sv_domain_obj_run_key(obj));
+    mig->fd = -1; /* QEMU's now, or closed */
 }
 
 /* ---------------------------------------------------------------- the job's figures */
 
 /* libvirt 9.0's name of the job in its messages. */
-static const char *
-job_name(const QemuMigration *mig)
+static const char *job_name(const QemuMigration *mig)
 {
     return mig->operation == SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT ? "migration out job"
                                                                    : "migration in job";
 }
 
-GError *
-mig_status_error(const QemuMigration *mig)
+GError *mig_status_error(const QemuMigration *mig)
 {
     const char *status = mig->stats.status;
     GError *error = NULL;
@@ -219,8 +245,7 @@ mig_status_error(const QemuMigration *mig)
     return error;
 }
 
-void
-mig_update_times(QemuMigration *mig)
+void mig_update_times(QemuMigration *mig)
 {
     gint64 now = g_get_real_time();
 
@@ -237,8 +262,7 @@ typedef struct {
     GArray *params;
 } JobCompleted;
 
-static void
-send_job_completed(SvClient *c, int callback_id, gpointer data)
+static void send_job_completed(SvClient *c, int callback_id, gpointer data)
 {
     JobCompleted *e = data;
     remote_domain_event_callback_job_completed_msg m = {
@@ -249,8 +273,7 @@ send_job_completed(SvClient *c, int callback_id, gpointer data)
                          (xdrproc_t)xdr_remote_domain_event_callback_job_completed_msg, &m);
 }
 
-void
-qemu_job_emit_completed(SvDomainObj *obj, const QemuMigrationStats *stats)
+void qemu_job_emit_completed(SvDomainObj *obj, const QemuMigrationStats *stats)
 {
     JobCompleted e = {{0}, qemu_migration_stats_params(stats)};
 
@@ -264,8 +287,7 @@ qemu_job_emit_completed(SvDomainObj *obj, const QemuMigrationStats *stats)
 
 /* ---------------------------------------------------------------- the process's hooks */
 
-void
-qemu_migration_event(SvDomainObj *obj, JsonObject *data)
+void qemu_migration_event(SvDomainObj *obj, JsonObject *data)
 {
     QemuMigration *mig = mig_of(obj);
     const char *status = qemu_json_string(data, "status");
@@ -285,8 +307,7 @@ qemu_migration_event(SvDomainObj *obj, JsonObject *data)
         mig->next(obj, NULL);
 }
 
-gboolean
-qemu_migration_paused_reason(SvDomainObj *obj, int *ret_reason, int *ret_detail)
+gboolean qemu_migration_paused_reason(SvDomainObj *obj, int *ret_reason, int *ret_detail)
 {
     QemuMigration *mig = mig_of(obj);
 
@@ -303,8 +324,7 @@ qemu_migration_paused_reason(SvDomainObj *obj, int *ret_reason, int *ret_detail)
     return TRUE;
 }
 
-gboolean
-qemu_migration_running_reason(SvDomainObj *obj, int *ret_reason, int *ret_detail)
+gboolean qemu_migration_running_reason(SvDomainObj *obj, int *ret_reason, int *ret_detail)
 {
     QemuMigration *mig = mig_of(obj);
 
@@ -316,8 +336,7 @@ qemu_migration_running_reason(SvDomainObj *obj, int *ret_reason, int *ret_detail
     return TRUE;
 }
 
-gboolean
-qemu_migration_decided_end(SvDomainObj *obj, int *ret_reason, int *ret_detail)
+gboolean qemu_migration_decided_end(SvDomainObj *obj, int *ret_reason, int *ret_detail)
 {
     QemuMigration *mig = mig_of(obj);
 
@@ -328,8 +347,7 @@ qemu_migration_decided_end(SvDomainObj *obj, int *ret_reason, int *ret_detail)
     return TRUE;
 }
 
-void
-qemu_migration_release(SvDomainObj *obj)
+void qemu_migration_release(SvDomainObj *obj)
 {
     QemuMigration *mig = mig_of(obj);
     const GError *start_error = sv_domain_run_of(obj)->start_error;
@@ -349,29 +367,25 @@ qemu_migration_release(SvDomainObj *obj)
     mig_return(mig, error, NULL, NULL);
 }
 
-gboolean
-qemu_migration_active(SvDomainObj *obj)
+gboolean qemu_migration_active(SvDomainObj *obj)
 {
     return mig_of(obj) != NULL;
 }
 
-void
-qemu_incoming_clear(QemuIncoming *in)
+void qemu_incoming_clear(QemuIncoming *in)
 {
     g_clear_pointer(&in->uri, g_free);
     g_clear_pointer(&in->nbd_disks, g_strfreev);
     in->port = in->nbd_port = 0;
 }
 
-static void
-incoming_free(QemuIncoming *in)
+static void incoming_free(QemuIncoming *in)
 {
     qemu_incoming_clear(in);
     g_free(in);
 }
 
-void
-qemu_migration_stats_clear(QemuMigrationStats *stats)
+void qemu_migration_stats_clear(QemuMigrationStats *stats)
 {
     g_free(stats->status);
     g_free(stats->error_desc);
@@ -381,8 +395,7 @@ qemu_migration_stats_clear(QemuMigrationStats *stats)
 /* ---------------------------------------------------------------- destination: prepare */
 
 /* Where QEMU listens when nothing says: every address, IPv6 when the host has it. */
-static const char *
-wildcard_address(void)
+static const char *wildcard_address(void)
 {
     int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -392,8 +405,7 @@ wildcard_address(void)
     return "::";
 }
 
-static void
-incoming_listening(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void incoming_listening(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     SvDomainObj *obj;
     QemuMigration *mig = mig_find(run, &obj);
@@ -421,8 +433,7 @@ incoming_listening(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointe
     mig_return(mig, NULL, in, (GDestroyNotify)incoming_free);
 }
 
-static void
-incoming_setup_done(SvDomainObj *obj, const GError *error)
+static void incoming_listen(SvDomainObj *obj, const GError *error)
 {
     QemuMigration *mig = mig_of(obj);
 
@@ -432,40 +443,44 @@ incoming_setup_done(SvDomainObj *obj, const GError *error)
         qemu_start_failed(obj, g_error_copy(error));
         return;
     }
-    qemu_monitor_command(qemu_domain_of(obj)->mon, "migrate-incoming",
-                         mig_args1("uri", mig->uri), incoming_listening,
-                         sv_domain_obj_run_key(obj));
+    qemu_monitor_command(qemu_domain_of(obj)->mon, "migrate-incoming", mig_args1("uri", mig->uri),
+                         incoming_listening, sv_domain_obj_run_key(obj));
 }
 
-void
-qemu_migration_incoming_launched(SvDomainObj *obj)
+static void incoming_setup_done(SvDomainObj *obj, const GError *error)
+{
+    if (!sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
+        return;
+    if (error) {
+        qemu_start_failed(obj, g_error_copy(error));
+        return;
+    }
+    mig_give_fd(obj, incoming_listen);
+}
+
+void qemu_migration_incoming_launched(SvDomainObj *obj)
 {
     mig_setup(obj, incoming_setup_done);
 }
 
-void
-qemu_migration_incoming_start(SvDomainObj *obj, const QemuMigrationSpec *spec,
-                              GAsyncReadyCallback cb, gpointer data)
+void qemu_migration_incoming_start(SvDomainObj *obj, const QemuMigrationSpec *spec,
+                                   GAsyncReadyCallback cb, gpointer data)
 {
     QemuProcessContext *ctx = qemu_ctx_of(obj);
     GTask *task = g_task_new(NULL, NULL, cb, data);
     QemuMigration *mig = mig_new(SV_DOMAIN_JOB_OPERATION_MIGRATION_IN, spec);
-    const char *address = spec->listen_address ? spec->listen_address
+    const char *address = spec->listen_address     ? spec->listen_address
                           : ctx->migration_address ? ctx->migration_address
                                                    : wildcard_address();
     GError *error = NULL;
     guint port = spec->port;
 
     g_task_set_source_tag(task, qemu_migration_incoming_start);
-    if (spec->fd >= 0) {
-        close(spec->fd); /* tunnelled migrations are not supported yet (see below) */
-        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                     "tunnelled migration is not supported yet");
-    } else if (!port && qemu_ports_acquire(ctx->migration_ports, &port, &error)) {
+    if (spec->fd < 0 && !port && qemu_ports_acquire(ctx->migration_ports, &port, &error))
         mig->port = port;
-    }
     if (!error) {
-        mig->uri = qemu_migration_listen_uri(address, port);
+        /* Tunnelled: QEMU reads the stream from the fd it is given (getfd). */
+        mig->uri = spec->fd >= 0 ? g_strdup(MIG_FD_URI) : qemu_migration_listen_uri(address, port);
         mig->task = task;
         if (qemu_start_incoming(obj, mig, &error))
             return; /* the run owns mig */
@@ -478,9 +493,8 @@ qemu_migration_incoming_start(SvDomainObj *obj, const QemuMigrationSpec *spec,
     answer_task(task, error, NULL, NULL);
 }
 
-gboolean
-qemu_migration_incoming_start_finish(SvDomainObj *obj, GAsyncResult *res, QemuIncoming *out,
-                                     GError **error)
+gboolean qemu_migration_incoming_start_finish(SvDomainObj *obj, GAsyncResult *res,
+                                              QemuIncoming *out, GError **error)
 {
     QemuIncoming *in = g_task_propagate_pointer(G_TASK(res), error);
 
@@ -495,8 +509,7 @@ qemu_migration_incoming_start_finish(SvDomainObj *obj, GAsyncResult *res, QemuIn
 /* ---------------------------------------------------------------- destination: finish */
 
 /* The destination's QEMU and the guest with it end: SHUTOFF/FAILED, STOPPED/FAILED. */
-static void
-incoming_kill(SvDomainObj *obj, QemuMigration *mig)
+static void incoming_kill(SvDomainObj *obj, QemuMigration *mig)
 {
     mig->end_reason = SV_DOMAIN_SHUTOFF_FAILED;
     mig->end_detail = SV_DOMAIN_EVENT_STOPPED_FAILED;
@@ -505,8 +518,7 @@ incoming_kill(SvDomainObj *obj, QemuMigration *mig)
 }
 
 /* The incoming job is over: its figures to JOB_COMPLETED, and the guest has no migration. */
-static void
-incoming_done(SvDomainObj *obj, QemuMigration *mig)
+static void incoming_done(SvDomainObj *obj, QemuMigration *mig)
 {
     mig_update_times(mig);
     mig->stats.has_downtime = FALSE;
@@ -517,8 +529,7 @@ incoming_done(SvDomainObj *obj, QemuMigration *mig)
     qemu_migration_free(mig);
 }
 
-static void
-resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     SvDomainObj *obj;
     QemuMigration *mig = mig_find(run, &obj);
@@ -530,8 +541,8 @@ resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
         return;
     mig->running_reason = -1;
     if (error) {
-        sv_error_set(&err, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
-                     "resume operation failed: %s", error->message);
+        sv_error_set(&err, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "resume operation failed: %s",
+                     error->message);
         mig_return(mig, err, NULL, NULL);
         incoming_kill(obj, mig);
         return;
@@ -540,8 +551,7 @@ resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 }
 
 /* QEMU's incoming migration is over (or it was already when finish came). */
-static void
-incoming_ended(SvDomainObj *obj, const GError *error)
+static void incoming_ended(SvDomainObj *obj, const GError *error)
 {
     QemuMigration *mig = mig_of(obj);
 
@@ -565,9 +575,8 @@ incoming_ended(SvDomainObj *obj, const GError *error)
                          sv_domain_obj_run_key(obj));
 }
 
-void
-qemu_migration_incoming_finish(SvDomainObj *obj, gboolean ok, guint flags,
-                               GAsyncReadyCallback cb, gpointer data)
+void qemu_migration_incoming_finish(SvDomainObj *obj, gboolean ok, guint flags,
+                                    GAsyncReadyCallback cb, gpointer data)
 {
     QemuMigration *mig = mig_of(obj);
     GTask *task = g_task_new(NULL, NULL, cb, data);
@@ -594,8 +603,7 @@ qemu_migration_incoming_finish(SvDomainObj *obj, gboolean ok, guint flags,
         incoming_ended(obj, NULL);
 }
 
-gboolean
-qemu_migration_incoming_finish_finish(SvDomainObj *obj, GAsyncResult *res, GError **error)
+gboolean qemu_migration_incoming_finish_finish(SvDomainObj *obj, GAsyncResult *res, GError **error)
 {
     (void)obj;
     return g_task_propagate_pointer(G_TASK(res), error) != NULL;

@@ -20,24 +20,24 @@
 /* What one side's QEMU is asked to do. Strings and arrays are the caller's (transfer none)
  * and need only last until the call returns. */
 typedef struct {
-    guint flags;                  /* virDomainMigrateFlags */
+    guint flags;                     /* virDomainMigrateFlags */
     const SvMigrationTuning *tuning; /* NULL: nothing given */
 
     /* Destination. */
-    const char *listen_address;   /* LISTEN_ADDRESS, or NULL: every address ("[::]", or
-                                     "0.0.0.0" without IPv6) */
-    guint port;                   /* the port asked for in the URI; 0: the first free one of
-                                     migration_port_min..max (49152..49215) */
-    const char *nbd_listen;       /* DISKS_URI's or the listen address for the NBD server,
-                                     NULL: as listen_address */
-    guint nbd_port;               /* DISKS_PORT; 0: the first free one of the same range */
+    const char *listen_address; /* LISTEN_ADDRESS, or NULL: every address ("[::]", or
+                                   "0.0.0.0" without IPv6) */
+    guint port;                 /* the port asked for in the URI; 0: the first free one of
+                                   migration_port_min..max (49152..49215) */
+    const char *nbd_listen;     /* DISKS_URI's or the listen address for the NBD server,
+                                   NULL: as listen_address */
+    guint nbd_port;             /* DISKS_PORT; 0: the first free one of the same range */
 
     /* Source. */
-    const char *uri;              /* QEMU's migration URI: "tcp:HOST:PORT" (native) */
-    const char *nbd_host;         /* the destination's NBD server (NON_SHARED_*): host from
-                                     the URI, port from its cookie; NULL: no storage copy */
+    const char *uri;      /* QEMU's migration URI: "tcp:HOST:PORT" (native) */
+    const char *nbd_host; /* the destination's NBD server (NON_SHARED_*): host from
+                             the URI, port from its cookie; NULL: no storage copy */
     guint nbd_server_port;
-    const char *tls_hostname;     /* TLS_DESTINATION, or NULL: the URI's host */
+    const char *tls_hostname; /* TLS_DESTINATION, or NULL: the URI's host */
 
     /* Both, storage copy: the targets of the disks to copy (MIGRATE_DISKS); NULL: every
      * writable disk that is neither shared, read-only nor empty (libvirt's choice). */
@@ -50,10 +50,10 @@ typedef struct {
 
 /* What the destination's QEMU listens on, for prepare's answer and cookie. */
 typedef struct {
-    char *uri;                    /* what QEMU was given, e.g. "tcp:[::]:49152" */
-    guint port;                   /* the migration port (0 when tunnelled) */
-    guint nbd_port;               /* the NBD server's port, 0: none */
-    GStrv nbd_disks;              /* the targets exported over NBD (NULL: none) */
+    char *uri;       /* what QEMU was given, e.g. "tcp:[::]:49152" */
+    guint port;      /* the migration port (0 when tunnelled) */
+    guint nbd_port;  /* the NBD server's port, 0: none */
+    GStrv nbd_disks; /* the targets exported over NBD (NULL: none) */
 } QemuIncoming;
 
 void qemu_incoming_clear(QemuIncoming *in);
@@ -63,11 +63,11 @@ void qemu_incoming_clear(QemuIncoming *in);
  * say which ones QEMU gave (libvirt leaves the others out). Times in ms, sizes in bytes,
  * rates in bytes/s. qemu_migration_qmp.h reads and writes them. */
 typedef struct {
-    int type;                     /* virDomainJobType: UNBOUNDED, COMPLETED, FAILED, ... */
-    int operation;                /* virDomainJobOperation: MIGRATION_IN or _OUT (DUMP for a
-                                     full dump's, which is a migration into its file) */
-    gboolean savedump;            /* a save's or a dump's: no disk or compression figures */
-    guint64 time_elapsed;         /* since the job began */
+    int type;             /* virDomainJobType: UNBOUNDED, COMPLETED, FAILED, ... */
+    int operation;        /* virDomainJobOperation: MIGRATION_IN or _OUT (DUMP for a
+                             full dump's, which is a migration into its file) */
+    gboolean savedump;    /* a save's or a dump's: no disk or compression figures */
+    guint64 time_elapsed; /* since the job began */
     gboolean has_downtime;
     guint64 downtime;
     gboolean has_setup_time;
@@ -75,17 +75,16 @@ typedef struct {
     guint64 ram_total, ram_transferred, ram_remaining;
     gboolean has_ram_duplicate;
     guint64 ram_duplicate, ram_normal, ram_normal_bytes;
-    guint64 ram_bps;              /* 0: not given */
+    guint64 ram_bps; /* 0: not given */
     guint64 ram_dirty_rate, ram_iteration, ram_postcopy_requests;
-    guint64 ram_page_size;        /* 0: not given */
+    guint64 ram_page_size; /* 0: not given */
     guint64 disk_total, disk_transferred, disk_remaining, disk_bps;
     guint64 mirror_total, mirror_transferred; /* the NBD mirrors' (storage copy) */
     gboolean has_xbzrle;
-    guint64 xbzrle_cache_size, xbzrle_bytes, xbzrle_pages, xbzrle_cache_miss,
-        xbzrle_overflow;
-    int cpu_throttle_percentage;  /* 0: not given */
-    char *status;                 /* QEMU's status ("active", "completed", ...) or NULL */
-    char *error_desc;             /* QEMU's reason when it failed, or NULL */
+    guint64 xbzrle_cache_size, xbzrle_bytes, xbzrle_pages, xbzrle_cache_miss, xbzrle_overflow;
+    int cpu_throttle_percentage; /* 0: not given */
+    char *status;                /* QEMU's status ("active", "completed", ...) or NULL */
+    char *error_desc;            /* QEMU's reason when it failed, or NULL */
 } QemuMigrationStats;
 
 void qemu_migration_stats_clear(QemuMigrationStats *stats);
@@ -116,8 +115,7 @@ gboolean qemu_migration_incoming_start_finish(SvDomainObj *obj, GAsyncResult *re
  * the loop. */
 void qemu_migration_incoming_finish(SvDomainObj *obj, gboolean ok, guint flags,
                                     GAsyncReadyCallback cb, gpointer data);
-gboolean qemu_migration_incoming_finish_finish(SvDomainObj *obj, GAsyncResult *res,
-                                               GError **error);
+gboolean qemu_migration_incoming_finish_finish(SvDomainObj *obj, GAsyncResult *res, GError **error);
 
 /* ---------------------------------------------------------------- source */
 

@@ -18,15 +18,14 @@ typedef struct JobCall JobCall;
 typedef void (*JobReplyFunc)(JobCall *jc, SvDomainObj *obj, JsonNode *ret);
 
 struct JobCall {
-    SvCall *call;       /* deferred */
+    SvCall *call; /* deferred */
     gpointer run;
     JobReplyFunc reply;
-    guint64 value;      /* what a setter keeps once QEMU took it */
+    guint64 value; /* what a setter keeps once QEMU took it */
     guint flags;
 };
 
-static void
-command_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+static void command_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
 {
     g_autofree JobCall *jc = data;
     SvDomainObj *obj = qemu_domain_find(jc->run);
@@ -37,8 +36,8 @@ command_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer d
     if (error)
         sv_call_fail(jc->call, g_error_copy(error));
     else if (!obj)
-        sv_call_fail(jc->call, g_error_new(sv_error_quark(SV_FROM_DOMAIN),
-                                           SV_ERR_OPERATION_INVALID, "domain is not running"));
+        sv_call_fail(jc->call, g_error_new(sv_error_quark(SV_FROM_DOMAIN), SV_ERR_OPERATION_INVALID,
+                                           "domain is not running"));
     else if (jc->reply)
         jc->reply(jc, obj, ret);
     else
@@ -46,9 +45,8 @@ command_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer d
 }
 
 /* Send cmd (args transfer full) for call on obj; reply makes the answer. */
-static gboolean
-send_command(SvCall *call, SvDomainObj *obj, const char *cmd, JsonObject *args,
-             JobReplyFunc reply, guint64 value, GError **error)
+static gboolean send_command(SvCall *call, SvDomainObj *obj, const char *cmd, JsonObject *args,
+                             JobReplyFunc reply, guint64 value, GError **error)
 {
     QemuDomain *qd = qemu_domain_of(obj);
     JobCall *jc;
@@ -70,9 +68,8 @@ send_command(SvCall *call, SvDomainObj *obj, const char *cmd, JsonObject *args,
 }
 
 /* The running guest a call names, its flags checked first (libvirt's order). */
-static SvDomainObj *
-running_guest(SvCall *call, const remote_nonnull_domain *dom, guint flags, guint supported,
-              const char *fn, GError **error)
+static SvDomainObj *running_guest(SvCall *call, const remote_nonnull_domain *dom, guint flags,
+                                  guint supported, const char *fn, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj;
@@ -84,8 +81,7 @@ running_guest(SvCall *call, const remote_nonnull_domain *dom, guint flags, guint
     return obj;
 }
 
-static JsonObject *
-args_uint(const char *name, guint64 v)
+static JsonObject *args_uint(const char *name, guint64 v)
 {
     JsonObject *args = json_object_new();
 
@@ -94,8 +90,7 @@ args_uint(const char *name, guint64 v)
 }
 
 /* A member of query-migrate-parameters' answer, or 0. */
-static guint64
-parameter(JsonNode *ret, const char *name)
+static guint64 parameter(JsonNode *ret, const char *name)
 {
     JsonObject *o = ret && JSON_NODE_HOLDS_OBJECT(ret) ? json_node_get_object(ret) : NULL;
     JsonNode *n = o ? json_object_get_member(o, name) : NULL;
@@ -105,8 +100,7 @@ parameter(JsonNode *ret, const char *name)
 
 /* ---------------------------------------------------------------- progress */
 
-static void
-figures_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
+static void figures_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
 {
     QemuMigration *mig = mig_of(obj);
     JsonObject *o = ret && JSON_NODE_HOLDS_OBJECT(ret) ? json_node_get_object(ret) : NULL;
@@ -147,8 +141,7 @@ figures_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
     qemu_migration_stats_clear(&s);
 }
 
-gboolean
-qemu_migration_job_query(SvCall *call, SvDomainObj *obj, gboolean stats)
+gboolean qemu_migration_job_query(SvCall *call, SvDomainObj *obj, gboolean stats)
 {
     QemuDomain *qd = qemu_domain_of(obj);
     JobCall *jc;
@@ -167,14 +160,13 @@ qemu_migration_job_query(SvCall *call, SvDomainObj *obj, gboolean stats)
 
 /* ---------------------------------------------------------------- abort */
 
-static gboolean
-abort_job(SvCall *call, const remote_nonnull_domain *dom, guint flags, const char *fn,
-          GError **error)
+static gboolean abort_job(SvCall *call, const remote_nonnull_domain *dom, guint flags,
+                          const char *fn, GError **error)
 {
     SvDomainObj *obj = running_guest(call, dom, flags, SV_DOMAIN_ABORT_JOB_POSTCOPY, fn, error);
     QemuMigration *mig = obj ? mig_of(obj) : NULL;
-    gboolean postcopy = mig && mig->stats.status &&
-                        g_str_equal(mig->stats.status, "postcopy-active");
+    gboolean postcopy =
+        mig && mig->stats.status && g_str_equal(mig->stats.status, "postcopy-active");
 
     if (!obj)
         return FALSE;
@@ -212,36 +204,34 @@ abort_job(SvCall *call, const remote_nonnull_domain *dom, guint flags, const cha
                      "current job is not outgoing migration in post-copy mode");
         return FALSE;
     }
-    return send_command(call, obj, postcopy ? "migrate-pause" : "migrate_cancel", NULL, NULL,
-                        0, error);
+    return send_command(call, obj, postcopy ? "migrate-pause" : "migrate_cancel", NULL, NULL, 0,
+                        error);
 }
 
-static gboolean
-domain_abort_job(SvCall *call, remote_domain_abort_job_args *a, GError **error)
+static gboolean domain_abort_job(SvCall *call, remote_domain_abort_job_args *a, GError **error)
 {
     return abort_job(call, &a->dom, 0, "DomainAbortJobFlags", error);
 }
 
-static gboolean
-domain_abort_job_flags(SvCall *call, remote_domain_abort_job_flags_args *a, GError **error)
+static gboolean domain_abort_job_flags(SvCall *call, remote_domain_abort_job_flags_args *a,
+                                       GError **error)
 {
     return abort_job(call, &a->dom, a->flags, "DomainAbortJobFlags", error);
 }
 
 /* ---------------------------------------------------------------- downtime */
 
-static gboolean
-set_max_downtime(SvCall *call, remote_domain_migrate_set_max_downtime_args *a, GError **error)
+static gboolean set_max_downtime(SvCall *call, remote_domain_migrate_set_max_downtime_args *a,
+                                 GError **error)
 {
-    SvDomainObj *obj = running_guest(call, &a->dom, a->flags, 0, "DomainMigrateSetMaxDowntime",
-                                     error);
+    SvDomainObj *obj =
+        running_guest(call, &a->dom, a->flags, 0, "DomainMigrateSetMaxDowntime", error);
 
     return obj && send_command(call, obj, "migrate-set-parameters",
                                args_uint("downtime-limit", a->downtime), NULL, 0, error);
 }
 
-static void
-downtime_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
+static void downtime_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
 {
     remote_domain_migrate_get_max_downtime_ret r = {parameter(ret, "downtime-limit")};
 
@@ -249,23 +239,21 @@ downtime_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
     sv_call_reply(jc->call, &r);
 }
 
-static gboolean
-get_max_downtime(SvCall *call, remote_domain_migrate_get_max_downtime_args *a,
-                 remote_domain_migrate_get_max_downtime_ret *ret, GError **error)
+static gboolean get_max_downtime(SvCall *call, remote_domain_migrate_get_max_downtime_args *a,
+                                 remote_domain_migrate_get_max_downtime_ret *ret, GError **error)
 {
-    SvDomainObj *obj = running_guest(call, &a->dom, a->flags, 0, "DomainMigrateGetMaxDowntime",
-                                     error);
+    SvDomainObj *obj =
+        running_guest(call, &a->dom, a->flags, 0, "DomainMigrateGetMaxDowntime", error);
 
     (void)ret;
-    return obj && send_command(call, obj, "query-migrate-parameters", NULL, downtime_reply, 0,
-                               error);
+    return obj &&
+           send_command(call, obj, "query-migrate-parameters", NULL, downtime_reply, 0, error);
 }
 
 /* ---------------------------------------------------------------- speed */
 
 /* The speed kept for obj's next migration (libvirt keeps it with the domain). */
-static guint64 *
-kept_speed(SvDomainObj *obj)
+static guint64 *kept_speed(SvDomainObj *obj)
 {
     QemuProcessContext *ctx = qemu_ctx_of(obj);
     char key[SV_UUID_STRING_LEN + 1];
@@ -282,22 +270,20 @@ kept_speed(SvDomainObj *obj)
     return v;
 }
 
-guint64
-qemu_migration_kept_speed(SvDomainObj *obj)
+guint64 qemu_migration_kept_speed(SvDomainObj *obj)
 {
     return *kept_speed(obj);
 }
 
-static void
-speed_set(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
+static void speed_set(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
 {
     (void)ret;
     *kept_speed(obj) = jc->value;
     sv_call_reply(jc->call, NULL);
 }
 
-static gboolean
-set_max_speed(SvCall *call, remote_domain_migrate_set_max_speed_args *a, GError **error)
+static gboolean set_max_speed(SvCall *call, remote_domain_migrate_set_max_speed_args *a,
+                              GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
     gboolean postcopy = (a->flags & SV_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY) != 0;
@@ -319,14 +305,13 @@ set_max_speed(SvCall *call, remote_domain_migrate_set_max_speed_args *a, GError 
     }
     /* The post-copy speed is QEMU's only; the other one is also kept for the next run. */
     return sv_domain_driver_check_active(obj, error) &&
-           send_command(call, obj, "migrate-set-parameters",
-                        args_uint(postcopy ? "max-postcopy-bandwidth" : "max-bandwidth",
-                                  a->bandwidth * MIB),
-                        postcopy ? NULL : speed_set, a->bandwidth, error);
+           send_command(
+               call, obj, "migrate-set-parameters",
+               args_uint(postcopy ? "max-postcopy-bandwidth" : "max-bandwidth", a->bandwidth * MIB),
+               postcopy ? NULL : speed_set, a->bandwidth, error);
 }
 
-static void
-postcopy_speed_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
+static void postcopy_speed_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
 {
     remote_domain_migrate_get_max_speed_ret r = {parameter(ret, "max-postcopy-bandwidth") / MIB};
 
@@ -334,9 +319,8 @@ postcopy_speed_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
     sv_call_reply(jc->call, &r);
 }
 
-static gboolean
-get_max_speed(SvCall *call, remote_domain_migrate_get_max_speed_args *a,
-              remote_domain_migrate_get_max_speed_ret *ret, GError **error)
+static gboolean get_max_speed(SvCall *call, remote_domain_migrate_get_max_speed_args *a,
+                              remote_domain_migrate_get_max_speed_ret *ret, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj;
@@ -356,8 +340,7 @@ get_max_speed(SvCall *call, remote_domain_migrate_get_max_speed_args *a,
 
 /* ---------------------------------------------------------------- compression cache */
 
-static void
-cache_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
+static void cache_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
 {
     remote_domain_migrate_get_compression_cache_ret r = {parameter(ret, "xbzrle-cache-size")};
 
@@ -365,24 +348,24 @@ cache_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
     sv_call_reply(jc->call, &r);
 }
 
-static gboolean
-get_compression_cache(SvCall *call, remote_domain_migrate_get_compression_cache_args *a,
-                      remote_domain_migrate_get_compression_cache_ret *ret, GError **error)
+static gboolean get_compression_cache(SvCall *call,
+                                      remote_domain_migrate_get_compression_cache_args *a,
+                                      remote_domain_migrate_get_compression_cache_ret *ret,
+                                      GError **error)
 {
-    SvDomainObj *obj = running_guest(call, &a->dom, a->flags, 0,
-                                     "DomainMigrateGetCompressionCache", error);
+    SvDomainObj *obj =
+        running_guest(call, &a->dom, a->flags, 0, "DomainMigrateGetCompressionCache", error);
 
     (void)ret;
-    return obj && send_command(call, obj, "query-migrate-parameters", NULL, cache_reply, 0,
-                               error);
+    return obj && send_command(call, obj, "query-migrate-parameters", NULL, cache_reply, 0, error);
 }
 
-static gboolean
-set_compression_cache(SvCall *call, remote_domain_migrate_set_compression_cache_args *a,
-                      GError **error)
+static gboolean set_compression_cache(SvCall *call,
+                                      remote_domain_migrate_set_compression_cache_args *a,
+                                      GError **error)
 {
-    SvDomainObj *obj = running_guest(call, &a->dom, a->flags, 0,
-                                     "DomainMigrateSetCompressionCache", error);
+    SvDomainObj *obj =
+        running_guest(call, &a->dom, a->flags, 0, "DomainMigrateSetCompressionCache", error);
 
     return obj && send_command(call, obj, "migrate-set-parameters",
                                args_uint("xbzrle-cache-size", a->cacheSize), NULL, 0, error);
@@ -390,11 +373,11 @@ set_compression_cache(SvCall *call, remote_domain_migrate_set_compression_cache_
 
 /* ---------------------------------------------------------------- post-copy */
 
-static gboolean
-start_post_copy(SvCall *call, remote_domain_migrate_start_post_copy_args *a, GError **error)
+static gboolean start_post_copy(SvCall *call, remote_domain_migrate_start_post_copy_args *a,
+                                GError **error)
 {
-    SvDomainObj *obj = running_guest(call, &a->dom, a->flags, 0, "DomainMigrateStartPostCopy",
-                                     error);
+    SvDomainObj *obj =
+        running_guest(call, &a->dom, a->flags, 0, "DomainMigrateStartPostCopy", error);
     QemuMigration *mig = obj ? mig_of(obj) : NULL;
 
     if (!obj)
@@ -413,8 +396,7 @@ start_post_copy(SvCall *call, remote_domain_migrate_start_post_copy_args *a, GEr
     return send_command(call, obj, "migrate-start-postcopy", NULL, NULL, 0, error);
 }
 
-void
-qemu_migration_job_install(SvRemoteHandlers *h)
+void qemu_migration_job_install(SvRemoteHandlers *h)
 {
     h->domain_abort_job = domain_abort_job;
     h->domain_abort_job_flags = domain_abort_job_flags;

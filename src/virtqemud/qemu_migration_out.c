@@ -18,8 +18,7 @@
 #include "qemu_migration_qmp.h"
 #include "util/error.h"
 
-static QemuMigrationStats *
-stats_copy(const QemuMigrationStats *s)
+static QemuMigrationStats *stats_copy(const QemuMigrationStats *s)
 {
     QemuMigrationStats *c = g_new(QemuMigrationStats, 1);
 
@@ -29,8 +28,7 @@ stats_copy(const QemuMigrationStats *s)
     return c;
 }
 
-static void
-stats_free(QemuMigrationStats *s)
+static void stats_free(QemuMigrationStats *s)
 {
     qemu_migration_stats_clear(s);
     g_free(s);
@@ -39,8 +37,7 @@ stats_free(QemuMigrationStats *s)
 /* ---------------------------------------------------------------- perform */
 
 /* query-migrate's answer at the end of perform: the figures, then perform's answer. */
-static void
-final_figures(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void final_figures(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     SvDomainObj *obj;
     QemuMigration *mig = mig_find(run, &obj);
@@ -68,8 +65,7 @@ final_figures(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run
         mig_return(mig, mig_status_error(mig), NULL, NULL);
 }
 
-static void
-ignore_reply(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void ignore_reply(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     (void)mon;
     (void)ret;
@@ -78,8 +74,7 @@ ignore_reply(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
         g_debug("migration: %s", error->message);
 }
 
-void
-mig_out_status(SvDomainObj *obj, QemuMigration *mig)
+void mig_out_status(SvDomainObj *obj, QemuMigration *mig)
 {
     QemuMonitor *mon = qemu_domain_of(obj)->mon;
     const char *status = mig->stats.status;
@@ -95,8 +90,7 @@ mig_out_status(SvDomainObj *obj, QemuMigration *mig)
         return;
     /* Perform waits for the end, or for post-copy's start (the guest then runs there). */
     if (mig->task && !mig->done) {
-        qemu_monitor_command(mon, "query-migrate", NULL, final_figures,
-                             sv_domain_obj_run_key(obj));
+        qemu_monitor_command(mon, "query-migrate", NULL, final_figures, sv_domain_obj_run_key(obj));
         return;
     }
     /* Confirm waits for QEMU's end. */
@@ -108,8 +102,7 @@ mig_out_status(SvDomainObj *obj, QemuMigration *mig)
     }
 }
 
-static void
-migrate_sent(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void migrate_sent(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     SvDomainObj *obj;
     QemuMigration *mig = mig_find(run, &obj);
@@ -123,8 +116,7 @@ migrate_sent(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
     mig_return(mig, g_error_copy(error), NULL, NULL);
 }
 
-static void
-setup_done(SvDomainObj *obj, const GError *error)
+static void send_stream(SvDomainObj *obj, const GError *error)
 {
     QemuMigration *mig = mig_of(obj);
     JsonObject *args;
@@ -147,9 +139,21 @@ setup_done(SvDomainObj *obj, const GError *error)
                          sv_domain_obj_run_key(obj));
 }
 
+static void setup_done(SvDomainObj *obj, const GError *error)
+{
+    QemuMigration *mig = mig_of(obj);
+
+    if (error) {
+        mig->done = TRUE;
+        mig->stats.type = SV_DOMAIN_JOB_FAILED;
+        mig_return(mig, g_error_copy(error), NULL, NULL);
+        return;
+    }
+    mig_give_fd(obj, send_stream);
+}
+
 /* Why obj cannot be sent now, or TRUE. */
-static gboolean
-check_can_send(SvDomainObj *obj, const QemuMigrationSpec *spec, GError **error)
+static gboolean check_can_send(SvDomainObj *obj, const QemuMigrationSpec *spec, GError **error)
 {
     QemuDomain *qd = qemu_domain_of(obj);
 
@@ -163,9 +167,9 @@ check_can_send(SvDomainObj *obj, const QemuMigrationSpec *spec, GError **error)
                      "domain '%s' has another job under way", obj->def->name);
         return FALSE;
     }
-    if (spec->fd >= 0 || !spec->uri) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                     "tunnelled migration is not supported yet");
+    if (spec->fd < 0 && !spec->uri) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "a migration needs a URI or a tunnel");
         return FALSE;
     }
     if (spec->nbd_host) {
@@ -176,9 +180,8 @@ check_can_send(SvDomainObj *obj, const QemuMigrationSpec *spec, GError **error)
     return TRUE;
 }
 
-void
-qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec,
-                            GAsyncReadyCallback cb, gpointer data)
+void qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec,
+                                 GAsyncReadyCallback cb, gpointer data)
 {
     GTask *task = g_task_new(NULL, NULL, cb, data);
     QemuDomain *qd = qemu_domain_of(obj);
@@ -195,18 +198,17 @@ qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec,
         return;
     }
     mig = mig_new(SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT, spec);
-    mig->uri = g_strdup(spec->uri);
-    mig->bandwidth = mig->tuning.has_bandwidth ? mig->tuning.bandwidth
-                                               : qemu_migration_kept_speed(obj);
+    mig->uri = g_strdup(spec->fd >= 0 ? MIG_FD_URI : spec->uri);
+    mig->bandwidth =
+        mig->tuning.has_bandwidth ? mig->tuning.bandwidth : qemu_migration_kept_speed(obj);
     mig->resume = obj->state == SV_DOMAIN_RUNNING;
     mig->task = task;
     qd->mig = mig;
     mig_setup(obj, setup_done);
 }
 
-gboolean
-qemu_migration_outgoing_run_finish(SvDomainObj *obj, GAsyncResult *res,
-                                   QemuMigrationStats *stats, GError **error)
+gboolean qemu_migration_outgoing_run_finish(SvDomainObj *obj, GAsyncResult *res,
+                                            QemuMigrationStats *stats, GError **error)
 {
     QemuMigrationStats *s = g_task_propagate_pointer(G_TASK(res), error);
 
@@ -223,8 +225,7 @@ qemu_migration_outgoing_run_finish(SvDomainObj *obj, GAsyncResult *res,
 
 /* ---------------------------------------------------------------- confirm */
 
-static void
-forget(SvDomainObj *obj)
+static void forget(SvDomainObj *obj)
 {
     QemuDomain *qd = qemu_domain_of(obj);
 
@@ -232,8 +233,7 @@ forget(SvDomainObj *obj)
 }
 
 /* The guest is the destination's now: QEMU here ends, SHUTOFF/MIGRATED, STOPPED/MIGRATED. */
-static void
-confirmed(SvDomainObj *obj, const GError *error)
+static void confirmed(SvDomainObj *obj, const GError *error)
 {
     QemuMigration *mig = mig_of(obj);
 
@@ -247,8 +247,7 @@ confirmed(SvDomainObj *obj, const GError *error)
     qemu_domain_kill(obj, SV_STOP_DESTROY);
 }
 
-static void
-resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     SvDomainObj *obj;
     QemuMigration *mig = mig_find(run, &obj);
@@ -265,8 +264,7 @@ resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 
 /* QEMU's migration is over without the destination taking the guest: it runs here again
  * if it ran before. */
-static void
-cancelled(SvDomainObj *obj, const GError *error)
+static void cancelled(SvDomainObj *obj, const GError *error)
 {
     QemuMigration *mig = mig_of(obj);
 
@@ -281,8 +279,7 @@ cancelled(SvDomainObj *obj, const GError *error)
                          sv_domain_obj_run_key(obj));
 }
 
-void
-qemu_migration_outgoing_confirm(SvDomainObj *obj, gboolean ok, guint flags)
+void qemu_migration_outgoing_confirm(SvDomainObj *obj, gboolean ok, guint flags)
 {
     QemuMigration *mig = mig_of(obj);
     gboolean running;

@@ -10,22 +10,22 @@
 
 /* Who turns a capability on. */
 typedef enum {
-    CAP_NEVER,     /* off on both sides (libvirt's ones we never ask for) */
-    CAP_FLAG,      /* the flag is given */
-    CAP_NOT_FLAG,  /* the flag is not given */
-    CAP_ALWAYS,    /* always, on the sides named */
-    CAP_METHOD,    /* the compression method is asked for */
+    CAP_NEVER,    /* off on both sides (libvirt's ones we never ask for) */
+    CAP_FLAG,     /* the flag is given */
+    CAP_NOT_FLAG, /* the flag is not given */
+    CAP_ALWAYS,   /* always, on the sides named */
+    CAP_METHOD,   /* the compression method is asked for */
 } CapRule;
 
 #define SIDE_SOURCE 1
-#define SIDE_DEST 2
+#define SIDE_DEST   2
 
 typedef struct {
     const char *name;
     CapRule rule;
-    guint flag;          /* CAP_FLAG, CAP_NOT_FLAG */
-    const char *method;  /* CAP_METHOD */
-    int sides;           /* where the rule may turn it on */
+    guint flag;         /* CAP_FLAG, CAP_NOT_FLAG */
+    const char *method; /* CAP_METHOD */
+    int sides;          /* where the rule may turn it on */
 } CapInfo;
 
 /* libvirt 9.0's capabilities in its order ("events" is turned on once at start and never
@@ -44,8 +44,7 @@ static const CapInfo caps[] = {
     {"zero-copy-send", CAP_FLAG, SV_MIGRATE_ZEROCOPY, NULL, SIDE_SOURCE},
 };
 
-static gboolean
-supported_has(JsonArray *supported, const char *name)
+static gboolean supported_has(JsonArray *supported, const char *name)
 {
     if (!supported)
         return TRUE;
@@ -60,8 +59,7 @@ supported_has(JsonArray *supported, const char *name)
 
 /* Whether method is asked for: named in the compression parameter, or xbzrle by default
  * when COMPRESSED comes without one. */
-static gboolean
-method_asked(guint flags, const SvMigrationTuning *t, const char *method)
+static gboolean method_asked(guint flags, const SvMigrationTuning *t, const char *method)
 {
     if (!(flags & SV_MIGRATE_COMPRESSED))
         return FALSE;
@@ -70,8 +68,8 @@ method_asked(guint flags, const SvMigrationTuning *t, const char *method)
     return g_strv_contains((const char *const *)t->compression, method);
 }
 
-static gboolean
-cap_state(const CapInfo *c, guint flags, gboolean source, const SvMigrationTuning *t)
+static gboolean cap_state(const CapInfo *c, guint flags, gboolean source,
+                          const SvMigrationTuning *t)
 {
     if (!(c->sides & (source ? SIDE_SOURCE : SIDE_DEST)))
         return FALSE;
@@ -90,9 +88,8 @@ cap_state(const CapInfo *c, guint flags, gboolean source, const SvMigrationTunin
     return FALSE;
 }
 
-JsonObject *
-qemu_migration_caps_args(JsonArray *supported, guint flags, gboolean source,
-                         const SvMigrationTuning *tuning)
+JsonObject *qemu_migration_caps_args(JsonArray *supported, guint flags, gboolean source,
+                                     const SvMigrationTuning *tuning)
 {
     JsonObject *args = json_object_new();
     JsonArray *list = json_array_new();
@@ -111,9 +108,8 @@ qemu_migration_caps_args(JsonArray *supported, guint flags, gboolean source,
     return args;
 }
 
-JsonObject *
-qemu_migration_params_args(guint flags, gboolean source, const SvMigrationTuning *t,
-                           guint64 bandwidth_mib, const char *tls_hostname)
+JsonObject *qemu_migration_params_args(guint flags, gboolean source, const SvMigrationTuning *t,
+                                       guint64 bandwidth_mib, const char *tls_hostname)
 {
     JsonObject *args = json_object_new();
     gboolean tls = (flags & SV_MIGRATE_TLS) != 0;
@@ -132,12 +128,11 @@ qemu_migration_params_args(guint flags, gboolean source, const SvMigrationTuning
     json_object_set_string_member(args, "tls-hostname",
                                   tls && source && tls_hostname ? tls_hostname : "");
     if (source)
-        json_object_set_int_member(args, "max-bandwidth",
-                                   (gint64)(MIN(bandwidth_mib, QEMU_MIGRATION_BANDWIDTH_MAX) *
-                                            1024 * 1024));
+        json_object_set_int_member(
+            args, "max-bandwidth",
+            (gint64)(MIN(bandwidth_mib, QEMU_MIGRATION_BANDWIDTH_MAX) * 1024 * 1024));
     if (t && t->has_compression_xbzrle_cache)
-        json_object_set_int_member(args, "xbzrle-cache-size",
-                                   (gint64)t->compression_xbzrle_cache);
+        json_object_set_int_member(args, "xbzrle-cache-size", (gint64)t->compression_xbzrle_cache);
     if (t && t->has_bandwidth_postcopy)
         json_object_set_int_member(args, "max-postcopy-bandwidth",
                                    (gint64)(t->bandwidth_postcopy * 1024 * 1024));
@@ -146,8 +141,7 @@ qemu_migration_params_args(guint flags, gboolean source, const SvMigrationTuning
     return args;
 }
 
-char *
-qemu_migration_listen_uri(const char *address, guint port)
+char *qemu_migration_listen_uri(const char *address, guint port)
 {
     if (strchr(address, ':') && address[0] != '[')
         return g_strdup_printf("tcp:[%s]:%u", address, port);
@@ -156,16 +150,14 @@ qemu_migration_listen_uri(const char *address, guint port)
 
 /* ---------------------------------------------------------------- figures */
 
-static JsonObject *
-member_object(JsonObject *o, const char *name)
+static JsonObject *member_object(JsonObject *o, const char *name)
 {
     JsonNode *n = o ? json_object_get_member(o, name) : NULL;
 
     return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
 }
 
-static gboolean
-member_uint(JsonObject *o, const char *name, guint64 *out)
+static gboolean member_uint(JsonObject *o, const char *name, guint64 *out)
 {
     JsonNode *n = o ? json_object_get_member(o, name) : NULL;
 
@@ -175,8 +167,7 @@ member_uint(JsonObject *o, const char *name, guint64 *out)
     return TRUE;
 }
 
-static guint64
-uint_or_0(JsonObject *o, const char *name)
+static guint64 uint_or_0(JsonObject *o, const char *name)
 {
     guint64 v = 0;
 
@@ -185,8 +176,7 @@ uint_or_0(JsonObject *o, const char *name)
 }
 
 /* A rate QEMU gives in Mbit/s (a double) in bytes/s, as libvirt converts it. */
-static guint64
-mbps_bytes(JsonObject *o)
+static guint64 mbps_bytes(JsonObject *o)
 {
     JsonNode *n = o ? json_object_get_member(o, "mbps") : NULL;
 
@@ -195,8 +185,7 @@ mbps_bytes(JsonObject *o)
     return (guint64)(json_node_get_double(n) * (1000 * 1000 / 8));
 }
 
-void
-qemu_migration_stats_read(JsonObject *o, QemuMigrationStats *s)
+void qemu_migration_stats_read(JsonObject *o, QemuMigrationStats *s)
 {
     JsonObject *ram = member_object(o, "ram");
     JsonObject *disk = member_object(o, "disk");
@@ -237,8 +226,7 @@ qemu_migration_stats_read(JsonObject *o, QemuMigrationStats *s)
     s->cpu_throttle_percentage = member_uint(o, "cpu-throttle-percentage", &v) ? (int)v : 0;
 }
 
-static void
-add_data(GArray *p, const QemuMigrationStats *s)
+static void add_data(GArray *p, const QemuMigrationStats *s)
 {
     guint64 mirror_remaining = s->mirror_total - s->mirror_transferred;
 
@@ -271,8 +259,7 @@ add_data(GArray *p, const QemuMigrationStats *s)
         sv_typed_params_add_ullong(p, s->disk_bps, "disk_bps");
 }
 
-GArray *
-qemu_migration_stats_params(const QemuMigrationStats *s)
+GArray *qemu_migration_stats_params(const QemuMigrationStats *s)
 {
     GArray *p = g_array_new(FALSE, TRUE, sizeof(remote_typed_param));
 
@@ -297,8 +284,7 @@ qemu_migration_stats_params(const QemuMigrationStats *s)
     return p;
 }
 
-void
-qemu_migration_params_free(GArray *p)
+void qemu_migration_params_free(GArray *p)
 {
     for (guint i = 0; i < p->len; i++)
         xdr_free((xdrproc_t)xdr_remote_typed_param,
@@ -306,13 +292,11 @@ qemu_migration_params_free(GArray *p)
     g_array_free(p, TRUE);
 }
 
-int
-qemu_migration_status_job_type(const char *status)
+int qemu_migration_status_job_type(const char *status)
 {
-    static const char *const running[] = {"setup",  "active",          "pre-switchover",
-                                          "device", "postcopy-active", "postcopy-paused",
-                                          "postcopy-recover", "cancelling", "wait-unplug",
-                                          NULL};
+    static const char *const running[] = {
+        "setup",           "active",           "pre-switchover", "device",      "postcopy-active",
+        "postcopy-paused", "postcopy-recover", "cancelling",     "wait-unplug", NULL};
 
     if (!status)
         return SV_DOMAIN_JOB_NONE;
