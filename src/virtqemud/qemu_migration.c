@@ -25,7 +25,8 @@
 
 /* ---------------------------------------------------------------- the migration object */
 
-QemuMigration *mig_find(gpointer run, SvDomainObj **ret_obj)
+QemuMigration *
+mig_find(gpointer run, SvDomainObj **ret_obj)
 {
     SvDomainObj *obj = qemu_domain_find(run);
 
@@ -33,7 +34,8 @@ QemuMigration *mig_find(gpointer run, SvDomainObj **ret_obj)
     return mig_of(obj);
 }
 
-QemuMigration *mig_new(int operation, const QemuMigrationSpec *spec)
+QemuMigration *
+mig_new(int operation, const QemuMigrationSpec *spec)
 {
     QemuMigration *mig = g_new0(QemuMigration, 1);
 
@@ -49,16 +51,25 @@ QemuMigration *mig_new(int operation, const QemuMigrationSpec *spec)
     }
     mig->tls_hostname = g_strdup(spec->tls_hostname);
     mig->fd = spec->fd;
+    mig->nbd_asked = g_strdupv((char **)spec->disks);
+    mig->nbd_listen = g_strdup(spec->nbd_listen);
+    mig->nbd_host = g_strdup(spec->nbd_host);
+    mig->nbd_port = spec->nbd_host ? spec->nbd_server_port : spec->nbd_port;
     return mig;
 }
 
-void qemu_migration_free(QemuMigration *mig)
+void
+qemu_migration_free(QemuMigration *mig)
 {
     if (!mig)
         return;
     g_assert(!mig->task); /* answered when QEMU went (qemu_migration_release) */
     if (mig->fd >= 0)
         close(mig->fd);
+    mig_nbd_free(mig);
+    g_strfreev(mig->nbd_asked);
+    g_free(mig->nbd_listen);
+    g_clear_error(&mig->batch_error);
     qemu_migration_stats_clear(&mig->stats);
     g_strfreev(mig->tuning.compression);
     g_free(mig->uri);
@@ -73,7 +84,8 @@ typedef struct {
     GDestroyNotify value_free;
 } Answer;
 
-static gboolean answer_now(gpointer data)
+static gboolean
+answer_now(gpointer data)
 {
     Answer *a = data;
 
@@ -86,7 +98,8 @@ static gboolean answer_now(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-void mig_return(QemuMigration *mig, GError *error, gpointer value, GDestroyNotify value_free)
+void
+mig_return(QemuMigration *mig, GError *error, gpointer value, GDestroyNotify value_free)
 {
     Answer *a;
 
@@ -106,7 +119,8 @@ void mig_return(QemuMigration *mig, GError *error, gpointer value, GDestroyNotif
 }
 
 /* A task with its answer already known (no migration object holds it). */
-static void answer_task(GTask *task, GError *error, gpointer value, GDestroyNotify value_free)
+static void
+answer_task(GTask *task, GError *error, gpointer value, GDestroyNotify value_free)
 {
     QemuMigration tmp = {.task = task};
 
@@ -115,7 +129,8 @@ static void answer_task(GTask *task, GError *error, gpointer value, GDestroyNoti
 
 /* ---------------------------------------------------------------- setup */
 
-JsonObject *mig_args1(const char *key, const char *value)
+JsonObject *
+mig_args1(const char *key, const char *value)
 {
     JsonObject *args = json_object_new();
 
@@ -123,8 +138,8 @@ JsonObject *mig_args1(const char *key, const char *value)
     return args;
 }
 
-static void setup_step_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run,
-                            gboolean last)
+static void
+setup_step_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run, gboolean last)
 {
     SvDomainObj *obj;
     QemuMigration *mig = mig_find(run, &obj);
@@ -141,19 +156,22 @@ static void setup_step_done(QemuMonitor *mon, JsonNode *ret, const GError *error
     next(obj, error);
 }
 
-static void caps_set_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void
+caps_set_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     setup_step_done(mon, ret, error, run, FALSE);
 }
 
-static void params_set_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void
+params_set_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     setup_step_done(mon, ret, error, run, TRUE);
 }
 
 /* QEMU's capabilities known: both settings go out together (QEMU answers in order; the
  * first refusal ends the setup). */
-static void caps_queried(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void
+caps_queried(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     SvDomainObj *obj;
     QemuMigration *mig = mig_find(run, &obj);
@@ -177,7 +195,8 @@ static void caps_queried(QemuMonitor *mon, JsonNode *ret, const GError *error, g
                          params_set_done, run);
 }
 
-void mig_setup(SvDomainObj *obj, void (*next)(SvDomainObj *obj, const GError *error))
+void
+mig_setup(SvDomainObj *obj, void (*next)(SvDomainObj *obj, const GError *error))
 {
     QemuMigration *mig = mig_of(obj);
 
@@ -186,7 +205,8 @@ void mig_setup(SvDomainObj *obj, void (*next)(SvDomainObj *obj, const GError *er
                          sv_domain_obj_run_key(obj));
 }
 
-static void fd_given(QemuMonitor *mon, JsonObject *reply, const GError *error, gpointer run)
+static void
+fd_given(QemuMonitor *mon, JsonObject *reply, const GError *error, gpointer run)
 {
     SvDomainObj *obj;
     QemuMigration *mig = mig_find(run, &obj);
@@ -201,7 +221,8 @@ static void fd_given(QemuMonitor *mon, JsonObject *reply, const GError *error, g
     next(obj, e);
 }
 
-void mig_give_fd(SvDomainObj *obj, void (*next)(SvDomainObj *obj, const GError *error))
+void
+mig_give_fd(SvDomainObj *obj, void (*next)(SvDomainObj *obj, const GError *error))
 {
     QemuMigration *mig = mig_of(obj);
     JsonObject *step;
@@ -225,13 +246,15 @@ void mig_give_fd(SvDomainObj *obj, void (*next)(SvDomainObj *obj, const GError *
 /* ---------------------------------------------------------------- the job's figures */
 
 /* libvirt 9.0's name of the job in its messages. */
-static const char *job_name(const QemuMigration *mig)
+static const char *
+job_name(const QemuMigration *mig)
 {
     return mig->operation == SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT ? "migration out job"
                                                                    : "migration in job";
 }
 
-GError *mig_status_error(const QemuMigration *mig)
+GError *
+mig_status_error(const QemuMigration *mig)
 {
     const char *status = mig->stats.status;
     GError *error = NULL;
@@ -245,7 +268,8 @@ GError *mig_status_error(const QemuMigration *mig)
     return error;
 }
 
-void mig_update_times(QemuMigration *mig)
+void
+mig_update_times(QemuMigration *mig)
 {
     gint64 now = g_get_real_time();
 
@@ -262,7 +286,8 @@ typedef struct {
     GArray *params;
 } JobCompleted;
 
-static void send_job_completed(SvClient *c, int callback_id, gpointer data)
+static void
+send_job_completed(SvClient *c, int callback_id, gpointer data)
 {
     JobCompleted *e = data;
     remote_domain_event_callback_job_completed_msg m = {
@@ -273,7 +298,8 @@ static void send_job_completed(SvClient *c, int callback_id, gpointer data)
                          (xdrproc_t)xdr_remote_domain_event_callback_job_completed_msg, &m);
 }
 
-void qemu_job_emit_completed(SvDomainObj *obj, const QemuMigrationStats *stats)
+void
+qemu_job_emit_completed(SvDomainObj *obj, const QemuMigrationStats *stats)
 {
     JobCompleted e = {{0}, qemu_migration_stats_params(stats)};
 
@@ -287,7 +313,8 @@ void qemu_job_emit_completed(SvDomainObj *obj, const QemuMigrationStats *stats)
 
 /* ---------------------------------------------------------------- the process's hooks */
 
-void qemu_migration_event(SvDomainObj *obj, JsonObject *data)
+void
+qemu_migration_event(SvDomainObj *obj, JsonObject *data)
 {
     QemuMigration *mig = mig_of(obj);
     const char *status = qemu_json_string(data, "status");
@@ -303,11 +330,16 @@ void qemu_migration_event(SvDomainObj *obj, JsonObject *data)
         return;
     }
     /* The destination: finish waits for the end. */
-    if (mig->task && mig->stats.type != SV_DOMAIN_JOB_UNBOUNDED && mig->next)
-        mig->next(obj, NULL);
+    if (mig->stats.type != SV_DOMAIN_JOB_UNBOUNDED && mig->on_end) {
+        void (*on_end)(SvDomainObj *, const GError *) = mig->on_end;
+
+        mig->on_end = NULL;
+        on_end(obj, NULL);
+    }
 }
 
-gboolean qemu_migration_paused_reason(SvDomainObj *obj, int *ret_reason, int *ret_detail)
+gboolean
+qemu_migration_paused_reason(SvDomainObj *obj, int *ret_reason, int *ret_detail)
 {
     QemuMigration *mig = mig_of(obj);
 
@@ -324,7 +356,8 @@ gboolean qemu_migration_paused_reason(SvDomainObj *obj, int *ret_reason, int *re
     return TRUE;
 }
 
-gboolean qemu_migration_running_reason(SvDomainObj *obj, int *ret_reason, int *ret_detail)
+gboolean
+qemu_migration_running_reason(SvDomainObj *obj, int *ret_reason, int *ret_detail)
 {
     QemuMigration *mig = mig_of(obj);
 
@@ -336,7 +369,8 @@ gboolean qemu_migration_running_reason(SvDomainObj *obj, int *ret_reason, int *r
     return TRUE;
 }
 
-gboolean qemu_migration_decided_end(SvDomainObj *obj, int *ret_reason, int *ret_detail)
+gboolean
+qemu_migration_decided_end(SvDomainObj *obj, int *ret_reason, int *ret_detail)
 {
     QemuMigration *mig = mig_of(obj);
 
@@ -347,7 +381,8 @@ gboolean qemu_migration_decided_end(SvDomainObj *obj, int *ret_reason, int *ret_
     return TRUE;
 }
 
-void qemu_migration_release(SvDomainObj *obj)
+void
+qemu_migration_release(SvDomainObj *obj)
 {
     QemuMigration *mig = mig_of(obj);
     const GError *start_error = sv_domain_run_of(obj)->start_error;
@@ -357,7 +392,10 @@ void qemu_migration_release(SvDomainObj *obj)
         return;
     if (mig->port)
         qemu_ports_release(qemu_ctx_of(obj)->migration_ports, mig->port);
+    if (mig->nbd_port_taken)
+        qemu_ports_release(qemu_ctx_of(obj)->migration_ports, mig->nbd_port);
     mig->port = 0;
+    mig->nbd_port_taken = FALSE;
     if (!mig->task)
         return;
     if (start_error && sv_domain_run_in_start(obj))
@@ -367,25 +405,29 @@ void qemu_migration_release(SvDomainObj *obj)
     mig_return(mig, error, NULL, NULL);
 }
 
-gboolean qemu_migration_active(SvDomainObj *obj)
+gboolean
+qemu_migration_active(SvDomainObj *obj)
 {
     return mig_of(obj) != NULL;
 }
 
-void qemu_incoming_clear(QemuIncoming *in)
+void
+qemu_incoming_clear(QemuIncoming *in)
 {
     g_clear_pointer(&in->uri, g_free);
     g_clear_pointer(&in->nbd_disks, g_strfreev);
     in->port = in->nbd_port = 0;
 }
 
-static void incoming_free(QemuIncoming *in)
+static void
+incoming_free(QemuIncoming *in)
 {
     qemu_incoming_clear(in);
     g_free(in);
 }
 
-void qemu_migration_stats_clear(QemuMigrationStats *stats)
+void
+qemu_migration_stats_clear(QemuMigrationStats *stats)
 {
     g_free(stats->status);
     g_free(stats->error_desc);
@@ -395,7 +437,8 @@ void qemu_migration_stats_clear(QemuMigrationStats *stats)
 /* ---------------------------------------------------------------- destination: prepare */
 
 /* Where QEMU listens when nothing says: every address, IPv6 when the host has it. */
-static const char *wildcard_address(void)
+static const char *
+wildcard_address(void)
 {
     int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -405,7 +448,8 @@ static const char *wildcard_address(void)
     return "::";
 }
 
-static void incoming_listening(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void
+incoming_listening(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     SvDomainObj *obj;
     QemuMigration *mig = mig_find(run, &obj);
@@ -430,10 +474,15 @@ static void incoming_listening(QemuMonitor *mon, JsonNode *ret, const GError *er
     in = g_new0(QemuIncoming, 1);
     in->uri = g_strdup(mig->uri);
     in->port = mig->port;
+    if (mig->nbd_disks) {
+        in->nbd_port = mig->nbd_port;
+        in->nbd_disks = mig_nbd_targets(mig);
+    }
     mig_return(mig, NULL, in, (GDestroyNotify)incoming_free);
 }
 
-static void incoming_listen(SvDomainObj *obj, const GError *error)
+static void
+incoming_listen(SvDomainObj *obj, const GError *error)
 {
     QemuMigration *mig = mig_of(obj);
 
@@ -447,7 +496,8 @@ static void incoming_listen(SvDomainObj *obj, const GError *error)
                          incoming_listening, sv_domain_obj_run_key(obj));
 }
 
-static void incoming_setup_done(SvDomainObj *obj, const GError *error)
+static void
+incoming_served(SvDomainObj *obj, const GError *error)
 {
     if (!sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
         return;
@@ -458,13 +508,51 @@ static void incoming_setup_done(SvDomainObj *obj, const GError *error)
     mig_give_fd(obj, incoming_listen);
 }
 
-void qemu_migration_incoming_launched(SvDomainObj *obj)
+/* Storage copy: the NBD server with the disks to copy, before QEMU listens (libvirt's
+ * order). */
+static gboolean
+incoming_serve(SvDomainObj *obj, QemuMigration *mig, GError **error)
+{
+    if (!mig_nbd_choose(obj, (const char *const *)mig->nbd_asked, error))
+        return FALSE;
+    if (!mig->nbd_port) {
+        if (!qemu_ports_acquire(qemu_ctx_of(obj)->migration_ports, &mig->nbd_port, error))
+            return FALSE;
+        mig->nbd_port_taken = TRUE;
+    }
+    mig_nbd_serve(obj, mig->nbd_listen, incoming_served);
+    return TRUE;
+}
+
+static void
+incoming_setup_done(SvDomainObj *obj, const GError *error)
+{
+    QemuMigration *mig = mig_of(obj);
+    g_autoptr(GError) local = NULL;
+
+    if (!sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
+        return;
+    if (error) {
+        qemu_start_failed(obj, g_error_copy(error));
+        return;
+    }
+    if (!(mig->flags & (SV_MIGRATE_NON_SHARED_DISK | SV_MIGRATE_NON_SHARED_INC))) {
+        mig_give_fd(obj, incoming_listen);
+        return;
+    }
+    if (!incoming_serve(obj, mig, &local))
+        qemu_start_failed(obj, g_steal_pointer(&local));
+}
+
+void
+qemu_migration_incoming_launched(SvDomainObj *obj)
 {
     mig_setup(obj, incoming_setup_done);
 }
 
-void qemu_migration_incoming_start(SvDomainObj *obj, const QemuMigrationSpec *spec,
-                                   GAsyncReadyCallback cb, gpointer data)
+void
+qemu_migration_incoming_start(SvDomainObj *obj, const QemuMigrationSpec *spec,
+                              GAsyncReadyCallback cb, gpointer data)
 {
     QemuProcessContext *ctx = qemu_ctx_of(obj);
     GTask *task = g_task_new(NULL, NULL, cb, data);
@@ -481,6 +569,8 @@ void qemu_migration_incoming_start(SvDomainObj *obj, const QemuMigrationSpec *sp
     if (!error) {
         /* Tunnelled: QEMU reads the stream from the fd it is given (getfd). */
         mig->uri = spec->fd >= 0 ? g_strdup(MIG_FD_URI) : qemu_migration_listen_uri(address, port);
+        if (!mig->nbd_listen)
+            mig->nbd_listen = g_strdup(address);
         mig->task = task;
         if (qemu_start_incoming(obj, mig, &error))
             return; /* the run owns mig */
@@ -493,8 +583,9 @@ void qemu_migration_incoming_start(SvDomainObj *obj, const QemuMigrationSpec *sp
     answer_task(task, error, NULL, NULL);
 }
 
-gboolean qemu_migration_incoming_start_finish(SvDomainObj *obj, GAsyncResult *res,
-                                              QemuIncoming *out, GError **error)
+gboolean
+qemu_migration_incoming_start_finish(SvDomainObj *obj, GAsyncResult *res, QemuIncoming *out,
+                                     GError **error)
 {
     QemuIncoming *in = g_task_propagate_pointer(G_TASK(res), error);
 
@@ -509,7 +600,8 @@ gboolean qemu_migration_incoming_start_finish(SvDomainObj *obj, GAsyncResult *re
 /* ---------------------------------------------------------------- destination: finish */
 
 /* The destination's QEMU and the guest with it end: SHUTOFF/FAILED, STOPPED/FAILED. */
-static void incoming_kill(SvDomainObj *obj, QemuMigration *mig)
+static void
+incoming_kill(SvDomainObj *obj, QemuMigration *mig)
 {
     mig->end_reason = SV_DOMAIN_SHUTOFF_FAILED;
     mig->end_detail = SV_DOMAIN_EVENT_STOPPED_FAILED;
@@ -518,7 +610,8 @@ static void incoming_kill(SvDomainObj *obj, QemuMigration *mig)
 }
 
 /* The incoming job is over: its figures to JOB_COMPLETED, and the guest has no migration. */
-static void incoming_done(SvDomainObj *obj, QemuMigration *mig)
+static void
+incoming_done(SvDomainObj *obj, QemuMigration *mig)
 {
     mig_update_times(mig);
     mig->stats.has_downtime = FALSE;
@@ -529,7 +622,8 @@ static void incoming_done(SvDomainObj *obj, QemuMigration *mig)
     qemu_migration_free(mig);
 }
 
-static void resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void
+resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     SvDomainObj *obj;
     QemuMigration *mig = mig_find(run, &obj);
@@ -550,15 +644,14 @@ static void resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpoint
     incoming_done(obj, mig);
 }
 
-/* QEMU's incoming migration is over (or it was already when finish came). */
-static void incoming_ended(SvDomainObj *obj, const GError *error)
+/* The guest arrived (and the NBD server stopped): it runs, or stays paused when asked. */
+static void
+incoming_resume(SvDomainObj *obj, const GError *error)
 {
     QemuMigration *mig = mig_of(obj);
 
-    (void)error;
-    mig->next = NULL;
-    if (mig->stats.type != SV_DOMAIN_JOB_COMPLETED) {
-        mig_return(mig, mig_status_error(mig), NULL, NULL);
+    if (error) {
+        mig_return(mig, g_error_copy(error), NULL, NULL);
         incoming_kill(obj, mig);
         return;
     }
@@ -575,8 +668,24 @@ static void incoming_ended(SvDomainObj *obj, const GError *error)
                          sv_domain_obj_run_key(obj));
 }
 
-void qemu_migration_incoming_finish(SvDomainObj *obj, gboolean ok, guint flags,
-                                    GAsyncReadyCallback cb, gpointer data)
+/* QEMU's incoming migration is over (or it was already when finish came). */
+static void
+incoming_ended(SvDomainObj *obj, const GError *error)
+{
+    QemuMigration *mig = mig_of(obj);
+
+    (void)error;
+    if (mig->stats.type != SV_DOMAIN_JOB_COMPLETED) {
+        mig_return(mig, mig_status_error(mig), NULL, NULL);
+        incoming_kill(obj, mig);
+        return;
+    }
+    mig_nbd_stop(obj, incoming_resume);
+}
+
+void
+qemu_migration_incoming_finish(SvDomainObj *obj, gboolean ok, guint flags, GAsyncReadyCallback cb,
+                               gpointer data)
 {
     QemuMigration *mig = mig_of(obj);
     GTask *task = g_task_new(NULL, NULL, cb, data);
@@ -598,12 +707,14 @@ void qemu_migration_incoming_finish(SvDomainObj *obj, gboolean ok, guint flags,
         incoming_kill(obj, mig);
         return;
     }
-    mig->next = incoming_ended;
     if (mig->stats.type != SV_DOMAIN_JOB_UNBOUNDED && mig->stats.status)
         incoming_ended(obj, NULL);
+    else
+        mig->on_end = incoming_ended;
 }
 
-gboolean qemu_migration_incoming_finish_finish(SvDomainObj *obj, GAsyncResult *res, GError **error)
+gboolean
+qemu_migration_incoming_finish_finish(SvDomainObj *obj, GAsyncResult *res, GError **error)
 {
     (void)obj;
     return g_task_propagate_pointer(G_TASK(res), error) != NULL;

@@ -174,6 +174,9 @@ void qemu_migration_incoming_launched(SvDomainObj *obj);
 /* QEMU's MIGRATION event. */
 void qemu_migration_event(SvDomainObj *obj, JsonObject *data);
 
+/* QEMU's JOB_STATUS_CHANGE: a storage copy's mirror became ready or ended. */
+void qemu_migration_job_status(SvDomainObj *obj, JsonObject *data);
+
 /* QEMU's STOP of a running guest: the paused reason and SUSPENDED detail an outgoing
  * migration gives it (MIGRATION/MIGRATED, or POSTCOPY/POSTCOPY); FALSE when none. */
 gboolean qemu_migration_paused_reason(SvDomainObj *obj, int *ret_reason, int *ret_detail);

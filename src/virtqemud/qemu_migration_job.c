@@ -25,7 +25,8 @@ struct JobCall {
     guint flags;
 };
 
-static void command_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
+static void
+command_replied(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
 {
     g_autofree JobCall *jc = data;
     SvDomainObj *obj = qemu_domain_find(jc->run);
@@ -45,8 +46,9 @@ static void command_replied(QemuMonitor *mon, JsonNode *ret, const GError *error
 }
 
 /* Send cmd (args transfer full) for call on obj; reply makes the answer. */
-static gboolean send_command(SvCall *call, SvDomainObj *obj, const char *cmd, JsonObject *args,
-                             JobReplyFunc reply, guint64 value, GError **error)
+static gboolean
+send_command(SvCall *call, SvDomainObj *obj, const char *cmd, JsonObject *args, JobReplyFunc reply,
+             guint64 value, GError **error)
 {
     QemuDomain *qd = qemu_domain_of(obj);
     JobCall *jc;
@@ -68,8 +70,9 @@ static gboolean send_command(SvCall *call, SvDomainObj *obj, const char *cmd, Js
 }
 
 /* The running guest a call names, its flags checked first (libvirt's order). */
-static SvDomainObj *running_guest(SvCall *call, const remote_nonnull_domain *dom, guint flags,
-                                  guint supported, const char *fn, GError **error)
+static SvDomainObj *
+running_guest(SvCall *call, const remote_nonnull_domain *dom, guint flags, guint supported,
+              const char *fn, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj;
@@ -81,7 +84,8 @@ static SvDomainObj *running_guest(SvCall *call, const remote_nonnull_domain *dom
     return obj;
 }
 
-static JsonObject *args_uint(const char *name, guint64 v)
+static JsonObject *
+args_uint(const char *name, guint64 v)
 {
     JsonObject *args = json_object_new();
 
@@ -90,7 +94,8 @@ static JsonObject *args_uint(const char *name, guint64 v)
 }
 
 /* A member of query-migrate-parameters' answer, or 0. */
-static guint64 parameter(JsonNode *ret, const char *name)
+static guint64
+parameter(JsonNode *ret, const char *name)
 {
     JsonObject *o = ret && JSON_NODE_HOLDS_OBJECT(ret) ? json_node_get_object(ret) : NULL;
     JsonNode *n = o ? json_object_get_member(o, name) : NULL;
@@ -100,7 +105,8 @@ static guint64 parameter(JsonNode *ret, const char *name)
 
 /* ---------------------------------------------------------------- progress */
 
-static void figures_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
+static void
+figures_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
 {
     QemuMigration *mig = mig_of(obj);
     JsonObject *o = ret && JSON_NODE_HOLDS_OBJECT(ret) ? json_node_get_object(ret) : NULL;
@@ -141,7 +147,8 @@ static void figures_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
     qemu_migration_stats_clear(&s);
 }
 
-gboolean qemu_migration_job_query(SvCall *call, SvDomainObj *obj, gboolean stats)
+gboolean
+qemu_migration_job_query(SvCall *call, SvDomainObj *obj, gboolean stats)
 {
     QemuDomain *qd = qemu_domain_of(obj);
     JobCall *jc;
@@ -160,8 +167,9 @@ gboolean qemu_migration_job_query(SvCall *call, SvDomainObj *obj, gboolean stats
 
 /* ---------------------------------------------------------------- abort */
 
-static gboolean abort_job(SvCall *call, const remote_nonnull_domain *dom, guint flags,
-                          const char *fn, GError **error)
+static gboolean
+abort_job(SvCall *call, const remote_nonnull_domain *dom, guint flags, const char *fn,
+          GError **error)
 {
     SvDomainObj *obj = running_guest(call, dom, flags, SV_DOMAIN_ABORT_JOB_POSTCOPY, fn, error);
     QemuMigration *mig = obj ? mig_of(obj) : NULL;
@@ -208,21 +216,22 @@ static gboolean abort_job(SvCall *call, const remote_nonnull_domain *dom, guint 
                         error);
 }
 
-static gboolean domain_abort_job(SvCall *call, remote_domain_abort_job_args *a, GError **error)
+static gboolean
+domain_abort_job(SvCall *call, remote_domain_abort_job_args *a, GError **error)
 {
     return abort_job(call, &a->dom, 0, "DomainAbortJobFlags", error);
 }
 
-static gboolean domain_abort_job_flags(SvCall *call, remote_domain_abort_job_flags_args *a,
-                                       GError **error)
+static gboolean
+domain_abort_job_flags(SvCall *call, remote_domain_abort_job_flags_args *a, GError **error)
 {
     return abort_job(call, &a->dom, a->flags, "DomainAbortJobFlags", error);
 }
 
 /* ---------------------------------------------------------------- downtime */
 
-static gboolean set_max_downtime(SvCall *call, remote_domain_migrate_set_max_downtime_args *a,
-                                 GError **error)
+static gboolean
+set_max_downtime(SvCall *call, remote_domain_migrate_set_max_downtime_args *a, GError **error)
 {
     SvDomainObj *obj =
         running_guest(call, &a->dom, a->flags, 0, "DomainMigrateSetMaxDowntime", error);
@@ -231,7 +240,8 @@ static gboolean set_max_downtime(SvCall *call, remote_domain_migrate_set_max_dow
                                args_uint("downtime-limit", a->downtime), NULL, 0, error);
 }
 
-static void downtime_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
+static void
+downtime_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
 {
     remote_domain_migrate_get_max_downtime_ret r = {parameter(ret, "downtime-limit")};
 
@@ -239,8 +249,9 @@ static void downtime_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
     sv_call_reply(jc->call, &r);
 }
 
-static gboolean get_max_downtime(SvCall *call, remote_domain_migrate_get_max_downtime_args *a,
-                                 remote_domain_migrate_get_max_downtime_ret *ret, GError **error)
+static gboolean
+get_max_downtime(SvCall *call, remote_domain_migrate_get_max_downtime_args *a,
+                 remote_domain_migrate_get_max_downtime_ret *ret, GError **error)
 {
     SvDomainObj *obj =
         running_guest(call, &a->dom, a->flags, 0, "DomainMigrateGetMaxDowntime", error);
@@ -253,7 +264,8 @@ static gboolean get_max_downtime(SvCall *call, remote_domain_migrate_get_max_dow
 /* ---------------------------------------------------------------- speed */
 
 /* The speed kept for obj's next migration (libvirt keeps it with the domain). */
-static guint64 *kept_speed(SvDomainObj *obj)
+static guint64 *
+kept_speed(SvDomainObj *obj)
 {
     QemuProcessContext *ctx = qemu_ctx_of(obj);
     char key[SV_UUID_STRING_LEN + 1];
@@ -270,20 +282,22 @@ static guint64 *kept_speed(SvDomainObj *obj)
     return v;
 }
 
-guint64 qemu_migration_kept_speed(SvDomainObj *obj)
+guint64
+qemu_migration_kept_speed(SvDomainObj *obj)
 {
     return *kept_speed(obj);
 }
 
-static void speed_set(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
+static void
+speed_set(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
 {
     (void)ret;
     *kept_speed(obj) = jc->value;
     sv_call_reply(jc->call, NULL);
 }
 
-static gboolean set_max_speed(SvCall *call, remote_domain_migrate_set_max_speed_args *a,
-                              GError **error)
+static gboolean
+set_max_speed(SvCall *call, remote_domain_migrate_set_max_speed_args *a, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
     gboolean postcopy = (a->flags & SV_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY) != 0;
@@ -311,7 +325,8 @@ static gboolean set_max_speed(SvCall *call, remote_domain_migrate_set_max_speed_
                postcopy ? NULL : speed_set, a->bandwidth, error);
 }
 
-static void postcopy_speed_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
+static void
+postcopy_speed_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
 {
     remote_domain_migrate_get_max_speed_ret r = {parameter(ret, "max-postcopy-bandwidth") / MIB};
 
@@ -319,8 +334,9 @@ static void postcopy_speed_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
     sv_call_reply(jc->call, &r);
 }
 
-static gboolean get_max_speed(SvCall *call, remote_domain_migrate_get_max_speed_args *a,
-                              remote_domain_migrate_get_max_speed_ret *ret, GError **error)
+static gboolean
+get_max_speed(SvCall *call, remote_domain_migrate_get_max_speed_args *a,
+              remote_domain_migrate_get_max_speed_ret *ret, GError **error)
 {
     SvDomainDriver *drv = sv_domain_driver_of(call);
     SvDomainObj *obj;
@@ -340,7 +356,8 @@ static gboolean get_max_speed(SvCall *call, remote_domain_migrate_get_max_speed_
 
 /* ---------------------------------------------------------------- compression cache */
 
-static void cache_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
+static void
+cache_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
 {
     remote_domain_migrate_get_compression_cache_ret r = {parameter(ret, "xbzrle-cache-size")};
 
@@ -348,10 +365,9 @@ static void cache_reply(JobCall *jc, SvDomainObj *obj, JsonNode *ret)
     sv_call_reply(jc->call, &r);
 }
 
-static gboolean get_compression_cache(SvCall *call,
-                                      remote_domain_migrate_get_compression_cache_args *a,
-                                      remote_domain_migrate_get_compression_cache_ret *ret,
-                                      GError **error)
+static gboolean
+get_compression_cache(SvCall *call, remote_domain_migrate_get_compression_cache_args *a,
+                      remote_domain_migrate_get_compression_cache_ret *ret, GError **error)
 {
     SvDomainObj *obj =
         running_guest(call, &a->dom, a->flags, 0, "DomainMigrateGetCompressionCache", error);
@@ -360,9 +376,9 @@ static gboolean get_compression_cache(SvCall *call,
     return obj && send_command(call, obj, "query-migrate-parameters", NULL, cache_reply, 0, error);
 }
 
-static gboolean set_compression_cache(SvCall *call,
-                                      remote_domain_migrate_set_compression_cache_args *a,
-                                      GError **error)
+static gboolean
+set_compression_cache(SvCall *call, remote_domain_migrate_set_compression_cache_args *a,
+                      GError **error)
 {
     SvDomainObj *obj =
         running_guest(call, &a->dom, a->flags, 0, "DomainMigrateSetCompressionCache", error);
@@ -373,8 +389,8 @@ static gboolean set_compression_cache(SvCall *call,
 
 /* ---------------------------------------------------------------- post-copy */
 
-static gboolean start_post_copy(SvCall *call, remote_domain_migrate_start_post_copy_args *a,
-                                GError **error)
+static gboolean
+start_post_copy(SvCall *call, remote_domain_migrate_start_post_copy_args *a, GError **error)
 {
     SvDomainObj *obj =
         running_guest(call, &a->dom, a->flags, 0, "DomainMigrateStartPostCopy", error);
@@ -396,7 +412,8 @@ static gboolean start_post_copy(SvCall *call, remote_domain_migrate_start_post_c
     return send_command(call, obj, "migrate-start-postcopy", NULL, NULL, 0, error);
 }
 
-void qemu_migration_job_install(SvRemoteHandlers *h)
+void
+qemu_migration_job_install(SvRemoteHandlers *h)
 {
     h->domain_abort_job = domain_abort_job;
     h->domain_abort_job_flags = domain_abort_job_flags;

@@ -18,7 +18,8 @@
 #include "qemu_migration_qmp.h"
 #include "util/error.h"
 
-static QemuMigrationStats *stats_copy(const QemuMigrationStats *s)
+static QemuMigrationStats *
+stats_copy(const QemuMigrationStats *s)
 {
     QemuMigrationStats *c = g_new(QemuMigrationStats, 1);
 
@@ -28,7 +29,8 @@ static QemuMigrationStats *stats_copy(const QemuMigrationStats *s)
     return c;
 }
 
-static void stats_free(QemuMigrationStats *s)
+static void
+stats_free(QemuMigrationStats *s)
 {
     qemu_migration_stats_clear(s);
     g_free(s);
@@ -37,7 +39,8 @@ static void stats_free(QemuMigrationStats *s)
 /* ---------------------------------------------------------------- perform */
 
 /* query-migrate's answer at the end of perform: the figures, then perform's answer. */
-static void final_figures(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void
+final_figures(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     SvDomainObj *obj;
     QemuMigration *mig = mig_find(run, &obj);
@@ -65,7 +68,8 @@ static void final_figures(QemuMonitor *mon, JsonNode *ret, const GError *error, 
         mig_return(mig, mig_status_error(mig), NULL, NULL);
 }
 
-static void ignore_reply(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void
+ignore_reply(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     (void)mon;
     (void)ret;
@@ -74,16 +78,32 @@ static void ignore_reply(QemuMonitor *mon, JsonNode *ret, const GError *error, g
         g_debug("migration: %s", error->message);
 }
 
-void mig_out_status(SvDomainObj *obj, QemuMigration *mig)
+static void
+switchover(SvDomainObj *obj, const GError *error)
+{
+    QemuMonitor *mon = qemu_domain_of(obj)->mon;
+
+    if (error) {
+        /* As libvirt: the migration cannot go on without its disks; its end fails it. */
+        g_debug("domain %s: storage copy failed: %s", obj->def->name, error->message);
+        qemu_monitor_command(mon, "migrate_cancel", NULL, ignore_reply, NULL);
+        return;
+    }
+    qemu_monitor_command(mon, "migrate-continue", mig_args1("state", "pre-switchover"),
+                         ignore_reply, NULL);
+}
+
+void
+mig_out_status(SvDomainObj *obj, QemuMigration *mig)
 {
     QemuMonitor *mon = qemu_domain_of(obj)->mon;
     const char *status = mig->stats.status;
     gboolean postcopy = g_str_equal(status, "postcopy-active");
 
     if (g_str_equal(status, "pre-switchover")) {
-        /* The vCPUs are stopped and the memory sent: let QEMU send the devices' state. */
-        qemu_monitor_command(mon, "migrate-continue", mig_args1("state", "pre-switchover"),
-                             ignore_reply, NULL);
+        /* The vCPUs are stopped and the memory sent: the disks' copies end in sync, then
+         * QEMU sends the devices' state. */
+        mig_nbd_complete(obj, FALSE, switchover);
         return;
     }
     if (mig->stats.type == SV_DOMAIN_JOB_UNBOUNDED && !postcopy)
@@ -94,15 +114,16 @@ void mig_out_status(SvDomainObj *obj, QemuMigration *mig)
         return;
     }
     /* Confirm waits for QEMU's end. */
-    if (mig->next && mig->stats.type != SV_DOMAIN_JOB_UNBOUNDED) {
-        void (*next)(SvDomainObj *, const GError *) = mig->next;
+    if (mig->on_end && mig->stats.type != SV_DOMAIN_JOB_UNBOUNDED) {
+        void (*on_end)(SvDomainObj *, const GError *) = mig->on_end;
 
-        mig->next = NULL;
-        next(obj, NULL);
+        mig->on_end = NULL;
+        on_end(obj, NULL);
     }
 }
 
-static void migrate_sent(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void
+migrate_sent(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     SvDomainObj *obj;
     QemuMigration *mig = mig_find(run, &obj);
@@ -116,15 +137,23 @@ static void migrate_sent(QemuMonitor *mon, JsonNode *ret, const GError *error, g
     mig_return(mig, g_error_copy(error), NULL, NULL);
 }
 
-static void send_stream(SvDomainObj *obj, const GError *error)
+/* Perform fails before QEMU sent anything. */
+static void
+fail_early(QemuMigration *mig, GError *error)
+{
+    mig->done = TRUE;
+    mig->stats.type = SV_DOMAIN_JOB_FAILED;
+    mig_return(mig, error, NULL, NULL);
+}
+
+static void
+send_stream(SvDomainObj *obj, const GError *error)
 {
     QemuMigration *mig = mig_of(obj);
     JsonObject *args;
 
     if (error) {
-        mig->done = TRUE;
-        mig->stats.type = SV_DOMAIN_JOB_FAILED;
-        mig_return(mig, g_error_copy(error), NULL, NULL);
+        fail_early(mig, g_error_copy(error));
         return;
     }
     /* libvirt's form of the command (QEMU 7.2 ignores detach: it always runs in the
@@ -139,21 +168,40 @@ static void send_stream(SvDomainObj *obj, const GError *error)
                          sv_domain_obj_run_key(obj));
 }
 
-static void setup_done(SvDomainObj *obj, const GError *error)
+static void
+mirrors_ready(SvDomainObj *obj, const GError *error)
 {
-    QemuMigration *mig = mig_of(obj);
-
     if (error) {
-        mig->done = TRUE;
-        mig->stats.type = SV_DOMAIN_JOB_FAILED;
-        mig_return(mig, g_error_copy(error), NULL, NULL);
+        fail_early(mig_of(obj), g_error_copy(error));
         return;
     }
     mig_give_fd(obj, send_stream);
 }
 
+static void
+setup_done(SvDomainObj *obj, const GError *error)
+{
+    QemuMigration *mig = mig_of(obj);
+    GError *local = NULL;
+
+    if (error) {
+        fail_early(mig, g_error_copy(error));
+        return;
+    }
+    if (!mig->nbd_host) {
+        mig_give_fd(obj, send_stream);
+        return;
+    }
+    if (!mig_nbd_choose(obj, (const char *const *)mig->nbd_asked, &local)) {
+        fail_early(mig, local);
+        return;
+    }
+    mig_nbd_mirror(obj, mirrors_ready);
+}
+
 /* Why obj cannot be sent now, or TRUE. */
-static gboolean check_can_send(SvDomainObj *obj, const QemuMigrationSpec *spec, GError **error)
+static gboolean
+check_can_send(SvDomainObj *obj, const QemuMigrationSpec *spec, GError **error)
 {
     QemuDomain *qd = qemu_domain_of(obj);
 
@@ -180,8 +228,9 @@ static gboolean check_can_send(SvDomainObj *obj, const QemuMigrationSpec *spec, 
     return TRUE;
 }
 
-void qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec,
-                                 GAsyncReadyCallback cb, gpointer data)
+void
+qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec, GAsyncReadyCallback cb,
+                            gpointer data)
 {
     GTask *task = g_task_new(NULL, NULL, cb, data);
     QemuDomain *qd = qemu_domain_of(obj);
@@ -207,8 +256,9 @@ void qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec
     mig_setup(obj, setup_done);
 }
 
-gboolean qemu_migration_outgoing_run_finish(SvDomainObj *obj, GAsyncResult *res,
-                                            QemuMigrationStats *stats, GError **error)
+gboolean
+qemu_migration_outgoing_run_finish(SvDomainObj *obj, GAsyncResult *res, QemuMigrationStats *stats,
+                                   GError **error)
 {
     QemuMigrationStats *s = g_task_propagate_pointer(G_TASK(res), error);
 
@@ -225,7 +275,8 @@ gboolean qemu_migration_outgoing_run_finish(SvDomainObj *obj, GAsyncResult *res,
 
 /* ---------------------------------------------------------------- confirm */
 
-static void forget(SvDomainObj *obj)
+static void
+forget(SvDomainObj *obj)
 {
     QemuDomain *qd = qemu_domain_of(obj);
 
@@ -233,7 +284,8 @@ static void forget(SvDomainObj *obj)
 }
 
 /* The guest is the destination's now: QEMU here ends, SHUTOFF/MIGRATED, STOPPED/MIGRATED. */
-static void confirmed(SvDomainObj *obj, const GError *error)
+static void
+confirmed(SvDomainObj *obj, const GError *error)
 {
     QemuMigration *mig = mig_of(obj);
 
@@ -247,7 +299,8 @@ static void confirmed(SvDomainObj *obj, const GError *error)
     qemu_domain_kill(obj, SV_STOP_DESTROY);
 }
 
-static void resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+static void
+resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
     SvDomainObj *obj;
     QemuMigration *mig = mig_find(run, &obj);
@@ -262,13 +315,15 @@ static void resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpoint
     forget(obj);
 }
 
-/* QEMU's migration is over without the destination taking the guest: it runs here again
- * if it ran before. */
-static void cancelled(SvDomainObj *obj, const GError *error)
+/* QEMU's migration is over without the destination taking the guest (its mirrors ended):
+ * it runs here again if it ran before. */
+static void
+mirrors_cancelled(SvDomainObj *obj, const GError *error)
 {
     QemuMigration *mig = mig_of(obj);
 
-    (void)error;
+    if (error)
+        g_debug("domain %s: %s", obj->def->name, error->message);
     if (!mig->resume || obj->state != SV_DOMAIN_PAUSED) {
         forget(obj);
         return;
@@ -279,7 +334,15 @@ static void cancelled(SvDomainObj *obj, const GError *error)
                          sv_domain_obj_run_key(obj));
 }
 
-void qemu_migration_outgoing_confirm(SvDomainObj *obj, gboolean ok, guint flags)
+static void
+cancelled(SvDomainObj *obj, const GError *error)
+{
+    (void)error;
+    mig_nbd_complete(obj, TRUE, mirrors_cancelled);
+}
+
+void
+qemu_migration_outgoing_confirm(SvDomainObj *obj, gboolean ok, guint flags)
 {
     QemuMigration *mig = mig_of(obj);
     gboolean running;
@@ -291,7 +354,7 @@ void qemu_migration_outgoing_confirm(SvDomainObj *obj, gboolean ok, guint flags)
     if (ok) {
         /* After post-copy's start QEMU may still be sending: its end first. */
         if (running)
-            mig->next = confirmed;
+            mig->on_end = confirmed;
         else
             confirmed(obj, NULL);
         return;
@@ -302,6 +365,6 @@ void qemu_migration_outgoing_confirm(SvDomainObj *obj, gboolean ok, guint flags)
         cancelled(obj, NULL);
         return;
     }
-    mig->next = cancelled;
+    mig->on_end = cancelled;
     qemu_monitor_command(qemu_domain_of(obj)->mon, "migrate_cancel", NULL, ignore_reply, NULL);
 }

@@ -25,15 +25,33 @@ struct QemuMigration {
     int end_reason, end_detail; /* the end decided for QEMU's exit; -1: none */
     int running_reason, resumed_detail; /* what the next RESUME means; -1: nothing special */
     guint finish_flags;                 /* destination: finish's flags */
-    int fd; /* tunnelled: the stream's end for QEMU until it has it; -1 */
+    /* What waits for QEMU's migration to end (the destination's finish, the source's
+     * confirm after post-copy's start), or NULL. */
+    void (*on_end)(SvDomainObj *obj, const GError *error);
+    GStrv nbd_asked;  /* MIGRATE_DISKS, or NULL */
+    char *nbd_listen; /* destination: where the NBD server listens, NULL: the migration's */
+    int fd;           /* tunnelled: the stream's end for QEMU until it has it; -1 */
+    /* Storage copy (qemu_migration_nbd.c). */
+    GPtrArray *nbd_disks;    /* the disks copied (NULL: no storage copy) */
+    char *nbd_host;          /* source: the destination's NBD server */
+    guint nbd_port;          /* its port; the destination's from the migration range or given */
+    gboolean nbd_port_taken; /* destination: nbd_port is one of migration_ports */
+    guint batch;             /* commands sent together still unanswered */
+    GError *batch_error;     /* the first refusal among them */
+    int nbd_waiting;         /* what the mirrors' events are awaited for: NBD_WAIT_* or 0 */
+    void (*nbd_after)(SvDomainObj *obj, const GError *error); /* once the storage step ends */
 };
+
+#define NBD_WAIT_READY     1
+#define NBD_WAIT_CONCLUDED 2
 
 /* QEMU's name of a tunnelled migration's fd (getfd), and the URI naming it. */
 #define MIG_FDNAME "migrate"
 #define MIG_FD_URI "fd:" MIG_FDNAME
 
 /* obj's migration (may be NULL). */
-static inline QemuMigration *mig_of(SvDomainObj *obj)
+static inline QemuMigration *
+mig_of(SvDomainObj *obj)
 {
     QemuDomain *qd = obj ? qemu_domain_of(obj) : NULL;
 
@@ -67,6 +85,25 @@ GError *mig_status_error(const QemuMigration *mig);
 
 /* The figures now: time elapsed, and the downtime once the vCPUs stopped. */
 void mig_update_times(QemuMigration *mig);
+
+/* Storage copy (qemu_migration_nbd.c). The disks to copy: those named in asked (targets;
+ * NULL: libvirt's choice, every disk with a medium neither shared nor read-only), else
+ * libvirt's error for a target that is not there. */
+gboolean mig_nbd_choose(SvDomainObj *obj, const char *const *asked, GError **error);
+/* Their targets. (transfer full) */
+GStrv mig_nbd_targets(QemuMigration *mig);
+void mig_nbd_free(QemuMigration *mig);
+/* Destination: serve them on address:nbd_port, then next. */
+void mig_nbd_serve(SvDomainObj *obj, const char *address,
+                   void (*next)(SvDomainObj *obj, const GError *error));
+/* Destination: stop serving (nothing when nothing was served), then next. */
+void mig_nbd_stop(SvDomainObj *obj, void (*next)(SvDomainObj *obj, const GError *error));
+/* Source: mirror them to nbd_host:nbd_port until all are ready, then next. */
+void mig_nbd_mirror(SvDomainObj *obj, void (*next)(SvDomainObj *obj, const GError *error));
+/* Source: end the mirrors (completed in sync, or cancelled with force) and delete their
+ * targets' nodes, then next. */
+void mig_nbd_complete(SvDomainObj *obj, gboolean force,
+                      void (*next)(SvDomainObj *obj, const GError *error));
 
 /* The source's half (qemu_migration_out.c): QEMU's MIGRATION status changed. */
 void mig_out_status(SvDomainObj *obj, QemuMigration *mig);

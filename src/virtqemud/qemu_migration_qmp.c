@@ -44,7 +44,8 @@ static const CapInfo caps[] = {
     {"zero-copy-send", CAP_FLAG, SV_MIGRATE_ZEROCOPY, NULL, SIDE_SOURCE},
 };
 
-static gboolean supported_has(JsonArray *supported, const char *name)
+static gboolean
+supported_has(JsonArray *supported, const char *name)
 {
     if (!supported)
         return TRUE;
@@ -59,7 +60,8 @@ static gboolean supported_has(JsonArray *supported, const char *name)
 
 /* Whether method is asked for: named in the compression parameter, or xbzrle by default
  * when COMPRESSED comes without one. */
-static gboolean method_asked(guint flags, const SvMigrationTuning *t, const char *method)
+static gboolean
+method_asked(guint flags, const SvMigrationTuning *t, const char *method)
 {
     if (!(flags & SV_MIGRATE_COMPRESSED))
         return FALSE;
@@ -68,8 +70,8 @@ static gboolean method_asked(guint flags, const SvMigrationTuning *t, const char
     return g_strv_contains((const char *const *)t->compression, method);
 }
 
-static gboolean cap_state(const CapInfo *c, guint flags, gboolean source,
-                          const SvMigrationTuning *t)
+static gboolean
+cap_state(const CapInfo *c, guint flags, gboolean source, const SvMigrationTuning *t)
 {
     if (!(c->sides & (source ? SIDE_SOURCE : SIDE_DEST)))
         return FALSE;
@@ -88,8 +90,9 @@ static gboolean cap_state(const CapInfo *c, guint flags, gboolean source,
     return FALSE;
 }
 
-JsonObject *qemu_migration_caps_args(JsonArray *supported, guint flags, gboolean source,
-                                     const SvMigrationTuning *tuning)
+JsonObject *
+qemu_migration_caps_args(JsonArray *supported, guint flags, gboolean source,
+                         const SvMigrationTuning *tuning)
 {
     JsonObject *args = json_object_new();
     JsonArray *list = json_array_new();
@@ -108,8 +111,9 @@ JsonObject *qemu_migration_caps_args(JsonArray *supported, guint flags, gboolean
     return args;
 }
 
-JsonObject *qemu_migration_params_args(guint flags, gboolean source, const SvMigrationTuning *t,
-                                       guint64 bandwidth_mib, const char *tls_hostname)
+JsonObject *
+qemu_migration_params_args(guint flags, gboolean source, const SvMigrationTuning *t,
+                           guint64 bandwidth_mib, const char *tls_hostname)
 {
     JsonObject *args = json_object_new();
     gboolean tls = (flags & SV_MIGRATE_TLS) != 0;
@@ -141,7 +145,8 @@ JsonObject *qemu_migration_params_args(guint flags, gboolean source, const SvMig
     return args;
 }
 
-char *qemu_migration_listen_uri(const char *address, guint port)
+char *
+qemu_migration_listen_uri(const char *address, guint port)
 {
     if (strchr(address, ':') && address[0] != '[')
         return g_strdup_printf("tcp:[%s]:%u", address, port);
@@ -150,14 +155,16 @@ char *qemu_migration_listen_uri(const char *address, guint port)
 
 /* ---------------------------------------------------------------- figures */
 
-static JsonObject *member_object(JsonObject *o, const char *name)
+static JsonObject *
+member_object(JsonObject *o, const char *name)
 {
     JsonNode *n = o ? json_object_get_member(o, name) : NULL;
 
     return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
 }
 
-static gboolean member_uint(JsonObject *o, const char *name, guint64 *out)
+static gboolean
+member_uint(JsonObject *o, const char *name, guint64 *out)
 {
     JsonNode *n = o ? json_object_get_member(o, name) : NULL;
 
@@ -167,7 +174,8 @@ static gboolean member_uint(JsonObject *o, const char *name, guint64 *out)
     return TRUE;
 }
 
-static guint64 uint_or_0(JsonObject *o, const char *name)
+static guint64
+uint_or_0(JsonObject *o, const char *name)
 {
     guint64 v = 0;
 
@@ -176,7 +184,8 @@ static guint64 uint_or_0(JsonObject *o, const char *name)
 }
 
 /* A rate QEMU gives in Mbit/s (a double) in bytes/s, as libvirt converts it. */
-static guint64 mbps_bytes(JsonObject *o)
+static guint64
+mbps_bytes(JsonObject *o)
 {
     JsonNode *n = o ? json_object_get_member(o, "mbps") : NULL;
 
@@ -185,7 +194,8 @@ static guint64 mbps_bytes(JsonObject *o)
     return (guint64)(json_node_get_double(n) * (1000 * 1000 / 8));
 }
 
-void qemu_migration_stats_read(JsonObject *o, QemuMigrationStats *s)
+void
+qemu_migration_stats_read(JsonObject *o, QemuMigrationStats *s)
 {
     JsonObject *ram = member_object(o, "ram");
     JsonObject *disk = member_object(o, "disk");
@@ -226,7 +236,8 @@ void qemu_migration_stats_read(JsonObject *o, QemuMigrationStats *s)
     s->cpu_throttle_percentage = member_uint(o, "cpu-throttle-percentage", &v) ? (int)v : 0;
 }
 
-static void add_data(GArray *p, const QemuMigrationStats *s)
+static void
+add_data(GArray *p, const QemuMigrationStats *s)
 {
     guint64 mirror_remaining = s->mirror_total - s->mirror_transferred;
 
@@ -259,7 +270,8 @@ static void add_data(GArray *p, const QemuMigrationStats *s)
         sv_typed_params_add_ullong(p, s->disk_bps, "disk_bps");
 }
 
-GArray *qemu_migration_stats_params(const QemuMigrationStats *s)
+GArray *
+qemu_migration_stats_params(const QemuMigrationStats *s)
 {
     GArray *p = g_array_new(FALSE, TRUE, sizeof(remote_typed_param));
 
@@ -284,7 +296,8 @@ GArray *qemu_migration_stats_params(const QemuMigrationStats *s)
     return p;
 }
 
-void qemu_migration_params_free(GArray *p)
+void
+qemu_migration_params_free(GArray *p)
 {
     for (guint i = 0; i < p->len; i++)
         xdr_free((xdrproc_t)xdr_remote_typed_param,
@@ -292,7 +305,8 @@ void qemu_migration_params_free(GArray *p)
     g_array_free(p, TRUE);
 }
 
-int qemu_migration_status_job_type(const char *status)
+int
+qemu_migration_status_job_type(const char *status)
 {
     static const char *const running[] = {
         "setup",           "active",           "pre-switchover", "device",      "postcopy-active",
