@@ -329,8 +329,8 @@ qemu_migration_event(SvDomainObj *obj, JsonObject *data)
         mig_out_status(obj, mig);
         return;
     }
-    /* The destination: finish waits for the end. */
-    if (mig->stats.type != SV_DOMAIN_JOB_UNBOUNDED && mig->on_end) {
+    /* The destination: finish waits for the end, or for post-copy's start. */
+    if ((mig->stats.type != SV_DOMAIN_JOB_UNBOUNDED || mig_in_postcopy(mig)) && mig->on_end) {
         void (*on_end)(SvDomainObj *, const GError *) = mig->on_end;
 
         mig->on_end = NULL;
@@ -622,6 +622,31 @@ incoming_done(SvDomainObj *obj, QemuMigration *mig)
     qemu_migration_free(mig);
 }
 
+/* Post-copy: QEMU fetched the last pages (or failed to): the guest runs here for good,
+ * RUNNING/MIGRATED without an event as libvirt; a failure leaves it RUNNING/POSTCOPY_FAILED
+ * (neither side has the whole guest: nothing is killed). */
+static void
+postcopy_ended(SvDomainObj *obj, const GError *error)
+{
+    QemuMigration *mig = mig_of(obj);
+    SvDomainDriver *drv = sv_domain_driver_of_obj(obj);
+
+    (void)error;
+    if (mig->stats.type != SV_DOMAIN_JOB_COMPLETED) {
+        mig_return(mig, mig_status_error(mig), NULL, NULL);
+        if (obj->state == SV_DOMAIN_RUNNING)
+            sv_domain_driver_set_state_event(
+                drv, obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_POSTCOPY_FAILED,
+                SV_DOMAIN_EVENT_RESUMED, SV_DOMAIN_EVENT_RESUMED_POSTCOPY_FAILED);
+        qemu_domain_of(obj)->mig = NULL;
+        qemu_migration_free(mig);
+        return;
+    }
+    if (obj->state == SV_DOMAIN_RUNNING)
+        sv_domain_driver_set_state(drv, obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_MIGRATED);
+    incoming_done(obj, mig);
+}
+
 static void
 resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
@@ -641,7 +666,12 @@ resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
         incoming_kill(obj, mig);
         return;
     }
-    incoming_done(obj, mig);
+    if (!mig->postcopy)
+        incoming_done(obj, mig);
+    else if (mig->stats.type != SV_DOMAIN_JOB_UNBOUNDED)
+        postcopy_ended(obj, NULL);
+    else
+        mig->on_end = postcopy_ended;
 }
 
 /* The guest arrived (and the NBD server stopped): it runs, or stays paused when asked. */
@@ -668,13 +698,23 @@ incoming_resume(SvDomainObj *obj, const GError *error)
                          sv_domain_obj_run_key(obj));
 }
 
-/* QEMU's incoming migration is over (or it was already when finish came). */
+/* QEMU's incoming migration is over (or it was already when finish came), or in post-copy
+ * (the guest must run here to fetch the pages it lacks: RUNNING/POSTCOPY with
+ * RESUMED/POSTCOPY, and finish ends with the migration). */
 static void
 incoming_ended(SvDomainObj *obj, const GError *error)
 {
     QemuMigration *mig = mig_of(obj);
 
     (void)error;
+    if (mig_in_postcopy(mig)) {
+        mig->postcopy = TRUE;
+        mig->running_reason = SV_DOMAIN_RUNNING_POSTCOPY;
+        mig->resumed_detail = SV_DOMAIN_EVENT_RESUMED_POSTCOPY;
+        qemu_monitor_command(qemu_domain_of(obj)->mon, "cont", NULL, resumed,
+                             sv_domain_obj_run_key(obj));
+        return;
+    }
     if (mig->stats.type != SV_DOMAIN_JOB_COMPLETED) {
         mig_return(mig, mig_status_error(mig), NULL, NULL);
         incoming_kill(obj, mig);
@@ -707,7 +747,7 @@ qemu_migration_incoming_finish(SvDomainObj *obj, gboolean ok, guint flags, GAsyn
         incoming_kill(obj, mig);
         return;
     }
-    if (mig->stats.type != SV_DOMAIN_JOB_UNBOUNDED && mig->stats.status)
+    if ((mig->stats.type != SV_DOMAIN_JOB_UNBOUNDED && mig->stats.status) || mig_in_postcopy(mig))
         incoming_ended(obj, NULL);
     else
         mig->on_end = incoming_ended;

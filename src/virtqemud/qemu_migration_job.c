@@ -173,8 +173,7 @@ abort_job(SvCall *call, const remote_nonnull_domain *dom, guint flags, const cha
 {
     SvDomainObj *obj = running_guest(call, dom, flags, SV_DOMAIN_ABORT_JOB_POSTCOPY, fn, error);
     QemuMigration *mig = obj ? mig_of(obj) : NULL;
-    gboolean postcopy =
-        mig && mig->stats.status && g_str_equal(mig->stats.status, "postcopy-active");
+    gboolean postcopy = mig && mig_in_postcopy(mig);
 
     if (!obj)
         return FALSE;

@@ -28,9 +28,10 @@ struct QemuMigration {
     /* What waits for QEMU's migration to end (the destination's finish, the source's
      * confirm after post-copy's start), or NULL. */
     void (*on_end)(SvDomainObj *obj, const GError *error);
-    GStrv nbd_asked;  /* MIGRATE_DISKS, or NULL */
-    char *nbd_listen; /* destination: where the NBD server listens, NULL: the migration's */
-    int fd;           /* tunnelled: the stream's end for QEMU until it has it; -1 */
+    gboolean postcopy; /* destination: resumed in post-copy */
+    GStrv nbd_asked;   /* MIGRATE_DISKS, or NULL */
+    char *nbd_listen;  /* destination: where the NBD server listens, NULL: the migration's */
+    int fd;            /* tunnelled: the stream's end for QEMU until it has it; -1 */
     /* Storage copy (qemu_migration_nbd.c). */
     GPtrArray *nbd_disks;    /* the disks copied (NULL: no storage copy) */
     char *nbd_host;          /* source: the destination's NBD server */
@@ -48,6 +49,13 @@ struct QemuMigration {
 /* QEMU's name of a tunnelled migration's fd (getfd), and the URI naming it. */
 #define MIG_FDNAME "migrate"
 #define MIG_FD_URI "fd:" MIG_FDNAME
+
+/* Whether QEMU's migration is in post-copy. */
+static inline gboolean
+mig_in_postcopy(const QemuMigration *mig)
+{
+    return mig->stats.status && g_str_equal(mig->stats.status, "postcopy-active");
+}
 
 /* obj's migration (may be NULL). */
 static inline QemuMigration *
