@@ -5,6 +5,7 @@
 #include "qemu_graphicsfd.h"
 #include "qemu_guestops.h"
 #include "qemu_iotune.h"
+#include "qemu_migrate_calls.h"
 #include "qemu_update.h"
 
 #include <errno.h>
@@ -686,6 +687,9 @@ handlers_install(QemuDriver *driver)
     qemu_coredump_install(&driver->handlers);
     /* issue 21: a migration's job (abort, downtime, speed, post-copy): qemu_migration_job.c */
     qemu_migration_job_install(&driver->handlers);
+    /* issue 21: migration's phases (begin, prepare, perform, finish, confirm):
+     * qemu_migrate_calls.c */
+    qemu_migrate_install(&driver->process, &driver->handlers);
 }
 
 static gboolean
@@ -721,7 +725,7 @@ qemu_init(SvDaemon *d, GError **error)
     driver->daemon = d;
     driver->caps = caps_new(emulator, cache, security);
     driver->kvm = qemu_caps_kvm_usable();
-    driver->host_uuid = sv_host_uuid();
+    driver->host_uuid = g_strdup(sv_daemon_host_uuid(d));
     config_dir = sv_daemon_path(d, "/etc/libvirt/qemu");
     driver->list = sv_domain_list_new();
     driver->store = sv_domain_store_new(config_dir);
@@ -743,6 +747,7 @@ qemu_init(SvDaemon *d, GError **error)
     driver->process.websocket_ports = g_steal_pointer(&websocket_ports);
     driver->process.migration_ports = g_steal_pointer(&migration_ports);
     driver->process.migration_address = g_steal_pointer(&migration_address);
+    driver->process.migrations = qemu_migrations_new();
     driver->process.cgroup_root = g_steal_pointer(&cgroup_root);
     driver->process.cgroup_parent = g_steal_pointer(&cgroup_parent);
     n = sv_domain_store_load_all(driver->store, driver->list, NULL, NULL);
@@ -784,6 +789,7 @@ qemu_cleanup(SvDaemon *d)
     g_clear_pointer(&driver->process.migrate_speeds, g_hash_table_unref);
     g_free(driver->process.cgroup_root);
     g_free(driver->process.cgroup_parent);
+    qemu_migrations_free(driver->process.migrations);
     qemu_caps_free(driver->caps);
     qemu_security_free(driver->security);
     g_free(driver->host_uuid);

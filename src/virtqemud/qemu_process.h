@@ -10,6 +10,8 @@
 
 typedef SvKillTimeouts QemuTimeouts;
 
+typedef struct QemuMigrations QemuMigrations;
+
 typedef struct {
     SvDaemon *daemon;
     SvDomainDriver *domains;
@@ -30,6 +32,8 @@ typedef struct {
     char *migration_address;    /* migration_address: where they listen, NULL: everywhere */
     GHashTable *migrate_speeds; /* UUID string -> guint64 *: MIGRATE_SET_MAX_SPEED's MiB/s
                                    kept for a guest's next migration (qemu_migration_job.c) */
+    /* The migrations' phases under way (qemu_migrate_calls.c). */
+    struct QemuMigrations *migrations;
     char *cgroup_root;       /* cgroup_root: where the hierarchies are mounted */
     char *cgroup_parent;     /* cgroup_parent: every guest's cgroup is PARENT/NAME.libvirt-qemu */
 } QemuProcessContext;

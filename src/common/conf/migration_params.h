@@ -68,13 +68,21 @@ typedef struct {
     } v;
 } SvMigrationValue;
 
-/* Take one parameter into p as libvirt's virTypedParamsValidate with the QEMU driver's
- * list does: an unknown name is VIR_ERR_ARGUMENT_UNSUPPORTED "parameter '%s' not
- * supported", a wrong type INVALID_ARG "invalid type '%s' for parameter '%s', expected
- * '%s'", a second value of a name that may not repeat INVALID_ARG "parameter '%s' occurs
- * multiple times". */
-gboolean sv_migration_params_take(SvMigrationParams *p, const char *name,
-                                  const SvMigrationValue *value, GError **error);
+/* The parameters libvirt 9.0's QEMU driver accepts (QEMU_MIGRATION_PARAMETERS), in its
+ * order: their names and virTypedParameterType, and whether one may repeat. */
+typedef struct {
+    const char *name;
+    int type;
+    gboolean multiple;
+} SvMigrationParamInfo;
+
+/* The table (n entries in *ret_n). */
+const SvMigrationParamInfo *sv_migration_params_known(guint *ret_n);
+
+/* Store value as parameter number `which` of the table in p; a repeatable one gains a value,
+ * another is replaced. The caller (domain/domain_migrate_params.h) has checked the name,
+ * the type and the repeats with libvirt's messages. */
+void sv_migration_params_set(SvMigrationParams *p, guint which, const SvMigrationValue *value);
 
 /* Call fn for each parameter p holds, in libvirt's list order (repeatable ones once per
  * value): what the source's daemon sends to the destination's prepare and finish in a
@@ -101,3 +109,10 @@ typedef enum {
  * fn is the name libvirt's message carries (e.g. "qemuDomainMigrateBegin3Params"). */
 gboolean sv_migration_flags_check(SvMigrationCall call, guint flags,
                                   const SvMigrationParams *p, const char *fn, GError **error);
+
+/* libvirt's checks of the tunables against the flags (qemuMigrationParamsFromFlags, made by
+ * prepare and perform): auto_converge.* without AUTO_CONVERGE, parallel.connections without
+ * PARALLEL, an unknown or repeated compression method, compression.mt.* without "mt",
+ * compression.xbzrle.cache without "xbzrle" (INVALID_ARG, QEMU). */
+gboolean sv_migration_params_check_tuning(const SvMigrationParams *p, guint flags,
+                                          GError **error);
