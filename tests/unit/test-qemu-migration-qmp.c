@@ -6,7 +6,8 @@
 #include "protocol/sv_remote.h"
 #include "qemu_migration_qmp.h"
 
-static JsonNode *json(const char *text)
+static JsonNode *
+json(const char *text)
 {
     g_autoptr(JsonParser) p = json_parser_new();
 
@@ -14,7 +15,8 @@ static JsonNode *json(const char *text)
     return json_node_copy(json_parser_get_root(p));
 }
 
-static char *to_text(JsonObject *o)
+static char *
+to_text(JsonObject *o)
 {
     g_autoptr(JsonNode) n = json_node_new(JSON_NODE_OBJECT);
 
@@ -23,7 +25,8 @@ static char *to_text(JsonObject *o)
 }
 
 /* The state the arguments give a capability: 1 on, 0 off, -1 absent. */
-static int cap(JsonObject *args, const char *name)
+static int
+cap(JsonObject *args, const char *name)
 {
     JsonArray *a = json_object_get_array_member(args, "capabilities");
 
@@ -35,7 +38,8 @@ static int cap(JsonObject *args, const char *name)
     return -1;
 }
 
-static void test_caps_sides(void)
+static void
+test_caps_sides(void)
 {
     JsonObject *src = qemu_migration_caps_args(NULL, SV_MIGRATE_LIVE, TRUE, NULL);
     JsonObject *dst = qemu_migration_caps_args(NULL, SV_MIGRATE_LIVE, FALSE, NULL);
@@ -55,7 +59,8 @@ static void test_caps_sides(void)
     json_object_unref(dst);
 }
 
-static void test_caps_flags(void)
+static void
+test_caps_flags(void)
 {
     guint flags = SV_MIGRATE_POSTCOPY | SV_MIGRATE_AUTO_CONVERGE | SV_MIGRATE_COMPRESSED |
                   SV_MIGRATE_TUNNELLED | SV_MIGRATE_PEER2PEER;
@@ -87,7 +92,8 @@ static void test_caps_flags(void)
     json_object_unref(withmt);
 }
 
-static void test_params(void)
+static void
+test_params(void)
 {
     SvMigrationTuning t = {.has_auto_converge_initial = TRUE,
                            .auto_converge_initial = 30,
@@ -118,7 +124,8 @@ static void test_params(void)
                     "\"dst.example\",\"max-bandwidth\":1048576}");
 }
 
-static void test_listen_uri(void)
+static void
+test_listen_uri(void)
 {
     g_autofree char *v6 = qemu_migration_listen_uri("::", 49152);
     g_autofree char *v6b = qemu_migration_listen_uri("[::1]", 49153);
@@ -140,7 +147,8 @@ static const char active_reply[] =
     " \"duplicate\": 20000, \"dirty-pages-rate\": 120, \"skipped\": 0,"
     " \"normal-bytes\": 88000000, \"normal\": 21484}}";
 
-static void test_stats(void)
+static void
+test_stats(void)
 {
     g_autoptr(JsonNode) n = json(active_reply);
     QemuMigrationStats s = {.operation = SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT,
@@ -170,7 +178,8 @@ static void test_stats(void)
     qemu_migration_stats_clear(&s);
 }
 
-static void test_status(void)
+static void
+test_status(void)
 {
     g_assert_cmpint(qemu_migration_status_job_type("setup"), ==, SV_DOMAIN_JOB_UNBOUNDED);
     g_assert_cmpint(qemu_migration_status_job_type("pre-switchover"), ==, SV_DOMAIN_JOB_UNBOUNDED);
@@ -181,7 +190,8 @@ static void test_status(void)
     g_assert_cmpint(qemu_migration_status_job_type(NULL), ==, SV_DOMAIN_JOB_NONE);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/migration-qmp/caps-sides", test_caps_sides);
