@@ -765,6 +765,19 @@ qemu_coredump_job_stats(SvCall *call, SvDomainObj *obj, guint flags,
         g_clear_pointer(&qd->dump_done, g_free);
 }
 
+gboolean
+qemu_coredump_can_cancel(SvDomainObj *obj, GError **error)
+{
+    QemuCoreDump *job = qemu_domain_of(obj)->dump;
+
+    if (job->flags & SV_DUMP_MEMORY_ONLY) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
+                     "cannot abort memory-only dump");
+        return FALSE;
+    }
+    return TRUE;
+}
+
 void
 qemu_coredump_install(SvRemoteHandlers *h)
 {

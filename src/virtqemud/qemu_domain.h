@@ -57,8 +57,6 @@ typedef struct {
     gboolean has_master_key;
     /* The migration of the guest under way on this side (qemu_migration.c), or NULL. */
     struct QemuMigration *mig;
-    guint64 migrate_speed; /* MIGRATE_SET_MAX_SPEED's MiB/s for the next migration; 0:
-                              libvirt's unlimited */
 } QemuDomain;
 
 /* The driver's context is never a global: code reaches it from its guest or its call (the

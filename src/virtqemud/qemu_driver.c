@@ -1,6 +1,7 @@
 /* qemu_driver.c: virtqemud's connection and host procedures. */
 #include "qemu_driver.h"
 #include "qemu_coredump.h"
+#include "qemu_migration.h"
 #include "qemu_graphicsfd.h"
 #include "qemu_guestops.h"
 #include "qemu_iotune.h"
@@ -684,6 +685,8 @@ handlers_install(QemuDriver *driver)
     /* issue 18 item 2, core dumps (virsh dump, memory-only) and their job for
      * domjobinfo: qemu_coredump.c */
     qemu_coredump_install(&driver->handlers);
+    /* issue 21: a migration's job (abort, downtime, speed, post-copy): qemu_migration_job.c */
+    qemu_migration_job_install(&driver->handlers);
     /* issue 21: migration's phases (begin, prepare, perform, finish, confirm):
      * qemu_migrate_calls.c */
     qemu_migrate_install(&driver->process, &driver->handlers);
@@ -783,6 +786,7 @@ qemu_cleanup(SvDaemon *d)
     qemu_ports_free(driver->process.websocket_ports);
     qemu_ports_free(driver->process.migration_ports);
     g_free(driver->process.migration_address);
+    g_clear_pointer(&driver->process.migrate_speeds, g_hash_table_unref);
     g_free(driver->process.cgroup_root);
     g_free(driver->process.cgroup_parent);
     qemu_migrations_free(driver->process.migrations);

@@ -50,6 +50,11 @@ mig_new(int operation, const QemuMigrationSpec *spec)
         mig->tuning.compression = g_strdupv(spec->tuning->compression);
     }
     mig->tls_hostname = g_strdup(spec->tls_hostname);
+    mig->fd = spec->fd;
+    mig->nbd_asked = g_strdupv((char **)spec->disks);
+    mig->nbd_listen = g_strdup(spec->nbd_listen);
+    mig->nbd_host = g_strdup(spec->nbd_host);
+    mig->nbd_port = spec->nbd_host ? spec->nbd_server_port : spec->nbd_port;
     return mig;
 }
 
@@ -59,6 +64,12 @@ qemu_migration_free(QemuMigration *mig)
     if (!mig)
         return;
     g_assert(!mig->task); /* answered when QEMU went (qemu_migration_release) */
+    if (mig->fd >= 0)
+        close(mig->fd);
+    mig_nbd_free(mig);
+    g_strfreev(mig->nbd_asked);
+    g_free(mig->nbd_listen);
+    g_clear_error(&mig->batch_error);
     qemu_migration_stats_clear(&mig->stats);
     g_strfreev(mig->tuning.compression);
     g_free(mig->uri);
@@ -190,17 +201,56 @@ mig_setup(SvDomainObj *obj, void (*next)(SvDomainObj *obj, const GError *error))
     QemuMigration *mig = mig_of(obj);
 
     mig->next = next;
-    qemu_monitor_command(qemu_domain_of(obj)->mon, "query-migrate-capabilities", NULL,
-                         caps_queried, sv_domain_obj_run_key(obj));
+    qemu_monitor_command(qemu_domain_of(obj)->mon, "query-migrate-capabilities", NULL, caps_queried,
+                         sv_domain_obj_run_key(obj));
+}
+
+static void
+fd_given(QemuMonitor *mon, JsonObject *reply, const GError *error, gpointer run)
+{
+    SvDomainObj *obj;
+    QemuMigration *mig = mig_find(run, &obj);
+    g_autoptr(GError) e = qemu_monitor_reply_error("getfd", reply, error);
+    void (*next)(SvDomainObj *, const GError *);
+
+    (void)mon;
+    if (!mig || !mig->next)
+        return;
+    next = mig->next;
+    mig->next = NULL;
+    next(obj, e);
+}
+
+void
+mig_give_fd(SvDomainObj *obj, void (*next)(SvDomainObj *obj, const GError *error))
+{
+    QemuMigration *mig = mig_of(obj);
+    JsonObject *step;
+    g_autoptr(JsonNode) node = NULL;
+
+    if (mig->fd < 0) {
+        next(obj, NULL);
+        return;
+    }
+    step = json_object_new();
+    json_object_set_string_member(step, "execute", "getfd");
+    json_object_set_object_member(step, "arguments", mig_args1("fdname", MIG_FDNAME));
+    node = json_node_init_object(json_node_alloc(), step);
+    json_object_unref(step);
+    mig->next = next;
+    qemu_monitor_passthrough(qemu_domain_of(obj)->mon, node, mig->fd, fd_given,
+                             sv_domain_obj_run_key(obj));
+    mig->fd = -1; /* QEMU's now, or closed */
 }
 
 /* ---------------------------------------------------------------- the job's figures */
 
+/* libvirt 9.0's name of the job in its messages. */
 static const char *
 job_name(const QemuMigration *mig)
 {
-    return mig->operation == SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT ? "migration out"
-                                                                   : "migration in";
+    return mig->operation == SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT ? "migration out job"
+                                                                   : "migration in job";
 }
 
 GError *
@@ -210,14 +260,11 @@ mig_status_error(const QemuMigration *mig)
     GError *error = NULL;
 
     if (status && g_str_equal(status, "cancelled"))
-        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_ABORTED,
-                     "job '%s' canceled by client", job_name(mig));
-    else if (mig->stats.error_desc)
-        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "job '%s' failed: %s",
-                     job_name(mig), mig->stats.error_desc);
+        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_ABORTED, "%s: canceled by client",
+                     job_name(mig));
     else
-        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
-                     "job '%s' unexpectedly failed", job_name(mig));
+        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "%s: %s", job_name(mig),
+                     mig->stats.error_desc ? mig->stats.error_desc : "unexpectedly failed");
     return error;
 }
 
@@ -282,9 +329,13 @@ qemu_migration_event(SvDomainObj *obj, JsonObject *data)
         mig_out_status(obj, mig);
         return;
     }
-    /* The destination: finish waits for the end. */
-    if (mig->task && mig->stats.type != SV_DOMAIN_JOB_UNBOUNDED && mig->next)
-        mig->next(obj, NULL);
+    /* The destination: finish waits for the end, or for post-copy's start. */
+    if ((mig->stats.type != SV_DOMAIN_JOB_UNBOUNDED || mig_in_postcopy(mig)) && mig->on_end) {
+        void (*on_end)(SvDomainObj *, const GError *) = mig->on_end;
+
+        mig->on_end = NULL;
+        on_end(obj, NULL);
+    }
 }
 
 gboolean
@@ -341,7 +392,10 @@ qemu_migration_release(SvDomainObj *obj)
         return;
     if (mig->port)
         qemu_ports_release(qemu_ctx_of(obj)->migration_ports, mig->port);
+    if (mig->nbd_port_taken)
+        qemu_ports_release(qemu_ctx_of(obj)->migration_ports, mig->nbd_port);
     mig->port = 0;
+    mig->nbd_port_taken = FALSE;
     if (!mig->task)
         return;
     if (start_error && sv_domain_run_in_start(obj))
@@ -420,11 +474,15 @@ incoming_listening(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointe
     in = g_new0(QemuIncoming, 1);
     in->uri = g_strdup(mig->uri);
     in->port = mig->port;
+    if (mig->nbd_disks) {
+        in->nbd_port = mig->nbd_port;
+        in->nbd_disks = mig_nbd_targets(mig);
+    }
     mig_return(mig, NULL, in, (GDestroyNotify)incoming_free);
 }
 
 static void
-incoming_setup_done(SvDomainObj *obj, const GError *error)
+incoming_listen(SvDomainObj *obj, const GError *error)
 {
     QemuMigration *mig = mig_of(obj);
 
@@ -434,9 +492,56 @@ incoming_setup_done(SvDomainObj *obj, const GError *error)
         qemu_start_failed(obj, g_error_copy(error));
         return;
     }
-    qemu_monitor_command(qemu_domain_of(obj)->mon, "migrate-incoming",
-                         mig_args1("uri", mig->uri), incoming_listening,
-                         sv_domain_obj_run_key(obj));
+    qemu_monitor_command(qemu_domain_of(obj)->mon, "migrate-incoming", mig_args1("uri", mig->uri),
+                         incoming_listening, sv_domain_obj_run_key(obj));
+}
+
+static void
+incoming_served(SvDomainObj *obj, const GError *error)
+{
+    if (!sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
+        return;
+    if (error) {
+        qemu_start_failed(obj, g_error_copy(error));
+        return;
+    }
+    mig_give_fd(obj, incoming_listen);
+}
+
+/* Storage copy: the NBD server with the disks to copy, before QEMU listens (libvirt's
+ * order). */
+static gboolean
+incoming_serve(SvDomainObj *obj, QemuMigration *mig, GError **error)
+{
+    if (!mig_nbd_choose(obj, (const char *const *)mig->nbd_asked, error))
+        return FALSE;
+    if (!mig->nbd_port) {
+        if (!qemu_ports_acquire(qemu_ctx_of(obj)->migration_ports, &mig->nbd_port, error))
+            return FALSE;
+        mig->nbd_port_taken = TRUE;
+    }
+    mig_nbd_serve(obj, mig->nbd_listen, incoming_served);
+    return TRUE;
+}
+
+static void
+incoming_setup_done(SvDomainObj *obj, const GError *error)
+{
+    QemuMigration *mig = mig_of(obj);
+    g_autoptr(GError) local = NULL;
+
+    if (!sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
+        return;
+    if (error) {
+        qemu_start_failed(obj, g_error_copy(error));
+        return;
+    }
+    if (!(mig->flags & (SV_MIGRATE_NON_SHARED_DISK | SV_MIGRATE_NON_SHARED_INC))) {
+        mig_give_fd(obj, incoming_listen);
+        return;
+    }
+    if (!incoming_serve(obj, mig, &local))
+        qemu_start_failed(obj, g_steal_pointer(&local));
 }
 
 void
@@ -452,22 +557,20 @@ qemu_migration_incoming_start(SvDomainObj *obj, const QemuMigrationSpec *spec,
     QemuProcessContext *ctx = qemu_ctx_of(obj);
     GTask *task = g_task_new(NULL, NULL, cb, data);
     QemuMigration *mig = mig_new(SV_DOMAIN_JOB_OPERATION_MIGRATION_IN, spec);
-    const char *address = spec->listen_address ? spec->listen_address
+    const char *address = spec->listen_address     ? spec->listen_address
                           : ctx->migration_address ? ctx->migration_address
                                                    : wildcard_address();
     GError *error = NULL;
     guint port = spec->port;
 
     g_task_set_source_tag(task, qemu_migration_incoming_start);
-    if (spec->fd >= 0) {
-        close(spec->fd); /* tunnelled migrations are not supported yet (see below) */
-        sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                     "tunnelled migration is not supported yet");
-    } else if (!port && qemu_ports_acquire(ctx->migration_ports, &port, &error)) {
+    if (spec->fd < 0 && !port && qemu_ports_acquire(ctx->migration_ports, &port, &error))
         mig->port = port;
-    }
     if (!error) {
-        mig->uri = qemu_migration_listen_uri(address, port);
+        /* Tunnelled: QEMU reads the stream from the fd it is given (getfd). */
+        mig->uri = spec->fd >= 0 ? g_strdup(MIG_FD_URI) : qemu_migration_listen_uri(address, port);
+        if (!mig->nbd_listen)
+            mig->nbd_listen = g_strdup(address);
         mig->task = task;
         if (qemu_start_incoming(obj, mig, &error))
             return; /* the run owns mig */
@@ -519,6 +622,31 @@ incoming_done(SvDomainObj *obj, QemuMigration *mig)
     qemu_migration_free(mig);
 }
 
+/* Post-copy: QEMU fetched the last pages (or failed to): the guest runs here for good,
+ * RUNNING/MIGRATED without an event as libvirt; a failure leaves it RUNNING/POSTCOPY_FAILED
+ * (neither side has the whole guest: nothing is killed). */
+static void
+postcopy_ended(SvDomainObj *obj, const GError *error)
+{
+    QemuMigration *mig = mig_of(obj);
+    SvDomainDriver *drv = sv_domain_driver_of_obj(obj);
+
+    (void)error;
+    if (mig->stats.type != SV_DOMAIN_JOB_COMPLETED) {
+        mig_return(mig, mig_status_error(mig), NULL, NULL);
+        if (obj->state == SV_DOMAIN_RUNNING)
+            sv_domain_driver_set_state_event(
+                drv, obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_POSTCOPY_FAILED,
+                SV_DOMAIN_EVENT_RESUMED, SV_DOMAIN_EVENT_RESUMED_POSTCOPY_FAILED);
+        qemu_domain_of(obj)->mig = NULL;
+        qemu_migration_free(mig);
+        return;
+    }
+    if (obj->state == SV_DOMAIN_RUNNING)
+        sv_domain_driver_set_state(drv, obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_MIGRATED);
+    incoming_done(obj, mig);
+}
+
 static void
 resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
 {
@@ -532,25 +660,28 @@ resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
         return;
     mig->running_reason = -1;
     if (error) {
-        sv_error_set(&err, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED,
-                     "resume operation failed: %s", error->message);
+        sv_error_set(&err, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "resume operation failed: %s",
+                     error->message);
         mig_return(mig, err, NULL, NULL);
         incoming_kill(obj, mig);
         return;
     }
-    incoming_done(obj, mig);
+    if (!mig->postcopy)
+        incoming_done(obj, mig);
+    else if (mig->stats.type != SV_DOMAIN_JOB_UNBOUNDED)
+        postcopy_ended(obj, NULL);
+    else
+        mig->on_end = postcopy_ended;
 }
 
-/* QEMU's incoming migration is over (or it was already when finish came). */
+/* The guest arrived (and the NBD server stopped): it runs, or stays paused when asked. */
 static void
-incoming_ended(SvDomainObj *obj, const GError *error)
+incoming_resume(SvDomainObj *obj, const GError *error)
 {
     QemuMigration *mig = mig_of(obj);
 
-    (void)error;
-    mig->next = NULL;
-    if (mig->stats.type != SV_DOMAIN_JOB_COMPLETED) {
-        mig_return(mig, mig_status_error(mig), NULL, NULL);
+    if (error) {
+        mig_return(mig, g_error_copy(error), NULL, NULL);
         incoming_kill(obj, mig);
         return;
     }
@@ -567,9 +698,34 @@ incoming_ended(SvDomainObj *obj, const GError *error)
                          sv_domain_obj_run_key(obj));
 }
 
+/* QEMU's incoming migration is over (or it was already when finish came), or in post-copy
+ * (the guest must run here to fetch the pages it lacks: RUNNING/POSTCOPY with
+ * RESUMED/POSTCOPY, and finish ends with the migration). */
+static void
+incoming_ended(SvDomainObj *obj, const GError *error)
+{
+    QemuMigration *mig = mig_of(obj);
+
+    (void)error;
+    if (mig_in_postcopy(mig)) {
+        mig->postcopy = TRUE;
+        mig->running_reason = SV_DOMAIN_RUNNING_POSTCOPY;
+        mig->resumed_detail = SV_DOMAIN_EVENT_RESUMED_POSTCOPY;
+        qemu_monitor_command(qemu_domain_of(obj)->mon, "cont", NULL, resumed,
+                             sv_domain_obj_run_key(obj));
+        return;
+    }
+    if (mig->stats.type != SV_DOMAIN_JOB_COMPLETED) {
+        mig_return(mig, mig_status_error(mig), NULL, NULL);
+        incoming_kill(obj, mig);
+        return;
+    }
+    mig_nbd_stop(obj, incoming_resume);
+}
+
 void
-qemu_migration_incoming_finish(SvDomainObj *obj, gboolean ok, guint flags,
-                               GAsyncReadyCallback cb, gpointer data)
+qemu_migration_incoming_finish(SvDomainObj *obj, gboolean ok, guint flags, GAsyncReadyCallback cb,
+                               gpointer data)
 {
     QemuMigration *mig = mig_of(obj);
     GTask *task = g_task_new(NULL, NULL, cb, data);
@@ -591,9 +747,10 @@ qemu_migration_incoming_finish(SvDomainObj *obj, gboolean ok, guint flags,
         incoming_kill(obj, mig);
         return;
     }
-    mig->next = incoming_ended;
-    if (mig->stats.type != SV_DOMAIN_JOB_UNBOUNDED && mig->stats.status)
+    if ((mig->stats.type != SV_DOMAIN_JOB_UNBOUNDED && mig->stats.status) || mig_in_postcopy(mig))
         incoming_ended(obj, NULL);
+    else
+        mig->on_end = incoming_ended;
 }
 
 gboolean

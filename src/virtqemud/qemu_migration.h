@@ -15,28 +15,29 @@
 
 #include "conf/domain_obj.h"
 #include "conf/migration_params.h"
+#include "domain/domain_driver.h"
 
 /* What one side's QEMU is asked to do. Strings and arrays are the caller's (transfer none)
  * and need only last until the call returns. */
 typedef struct {
-    guint flags;                  /* virDomainMigrateFlags */
+    guint flags;                     /* virDomainMigrateFlags */
     const SvMigrationTuning *tuning; /* NULL: nothing given */
 
     /* Destination. */
-    const char *listen_address;   /* LISTEN_ADDRESS, or NULL: every address ("[::]", or
-                                     "0.0.0.0" without IPv6) */
-    guint port;                   /* the port asked for in the URI; 0: the first free one of
-                                     migration_port_min..max (49152..49215) */
-    const char *nbd_listen;       /* DISKS_URI's or the listen address for the NBD server,
-                                     NULL: as listen_address */
-    guint nbd_port;               /* DISKS_PORT; 0: the first free one of the same range */
+    const char *listen_address; /* LISTEN_ADDRESS, or NULL: every address ("[::]", or
+                                   "0.0.0.0" without IPv6) */
+    guint port;                 /* the port asked for in the URI; 0: the first free one of
+                                   migration_port_min..max (49152..49215) */
+    const char *nbd_listen;     /* DISKS_URI's or the listen address for the NBD server,
+                                   NULL: as listen_address */
+    guint nbd_port;             /* DISKS_PORT; 0: the first free one of the same range */
 
     /* Source. */
-    const char *uri;              /* QEMU's migration URI: "tcp:HOST:PORT" (native) */
-    const char *nbd_host;         /* the destination's NBD server (NON_SHARED_*): host from
-                                     the URI, port from its cookie; NULL: no storage copy */
+    const char *uri;      /* QEMU's migration URI: "tcp:HOST:PORT" (native) */
+    const char *nbd_host; /* the destination's NBD server (NON_SHARED_*): host from
+                             the URI, port from its cookie; NULL: no storage copy */
     guint nbd_server_port;
-    const char *tls_hostname;     /* TLS_DESTINATION, or NULL: the URI's host */
+    const char *tls_hostname; /* TLS_DESTINATION, or NULL: the URI's host */
 
     /* Both, storage copy: the targets of the disks to copy (MIGRATE_DISKS); NULL: every
      * writable disk that is neither shared, read-only nor empty (libvirt's choice). */
@@ -49,10 +50,10 @@ typedef struct {
 
 /* What the destination's QEMU listens on, for prepare's answer and cookie. */
 typedef struct {
-    char *uri;                    /* what QEMU was given, e.g. "tcp:[::]:49152" */
-    guint port;                   /* the migration port (0 when tunnelled) */
-    guint nbd_port;               /* the NBD server's port, 0: none */
-    GStrv nbd_disks;              /* the targets exported over NBD (NULL: none) */
+    char *uri;       /* what QEMU was given, e.g. "tcp:[::]:49152" */
+    guint port;      /* the migration port (0 when tunnelled) */
+    guint nbd_port;  /* the NBD server's port, 0: none */
+    GStrv nbd_disks; /* the targets exported over NBD (NULL: none) */
 } QemuIncoming;
 
 void qemu_incoming_clear(QemuIncoming *in);
@@ -62,11 +63,11 @@ void qemu_incoming_clear(QemuIncoming *in);
  * say which ones QEMU gave (libvirt leaves the others out). Times in ms, sizes in bytes,
  * rates in bytes/s. qemu_migration_qmp.h reads and writes them. */
 typedef struct {
-    int type;                     /* virDomainJobType: UNBOUNDED, COMPLETED, FAILED, ... */
-    int operation;                /* virDomainJobOperation: MIGRATION_IN or _OUT (DUMP for a
-                                     full dump's, which is a migration into its file) */
-    gboolean savedump;            /* a save's or a dump's: no disk or compression figures */
-    guint64 time_elapsed;         /* since the job began */
+    int type;             /* virDomainJobType: UNBOUNDED, COMPLETED, FAILED, ... */
+    int operation;        /* virDomainJobOperation: MIGRATION_IN or _OUT (DUMP for a
+                             full dump's, which is a migration into its file) */
+    gboolean savedump;    /* a save's or a dump's: no disk or compression figures */
+    guint64 time_elapsed; /* since the job began */
     gboolean has_downtime;
     guint64 downtime;
     gboolean has_setup_time;
@@ -74,17 +75,16 @@ typedef struct {
     guint64 ram_total, ram_transferred, ram_remaining;
     gboolean has_ram_duplicate;
     guint64 ram_duplicate, ram_normal, ram_normal_bytes;
-    guint64 ram_bps;              /* 0: not given */
+    guint64 ram_bps; /* 0: not given */
     guint64 ram_dirty_rate, ram_iteration, ram_postcopy_requests;
-    guint64 ram_page_size;        /* 0: not given */
+    guint64 ram_page_size; /* 0: not given */
     guint64 disk_total, disk_transferred, disk_remaining, disk_bps;
     guint64 mirror_total, mirror_transferred; /* the NBD mirrors' (storage copy) */
     gboolean has_xbzrle;
-    guint64 xbzrle_cache_size, xbzrle_bytes, xbzrle_pages, xbzrle_cache_miss,
-        xbzrle_overflow;
-    int cpu_throttle_percentage;  /* 0: not given */
-    char *status;                 /* QEMU's status ("active", "completed", ...) or NULL */
-    char *error_desc;             /* QEMU's reason when it failed, or NULL */
+    guint64 xbzrle_cache_size, xbzrle_bytes, xbzrle_pages, xbzrle_cache_miss, xbzrle_overflow;
+    int cpu_throttle_percentage; /* 0: not given */
+    char *status;                /* QEMU's status ("active", "completed", ...) or NULL */
+    char *error_desc;            /* QEMU's reason when it failed, or NULL */
 } QemuMigrationStats;
 
 void qemu_migration_stats_clear(QemuMigrationStats *stats);
@@ -115,8 +115,7 @@ gboolean qemu_migration_incoming_start_finish(SvDomainObj *obj, GAsyncResult *re
  * the loop. */
 void qemu_migration_incoming_finish(SvDomainObj *obj, gboolean ok, guint flags,
                                     GAsyncReadyCallback cb, gpointer data);
-gboolean qemu_migration_incoming_finish_finish(SvDomainObj *obj, GAsyncResult *res,
-                                               GError **error);
+gboolean qemu_migration_incoming_finish_finish(SvDomainObj *obj, GAsyncResult *res, GError **error);
 
 /* ---------------------------------------------------------------- source */
 
@@ -130,8 +129,8 @@ gboolean qemu_migration_incoming_finish_finish(SvDomainObj *obj, GAsyncResult *r
 void qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec,
                                  GAsyncReadyCallback cb, gpointer data);
 /* TRUE with the final figures in stats (may be NULL; qemu_migration_stats_clear it), or
- * FALSE with libvirt's error (failed: "operation failed: migration out job: ...",
- * aborted: "operation aborted: migration out job: canceled by client"). */
+ * FALSE with libvirt's error (failed: OPERATION_FAILED "migration out job: QEMU's reason",
+ * aborted: OPERATION_ABORTED "migration out job: canceled by client"). */
 gboolean qemu_migration_outgoing_run_finish(SvDomainObj *obj, GAsyncResult *res,
                                             QemuMigrationStats *stats, GError **error);
 
@@ -144,6 +143,19 @@ void qemu_migration_outgoing_confirm(SvDomainObj *obj, gboolean ok, guint flags)
 
 /* Whether a migration of obj is under way on this side (its job MIGRATION_IN or _OUT). */
 gboolean qemu_migration_active(SvDomainObj *obj);
+
+/* DOMAIN_GET_JOB_INFO (stats FALSE) or DOMAIN_GET_JOB_STATS (TRUE) while a migration of obj
+ * is under way: the call deferred and answered from QEMU's query-migrate; FALSE when none
+ * is (the caller answers). */
+gboolean qemu_migration_job_query(SvCall *call, SvDomainObj *obj, gboolean stats);
+
+/* The speed (MiB/s) MIGRATE_SET_MAX_SPEED gave obj for its next migration, else libvirt's
+ * unlimited. */
+guint64 qemu_migration_kept_speed(SvDomainObj *obj);
+
+/* Install the job's calls: ABORT_JOB(_FLAGS), MIGRATE_SET/GET_MAX_DOWNTIME,
+ * SET/GET_MAX_SPEED, GET/SET_COMPRESSION_CACHE, START_POST_COPY. */
+void qemu_migration_job_install(SvRemoteHandlers *h);
 
 /* ---------------------------------------------------------------- virtqemud's hooks */
 
@@ -161,6 +173,9 @@ void qemu_migration_incoming_launched(SvDomainObj *obj);
 
 /* QEMU's MIGRATION event. */
 void qemu_migration_event(SvDomainObj *obj, JsonObject *data);
+
+/* QEMU's JOB_STATUS_CHANGE: a storage copy's mirror became ready or ended. */
+void qemu_migration_job_status(SvDomainObj *obj, JsonObject *data);
 
 /* QEMU's STOP of a running guest: the paused reason and SUSPENDED detail an outgoing
  * migration gives it (MIGRATION/MIGRATED, or POSTCOPY/POSTCOPY); FALSE when none. */

@@ -78,6 +78,21 @@ ignore_reply(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
         g_debug("migration: %s", error->message);
 }
 
+static void
+switchover(SvDomainObj *obj, const GError *error)
+{
+    QemuMonitor *mon = qemu_domain_of(obj)->mon;
+
+    if (error) {
+        /* As libvirt: the migration cannot go on without its disks; its end fails it. */
+        g_debug("domain %s: storage copy failed: %s", obj->def->name, error->message);
+        qemu_monitor_command(mon, "migrate_cancel", NULL, ignore_reply, NULL);
+        return;
+    }
+    qemu_monitor_command(mon, "migrate-continue", mig_args1("state", "pre-switchover"),
+                         ignore_reply, NULL);
+}
+
 void
 mig_out_status(SvDomainObj *obj, QemuMigration *mig)
 {
@@ -86,25 +101,24 @@ mig_out_status(SvDomainObj *obj, QemuMigration *mig)
     gboolean postcopy = g_str_equal(status, "postcopy-active");
 
     if (g_str_equal(status, "pre-switchover")) {
-        /* The vCPUs are stopped and the memory sent: let QEMU send the devices' state. */
-        qemu_monitor_command(mon, "migrate-continue", mig_args1("state", "pre-switchover"),
-                             ignore_reply, NULL);
+        /* The vCPUs are stopped and the memory sent: the disks' copies end in sync, then
+         * QEMU sends the devices' state. */
+        mig_nbd_complete(obj, FALSE, switchover);
         return;
     }
     if (mig->stats.type == SV_DOMAIN_JOB_UNBOUNDED && !postcopy)
         return;
     /* Perform waits for the end, or for post-copy's start (the guest then runs there). */
     if (mig->task && !mig->done) {
-        qemu_monitor_command(mon, "query-migrate", NULL, final_figures,
-                             sv_domain_obj_run_key(obj));
+        qemu_monitor_command(mon, "query-migrate", NULL, final_figures, sv_domain_obj_run_key(obj));
         return;
     }
     /* Confirm waits for QEMU's end. */
-    if (mig->next && mig->stats.type != SV_DOMAIN_JOB_UNBOUNDED) {
-        void (*next)(SvDomainObj *, const GError *) = mig->next;
+    if (mig->on_end && mig->stats.type != SV_DOMAIN_JOB_UNBOUNDED) {
+        void (*on_end)(SvDomainObj *, const GError *) = mig->on_end;
 
-        mig->next = NULL;
-        next(obj, NULL);
+        mig->on_end = NULL;
+        on_end(obj, NULL);
     }
 }
 
@@ -123,16 +137,23 @@ migrate_sent(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
     mig_return(mig, g_error_copy(error), NULL, NULL);
 }
 
+/* Perform fails before QEMU sent anything. */
 static void
-setup_done(SvDomainObj *obj, const GError *error)
+fail_early(QemuMigration *mig, GError *error)
+{
+    mig->done = TRUE;
+    mig->stats.type = SV_DOMAIN_JOB_FAILED;
+    mig_return(mig, error, NULL, NULL);
+}
+
+static void
+send_stream(SvDomainObj *obj, const GError *error)
 {
     QemuMigration *mig = mig_of(obj);
     JsonObject *args;
 
     if (error) {
-        mig->done = TRUE;
-        mig->stats.type = SV_DOMAIN_JOB_FAILED;
-        mig_return(mig, g_error_copy(error), NULL, NULL);
+        fail_early(mig, g_error_copy(error));
         return;
     }
     /* libvirt's form of the command (QEMU 7.2 ignores detach: it always runs in the
@@ -145,6 +166,37 @@ setup_done(SvDomainObj *obj, const GError *error)
     json_object_set_string_member(args, "uri", mig->uri);
     qemu_monitor_command(qemu_domain_of(obj)->mon, "migrate", args, migrate_sent,
                          sv_domain_obj_run_key(obj));
+}
+
+static void
+mirrors_ready(SvDomainObj *obj, const GError *error)
+{
+    if (error) {
+        fail_early(mig_of(obj), g_error_copy(error));
+        return;
+    }
+    mig_give_fd(obj, send_stream);
+}
+
+static void
+setup_done(SvDomainObj *obj, const GError *error)
+{
+    QemuMigration *mig = mig_of(obj);
+    GError *local = NULL;
+
+    if (error) {
+        fail_early(mig, g_error_copy(error));
+        return;
+    }
+    if (!mig->nbd_host) {
+        mig_give_fd(obj, send_stream);
+        return;
+    }
+    if (!mig_nbd_choose(obj, (const char *const *)mig->nbd_asked, &local)) {
+        fail_early(mig, local);
+        return;
+    }
+    mig_nbd_mirror(obj, mirrors_ready);
 }
 
 /* Why obj cannot be sent now, or TRUE. */
@@ -163,9 +215,9 @@ check_can_send(SvDomainObj *obj, const QemuMigrationSpec *spec, GError **error)
                      "domain '%s' has another job under way", obj->def->name);
         return FALSE;
     }
-    if (spec->fd >= 0 || !spec->uri) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                     "tunnelled migration is not supported yet");
+    if (spec->fd < 0 && !spec->uri) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "a migration needs a URI or a tunnel");
         return FALSE;
     }
     if (spec->nbd_host) {
@@ -177,8 +229,8 @@ check_can_send(SvDomainObj *obj, const QemuMigrationSpec *spec, GError **error)
 }
 
 void
-qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec,
-                            GAsyncReadyCallback cb, gpointer data)
+qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec, GAsyncReadyCallback cb,
+                            gpointer data)
 {
     GTask *task = g_task_new(NULL, NULL, cb, data);
     QemuDomain *qd = qemu_domain_of(obj);
@@ -195,10 +247,9 @@ qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec,
         return;
     }
     mig = mig_new(SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT, spec);
-    mig->uri = g_strdup(spec->uri);
-    mig->bandwidth = mig->tuning.has_bandwidth ? mig->tuning.bandwidth
-                     : qd->migrate_speed        ? qd->migrate_speed
-                                                : QEMU_MIGRATION_BANDWIDTH_MAX;
+    mig->uri = g_strdup(spec->fd >= 0 ? MIG_FD_URI : spec->uri);
+    mig->bandwidth =
+        mig->tuning.has_bandwidth ? mig->tuning.bandwidth : qemu_migration_kept_speed(obj);
     mig->resume = obj->state == SV_DOMAIN_RUNNING;
     mig->task = task;
     qd->mig = mig;
@@ -206,8 +257,8 @@ qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec,
 }
 
 gboolean
-qemu_migration_outgoing_run_finish(SvDomainObj *obj, GAsyncResult *res,
-                                   QemuMigrationStats *stats, GError **error)
+qemu_migration_outgoing_run_finish(SvDomainObj *obj, GAsyncResult *res, QemuMigrationStats *stats,
+                                   GError **error)
 {
     QemuMigrationStats *s = g_task_propagate_pointer(G_TASK(res), error);
 
@@ -264,14 +315,15 @@ resumed(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
     forget(obj);
 }
 
-/* QEMU's migration is over without the destination taking the guest: it runs here again
- * if it ran before. */
+/* QEMU's migration is over without the destination taking the guest (its mirrors ended):
+ * it runs here again if it ran before. */
 static void
-cancelled(SvDomainObj *obj, const GError *error)
+mirrors_cancelled(SvDomainObj *obj, const GError *error)
 {
     QemuMigration *mig = mig_of(obj);
 
-    (void)error;
+    if (error)
+        g_debug("domain %s: %s", obj->def->name, error->message);
     if (!mig->resume || obj->state != SV_DOMAIN_PAUSED) {
         forget(obj);
         return;
@@ -280,6 +332,13 @@ cancelled(SvDomainObj *obj, const GError *error)
     mig->resumed_detail = SV_DOMAIN_EVENT_RESUMED_MIGRATED;
     qemu_monitor_command(qemu_domain_of(obj)->mon, "cont", NULL, resumed,
                          sv_domain_obj_run_key(obj));
+}
+
+static void
+cancelled(SvDomainObj *obj, const GError *error)
+{
+    (void)error;
+    mig_nbd_complete(obj, TRUE, mirrors_cancelled);
 }
 
 void
@@ -295,7 +354,7 @@ qemu_migration_outgoing_confirm(SvDomainObj *obj, gboolean ok, guint flags)
     if (ok) {
         /* After post-copy's start QEMU may still be sending: its end first. */
         if (running)
-            mig->next = confirmed;
+            mig->on_end = confirmed;
         else
             confirmed(obj, NULL);
         return;
@@ -306,6 +365,6 @@ qemu_migration_outgoing_confirm(SvDomainObj *obj, gboolean ok, guint flags)
         cancelled(obj, NULL);
         return;
     }
-    mig->next = cancelled;
+    mig->on_end = cancelled;
     qemu_monitor_command(qemu_domain_of(obj)->mon, "migrate_cancel", NULL, ignore_reply, NULL);
 }

@@ -10,22 +10,22 @@
 
 /* Who turns a capability on. */
 typedef enum {
-    CAP_NEVER,     /* off on both sides (libvirt's ones we never ask for) */
-    CAP_FLAG,      /* the flag is given */
-    CAP_NOT_FLAG,  /* the flag is not given */
-    CAP_ALWAYS,    /* always, on the sides named */
-    CAP_METHOD,    /* the compression method is asked for */
+    CAP_NEVER,    /* off on both sides (libvirt's ones we never ask for) */
+    CAP_FLAG,     /* the flag is given */
+    CAP_NOT_FLAG, /* the flag is not given */
+    CAP_ALWAYS,   /* always, on the sides named */
+    CAP_METHOD,   /* the compression method is asked for */
 } CapRule;
 
 #define SIDE_SOURCE 1
-#define SIDE_DEST 2
+#define SIDE_DEST   2
 
 typedef struct {
     const char *name;
     CapRule rule;
-    guint flag;          /* CAP_FLAG, CAP_NOT_FLAG */
-    const char *method;  /* CAP_METHOD */
-    int sides;           /* where the rule may turn it on */
+    guint flag;         /* CAP_FLAG, CAP_NOT_FLAG */
+    const char *method; /* CAP_METHOD */
+    int sides;          /* where the rule may turn it on */
 } CapInfo;
 
 /* libvirt 9.0's capabilities in its order ("events" is turned on once at start and never
@@ -132,12 +132,11 @@ qemu_migration_params_args(guint flags, gboolean source, const SvMigrationTuning
     json_object_set_string_member(args, "tls-hostname",
                                   tls && source && tls_hostname ? tls_hostname : "");
     if (source)
-        json_object_set_int_member(args, "max-bandwidth",
-                                   (gint64)(MIN(bandwidth_mib, QEMU_MIGRATION_BANDWIDTH_MAX) *
-                                            1024 * 1024));
+        json_object_set_int_member(
+            args, "max-bandwidth",
+            (gint64)(MIN(bandwidth_mib, QEMU_MIGRATION_BANDWIDTH_MAX) * 1024 * 1024));
     if (t && t->has_compression_xbzrle_cache)
-        json_object_set_int_member(args, "xbzrle-cache-size",
-                                   (gint64)t->compression_xbzrle_cache);
+        json_object_set_int_member(args, "xbzrle-cache-size", (gint64)t->compression_xbzrle_cache);
     if (t && t->has_bandwidth_postcopy)
         json_object_set_int_member(args, "max-postcopy-bandwidth",
                                    (gint64)(t->bandwidth_postcopy * 1024 * 1024));
@@ -309,10 +308,9 @@ qemu_migration_params_free(GArray *p)
 int
 qemu_migration_status_job_type(const char *status)
 {
-    static const char *const running[] = {"setup",  "active",          "pre-switchover",
-                                          "device", "postcopy-active", "postcopy-paused",
-                                          "postcopy-recover", "cancelling", "wait-unplug",
-                                          NULL};
+    static const char *const running[] = {
+        "setup",           "active",           "pre-switchover", "device",      "postcopy-active",
+        "postcopy-paused", "postcopy-recover", "cancelling",     "wait-unplug", NULL};
 
     if (!status)
         return SV_DOMAIN_JOB_NONE;

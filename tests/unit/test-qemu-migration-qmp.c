@@ -75,14 +75,14 @@ test_caps_flags(void)
     JsonObject *withmt;
 
     /* Only what QEMU lists is sent. */
-    g_assert_cmpuint(json_array_get_length(json_object_get_array_member(src, "capabilities")),
-                     ==, 3);
+    g_assert_cmpuint(json_array_get_length(json_object_get_array_member(src, "capabilities")), ==,
+                     3);
     g_assert_cmpint(cap(src, "xbzrle"), ==, 1); /* COMPRESSED alone: xbzrle */
     g_assert_cmpint(cap(src, "auto-converge"), ==, 1);
     g_assert_cmpint(cap(src, "postcopy-ram"), ==, 1);
     g_assert_cmpint(cap(dst, "auto-converge"), ==, 0); /* the source's only */
     g_assert_cmpint(cap(dst, "postcopy-ram"), ==, 1);
-    g_assert_cmpint(cap(dst, "return-path"), ==, 0);   /* tunnelled */
+    g_assert_cmpint(cap(dst, "return-path"), ==, 0); /* tunnelled */
     mt.compression = methods;
     withmt = qemu_migration_caps_args(NULL, SV_MIGRATE_COMPRESSED, TRUE, &mt);
     g_assert_cmpint(cap(withmt, "compress"), ==, 1);
@@ -95,9 +95,12 @@ test_caps_flags(void)
 static void
 test_params(void)
 {
-    SvMigrationTuning t = {.has_auto_converge_initial = TRUE, .auto_converge_initial = 30,
-                           .has_parallel_connections = TRUE, .parallel_connections = 4,
-                           .has_bandwidth_postcopy = TRUE, .bandwidth_postcopy = 10};
+    SvMigrationTuning t = {.has_auto_converge_initial = TRUE,
+                           .auto_converge_initial = 30,
+                           .has_parallel_connections = TRUE,
+                           .parallel_connections = 4,
+                           .has_bandwidth_postcopy = TRUE,
+                           .bandwidth_postcopy = 10};
     g_autofree char *src = to_text(qemu_migration_params_args(0, TRUE, &t, 100, NULL));
     g_autofree char *dst = to_text(qemu_migration_params_args(0, FALSE, &t, 100, NULL));
     g_autofree char *dflt =
@@ -179,8 +182,7 @@ static void
 test_status(void)
 {
     g_assert_cmpint(qemu_migration_status_job_type("setup"), ==, SV_DOMAIN_JOB_UNBOUNDED);
-    g_assert_cmpint(qemu_migration_status_job_type("pre-switchover"), ==,
-                    SV_DOMAIN_JOB_UNBOUNDED);
+    g_assert_cmpint(qemu_migration_status_job_type("pre-switchover"), ==, SV_DOMAIN_JOB_UNBOUNDED);
     g_assert_cmpint(qemu_migration_status_job_type("completed"), ==, SV_DOMAIN_JOB_COMPLETED);
     g_assert_cmpint(qemu_migration_status_job_type("failed"), ==, SV_DOMAIN_JOB_FAILED);
     g_assert_cmpint(qemu_migration_status_job_type("cancelled"), ==, SV_DOMAIN_JOB_CANCELLED);
