@@ -56,6 +56,67 @@ exec sleep 1000000
 # Teardown: how long a daemon may take to stop, guests included.
 STOP_TIMEOUT = 30
 
+CA_TEMPLATE = "cn = splitvirt test fleet CA\nca\ncert_signing_key\nexpiration_days = 30\n"
+SERVER_TEMPLATE = ("organization = splitvirt tests\ncn = %(name)s\ndns_name = %(name)s\n"
+                   "ip_address = %(addr)s\ntls_www_server\nencryption_key\nsigning_key\n"
+                   "expiration_days = 30\n")
+CLIENT_TEMPLATE = ("organization = splitvirt tests\ncn = %(name)s\ntls_www_client\n"
+                   "encryption_key\nsigning_key\nexpiration_days = 30\n")
+
+
+class Pki:
+    """A certificate authority of the fleet's (certtool), and the certificates it signs."""
+
+    def __init__(self, work):
+        self.dir = Path(work)
+        self.dir.mkdir()
+        self.ca_key = self.key("ca")
+        self.cacert = self.dir / "cacert.pem"
+        self._certtool(["--generate-self-signed", "--load-privkey", self.ca_key],
+                       CA_TEMPLATE, self.cacert)
+
+    def _certtool(self, args, template, out):
+        info = out.with_suffix(".info")
+        info.write_text(template)
+        subprocess.run(["certtool"] + [str(a) for a in args] +
+                       ["--template", str(info), "--outfile", str(out)],
+                       check=True, capture_output=True, timeout=60)
+
+    def key(self, stem):
+        path = self.dir / ("%s-key.pem" % stem)
+        subprocess.run(["certtool", "--generate-privkey", "--bits", "2048", "--outfile",
+                        str(path)], check=True, capture_output=True, timeout=60)
+        return path
+
+    def cert(self, stem, template, **fields):
+        """(certificate, key) for stem, made from template % fields."""
+        key = self.key(stem)
+        out = self.dir / ("%s-cert.pem" % stem)
+        self._certtool(["--generate-certificate", "--load-privkey", key,
+                        "--load-ca-certificate", self.cacert, "--load-ca-privkey",
+                        self.ca_key], template % fields, out)
+        return out, key
+
+    def install(self, name, addr, etc_pki):
+        """A server and a client certificate for host name, with the CA's, where libvirt
+        looks under etc_pki (CA/cacert.pem, libvirt/servercert.pem, libvirt/private/
+        serverkey.pem, libvirt/clientcert.pem, libvirt/private/clientkey.pem); also, flat,
+        in etc_pki/client (a client's ?pkipath=). The paths {key: path} of libvirtd.conf."""
+        scert, skey = self.cert(name + "-server", SERVER_TEMPLATE, name=name, addr=addr)
+        ccert, ckey = self.cert(name + "-client", CLIENT_TEMPLATE, name=name)
+        files = {"CA/cacert.pem": self.cacert, "libvirt/servercert.pem": scert,
+                 "libvirt/private/serverkey.pem": skey, "libvirt/clientcert.pem": ccert,
+                 "libvirt/private/clientkey.pem": ckey, "client/cacert.pem": self.cacert,
+                 "client/clientcert.pem": ccert, "client/clientkey.pem": ckey}
+        for rel, src in files.items():
+            dest = Path(etc_pki) / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+            os.chmod(dest, 0o600 if "key" in rel else 0o644)
+        return {"ca_file": Path(etc_pki) / "CA/cacert.pem",
+                "cert_file": Path(etc_pki) / "libvirt/servercert.pem",
+                "key_file": Path(etc_pki) / "libvirt/private/serverkey.pem"}
+
 
 def ours_listen():
     """Whether our virtproxyd takes --listen (TCP/TLS listeners) in this build."""
@@ -127,15 +188,30 @@ class Host:
     def tcp_uri(self):
         return "qemu+tcp://%s/system" % self.name
 
+    def tls_uri(self, client):
+        """qemu+tls://NAME/system for a client on host client (its certificate by
+        ?pkipath=, as libvirt's client takes it)."""
+        return "qemu+tls://%s/system?pkipath=%s" % (self.name, client.pki / "client")
+
+    def listen_conf(self):
+        """The listener keys of libvirtd.conf / virtproxyd.conf for this host."""
+        text = 'listen_tcp = 1\nauth_tcp = "none"\nlisten_addr = "%s"\n' % self.addr
+        if self.fleet.pki is None:
+            return text + "listen_tls = 0\n"
+        return text + 'listen_tls = 1\nauth_tls = "none"\n' + "".join(
+            '%s = "%s"\n' % kv for kv in self.tls_files.items())
+
     def start_ours(self, listen):
         """virtqemud and virtproxyd under ROOT = <host dir>/root, QEMU as root."""
         self.root = self.dir / "root"
         self.root.mkdir()
         os.chmod(self.root, 0o755)
         self.daemons = DaemonSet(self.root)
+        self.pki = self.root / "etc" / "pki"
+        if self.fleet.pki is not None:
+            self.tls_files = self.fleet.pki.install(self.name, self.addr, self.pki)
         qemud_conf = QEMU_AS_ROOT + 'host_uuid = "%s"\n' % self.host_uuid
-        proxy_conf = ('listen_tcp = 1\nlisten_tls = 0\nauth_tcp = "none"\n'
-                      'listen_addr = "%s"\n' % self.addr)
+        proxy_conf = self.listen_conf()
         etc = self.root / "etc" / "libvirt"
         etc.mkdir(parents=True)
         # Both files where a daemon started without --config reads them (virtproxyd may
@@ -152,8 +228,10 @@ class Host:
         self.uri = uri_for(self.qemud.sock)
 
     def start_libvirtd(self):
-        conf = ('host_uuid = "%s"\nlisten_tcp = 1\nlisten_tls = 0\nauth_tcp = "none"\n'
-                'listen_addr = "%s"\n' % (self.host_uuid, self.addr))
+        self.pki = self.dir / "pki"
+        if self.fleet.pki is not None:
+            self.tls_files = self.fleet.pki.install(self.name, self.addr, self.pki)
+        conf = 'host_uuid = "%s"\n' % self.host_uuid + self.listen_conf()
         self.libvirtd = PrivateLibvirtd(self.dir / "libvirtd", enter=self.wrap, conf=conf,
                                         args=["--listen"])
         self.uri = self.libvirtd.uri
@@ -176,26 +254,19 @@ class Host:
                 pass
             self.conn = None
 
-    def restart(self, kill=False):
-        """The hypervisor daemon stopped (SIGTERM, or SIGKILL as a crash when kill) and
-        started again; its guests run on meanwhile."""
+    def restart(self):
+        """The hypervisor daemon started again (stopped first with SIGTERM if it still
+        runs); its guests run on meanwhile."""
         self.disconnect()
         if self.kind == "libvirtd":
-            if kill:
-                self.libvirtd.kill()
-            else:
-                self.libvirtd.close()
+            self.libvirtd.close()
             self.libvirtd.restart()
         else:
-            if kill:
-                self.qemud.expected_status = -signal.SIGKILL
-                self.qemud.kill()
-                self.qemud.wait_exit(STOP_TIMEOUT)
-            else:
-                self.qemud.stop(timeout=STOP_TIMEOUT)
+            self.qemud.stop(timeout=STOP_TIMEOUT)
             n = len(self.daemons.daemons)
             self.qemud = self.daemons.start(name="virtqemud", label="virtqemud-%d" % n,
                                             args=["--timeout", "0"], wrapper=self.wrap)
+            self.uri = uri_for(self.qemud.sock)
         self.connect()
 
     def kill_daemon(self):
@@ -281,9 +352,10 @@ def virsh_env():
 
 class Fleet:
     """Hosts joined by a switch; kinds: e.g. ["libvirtd", "libvirtd", "ours", "ours"];
-    host names a, b, c ... in that order (each also its hostname)."""
+    host names a, b, c ... in that order (each also its hostname); tls: TLS listeners too,
+    with certificates of the fleet's CA (host.tls_uri(client))."""
 
-    def __init__(self, kinds, names=None):
+    def __init__(self, kinds, names=None, tls=False):
         if os.geteuid() != 0:
             raise AssertionError("the hosts fixture needs root (namespaces, veth)")
         for tool in ("unshare", "nsenter", "ip", "virsh"):
@@ -304,7 +376,10 @@ class Fleet:
             "%s.%d %s\n" % (ADDR_PREFIX, i + 1, n) for i, n in enumerate(names)))
         self.switch = None
         self.hosts = []
+        self.pki = None
         try:
+            if tls:
+                self.pki = Pki(self.work / "ca")
             self.switch = Netns.create("svsw")
             self.switch.run(["ip", "link", "add", "br0", "type", "bridge"])
             self.switch.run(["ip", "link", "set", "br0", "up"])
