@@ -4,6 +4,9 @@
 # libvirt0 also provides what splitvirt reads of libvirt's at build and run time: the
 # domain schema (/usr/share/libvirt/schemas) and the CPU map (/usr/share/libvirt/cpu_map).
 # lvm2, e2fsprogs and parted: virtstoraged's logical, fs and disk pools.
+# libgnutls28-dev: TLS of the remote listeners and of remote connections; gnutls-bin
+# (certtool), openssh-server and netcat-openbsd: the remote-access tests' certificates and
+# their qemu+ssh sshd.
 # Only what is missing is installed; a machine that has everything is left untouched.
 set -eu
 
@@ -21,6 +24,7 @@ scrub
 dmidecode libpciaccess-dev pci.ids
 lvm2 e2fsprogs parted
 dnsmasq-base nftables iptables
+libgnutls28-dev gnutls-bin openssh-server netcat-openbsd
 ovmf
 "
 

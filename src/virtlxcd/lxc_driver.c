@@ -311,7 +311,7 @@ lxc_init(SvDaemon *d, GError **error)
         g_free(driver);
         return FALSE;
     }
-    driver->host_uuid = sv_host_uuid();
+    driver->host_uuid = g_strdup(sv_daemon_host_uuid(d));
     driver->list = sv_domain_list_new();
     driver->store = sv_domain_store_new(config_dir);
     driver->domains = (SvDomainDriver){

@@ -585,7 +585,9 @@ connect_open(SvCall *call, remote_connect_open_args *a, GError **error)
     /* Nothing more is dispatched here until the backend is chosen: what the
      * client sends meanwhile goes to the backend. */
     sv_client_pause(pc->client, TRUE);
-    if (proxy->handoff)
+    /* A TCP or TLS client stays here, relayed: its TLS session (or SASL layer) cannot move
+     * to another process. */
+    if (proxy->handoff && sv_client_get_transport(pc->client) == SV_TRANSPORT_UNIX)
         handoff_next(pc);
     else
         try_next_backend(pc);
@@ -626,6 +628,7 @@ const SvDaemonDriver proxy_daemon_driver = {
     .driver_name = "remote",
     .fds_per_client = 2, /* relayed: the client's socket and one to its backend */
     .routes_clients = TRUE,
+    .listens_on_network = TRUE,
     .init = proxy_init,
     .cleanup = proxy_cleanup,
 };

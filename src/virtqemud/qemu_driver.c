@@ -689,7 +689,7 @@ qemu_init(SvDaemon *d, GError **error)
     driver->daemon = d;
     driver->caps = caps_new(emulator, cache, security);
     driver->kvm = qemu_caps_kvm_usable();
-    driver->host_uuid = sv_host_uuid();
+    driver->host_uuid = g_strdup(sv_daemon_host_uuid(d));
     config_dir = sv_daemon_path(d, "/etc/libvirt/qemu");
     driver->list = sv_domain_list_new();
     driver->store = sv_domain_store_new(config_dir);

@@ -250,7 +250,7 @@ xen_init(SvDaemon *d, GError **error)
     if (!load_config(driver, sv_daemon_get_config(d), &caps_path, &xenstored_path, error))
         return FALSE;
     probe_hypervisor(driver, caps_path, xenstored_path);
-    driver->host_uuid = sv_host_uuid();
+    driver->host_uuid = g_strdup(sv_daemon_host_uuid(d));
     config_dir = sv_daemon_path(d, "/etc/libvirt/libxl");
     driver->list = sv_domain_list_new();
     driver->store = sv_domain_store_new(config_dir);

@@ -169,11 +169,43 @@ test_flat_host(void)
     remove_tree(root);
 }
 
+/* libvirt's host_uuid key: its UUID forms, and the values it refuses. */
+static void
+test_host_uuid_key(void)
+{
+    g_autoptr(GError) error = NULL;
+    char *u;
+
+    u = sv_host_uuid_configured("5D0AD1C8-5A4E-4D0B-9F8E-2C7A1E3B6F40", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(u, ==, "5d0ad1c8-5a4e-4d0b-9f8e-2c7a1e3b6f40");
+    g_free(u);
+    u = sv_host_uuid_configured(" 5d0ad1c85a4e4d0b9f8e2c7a1e3b6f40 ", "bogus", &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(u, ==, "5d0ad1c8-5a4e-4d0b-9f8e-2c7a1e3b6f40");
+    g_free(u);
+    g_assert_null(sv_host_uuid_configured("11111111-1111-1111-1111-111111111111", NULL, &error));
+    g_assert_true(g_str_has_suffix(error->message,
+                                   "invalid host UUID: 11111111-1111-1111-1111-111111111111"));
+    g_clear_error(&error);
+    g_assert_null(sv_host_uuid_configured("5d0ad1c8-5a4e", NULL, &error));
+    g_assert_true(g_str_has_suffix(error->message, "invalid host UUID: 5d0ad1c8-5a4e"));
+    g_clear_error(&error);
+    g_assert_null(sv_host_uuid_configured(NULL, "dmi", &error));
+    g_assert_true(g_str_has_suffix(error->message, "invalid UUID source: dmi"));
+    g_clear_error(&error);
+    u = sv_host_uuid_configured(NULL, "smbios", &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(strlen(u), ==, 36);
+    g_free(u);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/host-caps/numa", test_numa_host);
     g_test_add_func("/host-caps/flat", test_flat_host);
+    g_test_add_func("/host-caps/host-uuid-key", test_host_uuid_key);
     return g_test_run();
 }

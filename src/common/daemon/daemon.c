@@ -1,6 +1,7 @@
 /* daemon.c: the daemon skeleton shared by every splitvirt daemon. */
 #include "daemon/daemon.h"
 #include "programs/private.h"
+#include "daemon/daemon_net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include "sv-config.h"
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/host.h"
 #include "util/log.h"
 #include "util/process.h"
 
@@ -30,10 +32,13 @@ struct SvDaemon {
     char *root;
     int timeout;
     gboolean verbose;
+    gboolean listen; /* --listen */
+    SvNetSockets net_passed; /* systemd's -tcp/-tls sockets, until set up */
     char *config_path;
     char *pid_path;
     int pid_fd;
     SvConfFile *conf;
+    char *host_uuid;
     SvServer *server;
     SvServer *admin;
     SvAdmin *admin_program; /* served on `admin`; lists `server` and `admin` */
@@ -101,6 +106,29 @@ SvConfFile *
 sv_daemon_get_config(SvDaemon *d)
 {
     return d->conf;
+}
+
+const char *
+sv_daemon_host_uuid(SvDaemon *d)
+{
+    return d->host_uuid;
+}
+
+/* libvirt fails the start on a bad host_uuid or host_uuid_source. */
+static gboolean
+host_uuid_setup(SvDaemon *d, GError **error)
+{
+    g_autofree char *uuid = NULL, *source = NULL;
+
+    if (!sv_conf_file_get_string(d->conf, "host_uuid", &uuid, error) ||
+        !sv_conf_file_get_string(d->conf, "host_uuid_source", &source, error))
+        return FALSE;
+    d->host_uuid = sv_host_uuid_configured(uuid, source, error);
+    if (!d->host_uuid) {
+        g_prefix_error(error, "Can't setup host uuid: ");
+        return FALSE;
+    }
+    return TRUE;
 }
 
 char *
@@ -309,6 +337,8 @@ sockets_from_systemd(SvDaemon *d, GError **error)
     g_autofree char *rw = g_strdup_printf("%s.socket", d->drv->name);
     g_autofree char *ro = g_strdup_printf("%s-ro.socket", d->drv->name);
     g_autofree char *adm = g_strdup_printf("%s-admin.socket", d->drv->name);
+    g_autofree char *tcp = g_strdup_printf("%s-tcp.socket", d->drv->name);
+    g_autofree char *tls = g_strdup_printf("%s-tls.socket", d->drv->name);
     gboolean any = FALSE;
 
     if (n < 0) {
@@ -324,6 +354,12 @@ sockets_from_systemd(SvDaemon *d, GError **error)
             sv_server_add_listener(d->server, fd, TRUE);
         } else if (g_str_equal(name, adm)) {
             sv_server_add_listener(d->admin, fd, FALSE);
+        } else if (d->drv->listens_on_network &&
+                   (g_str_equal(name, tcp) || g_str_equal(name, tls))) {
+            GArray **to = g_str_equal(name, tcp) ? &d->net_passed.tcp : &d->net_passed.tls;
+            if (!*to)
+                *to = g_array_new(FALSE, FALSE, sizeof(int));
+            g_array_append_val(*to, fd);
         } else {
             g_warning("%s: ignoring socket %d named '%s' from systemd", d->drv->name, fd, name);
             close(fd);
@@ -508,13 +544,30 @@ fit_client_limits(SvDaemon *d, SvServerConfig *cfg, SvServerConfig *admin_cfg)
                                            admin_cfg->max_clients);
 }
 
+/* The listeners: systemd's sockets, else our own; the network ones of a daemon that
+ * listens on the network. */
+static gboolean
+daemon_sockets(SvDaemon *d, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    gboolean activated = sockets_from_systemd(d, &local);
+
+    if (local) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    if (!activated && !sockets_bind(d, error))
+        return FALSE;
+    return !d->drv->listens_on_network ||
+           sv_daemon_net_setup(d->server, d->conf, d->root, d->listen, activated,
+                               &d->net_passed, error);
+}
+
 static gboolean
 daemon_setup(SvDaemon *d, GError **error)
 {
     SvServerConfig cfg, admin_cfg;
-    g_autoptr(GError) local = NULL;
     g_autofree char *admin_name = g_strdup("admin");
-    gboolean activated;
 
     if (!d->config_path) {
         g_autofree char *name = g_strdup_printf("/etc/libvirt/%s.conf", d->drv->name);
@@ -526,7 +579,7 @@ daemon_setup(SvDaemon *d, GError **error)
     if (!d->conf)
         return FALSE;
     sv_config_logging(d->conf, d->verbose);
-    if (!proxy_user_setup(d, error))
+    if (!proxy_user_setup(d, error) || !host_uuid_setup(d, error))
         return FALSE;
     if (d->timeout < 0) {
         guint t = 0;
@@ -580,14 +633,7 @@ daemon_setup(SvDaemon *d, GError **error)
     }
     sv_daemon_uninhibit(d);
 
-    activated = sockets_from_systemd(d, &local);
-    if (local) {
-        g_propagate_error(error, g_steal_pointer(&local));
-        return FALSE;
-    }
-    if (!activated && !sockets_bind(d, error))
-        return FALSE;
-    return TRUE;
+    return daemon_sockets(d, error);
 }
 
 static void
@@ -615,11 +661,13 @@ daemon_cleanup(SvDaemon *d)
         close(d->pid_fd);
     }
     g_ptr_array_unref(d->created_sockets);
+    sv_net_sockets_clear(&d->net_passed);
     sv_conf_file_free(d->conf);
     g_main_loop_unref(d->loop);
     g_free(d->root);
     g_free(d->family_run_dir);
     g_free(d->config_path);
+    g_free(d->host_uuid);
     g_free(d->pid_path);
 }
 
@@ -641,9 +689,14 @@ sv_daemon_main(const SvDaemonDriver *drv, int argc, char **argv)
         {"pid-file", 'p', 0, G_OPTION_ARG_FILENAME, &d.pid_path, "Pid file (locked)", "FILE"},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
         G_OPTION_ENTRY_NULL,
+        G_OPTION_ENTRY_NULL,
     };
     int status = EXIT_FAILURE;
 
+    if (drv->listens_on_network)
+        entries[G_N_ELEMENTS(entries) - 2] = (GOptionEntry){
+            "listen", 'l', 0, G_OPTION_ARG_NONE, &d.listen,
+            "Listen for TCP/IP connections (listen_tcp, listen_tls)", NULL};
     ctx = g_option_context_new(NULL);
     g_option_context_set_summary(ctx, "splitvirt per-driver daemon");
     g_option_context_add_main_entries(ctx, entries, NULL);

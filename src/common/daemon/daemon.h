@@ -28,6 +28,9 @@ typedef struct {
     /* virtproxyd: it hands clients over and never adopts one. Every other daemon serving
      * the remote program takes the clients virtproxyd hands it (the private program). */
     gboolean routes_clients;
+    /* virtproxyd: it takes --listen and the -tcp/-tls socket units (daemon_net.h), as
+     * libvirt's virtproxyd alone of its modular daemons does. */
+    gboolean listens_on_network;
     /* Set up the driver; called once the configuration is read, before any
      * client can connect. Adds the programs to sv_daemon_get_server(). */
     gboolean (*init)(SvDaemon *d, GError **error);
@@ -54,6 +57,9 @@ SvServer *sv_daemon_get_server(SvDaemon *d);
 void sv_daemon_serve_remote(SvDaemon *d, const SvRemoteHandlers *handlers);
 SvServer *sv_daemon_get_admin_server(SvDaemon *d);
 SvConfFile *sv_daemon_get_config(SvDaemon *d);
+/* The host UUID from the configuration's host_uuid / host_uuid_source, as libvirt's
+ * daemons read it at start (util/host.h). (transfer none) */
+const char *sv_daemon_host_uuid(SvDaemon *d);
 /* The directory of the daemon's configuration file (ROOT/etc/libvirt, or that of --config),
  * where a driver's own configuration files sit beside it (libvirt's secret.conf). (transfer
  * full) */

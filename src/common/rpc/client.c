@@ -30,6 +30,8 @@ typedef struct {
 
 struct SvRpcConn {
     int fd;
+    SvTlsSession *tls; /* NULL: plain socket */
+    guint tls_idle;    /* reads what the session holds decrypted (see update_watch) */
     guint watch;
     GIOCondition cond;
     SvFrameReader *reader;
@@ -132,6 +134,25 @@ consume_output(SvRpcConn *conn, gsize w)
     }
 }
 
+static gssize
+conn_writev(SvRpcConn *conn, const struct iovec *iov, int n)
+{
+    return conn->tls ? sv_tls_session_writev(conn->tls, iov, n) : writev(conn->fd, iov, n);
+}
+
+static gssize
+conn_recv(SvRpcConn *conn, void *buf, gsize len)
+{
+    return conn->tls ? sv_tls_session_recv(conn->tls, buf, len) : recv(conn->fd, buf, len, 0);
+}
+
+static gboolean
+output_pending(SvRpcConn *conn)
+{
+    return conn->outq.length || conn->fdq.length ||
+           (conn->tls && sv_tls_session_unflushed(conn->tls));
+}
+
 static void
 flush(SvRpcConn *conn)
 {
@@ -158,7 +179,7 @@ flush(SvRpcConn *conn)
             if (f && f->after == m)
                 break;
         }
-        w = writev(conn->fd, iov, n);
+        w = conn_writev(conn, iov, n);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -168,6 +189,8 @@ flush(SvRpcConn *conn)
         }
         consume_output(conn, w);
     }
+    if (!conn->closed && conn->tls && sv_tls_session_flush(conn->tls) < 0 && errno != EAGAIN)
+        conn_close(conn);
     if (conn->closed)
         return;
     update_watch(conn);
@@ -262,6 +285,11 @@ sv_rpc_conn_call_with_fd(SvRpcConn *conn, guint32 prog, guint32 vers, int proc,
         sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "connection closed");
         return FALSE;
     }
+    if (conn->tls) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_ARGUMENT_UNSUPPORTED, "%s",
+                     "fd passing is not supported by this connection");
+        return FALSE;
+    }
     m = sv_msg_encode(&h, (xdrproc_t)xdr_with_fds, &w, error);
     if (!m)
         return FALSE;
@@ -347,7 +375,7 @@ on_io(gint fd, GIOCondition cond, gpointer data)
         for (int round = 0; round < 16 && !conn->closed && !conn->paused; round++) {
             gsize size;
             guint8 *space = sv_frame_reader_space(conn->reader, &size);
-            ssize_t n = recv(conn->fd, space, size, 0);
+            ssize_t n = conn_recv(conn, space, size);
             if (n < 0 && errno == EINTR)
                 continue;
             if (n < 0 && errno == EAGAIN)
@@ -359,13 +387,24 @@ on_io(gint fd, GIOCondition cond, gpointer data)
             }
             sv_frame_reader_commit(conn->reader, n);
             read_frames(conn);
-            if ((gsize)n < size)
+            if ((gsize)n < size && !(conn->tls && sv_tls_session_pending(conn->tls)))
                 break;
         }
         if (!conn->closed && !conn->free_requested && conn->cb.batch_done)
             conn->cb.batch_done(conn, conn->user);
     }
     return leave(conn) ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* Decrypted bytes the session holds: no readiness of the socket announces them. */
+static gboolean
+tls_pending_read(gpointer data)
+{
+    SvRpcConn *conn = data;
+
+    conn->tls_idle = 0;
+    on_io(conn->fd, G_IO_IN, conn);
+    return G_SOURCE_REMOVE;
 }
 
 static void
@@ -377,8 +416,10 @@ update_watch(SvRpcConn *conn)
         return;
     if (!conn->paused)
         want |= G_IO_IN;
-    if (conn->outq.length || conn->fdq.length)
+    if (output_pending(conn))
         want |= G_IO_OUT;
+    if ((want & G_IO_IN) && conn->tls && !conn->tls_idle && sv_tls_session_pending(conn->tls))
+        conn->tls_idle = g_idle_add(tls_pending_read, conn);
     if (want == conn->cond && conn->watch)
         return;
     if (conn->watch)
@@ -397,6 +438,9 @@ conn_close(SvRpcConn *conn)
     if (conn->watch)
         g_source_remove(conn->watch);
     conn->watch = 0;
+    if (conn->tls_idle)
+        g_source_remove(conn->tls_idle);
+    conn->tls_idle = 0;
     /* Calls of our own still waiting learn it now. */
     while (conn->pending->len) {
         Pending p = g_array_index(conn->pending, Pending, 0);
@@ -413,9 +457,16 @@ conn_close(SvRpcConn *conn)
 SvRpcConn *
 sv_rpc_conn_new(int fd, const SvRpcConnCallbacks *cb, gpointer user)
 {
+    return sv_rpc_conn_new_tls(fd, NULL, cb, user);
+}
+
+SvRpcConn *
+sv_rpc_conn_new_tls(int fd, SvTlsSession *tls, const SvRpcConnCallbacks *cb, gpointer user)
+{
     SvRpcConn *conn = g_new0(SvRpcConn, 1);
 
     conn->fd = fd;
+    conn->tls = tls;
     conn->cb = *cb;
     conn->user = user;
     conn->reader = sv_frame_reader_new(SV_MESSAGE_MAX);
@@ -431,6 +482,9 @@ conn_destroy(SvRpcConn *conn)
 {
     if (conn->watch)
         g_source_remove(conn->watch);
+    if (conn->tls_idle)
+        g_source_remove(conn->tls_idle);
+    g_clear_pointer(&conn->tls, sv_tls_session_free);
     close(conn->fd);
     g_queue_clear_full(&conn->outq, g_free);
     while (conn->fdq.length) {
@@ -458,9 +512,21 @@ sv_rpc_conn_free(SvRpcConn *conn)
         if (conn->watch)
             g_source_remove(conn->watch);
         conn->watch = 0;
+        if (conn->tls_idle)
+            g_source_remove(conn->tls_idle);
+        conn->tls_idle = 0;
         return;
     }
     conn_destroy(conn);
+}
+
+void
+sv_rpc_conn_set_callbacks(SvRpcConn *conn, const SvRpcConnCallbacks *cb, gpointer user)
+{
+    if (conn->free_requested)
+        return;
+    conn->cb = *cb;
+    conn->user = user;
 }
 
 gsize

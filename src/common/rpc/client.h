@@ -6,6 +6,7 @@
 
 #include "rpc/frame.h"
 #include "rpc/message.h"
+#include "rpc/tls.h"
 
 typedef struct SvRpcConn SvRpcConn;
 
@@ -28,11 +29,20 @@ int sv_rpc_connect_unix(const char *path, GError **error);
 
 /* Take a connected socket (transfer full). */
 SvRpcConn *sv_rpc_conn_new(int fd, const SvRpcConnCallbacks *cb, gpointer user);
+/* The same over a TLS session on fd whose handshake is done (both transfer full; NULL
+ * tls: plain). No descriptor can be sent on it. */
+SvRpcConn *sv_rpc_conn_new_tls(int fd, SvTlsSession *tls, const SvRpcConnCallbacks *cb,
+                               gpointer user);
 /* Any callback may free the connection, also one run from inside a call, a send, an
  * uncork or a pause (a write that fails closes it, and its pending calls hear so at
  * once): the memory goes when the outermost of those returns, and their caller must not
  * use the connection after them unless it knows nobody freed it. */
 void sv_rpc_conn_free(SvRpcConn *conn);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvRpcConn, sv_rpc_conn_free)
+
+/* Replace the callbacks and their data (a connection opened by someone else and handed
+ * over, sv_remote_uri_open). */
+void sv_rpc_conn_set_callbacks(SvRpcConn *conn, const SvRpcConnCallbacks *cb, gpointer user);
 
 /* Reply to one of our own calls: status OK with ret decoded, or error set. */
 typedef void (*SvRpcReplyFunc)(SvRpcConn *conn, const SvHeader *h, const guint8 *payload,

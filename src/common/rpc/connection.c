@@ -31,6 +31,12 @@ sv_client_send(SvClient *c, SvMsg *msg)
         g_free(msg);
         return FALSE;
     }
+    if (msg->fd >= 0 && c->transport != SV_TRANSPORT_UNIX) {
+        /* No descriptor crosses TCP: the calls that pass one are refused before. */
+        close(msg->fd);
+        g_free(msg);
+        return TRUE;
+    }
     c->out_bytes += msg->len;
     g_queue_push_tail(&c->outq, msg);
     if (c->out_bytes > c->srv->cfg.max_client_output) {
@@ -85,6 +91,30 @@ sv_client_uncork(SvClient *c)
         sv_client_flush(c);
 }
 
+static void client_readable(SvClient *c);
+
+/* Bytes the TLS session decrypted and we did not take yet: no readiness of the socket
+ * announces them, so reading resumes from the loop. */
+static gboolean
+tls_pending_read(gpointer data)
+{
+    SvClient *c = data;
+
+    c->tls_idle = 0;
+    sv_client_ref(c);
+    if (!c->closed && (c->cond & G_IO_IN))
+        client_readable(c);
+    sv_client_unref(c);
+    return G_SOURCE_REMOVE;
+}
+
+/* Output not yet on the socket: queued messages, or TLS records sealed but unsent. */
+static gboolean
+output_pending(SvClient *c)
+{
+    return c->outq.length || (c->tls && sv_tls_session_unflushed(c->tls));
+}
+
 void
 sv_client_update_cond(SvClient *c)
 {
@@ -92,11 +122,18 @@ sv_client_update_cond(SvClient *c)
 
     if (c->closed)
         return;
-    if (!c->closing && !c->paused && c->pending < c->srv->cfg.max_client_requests &&
-        c->out_bytes < OUTPUT_PAUSE_READS)
-        want |= G_IO_IN;
-    if (c->outq.length)
-        want |= G_IO_OUT;
+    if (c->tls && !c->tls_ready) {
+        want = sv_tls_session_wants(c->tls);
+    } else {
+        if (!c->closing && !c->paused && c->pending < c->srv->cfg.max_client_requests &&
+            c->out_bytes < OUTPUT_PAUSE_READS)
+            want |= G_IO_IN;
+        if (output_pending(c))
+            want |= G_IO_OUT;
+    }
+    if ((want & G_IO_IN) && c->tls && c->tls_ready && !c->tls_idle &&
+        sv_tls_session_pending(c->tls))
+        c->tls_idle = g_idle_add(tls_pending_read, c);
     if (want != c->cond) {
         g_source_modify_unix_fd(c->source, c->tag, want);
         c->cond = want;
@@ -116,9 +153,18 @@ send_fd_byte(SvClient *c, SvMsg *m)
     return w;
 }
 
+/* writev(2) on the client's transport. */
+static gssize
+client_writev(SvClient *c, const struct iovec *iov, int n)
+{
+    return c->tls ? sv_tls_session_writev(c->tls, iov, n) : writev(c->fd, iov, n);
+}
+
 void
 sv_client_flush(SvClient *c)
 {
+    if (c->tls && !c->tls_ready)
+        return; /* the handshake first; what is queued waits for it */
     while (c->outq.length && !c->closed) {
         struct iovec iov[IOV_BATCH];
         SvMsg *head = g_queue_peek_head(&c->outq);
@@ -133,7 +179,7 @@ sv_client_flush(SvClient *c)
             iov[n].iov_base = m->data + m->off;
             iov[n].iov_len = m->len - m->off;
         }
-        w = n ? writev(c->fd, iov, n) : send_fd_byte(c, head);
+        w = n ? client_writev(c, iov, n) : send_fd_byte(c, head);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -157,7 +203,11 @@ sv_client_flush(SvClient *c)
     }
     if (c->closed)
         return;
-    if (c->closing && c->outq.length == 0) {
+    if (c->tls && sv_tls_session_flush(c->tls) < 0 && errno != EAGAIN) {
+        sv_client_close(c, g_strerror(errno));
+        return;
+    }
+    if (c->closing && !output_pending(c)) {
         sv_client_close(c, "closed by the client");
         return;
     }
@@ -323,6 +373,14 @@ client_recv(SvClient *c, gsize *room)
 {
     g_autoptr(GError) error = NULL;
     guint8 *space = sv_frame_reader_space(c->reader, room);
+    if (c->tls) {
+        gssize got = sv_tls_session_recv(c->tls, space, *room);
+        if (got > 0) {
+            sv_frame_reader_commit(c->reader, got);
+            c->rx_pos += got;
+        }
+        return got;
+    }
     /* Room for the most a message may carry: more is MSG_CTRUNC, a broken peer. */
     union {
         struct cmsghdr align;
@@ -370,9 +428,39 @@ client_readable(SvClient *c)
         }
         total += n;
         sv_client_process(c);
-        if ((gsize)n < room)
+        if ((gsize)n < room && !(c->tls && !c->closed && sv_tls_session_pending(c->tls)))
             break;
     }
+}
+
+/* One step of a TLS client's handshake; once done, its certificate is checked, and the
+ * client told it was accepted by libvirt's confirmation byte (1) before any frame. One
+ * refused is closed, which its side reports. */
+static void
+client_tls_step(SvClient *c)
+{
+    g_autoptr(GError) error = NULL;
+    int r = sv_tls_session_handshake(c->tls, &error);
+    SvMsg *confirm;
+
+    if (r == 0) {
+        sv_client_update_cond(c);
+        return;
+    }
+    if (r < 0 || !sv_tls_session_check_peer(c->tls, &error)) {
+        g_message("%s: TLS client %s refused: %s", c->srv->name,
+                  c->sock_addr ? c->sock_addr : "?", error->message);
+        sv_client_close(c, error->message);
+        return;
+    }
+    c->tls_ready = TRUE;
+    g_debug("client %" G_GUINT64_FORMAT ": TLS accepted, DN '%s'", c->id,
+            sv_tls_session_get_dname(c->tls) ? sv_tls_session_get_dname(c->tls) : "");
+    confirm = sv_msg_alloc(1);
+    confirm->data[0] = 1;
+    sv_client_send(c, confirm);
+    if (!c->closed)
+        sv_client_update_cond(c);
 }
 
 static gboolean
@@ -384,8 +472,11 @@ client_dispatch(GSource *source, GSourceFunc cb, gpointer data)
     (void)cb;
     (void)data;
     sv_client_ref(c);
-    if (rev & (G_IO_ERR | G_IO_HUP | G_IO_NVAL) && !(rev & G_IO_IN)) {
+    if (rev & (G_IO_ERR | G_IO_HUP | G_IO_NVAL) && !(rev & G_IO_IN) &&
+        !(c->tls && !c->tls_ready)) {
         sv_client_close(c, "hang-up");
+    } else if (c->tls && !c->tls_ready) {
+        client_tls_step(c);
     } else {
         if (rev & G_IO_OUT)
             sv_client_flush(c);
@@ -414,7 +505,7 @@ sv_client_io_start(SvClient *c, gsize max_message)
     c->reader = sv_frame_reader_new(max_message);
     c->source = g_source_new(&client_source_funcs, sizeof(ClientSource));
     ((ClientSource *)c->source)->client = c;
-    c->cond = G_IO_IN;
+    c->cond = c->tls ? sv_tls_session_wants(c->tls) : G_IO_IN;
     c->tag = g_source_add_unix_fd(c->source, c->fd, c->cond);
     g_source_attach(c->source, NULL);
 }
@@ -430,6 +521,10 @@ sv_client_io_stop(SvClient *c)
     g_source_destroy(c->source);
     g_source_unref(c->source);
     c->source = NULL;
+    if (c->tls_idle)
+        g_source_remove(c->tls_idle);
+    c->tls_idle = 0;
+    g_clear_pointer(&c->tls, sv_tls_session_free);
     close(c->fd);
     c->fd = -1;
     while ((m = g_queue_pop_head(&c->outq))) {

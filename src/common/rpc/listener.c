@@ -30,6 +30,8 @@ struct SvListener {
     SvServer *srv;
     int fd;
     gboolean readonly;
+    SvTransportKind transport;
+    SvTlsContext *tls; /* TLS listeners: the server's credentials */
     GSource *source; /* NULL while paused */
 };
 
@@ -59,6 +61,7 @@ listener_free(SvListener *l)
 {
     listener_unwatch(l);
     close(l->fd);
+    sv_tls_context_unref(l->tls);
     g_free(l);
 }
 
@@ -187,10 +190,19 @@ listener_ready(gint fd, GIOCondition cond, gpointer data)
             break;
         }
         if (!admit(srv, slot_of(l->readonly), &why)) {
-            refuse(srv, cfd, l->readonly, why);
+            if (l->transport == SV_TRANSPORT_UNIX) {
+                refuse(srv, cfd, l->readonly, why);
+            } else {
+                /* No frame can reach it before a handshake: closed at once. */
+                close(cfd);
+                g_error_free(why);
+            }
             continue;
         }
-        sv_client_new_internal(srv, cfd, l->readonly, slot_of(l->readonly), NULL, 0);
+        if (l->transport == SV_TRANSPORT_UNIX)
+            sv_client_new_internal(srv, cfd, l->readonly, slot_of(l->readonly), NULL, 0);
+        else
+            sv_client_new_net(srv, cfd, slot_of(FALSE), l->tls);
     }
     return G_SOURCE_CONTINUE;
 }
@@ -207,6 +219,17 @@ sv_server_add_listener(SvServer *srv, int fd, gboolean readonly)
     if (!srv->accept_paused)
         listener_watch(l);
     g_ptr_array_add(srv->listeners, l);
+}
+
+void
+sv_server_add_listener_net(SvServer *srv, int fd, SvTlsContext *tls)
+{
+    SvListener *l;
+
+    sv_server_add_listener(srv, fd, FALSE);
+    l = g_ptr_array_index(srv->listeners, srv->listeners->len - 1);
+    l->transport = tls ? SV_TRANSPORT_TLS : SV_TRANSPORT_TCP;
+    l->tls = tls ? sv_tls_context_ref(tls) : NULL;
 }
 
 void

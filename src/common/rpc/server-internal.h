@@ -8,6 +8,8 @@
 
 #include "protocol/sv_net.h"
 #include "rpc/server.h"
+#include "rpc/tls.h"
+#include "rpc/transport.h"
 
 typedef struct {
     const SvProgramInfo *info;
@@ -67,6 +69,12 @@ struct SvClient {
     SvSlot slot;
     GError *refusal; /* the answer to a client over a limit */
     int fd;
+    SvTransportKind transport;
+    SvTlsSession *tls;   /* TLS clients: the session, handshaken before any frame */
+    gboolean tls_ready;  /* handshake done and the peer's certificate accepted */
+    guint tls_idle;      /* reads what the session holds decrypted once reading resumes */
+    char *sock_addr;     /* TCP and TLS: the peer's "ADDR;PORT" */
+    char *sock_addr_local;
     GSource *source;
     gpointer tag;
     GIOCondition cond;
@@ -129,6 +137,9 @@ struct SvCall {
  * counted nowhere and unseen by the server's callbacks. max_message 0: the server's. */
 SvClient *sv_client_new_internal(SvServer *srv, int fd, gboolean readonly, SvSlot slot,
                                  GError *refusal, gsize max_message);
+/* The same for a TCP or TLS client (tls: the listener's context, NULL for TCP); NULL (fd
+ * closed) when no TLS session can be made for it. */
+SvClient *sv_client_new_net(SvServer *srv, int fd, SvSlot slot, SvTlsContext *tls);
 
 /* ---- connection.c ---- */
 /* Start reading c->fd on the loop, messages up to max_message bytes. */

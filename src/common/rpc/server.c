@@ -5,7 +5,10 @@
 #include "rpc/server.h"
 
 #include <glib-unix.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "rpc/server-internal.h"
 
@@ -40,6 +43,8 @@ sv_client_unref(SvClient *c)
         return;
     g_assert(c->closed);
     client_free_attachments(c); /* those attached after it closed */
+    g_free(c->sock_addr);
+    g_free(c->sock_addr_local);
     g_free(c);
 }
 
@@ -274,11 +279,10 @@ sv_client_close(SvClient *c, const char *reason)
     sv_client_unref(c); /* the server's reference */
 }
 
-SvClient *
-sv_client_new_internal(SvServer *srv, int fd, gboolean readonly, SvSlot slot, GError *refusal,
-                       gsize max_message)
+static SvClient *
+client_setup(SvClient *c, SvServer *srv, int fd, gboolean readonly, SvSlot slot,
+             GError *refusal, gsize max_message)
 {
-    SvClient *c = g_new0(SvClient, 1);
     socklen_t sl = sizeof(c->cred);
 
     c->ref = 1;
@@ -289,7 +293,9 @@ sv_client_new_internal(SvServer *srv, int fd, gboolean readonly, SvSlot slot, GE
     c->slot = refusal ? SV_SLOT_LAST : slot;
     c->refusal = refusal;
     c->connect_time = g_get_real_time();
-    c->have_cred = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &sl) == 0;
+    /* A TCP socket has no peer credentials to speak of. */
+    c->have_cred = c->transport == SV_TRANSPORT_UNIX &&
+                   getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &sl) == 0;
     sv_client_io_start(c, max_message ? max_message : srv->cfg.max_message);
     c->queue = refusal ? &srv->refused : &srv->clients;
     g_queue_push_tail(c->queue, c);
@@ -301,6 +307,62 @@ sv_client_new_internal(SvServer *srv, int fd, gboolean readonly, SvSlot slot, GE
     if (srv->clients_changed)
         srv->clients_changed(srv, srv->clients_changed_data);
     return c;
+}
+
+SvClient *
+sv_client_new_internal(SvServer *srv, int fd, gboolean readonly, SvSlot slot, GError *refusal,
+                       gsize max_message)
+{
+    return client_setup(g_new0(SvClient, 1), srv, fd, readonly, slot, refusal, max_message);
+}
+
+SvClient *
+sv_client_new_net(SvServer *srv, int fd, SvSlot slot, SvTlsContext *tls)
+{
+    g_autoptr(GError) error = NULL;
+    SvTlsSession *s = NULL;
+    SvClient *c;
+    int on = 1;
+
+    /* Replies are small and answered at once: no waiting to fill a segment. */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+
+    if (tls && !(s = sv_tls_session_new(tls, fd, NULL, &error))) {
+        g_message("%s: cannot start a TLS session: %s", srv->name, error->message);
+        close(fd);
+        return NULL;
+    }
+    /* Set before the first read: sv_client_io_start starts with the handshake. */
+    c = g_new0(SvClient, 1);
+    c->transport = tls ? SV_TRANSPORT_TLS : SV_TRANSPORT_TCP;
+    c->tls = s;
+    c->sock_addr = sv_transport_format_addr(fd, FALSE);
+    c->sock_addr_local = sv_transport_format_addr(fd, TRUE);
+    return client_setup(c, srv, fd, FALSE, slot, NULL, 0);
+}
+
+SvTransportKind
+sv_client_get_transport(SvClient *c)
+{
+    return c->transport;
+}
+
+const char *
+sv_client_get_sock_addr(SvClient *c)
+{
+    return c->sock_addr;
+}
+
+const char *
+sv_client_get_x509_dname(SvClient *c)
+{
+    return c->tls && c->tls_ready ? sv_tls_session_get_dname(c->tls) : NULL;
+}
+
+int
+sv_client_get_tls_key_size(SvClient *c)
+{
+    return c->tls && c->tls_ready ? sv_tls_session_get_key_size(c->tls) : 0;
 }
 
 SvClient *

@@ -9,6 +9,8 @@
 #include "protocol/program.h"
 #include "rpc/frame.h"
 #include "rpc/message.h"
+#include "rpc/tls.h"
+#include "rpc/transport.h"
 
 typedef struct SvServer SvServer;
 typedef struct SvClient SvClient;
@@ -55,6 +57,11 @@ gpointer sv_server_get_program_data(SvServer *srv, const SvProgramInfo *info);
 /* Accept on a listening socket (transfer full). Connections from it are
  * read-only when `readonly`. */
 void sv_server_add_listener(SvServer *srv, int fd, gboolean readonly);
+
+/* Accept TCP clients (tls NULL) or TLS ones (tls: the server's credentials, transfer
+ * none) on a listening TCP socket (transfer full). A TLS client's handshake and
+ * certificate check come before its first frame; one refused is closed. */
+void sv_server_add_listener_net(SvServer *srv, int fd, SvTlsContext *tls);
 
 /* Stop accepting (for shutdown); clients are left alone. */
 void sv_server_close_listeners(SvServer *srv);
@@ -122,6 +129,14 @@ gboolean sv_client_get_identity(SvClient *c, gint64 *uid, gint64 *gid, gint64 *p
 /* Who the client is for logs: the forwarded identity, else the peer; -1 unknown. */
 void sv_client_get_who(SvClient *c, gint64 *uid, gint64 *pid);
 gint64 sv_client_get_connect_time(SvClient *c); /* g_get_real_time() at accept */
+/* What the client came in over (unix for in-process and adopted clients). */
+SvTransportKind sv_client_get_transport(SvClient *c);
+/* A TCP or TLS client's address, "ADDR;PORT"; NULL for a unix one. */
+const char *sv_client_get_sock_addr(SvClient *c);
+/* A TLS client's certificate DN once accepted, else NULL. */
+const char *sv_client_get_x509_dname(SvClient *c);
+/* A TLS client's cipher key size in bytes, 0 for any other (SASL's external SSF). */
+int sv_client_get_tls_key_size(SvClient *c);
 
 /* ---- attachments ---- */
 /* What an owner above the transport (a program's module, a driver, the proxy) keeps

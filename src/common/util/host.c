@@ -1,5 +1,6 @@
 /* host.c: host facts read from /proc, /sys and /etc. */
 #include "util/host.h"
+#include "util/error.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,67 @@ format_uuid(const char *hex32)
 {
     return g_strdup_printf("%.8s-%.4s-%.4s-%.4s-%.12s", hex32, hex32 + 8, hex32 + 12, hex32 + 16,
                            hex32 + 20);
+}
+
+/* libvirt's reading of a UUID: 32 hex digits, pairs optionally split by dashes, spaces
+ * around; one whose bytes are all the same is refused, as libvirt refuses it. */
+static char *
+parse_uuid(const char *text)
+{
+    char hex[33];
+    int n = 0;
+    const char *p = text;
+
+    while (g_ascii_isspace(*p))
+        p++;
+    while (*p && n < 32) {
+        if (*p == '-') {
+            p++;
+            continue;
+        }
+        if (!g_ascii_isxdigit(p[0]) || !g_ascii_isxdigit(p[1]))
+            return NULL;
+        hex[n++] = g_ascii_tolower(p[0]);
+        hex[n++] = g_ascii_tolower(p[1]);
+        p += 2;
+    }
+    while (g_ascii_isspace(*p))
+        p++;
+    if (n != 32 || *p)
+        return NULL;
+    hex[32] = '\0';
+    for (int i = 2; i < 32; i += 2) {
+        if (hex[i] != hex[0] || hex[i + 1] != hex[1])
+            return format_uuid(hex);
+    }
+    return NULL;
+}
+
+char *
+sv_host_uuid_configured(const char *host_uuid, const char *source, GError **error)
+{
+    g_autofree char *text = NULL;
+    char *uuid;
+
+    if (!host_uuid && (!source || g_str_equal(source, "smbios")))
+        return sv_host_uuid();
+    if (!host_uuid && g_str_equal(source, "machine-id")) {
+        if (!g_file_get_contents("/etc/machine-id", &text, NULL, NULL)) {
+            sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "Can't read %s",
+                         "/etc/machine-id");
+            return NULL;
+        }
+        host_uuid = g_strstrip(text);
+    } else if (!host_uuid) {
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "invalid UUID source: %s",
+                     source);
+        return NULL;
+    }
+    uuid = parse_uuid(host_uuid);
+    if (!uuid)
+        sv_error_set(error, SV_FROM_NONE, SV_ERR_INTERNAL_ERROR, "invalid host UUID: %s",
+                     host_uuid);
+    return uuid;
 }
 
 char *

@@ -23,6 +23,12 @@ guint64 sv_host_free_memory(void);
 /* A stable host UUID in 8-4-4-4-12 form (DMI product UUID, else /etc/machine-id). (transfer full) */
 char *sv_host_uuid(void);
 
+/* The host UUID as libvirt's daemons decide it from their configuration: `host_uuid` when
+ * set (any form libvirt parses: 32 hex digits, dashes between pairs), else by
+ * `host_uuid_source`: "smbios" (or NULL) as sv_host_uuid(), "machine-id" from
+ * /etc/machine-id. libvirt's errors for a bad source or UUID. (transfer full) */
+char *sv_host_uuid_configured(const char *host_uuid, const char *source, GError **error);
+
 /* The host's architecture name as libvirt spells it ("x86_64"). */
 const char *sv_host_arch(void);
 
