@@ -285,6 +285,10 @@ mig_begin_phase(QemuProcessContext *ctx, SvDomainObj *obj, const SvMigrationPara
     cookie = mig_cookie_new(ctx, obj->def->name, obj->def->uuid);
     /* libvirt's lock manager here is "nop": the feature, with no lease to send. */
     sv_migration_cookie_add_lockstate(cookie, "nop", NULL);
+    /* The capability the source always turns on, for the destination's check of it
+     * (qemu_migration_qmp.c turns it on). */
+    if (!(flags & SV_MIGRATE_OFFLINE))
+        sv_migration_cookie_add_cap(cookie, "pause-before-switchover", TRUE);
     *ret_cookie = g_steal_pointer(&cookie);
     return xml;
 }
@@ -444,7 +448,7 @@ prepare_check(QemuProcessContext *ctx, const SvMigrationParams *p, guint flags,
 }
 
 gboolean qemu_migrate_prepare_live(SvCall *call, SvDomainObj *obj, MigJob *job,
-                                   const SvMigrationParams *p, SvMigrationCookie *in,
+                                   const SvMigrationParams *p, SvMigrationCookie *in, int fd,
                                    GError **error);
 
 static gboolean
@@ -493,7 +497,7 @@ migrate_prepare3_params(SvCall *call, remote_domain_migrate_prepare3_params_args
     job->added = added;
     job->port = port;
     if (!(flags & SV_MIGRATE_OFFLINE))
-        return qemu_migrate_prepare_live(call, obj, job, p, in, error);
+        return qemu_migrate_prepare_live(call, obj, job, p, in, -1, error);
     out = mig_cookie_new(ctx, job->origname, obj->def->uuid);
     mig_cookie_to_wire(out, &ret->cookie_out.cookie_out_len, &ret->cookie_out.cookie_out_val);
     if (uri_out) {
@@ -501,6 +505,55 @@ migrate_prepare3_params(SvCall *call, remote_domain_migrate_prepare3_params_args
         *ret->uri_out = g_steal_pointer(&uri_out);
     }
     return TRUE;
+}
+
+/* PREPARE_TUNNEL3: as prepare, QEMU reading its incoming migration from a pipe the call's
+ * stream fills; the answer has no URI. */
+static gboolean
+migrate_prepare_tunnel3_params(SvCall *call, remote_domain_migrate_prepare_tunnel3_params_args *a,
+                               remote_domain_migrate_prepare_tunnel3_params_ret *ret,
+                               GError **error)
+{
+    QemuProcessContext *ctx = qemu_ctx_of_call(call);
+    g_autoptr(SvMigrationParams) p = NULL;
+    g_autoptr(SvDomainDef) def = NULL;
+    g_autoptr(SvMigrationCookie) in = NULL;
+    g_autofree char *origname = NULL;
+    const char *fn = "qemuDomainMigratePrepareTunnel3Params";
+    gboolean added = FALSE;
+    SvDomainObj *obj;
+    MigJob *job;
+    int fd;
+
+    (void)ret;
+    if (!sv_check_flags(a->flags, SV_DOMAIN_MIGRATE_FLAGS_ALL, SV_FROM_QEMU, fn, error) ||
+        !(p = sv_migrate_params_from_wire(a->params.params_val, a->params.params_len, error)))
+        return FALSE;
+    if (!(a->flags & SV_MIGRATE_TUNNELLED)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "PrepareTunnel called but no TUNNELLED flag set");
+        return FALSE;
+    }
+    if (!(def = prepare_check(ctx, p, a->flags, fn, &origname, error)) ||
+        !sv_migration_flags_check(SV_MIGRATION_CALL_PREPARE, a->flags, p, fn, error) ||
+        !(in = mig_cookie_from_wire(ctx, a->cookie_in.cookie_in_val, a->cookie_in.cookie_in_len,
+                                    PREPARE_ACCEPT, origname ? origname : def->name, def->uuid,
+                                    NULL, error)) ||
+        !(obj = prepare_add(ctx, g_steal_pointer(&def), &added, error)))
+        return FALSE;
+    if (!(job = mig_job_begin(ctx, obj, TRUE, a->flags, MIG_PHASE_PREPARE, error))) {
+        prepare_undo(ctx, obj, added);
+        return FALSE;
+    }
+    job->origname = g_strdup(origname ? origname : obj->def->name);
+    job->added = added;
+    fd = mig_tunnel_in_new(call, error);
+    if (fd < 0) {
+        mig_job_end(ctx, job);
+        prepare_undo(ctx, obj, added);
+        return FALSE;
+    }
+    return qemu_migrate_prepare_live(call, obj, job, p, in, fd, error);
 }
 
 /* ---------------------------------------------------------------- finish */
@@ -738,6 +791,7 @@ qemu_migrate_install(QemuProcessContext *ctx, SvRemoteHandlers *h)
     (void)ctx;
     h->domain_migrate_begin3_params = migrate_begin3_params;
     h->domain_migrate_prepare3_params = migrate_prepare3_params;
+    h->domain_migrate_prepare_tunnel3_params = migrate_prepare_tunnel3_params;
     h->domain_migrate_perform3_params = mig_perform3_params;
     h->domain_migrate_finish3_params = migrate_finish3_params;
     h->domain_migrate_confirm3_params = migrate_confirm3_params;

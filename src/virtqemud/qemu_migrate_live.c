@@ -10,7 +10,7 @@
 #include "util/error.h"
 
 gboolean qemu_migrate_prepare_live(SvCall *call, SvDomainObj *obj, MigJob *job,
-                                   const SvMigrationParams *p, SvMigrationCookie *in,
+                                   const SvMigrationParams *p, SvMigrationCookie *in, int fd,
                                    GError **error);
 gboolean qemu_migrate_finish_live(SvCall *call, SvDomainObj *obj, MigJob *job,
                                   SvMigrationCookie *in, gboolean cancelled, guint flags,
@@ -24,7 +24,9 @@ typedef struct {
     char *key;
     char *uri_in;       /* the client's URI, or NULL */
     gboolean well_formed;
+    gboolean port_given; /* the client's URI names the port */
     gboolean nbd;       /* the source asked for the disks to be copied */
+    gboolean tunnel;    /* PREPARE_TUNNEL3: no URI in the answer */
 } PrepareWait;
 
 static void
@@ -45,8 +47,6 @@ answer_uri(const PrepareWait *w, guint port, gboolean port_given)
         return g_strdup_printf("tcp:%s:%u", g_get_host_name(), port);
     if (port_given)
         return NULL;
-    if (w->well_formed && !g_str_has_suffix(w->uri_in, "/"))
-        return g_strdup_printf("%s:%u", w->uri_in, port);
     return g_strdup_printf("%s:%u", w->uri_in, port);
 }
 
@@ -80,8 +80,16 @@ prepare_started(GObject *source, GAsyncResult *res, gpointer data)
     }
     sv_migration_cookie_add_cap(out, "late-block-activate", TRUE);
     mig_cookie_to_wire(out, &r.cookie_out.cookie_out_len, &r.cookie_out.cookie_out_val);
-    uri = answer_uri(w, in.port, !w->uri_in ? FALSE : strrchr(w->uri_in, ':') != NULL &&
-                                                        strrchr(w->uri_in, ':') > w->uri_in + 5);
+    if (w->tunnel) {
+        remote_domain_migrate_prepare_tunnel3_params_ret t = {{r.cookie_out.cookie_out_len,
+                                                               r.cookie_out.cookie_out_val}};
+        sv_call_reply(w->call, &t);
+        g_free(r.cookie_out.cookie_out_val);
+        qemu_incoming_clear(&in);
+        prepare_wait_free(w);
+        return;
+    }
+    uri = answer_uri(w, in.port, w->port_given);
     if (uri) {
         r.uri_out = g_new0(char *, 1);
         *r.uri_out = uri;
@@ -135,21 +143,22 @@ uri_port(const char *uri, guint *ret_port, gboolean *ret_well_formed, GError **e
 
 gboolean
 qemu_migrate_prepare_live(SvCall *call, SvDomainObj *obj, MigJob *job,
-                          const SvMigrationParams *p, SvMigrationCookie *in, GError **error)
+                          const SvMigrationParams *p, SvMigrationCookie *in, int fd,
+                          GError **error)
 {
     QemuProcessContext *ctx = qemu_ctx_of(obj);
-    QemuMigrationSpec spec = {.flags = job->flags, .tuning = &p->tuning, .fd = -1};
+    QemuMigrationSpec spec = {.flags = job->flags, .tuning = &p->tuning, .fd = fd};
     PrepareWait *w = g_new0(PrepareWait, 1);
     gboolean well_formed = TRUE;
     guint port = 0;
 
-    if (p->uri && !uri_port(p->uri, &port, &well_formed, error)) {
+    if (fd < 0 && p->uri && !uri_port(p->uri, &port, &well_formed, error)) {
         g_free(w);
         mig_job_end(ctx, job);
         sv_domain_obj_restore_def(obj);
         return FALSE;
     }
-    if (!p->uri && g_str_has_prefix(g_get_host_name(), "localhost")) {
+    if (fd < 0 && !p->uri && g_str_has_prefix(g_get_host_name(), "localhost")) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
                      "hostname on destination resolved to localhost, but migration requires "
                      "an FQDN");
@@ -162,6 +171,8 @@ qemu_migrate_prepare_live(SvCall *call, SvDomainObj *obj, MigJob *job,
     w->key = g_strdup(job->key);
     w->uri_in = g_strdup(p->uri);
     w->well_formed = well_formed;
+    w->port_given = port != 0;
+    w->tunnel = fd >= 0;
     w->nbd = (in->flags & SV_MIG_COOKIE_NBD) &&
              (job->flags & (SV_MIGRATE_NON_SHARED_DISK | SV_MIGRATE_NON_SHARED_INC));
     spec.listen_address = p->listen_address;

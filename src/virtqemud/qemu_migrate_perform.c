@@ -139,12 +139,18 @@ perform_ran(GObject *source, GAsyncResult *res, gpointer data)
 /* QEMU sends obj to uri; pf->done runs with the cookie to send on, or the error. */
 static gboolean
 perform_native(Perform *pf, SvDomainObj *obj, const char *uri, const SvMigrationCookie *in,
-               GError **error)
+               int fd, GError **error)
 {
-    QemuMigrationSpec spec = {.flags = pf->flags, .tuning = &pf->p->tuning, .fd = -1};
+    QemuMigrationSpec spec = {.flags = pf->flags, .tuning = &pf->p->tuning, .fd = fd};
     g_autofree char *host = NULL;
     g_autofree char *quri = NULL;
 
+    if (fd >= 0) {
+        /* Tunnelled: QEMU writes into the pipe the stream carries. */
+        spec.disks = (const char *const *)pf->p->migrate_disks;
+        qemu_migration_outgoing_run(obj, &spec, perform_ran, pf);
+        return TRUE;
+    }
     if (!uri) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
                      "domainMigratePrepare3 did not set uri");
@@ -228,7 +234,7 @@ perform_managed(SvCall *call, SvDomainObj *obj, SvMigrationParams *p,
     pf->flags = a->flags;
     pf->p = p;
     pf->done = managed_done;
-    if (!perform_native(pf, obj, p->uri, in, error)) {
+    if (!perform_native(pf, obj, p->uri, in, -1, error)) {
         pf->p = NULL;
         perform_free(pf);
         mig_job_end(ctx, job);
@@ -295,11 +301,13 @@ typedef struct {
     u_int cookie_out_len;
     gboolean cancelled;
     GError *error;          /* the first error, reported in the end */
+    MigTunnelOut *tunnel;   /* TUNNELLED: the stream of the destination's prepare */
 } P2P;
 
 static void
 p2p_free(P2P *x)
 {
+    mig_tunnel_out_free(x->tunnel);
     if (x->conn)
         sv_rpc_conn_free(x->conn);
     sv_migration_params_free(x->dest);
@@ -408,6 +416,19 @@ p2p_finish(P2P *x)
     sv_migrate_params_wire_free(g_steal_pointer(&wire));
 }
 
+static gboolean
+tunnel_sent(gpointer data)
+{
+    P2P *x = data;
+
+    x->obj = mig_domain_find(x->pf.ctx, x->pf.key);
+    if (!x->obj)
+        p2p_end(x);
+    else
+        p2p_finish(x);
+    return G_SOURCE_REMOVE;
+}
+
 static void
 p2p_performed(Perform *pf, SvDomainObj *obj, SvMigrationCookie *out, GError *error)
 {
@@ -432,6 +453,11 @@ p2p_performed(Perform *pf, SvDomainObj *obj, SvMigrationCookie *out, GError *err
         return;
     }
     x->obj = obj;
+    if (x->tunnel && x->cancelled)
+        g_clear_pointer(&x->tunnel, mig_tunnel_out_free);
+    /* Everything QEMU wrote goes out on the stream before finish is asked. */
+    if (x->tunnel && mig_tunnel_out_when_sent(x->tunnel, tunnel_sent, x))
+        return;
     p2p_finish(x);
 }
 
@@ -475,7 +501,43 @@ prepare_reply(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize l
                                      PERFORM_ACCEPT, obj->def->name, obj->def->uuid, NULL, &local);
     xdr_free((xdrproc_t)xdr_remote_domain_migrate_prepare3_params_ret, (char *)&r);
     if (!x->cookie || !mig_job_phase(job, MIG_PHASE_PERFORM3, &local) ||
-        !perform_native(&x->pf, obj, x->dest->uri, x->cookie, &local)) {
+        !perform_native(&x->pf, obj, x->dest->uri, x->cookie, -1, &local)) {
+        p2p_error(x, local);
+        g_clear_error(&local);
+        x->cancelled = TRUE;
+        p2p_finish(x);
+    }
+}
+
+/* The destination's PREPARE_TUNNEL3 answered: its stream is open (on the call's serial);
+ * QEMU sends into it. */
+static void
+prepare_tunnel_reply(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
+                     const GError *error, gpointer data)
+{
+    P2P *x = data;
+    remote_domain_migrate_prepare_tunnel3_params_ret r = {0};
+    QemuProcessContext *ctx = x->pf.ctx;
+    SvDomainObj *obj = mig_domain_find(ctx, x->pf.key);
+    MigJob *job = mig_job_by_key(ctx, x->pf.key);
+    GError *local = NULL;
+    int qemu_fd = -1;
+
+    if (error || !sv_xdr_decode(payload, len,
+                                (xdrproc_t)xdr_remote_domain_migrate_prepare_tunnel3_params_ret,
+                                &r, &local) || !obj || !job) {
+        p2p_error(x, error ? error : local);
+        g_clear_error(&local);
+        p2p_end(x);
+        return;
+    }
+    x->obj = obj;
+    x->cookie = mig_cookie_from_wire(ctx, r.cookie_out.cookie_out_val, r.cookie_out.cookie_out_len,
+                                     PERFORM_ACCEPT, obj->def->name, obj->def->uuid, NULL, &local);
+    xdr_free((xdrproc_t)xdr_remote_domain_migrate_prepare_tunnel3_params_ret, (char *)&r);
+    if (!x->cookie || !mig_job_phase(job, MIG_PHASE_PERFORM3, &local) ||
+        !(x->tunnel = mig_tunnel_out_new(conn, h->serial, &qemu_fd, &local)) ||
+        !perform_native(&x->pf, obj, NULL, x->cookie, qemu_fd, &local)) {
         p2p_error(x, local);
         g_clear_error(&local);
         x->cancelled = TRUE;
@@ -515,8 +577,16 @@ p2p_prepare(P2P *x)
     a.cookie_in.cookie_in_len = x->cookie_out_len;
     a.cookie_in.cookie_in_val = x->cookie_out;
     a.flags = x->destflags;
-    p2p_call(x, REMOTE_PROC_DOMAIN_MIGRATE_PREPARE3_PARAMS,
-             (xdrproc_t)xdr_remote_domain_migrate_prepare3_params_args, &a, prepare_reply);
+    /* Both calls' arguments have the same layout. */
+    G_STATIC_ASSERT(sizeof(remote_domain_migrate_prepare3_params_args) ==
+                    sizeof(remote_domain_migrate_prepare_tunnel3_params_args));
+    if (x->flags & SV_MIGRATE_TUNNELLED)
+        p2p_call(x, REMOTE_PROC_DOMAIN_MIGRATE_PREPARE_TUNNEL3_PARAMS,
+                 (xdrproc_t)xdr_remote_domain_migrate_prepare_tunnel3_params_args, &a,
+                 prepare_tunnel_reply);
+    else
+        p2p_call(x, REMOTE_PROC_DOMAIN_MIGRATE_PREPARE3_PARAMS,
+                 (xdrproc_t)xdr_remote_domain_migrate_prepare3_params_args, &a, prepare_reply);
     sv_migrate_params_wire_free(wire);
 }
 
@@ -644,11 +714,6 @@ mig_perform_p2p(SvCall *call, SvDomainObj *obj, SvMigrationParams *p, const char
     if (!dconnuri) {
         sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG,
                      "dconnuri in %s must not be NULL", "virDomainMigratePerform3Params");
-        return FALSE;
-    }
-    if ((flags & SV_MIGRATE_TUNNELLED) && !(flags & SV_MIGRATE_OFFLINE)) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                     "tunnelled migration is not supported yet");
         return FALSE;
     }
     if (!(job = mig_job_begin(ctx, obj, FALSE, flags, MIG_PHASE_NONE, error)))

@@ -6,6 +6,7 @@
 #include "conf/migration_cookie.h"
 #include "conf/migration_params.h"
 #include "qemu_migrate_calls.h"
+#include "rpc/client.h"
 
 /* libvirt's qemuMigrationJobPhase, in its order (it refuses to go backwards). */
 typedef enum {
@@ -89,6 +90,20 @@ SvDomainObj *mig_domain_find(QemuProcessContext *ctx, const char *key);
  * or already) is answered. */
 void mig_confirm_end(SvCall *call, QemuProcessContext *ctx, SvDomainObj *obj,
                      gboolean undefine, gboolean perform);
+
+/* Tunnelled data (qemu_migrate_tunnel.c). The destination: a stream on call (before its
+ * reply) whose data goes into a pipe; the end QEMU reads (transfer full), or -1 with error.
+ * The source: what QEMU writes into the pipe whose other end *ret_qemu_fd (transfer full) is
+ * goes out on conn as the STREAM messages of the destination's PREPARE_TUNNEL3 call serial. */
+typedef struct MigTunnelIn MigTunnelIn;
+typedef struct MigTunnelOut MigTunnelOut;
+int mig_tunnel_in_new(SvCall *call, GError **error);
+MigTunnelOut *mig_tunnel_out_new(SvRpcConn *conn, guint32 serial, int *ret_qemu_fd,
+                                 GError **error);
+void mig_tunnel_out_free(MigTunnelOut *t);
+/* Call fn(data) once QEMU's end is closed and all it wrote went out; FALSE: that is so
+ * already. */
+gboolean mig_tunnel_out_when_sent(MigTunnelOut *t, GSourceFunc fn, gpointer data);
 
 /* PERFORM3 (qemu_migrate_perform.c). */
 gboolean mig_perform3_params(SvCall *call, remote_domain_migrate_perform3_params_args *a,
