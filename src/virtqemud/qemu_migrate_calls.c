@@ -451,20 +451,47 @@ gboolean qemu_migrate_prepare_live(SvCall *call, SvDomainObj *obj, MigJob *job,
                                    const SvMigrationParams *p, SvMigrationCookie *in, int fd,
                                    GError **error);
 
+/* What prepare and prepare_tunnel share: the checks, the domain added here, its job
+ * (*ret_job). The domain, or NULL with error (nothing left behind). */
+static SvDomainObj *
+prepare_begin(QemuProcessContext *ctx, const SvMigrationParams *p, guint flags,
+              const char *val, u_int len, const char *fn, SvMigrationCookie **ret_in,
+              MigJob **ret_job, GError **error)
+{
+    g_autoptr(SvDomainDef) def = NULL;
+    g_autofree char *origname = NULL;
+    gboolean added = FALSE;
+    SvDomainObj *obj;
+
+    if (!(def = prepare_check(ctx, p, flags, fn, &origname, error)) ||
+        !sv_migration_flags_check(SV_MIGRATION_CALL_PREPARE, flags, p, fn, error) ||
+        !(*ret_in = mig_cookie_from_wire(ctx, val, len, PREPARE_ACCEPT,
+                                         origname ? origname : def->name, def->uuid, NULL,
+                                         error)) ||
+        !(obj = prepare_add(ctx, g_steal_pointer(&def), &added, error)))
+        return NULL;
+    *ret_job = mig_job_begin(ctx, obj, TRUE, flags, MIG_PHASE_PREPARE, error);
+    if (!*ret_job) {
+        prepare_undo(ctx, obj, added);
+        return NULL;
+    }
+    (*ret_job)->origname = g_strdup(origname ? origname : obj->def->name);
+    (*ret_job)->added = added;
+    return obj;
+}
+
 static gboolean
 migrate_prepare3_params(SvCall *call, remote_domain_migrate_prepare3_params_args *a,
                         remote_domain_migrate_prepare3_params_ret *ret, GError **error)
 {
     QemuProcessContext *ctx = qemu_ctx_of_call(call);
     g_autoptr(SvMigrationParams) p = NULL;
-    g_autoptr(SvDomainDef) def = NULL;
     g_autoptr(SvMigrationCookie) in = NULL, out = NULL;
-    g_autofree char *origname = NULL, *uri_out = NULL;
+    g_autofree char *uri_out = NULL;
     const char *fn = "qemuDomainMigratePrepare3Params";
     guint flags = a->flags, port = 0;
-    gboolean added = FALSE;
     SvDomainObj *obj;
-    MigJob *job;
+    MigJob *job = NULL;
 
     if (!sv_check_flags(flags, SV_DOMAIN_MIGRATE_FLAGS_ALL, SV_FROM_QEMU, fn, error) ||
         !(p = sv_migrate_params_from_wire(a->params.params_val, a->params.params_len, error)))
@@ -474,27 +501,15 @@ migrate_prepare3_params(SvCall *call, remote_domain_migrate_prepare3_params_args
                      "Tunnelled migration requested but invalid RPC method called");
         return FALSE;
     }
-    if (!(def = prepare_check(ctx, p, flags, fn, &origname, error)))
-        return FALSE;
     if ((flags & SV_MIGRATE_OFFLINE) && !(uri_out = prepare_uri(ctx, p->uri, &port, error)) &&
         !p->uri)
         return FALSE;
-    if (!sv_migration_flags_check(SV_MIGRATION_CALL_PREPARE, flags, p, fn, error) ||
-        !(in = mig_cookie_from_wire(ctx, a->cookie_in.cookie_in_val, a->cookie_in.cookie_in_len,
-                                    PREPARE_ACCEPT, origname ? origname : def->name, def->uuid,
-                                    NULL, error)) ||
-        !(obj = prepare_add(ctx, g_steal_pointer(&def), &added, error))) {
+    obj = prepare_begin(ctx, p, flags, a->cookie_in.cookie_in_val, a->cookie_in.cookie_in_len,
+                        fn, &in, &job, error);
+    if (!obj) {
         qemu_ports_release(ctx->migration_ports, port);
         return FALSE;
     }
-    job = mig_job_begin(ctx, obj, TRUE, flags, MIG_PHASE_PREPARE, error);
-    if (!job) {
-        qemu_ports_release(ctx->migration_ports, port);
-        prepare_undo(ctx, obj, added);
-        return FALSE;
-    }
-    job->origname = g_strdup(origname ? origname : obj->def->name);
-    job->added = added;
     job->port = port;
     if (!(flags & SV_MIGRATE_OFFLINE))
         return qemu_migrate_prepare_live(call, obj, job, p, in, -1, error);
@@ -516,13 +531,11 @@ migrate_prepare_tunnel3_params(SvCall *call, remote_domain_migrate_prepare_tunne
 {
     QemuProcessContext *ctx = qemu_ctx_of_call(call);
     g_autoptr(SvMigrationParams) p = NULL;
-    g_autoptr(SvDomainDef) def = NULL;
     g_autoptr(SvMigrationCookie) in = NULL;
-    g_autofree char *origname = NULL;
     const char *fn = "qemuDomainMigratePrepareTunnel3Params";
-    gboolean added = FALSE;
     SvDomainObj *obj;
-    MigJob *job;
+    MigJob *job = NULL;
+    gboolean added;
     int fd;
 
     (void)ret;
@@ -534,19 +547,11 @@ migrate_prepare_tunnel3_params(SvCall *call, remote_domain_migrate_prepare_tunne
                      "PrepareTunnel called but no TUNNELLED flag set");
         return FALSE;
     }
-    if (!(def = prepare_check(ctx, p, a->flags, fn, &origname, error)) ||
-        !sv_migration_flags_check(SV_MIGRATION_CALL_PREPARE, a->flags, p, fn, error) ||
-        !(in = mig_cookie_from_wire(ctx, a->cookie_in.cookie_in_val, a->cookie_in.cookie_in_len,
-                                    PREPARE_ACCEPT, origname ? origname : def->name, def->uuid,
-                                    NULL, error)) ||
-        !(obj = prepare_add(ctx, g_steal_pointer(&def), &added, error)))
+    obj = prepare_begin(ctx, p, a->flags, a->cookie_in.cookie_in_val, a->cookie_in.cookie_in_len,
+                        fn, &in, &job, error);
+    if (!obj)
         return FALSE;
-    if (!(job = mig_job_begin(ctx, obj, TRUE, a->flags, MIG_PHASE_PREPARE, error))) {
-        prepare_undo(ctx, obj, added);
-        return FALSE;
-    }
-    job->origname = g_strdup(origname ? origname : obj->def->name);
-    job->added = added;
+    added = job->added;
     fd = mig_tunnel_in_new(call, error);
     if (fd < 0) {
         mig_job_end(ctx, job);
@@ -574,16 +579,15 @@ finish_wait_free(FinishWait *w)
     g_free(w);
 }
 
-/* The reply of a finish that went well: the domain here, and a cookie. */
-static void
-finish_reply(FinishWait *w, SvDomainObj *obj)
+void
+mig_finish_reply(SvCall *call, QemuProcessContext *ctx, SvDomainObj *obj)
 {
     remote_domain_migrate_finish3_params_ret r = {0};
-    g_autoptr(SvMigrationCookie) out = mig_cookie_new(w->ctx, obj->def->name, obj->def->uuid);
+    g_autoptr(SvMigrationCookie) out = mig_cookie_new(ctx, obj->def->name, obj->def->uuid);
 
     sv_domain_obj_to_remote(obj, &r.dom);
     mig_cookie_to_wire(out, &r.cookie_out.cookie_out_len, &r.cookie_out.cookie_out_val);
-    sv_call_reply(w->call, &r);
+    sv_call_reply(call, &r);
     g_free(r.dom.name);
     g_free(r.cookie_out.cookie_out_val);
 }
@@ -599,7 +603,7 @@ finish_offline_done(const GError *error, SvDomainObj *obj, gpointer data)
     if (error)
         sv_call_fail(w->call, g_error_copy(error));
     else
-        finish_reply(w, obj);
+        mig_finish_reply(w->call, w->ctx, obj);
     finish_wait_free(w);
 }
 

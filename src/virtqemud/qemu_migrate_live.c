@@ -203,19 +203,6 @@ finish_live_free(FinishLive *w)
 }
 
 static void
-finish_live_reply(FinishLive *w, SvDomainObj *obj)
-{
-    remote_domain_migrate_finish3_params_ret r = {0};
-    g_autoptr(SvMigrationCookie) out = mig_cookie_new(w->ctx, obj->def->name, obj->def->uuid);
-
-    sv_domain_obj_to_remote(obj, &r.dom);
-    mig_cookie_to_wire(out, &r.cookie_out.cookie_out_len, &r.cookie_out.cookie_out_val);
-    sv_call_reply(w->call, &r);
-    g_free(r.dom.name);
-    g_free(r.cookie_out.cookie_out_val);
-}
-
-static void
 finish_persisted(const GError *error, SvDomainObj *obj, gpointer data)
 {
     FinishLive *w = data;
@@ -227,7 +214,7 @@ finish_persisted(const GError *error, SvDomainObj *obj, gpointer data)
                   error->message);
     obj = mig_domain_find(w->ctx, w->key);
     if (obj)
-        finish_live_reply(w, obj);
+        mig_finish_reply(w->call, w->ctx, obj);
     else
         sv_call_fail(w->call, g_error_new_literal(sv_error_quark(SV_FROM_QEMU),
                                                   SV_ERR_INTERNAL_ERROR, "guest unexpectedly quit"));
@@ -263,7 +250,7 @@ finish_done(GObject *source, GAsyncResult *res, gpointer data)
                                     finish_persisted, w);
         return;
     }
-    finish_live_reply(w, obj);
+    mig_finish_reply(w->call, w->ctx, obj);
     finish_live_free(w);
 }
 

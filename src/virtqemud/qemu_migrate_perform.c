@@ -461,47 +461,43 @@ p2p_performed(Perform *pf, SvDomainObj *obj, SvMigrationCookie *out, GError *err
     p2p_finish(x);
 }
 
+/* The destination's prepare answered (error: it failed; nothing was started there, the
+ * guest simply stays): offline, finish at once; live, QEMU sends (tunnelled: into the
+ * stream the answer opened on the call's serial). */
 static void
-prepare_reply(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
-              const GError *error, gpointer data)
+p2p_prepared(P2P *x, SvRpcConn *conn, guint32 serial, const char *cookie, u_int len,
+             const char *uri_out, const GError *error)
 {
-    P2P *x = data;
-    remote_domain_migrate_prepare3_params_ret r = {0};
     QemuProcessContext *ctx = x->pf.ctx;
     SvDomainObj *obj = mig_domain_find(ctx, x->pf.key);
     MigJob *job = mig_job_by_key(ctx, x->pf.key);
     GError *local = NULL;
+    int qemu_fd = -1;
 
-    (void)conn;
-    (void)h;
-    if (error || !sv_xdr_decode(payload, len,
-                                (xdrproc_t)xdr_remote_domain_migrate_prepare3_params_ret, &r,
-                                &local) || !obj || !job) {
-        /* Nothing was started over there: the guest simply stays. */
-        p2p_error(x, error ? error : local);
-        g_clear_error(&local);
+    if (error || !obj || !job) {
+        p2p_error(x, error);
         p2p_end(x);
         return;
     }
     x->obj = obj;
-    if (r.uri_out && *r.uri_out) {
+    if (uri_out) {
         g_free(x->dest->uri);
-        x->dest->uri = g_strdup(*r.uri_out);
+        x->dest->uri = g_strdup(uri_out);
     }
     if (x->flags & SV_MIGRATE_OFFLINE) {
         /* No perform: finish gets no cookie, as libvirt's. */
-        xdr_free((xdrproc_t)xdr_remote_domain_migrate_prepare3_params_ret, (char *)&r);
         g_clear_pointer(&x->cookie_out, g_free);
         x->cookie_out_len = 0;
         x->cancelled = FALSE;
         p2p_finish(x);
         return;
     }
-    x->cookie = mig_cookie_from_wire(ctx, r.cookie_out.cookie_out_val, r.cookie_out.cookie_out_len,
-                                     PERFORM_ACCEPT, obj->def->name, obj->def->uuid, NULL, &local);
-    xdr_free((xdrproc_t)xdr_remote_domain_migrate_prepare3_params_ret, (char *)&r);
+    x->cookie = mig_cookie_from_wire(ctx, cookie, len, PERFORM_ACCEPT, obj->def->name,
+                                     obj->def->uuid, NULL, &local);
     if (!x->cookie || !mig_job_phase(job, MIG_PHASE_PERFORM3, &local) ||
-        !perform_native(&x->pf, obj, x->dest->uri, x->cookie, -1, &local)) {
+        ((x->flags & SV_MIGRATE_TUNNELLED) &&
+         !(x->tunnel = mig_tunnel_out_new(conn, serial, &qemu_fd, &local))) ||
+        !perform_native(&x->pf, obj, x->dest->uri, x->cookie, qemu_fd, &local)) {
         p2p_error(x, local);
         g_clear_error(&local);
         x->cancelled = TRUE;
@@ -509,40 +505,40 @@ prepare_reply(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize l
     }
 }
 
-/* The destination's PREPARE_TUNNEL3 answered: its stream is open (on the call's serial);
- * QEMU sends into it. */
+static void
+prepare_reply(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
+              const GError *error, gpointer data)
+{
+    remote_domain_migrate_prepare3_params_ret r = {0};
+    GError *local = NULL;
+
+    if (!error && sv_xdr_decode(payload, len,
+                                (xdrproc_t)xdr_remote_domain_migrate_prepare3_params_ret, &r,
+                                &local))
+        p2p_prepared(data, conn, h->serial, r.cookie_out.cookie_out_val,
+                     r.cookie_out.cookie_out_len, r.uri_out ? *r.uri_out : NULL, NULL);
+    else
+        p2p_prepared(data, conn, h->serial, NULL, 0, NULL, error ? error : local);
+    g_clear_error(&local);
+    xdr_free((xdrproc_t)xdr_remote_domain_migrate_prepare3_params_ret, (char *)&r);
+}
+
 static void
 prepare_tunnel_reply(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
                      const GError *error, gpointer data)
 {
-    P2P *x = data;
     remote_domain_migrate_prepare_tunnel3_params_ret r = {0};
-    QemuProcessContext *ctx = x->pf.ctx;
-    SvDomainObj *obj = mig_domain_find(ctx, x->pf.key);
-    MigJob *job = mig_job_by_key(ctx, x->pf.key);
     GError *local = NULL;
-    int qemu_fd = -1;
 
-    if (error || !sv_xdr_decode(payload, len,
+    if (!error && sv_xdr_decode(payload, len,
                                 (xdrproc_t)xdr_remote_domain_migrate_prepare_tunnel3_params_ret,
-                                &r, &local) || !obj || !job) {
-        p2p_error(x, error ? error : local);
-        g_clear_error(&local);
-        p2p_end(x);
-        return;
-    }
-    x->obj = obj;
-    x->cookie = mig_cookie_from_wire(ctx, r.cookie_out.cookie_out_val, r.cookie_out.cookie_out_len,
-                                     PERFORM_ACCEPT, obj->def->name, obj->def->uuid, NULL, &local);
+                                &r, &local))
+        p2p_prepared(data, conn, h->serial, r.cookie_out.cookie_out_val,
+                     r.cookie_out.cookie_out_len, NULL, NULL);
+    else
+        p2p_prepared(data, conn, h->serial, NULL, 0, NULL, error ? error : local);
+    g_clear_error(&local);
     xdr_free((xdrproc_t)xdr_remote_domain_migrate_prepare_tunnel3_params_ret, (char *)&r);
-    if (!x->cookie || !mig_job_phase(job, MIG_PHASE_PERFORM3, &local) ||
-        !(x->tunnel = mig_tunnel_out_new(conn, h->serial, &qemu_fd, &local)) ||
-        !perform_native(&x->pf, obj, NULL, x->cookie, qemu_fd, &local)) {
-        p2p_error(x, local);
-        g_clear_error(&local);
-        x->cancelled = TRUE;
-        p2p_finish(x);
-    }
 }
 
 /* libvirt's begin on the source, then the destination's prepare. */

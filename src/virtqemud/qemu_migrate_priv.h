@@ -84,6 +84,10 @@ char *mig_begin_phase(QemuProcessContext *ctx, SvDomainObj *obj, const SvMigrati
  * step: find it again by its UUID text. */
 SvDomainObj *mig_domain_find(QemuProcessContext *ctx, const char *key);
 
+/* The answer of a finish that went well (call: a deferred FINISH3): the domain here, and a
+ * cookie. */
+void mig_finish_reply(SvCall *call, QemuProcessContext *ctx, SvDomainObj *obj);
+
 /* The end of a confirm (CONFIRM3, or a peer-to-peer PERFORM3's own: perform) on obj, whose
  * job has ended: with undefine (UNDEFINE_SOURCE after a migration that went well) its
  * definition is removed first; an inactive transient domain goes; then call (deferred here,
