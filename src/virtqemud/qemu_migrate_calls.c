@@ -480,37 +480,43 @@ prepare_begin(QemuProcessContext *ctx, const SvMigrationParams *p, guint flags,
     return obj;
 }
 
+/* prepare (tunnel: prepare_tunnel) once the driver can read definitions: TRUE with *ret
+ * filled (an offline prepare's answer), or with the call deferred (a live one's), or FALSE
+ * with error. */
 static gboolean
-migrate_prepare3_params(SvCall *call, remote_domain_migrate_prepare3_params_args *a,
-                        remote_domain_migrate_prepare3_params_ret *ret, GError **error)
+prepare_run(SvCall *call, QemuProcessContext *ctx, const SvMigrationParams *p, guint flags,
+            const char *val, u_int len, gboolean tunnel,
+            remote_domain_migrate_prepare3_params_ret *ret, GError **error)
 {
-    QemuProcessContext *ctx = qemu_ctx_of_call(call);
-    g_autoptr(SvMigrationParams) p = NULL;
     g_autoptr(SvMigrationCookie) in = NULL, out = NULL;
     g_autofree char *uri_out = NULL;
-    const char *fn = "qemuDomainMigratePrepare3Params";
-    guint flags = a->flags, port = 0;
+    const char *fn = tunnel ? "qemuDomainMigratePrepareTunnel3Params"
+                            : "qemuDomainMigratePrepare3Params";
+    guint port = 0;
     SvDomainObj *obj;
     MigJob *job = NULL;
+    int fd;
 
-    if (!sv_check_flags(flags, SV_DOMAIN_MIGRATE_FLAGS_ALL, SV_FROM_QEMU, fn, error) ||
-        !(p = sv_migrate_params_from_wire(a->params.params_val, a->params.params_len, error)))
-        return FALSE;
-    if (flags & SV_MIGRATE_TUNNELLED) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                     "Tunnelled migration requested but invalid RPC method called");
-        return FALSE;
-    }
     if ((flags & SV_MIGRATE_OFFLINE) && !(uri_out = prepare_uri(ctx, p->uri, &port, error)) &&
         !p->uri)
         return FALSE;
-    obj = prepare_begin(ctx, p, flags, a->cookie_in.cookie_in_val, a->cookie_in.cookie_in_len,
-                        fn, &in, &job, error);
+    obj = prepare_begin(ctx, p, flags, val, len, fn, &in, &job, error);
     if (!obj) {
         qemu_ports_release(ctx->migration_ports, port);
         return FALSE;
     }
     job->port = port;
+    if (tunnel) {
+        gboolean added = job->added;
+
+        fd = mig_tunnel_in_new(call, error);
+        if (fd < 0) {
+            mig_job_end(ctx, job);
+            prepare_undo(ctx, obj, added);
+            return FALSE;
+        }
+        return qemu_migrate_prepare_live(call, obj, job, p, in, fd, error);
+    }
     if (!(flags & SV_MIGRATE_OFFLINE))
         return qemu_migrate_prepare_live(call, obj, job, p, in, -1, error);
     out = mig_cookie_new(ctx, job->origname, obj->def->uuid);
@@ -522,6 +528,82 @@ migrate_prepare3_params(SvCall *call, remote_domain_migrate_prepare3_params_args
     return TRUE;
 }
 
+/* A prepare that came while the driver could not read definitions yet (QEMU's probe, just
+ * after a start), run once it can. */
+typedef struct {
+    SvCall *call;
+    QemuProcessContext *ctx;
+    SvMigrationParams *p;
+    guint flags;
+    GBytes *cookie;
+    gboolean tunnel;
+} PrepareLater;
+
+static void
+prepare_when_ready(const GError *failed, gpointer data)
+{
+    PrepareLater *w = data;
+    remote_domain_migrate_prepare3_params_ret r = {0};
+    GError *error = NULL;
+    gsize len = 0;
+    const char *val = g_bytes_get_data(w->cookie, &len);
+
+    if (failed)
+        sv_call_fail(w->call, g_error_copy(failed));
+    else if (!prepare_run(w->call, w->ctx, w->p, w->flags, val, (u_int)len, w->tunnel, &r,
+                          &error))
+        sv_call_fail(w->call, error);
+    else if (r.cookie_out.cookie_out_val)
+        sv_call_reply(w->call, &r); /* offline: answered here; live: by the start's end */
+    xdr_free((xdrproc_t)xdr_remote_domain_migrate_prepare3_params_ret, (char *)&r);
+    sv_migration_params_free(w->p);
+    g_bytes_unref(w->cookie);
+    g_free(w);
+}
+
+/* Run prepare now, or once the driver can read definitions. */
+static gboolean
+prepare_now_or_later(SvCall *call, SvMigrationParams *p, guint flags, const char *val,
+                     u_int len, gboolean tunnel, remote_domain_migrate_prepare3_params_ret *ret,
+                     GError **error)
+{
+    QemuProcessContext *ctx = qemu_ctx_of_call(call);
+    SvDomainDriver *drv = ctx->domains;
+    PrepareLater *w;
+
+    if (!drv->defs_ready || drv->defs_ready(drv))
+        return prepare_run(call, ctx, p, flags, val, len, tunnel, ret, error);
+    w = g_new0(PrepareLater, 1);
+    w->call = sv_call_defer(call);
+    w->ctx = ctx;
+    w->p = g_memdup2(p, sizeof(*p));
+    memset(p, 0, sizeof(*p)); /* its strings are the copy's now */
+    w->flags = flags;
+    w->cookie = g_bytes_new(val, len);
+    w->tunnel = tunnel;
+    drv->wait_defs_ready(drv, prepare_when_ready, w);
+    return TRUE;
+}
+
+static gboolean
+migrate_prepare3_params(SvCall *call, remote_domain_migrate_prepare3_params_args *a,
+                        remote_domain_migrate_prepare3_params_ret *ret, GError **error)
+{
+    g_autoptr(SvMigrationParams) p = NULL;
+    const char *fn = "qemuDomainMigratePrepare3Params";
+
+    if (!sv_check_flags(a->flags, SV_DOMAIN_MIGRATE_FLAGS_ALL, SV_FROM_QEMU, fn, error) ||
+        !(p = sv_migrate_params_from_wire(a->params.params_val, a->params.params_len, error)))
+        return FALSE;
+    if (a->flags & SV_MIGRATE_TUNNELLED) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "Tunnelled migration requested but invalid RPC method called");
+        return FALSE;
+    }
+    return prepare_now_or_later(call, p, a->flags, a->cookie_in.cookie_in_val,
+                                a->cookie_in.cookie_in_len, FALSE, ret, error);
+}
+
 /* PREPARE_TUNNEL3: as prepare, QEMU reading its incoming migration from a pipe the call's
  * stream fills; the answer has no URI. */
 static gboolean
@@ -529,14 +611,9 @@ migrate_prepare_tunnel3_params(SvCall *call, remote_domain_migrate_prepare_tunne
                                remote_domain_migrate_prepare_tunnel3_params_ret *ret,
                                GError **error)
 {
-    QemuProcessContext *ctx = qemu_ctx_of_call(call);
     g_autoptr(SvMigrationParams) p = NULL;
-    g_autoptr(SvMigrationCookie) in = NULL;
     const char *fn = "qemuDomainMigratePrepareTunnel3Params";
-    SvDomainObj *obj;
-    MigJob *job = NULL;
-    gboolean added;
-    int fd;
+    remote_domain_migrate_prepare3_params_ret unused = {0};
 
     (void)ret;
     if (!sv_check_flags(a->flags, SV_DOMAIN_MIGRATE_FLAGS_ALL, SV_FROM_QEMU, fn, error) ||
@@ -547,18 +624,9 @@ migrate_prepare_tunnel3_params(SvCall *call, remote_domain_migrate_prepare_tunne
                      "PrepareTunnel called but no TUNNELLED flag set");
         return FALSE;
     }
-    obj = prepare_begin(ctx, p, a->flags, a->cookie_in.cookie_in_val, a->cookie_in.cookie_in_len,
-                        fn, &in, &job, error);
-    if (!obj)
-        return FALSE;
-    added = job->added;
-    fd = mig_tunnel_in_new(call, error);
-    if (fd < 0) {
-        mig_job_end(ctx, job);
-        prepare_undo(ctx, obj, added);
-        return FALSE;
-    }
-    return qemu_migrate_prepare_live(call, obj, job, p, in, fd, error);
+    /* Always answered from the start's end (never offline: refused above). */
+    return prepare_now_or_later(call, p, a->flags, a->cookie_in.cookie_in_val,
+                                a->cookie_in.cookie_in_len, TRUE, &unused, error);
 }
 
 /* ---------------------------------------------------------------- finish */
