@@ -324,6 +324,8 @@ mirrors_cancelled(SvDomainObj *obj, const GError *error)
 
     if (error)
         g_debug("domain %s: %s", obj->def->name, error->message);
+    qemu_monitor_command(qemu_domain_of(obj)->mon, "migrate-set-capabilities",
+                         qemu_migration_caps_reset_args(), ignore_reply, NULL);
     if (!mig->resume || obj->state != SV_DOMAIN_PAUSED) {
         forget(obj);
         return;
