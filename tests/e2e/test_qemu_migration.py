@@ -255,3 +255,35 @@ def test_postcopy(pair, linux):
     assert a.events.of(name)[-3:] == ["SUSPENDED/MIGRATED", "SUSPENDED/POSTCOPY",
                                       "STOPPED/MIGRATED"]
     moved.destroy()
+
+
+# ---------------------------------------------------------------- with libvirtd
+
+def test_live_with_libvirtd_both_ways(pair, ref):
+    """Ours -> Debian's libvirtd, then back (managed by virsh): the guest goes on counting on
+    each side, and each side's events are libvirt's."""
+    a, _ = pair
+    name = "mig-lv-live"
+    dom, con = start_ticking(a, name)
+    ev_ref = a.events.__class__(ref.uri)
+    try:
+        virsh(a.uri, "migrate", "--live", name, ref.uri)
+        wait_gone(a, name)
+        assert ref.virsh("domstate", "--reason", name).stdout.strip() == "running (migrated)"
+        wait_events(ev_ref, name, ["STARTED/MIGRATED", "RESUMED/MIGRATED"])
+        before = last_tick(con.data)
+        con.close()
+        virsh(ref.uri, "migrate", "--live", name, a.uri)
+        back = a.conn.lookupByName(name)
+        assert back.state() == [RUNNING, RUNNING_MIGRATED]
+        wait_events(ev_ref, name, ["STARTED/MIGRATED", "RESUMED/MIGRATED",
+                                   "SUSPENDED/MIGRATED", "STOPPED/MIGRATED"])
+        a.events.wait_count(name, 5, WAIT)
+        assert a.events.of(name)[-2:] == ["STARTED/MIGRATED", "RESUMED/MIGRATED"]
+        con_a = a.console(back)
+        con_a.wait_for("TICK ", count=1, timeout=WAIT)
+        assert last_tick(con_a.data) > before and b"READY" not in con_a.data
+        back.destroy()
+    finally:
+        ev_ref.close()
+        ref.virsh("destroy", name, check=False)
