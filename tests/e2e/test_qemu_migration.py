@@ -287,3 +287,35 @@ def test_live_with_libvirtd_both_ways(pair, ref):
     finally:
         ev_ref.close()
         ref.virsh("destroy", name, check=False)
+
+
+JOB_CALLS = [
+    # (virsh command, what): each run on a running guest that is not migrating
+    (["domjobabort"], "abort without a job"),
+    (["migrate-postcopy"], "post-copy without a migration"),
+    (["migrate-getmaxdowntime"], "QEMU's downtime"),
+    (["migrate-getspeed"], "the speed kept"),
+    (["migrate-getspeed", "--postcopy"], "QEMU's post-copy speed"),
+    (["migrate-setspeed", "--bandwidth", "8796093022208"], "a speed too large"),
+    (["migrate-compcache"], "QEMU's compression cache"),
+    (["domjobinfo"], "no job"),
+    (["domjobinfo", "--completed"], "no completed job"),
+]
+
+
+def test_job_calls_as_libvirtd(pair, ref):
+    """The job's calls on a guest that is not migrating, on ours and on libvirtd: the same
+    output or error."""
+    a, _ = pair
+    name = "mig-calls-ref"
+    start_ticking(a, name)
+    ref.virsh("create", "/dev/stdin", input_text=a.xml(name, "tick"))
+    try:
+        for args, what in JOB_CALLS:
+            ours = virsh(a.uri, *args, name, check=False)
+            theirs = ref.virsh(*args, name, check=False)
+            assert (ours.returncode, ours.stdout, ours.stderr) == \
+                (theirs.returncode, theirs.stdout, theirs.stderr), what
+    finally:
+        ref.virsh("destroy", name, check=False)
+    a.conn.lookupByName(name).destroy()
