@@ -248,6 +248,10 @@ qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec, GAs
     }
     mig = mig_new(SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT, spec);
     mig->uri = g_strdup(spec->fd >= 0 ? MIG_FD_URI : spec->uri);
+    /* TLS checks the destination's certificate against TLS_DESTINATION, else the URI's
+     * host, as libvirt. */
+    if ((mig->flags & SV_MIGRATE_TLS) && !mig->tls_hostname && spec->uri)
+        mig->tls_hostname = qemu_migration_uri_host(spec->uri);
     mig->bandwidth =
         mig->tuning.has_bandwidth ? mig->tuning.bandwidth : qemu_migration_kept_speed(obj);
     mig->resume = obj->state == SV_DOMAIN_RUNNING;

@@ -20,6 +20,8 @@ migration must last.
 """
 
 import re
+import shutil
+import socket
 import subprocess
 import time
 
@@ -255,6 +257,74 @@ def test_postcopy(pair, linux):
     assert a.events.of(name)[-3:] == ["SUSPENDED/MIGRATED", "SUSPENDED/POSTCOPY",
                                       "STOPPED/MIGRATED"]
     moved.destroy()
+
+
+# ---------------------------------------------------------------- TLS
+
+def qemu_pki(work, roots):
+    """A CA and one certificate for this host's name (server and client use), made with
+    certtool, in QEMU's layout under each root's etc/pki/qemu (libvirt's default
+    migrate_tls_x509_cert_dir)."""
+    work.mkdir()
+
+    def certtool(*args):
+        subprocess.run(["certtool", *args], cwd=work, check=True, capture_output=True)
+
+    (work / "ca.info").write_text("cn = Migration CA\nca\ncert_signing_key\n"
+                                  "expiration_days = 30\n")
+    (work / "host.info").write_text("organization = Test\ncn = %s\ndns_name = %s\n"
+                                    "ip_address = 127.0.0.1\ntls_www_server\ntls_www_client\n"
+                                    "encryption_key\nsigning_key\nexpiration_days = 30\n"
+                                    % (socket.gethostname(), socket.gethostname()))
+    for name in ("ca", "host"):
+        certtool("--generate-privkey", "--key-type=rsa", "--bits=2048", "--outfile",
+                 name + "-key.pem")
+    certtool("--generate-self-signed", "--load-privkey", "ca-key.pem", "--template",
+             "ca.info", "--outfile", "ca-cert.pem")
+    certtool("--generate-certificate", "--load-privkey", "host-key.pem",
+             "--load-ca-certificate", "ca-cert.pem", "--load-ca-privkey", "ca-key.pem",
+             "--template", "host.info", "--outfile", "host-cert.pem")
+    for root in roots:
+        d = root / "etc/pki/qemu"
+        d.mkdir(parents=True)
+        shutil.copy(work / "ca-cert.pem", d / "ca-cert.pem")
+        for role in ("server", "client"):
+            shutil.copy(work / "host-cert.pem", d / (role + "-cert.pem"))
+            shutil.copy(work / "host-key.pem", d / (role + "-key.pem"))
+
+
+@pytest.mark.skipif(not shutil.which("certtool"), reason="certtool (gnutls-bin) not installed")
+def test_tls(pair, root):
+    """--tls: QEMU's x509 credentials on both sides (the destination verifying its peer),
+    the migration stream encrypted; the guest arrives as without TLS."""
+    a, b = pair
+    qemu_pki(root / "pki", [a.root, b.root])
+    name = "mig-tls"
+    start_ticking(a, name)
+    virsh(a.uri, "migrate", "--live", "--tls", name, b.uri)
+    moved = b.conn.lookupByName(name)
+    assert moved.state() == [RUNNING, RUNNING_MIGRATED]
+    wait_events(b.events, name, ["STARTED/MIGRATED", "RESUMED/MIGRATED"])
+    moved.destroy()
+
+
+@pytest.mark.skipif(not shutil.which("certtool"), reason="certtool (gnutls-bin) not installed")
+def test_tls_without_certificates(pair, root):
+    """--tls with no certificate directory on the source (the destination has one): refused
+    before anything moves; the guest runs on, the destination has nothing."""
+    a, b = pair
+    qemu_pki(root / "pki", [b.root])
+    name = "mig-tls-none"
+    dom, _ = start_ticking(a, name)
+    r = virsh(a.uri, "migrate", "--live", "--tls", name, b.uri, check=False)
+    assert r.returncode != 0
+    assert "host migration TLS directory '%s/etc/pki/qemu' does not exist" % a.root \
+        in r.stderr, r.stderr
+    assert dom.state()[0] == RUNNING
+    wait_events(b.events, name, ["STARTED/MIGRATED", "STOPPED/FAILED"])
+    with pytest.raises(libvirt.libvirtError):
+        b.conn.lookupByName(name)
+    dom.destroy()
 
 
 # ---------------------------------------------------------------- with libvirtd
