@@ -215,6 +215,13 @@ check_can_send(SvDomainObj *obj, const QemuMigrationSpec *spec, GError **error)
                      "domain '%s' has another job under way", obj->def->name);
         return FALSE;
     }
+    /* No silent memory-only migration of a guest whose disks were to be copied. */
+    if ((spec->flags & (SV_MIGRATE_NON_SHARED_DISK | SV_MIGRATE_NON_SHARED_INC)) &&
+        !spec->nbd_host) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "the destination offered no NBD server for the storage copy");
+        return FALSE;
+    }
     if (spec->fd < 0 && !spec->uri) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
                      "a migration needs a URI or a tunnel");

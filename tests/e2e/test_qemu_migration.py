@@ -389,3 +389,81 @@ def test_job_calls_as_libvirtd(pair, ref):
     finally:
         ref.virsh("destroy", name, check=False)
     a.conn.lookupByName(name).destroy()
+
+
+# ---------------------------------------------------------------- storage copy
+
+@pytest.mark.xfail(strict=True, reason="migconf's begin sends no <nbd> in the source's cookie "
+                   "yet, so the destination offers no NBD server and the source refuses "
+                   "(rather than moving the memory alone)")
+def test_copy_storage_all(pair, linux, tmp_path):
+    """--copy-storage-all: the disk copied over NBD into the destination's own image (another
+    path, given with --xml, made empty beforehand as libvirt needs it), the guest running
+    there on it: its root file system is mounted from the copy."""
+    a, b = pair
+    name = "mig-storage"
+    dom = start_linux(a, linux, name)
+    src = a.root / ("%s.qcow2" % name)
+    dst = b.root / ("%s.qcow2" % name)
+    info = subprocess.run(["qemu-img", "info", "--output=json", "-U", str(src)],
+                          capture_output=True, text=True, check=True).stdout
+    size = re.search(r'"virtual-size": (\d+)', info).group(1)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(dst), size], check=True)
+    xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE).replace(str(src), str(dst))
+    # Our live XML's labels are not taken back by our own parser (noted in the report):
+    # the destination makes its own anyway.
+    xml = re.sub(r"<seclabel.*?(/>|</seclabel>)", "", xml, flags=re.S)
+    (tmp_path / "dest.xml").write_text(xml)
+    try:
+        virsh(a.uri, "migrate", "--live", "--copy-storage-all", "--xml",
+              str(tmp_path / "dest.xml"), name, b.uri)
+    except AssertionError:
+        dom.destroy()  # the source keeps the guest when it refuses
+        raise
+    moved = b.conn.lookupByName(name)
+    assert moved.state() == [RUNNING, RUNNING_MIGRATED]
+    assert str(dst) in moved.XMLDesc(0)
+    wait_events(b.events, name, ["STARTED/MIGRATED", "RESUMED/MIGRATED"])
+    # The guest works on the copy: a command runs and its answer comes back.
+    con = b.console(moved)
+    con.stream.send(b"echo copied-$((6*7))\n")
+    con.wait_for("copied-42", timeout=WAIT)
+    moved.destroy()
+    # The copy holds data: far more than an empty image's few hundred KiB.
+    assert dst.stat().st_size > 4 * 1024 * 1024
+
+
+def test_copy_storage_from_libvirtd(pair, linux, ref, tmp_path):
+    """--copy-storage-all from Debian's libvirtd to ours: our destination serves the disk
+    over NBD (libvirtd's source mirrors into it), and the guest runs on the copy."""
+    a, _ = pair
+    name = "mig-storage-lv"
+    os_dir = tmp_path / "lv"
+    os_dir.mkdir()
+    os_dir.chmod(0o755)
+    files = linuxguest.boot_files_for(linux, os_dir)
+    src = linux.copy_root(os_dir / ("%s.qcow2" % name))
+    src.chmod(0o666)
+    xml = linuxguest.domain_xml(name, linux, src, memory_mib=128).replace(
+        str(linux.kernel), str(files["kernel"])).replace(str(linux.initrd), str(files["initrd"]))
+    dst = a.root / ("%s.qcow2" % name)
+    info = subprocess.run(["qemu-img", "info", "--output=json", "-U", str(src)],
+                          capture_output=True, text=True, check=True).stdout
+    size = re.search(r'"virtual-size": (\d+)', info).group(1)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(dst), size], check=True)
+    ref.virsh("create", "/dev/stdin", input_text=xml)
+    try:
+        time.sleep(5)  # the guest booting; the copy does not need it ready
+        dest_xml = ref.virsh("dumpxml", "--migratable", name).stdout.replace(str(src),
+                                                                            str(dst))
+        (tmp_path / "dest.xml").write_text(dest_xml)
+        ref.virsh("migrate", "--live", "--copy-storage-all", "--xml",
+                  str(tmp_path / "dest.xml"), name, a.uri)
+        moved = a.conn.lookupByName(name)
+        assert moved.state() == [RUNNING, RUNNING_MIGRATED]
+        assert str(dst) in moved.XMLDesc(0)
+        # The copy holds the guest's file system: far more than an empty image's KiB.
+        assert dst.stat().st_size > 4 * 1024 * 1024
+        moved.destroy()
+    finally:
+        ref.virsh("destroy", name, check=False)
