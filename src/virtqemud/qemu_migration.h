@@ -102,7 +102,9 @@ void qemu_job_emit_completed(SvDomainObj *obj, const QemuMigrationStats *stats);
  * nothing of the guest runs: it is inactive, or removed when it was not defined). */
 void qemu_migration_incoming_start(SvDomainObj *obj, const QemuMigrationSpec *spec,
                                    GAsyncReadyCallback cb, gpointer data);
-/* TRUE with out filled (qemu_incoming_clear it), or FALSE with error set. */
+/* TRUE with out filled (qemu_incoming_clear it), or FALSE with error set (the start's cause
+ * when it failed). obj is not used: call it even when the guest is gone (a transient one
+ * whose start failed is removed), so the cause reaches prepare's caller. */
 gboolean qemu_migration_incoming_start_finish(SvDomainObj *obj, GAsyncResult *res,
                                               QemuIncoming *out, GError **error);
 
@@ -138,6 +140,13 @@ gboolean qemu_migration_outgoing_run_finish(SvDomainObj *obj, GAsyncResult *res,
  * STOPPED/MIGRATED (inactive; transient ones removed). Not ok: the mirrors are cancelled
  * and the guest runs again where it was running (RESUMED/MIGRATED), or stays paused. */
 void qemu_migration_outgoing_confirm(SvDomainObj *obj, gboolean ok, guint flags);
+/* The same, with cb on the loop once confirm is done (ok: QEMU is gone and the guest
+ * STOPPED/MIGRATED; not ok: the guest runs again, or stays paused), so confirm's call is
+ * answered after it as libvirt's is (a client looking at the source right after the
+ * migration sees it shut off). _finish: TRUE (a guest already gone is done too). */
+void qemu_migration_outgoing_confirm_async(SvDomainObj *obj, gboolean ok, guint flags,
+                                           GAsyncReadyCallback cb, gpointer data);
+gboolean qemu_migration_outgoing_confirm_finish(GAsyncResult *res, GError **error);
 
 /* ---------------------------------------------------------------- the job */
 
@@ -190,6 +199,10 @@ gboolean qemu_migration_running_reason(SvDomainObj *obj, int *ret_reason, int *r
  * SHUTOFF/MIGRATED, STOPPED/MIGRATED; the destination's: SHUTOFF/FAILED, STOPPED/FAILED);
  * FALSE when it decided nothing. */
 gboolean qemu_migration_decided_end(SvDomainObj *obj, int *ret_reason, int *ret_detail);
+
+/* The incoming start failed with error (the start's error as its call would get it): what
+ * prepare's answer is, unless the migration's own step failed first. */
+void qemu_migration_start_error(SvDomainObj *obj, const GError *error);
 
 /* QEMU is gone (the run's release): an operation waiting on it fails ("domain is not
  * running", or the start's error), the migration port is given back. */

@@ -24,6 +24,12 @@
 JsonObject *qemu_migration_caps_args(JsonArray *supported, guint flags, gboolean source,
                                      const SvMigrationTuning *tuning);
 
+/* migrate-set-capabilities' arguments that undo a migration's on a guest that stays (its
+ * migration failed): every capability of libvirt's list off but "events", as libvirt resets
+ * them, so a later dump (a migration into a file) does not stop before switchover.
+ * (transfer full) */
+JsonObject *qemu_migration_caps_reset_args(void);
+
 /* migrate-set-parameters' arguments for one side: the tunables given that reach that side,
  * the TLS credentials (tls_hostname: the source's name to check the destination's
  * certificate against; both "" without TLS), and on the source max-bandwidth from
@@ -35,6 +41,10 @@ JsonObject *qemu_migration_params_args(guint flags, gboolean source,
 /* The URI the destination's QEMU listens on: "tcp:ADDRESS:PORT", an IPv6 address in
  * brackets. (transfer full) */
 char *qemu_migration_listen_uri(const char *address, guint port);
+
+/* The host of QEMU's migration URI "tcp:HOST:PORT" (an IPv6 address without its brackets),
+ * or NULL for another form. (transfer full) */
+char *qemu_migration_uri_host(const char *uri);
 
 /* Fill stats from query-migrate's answer o (the figures QEMU has; stats' type, operation and
  * time_elapsed are left alone). */

@@ -53,8 +53,9 @@ test_caps_sides(void)
     g_assert_cmpint(cap(dst, "return-path"), ==, 1);
     g_assert_cmpint(cap(src, "postcopy-ram"), ==, 0);
     g_assert_cmpint(cap(src, "xbzrle"), ==, 0);
-    /* "events" is set once at start, never again. */
-    g_assert_cmpint(cap(src, "events"), ==, -1);
+    /* QEMU's MIGRATION events, which both sides follow. */
+    g_assert_cmpint(cap(src, "events"), ==, 1);
+    g_assert_cmpint(cap(dst, "events"), ==, 1);
     json_object_unref(src);
     json_object_unref(dst);
 }
@@ -76,7 +77,7 @@ test_caps_flags(void)
 
     /* Only what QEMU lists is sent. */
     g_assert_cmpuint(json_array_get_length(json_object_get_array_member(src, "capabilities")), ==,
-                     3);
+                     4);
     g_assert_cmpint(cap(src, "xbzrle"), ==, 1); /* COMPRESSED alone: xbzrle */
     g_assert_cmpint(cap(src, "auto-converge"), ==, 1);
     g_assert_cmpint(cap(src, "postcopy-ram"), ==, 1);
@@ -90,6 +91,18 @@ test_caps_flags(void)
     json_object_unref(src);
     json_object_unref(dst);
     json_object_unref(withmt);
+}
+
+static void
+test_caps_reset(void)
+{
+    JsonObject *reset = qemu_migration_caps_reset_args();
+
+    g_assert_cmpint(cap(reset, "events"), ==, 1);
+    g_assert_cmpint(cap(reset, "pause-before-switchover"), ==, 0);
+    g_assert_cmpint(cap(reset, "late-block-activate"), ==, 0);
+    g_assert_cmpint(cap(reset, "return-path"), ==, 0);
+    json_object_unref(reset);
 }
 
 static void
@@ -134,6 +147,20 @@ test_listen_uri(void)
     g_assert_cmpstr(v6, ==, "tcp:[::]:49152");
     g_assert_cmpstr(v6b, ==, "tcp:[::1]:49153");
     g_assert_cmpstr(v4, ==, "tcp:0.0.0.0:49154");
+}
+
+static void
+test_uri_host(void)
+{
+    g_autofree char *name = qemu_migration_uri_host("tcp:dst.example:49152");
+    g_autofree char *v6 = qemu_migration_uri_host("tcp:[fe80::1]:49152");
+    g_autofree char *v4 = qemu_migration_uri_host("tcp:10.0.0.2:1");
+
+    g_assert_cmpstr(name, ==, "dst.example");
+    g_assert_cmpstr(v6, ==, "fe80::1");
+    g_assert_cmpstr(v4, ==, "10.0.0.2");
+    g_assert_null(qemu_migration_uri_host("fd:migrate"));
+    g_assert_null(qemu_migration_uri_host("tcp:nohost"));
 }
 
 /* The answer of QEMU 7.2's query-migrate in the middle of a migration, and at its end. */
@@ -196,8 +223,10 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/migration-qmp/caps-sides", test_caps_sides);
     g_test_add_func("/migration-qmp/caps-flags", test_caps_flags);
+    g_test_add_func("/migration-qmp/caps-reset", test_caps_reset);
     g_test_add_func("/migration-qmp/params", test_params);
     g_test_add_func("/migration-qmp/listen-uri", test_listen_uri);
+    g_test_add_func("/migration-qmp/uri-host", test_uri_host);
     g_test_add_func("/migration-qmp/stats", test_stats);
     g_test_add_func("/migration-qmp/status", test_status);
     return g_test_run();
