@@ -148,6 +148,19 @@ void qemu_migration_outgoing_confirm_async(SvDomainObj *obj, gboolean ok, guint 
                                            GAsyncReadyCallback cb, gpointer data);
 gboolean qemu_migration_outgoing_confirm_finish(GAsyncResult *res, GError **error);
 
+/* After a daemon restart (reconnect, the monitor ready), the end of a migration of obj its
+ * predecessor left under way (the caller knows from the status file which side obj was,
+ * operation MIGRATION_IN or _OUT, and whether it was settled), as libvirt recovers it, so
+ * exactly one copy of the guest runs:
+ * - incoming, settled (finish ran): nothing to do, the guest is this side's;
+ * - incoming, not settled: QEMU killed (SHUTOFF/FAILED, STOPPED/FAILED);
+ * - outgoing, settled (the destination confirmed it has the guest): QEMU killed
+ *   (SHUTOFF/MIGRATED, STOPPED/MIGRATED);
+ * - outgoing, not settled: QEMU's migration cancelled if it still runs, and a guest the
+ *   migration paused runs again (RUNNING/MIGRATION_CANCELED, RESUMED/MIGRATED); one in
+ *   post-copy or paused by its user stays paused. */
+void qemu_migration_recover(SvDomainObj *obj, int operation, gboolean settled);
+
 /* ---------------------------------------------------------------- the job */
 
 /* Whether a migration of obj is under way on this side (its job MIGRATION_IN or _OUT). */

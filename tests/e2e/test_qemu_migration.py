@@ -19,7 +19,9 @@ The Linux guest (slow to copy at 1 MiB/s: its memory is not zero) is used where 
 migration must last.
 """
 
+import os
 import re
+import signal
 import shutil
 import socket
 import subprocess
@@ -188,14 +190,14 @@ def linux():
 
 def start_linux(a, linux, name):
     """The Linux guest on a (its disk in a's root, seen by b at the same path: shared
-    storage), booted to its prompt; its console reader."""
+    storage), booted to its prompt; the domain and its console reader."""
     disk = linux.copy_root(a.root / ("%s.qcow2" % name))
     dom = a.conn.createXML(linuxguest.domain_xml(name, linux, disk, memory_mib=128),
                            libvirt.VIR_DOMAIN_START_PAUSED)
     con = a.console(dom)
     dom.resume()
     con.wait_for(linuxguest.PROMPT, timeout=linuxguest.BOOT_TIMEOUT)
-    return dom
+    return dom, con
 
 
 def migrate_in_background(a, b, name, *flags):
@@ -219,7 +221,7 @@ def wait_job(uri, name, timeout=WAIT):
 def test_abort(pair, linux):
     a, b = pair
     name = "mig-abort"
-    dom = start_linux(a, linux, name)
+    dom, con = start_linux(a, linux, name)
     virsh(a.uri, "migrate-setspeed", name, "1")
     proc = migrate_in_background(a, b, name)
     info = wait_job(a.uri, name)
@@ -402,7 +404,7 @@ def test_copy_storage_all(pair, linux, tmp_path):
     there on it: its root file system is mounted from the copy."""
     a, b = pair
     name = "mig-storage"
-    dom = start_linux(a, linux, name)
+    dom, con = start_linux(a, linux, name)
     src = a.root / ("%s.qcow2" % name)
     dst = b.root / ("%s.qcow2" % name)
     info = subprocess.run(["qemu-img", "info", "--output=json", "-U", str(src)],
@@ -467,3 +469,33 @@ def test_copy_storage_from_libvirtd(pair, linux, ref, tmp_path):
         moved.destroy()
     finally:
         ref.virsh("destroy", name, check=False)
+
+
+# ---------------------------------------------------------------- failure points
+
+def test_destination_qemu_dies(pair, linux):
+    """The destination's QEMU killed in the middle: the migration fails with QEMU's reason,
+    the guest runs on at the source (it never stopped there), nothing is left at the
+    destination (STOPPED/FAILED)."""
+    a, b = pair
+    name = "mig-dst-dies"
+    dom, con = start_linux(a, linux, name)
+    virsh(a.uri, "migrate-setspeed", name, "1")
+    proc = migrate_in_background(a, b, name)
+    wait_job(a.uri, name)
+    os.kill(b.pid(name), signal.SIGKILL)
+    out, err = proc.communicate(timeout=WAIT)
+    assert proc.returncode != 0
+    # Perform failed with QEMU's reason ("operation failed: migration out job: Unable to
+    # write to socket: ..."); libvirt's client then asks the destination to finish, whose
+    # guest is gone (libvirtd's finish says the same), and virsh reports that.
+    assert "Domain not found: no domain with matching name '%s'" % name in err, err
+    wait_events(b.events, name, ["STARTED/MIGRATED", "STOPPED/FAILED"])
+    with pytest.raises(libvirt.libvirtError):
+        b.conn.lookupByName(name)
+    assert dom.state()[0] == RUNNING
+    assert a.events.of(name) == ["STARTED/BOOTED", "SUSPENDED/PAUSED", "RESUMED/UNPAUSED"]
+    # The guest still answers at the source.
+    con.stream.send(b"echo alive-$((6*7))\n")
+    con.wait_for("alive-42", timeout=WAIT)
+    dom.destroy()
