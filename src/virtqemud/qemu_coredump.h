@@ -19,6 +19,11 @@ void qemu_coredump_completed(SvDomainObj *obj, JsonObject *data);
  * failed. */
 void qemu_coredump_migration(SvDomainObj *obj, JsonObject *data);
 
+/* DOMAIN_ABORT_JOB on the dump under way (there is one): TRUE when QEMU may be told
+ * migrate_cancel (a full dump is a migration into its file: its MIGRATION "cancelled" ends
+ * it), else libvirt's error (a memory-only dump cannot be aborted). */
+gboolean qemu_coredump_can_cancel(SvDomainObj *obj, GError **error);
+
 /* QEMU is gone: the dump under way, if any, fails as libvirt's ("domain is not running"). */
 void qemu_coredump_abort(SvDomainObj *obj);
 
