@@ -326,6 +326,13 @@ qemu_migration_event(SvDomainObj *obj, JsonObject *data)
     mig->stats.status = g_strdup(status);
     mig->stats.type = qemu_migration_status_job_type(status);
     if (mig->operation == SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT) {
+        /* QEMU stops the vCPUs before it says post-copy: libvirt corrects the reason then,
+         * with a second SUSPENDED (POSTCOPY). */
+        if (mig_in_postcopy(mig) && obj->state == SV_DOMAIN_PAUSED &&
+            obj->reason == SV_DOMAIN_PAUSED_MIGRATION)
+            sv_domain_driver_set_state_event(sv_domain_driver_of_obj(obj), obj, SV_DOMAIN_PAUSED,
+                                             SV_DOMAIN_PAUSED_POSTCOPY, SV_DOMAIN_EVENT_SUSPENDED,
+                                             SV_DOMAIN_EVENT_SUSPENDED_POSTCOPY);
         mig_out_status(obj, mig);
         return;
     }
@@ -398,6 +405,11 @@ qemu_migration_release(SvDomainObj *obj)
     mig->nbd_port_taken = FALSE;
     if (!mig->task)
         return;
+    if (mig->confirming && mig->end_reason == SV_DOMAIN_SHUTOFF_MIGRATED) {
+        /* Confirm's end: the guest is gone from here, as it asked. */
+        mig_return(mig, NULL, GINT_TO_POINTER(TRUE), NULL);
+        return;
+    }
     if (start_error && sv_domain_run_in_start(obj))
         error = g_error_copy(start_error);
     else

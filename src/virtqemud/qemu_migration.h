@@ -138,6 +138,13 @@ gboolean qemu_migration_outgoing_run_finish(SvDomainObj *obj, GAsyncResult *res,
  * STOPPED/MIGRATED (inactive; transient ones removed). Not ok: the mirrors are cancelled
  * and the guest runs again where it was running (RESUMED/MIGRATED), or stays paused. */
 void qemu_migration_outgoing_confirm(SvDomainObj *obj, gboolean ok, guint flags);
+/* The same, with cb on the loop once confirm is done (ok: QEMU is gone and the guest
+ * STOPPED/MIGRATED; not ok: the guest runs again, or stays paused), so confirm's call is
+ * answered after it as libvirt's is (a client looking at the source right after the
+ * migration sees it shut off). _finish: TRUE (a guest already gone is done too). */
+void qemu_migration_outgoing_confirm_async(SvDomainObj *obj, gboolean ok, guint flags,
+                                           GAsyncReadyCallback cb, gpointer data);
+gboolean qemu_migration_outgoing_confirm_finish(GAsyncResult *res, GError **error);
 
 /* ---------------------------------------------------------------- the job */
 

@@ -257,6 +257,12 @@ qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec, GAs
 }
 
 gboolean
+qemu_migration_outgoing_confirm_finish(GAsyncResult *res, GError **error)
+{
+    return g_task_propagate_pointer(G_TASK(res), error) != NULL;
+}
+
+gboolean
 qemu_migration_outgoing_run_finish(SvDomainObj *obj, GAsyncResult *res, QemuMigrationStats *stats,
                                    GError **error)
 {
@@ -275,11 +281,13 @@ qemu_migration_outgoing_run_finish(SvDomainObj *obj, GAsyncResult *res, QemuMigr
 
 /* ---------------------------------------------------------------- confirm */
 
+/* Confirm is over (the guest runs here again): its caller is answered. */
 static void
 forget(SvDomainObj *obj)
 {
     QemuDomain *qd = qemu_domain_of(obj);
 
+    mig_return(qd->mig, NULL, GINT_TO_POINTER(TRUE), NULL);
     qemu_migration_free(g_steal_pointer(&qd->mig));
 }
 
@@ -324,6 +332,8 @@ mirrors_cancelled(SvDomainObj *obj, const GError *error)
 
     if (error)
         g_debug("domain %s: %s", obj->def->name, error->message);
+    qemu_monitor_command(qemu_domain_of(obj)->mon, "migrate-set-capabilities",
+                         qemu_migration_caps_reset_args(), ignore_reply, NULL);
     if (!mig->resume || obj->state != SV_DOMAIN_PAUSED) {
         forget(obj);
         return;
@@ -344,13 +354,30 @@ cancelled(SvDomainObj *obj, const GError *error)
 void
 qemu_migration_outgoing_confirm(SvDomainObj *obj, gboolean ok, guint flags)
 {
+    qemu_migration_outgoing_confirm_async(obj, ok, flags, NULL, NULL);
+}
+
+void
+qemu_migration_outgoing_confirm_async(SvDomainObj *obj, gboolean ok, guint flags,
+                                      GAsyncReadyCallback cb, gpointer data)
+{
     QemuMigration *mig = mig_of(obj);
+    GTask *task = g_task_new(NULL, NULL, cb, data);
     gboolean running;
 
     (void)flags;
-    if (!mig || mig->operation != SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT)
+    g_task_set_source_tag(task, qemu_migration_outgoing_confirm_async);
+    if (!mig || mig->operation != SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT) {
+        QemuMigration none = {.task = task};
+
+        mig_return(&none, NULL, GINT_TO_POINTER(TRUE), NULL);
         return;
+    }
     running = mig->stats.status && mig->stats.type == SV_DOMAIN_JOB_UNBOUNDED;
+    if (mig->task) /* perform's, never answered (its caller went) */
+        mig_return(mig, mig_status_error(mig), NULL, NULL);
+    mig->task = task;
+    mig->confirming = TRUE;
     if (ok) {
         /* After post-copy's start QEMU may still be sending: its end first. */
         if (running)
@@ -359,8 +386,6 @@ qemu_migration_outgoing_confirm(SvDomainObj *obj, gboolean ok, guint flags)
             confirmed(obj, NULL);
         return;
     }
-    if (mig->task)
-        mig_return(mig, mig_status_error(mig), NULL, NULL);
     if (!running) {
         cancelled(obj, NULL);
         return;

@@ -28,10 +28,11 @@ struct QemuMigration {
     /* What waits for QEMU's migration to end (the destination's finish, the source's
      * confirm after post-copy's start), or NULL. */
     void (*on_end)(SvDomainObj *obj, const GError *error);
-    gboolean postcopy; /* destination: resumed in post-copy */
-    GStrv nbd_asked;   /* MIGRATE_DISKS, or NULL */
-    char *nbd_listen;  /* destination: where the NBD server listens, NULL: the migration's */
-    int fd;            /* tunnelled: the stream's end for QEMU until it has it; -1 */
+    gboolean postcopy;   /* destination: resumed in post-copy */
+    gboolean confirming; /* source: task is confirm's, answered once it is done */
+    GStrv nbd_asked;     /* MIGRATE_DISKS, or NULL */
+    char *nbd_listen;    /* destination: where the NBD server listens, NULL: the migration's */
+    int fd;              /* tunnelled: the stream's end for QEMU until it has it; -1 */
     /* Storage copy (qemu_migration_nbd.c). */
     GPtrArray *nbd_disks;    /* the disks copied (NULL: no storage copy) */
     char *nbd_host;          /* source: the destination's NBD server */

@@ -28,9 +28,11 @@ typedef struct {
     int sides;          /* where the rule may turn it on */
 } CapInfo;
 
-/* libvirt 9.0's capabilities in its order ("events" is turned on once at start and never
- * sent again). */
+/* libvirt 9.0's capabilities in its order. libvirt turns "events" on once at every start
+ * and never sends it again; our start does not, so a migration asks for it first (QEMU's
+ * MIGRATION events are what both sides follow): a difference on QMP only. */
 static const CapInfo caps[] = {
+    {"events", CAP_ALWAYS, 0, NULL, SIDE_SOURCE | SIDE_DEST},
     {"xbzrle", CAP_METHOD, 0, "xbzrle", SIDE_SOURCE | SIDE_DEST},
     {"auto-converge", CAP_FLAG, SV_MIGRATE_AUTO_CONVERGE, NULL, SIDE_SOURCE},
     {"rdma-pin-all", CAP_FLAG, SV_MIGRATE_RDMA_PIN_ALL, NULL, SIDE_SOURCE | SIDE_DEST},
@@ -108,6 +110,21 @@ qemu_migration_caps_args(JsonArray *supported, guint flags, gboolean source,
         json_array_add_object_element(list, one);
     }
     json_object_set_array_member(args, "capabilities", list);
+    return args;
+}
+
+JsonObject *
+qemu_migration_caps_reset_args(void)
+{
+    JsonObject *args = qemu_migration_caps_args(NULL, 0, FALSE, NULL);
+    JsonArray *list = json_object_get_array_member(args, "capabilities");
+
+    for (guint i = 0; i < json_array_get_length(list); i++) {
+        JsonObject *c = json_array_get_object_element(list, i);
+
+        json_object_set_boolean_member(
+            c, "state", g_str_equal(json_object_get_string_member(c, "capability"), "events"));
+    }
     return args;
 }
 

@@ -24,6 +24,12 @@
 JsonObject *qemu_migration_caps_args(JsonArray *supported, guint flags, gboolean source,
                                      const SvMigrationTuning *tuning);
 
+/* migrate-set-capabilities' arguments that undo a migration's on a guest that stays (its
+ * migration failed): every capability of libvirt's list off but "events", as libvirt resets
+ * them, so a later dump (a migration into a file) does not stop before switchover.
+ * (transfer full) */
+JsonObject *qemu_migration_caps_reset_args(void);
+
 /* migrate-set-parameters' arguments for one side: the tunables given that reach that side,
  * the TLS credentials (tls_hostname: the source's name to check the destination's
  * certificate against; both "" without TLS), and on the source max-bandwidth from

@@ -53,8 +53,9 @@ test_caps_sides(void)
     g_assert_cmpint(cap(dst, "return-path"), ==, 1);
     g_assert_cmpint(cap(src, "postcopy-ram"), ==, 0);
     g_assert_cmpint(cap(src, "xbzrle"), ==, 0);
-    /* "events" is set once at start, never again. */
-    g_assert_cmpint(cap(src, "events"), ==, -1);
+    /* QEMU's MIGRATION events, which both sides follow. */
+    g_assert_cmpint(cap(src, "events"), ==, 1);
+    g_assert_cmpint(cap(dst, "events"), ==, 1);
     json_object_unref(src);
     json_object_unref(dst);
 }
@@ -76,7 +77,7 @@ test_caps_flags(void)
 
     /* Only what QEMU lists is sent. */
     g_assert_cmpuint(json_array_get_length(json_object_get_array_member(src, "capabilities")), ==,
-                     3);
+                     4);
     g_assert_cmpint(cap(src, "xbzrle"), ==, 1); /* COMPRESSED alone: xbzrle */
     g_assert_cmpint(cap(src, "auto-converge"), ==, 1);
     g_assert_cmpint(cap(src, "postcopy-ram"), ==, 1);
@@ -90,6 +91,18 @@ test_caps_flags(void)
     json_object_unref(src);
     json_object_unref(dst);
     json_object_unref(withmt);
+}
+
+static void
+test_caps_reset(void)
+{
+    JsonObject *reset = qemu_migration_caps_reset_args();
+
+    g_assert_cmpint(cap(reset, "events"), ==, 1);
+    g_assert_cmpint(cap(reset, "pause-before-switchover"), ==, 0);
+    g_assert_cmpint(cap(reset, "late-block-activate"), ==, 0);
+    g_assert_cmpint(cap(reset, "return-path"), ==, 0);
+    json_object_unref(reset);
 }
 
 static void
@@ -196,6 +209,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/migration-qmp/caps-sides", test_caps_sides);
     g_test_add_func("/migration-qmp/caps-flags", test_caps_flags);
+    g_test_add_func("/migration-qmp/caps-reset", test_caps_reset);
     g_test_add_func("/migration-qmp/params", test_params);
     g_test_add_func("/migration-qmp/listen-uri", test_listen_uri);
     g_test_add_func("/migration-qmp/stats", test_stats);
