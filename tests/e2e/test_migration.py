@@ -31,6 +31,8 @@ pytestmark = pytest.mark.slow
 
 LIBVIRTD = "/usr/sbin/libvirtd"
 MIGRATE_TIMEOUT = 180
+# A failed move's end: libvirtd's keepalive ends one cut off in ~30-45 s.
+FAILURE_TIMEOUT = 90
 # virDomainState and the reasons seen here (libvirt-wire-facts.md, section 4)
 RUNNING, PAUSED, SHUTOFF = 1, 3, 5
 RUNNING_BOOTED, RUNNING_MIGRATED = 1, 2
@@ -44,7 +46,9 @@ UNSAFE = "--unsafe"
 # The fleet: two hosts with Debian's libvirtd, two with ours.
 KINDS = {"lva": "libvirtd", "lvb": "libvirtd", "sva": "ours", "svb": "ours"}
 # Source and destination of the scenarios: libvirtd's pair is the reference.
-PAIRS = [("lva", "lvb")]
+PAIRS = [("lva", "lvb"), ("sva", "svb")]
+# Ours and libvirtd's, for the live moves that go there and back (both directions).
+MIXED = [("sva", "lvb")]
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +219,7 @@ def test_hosts_reach_each_other(hosts):
 
 # ---------------------------------------------------------------- scenarios
 
-@pytest.mark.parametrize("pair", PAIRS, ids=pair_id)
+@pytest.mark.parametrize("pair", PAIRS + MIXED, ids=pair_id)
 def test_live_p2p(hosts, guest, pair):
     """virsh migrate --live --p2p, and back: the source daemon drives the destination's."""
     src, dst = hosts[pair[0]], hosts[pair[1]]
@@ -424,7 +428,7 @@ def test_destination_refuses(hosts, guest, pair):
 def qemu_dies(src, dst, name, bg):
     """The destination's QEMU is killed mid-move."""
     os.kill(dst.qemu_pid(name), signal.SIGKILL)
-    return bg.wait()
+    return bg.wait(FAILURE_TIMEOUT)
 
 
 def network_cut(src, dst, name, bg):
@@ -432,7 +436,7 @@ def network_cut(src, dst, name, bg):
     the move has failed; the daemons' keepalive ends it."""
     dst.cut()
     try:
-        return bg.wait()
+        return bg.wait(FAILURE_TIMEOUT)
     finally:
         dst.mend()
 
@@ -440,7 +444,7 @@ def network_cut(src, dst, name, bg):
 def abort(src, dst, name, bg):
     """virsh domjobabort on the source."""
     src.virsh("domjobabort", name)
-    return bg.wait()
+    return bg.wait(FAILURE_TIMEOUT)
 
 
 def source_daemon_killed(src, dst, name, bg):
@@ -448,7 +452,7 @@ def source_daemon_killed(src, dst, name, bg):
     migrating and ends the move with the guest running there; the destination drops its
     incoming copy."""
     src.kill_daemon()
-    out = bg.wait()
+    out = bg.wait(FAILURE_TIMEOUT)
     src.restart()
     return out
 
@@ -457,7 +461,7 @@ def destination_daemon_killed(src, dst, name, bg):
     """The destination's daemon is killed mid-move: the source ends the move and resumes;
     started again, the destination's daemon kills the incoming copy it finds."""
     dst.kill_daemon()
-    out = bg.wait()
+    out = bg.wait(FAILURE_TIMEOUT)
     dst.restart()
     return out
 
