@@ -55,7 +55,7 @@ MIXED = [("sva", "lvb")]
 def fleet():
     if not os.path.exists(LIBVIRTD):
         pytest.fail("Debian's libvirtd is not installed (scripts/deps.sh)", pytrace=False)
-    f = Fleet(list(KINDS.values()), list(KINDS))
+    f = Fleet(list(KINDS.values()), list(KINDS), tls=True)
     yield f
     problems = f.close()
     if problems:
@@ -120,15 +120,16 @@ class Watch:
                 prefix + "dst_domains": dst.states()}
 
 
-def move(fleet, counter, src, dst, name, *args, prefix=""):
-    """Migrate name src -> dst with args; the counter's continuity checked; what each side
-    saw (Watch.observe). Prints the seconds taken and the pause seen on the console."""
+def move(fleet, counter, src, dst, name, *args, prefix="", tls=False):
+    """Migrate name src -> dst with args (to dst's TCP listener, or with tls its TLS one);
+    the counter's continuity checked; what each side saw (Watch.observe). Prints the seconds
+    taken and the pause seen on the console."""
     counter.mark()
     watch = Watch(fleet.hosts, name)
-    took = migrate(src, *args, name, dst.tcp_uri)
+    took = migrate(src, *args, name, dst.tls_uri(src) if tls else dst.tcp_uri)
     pause = counter.continuity(src, dst)
-    print("%s -> %s %s: %.2f s, console pause %.2f s" % (src.name, dst.name, " ".join(args),
-                                                          took, pause))
+    print("%s -> %s %s%s: %.2f s, console pause %.2f s" % (
+        src.name, dst.name, " ".join(args), " over TLS" if tls else "", took, pause))
     return watch.observe(src, dst, prefix)
 
 
@@ -205,13 +206,15 @@ def check(observed, scenario):
 # ---------------------------------------------------------------- the fleet itself
 
 def test_hosts_reach_each_other(hosts):
-    """Every host's daemon answers on qemu+tcp://NAME/system from the next host, with the
-    host's own hostname and host UUID (what migration tells hosts apart by)."""
+    """Every host's daemon answers on qemu+tcp://NAME/system and qemu+tls://NAME/system from
+    the next host, with the host's own hostname and host UUID (what migration tells hosts
+    apart by)."""
     reachable = [h for h in hosts.hosts if h.kind == "libvirtd" or hosts.ours_listen]
     for i, h in enumerate(reachable):
         client = reachable[(i + 1) % len(reachable)]
-        r = client.run(["virsh", "-q", "-c", h.tcp_uri, "hostname"], env=virsh_env())
-        assert r.stdout.strip() == h.name, (h.name, r.stdout)
+        for uri in (h.tcp_uri, h.tls_uri(client)):
+            r = client.run(["virsh", "-q", "-c", uri, "hostname"], env=virsh_env())
+            assert r.stdout.strip() == h.name, (h.name, uri, r.stdout)
         caps = client.run(["virsh", "-q", "-c", h.tcp_uri, "capabilities"],
                           env=virsh_env()).stdout
         assert "<uuid>%s</uuid>" % h.host_uuid in caps, (h.name, h.host_uuid, caps[:400])
@@ -221,14 +224,15 @@ def test_hosts_reach_each_other(hosts):
 
 @pytest.mark.parametrize("pair", PAIRS + MIXED, ids=pair_id)
 def test_live_p2p(hosts, guest, pair):
-    """virsh migrate --live --p2p, and back: the source daemon drives the destination's."""
+    """virsh migrate --live --p2p, and back: the source daemon drives the destination's,
+    over TCP there, over TLS back (the source's client certificate by ?pkipath=)."""
     src, dst = hosts[pair[0]], hosts[pair[1]]
     name = "mig-p2p"
     counter = boot(hosts, guest, src, name)
     try:
         obs = move(hosts, counter, src, dst, name, "--live", "--p2p", UNSAFE)
         obs.update(move(hosts, counter, dst, src, name, "--live", "--p2p", UNSAFE,
-                        prefix="back_"))
+                        prefix="back_", tls=True))
     finally:
         counter.stop()
     check(obs, "live_p2p")
