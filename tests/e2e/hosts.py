@@ -145,7 +145,7 @@ class Host:
             self.holder.wait(30)
             raise AssertionError("host %s: no namespaces: %s"
                                  % (name, self.holder.stderr.read().decode()))
-        self.wrap = ["nsenter", "-t", str(self.holder.pid), "-n", "-u", "-m", "--"]
+        self.wrap = [shutil.which("nsenter"), "-t", str(self.holder.pid), "-n", "-u", "-m", "--"]
         self.netns = Netns(pid=self.holder.pid)
         self.daemons = None   # ours: the DaemonSet
         self.libvirtd = None  # libvirtd: its PrivateLibvirtd
@@ -308,14 +308,19 @@ class Host:
                 continue
         return None
 
+    def states(self):
+        """{name: (state, reason)} of the host's guests."""
+        return {d.name(): tuple(d.state()) for d in self.conn.listAllDomains(0)}
+
     def clear(self):
         """Every guest destroyed and undefined (problems found, as text)."""
         problems = []
         for d in self.conn.listAllDomains(0):
             try:
+                persistent = d.isPersistent()  # a transient one is gone once destroyed
                 if d.isActive():
                     d.destroy()
-                if d.isPersistent():
+                if persistent:
                     d.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
             except libvirt.libvirtError as e:
                 problems.append("%s: cannot remove guest %s: %s" % (self.name, d.name(), e))

@@ -187,4 +187,6 @@ def disks_equal(fleet, a, b, name):
                         str(seen_from_outside(fleet, b, path))],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode in (0, 1), "qemu-img compare: %s" % r.stderr
+    if r.returncode:
+        print("qemu-img compare: %s" % r.stdout.strip())
     return r.returncode == 0
