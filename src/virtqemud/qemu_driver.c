@@ -589,13 +589,15 @@ load_emulators_and_ports(SvConfFile *conf, char **emulator, GStrv *allowed,
 /* qemu.conf's migration keys (issue 21): the incoming migrations' port range (libvirt's
  * default 49152..49215) and listen address. */
 static gboolean
-load_migration(SvConfFile *conf, QemuPorts **ret_ports, char **ret_address, GError **error)
+load_migration(SvConfFile *conf, QemuPorts **ret_ports, char **ret_address, char **ret_tls_dir,
+               GError **error)
 {
     guint min = 49152, max = 49215;
 
     if (!sv_conf_file_get_uint(conf, "migration_port_min", &min, error) ||
         !sv_conf_file_get_uint(conf, "migration_port_max", &max, error) ||
-        !sv_conf_file_get_string(conf, "migration_address", ret_address, error))
+        !sv_conf_file_get_string(conf, "migration_address", ret_address, error) ||
+        !sv_conf_file_get_string(conf, "migrate_tls_x509_cert_dir", ret_tls_dir, error))
         return FALSE;
     if (min == 0) {
         sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED,
@@ -705,6 +707,7 @@ qemu_init(SvDaemon *d, GError **error)
     g_autoptr(QemuPorts) websocket_ports = NULL;
     g_autoptr(QemuPorts) migration_ports = NULL;
     g_autofree char *migration_address = NULL;
+    g_autofree char *migrate_tls_dir = NULL;
     g_autofree char *cgroup_root = NULL;
     g_autofree char *cgroup_parent = NULL;
     QemuTimeouts timeouts;
@@ -713,7 +716,8 @@ qemu_init(SvDaemon *d, GError **error)
 
     if (!load_emulators_and_ports(sv_daemon_get_config(d), &emulator, &allowed, &display_ports,
                                   &websocket_ports, error) ||
-        !load_migration(sv_daemon_get_config(d), &migration_ports, &migration_address, error))
+        !load_migration(sv_daemon_get_config(d), &migration_ports, &migration_address,
+                        &migrate_tls_dir, error))
         return FALSE;
     security = qemu_security_new(sv_daemon_get_config(d), lib_dir, error);
     if (!security || !sv_kill_timeouts_load(sv_daemon_get_config(d), &timeouts, error) ||
@@ -747,6 +751,7 @@ qemu_init(SvDaemon *d, GError **error)
     driver->process.websocket_ports = g_steal_pointer(&websocket_ports);
     driver->process.migration_ports = g_steal_pointer(&migration_ports);
     driver->process.migration_address = g_steal_pointer(&migration_address);
+    driver->process.migrate_tls_dir = g_steal_pointer(&migrate_tls_dir);
     driver->process.migrations = qemu_migrations_new();
     driver->process.cgroup_root = g_steal_pointer(&cgroup_root);
     driver->process.cgroup_parent = g_steal_pointer(&cgroup_parent);
@@ -786,6 +791,7 @@ qemu_cleanup(SvDaemon *d)
     qemu_ports_free(driver->process.websocket_ports);
     qemu_ports_free(driver->process.migration_ports);
     g_free(driver->process.migration_address);
+    g_free(driver->process.migrate_tls_dir);
     g_clear_pointer(&driver->process.migrate_speeds, g_hash_table_unref);
     g_free(driver->process.cgroup_root);
     g_free(driver->process.cgroup_parent);

@@ -10,6 +10,7 @@
 #include "qemu_migrate_priv.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 #include "conf/uuid.h"
 #include "domain/domain_driver.h"
@@ -268,6 +269,38 @@ begin_xml(const SvDomainObj *obj, const char *xmlin, GError **error)
     return sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_SECURE);
 }
 
+/* libvirt's qemuMigrationAnyCopyDisk: a disk MIGRATE_DISKS names, or without it every one
+ * with a source that is neither shared nor read-only. */
+static gboolean
+copies_disk(const SvDomainDiskDef *d, const SvMigrationParams *p)
+{
+    if (p->migrate_disks && p->migrate_disks[0])
+        return g_strv_contains((const char *const *)p->migrate_disks, d->target_dev);
+    return d->source && !d->shareable && !d->readonly;
+}
+
+/* A storage copy's <nbd> in begin's cookie: the disks to copy with their sizes (libvirt
+ * reads QEMU's capacity; here the file's size, which is a raw image's capacity), no port
+ * yet. The destination starts its NBD server only when the source's cookie has it. */
+static void
+begin_nbd(SvMigrationCookie *cookie, const SvDomainObj *obj, const SvMigrationParams *p)
+{
+    gboolean any = FALSE;
+
+    for (guint k = 0; k < obj->def->disks->len; k++) {
+        const SvDomainDiskDef *d = g_ptr_array_index(obj->def->disks, k);
+        struct stat st;
+
+        if (!copies_disk(d, p))
+            continue;
+        any = TRUE;
+        sv_migration_cookie_add_nbd_disk(cookie, d->target_dev,
+                                         stat(d->source, &st) == 0 ? (guint64)st.st_size : 0);
+    }
+    if (any)
+        sv_migration_cookie_add_nbd(cookie, 0);
+}
+
 char *
 mig_begin_phase(QemuProcessContext *ctx, SvDomainObj *obj, const SvMigrationParams *p,
                 guint flags, SvMigrationCookie **ret_cookie, GError **error)
@@ -289,6 +322,8 @@ mig_begin_phase(QemuProcessContext *ctx, SvDomainObj *obj, const SvMigrationPara
      * (qemu_migration_qmp.c turns it on). */
     if (!(flags & SV_MIGRATE_OFFLINE))
         sv_migration_cookie_add_cap(cookie, "pause-before-switchover", TRUE);
+    if (flags & (SV_MIGRATE_NON_SHARED_DISK | SV_MIGRATE_NON_SHARED_INC))
+        begin_nbd(cookie, obj, p);
     *ret_cookie = g_steal_pointer(&cookie);
     return xml;
 }
@@ -736,8 +771,13 @@ migrate_finish3_params(SvCall *call, remote_domain_migrate_finish3_params_args *
         return FALSE;
     qemu_ports_release(ctx->migration_ports, job->port);
     job->port = 0;
-    if (!(a->flags & SV_MIGRATE_OFFLINE))
-        return qemu_migrate_finish_live(call, obj, job, NULL, a->cancelled, a->flags, error);
+    if (!(a->flags & SV_MIGRATE_OFFLINE)) {
+        /* libvirt reads the cookie first, also for a cancelled migration. */
+        in = mig_cookie_from_wire(ctx, a->cookie_in.cookie_in_val, a->cookie_in.cookie_in_len,
+                                  FINISH_ACCEPT, job->origname, obj->def->uuid, obj->def->name,
+                                  NULL);
+        return qemu_migrate_finish_live(call, obj, job, in, a->cancelled, a->flags, error);
+    }
     if (a->cancelled) {
         prepare_undo(ctx, obj, job->added);
         mig_job_end(ctx, job);
@@ -848,11 +888,57 @@ migrate_confirm3_params(SvCall *call, remote_domain_migrate_confirm3_params_args
         mig_job_end(ctx, job);
         return FALSE;
     }
-    if (!(a->flags & SV_MIGRATE_OFFLINE))
-        qemu_migration_outgoing_confirm(obj, ok, a->flags);
     mig_job_end(ctx, job);
+    if (!(a->flags & SV_MIGRATE_OFFLINE) && sv_domain_obj_is_active(obj)) {
+        mig_confirm_qemu(call, ctx, obj, ok, a->flags, FALSE);
+        return TRUE;
+    }
     mig_confirm_end(call, ctx, obj, ok && (a->flags & SV_MIGRATE_UNDEFINE_SOURCE), FALSE);
     return TRUE;
+}
+
+/* A live migration's confirm on the source: QEMU ends (ok) or the guest goes on, and only
+ * then is the call answered (libvirt's: a client sees the source shut off, or gone, when
+ * the migration returns). */
+typedef struct {
+    SvCall *call;
+    QemuProcessContext *ctx;
+    char *key;
+    gboolean undefine;
+    gboolean perform;
+} ConfirmQemu;
+
+static void
+confirm_qemu_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    ConfirmQemu *w = data;
+    SvDomainObj *obj = mig_domain_find(w->ctx, w->key);
+
+    (void)source;
+    qemu_migration_outgoing_confirm_finish(res, NULL);
+    if (obj) {
+        mig_confirm_end(w->call, w->ctx, obj, w->undefine, w->perform);
+    } else {
+        remote_domain_migrate_perform3_params_ret r = {0};
+
+        sv_call_reply(w->call, w->perform ? &r : NULL);
+    }
+    g_free(w->key);
+    g_free(w);
+}
+
+void
+mig_confirm_qemu(SvCall *call, QemuProcessContext *ctx, SvDomainObj *obj, gboolean ok,
+                 guint flags, gboolean perform)
+{
+    ConfirmQemu *w = g_new0(ConfirmQemu, 1);
+
+    w->call = sv_call_defer(call);
+    w->ctx = ctx;
+    w->key = key_of(obj);
+    w->undefine = ok && (flags & SV_MIGRATE_UNDEFINE_SOURCE);
+    w->perform = perform;
+    qemu_migration_outgoing_confirm_async(obj, ok, flags, confirm_qemu_done, w);
 }
 
 /* ---------------------------------------------------------------- install */

@@ -63,13 +63,15 @@ prepare_started(GObject *source, GAsyncResult *res, gpointer data)
     char *uri;
 
     (void)source;
-    if (!obj || !qemu_migration_incoming_start_finish(obj, res, &in, &error)) {
+    /* The start's own cause, also when it took the guest with it. */
+    if (!qemu_migration_incoming_start_finish(obj, res, &in, &error) || !obj) {
         if (!error)
             sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "domain is not running");
         if (job)
             mig_job_end(w->ctx, job);
         if (obj && !sv_domain_obj_is_active(obj))
             sv_domain_obj_restore_def(obj);
+        qemu_incoming_clear(&in);
         sv_call_fail(w->call, error);
         prepare_wait_free(w);
         return;
@@ -203,25 +205,6 @@ finish_live_free(FinishLive *w)
 }
 
 static void
-finish_persisted(const GError *error, SvDomainObj *obj, gpointer data)
-{
-    FinishLive *w = data;
-
-    /* libvirt reports the guest as migrated even when its definition could not be kept
-     * (the v3 protocol's source would otherwise run it too): only logged. */
-    if (error)
-        g_warning("migration of %s: its definition could not be saved: %s", w->key,
-                  error->message);
-    obj = mig_domain_find(w->ctx, w->key);
-    if (obj)
-        mig_finish_reply(w->call, w->ctx, obj);
-    else
-        sv_call_fail(w->call, g_error_new_literal(sv_error_quark(SV_FROM_QEMU),
-                                                  SV_ERR_INTERNAL_ERROR, "guest unexpectedly quit"));
-    finish_live_free(w);
-}
-
-static void
 finish_done(GObject *source, GAsyncResult *res, gpointer data)
 {
     FinishLive *w = data;
@@ -242,16 +225,32 @@ finish_done(GObject *source, GAsyncResult *res, gpointer data)
         else if (!error)
             sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "guest unexpectedly quit");
         sv_call_fail(w->call, error);
+    } else {
+        mig_finish_reply(w->call, w->ctx, obj);
+    }
+    finish_live_free(w);
+}
+
+/* PERSIST_DEST's definition is on disk (DEFINED), as libvirt's finish writes it before the
+ * guest resumes; then QEMU's end of the migration. */
+static void
+finish_persisted(const GError *error, SvDomainObj *obj, gpointer data)
+{
+    FinishLive *w = data;
+
+    /* libvirt goes on when the definition could not be kept, reporting the guest as
+     * migrated (the v3 protocol's source would otherwise run it too): only logged. */
+    if (error)
+        g_warning("migration of %s: its definition could not be saved: %s", w->key,
+                  error->message);
+    obj = mig_domain_find(w->ctx, w->key);
+    if (!obj) {
+        sv_call_fail(w->call, g_error_new_literal(sv_error_quark(SV_FROM_QEMU),
+                                                  SV_ERR_INTERNAL_ERROR, "guest unexpectedly quit"));
         finish_live_free(w);
         return;
     }
-    if (w->persist) {
-        sv_domain_driver_define_def(w->ctx->domains, g_steal_pointer(&w->persist),
-                                    finish_persisted, w);
-        return;
-    }
-    mig_finish_reply(w->call, w->ctx, obj);
-    finish_live_free(w);
+    qemu_migration_incoming_finish(obj, TRUE, w->flags, finish_done, w);
 }
 
 gboolean
@@ -267,9 +266,12 @@ qemu_migrate_finish_live(SvCall *call, SvDomainObj *obj, MigJob *job, SvMigratio
     w->cancelled = cancelled;
     w->flags = flags;
     if ((flags & SV_MIGRATE_PERSIST_DEST) && !cancelled) {
-        w->persist = in && in->persistent ? g_steal_pointer(&in->persistent)
-                                          : sv_domain_def_copy(obj->new_def ? obj->new_def
-                                                                            : obj->def);
+        SvDomainDef *def = in && in->persistent
+                               ? g_steal_pointer(&in->persistent)
+                               : sv_domain_def_copy(obj->new_def ? obj->new_def : obj->def);
+
+        sv_domain_driver_define_def(w->ctx->domains, def, finish_persisted, w);
+        return TRUE;
     }
     qemu_migration_incoming_finish(obj, !cancelled, flags, finish_done, w);
     return TRUE;

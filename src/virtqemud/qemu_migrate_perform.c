@@ -355,15 +355,27 @@ p2p_error(P2P *x, const GError *error)
 static void
 p2p_confirm(P2P *x)
 {
-    SvDomainObj *obj = mig_domain_find(x->pf.ctx, x->pf.key);
-    MigJob *job = mig_job_by_key(x->pf.ctx, x->pf.key);
+    QemuProcessContext *ctx = x->pf.ctx;
+    SvDomainObj *obj = mig_domain_find(ctx, x->pf.key);
+    MigJob *job = mig_job_by_key(ctx, x->pf.key);
 
-    if (job)
+    if (job) {
         mig_job_phase(job, x->cancelled ? MIG_PHASE_CONFIRM3_CANCELLED : MIG_PHASE_CONFIRM3,
                       NULL);
-    if (obj && !(x->flags & SV_MIGRATE_OFFLINE) && sv_domain_obj_is_active(obj))
-        qemu_migration_outgoing_confirm(obj, !x->cancelled, x->flags);
-    p2p_end(x);
+    }
+    if (!obj || (x->flags & SV_MIGRATE_OFFLINE) || !sv_domain_obj_is_active(obj) || x->error) {
+        if (obj && x->error && sv_domain_obj_is_active(obj))
+            qemu_migration_outgoing_confirm(obj, FALSE, x->flags);
+        p2p_end(x);
+        return;
+    }
+    /* The guest's QEMU ends (the destination runs it) or runs on here; the perform is
+     * answered once that is done. */
+    if (job)
+        mig_job_end(ctx, job);
+    mig_confirm_qemu(x->call, ctx, obj, !x->cancelled, x->flags, TRUE);
+    x->call = NULL;
+    p2p_free(x);
 }
 
 static void

@@ -109,6 +109,11 @@ void mig_tunnel_out_free(MigTunnelOut *t);
  * already. */
 gboolean mig_tunnel_out_when_sent(MigTunnelOut *t, GSourceFunc fn, gpointer data);
 
+/* A live migration's confirm step on obj (whose job has ended): QEMU ends (ok) or the guest
+ * goes on, then mig_confirm_end() answers call (deferred here). */
+void mig_confirm_qemu(SvCall *call, QemuProcessContext *ctx, SvDomainObj *obj, gboolean ok,
+                      guint flags, gboolean perform);
+
 /* PERFORM3 (qemu_migrate_perform.c). */
 gboolean mig_perform3_params(SvCall *call, remote_domain_migrate_perform3_params_args *a,
                              remote_domain_migrate_perform3_params_ret *ret, GError **error);

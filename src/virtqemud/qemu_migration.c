@@ -70,6 +70,7 @@ qemu_migration_free(QemuMigration *mig)
     g_strfreev(mig->nbd_asked);
     g_free(mig->nbd_listen);
     g_clear_error(&mig->batch_error);
+    g_clear_error(&mig->start_error);
     qemu_migration_stats_clear(&mig->stats);
     g_strfreev(mig->tuning.compression);
     g_free(mig->uri);
@@ -195,14 +196,65 @@ caps_queried(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
                          params_set_done, run);
 }
 
+static void
+tls_added(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    SvDomainObj *obj;
+    QemuMigration *mig = mig_find(run, &obj);
+
+    if (!mig || !mig->next)
+        return;
+    if (error) {
+        setup_step_done(mon, ret, error, run, TRUE);
+        return;
+    }
+    qemu_monitor_command(mon, "query-migrate-capabilities", NULL, caps_queried, run);
+}
+
+/* TLS (VIR_MIGRATE_TLS): QEMU's x509 credentials from the migration's certificate directory,
+ * as libvirt adds them (the client's on the source, the server's, verifying its peer, on the
+ * destination). */
+static gboolean
+add_tls(SvDomainObj *obj, QemuMigration *mig, GError **error)
+{
+    QemuProcessContext *ctx = qemu_ctx_of(obj);
+    g_autofree char *dir = ctx->migrate_tls_dir ? g_strdup(ctx->migrate_tls_dir)
+                                                : sv_daemon_path(ctx->daemon, "/etc/pki/qemu");
+    gboolean source = mig->operation == SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT;
+    JsonObject *args;
+
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
+                     "host migration TLS directory '%s' does not exist", dir);
+        return FALSE;
+    }
+    args = json_object_new();
+    json_object_set_string_member(args, "qom-type", "tls-creds-x509");
+    json_object_set_string_member(args, "id", QEMU_MIGRATION_TLS_ALIAS);
+    json_object_set_string_member(args, "dir", dir);
+    json_object_set_string_member(args, "endpoint", source ? "client" : "server");
+    json_object_set_boolean_member(args, "verify-peer", TRUE);
+    qemu_monitor_command(qemu_domain_of(obj)->mon, "object-add", args, tls_added,
+                         sv_domain_obj_run_key(obj));
+    return TRUE;
+}
+
 void
 mig_setup(SvDomainObj *obj, void (*next)(SvDomainObj *obj, const GError *error))
 {
     QemuMigration *mig = mig_of(obj);
+    g_autoptr(GError) error = NULL;
 
     mig->next = next;
-    qemu_monitor_command(qemu_domain_of(obj)->mon, "query-migrate-capabilities", NULL, caps_queried,
-                         sv_domain_obj_run_key(obj));
+    if (!(mig->flags & SV_MIGRATE_TLS)) {
+        qemu_monitor_command(qemu_domain_of(obj)->mon, "query-migrate-capabilities", NULL,
+                             caps_queried, sv_domain_obj_run_key(obj));
+        return;
+    }
+    if (!add_tls(obj, mig, &error)) {
+        mig->next = NULL;
+        next(obj, error);
+    }
 }
 
 static void
@@ -389,10 +441,18 @@ qemu_migration_decided_end(SvDomainObj *obj, int *ret_reason, int *ret_detail)
 }
 
 void
+qemu_migration_start_error(SvDomainObj *obj, const GError *error)
+{
+    QemuMigration *mig = mig_of(obj);
+
+    if (mig && !mig->start_error && error)
+        mig->start_error = g_error_copy(error);
+}
+
+void
 qemu_migration_release(SvDomainObj *obj)
 {
     QemuMigration *mig = mig_of(obj);
-    const GError *start_error = sv_domain_run_of(obj)->start_error;
     GError *error = NULL;
 
     if (!mig)
@@ -410,8 +470,8 @@ qemu_migration_release(SvDomainObj *obj)
         mig_return(mig, NULL, GINT_TO_POINTER(TRUE), NULL);
         return;
     }
-    if (start_error && sv_domain_run_in_start(obj))
-        error = g_error_copy(start_error);
+    if (mig->start_error) /* the incoming start's first cause */
+        error = g_steal_pointer(&mig->start_error);
     else
         sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "domain is not running");
     mig_return(mig, error, NULL, NULL);
@@ -448,6 +508,18 @@ qemu_migration_stats_clear(QemuMigrationStats *stats)
 
 /* ---------------------------------------------------------------- destination: prepare */
 
+/* The incoming start fails for cause (transfer full): prepare's answer is the cause itself,
+ * as libvirt's (the start's own error says "QEMU failed to start"). */
+static void
+incoming_failed(SvDomainObj *obj, GError *cause)
+{
+    QemuMigration *mig = mig_of(obj);
+
+    if (!mig->start_error)
+        mig->start_error = g_error_copy(cause);
+    qemu_start_failed(obj, cause);
+}
+
 /* Where QEMU listens when nothing says: every address, IPv6 when the host has it. */
 static const char *
 wildcard_address(void)
@@ -472,7 +544,7 @@ incoming_listening(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointe
     if (!mig || !sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
         return;
     if (error) {
-        qemu_start_failed(obj, g_error_copy(error));
+        incoming_failed(obj, g_error_copy(error));
         return;
     }
     sv_domain_run_start_done(obj, TRUE);
@@ -501,7 +573,7 @@ incoming_listen(SvDomainObj *obj, const GError *error)
     if (!sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
         return;
     if (error) {
-        qemu_start_failed(obj, g_error_copy(error));
+        incoming_failed(obj, g_error_copy(error));
         return;
     }
     qemu_monitor_command(qemu_domain_of(obj)->mon, "migrate-incoming", mig_args1("uri", mig->uri),
@@ -514,7 +586,7 @@ incoming_served(SvDomainObj *obj, const GError *error)
     if (!sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
         return;
     if (error) {
-        qemu_start_failed(obj, g_error_copy(error));
+        incoming_failed(obj, g_error_copy(error));
         return;
     }
     mig_give_fd(obj, incoming_listen);
@@ -545,7 +617,7 @@ incoming_setup_done(SvDomainObj *obj, const GError *error)
     if (!sv_domain_run_in_start(obj) || sv_domain_run_of(obj)->start_error)
         return;
     if (error) {
-        qemu_start_failed(obj, g_error_copy(error));
+        incoming_failed(obj, g_error_copy(error));
         return;
     }
     if (!(mig->flags & (SV_MIGRATE_NON_SHARED_DISK | SV_MIGRATE_NON_SHARED_INC))) {
@@ -553,7 +625,7 @@ incoming_setup_done(SvDomainObj *obj, const GError *error)
         return;
     }
     if (!incoming_serve(obj, mig, &local))
-        qemu_start_failed(obj, g_steal_pointer(&local));
+        incoming_failed(obj, g_steal_pointer(&local));
 }
 
 void

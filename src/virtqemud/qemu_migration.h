@@ -102,7 +102,9 @@ void qemu_job_emit_completed(SvDomainObj *obj, const QemuMigrationStats *stats);
  * nothing of the guest runs: it is inactive, or removed when it was not defined). */
 void qemu_migration_incoming_start(SvDomainObj *obj, const QemuMigrationSpec *spec,
                                    GAsyncReadyCallback cb, gpointer data);
-/* TRUE with out filled (qemu_incoming_clear it), or FALSE with error set. */
+/* TRUE with out filled (qemu_incoming_clear it), or FALSE with error set (the start's cause
+ * when it failed). obj is not used: call it even when the guest is gone (a transient one
+ * whose start failed is removed), so the cause reaches prepare's caller. */
 gboolean qemu_migration_incoming_start_finish(SvDomainObj *obj, GAsyncResult *res,
                                               QemuIncoming *out, GError **error);
 
@@ -145,6 +147,19 @@ void qemu_migration_outgoing_confirm(SvDomainObj *obj, gboolean ok, guint flags)
 void qemu_migration_outgoing_confirm_async(SvDomainObj *obj, gboolean ok, guint flags,
                                            GAsyncReadyCallback cb, gpointer data);
 gboolean qemu_migration_outgoing_confirm_finish(GAsyncResult *res, GError **error);
+
+/* After a daemon restart (reconnect, the monitor ready), the end of a migration of obj its
+ * predecessor left under way (the caller knows from the status file which side obj was,
+ * operation MIGRATION_IN or _OUT, and whether it was settled), as libvirt recovers it, so
+ * exactly one copy of the guest runs:
+ * - incoming, settled (finish ran): nothing to do, the guest is this side's;
+ * - incoming, not settled: QEMU killed (SHUTOFF/FAILED, STOPPED/FAILED);
+ * - outgoing, settled (the destination confirmed it has the guest): QEMU killed
+ *   (SHUTOFF/MIGRATED, STOPPED/MIGRATED);
+ * - outgoing, not settled: QEMU's migration cancelled if it still runs, and a guest the
+ *   migration paused runs again (RUNNING/MIGRATION_CANCELED, RESUMED/MIGRATED); one in
+ *   post-copy or paused by its user stays paused. */
+void qemu_migration_recover(SvDomainObj *obj, int operation, gboolean settled);
 
 /* ---------------------------------------------------------------- the job */
 
@@ -197,6 +212,10 @@ gboolean qemu_migration_running_reason(SvDomainObj *obj, int *ret_reason, int *r
  * SHUTOFF/MIGRATED, STOPPED/MIGRATED; the destination's: SHUTOFF/FAILED, STOPPED/FAILED);
  * FALSE when it decided nothing. */
 gboolean qemu_migration_decided_end(SvDomainObj *obj, int *ret_reason, int *ret_detail);
+
+/* The incoming start failed with error (the start's error as its call would get it): what
+ * prepare's answer is, unless the migration's own step failed first. */
+void qemu_migration_start_error(SvDomainObj *obj, const GError *error);
 
 /* QEMU is gone (the run's release): an operation waiting on it fails ("domain is not
  * running", or the start's error), the migration port is given back. */

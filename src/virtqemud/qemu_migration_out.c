@@ -215,6 +215,13 @@ check_can_send(SvDomainObj *obj, const QemuMigrationSpec *spec, GError **error)
                      "domain '%s' has another job under way", obj->def->name);
         return FALSE;
     }
+    /* No silent memory-only migration of a guest whose disks were to be copied. */
+    if ((spec->flags & (SV_MIGRATE_NON_SHARED_DISK | SV_MIGRATE_NON_SHARED_INC)) &&
+        !spec->nbd_host) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
+                     "the destination offered no NBD server for the storage copy");
+        return FALSE;
+    }
     if (spec->fd < 0 && !spec->uri) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
                      "a migration needs a URI or a tunnel");
@@ -248,6 +255,10 @@ qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec, GAs
     }
     mig = mig_new(SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT, spec);
     mig->uri = g_strdup(spec->fd >= 0 ? MIG_FD_URI : spec->uri);
+    /* TLS checks the destination's certificate against TLS_DESTINATION, else the URI's
+     * host, as libvirt. */
+    if ((mig->flags & SV_MIGRATE_TLS) && !mig->tls_hostname && spec->uri)
+        mig->tls_hostname = qemu_migration_uri_host(spec->uri);
     mig->bandwidth =
         mig->tuning.has_bandwidth ? mig->tuning.bandwidth : qemu_migration_kept_speed(obj);
     mig->resume = obj->state == SV_DOMAIN_RUNNING;
@@ -392,4 +403,58 @@ qemu_migration_outgoing_confirm_async(SvDomainObj *obj, gboolean ok, guint flags
     }
     mig->on_end = cancelled;
     qemu_monitor_command(qemu_domain_of(obj)->mon, "migrate_cancel", NULL, ignore_reply, NULL);
+}
+
+/* ---------------------------------------------------------------- after a restart */
+
+/* query-migrate's answer for a recovered source: a migration QEMU still runs is cancelled
+ * first (its end resumes the guest), else the guest is resumed now. */
+static void
+recover_queried(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run)
+{
+    SvDomainObj *obj;
+    QemuMigration *mig = mig_find(run, &obj);
+    JsonObject *o = ret && JSON_NODE_HOLDS_OBJECT(ret) ? json_node_get_object(ret) : NULL;
+    const char *status = o ? qemu_json_string(o, "status") : NULL;
+
+    if (!mig)
+        return;
+    if (error || qemu_migration_status_job_type(status) != SV_DOMAIN_JOB_UNBOUNDED) {
+        mirrors_cancelled(obj, NULL);
+        return;
+    }
+    g_free(mig->stats.status);
+    mig->stats.status = g_strdup(status);
+    mig->stats.type = SV_DOMAIN_JOB_UNBOUNDED;
+    mig->on_end = mirrors_cancelled;
+    qemu_monitor_command(mon, "migrate_cancel", NULL, ignore_reply, NULL);
+}
+
+void
+qemu_migration_recover(SvDomainObj *obj, int operation, gboolean settled)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    QemuMigrationSpec none = {.fd = -1};
+    QemuMigration *mig;
+
+    if (!qd || !qd->mon || qd->mig || sv_domain_run_stopping(obj, SV_STOP_NONE))
+        return;
+    if (operation == SV_DOMAIN_JOB_OPERATION_MIGRATION_IN && settled)
+        return; /* finish ran: the guest is this side's */
+    mig = mig_new(operation, &none);
+    qd->mig = mig;
+    if (operation == SV_DOMAIN_JOB_OPERATION_MIGRATION_IN || settled) {
+        gboolean in = operation == SV_DOMAIN_JOB_OPERATION_MIGRATION_IN;
+
+        mig->end_reason = in ? SV_DOMAIN_SHUTOFF_FAILED : SV_DOMAIN_SHUTOFF_MIGRATED;
+        mig->end_detail = in ? SV_DOMAIN_EVENT_STOPPED_FAILED : SV_DOMAIN_EVENT_STOPPED_MIGRATED;
+        sv_domain_obj_set_cause(obj, "the daemon (a migration its predecessor left)");
+        qemu_domain_kill(obj, SV_STOP_DESTROY);
+        return;
+    }
+    /* The migration paused the guest (not its user): it runs again. A guest in post-copy
+     * has its newest memory on the destination: it stays paused. */
+    mig->resume = obj->state == SV_DOMAIN_PAUSED && obj->reason == SV_DOMAIN_PAUSED_MIGRATION;
+    qemu_monitor_command(qd->mon, "query-migrate", NULL, recover_queried,
+                         sv_domain_obj_run_key(obj));
 }

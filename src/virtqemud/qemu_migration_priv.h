@@ -30,6 +30,7 @@ struct QemuMigration {
     void (*on_end)(SvDomainObj *obj, const GError *error);
     gboolean postcopy;   /* destination: resumed in post-copy */
     gboolean confirming; /* source: task is confirm's, answered once it is done */
+    GError *start_error; /* destination: why the incoming start failed, for prepare */
     GStrv nbd_asked;     /* MIGRATE_DISKS, or NULL */
     char *nbd_listen;    /* destination: where the NBD server listens, NULL: the migration's */
     int fd;              /* tunnelled: the stream's end for QEMU until it has it; -1 */

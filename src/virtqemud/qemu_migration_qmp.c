@@ -170,6 +170,22 @@ qemu_migration_listen_uri(const char *address, guint port)
     return g_strdup_printf("tcp:%s:%u", address, port);
 }
 
+char *
+qemu_migration_uri_host(const char *uri)
+{
+    const char *host, *end;
+
+    if (!g_str_has_prefix(uri, "tcp:"))
+        return NULL;
+    host = uri + 4;
+    if (*host == '[') {
+        end = strchr(host, ']');
+        return end ? g_strndup(host + 1, end - host - 1) : NULL;
+    }
+    end = strrchr(host, ':');
+    return end && end > host ? g_strndup(host, end - host) : NULL;
+}
+
 /* ---------------------------------------------------------------- figures */
 
 static JsonObject *

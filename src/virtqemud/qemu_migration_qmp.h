@@ -42,6 +42,10 @@ JsonObject *qemu_migration_params_args(guint flags, gboolean source,
  * brackets. (transfer full) */
 char *qemu_migration_listen_uri(const char *address, guint port);
 
+/* The host of QEMU's migration URI "tcp:HOST:PORT" (an IPv6 address without its brackets),
+ * or NULL for another form. (transfer full) */
+char *qemu_migration_uri_host(const char *uri);
+
 /* Fill stats from query-migrate's answer o (the figures QEMU has; stats' type, operation and
  * time_elapsed are left alone). */
 void qemu_migration_stats_read(JsonObject *o, QemuMigrationStats *stats);

@@ -114,6 +114,7 @@ qemu_start_error(SvDomainObj *obj, GError *error)
         sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "the start was abandoned");
     if (!qd->proc) {
         sv_guest_log_printf(qd->log_fd, "start failed: %s", error->message);
+        qemu_migration_start_error(obj, error);
         return error;
     }
     tail = qemu_output_tail(obj); /* before our own line below */
@@ -124,6 +125,7 @@ qemu_start_error(SvDomainObj *obj, GError *error)
     sv_error_set(&full, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "QEMU failed to start: %s%s%s",
                  why, *tail ? "\n" : "", tail);
     g_error_free(error);
+    qemu_migration_start_error(obj, full);
     return full;
 }
 

@@ -19,7 +19,11 @@ The Linux guest (slow to copy at 1 MiB/s: its memory is not zero) is used where 
 migration must last.
 """
 
+import os
 import re
+import signal
+import shutil
+import socket
 import subprocess
 import time
 
@@ -27,7 +31,7 @@ import pytest
 
 import linuxguest
 from guests import Host, RUNNING, SHUTOFF
-from test_migrate_offline import start_host, virsh
+from migpair import start_daemon as start_host, virsh
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -186,14 +190,14 @@ def linux():
 
 def start_linux(a, linux, name):
     """The Linux guest on a (its disk in a's root, seen by b at the same path: shared
-    storage), booted to its prompt; its console reader."""
+    storage), booted to its prompt; the domain and its console reader."""
     disk = linux.copy_root(a.root / ("%s.qcow2" % name))
     dom = a.conn.createXML(linuxguest.domain_xml(name, linux, disk, memory_mib=128),
                            libvirt.VIR_DOMAIN_START_PAUSED)
     con = a.console(dom)
     dom.resume()
     con.wait_for(linuxguest.PROMPT, timeout=linuxguest.BOOT_TIMEOUT)
-    return dom
+    return dom, con
 
 
 def migrate_in_background(a, b, name, *flags):
@@ -217,7 +221,7 @@ def wait_job(uri, name, timeout=WAIT):
 def test_abort(pair, linux):
     a, b = pair
     name = "mig-abort"
-    dom = start_linux(a, linux, name)
+    dom, con = start_linux(a, linux, name)
     virsh(a.uri, "migrate-setspeed", name, "1")
     proc = migrate_in_background(a, b, name)
     info = wait_job(a.uri, name)
@@ -255,3 +259,243 @@ def test_postcopy(pair, linux):
     assert a.events.of(name)[-3:] == ["SUSPENDED/MIGRATED", "SUSPENDED/POSTCOPY",
                                       "STOPPED/MIGRATED"]
     moved.destroy()
+
+
+# ---------------------------------------------------------------- TLS
+
+def qemu_pki(work, roots):
+    """A CA and one certificate for this host's name (server and client use), made with
+    certtool, in QEMU's layout under each root's etc/pki/qemu (libvirt's default
+    migrate_tls_x509_cert_dir)."""
+    work.mkdir()
+
+    def certtool(*args):
+        subprocess.run(["certtool", *args], cwd=work, check=True, capture_output=True)
+
+    (work / "ca.info").write_text("cn = Migration CA\nca\ncert_signing_key\n"
+                                  "expiration_days = 30\n")
+    (work / "host.info").write_text("organization = Test\ncn = %s\ndns_name = %s\n"
+                                    "ip_address = 127.0.0.1\ntls_www_server\ntls_www_client\n"
+                                    "encryption_key\nsigning_key\nexpiration_days = 30\n"
+                                    % (socket.gethostname(), socket.gethostname()))
+    for name in ("ca", "host"):
+        certtool("--generate-privkey", "--key-type=rsa", "--bits=2048", "--outfile",
+                 name + "-key.pem")
+    certtool("--generate-self-signed", "--load-privkey", "ca-key.pem", "--template",
+             "ca.info", "--outfile", "ca-cert.pem")
+    certtool("--generate-certificate", "--load-privkey", "host-key.pem",
+             "--load-ca-certificate", "ca-cert.pem", "--load-ca-privkey", "ca-key.pem",
+             "--template", "host.info", "--outfile", "host-cert.pem")
+    for root in roots:
+        d = root / "etc/pki/qemu"
+        d.mkdir(parents=True)
+        shutil.copy(work / "ca-cert.pem", d / "ca-cert.pem")
+        for role in ("server", "client"):
+            shutil.copy(work / "host-cert.pem", d / (role + "-cert.pem"))
+            shutil.copy(work / "host-key.pem", d / (role + "-key.pem"))
+
+
+@pytest.mark.skipif(not shutil.which("certtool"), reason="certtool (gnutls-bin) not installed")
+def test_tls(pair, root):
+    """--tls: QEMU's x509 credentials on both sides (the destination verifying its peer),
+    the migration stream encrypted; the guest arrives as without TLS."""
+    a, b = pair
+    qemu_pki(root / "pki", [a.root, b.root])
+    name = "mig-tls"
+    start_ticking(a, name)
+    virsh(a.uri, "migrate", "--live", "--tls", name, b.uri)
+    moved = b.conn.lookupByName(name)
+    assert moved.state() == [RUNNING, RUNNING_MIGRATED]
+    wait_events(b.events, name, ["STARTED/MIGRATED", "RESUMED/MIGRATED"])
+    moved.destroy()
+
+
+@pytest.mark.skipif(not shutil.which("certtool"), reason="certtool (gnutls-bin) not installed")
+def test_tls_without_certificates(pair, root):
+    """--tls with no certificate directory on the source (the destination has one): refused
+    before anything moves; the guest runs on, the destination has nothing."""
+    a, b = pair
+    qemu_pki(root / "pki", [b.root])
+    name = "mig-tls-none"
+    dom, _ = start_ticking(a, name)
+    r = virsh(a.uri, "migrate", "--live", "--tls", name, b.uri, check=False)
+    assert r.returncode != 0
+    assert "host migration TLS directory '%s/etc/pki/qemu' does not exist" % a.root \
+        in r.stderr, r.stderr
+    assert dom.state()[0] == RUNNING
+    wait_events(b.events, name, ["STARTED/MIGRATED", "STOPPED/FAILED"])
+    with pytest.raises(libvirt.libvirtError):
+        b.conn.lookupByName(name)
+    dom.destroy()
+
+
+# ---------------------------------------------------------------- with libvirtd
+
+def test_live_with_libvirtd_both_ways(pair, ref):
+    """Ours -> Debian's libvirtd, then back (managed by virsh): the guest goes on counting on
+    each side, and each side's events are libvirt's."""
+    a, _ = pair
+    name = "mig-lv-live"
+    dom, con = start_ticking(a, name)
+    ev_ref = a.events.__class__(ref.uri)
+    try:
+        virsh(a.uri, "migrate", "--live", name, ref.uri)
+        wait_gone(a, name)
+        assert ref.virsh("domstate", "--reason", name).stdout.strip() == "running (migrated)"
+        wait_events(ev_ref, name, ["STARTED/MIGRATED", "RESUMED/MIGRATED"])
+        before = last_tick(con.data)
+        con.close()
+        virsh(ref.uri, "migrate", "--live", name, a.uri)
+        back = a.conn.lookupByName(name)
+        assert back.state() == [RUNNING, RUNNING_MIGRATED]
+        wait_events(ev_ref, name, ["STARTED/MIGRATED", "RESUMED/MIGRATED",
+                                   "SUSPENDED/MIGRATED", "STOPPED/MIGRATED"])
+        a.events.wait_count(name, 5, WAIT)
+        assert a.events.of(name)[-2:] == ["STARTED/MIGRATED", "RESUMED/MIGRATED"]
+        con_a = a.console(back)
+        con_a.wait_for("TICK ", count=1, timeout=WAIT)
+        assert last_tick(con_a.data) > before and b"READY" not in con_a.data
+        back.destroy()
+    finally:
+        ev_ref.close()
+        ref.virsh("destroy", name, check=False)
+
+
+JOB_CALLS = [
+    # (virsh command, what): each run on a running guest that is not migrating
+    (["domjobabort"], "abort without a job"),
+    (["migrate-postcopy"], "post-copy without a migration"),
+    (["migrate-getmaxdowntime"], "QEMU's downtime"),
+    (["migrate-getspeed"], "the speed kept"),
+    (["migrate-getspeed", "--postcopy"], "QEMU's post-copy speed"),
+    (["migrate-setspeed", "--bandwidth", "8796093022208"], "a speed too large"),
+    (["migrate-compcache"], "QEMU's compression cache"),
+    (["domjobinfo"], "no job"),
+    (["domjobinfo", "--completed"], "no completed job"),
+]
+
+
+def test_job_calls_as_libvirtd(pair, ref):
+    """The job's calls on a guest that is not migrating, on ours and on libvirtd: the same
+    output or error."""
+    a, _ = pair
+    name = "mig-calls-ref"
+    start_ticking(a, name)
+    ref.virsh("create", "/dev/stdin", input_text=a.xml(name, "tick"))
+    try:
+        for args, what in JOB_CALLS:
+            ours = virsh(a.uri, *args, name, check=False)
+            theirs = ref.virsh(*args, name, check=False)
+            assert (ours.returncode, ours.stdout, ours.stderr) == \
+                (theirs.returncode, theirs.stdout, theirs.stderr), what
+    finally:
+        ref.virsh("destroy", name, check=False)
+    a.conn.lookupByName(name).destroy()
+
+
+# ---------------------------------------------------------------- storage copy
+
+@pytest.mark.xfail(strict=True, reason="migconf's begin sends no <nbd> in the source's cookie "
+                   "yet, so the destination offers no NBD server and the source refuses "
+                   "(rather than moving the memory alone)")
+def test_copy_storage_all(pair, linux, tmp_path):
+    """--copy-storage-all: the disk copied over NBD into the destination's own image (another
+    path, given with --xml, made empty beforehand as libvirt needs it), the guest running
+    there on it: its root file system is mounted from the copy."""
+    a, b = pair
+    name = "mig-storage"
+    dom, con = start_linux(a, linux, name)
+    src = a.root / ("%s.qcow2" % name)
+    dst = b.root / ("%s.qcow2" % name)
+    info = subprocess.run(["qemu-img", "info", "--output=json", "-U", str(src)],
+                          capture_output=True, text=True, check=True).stdout
+    size = re.search(r'"virtual-size": (\d+)', info).group(1)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(dst), size], check=True)
+    xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE).replace(str(src), str(dst))
+    # Our live XML's labels are not taken back by our own parser (noted in the report):
+    # the destination makes its own anyway.
+    xml = re.sub(r"<seclabel.*?(/>|</seclabel>)", "", xml, flags=re.S)
+    (tmp_path / "dest.xml").write_text(xml)
+    try:
+        virsh(a.uri, "migrate", "--live", "--copy-storage-all", "--xml",
+              str(tmp_path / "dest.xml"), name, b.uri)
+    except AssertionError:
+        dom.destroy()  # the source keeps the guest when it refuses
+        raise
+    moved = b.conn.lookupByName(name)
+    assert moved.state() == [RUNNING, RUNNING_MIGRATED]
+    assert str(dst) in moved.XMLDesc(0)
+    wait_events(b.events, name, ["STARTED/MIGRATED", "RESUMED/MIGRATED"])
+    # The guest works on the copy: a command runs and its answer comes back.
+    con = b.console(moved)
+    con.stream.send(b"echo copied-$((6*7))\n")
+    con.wait_for("copied-42", timeout=WAIT)
+    moved.destroy()
+    # The copy holds data: far more than an empty image's few hundred KiB.
+    assert dst.stat().st_size > 4 * 1024 * 1024
+
+
+def test_copy_storage_from_libvirtd(pair, linux, ref, tmp_path):
+    """--copy-storage-all from Debian's libvirtd to ours: our destination serves the disk
+    over NBD (libvirtd's source mirrors into it), and the guest runs on the copy."""
+    a, _ = pair
+    name = "mig-storage-lv"
+    os_dir = tmp_path / "lv"
+    os_dir.mkdir()
+    os_dir.chmod(0o755)
+    files = linuxguest.boot_files_for(linux, os_dir)
+    src = linux.copy_root(os_dir / ("%s.qcow2" % name))
+    src.chmod(0o666)
+    xml = linuxguest.domain_xml(name, linux, src, memory_mib=128).replace(
+        str(linux.kernel), str(files["kernel"])).replace(str(linux.initrd), str(files["initrd"]))
+    dst = a.root / ("%s.qcow2" % name)
+    info = subprocess.run(["qemu-img", "info", "--output=json", "-U", str(src)],
+                          capture_output=True, text=True, check=True).stdout
+    size = re.search(r'"virtual-size": (\d+)', info).group(1)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(dst), size], check=True)
+    ref.virsh("create", "/dev/stdin", input_text=xml)
+    try:
+        time.sleep(5)  # the guest booting; the copy does not need it ready
+        dest_xml = ref.virsh("dumpxml", "--migratable", name).stdout.replace(str(src),
+                                                                            str(dst))
+        (tmp_path / "dest.xml").write_text(dest_xml)
+        ref.virsh("migrate", "--live", "--copy-storage-all", "--xml",
+                  str(tmp_path / "dest.xml"), name, a.uri)
+        moved = a.conn.lookupByName(name)
+        assert moved.state() == [RUNNING, RUNNING_MIGRATED]
+        assert str(dst) in moved.XMLDesc(0)
+        # The copy holds the guest's file system: far more than an empty image's KiB.
+        assert dst.stat().st_size > 4 * 1024 * 1024
+        moved.destroy()
+    finally:
+        ref.virsh("destroy", name, check=False)
+
+
+# ---------------------------------------------------------------- failure points
+
+def test_destination_qemu_dies(pair, linux):
+    """The destination's QEMU killed in the middle: the migration fails with QEMU's reason,
+    the guest runs on at the source (it never stopped there), nothing is left at the
+    destination (STOPPED/FAILED)."""
+    a, b = pair
+    name = "mig-dst-dies"
+    dom, con = start_linux(a, linux, name)
+    virsh(a.uri, "migrate-setspeed", name, "1")
+    proc = migrate_in_background(a, b, name)
+    wait_job(a.uri, name)
+    os.kill(b.pid(name), signal.SIGKILL)
+    out, err = proc.communicate(timeout=WAIT)
+    assert proc.returncode != 0
+    # Perform failed with QEMU's reason ("operation failed: migration out job: Unable to
+    # write to socket: ..."); libvirt's client then asks the destination to finish, whose
+    # guest is gone (libvirtd's finish says the same), and virsh reports that.
+    assert "Domain not found: no domain with matching name '%s'" % name in err, err
+    wait_events(b.events, name, ["STARTED/MIGRATED", "STOPPED/FAILED"])
+    with pytest.raises(libvirt.libvirtError):
+        b.conn.lookupByName(name)
+    assert dom.state()[0] == RUNNING
+    assert a.events.of(name) == ["STARTED/BOOTED", "SUSPENDED/PAUSED", "RESUMED/UNPAUSED"]
+    # The guest still answers at the source.
+    con.stream.send(b"echo alive-$((6*7))\n")
+    con.wait_for("alive-42", timeout=WAIT)
+    dom.destroy()

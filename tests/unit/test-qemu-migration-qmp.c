@@ -149,6 +149,20 @@ test_listen_uri(void)
     g_assert_cmpstr(v4, ==, "tcp:0.0.0.0:49154");
 }
 
+static void
+test_uri_host(void)
+{
+    g_autofree char *name = qemu_migration_uri_host("tcp:dst.example:49152");
+    g_autofree char *v6 = qemu_migration_uri_host("tcp:[fe80::1]:49152");
+    g_autofree char *v4 = qemu_migration_uri_host("tcp:10.0.0.2:1");
+
+    g_assert_cmpstr(name, ==, "dst.example");
+    g_assert_cmpstr(v6, ==, "fe80::1");
+    g_assert_cmpstr(v4, ==, "10.0.0.2");
+    g_assert_null(qemu_migration_uri_host("fd:migrate"));
+    g_assert_null(qemu_migration_uri_host("tcp:nohost"));
+}
+
 /* The answer of QEMU 7.2's query-migrate in the middle of a migration, and at its end. */
 static const char active_reply[] =
     "{\"expected-downtime\": 300, \"status\": \"active\", \"setup-time\": 12,"
@@ -212,6 +226,7 @@ main(int argc, char **argv)
     g_test_add_func("/migration-qmp/caps-reset", test_caps_reset);
     g_test_add_func("/migration-qmp/params", test_params);
     g_test_add_func("/migration-qmp/listen-uri", test_listen_uri);
+    g_test_add_func("/migration-qmp/uri-host", test_uri_host);
     g_test_add_func("/migration-qmp/stats", test_stats);
     g_test_add_func("/migration-qmp/status", test_status);
     return g_test_run();
