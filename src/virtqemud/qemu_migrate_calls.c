@@ -10,6 +10,7 @@
 #include "qemu_migrate_priv.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 #include "conf/uuid.h"
 #include "domain/domain_driver.h"
@@ -17,6 +18,7 @@
 #include "qemu_domain.h"
 #include "qemu_migration.h"
 #include "qemu_ports.h"
+#include "qemu_status.h"
 #include "util/error.h"
 
 static const char *const phase_names[MIG_PHASE_LAST] = {
@@ -77,6 +79,12 @@ mig_job_find(QemuProcessContext *ctx, const SvDomainObj *obj)
     return g_hash_table_lookup(ctx->migrations->jobs, key);
 }
 
+MigJob *
+mig_job_by_key(QemuProcessContext *ctx, const char *key)
+{
+    return g_hash_table_lookup(ctx->migrations->jobs, key);
+}
+
 SvDomainObj *
 mig_domain_find(QemuProcessContext *ctx, const char *key)
 {
@@ -85,6 +93,17 @@ mig_domain_find(QemuProcessContext *ctx, const char *key)
     if (!sv_uuid_parse(key, uuid))
         return NULL;
     return sv_domain_list_find_by_uuid(ctx->domains->list, uuid);
+}
+
+/* A running guest's status file follows its job (a restarted daemon ends the migration
+ * from it). */
+static void
+job_saved(MigJob *job)
+{
+    SvDomainObj *obj = mig_domain_find(job->ctx, job->key);
+
+    if (obj && obj->priv && sv_domain_obj_is_active(obj))
+        qemu_status_save(obj);
 }
 
 MigJob *
@@ -100,6 +119,7 @@ mig_job_begin(QemuProcessContext *ctx, SvDomainObj *obj, gboolean incoming, guin
         return NULL;
     }
     job = g_new0(MigJob, 1);
+    job->ctx = ctx;
     job->key = key_of(obj);
     job->incoming = incoming;
     job->flags = flags;
@@ -108,6 +128,7 @@ mig_job_begin(QemuProcessContext *ctx, SvDomainObj *obj, gboolean incoming, guin
     sv_domain_driver_hold(ctx->domains, TRUE);
     g_debug("migration of %s: %s job begins at %s", obj->def->name, incoming ? "in" : "out",
             mig_phase_name(phase));
+    job_saved(job);
     return job;
 }
 
@@ -137,14 +158,21 @@ mig_job_phase(MigJob *job, int phase, GError **error)
     g_debug("migration job %s: %s -> %s", job->key, mig_phase_name(job->phase),
             mig_phase_name(phase));
     job->phase = phase;
+    job_saved(job);
     return TRUE;
 }
 
 void
 mig_job_end(QemuProcessContext *ctx, MigJob *job)
 {
+    g_autofree char *key = g_strdup(job->key);
+    SvDomainObj *obj;
+
     g_debug("migration job %s ends at %s", job->key, mig_phase_name(job->phase));
     g_hash_table_remove(ctx->migrations->jobs, job->key);
+    obj = mig_domain_find(ctx, key);
+    if (obj && obj->priv && sv_domain_obj_is_active(obj))
+        qemu_status_save(obj);
     sv_domain_driver_hold(ctx->domains, FALSE);
 }
 
@@ -171,6 +199,7 @@ mig_cookie_to_wire(const SvMigrationCookie *c, u_int *ret_len, char **ret_val)
 {
     char *xml = sv_migration_cookie_format(c);
 
+    g_debug("migration cookie sent: %s", xml);
     *ret_len = (u_int)strlen(xml) + 1;
     *ret_val = xml;
 }
@@ -184,6 +213,8 @@ mig_cookie_from_wire(QemuProcessContext *ctx, const char *val, u_int len, guint 
     SvMigCookieExpect expect = {name, uuid, host, dname};
 
     host_uuid(ctx, host);
+    g_debug("migration cookie received (%u bytes): %.*s", len, len ? (int)len - 1 : 0,
+            val ? val : "");
     return sv_migration_cookie_parse(val, len, accept, &expect, error);
 }
 
@@ -238,6 +269,38 @@ begin_xml(const SvDomainObj *obj, const char *xmlin, GError **error)
     return sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_SECURE);
 }
 
+/* libvirt's qemuMigrationAnyCopyDisk: a disk MIGRATE_DISKS names, or without it every one
+ * with a source that is neither shared nor read-only. */
+static gboolean
+copies_disk(const SvDomainDiskDef *d, const SvMigrationParams *p)
+{
+    if (p->migrate_disks && p->migrate_disks[0])
+        return g_strv_contains((const char *const *)p->migrate_disks, d->target_dev);
+    return d->source && !d->shareable && !d->readonly;
+}
+
+/* A storage copy's <nbd> in begin's cookie: the disks to copy with their sizes (libvirt
+ * reads QEMU's capacity; here the file's size, which is a raw image's capacity), no port
+ * yet. The destination starts its NBD server only when the source's cookie has it. */
+static void
+begin_nbd(SvMigrationCookie *cookie, const SvDomainObj *obj, const SvMigrationParams *p)
+{
+    gboolean any = FALSE;
+
+    for (guint k = 0; k < obj->def->disks->len; k++) {
+        const SvDomainDiskDef *d = g_ptr_array_index(obj->def->disks, k);
+        struct stat st;
+
+        if (!copies_disk(d, p))
+            continue;
+        any = TRUE;
+        sv_migration_cookie_add_nbd_disk(cookie, d->target_dev,
+                                         stat(d->source, &st) == 0 ? (guint64)st.st_size : 0);
+    }
+    if (any)
+        sv_migration_cookie_add_nbd(cookie, 0);
+}
+
 char *
 mig_begin_phase(QemuProcessContext *ctx, SvDomainObj *obj, const SvMigrationParams *p,
                 guint flags, SvMigrationCookie **ret_cookie, GError **error)
@@ -255,6 +318,12 @@ mig_begin_phase(QemuProcessContext *ctx, SvDomainObj *obj, const SvMigrationPara
     cookie = mig_cookie_new(ctx, obj->def->name, obj->def->uuid);
     /* libvirt's lock manager here is "nop": the feature, with no lease to send. */
     sv_migration_cookie_add_lockstate(cookie, "nop", NULL);
+    /* The capability the source always turns on, for the destination's check of it
+     * (qemu_migration_qmp.c turns it on). */
+    if (!(flags & SV_MIGRATE_OFFLINE))
+        sv_migration_cookie_add_cap(cookie, "pause-before-switchover", TRUE);
+    if (flags & (SV_MIGRATE_NON_SHARED_DISK | SV_MIGRATE_NON_SHARED_INC))
+        begin_nbd(cookie, obj, p);
     *ret_cookie = g_steal_pointer(&cookie);
     return xml;
 }
@@ -414,56 +483,77 @@ prepare_check(QemuProcessContext *ctx, const SvMigrationParams *p, guint flags,
 }
 
 gboolean qemu_migrate_prepare_live(SvCall *call, SvDomainObj *obj, MigJob *job,
-                                   const SvMigrationParams *p, SvMigrationCookie *in,
+                                   const SvMigrationParams *p, SvMigrationCookie *in, int fd,
                                    GError **error);
 
-static gboolean
-migrate_prepare3_params(SvCall *call, remote_domain_migrate_prepare3_params_args *a,
-                        remote_domain_migrate_prepare3_params_ret *ret, GError **error)
+/* What prepare and prepare_tunnel share: the checks, the domain added here, its job
+ * (*ret_job). The domain, or NULL with error (nothing left behind). */
+static SvDomainObj *
+prepare_begin(QemuProcessContext *ctx, const SvMigrationParams *p, guint flags,
+              const char *val, u_int len, const char *fn, SvMigrationCookie **ret_in,
+              MigJob **ret_job, GError **error)
 {
-    QemuProcessContext *ctx = qemu_ctx_of_call(call);
-    g_autoptr(SvMigrationParams) p = NULL;
     g_autoptr(SvDomainDef) def = NULL;
-    g_autoptr(SvMigrationCookie) in = NULL, out = NULL;
-    g_autofree char *origname = NULL, *uri_out = NULL;
-    const char *fn = "qemuDomainMigratePrepare3Params";
-    guint flags = a->flags, port = 0;
+    g_autofree char *origname = NULL;
     gboolean added = FALSE;
     SvDomainObj *obj;
-    MigJob *job;
 
-    if (!sv_check_flags(flags, SV_DOMAIN_MIGRATE_FLAGS_ALL, SV_FROM_QEMU, fn, error) ||
-        !(p = sv_migrate_params_from_wire(a->params.params_val, a->params.params_len, error)))
-        return FALSE;
-    if (flags & SV_MIGRATE_TUNNELLED) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
-                     "Tunnelled migration requested but invalid RPC method called");
-        return FALSE;
+    if (!(def = prepare_check(ctx, p, flags, fn, &origname, error)) ||
+        !sv_migration_flags_check(SV_MIGRATION_CALL_PREPARE, flags, p, fn, error) ||
+        !(*ret_in = mig_cookie_from_wire(ctx, val, len, PREPARE_ACCEPT,
+                                         origname ? origname : def->name, def->uuid, NULL,
+                                         error)) ||
+        !(obj = prepare_add(ctx, g_steal_pointer(&def), &added, error)))
+        return NULL;
+    *ret_job = mig_job_begin(ctx, obj, TRUE, flags, MIG_PHASE_PREPARE, error);
+    if (!*ret_job) {
+        prepare_undo(ctx, obj, added);
+        return NULL;
     }
-    if (!(def = prepare_check(ctx, p, flags, fn, &origname, error)))
-        return FALSE;
+    (*ret_job)->origname = g_strdup(origname ? origname : obj->def->name);
+    (*ret_job)->added = added;
+    return obj;
+}
+
+/* prepare (tunnel: prepare_tunnel) once the driver can read definitions: TRUE with *ret
+ * filled (an offline prepare's answer), or with the call deferred (a live one's), or FALSE
+ * with error. */
+static gboolean
+prepare_run(SvCall *call, QemuProcessContext *ctx, const SvMigrationParams *p, guint flags,
+            const char *val, u_int len, gboolean tunnel,
+            remote_domain_migrate_prepare3_params_ret *ret, GError **error)
+{
+    g_autoptr(SvMigrationCookie) in = NULL, out = NULL;
+    g_autofree char *uri_out = NULL;
+    const char *fn = tunnel ? "qemuDomainMigratePrepareTunnel3Params"
+                            : "qemuDomainMigratePrepare3Params";
+    guint port = 0;
+    SvDomainObj *obj;
+    MigJob *job = NULL;
+    int fd;
+
     if ((flags & SV_MIGRATE_OFFLINE) && !(uri_out = prepare_uri(ctx, p->uri, &port, error)) &&
         !p->uri)
         return FALSE;
-    if (!sv_migration_flags_check(SV_MIGRATION_CALL_PREPARE, flags, p, fn, error) ||
-        !(in = mig_cookie_from_wire(ctx, a->cookie_in.cookie_in_val, a->cookie_in.cookie_in_len,
-                                    PREPARE_ACCEPT, origname ? origname : def->name, def->uuid,
-                                    NULL, error)) ||
-        !(obj = prepare_add(ctx, g_steal_pointer(&def), &added, error))) {
+    obj = prepare_begin(ctx, p, flags, val, len, fn, &in, &job, error);
+    if (!obj) {
         qemu_ports_release(ctx->migration_ports, port);
         return FALSE;
     }
-    job = mig_job_begin(ctx, obj, TRUE, flags, MIG_PHASE_PREPARE, error);
-    if (!job) {
-        qemu_ports_release(ctx->migration_ports, port);
-        prepare_undo(ctx, obj, added);
-        return FALSE;
-    }
-    job->origname = g_strdup(origname ? origname : obj->def->name);
-    job->added = added;
     job->port = port;
+    if (tunnel) {
+        gboolean added = job->added;
+
+        fd = mig_tunnel_in_new(call, error);
+        if (fd < 0) {
+            mig_job_end(ctx, job);
+            prepare_undo(ctx, obj, added);
+            return FALSE;
+        }
+        return qemu_migrate_prepare_live(call, obj, job, p, in, fd, error);
+    }
     if (!(flags & SV_MIGRATE_OFFLINE))
-        return qemu_migrate_prepare_live(call, obj, job, p, in, error);
+        return qemu_migrate_prepare_live(call, obj, job, p, in, -1, error);
     out = mig_cookie_new(ctx, job->origname, obj->def->uuid);
     mig_cookie_to_wire(out, &ret->cookie_out.cookie_out_len, &ret->cookie_out.cookie_out_val);
     if (uri_out) {
@@ -471,6 +561,107 @@ migrate_prepare3_params(SvCall *call, remote_domain_migrate_prepare3_params_args
         *ret->uri_out = g_steal_pointer(&uri_out);
     }
     return TRUE;
+}
+
+/* A prepare that came while the driver could not read definitions yet (QEMU's probe, just
+ * after a start), run once it can. */
+typedef struct {
+    SvCall *call;
+    QemuProcessContext *ctx;
+    SvMigrationParams *p;
+    guint flags;
+    GBytes *cookie;
+    gboolean tunnel;
+} PrepareLater;
+
+static void
+prepare_when_ready(const GError *failed, gpointer data)
+{
+    PrepareLater *w = data;
+    remote_domain_migrate_prepare3_params_ret r = {0};
+    GError *error = NULL;
+    gsize len = 0;
+    const char *val = g_bytes_get_data(w->cookie, &len);
+
+    if (failed)
+        sv_call_fail(w->call, g_error_copy(failed));
+    else if (!prepare_run(w->call, w->ctx, w->p, w->flags, val, (u_int)len, w->tunnel, &r,
+                          &error))
+        sv_call_fail(w->call, error);
+    else if (r.cookie_out.cookie_out_val)
+        sv_call_reply(w->call, &r); /* offline: answered here; live: by the start's end */
+    xdr_free((xdrproc_t)xdr_remote_domain_migrate_prepare3_params_ret, (char *)&r);
+    sv_migration_params_free(w->p);
+    g_bytes_unref(w->cookie);
+    g_free(w);
+}
+
+/* Run prepare now, or once the driver can read definitions. */
+static gboolean
+prepare_now_or_later(SvCall *call, SvMigrationParams *p, guint flags, const char *val,
+                     u_int len, gboolean tunnel, remote_domain_migrate_prepare3_params_ret *ret,
+                     GError **error)
+{
+    QemuProcessContext *ctx = qemu_ctx_of_call(call);
+    SvDomainDriver *drv = ctx->domains;
+    PrepareLater *w;
+
+    if (!drv->defs_ready || drv->defs_ready(drv))
+        return prepare_run(call, ctx, p, flags, val, len, tunnel, ret, error);
+    w = g_new0(PrepareLater, 1);
+    w->call = sv_call_defer(call);
+    w->ctx = ctx;
+    w->p = g_memdup2(p, sizeof(*p));
+    memset(p, 0, sizeof(*p)); /* its strings are the copy's now */
+    w->flags = flags;
+    w->cookie = g_bytes_new(val, len);
+    w->tunnel = tunnel;
+    drv->wait_defs_ready(drv, prepare_when_ready, w);
+    return TRUE;
+}
+
+static gboolean
+migrate_prepare3_params(SvCall *call, remote_domain_migrate_prepare3_params_args *a,
+                        remote_domain_migrate_prepare3_params_ret *ret, GError **error)
+{
+    g_autoptr(SvMigrationParams) p = NULL;
+    const char *fn = "qemuDomainMigratePrepare3Params";
+
+    if (!sv_check_flags(a->flags, SV_DOMAIN_MIGRATE_FLAGS_ALL, SV_FROM_QEMU, fn, error) ||
+        !(p = sv_migrate_params_from_wire(a->params.params_val, a->params.params_len, error)))
+        return FALSE;
+    if (a->flags & SV_MIGRATE_TUNNELLED) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "Tunnelled migration requested but invalid RPC method called");
+        return FALSE;
+    }
+    return prepare_now_or_later(call, p, a->flags, a->cookie_in.cookie_in_val,
+                                a->cookie_in.cookie_in_len, FALSE, ret, error);
+}
+
+/* PREPARE_TUNNEL3: as prepare, QEMU reading its incoming migration from a pipe the call's
+ * stream fills; the answer has no URI. */
+static gboolean
+migrate_prepare_tunnel3_params(SvCall *call, remote_domain_migrate_prepare_tunnel3_params_args *a,
+                               remote_domain_migrate_prepare_tunnel3_params_ret *ret,
+                               GError **error)
+{
+    g_autoptr(SvMigrationParams) p = NULL;
+    const char *fn = "qemuDomainMigratePrepareTunnel3Params";
+    remote_domain_migrate_prepare3_params_ret unused = {0};
+
+    (void)ret;
+    if (!sv_check_flags(a->flags, SV_DOMAIN_MIGRATE_FLAGS_ALL, SV_FROM_QEMU, fn, error) ||
+        !(p = sv_migrate_params_from_wire(a->params.params_val, a->params.params_len, error)))
+        return FALSE;
+    if (!(a->flags & SV_MIGRATE_TUNNELLED)) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
+                     "PrepareTunnel called but no TUNNELLED flag set");
+        return FALSE;
+    }
+    /* Always answered from the start's end (never offline: refused above). */
+    return prepare_now_or_later(call, p, a->flags, a->cookie_in.cookie_in_val,
+                                a->cookie_in.cookie_in_len, TRUE, &unused, error);
 }
 
 /* ---------------------------------------------------------------- finish */
@@ -491,16 +682,15 @@ finish_wait_free(FinishWait *w)
     g_free(w);
 }
 
-/* The reply of a finish that went well: the domain here, and a cookie. */
-static void
-finish_reply(FinishWait *w, SvDomainObj *obj)
+void
+mig_finish_reply(SvCall *call, QemuProcessContext *ctx, SvDomainObj *obj)
 {
     remote_domain_migrate_finish3_params_ret r = {0};
-    g_autoptr(SvMigrationCookie) out = mig_cookie_new(w->ctx, obj->def->name, obj->def->uuid);
+    g_autoptr(SvMigrationCookie) out = mig_cookie_new(ctx, obj->def->name, obj->def->uuid);
 
     sv_domain_obj_to_remote(obj, &r.dom);
     mig_cookie_to_wire(out, &r.cookie_out.cookie_out_len, &r.cookie_out.cookie_out_val);
-    sv_call_reply(w->call, &r);
+    sv_call_reply(call, &r);
     g_free(r.dom.name);
     g_free(r.cookie_out.cookie_out_val);
 }
@@ -509,15 +699,14 @@ static void
 finish_offline_done(const GError *error, SvDomainObj *obj, gpointer data)
 {
     FinishWait *w = data;
-    SvDomainObj *found = mig_domain_find(w->ctx, w->key);
-    MigJob *job = found ? mig_job_find(w->ctx, found) : NULL;
+    MigJob *job = mig_job_by_key(w->ctx, w->key);
 
     if (job)
         mig_job_end(w->ctx, job);
     if (error)
         sv_call_fail(w->call, g_error_copy(error));
     else
-        finish_reply(w, obj);
+        mig_finish_reply(w->call, w->ctx, obj);
     finish_wait_free(w);
 }
 
@@ -582,8 +771,13 @@ migrate_finish3_params(SvCall *call, remote_domain_migrate_finish3_params_args *
         return FALSE;
     qemu_ports_release(ctx->migration_ports, job->port);
     job->port = 0;
-    if (!(a->flags & SV_MIGRATE_OFFLINE))
-        return qemu_migrate_finish_live(call, obj, job, NULL, a->cancelled, a->flags, error);
+    if (!(a->flags & SV_MIGRATE_OFFLINE)) {
+        /* libvirt reads the cookie first, also for a cancelled migration. */
+        in = mig_cookie_from_wire(ctx, a->cookie_in.cookie_in_val, a->cookie_in.cookie_in_len,
+                                  FINISH_ACCEPT, job->origname, obj->def->uuid, obj->def->name,
+                                  NULL);
+        return qemu_migrate_finish_live(call, obj, job, in, a->cancelled, a->flags, error);
+    }
     if (a->cancelled) {
         prepare_undo(ctx, obj, job->added);
         mig_job_end(ctx, job);
@@ -694,11 +888,57 @@ migrate_confirm3_params(SvCall *call, remote_domain_migrate_confirm3_params_args
         mig_job_end(ctx, job);
         return FALSE;
     }
-    if (!(a->flags & SV_MIGRATE_OFFLINE))
-        qemu_migration_outgoing_confirm(obj, ok, a->flags);
     mig_job_end(ctx, job);
+    if (!(a->flags & SV_MIGRATE_OFFLINE) && sv_domain_obj_is_active(obj)) {
+        mig_confirm_qemu(call, ctx, obj, ok, a->flags, FALSE);
+        return TRUE;
+    }
     mig_confirm_end(call, ctx, obj, ok && (a->flags & SV_MIGRATE_UNDEFINE_SOURCE), FALSE);
     return TRUE;
+}
+
+/* A live migration's confirm on the source: QEMU ends (ok) or the guest goes on, and only
+ * then is the call answered (libvirt's: a client sees the source shut off, or gone, when
+ * the migration returns). */
+typedef struct {
+    SvCall *call;
+    QemuProcessContext *ctx;
+    char *key;
+    gboolean undefine;
+    gboolean perform;
+} ConfirmQemu;
+
+static void
+confirm_qemu_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    ConfirmQemu *w = data;
+    SvDomainObj *obj = mig_domain_find(w->ctx, w->key);
+
+    (void)source;
+    qemu_migration_outgoing_confirm_finish(res, NULL);
+    if (obj) {
+        mig_confirm_end(w->call, w->ctx, obj, w->undefine, w->perform);
+    } else {
+        remote_domain_migrate_perform3_params_ret r = {0};
+
+        sv_call_reply(w->call, w->perform ? &r : NULL);
+    }
+    g_free(w->key);
+    g_free(w);
+}
+
+void
+mig_confirm_qemu(SvCall *call, QemuProcessContext *ctx, SvDomainObj *obj, gboolean ok,
+                 guint flags, gboolean perform)
+{
+    ConfirmQemu *w = g_new0(ConfirmQemu, 1);
+
+    w->call = sv_call_defer(call);
+    w->ctx = ctx;
+    w->key = key_of(obj);
+    w->undefine = ok && (flags & SV_MIGRATE_UNDEFINE_SOURCE);
+    w->perform = perform;
+    qemu_migration_outgoing_confirm_async(obj, ok, flags, confirm_qemu_done, w);
 }
 
 /* ---------------------------------------------------------------- install */
@@ -709,6 +949,7 @@ qemu_migrate_install(QemuProcessContext *ctx, SvRemoteHandlers *h)
     (void)ctx;
     h->domain_migrate_begin3_params = migrate_begin3_params;
     h->domain_migrate_prepare3_params = migrate_prepare3_params;
+    h->domain_migrate_prepare_tunnel3_params = migrate_prepare_tunnel3_params;
     h->domain_migrate_perform3_params = mig_perform3_params;
     h->domain_migrate_finish3_params = migrate_finish3_params;
     h->domain_migrate_confirm3_params = migrate_confirm3_params;

@@ -10,7 +10,7 @@
 #include "util/error.h"
 
 gboolean qemu_migrate_prepare_live(SvCall *call, SvDomainObj *obj, MigJob *job,
-                                   const SvMigrationParams *p, SvMigrationCookie *in,
+                                   const SvMigrationParams *p, SvMigrationCookie *in, int fd,
                                    GError **error);
 gboolean qemu_migrate_finish_live(SvCall *call, SvDomainObj *obj, MigJob *job,
                                   SvMigrationCookie *in, gboolean cancelled, guint flags,
@@ -24,7 +24,9 @@ typedef struct {
     char *key;
     char *uri_in;       /* the client's URI, or NULL */
     gboolean well_formed;
+    gboolean port_given; /* the client's URI names the port */
     gboolean nbd;       /* the source asked for the disks to be copied */
+    gboolean tunnel;    /* PREPARE_TUNNEL3: no URI in the answer */
 } PrepareWait;
 
 static void
@@ -45,8 +47,6 @@ answer_uri(const PrepareWait *w, guint port, gboolean port_given)
         return g_strdup_printf("tcp:%s:%u", g_get_host_name(), port);
     if (port_given)
         return NULL;
-    if (w->well_formed && !g_str_has_suffix(w->uri_in, "/"))
-        return g_strdup_printf("%s:%u", w->uri_in, port);
     return g_strdup_printf("%s:%u", w->uri_in, port);
 }
 
@@ -55,7 +55,7 @@ prepare_started(GObject *source, GAsyncResult *res, gpointer data)
 {
     PrepareWait *w = data;
     SvDomainObj *obj = mig_domain_find(w->ctx, w->key);
-    MigJob *job = obj ? mig_job_find(w->ctx, obj) : NULL;
+    MigJob *job = mig_job_by_key(w->ctx, w->key);
     QemuIncoming in = {0};
     GError *error = NULL;
     remote_domain_migrate_prepare3_params_ret r = {0};
@@ -63,13 +63,15 @@ prepare_started(GObject *source, GAsyncResult *res, gpointer data)
     char *uri;
 
     (void)source;
-    if (!obj || !qemu_migration_incoming_start_finish(obj, res, &in, &error)) {
+    /* The start's own cause, also when it took the guest with it. */
+    if (!qemu_migration_incoming_start_finish(obj, res, &in, &error) || !obj) {
         if (!error)
             sv_error_set(&error, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "domain is not running");
         if (job)
             mig_job_end(w->ctx, job);
         if (obj && !sv_domain_obj_is_active(obj))
             sv_domain_obj_restore_def(obj);
+        qemu_incoming_clear(&in);
         sv_call_fail(w->call, error);
         prepare_wait_free(w);
         return;
@@ -80,8 +82,16 @@ prepare_started(GObject *source, GAsyncResult *res, gpointer data)
     }
     sv_migration_cookie_add_cap(out, "late-block-activate", TRUE);
     mig_cookie_to_wire(out, &r.cookie_out.cookie_out_len, &r.cookie_out.cookie_out_val);
-    uri = answer_uri(w, in.port, !w->uri_in ? FALSE : strrchr(w->uri_in, ':') != NULL &&
-                                                        strrchr(w->uri_in, ':') > w->uri_in + 5);
+    if (w->tunnel) {
+        remote_domain_migrate_prepare_tunnel3_params_ret t = {{r.cookie_out.cookie_out_len,
+                                                               r.cookie_out.cookie_out_val}};
+        sv_call_reply(w->call, &t);
+        g_free(r.cookie_out.cookie_out_val);
+        qemu_incoming_clear(&in);
+        prepare_wait_free(w);
+        return;
+    }
+    uri = answer_uri(w, in.port, w->port_given);
     if (uri) {
         r.uri_out = g_new0(char *, 1);
         *r.uri_out = uri;
@@ -135,21 +145,22 @@ uri_port(const char *uri, guint *ret_port, gboolean *ret_well_formed, GError **e
 
 gboolean
 qemu_migrate_prepare_live(SvCall *call, SvDomainObj *obj, MigJob *job,
-                          const SvMigrationParams *p, SvMigrationCookie *in, GError **error)
+                          const SvMigrationParams *p, SvMigrationCookie *in, int fd,
+                          GError **error)
 {
     QemuProcessContext *ctx = qemu_ctx_of(obj);
-    QemuMigrationSpec spec = {.flags = job->flags, .tuning = &p->tuning, .fd = -1};
+    QemuMigrationSpec spec = {.flags = job->flags, .tuning = &p->tuning, .fd = fd};
     PrepareWait *w = g_new0(PrepareWait, 1);
     gboolean well_formed = TRUE;
     guint port = 0;
 
-    if (p->uri && !uri_port(p->uri, &port, &well_formed, error)) {
+    if (fd < 0 && p->uri && !uri_port(p->uri, &port, &well_formed, error)) {
         g_free(w);
         mig_job_end(ctx, job);
         sv_domain_obj_restore_def(obj);
         return FALSE;
     }
-    if (!p->uri && g_str_has_prefix(g_get_host_name(), "localhost")) {
+    if (fd < 0 && !p->uri && g_str_has_prefix(g_get_host_name(), "localhost")) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
                      "hostname on destination resolved to localhost, but migration requires "
                      "an FQDN");
@@ -162,6 +173,8 @@ qemu_migrate_prepare_live(SvCall *call, SvDomainObj *obj, MigJob *job,
     w->key = g_strdup(job->key);
     w->uri_in = g_strdup(p->uri);
     w->well_formed = well_formed;
+    w->port_given = port != 0;
+    w->tunnel = fd >= 0;
     w->nbd = (in->flags & SV_MIG_COOKIE_NBD) &&
              (job->flags & (SV_MIGRATE_NON_SHARED_DISK | SV_MIGRATE_NON_SHARED_INC));
     spec.listen_address = p->listen_address;
@@ -192,43 +205,11 @@ finish_live_free(FinishLive *w)
 }
 
 static void
-finish_live_reply(FinishLive *w, SvDomainObj *obj)
-{
-    remote_domain_migrate_finish3_params_ret r = {0};
-    g_autoptr(SvMigrationCookie) out = mig_cookie_new(w->ctx, obj->def->name, obj->def->uuid);
-
-    sv_domain_obj_to_remote(obj, &r.dom);
-    mig_cookie_to_wire(out, &r.cookie_out.cookie_out_len, &r.cookie_out.cookie_out_val);
-    sv_call_reply(w->call, &r);
-    g_free(r.dom.name);
-    g_free(r.cookie_out.cookie_out_val);
-}
-
-static void
-finish_persisted(const GError *error, SvDomainObj *obj, gpointer data)
-{
-    FinishLive *w = data;
-
-    /* libvirt reports the guest as migrated even when its definition could not be kept
-     * (the v3 protocol's source would otherwise run it too): only logged. */
-    if (error)
-        g_warning("migration of %s: its definition could not be saved: %s", w->key,
-                  error->message);
-    obj = mig_domain_find(w->ctx, w->key);
-    if (obj)
-        finish_live_reply(w, obj);
-    else
-        sv_call_fail(w->call, g_error_new_literal(sv_error_quark(SV_FROM_QEMU),
-                                                  SV_ERR_INTERNAL_ERROR, "guest unexpectedly quit"));
-    finish_live_free(w);
-}
-
-static void
 finish_done(GObject *source, GAsyncResult *res, gpointer data)
 {
     FinishLive *w = data;
     SvDomainObj *obj = mig_domain_find(w->ctx, w->key);
-    MigJob *job = obj ? mig_job_find(w->ctx, obj) : NULL;
+    MigJob *job = mig_job_by_key(w->ctx, w->key);
     GError *error = NULL;
     gboolean ok;
 
@@ -244,16 +225,32 @@ finish_done(GObject *source, GAsyncResult *res, gpointer data)
         else if (!error)
             sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "guest unexpectedly quit");
         sv_call_fail(w->call, error);
+    } else {
+        mig_finish_reply(w->call, w->ctx, obj);
+    }
+    finish_live_free(w);
+}
+
+/* PERSIST_DEST's definition is on disk (DEFINED), as libvirt's finish writes it before the
+ * guest resumes; then QEMU's end of the migration. */
+static void
+finish_persisted(const GError *error, SvDomainObj *obj, gpointer data)
+{
+    FinishLive *w = data;
+
+    /* libvirt goes on when the definition could not be kept, reporting the guest as
+     * migrated (the v3 protocol's source would otherwise run it too): only logged. */
+    if (error)
+        g_warning("migration of %s: its definition could not be saved: %s", w->key,
+                  error->message);
+    obj = mig_domain_find(w->ctx, w->key);
+    if (!obj) {
+        sv_call_fail(w->call, g_error_new_literal(sv_error_quark(SV_FROM_QEMU),
+                                                  SV_ERR_INTERNAL_ERROR, "guest unexpectedly quit"));
         finish_live_free(w);
         return;
     }
-    if (w->persist) {
-        sv_domain_driver_define_def(w->ctx->domains, g_steal_pointer(&w->persist),
-                                    finish_persisted, w);
-        return;
-    }
-    finish_live_reply(w, obj);
-    finish_live_free(w);
+    qemu_migration_incoming_finish(obj, TRUE, w->flags, finish_done, w);
 }
 
 gboolean
@@ -269,9 +266,12 @@ qemu_migrate_finish_live(SvCall *call, SvDomainObj *obj, MigJob *job, SvMigratio
     w->cancelled = cancelled;
     w->flags = flags;
     if ((flags & SV_MIGRATE_PERSIST_DEST) && !cancelled) {
-        w->persist = in && in->persistent ? g_steal_pointer(&in->persistent)
-                                          : sv_domain_def_copy(obj->new_def ? obj->new_def
-                                                                            : obj->def);
+        SvDomainDef *def = in && in->persistent
+                               ? g_steal_pointer(&in->persistent)
+                               : sv_domain_def_copy(obj->new_def ? obj->new_def : obj->def);
+
+        sv_domain_driver_define_def(w->ctx->domains, def, finish_persisted, w);
+        return TRUE;
     }
     qemu_migration_incoming_finish(obj, !cancelled, flags, finish_done, w);
     return TRUE;

@@ -139,12 +139,18 @@ perform_ran(GObject *source, GAsyncResult *res, gpointer data)
 /* QEMU sends obj to uri; pf->done runs with the cookie to send on, or the error. */
 static gboolean
 perform_native(Perform *pf, SvDomainObj *obj, const char *uri, const SvMigrationCookie *in,
-               GError **error)
+               int fd, GError **error)
 {
-    QemuMigrationSpec spec = {.flags = pf->flags, .tuning = &pf->p->tuning, .fd = -1};
+    QemuMigrationSpec spec = {.flags = pf->flags, .tuning = &pf->p->tuning, .fd = fd};
     g_autofree char *host = NULL;
     g_autofree char *quri = NULL;
 
+    if (fd >= 0) {
+        /* Tunnelled: QEMU writes into the pipe the stream carries. */
+        spec.disks = (const char *const *)pf->p->migrate_disks;
+        qemu_migration_outgoing_run(obj, &spec, perform_ran, pf);
+        return TRUE;
+    }
     if (!uri) {
         sv_error_set(error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
                      "domainMigratePrepare3 did not set uri");
@@ -174,7 +180,7 @@ perform_native(Perform *pf, SvDomainObj *obj, const char *uri, const SvMigration
 static void
 managed_done(Perform *pf, SvDomainObj *obj, SvMigrationCookie *out, GError *error)
 {
-    MigJob *job = obj ? mig_job_find(pf->ctx, obj) : NULL;
+    MigJob *job = mig_job_by_key(pf->ctx, pf->key);
     remote_domain_migrate_perform3_params_ret r = {0};
 
     if (!error && job)
@@ -228,7 +234,7 @@ perform_managed(SvCall *call, SvDomainObj *obj, SvMigrationParams *p,
     pf->flags = a->flags;
     pf->p = p;
     pf->done = managed_done;
-    if (!perform_native(pf, obj, p->uri, in, error)) {
+    if (!perform_native(pf, obj, p->uri, in, -1, error)) {
         pf->p = NULL;
         perform_free(pf);
         mig_job_end(ctx, job);
@@ -295,11 +301,13 @@ typedef struct {
     u_int cookie_out_len;
     gboolean cancelled;
     GError *error;          /* the first error, reported in the end */
+    MigTunnelOut *tunnel;   /* TUNNELLED: the stream of the destination's prepare */
 } P2P;
 
 static void
 p2p_free(P2P *x)
 {
+    mig_tunnel_out_free(x->tunnel);
     if (x->conn)
         sv_rpc_conn_free(x->conn);
     sv_migration_params_free(x->dest);
@@ -319,7 +327,7 @@ p2p_end(P2P *x)
 {
     QemuProcessContext *ctx = x->pf.ctx;
     SvDomainObj *obj = mig_domain_find(ctx, x->pf.key);
-    MigJob *job = obj ? mig_job_find(ctx, obj) : NULL;
+    MigJob *job = mig_job_by_key(ctx, x->pf.key);
 
     if (job)
         mig_job_end(ctx, job);
@@ -347,15 +355,27 @@ p2p_error(P2P *x, const GError *error)
 static void
 p2p_confirm(P2P *x)
 {
-    SvDomainObj *obj = mig_domain_find(x->pf.ctx, x->pf.key);
-    MigJob *job = obj ? mig_job_find(x->pf.ctx, obj) : NULL;
+    QemuProcessContext *ctx = x->pf.ctx;
+    SvDomainObj *obj = mig_domain_find(ctx, x->pf.key);
+    MigJob *job = mig_job_by_key(ctx, x->pf.key);
 
-    if (job)
+    if (job) {
         mig_job_phase(job, x->cancelled ? MIG_PHASE_CONFIRM3_CANCELLED : MIG_PHASE_CONFIRM3,
                       NULL);
-    if (obj && !(x->flags & SV_MIGRATE_OFFLINE) && sv_domain_obj_is_active(obj))
-        qemu_migration_outgoing_confirm(obj, !x->cancelled, x->flags);
-    p2p_end(x);
+    }
+    if (!obj || (x->flags & SV_MIGRATE_OFFLINE) || !sv_domain_obj_is_active(obj) || x->error) {
+        if (obj && x->error && sv_domain_obj_is_active(obj))
+            qemu_migration_outgoing_confirm(obj, FALSE, x->flags);
+        p2p_end(x);
+        return;
+    }
+    /* The guest's QEMU ends (the destination runs it) or runs on here; the perform is
+     * answered once that is done. */
+    if (job)
+        mig_job_end(ctx, job);
+    mig_confirm_qemu(x->call, ctx, obj, !x->cancelled, x->flags, TRUE);
+    x->call = NULL;
+    p2p_free(x);
 }
 
 static void
@@ -408,11 +428,24 @@ p2p_finish(P2P *x)
     sv_migrate_params_wire_free(g_steal_pointer(&wire));
 }
 
+static gboolean
+tunnel_sent(gpointer data)
+{
+    P2P *x = data;
+
+    x->obj = mig_domain_find(x->pf.ctx, x->pf.key);
+    if (!x->obj)
+        p2p_end(x);
+    else
+        p2p_finish(x);
+    return G_SOURCE_REMOVE;
+}
+
 static void
 p2p_performed(Perform *pf, SvDomainObj *obj, SvMigrationCookie *out, GError *error)
 {
     P2P *x = (P2P *)pf;
-    MigJob *job = obj ? mig_job_find(pf->ctx, obj) : NULL;
+    MigJob *job = mig_job_by_key(pf->ctx, pf->key);
 
     g_clear_pointer(&x->cookie_out, g_free);
     x->cookie_out_len = 0;
@@ -432,55 +465,92 @@ p2p_performed(Perform *pf, SvDomainObj *obj, SvMigrationCookie *out, GError *err
         return;
     }
     x->obj = obj;
+    if (x->tunnel && x->cancelled)
+        g_clear_pointer(&x->tunnel, mig_tunnel_out_free);
+    /* Everything QEMU wrote goes out on the stream before finish is asked. */
+    if (x->tunnel && mig_tunnel_out_when_sent(x->tunnel, tunnel_sent, x))
+        return;
     p2p_finish(x);
 }
 
+/* The destination's prepare answered (error: it failed; nothing was started there, the
+ * guest simply stays): offline, finish at once; live, QEMU sends (tunnelled: into the
+ * stream the answer opened on the call's serial). */
 static void
-prepare_reply(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
-              const GError *error, gpointer data)
+p2p_prepared(P2P *x, SvRpcConn *conn, guint32 serial, const char *cookie, u_int len,
+             const char *uri_out, const GError *error)
 {
-    P2P *x = data;
-    remote_domain_migrate_prepare3_params_ret r = {0};
     QemuProcessContext *ctx = x->pf.ctx;
     SvDomainObj *obj = mig_domain_find(ctx, x->pf.key);
-    MigJob *job = obj ? mig_job_find(ctx, obj) : NULL;
+    MigJob *job = mig_job_by_key(ctx, x->pf.key);
     GError *local = NULL;
+    int qemu_fd = -1;
 
-    (void)conn;
-    (void)h;
-    if (error || !sv_xdr_decode(payload, len,
-                                (xdrproc_t)xdr_remote_domain_migrate_prepare3_params_ret, &r,
-                                &local) || !obj || !job) {
-        /* Nothing was started over there: the guest simply stays. */
-        p2p_error(x, error ? error : local);
-        g_clear_error(&local);
+    if (error || !obj || !job) {
+        p2p_error(x, error);
         p2p_end(x);
         return;
     }
     x->obj = obj;
-    if (r.uri_out && *r.uri_out) {
+    if (uri_out) {
         g_free(x->dest->uri);
-        x->dest->uri = g_strdup(*r.uri_out);
+        x->dest->uri = g_strdup(uri_out);
     }
     if (x->flags & SV_MIGRATE_OFFLINE) {
         /* No perform: finish gets no cookie, as libvirt's. */
-        xdr_free((xdrproc_t)xdr_remote_domain_migrate_prepare3_params_ret, (char *)&r);
         g_clear_pointer(&x->cookie_out, g_free);
         x->cookie_out_len = 0;
         x->cancelled = FALSE;
         p2p_finish(x);
         return;
     }
-    x->cookie = mig_cookie_from_wire(ctx, r.cookie_out.cookie_out_val, r.cookie_out.cookie_out_len,
-                                     PERFORM_ACCEPT, obj->def->name, obj->def->uuid, NULL, &local);
-    xdr_free((xdrproc_t)xdr_remote_domain_migrate_prepare3_params_ret, (char *)&r);
+    x->cookie = mig_cookie_from_wire(ctx, cookie, len, PERFORM_ACCEPT, obj->def->name,
+                                     obj->def->uuid, NULL, &local);
     if (!x->cookie || !mig_job_phase(job, MIG_PHASE_PERFORM3, &local) ||
-        !perform_native(&x->pf, obj, x->dest->uri, x->cookie, &local)) {
+        ((x->flags & SV_MIGRATE_TUNNELLED) &&
+         !(x->tunnel = mig_tunnel_out_new(conn, serial, &qemu_fd, &local))) ||
+        !perform_native(&x->pf, obj, x->dest->uri, x->cookie, qemu_fd, &local)) {
         p2p_error(x, local);
         g_clear_error(&local);
         x->cancelled = TRUE;
         p2p_finish(x);
     }
+}
+
+static void
+prepare_reply(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
+              const GError *error, gpointer data)
+{
+    remote_domain_migrate_prepare3_params_ret r = {0};
+    GError *local = NULL;
+
+    if (!error && sv_xdr_decode(payload, len,
+                                (xdrproc_t)xdr_remote_domain_migrate_prepare3_params_ret, &r,
+                                &local))
+        p2p_prepared(data, conn, h->serial, r.cookie_out.cookie_out_val,
+                     r.cookie_out.cookie_out_len, r.uri_out ? *r.uri_out : NULL, NULL);
+    else
+        p2p_prepared(data, conn, h->serial, NULL, 0, NULL, error ? error : local);
+    g_clear_error(&local);
+    xdr_free((xdrproc_t)xdr_remote_domain_migrate_prepare3_params_ret, (char *)&r);
+}
+
+static void
+prepare_tunnel_reply(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
+                     const GError *error, gpointer data)
+{
+    remote_domain_migrate_prepare_tunnel3_params_ret r = {0};
+    GError *local = NULL;
+
+    if (!error && sv_xdr_decode(payload, len,
+                                (xdrproc_t)xdr_remote_domain_migrate_prepare_tunnel3_params_ret,
+                                &r, &local))
+        p2p_prepared(data, conn, h->serial, r.cookie_out.cookie_out_val,
+                     r.cookie_out.cookie_out_len, NULL, NULL);
+    else
+        p2p_prepared(data, conn, h->serial, NULL, 0, NULL, error ? error : local);
+    g_clear_error(&local);
+    xdr_free((xdrproc_t)xdr_remote_domain_migrate_prepare_tunnel3_params_ret, (char *)&r);
 }
 
 /* libvirt's begin on the source, then the destination's prepare. */
@@ -489,7 +559,7 @@ p2p_prepare(P2P *x)
 {
     QemuProcessContext *ctx = x->pf.ctx;
     SvDomainObj *obj = mig_domain_find(ctx, x->pf.key);
-    MigJob *job = obj ? mig_job_find(ctx, obj) : NULL;
+    MigJob *job = mig_job_by_key(ctx, x->pf.key);
     g_autoptr(SvMigrationCookie) cookie = NULL;
     remote_domain_migrate_prepare3_params_args a = {0};
     GError *error = NULL;
@@ -515,8 +585,16 @@ p2p_prepare(P2P *x)
     a.cookie_in.cookie_in_len = x->cookie_out_len;
     a.cookie_in.cookie_in_val = x->cookie_out;
     a.flags = x->destflags;
-    p2p_call(x, REMOTE_PROC_DOMAIN_MIGRATE_PREPARE3_PARAMS,
-             (xdrproc_t)xdr_remote_domain_migrate_prepare3_params_args, &a, prepare_reply);
+    /* Both calls' arguments have the same layout. */
+    G_STATIC_ASSERT(sizeof(remote_domain_migrate_prepare3_params_args) ==
+                    sizeof(remote_domain_migrate_prepare_tunnel3_params_args));
+    if (x->flags & SV_MIGRATE_TUNNELLED)
+        p2p_call(x, REMOTE_PROC_DOMAIN_MIGRATE_PREPARE_TUNNEL3_PARAMS,
+                 (xdrproc_t)xdr_remote_domain_migrate_prepare_tunnel3_params_args, &a,
+                 prepare_tunnel_reply);
+    else
+        p2p_call(x, REMOTE_PROC_DOMAIN_MIGRATE_PREPARE3_PARAMS,
+                 (xdrproc_t)xdr_remote_domain_migrate_prepare3_params_args, &a, prepare_reply);
     sv_migrate_params_wire_free(wire);
 }
 
@@ -644,11 +722,6 @@ mig_perform_p2p(SvCall *call, SvDomainObj *obj, SvMigrationParams *p, const char
     if (!dconnuri) {
         sv_error_set(error, SV_FROM_NONE, SV_ERR_INVALID_ARG,
                      "dconnuri in %s must not be NULL", "virDomainMigratePerform3Params");
-        return FALSE;
-    }
-    if ((flags & SV_MIGRATE_TUNNELLED) && !(flags & SV_MIGRATE_OFFLINE)) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                     "tunnelled migration is not supported yet");
         return FALSE;
     }
     if (!(job = mig_job_begin(ctx, obj, FALSE, flags, MIG_PHASE_NONE, error)))

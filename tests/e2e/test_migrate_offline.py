@@ -13,14 +13,12 @@ DEFINED/ADDED, nothing on the source: libvirt's confirm sends none, even when it
 the definition).
 """
 
-import subprocess
 import uuid
-import xml.etree.ElementTree as ET
 
 import pytest
 
-from guests import Events, QEMU, domain_xml, daemon_config, uri_for
-from svdaemon import Daemon
+from guests import QEMU, Events, domain_xml, uri_for
+from migpair import facts, start_daemon, virsh
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -28,31 +26,9 @@ libvirt.registerErrorHandler(lambda ctx, err: None, None)
 WAIT = 30.0
 
 
-def start_host(daemons, root, label):
-    """A virtqemud under root/label with a host UUID of its own."""
-    sub = root / label
-    sub.mkdir()
-    host_uuid = str(uuid.uuid4())
-    d = Daemon(sub, config=daemon_config(sub, 'host_uuid = "%s"\n' % host_uuid), label=label)
-    with daemons.lock:
-        daemons.daemons.append(d)
-    d.start()
-    d.host_uuid = host_uuid
-    d.uri = uri_for(d.sock)
-    return d
-
-
 @pytest.fixture
 def pair(daemons, root):
-    return start_host(daemons, root, "a"), start_host(daemons, root, "b")
-
-
-def virsh(uri, *args, check=True):
-    r = subprocess.run(["virsh", "-q", "-c", uri, *args], capture_output=True, text=True,
-                       timeout=120)
-    if check and r.returncode != 0:
-        raise AssertionError("virsh %s: %s" % (" ".join(args), r.stderr))
-    return r
+    return start_daemon(daemons, root, "a"), start_daemon(daemons, root, "b")
 
 
 def define(uri, name):
@@ -61,21 +37,6 @@ def define(uri, name):
     try:
         dom = conn.defineXML(xml)
         return dom.UUIDString()
-    finally:
-        conn.close()
-
-
-def facts(uri, name):
-    """(state, persistent, uuid, name, memory KiB) of name on uri, or None."""
-    conn = libvirt.open(uri)
-    try:
-        try:
-            dom = conn.lookupByName(name)
-        except libvirt.libvirtError:
-            return None
-        root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
-        return (dom.state()[0], dom.isPersistent(), dom.UUIDString(), root.findtext("name"),
-                root.findtext("memory"))
     finally:
         conn.close()
 
@@ -139,13 +100,8 @@ def test_offline_to_existing_updates(pair):
 
 def test_offline_same_host_refused(daemons, root):
     """A destination with the source's host UUID is the same host: libvirt's refusal."""
-    a = start_host(daemons, root, "a")
-    sub = root / "b"
-    sub.mkdir()
-    b = Daemon(sub, config=daemon_config(sub, 'host_uuid = "%s"\n' % a.host_uuid), label="b")
-    with daemons.lock:
-        daemons.daemons.append(b)
-    b.start()
+    a = start_daemon(daemons, root, "a")
+    b = start_daemon(daemons, root, "b", host_uuid=a.host_uuid)
     define(a.uri, "mig-same")
     r = virsh(a.uri, "migrate", "--offline", "--persistent", "mig-same", uri_for(b.sock),
               check=False)

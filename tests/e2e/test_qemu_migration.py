@@ -31,7 +31,7 @@ import pytest
 
 import linuxguest
 from guests import Host, RUNNING, SHUTOFF
-from test_migrate_offline import start_host, virsh
+from migpair import start_daemon as start_host, virsh
 
 libvirt = pytest.importorskip("libvirt")
 libvirt.registerErrorHandler(lambda ctx, err: None, None)

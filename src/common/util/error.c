@@ -127,7 +127,6 @@ static const struct {
     {SV_ERR_NETWORK_PORT_EXIST, "network port %s exists already"},
     {SV_ERR_NO_NETWORK_PORT, "network port not found: %s"},
     {SV_ERR_NO_HOSTNAME, "no hostname found: %s"},
-    {SV_ERR_MIGRATE_UNSAFE, "Unsafe migration: %s"},
     {SV_ERR_MIGRATE_FINISH_OK, "migration successfully aborted: %s"},
 };
 
