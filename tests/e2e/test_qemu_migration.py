@@ -343,11 +343,18 @@ def test_live_with_libvirtd_both_ways(pair, ref):
         wait_gone(a, name)
         assert ref.virsh("domstate", "--reason", name).stdout.strip() == "running (migrated)"
         wait_events(ev_ref, name, ["STARTED/MIGRATED", "RESUMED/MIGRATED"])
+        theirs = ref.virsh("domjobinfo", "--completed", name).stdout
         before = last_tick(con.data)
         con.close()
         virsh(ref.uri, "migrate", "--live", name, a.uri)
         back = a.conn.lookupByName(name)
         assert back.state() == [RUNNING, RUNNING_MIGRATED]
+        # Each destination keeps the incoming job as its last completed one (libvirtd's
+        # figures come from the source's cookie, ours from our QEMU: the kind is compared).
+        ours = virsh(a.uri, "domjobinfo", "--completed", name).stdout
+        for info in (ours, theirs):
+            assert re.search(r"Job type:\s+Completed", info), info
+            assert re.search(r"Operation:\s+Incoming migration", info), info
         wait_events(ev_ref, name, ["STARTED/MIGRATED", "RESUMED/MIGRATED",
                                    "SUSPENDED/MIGRATED", "STOPPED/MIGRATED"])
         a.events.wait_count(name, 5, WAIT)
