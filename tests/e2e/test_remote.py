@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from netns_libvirtd import Netns, PrivateLibvirtd
+from svdaemon import build_dir
 from x509pki import Pki
 
 if not shutil.which("virsh") or not shutil.which("certtool"):
@@ -55,28 +56,55 @@ class Host:
 
 
 @pytest.fixture
-def ours(root, daemons, pki):
-    """Our virtqemud and virtproxyd (listening in a namespace of its own)."""
-    ns = Netns.create("svrem")
-    try:
+def ours_with(root, daemons, pki):
+    """ours_with(extra_conf): our virtqemud and virtproxyd, the proxy listening in a network
+    namespace of its own with LISTEN_CONF and extra_conf."""
+    spaces = []
+
+    def start(extra_conf=""):
+        ns = Netns.create("svrem")
+        spaces.append(ns)
         pki.install_server(root)
         daemons.start(name="virtqemud")
-        daemons.start(name="virtproxyd", args=["--listen"], config=LISTEN_CONF,
+        daemons.start(name="virtproxyd", args=["--listen"], config=LISTEN_CONF + extra_conf,
                       wrapper=ns.argv([]), ready_path=root / "run" / "libvirt" / "libvirt-sock")
-        yield Host(ns, pki)
+        return Host(ns, pki)
+
+    try:
+        yield start
     finally:
-        ns.delete()
+        for ns in spaces:
+            ns.delete()
 
 
 @pytest.fixture
-def theirs(tmp_path, pki):
-    """Debian's libvirtd, listening in its namespace (the caller holds the libvirtd lock)."""
-    lv = PrivateLibvirtd(tmp_path / "libvirtd", extra_conf=LISTEN_CONF + pki.libvirtd_conf(),
-                         listen=True)
+def ours(ours_with):
+    return ours_with()
+
+
+@pytest.fixture
+def theirs_with(tmp_path, pki):
+    """theirs_with(extra_conf): Debian's libvirtd, listening in its namespace with the same
+    settings (the caller holds the libvirtd lock)."""
+    started = []
+
+    def start(extra_conf=""):
+        lv = PrivateLibvirtd(tmp_path / "libvirtd",
+                             conf=LISTEN_CONF + pki.libvirtd_conf() + extra_conf,
+                             args=["--listen"])
+        started.append(lv)
+        return Host(lv.netns, pki)
+
     try:
-        yield Host(lv.netns, pki)
+        yield start
     finally:
-        lv.close()
+        for lv in started:
+            lv.close()
+
+
+@pytest.fixture
+def theirs(theirs_with):
+    return theirs_with()
 
 
 def test_tls_client_on_the_allowed_list(ours, root):
@@ -109,6 +137,27 @@ def test_tls_client_refused(ours, who):
     assert r.returncode != 0
     assert r.stderr == ("error: failed to connect to the hypervisor\n"
                         "error: Unable to read TLS confirmation: Input/output error\n"), r.stderr
+
+
+NO_VERIFY = "tls_no_verify_certificate = 1\n"
+
+
+@pytest.mark.parametrize("who", ["mallory", "nocert"])
+def test_tls_no_verify_certificate(ours_with, who):
+    """tls_no_verify_certificate = 1: the certificate's failures (outside the allowed list,
+    or none at all) are logged, and the client is let in."""
+    host = ours_with(NO_VERIFY)
+    r = host.virsh(host.uri("tls", who), "list", "--all")
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("who", ["mallory", "nocert"])
+def test_tls_no_verify_certificate_as_libvirtd(ours_with, theirs_with, who):
+    mine, ref = ours_with(NO_VERIFY), theirs_with(NO_VERIFY)
+    a = mine.virsh(mine.uri("tls", who), "list", "--all")
+    b = ref.virsh(ref.uri("tls", who), "list", "--all")
+    assert (a.returncode, a.stderr) == (b.returncode, b.stderr)
 
 
 def test_tcp_with_auth_none(ours):
@@ -246,6 +295,44 @@ def test_tcp_as_libvirtd(ours, theirs):
     assert mine.stdout == ref.stdout
 
 
+# ---------------------------------------------------------------- our own client side
+
+def open_tool(host, uri, client_root):
+    """sv_remote_uri_open as a source daemon's peer-to-peer migration uses it, from the
+    host's namespace (tests/sv-remote-open-tool: the open, then CONNECT_GET_HOSTNAME)."""
+    return host.ns.run([str(build_dir() / "tests" / "sv-remote-open-tool"), uri,
+                        str(client_root)], check=False, timeout=VIRSH_TIMEOUT)
+
+
+@pytest.mark.parametrize("transport", ["tls", "tcp"])
+def test_uri_open(ours, tmp_path, pki, transport):
+    """The client's files at libvirt's paths below the daemon's root."""
+    croot = pki.install_client(tmp_path / "client", "alice")
+    r = open_tool(ours, "qemu+%s://127.0.0.1/system" % transport, croot)
+    assert r.returncode == 0 and r.stdout.strip(), r.stderr
+
+
+def test_uri_open_refused(ours, tmp_path, pki):
+    croot = pki.install_client(tmp_path / "client", "mallory")
+    r = open_tool(ours, "qemu+tls://127.0.0.1/system", croot)
+    assert r.returncode == 1
+    assert r.stderr == "error 38/7: Unable to read TLS confirmation: Input/output error\n"
+
+
+@pytest.mark.slow
+def test_uri_open_libvirtd(theirs, ours, tmp_path, pki):
+    """Our client against libvirtd: TLS and TCP open, and the refusal reads as against
+    ours."""
+    alice = pki.install_client(tmp_path / "alice", "alice")
+    for transport in ("tls", "tcp"):
+        r = open_tool(theirs, "qemu+%s://127.0.0.1/system" % transport, alice)
+        assert r.returncode == 0 and r.stdout.strip(), r.stderr
+    mallory = pki.install_client(tmp_path / "mallory", "mallory")
+    mine = open_tool(ours, "qemu+tls://127.0.0.1/system", mallory)
+    ref = open_tool(theirs, "qemu+tls://127.0.0.1/system", mallory)
+    assert (mine.returncode, mine.stderr) == (ref.returncode, ref.stderr)
+
+
 # ---------------------------------------------------------------- qemu+ssh, netcat mode
 
 SSHD = "/usr/sbin/sshd"
@@ -335,7 +422,7 @@ def test_host_uuid_key(root, daemons):
 
 @pytest.mark.slow
 def test_host_uuid_key_as_libvirtd(tmp_path):
-    lv = PrivateLibvirtd(tmp_path / "libvirtd", extra_conf='host_uuid = "%s"\n' % HOST_UUID)
+    lv = PrivateLibvirtd(tmp_path / "libvirtd", conf='host_uuid = "%s"\n' % HOST_UUID)
     try:
         assert host_uuid_of(lv.virsh("capabilities").stdout) == HOST_UUID
     finally:

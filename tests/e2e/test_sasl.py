@@ -168,8 +168,8 @@ def theirs(tmp_path_factory, pki):
     work = tmp_path_factory.mktemp("sasl-libvirtd")
     sasl = make_sasl_dir(work / "sasl2")
     d = PrivateLibvirtd(work / "libvirtd", auth_unix_rw="sasl",
-                        extra_conf=ALLOWED + NET_CONF + pki.libvirtd_conf(),
-                        env={"SASL_CONF_PATH": str(sasl)}, listen=True)
+                        conf=ALLOWED + NET_CONF + pki.libvirtd_conf(),
+                        env={"SASL_CONF_PATH": str(sasl)}, args=["--listen"])
     d.sock = str(d.sock_dir / "libvirt-sock")
     d.admin_uri = "libvirtd:///system?socket=%s/libvirt-admin-sock" % d.sock_dir
     d.server = "libvirtd"

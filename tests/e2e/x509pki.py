@@ -62,6 +62,15 @@ class Pki:
             (root / dst).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(self.dir / src, root / dst)
 
+    def install_client(self, root, who):
+        """who's files at libvirt's client paths below root (a daemon's own connections)."""
+        for src, dst in (("ca-cert.pem", "etc/pki/CA/cacert.pem"),
+                         (who + "-cert.pem", "etc/pki/libvirt/clientcert.pem"),
+                         (who + "-key.pem", "etc/pki/libvirt/private/clientkey.pem")):
+            (root / dst).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(self.dir / src, root / dst)
+        return root
+
     def libvirtd_conf(self):
         """The same files for libvirtd, named by its keys."""
         return ('ca_file = "%s"\ncert_file = "%s"\nkey_file = "%s"\n'

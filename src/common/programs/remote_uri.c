@@ -167,6 +167,7 @@ tls_start(OpenJob *j, GError **error)
                        .priority = j->priority};
     g_autoptr(SvTlsContext) ctx = sv_tls_context_new(&cfg, FALSE, error);
     guint8 confirm = 0;
+    gssize n;
     gint64 deadline = g_get_monotonic_time() + HANDSHAKE_TIMEOUT_S * G_USEC_PER_SEC;
     int r;
 
@@ -185,11 +186,12 @@ tls_start(OpenJob *j, GError **error)
     if (r < 0 || !sv_tls_session_check_peer(j->tls, error))
         return FALSE;
     /* The server's verdict on our certificate: one byte 1, or the end of the connection. */
-    if (sv_tls_session_recv(j->tls, &confirm, 1) < 0) {
+    n = sv_tls_session_recv(j->tls, &confirm, 1);
+    if (n < 0 && errno != ENOMSG) {
         sv_error_set_errno(error, SV_FROM_RPC, errno, "Unable to read TLS confirmation");
         return FALSE;
     }
-    if (confirm != 1) {
+    if (n != 1 || confirm != 1) {
         sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "%s",
                      "server verification (of our certificate or IP address) failed");
         return FALSE;

@@ -601,12 +601,15 @@ sv_tls_session_get_key_size(SvTlsSession *s)
     return (int)gnutls_cipher_get_key_size(gnutls_cipher_get(s->session));
 }
 
-/* errno for a gnutls return code of a record call. */
+/* errno for a gnutls return code of a record call, as libvirt maps them (a peer gone
+ * without close_notify is EIO, a record cut short ENOMSG). */
 static int
 record_errno(gssize rc)
 {
     if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED)
         return EAGAIN;
+    if (rc == GNUTLS_E_UNEXPECTED_PACKET_LENGTH)
+        return ENOMSG;
     return EIO;
 }
 
@@ -617,9 +620,6 @@ sv_tls_session_recv(SvTlsSession *s, void *buf, gsize len)
 
     if (rc >= 0)
         return rc;
-    /* A peer closing without close_notify is an end like any other here. */
-    if (rc == GNUTLS_E_PREMATURE_TERMINATION)
-        return 0;
     errno = record_errno(rc);
     if (errno == EIO)
         g_debug("TLS read: %s", gnutls_strerror((int)rc));
