@@ -57,9 +57,6 @@ def pair_id(pair):
 # Where our daemons do not do yet what libvirtd does: (scenario, pair id) -> why. Strict:
 # once one is fixed, its test fails until the entry goes.
 GAPS = {
-    ("copy_storage_all", "sva-svb"):
-        "our peer-to-peer source refuses a storage copy ('migration with storage copy is not "
-        "supported yet'); before that, the destination's disk stayed empty",
     ("postcopy", "sva-svb"):
         "our destination sends no RESUMED/MIGRATED after RESUMED/POSTCOPY once the "
         "post-copy phase ends",
