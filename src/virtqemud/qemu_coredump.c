@@ -765,6 +765,20 @@ qemu_coredump_job_stats(SvCall *call, SvDomainObj *obj, guint flags,
         g_clear_pointer(&qd->dump_done, g_free);
 }
 
+void
+qemu_job_keep_completed(SvDomainObj *obj, const QemuMigrationStats *stats)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    JobFigures *f = g_new0(JobFigures, 1);
+
+    f->stream = TRUE;
+    f->s = *stats;
+    f->s.status = f->s.error_desc = NULL; /* no strings kept: freed with g_free */
+    f->s.type = SV_DOMAIN_JOB_COMPLETED;
+    g_free(qd->dump_done);
+    qd->dump_done = f;
+}
+
 gboolean
 qemu_coredump_can_cancel(SvDomainObj *obj, GError **error)
 {

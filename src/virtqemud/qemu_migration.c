@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "qemu_coredump.h"
 #include "qemu_migration_qmp.h"
 #include "qemu_status.h"
 #include "programs/remote.h"
@@ -701,6 +702,7 @@ incoming_done(SvDomainObj *obj, QemuMigration *mig)
     mig->stats.has_downtime = FALSE;
     mig->stats.type = SV_DOMAIN_JOB_COMPLETED;
     qemu_job_emit_completed(obj, &mig->stats);
+    qemu_job_keep_completed(obj, &mig->stats);
     mig_return(mig, NULL, GINT_TO_POINTER(TRUE), NULL);
     qemu_domain_of(obj)->mig = NULL;
     qemu_migration_free(mig);

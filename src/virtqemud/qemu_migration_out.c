@@ -227,11 +227,6 @@ check_can_send(SvDomainObj *obj, const QemuMigrationSpec *spec, GError **error)
                      "a migration needs a URI or a tunnel");
         return FALSE;
     }
-    if (spec->nbd_host) {
-        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_UNSUPPORTED,
-                     "migration with storage copy is not supported yet");
-        return FALSE;
-    }
     return TRUE;
 }
 
