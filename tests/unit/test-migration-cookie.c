@@ -33,6 +33,96 @@ static const char prepare_cookie[] =
 
 #define ALL_SECTIONS 0xfff
 
+/* Cookies Debian's libvirtd 9.0 sent our daemon (captured from its debug log in a live
+ * migration libvirtd <-> ours, test_qemu_migration.py): its prepare's answer (every
+ * capability its QEMU has, late-block-activate automatic), its perform's statistics, its
+ * begin (the lock feature, the guest's CPU, pause-before-switchover automatic). */
+#define LV_UUID "798015de-4637-485a-a75f-2eca257a9536"
+#define LV_HOST "3170ca37-574f-4aab-a177-cfd11af48c08"
+#define LV_HEAD                                                                               \
+    "<qemu-migration>\n  <name>mig-lv-live</name>\n  <uuid>" LV_UUID "</uuid>\n"           \
+    "  <hostname>vm</hostname>\n  <hostuuid>" LV_HOST "</hostuuid>\n"
+#define LV_CAPS(pbs, lba)                                                                     \
+    "  <capabilities>\n    <cap name='xbzrle' auto='no'/>\n"                                \
+    "    <cap name='auto-converge' auto='no'/>\n    <cap name='rdma-pin-all' auto='no'/>\n"  \
+    "    <cap name='postcopy-ram' auto='no'/>\n    <cap name='compress' auto='no'/>\n"       \
+    "    <cap name='pause-before-switchover' auto='" pbs "'/>\n"                             \
+    "    <cap name='late-block-activate' auto='" lba "'/>\n"                                 \
+    "    <cap name='multifd' auto='no'/>\n    <cap name='dirty-bitmaps' auto='no'/>\n"       \
+    "    <cap name='return-path' auto='no'/>\n    <cap name='zero-copy-send' auto='no'/>\n"  \
+    "  </capabilities>\n"
+
+static const char lv_prepare[] = LV_HEAD LV_CAPS("no", "yes") "</qemu-migration>\n";
+static const char lv_perform[] =
+    LV_HEAD "  <statistics>\n    <started>0</started>\n    <stopped>0</stopped>\n"
+            "    <sent>0</sent>\n    <time_elapsed>18</time_elapsed>\n"
+            "    <downtime>11</downtime>\n    <setup_time>1</setup_time>\n"
+            "    <memory_total>34086912</memory_total>\n"
+            "    <memory_processed>566390</memory_processed>\n"
+            "    <memory_remaining>0</memory_remaining>\n    <memory_bps>0</memory_bps>\n"
+            "    <memory_constant>8202</memory_constant>\n    <memory_normal>120</memory_normal>\n"
+            "    <memory_normal_bytes>491520</memory_normal_bytes>\n"
+            "    <memory_dirty_rate>0</memory_dirty_rate>\n"
+            "    <memory_iteration>2</memory_iteration>\n"
+            "    <memory_postcopy_requests>0</memory_postcopy_requests>\n"
+            "    <memory_page_size>4096</memory_page_size>\n    <disk_total>0</disk_total>\n"
+            "    <disk_processed>0</disk_processed>\n    <disk_remaining>0</disk_remaining>\n"
+            "    <disk_bps>0</disk_bps>\n    <auto_converge_throttle>0</auto_converge_throttle>\n"
+            "  </statistics>\n</qemu-migration>\n";
+static const char lv_begin[] =
+    LV_HEAD "  <feature name='lockstate'/>\n"
+            "  <cpu mode='custom' match='exact' check='full'>\n"
+            "    <model fallback='forbid'>qemu64</model>\n"
+            "    <feature policy='require' name='hypervisor'/>\n"
+            "    <feature policy='require' name='lahf_lm'/>\n"
+            "  </cpu>\n" LV_CAPS("yes", "no") "</qemu-migration>\n";
+
+static SvMigrationCookie *
+parse_lv(const char *xml, guint accept, GError **error)
+{
+    guint8 uuid[16], mine[16];
+    SvMigCookieExpect expect = {"mig-lv-live", uuid, mine, NULL};
+
+    g_assert_true(sv_uuid_parse(LV_UUID, uuid));
+    g_assert_true(sv_uuid_parse(DST_HOST, mine));
+    return sv_migration_cookie_parse(xml, strlen(xml) + 1, accept, &expect, error);
+}
+
+static void
+test_libvirtd_cookies(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SvMigrationCookie) prep = parse_lv(lv_prepare, SV_MIG_COOKIE_CAPS, &error);
+    g_autoptr(SvMigrationCookie) perf = NULL;
+    g_autoptr(SvMigrationCookie) begin = NULL;
+    g_autofree char *prep_again = NULL, *perf_again = NULL;
+
+    g_assert_no_error(error);
+    g_assert_cmpuint(prep->caps->len, ==, 11);
+    g_assert_true(g_array_index(prep->caps, SvMigCookieCap, 6).automatic);
+    prep_again = sv_migration_cookie_format(prep);
+    g_assert_cmpstr(prep_again, ==, lv_prepare);
+
+    perf = parse_lv(lv_perform, SV_MIG_COOKIE_STATS, &error);
+    g_assert_no_error(error);
+    g_assert_true(perf->stats->has_downtime && perf->stats->has_setup_time &&
+                  perf->stats->has_memory_constant && !perf->stats->has_delta);
+    g_assert_cmpuint(perf->stats->downtime, ==, 11);
+    perf_again = sv_migration_cookie_format(perf);
+    g_assert_cmpstr(perf_again, ==, lv_perform);
+
+    /* What our prepare reads of a begin cookie: the lock feature is known, the CPU kept. */
+    begin = parse_lv(lv_begin,
+                     SV_MIG_COOKIE_LOCKSTATE | SV_MIG_COOKIE_NBD | SV_MIG_COOKIE_CPU |
+                         SV_MIG_COOKIE_CAPS,
+                     &error);
+    g_assert_no_error(error);
+    g_assert_true(begin->mandatory == SV_MIG_COOKIE_LOCKSTATE);
+    g_assert_nonnull(begin->cpu_xml);
+    g_assert_nonnull(strstr(begin->cpu_xml, "qemu64"));
+    g_assert_true(g_array_index(begin->caps, SvMigCookieCap, 5).automatic);
+}
+
 static SvMigrationCookie *
 parse(const char *xml, guint accept, const char *host, GError **error)
 {
@@ -214,6 +304,7 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/migration-cookie/libvirt", test_libvirt_cookie);
+    g_test_add_func("/migration-cookie/libvirtd-captured", test_libvirtd_cookies);
     g_test_add_func("/migration-cookie/not-accepted", test_sections_not_accepted);
     g_test_add_func("/migration-cookie/begin-stats", test_begin_cookie_and_stats);
     g_test_add_func("/migration-cookie/persistent", test_persistent);
