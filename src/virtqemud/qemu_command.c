@@ -161,6 +161,11 @@ qemu_command_build(const SvDomainDef *def, const QemuCommandOptions *opts, GErro
         return NULL;
     qemu_display_build(def, argv);
 
+    /* An incoming migration's, before the memballoon as in libvirt's. */
+    if (opts->incoming) {
+        qemu_argv_add(argv, "-incoming");
+        qemu_argv_add(argv, opts->incoming);
+    }
     /* The watchdog, memballoon and rngs come after the display devices in libvirt's. */
     qemu_command_build_chr_late(def, opts->chr_fds, argv);
     qemu_platform_build_vmcoreinfo(def, argv);

@@ -19,6 +19,8 @@ typedef struct {
      * secret object (QemuDiskSecret or NULL, by disk index; NULL: none at all). */
     const char *master_key_path;
     GPtrArray *disk_secrets;
+    /* An incoming migration's start: QEMU's -incoming (libvirt's "defer"), or NULL. */
+    const char *incoming;
 } QemuCommandOptions;
 
 /* argv (NULL-terminated, transfer full) for def, or NULL with CONFIG_UNSUPPORTED

@@ -25,6 +25,7 @@
 #include "domain/domain_typed.h"
 #include "protocol/sv_wire_constants.h"
 #include "qemu_domain.h"
+#include "qemu_migration_qmp.h"
 #include "qemu_monitor.h"
 #include "qemu_status.h"
 #include "util/error.h"
@@ -579,102 +580,39 @@ typedef struct {
     gboolean stats;
 } JobQuery;
 
-/* What a job query answers, as libvirt's figures of a dump job. */
+/* What a job query answers, as libvirt's figures of a dump job: a full dump's are its
+ * migration's into the file (the shared figures, qemu_migration_qmp.h, as a save's), a
+ * memory-only one's the memory's total and done. */
 typedef struct {
-    int type;         /* virDomainJobType */
-    guint64 elapsed;  /* ms */
+    QemuMigrationStats s;
     gboolean stream;  /* a full dump's (query-migrate), else a memory-only one's (query-dump) */
-    guint64 total, done, remaining;
-    /* a full dump's only; a has_ flag for those libvirt leaves out when QEMU has none */
-    gboolean has_downtime, has_setup, has_bps, has_page_size;
-    guint64 downtime, setup, constant, normal, normal_bytes, bps, dirty_rate, iteration,
-        postcopy, page_size;
 } JobFigures;
 
 /* libvirt's statistics of a dump job (transfer full: an array of remote_typed_param). */
 static GArray *
 stats_params(const JobFigures *f)
 {
-    GArray *p = g_array_new(FALSE, TRUE, sizeof(remote_typed_param));
+    GArray *p;
 
+    if (f->stream)
+        return qemu_migration_stats_params(&f->s);
+    p = g_array_new(FALSE, TRUE, sizeof(remote_typed_param));
     sv_typed_params_add_int(p, SV_DOMAIN_JOB_OPERATION_DUMP, "operation");
-    sv_typed_params_add_ullong(p, f->elapsed, "time_elapsed");
-    if (f->has_downtime)
-        sv_typed_params_add_ullong(p, f->downtime, "downtime");
-    if (f->has_setup)
-        sv_typed_params_add_ullong(p, f->setup, "setup_time");
-    if (f->stream) {
-        sv_typed_params_add_ullong(p, f->total, "data_total");
-        sv_typed_params_add_ullong(p, f->done, "data_processed");
-        sv_typed_params_add_ullong(p, f->remaining, "data_remaining");
-    }
-    sv_typed_params_add_ullong(p, f->total, "memory_total");
-    sv_typed_params_add_ullong(p, f->done, "memory_processed");
-    sv_typed_params_add_ullong(p, f->remaining, "memory_remaining");
-    if (f->has_bps)
-        sv_typed_params_add_ullong(p, f->bps, "memory_bps");
-    if (f->stream) {
-        sv_typed_params_add_ullong(p, f->constant, "memory_constant");
-        sv_typed_params_add_ullong(p, f->normal, "memory_normal");
-        sv_typed_params_add_ullong(p, f->normal_bytes, "memory_normal_bytes");
-        sv_typed_params_add_ullong(p, f->dirty_rate, "memory_dirty_rate");
-        sv_typed_params_add_ullong(p, f->iteration, "memory_iteration");
-        sv_typed_params_add_ullong(p, f->postcopy, "memory_postcopy_requests");
-        if (f->has_page_size)
-            sv_typed_params_add_ullong(p, f->page_size, "memory_page_size");
-    }
+    sv_typed_params_add_ullong(p, f->s.time_elapsed, "time_elapsed");
+    sv_typed_params_add_ullong(p, f->s.ram_total, "memory_total");
+    sv_typed_params_add_ullong(p, f->s.ram_transferred, "memory_processed");
+    sv_typed_params_add_ullong(p, f->s.ram_remaining, "memory_remaining");
     return p;
-}
-
-static void
-params_free(GArray *p)
-{
-    for (guint i = 0; i < p->len; i++)
-        xdr_free((xdrproc_t)xdr_remote_typed_param,
-                 (char *)&g_array_index(p, remote_typed_param, i));
-    g_array_free(p, TRUE);
 }
 
 static void
 stats_reply(JobQuery *q, const JobFigures *f)
 {
     GArray *p = stats_params(f);
-    remote_domain_get_job_stats_ret r = {f->type, {p->len, (remote_typed_param *)p->data}};
+    remote_domain_get_job_stats_ret r = {f->s.type, {p->len, (remote_typed_param *)p->data}};
 
     sv_call_reply(q->call, &r);
-    params_free(p);
-}
-
-typedef struct {
-    remote_nonnull_domain dom;
-    GArray *params;
-} JobCompleted;
-
-static void
-send_job_completed(SvClient *c, int callback_id, gpointer data)
-{
-    JobCompleted *e = data;
-    remote_domain_event_callback_job_completed_msg m = {
-        callback_id, e->dom, {e->params->len, (remote_typed_param *)e->params->data}};
-
-    sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
-                         REMOTE_PROC_DOMAIN_EVENT_CALLBACK_JOB_COMPLETED,
-                         (xdrproc_t)xdr_remote_domain_event_callback_job_completed_msg, &m);
-}
-
-/* libvirt's JOB_COMPLETED of a full dump: the completed job's statistics. */
-static void
-emit_job_completed(SvDomainObj *obj, const JobFigures *f)
-{
-    JobCompleted e = {{0}, stats_params(f)};
-
-
-    sv_domain_obj_to_remote(obj, &e.dom);
-    sv_remote_emit_callback_event(sv_domain_driver_of_obj(obj)->server,
-                                  SV_DOMAIN_EVENT_ID_JOB_COMPLETED, obj->def->uuid,
-                                  send_job_completed, &e);
-    g_free(e.dom.name);
-    params_free(e.params);
+    qemu_migration_params_free(p);
 }
 
 /* DOMAIN_GET_JOB_STATS's answer, or DOMAIN_GET_JOB_INFO's fields (the data figures are the
@@ -688,11 +626,11 @@ job_reply(JobQuery *q, const JobFigures *f)
         stats_reply(q, f);
         return;
     }
-    r.type = f->type;
-    r.timeElapsed = f->elapsed;
-    r.dataTotal = r.memTotal = f->total;
-    r.dataProcessed = r.memProcessed = f->done;
-    r.dataRemaining = r.memRemaining = f->remaining;
+    r.type = f->s.type;
+    r.timeElapsed = f->s.time_elapsed;
+    r.dataTotal = r.memTotal = f->s.ram_total;
+    r.dataProcessed = r.memProcessed = f->s.ram_transferred;
+    r.dataRemaining = r.memRemaining = f->s.ram_remaining;
     sv_call_reply(q->call, &r);
 }
 
@@ -712,45 +650,26 @@ memory_figures(JsonObject *o, JobFigures *f)
 {
     const char *status = qemu_json_string(o, "status");
 
-    f->type = status && g_str_equal(status, "completed") ? SV_DOMAIN_JOB_COMPLETED
-                                                         : SV_DOMAIN_JOB_UNBOUNDED;
-    f->total = uint_member(o, "total");
-    f->done = uint_member(o, "completed");
-    f->remaining = f->total - f->done;
+    f->s.type = status && g_str_equal(status, "completed") ? SV_DOMAIN_JOB_COMPLETED
+                                                           : SV_DOMAIN_JOB_UNBOUNDED;
+    f->s.ram_total = uint_member(o, "total");
+    f->s.ram_transferred = uint_member(o, "completed");
+    f->s.ram_remaining = f->s.ram_total - f->s.ram_transferred;
 }
 
-/* query-migrate's answer, as libvirt reads it: the ram figures, the downtime and the setup
- * time. */
+/* query-migrate's answer, as libvirt reads it for a save or dump: the memory's figures, the
+ * downtime and the setup time (no strings kept). */
 static void
 stream_figures(JsonObject *o, JobFigures *f)
 {
-    const char *status = qemu_json_string(o, "status");
-    JsonNode *n = o ? json_object_get_member(o, "ram") : NULL;
-    JsonObject *ram = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-    double mbps = 0;
-
     f->stream = TRUE;
-    if (status && g_str_equal(status, "completed"))
-        f->type = SV_DOMAIN_JOB_COMPLETED;
-    f->has_downtime = o && json_object_has_member(o, "downtime");
-    f->downtime = uint_member(o, "downtime");
-    f->has_setup = o && json_object_has_member(o, "setup-time");
-    f->setup = uint_member(o, "setup-time");
-    f->total = uint_member(ram, "total");
-    f->done = uint_member(ram, "transferred");
-    f->remaining = uint_member(ram, "remaining");
-    f->constant = uint_member(ram, "duplicate");
-    f->normal = uint_member(ram, "normal");
-    f->normal_bytes = uint_member(ram, "normal-bytes");
-    if (ram && json_object_has_member(ram, "mbps"))
-        mbps = json_object_get_double_member(ram, "mbps");
-    f->has_bps = mbps > 0;
-    f->bps = (guint64)(mbps * (1000 * 1000 / 8));
-    f->dirty_rate = uint_member(ram, "dirty-pages-rate");
-    f->iteration = uint_member(ram, "dirty-sync-count");
-    f->postcopy = uint_member(ram, "postcopy-requests");
-    f->page_size = uint_member(ram, "page-size");
-    f->has_page_size = f->page_size > 0;
+    f->s.operation = SV_DOMAIN_JOB_OPERATION_DUMP;
+    f->s.savedump = TRUE;
+    qemu_migration_stats_read(o, &f->s);
+    if (f->s.status && g_str_equal(f->s.status, "completed"))
+        f->s.type = SV_DOMAIN_JOB_COMPLETED;
+    g_clear_pointer(&f->s.status, g_free);
+    g_clear_pointer(&f->s.error_desc, g_free);
 }
 
 /* query-migrate's answer once a full dump's migration completed: the figures kept. */
@@ -767,11 +686,11 @@ stream_done(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
         return;
     f = g_new0(JobFigures, 1);
     stream_figures(o, f);
-    f->type = SV_DOMAIN_JOB_COMPLETED;
-    f->elapsed = (guint64)(g_get_real_time() - job->started) / 1000; /* the whole job's */
+    f->s.type = SV_DOMAIN_JOB_COMPLETED;
+    f->s.time_elapsed = (guint64)(g_get_real_time() - job->started) / 1000; /* the whole job's */
     g_free(qemu_domain_of(obj)->dump_done);
     qemu_domain_of(obj)->dump_done = f;
-    emit_job_completed(obj, f); /* as libvirt, for a full dump (a migration) only */
+    qemu_job_emit_completed(obj, &f->s); /* as libvirt, for a full dump (a migration) only */
 }
 
 static void
@@ -781,7 +700,7 @@ job_queried(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
     SvDomainObj *obj;
     QemuCoreDump *job = dump_of_run(q->run, &obj);
     JsonObject *o = ret && JSON_NODE_HOLDS_OBJECT(ret) ? json_node_get_object(ret) : NULL;
-    JobFigures f = {.type = SV_DOMAIN_JOB_UNBOUNDED};
+    JobFigures f = {.s.type = SV_DOMAIN_JOB_UNBOUNDED};
 
     (void)mon;
     if (error) {
@@ -789,11 +708,11 @@ job_queried(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer data)
         return;
     }
     if (!job) { /* over meanwhile */
-        f.type = SV_DOMAIN_JOB_NONE;
+        f.s.type = SV_DOMAIN_JOB_NONE;
         job_reply(q, &f);
         return;
     }
-    f.elapsed = (guint64)(g_get_real_time() - job->started) / 1000;
+    f.s.time_elapsed = (guint64)(g_get_real_time() - job->started) / 1000;
     /* Before QEMU has the dump (pausing, opening the file) nothing is dumped yet. */
     if (job->dumping && (job->flags & SV_DUMP_MEMORY_ONLY))
         memory_figures(o, &f);
@@ -844,6 +763,33 @@ qemu_coredump_job_stats(SvCall *call, SvDomainObj *obj, guint flags,
     job_reply(&q, qd->dump_done);
     if (!(flags & SV_DOMAIN_JOB_STATS_KEEP_COMPLETED))
         g_clear_pointer(&qd->dump_done, g_free);
+}
+
+void
+qemu_job_keep_completed(SvDomainObj *obj, const QemuMigrationStats *stats)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    JobFigures *f = g_new0(JobFigures, 1);
+
+    f->stream = TRUE;
+    f->s = *stats;
+    f->s.status = f->s.error_desc = NULL; /* no strings kept: freed with g_free */
+    f->s.type = SV_DOMAIN_JOB_COMPLETED;
+    g_free(qd->dump_done);
+    qd->dump_done = f;
+}
+
+gboolean
+qemu_coredump_can_cancel(SvDomainObj *obj, GError **error)
+{
+    QemuCoreDump *job = qemu_domain_of(obj)->dump;
+
+    if (job->flags & SV_DUMP_MEMORY_ONLY) {
+        sv_error_set(error, SV_FROM_QEMU, SV_ERR_OPERATION_INVALID,
+                     "cannot abort memory-only dump");
+        return FALSE;
+    }
+    return TRUE;
 }
 
 void

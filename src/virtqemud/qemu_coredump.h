@@ -5,6 +5,7 @@
 
 #include "conf/domain_obj.h"
 #include "domain/domain_driver.h"
+#include "qemu_migration.h"
 #include "qemu_monitor.h"
 
 typedef struct QemuCoreDump QemuCoreDump;
@@ -18,6 +19,15 @@ void qemu_coredump_completed(SvDomainObj *obj, JsonObject *data);
 /* QEMU's MIGRATION for obj: a full dump under way, if any, is over once it completed or
  * failed. */
 void qemu_coredump_migration(SvDomainObj *obj, JsonObject *data);
+
+/* Keep stats (copied) as obj's last completed job, as libvirt keeps a completed job's
+ * figures for DOMAIN_GET_JOB_STATS with COMPLETED (a migration's on its destination). */
+void qemu_job_keep_completed(SvDomainObj *obj, const QemuMigrationStats *stats);
+
+/* DOMAIN_ABORT_JOB on the dump under way (there is one): TRUE when QEMU may be told
+ * migrate_cancel (a full dump is a migration into its file: its MIGRATION "cancelled" ends
+ * it), else libvirt's error (a memory-only dump cannot be aborted). */
+gboolean qemu_coredump_can_cancel(SvDomainObj *obj, GError **error);
 
 /* QEMU is gone: the dump under way, if any, fails as libvirt's ("domain is not running"). */
 void qemu_coredump_abort(SvDomainObj *obj);

@@ -15,6 +15,7 @@
 #include "qemu_agent.h"
 #include "qemu_coredump.h"
 #include "qemu_hotplug.h"
+#include "qemu_migration.h"
 #include "qemu_secret.h"
 #include "qemu_status.h"
 #include "qemu_virtiofs.h"
@@ -28,6 +29,7 @@ qemu_domain_dispose(gpointer p)
     QemuDomain *qd = p;
 
     g_assert(!qd->dump); /* failed when QEMU went (qemu_domain_release) */
+    g_clear_pointer(&qd->mig, qemu_migration_free);
     g_free(qd->dump_done);
     g_clear_pointer(&qd->hotplug, qemu_hotplug_free);
     g_clear_pointer(&qd->agent, qemu_agent_free);
@@ -51,6 +53,7 @@ qemu_domain_release(SvDomainObj *obj)
     QemuDomain *qd = qemu_domain_of(obj);
 
     qemu_coredump_abort(obj);
+    qemu_migration_release(obj);
     g_clear_pointer(&qd->hotplug, qemu_hotplug_free);
     g_clear_pointer(&qd->agent, qemu_agent_free);
     g_clear_pointer(&qd->mon, qemu_monitor_free);

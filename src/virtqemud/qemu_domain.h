@@ -55,6 +55,8 @@ typedef struct {
      * libvirt makes one for every guest; read back from its file after a restart. */
     guint8 master_key[32];
     gboolean has_master_key;
+    /* The migration of the guest under way on this side (qemu_migration.c), or NULL. */
+    struct QemuMigration *mig;
 } QemuDomain;
 
 /* The driver's context is never a global: code reaches it from its guest or its call (the
@@ -113,6 +115,11 @@ int qemu_listen_unix(const char *path, const char *what, GError **error);
 
 /* Start: qemu_start.c. SvDomainLifecycle.start. */
 gboolean qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error);
+/* The start of obj for an incoming migration (qemu_migration.c): as qemu_start_guest with
+ * nobody waiting on it, QEMU given -incoming defer and mig (transfer full on TRUE) as the
+ * run's; once QEMU is ready, qemu_migration_incoming_launched() goes on instead of the
+ * start's end. */
+gboolean qemu_start_incoming(SvDomainObj *obj, struct QemuMigration *mig, GError **error);
 /* A start that went wrong: err (transfer full) is the cause;
  * once QEMU is gone, nothing of the guest remains and the waiting call fails. */
 void qemu_start_failed(SvDomainObj *obj, GError *err);

@@ -1,9 +1,11 @@
 /* qemu_driver.c: virtqemud's connection and host procedures. */
 #include "qemu_driver.h"
 #include "qemu_coredump.h"
+#include "qemu_migration.h"
 #include "qemu_graphicsfd.h"
 #include "qemu_guestops.h"
 #include "qemu_iotune.h"
+#include "qemu_migrate_calls.h"
 #include "qemu_update.h"
 
 #include <errno.h>
@@ -584,6 +586,34 @@ load_emulators_and_ports(SvConfFile *conf, char **emulator, GStrv *allowed,
     return *websocket_ports != NULL;
 }
 
+/* qemu.conf's migration keys (issue 21): the incoming migrations' port range (libvirt's
+ * default 49152..49215) and listen address. */
+static gboolean
+load_migration(SvConfFile *conf, QemuPorts **ret_ports, char **ret_address, char **ret_tls_dir,
+               GError **error)
+{
+    guint min = 49152, max = 49215;
+
+    if (!sv_conf_file_get_uint(conf, "migration_port_min", &min, error) ||
+        !sv_conf_file_get_uint(conf, "migration_port_max", &max, error) ||
+        !sv_conf_file_get_string(conf, "migration_address", ret_address, error) ||
+        !sv_conf_file_get_string(conf, "migrate_tls_x509_cert_dir", ret_tls_dir, error))
+        return FALSE;
+    if (min == 0) {
+        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED,
+                     "migration_port_min: port must be greater than 0");
+        return FALSE;
+    }
+    if (max > 65535 || max < min) {
+        sv_error_set(error, SV_FROM_CONF, SV_ERR_CONFIG_UNSUPPORTED,
+                     "migration_port_max: port must be between the minimal port %u and 65535",
+                     min);
+        return FALSE;
+    }
+    *ret_ports = qemu_ports_new("migration", min, max);
+    return TRUE;
+}
+
 /* virtqemud's procedures: the shared layers' (which also set up the domain driver's and the
  * consoles' state), with this driver's own over them. */
 static void
@@ -657,6 +687,11 @@ handlers_install(QemuDriver *driver)
     /* issue 18 item 2, core dumps (virsh dump, memory-only) and their job for
      * domjobinfo: qemu_coredump.c */
     qemu_coredump_install(&driver->handlers);
+    /* issue 21: a migration's job (abort, downtime, speed, post-copy): qemu_migration_job.c */
+    qemu_migration_job_install(&driver->handlers);
+    /* issue 21: migration's phases (begin, prepare, perform, finish, confirm):
+     * qemu_migrate_calls.c */
+    qemu_migrate_install(&driver->process, &driver->handlers);
 }
 
 static gboolean
@@ -670,6 +705,9 @@ qemu_init(SvDaemon *d, GError **error)
     g_auto(GStrv) allowed = NULL;
     g_autoptr(QemuPorts) display_ports = NULL;
     g_autoptr(QemuPorts) websocket_ports = NULL;
+    g_autoptr(QemuPorts) migration_ports = NULL;
+    g_autofree char *migration_address = NULL;
+    g_autofree char *migrate_tls_dir = NULL;
     g_autofree char *cgroup_root = NULL;
     g_autofree char *cgroup_parent = NULL;
     QemuTimeouts timeouts;
@@ -677,7 +715,9 @@ qemu_init(SvDaemon *d, GError **error)
     guint n;
 
     if (!load_emulators_and_ports(sv_daemon_get_config(d), &emulator, &allowed, &display_ports,
-                                  &websocket_ports, error))
+                                  &websocket_ports, error) ||
+        !load_migration(sv_daemon_get_config(d), &migration_ports, &migration_address,
+                        &migrate_tls_dir, error))
         return FALSE;
     security = qemu_security_new(sv_daemon_get_config(d), lib_dir, error);
     if (!security || !sv_kill_timeouts_load(sv_daemon_get_config(d), &timeouts, error) ||
@@ -709,6 +749,10 @@ qemu_init(SvDaemon *d, GError **error)
     driver->process.allowed_emulators = g_steal_pointer(&allowed);
     driver->process.display_ports = g_steal_pointer(&display_ports);
     driver->process.websocket_ports = g_steal_pointer(&websocket_ports);
+    driver->process.migration_ports = g_steal_pointer(&migration_ports);
+    driver->process.migration_address = g_steal_pointer(&migration_address);
+    driver->process.migrate_tls_dir = g_steal_pointer(&migrate_tls_dir);
+    driver->process.migrations = qemu_migrations_new();
     driver->process.cgroup_root = g_steal_pointer(&cgroup_root);
     driver->process.cgroup_parent = g_steal_pointer(&cgroup_parent);
     n = sv_domain_store_load_all(driver->store, driver->list, NULL, NULL);
@@ -745,8 +789,13 @@ qemu_cleanup(SvDaemon *d)
     g_strfreev(driver->process.allowed_emulators);
     qemu_ports_free(driver->process.display_ports);
     qemu_ports_free(driver->process.websocket_ports);
+    qemu_ports_free(driver->process.migration_ports);
+    g_free(driver->process.migration_address);
+    g_free(driver->process.migrate_tls_dir);
+    g_clear_pointer(&driver->process.migrate_speeds, g_hash_table_unref);
     g_free(driver->process.cgroup_root);
     g_free(driver->process.cgroup_parent);
+    qemu_migrations_free(driver->process.migrations);
     qemu_caps_free(driver->caps);
     qemu_security_free(driver->security);
     g_free(driver->host_uuid);

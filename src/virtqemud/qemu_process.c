@@ -17,6 +17,7 @@
 #include "qemu_domain.h"
 #include "qemu_coredump.h"
 #include "qemu_dump.h"
+#include "qemu_migration.h"
 #include "qemu_program.h"
 #include "qemu_resize.h"
 #include "qemu_status.h"
@@ -31,6 +32,7 @@ qemu_process_on_exit(SvProcess *proc, const SvProcessExit *how, gpointer run)
 {
     SvDomainObj *obj = qemu_domain_find(run);
     QemuDomain *qd;
+    int reason, detail;
 
     if (!obj || qemu_domain_of(obj)->proc != proc)
         return;
@@ -52,6 +54,12 @@ qemu_process_on_exit(SvProcess *proc, const SvProcessExit *how, gpointer run)
         sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR,
                      "QEMU exited while starting");
         qemu_start_failed(obj, g_steal_pointer(&error));
+        return;
+    }
+    /* A migration decided how its guest ends (migrated away, or a failed incoming one). */
+    if (qemu_migration_decided_end(obj, &reason, &detail)) {
+        sv_domain_run_teardown(obj, &(SvRunEnd){.reason = reason, .detail = detail,
+                                                .decided = TRUE});
         return;
     }
     /* A destroy, a crash or the guest's power-off says how it ended (its stop cause);
@@ -130,6 +138,44 @@ on_panic_event(SvDomainObj *obj)
 }
 
 static void
+on_stop_event(SvDomainObj *obj)
+{
+    QemuDomain *qd = qemu_domain_of(obj);
+    int reason, detail = SV_DOMAIN_EVENT_SUSPENDED_PAUSED;
+
+    /* After a SHUTDOWN or a panic QEMU stops its vCPUs: that is not a pause. */
+    if (obj->state != SV_DOMAIN_RUNNING || sv_domain_run_in_start(obj) ||
+        sv_domain_run_destroying(obj) || obj->run_state == SV_RUN_REBOOTING)
+        return;
+    reason = qd->dump                             ? SV_DOMAIN_PAUSED_DUMP
+             : obj->run_state == SV_RUN_PAUSING ? SV_DOMAIN_PAUSED_USER
+                                                : SV_DOMAIN_PAUSED_UNKNOWN;
+    /* An outgoing migration's last pass (or its switch to post-copy). */
+    qemu_migration_paused_reason(obj, &reason, &detail);
+    sv_domain_driver_set_state_event(sv_domain_driver_of_obj(obj), obj, SV_DOMAIN_PAUSED, reason,
+                                     SV_DOMAIN_EVENT_SUSPENDED, detail);
+}
+
+static void
+on_resume_event(SvDomainObj *obj)
+{
+    SvDomainDriver *drv = sv_domain_driver_of_obj(obj);
+    int reason = SV_DOMAIN_RUNNING_UNPAUSED, detail = SV_DOMAIN_EVENT_RESUMED_UNPAUSED;
+
+    if (obj->run_state == SV_RUN_REBOOTING) {
+        /* The reboot's own cont. */
+        sv_domain_run_set(drv, obj, SV_RUN_RUNNING, SV_STOP_NONE);
+        return;
+    }
+    if (obj->state != SV_DOMAIN_PAUSED || sv_domain_run_in_start(obj))
+        return;
+    /* A migration's own cont: the guest runs where it arrived, or again where it was. */
+    qemu_migration_running_reason(obj, &reason, &detail);
+    sv_domain_driver_set_state_event(drv, obj, SV_DOMAIN_RUNNING, reason,
+                                     SV_DOMAIN_EVENT_RESUMED, detail);
+}
+
+static void
 on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
 {
     SvDomainObj *obj = qemu_domain_find(run);
@@ -171,27 +217,9 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
     if (g_str_equal(name, "SHUTDOWN")) {
         on_shutdown_event(obj, data);
     } else if (g_str_equal(name, "STOP")) {
-        /* After a SHUTDOWN or a panic QEMU stops its vCPUs: that is not a pause. */
-        if (obj->state == SV_DOMAIN_RUNNING && !sv_domain_run_in_start(obj) &&
-            !sv_domain_run_destroying(obj) && obj->run_state != SV_RUN_REBOOTING) {
-            int reason = qd->dump                             ? SV_DOMAIN_PAUSED_DUMP
-                         : obj->run_state == SV_RUN_PAUSING ? SV_DOMAIN_PAUSED_USER
-                                                            : SV_DOMAIN_PAUSED_UNKNOWN;
-            sv_domain_driver_set_state_event(drv, obj, SV_DOMAIN_PAUSED, reason,
-                                             SV_DOMAIN_EVENT_SUSPENDED,
-                                             SV_DOMAIN_EVENT_SUSPENDED_PAUSED);
-        }
+        on_stop_event(obj);
     } else if (g_str_equal(name, "RESUME")) {
-        if (obj->run_state == SV_RUN_REBOOTING) {
-            /* The reboot's own cont. */
-            sv_domain_run_set(drv, obj, SV_RUN_RUNNING, SV_STOP_NONE);
-            return;
-        }
-        if (obj->state == SV_DOMAIN_PAUSED && !sv_domain_run_in_start(obj)) {
-            sv_domain_driver_set_state_event(drv, obj, SV_DOMAIN_RUNNING,
-                                             SV_DOMAIN_RUNNING_UNPAUSED, SV_DOMAIN_EVENT_RESUMED,
-                                             SV_DOMAIN_EVENT_RESUMED_UNPAUSED);
-        }
+        on_resume_event(obj);
     } else if (g_str_equal(name, "RESET")) {
         if (!sv_domain_run_in_start(obj)) {
             remote_nonnull_domain dom;
@@ -209,6 +237,9 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
         qemu_coredump_completed(obj, data); /* issue 18 item 2, virsh dump */
     } else if (g_str_equal(name, "MIGRATION")) {
         qemu_coredump_migration(obj, data); /* a full dump is a migration into its file */
+        qemu_migration_event(obj, data);    /* issue 21: a migration to another host */
+    } else if (g_str_equal(name, "JOB_STATUS_CHANGE")) {
+        qemu_migration_job_status(obj, data); /* issue 21: a storage copy's mirrors */
     }
 }
 

@@ -10,6 +10,8 @@
 
 typedef SvKillTimeouts QemuTimeouts;
 
+typedef struct QemuMigrations QemuMigrations;
+
 typedef struct {
     SvDaemon *daemon;
     SvDomainDriver *domains;
@@ -26,6 +28,13 @@ typedef struct {
     GHashTable *consoles;    /* the open consoles (qemu_console.c) */
     QemuPorts *display_ports;   /* remote_display_port_min..max: vnc and spice autoports */
     QemuPorts *websocket_ports; /* websocket_port_min..max: vnc websocket='-1' */
+    QemuPorts *migration_ports; /* migration_port_min..max: incoming migrations' listeners */
+    char *migration_address;    /* migration_address: where they listen, NULL: everywhere */
+    char *migrate_tls_dir;      /* migrate_tls_x509_cert_dir, NULL: ROOT/etc/pki/qemu */
+    GHashTable *migrate_speeds; /* UUID string -> guint64 *: MIGRATE_SET_MAX_SPEED's MiB/s
+                                   kept for a guest's next migration (qemu_migration_job.c) */
+    /* The migrations' phases under way (qemu_migrate_calls.c). */
+    struct QemuMigrations *migrations;
     char *cgroup_root;       /* cgroup_root: where the hierarchies are mounted */
     char *cgroup_parent;     /* cgroup_parent: every guest's cgroup is PARENT/NAME.libvirt-qemu */
 } QemuProcessContext;

@@ -23,6 +23,7 @@
 #include "qemu_status.h"
 #include "qemu_virtiofs.h"
 #include "domain/domain_helper.h"
+#include "qemu_migrate_calls.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -56,6 +57,14 @@ reconcile(SvDomainObj *obj, const char *status)
 {
     SvDomainDriver *drv = sv_domain_driver_of_obj(obj);
     SvStopCause cause = SV_STOP_NONE;
+    gboolean migrating;
+
+    /* A migration its predecessor left is ended first (qemu_migrate_recover.c). */
+    cause = qemu_migrate_recover(obj, status, &migrating);
+    if (migrating) {
+        carry_through(obj, cause);
+        return;
+    }
 
     /* What happened while no daemon watched is not replayed as events; from
      * here on, every change is. */
@@ -208,6 +217,8 @@ stop_unfinished(SvDomainObj *obj, SvStatus *st, gpointer data)
 
     (void)st;
     (void)data;
+    qemu_migrate_recovered(obj, qemu_status_of(st)->mig_dir, qemu_status_of(st)->mig_phase,
+                           qemu_status_of(st)->mig_flags);
     qemu_display_reserve(obj->def, qemu_ctx_of(obj)->display_ports,
                          qemu_ctx_of(obj)->websocket_ports); /* until it is gone */
     sv_domain_run_change(obj, SV_RUN_STOPPING, SV_STOP_CRASH); /* written below */
@@ -240,6 +251,8 @@ carry_on(SvDomainObj *obj, SvStatus *st, gpointer data)
     int mon_fd;
 
     (void)data;
+    qemu_migrate_recovered(obj, qemu_status_of(st)->mig_dir, qemu_status_of(st)->mig_phase,
+                           qemu_status_of(st)->mig_flags);
     qemu_display_reserve(obj->def, qemu_ctx_of(obj)->display_ports,
                          qemu_ctx_of(obj)->websocket_ports);
     sv_netport_reconnect(obj->def, qemu_ctx_of(obj)->family_run_dir, NULL, ports_checked,

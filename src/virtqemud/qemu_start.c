@@ -41,6 +41,7 @@
 #include "qemu_display.h"
 #include "qemu_firmware_desc.h"
 #include "qemu_hostdev.h"
+#include "qemu_migration.h"
 #include "qemu_domcaps.h"
 #include "qemu_disk_chain.h"
 #include "qemu_command_cpu.h"
@@ -113,6 +114,7 @@ qemu_start_error(SvDomainObj *obj, GError *error)
         sv_error_set(&error, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "the start was abandoned");
     if (!qd->proc) {
         sv_guest_log_printf(qd->log_fd, "start failed: %s", error->message);
+        qemu_migration_start_error(obj, error);
         return error;
     }
     tail = qemu_output_tail(obj); /* before our own line below */
@@ -123,6 +125,7 @@ qemu_start_error(SvDomainObj *obj, GError *error)
     sv_error_set(&full, SV_FROM_QEMU, SV_ERR_INTERNAL_ERROR, "QEMU failed to start: %s%s%s",
                  why, *tail ? "\n" : "", tail);
     g_error_free(error);
+    qemu_migration_start_error(obj, full);
     return full;
 }
 
@@ -225,7 +228,9 @@ learn_ptys(SvDomainObj *obj, JsonNode *ret)
 static void
 resume_or_finish(QemuMonitor *mon, SvDomainObj *obj, gpointer run)
 {
-    if (sv_domain_run_of(obj)->start_flags & SV_DOMAIN_START_PAUSED)
+    if (qemu_domain_of(obj)->mig)
+        qemu_migration_incoming_launched(obj);
+    else if (sv_domain_run_of(obj)->start_flags & SV_DOMAIN_START_PAUSED)
         sv_domain_run_start_finished(obj);
     else
         qemu_monitor_command(mon, "cont", NULL, cont_done, run);
@@ -790,6 +795,7 @@ start_spawn(SvDomainObj *obj)
         copts.monitor_fd = listen_fd;
         copts.net_fds = net->fds;
         copts.chr_fds = chr_fds;
+        copts.incoming = qd->mig ? "defer" : NULL;
         argv = qemu_command_build(obj->def, &copts, &error);
     }
     if (argv) {
@@ -921,8 +927,24 @@ identity_of(SvCall *call, SvBackendIdentity *out)
 
 /* ---------------------------------------------------------------- begin */
 
+static gboolean start_begin(SvDomainObj *obj, SvCall *call, guint flags,
+                            struct QemuMigration *incoming, GError **error);
+
 gboolean
 qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
+{
+    return start_begin(obj, call, flags, NULL, error);
+}
+
+gboolean
+qemu_start_incoming(SvDomainObj *obj, struct QemuMigration *mig, GError **error)
+{
+    return start_begin(obj, NULL, SV_DOMAIN_START_PAUSED, mig, error);
+}
+
+static gboolean
+start_begin(SvDomainObj *obj, SvCall *call, guint flags, struct QemuMigration *incoming,
+            GError **error)
 {
     QemuProcessContext *ctx = qemu_ctx_of(obj);
     const char *default_emulator = qemu_caps_get_emulator(ctx->caps);
@@ -953,8 +975,11 @@ qemu_start_guest(SvDomainObj *obj, SvCall *call, guint flags, GError **error)
     sv_domain_obj_run_on_live(obj, live);
     sv_domain_list_assign_id(ctx->domains->list, obj);
     qemu_domain_begin(obj);
+    qemu_domain_of(obj)->mig = incoming;
     if (call)
         sv_domain_driver_set_cause_call(obj, call);
+    else if (incoming)
+        sv_domain_obj_set_cause(obj, "an incoming migration");
     else
         sv_domain_obj_set_cause(obj, "the daemon (autostart or on_crash restart)");
     start_identity(obj, call);

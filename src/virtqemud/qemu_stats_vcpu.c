@@ -14,6 +14,7 @@
 #include "qemu_agent_calls.h"
 #include "qemu_cgroup.h"
 #include "qemu_coredump.h"
+#include "qemu_migration.h"
 #include "qemu_domain.h"
 #include "util/error.h"
 
@@ -382,7 +383,8 @@ domain_get_job_info(SvCall *call, remote_domain_get_job_info_args *a,
 
     if (!obj || !sv_domain_driver_check_active(obj, error))
         return FALSE;
-    qemu_coredump_job_info(call, obj, ret);
+    if (!qemu_migration_job_query(call, obj, FALSE))
+        qemu_coredump_job_info(call, obj, ret);
     return TRUE;
 }
 
@@ -402,7 +404,8 @@ domain_get_job_stats(SvCall *call, remote_domain_get_job_stats_args *a,
     /* The last completed job's statistics exist for inactive guests too: none here. */
     if (!(a->flags & SV_DOMAIN_JOB_STATS_COMPLETED) && !sv_domain_driver_check_active(obj, error))
         return FALSE;
-    qemu_coredump_job_stats(call, obj, a->flags, ret);
+    if ((a->flags & SV_DOMAIN_JOB_STATS_COMPLETED) || !qemu_migration_job_query(call, obj, TRUE))
+        qemu_coredump_job_stats(call, obj, a->flags, ret);
     return TRUE;
 }
 

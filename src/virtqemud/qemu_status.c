@@ -5,6 +5,7 @@
  * socket, opens a pty or restores a label because of it: the file may be stale, torn
  * by a bug, or planted. */
 #include "qemu_status.h"
+#include "qemu_migrate_calls.h"
 
 #include <errno.h>
 #include <string.h>
@@ -53,6 +54,7 @@ qemu_status_own(SvDomainObj *obj, SvStatusCommon *c, SvStatusOwn *own)
                                  sv_domain_run_crashing(obj),
                                  sv_domain_run_stopping(obj, SV_STOP_CRASH_RESTART), sec_attrs);
     sv_run_helpers_format_status(qd->run.helpers, helpers); /* virtiofsd */
+    qemu_migrate_status_format(obj, helpers);               /* a migration's phase */
     own->children = g_strdup_printf("  <monitor path='%s'/>\n%s%s", sock, sec_files, helpers->str);
 }
 
@@ -176,6 +178,8 @@ read_own(const SvStatusStyle *style, xmlNodePtr root, SvStatus *st, GError **err
     (void)style;
     st->own = qs;
     return load_flags(root, qs, error) && load_monitor(root, st, qs, error) &&
+           qemu_migrate_status_load(sv_status_child(root, "job"), &qs->mig_dir,
+                                    &qs->mig_phase, &qs->mig_flags, error) &&
            check_ptys(st->def, error) && check_relabels(root, st->def, error);
 }
 

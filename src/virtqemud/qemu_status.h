@@ -28,6 +28,11 @@ typedef struct {
     char *monitor;  /* LIB/domain-ID-NAME/monitor.sock */
     char *emulator; /* what the process must be running */
     gboolean destroying, fake_reboot, crash_destroy, crash_restart;
+    /* The migration under way when it was written (<job>, as libvirt's status files have
+     * it): its direction (0: none, 1: in, 2: out), libvirt's phase number and its flags. */
+    int mig_dir;
+    int mig_phase;
+    guint mig_flags;
 } QemuStatus;
 
 /* How virtqemud's status files record the common part, and its hook for its own: pty

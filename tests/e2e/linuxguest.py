@@ -34,6 +34,8 @@ The guest (tests/guest/linux/init, the same /init in the initramfs and on the di
   runs the guest's /sbin/shutdown, which prints `POWER: agent shutdown -P` (or -r, -H)
   and powers off (or reboots) the guest;
 - `sv.ga.block=CMD,CMD`: the same, with those agent commands disabled (qemu-ga -b);
+- `sv.counter`: print `COUNT: N` every 100 ms, N from 0 up (a migrated guest goes on with
+  the next number on the destination's console: migguest.py reads both);
 - the ACPI power button powers it off (`virsh shutdown`): `POWER: button pressed`;
 - then `READY` and a shell (prompt `sv# `) on ttyS0.
 Boot it with CMDLINE_BASE (console=ttyS0 quiet cryptomgr.notests) plus those words:
@@ -336,7 +338,7 @@ def build(cache=None):
 
 def domain_xml(name, guest, disk, bus="virtio", interface="", cmdline="", memory_mib=256,
                emulator="/usr/bin/qemu-system-x86_64", uuid=None, devices="", extra="",
-               vcpus=1, vcpus_current=None):
+               vcpus=1, vcpus_current=None, serial_file=None, disk_cache=None):
     """The guest as a TCG domain booting from disk (a qcow2 copy of guest.root_qcow2) on
     bus virtio (vda) or scsi (sda, on a virtio-scsi controller); interface: XML of its
     NIC; cmdline: words after CMDLINE_BASE and sv.root; uuid: the domain's, if given;
@@ -344,7 +346,9 @@ def domain_xml(name, guest, disk, bus="virtio", interface="", cmdline="", memory
     <memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking> with
     devices="<filesystem type='mount'><driver type='virtiofs'/><source dir='DIR'/>
     <target dir='TAG'/></filesystem>" and cmdline="sv.virtiofs=TAG"; vcpus_current: the
-    vcpus online at start (<vcpu current=>), when fewer than vcpus."""
+    vcpus online at start (<vcpu current=>), when fewer than vcpus; serial_file: the serial
+    console written to that file (appended to), not a pty; disk_cache: the disk's cache
+    mode (e.g. 'none', which libvirt wants of a disk a live migration leaves in place)."""
     dev = {"virtio": "vda", "scsi": "sda"}[bus]
     controller = "<controller type='scsi' model='virtio-scsi'/>" if bus == "scsi" else ""
     return (
@@ -355,14 +359,17 @@ def domain_xml(name, guest, disk, bus="virtio", interface="", cmdline="", memory
         "<cmdline>%s</cmdline></os>"
         "<features><acpi/></features>%s"
         "<devices><emulator>%s</emulator>%s"
-        "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+        "<disk type='file' device='disk'><driver name='qemu' type='qcow2'%s/>"
         "<source file='%s'/><target dev='%s' bus='%s'/></disk>"
-        "%s%s<serial type='pty'/><console type='pty'/>"
+        "%s%s%s"
         "<memballoon model='none'/></devices></domain>"
         % (name, "<uuid>%s</uuid>" % uuid if uuid else "", memory_mib,
            " current='%d'" % vcpus_current if vcpus_current else "", vcpus, guest.kernel,
            guest.initrd, " ".join(filter(None, [CMDLINE_BASE, "sv.root=/dev/" + dev, cmdline])),
-           extra, emulator, controller, disk, dev, bus, interface, devices))
+           extra, emulator, controller, " cache='%s'" % disk_cache if disk_cache else "",
+           disk, dev, bus, interface, devices,
+           "<serial type='file'><source path='%s' append='on'/></serial>" % serial_file
+           if serial_file else "<serial type='pty'/><console type='pty'/>"))
 
 
 def boot_files_for(guest, dest):

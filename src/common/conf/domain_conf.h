@@ -1445,6 +1445,9 @@ struct SvDomainDef {
     GPtrArray *blkio_devices;  /* of SvDomainBlkioDeviceDef; never NULL */
     SvDomainMemoryBackingDef memory_backing;
     guint iothreads;           /* 0: none */
+    char *resource_partition;  /* <resource><partition>: libvirt's default "/machine" only
+                                  (the guests' cgroups are placed by cgroup_parent); NULL:
+                                  none given */
 
     /* ---- disks and controllers ---- */
 

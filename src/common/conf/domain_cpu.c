@@ -80,6 +80,7 @@ sv_domain_cpu_def_clear(SvDomainDef *def)
 {
     g_free(def->cpu_vendor);
     g_free(def->vcpu_cpuset);
+    g_free(def->resource_partition);
     g_free(def->cputune.emulatorpin);
     g_clear_pointer(&def->cpu_features, g_ptr_array_unref);
     g_clear_pointer(&def->cputune.vcpupins, g_ptr_array_unref);
@@ -706,13 +707,34 @@ sv_domain_cpu_def_validate(const SvDomainDef *def, GError **error)
                        SHARES_MAX);
 }
 
+/* <resource><partition>: libvirt writes its default, /machine, in every running guest's
+ * XML, so a guest migrated from libvirtd brings it; another partition is refused (the
+ * guests' cgroups are where cgroup_parent says). */
+static gboolean
+parse_resource(const xmlNode *root, SvDomainDef *def, GError **error)
+{
+    xmlNode *resource = sv_xml_child(root, "resource");
+    g_autofree char *partition = resource ? sv_xml_child_text(resource, "partition") : NULL;
+
+    if (!partition)
+        return TRUE;
+    if (!g_str_equal(partition, "/machine")) {
+        g_autofree char *what = g_strdup_printf("resource partition '%s'", partition);
+
+        sv_domain_error_unsupported(error, what);
+        return FALSE;
+    }
+    def->resource_partition = g_steal_pointer(&partition);
+    return TRUE;
+}
+
 gboolean
 sv_domain_parse_resources(const xmlNode *root, SvDomainDef *def, GError **error)
 {
     return parse_memory(root, def, error) && parse_vcpu(root, def, error) &&
            sv_domain_parse_vcpus_list(root, def, error) && parse_iothreads(root, def, error) &&
            parse_blkiotune(root, def, error) && parse_memtune(root, def, error) &&
-           parse_cputune(root, def, error);
+           parse_cputune(root, def, error) && parse_resource(root, def, error);
 }
 
 /* ---- formatting --------------------------------------------------------------------------- */
@@ -873,6 +895,10 @@ sv_domain_format_resources(GString *buf, const SvDomainDef *def)
     if (def->iothreads)
         g_string_append_printf(buf, "  <iothreads>%u</iothreads>\n", def->iothreads);
     format_cputune(buf, &def->cputune);
+    if (def->resource_partition)
+        g_string_append_printf(buf,
+                               "  <resource>\n    <partition>%s</partition>\n  </resource>\n",
+                               def->resource_partition);
 }
 
 /* ---- for drivers that apply none of it --------------------------------------------------- */

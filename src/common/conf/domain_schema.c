@@ -34,13 +34,14 @@ static const HandledElement handled_elements[] = {
      "on_poweroff on_reboot on_crash idmap seclabel devices"
      /* platform */ " pm genid sysinfo"
      /* cpu, vcpus, memory and tuning */ " maxMemory blkiotune memtune memoryBacking iothreads"
-     " cputune vcpus"
+     " cputune vcpus resource"
      /* the end */ "",
      "type id"},
     {"domain/memory", "", "unit"},
     {"domain/currentMemory", "", "unit"},
     {"domain/vcpu", "", "placement cpuset current"},
     {"domain/vcpus", "vcpu", ""},
+    {"domain/resource", "partition", ""},
     {"vcpus/vcpu", "", "id enabled hotpluggable order"},
     {"domain/os", "type loader kernel initrd cmdline boot init initarg"
      /* platform */ " bootmenu smbios nvram firmware bios", "" /* platform */ "firmware"},

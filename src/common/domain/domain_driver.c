@@ -230,6 +230,10 @@ typedef struct {
     SvCall *call;
     SvDomainDef *def;
     gboolean transient_made_persistent;
+    /* A define the daemon makes itself (sv_domain_driver_define_def): told instead of a
+     * call. */
+    SvDefineDoneFunc done;
+    gpointer done_data;
 } DefineJob;
 
 static gboolean
@@ -280,28 +284,20 @@ check_conflicts(SvDomainDriver *drv, SvDomainDef *def, GError **error)
     return TRUE;
 }
 
-static void
-define_done(const GError *error, gpointer data)
+/* The definition on disk becomes the domain's persistent one: a new persistent domain, or
+ * an existing one's (an active one's takes effect at its next start, as with libvirt);
+ * the DEFINED event: UPDATED for an existing domain, or with by_persistence (a migration's,
+ * as libvirt's qemuMigrationDstPersist) only for one that was persistent. Its object. */
+static SvDomainObj *
+define_apply(SvDomainDriver *drv, SvDomainDef *def, gboolean by_persistence)
 {
-    DefineJob *job = data;
-    SvDomainDriver *drv = job->drv;
-    SvDomainDef *def = job->def;
-    SvDomainObj *obj;
-    int detail;
-    remote_domain_define_xml_ret ret = {0};
+    SvDomainObj *obj = sv_domain_list_find_by_uuid(drv->list, def->uuid);
+    int detail = SV_DOMAIN_EVENT_DEFINED_ADDED;
 
-    g_hash_table_remove(drv->pending, def->name);
-    if (error) {
-        sv_call_fail(job->call, g_error_copy(error));
-        sv_domain_def_free(def);
-        g_free(job);
-        return;
-    }
-    obj = sv_domain_list_find_by_uuid(drv->list, def->uuid);
     if (obj) {
-        detail = SV_DOMAIN_EVENT_DEFINED_UPDATED;
+        if (obj->persistent || !by_persistence)
+            detail = SV_DOMAIN_EVENT_DEFINED_UPDATED;
         if (sv_domain_obj_is_active(obj)) {
-            /* Takes effect at the next start, as with libvirt. */
             sv_domain_def_free(obj->new_def);
             obj->new_def = def;
         } else {
@@ -311,10 +307,37 @@ define_done(const GError *error, gpointer data)
         if (sv_domain_obj_is_active(obj) && obj->priv && drv->save_status)
             sv_domain_driver_save_status(drv, obj);
     } else {
-        detail = SV_DOMAIN_EVENT_DEFINED_ADDED;
         obj = sv_domain_list_add(drv->list, def, TRUE);
     }
     sv_domain_driver_emit(drv, obj, SV_DOMAIN_EVENT_DEFINED, detail);
+    return obj;
+}
+
+static void
+define_done(const GError *error, gpointer data)
+{
+    DefineJob *job = data;
+    SvDomainDriver *drv = job->drv;
+    SvDomainDef *def = job->def;
+    SvDomainObj *obj;
+    remote_domain_define_xml_ret ret = {0};
+
+    g_hash_table_remove(drv->pending, def->name);
+    if (error) {
+        if (job->call)
+            sv_call_fail(job->call, g_error_copy(error));
+        else
+            job->done(error, NULL, job->done_data);
+        sv_domain_def_free(def);
+        g_free(job);
+        return;
+    }
+    obj = define_apply(drv, def, job->done != NULL);
+    if (!job->call) {
+        job->done(NULL, obj, job->done_data);
+        g_free(job);
+        return;
+    }
     sv_domain_obj_to_remote(obj, &ret.dom);
     sv_call_reply(job->call, &ret);
     g_free(ret.dom.name);
@@ -425,6 +448,21 @@ define_xml_flags(SvCall *call, remote_domain_define_xml_flags_args *a,
 {
     (void)ret;
     return define_common(call, a->xml, a->flags, "DomainDefineXMLFlags", error);
+}
+
+void
+sv_domain_driver_define_def(SvDomainDriver *drv, SvDomainDef *def, SvDefineDoneFunc done,
+                            gpointer data)
+{
+    DefineJob *job = g_new0(DefineJob, 1);
+    g_autofree char *text =
+        sv_domain_def_format(def, -1, SV_DOMAIN_FORMAT_INACTIVE | SV_DOMAIN_FORMAT_SECURE);
+
+    job->drv = drv;
+    job->def = def;
+    job->done = done;
+    job->done_data = data;
+    define_store(job, NULL, text);
 }
 
 /* ---------------------------------------------------------------- undefine */

@@ -178,6 +178,17 @@ void sv_domain_driver_reply_started(SvDomainDriver *drv, SvDomainObj *obj, SvCal
  * peer's uid and pid, and the API it called. */
 void sv_domain_driver_set_cause_call(SvDomainObj *obj, SvCall *call);
 
+/* The end of a define the daemon makes itself: obj (transfer none) is the domain, NULL with
+ * error when the definition could not be written. */
+typedef void (*SvDefineDoneFunc)(const GError *error, SvDomainObj *obj, gpointer data);
+
+/* Write def (transfer full; checked by the caller) as its domain's persistent definition,
+ * as a define does, and once it is on disk make it so, with the DEFINED event (ADDED for a
+ * domain that was not persistent, UPDATED otherwise: libvirt's migration's persist); done
+ * runs on the loop. */
+void sv_domain_driver_define_def(SvDomainDriver *drv, SvDomainDef *def, SvDefineDoneFunc done,
+                                 gpointer data);
+
 /* Fail with the driver's "domain is not running" (OPERATION_INVALID, DOMAIN). */
 gboolean sv_domain_driver_check_active(SvDomainObj *obj, GError **error);
 

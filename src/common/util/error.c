@@ -113,6 +113,7 @@ static const struct {
     {SV_ERR_STORAGE_POOL_BUILT, "Storage pool already built: %s"},
     {SV_ERR_NO_DOMAIN_METADATA, "metadata not found: %s"},
     {SV_ERR_OPERATION_UNSUPPORTED, "Operation not supported: %s"},
+    {SV_ERR_OPERATION_ABORTED, "operation aborted: %s"},
     {SV_ERR_OVERFLOW, "numerical overflow: %s"},
     {SV_ERR_AGENT_UNRESPONSIVE, "Guest agent is not responding: %s"},
     {SV_ERR_RESOURCE_BUSY, "resource busy: %s"},
@@ -126,6 +127,7 @@ static const struct {
     {SV_ERR_NETWORK_PORT_EXIST, "network port %s exists already"},
     {SV_ERR_NO_NETWORK_PORT, "network port not found: %s"},
     {SV_ERR_NO_HOSTNAME, "no hostname found: %s"},
+    {SV_ERR_MIGRATE_FINISH_OK, "migration successfully aborted: %s"},
 };
 
 const char *
