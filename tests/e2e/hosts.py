@@ -425,6 +425,13 @@ class Fleet:
         """{pid: cmdline} of QEMUs naming the fleet's directory."""
         return qemu_processes(self.work)
 
+    def kill_qemus(self):
+        for pid in self.qemus():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
     def clear(self):
         """After a test: every guest gone from every host, no QEMU of the fleet left, fresh
         event clients. The problems found, as text."""
@@ -442,11 +449,7 @@ class Fleet:
         left = self.qemus()
         if left:
             problems.append("QEMUs of the fleet still running: %r" % left)
-            for pid in left:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            self.kill_qemus()
         for h in self.hosts:
             try:
                 h.connect()
@@ -465,11 +468,7 @@ class Fleet:
                 problems.append("%s: %s" % (h.name, e))
         for h in self.hosts:
             problems += h.stop()
-        for pid in self.qemus():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        self.kill_qemus()
         for h in self.hosts:
             h.close()
         if self.switch is not None:
