@@ -4,6 +4,7 @@
 #include "qemu_migrate_priv.h"
 
 #include "domain/domain_driver.h"
+#include "domain/domain_run.h"
 #include "qemu_domain.h"
 #include "qemu_migration.h"
 #include "util/error.h"
@@ -84,6 +85,8 @@ qemu_migrate_recover(SvDomainObj *obj, const char *status, gboolean *ret_handled
     /* Settled: the destination's finish had started the guest's vCPUs, or the source's
      * confirm had begun after a migration that went well. */
     phase = job->phase;
+    /* The end is decided here (an incoming guest's preparing connection is gone anyway). */
+    sv_domain_run_of(obj)->autodestroy_client = 0;
     settled = job->incoming ? phase == MIG_PHASE_FINISH3 && g_str_equal(status, "running")
                             : phase == MIG_PHASE_CONFIRM3;
     qemu_migration_recover(obj,
