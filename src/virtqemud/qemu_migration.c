@@ -72,6 +72,7 @@ qemu_migration_free(QemuMigration *mig)
     g_free(mig->nbd_listen);
     g_clear_error(&mig->batch_error);
     g_clear_error(&mig->start_error);
+    g_clear_error(&mig->cancel_error);
     qemu_migration_stats_clear(&mig->stats);
     g_strfreev(mig->tuning.compression);
     g_free(mig->uri);
@@ -436,6 +437,10 @@ qemu_migration_decided_end(SvDomainObj *obj, int *ret_reason, int *ret_detail)
 
     if (!mig || mig->end_reason < 0)
         return FALSE;
+    /* A destroy the migration did not ask for (a client's, or AUTODESTROY's when prepare's
+     * client went) ends as any destroy: STOPPED/DESTROYED, as libvirt. */
+    if (!mig->killing && sv_domain_run_destroying(obj))
+        return FALSE;
     *ret_reason = mig->end_reason;
     *ret_detail = mig->end_detail;
     return TRUE;
@@ -657,8 +662,12 @@ qemu_migration_incoming_start(SvDomainObj *obj, const QemuMigrationSpec *spec,
         if (!mig->nbd_listen)
             mig->nbd_listen = g_strdup(address);
         mig->task = task;
-        if (qemu_start_incoming(obj, mig, &error))
+        if (qemu_start_incoming(obj, mig, &error)) {
+            /* As libvirt's prepare: the incoming guest goes with prepare's client until
+             * finish (its connection's end destroys it). */
+            sv_domain_run_of(obj)->autodestroy_client = spec->autodestroy_client;
             return; /* the run owns mig */
+        }
         mig->task = NULL;
         if (mig->port)
             qemu_ports_release(ctx->migration_ports, mig->port);
@@ -691,6 +700,7 @@ incoming_kill(SvDomainObj *obj, QemuMigration *mig)
     mig->end_reason = SV_DOMAIN_SHUTOFF_FAILED;
     mig->end_detail = SV_DOMAIN_EVENT_STOPPED_FAILED;
     sv_domain_obj_set_cause(obj, "a failed incoming migration");
+    mig->killing = TRUE;
     qemu_domain_kill(obj, SV_STOP_DESTROY);
 }
 
@@ -698,6 +708,9 @@ incoming_kill(SvDomainObj *obj, QemuMigration *mig)
 static void
 incoming_done(SvDomainObj *obj, QemuMigration *mig)
 {
+    /* The guest is this side's now: no longer bound to prepare's client (written with the
+     * state below or at the next change). */
+    sv_domain_run_of(obj)->autodestroy_client = 0;
     mig_update_times(mig);
     mig->stats.has_downtime = FALSE;
     mig->stats.type = SV_DOMAIN_JOB_COMPLETED;
@@ -729,7 +742,8 @@ postcopy_ended(SvDomainObj *obj, const GError *error)
         return;
     }
     if (obj->state == SV_DOMAIN_RUNNING)
-        sv_domain_driver_set_state(drv, obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_MIGRATED);
+        sv_domain_driver_set_state_event(drv, obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_MIGRATED,
+                                         SV_DOMAIN_EVENT_RESUMED, SV_DOMAIN_EVENT_RESUMED_MIGRATED);
     incoming_done(obj, mig);
 }
 

@@ -31,6 +31,9 @@ typedef struct {
     const char *nbd_listen;     /* DISKS_URI's or the listen address for the NBD server,
                                    NULL: as listen_address */
     guint nbd_port;             /* DISKS_PORT; 0: the first free one of the same range */
+    guint64 autodestroy_client; /* prepare's client (sv_client_get_id), whose going destroys
+                                   the incoming guest until finish, as libvirt's prepare
+                                   binds it (STOPPED/DESTROYED); 0: none */
 
     /* Source. */
     const char *uri;      /* QEMU's migration URI: "tcp:HOST:PORT" (native) */
@@ -135,6 +138,13 @@ void qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec
  * aborted: OPERATION_ABORTED "migration out job: canceled by client"). */
 gboolean qemu_migration_outgoing_run_finish(SvDomainObj *obj, GAsyncResult *res,
                                             QemuMigrationStats *stats, GError **error);
+
+/* Source: end the migration under way with why (copied) as perform's answer instead of
+ * QEMU's own end: libvirt's OPERATION_FAILED "Lost connection to destination host" when a
+ * peer-to-peer migration's connection to the destination breaks (the destination's daemon
+ * killed, the network cut: QEMU's own stream may hang without an error). QEMU is told
+ * migrate_cancel; nothing happens when no outgoing migration runs. */
+void qemu_migration_outgoing_cancel(SvDomainObj *obj, const GError *why);
 
 /* Source, confirm phase. ok: the destination runs the guest: QEMU is stopped and the guest
  * STOPPED/MIGRATED (inactive; transient ones removed). Not ok: the mirrors are cancelled
