@@ -24,6 +24,7 @@ scrub
 dmidecode libpciaccess-dev pci.ids
 lvm2 e2fsprogs parted
 dnsmasq-base nftables iptables
+libsasl2-dev libsasl2-modules sasl2-bin
 libgnutls28-dev gnutls-bin openssh-server netcat-openbsd
 ovmf
 "

@@ -586,8 +586,10 @@ connect_open(SvCall *call, remote_connect_open_args *a, GError **error)
      * client sends meanwhile goes to the backend. */
     sv_client_pause(pc->client, TRUE);
     /* A TCP or TLS client stays here, relayed: its TLS session (or SASL layer) cannot move
-     * to another process. */
-    if (proxy->handoff && sv_client_get_transport(pc->client) == SV_TRANSPORT_UNIX)
+     * to another process. So does a client authenticated here: the backend, which would
+     * ask it to authenticate again, hears who it is with its identity (sasl-user-name). */
+    if (proxy->handoff && sv_client_get_transport(pc->client) == SV_TRANSPORT_UNIX &&
+        !sv_client_get_sasl_user(pc->client))
         handoff_next(pc);
     else
         try_next_backend(pc);

@@ -7,6 +7,8 @@
 #include "domain/domain_driver.h"
 #include "qemu_domain.h"
 #include "qemu_migration.h"
+#include "qemu_status.h"
+#include "domain/domain_run.h"
 #include "util/error.h"
 
 gboolean qemu_migrate_prepare_live(SvCall *call, SvDomainObj *obj, MigJob *job,
@@ -76,6 +78,10 @@ prepare_started(GObject *source, GAsyncResult *res, gpointer data)
         prepare_wait_free(w);
         return;
     }
+    /* Until finish, the incoming guest goes with the connection that prepared it (libvirt's
+     * AUTODESTROY of it): a source or client gone mid-way leaves nothing here. */
+    sv_domain_run_of(obj)->autodestroy_client = sv_client_get_id(sv_call_get_client(w->call));
+    qemu_status_save(obj);
     out = mig_cookie_new(w->ctx, job->origname, obj->def->uuid);
     if (w->nbd && in.nbd_port) {
         sv_migration_cookie_add_nbd(out, (int)in.nbd_port);
@@ -259,6 +265,9 @@ qemu_migrate_finish_live(SvCall *call, SvDomainObj *obj, MigJob *job, SvMigratio
 {
     FinishLive *w = g_new0(FinishLive, 1);
 
+    /* The guest is finish's now: no longer its preparing connection's. */
+    if (obj->priv && !cancelled)
+        sv_domain_run_of(obj)->autodestroy_client = 0;
     (void)error;
     w->call = sv_call_defer(call);
     w->ctx = qemu_ctx_of(obj);

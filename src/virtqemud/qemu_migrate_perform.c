@@ -5,6 +5,7 @@
  * qemuMigrationSrcPerformPeer2Peer3). */
 #include "qemu_migrate_priv.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "domain/domain_driver.h"
@@ -12,6 +13,7 @@
 #include "programs/remote_uri.h"
 #include "qemu_domain.h"
 #include "qemu_migration.h"
+#include "qemu_monitor.h"
 #include "util/error.h"
 
 /* The migration URI for QEMU ("tcp:HOST:PORT", an IPv6 host in brackets) from the one the
@@ -302,6 +304,8 @@ typedef struct {
     gboolean cancelled;
     GError *error;          /* the first error, reported in the end */
     MigTunnelOut *tunnel;   /* TUNNELLED: the stream of the destination's prepare */
+    gboolean closed;        /* the connection to the destination is gone */
+    gboolean performing;    /* QEMU is sending */
 } P2P;
 
 static void
@@ -378,10 +382,50 @@ p2p_confirm(P2P *x)
     p2p_free(x);
 }
 
+/* libvirt's error when the destination's connection goes during a migration. */
+static void
+lost_connection(P2P *x)
+{
+    GError *e = NULL;
+
+    sv_error_set(&e, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "Lost connection to destination host");
+    p2p_error(x, e);
+    g_error_free(e);
+}
+
 static void
 p2p_call(P2P *x, int proc, xdrproc_t filter, void *args, SvRpcReplyFunc cb)
 {
+    SvHeader h = {0};
+
+    if (x->closed) {
+        GError *e = NULL;
+
+        sv_error_set_errno(&e, SV_FROM_RPC, EIO, "End of file while reading data");
+        cb(x->conn, &h, NULL, 0, e, x);
+        g_error_free(e);
+        return;
+    }
     sv_rpc_conn_call(x->conn, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, proc, filter, args, cb, x);
+}
+
+/* The destination's connection broke (its daemon gone, the network cut and keepalive given
+ * up): calls waiting fail by themselves; QEMU sending to it is cancelled, as libvirt's
+ * source does, so the guest runs on here. */
+static void
+p2p_closed(SvRpcConn *conn, gpointer user)
+{
+    P2P *x = user;
+    SvDomainObj *obj;
+
+    (void)conn;
+    x->closed = TRUE;
+    if (!x->performing)
+        return;
+    lost_connection(x);
+    obj = mig_domain_find(x->pf.ctx, x->pf.key);
+    if (obj && sv_domain_obj_is_active(obj) && qemu_domain_of(obj)->mon)
+        qemu_monitor_command(qemu_domain_of(obj)->mon, "migrate_cancel", NULL, NULL, NULL);
 }
 
 static void
@@ -414,6 +458,12 @@ p2p_finish(P2P *x)
     g_autoptr(GArray) wire = NULL;
     remote_domain_migrate_finish3_params_args a = {0};
 
+    if (x->closed) {
+        lost_connection(x);
+        x->cancelled = TRUE;
+        p2p_confirm(x);
+        return;
+    }
     if (!x->dest->dest_name)
         x->dest->dest_name = g_strdup(x->pf.p->dest_name ? x->pf.p->dest_name : x->obj->def->name);
     wire = sv_migrate_params_to_wire(x->dest);
@@ -447,6 +497,7 @@ p2p_performed(Perform *pf, SvDomainObj *obj, SvMigrationCookie *out, GError *err
     P2P *x = (P2P *)pf;
     MigJob *job = mig_job_by_key(pf->ctx, pf->key);
 
+    x->performing = FALSE;
     g_clear_pointer(&x->cookie_out, g_free);
     x->cookie_out_len = 0;
     if (error) {
@@ -509,7 +560,8 @@ p2p_prepared(P2P *x, SvRpcConn *conn, guint32 serial, const char *cookie, u_int 
     if (!x->cookie || !mig_job_phase(job, MIG_PHASE_PERFORM3, &local) ||
         ((x->flags & SV_MIGRATE_TUNNELLED) &&
          !(x->tunnel = mig_tunnel_out_new(conn, serial, &qemu_fd, &local))) ||
-        !perform_native(&x->pf, obj, x->dest->uri, x->cookie, qemu_fd, &local)) {
+        !(x->performing = perform_native(&x->pf, obj, x->dest->uri, x->cookie, qemu_fd,
+                                         &local))) {
         p2p_error(x, local);
         g_clear_error(&local);
         x->cancelled = TRUE;
@@ -670,6 +722,8 @@ p2p_opened(GObject *source, GAsyncResult *res, gpointer data)
     GError *error = NULL;
 
     (void)source;
+    static const SvRpcConnCallbacks cbs = {.closed = p2p_closed};
+
     x->conn = sv_remote_uri_open_finish(res, &error);
     if (!x->conn) {
         p2p_error(x, error);
@@ -677,6 +731,7 @@ p2p_opened(GObject *source, GAsyncResult *res, gpointer data)
         p2p_end(x);
         return;
     }
+    sv_rpc_conn_set_callbacks(x->conn, &cbs, x);
     p2p_features(x);
 }
 

@@ -4,8 +4,9 @@
 #include "qemu_migrate_priv.h"
 
 #include "domain/domain_driver.h"
+#include "domain/domain_run.h"
 #include "qemu_domain.h"
-#include "qemu_monitor.h"
+#include "qemu_migration.h"
 #include "util/error.h"
 
 enum { DIR_NONE, DIR_IN, DIR_OUT };
@@ -68,45 +69,30 @@ qemu_migrate_recovered(SvDomainObj *obj, int dir, int phase, guint flags)
         job->recovered = TRUE;
 }
 
-/* The source's guest runs again where the migration stopped it: QEMU's migration cancelled,
- * then cont (RUNNING/MIGRATION_CANCELED, RESUMED/MIGRATED as libvirt's). */
-static void
-resume_source(SvDomainObj *obj)
-{
-    QemuMonitor *mon = qemu_domain_of(obj)->mon;
-
-    qemu_monitor_command(mon, "migrate_cancel", NULL, NULL, NULL);
-    if (obj->state == SV_DOMAIN_PAUSED &&
-        (obj->reason == SV_DOMAIN_PAUSED_MIGRATION || obj->reason == SV_DOMAIN_PAUSED_POSTCOPY)) {
-        sv_domain_driver_set_state_event(sv_domain_driver_of_obj(obj), obj, SV_DOMAIN_RUNNING,
-                                         SV_DOMAIN_RUNNING_MIGRATION_CANCELED,
-                                         SV_DOMAIN_EVENT_RESUMED,
-                                         SV_DOMAIN_EVENT_RESUMED_MIGRATED);
-        qemu_monitor_command(mon, "cont", NULL, NULL, NULL);
-    }
-}
-
 int
 qemu_migrate_recover(SvDomainObj *obj, const char *status, gboolean *ret_handled)
 {
     QemuProcessContext *ctx = qemu_ctx_of(obj);
     MigJob *job = mig_job_find(ctx, obj);
-    int cause = SV_STOP_NONE;
+    gboolean settled;
+    int phase;
 
     *ret_handled = job && job->recovered;
     if (!*ret_handled)
         return SV_STOP_NONE;
     g_message("domain %s: a migration (%s) was under way at %s when the daemon stopped",
               obj->def->name, job->incoming ? "in" : "out", mig_phase_name(job->phase));
-    if (job->incoming) {
-        /* Only a finish that had started the guest's vCPUs leaves it running here. */
-        if (job->phase != MIG_PHASE_FINISH3 || !g_str_equal(status, "running"))
-            cause = SV_STOP_DESTROY;
-    } else if (job->phase == MIG_PHASE_CONFIRM3) {
-        cause = SV_STOP_DESTROY; /* the destination runs it */
-    } else {
-        resume_source(obj);
-    }
+    /* Settled: the destination's finish had started the guest's vCPUs, or the source's
+     * confirm had begun after a migration that went well. */
+    phase = job->phase;
+    /* The end is decided here (an incoming guest's preparing connection is gone anyway). */
+    sv_domain_run_of(obj)->autodestroy_client = 0;
+    settled = job->incoming ? phase == MIG_PHASE_FINISH3 && g_str_equal(status, "running")
+                            : phase == MIG_PHASE_CONFIRM3;
+    qemu_migration_recover(obj,
+                           job->incoming ? SV_DOMAIN_JOB_OPERATION_MIGRATION_IN
+                                         : SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT,
+                           settled);
     mig_job_end(ctx, job);
-    return cause;
+    return SV_STOP_NONE;
 }

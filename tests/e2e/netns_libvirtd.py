@@ -41,7 +41,9 @@ for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt /run/dbus; do
     mount -t tmpfs -o mode=0755 tmpfs "$d"
 done
 mount --bind "$1/etc" /etc/libvirt
-exec %s --config /etc/libvirt/libvirtd.conf --pid-file "$1/libvirtd.pid"
+work="$1"
+shift
+exec %s --config /etc/libvirt/libvirtd.conf --pid-file "$work/libvirtd.pid" "$@"
 """ % LIBVIRTD
 
 # The same inside a host's namespaces ($1: the work dir; $2...: libvirtd's extra arguments):
@@ -99,12 +101,16 @@ class Netns:
 
 class PrivateLibvirtd:
     """Debian's libvirtd in namespaces of its own (or in a host's: enter, the nsenter argv
-    prefix to its namespaces; conf: more libvirtd.conf lines; args: more arguments); uri
-    reaches it from anywhere."""
+    prefix to its namespaces); uri reaches it from anywhere.
+    conf: more libvirtd.conf lines; args: more arguments (--listen: its TCP and TLS
+    listeners are then in its network namespace, self.netns); auth_unix_rw: that key's value
+    (not "none": opening uri needs credentials, so readiness is asked on ro_uri); env: its
+    environment's additions (SASL_CONF_PATH)."""
 
-    def __init__(self, work, enter=None, conf="", args=()):
+    def __init__(self, work, conf="", args=(), auth_unix_rw="none", env=None, enter=None):
         self.work = Path(work)
         self.enter, self.args = enter, list(args)
+        self.env = dict(os.environ, **(env or {}))
         etc = self.work / "etc"
         etc.mkdir(parents=True)
         for f in Path("/etc/libvirt").glob("*.conf"):
@@ -116,14 +122,17 @@ class PrivateLibvirtd:
         self.sock_dir = self.work / "sock"
         self.sock_dir.mkdir()
         (etc / "libvirtd.conf").write_text(
-            'unix_sock_dir = "%s"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n'
-            'log_outputs = "3:stderr"\n' % self.sock_dir + conf)
+            'unix_sock_dir = "%s"\nauth_unix_rw = "%s"\nauth_unix_ro = "none"\n'
+            'log_outputs = "3:stderr"\n' % (self.sock_dir, auth_unix_rw) + conf)
         self.uri = "qemu+unix:///system?socket=%s/libvirt-sock" % self.sock_dir
+        self.ro_uri = "qemu+unix:///system?socket=%s/libvirt-sock-ro" % self.sock_dir
+        self.ready_uri = self.uri if auth_unix_rw == "none" else self.ro_uri
         self.log = open(self.work / "libvirtd.log", "w")
         if enter is None:
             self.proc = subprocess.Popen(
                 ["unshare", "-n", "-m", "--propagation", "private", "sh", "-c", SETUP, "sh",
-                 str(self.work)], stdout=self.log, stderr=subprocess.STDOUT)
+                 str(self.work)] + self.args, stdout=self.log,
+                stderr=subprocess.STDOUT, env=self.env)
             # exec'd by the shell: the process unshare started is libvirtd itself.
             self.pid = self.proc.pid
             self.wait_ready()
@@ -142,7 +151,8 @@ class PrivateLibvirtd:
         self.proc = subprocess.Popen(
             [PYTHON, str(BENCHLIB), "--subreaper", "--"] + self.enter +
             ["unshare", "-m", "--propagation", "private", "sh", "-c", HOST_SETUP, "sh",
-             str(self.work)] + self.args, stdout=subprocess.PIPE, stderr=self.log)
+             str(self.work)] + self.args, stdout=subprocess.PIPE, stderr=self.log,
+            env=self.env)
         line = self.proc.stdout.readline()
         self.proc.stdout.close()
         if not line.strip():
@@ -171,7 +181,7 @@ class PrivateLibvirtd:
             if self.proc.poll() is not None:
                 raise AssertionError("libvirtd ended at start:\n" + self.log_tail())
             if (self.sock_dir / "libvirt-sock").exists() and self.virsh(
-                    "uri", check=False).returncode == 0:
+                    "uri", check=False, uri=self.ready_uri).returncode == 0:
                 break
             time.sleep(0.2)
         else:
@@ -181,9 +191,10 @@ class PrivateLibvirtd:
     def log_tail(self):
         return (self.work / "libvirtd.log").read_text()[-4000:]
 
-    def virsh(self, *args, check=True):
-        r = subprocess.run(["virsh", "-c", self.uri, "-q"] + list(args), capture_output=True,
-                           text=True, timeout=120)
+    def virsh(self, *args, check=True, uri=None):
+        r = subprocess.run(["virsh", "-c", uri or self.uri, "-q"] + list(args),
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=120)
         if check and r.returncode != 0:
             raise AssertionError("virsh %s: %s%s" % (" ".join(args), r.stdout, r.stderr))
         return r

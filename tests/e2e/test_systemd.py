@@ -308,6 +308,29 @@ def test_units_as_libvirt_has_them(install):
         assert xen["Unit"]["ConditionPathExists"] == ["/proc/xen"]
 
 
+def test_proxy_network_sockets(install):
+    """virtproxyd's -tcp and -tls socket units, as libvirt 9.0's (no other daemon of it has
+    them): libvirt's ports, bound to the main socket, off unless enabled (the service does
+    not require them)."""
+    svc = parse_unit(install.unit("virtproxyd.service"))
+    for kind, port in (("tcp", "16509"), ("tls", "16514")):
+        unit = "virtproxyd-%s.socket" % kind
+        sock = parse_unit(install.unit(unit))
+        assert one(sock, "Socket", "ListenStream") == port
+        assert one(sock, "Socket", "Service") == "virtproxyd.service"
+        assert sock["Unit"]["BindsTo"] == ["virtproxyd.socket"]
+        assert "virtproxyd.socket" in sock["Unit"]["After"]
+        assert "virtproxyd.service" in sock["Unit"]["Before"]
+        assert sock["Unit"]["Conflicts"] == ["libvirtd-%s.socket" % kind]
+        assert sock["Install"]["WantedBy"] == ["sockets.target"]
+        assert unit not in svc["Unit"]["Requires"]
+        others = [p for p in install.installed
+                  if p.endswith("-%s.socket" % kind) and not p.endswith("/" + unit)]
+        assert not others, others
+    # Nothing in the sandbox holds back the clients those sockets accept.
+    assert "IPAddressDeny" not in svc["Service"]
+
+
 def test_proxy_user_and_backend_sockets_agree(install):
     """virtproxyd's User=/Group=, the sysusers.d file that creates them, and the group the
     backends' read-write sockets are open to."""
@@ -339,6 +362,8 @@ def test_verify_build_tree_units(install):
             continue
         units += [verify_dir / (n + s) for s in (".service", ".socket", "-ro.socket",
                                                  "-admin.socket")]
+        if n == "virtproxyd":
+            units += [verify_dir / (n + s) for s in ("-tcp.socket", "-tls.socket")]
     assert units and all(u.is_file() for u in units), "missing units in %s" % verify_dir
     # verify checks that Documentation=man:NAME(8) resolves, with man(1): against the
     # pages just installed.

@@ -23,6 +23,7 @@ enum {
     PROC_POOL = 9,    /* a storage call, not allowed read-only; no handler here */
     PROC_SNAPSHOT = 10, /* a hypervisor call of libvirt's snapshot API; no handler here */
     PROC_DETACH = 11, /* a hypervisor call of libvirt's node-device API; no handler here */
+    PROC_AUTH = 12,   /* an AUTH_* call: served before authentication, and the open */
 };
 
 typedef struct {
@@ -36,6 +37,7 @@ typedef struct {
     gboolean (*pool)(void);
     gboolean (*snapshot)(void);
     gboolean (*detach)(void);
+    gboolean (*auth)(void);
 } Handlers;
 
 static gboolean
@@ -75,6 +77,8 @@ static const SvProcInfo procs[] = {
                  SV_PROC_FAMILY_STORAGE),
     ENTRY(PROC_SNAPSHOT, "DOMAIN_SNAPSHOT_NUM", "virDomainSnapshotNum", 8, SV_PROC_RO, snapshot),
     ENTRY(PROC_DETACH, "NODE_DEVICE_DETACH_FLAGS", "virNodeDeviceDetachFlags", 8, 0, detach),
+    ENTRY(PROC_AUTH, "AUTH_SASL_INIT", "virAuthSaslInit", 8,
+          SV_PROC_NOAUTH | SV_PROC_NOOPEN | SV_PROC_RO, auth),
 };
 
 static const SvProgramInfo program = {
@@ -88,6 +92,7 @@ static const Handlers handlers = {
     .feature = handler,
     .big = handler,
     .secret = handler,
+    .auth = handler,
 };
 
 typedef struct {
@@ -101,7 +106,7 @@ static void
 call_init(Call *c, int proc)
 {
     c->hdr = (SvHeader){TEST_PROGRAM, TEST_VERSION, proc, SV_NET_CALL, 7, SV_NET_OK};
-    c->facts = (SvCallFacts){&c->hdr, &program, &handlers, TRUE, FALSE, NULL, NULL,
+    c->facts = (SvCallFacts){&c->hdr, &program, &handlers, TRUE, TRUE, FALSE, NULL, NULL,
                              SV_PROC_FAMILY_PRIMARY};
 }
 
@@ -182,6 +187,43 @@ test_open(void)
     call_init(&c, PROC_SECRET);
     c.facts.open = FALSE;
     expect_refused(&c, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "internal error: connection not open");
+}
+
+/* Before the client has authenticated only the AUTH_* calls are served; every other known
+ * call hears libvirt's RPC error, before the rules of the open (libvirtd answers a call
+ * before authentication so whether its connection is open or not). */
+static void
+test_auth(void)
+{
+    Call c;
+
+    call_init(&c, PROC_AUTH);
+    c.facts.open = FALSE;
+    c.facts.authenticated = FALSE;
+    expect_admitted(&c);
+    call_init(&c, PROC_AUTH);
+    c.facts.authenticated = FALSE;
+    c.facts.readonly = TRUE;
+    expect_admitted(&c);
+    call_init(&c, PROC_OPEN);
+    c.facts.open = FALSE;
+    c.facts.authenticated = FALSE;
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_RPC, "authentication required");
+    call_init(&c, PROC_FEATURE);
+    c.facts.open = FALSE;
+    c.facts.authenticated = FALSE;
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_RPC, "authentication required");
+    call_init(&c, PROC_WRITE);
+    c.facts.authenticated = FALSE;
+    c.facts.readonly = TRUE;
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_RPC, "authentication required");
+    call_init(&c, PROC_MISSING);
+    c.facts.authenticated = FALSE;
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_RPC, "authentication required");
+    /* The table comes first: a number it lacks is unknown, authenticated or not. */
+    call_init(&c, 99);
+    c.facts.authenticated = FALSE;
+    expect_refused(&c, SV_FROM_RPC, SV_ERR_RPC, "unknown procedure: 99");
 }
 
 static void
@@ -340,6 +382,7 @@ main(int argc, char **argv)
     g_test_add_func("/admission/admitted", test_admitted);
     g_test_add_func("/admission/header-and-table", test_header_and_table);
     g_test_add_func("/admission/open", test_open);
+    g_test_add_func("/admission/auth", test_auth);
     g_test_add_func("/admission/readonly", test_readonly);
     g_test_add_func("/admission/handler", test_handler);
     g_test_add_func("/admission/too-large", test_too_large);

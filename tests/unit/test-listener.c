@@ -5,7 +5,6 @@
 
 #include <stdlib.h>
 #include <sys/resource.h>
-#include <sys/un.h>
 
 #include "programs/remote.h"
 #include "protocol/sv_remote.h"
@@ -18,30 +17,6 @@ typedef struct {
     char *rw_path;
     char *ro_path;
 } Fixture;
-
-static int
-listen_on(const char *path)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    g_assert_cmpuint(strlen(path), <, sizeof(sa.sun_path));
-    strcpy(sa.sun_path, path);
-    g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
-    g_assert_cmpint(listen(fd, 256), ==, 0);
-    return fd;
-}
-
-static int
-connect_to(const char *path)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    strcpy(sa.sun_path, path);
-    g_assert_cmpint(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
-    return fd;
-}
 
 static void
 setup(Fixture *f, gconstpointer data)
@@ -59,8 +34,8 @@ setup(Fixture *f, gconstpointer data)
     f->dir = g_dir_make_tmp("sv-listener-XXXXXX", NULL);
     f->rw_path = g_build_filename(f->dir, "sock", NULL);
     f->ro_path = g_build_filename(f->dir, "sock-ro", NULL);
-    sv_server_add_listener(f->srv, listen_on(f->rw_path), FALSE);
-    sv_server_add_listener(f->srv, listen_on(f->ro_path), TRUE);
+    sv_server_add_listener(f->srv, rpc_test_listen_on(f->rw_path), FALSE);
+    sv_server_add_listener(f->srv, rpc_test_listen_on(f->ro_path), TRUE);
 }
 
 static void
@@ -96,7 +71,7 @@ auth_list(int sock)
 static int
 admitted(Fixture *f, const char *path)
 {
-    int fd = connect_to(path);
+    int fd = rpc_test_connect_to(path);
     GError *e = auth_list(fd);
 
     g_assert_no_error(e);
@@ -107,7 +82,7 @@ admitted(Fixture *f, const char *path)
 static void
 refused(const char *path, const char *message)
 {
-    int fd = connect_to(path);
+    int fd = rpc_test_connect_to(path);
     g_autoptr(GError) e = auth_list(fd);
 
     g_assert_nonnull(e);
@@ -151,7 +126,7 @@ test_refused_bounded(Fixture *f, gconstpointer d)
     (void)d;
     ro = admitted(f, f->ro_path);
     for (int i = 0; i < 40; i++)
-        silent[i] = connect_to(f->ro_path);
+        silent[i] = rpc_test_connect_to(f->ro_path);
     rpc_test_spin(200);
     for (int i = 0; i < 40; i++) {
         open_ += !rpc_test_wait_eof(silent[i], 1);
@@ -200,7 +175,7 @@ emfile_run(Fixture *f)
     sv_server_set_client_limits(f->srv, 100, 20);
     rpc_test_spin(0);
     for (int i = 0; i < 8; i++)
-        clients[i] = connect_to(f->rw_path);
+        clients[i] = rpc_test_connect_to(f->rw_path);
     /* Exactly two descriptors left for the server: take every other, give two back. */
     g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &rl), ==, 0);
     rl.rlim_cur = MIN(rl.rlim_cur, (rlim_t)dup(0) + 48);

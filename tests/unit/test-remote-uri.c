@@ -71,27 +71,32 @@ make_cert(const char *name, const char *info)
     run(g_str_equal(name, "ca") ? self : sign);
 }
 
+/* A copy of DIR/FROM as TO_DIR/TO. */
+static void
+copy_file(const char *from, const char *to_dir, const char *to)
+{
+    g_autofree char *src = g_build_filename(fx->dir, from, NULL);
+    g_autofree char *dst = g_build_filename(to_dir, to, NULL);
+    g_autofree char *text = NULL;
+
+    g_assert_true(g_file_get_contents(src, &text, NULL, NULL));
+    g_assert_true(g_file_set_contents(dst, text, -1, NULL));
+}
+
 /* DIR/NAME/: a client's pkipath (cacert.pem, clientcert.pem, clientkey.pem). */
 static char *
 client_pki(const char *name, gboolean with_cert)
 {
     char *dir = g_build_filename(fx->dir, name, NULL);
-    g_autofree char *ca = NULL, *cert = NULL, *key = NULL;
+    g_autofree char *cert = g_strdup_printf("%s-cert.pem", name);
+    g_autofree char *key = g_strdup_printf("%s-key.pem", name);
 
     g_assert_cmpint(g_mkdir(dir, 0700), ==, 0);
-    g_assert_true(g_file_get_contents(g_build_filename(fx->dir, "ca-cert.pem", NULL), &ca,
-                                      NULL, NULL));
-    g_assert_true(g_file_set_contents(g_build_filename(dir, "cacert.pem", NULL), ca, -1, NULL));
-    if (!with_cert)
-        return dir;
-    g_assert_true(g_file_get_contents(
-        g_strdup_printf("%s/%s-cert.pem", fx->dir, name), &cert, NULL, NULL));
-    g_assert_true(g_file_get_contents(
-        g_strdup_printf("%s/%s-key.pem", fx->dir, name), &key, NULL, NULL));
-    g_assert_true(g_file_set_contents(g_build_filename(dir, "clientcert.pem", NULL), cert, -1,
-                                      NULL));
-    g_assert_true(g_file_set_contents(g_build_filename(dir, "clientkey.pem", NULL), key, -1,
-                                      NULL));
+    copy_file("ca-cert.pem", dir, "cacert.pem");
+    if (with_cert) {
+        copy_file(cert, dir, "clientcert.pem");
+        copy_file(key, dir, "clientkey.pem");
+    }
     return dir;
 }
 
@@ -232,6 +237,41 @@ calls_answered(int n)
 }
 
 static void
+answered(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
+         const GError *error, gpointer data)
+{
+    (void)conn, (void)h, (void)payload, (void)len, (void)data;
+    /* The open is refused (it is open already), the AUTH_LIST behind it answered. */
+    if (fx->replies++ == 0)
+        g_assert_cmpstr(error ? error->message : "", ==,
+                        "internal error: connection already open");
+    else
+        g_assert_no_error(error);
+}
+
+/* A message of several TLS records (a 4 MiB argument) crosses whole, with a call behind it:
+ * both are answered, in order. */
+static void
+big_call_answered(void)
+{
+    g_autofree char *big = g_malloc(4 * 1024 * 1024 + 1);
+    char *name = big;
+    remote_connect_open_args a = {&name, 0};
+    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+
+    memset(big, 'x', 4 * 1024 * 1024);
+    big[4 * 1024 * 1024] = '\0';
+    fx->replies = 0;
+    sv_rpc_conn_call(fx->conn, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_CONNECT_OPEN,
+                     (xdrproc_t)xdr_remote_connect_open_args, &a, answered, NULL);
+    sv_rpc_conn_call(fx->conn, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_AUTH_LIST,
+                     (xdrproc_t)sv_xdr_void, NULL, answered, NULL);
+    while (fx->replies < 2 && g_get_monotonic_time() < end)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_cmpint(fx->replies, ==, 2);
+}
+
+static void
 test_tls_allowed(void)
 {
     g_autofree char *pki = NULL, *uri = NULL;
@@ -248,6 +288,7 @@ test_tls_allowed(void)
     g_assert_cmpstr(fx->dname, ==, "C=GB,O=Test,CN=alice");
     g_assert_true(g_str_has_prefix(fx->addr, "127.0.0.1;"));
     calls_answered(200);
+    big_call_answered();
     teardown();
 }
 
@@ -261,9 +302,10 @@ test_tls_refused(gconstpointer with_cert)
     uri = g_strdup_printf("test+tls://127.0.0.1:%d/system?pkipath=%s", fx->tls_port, pki);
     open_uri(uri);
     g_assert_null(fx->conn);
-    g_assert_error(fx->error, sv_error_quark(SV_FROM_RPC), SV_ERR_RPC);
+    /* The server hangs up without close_notify, as libvirtd: libvirt's client says so. */
+    g_assert_error(fx->error, sv_error_quark(SV_FROM_RPC), SV_ERR_SYSTEM_ERROR);
     g_assert_cmpstr(fx->error->message, ==,
-                    "server verification (of our certificate or IP address) failed");
+                    "Unable to read TLS confirmation: Input/output error");
     g_assert_null(fx->opened);
     teardown();
 }
@@ -296,6 +338,13 @@ test_unix(void)
     g_assert_cmpstr(fx->opened, ==, "test:///system flags 0");
     g_assert_cmpint(fx->transport, ==, SV_TRANSPORT_UNIX);
     g_assert_null(fx->addr);
+    g_clear_pointer(&fx->conn, sv_rpc_conn_free);
+    /* name= is what the server is asked to open. */
+    g_free(uri);
+    uri = g_strdup_printf("test+unix:///system?socket=%s&name=test:///session", fx->sock);
+    open_uri(uri);
+    g_assert_no_error(fx->error);
+    g_assert_cmpstr(fx->opened, ==, "test:///session flags 0");
     teardown();
 }
 
@@ -311,6 +360,90 @@ test_refused_connect(void)
     teardown();
 }
 
+/* A server's own files checked at load, with libvirt's messages. */
+static void
+test_server_credentials_checked(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_auto(SvTlsConfig) cfg = {0};
+    g_autoptr(SvTlsContext) ctx = NULL;
+    g_autofree char *expect = NULL;
+
+    setup();
+    cfg.ca_file = g_build_filename(fx->dir, "missing.pem", NULL);
+    cfg.cert_file = g_build_filename(fx->dir, "server-cert.pem", NULL);
+    cfg.key_file = g_build_filename(fx->dir, "server-key.pem", NULL);
+    ctx = sv_tls_context_new(&cfg, TRUE, &error);
+    g_assert_null(ctx);
+    expect = g_strdup_printf("Cannot read CA certificate '%s': No such file or directory",
+                             cfg.ca_file);
+    g_assert_cmpstr(error->message, ==, expect);
+    g_clear_error(&error);
+    g_free(cfg.ca_file);
+    g_free(expect);
+    /* A client's certificate where the CA should be. */
+    cfg.ca_file = g_build_filename(fx->dir, "alice-cert.pem", NULL);
+    ctx = sv_tls_context_new(&cfg, TRUE, &error);
+    g_assert_null(ctx);
+    expect = g_strdup_printf("The certificate %s basic constraints do not show a CA",
+                             cfg.ca_file);
+    g_assert_true(g_str_has_suffix(error->message, expect));
+    teardown();
+}
+
+static void
+on_closed(SvRpcConn *conn, gpointer user)
+{
+    (void)conn, (void)user;
+    fx->done = TRUE;
+}
+
+static void
+failed_reply(SvRpcConn *conn, const SvHeader *h, const guint8 *payload, gsize len,
+             const GError *error, gpointer data)
+{
+    (void)conn, (void)h, (void)payload, (void)len, (void)data;
+    g_assert_nonnull(error);
+    g_clear_error(&fx->error);
+    fx->error = g_error_copy(error);
+}
+
+/* Keepalive: a server that answers keeps the connection, one that is gone silent (a
+ * peer that reads nothing) is given up after its PINGs, its pending call told why. */
+static void
+test_keepalive(void)
+{
+    static const SvRpcConnCallbacks cb = {.closed = on_closed};
+    g_autofree char *uri = NULL;
+    gint64 end;
+    int sp[2];
+
+    setup();
+    uri = g_strdup_printf("test+tcp://127.0.0.1:%d/system", fx->tcp_port);
+    open_uri(uri);
+    g_assert_no_error(fx->error);
+    sv_rpc_conn_set_keepalive(fx->conn, 1, 1);
+    rpc_test_spin(3500);
+    calls_answered(1);
+    g_clear_pointer(&fx->conn, sv_rpc_conn_free);
+
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), ==, 0);
+    fx->done = FALSE;
+    fx->conn = sv_rpc_conn_new(sp[0], &cb, NULL);
+    sv_rpc_conn_set_keepalive(fx->conn, 1, 1);
+    sv_rpc_conn_call(fx->conn, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_AUTH_LIST,
+                     (xdrproc_t)sv_xdr_void, NULL, failed_reply, NULL);
+    end = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    while (!fx->done && g_get_monotonic_time() < end)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_true(fx->done);
+    g_assert_error(fx->error, sv_error_quark(SV_FROM_RPC), SV_ERR_INTERNAL_ERROR);
+    g_assert_true(g_str_has_suffix(fx->error->message,
+                                   "connection closed due to keepalive timeout"));
+    close(sp[1]);
+    teardown();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -322,5 +455,7 @@ main(int argc, char **argv)
     g_test_add_func("/remote-uri/tcp", test_tcp);
     g_test_add_func("/remote-uri/unix", test_unix);
     g_test_add_func("/remote-uri/refused-connect", test_refused_connect);
+    g_test_add_func("/remote-uri/server-credentials-checked", test_server_credentials_checked);
+    g_test_add_func("/remote-uri/keepalive", test_keepalive);
     return g_test_run();
 }

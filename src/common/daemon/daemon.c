@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "programs/admin.h"
+#include "programs/auth.h"
 #include "programs/backend.h"
 #include "programs/remote.h"
 #include "sv-config.h"
@@ -43,6 +44,7 @@ struct SvDaemon {
     SvServer *admin;
     SvAdmin *admin_program; /* served on `admin`; lists `server` and `admin` */
     SvRemoteConfig remote;  /* for the driver's remote program (sv_daemon_serve_remote) */
+    SvAuthConfig auth;      /* what clients of each kind of socket must pass */
     char *family_run_dir;   /* remote.family_run_dir's storage */
     GMainLoop *loop;
     guint idle_timer;
@@ -327,6 +329,31 @@ bind_socket(SvDaemon *d, const char *path, guint mode, GError **error)
     return g_steal_fd(&fd);
 }
 
+/* How clients authenticate (programs/auth.h); SASL's configuration is libvirt's
+ * /etc/sasl2/libvirt.conf, ROOT/etc/sasl2/libvirt.conf under --root. Only a daemon that
+ * listens on the network (the proxy) reads the keys of TCP and TLS, as libvirt's. */
+static gboolean
+auth_setup(SvDaemon *d, GError **error)
+{
+    g_autofree char *sasl_dir = *d->root ? sv_daemon_path(d, "/etc/sasl2") : NULL;
+
+    if (!sv_auth_config_load(&d->auth, d->conf, d->config_path, d->drv->listens_on_network,
+                             error))
+        return FALSE;
+    sv_auth_setup(&d->auth, sasl_dir);
+    return TRUE;
+}
+
+/* A unix socket's listener; the main server's clients pass auth_unix_rw or auth_unix_ro
+ * (the admin socket's need nothing, as libvirt's). */
+static void
+add_unix_listener(SvDaemon *d, SvServer *srv, int fd, gboolean ro)
+{
+    sv_server_add_listener(srv, fd, ro);
+    if (srv == d->server)
+        sv_server_set_listener_auth(srv, fd, ro ? d->auth.unix_ro : d->auth.unix_rw);
+}
+
 /* Sockets handed over by systemd, matched on their unit names. Returns FALSE with
  * *error unset when there are none. */
 static gboolean
@@ -349,11 +376,11 @@ sockets_from_systemd(SvDaemon *d, GError **error)
         int fd = SD_LISTEN_FDS_START + i;
         const char *name = names ? names[i] : "unknown";
         if (g_str_equal(name, rw)) {
-            sv_server_add_listener(d->server, fd, FALSE);
+            add_unix_listener(d, d->server, fd, FALSE);
         } else if (g_str_equal(name, ro)) {
-            sv_server_add_listener(d->server, fd, TRUE);
+            add_unix_listener(d, d->server, fd, TRUE);
         } else if (g_str_equal(name, adm)) {
-            sv_server_add_listener(d->admin, fd, FALSE);
+            add_unix_listener(d, d->admin, fd, FALSE);
         } else if (d->drv->listens_on_network &&
                    (g_str_equal(name, tcp) || g_str_equal(name, tls))) {
             GArray **to = g_str_equal(name, tcp) ? &d->net_passed.tcp : &d->net_passed.tls;
@@ -421,7 +448,7 @@ sockets_bind(SvDaemon *d, GError **error)
         fd = bind_socket(d, path, *socks[i].mode, error);
         if (fd < 0)
             return FALSE;
-        sv_server_add_listener(socks[i].srv, fd, socks[i].ro);
+        add_unix_listener(d, socks[i].srv, fd, socks[i].ro);
     }
     return TRUE;
 }
@@ -560,7 +587,7 @@ daemon_sockets(SvDaemon *d, GError **error)
         return FALSE;
     return !d->drv->listens_on_network ||
            sv_daemon_net_setup(d->server, d->conf, d->root, d->listen, activated,
-                               &d->net_passed, error);
+                               &d->net_passed, &d->auth, error);
 }
 
 static gboolean
@@ -579,7 +606,7 @@ daemon_setup(SvDaemon *d, GError **error)
     if (!d->conf)
         return FALSE;
     sv_config_logging(d->conf, d->verbose);
-    if (!proxy_user_setup(d, error) || !host_uuid_setup(d, error))
+    if (!proxy_user_setup(d, error) || !host_uuid_setup(d, error) || !auth_setup(d, error))
         return FALSE;
     if (d->timeout < 0) {
         guint t = 0;
@@ -663,6 +690,7 @@ daemon_cleanup(SvDaemon *d)
     g_ptr_array_unref(d->created_sockets);
     sv_net_sockets_clear(&d->net_passed);
     sv_conf_file_free(d->conf);
+    sv_auth_config_clear(&d->auth);
     g_main_loop_unref(d->loop);
     g_free(d->root);
     g_free(d->family_run_dir);

@@ -104,7 +104,8 @@ bind_configured(SvConfFile *conf, SvNetSockets *out, GError **error)
 
 gboolean
 sv_daemon_net_setup(SvServer *srv, SvConfFile *conf, const char *root, gboolean listen,
-                    gboolean activated, SvNetSockets *passed, GError **error)
+                    gboolean activated, SvNetSockets *passed, const SvAuthConfig *auth,
+                    GError **error)
 {
     g_auto(SvNetSockets) bound = {0};
     SvNetSockets *use = activated ? passed : &bound;
@@ -120,10 +121,14 @@ sv_daemon_net_setup(SvServer *srv, SvConfFile *conf, const char *root, gboolean 
         return !listen;
     if (use->tls && use->tls->len && !(tls = tls_context(conf, root, error)))
         return FALSE;
-    for (guint i = 0; use->tcp && i < use->tcp->len; i++)
+    for (guint i = 0; use->tcp && i < use->tcp->len; i++) {
         sv_server_add_listener_net(srv, g_array_index(use->tcp, int, i), NULL);
-    for (guint i = 0; use->tls && i < use->tls->len; i++)
+        sv_server_set_listener_auth(srv, g_array_index(use->tcp, int, i), auth->tcp);
+    }
+    for (guint i = 0; use->tls && i < use->tls->len; i++) {
         sv_server_add_listener_net(srv, g_array_index(use->tls, int, i), tls);
+        sv_server_set_listener_auth(srv, g_array_index(use->tls, int, i), auth->tls);
+    }
     /* The listeners own them now. */
     g_clear_pointer(&use->tcp, g_array_unref);
     g_clear_pointer(&use->tls, g_array_unref);

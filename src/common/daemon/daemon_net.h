@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "programs/auth.h"
 #include "rpc/server.h"
 #include "util/conffile.h"
 
@@ -22,7 +23,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SvNetSockets, sv_net_sockets_clear)
 
 /* Add srv's network listeners: those systemd passed (`activated`: it passed any socket at
  * all), or, with `listen` (--listen) and no activation, those the configuration asks for.
- * --listen with activation is libvirt's error. */
+ * --listen with activation is libvirt's error. Their clients must pass auth->tcp and
+ * auth->tls. */
 gboolean sv_daemon_net_setup(SvServer *srv, SvConfFile *conf, const char *root,
                              gboolean listen, gboolean activated, SvNetSockets *passed,
-                             GError **error);
+                             const SvAuthConfig *auth, GError **error);

@@ -14,12 +14,15 @@
 
 /* Typed parameter names (libvirt-admin.h). */
 #define CLIENT_INFO_READONLY          "readonly"
+#define CLIENT_INFO_SASL_USER_NAME    "sasl_user_name"
 #define CLIENT_INFO_UNIX_USER_ID      "unix_user_id"
 #define CLIENT_INFO_UNIX_USER_NAME    "unix_user_name"
 #define CLIENT_INFO_UNIX_GROUP_ID     "unix_group_id"
 #define CLIENT_INFO_UNIX_GROUP_NAME   "unix_group_name"
 #define CLIENT_INFO_UNIX_PROCESS_ID   "unix_process_id"
 #define CLIENT_INFO_SELINUX_CONTEXT   "selinux_context"
+#define CLIENT_INFO_SOCKET_ADDR       "sock_addr"
+#define CLIENT_INFO_X509_DNAME        "tls_x509_dname"
 #define SERVER_CLIENTS_MAX            "nclients_max"
 #define SERVER_CLIENTS_CURRENT        "nclients"
 #define SERVER_CLIENTS_UNAUTH_MAX     "nclients_unauth_max"
@@ -97,7 +100,7 @@ client_to_wire(SvClient *c, admin_nonnull_client *out)
     server_to_wire(sv_client_get_server(c), &out->srv);
     out->id = sv_client_get_id(c);
     out->timestamp = sv_client_get_connect_time(c) / G_USEC_PER_SEC;
-    out->transport = ADMIN_CLIENT_TRANSPORT_UNIX; /* every listener is a unix socket */
+    out->transport = sv_client_get_transport(c); /* libvirt's numbers */
 }
 
 /* Append a parameter to params (room for it allocated by the caller). */
@@ -354,11 +357,14 @@ client_close(SvCall *call, admin_client_close_args *args, GError **error)
  * worker thread, since NSS may ask a remote directory. */
 typedef struct {
     gboolean readonly;
+    char *sasl_user;
     gboolean have_ids;
     gint64 uid, gid, pid;
     char *user_name;
     char *group_name;
     char *selinux_context;
+    char *sock_addr;  /* TCP and TLS clients */
+    char *x509_dname; /* TLS clients */
 } ClientInfo;
 
 static void
@@ -366,9 +372,12 @@ client_info_free(gpointer p)
 {
     ClientInfo *ci = p;
 
+    g_free(ci->sasl_user);
     g_free(ci->user_name);
     g_free(ci->group_name);
     g_free(ci->selinux_context);
+    g_free(ci->sock_addr);
+    g_free(ci->x509_dname);
     g_free(ci);
 }
 
@@ -405,7 +414,8 @@ client_info_lookup_names(GTask *task, gpointer source, gpointer data, GCancellab
     g_task_return_boolean(task, TRUE);
 }
 
-/* The order and types are libvirt's for a local client. */
+/* The order and types are libvirt's: unix clients' ids, or a remote client's address;
+ * then its certificate's DN and its security label. */
 static void
 client_info_reply(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -416,9 +426,12 @@ client_info_reply(GObject *source, GAsyncResult *res, gpointer data)
     u_int *n = &ret.params.params_len;
 
     (void)source;
-    p = ret.params.params_val = g_new0(admin_typed_param, 8);
+    p = ret.params.params_val = g_new0(admin_typed_param, 11);
     param_add(p, n, CLIENT_INFO_READONLY, SV_TYPED_PARAM_BOOLEAN)
         ->value.admin_typed_param_value_u.b = ci->readonly;
+    if (ci->sasl_user)
+        param_add(p, n, CLIENT_INFO_SASL_USER_NAME, SV_TYPED_PARAM_STRING)
+            ->value.admin_typed_param_value_u.s = g_strdup(ci->sasl_user);
     if (ci->have_ids) {
         param_add(p, n, CLIENT_INFO_UNIX_USER_ID, SV_TYPED_PARAM_INT)
             ->value.admin_typed_param_value_u.i = (int)ci->uid;
@@ -433,6 +446,12 @@ client_info_reply(GObject *source, GAsyncResult *res, gpointer data)
         param_add(p, n, CLIENT_INFO_UNIX_PROCESS_ID, SV_TYPED_PARAM_INT)
             ->value.admin_typed_param_value_u.i = (int)ci->pid;
     }
+    if (ci->sock_addr)
+        param_add(p, n, CLIENT_INFO_SOCKET_ADDR, SV_TYPED_PARAM_STRING)
+            ->value.admin_typed_param_value_u.s = g_strdup(ci->sock_addr);
+    if (ci->x509_dname)
+        param_add(p, n, CLIENT_INFO_X509_DNAME, SV_TYPED_PARAM_STRING)
+            ->value.admin_typed_param_value_u.s = g_strdup(ci->x509_dname);
     if (ci->selinux_context)
         param_add(p, n, CLIENT_INFO_SELINUX_CONTEXT, SV_TYPED_PARAM_STRING)
             ->value.admin_typed_param_value_u.s = g_strdup(ci->selinux_context);
@@ -464,6 +483,7 @@ client_get_info(SvCall *call, admin_client_get_info_args *args, admin_client_get
         return FALSE;
     ci = g_new0(ClientInfo, 1);
     ci->readonly = sv_client_is_readonly(c);
+    ci->sasl_user = g_strdup(sv_client_get_sasl_user(c));
     /* A trusted proxy's connection stands for the client it relays (libvirt's identity). */
     if (sv_remote_client_get_identity(c, &ci->uid, &ci->gid, &ci->pid)) {
         ci->have_ids = TRUE;
@@ -474,6 +494,8 @@ client_get_info(SvCall *call, admin_client_get_info_args *args, admin_client_get
         ci->pid = pid;
     }
     ci->selinux_context = peer_security_context(c);
+    ci->sock_addr = g_strdup(sv_client_get_sock_addr(c));
+    ci->x509_dname = g_strdup(sv_client_get_x509_dname(c));
     task = g_task_new(NULL, NULL, client_info_reply, sv_call_defer(call));
     g_task_set_task_data(task, ci, client_info_free);
     g_task_run_in_thread(task, client_info_lookup_names);
@@ -498,7 +520,7 @@ server_get_client_limits(SvCall *call, admin_server_get_client_limits_args *args
     param_add_uint(p, n, SERVER_CLIENTS_MAX, sv_server_get_max_clients(srv));
     param_add_uint(p, n, SERVER_CLIENTS_CURRENT, sv_server_n_clients(srv));
     param_add_uint(p, n, SERVER_CLIENTS_UNAUTH_MAX, sv_server_get_max_anonymous_clients(srv));
-    param_add_uint(p, n, SERVER_CLIENTS_UNAUTH_CURRENT, 0); /* auth "none": never pending */
+    param_add_uint(p, n, SERVER_CLIENTS_UNAUTH_CURRENT, sv_server_n_unauth_clients(srv));
     /* virt-admin prints every parameter it gets, so these show where they apply. */
     if (sv_server_serves_readonly(srv)) {
         param_add_uint(p, n, SERVER_CLIENTS_RO_MAX, sv_server_get_max_readonly_clients(srv));

@@ -29,12 +29,14 @@ sv_backend_identity_of_client(SvBackendIdentity *out, SvClient *client)
         out->pid = pid;
         out->known = TRUE;
     }
+    out->sasl_user = sv_client_get_sasl_user(client);
+    out->x509_dname = sv_client_get_x509_dname(client);
 }
 
 void
 sv_backend_identity_of_daemon(SvBackendIdentity *out)
 {
-    *out = (SvBackendIdentity){TRUE, getuid(), getgid(), getpid(), ""};
+    *out = (SvBackendIdentity){TRUE, getuid(), getgid(), getpid(), "", NULL, NULL};
 }
 
 /* ---------------------------------------------------------------- the system token */
@@ -127,7 +129,7 @@ void
 sv_backend_identify(SvRpcConn *conn, const SvBackendIdentity *id, SvRpcReplyFunc done,
                     gpointer data)
 {
-    remote_typed_param params[4];
+    remote_typed_param params[6];
     remote_connect_set_identity_args a = {{0, params}, 0};
 
     if (id->known) {
@@ -144,6 +146,17 @@ sv_backend_identify(SvRpcConn *conn, const SvBackendIdentity *id, SvRpcReplyFunc
             (remote_typed_param){"system.token", {.type = SV_TYPED_PARAM_STRING}};
         params[a.params.params_len++].value.remote_typed_param_value_u.s =
             (char *)id->system_token;
+    }
+    if (id->sasl_user) {
+        params[a.params.params_len] =
+            (remote_typed_param){"sasl-user-name", {.type = SV_TYPED_PARAM_STRING}};
+        params[a.params.params_len++].value.remote_typed_param_value_u.s = (char *)id->sasl_user;
+    }
+    if (id->x509_dname) {
+        params[a.params.params_len] =
+            (remote_typed_param){"x509-distinguished-name", {.type = SV_TYPED_PARAM_STRING}};
+        params[a.params.params_len++].value.remote_typed_param_value_u.s =
+            (char *)id->x509_dname;
     }
     sv_rpc_conn_call(conn, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_AUTH_LIST,
                      (xdrproc_t)sv_xdr_void, NULL, auth_list_done, NULL);

@@ -19,9 +19,15 @@ typedef struct {
     gboolean known; /* uid, gid and pid are set */
     gint64 uid, gid, pid;
     char system_token[SV_SYSTEM_TOKEN_LEN + 1]; /* "" unless elevated */
+    /* The SASL username the client authenticated as (sasl-user-name), NULL: none; the
+     * client's (transfer none), so the identity is sent while the client is there. */
+    const char *sasl_user;
+    /* The DN of the client's x509 certificate (x509-distinguished-name), likewise. */
+    const char *x509_dname;
 } SvBackendIdentity;
 
-/* The identity a trusted proxy forwarded for `client`, else its peer's uid, gid and pid. */
+/* The identity a trusted proxy forwarded for `client`, else its peer's uid, gid and pid;
+ * and its SASL username and certificate DN. */
 void sv_backend_identity_of_client(SvBackendIdentity *out, SvClient *client);
 /* This daemon's own identity (libvirt's system identity: autostart, reconnect). */
 void sv_backend_identity_of_daemon(SvBackendIdentity *out);

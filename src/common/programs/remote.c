@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "programs/auth.h"
 #include "programs/family_relay.h"
 #include "protocol/sv_net.h"
 #include "util/error.h"
@@ -79,17 +80,6 @@ guint
 sv_remote_client_n_registrations(SvClient *c)
 {
     return remote_client(c)->regs->len;
-}
-
-static gboolean
-auth_list(SvCall *call, remote_auth_list_ret *ret, GError **error)
-{
-    (void)call;
-    (void)error;
-    ret->types.types_len = 1;
-    ret->types.types_val = g_new0(remote_auth_type, 1);
-    ret->types.types_val[0] = REMOTE_AUTH_NONE;
-    return TRUE;
 }
 
 gboolean
@@ -393,10 +383,18 @@ connect_set_identity(SvCall *call, remote_connect_set_identity_args *a, GError *
     }
     sv_client_set_identity(c, uid, gid, pid);
     g_clear_pointer(&remote_client(c)->system_token, g_free);
+    sv_client_set_sasl_user(c, NULL);
+    sv_client_set_x509_dname(c, NULL);
     for (guint i = 0; i < a->params.params_len; i++) {
         const remote_typed_param *p = &a->params.params_val[i];
-        if (p->value.type == SV_TYPED_PARAM_STRING && g_str_equal(p->field, "system.token"))
+        if (p->value.type != SV_TYPED_PARAM_STRING)
+            continue;
+        if (g_str_equal(p->field, "system.token"))
             remote_client(c)->system_token = g_strdup(p->value.remote_typed_param_value_u.s);
+        else if (g_str_equal(p->field, "sasl-user-name"))
+            sv_client_set_sasl_user(c, p->value.remote_typed_param_value_u.s);
+        else if (g_str_equal(p->field, "x509-distinguished-name"))
+            sv_client_set_x509_dname(c, p->value.remote_typed_param_value_u.s);
     }
     return TRUE;
 }
@@ -588,7 +586,7 @@ void
 sv_remote_common_handlers(SvRemoteHandlers *h)
 {
     memset(h, 0, sizeof(*h));
-    h->auth_list = auth_list;
+    sv_auth_handlers(h);
     h->connect_supports_feature = connect_supports_feature;
     h->connect_close = connect_close;
     h->connect_register_close_callback = register_close_callback;

@@ -10,7 +10,7 @@
 /* The legacy REGISTER_ANY accepts the ids up to DEVICE_REMOVED (libvirt 9.0.0). */
 #define SV_EVENT_ID_LEGACY_LAST (SV_DOMAIN_EVENT_ID_DEVICE_REMOVED + 1)
 
-/* Fill h with the shared handlers: AUTH_LIST, CONNECT_SUPPORTS_FEATURE,
+/* Fill h with the shared handlers: the AUTH_* calls (auth.h), CONNECT_SUPPORTS_FEATURE,
  * CONNECT_CLOSE, the close-callback pair, every event (de)registration, and the
  * host facts every driver reports alike (hostname, node info, free memory, library
  * version, is-secure, the "none" security model).

@@ -32,7 +32,7 @@ typedef struct {
     char *name;        /* what CONNECT_OPEN carries */
     gboolean no_verify;
     char *priority;
-    char *ca_file, *cert_file, *key_file;
+    char *ca_file, *crl_file, *cert_file, *key_file;
     /* Filled by the worker. */
     int fd;
     SvTlsSession *tls;
@@ -53,6 +53,7 @@ open_job_free(gpointer p)
     g_free(j->name);
     g_free(j->priority);
     g_free(j->ca_file);
+    g_free(j->crl_file);
     g_free(j->cert_file);
     g_free(j->key_file);
     g_free(j);
@@ -92,19 +93,20 @@ parse_query(OpenJob *j, const char *query, const char *root)
         } else if (g_str_equal(kv[0], "tls_priority")) {
             g_free(j->priority);
             j->priority = g_steal_pointer(&val);
+        } else if (g_str_equal(kv[0], "name")) {
+            g_free(j->name); /* the server's URI, given outright */
+            j->name = g_steal_pointer(&val);
         }
     }
+    /* pkipath= holds the four files side by side, as libvirt reads it. */
     if (pki) {
         j->ca_file = g_build_filename(pki, "cacert.pem", NULL);
+        j->crl_file = g_build_filename(pki, "cacrl.pem", NULL);
         j->cert_file = g_build_filename(pki, "clientcert.pem", NULL);
-        j->key_file = g_build_filename(pki, "private", "clientkey.pem", NULL);
-        /* libvirt looks for the key beside the certificate too. */
-        if (access(j->key_file, R_OK) < 0) {
-            g_free(j->key_file);
-            j->key_file = g_build_filename(pki, "clientkey.pem", NULL);
-        }
+        j->key_file = g_build_filename(pki, "clientkey.pem", NULL);
     } else {
         j->ca_file = g_strconcat(root, SV_TLS_CA_CERT, NULL);
+        j->crl_file = g_strconcat(root, SV_TLS_CA_CRL, NULL);
         j->cert_file = g_strconcat(root, SV_TLS_CLIENT_CERT, NULL);
         j->key_file = g_strconcat(root, SV_TLS_CLIENT_KEY, NULL);
     }
@@ -145,8 +147,10 @@ parse_uri(const char *uri, const char *root, GError **error)
                   : g_strdup(kind == SV_TRANSPORT_TLS ? SV_TLS_PORT : SV_TCP_PORT);
     }
     query = parse_query(j, g_uri_get_query(u), root);
-    j->name = g_strdup_printf("%s://%s%s%s", driver, g_uri_get_path(u), *query ? "?" : "",
-                              query);
+    /* Without a name= of its own: the URI without transport, user, host and port. */
+    if (!j->name)
+        j->name = g_strdup_printf("%s://%s%s%s", driver, g_uri_get_path(u), *query ? "?" : "",
+                                  query);
     if (kind == SV_TRANSPORT_UNIX && !j->socket_path)
         j->socket_path = g_strdup_printf("%s/run/libvirt/virt%sd-sock", root, driver);
     return j;
@@ -157,11 +161,14 @@ parse_uri(const char *uri, const char *root, GError **error)
 static gboolean
 tls_start(OpenJob *j, GError **error)
 {
-    SvTlsConfig cfg = {.ca_file = j->ca_file, .cert_file = j->cert_file,
+    SvTlsConfig cfg = {.ca_file = j->ca_file, .crl_file = j->crl_file,
+                       .cert_file = j->cert_file,
                        .key_file = j->key_file, .no_verify_certificate = j->no_verify,
                        .priority = j->priority};
     g_autoptr(SvTlsContext) ctx = sv_tls_context_new(&cfg, FALSE, error);
     guint8 confirm = 0;
+    gssize n;
+    gint64 deadline = g_get_monotonic_time() + HANDSHAKE_TIMEOUT_S * G_USEC_PER_SEC;
     int r;
 
     if (!ctx)
@@ -169,17 +176,22 @@ tls_start(OpenJob *j, GError **error)
     j->tls = sv_tls_session_new(ctx, j->fd, j->host, error);
     if (!j->tls)
         return FALSE;
-    /* The socket blocks (with a timeout) until the handshake is over. */
-    while ((r = sv_tls_session_handshake(j->tls, error)) == 0)
-        ;
+    /* The socket blocks, each wait bounded by its timeout, until the handshake is over. */
+    while ((r = sv_tls_session_handshake(j->tls, error)) == 0) {
+        if (g_get_monotonic_time() > deadline) {
+            sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "%s", "TLS handshake timed out");
+            return FALSE;
+        }
+    }
     if (r < 0 || !sv_tls_session_check_peer(j->tls, error))
         return FALSE;
     /* The server's verdict on our certificate: one byte 1, or the end of the connection. */
-    if (sv_tls_session_recv(j->tls, &confirm, 1) < 0) {
+    n = sv_tls_session_recv(j->tls, &confirm, 1);
+    if (n < 0 && errno != ENOMSG) {
         sv_error_set_errno(error, SV_FROM_RPC, errno, "Unable to read TLS confirmation");
         return FALSE;
     }
-    if (confirm != 1) {
+    if (n != 1 || confirm != 1) {
         sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "%s",
                      "server verification (of our certificate or IP address) failed");
         return FALSE;
@@ -297,6 +309,9 @@ worker_done(GObject *source, GAsyncResult *res, gpointer data)
     conn = sv_rpc_conn_new_tls(j->fd, j->tls, &none, NULL);
     j->fd = -1;
     j->tls = NULL;
+    /* libvirt's source daemon keeps its connection to the destination alive this way
+     * (qemu.conf's keepalive_interval and keepalive_count, 5 and 5). */
+    sv_rpc_conn_set_keepalive(conn, 5, 5);
     g_debug("opening %s over %s", j->name, sv_transport_kind_to_string(j->transport));
     sv_rpc_conn_call(conn, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION, REMOTE_PROC_AUTH_LIST,
                      (xdrproc_t)sv_xdr_void, NULL, auth_list_reply, task);

@@ -24,5 +24,7 @@ void sv_remote_uri_open(const char *uri, const char *root /* pki paths below it 
 
 /* The open connection (transfer full) with no callbacks set: frames that are not replies
  * to the caller's calls are dropped until the caller sets its own
- * (sv_rpc_conn_set_callbacks). NULL with *error set on failure. */
+ * (sv_rpc_conn_set_callbacks). Keepalive is on, 5 s and 5 PINGs as libvirt's source
+ * daemon sets it for a migration's destination (sv_rpc_conn_set_keepalive changes it). NULL
+ * with *error set on failure. */
 SvRpcConn *sv_remote_uri_open_finish(GAsyncResult *res, GError **error);

@@ -145,7 +145,7 @@ def procedures(x, enum_name, prefix):
             "msg": base + "_msg" if base + "_msg" in x.structs else None,
         }
         for f in p["flags"]:
-            if f not in ("ro", "noopen", "open", "close", "msg", "stream"):
+            if f not in ("ro", "noopen", "noauth", "open", "close", "msg", "stream"):
                 raise ValueError("%s: unknown annotation %r" % (name, f))
         if "msg" in p["flags"] and not p["msg"]:
             raise ValueError("%s: msg without %s_msg struct" % (name, base))

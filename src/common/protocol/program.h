@@ -16,6 +16,7 @@ enum {
     SV_PROC_CLOSE = 1 << 3,  /* closes the connection once the reply is out */
     SV_PROC_MSG = 1 << 4,    /* a MESSAGE sent by the server, never a call */
     SV_PROC_STREAM = 1 << 5, /* its OK reply opens a stream on the call's serial */
+    SV_PROC_NOAUTH = 1 << 6, /* allowed before the client has authenticated */
 };
 
 /* The most bytes a procedure's decoded arguments, or its return value, may take: the

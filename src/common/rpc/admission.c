@@ -100,7 +100,14 @@ sv_call_admit(const SvCallFacts *facts, GError **error)
 {
     const SvProcInfo *p = admit_procedure(facts, error);
 
-    if (!p || !admit_connection(facts, p, error))
+    if (!p)
+        return NULL;
+    /* libvirt answers so rather than AUTH_FAILED, which old clients did not know. */
+    if (!facts->authenticated && !(p->flags & SV_PROC_NOAUTH)) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC, "authentication required");
+        return NULL;
+    }
+    if (!admit_connection(facts, p, error))
         return NULL;
     if (facts->readonly && !(p->flags & SV_PROC_RO)) {
         sv_error_set(error, api_error_from(p), SV_ERR_OPERATION_DENIED,

@@ -14,6 +14,7 @@ typedef struct {
     const SvProgramInfo *program; /* the program served with hdr's number and version, or NULL */
     const void *handlers;         /* that program's handler struct (NULL: none at all) */
     gboolean open;                /* the connection is open (CONNECT_OPEN answered OK) */
+    gboolean authenticated;       /* the client has nothing left to pass (server.h, SvAuth) */
     gboolean readonly;            /* the connection is read-only */
     /* Whether the program relays a procedure it has no handler for on this server (a
      * hypervisor daemon's secondary families); NULL: nothing is. */
@@ -26,7 +27,8 @@ typedef struct {
 
 /* The table entry of the call when it may go on to decoding its arguments; NULL with
  * *error set to the libvirt error to reply with when it may not. The rules, in libvirt's
- * order: the header's status, the program, the procedure, the connection being open (or
+ * order: the header's status, the program, the procedure, the client having authenticated
+ * (only the AUTH_* calls are served before: "noauth"), the connection being open (or
  * not yet, for one that opens it; a secondary driver's daemon has no connection of another
  * family it does not relay), read-only access, whether a handler exists (or the program
  * relays the call; a secondary driver's daemon answers the hypervisor API's calls it lacks

@@ -47,6 +47,12 @@ struct SvRpcConn {
     guint depth;             /* our entry points on the stack: callbacks may free us */
     gboolean free_requested; /* freed while depth > 0: done when the last one returns */
     guint corked;
+    /* Keepalive of our own (sv_rpc_conn_set_keepalive). */
+    guint ka_timer;
+    guint ka_count;   /* PINGs unanswered before the connection is given up */
+    guint ka_left;
+    gboolean ka_rx;   /* something arrived since the last tick */
+    gboolean ka_dead; /* closed by it: the pending calls hear so */
 };
 
 int
@@ -314,6 +320,7 @@ handle_frame(SvRpcConn *conn, const guint8 *frame, gsize len)
 {
     SvHeader h;
 
+    conn->ka_rx = TRUE;
     sv_header_decode(frame + SV_FRAME_LEN_SIZE, &h);
     if (h.type == SV_NET_MESSAGE && h.prog == SV_KEEPALIVE_PROGRAM) {
         if (h.proc == SV_KEEPALIVE_PROC_PING) {
@@ -441,13 +448,18 @@ conn_close(SvRpcConn *conn)
     if (conn->tls_idle)
         g_source_remove(conn->tls_idle);
     conn->tls_idle = 0;
+    g_clear_handle_id(&conn->ka_timer, g_source_remove);
     /* Calls of our own still waiting learn it now. */
     while (conn->pending->len) {
         Pending p = g_array_index(conn->pending, Pending, 0);
         g_autoptr(GError) e = NULL;
         SvHeader h = {0};
         g_array_remove_index(conn->pending, 0);
-        sv_error_set_errno(&e, SV_FROM_RPC, EIO, "End of file while reading data");
+        if (conn->ka_dead)
+            sv_error_set(&e, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "%s",
+                         "connection closed due to keepalive timeout");
+        else
+            sv_error_set_errno(&e, SV_FROM_RPC, EIO, "End of file while reading data");
         p.cb(conn, &h, NULL, 0, e, p.data);
     }
     if (conn->cb.closed)
@@ -482,6 +494,7 @@ conn_destroy(SvRpcConn *conn)
 {
     if (conn->watch)
         g_source_remove(conn->watch);
+    g_clear_handle_id(&conn->ka_timer, g_source_remove);
     if (conn->tls_idle)
         g_source_remove(conn->tls_idle);
     g_clear_pointer(&conn->tls, sv_tls_session_free);
@@ -515,6 +528,7 @@ sv_rpc_conn_free(SvRpcConn *conn)
         if (conn->tls_idle)
             g_source_remove(conn->tls_idle);
         conn->tls_idle = 0;
+        g_clear_handle_id(&conn->ka_timer, g_source_remove);
         return;
     }
     conn_destroy(conn);
@@ -527,6 +541,45 @@ sv_rpc_conn_set_callbacks(SvRpcConn *conn, const SvRpcConnCallbacks *cb, gpointe
         return;
     conn->cb = *cb;
     conn->user = user;
+}
+
+/* Every interval: a connection that brought nothing since the last tick is sent a PING,
+ * and after `count` such ticks in a row it is closed. */
+static gboolean
+keepalive_tick(gpointer data)
+{
+    SvRpcConn *conn = data;
+    SvHeader ping = {SV_KEEPALIVE_PROGRAM, SV_KEEPALIVE_VERSION, SV_KEEPALIVE_PROC_PING,
+                     SV_NET_MESSAGE, 0, SV_NET_OK};
+
+    if (conn->ka_rx) {
+        conn->ka_rx = FALSE;
+        conn->ka_left = conn->ka_count;
+        return G_SOURCE_CONTINUE;
+    }
+    if (conn->ka_left == 0) {
+        conn->ka_timer = 0;
+        g_message("connection closed due to keepalive timeout");
+        conn->ka_dead = TRUE;
+        enter(conn);
+        conn_close(conn);
+        leave(conn);
+        return G_SOURCE_REMOVE;
+    }
+    conn->ka_left--;
+    queue(conn, sv_msg_new_raw(&ping, NULL, 0));
+    return G_SOURCE_CONTINUE;
+}
+
+void
+sv_rpc_conn_set_keepalive(SvRpcConn *conn, guint interval, guint count)
+{
+    g_clear_handle_id(&conn->ka_timer, g_source_remove);
+    if (interval == 0 || conn->closed)
+        return;
+    conn->ka_count = conn->ka_left = count;
+    conn->ka_rx = FALSE;
+    conn->ka_timer = g_timeout_add_seconds(interval, keepalive_tick, conn);
 }
 
 gsize

@@ -64,6 +64,12 @@ void sv_rpc_conn_send_frame(SvRpcConn *conn, const guint8 *frame, gsize len);
 
 gsize sv_rpc_conn_get_output_bytes(SvRpcConn *conn);
 
+/* Keepalive as libvirt's client keeps it: every `interval` seconds without anything from
+ * the server, a PING (which any libvirt server answers); after `count` of them in a row
+ * unanswered the connection is closed, its pending calls failing with "connection closed
+ * due to keepalive timeout", then `closed`. interval 0 stops it. */
+void sv_rpc_conn_set_keepalive(SvRpcConn *conn, guint interval, guint count);
+
 /* Hold writes until the matching uncork, to send a batch of frames at once. */
 void sv_rpc_conn_cork(SvRpcConn *conn);
 void sv_rpc_conn_uncork(SvRpcConn *conn);

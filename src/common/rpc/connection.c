@@ -16,6 +16,9 @@
 #define READ_BUDGET (256 * 1024)         /* bytes read per wake-up before yielding */
 #define OUTPUT_PAUSE_READS (1024 * 1024) /* stop reading calls while this much is queued */
 #define IOV_BATCH 64
+/* A TLS client that has not finished its handshake by then is closed: a connection that
+ * never gets there must not hold its slot for ever. */
+#define TLS_HANDSHAKE_TIMEOUT_S 30
 
 typedef struct {
     GSource base;
@@ -454,6 +457,7 @@ client_tls_step(SvClient *c)
         return;
     }
     c->tls_ready = TRUE;
+    g_clear_handle_id(&c->tls_timer, g_source_remove);
     g_debug("client %" G_GUINT64_FORMAT ": TLS accepted, DN '%s'", c->id,
             sv_tls_session_get_dname(c->tls) ? sv_tls_session_get_dname(c->tls) : "");
     confirm = sv_msg_alloc(1);
@@ -499,6 +503,18 @@ sv_client_get_fd(SvClient *c)
 
 /* ---------------------------------------------------------------- start and stop */
 
+static gboolean
+tls_handshake_expired(gpointer data)
+{
+    SvClient *c = data;
+
+    c->tls_timer = 0;
+    g_message("%s: TLS client %s did not finish its handshake in %d s", c->srv->name,
+              c->sock_addr ? c->sock_addr : "?", TLS_HANDSHAKE_TIMEOUT_S);
+    sv_client_close(c, "TLS handshake timed out");
+    return G_SOURCE_REMOVE;
+}
+
 void
 sv_client_io_start(SvClient *c, gsize max_message)
 {
@@ -508,6 +524,8 @@ sv_client_io_start(SvClient *c, gsize max_message)
     c->cond = c->tls ? sv_tls_session_wants(c->tls) : G_IO_IN;
     c->tag = g_source_add_unix_fd(c->source, c->fd, c->cond);
     g_source_attach(c->source, NULL);
+    if (c->tls)
+        c->tls_timer = g_timeout_add_seconds(TLS_HANDSHAKE_TIMEOUT_S, tls_handshake_expired, c);
 }
 
 void
@@ -524,6 +542,7 @@ sv_client_io_stop(SvClient *c)
     if (c->tls_idle)
         g_source_remove(c->tls_idle);
     c->tls_idle = 0;
+    g_clear_handle_id(&c->tls_timer, g_source_remove);
     g_clear_pointer(&c->tls, sv_tls_session_free);
     close(c->fd);
     c->fd = -1;

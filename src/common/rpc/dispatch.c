@@ -215,6 +215,7 @@ check_call(SvClient *c, const SvHeader *h, const SvServerProgram **out_prog, GEr
         .program = prog ? prog->info : NULL,
         .handlers = prog ? prog->handlers : NULL,
         .open = c->open,
+        .authenticated = c->auth == SV_AUTH_NONE,
         .readonly = c->readonly,
         .relays = prog ? prog->hooks->relays : NULL,
         .relays_data = prog ? prog->data : NULL,

@@ -32,7 +32,8 @@ struct SvListener {
     gboolean readonly;
     SvTransportKind transport;
     SvTlsContext *tls; /* TLS listeners: the server's credentials */
-    GSource *source; /* NULL while paused */
+    SvAuth auth;       /* what its clients must pass before their calls are served */
+    GSource *source;   /* NULL while paused */
 };
 
 static gboolean listener_ready(gint fd, GIOCondition cond, gpointer data);
@@ -139,6 +140,21 @@ admit(SvServer *srv, SvSlot slot, GError **error)
     return FALSE;
 }
 
+/* A client that must authenticate first counts against max_anonymous_clients until it has
+ * (libvirt stops accepting instead, leaving it in the backlog without a word). */
+static gboolean
+admit_anonymous(SvServer *srv, SvAuth auth, GError **error)
+{
+    guint limit = srv->cfg.max_anonymous_clients;
+
+    if (auth == SV_AUTH_NONE || sv_server_n_unauth_clients(srv) < limit)
+        return TRUE;
+    sv_error_set(error, SV_FROM_RPC, SV_ERR_RPC,
+                 "Too many active unauthenticated clients (max_anonymous_clients = %u), "
+                 "dropping connection", limit);
+    return FALSE;
+}
+
 static gboolean
 refused_expired(gpointer data)
 {
@@ -176,6 +192,7 @@ listener_ready(gint fd, GIOCondition cond, gpointer data)
     for (int n = 0; n < ACCEPT_BATCH && !srv->accept_paused; n++) {
         GError *why = NULL;
         int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        SvClient *c;
 
         if (cfd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
@@ -189,7 +206,7 @@ listener_ready(gint fd, GIOCondition cond, gpointer data)
             }
             break;
         }
-        if (!admit(srv, slot_of(l->readonly), &why)) {
+        if (!admit(srv, slot_of(l->readonly), &why) || !admit_anonymous(srv, l->auth, &why)) {
             if (l->transport == SV_TRANSPORT_UNIX) {
                 refuse(srv, cfd, l->readonly, why);
             } else {
@@ -200,9 +217,11 @@ listener_ready(gint fd, GIOCondition cond, gpointer data)
             continue;
         }
         if (l->transport == SV_TRANSPORT_UNIX)
-            sv_client_new_internal(srv, cfd, l->readonly, slot_of(l->readonly), NULL, 0);
+            c = sv_client_new_internal(srv, cfd, l->readonly, slot_of(l->readonly), NULL, 0);
         else
-            sv_client_new_net(srv, cfd, slot_of(FALSE), l->tls);
+            c = sv_client_new_net(srv, cfd, slot_of(FALSE), l->tls);
+        if (c)
+            c->auth = l->auth;
     }
     return G_SOURCE_CONTINUE;
 }
@@ -230,6 +249,16 @@ sv_server_add_listener_net(SvServer *srv, int fd, SvTlsContext *tls)
     l = g_ptr_array_index(srv->listeners, srv->listeners->len - 1);
     l->transport = tls ? SV_TRANSPORT_TLS : SV_TRANSPORT_TCP;
     l->tls = tls ? sv_tls_context_ref(tls) : NULL;
+}
+
+void
+sv_server_set_listener_auth(SvServer *srv, int fd, SvAuth auth)
+{
+    for (guint i = 0; i < srv->listeners->len; i++) {
+        SvListener *l = srv->listeners->pdata[i];
+        if (l->fd == fd)
+            l->auth = auth;
+    }
 }
 
 void

@@ -73,7 +73,9 @@ struct SvClient {
     SvTlsSession *tls;   /* TLS clients: the session, handshaken before any frame */
     gboolean tls_ready;  /* handshake done and the peer's certificate accepted */
     guint tls_idle;      /* reads what the session holds decrypted once reading resumes */
+    guint tls_timer;     /* the handshake's deadline */
     char *sock_addr;     /* TCP and TLS: the peer's "ADDR;PORT" */
+    char *id_x509_dname; /* the DN a trusted proxy forwarded (CONNECT_SET_IDENTITY) */
     char *sock_addr_local;
     GSource *source;
     gpointer tag;
@@ -92,6 +94,11 @@ struct SvClient {
     gboolean have_cred;
     struct ucred cred;
     gboolean has_identity; /* set by a trusted proxy (CONNECT_SET_IDENTITY) */
+    /* Authentication (client_auth.c): what the client must still pass (its listener's
+     * method, SV_AUTH_NONE once passed) and the SASL username it passed as, or that a
+     * trusted proxy forwarded for it. */
+    SvAuth auth;
+    char *sasl_user;
     gint64 id_uid, id_gid, id_pid;
     gint64 connect_time;
     guint ka_timer; /* keepalive, or the deadline of a refused client */

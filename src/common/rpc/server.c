@@ -43,8 +43,10 @@ sv_client_unref(SvClient *c)
         return;
     g_assert(c->closed);
     client_free_attachments(c); /* those attached after it closed */
+    g_free(c->sasl_user);
     g_free(c->sock_addr);
     g_free(c->sock_addr_local);
+    g_free(c->id_x509_dname);
     g_free(c);
 }
 
@@ -356,7 +358,16 @@ sv_client_get_sock_addr(SvClient *c)
 const char *
 sv_client_get_x509_dname(SvClient *c)
 {
-    return c->tls && c->tls_ready ? sv_tls_session_get_dname(c->tls) : NULL;
+    if (c->tls && c->tls_ready)
+        return sv_tls_session_get_dname(c->tls);
+    return c->id_x509_dname;
+}
+
+void
+sv_client_set_x509_dname(SvClient *c, const char *dname)
+{
+    g_free(c->id_x509_dname);
+    c->id_x509_dname = g_strdup(dname);
 }
 
 int

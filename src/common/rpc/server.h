@@ -69,9 +69,9 @@ void sv_server_close_listeners(SvServer *srv);
 guint sv_server_n_clients(SvServer *srv);
 
 /* The client limits (virt-admin srv-clients-info/-set). Lowering a limit below the
- * current count keeps the connected clients and refuses new ones. Every client
- * counts as authenticated once connected (auth "none"), so the anonymous limit is
- * reported and stored, never reached. */
+ * current count keeps the connected clients and refuses new ones. The anonymous limit
+ * counts the clients still to authenticate (a listener asking for SASL): one more is
+ * refused as one over max_clients is (listener.c). */
 guint sv_server_get_max_clients(SvServer *srv);
 guint sv_server_get_max_readonly_clients(SvServer *srv);
 guint sv_server_get_max_anonymous_clients(SvServer *srv);
@@ -133,10 +133,51 @@ gint64 sv_client_get_connect_time(SvClient *c); /* g_get_real_time() at accept *
 SvTransportKind sv_client_get_transport(SvClient *c);
 /* A TCP or TLS client's address, "ADDR;PORT"; NULL for a unix one. */
 const char *sv_client_get_sock_addr(SvClient *c);
-/* A TLS client's certificate DN once accepted, else NULL. */
+/* A TLS client's certificate DN once accepted, or the one a trusted proxy forwarded for
+ * the client it relays (CONNECT_SET_IDENTITY's x509-distinguished-name), else NULL. */
 const char *sv_client_get_x509_dname(SvClient *c);
+void sv_client_set_x509_dname(SvClient *c, const char *dname);
 /* A TLS client's cipher key size in bytes, 0 for any other (SASL's external SSF). */
 int sv_client_get_tls_key_size(SvClient *c);
+
+/* ---- authentication (client_auth.c; the AUTH_* calls are programs/auth.c) ---- */
+/* What a client must pass before any call but the AUTH_* ones is served: libvirt's
+ * remote_auth_type numbers, which AUTH_LIST answers. */
+typedef enum {
+    SV_AUTH_NONE = 0,
+    SV_AUTH_SASL = 1,
+    SV_AUTH_POLKIT = 2,
+    SV_AUTH_LAST,
+} SvAuth;
+
+/* "none", "sasl", "polkit" (the configuration's words); NULL out of range. */
+const char *sv_auth_to_string(SvAuth auth);
+/* The method named so, or -1. */
+int sv_auth_from_string(const char *name);
+
+/* The authentication the clients accepted on listening socket fd (one added with
+ * sv_server_add_listener) must pass; SV_AUTH_NONE until set. Clients handed over by the
+ * proxy (which authenticated them) and in-process ones need none. */
+void sv_server_set_listener_auth(SvServer *srv, int fd, SvAuth auth);
+
+/* What the client must still pass: its listener's method until it has authenticated,
+ * then SV_AUTH_NONE (AUTH_LIST answers NONE from then on, as libvirt's). */
+SvAuth sv_client_get_auth(SvClient *c);
+/* The client has authenticated: every call of it is served from now on. */
+void sv_client_set_authenticated(SvClient *c);
+/* The SASL username the client authenticated as, or that the trusted proxy relaying it
+ * forwarded (CONNECT_SET_IDENTITY's sasl-user-name); NULL: none. (transfer none) */
+const char *sv_client_get_sasl_user(SvClient *c);
+void sv_client_set_sasl_user(SvClient *c, const char *user);
+/* Whether the connection itself keeps what crosses it from others, so that SASL needs no
+ * security layer of its own (libvirt's virNetServerClientIsSecure): a unix socket or TLS. */
+gboolean sv_client_is_secure(SvClient *c);
+/* The connection's local and peer addresses as SASL takes them ("ADDR;PORT"), NULL for a
+ * unix socket. (transfer full) */
+char *sv_client_sasl_local_addr(SvClient *c);
+char *sv_client_sasl_remote_addr(SvClient *c);
+/* Connected clients that have not authenticated yet (virt-admin's nclients_unauth). */
+guint sv_server_n_unauth_clients(SvServer *srv);
 
 /* ---- attachments ---- */
 /* What an owner above the transport (a program's module, a driver, the proxy) keeps

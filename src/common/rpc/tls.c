@@ -213,70 +213,88 @@ read_file(const char *path, gnutls_datum_t *out, GError **error)
 
 #define CA_LIST_MAX 16
 
+/* The certificates a sanity check loads, freed together. */
+typedef struct {
+    gnutls_x509_crt_t ca[CA_LIST_MAX];
+    unsigned int n_ca;
+    gnutls_x509_crt_t cert;
+    gnutls_datum_t ca_data, cert_data;
+} CertSet;
+
+static void
+cert_set_clear(CertSet *c)
+{
+    if (c->cert)
+        gnutls_x509_crt_deinit(c->cert);
+    for (unsigned int i = 0; i < c->n_ca; i++)
+        gnutls_x509_crt_deinit(c->ca[i]);
+    g_free(c->ca_data.data);
+    g_free(c->cert_data.data);
+    *c = (CertSet){0};
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CertSet, cert_set_clear)
+
+static gboolean
+load_ca_list(CertSet *c, const SvTlsConfig *cfg, gboolean is_server, GError **error)
+{
+    unsigned int n = CA_LIST_MAX;
+
+    if (!read_file(cfg->ca_file, &c->ca_data, error))
+        return FALSE;
+    if (gnutls_x509_crt_list_import(c->ca, &n, &c->ca_data, GNUTLS_X509_FMT_PEM, 0) < 0) {
+        sv_error_set(error, SV_FROM_RPC, SV_ERR_SYSTEM_ERROR,
+                     "Unable to import CA certificate list %s", cfg->ca_file);
+        return FALSE;
+    }
+    c->n_ca = n;
+    for (unsigned int i = 0; i < n; i++) {
+        if (!check_times(c->ca[i], cfg->ca_file, is_server, TRUE, error) ||
+            !check_constraints(c->ca[i], cfg->ca_file, is_server, TRUE, error) ||
+            !check_usage(c->ca[i], cfg->ca_file, TRUE, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /* Our own certificate and the CA list checked before use, as libvirt does at start
  * unless tls_no_sanity_certificate is set. */
 static gboolean
 sanity_check(const SvTlsConfig *cfg, gboolean is_server, GError **error)
 {
-    gnutls_x509_crt_t ca[CA_LIST_MAX], cert = NULL;
-    unsigned int n_ca = CA_LIST_MAX, status = 0;
-    gnutls_datum_t ca_data = {0}, cert_data = {0};
-    gboolean ok = FALSE;
+    g_auto(CertSet) c = {0};
+    unsigned int status = 0;
     const char *who = is_server ? "server" : "client";
 
-    if (!read_file(cfg->ca_file, &ca_data, error))
+    if (!load_ca_list(&c, cfg, is_server, error))
         return FALSE;
-    if (gnutls_x509_crt_list_import(ca, &n_ca, &ca_data, GNUTLS_X509_FMT_PEM, 0) < 0) {
-        sv_error_set(error, SV_FROM_RPC, SV_ERR_SYSTEM_ERROR,
-                     "Unable to import CA certificate list %s", cfg->ca_file);
-        g_free(ca_data.data);
+    if (!cfg->cert_file || access(cfg->cert_file, R_OK) < 0)
+        return TRUE; /* a client without a certificate of its own */
+    if (!read_file(cfg->cert_file, &c.cert_data, error))
         return FALSE;
-    }
-    for (unsigned int i = 0; i < n_ca; i++) {
-        if (!check_times(ca[i], cfg->ca_file, is_server, TRUE, error) ||
-            !check_constraints(ca[i], cfg->ca_file, is_server, TRUE, error) ||
-            !check_usage(ca[i], cfg->ca_file, TRUE, error))
-            goto out;
-    }
-    if (!cfg->cert_file || access(cfg->cert_file, R_OK) < 0) {
-        ok = TRUE; /* a client without a certificate of its own */
-        goto out;
-    }
-    if (!read_file(cfg->cert_file, &cert_data, error))
-        goto out;
-    if (gnutls_x509_crt_init(&cert) < 0 ||
-        gnutls_x509_crt_import(cert, &cert_data, GNUTLS_X509_FMT_PEM) < 0) {
+    if (gnutls_x509_crt_init(&c.cert) < 0 ||
+        gnutls_x509_crt_import(c.cert, &c.cert_data, GNUTLS_X509_FMT_PEM) < 0) {
         sv_error_set(error, SV_FROM_RPC, SV_ERR_SYSTEM_ERROR, "Unable to import %s certificate %s",
                      who, cfg->cert_file);
-        goto out;
+        return FALSE;
     }
-    if (!check_times(cert, cfg->cert_file, is_server, FALSE, error) ||
-        !check_constraints(cert, cfg->cert_file, is_server, FALSE, error) ||
-        !check_usage(cert, cfg->cert_file, FALSE, error) ||
-        !check_purpose(cert, cfg->cert_file, is_server, error))
-        goto out;
-    if (gnutls_x509_crt_list_verify(&cert, 1, ca, n_ca, NULL, 0, 0, &status) < 0) {
+    if (!check_times(c.cert, cfg->cert_file, is_server, FALSE, error) ||
+        !check_constraints(c.cert, cfg->cert_file, is_server, FALSE, error) ||
+        !check_usage(c.cert, cfg->cert_file, FALSE, error) ||
+        !check_purpose(c.cert, cfg->cert_file, is_server, error))
+        return FALSE;
+    if (gnutls_x509_crt_list_verify(&c.cert, 1, c.ca, c.n_ca, NULL, 0, 0, &status) < 0) {
         sv_error_set(error, SV_FROM_RPC, SV_ERR_SYSTEM_ERROR,
                      "Unable to verify %s certificate %s against CA certificate %s", who,
                      cfg->cert_file, cfg->ca_file);
-        goto out;
+        return FALSE;
     }
     if (status) {
         sv_error_set(error, SV_FROM_RPC, SV_ERR_SYSTEM_ERROR,
                      "Our own certificate %s failed validation against %s: %s", cfg->cert_file,
                      cfg->ca_file, status_reason(status));
-        goto out;
+        return FALSE;
     }
-    ok = TRUE;
-out:
-    /* gnutls types have no autoptr cleanups: one exit frees them all. */
-    if (cert)
-        gnutls_x509_crt_deinit(cert);
-    for (unsigned int i = 0; i < n_ca; i++)
-        gnutls_x509_crt_deinit(ca[i]);
-    g_free(ca_data.data);
-    g_free(cert_data.data);
-    return ok;
+    return TRUE;
 }
 
 /* ---------------------------------------------------------------- the context */
@@ -583,12 +601,15 @@ sv_tls_session_get_key_size(SvTlsSession *s)
     return (int)gnutls_cipher_get_key_size(gnutls_cipher_get(s->session));
 }
 
-/* errno for a gnutls return code of a record call. */
+/* errno for a gnutls return code of a record call, as libvirt maps them (a peer gone
+ * without close_notify is EIO, a record cut short ENOMSG). */
 static int
 record_errno(gssize rc)
 {
     if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED)
         return EAGAIN;
+    if (rc == GNUTLS_E_UNEXPECTED_PACKET_LENGTH)
+        return ENOMSG;
     return EIO;
 }
 
@@ -599,9 +620,6 @@ sv_tls_session_recv(SvTlsSession *s, void *buf, gsize len)
 
     if (rc >= 0)
         return rc;
-    /* A peer closing without close_notify is an end like any other here. */
-    if (rc == GNUTLS_E_PREMATURE_TERMINATION)
-        return 0;
     errno = record_errno(rc);
     if (errno == EIO)
         g_debug("TLS read: %s", gnutls_strerror((int)rc));

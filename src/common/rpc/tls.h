@@ -66,7 +66,8 @@ const char *sv_tls_session_get_dname(SvTlsSession *s);
 /* The cipher's key size in bytes (libvirt's TLS SSF is this times 8). */
 int sv_tls_session_get_key_size(SvTlsSession *s);
 
-/* Like recv(2): bytes read, 0 at the peer's end, -1 with errno (EAGAIN: nothing now). */
+/* Like recv(2): bytes read, 0 at the peer's end (close_notify), -1 with errno (EAGAIN:
+ * nothing now; EIO: the peer went without close_notify, or the session broke). */
 gssize sv_tls_session_recv(SvTlsSession *s, void *buf, gsize len);
 /* Like writev(2): bytes taken (all of them or none: they are sealed into records, which
  * may still wait for the socket, see sv_tls_session_unflushed), or -1 with errno. */
