@@ -662,12 +662,8 @@ qemu_migration_incoming_start(SvDomainObj *obj, const QemuMigrationSpec *spec,
         if (!mig->nbd_listen)
             mig->nbd_listen = g_strdup(address);
         mig->task = task;
-        if (qemu_start_incoming(obj, mig, &error)) {
-            /* As libvirt's prepare: the incoming guest goes with prepare's client until
-             * finish (its connection's end destroys it). */
-            sv_domain_run_of(obj)->autodestroy_client = spec->autodestroy_client;
+        if (qemu_start_incoming(obj, mig, &error))
             return; /* the run owns mig */
-        }
         mig->task = NULL;
         if (mig->port)
             qemu_ports_release(ctx->migration_ports, mig->port);
@@ -708,9 +704,6 @@ incoming_kill(SvDomainObj *obj, QemuMigration *mig)
 static void
 incoming_done(SvDomainObj *obj, QemuMigration *mig)
 {
-    /* The guest is this side's now: no longer bound to prepare's client (written with the
-     * state below or at the next change). */
-    sv_domain_run_of(obj)->autodestroy_client = 0;
     mig_update_times(mig);
     mig->stats.has_downtime = FALSE;
     mig->stats.type = SV_DOMAIN_JOB_COMPLETED;

@@ -31,9 +31,6 @@ typedef struct {
     const char *nbd_listen;     /* DISKS_URI's or the listen address for the NBD server,
                                    NULL: as listen_address */
     guint nbd_port;             /* DISKS_PORT; 0: the first free one of the same range */
-    guint64 autodestroy_client; /* prepare's client (sv_client_get_id), whose going destroys
-                                   the incoming guest until finish, as libvirt's prepare
-                                   binds it (STOPPED/DESTROYED); 0: none */
 
     /* Source. */
     const char *uri;      /* QEMU's migration URI: "tcp:HOST:PORT" (native) */
