@@ -72,6 +72,7 @@ qemu_migration_free(QemuMigration *mig)
     g_free(mig->nbd_listen);
     g_clear_error(&mig->batch_error);
     g_clear_error(&mig->start_error);
+    g_clear_error(&mig->cancel_error);
     qemu_migration_stats_clear(&mig->stats);
     g_strfreev(mig->tuning.compression);
     g_free(mig->uri);
@@ -436,6 +437,10 @@ qemu_migration_decided_end(SvDomainObj *obj, int *ret_reason, int *ret_detail)
 
     if (!mig || mig->end_reason < 0)
         return FALSE;
+    /* A destroy the migration did not ask for (a client's, or AUTODESTROY's when prepare's
+     * client went) ends as any destroy: STOPPED/DESTROYED, as libvirt. */
+    if (!mig->killing && sv_domain_run_destroying(obj))
+        return FALSE;
     *ret_reason = mig->end_reason;
     *ret_detail = mig->end_detail;
     return TRUE;
@@ -691,6 +696,7 @@ incoming_kill(SvDomainObj *obj, QemuMigration *mig)
     mig->end_reason = SV_DOMAIN_SHUTOFF_FAILED;
     mig->end_detail = SV_DOMAIN_EVENT_STOPPED_FAILED;
     sv_domain_obj_set_cause(obj, "a failed incoming migration");
+    mig->killing = TRUE;
     qemu_domain_kill(obj, SV_STOP_DESTROY);
 }
 
@@ -729,7 +735,8 @@ postcopy_ended(SvDomainObj *obj, const GError *error)
         return;
     }
     if (obj->state == SV_DOMAIN_RUNNING)
-        sv_domain_driver_set_state(drv, obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_MIGRATED);
+        sv_domain_driver_set_state_event(drv, obj, SV_DOMAIN_RUNNING, SV_DOMAIN_RUNNING_MIGRATED,
+                                         SV_DOMAIN_EVENT_RESUMED, SV_DOMAIN_EVENT_RESUMED_MIGRATED);
     incoming_done(obj, mig);
 }
 

@@ -136,6 +136,13 @@ void qemu_migration_outgoing_run(SvDomainObj *obj, const QemuMigrationSpec *spec
 gboolean qemu_migration_outgoing_run_finish(SvDomainObj *obj, GAsyncResult *res,
                                             QemuMigrationStats *stats, GError **error);
 
+/* Source: end the migration under way with why (copied) as perform's answer instead of
+ * QEMU's own end: libvirt's OPERATION_FAILED "Lost connection to destination host" when a
+ * peer-to-peer migration's connection to the destination breaks (the destination's daemon
+ * killed, the network cut: QEMU's own stream may hang without an error). QEMU is told
+ * migrate_cancel; nothing happens when no outgoing migration runs. */
+void qemu_migration_outgoing_cancel(SvDomainObj *obj, const GError *why);
+
 /* Source, confirm phase. ok: the destination runs the guest: QEMU is stopped and the guest
  * STOPPED/MIGRATED (inactive; transient ones removed). Not ok: the mirrors are cancelled
  * and the guest runs again where it was running (RESUMED/MIGRATED), or stays paused. */

@@ -64,6 +64,8 @@ final_figures(QemuMonitor *mon, JsonNode *ret, const GError *error, gpointer run
     mig->done = TRUE;
     if (type == SV_DOMAIN_JOB_COMPLETED || type == SV_DOMAIN_JOB_UNBOUNDED)
         mig_return(mig, NULL, stats_copy(&mig->stats), (GDestroyNotify)stats_free);
+    else if (mig->cancel_error)
+        mig_return(mig, g_steal_pointer(&mig->cancel_error), NULL, NULL);
     else
         mig_return(mig, mig_status_error(mig), NULL, NULL);
 }
@@ -310,6 +312,7 @@ confirmed(SvDomainObj *obj, const GError *error)
     mig->end_reason = SV_DOMAIN_SHUTOFF_MIGRATED;
     mig->end_detail = SV_DOMAIN_EVENT_STOPPED_MIGRATED;
     sv_domain_obj_set_cause(obj, "a migration (confirmed)");
+    mig->killing = TRUE;
     qemu_domain_kill(obj, SV_STOP_DESTROY);
 }
 
@@ -400,6 +403,19 @@ qemu_migration_outgoing_confirm_async(SvDomainObj *obj, gboolean ok, guint flags
     qemu_monitor_command(qemu_domain_of(obj)->mon, "migrate_cancel", NULL, ignore_reply, NULL);
 }
 
+void
+qemu_migration_outgoing_cancel(SvDomainObj *obj, const GError *why)
+{
+    QemuMigration *mig = mig_of(obj);
+
+    if (!mig || mig->operation != SV_DOMAIN_JOB_OPERATION_MIGRATION_OUT || mig->done ||
+        !qemu_domain_of(obj)->mon)
+        return;
+    if (!mig->cancel_error)
+        mig->cancel_error = g_error_copy(why);
+    qemu_monitor_command(qemu_domain_of(obj)->mon, "migrate_cancel", NULL, ignore_reply, NULL);
+}
+
 /* ---------------------------------------------------------------- after a restart */
 
 /* query-migrate's answer for a recovered source: a migration QEMU still runs is cancelled
@@ -444,6 +460,7 @@ qemu_migration_recover(SvDomainObj *obj, int operation, gboolean settled)
         mig->end_reason = in ? SV_DOMAIN_SHUTOFF_FAILED : SV_DOMAIN_SHUTOFF_MIGRATED;
         mig->end_detail = in ? SV_DOMAIN_EVENT_STOPPED_FAILED : SV_DOMAIN_EVENT_STOPPED_MIGRATED;
         sv_domain_obj_set_cause(obj, "the daemon (a migration its predecessor left)");
+        mig->killing = in ? FALSE : TRUE; /* an incoming copy is destroyed, as libvirt */
         qemu_domain_kill(obj, SV_STOP_DESTROY);
         return;
     }

@@ -28,12 +28,14 @@ struct QemuMigration {
     /* What waits for QEMU's migration to end (the destination's finish, the source's
      * confirm after post-copy's start), or NULL. */
     void (*on_end)(SvDomainObj *obj, const GError *error);
-    gboolean postcopy;   /* destination: resumed in post-copy */
-    gboolean confirming; /* source: task is confirm's, answered once it is done */
-    GError *start_error; /* destination: why the incoming start failed, for prepare */
-    GStrv nbd_asked;     /* MIGRATE_DISKS, or NULL */
-    char *nbd_listen;    /* destination: where the NBD server listens, NULL: the migration's */
-    int fd;              /* tunnelled: the stream's end for QEMU until it has it; -1 */
+    gboolean postcopy;    /* destination: resumed in post-copy */
+    gboolean confirming;  /* source: task is confirm's, answered once it is done */
+    gboolean killing;     /* the migration itself ends QEMU (its decided end applies) */
+    GError *cancel_error; /* source: why the daemon cancelled it (perform's answer) */
+    GError *start_error;  /* destination: why the incoming start failed, for prepare */
+    GStrv nbd_asked;      /* MIGRATE_DISKS, or NULL */
+    char *nbd_listen;     /* destination: where the NBD server listens, NULL: the migration's */
+    int fd;               /* tunnelled: the stream's end for QEMU until it has it; -1 */
     /* Storage copy (qemu_migration_nbd.c). */
     GPtrArray *nbd_disks;    /* the disks copied (NULL: no storage copy) */
     char *nbd_host;          /* source: the destination's NBD server */

@@ -11,11 +11,13 @@ A Fleet is a set of hosts joined by a switch:
     every host, each host's own files there (host.local_dir from outside); fleet.shared is
     one directory every host sees;
   - its daemons, either ours (virtqemud and virtproxyd under a private --root, with their
-    own host_uuid; virtproxyd listening on the host's address when the build has
-    `--listen`) or Debian's libvirtd (netns_libvirtd.PrivateLibvirtd entered into the
-    host's namespaces, with its own host_uuid and a TCP listener, auth_tcp none).
+    own host_uuid; `virtproxyd --listen` on the host's address, relaying remote clients)
+    or Debian's libvirtd (netns_libvirtd.PrivateLibvirtd entered into the host's
+    namespaces, with its own host_uuid), both with a TCP listener (auth_tcp none) and,
+    with Fleet(tls=True), a TLS one (certificates of a test CA made by certtool: Pki).
 The test process reaches every daemon on its unix socket (host.uri: socket paths are seen
-from every namespace); the daemons reach each other over TCP by hostname (host.tcp_uri).
+from every namespace); the daemons reach each other by hostname (host.tcp_uri,
+host.tls_uri(client): the client host's certificate by ?pkipath=).
 
 Fleet.clear() (after each test) destroys and undefines every guest of every host and checks
 that no QEMU naming the fleet's directory is left; Fleet.close() stops the daemons, kills
@@ -37,7 +39,7 @@ import libvirt
 from conftest import DaemonSet, finish_daemons
 from guests import Events, ensure_event_loop, qemu_processes, uri_for
 from netns_libvirtd import LIBVIRTD, Netns, PrivateLibvirtd
-from svdaemon import QEMU_AS_ROOT, daemon_binary
+from svdaemon import QEMU_AS_ROOT
 
 ADDR_PREFIX = "10.233.0"
 TCP_PORT = 16509
@@ -118,13 +120,6 @@ class Pki:
                 "key_file": Path(etc_pki) / "libvirt/private/serverkey.pem"}
 
 
-def ours_listen():
-    """Whether our virtproxyd takes --listen (TCP/TLS listeners) in this build."""
-    binary = daemon_binary("virtproxyd")
-    r = subprocess.run([str(binary), "--help"], capture_output=True, text=True, timeout=30)
-    return "--listen" in r.stdout + r.stderr
-
-
 class Host:
     """One host: its namespaces, its storage and its daemons (kind "ours" or "libvirtd")."""
 
@@ -201,7 +196,7 @@ class Host:
         return text + 'listen_tls = 1\nauth_tls = "none"\n' + "".join(
             '%s = "%s"\n' % kv for kv in self.tls_files.items())
 
-    def start_ours(self, listen):
+    def start_ours(self):
         """virtqemud and virtproxyd under ROOT = <host dir>/root, QEMU as root."""
         self.root = self.dir / "root"
         self.root.mkdir()
@@ -221,8 +216,7 @@ class Host:
         self.qemud = self.daemons.start(name="virtqemud", label="virtqemud-0",
                                         args=["--timeout", "0"], wrapper=self.wrap)
         self.proxy = self.daemons.start(name="virtproxyd", label="virtproxyd-0",
-                                        args=["--timeout", "0"] + (["--listen"] if listen
-                                                                   else []),
+                                        args=["--timeout", "0", "--listen"],
                                         ready_path=self.root / "run" / "libvirt" /
                                         "libvirt-sock", wrapper=self.wrap)
         self.uri = uri_for(self.qemud.sock)
@@ -392,14 +386,12 @@ class Fleet:
                 h = Host(self, n, i, kind)
                 self.hosts.append(h)
                 h.plug(self.switch, i)
-            listen = "ours" in kinds and ours_listen()
-            self.ours_listen = listen
-            self._start_daemons(listen)
+            self._start_daemons()
         except BaseException:
             self.close()
             raise
 
-    def _start_daemons(self, listen):
+    def _start_daemons(self):
         """libvirtds in parallel threads (each may take seconds), ours in turn."""
         errors = []
 
@@ -415,7 +407,7 @@ class Fleet:
             t.start()
         for h in self.hosts:
             if h.kind == "ours":
-                h.start_ours(listen)
+                h.start_ours()
         for t in threads:
             t.join()
         if errors:
@@ -432,6 +424,13 @@ class Fleet:
     def qemus(self):
         """{pid: cmdline} of QEMUs naming the fleet's directory."""
         return qemu_processes(self.work)
+
+    def kill_qemus(self):
+        for pid in self.qemus():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def clear(self):
         """After a test: every guest gone from every host, no QEMU of the fleet left, fresh
@@ -450,11 +449,7 @@ class Fleet:
         left = self.qemus()
         if left:
             problems.append("QEMUs of the fleet still running: %r" % left)
-            for pid in left:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            self.kill_qemus()
         for h in self.hosts:
             try:
                 h.connect()
@@ -473,11 +468,7 @@ class Fleet:
                 problems.append("%s: %s" % (h.name, e))
         for h in self.hosts:
             problems += h.stop()
-        for pid in self.qemus():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        self.kill_qemus()
         for h in self.hosts:
             h.close()
         if self.switch is not None:
