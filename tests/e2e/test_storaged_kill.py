@@ -11,6 +11,7 @@ keeps no state beside a volume's file either: the volume whose creation was cut 
 listed with what was written of it, as libvirtd lists it after such a kill."""
 
 import os
+import signal
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -90,6 +91,30 @@ def fifos(tmp_path):
     out = [tmp_path / ("blocking-device%d" % i) for i in range(2)]
     for p in out:
         os.mkfifo(p)
+    yield out
+    # A program the killed daemon had started on a FIFO (mkfs) blocks there for ever: it
+    # goes with the test that made it block.
+    for pid in pids_using(out):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def pids_using(paths):
+    """Processes whose command line names one of paths."""
+    wanted = {str(p).encode() for p in paths}
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        if wanted & set(args):
+            out.append(int(d))
     return out
 
 
