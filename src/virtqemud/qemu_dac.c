@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <utmpx.h>
 
 #include "conf/domain_status.h"
 #include "util/error.h"
@@ -101,18 +102,42 @@ owned_has(const GPtrArray *owned, const char *path)
     return FALSE;
 }
 
-/* The stamp libvirt writes: the host's boot time in seconds (/proc/stat's btime). */
+/* The host's boot time: utmp's BOOT_TIME record, as libvirt reads it first; without one,
+ * /proc/stat's btime. (libvirt's own fallback, whole seconds of the wall clock less
+ * /proc/uptime, wavers by a second from one process to the next; btime does not.) */
+static guint64
+boot_time_now(void)
+{
+    struct utmpx id = {.ut_type = BOOT_TIME};
+    struct utmpx *res;
+    g_autofree char *text = NULL;
+    guint64 when = 0;
+    const char *p;
+
+    setutxent();
+    if ((res = getutxid(&id)))
+        when = (guint64)res->ut_tv.tv_sec;
+    endutxent();
+    if (when)
+        return when;
+    if (!g_file_get_contents("/proc/stat", &text, NULL, NULL) ||
+        !(p = strstr(text, "\nbtime ")))
+        return 0;
+    return g_ascii_strtoull(p + strlen("\nbtime "), NULL, 10);
+}
+
+/* The stamp libvirt writes: the boot time, reckoned once per daemon as libvirt does. */
 static char *
 boot_stamp(void)
 {
-    g_autofree char *text = NULL;
-    const char *p;
+    static gsize once;
+    static guint64 when;
 
-    if (!g_file_get_contents("/proc/stat", &text, NULL, NULL) ||
-        !(p = strstr(text, "\nbtime ")))
-        return g_strdup("0");
-    p += strlen("\nbtime ");
-    return g_strndup(p, strcspn(p, "\n"));
+    if (g_once_init_enter(&once)) {
+        when = boot_time_now();
+        g_once_init_leave(&once, 1);
+    }
+    return g_strdup_printf("%" G_GUINT64_FORMAT, when);
 }
 
 /* Attribute `name` of `path`; NULL with errno set when there is none. */
