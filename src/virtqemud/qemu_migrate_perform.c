@@ -383,13 +383,19 @@ p2p_confirm(P2P *x)
 }
 
 /* libvirt's error when the destination's connection goes during a migration. */
+/* The move failed for the connection's loss (the error reported), and QEMU's sending
+ * to the destination is cancelled: the guest runs on here. */
 static void
 lost_connection(P2P *x)
 {
     GError *e = NULL;
+    SvDomainObj *obj;
 
     sv_error_set(&e, SV_FROM_QEMU, SV_ERR_OPERATION_FAILED, "Lost connection to destination host");
     p2p_error(x, e);
+    obj = mig_domain_find(x->pf.ctx, x->pf.key);
+    if (obj && sv_domain_obj_is_active(obj))
+        qemu_migration_outgoing_cancel(obj, e);
     g_error_free(e);
 }
 
@@ -416,16 +422,11 @@ static void
 p2p_closed(SvRpcConn *conn, gpointer user)
 {
     P2P *x = user;
-    SvDomainObj *obj;
 
     (void)conn;
     x->closed = TRUE;
-    if (!x->performing)
-        return;
-    lost_connection(x);
-    obj = mig_domain_find(x->pf.ctx, x->pf.key);
-    if (obj && sv_domain_obj_is_active(obj) && qemu_domain_of(obj)->mon)
-        qemu_monitor_command(qemu_domain_of(obj)->mon, "migrate_cancel", NULL, NULL, NULL);
+    if (x->performing)
+        lost_connection(x);
 }
 
 static void
