@@ -489,6 +489,15 @@ qemu_migration_active(SvDomainObj *obj)
     return mig_of(obj) != NULL;
 }
 
+gboolean
+qemu_migration_incoming_unfinished(SvDomainObj *obj)
+{
+    QemuMigration *mig = mig_of(obj);
+
+    return mig && mig->operation == SV_DOMAIN_JOB_OPERATION_MIGRATION_IN && !mig->task &&
+           !mig->done;
+}
+
 void
 qemu_incoming_clear(QemuIncoming *in)
 {

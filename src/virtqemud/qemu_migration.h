@@ -172,6 +172,8 @@ void qemu_migration_recover(SvDomainObj *obj, int operation, gboolean settled);
 
 /* Whether a migration of obj is under way on this side (its job MIGRATION_IN or _OUT). */
 gboolean qemu_migration_active(SvDomainObj *obj);
+/* obj is the copy of an incoming migration this side has not finished (no finish yet). */
+gboolean qemu_migration_incoming_unfinished(SvDomainObj *obj);
 
 /* DOMAIN_GET_JOB_INFO (stats FALSE) or DOMAIN_GET_JOB_STATS (TRUE) while a migration of obj
  * is under way: the call deferred and answered from QEMU's query-migrate; FALSE when none

@@ -409,11 +409,20 @@ is_starting_or_shut_down(const SvDomainObj *obj)
     return sv_domain_run_in_start(obj) || obj->state == SV_DOMAIN_SHUTDOWN;
 }
 
-/* AUTODESTROY's destroy (domain/domain_lifecycle.c): QEMU's forced kill, nobody waiting. */
+/* AUTODESTROY's destroy (domain/domain_lifecycle.c): QEMU's forced kill, nobody waiting.
+ * The copy of an incoming migration whose preparing client went (the source's daemon, or
+ * the network to it) first reports the SHUTDOWN QEMU sends on the SIGTERM, as a host's, then
+ * STOPPED/DESTROYED: libvirtd's auto-destroy of such a copy lets QEMU's event through (its
+ * plain destroy does not, nor does ours). */
 static void
 destroy_quietly(SvDomainObj *obj, const char *why)
 {
     sv_domain_obj_set_cause(obj, "the daemon (%s)", why);
+    if (qemu_migration_incoming_unfinished(obj) && !sv_domain_run_in_start(obj) &&
+        obj->state != SV_DOMAIN_SHUTDOWN)
+        sv_domain_driver_set_state_event(sv_domain_driver_of_obj(obj), obj, SV_DOMAIN_SHUTDOWN,
+                                         SV_DOMAIN_SHUTDOWN_UNKNOWN, SV_DOMAIN_EVENT_SHUTDOWN,
+                                         SV_DOMAIN_EVENT_SHUTDOWN_HOST);
     qemu_domain_kill(obj, SV_STOP_DESTROY);
 }
 
