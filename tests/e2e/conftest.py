@@ -131,7 +131,11 @@ class DaemonSet:
 @pytest.fixture(scope="session")
 def ref(tmp_path_factory):
     """Debian's libvirtd 9.0.0, the reference the parity tests compare with
-    (xmlparity.Reference): one for the session, started when a test first needs it."""
+    (xmlparity.Reference): one for the session, started when a test first needs it. Not
+    where SV_E2E_NO_REF is set: that run goes beside the one that uses it (tests/meson.build)."""
+    if os.environ.get("SV_E2E_NO_REF"):
+        pytest.fail("this run goes beside the one using the shared libvirtd: a test here must "
+                    "start a libvirtd of its own (tests/meson.build, slow_apart)", pytrace=False)
     if not os.path.exists("/usr/sbin/libvirtd") or not os.path.exists(
             "/usr/bin/qemu-system-x86_64"):
         pytest.skip("Debian's libvirtd or QEMU is not installed (scripts/deps.sh installs both)")

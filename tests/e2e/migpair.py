@@ -1,5 +1,5 @@
 """migpair.py: two of our virtqemuds on this machine as two migration "hosts" for the
-migration phases' own tests (test_migrate_offline.py, test_migrate_live.py): each under its
+migration phases' own tests (test_migrate_offline.py, test_qemu_migration.py): each under its
 own sub-root of the test's root with a host_uuid of its own (libvirt refuses a migration
 between equal host UUIDs), a guests.Host (connection, events, the guest kernel). The fleet
 of network namespaces the issue's end-to-end tests use is hosts.py's."""

@@ -170,7 +170,8 @@ LIVE_HOST_DEPENDENT = [
     # Where it can use cgroups, libvirt puts a started guest in the partition /machine
     # (machine.slice under systemd) and says so in <resource>; ours puts it in a cgroup
     # of its own under the daemon's parent (no machined) and has no partition to name
-    # (<resource> is not modelled: refused at define).
+    # (a definition naming /machine, as a guest migrated from libvirtd brings it, is kept
+    # as it is; any other partition is refused at define).
     (r"^resource: only in libvirt's$", "the cgroup partition <resource>"),
 ]
 
