@@ -16,7 +16,7 @@
 typedef struct {
     guint8 uuid[16];
     SvConsole *con;
-    GHashTable *consoles; /* the table holding it */
+    GHashTable *consoles; /* the table holding it; NULL once its guest's QEMU went */
 } Console;
 
 static void
@@ -25,7 +25,24 @@ console_closed(SvConsole *con, gpointer data)
     Console *c = data;
 
     (void)con;
-    g_hash_table_remove(c->consoles, c->uuid); /* frees c */
+    if (c->consoles)
+        g_hash_table_remove(c->consoles, c->uuid); /* frees c */
+    else
+        g_free(c);
+}
+
+void
+qemu_console_release(SvDomainObj *obj)
+{
+    GHashTable *consoles = qemu_ctx_of(obj)->consoles;
+    Console *c = consoles ? g_hash_table_lookup(consoles, obj->def->uuid) : NULL;
+
+    /* Its stream ends with the pty's data, whenever its client reads to the end; the
+     * guest's next run (started again, or migrated back) is free for a new client. */
+    if (c) {
+        g_hash_table_steal(consoles, c->uuid);
+        c->consoles = NULL;
+    }
 }
 
 /* Which serial port a console device name means: consoleN is serialN's alias

@@ -54,6 +54,7 @@ qemu_domain_release(SvDomainObj *obj)
 
     qemu_coredump_abort(obj);
     qemu_migration_release(obj);
+    qemu_console_release(obj);
     g_clear_pointer(&qd->hotplug, qemu_hotplug_free);
     g_clear_pointer(&qd->agent, qemu_agent_free);
     g_clear_pointer(&qd->mon, qemu_monitor_free);

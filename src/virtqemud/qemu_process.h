@@ -58,6 +58,8 @@ const QemuSecLabel *qemu_process_get_seclabel(SvDomainObj *obj);
  * qemu_console_cleanup frees what it keeps in ctx, once the clients are gone. */
 void qemu_console_install(QemuProcessContext *ctx, SvRemoteHandlers *h);
 void qemu_console_cleanup(QemuProcessContext *ctx);
+/* obj's QEMU is gone: its console, if a client has it, no longer holds the guest's. */
+void qemu_console_release(SvDomainObj *obj);
 
 /* CPU time of a running guest's QEMU, in ns. */
 guint64 qemu_process_cpu_time(SvDomainDriver *drv, SvDomainObj *obj);

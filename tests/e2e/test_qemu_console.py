@@ -151,3 +151,29 @@ def test_open_console_errors_and_force_with_python(host):
     assert new.wait_end() == "EOF"
     host.events.expect("con", [ADDED, BOOTED, STOPPED_DESTROYED])
     host.assert_clean()
+
+
+def test_console_of_a_gone_run_does_not_hold_the_next(host):
+    """A client that has not finished the stream of a run that ended (its QEMU gone: stopped,
+    or migrated away) holds nothing of the guest's next run: a plain session gets its
+    console."""
+    dom = host.define("con", "echo tick")
+    dom.create()
+    old = host.console(dom)
+    try:
+        old.wait_for("TICK")
+        dom.destroy()
+        assert old.wait_end() == "EOF"  # seen, not finished
+        dom.create()
+        new = host.console(dom)
+        try:
+            new.wait_for("TICK")
+            new.stream.send(b"ok")
+            new.wait_for("OK")
+        finally:
+            new.close()
+    finally:
+        old.close()
+    dom.destroy()
+    host.events.expect("con", [ADDED, BOOTED, STOPPED_DESTROYED, BOOTED, STOPPED_DESTROYED])
+    host.assert_clean()
