@@ -220,7 +220,8 @@ domain_get_xml_desc(SvCall *call, remote_domain_get_xml_desc_args *args,
     end = g_strrstr(ret->xml, "</domain>");
     if (end) {
         char *xml = ret->xml;
-        element = qemu_security_label_format_xml(driver->security, label);
+        element = qemu_security_label_format_xml(driver->security, label,
+                                                  (args->flags & SV_DOMAIN_XML_MIGRATABLE) != 0);
         *end = '\0';
         ret->xml = g_strconcat(xml, element, "</domain>", end + strlen("</domain>"), NULL);
         g_free(xml);

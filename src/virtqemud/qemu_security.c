@@ -564,7 +564,7 @@ qemu_security_label_get_imagelabel(const QemuSecLabel *l)
 }
 
 char *
-qemu_security_label_format_xml(QemuSecurity *sec, const QemuSecLabel *l)
+qemu_security_label_format_xml(QemuSecurity *sec, const QemuSecLabel *l, gboolean migratable)
 {
     g_autofree char *dac = NULL;
     GString *out = g_string_new(NULL);
@@ -582,6 +582,8 @@ qemu_security_label_format_xml(QemuSecurity *sec, const QemuSecLabel *l)
                                label, image);
     }
     /* libvirt's DAC driver labels every guest it runs with QEMU's identity. */
+    if (migratable)
+        return g_string_free(out, FALSE);
     dac = qemu_dac_label(sec->dac);
     g_string_append_printf(out,
                            "  <seclabel type='dynamic' model='dac' relabel='yes'>\n"

@@ -66,8 +66,10 @@ const char *qemu_security_label_get_label(const QemuSecLabel *label);
 const char *qemu_security_label_get_imagelabel(const QemuSecLabel *label);
 
 /* The live XML's <seclabel> elements (SELinux's, then DAC's), indented for a child of
- * <domain>, or "" without a label. (transfer full) */
-char *qemu_security_label_format_xml(QemuSecurity *sec, const QemuSecLabel *label);
+ * <domain>, or "" without a label. migratable: as libvirt's MIGRATABLE XML, without the
+ * DAC label every guest has implicitly (the other host labels its own). (transfer full) */
+char *qemu_security_label_format_xml(QemuSecurity *sec, const QemuSecLabel *label,
+                                     gboolean migratable);
 
 /* For the status file: attributes of <domstatus> (" seclabel='...' ...") and
  * its children (one <relabel/> per file), each "" without a label. */

@@ -222,8 +222,13 @@ def test_without_selinux_the_model_is_none(make_host):
     assert dom.securityLabel() == ["", False]
     # As libvirtd's: the DAC driver's label, QEMU's identity (root in this test).
     assert live_seclabel(dom) == ("dynamic", "dac", "yes", "+0:+0", "+0:+0")
+    # MIGRATABLE leaves out the DAC label every guest has (as libvirtd's: the other host
+    # labels its own), so that the XML is one a define, or a migration's --xml, takes.
+    migratable = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE)
+    assert "<seclabel" not in migratable
     dom.destroy()
     assert dom.securityLabel() == ["", False]
+    h.conn.defineXML(migratable).undefine()
     h.assert_clean()
 
 

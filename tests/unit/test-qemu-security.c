@@ -159,7 +159,7 @@ test_seclabel_none(void)
 
     g_assert_null(label_new(sec, def));
     g_assert_true(qemu_security_label_apply(sec, NULL, def, NULL));
-    xml = qemu_security_label_format_xml(sec, NULL);
+    xml = qemu_security_label_format_xml(sec, NULL, FALSE);
     g_assert_cmpstr(xml, ==, "");
 }
 
@@ -227,11 +227,16 @@ test_status_round_trip(void)
     xmlFreeDoc(doc);
     g_assert_nonnull(l2);
     g_assert_cmpstr(qemu_security_label_get_label(l2), ==, label);
-    xml = qemu_security_label_format_xml(sec2, l2);
+    xml = qemu_security_label_format_xml(sec2, l2, FALSE);
     g_assert_nonnull(strstr(xml, "<seclabel type='dynamic' model='selinux' relabel='yes'>"));
     g_assert_nonnull(strstr(xml, "<seclabel type='dynamic' model='dac' relabel='yes'>\n"
                                  "    <label>+0:+0</label>\n"));
     g_assert_nonnull(strstr(xml, label));
+    /* MIGRATABLE: SELinux's label stays, the implicit DAC one goes (as libvirt's). */
+    g_free(xml);
+    xml = qemu_security_label_format_xml(sec2, l2, TRUE);
+    g_assert_nonnull(strstr(xml, "<seclabel type='dynamic' model='selinux' relabel='yes'>"));
+    g_assert_null(strstr(xml, "model='dac'"));
     qemu_security_label_release(sec2, l2);
     restored = label_of("s.img");
     g_assert_cmpstr(restored, ==, FAKE_FILE_LABEL);
