@@ -360,10 +360,25 @@ def virsh_with(uri, auth_dir, args, netns_argv):
                           env=dict(os.environ, LIBVIRT_AUTH_FILE=str(auth)))
 
 
+def daemon_client_open(uri, password, work, netns_argv):
+    """The open a source daemon's peer-to-peer migration makes (tests/sv-remote-open-tool:
+    sv_remote_uri_open, then CONNECT_GET_HOSTNAME), as fred with password from the auth file
+    under its root work: (exit status, hostname or error)."""
+    auth = work / "etc" / "libvirt" / "auth.conf"
+    auth.parent.mkdir(parents=True, exist_ok=True)
+    auth.write_text("[credentials-test]\nauthname=fred\npassword=%s\n\n"
+                    "[auth-libvirt-default]\ncredentials=test\n" % password)
+    tool = os.path.join(os.environ["SV_BUILD_DIR"], "tests", "sv-remote-open-tool")
+    r = subprocess.run(list(netns_argv) + [tool, uri, str(work)], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=120)
+    return r.returncode, (r.stdout if r.returncode == 0 else r.stderr).strip()
+
+
 @pytest.mark.slow
 def test_security_layer_over_tcp(daemons, root, tmp_path):
     """DIGEST-MD5 over plain TCP negotiates a SASL security layer (128 bits), which every
-    later byte crosses, encoded in blocks: fred gets in on both daemons and a wrong
+    later byte crosses, encoded in blocks, also from our daemons' own client: fred gets in
+    on both daemons and a wrong
     password does not, with the same answers; a definition of 200 KB (many blocks each
     way) goes in and comes back through the layer whole, as virtqemud has it."""
     ns = Netns.create("svsasl")
@@ -375,6 +390,8 @@ def test_security_layer_over_tcp(daemons, root, tmp_path):
                       wrapper=ns.argv([]), ready_path=root / "run" / "libvirt" / "libvirt-sock")
         mine = [open_as(net_uri("tcp", None), "fred", pw, netns_argv=ns.argv([]))
                 for pw in (USERS["fred"], "wrong")]
+        mine_daemon = [daemon_client_open(net_uri("tcp", None), pw, tmp_path / "ours-client",
+                                          ns.argv([])) for pw in (USERS["fred"], "wrong")]
         xml = tmp_path / "big.xml"
         xml.write_text("<domain type='qemu'><name>big</name><description>%s</description>"
                        "<memory unit='MiB'>64</memory><vcpu>1</vcpu><os>"
@@ -398,7 +415,14 @@ def test_security_layer_over_tcp(daemons, root, tmp_path):
     try:
         ref = [open_as(net_uri("tcp", None), "fred", pw, netns_argv=lv.netns.argv([]))
                for pw in (USERS["fred"], "wrong")]
+        ref_daemon = [daemon_client_open(net_uri("tcp", None), pw, tmp_path / "lv-client",
+                                         lv.netns.argv([])) for pw in (USERS["fred"], "wrong")]
     finally:
         lv.close()
     assert mine == ref, (mine, ref)
     assert mine[0] == {"ok": True}, mine
+    # Our daemons' own client (a peer-to-peer migration's source) runs the layer too: it gets
+    # in to both with the right password, and is refused with the wrong one
+    for got in (mine_daemon, ref_daemon):
+        assert got[0] == (0, os.uname().nodename), got
+        assert got[1][0] == 1 and "authentication failed" in got[1][1], got

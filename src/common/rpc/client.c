@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "protocol/sv_net.h"
+#include "rpc/sasl_layer.h"
 #include "util/error.h"
 #include "util/fd.h"
 
@@ -31,7 +32,8 @@ typedef struct {
 struct SvRpcConn {
     int fd;
     SvTlsSession *tls; /* NULL: plain socket */
-    guint tls_idle;    /* reads what the session holds decrypted (see update_watch) */
+    SvSaslLayer *sasl; /* a SASL security layer agreed by the authentication, or NULL */
+    guint tls_idle;    /* reads what the session or layer holds decoded (see update_watch) */
     guint watch;
     GIOCondition cond;
     SvFrameReader *reader;
@@ -143,20 +145,42 @@ consume_output(SvRpcConn *conn, gsize w)
 static gssize
 conn_writev(SvRpcConn *conn, const struct iovec *iov, int n)
 {
+    if (conn->sasl)
+        return sv_sasl_layer_writev(conn->sasl, conn->fd, iov, n);
     return conn->tls ? sv_tls_session_writev(conn->tls, iov, n) : writev(conn->fd, iov, n);
 }
 
 static gssize
 conn_recv(SvRpcConn *conn, void *buf, gsize len)
 {
+    if (conn->sasl)
+        return sv_sasl_layer_recv(conn->sasl, conn->fd, buf, len);
     return conn->tls ? sv_tls_session_recv(conn->tls, buf, len) : recv(conn->fd, buf, len, 0);
+}
+
+/* Decoded bytes the TLS session or SASL layer holds: no readiness of the socket says so. */
+static gboolean
+input_held(SvRpcConn *conn)
+{
+    return (conn->tls && sv_tls_session_pending(conn->tls)) ||
+           (conn->sasl && sv_sasl_layer_pending(conn->sasl));
 }
 
 static gboolean
 output_pending(SvRpcConn *conn)
 {
     return conn->outq.length || conn->fdq.length ||
-           (conn->tls && sv_tls_session_unflushed(conn->tls));
+           (conn->tls && sv_tls_session_unflushed(conn->tls)) ||
+           (conn->sasl && sv_sasl_layer_unflushed(conn->sasl));
+}
+
+/* What the session or layer encoded and the socket did not take yet: 0, or -1 with errno. */
+static int
+conn_flush(SvRpcConn *conn)
+{
+    if (conn->sasl)
+        return sv_sasl_layer_flush(conn->sasl, conn->fd);
+    return conn->tls ? sv_tls_session_flush(conn->tls) : 0;
 }
 
 static void
@@ -195,7 +219,7 @@ flush(SvRpcConn *conn)
         }
         consume_output(conn, w);
     }
-    if (!conn->closed && conn->tls && sv_tls_session_flush(conn->tls) < 0 && errno != EAGAIN)
+    if (!conn->closed && conn_flush(conn) < 0 && errno != EAGAIN)
         conn_close(conn);
     if (conn->closed)
         return;
@@ -291,7 +315,7 @@ sv_rpc_conn_call_with_fd(SvRpcConn *conn, guint32 prog, guint32 vers, int proc,
         sv_error_set(error, SV_FROM_RPC, SV_ERR_INTERNAL_ERROR, "connection closed");
         return FALSE;
     }
-    if (conn->tls) {
+    if (conn->tls || conn->sasl) {
         sv_error_set(error, SV_FROM_RPC, SV_ERR_ARGUMENT_UNSUPPORTED, "%s",
                      "fd passing is not supported by this connection");
         return FALSE;
@@ -394,7 +418,7 @@ on_io(gint fd, GIOCondition cond, gpointer data)
             }
             sv_frame_reader_commit(conn->reader, n);
             read_frames(conn);
-            if ((gsize)n < size && !(conn->tls && sv_tls_session_pending(conn->tls)))
+            if ((gsize)n < size && !input_held(conn))
                 break;
         }
         if (!conn->closed && !conn->free_requested && conn->cb.batch_done)
@@ -425,7 +449,7 @@ update_watch(SvRpcConn *conn)
         want |= G_IO_IN;
     if (output_pending(conn))
         want |= G_IO_OUT;
-    if ((want & G_IO_IN) && conn->tls && !conn->tls_idle && sv_tls_session_pending(conn->tls))
+    if ((want & G_IO_IN) && !conn->tls_idle && input_held(conn))
         conn->tls_idle = g_idle_add(tls_pending_read, conn);
     if (want == conn->cond && conn->watch)
         return;
@@ -498,6 +522,7 @@ conn_destroy(SvRpcConn *conn)
     if (conn->tls_idle)
         g_source_remove(conn->tls_idle);
     g_clear_pointer(&conn->tls, sv_tls_session_free);
+    g_clear_pointer(&conn->sasl, sv_sasl_layer_free);
     close(conn->fd);
     g_queue_clear_full(&conn->outq, g_free);
     while (conn->fdq.length) {
@@ -532,6 +557,13 @@ sv_rpc_conn_free(SvRpcConn *conn)
         return;
     }
     conn_destroy(conn);
+}
+
+void
+sv_rpc_conn_set_sasl_layer(SvRpcConn *conn, SvSaslLayer *layer)
+{
+    g_assert(!conn->tls && !conn->sasl);
+    conn->sasl = layer;
 }
 
 void

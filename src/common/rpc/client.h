@@ -40,6 +40,11 @@ SvRpcConn *sv_rpc_conn_new_tls(int fd, SvTlsSession *tls, const SvRpcConnCallbac
 void sv_rpc_conn_free(SvRpcConn *conn);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SvRpcConn, sv_rpc_conn_free)
 
+/* From now on every byte each way crosses layer (transfer full), the SASL security layer
+ * the authentication just agreed (on a plain connection: TLS has none). */
+typedef struct SvSaslLayer SvSaslLayer;
+void sv_rpc_conn_set_sasl_layer(SvRpcConn *conn, SvSaslLayer *layer);
+
 /* Replace the callbacks and their data (a connection opened by someone else and handed
  * over, sv_remote_uri_open). */
 void sv_rpc_conn_set_callbacks(SvRpcConn *conn, const SvRpcConnCallbacks *cb, gpointer user);
