@@ -274,6 +274,8 @@ qemu_migrate_finish_live(SvCall *call, SvDomainObj *obj, MigJob *job, SvMigratio
     w->key = g_strdup(job->key);
     w->cancelled = cancelled;
     w->flags = flags;
+    if (in && !cancelled)
+        qemu_migration_incoming_source_stats(obj, in->stats);
     if ((flags & SV_MIGRATE_PERSIST_DEST) && !cancelled) {
         SvDomainDef *def = in && in->persistent
                                ? g_steal_pointer(&in->persistent)

@@ -13,6 +13,7 @@
 #include "programs/remote_uri.h"
 #include "qemu_domain.h"
 #include "qemu_migration.h"
+#include "qemu_migration_qmp.h"
 #include "qemu_monitor.h"
 #include "util/error.h"
 
@@ -67,28 +68,7 @@ perform_cookie(QemuProcessContext *ctx, SvDomainObj *obj, const char *persist_xm
         sv_migration_cookie_add_persistent(c, def);
     }
     if (st) {
-        s.time_elapsed = st->time_elapsed;
-        s.has_downtime = st->has_downtime;
-        s.downtime = st->downtime;
-        s.has_setup_time = st->has_setup_time;
-        s.setup_time = st->setup_time;
-        s.memory_total = st->ram_total;
-        s.memory_processed = st->ram_transferred;
-        s.memory_remaining = st->ram_remaining;
-        s.memory_bps = st->ram_bps;
-        s.has_memory_constant = st->has_ram_duplicate;
-        s.memory_constant = st->ram_duplicate;
-        s.memory_normal = st->ram_normal;
-        s.memory_normal_bytes = st->ram_normal_bytes;
-        s.memory_dirty_rate = st->ram_dirty_rate;
-        s.memory_iteration = st->ram_iteration;
-        s.memory_postcopy_requests = st->ram_postcopy_requests;
-        s.memory_page_size = st->ram_page_size;
-        s.disk_total = st->disk_total;
-        s.disk_processed = st->disk_transferred;
-        s.disk_remaining = st->disk_remaining;
-        s.disk_bps = st->disk_bps;
-        s.auto_converge_throttle = st->cpu_throttle_percentage;
+        qemu_migration_stats_to_cookie(st, &s);
         sv_migration_cookie_add_stats(c, &s);
     }
     return g_steal_pointer(&c);

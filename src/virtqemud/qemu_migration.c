@@ -73,6 +73,7 @@ qemu_migration_free(QemuMigration *mig)
     g_clear_error(&mig->batch_error);
     g_clear_error(&mig->start_error);
     g_clear_error(&mig->cancel_error);
+    g_free(mig->source_stats);
     qemu_migration_stats_clear(&mig->stats);
     g_strfreev(mig->tuning.compression);
     g_free(mig->uri);
@@ -328,6 +329,8 @@ mig_update_times(QemuMigration *mig)
     gint64 now = g_get_real_time();
 
     mig->stats.time_elapsed = (guint64)(now - mig->started) / 1000;
+    mig->stats.started_ms = mig->started / 1000;
+    mig->stats.stopped_ms = mig->stopped / 1000;
     /* As libvirt: the downtime is measured from the vCPUs' stop to the end. */
     if (mig->stopped) {
         mig->stats.has_downtime = TRUE;
@@ -363,6 +366,37 @@ qemu_job_emit_completed(SvDomainObj *obj, const QemuMigrationStats *stats)
                                   send_job_completed, &e);
     g_free(e.dom.name);
     qemu_migration_params_free(e.params);
+}
+
+typedef struct {
+    remote_nonnull_domain dom;
+    int iteration;
+} Iteration;
+
+static void
+send_iteration(SvClient *c, int callback_id, gpointer data)
+{
+    Iteration *e = data;
+    remote_domain_event_callback_migration_iteration_msg m = {callback_id, e->dom, e->iteration};
+
+    sv_client_send_event(c, REMOTE_PROGRAM, REMOTE_PROTOCOL_VERSION,
+                         REMOTE_PROC_DOMAIN_EVENT_CALLBACK_MIGRATION_ITERATION,
+                         (xdrproc_t)xdr_remote_domain_event_callback_migration_iteration_msg, &m);
+}
+
+void
+qemu_migration_pass(SvDomainObj *obj, JsonObject *data)
+{
+    Iteration e = {{0}, 0};
+
+    if (!mig_of(obj) || !data || !json_object_has_member(data, "pass"))
+        return;
+    e.iteration = (int)json_object_get_int_member(data, "pass");
+    sv_domain_obj_to_remote(obj, &e.dom);
+    sv_remote_emit_callback_event(sv_domain_driver_of_obj(obj)->server,
+                                  SV_DOMAIN_EVENT_ID_MIGRATION_ITERATION, obj->def->uuid,
+                                  send_iteration, &e);
+    g_free(e.dom.name);
 }
 
 /* ---------------------------------------------------------------- the process's hooks */
@@ -709,12 +743,47 @@ incoming_kill(SvDomainObj *obj, QemuMigration *mig)
     qemu_domain_kill(obj, SV_STOP_DESTROY);
 }
 
+void
+qemu_migration_incoming_source_stats(SvDomainObj *obj, const SvMigCookieStats *stats)
+{
+    QemuMigration *mig = mig_of(obj);
+
+    if (!mig || mig->operation != SV_DOMAIN_JOB_OPERATION_MIGRATION_IN || !stats)
+        return;
+    g_free(mig->source_stats);
+    mig->source_stats = g_memdup2(stats, sizeof(*stats));
+    mig->source_received = g_get_real_time() / 1000;
+}
+
+/* The destination's completed job is the source's (its cookie's figures), its time and
+ * downtime counted to now from the source's start and vCPUs' stop, and the time the
+ * figures took to come (the difference of the two hosts' clocks with it), as libvirt's. */
+static void
+source_figures(QemuMigration *mig)
+{
+    gint64 now = g_get_real_time() / 1000;
+
+    qemu_migration_stats_from_cookie(mig->source_stats, &mig->stats);
+    if (mig->source_stats->sent) {
+        mig->stats.has_delta = TRUE;
+        mig->stats.delta = mig->source_received - (gint64)mig->source_stats->sent;
+    }
+    if (mig->stats.started_ms > 0 && mig->stats.started_ms <= now)
+        mig->stats.time_elapsed = (guint64)(now - mig->stats.started_ms);
+    if (mig->stats.stopped_ms > 0 && mig->stats.stopped_ms <= now) {
+        mig->stats.has_downtime = TRUE;
+        mig->stats.downtime = (guint64)(now - mig->stats.stopped_ms);
+    }
+}
+
 /* The incoming job is over: its figures to JOB_COMPLETED, and the guest has no migration. */
 static void
 incoming_done(SvDomainObj *obj, QemuMigration *mig)
 {
     mig_update_times(mig);
     mig->stats.has_downtime = FALSE;
+    if (mig->source_stats)
+        source_figures(mig);
     mig->stats.type = SV_DOMAIN_JOB_COMPLETED;
     qemu_job_emit_completed(obj, &mig->stats);
     qemu_job_keep_completed(obj, &mig->stats);

@@ -10,6 +10,8 @@
  * obj is only valid when the callback runs if the caller's handle still finds it. */
 #pragma once
 
+#include "conf/migration_cookie.h"
+
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
@@ -83,6 +85,10 @@ typedef struct {
     gboolean has_xbzrle;
     guint64 xbzrle_cache_size, xbzrle_bytes, xbzrle_pages, xbzrle_cache_miss, xbzrle_overflow;
     int cpu_throttle_percentage; /* 0: not given */
+    gint64 started_ms, stopped_ms; /* the job's start, the vCPUs' stop: ms since the epoch, 0:
+                                      not yet (the cookie's <started>, <stopped>) */
+    gboolean has_delta; /* destination: delta is known */
+    gint64 delta;       /* ms from the source's sending its figures to our receiving them */
     char *status;                /* QEMU's status ("active", "completed", ...) or NULL */
     char *error_desc;            /* QEMU's reason when it failed, or NULL */
 } QemuMigrationStats;
@@ -204,6 +210,14 @@ void qemu_migration_incoming_launched(SvDomainObj *obj);
 
 /* QEMU's MIGRATION event. */
 void qemu_migration_event(SvDomainObj *obj, JsonObject *data);
+
+/* Destination, finish phase: the source's figures of the job (its cookie's <statistics>),
+ * which the incoming job completes with, as libvirt's destination reports them. */
+void qemu_migration_incoming_source_stats(SvDomainObj *obj, const SvMigCookieStats *stats);
+
+/* QEMU's MIGRATION_PASS: MIGRATION_ITERATION of the pass over memory QEMU begins, while a
+ * migration of obj is under way (the source's; as libvirt, nothing without one). */
+void qemu_migration_pass(SvDomainObj *obj, JsonObject *data);
 
 /* QEMU's JOB_STATUS_CHANGE: a storage copy's mirror became ready or ended. */
 void qemu_migration_job_status(SvDomainObj *obj, JsonObject *data);

@@ -33,6 +33,8 @@ struct QemuMigration {
     gboolean killing;     /* the migration itself ends QEMU (its decided end applies) */
     GError *cancel_error; /* source: why the daemon cancelled it (perform's answer) */
     GError *start_error;  /* destination: why the incoming start failed, for prepare */
+    SvMigCookieStats *source_stats; /* destination: the source's figures (finish's cookie) */
+    gint64 source_received;         /* when they came, ms since the epoch */
     GStrv nbd_asked;      /* MIGRATE_DISKS, or NULL */
     char *nbd_listen;     /* destination: where the NBD server listens, NULL: the migration's */
     int fd;               /* tunnelled: the stream's end for QEMU until it has it; -1 */

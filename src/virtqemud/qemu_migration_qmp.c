@@ -303,6 +303,78 @@ add_data(GArray *p, const QemuMigrationStats *s)
         sv_typed_params_add_ullong(p, s->disk_bps, "disk_bps");
 }
 
+void
+qemu_migration_stats_to_cookie(const QemuMigrationStats *st, SvMigCookieStats *s)
+{
+    s->started = (guint64)st->started_ms;
+    s->stopped = (guint64)st->stopped_ms;
+    s->sent = (guint64)(g_get_real_time() / 1000);
+    s->time_elapsed = st->time_elapsed;
+    s->has_downtime = st->has_downtime;
+    s->downtime = st->downtime;
+    s->has_setup_time = st->has_setup_time;
+    s->setup_time = st->setup_time;
+    s->memory_total = st->ram_total;
+    s->memory_processed = st->ram_transferred;
+    s->memory_remaining = st->ram_remaining;
+    s->memory_bps = st->ram_bps;
+    s->has_memory_constant = st->has_ram_duplicate;
+    s->memory_constant = st->ram_duplicate;
+    s->memory_normal = st->ram_normal;
+    s->memory_normal_bytes = st->ram_normal_bytes;
+    s->memory_dirty_rate = st->ram_dirty_rate;
+    s->memory_iteration = st->ram_iteration;
+    s->memory_postcopy_requests = st->ram_postcopy_requests;
+    s->memory_page_size = st->ram_page_size;
+    s->disk_total = st->disk_total;
+    s->disk_processed = st->disk_transferred;
+    s->disk_remaining = st->disk_remaining;
+    s->disk_bps = st->disk_bps;
+    s->has_compression = st->has_xbzrle;
+    s->compression_cache = st->xbzrle_cache_size;
+    s->compression_bytes = st->xbzrle_bytes;
+    s->compression_pages = st->xbzrle_pages;
+    s->compression_cache_misses = st->xbzrle_cache_miss;
+    s->compression_overflow = st->xbzrle_overflow;
+    s->auto_converge_throttle = st->cpu_throttle_percentage;
+}
+
+void
+qemu_migration_stats_from_cookie(const SvMigCookieStats *s, QemuMigrationStats *st)
+{
+    st->started_ms = (gint64)s->started;
+    st->stopped_ms = (gint64)s->stopped;
+    st->time_elapsed = s->time_elapsed;
+    st->has_downtime = s->has_downtime;
+    st->downtime = s->downtime;
+    st->has_setup_time = s->has_setup_time;
+    st->setup_time = s->setup_time;
+    st->ram_total = s->memory_total;
+    st->ram_transferred = s->memory_processed;
+    st->ram_remaining = s->memory_remaining;
+    st->ram_bps = s->memory_bps;
+    st->has_ram_duplicate = s->has_memory_constant;
+    st->ram_duplicate = s->memory_constant;
+    st->ram_normal = s->memory_normal;
+    st->ram_normal_bytes = s->memory_normal_bytes;
+    st->ram_dirty_rate = s->memory_dirty_rate;
+    st->ram_iteration = s->memory_iteration;
+    st->ram_postcopy_requests = s->memory_postcopy_requests;
+    st->ram_page_size = s->memory_page_size;
+    st->disk_total = s->disk_total;
+    st->disk_transferred = s->disk_processed;
+    st->disk_remaining = s->disk_remaining;
+    st->disk_bps = s->disk_bps;
+    st->mirror_total = st->mirror_transferred = 0; /* in the disk figures already */
+    st->has_xbzrle = s->has_compression;
+    st->xbzrle_cache_size = s->compression_cache;
+    st->xbzrle_bytes = s->compression_bytes;
+    st->xbzrle_pages = s->compression_pages;
+    st->xbzrle_cache_miss = s->compression_cache_misses;
+    st->xbzrle_overflow = s->compression_overflow;
+    st->cpu_throttle_percentage = s->auto_converge_throttle;
+}
+
 GArray *
 qemu_migration_stats_params(const QemuMigrationStats *s)
 {
@@ -310,8 +382,13 @@ qemu_migration_stats_params(const QemuMigrationStats *s)
 
     sv_typed_params_add_int(p, s->operation, "operation");
     sv_typed_params_add_ullong(p, s->time_elapsed, "time_elapsed");
+    /* What the network took out, where the figures crossed it (the destination's). */
+    if (s->has_delta && (gint64)s->time_elapsed > s->delta)
+        sv_typed_params_add_ullong(p, s->time_elapsed - (guint64)s->delta, "time_elapsed_net");
     if (s->has_downtime)
         sv_typed_params_add_ullong(p, s->downtime, "downtime");
+    if (s->has_downtime && s->has_delta && (gint64)s->downtime > s->delta)
+        sv_typed_params_add_ullong(p, s->downtime - (guint64)s->delta, "downtime_net");
     if (s->has_setup_time)
         sv_typed_params_add_ullong(p, s->setup_time, "setup_time");
     add_data(p, s);

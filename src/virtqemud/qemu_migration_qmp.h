@@ -6,6 +6,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "conf/migration_cookie.h"
 #include "qemu_migration.h"
 
 /* libvirt's default migration speed when none was set: its QEMU_DOMAIN_MIG_BANDWIDTH_MAX,
@@ -49,6 +50,11 @@ char *qemu_migration_uri_host(const char *uri);
 /* Fill stats from query-migrate's answer o (the figures QEMU has; stats' type, operation and
  * time_elapsed are left alone). */
 void qemu_migration_stats_read(JsonObject *o, QemuMigrationStats *stats);
+
+/* The cookie's <statistics> of stats (the figures; times are the caller's), and the figures
+ * of a cookie's <statistics> into stats (type, operation and status left alone). */
+void qemu_migration_stats_to_cookie(const QemuMigrationStats *stats, SvMigCookieStats *out);
+void qemu_migration_stats_from_cookie(const SvMigCookieStats *in, QemuMigrationStats *stats);
 
 /* libvirt's typed parameters of a migration job's statistics, in its order (transfer full:
  * an array of remote_typed_param; free with qemu_migration_params_free). */

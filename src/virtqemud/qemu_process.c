@@ -238,6 +238,8 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
     } else if (g_str_equal(name, "MIGRATION")) {
         qemu_coredump_migration(obj, data); /* a full dump is a migration into its file */
         qemu_migration_event(obj, data);    /* issue 21: a migration to another host */
+    } else if (g_str_equal(name, "MIGRATION_PASS")) {
+        qemu_migration_pass(obj, data); /* issue 21: MIGRATION_ITERATION */
     } else if (g_str_equal(name, "JOB_STATUS_CHANGE")) {
         qemu_migration_job_status(obj, data); /* issue 21: a storage copy's mirrors */
     }

@@ -328,6 +328,12 @@ def test_tls_without_certificates(pair, root):
 
 # ---------------------------------------------------------------- with libvirtd
 
+def jobinfo(text):
+    """virsh domjobinfo's lines as {label: value}."""
+    return dict((k.strip(), v.strip()) for k, _, v in (
+        ln.partition(":") for ln in text.splitlines() if ":" in ln))
+
+
 def test_live_with_libvirtd_both_ways(pair, ref):
     """Ours -> Debian's libvirtd, then back (managed by virsh): the guest goes on counting on
     each side, and each side's events are libvirt's."""
@@ -335,6 +341,11 @@ def test_live_with_libvirtd_both_ways(pair, ref):
     name = "mig-lv-live"
     dom, con = start_ticking(a, name)
     ev_ref = a.events.__class__(ref.uri)
+    passes = {"ours": [], "libvirtd": []}  # each source's MIGRATION_ITERATION events
+    for key, ev in (("ours", a.events), ("libvirtd", ev_ref)):
+        ev.ids.append(ev.conn.domainEventRegisterAny(
+            None, libvirt.VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+            lambda c, d, it, o, key=key: passes[key].append(it), None))
     try:
         virsh(a.uri, "migrate", "--live", name, ref.uri)
         assert_gone(a, name)
@@ -346,12 +357,17 @@ def test_live_with_libvirtd_both_ways(pair, ref):
         virsh(ref.uri, "migrate", "--live", name, a.uri)
         back = a.conn.lookupByName(name)
         assert back.state() == [RUNNING, RUNNING_MIGRATED]
-        # Each destination keeps the incoming job as its last completed one (libvirtd's
-        # figures come from the source's cookie, ours from our QEMU: the kind is compared).
+        # Each destination keeps the incoming job as its last completed one, with the
+        # source's figures (its cookie's): the same lines, the memory sent, times that
+        # count from the source's start (seconds, not since 1970)
         ours = virsh(a.uri, "domjobinfo", "--completed", name).stdout
-        for info in (ours, theirs):
-            assert re.search(r"Job type:\s+Completed", info), info
-            assert re.search(r"Operation:\s+Incoming migration", info), info
+        facts = [jobinfo(info) for info in (ours, theirs)]
+        assert facts[0].keys() == facts[1].keys(), facts
+        for f in facts:
+            assert f["Job type"] == "Completed" and f["Operation"] == "Incoming migration", f
+            assert 0 < float(f["Time elapsed"].split()[0]) < WAIT * 1000, f
+            assert 0 <= float(f["Total downtime"].split()[0]) < WAIT * 1000, f
+            assert float(f["Memory processed"].split()[0]) > 0, f
         wait_events(ev_ref, name, ["STARTED/MIGRATED", "RESUMED/MIGRATED",
                                    "SUSPENDED/MIGRATED", "STOPPED/MIGRATED"])
         a.events.wait_count(name, 5, WAIT)
@@ -359,6 +375,10 @@ def test_live_with_libvirtd_both_ways(pair, ref):
         con_a = a.console(back)
         con_a.wait_for("TICK ", count=2, timeout=WAIT)  # the first whole line, at least
         assert last_tick(con_a.data) > before and b"READY" not in con_a.data
+        # Each source told of QEMU's passes over memory, from the first on, and only the
+        # source (how many passes depends on what the guest dirtied)
+        for key in passes:
+            assert passes[key] and passes[key] == list(range(1, len(passes[key]) + 1)), passes
         back.destroy()
     finally:
         ev_ref.close()
