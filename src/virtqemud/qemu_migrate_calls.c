@@ -10,13 +10,13 @@
 #include "qemu_migrate_priv.h"
 
 #include <string.h>
-#include <sys/stat.h>
 
 #include "conf/uuid.h"
 #include "domain/domain_driver.h"
 #include "domain/domain_migrate_params.h"
 #include "qemu_domain.h"
 #include "qemu_migration.h"
+#include "qemu_stats.h"
 #include "qemu_ports.h"
 #include "qemu_status.h"
 #include "util/error.h"
@@ -279,9 +279,10 @@ copies_disk(const SvDomainDiskDef *d, const SvMigrationParams *p)
     return d->source && !d->shareable && !d->readonly;
 }
 
-/* A storage copy's <nbd> in begin's cookie: the disks to copy with their sizes (libvirt
- * reads QEMU's capacity; here the file's size, which is a raw image's capacity), no port
- * yet. The destination starts its NBD server only when the source's cookie has it. */
+/* A storage copy's <nbd> in begin's cookie: the disks to copy with their capacity (the
+ * virtual size a destination creates a missing image with, as libvirt's: a qcow2 image's
+ * from its header, else the file's or device's size), no port yet. The destination starts
+ * its NBD server only when the source's cookie has it. */
 static void
 begin_nbd(SvMigrationCookie *cookie, const SvDomainObj *obj, const SvMigrationParams *p)
 {
@@ -289,13 +290,15 @@ begin_nbd(SvMigrationCookie *cookie, const SvDomainObj *obj, const SvMigrationPa
 
     for (guint k = 0; k < obj->def->disks->len; k++) {
         const SvDomainDiskDef *d = g_ptr_array_index(obj->def->disks, k);
-        struct stat st;
+        QemuBlockInfo info = {0};
 
         if (!copies_disk(d, p))
             continue;
         any = TRUE;
-        sv_migration_cookie_add_nbd_disk(cookie, d->target_dev,
-                                         stat(d->source, &st) == 0 ? (guint64)st.st_size : 0);
+        if (!qemu_stats_image_info(d->source, d->format == SV_DOMAIN_DISK_FORMAT_QCOW2, &info,
+                                   NULL))
+            info.capacity = 0;
+        sv_migration_cookie_add_nbd_disk(cookie, d->target_dev, info.capacity);
     }
     if (any)
         sv_migration_cookie_add_nbd(cookie, 0);
