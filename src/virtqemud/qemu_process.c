@@ -181,12 +181,16 @@ on_event(QemuMonitor *mon, const char *name, JsonObject *data, gpointer run)
     SvDomainObj *obj = qemu_domain_find(run);
     SvDomainDriver *drv;
     QemuDomain *qd;
+    gint64 sec;
+    guint usec;
 
     if (!obj)
         return;
     drv = sv_domain_driver_of_obj(obj);
     qd = qemu_domain_of(obj);
-    g_debug("domain %s: QMP event %s", obj->def->name, name);
+    qemu_monitor_event_time(mon, &sec, &usec);
+    g_debug("domain %s: QMP event %s (QEMU's time %" G_GINT64_FORMAT ".%06u)", obj->def->name,
+            name, sec, usec);
     /* issue 18 item 4: every event goes to its monitor-event registrations first, as
      * libvirt's. */
     qemu_program_emit_event(obj, mon, name, data);

@@ -226,8 +226,9 @@ class Host:
         if self.fleet.pki is not None:
             self.tls_files = self.fleet.pki.install(self.name, self.addr, self.pki)
         conf = 'host_uuid = "%s"\n' % self.host_uuid + self.listen_conf()
+        more = {"logging": self.fleet.libvirtd_logging} if self.fleet.libvirtd_logging else {}
         self.libvirtd = PrivateLibvirtd(self.dir / "libvirtd", enter=self.wrap, conf=conf,
-                                        args=["--listen"])
+                                        args=["--listen"], **more)
         self.uri = self.libvirtd.uri
 
     def connect(self):
@@ -352,9 +353,10 @@ def virsh_env():
 class Fleet:
     """Hosts joined by a switch; kinds: e.g. ["libvirtd", "libvirtd", "ours", "ours"];
     host names a, b, c ... in that order (each also its hostname); tls: TLS listeners too,
-    with certificates of the fleet's CA (host.tls_uri(client))."""
+    with certificates of the fleet's CA (host.tls_uri(client)); libvirtd_logging: the
+    libvirtds' log lines (netns_libvirtd.PrivateLibvirtd's logging), None for its default."""
 
-    def __init__(self, kinds, names=None, tls=False):
+    def __init__(self, kinds, names=None, tls=False, libvirtd_logging=None):
         if os.geteuid() != 0:
             raise AssertionError("the hosts fixture needs root (namespaces, veth)")
         for tool in ("unshare", "nsenter", "ip", "virsh"):
@@ -376,6 +378,7 @@ class Fleet:
         self.switch = None
         self.hosts = []
         self.pki = None
+        self.libvirtd_logging = libvirtd_logging
         try:
             if tls:
                 self.pki = Pki(self.work / "ca")

@@ -105,9 +105,11 @@ class PrivateLibvirtd:
     conf: more libvirtd.conf lines; args: more arguments (--listen: its TCP and TLS
     listeners are then in its network namespace, self.netns); auth_unix_rw: that key's value
     (not "none": opening uri needs credentials, so readiness is asked on ro_uri); env: its
-    environment's additions (SASL_CONF_PATH)."""
+    environment's additions (SASL_CONF_PATH); logging: its log_filters and log_outputs lines
+    (what it logs to work/libvirtd.log; warnings and errors by default)."""
 
-    def __init__(self, work, conf="", args=(), auth_unix_rw="none", env=None, enter=None):
+    def __init__(self, work, conf="", args=(), auth_unix_rw="none", env=None, enter=None,
+                 logging='log_outputs = "3:stderr"\n'):
         self.work = Path(work)
         self.enter, self.args = enter, list(args)
         self.env = dict(os.environ, **(env or {}))
@@ -123,7 +125,7 @@ class PrivateLibvirtd:
         self.sock_dir.mkdir()
         (etc / "libvirtd.conf").write_text(
             'unix_sock_dir = "%s"\nauth_unix_rw = "%s"\nauth_unix_ro = "none"\n'
-            'log_outputs = "3:stderr"\n' % (self.sock_dir, auth_unix_rw) + conf)
+            % (self.sock_dir, auth_unix_rw) + logging + conf)
         self.uri = "qemu+unix:///system?socket=%s/libvirt-sock" % self.sock_dir
         self.ro_uri = "qemu+unix:///system?socket=%s/libvirt-sock-ro" % self.sock_dir
         self.ready_uri = self.uri if auth_unix_rw == "none" else self.ro_uri
