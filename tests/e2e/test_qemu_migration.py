@@ -1,7 +1,9 @@
 """test_qemu_migration.py: live migration of a running guest (issue 21, item 2) between two
 of our virtqemuds on this machine, each its own "host" (its --root and host_uuid), QEMU to
-QEMU over TCP: managed by virsh and peer-to-peer, aborted, switched to post-copy, and the
-job's calls on a guest that is not migrating.
+QEMU over TCP: managed by virsh and peer-to-peer, tuned (compression, auto-converge, speed,
+multifd, change protection, abort on error), paused on arrival (--suspend, compared with
+libvirtd as destination), with a next definition (--persistent-xml), aborted, switched to
+post-copy, and the job's calls on a guest that is not migrating.
 
 What each checks, as libvirt 9.0 does it:
 - the guest runs on the destination (RUNNING/MIGRATED) and its console goes on counting
@@ -100,6 +102,9 @@ MODES = {
     "p2p": ["--p2p"],
     # QEMU's capabilities and parameters from flags and typed parameters
     "tuned": ["--compressed", "--auto-converge", "--bandwidth", "500"],
+    # multifd with two channels; the source's job protected, failing on a disk error
+    "parallel": ["--parallel", "--parallel-connections", "2", "--change-protection",
+                 "--abort-on-error"],
 }
 
 
@@ -125,6 +130,57 @@ def test_live_migration(pair, mode):
     assert int(after[0]) in (before, before + 1, before + 2), (before, after)
     assert b"READY" not in con_b.data
     moved.destroy()
+
+
+def test_suspend_as_libvirtd(pair, ref):
+    """--suspend: the guest arrives paused, as on libvirtd (the same state, reason and
+    events on ours as destination and on libvirtd), and runs on from where it was once
+    resumed."""
+    a, b = pair
+    name = "mig-suspend"
+    seen = {}
+    for key, uri in (("ours", b.uri), ("libvirtd", ref.uri)):
+        dom, con = start_ticking(a, name)
+        con.close()
+        events = a.events.__class__(uri)
+        try:
+            virsh(a.uri, "migrate", "--live", "--suspend", name, uri)
+            moved = events.conn.lookupByName(name)
+            events.wait_count(name, 2, WAIT)
+            time.sleep(0.3)
+            seen[key] = (moved.state(), events.of(name))
+            moved.resume()
+            events.wait_count(name, 3, WAIT)
+            time.sleep(0.3)
+            seen[key] += (events.of(name)[2:], moved.state())
+            moved.destroy()
+        finally:
+            events.close()
+            if key == "libvirtd":
+                ref.virsh("destroy", name, check=False)
+    assert seen["ours"] == seen["libvirtd"], seen
+    assert seen["ours"][0] == [libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PAUSED_USER], seen
+
+
+def test_persistent_xml(pair):
+    """--persistent with --persistent-xml: the destination keeps that definition (its
+    description here) as the guest's next one; the running guest is the source's."""
+    a, b = pair
+    name = "mig-pxml"
+    dom, con = start_ticking(a, name)
+    con.close()
+    xml = dom.XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE).replace(
+        "<name>%s</name>" % name, "<name>%s</name><description>next</description>" % name, 1)
+    path = a.root / "persist.xml"
+    path.write_text(xml)
+    virsh(a.uri, "migrate", "--live", "--persistent", "--persistent-xml", str(path), name,
+          b.uri)
+    moved = b.conn.lookupByName(name)
+    assert moved.isPersistent() and moved.state() == [RUNNING, RUNNING_MIGRATED]
+    assert "<description>next</description>" in moved.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    assert "<description>" not in moved.XMLDesc(0)
+    moved.destroy()
+    moved.undefine()
 
 
 def test_persistent_source_keeps_definition(pair):
