@@ -291,14 +291,18 @@ test_sealed_migration(Fixture *f, gconstpointer data)
     g_assert_cmpstr(text, ==, "YWdhaW4=");
 }
 
-/* A sealed file under another key does not load: the secret is skipped, as libvirt. */
+/* A sealed file under another key never gives the value back. Mostly the secret is skipped
+ * (the padding does not check out), as libvirt's; AES-CBC has no MAC, so about one time in
+ * 256 (a random IV) the garbage happens to end in valid padding and loads, as with libvirt:
+ * then its value is not the sealed one. */
 static void
 test_sealed_wrong_key(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
     guint8 other[SV_AES_KEY_LEN];
-    g_autoptr(SecretStore) again = NULL;
+    g_autoptr(SecretStore) again = secret_store_new(f->dir);
     SecretObj *o;
+    int loaded;
 
     (void)data;
     secret_store_set_key(f->store, test_key);
@@ -306,8 +310,17 @@ test_sealed_wrong_key(Fixture *f, gconstpointer data)
     g_assert_true(secret_store_set_value(f->store, o, (const guint8 *)"hello", 5, &error));
     memcpy(other, test_key, sizeof(other));
     other[0] ^= 0x55;
-    again = reload(f, other, 0);
-    g_assert_cmpuint(secret_store_list(again)->len, ==, 0);
+    secret_store_set_key(again, other);
+    g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL); /* skips warn */
+    loaded = secret_store_load(again, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(loaded, ==, (int)secret_store_list(again)->len);
+    if (loaded == 1) {
+        o = g_ptr_array_index(secret_store_list(again), 0);
+        g_assert_false(o->value_len == 5 && memcmp(o->value, "hello", 5) == 0);
+    } else {
+        g_assert_cmpint(loaded, ==, 0);
+    }
 }
 
 int
