@@ -50,8 +50,24 @@ SETTLE = 0.4
 GRACEFUL_MS = 1500
 TERM_MS = 1500
 KILL_MS = 3000
+
+
+def port_window():
+    """This run's share of the host's display ports: each build's tests run beside the
+    others' (scripts/test.sh), and the slow ones in two runs of one build (tests/meson.build),
+    so that QEMUs of two runs would otherwise race for the same free port (5900 first; one
+    of them then fails to bind it). 0..7: a window of 100 ports each."""
+    build = os.path.basename(os.path.normpath(os.environ.get("SV_BUILD_DIR", "build")))
+    k = {"build": 0, "build-asan": 1, "build-noxen": 2}.get(build, 3)
+    return k + (4 if os.environ.get("SV_E2E_NO_REF") else 0)
+
+
 DAEMON_CONFIG = ("graceful_timeout_ms = %d\nterm_timeout_ms = %d\nkill_timeout_ms = %d\n"
-                 % (GRACEFUL_MS, TERM_MS, KILL_MS))
+                 "remote_display_port_min = %d\nremote_display_port_max = %d\n"
+                 "websocket_port_min = %d\nwebsocket_port_max = %d\n"
+                 % (GRACEFUL_MS, TERM_MS, KILL_MS, 5900 + 100 * port_window(),
+                    5999 + 100 * port_window(), 7000 + 100 * port_window(),
+                    7099 + 100 * port_window()))
 
 
 def install_standin(root):

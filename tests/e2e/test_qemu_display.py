@@ -8,19 +8,16 @@ import socket
 import subprocess
 import time
 
-import zlib
-
 import pytest
 
 import guests
 from guests import Host, daemon_config, libvirt, virsh_env
-from svdaemon import build_dir
 
 # A range of its own, above what the host's libvirtd hands out first; the daemon still
 # skips ports something on the host is bound to. Each build tree's run gets its own
 # ranges (the builds' suites run side by side: two daemons that find one port free at the
 # same moment would give it to two QEMUs).
-_SLOT = zlib.crc32(build_dir().name.encode()) % 32
+_SLOT = guests.port_window()
 PORT_MIN = 26000 + 200 * _SLOT
 PORT_MAX = PORT_MIN + 99
 WS_MIN = PORT_MIN + 100
