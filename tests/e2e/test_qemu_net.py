@@ -190,6 +190,55 @@ def test_direct_macvtap(nethost, uplink):
     dom.undefine()
 
 
+def tap_devno(netns, tap):
+    """The (major, minor) of macvtap tap's character device, by its namespace's sysfs."""
+    index = ip("-n", netns, "-o", "link", "show", tap).stdout.split(":")[0]
+    text = subprocess.run(["ip", "netns", "exec", netns, "cat",
+                           "/sys/class/net/%s/macvtap/tap%s/dev" % (tap, index)],
+                          capture_output=True, text=True, check=True).stdout
+    return int(index), tuple(int(x) for x in text.strip().split(":"))
+
+
+def test_macvtap_index_taken_in_another_namespace(nethost, uplink):
+    """/dev/tapN names a macvtap by its ifindex, which is only unique within a network
+    namespace: where another namespace's macvtap has the same index, /dev/tapN is that one's.
+    The guest still gets its own macvtap (opened by its device number), never the other's."""
+    # the index the namespace gives next: one after the last it gave
+    ip("-n", nethost.netns, "link", "add", "svprobe", "type", "veth", "peer", "name", "svprobe2")
+    nxt = max(int(ip("-n", nethost.netns, "-o", "link", "show", n).stdout.split(":")[0])
+              for n in ("svprobe", "svprobe2")) + 1
+    ip("-n", nethost.netns, "link", "del", "svprobe")
+    other = NETNS_PREFIX + uuid.uuid4().hex[:8]
+    ip("netns", "add", other)
+    try:
+        ip("-n", other, "link", "add", "d0", "type", "veth", "peer", "name", "d1")
+        ip("-n", other, "link", "add", "link", "d0", "name", "mvx", "index", str(nxt), "type",
+           "macvtap")
+        _, theirs = tap_devno(other, "mvx")
+        dom = define_with(nethost, "dir-index", DIRECT)
+        dom.create()
+        try:
+            index, ours = tap_devno(nethost.netns, live_target(dom))
+            if index != nxt:
+                pytest.skip("the guest's macvtap got index %d, not %d" % (index, nxt))
+            st = os.stat("/dev/tap%d" % nxt)
+            assert (os.major(st.st_rdev), os.minor(st.st_rdev)) == theirs != ours
+            qemu = nethost.pid("dir-index")
+            held = set()
+            for fd in os.listdir("/proc/%d/fd" % qemu):
+                try:
+                    st = os.stat("/proc/%d/fd/%s" % (qemu, fd))
+                except OSError:
+                    continue
+                held.add((os.major(st.st_rdev), os.minor(st.st_rdev)))
+            assert ours in held and theirs not in held, (ours, theirs, held)
+        finally:
+            dom.destroy()
+            dom.undefine()
+    finally:
+        ip("netns", "del", other, check=False)
+
+
 def test_macvtap_removed_by_restarted_daemon(nethost, uplink, daemons, root):
     """The daemon is killed, then its guest: the macvtap outlives both (it is a link), and
     the restarted daemon, finding the guest gone, removes it."""

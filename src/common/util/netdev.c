@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -362,6 +364,49 @@ macvtap_mode(const char *mode)
     return MACVLAN_MODE_VEPA;
 }
 
+/* The character device of macvtap name (its ifindex), as sysfs gives it; 0 unknown. */
+static dev_t
+macvtap_devno(const char *name, int ifindex)
+{
+    g_autofree char *path =
+        g_strdup_printf("/sys/class/net/%s/macvtap/tap%d/dev", name, ifindex);
+    g_autofree char *text = NULL;
+    unsigned int major, minor;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL) ||
+        sscanf(text, "%u:%u", &major, &minor) != 2)
+        return 0;
+    return makedev(major, minor);
+}
+
+/* Open the tap device of macvtap name. /dev names it by its ifindex, which is only unique
+ * within a network namespace: where another namespace's macvtap has the same index, the
+ * node /dev/tapN is that one's (the kernel keeps the first), so the device is then opened
+ * through a node of its own number, made for the moment in a private temporary directory. */
+static int
+macvtap_open(const char *name, int ifindex, const char *dev)
+{
+    dev_t want = macvtap_devno(name, ifindex);
+    g_autofree char *tmp = NULL;
+    g_autofree char *node = NULL;
+    struct stat st;
+    int err, fd = open(dev, O_RDWR | O_CLOEXEC);
+
+    if (fd < 0 || !want || (fstat(fd, &st) == 0 && st.st_rdev == want))
+        return fd;
+    close(fd);
+    g_debug("%s is another namespace's macvtap: opening %s by its number", dev, name);
+    if (!(tmp = g_dir_make_tmp("sv-macvtap-XXXXXX", NULL)))
+        return -1;
+    node = g_build_filename(tmp, "tap", NULL);
+    fd = mknod(node, S_IFCHR | 0600, want) == 0 ? open(node, O_RDWR | O_CLOEXEC) : -1;
+    err = errno;
+    unlink(node);
+    rmdir(tmp);
+    errno = err;
+    return fd;
+}
+
 int
 sv_netdev_macvtap_create(const char *name, const char *link, const char *mode,
                          const char *mac, GError **error)
@@ -401,7 +446,7 @@ sv_netdev_macvtap_create(const char *name, const char *link, const char *mode,
     }
     ifindex = (int)if_nametoindex(name);
     dev = g_strdup_printf("/dev/tap%d", ifindex);
-    fd = ifindex ? open(dev, O_RDWR | O_CLOEXEC) : -1;
+    fd = ifindex ? macvtap_open(name, ifindex, dev) : -1;
     if (fd < 0) {
         sv_error_set_errno(error, SV_FROM_NONE, errno, "cannot open macvtap tap device %s", dev);
         sv_netdev_delete(name, NULL);
