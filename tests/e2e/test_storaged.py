@@ -697,12 +697,17 @@ def test_storaged_fs_parity(daemons, ref, loopdev, tmp_path):
 
 # ---------------------------------------------------------------- logical pools
 
+# The volume group of the logical pool tests: LVM's names are the host's, and the builds'
+# suites run side by side (one VG each, or one would find the other's and remove it).
+VG = "sv-stor-vg-%d" % os.getpid()
+
+
 def lvm_cleanup(vg, dev):
     subprocess.run(["vgremove", "-f", vg], capture_output=True, timeout=60)
     subprocess.run(["pvremove", "-ff", "-y", dev], capture_output=True, timeout=60)
 
 
-def virsh_logical_steps(u, dev, tmp, vg="sv-stor-vg"):
+def virsh_logical_steps(u, dev, tmp, vg=VG):
     """virsh steps of a logical pool on dev (a VG of one PV); (args, status, output) each.
     The device is wiped first (both daemons build on it)."""
     subprocess.run(["wipefs", "-a", dev], capture_output=True, timeout=30)
@@ -735,17 +740,17 @@ def test_logical_pool(daemons, loopdev, tmp_path):
     try:
         steps = virsh_logical_steps(uri(d), dev, tmp_path)
     finally:
-        lvm_cleanup("sv-stor-vg", dev)
+        lvm_cleanup(VG, dev)
     assert [s[1] for s in steps] == [0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]
-    assert "unsupported configuration: cannot find logical volume group name 'sv-stor-vg'" \
+    assert "unsupported configuration: cannot find logical volume group name '%s'" % VG \
         in steps[2][2]
     assert "Storage pool already built: Device '%s' already formatted using 'LVM2_member'" \
         % dev in steps[4][2]
-    assert steps[6][2] == ("  <source>\n    <device path='%s'/>\n    <name>sv-stor-vg</name>\n"
-                           "    <format type='lvm2'/>\n  </source>\n" % dev)
+    assert steps[6][2] == ("  <source>\n    <device path='%s'/>\n    <name>%s</name>\n"
+                           "    <format type='lvm2'/>\n  </source>\n" % (dev, VG))
     assert "Capacity: 60.00 MiB" in re.sub(r" +", " ", steps[8][2])
     assert "<capacity unit='bytes'>62914560</capacity>" in steps[9][2]
-    assert "<path>/dev/sv-stor-vg</path>" in steps[9][2]
+    assert "<path>/dev/%s</path>" % VG in steps[9][2]
 
 
 @pytest.mark.slow
@@ -757,12 +762,12 @@ def test_storaged_logical_parity(daemons, ref, loopdev, tmp_path):
     theirs = "storage:///system?socket=%s" % ref.daemon.sock
     try:
         ours_steps = virsh_logical_steps(uri(d), dev, tmp_path)
-        lvm_cleanup("sv-stor-vg", dev)
+        lvm_cleanup(VG, dev)
         theirs_steps = virsh_logical_steps(theirs, dev, tmp_path)
     finally:
-        virsh_on(theirs, "pool-destroy", "sv-stor-vg", check=False)
-        virsh_on(theirs, "pool-undefine", "sv-stor-vg", check=False)
-        lvm_cleanup("sv-stor-vg", dev)
+        virsh_on(theirs, "pool-destroy", VG, check=False)
+        virsh_on(theirs, "pool-undefine", VG, check=False)
+        lvm_cleanup(VG, dev)
     for o, t in zip(ours_steps, theirs_steps):
         assert o == t, "step %s differs:\nours:     %r\nlibvirtd: %r" % (o[0], o, t)
     assert len(ours_steps) == len(theirs_steps)
